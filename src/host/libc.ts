@@ -1,0 +1,56 @@
+// Host system calls through koffi. This is the only module that declares libc
+// functions; everything above calls these wrappers. Pointers are passed as
+// Buffers/TypedArrays (koffi hands their memory to C without a copy) or as
+// numeric addresses.
+
+import koffi from 'koffi';
+
+const lib = koffi.load('libc.so.6');
+
+export const ptrace = lib.func('long ptrace(long req, int pid, uintptr_t addr, uintptr_t data)');
+export const ptraceBuf = lib.func('long ptrace(long req, int pid, uintptr_t addr, void *data)');
+export const waitpid = lib.func('int waitpid(int pid, void *status, int options)');
+export const memfd_create = lib.func('int memfd_create(const char *name, unsigned int flags)');
+export const ftruncate = lib.func('int ftruncate(int fd, int64_t len)');
+export const mmap = lib.func('uintptr_t mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, int64_t off)');
+export const munmap = lib.func('int munmap(uintptr_t addr, size_t len)');
+export const madvise = lib.func('int madvise(uintptr_t addr, size_t len, int advice)');
+export const fallocate = lib.func('int fallocate(int fd, int mode, int64_t off, int64_t len)');
+export const write = lib.func('long write(int fd, const void *buf, size_t n)');
+export const read = lib.func('long read(int fd, void *buf, size_t n)');
+export const close = lib.func('int close(int fd)');
+export const kill = lib.func('int kill(int pid, int sig)');
+export const getpid = lib.func('int getpid()');
+export const gettid = lib.func('int gettid()');
+export const sched_getcpu = lib.func('int sched_getcpu()');
+export const sched_setaffinity = lib.func('int sched_setaffinity(int pid, size_t size, void *mask)');
+export const epoll_create1 = lib.func('int epoll_create1(int flags)');
+export const epoll_ctl = lib.func('int epoll_ctl(int epfd, int op, int fd, void *ev)');
+export const epoll_wait = lib.func('int epoll_wait(int epfd, void *evs, int max, int timeout)');
+export const timerfd_create = lib.func('int timerfd_create(int clock, int flags)');
+export const timerfd_settime = lib.func('int timerfd_settime(int fd, int flags, void *nv, void *old)');
+export const poll = lib.func('int poll(void *fds, unsigned long n, int timeout)');
+export const ioctl = lib.func('int ioctl(int fd, unsigned long req, void *arg)');
+export const fcntl = lib.func('int fcntl(int fd, int cmd, long arg)');
+export const dup = lib.func('int dup(int fd)');
+export const posix_spawn = lib.func(
+  'int posix_spawn(_Out_ int *pid, const char *path, void *fa, void *attr, const char **argv, const char **envp)',
+);
+export const posix_spawn_file_actions_init = lib.func('int posix_spawn_file_actions_init(void *fa)');
+export const posix_spawn_file_actions_adddup2 = lib.func('int posix_spawn_file_actions_adddup2(void *fa, int fd, int newfd)');
+export const posix_spawn_file_actions_addclose = lib.func('int posix_spawn_file_actions_addclose(void *fa, int fd)');
+export const posix_spawnattr_init = lib.func('int posix_spawnattr_init(void *attr)');
+export const posix_spawnattr_setflags = lib.func('int posix_spawnattr_setflags(void *attr, short flags)');
+export const posix_spawnattr_setpgroup = lib.func('int posix_spawnattr_setpgroup(void *attr, int pgid)');
+export const posix_spawnattr_setsigmask = lib.func('int posix_spawnattr_setsigmask(void *attr, void *mask)');
+export const posix_spawnattr_setsigdefault = lib.func('int posix_spawnattr_setsigdefault(void *attr, void *mask)');
+export const clock_gettime = lib.func('int clock_gettime(int clk, void *ts)');
+
+export function errno(): number {
+  return koffi.errno();
+}
+
+/** A view of host memory at a numeric address, without copying. */
+export function view(addr: number, len: number): ArrayBuffer {
+  return koffi.view(addr, len);
+}

@@ -1,0 +1,45 @@
+// Wait queues: how a blocked task learns that what it waits for may have happened.
+// A waiter registers interest in a set of event bits; notify() wakes the waiters
+// whose mask intersects the events. Waking only means "try again": the waiter
+// re-checks its condition, as in Linux.
+
+export const EVENT_IN = 0x001; // POLLIN
+export const EVENT_PRI = 0x002; // POLLPRI
+export const EVENT_OUT = 0x004; // POLLOUT
+export const EVENT_ERR = 0x008; // POLLERR
+export const EVENT_HUP = 0x010; // POLLHUP
+export const EVENT_RDNORM = 0x040;
+export const EVENT_WRNORM = 0x100;
+export const EVENT_RDHUP = 0x2000;
+export const ALL_EVENTS = 0xffffffff;
+
+export interface Waiter {
+  mask: number;
+  wake(events: number): void;
+}
+
+/** Counts wake-ups so the scheduler knows promise continuations are pending. */
+export const wakeCounter = { pending: 0 };
+
+export class WaitQueue {
+  private readonly waiters = new Set<Waiter>();
+
+  add(w: Waiter): void {
+    this.waiters.add(w);
+  }
+
+  remove(w: Waiter): void {
+    this.waiters.delete(w);
+  }
+
+  get empty(): boolean {
+    return this.waiters.size === 0;
+  }
+
+  notify(events: number): void {
+    if (this.waiters.size === 0) return;
+    for (const w of [...this.waiters]) {
+      if ((w.mask & events) !== 0) w.wake(events);
+    }
+  }
+}

@@ -1,0 +1,22 @@
+// The view of application memory that syscall handlers use. Every accessor checks
+// the address range against the VMAs and throws Errno(EFAULT) for a bad pointer,
+// so a hostile pointer can never crash the Sentry.
+
+export interface MemoryAccess {
+  /** Copy len bytes from the application into a new Buffer. */
+  copyIn(addr: number, len: number): Buffer;
+  /** Copy bytes into the application. */
+  copyOut(addr: number, data: Uint8Array): void;
+  /** Read a NUL-terminated string of at most max bytes (ENAMETOOLONG beyond), as a byte string (latin1). */
+  readCString(addr: number, max: number): string;
+  readU32(addr: number): number;
+  readI32(addr: number): number;
+  /** 64-bit value as a number; exact below 2^53 (addresses, sizes, offsets). */
+  readU64(addr: number): number;
+  readI64(addr: number): number;
+  readBigU64(addr: number): bigint;
+  writeU32(addr: number, v: number): void;
+  writeI32(addr: number, v: number): void;
+  writeU64(addr: number, v: number): void;
+  writeI64(addr: number, v: number): void;
+}

@@ -1,0 +1,143 @@
+// The memory file: one memfd that holds every page of application memory
+// (BRIEF decision 4). Stubs map windows of it; the Sentry keeps its own mapping
+// of the whole file and reads/writes application memory through it with no
+// system call per copy. Pages ("frames") are reference counted so that fork can
+// share them copy-on-write and file caches can hand them to private mappings.
+
+import * as libc from '../host/libc';
+
+export const PAGE = 4096;
+const CHUNK_PAGES = 1 << 18; // 1 GiB per Sentry view: keeps each ArrayBuffer small
+const MAX_PAGES = 1 << 24; // 64 GiB of address space reserved in the Sentry (sparse)
+const PROT_RW = 3;
+const MAP_SHARED = 0x01;
+const MAP_NORESERVE = 0x4000;
+const FALLOC_FL_KEEP_SIZE = 1;
+const FALLOC_FL_PUNCH_HOLE = 2;
+
+export class MemoryFile {
+  readonly fd: number;
+  private readonly base: number;
+  private readonly chunks: Buffer[] = [];
+  private refs = new Uint16Array(CHUNK_PAGES);
+  private top = 0; // frames below top have been handed out at least once
+  private free: Array<[number, number]> = []; // [first, count] runs, reusable
+  usedPages = 0;
+
+  constructor() {
+    this.fd = libc.memfd_create('tsvisor-memory', 0);
+    if (this.fd < 0) throw new Error(`memfd_create failed: errno ${libc.errno()}`);
+    if (libc.ftruncate(this.fd, MAX_PAGES * PAGE) < 0) throw new Error(`ftruncate memory file: errno ${libc.errno()}`);
+    const addr = Number(libc.mmap(0, MAX_PAGES * PAGE, PROT_RW, MAP_SHARED | MAP_NORESERVE, this.fd, 0));
+    if (addr === -1 || addr === 2 ** 64 - 1 || addr === 0) throw new Error(`mmap memory file: errno ${libc.errno()}`);
+    this.base = addr;
+  }
+
+  /** Allocate npages contiguous frames with reference count 1, zero-filled. */
+  alloc(npages: number): number {
+    if (npages <= 0) throw new Error('alloc of no pages');
+    for (let i = 0; i < this.free.length; i++) {
+      const [first, count] = this.free[i];
+      if (count >= npages && this.sameChunk(first, npages)) {
+        if (count === npages) this.free.splice(i, 1);
+        else this.free[i] = [first + npages, count - npages];
+        return this.take(first, npages);
+      }
+    }
+    let first = this.top;
+    if (!this.sameChunk(first, npages) && npages <= CHUNK_PAGES) {
+      // Skip to the next chunk so a run never spans two Sentry views.
+      const next = (Math.floor(first / CHUNK_PAGES) + 1) * CHUNK_PAGES;
+      this.release(first, next - first);
+      first = next;
+    }
+    if (first + npages > MAX_PAGES) throw new Error('memory file exhausted');
+    this.top = first + npages;
+    return this.take(first, npages);
+  }
+
+  private sameChunk(first: number, n: number): boolean {
+    return Math.floor(first / CHUNK_PAGES) === Math.floor((first + n - 1) / CHUNK_PAGES);
+  }
+
+  private take(first: number, n: number): number {
+    this.ensureRefs(first + n);
+    for (let i = first; i < first + n; i++) this.refs[i] = 1;
+    this.usedPages += n;
+    return first;
+  }
+
+  private ensureRefs(n: number): void {
+    if (n <= this.refs.length) return;
+    let len = this.refs.length;
+    while (len < n) len *= 2;
+    const r = new Uint16Array(len);
+    r.set(this.refs);
+    this.refs = r;
+  }
+
+  refCount(frame: number): number {
+    return this.refs[frame];
+  }
+
+  incRef(frame: number, n = 1): void {
+    for (let i = frame; i < frame + n; i++) {
+      if (this.refs[i] === 0xffff) throw new Error('frame reference count overflow');
+      this.refs[i]++;
+    }
+  }
+
+  /** Drop one reference from each of n frames; frames that reach zero are freed and their memory returned to the host. */
+  decRef(frame: number, n = 1): void {
+    let runStart = -1;
+    for (let i = frame; i < frame + n; i++) {
+      if (this.refs[i] === 0) throw new Error(`decRef of free frame ${i}`);
+      if (--this.refs[i] === 0) {
+        if (runStart < 0) runStart = i;
+      } else if (runStart >= 0) {
+        this.release(runStart, i - runStart);
+        runStart = -1;
+      }
+    }
+    if (runStart >= 0) this.release(runStart, frame + n - runStart);
+  }
+
+  private release(first: number, n: number): void {
+    if (n <= 0) return;
+    // Punching the hole returns the memory and makes a reused frame read as zeros.
+    libc.fallocate(this.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, first * PAGE, n * PAGE);
+    this.usedPages -= n;
+    this.free.push([first, n]);
+    if (this.free.length > 4096) this.coalesce();
+  }
+
+  private coalesce(): void {
+    this.free.sort((a, b) => a[0] - b[0]);
+    const out: Array<[number, number]> = [];
+    for (const r of this.free) {
+      const last = out[out.length - 1];
+      if (last && last[0] + last[1] === r[0] && this.sameChunk(last[0], last[1] + r[1])) last[1] += r[1];
+      else out.push([r[0], r[1]]);
+    }
+    this.free = out;
+  }
+
+  /** The bytes of frames [frame, frame+n) as a Buffer over the Sentry's mapping (no copy). n must stay within one 1 GiB chunk. */
+  bytes(frame: number, n = 1): Buffer {
+    const c = Math.floor(frame / CHUNK_PAGES);
+    let chunk = this.chunks[c];
+    if (!chunk) {
+      chunk = Buffer.from(libc.view(this.base + c * CHUNK_PAGES * PAGE, CHUNK_PAGES * PAGE));
+      this.chunks[c] = chunk;
+    }
+    const off = (frame - c * CHUNK_PAGES) * PAGE;
+    return chunk.subarray(off, off + n * PAGE);
+  }
+
+  /** Copy a frame's contents into a newly allocated frame (copy-on-write break). */
+  copyFrame(frame: number): number {
+    const f = this.alloc(1);
+    this.bytes(frame).copy(this.bytes(f));
+    return f;
+  }
+}
