@@ -13,6 +13,7 @@ export const waitpid = lib.func('int waitpid(int pid, void *status, int options)
 export const memfd_create = lib.func('int memfd_create(const char *name, unsigned int flags)');
 export const ftruncate = lib.func('int ftruncate(int fd, int64_t len)');
 export const mmap = lib.func('uintptr_t mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, int64_t off)');
+const mmapPtr = lib.func('void *mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, int64_t off)');
 export const munmap = lib.func('int munmap(uintptr_t addr, size_t len)');
 export const madvise = lib.func('int madvise(uintptr_t addr, size_t len, int advice)');
 export const fallocate = lib.func('int fallocate(int fd, int mode, int64_t off, int64_t len)');
@@ -50,7 +51,15 @@ export function errno(): number {
   return koffi.errno();
 }
 
-/** A view of host memory at a numeric address, without copying. */
-export function view(addr: number, len: number): ArrayBuffer {
-  return koffi.view(addr, len);
+/** mmap returning an opaque pointer usable with view(), or null on failure. */
+export function mmapForView(len: number, prot: number, flags: number, fd: number, off: number): unknown {
+  const p: unknown = mmapPtr(0, len, prot, flags, fd, off);
+  if (p === null || Number(koffi.address(p)) === -1 || koffi.address(p) === 0xffffffffffffffffn) return null;
+  return p;
+}
+
+/** A view of host memory at ptr + offset, without copying. */
+export function view(ptr: unknown, offset: number, len: number): ArrayBuffer {
+  const base = koffi.address(ptr) + BigInt(offset);
+  return koffi.view(koffi.decode(Buffer.from(new BigUint64Array([base]).buffer), 'void *'), len);
 }

@@ -17,7 +17,7 @@ const FALLOC_FL_PUNCH_HOLE = 2;
 
 export class MemoryFile {
   readonly fd: number;
-  private readonly base: number;
+  private readonly base: unknown;
   private readonly chunks: Buffer[] = [];
   private refs = new Uint16Array(CHUNK_PAGES);
   private top = 0; // frames below top have been handed out at least once
@@ -28,9 +28,9 @@ export class MemoryFile {
     this.fd = libc.memfd_create('tsvisor-memory', 0);
     if (this.fd < 0) throw new Error(`memfd_create failed: errno ${libc.errno()}`);
     if (libc.ftruncate(this.fd, MAX_PAGES * PAGE) < 0) throw new Error(`ftruncate memory file: errno ${libc.errno()}`);
-    const addr = Number(libc.mmap(0, MAX_PAGES * PAGE, PROT_RW, MAP_SHARED | MAP_NORESERVE, this.fd, 0));
-    if (addr === -1 || addr === 2 ** 64 - 1 || addr === 0) throw new Error(`mmap memory file: errno ${libc.errno()}`);
-    this.base = addr;
+    const base = libc.mmapForView(MAX_PAGES * PAGE, PROT_RW, MAP_SHARED | MAP_NORESERVE, this.fd, 0);
+    if (base === null) throw new Error(`mmap memory file: errno ${libc.errno()}`);
+    this.base = base;
   }
 
   /** Allocate npages contiguous frames with reference count 1, zero-filled. */
@@ -127,7 +127,7 @@ export class MemoryFile {
     const c = Math.floor(frame / CHUNK_PAGES);
     let chunk = this.chunks[c];
     if (!chunk) {
-      chunk = Buffer.from(libc.view(this.base + c * CHUNK_PAGES * PAGE, CHUNK_PAGES * PAGE));
+      chunk = Buffer.from(libc.view(this.base, c * CHUNK_PAGES * PAGE, CHUNK_PAGES * PAGE));
       this.chunks[c] = chunk;
     }
     const off = (frame - c * CHUNK_PAGES) * PAGE;

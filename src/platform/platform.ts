@@ -1,0 +1,80 @@
+// The interface between the kernel and the machinery that runs application code.
+// The kernel never issues ptrace itself: it asks a Platform for address spaces
+// and contexts, switches a context to the application, and gets back a Stop.
+// A faster platform (seccomp trap, KVM) can replace ptrace behind this interface.
+
+import type { MemoryFile } from '../mm/memfile';
+
+export const PROT_NONE = 0;
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
+export const PROT_EXEC = 4;
+
+/** Why a context came back from the application. */
+export type Stop =
+  | { kind: 'syscall' }
+  /** A hardware fault or trap: SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP with siginfo fields. */
+  | { kind: 'fault'; signo: number; code: number; addr: number }
+  /** The host process died under us (killed from outside, OOM). */
+  | { kind: 'gone'; status: number };
+
+/** General-purpose registers in user_regs_struct order (sys/user.h). */
+export const enum Reg {
+  R15 = 0, R14, R13, R12, RBP, RBX, R11, R10, R9, R8, RAX, RCX, RDX, RSI, RDI, ORIG_RAX,
+  RIP, CS, EFLAGS, RSP, SS, FS_BASE, GS_BASE, DS, ES, FS, GS,
+}
+export const NREGS = 27;
+
+export interface Registers {
+  /** The register as a signed 64-bit value, exact within +-2^53. */
+  get(r: Reg): number;
+  set(r: Reg, v: number): void;
+  getU64(r: Reg): bigint;
+  setU64(r: Reg, v: bigint): void;
+  /** A copy of all registers (for fork, signal frames, vfork save/restore). */
+  snapshot(): Buffer;
+  restore(b: Buffer): void;
+}
+
+export interface Context {
+  readonly regs: Registers;
+  /** Opaque owner set by the kernel (its Task). */
+  owner: unknown;
+  /** Resume the application; the platform reports the next Stop through Platform.wait(). */
+  resume(): void;
+  /** FPU/SSE/AVX state (XSAVE layout when available, else FXSAVE) and its format. */
+  getFpState(): Buffer;
+  setFpState(b: Buffer): void;
+  /** The host thread id backing the context (for debugging and isolation tests). */
+  readonly hostTid: number;
+}
+
+export interface AddressSpace {
+  /** Map npages frames of the memory file starting at frame at address addr, replacing what was there. */
+  mapFrames(addr: number, npages: number, frame: number, prot: number): void;
+  unmap(addr: number, len: number): void;
+  protect(addr: number, len: number, prot: number): void;
+  /** The context of the address space's first thread. */
+  mainContext(): Context;
+  /** Ranges the application may not map over (the stub's code, the vDSO). */
+  readonly reserved: ReadonlyArray<{ start: number; end: number; name: string }>;
+  readonly vdsoBase: number;
+  /** Kill the backing process(es). */
+  release(): void;
+}
+
+export type PlatformEvent = { kind: 'stop'; ctx: Context; stop: Stop } | { kind: 'host' } | { kind: 'none' };
+
+export interface Platform {
+  readonly memfile: MemoryFile;
+  newAddressSpace(): AddressSpace;
+  /** Block until a context stops or a host event (fd readiness, timer) arrives. */
+  wait(): PlatformEvent;
+  /** Poll host events without blocking (after wait() returned 'host'): returns ready fds. */
+  takeHostEvents(): Array<{ fd: number; events: number }>;
+  watchHostFd(fd: number, events: number): void;
+  unwatchHostFd(fd: number): void;
+  /** Arm the host timer for the earliest kernel deadline (monotonic ns; 0 disarms). */
+  setTimer(deadlineNs: number): void;
+  shutdown(): void;
+}

@@ -1,0 +1,240 @@
+// The ptrace platform. The Sentry's main thread is the tracer of every stub. A
+// "master" stub is started once with posix_spawn (in its own process group, on
+// the tracer's CPU); new address spaces are forked from it by injection, so they
+// are traced automatically and inherit its CPU and group. One more forked stub,
+// the waker, sits in a host epoll_wait on the Sentry's epoll set: when a host fd
+// the kernel watches becomes ready or the timer fires, it stops, and the single
+// blocking waitpid() of the main loop sees it like any other stop.
+
+import * as fs from 'node:fs';
+import * as libc from '../../host/libc';
+import { MemoryFile } from '../../mm/memfile';
+import { type Platform, type PlatformEvent, Reg } from '../platform';
+import * as P from './ptrace';
+import { Stub, StubContext, StubError } from './stub';
+import { INJECT_ADDR, STUB_BASE, STUB_END, stubElf } from './stub_elf';
+
+const EPOLL_CTL_ADD = 1;
+const EPOLL_CTL_DEL = 2;
+const EPOLL_CTL_MOD = 3;
+const EPOLLIN = 1;
+const SYS_CLONE = 56;
+const SYS_MUNMAP = 11;
+const SYS_EPOLL_WAIT = 232;
+const E1_IN_STUB = 4;
+const SIGCHLD = 17;
+const FD_CLOEXEC = 1;
+const F_SETFD = 2;
+
+export class PtracePlatform implements Platform {
+  readonly memfile = new MemoryFile();
+  private readonly epfd: number;
+  private readonly timerfd: number;
+  private master!: Stub;
+  private waker!: Stub;
+  private readonly byPid = new Map<number, StubContext>();
+  private readonly status = new Int32Array(1);
+  private readonly events = Buffer.alloc(12 * 64);
+  private readonly watched = new Set<number>();
+  private reserved: Array<{ start: number; end: number; name: string }> = [];
+  private vdsoBase = 0;
+  readonly cpu: number;
+
+  constructor() {
+    this.cpu = libc.sched_getcpu();
+    const mask = Buffer.alloc(128);
+    mask[this.cpu >> 3] |= 1 << (this.cpu & 7);
+    // Pin the tracer thread; the stubs it spawns inherit the mask (BRIEF: a
+    // ptrace round trip across CPUs costs several times more).
+    libc.sched_setaffinity(0, 128, mask);
+    this.epfd = libc.epoll_create1(0);
+    this.timerfd = libc.timerfd_create(1 /* CLOCK_MONOTONIC */, 0o4000 /* TFD_NONBLOCK */);
+    this.epollCtl(EPOLL_CTL_ADD, this.timerfd, EPOLLIN);
+    libc.fcntl(this.epfd, F_SETFD, FD_CLOEXEC);
+    libc.fcntl(this.timerfd, F_SETFD, FD_CLOEXEC);
+    libc.fcntl(this.memfile.fd, F_SETFD, FD_CLOEXEC);
+    this.startMaster();
+    this.waker = this.forkStub();
+    this.armWaker();
+  }
+
+  private epollCtl(op: number, fd: number, events: number): number {
+    const ev = Buffer.alloc(12);
+    ev.writeUInt32LE(events, 0);
+    ev.writeInt32LE(fd, 4);
+    return libc.epoll_ctl(this.epfd, op, fd, ev);
+  }
+
+  private startMaster(): void {
+    const img = stubElf();
+    const fd = libc.memfd_create('tsvisor-stub', 1 /* MFD_CLOEXEC */);
+    libc.write(fd, img, img.length);
+    const fa = Buffer.alloc(256);
+    const attr = Buffer.alloc(512);
+    libc.posix_spawn_file_actions_init(fa);
+    // Two steps so the targets never equal the sources (dup2 onto itself keeps CLOEXEC).
+    libc.posix_spawn_file_actions_adddup2(fa, this.memfile.fd, 1000);
+    libc.posix_spawn_file_actions_adddup2(fa, this.epfd, 1001);
+    for (const f of [0, 1, 2, 3, 4]) libc.posix_spawn_file_actions_addclose(fa, f);
+    libc.posix_spawn_file_actions_adddup2(fa, 1000, 3);
+    libc.posix_spawn_file_actions_adddup2(fa, 1001, 4);
+    libc.posix_spawn_file_actions_addclose(fa, 1000);
+    libc.posix_spawn_file_actions_addclose(fa, 1001);
+    libc.posix_spawnattr_init(attr);
+    libc.posix_spawnattr_setflags(attr, 0x02 /* POSIX_SPAWN_SETPGROUP */ | 0x08 /* SETSIGMASK */);
+    libc.posix_spawnattr_setpgroup(attr, 0);
+    libc.posix_spawnattr_setsigmask(attr, Buffer.alloc(128));
+    const out = [0];
+    const path = `/proc/${process.pid}/fd/${fd}`;
+    const rc = libc.posix_spawn(out, path, fa, attr, ['tsvisor-stub', null], [null]);
+    libc.close(fd);
+    if (rc !== 0) throw new Error(`cannot start the stub process: errno ${rc}`);
+    const pid = out[0];
+    if (libc.waitpid(pid, this.status, P.WALL) !== pid || !P.stopped(this.status[0])) {
+      throw new Error(`stub process did not stop (status ${this.status[0].toString(16)})`);
+    }
+    const opts = P.PTRACE_O_TRACESYSGOOD | P.PTRACE_O_TRACEFORK | P.PTRACE_O_EXITKILL;
+    if (libc.ptrace(P.PTRACE_SETOPTIONS, pid, 0, opts) < 0) throw new Error(`PTRACE_SETOPTIONS: errno ${libc.errno()}`);
+    this.readLayout(pid);
+    this.master = new Stub(pid, this.reserved, this.vdsoBase);
+    this.master.ctx.loadRegs();
+    // The host's stack of the stub would sit where applications put theirs.
+    for (const m of this.hostStack) this.master.inject(SYS_MUNMAP, [m.start, m.end - m.start]);
+  }
+
+  private hostStack: Array<{ start: number; end: number }> = [];
+
+  private readLayout(pid: number): void {
+    const maps = fs.readFileSync(`/proc/${pid}/maps`, 'latin1').split('\n');
+    this.reserved = [{ start: STUB_BASE, end: STUB_END, name: '[stub]' }];
+    for (const line of maps) {
+      const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (!m) continue;
+      const start = parseInt(m[1], 16);
+      const end = parseInt(m[2], 16);
+      const name = m[3];
+      if (name === '[vdso]' || name === '[vvar]' || name === '[vsyscall]' || name === '[vvar_vclock]') {
+        this.reserved.push({ start, end, name });
+        if (name === '[vdso]') this.vdsoBase = start;
+      } else if (name === '[stack]') {
+        this.hostStack.push({ start, end });
+      }
+    }
+  }
+
+  /** Fork a fresh, empty stub from the master. */
+  private forkStub(): Stub {
+    let child = -1;
+    const r = this.master.inject(SYS_CLONE, [SIGCHLD, 0, 0, 0, 0], (pid) => (child = pid));
+    if (r < 0 || child < 0) throw new StubError(`cannot fork a stub: ${r}`);
+    // The child starts auto-attached with a SIGSTOP.
+    const w = libc.waitpid(child, this.status, P.WALL);
+    if (w !== child || !P.stopped(this.status[0])) throw new StubError('forked stub did not stop');
+    const s = new Stub(child, this.reserved, this.vdsoBase);
+    s.ctx.loadRegs();
+    return s;
+  }
+
+  newAddressSpace(): Stub {
+    const s = this.forkStub();
+    this.byPid.set(s.pid, s.ctx);
+    s.onRelease = (x) => this.byPid.delete(x.pid);
+    return s;
+  }
+
+  private armWaker(): void {
+    const c = this.waker.ctx;
+    c.regs.set(Reg.RAX, SYS_EPOLL_WAIT);
+    c.regs.set(Reg.ORIG_RAX, -1);
+    c.regs.set(Reg.RDI, E1_IN_STUB);
+    c.regs.set(Reg.RSI, STUB_BASE + 0x1000);
+    c.regs.set(Reg.RDX, 1);
+    c.regs.set(Reg.R10, -1);
+    c.regs.set(Reg.RIP, INJECT_ADDR);
+    c.flushRegs();
+    libc.ptrace(P.PTRACE_CONT, this.waker.pid, 0, 0);
+  }
+
+  wait(): PlatformEvent {
+    for (;;) {
+      const pid = libc.waitpid(-this.master.pid, this.status, P.WALL);
+      if (pid < 0) {
+        const e = libc.errno();
+        if (e === 4) continue; // EINTR
+        return { kind: 'none' };
+      }
+      const s = this.status[0];
+      if (pid === this.waker.pid) {
+        if (!P.stopped(s)) throw new Error('the waker stub died');
+        this.waker.ctx.loadRegs();
+        return { kind: 'host' };
+      }
+      const ctx = this.byPid.get(pid);
+      if (!ctx) continue; // a released stub's last breath
+      if (!P.stopped(s)) {
+        ctx.stub.dead = true;
+        this.byPid.delete(pid);
+        return { kind: 'stop', ctx, stop: { kind: 'gone', status: s } };
+      }
+      const sig = P.stopSig(s);
+      if (sig === (P.SIGTRAP | 0x80)) {
+        ctx.loadRegs();
+        return { kind: 'stop', ctx, stop: { kind: 'syscall' } };
+      }
+      if (P.stopEvent(s) === 0 && (sig === 11 || sig === 7 || sig === 8 || sig === 4 || sig === 5)) {
+        ctx.loadRegs();
+        const si = Buffer.alloc(128);
+        libc.ptraceBuf(P.PTRACE_GETSIGINFO, pid, 0, si);
+        const code = si.readInt32LE(8);
+        const addr = Number(si.readBigUInt64LE(16));
+        return { kind: 'stop', ctx, stop: { kind: 'fault', signo: sig, code, addr } };
+      }
+      // A signal from outside the sandbox (or a group stop): not the application's.
+      libc.ptrace(P.PTRACE_SYSEMU, pid, 0, 0);
+    }
+  }
+
+  takeHostEvents(): Array<{ fd: number; events: number }> {
+    const out: Array<{ fd: number; events: number }> = [];
+    const n = libc.epoll_wait(this.epfd, this.events, 64, 0);
+    for (let i = 0; i < n; i++) {
+      const events = this.events.readUInt32LE(i * 12);
+      const fd = this.events.readInt32LE(i * 12 + 4);
+      if (fd === this.timerfd) {
+        libc.read(this.timerfd, Buffer.alloc(8), 8);
+        out.push({ fd: -1, events });
+        continue;
+      }
+      // One-shot: the kernel re-arms a watch when it waits again.
+      this.unwatchHostFd(fd);
+      out.push({ fd, events });
+    }
+    this.armWaker();
+    return out;
+  }
+
+  watchHostFd(fd: number, events: number): void {
+    if (this.watched.has(fd)) this.epollCtl(EPOLL_CTL_MOD, fd, events);
+    else if (this.epollCtl(EPOLL_CTL_ADD, fd, events) === 0) this.watched.add(fd);
+  }
+
+  unwatchHostFd(fd: number): void {
+    if (!this.watched.delete(fd)) return;
+    this.epollCtl(EPOLL_CTL_DEL, fd, 0);
+  }
+
+  setTimer(deadlineNs: number): void {
+    const its = Buffer.alloc(32);
+    if (deadlineNs > 0) {
+      its.writeBigInt64LE(BigInt(Math.floor(deadlineNs / 1e9)), 16);
+      its.writeBigInt64LE(BigInt(Math.max(1, Math.floor(deadlineNs % 1e9))), 24);
+    }
+    libc.timerfd_settime(this.timerfd, 1 /* TFD_TIMER_ABSTIME */, its, null);
+  }
+
+  shutdown(): void {
+    for (const ctx of [...this.byPid.values()]) ctx.stub.release();
+    this.waker.release();
+    this.master.release();
+  }
+}

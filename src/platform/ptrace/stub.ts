@@ -1,0 +1,149 @@
+// One stub process: an application address space and (for now) its one thread.
+// Host system calls run in it only by injection: set the registers for the call
+// with rip on the stub's `syscall; int3`, continue, and wait for the int3.
+
+import * as libc from '../../host/libc';
+import { type AddressSpace, type Context, Reg, type Registers } from '../platform';
+import * as P from './ptrace';
+import { PtraceRegs } from './regs';
+import { INJECT_ADDR, STUB_BASE, STUB_END } from './stub_elf';
+
+const status = new Int32Array(1);
+const MEMFD_IN_STUB = 3;
+const SYS_MMAP = 9;
+const SYS_MPROTECT = 10;
+const SYS_MUNMAP = 11;
+const MAP_SHARED_FIXED = 0x11;
+
+export class StubError extends Error {}
+
+export class StubContext implements Context {
+  readonly regs = new PtraceRegs();
+  owner: unknown = null;
+  private fp: Buffer | null = null;
+
+  constructor(readonly stub: Stub) {}
+
+  get hostTid(): number {
+    return this.stub.pid;
+  }
+
+  loadRegs(): void {
+    if (libc.ptraceBuf(P.PTRACE_GETREGS, this.stub.pid, 0, this.regs.buf) < 0) throw new StubError(`GETREGS ${libc.errno()}`);
+    this.regs.dirty = false;
+    this.regs.raxDirty = false;
+    this.fp = null;
+  }
+
+  flushRegs(): void {
+    const r = this.regs;
+    if (r.dirty) libc.ptraceBuf(P.PTRACE_SETREGS, this.stub.pid, 0, r.buf);
+    else if (r.raxDirty) libc.ptrace(P.PTRACE_POKEUSER, this.stub.pid, Reg.RAX * 8, r.getU64(Reg.RAX));
+    r.dirty = r.raxDirty = false;
+  }
+
+  resume(): void {
+    this.flushRegs();
+    if (this.fp) libc.ptraceBuf(P.PTRACE_SETFPREGS, this.stub.pid, 0, this.fp);
+    this.fp = null;
+    libc.ptrace(P.PTRACE_SYSEMU, this.stub.pid, 0, 0);
+  }
+
+  getFpState(): Buffer {
+    const b = Buffer.alloc(512);
+    libc.ptraceBuf(P.PTRACE_GETFPREGS, this.stub.pid, 0, b);
+    return b;
+  }
+
+  setFpState(b: Buffer): void {
+    this.fp = Buffer.from(b.subarray(0, 512));
+  }
+}
+
+export class Stub implements AddressSpace {
+  readonly ctx: StubContext;
+  dead = false;
+  onRelease: ((s: Stub) => void) | null = null;
+
+  constructor(
+    readonly pid: number,
+    readonly reserved: ReadonlyArray<{ start: number; end: number; name: string }>,
+    readonly vdsoBase: number,
+  ) {
+    this.ctx = new StubContext(this);
+  }
+
+  mainContext(): Context {
+    return this.ctx;
+  }
+
+  /**
+   * Run one host system call in the stub and return its raw result. The
+   * application's registers are saved and restored around it. Waits only for
+   * this pid, so other tracees' stops stay queued for the main wait.
+   */
+  inject(nr: number, args: number[], onFork?: (childPid: number) => void): number {
+    if (this.dead) throw new StubError('stub is gone');
+    const regs: Registers = this.ctx.regs;
+    const saved = regs.snapshot();
+    const savedFlags = (this.ctx.regs.dirty ? 1 : 0) | (this.ctx.regs.raxDirty ? 2 : 0);
+    regs.set(Reg.RAX, nr);
+    regs.set(Reg.ORIG_RAX, -1);
+    const argRegs = [Reg.RDI, Reg.RSI, Reg.RDX, Reg.R10, Reg.R8, Reg.R9];
+    for (let i = 0; i < args.length; i++) regs.set(argRegs[i], args[i]);
+    regs.set(Reg.RIP, INJECT_ADDR);
+    libc.ptraceBuf(P.PTRACE_SETREGS, this.pid, 0, this.ctx.regs.buf);
+    let sig = 0;
+    for (;;) {
+      if (libc.ptrace(P.PTRACE_CONT, this.pid, 0, sig) < 0) throw this.lost();
+      sig = 0;
+      const r = libc.waitpid(this.pid, status, P.WALL);
+      if (r !== this.pid) throw this.lost();
+      const s = status[0];
+      if (!P.stopped(s)) throw this.lost();
+      const ev = P.stopEvent(s);
+      if (ev === P.PTRACE_EVENT_FORK) {
+        const msg = new BigUint64Array(1);
+        libc.ptraceBuf(P.PTRACE_GETEVENTMSG, this.pid, 0, msg);
+        onFork?.(Number(msg[0]));
+        continue;
+      }
+      if (P.stopSig(s) === P.SIGTRAP && ev === 0) break;
+      // Any other signal that reached the stub is not the application's: drop it.
+    }
+    this.ctx.loadRegs();
+    const ret = this.ctx.regs.get(Reg.RAX);
+    this.ctx.regs.restore(saved);
+    libc.ptraceBuf(P.PTRACE_SETREGS, this.pid, 0, this.ctx.regs.buf);
+    this.ctx.regs.dirty = (savedFlags & 1) !== 0;
+    this.ctx.regs.raxDirty = (savedFlags & 2) !== 0;
+    return ret;
+  }
+
+  private lost(): StubError {
+    this.dead = true;
+    return new StubError(`stub ${this.pid} died`);
+  }
+
+  mapFrames(addr: number, npages: number, frame: number, prot: number): void {
+    const r = this.inject(SYS_MMAP, [addr, npages * 4096, prot, MAP_SHARED_FIXED, MEMFD_IN_STUB, frame * 4096]);
+    if (r !== addr) throw new StubError(`stub mmap at ${addr.toString(16)} failed: ${r}`);
+  }
+
+  unmap(addr: number, len: number): void {
+    this.inject(SYS_MUNMAP, [addr, len]);
+  }
+
+  protect(addr: number, len: number, prot: number): void {
+    const r = this.inject(SYS_MPROTECT, [addr, len, prot]);
+    if (r < 0 && r !== -12) throw new StubError(`stub mprotect failed: ${r}`);
+  }
+
+  release(): void {
+    if (!this.dead) libc.kill(this.pid, P.SIGKILL);
+    this.dead = true;
+    this.onRelease?.(this);
+  }
+}
+
+export { STUB_BASE, STUB_END };

@@ -1,0 +1,76 @@
+// The stub: the host process that becomes an application's address space.
+// A minimal static ELF generated here (no compiler at install or run time).
+// It makes itself traced by its parent (the Sentry's main thread), ignores
+// SIGCHLD (stubs forked from it are reaped by the host, not left as zombies),
+// stops, and from then on only runs what the Sentry injects at INJECT_ADDR:
+// one `syscall` followed by `int3`, which hands control back.
+
+export const STUB_BASE = 0x7ff000000000;
+export const STUB_TEXT_SIZE = 0x1000;
+export const STUB_DATA = STUB_BASE + 0x1000; // one RW page: scratch for injected calls
+export const STUB_END = STUB_BASE + 0x2000;
+/** Reading /proc/PID/comm of a stub gives this name (isolation tests look for it). */
+export const STUB_NAME = 'tsvisor-stub';
+
+const HDR = 64;
+const PHDR = 56;
+const CODE_OFF = HDR + 2 * PHDR;
+
+function code(): { bytes: Buffer; inject: number } {
+  const b: number[] = [];
+  const mov = (op: number, imm: number) => b.push(op, imm & 0xff, (imm >> 8) & 0xff, (imm >> 16) & 0xff, (imm >> 24) & 0xff);
+  const syscall = () => b.push(0x0f, 0x05);
+  // ptrace(PTRACE_TRACEME, 0, 0, 0)
+  mov(0xb8, 101); b.push(0x31, 0xff, 0x31, 0xf6, 0x31, 0xd2, 0x45, 0x31, 0xd2); syscall();
+  // rt_sigaction(SIGCHLD, &act, NULL, 8)
+  mov(0xb8, 13); mov(0xbf, 17);
+  const leaAt = b.length;
+  b.push(0x48, 0x8d, 0x35, 0, 0, 0, 0); // lea rsi, [rip + act]
+  b.push(0x31, 0xd2); b.push(0x41, 0xba, 8, 0, 0, 0); syscall(); // xor edx,edx; mov r10d,8
+  // prctl(PR_SET_NAME, "tsvisor-stub")
+  mov(0xb8, 157); mov(0xbf, 15);
+  const leaName = b.length;
+  b.push(0x48, 0x8d, 0x35, 0, 0, 0, 0); syscall();
+  // kill(getpid(), SIGSTOP)
+  mov(0xb8, 39); syscall(); b.push(0x89, 0xc7); mov(0xbe, 19); mov(0xb8, 62); syscall();
+  const inject = b.length;
+  syscall(); b.push(0xcc); b.push(0xeb, 0x100 - 5); // syscall; int3; jmp inject
+  while (b.length % 8) b.push(0xcc);
+  const act = b.length;
+  const disp = act - (leaAt + 7);
+  b[leaAt + 3] = disp & 0xff; b[leaAt + 4] = (disp >> 8) & 0xff;
+  b.push(1, 0, 0, 0, 0, 0, 0, 0); // sa_handler = SIG_IGN
+  for (let i = 0; i < 24; i++) b.push(0); // flags, restorer, mask
+  const name = b.length;
+  const nd = name - (leaName + 7);
+  b[leaName + 3] = nd & 0xff; b[leaName + 4] = (nd >> 8) & 0xff;
+  for (const c of Buffer.from(STUB_NAME + '\0', 'latin1')) b.push(c);
+  return { bytes: Buffer.from(b), inject };
+}
+
+const built = code();
+export const INJECT_ADDR = STUB_BASE + CODE_OFF + built.inject;
+
+export function stubElf(): Buffer {
+  const img = Buffer.alloc(CODE_OFF + built.bytes.length);
+  img.write('\x7fELF', 0, 'latin1');
+  img[4] = 2; img[5] = 1; img[6] = 1; // 64-bit, little endian, version 1
+  img.writeUInt16LE(2, 16); // ET_EXEC
+  img.writeUInt16LE(62, 18); // EM_X86_64
+  img.writeUInt32LE(1, 20);
+  img.writeBigUInt64LE(BigInt(STUB_BASE + CODE_OFF), 24);
+  img.writeBigUInt64LE(BigInt(HDR), 32);
+  img.writeUInt16LE(HDR, 52); img.writeUInt16LE(PHDR, 54); img.writeUInt16LE(2, 56);
+  const seg = (i: number, flags: number, off: number, vaddr: number, filesz: number, memsz: number) => {
+    const p = HDR + i * PHDR;
+    img.writeUInt32LE(1, p); img.writeUInt32LE(flags, p + 4);
+    img.writeBigUInt64LE(BigInt(off), p + 8);
+    img.writeBigUInt64LE(BigInt(vaddr), p + 16); img.writeBigUInt64LE(BigInt(vaddr), p + 24);
+    img.writeBigUInt64LE(BigInt(filesz), p + 32); img.writeBigUInt64LE(BigInt(memsz), p + 40);
+    img.writeBigUInt64LE(0x1000n, p + 48);
+  };
+  seg(0, 5, 0, STUB_BASE, img.length, img.length); // R-X: headers and code
+  seg(1, 6, 0, STUB_DATA, 0, 0x1000); // RW- scratch page (bss)
+  built.bytes.copy(img, CODE_OFF);
+  return img;
+}
