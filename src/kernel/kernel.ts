@@ -1,7 +1,180 @@
-// SKELETON, being written by the kernel work.
-import type { VirtualFilesystem } from '../vfs/vfs';
+// The kernel: the PID namespace, the scheduler loop, timers and host-fd
+// readiness. Everything runs on the Sentry's main thread: the loop blocks in
+// the platform's wait() when no JavaScript work is pending, serves one stop,
+// and yields to promise continuations whenever a blocked task was woken.
+
 import type { MemoryFile } from '../mm/memfile';
+import type { Platform } from '../platform/platform';
+import type { SyscallDef } from '../syscalls/types';
+import type { VirtualFilesystem } from '../vfs/vfs';
+import { E, Errno } from './errno';
+import { SignalManager } from './signals';
+import type { Task } from './task';
+import type { ThreadGroup } from './thread_group';
+import { wakeCounter } from './waitqueue';
+import { Lifecycle } from './lifecycle';
+import { TaskRunner } from './runner';
+
+export interface KernelOptions {
+  platform: Platform;
+  vfs: VirtualFilesystem;
+  hostname?: string;
+  log?: (msg: string) => void;
+}
+
+interface Timer {
+  id: number;
+  deadline: number;
+  fn: () => void;
+}
+
 export class Kernel {
-  declare vfs: VirtualFilesystem;
-  declare memfile: MemoryFile;
+  readonly platform: Platform;
+  readonly memfile: MemoryFile;
+  readonly vfs: VirtualFilesystem;
+  readonly signals = new SignalManager(this);
+  readonly lifecycle = new Lifecycle(this);
+  readonly runner = new TaskRunner(this);
+  readonly tasks = new Map<number, Task>();
+  readonly groups = new Map<number, ThreadGroup>();
+  table: Array<SyscallDef | undefined> = [];
+  strace: ((line: string) => void) | null = null;
+  readonly log: (msg: string) => void;
+  hostname: string;
+  domainname = '(none)';
+  readonly bootRealtimeNs: number;
+  readonly bootMonotonicNs: number;
+  private nextPid = 1;
+  private timers: Timer[] = [];
+  private nextTimerId = 1;
+  private armedDeadline = 0;
+  private readonly hostWaiters = new Map<number, Array<{ events: number; fn: (ev: number) => void }>>();
+  /** Exit status of the first process (wait status encoding) once it is gone. */
+  initStatus: number | null = null;
+  private readonly loggedOnce = new Set<string>();
+
+  constructor(opts: KernelOptions) {
+    this.platform = opts.platform;
+    this.memfile = opts.platform.memfile;
+    this.vfs = opts.vfs;
+    this.hostname = opts.hostname ?? 'tsvisor';
+    this.log = opts.log ?? (() => {});
+    this.bootMonotonicNs = this.monotonicNs();
+    this.bootRealtimeNs = Date.now() * 1e6;
+  }
+
+  logOnce(key: string, msg: string): void {
+    if (this.loggedOnce.has(key)) return;
+    this.loggedOnce.add(key);
+    this.log(msg);
+  }
+
+  allocPid(): number {
+    for (let i = 0; i < 1 << 22; i++) {
+      const pid = this.nextPid;
+      this.nextPid = this.nextPid >= 4194304 ? 2 : this.nextPid + 1;
+      if (!this.tasks.has(pid) && !this.groups.has(pid)) return pid;
+    }
+    throw new Errno(E.EAGAIN);
+  }
+
+  monotonicNs(): number {
+    return Number(process.hrtime.bigint());
+  }
+
+  realtimeNs(): number {
+    return this.bootRealtimeNs + (this.monotonicNs() - this.bootMonotonicNs);
+  }
+
+  // ---- timers --------------------------------------------------------------
+
+  addTimer(deadlineNs: number, fn: () => void): number {
+    const t = { id: this.nextTimerId++, deadline: deadlineNs, fn };
+    let i = this.timers.length;
+    while (i > 0 && this.timers[i - 1].deadline > deadlineNs) i--;
+    this.timers.splice(i, 0, t);
+    this.armTimer();
+    return t.id;
+  }
+
+  cancelTimer(id: number): void {
+    const i = this.timers.findIndex((t) => t.id === id);
+    if (i >= 0) this.timers.splice(i, 1);
+  }
+
+  private armTimer(): void {
+    const d = this.timers.length ? this.timers[0].deadline : 0;
+    if (d !== this.armedDeadline) {
+      this.armedDeadline = d;
+      this.platform.setTimer(d);
+    }
+  }
+
+  private runTimers(): void {
+    const now = this.monotonicNs();
+    while (this.timers.length && this.timers[0].deadline <= now) {
+      const t = this.timers.shift()!;
+      t.fn();
+    }
+    this.armedDeadline = -1;
+    this.armTimer();
+  }
+
+  // ---- host fd readiness ----------------------------------------------------
+
+  /** Resolve when the host fd has one of events (poll bits), waking through the platform's epoll. */
+  waitHostFd(fd: number, events: number): Promise<number> {
+    return new Promise((resolve) => {
+      const list = this.hostWaiters.get(fd) ?? [];
+      list.push({ events, fn: resolve });
+      this.hostWaiters.set(fd, list);
+      const all = list.reduce((m, w) => m | w.events, 0);
+      this.platform.watchHostFd(fd, all);
+    });
+  }
+
+  private onHostEvents(evs: Array<{ fd: number; events: number }>): void {
+    for (const { fd, events } of evs) {
+      if (fd === -1) {
+        this.runTimers();
+        continue;
+      }
+      const list = this.hostWaiters.get(fd);
+      if (!list) continue;
+      this.hostWaiters.delete(fd);
+      for (const w of list) w.fn(events);
+      wakeCounter.pending++;
+    }
+    // Timers may also have expired while the waker slept on an fd.
+    if (this.timers.length && this.timers[0].deadline <= this.monotonicNs()) this.runTimers();
+  }
+
+  // ---- the loop -------------------------------------------------------------
+
+  /** Run until the first process exits; returns its wait status. */
+  async run(): Promise<number> {
+    for (;;) {
+      if (wakeCounter.pending > 0) {
+        wakeCounter.pending = 0;
+        await new Promise<void>((r) => setImmediate(r));
+        continue;
+      }
+      if (this.initStatus !== null && this.tasks.size === 0) break;
+      if (this.timers.length && this.timers[0].deadline <= this.monotonicNs()) {
+        this.runTimers();
+        continue;
+      }
+      const ev = this.platform.wait();
+      if (ev.kind === 'host') this.onHostEvents(this.platform.takeHostEvents());
+      else if (ev.kind === 'stop') {
+        const t = ev.ctx.owner as Task | null;
+        if (t) this.runner.onStop(t, ev.stop);
+      } else if (this.tasks.size === 0) break;
+    }
+    return this.initStatus ?? 0;
+  }
+
+  exitGroup(tg: ThreadGroup, signal: number, code = 0): void {
+    this.lifecycle.exitGroup(tg, signal, code);
+  }
 }

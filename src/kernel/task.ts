@@ -1,32 +1,145 @@
-// SKELETON, being written by the kernel work: a Task is one application thread.
-import type { MemoryAccess } from '../mm/access';
+// A Task is one application thread: its registers live in a platform Context,
+// its resources (memory, files, fs context, credentials) may be shared with
+// other tasks. The task runs as a loop driven by the scheduler: the platform
+// reports a Stop, the task serves it (a syscall, a fault) and resumes its
+// context, delivering pending signals on the way back to the application.
+
+import type { MemoryManager } from '../mm/mm';
+import type { Context } from '../platform/platform';
 import type { FdTable } from '../vfs/fd_table';
 import type { FsContext } from '../vfs/fs_context';
 import type { Credentials } from './creds';
-import type { WaitQueue } from './waitqueue';
+import { E, Errno } from './errno';
 import type { Kernel } from './kernel';
+import { type SigInfo, SIGKILL, SIGSTOP, sigBit, UNBLOCKABLE } from './signal_defs';
+import type { AltStack } from './signal_frame';
+import type { ThreadGroup } from './thread_group';
+import { type WaitQueue, type Waiter, wakeCounter } from './waitqueue';
+
+export type TaskState = 'running' | 'blocked' | 'stopped' | 'dead';
+
+/** Thrown (internally) when a blocking call is interrupted by a signal. */
+export const ERESTARTSYS = 512;
+export const ERESTARTNOHAND = 514;
+export const ERESTART_RESTARTBLOCK = 516;
 
 export class Task {
-  tid = 1;
-  declare mm: MemoryAccess;
-  declare fdTable: FdTable;
-  declare fs: FsContext;
-  declare creds: Credentials;
-  declare kernel: Kernel;
+  state: TaskState = 'running';
+  /** Signal mask: blocked signals. */
+  sigmask = 0n;
+  /** Mask to restore after a handler runs when set by sigsuspend/ppoll. */
+  savedSigmask: bigint | null = null;
+  /** Thread-directed pending signals. */
+  pending = new Map<number, SigInfo>();
+  altStack: AltStack = { sp: 0, size: 0, flags: 2 };
+  clearChildTid = 0;
+  /** Set while the task blocks interruptibly: called when a signal arrives. */
+  private interrupt: ((reason: Errno) => void) | null = null;
+  /** The continuation of an interrupted nanosleep & co (restart_syscall). */
+  restartBlock: (() => number | Promise<number>) | null = null;
+  /** vfork child running on this task's context: the parent stays parked. */
+  vforkParked = false;
+  /** Saved registers of a vfork parent while its child borrows the context. */
+  vforkSavedRegs: Buffer | null = null;
+  vforkSavedFp: Buffer | null = null;
+  exitCode = 0;
+  startTimeNs = 0;
+  syscallCount = 0;
+  /** Set by the strace printer. */
+  comm = '';
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly tid: number,
+    public tg: ThreadGroup,
+    public mm: MemoryManager,
+    public fdTable: FdTable,
+    public fs: FsContext,
+    public creds: Credentials,
+    public ctx: Context,
+  ) {
+    ctx.owner = this;
+    this.startTimeNs = kernel.monotonicNs();
+  }
 
   get pid(): number {
-    return this.tid;
+    return this.tg.pid;
   }
 
   /**
-   * Block until q is notified with an event in mask, a signal interrupts
-   * (rejects with Errno(EINTR)), or the monotonic deadline in ns passes (resolves 0).
-   * Resolves with the events that woke the task.
+   * Block until q is notified with an event in mask (resolves with the events),
+   * the monotonic deadline passes (resolves 0), or a signal interrupts (rejects
+   * with Errno(ERESTARTSYS), which becomes EINTR or a restart).
    */
-  block(_q: WaitQueue, _mask: number, _deadlineNs?: number): Promise<number> {
-    throw new Error('not yet');
+  block(q: WaitQueue | null, mask: number, deadlineNs?: number): Promise<number> {
+    if (this.hasInterruptingSignal()) return Promise.reject(new Errno(ERESTARTSYS));
+    return new Promise<number>((resolve, reject) => {
+      let timer: number | null = null;
+      const finish = () => {
+        if (q) q.remove(waiter);
+        if (timer !== null) this.kernel.cancelTimer(timer);
+        this.interrupt = null;
+        this.state = 'running';
+        wakeCounter.pending++;
+      };
+      const waiter: Waiter = {
+        mask,
+        wake: (events: number) => {
+          finish();
+          resolve(events);
+        },
+      };
+      if (q) q.add(waiter);
+      if (deadlineNs !== undefined) {
+        timer = this.kernel.addTimer(deadlineNs, () => {
+          timer = null;
+          finish();
+          resolve(0);
+        });
+      }
+      this.interrupt = (reason) => {
+        finish();
+        reject(reason);
+      };
+      this.state = 'blocked';
+    });
   }
 
-  /** Send a signal to this thread (e.g. SIGPIPE on a broken pipe). */
-  sendSignal(_sig: number): void {}
+  /** Sleep until a monotonic deadline, interruptibly. */
+  async sleepUntil(deadlineNs: number): Promise<void> {
+    await this.block(null, 0, deadlineNs);
+  }
+
+  /** Wake the task out of an interruptible block (signal arrival, exit). */
+  wakeForSignal(): void {
+    const i = this.interrupt;
+    if (i) i(new Errno(ERESTARTSYS));
+  }
+
+  /** Whether a pending, unblocked signal would interrupt a blocking call now. */
+  hasInterruptingSignal(): boolean {
+    if (this.tg.exiting) return true;
+    const deliverable = (sig: number) => !(this.sigmask & sigBit(sig)) || (sigBit(sig) & UNBLOCKABLE) !== 0n;
+    for (const sig of this.pending.keys()) if (deliverable(sig) && !this.kernel.signals.isIgnored(this, sig)) return true;
+    for (const sig of this.tg.pending.keys()) if (deliverable(sig) && !this.kernel.signals.isIgnored(this, sig)) return true;
+    return false;
+  }
+
+  /** Send a signal to this thread (SIGPIPE on a broken pipe, faults, tgkill). */
+  sendSignal(sig: number, info?: SigInfo): void {
+    this.kernel.signals.sendToTask(this, sig, info ?? { signo: sig, code: 0x80 });
+  }
+
+  /** Fault -> EFAULT helper for handlers. */
+  static efault(): Errno {
+    return new Errno(E.EFAULT);
+  }
+
+  isKilled(): boolean {
+    return this.tg.exiting || this.pending.has(SIGKILL) || this.tg.pending.has(SIGKILL);
+  }
+
+  isStopRequested(): boolean {
+    return this.tg.pending.has(SIGSTOP);
+  }
 }

@@ -1,0 +1,350 @@
+// The life of processes: the first process, fork/vfork/clone, execve, exit and
+// exit_group, zombies, reparenting to pid 1, and wait4/waitid.
+
+import { loadProgram, type ExecFile } from '../loader/load';
+import { MemoryManager } from '../mm/mm';
+import { Reg } from '../platform/platform';
+import type { FdTable } from '../vfs/fd_table';
+import type { FsContext } from '../vfs/fs_context';
+import { Credentials } from './creds';
+import { E, Errno } from './errno';
+import type { Kernel } from './kernel';
+import { KEEP_REGS } from './runner';
+import * as S from './signal_defs';
+import { Task } from './task';
+import { type ChildEvent, RLIMIT_STACK, ThreadGroup } from './thread_group';
+import { wakeCounter } from './waitqueue';
+
+export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_PIDFD = 0x1000,
+  CLONE_PTRACE = 0x2000, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000, CLONE_THREAD = 0x10000, CLONE_NEWNS = 0x20000,
+  CLONE_SYSVSEM = 0x40000, CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000,
+  CLONE_DETACHED = 0x400000, CLONE_UNTRACED = 0x800000, CLONE_CHILD_SETTID = 0x01000000;
+
+export const WNOHANG = 1, WUNTRACED = 2, WSTOPPED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000;
+export const WNOTHREAD = 0x20000000, WALL = 0x40000000, WCLONE = 0x80000000;
+
+/** The VFS operations the process core needs, supplied by whoever boots the kernel. */
+export interface ProcessVfs {
+  openForExec(t: Task, path: string): ExecFile;
+}
+
+export interface CloneArgs {
+  flags: number;
+  stack: number;
+  parentTid: number;
+  childTid: number;
+  tls: number;
+  exitSignal: number;
+}
+
+export class Lifecycle {
+  execVfs: ProcessVfs | null = null;
+
+  constructor(private readonly k: Kernel) {}
+
+  /** Create pid 1 and load its program. Errors (ENOENT, ENOEXEC...) are thrown before anything runs. */
+  startInit(opts: { path: string; argv: string[]; envp: string[]; fdTable: FdTable; fs: FsContext; creds?: Credentials }): Task {
+    const pid = this.k.allocPid();
+    const tg = new ThreadGroup(pid, pid, pid);
+    const as = this.k.platform.newAddressSpace();
+    const mm = new MemoryManager(this.k.memfile, as);
+    const t = new Task(this.k, pid, tg, mm, opts.fdTable, opts.fs, opts.creds ?? new Credentials(), as.mainContext());
+    tg.tasks.add(t);
+    tg.startTimeNs = t.startTimeNs;
+    try {
+      this.loadInto(t, mm, opts.path, opts.argv, opts.envp);
+    } catch (e) {
+      mm.release();
+      throw e;
+    }
+    this.k.tasks.set(pid, t);
+    this.k.groups.set(pid, tg);
+    return t;
+  }
+
+  private loadInto(t: Task, mm: MemoryManager, path: string, argv: string[], envp: string[]): ExecFile {
+    const vfs = this.execVfs;
+    if (!vfs) throw new Error('no VFS for exec');
+    const img = loadProgram(
+      mm,
+      {
+        open: (p) => vfs.openForExec(t, p),
+        path,
+        argv,
+        envp,
+        creds: t.creds,
+        stackLimit: Math.max(t.tg.rlimits[RLIMIT_STACK].cur < 0 ? 8 << 20 : t.tg.rlimits[RLIMIT_STACK].cur, 128 * 1024),
+      },
+      mm.as.vdsoBase,
+    );
+    const ctx = mm.as.mainContext();
+    const regs = ctx.regs;
+    for (let r = Reg.R15; r <= Reg.RDI; r++) regs.set(r, 0);
+    regs.set(Reg.ORIG_RAX, -1);
+    regs.set(Reg.RIP, img.entry);
+    regs.set(Reg.RSP, img.sp);
+    regs.set(Reg.FS_BASE, 0);
+    regs.set(Reg.GS_BASE, 0);
+    regs.set(Reg.EFLAGS, 0x202);
+    ctx.setFpState(cleanFpState());
+    const base = img.exe.path.slice(img.exe.path.lastIndexOf('/') + 1);
+    t.tg.comm = base.slice(0, 15);
+    t.tg.exePath = img.exe.path;
+    return img.exe;
+  }
+
+  /** Start a task's first run in the application (pid 1, or a forked child returning 0). */
+  start(t: Task): void {
+    this.k.runner.returnToUser(t, false);
+  }
+
+  // ---- fork / clone -----------------------------------------------------------
+
+  clone(t: Task, a: CloneArgs): number | Promise<number> {
+    const f = a.flags;
+    if (f & CLONE_THREAD || (f & CLONE_VM && !(f & CLONE_VFORK))) {
+      this.k.logOnce('threads', 'clone: threads (CLONE_VM without CLONE_VFORK, CLONE_THREAD) are not supported yet');
+      throw new Errno(E.EINVAL, 'threads not supported yet');
+    }
+    if (f & CLONE_SIGHAND && !(f & CLONE_VM)) throw new Errno(E.EINVAL);
+    if (f & (CLONE_NEWNS | 0x7e000000 & ~CLONE_CHILD_SETTID & ~CLONE_UNTRACED & ~CLONE_DETACHED & ~0x02000000)) {
+      throw new Errno(E.EINVAL, 'namespaces are not supported in clone');
+    }
+    const vfork = (f & CLONE_VFORK) !== 0 && (f & CLONE_VM) !== 0;
+    const pid = this.k.allocPid();
+    const parentTg = f & CLONE_PARENT ? t.tg.parent ?? t.tg : t.tg;
+    const tg = new ThreadGroup(pid, t.tg.pgid, t.tg.sid);
+    tg.exitSignal = a.exitSignal;
+    tg.actions = t.tg.forkActions();
+    tg.rlimits = t.tg.rlimits.map((r) => ({ ...r }));
+    tg.comm = t.tg.comm;
+    tg.exePath = t.tg.exePath;
+    let mm: MemoryManager;
+    let ctx;
+    const parentRegs = t.ctx.regs.snapshot();
+    const parentFp = t.ctx.getFpState();
+    if (vfork) {
+      // The child borrows the parent's address space and host thread until it
+      // execs or exits; the parent is parked meanwhile.
+      mm = t.mm;
+      mm.users++;
+      ctx = t.ctx;
+      t.vforkSavedRegs = parentRegs;
+      t.vforkSavedFp = parentFp;
+    } else {
+      const as = this.k.platform.newAddressSpace();
+      mm = t.mm.fork(as);
+      ctx = as.mainContext();
+    }
+    const fdTable = f & CLONE_FILES ? share(t.fdTable) : t.fdTable.fork();
+    const fsc = f & CLONE_FS ? t.fs : t.fs.fork();
+    const child = new Task(this.k, pid, tg, mm, fdTable, fsc, t.creds.clone(), ctx);
+    child.sigmask = t.sigmask;
+    child.altStack = { ...t.altStack };
+    tg.tasks.add(child);
+    tg.parent = parentTg;
+    parentTg.children.add(tg);
+    tg.startTimeNs = child.startTimeNs;
+    this.k.tasks.set(pid, child);
+    this.k.groups.set(pid, tg);
+    const regs = ctx.regs;
+    regs.restore(parentRegs);
+    regs.set(Reg.RAX, 0);
+    if (a.stack) regs.set(Reg.RSP, a.stack);
+    if (f & CLONE_SETTLS) regs.set(Reg.FS_BASE, a.tls);
+    ctx.setFpState(parentFp);
+    if (f & CLONE_PARENT_SETTID && a.parentTid) t.mm.writeI32(a.parentTid, pid);
+    if (f & CLONE_CHILD_SETTID && a.childTid) child.mm.writeI32(a.childTid, pid);
+    if (f & CLONE_CHILD_CLEARTID) child.clearChildTid = a.childTid;
+    if (!vfork) {
+      queueMicrotask(() => this.start(child));
+      wakeCounter.pending++;
+      return pid;
+    }
+    t.vforkParked = true;
+    return new Promise<number>((resolve) => {
+      tg.vforkDone = () => {
+        tg.vforkDone = null;
+        t.vforkParked = false;
+        ctx.owner = t;
+        ctx.regs.restore(t.vforkSavedRegs!);
+        ctx.setFpState(t.vforkSavedFp!);
+        t.vforkSavedRegs = t.vforkSavedFp = null;
+        wakeCounter.pending++;
+        resolve(pid);
+      };
+      queueMicrotask(() => this.start(child));
+      wakeCounter.pending++;
+    });
+  }
+
+  // ---- execve ---------------------------------------------------------------------
+
+  execve(t: Task, path: string, argv: string[], envp: string[]): number {
+    if (path === '') throw new Errno(E.ENOENT);
+    const as = this.k.platform.newAddressSpace();
+    const mm = new MemoryManager(this.k.memfile, as);
+    try {
+      this.loadInto(t, mm, path, argv, envp);
+    } catch (e) {
+      mm.release();
+      throw e;
+    }
+    // Past the point of no return: the old image goes.
+    const old = t.mm;
+    t.mm = mm;
+    t.ctx = as.mainContext();
+    t.ctx.owner = t;
+    if (t.tg.vforkDone) t.tg.vforkDone();
+    if (--old.users === 0) old.release();
+    t.fdTable.closeOnExec();
+    t.tg.actions = t.tg.actions.map((act) => (act.handler === S.SIG_IGN ? act : S.defaultSigAction()));
+    t.altStack = { sp: 0, size: 0, flags: 2 };
+    t.clearChildTid = 0;
+    return KEEP_REGS;
+  }
+
+  // ---- exit ---------------------------------------------------------------------------
+
+  /** exit_group, a fatal signal, or the last thread's exit: the whole process goes. */
+  exitGroup(tg: ThreadGroup, signal: number, code = 0): void {
+    if (tg.exiting) return;
+    tg.exiting = true;
+    tg.exitStatus = signal ? signal & 0x7f : (code & 0xff) << 8;
+    for (const t of tg.tasks) this.killTask(t);
+    this.becomeZombie(tg, signal, code);
+  }
+
+  private killTask(t: Task): void {
+    if (t.state === 'dead') return;
+    const wasStopped = t.state === 'stopped';
+    t.state = 'dead';
+    t.wakeForSignal();
+    if (wasStopped) t.tg.contQueue.notify(0xffffffff);
+    this.k.tasks.delete(t.tid);
+    if (t.tg.vforkDone) t.tg.vforkDone();
+    else if (t.mm.users === 1) {
+      t.mm.users = 0;
+      t.mm.release();
+    } else {
+      t.mm.users--;
+    }
+    if (unshare(t.fdTable)) t.fdTable.closeAll();
+  }
+
+  private becomeZombie(tg: ThreadGroup, signal: number, code: number): void {
+    const init = this.k.groups.get(1);
+    // Orphans go to pid 1; if pid 1 itself dies, the whole namespace dies with it.
+    for (const c of tg.children) {
+      if (tg.pid === 1 || !init || init === tg) {
+        c.parent = null;
+        this.exitGroup(c, S.SIGKILL);
+        if (c.zombie) this.reap(c);
+      } else {
+        c.parent = init;
+        init.children.add(c);
+        if (c.zombie) init.childQueue.notify(0xffffffff);
+      }
+    }
+    tg.children.clear();
+    tg.zombie = true;
+    tg.stopped = false;
+    tg.pending.clear();
+    if (tg.pid === 1) {
+      this.k.initStatus = tg.exitStatus;
+      for (const other of [...this.k.groups.values()]) if (other !== tg && !other.zombie) this.exitGroup(other, S.SIGKILL);
+      this.reap(tg);
+      return;
+    }
+    const p = tg.parent;
+    if (!p) {
+      this.reap(tg);
+      return;
+    }
+    const si: S.SigInfo = {
+      signo: S.SIGCHLD,
+      code: signal ? S.CLD_KILLED : S.CLD_EXITED,
+      pid: tg.pid,
+      uid: 0,
+      status: signal ? signal : code & 0xff,
+    };
+    tg.exitSigInfo = si;
+    const act = p.actions[S.SIGCHLD];
+    const autoReap = tg.exitSignal === S.SIGCHLD && (act.handler === S.SIG_IGN || (act.flags & S.SA_NOCLDWAIT) !== 0);
+    if (tg.exitSignal) this.k.signals.sendToGroup(p, tg.exitSignal, { ...si, signo: tg.exitSignal });
+    if (autoReap) this.reap(tg);
+    p.childQueue.notify(0xffffffff);
+  }
+
+  private reap(tg: ThreadGroup): void {
+    if (tg.reaped) return;
+    tg.reaped = true;
+    tg.parent?.children.delete(tg);
+    this.k.groups.delete(tg.pid);
+  }
+
+  /** exit(2) of a single-threaded process is exit_group. */
+  exit(t: Task, code: number): number {
+    this.exitGroup(t.tg, 0, code);
+    return KEEP_REGS;
+  }
+
+  // ---- wait -------------------------------------------------------------------------
+
+  /** Find a child event matching the selector; ECHILD when no child matches at all. */
+  private findChild(t: Task, sel: (c: ThreadGroup) => boolean, options: number): { tg: ThreadGroup; ev: ChildEvent } | null {
+    let any = false;
+    for (const c of t.tg.children) {
+      if (!sel(c)) continue;
+      const cloneChild = c.exitSignal !== S.SIGCHLD;
+      if (!(options & WALL) && (!!(options & WCLONE) !== cloneChild)) continue;
+      any = true;
+      if (c.zombie && options & WEXITED) {
+        return { tg: c, ev: { kind: 'exited', status: c.exitStatus ?? 0, si: c.exitSigInfo ?? { signo: S.SIGCHLD, code: S.CLD_EXITED, pid: c.pid } } };
+      }
+      if (c.stopReport && options & WUNTRACED) return { tg: c, ev: c.stopReport };
+      if (c.contReport && options & WCONTINUED) return { tg: c, ev: c.contReport };
+    }
+    if (!any) throw new Errno(E.ECHILD);
+    return null;
+  }
+
+  /** The shared part of wait4 and waitid: returns the child and its event, or null for WNOHANG. */
+  async wait(t: Task, sel: (c: ThreadGroup) => boolean, options: number): Promise<{ tg: ThreadGroup; ev: ChildEvent } | null> {
+    for (;;) {
+      const found = this.findChild(t, sel, options);
+      if (found) {
+        if (!(options & WNOWAIT)) {
+          if (found.ev.kind === 'exited') {
+            t.tg.childTimeNs += 0;
+            this.reap(found.tg);
+          } else if (found.ev.kind === 'stopped') found.tg.stopReport = null;
+          else found.tg.contReport = null;
+        }
+        return found;
+      }
+      if (options & WNOHANG) return null;
+      await t.block(t.tg.childQueue, 0xffffffff);
+    }
+  }
+}
+
+// Tasks sharing an fd table (CLONE_FILES): the last one out closes the files.
+const fdTableUsers = new WeakMap<FdTable, number>();
+function share(f: FdTable): FdTable {
+  fdTableUsers.set(f, (fdTableUsers.get(f) ?? 1) + 1);
+  return f;
+}
+function unshare(f: FdTable): boolean {
+  const n = (fdTableUsers.get(f) ?? 1) - 1;
+  fdTableUsers.set(f, n);
+  return n <= 0;
+}
+
+function cleanFpState(): Buffer {
+  const b = Buffer.alloc(512);
+  b.writeUInt16LE(0x37f, 0); // FCW: all exceptions masked, extended precision
+  b.writeUInt32LE(0x1f80, 24); // MXCSR default
+  b.writeUInt32LE(0xffff, 28); // MXCSR mask
+  return b;
+}

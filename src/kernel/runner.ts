@@ -1,0 +1,171 @@
+// How a task serves one stop of its context: dispatch a system call through the
+// table (sync handlers finish at once: the hot path has no promise), resolve a
+// fault, then deliver signals and switch back to the application.
+
+import { Reg, type Stop } from '../platform/platform';
+import { E, Errno, errnoName } from './errno';
+import type { Kernel } from './kernel';
+import * as S from './signal_defs';
+import type { Task } from './task';
+import { wakeCounter } from './waitqueue';
+
+/** A handler result meaning "registers already hold the outcome" (execve, rt_sigreturn, exit). */
+export const KEEP_REGS = Number.MIN_SAFE_INTEGER;
+const ARG_REGS = [Reg.RDI, Reg.RSI, Reg.RDX, Reg.R10, Reg.R8, Reg.R9];
+
+export class TaskRunner {
+  constructor(private readonly k: Kernel) {}
+
+  onStop(t: Task, stop: Stop): void {
+    if (t.state === 'dead') return;
+    switch (stop.kind) {
+      case 'syscall':
+        this.syscall(t);
+        return;
+      case 'fault':
+        this.fault(t, stop.signo, stop.code, stop.addr);
+        return;
+      case 'gone':
+        this.k.log(`task ${t.tid}: host process vanished (status ${stop.status})`);
+        this.k.exitGroup(t.tg, S.SIGKILL);
+        return;
+    }
+  }
+
+  private syscall(t: Task): void {
+    const regs = t.ctx.regs;
+    const nr = regs.get(Reg.ORIG_RAX);
+    const args = ARG_REGS.map((r) => regs.get(r));
+    t.syscallCount++;
+    const def = nr >= 0 && nr < this.k.table.length ? this.k.table[nr] : undefined;
+    let r: number | Promise<number>;
+    if (!def) {
+      this.k.logOnce(`nosys${nr}`, `unimplemented syscall ${nr}: ENOSYS`);
+      r = -E.ENOSYS;
+    } else {
+      try {
+        r = def.fn(t, args);
+      } catch (e) {
+        r = toRet(e, t, def.name);
+      }
+    }
+    if (typeof r === 'number') {
+      this.finish(t, nr, args, r);
+      return;
+    }
+    wakeCounter.pending++;
+    r.then(
+      (v) => this.finish(t, nr, args, v),
+      (e) => this.finish(t, nr, args, toRet(e, t, def?.name ?? String(nr))),
+    );
+  }
+
+  private finish(t: Task, nr: number, args: number[], ret: number): void {
+    if (t.state === 'dead') return;
+    if (ret !== KEEP_REGS) t.ctx.regs.set(Reg.RAX, ret);
+    if (this.k.strace) this.k.strace(formatStrace(this.k, t, nr, args, ret === KEEP_REGS ? t.ctx.regs.get(Reg.RAX) : ret));
+    this.returnToUser(t, true);
+  }
+
+  private fault(t: Task, signo: number, code: number, addr: number): void {
+    if (signo === S.SIGSEGV || signo === S.SIGBUS) {
+      const r = t.mm.handleFault(addr);
+      if (r === 'ok') {
+        this.returnToUser(t, false);
+        return;
+      }
+      if (r === 'bus') {
+        signo = S.SIGBUS;
+        code = S.BUS_ADRERR;
+      } else {
+        code = t.mm.findVma(addr) ? S.SEGV_ACCERR : S.SEGV_MAPERR;
+      }
+    }
+    this.forceSignal(t, signo, { signo, code, addr });
+    this.returnToUser(t, false);
+  }
+
+  /** A synchronous fault signal cannot be blocked or ignored: Linux resets such a handler to default. */
+  forceSignal(t: Task, sig: number, info: S.SigInfo): void {
+    const bit = S.sigBit(sig);
+    const act = t.tg.actions[sig];
+    if (t.sigmask & bit || act.handler === S.SIG_IGN) {
+      t.tg.actions[sig] = S.defaultSigAction();
+      t.sigmask &= ~bit;
+    }
+    t.pending.set(sig, info);
+  }
+
+  /** Deliver signals and resume the application, or park the task while its group is stopped. */
+  returnToUser(t: Task, inSyscall: boolean): void {
+    const what = this.k.signals.deliver(t, inSyscall);
+    if (what === 'dead' || t.state === 'dead') return;
+    if (what === 'stop' || t.tg.stopped) {
+      this.parkStopped(t);
+      return;
+    }
+    try {
+      t.ctx.resume();
+    } catch (e) {
+      this.k.log(`task ${t.tid}: cannot resume: ${(e as Error).message}`);
+      this.k.exitGroup(t.tg, S.SIGKILL);
+    }
+  }
+
+  private parkStopped(t: Task): void {
+    t.state = 'stopped';
+    const waiter = {
+      mask: 0xffffffff,
+      wake: () => {
+        t.tg.contQueue.remove(waiter);
+        wakeCounter.pending++;
+        if (t.state === 'dead') return;
+        t.state = 'running';
+        queueMicrotask(() => this.returnToUser(t, false));
+      },
+    };
+    t.tg.contQueue.add(waiter);
+    // SIGKILL while stopped: exitGroup marks the task dead and notifies contQueue.
+  }
+}
+
+function toRet(e: unknown, t: Task, name: string): number {
+  if (e instanceof Errno) return -e.errno;
+  t.kernel.log(`BUG in ${name}: ${(e as Error)?.stack ?? String(e)}`);
+  return -E.EIO;
+}
+
+function formatStrace(k: Kernel, t: Task, nr: number, args: number[], ret: number): string {
+  const def = k.table[nr];
+  const name = def?.name ?? `syscall_${nr}`;
+  const fmts = def?.args ?? [];
+  const parts: string[] = [];
+  for (let i = 0; i < fmts.length; i++) parts.push(formatArg(t, fmts[i], args[i], args[i + 1], ret));
+  const res = ret < 0 && ret > -4096 ? `-1 ${errnoName(-ret)}` : ret >= 0 && ret < 4096 ? String(ret) : '0x' + ret.toString(16);
+  return `[pid ${t.tid}] ${name}(${parts.join(', ')}) = ${res}`;
+}
+
+function formatArg(t: Task, fmt: string, v: number, next: number, ret: number): string {
+  try {
+    switch (fmt) {
+      case 'fd': case 'int': case 'signal': case 'clockid': return String(v | 0);
+      case 'atfd': return (v | 0) === -100 ? 'AT_FDCWD' : String(v | 0);
+      case 'uint': case 'size': return String(v);
+      case 'oct': return '0' + (v >>> 0).toString(8);
+      case 'str': return v === 0 ? 'NULL' : JSON.stringify(t.mm.readCString(v, 4096));
+      case 'inbuf': {
+        if (v === 0) return 'NULL';
+        const n = Math.min(Math.max(next, 0), 32);
+        return JSON.stringify(t.mm.copyIn(v, n).toString('latin1')) + (next > 32 ? '...' : '');
+      }
+      case 'buf': {
+        if (v === 0 || ret <= 0) return '0x' + v.toString(16);
+        const n = Math.min(ret, 32);
+        return JSON.stringify(t.mm.copyIn(v, n).toString('latin1')) + (ret > 32 ? '...' : '');
+      }
+      default: return v < 0 ? String(v) : '0x' + v.toString(16);
+    }
+  } catch {
+    return '0x' + v.toString(16);
+  }
+}

@@ -1,0 +1,104 @@
+// Signal numbers, default actions and sigaction flags (asm/signal.h, man 7 signal).
+// Signal sets are bigint bitmasks: bit (sig-1) stands for sig.
+
+export const SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGILL = 4, SIGTRAP = 5, SIGABRT = 6, SIGBUS = 7, SIGFPE = 8,
+  SIGKILL = 9, SIGUSR1 = 10, SIGSEGV = 11, SIGUSR2 = 12, SIGPIPE = 13, SIGALRM = 14, SIGTERM = 15, SIGSTKFLT = 16,
+  SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19, SIGTSTP = 20, SIGTTIN = 21, SIGTTOU = 22, SIGURG = 23, SIGXCPU = 24,
+  SIGXFSZ = 25, SIGVTALRM = 26, SIGPROF = 27, SIGWINCH = 28, SIGIO = 29, SIGPWR = 30, SIGSYS = 31;
+export const SIGRTMIN = 32;
+export const NSIG = 64;
+
+export const SIG_DFL = 0;
+export const SIG_IGN = 1;
+
+export const SA_NOCLDSTOP = 0x1;
+export const SA_NOCLDWAIT = 0x2;
+export const SA_SIGINFO = 0x4;
+export const SA_RESTORER = 0x04000000;
+export const SA_ONSTACK = 0x08000000;
+export const SA_RESTART = 0x10000000;
+export const SA_NODEFER = 0x40000000;
+export const SA_RESETHAND = 0x80000000;
+
+export const SI_USER = 0;
+export const SI_KERNEL = 0x80;
+export const SI_TKILL = -6;
+export const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3, CLD_TRAPPED = 4, CLD_STOPPED = 5, CLD_CONTINUED = 6;
+export const SEGV_MAPERR = 1, SEGV_ACCERR = 2;
+export const BUS_ADRERR = 2;
+
+export type DefaultAction = 'term' | 'core' | 'ign' | 'stop' | 'cont';
+
+export function defaultAction(sig: number): DefaultAction {
+  switch (sig) {
+    case SIGCHLD: case SIGURG: case SIGWINCH: return 'ign';
+    case SIGCONT: return 'cont';
+    case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU: return 'stop';
+    case SIGQUIT: case SIGILL: case SIGTRAP: case SIGABRT: case SIGBUS: case SIGFPE: case SIGSEGV:
+    case SIGXCPU: case SIGXFSZ: case SIGSYS: return 'core';
+    default: return 'term';
+  }
+}
+
+export function sigBit(sig: number): bigint {
+  return 1n << BigInt(sig - 1);
+}
+
+/** Signals that can never be blocked, caught or ignored. */
+export const UNBLOCKABLE = sigBit(SIGKILL) | sigBit(SIGSTOP);
+
+export const SIGNAL_NAMES: Record<number, string> = {
+  1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE',
+  9: 'SIGKILL', 10: 'SIGUSR1', 11: 'SIGSEGV', 12: 'SIGUSR2', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM',
+  16: 'SIGSTKFLT', 17: 'SIGCHLD', 18: 'SIGCONT', 19: 'SIGSTOP', 20: 'SIGTSTP', 21: 'SIGTTIN', 22: 'SIGTTOU',
+  23: 'SIGURG', 24: 'SIGXCPU', 25: 'SIGXFSZ', 26: 'SIGVTALRM', 27: 'SIGPROF', 28: 'SIGWINCH', 29: 'SIGIO',
+  30: 'SIGPWR', 31: 'SIGSYS',
+};
+
+export function signalName(sig: number): string {
+  return SIGNAL_NAMES[sig] ?? (sig >= SIGRTMIN && sig <= NSIG ? `SIGRT_${sig - SIGRTMIN}` : String(sig));
+}
+
+export interface SigAction {
+  handler: number;
+  flags: number;
+  restorer: number;
+  mask: bigint;
+}
+
+export function defaultSigAction(): SigAction {
+  return { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0n };
+}
+
+/** What the receiver learns about a signal (the fields of siginfo_t we fill). */
+export interface SigInfo {
+  signo: number;
+  code: number;
+  errno?: number;
+  pid?: number;
+  uid?: number;
+  status?: number;
+  addr?: number;
+  utime?: number;
+  stime?: number;
+}
+
+/** Encode siginfo_t (128 bytes) for the application. */
+export function encodeSigInfo(si: SigInfo): Buffer {
+  const b = Buffer.alloc(128);
+  b.writeInt32LE(si.signo, 0);
+  b.writeInt32LE(si.errno ?? 0, 4);
+  b.writeInt32LE(si.code, 8);
+  if (si.addr !== undefined) {
+    b.writeBigUInt64LE(BigInt(si.addr), 16);
+  } else {
+    b.writeInt32LE(si.pid ?? 0, 16);
+    b.writeUInt32LE(si.uid ?? 0, 20);
+    if (si.signo === SIGCHLD) {
+      b.writeInt32LE(si.status ?? 0, 24);
+      b.writeBigInt64LE(BigInt(si.utime ?? 0), 32);
+      b.writeBigInt64LE(BigInt(si.stime ?? 0), 40);
+    }
+  }
+  return b;
+}

@@ -1,0 +1,107 @@
+// The x86-64 signal frame (struct rt_sigframe): what the application's handler
+// sees and what rt_sigreturn restores. Layout from the kernel's uapi headers:
+// pretcode, ucontext (flags, link, stack_t, sigcontext, sigmask), siginfo, then
+// the FXSAVE area the sigcontext's fpstate points to.
+
+import { Errno, E } from './errno';
+import type { MemoryAccess } from '../mm/access';
+import { Reg, type Registers } from '../platform/platform';
+
+const UC_FP_XSTATE = 1;
+const UC_SIGCONTEXT_SS = 2;
+const UC_STRICT_RESTORE_SS = 4;
+const FRAME_SIZE = 8 + 304 + 128; // pretcode + ucontext + siginfo
+const UC = 8;
+const MCTX = UC + 40;
+const SIGMASK = MCTX + 256;
+const INFO = UC + 304;
+export const SS_ONSTACK = 1;
+export const SS_DISABLE = 2;
+
+// sigcontext order of general registers.
+const SC_REGS = [Reg.R8, Reg.R9, Reg.R10, Reg.R11, Reg.R12, Reg.R13, Reg.R14, Reg.R15, Reg.RDI, Reg.RSI, Reg.RBP, Reg.RBX, Reg.RDX, Reg.RAX, Reg.RCX, Reg.RSP, Reg.RIP, Reg.EFLAGS];
+
+export interface AltStack {
+  sp: number;
+  size: number;
+  flags: number;
+}
+
+/**
+ * Build the frame below sp and point the registers at the handler.
+ * Returns nothing; throws Errno(EFAULT) when the stack is not writable (the
+ * caller then kills the process with SIGSEGV, as Linux does).
+ */
+export function setupFrame(
+  mm: MemoryAccess,
+  regs: Registers,
+  fp: Buffer,
+  sig: number,
+  info: Buffer,
+  handler: number,
+  restorer: number,
+  blockedBefore: bigint,
+  alt: AltStack,
+  useAlt: boolean,
+): void {
+  let sp = regs.get(Reg.RSP);
+  const onAlt = alt.size > 0 && sp > alt.sp && sp <= alt.sp + alt.size;
+  if (useAlt && !(alt.flags & SS_DISABLE) && !onAlt) sp = alt.sp + alt.size;
+  else sp -= 128; // red zone
+  sp = Math.floor((sp - 512) / 64) * 64;
+  const fpAddr = sp;
+  sp -= FRAME_SIZE;
+  sp = Math.floor(sp / 16) * 16 - 8; // as if the handler had been called
+  const f = Buffer.alloc(FRAME_SIZE);
+  f.writeBigUInt64LE(BigInt(restorer), 0);
+  f.writeBigUInt64LE(BigInt(UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS), UC);
+  f.writeBigUInt64LE(BigInt(alt.sp), UC + 16);
+  f.writeInt32LE(alt.size === 0 ? SS_DISABLE : onAlt ? SS_ONSTACK : 0, UC + 24);
+  f.writeBigUInt64LE(BigInt(alt.size), UC + 32);
+  SC_REGS.forEach((r, i) => f.writeBigUInt64LE(regs.getU64(r), MCTX + i * 8));
+  const segs = (regs.getU64(Reg.CS) & 0xffffn) | ((regs.getU64(Reg.GS) & 0xffffn) << 16n) | ((regs.getU64(Reg.FS) & 0xffffn) << 32n) | ((regs.getU64(Reg.SS) & 0xffffn) << 48n);
+  f.writeBigUInt64LE(segs, MCTX + 18 * 8);
+  f.writeBigUInt64LE(BigInt(fpAddr), MCTX + 24 * 8);
+  f.writeBigUInt64LE(BigInt.asUintN(64, blockedBefore), SIGMASK);
+  info.copy(f, INFO);
+  mm.copyOut(fpAddr, fp.subarray(0, 512));
+  mm.copyOut(sp, f);
+  regs.set(Reg.RSP, sp);
+  regs.set(Reg.RIP, handler);
+  regs.set(Reg.RDI, sig);
+  regs.set(Reg.RSI, sp + INFO);
+  regs.set(Reg.RDX, sp + UC);
+  regs.set(Reg.RAX, 0);
+  // Handlers start with the direction flag and trap flag clear.
+  regs.set(Reg.EFLAGS, regs.get(Reg.EFLAGS) & ~(0x400 | 0x100));
+}
+
+/** rt_sigreturn: restore registers and FPU state; returns the signal mask to restore and the saved alt stack. */
+export function restoreFrame(mm: MemoryAccess, regs: Registers): { mask: bigint; fp: Buffer | null; alt: AltStack } {
+  const sp = regs.get(Reg.RSP) - 8;
+  const f = mm.copyIn(sp, FRAME_SIZE);
+  const cs = regs.getU64(Reg.CS);
+  const ss = regs.getU64(Reg.SS);
+  SC_REGS.forEach((r, i) => regs.setU64(r, f.readBigUInt64LE(MCTX + i * 8)));
+  // Never let the application choose its segments.
+  regs.setU64(Reg.CS, cs);
+  regs.setU64(Reg.SS, ss);
+  regs.setU64(Reg.EFLAGS, (regs.getU64(Reg.EFLAGS) & 0x254dd5n) | 0x202n);
+  regs.set(Reg.ORIG_RAX, -1);
+  const fpAddr = Number(f.readBigUInt64LE(MCTX + 24 * 8));
+  let fp: Buffer | null = null;
+  if (fpAddr !== 0) {
+    if (fpAddr % 16 !== 0) throw new Errno(E.EFAULT);
+    fp = mm.copyIn(fpAddr, 512);
+    // MXCSR reserved bits set would make the restore fault on the host.
+    fp.writeUInt32LE(fp.readUInt32LE(24) & 0xffff, 24);
+  }
+  const alt: AltStack = {
+    sp: Number(f.readBigUInt64LE(UC + 16)),
+    flags: f.readInt32LE(UC + 24),
+    size: Number(f.readBigUInt64LE(UC + 32)),
+  };
+  return { mask: f.readBigUInt64LE(SIGMASK), fp, alt };
+}
+
+export { UC_FP_XSTATE };

@@ -1,0 +1,183 @@
+// Signal generation and delivery: pending sets, default actions, job control
+// stops, handler frames, and the restart rules for interrupted system calls.
+
+import { Reg } from '../platform/platform';
+import { Errno, E } from './errno';
+import type { Kernel } from './kernel';
+import * as S from './signal_defs';
+import { restoreFrame, setupFrame } from './signal_frame';
+import { ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTSYS, type Task } from './task';
+import type { ThreadGroup } from './thread_group';
+
+const ERESTARTNOINTR = 513;
+const NR_RESTART_SYSCALL = 219;
+
+export class SignalManager {
+  constructor(private readonly k: Kernel) {}
+
+  isIgnored(t: Task, sig: number): boolean {
+    const a = t.tg.actions[sig];
+    if (a.handler === S.SIG_IGN) return sig !== S.SIGKILL && sig !== S.SIGSTOP;
+    return a.handler === S.SIG_DFL && S.defaultAction(sig) === 'ign';
+  }
+
+  /** Job-control side effects that happen when a signal is sent, not when delivered. */
+  private prepare(tg: ThreadGroup, sig: number): void {
+    if (sig === S.SIGCONT) {
+      for (const s of [S.SIGSTOP, S.SIGTSTP, S.SIGTTIN, S.SIGTTOU]) {
+        tg.pending.delete(s);
+        for (const t of tg.tasks) t.pending.delete(s);
+      }
+      if (tg.stopped) {
+        tg.stopped = false;
+        tg.stopReport = null;
+        tg.contReport = { kind: 'continued', status: 0xffff, si: { signo: S.SIGCHLD, code: S.CLD_CONTINUED, pid: tg.pid, status: S.SIGCONT } };
+        tg.contQueue.notify(0xffffffff);
+        this.notifyParent(tg, S.CLD_CONTINUED, S.SIGCONT);
+      }
+    } else if (S.defaultAction(sig) === 'stop') {
+      tg.pending.delete(S.SIGCONT);
+      for (const t of tg.tasks) t.pending.delete(S.SIGCONT);
+    }
+  }
+
+  sendToTask(t: Task, sig: number, info: S.SigInfo): void {
+    if (sig === 0 || t.state === 'dead' || t.tg.exiting) return;
+    if (sig === S.SIGKILL) {
+      this.k.exitGroup(t.tg, sig);
+      return;
+    }
+    this.prepare(t.tg, sig);
+    const blocked = (t.sigmask & S.sigBit(sig)) !== 0n;
+    if (!blocked && this.isIgnored(t, sig)) return;
+    if (!t.pending.has(sig)) t.pending.set(sig, info);
+    if (!blocked) this.kick(t);
+  }
+
+  sendToGroup(tg: ThreadGroup, sig: number, info: S.SigInfo): void {
+    if (sig === 0 || tg.exiting || tg.zombie) return;
+    if (sig === S.SIGKILL) {
+      this.k.exitGroup(tg, sig);
+      return;
+    }
+    this.prepare(tg, sig);
+    const tasks = [...tg.tasks];
+    const anyUnblocked = tasks.find((t) => (t.sigmask & S.sigBit(sig)) === 0n);
+    if (anyUnblocked && this.isIgnored(anyUnblocked, sig)) return;
+    if (!tg.pending.has(sig)) tg.pending.set(sig, info);
+    if (anyUnblocked) this.kick(anyUnblocked);
+  }
+
+  /** Make a task notice a new signal: interrupt its block, or wake it from a stop for SIGCONT. */
+  private kick(t: Task): void {
+    if (t.state === 'blocked') t.wakeForSignal();
+    else if (t.state === 'stopped') t.wakeForSignal();
+  }
+
+  /** Take the next deliverable signal (thread-directed first, lowest number first), or null. */
+  private dequeue(t: Task): [number, S.SigInfo] | null {
+    for (const set of [t.pending, t.tg.pending]) {
+      let best = 0;
+      for (const sig of set.keys()) {
+        if (t.sigmask & S.sigBit(sig) && !(S.sigBit(sig) & S.UNBLOCKABLE)) continue;
+        if (best === 0 || sig < best) best = sig;
+      }
+      if (best) {
+        const info = set.get(best)!;
+        set.delete(best);
+        return [best, info];
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Deliver pending signals before returning to the application. Applies the
+   * restart rules when inSyscall. Returns 'run' (resume), 'stop' (the group
+   * stopped: wait for SIGCONT) or 'dead'.
+   */
+  deliver(t: Task, inSyscall: boolean): 'run' | 'stop' | 'dead' {
+    const regs = t.ctx.regs;
+    for (;;) {
+      if (t.state === 'dead' || t.tg.exiting) return 'dead';
+      const next = this.dequeue(t);
+      if (!next) break;
+      const [sig, info] = next;
+      const act = t.tg.actions[sig];
+      if (act.handler === S.SIG_IGN) continue;
+      if (act.handler === S.SIG_DFL) {
+        const d = S.defaultAction(sig);
+        if (d === 'ign' || d === 'cont') continue;
+        if (d === 'stop') {
+          this.groupStop(t.tg, sig);
+          if (inSyscall) this.restart(t, false, 0);
+          return 'stop';
+        }
+        this.k.exitGroup(t.tg, sig | (d === 'core' ? 0 : 0));
+        return 'dead';
+      }
+      if (inSyscall) this.restart(t, true, act.flags);
+      const before = t.savedSigmask ?? t.sigmask;
+      t.savedSigmask = null;
+      try {
+        setupFrame(t.mm, regs, t.ctx.getFpState(), sig, S.encodeSigInfo(info), act.handler, act.restorer, before, t.altStack, (act.flags & S.SA_ONSTACK) !== 0);
+      } catch (e) {
+        if (!(e instanceof Errno)) throw e;
+        this.k.exitGroup(t.tg, S.SIGSEGV);
+        return 'dead';
+      }
+      t.sigmask = (before | act.mask | ((act.flags & S.SA_NODEFER) ? 0n : S.sigBit(sig))) & ~S.UNBLOCKABLE;
+      if (act.flags & S.SA_RESETHAND) t.tg.actions[sig] = S.defaultSigAction();
+      return 'run';
+    }
+    if (inSyscall) this.restart(t, false, 0);
+    if (t.savedSigmask !== null) {
+      t.sigmask = t.savedSigmask;
+      t.savedSigmask = null;
+    }
+    return 'run';
+  }
+
+  /** Linux's restart rules for a syscall that returned -ERESTART*. */
+  private restart(t: Task, handler: boolean, flags: number): void {
+    const regs = t.ctx.regs;
+    if (regs.get(Reg.ORIG_RAX) < 0) return; // not returning from a syscall (rt_sigreturn, execve)
+    const rax = regs.get(Reg.RAX);
+    const code = -rax;
+    if (code !== ERESTARTSYS && code !== ERESTARTNOHAND && code !== ERESTART_RESTARTBLOCK && code !== ERESTARTNOINTR) return;
+    let again: boolean;
+    if (!handler || code === ERESTARTNOINTR) again = true;
+    else if (code === ERESTARTSYS) again = (flags & S.SA_RESTART) !== 0;
+    else again = false;
+    if (!again) {
+      regs.set(Reg.RAX, -E.EINTR);
+      return;
+    }
+    regs.set(Reg.RAX, code === ERESTART_RESTARTBLOCK ? NR_RESTART_SYSCALL : regs.get(Reg.ORIG_RAX));
+    regs.set(Reg.RIP, regs.get(Reg.RIP) - 2);
+  }
+
+  private groupStop(tg: ThreadGroup, sig: number): void {
+    if (tg.stopped) return;
+    tg.stopped = true;
+    tg.contReport = null;
+    tg.stopReport = { kind: 'stopped', status: (sig << 8) | 0x7f, si: { signo: S.SIGCHLD, code: S.CLD_STOPPED, pid: tg.pid, status: sig } };
+    this.notifyParent(tg, S.CLD_STOPPED, sig);
+  }
+
+  /** Tell the parent about a stop or continue (SIGCHLD unless SA_NOCLDSTOP) and wake its waiters. */
+  notifyParent(tg: ThreadGroup, code: number, status: number): void {
+    const p = tg.parent;
+    if (!p) return;
+    p.childQueue.notify(0xffffffff);
+    if (p.actions[S.SIGCHLD].flags & S.SA_NOCLDSTOP) return;
+    this.sendToGroup(p, S.SIGCHLD, { signo: S.SIGCHLD, code, pid: tg.pid, uid: 0, status });
+  }
+
+  /** rt_sigreturn. */
+  sigreturn(t: Task): void {
+    const r = restoreFrame(t.mm, t.ctx.regs);
+    t.sigmask = r.mask & ~S.UNBLOCKABLE;
+    if (r.fp) t.ctx.setFpState(r.fp);
+  }
+}

@@ -1,0 +1,84 @@
+// A thread group is a process: what its threads share (signal handlers,
+// process-directed pending signals, rlimits, job control identity) and its
+// place in the process tree (parent, children, exit status for wait).
+
+import { type SigAction, type SigInfo, defaultSigAction, NSIG } from './signal_defs';
+import type { Task } from './task';
+import { WaitQueue } from './waitqueue';
+
+export const RLIMIT_NAMES = ['cpu', 'fsize', 'data', 'stack', 'core', 'rss', 'nproc', 'nofile', 'memlock', 'as', 'locks', 'sigpending', 'msgqueue', 'nice', 'rtprio', 'rttime'];
+export const RLIM_INFINITY = -1; // stored as -1, written out as 2^64-1
+export const RLIMIT_STACK = 3;
+export const RLIMIT_NOFILE = 7;
+
+export interface Rlimit {
+  cur: number;
+  max: number;
+}
+
+export function defaultRlimits(): Rlimit[] {
+  const inf = { cur: RLIM_INFINITY, max: RLIM_INFINITY };
+  const r: Rlimit[] = RLIMIT_NAMES.map(() => ({ ...inf }));
+  r[RLIMIT_STACK] = { cur: 8 * 1024 * 1024, max: RLIM_INFINITY };
+  r[RLIMIT_NOFILE] = { cur: 1024, max: 1048576 };
+  r[4] = { cur: 0, max: RLIM_INFINITY }; // core
+  r[6] = { cur: 63707, max: 63707 }; // nproc
+  r[8] = { cur: 8 * 1024 * 1024, max: 8 * 1024 * 1024 }; // memlock
+  r[11] = { cur: 63707, max: 63707 }; // sigpending
+  r[12] = { cur: 819200, max: 819200 }; // msgqueue
+  r[13] = { cur: 0, max: 0 };
+  r[14] = { cur: 0, max: 0 };
+  return r;
+}
+
+/** What wait4/waitid can report about a child. */
+export type ChildEvent = { kind: 'exited' | 'stopped' | 'continued'; status: number; si: SigInfo };
+
+export class ThreadGroup {
+  readonly tasks = new Set<Task>();
+  parent: ThreadGroup | null = null;
+  readonly children = new Set<ThreadGroup>();
+  pgid: number;
+  sid: number;
+  actions: SigAction[] = Array.from({ length: NSIG + 1 }, defaultSigAction);
+  /** Process-directed pending signals. */
+  pending = new Map<number, SigInfo>();
+  rlimits: Rlimit[] = defaultRlimits();
+  /** Exit status in wait(2) encoding once the group has exited. */
+  exitStatus: number | null = null;
+  exitSigInfo: SigInfo | null = null;
+  zombie = false;
+  reaped = false;
+  /** Signal sent to the parent when this process exits (SIGCHLD unless clone said otherwise). */
+  exitSignal = 17;
+  /** Job control: stopped by a stop signal; reported once through wait (WUNTRACED/WCONTINUED). */
+  stopped = false;
+  stopReport: ChildEvent | null = null;
+  contReport: ChildEvent | null = null;
+  readonly contQueue = new WaitQueue();
+  /** Children state changes wake waiters here (wait4, waitid). */
+  readonly childQueue = new WaitQueue();
+  /** Set by exit_group so every thread dies. */
+  exiting = false;
+  comm = '';
+  exePath = '';
+  startTimeNs = 0;
+  /** vfork parent waiting for this child to exec or exit. */
+  vforkDone: (() => void) | null = null;
+  /** Accumulated CPU time of reaped children, ns (for times(2)/getrusage). */
+  childTimeNs = 0;
+
+  constructor(readonly pid: number, pgid: number, sid: number) {
+    this.pgid = pgid;
+    this.sid = sid;
+  }
+
+  get leader(): Task {
+    for (const t of this.tasks) return t;
+    throw new Error('thread group without tasks');
+  }
+
+  forkActions(): SigAction[] {
+    return this.actions.map((a) => ({ ...a }));
+  }
+}

@@ -1,0 +1,196 @@
+// Loading a program into a fresh address space: follow #! scripts, map the
+// ELF's PT_LOAD segments (file pages shared copy-on-write with the file's page
+// cache), map the dynamic loader named by PT_INTERP, set up brk, and build the
+// initial stack with argv, envp and the auxiliary vector.
+
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import { E, Errno } from '../kernel/errno';
+import type { MemoryManager } from '../mm/mm';
+import { PAGE, pageAlignDown, pageAlignUp, type VmaFile } from '../mm/vma';
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../platform/platform';
+import type { Mappable } from '../vfs/mappable';
+import { type ElfInfo, parseElf } from './elf';
+import { BINPRM_BUF_SIZE, checkInterpDepth, parseShebang, shebangArgv } from './shebang';
+import * as A from './stack';
+
+/** An executable file as the VFS hands it to the loader. */
+export interface ExecFile {
+  /** Path the program was found at (for /proc/PID/exe and maps). */
+  path: string;
+  size: number;
+  read(off: number, len: number): Buffer;
+  mappable: Mappable;
+  dev: number;
+  ino: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Keeps the open file alive while mapped. */
+  hold?: { incRef(): void; decRef(): void };
+}
+
+export interface LoadRequest {
+  open: (path: string) => ExecFile;
+  path: string;
+  argv: string[];
+  envp: string[];
+  creds: { uid: number; euid: number; gid: number; egid: number };
+  stackLimit: number;
+}
+
+export interface LoadedImage {
+  entry: number;
+  sp: number;
+  exe: ExecFile;
+  argv: string[];
+}
+
+const ET_DYN_BASE = 0x555555554000;
+const INITIAL_STACK = 128 * 1024;
+
+let hostAux: Map<number, number> | null = null;
+function hostAuxv(): Map<number, number> {
+  if (hostAux) return hostAux;
+  hostAux = new Map();
+  try {
+    const b = fs.readFileSync('/proc/self/auxv');
+    for (let i = 0; i + 16 <= b.length; i += 16) hostAux.set(Number(b.readBigUInt64LE(i)), Number(b.readBigUInt64LE(i + 8)));
+  } catch {
+    // Without it, HWCAP stays 0: programs fall back to baseline code paths.
+  }
+  return hostAux;
+}
+
+function randomPages(max: number): number {
+  return crypto.randomInt(0, max) * PAGE;
+}
+
+/** Resolve #! chains to the ELF that really runs. */
+function resolveScripts(req: LoadRequest): { file: ExecFile; argv: string[] } {
+  let path = req.path;
+  let argv = req.argv;
+  for (let depth = 0; ; depth++) {
+    const file = req.open(path);
+    const head = file.read(0, BINPRM_BUF_SIZE);
+    const sb = parseShebang(head);
+    if (!sb) return { file, argv };
+    checkInterpDepth(depth + 1);
+    if (sb.interp === '') throw new Errno(E.ENOENT);
+    argv = shebangArgv(sb, path, argv.length ? argv : [path]);
+    path = sb.interp;
+  }
+}
+
+/** Map every PT_LOAD of elf at bias. Returns the end of the highest segment. */
+function mapSegments(mm: MemoryManager, file: ExecFile, elf: ElfInfo, bias: number): number {
+  const vf: VmaFile = { mappable: file.mappable, name: file.path, dev: file.dev, ino: file.ino, hold: file.hold };
+  let top = 0;
+  for (const seg of elf.segments) {
+    const start = pageAlignDown(seg.vaddr + bias);
+    const fileEnd = seg.vaddr + bias + seg.filesz;
+    const memEnd = seg.vaddr + bias + seg.memsz;
+    const prot = seg.prot;
+    if (seg.filesz > 0) {
+      const len = pageAlignUp(fileEnd) - start;
+      mm.mapAt(start, len, prot, false, vf, pageAlignDown(seg.offset) / PAGE);
+      // The rest of the last file page belongs to .bss: it must read as zeros.
+      const tail = pageAlignUp(fileEnd) - fileEnd;
+      if (seg.memsz > seg.filesz && tail > 0) mm.kernelWrite(fileEnd, Buffer.alloc(tail));
+    }
+    const anonStart = seg.filesz > 0 ? pageAlignUp(fileEnd) : start;
+    if (pageAlignUp(memEnd) > anonStart) mm.mapAt(anonStart, pageAlignUp(memEnd) - anonStart, prot, false, null, 0);
+    top = Math.max(top, pageAlignUp(memEnd));
+  }
+  return top;
+}
+
+export function loadProgram(mm: MemoryManager, req: LoadRequest, vdsoBase: number): LoadedImage {
+  const { file, argv } = resolveScripts(req);
+  const elf = parseElf((o, l) => file.read(o, l), file.size);
+  let interp: { file: ExecFile; elf: ElfInfo } | null = null;
+  if (elf.interp !== null) {
+    const ifile = req.open(elf.interp);
+    const ielf = parseElf((o, l) => ifile.read(o, l), ifile.size);
+    if (ielf.interp !== null) throw new Errno(E.ELIBBAD);
+    interp = { file: ifile, elf: ielf };
+  }
+
+  // Layout: stack just under the stub's reserved ranges, mmap area below it.
+  const lowestReserved = Math.min(...mm.as.reserved.filter((r) => r.start > 0x100000000000 && r.start < 2 ** 47).map((r) => r.start));
+  const stackTop = pageAlignDown(lowestReserved - 0x10000000 - randomPages(1 << 14));
+  mm.stackTop = stackTop;
+  mm.stackLimit = req.stackLimit;
+  const gap = Math.min(Math.max(req.stackLimit, 128 * 1024 * 1024), 2 ** 40);
+  mm.mmapBase = pageAlignDown(stackTop - gap - randomPages(1 << 16));
+
+  const bias = elf.type === 'dyn' ? pageAlignDown(ET_DYN_BASE + randomPages(1 << 16)) - pageAlignDown(elf.minVaddr) : 0;
+  const end = mapSegments(mm, file, elf, bias);
+  mm.brkStart = mm.brkEnd = end + randomPages(1 << 12);
+
+  let interpBias = 0;
+  if (interp) {
+    const span = pageAlignUp(interp.elf.maxVaddr) - pageAlignDown(interp.elf.minVaddr);
+    interpBias = mm.findFree(span) - pageAlignDown(interp.elf.minVaddr);
+    mapSegments(mm, interp.file, interp.elf, interpBias);
+  }
+
+  const aux = hostAuxv();
+  const phdr = elf.phdrVaddr !== null ? elf.phdrVaddr + bias : 0;
+  const auxv: Array<[number, number]> = [
+    [A.AT_SYSINFO_EHDR, vdsoBase],
+    [A.AT_MINSIGSTKSZ, aux.get(A.AT_MINSIGSTKSZ) ?? 2048],
+    [A.AT_HWCAP, aux.get(A.AT_HWCAP) ?? 0],
+    [A.AT_PAGESZ, PAGE],
+    [A.AT_CLKTCK, 100],
+    [A.AT_PHDR, phdr],
+    [A.AT_PHENT, 56],
+    [A.AT_PHNUM, elf.phnum],
+    [A.AT_BASE, interp ? interpBias : 0],
+    [A.AT_FLAGS, 0],
+    [A.AT_ENTRY, elf.entry + bias],
+    [A.AT_UID, req.creds.uid],
+    [A.AT_EUID, req.creds.euid],
+    [A.AT_GID, req.creds.gid],
+    [A.AT_EGID, req.creds.egid],
+    [A.AT_SECURE, 0],
+    [A.AT_HWCAP2, aux.get(A.AT_HWCAP2) ?? 0],
+  ];
+  if (vdsoBase === 0) auxv.shift();
+  const stack = A.buildInitialStack({
+    stackTop,
+    argv,
+    envp: req.envp,
+    execfn: req.path,
+    platform: 'x86_64',
+    random16: crypto.randomBytes(16),
+    auxv,
+    maxArgBytes: A.argLimitForStackRlimit(req.stackLimit),
+  });
+  const stackSize = Math.max(INITIAL_STACK, pageAlignUp(stackTop - stack.bottom) + PAGE);
+  mm.mapAt(stackTop - stackSize, stackSize, PROT_READ | PROT_WRITE | (elf.stackExec ? PROT_EXEC : 0), false, null, 0, true, '[stack]');
+  mm.copyOut(stack.bottom, stack.bytes);
+  recordArgArea(mm, stack.bytes, stack.bottom, argv.length, req.envp.length);
+  const entry = interp ? interp.elf.entry + interpBias : elf.entry + bias;
+  void PROT_WRITE;
+  return { entry, sp: stack.sp, exe: file, argv };
+}
+
+/** Remember where argv and envp strings lie, for /proc/PID/cmdline and environ. */
+function recordArgArea(mm: MemoryManager, bytes: Buffer, bottom: number, argc: number, envc: number): void {
+  const off = (addr: number) => addr - bottom;
+  const sp = bottom;
+  const ptr = (i: number) => Number(bytes.readBigUInt64LE(off(sp) + 8 * i));
+  const argv0 = argc > 0 ? ptr(1) : 0;
+  const env0 = envc > 0 ? ptr(argc + 2) : 0;
+  if (argc > 0) {
+    const last = ptr(argc);
+    mm.argStart = argv0;
+    mm.argEnd = last + bytes.indexOf(0, off(last)) - off(last) + 1;
+  }
+  if (envc > 0) {
+    const last = ptr(argc + 1 + envc);
+    mm.envStart = env0;
+    mm.envEnd = last + bytes.indexOf(0, off(last)) - off(last) + 1;
+  }
+}

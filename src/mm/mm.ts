@@ -1,0 +1,513 @@
+// The memory manager of one address space: VMAs, their frames in the memory
+// file, the stub mappings that mirror them, copy-on-write, and checked
+// copy-in/copy-out. Addresses are JS numbers: user addresses are below 2^47.
+
+import { E, Errno } from '../kernel/errno';
+import type { AddressSpace } from '../platform/platform';
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../platform/platform';
+import type { MemoryAccess } from './access';
+import type { MemoryFile } from './memfile';
+import { PAGE, Vma, type VmaFile, pageAlignUp } from './vma';
+
+export const TASK_SIZE = 0x7ffffffff000;
+const MAX_FILL_RUN = 1 << 18;
+
+export class MemoryManager implements MemoryAccess {
+  vmas: Vma[] = [];
+  brkStart = 0;
+  brkEnd = 0;
+  mmapBase = 0;
+  stackTop = 0;
+  /** argv/env areas for /proc/PID/cmdline and environ. */
+  argStart = 0;
+  argEnd = 0;
+  envStart = 0;
+  envEnd = 0;
+  /** Users: tasks sharing this address space (vfork children, threads later). */
+  users = 1;
+
+  constructor(
+    readonly memfile: MemoryFile,
+    readonly as: AddressSpace,
+  ) {}
+
+  // ---- lookup -------------------------------------------------------------
+
+  /** Index of the first VMA with end > addr. */
+  private lowerBound(addr: number): number {
+    let lo = 0;
+    let hi = this.vmas.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.vmas[mid].end <= addr) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  findVma(addr: number): Vma | null {
+    const i = this.lowerBound(addr);
+    const v = this.vmas[i];
+    return v && v.start <= addr ? v : null;
+  }
+
+  private isReserved(start: number, end: number): boolean {
+    for (const r of this.as.reserved) if (start < r.end && r.start < end) return true;
+    return end > TASK_SIZE;
+  }
+
+  private isFree(start: number, end: number): boolean {
+    if (start < 0x10000 || this.isReserved(start, end)) return false;
+    const i = this.lowerBound(start);
+    const v = this.vmas[i];
+    return !v || v.start >= end;
+  }
+
+  /** Find a free range of len bytes, top-down below mmapBase like Linux's default layout. */
+  findFree(len: number, hint = 0): number {
+    if (hint && this.isFree(hint, hint + len)) return hint;
+    let top = this.mmapBase;
+    for (let i = this.lowerBound(top) - 1; ; i--) {
+      const v = i >= 0 ? this.vmas[i] : null;
+      const floor = v ? v.end : 0x10000;
+      let cand = top - len;
+      for (const r of this.as.reserved) if (cand < r.end && r.start < top) cand = Math.min(cand, r.start - len);
+      if (cand >= floor && cand >= 0x10000) return cand;
+      if (!v) break;
+      top = Math.min(top, v.start);
+    }
+    throw new Errno(E.ENOMEM, 'address space exhausted');
+  }
+
+  // ---- mapping ------------------------------------------------------------
+
+  /** Create a mapping at exactly [addr, addr+len) (callers check/clear the range). */
+  mapAt(addr: number, len: number, prot: number, shared: boolean, file: VmaFile | null, pgoff: number, growsDown = false, name: string | null = null): Vma {
+    if (this.isReserved(addr, addr + len) || addr < 0x1000) throw new Errno(E.ENOMEM);
+    this.unmapRange(addr, len);
+    const pages = len / PAGE;
+    const frames = new Int32Array(pages).fill(-1);
+    const v = new Vma(addr, addr + len, prot, shared, frames, file, pgoff, growsDown, name);
+    file?.hold?.incRef();
+    this.insert(v);
+    this.populate(v, 0, pages);
+    return v;
+  }
+
+  private insert(v: Vma): void {
+    const i = this.lowerBound(v.start);
+    this.vmas.splice(i, 0, v);
+  }
+
+  /** Give pages [from, to) of v frames and map them in the stub, eagerly (memfd pages cost nothing until touched). */
+  private populate(v: Vma, from: number, to: number): void {
+    if (v.prot === 0) return;
+    if (v.file) {
+      const size = v.file.mappable.size();
+      const lastPage = Math.ceil(size / PAGE) - v.pgoff;
+      to = Math.min(to, Math.max(from, lastPage));
+      for (let p = from; p < to; p++) {
+        if (v.frames[p] >= 0) continue;
+        const f = v.file.mappable.frameFor(v.pgoff + p, v.shared && (v.prot & PROT_WRITE) !== 0);
+        this.memfile.incRef(f);
+        v.frames[p] = f;
+      }
+    } else {
+      let p = from;
+      while (p < to) {
+        if (v.frames[p] >= 0) {
+          p++;
+          continue;
+        }
+        let q = p;
+        while (q < to && v.frames[q] < 0 && q - p < MAX_FILL_RUN) q++;
+        const f = this.memfile.alloc(q - p);
+        for (let k = p; k < q; k++) v.frames[k] = f + (k - p);
+        p = q;
+      }
+    }
+    this.syncHost(v, from, to);
+  }
+
+  /** Host protection for a page: private pages shared with anyone are mapped read-only until written. */
+  private hostProt(v: Vma, frame: number): number {
+    if (frame < 0) return 0;
+    if (!v.shared && (v.prot & PROT_WRITE) && (v.file || this.memfile.refCount(frame) > 1)) {
+      if (v.file || this.memfile.refCount(frame) > 1) return v.prot & ~PROT_WRITE;
+    }
+    return v.prot;
+  }
+
+  /** Mirror pages [from, to) of v into the stub, one mmap per run of consecutive frames with the same protection. */
+  private syncHost(v: Vma, from: number, to: number): void {
+    let p = from;
+    while (p < to) {
+      const f = v.frames[p];
+      if (f < 0) {
+        p++;
+        continue;
+      }
+      const prot = this.hostProt(v, f);
+      let q = p + 1;
+      while (q < to && v.frames[q] === f + (q - p) && this.hostProt(v, v.frames[q]) === prot) q++;
+      this.as.mapFrames(v.start + p * PAGE, q - p, f, prot);
+      p = q;
+    }
+  }
+
+  /** Remove every mapping in [addr, addr+len). */
+  unmapRange(addr: number, len: number): void {
+    const end = addr + len;
+    let touched = false;
+    this.splitAround(addr, end);
+    let i = this.lowerBound(addr);
+    while (i < this.vmas.length && this.vmas[i].start < end) {
+      const v = this.vmas[i];
+      this.dropFrames(v, 0, v.pages);
+      v.file?.hold?.decRef();
+      this.vmas.splice(i, 1);
+      touched = true;
+    }
+    if (touched) this.as.unmap(addr, len);
+  }
+
+  private dropFrames(v: Vma, from: number, to: number): void {
+    for (let p = from; p < to; p++) {
+      const f = v.frames[p];
+      if (f >= 0) {
+        this.memfile.decRef(f);
+        v.frames[p] = -1;
+      }
+    }
+  }
+
+  /** Make VMA boundaries fall exactly at start and end. */
+  private splitAround(start: number, end: number): void {
+    for (const at of [start, end]) {
+      const v = this.findVma(at);
+      if (v && v.start < at) {
+        const right = v.splitAt(at);
+        this.vmas.splice(this.lowerBound(at), 0, right);
+      }
+    }
+  }
+
+  protect(addr: number, len: number, prot: number): void {
+    const end = addr + len;
+    // Linux: ENOMEM if any part of the range is unmapped.
+    for (let a = addr; a < end; ) {
+      const v = this.findVma(a);
+      if (!v) throw new Errno(E.ENOMEM);
+      a = v.end;
+    }
+    this.splitAround(addr, end);
+    for (let i = this.lowerBound(addr); i < this.vmas.length && this.vmas[i].start < end; i++) {
+      const v = this.vmas[i];
+      const had = v.prot;
+      v.prot = prot;
+      if (had === 0 && prot !== 0) this.populate(v, 0, v.pages);
+      else if (prot !== 0) this.syncHost(v, 0, v.pages);
+      else this.as.protect(v.start, v.end - v.start, 0);
+    }
+  }
+
+  /** Grow v (the last VMA of brk) to newEnd; the caller checked the range is free. */
+  extendVma(v: Vma, newEnd: number): void {
+    const oldPages = v.pages;
+    const frames = new Int32Array((newEnd - v.start) / PAGE).fill(-1);
+    frames.set(v.frames);
+    v.frames = frames;
+    v.end = newEnd;
+    this.populate(v, oldPages, v.pages);
+  }
+
+  /** MADV_DONTNEED: private pages read as zeros (or the file's contents) again; shared pages keep their data. */
+  discard(addr: number, len: number): void {
+    const end = addr + len;
+    for (let a = addr; a < end; ) {
+      const v = this.findVma(a);
+      if (!v) throw new Errno(E.ENOMEM);
+      a = Math.min(v.end, end);
+    }
+    for (let a = addr; a < end; ) {
+      const v = this.findVma(a)!;
+      const from = v.pageIndex(a);
+      const stop = Math.min(v.end, end);
+      const to = v.pageIndex(stop - 1) + 1;
+      if (!v.shared) {
+        this.dropFrames(v, from, to);
+        this.as.unmap(v.start + from * PAGE, (to - from) * PAGE);
+        this.populate(v, from, to);
+      }
+      a = stop;
+    }
+  }
+
+  /** mremap: shrink in place, grow in place when the space is free, or move (MREMAP_MAYMOVE / FIXED at fixedAddr >= 0). */
+  remap(old: number, oldLen: number, newLen: number, mayMove: boolean, fixedAddr: number): number {
+    const v = this.findVma(old);
+    if (!v || (oldLen > 0 && old + oldLen > v.end)) throw new Errno(E.EFAULT);
+    if (oldLen === 0) throw new Errno(E.EINVAL, 'mremap of a zero-length (shared duplicate) range');
+    if (fixedAddr >= 0) {
+      if (fixedAddr % PAGE !== 0 || (fixedAddr < old + oldLen && old < fixedAddr + newLen)) throw new Errno(E.EINVAL);
+      return this.moveRange(v, old, oldLen, newLen, fixedAddr);
+    }
+    if (newLen <= oldLen) {
+      if (newLen < oldLen) this.unmapRange(old + newLen, oldLen - newLen);
+      return old;
+    }
+    if (old + oldLen === v.end && this.isFree(v.end, old + newLen)) {
+      this.splitAround(old, old + oldLen);
+      this.extendVma(this.findVma(old)!, old + newLen);
+      return old;
+    }
+    if (!mayMove) throw new Errno(E.ENOMEM);
+    return this.moveRange(v, old, oldLen, newLen, this.findFree(newLen));
+  }
+
+  private moveRange(_v: Vma, old: number, oldLen: number, newLen: number, to: number): number {
+    this.splitAround(old, old + oldLen);
+    const src = this.findVma(old)!;
+    const keep = Math.min(oldLen, newLen) / PAGE;
+    const frames = new Int32Array(newLen / PAGE).fill(-1);
+    for (let p = 0; p < keep; p++) {
+      const f = src.frames[p];
+      if (f >= 0) this.memfile.incRef(f);
+      frames[p] = f;
+    }
+    this.unmapRange(to, newLen);
+    const moved = new Vma(to, to + newLen, src.prot, src.shared, frames, src.file, src.pgoff, src.growsDown, src.name);
+    src.file?.hold?.incRef();
+    this.unmapRange(old, oldLen);
+    this.insert(moved);
+    this.syncHost(moved, 0, keep);
+    this.populate(moved, keep, moved.pages);
+    return to;
+  }
+
+  // ---- faults and copy-on-write ------------------------------------------
+
+  /**
+   * Resolve a host fault at addr. Returns 'ok' when the page is now accessible,
+   * 'segv' for an access the VMA forbids, 'bus' for a file page beyond EOF.
+   */
+  handleFault(addr: number): 'ok' | 'segv' | 'bus' {
+    let v = this.findVma(addr);
+    if (!v) {
+      v = this.growStack(addr);
+      if (!v) return 'segv';
+    }
+    if (v.prot === 0) return 'segv';
+    const p = v.pageIndex(addr);
+    const f = v.frames[p];
+    try {
+      if (f < 0) {
+        // Not mapped yet (a file page, a PROT_NONE region made accessible): map it; a write retries and breaks COW then.
+        this.makePresent(v, p, false);
+        return 'ok';
+      }
+      // Present but the host refused: only a write to a copy-on-write page is legitimate.
+      if (v.prot & PROT_WRITE && !(this.hostProt(v, f) & PROT_WRITE)) {
+        this.makePresent(v, p, true);
+        return 'ok';
+      }
+    } catch (e) {
+      if (e instanceof Errno && e.errno === E.EFAULT) return 'bus';
+      throw e;
+    }
+    return 'segv';
+  }
+
+  /** Ensure page p of v has a frame that may be accessed (and written, if write), updating the stub. */
+  private makePresent(v: Vma, p: number, write: boolean): number {
+    let f = v.frames[p];
+    if (f < 0) {
+      if (v.file) {
+        if ((v.pgoff + p) * PAGE >= v.file.mappable.size()) throw new Errno(E.EFAULT);
+        f = v.file.mappable.frameFor(v.pgoff + p, v.shared && write);
+        this.memfile.incRef(f);
+      } else {
+        f = this.memfile.alloc(1);
+      }
+      v.frames[p] = f;
+      if (!write || v.shared) {
+        this.syncHost(v, p, p + 1);
+        return f;
+      }
+    }
+    if (write && !v.shared && (v.file || this.memfile.refCount(f) > 1)) {
+      if (this.memfile.refCount(f) === 1 && !v.file) {
+        // Sole owner already.
+      } else {
+        const copy = this.memfile.copyFrame(f);
+        this.memfile.decRef(f);
+        f = copy;
+        v.frames[p] = f;
+        // A private copy of a file page no longer follows the file.
+        this.as.mapFrames(v.start + p * PAGE, 1, f, v.prot);
+        return f;
+      }
+    }
+    this.syncHost(v, p, p + 1);
+    return f;
+  }
+
+  /** MAP_GROWSDOWN: a fault just below a stack VMA extends it (within the stack limit). */
+  private growStack(addr: number): Vma | null {
+    const i = this.lowerBound(addr);
+    const v = this.vmas[i];
+    if (!v || !v.growsDown || addr >= v.start) return null;
+    const newStart = Math.floor(addr / PAGE) * PAGE;
+    if (v.end - newStart > this.stackLimit) return null;
+    const prev = this.vmas[i - 1];
+    if (prev && prev.end > newStart - PAGE) return null; // keep a guard gap
+    const extra = (v.start - newStart) / PAGE;
+    const frames = new Int32Array(v.pages + extra).fill(-1);
+    frames.set(v.frames, extra);
+    v.frames = frames;
+    v.start = newStart;
+    this.populate(v, 0, extra);
+    return v;
+  }
+
+  stackLimit = 8 * 1024 * 1024;
+
+  // ---- copy-in / copy-out -------------------------------------------------
+
+  /** Call fn for each page-sized piece of [addr, addr+len) with the frame's bytes. */
+  private forEachPage(addr: number, len: number, write: boolean, fn: (bytes: Buffer, done: number) => void, force = false): void {
+    if (len === 0) return;
+    if (!(addr >= 0) || addr + len > TASK_SIZE || !Number.isSafeInteger(addr) || !Number.isSafeInteger(len) || len < 0) {
+      throw new Errno(E.EFAULT);
+    }
+    let done = 0;
+    while (done < len) {
+      const a = addr + done;
+      let v = this.findVma(a);
+      if (!v) v = this.growStack(a);
+      if (!v) throw new Errno(E.EFAULT);
+      if (!force && !(v.prot & (write ? PROT_WRITE : PROT_READ))) throw new Errno(E.EFAULT);
+      const p = v.pageIndex(a);
+      let f = v.frames[p];
+      if (f < 0 || write) f = this.makePresent(v, p, write);
+      const off = a % PAGE;
+      const n = Math.min(PAGE - off, len - done);
+      fn(this.memfile.bytes(f).subarray(off, off + n), done);
+      done += n;
+    }
+  }
+
+  copyIn(addr: number, len: number): Buffer {
+    const out = Buffer.allocUnsafe(len);
+    this.forEachPage(addr, len, false, (b, done) => b.copy(out, done));
+    return out;
+  }
+
+  copyOut(addr: number, data: Uint8Array): void {
+    this.forEachPage(addr, data.length, true, (b, done) => b.set(data.subarray(done, done + b.length)));
+  }
+
+  /** A write by the kernel itself, ignoring the VMA's protection (ELF .bss zeroing). */
+  kernelWrite(addr: number, data: Uint8Array): void {
+    this.forEachPage(addr, data.length, true, (b, done) => b.set(data.subarray(done, done + b.length)), true);
+  }
+
+  readCString(addr: number, max: number): string {
+    const parts: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const room = PAGE - (addr % PAGE);
+      const chunk = this.copyIn(addr, room);
+      const z = chunk.indexOf(0);
+      if (z >= 0) {
+        parts.push(chunk.subarray(0, z));
+        total += z;
+        if (total >= max) throw new Errno(E.ENAMETOOLONG);
+        return Buffer.concat(parts).toString('latin1');
+      }
+      parts.push(chunk);
+      total += room;
+      if (total >= max) throw new Errno(E.ENAMETOOLONG);
+      addr += room;
+    }
+  }
+
+  readU32(addr: number): number {
+    return this.copyIn(addr, 4).readUInt32LE(0);
+  }
+  readI32(addr: number): number {
+    return this.copyIn(addr, 4).readInt32LE(0);
+  }
+  readU64(addr: number): number {
+    return Number(this.copyIn(addr, 8).readBigUInt64LE(0));
+  }
+  readI64(addr: number): number {
+    return Number(this.copyIn(addr, 8).readBigInt64LE(0));
+  }
+  readBigU64(addr: number): bigint {
+    return this.copyIn(addr, 8).readBigUInt64LE(0);
+  }
+  writeU32(addr: number, v: number): void {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v >>> 0);
+    this.copyOut(addr, b);
+  }
+  writeI32(addr: number, v: number): void {
+    const b = Buffer.alloc(4);
+    b.writeInt32LE(v | 0);
+    this.copyOut(addr, b);
+  }
+  writeU64(addr: number, v: number): void {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)));
+    this.copyOut(addr, b);
+  }
+  writeI64(addr: number, v: number): void {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64LE(BigInt(v));
+    this.copyOut(addr, b);
+  }
+
+  // ---- fork and teardown --------------------------------------------------
+
+  /** Copy this address space into a new one: private pages become copy-on-write in both. */
+  fork(as: AddressSpace): MemoryManager {
+    const child = new MemoryManager(this.memfile, as);
+    Object.assign(child, {
+      brkStart: this.brkStart, brkEnd: this.brkEnd, mmapBase: this.mmapBase, stackTop: this.stackTop,
+      argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, stackLimit: this.stackLimit,
+    });
+    for (const v of this.vmas) {
+      const frames = v.frames.slice();
+      for (const f of frames) if (f >= 0) this.memfile.incRef(f);
+      const c = new Vma(v.start, v.end, v.prot, v.shared, frames, v.file, v.pgoff, v.growsDown, v.name);
+      c.file?.hold?.incRef();
+      child.vmas.push(c);
+      if (!v.shared && v.prot & PROT_WRITE) this.as.protect(v.start, v.end - v.start, v.prot & ~PROT_WRITE);
+      child.syncHost(c, 0, c.pages);
+    }
+    return child;
+  }
+
+  release(): void {
+    for (const v of this.vmas) {
+      this.dropFrames(v, 0, v.pages);
+      v.file?.hold?.decRef();
+    }
+    this.vmas = [];
+    this.as.release();
+  }
+
+  /** Total mapped bytes (VmSize) and bytes with frames (an upper bound of VmRSS). */
+  usage(): { size: number; rss: number } {
+    let size = 0;
+    let rss = 0;
+    for (const v of this.vmas) {
+      size += v.end - v.start;
+      for (const f of v.frames) if (f >= 0) rss += PAGE;
+    }
+    return { size, rss };
+  }
+}
+
+export { PAGE, pageAlignUp };

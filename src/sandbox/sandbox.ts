@@ -1,0 +1,118 @@
+// Assembling a sandbox: the platform, the memory file, the mount namespace,
+// the kernel with its syscall table, and the first process with the caller's
+// stdio. The CLI (`tsvisor do`, later the OCI commands) and the embeddable
+// API use this one path.
+
+import * as fs from 'node:fs';
+import { E, Errno } from '../kernel/errno';
+import { Kernel } from '../kernel/kernel';
+import type { Task } from '../kernel/task';
+import type { ExecFile } from '../loader/load';
+import { PtracePlatform } from '../platform/ptrace/platform';
+import { buildTable } from '../syscalls/table';
+import { openForExec } from '../vfs/exec';
+import { FdTable } from '../vfs/fd_table';
+import { buildMountNamespace } from '../vfs/setup';
+import { makeHostFdFile, setHostReadinessWaiter } from '../fsimpl/hostfd/hostfd';
+import * as libc from '../host/libc';
+
+export interface SandboxOptions {
+  rootfs: string;
+  argv: string[];
+  env: string[];
+  cwd: string;
+  strace?: boolean;
+  /** Where debug and strace lines go (a path), else stderr for strace only. */
+  debugLog?: string;
+  hostname?: string;
+  /** Host fds to donate as the sandbox's 0, 1, 2. */
+  stdio?: [number, number, number];
+}
+
+export class Sandbox {
+  readonly kernel: Kernel;
+  private readonly platform: PtracePlatform;
+  private logFd: number | null = null;
+  init: Task | null = null;
+
+  constructor(private readonly opts: SandboxOptions) {
+    if (opts.debugLog) this.logFd = fs.openSync(opts.debugLog, 'a');
+    const log = (msg: string) => this.write(`${new Date().toISOString()} ${msg}\n`, false);
+    this.platform = new PtracePlatform();
+    const ns = buildMountNamespace({ rootfs: opts.rootfs, memfile: this.platform.memfile, ttyHostFd: ttyOf(opts.stdio ?? [0, 1, 2]) });
+    this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostname: opts.hostname, log });
+    const { table, missingFamilies } = buildTable();
+    this.kernel.table = table;
+    if (missingFamilies.length) log(`syscall families not built yet: ${missingFamilies.join(', ')}`);
+    if (opts.strace) this.kernel.strace = (line) => this.write(line + '\n', true);
+    setHostReadinessWaiter((fd, events) => this.kernel.waitHostFd(fd, events));
+    this.kernel.lifecycle.execVfs = {
+      openForExec: (t, path): ExecFile => {
+        const f = openForExec(t, path);
+        if (!f.mappable) throw new Errno(E.EACCES);
+        const inode = f.vpath.dentry.inode;
+        return { path: f.path, size: f.size, read: f.read, mappable: f.mappable, dev: inode.fs.dev, ino: inode.ino, mode: f.mode, uid: f.uid, gid: f.gid };
+      },
+    };
+    const root = ns.rootContext();
+    const fdTable = new FdTable();
+    const stdio = opts.stdio ?? [0, 1, 2];
+    stdio.forEach((hostFd, i) => {
+      const fl = libc.fcntl(hostFd, 3 /* F_GETFL */, 0);
+      if (fl >= 0) fdTable.installAt(i, makeHostFdFile(hostFd, fl));
+    });
+    this.rootCtx = root;
+    this.fdTable = fdTable;
+  }
+
+  private rootCtx;
+  private fdTable;
+
+  private write(s: string, strace: boolean): void {
+    if (this.logFd !== null) fs.writeSync(this.logFd, s);
+    else if (strace) fs.writeSync(2, s);
+  }
+
+  /** Find the program like execvp: a name without a slash is looked up in PATH inside the sandbox. */
+  private resolveCommand(cmd: string): string {
+    if (cmd.includes('/')) return cmd;
+    const pathVar = this.opts.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/bin:/usr/bin:/bin';
+    const probe = { fs: this.rootCtx, creds: new (require('../kernel/creds').Credentials)(), kernel: this.kernel };
+    for (const dir of pathVar.split(':')) {
+      const p = `${dir || '.'}/${cmd}`;
+      try {
+        openForExec(probe, p);
+        return p;
+      } catch {
+        // keep looking
+      }
+    }
+    throw new Errno(E.ENOENT);
+  }
+
+  /** Start the first process and run the sandbox until it exits; resolves with its wait status. */
+  async run(): Promise<number> {
+    const path = this.resolveCommand(this.opts.argv[0]);
+    if (this.opts.cwd) this.chdir(this.opts.cwd);
+    this.init = this.kernel.lifecycle.startInit({ path, argv: this.opts.argv, envp: this.opts.env, fdTable: this.fdTable, fs: this.rootCtx });
+    this.kernel.lifecycle.start(this.init);
+    try {
+      return await this.kernel.run();
+    } finally {
+      this.platform.shutdown();
+    }
+  }
+
+  private chdir(dir: string): void {
+    const vfs = this.kernel.vfs;
+    const probe = { creds: new (require('../kernel/creds').Credentials)(), root: this.rootCtx.root, ctx: null };
+    const vp = vfs.resolve(probe, this.rootCtx.cwd, dir, true);
+    if (!vp.dentry.inode.attrs || (vp.dentry.inode.attrs().mode & 0o170000) !== 0o040000) throw new Errno(E.ENOTDIR);
+    this.rootCtx.setCwd(vp);
+  }
+}
+
+function ttyOf(stdio: number[]): number | null {
+  for (const fd of stdio) if (require('node:tty').isatty(fd)) return fd;
+  return null;
+}

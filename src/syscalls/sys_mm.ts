@@ -1,0 +1,211 @@
+// Memory system calls: mmap, munmap, mprotect, mremap, brk, madvise, mincore,
+// msync, mlock family. The MemoryManager does the work; this file validates
+// arguments the way Linux does.
+
+import { E, Errno } from '../kernel/errno';
+import type { Task } from '../kernel/task';
+import { TASK_SIZE } from '../mm/mm';
+import { PAGE, pageAlignDown, pageAlignUp, type VmaFile } from '../mm/vma';
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../platform/platform';
+import { i32, type SyscallDef } from './types';
+
+const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_SHARED_VALIDATE = 0x03, MAP_TYPE = 0x0f;
+const MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_GROWSDOWN = 0x100, MAP_DENYWRITE = 0x800, MAP_EXECUTABLE = 0x1000;
+const MAP_LOCKED = 0x2000, MAP_NORESERVE = 0x4000, MAP_POPULATE = 0x8000, MAP_NONBLOCK = 0x10000, MAP_STACK = 0x20000;
+const MAP_HUGETLB = 0x40000, MAP_SYNC = 0x80000, MAP_FIXED_NOREPLACE = 0x100000;
+const KNOWN_FLAGS = MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE | MAP_LOCKED |
+  MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_SYNC | MAP_FIXED_NOREPLACE;
+const PROT_GROWSDOWN = 0x01000000, PROT_GROWSUP = 0x02000000;
+const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2, MREMAP_DONTUNMAP = 4;
+const O_ACCMODE = 3, O_WRONLY = 1, O_RDWR = 2;
+
+function mmap(t: Task, a: number[]): number {
+  let addr = a[0];
+  const len = a[1];
+  const prot = i32(a[2]);
+  const flags = i32(a[3]);
+  const fd = i32(a[4]);
+  const off = a[5];
+  const mm = t.mm;
+  if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP)) throw new Errno(E.EINVAL);
+  const type = flags & MAP_TYPE;
+  if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) throw new Errno(E.EINVAL);
+  if (type === MAP_SHARED_VALIDATE && flags & ~KNOWN_FLAGS) throw new Errno(E.EOPNOTSUPP);
+  if (flags & MAP_HUGETLB) throw new Errno(E.EINVAL, 'MAP_HUGETLB');
+  if (len <= 0) throw new Errno(E.EINVAL);
+  const size = pageAlignUp(len);
+  if (size > TASK_SIZE) throw new Errno(E.ENOMEM);
+  if (off % PAGE !== 0 || off < 0) throw new Errno(E.EINVAL);
+  const shared = type !== MAP_PRIVATE;
+  const p = prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
+  let file: VmaFile | null = null;
+  if (!(flags & MAP_ANONYMOUS)) {
+    const f = t.fdTable.get(fd);
+    const acc = f.flags & O_ACCMODE;
+    if (f.flags & 0o10000000 /* O_PATH */) throw new Errno(E.EBADF);
+    if (acc === O_WRONLY) throw new Errno(E.EACCES);
+    if (shared && p & PROT_WRITE && acc !== O_RDWR) throw new Errno(E.EACCES);
+    if (shared && p & PROT_WRITE && f.flags & 0o2000 /* O_APPEND */) throw new Errno(E.EACCES);
+    const m = f.mappable();
+    if (!m) throw new Errno(E.ENODEV);
+    file = { mappable: m, name: fileName(t, f), dev: f.inode?.fs.dev ?? 0, ino: f.inode?.ino ?? 0, hold: f };
+  }
+  if (flags & MAP_FIXED || flags & MAP_FIXED_NOREPLACE) {
+    if (addr % PAGE !== 0) throw new Errno(E.EINVAL);
+    if (addr + size > TASK_SIZE || addr < 0x1000) throw new Errno(flags & MAP_FIXED ? E.EPERM : E.ENOMEM);
+    if (!(flags & MAP_FIXED) && flags & MAP_FIXED_NOREPLACE) {
+      for (let x = addr; x < addr + size; ) {
+        const v = mm.findVma(x);
+        if (v) throw new Errno(E.EEXIST);
+        const i = mm.vmas.find((w) => w.start >= x);
+        if (!i || i.start >= addr + size) break;
+        throw new Errno(E.EEXIST);
+      }
+    }
+  } else {
+    addr = mm.findFree(size, addr ? pageAlignDown(addr) : 0);
+  }
+  const growsDown = (flags & MAP_GROWSDOWN) !== 0;
+  mm.mapAt(addr, size, p, shared, file, off / PAGE, growsDown, null);
+  return addr;
+}
+
+function fileName(_t: Task, f: { path: unknown }): string {
+  const p = f.path as { mount?: unknown; dentry?: { fullPath?: () => string } } | null;
+  const fp = p?.dentry?.fullPath;
+  return typeof fp === 'function' ? fp.call(p!.dentry) : '';
+}
+
+function checkRange(addr: number, len: number): number {
+  if (addr % PAGE !== 0) throw new Errno(E.EINVAL);
+  if (len < 0 || addr + len > TASK_SIZE) throw new Errno(E.EINVAL);
+  return pageAlignUp(len);
+}
+
+function munmap(t: Task, a: number[]): number {
+  const len = checkRange(a[0], a[1]);
+  if (len === 0) throw new Errno(E.EINVAL);
+  t.mm.unmapRange(a[0], len);
+  return 0;
+}
+
+function mprotect(t: Task, a: number[]): number {
+  const prot = i32(a[2]);
+  if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP)) throw new Errno(E.EINVAL);
+  const len = checkRange(a[0], a[1]);
+  if (len === 0) return 0;
+  t.mm.protect(a[0], len, prot & 7);
+  return 0;
+}
+
+function mremap(t: Task, a: number[]): number {
+  const [old, oldLenRaw, newLenRaw, flagsRaw, newAddr] = a;
+  const flags = i32(flagsRaw);
+  if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) throw new Errno(E.EINVAL);
+  if (flags & MREMAP_FIXED && !(flags & MREMAP_MAYMOVE)) throw new Errno(E.EINVAL);
+  if (flags & MREMAP_DONTUNMAP) throw new Errno(E.EINVAL, 'MREMAP_DONTUNMAP');
+  if (old % PAGE !== 0) throw new Errno(E.EINVAL);
+  const oldLen = pageAlignUp(oldLenRaw);
+  const newLen = pageAlignUp(newLenRaw);
+  if (newLen === 0) throw new Errno(E.EINVAL);
+  return t.mm.remap(old, oldLen, newLen, (flags & MREMAP_MAYMOVE) !== 0, flags & MREMAP_FIXED ? newAddr : -1);
+}
+
+function brk(t: Task, a: number[]): number {
+  const mm = t.mm;
+  const want = a[0];
+  if (want === 0 || want < mm.brkStart) return mm.brkEnd;
+  const oldTop = pageAlignUp(mm.brkEnd);
+  const newTop = pageAlignUp(want);
+  try {
+    if (newTop > oldTop) {
+      for (let x = oldTop; x < newTop; x += PAGE) if (mm.findVma(x)) return mm.brkEnd;
+      const prev = mm.findVma(oldTop - 1);
+      if (prev && prev.end === oldTop && prev.name === '[heap]') mm.extendVma(prev, newTop);
+      else mm.mapAt(oldTop, newTop - oldTop, PROT_READ | PROT_WRITE, false, null, 0, false, '[heap]');
+    } else if (newTop < oldTop) {
+      mm.unmapRange(newTop, oldTop - newTop);
+    }
+  } catch (e) {
+    if (e instanceof Errno) return mm.brkEnd;
+    throw e;
+  }
+  mm.brkEnd = want;
+  return want;
+}
+
+function madvise(t: Task, a: number[]): number {
+  const advice = i32(a[2]);
+  const len = checkRange(a[0], a[1]);
+  const MADV_DONTNEED = 4, MADV_FREE = 8, MADV_REMOVE = 9;
+  const known = [0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 100, 101];
+  if (!known.includes(advice)) throw new Errno(E.EINVAL);
+  if (len === 0) return 0;
+  if (advice === MADV_DONTNEED || advice === MADV_FREE || advice === MADV_REMOVE) {
+    t.mm.discard(a[0], len);
+  } else {
+    for (let x = a[0]; x < a[0] + len; ) {
+      const v = t.mm.findVma(x);
+      if (!v) throw new Errno(E.ENOMEM);
+      x = v.end;
+    }
+  }
+  return 0;
+}
+
+function mincore(t: Task, a: number[]): number {
+  const addr = a[0];
+  if (addr % PAGE !== 0) throw new Errno(E.EINVAL);
+  const len = pageAlignUp(a[1]);
+  const pages = len / PAGE;
+  const out = Buffer.alloc(pages);
+  for (let i = 0; i < pages; i++) {
+    const x = addr + i * PAGE;
+    const v = t.mm.findVma(x);
+    if (!v) throw new Errno(E.ENOMEM);
+    out[i] = v.frames[v.pageIndex(x)] >= 0 ? 1 : 0;
+  }
+  t.mm.copyOut(a[2], out);
+  return 0;
+}
+
+function msync(t: Task, a: number[]): number {
+  const MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
+  const flags = i32(a[2]);
+  if (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC) || (flags & MS_ASYNC && flags & MS_SYNC)) throw new Errno(E.EINVAL);
+  const len = checkRange(a[0], a[1]);
+  // Mapped file pages are the file's own frames: there is nothing to write back.
+  for (let x = a[0]; x < a[0] + len; ) {
+    const v = t.mm.findVma(x);
+    if (!v) throw new Errno(E.ENOMEM);
+    x = v.end;
+  }
+  return 0;
+}
+
+function mlock(t: Task, a: number[]): number {
+  const start = pageAlignDown(a[0]);
+  const end = pageAlignUp(a[0] + a[1]);
+  for (let x = start; x < end; ) {
+    const v = t.mm.findVma(x);
+    if (!v) throw new Errno(E.ENOMEM);
+    x = v.end;
+  }
+  return 0;
+}
+
+export const defs: SyscallDef[] = [
+  { nr: 9, name: 'mmap', fn: mmap, args: ['ptr', 'size', 'hex', 'hex', 'fd', 'hex'], partial: 'MAP_HUGETLB unsupported; MAP_LOCKED/POPULATE are hints' },
+  { nr: 11, name: 'munmap', fn: munmap, args: ['ptr', 'size'] },
+  { nr: 10, name: 'mprotect', fn: mprotect, args: ['ptr', 'size', 'hex'], partial: 'PROT_GROWSDOWN/GROWSUP accepted but not applied to neighbouring pages' },
+  { nr: 25, name: 'mremap', fn: mremap, args: ['ptr', 'size', 'size', 'hex', 'ptr'], partial: 'no MREMAP_DONTUNMAP' },
+  { nr: 12, name: 'brk', fn: brk, args: ['ptr'] },
+  { nr: 28, name: 'madvise', fn: madvise, args: ['ptr', 'size', 'int'], partial: 'only DONTNEED/FREE/REMOVE act; other advice is validated and ignored' },
+  { nr: 27, name: 'mincore', fn: mincore, args: ['ptr', 'size', 'ptr'] },
+  { nr: 26, name: 'msync', fn: msync, args: ['ptr', 'size', 'hex'] },
+  { nr: 149, name: 'mlock', fn: mlock, args: ['ptr', 'size'], partial: 'memory is never swapped: locking only validates' },
+  { nr: 325, name: 'mlock2', fn: mlock, args: ['ptr', 'size', 'hex'], partial: 'as mlock' },
+  { nr: 150, name: 'munlock', fn: mlock, args: ['ptr', 'size'] },
+  { nr: 151, name: 'mlockall', fn: () => 0, args: ['hex'], partial: 'memory is never swapped: nothing to lock' },
+  { nr: 152, name: 'munlockall', fn: () => 0, args: [] },
+];

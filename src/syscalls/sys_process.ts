@@ -1,0 +1,195 @@
+// Process creation, execution, exit, waiting, and process/session identity.
+
+import { E, Errno } from '../kernel/errno';
+import * as L from '../kernel/lifecycle';
+import { KEEP_REGS } from '../kernel/runner';
+import * as S from '../kernel/signal_defs';
+import type { Task } from '../kernel/task';
+import type { ThreadGroup } from '../kernel/thread_group';
+import { i32, type SyscallDef } from './types';
+
+const MAX_ARGS = 0x7fffffff;
+
+function readStringArray(t: Task, addr: number): string[] {
+  const out: string[] = [];
+  if (addr === 0) return out;
+  let total = 0;
+  for (let i = 0; i < MAX_ARGS; i++) {
+    const p = t.mm.readU64(addr + i * 8);
+    if (p === 0) break;
+    const s = t.mm.readCString(p, 131072 + 1);
+    total += s.length + 1 + 8;
+    if (total > 32 * 1024 * 1024) throw new Errno(E.E2BIG);
+    out.push(s);
+  }
+  return out;
+}
+
+function clone(t: Task, a: number[]): number | Promise<number> {
+  // x86-64 argument order: flags, newsp, parent_tidptr, child_tidptr, tls.
+  const flags = a[0] >>> 0;
+  return t.kernel.lifecycle.clone(t, {
+    flags: flags & ~0xff,
+    stack: a[1],
+    parentTid: a[2],
+    childTid: a[3],
+    tls: a[4],
+    exitSignal: flags & 0xff,
+  });
+}
+
+function execveat(t: Task, dirfd: number, pathAddr: number, argvAddr: number, envpAddr: number, flags: number): number {
+  const AT_EMPTY_PATH = 0x1000;
+  const AT_SYMLINK_NOFOLLOW = 0x100;
+  if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) throw new Errno(E.EINVAL);
+  let path = t.mm.readCString(pathAddr, 4096);
+  const argv = readStringArray(t, argvAddr);
+  const envp = readStringArray(t, envpAddr);
+  if (path === '' && flags & AT_EMPTY_PATH) path = `/proc/self/fd/${dirfd}`;
+  else if (!path.startsWith('/') && dirfd !== -100) path = `/proc/self/fd/${dirfd}/${path}`;
+  return t.kernel.lifecycle.execve(t, path, argv, envp);
+}
+
+function selector(t: Task, pid: number): (c: ThreadGroup) => boolean {
+  if (pid === -1) return () => true;
+  if (pid > 0) return (c) => c.pid === pid;
+  if (pid === 0) {
+    const pg = t.tg.pgid;
+    return (c) => c.pgid === pg;
+  }
+  return (c) => c.pgid === -pid;
+}
+
+async function wait4(t: Task, a: number[]): Promise<number> {
+  const pid = i32(a[0]);
+  const statusAddr = a[1];
+  const options = a[2] >>> 0;
+  if (options & ~(L.WNOHANG | L.WUNTRACED | L.WCONTINUED | L.WNOTHREAD | L.WALL | L.WCLONE)) throw new Errno(E.EINVAL);
+  if (pid === -2147483648) throw new Errno(E.ESRCH);
+  const r = await t.kernel.lifecycle.wait(t, selector(t, pid), options | L.WEXITED);
+  if (!r) return 0;
+  if (statusAddr) t.mm.writeI32(statusAddr, r.ev.status);
+  if (a[3]) t.mm.copyOut(a[3], Buffer.alloc(144));
+  return r.tg.pid;
+}
+
+async function waitid(t: Task, a: number[]): Promise<number> {
+  const idtype = i32(a[0]);
+  const id = i32(a[1]);
+  const infop = a[2];
+  const options = a[3] >>> 0;
+  const P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3;
+  if (options & ~(L.WNOHANG | L.WEXITED | L.WSTOPPED | L.WCONTINUED | L.WNOWAIT | L.WNOTHREAD | L.WALL | L.WCLONE)) throw new Errno(E.EINVAL);
+  if (!(options & (L.WEXITED | L.WSTOPPED | L.WCONTINUED))) throw new Errno(E.EINVAL);
+  let sel: (c: ThreadGroup) => boolean;
+  if (idtype === P_ALL) sel = () => true;
+  else if (idtype === P_PID) {
+    if (id <= 0) throw new Errno(E.EINVAL);
+    sel = (c) => c.pid === id;
+  } else if (idtype === P_PGID) {
+    const pg = id === 0 ? t.tg.pgid : id;
+    if (id < 0) throw new Errno(E.EINVAL);
+    sel = (c) => c.pgid === pg;
+  } else if (idtype === P_PIDFD) throw new Errno(E.EINVAL, 'pidfd not supported');
+  else throw new Errno(E.EINVAL);
+  const r = await t.kernel.lifecycle.wait(t, sel, options);
+  if (infop) {
+    if (!r) t.mm.copyOut(infop, Buffer.alloc(128));
+    else t.mm.copyOut(infop, S.encodeSigInfo({ ...r.ev.si, signo: S.SIGCHLD }));
+  }
+  if (a[4]) t.mm.copyOut(a[4], Buffer.alloc(144));
+  return 0;
+}
+
+function kill(t: Task, pid: number, sig: number): number {
+  if (sig < 0 || sig > S.NSIG) throw new Errno(E.EINVAL);
+  const info: S.SigInfo = { signo: sig, code: S.SI_USER, pid: t.pid, uid: t.creds.uid };
+  const k = t.kernel;
+  const targets: ThreadGroup[] = [];
+  if (pid > 0) {
+    const tg = k.groups.get(pid);
+    if (!tg || tg.zombie) {
+      if (tg?.zombie) return 0; // a zombie still exists for kill(2)
+      throw new Errno(E.ESRCH);
+    }
+    targets.push(tg);
+  } else {
+    const pg = pid === 0 ? t.tg.pgid : -pid;
+    for (const tg of k.groups.values()) {
+      if (pid === -1 ? tg.pid !== 1 && tg !== t.tg : tg.pgid === pg) targets.push(tg);
+    }
+    if (pid === -1) targets.push(t.tg);
+    if (targets.length === 0) throw new Errno(E.ESRCH);
+  }
+  for (const tg of targets) if (!tg.zombie && sig !== 0) k.signals.sendToGroup(tg, sig, info);
+  return 0;
+}
+
+function tgkill(t: Task, tgid: number, tid: number, sig: number): number {
+  if (sig < 0 || sig > S.NSIG || tid <= 0 || (tgid !== -1 && tgid <= 0)) throw new Errno(E.EINVAL);
+  const target = t.kernel.tasks.get(tid);
+  if (!target || (tgid !== -1 && target.tg.pid !== tgid)) throw new Errno(E.ESRCH);
+  if (sig) target.sendSignal(sig, { signo: sig, code: S.SI_TKILL, pid: t.pid, uid: t.creds.uid });
+  return 0;
+}
+
+function setpgid(t: Task, pid: number, pgid: number): number {
+  const k = t.kernel;
+  if (pgid < 0) throw new Errno(E.EINVAL);
+  const target = pid === 0 ? t.tg : k.groups.get(pid);
+  if (!target || (target !== t.tg && target.parent !== t.tg)) throw new Errno(E.ESRCH);
+  if (target.sid === target.pid) throw new Errno(E.EPERM); // a session leader
+  if (target.sid !== t.tg.sid) throw new Errno(E.EPERM);
+  const newPg = pgid === 0 ? target.pid : pgid;
+  if (newPg !== target.pid) {
+    const exists = [...k.groups.values()].some((g) => g.pgid === newPg && g.sid === t.tg.sid && !g.zombie);
+    if (!exists) throw new Errno(E.EPERM);
+  }
+  target.pgid = newPg;
+  return 0;
+}
+
+function getpgid(t: Task, pid: number): number {
+  const tg = pid === 0 ? t.tg : t.kernel.groups.get(pid);
+  if (!tg) throw new Errno(E.ESRCH);
+  return tg.pgid;
+}
+
+function getsid(t: Task, pid: number): number {
+  const tg = pid === 0 ? t.tg : t.kernel.groups.get(pid);
+  if (!tg) throw new Errno(E.ESRCH);
+  return tg.sid;
+}
+
+function setsid(t: Task): number {
+  const tg = t.tg;
+  for (const g of t.kernel.groups.values()) if (g.pgid === tg.pid) throw new Errno(E.EPERM);
+  tg.sid = tg.pid;
+  tg.pgid = tg.pid;
+  return tg.pid;
+}
+
+export const defs: SyscallDef[] = [
+  { nr: 57, name: 'fork', fn: (t) => t.kernel.lifecycle.clone(t, { flags: 0, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
+  { nr: 58, name: 'vfork', fn: (t) => t.kernel.lifecycle.clone(t, { flags: L.CLONE_VM | L.CLONE_VFORK, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
+  { nr: 56, name: 'clone', fn: clone, args: ['hex', 'ptr', 'ptr', 'ptr', 'ptr'], partial: 'no threads (CLONE_THREAD, CLONE_VM without CLONE_VFORK) and no namespaces yet' },
+  { nr: 435, name: 'clone3', fn: () => { throw new Errno(E.ENOSYS); }, args: ['ptr', 'size'], partial: 'returns ENOSYS so libc falls back to clone' },
+  { nr: 59, name: 'execve', fn: (t, a) => execveat(t, -100, a[0], a[1], a[2], 0), args: ['str', 'ptr', 'ptr'] },
+  { nr: 322, name: 'execveat', fn: (t, a) => execveat(t, i32(a[0]), a[1], a[2], a[3], a[4]), args: ['atfd', 'str', 'ptr', 'ptr', 'hex'] },
+  { nr: 60, name: 'exit', fn: (t, a) => t.kernel.lifecycle.exit(t, a[0] & 0xff), args: ['int'] },
+  { nr: 231, name: 'exit_group', fn: (t, a) => { t.kernel.exitGroup(t.tg, 0, a[0] & 0xff); return KEEP_REGS; }, args: ['int'] },
+  { nr: 61, name: 'wait4', fn: wait4, args: ['int', 'ptr', 'hex', 'ptr'] },
+  { nr: 247, name: 'waitid', fn: waitid, args: ['int', 'int', 'ptr', 'hex', 'ptr'] },
+  { nr: 39, name: 'getpid', fn: (t) => t.tg.pid, args: [] },
+  { nr: 110, name: 'getppid', fn: (t) => t.tg.parent?.pid ?? 0, args: [] },
+  { nr: 186, name: 'gettid', fn: (t) => t.tid, args: [] },
+  { nr: 218, name: 'set_tid_address', fn: (t, a) => { t.clearChildTid = a[0]; return t.tid; }, args: ['ptr'] },
+  { nr: 62, name: 'kill', fn: (t, a) => kill(t, i32(a[0]), i32(a[1])), args: ['int', 'signal'] },
+  { nr: 234, name: 'tgkill', fn: (t, a) => tgkill(t, i32(a[0]), i32(a[1]), i32(a[2])), args: ['int', 'int', 'signal'] },
+  { nr: 200, name: 'tkill', fn: (t, a) => tgkill(t, -1, i32(a[0]), i32(a[1])), args: ['int', 'signal'] },
+  { nr: 109, name: 'setpgid', fn: (t, a) => setpgid(t, i32(a[0]), i32(a[1])), args: ['int', 'int'] },
+  { nr: 121, name: 'getpgid', fn: (t, a) => getpgid(t, i32(a[0])), args: ['int'] },
+  { nr: 111, name: 'getpgrp', fn: (t) => t.tg.pgid, args: [] },
+  { nr: 124, name: 'getsid', fn: (t, a) => getsid(t, i32(a[0])), args: ['int'] },
+  { nr: 112, name: 'setsid', fn: setsid, args: [] },
+];

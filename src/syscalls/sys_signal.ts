@@ -1,0 +1,204 @@
+// Signal dispositions, masks, waiting for signals, and the alternate stack.
+
+import { E, Errno } from '../kernel/errno';
+import { KEEP_REGS } from '../kernel/runner';
+import * as S from '../kernel/signal_defs';
+import { SS_DISABLE, SS_ONSTACK } from '../kernel/signal_frame';
+import { ERESTARTNOHAND, type Task } from '../kernel/task';
+import { Reg } from '../platform/platform';
+import { i32, type SyscallDef } from './types';
+
+const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
+const MINSIGSTKSZ = 2048;
+
+function rtSigaction(t: Task, a: number[]): number {
+  const sig = i32(a[0]);
+  const act = a[1];
+  const old = a[2];
+  if (a[3] !== 8) throw new Errno(E.EINVAL);
+  if (sig < 1 || sig > S.NSIG) throw new Errno(E.EINVAL);
+  if (act && (sig === S.SIGKILL || sig === S.SIGSTOP)) throw new Errno(E.EINVAL);
+  const cur = t.tg.actions[sig];
+  let next: S.SigAction | null = null;
+  if (act) {
+    const b = t.mm.copyIn(act, 32);
+    next = {
+      handler: Number(b.readBigUInt64LE(0)),
+      flags: Number(b.readBigUInt64LE(8) & 0xffffffffn),
+      restorer: Number(b.readBigUInt64LE(16)),
+      mask: b.readBigUInt64LE(24) & ~S.UNBLOCKABLE,
+    };
+  }
+  if (old) {
+    const b = Buffer.alloc(32);
+    b.writeBigUInt64LE(BigInt(cur.handler), 0);
+    b.writeBigUInt64LE(BigInt(cur.flags >>> 0), 8);
+    b.writeBigUInt64LE(BigInt(cur.restorer), 16);
+    b.writeBigUInt64LE(cur.mask, 24);
+    t.mm.copyOut(old, b);
+  }
+  if (next) {
+    t.tg.actions[sig] = next;
+    // Setting SIG_IGN (or a default-ignore SIG_DFL) discards what is pending.
+    if (next.handler === S.SIG_IGN || (next.handler === S.SIG_DFL && S.defaultAction(sig) === 'ign')) {
+      t.tg.pending.delete(sig);
+      for (const x of t.tg.tasks) x.pending.delete(sig);
+    }
+  }
+  return 0;
+}
+
+function rtSigprocmask(t: Task, a: number[]): number {
+  const how = i32(a[0]);
+  if (a[3] !== 8) throw new Errno(E.EINVAL);
+  const old = t.sigmask;
+  if (a[1]) {
+    const set = t.mm.readBigU64(a[1]) & ~S.UNBLOCKABLE;
+    if (how === SIG_BLOCK) t.sigmask |= set;
+    else if (how === SIG_UNBLOCK) t.sigmask &= ~set;
+    else if (how === SIG_SETMASK) t.sigmask = set;
+    else throw new Errno(E.EINVAL);
+  }
+  if (a[2]) {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(old);
+    t.mm.copyOut(a[2], b);
+  }
+  return 0;
+}
+
+function pendingSet(t: Task): bigint {
+  let m = 0n;
+  for (const s of t.pending.keys()) m |= S.sigBit(s);
+  for (const s of t.tg.pending.keys()) m |= S.sigBit(s);
+  return m;
+}
+
+function rtSigpending(t: Task, a: number[]): number {
+  if (a[1] > 8) throw new Errno(E.EINVAL);
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(pendingSet(t) & t.sigmask);
+  t.mm.copyOut(a[0], b.subarray(0, a[1]));
+  return 0;
+}
+
+async function rtSigsuspend(t: Task, a: number[]): Promise<number> {
+  if (a[1] !== 8) throw new Errno(E.EINVAL);
+  const mask = t.mm.readBigU64(a[0]) & ~S.UNBLOCKABLE;
+  t.savedSigmask = t.sigmask;
+  t.sigmask = mask;
+  try {
+    for (;;) await t.block(null, 0);
+  } catch (e) {
+    // The handler runs with the temporary mask; the old one comes back at sigreturn.
+    if (e instanceof Errno) throw new Errno(ERESTARTNOHAND);
+    throw e;
+  }
+}
+
+async function pause(t: Task): Promise<number> {
+  for (;;) {
+    try {
+      await t.block(null, 0);
+    } catch {
+      throw new Errno(ERESTARTNOHAND);
+    }
+  }
+}
+
+async function rtSigtimedwait(t: Task, a: number[]): Promise<number> {
+  if (a[3] !== 8) throw new Errno(E.EINVAL);
+  const set = t.mm.readBigU64(a[0]) & ~S.UNBLOCKABLE;
+  let deadline: number | undefined;
+  if (a[2]) {
+    const ts = t.mm.copyIn(a[2], 16);
+    const sec = Number(ts.readBigInt64LE(0));
+    const nsec = Number(ts.readBigInt64LE(8));
+    if (sec < 0 || nsec < 0 || nsec >= 1e9) throw new Errno(E.EINVAL);
+    deadline = t.kernel.monotonicNs() + sec * 1e9 + nsec;
+  }
+  const take = (): number => {
+    for (const pend of [t.pending, t.tg.pending]) {
+      for (const [sig, info] of pend) {
+        if (set & S.sigBit(sig)) {
+          pend.delete(sig);
+          if (a[1]) t.mm.copyOut(a[1], S.encodeSigInfo(info));
+          return sig;
+        }
+      }
+    }
+    return 0;
+  };
+  const saved = t.sigmask;
+  for (;;) {
+    const got = take();
+    if (got) return got;
+    if (deadline !== undefined && t.kernel.monotonicNs() >= deadline) throw new Errno(E.EAGAIN);
+    // Waited-for signals must be able to wake us even if blocked.
+    t.sigmask = saved & ~set;
+    try {
+      const r = await t.block(null, 0, deadline);
+      if (r === 0 && deadline !== undefined) {
+        const late = take();
+        if (late) return late;
+        throw new Errno(E.EAGAIN);
+      }
+    } catch (e) {
+      const got2 = take();
+      t.sigmask = saved;
+      if (got2) return got2;
+      throw e;
+    } finally {
+      t.sigmask = saved;
+    }
+  }
+}
+
+function sigaltstack(t: Task, a: number[]): number {
+  const rsp = t.ctx.regs.get(Reg.RSP);
+  const cur = t.altStack;
+  const onStack = cur.size > 0 && rsp > cur.sp && rsp <= cur.sp + cur.size;
+  if (a[1]) {
+    const b = Buffer.alloc(24);
+    b.writeBigUInt64LE(BigInt(cur.sp), 0);
+    b.writeInt32LE(onStack ? SS_ONSTACK : cur.size === 0 ? SS_DISABLE : cur.flags & ~SS_ONSTACK, 8);
+    b.writeBigUInt64LE(BigInt(cur.size), 16);
+    t.mm.copyOut(a[1], b);
+  }
+  if (a[0]) {
+    const b = t.mm.copyIn(a[0], 24);
+    const sp = Number(b.readBigUInt64LE(0));
+    const flags = b.readInt32LE(8);
+    const size = Number(b.readBigUInt64LE(16));
+    if (onStack) throw new Errno(E.EPERM);
+    const SS_AUTODISARM = 1 << 31;
+    if ((flags & ~SS_AUTODISARM) !== 0 && (flags & ~SS_AUTODISARM) !== SS_DISABLE && (flags & ~SS_AUTODISARM) !== SS_ONSTACK) throw new Errno(E.EINVAL);
+    if (flags & SS_DISABLE) t.altStack = { sp: 0, size: 0, flags: SS_DISABLE };
+    else {
+      if (size < MINSIGSTKSZ) throw new Errno(E.ENOMEM);
+      t.altStack = { sp, size, flags: 0 };
+    }
+  }
+  return 0;
+}
+
+function rtSigreturn(t: Task): number {
+  try {
+    t.kernel.signals.sigreturn(t);
+  } catch (e) {
+    if (!(e instanceof Errno)) throw e;
+    t.kernel.runner.forceSignal(t, S.SIGSEGV, { signo: S.SIGSEGV, code: S.SI_KERNEL, addr: 0 });
+  }
+  return KEEP_REGS;
+}
+
+export const defs: SyscallDef[] = [
+  { nr: 13, name: 'rt_sigaction', fn: rtSigaction, args: ['signal', 'ptr', 'ptr', 'size'] },
+  { nr: 14, name: 'rt_sigprocmask', fn: rtSigprocmask, args: ['int', 'ptr', 'ptr', 'size'] },
+  { nr: 15, name: 'rt_sigreturn', fn: rtSigreturn, args: [] },
+  { nr: 127, name: 'rt_sigpending', fn: rtSigpending, args: ['ptr', 'size'] },
+  { nr: 130, name: 'rt_sigsuspend', fn: rtSigsuspend, args: ['ptr', 'size'] },
+  { nr: 128, name: 'rt_sigtimedwait', fn: rtSigtimedwait, args: ['ptr', 'ptr', 'ptr', 'size'] },
+  { nr: 34, name: 'pause', fn: pause, args: [] },
+  { nr: 131, name: 'sigaltstack', fn: sigaltstack, args: ['ptr', 'ptr'] },
+];

@@ -1,0 +1,62 @@
+// The one table that maps system call numbers to handlers. Each family file
+// exports its `defs`; this module gathers them (a number defined twice is a
+// bug caught at startup) and fills the kernel's dispatch array.
+
+import type { SyscallDef } from './types';
+import { SYSCALL_NAMES } from './names';
+
+const FAMILIES = [
+  'sys_process', 'sys_signal', 'sys_mm', 'sys_info', 'sys_time', 'sys_creds',
+  'sys_read_write', 'sys_open', 'sys_stat', 'sys_dir', 'sys_link', 'sys_attr', 'sys_fd', 'sys_pipe', 'sys_ioctl',
+  'sys_poll', 'sys_futex', 'sys_socket',
+];
+
+export function buildTable(): { table: Array<SyscallDef | undefined>; missingFamilies: string[] } {
+  const table: Array<SyscallDef | undefined> = [];
+  const missingFamilies: string[] = [];
+  for (const fam of FAMILIES) {
+    let mod: { defs?: SyscallDef[] };
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      mod = require(`./${fam}`) as { defs?: SyscallDef[] };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String((e as Error).message).includes(`/${fam}`)) {
+        missingFamilies.push(fam);
+        continue;
+      }
+      throw e;
+    }
+    for (const d of mod.defs ?? []) {
+      if (table[d.nr]) throw new Error(`syscall ${d.nr} (${d.name}) defined twice`);
+      if (SYSCALL_NAMES[d.nr] !== d.name) throw new Error(`syscall ${d.nr} is ${SYSCALL_NAMES[d.nr]}, not ${d.name}`);
+      table[d.nr] = d;
+    }
+  }
+  return { table, missingFamilies };
+}
+
+/** docs/COMPATIBILITY.md, generated from the table. */
+export function compatibilityMarkdown(): string {
+  const { table } = buildTable();
+  const nrs = Object.keys(SYSCALL_NAMES).map(Number).sort((a, b) => a - b);
+  const lines = [
+    '# System call compatibility (x86-64)',
+    '',
+    'Generated from the syscall table by `node dist/cli/main.js compat > docs/COMPATIBILITY.md`.',
+    'States: **implemented**; **partial** (what is missing follows); **ENOSYS** (returns ENOSYS and is logged once).',
+    '',
+    '| nr | name | state | notes |',
+    '| --- | --- | --- | --- |',
+  ];
+  let impl = 0;
+  let part = 0;
+  for (const nr of nrs) {
+    const d = table[nr];
+    const state = !d ? 'ENOSYS' : d.partial ? 'partial' : 'implemented';
+    if (d && d.partial) part++;
+    else if (d) impl++;
+    lines.push(`| ${nr} | ${SYSCALL_NAMES[nr]} | ${state} | ${d?.partial ?? ''} |`);
+  }
+  lines.splice(5, 0, `Totals: ${impl} implemented, ${part} partial, ${nrs.length - impl - part} ENOSYS.`, '');
+  return lines.join('\n') + '\n';
+}
