@@ -152,20 +152,37 @@ function formatArg(t: Task, fmt: string, v: number, next: number, ret: number): 
       case 'atfd': return (v | 0) === -100 ? 'AT_FDCWD' : String(v | 0);
       case 'uint': case 'size': return String(v);
       case 'oct': return '0' + (v >>> 0).toString(8);
-      case 'str': return v === 0 ? 'NULL' : JSON.stringify(t.mm.readCString(v, 4096));
+      case 'str': return v === 0 ? 'NULL' : quote(Buffer.from(t.mm.readCString(v, 4096), 'latin1'));
       case 'inbuf': {
         if (v === 0) return 'NULL';
         const n = Math.min(Math.max(next, 0), 32);
-        return JSON.stringify(t.mm.copyIn(v, n).toString('latin1')) + (next > 32 ? '...' : '');
+        return quote(t.mm.copyIn(v, n)) + (next > 32 ? '...' : '');
       }
       case 'buf': {
         if (v === 0 || ret <= 0) return '0x' + v.toString(16);
         const n = Math.min(ret, 32);
-        return JSON.stringify(t.mm.copyIn(v, n).toString('latin1')) + (ret > 32 ? '...' : '');
+        return quote(t.mm.copyIn(v, n)) + (ret > 32 ? '...' : '');
       }
       default: return v < 0 ? String(v) : '0x' + v.toString(16);
     }
   } catch {
     return '0x' + v.toString(16);
   }
+}
+
+/** strace's quoting: C escapes, octal for other non-printable bytes. */
+function quote(b: Buffer): string {
+  let out = '"';
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i];
+    const esc: Record<number, string> = { 9: '\\t', 10: '\\n', 13: '\\r', 12: '\\f', 11: '\\v', 34: '\\"', 92: '\\\\' };
+    if (esc[c]) out += esc[c];
+    else if (c >= 32 && c < 127) out += String.fromCharCode(c);
+    else {
+      const next = b[i + 1];
+      const digitFollows = next !== undefined && next >= 48 && next <= 55;
+      out += '\\' + (digitFollows ? c.toString(8).padStart(3, '0') : c.toString(8));
+    }
+  }
+  return out + '"';
 }

@@ -1,0 +1,160 @@
+// futex(2): wait queues keyed by a user address. Private futexes are keyed by
+// (address space, address); shared ones on shared mappings by the memory-file
+// frame and offset, so processes mapping the same page meet.
+
+import { E, Errno } from '../kernel/errno';
+import type { Task } from '../kernel/task';
+import { WaitQueue } from '../kernel/waitqueue';
+import { PAGE } from '../mm/vma';
+import { i32, type SyscallDef } from './types';
+
+const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5;
+const FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
+const FUTEX_PRIVATE_FLAG = 128, FUTEX_CLOCK_REALTIME = 256;
+const BITSET_MATCH_ANY = 0xffffffff;
+
+interface FutexWaiter {
+  bitset: number;
+  q: WaitQueue;
+}
+
+const queues = new Map<string, Set<FutexWaiter>>();
+let mmIds = new WeakMap<object, number>();
+let nextMmId = 1;
+
+function key(t: Task, addr: number, priv: boolean): string {
+  if (addr % 4 !== 0) throw new Errno(E.EINVAL);
+  const v = t.mm.findVma(addr);
+  if (!v) throw new Errno(E.EFAULT);
+  if (!priv && v.shared) {
+    t.mm.readU32(addr); // makes the page present
+    const f = v.frames[v.pageIndex(addr)];
+    return `f${f}:${addr % PAGE}`;
+  }
+  let id = mmIds.get(t.mm);
+  if (id === undefined) {
+    id = nextMmId++;
+    mmIds.set(t.mm, id);
+  }
+  return `m${id}:${addr}`;
+}
+
+function readTimeout(t: Task, addr: number, absolute: boolean, realtime: boolean): number | undefined {
+  if (addr === 0) return undefined;
+  const b = t.mm.copyIn(addr, 16);
+  const sec = Number(b.readBigInt64LE(0));
+  const nsec = Number(b.readBigInt64LE(8));
+  if (sec < 0 || nsec < 0 || nsec >= 1e9) throw new Errno(E.EINVAL);
+  const ns = sec * 1e9 + nsec;
+  if (!absolute) return t.kernel.monotonicNs() + ns;
+  return realtime ? t.kernel.monotonicNs() + (ns - t.kernel.realtimeNs()) : ns;
+}
+
+async function wait(t: Task, k: string, addr: number, val: number, bitset: number, deadline: number | undefined): Promise<number> {
+  if (bitset === 0) throw new Errno(E.EINVAL);
+  if (t.mm.readU32(addr) !== val >>> 0) throw new Errno(E.EAGAIN);
+  const w: FutexWaiter = { bitset, q: new WaitQueue() };
+  let set = queues.get(k);
+  if (!set) queues.set(k, (set = new Set()));
+  set.add(w);
+  try {
+    const r = await t.block(w.q, 1, deadline);
+    if (r === 0) throw new Errno(E.ETIMEDOUT);
+    return 0;
+  } finally {
+    set.delete(w);
+    if (set.size === 0) queues.delete(k);
+  }
+}
+
+function wake(k: string, n: number, bitset: number): number {
+  if (bitset === 0) throw new Errno(E.EINVAL);
+  const set = queues.get(k);
+  if (!set) return 0;
+  let woken = 0;
+  for (const w of [...set]) {
+    if (woken >= n) break;
+    if (!(w.bitset & bitset)) continue;
+    set.delete(w);
+    w.q.notify(1);
+    woken++;
+  }
+  if (set.size === 0) queues.delete(k);
+  return woken;
+}
+
+function requeue(from: string, to: string, nWake: number, nMove: number): number {
+  const woken = wake(from, nWake, BITSET_MATCH_ANY);
+  const set = queues.get(from);
+  if (!set) return woken;
+  let moved = 0;
+  let dst = queues.get(to);
+  for (const w of [...set]) {
+    if (moved >= nMove) break;
+    set.delete(w);
+    if (!dst) queues.set(to, (dst = new Set()));
+    dst.add(w);
+    moved++;
+  }
+  if (set.size === 0) queues.delete(from);
+  return woken + moved;
+}
+
+function wakeOp(t: Task, a: number[], priv: boolean): number {
+  const [uaddr, n1, n2, uaddr2, op] = [a[0], i32(a[2]), a[3] >>> 0, a[4], a[5] >>> 0];
+  const k1 = key(t, uaddr, priv);
+  const k2 = key(t, uaddr2, priv);
+  const opType = (op >>> 28) & 7;
+  const shift = (op >>> 28) & 8;
+  const cmp = (op >>> 24) & 15;
+  let oparg = (op << 8) >> 20;
+  const cmparg = (op << 20) >> 20;
+  if (shift) oparg = 1 << (oparg & 31);
+  const old = t.mm.readI32(uaddr2);
+  const next = [oparg, old + oparg, old | oparg, old & ~oparg, old ^ oparg][opType];
+  if (next === undefined) throw new Errno(E.ENOSYS);
+  t.mm.writeI32(uaddr2, next);
+  let r = wake(k1, n1, BITSET_MATCH_ANY);
+  const ok = [old === cmparg, old !== cmparg, old < cmparg, old <= cmparg, old > cmparg, old >= cmparg][cmp];
+  if (ok === undefined) throw new Errno(E.ENOSYS);
+  if (ok) r += wake(k2, n2 | 0, BITSET_MATCH_ANY);
+  return r;
+}
+
+function futex(t: Task, a: number[]): number | Promise<number> {
+  const op = i32(a[1]);
+  const priv = (op & FUTEX_PRIVATE_FLAG) !== 0;
+  const cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+  const realtime = (op & FUTEX_CLOCK_REALTIME) !== 0;
+  const uaddr = a[0];
+  switch (cmd) {
+    case FUTEX_WAIT:
+      if (realtime) throw new Errno(E.ENOSYS);
+      return wait(t, key(t, uaddr, priv), uaddr, i32(a[2]), BITSET_MATCH_ANY, readTimeout(t, a[3], false, false));
+    case FUTEX_WAIT_BITSET:
+      return wait(t, key(t, uaddr, priv), uaddr, i32(a[2]), a[5] >>> 0, readTimeout(t, a[3], true, realtime));
+    case FUTEX_WAKE:
+      return wake(key(t, uaddr, priv), i32(a[2]), BITSET_MATCH_ANY);
+    case FUTEX_WAKE_BITSET:
+      return wake(key(t, uaddr, priv), i32(a[2]), a[5] >>> 0);
+    case FUTEX_REQUEUE:
+      return requeue(key(t, uaddr, priv), key(t, a[4], priv), i32(a[2]), i32(a[3]));
+    case FUTEX_CMP_REQUEUE:
+      if (t.mm.readU32(uaddr) !== a[5] >>> 0) throw new Errno(E.EAGAIN);
+      return requeue(key(t, uaddr, priv), key(t, a[4], priv), i32(a[2]), i32(a[3]));
+    case FUTEX_WAKE_OP:
+      return wakeOp(t, a, priv);
+    default:
+      throw new Errno(E.ENOSYS);
+  }
+}
+
+/** Reset between sandboxes in one process (tests). */
+export function resetFutexes(): void {
+  queues.clear();
+  mmIds = new WeakMap();
+}
+
+export const defs: SyscallDef[] = [
+  { nr: 202, name: 'futex', fn: futex, args: ['ptr', 'int', 'int', 'ptr', 'ptr', 'int'], partial: 'no PI futexes (LOCK_PI, UNLOCK_PI, WAIT_REQUEUE_PI); FUTEX_WAIT with CLOCK_REALTIME is ENOSYS like Linux' },
+];
