@@ -33,6 +33,7 @@ export class TaskRunner {
   }
 
   private syscall(t: Task): void {
+    t.lastFaultAddr = -1;
     const regs = t.ctx.regs;
     const nr = regs.get(Reg.ORIG_RAX);
     const args = ARG_REGS.map((r) => regs.get(r));
@@ -68,7 +69,14 @@ export class TaskRunner {
   }
 
   private fault(t: Task, signo: number, code: number, addr: number): void {
-    if (signo === S.SIGSEGV || signo === S.SIGBUS) {
+    const rip = t.ctx.regs.get(Reg.RIP);
+    // A fault may need two rounds (map the page, then copy it on write); the
+    // same fault a third time is the application's own.
+    t.faultRepeats = t.lastFaultAddr === addr && t.lastFaultRip === rip ? t.faultRepeats + 1 : 0;
+    const repeated = t.faultRepeats >= 2;
+    t.lastFaultAddr = addr;
+    t.lastFaultRip = rip;
+    if ((signo === S.SIGSEGV || signo === S.SIGBUS) && !repeated) {
       const r = t.mm.handleFault(addr);
       if (r === 'ok') {
         this.returnToUser(t, false);
@@ -81,6 +89,7 @@ export class TaskRunner {
         code = t.mm.findVma(addr) ? S.SEGV_ACCERR : S.SEGV_MAPERR;
       }
     }
+    if (this.k.strace) this.k.strace(`[pid ${t.tid}] --- ${S.signalName(signo)} {si_code=${code}, si_addr=0x${addr.toString(16)}} (rip 0x${t.ctx.regs.get(Reg.RIP).toString(16)}) ---`);
     this.forceSignal(t, signo, { signo, code, addr });
     this.returnToUser(t, false);
   }

@@ -43,6 +43,10 @@ export class Task {
   vforkSavedRegs: Buffer | null = null;
   vforkSavedFp: Buffer | null = null;
   exitCode = 0;
+  /** The last fault resolved, to tell a fault that repeats (a real one) from a stale mapping. */
+  lastFaultAddr = -1;
+  lastFaultRip = -1;
+  faultRepeats = 0;
   startTimeNs = 0;
   syscallCount = 0;
   /** Set by the strace printer. */

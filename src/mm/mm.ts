@@ -306,8 +306,10 @@ export class MemoryManager implements MemoryAccess {
         this.makePresent(v, p, false);
         return 'ok';
       }
-      // Present but the host refused: only a write to a copy-on-write page is legitimate.
-      if (v.prot & PROT_WRITE && !(this.hostProt(v, f) & PROT_WRITE)) {
+      // Present but the host refused: in a writable VMA this is a write to a
+      // page still mapped read-only (copy-on-write, or the other side of a
+      // fork already copied it away). The caller catches a fault that repeats.
+      if (v.prot & PROT_WRITE) {
         this.makePresent(v, p, true);
         return 'ok';
       }

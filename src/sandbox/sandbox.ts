@@ -14,6 +14,7 @@ import { openForExec } from '../vfs/exec';
 import { FdTable } from '../vfs/fd_table';
 import { buildMountNamespace } from '../vfs/setup';
 import { makeHostFdFile, setHostReadinessWaiter } from '../fsimpl/hostfd/hostfd';
+import { ProcFs } from '../fsimpl/proc/procfs';
 import * as libc from '../host/libc';
 
 export interface SandboxOptions {
@@ -41,6 +42,7 @@ export class Sandbox {
     this.platform = new PtracePlatform();
     const ns = buildMountNamespace({ rootfs: opts.rootfs, memfile: this.platform.memfile, ttyHostFd: ttyOf(opts.stdio ?? [0, 1, 2]) });
     this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostname: opts.hostname, log });
+    ns.vfs.mountAt('/proc', new ProcFs(this.kernel));
     const { table, missingFamilies } = buildTable();
     this.kernel.table = table;
     if (missingFamilies.length) log(`syscall families not built yet: ${missingFamilies.join(', ')}`);

@@ -1,8 +1,148 @@
-// PLACEHOLDER (owned by the VFS work): the per-process file descriptor table.
+// The per-process file descriptor table (man 2 dup, fcntl F_GETFD/F_SETFD):
+// descriptor numbers -> (open file description, FD_CLOEXEC). Descriptions are
+// reference counted: dup, fork and SCM_RIGHTS share them.
+import { Errno, E } from '../kernel/errno';
+import type { FileDescription } from './file';
+import { releaseRecordLocks } from './locks';
+
+export const FD_CLOEXEC = 1;
+
+interface Slot {
+  file: FileDescription;
+  cloexec: boolean;
+}
+
 export class FdTable {
-  fork(): FdTable {
-    return new FdTable();
+  private readonly slots: Array<Slot | undefined> = [];
+  /** RLIMIT_NOFILE soft limit: descriptors must be below it. */
+  limit = 1024;
+  /** Hook run when a descriptor closes (the kernel releases POSIX record locks of the process). */
+  onClose: ((file: FileDescription) => void) | null = null;
+
+  /** The description at fd, or EBADF. */
+  get(fd: number): FileDescription {
+    const s = fd >= 0 ? this.slots[fd] : undefined;
+    if (!s) throw new Errno(E.EBADF);
+    return s.file;
   }
-  closeOnExec(): void {}
-  closeAll(): void {}
+
+  has(fd: number): boolean {
+    return fd >= 0 && this.slots[fd] !== undefined;
+  }
+
+  getCloexec(fd: number): boolean {
+    this.get(fd);
+    return (this.slots[fd] as Slot).cloexec;
+  }
+
+  setCloexec(fd: number, on: boolean): void {
+    this.get(fd);
+    (this.slots[fd] as Slot).cloexec = on;
+  }
+
+  /** Install file at the lowest free descriptor >= min (takes over the caller's reference). EMFILE at the limit. */
+  install(file: FileDescription, cloexec = false, min = 0): number {
+    if (min >= this.limit) throw new Errno(E.EINVAL);
+    let fd = min;
+    while (fd < this.slots.length && this.slots[fd] !== undefined) fd++;
+    if (fd >= this.limit) throw new Errno(E.EMFILE);
+    this.slots[fd] = { file, cloexec };
+    return fd;
+  }
+
+  /** Install at exactly fd, closing what was there (dup2/dup3 semantics; takes over the reference). */
+  installAt(fd: number, file: FileDescription, cloexec = false): void {
+    if (fd < 0 || fd >= this.limit) throw new Errno(E.EBADF);
+    const old = this.slots[fd];
+    this.slots[fd] = { file, cloexec };
+    if (old) this.release(old.file);
+  }
+
+  /** dup(): a new descriptor sharing the description, FD_CLOEXEC clear. */
+  dup(fd: number, min = 0, cloexec = false): number {
+    const f = this.get(fd);
+    f.incRef();
+    try {
+      return this.install(f, cloexec, min);
+    } catch (e) {
+      f.decRef();
+      throw e;
+    }
+  }
+
+  /** dup2/dup3: newfd == oldfd is the caller's business (dup2 returns it, dup3 fails EINVAL). */
+  dup2(oldfd: number, newfd: number, cloexec = false): number {
+    const f = this.get(oldfd);
+    if (oldfd === newfd) return newfd;
+    if (newfd < 0 || newfd >= this.limit) throw new Errno(E.EBADF);
+    f.incRef();
+    this.installAt(newfd, f, cloexec);
+    return newfd;
+  }
+
+  close(fd: number): void {
+    const s = fd >= 0 ? this.slots[fd] : undefined;
+    if (!s) throw new Errno(E.EBADF);
+    this.slots[fd] = undefined;
+    this.trim();
+    this.release(s.file);
+  }
+
+  /** close_range(first, last, flags): CLOSE_RANGE_CLOEXEC (4) only marks. */
+  closeRange(first: number, last: number, cloexecOnly: boolean): void {
+    const end = Math.min(last, this.slots.length - 1);
+    for (let fd = first; fd <= end; fd++) {
+      const s = this.slots[fd];
+      if (!s) continue;
+      if (cloexecOnly) s.cloexec = true;
+      else this.close(fd);
+    }
+  }
+
+  private release(f: FileDescription): void {
+    // POSIX record locks belong to the fd table (the "process"); any close of the file drops them.
+    if (f.inode) releaseRecordLocks(f.inode, this);
+    if (this.onClose) this.onClose(f);
+    f.decRef();
+  }
+
+  private trim(): void {
+    while (this.slots.length && this.slots[this.slots.length - 1] === undefined) this.slots.pop();
+  }
+
+  /** fork(): a new table with the same descriptors sharing the same descriptions. */
+  fork(): FdTable {
+    const t = new FdTable();
+    t.limit = this.limit;
+    t.onClose = this.onClose;
+    for (let fd = 0; fd < this.slots.length; fd++) {
+      const s = this.slots[fd];
+      if (s) {
+        s.file.incRef();
+        t.slots[fd] = { file: s.file, cloexec: s.cloexec };
+      }
+    }
+    return t;
+  }
+
+  /** execve(): close descriptors marked FD_CLOEXEC. */
+  closeOnExec(): void {
+    for (let fd = 0; fd < this.slots.length; fd++) if (this.slots[fd]?.cloexec) this.close(fd);
+  }
+
+  /** Process exit (or the last user of a shared table going away). */
+  closeAll(): void {
+    for (let fd = 0; fd < this.slots.length; fd++) if (this.slots[fd]) this.close(fd);
+  }
+
+  /** Open descriptors in increasing order (for /proc/self/fd and poll-style iteration). */
+  fds(): number[] {
+    const out: number[] = [];
+    for (let fd = 0; fd < this.slots.length; fd++) if (this.slots[fd]) out.push(fd);
+    return out;
+  }
+
+  get count(): number {
+    return this.fds().length;
+  }
 }

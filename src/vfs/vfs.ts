@@ -1,2 +1,451 @@
-// PLACEHOLDER (owned by the VFS work): mount namespace, path walk.
-export class VirtualFilesystem {}
+// The mount namespace and everything that works on paths: the mount table,
+// path resolution (man 7 path_resolution), and the name operations (open,
+// mkdir, unlink, rename, link, symlink, mknod) with their generic checks.
+// File systems only implement per-inode operations (see inode.ts).
+import { Errno, E } from '../kernel/errno';
+import { Credentials } from '../kernel/creds';
+import type { FileCtx } from './ctx';
+import { Dentry, Mount, pathOf, samePath, type VPath } from './dentry';
+import { DirectoryFile, PathFile, RegularFile, type FileDescription, type MaybePromise } from './file';
+import type { CreateSpec, FilesystemImpl, Inode } from './inode';
+import { checkAccess, checkSticky, MAY_EXEC, MAY_READ, MAY_WRITE } from './perm';
+import { openFifo } from '../fsimpl/pipe/pipe';
+import {
+  NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
+  RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, SYMLOOP_MAX,
+} from './types';
+
+/** Who resolves a path and from where: the caller's credentials and root (chroot). */
+export interface Resolver {
+  creds: Credentials;
+  root: VPath;
+  /** Passed to file systems (procfs resolves "self" with it). */
+  ctx: unknown;
+}
+
+interface WalkState extends Resolver {
+  links: number;
+}
+
+export interface ParentResult {
+  dir: VPath;
+  /** Last component; "." when the path has none (e.g. "/"). */
+  name: string;
+  trailingSlash: boolean;
+}
+
+function state(r: Resolver): WalkState {
+  return { creds: r.creds, root: r.root, ctx: r.ctx, links: 0 };
+}
+
+/** Credentials used by setup-time resolution (mountAt). */
+const rootCreds = new Credentials();
+
+const isDots = (n: string) => n === '.' || n === '..';
+
+export class VirtualFilesystem {
+  readonly rootMount: Mount;
+
+  constructor(rootFs: FilesystemImpl) {
+    this.rootMount = new Mount(rootFs, new Dentry(rootFs.root(), '', null), null, null, { readonly: false, noexec: false });
+  }
+
+  get root(): VPath {
+    return { mount: this.rootMount, dentry: this.rootMount.root };
+  }
+
+  /** Mount fs on the directory at (an absolute path in the namespace). */
+  mount(fs: FilesystemImpl, at: VPath, flags: { readonly?: boolean; noexec?: boolean } = {}): Mount {
+    if ((at.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
+    // Mount on top of whatever is mounted there already (stacking, like Linux).
+    let top = at;
+    for (let m = top.mount.children.get(top.dentry); m; m = top.mount.children.get(top.dentry)) top = { mount: m, dentry: m.root };
+    const m = new Mount(fs, new Dentry(fs.root(), '', null), top.mount, top.dentry, { readonly: !!flags.readonly, noexec: !!flags.noexec });
+    top.mount.children.set(top.dentry, m);
+    return m;
+  }
+
+  /** Mount fs at an absolute path, resolved as root with the namespace root (for setup and procfs). */
+  mountAt(path: string, fs: FilesystemImpl, flags: { readonly?: boolean; noexec?: boolean } = {}): Mount {
+    const r: Resolver = { creds: rootCreds, root: this.root, ctx: null };
+    return this.mount(fs, this.resolve(r, this.root, path, true), flags);
+  }
+
+  /** All mounts, parents first (for /proc/mounts). */
+  mounts(): Mount[] {
+    const out: Mount[] = [];
+    const visit = (m: Mount) => {
+      out.push(m);
+      for (const c of m.children.values()) visit(c);
+    };
+    visit(this.rootMount);
+    return out;
+  }
+
+  // ---------------------------------------------------------------- walking
+
+  private crossMounts(p: VPath): VPath {
+    for (let m = p.mount.children.get(p.dentry); m; m = p.mount.children.get(p.dentry)) p = { mount: m, dentry: m.root };
+    return p;
+  }
+
+  /** The dentry for name in dir (same mount, no mount crossing), or null. */
+  lookupRaw(r: Resolver, dir: VPath, name: string): Dentry | null {
+    const d = dir.dentry;
+    const fs = dir.mount.fs;
+    if (!fs.dynamic) {
+      const c = d.children.get(name);
+      if (c) return c;
+    }
+    const inode = d.inode.lookup(name, r.ctx);
+    if (!inode) return null;
+    const c = new Dentry(inode, name, d);
+    if (!fs.dynamic) d.children.set(name, c);
+    return c;
+  }
+
+  lookupChild(r: Resolver, dir: VPath, name: string): VPath | null {
+    const d = this.lookupRaw(r, dir, name);
+    return d ? this.crossMounts({ mount: dir.mount, dentry: d }) : null;
+  }
+
+  parentOf(r: Resolver, p: VPath): VPath {
+    for (;;) {
+      if (samePath(p, r.root)) return p;
+      if (p.dentry !== p.mount.root) break;
+      if (!p.mount.parent || !p.mount.mountpoint) return p;
+      p = { mount: p.mount.parent, dentry: p.mount.mountpoint };
+    }
+    return p.dentry.parent ? { mount: p.mount, dentry: p.dentry.parent } : p;
+  }
+
+  private searchable(st: WalkState, dir: VPath): void {
+    if ((dir.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
+    checkAccess(st.creds, dir.dentry.inode.attrs(), MAY_EXEC);
+  }
+
+  /** Resolve all but the last component of path. */
+  resolveParent(r: Resolver, start: VPath, path: string): ParentResult {
+    return this.walkParent('links' in r ? (r as WalkState) : state(r), start, path);
+  }
+
+  private walkParent(st: WalkState, start: VPath, path: string): ParentResult {
+    if (path.length === 0) throw new Errno(E.ENOENT);
+    if (path.length >= PATH_MAX) throw new Errno(E.ENAMETOOLONG);
+    let cur = path.charCodeAt(0) === 47 ? st.root : start;
+    const comps = path.split('/').filter((c) => c.length > 0);
+    if (comps.length === 0) return { dir: cur, name: '.', trailingSlash: false };
+    const trailingSlash = path.charCodeAt(path.length - 1) === 47;
+    for (let i = 0; i < comps.length - 1; i++) cur = this.step(st, cur, comps[i]);
+    this.searchable(st, cur);
+    const name = comps[comps.length - 1];
+    if (name.length > NAME_MAX) throw new Errno(E.ENAMETOOLONG);
+    return { dir: cur, name, trailingSlash };
+  }
+
+  private step(st: WalkState, cur: VPath, name: string): VPath {
+    this.searchable(st, cur);
+    if (name === '.') return cur;
+    if (name === '..') return this.parentOf(st, cur);
+    if (name.length > NAME_MAX) throw new Errno(E.ENAMETOOLONG);
+    const child = this.lookupChild(st, cur, name);
+    if (!child) throw new Errno(E.ENOENT);
+    if ((child.dentry.inode.mode & S_IFMT) === S_IFLNK) return this.followLink(st, cur, child);
+    return child;
+  }
+
+  private followLink(st: WalkState, dir: VPath, link: VPath): VPath {
+    if (++st.links > SYMLOOP_MAX) throw new Errno(E.ELOOP);
+    const magic = link.dentry.inode.resolveLink(st.ctx);
+    if (magic) return magic;
+    const target = link.dentry.inode.readlink(st.ctx);
+    if (target.length === 0) throw new Errno(E.ENOENT);
+    return this.walk(st, dir, target, true);
+  }
+
+  private walk(st: WalkState, start: VPath, path: string, follow: boolean): VPath {
+    const p = this.walkParent(st, start, path);
+    let res: VPath;
+    if (isDots(p.name)) res = p.name === '.' ? p.dir : this.parentOf(st, p.dir);
+    else {
+      const child = this.lookupChild(st, p.dir, p.name);
+      if (!child) throw new Errno(E.ENOENT);
+      res = child;
+      if ((child.dentry.inode.mode & S_IFMT) === S_IFLNK && (follow || p.trailingSlash)) res = this.followLink(st, p.dir, child);
+    }
+    if (p.trailingSlash && (res.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
+    return res;
+  }
+
+  /** Resolve path from start (relative paths) or r.root (absolute). follow: follow a final symlink. */
+  resolve(r: Resolver, start: VPath, path: string, follow: boolean): VPath {
+    return this.walk(state(r), start, path, follow);
+  }
+
+  /** The path of p as the resolver sees it (getcwd, /proc/self/fd, /proc/self/exe). */
+  pathname(r: Resolver | null, p: VPath): { path: string; reachable: boolean } {
+    return pathOf(p, r ? r.root : null);
+  }
+
+  // ------------------------------------------------------------------ checks
+
+  checkWritable(p: VPath): void {
+    if (p.mount.flags.readonly || p.mount.fs.readonly) throw new Errno(E.EROFS);
+  }
+
+  private isMountpoint(p: VPath): boolean {
+    return p.mount.children.has(p.dentry) || p.dentry === p.mount.root;
+  }
+
+  /** Mode/owner for a new entry in dir: BSD group semantics under a setgid directory. */
+  private newSpec(r: Resolver, dir: VPath, type: number, mode: number, extra: Partial<CreateSpec> = {}): CreateSpec {
+    const da = dir.dentry.inode.attrs();
+    let gid = r.creds.fsgid;
+    if (da.mode & S_ISGID) {
+      gid = da.gid;
+      if (type === S_IFDIR) mode |= S_ISGID;
+    }
+    return { type, mode: mode & 0o7777, uid: r.creds.fsuid, gid, ...extra };
+  }
+
+  private createChecked(r: Resolver, start: VPath, path: string, type: number, mode: number, extra: Partial<CreateSpec> = {}): VPath {
+    const p = this.resolveParent(r, start, path);
+    if (isDots(p.name)) throw new Errno(E.EEXIST);
+    if (this.lookupRaw(r, p.dir, p.name)) throw new Errno(E.EEXIST);
+    if (p.trailingSlash && type !== S_IFDIR) throw new Errno(E.ENOENT);
+    this.checkWritable(p.dir);
+    checkAccess(r.creds, p.dir.dentry.inode.attrs(), MAY_WRITE | MAY_EXEC);
+    const inode = p.dir.dentry.inode.create(p.name, this.newSpec(r, p.dir, type, mode, extra));
+    return { mount: p.dir.mount, dentry: this.cacheChild(p.dir, p.name, inode) };
+  }
+
+  private cacheChild(dir: VPath, name: string, inode: Inode): Dentry {
+    const d = new Dentry(inode, name, dir.dentry);
+    if (!dir.mount.fs.dynamic) dir.dentry.children.set(name, d);
+    return d;
+  }
+
+  private dropChild(dir: VPath, name: string): void {
+    const d = dir.dentry.children.get(name);
+    if (d) {
+      d.dead = true;
+      dir.dentry.children.delete(name);
+    }
+  }
+
+  // -------------------------------------------------------------- name ops
+
+  mkdir(r: Resolver, start: VPath, path: string, mode: number): void {
+    this.createChecked(r, start, path, S_IFDIR, mode);
+  }
+
+  /** mknod for FIFOs, sockets and regular files (devices are refused by the caller). */
+  mknod(r: Resolver, start: VPath, path: string, type: number, mode: number): void {
+    this.createChecked(r, start, path, type, mode);
+  }
+
+  symlink(r: Resolver, target: string, start: VPath, path: string): void {
+    if (target.length === 0) throw new Errno(E.ENOENT);
+    if (target.length >= PATH_MAX) throw new Errno(E.ENAMETOOLONG);
+    this.createChecked(r, start, path, S_IFLNK, 0o777, { target });
+  }
+
+  link(r: Resolver, oldStart: VPath, oldPath: string, follow: boolean, newStart: VPath, newPath: string): void {
+    this.linkTo(r, this.resolve(r, oldStart, oldPath, follow), newStart, newPath);
+  }
+
+  /** Make newPath a hard link to the file at src. */
+  linkTo(r: Resolver, src: VPath, newStart: VPath, newPath: string): void {
+    const p = this.resolveParent(r, newStart, newPath);
+    if (isDots(p.name)) throw new Errno(E.EEXIST);
+    if (this.lookupRaw(r, p.dir, p.name)) throw new Errno(E.EEXIST);
+    if (p.trailingSlash) throw new Errno(E.ENOENT);
+    if (src.mount !== p.dir.mount) throw new Errno(E.EXDEV);
+    this.checkWritable(p.dir);
+    checkAccess(r.creds, p.dir.dentry.inode.attrs(), MAY_WRITE | MAY_EXEC);
+    if ((src.dentry.inode.mode & S_IFMT) === S_IFDIR) throw new Errno(E.EPERM);
+    p.dir.dentry.inode.link(p.name, src.dentry.inode);
+    this.dropChild(p.dir, p.name);
+  }
+
+  unlink(r: Resolver, start: VPath, path: string): void {
+    const p = this.resolveParent(r, start, path);
+    if (isDots(p.name)) throw new Errno(E.EISDIR);
+    const c = this.lookupRaw(r, p.dir, p.name);
+    if (!c) throw new Errno(E.ENOENT);
+    const cp = { mount: p.dir.mount, dentry: c };
+    const isDir = (c.inode.mode & S_IFMT) === S_IFDIR;
+    if (isDir) throw new Errno(E.EISDIR);
+    if (p.trailingSlash) throw new Errno(E.ENOTDIR);
+    this.checkWritable(p.dir);
+    const da = p.dir.dentry.inode.attrs();
+    checkAccess(r.creds, da, MAY_WRITE | MAY_EXEC);
+    checkSticky(r.creds, da, c.inode.attrs());
+    if (this.isMountpoint(cp)) throw new Errno(E.EBUSY);
+    p.dir.dentry.inode.unlink(p.name, c.inode);
+    this.dropChild(p.dir, p.name);
+  }
+
+  rmdir(r: Resolver, start: VPath, path: string): void {
+    const p = this.resolveParent(r, start, path);
+    if (p.name === '.') throw new Errno(path.split('/').every((x) => x === '') ? E.EBUSY : E.EINVAL);
+    if (p.name === '..') throw new Errno(E.ENOTEMPTY);
+    const c = this.lookupRaw(r, p.dir, p.name);
+    if (!c) throw new Errno(E.ENOENT);
+    if ((c.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
+    this.checkWritable(p.dir);
+    const da = p.dir.dentry.inode.attrs();
+    checkAccess(r.creds, da, MAY_WRITE | MAY_EXEC);
+    checkSticky(r.creds, da, c.inode.attrs());
+    if (this.isMountpoint({ mount: p.dir.mount, dentry: c })) throw new Errno(E.EBUSY);
+    if (c.inode.readdir(r.ctx).length > 0) throw new Errno(E.ENOTEMPTY);
+    p.dir.dentry.inode.unlink(p.name, c.inode);
+    this.dropChild(p.dir, p.name);
+  }
+
+  rename(r: Resolver, oldStart: VPath, oldPath: string, newStart: VPath, newPath: string, flags: number): void {
+    if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) throw new Errno(E.EINVAL);
+    if (flags & RENAME_NOREPLACE && flags & RENAME_EXCHANGE) throw new Errno(E.EINVAL);
+    const a = this.resolveParent(r, oldStart, oldPath);
+    const b = this.resolveParent(r, newStart, newPath);
+    if (isDots(a.name) || isDots(b.name)) throw new Errno(flags & RENAME_NOREPLACE ? E.EEXIST : E.EBUSY);
+    if (a.dir.mount !== b.dir.mount) throw new Errno(E.EXDEV);
+    const src = this.lookupRaw(r, a.dir, a.name);
+    if (!src) throw new Errno(E.ENOENT);
+    const dst = this.lookupRaw(r, b.dir, b.name);
+    const srcDir = (src.inode.mode & S_IFMT) === S_IFDIR;
+    const dstDir = dst ? (dst.inode.mode & S_IFMT) === S_IFDIR : false;
+    if ((a.trailingSlash && !srcDir) || (b.trailingSlash && !srcDir && (!dst || !dstDir))) throw new Errno(E.ENOTDIR);
+    if (flags & RENAME_NOREPLACE && dst) throw new Errno(E.EEXIST);
+    if (flags & RENAME_EXCHANGE && !dst) throw new Errno(E.ENOENT);
+    this.checkWritable(a.dir);
+    const ada = a.dir.dentry.inode.attrs();
+    const bda = b.dir.dentry.inode.attrs();
+    checkAccess(r.creds, ada, MAY_WRITE | MAY_EXEC);
+    checkAccess(r.creds, bda, MAY_WRITE | MAY_EXEC);
+    if (dst && dst.inode === src.inode) return; // same file: nothing to do (POSIX)
+    const m = a.dir.mount;
+    if (this.isMountpoint({ mount: m, dentry: src }) || (dst && this.isMountpoint({ mount: m, dentry: dst }))) throw new Errno(E.EBUSY);
+    const under = (d: Dentry, anc: Dentry) => {
+      for (let x: Dentry | null = d; x; x = x.parent) if (x === anc) return true;
+      return false;
+    };
+    if (srcDir && under(b.dir.dentry, src)) throw new Errno(E.EINVAL);
+    if (dst) {
+      if (flags & RENAME_EXCHANGE) {
+        if (dstDir && under(a.dir.dentry, dst)) throw new Errno(E.EINVAL);
+      } else {
+        if (srcDir && !dstDir) throw new Errno(E.ENOTDIR);
+        if (!srcDir && dstDir) throw new Errno(E.EISDIR);
+        if (dstDir && (under(a.dir.dentry, dst) || dst.inode.readdir(r.ctx).length > 0)) throw new Errno(E.ENOTEMPTY);
+      }
+      checkSticky(r.creds, bda, dst.inode.attrs());
+    }
+    checkSticky(r.creds, ada, src.inode.attrs());
+    a.dir.dentry.inode.rename(a.name, b.dir.dentry.inode, b.name, flags);
+    // Keep the dentry cache in step with the file system.
+    a.dir.dentry.children.delete(a.name);
+    if (dst) b.dir.dentry.children.delete(b.name);
+    src.parent = b.dir.dentry;
+    src.name = b.name;
+    if (!m.fs.dynamic) b.dir.dentry.children.set(b.name, src);
+    if (dst) {
+      if (flags & RENAME_EXCHANGE) {
+        dst.parent = a.dir.dentry;
+        dst.name = a.name;
+        if (!m.fs.dynamic) a.dir.dentry.children.set(a.name, dst);
+      } else dst.dead = true;
+    }
+  }
+
+  readlink(r: Resolver, start: VPath, path: string): string {
+    const p = this.resolve(r, start, path, false);
+    if ((p.dentry.inode.mode & S_IFMT) !== S_IFLNK) throw new Errno(E.EINVAL);
+    return p.dentry.inode.readlink(r.ctx);
+  }
+
+  // -------------------------------------------------------------------- open
+
+  /**
+   * open(2): resolve, create if asked, check permissions, and build the open
+   * file description. mode has the umask applied already. May block (FIFOs).
+   */
+  open(t: FileCtx, r: Resolver, start: VPath, path: string, flags: number, mode: number): MaybePromise<FileDescription> {
+    const st = state(r);
+    let created = false;
+    let target: VPath;
+    if (flags & O_CREAT) {
+      let dirStart = start;
+      let p = path;
+      for (;;) {
+        const pr = this.walkParent(st, dirStart, p);
+        if (isDots(pr.name)) throw new Errno(E.EISDIR);
+        const child = this.lookupChild(st, pr.dir, pr.name);
+        if (!child) {
+          if (pr.trailingSlash) throw new Errno(E.EISDIR);
+          this.checkWritable(pr.dir);
+          checkAccess(r.creds, pr.dir.dentry.inode.attrs(), MAY_WRITE | MAY_EXEC);
+          const inode = pr.dir.dentry.inode.create(pr.name, this.newSpec(r, pr.dir, S_IFREG, mode));
+          target = { mount: pr.dir.mount, dentry: this.cacheChild(pr.dir, pr.name, inode) };
+          created = true;
+          break;
+        }
+        if (flags & O_EXCL) throw new Errno(E.EEXIST);
+        if ((child.dentry.inode.mode & S_IFMT) === S_IFLNK) {
+          if (flags & O_NOFOLLOW) throw new Errno(E.ELOOP);
+          if (++st.links > SYMLOOP_MAX) throw new Errno(E.ELOOP);
+          const magic = child.dentry.inode.resolveLink(r.ctx);
+          if (magic) {
+            target = magic;
+            break;
+          }
+          p = child.dentry.inode.readlink(r.ctx);
+          if (p.length === 0) throw new Errno(E.ENOENT);
+          dirStart = pr.dir;
+          continue;
+        }
+        if ((child.dentry.inode.mode & S_IFMT) === S_IFDIR) throw new Errno(E.EISDIR);
+        if (pr.trailingSlash) throw new Errno(E.ENOTDIR);
+        target = child;
+        break;
+      }
+    } else {
+      target = this.walk(st, start, path, !(flags & O_NOFOLLOW));
+      if ((target.dentry.inode.mode & S_IFMT) === S_IFLNK && !(flags & O_PATH)) throw new Errno(E.ELOOP);
+    }
+    return this.openAt(t, r, target, flags, created);
+  }
+
+  /** Open an already resolved location (also used to reopen /proc/self/fd/N). */
+  openAt(t: FileCtx, r: Resolver, p: VPath, flags: number, created = false): MaybePromise<FileDescription> {
+    const inode = p.dentry.inode;
+    const type = inode.mode & S_IFMT;
+    if (flags & O_DIRECTORY && type !== S_IFDIR) throw new Errno(E.ENOTDIR);
+    if (flags & O_PATH) return new PathFile(p, inode, flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW));
+    const acc = flags & O_ACCMODE;
+    if (acc === 3) throw new Errno(E.EINVAL);
+    const wantWrite = acc !== O_RDONLY || (flags & O_TRUNC) !== 0;
+    if (type === S_IFDIR && (acc !== O_RDONLY || flags & O_CREAT)) throw new Errno(E.EISDIR);
+    if (!created) {
+      let want = 0;
+      if (acc !== 1) want |= MAY_READ;
+      if (wantWrite) want |= MAY_WRITE;
+      checkAccess(r.creds, inode.attrs(), want);
+    }
+    if (type === S_IFLNK) throw new Errno(E.ELOOP);
+    if (type === S_IFSOCK) throw new Errno(E.ENXIO);
+    if (wantWrite && (type === S_IFREG || type === S_IFDIR)) this.checkWritable(p);
+    // 64-bit Linux always sets O_LARGEFILE; F_GETFL shows it.
+    const fflags = (flags & ~(O_CREAT | O_EXCL | O_TRUNC | 0o400 /* O_NOCTTY */ | 0o2000000 /* O_CLOEXEC */)) | 0o100000;
+    const custom = inode.open(r.ctx, p, fflags);
+    if (custom) return custom;
+    if (type === S_IFIFO) return openFifo(t, inode, p, fflags);
+    if (type === S_IFDIR) return new DirectoryFile(p, inode, fflags, r.ctx);
+    if (type !== S_IFREG) throw new Errno(E.ENXIO); // device nodes with no driver
+    if (flags & O_TRUNC && !created && inode.attrs().size !== 0) inode.setattr({ size: 0 });
+    const f = new RegularFile(p, inode, fflags);
+    inode.incOpen();
+    f.onRelease.push(() => inode.decOpen());
+    return f;
+  }
+}

@@ -1,0 +1,152 @@
+// devfs: the sandbox's /dev. Character devices null, zero, full, random,
+// urandom and tty (the controlling terminal: the caller's host terminal fd,
+// if any), the fd/stdin/stdout/stderr symlinks into /proc/self/fd, and empty
+// directories shm (a tmpfs is mounted there) and pts. No ptmx: pseudo
+// terminals are not offered yet. The set of entries is fixed.
+import { randomFillSync } from 'node:crypto';
+import { Errno, E } from '../../kernel/errno';
+import type { FileCtx } from '../../vfs/ctx';
+import type { VPath } from '../../vfs/dentry';
+import { FileDescription, seekPosition } from '../../vfs/file';
+import { Inode, type FilesystemImpl } from '../../vfs/inode';
+import {
+  anonDev, dtype, makedev, nowNs, S_IFCHR, S_IFDIR, S_IFLNK, TMPFS_MAGIC,
+  type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
+} from '../../vfs/types';
+import { makeHostFdFile } from '../hostfd/hostfd';
+
+type DevKind = 'null' | 'zero' | 'full' | 'random';
+
+class DevFile extends FileDescription {
+  constructor(path: VPath, inode: Inode, flags: number, private readonly kind: DevKind) {
+    super(path, inode, flags);
+  }
+  private produce(len: number): Buffer {
+    if (this.kind === 'null') return Buffer.alloc(0);
+    const b = Buffer.alloc(Math.min(len, 1 << 24));
+    if (this.kind === 'random') randomFillSync(b);
+    return b;
+  }
+  private consume(data: Buffer): number {
+    if (this.kind === 'full') throw new Errno(E.ENOSPC);
+    return data.length;
+  }
+  override read(_t: FileCtx, len: number): Buffer {
+    return this.produce(len);
+  }
+  override write(_t: FileCtx, data: Buffer): number {
+    return this.consume(data);
+  }
+  override pread(_t: FileCtx, len: number): Buffer {
+    return this.produce(len);
+  }
+  override pwrite(_t: FileCtx, data: Buffer): number {
+    return this.consume(data);
+  }
+  override seek(off: number, whence: number): number {
+    // Character devices accept any seek and stay at 0 (null/zero) as Linux does.
+    seekPosition(0, null, off, whence > 2 ? 0 : whence);
+    return 0;
+  }
+}
+
+let devIno = 1;
+
+class DevInode extends Inode {
+  readonly ino = devIno++;
+  readonly a: InodeAttrs;
+  constructor(readonly fs: DevFs, mode: number, rdev = 0, size = 0) {
+    super();
+    const t = fs.birth;
+    this.a = { mode, uid: 0, gid: 0, nlink: 1, size, blocks: 0, blksize: 4096, rdev, atimeNs: t, mtimeNs: t, ctimeNs: t, btimeNs: t };
+  }
+  attrs(): InodeAttrs {
+    return { ...this.a };
+  }
+  override get mode(): number {
+    return this.a.mode;
+  }
+  override setattr(s: SetAttr): void {
+    // chmod/chown/utimes on device nodes are allowed (root only, checked by the VFS caller).
+    if (s.size !== undefined) return; // O_TRUNC on a device is ignored
+    if (s.mode !== undefined) this.a.mode = (this.a.mode & ~0o7777) | (s.mode & 0o7777);
+    if (s.uid !== undefined) this.a.uid = s.uid;
+    if (s.gid !== undefined) this.a.gid = s.gid;
+    if (s.atimeNs !== undefined) this.a.atimeNs = s.atimeNs;
+    if (s.mtimeNs !== undefined) this.a.mtimeNs = s.mtimeNs;
+    this.a.ctimeNs = nowNs();
+  }
+}
+
+class CharDev extends DevInode {
+  constructor(fs: DevFs, major: number, minor: number, private readonly kind: DevKind | 'tty') {
+    super(fs, S_IFCHR | 0o666, makedev(major, minor));
+  }
+  override open(_ctx: unknown, path: VPath, flags: number): FileDescription {
+    if (this.kind === 'tty') {
+      if (this.fs.ttyHostFd === null) throw new Errno(E.ENXIO);
+      return makeHostFdFile(this.fs.ttyHostFd, flags);
+    }
+    return new DevFile(path, this, flags, this.kind);
+  }
+}
+
+class DevLink extends DevInode {
+  constructor(fs: DevFs, private readonly target: string) {
+    super(fs, S_IFLNK | 0o777, 0, target.length);
+  }
+  override readlink(): string {
+    return this.target;
+  }
+}
+
+class DevDir extends DevInode {
+  readonly entries = new Map<string, Inode>();
+  constructor(fs: DevFs, mode = 0o755) {
+    super(fs, S_IFDIR | mode);
+    this.a.nlink = 2;
+  }
+  override lookup(name: string): Inode | null {
+    return this.entries.get(name) ?? null;
+  }
+  override readdir(): DirEntry[] {
+    return [...this.entries].map(([name, i]) => ({ name, ino: i.ino, type: dtype(i.mode) }));
+  }
+}
+
+export class DevFs implements FilesystemImpl {
+  readonly name = 'devtmpfs';
+  readonly dev = anonDev();
+  readonly readonly = false; // entries are fixed (create gives EROFS) but chmod/chown work
+  readonly dynamic = false;
+  readonly birth = nowNs();
+  private readonly rootDir: DevDir;
+
+  /** ttyHostFd: the caller's terminal (host fd) for /dev/tty, or null if it has none. */
+  constructor(readonly ttyHostFd: number | null) {
+    const r = new DevDir(this);
+    const add = (name: string, i: Inode) => r.entries.set(name, i);
+    add('null', new CharDev(this, 1, 3, 'null'));
+    add('zero', new CharDev(this, 1, 5, 'zero'));
+    add('full', new CharDev(this, 1, 7, 'full'));
+    add('random', new CharDev(this, 1, 8, 'random'));
+    add('urandom', new CharDev(this, 1, 9, 'random'));
+    add('tty', new CharDev(this, 5, 0, 'tty'));
+    add('fd', new DevLink(this, '/proc/self/fd'));
+    add('stdin', new DevLink(this, '/proc/self/fd/0'));
+    add('stdout', new DevLink(this, '/proc/self/fd/1'));
+    add('stderr', new DevLink(this, '/proc/self/fd/2'));
+    add('shm', new DevDir(this, 0o1777));
+    add('pts', new DevDir(this));
+    r.a.nlink = 4;
+    this.rootDir = r;
+  }
+
+  root(): Inode {
+    return this.rootDir;
+  }
+
+  statfs(): StatFs {
+    return { type: TMPFS_MAGIC, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 64, ffree: 0, namelen: 255, flags: 0 };
+  }
+}

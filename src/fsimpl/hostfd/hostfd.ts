@@ -1,0 +1,254 @@
+// Files backed by a host file descriptor donated to the sandbox (its stdin,
+// stdout and stderr are the caller's host fds 0, 1, 2). Data moves with libc
+// read/write. Waiting for readiness uses a hook the kernel installs (it waits
+// on host fds through its epoll); without it, reads simply block the Sentry.
+// Terminals get the usual ioctls; the foreground process group is kept on the
+// sandbox side, since host process groups mean nothing inside.
+import { Errno, E } from '../../kernel/errno';
+import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM } from '../../kernel/waitqueue';
+import * as libc from '../../host/libc';
+import * as host from '../../host/hostfs';
+import { pgidOf, sidOf, SIGPIPE, type FileCtx } from '../../vfs/ctx';
+import { FileDescription } from '../../vfs/file';
+import { O_NONBLOCK, type InodeAttrs } from '../../vfs/types';
+
+type Waiter = (hostFd: number, events: number) => Promise<number>;
+let readinessWaiter: Waiter | null = null;
+
+/** The kernel provides this: resolve with the poll events once hostFd has one of events. */
+export function setHostReadinessWaiter(fn: Waiter | null): void {
+  readinessWaiter = fn;
+}
+
+const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404;
+const TCSBRK = 0x5409, TCXONC = 0x540a, TCFLSH = 0x540b;
+const TIOCSCTTY = 0x540e, TIOCGPGRP = 0x540f, TIOCSPGRP = 0x5410, TIOCOUTQ = 0x5411;
+const TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414, FIONREAD = 0x541b, TIOCNOTTY = 0x5422, TIOCGSID = 0x5429;
+const TERMIOS_SIZE = 36; // the kernel's struct termios (asm-generic/termbits.h), not glibc's
+const POLLIN = 1, POLLOUT = 4, POLLERR = 8, POLLHUP = 0x10, POLLNVAL = 0x20;
+
+/** Sandbox-side foreground process group per terminal (keyed by host device number). */
+const foreground = new Map<number, number>();
+
+/** Minimal memory access the ioctls need (Task.mm satisfies it). */
+interface IoctlCtx extends FileCtx {
+  mm: { copyIn(addr: number, len: number): Buffer; copyOut(addr: number, data: Uint8Array): void; readI32(addr: number): number; writeI32(addr: number, v: number): void };
+}
+
+function hostPoll(fd: number, events: number): number {
+  const b = Buffer.alloc(8);
+  b.writeInt32LE(fd, 0);
+  b.writeInt16LE(events, 4);
+  const n = libc.poll(b, 1, 0) as number;
+  if (n <= 0) return 0;
+  return b.readInt16LE(6);
+}
+
+function toEvents(revents: number): number {
+  let r = 0;
+  if (revents & POLLIN) r |= EVENT_IN | EVENT_RDNORM;
+  if (revents & POLLOUT) r |= EVENT_OUT | EVENT_WRNORM;
+  if (revents & (POLLERR | POLLNVAL)) r |= EVENT_ERR;
+  if (revents & POLLHUP) r |= EVENT_HUP;
+  return r;
+}
+
+export class HostFdFile extends FileDescription {
+  private watching = 0;
+  private readonly rdev: number;
+  readonly isTty: boolean;
+
+  constructor(readonly hostFd: number, flags: number, private readonly ownsFd = false) {
+    super(null, null, flags);
+    let rdev = 0;
+    try {
+      rdev = host.fstat(hostFd).rdev;
+    } catch {
+      /* a closed host fd: I/O will report the error */
+    }
+    this.rdev = rdev;
+    this.isTty = (libc.ioctl(hostFd, TCGETS, Buffer.alloc(64)) as number) === 0;
+  }
+
+  override stat(): InodeAttrs {
+    const s = host.fstat(this.hostFd);
+    return { mode: s.mode, uid: s.uid, gid: s.gid, nlink: s.nlink, size: s.size, blocks: s.blocks, blksize: s.blksize, rdev: s.rdev, atimeNs: s.atimeNs, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs, btimeNs: s.birthtimeNs };
+  }
+
+  override ids(): { dev: number; ino: number } {
+    const s = host.fstat(this.hostFd);
+    return { dev: s.dev, ino: s.ino };
+  }
+
+  /** Ask the kernel to tell our queue when the host fd becomes ready (for poll/epoll/blocking I/O). */
+  watch(events: number): boolean {
+    if (!readinessWaiter) return false;
+    const want = events & ~this.watching;
+    if (want === 0) return true;
+    this.watching |= want;
+    let pollEv = 0;
+    if (want & (EVENT_IN | EVENT_RDNORM)) pollEv |= POLLIN;
+    if (want & (EVENT_OUT | EVENT_WRNORM)) pollEv |= POLLOUT;
+    readinessWaiter(this.hostFd, pollEv).then(
+      (rev) => {
+        this.watching &= ~want;
+        this.queue.notify(toEvents(rev) | (rev ? 0 : EVENT_ERR));
+      },
+      () => {
+        this.watching &= ~want;
+        this.queue.notify(EVENT_ERR);
+      },
+    );
+    return true;
+  }
+
+  override readiness(mask: number): number {
+    let ev = 0;
+    if (mask & (EVENT_IN | EVENT_RDNORM)) ev |= POLLIN;
+    if (mask & (EVENT_OUT | EVENT_WRNORM)) ev |= POLLOUT;
+    return toEvents(hostPoll(this.hostFd, ev)) & (mask | EVENT_ERR | EVENT_HUP);
+  }
+
+  private async waitFor(t: FileCtx, ev: number): Promise<void> {
+    for (;;) {
+      if (this.readiness(ev) !== 0) return;
+      if (this.flags & O_NONBLOCK) throw new Errno(E.EAGAIN);
+      if (!this.watch(ev)) return; // no waiter yet: fall back to a blocking host call
+      await t.block(this.queue, ev | EVENT_ERR | EVENT_HUP);
+    }
+  }
+
+  override async read(t: FileCtx, len: number): Promise<Buffer> {
+    if (len === 0) return Buffer.alloc(0);
+    for (;;) {
+      await this.waitFor(t, EVENT_IN);
+      const buf = Buffer.allocUnsafe(Math.min(len, 1 << 20));
+      const n = Number(libc.read(this.hostFd, buf, buf.length));
+      if (n >= 0) return buf.subarray(0, n);
+      const errno = libc.errno();
+      if (errno === E.EAGAIN && !(this.flags & O_NONBLOCK) && readinessWaiter) continue;
+      if (errno === E.EINTR) continue;
+      throw new Errno(errno);
+    }
+  }
+
+  override async write(t: FileCtx, data: Buffer): Promise<number> {
+    let done = 0;
+    while (done < data.length) {
+      const n = Number(libc.write(this.hostFd, data.subarray(done), data.length - done));
+      if (n >= 0) {
+        done += n;
+        continue;
+      }
+      const errno = libc.errno();
+      if (errno === E.EINTR) continue;
+      if (errno === E.EAGAIN) {
+        if (done > 0 && this.flags & O_NONBLOCK) return done;
+        await this.waitFor(t, EVENT_OUT);
+        continue;
+      }
+      if (done > 0) return done;
+      if (errno === E.EPIPE) t.sendSignal(SIGPIPE);
+      throw new Errno(errno);
+    }
+    return done;
+  }
+
+  override available(): number {
+    const b = Buffer.alloc(8);
+    if ((libc.ioctl(this.hostFd, FIONREAD, b) as number) < 0) throw new Errno(libc.errno());
+    return b.readInt32LE(0);
+  }
+
+  private hostIoctl(cmd: number, buf: Buffer): void {
+    if ((libc.ioctl(this.hostFd, cmd, buf) as number) < 0) throw new Errno(libc.errno());
+  }
+
+  override ioctl(t: FileCtx, cmd: number, arg: number): number {
+    const mm = (t as IoctlCtx).mm;
+    switch (cmd) {
+      case TCGETS: {
+        const b = Buffer.alloc(64);
+        this.hostIoctl(TCGETS, b);
+        mm.copyOut(arg, b.subarray(0, TERMIOS_SIZE));
+        return 0;
+      }
+      case TCSETS:
+      case TCSETSW:
+      case TCSETSF: {
+        const b = Buffer.alloc(64);
+        mm.copyIn(arg, TERMIOS_SIZE).copy(b);
+        this.hostIoctl(cmd, b);
+        return 0;
+      }
+      case TIOCGWINSZ: {
+        const b = Buffer.alloc(8);
+        this.hostIoctl(TIOCGWINSZ, b);
+        mm.copyOut(arg, b);
+        return 0;
+      }
+      case TIOCSWINSZ: {
+        const b = Buffer.from(mm.copyIn(arg, 8));
+        this.hostIoctl(TIOCSWINSZ, b);
+        return 0;
+      }
+      case TIOCGPGRP: {
+        this.requireTty();
+        let g = foreground.get(this.rdev);
+        if (g === undefined) {
+          g = pgidOf(t); // the first to ask (the shell) is taken as foreground
+          foreground.set(this.rdev, g);
+        }
+        mm.writeI32(arg, g);
+        return 0;
+      }
+      case TIOCSPGRP: {
+        this.requireTty();
+        const g = mm.readI32(arg);
+        if (g < 0) throw new Errno(E.EINVAL);
+        foreground.set(this.rdev, g);
+        return 0;
+      }
+      case TIOCGSID:
+        this.requireTty();
+        mm.writeI32(arg, sidOf(t));
+        return 0;
+      case TIOCSCTTY:
+      case TIOCNOTTY:
+        this.requireTty();
+        return 0;
+      case TCSBRK:
+      case TCXONC:
+      case TCFLSH:
+        this.requireTty();
+        return 0; // nothing useful to forward: output is written synchronously
+      case TIOCOUTQ:
+        this.requireTty();
+        mm.writeI32(arg, 0);
+        return 0;
+      case FIONREAD:
+        mm.writeI32(arg, this.available());
+        return 0;
+      default:
+        throw new Errno(E.ENOTTY);
+    }
+  }
+
+  private requireTty(): void {
+    if (!this.isTty) throw new Errno(E.ENOTTY);
+  }
+
+  protected override release(): void {
+    if (this.ownsFd) libc.close(this.hostFd);
+  }
+}
+
+/** A description for a donated host fd (stdio). flags: O_RDONLY/O_WRONLY/O_RDWR | O_NONBLOCK... The host fd is not closed unless ownsFd. */
+export function makeHostFdFile(hostFd: number, flags: number, ownsFd = false): HostFdFile {
+  return new HostFdFile(hostFd, flags, ownsFd);
+}
+
+/** The sandbox-side foreground process group of the terminal behind hostFd (for job-control signals). */
+export function terminalForeground(rdev: number): number | undefined {
+  return foreground.get(rdev);
+}

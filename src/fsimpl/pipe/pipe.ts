@@ -1,0 +1,242 @@
+// Pipes and FIFOs (man 7 pipe): a 64 KiB buffer by default, writes of at most
+// PIPE_BUF bytes are atomic, EOF once every writer is gone, EPIPE + SIGPIPE
+// once every reader is gone. A FIFO's open blocks until the other side opens.
+import { Errno, E } from '../../kernel/errno';
+import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, WaitQueue } from '../../kernel/waitqueue';
+import { SIGPIPE, type FileCtx } from '../../vfs/ctx';
+import type { VPath } from '../../vfs/dentry';
+import { anonAttrs, FileDescription } from '../../vfs/file';
+import type { Inode } from '../../vfs/inode';
+import { anonDev, O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, S_IFIFO, type InodeAttrs } from '../../vfs/types';
+
+export const PIPE_BUF = 4096;
+export const DEFAULT_PIPE_SIZE = 65536;
+export const MAX_PIPE_SIZE = 1048576; // /proc/sys/fs/pipe-max-size
+const READ_EVENTS = EVENT_IN | EVENT_RDNORM | EVENT_HUP;
+const WRITE_EVENTS = EVENT_OUT | EVENT_WRNORM | EVENT_ERR;
+const pipeDev = anonDev();
+let nextPipeIno = 1;
+
+export class Pipe {
+  private chunks: Buffer[] = [];
+  size = 0;
+  capacity = DEFAULT_PIPE_SIZE;
+  readers = 0;
+  writers = 0;
+  /** Counts of opens ever, so a blocked FIFO open sees that a partner came (even if it left again). */
+  readerOpens = 0;
+  writerOpens = 0;
+  hadWriter = false;
+  readonly queue = new WaitQueue();
+  readonly ino = nextPipeIno++;
+
+  notify(events: number): void {
+    this.queue.notify(events);
+  }
+
+  take(len: number): Buffer {
+    const n = Math.min(len, this.size);
+    const out = Buffer.allocUnsafe(n);
+    let got = 0;
+    while (got < n) {
+      const c = this.chunks[0];
+      const k = Math.min(c.length, n - got);
+      c.copy(out, got, 0, k);
+      got += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    this.size -= n;
+    return out;
+  }
+
+  put(data: Buffer): void {
+    if (data.length === 0) return;
+    this.chunks.push(Buffer.from(data));
+    this.size += data.length;
+  }
+
+  peekAll(): Buffer {
+    return Buffer.concat(this.chunks, this.size);
+  }
+
+  clear(): void {
+    this.chunks = [];
+    this.size = 0;
+  }
+
+  setCapacity(n: number, privileged: boolean): number {
+    if (n <= 0) n = 1;
+    if (n > MAX_PIPE_SIZE && !privileged) throw new Errno(E.EPERM);
+    if (n > 2 ** 31) throw new Errno(E.EINVAL);
+    let cap = PIPE_BUF;
+    while (cap < n) cap *= 2;
+    if (cap < this.size) throw new Errno(E.EBUSY);
+    this.capacity = cap;
+    this.notify(WRITE_EVENTS);
+    return cap;
+  }
+
+  readReady(): number {
+    let r = 0;
+    if (this.size > 0) r |= EVENT_IN | EVENT_RDNORM;
+    if (this.writers === 0 && this.hadWriter) r |= EVENT_HUP;
+    return r;
+  }
+  writeReady(): number {
+    if (this.readers === 0) return EVENT_ERR | EVENT_OUT | EVENT_WRNORM;
+    const free = this.capacity - this.size;
+    return free >= PIPE_BUF || free === this.capacity ? EVENT_OUT | EVENT_WRNORM : 0;
+  }
+}
+
+/** One end (or both, for a FIFO opened O_RDWR) of a pipe. */
+export class PipeFile extends FileDescription {
+  private readonly ownAttrs: InodeAttrs | null;
+
+  constructor(readonly pipe: Pipe, flags: number, path: VPath | null = null, inode: Inode | null = null) {
+    super(path, inode, flags);
+    this.ownAttrs = inode ? null : { ...anonAttrs(S_IFIFO | 0o600, pipe.ino), uid: 0 };
+    const m = flags & O_ACCMODE;
+    if (m === O_RDONLY || m === O_RDWR) {
+      pipe.readers++;
+      pipe.readerOpens++;
+    }
+    if (m === O_WRONLY || m === O_RDWR) {
+      pipe.writers++;
+      pipe.writerOpens++;
+      pipe.hadWriter = true;
+    }
+    pipe.notify(READ_EVENTS | WRITE_EVENTS);
+  }
+
+  override stat(): InodeAttrs {
+    if (this.inode) return this.inode.attrs();
+    return { ...(this.ownAttrs as InodeAttrs), rdev: 0 };
+  }
+  override ids(): { dev: number; ino: number } {
+    if (this.inode && this.path) return { dev: this.path.mount.fs.dev, ino: this.inode.ino };
+    return { dev: pipeDev, ino: this.pipe.ino };
+  }
+  /** fcntl F_GETPIPE_SZ / F_SETPIPE_SZ. */
+  get pipeSize(): number {
+    return this.pipe.capacity;
+  }
+  setPipeSize(n: number, privileged: boolean): number {
+    return this.pipe.setCapacity(n, privileged);
+  }
+
+  override async read(t: FileCtx, len: number): Promise<Buffer> {
+    const p = this.pipe;
+    for (;;) {
+      if (len === 0) return Buffer.alloc(0);
+      if (p.size > 0) {
+        const b = p.take(len);
+        p.notify(WRITE_EVENTS);
+        this.wakeOwn();
+        return b;
+      }
+      if (p.writers === 0) return Buffer.alloc(0);
+      if (this.flags & O_NONBLOCK) throw new Errno(E.EAGAIN);
+      await t.block(p.queue, READ_EVENTS);
+    }
+  }
+
+  override async write(t: FileCtx, data: Buffer): Promise<number> {
+    const p = this.pipe;
+    let done = 0;
+    for (;;) {
+      if (p.readers === 0) {
+        if (done > 0) return done;
+        t.sendSignal(SIGPIPE);
+        throw new Errno(E.EPIPE);
+      }
+      const free = p.capacity - p.size;
+      const rest = data.length - done;
+      if (rest === 0) return done;
+      // Up to PIPE_BUF bytes go in all at once or not at all.
+      const n = rest <= PIPE_BUF && done === 0 ? (free >= rest ? rest : 0) : Math.min(free, rest);
+      if (n > 0) {
+        p.put(data.subarray(done, done + n));
+        done += n;
+        p.notify(READ_EVENTS);
+        this.wakeOwn();
+        if (done === data.length) return done;
+      }
+      if (this.flags & O_NONBLOCK) {
+        if (done > 0) return done;
+        throw new Errno(E.EAGAIN);
+      }
+      try {
+        await t.block(p.queue, WRITE_EVENTS);
+      } catch (e) {
+        if (done > 0) return done; // a partial write is reported, not the interruption
+        throw e;
+      }
+    }
+  }
+
+  /** poll/epoll on this description wait on its own queue; forward pipe events there too. */
+  private wakeOwn(): void {
+    this.queue.notify(READ_EVENTS | WRITE_EVENTS);
+  }
+
+  override readiness(mask: number): number {
+    const m = this.flags & O_ACCMODE;
+    let r = 0;
+    if (m === O_RDONLY || m === O_RDWR) r |= this.pipe.readReady();
+    if (m === O_WRONLY || m === O_RDWR) r |= this.pipe.writeReady();
+    return r & (mask | EVENT_ERR | EVENT_HUP);
+  }
+
+  override available(): number {
+    return this.pipe.size;
+  }
+
+  protected override release(): void {
+    const p = this.pipe;
+    const m = this.flags & O_ACCMODE;
+    if (m === O_RDONLY || m === O_RDWR) p.readers--;
+    if (m === O_WRONLY || m === O_RDWR) p.writers--;
+    if (p.readers === 0 && p.writers === 0) {
+      p.clear();
+      p.hadWriter = false;
+    }
+    p.notify(READ_EVENTS | WRITE_EVENTS);
+  }
+}
+
+/** pipe2(): a read end and a write end. */
+export function makePipe(flags: number): [PipeFile, PipeFile] {
+  const p = new Pipe();
+  const st = flags & O_NONBLOCK;
+  return [new PipeFile(p, O_RDONLY | st), new PipeFile(p, O_WRONLY | st)];
+}
+
+const fifoPipes = new WeakMap<Inode, Pipe>();
+
+/** open() of a FIFO: blocks until the other side is present, per fifo(7). */
+export async function openFifo(t: FileCtx, inode: Inode, path: VPath, flags: number): Promise<PipeFile> {
+  let p = fifoPipes.get(inode);
+  if (!p) {
+    p = new Pipe();
+    fifoPipes.set(inode, p);
+  }
+  const m = flags & O_ACCMODE;
+  if (m === O_WRONLY && p.readers === 0 && flags & O_NONBLOCK) throw new Errno(E.ENXIO);
+  const f = new PipeFile(p, flags, path, inode);
+  if (flags & O_NONBLOCK || m === O_RDWR) return f;
+  try {
+    if (m === O_RDONLY) {
+      const seen = p.writerOpens;
+      while (p.writers === 0 && p.writerOpens === seen) await t.block(p.queue, EVENT_OUT | EVENT_IN | EVENT_HUP | EVENT_ERR);
+    } else {
+      const seen = p.readerOpens;
+      while (p.readers === 0 && p.readerOpens === seen) await t.block(p.queue, EVENT_OUT | EVENT_IN | EVENT_HUP | EVENT_ERR);
+    }
+  } catch (e) {
+    f.decRef();
+    throw e;
+  }
+  return f;
+}

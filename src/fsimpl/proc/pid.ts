@@ -1,0 +1,146 @@
+// /proc/PID/ and /proc/PID/task/TID/: per-process files. A directory is bound
+// to a thread group and one of its tasks when it is looked up; its files read
+// the live kernel objects at each read, and fail with ESRCH once the process
+// has been reaped.
+import { Errno, E } from '../../kernel/errno';
+import type { Task } from '../../kernel/task';
+import type { ThreadGroup } from '../../kernel/thread_group';
+import type { VPath } from '../../vfs/dentry';
+import type { Inode } from '../../vfs/inode';
+import { fdDir, fdinfoDir } from './fd';
+import { formatLimits, formatStat, formatStatm, formatStatus, PAGE_SIZE } from './format';
+import { NodeMaker, parseIntWrite, type Entry, type OwnerFn } from './nodes';
+import type { ProcFs } from './procfs';
+import {
+  buildStat, buildStatus, callerOf, callerRoot, checkInspect, cmdline, displayPath, ensureExists, environ,
+  hasResources, mapsText, memStats, mountsText, smapsText, threadsOf,
+} from './task_info';
+
+const TASK_COMM_LEN = 16;
+const ID_MAP = `${'0'.padStart(10)} ${'0'.padStart(10)} ${'4294967295'.padStart(10)}\n`;
+
+function requireLive(tg: ThreadGroup, t: Task): void {
+  ensureExists(tg);
+  if (!hasResources(tg, t)) throw new Errno(E.ENOENT);
+}
+
+/** Per-process state procfs keeps itself (values written to its files). */
+export interface PidExtras {
+  oomScoreAdj: number;
+  peaks: { vm: number; rss: number };
+}
+
+/**
+ * The directory of process tg (thread === null) or of one of its threads
+ * (/proc/PID/task/TID and the hidden /proc/TID).
+ */
+export function pidDirNode(fs: ProcFs, tg: ThreadGroup, t: Task, thread: boolean): Inode {
+  const k = fs.kernel;
+  const id = thread ? t.tid : tg.pid;
+  const key = thread ? `pid/${tg.pid}/task/${t.tid}` : `pid/${tg.pid}`;
+  const owner: OwnerFn = () => ({ uid: t.creds.euid, gid: t.creds.egid });
+  const startNs = BigInt(Math.max(0, Math.round(k.bootRealtimeNs + (tg.startTimeNs - k.bootMonotonicNs))));
+  const m = new NodeMaker(fs, key, owner, startNs);
+  const x = fs.extras(tg);
+
+  const entries = (): Entry[] => {
+    const e: Entry[] = [
+      m.file('cgroup', () => (ensureExists(tg), '0::/\n')),
+      m.file('cmdline', () => (ensureExists(tg), cmdline(tg, t))),
+      m.rwFile('comm', () => (ensureExists(tg), `${tg.comm}\n`), (data, ctx) => {
+        ensureExists(tg);
+        const c = callerOf(k, ctx);
+        if (c && c.tg !== tg) throw new Errno(E.EINVAL);
+        let s = data.toString('latin1');
+        if (s.endsWith('\n')) s = s.slice(0, -1);
+        tg.comm = s.slice(0, TASK_COMM_LEN - 1);
+      }),
+      m.file('coredump_filter', () => (ensureExists(tg), '00000033\n')),
+      m.link('cwd', magic(fs, tg, t, () => t.fs.cwd)),
+      m.file('environ', (ctx) => (ensureExists(tg), checkInspect(k, ctx, t), environ(tg, t)), 0o400),
+      m.link('exe', {
+        target: (ctx) => {
+          requireLive(tg, t);
+          checkInspect(k, ctx, t);
+          if (!tg.exePath) throw new Errno(E.ENOENT);
+          return tg.exePath;
+        },
+        resolve: (ctx) => {
+          requireLive(tg, t);
+          checkInspect(k, ctx, t);
+          return fs.resolveExe(tg.exePath);
+        },
+      }),
+      fdDir(m, tg, t),
+      fdinfoDir(m, tg, t),
+      m.file('gid_map', () => ID_MAP),
+      m.file('io', () => (ensureExists(tg), 'rchar: 0\nwchar: 0\nsyscr: 0\nsyscw: 0\nread_bytes: 0\nwrite_bytes: 0\ncancelled_write_bytes: 0\n'), 0o400),
+      m.file('limits', () => (ensureExists(tg), formatLimits(tg.rlimits))),
+      m.file('loginuid', () => '4294967295', 0o644),
+      m.file('maps', () => (ensureExists(tg), hasResources(tg, t) ? mapsText(t.mm) : '')),
+      m.file('mountinfo', () => (ensureExists(tg), mountsText(k, t.fs.root, true))),
+      m.file('mounts', () => (ensureExists(tg), mountsText(k, t.fs.root, false))),
+      m.file('oom_score', () => (ensureExists(tg), '0\n')),
+      m.rwFile('oom_score_adj', () => (ensureExists(tg), `${x.oomScoreAdj}\n`), (data, ctx) => {
+        ensureExists(tg);
+        const v = parseIntWrite(data, -1000, 1000);
+        const c = callerOf(k, ctx);
+        // Lowering the value needs privilege (CAP_SYS_RESOURCE).
+        if (v < x.oomScoreAdj && c && c.creds.euid !== 0) throw new Errno(E.EACCES);
+        x.oomScoreAdj = v;
+      }),
+      m.file('personality', () => (ensureExists(tg), '00000000\n'), 0o400),
+      m.link('root', magic(fs, tg, t, () => t.fs.root)),
+      m.file('sessionid', () => '4294967295'),
+      m.file('setgroups', () => 'allow\n', 0o644),
+      m.file('smaps', () => (ensureExists(tg), hasResources(tg, t) ? smapsText(t.mm) : '')),
+      m.file('stat', () => (ensureExists(tg), formatStat(buildStat(k, tg, t, id)))),
+      m.file('statm', () => (ensureExists(tg), statmText(tg, t))),
+      m.file('status', () => (ensureExists(tg), formatStatus(buildStatus(tg, t, id, x.peaks, fs.ncpu)))),
+      m.file('uid_map', () => ID_MAP),
+      m.file('wchan', () => (ensureExists(tg), '0')),
+    ];
+    if (!thread) e.push(taskDir(fs, m, tg));
+    return e.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  };
+  return m.dirNode('', {
+    list: () => (tg.reaped ? [] : entries()),
+  });
+}
+
+function statmText(tg: ThreadGroup, t: Task): string {
+  if (!hasResources(tg, t)) return formatStatm({ size: 0, resident: 0, shared: 0, text: 0, data: 0 });
+  const s = memStats(t.mm, tg.exePath);
+  const p = (b: number) => Math.floor(b / PAGE_SIZE);
+  return formatStatm({ size: p(s.size), resident: p(s.rss), shared: p(s.rssFile + s.rssShmem), text: p(s.exe), data: p(s.data + s.stk) });
+}
+
+/** cwd and root: magic links to the task's fs context locations. */
+function magic(fs: ProcFs, tg: ThreadGroup, t: Task, where: () => VPath) {
+  const k = fs.kernel;
+  return {
+    target: (ctx: unknown) => {
+      requireLive(tg, t);
+      checkInspect(k, ctx, t);
+      return displayPath(where(), callerRoot(k, ctx));
+    },
+    resolve: (ctx: unknown) => {
+      requireLive(tg, t);
+      checkInspect(k, ctx, t);
+      return where();
+    },
+  };
+}
+
+function taskDir(fs: ProcFs, m: NodeMaker, tg: ThreadGroup): Entry {
+  const find = (name: string): Inode | null => {
+    if (!/^[1-9]\d*$/.test(name)) return null;
+    const tid = Number(name);
+    const t = threadsOf(tg).find((x) => x.tid === tid);
+    return t ? pidDirNode(fs, tg, t, true) : null;
+  };
+  return m.dir('task', {
+    list: () => (tg.reaped ? [] : threadsOf(tg).map((t): Entry => [String(t.tid), () => pidDirNode(fs, tg, t, true)])),
+    find: (name) => (tg.reaped ? null : find(name)),
+  });
+}

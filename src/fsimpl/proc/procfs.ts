@@ -1,0 +1,124 @@
+// procfs (man 5 proc): the sandbox's /proc, generated from the kernel's
+// objects at each access. The root lists the system files, sys/, self and
+// thread-self, and one directory per process (live or zombie) of the PID
+// namespace; thread ids are looked up but not listed, as in Linux.
+//
+//   const proc = new ProcFs(kernel);
+//   vfs.mountAt('/proc', proc);
+//
+// Entries are dynamic (the VFS never caches them). Files are 0444 (a few,
+// like comm and oom_score_adj, are writable), directories 0555, per-process
+// entries belong to the process's effective uid.
+import { randomUUID } from 'node:crypto';
+import * as nodeFs from 'node:fs';
+import * as os from 'node:os';
+import { Credentials } from '../../kernel/creds';
+import type { ThreadGroup } from '../../kernel/thread_group';
+import { Dentry, Mount, type VPath } from '../../vfs/dentry';
+import type { FilesystemImpl, Inode } from '../../vfs/inode';
+import { anonDev, nowNs, PROC_MAGIC, type StatFs } from '../../vfs/types';
+import { countProcessors, fallbackCpuinfo } from './format';
+import { NodeMaker, ProcDirNode, rootOwner, type Entry } from './nodes';
+import { pidDirNode, type PidExtras } from './pid';
+import { sysDir } from './sys';
+import { systemEntries } from './system';
+import type { ProcKernel } from './task_info';
+
+export interface ProcFsOptions {
+  /** Text of /proc/cpuinfo (default: the host's, read once now). */
+  cpuinfo?: string;
+}
+
+function hostCpuinfo(): string {
+  try {
+    const s = nodeFs.readFileSync('/proc/cpuinfo', 'latin1');
+    if (countProcessors(s) > 0) return s;
+  } catch {
+    // not Linux, or no /proc on the host
+  }
+  return fallbackCpuinfo(os.cpus().map((c) => c.model));
+}
+
+export class ProcFs implements FilesystemImpl {
+  readonly name = 'proc';
+  readonly dev = anonDev();
+  /** Writability is decided per file (comm, oom_score_adj, sys/kernel/hostname). */
+  readonly readonly = false;
+  readonly dynamic = true;
+  readonly birthNs = nowNs();
+  /** /proc/sys/kernel/random/boot_id: fixed for the life of the sandbox. */
+  readonly bootId = randomUUID();
+  readonly cpuinfo: string;
+  readonly ncpu: number;
+  private anon: Mount | null = null;
+  private readonly state = new WeakMap<ThreadGroup, PidExtras>();
+  private readonly rootDir: ProcDirNode;
+
+  constructor(readonly kernel: ProcKernel, opts: ProcFsOptions = {}) {
+    this.cpuinfo = opts.cpuinfo ?? hostCpuinfo();
+    this.ncpu = Math.max(1, countProcessors(this.cpuinfo));
+    const m = new NodeMaker(this, '', rootOwner, this.birthNs);
+    const fixed = (): Entry[] => [...systemEntries(this, m), sysDir(this, m)];
+    this.rootDir = new ProcDirNode(this, 1, 0o555, rootOwner, this.birthNs, {
+      list: () => {
+        const pids = [...this.kernel.groups.keys()].sort((a, b) => a - b);
+        const procs = pids.map((pid): Entry => [String(pid), () => this.pidNode(pid) as Inode]);
+        return [...fixed(), ...procs];
+      },
+      find: (name) => {
+        if (/^[1-9]\d{0,9}$/.test(name)) return this.pidNode(Number(name));
+        const e = fixed().find(([n]) => n === name);
+        return e ? e[1]() : null;
+      },
+    });
+  }
+
+  /** A mount outside the namespace holding the dentries of pathless files reached through /proc/PID/fd. */
+  get anonMount(): Mount {
+    if (!this.anon) this.anon = new Mount(this, new Dentry(this.rootDir, '', null), null, null, { readonly: false, noexec: true });
+    return this.anon;
+  }
+
+  /** /proc/N: a process (thread group) directory, or a thread's when N is a non-leader thread id. */
+  private pidNode(id: number): Inode | null {
+    const tg = this.kernel.groups.get(id);
+    if (tg) {
+      const leader = [...tg.tasks][0];
+      return leader ? pidDirNode(this, tg, leader, false) : null;
+    }
+    const t = this.kernel.tasks.get(id);
+    if (t && t.tg.pid !== id) return pidDirNode(this, t.tg, t, true);
+    return null;
+  }
+
+  /** Values procfs keeps per process (oom_score_adj, memory peaks). */
+  extras(tg: ThreadGroup): PidExtras {
+    let x = this.state.get(tg);
+    if (!x) {
+      x = { oomScoreAdj: 0, peaks: { vm: 0, rss: 0 } };
+      const parent = tg.parent ? this.state.get(tg.parent) : undefined;
+      if (parent) x.oomScoreAdj = parent.oomScoreAdj; // inherited on fork, approximately
+      this.state.set(tg, x);
+    }
+    return x;
+  }
+
+  /** The location of an executable path (namespace-absolute), or null. */
+  resolveExe(path: string): VPath | null {
+    if (!path) return null;
+    const vfs = this.kernel.vfs;
+    try {
+      return vfs.resolve({ creds: new Credentials(), root: vfs.root, ctx: null }, vfs.root, path, true);
+    } catch {
+      return null;
+    }
+  }
+
+  root(): Inode {
+    return this.rootDir;
+  }
+
+  statfs(): StatFs {
+    return { type: PROC_MAGIC, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, namelen: 255, flags: 0 };
+  }
+}

@@ -1,0 +1,88 @@
+// System-wide files at the top of /proc: cpuinfo, meminfo, uptime, loadavg,
+// version, filesystems, stat, swaps, cmdline, the mounts link and the
+// self / thread-self links.
+import * as os from 'node:os';
+import { Errno, E } from '../../kernel/errno';
+import {
+  formatLoadavg, formatMeminfo, formatSystemStat, formatUptime, nsToTicks, procVersionString, UTS_RELEASE,
+} from './format';
+import type { Entry, NodeMaker } from './nodes';
+import type { ProcFs } from './procfs';
+import { callerOf } from './task_info';
+
+const FILESYSTEMS = ['sysfs', 'tmpfs', 'bdev', 'proc', 'cgroup2', 'devtmpfs', 'binfmt_misc', 'debugfs', 'sockfs', 'pipefs', 'devpts', 'mqueue', 'overlay'];
+
+export function filesystemsText(): string {
+  return FILESYSTEMS.map((n) => `nodev\t${n}\n`).join('');
+}
+
+function uptimeNs(fs: ProcFs): number {
+  const k = fs.kernel;
+  return Math.max(0, k.monotonicNs() - k.bootMonotonicNs);
+}
+
+function lastPid(fs: ProcFs): number {
+  let max = 0;
+  for (const pid of fs.kernel.groups.keys()) max = Math.max(max, pid);
+  for (const tid of fs.kernel.tasks.keys()) max = Math.max(max, tid);
+  return max;
+}
+
+function runningCount(fs: ProcFs): number {
+  let n = 0;
+  for (const t of fs.kernel.tasks.values()) if (t.state === 'running') n++;
+  return n;
+}
+
+export function loadavgText(fs: ProcFs): string {
+  return formatLoadavg(Math.max(1, runningCount(fs)), fs.kernel.tasks.size, lastPid(fs));
+}
+
+export function meminfoText(): string {
+  const total = Math.floor(os.totalmem() / 1024);
+  const free = Math.floor(os.freemem() / 1024);
+  return formatMeminfo(total, free, free);
+}
+
+export function uptimeText(fs: ProcFs): string {
+  const up = uptimeNs(fs);
+  return formatUptime(up, up * fs.ncpu);
+}
+
+export function systemStatText(fs: ProcFs): string {
+  const k = fs.kernel;
+  return formatSystemStat({
+    ncpu: fs.ncpu, idleTicks: nsToTicks(uptimeNs(fs)), btime: Math.floor(k.bootRealtimeNs / 1e9),
+    processes: lastPid(fs), running: Math.max(1, runningCount(fs)), blocked: 0,
+  });
+}
+
+/** The caller's pid for /proc/self (ENOENT when the caller is not a task of this kernel). */
+function selfTask(fs: ProcFs, ctx: unknown) {
+  const t = callerOf(fs.kernel, ctx);
+  if (!t) throw new Errno(E.ENOENT);
+  return t;
+}
+
+/** Entries of the /proc root other than the pid directories and sys/. */
+export function systemEntries(fs: ProcFs, m: NodeMaker): Entry[] {
+  return [
+    m.file('cmdline', () => `BOOT_IMAGE=/vmlinuz-${UTS_RELEASE}-tsvisor quiet\n`),
+    m.file('cpuinfo', () => fs.cpuinfo),
+    m.file('filesystems', filesystemsText),
+    m.file('loadavg', () => loadavgText(fs)),
+    m.file('meminfo', meminfoText),
+    m.link('mounts', { target: () => 'self/mounts' }),
+    m.link('self', { target: (ctx) => String(selfTask(fs, ctx).tg.pid) }),
+    m.file('stat', () => systemStatText(fs)),
+    m.file('swaps', () => 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n'),
+    m.link('thread-self', {
+      target: (ctx) => {
+        const t = selfTask(fs, ctx);
+        return `${t.tg.pid}/task/${t.tid}`;
+      },
+    }),
+    m.file('uptime', () => uptimeText(fs)),
+    m.file('version', procVersionString),
+  ];
+}

@@ -1,0 +1,316 @@
+// tmpfs: files, directories, symlinks, FIFOs and sockets in memory. Regular
+// file data lives in frames of the memory file so that MAP_SHARED mappings of a
+// file and read()/write() share the same bytes. Also the upper layer of the
+// root overlay (whiteouts are char devices 0:0; `opaque` marks directories that
+// hide the lower layer).
+import { Errno, E } from '../../kernel/errno';
+import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
+import type { FrameSource, Mappable } from '../../vfs/mappable';
+import {
+  anonDev, dtype, nowNs, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, TMPFS_MAGIC,
+  type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
+} from '../../vfs/types';
+
+const PAGE = 4096;
+const MAX_FILE = 2 ** 46; // refuse absurd sizes (EFBIG) before allocating page tables
+
+export class TmpfsFs implements FilesystemImpl {
+  readonly name = 'tmpfs';
+  readonly dev = anonDev();
+  readonly readonly = false;
+  readonly dynamic = false;
+  private nextIno = 1;
+  private readonly rootInode: TmpfsInode;
+  /** Frames in use by file data (for statfs). */
+  usedPages = 0;
+
+  constructor(readonly frames: FrameSource, opts: { mode?: number; uid?: number; gid?: number } = {}) {
+    this.rootInode = this.newInode({ type: S_IFDIR, mode: opts.mode ?? 0o1777, uid: opts.uid ?? 0, gid: opts.gid ?? 0 });
+    this.rootInode.a.nlink = 2;
+  }
+
+  root(): TmpfsInode {
+    return this.rootInode;
+  }
+
+  newInode(spec: CreateSpec): TmpfsInode {
+    return new TmpfsInode(this, this.nextIno++, spec);
+  }
+
+  statfs(): StatFs {
+    const total = 1 << 20; // 4 GiB advertised
+    return { type: TMPFS_MAGIC, bsize: PAGE, blocks: total, bfree: total - this.usedPages, bavail: total - this.usedPages, files: 1 << 20, ffree: (1 << 20) - this.nextIno, namelen: 255, flags: 0 };
+  }
+}
+
+export class TmpfsInode extends Inode {
+  readonly a: InodeAttrs;
+  entries: Map<string, TmpfsInode> | null = null;
+  target = '';
+  private pages: number[] = []; // frame per page index, -1 for a hole
+  /** Overlay upper layer: this directory hides the lower one. */
+  opaque = false;
+  private openCount = 0;
+
+  constructor(readonly fs: TmpfsFs, readonly ino: number, spec: CreateSpec) {
+    super();
+    const t = nowNs();
+    this.a = { mode: spec.type | (spec.mode & 0o7777), uid: spec.uid, gid: spec.gid, nlink: 1, size: 0, blocks: 0, blksize: PAGE, rdev: spec.rdev ?? 0, atimeNs: t, mtimeNs: t, ctimeNs: t, btimeNs: t };
+    if (spec.type === S_IFDIR) {
+      this.entries = new Map();
+      this.a.nlink = 2;
+    } else if (spec.type === S_IFLNK) {
+      this.target = spec.target ?? '';
+      this.a.size = Buffer.byteLength(this.target, 'latin1');
+    }
+  }
+
+  attrs(): InodeAttrs {
+    if ((this.a.mode & S_IFMT) === S_IFREG) this.a.blocks = this.countPages() * (PAGE / 512);
+    return { ...this.a };
+  }
+  override get mode(): number {
+    return this.a.mode;
+  }
+
+  private dir(): Map<string, TmpfsInode> {
+    if (!this.entries) throw new Errno(E.ENOTDIR);
+    return this.entries;
+  }
+  private touch(): void {
+    this.a.mtimeNs = this.a.ctimeNs = nowNs();
+  }
+
+  override lookup(name: string): TmpfsInode | null {
+    return this.dir().get(name) ?? null;
+  }
+  override readdir(): DirEntry[] {
+    const out: DirEntry[] = [];
+    for (const [name, c] of this.dir()) out.push({ name, ino: c.ino, type: dtype(c.a.mode) });
+    return out;
+  }
+  override create(name: string, spec: CreateSpec): TmpfsInode {
+    const d = this.dir();
+    if (d.has(name)) throw new Errno(E.EEXIST);
+    const c = this.fs.newInode(spec);
+    d.set(name, c);
+    if (spec.type === S_IFDIR) this.a.nlink++;
+    this.touch();
+    return c;
+  }
+  override link(name: string, target: Inode): void {
+    const d = this.dir();
+    if (!(target instanceof TmpfsInode) || target.fs !== this.fs) throw new Errno(E.EXDEV);
+    if (d.has(name)) throw new Errno(E.EEXIST);
+    d.set(name, target);
+    target.a.nlink++;
+    target.a.ctimeNs = nowNs();
+    this.touch();
+  }
+  override unlink(name: string): void {
+    const d = this.dir();
+    const c = d.get(name);
+    if (!c) throw new Errno(E.ENOENT);
+    d.delete(name);
+    this.dropLink(c);
+    this.touch();
+  }
+  /** An entry pointing at c went away. */
+  private dropLink(c: TmpfsInode): void {
+    if (c.entries) {
+      c.a.nlink = 0;
+      this.a.nlink--;
+    } else {
+      c.a.nlink--;
+    }
+    c.a.ctimeNs = nowNs();
+    c.maybeFree();
+  }
+  override rename(oldName: string, newDir: Inode, newName: string, flags: number): void {
+    if (!(newDir instanceof TmpfsInode) || newDir.fs !== this.fs) throw new Errno(E.EXDEV);
+    const src = this.dir().get(oldName);
+    if (!src) throw new Errno(E.ENOENT);
+    const nd = newDir.dir();
+    const dst = nd.get(newName);
+    if (flags & RENAME_EXCHANGE) {
+      if (!dst) throw new Errno(E.ENOENT);
+      this.dir().set(oldName, dst);
+      nd.set(newName, src);
+      if (this !== newDir) {
+        // Directory link counts follow the ".." entries that moved.
+        if (src.entries) { this.a.nlink--; newDir.a.nlink++; }
+        if (dst.entries) { newDir.a.nlink--; this.a.nlink++; }
+      }
+    } else {
+      if (src === dst) return;
+      if (dst) {
+        nd.delete(newName);
+        newDir.dropLink(dst);
+      }
+      this.dir().delete(oldName);
+      nd.set(newName, src);
+      if (src.entries && this !== newDir) {
+        this.a.nlink--;
+        newDir.a.nlink++;
+      }
+    }
+    src.a.ctimeNs = nowNs();
+    this.touch();
+    newDir.touch();
+  }
+
+  override readlink(): string {
+    if ((this.a.mode & S_IFMT) !== S_IFLNK) throw new Errno(E.EINVAL);
+    return this.target;
+  }
+
+  // ---- regular file data ----
+  private countPages(): number {
+    let n = 0;
+    for (const f of this.pages) if (f !== undefined && f >= 0) n++;
+    return n;
+  }
+  override readAt(off: number, len: number): Buffer {
+    if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
+    const end = Math.min(this.a.size, off + len);
+    if (end <= off) return Buffer.alloc(0);
+    const out = Buffer.alloc(end - off);
+    let pos = off;
+    while (pos < end) {
+      const pi = Math.floor(pos / PAGE);
+      const po = pos - pi * PAGE;
+      const n = Math.min(PAGE - po, end - pos);
+      const f = this.pages[pi];
+      if (f !== undefined && f >= 0) this.fs.frames.bytes(f).copy(out, pos - off, po, po + n);
+      pos += n;
+    }
+    return out;
+  }
+  private frame(pi: number): number {
+    let f = this.pages[pi];
+    if (f === undefined || f < 0) {
+      while (this.pages.length < pi) this.pages.push(-1);
+      f = this.fs.frames.alloc(1);
+      this.pages[pi] = f;
+      this.fs.usedPages++;
+    }
+    return f;
+  }
+  override writeAt(off: number, data: Buffer): number {
+    if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
+    if (off + data.length > MAX_FILE) throw new Errno(E.EFBIG);
+    let pos = 0;
+    while (pos < data.length) {
+      const abs = off + pos;
+      const pi = Math.floor(abs / PAGE);
+      const po = abs - pi * PAGE;
+      const n = Math.min(PAGE - po, data.length - pos);
+      data.copy(this.fs.frames.bytes(this.frame(pi)), po, pos, pos + n);
+      pos += n;
+    }
+    if (off + data.length > this.a.size) this.a.size = off + data.length;
+    if (data.length > 0) this.touch();
+    return data.length;
+  }
+  private truncate(size: number): void {
+    if (size > MAX_FILE) throw new Errno(E.EFBIG);
+    if (size < this.a.size) {
+      const keep = Math.ceil(size / PAGE);
+      this.freePages(keep, this.pages.length);
+      this.pages.length = Math.min(this.pages.length, keep);
+      // Zero the tail of the last page so a later extension reads zeros.
+      const tail = size % PAGE;
+      const f = this.pages[keep - 1];
+      if (tail && f !== undefined && f >= 0) this.fs.frames.bytes(f).fill(0, tail);
+    }
+    this.a.size = size;
+  }
+  private freePages(from: number, to: number): void {
+    for (let i = from; i < Math.min(to, this.pages.length); i++) {
+      const f = this.pages[i];
+      if (f !== undefined && f >= 0) {
+        this.fs.frames.decRef(f);
+        this.fs.usedPages--;
+        this.pages[i] = -1;
+      }
+    }
+  }
+  override allocate(mode: number, off: number, len: number): void {
+    if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.ENODEV);
+    if (off + len > MAX_FILE) throw new Errno(E.EFBIG);
+    if (mode & 2) {
+      // PUNCH_HOLE: free whole pages, zero the partial ones at the edges.
+      const end = Math.min(off + len, this.pages.length * PAGE);
+      let pos = off;
+      while (pos < end) {
+        const pi = Math.floor(pos / PAGE);
+        const po = pos - pi * PAGE;
+        const n = Math.min(PAGE - po, end - pos);
+        const f = this.pages[pi];
+        if (n === PAGE) this.freePages(pi, pi + 1);
+        else if (f !== undefined && f >= 0) this.fs.frames.bytes(f).fill(0, po, po + n);
+        pos += n;
+      }
+    } else {
+      for (let pi = Math.floor(off / PAGE); pi < Math.ceil((off + len) / PAGE); pi++) this.frame(pi);
+      if (!(mode & 1) && off + len > this.a.size) this.a.size = off + len;
+    }
+    this.a.ctimeNs = this.a.mtimeNs = nowNs();
+  }
+  override seekData(off: number, hole: boolean): number {
+    const size = this.a.size;
+    if (off >= size) throw new Errno(E.ENXIO);
+    for (let pi = Math.floor(off / PAGE); pi * PAGE < size; pi++) {
+      const f = this.pages[pi];
+      const isData = f !== undefined && f >= 0;
+      if (isData !== hole) return Math.min(size, Math.max(off, pi * PAGE));
+    }
+    if (hole) return size;
+    throw new Errno(E.ENXIO);
+  }
+  override mappable(): Mappable | null {
+    if ((this.a.mode & S_IFMT) !== S_IFREG) return null;
+    return { frameFor: (pi: number) => this.frame(pi), size: () => this.a.size };
+  }
+
+  override setattr(s: SetAttr): void {
+    if (s.size !== undefined) {
+      if ((this.a.mode & S_IFMT) === S_IFDIR) throw new Errno(E.EISDIR);
+      if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
+      if (s.size !== this.a.size) this.a.mtimeNs = nowNs();
+      this.truncate(s.size);
+    }
+    if (s.mode !== undefined) this.a.mode = (this.a.mode & S_IFMT) | (s.mode & 0o7777);
+    if (s.uid !== undefined) this.a.uid = s.uid;
+    if (s.gid !== undefined) this.a.gid = s.gid;
+    if (s.atimeNs !== undefined) this.a.atimeNs = s.atimeNs;
+    if (s.mtimeNs !== undefined) this.a.mtimeNs = s.mtimeNs;
+    this.a.ctimeNs = nowNs();
+  }
+
+  override incOpen(): void {
+    this.openCount++;
+  }
+  override decOpen(): void {
+    this.openCount--;
+    this.maybeFree();
+  }
+  /** Data of a file with no names and no open descriptions goes back to the memory file. */
+  private maybeFree(): void {
+    if (this.a.nlink <= 0 && this.openCount <= 0 && this.pages.length) {
+      this.freePages(0, this.pages.length);
+      this.pages = [];
+    }
+  }
+
+  /** Overlay upper layer: drop whiteouts so that an emptied directory can be removed or replaced. */
+  removeWhiteouts(): void {
+    for (const [name, c] of this.dir()) if (isWhiteout(c)) this.dir().delete(name);
+  }
+}
+
+/** Overlay whiteouts are character devices 0:0 in the upper layer. */
+export function isWhiteout(i: Inode): boolean {
+  const a = i.attrs();
+  return (a.mode & S_IFMT) === 0o020000 && a.rdev === 0;
+}

@@ -1,0 +1,227 @@
+// Attribute changes: chmod, chown, utimes, truncate, fallocate; sync; umask.
+import { Errno, E } from '../kernel/errno';
+import type { Task } from '../kernel/task';
+import type { VPath } from '../vfs/dentry';
+import { checkAccess, checkOwner, mayAccess, MAY_WRITE } from '../vfs/perm';
+import { readPath, resolveAt, resolverOf, startOf, vfsOf } from '../vfs/sysutil';
+import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, nowNs, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, type SetAttr } from '../vfs/types';
+import { i32, u32, type SyscallDef } from './types';
+
+const UTIME_NOW = (1 << 30) - 1;
+const UTIME_OMIT = (1 << 30) - 2;
+
+function pathArg(t: Task, dirfd: number, pathAddr: number, flags: number): VPath {
+  const path = readPath(t, pathAddr);
+  const r = resolveAt(t, dirfd, path, flags);
+  if (!r.p) throw new Errno(E.EBADF);
+  return r.p;
+}
+
+function fdPath(t: Task, fd: number): VPath {
+  const f = t.fdTable.get(fd);
+  if (!f.path) throw new Errno(E.EBADF);
+  return f.path;
+}
+
+function chmod(t: Task, p: VPath, mode: number): number {
+  const a = p.dentry.inode.attrs();
+  vfsOf(t).checkWritable(p);
+  checkOwner(t.creds, a);
+  mode &= 0o7777;
+  // Only a member of the file's group (or root) may set the setgid bit on a file.
+  if (t.creds.fsuid !== 0 && (a.mode & S_IFMT) !== S_IFDIR && !t.creds.inGroup(a.gid)) mode &= ~S_ISGID;
+  p.dentry.inode.setattr({ mode });
+  return 0;
+}
+
+function chown(t: Task, p: VPath, uid: number, gid: number): number {
+  uid = uid | 0;
+  gid = gid | 0;
+  const a = p.dentry.inode.attrs();
+  vfsOf(t).checkWritable(p);
+  const c = t.creds;
+  if (c.fsuid !== 0) {
+    if (uid !== -1 && uid !== a.uid) throw new Errno(E.EPERM);
+    if (gid !== -1 && gid !== a.gid && (c.fsuid !== a.uid || !c.inGroup(gid))) throw new Errno(E.EPERM);
+    if (c.fsuid !== a.uid && (uid !== -1 || gid !== -1)) throw new Errno(E.EPERM);
+  }
+  const s: SetAttr = {};
+  if (uid !== -1) s.uid = uid >>> 0;
+  if (gid !== -1) s.gid = gid >>> 0;
+  // A change of owner clears set-user-ID (and set-group-ID when group-executable) on non-directories.
+  if ((uid !== -1 || gid !== -1) && (a.mode & S_IFMT) !== S_IFDIR) {
+    let m = a.mode & 0o7777 & ~S_ISUID;
+    if (a.mode & 0o010) m &= ~S_ISGID;
+    if (m !== (a.mode & 0o7777)) s.mode = m;
+  }
+  p.dentry.inode.setattr(s);
+  return 0;
+}
+
+/** times: [atimeNs, mtimeNs] with 'now'/'omit' markers; null = both now. */
+function setTimes(t: Task, p: VPath, times: Array<bigint | 'now' | 'omit'> | null): number {
+  const a = p.dentry.inode.attrs();
+  vfsOf(t).checkWritable(p);
+  const allNow = times === null || times.every((x) => x === 'now' || x === 'omit');
+  if (times && times.every((x) => x === 'omit')) return 0;
+  if (t.creds.fsuid !== 0 && t.creds.fsuid !== a.uid) {
+    // Setting the current time needs write permission; explicit times need ownership.
+    if (!allNow || !mayAccess(t.creds, a, MAY_WRITE)) throw new Errno(allNow ? E.EACCES : E.EPERM);
+  }
+  const now = nowNs();
+  const s: SetAttr = {};
+  const pick = (x: bigint | 'now' | 'omit'): bigint | undefined => (x === 'omit' ? undefined : x === 'now' ? now : x);
+  if (times === null) s.atimeNs = s.mtimeNs = now;
+  else {
+    s.atimeNs = pick(times[0]);
+    s.mtimeNs = pick(times[1]);
+  }
+  p.dentry.inode.setattr(s);
+  return 0;
+}
+
+/** struct timespec[2] of utimensat. */
+function readTimespecs(t: Task, addr: number): Array<bigint | 'now' | 'omit'> | null {
+  if (addr === 0) return null;
+  const b = t.mm.copyIn(addr, 32);
+  const out: Array<bigint | 'now' | 'omit'> = [];
+  for (let i = 0; i < 2; i++) {
+    const sec = b.readBigInt64LE(i * 16);
+    const nsec = Number(b.readBigInt64LE(i * 16 + 8));
+    if (nsec === UTIME_NOW) out.push('now');
+    else if (nsec === UTIME_OMIT) out.push('omit');
+    else if (nsec < 0 || nsec > 999999999) throw new Errno(E.EINVAL);
+    else out.push(sec * 1000000000n + BigInt(nsec));
+  }
+  return out;
+}
+
+/** struct timeval[2] of utimes/futimesat. */
+function readTimevals(t: Task, addr: number): bigint[] | null {
+  if (addr === 0) return null;
+  const b = t.mm.copyIn(addr, 32);
+  const out: bigint[] = [];
+  for (let i = 0; i < 2; i++) {
+    const sec = b.readBigInt64LE(i * 16);
+    const usec = b.readBigInt64LE(i * 16 + 8);
+    if (usec < 0n || usec > 999999n) throw new Errno(E.EINVAL);
+    out.push(sec * 1000000000n + usec * 1000n);
+  }
+  return out;
+}
+
+function truncate(t: Task, p: VPath, len: number): number {
+  if (len < 0) throw new Errno(E.EINVAL);
+  const a = p.dentry.inode.attrs();
+  if ((a.mode & S_IFMT) === S_IFDIR) throw new Errno(E.EISDIR);
+  if ((a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
+  vfsOf(t).checkWritable(p);
+  checkAccess(t.creds, a, MAY_WRITE);
+  p.dentry.inode.setattr({ size: len });
+  return 0;
+}
+
+function syncFd(t: Task, fd: number): number {
+  const f = t.fdTable.get(fd);
+  if (!f.path) throw new Errno(E.EINVAL); // pipes, sockets
+  return 0; // memory and the read-only host: nothing to flush
+}
+
+export const defs: SyscallDef[] = [
+  { nr: 90, name: 'chmod', args: ['str', 'oct'], fn: (t, a) => chmod(t, pathArg(t, -100, a[0], 0), u32(a[1])) },
+  { nr: 91, name: 'fchmod', args: ['fd', 'oct'], fn: (t, a) => chmod(t, fdPath(t, i32(a[0])), u32(a[1])) },
+  {
+    nr: 268, name: 'fchmodat', args: ['atfd', 'str', 'oct'],
+    fn: (t, a) => chmod(t, pathArg(t, i32(a[0]), a[1], 0), u32(a[2])),
+  },
+  { nr: 92, name: 'chown', args: ['str', 'int', 'int'], fn: (t, a) => chown(t, pathArg(t, -100, a[0], 0), a[1], a[2]) },
+  { nr: 93, name: 'fchown', args: ['fd', 'int', 'int'], fn: (t, a) => chown(t, fdPath(t, i32(a[0])), a[1], a[2]) },
+  { nr: 94, name: 'lchown', args: ['str', 'int', 'int'], fn: (t, a) => chown(t, pathArg(t, -100, a[0], AT_SYMLINK_NOFOLLOW), a[1], a[2]) },
+  {
+    nr: 260, name: 'fchownat', args: ['atfd', 'str', 'int', 'int', 'hex'],
+    fn: (t, a) => {
+      const flags = u32(a[4]);
+      if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new Errno(E.EINVAL);
+      return chown(t, pathArg(t, i32(a[0]), a[1], flags), a[2], a[3]);
+    },
+  },
+  {
+    nr: 132, name: 'utime', args: ['str', 'ptr'],
+    fn: (t, a) => {
+      let times: bigint[] | null = null;
+      if (a[1]) {
+        const b = t.mm.copyIn(a[1], 16);
+        times = [b.readBigInt64LE(0) * 1000000000n, b.readBigInt64LE(8) * 1000000000n];
+      }
+      return setTimes(t, pathArg(t, -100, a[0], 0), times);
+    },
+  },
+  { nr: 235, name: 'utimes', args: ['str', 'ptr'], fn: (t, a) => setTimes(t, pathArg(t, -100, a[0], 0), readTimevals(t, a[1])) },
+  { nr: 261, name: 'futimesat', args: ['atfd', 'str', 'ptr'], fn: (t, a) => setTimes(t, pathArg(t, i32(a[0]), a[1], 0), readTimevals(t, a[2])) },
+  {
+    nr: 280, name: 'utimensat', args: ['atfd', 'str', 'ptr', 'hex'],
+    fn: (t, a) => {
+      const flags = u32(a[3]);
+      if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new Errno(E.EINVAL);
+      const times = readTimespecs(t, a[2]);
+      // A NULL path means the file dirfd refers to (futimens).
+      const p = a[1] === 0 ? fdPath(t, i32(a[0])) : pathArg(t, i32(a[0]), a[1], flags);
+      return setTimes(t, p, times);
+    },
+  },
+  {
+    nr: 76, name: 'truncate', args: ['str', 'int'],
+    fn: (t, a) => {
+      const path = readPath(t, a[0]);
+      return truncate(t, vfsOf(t).resolve(resolverOf(t), startOf(t, -100, path), path, true), a[1]);
+    },
+  },
+  {
+    nr: 77, name: 'ftruncate', args: ['fd', 'int'],
+    fn: (t, a) => {
+      const f = t.fdTable.get(i32(a[0]));
+      if (a[1] < 0) throw new Errno(E.EINVAL);
+      if (!f.writable || !f.inode || (f.inode.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
+      f.inode.setattr({ size: a[1] });
+      return 0;
+    },
+  },
+  {
+    nr: 285, name: 'fallocate', args: ['fd', 'hex', 'int', 'int'],
+    partial: 'only modes 0, KEEP_SIZE and PUNCH_HOLE|KEEP_SIZE',
+    fn: (t, a) => {
+      const f = t.fdTable.get(i32(a[0]));
+      const mode = i32(a[1]);
+      const off = a[2];
+      const len = a[3];
+      if (off < 0 || len <= 0) throw new Errno(E.EINVAL);
+      if (!f.writable) throw new Errno(E.EBADF);
+      if (mode & ~3) throw new Errno(E.EOPNOTSUPP);
+      if (mode === 2) throw new Errno(E.EINVAL); // PUNCH_HOLE needs KEEP_SIZE
+      if (!f.inode) throw new Errno(E.ESPIPE);
+      const type = f.inode.mode & S_IFMT;
+      if (type === S_IFDIR) throw new Errno(E.EISDIR);
+      if (type !== S_IFREG) throw new Errno(E.ENODEV);
+      f.inode.allocate(mode, off, len);
+      return 0;
+    },
+  },
+  { nr: 74, name: 'fsync', args: ['fd'], fn: (t, a) => syncFd(t, i32(a[0])) },
+  { nr: 75, name: 'fdatasync', args: ['fd'], fn: (t, a) => syncFd(t, i32(a[0])) },
+  { nr: 162, name: 'sync', args: [], fn: () => 0 },
+  {
+    nr: 306, name: 'syncfs', args: ['fd'],
+    fn: (t, a) => {
+      t.fdTable.get(i32(a[0]));
+      return 0;
+    },
+  },
+  {
+    nr: 95, name: 'umask', args: ['oct'],
+    fn: (t, a) => {
+      const old = t.fs.umask;
+      t.fs.umask = u32(a[0]) & 0o777;
+      return old;
+    },
+  },
+];

@@ -1,0 +1,82 @@
+// Directories: getdents, chdir/fchdir/getcwd, mkdir, rmdir, mknod.
+import { Errno, E } from '../kernel/errno';
+import type { Task } from '../kernel/task';
+import { checkAccess, MAY_EXEC } from '../vfs/perm';
+import { readPath, resolverOf, startOf, vfsOf } from '../vfs/sysutil';
+import { O_PATH, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../vfs/types';
+import { i32, u32, type SyscallDef } from './types';
+
+function getdents(t: Task, fd: number, buf: number, count: number, dirent64: boolean): number {
+  const f = t.fdTable.get(fd);
+  if (f.flags & O_PATH) throw new Errno(E.EBADF);
+  const data = f.getdents(count, dirent64);
+  if (data.length) t.mm.copyOut(buf, data);
+  return data.length;
+}
+
+function mkdir(t: Task, dirfd: number, pathAddr: number, mode: number): number {
+  const path = readPath(t, pathAddr);
+  vfsOf(t).mkdir(resolverOf(t), startOf(t, dirfd, path), path, mode & 0o1777 & ~t.fs.umask);
+  return 0;
+}
+
+function mknod(t: Task, dirfd: number, pathAddr: number, mode: number, _dev: number): number {
+  const path = readPath(t, pathAddr);
+  let type = mode & S_IFMT;
+  if (type === 0) type = S_IFREG;
+  if (type === S_IFCHR || type === S_IFBLK) throw new Errno(E.EPERM); // no device nodes in the sandbox
+  if (type === S_IFDIR) throw new Errno(E.EPERM);
+  if (type !== S_IFREG && type !== S_IFIFO && type !== S_IFSOCK) throw new Errno(E.EINVAL);
+  vfsOf(t).mknod(resolverOf(t), startOf(t, dirfd, path), path, type, mode & 0o7777 & ~t.fs.umask);
+  return 0;
+}
+
+export const defs: SyscallDef[] = [
+  { nr: 78, name: 'getdents', args: ['fd', 'buf', 'size'], fn: (t, a) => getdents(t, i32(a[0]), a[1], u32(a[2]), false) },
+  { nr: 217, name: 'getdents64', args: ['fd', 'buf', 'size'], fn: (t, a) => getdents(t, i32(a[0]), a[1], u32(a[2]), true) },
+  {
+    nr: 80, name: 'chdir', args: ['str'],
+    fn: (t, a) => {
+      const path = readPath(t, a[0]);
+      const p = vfsOf(t).resolve(resolverOf(t), startOf(t, -100, path), path, true);
+      if ((p.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
+      checkAccess(t.creds, p.dentry.inode.attrs(), MAY_EXEC);
+      t.fs.setCwd(p);
+      return 0;
+    },
+  },
+  {
+    nr: 81, name: 'fchdir', args: ['fd'],
+    fn: (t, a) => {
+      const f = t.fdTable.get(i32(a[0]));
+      if (!f.path) throw new Errno(E.ENOTDIR);
+      if ((f.path.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
+      checkAccess(t.creds, f.path.dentry.inode.attrs(), MAY_EXEC);
+      t.fs.setCwd(f.path);
+      return 0;
+    },
+  },
+  {
+    nr: 79, name: 'getcwd', args: ['buf', 'size'],
+    fn: (t, a) => {
+      const { path, reachable } = vfsOf(t).pathname(resolverOf(t), t.fs.cwd);
+      if (!reachable) throw new Errno(E.ENOENT); // cwd was removed
+      const b = Buffer.from(path + '\0', 'latin1');
+      if (u32(a[1]) < b.length) throw new Errno(E.ERANGE);
+      t.mm.copyOut(a[0], b);
+      return b.length;
+    },
+  },
+  { nr: 83, name: 'mkdir', args: ['str', 'oct'], fn: (t, a) => mkdir(t, -100, a[0], u32(a[1])) },
+  { nr: 258, name: 'mkdirat', args: ['atfd', 'str', 'oct'], fn: (t, a) => mkdir(t, i32(a[0]), a[1], u32(a[2])) },
+  {
+    nr: 84, name: 'rmdir', args: ['str'],
+    fn: (t, a) => {
+      const path = readPath(t, a[0]);
+      vfsOf(t).rmdir(resolverOf(t), startOf(t, -100, path), path);
+      return 0;
+    },
+  },
+  { nr: 133, name: 'mknod', args: ['str', 'oct', 'hex'], fn: (t, a) => mknod(t, -100, a[0], u32(a[1]), a[2]) },
+  { nr: 259, name: 'mknodat', args: ['atfd', 'str', 'oct', 'hex'], fn: (t, a) => mknod(t, i32(a[0]), a[1], u32(a[2]), a[3]) },
+];

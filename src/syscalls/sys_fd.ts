@@ -1,0 +1,160 @@
+// dup, dup2, dup3, fcntl, flock.
+import { Errno, E } from '../kernel/errno';
+import type { Task } from '../kernel/task';
+import { PipeFile } from '../fsimpl/pipe/pipe';
+import type { FileDescription } from '../vfs/file';
+import { flock, F_RDLCK, F_UNLCK, F_WRLCK, releaseWithDescription, setLock, testLock } from '../vfs/locks';
+import { O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, SEEK_CUR, SEEK_END, SEEK_SET } from '../vfs/types';
+import { i32, u32, type SyscallDef } from './types';
+
+const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_GETLK = 5, F_SETLK = 6, F_SETLKW = 7;
+const F_SETOWN = 8, F_GETOWN = 9, F_SETSIG = 10, F_GETSIG = 11, F_SETOWN_EX = 15, F_GETOWN_EX = 16;
+const F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38;
+const F_SETLEASE = 1024, F_GETLEASE = 1025, F_NOTIFY = 1026, F_DUPFD_CLOEXEC = 1030, F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032;
+const F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
+const SETFL_MASK = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
+
+/** struct flock {short type; short whence; off_t start; off_t len; pid_t pid} (32 bytes) -> absolute [start, end]. */
+function readFlock(t: Task, f: FileDescription, addr: number): { type: number; start: number; end: number; raw: Buffer } {
+  const raw = t.mm.copyIn(addr, 32);
+  const type = raw.readInt16LE(0);
+  const whence = raw.readInt16LE(2);
+  let start = Number(raw.readBigInt64LE(8));
+  const len = Number(raw.readBigInt64LE(16));
+  if (type !== F_RDLCK && type !== F_WRLCK && type !== F_UNLCK) throw new Errno(E.EINVAL);
+  if (whence === SEEK_CUR) start += f.offset;
+  else if (whence === SEEK_END) start += f.stat().size;
+  else if (whence !== SEEK_SET) throw new Errno(E.EINVAL);
+  let end: number;
+  if (len > 0) end = start + len - 1;
+  else if (len === 0) end = Infinity;
+  else {
+    end = start - 1;
+    start += len;
+  }
+  if (start < 0) throw new Errno(E.EINVAL);
+  return { type, start, end, raw };
+}
+
+async function lockCmd(t: Task, f: FileDescription, cmd: number, arg: number): Promise<number> {
+  if (!f.inode || f.flags & O_PATH) throw new Errno(E.EBADF);
+  const ofd = cmd >= F_OFD_GETLK;
+  const l = readFlock(t, f, arg);
+  if (ofd && l.raw.readInt32LE(24) !== 0) throw new Errno(E.EINVAL); // l_pid must be 0 for OFD locks
+  const owner: object = ofd ? f : t.fdTable;
+  if (cmd === F_GETLK || cmd === F_OFD_GETLK) {
+    if (l.type === F_UNLCK) throw new Errno(E.EINVAL);
+    const c = testLock(f.inode, owner, l.type, l.start, l.end);
+    const out = Buffer.alloc(32);
+    l.raw.copy(out);
+    if (!c) out.writeInt16LE(F_UNLCK, 0);
+    else {
+      out.writeInt16LE(c.type, 0);
+      out.writeInt16LE(SEEK_SET, 2);
+      out.writeBigInt64LE(BigInt(c.start), 8);
+      out.writeBigInt64LE(c.end === Infinity ? 0n : BigInt(c.end - c.start + 1), 16);
+      out.writeInt32LE(c.pid, 24);
+    }
+    t.mm.copyOut(arg, out);
+    return 0;
+  }
+  if (l.type === F_RDLCK && !f.readable) throw new Errno(E.EBADF);
+  if (l.type === F_WRLCK && !f.writable) throw new Errno(E.EBADF);
+  if (ofd) releaseWithDescription(f);
+  await setLock(t, f.inode, owner, ofd ? -1 : t.pid, l.type, l.start, l.end, cmd === F_SETLKW || cmd === F_OFD_SETLKW);
+  return 0;
+}
+
+async function fcntl(t: Task, fd: number, cmd: number, arg: number): Promise<number> {
+  const f = t.fdTable.get(fd);
+  switch (cmd) {
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC:
+      if (i32(arg) < 0 || i32(arg) >= t.fdTable.limit) throw new Errno(E.EINVAL);
+      return t.fdTable.dup(fd, i32(arg), cmd === F_DUPFD_CLOEXEC);
+    case F_GETFD:
+      return t.fdTable.getCloexec(fd) ? 1 : 0;
+    case F_SETFD:
+      t.fdTable.setCloexec(fd, (arg & 1) !== 0);
+      return 0;
+    case F_GETFL:
+      return f.flags;
+    case F_SETFL:
+      if (f.flags & O_PATH) throw new Errno(E.EBADF);
+      f.flags = (f.flags & ~SETFL_MASK) | (u32(arg) & SETFL_MASK);
+      f.flagsChanged();
+      return 0;
+    case F_GETLK:
+    case F_SETLK:
+    case F_SETLKW:
+    case F_OFD_GETLK:
+    case F_OFD_SETLK:
+    case F_OFD_SETLKW:
+      return lockCmd(t, f, cmd, arg);
+    case F_GETPIPE_SZ:
+      if (!(f instanceof PipeFile)) throw new Errno(E.EBADF);
+      return f.pipeSize;
+    case F_SETPIPE_SZ:
+      if (!(f instanceof PipeFile)) throw new Errno(E.EBADF);
+      return f.setPipeSize(u32(arg), t.creds.euid === 0);
+    case F_GETOWN:
+    case F_GETSIG:
+    case F_GETLEASE:
+      return cmd === F_GETLEASE ? F_UNLCK : 0;
+    case F_SETOWN:
+    case F_SETSIG:
+    case F_NOTIFY:
+      return 0; // SIGIO delivery is not implemented: accepted and ignored
+    case F_GETOWN_EX:
+      t.mm.copyOut(arg, Buffer.alloc(8));
+      return 0;
+    case F_SETOWN_EX:
+      return 0;
+    case F_SETLEASE:
+      throw new Errno(E.EINVAL);
+    case F_ADD_SEALS:
+    case F_GET_SEALS:
+      throw new Errno(E.EINVAL);
+    default:
+      throw new Errno(E.EINVAL);
+  }
+}
+
+export const defs: SyscallDef[] = [
+  { nr: 32, name: 'dup', args: ['fd'], fn: (t, a) => t.fdTable.dup(i32(a[0])) },
+  {
+    nr: 33, name: 'dup2', args: ['fd', 'fd'],
+    fn: (t, a) => {
+      const oldfd = i32(a[0]);
+      const newfd = i32(a[1]);
+      t.fdTable.get(oldfd);
+      return t.fdTable.dup2(oldfd, newfd, false);
+    },
+  },
+  {
+    nr: 292, name: 'dup3', args: ['fd', 'fd', 'openflags'],
+    fn: (t, a) => {
+      const oldfd = i32(a[0]);
+      const newfd = i32(a[1]);
+      const flags = u32(a[2]);
+      if (flags & ~O_CLOEXEC) throw new Errno(E.EINVAL);
+      if (oldfd === newfd) {
+        t.fdTable.get(oldfd);
+        throw new Errno(E.EINVAL);
+      }
+      return t.fdTable.dup2(oldfd, newfd, (flags & O_CLOEXEC) !== 0);
+    },
+  },
+  { nr: 72, name: 'fcntl', args: ['fd', 'int', 'hex'], fn: (t, a) => fcntl(t, i32(a[0]), i32(a[1]), a[2]) },
+  {
+    nr: 73, name: 'flock', args: ['fd', 'int'],
+    fn: async (t, a) => {
+      const f = t.fdTable.get(i32(a[0]));
+      if (!f.inode || f.flags & O_PATH) throw new Errno(E.EBADF);
+      const inode = f.inode;
+      releaseWithDescription(f);
+      await flock(t, inode, f, i32(a[1]));
+      return 0;
+    },
+  },
+];

@@ -1,0 +1,53 @@
+// ioctl: the generic requests on any descriptor, the rest to the file itself.
+import { Errno, E } from '../kernel/errno';
+import { O_NONBLOCK, O_PATH } from '../vfs/types';
+import { i32, u32, type SyscallDef } from './types';
+
+const FIONREAD = 0x541b;
+const FIONBIO = 0x5421;
+const FIONCLEX = 0x5450;
+const FIOCLEX = 0x5451;
+const FIOASYNC = 0x5452;
+
+export const defs: SyscallDef[] = [
+  {
+    nr: 16, name: 'ioctl', args: ['fd', 'hex', 'hex'],
+    fn: (t, a) => {
+      const fd = i32(a[0]);
+      const cmd = u32(a[1]);
+      const arg = a[2];
+      const f = t.fdTable.get(fd);
+      if (f.flags & O_PATH) throw new Errno(E.EBADF);
+      switch (cmd) {
+        case FIOCLEX:
+          t.fdTable.setCloexec(fd, true);
+          return 0;
+        case FIONCLEX:
+          t.fdTable.setCloexec(fd, false);
+          return 0;
+        case FIONBIO:
+          if (t.mm.readI32(arg) !== 0) f.flags |= O_NONBLOCK;
+          else f.flags &= ~O_NONBLOCK;
+          f.flagsChanged();
+          return 0;
+        case FIOASYNC:
+          t.mm.readI32(arg);
+          return 0; // SIGIO is not delivered
+        case FIONREAD: {
+          let n: number;
+          try {
+            n = f.available();
+          } catch (e) {
+            // Files without a notion of pending bytes may still answer through their own ioctl.
+            if (e instanceof Errno && e.errno === E.ENOTTY) return f.ioctl(t, cmd, arg);
+            throw e;
+          }
+          t.mm.writeI32(arg, Math.min(n, 0x7fffffff));
+          return 0;
+        }
+        default:
+          return f.ioctl(t, cmd, arg);
+      }
+    },
+  },
+];

@@ -1,0 +1,69 @@
+// open, openat, openat2, creat, close, close_range.
+import { Errno, E } from '../kernel/errno';
+import type { Task } from '../kernel/task';
+import { readPath, resolverOf, startOf, vfsOf } from '../vfs/sysutil';
+import { O_CLOEXEC, O_CREAT, O_PATH, O_TMPFILE, O_TRUNC, O_WRONLY } from '../vfs/types';
+import { i32, u32, type SyscallDef } from './types';
+
+// Flags open(2) knows; others are silently ignored by open/openat and rejected by openat2.
+const VALID_FLAGS = 0o37777703;
+
+async function doOpen(t: Task, dirfd: number, pathAddr: number, flags: number, mode: number, strict: boolean): Promise<number> {
+  const path = readPath(t, pathAddr);
+  if (strict && flags & ~VALID_FLAGS) throw new Errno(E.EINVAL);
+  if ((flags & O_TMPFILE) === O_TMPFILE) throw new Errno(E.EOPNOTSUPP); // callers fall back to named temporaries
+  if (flags & O_PATH) flags &= O_PATH | 0o200000 /* O_DIRECTORY */ | 0o400000 /* O_NOFOLLOW */ | O_CLOEXEC;
+  const m = (mode & 0o7777) & ~t.fs.umask;
+  const vfs = vfsOf(t);
+  const f = await vfs.open(t, resolverOf(t), startOf(t, dirfd, path), path, flags, m);
+  try {
+    return t.fdTable.install(f, (flags & O_CLOEXEC) !== 0);
+  } catch (e) {
+    f.decRef();
+    throw e;
+  }
+}
+
+export const defs: SyscallDef[] = [
+  { nr: 2, name: 'open', args: ['str', 'openflags', 'oct'], fn: (t, a) => doOpen(t, -100, a[0], u32(a[1]), u32(a[2]), false) },
+  { nr: 257, name: 'openat', args: ['atfd', 'str', 'openflags', 'oct'], fn: (t, a) => doOpen(t, i32(a[0]), a[1], u32(a[2]), u32(a[3]), false) },
+  {
+    nr: 437, name: 'openat2', args: ['atfd', 'str', 'ptr', 'size'],
+    partial: 'RESOLVE_* flags are refused with EINVAL',
+    fn: (t, a) => {
+      const size = a[3];
+      if (size < 24) throw new Errno(E.EINVAL);
+      if (size > 4096) throw new Errno(E.E2BIG);
+      const how = t.mm.copyIn(a[2], size);
+      // Bytes beyond the struct we know must be zero (extensible-struct rule).
+      for (let i = 24; i < size; i++) if (how[i] !== 0) throw new Errno(E.E2BIG);
+      const flags = how.readBigUInt64LE(0);
+      const mode = how.readBigUInt64LE(8);
+      const resolve = how.readBigUInt64LE(16);
+      if (flags > 0xffffffffn || resolve !== 0n) throw new Errno(E.EINVAL);
+      const fl = Number(flags);
+      if (mode > 0o7777n || (mode !== 0n && !(fl & O_CREAT) && (fl & O_TMPFILE) !== O_TMPFILE)) throw new Errno(E.EINVAL);
+      return doOpen(t, i32(a[0]), a[1], fl, Number(mode), true);
+    },
+  },
+  { nr: 85, name: 'creat', args: ['str', 'oct'], fn: (t, a) => doOpen(t, -100, a[0], O_CREAT | O_WRONLY | O_TRUNC, u32(a[1]), false) },
+  {
+    nr: 3, name: 'close', args: ['fd'],
+    fn: (t, a) => {
+      t.fdTable.close(i32(a[0]));
+      return 0;
+    },
+  },
+  {
+    nr: 436, name: 'close_range', args: ['uint', 'uint', 'hex'],
+    fn: (t, a) => {
+      const first = u32(a[0]);
+      const last = u32(a[1]);
+      const flags = u32(a[2]);
+      if (flags & ~(2 | 4) || first > last) throw new Errno(E.EINVAL);
+      // CLOSE_RANGE_UNSHARE (2): the kernel unshares the table at clone time; here tables are per process already.
+      t.fdTable.closeRange(first, last, (flags & 4) !== 0);
+      return 0;
+    },
+  },
+];

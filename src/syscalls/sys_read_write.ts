@@ -1,0 +1,158 @@
+// read/write and friends: the data path of file descriptors.
+import { Errno, E } from '../kernel/errno';
+import type { Task } from '../kernel/task';
+import type { FileDescription } from '../vfs/file';
+import { MAX_RW, readIovecs } from '../vfs/sysutil';
+import { O_PATH, S_IFDIR, S_IFMT, S_IFREG, SEEK_CUR, SEEK_SET } from '../vfs/types';
+import { i32, type SyscallDef } from './types';
+
+function readableFile(t: Task, fd: number): FileDescription {
+  const f = t.fdTable.get(i32(fd));
+  if (!f.readable) throw new Errno(E.EBADF);
+  return f;
+}
+
+function writableFile(t: Task, fd: number): FileDescription {
+  const f = t.fdTable.get(i32(fd));
+  if (!f.writable) throw new Errno(E.EBADF);
+  return f;
+}
+
+function clampCount(n: number): number {
+  if (n < 0) throw new Errno(E.EINVAL);
+  return Math.min(n, MAX_RW);
+}
+
+async function doRead(t: Task, f: FileDescription, buf: number, count: number, off: number | null): Promise<number> {
+  count = clampCount(count);
+  const data = off === null ? await f.read(t, count) : await f.pread(t, count, off);
+  if (data.length) t.mm.copyOut(buf, data);
+  return data.length;
+}
+
+async function doWrite(t: Task, f: FileDescription, buf: number, count: number, off: number | null): Promise<number> {
+  count = clampCount(count);
+  const data = count ? t.mm.copyIn(buf, count) : Buffer.alloc(0);
+  return off === null ? f.write(t, data) : f.pwrite(t, data, off);
+}
+
+function checkOffset(off: number): number {
+  if (off < 0) throw new Errno(E.EINVAL);
+  return off;
+}
+
+async function readv(t: Task, fd: number, iov: number, cnt: number, off: number | null): Promise<number> {
+  const f = readableFile(t, fd);
+  const vecs = readIovecs(t, iov, i32(cnt));
+  const total = vecs.reduce((s, v) => s + v[1], 0);
+  const data = off === null ? await f.read(t, total) : await f.pread(t, total, off);
+  let pos = 0;
+  for (const [base, len] of vecs) {
+    if (pos >= data.length) break;
+    const n = Math.min(len, data.length - pos);
+    t.mm.copyOut(base, data.subarray(pos, pos + n));
+    pos += n;
+  }
+  return data.length;
+}
+
+async function writev(t: Task, fd: number, iov: number, cnt: number, off: number | null): Promise<number> {
+  const f = writableFile(t, fd);
+  const vecs = readIovecs(t, iov, i32(cnt));
+  // One gathered write keeps pipe writes up to PIPE_BUF atomic.
+  const data = Buffer.concat(vecs.map(([base, len]) => (len ? t.mm.copyIn(base, len) : Buffer.alloc(0))));
+  return off === null ? f.write(t, data) : f.pwrite(t, data, off);
+}
+
+const RWF_SUPPORTED = 0x1f; // HIPRI, DSYNC, SYNC, NOWAIT, APPEND: accepted, treated as hints
+
+function v2Offset(off: number, flags: number): number | null {
+  if (flags & ~RWF_SUPPORTED) throw new Errno(E.EOPNOTSUPP);
+  if (off === -1) return null;
+  return checkOffset(off);
+}
+
+/** Copy up to count bytes between descriptions (sendfile, copy_file_range). */
+async function copyData(t: Task, src: FileDescription, srcOff: number | null, dst: FileDescription, dstOff: number | null, count: number): Promise<{ n: number; srcOff: number | null; dstOff: number | null }> {
+  let done = 0;
+  const CHUNK = 1 << 16;
+  while (done < count) {
+    const want = Math.min(CHUNK, count - done);
+    const data = srcOff === null ? await src.read(t, want) : await src.pread(t, want, srcOff);
+    if (data.length === 0) break;
+    let w: number;
+    try {
+      w = dstOff === null ? await dst.write(t, data) : await dst.pwrite(t, data, dstOff);
+    } catch (e) {
+      if (done > 0) break;
+      throw e;
+    }
+    if (srcOff !== null) srcOff += w;
+    else if (w < data.length) src.seek(w - data.length, SEEK_CUR); // give back what was not written
+    if (dstOff !== null) dstOff += w;
+    done += w;
+    if (w < data.length || data.length < want) break;
+  }
+  return { n: done, srcOff, dstOff };
+}
+
+export const defs: SyscallDef[] = [
+  { nr: 0, name: 'read', args: ['fd', 'buf', 'size'], fn: (t, a) => doRead(t, readableFile(t, a[0]), a[1], a[2], null) },
+  { nr: 1, name: 'write', args: ['fd', 'inbuf', 'size'], fn: (t, a) => doWrite(t, writableFile(t, a[0]), a[1], a[2], null) },
+  { nr: 17, name: 'pread64', args: ['fd', 'buf', 'size', 'int'], fn: (t, a) => doRead(t, readableFile(t, a[0]), a[1], a[2], checkOffset(a[3])) },
+  { nr: 18, name: 'pwrite64', args: ['fd', 'inbuf', 'size', 'int'], fn: (t, a) => doWrite(t, writableFile(t, a[0]), a[1], a[2], checkOffset(a[3])) },
+  { nr: 19, name: 'readv', args: ['fd', 'ptr', 'int'], fn: (t, a) => readv(t, a[0], a[1], a[2], null) },
+  { nr: 20, name: 'writev', args: ['fd', 'ptr', 'int'], fn: (t, a) => writev(t, a[0], a[1], a[2], null) },
+  { nr: 295, name: 'preadv', args: ['fd', 'ptr', 'int', 'int'], fn: (t, a) => readv(t, a[0], a[1], a[2], checkOffset(a[3])) },
+  { nr: 296, name: 'pwritev', args: ['fd', 'ptr', 'int', 'int'], fn: (t, a) => writev(t, a[0], a[1], a[2], checkOffset(a[3])) },
+  { nr: 327, name: 'preadv2', args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'], fn: (t, a) => readv(t, a[0], a[1], a[2], v2Offset(a[3], i32(a[5]))) },
+  { nr: 328, name: 'pwritev2', args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'], fn: (t, a) => writev(t, a[0], a[1], a[2], v2Offset(a[3], i32(a[5]))) },
+  {
+    nr: 8, name: 'lseek', args: ['fd', 'int', 'int'],
+    fn: (t, a) => {
+      const f = t.fdTable.get(i32(a[0]));
+      if (f.flags & O_PATH) throw new Errno(E.EBADF);
+      return f.seek(a[1], i32(a[2]));
+    },
+  },
+  {
+    nr: 40, name: 'sendfile', args: ['fd', 'fd', 'ptr', 'size'],
+    fn: async (t, a) => {
+      const out = writableFile(t, a[0]);
+      const inf = readableFile(t, a[1]);
+      if (inf.inode && (inf.inode.mode & S_IFMT) === S_IFDIR) throw new Errno(E.EINVAL);
+      const count = clampCount(a[3]);
+      let off: number | null = null;
+      if (a[2]) {
+        off = t.mm.readI64(a[2]);
+        if (off < 0) throw new Errno(E.EINVAL);
+      }
+      const r = await copyData(t, inf, off, out, null, count);
+      if (a[2]) t.mm.writeI64(a[2], r.srcOff as number);
+      return r.n;
+    },
+  },
+  {
+    nr: 326, name: 'copy_file_range', args: ['fd', 'ptr', 'fd', 'ptr', 'size', 'hex'],
+    fn: async (t, a) => {
+      if (a[5] !== 0) throw new Errno(E.EINVAL);
+      const inf = readableFile(t, a[0]);
+      const out = writableFile(t, a[2]);
+      for (const f of [inf, out]) {
+        const m = f.stat().mode & S_IFMT;
+        if (m === S_IFDIR) throw new Errno(E.EISDIR);
+        if (m !== S_IFREG) throw new Errno(E.EINVAL);
+      }
+      if (out.flags & 0o2000) throw new Errno(E.EBADF); // O_APPEND destination
+      const count = clampCount(a[4]);
+      const inOff = a[1] ? checkOffset(t.mm.readI64(a[1])) : null;
+      const outOff = a[3] ? checkOffset(t.mm.readI64(a[3])) : null;
+      const r = await copyData(t, inf, inOff ?? inf.offset, out, outOff ?? out.offset, count);
+      if (a[1]) t.mm.writeI64(a[1], r.srcOff as number);
+      else inf.seek(r.srcOff as number, SEEK_SET);
+      if (a[3]) t.mm.writeI64(a[3], r.dstOff as number);
+      else out.seek(r.dstOff as number, SEEK_SET);
+      return r.n;
+    },
+  },
+];

@@ -1,0 +1,133 @@
+// stat family, statfs, access, readlink.
+import { Errno, E } from '../kernel/errno';
+import type { Task } from '../kernel/task';
+import { encodeStat, encodeStatfs, encodeStatx } from '../vfs/abi';
+import type { VPath } from '../vfs/dentry';
+import type { FileDescription } from '../vfs/file';
+import { checkAccess } from '../vfs/perm';
+import { readPath, resolveAt, resolverOf, startOf, vfsOf } from '../vfs/sysutil';
+import { AT_EACCESS, AT_EMPTY_PATH, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, W_OK } from '../vfs/types';
+import { i32, u32, type SyscallDef } from './types';
+
+function statOf(p: VPath | null, f: FileDescription | null): { buf: Buffer; x: (mask: number) => Buffer } {
+  if (p && !(f && !f.inode)) {
+    const a = p.dentry.inode.attrs();
+    const dev = p.mount.fs.dev;
+    const ino = p.dentry.inode.ino;
+    return { buf: encodeStat(a, dev, ino), x: () => encodeStatx(a, dev, ino, p.mount.id) };
+  }
+  const file = f as FileDescription;
+  const a = file.stat();
+  const { dev, ino } = file.ids();
+  return { buf: encodeStat(a, dev, ino), x: () => encodeStatx(a, dev, ino, 0) };
+}
+
+function statPath(t: Task, dirfd: number, pathAddr: number, out: number, flags: number): number {
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT)) throw new Errno(E.EINVAL);
+  const path = readPath(t, pathAddr);
+  const r = resolveAt(t, dirfd, path, flags);
+  t.mm.copyOut(out, statOf(r.p, r.file).buf);
+  return 0;
+}
+
+function fstat(t: Task, fd: number, out: number): number {
+  const f = t.fdTable.get(fd);
+  t.mm.copyOut(out, statOf(f.path, f).buf);
+  return 0;
+}
+
+function statfsOf(p: VPath | null): Buffer {
+  if (!p) return encodeStatfs({ type: 0x50495045 /* PIPEFS_MAGIC */, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, namelen: 255, flags: 0 }, 0);
+  const s = p.mount.fs.statfs();
+  if (p.mount.flags.readonly) s.flags |= 1;
+  return encodeStatfs(s, p.mount.fs.dev);
+}
+
+function access(t: Task, dirfd: number, pathAddr: number, mode: number, flags: number): number {
+  if (mode & ~7) throw new Errno(E.EINVAL);
+  if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new Errno(E.EINVAL);
+  const path = readPath(t, pathAddr);
+  // access() checks with the real ids unless AT_EACCESS.
+  let creds = t.creds;
+  if (!(flags & AT_EACCESS)) {
+    creds = t.creds.clone();
+    creds.fsuid = creds.uid;
+    creds.fsgid = creds.gid;
+  }
+  const r = { creds, root: t.fs.root, ctx: t };
+  let p: VPath | null;
+  if (path.length === 0) {
+    if (!(flags & AT_EMPTY_PATH)) throw new Errno(E.ENOENT);
+    p = dirfd === -100 ? t.fs.cwd : t.fdTable.get(dirfd).path;
+    if (!p) return 0;
+  } else {
+    p = vfsOf(t).resolve(r, startOf(t, dirfd, path), path, !(flags & AT_SYMLINK_NOFOLLOW));
+  }
+  if (mode === 0) return 0;
+  const a = p.dentry.inode.attrs();
+  if (mode & W_OK) {
+    const type = a.mode & S_IFMT;
+    if (type === S_IFREG || type === S_IFDIR || type === S_IFLNK) vfsOf(t).checkWritable(p);
+  }
+  checkAccess(creds, a, mode);
+  return 0;
+}
+
+function readlink(t: Task, dirfd: number, pathAddr: number, buf: number, size: number): number {
+  if (size <= 0) throw new Errno(E.EINVAL);
+  const path = readPath(t, pathAddr);
+  let target: string;
+  if (path.length === 0) {
+    // readlinkat(fd, "") reads the symlink an O_PATH|O_NOFOLLOW fd refers to.
+    const f = dirfd === -100 ? null : t.fdTable.get(dirfd);
+    const p = f ? f.path : t.fs.cwd;
+    if (!p || (p.dentry.inode.mode & S_IFMT) !== S_IFLNK) throw new Errno(E.ENOENT);
+    target = p.dentry.inode.readlink(t);
+  } else {
+    target = vfsOf(t).readlink(resolverOf(t), startOf(t, dirfd, path), path);
+  }
+  const b = Buffer.from(target, 'latin1').subarray(0, size);
+  t.mm.copyOut(buf, b);
+  return b.length;
+}
+
+export const defs: SyscallDef[] = [
+  { nr: 4, name: 'stat', args: ['str', 'ptr'], fn: (t, a) => statPath(t, -100, a[0], a[1], 0) },
+  { nr: 6, name: 'lstat', args: ['str', 'ptr'], fn: (t, a) => statPath(t, -100, a[0], a[1], AT_SYMLINK_NOFOLLOW) },
+  { nr: 5, name: 'fstat', args: ['fd', 'ptr'], fn: (t, a) => fstat(t, i32(a[0]), a[1]) },
+  { nr: 262, name: 'newfstatat', args: ['atfd', 'str', 'ptr', 'hex'], fn: (t, a) => statPath(t, i32(a[0]), a[1], a[2], u32(a[3])) },
+  {
+    nr: 332, name: 'statx', args: ['atfd', 'str', 'hex', 'hex', 'ptr'],
+    fn: (t, a) => {
+      const flags = u32(a[2]);
+      if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE)) throw new Errno(E.EINVAL);
+      if ((flags & AT_STATX_SYNC_TYPE) === AT_STATX_SYNC_TYPE) throw new Errno(E.EINVAL);
+      if (u32(a[3]) & 0x80000000) throw new Errno(E.EINVAL); // STATX__RESERVED
+      const path = readPath(t, a[1]);
+      const r = resolveAt(t, i32(a[0]), path, flags);
+      t.mm.copyOut(a[4], statOf(r.p, r.file).x(u32(a[3])));
+      return 0;
+    },
+  },
+  {
+    nr: 137, name: 'statfs', args: ['str', 'ptr'],
+    fn: (t, a) => {
+      const path = readPath(t, a[0]);
+      const p = vfsOf(t).resolve(resolverOf(t), startOf(t, -100, path), path, true);
+      t.mm.copyOut(a[1], statfsOf(p));
+      return 0;
+    },
+  },
+  {
+    nr: 138, name: 'fstatfs', args: ['fd', 'ptr'],
+    fn: (t, a) => {
+      t.mm.copyOut(a[1], statfsOf(t.fdTable.get(i32(a[0])).path));
+      return 0;
+    },
+  },
+  { nr: 21, name: 'access', args: ['str', 'oct'], fn: (t, a) => access(t, -100, a[0], i32(a[1]), 0) },
+  { nr: 269, name: 'faccessat', args: ['atfd', 'str', 'oct'], fn: (t, a) => access(t, i32(a[0]), a[1], i32(a[2]), 0) },
+  { nr: 439, name: 'faccessat2', args: ['atfd', 'str', 'oct', 'hex'], fn: (t, a) => access(t, i32(a[0]), a[1], i32(a[2]), u32(a[3])) },
+  { nr: 89, name: 'readlink', args: ['str', 'buf', 'size'], fn: (t, a) => readlink(t, -100, a[0], a[1], i32(a[2])) },
+  { nr: 267, name: 'readlinkat', args: ['atfd', 'str', 'buf', 'size'], fn: (t, a) => readlink(t, i32(a[0]), a[1], a[2], i32(a[3])) },
+];

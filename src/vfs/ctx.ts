@@ -1,0 +1,26 @@
+// The narrow view of a task that the VFS and file systems use. The kernel's
+// Task satisfies it; unit tests pass a small fake.
+import type { Credentials } from '../kernel/creds';
+import type { WaitQueue } from '../kernel/waitqueue';
+
+export interface FileCtx {
+  creds: Credentials;
+  readonly pid: number;
+  /** Block until q reports an event in mask; rejects with Errno(EINTR) on a signal. */
+  block(q: WaitQueue, mask: number, deadlineNs?: number): Promise<number>;
+  sendSignal(sig: number): void;
+}
+
+/** Process group of a task, when the kernel provides one (used for terminal foreground groups). */
+export function pgidOf(t: FileCtx): number {
+  const g = (t as unknown as { tg?: { pgid?: number } }).tg?.pgid;
+  return typeof g === 'number' ? g : t.pid;
+}
+
+/** Session id of a task (tg.sid in the kernel), or its pid. */
+export function sidOf(t: FileCtx): number {
+  const s = (t as unknown as { tg?: { sid?: number } }).tg?.sid;
+  return typeof s === 'number' ? s : t.pid;
+}
+
+export const SIGPIPE = 13;

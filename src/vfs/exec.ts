@@ -1,0 +1,56 @@
+// What the loader needs to execute a file: resolve it with execve(2)'s rules
+// and read it. Errors: ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG, EACCES (search
+// permission, not a regular file, no execute permission, noexec mount).
+import { Errno, E } from '../kernel/errno';
+import type { Credentials } from '../kernel/creds';
+import type { VPath } from './dentry';
+import type { FsContext } from './fs_context';
+import type { Mappable } from './mappable';
+import { checkAccess, MAY_EXEC } from './perm';
+import { S_IFMT, S_IFREG } from './types';
+import type { VirtualFilesystem } from './vfs';
+
+export interface ExecTask {
+  fs: FsContext;
+  creds: Credentials;
+  kernel: { vfs: VirtualFilesystem };
+}
+
+export interface ExecFile {
+  read(off: number, len: number): Buffer;
+  size: number;
+  /** Absolute path in the namespace (for /proc/self/exe and AT_EXECFN-style uses). */
+  path: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  mappable: Mappable | null;
+  /** The location, to keep as the process's exe link. */
+  vpath: VPath;
+}
+
+export function openForExec(t: ExecTask, path: string): ExecFile {
+  const vfs = t.kernel.vfs;
+  const r = t.fs.resolver(t.creds, t);
+  const vp = vfs.resolve(r, t.fs.cwd, path, true);
+  return execFileAt(t, vp);
+}
+
+/** execveat/fexecve on an already resolved location. */
+export function execFileAt(t: ExecTask, vp: VPath): ExecFile {
+  const inode = vp.dentry.inode;
+  const a = inode.attrs();
+  if ((a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EACCES);
+  if (vp.mount.flags.noexec) throw new Errno(E.EACCES);
+  checkAccess(t.creds, a, MAY_EXEC);
+  return {
+    read: (off: number, len: number) => inode.readAt(off, len),
+    size: a.size,
+    path: t.kernel.vfs.pathname(null, vp).path,
+    mode: a.mode,
+    uid: a.uid,
+    gid: a.gid,
+    mappable: inode.mappable(),
+    vpath: vp,
+  };
+}

@@ -1,0 +1,274 @@
+// Open file descriptions (man 2 open: "open file description"): status flags,
+// offset and a reference count shared by dup'ed and inherited descriptors.
+// Subclasses: RegularFile (inode data through readAt/writeAt), DirectoryFile
+// (getdents), PathFile (O_PATH), and in fsimpl pipes, devices, host fds.
+import { Errno, E } from '../kernel/errno';
+import { WaitQueue, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM } from '../kernel/waitqueue';
+import type { FileCtx } from './ctx';
+import type { VPath } from './dentry';
+import type { Inode } from './inode';
+import type { Mappable } from './mappable';
+import type { DirEntry, InodeAttrs } from './types';
+import {
+  O_ACCMODE, O_APPEND, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
+  S_IFDIR, S_IFMT, S_IFREG, DT_DIR, nowNs,
+} from './types';
+
+export const MAX_LFS = Number.MAX_SAFE_INTEGER; // offsets beyond 2^53 are refused with EFBIG/EINVAL
+
+export type MaybePromise<T> = T | Promise<T>;
+
+export abstract class FileDescription {
+  refs = 1;
+  /** Notified when readiness may have changed (poll/epoll/blocking I/O wait on it). */
+  readonly queue = new WaitQueue();
+  offset = 0;
+  /** Called when the last reference goes (e.g. release record locks). */
+  onRelease: Array<() => void> = [];
+
+  constructor(
+    /** Where it was opened (null for anonymous files: pipes, host fds). */
+    public readonly path: VPath | null,
+    public readonly inode: Inode | null,
+    /** Access mode and status flags (O_APPEND, O_NONBLOCK, ...). */
+    public flags: number,
+  ) {}
+
+  get readable(): boolean {
+    const m = this.flags & O_ACCMODE;
+    return !(this.flags & O_PATH) && (m === O_RDONLY || m === O_RDWR);
+  }
+  get writable(): boolean {
+    const m = this.flags & O_ACCMODE;
+    return !(this.flags & O_PATH) && (m === O_WRONLY || m === O_RDWR);
+  }
+
+  /** Read at the file offset (advancing it). Returns the bytes read (empty at EOF). */
+  read(_t: FileCtx, _len: number): MaybePromise<Buffer> {
+    throw new Errno(E.EINVAL);
+  }
+  write(_t: FileCtx, _data: Buffer): MaybePromise<number> {
+    throw new Errno(E.EINVAL);
+  }
+  pread(_t: FileCtx, _len: number, _off: number): MaybePromise<Buffer> {
+    throw new Errno(E.ESPIPE);
+  }
+  pwrite(_t: FileCtx, _data: Buffer, _off: number): MaybePromise<number> {
+    throw new Errno(E.ESPIPE);
+  }
+  seek(_off: number, _whence: number): number {
+    throw new Errno(E.ESPIPE);
+  }
+  /** Serialize directory entries from the current position into at most size bytes. */
+  getdents(_size: number, _dirent64: boolean): Buffer {
+    throw new Errno(E.ENOTDIR);
+  }
+  ioctl(_t: FileCtx, _cmd: number, _arg: number): MaybePromise<number> {
+    throw new Errno(E.ENOTTY);
+  }
+  /** The subset of mask (poll events) that is ready now. */
+  readiness(mask: number): number {
+    return mask & (EVENT_IN | EVENT_OUT | EVENT_RDNORM | EVENT_WRNORM);
+  }
+  stat(): InodeAttrs {
+    if (this.inode) return this.inode.attrs();
+    return anonAttrs(0o600);
+  }
+  mappable(): Mappable | null {
+    return null;
+  }
+  /** st_dev and st_ino of what this description refers to. */
+  ids(): { dev: number; ino: number } {
+    if (this.inode && this.path) return { dev: this.path.mount.fs.dev, ino: this.inode.ino };
+    return { dev: 0, ino: 0 };
+  }
+  /** Bytes available to read now (FIONREAD), when meaningful. */
+  available(): number {
+    throw new Errno(E.ENOTTY);
+  }
+  /** Called when flags change through fcntl(F_SETFL) or FIONBIO. */
+  flagsChanged(): void {}
+
+  incRef(): void {
+    this.refs++;
+  }
+  decRef(): void {
+    if (--this.refs === 0) {
+      for (const f of this.onRelease) f();
+      this.release();
+    }
+  }
+  /** Last reference gone. */
+  protected release(): void {}
+}
+
+const anonBirth = nowNs();
+/** Attributes of anonymous files (pipes, sockets without inodes). */
+export function anonAttrs(mode: number, ino = 0): InodeAttrs {
+  return { mode, uid: 0, gid: 0, nlink: 1, size: 0, blocks: 0, blksize: 4096, rdev: 0, atimeNs: anonBirth, mtimeNs: anonBirth, ctimeNs: anonBirth, btimeNs: anonBirth };
+}
+
+/** A regular file whose data the inode serves through readAt/writeAt. */
+export class RegularFile extends FileDescription {
+  constructor(path: VPath, inode: Inode, flags: number) {
+    super(path, inode, flags);
+  }
+  private get ino(): Inode {
+    return this.inode as Inode;
+  }
+  override read(_t: FileCtx, len: number): Buffer {
+    const b = this.ino.readAt(this.offset, len);
+    this.offset += b.length;
+    return b;
+  }
+  override write(_t: FileCtx, data: Buffer): number {
+    if (this.flags & O_APPEND) this.offset = this.ino.attrs().size;
+    const n = this.ino.writeAt(this.offset, data);
+    this.offset += n;
+    return n;
+  }
+  override pread(_t: FileCtx, len: number, off: number): Buffer {
+    return this.ino.readAt(off, len);
+  }
+  override pwrite(_t: FileCtx, data: Buffer, off: number): number {
+    // Linux quirk kept: with O_APPEND, pwrite appends regardless of off.
+    if (this.flags & O_APPEND) off = this.ino.attrs().size;
+    return this.ino.writeAt(off, data);
+  }
+  override seek(off: number, whence: number): number {
+    this.offset = seekPosition(this.offset, this.ino, off, whence);
+    return this.offset;
+  }
+  override mappable(): Mappable | null {
+    return this.ino.mappable();
+  }
+  override available(): number {
+    return Math.max(0, this.ino.attrs().size - this.offset);
+  }
+}
+
+export function seekPosition(cur: number, inode: Inode | null, off: number, whence: number): number {
+  let pos: number;
+  switch (whence) {
+    case SEEK_SET: pos = off; break;
+    case SEEK_CUR: pos = cur + off; break;
+    case SEEK_END: pos = (inode ? inode.attrs().size : 0) + off; break;
+    case SEEK_DATA:
+    case SEEK_HOLE:
+      if (!inode) throw new Errno(E.EINVAL);
+      if (off < 0) throw new Errno(E.ENXIO);
+      pos = inode.seekData(off, whence === SEEK_HOLE);
+      break;
+    default: throw new Errno(E.EINVAL);
+  }
+  if (pos < 0) throw new Errno(E.EINVAL);
+  if (pos > MAX_LFS) throw new Errno(E.EOVERFLOW);
+  return pos;
+}
+
+/** An open directory: entries are snapshotted at the first getdents after open/rewind. */
+export class DirectoryFile extends FileDescription {
+  private entries: DirEntry[] | null = null;
+  constructor(path: VPath, inode: Inode, flags: number, private readonly ctx: unknown) {
+    super(path, inode, flags);
+  }
+  override read(): Buffer {
+    throw new Errno(E.EISDIR);
+  }
+  override write(): number {
+    throw new Errno(E.EBADF);
+  }
+  override pread(): Buffer {
+    throw new Errno(E.EISDIR);
+  }
+  override seek(off: number, whence: number): number {
+    if (whence === SEEK_SET) {
+      if (off < 0) throw new Errno(E.EINVAL);
+    } else if (whence === SEEK_CUR) {
+      off += this.offset;
+      if (off < 0) throw new Errno(E.EINVAL);
+    } else throw new Errno(E.EINVAL);
+    if (off === 0) this.entries = null; // rewinddir sees new entries
+    this.offset = off;
+    return off;
+  }
+  private snapshot(): DirEntry[] {
+    if (this.entries) return this.entries;
+    const p = this.path as VPath;
+    const self = this.inode as Inode;
+    const parent = p.dentry.parent ? p.dentry.parent.inode : (p.mount.mountpoint ? p.mount.mountpoint.inode : self);
+    this.entries = [
+      { name: '.', ino: self.ino, type: DT_DIR },
+      { name: '..', ino: parent.ino, type: DT_DIR },
+      ...self.readdir(this.ctx),
+    ];
+    return this.entries;
+  }
+  override getdents(size: number, dirent64: boolean): Buffer {
+    const ents = this.snapshot();
+    const out: Buffer[] = [];
+    let used = 0;
+    while (this.offset < ents.length) {
+      const e = ents[this.offset];
+      const rec = encodeDirent(e, this.offset + 1, dirent64);
+      if (used + rec.length > size) {
+        if (used === 0) throw new Errno(E.EINVAL); // buffer too small for one entry
+        break;
+      }
+      out.push(rec);
+      used += rec.length;
+      this.offset++;
+    }
+    return Buffer.concat(out, used);
+  }
+}
+
+/** linux_dirent64 {u64 ino; s64 off; u16 reclen; u8 type; char name[]} or the old linux_dirent (type in the last byte). */
+export function encodeDirent(e: DirEntry, nextOff: number, dirent64: boolean): Buffer {
+  const name = Buffer.from(e.name, 'latin1');
+  const reclen = dirent64 ? (19 + name.length + 1 + 7) & ~7 : (18 + name.length + 2 + 7) & ~7;
+  const b = Buffer.alloc(reclen);
+  b.writeBigUInt64LE(BigInt(e.ino), 0);
+  b.writeBigInt64LE(BigInt(nextOff), 8);
+  b.writeUInt16LE(reclen, 16);
+  if (dirent64) {
+    b.writeUInt8(e.type, 18);
+    name.copy(b, 19);
+  } else {
+    name.copy(b, 18);
+    b.writeUInt8(e.type, reclen - 1);
+  }
+  return b;
+}
+
+/** O_PATH descriptions: a location only (fstat, fchdir, *at bases); I/O fails with EBADF. */
+export class PathFile extends FileDescription {
+  override read(): Buffer {
+    throw new Errno(E.EBADF);
+  }
+  override write(): number {
+    throw new Errno(E.EBADF);
+  }
+  override pread(): Buffer {
+    throw new Errno(E.EBADF);
+  }
+  override pwrite(): number {
+    throw new Errno(E.EBADF);
+  }
+  override seek(): number {
+    throw new Errno(E.EBADF);
+  }
+  override getdents(): Buffer {
+    throw new Errno(E.EBADF);
+  }
+  override ioctl(): number {
+    throw new Errno(E.EBADF);
+  }
+}
+
+export function isDirMode(mode: number): boolean {
+  return (mode & S_IFMT) === S_IFDIR;
+}
+export function isRegMode(mode: number): boolean {
+  return (mode & S_IFMT) === S_IFREG;
+}

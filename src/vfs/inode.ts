@@ -1,0 +1,135 @@
+// The interface every file system implements (tmpfs, hostfs, overlay, devfs,
+// and later procfs/sysfs). The VFS does all generic work (path walk, mounts,
+// permission checks, type checks such as ENOTDIR/EISDIR/ENOTEMPTY, dentry
+// cache); a file system only answers for one inode at a time.
+//
+// How to write a file system (e.g. procfs with synthetic files):
+//  - implement FilesystemImpl: a root() inode, statfs(), a device number, and
+//    `dynamic: true` if entries can appear/disappear without going through the
+//    VFS (then the VFS never caches its dentries: every walk calls lookup()).
+//  - subclass Inode; override only what applies. A synthetic read-only file
+//    overrides attrs() (S_IFREG|0444) and readAt() (generate content, slice at
+//    off); or open() to return its own FileDescription for stateful content.
+//    A directory overrides lookup() and readdir(). A symlink overrides
+//    readlink(); a "magic link" such as /proc/self/exe or /proc/<pid>/fd/N also
+//    overrides resolveLink(ctx) to return a VFS location directly.
+//  - `ctx` arguments are the calling task (opaque here, typed `unknown` so
+//    the VFS does not depend on the kernel): procfs uses it for "self".
+//  - every mutating method defaults to EROFS (read-only file system) or
+//    EPERM, so a read-only fs needs no code for them.
+import { Errno, E } from '../kernel/errno';
+import type { Mappable } from './mappable';
+import type { DirEntry, InodeAttrs, SetAttr, StatFs } from './types';
+import { S_IFMT } from './types';
+import type { FileDescription } from './file';
+import type { VPath } from './dentry';
+
+export interface FilesystemImpl {
+  /** File system type name as in /proc/mounts ("tmpfs", "overlay", "proc"). */
+  readonly name: string;
+  /** st_dev of every inode of this fs (makedev encoding). */
+  readonly dev: number;
+  /** Mutations return EROFS (checked by the VFS before calling the inode). */
+  readonly readonly: boolean;
+  /** Entries change behind the VFS's back: do not cache dentries. */
+  readonly dynamic: boolean;
+  root(): Inode;
+  statfs(): StatFs;
+}
+
+/** What to create in a directory. */
+export interface CreateSpec {
+  type: number; // S_IFREG, S_IFDIR, S_IFLNK, S_IFIFO, S_IFSOCK
+  mode: number; // permission bits, umask already applied
+  uid: number;
+  gid: number;
+  target?: string; // symlink target
+  rdev?: number;
+}
+
+export abstract class Inode {
+  abstract readonly fs: FilesystemImpl;
+  abstract readonly ino: number;
+  abstract attrs(): InodeAttrs;
+
+  get mode(): number {
+    return this.attrs().mode;
+  }
+  get type(): number {
+    return this.mode & S_IFMT;
+  }
+
+  // ---- directories (only called on directories) ----
+  /** The child named name, or null. name is never "", "." or "..". */
+  lookup(_name: string, _ctx: unknown): Inode | null {
+    throw new Errno(E.ENOTDIR);
+  }
+  /** All entries except "." and "..". */
+  readdir(_ctx: unknown): DirEntry[] {
+    throw new Errno(E.ENOTDIR);
+  }
+  /** Create a new entry (name is known not to exist). */
+  create(_name: string, _spec: CreateSpec): Inode {
+    throw new Errno(E.EROFS);
+  }
+  /** Add a hard link name -> target (target is of the same fs, not a directory). */
+  link(_name: string, _target: Inode): void {
+    throw new Errno(E.EROFS);
+  }
+  /** Remove entry name; the VFS has checked its type and, for directories, that it is empty. */
+  unlink(_name: string, _child: Inode): void {
+    throw new Errno(E.EROFS);
+  }
+  /**
+   * Move entry oldName to newDir/newName (same fs), replacing what is there
+   * (VFS checked compatibility and emptiness), or swapping if RENAME_EXCHANGE.
+   */
+  rename(_oldName: string, _newDir: Inode, _newName: string, _flags: number): void {
+    throw new Errno(E.EROFS);
+  }
+
+  // ---- symlinks ----
+  readlink(_ctx: unknown): string {
+    throw new Errno(E.EINVAL);
+  }
+  /** Magic links: resolve directly to a location instead of a path string (null: use readlink). */
+  resolveLink(_ctx: unknown): VPath | null {
+    return null;
+  }
+
+  // ---- regular files ----
+  readAt(_off: number, _len: number): Buffer {
+    throw new Errno(E.EINVAL);
+  }
+  writeAt(_off: number, _data: Buffer): number {
+    throw new Errno(E.EROFS);
+  }
+  /** fallocate: mode 0 / KEEP_SIZE (1) / PUNCH_HOLE|KEEP_SIZE (3). */
+  allocate(_mode: number, _off: number, _len: number): void {
+    throw new Errno(E.EOPNOTSUPP);
+  }
+  /** First data offset >= off (SEEK_DATA) or hole (SEEK_HOLE); default: file is all data. */
+  seekData(off: number, hole: boolean): number {
+    const size = this.attrs().size;
+    if (off >= size) throw new Errno(E.ENXIO);
+    return hole ? size : off;
+  }
+  mappable(): Mappable | null {
+    return null;
+  }
+
+  // ---- all ----
+  /** An open file description now refers to this inode / stopped referring (lets tmpfs free unlinked data). */
+  incOpen(): void {}
+  decOpen(): void {}
+  setattr(_a: SetAttr): void {
+    throw new Errno(E.EROFS);
+  }
+  /**
+   * Custom open (devices, synthetic files with state). Return null for the
+   * VFS's default description (regular file on readAt/writeAt, directory, FIFO).
+   */
+  open(_ctx: unknown, _path: VPath, _flags: number): FileDescription | null {
+    return null;
+  }
+}

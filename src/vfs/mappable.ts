@@ -1,0 +1,19 @@
+// What mmap needs from a file: the frames of the memory file that hold its pages.
+// tmpfs files hand out their own frames (so MAP_SHARED mappings and write()
+// see the same bytes); host files fill a page cache of frames on first use.
+import type { MemoryFile } from '../mm/memfile';
+
+export interface Mappable {
+  /**
+   * The frame in the memory file holding page pageIndex of the file, allocated
+   * (zero-filled or read from the backing store) if needed. write=true means the
+   * caller will modify it through a shared mapping. The caller takes its own
+   * reference with memfile.incRef(frame) if it keeps the frame.
+   */
+  frameFor(pageIndex: number, write: boolean): number;
+  /** Current file size in bytes. */
+  size(): number;
+}
+
+/** The part of MemoryFile that file systems use (tests can pass a fake). */
+export type FrameSource = Pick<MemoryFile, 'alloc' | 'bytes' | 'incRef' | 'decRef'>;

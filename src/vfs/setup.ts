@@ -1,0 +1,47 @@
+// Builds the sandbox's mount namespace: the root overlay (host rootfs under a
+// tmpfs), tmpfs on /tmp and /dev/shm, devfs on /dev. procfs is mounted on
+// /proc later by its own code with vfs.mountAt('/proc', procfs).
+import * as host from '../host/hostfs';
+import { Credentials } from '../kernel/creds';
+import { DevFs } from '../fsimpl/devfs/devfs';
+import { HostFs } from '../fsimpl/hostfs/hostfs';
+import { OverlayFs } from '../fsimpl/overlay/overlay';
+import { TmpfsFs } from '../fsimpl/tmpfs/tmpfs';
+import { FsContext } from './fs_context';
+import type { FrameSource } from './mappable';
+import { S_IFDIR, S_IFMT } from './types';
+import { VirtualFilesystem, type Resolver } from './vfs';
+
+export interface MountNamespaceOptions {
+  /** Host directory shown read-only as "/". */
+  rootfs: string;
+  memfile: FrameSource;
+  /** Host fd of the caller's terminal for /dev/tty (null: none). */
+  ttyHostFd?: number | null;
+}
+
+export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: VirtualFilesystem; rootContext(): FsContext } {
+  const real = host.realpath(opts.rootfs);
+  if (real === null) throw new Error(`rootfs ${opts.rootfs} does not exist`);
+  const st = host.lstat(real);
+  if (!st || (st.mode & S_IFMT) !== S_IFDIR) throw new Error(`rootfs ${opts.rootfs} is not a directory`);
+  const lower = new HostFs(real, opts.memfile);
+  const upper = new TmpfsFs(opts.memfile);
+  const vfs = new VirtualFilesystem(new OverlayFs(lower, upper));
+  const r: Resolver = { creds: new Credentials(), root: vfs.root, ctx: null };
+  // Mount points the rootfs may lack (a minimal image) are made in the upper layer.
+  for (const dir of ['/tmp', '/dev', '/proc', '/sys']) {
+    try {
+      vfs.resolve(r, vfs.root, dir, true);
+    } catch {
+      vfs.mkdir(r, vfs.root, dir, dir === '/tmp' ? 0o1777 : 0o755);
+    }
+  }
+  vfs.mountAt('/tmp', new TmpfsFs(opts.memfile, { mode: 0o1777 }));
+  vfs.mountAt('/dev', new DevFs(opts.ttyHostFd ?? null));
+  vfs.mountAt('/dev/shm', new TmpfsFs(opts.memfile, { mode: 0o1777 }));
+  return {
+    vfs,
+    rootContext: () => new FsContext(vfs.root, vfs.root),
+  };
+}

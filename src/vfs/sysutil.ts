@@ -1,0 +1,70 @@
+// Helpers shared by the file system calls: where a *at() path starts, reading
+// path arguments, and resolving (dirfd, path, flags) triples.
+import { Errno, E } from '../kernel/errno';
+import type { Task } from '../kernel/task';
+import type { VPath } from './dentry';
+import type { FileDescription } from './file';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, PATH_MAX, S_IFDIR, S_IFMT } from './types';
+import type { Resolver, VirtualFilesystem } from './vfs';
+
+export function vfsOf(t: Task): VirtualFilesystem {
+  return t.kernel.vfs;
+}
+
+export function resolverOf(t: Task): Resolver {
+  return t.fs.resolver(t.creds, t);
+}
+
+/** A path argument (ENAMETOOLONG beyond PATH_MAX, EFAULT for a bad pointer). */
+export function readPath(t: Task, addr: number): string {
+  if (addr === 0) throw new Errno(E.EFAULT);
+  return t.mm.readCString(addr, PATH_MAX);
+}
+
+/** The starting point of a relative path given dirfd (absolute paths ignore it). */
+export function startOf(t: Task, dirfd: number, path: string): VPath {
+  if (path.charCodeAt(0) === 47) return t.fs.root;
+  dirfd = dirfd | 0;
+  if (dirfd === AT_FDCWD) return t.fs.cwd;
+  const f = t.fdTable.get(dirfd);
+  if (!f.path) throw new Errno(E.ENOTDIR);
+  if ((f.path.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
+  return f.path;
+}
+
+/**
+ * Resolve (dirfd, path, flags) for stat-like calls: AT_EMPTY_PATH with "" means
+ * the file dirfd itself (returned as file when it has no path, e.g. a pipe).
+ */
+export function resolveAt(t: Task, dirfd: number, path: string, flags: number, followDefault = true): { p: VPath | null; file: FileDescription | null } {
+  if (path.length === 0) {
+    if (!(flags & AT_EMPTY_PATH)) throw new Errno(E.ENOENT);
+    dirfd = dirfd | 0;
+    if (dirfd === AT_FDCWD) return { p: t.fs.cwd, file: null };
+    const f = t.fdTable.get(dirfd);
+    return { p: f.path, file: f };
+  }
+  const follow = followDefault && !(flags & AT_SYMLINK_NOFOLLOW);
+  return { p: vfsOf(t).resolve(resolverOf(t), startOf(t, dirfd, path), path, follow), file: null };
+}
+
+/** The iovec array of readv/writev & co: [base, len] pairs, EINVAL past IOV_MAX or a negative total. */
+export function readIovecs(t: Task, addr: number, cnt: number): Array<[number, number]> {
+  if (cnt < 0 || cnt > 1024) throw new Errno(E.EINVAL);
+  const out: Array<[number, number]> = [];
+  if (cnt === 0) return out;
+  const raw = t.mm.copyIn(addr, cnt * 16);
+  let total = 0;
+  for (let i = 0; i < cnt; i++) {
+    const base = Number(raw.readBigUInt64LE(i * 16));
+    const len = raw.readBigInt64LE(i * 16 + 8);
+    if (len < 0n || len > 0x7fffffffn) throw new Errno(E.EINVAL);
+    total += Number(len);
+    if (total > 0x7fffffff) throw new Errno(E.EINVAL);
+    out.push([base, Number(len)]);
+  }
+  return out;
+}
+
+/** Linux caps one read/write at MAX_RW_COUNT (INT_MAX rounded down to a page). */
+export const MAX_RW = 0x7ffff000;

@@ -1,0 +1,41 @@
+'use strict';
+// c_native: the C test programs themselves, without the sandbox.
+//
+// They must compile warning-free (gcc -O2 -Wall -Werror, dynamic and
+// -static) and be deterministic: two native runs, and the dynamic and the
+// static build, print the same bytes and exit 0. Only then does comparing a
+// sandboxed run with a native one mean anything.
+
+const assert = require('node:assert');
+const { test } = require('node:test');
+const h = require('../lib/harness');
+const { C_PROGRAMS } = require('../lib/programs');
+const identity = require('../lib/identity');
+
+test('C programs compile warning-free, dynamic and static', (t) => {
+  if (!h.needTools(t, ['gcc'])) return;
+  const built = h.buildPrograms();
+  assert.deepStrictEqual(Object.keys(built).sort(), Object.keys(C_PROGRAMS).sort(),
+    'every test/c/*.c program is listed in test/lib/programs.js');
+});
+
+for (const [name, spec] of Object.entries(C_PROGRAMS)) {
+  test(`${name}: native runs are deterministic`, { timeout: 120_000 }, (t) => {
+    if (!h.needTools(t, ['gcc'])) return;
+    const prog = h.buildPrograms()[name];
+    const outs = [];
+    for (const [label, bin] of [['dynamic', prog.dynamic], ['dynamic again', prog.dynamic], ['static', prog.static]]) {
+      const dir = h.tmpDir();
+      const r = h.runNative([bin, ...spec.args(dir)], { cwd: dir });
+      assert.strictEqual(r.status, 0, h.describe(`${name} ${label}`, r) + `\n${r.stdout}`);
+      assert.strictEqual(r.stderr, '', `${name} ${label} wrote to stderr`);
+      assert.doesNotMatch(r.stdout, /FATAL|FAILED/, `${name} ${label}:\n${r.stdout}`);
+      if (spec.endsWithDone) assert.ok(r.stdout.endsWith('done\n'), `${name} ${label} ran to the end:\n${r.stdout}`);
+      if (spec.identity) identity.checkNative(r.stdout);
+      outs.push([label, r.stdout]);
+    }
+    for (const [label, out] of outs.slice(1)) {
+      assert.strictEqual(out, outs[0][1], `${name}: ${label} output differs from the first dynamic run`);
+    }
+  });
+}

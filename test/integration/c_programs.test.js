@@ -1,0 +1,34 @@
+'use strict';
+// c_programs: each C test program, dynamic and static, in the sandbox; its
+// stdout and exit status must equal the native run's byte for byte.
+// rawsyscall is the exception: it runs with SANDBOX=1 and its output is
+// checked against the sandbox's identity (test/lib/identity.js).
+
+const assert = require('node:assert');
+const { test } = require('node:test');
+const h = require('../lib/harness');
+const { C_PROGRAMS } = require('../lib/programs');
+const identity = require('../lib/identity');
+
+for (const [name, spec] of Object.entries(C_PROGRAMS)) {
+  for (const linkage of ['static', 'dynamic']) {
+    test(`${name} (${linkage}) in the sandbox matches native`, { timeout: 180_000 }, (t) => {
+      if (!h.needTools(t, ['gcc'])) return;
+      const bin = h.buildPrograms()[name][linkage];
+      const setup = () => h.tmpDir();
+      const argv = (dir) => [bin, ...spec.args(dir)];
+      if (spec.identity) {
+        const dir = setup();
+        const native = h.runNative(argv(dir), { cwd: dir });
+        assert.strictEqual(native.status, 0, h.describe('native', native));
+        const sdir = setup();
+        const sandbox = h.runSandbox(argv(sdir), { cwd: sdir, env: { SANDBOX: '1' } });
+        assert.strictEqual(sandbox.status, 0, h.describe('sandbox', sandbox));
+        identity.checkSandbox(sandbox.stdout, native.stdout);
+        return;
+      }
+      const { native } = h.compare(t, argv, { setup, expectStatus: 0 });
+      if (spec.endsWithDone) assert.ok(native.stdout.endsWith('done\n'));
+    });
+  }
+}

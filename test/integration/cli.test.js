@@ -1,0 +1,140 @@
+'use strict';
+// cli: the `tsvisor do` command line: errors (unknown flag, missing or
+// nonexistent command, bad --rootfs), exit status propagation (exit codes
+// and 128+N for a signal), --cwd, --env, --rootfs and --strace.
+
+const assert = require('node:assert');
+const childProcess = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { test } = require('node:test');
+const h = require('../lib/harness');
+
+// tsvisor runs `node bin/tsvisor.js ARGS` as given, without the harness's
+// --env flags, for the tests of the command line itself.
+function tsvisor(args, opts = {}) {
+  const started = Date.now();
+  const r = childProcess.spawnSync(process.execPath, [h.TSVISOR, ...args], {
+    cwd: h.ROOT,
+    env: h.sentryEnv(),
+    timeout: opts.timeout || 60_000,
+    killSignal: 'SIGKILL',
+  });
+  return {
+    status: r.status,
+    signal: r.signal,
+    stdout: (r.stdout || '').toString(),
+    stderr: (r.stderr || '').toString(),
+    timedOut: !!(r.error && r.error.code === 'ETIMEDOUT'),
+    ms: Date.now() - started,
+  };
+}
+
+function assertFailsWithMessage(r, what) {
+  const ctx = h.describe(what, r);
+  assert.ok(!r.timedOut, `${what} timed out\n${ctx}`);
+  assert.strictEqual(r.signal, null, `${what}: tsvisor died of a signal\n${ctx}`);
+  assert.notStrictEqual(r.status, 0, `${what} must exit non-zero\n${ctx}`);
+  assert.ok(r.stderr.trim().length > 0, `${what} must explain itself on stderr\n${ctx}`);
+  assert.doesNotMatch(r.stderr, /^\s+at .*\(.*:\d+:\d+\)$/m, `${what} must not print a stack trace\n${ctx}`);
+}
+
+test('unknown flag is an error', () => {
+  assertFailsWithMessage(tsvisor(['do', '--no-such-flag', '--', '/bin/true']), 'unknown flag');
+});
+
+test('missing command is an error', () => {
+  assertFailsWithMessage(tsvisor(['do']), 'do without a command');
+  assertFailsWithMessage(tsvisor(['do', '--']), 'do -- without a command');
+});
+
+test('unknown subcommand is an error', () => {
+  assertFailsWithMessage(tsvisor(['no-such-subcommand']), 'unknown subcommand');
+});
+
+test('nonexistent command: one line on stderr, non-zero exit', () => {
+  const r = tsvisor(['do', '--', '/nonexistent/command']);
+  assertFailsWithMessage(r, 'nonexistent command');
+  assert.strictEqual(r.stderr.trimEnd().split('\n').length, 1, `exactly one line on stderr:\n${r.stderr}`);
+  assert.match(r.stderr, /nonexistent/, 'the message names the command');
+  assert.strictEqual(r.stdout, '');
+});
+
+test('rootfs that is not a directory is an error', () => {
+  const file = path.join(h.tmpDir(), 'not-a-dir');
+  fs.writeFileSync(file, 'plain file\n');
+  assertFailsWithMessage(tsvisor(['do', '--rootfs', file, '--', '/bin/true']), 'rootfs is a file');
+  assertFailsWithMessage(tsvisor(['do', '--rootfs', path.join(file, 'missing'), '--', '/bin/true']),
+    'rootfs does not exist');
+});
+
+test('exit status propagates', { timeout: 120_000 }, () => {
+  for (const [script, want] of [['exit 0', 0], ['exit 7', 7], ['exit 255', 255], ['kill -TERM $$', 143],
+    ['kill -KILL $$', 137]]) {
+    const r = h.runSandbox(['/bin/sh', '-c', script]);
+    assert.ok(!r.timedOut, h.describe(script, r));
+    assert.strictEqual(r.signal, null, `tsvisor itself must exit, not die of a signal\n${h.describe(script, r)}`);
+    assert.strictEqual(r.status, want, `sh -c '${script}'\n${h.describe(script, r)}`);
+  }
+});
+
+test('exit status of a static program and of a killed static program', { timeout: 120_000 }, (t) => {
+  const busybox = '/bin/busybox';
+  if (!h.needTools(t, [busybox])) return;
+  let r = h.runSandbox([busybox, 'sh', '-c', 'exit 3']);
+  assert.strictEqual(r.status, 3, h.describe('busybox sh -c exit 3', r));
+  r = h.runSandbox([busybox, 'sh', '-c', 'kill -SEGV $$']);
+  assert.strictEqual(r.status, 128 + 11, h.describe('busybox sh -c kill -SEGV $$', r));
+});
+
+test('stdin, stdout and stderr are passed through', { timeout: 60_000 }, () => {
+  const r = h.runSandbox(['/bin/sh', '-c', 'read line; echo "out: $line"; echo "err: $line" >&2'], {
+    input: 'from stdin\n',
+  });
+  assert.strictEqual(r.status, 0, h.describe('stdio', r));
+  assert.strictEqual(r.stdout, 'out: from stdin\n');
+  assert.match(r.stderr, /^err: from stdin$/m);
+});
+
+test('--cwd and --env', { timeout: 60_000 }, () => {
+  const dir = h.tmpDir();
+  const r = h.runSandbox(['/bin/sh', '-c', 'pwd; echo "FOO=$FOO BAR=$BAR"'], {
+    cwd: dir,
+    env: { FOO: 'foo value', BAR: 'a=b' },
+  });
+  assert.strictEqual(r.status, 0, h.describe('--cwd/--env', r));
+  assert.strictEqual(r.stdout, `${dir}\nFOO=foo value BAR=a=b\n`);
+});
+
+test('--rootfs runs a program from a minimal root file system', { timeout: 60_000 }, (t) => {
+  if (!h.needTools(t, ['gcc', '/bin/busybox'])) return;
+  const root = h.tmpDir('tsvisor-rootfs-');
+  fs.mkdirSync(path.join(root, 'bin'));
+  fs.copyFileSync('/bin/busybox', path.join(root, 'bin', 'busybox'));
+  fs.chmodSync(path.join(root, 'bin', 'busybox'), 0o755);
+  fs.copyFileSync(h.buildPrograms().hello.static, path.join(root, 'hello'));
+  fs.chmodSync(path.join(root, 'hello'), 0o755);
+  fs.writeFileSync(path.join(root, 'marker'), 'inside the rootfs\n');
+  let r = h.runSandbox(['/hello', 'x'], { rootfs: root, cwd: '/' });
+  assert.strictEqual(r.status, 0, h.describe('hello in rootfs', r));
+  assert.strictEqual(r.stdout, 'hello, world\nargc=2\nargv[1]=x\nwritten with write(2)\n');
+  r = h.runSandbox(['/bin/busybox', 'sh', '-c', 'cat /marker; ls /; test -e /etc/passwd && echo host-visible || echo host-hidden'],
+    { rootfs: root, cwd: '/' });
+  assert.strictEqual(r.status, 0, h.describe('busybox in rootfs', r));
+  assert.strictEqual(r.stdout.split('\n')[0], 'inside the rootfs');
+  assert.match(r.stdout, /^hello$/m);
+  assert.match(r.stdout, /^host-hidden$/m);
+});
+
+test('--strace lists system calls by name with results', { timeout: 60_000 }, (t) => {
+  if (!h.needTools(t, ['gcc'])) return;
+  const bin = h.buildPrograms().rawsyscall.static;
+  const r = h.runSandbox([bin], { strace: true, env: { SANDBOX: '1' } });
+  assert.strictEqual(r.status, 0, h.describe('--strace', r));
+  assert.match(r.stdout, /^raw write to stdout$/m, 'the program still runs normally');
+  const trace = r.stderr + r.stdout;
+  assert.match(trace, /\b(getpid|write)\(/, `syscall names in the trace:\n${trace.slice(0, 2000)}`);
+  assert.match(trace, /\bwrite\(1,/, 'write to fd 1 is decoded');
+  assert.match(trace, /\)\s+= /, 'results follow " = "');
+  assert.match(trace, /\bexit_group\(/, 'the last call is traced');
+});

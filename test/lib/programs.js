@@ -1,0 +1,22 @@
+'use strict';
+// programs: how each C program in test/c is run by the tests.
+//
+// args(dir) returns the arguments after the program's path; dir is a fresh
+// empty directory, also the program's working directory. endsWithDone: its
+// stdout must end with "done\n" (it ran to the end). identity: its output is
+// checked against the expected identity of the kernel it runs on
+// (test/lib/identity.js) instead of only against the native run.
+
+const C_PROGRAMS = Object.freeze({
+  hello: { args: () => ['one', 'two words', ''] },
+  fileio: { args: (dir) => [dir], endsWithDone: true },
+  forkexec: { args: () => [], endsWithDone: true },
+  pipes: { args: () => [], endsWithDone: true },
+  cow: { args: () => [], endsWithDone: true },
+  mmap: { args: (dir) => [dir], endsWithDone: true },
+  sigsegv: { args: () => [], endsWithDone: true },
+  signals: { args: () => [], endsWithDone: true },
+  rawsyscall: { args: () => [], identity: true },
+});
+
+module.exports = { C_PROGRAMS };

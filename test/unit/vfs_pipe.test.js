@@ -1,0 +1,96 @@
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert');
+const { makePipe, openFifo } = require('../../dist/fsimpl/pipe/pipe');
+const { VirtualFilesystem } = require('../../dist/vfs/vfs');
+const { TmpfsFs } = require('../../dist/fsimpl/tmpfs/tmpfs');
+const { FakeFrames, fakeTask, errnoOfAsync } = require('./vfs_fakes');
+
+const O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_NONBLOCK = 0o4000;
+const EAGAIN = 11, EPIPE = 32, ENXIO = 6;
+const tick = () => new Promise((r) => setImmediate(r));
+
+test('data flows, reads block until written, EOF after last writer', async () => {
+  const t = fakeTask();
+  const [r, w] = makePipe(0);
+  assert.strictEqual(await w.write(t, Buffer.from('abc')), 3);
+  assert.strictEqual((await r.read(t, 2)).toString(), 'ab');
+  assert.strictEqual((await r.read(t, 10)).toString(), 'c');
+  let got = null;
+  const p = r.read(t, 10).then((b) => (got = b.toString()));
+  await tick();
+  assert.strictEqual(got, null, 'read blocks on an empty pipe');
+  await w.write(t, Buffer.from('later'));
+  await p;
+  assert.strictEqual(got, 'later');
+  const p2 = r.read(t, 10);
+  await tick();
+  w.decRef();
+  assert.strictEqual((await p2).length, 0, 'EOF once the writer is gone');
+});
+
+test('EPIPE and SIGPIPE without readers', async () => {
+  const t = fakeTask();
+  const [r, w] = makePipe(0);
+  r.decRef();
+  assert.strictEqual(await errnoOfAsync(w.write(t, Buffer.from('x'))), EPIPE);
+  assert.deepStrictEqual(t.signals, [13]);
+});
+
+test('non-blocking rules, capacity, PIPE_BUF atomicity, F_SETPIPE_SZ', async () => {
+  const t = fakeTask();
+  const [r, w] = makePipe(O_NONBLOCK);
+  assert.strictEqual(await errnoOfAsync(r.read(t, 1)), EAGAIN);
+  assert.strictEqual(w.pipeSize, 65536);
+  assert.strictEqual(await w.write(t, Buffer.alloc(65536 - 100)), 65436);
+  // 200 <= PIPE_BUF bytes do not fit in 100: all or nothing.
+  assert.strictEqual(await errnoOfAsync(w.write(t, Buffer.alloc(200))), EAGAIN);
+  // A large write takes what fits.
+  assert.strictEqual(await w.write(t, Buffer.alloc(5000)), 100);
+  assert.strictEqual(await errnoOfAsync(w.write(t, Buffer.alloc(5000))), EAGAIN);
+  assert.strictEqual(r.available(), 65536);
+  assert.strictEqual(r.readiness(1), 1);
+  assert.strictEqual(w.readiness(4), 0);
+  assert.strictEqual(await errnoOfAsync(Promise.resolve().then(() => w.setPipeSize(4096, false))), 16 /* EBUSY */);
+  await r.read(t, 65536);
+  assert.strictEqual(w.setPipeSize(5000, false), 8192);
+  assert.strictEqual(w.readiness(4), 4);
+});
+
+test('blocking writer waits for room and completes', async () => {
+  const t = fakeTask();
+  const [r, w] = makePipe(0);
+  let done = false;
+  const p = w.write(t, Buffer.alloc(70000, 1)).then((n) => {
+    done = true;
+    return n;
+  });
+  await tick();
+  assert.strictEqual(done, false);
+  const first = await r.read(t, 100000);
+  assert.strictEqual(first.length, 65536);
+  assert.strictEqual(await p, 70000);
+  assert.strictEqual((await r.read(t, 100000)).length, 70000 - 65536);
+});
+
+test('FIFO open blocks until the other side opens', async () => {
+  const frames = new FakeFrames();
+  const vfs = new VirtualFilesystem(new TmpfsFs(frames));
+  const t = fakeTask();
+  const res = { creds: t.creds, root: vfs.root, ctx: t };
+  vfs.mknod(res, vfs.root, '/fifo', 0o010000, 0o644);
+  assert.strictEqual(await errnoOfAsync(Promise.resolve().then(() => vfs.open(t, res, vfs.root, '/fifo', O_WRONLY | O_NONBLOCK, 0))), ENXIO);
+  const nbr = await vfs.open(t, res, vfs.root, '/fifo', O_RDONLY | O_NONBLOCK, 0);
+  nbr.decRef();
+  let reader = null;
+  const pr = Promise.resolve(vfs.open(t, res, vfs.root, '/fifo', O_RDONLY, 0)).then((f) => (reader = f));
+  await tick();
+  assert.strictEqual(reader, null, 'reader waits for a writer');
+  const writer = await vfs.open(t, res, vfs.root, '/fifo', O_WRONLY, 0);
+  await pr;
+  await writer.write(t, Buffer.from('via fifo'));
+  assert.strictEqual((await reader.read(t, 100)).toString(), 'via fifo');
+  assert.strictEqual(reader.stat().mode & 0o170000, 0o010000);
+  const rw = await vfs.open(t, res, vfs.root, '/fifo', O_RDWR, 0);
+  rw.decRef();
+});
