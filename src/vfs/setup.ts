@@ -40,6 +40,9 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
   vfs.mountAt('/tmp', new TmpfsFs(opts.memfile, { mode: 0o1777 }));
   vfs.mountAt('/dev', new DevFs(opts.ttyHostFd ?? null));
   vfs.mountAt('/dev/shm', new TmpfsFs(opts.memfile, { mode: 0o1777 }));
+  // The host's /sys must not show through the root overlay; a sysfs of the
+  // sandbox's own comes later, an empty directory stands in until then.
+  vfs.mountAt('/sys', new TmpfsFs(opts.memfile, { mode: 0o555 }));
   return {
     vfs,
     rootContext: () => new FsContext(vfs.root, vfs.root),

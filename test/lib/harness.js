@@ -266,9 +266,12 @@ process.on('exit', () => {
   }
 });
 
-// tmpDir creates a fresh directory under the host's temporary directory.
+// tmpDir creates a fresh host directory for a test. Not under /tmp: inside the
+// sandbox /tmp is a private tmpfs, so the sandbox could not see it there.
+const TMP_BASE = path.join(ROOT, 'test', 'build', 'tmp');
 function tmpDir(prefix = 'tsvisor-test-') {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.mkdirSync(TMP_BASE, { recursive: true });
+  const d = fs.mkdtempSync(path.join(TMP_BASE, prefix));
   tmpRoots.push(d);
   return d;
 }

@@ -16,6 +16,7 @@ const ENOENT = 2, ENOTEMPTY = 39;
 
 function hostTree() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsvisor-ovl-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   fs.mkdirSync(path.join(dir, 'etc'));
   fs.writeFileSync(path.join(dir, 'etc', 'passwd'), 'root:x:0:0\n');
   fs.writeFileSync(path.join(dir, 'etc', 'hosts'), '127.0.0.1 localhost\n');

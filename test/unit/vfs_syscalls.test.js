@@ -18,6 +18,7 @@ for (const f of families) for (const d of require(`../../dist/syscalls/${f}`).de
 
 function makeTask() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsvisor-sys-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   fs.mkdirSync(path.join(dir, 'bin'));
   fs.writeFileSync(path.join(dir, 'bin', 'prog'), '#!/bin/sh\n', { mode: 0o755 });
   fs.writeFileSync(path.join(dir, 'data'), 'hostdata', { mode: 0o644 });
