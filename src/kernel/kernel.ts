@@ -151,8 +151,29 @@ export class Kernel {
 
   // ---- the loop -------------------------------------------------------------
 
+  /**
+   * Host signals for the sandbox (Ctrl-C, docker stop) reach Node's own
+   * handlers, which only run when the loop yields to Node; a slow tick makes
+   * sure it does even when every task sleeps in the application.
+   */
+  private tick(): void {
+    this.addTimer(this.monotonicNs() + 100e6, () => {
+      wakeCounter.pending++;
+      if (this.tasks.size > 0) this.tick();
+    });
+  }
+
+  /** Deliver a host signal sent to the Sentry to pid 1 of the sandbox. */
+  forwardSignal(sig: number): void {
+    const init = this.groups.get(1);
+    this.log(`host signal ${sig} forwarded to pid 1`);
+    if (init && !init.zombie) this.signals.sendToGroup(init, sig, { signo: sig, code: 0, pid: 0, uid: 0 });
+    wakeCounter.pending++;
+  }
+
   /** Run until the first process exits; returns its wait status. */
   async run(): Promise<number> {
+    this.tick();
     for (;;) {
       if (wakeCounter.pending > 0) {
         wakeCounter.pending = 0;

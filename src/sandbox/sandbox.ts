@@ -4,6 +4,7 @@
 // API use this one path.
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { E, Errno } from '../kernel/errno';
 import { Kernel } from '../kernel/kernel';
 import type { Task } from '../kernel/task';
@@ -16,6 +17,9 @@ import { buildMountNamespace } from '../vfs/setup';
 import { makeHostFdFile, setHostReadinessWaiter } from '../fsimpl/hostfd/hostfd';
 import { ProcFs } from '../fsimpl/proc/procfs';
 import * as libc from '../host/libc';
+
+/** Signals to the Sentry that are meant for the sandboxed program. */
+const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGWINCH'];
 
 export interface SandboxOptions {
   rootfs: string;
@@ -98,9 +102,12 @@ export class Sandbox {
     if (this.opts.cwd) this.chdir(this.opts.cwd);
     this.init = this.kernel.lifecycle.startInit({ path, argv: this.opts.argv, envp: this.opts.env, fdTable: this.fdTable, fs: this.rootCtx });
     this.kernel.lifecycle.start(this.init);
+    const forward = (sig: NodeJS.Signals) => this.kernel.forwardSignal(os.constants.signals[sig]);
+    for (const s of FORWARDED) process.on(s, forward);
     try {
       return await this.kernel.run();
     } finally {
+      for (const s of FORWARDED) process.off(s, forward);
       this.platform.shutdown();
     }
   }
