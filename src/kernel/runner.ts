@@ -62,7 +62,11 @@ export class TaskRunner {
   }
 
   private finish(t: Task, nr: number, args: number[], ret: number): void {
-    if (t.state === 'dead') return;
+    if (t.state === 'dead') {
+      // exit, exit_group, or killed while blocked: strace shows "= ?".
+      if (this.k.strace) this.k.strace(formatStrace(this.k, t, nr, args, Number.NaN));
+      return;
+    }
     if (ret !== KEEP_REGS) t.ctx.regs.set(Reg.RAX, ret);
     if (this.k.strace) this.k.strace(formatStrace(this.k, t, nr, args, ret === KEEP_REGS ? t.ctx.regs.get(Reg.RAX) : ret));
     this.returnToUser(t, true);
@@ -150,7 +154,7 @@ function formatStrace(k: Kernel, t: Task, nr: number, args: number[], ret: numbe
   const fmts = def?.args ?? [];
   const parts: string[] = [];
   for (let i = 0; i < fmts.length; i++) parts.push(formatArg(t, fmts[i], args[i], args[i + 1], ret));
-  const res = ret < 0 && ret > -4096 ? `-1 ${errnoName(-ret)}` : ret >= 0 && ret < 4096 ? String(ret) : '0x' + ret.toString(16);
+  const res = Number.isNaN(ret) ? '?' : ret < 0 && ret > -4096 ? `-1 ${errnoName(-ret)}` : ret >= 0 && ret < 4096 ? String(ret) : '0x' + ret.toString(16);
   return `[pid ${t.tid}] ${name}(${parts.join(', ')}) = ${res}`;
 }
 

@@ -81,10 +81,17 @@ export interface SigInfo {
   addr?: number;
   utime?: number;
   stime?: number;
+  /** The whole siginfo as the sender gave it (rt_sigqueueinfo): passed through unchanged. */
+  raw?: Buffer;
 }
 
 /** Encode siginfo_t (128 bytes) for the application. */
 export function encodeSigInfo(si: SigInfo): Buffer {
+  if (si.raw) {
+    const r = Buffer.from(si.raw);
+    r.writeInt32LE(si.signo, 0);
+    return r;
+  }
   const b = Buffer.alloc(128);
   b.writeInt32LE(si.signo, 0);
   b.writeInt32LE(si.errno ?? 0, 4);
@@ -101,4 +108,57 @@ export function encodeSigInfo(si: SigInfo): Buffer {
     }
   }
   return b;
+}
+
+/**
+ * Pending signals of a task or process. A standard signal is pending at most
+ * once (a second one coalesces); real-time signals queue every instance in
+ * order, each with its own siginfo (sigqueue values).
+ */
+export class SigQueue {
+  private readonly q = new Map<number, SigInfo[]>();
+
+  has(sig: number): boolean {
+    return this.q.has(sig);
+  }
+
+  set(sig: number, info: SigInfo): this {
+    const l = this.q.get(sig);
+    if (!l) this.q.set(sig, [info]);
+    else if (sig >= SIGRTMIN) l.push(info);
+    return this;
+  }
+
+  get(sig: number): SigInfo | undefined {
+    return this.q.get(sig)?.[0];
+  }
+
+  /** Remove and return the oldest instance of sig. */
+  take(sig: number): SigInfo | undefined {
+    const l = this.q.get(sig);
+    if (!l) return undefined;
+    const info = l.shift();
+    if (l.length === 0) this.q.delete(sig);
+    return info;
+  }
+
+  delete(sig: number): boolean {
+    return this.q.delete(sig);
+  }
+
+  clear(): void {
+    this.q.clear();
+  }
+
+  keys(): IterableIterator<number> {
+    return this.q.keys();
+  }
+
+  get size(): number {
+    return this.q.size;
+  }
+
+  *[Symbol.iterator](): IterableIterator<[number, SigInfo]> {
+    for (const [sig, l] of this.q) yield [sig, l[0]];
+  }
 }

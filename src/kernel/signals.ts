@@ -50,7 +50,7 @@ export class SignalManager {
     this.prepare(t.tg, sig);
     const blocked = (t.sigmask & S.sigBit(sig)) !== 0n;
     if (!blocked && this.isIgnored(t, sig)) return;
-    if (!t.pending.has(sig)) t.pending.set(sig, info);
+    t.pending.set(sig, info);
     if (!blocked) this.kick(t);
   }
 
@@ -64,7 +64,7 @@ export class SignalManager {
     const tasks = [...tg.tasks];
     const anyUnblocked = tasks.find((t) => (t.sigmask & S.sigBit(sig)) === 0n);
     if (anyUnblocked && this.isIgnored(anyUnblocked, sig)) return;
-    if (!tg.pending.has(sig)) tg.pending.set(sig, info);
+    tg.pending.set(sig, info);
     if (anyUnblocked) this.kick(anyUnblocked);
   }
 
@@ -83,9 +83,7 @@ export class SignalManager {
         if (best === 0 || sig < best) best = sig;
       }
       if (best) {
-        const info = set.get(best)!;
-        set.delete(best);
-        return [best, info];
+        return [best, set.take(best)!];
       }
     }
     return null;

@@ -11,7 +11,7 @@ import type { FsContext } from '../vfs/fs_context';
 import type { Credentials } from './creds';
 import { E, Errno } from './errno';
 import type { Kernel } from './kernel';
-import { type SigInfo, SIGKILL, SIGSTOP, sigBit, UNBLOCKABLE } from './signal_defs';
+import { type SigInfo, SIGKILL, SIGSTOP, sigBit, SigQueue, UNBLOCKABLE } from './signal_defs';
 import type { AltStack } from './signal_frame';
 import type { ThreadGroup } from './thread_group';
 import { type WaitQueue, type Waiter, wakeCounter } from './waitqueue';
@@ -30,7 +30,7 @@ export class Task {
   /** Mask to restore after a handler runs when set by sigsuspend/ppoll. */
   savedSigmask: bigint | null = null;
   /** Thread-directed pending signals. */
-  pending = new Map<number, SigInfo>();
+  pending = new SigQueue();
   altStack: AltStack = { sp: 0, size: 0, flags: 2 };
   clearChildTid = 0;
   /** Set while the task blocks interruptibly: called when a signal arrives. */

@@ -2,7 +2,7 @@
 // process-directed pending signals, rlimits, job control identity) and its
 // place in the process tree (parent, children, exit status for wait).
 
-import { type SigAction, type SigInfo, defaultSigAction, NSIG } from './signal_defs';
+import { type SigAction, type SigInfo, defaultSigAction, NSIG, SigQueue } from './signal_defs';
 import type { Task } from './task';
 import { WaitQueue } from './waitqueue';
 
@@ -42,7 +42,7 @@ export class ThreadGroup {
   sid: number;
   actions: SigAction[] = Array.from({ length: NSIG + 1 }, defaultSigAction);
   /** Process-directed pending signals. */
-  pending = new Map<number, SigInfo>();
+  pending = new SigQueue();
   rlimits: Rlimit[] = defaultRlimits();
   /** Exit status in wait(2) encoding once the group has exited. */
   exitStatus: number | null = null;

@@ -119,9 +119,9 @@ async function rtSigtimedwait(t: Task, a: number[]): Promise<number> {
   }
   const take = (): number => {
     for (const pend of [t.pending, t.tg.pending]) {
-      for (const [sig, info] of pend) {
+      for (const sig of [...pend.keys()].sort((x, y) => x - y)) {
         if (set & S.sigBit(sig)) {
-          pend.delete(sig);
+          const info = pend.take(sig)!;
           if (a[1]) t.mm.copyOut(a[1], S.encodeSigInfo(info));
           return sig;
         }
@@ -192,7 +192,30 @@ function rtSigreturn(t: Task): number {
   return KEEP_REGS;
 }
 
+/** rt_sigqueueinfo / rt_tgsigqueueinfo: a signal with caller-supplied siginfo (sigqueue(3)). */
+function sigqueueinfo(t: Task, tgid: number, tid: number, sig: number, uinfo: number): number {
+  if (sig < 0 || sig > S.NSIG) throw new Errno(E.EINVAL);
+  const raw = t.mm.copyIn(uinfo, 128);
+  const code = raw.readInt32LE(8);
+  const tg = t.kernel.groups.get(tgid);
+  if (!tg || tg.zombie) throw new Errno(E.ESRCH);
+  let target: Task | undefined;
+  if (tid >= 0) {
+    target = t.kernel.tasks.get(tid);
+    if (!target || target.tg !== tg) throw new Errno(E.ESRCH);
+  }
+  // Only the kernel may claim kernel codes, except toward oneself.
+  if ((code >= 0 || code === S.SI_TKILL) && tg !== t.tg) throw new Errno(E.EPERM);
+  if (sig === 0) return 0;
+  const info: S.SigInfo = { signo: sig, code, raw };
+  if (target) target.sendSignal(sig, info);
+  else t.kernel.signals.sendToGroup(tg, sig, info);
+  return 0;
+}
+
 export const defs: SyscallDef[] = [
+  { nr: 129, name: 'rt_sigqueueinfo', fn: (t, a) => sigqueueinfo(t, i32(a[0]), -1, i32(a[1]), a[2]), args: ['int', 'signal', 'ptr'] },
+  { nr: 297, name: 'rt_tgsigqueueinfo', fn: (t, a) => sigqueueinfo(t, i32(a[0]), i32(a[1]), i32(a[2]), a[3]), args: ['int', 'int', 'signal', 'ptr'] },
   { nr: 13, name: 'rt_sigaction', fn: rtSigaction, args: ['signal', 'ptr', 'ptr', 'size'] },
   { nr: 14, name: 'rt_sigprocmask', fn: rtSigprocmask, args: ['int', 'ptr', 'ptr', 'size'] },
   { nr: 15, name: 'rt_sigreturn', fn: rtSigreturn, args: [] },

@@ -29,9 +29,12 @@ export class Pipe {
   hadWriter = false;
   readonly queue = new WaitQueue();
   readonly ino = nextPipeIno++;
+  /** Open descriptions of this pipe: poll/epoll wait on their own queues. */
+  readonly ends = new Set<{ queue: WaitQueue }>();
 
   notify(events: number): void {
     this.queue.notify(events);
+    for (const e of this.ends) e.queue.notify(events);
   }
 
   take(len: number): Buffer {
@@ -107,6 +110,7 @@ export class PipeFile extends FileDescription {
       pipe.writerOpens++;
       pipe.hadWriter = true;
     }
+    pipe.ends.add(this);
     pipe.notify(READ_EVENTS | WRITE_EVENTS);
   }
 
@@ -133,7 +137,6 @@ export class PipeFile extends FileDescription {
       if (p.size > 0) {
         const b = p.take(len);
         p.notify(WRITE_EVENTS);
-        this.wakeOwn();
         return b;
       }
       if (p.writers === 0) return Buffer.alloc(0);
@@ -160,7 +163,6 @@ export class PipeFile extends FileDescription {
         p.put(data.subarray(done, done + n));
         done += n;
         p.notify(READ_EVENTS);
-        this.wakeOwn();
         if (done === data.length) return done;
       }
       if (this.flags & O_NONBLOCK) {
@@ -174,11 +176,6 @@ export class PipeFile extends FileDescription {
         throw e;
       }
     }
-  }
-
-  /** poll/epoll on this description wait on its own queue; forward pipe events there too. */
-  private wakeOwn(): void {
-    this.queue.notify(READ_EVENTS | WRITE_EVENTS);
   }
 
   override readiness(mask: number): number {
@@ -195,6 +192,7 @@ export class PipeFile extends FileDescription {
 
   protected override release(): void {
     const p = this.pipe;
+    p.ends.delete(this);
     const m = this.flags & O_ACCMODE;
     if (m === O_RDONLY || m === O_RDWR) p.readers--;
     if (m === O_WRONLY || m === O_RDWR) p.writers--;
