@@ -28,6 +28,13 @@ export interface ProcessVfs {
   openForExec(t: Task, path: string): ExecFile;
 }
 
+/**
+ * Per-process state kept by syscall families (personality, nice, affinity...)
+ * registers here to be copied at fork and reset at exec.
+ */
+export const forkHooks: Array<(parent: ThreadGroup, child: ThreadGroup) => void> = [];
+export const execHooks: Array<(tg: ThreadGroup) => void> = [];
+
 export interface CloneArgs {
   flags: number;
   stack: number;
@@ -119,6 +126,7 @@ export class Lifecycle {
     tg.rlimits = t.tg.rlimits.map((r) => ({ ...r }));
     tg.comm = t.tg.comm;
     tg.exePath = t.tg.exePath;
+    for (const h of forkHooks) h(t.tg, tg);
     let mm: MemoryManager;
     let ctx;
     const parentRegs = t.ctx.regs.snapshot();
@@ -201,6 +209,7 @@ export class Lifecycle {
     t.tg.actions = t.tg.actions.map((act) => (act.handler === S.SIG_IGN ? act : S.defaultSigAction()));
     t.altStack = { sp: 0, size: 0, flags: 2 };
     t.clearChildTid = 0;
+    for (const h of execHooks) h(t.tg);
     return KEEP_REGS;
   }
 

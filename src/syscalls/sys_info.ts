@@ -1,0 +1,419 @@
+// The system's identity and per-process knobs: uname and host/domain names,
+// sysinfo, getrandom, personality, resource limits and usage, times,
+// arch_prctl and prctl. CPU affinity, priorities and scheduling policies are
+// in sys_sched.ts.
+//
+// The kernel reports its own identity (Linux 4.4.0, like gVisor), never the
+// host's. Per-process settings with no field in ThreadGroup live in a WeakMap
+// here. A group's entry is made on first use from its parent's: personality,
+// nice, affinity, policy, dumpable, keepcaps, no_new_privs and the bounding
+// set are inherited; pdeathsig and the subreaper flag start cleared, as after
+// fork on Linux. That copy is lazy, so a parent's change between fork and the
+// child's first use leaks into the child; fork code may call inheritOnFork()
+// to copy eagerly, and execve may call resetOnExec().
+
+import { execHooks, forkHooks } from '../kernel/lifecycle';
+import { randomFillSync } from 'node:crypto';
+import * as os from 'node:os';
+import type { Credentials } from '../kernel/creds';
+import { E, Errno } from '../kernel/errno';
+import type { Task } from '../kernel/task';
+import { RLIM_INFINITY, type Rlimit, RLIMIT_NOFILE, type ThreadGroup } from '../kernel/thread_group';
+import { Reg } from '../platform/platform';
+import { encodeTimeval } from './sys_time';
+import { i32, u32, type SyscallDef } from './types';
+
+export const UTS_SYSNAME = 'Linux';
+export const UTS_RELEASE = '4.4.0';
+export const UTS_VERSION = '#1 SMP Sun Jan 10 15:06:54 PST 2016';
+export const UTS_MACHINE = 'x86_64';
+const UTS_LEN = 64; // __NEW_UTS_LEN: each utsname field is 65 bytes
+
+/** The line /proc/version shows, with its trailing newline. */
+export function procVersionString(): string {
+  return `${UTS_SYSNAME} version ${UTS_RELEASE} ${UTS_VERSION}\n`;
+}
+
+const NS = 1_000_000_000;
+const CAP_LAST_CAP = 40;
+const ALL_CAPS = (1n << BigInt(CAP_LAST_CAP + 1)) - 1n;
+const RLIM_NLIMITS = 16, RLIMIT_NICE = 13, RLIMIT_RTPRIO = 14;
+const NR_OPEN = 1048576; // fs.nr_open: the ceiling of RLIMIT_NOFILE
+const TASK_COMM_LEN = 16;
+const SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5, SCHED_DEADLINE = 6;
+const SCHED_RESET_ON_FORK = 0x40000000;
+
+// ---- per-process state ------------------------------------------------------------------
+
+const DEFAULT_STATE = {
+  personality: 0, nice: 0, policy: SCHED_OTHER, rtprio: 0, dumpable: 1, keepcaps: 0, noNewPrivs: false,
+  capBset: ALL_CAPS, pdeathsig: 0, subreaper: false,
+};
+/** Per-process settings; affinity has one bit per host CPU. */
+type ProcState = typeof DEFAULT_STATE & { affinity: bigint };
+
+const procStates = new WeakMap<ThreadGroup, ProcState>();
+
+export function ncpus(): number {
+  return Math.max(1, os.cpus().length);
+}
+
+export function allCpus(): bigint {
+  return (1n << BigInt(ncpus())) - 1n;
+}
+
+/** A child's settings: its parent's, less what fork clears. */
+function childState(parent: ProcState | null): ProcState {
+  return parent ? { ...parent, pdeathsig: 0, subreaper: false } : { ...DEFAULT_STATE, affinity: allCpus() };
+}
+
+export function stateOf(tg: ThreadGroup): ProcState {
+  let s = procStates.get(tg);
+  if (!s) {
+    s = childState(tg.parent ? stateOf(tg.parent) : null);
+    procStates.set(tg, s);
+  }
+  return s;
+}
+
+/** Give a new child its parent's inheritable settings as they are at fork time. */
+export function inheritOnFork(parent: ThreadGroup, child: ThreadGroup): void {
+  procStates.set(child, childState(stateOf(parent)));
+}
+
+/** What execve resets: the process becomes dumpable again and loses keepcaps. */
+export function resetOnExec(tg: ThreadGroup): void {
+  Object.assign(stateOf(tg), { dumpable: 1, keepcaps: 0 });
+}
+
+/** The personality(2) value of a process (ADDR_NO_RANDOMIZE & co, for the loader and mmap). */
+export function personalityOf(tg: ThreadGroup): number {
+  return stateOf(tg).personality;
+}
+
+/** The signal a process asked for when its parent dies (PR_SET_PDEATHSIG), 0 if none. */
+export function parentDeathSignal(tg: ThreadGroup): number {
+  return procStates.get(tg)?.pdeathsig ?? 0;
+}
+
+/** Whether a process is a child subreaper (PR_SET_CHILD_SUBREAPER). */
+export function isChildSubreaper(tg: ThreadGroup): boolean {
+  return procStates.get(tg)?.subreaper ?? false;
+}
+
+// ---- helpers ----------------------------------------------------------------------------
+
+/** EINVAL unless ok. */
+export function need(ok: unknown): void {
+  if (!ok) throw new Errno(E.EINVAL);
+}
+
+export function isRoot(t: Task): boolean {
+  return t.creds.euid === 0;
+}
+
+export function credsOf(tg: ThreadGroup): Credentials | null {
+  for (const t of tg.tasks) return t.creds;
+  return null;
+}
+
+/** The process a pid names (0: the caller's), or ESRCH. */
+export function findGroup(t: Task, pid: number): ThreadGroup {
+  if (pid === 0) return t.tg;
+  const task = t.kernel.tasks.get(pid);
+  if (!task || task.tg.zombie) throw new Errno(E.ESRCH);
+  return task.tg;
+}
+
+/** Changing another process's scheduling: the caller's euid must be its uid or euid, or root. */
+export function checkSameOwner(t: Task, tg: ThreadGroup): void {
+  const c = credsOf(tg);
+  if (tg !== t.tg && c && !isRoot(t) && t.creds.euid !== c.uid && t.creds.euid !== c.euid) throw new Errno(E.EPERM);
+}
+
+/** PR_SET_NAME: the first 15 bytes of a string (longer ones are cut, not refused). */
+function readComm(t: Task, addr: number): string {
+  try {
+    return t.mm.readCString(addr, TASK_COMM_LEN);
+  } catch (e) {
+    if (e instanceof Errno && e.errno === E.ENAMETOOLONG) return t.mm.copyIn(addr, TASK_COMM_LEN - 1).toString('latin1');
+    throw e;
+  }
+}
+
+// ---- identity, sysinfo, getrandom, personality -----------------------------------------
+
+function uname(t: Task, a: number[]): number {
+  const fields = [UTS_SYSNAME, t.kernel.hostname, UTS_RELEASE, UTS_VERSION, UTS_MACHINE, t.kernel.domainname];
+  const b = Buffer.alloc(6 * (UTS_LEN + 1));
+  fields.forEach((f, i) => Buffer.from(f, 'latin1').copy(b, i * (UTS_LEN + 1), 0, UTS_LEN));
+  t.mm.copyOut(a[0], b);
+  return 0;
+}
+
+/** sethostname/setdomainname: root only (CAP_SYS_ADMIN), at most 64 bytes. */
+function setName(t: Task, a: number[], set: (name: string) => void): number {
+  if (!isRoot(t)) throw new Errno(E.EPERM);
+  const len = i32(a[1]);
+  need(len >= 0 && len <= UTS_LEN);
+  const s = t.mm.copyIn(a[0], len).toString('latin1');
+  set(s.split('\0')[0]);
+  return 0;
+}
+
+function sysinfo(t: Task, a: number[]): number {
+  const k = t.kernel;
+  const up = Math.max(0, k.monotonicNs() - k.bootMonotonicNs);
+  const b = Buffer.alloc(112); // loads, shared/buffer RAM, swap and high memory stay 0
+  b.writeBigInt64LE(BigInt(Math.ceil(up / NS)), 0); // uptime, rounded up
+  b.writeBigUInt64LE(BigInt(os.totalmem()), 32);
+  b.writeBigUInt64LE(BigInt(os.freemem()), 40);
+  b.writeUInt16LE(Math.min(k.tasks.size, 0xffff), 80); // procs
+  b.writeUInt32LE(1, 104); // mem_unit
+  t.mm.copyOut(a[0], b);
+  return 0;
+}
+
+const GRND_NONBLOCK = 1, GRND_RANDOM = 2, GRND_INSECURE = 4;
+const MAX_RW_COUNT = 0x7ffff000;
+
+/** The entropy pool is always ready, so GRND_NONBLOCK never fails. Large requests are filled in chunks. */
+function getrandom(t: Task, a: number[]): number {
+  const flags = u32(a[2]);
+  need(!(flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE)));
+  need((flags & (GRND_INSECURE | GRND_RANDOM)) !== (GRND_INSECURE | GRND_RANDOM));
+  const count = a[1] < 0 || a[1] > MAX_RW_COUNT ? MAX_RW_COUNT : a[1];
+  const chunk = Buffer.allocUnsafe(Math.min(count, 1 << 16));
+  let done = 0;
+  while (done < count && !(done > 0 && t.hasInterruptingSignal())) {
+    const n = Math.min(count - done, chunk.length);
+    randomFillSync(chunk, 0, n);
+    try {
+      t.mm.copyOut(a[0] + done, chunk.subarray(0, n));
+    } catch (e) {
+      if (done > 0 && e instanceof Errno && e.errno === E.EFAULT) break; // a short read, as on Linux
+      throw e;
+    }
+    done += n;
+  }
+  chunk.fill(0);
+  return done;
+}
+
+function personality(t: Task, a: number[]): number {
+  const s = stateOf(t.tg);
+  const old = s.personality;
+  if (u32(a[0]) !== 0xffffffff) s.personality = u32(a[0]);
+  return old;
+}
+
+// ---- resource limits and usage ---------------------------------------------------------
+
+/** struct rlimit64 {u64 cur, max}; values past 2^53 are taken as RLIM_INFINITY. */
+function readRlimit(t: Task, addr: number): Rlimit {
+  const b = t.mm.copyIn(addr, 16);
+  const conv = (v: bigint): number => (v > BigInt(Number.MAX_SAFE_INTEGER) ? RLIM_INFINITY : Number(v));
+  return { cur: conv(b.readBigUInt64LE(0)), max: conv(b.readBigUInt64LE(8)) };
+}
+
+function writeRlimit(t: Task, addr: number, r: Rlimit): void {
+  const b = Buffer.alloc(16);
+  b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(r.cur)), 0); // RLIM_INFINITY (-1) becomes 2^64-1
+  b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(r.max)), 8);
+  t.mm.copyOut(addr, b);
+}
+
+/** A stored limit for comparisons: RLIM_INFINITY above everything. */
+export function rl(v: number): number {
+  return v === RLIM_INFINITY ? Infinity : v;
+}
+
+/** Set (when n is given) one limit of tg with Linux's checks; returns the old value. */
+function setRlimit(t: Task, tg: ThreadGroup, resource: number, n: Rlimit | null): Rlimit {
+  need(resource < RLIM_NLIMITS);
+  const old = { ...tg.rlimits[resource] };
+  if (!n) return old;
+  need(rl(n.cur) <= rl(n.max));
+  if (resource === RLIMIT_NOFILE && rl(n.max) > NR_OPEN) throw new Errno(E.EPERM);
+  if (rl(n.max) > rl(old.max) && !isRoot(t)) throw new Errno(E.EPERM); // CAP_SYS_RESOURCE
+  tg.rlimits[resource] = { cur: n.cur, max: n.max };
+  return old;
+}
+
+function getrlimit(t: Task, a: number[]): number {
+  writeRlimit(t, a[1], setRlimit(t, t.tg, u32(a[0]), null));
+  return 0;
+}
+
+function setrlimit(t: Task, a: number[]): number {
+  setRlimit(t, t.tg, u32(a[0]), readRlimit(t, a[1]));
+  return 0;
+}
+
+/** Another process's limits: the caller's real IDs must equal all of its IDs, or CAP_SYS_RESOURCE. */
+function mayPrlimit(t: Task, tg: ThreadGroup): boolean {
+  const { uid, gid } = t.creds;
+  const c = credsOf(tg);
+  if (tg === t.tg || isRoot(t)) return true;
+  return !!c && [c.uid, c.euid, c.suid].every((x) => x === uid) && [c.gid, c.egid, c.sgid].every((x) => x === gid);
+}
+
+function prlimit64(t: Task, a: number[]): number {
+  const n = a[2] ? readRlimit(t, a[2]) : null;
+  const tg = findGroup(t, i32(a[0]));
+  if (!mayPrlimit(t, tg)) throw new Errno(E.EPERM);
+  const old = setRlimit(t, tg, u32(a[1]), n);
+  if (a[3]) writeRlimit(t, a[3], old);
+  return 0;
+}
+
+const RUSAGE_SELF = 0, RUSAGE_CHILDREN = -1, RUSAGE_THREAD = 1;
+
+/** struct rusage (144 bytes): CPU times are not measured; ru_maxrss is the current resident size. */
+function getrusage(t: Task, a: number[]): number {
+  const who = i32(a[0]);
+  need(who === RUSAGE_SELF || who === RUSAGE_CHILDREN || who === RUSAGE_THREAD);
+  const b = Buffer.alloc(144);
+  if (who === RUSAGE_CHILDREN) encodeTimeval(b, 0, t.tg.childTimeNs); // ru_utime
+  else b.writeBigInt64LE(BigInt(Math.floor(t.mm.usage().rss / 1024)), 32); // ru_maxrss, KiB
+  t.mm.copyOut(a[1], b);
+  return 0;
+}
+
+const TICK_NS = NS / 100; // clock_t ticks: USER_HZ = 100
+
+function times(t: Task, a: number[]): number {
+  const k = t.kernel;
+  if (a[0]) {
+    const b = Buffer.alloc(32); // tms_utime, tms_stime, tms_cutime, tms_cstime
+    b.writeBigInt64LE(BigInt(Math.floor(t.tg.childTimeNs / TICK_NS)), 16);
+    t.mm.copyOut(a[0], b);
+  }
+  return Math.floor(Math.max(0, k.monotonicNs() - k.bootMonotonicNs) / TICK_NS);
+}
+
+// ---- arch_prctl, getcpu, affinity ----------------------------------------------------
+
+const ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002, ARCH_GET_FS = 0x1003, ARCH_GET_GS = 0x1004;
+const ARCH_GET_CPUID = 0x1011, ARCH_SET_CPUID = 0x1012;
+const TASK_SIZE_MAX = 0x7ffffffff000; // 2^47 less one page
+
+function archPrctl(t: Task, a: number[]): number {
+  const regs = t.ctx.regs;
+  const code = i32(a[0]);
+  switch (code) {
+    case ARCH_SET_FS: case ARCH_SET_GS:
+      if (a[1] < 0 || a[1] >= TASK_SIZE_MAX) throw new Errno(E.EPERM);
+      regs.set(code === ARCH_SET_FS ? Reg.FS_BASE : Reg.GS_BASE, a[1]);
+      return 0;
+    case ARCH_GET_FS: case ARCH_GET_GS:
+      t.mm.writeU64(a[1], regs.get(code === ARCH_GET_FS ? Reg.FS_BASE : Reg.GS_BASE));
+      return 0;
+    case ARCH_GET_CPUID:
+      return 1;
+    case ARCH_SET_CPUID:
+      throw new Errno(E.ENODEV); // no CPUID faulting
+    default:
+      throw new Errno(E.EINVAL);
+  }
+}
+
+const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4;
+const PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8, PR_SET_NAME = 15, PR_GET_NAME = 16;
+const PR_GET_SECCOMP = 21, PR_CAPBSET_READ = 23, PR_CAPBSET_DROP = 24;
+const PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
+const PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39, PR_CAP_AMBIENT = 47, PR_SET_PTRACER = 0x59616d61;
+const PR_CAP_AMBIENT_IS_SET = 1, PR_CAP_AMBIENT_RAISE = 2, PR_CAP_AMBIENT_LOWER = 3, PR_CAP_AMBIENT_CLEAR_ALL = 4;
+
+function capValid(c: number): boolean {
+  return c >= 0 && c <= CAP_LAST_CAP;
+}
+
+function prctl(t: Task, a: number[]): number {
+  const [, arg2, arg3, arg4, arg5] = a;
+  const s = stateOf(t.tg);
+  const option = i32(a[0]);
+  const noExtra = !(arg3 || arg4 || arg5);
+  switch (option) {
+    case PR_SET_PDEATHSIG:
+      need(arg2 >= 0 && arg2 <= 64);
+      s.pdeathsig = arg2;
+      return 0;
+    case PR_GET_PDEATHSIG: case PR_GET_CHILD_SUBREAPER:
+      t.mm.writeI32(arg2, option === PR_GET_PDEATHSIG ? s.pdeathsig : Number(s.subreaper));
+      return 0;
+    case PR_GET_DUMPABLE:
+      return s.dumpable;
+    case PR_GET_KEEPCAPS:
+      return s.keepcaps;
+    case PR_SET_DUMPABLE: case PR_SET_KEEPCAPS:
+      need(arg2 === 0 || arg2 === 1);
+      s[option === PR_SET_DUMPABLE ? 'dumpable' : 'keepcaps'] = arg2;
+      return 0;
+    case PR_SET_NAME:
+      t.tg.comm = readComm(t, arg2);
+      return 0;
+    case PR_GET_NAME: {
+      const b = Buffer.alloc(TASK_COMM_LEN);
+      Buffer.from(t.tg.comm, 'latin1').copy(b, 0, 0, TASK_COMM_LEN - 1);
+      t.mm.copyOut(arg2, b);
+      return 0;
+    }
+    case PR_GET_SECCOMP:
+      return 0;
+    case PR_CAPBSET_READ:
+      need(capValid(arg2));
+      return Number((s.capBset >> BigInt(arg2)) & 1n);
+    case PR_CAPBSET_DROP:
+      need(capValid(arg2));
+      if (!isRoot(t)) throw new Errno(E.EPERM); // CAP_SETPCAP
+      s.capBset &= ~(1n << BigInt(arg2));
+      return 0;
+    case PR_SET_CHILD_SUBREAPER:
+      s.subreaper = arg2 !== 0;
+      return 0;
+    case PR_SET_NO_NEW_PRIVS:
+      need(arg2 === 1 && noExtra);
+      s.noNewPrivs = true;
+      return 0;
+    case PR_GET_NO_NEW_PRIVS:
+      need(!arg2 && noExtra);
+      return s.noNewPrivs ? 1 : 0;
+    case PR_CAP_AMBIENT:
+      // The ambient set stays empty: nothing can be raised without inheritable capabilities.
+      need(arg2 === PR_CAP_AMBIENT_CLEAR_ALL ? noExtra : capValid(arg3) && !arg4 && !arg5);
+      if ([PR_CAP_AMBIENT_CLEAR_ALL, PR_CAP_AMBIENT_IS_SET, PR_CAP_AMBIENT_LOWER].includes(arg2)) return 0;
+      throw new Errno(arg2 === PR_CAP_AMBIENT_RAISE ? E.EPERM : E.EINVAL);
+    case PR_SET_PTRACER:
+      return 0; // Yama: nothing traces inside the sandbox
+    default: // PR_SET_VMA, PR_SET_MM, PR_SET_SECCOMP, ...
+      t.kernel.logOnce(`prctl-${option}`, `prctl: option ${option} (0x${(option >>> 0).toString(16)}) is not supported: EINVAL`);
+      throw new Errno(E.EINVAL);
+  }
+}
+
+// ---- the table ------------------------------------------------------------------------
+
+forkHooks.push(inheritOnFork);
+execHooks.push(resetOnExec);
+
+export const defs: SyscallDef[] = [
+  { nr: 63, name: 'uname', args: ['ptr'], fn: uname },
+  { nr: 170, name: 'sethostname', args: ['inbuf', 'int'], fn: (t, a) => setName(t, a, (n) => (t.kernel.hostname = n)) },
+  { nr: 171, name: 'setdomainname', args: ['inbuf', 'int'], fn: (t, a) => setName(t, a, (n) => (t.kernel.domainname = n)) },
+  { nr: 99, name: 'sysinfo', args: ['ptr'], fn: sysinfo, partial: 'load averages, shared/buffer RAM and swap are 0; RAM figures are the host\'s' },
+  { nr: 318, name: 'getrandom', args: ['ptr', 'size', 'hex'], fn: getrandom },
+  { nr: 135, name: 'personality', args: ['hex'], fn: personality,
+    partial: 'the value is stored, inherited and reported, but no personality flag changes behaviour (ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC, ...)' },
+  { nr: 302, name: 'prlimit64', args: ['int', 'int', 'ptr', 'ptr'], fn: prlimit64, partial: 'limits above 2^53-1 are stored as RLIM_INFINITY' },
+  { nr: 97, name: 'getrlimit', args: ['int', 'ptr'], fn: getrlimit },
+  { nr: 160, name: 'setrlimit', args: ['int', 'ptr'], fn: setrlimit },
+  { nr: 98, name: 'getrusage', args: ['int', 'ptr'], fn: getrusage,
+    partial: 'CPU time is not measured: ru_utime/ru_stime are 0 (RUSAGE_CHILDREN reports the children time the kernel accumulated); ru_maxrss is the current resident size; the other counters are 0' },
+  { nr: 100, name: 'times', args: ['ptr'], fn: times,
+    partial: 'tms_utime/tms_stime are 0 (CPU time is not measured); the result counts 100 Hz ticks since the sandbox booted' },
+  { nr: 158, name: 'arch_prctl', args: ['hex', 'hex'], fn: archPrctl,
+    partial: 'ARCH_SET_CPUID fails with ENODEV (no CPUID faulting); the XCOMP (AMX) and MAP_VDSO requests are EINVAL' },
+  { nr: 157, name: 'prctl', args: ['int', 'hex', 'hex', 'hex', 'hex'], fn: prctl,
+    partial: 'supported: PDEATHSIG (stored, not sent yet), DUMPABLE, KEEPCAPS, NAME (per process), GET_SECCOMP (0), CAPBSET_READ/DROP, CHILD_SUBREAPER (stored, reparenting ignores it), NO_NEW_PRIVS, CAP_AMBIENT (always empty), SET_PTRACER; all other options (PR_SET_VMA, PR_SET_MM, PR_SET_SECCOMP, ...) are EINVAL' },
+];

@@ -1,0 +1,368 @@
+// Clocks, sleeps and interval timers: clock_gettime/clock_getres, gettimeofday,
+// time, nanosleep/clock_nanosleep with Linux's restart protocol, restart_syscall,
+// alarm and setitimer/getitimer (man 2 clock_gettime, nanosleep,
+// clock_nanosleep, restart_syscall, alarm, setitimer).
+//
+// Time bases: CLOCK_REALTIME and friends come from Kernel.realtimeNs(), the
+// monotonic family from Kernel.monotonicNs() as is. CPU-time clocks are not
+// measured: they report the monotonic time elapsed since the thread (or
+// process) started, which is an upper bound of its CPU time.
+//
+// Interval timers live per thread group in a WeakMap: they are not inherited
+// by fork (a new ThreadGroup starts with none) and survive execve (same group),
+// as on Linux.
+
+import { E, Errno, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTSYS } from '../kernel/errno';
+import type { Kernel } from '../kernel/kernel';
+import { SI_KERNEL, SIGALRM } from '../kernel/signal_defs';
+import type { Task } from '../kernel/task';
+import type { ThreadGroup } from '../kernel/thread_group';
+import { i32, u32, type SyscallDef } from './types';
+
+export const CLOCK_REALTIME = 0;
+export const CLOCK_MONOTONIC = 1;
+export const CLOCK_PROCESS_CPUTIME_ID = 2;
+export const CLOCK_THREAD_CPUTIME_ID = 3;
+export const CLOCK_MONOTONIC_RAW = 4;
+export const CLOCK_REALTIME_COARSE = 5;
+export const CLOCK_MONOTONIC_COARSE = 6;
+export const CLOCK_BOOTTIME = 7;
+export const CLOCK_REALTIME_ALARM = 8;
+export const CLOCK_BOOTTIME_ALARM = 9;
+export const CLOCK_TAI = 11;
+export const TIMER_ABSTIME = 1;
+
+export const ITIMER_REAL = 0;
+export const ITIMER_VIRTUAL = 1;
+export const ITIMER_PROF = 2;
+
+const NS = 1_000_000_000;
+/** Resolution of the coarse clocks: one tick at HZ=250, as on Debian's kernels. */
+const COARSE_RES_NS = 4_000_000;
+/** Deadlines past this (about 146 years of monotonic time) never arm a kernel timer. */
+const FOREVER_NS = 2 ** 62;
+
+// ---- struct timespec / timeval ------------------------------------------------------
+
+/** Write a struct timespec {i64 tv_sec; i64 tv_nsec} for a non-negative ns count. */
+export function writeTimespec(t: Task, addr: number, ns: number): void {
+  const b = Buffer.alloc(16);
+  const big = BigInt(Math.max(0, Math.trunc(ns)));
+  b.writeBigInt64LE(big / 1_000_000_000n, 0);
+  b.writeBigInt64LE(big % 1_000_000_000n, 8);
+  t.mm.copyOut(addr, b);
+}
+
+/** Encode a struct timeval {i64 tv_sec; i64 tv_usec} (truncating to microseconds) into b at off. */
+export function encodeTimeval(b: Buffer, off: number, ns: number): void {
+  const big = BigInt(Math.max(0, Math.trunc(ns)));
+  b.writeBigInt64LE(big / 1_000_000_000n, off);
+  b.writeBigInt64LE((big % 1_000_000_000n) / 1000n, off + 8);
+}
+
+/** Read a struct timespec as nanoseconds; EINVAL unless tv_sec >= 0 and 0 <= tv_nsec < 1e9. */
+export function readTimespec(t: Task, addr: number): number {
+  const b = t.mm.copyIn(addr, 16);
+  const sec = b.readBigInt64LE(0);
+  const nsec = b.readBigInt64LE(8);
+  if (sec < 0n || nsec < 0n || nsec >= 1_000_000_000n) throw new Errno(E.EINVAL);
+  return Number(sec) * NS + Number(nsec);
+}
+
+/** Decode a struct timeval at off as nanoseconds; EINVAL unless tv_sec >= 0 and 0 <= tv_usec < 1e6. */
+function decodeTimeval(b: Buffer, off: number): number {
+  const sec = b.readBigInt64LE(off);
+  const usec = b.readBigInt64LE(off + 8);
+  if (sec < 0n || usec < 0n || usec >= 1_000_000n) throw new Errno(E.EINVAL);
+  return Number(sec) * NS + Number(usec) * 1000;
+}
+
+// ---- clocks ---------------------------------------------------------------------------
+
+/**
+ * A CPU-time clock named by a negative clockid (clock_getcpuclockid,
+ * pthread_getcpuclockid): ~pid << 3 | perthread << 2 | which. Returns the task
+ * or group start time the clock counts from; EINVAL when it names nothing valid.
+ */
+function cpuClockStart(t: Task, id: number): { start: number; perThread: boolean } {
+  const which = id & 3;
+  const perThread = (id & 4) !== 0;
+  const pid = ~(id >> 3);
+  if (which === 3) throw new Errno(E.EINVAL);
+  if (perThread) {
+    const task = pid === 0 ? t : t.kernel.tasks.get(pid);
+    if (!task || task.tg !== t.tg) throw new Errno(E.EINVAL);
+    return { start: task.startTimeNs, perThread };
+  }
+  const tg = pid === 0 ? t.tg : t.kernel.groups.get(pid);
+  if (!tg || tg.zombie) throw new Errno(E.EINVAL);
+  return { start: tg.startTimeNs, perThread };
+}
+
+/** The current value of clock id, in ns; EINVAL for an unknown clock. */
+export function clockNow(t: Task, id: number): number {
+  const k = t.kernel;
+  switch (id) {
+    case CLOCK_REALTIME: case CLOCK_REALTIME_COARSE: case CLOCK_REALTIME_ALARM: case CLOCK_TAI:
+      return k.realtimeNs();
+    case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_RAW: case CLOCK_MONOTONIC_COARSE:
+    case CLOCK_BOOTTIME: case CLOCK_BOOTTIME_ALARM:
+      return k.monotonicNs();
+    case CLOCK_PROCESS_CPUTIME_ID:
+      return Math.max(0, k.monotonicNs() - t.tg.startTimeNs);
+    case CLOCK_THREAD_CPUTIME_ID:
+      return Math.max(0, k.monotonicNs() - t.startTimeNs);
+    default:
+      if (id < 0) return Math.max(0, k.monotonicNs() - cpuClockStart(t, id).start);
+      throw new Errno(E.EINVAL);
+  }
+}
+
+function clockRes(t: Task, id: number): number {
+  if (id === CLOCK_REALTIME_COARSE || id === CLOCK_MONOTONIC_COARSE) return COARSE_RES_NS;
+  clockNow(t, id); // validates
+  return 1;
+}
+
+// ---- sleeping ---------------------------------------------------------------------------
+
+function isInterrupt(e: unknown): boolean {
+  return e instanceof Errno && e.errno === ERESTARTSYS;
+}
+
+/** Block until the monotonic deadline; deadlines beyond FOREVER_NS only end with a signal. */
+function sleepTo(t: Task, deadline: number): Promise<unknown> {
+  return deadline > FOREVER_NS ? t.block(null, 0) : t.sleepUntil(deadline);
+}
+
+/**
+ * A relative sleep until a monotonic deadline. When a signal interrupts it,
+ * write the time left to rem (if any) and leave a restart block that sleeps
+ * on to the same deadline (restart_syscall), then fail with
+ * ERESTART_RESTARTBLOCK: EINTR if a handler runs, a transparent restart if not.
+ */
+function relativeSleep(t: Task, deadline: number, rem: number): number | Promise<number> {
+  if (deadline <= t.kernel.monotonicNs()) return 0;
+  return sleepTo(t, deadline).then(
+    () => 0,
+    (e: unknown) => {
+      if (!isInterrupt(e)) throw e;
+      if (rem) writeTimespec(t, rem, deadline - t.kernel.monotonicNs());
+      t.restartBlock = () => relativeSleep(t, deadline, rem);
+      throw new Errno(ERESTART_RESTARTBLOCK);
+    },
+  );
+}
+
+/** An absolute sleep: interrupted, it fails with ERESTARTNOHAND (re-run with the same arguments). */
+function absoluteSleep(t: Task, id: number, targetNs: number): number | Promise<number> {
+  const now = clockNow(t, id);
+  if (targetNs <= now) return 0;
+  const deadline = t.kernel.monotonicNs() + (targetNs - now);
+  return sleepTo(t, deadline).then(
+    () => 0,
+    (e: unknown) => {
+      throw isInterrupt(e) ? new Errno(ERESTARTNOHAND) : e;
+    },
+  );
+}
+
+function nanosleep(t: Task, a: number[]): number | Promise<number> {
+  const ns = readTimespec(t, a[0]);
+  return relativeSleep(t, t.kernel.monotonicNs() + ns, a[1]);
+}
+
+function clockNanosleep(t: Task, a: number[]): number | Promise<number> {
+  const id = i32(a[0]);
+  const flags = i32(a[1]);
+  switch (id) {
+    case CLOCK_REALTIME: case CLOCK_MONOTONIC: case CLOCK_BOOTTIME: case CLOCK_TAI:
+    case CLOCK_PROCESS_CPUTIME_ID:
+      break;
+    case CLOCK_REALTIME_ALARM: case CLOCK_BOOTTIME_ALARM:
+      if (flags & ~TIMER_ABSTIME) throw new Errno(E.EINVAL);
+      if (t.creds.euid !== 0) throw new Errno(E.EPERM); // CAP_WAKE_ALARM
+      break;
+    case CLOCK_THREAD_CPUTIME_ID: case CLOCK_MONOTONIC_RAW:
+    case CLOCK_REALTIME_COARSE: case CLOCK_MONOTONIC_COARSE:
+      throw new Errno(E.EOPNOTSUPP);
+    default:
+      if (id >= 0 || cpuClockStart(t, id).perThread) throw new Errno(E.EINVAL);
+  }
+  const ns = readTimespec(t, a[2]);
+  if (flags & TIMER_ABSTIME) return absoluteSleep(t, id, ns);
+  return relativeSleep(t, t.kernel.monotonicNs() + ns, a[3]);
+}
+
+function restartSyscall(t: Task): number | Promise<number> {
+  const fn = t.restartBlock;
+  t.restartBlock = null;
+  if (!fn) throw new Errno(E.EINTR);
+  return fn();
+}
+
+// ---- alarm and interval timers ------------------------------------------------------
+
+interface Itimers {
+  /** ITIMER_REAL: monotonic deadline (0 = disarmed), interval, kernel timer id. */
+  realDeadline: number;
+  realInterval: number;
+  realTimer: number | null;
+  /** ITIMER_VIRTUAL / ITIMER_PROF: stored only (value, interval), never fire. */
+  virt: [number, number];
+  prof: [number, number];
+}
+
+const itimers = new WeakMap<ThreadGroup, Itimers>();
+
+function itimersOf(tg: ThreadGroup): Itimers {
+  let s = itimers.get(tg);
+  if (!s) {
+    s = { realDeadline: 0, realInterval: 0, realTimer: null, virt: [0, 0], prof: [0, 0] };
+    itimers.set(tg, s);
+  }
+  return s;
+}
+
+/** Time left on ITIMER_REAL in ns (0 = disarmed); an expired-but-undelivered timer reads 1 us. */
+function realRemaining(k: Kernel, s: Itimers): number {
+  if (!s.realDeadline) return 0;
+  return Math.max(1000, s.realDeadline - k.monotonicNs());
+}
+
+/** (Re)arm ITIMER_REAL: deadline 0 disarms. Expiry sends SIGALRM to the process and re-arms by interval. */
+function armReal(k: Kernel, tg: ThreadGroup, s: Itimers, deadline: number, interval: number): void {
+  if (s.realTimer !== null) k.cancelTimer(s.realTimer);
+  s.realTimer = null;
+  s.realDeadline = deadline;
+  s.realInterval = deadline ? interval : 0;
+  if (!deadline || deadline > FOREVER_NS) return;
+  const fire = (): void => {
+    s.realTimer = null;
+    if (tg.exiting || tg.zombie) {
+      s.realDeadline = 0;
+      return;
+    }
+    k.signals.sendToGroup(tg, SIGALRM, { signo: SIGALRM, code: SI_KERNEL });
+    if (s.realInterval <= 0) {
+      s.realDeadline = 0;
+      return;
+    }
+    // Forward past now: overruns collapse into the one signal already pending.
+    const now = k.monotonicNs();
+    let next = s.realDeadline + s.realInterval;
+    if (next <= now) next += Math.ceil((now - next + 1) / s.realInterval) * s.realInterval;
+    s.realDeadline = next;
+    if (next <= FOREVER_NS) s.realTimer = k.addTimer(next, fire);
+  };
+  s.realTimer = k.addTimer(deadline, fire);
+}
+
+function alarm(t: Task, a: number[]): number {
+  const secs = u32(a[0]);
+  const s = itimersOf(t.tg);
+  const left = realRemaining(t.kernel, s);
+  armReal(t.kernel, t.tg, s, secs ? t.kernel.monotonicNs() + secs * NS : 0, 0);
+  // Seconds left of the previous alarm, rounded to nearest, at least 1 if any time was left.
+  let oldSecs = Math.floor(left / NS);
+  const usec = Math.floor((left % NS) / 1000);
+  if ((oldSecs === 0 && usec > 0) || usec >= 500_000) oldSecs++;
+  return oldSecs;
+}
+
+/** The current value of a timer as [value, interval] in ns. */
+function itimerGet(t: Task, which: number): [number, number] {
+  const s = itimersOf(t.tg);
+  switch (which) {
+    case ITIMER_REAL: return [realRemaining(t.kernel, s), s.realInterval];
+    case ITIMER_VIRTUAL: return [...s.virt];
+    case ITIMER_PROF: return [...s.prof];
+    default: throw new Errno(E.EINVAL);
+  }
+}
+
+function writeItimerval(t: Task, addr: number, [value, interval]: [number, number]): void {
+  const b = Buffer.alloc(32);
+  encodeTimeval(b, 0, interval);
+  encodeTimeval(b, 16, value);
+  t.mm.copyOut(addr, b);
+}
+
+function getitimer(t: Task, a: number[]): number {
+  writeItimerval(t, a[1], itimerGet(t, i32(a[0])));
+  return 0;
+}
+
+function setitimer(t: Task, a: number[]): number {
+  const which = i32(a[0]);
+  let value = 0;
+  let interval = 0;
+  if (a[1]) {
+    const b = t.mm.copyIn(a[1], 32);
+    interval = decodeTimeval(b, 0);
+    value = decodeTimeval(b, 16);
+  } // Linux treats a NULL new_value as all zeros: the timer is disarmed.
+  const old = itimerGet(t, which);
+  const s = itimersOf(t.tg);
+  if (which === ITIMER_REAL) {
+    armReal(t.kernel, t.tg, s, value ? t.kernel.monotonicNs() + value : 0, interval);
+  } else {
+    if (which === ITIMER_VIRTUAL) s.virt = [value, interval];
+    else s.prof = [value, interval];
+  }
+  if (a[2]) writeItimerval(t, a[2], old);
+  return 0;
+}
+
+// ---- the table ------------------------------------------------------------------------
+
+export const defs: SyscallDef[] = [
+  {
+    nr: 228, name: 'clock_gettime', args: ['clockid', 'ptr'],
+    fn: (t, a) => {
+      writeTimespec(t, a[1], clockNow(t, i32(a[0])));
+      return 0;
+    },
+    partial: 'CPU-time clocks (CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, clock_getcpuclockid clocks) report the monotonic time since the process/thread started, not CPU time; CLOCK_TAI equals CLOCK_REALTIME (TAI offset 0); BOOTTIME equals MONOTONIC (no suspend)',
+  },
+  {
+    nr: 229, name: 'clock_getres', args: ['clockid', 'ptr'],
+    fn: (t, a) => {
+      const res = clockRes(t, i32(a[0]));
+      if (a[1]) writeTimespec(t, a[1], res);
+      return 0;
+    },
+  },
+  {
+    nr: 96, name: 'gettimeofday', args: ['ptr', 'ptr'],
+    fn: (t, a) => {
+      if (a[0]) {
+        const b = Buffer.alloc(16);
+        encodeTimeval(b, 0, t.kernel.realtimeNs());
+        t.mm.copyOut(a[0], b);
+      }
+      if (a[1]) t.mm.copyOut(a[1], Buffer.alloc(8)); // struct timezone: UTC, no DST
+      return 0;
+    },
+  },
+  {
+    nr: 201, name: 'time', args: ['ptr'],
+    fn: (t, a) => {
+      const secs = Math.floor(t.kernel.realtimeNs() / NS);
+      if (a[0]) t.mm.writeI64(a[0], secs);
+      return secs;
+    },
+  },
+  { nr: 35, name: 'nanosleep', args: ['ptr', 'ptr'], fn: nanosleep },
+  {
+    nr: 230, name: 'clock_nanosleep', args: ['clockid', 'hex', 'ptr', 'ptr'], fn: clockNanosleep,
+    partial: 'sleeping on CLOCK_PROCESS_CPUTIME_ID (or a process CPU clock) sleeps in monotonic time; a CLOCK_REALTIME absolute sleep does not follow later changes of the realtime clock',
+  },
+  { nr: 219, name: 'restart_syscall', args: [], fn: (t) => restartSyscall(t) },
+  { nr: 37, name: 'alarm', args: ['uint'], fn: alarm },
+  { nr: 36, name: 'getitimer', args: ['int', 'ptr'], fn: getitimer, partial: 'ITIMER_VIRTUAL and ITIMER_PROF report the value last set; they do not count down' },
+  {
+    nr: 38, name: 'setitimer', args: ['int', 'ptr', 'ptr'], fn: setitimer,
+    partial: 'ITIMER_VIRTUAL and ITIMER_PROF are accepted and stored but never expire (no SIGVTALRM/SIGPROF): CPU time is not measured',
+  },
+];
