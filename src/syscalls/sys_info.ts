@@ -23,16 +23,10 @@ import { Reg } from '../platform/platform';
 import { encodeTimeval } from './sys_time';
 import { i32, u32, type SyscallDef } from './types';
 
-export const UTS_SYSNAME = 'Linux';
-export const UTS_RELEASE = '4.4.0';
-export const UTS_VERSION = '#1 SMP Sun Jan 10 15:06:54 PST 2016';
-export const UTS_MACHINE = 'x86_64';
+import { UTS_MACHINE, UTS_RELEASE, UTS_SYSNAME, UTS_VERSION } from '../kernel/uts';
+export { procVersionString, UTS_MACHINE, UTS_RELEASE, UTS_SYSNAME, UTS_VERSION } from '../kernel/uts';
 const UTS_LEN = 64; // __NEW_UTS_LEN: each utsname field is 65 bytes
 
-/** The line /proc/version shows, with its trailing newline. */
-export function procVersionString(): string {
-  return `${UTS_SYSNAME} version ${UTS_RELEASE} ${UTS_VERSION}\n`;
-}
 
 const NS = 1_000_000_000;
 const CAP_LAST_CAP = 40;

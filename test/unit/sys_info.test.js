@@ -11,7 +11,9 @@ const os = require('node:os');
 const { Errno } = require('../../dist/kernel/errno.js');
 const { Credentials } = require('../../dist/kernel/creds.js');
 const { ThreadGroup } = require('../../dist/kernel/thread_group.js');
-const info = require('../../dist/syscalls/sys_info.js');
+const infoOnly = require('../../dist/syscalls/sys_info.js');
+const sched = require('../../dist/syscalls/sys_sched.js');
+const info = { ...infoOnly, defs: [...infoOnly.defs, ...sched.defs] };
 const time = require('../../dist/syscalls/sys_time.js');
 const creds = require('../../dist/syscalls/sys_creds.js');
 

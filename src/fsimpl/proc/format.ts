@@ -8,12 +8,7 @@ export const PAGE_SIZE = 4096;
 export const U64_MAX = '18446744073709551615';
 
 /** Identity the Sentry reports (mirrors what uname(2) returns). */
-export const UTS_SYSNAME = 'Linux';
-export const UTS_RELEASE = '4.4.0';
-export const UTS_VERSION = '#1 SMP Sun Jan 10 15:06:54 PST 2016';
-export function procVersionString(): string {
-  return `${UTS_SYSNAME} version ${UTS_RELEASE} ${UTS_VERSION}\n`;
-}
+export { procVersionString, UTS_RELEASE, UTS_SYSNAME, UTS_VERSION } from '../../kernel/uts';
 
 /** Nanoseconds to clock ticks (USER_HZ). */
 export function nsToTicks(ns: number): number {
