@@ -51,6 +51,15 @@ export function errno(): number {
   return koffi.errno();
 }
 
+/**
+ * A buffer in C memory with a known address, for system calls that take
+ * pointers inside structures (an iovec for PTRACE_GETREGSET).
+ */
+export function allocPinned(len: number): { buf: Buffer; addr: bigint } {
+  const p: unknown = koffi.alloc('uint8_t', len);
+  return { buf: Buffer.from(koffi.view(p, len)), addr: koffi.address(p) };
+}
+
 /** mmap returning an opaque pointer usable with view(), or null on failure. */
 export function mmapForView(len: number, prot: number, flags: number, fd: number, off: number): unknown {
   const p: unknown = mmapPtr(0, len, prot, flags, fd, off);

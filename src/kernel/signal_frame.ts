@@ -21,6 +21,28 @@ export const SS_DISABLE = 2;
 // sigcontext order of general registers.
 const SC_REGS = [Reg.R8, Reg.R9, Reg.R10, Reg.R11, Reg.R12, Reg.R13, Reg.R14, Reg.R15, Reg.RDI, Reg.RSI, Reg.RBP, Reg.RBX, Reg.RDX, Reg.RAX, Reg.RCX, Reg.RSP, Reg.RIP, Reg.EFLAGS];
 
+// The software-reserved bytes of the FXSAVE area describe an XSAVE image that
+// follows it (struct _fpx_sw_bytes), and a second magic word marks its end.
+const FP_XSTATE_MAGIC1 = 0x46505853;
+const FP_XSTATE_MAGIC2 = 0x46505845;
+const SW_MAGIC1 = 464;
+const SW_EXTENDED_SIZE = 468;
+const SW_XFEATURES = 472;
+const SW_XSTATE_SIZE = 480;
+
+/** The bytes of the FPU area in the frame: FXSAVE as is, or XSAVE with the sw bytes and the end magic. */
+function fpForFrame(fp: Buffer): Buffer {
+  if (fp.length <= 512) return fp.subarray(0, 512);
+  const img = Buffer.alloc(fp.length + 4);
+  fp.copy(img);
+  img.writeUInt32LE(FP_XSTATE_MAGIC1, SW_MAGIC1);
+  img.writeUInt32LE(fp.length + 4, SW_EXTENDED_SIZE);
+  img.writeBigUInt64LE(fp.readBigUInt64LE(512), SW_XFEATURES); // XSTATE_BV of the header
+  img.writeUInt32LE(fp.length, SW_XSTATE_SIZE);
+  img.writeUInt32LE(FP_XSTATE_MAGIC2, fp.length);
+  return img;
+}
+
 export interface AltStack {
   sp: number;
   size: number;
@@ -48,13 +70,14 @@ export function setupFrame(
   const onAlt = alt.size > 0 && sp > alt.sp && sp <= alt.sp + alt.size;
   if (useAlt && !(alt.flags & SS_DISABLE) && !onAlt) sp = alt.sp + alt.size;
   else sp -= 128; // red zone
-  sp = Math.floor((sp - 512) / 64) * 64;
+  const fpImage = fpForFrame(fp);
+  sp = Math.floor((sp - fpImage.length) / 64) * 64;
   const fpAddr = sp;
   sp -= FRAME_SIZE;
   sp = Math.floor(sp / 16) * 16 - 8; // as if the handler had been called
   const f = Buffer.alloc(FRAME_SIZE);
   f.writeBigUInt64LE(BigInt(restorer), 0);
-  f.writeBigUInt64LE(BigInt(UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS), UC);
+  f.writeBigUInt64LE(BigInt(UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS | (fp.length > 512 ? UC_FP_XSTATE : 0)), UC);
   f.writeBigUInt64LE(BigInt(alt.sp), UC + 16);
   f.writeInt32LE(alt.size === 0 ? SS_DISABLE : onAlt ? SS_ONSTACK : 0, UC + 24);
   f.writeBigUInt64LE(BigInt(alt.size), UC + 32);
@@ -64,7 +87,7 @@ export function setupFrame(
   f.writeBigUInt64LE(BigInt(fpAddr), MCTX + 24 * 8);
   f.writeBigUInt64LE(BigInt.asUintN(64, blockedBefore), SIGMASK);
   info.copy(f, INFO);
-  mm.copyOut(fpAddr, fp.subarray(0, 512));
+  mm.copyOut(fpAddr, fpImage);
   mm.copyOut(sp, f);
   regs.set(Reg.RSP, sp);
   regs.set(Reg.RIP, handler);
@@ -93,6 +116,11 @@ export function restoreFrame(mm: MemoryAccess, regs: Registers): { mask: bigint;
   if (fpAddr !== 0) {
     if (fpAddr % 16 !== 0) throw new Errno(E.EFAULT);
     fp = mm.copyIn(fpAddr, 512);
+    // An XSAVE image announces itself in the software-reserved bytes.
+    if (fp.readUInt32LE(SW_MAGIC1) === FP_XSTATE_MAGIC1) {
+      const size = fp.readUInt32LE(SW_XSTATE_SIZE);
+      if (size > 512 && size <= 16384 && mm.readU32(fpAddr + size) === FP_XSTATE_MAGIC2) fp = mm.copyIn(fpAddr, size);
+    }
     // MXCSR reserved bits set would make the restore fault on the host.
     fp.writeUInt32LE(fp.readUInt32LE(24) & 0xffff, 24);
   }

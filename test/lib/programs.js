@@ -17,6 +17,7 @@ const C_PROGRAMS = Object.freeze({
   sigsegv: { args: () => [], endsWithDone: true },
   signals: { args: () => [], endsWithDone: true },
   rawsyscall: { args: () => [], identity: true },
+  faults: { args: () => [], endsWithDone: true },
 });
 
 module.exports = { C_PROGRAMS };

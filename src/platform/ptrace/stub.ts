@@ -32,7 +32,6 @@ export class StubContext implements Context {
     if (libc.ptraceBuf(P.PTRACE_GETREGS, this.stub.pid, 0, this.regs.buf) < 0) throw new StubError(`GETREGS ${libc.errno()}`);
     this.regs.dirty = false;
     this.regs.raxDirty = false;
-    this.fp = null;
   }
 
   flushRegs(): void {
@@ -44,20 +43,53 @@ export class StubContext implements Context {
 
   resume(): void {
     this.flushRegs();
-    if (this.fp) libc.ptraceBuf(P.PTRACE_SETFPREGS, this.stub.pid, 0, this.fp);
-    this.fp = null;
+    if (this.fp) this.flushFp();
     libc.ptrace(P.PTRACE_SYSEMU, this.stub.pid, 0, 0);
   }
 
+  /** The full XSAVE image (x87, SSE, AVX and beyond); FXSAVE's 512 bytes where XSAVE is missing. */
   getFpState(): Buffer {
+    if (this.fp) return Buffer.from(this.fp);
+    const x = xstate();
+    if (x) {
+      x.iov.writeBigUInt64LE(BigInt(XSTATE_MAX), 8);
+      if (libc.ptraceBuf(P.PTRACE_GETREGSET, this.stub.pid, P.NT_X86_XSTATE, x.iov) === 0) {
+        return Buffer.from(x.area.buf.subarray(0, Number(x.iov.readBigUInt64LE(8))));
+      }
+    }
     const b = Buffer.alloc(512);
     libc.ptraceBuf(P.PTRACE_GETFPREGS, this.stub.pid, 0, b);
     return b;
   }
 
   setFpState(b: Buffer): void {
-    this.fp = Buffer.from(b.subarray(0, 512));
+    this.fp = Buffer.from(b);
   }
+
+  /** Write a pending FPU state: XSAVE images with SETREGSET, FXSAVE ones with SETFPREGS. */
+  private flushFp(): void {
+    const fp = this.fp;
+    this.fp = null;
+    if (!fp) return;
+    const x = xstate();
+    if (fp.length > 512 && x && fp.length <= XSTATE_MAX) {
+      fp.copy(x.area.buf);
+      x.iov.writeBigUInt64LE(BigInt(fp.length), 8);
+      if (libc.ptraceBuf(P.PTRACE_SETREGSET, this.stub.pid, P.NT_X86_XSTATE, x.iov) === 0) return;
+    }
+    libc.ptraceBuf(P.PTRACE_SETFPREGS, this.stub.pid, 0, fp.subarray(0, 512));
+  }
+}
+
+const XSTATE_MAX = 16384;
+let xs: { area: { buf: Buffer; addr: bigint }; iov: Buffer } | null | undefined;
+function xstate(): { area: { buf: Buffer; addr: bigint }; iov: Buffer } | null {
+  if (xs !== undefined) return xs;
+  const area = libc.allocPinned(XSTATE_MAX);
+  const iov = Buffer.alloc(16);
+  iov.writeBigUInt64LE(area.addr, 0);
+  xs = { area, iov };
+  return xs;
 }
 
 export class Stub implements AddressSpace {
