@@ -38,6 +38,8 @@ export class Kernel {
   readonly tasks = new Map<number, Task>();
   readonly groups = new Map<number, ThreadGroup>();
   table: Array<SyscallDef | undefined> = [];
+  /** Names of every syscall number, for logs of unimplemented ones (the table has only the implemented). */
+  syscallNames: Record<number, string> = {};
   strace: ((line: string) => void) | null = null;
   readonly log: (msg: string) => void;
   hostname: string;

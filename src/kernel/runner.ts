@@ -41,7 +41,7 @@ export class TaskRunner {
     const def = nr >= 0 && nr < this.k.table.length ? this.k.table[nr] : undefined;
     let r: number | Promise<number>;
     if (!def) {
-      this.k.logOnce(`nosys${nr}`, `unimplemented syscall ${nr}: ENOSYS`);
+      this.k.logOnce(`nosys${nr}`, `unimplemented syscall ${this.k.syscallNames[nr] ?? '?'} (${nr}): ENOSYS`);
       r = -E.ENOSYS;
     } else {
       try {
@@ -150,7 +150,7 @@ function toRet(e: unknown, t: Task, name: string): number {
 
 function formatStrace(k: Kernel, t: Task, nr: number, args: number[], ret: number): string {
   const def = k.table[nr];
-  const name = def?.name ?? `syscall_${nr}`;
+  const name = def?.name ?? k.syscallNames[nr] ?? `syscall_${nr}`;
   const fmts = def?.args ?? [];
   const parts: string[] = [];
   for (let i = 0; i < fmts.length; i++) parts.push(formatArg(t, fmts[i], args[i], args[i + 1], ret));

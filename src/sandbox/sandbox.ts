@@ -10,6 +10,7 @@ import { Kernel } from '../kernel/kernel';
 import type { Task } from '../kernel/task';
 import type { ExecFile } from '../loader/load';
 import { PtracePlatform } from '../platform/ptrace/platform';
+import { SYSCALL_NAMES } from '../syscalls/names';
 import { buildTable } from '../syscalls/table';
 import { openForExec } from '../vfs/exec';
 import { FdTable } from '../vfs/fd_table';
@@ -49,6 +50,7 @@ export class Sandbox {
     ns.vfs.mountAt('/proc', new ProcFs(this.kernel));
     const { table, missingFamilies } = buildTable();
     this.kernel.table = table;
+    this.kernel.syscallNames = SYSCALL_NAMES;
     if (missingFamilies.length) log(`syscall families not built yet: ${missingFamilies.join(', ')}`);
     if (opts.strace) this.kernel.strace = (line) => this.write(line + '\n', true);
     setHostReadinessWaiter((fd, events) => this.kernel.waitHostFd(fd, events));

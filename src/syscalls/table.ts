@@ -42,7 +42,7 @@ export function compatibilityMarkdown(): string {
   const lines = [
     '# System call compatibility (x86-64)',
     '',
-    'Generated from the syscall table by `node dist/cli/main.js compat > docs/COMPATIBILITY.md`.',
+    'Generated from the syscall table by `node bin/tsvisor.js compat > docs/COMPATIBILITY.md` (a unit test fails when this file is stale).',
     'States: **implemented**; **partial** (what is missing follows); **ENOSYS** (returns ENOSYS and is logged once).',
     '',
     '| nr | name | state | notes |',

@@ -1,0 +1,19 @@
+'use strict';
+// docs/COMPATIBILITY.md is generated from the syscall table: it must match.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { compatibilityMarkdown, buildTable } = require('../../dist/syscalls/table.js');
+
+test('docs/COMPATIBILITY.md matches the syscall table', () => {
+  const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'COMPATIBILITY.md'), 'utf8');
+  assert.equal(doc, compatibilityMarkdown(), 'regenerate with: node bin/tsvisor.js compat > docs/COMPATIBILITY.md');
+});
+
+test('every syscall family module loads and numbers match names', () => {
+  const { table, missingFamilies } = buildTable();
+  assert.deepEqual(missingFamilies, []);
+  assert.equal(table[0].name, 'read');
+  assert.equal(table[39].name, 'getpid');
+});
