@@ -172,15 +172,19 @@ function formatArg(t: Task, fmt: string, v: number, next: number, ret: number): 
         return quote(t.mm.copyIn(v, n)) + (next > 32 ? '...' : '');
       }
       case 'buf': {
-        if (v === 0 || ret <= 0) return '0x' + v.toString(16);
+        if (v === 0 || ret <= 0) return hex(v);
         const n = Math.min(ret, 32);
         return quote(t.mm.copyIn(v, n)) + (ret > 32 ? '...' : '');
       }
-      default: return v < 0 ? String(v) : '0x' + v.toString(16);
+      default: return hex(v);
     }
   } catch {
-    return '0x' + v.toString(16);
+    return hex(v);
   }
+}
+
+function hex(v: number): string {
+  return '0x' + (v < 0 ? BigInt.asUintN(64, BigInt(v)).toString(16) : v.toString(16));
 }
 
 /** strace's quoting: C escapes, octal for other non-printable bytes. */

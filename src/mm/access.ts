@@ -3,6 +3,8 @@
 // so a hostile pointer can never crash the Sentry.
 
 export interface MemoryAccess {
+  /** EFAULT unless [addr, addr+len) is mapped with that access; touches nothing. */
+  checkRange(addr: number, len: number, write: boolean): void;
   /** Copy len bytes from the application into a new Buffer. */
   copyIn(addr: number, len: number): Buffer;
   /** Copy bytes into the application. */

@@ -399,7 +399,26 @@ export class MemoryManager implements MemoryAccess {
     }
   }
 
+  /**
+   * Check that [addr, addr+len) is mapped with the access (EFAULT otherwise)
+   * without touching it: callers validate before consuming data they could not
+   * give back (a pipe read) or before allocating a buffer for a huge length.
+   */
+  checkRange(addr: number, len: number, write: boolean): void {
+    if (len === 0) return;
+    if (!(addr >= 0) || !Number.isSafeInteger(addr) || !Number.isSafeInteger(len) || len < 0 || addr + len > TASK_SIZE) {
+      throw new Errno(E.EFAULT);
+    }
+    const want = write ? PROT_WRITE : PROT_READ;
+    for (let a = addr; a < addr + len; ) {
+      const v = this.findVma(a) ?? this.growStack(a);
+      if (!v || !(v.prot & want)) throw new Errno(E.EFAULT);
+      a = v.end;
+    }
+  }
+
   copyIn(addr: number, len: number): Buffer {
+    this.checkRange(addr, len, false);
     const out = Buffer.allocUnsafe(len);
     this.forEachPage(addr, len, false, (b, done) => b.copy(out, done));
     return out;

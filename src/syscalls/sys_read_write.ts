@@ -23,15 +23,24 @@ function clampCount(n: number): number {
   return Math.min(n, MAX_RW);
 }
 
+/**
+ * One call moves at most this much: the Sentry holds the data in a Buffer on
+ * its way, so a hostile length must not make it allocate gigabytes. Reads may
+ * always return less; writers of large buffers loop on short writes.
+ */
+const MAX_CHUNK = 64 * 1024 * 1024;
+
 async function doRead(t: Task, f: FileDescription, buf: number, count: number, off: number | null): Promise<number> {
-  count = clampCount(count);
+  count = Math.min(clampCount(count), MAX_CHUNK);
+  // Validate first: data taken from a pipe or socket cannot be put back.
+  t.mm.checkRange(buf, count, true);
   const data = off === null ? await f.read(t, count) : await f.pread(t, count, off);
   if (data.length) t.mm.copyOut(buf, data);
   return data.length;
 }
 
 async function doWrite(t: Task, f: FileDescription, buf: number, count: number, off: number | null): Promise<number> {
-  count = clampCount(count);
+  count = Math.min(clampCount(count), MAX_CHUNK);
   const data = count ? t.mm.copyIn(buf, count) : Buffer.alloc(0);
   return off === null ? f.write(t, data) : f.pwrite(t, data, off);
 }
@@ -44,7 +53,13 @@ function checkOffset(off: number): number {
 async function readv(t: Task, fd: number, iov: number, cnt: number, off: number | null): Promise<number> {
   const f = readableFile(t, fd);
   const vecs = readIovecs(t, iov, i32(cnt));
-  const total = vecs.reduce((s, v) => s + v[1], 0);
+  let total = 0;
+  for (const [base, len] of vecs) {
+    const n = Math.min(len, MAX_CHUNK - total);
+    if (n <= 0) break;
+    t.mm.checkRange(base, n, true);
+    total += n;
+  }
   const data = off === null ? await f.read(t, total) : await f.pread(t, total, off);
   let pos = 0;
   for (const [base, len] of vecs) {
@@ -60,7 +75,15 @@ async function writev(t: Task, fd: number, iov: number, cnt: number, off: number
   const f = writableFile(t, fd);
   const vecs = readIovecs(t, iov, i32(cnt));
   // One gathered write keeps pipe writes up to PIPE_BUF atomic.
-  const data = Buffer.concat(vecs.map(([base, len]) => (len ? t.mm.copyIn(base, len) : Buffer.alloc(0))));
+  const parts: Buffer[] = [];
+  let total = 0;
+  for (const [base, len] of vecs) {
+    const n = Math.min(len, MAX_CHUNK - total);
+    if (n <= 0) break;
+    parts.push(t.mm.copyIn(base, n));
+    total += n;
+  }
+  const data = Buffer.concat(parts);
   return off === null ? f.write(t, data) : f.pwrite(t, data, off);
 }
 

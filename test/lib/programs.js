@@ -18,6 +18,7 @@ const C_PROGRAMS = Object.freeze({
   signals: { args: () => [], endsWithDone: true },
   rawsyscall: { args: () => [], identity: true },
   faults: { args: () => [], endsWithDone: true },
+  efault: { args: () => [], endsWithDone: true },
 });
 
 module.exports = { C_PROGRAMS };

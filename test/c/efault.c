@@ -1,0 +1,44 @@
+/* efault: hostile pointers get EFAULT from every kind of system call, never a
+ * crash of the kernel that serves them. Raw syscall() so libc checks nothing. */
+#include "common.h"
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static void show(const char *what, long r) {
+  printf("%-28s %s\n", what, r < 0 ? ename(errno) : "ok");
+}
+
+int main(void) {
+  void *bad = (void *)8;
+  void *kernel = (void *)0xffff800000000000UL;
+  char *unmapped = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  munmap(unmapped, 4096);
+  char *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  int p[2];
+  if (pipe(p) != 0) return 1;
+  if (write(p[1], "data", 4) != 4) return 1;
+
+  show("write from NULL+8", syscall(SYS_write, 1, bad, 10));
+  show("write from kernel address", syscall(SYS_write, 1, kernel, 10));
+  show("read into unmapped", syscall(SYS_read, p[0], unmapped, 4));
+  show("read into read-only page", syscall(SYS_read, p[0], ro, 4));
+  show("open bad path", syscall(SYS_open, bad, O_RDONLY));
+  show("stat bad buffer", syscall(SYS_stat, "/", bad));
+  show("uname bad buffer", syscall(SYS_uname, kernel));
+  show("clock_gettime bad", syscall(SYS_clock_gettime, CLOCK_MONOTONIC, bad));
+  show("pipe bad fds", syscall(SYS_pipe, ro));
+  show("rt_sigaction bad act", syscall(SYS_rt_sigaction, SIGUSR1, bad, NULL, 8));
+  show("wait4 bad status", syscall(SYS_wait4, -1, bad, 0, NULL));
+  char *argv_bad[] = {"x", (char *)bad, NULL};
+  show("execve bad argv entry", syscall(SYS_execve, "/bin/true", argv_bad, NULL));
+  show("execve bad argv array", syscall(SYS_execve, "/bin/true", bad, NULL));
+  show("getcwd bad buffer", syscall(SYS_getcwd, bad, 100));
+  show("nanosleep bad", syscall(SYS_nanosleep, bad, NULL));
+  show("huge write length", syscall(SYS_write, 1, ro, (size_t)-1 >> 1));
+  printf("done\n");
+  return 0;
+}
