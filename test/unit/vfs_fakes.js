@@ -70,6 +70,9 @@ function fakeMemory(size = 1 << 16) {
   return {
     base,
     mem,
+    checkRange: (a, n) => {
+      if (n > 0) at(a, n);
+    },
     copyIn: (a, n) => Buffer.from(mem.subarray(at(a, n), at(a, n) + n)),
     copyOut: (a, d) => Buffer.from(d).copy(mem, at(a, d.length)),
     readCString: (a, max) => {
