@@ -44,6 +44,8 @@ export class Kernel {
   readonly log: (msg: string) => void;
   hostname: string;
   domainname = '(none)';
+  /** Live tasks allowed in this sandbox (each costs a host process). */
+  maxTasks = 4096;
   readonly bootRealtimeNs: number;
   readonly bootMonotonicNs: number;
   private nextPid = 1;

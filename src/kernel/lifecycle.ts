@@ -118,6 +118,8 @@ export class Lifecycle {
       throw new Errno(E.EINVAL, 'namespaces are not supported in clone');
     }
     const vfork = (f & CLONE_VFORK) !== 0 && (f & CLONE_VM) !== 0;
+    // Every task is a host process: a fork bomb must stop at the sandbox's limit, not the host's.
+    if (this.k.tasks.size >= this.k.maxTasks) throw new Errno(E.EAGAIN);
     const pid = this.k.allocPid();
     const parentTg = f & CLONE_PARENT ? t.tg.parent ?? t.tg : t.tg;
     const tg = new ThreadGroup(pid, t.tg.pgid, t.tg.sid);

@@ -158,7 +158,6 @@ export class MemoryManager implements MemoryAccess {
   /** Remove every mapping in [addr, addr+len). */
   unmapRange(addr: number, len: number): void {
     const end = addr + len;
-    let touched = false;
     this.splitAround(addr, end);
     let i = this.lowerBound(addr);
     while (i < this.vmas.length && this.vmas[i].start < end) {
@@ -166,9 +165,9 @@ export class MemoryManager implements MemoryAccess {
       this.dropFrames(v, 0, v.pages);
       v.file?.hold?.decRef();
       this.vmas.splice(i, 1);
-      touched = true;
+      // Only what the VMAs covered: the range may span the stub's own pages.
+      this.as.unmap(v.start, v.end - v.start);
     }
-    if (touched) this.as.unmap(addr, len);
   }
 
   private dropFrames(v: Vma, from: number, to: number): void {

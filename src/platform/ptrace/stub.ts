@@ -141,6 +141,12 @@ export class Stub implements AddressSpace {
         continue;
       }
       if (P.stopSig(s) === P.SIGTRAP && ev === 0) break;
+      // A fault of the stub itself means its code is gone: it cannot be driven any more.
+      const got = P.stopSig(s);
+      if (got === 11 || got === 7 || got === 4) {
+        this.release();
+        throw new StubError(`stub ${this.pid} faulted (signal ${got}) during an injected call`);
+      }
       // Any other signal that reached the stub is not the application's: drop it.
     }
     this.ctx.loadRegs();
