@@ -8,6 +8,8 @@ import koffi from 'koffi';
 const lib = koffi.load('libc.so.6');
 
 export const ptrace = lib.func('long ptrace(long req, int pid, uintptr_t addr, uintptr_t data)');
+/** ptrace with a signed data argument: POKEUSER of a register value held as a JS number. */
+export const ptraceLong = lib.func('long ptrace(long req, int pid, uintptr_t addr, long data)');
 export const ptraceBuf = lib.func('long ptrace(long req, int pid, uintptr_t addr, void *data)');
 export const waitpid = lib.func('int waitpid(int pid, void *status, int options)');
 export const memfd_create = lib.func('int memfd_create(const char *name, unsigned int flags)');

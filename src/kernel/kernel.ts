@@ -185,10 +185,7 @@ export class Kernel {
         continue;
       }
       if (this.initStatus !== null && this.tasks.size === 0) break;
-      if (this.timers.length && this.timers[0].deadline <= this.monotonicNs()) {
-        this.runTimers();
-        continue;
-      }
+      // Expired timers arrive through the platform's timer (a host event).
       const ev = this.platform.wait();
       if (ev.kind === 'host') this.onHostEvents(this.platform.takeHostEvents());
       else if (ev.kind === 'stop') {

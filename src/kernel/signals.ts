@@ -95,6 +95,14 @@ export class SignalManager {
    * stopped: wait for SIGCONT) or 'dead'.
    */
   deliver(t: Task, inSyscall: boolean): 'run' | 'stop' | 'dead' {
+    // The common case, nothing pending and no restart to consider, costs nothing.
+    if (t.pending.size === 0 && t.tg.pending.size === 0 && t.savedSigmask === null && !t.tg.exiting) {
+      if (inSyscall) {
+        const rax = t.ctx.regs.get(Reg.RAX);
+        if (rax <= -ERESTARTSYS && rax >= -ERESTART_RESTARTBLOCK) this.restart(t, false, 0);
+      }
+      return 'run';
+    }
     const regs = t.ctx.regs;
     for (;;) {
       if (t.state === 'dead' || t.tg.exiting) return 'dead';

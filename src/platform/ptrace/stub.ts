@@ -37,7 +37,7 @@ export class StubContext implements Context {
   flushRegs(): void {
     const r = this.regs;
     if (r.dirty) libc.ptraceBuf(P.PTRACE_SETREGS, this.stub.pid, 0, r.buf);
-    else if (r.raxDirty) libc.ptrace(P.PTRACE_POKEUSER, this.stub.pid, Reg.RAX * 8, r.getU64(Reg.RAX));
+    else if (r.raxDirty) libc.ptraceLong(P.PTRACE_POKEUSER, this.stub.pid, Reg.RAX * 8, r.get(Reg.RAX));
     r.dirty = r.raxDirty = false;
   }
 
