@@ -5,14 +5,14 @@
 import { E, Errno } from '../kernel/errno';
 import type { AddressSpace } from '../platform/platform';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../platform/platform';
-import type { MemoryAccess } from './access';
+import { UserCopy } from './usercopy';
 import type { MemoryFile } from './memfile';
 import { PAGE, Vma, type VmaFile, pageAlignUp } from './vma';
 
 export const TASK_SIZE = 0x7ffffffff000;
 const MAX_FILL_RUN = 1 << 18;
 
-export class MemoryManager implements MemoryAccess {
+export class MemoryManager extends UserCopy {
   vmas: Vma[] = [];
   brkStart = 0;
   brkEnd = 0;
@@ -29,7 +29,9 @@ export class MemoryManager implements MemoryAccess {
   constructor(
     readonly memfile: MemoryFile,
     readonly as: AddressSpace,
-  ) {}
+  ) {
+    super();
+  }
 
   // ---- lookup -------------------------------------------------------------
 
@@ -376,7 +378,7 @@ export class MemoryManager implements MemoryAccess {
   // ---- copy-in / copy-out -------------------------------------------------
 
   /** Call fn for each page-sized piece of [addr, addr+len) with the frame's bytes. */
-  private forEachPage(addr: number, len: number, write: boolean, fn: (bytes: Buffer, done: number) => void, force = false): void {
+  protected forEachPage(addr: number, len: number, write: boolean, fn: (bytes: Buffer, done: number) => void, force = false): void {
     if (len === 0) return;
     if (!(addr >= 0) || addr + len > TASK_SIZE || !Number.isSafeInteger(addr) || !Number.isSafeInteger(len) || len < 0) {
       throw new Errno(E.EFAULT);
@@ -414,78 +416,6 @@ export class MemoryManager implements MemoryAccess {
       if (!v || !(v.prot & want)) throw new Errno(E.EFAULT);
       a = v.end;
     }
-  }
-
-  copyIn(addr: number, len: number): Buffer {
-    this.checkRange(addr, len, false);
-    const out = Buffer.allocUnsafe(len);
-    this.forEachPage(addr, len, false, (b, done) => b.copy(out, done));
-    return out;
-  }
-
-  copyOut(addr: number, data: Uint8Array): void {
-    this.forEachPage(addr, data.length, true, (b, done) => b.set(data.subarray(done, done + b.length)));
-  }
-
-  /** A write by the kernel itself, ignoring the VMA's protection (ELF .bss zeroing). */
-  kernelWrite(addr: number, data: Uint8Array): void {
-    this.forEachPage(addr, data.length, true, (b, done) => b.set(data.subarray(done, done + b.length)), true);
-  }
-
-  readCString(addr: number, max: number): string {
-    const parts: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const room = PAGE - (addr % PAGE);
-      const chunk = this.copyIn(addr, room);
-      const z = chunk.indexOf(0);
-      if (z >= 0) {
-        parts.push(chunk.subarray(0, z));
-        total += z;
-        if (total >= max) throw new Errno(E.ENAMETOOLONG);
-        return Buffer.concat(parts).toString('latin1');
-      }
-      parts.push(chunk);
-      total += room;
-      if (total >= max) throw new Errno(E.ENAMETOOLONG);
-      addr += room;
-    }
-  }
-
-  readU32(addr: number): number {
-    return this.copyIn(addr, 4).readUInt32LE(0);
-  }
-  readI32(addr: number): number {
-    return this.copyIn(addr, 4).readInt32LE(0);
-  }
-  readU64(addr: number): number {
-    return Number(this.copyIn(addr, 8).readBigUInt64LE(0));
-  }
-  readI64(addr: number): number {
-    return Number(this.copyIn(addr, 8).readBigInt64LE(0));
-  }
-  readBigU64(addr: number): bigint {
-    return this.copyIn(addr, 8).readBigUInt64LE(0);
-  }
-  writeU32(addr: number, v: number): void {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(v >>> 0);
-    this.copyOut(addr, b);
-  }
-  writeI32(addr: number, v: number): void {
-    const b = Buffer.alloc(4);
-    b.writeInt32LE(v | 0);
-    this.copyOut(addr, b);
-  }
-  writeU64(addr: number, v: number): void {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)));
-    this.copyOut(addr, b);
-  }
-  writeI64(addr: number, v: number): void {
-    const b = Buffer.alloc(8);
-    b.writeBigInt64LE(BigInt(v));
-    this.copyOut(addr, b);
   }
 
   // ---- fork and teardown --------------------------------------------------

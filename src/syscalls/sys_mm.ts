@@ -7,6 +7,8 @@ import type { Task } from '../kernel/task';
 import { TASK_SIZE } from '../mm/mm';
 import { PAGE, pageAlignDown, pageAlignUp, type VmaFile } from '../mm/vma';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../platform/platform';
+import type { FileDescription } from '../vfs/file';
+import { makedev } from '../vfs/types';
 import { i32, type SyscallDef } from './types';
 
 const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_SHARED_VALIDATE = 0x03, MAP_TYPE = 0x0f;
@@ -47,20 +49,18 @@ function mmap(t: Task, a: number[]): number {
     if (shared && p & PROT_WRITE && acc !== O_RDWR) throw new Errno(E.EACCES);
     if (shared && p & PROT_WRITE && f.flags & 0o2000 /* O_APPEND */) throw new Errno(E.EACCES);
     const m = f.mappable();
-    if (!m) throw new Errno(E.ENODEV);
-    file = { mappable: m, name: fileName(t, f), dev: f.inode?.fs.dev ?? 0, ino: f.inode?.ino ?? 0, hold: f };
+    if (!m && isDevZero(f)) {
+      // /dev/zero maps as anonymous memory (shared or private), as on Linux.
+    } else if (!m) throw new Errno(E.ENODEV);
+    else file = { mappable: m, name: fileName(t, f), dev: f.inode?.fs.dev ?? 0, ino: f.inode?.ino ?? 0, hold: f };
   }
   if (flags & MAP_FIXED || flags & MAP_FIXED_NOREPLACE) {
     if (addr % PAGE !== 0) throw new Errno(E.EINVAL);
     if (addr + size > TASK_SIZE || addr < 0x1000) throw new Errno(flags & MAP_FIXED ? E.EPERM : E.ENOMEM);
     if (!(flags & MAP_FIXED) && flags & MAP_FIXED_NOREPLACE) {
-      for (let x = addr; x < addr + size; ) {
-        const v = mm.findVma(x);
-        if (v) throw new Errno(E.EEXIST);
-        const i = mm.vmas.find((w) => w.start >= x);
-        if (!i || i.start >= addr + size) break;
-        throw new Errno(E.EEXIST);
-      }
+      // Any existing mapping in the range is a conflict.
+      const first = mm.findVma(addr) ?? mm.vmas.find((w) => w.start >= addr);
+      if (first && first.start < addr + size) throw new Errno(E.EEXIST);
     }
   } else {
     addr = mm.findFree(size, addr ? pageAlignDown(addr) : 0);
@@ -70,10 +70,14 @@ function mmap(t: Task, a: number[]): number {
   return addr;
 }
 
-function fileName(_t: Task, f: { path: unknown }): string {
-  const p = f.path as { mount?: unknown; dentry?: { fullPath?: () => string } } | null;
-  const fp = p?.dentry?.fullPath;
-  return typeof fp === 'function' ? fp.call(p!.dentry) : '';
+function isDevZero(f: { stat(): { mode: number; rdev: number } }): boolean {
+  const st = f.stat();
+  return (st.mode & 0o170000) === 0o020000 && st.rdev === makedev(1, 5);
+}
+
+/** The path /proc/PID/maps shows for a file mapping. */
+function fileName(t: Task, f: FileDescription): string {
+  return f.path ? t.kernel.vfs.pathname(null, f.path).path : '';
 }
 
 function checkRange(addr: number, len: number): number {

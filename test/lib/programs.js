@@ -19,6 +19,7 @@ const C_PROGRAMS = Object.freeze({
   rawsyscall: { args: () => [], identity: true },
   faults: { args: () => [], endsWithDone: true },
   efault: { args: () => [], endsWithDone: true },
+  mmap2: { args: () => [], endsWithDone: true },
 });
 
 module.exports = { C_PROGRAMS };

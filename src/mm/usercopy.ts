@@ -1,0 +1,84 @@
+// Typed copy-in/copy-out of application memory on top of one primitive: walk
+// a range page by page (MemoryManager.forEachPage), which checks every page
+// against the VMAs and throws Errno(EFAULT) for a bad pointer.
+
+import { E, Errno } from '../kernel/errno';
+import type { MemoryAccess } from './access';
+import { PAGE } from './vma';
+
+export abstract class UserCopy implements MemoryAccess {
+  protected abstract forEachPage(addr: number, len: number, write: boolean, fn: (bytes: Buffer, done: number) => void, force?: boolean): void;
+  abstract checkRange(addr: number, len: number, write: boolean): void;
+
+  copyIn(addr: number, len: number): Buffer {
+    this.checkRange(addr, len, false);
+    const out = Buffer.allocUnsafe(len);
+    this.forEachPage(addr, len, false, (b, done) => b.copy(out, done));
+    return out;
+  }
+
+  copyOut(addr: number, data: Uint8Array): void {
+    this.forEachPage(addr, data.length, true, (b, done) => b.set(data.subarray(done, done + b.length)));
+  }
+
+  /** A write by the kernel itself, ignoring the VMA's protection (ELF .bss zeroing). */
+  kernelWrite(addr: number, data: Uint8Array): void {
+    this.forEachPage(addr, data.length, true, (b, done) => b.set(data.subarray(done, done + b.length)), true);
+  }
+
+  readCString(addr: number, max: number): string {
+    const parts: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const room = PAGE - (addr % PAGE);
+      const chunk = this.copyIn(addr, room);
+      const z = chunk.indexOf(0);
+      if (z >= 0) {
+        parts.push(chunk.subarray(0, z));
+        total += z;
+        if (total >= max) throw new Errno(E.ENAMETOOLONG);
+        return Buffer.concat(parts).toString('latin1');
+      }
+      parts.push(chunk);
+      total += room;
+      if (total >= max) throw new Errno(E.ENAMETOOLONG);
+      addr += room;
+    }
+  }
+
+  readU32(addr: number): number {
+    return this.copyIn(addr, 4).readUInt32LE(0);
+  }
+  readI32(addr: number): number {
+    return this.copyIn(addr, 4).readInt32LE(0);
+  }
+  readU64(addr: number): number {
+    return Number(this.copyIn(addr, 8).readBigUInt64LE(0));
+  }
+  readI64(addr: number): number {
+    return Number(this.copyIn(addr, 8).readBigInt64LE(0));
+  }
+  readBigU64(addr: number): bigint {
+    return this.copyIn(addr, 8).readBigUInt64LE(0);
+  }
+  writeU32(addr: number, v: number): void {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v >>> 0);
+    this.copyOut(addr, b);
+  }
+  writeI32(addr: number, v: number): void {
+    const b = Buffer.alloc(4);
+    b.writeInt32LE(v | 0);
+    this.copyOut(addr, b);
+  }
+  writeU64(addr: number, v: number): void {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)));
+    this.copyOut(addr, b);
+  }
+  writeI64(addr: number, v: number): void {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64LE(BigInt(v));
+    this.copyOut(addr, b);
+  }
+}
