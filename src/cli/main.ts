@@ -72,9 +72,12 @@ async function cmdDo(args: string[]): Promise<void> {
   }
   if (!st.isDirectory()) fail(`rootfs ${a.rootfs} is not a directory`);
   const env = mergeEnv(Object.entries(process.env).map(([k, v]) => `${k}=${v}`), a.env);
+  // Like `runsc do`: with the host's root, the command starts where the caller is.
+  const cwdFallback = !a.cwd;
+  if (!a.cwd) a.cwd = fs.realpathSync(a.rootfs) === '/' ? process.cwd() : '/';
   let sb: Sandbox;
   try {
-    sb = new Sandbox({ rootfs: a.rootfs, argv: a.argv, env, cwd: a.cwd, strace: a.strace, debugLog: a.debugLog });
+    sb = new Sandbox({ rootfs: a.rootfs, argv: a.argv, env, cwd: a.cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog });
   } catch (e) {
     fail(`cannot start the sandbox: ${(e as Error).message}`, 125);
   }
@@ -86,6 +89,7 @@ async function cmdDo(args: string[]): Promise<void> {
       const code = e.errno === 2 ? 127 : 126;
       fail(`${a.argv[0]}: ${describe(e.errno)}`, code);
     }
+    if (e instanceof Error && e.message.startsWith('--cwd')) fail(e.message, 125);
     throw e;
   }
   // Exit like a shell reports the child: the code, or 128+N for signal N.

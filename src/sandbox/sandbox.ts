@@ -27,6 +27,8 @@ export interface SandboxOptions {
   argv: string[];
   env: string[];
   cwd: string;
+  /** When the cwd does not exist inside, start at / instead of failing. */
+  cwdFallback?: boolean;
   strace?: boolean;
   /** Where debug and strace lines go (a path), else stderr for strace only. */
   debugLog?: string;
@@ -101,7 +103,15 @@ export class Sandbox {
   /** Start the first process and run the sandbox until it exits; resolves with its wait status. */
   async run(): Promise<number> {
     const path = this.resolveCommand(this.opts.argv[0]);
-    if (this.opts.cwd) this.chdir(this.opts.cwd);
+    if (this.opts.cwd) {
+      try {
+        this.chdir(this.opts.cwd);
+      } catch (e) {
+        if (!(e instanceof Errno)) throw e;
+        // The caller's directory may not exist inside (under /tmp, say): start at / then.
+        if (!this.opts.cwdFallback) throw new Error(`--cwd ${this.opts.cwd}: ${e.message} inside the sandbox`);
+      }
+    }
     this.init = this.kernel.lifecycle.startInit({ path, argv: this.opts.argv, envp: this.opts.env, fdTable: this.fdTable, fs: this.rootCtx });
     this.kernel.lifecycle.start(this.init);
     const forward = (sig: NodeJS.Signals) => this.kernel.forwardSignal(os.constants.signals[sig]);
