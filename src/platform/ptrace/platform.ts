@@ -137,6 +137,7 @@ export class PtracePlatform implements Platform {
 
   newAddressSpace(): Stub {
     const s = this.forkStub();
+    s.attachControlPage(this.memfile);
     this.byPid.set(s.pid, s.ctx);
     s.onRelease = (x) => this.byPid.delete(x.pid);
     return s;

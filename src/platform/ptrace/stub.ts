@@ -6,7 +6,8 @@ import * as libc from '../../host/libc';
 import { type AddressSpace, type Context, Reg, type Registers } from '../platform';
 import * as P from './ptrace';
 import { PtraceRegs } from './regs';
-import { INJECT_ADDR, STUB_BASE, STUB_END } from './stub_elf';
+import type { MemoryFile } from '../../mm/memfile';
+import { BATCH_ADDR, BATCH_ENTRY, BATCH_MAX, INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_END } from './stub_elf';
 
 const status = new Int32Array(1);
 const MEMFD_IN_STUB = 3;
@@ -42,6 +43,7 @@ export class StubContext implements Context {
   }
 
   resume(): void {
+    this.stub.flush();
     this.flushRegs();
     if (this.fp) this.flushFp();
     libc.ptrace(P.PTRACE_SYSEMU, this.stub.pid, 0, 0);
@@ -109,21 +111,38 @@ export class Stub implements AddressSpace {
     return this.ctx;
   }
 
+  /** A frame of the memory file mapped at STUB_CTRL: where batches of calls are written. */
+  ctrlFrame = -1;
+  private memfile: MemoryFile | null = null;
+  /** Mapping changes wait here and run as one batch before the application resumes. */
+  private pending: Array<[number, number[]]> = [];
+
+  /** Give the stub its control page (once, right after it is forked). */
+  attachControlPage(memfile: MemoryFile): void {
+    this.memfile = memfile;
+    this.ctrlFrame = memfile.alloc(1);
+    const r = this.inject(SYS_MMAP, [STUB_CTRL, 4096, 3, MAP_SHARED_FIXED, MEMFD_IN_STUB, this.ctrlFrame * 4096]);
+    if (r !== STUB_CTRL) throw new StubError(`cannot map the stub's control page: ${r}`);
+  }
+
   /**
    * Run one host system call in the stub and return its raw result. The
    * application's registers are saved and restored around it. Waits only for
    * this pid, so other tracees' stops stay queued for the main wait.
    */
   inject(nr: number, args: number[], onFork?: (childPid: number) => void): number {
+    return this.run(INJECT_ADDR, nr, args, onFork);
+  }
+
+  private run(rip: number, nr: number, args: number[], onFork?: (childPid: number) => void): number {
     if (this.dead) throw new StubError('stub is gone');
     const regs: Registers = this.ctx.regs;
     const saved = regs.snapshot();
     const savedFlags = (this.ctx.regs.dirty ? 1 : 0) | (this.ctx.regs.raxDirty ? 2 : 0);
     regs.set(Reg.RAX, nr);
     regs.set(Reg.ORIG_RAX, -1);
-    const argRegs = [Reg.RDI, Reg.RSI, Reg.RDX, Reg.R10, Reg.R8, Reg.R9];
-    for (let i = 0; i < args.length; i++) regs.set(argRegs[i], args[i]);
-    regs.set(Reg.RIP, INJECT_ADDR);
+    for (let i = 0; i < args.length; i++) regs.set(ARG_REGS[i], args[i]);
+    regs.set(Reg.RIP, rip);
     libc.ptraceBuf(P.PTRACE_SETREGS, this.pid, 0, this.ctx.regs.buf);
     let sig = 0;
     for (;;) {
@@ -158,30 +177,59 @@ export class Stub implements AddressSpace {
     return ret;
   }
 
+  /** Run the queued mapping changes, BATCH_MAX per stop. */
+  flush(): void {
+    while (this.pending.length > 0) {
+      const ops = this.pending.splice(0, BATCH_MAX);
+      if (!this.memfile || this.ctrlFrame < 0) {
+        for (const [nr, args] of ops) check(nr, args, this.inject(nr, args));
+        continue;
+      }
+      const page = this.memfile.bytes(this.ctrlFrame);
+      page.writeBigUInt64LE(BigInt(ops.length), 0);
+      ops.forEach(([nr, args], i) => {
+        const at = 8 + i * BATCH_ENTRY;
+        page.writeBigInt64LE(BigInt(nr), at);
+        for (let k = 0; k < 6; k++) page.writeBigInt64LE(BigInt(args[k] ?? 0), at + 8 + k * 8);
+      });
+      this.run(BATCH_ADDR, 0, []);
+      ops.forEach(([nr, args], i) => check(nr, args, Number(page.readBigInt64LE(8 + i * BATCH_ENTRY))));
+    }
+  }
+
   private lost(): StubError {
     this.dead = true;
     return new StubError(`stub ${this.pid} died`);
   }
 
   mapFrames(addr: number, npages: number, frame: number, prot: number): void {
-    const r = this.inject(SYS_MMAP, [addr, npages * 4096, prot, MAP_SHARED_FIXED, MEMFD_IN_STUB, frame * 4096]);
-    if (r !== addr) throw new StubError(`stub mmap at ${addr.toString(16)} failed: ${r}`);
+    this.pending.push([SYS_MMAP, [addr, npages * 4096, prot, MAP_SHARED_FIXED, MEMFD_IN_STUB, frame * 4096]]);
   }
 
   unmap(addr: number, len: number): void {
-    this.inject(SYS_MUNMAP, [addr, len]);
+    this.pending.push([SYS_MUNMAP, [addr, len]]);
   }
 
   protect(addr: number, len: number, prot: number): void {
-    const r = this.inject(SYS_MPROTECT, [addr, len, prot]);
-    if (r < 0 && r !== -12) throw new StubError(`stub mprotect failed: ${r}`);
+    this.pending.push([SYS_MPROTECT, [addr, len, prot]]);
   }
 
   release(): void {
     if (!this.dead) libc.kill(this.pid, P.SIGKILL);
     this.dead = true;
+    this.pending = [];
+    if (this.memfile && this.ctrlFrame >= 0) this.memfile.decRef(this.ctrlFrame);
+    this.ctrlFrame = -1;
     this.onRelease?.(this);
   }
+}
+
+const ARG_REGS = [Reg.RDI, Reg.RSI, Reg.RDX, Reg.R10, Reg.R8, Reg.R9];
+
+/** A mapping change that failed on the host is a Sentry bug or host exhaustion, never ignored. */
+function check(nr: number, args: number[], r: number): void {
+  if (nr === SYS_MMAP && r !== args[0]) throw new StubError(`stub mmap at ${args[0].toString(16)} failed: ${r}`);
+  if (nr === SYS_MPROTECT && r < 0 && r !== -12) throw new StubError(`stub mprotect failed: ${r}`);
 }
 
 export { STUB_BASE, STUB_END };

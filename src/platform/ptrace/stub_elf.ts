@@ -8,7 +8,12 @@
 export const STUB_BASE = 0x7ff000000000;
 export const STUB_TEXT_SIZE = 0x1000;
 export const STUB_DATA = STUB_BASE + 0x1000; // one RW page: scratch for injected calls
-export const STUB_END = STUB_BASE + 0x2000;
+/** A page of the memory file, one per stub, holding a batch of calls (see BATCH_*). */
+export const STUB_CTRL = STUB_BASE + 0x2000;
+export const STUB_END = STUB_BASE + 0x3000;
+/** Batch layout in the control page: a count, then entries of nr + 6 args; results replace nr. */
+export const BATCH_ENTRY = 56;
+export const BATCH_MAX = Math.floor((0x1000 - 8) / BATCH_ENTRY);
 /** Reading /proc/PID/comm of a stub gives this name (isolation tests look for it). */
 export const STUB_NAME = 'tsvisor-stub';
 
@@ -16,7 +21,7 @@ const HDR = 64;
 const PHDR = 56;
 const CODE_OFF = HDR + 2 * PHDR;
 
-function code(): { bytes: Buffer; inject: number } {
+function code(): { bytes: Buffer; inject: number; batch: number } {
   const b: number[] = [];
   const mov = (op: number, imm: number) => b.push(op, imm & 0xff, (imm >> 8) & 0xff, (imm >> 16) & 0xff, (imm >> 24) & 0xff);
   const syscall = () => b.push(0x0f, 0x05);
@@ -35,6 +40,31 @@ function code(): { bytes: Buffer; inject: number } {
   mov(0xb8, 39); syscall(); b.push(0x89, 0xc7); mov(0xbe, 19); mov(0xb8, 62); syscall();
   const inject = b.length;
   syscall(); b.push(0xcc); b.push(0xeb, 0x100 - 5); // syscall; int3; jmp inject
+  // batch: run the calls listed in the control page, then trap once.
+  const batch = b.length;
+  b.push(0x48, 0xbb); // movabs rbx, STUB_CTRL
+  const ctrl = BigInt(STUB_CTRL);
+  for (let i = 0n; i < 8n; i++) b.push(Number((ctrl >> (8n * i)) & 0xffn));
+  b.push(0x4c, 0x8b, 0x23); // mov r12, [rbx]
+  b.push(0x4c, 0x8d, 0x6b, 0x08); // lea r13, [rbx+8]
+  const loop = b.length;
+  b.push(0x4d, 0x85, 0xe4); // test r12, r12
+  b.push(0x74, 0); // jz done (patched)
+  const jz = b.length - 1;
+  b.push(0x49, 0x8b, 0x45, 0x00); // mov rax, [r13]
+  b.push(0x49, 0x8b, 0x7d, 0x08); // mov rdi, [r13+8]
+  b.push(0x49, 0x8b, 0x75, 0x10); // mov rsi, [r13+16]
+  b.push(0x49, 0x8b, 0x55, 0x18); // mov rdx, [r13+24]
+  b.push(0x4d, 0x8b, 0x55, 0x20); // mov r10, [r13+32]
+  b.push(0x4d, 0x8b, 0x45, 0x28); // mov r8, [r13+40]
+  b.push(0x4d, 0x8b, 0x4d, 0x30); // mov r9, [r13+48]
+  syscall();
+  b.push(0x49, 0x89, 0x45, 0x00); // mov [r13], rax
+  b.push(0x49, 0x83, 0xc5, 0x38); // add r13, 56
+  b.push(0x49, 0xff, 0xcc); // dec r12
+  b.push(0xeb, (loop - (b.length + 2)) & 0xff); // jmp loop
+  b[jz] = b.length - (jz + 1);
+  b.push(0xcc); // done: int3
   while (b.length % 8) b.push(0xcc);
   const act = b.length;
   const disp = act - (leaAt + 7);
@@ -45,11 +75,12 @@ function code(): { bytes: Buffer; inject: number } {
   const nd = name - (leaName + 7);
   b[leaName + 3] = nd & 0xff; b[leaName + 4] = (nd >> 8) & 0xff;
   for (const c of Buffer.from(STUB_NAME + '\0', 'latin1')) b.push(c);
-  return { bytes: Buffer.from(b), inject };
+  return { bytes: Buffer.from(b), inject, batch };
 }
 
 const built = code();
 export const INJECT_ADDR = STUB_BASE + CODE_OFF + built.inject;
+export const BATCH_ADDR = STUB_BASE + CODE_OFF + built.batch;
 
 export function stubElf(): Buffer {
   const img = Buffer.alloc(CODE_OFF + built.bytes.length);
