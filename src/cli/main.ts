@@ -51,7 +51,7 @@ export function parseDoArgs(args: string[]): DoArgs {
         break;
       }
       default:
-        if (a.startsWith('-')) fail(`unknown flag ${a}\n${USAGE}`);
+        if (a.startsWith('-')) fail(`unknown flag ${a} (see tsvisor --help)`);
         // The first non-flag starts the command even without "--".
         out.argv = args.slice(i);
         return out;
@@ -63,7 +63,7 @@ export function parseDoArgs(args: string[]): DoArgs {
 
 async function cmdDo(args: string[]): Promise<void> {
   const a = parseDoArgs(args);
-  if (a.argv.length === 0) fail(`no command given\n${USAGE}`);
+  if (a.argv.length === 0) fail('no command given: tsvisor do [flags] -- CMD [ARGS...]');
   let st: fs.Stats;
   try {
     st = fs.statSync(a.rootfs);
@@ -126,6 +126,6 @@ export function main(argv: string[]): void {
       process.stdout.write(USAGE + '\n');
       return;
     default:
-      fail(`unknown command ${cmd}\n${USAGE}`);
+      fail(`unknown command ${cmd} (see tsvisor --help)`);
   }
 }
