@@ -138,6 +138,15 @@ function brk(t: Task, a: number[]): number {
   return want;
 }
 
+/** ENOMEM unless every page of [start, end) is mapped (madvise, msync, mlock, mincore). */
+function requireMapped(t: Task, start: number, end: number): void {
+  for (let x = start; x < end; ) {
+    const v = t.mm.findVma(x);
+    if (!v) throw new Errno(E.ENOMEM);
+    x = v.end;
+  }
+}
+
 function madvise(t: Task, a: number[]): number {
   const advice = i32(a[2]);
   const len = checkRange(a[0], a[1]);
@@ -148,11 +157,7 @@ function madvise(t: Task, a: number[]): number {
   if (advice === MADV_DONTNEED || advice === MADV_FREE || advice === MADV_REMOVE) {
     t.mm.discard(a[0], len);
   } else {
-    for (let x = a[0]; x < a[0] + len; ) {
-      const v = t.mm.findVma(x);
-      if (!v) throw new Errno(E.ENOMEM);
-      x = v.end;
-    }
+    requireMapped(t, a[0], a[0] + len);
   }
   return 0;
 }
@@ -161,7 +166,12 @@ function mincore(t: Task, a: number[]): number {
   const addr = a[0];
   if (addr % PAGE !== 0) throw new Errno(E.EINVAL);
   const len = pageAlignUp(a[1]);
+  if (a[1] < 0 || addr + len > TASK_SIZE) throw new Errno(E.ENOMEM);
+  if (len === 0) return 0;
+  // Check the whole range before sizing a buffer by it.
+  requireMapped(t, addr, addr + len);
   const pages = len / PAGE;
+  t.mm.checkRange(a[2], pages, true);
   const out = Buffer.alloc(pages);
   for (let i = 0; i < pages; i++) {
     const x = addr + i * PAGE;
@@ -179,22 +189,12 @@ function msync(t: Task, a: number[]): number {
   if (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC) || (flags & MS_ASYNC && flags & MS_SYNC)) throw new Errno(E.EINVAL);
   const len = checkRange(a[0], a[1]);
   // Mapped file pages are the file's own frames: there is nothing to write back.
-  for (let x = a[0]; x < a[0] + len; ) {
-    const v = t.mm.findVma(x);
-    if (!v) throw new Errno(E.ENOMEM);
-    x = v.end;
-  }
+  requireMapped(t, a[0], a[0] + len);
   return 0;
 }
 
 function mlock(t: Task, a: number[]): number {
-  const start = pageAlignDown(a[0]);
-  const end = pageAlignUp(a[0] + a[1]);
-  for (let x = start; x < end; ) {
-    const v = t.mm.findVma(x);
-    if (!v) throw new Errno(E.ENOMEM);
-    x = v.end;
-  }
+  requireMapped(t, pageAlignDown(a[0]), pageAlignUp(a[0] + a[1]));
   return 0;
 }
 
