@@ -19,7 +19,7 @@ export class MemoryFile {
   readonly fd: number;
   private readonly base: unknown;
   private readonly chunks: Buffer[] = [];
-  private refs = new Uint16Array(CHUNK_PAGES);
+  private refs = new Uint32Array(CHUNK_PAGES);
   private top = 0; // frames below top have been handed out at least once
   private free: Array<[number, number]> = []; // [first, count] runs, reusable
   usedPages = 0;
@@ -71,7 +71,7 @@ export class MemoryFile {
     if (n <= this.refs.length) return;
     let len = this.refs.length;
     while (len < n) len *= 2;
-    const r = new Uint16Array(len);
+    const r = new Uint32Array(len);
     r.set(this.refs);
     this.refs = r;
   }
@@ -82,7 +82,7 @@ export class MemoryFile {
 
   incRef(frame: number, n = 1): void {
     for (let i = frame; i < frame + n; i++) {
-      if (this.refs[i] === 0xffff) throw new Error('frame reference count overflow');
+      if (this.refs[i] === 0xffffffff) throw new Error('frame reference count overflow');
       this.refs[i]++;
     }
   }

@@ -7,10 +7,15 @@ import type { AddressSpace } from '../platform/platform';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../platform/platform';
 import { UserCopy } from './usercopy';
 import type { MemoryFile } from './memfile';
+import { FrameTable } from './frame_table';
 import { PAGE, Vma, type VmaFile, pageAlignUp } from './vma';
 
 export const TASK_SIZE = 0x7ffffffff000;
 const MAX_FILL_RUN = 1 << 18;
+/** VMAs up to this many pages get frames when created; larger ones when touched. */
+const EAGER_PAGES = 8192; // 32 MiB
+/** A fault in a large VMA fills this many pages around it (one host mmap). */
+const FAULT_CHUNK = 256; // 1 MiB
 
 export class MemoryManager extends UserCopy {
   vmas: Vma[] = [];
@@ -88,8 +93,7 @@ export class MemoryManager extends UserCopy {
     if (this.isReserved(addr, addr + len) || addr < 0x1000) throw new Errno(E.ENOMEM);
     this.unmapRange(addr, len);
     const pages = len / PAGE;
-    const frames = new Int32Array(pages).fill(-1);
-    const v = new Vma(addr, addr + len, prot, shared, frames, file, pgoff, growsDown, name);
+    const v = new Vma(addr, addr + len, prot, shared, new FrameTable(pages), file, pgoff, growsDown, name);
     file?.hold?.incRef();
     this.insert(v);
     this.populate(v, 0, pages);
@@ -101,30 +105,34 @@ export class MemoryManager extends UserCopy {
     this.vmas.splice(i, 0, v);
   }
 
-  /** Give pages [from, to) of v frames and map them in the stub, eagerly (memfd pages cost nothing until touched). */
-  private populate(v: Vma, from: number, to: number): void {
-    if (v.prot === 0) return;
+  /**
+   * Give pages [from, to) of v frames and map them in the stub. Ranges up to
+   * EAGER_PAGES are done at once (memfd pages cost nothing until touched);
+   * larger ones fill in by FAULT_CHUNK as they are touched.
+   */
+  private populate(v: Vma, from: number, to: number, force = false): void {
+    if (v.prot === 0 || (to - from > EAGER_PAGES && !force)) return;
     if (v.file) {
       const size = v.file.mappable.size();
       const lastPage = Math.ceil(size / PAGE) - v.pgoff;
       to = Math.min(to, Math.max(from, lastPage));
       for (let p = from; p < to; p++) {
-        if (v.frames[p] >= 0) continue;
+        if (v.frames.get(p) >= 0) continue;
         const f = v.file.mappable.frameFor(v.pgoff + p, v.shared && (v.prot & PROT_WRITE) !== 0);
         this.memfile.incRef(f);
-        v.frames[p] = f;
+        v.frames.set(p, f);
       }
     } else {
       let p = from;
       while (p < to) {
-        if (v.frames[p] >= 0) {
+        if (v.frames.get(p) >= 0) {
           p++;
           continue;
         }
         let q = p;
-        while (q < to && v.frames[q] < 0 && q - p < MAX_FILL_RUN) q++;
+        while (q < to && v.frames.get(q) < 0 && q - p < MAX_FILL_RUN) q++;
         const f = this.memfile.alloc(q - p);
-        for (let k = p; k < q; k++) v.frames[k] = f + (k - p);
+        for (let k = p; k < q; k++) v.frames.set(k, f + (k - p));
         p = q;
       }
     }
@@ -134,27 +142,33 @@ export class MemoryManager extends UserCopy {
   /** Host protection for a page: private pages shared with anyone are mapped read-only until written. */
   private hostProt(v: Vma, frame: number): number {
     if (frame < 0) return 0;
-    if (!v.shared && (v.prot & PROT_WRITE) && (v.file || this.memfile.refCount(frame) > 1)) {
-      if (v.file || this.memfile.refCount(frame) > 1) return v.prot & ~PROT_WRITE;
-    }
+    if (!v.shared && v.prot & PROT_WRITE && (v.file || this.memfile.refCount(frame) > 1)) return v.prot & ~PROT_WRITE;
     return v.prot;
   }
 
   /** Mirror pages [from, to) of v into the stub, one mmap per run of consecutive frames with the same protection. */
   private syncHost(v: Vma, from: number, to: number): void {
-    let p = from;
-    while (p < to) {
-      const f = v.frames[p];
-      if (f < 0) {
-        p++;
-        continue;
-      }
+    let runStart = -1;
+    let runFrame = -1;
+    let runLen = 0;
+    let runProt = 0;
+    const emit = () => {
+      if (runLen > 0) this.as.mapFrames(v.start + runStart * PAGE, runLen, runFrame, runProt);
+      runLen = 0;
+    };
+    v.frames.forEachPresent(from, to, (p, f) => {
       const prot = this.hostProt(v, f);
-      let q = p + 1;
-      while (q < to && v.frames[q] === f + (q - p) && this.hostProt(v, v.frames[q]) === prot) q++;
-      this.as.mapFrames(v.start + p * PAGE, q - p, f, prot);
-      p = q;
-    }
+      if (runLen > 0 && p === runStart + runLen && f === runFrame + runLen && prot === runProt) {
+        runLen++;
+        return;
+      }
+      emit();
+      runStart = p;
+      runFrame = f;
+      runProt = prot;
+      runLen = 1;
+    });
+    emit();
   }
 
   /** Remove every mapping in [addr, addr+len). */
@@ -173,13 +187,12 @@ export class MemoryManager extends UserCopy {
   }
 
   private dropFrames(v: Vma, from: number, to: number): void {
-    for (let p = from; p < to; p++) {
-      const f = v.frames[p];
-      if (f >= 0) {
-        this.memfile.decRef(f);
-        v.frames[p] = -1;
-      }
-    }
+    const gone: number[] = [];
+    v.frames.forEachPresent(from, to, (p, f) => {
+      this.memfile.decRef(f);
+      gone.push(p);
+    });
+    for (const p of gone) v.frames.set(p, -1);
   }
 
   /** Make VMA boundaries fall exactly at start and end. */
@@ -215,9 +228,7 @@ export class MemoryManager extends UserCopy {
   /** Grow v (the last VMA of brk) to newEnd; the caller checked the range is free. */
   extendVma(v: Vma, newEnd: number): void {
     const oldPages = v.pages;
-    const frames = new Int32Array((newEnd - v.start) / PAGE).fill(-1);
-    frames.set(v.frames);
-    v.frames = frames;
+    v.frames = v.frames.moved((newEnd - v.start) / PAGE, 0);
     v.end = newEnd;
     this.populate(v, oldPages, v.pages);
   }
@@ -270,12 +281,8 @@ export class MemoryManager extends UserCopy {
     this.splitAround(old, old + oldLen);
     const src = this.findVma(old)!;
     const keep = Math.min(oldLen, newLen) / PAGE;
-    const frames = new Int32Array(newLen / PAGE).fill(-1);
-    for (let p = 0; p < keep; p++) {
-      const f = src.frames[p];
-      if (f >= 0) this.memfile.incRef(f);
-      frames[p] = f;
-    }
+    const frames = src.frames.moved(newLen / PAGE, 0);
+    frames.forEachPresent(0, keep, (_p, f) => this.memfile.incRef(f));
     this.unmapRange(to, newLen);
     const moved = new Vma(to, to + newLen, src.prot, src.shared, frames, src.file, src.pgoff, src.growsDown, src.name);
     src.file?.hold?.incRef();
@@ -300,11 +307,17 @@ export class MemoryManager extends UserCopy {
     }
     if (v.prot === 0) return 'segv';
     const p = v.pageIndex(addr);
-    const f = v.frames[p];
+    const f = v.frames.get(p);
     try {
       if (f < 0) {
-        // Not mapped yet (a file page, a PROT_NONE region made accessible): map it; a write retries and breaks COW then.
-        this.makePresent(v, p, false);
+        // Not mapped yet (a file page, a large VMA filled as touched): map it;
+        // a write to a copy-on-write page retries and breaks COW then.
+        if (!v.file) {
+          const c0 = Math.max(0, Math.floor(p / FAULT_CHUNK) * FAULT_CHUNK);
+          this.populate(v, c0, Math.min(v.pages, c0 + FAULT_CHUNK), true);
+        } else {
+          this.makePresent(v, p, false);
+        }
         return 'ok';
       }
       // Present but the host refused: in a writable VMA this is a write to a
@@ -323,7 +336,7 @@ export class MemoryManager extends UserCopy {
 
   /** Ensure page p of v has a frame that may be accessed (and written, if write), updating the stub. */
   private makePresent(v: Vma, p: number, write: boolean): number {
-    let f = v.frames[p];
+    let f = v.frames.get(p);
     if (f < 0) {
       if (v.file) {
         if ((v.pgoff + p) * PAGE >= v.file.mappable.size()) throw new Errno(E.EFAULT);
@@ -332,7 +345,7 @@ export class MemoryManager extends UserCopy {
       } else {
         f = this.memfile.alloc(1);
       }
-      v.frames[p] = f;
+      v.frames.set(p, f);
       if (!write || v.shared) {
         this.syncHost(v, p, p + 1);
         return f;
@@ -345,7 +358,7 @@ export class MemoryManager extends UserCopy {
         const copy = this.memfile.copyFrame(f);
         this.memfile.decRef(f);
         f = copy;
-        v.frames[p] = f;
+        v.frames.set(p, f);
         // A private copy of a file page no longer follows the file.
         this.as.mapFrames(v.start + p * PAGE, 1, f, v.prot);
         return f;
@@ -365,9 +378,7 @@ export class MemoryManager extends UserCopy {
     const prev = this.vmas[i - 1];
     if (prev && prev.end > newStart - PAGE) return null; // keep a guard gap
     const extra = (v.start - newStart) / PAGE;
-    const frames = new Int32Array(v.pages + extra).fill(-1);
-    frames.set(v.frames, extra);
-    v.frames = frames;
+    v.frames = v.frames.moved(v.pages + extra, extra);
     v.start = newStart;
     this.populate(v, 0, extra);
     return v;
@@ -391,7 +402,7 @@ export class MemoryManager extends UserCopy {
       if (!v) throw new Errno(E.EFAULT);
       if (!force && !(v.prot & (write ? PROT_WRITE : PROT_READ))) throw new Errno(E.EFAULT);
       const p = v.pageIndex(a);
-      let f = v.frames[p];
+      let f = v.frames.get(p);
       if (f < 0 || write) f = this.makePresent(v, p, write);
       const off = a % PAGE;
       const n = Math.min(PAGE - off, len - done);
@@ -428,8 +439,8 @@ export class MemoryManager extends UserCopy {
       argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, stackLimit: this.stackLimit,
     });
     for (const v of this.vmas) {
-      const frames = v.frames.slice();
-      for (const f of frames) if (f >= 0) this.memfile.incRef(f);
+      const frames = v.frames.slice(0, v.pages);
+      frames.forEachPresent(0, v.pages, (_p, f) => this.memfile.incRef(f));
       const c = new Vma(v.start, v.end, v.prot, v.shared, frames, v.file, v.pgoff, v.growsDown, v.name);
       c.file?.hold?.incRef();
       child.vmas.push(c);
@@ -454,7 +465,7 @@ export class MemoryManager extends UserCopy {
     let rss = 0;
     for (const v of this.vmas) {
       size += v.end - v.start;
-      for (const f of v.frames) if (f >= 0) rss += PAGE;
+      rss += v.frames.count() * PAGE;
     }
     return { size, rss };
   }

@@ -5,6 +5,7 @@
 // with another address space or with a file cache is copied on write.
 
 import type { Mappable } from '../vfs/mappable';
+import type { FrameTable } from './frame_table';
 
 export const PAGE = 4096;
 export const PAGE_SHIFT = 12;
@@ -25,7 +26,7 @@ export class Vma {
     public end: number,
     public prot: number,
     public shared: boolean,
-    public frames: Int32Array,
+    public frames: FrameTable,
     public file: VmaFile | null,
     /** File offset of `start`, in pages. */
     public pgoff: number,
@@ -34,7 +35,7 @@ export class Vma {
   ) {}
 
   get pages(): number {
-    return (this.end - this.start) >>> PAGE_SHIFT;
+    return (this.end - this.start) / PAGE;
   }
 
   pageIndex(addr: number): number {
@@ -44,7 +45,7 @@ export class Vma {
   /** Split at addr; this keeps [start, addr), the returned VMA is [addr, end). */
   splitAt(addr: number): Vma {
     const n = this.pageIndex(addr);
-    const right = new Vma(addr, this.end, this.prot, this.shared, this.frames.slice(n), this.file, this.pgoff + n, this.growsDown, this.name);
+    const right = new Vma(addr, this.end, this.prot, this.shared, this.frames.slice(n, this.pages), this.file, this.pgoff + n, this.growsDown, this.name);
     this.frames = this.frames.slice(0, n);
     this.end = addr;
     right.file?.hold?.incRef();

@@ -28,7 +28,7 @@ function key(t: Task, addr: number, priv: boolean): string {
   if (!v) throw new Errno(E.EFAULT);
   if (!priv && v.shared) {
     t.mm.readU32(addr); // makes the page present
-    const f = v.frames[v.pageIndex(addr)];
+    const f = v.frames.get(v.pageIndex(addr));
     return `f${f}:${addr % PAGE}`;
   }
   let id = mmIds.get(t.mm);

@@ -177,7 +177,7 @@ function mincore(t: Task, a: number[]): number {
     const x = addr + i * PAGE;
     const v = t.mm.findVma(x);
     if (!v) throw new Errno(E.ENOMEM);
-    out[i] = v.frames[v.pageIndex(x)] >= 0 ? 1 : 0;
+    out[i] = v.frames.get(v.pageIndex(x)) >= 0 ? 1 : 0;
   }
   t.mm.copyOut(a[2], out);
   return 0;

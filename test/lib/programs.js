@@ -20,6 +20,7 @@ const C_PROGRAMS = Object.freeze({
   faults: { args: () => [], endsWithDone: true },
   efault: { args: () => [], endsWithDone: true },
   mmap2: { args: () => [], endsWithDone: true },
+  bigmap: { args: () => [], endsWithDone: true },
 });
 
 module.exports = { C_PROGRAMS };

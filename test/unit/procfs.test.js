@@ -4,6 +4,7 @@
 // by a small fake kernel (one process with a fake address space and a real
 // fd table holding a pipe).
 
+const { FrameTable } = require('../../dist/mm/frame_table.js');
 const test = require('node:test');
 const assert = require('node:assert/strict');
 
@@ -124,7 +125,11 @@ const ENV = Buffer.from('A=1\0B=2\0', 'latin1');
 
 function fakeMm() {
   const mem = new Map([[0x7ff000, Buffer.concat([ARGS, ENV])]]);
-  const frames = (n, present) => Int32Array.from({ length: n }, (_, i) => (i < present ? i : -1));
+  const frames = (n, present) => {
+    const ft = new FrameTable(n);
+    for (let i = 0; i < present; i++) ft.set(i, i);
+    return ft;
+  };
   const exeFile = { mappable: null, name: '/bin/prog', dev: makedev(0xfe, 1), ino: 77 };
   return {
     vmas: [

@@ -105,9 +105,7 @@ export interface MemStats {
 }
 
 function residentBytes(v: Vma): number {
-  let n = 0;
-  for (const f of v.frames) if (f >= 0) n++;
-  return n * PAGE_SIZE;
+  return v.frames.count() * PAGE_SIZE;
 }
 
 function isStack(v: Vma): boolean {
