@@ -20,6 +20,7 @@ export interface KernelOptions {
   vfs: VirtualFilesystem;
   hostname?: string;
   log?: (msg: string) => void;
+  warn?: (msg: string) => void;
 }
 
 interface Timer {
@@ -42,6 +43,8 @@ export class Kernel {
   syscallNames: Record<number, string> = {};
   strace: ((line: string) => void) | null = null;
   readonly log: (msg: string) => void;
+  /** Problems the person running the sandbox must see (stderr of the Sentry). */
+  readonly warn: (msg: string) => void;
   hostname: string;
   domainname = '(none)';
   /** Live tasks allowed in this sandbox (each costs a host process). */
@@ -63,6 +66,7 @@ export class Kernel {
     this.vfs = opts.vfs;
     this.hostname = opts.hostname ?? 'tsvisor';
     this.log = opts.log ?? (() => {});
+    this.warn = opts.warn ?? ((m) => this.log(m));
     this.bootMonotonicNs = this.monotonicNs();
     this.bootRealtimeNs = Date.now() * 1e6;
   }

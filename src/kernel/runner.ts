@@ -18,6 +18,26 @@ export class TaskRunner {
 
   onStop(t: Task, stop: Stop): void {
     if (t.state === 'dead') return;
+    try {
+      this.dispatchStop(t, stop);
+    } catch (e) {
+      this.kernelBug(t, e);
+    }
+  }
+
+  /**
+   * An exception that is not an Errno is a bug of the Sentry. It costs the
+   * process that hit it (killed as by SIGKILL), not the whole sandbox, and is
+   * logged with its stack.
+   */
+  kernelBug(t: Task, e: unknown): void {
+    const msg = `BUG serving pid ${t.tid}: ${(e as Error)?.stack ?? String(e)}`;
+    this.k.log(msg);
+    this.k.warn(`internal error: process ${t.tid} killed (${(e as Error)?.message ?? String(e)})`);
+    if (!t.tg.exiting) this.k.exitGroup(t.tg, S.SIGKILL);
+  }
+
+  private dispatchStop(t: Task, stop: Stop): void {
     switch (stop.kind) {
       case 'syscall':
         this.syscall(t);
@@ -55,10 +75,14 @@ export class TaskRunner {
       return;
     }
     wakeCounter.pending++;
-    r.then(
-      (v) => this.finish(t, nr, args, v),
-      (e) => this.finish(t, nr, args, toRet(e, t, def?.name ?? String(nr))),
-    );
+    const done = (v: number) => {
+      try {
+        this.finish(t, nr, args, v);
+      } catch (e) {
+        this.kernelBug(t, e);
+      }
+    };
+    r.then(done, (e) => done(toRet(e, t, def?.name ?? String(nr))));
   }
 
   private finish(t: Task, nr: number, args: number[], ret: number): void {

@@ -48,7 +48,11 @@ export class Sandbox {
     const log = (msg: string) => this.write(`${new Date().toISOString()} ${msg}\n`, false);
     this.platform = new PtracePlatform();
     const ns = buildMountNamespace({ rootfs: opts.rootfs, memfile: this.platform.memfile, ttyHostFd: ttyOf(opts.stdio ?? [0, 1, 2]) });
-    this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostname: opts.hostname, log });
+    const warn = (msg: string) => {
+      log(msg);
+      fs.writeSync(2, `tsvisor: ${msg}\n`);
+    };
+    this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostname: opts.hostname, log, warn });
     ns.vfs.mountAt('/proc', new ProcFs(this.kernel));
     const { table, missingFamilies } = buildTable();
     this.kernel.table = table;
