@@ -175,7 +175,8 @@ export class Kernel {
   forwardSignal(sig: number): void {
     const init = this.groups.get(1);
     this.log(`host signal ${sig} forwarded to pid 1`);
-    if (init && !init.zombie) this.signals.sendToGroup(init, sig, { signo: sig, code: 0, pid: 0, uid: 0 });
+    // From outside the namespace: si_pid is 0, and init still needs a handler (but for SIGKILL/SIGSTOP).
+    if (init && !init.zombie) this.signals.sendToGroup(init, sig, { signo: sig, code: 0, pid: 0, uid: 0 }, true);
     wakeCounter.pending++;
   }
 

@@ -41,8 +41,20 @@ export class SignalManager {
     }
   }
 
-  sendToTask(t: Task, sig: number, info: S.SigInfo): void {
+  /**
+   * The init process of the PID namespace (pid 1) only receives signals it
+   * has a handler for, like Linux's SIGNAL_UNKILLABLE: not even SIGKILL from
+   * inside the namespace; from outside (the host), SIGKILL and SIGSTOP still
+   * get through. Faults are forced separately and do kill it.
+   */
+  private initShielded(tg: ThreadGroup, sig: number, fromOutside: boolean): boolean {
+    if (tg.pid !== 1 || tg.actions[sig].handler !== S.SIG_DFL) return false;
+    return !(fromOutside && (sig === S.SIGKILL || sig === S.SIGSTOP));
+  }
+
+  sendToTask(t: Task, sig: number, info: S.SigInfo, fromOutside = false): void {
     if (sig === 0 || t.state === 'dead' || t.tg.exiting) return;
+    if (this.initShielded(t.tg, sig, fromOutside)) return;
     if (sig === S.SIGKILL) {
       this.k.exitGroup(t.tg, sig);
       return;
@@ -54,8 +66,9 @@ export class SignalManager {
     if (!blocked) this.kick(t);
   }
 
-  sendToGroup(tg: ThreadGroup, sig: number, info: S.SigInfo): void {
+  sendToGroup(tg: ThreadGroup, sig: number, info: S.SigInfo, fromOutside = false): void {
     if (sig === 0 || tg.exiting || tg.zombie) return;
+    if (this.initShielded(tg, sig, fromOutside)) return;
     if (sig === S.SIGKILL) {
       this.k.exitGroup(tg, sig);
       return;

@@ -69,8 +69,11 @@ test('rootfs that is not a directory is an error', () => {
 });
 
 test('exit status propagates', { timeout: 120_000 }, () => {
-  for (const [script, want] of [['exit 0', 0], ['exit 7', 7], ['exit 255', 255], ['kill -TERM $$', 143],
-    ['kill -KILL $$', 137]]) {
+  // A child killed by a signal: the shell reports 128+N and so does tsvisor.
+  // (sh itself is pid 1: Linux shields it from kill(2) without a handler,
+  // see the next test.)
+  for (const [script, want] of [['exit 0', 0], ['exit 7', 7], ['exit 255', 255], ['sh -c "kill -TERM \\$\\$"', 143],
+    ['sh -c "kill -KILL \\$\\$"', 137]]) {
     const r = h.runSandbox(['/bin/sh', '-c', script]);
     assert.ok(!r.timedOut, h.describe(script, r));
     assert.strictEqual(r.signal, null, `tsvisor itself must exit, not die of a signal\n${h.describe(script, r)}`);
@@ -83,8 +86,22 @@ test('exit status of a static program and of a killed static program', { timeout
   if (!h.needTools(t, [busybox])) return;
   let r = h.runSandbox([busybox, 'sh', '-c', 'exit 3']);
   assert.strictEqual(r.status, 3, h.describe('busybox sh -c exit 3', r));
-  r = h.runSandbox([busybox, 'sh', '-c', 'kill -SEGV $$']);
+  r = h.runSandbox([busybox, 'sh', '-c', 'busybox sh -c "kill -SEGV \\$\\$"; exit $?']);
   assert.strictEqual(r.status, 128 + 11, h.describe('busybox sh -c kill -SEGV $$', r));
+});
+
+test('pid 1 ignores kill(2) without a handler, like init in a Linux PID namespace', { timeout: 60_000 }, () => {
+  const script = 'kill -TERM $$; kill -KILL $$; kill -SEGV $$; trap "echo trapped" USR1; kill -USR1 $$; echo alive';
+  const r = h.runSandbox(['/bin/sh', '-c', script]);
+  assert.strictEqual(r.status, 0, h.describe(script, r));
+  assert.strictEqual(r.stdout, 'trapped\nalive\n');
+});
+
+test('a fault kills pid 1 and tsvisor exits 128+SIGSEGV', { timeout: 60_000 }, (t) => {
+  if (!h.needTools(t, ['python3'])) return;
+  const r = h.runSandbox(['/usr/bin/python3', '-c', 'import ctypes; ctypes.string_at(0)']);
+  assert.strictEqual(r.signal, null, h.describe('segfault', r));
+  assert.strictEqual(r.status, 128 + 11, h.describe('segfault', r));
 });
 
 test('stdin, stdout and stderr are passed through', { timeout: 60_000 }, () => {
@@ -137,4 +154,23 @@ test('--strace lists system calls by name with results', { timeout: 60_000 }, (t
   assert.match(trace, /\bwrite\(1,/, 'write to fd 1 is decoded');
   assert.match(trace, /\)\s+= /, 'results follow " = "');
   assert.match(trace, /\bexit_group\(/, 'the last call is traced');
+});
+
+test('a signal sent to tsvisor reaches pid 1 when it has a handler', { timeout: 60_000 }, async () => {
+  const script = 'trap "echo got TERM; exit 5" TERM; echo ready; i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; echo timeout';
+  const child = childProcess.spawn(process.execPath, h.sandboxArgs(['/bin/sh', '-c', script], { cwd: '/' }), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+    if (out.includes('ready\n') && !child.sentTerm) {
+      child.sentTerm = true;
+      child.kill('SIGTERM');
+    }
+  });
+  const [code, signal] = await new Promise((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+  assert.strictEqual(signal, null, `tsvisor died of ${signal}`);
+  assert.strictEqual(code, 5, out);
+  assert.match(out, /^got TERM$/m);
 });
