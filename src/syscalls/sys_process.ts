@@ -17,7 +17,14 @@ function readStringArray(t: Task, addr: number): string[] {
   for (let i = 0; i < MAX_ARGS; i++) {
     const p = t.mm.readU64(addr + i * 8);
     if (p === 0) break;
-    const s = t.mm.readCString(p, 131072 + 1);
+    let s: string;
+    try {
+      s = t.mm.readCString(p, 131072 + 1);
+    } catch (e) {
+      // One string over MAX_ARG_STRLEN is "argument list too long", not a long name.
+      if (e instanceof Errno && e.errno === E.ENAMETOOLONG) throw new Errno(E.E2BIG);
+      throw e;
+    }
     total += s.length + 1 + 8;
     if (total > 32 * 1024 * 1024) throw new Errno(E.E2BIG);
     out.push(s);

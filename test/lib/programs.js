@@ -21,6 +21,7 @@ const C_PROGRAMS = Object.freeze({
   efault: { args: () => [], endsWithDone: true },
   mmap2: { args: () => [], endsWithDone: true },
   bigmap: { args: () => [], endsWithDone: true },
+  execerr: { args: (dir) => [dir], endsWithDone: true },
 });
 
 module.exports = { C_PROGRAMS };
