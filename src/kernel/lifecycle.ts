@@ -114,9 +114,10 @@ export class Lifecycle {
       throw new Errno(E.EINVAL, 'threads not supported yet');
     }
     if (f & CLONE_SIGHAND && !(f & CLONE_VM)) throw new Errno(E.EINVAL);
-    if (f & (CLONE_NEWNS | 0x7e000000 & ~CLONE_CHILD_SETTID & ~CLONE_UNTRACED & ~CLONE_DETACHED & ~0x02000000)) {
-      throw new Errno(E.EINVAL, 'namespaces are not supported in clone');
-    }
+    // CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET.
+    const NAMESPACES = CLONE_NEWNS | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000;
+    if (f & NAMESPACES) throw new Errno(E.EINVAL, 'namespaces are not supported in clone yet');
+    if (f & CLONE_PIDFD) throw new Errno(E.EINVAL, 'CLONE_PIDFD is not supported yet');
     const vfork = (f & CLONE_VFORK) !== 0 && (f & CLONE_VM) !== 0;
     // Every task is a host process: a fork bomb must stop at the sandbox's limit, not the host's.
     if (this.k.tasks.size >= this.k.maxTasks) throw new Errno(E.EAGAIN);

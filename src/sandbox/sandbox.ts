@@ -5,6 +5,8 @@
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as tty from 'node:tty';
+import { Credentials } from '../kernel/creds';
 import { E, Errno } from '../kernel/errno';
 import { Kernel } from '../kernel/kernel';
 import type { Task } from '../kernel/task';
@@ -14,6 +16,7 @@ import { SYSCALL_NAMES } from '../syscalls/names';
 import { buildTable } from '../syscalls/table';
 import { openForExec } from '../vfs/exec';
 import { FdTable } from '../vfs/fd_table';
+import type { FsContext } from '../vfs/fs_context';
 import { buildMountNamespace } from '../vfs/setup';
 import { makeHostFdFile, setHostReadinessWaiter } from '../fsimpl/hostfd/hostfd';
 import { ProcFs } from '../fsimpl/proc/procfs';
@@ -79,8 +82,8 @@ export class Sandbox {
     this.fdTable = fdTable;
   }
 
-  private rootCtx;
-  private fdTable;
+  private readonly rootCtx: FsContext;
+  private readonly fdTable: FdTable;
 
   private write(s: string, strace: boolean): void {
     if (this.logFd !== null) fs.writeSync(this.logFd, s);
@@ -91,7 +94,7 @@ export class Sandbox {
   private resolveCommand(cmd: string): string {
     if (cmd.includes('/')) return cmd;
     const pathVar = this.opts.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/bin:/usr/bin:/bin';
-    const probe = { fs: this.rootCtx, creds: new (require('../kernel/creds').Credentials)(), kernel: this.kernel };
+    const probe = { fs: this.rootCtx, creds: new Credentials(), kernel: this.kernel };
     for (const dir of pathVar.split(':')) {
       const p = `${dir || '.'}/${cmd}`;
       try {
@@ -130,7 +133,7 @@ export class Sandbox {
 
   private chdir(dir: string): void {
     const vfs = this.kernel.vfs;
-    const probe = { creds: new (require('../kernel/creds').Credentials)(), root: this.rootCtx.root, ctx: null };
+    const probe = { creds: new Credentials(), root: this.rootCtx.root, ctx: null };
     const vp = vfs.resolve(probe, this.rootCtx.cwd, dir, true);
     if (!vp.dentry.inode.attrs || (vp.dentry.inode.attrs().mode & 0o170000) !== 0o040000) throw new Errno(E.ENOTDIR);
     this.rootCtx.setCwd(vp);
@@ -138,6 +141,6 @@ export class Sandbox {
 }
 
 function ttyOf(stdio: number[]): number | null {
-  for (const fd of stdio) if (require('node:tty').isatty(fd)) return fd;
+  for (const fd of stdio) if (tty.isatty(fd)) return fd;
   return null;
 }
