@@ -12,15 +12,21 @@ import { MemoryFile } from '../../mm/memfile';
 import { type Platform, type PlatformEvent, Reg } from '../platform';
 import * as P from './ptrace';
 import { Stub, StubContext, StubError } from './stub';
-import { INJECT_ADDR, STUB_BASE, STUB_END, stubElf } from './stub_elf';
+import { stubFilter } from './seccomp';
+import { INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_END, stubElf } from './stub_elf';
 
 const EPOLL_CTL_ADD = 1;
 const EPOLL_CTL_DEL = 2;
 const EPOLL_CTL_MOD = 3;
 const EPOLLIN = 1;
 const SYS_CLONE = 56;
+const SYS_MMAP = 9;
 const SYS_MUNMAP = 11;
 const SYS_EPOLL_WAIT = 232;
+const SYS_PRCTL = 157;
+const SYS_SECCOMP = 317;
+const PR_SET_NO_NEW_PRIVS = 38;
+const SECCOMP_SET_MODE_FILTER = 1;
 const E1_IN_STUB = 4;
 const SIGCHLD = 17;
 const FD_CLOEXEC = 1;
@@ -100,6 +106,27 @@ export class PtracePlatform implements Platform {
     this.master.ctx.loadRegs();
     // The host's stack of the stub would sit where applications put theirs.
     for (const m of this.hostStack) this.master.inject(SYS_MUNMAP, [m.start, m.end - m.start]);
+    this.confineMaster();
+  }
+
+  /** Put the master (and so every stub forked from it) under the stub seccomp filter. */
+  private confineMaster(): void {
+    const frame = this.memfile.alloc(1);
+    const page = this.memfile.bytes(frame);
+    const filter = stubFilter();
+    filter.copy(page, 64);
+    page.writeUInt16LE(filter.length / 8, 0); // struct sock_fprog { len; filter }
+    page.writeBigUInt64LE(BigInt(STUB_CTRL + 64), 8);
+    const m = this.master;
+    let r = m.inject(SYS_MMAP, [STUB_CTRL, 4096, 1, 0x11, 3, frame * 4096]);
+    if (r !== STUB_CTRL) throw new Error(`stub setup: mmap failed (${r})`);
+    r = m.inject(SYS_PRCTL, [PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0]);
+    if (r !== 0) throw new Error(`stub setup: PR_SET_NO_NEW_PRIVS failed (${r})`);
+    r = m.inject(SYS_SECCOMP, [SECCOMP_SET_MODE_FILTER, 0, STUB_CTRL]);
+    if (r !== 0) throw new Error(`stub setup: seccomp filter refused (${r})`);
+    // Stubs forked from here map their own control page over this one.
+    m.inject(SYS_MUNMAP, [STUB_CTRL, 4096]);
+    this.memfile.decRef(frame);
   }
 
   private hostStack: Array<{ start: number; end: number }> = [];
