@@ -201,8 +201,13 @@ export class Lifecycle {
       mm.release();
       throw e;
     }
-    // Past the point of no return: the old image goes.
+    // Past the point of no return: the old image goes, its CPU time stays with the process.
     const old = t.mm;
+    if (!t.tg.vforkDone) {
+      const c = t.ctx.cpuTime();
+      t.tg.finalUserNs += c.userNs;
+      t.tg.finalSysNs += c.sysNs;
+    }
     t.mm = mm;
     t.ctx = as.mainContext();
     t.ctx.owner = t;
@@ -229,6 +234,12 @@ export class Lifecycle {
 
   private killTask(t: Task): void {
     if (t.state === 'dead') return;
+    // Freeze the CPU time before the stub goes (a vfork child shares its parent's stub: not its own).
+    if (!t.tg.vforkDone) {
+      const c = t.ctx.cpuTime();
+      t.tg.finalUserNs += c.userNs;
+      t.tg.finalSysNs += c.sysNs;
+    }
     const wasStopped = t.state === 'stopped';
     t.state = 'dead';
     t.wakeForSignal();
@@ -328,7 +339,9 @@ export class Lifecycle {
       if (found) {
         if (!(options & WNOWAIT)) {
           if (found.ev.kind === 'exited') {
-            t.tg.childTimeNs += 0;
+            const c = found.tg;
+            t.tg.childUserNs += c.finalUserNs + c.childUserNs;
+            t.tg.childSysNs += c.finalSysNs + c.childSysNs;
             this.reap(found.tg);
           } else if (found.ev.kind === 'stopped') found.tg.stopReport = null;
           else found.tg.contReport = null;

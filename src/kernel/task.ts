@@ -134,6 +134,12 @@ export class Task {
     this.kernel.signals.sendToTask(this, sig, info ?? { signo: sig, code: 0x80 });
   }
 
+  /** CPU time of this thread so far (frozen once it is dead). */
+  cpuTime(): { userNs: number; sysNs: number } {
+    if (this.state === 'dead') return { userNs: this.tg.finalUserNs, sysNs: this.tg.finalSysNs };
+    return this.ctx.cpuTime();
+  }
+
   /** Fault -> EFAULT helper for handlers. */
   static efault(): Errno {
     return new Errno(E.EFAULT);

@@ -65,8 +65,16 @@ export class ThreadGroup {
   startTimeNs = 0;
   /** vfork parent waiting for this child to exec or exit. */
   vforkDone: (() => void) | null = null;
-  /** Accumulated CPU time of reaped children, ns (for times(2)/getrusage). */
-  childTimeNs = 0;
+  /** CPU time of reaped children and their reaped descendants, ns (times(2), RUSAGE_CHILDREN). */
+  childUserNs = 0;
+  childSysNs = 0;
+  /** The process's own CPU time, frozen when it exited. */
+  finalUserNs = 0;
+  finalSysNs = 0;
+
+  get childTimeNs(): number {
+    return this.childUserNs + this.childSysNs;
+  }
 
   constructor(readonly pid: number, pgid: number, sid: number) {
     this.pgid = pgid;
@@ -76,6 +84,21 @@ export class ThreadGroup {
   get leader(): Task {
     for (const t of this.tasks) return t;
     throw new Error('thread group without tasks');
+  }
+
+  /** CPU time of the whole process: live threads plus what exited threads left. */
+  cpuTime(): { userNs: number; sysNs: number } {
+    let userNs = this.finalUserNs;
+    let sysNs = this.finalSysNs;
+    if (!this.zombie) {
+      for (const t of this.tasks) {
+        if (t.state === 'dead') continue;
+        const c = t.ctx.cpuTime();
+        userNs += c.userNs;
+        sysNs += c.sysNs;
+      }
+    }
+    return { userNs, sysNs };
   }
 
   forkActions(): SigAction[] {

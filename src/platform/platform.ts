@@ -18,6 +18,11 @@ export type Stop =
   /** The host process died under us (killed from outside, OOM). */
   | { kind: 'gone'; status: number };
 
+export interface CpuTime {
+  userNs: number;
+  sysNs: number;
+}
+
 /** General-purpose registers in user_regs_struct order (sys/user.h). */
 export const enum Reg {
   R15 = 0, R14, R13, R12, RBP, RBX, R11, R10, R9, R8, RAX, RCX, RDX, RSI, RDI, ORIG_RAX,
@@ -47,6 +52,8 @@ export interface Context {
   setFpState(b: Buffer): void;
   /** The host thread id backing the context (for debugging and isolation tests). */
   readonly hostTid: number;
+  /** CPU time the application has used on this context so far (user and system, ns). */
+  cpuTime(): CpuTime;
 }
 
 export interface AddressSpace {

@@ -268,8 +268,11 @@ function getrusage(t: Task, a: number[]): number {
   const who = i32(a[0]);
   need(who === RUSAGE_SELF || who === RUSAGE_CHILDREN || who === RUSAGE_THREAD);
   const b = Buffer.alloc(144);
-  if (who === RUSAGE_CHILDREN) encodeTimeval(b, 0, t.tg.childTimeNs); // ru_utime
-  else b.writeBigInt64LE(BigInt(Math.floor(t.mm.usage().rss / 1024)), 32); // ru_maxrss, KiB
+  const c =
+    who === RUSAGE_CHILDREN ? { userNs: t.tg.childUserNs, sysNs: t.tg.childSysNs } : who === RUSAGE_THREAD ? t.cpuTime() : t.tg.cpuTime();
+  encodeTimeval(b, 0, c.userNs); // ru_utime
+  encodeTimeval(b, 16, c.sysNs); // ru_stime
+  if (who !== RUSAGE_CHILDREN) b.writeBigInt64LE(BigInt(Math.floor(t.mm.usage().rss / 1024)), 32); // ru_maxrss, KiB
   t.mm.copyOut(a[1], b);
   return 0;
 }
@@ -280,7 +283,8 @@ function times(t: Task, a: number[]): number {
   const k = t.kernel;
   if (a[0]) {
     const b = Buffer.alloc(32); // tms_utime, tms_stime, tms_cutime, tms_cstime
-    b.writeBigInt64LE(BigInt(Math.floor(t.tg.childTimeNs / TICK_NS)), 16);
+    const self = t.tg.cpuTime();
+    [self.userNs, self.sysNs, t.tg.childUserNs, t.tg.childSysNs].forEach((ns, i) => b.writeBigInt64LE(BigInt(Math.floor(ns / TICK_NS)), i * 8));
     t.mm.copyOut(a[0], b);
   }
   return Math.floor(Math.max(0, k.monotonicNs() - k.bootMonotonicNs) / TICK_NS);
@@ -403,9 +407,9 @@ export const defs: SyscallDef[] = [
   { nr: 97, name: 'getrlimit', args: ['int', 'ptr'], fn: getrlimit },
   { nr: 160, name: 'setrlimit', args: ['int', 'ptr'], fn: setrlimit },
   { nr: 98, name: 'getrusage', args: ['int', 'ptr'], fn: getrusage,
-    partial: 'CPU time is not measured: ru_utime/ru_stime are 0 (RUSAGE_CHILDREN reports the children time the kernel accumulated); ru_maxrss is the current resident size; the other counters are 0' },
+    partial: 'CPU times are the host\'s accounting of the stub processes (the Sentry\'s own work for them is not charged); ru_maxrss is the current resident size; the other counters are 0' },
   { nr: 100, name: 'times', args: ['ptr'], fn: times,
-    partial: 'tms_utime/tms_stime are 0 (CPU time is not measured); the result counts 100 Hz ticks since the sandbox booted' },
+    partial: 'CPU times are the host\'s accounting of the stub processes; the result counts 100 Hz ticks since the sandbox booted' },
   { nr: 158, name: 'arch_prctl', args: ['hex', 'hex'], fn: archPrctl,
     partial: 'ARCH_SET_CPUID fails with ENODEV (no CPUID faulting); the XCOMP (AMX) and MAP_VDSO requests are EINVAL' },
   { nr: 157, name: 'prctl', args: ['int', 'hex', 'hex', 'hex', 'hex'], fn: prctl,

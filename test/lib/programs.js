@@ -22,6 +22,7 @@ const C_PROGRAMS = Object.freeze({
   mmap2: { args: () => [], endsWithDone: true },
   bigmap: { args: () => [], endsWithDone: true },
   execerr: { args: (dir) => [dir], endsWithDone: true },
+  cputime: { args: () => [], endsWithDone: true },
 });
 
 module.exports = { C_PROGRAMS };

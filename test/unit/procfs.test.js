@@ -173,6 +173,10 @@ function setup() {
     tid: 7, pid: 7, tg, mm: fakeMm(), fdTable, fs: new FsContext(vfs.root, vfs.resolve(r0, vfs.root, '/work', true)), creds: new Credentials(),
     state: 'running', sigmask: 1n << 1n, pending: new Map(), startTimeNs: tg.startTimeNs, kernel,
     block: () => Promise.reject(new Error('would block')), sendSignal: () => {},
+    ctx: { cpuTime: () => ({ userNs: 2.5e9, sysNs: 0.5e9 }) },
+    cpuTime() {
+      return this.ctx.cpuTime();
+    },
   };
   tg.tasks.add(task);
   kernel.tasks.set(7, task);
@@ -222,6 +226,8 @@ test('stat and status reflect the task state and memory', () => {
   assert.equal(f[29], '2'); // blocked: SIGINT
   task.state = 'blocked';
   assert.match(read('/proc/7/stat'), /^7 \(prog\) S /);
+  // utime and stime (fields 14 and 15) in clock ticks from the platform's CPU time.
+  assert.deepEqual(read('/proc/7/stat').split(') ')[1].split(' ').slice(11, 13), ['250', '50']);
   tg.stopped = true;
   assert.match(read('/proc/7/stat'), /^7 \(prog\) T /);
   const status = read('/proc/self/status');

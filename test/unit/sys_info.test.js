@@ -101,10 +101,15 @@ function fakeTask(k, pid, uid = 0, parentTg = null) {
   tg.parent = parentTg;
   tg.startTimeNs = k.now - 2_000_000_000;
   const regs = new Map();
+  tg.childUserNs = 3_000_000_000;
+  tg.childSysNs = 10_000_000;
   const t = {
     kernel: k, tid: pid, tg, mm: new FakeMem(),
     creds: new Credentials(uid, uid, uid, uid, uid, uid, uid, uid, []),
-    ctx: { regs: { get: (r) => regs.get(r) ?? 0, set: (r, v) => regs.set(r, v) } },
+    ctx: { regs: { get: (r) => regs.get(r) ?? 0, set: (r, v) => regs.set(r, v) }, cpuTime: () => ({ userNs: 1_500_000_000, sysNs: 250_000_000 }) },
+    cpuTime() {
+      return this.ctx.cpuTime();
+    },
     startTimeNs: k.now - 1_000_000_000,
     restartBlock: null,
     clearChildTid: 0,
@@ -276,13 +281,19 @@ test('prlimit64, getrlimit and setrlimit follow Linux checks', () => {
 test('getrusage and times', () => {
   const { k, t } = setup();
   assert.equal(I(t, 'getrusage', 0, A), 0);
-  assert.equal(t.mm.copyIn(A, 144).readBigInt64LE(32), 32n); // 8 pages in KiB
+  let ru = t.mm.copyIn(A, 144);
+  assert.equal(ru.readBigInt64LE(32), 32n); // 8 pages in KiB
+  assert.deepEqual([ru.readBigInt64LE(0), ru.readBigInt64LE(8), ru.readBigInt64LE(16), ru.readBigInt64LE(24)], [1n, 500000n, 0n, 250000n]);
   assert.equal(I(t, 'getrusage', -1, A), 0);
+  ru = t.mm.copyIn(A, 144);
+  assert.deepEqual([ru.readBigInt64LE(0), ru.readBigInt64LE(16), ru.readBigInt64LE(24)], [3n, 0n, 10000n]);
   assert.equal(I(t, 'getrusage', 1, A), 0);
   assert.equal(errnoOf(() => I(t, 'getrusage', 2, A)), -EINVAL);
   assert.equal(I(t, 'times', 0), 350);
   k.advance(10_000_000);
   assert.equal(I(t, 'times', A), 351);
+  const tms = t.mm.copyIn(A, 32);
+  assert.deepEqual([0, 8, 16, 24].map((o) => tms.readBigInt64LE(o)), [150n, 25n, 300n, 1n]);
 });
 
 test('arch_prctl sets and reads FS, refuses kernel addresses', () => {
@@ -425,18 +436,21 @@ test('clock_gettime and clock_getres', () => {
   const rt = readTs(t, A);
   assert.equal(rt[0], 1_700_000_003);
   assert.equal(rt[1], 500_000_000);
+  // CPU clocks: the platform's user + system time of the process / thread.
   assert.equal(T(t, 'clock_gettime', 2, A), 0);
-  assert.deepEqual(readTs(t, A), [2, 0]);
+  assert.deepEqual(readTs(t, A), [1, 750_000_000]);
   assert.equal(T(t, 'clock_gettime', 3, A), 0);
-  assert.deepEqual(readTs(t, A), [1, 0]);
+  assert.deepEqual(readTs(t, A), [1, 750_000_000]);
   for (const id of [4, 5, 6, 7, 8, 9, 11]) assert.equal(T(t, 'clock_gettime', id, A), 0, `clock ${id}`);
   for (const id of [10, 12, 1000]) assert.equal(errnoOf(() => T(t, 'clock_gettime', id, A)), -EINVAL);
   assert.equal(errnoOf(() => T(t, 'clock_gettime', 1, 0)), -EFAULT);
   // CPU clocks named by pid: ~pid << 3 | perthread << 2 | which.
   assert.equal(T(t, 'clock_gettime', (~1 << 3) | 2, A), 0); // process 1, sched
-  assert.deepEqual(readTs(t, A), [2, 0]);
+  assert.deepEqual(readTs(t, A), [1, 750_000_000]);
+  assert.equal(T(t, 'clock_gettime', (~1 << 3) | 1, A), 0); // process 1, virt: user time only
+  assert.deepEqual(readTs(t, A), [1, 500_000_000]);
   assert.equal(T(t, 'clock_gettime', (~0 << 3) | 4 | 2, A), 0); // this thread
-  assert.deepEqual(readTs(t, A), [1, 0]);
+  assert.deepEqual(readTs(t, A), [1, 750_000_000]);
   assert.equal(errnoOf(() => T(t, 'clock_gettime', (~77 << 3) | 2, A)), -EINVAL);
   assert.equal(errnoOf(() => T(t, 'clock_gettime', (~0 << 3) | 3, A)), -EINVAL);
   assert.equal(T(t, 'clock_getres', 1, A), 0);

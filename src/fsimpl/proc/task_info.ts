@@ -173,9 +173,11 @@ export function buildStat(k: ProcKernel, tg: ThreadGroup, t: Task, id: number): 
   const sig = signalSets(tg, t);
   const startNs = (id === tg.pid ? tg.startTimeNs : t.startTimeNs) - k.bootMonotonicNs;
   const rssLim = tg.rlimits[5];
+  const cpu = id === tg.pid ? tg.cpuTime() : t.cpuTime();
   return {
     pid: id, comm: tg.comm, state: stateLetter(tg, t), ppid: tg.parent?.pid ?? 0, pgrp: tg.pgid, session: tg.sid,
-    flags: PF_RANDOMIZE, cutime: nsToTicks(tg.childTimeNs), numThreads: Math.max(1, threadsOf(tg).filter((x) => x.state !== 'dead').length),
+    flags: PF_RANDOMIZE, utime: nsToTicks(cpu.userNs), stime: nsToTicks(cpu.sysNs),
+    cutime: nsToTicks(tg.childUserNs), cstime: nsToTicks(tg.childSysNs), numThreads: Math.max(1, threadsOf(tg).filter((x) => x.state !== 'dead').length),
     starttime: nsToTicks(startNs), vsize: mem?.size ?? 0, rss: mem ? mem.rss / PAGE_SIZE : 0,
     rsslim: rssLim && rssLim.cur >= 0 ? rssLim.cur : null,
     startcode: mem?.startCode ?? 0, endcode: mem?.endCode ?? 0, startstack: live ? t.mm.stackTop : 0,

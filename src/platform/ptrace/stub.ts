@@ -2,8 +2,9 @@
 // Host system calls run in it only by injection: set the registers for the call
 // with rip on the stub's `syscall; int3`, continue, and wait for the int3.
 
+import * as fs from 'node:fs';
 import * as libc from '../../host/libc';
-import { type AddressSpace, type Context, Reg, type Registers } from '../platform';
+import { type AddressSpace, type Context, type CpuTime, Reg, type Registers } from '../platform';
 import * as P from './ptrace';
 import { PtraceRegs } from './regs';
 import type { MemoryFile } from '../../mm/memfile';
@@ -27,6 +28,29 @@ export class StubContext implements Context {
 
   get hostTid(): number {
     return this.stub.pid;
+  }
+
+  private lastCpu: CpuTime = { userNs: 0, sysNs: 0 };
+
+  /**
+   * The stub's CPU time as the host accounts it: the precise total from
+   * /proc/PID/schedstat, split between user and system like the tick counts
+   * of /proc/PID/stat. The host's /proc is the platform's to read: these
+   * are its own processes.
+   */
+  cpuTime(): CpuTime {
+    try {
+      const total = Number(fs.readFileSync(`/proc/${this.stub.pid}/schedstat`, 'latin1').split(' ')[0]);
+      const stat = fs.readFileSync(`/proc/${this.stub.pid}/stat`, 'latin1');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ut = Number(f[11]);
+      const st = Number(f[12]);
+      const userNs = ut + st > 0 ? Math.round((total * ut) / (ut + st)) : total;
+      if (Number.isFinite(total)) this.lastCpu = { userNs, sysNs: total - userNs };
+    } catch {
+      // The stub is gone: its last reading stands.
+    }
+    return { ...this.lastCpu };
   }
 
   loadRegs(): void {
