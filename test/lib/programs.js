@@ -23,6 +23,7 @@ const C_PROGRAMS = Object.freeze({
   bigmap: { args: () => [], endsWithDone: true },
   execerr: { args: (dir) => [dir], endsWithDone: true },
   cputime: { args: () => [], endsWithDone: true },
+  xattr: { args: (dir) => [dir], endsWithDone: true },
 });
 
 module.exports = { C_PROGRAMS };

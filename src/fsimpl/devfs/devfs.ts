@@ -10,10 +10,11 @@ import type { VPath } from '../../vfs/dentry';
 import { FileDescription, seekPosition } from '../../vfs/file';
 import { Inode, type FilesystemImpl } from '../../vfs/inode';
 import {
-  anonDev, dtype, makedev, nowNs, S_IFCHR, S_IFDIR, S_IFLNK, TMPFS_MAGIC,
+  anonDev, devMajor, devMinor, dtype, makedev, nowNs, S_IFCHR, S_IFDIR, S_IFLNK, TMPFS_MAGIC,
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
 } from '../../vfs/types';
-import { makeHostFdFile } from '../hostfd/hostfd';
+import * as host from '../../host/hostfs';
+import { makeHostFdFile, registerTtyNode } from '../hostfd/hostfd';
 
 type DevKind = 'null' | 'zero' | 'full' | 'random';
 
@@ -91,6 +92,18 @@ class CharDev extends DevInode {
   }
 }
 
+/** /dev/pts/N: the caller's own terminal, shown where ttyname(3) looks for it. */
+class HostTtyNode extends DevInode {
+  constructor(fs: DevFs, private readonly hostFd: number, rdev: number, mode: number, uid: number, gid: number) {
+    super(fs, S_IFCHR | (mode & 0o7777), rdev);
+    this.a.uid = uid;
+    this.a.gid = gid;
+  }
+  override open(_ctx: unknown, _path: VPath, flags: number): FileDescription {
+    return makeHostFdFile(this.hostFd, flags);
+  }
+}
+
 class DevLink extends DevInode {
   constructor(fs: DevFs, private readonly target: string) {
     super(fs, S_IFLNK | 0o777, 0, target.length);
@@ -137,9 +150,27 @@ export class DevFs implements FilesystemImpl {
     add('stdout', new DevLink(this, '/proc/self/fd/1'));
     add('stderr', new DevLink(this, '/proc/self/fd/2'));
     add('shm', new DevDir(this, 0o1777));
-    add('pts', new DevDir(this));
+    const pts = new DevDir(this);
+    add('pts', pts);
+    this.addHostTty(pts);
     r.a.nlink = 4;
     this.rootDir = r;
+  }
+
+  /** If the caller's terminal is a pseudo-terminal (majors 136-143), give it its /dev/pts/N name. */
+  private addHostTty(pts: DevDir): void {
+    if (this.ttyHostFd === null) return;
+    try {
+      const st = host.fstat(this.ttyHostFd);
+      const major = devMajor(st.rdev);
+      if (major < 136 || major > 143) return;
+      const n = (major - 136) * 256 + devMinor(st.rdev);
+      const node = new HostTtyNode(this, this.ttyHostFd, st.rdev, st.mode, st.uid, st.gid);
+      pts.entries.set(String(n), node);
+      registerTtyNode(st.rdev, { dev: this.dev, ino: node.ino });
+    } catch {
+      // No usable terminal: /dev/pts stays empty.
+    }
   }
 
   root(): Inode {

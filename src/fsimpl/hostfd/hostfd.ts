@@ -76,6 +76,10 @@ export class HostFdFile extends FileDescription {
   }
 
   override ids(): { dev: number; ino: number } {
+    // The caller's terminal has a node in the sandbox's /dev/pts: fstat must
+    // match stat of that path, or ttyname(3) says "not a tty".
+    const node = this.isTty ? ttyNodes.get(this.rdev) : undefined;
+    if (node) return { ...node };
     const s = host.fstat(this.hostFd);
     return { dev: s.dev, ino: s.ino };
   }
@@ -249,6 +253,13 @@ export function makeHostFdFile(hostFd: number, flags: number, ownsFd = false): H
 }
 
 /** The sandbox-side foreground process group of the terminal behind hostFd (for job-control signals). */
+const ttyNodes = new Map<number, { dev: number; ino: number }>();
+
+/** devfs tells which of its nodes stands for the host terminal with this rdev. */
+export function registerTtyNode(rdev: number, ids: { dev: number; ino: number }): void {
+  ttyNodes.set(rdev, ids);
+}
+
 export function terminalForeground(rdev: number): number | undefined {
   return foreground.get(rdev);
 }
