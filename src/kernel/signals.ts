@@ -49,7 +49,12 @@ export class SignalManager {
    */
   private initShielded(tg: ThreadGroup, sig: number, fromOutside: boolean): boolean {
     if (tg.pid !== 1 || tg.actions[sig].handler !== S.SIG_DFL) return false;
-    return !(fromOutside && (sig === S.SIGKILL || sig === S.SIGSTOP));
+    if (fromOutside && (sig === S.SIGKILL || sig === S.SIGSTOP)) return false;
+    // A blocked signal is queued anyway (the action may change before it is
+    // unblocked), and so is one that sigwaitinfo & co are waiting for.
+    const bit = S.sigBit(sig);
+    for (const t of tg.tasks) if ((t.sigmask | t.waitedSignals) & bit && !(bit & S.UNBLOCKABLE)) return false;
+    return true;
   }
 
   sendToTask(t: Task, sig: number, info: S.SigInfo, fromOutside = false): void {

@@ -27,6 +27,8 @@ export class Task {
   state: TaskState = 'running';
   /** Signal mask: blocked signals. */
   sigmask = 0n;
+  /** Signals rt_sigtimedwait is waiting for (Linux's real_blocked minus blocked). */
+  waitedSignals = 0n;
   /** Mask to restore after a handler runs when set by sigsuspend/ppoll. */
   savedSigmask: bigint | null = null;
   /** Thread-directed pending signals. */

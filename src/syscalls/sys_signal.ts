@@ -136,6 +136,7 @@ async function rtSigtimedwait(t: Task, a: number[]): Promise<number> {
     if (deadline !== undefined && t.kernel.monotonicNs() >= deadline) throw new Errno(E.EAGAIN);
     // Waited-for signals must be able to wake us even if blocked.
     t.sigmask = saved & ~set;
+    t.waitedSignals = set;
     try {
       const r = await t.block(null, 0, deadline);
       if (r === 0 && deadline !== undefined) {
@@ -150,6 +151,7 @@ async function rtSigtimedwait(t: Task, a: number[]): Promise<number> {
       throw e;
     } finally {
       t.sigmask = saved;
+      t.waitedSignals = 0n;
     }
   }
 }

@@ -24,6 +24,7 @@ const C_PROGRAMS = Object.freeze({
   execerr: { args: (dir) => [dir], endsWithDone: true },
   cputime: { args: () => [], endsWithDone: true },
   xattr: { args: (dir) => [dir], endsWithDone: true },
+  ptimers: { args: () => [], endsWithDone: true },
 });
 
 module.exports = { C_PROGRAMS };
