@@ -34,6 +34,8 @@ export interface ProcessVfs {
  */
 export const forkHooks: Array<(parent: ThreadGroup, child: ThreadGroup) => void> = [];
 export const execHooks: Array<(tg: ThreadGroup) => void> = [];
+/** Run for each task as it exits, while its memory is still mapped (robust futexes, clear_child_tid). */
+export const taskExitHooks: Array<(t: Task) => void> = [];
 
 export interface CloneArgs {
   flags: number;
@@ -234,6 +236,13 @@ export class Lifecycle {
 
   private killTask(t: Task): void {
     if (t.state === 'dead') return;
+    for (const h of taskExitHooks) {
+      try {
+        h(t);
+      } catch {
+        // A bad pointer in the exiting task's own bookkeeping is its problem, not the exit's.
+      }
+    }
     // Freeze the CPU time before the stub goes (a vfork child shares its parent's stub: not its own).
     if (!t.tg.vforkDone) {
       const c = t.ctx.cpuTime();

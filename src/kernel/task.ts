@@ -35,6 +35,8 @@ export class Task {
   pending = new SigQueue();
   altStack: AltStack = { sp: 0, size: 0, flags: 2 };
   clearChildTid = 0;
+  /** set_robust_list: the user address of this thread's robust futex list head. */
+  robustList = 0;
   /** Set while the task blocks interruptibly: called when a signal arrives. */
   private interrupt: ((reason: Errno) => void) | null = null;
   /** The continuation of an interrupted nanosleep & co (restart_syscall). */

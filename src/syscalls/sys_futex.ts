@@ -4,6 +4,7 @@
 
 import { E, Errno } from '../kernel/errno';
 import type { Task } from '../kernel/task';
+import { taskExitHooks } from '../kernel/lifecycle';
 import { WaitQueue } from '../kernel/waitqueue';
 import { PAGE } from '../mm/vma';
 import { i32, type SyscallDef } from './types';
@@ -149,6 +150,68 @@ function futex(t: Task, a: number[]): number | Promise<number> {
   }
 }
 
+const ROBUST_HEAD_SIZE = 24;
+const ROBUST_LIST_LIMIT = 2048;
+const FUTEX_WAITERS = 0x80000000;
+const FUTEX_OWNER_DIED = 0x40000000;
+const FUTEX_TID_MASK = 0x3fffffff;
+
+function setRobustList(t: Task, a: number[]): number {
+  if (a[1] !== ROBUST_HEAD_SIZE) throw new Errno(E.EINVAL);
+  t.robustList = a[0];
+  return 0;
+}
+
+function getRobustList(t: Task, a: number[]): number {
+  const pid = i32(a[0]);
+  const target = pid === 0 ? t : t.kernel.tasks.get(pid);
+  if (!target) throw new Errno(E.ESRCH);
+  if (target.tg !== t.tg && t.creds.euid !== 0 && t.creds.euid !== target.creds.uid) throw new Errno(E.EPERM);
+  t.mm.writeU64(a[1], target.robustList);
+  t.mm.writeU64(a[2], ROBUST_HEAD_SIZE);
+  return 0;
+}
+
+/** Bit 0 of robust list pointers flags PI futexes; addresses exceed 32 bits, so no bitwise ops. */
+function clearLowBit(x: number): number {
+  return x - (x % 2);
+}
+
+/** A dying owner hands its robust futexes on: mark them OWNER_DIED and wake one waiter each. */
+function releaseRobustFutex(t: Task, addr: number): void {
+  const v = t.mm.readU32(addr);
+  if ((v & FUTEX_TID_MASK) !== t.tid) return;
+  t.mm.writeU32(addr, ((v & FUTEX_WAITERS) | FUTEX_OWNER_DIED) >>> 0);
+  if (v & FUTEX_WAITERS) {
+    wake(key(t, addr, false), 1, BITSET_MATCH_ANY);
+    wake(key(t, addr, true), 1, BITSET_MATCH_ANY);
+  }
+}
+
+/** Exit of a task: walk its robust list, then clear_child_tid (write 0, wake a joiner). */
+function exitCleanup(t: Task): void {
+  if (t.robustList) {
+    const head = t.robustList;
+    const offset = t.mm.readI64(head + 8);
+    const pending = clearLowBit(t.mm.readU64(head + 16));
+    let entry = clearLowBit(t.mm.readU64(head));
+    for (let n = 0; entry !== head && entry !== 0 && n < ROBUST_LIST_LIMIT; n++) {
+      const next = clearLowBit(t.mm.readU64(entry));
+      if (entry !== pending) releaseRobustFutex(t, entry + offset);
+      entry = next;
+    }
+    if (pending) releaseRobustFutex(t, pending + offset);
+  }
+  if (t.clearChildTid && t.mm.users > 1) {
+    // Only memory someone else still sees matters (threads, CLONE_VM children).
+    t.mm.writeI32(t.clearChildTid, 0);
+    wake(key(t, t.clearChildTid, false), 1, BITSET_MATCH_ANY);
+    wake(key(t, t.clearChildTid, true), 1, BITSET_MATCH_ANY);
+  }
+}
+
+taskExitHooks.push(exitCleanup);
+
 /** Reset between sandboxes in one process (tests). */
 export function resetFutexes(): void {
   queues.clear();
@@ -156,5 +219,7 @@ export function resetFutexes(): void {
 }
 
 export const defs: SyscallDef[] = [
+  { nr: 273, name: 'set_robust_list', fn: setRobustList, args: ['ptr', 'size'] },
+  { nr: 274, name: 'get_robust_list', fn: getRobustList, args: ['int', 'ptr', 'ptr'] },
   { nr: 202, name: 'futex', fn: futex, args: ['ptr', 'int', 'int', 'ptr', 'ptr', 'int'], partial: 'no PI futexes (LOCK_PI, UNLOCK_PI, WAIT_REQUEUE_PI); FUTEX_WAIT with CLOCK_REALTIME is ENOSYS like Linux' },
 ];

@@ -25,6 +25,7 @@ const C_PROGRAMS = Object.freeze({
   cputime: { args: () => [], endsWithDone: true },
   xattr: { args: (dir) => [dir], endsWithDone: true },
   ptimers: { args: () => [], endsWithDone: true },
+  robust: { args: () => [], endsWithDone: true },
 });
 
 module.exports = { C_PROGRAMS };
