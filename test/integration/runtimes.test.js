@@ -33,3 +33,18 @@ test('gcc compiles and runs a program inside the sandbox', { timeout: 180_000 },
   // /tmp in the sandbox is its own tmpfs: the binary never reaches the host.
   assert.ok(!fs.existsSync('/tmp/hello') || fs.statSync('/tmp/hello').mtimeMs < Date.now() - r.ms - 1000, 'the binary stays inside the sandbox');
 });
+
+test('make -j4 builds a small C project inside the sandbox', { timeout: 180_000 }, (t) => {
+  if (!h.needTools(t, ['gcc', 'make'])) return;
+  const dir = h.tmpDir('tsvisor-make-');
+  const funcs = [1, 2, 3, 4, 5, 6];
+  for (const i of funcs) fs.writeFileSync(path.join(dir, `f${i}.c`), `int f${i}(void) { return ${i}; }\n`);
+  fs.writeFileSync(path.join(dir, 'main.c'), `#include <stdio.h>\n${funcs.map((i) => `int f${i}(void);`).join('\n')}\n` +
+    `int main(void) { printf("%d\\n", ${funcs.map((i) => `f${i}()`).join(' + ')}); return 0; }\n`);
+  fs.writeFileSync(path.join(dir, 'Makefile'), `OBJS = main.o ${funcs.map((i) => `f${i}.o`).join(' ')}\n` +
+    'prog: $(OBJS)\n\tgcc -o $@ $(OBJS)\n%.o: %.c\n\tgcc -O2 -c -o $@ $<\n');
+  const r = h.runSandbox(['/bin/sh', '-c', 'make -j4 -s && ./prog && ls *.o | wc -l'], { cwd: dir });
+  assert.strictEqual(r.status, 0, h.describe('make -j4', r));
+  assert.strictEqual(r.stdout, '21\n7\n');
+  assert.ok(!fs.existsSync(path.join(dir, 'prog')), 'the build stays inside the sandbox');
+});
