@@ -139,9 +139,9 @@ export class Task {
   }
 
   /** CPU time of this thread so far (frozen once it is dead). */
-  cpuTime(): { userNs: number; sysNs: number } {
+  cpuTime(precise = false): { userNs: number; sysNs: number } {
     if (this.state === 'dead') return { userNs: this.tg.finalUserNs, sysNs: this.tg.finalSysNs };
-    return this.ctx.cpuTime();
+    return this.ctx.cpuTime(precise);
   }
 
   /** Fault -> EFAULT helper for handlers. */

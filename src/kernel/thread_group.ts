@@ -87,13 +87,13 @@ export class ThreadGroup {
   }
 
   /** CPU time of the whole process: live threads plus what exited threads left. */
-  cpuTime(): { userNs: number; sysNs: number } {
+  cpuTime(precise = false): { userNs: number; sysNs: number } {
     let userNs = this.finalUserNs;
     let sysNs = this.finalSysNs;
     if (!this.zombie) {
       for (const t of this.tasks) {
         if (t.state === 'dead') continue;
-        const c = t.ctx.cpuTime();
+        const c = t.ctx.cpuTime(precise);
         userNs += c.userNs;
         sysNs += c.sysNs;
       }

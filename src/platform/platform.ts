@@ -52,8 +52,12 @@ export interface Context {
   setFpState(b: Buffer): void;
   /** The host thread id backing the context (for debugging and isolation tests). */
   readonly hostTid: number;
-  /** CPU time the application has used on this context so far (user and system, ns). */
-  cpuTime(): CpuTime;
+  /**
+   * CPU time the application has used on this context so far (user and
+   * system, ns); precise asks for the best resolution the platform has (clock
+   * reads), otherwise clock-tick resolution is enough (accounting at exit).
+   */
+  cpuTime(precise?: boolean): CpuTime;
 }
 
 export interface AddressSpace {

@@ -94,11 +94,11 @@ function cpuClock(t: Task, id: number): { ns: number; perThread: boolean } {
   if (perThread) {
     const task = pid === 0 ? t : t.kernel.tasks.get(pid);
     if (!task || task.tg !== t.tg) throw new Errno(E.EINVAL);
-    c = task.cpuTime();
+    c = task.cpuTime(true);
   } else {
     const tg = pid === 0 ? t.tg : t.kernel.groups.get(pid);
     if (!tg || tg.zombie) throw new Errno(E.EINVAL);
-    c = tg.cpuTime();
+    c = tg.cpuTime(true);
   }
   return { ns: which === 1 ? c.userNs : c.userNs + c.sysNs, perThread };
 }
@@ -113,11 +113,11 @@ export function clockNow(t: Task, id: number): number {
     case CLOCK_BOOTTIME: case CLOCK_BOOTTIME_ALARM:
       return k.monotonicNs();
     case CLOCK_PROCESS_CPUTIME_ID: {
-      const c = t.tg.cpuTime();
+      const c = t.tg.cpuTime(true);
       return c.userNs + c.sysNs;
     }
     case CLOCK_THREAD_CPUTIME_ID: {
-      const c = t.cpuTime();
+      const c = t.cpuTime(true);
       return c.userNs + c.sysNs;
     }
     default:

@@ -11,6 +11,7 @@ import type { MemoryFile } from '../../mm/memfile';
 import { BATCH_ADDR, BATCH_ENTRY, BATCH_MAX, INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_END } from './stub_elf';
 
 const status = new Int32Array(1);
+const TICK_NS = 10_000_000; // USER_HZ = 100
 const MEMFD_IN_STUB = 3;
 const SYS_MMAP = 9;
 const SYS_MPROTECT = 10;
@@ -33,20 +34,27 @@ export class StubContext implements Context {
   private lastCpu: CpuTime = { userNs: 0, sysNs: 0 };
 
   /**
-   * The stub's CPU time as the host accounts it: the precise total from
-   * /proc/PID/schedstat, split between user and system like the tick counts
-   * of /proc/PID/stat. The host's /proc is the platform's to read: these
+   * The stub's CPU time as the host accounts it: user and system ticks from
+   * /proc/PID/stat, and with precise the exact total from /proc/PID/schedstat
+   * split in the same ratio. The host's /proc is the platform's to read: these
    * are its own processes.
    */
-  cpuTime(): CpuTime {
+  cpuTime(precise = false): CpuTime {
     try {
-      const total = Number(fs.readFileSync(`/proc/${this.stub.pid}/schedstat`, 'latin1').split(' ')[0]);
       const stat = fs.readFileSync(`/proc/${this.stub.pid}/stat`, 'latin1');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const ut = Number(f[11]);
       const st = Number(f[12]);
-      const userNs = ut + st > 0 ? Math.round((total * ut) / (ut + st)) : total;
-      if (Number.isFinite(total)) this.lastCpu = { userNs, sysNs: total - userNs };
+      let userNs = ut * TICK_NS;
+      let sysNs = st * TICK_NS;
+      if (precise) {
+        const total = Number(fs.readFileSync(`/proc/${this.stub.pid}/schedstat`, 'latin1').split(' ')[0]);
+        if (Number.isFinite(total)) {
+          userNs = ut + st > 0 ? Math.round((total * ut) / (ut + st)) : total;
+          sysNs = total - userNs;
+        }
+      }
+      if (Number.isFinite(userNs) && Number.isFinite(sysNs)) this.lastCpu = { userNs, sysNs };
     } catch {
       // The stub is gone: its last reading stands.
     }
