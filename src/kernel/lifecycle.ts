@@ -195,26 +195,45 @@ export class Lifecycle {
 
   execve(t: Task, path: string, argv: string[], envp: string[]): number {
     if (path === '') throw new Errno(E.ENOENT);
-    const as = this.k.platform.newAddressSpace();
+    // A process alone in its address space keeps its stub: the new image is
+    // built beside the old one (only queued on the host), and the host side is
+    // cleared and remapped once past the point of no return. A vfork child
+    // shares its parent's stub and gets a fresh one.
+    const reuse = t.mm.users === 1 && !t.tg.vforkDone;
+    const as = reuse ? t.mm.as : this.k.platform.newAddressSpace();
+    if (reuse) as.flushPending();
     const mm = new MemoryManager(this.k.memfile, as);
     try {
       this.loadInto(t, mm, path, argv, envp);
     } catch (e) {
-      mm.release();
+      if (reuse) {
+        as.discardPending();
+        mm.releaseFrames();
+      } else {
+        mm.release();
+      }
       throw e;
     }
     // Past the point of no return: the old image goes, its CPU time stays with the process.
     const old = t.mm;
-    if (!t.tg.vforkDone) {
-      const c = t.ctx.cpuTime();
-      t.tg.finalUserNs += c.userNs;
-      t.tg.finalSysNs += c.sysNs;
-    }
     t.mm = mm;
-    t.ctx = as.mainContext();
-    t.ctx.owner = t;
-    if (t.tg.vforkDone) t.tg.vforkDone();
-    if (--old.users === 0) old.release();
+    if (reuse) {
+      as.discardPending();
+      as.unmapAllUser();
+      mm.resyncAll();
+      old.users = 0;
+      old.releaseFrames();
+    } else {
+      if (!t.tg.vforkDone) {
+        const c = t.ctx.cpuTime();
+        t.tg.finalUserNs += c.userNs;
+        t.tg.finalSysNs += c.sysNs;
+      }
+      t.ctx = as.mainContext();
+      t.ctx.owner = t;
+      if (t.tg.vforkDone) t.tg.vforkDone();
+      if (--old.users === 0) old.release();
+    }
     t.fdTable.closeOnExec();
     t.tg.actions = t.tg.actions.map((act) => (act.handler === S.SIG_IGN ? act : S.defaultSigAction()));
     t.altStack = { sp: 0, size: 0, flags: 2 };

@@ -14,6 +14,10 @@ const MAP_SHARED = 0x01;
 const MAP_NORESERVE = 0x4000;
 const FALLOC_FL_KEEP_SIZE = 1;
 const FALLOC_FL_PUNCH_HOLE = 2;
+/** Freed memory kept before it is given back to the host (64 MiB). */
+const DIRTY_MAX = 16384;
+/** Runs up to this many pages may reuse dirty frames (zeroing them costs less than a fresh fault on the host). */
+const DIRTY_REUSE_MAX = 256;
 
 export class MemoryFile {
   readonly fd: number;
@@ -21,7 +25,9 @@ export class MemoryFile {
   private readonly chunks: Buffer[] = [];
   private refs = new Uint32Array(CHUNK_PAGES);
   private top = 0; // frames below top have been handed out at least once
-  private free: Array<[number, number]> = []; // [first, count] runs, reusable
+  /** Reusable runs: [first, count, dirty]; dirty runs hold old data until zeroed or scrubbed. */
+  private free: Array<[number, number, boolean]> = [];
+  private dirtyPages = 0;
   usedPages = 0;
 
   constructor() {
@@ -36,19 +42,25 @@ export class MemoryFile {
   /** Allocate npages contiguous frames with reference count 1, zero-filled. */
   alloc(npages: number): number {
     if (npages <= 0) throw new Error('alloc of no pages');
+    // Small runs may come from freed, not yet scrubbed frames (zeroed here,
+    // cheaper than a hole punch per free); large ones only from clean space.
+    const smallEnough = npages <= DIRTY_REUSE_MAX;
     for (let i = 0; i < this.free.length; i++) {
-      const [first, count] = this.free[i];
-      if (count >= npages && this.sameChunk(first, npages)) {
-        if (count === npages) this.free.splice(i, 1);
-        else this.free[i] = [first + npages, count - npages];
-        return this.take(first, npages);
+      const [first, count, dirty] = this.free[i];
+      if (count < npages || !this.sameChunk(first, npages) || (dirty && !smallEnough)) continue;
+      if (count === npages) this.free.splice(i, 1);
+      else this.free[i] = [first + npages, count - npages, dirty];
+      if (dirty) {
+        this.dirtyPages -= npages;
+        this.bytes(first, npages).fill(0);
       }
+      return this.take(first, npages);
     }
     let first = this.top;
     if (!this.sameChunk(first, npages) && npages <= CHUNK_PAGES) {
       // Skip to the next chunk so a run never spans two Sentry views.
       const next = (Math.floor(first / CHUNK_PAGES) + 1) * CHUNK_PAGES;
-      this.release(first, next - first);
+      this.free.push([first, next - first, false]);
       first = next;
     }
     if (first + npages > MAX_PAGES) throw new Error('memory file exhausted');
@@ -104,20 +116,31 @@ export class MemoryFile {
 
   private release(first: number, n: number): void {
     if (n <= 0) return;
-    // Punching the hole returns the memory and makes a reused frame read as zeros.
-    libc.fallocate(this.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, first * PAGE, n * PAGE);
     this.usedPages -= n;
-    this.free.push([first, n]);
+    this.free.push([first, n, true]);
+    this.dirtyPages += n;
+    if (this.dirtyPages > DIRTY_MAX) this.scrub();
     if (this.free.length > 4096) this.coalesce();
+  }
+
+  /** Return freed memory to the host: punching holes also makes the frames read as zeros again. */
+  scrub(): void {
+    this.coalesce();
+    for (const r of this.free) {
+      if (!r[2]) continue;
+      libc.fallocate(this.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, r[0] * PAGE, r[1] * PAGE);
+      r[2] = false;
+    }
+    this.dirtyPages = 0;
   }
 
   private coalesce(): void {
     this.free.sort((a, b) => a[0] - b[0]);
-    const out: Array<[number, number]> = [];
+    const out: Array<[number, number, boolean]> = [];
     for (const r of this.free) {
       const last = out[out.length - 1];
-      if (last && last[0] + last[1] === r[0] && this.sameChunk(last[0], last[1] + r[1])) last[1] += r[1];
-      else out.push([r[0], r[1]]);
+      if (last && last[0] + last[1] === r[0] && last[2] === r[2] && this.sameChunk(last[0], last[1] + r[1])) last[1] += r[1];
+      else out.push([r[0], r[1], r[2]]);
     }
     this.free = out;
   }

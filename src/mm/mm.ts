@@ -14,6 +14,10 @@ export const TASK_SIZE = 0x7ffffffff000;
 const MAX_FILL_RUN = 1 << 18;
 /** VMAs up to this many pages get frames when created; larger ones when touched. */
 const EAGER_PAGES = 8192; // 32 MiB
+/** fork copies private writable VMAs with up to this many pages at once instead of sharing them copy-on-write... */
+const EAGER_COPY_VMA = 64;
+/** ...up to this many pages per fork in all. */
+const EAGER_COPY_BUDGET = 1024;
 /** A fault in a large VMA fills this many pages around it (one host mmap). */
 const FAULT_CHUNK = 256; // 1 MiB
 
@@ -438,25 +442,58 @@ export class MemoryManager extends UserCopy {
       brkStart: this.brkStart, brkEnd: this.brkEnd, mmapBase: this.mmapBase, stackTop: this.stackTop,
       argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, stackLimit: this.stackLimit,
     });
+    let budget = EAGER_COPY_BUDGET;
     for (const v of this.vmas) {
-      const frames = v.frames.slice(0, v.pages);
-      frames.forEachPresent(0, v.pages, (_p, f) => this.memfile.incRef(f));
-      const c = new Vma(v.start, v.end, v.prot, v.shared, frames, v.file, v.pgoff, v.growsDown, v.name);
+      const c = new Vma(v.start, v.end, v.prot, v.shared, new FrameTable(0), v.file, v.pgoff, v.growsDown, v.name);
       c.file?.hold?.incRef();
       child.vmas.push(c);
-      if (!v.shared && v.prot & PROT_WRITE) this.as.protect(v.start, v.end - v.start, v.prot & ~PROT_WRITE);
+      const present = v.frames.count();
+      if (!v.shared && v.prot & PROT_WRITE && present > 0 && present <= EAGER_COPY_VMA && present <= budget) {
+        // A copy-on-write fault costs a trap and a host mmap here, far more
+        // than copying a page: small writable areas (data, bss, heap, stack
+        // tops) are copied for the child now, and the parent keeps its pages.
+        budget -= present;
+        c.frames = this.copyFrames(v);
+      } else {
+        c.frames = v.frames.slice(0, v.pages);
+        c.frames.forEachPresent(0, v.pages, (_p, f) => this.memfile.incRef(f));
+        if (!v.shared && v.prot & PROT_WRITE) this.as.protect(v.start, v.end - v.start, v.prot & ~PROT_WRITE);
+      }
       child.syncHost(c, 0, c.pages);
     }
     return child;
   }
 
+  /** Fresh frames (one contiguous run) holding a copy of v's present pages. */
+  private copyFrames(v: Vma): FrameTable {
+    const out = new FrameTable(v.pages);
+    const pages: Array<[number, number]> = [];
+    v.frames.forEachPresent(0, v.pages, (p, f) => pages.push([p, f]));
+    const base = this.memfile.alloc(pages.length);
+    pages.forEach(([p, f], i) => {
+      this.memfile.bytes(f).copy(this.memfile.bytes(base + i));
+      out.set(p, base + i);
+    });
+    return out;
+  }
+
   release(): void {
+    this.releaseFrames();
+    this.as.release();
+  }
+
+  /** Give back every frame and VMA but keep the address space (execve reuses it). */
+  releaseFrames(): void {
     for (const v of this.vmas) {
       this.dropFrames(v, 0, v.pages);
       v.file?.hold?.decRef();
     }
     this.vmas = [];
-    this.as.release();
+  }
+
+  /** Map every VMA into the address space again (after the host side was cleared). */
+  resyncAll(): void {
+    for (const v of this.vmas) this.syncHost(v, 0, v.pages);
   }
 
   /** Total mapped bytes (VmSize) and bytes with frames (an upper bound of VmRSS). */

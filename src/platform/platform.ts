@@ -72,6 +72,12 @@ export interface AddressSpace {
   readonly vdsoBase: number;
   /** Kill the backing process(es). */
   release(): void;
+  /** Apply mapping changes queued so far (before work that may have to be abandoned). */
+  flushPending(): void;
+  /** Forget mapping changes queued since the last flush (an execve that failed). */
+  discardPending(): void;
+  /** Queue the removal of every application mapping (execve reusing the address space). */
+  unmapAllUser(): void;
 }
 
 export type PlatformEvent = { kind: 'stop'; ctx: Context; stop: Stop } | { kind: 'host' } | { kind: 'none' };

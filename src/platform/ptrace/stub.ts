@@ -11,6 +11,7 @@ import type { MemoryFile } from '../../mm/memfile';
 import { BATCH_ADDR, BATCH_ENTRY, BATCH_MAX, INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_END } from './stub_elf';
 
 const status = new Int32Array(1);
+const TASK_SIZE = 0x7ffffffff000;
 const TICK_NS = 10_000_000; // USER_HZ = 100
 const MEMFD_IN_STUB = 3;
 const SYS_MMAP = 9;
@@ -244,6 +245,24 @@ export class Stub implements AddressSpace {
 
   protect(addr: number, len: number, prot: number): void {
     this.pending.push([SYS_MPROTECT, [addr, len, prot]]);
+  }
+
+  flushPending(): void {
+    this.flush();
+  }
+
+  discardPending(): void {
+    this.pending = [];
+  }
+
+  unmapAllUser(): void {
+    const ranges = [...this.reserved].filter((r) => r.start < TASK_SIZE).sort((a, b) => a.start - b.start);
+    let from = 0x1000;
+    for (const r of ranges) {
+      if (r.start > from) this.unmap(from, r.start - from);
+      from = Math.max(from, r.end);
+    }
+    if (from < TASK_SIZE) this.unmap(from, TASK_SIZE - from);
   }
 
   release(): void {
