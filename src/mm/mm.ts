@@ -120,11 +120,25 @@ export class MemoryManager extends UserCopy {
       const size = v.file.mappable.size();
       const lastPage = Math.ceil(size / PAGE) - v.pgoff;
       to = Math.min(to, Math.max(from, lastPage));
+      // A small private writable file mapping (a library's .data and .got)
+      // is written at once by the dynamic loader: give it private copies now
+      // rather than share the page cache and take a fault per page.
+      const copy = !v.shared && (v.prot & PROT_WRITE) !== 0 && to - from <= EAGER_COPY_VMA && to > from;
+      const base = copy ? this.memfile.alloc(to - from) : -1;
       for (let p = from; p < to; p++) {
         if (v.frames.get(p) >= 0) continue;
         const f = v.file.mappable.frameFor(v.pgoff + p, v.shared && (v.prot & PROT_WRITE) !== 0);
+        if (copy) {
+          this.memfile.bytes(f).copy(this.memfile.bytes(base + (p - from)));
+          v.frames.set(p, base + (p - from));
+          continue;
+        }
         this.memfile.incRef(f);
         v.frames.set(p, f);
+      }
+      if (copy) {
+        // Frames of the run that stayed unused (pages already present) go back.
+        for (let p = from; p < to; p++) if (v.frames.get(p) !== base + (p - from)) this.memfile.decRef(base + (p - from));
       }
     } else {
       let p = from;
@@ -146,7 +160,8 @@ export class MemoryManager extends UserCopy {
   /** Host protection for a page: private pages shared with anyone are mapped read-only until written. */
   private hostProt(v: Vma, frame: number): number {
     if (frame < 0) return 0;
-    if (!v.shared && v.prot & PROT_WRITE && (v.file || this.memfile.refCount(frame) > 1)) return v.prot & ~PROT_WRITE;
+    // A frame referenced elsewhere (another process, a file's page cache) is copied on write.
+    if (!v.shared && v.prot & PROT_WRITE && this.memfile.refCount(frame) > 1) return v.prot & ~PROT_WRITE;
     return v.prot;
   }
 
@@ -355,18 +370,14 @@ export class MemoryManager extends UserCopy {
         return f;
       }
     }
-    if (write && !v.shared && (v.file || this.memfile.refCount(f) > 1)) {
-      if (this.memfile.refCount(f) === 1 && !v.file) {
-        // Sole owner already.
-      } else {
-        const copy = this.memfile.copyFrame(f);
-        this.memfile.decRef(f);
-        f = copy;
-        v.frames.set(p, f);
-        // A private copy of a file page no longer follows the file.
-        this.as.mapFrames(v.start + p * PAGE, 1, f, v.prot);
-        return f;
-      }
+    if (write && !v.shared && this.memfile.refCount(f) > 1) {
+      const copy = this.memfile.copyFrame(f);
+      this.memfile.decRef(f);
+      f = copy;
+      v.frames.set(p, f);
+      // A private copy of a file page no longer follows the file.
+      this.as.mapFrames(v.start + p * PAGE, 1, f, v.prot);
+      return f;
     }
     this.syncHost(v, p, p + 1);
     return f;
