@@ -185,10 +185,15 @@ function formatStrace(k: Kernel, t: Task, nr: number, args: number[], ret: numbe
 function formatArg(t: Task, fmt: string, v: number, next: number, ret: number): string {
   try {
     switch (fmt) {
-      case 'fd': case 'int': case 'signal': case 'clockid': return String(v | 0);
+      case 'fd': case 'int': return String(v | 0);
+      case 'signal': return (v | 0) > 0 && (v | 0) <= S.NSIG ? S.signalName(v | 0) : String(v | 0);
+      case 'clockid': return CLOCKS[v | 0] ?? String(v | 0);
+      case 'openflags': return openFlags(v | 0);
+      case 'prot': return bitNames(v | 0, PROT_BITS, 'PROT_NONE');
+      case 'mapflags': return bitNames(v | 0, MAP_BITS, '0');
       case 'atfd': return (v | 0) === -100 ? 'AT_FDCWD' : String(v | 0);
       case 'uint': case 'size': return String(v);
-      case 'oct': return '0' + (v >>> 0).toString(8);
+      case 'oct': return v === 0 ? '0' : '0' + (v >>> 0).toString(8);
       case 'str': return v === 0 ? 'NULL' : quote(Buffer.from(t.mm.readCString(v, 4096), 'latin1'));
       case 'inbuf': {
         if (v === 0) return 'NULL';
@@ -205,6 +210,43 @@ function formatArg(t: Task, fmt: string, v: number, next: number, ret: number): 
   } catch {
     return hex(v);
   }
+}
+
+const CLOCKS: Record<number, string> = {
+  0: 'CLOCK_REALTIME', 1: 'CLOCK_MONOTONIC', 2: 'CLOCK_PROCESS_CPUTIME_ID', 3: 'CLOCK_THREAD_CPUTIME_ID',
+  4: 'CLOCK_MONOTONIC_RAW', 5: 'CLOCK_REALTIME_COARSE', 6: 'CLOCK_MONOTONIC_COARSE', 7: 'CLOCK_BOOTTIME',
+};
+const OPEN_BITS: Array<[number, string]> = [
+  [0o100, 'O_CREAT'], [0o200, 'O_EXCL'], [0o400, 'O_NOCTTY'], [0o1000, 'O_TRUNC'], [0o2000, 'O_APPEND'],
+  [0o4000, 'O_NONBLOCK'], [0o10000, 'O_DSYNC'], [0o40000, 'O_DIRECT'], [0o200000, 'O_DIRECTORY'],
+  [0o400000, 'O_NOFOLLOW'], [0o1000000, 'O_NOATIME'], [0o2000000, 'O_CLOEXEC'], [0o4010000, 'O_SYNC'],
+  [0o10000000, 'O_PATH'], [0o20200000, 'O_TMPFILE'],
+];
+const PROT_BITS: Array<[number, string]> = [[1, 'PROT_READ'], [2, 'PROT_WRITE'], [4, 'PROT_EXEC']];
+const MAP_BITS: Array<[number, string]> = [
+  [0x01, 'MAP_SHARED'], [0x02, 'MAP_PRIVATE'], [0x10, 'MAP_FIXED'], [0x20, 'MAP_ANONYMOUS'], [0x100, 'MAP_GROWSDOWN'],
+  [0x800, 'MAP_DENYWRITE'], [0x4000, 'MAP_NORESERVE'], [0x8000, 'MAP_POPULATE'], [0x20000, 'MAP_STACK'],
+  [0x100000, 'MAP_FIXED_NOREPLACE'],
+];
+
+/** Flags as strace prints them: known bits by name, the rest in hex. */
+function bitNames(v: number, bits: Array<[number, string]>, zero: string): string {
+  const parts: string[] = [];
+  let rest = v;
+  for (const [bit, name] of bits) {
+    if ((rest & bit) === bit) {
+      parts.push(name);
+      rest &= ~bit;
+    }
+  }
+  if (rest) parts.push('0x' + (rest >>> 0).toString(16));
+  return parts.length ? parts.join('|') : zero;
+}
+
+function openFlags(v: number): string {
+  const mode = ['O_RDONLY', 'O_WRONLY', 'O_RDWR', 'O_ACCMODE'][v & 3];
+  const rest = bitNames(v & ~3, OPEN_BITS, '');
+  return rest ? `${mode}|${rest}` : mode;
 }
 
 function hex(v: number): string {

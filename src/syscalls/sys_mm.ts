@@ -199,9 +199,9 @@ function mlock(t: Task, a: number[]): number {
 }
 
 export const defs: SyscallDef[] = [
-  { nr: 9, name: 'mmap', fn: mmap, args: ['ptr', 'size', 'hex', 'hex', 'fd', 'hex'], partial: 'MAP_HUGETLB unsupported; MAP_LOCKED/POPULATE are hints' },
+  { nr: 9, name: 'mmap', fn: mmap, args: ['ptr', 'size', 'prot', 'mapflags', 'fd', 'hex'], partial: 'MAP_HUGETLB unsupported; MAP_LOCKED/POPULATE are hints' },
   { nr: 11, name: 'munmap', fn: munmap, args: ['ptr', 'size'] },
-  { nr: 10, name: 'mprotect', fn: mprotect, args: ['ptr', 'size', 'hex'], partial: 'PROT_GROWSDOWN/GROWSUP accepted but not applied to neighbouring pages' },
+  { nr: 10, name: 'mprotect', fn: mprotect, args: ['ptr', 'size', 'prot'], partial: 'PROT_GROWSDOWN/GROWSUP accepted but not applied to neighbouring pages' },
   { nr: 25, name: 'mremap', fn: mremap, args: ['ptr', 'size', 'size', 'hex', 'ptr'], partial: 'no MREMAP_DONTUNMAP' },
   { nr: 12, name: 'brk', fn: brk, args: ['ptr'] },
   { nr: 28, name: 'madvise', fn: madvise, args: ['ptr', 'size', 'int'], partial: 'only DONTNEED/FREE/REMOVE act; other advice is validated and ignored' },
