@@ -76,7 +76,9 @@ export class Sandbox {
     const stdio = opts.stdio ?? [0, 1, 2];
     stdio.forEach((hostFd, i) => {
       const fl = libc.fcntl(hostFd, 3 /* F_GETFL */, 0);
-      if (fl >= 0) fdTable.installAt(i, makeHostFdFile(hostFd, fl));
+      if (fl < 0) return;
+      const own = nonBlockingTwin(hostFd, fl);
+      fdTable.installAt(i, own === null ? makeHostFdFile(hostFd, fl) : makeHostFdFile(own, fl, true));
     });
     this.rootCtx = root;
     this.fdTable = fdTable;
@@ -137,6 +139,25 @@ export class Sandbox {
     const vp = vfs.resolve(probe, this.rootCtx.cwd, dir, true);
     if (!vp.dentry.inode.attrs || (vp.dentry.inode.attrs().mode & 0o170000) !== 0o040000) throw new Errno(E.ENOTDIR);
     this.rootCtx.setCwd(vp);
+  }
+}
+
+/**
+ * A private, non-blocking open file description of the same pipe, FIFO or
+ * terminal, so that waiting for the caller's stdio parks only the task that
+ * waits, never the whole Sentry, and without changing the flags of the
+ * caller's own description (O_NONBLOCK is shared by every dup of it).
+ * Regular files never block; sockets cannot be reopened: those stay as given.
+ */
+function nonBlockingTwin(hostFd: number, fl: number): number | null {
+  try {
+    const st = fs.fstatSync(hostFd);
+    if (!st.isFIFO() && !st.isCharacterDevice()) return null;
+    const acc = fl & 3;
+    const c = fs.constants;
+    return fs.openSync(`/proc/self/fd/${hostFd}`, acc | c.O_NONBLOCK | c.O_NOCTTY | 0o2000000 /* O_CLOEXEC */);
+  } catch {
+    return null;
   }
 }
 
