@@ -174,3 +174,26 @@ test('a signal sent to tsvisor reaches pid 1 when it has a handler', { timeout: 
   assert.strictEqual(code, 5, out);
   assert.match(out, /^got TERM$/m);
 });
+
+test('a reader that stops reading stdout stalls only the writer, not the sandbox', { timeout: 60_000 }, async () => {
+  // The writer fills the pipe; another process must still run and report on
+  // stderr before anyone reads stdout (a blocked Sentry would deadlock here).
+  const script = '(head -c 4000000 /dev/zero) & sleep 0.2; echo other-done >&2; wait';
+  const child = childProcess.spawn(process.execPath, h.sandboxArgs(['/bin/sh', '-c', script], { cwd: '/' }), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.pause();
+  await new Promise((resolve) => {
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+      if (err.includes('other-done')) resolve();
+    });
+  });
+  let n = 0;
+  child.stdout.on('data', (d) => (n += d.length));
+  child.stdout.resume();
+  const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.strictEqual(code, 0);
+  assert.strictEqual(n, 4000000);
+});

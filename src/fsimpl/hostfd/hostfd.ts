@@ -13,6 +13,9 @@ import { FileDescription } from '../../vfs/file';
 import { O_NONBLOCK, type InodeAttrs } from '../../vfs/types';
 
 type Waiter = (hostFd: number, events: number) => Promise<number>;
+const MSG_DONTWAIT = 0x40;
+const MSG_NOSIGNAL = 0x4000;
+
 let readinessWaiter: Waiter | null = null;
 
 /** The kernel provides this: resolve with the poll events once hostFd has one of events. */
@@ -57,6 +60,8 @@ export class HostFdFile extends FileDescription {
   private watching = 0;
   private readonly rdev: number;
   readonly isTty: boolean;
+  /** A socket (Node's child stdio is a socketpair): each call is made non-blocking with MSG_DONTWAIT. */
+  private readonly isSocket: boolean;
 
   constructor(readonly hostFd: number, flags: number, private readonly ownsFd = false) {
     super(null, null, flags);
@@ -68,6 +73,11 @@ export class HostFdFile extends FileDescription {
     }
     this.rdev = rdev;
     this.isTty = (libc.ioctl(hostFd, TCGETS, Buffer.alloc(64)) as number) === 0;
+    try {
+      this.isSocket = (host.fstat(hostFd).mode & 0o170000) === 0o140000;
+    } catch {
+      this.isSocket = false;
+    }
   }
 
   override stat(): InodeAttrs {
@@ -127,7 +137,7 @@ export class HostFdFile extends FileDescription {
     for (;;) {
       await this.waitFor(t, EVENT_IN);
       const buf = Buffer.allocUnsafe(Math.min(len, 1 << 20));
-      const n = Number(libc.read(this.hostFd, buf, buf.length));
+      const n = Number(this.isSocket ? libc.recv(this.hostFd, buf, buf.length, MSG_DONTWAIT) : libc.read(this.hostFd, buf, buf.length));
       if (n >= 0) return buf.subarray(0, n);
       const errno = libc.errno();
       if (errno === E.EAGAIN && !(this.flags & O_NONBLOCK) && readinessWaiter) continue;
@@ -139,7 +149,8 @@ export class HostFdFile extends FileDescription {
   override async write(t: FileCtx, data: Buffer): Promise<number> {
     let done = 0;
     while (done < data.length) {
-      const n = Number(libc.write(this.hostFd, data.subarray(done), data.length - done));
+      const chunk = data.subarray(done);
+      const n = Number(this.isSocket ? libc.send(this.hostFd, chunk, chunk.length, MSG_DONTWAIT | MSG_NOSIGNAL) : libc.write(this.hostFd, chunk, chunk.length));
       if (n >= 0) {
         done += n;
         continue;
