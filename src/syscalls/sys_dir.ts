@@ -9,8 +9,15 @@ import { i32, u32, type SyscallDef } from './types';
 function getdents(t: Task, fd: number, buf: number, count: number, dirent64: boolean): number {
   const f = t.fdTable.get(fd);
   if (f.flags & O_PATH) throw new Errno(E.EBADF);
+  const before = f.offset;
   const data = f.getdents(count, dirent64);
-  if (data.length) t.mm.copyOut(buf, data);
+  try {
+    if (data.length) t.mm.copyOut(buf, data);
+  } catch (e) {
+    // A bad buffer must not consume entries: the position goes back.
+    f.offset = before;
+    throw e;
+  }
   return data.length;
 }
 
