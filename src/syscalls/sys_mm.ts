@@ -115,6 +115,12 @@ function mremap(t: Task, a: number[]): number {
   return t.mm.remap(old, oldLen, newLen, (flags & MREMAP_MAYMOVE) !== 0, flags & MREMAP_FIXED ? newAddr : -1);
 }
 
+/** RLIMIT_DATA bounds the heap (infinity unless the program set it). */
+function dataLimit(t: Task): number {
+  const r = t.tg.rlimits[2];
+  return r && r.cur >= 0 ? r.cur : Number.MAX_SAFE_INTEGER;
+}
+
 function brk(t: Task, a: number[]): number {
   const mm = t.mm;
   const want = a[0];
@@ -123,7 +129,10 @@ function brk(t: Task, a: number[]): number {
   const newTop = pageAlignUp(want);
   try {
     if (newTop > oldTop) {
-      for (let x = oldTop; x < newTop; x += PAGE) if (mm.findVma(x)) return mm.brkEnd;
+      // One lookup for the whole range (a hostile brk may ask for terabytes).
+      if (newTop > TASK_SIZE || newTop - mm.brkStart > dataLimit(t)) return mm.brkEnd;
+      const next = mm.vmas.find((v) => v.end > oldTop);
+      if (next && next.start < newTop) return mm.brkEnd;
       const prev = mm.findVma(oldTop - 1);
       if (prev && prev.end === oldTop && prev.name === '[heap]') mm.extendVma(prev, newTop);
       else mm.mapAt(oldTop, newTop - oldTop, PROT_READ | PROT_WRITE, false, null, 0, false, '[heap]');

@@ -14,7 +14,7 @@ function notSocket(t: Task, a: number[]): number {
 
 function socket(t: Task, a: number[]): number {
   const domain = i32(a[0]);
-  t.kernel.logOnce(`socket${domain}`, `socket(domain ${domain}): sockets are not implemented yet`);
+  t.kernel.logOnce('socket', `socket(domain ${domain}): sockets are not implemented yet (logged once)`);
   throw new Errno(E.EAFNOSUPPORT);
 }
 
