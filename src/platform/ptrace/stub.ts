@@ -266,7 +266,8 @@ export class Stub implements AddressSpace {
   }
 
   release(): void {
-    if (!this.dead) libc.kill(this.pid, P.SIGKILL);
+    // Never kill(0) or kill(-1): that would reach the Sentry's own group or every process.
+    if (!this.dead && this.pid > 0) libc.kill(this.pid, P.SIGKILL);
     this.dead = true;
     this.pending = [];
     if (this.memfile && this.ctrlFrame >= 0) this.memfile.decRef(this.ctrlFrame);
