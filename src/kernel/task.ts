@@ -9,9 +9,9 @@ import type { Context } from '../platform/platform';
 import type { FdTable } from '../vfs/fd_table';
 import type { FsContext } from '../vfs/fs_context';
 import type { Credentials } from './creds';
-import { E, Errno } from './errno';
+import { Errno } from './errno';
 import type { Kernel } from './kernel';
-import { type SigInfo, SIGKILL, SIGSTOP, sigBit, SigQueue, UNBLOCKABLE } from './signal_defs';
+import { type SigInfo, sigBit, SigQueue, UNBLOCKABLE } from './signal_defs';
 import type { AltStack } from './signal_frame';
 import type { ThreadGroup } from './thread_group';
 import { type WaitQueue, type Waiter, wakeCounter } from './waitqueue';
@@ -46,15 +46,12 @@ export class Task {
   /** Saved registers of a vfork parent while its child borrows the context. */
   vforkSavedRegs: Buffer | null = null;
   vforkSavedFp: Buffer | null = null;
-  exitCode = 0;
   /** The last fault resolved, to tell a fault that repeats (a real one) from a stale mapping. */
   lastFaultAddr = -1;
   lastFaultRip = -1;
   faultRepeats = 0;
   startTimeNs = 0;
   syscallCount = 0;
-  /** Set by the strace printer. */
-  comm = '';
 
   constructor(
     readonly kernel: Kernel,
@@ -142,18 +139,5 @@ export class Task {
   cpuTime(precise = false): { userNs: number; sysNs: number } {
     if (this.state === 'dead') return { userNs: this.tg.finalUserNs, sysNs: this.tg.finalSysNs };
     return this.ctx.cpuTime(precise);
-  }
-
-  /** Fault -> EFAULT helper for handlers. */
-  static efault(): Errno {
-    return new Errno(E.EFAULT);
-  }
-
-  isKilled(): boolean {
-    return this.tg.exiting || this.pending.has(SIGKILL) || this.tg.pending.has(SIGKILL);
-  }
-
-  isStopRequested(): boolean {
-    return this.tg.pending.has(SIGSTOP);
   }
 }

@@ -172,7 +172,6 @@ export function loadProgram(mm: MemoryManager, req: LoadRequest, vdsoBase: numbe
   mm.copyOut(stack.bottom, stack.bytes);
   recordArgArea(mm, stack.bytes, stack.bottom, argv.length, req.envp.length);
   const entry = interp ? interp.elf.entry + interpBias : elf.entry + bias;
-  void PROT_WRITE;
   return { entry, sp: stack.sp, exe: file, argv };
 }
 

@@ -4,7 +4,7 @@
 
 import { E, Errno } from '../kernel/errno';
 import type { AddressSpace } from '../platform/platform';
-import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../platform/platform';
+import { PROT_READ, PROT_WRITE } from '../platform/platform';
 import { UserCopy } from './usercopy';
 import type { MemoryFile } from './memfile';
 import { FrameTable } from './frame_table';

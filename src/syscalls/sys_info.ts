@@ -31,11 +31,10 @@ const UTS_LEN = 64; // __NEW_UTS_LEN: each utsname field is 65 bytes
 const NS = 1_000_000_000;
 const CAP_LAST_CAP = 40;
 const ALL_CAPS = (1n << BigInt(CAP_LAST_CAP + 1)) - 1n;
-const RLIM_NLIMITS = 16, RLIMIT_NICE = 13, RLIMIT_RTPRIO = 14;
+const RLIM_NLIMITS = 16;
 const NR_OPEN = 1048576; // fs.nr_open: the ceiling of RLIMIT_NOFILE
 const TASK_COMM_LEN = 16;
-const SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5, SCHED_DEADLINE = 6;
-const SCHED_RESET_ON_FORK = 0x40000000;
+const SCHED_OTHER = 0;
 
 // ---- per-process state ------------------------------------------------------------------
 

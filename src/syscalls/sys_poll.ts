@@ -9,7 +9,7 @@ import type { FileDescription } from '../vfs/file';
 import { i32, type SyscallDef } from './types';
 
 const POLLIN = 0x1, POLLPRI = 0x2, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
-const POLLRDNORM = 0x40, POLLRDBAND = 0x80, POLLWRNORM = 0x100, POLLWRBAND = 0x200;
+const POLLRDNORM = 0x40, POLLRDBAND = 0x80, POLLWRNORM = 0x100;
 
 interface Entry {
   fd: number;
@@ -207,7 +207,6 @@ async function pselect6(t: Task, a: number[]): Promise<number> {
   }
 }
 
-void POLLWRBAND;
 
 export const defs: SyscallDef[] = [
   { nr: 7, name: 'poll', fn: poll, args: ['ptr', 'uint', 'int'] },

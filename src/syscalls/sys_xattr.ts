@@ -6,14 +6,14 @@
 import { E, Errno } from '../kernel/errno';
 import type { Task } from '../kernel/task';
 import type { Inode } from '../vfs/inode';
-import { checkAccess, MAY_READ, MAY_WRITE } from '../vfs/perm';
+import { checkAccess, MAY_WRITE } from '../vfs/perm';
 import { readPath, resolveAt } from '../vfs/sysutil';
 import { S_IFDIR, S_IFMT, S_IFREG } from '../vfs/types';
 import { i32, type SyscallDef } from './types';
 
 const XATTR_CREATE = 1, XATTR_REPLACE = 2;
 const XATTR_NAME_MAX = 255, XATTR_SIZE_MAX = 65536, XATTR_LIST_MAX = 65536;
-const AT_SYMLINK_NOFOLLOW = 0x100, AT_EMPTY_PATH = 0x1000;
+const AT_SYMLINK_NOFOLLOW = 0x100;
 const NAMESPACES = ['user.', 'trusted.', 'security.', 'system.'];
 
 const store = new WeakMap<Inode, Map<string, Buffer>>();
@@ -106,8 +106,6 @@ function remove(t: Task, tg: Target, nameAddr: number): number {
   return 0;
 }
 
-void MAY_READ;
-void AT_EMPTY_PATH;
 const P = 'attributes are kept in memory with the inode (like all sandbox writes); an overlay copy-up does not carry host attributes';
 
 export const defs: SyscallDef[] = [

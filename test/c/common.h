@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
 
 /* ename returns the symbolic name of an errno value. */
 static inline const char *ename(int e) {
@@ -76,5 +79,20 @@ static inline const char *ename(int e) {
   } while (0)
 
 static inline void line_buffered(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
+
+/* xfork flushes stdout first so buffered output is not printed twice. */
+static inline pid_t xfork(void) {
+  fflush(stdout);
+  pid_t p = fork();
+  if (p < 0) DIE("fork");
+  return p;
+}
+
+/* sleep_ms sleeps through signal interruptions. */
+static inline void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+  }
+}
 
 #endif

@@ -19,13 +19,6 @@
 static unsigned char data_seg[8 * PAGE] = {1, 2, 3};
 static unsigned char bss_seg[8 * PAGE];
 
-static pid_t xfork(void) {
-  fflush(stdout);
-  pid_t p = fork();
-  if (p < 0) DIE("fork");
-  return p;
-}
-
 static int wait_code(pid_t p) {
   int status;
   if (waitpid(p, &status, 0) != p) DIE("waitpid");

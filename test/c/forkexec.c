@@ -29,19 +29,6 @@ static void describe(const char *label, int status) {
     printf("%s: status 0x%x\n", label, status);
 }
 
-static pid_t xfork(void) {
-  fflush(stdout);
-  pid_t p = fork();
-  if (p < 0) DIE("fork");
-  return p;
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
-  }
-}
-
 static void wait_and_describe(const char *label, pid_t pid) {
   int status;
   pid_t r = waitpid(pid, &status, 0);

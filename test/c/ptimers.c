@@ -7,11 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-  while (nanosleep(&ts, &ts) != 0) {}
-}
-
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   sigset_t set;

@@ -112,19 +112,6 @@ static int is_pending(int sig) {
   return sigismember(&s, sig);
 }
 
-static pid_t xfork(void) {
-  fflush(stdout);
-  pid_t p = fork();
-  if (p < 0) DIE("fork");
-  return p;
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
-  }
-}
-
 static void timer_ms(int ms) {
   struct itimerval it = {{0, 0}, {ms / 1000, (ms % 1000) * 1000}};
   if (setitimer(ITIMER_REAL, &it, NULL) < 0) DIE("setitimer");
