@@ -170,12 +170,15 @@ export function fdDir(m: NodeMaker, tg: ThreadGroup, t: Task): Entry {
   };
   return m.dir('fd', {
     list: () => fdNumbers(tg, t).map(entry),
-    find: (name) => {
-      const fd = parseFd(name);
-      if (fd === null || !hasResources(tg, t) || !t.fdTable.has(fd)) return null;
-      return entry(fd)[1]();
-    },
+    find: (name) => findFd(tg, t, name, entry),
   }, 0o500);
+}
+
+/** Look up fd/N or fdinfo/N: only descriptors the task has open. */
+function findFd(tg: ThreadGroup, t: Task, name: string, entry: (fd: number) => Entry) {
+  const fd = parseFd(name);
+  if (fd === null || !hasResources(tg, t) || !t.fdTable.has(fd)) return null;
+  return entry(fd)[1]();
 }
 
 /** The text of /proc/PID/fdinfo/N. */
@@ -195,10 +198,6 @@ export function fdinfoDir(m: NodeMaker, tg: ThreadGroup, t: Task): Entry {
     });
   return m.dir('fdinfo', {
     list: () => fdNumbers(tg, t).map(entry),
-    find: (name) => {
-      const fd = parseFd(name);
-      if (fd === null || !hasResources(tg, t) || !t.fdTable.has(fd)) return null;
-      return entry(fd)[1]();
-    },
+    find: (name) => findFd(tg, t, name, entry),
   }, 0o500);
 }

@@ -12,6 +12,17 @@ import {
 } from '../../vfs/types';
 
 const PAGE = 4096;
+
+/** Walk [start, end) of a file page by page: page index, offset in it, length, file position. */
+function forEachPageSpan(start: number, end: number, fn: (pi: number, po: number, n: number, pos: number) => void): void {
+  for (let pos = start; pos < end; ) {
+    const pi = Math.floor(pos / PAGE);
+    const po = pos - pi * PAGE;
+    const n = Math.min(PAGE - po, end - pos);
+    fn(pi, po, n, pos);
+    pos += n;
+  }
+}
 const MAX_FILE = 2 ** 46; // refuse absurd sizes (EFBIG) before allocating page tables
 
 export class TmpfsFs implements FilesystemImpl {
@@ -175,15 +186,10 @@ export class TmpfsInode extends Inode {
     const end = Math.min(this.a.size, off + len);
     if (end <= off) return Buffer.alloc(0);
     const out = Buffer.alloc(end - off);
-    let pos = off;
-    while (pos < end) {
-      const pi = Math.floor(pos / PAGE);
-      const po = pos - pi * PAGE;
-      const n = Math.min(PAGE - po, end - pos);
+    forEachPageSpan(off, end, (pi, po, n, pos) => {
       const f = this.pages[pi];
       if (f !== undefined && f >= 0) this.fs.frames.bytes(f).copy(out, pos - off, po, po + n);
-      pos += n;
-    }
+    });
     return out;
   }
   private frame(pi: number): number {
@@ -199,15 +205,9 @@ export class TmpfsInode extends Inode {
   override writeAt(off: number, data: Buffer): number {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
     if (off + data.length > MAX_FILE) throw new Errno(E.EFBIG);
-    let pos = 0;
-    while (pos < data.length) {
-      const abs = off + pos;
-      const pi = Math.floor(abs / PAGE);
-      const po = abs - pi * PAGE;
-      const n = Math.min(PAGE - po, data.length - pos);
-      data.copy(this.fs.frames.bytes(this.frame(pi)), po, pos, pos + n);
-      pos += n;
-    }
+    forEachPageSpan(off, off + data.length, (pi, po, n, pos) => {
+      data.copy(this.fs.frames.bytes(this.frame(pi)), po, pos - off, pos - off + n);
+    });
     if (off + data.length > this.a.size) this.a.size = off + data.length;
     if (data.length > 0) this.touch();
     return data.length;
@@ -241,16 +241,11 @@ export class TmpfsInode extends Inode {
     if (mode & 2) {
       // PUNCH_HOLE: free whole pages, zero the partial ones at the edges.
       const end = Math.min(off + len, this.pages.length * PAGE);
-      let pos = off;
-      while (pos < end) {
-        const pi = Math.floor(pos / PAGE);
-        const po = pos - pi * PAGE;
-        const n = Math.min(PAGE - po, end - pos);
+      forEachPageSpan(off, end, (pi, po, n) => {
         const f = this.pages[pi];
         if (n === PAGE) this.freePages(pi, pi + 1);
         else if (f !== undefined && f >= 0) this.fs.frames.bytes(f).fill(0, po, po + n);
-        pos += n;
-      }
+      });
     } else {
       for (let pi = Math.floor(off / PAGE); pi < Math.ceil((off + len) / PAGE); pi++) this.frame(pi);
       if (!(mode & 1) && off + len > this.a.size) this.a.size = off + len;
