@@ -57,7 +57,6 @@ export class TaskRunner {
     const regs = t.ctx.regs;
     const nr = regs.get(Reg.ORIG_RAX);
     const args = ARG_REGS.map((r) => regs.get(r));
-    t.syscallCount++;
     const def = nr >= 0 && nr < this.k.table.length ? this.k.table[nr] : undefined;
     let r: number | Promise<number>;
     if (!def) {

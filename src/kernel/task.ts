@@ -51,7 +51,6 @@ export class Task {
   lastFaultRip = -1;
   faultRepeats = 0;
   startTimeNs = 0;
-  syscallCount = 0;
 
   constructor(
     readonly kernel: Kernel,

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as libc from '../../host/libc';
 import { MemoryFile } from '../../mm/memfile';
-import { type Platform, type PlatformEvent, Reg } from '../platform';
+import { type Platform, type PlatformEvent, Reg, type Stop } from '../platform';
 import * as P from './ptrace';
 import { Stub, StubContext, StubError } from './stub';
 import { stubFilter } from './seccomp';
@@ -28,6 +28,8 @@ const SYS_SECCOMP = 317;
 const PR_SET_NO_NEW_PRIVS = 38;
 const SECCOMP_SET_MODE_FILTER = 1;
 const E1_IN_STUB = 4;
+/** Every syscall stop is the same: one shared object spares an allocation per trap. */
+const SYSCALL_STOP: Stop = { kind: 'syscall' };
 const SIGCHLD = 17;
 const FD_CLOEXEC = 1;
 const F_SETFD = 2;
@@ -207,7 +209,7 @@ export class PtracePlatform implements Platform {
       const sig = P.stopSig(s);
       if (sig === (P.SIGTRAP | 0x80)) {
         ctx.loadRegs();
-        return { kind: 'stop', ctx, stop: { kind: 'syscall' } };
+        return { kind: 'stop', ctx, stop: SYSCALL_STOP };
       }
       if (P.stopEvent(s) === 0 && (sig === 11 || sig === 7 || sig === 8 || sig === 4 || sig === 5)) {
         ctx.loadRegs();
