@@ -6,7 +6,7 @@ import { Errno, errnoName } from '../kernel/errno';
 import { Sandbox } from '../sandbox/sandbox';
 import { compatibilityMarkdown } from '../syscalls/table';
 
-const USAGE = `usage: tsvisor do [--rootfs DIR] [--strace] [--debug-log FILE] [--cwd DIR] [--env K=V]... -- CMD [ARGS...]
+const USAGE = `usage: tsvisor do [--rootfs DIR] [--strace] [--debug-log FILE] [--stats FILE] [--cwd DIR] [--env K=V]... -- CMD [ARGS...]
        tsvisor compat   (print the syscall compatibility table)`;
 
 function fail(msg: string, code = 2): never {
@@ -18,6 +18,8 @@ interface DoArgs {
   rootfs: string;
   strace: boolean;
   debugLog?: string;
+  /** Where to write the platform's counters (JSON) when the sandbox ends. */
+  stats?: string;
   cwd: string;
   env: string[];
   argv: string[];
@@ -43,6 +45,7 @@ export function parseDoArgs(args: string[]): DoArgs {
       case '--rootfs': out.rootfs = get(); break;
       case '--strace': out.strace = true; break;
       case '--debug-log': out.debugLog = get(); break;
+      case '--stats': out.stats = get(); break;
       case '--cwd': out.cwd = get(); break;
       case '--env': {
         const kv = get();
@@ -77,7 +80,7 @@ async function cmdDo(args: string[]): Promise<void> {
   if (!a.cwd) a.cwd = fs.realpathSync(a.rootfs) === '/' ? process.cwd() : '/';
   let sb: Sandbox;
   try {
-    sb = new Sandbox({ rootfs: a.rootfs, argv: a.argv, env, cwd: a.cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog });
+    sb = new Sandbox({ rootfs: a.rootfs, argv: a.argv, env, cwd: a.cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: a.stats });
   } catch (e) {
     fail(`cannot start the sandbox: ${(e as Error).message}`, 125);
   }

@@ -418,7 +418,12 @@ export class MemoryManager extends UserCopy {
       if (!force && !(v.prot & (write ? PROT_WRITE : PROT_READ))) throw new Errno(E.EFAULT);
       const p = v.pageIndex(a);
       let f = v.frames.get(p);
-      if (f < 0 || write) f = this.makePresent(v, p, write);
+      // The Sentry writes through its own mapping of the memory file, so a
+      // present page it may write in place (shared, or private with no other
+      // reference) needs no host change. Should the stub still map it
+      // read-only (a fork's sharer went away), the application's own first
+      // write faults and the fault path maps it writable then.
+      if (f < 0 || (write && !v.shared && this.memfile.refCount(f) > 1)) f = this.makePresent(v, p, write);
       const off = a % PAGE;
       const n = Math.min(PAGE - off, len - done);
       fn(this.memfile.bytes(f).subarray(off, off + n), done);

@@ -80,10 +80,30 @@ export interface AddressSpace {
   unmapAllUser(): void;
 }
 
+/**
+ * Counts of what the platform did, for tests and benchmarks: stops are the
+ * application's trips into the Sentry, injections and batches are extra host
+ * round trips the Sentry made on its own account. Plain numbers, bumped on
+ * the hot path at the cost of an increment.
+ */
+export interface PlatformStats {
+  syscallStops: number;
+  faultStops: number;
+  /** Single host calls run in a stub (fork of a stub, control page set-up). */
+  injections: number;
+  /** Batches of queued mapping changes run in one round trip each. */
+  batches: number;
+}
+
+export function newPlatformStats(): PlatformStats {
+  return { syscallStops: 0, faultStops: 0, injections: 0, batches: 0 };
+}
+
 export type PlatformEvent = { kind: 'stop'; ctx: Context; stop: Stop } | { kind: 'host' } | { kind: 'none' };
 
 export interface Platform {
   readonly memfile: MemoryFile;
+  readonly stats: PlatformStats;
   newAddressSpace(): AddressSpace;
   /** Block until a context stops or a host event (fd readiness, timer) arrives. */
   wait(): PlatformEvent;

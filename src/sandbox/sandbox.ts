@@ -35,6 +35,8 @@ export interface SandboxOptions {
   strace?: boolean;
   /** Where debug and strace lines go (a path), else stderr for strace only. */
   debugLog?: string;
+  /** Write the platform's counters (stops, injections, batches) here as JSON at the end. */
+  statsFile?: string;
   hostname?: string;
   /** Host fds to donate as the sandbox's 0, 1, 2. */
   stdio?: [number, number, number];
@@ -130,6 +132,7 @@ export class Sandbox {
     } finally {
       for (const s of FORWARDED) process.off(s, forward);
       this.platform.shutdown();
+      if (this.opts.statsFile) fs.writeFileSync(this.opts.statsFile, JSON.stringify(this.platform.stats) + '\n');
     }
   }
 

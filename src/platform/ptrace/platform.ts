@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as libc from '../../host/libc';
 import { MemoryFile } from '../../mm/memfile';
-import { type Platform, type PlatformEvent, Reg, type Stop } from '../platform';
+import { newPlatformStats, type Platform, type PlatformEvent, type PlatformStats, Reg, type Stop } from '../platform';
 import * as P from './ptrace';
 import { Stub, StubContext, StubError } from './stub';
 import { stubFilter } from './seccomp';
@@ -36,6 +36,7 @@ const F_SETFD = 2;
 
 export class PtracePlatform implements Platform {
   readonly memfile = new MemoryFile();
+  readonly stats: PlatformStats = newPlatformStats();
   private readonly epfd: number;
   private readonly timerfd: number;
   private master!: Stub;
@@ -104,7 +105,7 @@ export class PtracePlatform implements Platform {
     const opts = P.PTRACE_O_TRACESYSGOOD | P.PTRACE_O_TRACEFORK | P.PTRACE_O_EXITKILL;
     if (libc.ptrace(P.PTRACE_SETOPTIONS, pid, 0, opts) < 0) throw new Error(`PTRACE_SETOPTIONS: errno ${libc.errno()}`);
     this.readLayout(pid);
-    this.master = new Stub(pid, this.reserved, this.vdsoBase);
+    this.master = new Stub(pid, this.reserved, this.vdsoBase, this.stats);
     this.master.ctx.loadRegs();
     // The host's stack of the stub would sit where applications put theirs.
     for (const m of this.hostStack) this.master.inject(SYS_MUNMAP, [m.start, m.end - m.start]);
@@ -159,7 +160,7 @@ export class PtracePlatform implements Platform {
     // The child starts auto-attached with a SIGSTOP.
     const w = libc.waitpid(child, this.status, P.WALL);
     if (w !== child || !P.stopped(this.status[0])) throw new StubError('forked stub did not stop');
-    const s = new Stub(child, this.reserved, this.vdsoBase);
+    const s = new Stub(child, this.reserved, this.vdsoBase, this.stats);
     s.ctx.loadRegs();
     return s;
   }
@@ -208,10 +209,12 @@ export class PtracePlatform implements Platform {
       }
       const sig = P.stopSig(s);
       if (sig === (P.SIGTRAP | 0x80)) {
+        this.stats.syscallStops++;
         ctx.loadRegs();
         return { kind: 'stop', ctx, stop: SYSCALL_STOP };
       }
       if (P.stopEvent(s) === 0 && (sig === 11 || sig === 7 || sig === 8 || sig === 4 || sig === 5)) {
+        this.stats.faultStops++;
         ctx.loadRegs();
         const si = Buffer.alloc(128);
         libc.ptraceBuf(P.PTRACE_GETSIGINFO, pid, 0, si);

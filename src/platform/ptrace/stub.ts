@@ -4,7 +4,7 @@
 
 import * as fs from 'node:fs';
 import * as libc from '../../host/libc';
-import { type AddressSpace, type Context, type CpuTime, Reg, type Registers } from '../platform';
+import { type AddressSpace, type Context, type CpuTime, type PlatformStats, Reg, type Registers } from '../platform';
 import * as P from './ptrace';
 import { PtraceRegs } from './regs';
 import type { MemoryFile } from '../../mm/memfile';
@@ -136,6 +136,7 @@ export class Stub implements AddressSpace {
     readonly pid: number,
     readonly reserved: ReadonlyArray<{ start: number; end: number; name: string }>,
     readonly vdsoBase: number,
+    private readonly stats: PlatformStats,
   ) {
     this.ctx = new StubContext(this);
   }
@@ -169,6 +170,8 @@ export class Stub implements AddressSpace {
 
   private run(rip: number, nr: number, args: number[], onFork?: (childPid: number) => void): number {
     if (this.dead) throw new StubError('stub is gone');
+    if (rip === BATCH_ADDR) this.stats.batches++;
+    else this.stats.injections++;
     const regs: Registers = this.ctx.regs;
     const saved = regs.snapshot();
     const savedFlags = (this.ctx.regs.dirty ? 1 : 0) | (this.ctx.regs.raxDirty ? 2 : 0);
