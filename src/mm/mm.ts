@@ -79,6 +79,12 @@ export class MemoryManager extends UserCopy {
     return v && v.start <= addr ? v : null;
   }
 
+  /** Whether any VMA overlaps [start, end) (one binary search). */
+  anyMapped(start: number, end: number): boolean {
+    const v = this.vmas[this.lowerBound(start)];
+    return v !== undefined && v.start < end;
+  }
+
   /** Whether [start, end) lies inside the application's address space. */
   private inBounds(start: number, end: number, floor = MIN_FIXED_ADDR): boolean {
     return Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= floor && end > start && end <= this.top &&

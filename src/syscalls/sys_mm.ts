@@ -60,8 +60,7 @@ function mmap(t: Task, a: number[]): number {
     if (addr + size > mm.top) throw new Errno(E.ENOMEM);
     if (!(flags & MAP_FIXED) && flags & MAP_FIXED_NOREPLACE) {
       // Any existing mapping in the range is a conflict.
-      const first = mm.findVma(addr) ?? mm.vmas.find((w) => w.start >= addr);
-      if (first && first.start < addr + size) throw new Errno(E.EEXIST);
+      if (mm.anyMapped(addr, addr + size)) throw new Errno(E.EEXIST);
     }
   } else {
     addr = mm.findFree(size, addr ? pageAlignDown(addr) : 0);
@@ -139,8 +138,7 @@ function brk(t: Task, a: number[]): number {
     if (newTop > oldTop) {
       // One lookup for the whole range (a hostile brk may ask for terabytes).
       if (newTop > mm.top || newTop - mm.brkStart > dataLimit(t)) return mm.brkEnd;
-      const next = mm.vmas.find((v) => v.end > oldTop);
-      if (next && next.start < newTop) return mm.brkEnd;
+      if (mm.anyMapped(oldTop, newTop)) return mm.brkEnd;
       const prev = mm.findVma(oldTop - 1);
       if (prev && prev.end === oldTop && prev.name === '[heap]') mm.extendVma(prev, newTop);
       else mm.mapAt(oldTop, newTop - oldTop, PROT_READ | PROT_WRITE, false, null, 0, false, '[heap]');
