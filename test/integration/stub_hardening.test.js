@@ -84,13 +84,14 @@ test("the stubs hold only the platform's fds, not the caller's", { timeout: 60_0
     });
     assert.strictEqual(r.status, 0, r.stderr);
     const seen = r.samples.flat().filter((s) => s.fds);
-    assert.ok(seen.length >= 3, 'the stubs were sampled');
+    // A stub caught while it exits has already closed some (or all) of its fds.
     for (const s of seen) {
       assert.strictEqual(s.comm, 'tsvisor-stub');
-      assert.deepStrictEqual(s.fds.map((f) => f.fd).sort(), [3, 4], `stub ${s.pid} fds: ${JSON.stringify(s.fds)}`);
-      assert.match(s.fds.find((f) => f.fd === 3).target, /memfd:tsvisor-memory/);
-      assert.match(s.fds.find((f) => f.fd === 4).target, /eventpoll/);
+      for (const f of s.fds) assert.ok(f.fd === 3 || f.fd === 4, `stub ${s.pid} holds fd ${f.fd} -> ${f.target}`);
+      for (const f of s.fds) assert.match(f.target, f.fd === 3 ? /memfd:tsvisor-memory/ : /eventpoll/);
     }
+    const whole = seen.filter((s) => s.fds.length === 2);
+    assert.ok(new Set(whole.map((s) => s.pid)).size >= 3, 'the master, the waker and the application stub were sampled');
     assert.deepStrictEqual(r.leftovers, []);
   } finally {
     fs.closeSync(fileFd);

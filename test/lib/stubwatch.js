@@ -9,7 +9,7 @@ const childProcess = require('node:child_process');
 const fs = require('node:fs');
 const h = require('./harness');
 
-/** {pid, comm, ppid, pgid} of every host process, read from /proc/PID/stat. */
+/** {pid, comm, state, ppid, pgid} of every host process, read from /proc/PID/stat. */
 function processes() {
   const out = [];
   for (const name of fs.readdirSync('/proc')) {
@@ -23,13 +23,23 @@ function processes() {
     const open = stat.indexOf('(');
     const close = stat.lastIndexOf(')');
     const f = stat.slice(close + 2).split(' ');
-    out.push({ pid: Number(name), comm: stat.slice(open + 1, close), ppid: Number(f[1]), pgid: Number(f[2]) });
+    out.push({ pid: Number(name), comm: stat.slice(open + 1, close), state: f[0], ppid: Number(f[1]), pgid: Number(f[2]) });
   }
   return out;
 }
 
 function group(pgid) {
   return processes().filter((p) => p.pgid === pgid);
+}
+
+/** The group's processes that still live (zombies are dead, only not reaped yet), after up to ms for a SIGKILL to land. */
+async function survivors(pgid, ms = 5000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const alive = group(pgid).filter((p) => p.state !== 'Z' && p.state !== 'X');
+    if (alive.length === 0 || Date.now() > until) return alive;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 function fdsOf(pid) {
@@ -53,7 +63,7 @@ function fdsOf(pid) {
  * from index 3 on are handed to tsvisor as fds), sample(pgid) called every
  * 20 ms while it runs, timeout. Resolves with {status, signal, stdout, stderr,
  * pgid, samples, leftovers} where leftovers are the group's processes still
- * alive 200 ms after tsvisor exited.
+ * alive (not zombies) 5 s after tsvisor exited.
  */
 function runWatched(argv, opts = {}) {
   return new Promise((resolve) => {
@@ -77,15 +87,13 @@ function runWatched(argv, opts = {}) {
       if (pgid && opts.sample) samples.push(opts.sample(pgid));
     }, 20);
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeout || 120_000);
-    child.on('exit', (status, signal) => {
+    child.on('close', async (status, signal) => {
       clearInterval(tick);
       clearTimeout(timer);
-      setTimeout(() => {
-        const leftovers = pgid ? group(pgid) : [];
-        resolve({ status, signal, stdout, stderr, pgid, samples, leftovers });
-      }, 200);
+      const leftovers = pgid ? await survivors(pgid) : [];
+      resolve({ status, signal, stdout, stderr, pgid, samples, leftovers });
     });
   });
 }
 
-module.exports = { processes, group, fdsOf, runWatched };
+module.exports = { processes, group, survivors, fdsOf, runWatched };

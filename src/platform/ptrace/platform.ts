@@ -133,7 +133,8 @@ export class PtracePlatform implements Platform {
     }
     for (const name of fs.readdirSync('/proc/self/fd')) {
       const fd = Number(name);
-      if (fd >= STUB_FDS) libc.posix_spawn_file_actions_addclose(fa, fd);
+      // Skip the directory's own fd, closed by now: closing a closed fd fails the spawn.
+      if (fd >= STUB_FDS && libc.fcntl(fd, 1 /* F_GETFD */, 0) >= 0) libc.posix_spawn_file_actions_addclose(fa, fd);
     }
   }
 
