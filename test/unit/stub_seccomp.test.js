@@ -4,7 +4,7 @@
 // every load of scratch memory follows a store, jumps go forward). It must
 // allow exactly the calls the platform injects, with the arguments it uses,
 // and kill the stub for everything else, with 64-bit arguments checked in
-// both halves.
+// both halves. Also: the platform refuses mapping requests beyond the top.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -101,4 +101,21 @@ test('the filter kills any other call or argument', () => {
   assert.equal(run(prog, EPOLL_WAIT, [4, STUB_BASE, 1, -1]), KILL, 'into the code page');
   assert.equal(run(prog, EPOLL_WAIT, [5, STUB_DATA, 1, -1]), KILL, 'another fd');
   assert.equal(run(prog, EPOLL_WAIT, [4, STUB_DATA, 64, -1]), KILL, 'more events');
+});
+
+test('the platform refuses mapping requests beyond top as a Sentry bug', () => {
+  const { Stub, StubError } = require('../../dist/platform/ptrace/stub.js');
+  // A stub object for no process: requests are only queued, never run.
+  const s = new Stub(-1, [{ start: STUB_BASE, end: STUB_BASE + 0x3000, name: '[stub]' }], 0, TOP, 1000);
+  s.mapFrames(TOP - 4096, 1, 0, 3);
+  s.unmap(0x1000, TOP - 0x1000);
+  s.protect(0x400000, 4096, 1);
+  assert.throws(() => s.mapFrames(TOP, 1, 0, 3), StubError);
+  assert.throws(() => s.mapFrames(STUB_BASE, 1, 0, 5), StubError);
+  assert.throws(() => s.mapFrames(TOP - 4096, 2, 0, 3), StubError);
+  assert.throws(() => s.unmap(STUB_BASE, 4096), StubError);
+  assert.throws(() => s.unmap(0x1000, TOP), StubError);
+  assert.throws(() => s.protect(STUB_CTRL, 4096, 7), StubError);
+  assert.throws(() => s.protect(0, 4096, 7), StubError);
+  s.discardPending();
 });
