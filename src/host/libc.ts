@@ -7,6 +7,14 @@ import koffi from 'koffi';
 
 const lib = koffi.load('libc.so.6');
 
+function optionalFunc(decl: string): ReturnType<typeof lib.func> | null {
+  try {
+    return lib.func(decl);
+  } catch {
+    return null;
+  }
+}
+
 export const ptrace = lib.func('long ptrace(long req, int pid, uintptr_t addr, uintptr_t data)');
 /** ptrace with a signed data argument: POKEUSER of a register value held as a JS number. */
 export const ptraceLong = lib.func('long ptrace(long req, int pid, uintptr_t addr, long data)');
@@ -44,6 +52,8 @@ export const posix_spawn = lib.func(
 export const posix_spawn_file_actions_init = lib.func('int posix_spawn_file_actions_init(void *fa)');
 export const posix_spawn_file_actions_adddup2 = lib.func('int posix_spawn_file_actions_adddup2(void *fa, int fd, int newfd)');
 export const posix_spawn_file_actions_addclose = lib.func('int posix_spawn_file_actions_addclose(void *fa, int fd)');
+/** glibc 2.34 and later; null where the C library lacks it. */
+export const posix_spawn_file_actions_addclosefrom_np = optionalFunc('int posix_spawn_file_actions_addclosefrom_np(void *fa, int from)');
 export const posix_spawnattr_init = lib.func('int posix_spawnattr_init(void *attr)');
 export const posix_spawnattr_setflags = lib.func('int posix_spawnattr_setflags(void *attr, short flags)');
 export const posix_spawnattr_setpgroup = lib.func('int posix_spawnattr_setpgroup(void *attr, int pgid)');

@@ -116,9 +116,9 @@ export function loadProgram(mm: MemoryManager, req: LoadRequest, vdsoBase: numbe
     interp = { file: ifile, elf: ielf };
   }
 
-  // Layout: stack just under the stub's reserved ranges, mmap area below it.
-  const lowestReserved = Math.min(...mm.as.reserved.filter((r) => r.start > 0x100000000000 && r.start < 2 ** 47).map((r) => r.start));
-  const stackTop = pageAlignDown(lowestReserved - 0x10000000 - randomPages(1 << 14));
+  // Layout: stack just under the top of the address space (the stub's and
+  // the vDSO's reserved ranges lie above it), mmap area below it.
+  const stackTop = pageAlignDown(mm.top - 0x10000000 - randomPages(1 << 14));
   mm.stackTop = stackTop;
   mm.stackLimit = req.stackLimit;
   const gap = Math.min(Math.max(req.stackLimit, 128 * 1024 * 1024), 2 ** 40);

@@ -10,7 +10,13 @@ import type { MemoryFile } from './memfile';
 import { FrameTable } from './frame_table';
 import { PAGE, Vma, type VmaFile, pageAlignUp } from './vma';
 
+/** The x86-64 user address limit of Linux; an address space's own top (see MemoryManager.top) is lower. */
 export const TASK_SIZE = 0x7ffffffff000;
+/** vm.max_map_count as /proc/sys/vm/max_map_count advertises it (Linux's default). */
+export const MAX_MAP_COUNT = 65530;
+/** The lowest address a MAP_FIXED mapping may use; findFree stays above mmap_min_addr. */
+const MIN_FIXED_ADDR = 0x1000;
+const MMAP_MIN_ADDR = 0x10000;
 const MAX_FILL_RUN = 1 << 18;
 /** VMAs up to this many pages get frames when created; larger ones when touched. */
 const EAGER_PAGES = 8192; // 32 MiB
@@ -35,11 +41,22 @@ export class MemoryManager extends UserCopy {
   /** Users: tasks sharing this address space (vfork children, threads later). */
   users = 1;
 
+  /**
+   * The end of the application's address space: the platform's lowest
+   * reserved range (the stub, the host's vDSO). Everything above is beyond
+   * reach, as addresses above TASK_SIZE are on Linux.
+   */
+  readonly top: number;
+  /** Most VMAs this address space may hold (ENOMEM beyond, as Linux's max_map_count). */
+  readonly maxMapCount: number;
+
   constructor(
     readonly memfile: MemoryFile,
     readonly as: AddressSpace,
   ) {
     super();
+    this.top = Math.min(TASK_SIZE, as.top);
+    this.maxMapCount = Math.min(MAX_MAP_COUNT, as.maxMappings);
   }
 
   // ---- lookup -------------------------------------------------------------
@@ -62,13 +79,47 @@ export class MemoryManager extends UserCopy {
     return v && v.start <= addr ? v : null;
   }
 
-  private isReserved(start: number, end: number): boolean {
-    for (const r of this.as.reserved) if (start < r.end && r.start < end) return true;
-    return end > TASK_SIZE;
+  /** Whether any VMA overlaps [start, end) (one binary search). */
+  anyMapped(start: number, end: number): boolean {
+    const v = this.vmas[this.lowerBound(start)];
+    return v !== undefined && v.start < end;
+  }
+
+  /** Whether [start, end) lies inside the application's address space. */
+  private inBounds(start: number, end: number, floor = MIN_FIXED_ADDR): boolean {
+    return Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= floor && end > start && end <= this.top &&
+      start % PAGE === 0 && end % PAGE === 0;
+  }
+
+  /**
+   * The one check every VMA that is created, moved or grown passes: its new
+   * range lies within the application's address space (below the stub and
+   * the host's reserved ranges), and the VMA count stays within
+   * max_map_count once `added` more exist. Callers check before they change
+   * anything, so a refusal leaves the address space as it was.
+   */
+  private claim(start: number, end: number, added: number): void {
+    if (!this.inBounds(start, end)) throw new Errno(E.ENOMEM, 'range outside the address space');
+    this.roomFor(added);
+  }
+
+  /** ENOMEM when `added` more VMAs (splits) would pass max_map_count. */
+  private roomFor(added: number): void {
+    if (this.vmas.length + added > this.maxMapCount) throw new Errno(E.ENOMEM, 'max_map_count reached');
+  }
+
+  /** VMAs that making boundaries at start and end would add. */
+  private splitsAt(start: number, end: number): number {
+    let n = 0;
+    for (const at of [start, end]) {
+      const v = this.findVma(at);
+      if (v && v.start < at) n++;
+    }
+    return n;
   }
 
   private isFree(start: number, end: number): boolean {
-    if (start < 0x10000 || this.isReserved(start, end)) return false;
+    if (!this.inBounds(start, end, MMAP_MIN_ADDR)) return false;
     const i = this.lowerBound(start);
     const v = this.vmas[i];
     return !v || v.start >= end;
@@ -77,13 +128,12 @@ export class MemoryManager extends UserCopy {
   /** Find a free range of len bytes, top-down below mmapBase like Linux's default layout. */
   findFree(len: number, hint = 0): number {
     if (hint && this.isFree(hint, hint + len)) return hint;
-    let top = this.mmapBase;
+    let top = Math.min(this.mmapBase, this.top);
     for (let i = this.lowerBound(top) - 1; ; i--) {
       const v = i >= 0 ? this.vmas[i] : null;
       const floor = v ? v.end : 0x10000;
       let cand = top - len;
-      for (const r of this.as.reserved) if (cand < r.end && r.start < top) cand = Math.min(cand, r.start - len);
-      if (cand >= floor && cand >= 0x10000) return cand;
+      if (cand >= floor && cand >= MMAP_MIN_ADDR) return cand;
       if (!v) break;
       top = Math.min(top, v.start);
     }
@@ -94,7 +144,7 @@ export class MemoryManager extends UserCopy {
 
   /** Create a mapping at exactly [addr, addr+len) (callers check/clear the range). */
   mapAt(addr: number, len: number, prot: number, shared: boolean, file: VmaFile | null, pgoff: number, growsDown = false, name: string | null = null): Vma {
-    if (this.isReserved(addr, addr + len) || addr < 0x1000) throw new Errno(E.ENOMEM);
+    this.claim(addr, addr + len, 1 + this.splitsAt(addr, addr + len));
     this.unmapRange(addr, len);
     const pages = len / PAGE;
     const v = new Vma(addr, addr + len, prot, shared, new FrameTable(pages), file, pgoff, growsDown, name);
@@ -193,6 +243,9 @@ export class MemoryManager extends UserCopy {
   /** Remove every mapping in [addr, addr+len). */
   unmapRange(addr: number, len: number): void {
     const end = addr + len;
+    // A hole punched in the middle of one VMA leaves one more (Linux: ENOMEM at max_map_count).
+    const inside = this.findVma(addr);
+    if (inside && inside.start < addr && inside.end > end) this.roomFor(1);
     this.splitAround(addr, end);
     let i = this.lowerBound(addr);
     while (i < this.vmas.length && this.vmas[i].start < end) {
@@ -233,6 +286,7 @@ export class MemoryManager extends UserCopy {
       if (!v) throw new Errno(E.ENOMEM);
       a = v.end;
     }
+    this.roomFor(this.splitsAt(addr, end));
     this.splitAround(addr, end);
     for (let i = this.lowerBound(addr); i < this.vmas.length && this.vmas[i].start < end; i++) {
       const v = this.vmas[i];
@@ -246,6 +300,7 @@ export class MemoryManager extends UserCopy {
 
   /** Grow v (the last VMA of brk) to newEnd; the caller checked the range is free. */
   extendVma(v: Vma, newEnd: number): void {
+    this.claim(v.end, newEnd, 0);
     const oldPages = v.pages;
     v.frames = v.frames.moved((newEnd - v.start) / PAGE, 0);
     v.end = newEnd;
@@ -288,6 +343,7 @@ export class MemoryManager extends UserCopy {
       return old;
     }
     if (old + oldLen === v.end && this.isFree(v.end, old + newLen)) {
+      this.claim(v.end, old + newLen, this.splitsAt(old, old + oldLen));
       this.splitAround(old, old + oldLen);
       this.extendVma(this.findVma(old)!, old + newLen);
       return old;
@@ -297,6 +353,7 @@ export class MemoryManager extends UserCopy {
   }
 
   private moveRange(_v: Vma, old: number, oldLen: number, newLen: number, to: number): number {
+    this.claim(to, to + newLen, 1 + this.splitsAt(old, old + oldLen) + this.splitsAt(to, to + newLen));
     this.splitAround(old, old + oldLen);
     const src = this.findVma(old)!;
     const keep = Math.min(oldLen, newLen) / PAGE;
@@ -392,6 +449,12 @@ export class MemoryManager extends UserCopy {
     if (v.end - newStart > this.stackLimit) return null;
     const prev = this.vmas[i - 1];
     if (prev && prev.end > newStart - PAGE) return null; // keep a guard gap
+    try {
+      this.claim(newStart, v.start, 0);
+    } catch (e) {
+      if (e instanceof Errno) return null;
+      throw e;
+    }
     const extra = (v.start - newStart) / PAGE;
     v.frames = v.frames.moved(v.pages + extra, extra);
     v.start = newStart;
@@ -406,7 +469,7 @@ export class MemoryManager extends UserCopy {
   /** Call fn for each page-sized piece of [addr, addr+len) with the frame's bytes. */
   protected forEachPage(addr: number, len: number, write: boolean, fn: (bytes: Buffer, done: number) => void, force = false): void {
     if (len === 0) return;
-    if (!(addr >= 0) || addr + len > TASK_SIZE || !Number.isSafeInteger(addr) || !Number.isSafeInteger(len) || len < 0) {
+    if (!(addr >= 0) || addr + len > this.top || !Number.isSafeInteger(addr) || !Number.isSafeInteger(len) || len < 0) {
       throw new Errno(E.EFAULT);
     }
     let done = 0;
@@ -438,7 +501,7 @@ export class MemoryManager extends UserCopy {
    */
   checkRange(addr: number, len: number, write: boolean): void {
     if (len === 0) return;
-    if (!(addr >= 0) || !Number.isSafeInteger(addr) || !Number.isSafeInteger(len) || len < 0 || addr + len > TASK_SIZE) {
+    if (!(addr >= 0) || !Number.isSafeInteger(addr) || !Number.isSafeInteger(len) || len < 0 || addr + len > this.top) {
       throw new Errno(E.EFAULT);
     }
     const want = write ? PROT_WRITE : PROT_READ;

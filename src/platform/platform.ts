@@ -69,6 +69,14 @@ export interface AddressSpace {
   mainContext(): Context;
   /** Ranges the application may not map over (the stub's code, the vDSO). */
   readonly reserved: ReadonlyArray<{ start: number; end: number; name: string }>;
+  /**
+   * The end of the application's part of the address space: at or below the
+   * start of every reserved range under 2^47. Mapping calls beyond it are
+   * refused as a Sentry bug.
+   */
+  readonly top: number;
+  /** How many mappings the host lets the application have (its max_map_count less the stub's own). */
+  readonly maxMappings: number;
   readonly vdsoBase: number;
   /** Kill the backing process(es). */
   release(): void;

@@ -4,7 +4,6 @@
 
 import { E, Errno } from '../kernel/errno';
 import type { Task } from '../kernel/task';
-import { TASK_SIZE } from '../mm/mm';
 import { PAGE, pageAlignDown, pageAlignUp, type VmaFile } from '../mm/vma';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../platform/platform';
 import type { FileDescription } from '../vfs/file';
@@ -36,7 +35,7 @@ function mmap(t: Task, a: number[]): number {
   if (flags & MAP_HUGETLB) throw new Errno(E.EINVAL, 'MAP_HUGETLB');
   if (len <= 0) throw new Errno(E.EINVAL);
   const size = pageAlignUp(len);
-  if (size > TASK_SIZE) throw new Errno(E.ENOMEM);
+  if (size > mm.top) throw new Errno(E.ENOMEM);
   if (off % PAGE !== 0 || off < 0) throw new Errno(E.EINVAL);
   const shared = type !== MAP_PRIVATE;
   const p = prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
@@ -56,11 +55,12 @@ function mmap(t: Task, a: number[]): number {
   }
   if (flags & MAP_FIXED || flags & MAP_FIXED_NOREPLACE) {
     if (addr % PAGE !== 0) throw new Errno(E.EINVAL);
-    if (addr + size > TASK_SIZE || addr < 0x1000) throw new Errno(flags & MAP_FIXED ? E.EPERM : E.ENOMEM);
+    // mm.top is this address space's TASK_SIZE: the stub and the host's vDSO lie above it.
+    if (addr < 0x1000) throw new Errno(flags & MAP_FIXED ? E.EPERM : E.ENOMEM);
+    if (addr + size > mm.top) throw new Errno(E.ENOMEM);
     if (!(flags & MAP_FIXED) && flags & MAP_FIXED_NOREPLACE) {
       // Any existing mapping in the range is a conflict.
-      const first = mm.findVma(addr) ?? mm.vmas.find((w) => w.start >= addr);
-      if (first && first.start < addr + size) throw new Errno(E.EEXIST);
+      if (mm.anyMapped(addr, addr + size)) throw new Errno(E.EEXIST);
     }
   } else {
     addr = mm.findFree(size, addr ? pageAlignDown(addr) : 0);
@@ -80,14 +80,19 @@ function fileName(t: Task, f: FileDescription): string {
   return f.path ? t.kernel.vfs.pathname(null, f.path).path : '';
 }
 
-function checkRange(addr: number, len: number): number {
-  if (addr % PAGE !== 0) throw new Errno(E.EINVAL);
-  if (len < 0 || addr + len > TASK_SIZE) throw new Errno(E.EINVAL);
+/**
+ * A page-aligned range: beyond the top of the address space munmap says
+ * EINVAL and the calls that look the range up (mprotect, madvise, msync) ENOMEM.
+ */
+function checkRange(t: Task, addr: number, len: number, beyond: number = E.ENOMEM): number {
+  if (addr % PAGE !== 0 || addr < 0) throw new Errno(E.EINVAL);
+  if (len < 0) throw new Errno(E.EINVAL);
+  if (addr + len > t.mm.top) throw new Errno(beyond);
   return pageAlignUp(len);
 }
 
 function munmap(t: Task, a: number[]): number {
-  const len = checkRange(a[0], a[1]);
+  const len = checkRange(t, a[0], a[1], E.EINVAL);
   if (len === 0) throw new Errno(E.EINVAL);
   t.mm.unmapRange(a[0], len);
   return 0;
@@ -96,7 +101,7 @@ function munmap(t: Task, a: number[]): number {
 function mprotect(t: Task, a: number[]): number {
   const prot = i32(a[2]);
   if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP)) throw new Errno(E.EINVAL);
-  const len = checkRange(a[0], a[1]);
+  const len = checkRange(t, a[0], a[1]);
   if (len === 0) return 0;
   t.mm.protect(a[0], len, prot & 7);
   return 0;
@@ -112,6 +117,8 @@ function mremap(t: Task, a: number[]): number {
   const oldLen = pageAlignUp(oldLenRaw);
   const newLen = pageAlignUp(newLenRaw);
   if (newLen === 0) throw new Errno(E.EINVAL);
+  // Linux: a fixed destination beyond TASK_SIZE is EINVAL (here, beyond the stub's floor).
+  if (flags & MREMAP_FIXED && (newAddr < 0 || newAddr + newLen > t.mm.top)) throw new Errno(E.EINVAL);
   return t.mm.remap(old, oldLen, newLen, (flags & MREMAP_MAYMOVE) !== 0, flags & MREMAP_FIXED ? newAddr : -1);
 }
 
@@ -130,9 +137,8 @@ function brk(t: Task, a: number[]): number {
   try {
     if (newTop > oldTop) {
       // One lookup for the whole range (a hostile brk may ask for terabytes).
-      if (newTop > TASK_SIZE || newTop - mm.brkStart > dataLimit(t)) return mm.brkEnd;
-      const next = mm.vmas.find((v) => v.end > oldTop);
-      if (next && next.start < newTop) return mm.brkEnd;
+      if (newTop > mm.top || newTop - mm.brkStart > dataLimit(t)) return mm.brkEnd;
+      if (mm.anyMapped(oldTop, newTop)) return mm.brkEnd;
       const prev = mm.findVma(oldTop - 1);
       if (prev && prev.end === oldTop && prev.name === '[heap]') mm.extendVma(prev, newTop);
       else mm.mapAt(oldTop, newTop - oldTop, PROT_READ | PROT_WRITE, false, null, 0, false, '[heap]');
@@ -158,10 +164,10 @@ function requireMapped(t: Task, start: number, end: number): void {
 
 function madvise(t: Task, a: number[]): number {
   const advice = i32(a[2]);
-  const len = checkRange(a[0], a[1]);
   const MADV_DONTNEED = 4, MADV_FREE = 8, MADV_REMOVE = 9;
   const known = [0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 100, 101];
   if (!known.includes(advice)) throw new Errno(E.EINVAL);
+  const len = checkRange(t, a[0], a[1]);
   if (len === 0) return 0;
   if (advice === MADV_DONTNEED || advice === MADV_FREE || advice === MADV_REMOVE) {
     t.mm.discard(a[0], len);
@@ -175,7 +181,7 @@ function mincore(t: Task, a: number[]): number {
   const addr = a[0];
   if (addr % PAGE !== 0) throw new Errno(E.EINVAL);
   const len = pageAlignUp(a[1]);
-  if (a[1] < 0 || addr + len > TASK_SIZE) throw new Errno(E.ENOMEM);
+  if (a[1] < 0 || addr + len > t.mm.top) throw new Errno(E.ENOMEM);
   if (len === 0) return 0;
   // Check the whole range before sizing a buffer by it.
   requireMapped(t, addr, addr + len);
@@ -196,7 +202,7 @@ function msync(t: Task, a: number[]): number {
   const MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
   const flags = i32(a[2]);
   if (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC) || (flags & MS_ASYNC && flags & MS_SYNC)) throw new Errno(E.EINVAL);
-  const len = checkRange(a[0], a[1]);
+  const len = checkRange(t, a[0], a[1]);
   // Mapped file pages are the file's own frames: there is nothing to write back.
   requireMapped(t, a[0], a[0] + len);
   return 0;

@@ -25,6 +25,45 @@ static long arg(void) {
 }
 static void onalrm(int s) { (void)s; }
 
+/* Addresses a hostile program aims mapping calls at: the stub's pages
+ * (code, scratch, control page), the top of user memory, just below both,
+ * and ordinary ones. */
+#define STUB_BASE 0x7ff000000000L
+static long map_addr(void) {
+  switch (rnd() % 8) {
+  case 0: return STUB_BASE + (long)(rnd() % 3) * 4096;
+  case 1: return STUB_BASE - (long)(rnd() % 64) * 4096;
+  case 2: return 0x7ffffffff000L - (long)(rnd() % 16) * 4096;
+  case 3: return 0x7f0000000000L + (long)(rnd() % (1L << 28)) * 4096; /* where the host's vDSO may be */
+  case 4: return (long)(rnd() % (1L << 35)) * 4096;
+  case 5: return 0;
+  default: return (long)(rnd() & ~4095UL & 0x7fffffffffffL);
+  }
+}
+static long map_len(void) {
+  switch (rnd() % 4) {
+  case 0: return 4096; case 1: return (long)(rnd() % 64) * 4096;
+  case 2: return (long)(rnd() % (1L << 36)); default: return (long)rnd();
+  }
+}
+/* One mapping call: mmap (fixed or not), mremap (may move, fixed), brk, mprotect, munmap, madvise. */
+static void map_call(void) {
+  static const int flags[] = {0x22, 0x32, 0x100022, 0x21, 0x122, 0x4022};
+  switch (rnd() % 7) {
+  case 0: syscall(9, map_addr(), map_len(), (long)(rnd() % 8), (long)flags[rnd() % 6], -1L, 0L); break;
+  case 1: syscall(25, map_addr(), map_len(), map_len(), (long)(rnd() % 4), map_addr()); break;
+  case 2: syscall(12, rnd() % 2 ? map_addr() : (long)syscall(12, 0L) + map_len()); break;
+  case 3: syscall(10, map_addr(), map_len(), (long)(rnd() % 8)); break;
+  case 4: syscall(11, map_addr(), map_len()); break;
+  case 5: syscall(28, map_addr(), map_len(), (long)(rnd() % 5)); break;
+  default: {
+    /* Map something, then try to move it onto the stub. */
+    long p = syscall(9, 0L, 8192L, 3L, 0x22L, -1L, 0L);
+    if (p > 0) syscall(25, p, 8192L, map_len() + 8192, 3L, map_addr());
+  }
+  }
+}
+
 /* No SA_RESTART: an interrupted blocking call returns EINTR instead of
  * waiting forever (a restarted read of an idle pipe blocks for good, on
  * Linux as here). */
@@ -49,6 +88,8 @@ int main(int argc, char **argv) {
       struct itimerval it = {{0, 20000}, {0, 20000}};
       setitimer(ITIMER_REAL, &it, NULL);
       for (int i = 0; i < 3000; i++) {
+        /* Every other round also aims mapping calls at the stub and the top. */
+        if (r % 2 && rnd() % 3 == 0) { map_call(); continue; }
         long nr = rnd() % 450;
         if (skip(nr)) continue;
         syscall(nr, arg(), arg(), arg(), arg(), arg(), arg());

@@ -13,7 +13,7 @@ import { newPlatformStats, type Platform, type PlatformEvent, type PlatformStats
 import * as P from './ptrace';
 import { Stub, StubContext, StubError } from './stub';
 import { stubFilter } from './seccomp';
-import { INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_END, stubElf } from './stub_elf';
+import { INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_DATA, STUB_END, stubElf } from './stub_elf';
 
 const EPOLL_CTL_ADD = 1;
 const EPOLL_CTL_DEL = 2;
@@ -21,6 +21,7 @@ const EPOLL_CTL_MOD = 3;
 const EPOLLIN = 1;
 const SYS_CLONE = 56;
 const SYS_MMAP = 9;
+const SYS_MPROTECT = 10;
 const SYS_MUNMAP = 11;
 const SYS_EPOLL_WAIT = 232;
 const SYS_PRCTL = 157;
@@ -33,6 +34,11 @@ const SYSCALL_STOP: Stop = { kind: 'syscall' };
 const SIGCHLD = 17;
 const FD_CLOEXEC = 1;
 const F_SETFD = 2;
+const TASK_SIZE = 0x7ffffffff000;
+/** Host mappings a stub has besides the application's (code, scratch, control page, vDSO, vvar...), with room to spare. */
+const STUB_OWN_MAPPINGS = 16;
+/** The stub's fds: 3 = the memory file, 4 = the Sentry's epoll set. Nothing else may reach it. */
+const STUB_FDS = 5;
 
 export class PtracePlatform implements Platform {
   readonly memfile = new MemoryFile();
@@ -47,6 +53,13 @@ export class PtracePlatform implements Platform {
   private readonly watched = new Set<number>();
   private reserved: Array<{ start: number; end: number; name: string }> = [];
   private vdsoBase = 0;
+  /** The end of every application's address space: below the stub and the host's vDSO (see readLayout). */
+  private top = 0;
+  private maxMappings = 0;
+  /** The frame holding the seccomp program, still mapped in the master (stubs map their control page over it). */
+  private filterFrame = -1;
+  /** At process exit (a Sentry crash included) nothing of the stubs' group may survive. */
+  private readonly killGroupAtExit = (): void => this.killGroup();
   readonly cpu: number;
 
   constructor() {
@@ -63,6 +76,7 @@ export class PtracePlatform implements Platform {
     libc.fcntl(this.timerfd, F_SETFD, FD_CLOEXEC);
     libc.fcntl(this.memfile.fd, F_SETFD, FD_CLOEXEC);
     this.startMaster();
+    process.once('exit', this.killGroupAtExit);
     this.waker = this.forkStub();
     this.armWaker();
   }
@@ -87,8 +101,9 @@ export class PtracePlatform implements Platform {
     for (const f of [0, 1, 2, 3, 4]) libc.posix_spawn_file_actions_addclose(fa, f);
     libc.posix_spawn_file_actions_adddup2(fa, 1000, 3);
     libc.posix_spawn_file_actions_adddup2(fa, 1001, 4);
-    libc.posix_spawn_file_actions_addclose(fa, 1000);
-    libc.posix_spawn_file_actions_addclose(fa, 1001);
+    // Node marks only its own fds close-on-exec: whatever else the caller left
+    // open (a shell's 3<>file, a CI runner's sockets) would reach every stub.
+    this.closeOthers(fa);
     libc.posix_spawnattr_init(attr);
     libc.posix_spawnattr_setflags(attr, 0x02 /* POSIX_SPAWN_SETPGROUP */ | 0x08 /* SETSIGMASK */);
     libc.posix_spawnattr_setpgroup(attr, 0);
@@ -105,31 +120,48 @@ export class PtracePlatform implements Platform {
     const opts = P.PTRACE_O_TRACESYSGOOD | P.PTRACE_O_TRACEFORK | P.PTRACE_O_EXITKILL;
     if (libc.ptrace(P.PTRACE_SETOPTIONS, pid, 0, opts) < 0) throw new Error(`PTRACE_SETOPTIONS: errno ${libc.errno()}`);
     this.readLayout(pid);
-    this.master = new Stub(pid, this.reserved, this.vdsoBase, this.stats);
+    this.master = new Stub(pid, this.reserved, this.vdsoBase, this.top, this.maxMappings, this.stats);
     this.master.ctx.loadRegs();
     // The host's stack of the stub would sit where applications put theirs.
     for (const m of this.hostStack) this.master.inject(SYS_MUNMAP, [m.start, m.end - m.start]);
     this.confineMaster();
   }
 
+  /** Close every fd of the spawned stub from STUB_FDS up (closefrom, or each open fd where glibc lacks it). */
+  private closeOthers(fa: Buffer): void {
+    if (libc.posix_spawn_file_actions_addclosefrom_np) {
+      if (libc.posix_spawn_file_actions_addclosefrom_np(fa, STUB_FDS) === 0) return;
+    }
+    for (const name of fs.readdirSync('/proc/self/fd')) {
+      const fd = Number(name);
+      // Skip the directory's own fd, closed by now: closing a closed fd fails the spawn.
+      if (fd >= STUB_FDS && libc.fcntl(fd, 1 /* F_GETFD */, 0) >= 0) libc.posix_spawn_file_actions_addclose(fa, fd);
+    }
+  }
+
   /** Put the master (and so every stub forked from it) under the stub seccomp filter. */
   private confineMaster(): void {
+    const m = this.master;
+    // Execute-only stub code where the host can (x86 protection keys): the
+    // application cannot read it. It could never write it (read-execute, and
+    // its mprotect calls are the Sentry's). Without pkeys this stays r-x.
+    const r0 = m.inject(SYS_MPROTECT, [STUB_BASE, STUB_DATA - STUB_BASE, 4 /* PROT_EXEC */]);
+    if (r0 !== 0) throw new Error(`stub setup: mprotect of the stub's code failed (${r0})`);
     const frame = this.memfile.alloc(1);
+    this.filterFrame = frame;
     const page = this.memfile.bytes(frame);
-    const filter = stubFilter();
+    const filter = stubFilter({ top: this.top });
     filter.copy(page, 64);
     page.writeUInt16LE(filter.length / 8, 0); // struct sock_fprog { len; filter }
     page.writeBigUInt64LE(BigInt(STUB_CTRL + 64), 8);
-    const m = this.master;
     let r = m.inject(SYS_MMAP, [STUB_CTRL, 4096, 1, 0x11, 3, frame * 4096]);
     if (r !== STUB_CTRL) throw new Error(`stub setup: mmap failed (${r})`);
     r = m.inject(SYS_PRCTL, [PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0]);
     if (r !== 0) throw new Error(`stub setup: PR_SET_NO_NEW_PRIVS failed (${r})`);
     r = m.inject(SYS_SECCOMP, [SECCOMP_SET_MODE_FILTER, 0, STUB_CTRL]);
     if (r !== 0) throw new Error(`stub setup: seccomp filter refused (${r})`);
-    // Stubs forked from here map their own control page over this one.
-    m.inject(SYS_MUNMAP, [STUB_CTRL, 4096]);
-    this.memfile.decRef(frame);
+    // The page stays: the filter allows no munmap above top. Stubs forked
+    // from here map their own control page over it.
   }
 
   private hostStack: Array<{ start: number; end: number }> = [];
@@ -150,6 +182,16 @@ export class PtracePlatform implements Platform {
         this.hostStack.push({ start, end });
       }
     }
+    // The application's space ends under the lowest reserved range, as if the
+    // stub and the vDSO were above TASK_SIZE: no mapping path can reach them.
+    this.top = Math.min(TASK_SIZE, ...this.reserved.filter((r) => r.start < TASK_SIZE).map((r) => r.start));
+    let hostMax = 65530;
+    try {
+      hostMax = Number(fs.readFileSync('/proc/sys/vm/max_map_count', 'latin1').trim()) || hostMax;
+    } catch {
+      // Linux's default then.
+    }
+    this.maxMappings = Math.max(0, hostMax - STUB_OWN_MAPPINGS);
   }
 
   /** Fork a fresh, empty stub from the master. */
@@ -160,7 +202,7 @@ export class PtracePlatform implements Platform {
     // The child starts auto-attached with a SIGSTOP.
     const w = libc.waitpid(child, this.status, P.WALL);
     if (w !== child || !P.stopped(this.status[0])) throw new StubError('forked stub did not stop');
-    const s = new Stub(child, this.reserved, this.vdsoBase, this.stats);
+    const s = new Stub(child, this.reserved, this.vdsoBase, this.top, this.maxMappings, this.stats);
     s.ctx.loadRegs();
     return s;
   }
@@ -269,5 +311,18 @@ export class PtracePlatform implements Platform {
     for (const ctx of [...this.byPid.values()]) ctx.stub.release();
     this.waker.release();
     this.master.release();
+    this.killGroup();
+    process.off('exit', this.killGroupAtExit);
+  }
+
+  /**
+   * SIGKILL the stubs' whole process group (the master's pid is its id):
+   * PTRACE_O_EXITKILL only reaches tracees, and a process that escaped
+   * tracing must not outlive the Sentry either.
+   */
+  private killGroup(): void {
+    // Never kill(0) or kill(-1): that would reach the Sentry's own group or every process.
+    const pgid = this.master?.pid ?? 0;
+    if (pgid > 1) libc.kill(-pgid, P.SIGKILL);
   }
 }

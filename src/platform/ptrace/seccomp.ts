@@ -1,47 +1,147 @@
 // The seccomp filter every stub runs under. Application system calls never
 // reach it: PTRACE_SYSEMU stops and skips them before seccomp runs. What does
 // reach it is what the Sentry injects (and anything that would escape ptrace
-// by a bug): only the calls the platform needs are allowed, the rest kills the
-// stub. Defense in depth, as gVisor's ptrace stubs do.
+// by a bug, or application code that got to run as the stub): only the calls
+// the platform makes, with the arguments it uses, are allowed; anything else
+// kills the stub. Defense in depth, as gVisor's ptrace stubs do.
+//
+// seccomp_data.args are 64-bit; classic BPF loads 32 bits at a time, so every
+// argument check looks at both halves.
+
+import { STUB_CTRL, STUB_DATA } from './stub_elf';
 
 const BPF_LD_W_ABS = 0x20;
+const BPF_LD_IMM = 0x00;
+const BPF_LD_MEM = 0x60;
+const BPF_LDX_MEM = 0x61;
+const BPF_ST = 0x02;
+const BPF_TAX = 0x07;
+const BPF_ADD_X = 0x0c;
+const BPF_JA = 0x05;
 const BPF_JEQ_K = 0x15;
+const BPF_JGT_K = 0x25;
+const BPF_JGE_X = 0x3d;
+const BPF_JSET_K = 0x45;
 const BPF_RET_K = 0x06;
 const AUDIT_ARCH_X86_64 = 0xc000003e;
 const SECCOMP_RET_KILL_PROCESS = 0x80000000;
 const SECCOMP_RET_ALLOW = 0x7fff0000;
 
-/** Host calls the platform injects: memory mapping, forking stubs, the waker's epoll_wait, exiting. */
-export const STUB_ALLOWED_SYSCALLS = [
-  9, // mmap
-  10, // mprotect
-  11, // munmap
-  56, // clone (the master forks new stubs)
-  232, // epoll_wait (the waker)
-  60, // exit
-  231, // exit_group
-];
+const SYS_MMAP = 9;
+const SYS_MPROTECT = 10;
+const SYS_MUNMAP = 11;
+const SYS_CLONE = 56;
+const SYS_EXIT = 60;
+const SYS_EPOLL_WAIT = 232;
+const SYS_EXIT_GROUP = 231;
 
-/** struct sock_filter array for the allow-list above. */
-export function stubFilter(): Buffer {
-  const ins: Array<[number, number, number, number]> = [];
-  ins.push([BPF_LD_W_ABS, 0, 0, 4]); // seccomp_data.arch
-  ins.push([BPF_JEQ_K, 1, 0, AUDIT_ARCH_X86_64]);
-  ins.push([BPF_RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS]);
-  ins.push([BPF_LD_W_ABS, 0, 0, 0]); // seccomp_data.nr
-  const n = STUB_ALLOWED_SYSCALLS.length;
-  STUB_ALLOWED_SYSCALLS.forEach((nr, i) => {
-    // On a match jump over the remaining compares and the kill, to ALLOW.
-    ins.push([BPF_JEQ_K, n - i, 0, nr]);
-  });
-  ins.push([BPF_RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS]);
-  ins.push([BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW]);
-  const b = Buffer.alloc(ins.length * 8);
-  ins.forEach(([code, jt, jf, k], i) => {
-    b.writeUInt16LE(code, i * 8);
-    b.writeUInt8(jt, i * 8 + 2);
-    b.writeUInt8(jf, i * 8 + 3);
-    b.writeUInt32LE(k >>> 0, i * 8 + 4);
-  });
-  return b;
+/** What the platform injects, and with which arguments (see stubFilter). */
+export const STUB_ALLOWED_SYSCALLS = [SYS_MMAP, SYS_MPROTECT, SYS_MUNMAP, SYS_CLONE, SYS_EPOLL_WAIT, SYS_EXIT, SYS_EXIT_GROUP];
+/** The only clone the platform makes: a plain fork of the master (never CLONE_UNTRACED, CLONE_VM...). */
+export const STUB_CLONE_FLAGS = 17; // SIGCHLD
+const MAP_SHARED_FIXED = 0x11;
+const MEMFD_IN_STUB = 3;
+const EPOLL_IN_STUB = 4;
+
+type Target = string | number;
+
+/** A tiny assembler: jump targets are labels, resolved to offsets at the end. */
+class Bpf {
+  private readonly ins: Array<{ code: number; jt: Target; jf: Target; k: number }> = [];
+  private readonly labels = new Map<string, number>();
+
+  op(code: number, k = 0, jt: Target = 0, jf: Target = 0): this {
+    this.ins.push({ code, jt, jf, k: k >>> 0 });
+    return this;
+  }
+
+  label(name: string): this {
+    this.labels.set(name, this.ins.length);
+    return this;
+  }
+
+  /** Offsets of the data seccomp hands the filter: nr at 0, arch at 4, args[i] at 16 + 8i (low half first). */
+  loadArg(i: number, high: boolean): this {
+    return this.op(BPF_LD_W_ABS, 16 + 8 * i + (high ? 4 : 0));
+  }
+
+  /** Continue only if args[i] is exactly v (both halves), else kill. */
+  argEq(i: number, v: number): this {
+    const lo = v % 2 ** 32;
+    const hi = Math.floor(v / 2 ** 32);
+    return this.loadArg(i, true).op(BPF_JEQ_K, hi, 0, 'kill').loadArg(i, false).op(BPF_JEQ_K, lo, 0, 'kill');
+  }
+
+  build(): Buffer {
+    const b = Buffer.alloc(this.ins.length * 8);
+    this.ins.forEach((x, i) => {
+      const rel = (t: Target): number => {
+        if (typeof t === 'number') return t;
+        const at = this.labels.get(t);
+        if (at === undefined || at <= i || at - i - 1 > 255) throw new Error(`bpf: bad jump to ${t}`);
+        return at - i - 1;
+      };
+      b.writeUInt16LE(x.code, i * 8);
+      b.writeUInt8(rel(x.jt), i * 8 + 2);
+      b.writeUInt8(rel(x.jf), i * 8 + 3);
+      b.writeUInt32LE(x.k, i * 8 + 4);
+    });
+    return b;
+  }
+}
+
+/**
+ * struct sock_filter array. top is the end of the application's address
+ * space: mmap, mprotect and munmap are allowed only for ranges that end at or
+ * below it, so even a confused Sentry or application code running as the stub
+ * cannot touch the stub's code, its control page or the host's vDSO. The one
+ * exception is the control page itself, mapped (read-write, from the memory
+ * file) when a stub is made.
+ */
+export function stubFilter(layout: { top: number }): Buffer {
+  const topHi = Math.floor(layout.top / 2 ** 32);
+  const topLo = layout.top % 2 ** 32;
+  const ctrlHi = Math.floor(STUB_CTRL / 2 ** 32);
+  const ctrlLo = STUB_CTRL % 2 ** 32;
+  const f = new Bpf();
+  f.op(BPF_LD_W_ABS, 4).op(BPF_JEQ_K, AUDIT_ARCH_X86_64, 0, 'kill');
+  f.op(BPF_LD_W_ABS, 0);
+  f.op(BPF_JEQ_K, SYS_MMAP, 'mmap', 0);
+  f.op(BPF_JEQ_K, SYS_MPROTECT, 'mprotect', 0);
+  f.op(BPF_JEQ_K, SYS_MUNMAP, 'range', 0);
+  f.op(BPF_JEQ_K, SYS_CLONE, 'clone', 0);
+  f.op(BPF_JEQ_K, SYS_EPOLL_WAIT, 'epoll', 0);
+  f.op(BPF_JEQ_K, SYS_EXIT, 'allow', 0);
+  f.op(BPF_JEQ_K, SYS_EXIT_GROUP, 'allow', 'kill');
+
+  // mmap: only frames of the memory file, MAP_SHARED|MAP_FIXED, rwx at most.
+  f.label('mmap').argEq(3, MAP_SHARED_FIXED).argEq(4, MEMFD_IN_STUB);
+  f.loadArg(2, true).op(BPF_JEQ_K, 0, 0, 'kill').loadArg(2, false).op(BPF_JSET_K, ~7, 'kill', 0);
+  // The control page: exactly one read-write page at STUB_CTRL.
+  f.loadArg(0, true).op(BPF_JEQ_K, ctrlHi, 0, 'range').loadArg(0, false).op(BPF_JEQ_K, ctrlLo, 0, 'range');
+  f.argEq(1, 4096).argEq(2, 3).op(BPF_RET_K, SECCOMP_RET_ALLOW);
+
+  f.label('mprotect').loadArg(2, true).op(BPF_JEQ_K, 0, 0, 'kill').loadArg(2, false).op(BPF_JSET_K, ~7, 'kill', 'range');
+
+  // addr + len <= top, in 32-bit halves: M[0] = lo(addr), M[1] = lo(end), M[2] = carry.
+  f.label('range');
+  f.loadArg(0, true).op(BPF_JGT_K, topHi, 'kill', 0);
+  f.loadArg(1, true).op(BPF_JGT_K, topHi, 'kill', 0); // both high halves small: their sum cannot wrap
+  f.loadArg(0, false).op(BPF_ST, 0).op(BPF_TAX);
+  f.loadArg(1, false).op(BPF_ADD_X).op(BPF_ST, 1);
+  f.op(BPF_JGE_X, 0, 'nocarry', 0); // lo(end) < lo(addr): the low halves wrapped
+  f.op(BPF_LD_IMM, 1).op(BPF_ST, 2).op(BPF_JA, 2); // over the no-carry store
+  f.label('nocarry').op(BPF_LD_IMM, 0).op(BPF_ST, 2);
+  f.loadArg(0, true).op(BPF_TAX).loadArg(1, true).op(BPF_ADD_X).op(BPF_TAX).op(BPF_LD_MEM, 2).op(BPF_ADD_X);
+  f.op(BPF_JGT_K, topHi, 'kill', 0).op(BPF_JEQ_K, topHi, 0, 'allow');
+  f.op(BPF_LD_MEM, 1).op(BPF_JGT_K, topLo, 'kill', 'allow');
+
+  // clone: the master forking a stub, nothing else.
+  f.label('clone').argEq(0, STUB_CLONE_FLAGS).op(BPF_RET_K, SECCOMP_RET_ALLOW);
+  // epoll_wait: the waker, one event into the scratch page.
+  f.label('epoll').argEq(0, EPOLL_IN_STUB).argEq(1, STUB_DATA).argEq(2, 1).op(BPF_RET_K, SECCOMP_RET_ALLOW);
+
+  f.label('allow').op(BPF_RET_K, SECCOMP_RET_ALLOW);
+  f.label('kill').op(BPF_RET_K, SECCOMP_RET_KILL_PROCESS);
+  return f.build();
 }

@@ -11,7 +11,6 @@ import type { MemoryFile } from '../../mm/memfile';
 import { BATCH_ADDR, BATCH_ENTRY, BATCH_MAX, INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_END } from './stub_elf';
 
 const status = new Int32Array(1);
-const TASK_SIZE = 0x7ffffffff000;
 const TICK_NS = 10_000_000; // USER_HZ = 100
 const MEMFD_IN_STUB = 3;
 const SYS_MMAP = 9;
@@ -136,6 +135,8 @@ export class Stub implements AddressSpace {
     readonly pid: number,
     readonly reserved: ReadonlyArray<{ start: number; end: number; name: string }>,
     readonly vdsoBase: number,
+    readonly top: number,
+    readonly maxMappings: number,
     private readonly stats: PlatformStats,
   ) {
     this.ctx = new StubContext(this);
@@ -238,15 +239,30 @@ export class Stub implements AddressSpace {
     return new StubError(`stub ${this.pid} died`);
   }
 
+  /**
+   * The application's mappings stay below top, under every reserved range:
+   * a request beyond it would put application pages over the stub's code
+   * (which then runs them as host calls). The memory manager never asks for
+   * one; if it does, that is a Sentry bug, refused here rather than obeyed.
+   */
+  private guard(addr: number, len: number): void {
+    if (!(Number.isSafeInteger(addr) && Number.isSafeInteger(len) && addr >= 0x1000 && len > 0 && addr + len <= this.top)) {
+      throw new StubError(`mapping request outside the application's range: ${addr.toString(16)}+${len.toString(16)}`);
+    }
+  }
+
   mapFrames(addr: number, npages: number, frame: number, prot: number): void {
+    this.guard(addr, npages * 4096);
     this.pending.push([SYS_MMAP, [addr, npages * 4096, prot, MAP_SHARED_FIXED, MEMFD_IN_STUB, frame * 4096]]);
   }
 
   unmap(addr: number, len: number): void {
+    this.guard(addr, len);
     this.pending.push([SYS_MUNMAP, [addr, len]]);
   }
 
   protect(addr: number, len: number, prot: number): void {
+    this.guard(addr, len);
     this.pending.push([SYS_MPROTECT, [addr, len, prot]]);
   }
 
@@ -259,13 +275,7 @@ export class Stub implements AddressSpace {
   }
 
   unmapAllUser(): void {
-    const ranges = [...this.reserved].filter((r) => r.start < TASK_SIZE).sort((a, b) => a.start - b.start);
-    let from = 0x1000;
-    for (const r of ranges) {
-      if (r.start > from) this.unmap(from, r.start - from);
-      from = Math.max(from, r.end);
-    }
-    if (from < TASK_SIZE) this.unmap(from, TASK_SIZE - from);
+    this.unmap(0x1000, this.top - 0x1000);
   }
 
   release(): void {
