@@ -11,7 +11,7 @@ import type { Mappable } from './mappable';
 import type { DirEntry, InodeAttrs } from './types';
 import {
   O_ACCMODE, O_APPEND, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
-  S_IFDIR, S_IFMT, S_IFREG, DT_DIR, nowNs,
+  S_IFDIR, S_IFMT, S_IFREG, DT_DIR, TMPFS_MAGIC, nowNs,
 } from './types';
 
 export const MAX_LFS = Number.MAX_SAFE_INTEGER; // offsets beyond 2^53 are refused with EFBIG/EINVAL
@@ -43,12 +43,20 @@ export abstract class FileDescription {
     return !(this.flags & O_PATH) && (m === O_WRONLY || m === O_RDWR);
   }
 
-  /** Read at the file offset (advancing it). Returns the bytes read (empty at EOF). */
-  read(_t: FileCtx, _len: number): MaybePromise<Buffer> {
+  /**
+   * Read at the file offset (advancing it). Returns the bytes read (empty at
+   * EOF). nowait (RWF_NOWAIT): EAGAIN rather than block, for this call only;
+   * only files whose supportsNowait() says so get it.
+   */
+  read(_t: FileCtx, _len: number, _nowait?: boolean): MaybePromise<Buffer> {
     throw new Errno(E.EINVAL);
   }
-  write(_t: FileCtx, _data: Buffer): MaybePromise<number> {
+  write(_t: FileCtx, _data: Buffer, _nowait?: boolean): MaybePromise<number> {
     throw new Errno(E.EINVAL);
+  }
+  /** Files that never block, or that honour nowait in read/write, say so. */
+  supportsNowait(_write: boolean): boolean {
+    return false;
   }
   pread(_t: FileCtx, _len: number, _off: number): MaybePromise<Buffer> {
     throw new Errno(E.ESPIPE);
@@ -58,6 +66,14 @@ export abstract class FileDescription {
   }
   seek(_off: number, _whence: number): number {
     throw new Errno(E.ESPIPE);
+  }
+  /**
+   * A write at the end of the file whatever the offset (pwritev2 RWF_APPEND):
+   * off === null moves the file offset past the data, else it stays. Streams
+   * have no end to append at: they just write.
+   */
+  appendWrite(t: FileCtx, data: Buffer, off: number | null, nowait = false): MaybePromise<number> {
+    return off === null ? this.write(t, data, nowait) : this.pwrite(t, data, off);
   }
   /** Serialize directory entries from the current position into at most size bytes. */
   getdents(_size: number, _dirent64: boolean): Buffer {
@@ -138,6 +154,20 @@ export class RegularFile extends FileDescription {
   override seek(off: number, whence: number): number {
     this.offset = seekPosition(this.offset, this.ino, off, whence);
     return this.offset;
+  }
+  /**
+   * Data is in memory: a read never waits. Linux refuses NOWAIT for buffered
+   * writes, and tmpfs refuses it for reads too.
+   */
+  override supportsNowait(write: boolean): boolean {
+    if (write) return false;
+    return !this.path || this.path.mount.fs.statfs().type !== TMPFS_MAGIC;
+  }
+  override appendWrite(_t: FileCtx, data: Buffer, off: number | null): number {
+    const at = this.ino.attrs().size;
+    const n = this.ino.writeAt(at, data);
+    if (off === null) this.offset = at + n;
+    return n;
   }
   override mappable(): Mappable | null {
     return this.ino.mappable();
