@@ -53,6 +53,7 @@ export const posix_spawnattr_setpgroup = lib.func('int posix_spawnattr_setpgroup
 export const posix_spawnattr_setsigmask = lib.func('int posix_spawnattr_setsigmask(void *attr, void *mask)');
 export const posix_spawnattr_setsigdefault = lib.func('int posix_spawnattr_setsigdefault(void *attr, void *mask)');
 export const clock_gettime = lib.func('int clock_gettime(int clk, void *ts)');
+export const prlimit = lib.func('int prlimit(int pid, int resource, const void *nv, void *old)');
 
 export function errno(): number {
   return koffi.errno();

@@ -12,7 +12,7 @@ import type { Kernel } from './kernel';
 import { KEEP_REGS } from './runner';
 import * as S from './signal_defs';
 import { Task } from './task';
-import { type ChildEvent, RLIMIT_STACK, ThreadGroup } from './thread_group';
+import { type ChildEvent, type Rlimit, RLIMIT_STACK, ThreadGroup } from './thread_group';
 import { wakeCounter } from './waitqueue';
 
 export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_PIDFD = 0x1000,
@@ -52,9 +52,10 @@ export class Lifecycle {
   constructor(private readonly k: Kernel) {}
 
   /** Create pid 1 and load its program. Errors (ENOENT, ENOEXEC...) are thrown before anything runs. */
-  startInit(opts: { path: string; argv: string[]; envp: string[]; fdTable: FdTable; fs: FsContext; creds?: Credentials }): Task {
+  startInit(opts: { path: string; argv: string[]; envp: string[]; fdTable: FdTable; fs: FsContext; creds?: Credentials; rlimits?: Rlimit[] }): Task {
     const pid = this.k.allocPid();
     const tg = new ThreadGroup(pid, pid, pid);
+    if (opts.rlimits) tg.rlimits = opts.rlimits.map((r) => ({ ...r }));
     const as = this.k.platform.newAddressSpace();
     const mm = new MemoryManager(this.k.memfile, as);
     const t = new Task(this.k, pid, tg, mm, opts.fdTable, opts.fs, opts.creds ?? new Credentials(), as.mainContext());

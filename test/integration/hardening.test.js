@@ -75,3 +75,9 @@ test('stdio from and to a host regular file is a regular file', { timeout: 300_0
   ];
   for (const [script, outs] of cases) assertSame(both(script, files, outs), script);
 });
+
+test('the sandbox starts with the caller\'s resource limits', { timeout: 120_000 }, () => {
+  // Soft and hard nofile set together (Node raises a lower soft limit of its own, see hostRlimits).
+  const script = 'ulimit -n 4096; ulimit -Ss 4000; ulimit -Sc 0; $RUN cat /proc/self/limits; $RUN sh -c "ulimit -n; ulimit -Hn; ulimit -s"; true';
+  assertSame(both(script, {}, []), script);
+});
