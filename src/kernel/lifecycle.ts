@@ -72,7 +72,12 @@ export class Lifecycle {
     return t;
   }
 
-  private loadInto(t: Task, mm: MemoryManager, path: string, argv: string[], envp: string[]): ExecFile {
+  /**
+   * nameFromFile: the process is named after the program file loaded (fexecve,
+   * execveat AT_EMPTY_PATH), else after the last component of path as given,
+   * symlink or #! script included, as Linux does.
+   */
+  private loadInto(t: Task, mm: MemoryManager, path: string, argv: string[], envp: string[], nameFromFile = false): ExecFile {
     const vfs = this.execVfs;
     if (!vfs) throw new Error('no VFS for exec');
     const img = loadProgram(
@@ -97,8 +102,8 @@ export class Lifecycle {
     regs.set(Reg.GS_BASE, 0);
     regs.set(Reg.EFLAGS, 0x202);
     ctx.setFpState(cleanFpState());
-    const base = img.exe.path.slice(img.exe.path.lastIndexOf('/') + 1);
-    t.tg.comm = base.slice(0, 15);
+    const named = nameFromFile ? img.exe.path : path;
+    t.tg.comm = named.slice(named.lastIndexOf('/') + 1).slice(0, 15);
     t.tg.exePath = img.exe.path;
     return img.exe;
   }
@@ -194,7 +199,7 @@ export class Lifecycle {
 
   // ---- execve ---------------------------------------------------------------------
 
-  execve(t: Task, path: string, argv: string[], envp: string[]): number {
+  execve(t: Task, path: string, argv: string[], envp: string[], nameFromFile = false): number {
     if (path === '') throw new Errno(E.ENOENT);
     // A process alone in its address space keeps its stub: the new image is
     // built beside the old one (only queued on the host), and the host side is
@@ -205,7 +210,7 @@ export class Lifecycle {
     if (reuse) as.flushPending();
     const mm = new MemoryManager(this.k.memfile, as);
     try {
-      this.loadInto(t, mm, path, argv, envp);
+      this.loadInto(t, mm, path, argv, envp, nameFromFile);
     } catch (e) {
       if (reuse) {
         as.discardPending();

@@ -52,9 +52,10 @@ function execveat(t: Task, dirfd: number, pathAddr: number, argvAddr: number, en
   let path = t.mm.readCString(pathAddr, 4096);
   const argv = readStringArray(t, argvAddr);
   const envp = readStringArray(t, envpAddr);
-  if (path === '' && flags & AT_EMPTY_PATH) path = `/proc/self/fd/${dirfd}`;
+  const fromFd = path === '' && (flags & AT_EMPTY_PATH) !== 0;
+  if (fromFd) path = `/proc/self/fd/${dirfd}`;
   else if (!path.startsWith('/') && dirfd !== -100) path = `/proc/self/fd/${dirfd}/${path}`;
-  return t.kernel.lifecycle.execve(t, path, argv, envp);
+  return t.kernel.lifecycle.execve(t, path, argv, envp, fromFd);
 }
 
 function selector(t: Task, pid: number): (c: ThreadGroup) => boolean {

@@ -81,3 +81,12 @@ test('the sandbox starts with the caller\'s resource limits', { timeout: 120_000
   const script = 'ulimit -n 4096; ulimit -Ss 4000; ulimit -Sc 0; $RUN cat /proc/self/limits; $RUN sh -c "ulimit -n; ulimit -Hn; ulimit -s"; true';
   assertSame(both(script, {}, []), script);
 });
+
+test('a program started through a symlink is found by its name (pgrep -x, pidof)', { timeout: 120_000 }, (t) => {
+  if (!h.needTools(t, ['pgrep', 'pidof'])) return;
+  // /bin/sh is a symlink to dash here: the shell must be named sh, as natively.
+  const script = '$RUN sh -c \'pgrep -x sh > /dev/null && echo pgrep; pidof sh > /dev/null && echo pidof; cat /proc/$$/comm\'';
+  const res = both(script, {}, []);
+  assertSame(res, script);
+  assert.match(res.native.stdout, /pgrep\npidof\nsh\n/);
+});

@@ -28,6 +28,7 @@ const C_PROGRAMS = Object.freeze({
   robust: { args: () => [], endsWithDone: true },
   stdiofile: { args: () => [], endsWithDone: true },
   rwflags: { args: (dir) => [dir], endsWithDone: true },
+  commname: { args: (dir) => [dir], endsWithDone: true },
 });
 
 module.exports = { C_PROGRAMS };
