@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as tty from 'node:tty';
-import { Credentials } from '../kernel/creds';
+import { ALL_CAPS, Credentials } from '../kernel/creds';
 import { E, Errno } from '../kernel/errno';
 import { Kernel } from '../kernel/kernel';
 import { defaultRlimits, RLIM_INFINITY, RLIMIT_NOFILE, type Rlimit } from '../kernel/thread_group';
@@ -125,7 +125,7 @@ export class Sandbox {
       }
     }
     const rlimits = this.opts.rlimits ?? hostRlimits();
-    this.init = this.kernel.lifecycle.startInit({ path, argv: this.opts.argv, envp: this.opts.env, fdTable: this.fdTable, fs: this.rootCtx, rlimits });
+    this.init = this.kernel.lifecycle.startInit({ path, argv: this.opts.argv, envp: this.opts.env, fdTable: this.fdTable, fs: this.rootCtx, rlimits, creds: initialCreds() });
     this.kernel.lifecycle.start(this.init);
     const forward = (sig: NodeJS.Signals) => this.kernel.forwardSignal(os.constants.signals[sig]);
     for (const s of FORWARDED) process.on(s, forward);
@@ -163,6 +163,23 @@ function nonBlockingTwin(hostFd: number, fl: number): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Root, with the capabilities an exec as root would give under the caller's
+ * bounding set: a capability the caller could never have, the sandbox's root
+ * does not get either.
+ */
+function initialCreds(): Credentials {
+  const c = new Credentials();
+  try {
+    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'latin1'));
+    if (m) c.capBounding = BigInt(`0x${m[1]}`) & ALL_CAPS;
+  } catch {
+    /* no /proc: keep the full set */
+  }
+  c.capPermitted = c.capEffective = c.capBounding;
+  return c;
 }
 
 /** The Sentry's own limits, which are the caller's: inherited like any child's. */

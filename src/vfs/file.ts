@@ -3,7 +3,7 @@
 // Subclasses: RegularFile (inode data through readAt/writeAt), DirectoryFile
 // (getdents), PathFile (O_PATH), and in fsimpl pipes, devices, host fds.
 import { Errno, E } from '../kernel/errno';
-import { WaitQueue, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM } from '../kernel/waitqueue';
+import { WaitQueue, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, type Waiter } from '../kernel/waitqueue';
 import type { FileCtx } from './ctx';
 import type { VPath } from './dentry';
 import type { Inode } from './inode';
@@ -13,6 +13,20 @@ import {
   O_ACCMODE, O_APPEND, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
   S_IFDIR, S_IFMT, S_IFREG, DT_DIR, TMPFS_MAGIC, nowNs,
 } from './types';
+
+/** Who gets signal-driven I/O signals of a description, and which signal. */
+export interface FileAsync {
+  /** F_OWNER_TID 0, F_OWNER_PID 1, F_OWNER_PGRP 2. */
+  ownerType: number;
+  /** 0: nobody. */
+  owner: number;
+  /** 0: SIGIO without details, else this signal with si_code/si_band/si_fd. */
+  sig: number;
+  /** The fd O_ASYNC was set through (si_fd). */
+  fd: number;
+  /** Registered on the queue while O_ASYNC is set. */
+  waiter: Waiter | null;
+}
 
 export const MAX_LFS = Number.MAX_SAFE_INTEGER; // offsets beyond 2^53 are refused with EFBIG/EINVAL
 
@@ -25,6 +39,8 @@ export abstract class FileDescription {
   offset = 0;
   /** Called when the last reference goes (e.g. release record locks). */
   onRelease: Array<() => void> = [];
+  /** Signal-driven I/O (fcntl F_SETOWN, F_SETSIG, O_ASYNC): null until first used. */
+  async: FileAsync | null = null;
 
   constructor(
     /** Where it was opened (null for anonymous files: pipes, host fds). */
@@ -104,6 +120,13 @@ export abstract class FileDescription {
   }
   /** Called when flags change through fcntl(F_SETFL) or FIONBIO. */
   flagsChanged(): void {}
+  /**
+   * The queue events that, with O_ASYNC, signal the owner (POLL_IN for the
+   * input ones, POLL_OUT for the output ones); 0 for files that never do.
+   */
+  asyncEvents(): number {
+    return 0;
+  }
 
   incRef(): void {
     this.refs++;

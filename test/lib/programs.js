@@ -29,6 +29,8 @@ const C_PROGRAMS = Object.freeze({
   stdiofile: { args: () => [], endsWithDone: true },
   rwflags: { args: (dir) => [dir], endsWithDone: true },
   commname: { args: (dir) => [dir], endsWithDone: true },
+  sigio: { args: () => [], endsWithDone: true },
+  caps: { args: (dir) => [dir], endsWithDone: true },
 });
 
 module.exports = { C_PROGRAMS };

@@ -134,6 +134,13 @@ export class PipeFile extends FileDescription {
     return true;
   }
 
+  override asyncEvents(): number {
+    let ev = 0;
+    if (this.readable) ev |= EVENT_IN | EVENT_RDNORM | EVENT_HUP;
+    if (this.writable) ev |= EVENT_OUT | EVENT_WRNORM;
+    return ev;
+  }
+
   override async read(t: FileCtx, len: number, nowait = false): Promise<Buffer> {
     const p = this.pipe;
     for (;;) {
