@@ -166,7 +166,10 @@ export const defs: SyscallDef[] = [
       return t.fdTable.dup2(oldfd, newfd, (flags & O_CLOEXEC) !== 0);
     },
   },
-  { nr: 72, name: 'fcntl', args: ['fd', 'int', 'hex'], fn: (t, a) => fcntl(t, i32(a[0]), i32(a[1]), a[2]) },
+  {
+    nr: 72, name: 'fcntl', args: ['fd', 'int', 'hex'], fn: (t, a) => fcntl(t, i32(a[0]), i32(a[1]), a[2]),
+    partial: 'O_ASYNC signals (SIGIO or the F_SETSIG signal) are sent for pipes and FIFOs only, without the sender permission check; F_NOTIFY (dnotify), F_SETLEASE and F_ADD_SEALS/F_GET_SEALS are EINVAL',
+  },
   {
     nr: 73, name: 'flock', args: ['fd', 'int'],
     fn: async (t, a) => {

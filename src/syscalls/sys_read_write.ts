@@ -147,7 +147,10 @@ export const defs: SyscallDef[] = [
   { nr: 295, name: 'preadv', args: ['fd', 'ptr', 'int', 'int'], fn: (t, a) => readv(t, a[0], a[1], a[2], checkOffset(a[3])) },
   { nr: 296, name: 'pwritev', args: ['fd', 'ptr', 'int', 'int'], fn: (t, a) => writev(t, a[0], a[1], a[2], checkOffset(a[3])) },
   { nr: 327, name: 'preadv2', args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'], fn: (t, a) => readv(t, a[0], a[1], a[2], v2Offset(a[3]), i32(a[5])) },
-  { nr: 328, name: 'pwritev2', args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'], fn: (t, a) => writev(t, a[0], a[1], a[2], v2Offset(a[3]), i32(a[5])) },
+  {
+    nr: 328, name: 'pwritev2', args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'], fn: (t, a) => writev(t, a[0], a[1], a[2], v2Offset(a[3]), i32(a[5])),
+    partial: 'RWF_DSYNC/RWF_SYNC do not flush a host file given as stdio to the disk; RWF_NOAPPEND, RWF_ATOMIC and later flags are EOPNOTSUPP',
+  },
   {
     nr: 8, name: 'lseek', args: ['fd', 'int', 'int'],
     fn: (t, a) => {

@@ -90,3 +90,10 @@ test('a program started through a symlink is found by its name (pgrep -x, pidof)
   assertSame(res, script);
   assert.match(res.native.stdout, /pgrep\npidof\nsh\n/);
 });
+
+test('setpriv drops to another user as natively', { timeout: 120_000 }, (t) => {
+  if (!h.needTools(t, ['setpriv'])) return;
+  if (process.getuid() !== 0) return t.skip('needs root natively');
+  const script = '$RUN setpriv --reuid=65534 --regid=65534 --clear-groups id; $RUN setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all cat /proc/self/status | grep ^Cap';
+  assertSame(both(script, {}, []), script);
+});
