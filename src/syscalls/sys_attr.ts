@@ -116,10 +116,9 @@ function truncate(t: Task, p: VPath, len: number): number {
   return 0;
 }
 
-function syncFd(t: Task, fd: number): number {
-  const f = t.fdTable.get(fd);
-  if (!f.path) throw new Errno(E.EINVAL); // pipes, sockets
-  return 0; // memory and the read-only host: nothing to flush
+function syncFd(t: Task, fd: number, dataOnly = false): number {
+  t.fdTable.get(fd).sync(dataOnly);
+  return 0;
 }
 
 export const defs: SyscallDef[] = [
@@ -202,7 +201,7 @@ export const defs: SyscallDef[] = [
     },
   },
   { nr: 74, name: 'fsync', args: ['fd'], fn: (t, a) => syncFd(t, i32(a[0])) },
-  { nr: 75, name: 'fdatasync', args: ['fd'], fn: (t, a) => syncFd(t, i32(a[0])) },
+  { nr: 75, name: 'fdatasync', args: ['fd'], fn: (t, a) => syncFd(t, i32(a[0]), true) },
   { nr: 162, name: 'sync', args: [], fn: () => 0 },
   {
     nr: 306, name: 'syncfs', args: ['fd'],

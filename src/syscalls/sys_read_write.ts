@@ -56,8 +56,8 @@ const RWF_SUPPORTED = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND
 
 /**
  * The checks every preadv2/pwritev2 flag gets. HIPRI (polled I/O) is a hint;
- * DSYNC/SYNC ask for data on stable storage, which file data held in memory
- * already is as much as it will ever be. NOWAIT makes the call fail with
+ * DSYNC/SYNC sync the file after the write (a no-op for data in memory, a
+ * host fsync for a host file given as stdio). NOWAIT makes the call fail with
  * EAGAIN instead of blocking, where the file can tell; elsewhere it is
  * refused with EOPNOTSUPP as Linux does for files without that support.
  */
@@ -104,8 +104,12 @@ async function writev(t: Task, fd: number, iov: number, cnt: number, off: number
   }
   const data = Buffer.concat(parts);
   const nowait = (rwf & RWF_NOWAIT) !== 0;
-  if (rwf & RWF_APPEND) return f.appendWrite(t, data, off, nowait);
-  return off === null ? f.write(t, data, nowait) : f.pwrite(t, data, off);
+  let n: number;
+  if (rwf & RWF_APPEND) n = await f.appendWrite(t, data, off, nowait);
+  else n = off === null ? await f.write(t, data, nowait) : await f.pwrite(t, data, off);
+  // Streams have nothing to sync: the flags mean nothing there, as on Linux.
+  if (rwf & (RWF_DSYNC | RWF_SYNC) && n > 0 && (f.stat().mode & S_IFMT) === S_IFREG) f.sync((rwf & RWF_SYNC) === 0);
+  return n;
 }
 
 function v2Offset(off: number): number | null {
@@ -149,7 +153,7 @@ export const defs: SyscallDef[] = [
   { nr: 327, name: 'preadv2', args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'], fn: (t, a) => readv(t, a[0], a[1], a[2], v2Offset(a[3]), i32(a[5])) },
   {
     nr: 328, name: 'pwritev2', args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'], fn: (t, a) => writev(t, a[0], a[1], a[2], v2Offset(a[3]), i32(a[5])),
-    partial: 'RWF_DSYNC/RWF_SYNC do not flush a host file given as stdio to the disk; RWF_NOAPPEND, RWF_ATOMIC and later flags are EOPNOTSUPP',
+    partial: 'RWF_NOAPPEND, RWF_ATOMIC and later flags are EOPNOTSUPP',
   },
   {
     nr: 8, name: 'lseek', args: ['fd', 'int', 'int'],

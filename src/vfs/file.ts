@@ -70,6 +70,10 @@ export abstract class FileDescription {
   write(_t: FileCtx, _data: Buffer, _nowait?: boolean): MaybePromise<number> {
     throw new Errno(E.EINVAL);
   }
+  /** fsync/fdatasync (and RWF_DSYNC/RWF_SYNC): data held in memory needs nothing; pipes and the like refuse. */
+  sync(_dataOnly: boolean): void {
+    if (!this.path) throw new Errno(E.EINVAL);
+  }
   /** Files that never block, or that honour nowait in read/write, say so. */
   supportsNowait(_write: boolean): boolean {
     return false;

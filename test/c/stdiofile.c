@@ -35,6 +35,9 @@ int main(int argc, char **argv) {
     printf("pwrite stdout: %s\n", pwrite(1, "x", 1, 0) < 0 ? ename(errno) : "OK");
     printf("pread pipe: %s\n", pread(p[0], buf, 1, 0) < 0 ? ename(errno) : "OK");
     printf("lseek pipe: %s\n", lseek(p[1], 0, SEEK_CUR) < 0 ? ename(errno) : "OK");
+    printf("fsync pipe: %s\n", fsync(p[1]) < 0 ? ename(errno) : "OK");
+    struct iovec sv = {.iov_base = "s", .iov_len = 1};
+    printf("pwritev2 pipe RWF_DSYNC: %s\n", pwritev2(p[1], &sv, 1, -1, RWF_DSYNC) < 0 ? ename(errno) : "OK");
     printf("done\n");
     return 0;
   }
@@ -71,5 +74,9 @@ int main(int argc, char **argv) {
   report("lseek 1 set 0", lseek(1, 0, SEEK_SET));
   report("write 1 at 0", write(1, "H", 1));
   report("lseek 1 cur", lseek(1, 0, SEEK_CUR));
+  report("fsync 1", fsync(1));
+  report("fdatasync 1", fdatasync(1));
+  struct iovec sv = {.iov_base = "s", .iov_len = 1};
+  report("pwritev2 1 RWF_DSYNC", pwritev2(1, &sv, 1, -1, RWF_DSYNC));
   return 0;
 }

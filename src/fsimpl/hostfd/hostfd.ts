@@ -168,6 +168,11 @@ export class HostFdFile extends FileDescription {
     return toEvents(hostPoll(this.hostFd, ev)) & (mask | EVENT_ERR | EVENT_HUP);
   }
 
+  override sync(dataOnly: boolean): void {
+    if (!this.isRegular) throw new Errno(E.EINVAL);
+    this.hostCall(() => (dataOnly ? libc.fdatasync(this.hostFd) : libc.fsync(this.hostFd)));
+  }
+
   override supportsNowait(write: boolean): boolean {
     return !this.isRegular || !write; // a host file's buffered write refuses it, as on ext4
   }
