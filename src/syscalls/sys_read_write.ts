@@ -72,8 +72,9 @@ async function readv(t: Task, fd: number, iov: number, cnt: number, off: number 
   checkRwf(f, rwf, false);
   let total = 0;
   for (const [base, len] of vecs) {
+    if (total >= MAX_CHUNK) break;
     const n = Math.min(len, MAX_CHUNK - total);
-    if (n <= 0) break;
+    if (n === 0) continue; // an empty vector anywhere is skipped
     t.mm.checkRange(base, n, true);
     total += n;
   }
@@ -97,8 +98,9 @@ async function writev(t: Task, fd: number, iov: number, cnt: number, off: number
   const parts: Buffer[] = [];
   let total = 0;
   for (const [base, len] of vecs) {
+    if (total >= MAX_CHUNK) break;
     const n = Math.min(len, MAX_CHUNK - total);
-    if (n <= 0) break;
+    if (n === 0) continue;
     parts.push(t.mm.copyIn(base, n));
     total += n;
   }

@@ -68,6 +68,15 @@ int main(int argc, char **argv) {
   printf("writev 3 GiB to /dev/null: %s\n", r < 0 ? ename(errno) : r > 0 && r <= 0x7ffff000 ? "moved at most MAX_RW_COUNT" : "wrong count");
   struct iovec neg[2] = {{m, 1}, {m, (size_t)-1}};
   t("writev negative length", writev(n, neg, 2));
+  /* Empty vectors anywhere are skipped, not an end. */
+  struct iovec gaps[3] = {{NULL, 0}, {"xy", 2}, {"z", 1}};
+  int q[2];
+  if (pipe(q) < 0) return 6;
+  t("writev with an empty first vector", writev(q[1], gaps, 3));
+  char got[8] = {0};
+  struct iovec rv[3] = {{NULL, 0}, {got, 1}, {got + 1, 7}};
+  t("readv with an empty first vector", readv(q[0], rv, 3));
+  printf("  data %s\n", got);
   printf("done\n");
   return 0;
 }
