@@ -29,6 +29,11 @@ export const madvise = lib.func('int madvise(uintptr_t addr, size_t len, int adv
 export const fallocate = lib.func('int fallocate(int fd, int mode, int64_t off, int64_t len)');
 export const write = lib.func('long write(int fd, const void *buf, size_t n)');
 export const read = lib.func('long read(int fd, void *buf, size_t n)');
+export const pread = lib.func('long pread(int fd, void *buf, size_t n, int64_t off)');
+export const pwrite = lib.func('long pwrite(int fd, const void *buf, size_t n, int64_t off)');
+export const lseek = lib.func('int64_t lseek(int fd, int64_t off, int whence)');
+export const fsync = lib.func('int fsync(int fd)');
+export const fdatasync = lib.func('int fdatasync(int fd)');
 export const close = lib.func('int close(int fd)');
 export const send = lib.func('long send(int fd, const void *buf, size_t n, int flags)');
 export const recv = lib.func('long recv(int fd, void *buf, size_t n, int flags)');
@@ -60,6 +65,7 @@ export const posix_spawnattr_setpgroup = lib.func('int posix_spawnattr_setpgroup
 export const posix_spawnattr_setsigmask = lib.func('int posix_spawnattr_setsigmask(void *attr, void *mask)');
 export const posix_spawnattr_setsigdefault = lib.func('int posix_spawnattr_setsigdefault(void *attr, void *mask)');
 export const clock_gettime = lib.func('int clock_gettime(int clk, void *ts)');
+export const prlimit = lib.func('int prlimit(int pid, int resource, const void *nv, void *old)');
 
 export function errno(): number {
   return koffi.errno();

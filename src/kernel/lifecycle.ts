@@ -12,7 +12,7 @@ import type { Kernel } from './kernel';
 import { KEEP_REGS } from './runner';
 import * as S from './signal_defs';
 import { Task } from './task';
-import { type ChildEvent, RLIMIT_STACK, ThreadGroup } from './thread_group';
+import { type ChildEvent, type Rlimit, RLIMIT_STACK, ThreadGroup } from './thread_group';
 import { wakeCounter } from './waitqueue';
 
 export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_PIDFD = 0x1000,
@@ -52,9 +52,10 @@ export class Lifecycle {
   constructor(private readonly k: Kernel) {}
 
   /** Create pid 1 and load its program. Errors (ENOENT, ENOEXEC...) are thrown before anything runs. */
-  startInit(opts: { path: string; argv: string[]; envp: string[]; fdTable: FdTable; fs: FsContext; creds?: Credentials }): Task {
+  startInit(opts: { path: string; argv: string[]; envp: string[]; fdTable: FdTable; fs: FsContext; creds?: Credentials; rlimits?: Rlimit[] }): Task {
     const pid = this.k.allocPid();
     const tg = new ThreadGroup(pid, pid, pid);
+    if (opts.rlimits) tg.rlimits = opts.rlimits.map((r) => ({ ...r }));
     const as = this.k.platform.newAddressSpace();
     const mm = new MemoryManager(this.k.memfile, as);
     const t = new Task(this.k, pid, tg, mm, opts.fdTable, opts.fs, opts.creds ?? new Credentials(), as.mainContext());
@@ -71,7 +72,12 @@ export class Lifecycle {
     return t;
   }
 
-  private loadInto(t: Task, mm: MemoryManager, path: string, argv: string[], envp: string[]): ExecFile {
+  /**
+   * nameFromFile: the process is named after the program file loaded (fexecve,
+   * execveat AT_EMPTY_PATH), else after the last component of path as given,
+   * symlink or #! script included, as Linux does.
+   */
+  private loadInto(t: Task, mm: MemoryManager, path: string, argv: string[], envp: string[], nameFromFile = false): ExecFile {
     const vfs = this.execVfs;
     if (!vfs) throw new Error('no VFS for exec');
     const img = loadProgram(
@@ -96,8 +102,8 @@ export class Lifecycle {
     regs.set(Reg.GS_BASE, 0);
     regs.set(Reg.EFLAGS, 0x202);
     ctx.setFpState(cleanFpState());
-    const base = img.exe.path.slice(img.exe.path.lastIndexOf('/') + 1);
-    t.tg.comm = base.slice(0, 15);
+    const named = nameFromFile ? img.exe.path : path;
+    t.tg.comm = named.slice(named.lastIndexOf('/') + 1).slice(0, 15);
     t.tg.exePath = img.exe.path;
     return img.exe;
   }
@@ -193,7 +199,7 @@ export class Lifecycle {
 
   // ---- execve ---------------------------------------------------------------------
 
-  execve(t: Task, path: string, argv: string[], envp: string[]): number {
+  execve(t: Task, path: string, argv: string[], envp: string[], nameFromFile = false): number {
     if (path === '') throw new Errno(E.ENOENT);
     // A process alone in its address space keeps its stub: the new image is
     // built beside the old one (only queued on the host), and the host side is
@@ -204,7 +210,7 @@ export class Lifecycle {
     if (reuse) as.flushPending();
     const mm = new MemoryManager(this.k.memfile, as);
     try {
-      this.loadInto(t, mm, path, argv, envp);
+      this.loadInto(t, mm, path, argv, envp, nameFromFile);
     } catch (e) {
       if (reuse) {
         as.discardPending();

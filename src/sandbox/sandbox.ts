@@ -6,9 +6,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as tty from 'node:tty';
-import { Credentials } from '../kernel/creds';
+import { ALL_CAPS, Credentials } from '../kernel/creds';
 import { E, Errno } from '../kernel/errno';
 import { Kernel } from '../kernel/kernel';
+import { defaultRlimits, RLIM_INFINITY, RLIMIT_NOFILE, type Rlimit } from '../kernel/thread_group';
 import type { Task } from '../kernel/task';
 import type { ExecFile } from '../loader/load';
 import { PtracePlatform } from '../platform/ptrace/platform';
@@ -40,6 +41,8 @@ export interface SandboxOptions {
   hostname?: string;
   /** Host fds to donate as the sandbox's 0, 1, 2. */
   stdio?: [number, number, number];
+  /** Resource limits of the first process; default: the caller's, as a child of it would have. */
+  rlimits?: Rlimit[];
 }
 
 export class Sandbox {
@@ -123,7 +126,8 @@ export class Sandbox {
         if (!this.opts.cwdFallback) throw new Error(`--cwd ${this.opts.cwd}: ${e.message} inside the sandbox`);
       }
     }
-    this.init = this.kernel.lifecycle.startInit({ path, argv: this.opts.argv, envp: this.opts.env, fdTable: this.fdTable, fs: this.rootCtx });
+    const rlimits = this.opts.rlimits ?? hostRlimits();
+    this.init = this.kernel.lifecycle.startInit({ path, argv: this.opts.argv, envp: this.opts.env, fdTable: this.fdTable, fs: this.rootCtx, rlimits, creds: initialCreds() });
     this.kernel.lifecycle.start(this.init);
     const forward = (sig: NodeJS.Signals) => this.kernel.forwardSignal(os.constants.signals[sig]);
     for (const s of FORWARDED) process.on(s, forward);
@@ -161,6 +165,62 @@ function nonBlockingTwin(hostFd: number, fl: number): number | null {
     return fs.openSync(`/proc/self/fd/${hostFd}`, acc | c.O_NONBLOCK | c.O_NOCTTY | 0o2000000 /* O_CLOEXEC */);
   } catch {
     return null;
+  }
+}
+
+/**
+ * Root, with the capabilities an exec as root would give under the caller's
+ * bounding set: a capability the caller could never have, the sandbox's root
+ * does not get either.
+ */
+function initialCreds(): Credentials {
+  const c = new Credentials();
+  try {
+    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'latin1'));
+    if (m) c.capBounding = BigInt(`0x${m[1]}`) & ALL_CAPS;
+  } catch {
+    /* no /proc: keep the full set */
+  }
+  c.capPermitted = c.capEffective = c.capBounding;
+  return c;
+}
+
+/** The Sentry's own limits, which are the caller's: inherited like any child's. */
+function hostRlimits(): Rlimit[] {
+  const limits = defaultRlimits();
+  const b = Buffer.alloc(16);
+  const value = (off: number): number => {
+    const v = b.readBigUInt64LE(off);
+    return v >= BigInt(Number.MAX_SAFE_INTEGER) ? RLIM_INFINITY : Number(v);
+  };
+  limits.forEach((r, i) => {
+    if ((libc.prlimit(0, i, null, b) as number) !== 0) return; // unknown here: keep the default
+    r.cur = value(0);
+    r.max = value(8);
+  });
+  const nofile = limits[RLIMIT_NOFILE];
+  const before = callerNofile(nofile.max);
+  if (before !== null) nofile.cur = before;
+  return limits;
+}
+
+/**
+ * Node raises its own soft RLIMIT_NOFILE to the hard limit before any script
+ * runs, so the caller's soft value is gone from this process. The parent
+ * (normally the shell that started tsvisor) still has it: take its soft limit
+ * when its hard limit is ours, i.e. when we plainly inherited from it.
+ */
+function callerNofile(hard: number): number | null {
+  try {
+    const text = fs.readFileSync(`/proc/${process.ppid}/limits`, 'latin1');
+    const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(text);
+    if (!m) return null;
+    const parse = (v: string): number => (v === 'unlimited' ? RLIM_INFINITY : Number(v));
+    const [soft, max] = [parse(m[1]), parse(m[2])];
+    if (max !== hard || !Number.isSafeInteger(soft) || (hard !== RLIM_INFINITY && soft > hard)) return null;
+    return soft;
+  } catch {
+    return null; // no parent to ask (it exited, or /proc is not there)
   }
 }
 

@@ -2,7 +2,7 @@
 import { Errno, E } from '../kernel/errno';
 import type { Task } from '../kernel/task';
 import type { VPath } from '../vfs/dentry';
-import { checkAccess, checkOwner, mayAccess, MAY_WRITE } from '../vfs/perm';
+import { checkAccess, checkChown, checkOwner, isOwnerOrCapable, mayAccess, maySetGid, MAY_WRITE } from '../vfs/perm';
 import { readPath, resolveAt, resolverOf, startOf, vfsOf } from '../vfs/sysutil';
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, nowNs, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, type SetAttr } from '../vfs/types';
 import { i32, u32, type SyscallDef } from './types';
@@ -28,8 +28,8 @@ function chmod(t: Task, p: VPath, mode: number): number {
   vfsOf(t).checkWritable(p);
   checkOwner(t.creds, a);
   mode &= 0o7777;
-  // Only a member of the file's group (or root) may set the setgid bit on a file.
-  if (t.creds.fsuid !== 0 && (a.mode & S_IFMT) !== S_IFDIR && !t.creds.inGroup(a.gid)) mode &= ~S_ISGID;
+  // Only a member of the file's group (or CAP_FSETID) may set the setgid bit on a file.
+  if ((a.mode & S_IFMT) !== S_IFDIR && !maySetGid(t.creds, a)) mode &= ~S_ISGID;
   p.dentry.inode.setattr({ mode });
   return 0;
 }
@@ -39,12 +39,7 @@ function chown(t: Task, p: VPath, uid: number, gid: number): number {
   gid = gid | 0;
   const a = p.dentry.inode.attrs();
   vfsOf(t).checkWritable(p);
-  const c = t.creds;
-  if (c.fsuid !== 0) {
-    if (uid !== -1 && uid !== a.uid) throw new Errno(E.EPERM);
-    if (gid !== -1 && gid !== a.gid && (c.fsuid !== a.uid || !c.inGroup(gid))) throw new Errno(E.EPERM);
-    if (c.fsuid !== a.uid && (uid !== -1 || gid !== -1)) throw new Errno(E.EPERM);
-  }
+  checkChown(t.creds, a, uid, gid);
   const s: SetAttr = {};
   if (uid !== -1) s.uid = uid >>> 0;
   if (gid !== -1) s.gid = gid >>> 0;
@@ -64,7 +59,7 @@ function setTimes(t: Task, p: VPath, times: Array<bigint | 'now' | 'omit'> | nul
   vfsOf(t).checkWritable(p);
   const allNow = times === null || times.every((x) => x === 'now' || x === 'omit');
   if (times && times.every((x) => x === 'omit')) return 0;
-  if (t.creds.fsuid !== 0 && t.creds.fsuid !== a.uid) {
+  if (!isOwnerOrCapable(t.creds, a)) {
     // Setting the current time needs write permission; explicit times need ownership.
     if (!allNow || !mayAccess(t.creds, a, MAY_WRITE)) throw new Errno(allNow ? E.EACCES : E.EPERM);
   }
@@ -121,10 +116,9 @@ function truncate(t: Task, p: VPath, len: number): number {
   return 0;
 }
 
-function syncFd(t: Task, fd: number): number {
-  const f = t.fdTable.get(fd);
-  if (!f.path) throw new Errno(E.EINVAL); // pipes, sockets
-  return 0; // memory and the read-only host: nothing to flush
+function syncFd(t: Task, fd: number, dataOnly = false): number {
+  t.fdTable.get(fd).sync(dataOnly);
+  return 0;
 }
 
 export const defs: SyscallDef[] = [
@@ -207,7 +201,7 @@ export const defs: SyscallDef[] = [
     },
   },
   { nr: 74, name: 'fsync', args: ['fd'], fn: (t, a) => syncFd(t, i32(a[0])) },
-  { nr: 75, name: 'fdatasync', args: ['fd'], fn: (t, a) => syncFd(t, i32(a[0])) },
+  { nr: 75, name: 'fdatasync', args: ['fd'], fn: (t, a) => syncFd(t, i32(a[0]), true) },
   { nr: 162, name: 'sync', args: [], fn: () => 0 },
   {
     nr: 306, name: 'syncfs', args: ['fd'],

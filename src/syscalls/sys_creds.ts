@@ -1,21 +1,15 @@
 // User and group identities (man 2 setuid, setreuid, setresuid, setfsuid,
-// getgroups, capget; man 7 credentials). Privilege is euid 0 in the sandbox's
-// user namespace (CAP_SETUID/CAP_SETGID); an unprivileged caller may only move
-// among its current real, effective and saved IDs. The filesystem IDs follow
-// the effective IDs on every change.
+// getgroups, capget, capset; man 7 credentials, capabilities). Changing to
+// arbitrary UIDs needs CAP_SETUID, GIDs and groups CAP_SETGID; without it a
+// caller may only move among its current real, effective and saved IDs. The
+// filesystem IDs follow the effective IDs on every change, and the capability
+// sets follow the UIDs as capabilities(7) says (fixCapsAfterSetuid).
 //
 // Credentials are replaced, never edited in place: each change builds a new
 // Credentials and installs it on the calling task, so an object other code
 // captured earlier (an open file's opener, say) keeps its values.
-//
-// Capabilities are derived from the IDs as on Linux without file capabilities
-// or keepcaps: every capability is permitted while any of the real, effective
-// or saved UIDs is 0, and effective while the effective UID is 0. capset may
-// only lower them; what it sets is kept with that Credentials object and
-// dropped by the next ID change (or a fork, which copies the Credentials).
-// Privilege checks elsewhere still look at euid only.
 
-import type { Credentials } from '../kernel/creds';
+import { ALL_CAPS, CAP_SETGID, CAP_SETPCAP, CAP_SETUID, type Credentials, fixCapsAfterSetuid, hasCapability } from '../kernel/creds';
 import { E, Errno } from '../kernel/errno';
 import type { Task } from '../kernel/task';
 import { u32, type SyscallDef } from './types';
@@ -32,14 +26,15 @@ function idsOf(c: Credentials, k: Kind): Ids {
   return k === 'uid' ? { r: c.uid, e: c.euid, s: c.suid, fs: c.fsuid } : { r: c.gid, e: c.egid, s: c.sgid, fs: c.fsgid };
 }
 
-/** Install new IDs of one kind on t with a fresh Credentials object. */
-function commit(t: Task, k: Kind, ids: Ids): void {
+/** Install new IDs of one kind on t with a fresh Credentials object; fsOnly: setfsuid. */
+function commit(t: Task, k: Kind, ids: Ids, fsOnly = false): void {
   const n = t.creds.clone();
   if (k === 'uid') {
     n.uid = ids.r;
     n.euid = ids.e;
     n.suid = ids.s;
     n.fsuid = ids.fs;
+    fixCapsAfterSetuid(t.creds, n, fsOnly);
   } else {
     n.gid = ids.r;
     n.egid = ids.e;
@@ -49,8 +44,9 @@ function commit(t: Task, k: Kind, ids: Ids): void {
   t.creds = n;
 }
 
-function privileged(t: Task): boolean {
-  return t.creds.euid === 0;
+/** CAP_SETUID for user IDs, CAP_SETGID for group IDs. */
+function privileged(t: Task, k: Kind): boolean {
+  return hasCapability(t.creds, k === 'uid' ? CAP_SETUID : CAP_SETGID);
 }
 
 /** setuid/setgid: root sets all three; others may set the effective ID to the real or saved one. */
@@ -58,7 +54,7 @@ function setId(t: Task, k: Kind, raw: number): number {
   const id = u32(raw);
   if (id === NO_ID) throw new Errno(E.EINVAL);
   const o = idsOf(t.creds, k);
-  if (privileged(t)) commit(t, k, { r: id, e: id, s: id, fs: id });
+  if (privileged(t, k)) commit(t, k, { r: id, e: id, s: id, fs: id });
   else if (id === o.r || id === o.s) commit(t, k, { ...o, e: id, fs: id });
   else throw new Errno(E.EPERM);
   return 0;
@@ -69,7 +65,7 @@ function setReId(t: Task, k: Kind, rawR: number, rawE: number): number {
   const r = u32(rawR);
   const e = u32(rawE);
   const o = idsOf(t.creds, k);
-  const priv = privileged(t);
+  const priv = privileged(t, k);
   const n = { ...o };
   if (r !== NO_ID) {
     if (!priv && r !== o.r && r !== o.e) throw new Errno(E.EPERM);
@@ -91,7 +87,7 @@ function setReId(t: Task, k: Kind, rawR: number, rawE: number): number {
 function setResId(t: Task, k: Kind, raw: number[]): number {
   const [r, e, s] = raw.map(u32);
   const o = idsOf(t.creds, k);
-  if (!privileged(t)) {
+  if (!privileged(t, k)) {
     for (const v of [r, e, s]) {
       if (v !== NO_ID && v !== o.r && v !== o.e && v !== o.s) throw new Errno(E.EPERM);
     }
@@ -114,8 +110,8 @@ function getResId(t: Task, k: Kind, a: number[]): number {
 function setFsId(t: Task, k: Kind, raw: number): number {
   const id = u32(raw);
   const o = idsOf(t.creds, k);
-  if (id !== NO_ID && id !== o.fs && (privileged(t) || id === o.r || id === o.e || id === o.s)) {
-    commit(t, k, { ...o, fs: id });
+  if (id !== NO_ID && id !== o.fs && (privileged(t, k) || id === o.r || id === o.e || id === o.s)) {
+    commit(t, k, { ...o, fs: id }, true);
   }
   return o.fs;
 }
@@ -135,7 +131,7 @@ function getgroups(t: Task, a: number[]): number {
 }
 
 function setgroups(t: Task, a: number[]): number {
-  if (!privileged(t)) throw new Errno(E.EPERM);
+  if (!privileged(t, 'gid')) throw new Errno(E.EPERM);
   const size = u32(a[0]);
   if (size > NGROUPS_MAX) throw new Errno(E.EINVAL);
   const b = size ? t.mm.copyIn(a[1], 4 * size) : Buffer.alloc(0);
@@ -157,23 +153,11 @@ function setgroups(t: Task, a: number[]): number {
 const CAP_V1 = 0x19980330; // one 32-bit word per set
 const CAP_V2 = 0x20071026; // deprecated, two words
 const CAP_V3 = 0x20080522; // two words
-const CAP_LAST_CAP = 40;
-export const ALL_CAPS = (1n << BigInt(CAP_LAST_CAP + 1)) - 1n; // 0x1ffffffffff
 
 interface CapSets {
   effective: bigint;
   permitted: bigint;
   inheritable: bigint;
-}
-
-const capsets = new WeakMap<Credentials, CapSets>();
-
-/** The capability sets of a task's credentials. */
-export function capabilitiesOf(c: Credentials): CapSets {
-  const set = capsets.get(c);
-  if (set) return set;
-  const permitted = c.uid === 0 || c.euid === 0 || c.suid === 0 ? ALL_CAPS : 0n;
-  return { effective: c.euid === 0 ? permitted : 0n, permitted, inheritable: 0n };
 }
 
 /** Check the header: the number of 32-bit words per set, or EINVAL after writing the kernel's version. */
@@ -203,7 +187,7 @@ function capget(t: Task, a: number[]): number {
     if (!target) throw new Errno(E.ESRCH);
     c = target.creds;
   }
-  const caps = capabilitiesOf(c);
+  const caps = { effective: c.capEffective, permitted: c.capPermitted, inheritable: c.capInheritable };
   const b = Buffer.alloc(12 * h.words);
   for (let w = 0; w < h.words; w++) {
     const word = (v: bigint): number => Number((v >> BigInt(32 * w)) & 0xffffffffn);
@@ -229,14 +213,19 @@ function capset(t: Task, a: number[]): number {
   n.effective &= ALL_CAPS;
   n.permitted &= ALL_CAPS;
   n.inheritable &= ALL_CAPS;
-  const o = capabilitiesOf(t.creds);
+  const o = t.creds;
   // Lowering only: permitted may shrink, effective must stay within the new
-  // permitted set, inheritable within the old inheritable and permitted sets.
-  if ((n.permitted & ~o.permitted) !== 0n) throw new Errno(E.EPERM);
+  // permitted set; inheritable within the old inheritable and permitted sets,
+  // or with CAP_SETPCAP within the old inheritable and bounding sets.
+  const inhLimit = hasCapability(o, CAP_SETPCAP) ? o.capInheritable | o.capBounding : o.capInheritable | o.capPermitted;
+  if ((n.inheritable & ~inhLimit) !== 0n) throw new Errno(E.EPERM);
+  if ((n.permitted & ~o.capPermitted) !== 0n) throw new Errno(E.EPERM);
   if ((n.effective & ~n.permitted) !== 0n) throw new Errno(E.EPERM);
-  if ((n.inheritable & ~(o.inheritable | o.permitted)) !== 0n) throw new Errno(E.EPERM);
-  const c = t.creds.clone();
-  capsets.set(c, n);
+  const c = o.clone();
+  c.capEffective = n.effective;
+  c.capPermitted = n.permitted;
+  c.capInheritable = n.inheritable;
+  c.capAmbient &= n.permitted & n.inheritable;
   t.creds = c;
   return 0;
 }
@@ -260,12 +249,6 @@ export const defs: SyscallDef[] = [
   { nr: 123, name: 'setfsgid', args: ['uint'], fn: (t, a) => setFsId(t, 'gid', a[0]) },
   { nr: 115, name: 'getgroups', args: ['int', 'ptr'], fn: getgroups },
   { nr: 116, name: 'setgroups', args: ['int', 'ptr'], fn: setgroups },
-  {
-    nr: 125, name: 'capget', args: ['ptr', 'ptr'], fn: capget,
-    partial: 'capabilities are derived from the UIDs (all while a UID is 0, none otherwise); no file capabilities, keepcaps or ambient set',
-  },
-  {
-    nr: 126, name: 'capset', args: ['ptr', 'ptr'], fn: capset,
-    partial: 'lowering is recorded and reported by capget but privilege checks still use euid 0; the lowered sets are lost on the next UID change or fork',
-  },
+  { nr: 125, name: 'capget', args: ['ptr', 'ptr'], fn: capget },
+  { nr: 126, name: 'capset', args: ['ptr', 'ptr'], fn: capset },
 ];

@@ -1,10 +1,13 @@
 // dup, dup2, dup3, fcntl, flock.
+import { CAP_SYS_RESOURCE, hasCapability } from '../kernel/creds';
 import { Errno, E } from '../kernel/errno';
 import type { Task } from '../kernel/task';
 import { PipeFile } from '../fsimpl/pipe/pipe';
 import type { FileDescription } from '../vfs/file';
+import { checkOwner } from '../vfs/perm';
 import { flock, F_RDLCK, F_UNLCK, F_WRLCK, releaseWithDescription, setLock, testLock } from '../vfs/locks';
 import { O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, SEEK_CUR, SEEK_END, SEEK_SET } from '../vfs/types';
+import { F_OWNER_PGRP, F_OWNER_PID, getOwner, getOwnerEx, getSig, setAsync, setOwner, setSig } from './fasync';
 import { i32, u32, type SyscallDef } from './types';
 
 const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_GETLK = 5, F_SETLK = 6, F_SETLKW = 7;
@@ -81,7 +84,9 @@ async function fcntl(t: Task, fd: number, cmd: number, arg: number): Promise<num
       return f.flags;
     case F_SETFL:
       if (f.flags & O_PATH) throw new Errno(E.EBADF);
-      f.flags = (f.flags & ~SETFL_MASK) | (u32(arg) & SETFL_MASK);
+      if (u32(arg) & O_NOATIME && !(f.flags & O_NOATIME) && f.inode) checkOwner(t.creds, f.stat());
+      f.flags = (f.flags & ~SETFL_MASK & ~O_ASYNC) | (u32(arg) & SETFL_MASK & ~O_ASYNC) | (f.flags & O_ASYNC);
+      setAsync(t, fd, f, (u32(arg) & O_ASYNC) !== 0);
       f.flagsChanged();
       return 0;
     case F_GETLK:
@@ -96,20 +101,36 @@ async function fcntl(t: Task, fd: number, cmd: number, arg: number): Promise<num
       return f.pipeSize;
     case F_SETPIPE_SZ:
       if (!(f instanceof PipeFile)) throw new Errno(E.EBADF);
-      return f.setPipeSize(u32(arg), t.creds.euid === 0);
+      return f.setPipeSize(u32(arg), hasCapability(t.creds, CAP_SYS_RESOURCE));
     case F_GETOWN:
+      return getOwner(f);
+    case F_SETOWN: {
+      const id = i32(arg);
+      setOwner(t, f, id < 0 ? F_OWNER_PGRP : F_OWNER_PID, Math.abs(id));
+      return 0;
+    }
+    case F_GETOWN_EX: {
+      const o = getOwnerEx(f);
+      const b = Buffer.alloc(8);
+      b.writeInt32LE(o.type, 0);
+      b.writeInt32LE(o.id, 4);
+      t.mm.copyOut(arg, b);
+      return 0;
+    }
+    case F_SETOWN_EX: {
+      const b = t.mm.copyIn(arg, 8);
+      setOwner(t, f, b.readInt32LE(0), b.readInt32LE(4));
+      return 0;
+    }
     case F_GETSIG:
-    case F_GETLEASE:
-      return cmd === F_GETLEASE ? F_UNLCK : 0;
-    case F_SETOWN:
+      return getSig(f);
     case F_SETSIG:
+      setSig(f, i32(arg));
+      return 0;
+    case F_GETLEASE:
+      return F_UNLCK; // no lease is ever held: F_SETLEASE is refused
     case F_NOTIFY:
-      return 0; // SIGIO delivery is not implemented: accepted and ignored
-    case F_GETOWN_EX:
-      t.mm.copyOut(arg, Buffer.alloc(8));
-      return 0;
-    case F_SETOWN_EX:
-      return 0;
+      throw new Errno(E.EINVAL); // directory change notification (dnotify) is not offered
     case F_SETLEASE:
       throw new Errno(E.EINVAL);
     case F_ADD_SEALS:
@@ -145,7 +166,10 @@ export const defs: SyscallDef[] = [
       return t.fdTable.dup2(oldfd, newfd, (flags & O_CLOEXEC) !== 0);
     },
   },
-  { nr: 72, name: 'fcntl', args: ['fd', 'int', 'hex'], fn: (t, a) => fcntl(t, i32(a[0]), i32(a[1]), a[2]) },
+  {
+    nr: 72, name: 'fcntl', args: ['fd', 'int', 'hex'], fn: (t, a) => fcntl(t, i32(a[0]), i32(a[1]), a[2]),
+    partial: 'O_ASYNC signals (SIGIO or the F_SETSIG signal) are sent for pipes and FIFOs only, without the sender permission check; F_NOTIFY (dnotify), F_SETLEASE and F_ADD_SEALS/F_GET_SEALS are EINVAL',
+  },
   {
     nr: 73, name: 'flock', args: ['fd', 'int'],
     fn: async (t, a) => {

@@ -2,6 +2,7 @@
 // (address space, address); shared ones on shared mappings by the memory-file
 // frame and offset, so processes mapping the same page meet.
 
+import { CAP_SYS_PTRACE, hasCapability } from '../kernel/creds';
 import { E, Errno } from '../kernel/errno';
 import type { Task } from '../kernel/task';
 import { taskExitHooks } from '../kernel/lifecycle';
@@ -166,7 +167,7 @@ function getRobustList(t: Task, a: number[]): number {
   const pid = i32(a[0]);
   const target = pid === 0 ? t : t.kernel.tasks.get(pid);
   if (!target) throw new Errno(E.ESRCH);
-  if (target.tg !== t.tg && t.creds.euid !== 0 && t.creds.euid !== target.creds.uid) throw new Errno(E.EPERM);
+  if (target.tg !== t.tg && !hasCapability(t.creds, CAP_SYS_PTRACE) && t.creds.euid !== target.creds.uid) throw new Errno(E.EPERM);
   t.mm.writeU64(a[1], target.robustList);
   t.mm.writeU64(a[2], ROBUST_HEAD_SIZE);
   return 0;

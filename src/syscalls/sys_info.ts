@@ -15,7 +15,10 @@
 import { execHooks, forkHooks } from '../kernel/lifecycle';
 import { randomFillSync } from 'node:crypto';
 import * as os from 'node:os';
-import type { Credentials } from '../kernel/creds';
+import {
+  CAP_LAST_CAP, CAP_SETPCAP, CAP_SYS_ADMIN, CAP_SYS_NICE, CAP_SYS_RESOURCE, capBit, type Credentials, credsForExec, hasCapability,
+  SECBIT_KEEP_CAPS, SECBIT_NO_CAP_AMBIENT_RAISE, SECURE_ALL_BITS, SECURE_ALL_LOCKS,
+} from '../kernel/creds';
 import { E, Errno } from '../kernel/errno';
 import type { Task } from '../kernel/task';
 import { RLIM_INFINITY, type Rlimit, RLIMIT_NOFILE, type ThreadGroup } from '../kernel/thread_group';
@@ -29,8 +32,6 @@ const UTS_LEN = 64; // __NEW_UTS_LEN: each utsname field is 65 bytes
 
 
 const NS = 1_000_000_000;
-const CAP_LAST_CAP = 40;
-const ALL_CAPS = (1n << BigInt(CAP_LAST_CAP + 1)) - 1n;
 const RLIM_NLIMITS = 16;
 const NR_OPEN = 1048576; // fs.nr_open: the ceiling of RLIMIT_NOFILE
 const TASK_COMM_LEN = 16;
@@ -39,8 +40,8 @@ const SCHED_OTHER = 0;
 // ---- per-process state ------------------------------------------------------------------
 
 const DEFAULT_STATE = {
-  personality: 0, nice: 0, policy: SCHED_OTHER, rtprio: 0, dumpable: 1, keepcaps: 0, noNewPrivs: false,
-  capBset: ALL_CAPS, pdeathsig: 0, subreaper: false,
+  personality: 0, nice: 0, policy: SCHED_OTHER, rtprio: 0, dumpable: 1, noNewPrivs: false,
+  pdeathsig: 0, subreaper: false,
 };
 /** Per-process settings; affinity has one bit per host CPU. */
 type ProcState = typeof DEFAULT_STATE & { affinity: bigint };
@@ -74,9 +75,16 @@ export function inheritOnFork(parent: ThreadGroup, child: ThreadGroup): void {
   procStates.set(child, childState(stateOf(parent)));
 }
 
-/** What execve resets: the process becomes dumpable again and loses keepcaps. */
+/** What execve resets: the process becomes dumpable again (keep-caps, in the credentials, goes with exec's own change of them). */
 export function resetOnExec(tg: ThreadGroup): void {
-  Object.assign(stateOf(tg), { dumpable: 1, keepcaps: 0 });
+  const s = stateOf(tg);
+  s.dumpable = 1;
+  for (const t of tg.tasks) t.creds = credsForExec(t.creds, s.noNewPrivs);
+}
+
+/** PR_SET_NO_NEW_PRIVS: execve grants no privilege (setuid bits, capabilities) beyond what the process has. */
+export function noNewPrivs(tg: ThreadGroup): boolean {
+  return procStates.get(tg)?.noNewPrivs ?? false;
 }
 
 /** The personality(2) value of a process (ADDR_NO_RANDOMIZE & co, for the loader and mmap). */
@@ -101,8 +109,9 @@ export function need(ok: unknown): void {
   if (!ok) throw new Errno(E.EINVAL);
 }
 
-export function isRoot(t: Task): boolean {
-  return t.creds.euid === 0;
+/** The caller holds cap in its effective set. */
+export function capable(t: Task, cap: number): boolean {
+  return hasCapability(t.creds, cap);
 }
 
 export function credsOf(tg: ThreadGroup): Credentials | null {
@@ -121,7 +130,7 @@ export function findGroup(t: Task, pid: number): ThreadGroup {
 /** Changing another process's scheduling: the caller's euid must be its uid or euid, or root. */
 export function checkSameOwner(t: Task, tg: ThreadGroup): void {
   const c = credsOf(tg);
-  if (tg !== t.tg && c && !isRoot(t) && t.creds.euid !== c.uid && t.creds.euid !== c.euid) throw new Errno(E.EPERM);
+  if (tg !== t.tg && c && !capable(t, CAP_SYS_NICE) && t.creds.euid !== c.uid && t.creds.euid !== c.euid) throw new Errno(E.EPERM);
 }
 
 /** PR_SET_NAME: the first 15 bytes of a string (longer ones are cut, not refused). */
@@ -146,7 +155,7 @@ function uname(t: Task, a: number[]): number {
 
 /** sethostname/setdomainname: root only (CAP_SYS_ADMIN), at most 64 bytes. */
 function setName(t: Task, a: number[], set: (name: string) => void): number {
-  if (!isRoot(t)) throw new Errno(E.EPERM);
+  if (!capable(t, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
   const len = i32(a[1]);
   need(len >= 0 && len <= UTS_LEN);
   const s = t.mm.copyIn(a[0], len).toString('latin1');
@@ -228,7 +237,7 @@ function setRlimit(t: Task, tg: ThreadGroup, resource: number, n: Rlimit | null)
   if (!n) return old;
   need(rl(n.cur) <= rl(n.max));
   if (resource === RLIMIT_NOFILE && rl(n.max) > NR_OPEN) throw new Errno(E.EPERM);
-  if (rl(n.max) > rl(old.max) && !isRoot(t)) throw new Errno(E.EPERM); // CAP_SYS_RESOURCE
+  if (rl(n.max) > rl(old.max) && !capable(t, CAP_SYS_RESOURCE)) throw new Errno(E.EPERM);
   tg.rlimits[resource] = { cur: n.cur, max: n.max };
   return old;
 }
@@ -247,7 +256,7 @@ function setrlimit(t: Task, a: number[]): number {
 function mayPrlimit(t: Task, tg: ThreadGroup): boolean {
   const { uid, gid } = t.creds;
   const c = credsOf(tg);
-  if (tg === t.tg || isRoot(t)) return true;
+  if (tg === t.tg || capable(t, CAP_SYS_RESOURCE)) return true;
   return !!c && [c.uid, c.euid, c.suid].every((x) => x === uid) && [c.gid, c.egid, c.sgid].every((x) => x === gid);
 }
 
@@ -317,13 +326,42 @@ function archPrctl(t: Task, a: number[]): number {
 
 const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4;
 const PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8, PR_SET_NAME = 15, PR_GET_NAME = 16;
-const PR_GET_SECCOMP = 21, PR_CAPBSET_READ = 23, PR_CAPBSET_DROP = 24;
+const PR_GET_SECCOMP = 21, PR_CAPBSET_READ = 23, PR_CAPBSET_DROP = 24, PR_GET_SECUREBITS = 27, PR_SET_SECUREBITS = 28;
 const PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
 const PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39, PR_CAP_AMBIENT = 47, PR_SET_PTRACER = 0x59616d61;
 const PR_CAP_AMBIENT_IS_SET = 1, PR_CAP_AMBIENT_RAISE = 2, PR_CAP_AMBIENT_LOWER = 3, PR_CAP_AMBIENT_CLEAR_ALL = 4;
 
 function capValid(c: number): boolean {
   return c >= 0 && c <= CAP_LAST_CAP;
+}
+
+/** PR_CAP_AMBIENT: a capability may be ambient only while permitted and inheritable. */
+function capAmbient(t: Task, op: number, cap: number, arg4: number, arg5: number): number {
+  if (op === PR_CAP_AMBIENT_CLEAR_ALL) {
+    need(!cap && !arg4 && !arg5);
+    const c = t.creds.clone();
+    c.capAmbient = 0n;
+    t.creds = c;
+    return 0;
+  }
+  need(!arg4 && !arg5 && capValid(cap));
+  const bit = capBit(cap);
+  const o = t.creds;
+  switch (op) {
+    case PR_CAP_AMBIENT_IS_SET:
+      return o.capAmbient & bit ? 1 : 0;
+    case PR_CAP_AMBIENT_RAISE:
+    case PR_CAP_AMBIENT_LOWER: {
+      const raise = op === PR_CAP_AMBIENT_RAISE;
+      if (raise && (!(o.capPermitted & bit) || !(o.capInheritable & bit) || o.securebits & SECBIT_NO_CAP_AMBIENT_RAISE)) throw new Errno(E.EPERM);
+      const c = o.clone();
+      c.capAmbient = raise ? c.capAmbient | bit : c.capAmbient & ~bit;
+      t.creds = c;
+      return 0;
+    }
+    default:
+      throw new Errno(E.EINVAL);
+  }
 }
 
 function prctl(t: Task, a: number[]): number {
@@ -342,11 +380,34 @@ function prctl(t: Task, a: number[]): number {
     case PR_GET_DUMPABLE:
       return s.dumpable;
     case PR_GET_KEEPCAPS:
-      return s.keepcaps;
-    case PR_SET_DUMPABLE: case PR_SET_KEEPCAPS:
+      return t.creds.securebits & SECBIT_KEEP_CAPS ? 1 : 0;
+    case PR_SET_DUMPABLE:
       need(arg2 === 0 || arg2 === 1);
-      s[option === PR_SET_DUMPABLE ? 'dumpable' : 'keepcaps'] = arg2;
+      s.dumpable = arg2;
       return 0;
+    case PR_SET_KEEPCAPS: {
+      need(arg2 === 0 || arg2 === 1);
+      if (t.creds.securebits & (SECBIT_KEEP_CAPS << 1)) throw new Errno(E.EPERM); // locked
+      const c = t.creds.clone();
+      c.securebits = arg2 ? c.securebits | SECBIT_KEEP_CAPS : c.securebits & ~SECBIT_KEEP_CAPS;
+      t.creds = c;
+      return 0;
+    }
+    case PR_GET_SECUREBITS:
+      return t.creds.securebits;
+    case PR_SET_SECUREBITS: {
+      const old = t.creds.securebits;
+      const bits = u32(arg2);
+      // A locked flag may not change, a lock may not be lifted, and it takes CAP_SETPCAP.
+      const locked = (old & SECURE_ALL_LOCKS) >> 1;
+      if (locked & (old ^ bits) || old & SECURE_ALL_LOCKS & ~bits || bits & ~(SECURE_ALL_BITS | SECURE_ALL_LOCKS) || !capable(t, CAP_SETPCAP)) {
+        throw new Errno(E.EPERM);
+      }
+      const c = t.creds.clone();
+      c.securebits = bits;
+      t.creds = c;
+      return 0;
+    }
     case PR_SET_NAME:
       t.tg.comm = readComm(t, arg2);
       return 0;
@@ -360,12 +421,15 @@ function prctl(t: Task, a: number[]): number {
       return 0;
     case PR_CAPBSET_READ:
       need(capValid(arg2));
-      return Number((s.capBset >> BigInt(arg2)) & 1n);
-    case PR_CAPBSET_DROP:
+      return t.creds.capBounding & capBit(arg2) ? 1 : 0;
+    case PR_CAPBSET_DROP: {
+      if (!capable(t, CAP_SETPCAP)) throw new Errno(E.EPERM);
       need(capValid(arg2));
-      if (!isRoot(t)) throw new Errno(E.EPERM); // CAP_SETPCAP
-      s.capBset &= ~(1n << BigInt(arg2));
+      const c = t.creds.clone();
+      c.capBounding &= ~capBit(arg2);
+      t.creds = c;
       return 0;
+    }
     case PR_SET_CHILD_SUBREAPER:
       s.subreaper = arg2 !== 0;
       return 0;
@@ -377,10 +441,7 @@ function prctl(t: Task, a: number[]): number {
       need(!arg2 && noExtra);
       return s.noNewPrivs ? 1 : 0;
     case PR_CAP_AMBIENT:
-      // The ambient set stays empty: nothing can be raised without inheritable capabilities.
-      need(arg2 === PR_CAP_AMBIENT_CLEAR_ALL ? noExtra : capValid(arg3) && !arg4 && !arg5);
-      if ([PR_CAP_AMBIENT_CLEAR_ALL, PR_CAP_AMBIENT_IS_SET, PR_CAP_AMBIENT_LOWER].includes(arg2)) return 0;
-      throw new Errno(arg2 === PR_CAP_AMBIENT_RAISE ? E.EPERM : E.EINVAL);
+      return capAmbient(t, arg2, arg3, arg4, arg5);
     case PR_SET_PTRACER:
       return 0; // Yama: nothing traces inside the sandbox
     default: // PR_SET_VMA, PR_SET_MM, PR_SET_SECCOMP, ...
@@ -412,5 +473,5 @@ export const defs: SyscallDef[] = [
   { nr: 158, name: 'arch_prctl', args: ['hex', 'hex'], fn: archPrctl,
     partial: 'ARCH_SET_CPUID fails with ENODEV (no CPUID faulting); the XCOMP (AMX) and MAP_VDSO requests are EINVAL' },
   { nr: 157, name: 'prctl', args: ['int', 'hex', 'hex', 'hex', 'hex'], fn: prctl,
-    partial: 'supported: PDEATHSIG (stored, not sent yet), DUMPABLE, KEEPCAPS, NAME (per process), GET_SECCOMP (0), CAPBSET_READ/DROP, CHILD_SUBREAPER (stored, reparenting ignores it), NO_NEW_PRIVS, CAP_AMBIENT (always empty), SET_PTRACER; all other options (PR_SET_VMA, PR_SET_MM, PR_SET_SECCOMP, ...) are EINVAL' },
+    partial: 'supported: PDEATHSIG (stored, not sent yet), DUMPABLE, KEEPCAPS, SECUREBITS, NAME (per process), GET_SECCOMP (0), CAPBSET_READ/DROP, CHILD_SUBREAPER (stored, reparenting ignores it), NO_NEW_PRIVS, CAP_AMBIENT, SET_PTRACER; all other options (PR_SET_VMA, PR_SET_MM, PR_SET_SECCOMP, ...) are EINVAL' },
 ];

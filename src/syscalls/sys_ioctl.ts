@@ -1,6 +1,7 @@
 // ioctl: the generic requests on any descriptor, the rest to the file itself.
 import { Errno, E } from '../kernel/errno';
 import { O_NONBLOCK, O_PATH } from '../vfs/types';
+import { setAsync } from './fasync';
 import { i32, u32, type SyscallDef } from './types';
 
 const FIONREAD = 0x541b;
@@ -31,8 +32,8 @@ export const defs: SyscallDef[] = [
           f.flagsChanged();
           return 0;
         case FIOASYNC:
-          t.mm.readI32(arg);
-          return 0; // SIGIO is not delivered
+          setAsync(t, fd, f, t.mm.readI32(arg) !== 0);
+          return 0;
         case FIONREAD: {
           let n: number;
           try {

@@ -52,9 +52,10 @@ function execveat(t: Task, dirfd: number, pathAddr: number, argvAddr: number, en
   let path = t.mm.readCString(pathAddr, 4096);
   const argv = readStringArray(t, argvAddr);
   const envp = readStringArray(t, envpAddr);
-  if (path === '' && flags & AT_EMPTY_PATH) path = `/proc/self/fd/${dirfd}`;
+  const fromFd = path === '' && (flags & AT_EMPTY_PATH) !== 0;
+  if (fromFd) path = `/proc/self/fd/${dirfd}`;
   else if (!path.startsWith('/') && dirfd !== -100) path = `/proc/self/fd/${dirfd}/${path}`;
-  return t.kernel.lifecycle.execve(t, path, argv, envp);
+  return t.kernel.lifecycle.execve(t, path, argv, envp, fromFd);
 }
 
 function selector(t: Task, pid: number): (c: ThreadGroup) => boolean {
@@ -181,7 +182,10 @@ export const defs: SyscallDef[] = [
   { nr: 58, name: 'vfork', fn: (t) => t.kernel.lifecycle.clone(t, { flags: L.CLONE_VM | L.CLONE_VFORK, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
   { nr: 56, name: 'clone', fn: clone, args: ['hex', 'ptr', 'ptr', 'ptr', 'ptr'], partial: 'EINVAL for threads (CLONE_THREAD, CLONE_VM without CLONE_VFORK), namespaces (CLONE_NEW*) and CLONE_PIDFD' },
   { nr: 435, name: 'clone3', fn: () => { throw new Errno(E.ENOSYS); }, args: ['ptr', 'size'], partial: 'returns ENOSYS so libc falls back to clone' },
-  { nr: 59, name: 'execve', fn: (t, a) => execveat(t, -100, a[0], a[1], a[2], 0), args: ['str', 'ptr', 'ptr'] },
+  {
+    nr: 59, name: 'execve', fn: (t, a) => execveat(t, -100, a[0], a[1], a[2], 0), args: ['str', 'ptr', 'ptr'],
+    partial: 'set-user-ID/set-group-ID bits and file capabilities are not honoured: the IDs stay, capabilities follow the rules for files without any',
+  },
   { nr: 322, name: 'execveat', fn: (t, a) => execveat(t, i32(a[0]), a[1], a[2], a[3], a[4]), args: ['atfd', 'str', 'ptr', 'ptr', 'hex'] },
   { nr: 60, name: 'exit', fn: (t, a) => t.kernel.lifecycle.exit(t, a[0] & 0xff), args: ['int'] },
   { nr: 231, name: 'exit_group', fn: (t, a) => { t.kernel.exitGroup(t.tg, 0, a[0] & 0xff); return KEEP_REGS; }, args: ['int'] },

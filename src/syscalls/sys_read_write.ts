@@ -3,7 +3,7 @@ import { Errno, E } from '../kernel/errno';
 import type { Task } from '../kernel/task';
 import type { FileDescription } from '../vfs/file';
 import { MAX_RW, readIovecs } from '../vfs/sysutil';
-import { O_PATH, S_IFDIR, S_IFMT, S_IFREG, SEEK_CUR, SEEK_SET } from '../vfs/types';
+import { O_APPEND, O_PATH, S_IFDIR, S_IFMT, S_IFREG, SEEK_CUR } from '../vfs/types';
 import { i32, type SyscallDef } from './types';
 
 function readableFile(t: Task, fd: number): FileDescription {
@@ -50,17 +50,36 @@ function checkOffset(off: number): number {
   return off;
 }
 
-async function readv(t: Task, fd: number, iov: number, cnt: number, off: number | null): Promise<number> {
+// preadv2/pwritev2 flags (RWF_*).
+const RWF_HIPRI = 0x1, RWF_DSYNC = 0x2, RWF_SYNC = 0x4, RWF_NOWAIT = 0x8, RWF_APPEND = 0x10;
+const RWF_SUPPORTED = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND;
+
+/**
+ * The checks every preadv2/pwritev2 flag gets. HIPRI (polled I/O) is a hint;
+ * DSYNC/SYNC sync the file after the write (a no-op for data in memory, a
+ * host fsync for a host file given as stdio). NOWAIT makes the call fail with
+ * EAGAIN instead of blocking, where the file can tell; elsewhere it is
+ * refused with EOPNOTSUPP as Linux does for files without that support.
+ */
+function checkRwf(f: FileDescription, rwf: number, write: boolean): void {
+  if (rwf & ~RWF_SUPPORTED) throw new Errno(E.EOPNOTSUPP);
+  if (rwf & RWF_NOWAIT && !f.supportsNowait(write)) throw new Errno(E.EOPNOTSUPP);
+}
+
+async function readv(t: Task, fd: number, iov: number, cnt: number, off: number | null, rwf = 0): Promise<number> {
   const f = readableFile(t, fd);
   const vecs = readIovecs(t, iov, i32(cnt));
+  checkRwf(f, rwf, false);
   let total = 0;
   for (const [base, len] of vecs) {
+    if (total >= MAX_CHUNK) break;
     const n = Math.min(len, MAX_CHUNK - total);
-    if (n <= 0) break;
+    if (n === 0) continue; // an empty vector anywhere is skipped
     t.mm.checkRange(base, n, true);
     total += n;
   }
-  const data = off === null ? await f.read(t, total) : await f.pread(t, total, off);
+  const nowait = (rwf & RWF_NOWAIT) !== 0;
+  const data = off === null ? await f.read(t, total, nowait) : await f.pread(t, total, off);
   let pos = 0;
   for (const [base, len] of vecs) {
     if (pos >= data.length) break;
@@ -71,26 +90,31 @@ async function readv(t: Task, fd: number, iov: number, cnt: number, off: number 
   return data.length;
 }
 
-async function writev(t: Task, fd: number, iov: number, cnt: number, off: number | null): Promise<number> {
+async function writev(t: Task, fd: number, iov: number, cnt: number, off: number | null, rwf = 0): Promise<number> {
   const f = writableFile(t, fd);
   const vecs = readIovecs(t, iov, i32(cnt));
+  checkRwf(f, rwf, true);
   // One gathered write keeps pipe writes up to PIPE_BUF atomic.
   const parts: Buffer[] = [];
   let total = 0;
   for (const [base, len] of vecs) {
+    if (total >= MAX_CHUNK) break;
     const n = Math.min(len, MAX_CHUNK - total);
-    if (n <= 0) break;
+    if (n === 0) continue;
     parts.push(t.mm.copyIn(base, n));
     total += n;
   }
   const data = Buffer.concat(parts);
-  return off === null ? f.write(t, data) : f.pwrite(t, data, off);
+  const nowait = (rwf & RWF_NOWAIT) !== 0;
+  let n: number;
+  if (rwf & RWF_APPEND) n = await f.appendWrite(t, data, off, nowait);
+  else n = off === null ? await f.write(t, data, nowait) : await f.pwrite(t, data, off);
+  // Streams have nothing to sync: the flags mean nothing there, as on Linux.
+  if (rwf & (RWF_DSYNC | RWF_SYNC) && n > 0 && (f.stat().mode & S_IFMT) === S_IFREG) f.sync((rwf & RWF_SYNC) === 0);
+  return n;
 }
 
-const RWF_SUPPORTED = 0x1f; // HIPRI, DSYNC, SYNC, NOWAIT, APPEND: accepted, treated as hints
-
-function v2Offset(off: number, flags: number): number | null {
-  if (flags & ~RWF_SUPPORTED) throw new Errno(E.EOPNOTSUPP);
+function v2Offset(off: number): number | null {
   if (off === -1) return null;
   return checkOffset(off);
 }
@@ -128,8 +152,11 @@ export const defs: SyscallDef[] = [
   { nr: 20, name: 'writev', args: ['fd', 'ptr', 'int'], fn: (t, a) => writev(t, a[0], a[1], a[2], null) },
   { nr: 295, name: 'preadv', args: ['fd', 'ptr', 'int', 'int'], fn: (t, a) => readv(t, a[0], a[1], a[2], checkOffset(a[3])) },
   { nr: 296, name: 'pwritev', args: ['fd', 'ptr', 'int', 'int'], fn: (t, a) => writev(t, a[0], a[1], a[2], checkOffset(a[3])) },
-  { nr: 327, name: 'preadv2', args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'], fn: (t, a) => readv(t, a[0], a[1], a[2], v2Offset(a[3], i32(a[5]))) },
-  { nr: 328, name: 'pwritev2', args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'], fn: (t, a) => writev(t, a[0], a[1], a[2], v2Offset(a[3], i32(a[5]))) },
+  { nr: 327, name: 'preadv2', args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'], fn: (t, a) => readv(t, a[0], a[1], a[2], v2Offset(a[3]), i32(a[5])) },
+  {
+    nr: 328, name: 'pwritev2', args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'], fn: (t, a) => writev(t, a[0], a[1], a[2], v2Offset(a[3]), i32(a[5])),
+    partial: 'RWF_NOAPPEND, RWF_ATOMIC and later flags are EOPNOTSUPP',
+  },
   {
     nr: 8, name: 'lseek', args: ['fd', 'int', 'int'],
     fn: (t, a) => {
@@ -143,6 +170,7 @@ export const defs: SyscallDef[] = [
     fn: async (t, a) => {
       const out = writableFile(t, a[0]);
       const inf = readableFile(t, a[1]);
+      if (out.flags & O_APPEND) throw new Errno(E.EINVAL);
       if (inf.inode && (inf.inode.mode & S_IFMT) === S_IFDIR) throw new Errno(E.EINVAL);
       const count = clampCount(a[3]);
       let off: number | null = null;
@@ -166,15 +194,15 @@ export const defs: SyscallDef[] = [
         if (m === S_IFDIR) throw new Errno(E.EISDIR);
         if (m !== S_IFREG) throw new Errno(E.EINVAL);
       }
-      if (out.flags & 0o2000) throw new Errno(E.EBADF); // O_APPEND destination
+      if (out.flags & O_APPEND) throw new Errno(E.EBADF);
       const count = clampCount(a[4]);
       const inOff = a[1] ? checkOffset(t.mm.readI64(a[1])) : null;
       const outOff = a[3] ? checkOffset(t.mm.readI64(a[3])) : null;
-      const r = await copyData(t, inf, inOff ?? inf.offset, out, outOff ?? out.offset, count);
+      // Without an offset pointer the description's own offset is used and
+      // advanced by its read/write (a donated host file keeps it on the host).
+      const r = await copyData(t, inf, inOff, out, outOff, count);
       if (a[1]) t.mm.writeI64(a[1], r.srcOff as number);
-      else inf.seek(r.srcOff as number, SEEK_SET);
       if (a[3]) t.mm.writeI64(a[3], r.dstOff as number);
-      else out.seek(r.dstOff as number, SEEK_SET);
       return r.n;
     },
   },

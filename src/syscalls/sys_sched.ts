@@ -3,10 +3,11 @@
 // these values: they are kept per process (with the other per-process knobs of
 // sys_info.ts), inherited on fork and reported back, as the notes in the table say.
 
+import { CAP_SYS_NICE } from '../kernel/creds';
 import { E, Errno } from '../kernel/errno';
 import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
-import { allCpus, checkSameOwner, credsOf, findGroup, isRoot, ncpus, need, rl, stateOf } from './sys_info';
+import { allCpus, capable, checkSameOwner, credsOf, findGroup, ncpus, need, rl, stateOf } from './sys_info';
 import { i32, u32, type SyscallDef } from './types';
 
 const RLIMIT_NICE = 13, RLIMIT_RTPRIO = 14;
@@ -76,8 +77,8 @@ function setpriority(t: Task, a: number[]): number {
   for (const g of targets) {
     const c = credsOf(g);
     const s = stateOf(g);
-    if (!isRoot(t) && c && c.uid !== t.creds.euid && c.euid !== t.creds.euid) error = E.EPERM;
-    else if (nice < s.nice && !isRoot(t) && 20 - nice > rl(t.tg.rlimits[RLIMIT_NICE].cur)) error = E.EACCES;
+    if (!capable(t, CAP_SYS_NICE) && c && c.uid !== t.creds.euid && c.euid !== t.creds.euid) error = E.EPERM;
+    else if (nice < s.nice && !capable(t, CAP_SYS_NICE) && 20 - nice > rl(t.tg.rlimits[RLIMIT_NICE].cur)) error = E.EACCES;
     else s.nice = nice;
   }
   if (error) throw new Errno(error);
@@ -98,7 +99,7 @@ function setScheduler(t: Task, pid: number, policy: number, paramAddr: number): 
   policy = policy === -1 ? s.policy : policy & ~SCHED_RESET_ON_FORK;
   need([SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE].includes(policy));
   need(isRt(policy) ? prio >= 1 && prio <= 99 : prio === 0);
-  if (!isRoot(t)) {
+  if (!capable(t, CAP_SYS_NICE)) {
     const lim = rl(tg.rlimits[RLIMIT_RTPRIO].cur);
     if (isRt(policy) && ((policy !== s.policy && lim === 0) || (prio > s.rtprio && prio > lim))) throw new Errno(E.EPERM);
     checkSameOwner(t, tg);

@@ -1,4 +1,5 @@
 // stat family, statfs, access, readlink.
+import { SECBIT_NO_SETUID_FIXUP } from '../kernel/creds';
 import { Errno, E } from '../kernel/errno';
 import type { Task } from '../kernel/task';
 import { encodeStat, encodeStatfs, encodeStatx } from '../vfs/abi';
@@ -53,6 +54,8 @@ function access(t: Task, dirfd: number, pathAddr: number, mode: number, flags: n
     creds = t.creds.clone();
     creds.fsuid = creds.uid;
     creds.fsgid = creds.gid;
+    // Checked as the real user: root's permitted capabilities, nobody else's.
+    if (!(creds.securebits & SECBIT_NO_SETUID_FIXUP)) creds.capEffective = creds.uid === 0 ? creds.capPermitted : 0n;
   }
   const r = { creds, root: t.fs.root, ctx: t };
   let p: VPath | null;

@@ -12,6 +12,7 @@
 // by fork (a new ThreadGroup starts with none) and survive execve (same group),
 // as on Linux.
 
+import { CAP_WAKE_ALARM, hasCapability } from '../kernel/creds';
 import { E, Errno, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTSYS } from '../kernel/errno';
 import type { Kernel } from '../kernel/kernel';
 import { SI_KERNEL, SIGALRM } from '../kernel/signal_defs';
@@ -189,7 +190,7 @@ function clockNanosleep(t: Task, a: number[]): number | Promise<number> {
       break;
     case CLOCK_REALTIME_ALARM: case CLOCK_BOOTTIME_ALARM:
       if (flags & ~TIMER_ABSTIME) throw new Errno(E.EINVAL);
-      if (t.creds.euid !== 0) throw new Errno(E.EPERM); // CAP_WAKE_ALARM
+      if (!hasCapability(t.creds, CAP_WAKE_ALARM)) throw new Errno(E.EPERM);
       break;
     case CLOCK_THREAD_CPUTIME_ID: case CLOCK_MONOTONIC_RAW:
     case CLOCK_REALTIME_COARSE: case CLOCK_MONOTONIC_COARSE:

@@ -4,6 +4,7 @@
 // to one thread (SIGEV_THREAD_ID). Timers are not inherited by fork and are
 // deleted by execve.
 
+import { CAP_WAKE_ALARM, hasCapability } from '../kernel/creds';
 import { E, Errno } from '../kernel/errno';
 import { execHooks } from '../kernel/lifecycle';
 import { NSIG, SIGALRM } from '../kernel/signal_defs';
@@ -59,7 +60,7 @@ function timerCreate(t: Task, a: number[]): number {
     // CPU-time clocks would need expiry on CPU use, which the Sentry does not observe.
     throw new Errno(E.EINVAL);
   }
-  if ((clock === CLOCK_REALTIME_ALARM || clock === CLOCK_BOOTTIME_ALARM) && !t.creds.isPrivileged) throw new Errno(E.EPERM);
+  if ((clock === CLOCK_REALTIME_ALARM || clock === CLOCK_BOOTTIME_ALARM) && !hasCapability(t.creds, CAP_WAKE_ALARM)) throw new Errno(E.EPERM);
   const m = table(t.tg);
   if (m.size >= MAX_TIMERS) throw new Errno(E.EAGAIN);
   let id = 0;

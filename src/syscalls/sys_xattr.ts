@@ -3,6 +3,7 @@
 // namespace; values up to 64 KiB; XATTR_CREATE/XATTR_REPLACE and the size
 // probe (size 0 returns the size) follow Linux.
 
+import { CAP_SYS_ADMIN, hasCapability } from '../kernel/creds';
 import { E, Errno } from '../kernel/errno';
 import type { Task } from '../kernel/task';
 import type { Inode } from '../vfs/inode';
@@ -55,7 +56,7 @@ function checkUserNamespace(name: string, inode: Inode): void {
 
 function get(t: Task, tg: Target, nameAddr: number, value: number, size: number): number {
   const name = readName(t, nameAddr);
-  if (name.startsWith('trusted.') && !t.creds.isPrivileged) throw new Errno(E.ENODATA);
+  if (name.startsWith('trusted.') && !hasCapability(t.creds, CAP_SYS_ADMIN)) throw new Errno(E.ENODATA);
   const v = store.get(tg.inode)?.get(name);
   if (!v) throw new Errno(E.ENODATA);
   if (size === 0) return v.length;
@@ -72,7 +73,7 @@ function set(t: Task, tg: Target, nameAddr: number, value: number, size: number,
   if (tg.readonly) throw new Errno(E.EROFS);
   checkUserNamespace(name, tg.inode);
   if (name.startsWith('trusted.') || name.startsWith('security.') || name.startsWith('system.')) {
-    if (!t.creds.isPrivileged) throw new Errno(E.EPERM);
+    if (!hasCapability(t.creds, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
   } else {
     checkAccess(t.creds, tg.inode.attrs(), MAY_WRITE);
   }
@@ -87,7 +88,7 @@ function set(t: Task, tg: Target, nameAddr: number, value: number, size: number,
 
 function list(t: Task, tg: Target, buf: number, size: number): number {
   const m = store.get(tg.inode);
-  const names = [...(m?.keys() ?? [])].filter((n) => !n.startsWith('trusted.') || t.creds.isPrivileged);
+  const names = [...(m?.keys() ?? [])].filter((n) => !n.startsWith('trusted.') || hasCapability(t.creds, CAP_SYS_ADMIN));
   const out = Buffer.from(names.map((n) => n + '\0').join(''), 'latin1');
   if (out.length > XATTR_LIST_MAX) throw new Errno(E.E2BIG);
   if (size === 0) return out.length;
@@ -100,7 +101,7 @@ function remove(t: Task, tg: Target, nameAddr: number): number {
   const name = readName(t, nameAddr);
   if (tg.readonly) throw new Errno(E.EROFS);
   if (name.startsWith('user.')) checkAccess(t.creds, tg.inode.attrs(), MAY_WRITE);
-  else if (!t.creds.isPrivileged) throw new Errno(E.EPERM);
+  else if (!hasCapability(t.creds, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
   const m = store.get(tg.inode);
   if (!m || !m.delete(name)) throw new Errno(E.ENODATA);
   return 0;

@@ -3,7 +3,7 @@
 // Subclasses: RegularFile (inode data through readAt/writeAt), DirectoryFile
 // (getdents), PathFile (O_PATH), and in fsimpl pipes, devices, host fds.
 import { Errno, E } from '../kernel/errno';
-import { WaitQueue, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM } from '../kernel/waitqueue';
+import { WaitQueue, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, type Waiter } from '../kernel/waitqueue';
 import type { FileCtx } from './ctx';
 import type { VPath } from './dentry';
 import type { Inode } from './inode';
@@ -11,8 +11,22 @@ import type { Mappable } from './mappable';
 import type { DirEntry, InodeAttrs } from './types';
 import {
   O_ACCMODE, O_APPEND, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
-  S_IFDIR, S_IFMT, S_IFREG, DT_DIR, nowNs,
+  S_IFDIR, S_IFMT, S_IFREG, DT_DIR, TMPFS_MAGIC, nowNs,
 } from './types';
+
+/** Who gets signal-driven I/O signals of a description, and which signal. */
+export interface FileAsync {
+  /** F_OWNER_TID 0, F_OWNER_PID 1, F_OWNER_PGRP 2. */
+  ownerType: number;
+  /** 0: nobody. */
+  owner: number;
+  /** 0: SIGIO without details, else this signal with si_code/si_band/si_fd. */
+  sig: number;
+  /** The fd O_ASYNC was set through (si_fd). */
+  fd: number;
+  /** Registered on the queue while O_ASYNC is set. */
+  waiter: Waiter | null;
+}
 
 export const MAX_LFS = Number.MAX_SAFE_INTEGER; // offsets beyond 2^53 are refused with EFBIG/EINVAL
 
@@ -25,6 +39,8 @@ export abstract class FileDescription {
   offset = 0;
   /** Called when the last reference goes (e.g. release record locks). */
   onRelease: Array<() => void> = [];
+  /** Signal-driven I/O (fcntl F_SETOWN, F_SETSIG, O_ASYNC): null until first used. */
+  async: FileAsync | null = null;
 
   constructor(
     /** Where it was opened (null for anonymous files: pipes, host fds). */
@@ -43,12 +59,24 @@ export abstract class FileDescription {
     return !(this.flags & O_PATH) && (m === O_WRONLY || m === O_RDWR);
   }
 
-  /** Read at the file offset (advancing it). Returns the bytes read (empty at EOF). */
-  read(_t: FileCtx, _len: number): MaybePromise<Buffer> {
+  /**
+   * Read at the file offset (advancing it). Returns the bytes read (empty at
+   * EOF). nowait (RWF_NOWAIT): EAGAIN rather than block, for this call only;
+   * only files whose supportsNowait() says so get it.
+   */
+  read(_t: FileCtx, _len: number, _nowait?: boolean): MaybePromise<Buffer> {
     throw new Errno(E.EINVAL);
   }
-  write(_t: FileCtx, _data: Buffer): MaybePromise<number> {
+  write(_t: FileCtx, _data: Buffer, _nowait?: boolean): MaybePromise<number> {
     throw new Errno(E.EINVAL);
+  }
+  /** fsync/fdatasync (and RWF_DSYNC/RWF_SYNC): data held in memory needs nothing; pipes and the like refuse. */
+  sync(_dataOnly: boolean): void {
+    if (!this.path) throw new Errno(E.EINVAL);
+  }
+  /** Files that never block, or that honour nowait in read/write, say so. */
+  supportsNowait(_write: boolean): boolean {
+    return false;
   }
   pread(_t: FileCtx, _len: number, _off: number): MaybePromise<Buffer> {
     throw new Errno(E.ESPIPE);
@@ -58,6 +86,14 @@ export abstract class FileDescription {
   }
   seek(_off: number, _whence: number): number {
     throw new Errno(E.ESPIPE);
+  }
+  /**
+   * A write at the end of the file whatever the offset (pwritev2 RWF_APPEND):
+   * off === null moves the file offset past the data, else it stays. Streams
+   * have no end to append at: they just write.
+   */
+  appendWrite(t: FileCtx, data: Buffer, off: number | null, nowait = false): MaybePromise<number> {
+    return off === null ? this.write(t, data, nowait) : this.pwrite(t, data, off);
   }
   /** Serialize directory entries from the current position into at most size bytes. */
   getdents(_size: number, _dirent64: boolean): Buffer {
@@ -88,6 +124,13 @@ export abstract class FileDescription {
   }
   /** Called when flags change through fcntl(F_SETFL) or FIONBIO. */
   flagsChanged(): void {}
+  /**
+   * The queue events that, with O_ASYNC, signal the owner (POLL_IN for the
+   * input ones, POLL_OUT for the output ones); 0 for files that never do.
+   */
+  asyncEvents(): number {
+    return 0;
+  }
 
   incRef(): void {
     this.refs++;
@@ -138,6 +181,20 @@ export class RegularFile extends FileDescription {
   override seek(off: number, whence: number): number {
     this.offset = seekPosition(this.offset, this.ino, off, whence);
     return this.offset;
+  }
+  /**
+   * Data is in memory: a read never waits. Linux refuses NOWAIT for buffered
+   * writes, and tmpfs refuses it for reads too.
+   */
+  override supportsNowait(write: boolean): boolean {
+    if (write) return false;
+    return !this.path || this.path.mount.fs.statfs().type !== TMPFS_MAGIC;
+  }
+  override appendWrite(_t: FileCtx, data: Buffer, off: number | null): number {
+    const at = this.ino.attrs().size;
+    const n = this.ino.writeAt(at, data);
+    if (off === null) this.offset = at + n;
+    return n;
   }
   override mappable(): Mappable | null {
     return this.ino.mappable();

@@ -1,6 +1,12 @@
-// Discretionary access checks (man 7 path_resolution, "Permissions").
+// Discretionary access checks (man 7 path_resolution, "Permissions"; man 7
+// capabilities). The mode bits are checked first with the filesystem IDs;
+// only where they refuse do capabilities override: CAP_DAC_OVERRIDE for any
+// access (execute only if someone may execute), CAP_DAC_READ_SEARCH for
+// reading files and reading or searching directories, CAP_FOWNER for what
+// needs ownership, CAP_FSETID for keeping the set-group-ID bit, CAP_CHOWN
+// for changing owners.
 import { Errno, E } from '../kernel/errno';
-import type { Credentials } from '../kernel/creds';
+import { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID, type Credentials, hasCapability } from '../kernel/creds';
 import type { InodeAttrs } from './types';
 import { S_IFDIR, S_IFMT, S_ISVTX } from './types';
 
@@ -10,30 +16,53 @@ export const MAY_READ = 4;
 
 /** True if creds may access a file with these attributes for want (MAY_* bits). */
 export function mayAccess(creds: Credentials, a: InodeAttrs, want: number): boolean {
-  if (creds.fsuid === 0) {
-    // Like CAP_DAC_OVERRIDE: everything except executing a file no one may execute.
-    if (want & MAY_EXEC && (a.mode & S_IFMT) !== S_IFDIR && (a.mode & 0o111) === 0) return false;
-    return true;
-  }
   let bits: number;
   if (creds.fsuid === a.uid) bits = (a.mode >> 6) & 7;
   else if (creds.inGroup(a.gid)) bits = (a.mode >> 3) & 7;
   else bits = a.mode & 7;
-  return (bits & want) === want;
+  if ((bits & want) === want) return true;
+  if ((a.mode & S_IFMT) === S_IFDIR) {
+    if (!(want & MAY_WRITE) && hasCapability(creds, CAP_DAC_READ_SEARCH)) return true;
+    return hasCapability(creds, CAP_DAC_OVERRIDE);
+  }
+  if (want === MAY_READ && hasCapability(creds, CAP_DAC_READ_SEARCH)) return true;
+  // Even CAP_DAC_OVERRIDE does not make a file that no one may execute executable.
+  if (want & MAY_EXEC && (a.mode & 0o111) === 0) return false;
+  return hasCapability(creds, CAP_DAC_OVERRIDE);
 }
 
 export function checkAccess(creds: Credentials, a: InodeAttrs, want: number): void {
   if (!mayAccess(creds, a, want)) throw new Errno(E.EACCES);
 }
 
-/** Sticky directories: only the owner of the entry or of the directory (or root) may remove or rename it. */
+/** Sticky directories: only the owner of the entry or of the directory (or CAP_FOWNER) may remove or rename it. */
 export function checkSticky(creds: Credentials, dir: InodeAttrs, child: InodeAttrs): void {
-  if (!(dir.mode & S_ISVTX) || creds.fsuid === 0) return;
+  if (!(dir.mode & S_ISVTX)) return;
   if (creds.fsuid === child.uid || creds.fsuid === dir.uid) return;
+  if (hasCapability(creds, CAP_FOWNER)) return;
   throw new Errno(E.EPERM);
 }
 
-/** chmod/utimes-style operations need ownership (or root). */
+/** The owner of the file, or CAP_FOWNER (chmod, utimes with explicit times, O_NOATIME, ...). */
+export function isOwnerOrCapable(creds: Credentials, a: InodeAttrs): boolean {
+  return creds.fsuid === a.uid || hasCapability(creds, CAP_FOWNER);
+}
+
+/** chmod/utimes-style operations need ownership (or CAP_FOWNER). */
 export function checkOwner(creds: Credentials, a: InodeAttrs): void {
-  if (creds.fsuid !== 0 && creds.fsuid !== a.uid) throw new Errno(E.EPERM);
+  if (!isOwnerOrCapable(creds, a)) throw new Errno(E.EPERM);
+}
+
+/** Whether a chmod by creds keeps the set-group-ID bit: member of the file's group, or CAP_FSETID. */
+export function maySetGid(creds: Credentials, a: InodeAttrs): boolean {
+  return creds.inGroup(a.gid) || hasCapability(creds, CAP_FSETID);
+}
+
+/** chown(2): the owner may change only the group, to one of its groups; anything else needs CAP_CHOWN. */
+export function checkChown(creds: Credentials, a: InodeAttrs, uid: number, gid: number): void {
+  if (hasCapability(creds, CAP_CHOWN)) return;
+  const uidOk = uid === -1 || (uid >>> 0) === a.uid;
+  const gidOk = gid === -1 || (creds.fsuid === a.uid && (creds.inGroup(gid >>> 0) || (gid >>> 0) === a.gid));
+  // The owner "changing" the uid to itself is still a change that needs ownership.
+  if (!uidOk || !gidOk || (uid !== -1 && creds.fsuid !== a.uid)) throw new Errno(E.EPERM);
 }

@@ -58,10 +58,12 @@ export function readIovecs(t: Task, addr: number, cnt: number): Array<[number, n
   for (let i = 0; i < cnt; i++) {
     const base = Number(raw.readBigUInt64LE(i * 16));
     const len = raw.readBigInt64LE(i * 16 + 8);
-    if (len < 0n || len > 0x7fffffffn) throw new Errno(E.EINVAL);
-    total += Number(len);
-    if (total > 0x7fffffff) throw new Errno(E.EINVAL);
-    out.push([base, Number(len)]);
+    // A length that is negative as ssize_t is an error; the total is not:
+    // like Linux, the vector is cut to MAX_RW bytes and the call moves less.
+    if (len < 0n) throw new Errno(E.EINVAL);
+    const n = Math.min(Number(len), MAX_RW - total);
+    total += n;
+    out.push([base, n]);
   }
   return out;
 }

@@ -44,6 +44,7 @@ static inline const char *ename(int e) {
   case EFBIG: return "EFBIG";
   case ENOSPC: return "ENOSPC";
   case ESPIPE: return "ESPIPE";
+  case EOPNOTSUPP: return "EOPNOTSUPP";
   case EROFS: return "EROFS";
   case EMLINK: return "EMLINK";
   case EPIPE: return "EPIPE";

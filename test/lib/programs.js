@@ -28,6 +28,11 @@ const C_PROGRAMS = Object.freeze({
   robust: { args: () => [], endsWithDone: true },
   // Its own test counts round trips (stopcount.test.js); here one mode is compared.
   stopcount: { args: () => ['pipe_block', '50'] },
+  stdiofile: { args: () => [], endsWithDone: true },
+  rwflags: { args: (dir) => [dir], endsWithDone: true },
+  commname: { args: (dir) => [dir], endsWithDone: true },
+  sigio: { args: () => [], endsWithDone: true },
+  caps: { args: (dir) => [dir], endsWithDone: true },
 });
 
 module.exports = { C_PROGRAMS };

@@ -32,6 +32,9 @@ class DevFile extends FileDescription {
     if (this.kind === 'full') throw new Errno(E.ENOSPC);
     return data.length;
   }
+  override supportsNowait(): boolean {
+    return true; // these devices never wait
+  }
   override read(_t: FileCtx, len: number): Buffer {
     return this.produce(len);
   }

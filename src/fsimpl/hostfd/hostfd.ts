@@ -9,8 +9,8 @@ import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM }
 import * as libc from '../../host/libc';
 import * as host from '../../host/hostfs';
 import { pgidOf, sidOf, SIGPIPE, type FileCtx } from '../../vfs/ctx';
-import { FileDescription } from '../../vfs/file';
-import { O_NONBLOCK, type InodeAttrs } from '../../vfs/types';
+import { FileDescription, type MaybePromise } from '../../vfs/file';
+import { O_NONBLOCK, SEEK_END, type InodeAttrs } from '../../vfs/types';
 
 type Waiter = (hostFd: number, events: number) => Promise<number>;
 const MSG_DONTWAIT = 0x40;
@@ -62,6 +62,12 @@ export class HostFdFile extends FileDescription {
   readonly isTty: boolean;
   /** A socket (Node's child stdio is a socketpair): each call is made non-blocking with MSG_DONTWAIT. */
   private readonly isSocket: boolean;
+  /**
+   * A regular file (`cmd > out`, `cmd < in`): used in place, so the offset
+   * is the one the caller's description holds, as for a dup'd descriptor;
+   * seek and positional I/O go straight to the host fd.
+   */
+  readonly isRegular: boolean;
 
   constructor(readonly hostFd: number, flags: number, private readonly ownsFd = false) {
     super(null, null, flags);
@@ -73,11 +79,50 @@ export class HostFdFile extends FileDescription {
     }
     this.rdev = rdev;
     this.isTty = (libc.ioctl(hostFd, TCGETS, Buffer.alloc(64)) as number) === 0;
+    let type = 0;
     try {
-      this.isSocket = (host.fstat(hostFd).mode & 0o170000) === 0o140000;
+      type = host.fstat(hostFd).mode & 0o170000;
     } catch {
-      this.isSocket = false;
+      /* as above */
     }
+    this.isSocket = type === 0o140000;
+    this.isRegular = type === 0o100000;
+  }
+
+  /** Host call results: retry on EINTR, else the host errno. */
+  private hostCall(fn: () => number | bigint): number {
+    for (;;) {
+      const n = Number(fn());
+      if (n >= 0) return n;
+      const errno = libc.errno();
+      if (errno !== E.EINTR) throw new Errno(errno);
+    }
+  }
+
+  override seek(off: number, whence: number): number {
+    if (!this.isRegular) throw new Errno(E.ESPIPE);
+    return this.hostCall(() => libc.lseek(this.hostFd, off, whence));
+  }
+
+  override pread(_t: FileCtx, len: number, off: number): Buffer {
+    if (!this.isRegular) throw new Errno(E.ESPIPE);
+    const buf = Buffer.allocUnsafe(len);
+    return buf.subarray(0, this.hostCall(() => libc.pread(this.hostFd, buf, len, off)));
+  }
+
+  override pwrite(_t: FileCtx, data: Buffer, off: number): number {
+    if (!this.isRegular) throw new Errno(E.ESPIPE);
+    return this.hostCall(() => libc.pwrite(this.hostFd, data, data.length, off));
+  }
+
+  override appendWrite(t: FileCtx, data: Buffer, off: number | null, nowait = false): MaybePromise<number> {
+    if (!this.isRegular) return super.appendWrite(t, data, off, nowait);
+    // The caller's description is shared: its O_APPEND flag cannot be set for one call.
+    if (off === null) {
+      this.seek(0, SEEK_END);
+      return this.write(t, data);
+    }
+    return this.pwrite(t, data, host.fstat(this.hostFd).size);
   }
 
   override stat(): InodeAttrs {
@@ -123,30 +168,42 @@ export class HostFdFile extends FileDescription {
     return toEvents(hostPoll(this.hostFd, ev)) & (mask | EVENT_ERR | EVENT_HUP);
   }
 
-  private async waitFor(t: FileCtx, ev: number): Promise<void> {
+  override sync(dataOnly: boolean): void {
+    if (!this.isRegular) throw new Errno(E.EINVAL);
+    this.hostCall(() => (dataOnly ? libc.fdatasync(this.hostFd) : libc.fsync(this.hostFd)));
+  }
+
+  override supportsNowait(write: boolean): boolean {
+    return !this.isRegular || !write; // a host file's buffered write refuses it, as on ext4
+  }
+
+  private async waitFor(t: FileCtx, ev: number, nonblock: boolean): Promise<void> {
     for (;;) {
       if (this.readiness(ev) !== 0) return;
-      if (this.flags & O_NONBLOCK) throw new Errno(E.EAGAIN);
+      if (nonblock) throw new Errno(E.EAGAIN);
       if (!this.watch(ev)) return; // no waiter yet: fall back to a blocking host call
       await t.block(this.queue, ev | EVENT_ERR | EVENT_HUP);
     }
   }
 
-  override async read(t: FileCtx, len: number): Promise<Buffer> {
+  override async read(t: FileCtx, len: number, nowait = false): Promise<Buffer> {
     if (len === 0) return Buffer.alloc(0);
+    const nonblock = nowait || (this.flags & O_NONBLOCK) !== 0;
     for (;;) {
-      await this.waitFor(t, EVENT_IN);
-      const buf = Buffer.allocUnsafe(Math.min(len, 1 << 20));
+      await this.waitFor(t, EVENT_IN, nonblock);
+      // A regular file's read is complete up to end of file, as on Linux.
+      const buf = Buffer.allocUnsafe(this.isRegular ? len : Math.min(len, 1 << 20));
       const n = Number(this.isSocket ? libc.recv(this.hostFd, buf, buf.length, MSG_DONTWAIT) : libc.read(this.hostFd, buf, buf.length));
       if (n >= 0) return buf.subarray(0, n);
       const errno = libc.errno();
-      if (errno === E.EAGAIN && !(this.flags & O_NONBLOCK) && readinessWaiter) continue;
+      if (errno === E.EAGAIN && !nonblock && readinessWaiter) continue;
       if (errno === E.EINTR) continue;
       throw new Errno(errno);
     }
   }
 
-  override async write(t: FileCtx, data: Buffer): Promise<number> {
+  override async write(t: FileCtx, data: Buffer, nowait = false): Promise<number> {
+    const nonblock = nowait || (this.flags & O_NONBLOCK) !== 0;
     let done = 0;
     while (done < data.length) {
       const chunk = data.subarray(done);
@@ -158,8 +215,8 @@ export class HostFdFile extends FileDescription {
       const errno = libc.errno();
       if (errno === E.EINTR) continue;
       if (errno === E.EAGAIN) {
-        if (done > 0 && this.flags & O_NONBLOCK) return done;
-        await this.waitFor(t, EVENT_OUT);
+        if (done > 0 && nonblock) return done;
+        await this.waitFor(t, EVENT_OUT, nonblock);
         continue;
       }
       if (done > 0) return done;

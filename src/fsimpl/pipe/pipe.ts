@@ -130,7 +130,18 @@ export class PipeFile extends FileDescription {
     return this.pipe.setCapacity(n, privileged);
   }
 
-  override async read(t: FileCtx, len: number): Promise<Buffer> {
+  override supportsNowait(): boolean {
+    return true;
+  }
+
+  override asyncEvents(): number {
+    let ev = 0;
+    if (this.readable) ev |= EVENT_IN | EVENT_RDNORM | EVENT_HUP;
+    if (this.writable) ev |= EVENT_OUT | EVENT_WRNORM;
+    return ev;
+  }
+
+  override async read(t: FileCtx, len: number, nowait = false): Promise<Buffer> {
     const p = this.pipe;
     for (;;) {
       if (len === 0) return Buffer.alloc(0);
@@ -140,12 +151,12 @@ export class PipeFile extends FileDescription {
         return b;
       }
       if (p.writers === 0) return Buffer.alloc(0);
-      if (this.flags & O_NONBLOCK) throw new Errno(E.EAGAIN);
+      if (this.flags & O_NONBLOCK || nowait) throw new Errno(E.EAGAIN);
       await t.block(p.queue, READ_EVENTS);
     }
   }
 
-  override async write(t: FileCtx, data: Buffer): Promise<number> {
+  override async write(t: FileCtx, data: Buffer, nowait = false): Promise<number> {
     const p = this.pipe;
     let done = 0;
     for (;;) {
@@ -165,7 +176,7 @@ export class PipeFile extends FileDescription {
         p.notify(READ_EVENTS);
         if (done === data.length) return done;
       }
-      if (this.flags & O_NONBLOCK) {
+      if (this.flags & O_NONBLOCK || nowait) {
         if (done > 0) return done;
         throw new Errno(E.EAGAIN);
       }

@@ -2,6 +2,7 @@
 // to a thread group and one of its tasks when it is looked up; its files read
 // the live kernel objects at each read, and fail with ESRCH once the process
 // has been reaped.
+import { CAP_SYS_RESOURCE, hasCapability } from '../../kernel/creds';
 import { Errno, E } from '../../kernel/errno';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
@@ -86,7 +87,7 @@ export function pidDirNode(fs: ProcFs, tg: ThreadGroup, t: Task, thread: boolean
         const v = parseIntWrite(data, -1000, 1000);
         const c = callerOf(k, ctx);
         // Lowering the value needs privilege (CAP_SYS_RESOURCE).
-        if (v < x.oomScoreAdj && c && c.creds.euid !== 0) throw new Errno(E.EACCES);
+        if (v < x.oomScoreAdj && c && !hasCapability(c.creds, CAP_SYS_RESOURCE)) throw new Errno(E.EACCES);
         x.oomScoreAdj = v;
       }),
       m.file('personality', () => (ensureExists(tg), '00000000\n'), 0o400),

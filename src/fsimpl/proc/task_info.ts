@@ -1,6 +1,7 @@
 // Reading kernel objects for procfs: who is calling, the state of a task,
 // its memory statistics, signal sets, memory map and mount table view,
 // turned into the plain inputs of format.ts.
+import { CAP_SYS_PTRACE, hasCapability } from '../../kernel/creds';
 import { Errno, E } from '../../kernel/errno';
 import type { Kernel } from '../../kernel/kernel';
 import { SIG_IGN, NSIG, sigBit } from '../../kernel/signal_defs';
@@ -19,8 +20,6 @@ const PROT_READ = 1;
 const PROT_WRITE = 2;
 const PROT_EXEC = 4;
 const PF_RANDOMIZE = 0x400000;
-/** Capabilities 0..40 (CAP_LAST_CAP = 40). */
-export const CAP_FULL = (1n << 41n) - 1n;
 
 /** What procfs reads from the kernel (a narrow view, so tests can pass a small fake). */
 export type ProcKernel = Pick<Kernel, 'tasks' | 'groups' | 'hostname' | 'domainname' | 'bootMonotonicNs' | 'bootRealtimeNs' | 'monotonicNs' | 'vfs'>;
@@ -49,7 +48,7 @@ export function displayPath(p: VPath, root: VPath | null): string {
 export function checkInspect(k: ProcKernel, ctx: unknown, t: Task): void {
   const c = callerOf(k, ctx);
   if (!c) return; // the Sentry itself
-  if (c.creds.euid === 0 || c.tg === t.tg) return;
+  if (hasCapability(c.creds, CAP_SYS_PTRACE) || c.tg === t.tg) return;
   const o = t.creds;
   if (c.creds.uid === o.euid && c.creds.uid === o.suid && c.creds.uid === o.uid) return;
   throw new Errno(E.EACCES);
@@ -214,7 +213,6 @@ export function buildStatus(tg: ThreadGroup, t: Task, id: number, peaks: Peaks |
     const max = fds.length ? fds[fds.length - 1] : 0;
     while (fdSize <= max) fdSize *= 2;
   }
-  const priv = c.euid === 0;
   const sigLimit = tg.rlimits[11];
   return {
     name: tg.comm, umask: t.fs.umask, state: stateLetter(tg, t), tgid: tg.pid, pid: id, ppid: tg.parent?.pid ?? 0,
@@ -222,7 +220,7 @@ export function buildStatus(tg: ThreadGroup, t: Task, id: number, peaks: Peaks |
     fdSize, groups: [...c.groups], mem, threads: Math.max(1, threadsOf(tg).filter((x) => x.state !== 'dead').length),
     sigQueued: t.pending.size + tg.pending.size, sigQueueLimit: sigLimit && sigLimit.cur >= 0 ? sigLimit.cur : 0,
     sigPnd: sig.pending, shdPnd: sig.shared, sigBlk: sig.blocked, sigIgn: sig.ignored, sigCgt: sig.caught,
-    capInh: 0n, capPrm: priv ? CAP_FULL : 0n, capEff: priv ? CAP_FULL : 0n, capBnd: CAP_FULL, capAmb: 0n, ncpu,
+    capInh: c.capInheritable, capPrm: c.capPermitted, capEff: c.capEffective, capBnd: c.capBounding, capAmb: c.capAmbient, ncpu,
   };
 }
 

@@ -1,0 +1,116 @@
+// Signal-driven I/O (fcntl(2) "Managing signals"): the owner of a description
+// (F_SETOWN, F_SETOWN_EX), the signal to send (F_SETSIG) and O_ASYNC (F_SETFL,
+// FIOASYNC). While O_ASYNC is set, a waiter on the description's queue turns
+// readiness events into signals to the owner. Files say which events count
+// through asyncEvents(); for the others O_ASYNC is only a flag, as on Linux
+// for files without fasync support.
+
+import { E, Errno } from '../kernel/errno';
+import type { Kernel } from '../kernel/kernel';
+import * as S from '../kernel/signal_defs';
+import type { Task } from '../kernel/task';
+import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, type Waiter } from '../kernel/waitqueue';
+import type { FileAsync, FileDescription } from '../vfs/file';
+import { O_ASYNC } from '../vfs/types';
+
+export const F_OWNER_TID = 0, F_OWNER_PID = 1, F_OWNER_PGRP = 2;
+const SIGIO = 29;
+const POLL_IN = 1, POLL_OUT = 2;
+const POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLRDNORM = 0x40, POLLWRNORM = 0x100, POLLWRBAND = 0x200, POLLMSG = 0x400;
+const SI_KERNEL = 0x80;
+
+function stateOf(f: FileDescription): FileAsync {
+  if (!f.async) f.async = { ownerType: F_OWNER_PID, owner: 0, sig: 0, fd: -1, waiter: null };
+  return f.async;
+}
+
+/** Turns queue events of one description into signals to its owner. */
+class SigioWaiter implements Waiter {
+  constructor(private readonly k: Kernel, private readonly f: FileDescription, readonly mask: number) {}
+
+  wake(events: number): void {
+    const a = this.f.async;
+    if (!a || a.owner === 0 || !(this.f.flags & O_ASYNC)) return;
+    if (events & (EVENT_IN | EVENT_RDNORM | EVENT_HUP) & this.mask) this.send(a, POLL_IN, POLLIN | POLLRDNORM | POLLMSG);
+    if (events & (EVENT_OUT | EVENT_WRNORM | EVENT_ERR) & this.mask) this.send(a, POLL_OUT, POLLOUT | POLLWRNORM | POLLWRBAND);
+  }
+
+  private send(a: FileAsync, reason: number, band: number): void {
+    let info: S.SigInfo;
+    if (a.sig === 0) info = { signo: SIGIO, code: SI_KERNEL };
+    else {
+      const raw = Buffer.alloc(128);
+      raw.writeInt32LE(reason, 8); // si_code
+      raw.writeBigInt64LE(BigInt(band), 16); // si_band
+      raw.writeInt32LE(a.fd, 24); // si_fd
+      info = { signo: a.sig, code: reason, raw };
+    }
+    const sig = info.signo;
+    const k = this.k;
+    if (a.ownerType === F_OWNER_TID) {
+      const task = k.tasks.get(a.owner);
+      if (task) task.sendSignal(sig, info);
+    } else if (a.ownerType === F_OWNER_PID) {
+      const tg = k.groups.get(a.owner);
+      if (tg && !tg.zombie) k.signals.sendToGroup(tg, sig, info);
+    } else {
+      for (const tg of k.groups.values()) if (tg.pgid === a.owner && !tg.zombie) k.signals.sendToGroup(tg, sig, info);
+    }
+  }
+}
+
+/** Check that an owner exists (ESRCH otherwise), then record it; owner 0 clears. */
+export function setOwner(t: Task, f: FileDescription, type: number, id: number): void {
+  if (type !== F_OWNER_TID && type !== F_OWNER_PID && type !== F_OWNER_PGRP) throw new Errno(E.EINVAL);
+  if (id < 0) throw new Errno(E.EINVAL);
+  const k = t.kernel;
+  if (id !== 0) {
+    let found: boolean;
+    if (type === F_OWNER_TID) found = k.tasks.has(id);
+    else if (type === F_OWNER_PID) found = k.groups.has(id);
+    else found = [...k.groups.values()].some((tg) => tg.pgid === id);
+    if (!found) throw new Errno(E.ESRCH);
+  }
+  const a = stateOf(f);
+  a.ownerType = type;
+  a.owner = id;
+}
+
+/** F_GETOWN: a process group is reported negated. */
+export function getOwner(f: FileDescription): number {
+  const a = f.async;
+  if (!a) return 0;
+  return a.ownerType === F_OWNER_PGRP ? -a.owner : a.owner;
+}
+
+export function getOwnerEx(f: FileDescription): { type: number; id: number } {
+  const a = f.async;
+  return a ? { type: a.ownerType, id: a.owner } : { type: 0, id: 0 };
+}
+
+export function setSig(f: FileDescription, sig: number): void {
+  if (sig < 0 || sig > S.NSIG) throw new Errno(E.EINVAL);
+  stateOf(f).sig = sig;
+}
+
+export function getSig(f: FileDescription): number {
+  return f.async?.sig ?? 0;
+}
+
+/** Set or clear O_ASYNC through fd (F_SETFL, FIOASYNC), starting or stopping the signals. */
+export function setAsync(t: Task, fd: number, f: FileDescription, on: boolean): void {
+  const was = (f.flags & O_ASYNC) !== 0;
+  if (on) f.flags |= O_ASYNC;
+  else f.flags &= ~O_ASYNC;
+  if (on === was) return;
+  const a = stateOf(f);
+  if (a.waiter) {
+    f.queue.remove(a.waiter);
+    a.waiter = null;
+  }
+  const events = f.asyncEvents();
+  if (!on || events === 0) return;
+  a.fd = fd;
+  a.waiter = new SigioWaiter(t.kernel, f, events);
+  f.queue.add(a.waiter);
+}
