@@ -19,6 +19,7 @@ const mmapPtr = lib.func('void *mmap(uintptr_t addr, size_t len, int prot, int f
 export const munmap = lib.func('int munmap(uintptr_t addr, size_t len)');
 export const madvise = lib.func('int madvise(uintptr_t addr, size_t len, int advice)');
 export const fallocate = lib.func('int fallocate(int fd, int mode, int64_t off, int64_t len)');
+export const lseek = lib.func('long lseek(int fd, long off, int whence)');
 export const write = lib.func('long write(int fd, const void *buf, size_t n)');
 export const read = lib.func('long read(int fd, void *buf, size_t n)');
 export const close = lib.func('int close(int fd)');

@@ -21,6 +21,7 @@ import { buildMountNamespace } from '../vfs/setup';
 import { makeHostFdFile, setHostReadinessWaiter } from '../fsimpl/hostfd/hostfd';
 import { ProcFs } from '../fsimpl/proc/procfs';
 import * as libc from '../host/libc';
+import { defaultMemoryLimit } from '../mm/accounting';
 
 /** Signals to the Sentry that are meant for the sandboxed program. */
 const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGWINCH'];
@@ -36,6 +37,8 @@ export interface SandboxOptions {
   /** Where debug and strace lines go (a path), else stderr for strace only. */
   debugLog?: string;
   hostname?: string;
+  /** Memory limit in bytes (default: half of the host's RAM, see mm/accounting.ts). */
+  memory?: number;
   /** Host fds to donate as the sandbox's 0, 1, 2. */
   stdio?: [number, number, number];
 }
@@ -50,6 +53,7 @@ export class Sandbox {
     if (opts.debugLog) this.logFd = fs.openSync(opts.debugLog, 'a');
     const log = (msg: string) => this.write(`${new Date().toISOString()} ${msg}\n`, false);
     this.platform = new PtracePlatform();
+    this.platform.memfile.setLimit(opts.memory ?? defaultMemoryLimit());
     const ns = buildMountNamespace({ rootfs: opts.rootfs, memfile: this.platform.memfile, ttyHostFd: ttyOf(opts.stdio ?? [0, 1, 2]) });
     const warn = (msg: string) => {
       log(msg);
