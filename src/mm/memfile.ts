@@ -58,6 +58,11 @@ export class MemoryFile {
     this.heap.limit = heapBudgetFor(this.limitPages * PAGE);
   }
 
+  /** The sandbox's RAM as its programs see it (/proc/meminfo, sysinfo): the limit, and what is left of it. */
+  ramBytes(): { total: number; free: number } {
+    return { total: this.limitPages * PAGE, free: Math.max(0, this.limitPages - this.usedPages) * PAGE };
+  }
+
   /** Whether npages more frames fit under the limit without reclaiming anything. */
   fits(npages: number): boolean {
     return this.usedPages + npages <= this.limitPages;

@@ -2,6 +2,7 @@
 // its memory statistics, signal sets, memory map and mount table view,
 // turned into the plain inputs of format.ts.
 import { Errno, E } from '../../kernel/errno';
+import type { MemoryFile } from '../../mm/memfile';
 import type { Kernel } from '../../kernel/kernel';
 import { SIG_IGN, NSIG, sigBit } from '../../kernel/signal_defs';
 import type { Task } from '../../kernel/task';
@@ -23,7 +24,9 @@ const PF_RANDOMIZE = 0x400000;
 export const CAP_FULL = (1n << 41n) - 1n;
 
 /** What procfs reads from the kernel (a narrow view, so tests can pass a small fake). */
-export type ProcKernel = Pick<Kernel, 'tasks' | 'groups' | 'hostname' | 'domainname' | 'bootMonotonicNs' | 'bootRealtimeNs' | 'monotonicNs' | 'vfs'>;
+export type ProcKernel = Pick<Kernel, 'tasks' | 'groups' | 'hostname' | 'domainname' | 'bootMonotonicNs' | 'bootRealtimeNs' | 'monotonicNs' | 'vfs'> & {
+  memfile: Pick<MemoryFile, 'ramBytes'>;
+};
 
 /** The calling task, when ctx is one of the kernel's live tasks. */
 export function callerOf(k: ProcKernel, ctx: unknown): Task | null {
