@@ -57,7 +57,17 @@ export class HeapBudget {
   /** Highest use seen, for tests and the debug log. */
   peak = 0;
 
+  /** Gives back what an object still held when it is collected (for owners with no explicit end). */
+  private readonly collector = new FinalizationRegistry<{ bytes: number }>((held) => {
+    this.uncharge(held.bytes);
+    held.bytes = 0;
+  });
+
   constructor(public limit: number) {}
+
+  track(owner: object, held: { bytes: number }): void {
+    this.collector.register(owner, held);
+  }
 
   /** Take bytes from the budget or throw errno (the one Linux gives for that kind of object). */
   charge(bytes: number, errno: number): void {

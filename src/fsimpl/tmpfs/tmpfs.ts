@@ -380,6 +380,7 @@ export class TmpfsInode extends Inode {
     }
     if (!this.evicted) {
       this.evicted = true;
+      this.xattrs?.release();
       this.fs.inodes--;
       this.fs.uncharge(HEAP_COST.inode + Buffer.byteLength(this.target, 'latin1'));
     }
