@@ -33,6 +33,8 @@ export class MemoryFile {
   private free: Array<[number, number, boolean]> = [];
   private dirtyPages = 0;
   usedPages = 0;
+  /** Highest usedPages so far (for the debug log and tests). */
+  peakPages = 0;
   /** The sandbox memory limit in frames: alloc fails with ENOMEM past it. */
   limitPages = MAX_PAGES;
   /** Sentry heap the sandbox's kernel objects may use (see accounting.ts). */
@@ -119,6 +121,7 @@ export class MemoryFile {
     this.ensureRefs(first + n);
     for (let i = first; i < first + n; i++) this.refs[i] = 1;
     this.usedPages += n;
+    if (this.usedPages > this.peakPages) this.peakPages = this.usedPages;
     return first;
   }
 

@@ -51,7 +51,7 @@ export class Sandbox {
 
   constructor(private readonly opts: SandboxOptions) {
     if (opts.debugLog) this.logFd = fs.openSync(opts.debugLog, 'a');
-    const log = (msg: string) => this.write(`${new Date().toISOString()} ${msg}\n`, false);
+    const log = (msg: string) => this.log(msg);
     this.platform = new PtracePlatform();
     this.platform.memfile.setLimit(opts.memory ?? defaultMemoryLimit());
     const ns = buildMountNamespace({ rootfs: opts.rootfs, memfile: this.platform.memfile, ttyHostFd: ttyOf(opts.stdio ?? [0, 1, 2]) });
@@ -90,6 +90,10 @@ export class Sandbox {
 
   private readonly rootCtx: FsContext;
   private readonly fdTable: FdTable;
+
+  private log(msg: string): void {
+    this.write(`${new Date().toISOString()} ${msg}\n`, false);
+  }
 
   private write(s: string, strace: boolean): void {
     if (this.logFd !== null) fs.writeSync(this.logFd, s);
@@ -133,6 +137,8 @@ export class Sandbox {
       return await this.kernel.run();
     } finally {
       for (const s of FORWARDED) process.off(s, forward);
+      const mf = this.platform.memfile;
+      this.log(`memory: peak ${mf.peakPages * 4} kB of the ${mf.limitPages * 4} kB limit; host holds ${Math.floor(mf.hostResidentBytes() / 1024)} kB; kernel objects peak ${Math.floor(mf.heap.peak / 1024)} kB of ${Math.floor(mf.heap.limit / 1024)} kB`);
       this.platform.shutdown();
     }
   }

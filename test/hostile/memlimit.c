@@ -29,6 +29,17 @@
 
 static char path[4096];
 
+/* Names for the errnos common.h does not know. */
+static const char *en(int e) {
+  if (e == ENFILE) return "ENFILE";
+  if (e == EMFILE) return "EMFILE";
+  if (e == ENOSPC) return "ENOSPC";
+  if (e == E2BIG) return "E2BIG";
+  if (e == ERANGE) return "ERANGE";
+  return ename(e);
+}
+#define ename en
+
 static int anon(unsigned long mib) {
   char *p = mmap(NULL, mib * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   printf("mmap %lu MiB: %s\n", mib, p == MAP_FAILED ? ename(errno) : "ok");
