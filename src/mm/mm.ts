@@ -349,7 +349,8 @@ export class MemoryManager extends UserCopy {
         return 'ok';
       }
     } catch (e) {
-      if (e instanceof Errno && e.errno === E.EFAULT) return 'bus';
+      // Beyond EOF, or a shared page of a full tmpfs: SIGBUS, as on Linux.
+      if (e instanceof Errno && (e.errno === E.EFAULT || e.errno === E.ENOSPC)) return 'bus';
       if (e instanceof Errno && e.errno === E.ENOMEM) return 'oom';
       throw e;
     }
@@ -486,6 +487,17 @@ export class MemoryManager extends UserCopy {
       brkStart: this.brkStart, brkEnd: this.brkEnd, mmapBase: this.mmapBase, stackTop: this.stackTop,
       argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, stackLimit: this.stackLimit,
     });
+    try {
+      this.forkInto(child);
+    } catch (e) {
+      // Past the memory limit (ENOMEM): the half-built child gives everything back.
+      child.release();
+      throw e;
+    }
+    return child;
+  }
+
+  private forkInto(child: MemoryManager): void {
     let budget = EAGER_COPY_BUDGET;
     for (const v of this.vmas) {
       const c = new Vma(v.start, v.end, v.prot, v.shared, new FrameTable(0), v.file, v.pgoff, v.growsDown, v.name);
@@ -505,7 +517,6 @@ export class MemoryManager extends UserCopy {
       }
       child.syncHost(c, 0, c.pages);
     }
-    return child;
   }
 
   /** Fresh frames (one contiguous run) holding a copy of v's present pages. */
