@@ -40,7 +40,7 @@ export function heapBudgetFor(limitBytes: number): number {
   return Math.max(4 * MiB, Math.floor(Math.min(limitBytes / 4, heapLimit / 4)));
 }
 
-/** Estimated JavaScript heap cost of kernel objects, measured with test/bench/heap_cost.js. */
+/** Estimated JavaScript heap cost of kernel objects, measured with bench/heap_cost.js (charged a little above). */
 export const HEAP_COST = {
   /** A tmpfs inode with its attributes (measured about 1 KB for an empty file). */
   inode: 1024,
@@ -48,8 +48,6 @@ export const HEAP_COST = {
   dirent: 96,
   /** An extended attribute, plus its name and value. */
   xattr: 160,
-  /** A queued signal with its siginfo. */
-  signal: 512,
 } as const;
 
 export class HeapBudget {
