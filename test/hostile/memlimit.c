@@ -110,8 +110,10 @@ static int make_file(const char *p, int i) {
 
 static char target[4000];
 static int make_link(const char *p, int i) {
-  snprintf(target, sizeof target, "%d", i); /* unique, then the rest of the 3999 bytes */
-  target[strlen(target)] = 'x';
+  memset(target, 'x', sizeof target - 1); /* 3999 bytes, unique */
+  target[sizeof target - 1] = 0;
+  int n = snprintf(target, 16, "%d", i);
+  target[n] = 'x';
   return symlink(target, p);
 }
 
