@@ -83,6 +83,11 @@ export class SignalManager {
     return sig >= S.SIGRTMIN && this.queuedCount() >= HARD_SIGPENDING;
   }
 
+  /** kill & co are not bound by RLIMIT_SIGPENDING, but a real-time signal that cannot be queued is EAGAIN. */
+  checkHardCap(sig: number): void {
+    if (this.overHardCap(sig)) throw new Errno(E.EAGAIN);
+  }
+
   sendToTask(t: Task, sig: number, info: S.SigInfo, fromOutside = false): void {
     if (sig === 0 || t.state === 'dead' || t.tg.exiting) return;
     if (this.overHardCap(sig)) return;
