@@ -3,10 +3,12 @@
 
 import * as fs from 'node:fs';
 import { Errno, errnoName } from '../kernel/errno';
+import { parseSize } from '../mm/accounting';
 import { Sandbox } from '../sandbox/sandbox';
 import { compatibilityMarkdown } from '../syscalls/table';
 
-const USAGE = `usage: tsvisor do [--rootfs DIR] [--strace] [--debug-log FILE] [--stats FILE] [--cwd DIR] [--env K=V]... -- CMD [ARGS...]
+const USAGE = `usage: tsvisor do [--rootfs DIR] [--memory SIZE] [--strace] [--debug-log FILE] [--stats FILE] [--cwd DIR] [--env K=V]... -- CMD [ARGS...]
+       (--memory: the sandbox's memory limit, e.g. 512m or 2g; default half of the host's RAM)
        tsvisor compat   (print the syscall compatibility table)`;
 
 function fail(msg: string, code = 2): never {
@@ -23,7 +25,12 @@ interface DoArgs {
   cwd: string;
   env: string[];
   argv: string[];
+  /** Memory limit in bytes (undefined: the default). */
+  memory?: number;
 }
+
+/** The smallest limit a program can start in (a shell and libc need a few MiB). */
+const MIN_MEMORY = 8 * 1024 * 1024;
 
 export function parseDoArgs(args: string[]): DoArgs {
   const out: DoArgs = { rootfs: '/', strace: false, cwd: '', env: [], argv: [] };
@@ -47,6 +54,14 @@ export function parseDoArgs(args: string[]): DoArgs {
       case '--debug-log': out.debugLog = get(); break;
       case '--stats': out.stats = get(); break;
       case '--cwd': out.cwd = get(); break;
+      case '--memory': {
+        const v = get();
+        const n = parseSize(v);
+        if (n === null) fail(`--memory wants a size such as 512m or 2g, got ${JSON.stringify(v)}`);
+        if (n < MIN_MEMORY) fail(`--memory ${v} is too small (at least 8m)`);
+        out.memory = n;
+        break;
+      }
       case '--env': {
         const kv = get();
         if (!kv.includes('=')) fail(`--env wants K=V, got ${JSON.stringify(kv)}`);
@@ -80,7 +95,7 @@ async function cmdDo(args: string[]): Promise<void> {
   if (!a.cwd) a.cwd = fs.realpathSync(a.rootfs) === '/' ? process.cwd() : '/';
   let sb: Sandbox;
   try {
-    sb = new Sandbox({ rootfs: a.rootfs, argv: a.argv, env, cwd: a.cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: a.stats });
+    sb = new Sandbox({ rootfs: a.rootfs, argv: a.argv, env, cwd: a.cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: a.stats, memory: a.memory });
   } catch (e) {
     fail(`cannot start the sandbox: ${(e as Error).message}`, 125);
   }

@@ -8,6 +8,7 @@ import type { Kernel } from './kernel';
 import * as S from './signal_defs';
 import type { Task } from './task';
 import { wakeCounter } from './waitqueue';
+import { outOfMemory } from './oom';
 
 /** A handler result meaning "registers already hold the outcome" (execve, rt_sigreturn, exit). */
 export const KEEP_REGS = Number.MIN_SAFE_INTEGER;
@@ -105,6 +106,13 @@ export class TaskRunner {
     t.lastFaultRip = rip;
     if ((signo === S.SIGSEGV || signo === S.SIGBUS) && !repeated) {
       const r = t.mm.handleFault(addr);
+      if (r === 'oom') {
+        if (outOfMemory(this.k, t)) {
+          t.faultRepeats = 0;
+          this.returnToUser(t, false);
+        }
+        return;
+      }
       if (r === 'ok') {
         this.returnToUser(t, false);
         return;

@@ -117,6 +117,8 @@ export function encodeSigInfo(si: SigInfo): Buffer {
  */
 export class SigQueue {
   private readonly q = new Map<number, SigInfo[]>();
+  /** Queued instances in all (a real-time signal may be queued many times). */
+  entries = 0;
 
   has(sig: number): boolean {
     return this.q.has(sig);
@@ -126,6 +128,8 @@ export class SigQueue {
     const l = this.q.get(sig);
     if (!l) this.q.set(sig, [info]);
     else if (sig >= SIGRTMIN) l.push(info);
+    else return this;
+    this.entries++;
     return this;
   }
 
@@ -138,16 +142,19 @@ export class SigQueue {
     const l = this.q.get(sig);
     if (!l) return undefined;
     const info = l.shift();
+    this.entries--;
     if (l.length === 0) this.q.delete(sig);
     return info;
   }
 
   delete(sig: number): boolean {
+    this.entries -= this.q.get(sig)?.length ?? 0;
     return this.q.delete(sig);
   }
 
   clear(): void {
     this.q.clear();
+    this.entries = 0;
   }
 
   keys(): IterableIterator<number> {

@@ -10,6 +10,9 @@ import { ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTSYS, type Task } from '.
 import type { ThreadGroup } from './thread_group';
 
 const ERESTARTNOINTR = 513;
+const RLIMIT_SIGPENDING = 11;
+/** Queued signals in a sandbox never pass this, whatever RLIMIT_SIGPENDING says: each holds Sentry heap. */
+export const HARD_SIGPENDING = 131072;
 const NR_RESTART_SYSCALL = 219;
 
 export class SignalManager {
@@ -57,8 +60,37 @@ export class SignalManager {
     return true;
   }
 
+  /** Signals queued in the whole sandbox (Linux counts per user; the sandbox is one). */
+  queuedCount(): number {
+    let n = 0;
+    for (const t of this.k.tasks.values()) n += t.pending.entries;
+    for (const tg of this.k.groups.values()) n += tg.pending.entries;
+    return n;
+  }
+
+  /**
+   * RLIMIT_SIGPENDING of the receiver: sigqueue & co (not kill) get EAGAIN
+   * past it, as on Linux. A real-time signal sent another way past the hard
+   * cap is dropped by send*().
+   */
+  checkQueueLimit(tg: ThreadGroup, extra = 0): void {
+    const lim = tg.rlimits[RLIMIT_SIGPENDING].cur;
+    const n = this.queuedCount() + extra;
+    if (n >= HARD_SIGPENDING || (lim >= 0 && n >= lim)) throw new Errno(E.EAGAIN);
+  }
+
+  private overHardCap(sig: number): boolean {
+    return sig >= S.SIGRTMIN && this.queuedCount() >= HARD_SIGPENDING;
+  }
+
+  /** kill & co are not bound by RLIMIT_SIGPENDING, but a real-time signal that cannot be queued is EAGAIN. */
+  checkHardCap(sig: number): void {
+    if (this.overHardCap(sig)) throw new Errno(E.EAGAIN);
+  }
+
   sendToTask(t: Task, sig: number, info: S.SigInfo, fromOutside = false): void {
     if (sig === 0 || t.state === 'dead' || t.tg.exiting) return;
+    if (this.overHardCap(sig)) return;
     if (this.initShielded(t.tg, sig, fromOutside)) return;
     if (sig === S.SIGKILL) {
       this.k.exitGroup(t.tg, sig);
@@ -73,6 +105,7 @@ export class SignalManager {
 
   sendToGroup(tg: ThreadGroup, sig: number, info: S.SigInfo, fromOutside = false): void {
     if (sig === 0 || tg.exiting || tg.zombie) return;
+    if (this.overHardCap(sig)) return;
     if (this.initShielded(tg, sig, fromOutside)) return;
     if (sig === S.SIGKILL) {
       this.k.exitGroup(tg, sig);

@@ -4,6 +4,7 @@
 // reports a Stop, the task serves it (a syscall, a fault) and resumes its
 // context, delivering pending signals on the way back to the application.
 
+import type { HeapBudget } from '../mm/accounting';
 import type { MemoryManager } from '../mm/mm';
 import type { Context } from '../platform/platform';
 import type { FdTable } from '../vfs/fd_table';
@@ -64,6 +65,10 @@ export class Task {
   ) {
     ctx.owner = this;
     this.startTimeNs = kernel.monotonicNs();
+  }
+
+  get heapBudget(): HeapBudget {
+    return this.mm.memfile.heap;
   }
 
   get pid(): number {

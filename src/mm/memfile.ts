@@ -4,7 +4,10 @@
 // system call per copy. Pages ("frames") are reference counted so that fork can
 // share them copy-on-write and file caches can hand them to private mappings.
 
+import * as fs from 'node:fs';
 import * as libc from '../host/libc';
+import { E, Errno } from '../kernel/errno';
+import { HeapBudget, heapBudgetFor } from './accounting';
 
 export const PAGE = 4096;
 const CHUNK_PAGES = 1 << 18; // 1 GiB per Sentry view: keeps each ArrayBuffer small
@@ -14,6 +17,7 @@ const MAP_SHARED = 0x01;
 const MAP_NORESERVE = 0x4000;
 const FALLOC_FL_KEEP_SIZE = 1;
 const FALLOC_FL_PUNCH_HOLE = 2;
+const SEEK_DATA = 3;
 /** Freed memory kept before it is given back to the host (64 MiB). */
 const DIRTY_MAX = 16384;
 /** Runs up to this many pages may reuse dirty frames (zeroing them costs less than a fresh fault on the host). */
@@ -29,6 +33,17 @@ export class MemoryFile {
   private free: Array<[number, number, boolean]> = [];
   private dirtyPages = 0;
   usedPages = 0;
+  /** Highest usedPages so far (for the debug log and tests). */
+  peakPages = 0;
+  /** The sandbox memory limit in frames: alloc fails with ENOMEM past it. */
+  limitPages = MAX_PAGES;
+  /** Sentry heap the sandbox's kernel objects may use (see accounting.ts). */
+  readonly heap = new HeapBudget(heapBudgetFor(MAX_PAGES * PAGE));
+  /**
+   * Called when an allocation would pass the limit: gives back frames that
+   * were handed out but never touched (returns how many). Set by the kernel.
+   */
+  reclaim: ((want: number) => number) | null = null;
 
   constructor() {
     this.fd = libc.memfd_create('tsvisor-memory', 0);
@@ -39,9 +54,39 @@ export class MemoryFile {
     this.base = base;
   }
 
-  /** Allocate npages contiguous frames with reference count 1, zero-filled. */
+  /** Set the sandbox memory limit (bytes); the heap budget follows it. */
+  setLimit(bytes: number): void {
+    this.limitPages = Math.max(1, Math.min(MAX_PAGES, Math.floor(bytes / PAGE)));
+    this.heap.limit = heapBudgetFor(this.limitPages * PAGE);
+  }
+
+  /** The sandbox's RAM as its programs see it (/proc/meminfo, sysinfo): the limit, and what is left of it. */
+  ramBytes(): { total: number; free: number } {
+    return { total: this.limitPages * PAGE, free: Math.max(0, this.limitPages - this.usedPages) * PAGE };
+  }
+
+  /** Whether npages more frames fit under the limit without reclaiming anything. */
+  fits(npages: number): boolean {
+    return this.usedPages + npages <= this.limitPages;
+  }
+
+  /** Bytes of the memory file the host really holds (pages touched and not punched out). */
+  hostResidentBytes(): number {
+    return fs.fstatSync(this.fd).blocks * 512;
+  }
+
+  /** Whether frame holds no host page (handed out but never touched since allocated or punched). */
+  isHole(frame: number): boolean {
+    return libc.lseek(this.fd, frame * PAGE, SEEK_DATA) !== frame * PAGE;
+  }
+
+  /** Allocate npages contiguous frames with reference count 1, zero-filled; ENOMEM past the limit. */
   alloc(npages: number): number {
     if (npages <= 0) throw new Error('alloc of no pages');
+    if (!this.fits(npages)) {
+      if (this.reclaim) this.reclaim(this.usedPages + npages - this.limitPages);
+      if (!this.fits(npages)) throw new Errno(E.ENOMEM, 'sandbox memory limit');
+    }
     // Small runs may come from freed, not yet scrubbed frames (zeroed here,
     // cheaper than a hole punch per free); large ones only from clean space.
     const smallEnough = npages <= DIRTY_REUSE_MAX;
@@ -76,6 +121,7 @@ export class MemoryFile {
     this.ensureRefs(first + n);
     for (let i = first; i < first + n; i++) this.refs[i] = 1;
     this.usedPages += n;
+    if (this.usedPages > this.peakPages) this.peakPages = this.usedPages;
     return first;
   }
 
@@ -119,7 +165,8 @@ export class MemoryFile {
     this.usedPages -= n;
     this.free.push([first, n, true]);
     this.dirtyPages += n;
-    if (this.dirtyPages > DIRTY_MAX) this.scrub();
+    // Freed pages still held by the host count against the limit too.
+    if (this.dirtyPages > DIRTY_MAX || this.usedPages + this.dirtyPages > this.limitPages) this.scrub();
     if (this.free.length > 4096) this.coalesce();
   }
 

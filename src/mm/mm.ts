@@ -166,6 +166,8 @@ export class MemoryManager extends UserCopy {
    */
   private populate(v: Vma, from: number, to: number, force = false): void {
     if (v.prot === 0 || (to - from > EAGER_PAGES && !force)) return;
+    // Near the memory limit, mappings still succeed (Linux overcommits) and get frames when touched.
+    if (!force && !this.memfile.fits(to - from)) return;
     if (v.file) {
       const size = v.file.mappable.size();
       const lastPage = Math.ceil(size / PAGE) - v.pgoff;
@@ -375,7 +377,7 @@ export class MemoryManager extends UserCopy {
    * Resolve a host fault at addr. Returns 'ok' when the page is now accessible,
    * 'segv' for an access the VMA forbids, 'bus' for a file page beyond EOF.
    */
-  handleFault(addr: number): 'ok' | 'segv' | 'bus' {
+  handleFault(addr: number): 'ok' | 'segv' | 'bus' | 'oom' {
     let v = this.findVma(addr);
     if (!v) {
       v = this.growStack(addr);
@@ -388,8 +390,8 @@ export class MemoryManager extends UserCopy {
       if (f < 0) {
         // Not mapped yet (a file page, a large VMA filled as touched): map it;
         // a write to a copy-on-write page retries and breaks COW then.
-        if (!v.file) {
-          const c0 = Math.max(0, Math.floor(p / FAULT_CHUNK) * FAULT_CHUNK);
+        const c0 = Math.max(0, Math.floor(p / FAULT_CHUNK) * FAULT_CHUNK);
+        if (!v.file && this.memfile.fits(FAULT_CHUNK)) {
           this.populate(v, c0, Math.min(v.pages, c0 + FAULT_CHUNK), true);
         } else {
           this.makePresent(v, p, false);
@@ -404,10 +406,42 @@ export class MemoryManager extends UserCopy {
         return 'ok';
       }
     } catch (e) {
-      if (e instanceof Errno && e.errno === E.EFAULT) return 'bus';
+      // Beyond EOF, or a shared page of a full tmpfs: SIGBUS, as on Linux.
+      if (e instanceof Errno && (e.errno === E.EFAULT || e.errno === E.ENOSPC)) return 'bus';
+      if (e instanceof Errno && e.errno === E.ENOMEM) return 'oom';
       throw e;
     }
     return 'segv';
+  }
+
+  /**
+   * Under memory pressure: give back the frames of private anonymous pages
+   * that were handed out (mapped eagerly) but never touched, so the limit
+   * counts what the application really uses. Only for an address space whose
+   * tasks are all stopped: a running stub could touch a page between the
+   * check and the unmap. Returns the number of frames freed.
+   */
+  reclaimUntouched(): number {
+    let freed = 0;
+    for (const v of this.vmas) {
+      if (v.file || v.shared) continue;
+      const gone: number[] = [];
+      v.frames.forEachPresent(0, v.pages, (p, f) => {
+        if (this.memfile.refCount(f) === 1 && this.memfile.isHole(f)) gone.push(p);
+      });
+      for (let i = 0; i < gone.length; ) {
+        let j = i + 1;
+        while (j < gone.length && gone[j] === gone[j - 1] + 1) j++;
+        this.as.unmap(v.start + gone[i] * PAGE, (j - i) * PAGE);
+        i = j;
+      }
+      for (const p of gone) {
+        this.memfile.decRef(v.frames.get(p));
+        v.frames.set(p, -1);
+      }
+      freed += gone.length;
+    }
+    return freed;
   }
 
   /** Ensure page p of v has a frame that may be accessed (and written, if write), updating the stub. */
@@ -521,6 +555,17 @@ export class MemoryManager extends UserCopy {
       brkStart: this.brkStart, brkEnd: this.brkEnd, mmapBase: this.mmapBase, stackTop: this.stackTop,
       argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, stackLimit: this.stackLimit,
     });
+    try {
+      this.forkInto(child);
+    } catch (e) {
+      // Past the memory limit (ENOMEM): the half-built child gives everything back.
+      child.release();
+      throw e;
+    }
+    return child;
+  }
+
+  private forkInto(child: MemoryManager): void {
     let budget = EAGER_COPY_BUDGET;
     for (const v of this.vmas) {
       const c = new Vma(v.start, v.end, v.prot, v.shared, new FrameTable(0), v.file, v.pgoff, v.growsDown, v.name);
@@ -540,7 +585,6 @@ export class MemoryManager extends UserCopy {
       }
       child.syncHost(c, 0, c.pages);
     }
-    return child;
   }
 
   /** Fresh frames (one contiguous run) holding a copy of v's present pages. */

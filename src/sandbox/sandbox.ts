@@ -22,6 +22,7 @@ import { buildMountNamespace } from '../vfs/setup';
 import { makeHostFdFile, setHostReadinessWaiter } from '../fsimpl/hostfd/hostfd';
 import { ProcFs } from '../fsimpl/proc/procfs';
 import * as libc from '../host/libc';
+import { defaultMemoryLimit } from '../mm/accounting';
 
 /** Signals to the Sentry that are meant for the sandboxed program. */
 const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGWINCH'];
@@ -39,6 +40,8 @@ export interface SandboxOptions {
   /** Write the platform's counters (stops, injections, batches) here as JSON at the end. */
   statsFile?: string;
   hostname?: string;
+  /** Memory limit in bytes (default: half of the host's RAM, see mm/accounting.ts). */
+  memory?: number;
   /** Host fds to donate as the sandbox's 0, 1, 2. */
   stdio?: [number, number, number];
   /** Resource limits of the first process; default: the caller's, as a child of it would have. */
@@ -53,8 +56,9 @@ export class Sandbox {
 
   constructor(private readonly opts: SandboxOptions) {
     if (opts.debugLog) this.logFd = fs.openSync(opts.debugLog, 'a');
-    const log = (msg: string) => this.write(`${new Date().toISOString()} ${msg}\n`, false);
+    const log = (msg: string) => this.log(msg);
     this.platform = new PtracePlatform();
+    this.platform.memfile.setLimit(opts.memory ?? defaultMemoryLimit());
     const ns = buildMountNamespace({ rootfs: opts.rootfs, memfile: this.platform.memfile, ttyHostFd: ttyOf(opts.stdio ?? [0, 1, 2]) });
     const warn = (msg: string) => {
       log(msg);
@@ -91,6 +95,10 @@ export class Sandbox {
 
   private readonly rootCtx: FsContext;
   private readonly fdTable: FdTable;
+
+  private log(msg: string): void {
+    this.write(`${new Date().toISOString()} ${msg}\n`, false);
+  }
 
   private write(s: string, strace: boolean): void {
     if (this.logFd !== null) fs.writeSync(this.logFd, s);
@@ -135,6 +143,8 @@ export class Sandbox {
       return await this.kernel.run();
     } finally {
       for (const s of FORWARDED) process.off(s, forward);
+      const mf = this.platform.memfile;
+      this.log(`memory: peak ${mf.peakPages * 4} kB of the ${mf.limitPages * 4} kB limit; host holds ${Math.floor(mf.hostResidentBytes() / 1024)} kB; kernel objects peak ${Math.floor(mf.heap.peak / 1024)} kB of ${Math.floor(mf.heap.limit / 1024)} kB`);
       this.platform.shutdown();
       if (this.opts.statsFile) fs.writeFileSync(this.opts.statsFile, JSON.stringify(this.platform.stats) + '\n');
     }

@@ -168,8 +168,9 @@ function sysinfo(t: Task, a: number[]): number {
   const up = Math.max(0, k.monotonicNs() - k.bootMonotonicNs);
   const b = Buffer.alloc(112); // loads, shared/buffer RAM, swap and high memory stay 0
   b.writeBigInt64LE(BigInt(Math.ceil(up / NS)), 0); // uptime, rounded up
-  b.writeBigUInt64LE(BigInt(os.totalmem()), 32);
-  b.writeBigUInt64LE(BigInt(os.freemem()), 40);
+  const ram = k.memfile.ramBytes(); // the sandbox's limit, not the host's RAM
+  b.writeBigUInt64LE(BigInt(ram.total), 32);
+  b.writeBigUInt64LE(BigInt(ram.free), 40);
   b.writeUInt16LE(Math.min(k.tasks.size, 0xffff), 80); // procs
   b.writeUInt32LE(1, 104); // mem_unit
   t.mm.copyOut(a[0], b);
@@ -459,7 +460,7 @@ export const defs: SyscallDef[] = [
   { nr: 63, name: 'uname', args: ['ptr'], fn: uname },
   { nr: 170, name: 'sethostname', args: ['inbuf', 'int'], fn: (t, a) => setName(t, a, (n) => (t.kernel.hostname = n)) },
   { nr: 171, name: 'setdomainname', args: ['inbuf', 'int'], fn: (t, a) => setName(t, a, (n) => (t.kernel.domainname = n)) },
-  { nr: 99, name: 'sysinfo', args: ['ptr'], fn: sysinfo, partial: 'load averages, shared/buffer RAM and swap are 0; RAM figures are the host\'s' },
+  { nr: 99, name: 'sysinfo', args: ['ptr'], fn: sysinfo, partial: 'load averages, shared/buffer RAM and swap are 0; RAM figures are the sandbox memory limit and what is left of it' },
   { nr: 318, name: 'getrandom', args: ['ptr', 'size', 'hex'], fn: getrandom },
   { nr: 135, name: 'personality', args: ['hex'], fn: personality,
     partial: 'the value is stored, inherited and reported, but no personality flag changes behaviour (ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC, ...)' },

@@ -113,6 +113,7 @@ function kill(t: Task, pid: number, sig: number): number {
   if (sig < 0 || sig > S.NSIG) throw new Errno(E.EINVAL);
   const info: S.SigInfo = { signo: sig, code: S.SI_USER, pid: t.pid, uid: t.creds.uid };
   const k = t.kernel;
+  k.signals.checkHardCap(sig);
   const targets: ThreadGroup[] = [];
   if (pid > 0) {
     const tg = k.groups.get(pid);
@@ -137,6 +138,7 @@ function tgkill(t: Task, tgid: number, tid: number, sig: number): number {
   if (sig < 0 || sig > S.NSIG || tid <= 0 || (tgid !== -1 && tgid <= 0)) throw new Errno(E.EINVAL);
   const target = t.kernel.tasks.get(tid);
   if (!target || (tgid !== -1 && target.tg.pid !== tgid)) throw new Errno(E.ESRCH);
+  t.kernel.signals.checkHardCap(sig);
   if (sig) target.sendSignal(sig, { signo: sig, code: S.SI_TKILL, pid: t.pid, uid: t.creds.uid });
   return 0;
 }

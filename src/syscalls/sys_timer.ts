@@ -63,6 +63,10 @@ function timerCreate(t: Task, a: number[]): number {
   if ((clock === CLOCK_REALTIME_ALARM || clock === CLOCK_BOOTTIME_ALARM) && !hasCapability(t.creds, CAP_WAKE_ALARM)) throw new Errno(E.EPERM);
   const m = table(t.tg);
   if (m.size >= MAX_TIMERS) throw new Errno(E.EAGAIN);
+  // Linux sets aside a queued signal for every timer, charged to RLIMIT_SIGPENDING.
+  let timersAlive = 0;
+  for (const tg of t.kernel.groups.values()) timersAlive += timers.get(tg)?.size ?? 0;
+  t.kernel.signals.checkQueueLimit(t.tg, timersAlive);
   let id = 0;
   while (m.has(id)) id++;
   const tm: PosixTimer = { id, clock, notify: SIGEV_SIGNAL, signo: SIGALRM, value: BigInt(id), tid: 0, deadline: 0, interval: 0, overrun: 0, kernelTimer: null };

@@ -8,6 +8,7 @@ import { E, Errno } from '../kernel/errno';
 import type { Task } from '../kernel/task';
 import type { Inode } from '../vfs/inode';
 import { checkAccess, MAY_WRITE } from '../vfs/perm';
+import { XattrSet } from '../vfs/xattrs';
 import { readPath, resolveAt } from '../vfs/sysutil';
 import { S_IFDIR, S_IFMT, S_IFREG } from '../vfs/types';
 import { i32, type SyscallDef } from './types';
@@ -17,7 +18,6 @@ const XATTR_NAME_MAX = 255, XATTR_SIZE_MAX = 65536, XATTR_LIST_MAX = 65536;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const NAMESPACES = ['user.', 'trusted.', 'security.', 'system.'];
 
-const store = new WeakMap<Inode, Map<string, Buffer>>();
 
 type Target = { inode: Inode; readonly: boolean };
 
@@ -57,7 +57,7 @@ function checkUserNamespace(name: string, inode: Inode): void {
 function get(t: Task, tg: Target, nameAddr: number, value: number, size: number): number {
   const name = readName(t, nameAddr);
   if (name.startsWith('trusted.') && !hasCapability(t.creds, CAP_SYS_ADMIN)) throw new Errno(E.ENODATA);
-  const v = store.get(tg.inode)?.get(name);
+  const v = tg.inode.xattrs?.get(name);
   if (!v) throw new Errno(E.ENODATA);
   if (size === 0) return v.length;
   if (size < v.length) throw new Errno(E.ERANGE);
@@ -77,18 +77,21 @@ function set(t: Task, tg: Target, nameAddr: number, value: number, size: number,
   } else {
     checkAccess(t.creds, tg.inode.attrs(), MAY_WRITE);
   }
-  let m = store.get(tg.inode);
+  let m = tg.inode.xattrs;
   const exists = m?.has(name) ?? false;
   if (flags & XATTR_CREATE && exists) throw new Errno(E.EEXIST);
   if (flags & XATTR_REPLACE && !exists) throw new Errno(E.ENODATA);
-  if (!m) store.set(tg.inode, (m = new Map()));
+  if (!m) {
+    const heap = t.mm.memfile.heap;
+    m = tg.inode.xattrs = new XattrSet(heap);
+    heap.track(tg.inode, m.held);
+  }
   m.set(name, data);
   return 0;
 }
 
 function list(t: Task, tg: Target, buf: number, size: number): number {
-  const m = store.get(tg.inode);
-  const names = [...(m?.keys() ?? [])].filter((n) => !n.startsWith('trusted.') || hasCapability(t.creds, CAP_SYS_ADMIN));
+  const names = (tg.inode.xattrs?.names() ?? []).filter((n) => !n.startsWith('trusted.') || hasCapability(t.creds, CAP_SYS_ADMIN));
   const out = Buffer.from(names.map((n) => n + '\0').join(''), 'latin1');
   if (out.length > XATTR_LIST_MAX) throw new Errno(E.E2BIG);
   if (size === 0) return out.length;
@@ -102,8 +105,7 @@ function remove(t: Task, tg: Target, nameAddr: number): number {
   if (tg.readonly) throw new Errno(E.EROFS);
   if (name.startsWith('user.')) checkAccess(t.creds, tg.inode.attrs(), MAY_WRITE);
   else if (!hasCapability(t.creds, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
-  const m = store.get(tg.inode);
-  if (!m || !m.delete(name)) throw new Errno(E.ENODATA);
+  if (!tg.inode.xattrs?.delete(name)) throw new Errno(E.ENODATA);
   return 0;
 }
 

@@ -2,6 +2,7 @@
 // Task satisfies it; unit tests pass a small fake.
 import type { Credentials } from '../kernel/creds';
 import type { WaitQueue } from '../kernel/waitqueue';
+import type { HeapBudget } from '../mm/accounting';
 
 export interface FileCtx {
   creds: Credentials;
@@ -9,6 +10,8 @@ export interface FileCtx {
   /** Block until q reports an event in mask; rejects with Errno(EINTR) on a signal. */
   block(q: WaitQueue, mask: number, deadlineNs?: number): Promise<number>;
   sendSignal(sig: number): void;
+  /** The sandbox's budget of Sentry heap for kernel objects (absent in unit tests). */
+  readonly heapBudget?: HeapBudget;
 }
 
 /** Process group of a task, when the kernel provides one (used for terminal foreground groups). */

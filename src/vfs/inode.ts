@@ -17,6 +17,7 @@
 //    the VFS does not depend on the kernel): procfs uses it for "self".
 //  - every mutating method defaults to EROFS (read-only file system) or
 //    EPERM, so a read-only fs needs no code for them.
+import type { XattrSet } from './xattrs';
 import { Errno, E } from '../kernel/errno';
 import type { Mappable } from './mappable';
 import type { DirEntry, InodeAttrs, SetAttr, StatFs } from './types';
@@ -51,6 +52,8 @@ export abstract class Inode {
   abstract readonly fs: FilesystemImpl;
   abstract readonly ino: number;
   abstract attrs(): InodeAttrs;
+  /** Extended attributes (sys_xattr.ts), created on the first set. */
+  xattrs: XattrSet | null = null;
 
   get mode(): number {
     return this.attrs().mode;

@@ -15,5 +15,5 @@ export interface Mappable {
   size(): number;
 }
 
-/** The part of MemoryFile that file systems use (tests can pass a fake). */
-export type FrameSource = Pick<MemoryFile, 'alloc' | 'bytes' | 'incRef' | 'decRef'>;
+/** The part of MemoryFile that file systems use (tests can pass a fake without the limits). */
+export type FrameSource = Pick<MemoryFile, 'alloc' | 'bytes' | 'incRef' | 'decRef'> & Partial<Pick<MemoryFile, 'limitPages' | 'heap'>>;

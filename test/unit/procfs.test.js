@@ -159,6 +159,7 @@ function setup() {
   const kernel = {
     tasks: new Map(), groups: new Map(), hostname: 'box', domainname: '(none)',
     bootMonotonicNs: now - 5e9, bootRealtimeNs: Date.now() * 1e6 - 5e9, monotonicNs: () => Number(process.hrtime.bigint()), vfs,
+    memfile: { ramBytes: () => ({ total: 64 << 20, free: 48 << 20 }) },
   };
   const proc = new ProcFs(kernel, { cpuinfo: 'processor\t: 0\nmodel name\t: X\n\nprocessor\t: 1\nmodel name\t: X\n\n' });
   vfs.mountAt('/proc', proc);

@@ -92,6 +92,7 @@ function fakeKernel() {
     logOnce(key, msg) { this.logged.push(msg); },
     log() {},
     signals: { sendToGroup: (tg, sig, si) => k.sent.push({ tg, sig, si }) },
+    memfile: { ramBytes: () => ({ total: 64 << 20, free: 48 << 20 }) },
   };
   return k;
 }
@@ -214,7 +215,8 @@ test('sysinfo fills uptime, memory, procs and mem_unit', () => {
   assert.equal(I(t, 'sysinfo', A), 0);
   const b = t.mm.copyIn(A, 112);
   assert.equal(b.readBigInt64LE(0), 4n); // 3.5 s rounds up
-  assert.equal(b.readBigUInt64LE(32), BigInt(os.totalmem()));
+  assert.equal(b.readBigUInt64LE(32), BigInt(64 << 20)); // the sandbox's limit, not the host's RAM
+  assert.equal(b.readBigUInt64LE(40), BigInt(48 << 20));
   assert.equal(b.readUInt16LE(80), 1);
   assert.equal(b.readUInt32LE(104), 1);
 });

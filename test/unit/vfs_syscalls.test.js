@@ -25,6 +25,7 @@ function makeTask() {
   const { vfs, rootContext } = buildMountNamespace({ rootfs: dir, memfile: new FakeFrames() });
   const t = fakeTask(0);
   t.mm = fakeMemory();
+  t.mm.memfile = { heap: new (require('../../dist/mm/accounting').HeapBudget)(1 << 30) };
   t.fs = rootContext();
   t.fdTable = new FdTable();
   t.kernel = { vfs };

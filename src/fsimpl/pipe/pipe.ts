@@ -7,11 +7,14 @@ import { SIGPIPE, type FileCtx } from '../../vfs/ctx';
 import type { VPath } from '../../vfs/dentry';
 import { anonAttrs, FileDescription } from '../../vfs/file';
 import type { Inode } from '../../vfs/inode';
+import type { HeapBudget } from '../../mm/accounting';
 import { anonDev, O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, S_IFIFO, type InodeAttrs } from '../../vfs/types';
 
 export const PIPE_BUF = 4096;
 export const DEFAULT_PIPE_SIZE = 65536;
 export const MAX_PIPE_SIZE = 1048576; // /proc/sys/fs/pipe-max-size
+/** No pipe grows past this, whatever the caller's capabilities: its buffer lives in the Sentry's heap. */
+export const HARD_PIPE_SIZE = 64 * 1048576;
 const READ_EVENTS = EVENT_IN | EVENT_RDNORM | EVENT_HUP;
 const WRITE_EVENTS = EVENT_OUT | EVENT_WRNORM | EVENT_ERR;
 const pipeDev = anonDev();
@@ -31,6 +34,34 @@ export class Pipe {
   readonly ino = nextPipeIno++;
   /** Open descriptions of this pipe: poll/epoll wait on their own queues. */
   readonly ends = new Set<{ queue: WaitQueue }>();
+  /** Bytes of the heap budget held for the buffer (its capacity, which bounds the data in it). */
+  private charged = 0;
+
+  constructor(private readonly heap: HeapBudget | null = null) {}
+
+  /**
+   * Take the budget for a pipe that comes alive (pipe(), or the first open of
+   * a FIFO). Like Linux past pipe-user-pages-soft, a pipe that does not get
+   * the default size gets one page; with not even that, ENFILE.
+   */
+  attach(): void {
+    if (this.charged > 0 || !this.heap) return;
+    try {
+      this.heap.charge(DEFAULT_PIPE_SIZE, E.ENFILE);
+      this.capacity = DEFAULT_PIPE_SIZE;
+    } catch {
+      this.heap.charge(PIPE_BUF, E.ENFILE);
+      this.capacity = PIPE_BUF;
+    }
+    this.charged = this.capacity;
+  }
+
+  /** The last end closed: the buffer is gone, a FIFO's next open starts afresh. */
+  detach(): void {
+    this.heap?.uncharge(this.charged);
+    this.charged = 0;
+    this.capacity = DEFAULT_PIPE_SIZE;
+  }
 
   notify(events: number): void {
     this.queue.notify(events);
@@ -68,13 +99,18 @@ export class Pipe {
     this.size = 0;
   }
 
-  setCapacity(n: number, privileged: boolean): number {
+  /** F_SETPIPE_SZ; capSysResource: the caller may pass pipe-max-size. */
+  setCapacity(n: number, capSysResource: boolean): number {
     if (n <= 0) n = 1;
-    if (n > MAX_PIPE_SIZE && !privileged) throw new Errno(E.EPERM);
     if (n > 2 ** 31) throw new Errno(E.EINVAL);
+    if (n > MAX_PIPE_SIZE && !capSysResource) throw new Errno(E.EPERM);
+    if (n > HARD_PIPE_SIZE) throw new Errno(E.EPERM);
     let cap = PIPE_BUF;
     while (cap < n) cap *= 2;
     if (cap < this.size) throw new Errno(E.EBUSY);
+    if (this.heap && cap > this.charged) this.heap.charge(cap - this.charged, E.EPERM);
+    else this.heap?.uncharge(this.charged - cap);
+    if (this.heap) this.charged = cap;
     this.capacity = cap;
     this.notify(WRITE_EVENTS);
     return cap;
@@ -101,6 +137,7 @@ export class PipeFile extends FileDescription {
     super(path, inode, flags);
     this.ownAttrs = inode ? null : { ...anonAttrs(S_IFIFO | 0o600, pipe.ino), uid: 0 };
     const m = flags & O_ACCMODE;
+    if (pipe.readers === 0 && pipe.writers === 0) pipe.attach();
     if (m === O_RDONLY || m === O_RDWR) {
       pipe.readers++;
       pipe.readerOpens++;
@@ -210,14 +247,15 @@ export class PipeFile extends FileDescription {
     if (p.readers === 0 && p.writers === 0) {
       p.clear();
       p.hadWriter = false;
+      p.detach();
     }
     p.notify(READ_EVENTS | WRITE_EVENTS);
   }
 }
 
 /** pipe2(): a read end and a write end. */
-export function makePipe(flags: number): [PipeFile, PipeFile] {
-  const p = new Pipe();
+export function makePipe(flags: number, heap: HeapBudget | null = null): [PipeFile, PipeFile] {
+  const p = new Pipe(heap);
   const st = flags & O_NONBLOCK;
   return [new PipeFile(p, O_RDONLY | st), new PipeFile(p, O_WRONLY | st)];
 }
@@ -228,7 +266,7 @@ const fifoPipes = new WeakMap<Inode, Pipe>();
 export async function openFifo(t: FileCtx, inode: Inode, path: VPath, flags: number): Promise<PipeFile> {
   let p = fifoPipes.get(inode);
   if (!p) {
-    p = new Pipe();
+    p = new Pipe(t.heapBudget ?? null);
     fifoPipes.set(inode, p);
   }
   const m = flags & O_ACCMODE;

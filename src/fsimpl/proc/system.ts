@@ -1,7 +1,6 @@
 // System-wide files at the top of /proc: cpuinfo, meminfo, uptime, loadavg,
 // version, filesystems, stat, swaps, cmdline, the mounts link and the
 // self / thread-self links.
-import * as os from 'node:os';
 import { Errno, E } from '../../kernel/errno';
 import {
   formatLoadavg, formatMeminfo, formatSystemStat, formatUptime, nsToTicks, procVersionString, UTS_RELEASE,
@@ -38,10 +37,10 @@ export function loadavgText(fs: ProcFs): string {
   return formatLoadavg(Math.max(1, runningCount(fs)), fs.kernel.tasks.size, lastPid(fs));
 }
 
-export function meminfoText(): string {
-  const total = Math.floor(os.totalmem() / 1024);
-  const free = Math.floor(os.freemem() / 1024);
-  return formatMeminfo(total, free, free);
+/** The sandbox's memory: its limit and the frames left under it, not the host's RAM. */
+export function meminfoText(fs: ProcFs): string {
+  const { total, free } = fs.kernel.memfile.ramBytes();
+  return formatMeminfo(Math.floor(total / 1024), Math.floor(free / 1024), Math.floor(free / 1024));
 }
 
 export function uptimeText(fs: ProcFs): string {
@@ -71,7 +70,7 @@ export function systemEntries(fs: ProcFs, m: NodeMaker): Entry[] {
     m.file('cpuinfo', () => fs.cpuinfo),
     m.file('filesystems', filesystemsText),
     m.file('loadavg', () => loadavgText(fs)),
-    m.file('meminfo', meminfoText),
+    m.file('meminfo', () => meminfoText(fs)),
     m.link('mounts', { target: () => 'self/mounts' }),
     m.link('self', { target: (ctx) => String(selfTask(fs, ctx).tg.pid) }),
     m.file('stat', () => systemStatText(fs)),

@@ -3,6 +3,7 @@
 // turned into the plain inputs of format.ts.
 import { CAP_SYS_PTRACE, hasCapability } from '../../kernel/creds';
 import { Errno, E } from '../../kernel/errno';
+import type { MemoryFile } from '../../mm/memfile';
 import type { Kernel } from '../../kernel/kernel';
 import { SIG_IGN, NSIG, sigBit } from '../../kernel/signal_defs';
 import type { Task } from '../../kernel/task';
@@ -22,7 +23,9 @@ const PROT_EXEC = 4;
 const PF_RANDOMIZE = 0x400000;
 
 /** What procfs reads from the kernel (a narrow view, so tests can pass a small fake). */
-export type ProcKernel = Pick<Kernel, 'tasks' | 'groups' | 'hostname' | 'domainname' | 'bootMonotonicNs' | 'bootRealtimeNs' | 'monotonicNs' | 'vfs'>;
+export type ProcKernel = Pick<Kernel, 'tasks' | 'groups' | 'hostname' | 'domainname' | 'bootMonotonicNs' | 'bootRealtimeNs' | 'monotonicNs' | 'vfs'> & {
+  memfile: Pick<MemoryFile, 'ramBytes'>;
+};
 
 /** The calling task, when ctx is one of the kernel's live tasks. */
 export function callerOf(k: ProcKernel, ctx: unknown): Task | null {

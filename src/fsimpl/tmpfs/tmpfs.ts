@@ -6,6 +6,7 @@
 import { Errno, E } from '../../kernel/errno';
 import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
 import type { FrameSource, Mappable } from '../../vfs/mappable';
+import { HEAP_COST, type HeapBudget } from '../../mm/accounting';
 import {
   anonDev, dtype, nowNs, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, TMPFS_MAGIC,
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
@@ -25,6 +26,19 @@ function forEachPageSpan(start: number, end: number, fn: (pi: number, po: number
 }
 const MAX_FILE = 2 ** 46; // refuse absurd sizes (EFBIG) before allocating page tables
 
+export interface TmpfsOptions {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  /** size= in pages (default: half of the sandbox memory limit, as Linux's half of RAM). */
+  sizePages?: number;
+  /** nr_inodes= (default: what the Sentry heap budget affords, at most half the limit's pages). */
+  maxInodes?: number;
+}
+
+/** Without a memory file limit (unit tests): what the mount advertised before limits existed. */
+const UNLIMITED_PAGES = 1 << 20;
+
 export class TmpfsFs implements FilesystemImpl {
   readonly name = 'tmpfs';
   readonly dev = anonDev();
@@ -34,23 +48,54 @@ export class TmpfsFs implements FilesystemImpl {
   private readonly rootInode: TmpfsInode;
   /** Frames in use by file data (for statfs). */
   usedPages = 0;
+  /** Inodes alive (for nr_inodes and statfs). */
+  inodes = 0;
+  readonly sizePages: number;
+  readonly maxInodes: number;
+  /** The sandbox-wide budget of Sentry heap that inodes, names and symlink targets are charged to. */
+  readonly heap: HeapBudget | null;
 
-  constructor(readonly frames: FrameSource, opts: { mode?: number; uid?: number; gid?: number } = {}) {
+  constructor(readonly frames: FrameSource, opts: TmpfsOptions = {}) {
+    const limit = frames.limitPages ?? UNLIMITED_PAGES * 2;
+    this.heap = frames.heap ?? null;
+    this.sizePages = opts.sizePages ?? Math.floor(limit / 2);
+    const affordable = this.heap ? Math.floor(this.heap.limit / HEAP_COST.inode / 2) : UNLIMITED_PAGES;
+    this.maxInodes = opts.maxInodes ?? Math.max(64, Math.min(Math.floor(limit / 2), affordable));
     this.rootInode = this.newInode({ type: S_IFDIR, mode: opts.mode ?? 0o1777, uid: opts.uid ?? 0, gid: opts.gid ?? 0 });
     this.rootInode.a.nlink = 2;
+  }
+
+  /** Take bytes of Sentry heap for this file system's metadata: ENOSPC when the sandbox budget is spent. */
+  charge(bytes: number): void {
+    this.heap?.charge(bytes, E.ENOSPC);
+  }
+  uncharge(bytes: number): void {
+    this.heap?.uncharge(bytes);
+  }
+
+  /** One more page of file data, or ENOSPC past size=. */
+  chargePage(): void {
+    if (this.usedPages >= this.sizePages) throw new Errno(E.ENOSPC);
+    this.usedPages++;
   }
 
   root(): TmpfsInode {
     return this.rootInode;
   }
 
+  /** A new inode, or ENOSPC when nr_inodes or the heap budget is used up. */
   newInode(spec: CreateSpec): TmpfsInode {
+    if (this.inodes >= this.maxInodes) throw new Errno(E.ENOSPC);
+    const targetBytes = spec.target !== undefined ? Buffer.byteLength(spec.target, 'latin1') : 0;
+    this.charge(HEAP_COST.inode + targetBytes);
+    this.inodes++;
     return new TmpfsInode(this, this.nextIno++, spec);
   }
 
   statfs(): StatFs {
-    const total = 1 << 20; // 4 GiB advertised
-    return { type: TMPFS_MAGIC, bsize: PAGE, blocks: total, bfree: total - this.usedPages, bavail: total - this.usedPages, files: 1 << 20, ffree: (1 << 20) - this.nextIno, namelen: 255, flags: 0 };
+    const bfree = Math.max(0, this.sizePages - this.usedPages);
+    const ffree = Math.max(0, this.maxInodes - this.inodes);
+    return { type: TMPFS_MAGIC, bsize: PAGE, blocks: this.sizePages, bfree, bavail: bfree, files: this.maxInodes, ffree, namelen: 255, flags: 0 };
   }
 }
 
@@ -62,6 +107,8 @@ export class TmpfsInode extends Inode {
   /** Overlay upper layer: this directory hides the lower one. */
   opaque = false;
   private openCount = 0;
+  /** Set once the inode's charges went back to the file system. */
+  private evicted = false;
 
   constructor(readonly fs: TmpfsFs, readonly ino: number, spec: CreateSpec) {
     super();
@@ -103,7 +150,14 @@ export class TmpfsInode extends Inode {
   override create(name: string, spec: CreateSpec): TmpfsInode {
     const d = this.dir();
     if (d.has(name)) throw new Errno(E.EEXIST);
-    const c = this.fs.newInode(spec);
+    this.fs.charge(direntCost(name));
+    let c: TmpfsInode;
+    try {
+      c = this.fs.newInode(spec);
+    } catch (e) {
+      this.fs.uncharge(direntCost(name));
+      throw e;
+    }
     d.set(name, c);
     if (spec.type === S_IFDIR) this.a.nlink++;
     this.touch();
@@ -113,6 +167,7 @@ export class TmpfsInode extends Inode {
     const d = this.dir();
     if (!(target instanceof TmpfsInode) || target.fs !== this.fs) throw new Errno(E.EXDEV);
     if (d.has(name)) throw new Errno(E.EEXIST);
+    this.fs.charge(direntCost(name));
     d.set(name, target);
     target.a.nlink++;
     target.a.ctimeNs = nowNs();
@@ -123,6 +178,7 @@ export class TmpfsInode extends Inode {
     const c = d.get(name);
     if (!c) throw new Errno(E.ENOENT);
     d.delete(name);
+    this.fs.uncharge(direntCost(name));
     this.dropLink(c);
     this.touch();
   }
@@ -154,9 +210,15 @@ export class TmpfsInode extends Inode {
       }
     } else {
       if (src === dst) return;
+      // The entry keeps its cost under the new name: charge the difference.
+      const delta = direntCost(newName) - direntCost(oldName);
+      if (!dst && delta > 0) this.fs.charge(delta);
       if (dst) {
         nd.delete(newName);
         newDir.dropLink(dst);
+        this.fs.uncharge(direntCost(oldName));
+      } else if (delta < 0) {
+        this.fs.uncharge(-delta);
       }
       this.dir().delete(oldName);
       nd.set(newName, src);
@@ -192,25 +254,38 @@ export class TmpfsInode extends Inode {
     });
     return out;
   }
+  /** The frame of page pi, allocated if needed: ENOSPC past size=, ENOMEM past the sandbox memory limit. */
   private frame(pi: number): number {
     let f = this.pages[pi];
     if (f === undefined || f < 0) {
+      this.fs.chargePage();
+      try {
+        f = this.fs.frames.alloc(1);
+      } catch (e) {
+        this.fs.usedPages--;
+        throw e;
+      }
       while (this.pages.length < pi) this.pages.push(-1);
-      f = this.fs.frames.alloc(1);
       this.pages[pi] = f;
-      this.fs.usedPages++;
     }
     return f;
   }
   override writeAt(off: number, data: Buffer): number {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
     if (off + data.length > MAX_FILE) throw new Errno(E.EFBIG);
-    forEachPageSpan(off, off + data.length, (pi, po, n, pos) => {
-      data.copy(this.fs.frames.bytes(this.frame(pi)), po, pos - off, pos - off + n);
-    });
-    if (off + data.length > this.a.size) this.a.size = off + data.length;
-    if (data.length > 0) this.touch();
-    return data.length;
+    let done = 0;
+    try {
+      forEachPageSpan(off, off + data.length, (pi, po, n, pos) => {
+        data.copy(this.fs.frames.bytes(this.frame(pi)), po, pos - off, pos - off + n);
+        done += n;
+      });
+    } catch (e) {
+      // A full file system ends the write short, like Linux; nothing written is the error.
+      if (done === 0 || !(e instanceof Errno)) throw e;
+    }
+    if (off + done > this.a.size) this.a.size = off + done;
+    if (done > 0) this.touch();
+    return done;
   }
   private truncate(size: number): void {
     if (size > MAX_FILE) throw new Errno(E.EFBIG);
@@ -247,7 +322,13 @@ export class TmpfsInode extends Inode {
         else if (f !== undefined && f >= 0) this.fs.frames.bytes(f).fill(0, po, po + n);
       });
     } else {
-      for (let pi = Math.floor(off / PAGE); pi < Math.ceil((off + len) / PAGE); pi++) this.frame(pi);
+      const first = Math.floor(off / PAGE);
+      const last = Math.ceil((off + len) / PAGE);
+      let missing = 0;
+      for (let pi = first; pi < last; pi++) if (!(this.pages[pi] >= 0)) missing++;
+      // Linux fails the whole request rather than leave part of it allocated.
+      if (this.fs.usedPages + missing > this.fs.sizePages) throw new Errno(E.ENOSPC);
+      for (let pi = first; pi < last; pi++) this.frame(pi);
       if (!(mode & 1) && off + len > this.a.size) this.a.size = off + len;
     }
     this.a.ctimeNs = this.a.mtimeNs = nowNs();
@@ -292,16 +373,34 @@ export class TmpfsInode extends Inode {
   }
   /** Data of a file with no names and no open descriptions goes back to the memory file. */
   private maybeFree(): void {
-    if (this.a.nlink <= 0 && this.openCount <= 0 && this.pages.length) {
+    if (this.a.nlink > 0 || this.openCount > 0) return;
+    if (this.pages.length) {
       this.freePages(0, this.pages.length);
       this.pages = [];
+    }
+    if (!this.evicted) {
+      this.evicted = true;
+      this.xattrs?.release();
+      this.fs.inodes--;
+      this.fs.uncharge(HEAP_COST.inode + Buffer.byteLength(this.target, 'latin1'));
     }
   }
 
   /** Overlay upper layer: drop whiteouts so that an emptied directory can be removed or replaced. */
   removeWhiteouts(): void {
-    for (const [name, c] of this.dir()) if (isWhiteout(c)) this.dir().delete(name);
+    for (const [name, c] of this.dir()) {
+      if (!isWhiteout(c)) continue;
+      this.dir().delete(name);
+      this.fs.uncharge(direntCost(name));
+      c.a.nlink--;
+      c.maybeFree();
+    }
   }
+}
+
+/** Sentry heap held by one directory entry. */
+function direntCost(name: string): number {
+  return HEAP_COST.dirent + name.length;
 }
 
 /** Overlay whiteouts are character devices 0:0 in the upper layer. */

@@ -1,0 +1,54 @@
+// Out of memory: a fault that needs a frame when the sandbox is at its memory
+// limit. First the frames of pages that were mapped but never touched are
+// given back; if that frees nothing, the process with the largest resident
+// set is killed with SIGKILL, as Linux's OOM killer does inside a memory
+// cgroup (its parent sees signal 9). The faulting task then retries.
+
+import type { MemoryManager } from '../mm/mm';
+import type { Kernel } from './kernel';
+import { SIGKILL } from './signal_defs';
+import type { Task } from './task';
+import type { ThreadGroup } from './thread_group';
+
+/** Address spaces that no task is executing in right now (t, the faulting task, is stopped). */
+function quiescentMms(k: Kernel, t: Task): Set<MemoryManager> {
+  const busy = new Set<MemoryManager>();
+  const all = new Set<MemoryManager>();
+  for (const task of k.tasks.values()) {
+    all.add(task.mm);
+    if (task !== t && task.state === 'running') busy.add(task.mm);
+  }
+  for (const mm of busy) all.delete(mm);
+  return all;
+}
+
+function rssOf(tg: ThreadGroup): { rss: number; size: number } {
+  for (const t of tg.tasks) if (t.state !== 'dead') return t.mm.usage();
+  return { rss: 0, size: 0 };
+}
+
+/**
+ * Make room for the fault of task t. Returns true when t should retry the
+ * access, false when t's own process was the one killed.
+ */
+export function outOfMemory(k: Kernel, t: Task): boolean {
+  let freed = 0;
+  for (const mm of quiescentMms(k, t)) freed += mm.reclaimUntouched();
+  if (freed > 0) return true;
+  let victim: ThreadGroup | null = null;
+  let best = -1;
+  for (const tg of k.groups.values()) {
+    if (tg.exiting || tg.zombie) continue;
+    const { rss } = rssOf(tg);
+    if (rss > best) {
+      best = rss;
+      victim = tg;
+    }
+  }
+  if (!victim) victim = t.tg;
+  const { rss, size } = rssOf(victim);
+  const limitMiB = (k.memfile.limitPages * 4096) / 1048576;
+  k.warn(`out of memory (sandbox limit ${limitMiB} MiB): killed process ${victim.pid} (${victim.comm}) total-vm:${Math.floor(size / 1024)}kB rss:${Math.floor(rss / 1024)}kB (memory file on the host: ${Math.floor(k.memfile.hostResidentBytes() / 1024)}kB)`);
+  k.exitGroup(victim, SIGKILL);
+  return victim !== t.tg && t.state !== 'dead';
+}

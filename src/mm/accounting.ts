@@ -1,0 +1,80 @@
+// What one sandbox may make the Sentry hold. Application memory (anonymous
+// pages, tmpfs data, page cache) lives in frames of the memory file and is
+// bounded by the sandbox memory limit; kernel objects an application can
+// create without bound (inodes, directory entries, symlink targets, xattrs,
+// pipe buffers) live in the Sentry's JavaScript heap and are charged here, so
+// that the application gets an errno long before Node runs out of heap.
+
+import * as os from 'node:os';
+import * as v8 from 'node:v8';
+import { Errno } from '../kernel/errno';
+
+const MiB = 1024 * 1024;
+
+/**
+ * Default sandbox memory limit: half of the host's RAM. A sandbox is meant to
+ * be able to run real workloads, but one sandbox must not be able to push the
+ * host (and the Sentry itself) into swapping or the host OOM killer.
+ */
+export function defaultMemoryLimit(): number {
+  return Math.floor(os.totalmem() / 2 / 4096) * 4096;
+}
+
+/** "512m", "2g", "65536k", "1048576" (bytes) -> bytes, or null when malformed. */
+export function parseSize(s: string): number | null {
+  const m = /^(\d+)([kmgt]?)(i?b)?$/i.exec(s.trim());
+  if (!m) return null;
+  const mult: Record<string, number> = { '': 1, k: 1024, m: MiB, g: 1024 * MiB, t: 1024 * 1024 * MiB };
+  const n = Number(m[1]) * mult[m[2].toLowerCase()];
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/**
+ * The Sentry's heap budget for objects applications create: a quarter of the
+ * memory limit, and never more than a quarter of Node's heap limit, so that the
+ * charged objects (whose real cost is estimated per object) stay well inside
+ * the heap even if the estimates are off by a factor of two.
+ */
+export function heapBudgetFor(limitBytes: number): number {
+  const heapLimit = v8.getHeapStatistics().heap_size_limit;
+  return Math.max(4 * MiB, Math.floor(Math.min(limitBytes / 4, heapLimit / 4)));
+}
+
+/** Estimated JavaScript heap cost of kernel objects, measured with bench/heap_cost.js (charged a little above). */
+export const HEAP_COST = {
+  /** A tmpfs inode with its attributes (measured about 1 KB for an empty file). */
+  inode: 1024,
+  /** A directory entry, plus the bytes of its name. */
+  dirent: 96,
+  /** An extended attribute, plus its name and value. */
+  xattr: 160,
+} as const;
+
+export class HeapBudget {
+  used = 0;
+  /** Highest use seen, for tests and the debug log. */
+  peak = 0;
+
+  /** Gives back what an object still held when it is collected (for owners with no explicit end). */
+  private readonly collector = new FinalizationRegistry<{ bytes: number }>((held) => {
+    this.uncharge(held.bytes);
+    held.bytes = 0;
+  });
+
+  constructor(public limit: number) {}
+
+  track(owner: object, held: { bytes: number }): void {
+    this.collector.register(owner, held);
+  }
+
+  /** Take bytes from the budget or throw errno (the one Linux gives for that kind of object). */
+  charge(bytes: number, errno: number): void {
+    if (this.used + bytes > this.limit) throw new Errno(errno, 'sandbox kernel memory budget exhausted');
+    this.used += bytes;
+    if (this.used > this.peak) this.peak = this.used;
+  }
+
+  uncharge(bytes: number): void {
+    this.used = Math.max(0, this.used - bytes);
+  }
+}
