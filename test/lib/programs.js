@@ -26,6 +26,8 @@ const C_PROGRAMS = Object.freeze({
   xattr: { args: (dir) => [dir], endsWithDone: true },
   ptimers: { args: () => [], endsWithDone: true },
   robust: { args: () => [], endsWithDone: true },
+  preempt: { args: () => [], endsWithDone: true },
+  vsyscall: { args: () => [], endsWithDone: true },
 });
 
 module.exports = { C_PROGRAMS };

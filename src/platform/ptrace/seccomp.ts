@@ -10,6 +10,7 @@ const BPF_RET_K = 0x06;
 const AUDIT_ARCH_X86_64 = 0xc000003e;
 const SECCOMP_RET_KILL_PROCESS = 0x80000000;
 const SECCOMP_RET_ALLOW = 0x7fff0000;
+const SECCOMP_RET_TRAP = 0x00030000;
 
 /** Host calls the platform injects: memory mapping, forking stubs, the waker's epoll_wait, exiting. */
 export const STUB_ALLOWED_SYSCALLS = [
@@ -28,6 +29,12 @@ export function stubFilter(): Buffer {
   ins.push([BPF_LD_W_ABS, 0, 0, 4]); // seccomp_data.arch
   ins.push([BPF_JEQ_K, 1, 0, AUDIT_ARCH_X86_64]);
   ins.push([BPF_RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS]);
+  // A call from a kernel address is the host emulating a call into the
+  // vsyscall page (it asks seccomp first): SIGSYS, which the platform turns
+  // into the execute fault the Sentry emulates (platform/ptrace/stops.ts).
+  ins.push([BPF_LD_W_ABS, 0, 0, 12]); // seccomp_data.instruction_pointer, high half
+  ins.push([BPF_JEQ_K, 0, 1, 0xffffffff]);
+  ins.push([BPF_RET_K, 0, 0, SECCOMP_RET_TRAP]);
   ins.push([BPF_LD_W_ABS, 0, 0, 0]); // seccomp_data.nr
   const n = STUB_ALLOWED_SYSCALLS.length;
   STUB_ALLOWED_SYSCALLS.forEach((nr, i) => {
