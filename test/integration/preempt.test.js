@@ -49,8 +49,25 @@ test('timeout 2 ends a spinning program inside the sandbox', { timeout: 120_000 
   assert.strictEqual(r.status, 124, h.describe('sandbox', r));
 });
 
-test('host SIGTERM forwarded to a spinning pid 1 with a handler reaches it', { timeout: 120_000 }, async (t) => {
-  if (!h.needTools(t, ['gcc'])) return;
+/** Host processes whose parent is one of parents (from /proc). */
+function childrenOf(parents) {
+  const out = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'latin1');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (parents.includes(Number(f[1]))) out.push({ pid: Number(name), state: f[0] });
+    } catch {}
+  }
+  return out;
+}
+
+/**
+ * Run `spin term` as pid 1; once it is ready, call poke(sentryPid), then send
+ * the Sentry SIGTERM (forwarded to pid 1, whose handler ends it).
+ */
+async function spinThenTerm(poke) {
   const { spin } = programs();
   const child = childProcess.spawn(process.execPath, h.sandboxArgs([spin, 'term']), { cwd: h.ROOT, env: h.sentryEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -61,13 +78,39 @@ test('host SIGTERM forwarded to a spinning pid 1 with a handler reaches it', { t
     child.stdout.on('data', (d) => {
       const before = out;
       out += d;
-      if (!before.includes('ready') && out.includes('ready')) child.kill('SIGTERM');
+      if (!before.includes('ready') && out.includes('ready')) {
+        poke(child.pid);
+        setTimeout(() => child.kill('SIGTERM'), 300);
+      }
     });
     child.on('exit', (code, signal) => resolve({ code, signal }));
   });
   clearTimeout(guard);
-  assert.deepStrictEqual(status, { code: 0, signal: null }, `stdout: ${out}\nstderr: ${err}`);
-  assert.strictEqual(out, 'ready\ngot SIGTERM\n');
+  return { status, out, err };
+}
+
+test('host SIGTERM forwarded to a spinning pid 1 with a handler reaches it', { timeout: 120_000 }, async (t) => {
+  if (!h.needTools(t, ['gcc'])) return;
+  const r = await spinThenTerm(() => {});
+  assert.deepStrictEqual(r.status, { code: 0, signal: null }, `stdout: ${r.out}\nstderr: ${r.err}`);
+  assert.strictEqual(r.out, 'ready\ngot SIGTERM\n');
+});
+
+test('signals sent to a stub from outside never reach the application or pass for its faults', { timeout: 120_000 }, async (t) => {
+  if (!h.needTools(t, ['gcc'])) return;
+  let hit = 0;
+  const r = await spinThenTerm((sentry) => {
+    // The stubs are the master's children; the spinning one runs pid 1.
+    const masters = childrenOf([sentry]).map((p) => p.pid);
+    for (const s of childrenOf(masters).filter((p) => p.state === 'R')) {
+      for (const sig of ['SIGCHLD', 'SIGSEGV', 'SIGUSR1', 'SIGTERM']) process.kill(s.pid, sig);
+      hit++;
+    }
+  });
+  assert.ok(hit >= 1, 'found the spinning stub');
+  assert.deepStrictEqual(r.status, { code: 0, signal: null }, `stdout: ${r.out}\nstderr: ${r.err}`);
+  // SIGTERM sent to the stub itself is dropped; only the Sentry's forwarded one reaches the handler.
+  assert.strictEqual(r.out, 'ready\ngot SIGTERM\n');
 });
 
 test('stress-ng --mmap 1 -t 3 ends (its workers get their signals)', { timeout: 180_000 }, (t) => {
