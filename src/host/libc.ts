@@ -38,6 +38,7 @@ export const close = lib.func('int close(int fd)');
 export const send = lib.func('long send(int fd, const void *buf, size_t n, int flags)');
 export const recv = lib.func('long recv(int fd, void *buf, size_t n, int flags)');
 export const kill = lib.func('int kill(int pid, int sig)');
+export const tgkill = lib.func('int tgkill(int tgid, int tid, int sig)');
 export const getpid = lib.func('int getpid()');
 export const gettid = lib.func('int gettid()');
 export const sched_getcpu = lib.func('int sched_getcpu()');

@@ -198,6 +198,7 @@ export class Kernel {
         if (t) this.runner.onStop(t, ev.stop);
       } else if (this.tasks.size === 0) break;
     }
+    this.log(`interrupted stops: ${this.runner.interrupts}`);
     return this.initStatus ?? 0;
   }
 

@@ -13,8 +13,16 @@ import { outOfMemory } from './oom';
 /** A handler result meaning "registers already hold the outcome" (execve, rt_sigreturn, exit). */
 export const KEEP_REGS = Number.MIN_SAFE_INTEGER;
 const ARG_REGS = [Reg.RDI, Reg.RSI, Reg.RDX, Reg.R10, Reg.R8, Reg.R9];
+const TASK_SIZE = 0x7ffffffff000;
+/** The vsyscall page's entry points (0xffffffffff600000 + 0, 0x400, 0x800, as signed numbers) and their calls. */
+const VSYSCALLS = new Map<number, number>([[-0xa00000, 96 /* gettimeofday */], [-0xa00000 + 0x400, 201 /* time */], [-0xa00000 + 0x800, 309 /* getcpu */]]);
+/** Sizes of the pointer arguments Linux checks before a vsyscall runs. */
+const VSYSCALL_ARGS: Record<number, number[]> = { 96: [16, 8], 201: [8], 309: [4, 4] };
 
 export class TaskRunner {
+  /** 'interrupted' stops served (a count for the debug log and tests; rare, not on the hot path). */
+  interrupts = 0;
+
   constructor(private readonly k: Kernel) {}
 
   onStop(t: Task, stop: Stop): void {
@@ -42,6 +50,14 @@ export class TaskRunner {
     switch (stop.kind) {
       case 'syscall':
         this.syscall(t);
+        return;
+      case 'syscall32':
+        this.syscall32(t);
+        return;
+      case 'interrupted':
+        // Asked for by Context.interrupt() (a signal, a stop, a kill is pending), or spurious.
+        this.interrupts++;
+        this.returnToUser(t, false);
         return;
       case 'fault':
         this.fault(t, stop.signo, stop.code, stop.addr);
@@ -85,6 +101,19 @@ export class TaskRunner {
     r.then(done, (e) => done(toRet(e, t, def?.name ?? String(nr))));
   }
 
+  /**
+   * int $0x80 and sysenter use the i386 numbers and registers. There is no
+   * 32-bit ABI here: ENOSYS, never the 64-bit call with the same number.
+   */
+  private syscall32(t: Task): void {
+    t.lastFaultAddr = -1;
+    const nr = t.ctx.regs.get(Reg.ORIG_RAX);
+    this.k.logOnce('syscall32', `32-bit system call ${nr} (int $0x80 or sysenter): ENOSYS, there is no 32-bit ABI`);
+    t.ctx.regs.set(Reg.RAX, -E.ENOSYS);
+    if (this.k.strace) this.k.strace(`[pid ${t.tid}] 32-bit syscall_${nr}(...) = -1 ENOSYS`);
+    this.returnToUser(t, true);
+  }
+
   private finish(t: Task, nr: number, args: number[], ret: number): void {
     if (t.state === 'dead') {
       // exit, exit_group, or killed while blocked: strace shows "= ?".
@@ -104,6 +133,10 @@ export class TaskRunner {
     const repeated = t.faultRepeats >= 2;
     t.lastFaultAddr = addr;
     t.lastFaultRip = rip;
+    if (signo === S.SIGSEGV && addr === rip && VSYSCALLS.has(addr)) {
+      this.vsyscall(t, VSYSCALLS.get(addr)!);
+      return;
+    }
     if ((signo === S.SIGSEGV || signo === S.SIGBUS) && !repeated) {
       const r = t.mm.handleFault(addr);
       if (r === 'oom') {
@@ -126,6 +159,57 @@ export class TaskRunner {
     }
     if (this.k.strace) this.k.strace(`[pid ${t.tid}] --- ${S.signalName(signo)} {si_code=${code}, si_addr=0x${addr.toString(16)}} (rip 0x${t.ctx.regs.get(Reg.RIP).toString(16)}) ---`);
     this.forceSignal(t, signo, { signo, code, addr });
+    this.returnToUser(t, false);
+  }
+
+  /**
+   * A call into the vsyscall page (old static binaries): Linux runs the
+   * system call of that entry and emulates the `ret`. A bad stack or result
+   * pointer is a SIGSEGV with no return, as there.
+   */
+  private vsyscall(t: Task, nr: number): void {
+    const regs = t.ctx.regs;
+    const sp = regs.get(Reg.RSP);
+    const args = ARG_REGS.map((r) => regs.get(r));
+    let caller: number;
+    try {
+      caller = Number(t.mm.readBigU64(sp));
+    } catch (e) {
+      if (!(e instanceof Errno)) throw e;
+      this.segv(t, sp);
+      return;
+    }
+    const sizes = VSYSCALL_ARGS[nr];
+    for (let i = 0; i < sizes.length; i++) {
+      if (args[i] !== 0 && (args[i] < 0 || args[i] + sizes[i] > TASK_SIZE)) {
+        this.segv(t, args[i]);
+        return;
+      }
+    }
+    const def = this.k.table[nr];
+    let r = -E.ENOSYS;
+    if (def) {
+      try {
+        const v = def.fn(t, args);
+        if (typeof v !== 'number') throw new Error(`vsyscall ${def.name} did not finish at once`);
+        r = v;
+      } catch (e) {
+        r = toRet(e, t, def.name);
+      }
+    }
+    if (this.k.strace) this.k.strace(`[pid ${t.tid}] vsyscall ${formatStrace(this.k, t, nr, args, r).replace(/^\[pid \d+\] /, '')}`);
+    if (r === -E.EFAULT) {
+      this.segv(t, args[0]);
+      return;
+    }
+    regs.set(Reg.RAX, r);
+    regs.set(Reg.RIP, caller);
+    regs.set(Reg.RSP, sp + 8);
+    this.returnToUser(t, false);
+  }
+
+  private segv(t: Task, addr: number): void {
+    this.forceSignal(t, S.SIGSEGV, { signo: S.SIGSEGV, code: S.SEGV_MAPERR, addr });
     this.returnToUser(t, false);
   }
 

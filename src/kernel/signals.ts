@@ -119,10 +119,16 @@ export class SignalManager {
     if (anyUnblocked) this.kick(anyUnblocked);
   }
 
-  /** Make a task notice a new signal: interrupt its block, or wake it from a stop for SIGCONT. */
+  /**
+   * Make a task notice a new signal: interrupt its block, wake it from a stop
+   * for SIGCONT, or bring it back from application code that may never make
+   * a system call (a busy loop). A vfork parent waits for its child, which
+   * holds the context.
+   */
   private kick(t: Task): void {
     if (t.state === 'blocked') t.wakeForSignal();
     else if (t.state === 'stopped') t.wakeForSignal();
+    else if (t.state === 'running' && t.ctx.owner === t) t.ctx.interrupt();
   }
 
   /** Take the next deliverable signal (thread-directed first, lowest number first), or null. */

@@ -31,6 +31,8 @@ export class MemoryFile {
   private top = 0; // frames below top have been handed out at least once
   /** Reusable runs: [first, count, dirty]; dirty runs hold old data until zeroed or scrubbed. */
   private free: Array<[number, number, boolean]> = [];
+  /** Coalesce again only once the free list has doubled: ranges freed in random order may not merge, and sorting on every free was quadratic. */
+  private coalesceAt = 4096;
   private dirtyPages = 0;
   usedPages = 0;
   /** Highest usedPages so far (for the debug log and tests). */
@@ -167,7 +169,10 @@ export class MemoryFile {
     this.dirtyPages += n;
     // Freed pages still held by the host count against the limit too.
     if (this.dirtyPages > DIRTY_MAX || this.usedPages + this.dirtyPages > this.limitPages) this.scrub();
-    if (this.free.length > 4096) this.coalesce();
+    if (this.free.length > this.coalesceAt) {
+      this.coalesce();
+      this.coalesceAt = Math.max(4096, this.free.length * 2);
+    }
   }
 
   /** Return freed memory to the host: punching holes also makes the frames read as zeros again. */

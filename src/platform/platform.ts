@@ -13,7 +13,25 @@ export const PROT_EXEC = 4;
 /** Why a context came back from the application. */
 export type Stop =
   | { kind: 'syscall' }
-  /** A hardware fault or trap: SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP with siginfo fields. */
+  /**
+   * A system call through a 32-bit entry (int $0x80, sysenter, or from a
+   * 32-bit code segment): its number and arguments follow the i386 ABI, which
+   * the kernel does not implement; the registers are as for 'syscall'.
+   */
+  | { kind: 'syscall32' }
+  /**
+   * The context came back because interrupt() asked it to (or for another
+   * reason that is not the application's: a spurious one is harmless). The
+   * registers are the application's at the point it was stopped; no system
+   * call or fault is in progress.
+   */
+  | { kind: 'interrupted' }
+  /**
+   * A hardware fault or trap: SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP with siginfo fields.
+   * A call into the vsyscall page is reported as the execute fault it would
+   * be without the host's emulation: SIGSEGV with addr and rip the entry point
+   * and the return address still on the stack (the kernel emulates it).
+   */
   | { kind: 'fault'; signo: number; code: number; addr: number }
   /** The host process died under us (killed from outside, OOM). */
   | { kind: 'gone'; status: number };
@@ -47,6 +65,15 @@ export interface Context {
   owner: unknown;
   /** Resume the application; the platform reports the next Stop through Platform.wait(). */
   resume(): void;
+  /**
+   * Make the context come back from the application soon with an
+   * 'interrupted' stop, even if it never makes a system call (a signal became
+   * pending, a group stop). Only a context running application code is
+   * affected: one whose stop the kernel holds (serving a syscall, parked) is
+   * left alone, since the kernel looks for pending work before it resumes it.
+   * Repeated calls before the stop arrives give one stop; none is lost.
+   */
+  interrupt(): void;
   /** FPU/SSE/AVX state (XSAVE layout when available, else FXSAVE) and its format. */
   getFpState(): Buffer;
   setFpState(b: Buffer): void;

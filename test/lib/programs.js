@@ -33,6 +33,8 @@ const C_PROGRAMS = Object.freeze({
   commname: { args: (dir) => [dir], endsWithDone: true },
   sigio: { args: () => [], endsWithDone: true },
   caps: { args: (dir) => [dir], endsWithDone: true },
+  preempt: { args: () => [], endsWithDone: true },
+  vsyscall: { args: () => [], endsWithDone: true },
 });
 
 module.exports = { C_PROGRAMS };

@@ -9,10 +9,11 @@
 import * as fs from 'node:fs';
 import * as libc from '../../host/libc';
 import { MemoryFile } from '../../mm/memfile';
-import { newPlatformStats, type Platform, type PlatformEvent, type PlatformStats, Reg, type Stop } from '../platform';
+import { newPlatformStats, type Platform, type PlatformEvent, type PlatformStats, Reg } from '../platform';
 import * as P from './ptrace';
 import { Stub, StubContext, StubError } from './stub';
 import { stubFilter } from './seccomp';
+import { signalStop, syscallStop } from './stops';
 import { INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_DATA, STUB_END, stubElf } from './stub_elf';
 
 const EPOLL_CTL_ADD = 1;
@@ -29,8 +30,6 @@ const SYS_SECCOMP = 317;
 const PR_SET_NO_NEW_PRIVS = 38;
 const SECCOMP_SET_MODE_FILTER = 1;
 const E1_IN_STUB = 4;
-/** Every syscall stop is the same: one shared object spares an allocation per trap. */
-const SYSCALL_STOP: Stop = { kind: 'syscall' };
 const SIGCHLD = 17;
 const FD_CLOEXEC = 1;
 const F_SETFD = 2;
@@ -250,22 +249,21 @@ export class PtracePlatform implements Platform {
         return { kind: 'stop', ctx, stop: { kind: 'gone', status: s } };
       }
       const sig = P.stopSig(s);
+      ctx.inApp = false;
       if (sig === (P.SIGTRAP | 0x80)) {
         this.stats.syscallStops++;
         ctx.loadRegs();
-        return { kind: 'stop', ctx, stop: SYSCALL_STOP };
+        return { kind: 'stop', ctx, stop: syscallStop(ctx, pid) };
       }
-      if (P.stopEvent(s) === 0 && (sig === 11 || sig === 7 || sig === 8 || sig === 4 || sig === 5)) {
-        this.stats.faultStops++;
+      if (P.stopEvent(s) === 0) {
         ctx.loadRegs();
-        const si = Buffer.alloc(128);
-        libc.ptraceBuf(P.PTRACE_GETSIGINFO, pid, 0, si);
-        const code = si.readInt32LE(8);
-        const addr = Number(si.readBigUInt64LE(16));
-        return { kind: 'stop', ctx, stop: { kind: 'fault', signo: sig, code, addr } };
+        const stop = signalStop(ctx, pid, sig);
+        if (stop.kind === 'fault') this.stats.faultStops++;
+        return { kind: 'stop', ctx, stop };
       }
-      // A signal from outside the sandbox (or a group stop): not the application's.
+      // An event stop an application stub never causes (it forks nothing): carry on.
       libc.ptrace(P.PTRACE_SYSEMU, pid, 0, 0);
+      ctx.inApp = true;
     }
   }
 

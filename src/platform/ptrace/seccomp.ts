@@ -26,6 +26,7 @@ const BPF_RET_K = 0x06;
 const AUDIT_ARCH_X86_64 = 0xc000003e;
 const SECCOMP_RET_KILL_PROCESS = 0x80000000;
 const SECCOMP_RET_ALLOW = 0x7fff0000;
+const SECCOMP_RET_TRAP = 0x00030000;
 
 const SYS_MMAP = 9;
 const SYS_MPROTECT = 10;
@@ -105,6 +106,10 @@ export function stubFilter(layout: { top: number }): Buffer {
   const ctrlLo = STUB_CTRL % 2 ** 32;
   const f = new Bpf();
   f.op(BPF_LD_W_ABS, 4).op(BPF_JEQ_K, AUDIT_ARCH_X86_64, 0, 'kill');
+  // A call from a kernel address is the host emulating a call into the
+  // vsyscall page (it asks seccomp first): SIGSYS, which the platform turns
+  // into the execute fault the Sentry emulates (platform/ptrace/stops.ts).
+  f.op(BPF_LD_W_ABS, 12).op(BPF_JEQ_K, 0xffffffff, 0, 1).op(BPF_RET_K, SECCOMP_RET_TRAP);
   f.op(BPF_LD_W_ABS, 0);
   f.op(BPF_JEQ_K, SYS_MMAP, 'mmap', 0);
   f.op(BPF_JEQ_K, SYS_MPROTECT, 'mprotect', 0);

@@ -7,6 +7,7 @@ import * as libc from '../../host/libc';
 import { type AddressSpace, type Context, type CpuTime, type PlatformStats, Reg, type Registers } from '../platform';
 import * as P from './ptrace';
 import { PtraceRegs } from './regs';
+import { INTERRUPT_SIGNAL } from './stops';
 import type { MemoryFile } from '../../mm/memfile';
 import { BATCH_ADDR, BATCH_ENTRY, BATCH_MAX, INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_END } from './stub_elf';
 
@@ -24,6 +25,10 @@ export class StubContext implements Context {
   readonly regs = new PtraceRegs();
   owner: unknown = null;
   private fp: Buffer | null = null;
+  /** Resumed into the application and no stop of it taken since (the main wait clears it). */
+  inApp = false;
+  /** An INTERRUPT_SIGNAL is on its way and its stop not seen yet: another would add nothing. */
+  interruptSent = false;
 
   constructor(readonly stub: Stub) {}
 
@@ -79,6 +84,14 @@ export class StubContext implements Context {
     this.flushRegs();
     if (this.fp) this.flushFp();
     libc.ptrace(P.PTRACE_SYSEMU, this.stub.pid, 0, 0);
+    this.inApp = true;
+  }
+
+  interrupt(): void {
+    // A context the kernel holds needs nothing: the kernel looks for pending
+    // work before it resumes it. A signal already on its way will do.
+    if (!this.inApp || this.interruptSent || this.stub.dead || this.stub.pid <= 0) return;
+    if (libc.tgkill(this.stub.pid, this.stub.pid, INTERRUPT_SIGNAL) === 0) this.interruptSent = true;
   }
 
   /** The full XSAVE image (x87, SSE, AVX and beyond); FXSAVE's 512 bytes where XSAVE is missing. */
@@ -203,7 +216,10 @@ export class Stub implements AddressSpace {
         this.release();
         throw new StubError(`stub ${this.pid} faulted (signal ${got}) during an injected call`);
       }
-      // Any other signal that reached the stub is not the application's: drop it.
+      // Any other signal that reached the stub is not the application's: drop
+      // it. An interrupt is done with too: the kernel holds this context now
+      // and delivers whatever is pending before the application runs again.
+      if (got === INTERRUPT_SIGNAL) this.ctx.interruptSent = false;
     }
     this.ctx.loadRegs();
     const ret = this.ctx.regs.get(Reg.RAX);
