@@ -132,7 +132,7 @@ export const defs: SyscallDef[] = [
     },
   },
   {
-    nr: 292, name: 'dup3', args: ['fd', 'fd', 'openflags'],
+    nr: 292, name: 'dup3', args: ['fd', 'fd', 'fdflags'],
     fn: (t, a) => {
       const oldfd = i32(a[0]);
       const newfd = i32(a[1]);
@@ -145,7 +145,7 @@ export const defs: SyscallDef[] = [
       return t.fdTable.dup2(oldfd, newfd, (flags & O_CLOEXEC) !== 0);
     },
   },
-  { nr: 72, name: 'fcntl', args: ['fd', 'int', 'hex'], fn: (t, a) => fcntl(t, i32(a[0]), i32(a[1]), a[2]) },
+  { nr: 72, name: 'fcntl', args: ['fd', 'fcntl_cmd', 'fcntl_arg'], fn: (t, a) => fcntl(t, i32(a[0]), i32(a[1]), a[2]) },
   {
     nr: 73, name: 'flock', args: ['fd', 'int'],
     fn: async (t, a) => {

@@ -40,6 +40,6 @@ const fdCalls: Array<[number, string, string[]]> = [
 
 export const defs: SyscallDef[] = [
   { nr: 41, name: 'socket', fn: socket, args: ['int', 'int', 'int'], partial: 'no address family is supported yet: EAFNOSUPPORT' },
-  { nr: 53, name: 'socketpair', fn: socket, args: ['int', 'int', 'int', 'ptr'], partial: 'no address family is supported yet: EAFNOSUPPORT' },
+  { nr: 53, name: 'socketpair', fn: socket, args: ['int', 'int', 'int', 'fdpair_out'], partial: 'no address family is supported yet: EAFNOSUPPORT' },
   ...fdCalls.map(([nr, name, args]) => ({ nr, name, fn: notSocket, args, partial: PARTIAL })),
 ];

@@ -95,6 +95,8 @@ export const fsDecoders: Table = {
   str: { fmt: (c, i) => cstring(c.t, c.args[i]) },
   openflags: { fmt: (c, i) => openFlags(c.args[i] | 0) },
   oct: { fmt: (c, i) => octal(c.args[i]) },
+  /** open's mode: shown only when the flags before it create a file. */
+  open_mode: { fmt: (c, i) => (c.args[i - 1] & (0o100 | 0o20000000) ? octal(c.args[i]) : null) },
   access_mode: { fmt: (c, i) => bitNames(c.args[i], ACCESS_BITS, 'F_OK') },
   atflags: flagsOf(AT_BITS),
   access_atflags: flagsOf(ACCESS_AT_BITS),
@@ -116,3 +118,6 @@ export const fsDecoders: Table = {
     return b && `[${b.readInt32LE(0)}, ${b.readInt32LE(4)}]`;
   }),
 };
+
+/** Flags without an access mode (pipe2, dup3, eventfd...): O_CLOEXEC alone, or 0. */
+fsDecoders.fdflags = { fmt: (c, i) => bitNames(c.args[i] & ~3, OPEN_BITS, '0') };

@@ -25,7 +25,10 @@ const ARG_REGS = [Reg.RDI, Reg.RSI, Reg.RDX, Reg.R10, Reg.R8, Reg.R9];
 const RESULT_COLUMN = 39;
 
 const basicDecoders: Table = {
-  int: { fmt: dec64 },
+  /** A C int (the register's low 32 bits, signed). */
+  int: { fmt: (c, i) => String(c.args[i] | 0) },
+  /** A signed 64-bit value (offsets, lengths), exact. */
+  long: { fmt: dec64 },
   uint: { fmt: udec64 },
   size: { fmt: udec64 },
   hex: { fmt: (c, i) => (c.args[i] === 0 ? '0' : hex64(c, i)) },
