@@ -121,7 +121,6 @@ test('--strace: a blocked read is unfinished, then resumed', { timeout: 120_000 
   const text = r.sandboxLines.join('\n');
   assert.match(text, /^\[pid \d+\] read\(3,  <unfinished \.\.\.>$/m);
   assert.match(text, /^\[pid \d+\] <\.\.\. read resumed>"x", 1\) +\s= 1$/m);
-  assert.match(text, /^\[pid \d+\] --- SIGCHLD \{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=\d+, si_uid=\d+, si_status=3, /m);
 });
 
 test('--strace: an interrupted call shows ERESTARTSYS, then the signal', { timeout: 120_000 }, (t) => {
@@ -130,11 +129,12 @@ test('--strace: an interrupted call shows ERESTARTSYS, then the signal', { timeo
   const restarts = r.native.P0.filter((l) => l.endsWith('= ? ERESTARTSYS (To be restarted if SA_RESTART is set)'));
   assert.strictEqual(restarts.length, 2, r.native.P0.join('\n'));
   assert.ok(r.native.P0.includes('rt_sigreturn({mask=[]}) = -1 EINTR (Interrupted system call)'));
+  assert.ok(r.native.P0.includes('--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=P1, si_uid=0} ---'));
 });
 
 test('--strace: execve with argv and the count of envp, wait4 status', { timeout: 120_000 }, (t) => {
   const r = compareMode(t, 'exec');
   if (!r) return;
-  assert.ok(r.native.P1.some((l) => /^execve\(".*", \[".*", "child", "two words"\], 0xADDR \/\* 2 vars \*\/\) = 0$/.test(l)), r.native.P1.join('\n'));
+  assert.ok(r.native.P1.some((l) => /^execve\(".*", \[".*"(\.\.\.)?, "child", "two words"\], 0xADDR \/\* 2 vars \*\/\) = 0$/.test(l)), r.native.P1.join('\n'));
   assert.ok(r.native.P0.some((l) => l.includes('[{WIFEXITED(s) && WEXITSTATUS(s) == 5}], 0, NULL) = P1')));
 });

@@ -105,13 +105,23 @@ export function buffer(t: Task, addr: number, len: number): string {
 /** A NUL-terminated string: paths in full (up to PATH_MAX), others cut at max bytes. */
 export function cstring(t: Task, addr: number, max = 4096): string {
   if (addr === 0) return 'NULL';
-  try {
-    const s = t.mm.readCString(addr, max + 1);
-    const b = Buffer.from(s, 'latin1');
-    return b.length > max ? quote(b.subarray(0, max), true) : quote(b);
-  } catch {
-    return hex(addr);
+  const parts: Buffer[] = [];
+  let total = 0;
+  // Page by page, so that a string ending just before an unmapped page still reads.
+  for (let a = addr; total <= max; ) {
+    let chunk: Buffer;
+    try {
+      chunk = t.mm.copyIn(a, Math.min(4096 - (a % 4096), max + 1 - total));
+    } catch {
+      return hex(addr);
+    }
+    const z = chunk.indexOf(0);
+    if (z >= 0) return quote(Buffer.concat([...parts, chunk.subarray(0, z)]));
+    parts.push(chunk);
+    total += chunk.length;
+    a += chunk.length;
   }
+  return quote(Buffer.concat(parts).subarray(0, max), true);
 }
 
 /** Reads a structure of len bytes for a decoder; null when the address is bad. */
