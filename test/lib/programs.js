@@ -28,6 +28,8 @@ const C_PROGRAMS = Object.freeze({
   robust: { args: () => [], endsWithDone: true },
   // Its own test counts round trips (stopcount.test.js); here one mode is compared.
   stopcount: { args: () => ['pipe_block', '50'] },
+  // Its own test compares --strace with strace -f (strace.test.js); here the calls themselves.
+  stracecalls: { args: () => ['basic'] },
 });
 
 module.exports = { C_PROGRAMS };
