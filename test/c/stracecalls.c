@@ -8,6 +8,7 @@
  *   basic    files, stat, iovec, time, signals, memory, futex, prctl, ioctl
  *   block    read on a pipe that a child fills after a delay, wait4
  *   restart  a read interrupted by a signal with SA_RESTART, one without
+ *   restart2 a sleep interrupted by a handler (restart_syscall), pause()
  *   exec     fork, execve of this program ("child" mode), wait4 */
 #define _GNU_SOURCE
 #include "common.h"
@@ -142,6 +143,29 @@ static void restart(void) {
   mark("END\n");
 }
 
+static void restart2(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGUSR1, &sa, NULL);
+  mark("BEGIN\n");
+  pid_t parent = getpid();
+  pid_t pid = xfork();
+  if (pid == 0) {
+    sleep_ms(100);
+    kill(parent, SIGUSR1);
+    sleep_ms(100);
+    kill(parent, SIGUSR1);
+    _exit(0);
+  }
+  struct timespec ts = {0, 300000000};
+  syscall(SYS_nanosleep, &ts, NULL);
+  pause();
+  waitpid(pid, NULL, 0);
+  mark("END\n");
+}
+
 static void exec_mode(const char *self) {
   mark("BEGIN\n");
   pid_t pid = xfork();
@@ -161,6 +185,7 @@ int main(int argc, char **argv) {
   if (!strcmp(mode, "basic")) basic();
   else if (!strcmp(mode, "block")) block();
   else if (!strcmp(mode, "restart")) restart();
+  else if (!strcmp(mode, "restart2")) restart2();
   else if (!strcmp(mode, "exec")) exec_mode(argv[0]);
   else if (!strcmp(mode, "child")) {
     mark("BEGIN\n");

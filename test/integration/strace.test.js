@@ -138,3 +138,10 @@ test('--strace: execve with argv and the count of envp, wait4 status', { timeout
   assert.ok(r.native.P1.some((l) => /^execve\(".*", \[".*"(\.\.\.)?, "child", "two words"\], 0xADDR \/\* 2 vars \*\/\) = 0$/.test(l)), r.native.P1.join('\n'));
   assert.ok(r.native.P0.some((l) => l.includes('[{WIFEXITED(s) && WEXITSTATUS(s) == 5}], 0, NULL) = P1')));
 });
+
+test('--strace: ERESTART_RESTARTBLOCK for a sleep, ERESTARTNOHAND for pause', { timeout: 120_000 }, (t) => {
+  const r = compareMode(t, 'restart2');
+  if (!r) return;
+  assert.ok(r.native.P0.includes('nanosleep({tv_sec=0, tv_nsec=300000000}, NULL) = ? ERESTART_RESTARTBLOCK (Interrupted by signal)'), r.native.P0.join('\n'));
+  assert.ok(r.native.P0.includes('pause() = ? ERESTARTNOHAND (To be restarted if no handler)'), r.native.P0.join('\n'));
+});
