@@ -145,3 +145,14 @@ test('--strace: ERESTART_RESTARTBLOCK for a sleep, ERESTARTNOHAND for pause', { 
   assert.ok(r.native.P0.includes('nanosleep({tv_sec=0, tv_nsec=300000000}, NULL) = ? ERESTART_RESTARTBLOCK (Interrupted by signal)'), r.native.P0.join('\n'));
   assert.ok(r.native.P0.includes('pause() = ? ERESTARTNOHAND (To be restarted if no handler)'), r.native.P0.join('\n'));
 });
+
+test('--strace survives hostile pointers: bad addresses are shown, never followed', { timeout: 120_000 }, (t) => {
+  if (!h.needTools(t, ['gcc'])) return;
+  const bin = h.buildPrograms().efault.static;
+  const native = h.runNative([bin]);
+  const r = h.runSandbox([bin], { strace: true });
+  assert.strictEqual(r.status, 0, h.describe('--strace efault', r));
+  assert.strictEqual(r.stdout, native.stdout);
+  assert.doesNotMatch(r.stderr, /internal error|BUG/);
+  assert.match(r.stderr, /^write\(1, 0xffff800000000000, 10\) +\s= -1 EFAULT \(Bad address\)$/m);
+});
