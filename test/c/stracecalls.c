@@ -15,6 +15,7 @@
 
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
@@ -91,6 +92,9 @@ static void basic(void) {
   prctl(PR_SET_DUMPABLE, 1);
   int pfd[2];
   if (pipe2(pfd, O_CLOEXEC) < 0) DIE("pipe2");
+  struct pollfd pf[2] = {{pfd[1], POLLOUT, 0}, {pfd[0], POLLIN | POLLPRI, 0}};
+  poll(pf, 2, 0);
+  poll(pf + 1, 1, 0);
   dup2(pfd[0], 10);
   close(10);
   access("f.txt", R_OK | W_OK);

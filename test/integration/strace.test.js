@@ -113,6 +113,7 @@ test('--strace decodes like strace -f: files, stat, iovec, signals, memory, fute
   if (!r) return;
   assert.ok(r.native.P0.length > 30, 'the comparison covers the calls');
   assert.ok(r.native.P0.some((l) => l.startsWith('newfstatat(AT_FDCWD, "f.txt", {st_mode=S_IFREG|0644, st_size=10, ...}, 0)')));
+  assert.ok(r.native.P0.includes('poll([{fd=3, events=POLLIN|POLLPRI}], 1, 0) = 0 (Timeout)'), r.native.P0.join('\n'));
 });
 
 test('--strace: a blocked read is unfinished, then resumed', { timeout: 120_000 }, (t) => {

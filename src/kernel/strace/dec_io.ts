@@ -143,3 +143,32 @@ export const ioDecoders: Table = {
   ioctl_req: { fmt: (c, i) => ioctlName(c.args[i] >>> 0) },
   ioctl_arg: ioctlArg,
 };
+
+const POLL_BITS = [
+  [1, 'POLLIN'], [2, 'POLLPRI'], [4, 'POLLOUT'], [8, 'POLLERR'], [0x10, 'POLLHUP'], [0x20, 'POLLNVAL'],
+  [0x40, 'POLLRDNORM'], [0x80, 'POLLRDBAND'], [0x100, 'POLLWRNORM'], [0x200, 'POLLWRBAND'], [0x400, 'POLLMSG'],
+  [0x2000, 'POLLRDHUP'],
+] as const;
+
+/** struct pollfd array (fd, events, revents: 8 bytes each), its count in the next argument. */
+function pollfds(c: Call, revents: boolean): string | null {
+  const n = Math.max(0, Math.min(c.args[1] >>> 0, STRLEN));
+  const b = struct(c.t, c.args[0], n * 8);
+  if (!b) return null;
+  const parts: string[] = [];
+  for (let k = 0; k < n; k++) {
+    const ev = b.readInt16LE(k * 8 + (revents ? 6 : 4)) & 0xffff;
+    if (revents && ev === 0) continue;
+    parts.push(`{fd=${b.readInt32LE(k * 8)}, ${revents ? 'revents' : 'events'}=${bitNames(ev, POLL_BITS, '0')}}`);
+  }
+  return `[${parts.join(', ')}${(c.args[1] >>> 0) > n && !revents ? ', ...' : ''}]`;
+}
+
+ioDecoders.pollfd = { fmt: (c, i) => (c.args[i] === 0 ? 'NULL' : pollfds(c, false) ?? hex(c.args[i])) };
+
+/** poll/ppoll's result: the ready descriptors, or that the time ran out. */
+export function pollResult(c: Call): string | null {
+  if (c.ret === 0) return '0 (Timeout)';
+  const r = pollfds(c, true);
+  return r === null ? null : `${c.ret} (${r})`;
+}

@@ -12,7 +12,7 @@ import { taskExitHooks } from '../lifecycle';
 import type { SigInfo } from '../signal_defs';
 import type { Task } from '../task';
 import { fsDecoders, octal } from './dec_fs';
-import { fcntlResult, ioDecoders } from './dec_io';
+import { fcntlResult, ioDecoders, pollResult } from './dec_io';
 import { processDecoders } from './dec_process';
 import { sigName, siginfo, signalDecoders } from './dec_signal';
 import { timeMmDecoders } from './dec_time_mm';
@@ -49,6 +49,8 @@ const RESULTS: Record<string, (c: Call) => string | null> = {
   shmat: (c) => hex(c.ret),
   umask: (c) => octal(c.ret),
   fcntl: fcntlResult,
+  poll: pollResult,
+  ppoll: pollResult,
 };
 
 interface Pending {
