@@ -44,3 +44,18 @@ test('strace formats', () => {
   assert.equal(restartText(516), '? ERESTART_RESTARTBLOCK (Interrupted by signal)');
   assert.equal(errnoMessage(2), 'No such file or directory');
 });
+
+test('socket addresses as strace shows them', () => {
+  const { sockaddr } = require('../../dist/kernel/strace/dec_net.js');
+  const un = Buffer.alloc(110);
+  un.writeUInt16LE(1, 0);
+  un.write('/tmp/x.sock', 2);
+  assert.equal(sockaddr(un), '{sa_family=AF_UNIX, sun_path="/tmp/x.sock"}');
+  const in4 = Buffer.from([2, 0, 0x1f, 0x90, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+  assert.equal(sockaddr(in4), '{sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("127.0.0.1")}');
+  const in6 = Buffer.alloc(28);
+  in6.writeUInt16LE(10, 0);
+  in6.writeUInt16BE(80, 2);
+  in6[23] = 1;
+  assert.equal(sockaddr(in6), '{sa_family=AF_INET6, sin6_port=htons(80), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}');
+});

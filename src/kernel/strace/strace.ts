@@ -13,6 +13,7 @@ import type { SigInfo } from '../signal_defs';
 import type { Task } from '../task';
 import { fsDecoders, octal } from './dec_fs';
 import { fcntlResult, ioDecoders, pollResult } from './dec_io';
+import { netDecoders } from './dec_net';
 import { processDecoders } from './dec_process';
 import { sigName, siginfo, signalDecoders } from './dec_signal';
 import { timeMmDecoders } from './dec_time_mm';
@@ -38,7 +39,7 @@ const basicDecoders: Table = {
 };
 
 const DECODERS: Table = {
-  ...basicDecoders, ...fsDecoders, ...ioDecoders, ...processDecoders, ...signalDecoders, ...timeMmDecoders,
+  ...basicDecoders, ...fsDecoders, ...ioDecoders, ...netDecoders, ...processDecoders, ...signalDecoders, ...timeMmDecoders,
 };
 
 /** Results strace does not show in decimal. */
