@@ -14,6 +14,7 @@ import type { ThreadGroup } from './thread_group';
 import { wakeCounter } from './waitqueue';
 import { Lifecycle } from './lifecycle';
 import { TaskRunner } from './runner';
+import type { Strace } from './strace/strace';
 
 export interface KernelOptions {
   platform: Platform;
@@ -41,7 +42,8 @@ export class Kernel {
   table: Array<SyscallDef | undefined> = [];
   /** Names of every syscall number, for logs of unimplemented ones (the table has only the implemented). */
   syscallNames: Record<number, string> = {};
-  strace: ((line: string) => void) | null = null;
+  /** Set by --strace: decodes every system call (kernel/strace). */
+  strace: Strace | null = null;
   readonly log: (msg: string) => void;
   /** Problems the person running the sandbox must see (stderr of the Sentry). */
   readonly warn: (msg: string) => void;

@@ -3,7 +3,7 @@
 // fault, then deliver signals and switch back to the application.
 
 import { Reg, type Stop } from '../platform/platform';
-import { E, Errno, errnoName } from './errno';
+import { E, Errno } from './errno';
 import type { Kernel } from './kernel';
 import * as S from './signal_defs';
 import type { Task } from './task';
@@ -75,6 +75,8 @@ export class TaskRunner {
     const nr = regs.get(Reg.ORIG_RAX);
     const args = ARG_REGS.map((r) => regs.get(r));
     const def = nr >= 0 && nr < this.k.table.length ? this.k.table[nr] : undefined;
+    const strace = this.k.strace;
+    if (strace) strace.enter(t, nr, args);
     let r: number | Promise<number>;
     if (!def) {
       this.k.logOnce(`nosys${nr}`, `unimplemented syscall ${this.k.syscallNames[nr] ?? '?'} (${nr}): ENOSYS`);
@@ -91,6 +93,7 @@ export class TaskRunner {
       return;
     }
     wakeCounter.pending++;
+    if (strace) strace.blocked(t);
     const done = (v: number) => {
       try {
         this.finish(t, nr, args, v);
@@ -110,18 +113,18 @@ export class TaskRunner {
     const nr = t.ctx.regs.get(Reg.ORIG_RAX);
     this.k.logOnce('syscall32', `32-bit system call ${nr} (int $0x80 or sysenter): ENOSYS, there is no 32-bit ABI`);
     t.ctx.regs.set(Reg.RAX, -E.ENOSYS);
-    if (this.k.strace) this.k.strace(`[pid ${t.tid}] 32-bit syscall_${nr}(...) = -1 ENOSYS`);
+    if (this.k.strace) this.k.strace.note(t, `syscall_${nr}(...) [32-bit entry]`, '-1 ENOSYS (Function not implemented)');
     this.returnToUser(t, true);
   }
 
   private finish(t: Task, nr: number, args: number[], ret: number): void {
     if (t.state === 'dead') {
       // exit, exit_group, or killed while blocked: strace shows "= ?".
-      if (this.k.strace) this.k.strace(formatStrace(this.k, t, nr, args, Number.NaN));
+      if (this.k.strace) this.k.strace.exit(t, Number.NaN);
       return;
     }
     if (ret !== KEEP_REGS) t.ctx.regs.set(Reg.RAX, ret);
-    if (this.k.strace) this.k.strace(formatStrace(this.k, t, nr, args, ret === KEEP_REGS ? t.ctx.regs.get(Reg.RAX) : ret));
+    if (this.k.strace) this.k.strace.exit(t, ret === KEEP_REGS ? t.ctx.regs.get(Reg.RAX) : ret);
     this.returnToUser(t, true);
   }
 
@@ -157,7 +160,6 @@ export class TaskRunner {
         code = t.mm.findVma(addr) ? S.SEGV_ACCERR : S.SEGV_MAPERR;
       }
     }
-    if (this.k.strace) this.k.strace(`[pid ${t.tid}] --- ${S.signalName(signo)} {si_code=${code}, si_addr=0x${addr.toString(16)}} (rip 0x${t.ctx.regs.get(Reg.RIP).toString(16)}) ---`);
     this.forceSignal(t, signo, { signo, code, addr });
     this.returnToUser(t, false);
   }
@@ -188,6 +190,7 @@ export class TaskRunner {
     }
     const def = this.k.table[nr];
     let r = -E.ENOSYS;
+    if (this.k.strace) this.k.strace.enter(t, nr, args);
     if (def) {
       try {
         const v = def.fn(t, args);
@@ -197,7 +200,7 @@ export class TaskRunner {
         r = toRet(e, t, def.name);
       }
     }
-    if (this.k.strace) this.k.strace(`[pid ${t.tid}] vsyscall ${formatStrace(this.k, t, nr, args, r).replace(/^\[pid \d+\] /, '')}`);
+    if (this.k.strace) this.k.strace.exit(t, r);
     if (r === -E.EFAULT) {
       this.segv(t, args[0]);
       return;
@@ -261,102 +264,4 @@ function toRet(e: unknown, t: Task, name: string): number {
   if (e instanceof Errno) return -e.errno;
   t.kernel.log(`BUG in ${name}: ${(e as Error)?.stack ?? String(e)}`);
   return -E.EIO;
-}
-
-function formatStrace(k: Kernel, t: Task, nr: number, args: number[], ret: number): string {
-  const def = k.table[nr];
-  const name = def?.name ?? k.syscallNames[nr] ?? `syscall_${nr}`;
-  const fmts = def?.args ?? [];
-  const parts: string[] = [];
-  for (let i = 0; i < fmts.length; i++) parts.push(formatArg(t, fmts[i], args[i], args[i + 1], ret));
-  const res = Number.isNaN(ret) ? '?' : ret < 0 && ret > -4096 ? `-1 ${errnoName(-ret)}` : ret >= 0 && ret < 4096 ? String(ret) : '0x' + ret.toString(16);
-  return `[pid ${t.tid}] ${name}(${parts.join(', ')}) = ${res}`;
-}
-
-function formatArg(t: Task, fmt: string, v: number, next: number, ret: number): string {
-  try {
-    switch (fmt) {
-      case 'fd': case 'int': return String(v | 0);
-      case 'signal': return (v | 0) > 0 && (v | 0) <= S.NSIG ? S.signalName(v | 0) : String(v | 0);
-      case 'clockid': return CLOCKS[v | 0] ?? String(v | 0);
-      case 'openflags': return openFlags(v | 0);
-      case 'prot': return bitNames(v | 0, PROT_BITS, 'PROT_NONE');
-      case 'mapflags': return bitNames(v | 0, MAP_BITS, '0');
-      case 'atfd': return (v | 0) === -100 ? 'AT_FDCWD' : String(v | 0);
-      case 'uint': case 'size': return String(v);
-      case 'oct': return v === 0 ? '0' : '0' + (v >>> 0).toString(8);
-      case 'str': return v === 0 ? 'NULL' : quote(Buffer.from(t.mm.readCString(v, 4096), 'latin1'));
-      case 'inbuf': {
-        if (v === 0) return 'NULL';
-        const n = Math.min(Math.max(next, 0), 32);
-        return quote(t.mm.copyIn(v, n)) + (next > 32 ? '...' : '');
-      }
-      case 'buf': {
-        if (v === 0 || ret <= 0) return hex(v);
-        const n = Math.min(ret, 32);
-        return quote(t.mm.copyIn(v, n)) + (ret > 32 ? '...' : '');
-      }
-      default: return hex(v);
-    }
-  } catch {
-    return hex(v);
-  }
-}
-
-const CLOCKS: Record<number, string> = {
-  0: 'CLOCK_REALTIME', 1: 'CLOCK_MONOTONIC', 2: 'CLOCK_PROCESS_CPUTIME_ID', 3: 'CLOCK_THREAD_CPUTIME_ID',
-  4: 'CLOCK_MONOTONIC_RAW', 5: 'CLOCK_REALTIME_COARSE', 6: 'CLOCK_MONOTONIC_COARSE', 7: 'CLOCK_BOOTTIME',
-};
-const OPEN_BITS: Array<[number, string]> = [
-  [0o100, 'O_CREAT'], [0o200, 'O_EXCL'], [0o400, 'O_NOCTTY'], [0o1000, 'O_TRUNC'], [0o2000, 'O_APPEND'],
-  [0o4000, 'O_NONBLOCK'], [0o10000, 'O_DSYNC'], [0o40000, 'O_DIRECT'], [0o200000, 'O_DIRECTORY'],
-  [0o400000, 'O_NOFOLLOW'], [0o1000000, 'O_NOATIME'], [0o2000000, 'O_CLOEXEC'], [0o4010000, 'O_SYNC'],
-  [0o10000000, 'O_PATH'], [0o20200000, 'O_TMPFILE'],
-];
-const PROT_BITS: Array<[number, string]> = [[1, 'PROT_READ'], [2, 'PROT_WRITE'], [4, 'PROT_EXEC']];
-const MAP_BITS: Array<[number, string]> = [
-  [0x01, 'MAP_SHARED'], [0x02, 'MAP_PRIVATE'], [0x10, 'MAP_FIXED'], [0x20, 'MAP_ANONYMOUS'], [0x100, 'MAP_GROWSDOWN'],
-  [0x800, 'MAP_DENYWRITE'], [0x4000, 'MAP_NORESERVE'], [0x8000, 'MAP_POPULATE'], [0x20000, 'MAP_STACK'],
-  [0x100000, 'MAP_FIXED_NOREPLACE'],
-];
-
-/** Flags as strace prints them: known bits by name, the rest in hex. */
-function bitNames(v: number, bits: Array<[number, string]>, zero: string): string {
-  const parts: string[] = [];
-  let rest = v;
-  for (const [bit, name] of bits) {
-    if ((rest & bit) === bit) {
-      parts.push(name);
-      rest &= ~bit;
-    }
-  }
-  if (rest) parts.push('0x' + (rest >>> 0).toString(16));
-  return parts.length ? parts.join('|') : zero;
-}
-
-function openFlags(v: number): string {
-  const mode = ['O_RDONLY', 'O_WRONLY', 'O_RDWR', 'O_ACCMODE'][v & 3];
-  const rest = bitNames(v & ~3, OPEN_BITS, '');
-  return rest ? `${mode}|${rest}` : mode;
-}
-
-function hex(v: number): string {
-  return '0x' + (v < 0 ? BigInt.asUintN(64, BigInt(v)).toString(16) : v.toString(16));
-}
-
-/** strace's quoting: C escapes, octal for other non-printable bytes. */
-function quote(b: Buffer): string {
-  let out = '"';
-  for (let i = 0; i < b.length; i++) {
-    const c = b[i];
-    const esc: Record<number, string> = { 9: '\\t', 10: '\\n', 13: '\\r', 12: '\\f', 11: '\\v', 34: '\\"', 92: '\\\\' };
-    if (esc[c]) out += esc[c];
-    else if (c >= 32 && c < 127) out += String.fromCharCode(c);
-    else {
-      const next = b[i + 1];
-      const digitFollows = next !== undefined && next >= 48 && next <= 55;
-      out += '\\' + (digitFollows ? c.toString(8).padStart(3, '0') : c.toString(8));
-    }
-  }
-  return out + '"';
 }

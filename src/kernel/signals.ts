@@ -166,6 +166,7 @@ export class SignalManager {
       const next = this.dequeue(t);
       if (!next) break;
       const [sig, info] = next;
+      if (this.k.strace) this.k.strace.signal(t, sig, info);
       const act = t.tg.actions[sig];
       if (act.handler === S.SIG_IGN) continue;
       if (act.handler === S.SIG_DFL) {

@@ -11,6 +11,7 @@ import { E, Errno } from '../kernel/errno';
 import { Kernel } from '../kernel/kernel';
 import { defaultRlimits, RLIM_INFINITY, RLIMIT_NOFILE, type Rlimit } from '../kernel/thread_group';
 import type { Task } from '../kernel/task';
+import { Strace } from '../kernel/strace/strace';
 import type { ExecFile } from '../loader/load';
 import { PtracePlatform } from '../platform/ptrace/platform';
 import { SYSCALL_NAMES } from '../syscalls/names';
@@ -70,7 +71,7 @@ export class Sandbox {
     this.kernel.table = table;
     this.kernel.syscallNames = SYSCALL_NAMES;
     if (missingFamilies.length) log(`syscall families not built yet: ${missingFamilies.join(', ')}`);
-    if (opts.strace) this.kernel.strace = (line) => this.write(line + '\n', true);
+    if (opts.strace) this.kernel.strace = new Strace(this.kernel, (line) => this.write(line + '\n', true));
     setHostReadinessWaiter((fd, events) => this.kernel.waitHostFd(fd, events));
     this.kernel.lifecycle.execVfs = {
       openForExec: (t, path): ExecFile => {

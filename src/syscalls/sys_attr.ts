@@ -132,7 +132,7 @@ export const defs: SyscallDef[] = [
   { nr: 93, name: 'fchown', args: ['fd', 'int', 'int'], fn: (t, a) => chown(t, fdPath(t, i32(a[0])), a[1], a[2]) },
   { nr: 94, name: 'lchown', args: ['str', 'int', 'int'], fn: (t, a) => chown(t, pathArg(t, -100, a[0], AT_SYMLINK_NOFOLLOW), a[1], a[2]) },
   {
-    nr: 260, name: 'fchownat', args: ['atfd', 'str', 'int', 'int', 'hex'],
+    nr: 260, name: 'fchownat', args: ['atfd', 'str', 'int', 'int', 'atflags'],
     fn: (t, a) => {
       const flags = u32(a[4]);
       if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new Errno(E.EINVAL);
@@ -153,7 +153,7 @@ export const defs: SyscallDef[] = [
   { nr: 235, name: 'utimes', args: ['str', 'ptr'], fn: (t, a) => setTimes(t, pathArg(t, -100, a[0], 0), readTimevals(t, a[1])) },
   { nr: 261, name: 'futimesat', args: ['atfd', 'str', 'ptr'], fn: (t, a) => setTimes(t, pathArg(t, i32(a[0]), a[1], 0), readTimevals(t, a[2])) },
   {
-    nr: 280, name: 'utimensat', args: ['atfd', 'str', 'ptr', 'hex'],
+    nr: 280, name: 'utimensat', args: ['atfd', 'str', 'ptr', 'atflags'],
     fn: (t, a) => {
       const flags = u32(a[3]);
       if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new Errno(E.EINVAL);
@@ -164,14 +164,14 @@ export const defs: SyscallDef[] = [
     },
   },
   {
-    nr: 76, name: 'truncate', args: ['str', 'int'],
+    nr: 76, name: 'truncate', args: ['str', 'long'],
     fn: (t, a) => {
       const path = readPath(t, a[0]);
       return truncate(t, vfsOf(t).resolve(resolverOf(t), startOf(t, -100, path), path, true), a[1]);
     },
   },
   {
-    nr: 77, name: 'ftruncate', args: ['fd', 'int'],
+    nr: 77, name: 'ftruncate', args: ['fd', 'long'],
     fn: (t, a) => {
       const f = t.fdTable.get(i32(a[0]));
       if (a[1] < 0) throw new Errno(E.EINVAL);
@@ -181,7 +181,7 @@ export const defs: SyscallDef[] = [
     },
   },
   {
-    nr: 285, name: 'fallocate', args: ['fd', 'hex', 'int', 'int'],
+    nr: 285, name: 'fallocate', args: ['fd', 'falloc_mode', 'long', 'long'],
     partial: 'only modes 0, KEEP_SIZE and PUNCH_HOLE|KEEP_SIZE',
     fn: (t, a) => {
       const f = t.fdTable.get(i32(a[0]));

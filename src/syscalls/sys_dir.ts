@@ -39,8 +39,8 @@ function mknod(t: Task, dirfd: number, pathAddr: number, mode: number, _dev: num
 }
 
 export const defs: SyscallDef[] = [
-  { nr: 78, name: 'getdents', args: ['fd', 'buf', 'size'], fn: (t, a) => getdents(t, i32(a[0]), a[1], u32(a[2]), false) },
-  { nr: 217, name: 'getdents64', args: ['fd', 'buf', 'size'], fn: (t, a) => getdents(t, i32(a[0]), a[1], u32(a[2]), true) },
+  { nr: 78, name: 'getdents', args: ['fd', 'dirents', 'size'], fn: (t, a) => getdents(t, i32(a[0]), a[1], u32(a[2]), false) },
+  { nr: 217, name: 'getdents64', args: ['fd', 'dirents', 'size'], fn: (t, a) => getdents(t, i32(a[0]), a[1], u32(a[2]), true) },
   {
     nr: 80, name: 'chdir', args: ['str'],
     fn: (t, a) => {
@@ -64,7 +64,7 @@ export const defs: SyscallDef[] = [
     },
   },
   {
-    nr: 79, name: 'getcwd', args: ['buf', 'size'],
+    nr: 79, name: 'getcwd', args: ['cstr_out', 'size'],
     fn: (t, a) => {
       const { path, reachable } = vfsOf(t).pathname(resolverOf(t), t.fs.cwd);
       if (!reachable) throw new Errno(E.ENOENT); // cwd was removed

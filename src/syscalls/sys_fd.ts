@@ -153,7 +153,7 @@ export const defs: SyscallDef[] = [
     },
   },
   {
-    nr: 292, name: 'dup3', args: ['fd', 'fd', 'openflags'],
+    nr: 292, name: 'dup3', args: ['fd', 'fd', 'fdflags'],
     fn: (t, a) => {
       const oldfd = i32(a[0]);
       const newfd = i32(a[1]);
@@ -167,7 +167,7 @@ export const defs: SyscallDef[] = [
     },
   },
   {
-    nr: 72, name: 'fcntl', args: ['fd', 'int', 'hex'], fn: (t, a) => fcntl(t, i32(a[0]), i32(a[1]), a[2]),
+    nr: 72, name: 'fcntl', args: ['fd', 'fcntl_cmd', 'fcntl_arg'], fn: (t, a) => fcntl(t, i32(a[0]), i32(a[1]), a[2]),
     partial: 'O_ASYNC signals (SIGIO or the F_SETSIG signal) are sent for pipes and FIFOs only, without the sender permission check; F_NOTIFY (dnotify), F_SETLEASE and F_ADD_SEALS/F_GET_SEALS are EINVAL',
   },
   {

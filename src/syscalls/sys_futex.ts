@@ -222,5 +222,5 @@ export function resetFutexes(): void {
 export const defs: SyscallDef[] = [
   { nr: 273, name: 'set_robust_list', fn: setRobustList, args: ['ptr', 'size'] },
   { nr: 274, name: 'get_robust_list', fn: getRobustList, args: ['int', 'ptr', 'ptr'] },
-  { nr: 202, name: 'futex', fn: futex, args: ['ptr', 'int', 'int', 'ptr', 'ptr', 'int'], partial: 'no PI futexes (LOCK_PI, UNLOCK_PI, WAIT_REQUEUE_PI); FUTEX_WAIT with CLOCK_REALTIME is ENOSYS like Linux' },
+  { nr: 202, name: 'futex', fn: futex, args: ['ptr', 'futex_op', 'futex_arg', 'futex_arg', 'futex_arg', 'futex_arg'], partial: 'no PI futexes (LOCK_PI, UNLOCK_PI, WAIT_REQUEUE_PI); FUTEX_WAIT with CLOCK_REALTIME is ENOSYS like Linux' },
 ];

@@ -12,7 +12,7 @@ const FIOASYNC = 0x5452;
 
 export const defs: SyscallDef[] = [
   {
-    nr: 16, name: 'ioctl', args: ['fd', 'hex', 'hex'],
+    nr: 16, name: 'ioctl', args: ['fd', 'ioctl_req', 'ioctl_arg'],
     fn: (t, a) => {
       const fd = i32(a[0]);
       const cmd = u32(a[1]);

@@ -49,12 +49,12 @@ function symlinkat(t: Task, targetAddr: number, dirfd: number, pathAddr: number)
 
 export const defs: SyscallDef[] = [
   { nr: 87, name: 'unlink', args: ['str'], fn: (t, a) => unlinkat(t, -100, a[0], 0) },
-  { nr: 263, name: 'unlinkat', args: ['atfd', 'str', 'hex'], fn: (t, a) => unlinkat(t, i32(a[0]), a[1], u32(a[2])) },
+  { nr: 263, name: 'unlinkat', args: ['atfd', 'str', 'unlink_flags'], fn: (t, a) => unlinkat(t, i32(a[0]), a[1], u32(a[2])) },
   { nr: 82, name: 'rename', args: ['str', 'str'], fn: (t, a) => renameat(t, -100, a[0], -100, a[1], 0) },
   { nr: 264, name: 'renameat', args: ['atfd', 'str', 'atfd', 'str'], fn: (t, a) => renameat(t, i32(a[0]), a[1], i32(a[2]), a[3], 0) },
-  { nr: 316, name: 'renameat2', args: ['atfd', 'str', 'atfd', 'str', 'hex'], partial: 'RENAME_WHITEOUT is refused', fn: (t, a) => renameat(t, i32(a[0]), a[1], i32(a[2]), a[3], u32(a[4])) },
+  { nr: 316, name: 'renameat2', args: ['atfd', 'str', 'atfd', 'str', 'rename_flags'], partial: 'RENAME_WHITEOUT is refused', fn: (t, a) => renameat(t, i32(a[0]), a[1], i32(a[2]), a[3], u32(a[4])) },
   { nr: 86, name: 'link', args: ['str', 'str'], fn: (t, a) => linkat(t, -100, a[0], -100, a[1], 0) },
-  { nr: 265, name: 'linkat', args: ['atfd', 'str', 'atfd', 'str', 'hex'], fn: (t, a) => linkat(t, i32(a[0]), a[1], i32(a[2]), a[3], u32(a[4])) },
+  { nr: 265, name: 'linkat', args: ['atfd', 'str', 'atfd', 'str', 'atflags'], fn: (t, a) => linkat(t, i32(a[0]), a[1], i32(a[2]), a[3], u32(a[4])) },
   { nr: 88, name: 'symlink', args: ['str', 'str'], fn: (t, a) => symlinkat(t, a[0], -100, a[1]) },
   { nr: 266, name: 'symlinkat', args: ['str', 'atfd', 'str'], fn: (t, a) => symlinkat(t, a[0], i32(a[1]), a[2]) },
 ];

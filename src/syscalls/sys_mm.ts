@@ -214,17 +214,17 @@ function mlock(t: Task, a: number[]): number {
 }
 
 export const defs: SyscallDef[] = [
-  { nr: 9, name: 'mmap', fn: mmap, args: ['ptr', 'size', 'prot', 'mapflags', 'fd', 'hex'], partial: 'MAP_HUGETLB unsupported; MAP_LOCKED/POPULATE are hints' },
+  { nr: 9, name: 'mmap', fn: mmap, args: ['ptr', 'size', 'prot', 'mapflags', 'fd', 'offhex'], partial: 'MAP_HUGETLB unsupported; MAP_LOCKED/POPULATE are hints' },
   { nr: 11, name: 'munmap', fn: munmap, args: ['ptr', 'size'] },
   { nr: 10, name: 'mprotect', fn: mprotect, args: ['ptr', 'size', 'prot'], partial: 'PROT_GROWSDOWN/GROWSUP accepted but not applied to neighbouring pages' },
-  { nr: 25, name: 'mremap', fn: mremap, args: ['ptr', 'size', 'size', 'hex', 'ptr'], partial: 'no MREMAP_DONTUNMAP' },
+  { nr: 25, name: 'mremap', fn: mremap, args: ['ptr', 'size', 'size', 'mremap_flags', 'ptr'], partial: 'no MREMAP_DONTUNMAP' },
   { nr: 12, name: 'brk', fn: brk, args: ['ptr'] },
-  { nr: 28, name: 'madvise', fn: madvise, args: ['ptr', 'size', 'int'], partial: 'only DONTNEED/FREE/REMOVE act; other advice is validated and ignored' },
+  { nr: 28, name: 'madvise', fn: madvise, args: ['ptr', 'size', 'madvise'], partial: 'only DONTNEED/FREE/REMOVE act; other advice is validated and ignored' },
   { nr: 27, name: 'mincore', fn: mincore, args: ['ptr', 'size', 'ptr'] },
-  { nr: 26, name: 'msync', fn: msync, args: ['ptr', 'size', 'hex'] },
+  { nr: 26, name: 'msync', fn: msync, args: ['ptr', 'size', 'msync_flags'] },
   { nr: 149, name: 'mlock', fn: mlock, args: ['ptr', 'size'], partial: 'memory is never swapped: locking only validates' },
   { nr: 325, name: 'mlock2', fn: mlock, args: ['ptr', 'size', 'hex'], partial: 'as mlock' },
   { nr: 150, name: 'munlock', fn: mlock, args: ['ptr', 'size'] },
-  { nr: 151, name: 'mlockall', fn: () => 0, args: ['hex'], partial: 'memory is never swapped: nothing to lock' },
+  { nr: 151, name: 'mlockall', fn: () => 0, args: ['mlockall_flags'], partial: 'memory is never swapped: nothing to lock' },
   { nr: 152, name: 'munlockall', fn: () => 0, args: [] },
 ];

@@ -25,8 +25,8 @@ async function doOpen(t: Task, dirfd: number, pathAddr: number, flags: number, m
 }
 
 export const defs: SyscallDef[] = [
-  { nr: 2, name: 'open', args: ['str', 'openflags', 'oct'], fn: (t, a) => doOpen(t, -100, a[0], u32(a[1]), u32(a[2]), false) },
-  { nr: 257, name: 'openat', args: ['atfd', 'str', 'openflags', 'oct'], fn: (t, a) => doOpen(t, i32(a[0]), a[1], u32(a[2]), u32(a[3]), false) },
+  { nr: 2, name: 'open', args: ['str', 'openflags', 'open_mode'], fn: (t, a) => doOpen(t, -100, a[0], u32(a[1]), u32(a[2]), false) },
+  { nr: 257, name: 'openat', args: ['atfd', 'str', 'openflags', 'open_mode'], fn: (t, a) => doOpen(t, i32(a[0]), a[1], u32(a[2]), u32(a[3]), false) },
   {
     nr: 437, name: 'openat2', args: ['atfd', 'str', 'ptr', 'size'],
     partial: 'RESOLVE_* flags are refused with EINVAL',

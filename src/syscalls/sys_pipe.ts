@@ -39,6 +39,6 @@ function pipe2(t: Task, addr: number, flags: number): number {
 }
 
 export const defs: SyscallDef[] = [
-  { nr: 22, name: 'pipe', args: ['ptr'], fn: (t, a) => pipe2(t, a[0], 0) },
-  { nr: 293, name: 'pipe2', args: ['ptr', 'openflags'], fn: (t, a) => pipe2(t, a[0], u32(a[1])) },
+  { nr: 22, name: 'pipe', args: ['fdpair_out'], fn: (t, a) => pipe2(t, a[0], 0) },
+  { nr: 293, name: 'pipe2', args: ['fdpair_out', 'fdflags'], fn: (t, a) => pipe2(t, a[0], u32(a[1])) },
 ];

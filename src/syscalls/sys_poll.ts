@@ -209,8 +209,8 @@ async function pselect6(t: Task, a: number[]): Promise<number> {
 
 
 export const defs: SyscallDef[] = [
-  { nr: 7, name: 'poll', fn: poll, args: ['ptr', 'uint', 'int'] },
-  { nr: 271, name: 'ppoll', fn: ppoll, args: ['ptr', 'uint', 'ptr', 'ptr', 'size'] },
+  { nr: 7, name: 'poll', fn: poll, args: ['pollfd', 'uint', 'int'] },
+  { nr: 271, name: 'ppoll', fn: ppoll, args: ['pollfd', 'uint', 'timespec', 'sigset_n', 'size'] },
   { nr: 23, name: 'select', fn: select, args: ['int', 'ptr', 'ptr', 'ptr', 'ptr'] },
   { nr: 270, name: 'pselect6', fn: pselect6, args: ['int', 'ptr', 'ptr', 'ptr', 'ptr', 'ptr'] },
 ];

@@ -146,19 +146,19 @@ async function copyData(t: Task, src: FileDescription, srcOff: number | null, ds
 export const defs: SyscallDef[] = [
   { nr: 0, name: 'read', args: ['fd', 'buf', 'size'], fn: (t, a) => doRead(t, readableFile(t, a[0]), a[1], a[2], null) },
   { nr: 1, name: 'write', args: ['fd', 'inbuf', 'size'], fn: (t, a) => doWrite(t, writableFile(t, a[0]), a[1], a[2], null) },
-  { nr: 17, name: 'pread64', args: ['fd', 'buf', 'size', 'int'], fn: (t, a) => doRead(t, readableFile(t, a[0]), a[1], a[2], checkOffset(a[3])) },
-  { nr: 18, name: 'pwrite64', args: ['fd', 'inbuf', 'size', 'int'], fn: (t, a) => doWrite(t, writableFile(t, a[0]), a[1], a[2], checkOffset(a[3])) },
-  { nr: 19, name: 'readv', args: ['fd', 'ptr', 'int'], fn: (t, a) => readv(t, a[0], a[1], a[2], null) },
-  { nr: 20, name: 'writev', args: ['fd', 'ptr', 'int'], fn: (t, a) => writev(t, a[0], a[1], a[2], null) },
-  { nr: 295, name: 'preadv', args: ['fd', 'ptr', 'int', 'int'], fn: (t, a) => readv(t, a[0], a[1], a[2], checkOffset(a[3])) },
-  { nr: 296, name: 'pwritev', args: ['fd', 'ptr', 'int', 'int'], fn: (t, a) => writev(t, a[0], a[1], a[2], checkOffset(a[3])) },
-  { nr: 327, name: 'preadv2', args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'], fn: (t, a) => readv(t, a[0], a[1], a[2], v2Offset(a[3]), i32(a[5])) },
+  { nr: 17, name: 'pread64', args: ['fd', 'buf', 'size', 'long'], fn: (t, a) => doRead(t, readableFile(t, a[0]), a[1], a[2], checkOffset(a[3])) },
+  { nr: 18, name: 'pwrite64', args: ['fd', 'inbuf', 'size', 'long'], fn: (t, a) => doWrite(t, writableFile(t, a[0]), a[1], a[2], checkOffset(a[3])) },
+  { nr: 19, name: 'readv', args: ['fd', 'iovec_out', 'int'], fn: (t, a) => readv(t, a[0], a[1], a[2], null) },
+  { nr: 20, name: 'writev', args: ['fd', 'iovec', 'int'], fn: (t, a) => writev(t, a[0], a[1], a[2], null) },
+  { nr: 295, name: 'preadv', args: ['fd', 'iovec_out', 'int', 'long'], fn: (t, a) => readv(t, a[0], a[1], a[2], checkOffset(a[3])) },
+  { nr: 296, name: 'pwritev', args: ['fd', 'iovec', 'int', 'long'], fn: (t, a) => writev(t, a[0], a[1], a[2], checkOffset(a[3])) },
+  { nr: 327, name: 'preadv2', args: ['fd', 'iovec_out', 'int', 'long', 'none', 'hex'], fn: (t, a) => readv(t, a[0], a[1], a[2], v2Offset(a[3]), i32(a[5])) },
   {
-    nr: 328, name: 'pwritev2', args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'], fn: (t, a) => writev(t, a[0], a[1], a[2], v2Offset(a[3]), i32(a[5])),
+    nr: 328, name: 'pwritev2', args: ['fd', 'iovec', 'int', 'long', 'none', 'hex'], fn: (t, a) => writev(t, a[0], a[1], a[2], v2Offset(a[3]), i32(a[5])),
     partial: 'RWF_NOAPPEND, RWF_ATOMIC and later flags are EOPNOTSUPP',
   },
   {
-    nr: 8, name: 'lseek', args: ['fd', 'int', 'int'],
+    nr: 8, name: 'lseek', args: ['fd', 'long', 'whence'],
     fn: (t, a) => {
       const f = t.fdTable.get(i32(a[0]));
       if (f.flags & O_PATH) throw new Errno(E.EBADF);
@@ -208,7 +208,7 @@ export const defs: SyscallDef[] = [
   },
   {
     // The advice is a caching hint; file data here lives in memory, so only the checks remain.
-    nr: 221, name: 'fadvise64', args: ['fd', 'int', 'size', 'int'],
+    nr: 221, name: 'fadvise64', args: ['fd', 'long', 'size', 'int'],
     fn: (t, a) => {
       const f = t.fdTable.get(i32(a[0]));
       if (f.flags & O_PATH) throw new Errno(E.EBADF);

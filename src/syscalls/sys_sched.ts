@@ -129,12 +129,12 @@ function priorityBound(a: number[], rtValue: number): number {
 
 export const defs: SyscallDef[] = [
   { nr: 309, name: 'getcpu', args: ['ptr', 'ptr', 'ptr'], fn: getcpu, partial: 'always CPU 0, node 0' },
-  { nr: 204, name: 'sched_getaffinity', args: ['int', 'uint', 'ptr'], fn: schedGetaffinity },
+  { nr: 204, name: 'sched_getaffinity', args: ['int', 'uint', 'ptr_out'], fn: schedGetaffinity },
   { nr: 203, name: 'sched_setaffinity', args: ['int', 'uint', 'ptr'], fn: schedSetaffinity,
     partial: 'the mask is stored and reported per process; host threads do not move' },
   { nr: 24, name: 'sched_yield', args: [], fn: () => 0 },
-  { nr: 140, name: 'getpriority', args: ['int', 'int'], fn: getpriority },
-  { nr: 141, name: 'setpriority', args: ['int', 'int', 'int'], fn: setpriority,
+  { nr: 140, name: 'getpriority', args: ['prio_which', 'int'], fn: getpriority },
+  { nr: 141, name: 'setpriority', args: ['prio_which', 'int', 'int'], fn: setpriority,
     partial: 'nice values are per process (not per thread), stored and reported only: host scheduling is unchanged' },
   { nr: 144, name: 'sched_setscheduler', args: ['int', 'int', 'ptr'], fn: (t, a) => setScheduler(t, i32(a[0]), i32(a[1]), a[2]),
     partial: 'policies (SCHED_OTHER/BATCH/IDLE; SCHED_FIFO/RR for root) are stored and reported only; SCHED_RESET_ON_FORK is ignored' },

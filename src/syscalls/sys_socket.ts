@@ -20,18 +20,18 @@ function socket(t: Task, a: number[]): number {
 
 const PARTIAL = 'sockets not implemented yet: ENOTSOCK/EBADF on descriptors';
 const fdCalls: Array<[number, string, string[]]> = [
-  [42, 'connect', ['fd', 'ptr', 'size']],
-  [43, 'accept', ['fd', 'ptr', 'ptr']],
-  [288, 'accept4', ['fd', 'ptr', 'ptr', 'hex']],
-  [44, 'sendto', ['fd', 'inbuf', 'size', 'hex', 'ptr', 'size']],
-  [45, 'recvfrom', ['fd', 'ptr', 'size', 'hex', 'ptr', 'ptr']],
-  [46, 'sendmsg', ['fd', 'ptr', 'hex']],
-  [47, 'recvmsg', ['fd', 'ptr', 'hex']],
-  [48, 'shutdown', ['fd', 'int']],
-  [49, 'bind', ['fd', 'ptr', 'size']],
+  [42, 'connect', ['fd', 'sockaddr', 'size']],
+  [43, 'accept', ['fd', 'sockaddr_out', 'int_out']],
+  [288, 'accept4', ['fd', 'sockaddr_out', 'int_out', 'fdflags']],
+  [44, 'sendto', ['fd', 'inbuf', 'size', 'msg_flags', 'sockaddr', 'size']],
+  [45, 'recvfrom', ['fd', 'buf', 'size', 'msg_flags', 'sockaddr_out', 'int_out']],
+  [46, 'sendmsg', ['fd', 'ptr', 'msg_flags']],
+  [47, 'recvmsg', ['fd', 'ptr_out', 'msg_flags']],
+  [48, 'shutdown', ['fd', 'shut_how']],
+  [49, 'bind', ['fd', 'sockaddr', 'size']],
   [50, 'listen', ['fd', 'int']],
-  [51, 'getsockname', ['fd', 'ptr', 'ptr']],
-  [52, 'getpeername', ['fd', 'ptr', 'ptr']],
+  [51, 'getsockname', ['fd', 'sockaddr_out', 'int_out']],
+  [52, 'getpeername', ['fd', 'sockaddr_out', 'int_out']],
   [54, 'setsockopt', ['fd', 'int', 'int', 'ptr', 'size']],
   [55, 'getsockopt', ['fd', 'int', 'int', 'ptr', 'ptr']],
   [299, 'recvmmsg', ['fd', 'ptr', 'uint', 'hex', 'ptr']],
@@ -39,7 +39,7 @@ const fdCalls: Array<[number, string, string[]]> = [
 ];
 
 export const defs: SyscallDef[] = [
-  { nr: 41, name: 'socket', fn: socket, args: ['int', 'int', 'int'], partial: 'no address family is supported yet: EAFNOSUPPORT' },
-  { nr: 53, name: 'socketpair', fn: socket, args: ['int', 'int', 'int', 'ptr'], partial: 'no address family is supported yet: EAFNOSUPPORT' },
+  { nr: 41, name: 'socket', fn: socket, args: ['sock_domain', 'sock_type', 'sock_proto'], partial: 'no address family is supported yet: EAFNOSUPPORT' },
+  { nr: 53, name: 'socketpair', fn: socket, args: ['sock_domain', 'sock_type', 'sock_proto', 'fdpair_out'], partial: 'no address family is supported yet: EAFNOSUPPORT' },
   ...fdCalls.map(([nr, name, args]) => ({ nr, name, fn: notSocket, args, partial: PARTIAL })),
 ];

@@ -95,12 +95,12 @@ function readlink(t: Task, dirfd: number, pathAddr: number, buf: number, size: n
 }
 
 export const defs: SyscallDef[] = [
-  { nr: 4, name: 'stat', args: ['str', 'ptr'], fn: (t, a) => statPath(t, -100, a[0], a[1], 0) },
-  { nr: 6, name: 'lstat', args: ['str', 'ptr'], fn: (t, a) => statPath(t, -100, a[0], a[1], AT_SYMLINK_NOFOLLOW) },
-  { nr: 5, name: 'fstat', args: ['fd', 'ptr'], fn: (t, a) => fstat(t, i32(a[0]), a[1]) },
-  { nr: 262, name: 'newfstatat', args: ['atfd', 'str', 'ptr', 'hex'], fn: (t, a) => statPath(t, i32(a[0]), a[1], a[2], u32(a[3])) },
+  { nr: 4, name: 'stat', args: ['str', 'stat_out'], fn: (t, a) => statPath(t, -100, a[0], a[1], 0) },
+  { nr: 6, name: 'lstat', args: ['str', 'stat_out'], fn: (t, a) => statPath(t, -100, a[0], a[1], AT_SYMLINK_NOFOLLOW) },
+  { nr: 5, name: 'fstat', args: ['fd', 'stat_out'], fn: (t, a) => fstat(t, i32(a[0]), a[1]) },
+  { nr: 262, name: 'newfstatat', args: ['atfd', 'str', 'stat_out', 'atflags'], fn: (t, a) => statPath(t, i32(a[0]), a[1], a[2], u32(a[3])) },
   {
-    nr: 332, name: 'statx', args: ['atfd', 'str', 'hex', 'hex', 'ptr'],
+    nr: 332, name: 'statx', args: ['atfd', 'str', 'atflags', 'statx_mask', 'ptr_out'],
     fn: (t, a) => {
       const flags = u32(a[2]);
       if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE)) throw new Errno(E.EINVAL);
@@ -113,7 +113,7 @@ export const defs: SyscallDef[] = [
     },
   },
   {
-    nr: 137, name: 'statfs', args: ['str', 'ptr'],
+    nr: 137, name: 'statfs', args: ['str', 'ptr_out'],
     fn: (t, a) => {
       const path = readPath(t, a[0]);
       const p = vfsOf(t).resolve(resolverOf(t), startOf(t, -100, path), path, true);
@@ -122,15 +122,15 @@ export const defs: SyscallDef[] = [
     },
   },
   {
-    nr: 138, name: 'fstatfs', args: ['fd', 'ptr'],
+    nr: 138, name: 'fstatfs', args: ['fd', 'ptr_out'],
     fn: (t, a) => {
       t.mm.copyOut(a[1], statfsOf(t.fdTable.get(i32(a[0])).path));
       return 0;
     },
   },
-  { nr: 21, name: 'access', args: ['str', 'oct'], fn: (t, a) => access(t, -100, a[0], i32(a[1]), 0) },
-  { nr: 269, name: 'faccessat', args: ['atfd', 'str', 'oct'], fn: (t, a) => access(t, i32(a[0]), a[1], i32(a[2]), 0) },
-  { nr: 439, name: 'faccessat2', args: ['atfd', 'str', 'oct', 'hex'], fn: (t, a) => access(t, i32(a[0]), a[1], i32(a[2]), u32(a[3])) },
+  { nr: 21, name: 'access', args: ['str', 'access_mode'], fn: (t, a) => access(t, -100, a[0], i32(a[1]), 0) },
+  { nr: 269, name: 'faccessat', args: ['atfd', 'str', 'access_mode'], fn: (t, a) => access(t, i32(a[0]), a[1], i32(a[2]), 0) },
+  { nr: 439, name: 'faccessat2', args: ['atfd', 'str', 'access_mode', 'access_atflags'], fn: (t, a) => access(t, i32(a[0]), a[1], i32(a[2]), u32(a[3])) },
   { nr: 89, name: 'readlink', args: ['str', 'buf', 'size'], fn: (t, a) => readlink(t, -100, a[0], a[1], i32(a[2])) },
   { nr: 267, name: 'readlinkat', args: ['atfd', 'str', 'buf', 'size'], fn: (t, a) => readlink(t, i32(a[0]), a[1], a[2], i32(a[3])) },
 ];

@@ -327,7 +327,7 @@ function setitimer(t: Task, a: number[]): number {
 
 export const defs: SyscallDef[] = [
   {
-    nr: 228, name: 'clock_gettime', args: ['clockid', 'ptr'],
+    nr: 228, name: 'clock_gettime', args: ['clockid', 'timespec_out'],
     fn: (t, a) => {
       writeTimespec(t, a[1], clockNow(t, i32(a[0])));
       return 0;
@@ -335,7 +335,7 @@ export const defs: SyscallDef[] = [
     partial: 'CPU-time clocks count the host\'s CPU time of the stub processes (the Sentry\'s work for them is not charged); CLOCK_TAI equals CLOCK_REALTIME (TAI offset 0); BOOTTIME equals MONOTONIC (no suspend)',
   },
   {
-    nr: 229, name: 'clock_getres', args: ['clockid', 'ptr'],
+    nr: 229, name: 'clock_getres', args: ['clockid', 'timespec_out'],
     fn: (t, a) => {
       const res = clockRes(t, i32(a[0]));
       if (a[1]) writeTimespec(t, a[1], res);
@@ -343,7 +343,7 @@ export const defs: SyscallDef[] = [
     },
   },
   {
-    nr: 96, name: 'gettimeofday', args: ['ptr', 'ptr'],
+    nr: 96, name: 'gettimeofday', args: ['timeval_out', 'ptr'],
     fn: (t, a) => {
       if (a[0]) {
         const b = Buffer.alloc(16);
@@ -362,16 +362,16 @@ export const defs: SyscallDef[] = [
       return secs;
     },
   },
-  { nr: 35, name: 'nanosleep', args: ['ptr', 'ptr'], fn: nanosleep },
+  { nr: 35, name: 'nanosleep', args: ['timespec', 'timespec_rem'], fn: nanosleep },
   {
-    nr: 230, name: 'clock_nanosleep', args: ['clockid', 'hex', 'ptr', 'ptr'], fn: clockNanosleep,
+    nr: 230, name: 'clock_nanosleep', args: ['clockid', 'timer_flags', 'timespec', 'timespec_rem'], fn: clockNanosleep,
     partial: 'sleeping on CLOCK_PROCESS_CPUTIME_ID (or a process CPU clock) sleeps in monotonic time; a CLOCK_REALTIME absolute sleep does not follow later changes of the realtime clock',
   },
   { nr: 219, name: 'restart_syscall', args: [], fn: (t) => restartSyscall(t) },
   { nr: 37, name: 'alarm', args: ['uint'], fn: alarm },
-  { nr: 36, name: 'getitimer', args: ['int', 'ptr'], fn: getitimer, partial: 'ITIMER_VIRTUAL and ITIMER_PROF report the value last set; they do not count down' },
+  { nr: 36, name: 'getitimer', args: ['itimer_which', 'itimerval_out'], fn: getitimer, partial: 'ITIMER_VIRTUAL and ITIMER_PROF report the value last set; they do not count down' },
   {
-    nr: 38, name: 'setitimer', args: ['int', 'ptr', 'ptr'], fn: setitimer,
+    nr: 38, name: 'setitimer', args: ['itimer_which', 'itimerval', 'itimerval_out'], fn: setitimer,
     partial: 'ITIMER_VIRTUAL and ITIMER_PROF are accepted and stored but never expire (no SIGVTALRM/SIGPROF): CPU time is not measured',
   },
 ];

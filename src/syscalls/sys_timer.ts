@@ -196,8 +196,8 @@ execHooks.push((tg) => {
 
 export const defs: SyscallDef[] = [
   { nr: 222, name: 'timer_create', fn: timerCreate, args: ['clockid', 'ptr', 'ptr'], partial: 'no CPU-time clocks (EINVAL); SIGEV_THREAD is left to libc' },
-  { nr: 223, name: 'timer_settime', fn: timerSettime, args: ['int', 'hex', 'ptr', 'ptr'] },
-  { nr: 224, name: 'timer_gettime', fn: timerGettime, args: ['int', 'ptr'] },
+  { nr: 223, name: 'timer_settime', fn: timerSettime, args: ['int', 'timer_flags', 'itimerspec', 'itimerspec_out'] },
+  { nr: 224, name: 'timer_gettime', fn: timerGettime, args: ['int', 'itimerspec_out'] },
   { nr: 225, name: 'timer_getoverrun', fn: (t, a) => Math.min(get(t, i32(a[0])).lastOverrun ?? 0, 0x7fffffff), args: ['int'] },
   { nr: 226, name: 'timer_delete', fn: timerDelete, args: ['int'] },
 ];

@@ -9,10 +9,18 @@ import type { Task } from '../kernel/task';
 export type SyscallHandler = (t: Task, a: number[]) => number | Promise<number>;
 
 /**
- * Argument formats for --strace decoding: 'fd', 'int', 'uint', 'hex', 'oct',
- * 'size', 'ptr', 'str' (NUL-terminated path/string), 'buf' (output buffer,
- * length in the next argument), 'inbuf' (input buffer, length next), 'signal',
- * 'openflags', 'atfd', 'clockid'. Unknown formats print as hex.
+ * Argument kinds for --strace (decoders in src/kernel/strace/, one file per
+ * family; an unknown kind prints as hex). Kinds ending in _out, and buf, are
+ * decoded when the call returns (what the kernel wrote); the others at entry.
+ * Numbers: 'int', 'uint', 'size', 'hex', 'oct', 'ptr', 'ptr_out'. Files: 'fd',
+ * 'atfd', 'str' (path), 'openflags', 'access_mode', 'atflags', 'whence',
+ * 'stat_out', 'dirents', 'fdpair_out'. Data: 'buf' (length = result), 'inbuf'
+ * (length next), 'iovec', 'iovec_out', 'fcntl_cmd'/'fcntl_arg',
+ * 'ioctl_req'/'ioctl_arg'. Processes: 'clone', 'argv', 'envp', 'wstatus_out',
+ * 'wait_opts', 'futex_op'/'futex_arg', 'prctl_op'/'prctl_arg', 'rlimit'.
+ * Signals: 'signal', 'sigset', 'sigaction', 'sigmask_how'. Time and memory:
+ * 'clockid', 'timespec', 'timespec_out', 'timeval', 'itimerval', 'prot',
+ * 'mapflags'. The full list is the decoder tables' keys.
  */
 export interface SyscallDef {
   nr: number;

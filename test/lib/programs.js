@@ -35,6 +35,8 @@ const C_PROGRAMS = Object.freeze({
   caps: { args: (dir) => [dir], endsWithDone: true },
   preempt: { args: () => [], endsWithDone: true },
   vsyscall: { args: () => [], endsWithDone: true },
+  // Its own test compares --strace with strace -f (strace.test.js); here the calls themselves.
+  stracecalls: { args: () => ['basic'] },
 });
 
 module.exports = { C_PROGRAMS };
