@@ -50,6 +50,14 @@ export const posix_spawnattr_setpgroup = lib.func('int posix_spawnattr_setpgroup
 export const posix_spawnattr_setsigmask = lib.func('int posix_spawnattr_setsigmask(void *attr, void *mask)');
 export const posix_spawnattr_setsigdefault = lib.func('int posix_spawnattr_setsigdefault(void *attr, void *mask)');
 export const clock_gettime = lib.func('int clock_gettime(int clk, void *ts)');
+// The host tree walk (host/hosttree.ts). Paths are NUL-terminated byte Buffers,
+// never JS strings (koffi would encode those as UTF-8). openat is declared
+// without its variadic mode: the walk never creates files.
+export const openat = lib.func('int openat(int dirfd, const void *path, int flags)');
+export const statx = lib.func('int statx(int dirfd, const void *path, int flags, unsigned int mask, void *buf)');
+export const readlinkat = lib.func('long readlinkat(int dirfd, const void *path, void *buf, size_t n)');
+export const getdents64 = lib.func('long getdents64(int fd, void *buf, size_t n)');
+export const pread = lib.func('long pread(int fd, void *buf, size_t n, int64_t off)');
 
 export function errno(): number {
   return koffi.errno();

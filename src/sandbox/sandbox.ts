@@ -21,6 +21,7 @@ import { buildMountNamespace } from '../vfs/setup';
 import { makeHostFdFile, setHostReadinessWaiter } from '../fsimpl/hostfd/hostfd';
 import { ProcFs } from '../fsimpl/proc/procfs';
 import * as libc from '../host/libc';
+import { HostTree } from '../host/hosttree';
 
 /** Signals to the Sentry that are meant for the sandboxed program. */
 const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGWINCH'];
@@ -50,7 +51,7 @@ export class Sandbox {
     if (opts.debugLog) this.logFd = fs.openSync(opts.debugLog, 'a');
     const log = (msg: string) => this.write(`${new Date().toISOString()} ${msg}\n`, false);
     this.platform = new PtracePlatform();
-    const ns = buildMountNamespace({ rootfs: opts.rootfs, memfile: this.platform.memfile, ttyHostFd: ttyOf(opts.stdio ?? [0, 1, 2]) });
+    const ns = buildMountNamespace({ rootfs: new HostTree(opts.rootfs), memfile: this.platform.memfile, ttyHostFd: ttyOf(opts.stdio ?? [0, 1, 2]) });
     const warn = (msg: string) => {
       log(msg);
       fs.writeSync(2, `tsvisor: ${msg}\n`);
