@@ -207,6 +207,10 @@ export class HostTree implements HostFiles {
 
   lookup(dir: HostNode, name: string): HostNode | null {
     const d = this.own(dir);
+    // One component, never a path: "a/b" would let the host follow a symlink at "a", ".." leave the root.
+    if (name.length === 0 || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
+      throw new HostError(22, 'not a single name');
+    }
     const nb = cstr(name);
     if (libc.statx(this.pathFdOf(d), nb, AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS_BTIME, this.sbuf) < 0) {
       const e = libc.errno();

@@ -74,6 +74,7 @@ export class HostFs implements FilesystemImpl {
     if (i) {
       this.inodes.delete(key);
       i.refresh(n.stat);
+      i.adopt(n);
     } else {
       i = new HostInode(this, n);
       if (this.inodes.size >= this.limits.inodes) this.inodes.delete(this.inodes.keys().next().value as string);
@@ -112,11 +113,21 @@ export class HostInode extends Inode {
   private a: InodeAttrs;
   private cache: Map<number, number> | null = null;
   private linkTarget: string | null = null;
+  private opens = 0;
 
-  constructor(readonly fs: HostFs, readonly node: HostNode) {
+  constructor(readonly fs: HostFs, public node: HostNode) {
     super();
     this.ino = node.ino;
     this.a = attrsOf(node.stat);
+  }
+
+  /**
+   * This inode was just found under a (maybe other) name: reach it by that
+   * name from now on, since the old one may be gone (renamed on the host).
+   * Not while open: the open node is pinned and reads through it.
+   */
+  adopt(n: HostNode): void {
+    if (this.opens === 0) this.node = n;
   }
 
   attrs(): InodeAttrs {
@@ -207,9 +218,12 @@ export class HostInode extends Inode {
   }
 
   override incOpen(): void {
+    this.opens++;
     this.fs.files.pin(this.node);
   }
   override decOpen(): void {
+    if (this.opens === 0) return;
+    this.opens--;
     this.fs.files.unpin(this.node);
   }
 
