@@ -5,8 +5,8 @@
 // DIR/a/b/secretN in a loop: the marker must never show (the host must never
 // follow the swapped symlink; the Sentry resolves it inside the sandbox's
 // root, where it leads nowhere). Legitimate host changes (a new file, a
-// changed file, a removed file) must be seen, and a file opened before the
-// swaps must stay readable.
+// changed file, a removed file) must be seen once the revalidation window
+// has passed, and a file opened before the swaps must stay readable.
 
 const assert = require('node:assert');
 const childProcess = require('node:child_process');
@@ -71,9 +71,11 @@ echo "loop ok=$ok missing=$missing"
 read -r line <&3; echo "fd3: $line"
 echo "loop done"
 while [ ! -e /go ]; do sleep 0.01; done
-read -r line < /a/b/new && echo "new: $line"
-read -r line < /a/b/secret0 && echo "changed: $line"
-[ -e /a/b/gone ] && echo gone-still-there || echo gone-removed
+# Cached entries are trusted for a short while (1 s by default): wait (5 s at most) for each change.
+waitfor() { n=0; while ! eval "$1"; do n=$((n+1)); [ $n -gt 500 ] && return 1; sleep 0.01; done; }
+waitfor '[ -e /a/b/new ]'; read -r line < /a/b/new && echo "new: $line"
+waitfor 'read -r line < /a/b/secret0 && [ "$line" = "changed on the host" ]' 2>/dev/null; echo "changed: $line"
+waitfor '[ ! -e /a/b/gone ]' && echo gone-removed || echo gone-still-there
 ls /a/b | grep -c secret
 `;
 

@@ -95,7 +95,7 @@ test('a pinned (open) file stays readable across a swap and descriptor pressure'
 
 test('hostfs revalidation: a replaced entry is invalid, a kept one gets fresh attributes', () => {
   const { dir, out } = tree();
-  const hfs = new HostFs(new HostTree(dir), new FakeFrames());
+  const hfs = new HostFs(new HostTree(dir), new FakeFrames(), { revalidateMs: 0 });
   const a = hfs.root().lookup('a');
   const b = a.lookup('b');
   const f = b.lookup('f');

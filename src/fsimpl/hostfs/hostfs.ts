@@ -29,6 +29,8 @@ export interface HostFsLimits {
   inodes: number;
   /** Page-cache pages (frames) held over all files. */
   pages: number;
+  /** A cached entry confirmed on the host this recently (ms) is trusted without asking again. */
+  revalidateMs: number;
 }
 
 function hostErr(e: unknown): never {
@@ -57,7 +59,11 @@ export class HostFs implements FilesystemImpl {
   readonly limits: HostFsLimits;
 
   constructor(readonly files: HostFiles, readonly frames: FrameSource | null, limits: Partial<HostFsLimits> = {}) {
-    this.limits = { inodes: limits.inodes ?? 16384, pages: limits.pages ?? 65536 };
+    this.limits = {
+      inodes: limits.inodes ?? 16384,
+      pages: limits.pages ?? 65536,
+      revalidateMs: limits.revalidateMs ?? Number(process.env.TSVISOR_HOST_REVALIDATE_MS ?? 1000),
+    };
     const r = files.root();
     if ((r.stat.mode & S_IFMT) !== S_IFDIR) throw new Error('rootfs is not a directory');
     this.rootInode = new HostInode(this, r);
@@ -114,6 +120,8 @@ export class HostInode extends Inode {
   private cache: Map<number, number> | null = null;
   private linkTarget: string | null = null;
   private opens = 0;
+  /** When the host last confirmed this inode under its name (performance.now()). */
+  private checkedAt = performance.now();
 
   constructor(readonly fs: HostFs, public node: HostNode) {
     super();
@@ -141,6 +149,7 @@ export class HostInode extends Inode {
   refresh(st: HostStat): void {
     if (st.mtimeNs !== this.a.mtimeNs || st.size !== this.a.size) this.dropCache();
     this.a = attrsOf(st);
+    this.checkedAt = performance.now();
   }
 
   private lookupNode(name: string): HostNode | null {
@@ -159,6 +168,7 @@ export class HostInode extends Inode {
 
   override revalidate(name: string, child: Inode): boolean {
     if (!(child instanceof HostInode)) return false;
+    if (performance.now() - child.checkedAt < this.fs.limits.revalidateMs) return true;
     const n = this.lookupNode(name);
     if (!n || n.dev !== child.node.dev || n.ino !== child.node.ino) return false;
     child.refresh(n.stat);
