@@ -45,7 +45,7 @@ function fail(what: string): never {
 
 /** dev_t as glibc's makedev builds it from statx's major/minor. */
 function makedev(major: number, minor: number): number {
-  return (major & 0xfff) * 256 + (minor & 0xff) + (minor >>> 8) * 2 ** 20 + (major >>> 12) * 2 ** 32;
+  return (major & 0xfff) * 256 + (minor & 0xff) + (minor >>> 8) * 2 ** 20 + (major >>> 12) * 2 ** 44;
 }
 
 function tsNs(b: Buffer, off: number): bigint {
