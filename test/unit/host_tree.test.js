@@ -13,6 +13,11 @@ const { FakeFrames } = require('./vfs_fakes');
 
 const ESTALE = 116;
 
+const made = [];
+process.on('exit', () => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
+
 function tree() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsvisor-hosttree-'));
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tsvisor-hosttree-out-'));
@@ -21,6 +26,7 @@ function tree() {
   fs.mkdirSync(path.join(out, 'b'));
   fs.writeFileSync(path.join(out, 'b', 'f'), 'OUTSIDE\n');
   fs.symlinkSync('/etc', path.join(dir, 'link'));
+  made.push(dir, out);
   return { dir, out };
 }
 
