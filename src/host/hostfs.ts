@@ -1,7 +1,9 @@
-// The only module that touches the host file system (read-only). The Gofer
-// process will replace it later, so the interface stays small: lstat,
-// readdir, readlink, open for reading, pread, close. Paths are byte strings
-// (latin1 JS strings) and are handed to the host as Buffers.
+// The boundary to host files. HostFiles is what the read-only host tree
+// (fsimpl/hostfs) is given to reach the rootfs: an injected object, so the
+// Gofer client can take the place of host/hosttree.ts without touching the
+// file system. It deals in HostNode handles, never in host paths or host
+// descriptor numbers. Names are byte strings (latin1 JS strings).
+// fstat here is for host descriptors donated to the sandbox (stdio, tty).
 import * as fs from 'node:fs';
 
 export interface HostStat {
@@ -28,6 +30,39 @@ export class HostError extends Error {
   }
 }
 
+/** One file of the host tree, identified by (dev, ino); stat is as of its last lookup or stat. */
+export interface HostNode {
+  readonly dev: number;
+  readonly ino: number;
+  readonly stat: HostStat;
+}
+
+/** A directory entry as the host lists it; type is the d_type (DT_*), 0 if the host does not know. */
+export interface HostDirent {
+  name: string;
+  ino: number;
+  type: number;
+}
+
+/**
+ * Read-only access to a host directory tree. Every method names files by
+ * node; lookup never follows a host symlink (a symlink is a node of its
+ * own). A node whose names no longer lead to it fails with ESTALE.
+ */
+export interface HostFiles {
+  root(): HostNode;
+  /** The entry name in directory dir as it is now, or null. */
+  lookup(dir: HostNode, name: string): HostNode | null;
+  /** Fresh attributes of n. */
+  stat(n: HostNode): HostStat;
+  readdir(dir: HostNode): HostDirent[];
+  readlink(n: HostNode): string;
+  pread(n: HostNode, buf: Buffer, off: number): number;
+  /** The sandbox opened n: keep it readable even if its names change on the host. */
+  pin(n: HostNode): void;
+  unpin(n: HostNode): void;
+}
+
 function wrap<T>(f: () => T): T {
   try {
     return f();
@@ -35,45 +70,6 @@ function wrap<T>(f: () => T): T {
     const n = (e as { errno?: number }).errno;
     if (typeof n === 'number') throw new HostError(Math.abs(n), String((e as Error).message));
     throw e;
-  }
-}
-
-const b = (p: string): Buffer => Buffer.from(p, 'latin1');
-
-/** lstat, or null if the path does not exist. */
-export function lstat(path: string): HostStat | null {
-  const s = wrap(() => fs.lstatSync(b(path), { bigint: true, throwIfNoEntry: false }));
-  if (!s) return null;
-  return {
-    dev: Number(s.dev), ino: Number(s.ino), mode: Number(s.mode), nlink: Number(s.nlink), uid: Number(s.uid), gid: Number(s.gid),
-    rdev: Number(s.rdev), size: Number(s.size), blksize: Number(s.blksize), blocks: Number(s.blocks),
-    atimeNs: s.atimeNs, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs, birthtimeNs: s.birthtimeNs,
-  };
-}
-
-/** Names in a directory (without "." and ".."). */
-export function readdir(path: string): string[] {
-  return wrap(() => fs.readdirSync(b(path), { encoding: 'buffer' })).map((n) => n.toString('latin1'));
-}
-
-export function readlink(path: string): string {
-  return wrap(() => fs.readlinkSync(b(path), { encoding: 'buffer' })).toString('latin1');
-}
-
-export function openRead(path: string): number {
-  // O_NOFOLLOW: the VFS resolves symlinks itself; never let the host follow one out of the tree.
-  return wrap(() => fs.openSync(b(path), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK));
-}
-
-export function pread(fd: number, buf: Buffer, off: number): number {
-  return wrap(() => fs.readSync(fd, buf, 0, buf.length, off));
-}
-
-export function close(fd: number): void {
-  try {
-    fs.closeSync(fd);
-  } catch {
-    /* already closed: nothing to undo */
   }
 }
 
@@ -87,11 +83,3 @@ export function fstat(fd: number): HostStat {
   };
 }
 
-/** Canonical absolute path of a host path (resolves symlinks), or null if it does not exist. */
-export function realpath(path: string): string | null {
-  try {
-    return fs.realpathSync(b(path), { encoding: 'buffer' }).toString('latin1');
-  } catch {
-    return null;
-  }
-}

@@ -67,6 +67,13 @@ export const posix_spawnattr_setsigmask = lib.func('int posix_spawnattr_setsigma
 export const posix_spawnattr_setsigdefault = lib.func('int posix_spawnattr_setsigdefault(void *attr, void *mask)');
 export const clock_gettime = lib.func('int clock_gettime(int clk, void *ts)');
 export const prlimit = lib.func('int prlimit(int pid, int resource, const void *nv, void *old)');
+// The host tree walk (host/hosttree.ts). Paths are NUL-terminated byte Buffers,
+// never JS strings (koffi would encode those as UTF-8). openat is declared
+// without its variadic mode: the walk never creates files.
+export const openat = lib.func('int openat(int dirfd, const void *path, int flags)');
+export const statx = lib.func('int statx(int dirfd, const void *path, int flags, unsigned int mask, void *buf)');
+export const readlinkat = lib.func('long readlinkat(int dirfd, const void *path, void *buf, size_t n)');
+export const getdents64 = lib.func('long getdents64(int fd, void *buf, size_t n)');
 
 export function errno(): number {
   return koffi.errno();

@@ -24,6 +24,7 @@ import { makeHostFdFile, setHostReadinessWaiter } from '../fsimpl/hostfd/hostfd'
 import { ProcFs } from '../fsimpl/proc/procfs';
 import * as libc from '../host/libc';
 import { defaultMemoryLimit } from '../mm/accounting';
+import { HostTree } from '../host/hosttree';
 
 /** Signals to the Sentry that are meant for the sandboxed program. */
 const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGWINCH'];
@@ -60,7 +61,7 @@ export class Sandbox {
     const log = (msg: string) => this.log(msg);
     this.platform = new PtracePlatform();
     this.platform.memfile.setLimit(opts.memory ?? defaultMemoryLimit());
-    const ns = buildMountNamespace({ rootfs: opts.rootfs, memfile: this.platform.memfile, ttyHostFd: ttyOf(opts.stdio ?? [0, 1, 2]) });
+    const ns = buildMountNamespace({ rootfs: new HostTree(opts.rootfs), memfile: this.platform.memfile, ttyHostFd: ttyOf(opts.stdio ?? [0, 1, 2]) });
     const warn = (msg: string) => {
       log(msg);
       fs.writeSync(2, `tsvisor: ${msg}\n`);

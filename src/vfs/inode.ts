@@ -67,6 +67,14 @@ export abstract class Inode {
   lookup(_name: string, _ctx: unknown): Inode | null {
     throw new Errno(E.ENOTDIR);
   }
+  /**
+   * Is child, cached under name, still what name refers to? File systems
+   * whose entries can change outside the sandbox (the host tree) look the
+   * name up again; false makes the VFS drop its cached dentry.
+   */
+  revalidate(_name: string, _child: Inode, _ctx: unknown): boolean {
+    return true;
+  }
   /** All entries except "." and "..". */
   readdir(_ctx: unknown): DirEntry[] {
     throw new Errno(E.ENOTDIR);

@@ -1,7 +1,7 @@
 // Builds the sandbox's mount namespace: the root overlay (host rootfs under a
 // tmpfs), tmpfs on /tmp and /dev/shm, devfs on /dev. procfs is mounted on
 // /proc later by its own code with vfs.mountAt('/proc', procfs).
-import * as host from '../host/hostfs';
+import type { HostFiles } from '../host/hostfs';
 import { Credentials } from '../kernel/creds';
 import { DevFs } from '../fsimpl/devfs/devfs';
 import { HostFs } from '../fsimpl/hostfs/hostfs';
@@ -9,23 +9,18 @@ import { OverlayFs } from '../fsimpl/overlay/overlay';
 import { TmpfsFs } from '../fsimpl/tmpfs/tmpfs';
 import { FsContext } from './fs_context';
 import type { FrameSource } from './mappable';
-import { S_IFDIR, S_IFMT } from './types';
 import { VirtualFilesystem, type Resolver } from './vfs';
 
 export interface MountNamespaceOptions {
-  /** Host directory shown read-only as "/". */
-  rootfs: string;
+  /** The host directory tree shown read-only as "/". */
+  rootfs: HostFiles;
   memfile: FrameSource;
   /** Host fd of the caller's terminal for /dev/tty (null: none). */
   ttyHostFd?: number | null;
 }
 
 export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: VirtualFilesystem; rootContext(): FsContext } {
-  const real = host.realpath(opts.rootfs);
-  if (real === null) throw new Error(`rootfs ${opts.rootfs} does not exist`);
-  const st = host.lstat(real);
-  if (!st || (st.mode & S_IFMT) !== S_IFDIR) throw new Error(`rootfs ${opts.rootfs} is not a directory`);
-  const lower = new HostFs(real, opts.memfile);
+  const lower = new HostFs(opts.rootfs, opts.memfile);
   const upper = new TmpfsFs(opts.memfile);
   const vfs = new VirtualFilesystem(new OverlayFs(lower, upper));
   const r: Resolver = { creds: new Credentials(), root: vfs.root, ctx: null };

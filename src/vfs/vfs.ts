@@ -95,7 +95,9 @@ export class VirtualFilesystem {
     const fs = dir.mount.fs;
     if (!fs.dynamic) {
       const c = d.children.get(name);
-      if (c) return c;
+      // A mount point stays what it is; anything else may have changed behind the VFS (the host tree).
+      if (c && (dir.mount.children.has(c) || d.inode.revalidate(name, c.inode, r.ctx))) return c;
+      if (c) this.dropChild(dir, name);
     }
     const inode = d.inode.lookup(name, r.ctx);
     if (!inode) return null;

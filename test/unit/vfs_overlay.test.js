@@ -7,6 +7,7 @@ const path = require('node:path');
 const { VirtualFilesystem } = require('../../dist/vfs/vfs');
 const { TmpfsFs } = require('../../dist/fsimpl/tmpfs/tmpfs');
 const { HostFs } = require('../../dist/fsimpl/hostfs/hostfs');
+const { HostTree } = require('../../dist/host/hosttree');
 const { OverlayFs } = require('../../dist/fsimpl/overlay/overlay');
 const { buildMountNamespace } = require('../../dist/vfs/setup');
 const { FakeFrames, fakeTask, errnoOf } = require('./vfs_fakes');
@@ -30,7 +31,7 @@ function hostTree() {
 function setup() {
   const dir = hostTree();
   const frames = new FakeFrames();
-  const ovl = new OverlayFs(new HostFs(dir, frames), new TmpfsFs(frames));
+  const ovl = new OverlayFs(new HostFs(new HostTree(dir), frames), new TmpfsFs(frames));
   const vfs = new VirtualFilesystem(ovl);
   const t = fakeTask(0);
   const r = { creds: t.creds, root: vfs.root, ctx: t };
@@ -149,7 +150,7 @@ test('mappable: lower files page-cache frames; write mapping copies up', () => {
 
 test('buildMountNamespace: overlay root with /tmp, /dev, /dev/shm', () => {
   const dir = hostTree();
-  const { vfs, rootContext } = buildMountNamespace({ rootfs: dir, memfile: new FakeFrames() });
+  const { vfs, rootContext } = buildMountNamespace({ rootfs: new HostTree(dir), memfile: new FakeFrames() });
   const ctx = rootContext();
   const t = fakeTask(0);
   const r = ctx.resolver(t.creds, t);
@@ -163,6 +164,6 @@ test('buildMountNamespace: overlay root with /tmp, /dev, /dev/shm', () => {
   assert.deepStrictEqual([...z.read(t, 4)], [0, 0, 0, 0]);
   assert.strictEqual(vfs.readlink(r, ctx.cwd, '/dev/fd'), '/proc/self/fd');
   assert.ok(vfs.resolve(r, ctx.cwd, '/proc', true));
-  assert.throws(() => buildMountNamespace({ rootfs: path.join(dir, 'etc/passwd'), memfile: new FakeFrames() }), /not a directory/);
-  assert.throws(() => buildMountNamespace({ rootfs: path.join(dir, 'nope'), memfile: new FakeFrames() }), /does not exist/);
+  assert.throws(() => new HostTree(path.join(dir, 'etc/passwd')), /not a directory/);
+  assert.throws(() => new HostTree(path.join(dir, 'nope')), /does not exist/);
 });

@@ -4,6 +4,7 @@ const assert = require('node:assert');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { HostTree } = require('../../dist/host/hosttree');
 const { buildMountNamespace } = require('../../dist/vfs/setup');
 const { FdTable } = require('../../dist/vfs/fd_table');
 const { openForExec } = require('../../dist/vfs/exec');
@@ -22,7 +23,7 @@ function makeTask() {
   fs.mkdirSync(path.join(dir, 'bin'));
   fs.writeFileSync(path.join(dir, 'bin', 'prog'), '#!/bin/sh\n', { mode: 0o755 });
   fs.writeFileSync(path.join(dir, 'data'), 'hostdata', { mode: 0o644 });
-  const { vfs, rootContext } = buildMountNamespace({ rootfs: dir, memfile: new FakeFrames() });
+  const { vfs, rootContext } = buildMountNamespace({ rootfs: new HostTree(dir), memfile: new FakeFrames() });
   const t = fakeTask(0);
   t.mm = fakeMemory();
   t.mm.memfile = { heap: new (require('../../dist/mm/accounting').HeapBudget)(1 << 30) };

@@ -1,9 +1,19 @@
 // hostfs: a read-only view of a host directory tree (the lower layer of the
-// root overlay). All host access goes through src/host/hostfs.ts. Regular
-// files keep a page cache of memory-file frames for mmap, filled by pread on
-// first use; host file descriptors are kept in a small LRU.
+// root overlay), reached only through an injected HostFiles (host/hosttree.ts
+// today, the Gofer client later). Nothing here sees a host path or a host
+// descriptor.
+//
+// The host may change the tree while the sandbox runs. Lookups are never
+// cached here (a miss is one host statx either way); the VFS and the overlay
+// cache positive entries and ask revalidate() before using one, which looks
+// the name up again: a child whose (dev, ino) changed is dropped, so a
+// directory swapped for a symlink is seen as that symlink, resolved by the
+// Sentry inside the sandbox's root. Attributes are refreshed by every lookup
+// and revalidation. Regular files keep a page cache of memory-file frames for
+// mmap, dropped when the file's size or mtime changes, and bounded per file
+// system (least recently used files lose theirs first).
 import { Errno, E } from '../../kernel/errno';
-import * as host from '../../host/hostfs';
+import { HostError, type HostDirent, type HostFiles, type HostNode, type HostStat } from '../../host/hostfs';
 import { Inode, type FilesystemImpl } from '../../vfs/inode';
 import type { FrameSource, Mappable } from '../../vfs/mappable';
 import {
@@ -12,11 +22,27 @@ import {
 } from '../../vfs/types';
 
 const PAGE = 4096;
-const MAX_OPEN = 128;
+const S_IFDIR = 0o040000;
+
+export interface HostFsLimits {
+  /** Inodes kept for reuse by (dev, ino) (hard links, a name looked up again). */
+  inodes: number;
+  /** Page-cache pages (frames) held over all files. */
+  pages: number;
+  /** A cached entry confirmed on the host this recently (ms) is trusted without asking again. */
+  revalidateMs: number;
+}
 
 function hostErr(e: unknown): never {
-  if (e instanceof host.HostError) throw new Errno(e.errno);
+  if (e instanceof HostError) throw new Errno(e.errno);
   throw e;
+}
+
+function attrsOf(st: HostStat): InodeAttrs {
+  return {
+    mode: st.mode, uid: st.uid, gid: st.gid, nlink: st.nlink, size: st.size, blocks: st.blocks, blksize: st.blksize,
+    rdev: st.rdev, atimeNs: st.atimeNs, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, btimeNs: st.birthtimeNs,
+  };
 }
 
 export class HostFs implements FilesystemImpl {
@@ -24,28 +50,42 @@ export class HostFs implements FilesystemImpl {
   readonly dev = anonDev();
   readonly readonly = true;
   readonly dynamic = false;
+  /** Inodes by "dev:ino", least recently used first. */
   private readonly inodes = new Map<string, HostInode>();
   private readonly rootInode: HostInode;
-  /** Open host fds, least recently used first. */
-  private readonly fds = new Map<HostInode, number>();
+  /** Files holding page-cache frames, least recently used first. */
+  private readonly cached = new Set<HostInode>();
+  private cachedPages = 0;
+  readonly limits: HostFsLimits;
 
-  constructor(readonly hostRoot: string, readonly frames: FrameSource | null) {
-    const st = host.lstat(hostRoot);
-    if (!st || (st.mode & S_IFMT) !== 0o040000) throw new Error(`rootfs ${hostRoot} is not a directory`);
-    this.rootInode = this.inodeFor(hostRoot, st);
+  constructor(readonly files: HostFiles, readonly frames: FrameSource | null, limits: Partial<HostFsLimits> = {}) {
+    this.limits = {
+      inodes: limits.inodes ?? 16384,
+      pages: limits.pages ?? 65536,
+      revalidateMs: limits.revalidateMs ?? Number(process.env.TSVISOR_HOST_REVALIDATE_MS ?? 1000),
+    };
+    const r = files.root();
+    if ((r.stat.mode & S_IFMT) !== S_IFDIR) throw new Error('rootfs is not a directory');
+    this.rootInode = new HostInode(this, r);
   }
 
   root(): HostInode {
     return this.rootInode;
   }
 
-  inodeFor(path: string, st: host.HostStat): HostInode {
-    const key = `${st.dev}:${st.ino}`;
+  /** The inode for a node just looked up: the known one for its (dev, ino), refreshed, or a new one. */
+  inodeFor(n: HostNode): HostInode {
+    const key = `${n.dev}:${n.ino}`;
     let i = this.inodes.get(key);
-    if (!i) {
-      i = new HostInode(this, path, st);
-      this.inodes.set(key, i);
+    if (i) {
+      this.inodes.delete(key);
+      i.refresh(n.stat);
+      i.adopt(n);
+    } else {
+      i = new HostInode(this, n);
+      if (this.inodes.size >= this.limits.inodes) this.inodes.delete(this.inodes.keys().next().value as string);
     }
+    this.inodes.set(key, i);
     return i;
   }
 
@@ -53,46 +93,49 @@ export class HostFs implements FilesystemImpl {
     return { type: 0xef53, bsize: PAGE, blocks: 1 << 24, bfree: 0, bavail: 0, files: 1 << 20, ffree: 0, namelen: 255, flags: ST_RDONLY };
   }
 
-  /** pread through a cached host fd. */
-  pread(i: HostInode, buf: Buffer, off: number): number {
-    let fd = this.fds.get(i);
-    if (fd === undefined) {
-      if (this.fds.size >= MAX_OPEN) {
-        const [oldest, ofd] = this.fds.entries().next().value as [HostInode, number];
-        host.close(ofd);
-        this.fds.delete(oldest);
-      }
-      try {
-        fd = host.openRead(i.hostPath);
-      } catch (e) {
-        hostErr(e);
-      }
-    } else {
-      this.fds.delete(i); // re-insert: most recently used last
+  /** Page-cache accounting: i gained (or lost) pages and is now the most recently used. */
+  notePages(i: HostInode, delta: number): void {
+    this.cachedPages += delta;
+    this.cached.delete(i);
+    if (i.cachedPages() > 0) this.cached.add(i);
+  }
+
+  /** Past the limit, the least recently used files other than keep lose their page cache. */
+  trimPages(keep: HostInode): void {
+    for (const old of this.cached) {
+      if (this.cachedPages <= this.limits.pages) break;
+      if (old !== keep) old.dropCache();
     }
-    this.fds.set(i, fd);
-    try {
-      return host.pread(fd, buf, off);
-    } catch (e) {
-      hostErr(e);
-    }
+  }
+
+  /** Pages held now (tests check the bound with it). */
+  pagesHeld(): number {
+    return this.cachedPages;
   }
 }
 
 export class HostInode extends Inode {
   readonly ino: number;
-  private readonly a: InodeAttrs;
+  private a: InodeAttrs;
   private cache: Map<number, number> | null = null;
   private linkTarget: string | null = null;
-  private lookups: Map<string, HostInode | null> | null = null;
+  private opens = 0;
+  /** When the host last confirmed this inode under its name (performance.now()). */
+  private checkedAt = performance.now();
 
-  constructor(readonly fs: HostFs, readonly hostPath: string, st: host.HostStat) {
+  constructor(readonly fs: HostFs, public node: HostNode) {
     super();
-    this.ino = st.ino;
-    this.a = {
-      mode: st.mode, uid: st.uid, gid: st.gid, nlink: st.nlink, size: st.size, blocks: st.blocks, blksize: st.blksize,
-      rdev: st.rdev, atimeNs: st.atimeNs, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, btimeNs: st.birthtimeNs,
-    };
+    this.ino = node.ino;
+    this.a = attrsOf(node.stat);
+  }
+
+  /**
+   * This inode was just found under a (maybe other) name: reach it by that
+   * name from now on, since the old one may be gone (renamed on the host).
+   * Not while open: the open node is pinned and reads through it.
+   */
+  adopt(n: HostNode): void {
+    if (this.opens === 0) this.node = n;
   }
 
   attrs(): InodeAttrs {
@@ -102,53 +145,62 @@ export class HostInode extends Inode {
     return this.a.mode;
   }
 
-  private child(name: string): string {
-    return this.hostPath.endsWith('/') ? this.hostPath + name : `${this.hostPath}/${name}`;
+  /** Newer host attributes of this inode: cached pages are stale if the data may have changed. */
+  refresh(st: HostStat): void {
+    if (st.mtimeNs !== this.a.mtimeNs || st.size !== this.a.size) this.dropCache();
+    this.a = attrsOf(st);
+    this.checkedAt = performance.now();
+  }
+
+  private lookupNode(name: string): HostNode | null {
+    try {
+      return this.fs.files.lookup(this.node, name);
+    } catch (e) {
+      hostErr(e);
+    }
   }
 
   override lookup(name: string): HostInode | null {
-    if ((this.a.mode & S_IFMT) !== 0o040000) throw new Errno(E.ENOTDIR);
-    // The host tree is read-only for the sandbox: answers (even negative ones) can be cached.
-    if (!this.lookups) this.lookups = new Map();
-    const hit = this.lookups.get(name);
-    if (hit !== undefined) return hit;
-    const r = this.lookupHost(name);
-    this.lookups.set(name, r);
-    return r;
+    if ((this.a.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
+    const n = this.lookupNode(name);
+    return n ? this.fs.inodeFor(n) : null;
   }
 
-  private lookupHost(name: string): HostInode | null {
-    const p = this.child(name);
-    let st: host.HostStat | null;
-    try {
-      st = host.lstat(p);
-    } catch (e) {
-      if (e instanceof host.HostError && (e.errno === E.ENOENT || e.errno === E.ENOTDIR)) return null;
-      hostErr(e);
-    }
-    return st ? this.fs.inodeFor(p, st) : null;
+  override revalidate(name: string, child: Inode): boolean {
+    if (!(child instanceof HostInode)) return false;
+    if (performance.now() - child.checkedAt < this.fs.limits.revalidateMs) return true;
+    const n = this.lookupNode(name);
+    if (!n || n.dev !== child.node.dev || n.ino !== child.node.ino) return false;
+    child.refresh(n.stat);
+    return true;
   }
 
   override readdir(): DirEntry[] {
-    let names: string[];
+    let ents: HostDirent[];
     try {
-      names = host.readdir(this.hostPath);
+      ents = this.fs.files.readdir(this.node);
     } catch (e) {
       hostErr(e);
     }
     const out: DirEntry[] = [];
-    for (const name of names) {
-      const c = this.lookup(name);
-      if (c) out.push({ name, ino: c.ino, type: dtype(c.a.mode) });
+    for (const e of ents) {
+      if (e.type !== 0) {
+        out.push(e);
+        continue;
+      }
+      // DT_UNKNOWN (some host file systems): ask for the type.
+      const c = this.lookup(e.name);
+      if (c) out.push({ name: e.name, ino: c.ino, type: dtype(c.a.mode) });
     }
     return out;
   }
 
   override readlink(): string {
     if ((this.a.mode & S_IFMT) !== S_IFLNK) throw new Errno(E.EINVAL);
+    // A symlink's target never changes (a new target is a new inode): cache it.
     if (this.linkTarget === null) {
       try {
-        this.linkTarget = host.readlink(this.hostPath);
+        this.linkTarget = this.fs.files.readlink(this.node);
       } catch (e) {
         hostErr(e);
       }
@@ -163,11 +215,39 @@ export class HostInode extends Inode {
     let got = 0;
     // Loop: a short pread only means EOF when it returns 0.
     while (got < len) {
-      const n = this.fs.pread(this, buf.subarray(got), off + got);
+      let n: number;
+      try {
+        n = this.fs.files.pread(this.node, buf.subarray(got), off + got);
+      } catch (e) {
+        hostErr(e);
+      }
       if (n <= 0) break;
       got += n;
     }
     return buf.subarray(0, got);
+  }
+
+  override incOpen(): void {
+    this.opens++;
+    this.fs.files.pin(this.node);
+  }
+  override decOpen(): void {
+    if (this.opens === 0) return;
+    this.opens--;
+    this.fs.files.unpin(this.node);
+  }
+
+  cachedPages(): number {
+    return this.cache ? this.cache.size : 0;
+  }
+
+  /** Give the page cache's frame references back (mappings hold their own). */
+  dropCache(): void {
+    const c = this.cache;
+    if (!c || !this.fs.frames) return;
+    this.cache = null;
+    for (const f of c.values()) this.fs.frames.decRef(f);
+    this.fs.notePages(this, -c.size);
   }
 
   override mappable(): Mappable | null {
@@ -178,10 +258,12 @@ export class HostInode extends Inode {
         if (!this.cache) this.cache = new Map();
         let f = this.cache.get(pi);
         if (f === undefined) {
-          f = frames.alloc(1);
           const data = this.readAt(pi * PAGE, PAGE);
+          f = frames.alloc(1);
           data.copy(frames.bytes(f));
           this.cache.set(pi, f);
+          this.fs.notePages(this, 1);
+          this.fs.trimPages(this);
         }
         return f;
       },

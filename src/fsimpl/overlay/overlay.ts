@@ -86,7 +86,7 @@ export class OverlayInode extends Inode {
   override lookup(name: string): OverlayInode | null {
     if (!isDirI(this.top)) throw new Errno(E.ENOTDIR);
     const cached = this.children.get(name);
-    if (cached) return cached;
+    if (cached && this.revalidate(name, cached, null)) return cached;
     let u = this.upper ? (this.upper.lookup(name) as TmpfsInode | null) : null;
     if (u && isWhiteout(u)) return null;
     let l: Inode | null = null;
@@ -101,15 +101,46 @@ export class OverlayInode extends Inode {
     return c;
   }
 
-  override readdir(): DirEntry[] {
-    const names = new Set<string>();
-    if (this.upper) for (const e of this.upper.readdir()) names.add(e.name);
-    if (this.lowerVisible()) for (const e of (this.lower as Inode).readdir(null)) names.add(e.name);
-    const out: DirEntry[] = [];
-    for (const name of names) {
-      const c = this.lookup(name);
-      if (c) out.push({ name, ino: c.ino, type: dtype(c.mode) });
+  /**
+   * The lower layer changed on the host (a merged directory's lower side, or
+   * a lower-only entry): false drops the cached child.
+   */
+  override revalidate(name: string, child: Inode, ctx: unknown): boolean {
+    if (!(child instanceof OverlayInode)) return false;
+    const lower = this.lowerVisible() ? (this.lower as Inode) : null;
+    if (child.upper) {
+      // Upper entries change only through this file system; a merged directory follows its lower side.
+      if (child.lower && isDirI(child.upper) && !child.upper.opaque && !(lower && lower.revalidate(name, child.lower, ctx))) {
+        const l = lower ? lower.lookup(name, ctx) : null;
+        child.setLower(l && isDirI(l) ? l : null);
+      }
+      return true;
     }
+    if (child.lower && lower && lower.revalidate(name, child.lower, ctx)) return true;
+    if (this.children.get(name) === child) this.children.delete(name);
+    return false;
+  }
+
+  /** Replace the lower inode, moving this inode's opens over to the new one. */
+  private setLower(l: Inode | null): void {
+    for (let i = 0; i < this.openCount; i++) this.lower?.decOpen();
+    this.lower = l;
+    for (let i = 0; i < this.openCount; i++) l?.incOpen();
+  }
+
+  override readdir(): DirEntry[] {
+    const out: DirEntry[] = [];
+    const upperNames = new Set<string>();
+    if (this.upper) {
+      for (const e of this.upper.readdir()) {
+        upperNames.add(e.name);
+        const c = this.lookup(e.name);
+        if (c) out.push({ name: e.name, ino: c.ino, type: dtype(c.mode) });
+      }
+    }
+    // A lower-only entry is listed as the lower layer lists it (same number and type as its overlay
+    // inode): no lookup per entry.
+    if (this.lowerVisible()) for (const e of (this.lower as Inode).readdir(null)) if (!upperNames.has(e.name)) out.push(e);
     return out;
   }
 
@@ -148,7 +179,7 @@ export class OverlayInode extends Inode {
       for (const e of this.readdir()) (this.lookup(e.name) as OverlayInode).copyUpTree();
       (this.upper as TmpfsInode).opaque = true;
     }
-    this.lower = null;
+    this.setLower(null);
   }
 
   /** Does the visible lower directory have an entry name (so removing ours needs a whiteout)? */
@@ -269,9 +300,12 @@ export class OverlayInode extends Inode {
   override incOpen(): void {
     this.openCount++;
     this.upper?.incOpen();
+    // The host tree keeps an open lower file readable even if the host renames or replaces it.
+    this.lower?.incOpen();
   }
   override decOpen(): void {
     this.openCount--;
     this.upper?.decOpen();
+    this.lower?.decOpen();
   }
 }

@@ -1,0 +1,308 @@
+// The host tree behind --rootfs, walked one component at a time from
+// descriptors, never by path string: the only absolute path ever opened is
+// the root itself, at boot. Every step is openat/statx relative to the
+// parent's O_PATH descriptor with O_NOFOLLOW / AT_SYMLINK_NOFOLLOW, so a host
+// symlink is only ever seen as a symlink (the Sentry resolves it inside the
+// sandbox's root) and a directory swapped for a symlink on the host cannot
+// lead a later lookup out of the tree. A node is identified by (dev, ino):
+// reopening it (after its descriptor was evicted) walks from the root again
+// and fails with ESTALE if the names now lead somewhere else.
+//
+// Descriptors stay inside this module (the future Gofer's side of the
+// boundary): callers hold HostNode objects. O_PATH descriptors are kept in a
+// bounded LRU; read descriptors of regular files in a second one, except
+// while a file is open in the sandbox (pinned), so reads of a file opened
+// before a host-side swap keep reading that file.
+import * as libc from './libc';
+import { HostError, type HostDirent, type HostFiles, type HostNode, type HostStat } from './hostfs';
+
+const O_RDONLY = 0;
+const O_NONBLOCK = 0o4000;
+const O_DIRECTORY = 0o200000;
+const O_NOFOLLOW = 0o400000;
+const O_CLOEXEC = 0o2000000;
+const O_PATH = 0o10000000;
+const O_NOCTTY = 0o400;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const AT_EMPTY_PATH = 0x1000;
+const AT_STATX_SYNC_AS_STAT = 0;
+const STATX_BASIC_STATS_BTIME = 0x7ff | 0x800;
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const ENOENT = 2;
+const ENOTDIR = 20;
+const ESTALE = 116;
+const ELOOP = 40;
+
+const EMPTY = Buffer.from([0]);
+const DOT = Buffer.from('.\0', 'latin1');
+const cstr = (name: string): Buffer => Buffer.from(name + '\0', 'latin1');
+
+function fail(what: string): never {
+  const e = libc.errno();
+  throw new HostError(e, `${what}: errno ${e}`);
+}
+
+/** dev_t as glibc's makedev builds it from statx's major/minor. */
+function makedev(major: number, minor: number): number {
+  return (major & 0xfff) * 256 + (minor & 0xff) + (minor >>> 8) * 2 ** 20 + (major >>> 12) * 2 ** 44;
+}
+
+function tsNs(b: Buffer, off: number): bigint {
+  return b.readBigInt64LE(off) * 1_000_000_000n + BigInt(b.readUInt32LE(off + 8));
+}
+
+/** struct statx (linux/stat.h) to HostStat. */
+function parseStatx(b: Buffer): HostStat {
+  return {
+    blksize: b.readUInt32LE(4),
+    nlink: b.readUInt32LE(16),
+    uid: b.readUInt32LE(20),
+    gid: b.readUInt32LE(24),
+    mode: b.readUInt16LE(28),
+    ino: Number(b.readBigUInt64LE(32)),
+    size: Number(b.readBigUInt64LE(40)),
+    blocks: Number(b.readBigUInt64LE(48)),
+    atimeNs: tsNs(b, 64),
+    birthtimeNs: tsNs(b, 80),
+    ctimeNs: tsNs(b, 96),
+    mtimeNs: tsNs(b, 112),
+    rdev: makedev(b.readUInt32LE(128), b.readUInt32LE(132)),
+    dev: makedev(b.readUInt32LE(136), b.readUInt32LE(140)),
+  };
+}
+
+class Node implements HostNode {
+  /** O_PATH descriptor, -1 while closed. */
+  pathFd = -1;
+  /** Read descriptor of a regular file, -1 while closed. */
+  readFd = -1;
+  pins = 0;
+
+  constructor(
+    readonly parent: Node | null,
+    readonly name: Buffer,
+    readonly dev: number,
+    readonly ino: number,
+    public stat: HostStat,
+  ) {}
+}
+
+/** A bounded set of nodes holding a descriptor, least recently used first. */
+class FdLru {
+  private readonly order = new Set<Node>();
+  constructor(
+    private readonly max: number,
+    private readonly closeOf: (n: Node) => void,
+  ) {}
+  touch(n: Node): void {
+    this.order.delete(n);
+    this.order.add(n);
+  }
+  add(n: Node): void {
+    if (this.order.size >= this.max) {
+      const oldest = this.order.values().next().value as Node;
+      this.order.delete(oldest);
+      this.closeOf(oldest);
+    }
+    this.order.add(n);
+  }
+  delete(n: Node): void {
+    this.order.delete(n);
+  }
+  get size(): number {
+    return this.order.size;
+  }
+}
+
+export interface HostTreeLimits {
+  /** O_PATH descriptors kept open (the root's is extra). */
+  pathFds: number;
+  /** Read descriptors of files not open in the sandbox. */
+  readFds: number;
+}
+
+export class HostTree implements HostFiles {
+  private readonly rootNode: Node;
+  private readonly sbuf = Buffer.alloc(256);
+  private readonly dbuf = Buffer.alloc(1 << 16);
+  private readonly paths: FdLru;
+  private readonly reads: FdLru;
+  /** Descriptors opened since boot (tests count walks with it). */
+  opens = 0;
+
+  /** Open the tree at an absolute host path (boot only). */
+  constructor(rootPath: string, limits: HostTreeLimits = { pathFds: 256, readFds: 128 }) {
+    // The root may itself be reached through host symlinks (the caller named it); below it, nothing is.
+    const fd = libc.openat(-100, cstr(rootPath), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+      const e = libc.errno();
+      const why = e === ENOENT ? 'does not exist' : e === ENOTDIR ? 'is not a directory' : `cannot be opened (errno ${e})`;
+      throw new HostError(e, `rootfs ${rootPath} ${why}`);
+    }
+    const st = this.statFd(fd);
+    this.rootNode = new Node(null, EMPTY, st.dev, st.ino, st);
+    this.rootNode.pathFd = fd;
+    this.paths = new FdLru(Math.max(8, limits.pathFds), (n) => {
+      libc.close(n.pathFd);
+      n.pathFd = -1;
+    });
+    this.reads = new FdLru(Math.max(1, limits.readFds), (n) => {
+      libc.close(n.readFd);
+      n.readFd = -1;
+    });
+  }
+
+  root(): HostNode {
+    return this.rootNode;
+  }
+
+  private own(n: HostNode): Node {
+    if (!(n instanceof Node)) throw new Error('host node of another tree');
+    return n;
+  }
+
+  private statFd(fd: number): HostStat {
+    if (libc.statx(fd, EMPTY, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS_BTIME, this.sbuf) < 0) fail('statx');
+    return parseStatx(this.sbuf);
+  }
+
+  /** The O_PATH descriptor of n, reopened by walking from the root if it was evicted. */
+  private pathFdOf(n: Node): number {
+    if (n.pathFd >= 0) {
+      if (n !== this.rootNode) this.paths.touch(n);
+      return n.pathFd;
+    }
+    const parent = n.parent as Node;
+    const fd = this.openChild(this.pathFdOf(parent), n, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    n.pathFd = fd;
+    this.paths.add(n);
+    return fd;
+  }
+
+  /** openat(dirfd, n.name) that must land on n itself (same dev and ino), else ESTALE. */
+  private openChild(dirfd: number, n: Node, flags: number): number {
+    const fd = libc.openat(dirfd, n.name, flags);
+    if (fd < 0) {
+      const e = libc.errno();
+      // Gone or replaced by a symlink (O_NOFOLLOW without O_PATH): the node is stale.
+      if (e === ENOENT || e === ENOTDIR || e === ELOOP) throw new HostError(ESTALE, 'host node gone');
+      throw new HostError(e, `openat: errno ${e}`);
+    }
+    this.opens++;
+    let st: HostStat;
+    try {
+      st = this.statFd(fd);
+    } catch (err) {
+      libc.close(fd);
+      throw err;
+    }
+    if (st.dev !== n.dev || st.ino !== n.ino) {
+      libc.close(fd);
+      throw new HostError(ESTALE, 'host node replaced');
+    }
+    n.stat = st;
+    return fd;
+  }
+
+  lookup(dir: HostNode, name: string): HostNode | null {
+    const d = this.own(dir);
+    // One component, never a path: "a/b" would let the host follow a symlink at "a", ".." leave the root.
+    if (name.length === 0 || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
+      throw new HostError(22, 'not a single name');
+    }
+    const nb = cstr(name);
+    if (libc.statx(this.pathFdOf(d), nb, AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS_BTIME, this.sbuf) < 0) {
+      const e = libc.errno();
+      if (e === ENOENT || e === ENOTDIR) return null;
+      fail('statx');
+    }
+    const st = parseStatx(this.sbuf);
+    return new Node(d, nb.subarray(0, nb.length - 1), st.dev, st.ino, st);
+  }
+
+  stat(n: HostNode): HostStat {
+    const o = this.own(n);
+    o.stat = this.statFd(this.pathFdOf(o));
+    return o.stat;
+  }
+
+  readdir(dir: HostNode): HostDirent[] {
+    const fd = libc.openat(this.pathFdOf(this.own(dir)), DOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) fail('opendir');
+    const out: HostDirent[] = [];
+    try {
+      for (;;) {
+        const n = Number(libc.getdents64(fd, this.dbuf, this.dbuf.length));
+        if (n < 0) fail('getdents64');
+        if (n === 0) break;
+        for (let off = 0; off < n; ) {
+          const reclen = this.dbuf.readUInt16LE(off + 16);
+          const end = this.dbuf.indexOf(0, off + 19);
+          const name = this.dbuf.toString('latin1', off + 19, end < 0 || end > off + reclen ? off + reclen : end);
+          if (name !== '.' && name !== '..') {
+            out.push({ name, ino: Number(this.dbuf.readBigUInt64LE(off)), type: this.dbuf.readUInt8(off + 18) });
+          }
+          off += reclen;
+        }
+      }
+    } finally {
+      libc.close(fd);
+    }
+    return out;
+  }
+
+  readlink(n: HostNode): string {
+    const o = this.own(n);
+    const buf = Buffer.allocUnsafe(Math.max(256, Math.min(o.stat.size + 1, 65536)));
+    // The empty path reads the link the O_PATH descriptor holds, not whatever the name means now.
+    const r = Number(libc.readlinkat(this.pathFdOf(o), EMPTY, buf, buf.length));
+    if (r < 0) fail('readlinkat');
+    return buf.toString('latin1', 0, r);
+  }
+
+  private readFdOf(o: Node): number {
+    if (o.readFd >= 0) {
+      if (o.pins === 0) this.reads.touch(o);
+      return o.readFd;
+    }
+    if ((o.stat.mode & S_IFMT) !== S_IFREG) throw new HostError(22, 'not a regular file');
+    const parent = o.parent as Node;
+    // O_NONBLOCK|O_NOCTTY: should the name now be a FIFO or a device, opening it must not block or
+    // adopt a terminal; the identity check then rejects it.
+    o.readFd = this.openChild(this.pathFdOf(parent), o, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (o.pins === 0) this.reads.add(o);
+    return o.readFd;
+  }
+
+  pread(n: HostNode, buf: Buffer, off: number): number {
+    const r = Number(libc.pread(this.readFdOf(this.own(n)), buf, buf.length, off));
+    if (r < 0) fail('pread');
+    return r;
+  }
+
+  pin(n: HostNode): void {
+    const o = this.own(n);
+    if (o.pins++ > 0 || (o.stat.mode & S_IFMT) !== S_IFREG) return;
+    if (o.readFd >= 0) {
+      this.reads.delete(o);
+      return;
+    }
+    try {
+      this.readFdOf(o);
+    } catch {
+      // Unreadable on the host (permissions, gone): reads report it when they happen.
+    }
+  }
+
+  unpin(n: HostNode): void {
+    const o = this.own(n);
+    if (o.pins === 0) return;
+    if (--o.pins === 0 && o.readFd >= 0) this.reads.add(o);
+  }
+
+  /** Descriptors held now (tests check the bounds with it). */
+  held(): { path: number; read: number } {
+    return { path: this.paths.size + 1, read: this.reads.size };
+  }
+}
