@@ -98,11 +98,12 @@ static void stop_cont_term(void) {
 
 /* A handler for SIGTERM runs in a spinning child. */
 static void term_handler(void) {
+  /* Installed before the fork, so the child has it before it can be signalled
+   * (a handler set in the child races with the parent's kill under load). */
+  signal(SIGTERM, on_term_exit);
   pid_t p = xfork();
-  if (p == 0) {
-    signal(SIGTERM, on_term_exit);
-    spin_forever();
-  }
+  if (p == 0) spin_forever();
+  signal(SIGTERM, SIG_DFL);
   sleep_ms(50);
   if (kill(p, SIGTERM) < 0) DIE("kill TERM");
   report("SIGTERM with handler", xwait(p, 0));
@@ -111,13 +112,12 @@ static void term_handler(void) {
 /* SIGKILL of one spinning process among several; the others keep running. */
 static void kill_one_of_many(void) {
   pid_t kids[3];
+  signal(SIGUSR1, on_term_exit); /* inherited: no race with the kill below */
   for (int i = 0; i < 3; i++) {
     kids[i] = xfork();
-    if (kids[i] == 0) {
-      signal(SIGUSR1, on_term_exit);
-      spin_forever();
-    }
+    if (kids[i] == 0) spin_forever();
   }
+  signal(SIGUSR1, SIG_DFL);
   sleep_ms(50);
   if (kill(kids[1], SIGKILL) < 0) DIE("kill KILL");
   report("SIGKILL of the middle one", xwait(kids[1], 0));
@@ -132,14 +132,16 @@ static void kill_one_of_many(void) {
 /* A signal to itself from a handler-less spin: raise() is a system call, a
  * timer signal is not; pending and blocked signals must wait for the unblock. */
 static void blocked_then_unblocked(void) {
+  /* Mask and handler are set before the fork so the child has them before the
+   * parent's signals can arrive. */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  signal(SIGUSR2, on_signal);
+  flag = 0;
   pid_t p = xfork();
   if (p == 0) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGUSR1);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    signal(SIGUSR2, on_signal);
-    flag = 0;
     spin_until_flag(); /* SIGUSR1 stays blocked; SIGUSR2's handler ends the loop */
     printf("child: SIGUSR2 handled while SIGUSR1 was blocked\n");
     fflush(stdout);
@@ -147,6 +149,8 @@ static void blocked_then_unblocked(void) {
     printf("child: not reached\n");
     _exit(0);
   }
+  sigprocmask(SIG_UNBLOCK, &set, NULL);
+  signal(SIGUSR2, SIG_DFL);
   sleep_ms(50);
   if (kill(p, SIGUSR1) < 0) DIE("kill USR1");
   sleep_ms(50);

@@ -25,6 +25,7 @@ const SWAPPER = `
 const fs = require('node:fs');
 const [dir, out] = process.argv.slice(1);
 const a = dir + '/a', real = dir + '/a.real';
+const pause = new Int32Array(new SharedArrayBuffer(4));
 let n = 0;
 while (!fs.existsSync(dir + '/stop')) {
   fs.renameSync(a, real);
@@ -33,6 +34,10 @@ while (!fs.existsSync(dir + '/stop')) {
   fs.unlinkSync(a);
   fs.renameSync(real, a);
   n++;
+  // Hold the real directory a moment, so that the sandbox's lookups see both
+  // states even on a loaded machine (where its 1 s revalidation window can
+  // otherwise keep landing on the symlink).
+  Atomics.wait(pause, 0, 0, 2);
 }
 process.stdout.write(String(n));
 `;
@@ -63,7 +68,7 @@ echo opened
 while [ ! -e /swapping ]; do sleep 0.01; done
 [ -e /a/b/new ] && echo new-early
 ok=0; missing=0; i=0
-while [ $i -lt ${FILES * 4} ]; do
+while [ $i -lt ${FILES * 4} ] || { [ $ok -eq 0 ] && [ $i -lt ${FILES * 40} ]; }; do
   if read -r line < /a/b/secret$((i % ${FILES})); then echo "$line"; ok=$((ok+1)); else missing=$((missing+1)); fi
   i=$((i+1))
 done 2>/dev/null
@@ -123,7 +128,7 @@ test('a host-side symlink swap under --rootfs never leads outside; host changes 
   assert.ok(Number(swaps) > 0, `the host swapped DIR/a during the loop (${swaps} swaps)\n${ctx}`);
   const m = /^loop ok=(\d+) missing=(\d+)$/m.exec(stdout);
   assert.ok(m, ctx);
-  assert.strictEqual(Number(m[1]) + Number(m[2]), FILES * 4);
+  assert.ok(Number(m[1]) + Number(m[2]) >= FILES * 4, ctx);
   assert.ok(Number(m[1]) > 0, `some reads landed while DIR/a was the real directory\n${ctx}`);
   for (const line of stdout.split('\n')) {
     if (line.startsWith('legit')) assert.match(line, /^legit\d+$/);
