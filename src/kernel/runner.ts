@@ -260,8 +260,13 @@ export class TaskRunner {
   }
 }
 
+/**
+ * A handler's exception as a result: an Errno is -errno; anything else is a
+ * Sentry bug, and a handler that failed half-way may have left its objects
+ * half-changed, so the process is killed (kernelBug) rather than told EIO.
+ */
 function toRet(e: unknown, t: Task, name: string): number {
   if (e instanceof Errno) return -e.errno;
-  t.kernel.log(`BUG in ${name}: ${(e as Error)?.stack ?? String(e)}`);
-  return -E.EIO;
+  t.kernel.runner.kernelBug(t, new Error(`in ${name}: ${(e as Error)?.stack ?? String(e)}`));
+  return -E.EIO; // not seen: the task is dead now
 }
