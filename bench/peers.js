@@ -208,6 +208,8 @@ class Systems {
       'mount -t proc proc /proc',
       'mount -t tmpfs -o size=800m tmpfs /tmp',
       'cd /',
+      // the console also carries kernel messages: the output starts here
+      'echo @@START',
       `/bin/sh -c ${shQuote(script)}`,
       'exec halt -f',
       '',
@@ -327,7 +329,8 @@ async function measureRun(systems, sys, row, c, timeout) {
     throw new Error(`${why}, no result${lastLine(r.stderr || r.stdout) ? `: ${lastLine(r.stderr || r.stdout)}` : ''}`);
   }
   if (m[1] !== '0') throw new Error(`command exit status ${m[1]}: ${lastLine(r.stderr || r.stdout)}`);
-  const out = r.stdout.slice(0, m.index).split('\n').filter((l) => l && !/^@@/.test(l)).join('\n').trim();
+  const start = r.stdout.lastIndexOf('@@START\n', m.index);
+  const out = r.stdout.slice(start < 0 ? 0 : start, m.index).split('\n').filter((l) => l && !/^@@/.test(l)).join('\n').trim();
   const inside = row.parse ? row.parse(out) : Number(m[2]) / 1e6;
   return { inside, wall: r.ms, out };
 }
