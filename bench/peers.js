@@ -329,8 +329,9 @@ async function measureRun(systems, sys, row, c, timeout) {
     throw new Error(`${why}, no result${lastLine(r.stderr || r.stdout) ? `: ${lastLine(r.stderr || r.stdout)}` : ''}`);
   }
   if (m[1] !== '0') throw new Error(`command exit status ${m[1]}: ${lastLine(r.stderr || r.stdout)}`);
-  const start = r.stdout.lastIndexOf('@@START\n', m.index);
-  const out = r.stdout.slice(start < 0 ? 0 : start, m.index).split('\n').filter((l) => l && !/^@@/.test(l)).join('\n').trim();
+  // UML's console ends lines with \r\n
+  const start = r.stdout.lastIndexOf('@@START', m.index);
+  const out = r.stdout.slice(start < 0 ? 0 : start, m.index).replace(/\r/g, '').split('\n').filter((l) => l && !/^@@/.test(l)).join('\n').trim();
   const inside = row.parse ? row.parse(out) : Number(m[2]) / 1e6;
   return { inside, wall: r.ms, out };
 }
