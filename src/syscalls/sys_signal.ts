@@ -134,24 +134,31 @@ async function rtSigtimedwait(t: Task, a: number[]): Promise<number> {
     const got = take();
     if (got) return got;
     if (deadline !== undefined && t.kernel.monotonicNs() >= deadline) throw new Errno(E.EAGAIN);
-    // Waited-for signals must be able to wake us even if blocked.
+    // The waited-for signals are unblocked while sleeping; the old mask stays
+    // known as realBlocked so that one of them arriving is queued, not dropped
+    // as ignored (SIGCHLD's default action).
     t.sigmask = saved & ~set;
+    t.realBlocked = saved;
     t.waitedSignals = set;
+    let r: number;
     try {
-      const r = await t.block(null, 0, deadline);
-      if (r === 0 && deadline !== undefined) {
-        const late = take();
-        if (late) return late;
-        throw new Errno(E.EAGAIN);
-      }
+      r = await t.block(null, 0, deadline);
     } catch (e) {
-      const got2 = take();
+      if (!(e instanceof Errno)) throw e;
       t.sigmask = saved;
+      const got2 = take();
       if (got2) return got2;
-      throw e;
+      // Linux never restarts sigtimedwait: another signal ends it with EINTR.
+      throw new Errno(E.EINTR);
     } finally {
       t.sigmask = saved;
+      t.realBlocked = 0n;
       t.waitedSignals = 0n;
+    }
+    if (r === 0 && deadline !== undefined) {
+      const late = take();
+      if (late) return late;
+      throw new Errno(E.EAGAIN);
     }
   }
 }
