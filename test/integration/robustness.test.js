@@ -29,12 +29,23 @@ const MARGIN_S = Number(process.env.TSVISOR_ROBUST_MARGIN_SECONDS) || 60;
 const ROOT = path.resolve(__dirname, '..', '..');
 const TSVISOR = path.join(ROOT, 'bin', 'tsvisor.js');
 
+let libc = null;
 function becomeSubreaper() {
   const koffi = require('koffi');
-  const libc = koffi.load('libc.so.6');
-  const prctl = libc.func('int prctl(int, unsigned long, unsigned long, unsigned long, unsigned long)');
+  const lib = koffi.load('libc.so.6');
+  libc = {
+    prctl: lib.func('int prctl(int, unsigned long, unsigned long, unsigned long, unsigned long)'),
+    waitpid: lib.func('int waitpid(int, void *, int)'),
+  };
   const PR_SET_CHILD_SUBREAPER = 36;
-  assert.strictEqual(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0, 'prctl(PR_SET_CHILD_SUBREAPER)');
+  assert.strictEqual(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0, 'prctl(PR_SET_CHILD_SUBREAPER)');
+}
+
+// Orphans that died were reparented to us as zombies: reap them (spawnSync
+// has already reaped its own child, so we have no other children now).
+function reapOrphans() {
+  const WNOHANG = 1;
+  if (libc) while (libc.waitpid(-1, null, WNOHANG) > 0);
 }
 
 // procTable returns {pid: {ppid, comm}} for every process on the host.
@@ -50,8 +61,8 @@ function procTable() {
     }
     const close = stat.lastIndexOf(')');
     const comm = stat.slice(stat.indexOf('(') + 1, close);
-    const ppid = Number(stat.slice(close + 2).split(' ')[1]);
-    out.set(Number(name), { ppid, comm });
+    const [state, ppid] = stat.slice(close + 2).split(' ');
+    out.set(Number(name), { ppid: Number(ppid), comm, state });
   }
   return out;
 }
@@ -64,7 +75,7 @@ function descendants(pid) {
     let cur = info.ppid;
     for (let depth = 0; cur > 1 && depth < 1000; depth++) {
       if (cur === pid) {
-        found.push({ pid: p, comm: info.comm });
+        if (info.state !== 'Z') found.push({ pid: p, comm: info.comm });
         break;
       }
       cur = table.get(cur)?.ppid ?? 0;
@@ -103,10 +114,14 @@ function runChecked(argv, budgetS, flags = []) {
   const stderr = r.stderr ? r.stderr.toString('utf8') : '';
   const bugs = debugLog.split('\n').filter((l) => /^BUG\b/.test(l));
   for (const l of stderr.split('\n')) if (/internal error/.test(l)) bugs.push(l);
+  // The Sentry itself must not die of a signal (V8 ends an out-of-memory with SIGTRAP).
+  if (r.signal && !(r.error?.code === 'ETIMEDOUT')) bugs.push(`tsvisor killed by ${r.signal}: ${stderr.split('\n').filter((l) => /FATAL|error/i.test(l)).slice(-3).join(' | ')}`);
   // Give the host a moment to finish tearing down what the Sentry killed.
+  reapOrphans();
   let left = descendants(process.pid).filter((p) => p.comm === 'tsvisor-stub');
   for (let i = 0; i < 20 && left.length; i++) {
     childProcess.spawnSync('sleep', ['0.1']);
+    reapOrphans();
     left = descendants(process.pid).filter((p) => p.comm === 'tsvisor-stub');
   }
   // A stub left behind must not outlive the test: it is ours (reparented to us).

@@ -29,6 +29,7 @@ const C_PROGRAMS = Object.freeze({
   ptimers: { args: () => [], endsWithDone: true },
   robust: { args: () => [], endsWithDone: true },
   sigchld: { args: () => [], endsWithDone: true },
+  bigoffset: { args: (dir) => [dir], endsWithDone: true },
   reparent: { args: () => [], endsWithDone: true, pid1: true },
 });
 
