@@ -173,7 +173,8 @@ for (const cls of ['os', 'vm', 'filesystem']) {
     const table = [];
     for (const name of stressors(cls)) {
       const r = runChecked(['stress-ng', `--${name}`, '1', '--timeout', `${STRESS_S}s`, '--temp-path', '/tmp'], STRESS_S);
-      const outcome = r.bugs.length ? 'SENTRY BUG' : r.timedOut ? 'overran' : r.left.length ? 'stub left' : r.status === 0 ? 'ok' : `exit ${r.status ?? r.signal}`;
+      const flags = [r.bugs.length ? 'SENTRY BUG' : '', r.timedOut ? 'overran' : '', r.left.length ? 'stub left' : ''].filter(Boolean);
+      const outcome = [...flags, r.timedOut ? '' : r.status === 0 ? 'exit 0' : `exit ${r.status ?? r.signal}`].filter(Boolean).join(', ');
       table.push(`${name}\t${outcome}\t${r.seconds.toFixed(1)} s`);
       if (r.bugs.length) failures.push(`${name}: Sentry bug: ${r.bugs[0].slice(0, 300)}`);
       if (r.timedOut) failures.push(`${name}: still running after ${STRESS_S + MARGIN_S} s`);
