@@ -30,6 +30,7 @@ const C_PROGRAMS = Object.freeze({
   robust: { args: () => [], endsWithDone: true },
   sigchld: { args: () => [], endsWithDone: true },
   bigoffset: { args: (dir) => [dir], endsWithDone: true },
+  sigvalues: { args: () => [], endsWithDone: true },
   reparent: { args: () => [], endsWithDone: true, pid1: true },
 });
 
