@@ -112,7 +112,12 @@ function runChecked(argv, budgetS, flags = []) {
   const debugLog = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
   fs.rmSync(dir, { recursive: true, force: true });
   const stderr = r.stderr ? r.stderr.toString('utf8') : '';
-  const bugs = debugLog.split('\n').filter((l) => /^BUG\b/.test(l));
+  // A bug line with the top of its stack (the lines that follow it).
+  const logLines = debugLog.split('\n');
+  const bugs = [];
+  logLines.forEach((l, i) => {
+    if (/^(\S+ )?BUG\b/.test(l)) bugs.push(logLines.slice(i, i + 4).join('\n'));
+  });
   for (const l of stderr.split('\n')) if (/internal error/.test(l)) bugs.push(l);
   // The Sentry itself must not die of a signal (V8 ends an out-of-memory with SIGTRAP).
   if (r.signal && !(r.error?.code === 'ETIMEDOUT')) bugs.push(`tsvisor killed by ${r.signal}: ${stderr.split('\n').filter((l) => /FATAL|error/i.test(l)).slice(-3).join(' | ')}`);
