@@ -333,7 +333,8 @@ export class Lifecycle {
     const si = tg.exitSigInfo ?? { signo: S.SIGCHLD, code: S.CLD_EXITED, pid: tg.pid };
     const act = p.actions[S.SIGCHLD];
     const autoReap = tg.exitSignal === S.SIGCHLD && (act.handler === S.SIG_IGN || (act.flags & S.SA_NOCLDWAIT) !== 0);
-    if (tg.exitSignal) this.k.signals.sendToGroup(p, tg.exitSignal, { ...si, signo: tg.exitSignal });
+    // clone takes any byte as the exit signal; one past the last signal is never sent, as in Linux.
+    if (tg.exitSignal > 0 && tg.exitSignal <= S.NSIG) this.k.signals.sendToGroup(p, tg.exitSignal, { ...si, signo: tg.exitSignal });
     if (autoReap) this.reap(tg);
     p.childQueue.notify(0xffffffff);
   }

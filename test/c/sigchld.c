@@ -4,6 +4,7 @@
  * (trinity's main loop hung on that), and sigtimedwait is never restarted. */
 #include "common.h"
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 static volatile sig_atomic_t got;
@@ -110,6 +111,15 @@ int main(void) {
     struct timespec ts = {0, 300 * 1000 * 1000};
     SHOW("sigtimedwait(unblocked ignored SIGCHLD)", sigtimedwait(&chld, NULL, &ts));
     reap(p, "dropped");
+  }
+  /* clone's exit signal is any byte: one past the last signal is never sent, the child is still reaped. */
+  {
+    fflush(stdout);
+    pid_t p = (pid_t)syscall(SYS_clone, 0xff, 0, 0, 0, 0);
+    if (p == 0) _exit(9);
+    int st = 0;
+    pid_t r = waitpid(p, &st, __WALL);
+    printf("exit signal 255: reaped %d, status %d\n", r == p, WEXITSTATUS(st));
   }
   printf("done\n");
   return 0;
