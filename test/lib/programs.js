@@ -31,6 +31,7 @@ const C_PROGRAMS = Object.freeze({
   sigchld: { args: () => [], endsWithDone: true },
   bigoffset: { args: (dir) => [dir], endsWithDone: true },
   sigvalues: { args: () => [], endsWithDone: true },
+  kaddr: { args: () => [], endsWithDone: true },
   reparent: { args: () => [], endsWithDone: true, pid1: true },
 });
 
