@@ -298,9 +298,13 @@ export class Lifecycle {
         this.exitGroup(c, S.SIGKILL);
         if (c.zombie) this.reap(c);
       } else {
+        // Linux's reparenting: the new parent always gets SIGCHLD (not what
+        // clone asked for), and a child that is already a zombie is announced
+        // to it now, or reaped at once if it ignores SIGCHLD.
         c.parent = init;
+        c.exitSignal = S.SIGCHLD;
         init.children.add(c);
-        if (c.zombie) init.childQueue.notify(0xffffffff);
+        if (c.zombie && !c.reaped) this.notifyExit(c);
       }
     }
     tg.children.clear();
@@ -318,17 +322,25 @@ export class Lifecycle {
       this.reap(tg);
       return;
     }
-    const si: S.SigInfo = {
+    tg.exitSigInfo = {
       signo: S.SIGCHLD,
       code: signal ? S.CLD_KILLED : S.CLD_EXITED,
       pid: tg.pid,
       uid: 0,
       status: signal ? signal : code & 0xff,
     };
-    tg.exitSigInfo = si;
+    this.notifyExit(tg);
+  }
+
+  /** Tell a zombie's parent: its exit signal, then reaped at once if the parent ignores SIGCHLD, and wake its waiters. */
+  private notifyExit(tg: ThreadGroup): void {
+    const p = tg.parent;
+    if (!p) return;
+    const si = tg.exitSigInfo ?? { signo: S.SIGCHLD, code: S.CLD_EXITED, pid: tg.pid };
     const act = p.actions[S.SIGCHLD];
     const autoReap = tg.exitSignal === S.SIGCHLD && (act.handler === S.SIG_IGN || (act.flags & S.SA_NOCLDWAIT) !== 0);
-    if (tg.exitSignal) this.k.signals.sendToGroup(p, tg.exitSignal, { ...si, signo: tg.exitSignal });
+    // clone takes any byte as the exit signal; one past the last signal is never sent, as in Linux.
+    if (tg.exitSignal > 0 && tg.exitSignal <= S.NSIG) this.k.signals.sendToGroup(p, tg.exitSignal, { ...si, signo: tg.exitSignal });
     if (autoReap) this.reap(tg);
     p.childQueue.notify(0xffffffff);
   }

@@ -97,7 +97,8 @@ export function encodeSigInfo(si: SigInfo): Buffer {
   b.writeInt32LE(si.errno ?? 0, 4);
   b.writeInt32LE(si.code, 8);
   if (si.addr !== undefined) {
-    b.writeBigUInt64LE(BigInt(si.addr), 16);
+    // A fault at a kernel address near 2^64 arrives rounded to 2^64 in a number.
+    b.writeBigUInt64LE(si.addr >= 2 ** 64 ? 0xffffffffffffffffn : BigInt.asUintN(64, BigInt(si.addr)), 16);
   } else {
     b.writeInt32LE(si.pid ?? 0, 16);
     b.writeUInt32LE(si.uid ?? 0, 20);

@@ -67,7 +67,7 @@ export function setupFrame(
   useAlt: boolean,
 ): void {
   let sp = regs.get(Reg.RSP);
-  const onAlt = alt.size > 0 && sp > alt.sp && sp <= alt.sp + alt.size;
+  const onAlt = onAltStack(alt, sp);
   if (useAlt && !(alt.flags & SS_DISABLE) && !onAlt) sp = alt.sp + alt.size;
   else sp -= 128; // red zone
   const fpImage = fpForFrame(fp);
@@ -76,11 +76,11 @@ export function setupFrame(
   sp -= FRAME_SIZE;
   sp = Math.floor(sp / 16) * 16 - 8; // as if the handler had been called
   const f = Buffer.alloc(FRAME_SIZE);
-  f.writeBigUInt64LE(BigInt(restorer), 0);
+  f.writeBigInt64LE(i64(restorer), 0);
   f.writeBigUInt64LE(BigInt(UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS | (fp.length > 512 ? UC_FP_XSTATE : 0)), UC);
-  f.writeBigUInt64LE(BigInt(alt.sp), UC + 16);
+  f.writeBigInt64LE(i64(alt.sp), UC + 16);
   f.writeInt32LE(alt.size === 0 ? SS_DISABLE : onAlt ? SS_ONSTACK : 0, UC + 24);
-  f.writeBigUInt64LE(BigInt(alt.size), UC + 32);
+  f.writeBigUInt64LE(u64(alt.size), UC + 32);
   SC_REGS.forEach((r, i) => f.writeBigUInt64LE(regs.getU64(r), MCTX + i * 8));
   const segs = (regs.getU64(Reg.CS) & 0xffffn) | ((regs.getU64(Reg.GS) & 0xffffn) << 16n) | ((regs.getU64(Reg.FS) & 0xffffn) << 32n) | ((regs.getU64(Reg.SS) & 0xffffn) << 48n);
   f.writeBigUInt64LE(segs, MCTX + 18 * 8);
@@ -133,3 +133,19 @@ export function restoreFrame(mm: MemoryAccess, regs: Registers): { mask: bigint;
 }
 
 export { UC_FP_XSTATE };
+
+/** A size held as a number (rounded above 2^53) back to 64 bits, without overflowing at 2^64. */
+export function u64(n: number): bigint {
+  return n >= 2 ** 64 ? 0xffffffffffffffffn : BigInt(n);
+}
+
+/** A signed 64-bit value held as a number back to 64 bits, without overflowing near 2^63. */
+export function i64(n: number): bigint {
+  return n >= 2 ** 63 ? 0x7fffffffffffffffn : BigInt(n);
+}
+
+/** Linux's on_sig_stack: unsigned arithmetic, so a stack base near 2^64 holds no ordinary sp. */
+export function onAltStack(alt: AltStack, sp: number): boolean {
+  const base = alt.sp < 0 ? alt.sp + 2 ** 64 : alt.sp;
+  return alt.size > 0 && sp > base && sp - base <= alt.size;
+}

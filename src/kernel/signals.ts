@@ -24,6 +24,16 @@ export class SignalManager {
     return a.handler === S.SIG_DFL && S.defaultAction(sig) === 'ign';
   }
 
+  /**
+   * An ignored signal is dropped when sent, unless the task blocks it or
+   * blocked it before rt_sigtimedwait (which may be waiting for it): those
+   * are queued, as Linux does.
+   */
+  private discards(t: Task, sig: number): boolean {
+    if ((t.sigmask | t.realBlocked) & S.sigBit(sig)) return false;
+    return this.isIgnored(t, sig);
+  }
+
   /** Job-control side effects that happen when a signal is sent, not when delivered. */
   private prepare(tg: ThreadGroup, sig: number): void {
     if (sig === S.SIGCONT) {
@@ -56,7 +66,7 @@ export class SignalManager {
     // A blocked signal is queued anyway (the action may change before it is
     // unblocked), and so is one that sigwaitinfo & co are waiting for.
     const bit = S.sigBit(sig);
-    for (const t of tg.tasks) if ((t.sigmask | t.waitedSignals) & bit && !(bit & S.UNBLOCKABLE)) return false;
+    for (const t of tg.tasks) if ((t.sigmask | t.realBlocked | t.waitedSignals) & bit && !(bit & S.UNBLOCKABLE)) return false;
     return true;
   }
 
@@ -98,7 +108,7 @@ export class SignalManager {
     }
     this.prepare(t.tg, sig);
     const blocked = (t.sigmask & S.sigBit(sig)) !== 0n;
-    if (!blocked && this.isIgnored(t, sig)) return;
+    if (this.discards(t, sig)) return;
     t.pending.set(sig, info);
     if (!blocked) this.kick(t);
   }
@@ -114,7 +124,7 @@ export class SignalManager {
     this.prepare(tg, sig);
     const tasks = [...tg.tasks];
     const anyUnblocked = tasks.find((t) => (t.sigmask & S.sigBit(sig)) === 0n);
-    if (anyUnblocked && this.isIgnored(anyUnblocked, sig)) return;
+    if (anyUnblocked && this.discards(anyUnblocked, sig)) return;
     tg.pending.set(sig, info);
     if (anyUnblocked) this.kick(anyUnblocked);
   }

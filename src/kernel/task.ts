@@ -28,8 +28,14 @@ export class Task {
   state: TaskState = 'running';
   /** Signal mask: blocked signals. */
   sigmask = 0n;
-  /** Signals rt_sigtimedwait is waiting for (Linux's real_blocked minus blocked). */
+  /** Signals rt_sigtimedwait is waiting for: pending, they end the wait even when their action is to ignore. */
   waitedSignals = 0n;
+  /**
+   * The mask in force before rt_sigtimedwait unblocked the waited signals
+   * (Linux's real_blocked): a signal in it is queued, never discarded as
+   * ignored, so sigtimedwait can still take it.
+   */
+  realBlocked = 0n;
   /** Mask to restore after a handler runs when set by sigsuspend/ppoll. */
   savedSigmask: bigint | null = null;
   /** Thread-directed pending signals. */
@@ -128,9 +134,13 @@ export class Task {
   /** Whether a pending, unblocked signal would interrupt a blocking call now. */
   hasInterruptingSignal(): boolean {
     if (this.tg.exiting) return true;
-    const deliverable = (sig: number) => !(this.sigmask & sigBit(sig)) || (sigBit(sig) & UNBLOCKABLE) !== 0n;
-    for (const sig of this.pending.keys()) if (deliverable(sig) && !this.kernel.signals.isIgnored(this, sig)) return true;
-    for (const sig of this.tg.pending.keys()) if (deliverable(sig) && !this.kernel.signals.isIgnored(this, sig)) return true;
+    const wakes = (sig: number) => {
+      const bit = sigBit(sig);
+      if (this.sigmask & bit && !(bit & UNBLOCKABLE)) return false;
+      return (this.waitedSignals & bit) !== 0n || !this.kernel.signals.isIgnored(this, sig);
+    };
+    for (const sig of this.pending.keys()) if (wakes(sig)) return true;
+    for (const sig of this.tg.pending.keys()) if (wakes(sig)) return true;
     return false;
   }
 

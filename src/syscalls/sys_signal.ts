@@ -3,7 +3,7 @@
 import { E, Errno } from '../kernel/errno';
 import { KEEP_REGS } from '../kernel/runner';
 import * as S from '../kernel/signal_defs';
-import { SS_DISABLE, SS_ONSTACK } from '../kernel/signal_frame';
+import { i64, onAltStack, SS_DISABLE, SS_ONSTACK, u64 } from '../kernel/signal_frame';
 import { ERESTARTNOHAND, type Task } from '../kernel/task';
 import { Reg } from '../platform/platform';
 import { i32, type SyscallDef } from './types';
@@ -22,18 +22,20 @@ function rtSigaction(t: Task, a: number[]): number {
   let next: S.SigAction | null = null;
   if (act) {
     const b = t.mm.copyIn(act, 32);
+    // Addresses are kept as signed numbers (exact for every user address);
+    // any 64-bit value must still read back without overflowing.
     next = {
-      handler: Number(b.readBigUInt64LE(0)),
+      handler: Number(b.readBigInt64LE(0)),
       flags: Number(b.readBigUInt64LE(8) & 0xffffffffn),
-      restorer: Number(b.readBigUInt64LE(16)),
+      restorer: Number(b.readBigInt64LE(16)),
       mask: b.readBigUInt64LE(24) & ~S.UNBLOCKABLE,
     };
   }
   if (old) {
     const b = Buffer.alloc(32);
-    b.writeBigUInt64LE(BigInt(cur.handler), 0);
+    b.writeBigInt64LE(i64(cur.handler), 0);
     b.writeBigUInt64LE(BigInt(cur.flags >>> 0), 8);
-    b.writeBigUInt64LE(BigInt(cur.restorer), 16);
+    b.writeBigInt64LE(i64(cur.restorer), 16);
     b.writeBigUInt64LE(cur.mask, 24);
     t.mm.copyOut(old, b);
   }
@@ -134,24 +136,31 @@ async function rtSigtimedwait(t: Task, a: number[]): Promise<number> {
     const got = take();
     if (got) return got;
     if (deadline !== undefined && t.kernel.monotonicNs() >= deadline) throw new Errno(E.EAGAIN);
-    // Waited-for signals must be able to wake us even if blocked.
+    // The waited-for signals are unblocked while sleeping; the old mask stays
+    // known as realBlocked so that one of them arriving is queued, not dropped
+    // as ignored (SIGCHLD's default action).
     t.sigmask = saved & ~set;
+    t.realBlocked = saved;
     t.waitedSignals = set;
+    let r: number;
     try {
-      const r = await t.block(null, 0, deadline);
-      if (r === 0 && deadline !== undefined) {
-        const late = take();
-        if (late) return late;
-        throw new Errno(E.EAGAIN);
-      }
+      r = await t.block(null, 0, deadline);
     } catch (e) {
-      const got2 = take();
+      if (!(e instanceof Errno)) throw e;
       t.sigmask = saved;
+      const got2 = take();
       if (got2) return got2;
-      throw e;
+      // Linux never restarts sigtimedwait: another signal ends it with EINTR.
+      throw new Errno(E.EINTR);
     } finally {
       t.sigmask = saved;
+      t.realBlocked = 0n;
       t.waitedSignals = 0n;
+    }
+    if (r === 0 && deadline !== undefined) {
+      const late = take();
+      if (late) return late;
+      throw new Errno(E.EAGAIN);
     }
   }
 }
@@ -159,17 +168,17 @@ async function rtSigtimedwait(t: Task, a: number[]): Promise<number> {
 function sigaltstack(t: Task, a: number[]): number {
   const rsp = t.ctx.regs.get(Reg.RSP);
   const cur = t.altStack;
-  const onStack = cur.size > 0 && rsp > cur.sp && rsp <= cur.sp + cur.size;
+  const onStack = onAltStack(cur, rsp);
   if (a[1]) {
     const b = Buffer.alloc(24);
-    b.writeBigUInt64LE(BigInt(cur.sp), 0);
+    b.writeBigInt64LE(i64(cur.sp), 0);
     b.writeInt32LE(onStack ? SS_ONSTACK : cur.size === 0 ? SS_DISABLE : cur.flags & ~SS_ONSTACK, 8);
-    b.writeBigUInt64LE(BigInt(cur.size), 16);
+    b.writeBigUInt64LE(u64(cur.size), 16);
     t.mm.copyOut(a[1], b);
   }
   if (a[0]) {
     const b = t.mm.copyIn(a[0], 24);
-    const sp = Number(b.readBigUInt64LE(0));
+    const sp = Number(b.readBigInt64LE(0));
     const flags = b.readInt32LE(8);
     const size = Number(b.readBigUInt64LE(16));
     if (onStack) throw new Errno(E.EPERM);

@@ -9,7 +9,7 @@
 const assert = require('node:assert');
 const { test } = require('node:test');
 const h = require('../lib/harness');
-const { C_PROGRAMS } = require('../lib/programs');
+const { C_PROGRAMS, nativeArgv } = require('../lib/programs');
 const identity = require('../lib/identity');
 
 test('C programs compile warning-free, dynamic and static', (t) => {
@@ -21,12 +21,12 @@ test('C programs compile warning-free, dynamic and static', (t) => {
 
 for (const [name, spec] of Object.entries(C_PROGRAMS)) {
   test(`${name}: native runs are deterministic`, { timeout: 120_000 }, (t) => {
-    if (!h.needTools(t, ['gcc'])) return;
+    if (!h.needTools(t, spec.pid1 ? ['gcc', 'unshare'] : ['gcc'])) return;
     const prog = h.buildPrograms()[name];
     const outs = [];
     for (const [label, bin] of [['dynamic', prog.dynamic], ['dynamic again', prog.dynamic], ['static', prog.static]]) {
       const dir = h.tmpDir();
-      const r = h.runNative([bin, ...spec.args(dir)], { cwd: dir });
+      const r = h.runNative(nativeArgv(spec, [bin, ...spec.args(dir)]), { cwd: dir });
       assert.strictEqual(r.status, 0, h.describe(`${name} ${label}`, r) + `\n${r.stdout}`);
       assert.strictEqual(r.stderr, '', `${name} ${label} wrote to stderr`);
       assert.doesNotMatch(r.stdout, /FATAL|FAILED/, `${name} ${label}:\n${r.stdout}`);

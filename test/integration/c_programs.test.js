@@ -7,7 +7,7 @@
 const assert = require('node:assert');
 const { test } = require('node:test');
 const h = require('../lib/harness');
-const { C_PROGRAMS } = require('../lib/programs');
+const { C_PROGRAMS, nativeArgv } = require('../lib/programs');
 const identity = require('../lib/identity');
 
 for (const [name, spec] of Object.entries(C_PROGRAMS)) {
@@ -25,6 +25,16 @@ for (const [name, spec] of Object.entries(C_PROGRAMS)) {
         const sandbox = h.runSandbox(argv(sdir), { cwd: sdir, env: { SANDBOX: '1' } });
         assert.strictEqual(sandbox.status, 0, h.describe('sandbox', sandbox));
         identity.checkSandbox(sandbox.stdout, native.stdout);
+        return;
+      }
+      if (spec.pid1) {
+        if (!h.needTools(t, ['unshare'])) return;
+        const dir = setup();
+        const native = h.runNative(nativeArgv(spec, argv(dir)), { cwd: dir });
+        assert.strictEqual(native.status, 0, h.describe('native', native));
+        const sandbox = h.runSandbox(argv(dir), { cwd: dir });
+        assert.strictEqual(sandbox.status, 0, h.describe('sandbox', sandbox));
+        assert.strictEqual(sandbox.stdout, native.stdout);
         return;
       }
       const { native } = h.compare(t, argv, { setup, expectStatus: 0 });

@@ -5,7 +5,9 @@
 // empty directory, also the program's working directory. endsWithDone: its
 // stdout must end with "done\n" (it ran to the end). identity: its output is
 // checked against the expected identity of the kernel it runs on
-// (test/lib/identity.js) instead of only against the native run.
+// (test/lib/identity.js) instead of only against the native run. pid1: it
+// must run as pid 1 of a PID namespace, natively under `unshare --map-root-user --pid --fork` (the
+// sandbox's first process is pid 1 already).
 
 const C_PROGRAMS = Object.freeze({
   hello: { args: () => ['one', 'two words', ''] },
@@ -37,6 +39,16 @@ const C_PROGRAMS = Object.freeze({
   vsyscall: { args: () => [], endsWithDone: true },
   // Its own test compares --strace with strace -f (strace.test.js); here the calls themselves.
   stracecalls: { args: () => ['basic'] },
+  sigchld: { args: () => [], endsWithDone: true },
+  bigoffset: { args: (dir) => [dir], endsWithDone: true },
+  sigvalues: { args: () => [], endsWithDone: true },
+  kaddr: { args: () => [], endsWithDone: true },
+  reparent: { args: () => [], endsWithDone: true, pid1: true },
 });
 
-module.exports = { C_PROGRAMS };
+// nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
+function nativeArgv(spec, argv) {
+  return spec.pid1 ? ['unshare', '--map-root-user', '--pid', '--fork', ...argv] : argv;
+}
+
+module.exports = { C_PROGRAMS, nativeArgv };

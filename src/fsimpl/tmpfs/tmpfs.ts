@@ -240,7 +240,8 @@ export class TmpfsInode extends Inode {
   // ---- regular file data ----
   private countPages(): number {
     let n = 0;
-    for (const f of this.pages) if (f !== undefined && f >= 0) n++;
+    // for-in visits only the pages present, not every hole of a sparse file.
+    for (const k in this.pages) if (this.pages[k] >= 0) n++;
     return n;
   }
   override readAt(off: number, len: number): Buffer {
@@ -260,12 +261,13 @@ export class TmpfsInode extends Inode {
     if (f === undefined || f < 0) {
       this.fs.chargePage();
       try {
+        // A sparse array (holes read as undefined): filling the gap would let a
+        // write at a huge offset allocate billions of entries and kill the Sentry.
         f = this.fs.frames.alloc(1);
       } catch (e) {
         this.fs.usedPages--;
         throw e;
       }
-      while (this.pages.length < pi) this.pages.push(-1);
       this.pages[pi] = f;
     }
     return f;
@@ -301,7 +303,10 @@ export class TmpfsInode extends Inode {
     this.a.size = size;
   }
   private freePages(from: number, to: number): void {
-    for (let i = from; i < Math.min(to, this.pages.length); i++) {
+    // Only the pages present: a sparse file may span billions of page indices.
+    for (const k in this.pages) {
+      const i = Number(k);
+      if (i < from || i >= to) continue;
       const f = this.pages[i];
       if (f !== undefined && f >= 0) {
         this.fs.frames.decRef(f);
@@ -316,11 +321,20 @@ export class TmpfsInode extends Inode {
     if (mode & 2) {
       // PUNCH_HOLE: free whole pages, zero the partial ones at the edges.
       const end = Math.min(off + len, this.pages.length * PAGE);
-      forEachPageSpan(off, end, (pi, po, n) => {
-        const f = this.pages[pi];
-        if (n === PAGE) this.freePages(pi, pi + 1);
-        else if (f !== undefined && f >= 0) this.fs.frames.bytes(f).fill(0, po, po + n);
-      });
+      if (end > off) {
+        const first = Math.ceil(off / PAGE), last = Math.floor(end / PAGE);
+        this.freePages(first, last);
+        // The partial pages at the edges are zeroed, not freed.
+        const zero = (a: number, b: number) => forEachPageSpan(a, b, (pi, po, n) => {
+          const f = this.pages[pi];
+          if (f !== undefined && f >= 0) this.fs.frames.bytes(f).fill(0, po, po + n);
+        });
+        if (first > last) zero(off, end);
+        else {
+          zero(off, Math.min(end, first * PAGE));
+          zero(Math.max(off, last * PAGE), end);
+        }
+      }
     } else {
       const first = Math.floor(off / PAGE);
       const last = Math.ceil((off + len) / PAGE);
