@@ -110,7 +110,7 @@ export class MemoryFile {
       this.free.push([first, next - first, false]);
       first = next;
     }
-    if (first + npages > MAX_PAGES) throw new Error('memory file exhausted');
+    if (first + npages > MAX_PAGES) throw new Errno(E.ENOMEM, 'memory file exhausted');
     this.top = first + npages;
     return this.take(first, npages);
   }
