@@ -1,7 +1,7 @@
 // read/write and friends: the data path of file descriptors.
 import { Errno, E } from '../kernel/errno';
 import type { Task } from '../kernel/task';
-import type { FileDescription } from '../vfs/file';
+import type { FileDescription, MaybePromise } from '../vfs/file';
 import { MAX_RW, readIovecs } from '../vfs/sysutil';
 import { O_APPEND, O_PATH, S_IFDIR, S_IFMT, S_IFREG, SEEK_CUR } from '../vfs/types';
 import { i32, type SyscallDef } from './types';
@@ -30,16 +30,22 @@ function clampCount(n: number): number {
  */
 const MAX_CHUNK = 64 * 1024 * 1024;
 
-async function doRead(t: Task, f: FileDescription, buf: number, count: number, off: number | null): Promise<number> {
+// read/write/pread/pwrite finish synchronously when the file answers at once
+// (a regular file, a pipe with data or room): no promise, no scheduler hop.
+function doRead(t: Task, f: FileDescription, buf: number, count: number, off: number | null): MaybePromise<number> {
   count = Math.min(clampCount(count), MAX_CHUNK);
   // Validate first: data taken from a pipe or socket cannot be put back.
   t.mm.checkRange(buf, count, true);
-  const data = off === null ? await f.read(t, count) : await f.pread(t, count, off);
+  const data = off === null ? f.read(t, count) : f.pread(t, count, off);
+  return data instanceof Promise ? data.then((d) => copyOutRead(t, buf, d)) : copyOutRead(t, buf, data);
+}
+
+function copyOutRead(t: Task, buf: number, data: Buffer): number {
   if (data.length) t.mm.copyOut(buf, data);
   return data.length;
 }
 
-async function doWrite(t: Task, f: FileDescription, buf: number, count: number, off: number | null): Promise<number> {
+function doWrite(t: Task, f: FileDescription, buf: number, count: number, off: number | null): MaybePromise<number> {
   count = Math.min(clampCount(count), MAX_CHUNK);
   const data = count ? t.mm.copyIn(buf, count) : Buffer.alloc(0);
   return off === null ? f.write(t, data) : f.pwrite(t, data, off);
