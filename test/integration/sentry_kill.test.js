@@ -23,9 +23,9 @@ function processes() {
       const close = stat.lastIndexOf(')');
       const comm = stat.slice(stat.indexOf('(') + 1, close);
       const fields = stat.slice(close + 2).split(' ');
-      // fields[0] is the state, [1] the ppid, [19] the start time.
+      // fields[0] is the state, [1] the ppid, [2] the process group, [19] the start time.
       if (fields[0] === 'Z' || fields[0] === 'X') continue; // dead, only not reaped yet
-      out.set(Number(name), { ppid: Number(fields[1]), comm, start: fields[19] });
+      out.set(Number(name), { ppid: Number(fields[1]), pgrp: Number(fields[2]), comm, start: fields[19] });
     } catch {
       // the process went away while we looked
     }
@@ -94,6 +94,7 @@ test('SIGKILL of the Sentry leaves no stub process', { timeout: 60_000 }, async 
     assert.strictEqual(exitInfo, null,
       `the Sentry exited by itself before it could be killed (${JSON.stringify(exitInfo)}); ` +
       `it should still be running /bin/sleep 30${stderr ? `\nstderr:\n${stderr}` : ''}`);
+    const stubGroups = new Set([...tree].filter(([, i]) => i.comm === STUB_COMM).map(([, i]) => i.pgrp));
     process.kill(sentry.pid, 'SIGKILL');
     const e = await exited;
     assert.strictEqual(e.signal, 'SIGKILL');
@@ -106,7 +107,9 @@ test('SIGKILL of the Sentry leaves no stub process', { timeout: 60_000 }, async 
     while (Date.now() < until) {
       const procs = processes();
       survivors = [...tree].filter(([p, i]) => procs.has(p) && procs.get(p).start === i.start);
-      newStubs = [...stubPids(procs)].filter((p) => !stubsBefore.has(p));
+      // New stubs count only in this Sentry's stub groups: other sandboxes may
+      // run on the machine at the same time.
+      newStubs = [...stubPids(procs)].filter((p) => !stubsBefore.has(p) && stubGroups.has(procs.get(p).pgrp));
       orphans = [...procs].filter(([, i]) => i.ppid === sentry.pid);
       if (survivors.length === 0 && newStubs.length === 0 && orphans.length === 0) break;
       await sleep(100);
