@@ -13,7 +13,6 @@ import { outOfMemory } from './oom';
 /** A handler result meaning "registers already hold the outcome" (execve, rt_sigreturn, exit). */
 export const KEEP_REGS = Number.MIN_SAFE_INTEGER;
 const ARG_REGS = [Reg.RDI, Reg.RSI, Reg.RDX, Reg.R10, Reg.R8, Reg.R9];
-const TASK_SIZE = 0x7ffffffff000;
 /** The vsyscall page's entry points (0xffffffffff600000 + 0, 0x400, 0x800, as signed numbers) and their calls. */
 const VSYSCALLS = new Map<number, number>([[-0xa00000, 96 /* gettimeofday */], [-0xa00000 + 0x400, 201 /* time */], [-0xa00000 + 0x800, 309 /* getcpu */]]);
 /** Sizes of the pointer arguments Linux checks before a vsyscall runs. */
@@ -183,7 +182,7 @@ export class TaskRunner {
     }
     const sizes = VSYSCALL_ARGS[nr];
     for (let i = 0; i < sizes.length; i++) {
-      if (args[i] !== 0 && (args[i] < 0 || args[i] + sizes[i] > TASK_SIZE)) {
+      if (args[i] !== 0 && (args[i] < 0 || args[i] + sizes[i] > t.mm.top)) {
         this.segv(t, args[i]);
         return;
       }

@@ -20,6 +20,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { test } = require('node:test');
 const h = require('../lib/harness');
+const { processes } = require('../lib/stubwatch');
 
 const LONG = process.env.TSVISOR_LONG === '1';
 const TRINITY_S = Number(process.env.TSVISOR_TRINITY_SECONDS) || 600;
@@ -48,23 +49,9 @@ function reapOrphans() {
   if (libc) while (libc.waitpid(-1, null, WNOHANG) > 0);
 }
 
-// procTable returns {pid: {ppid, comm}} for every process on the host.
+// procTable returns {pid: {ppid, comm, state}} for every process on the host.
 function procTable() {
-  const out = new Map();
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat;
-    try {
-      stat = fs.readFileSync(`/proc/${name}/stat`, 'latin1');
-    } catch {
-      continue;
-    }
-    const close = stat.lastIndexOf(')');
-    const comm = stat.slice(stat.indexOf('(') + 1, close);
-    const [state, ppid] = stat.slice(close + 2).split(' ');
-    out.set(Number(name), { ppid: Number(ppid), comm, state });
-  }
-  return out;
+  return new Map(processes().map((p) => [p.pid, p]));
 }
 
 // descendants lists the processes whose parent chain includes pid.
