@@ -2,6 +2,8 @@
 // process-directed pending signals, rlimits, job control identity) and its
 // place in the process tree (parent, children, exit status for wait).
 
+import { Itimers } from './itimers';
+import type { PosixTimer } from './posix_timers';
 import { type SigAction, type SigInfo, defaultSigAction, NSIG, SigQueue } from './signal_defs';
 import type { Task } from './task';
 import { WaitQueue } from './waitqueue';
@@ -63,8 +65,10 @@ export class ThreadGroup {
   comm = '';
   exePath = '';
   startTimeNs = 0;
-  /** vfork parent waiting for this child to exec or exit. */
-  vforkDone: (() => void) | null = null;
+  /** Interval timers (alarm, setitimer): not inherited by fork, kept by execve. */
+  readonly itimers: Itimers = new Itimers(this);
+  /** POSIX timers by id (timer_create): not inherited by fork, deleted by execve. */
+  readonly posixTimers = new Map<number, PosixTimer>();
   /** CPU time of reaped children and their reaped descendants, ns (times(2), RUSAGE_CHILDREN). */
   childUserNs = 0;
   childSysNs = 0;
