@@ -44,6 +44,8 @@ const C_PROGRAMS = Object.freeze({
   sigvalues: { args: () => [], endsWithDone: true },
   kaddr: { args: () => [], endsWithDone: true },
   reparent: { args: () => [], endsWithDone: true, pid1: true },
+  // Its own test pauses it (pause.test.js); here a short run is compared.
+  pausework: { args: () => ['20000000', '4'], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
