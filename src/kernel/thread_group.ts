@@ -33,6 +33,23 @@ export function defaultRlimits(): Rlimit[] {
   return r;
 }
 
+/**
+ * Per-process settings of the info and scheduling families (personality,
+ * nice, scheduling policy, affinity with one bit per host CPU, prctl flags).
+ * Made on first use from the parent's (syscalls/sys_info.ts stateOf).
+ */
+export interface ProcState {
+  personality: number;
+  nice: number;
+  policy: number;
+  rtprio: number;
+  dumpable: number;
+  noNewPrivs: boolean;
+  pdeathsig: number;
+  subreaper: boolean;
+  affinity: bigint;
+}
+
 /** What wait4/waitid can report about a child. */
 export type ChildEvent = { kind: 'exited' | 'stopped' | 'continued'; status: number; si: SigInfo };
 
@@ -67,6 +84,8 @@ export class ThreadGroup {
   startTimeNs = 0;
   /** Interval timers (alarm, setitimer): not inherited by fork, kept by execve. */
   readonly itimers: Itimers = new Itimers(this);
+  /** personality, nice, affinity, prctl flags...: null until first used (then copied from the parent's). */
+  procState: ProcState | null = null;
   /** POSIX timers by id (timer_create): not inherited by fork, deleted by execve. */
   readonly posixTimers = new Map<number, PosixTimer>();
   /** CPU time of reaped children and their reaped descendants, ns (times(2), RUSAGE_CHILDREN). */
