@@ -5,7 +5,7 @@
 // not observed as it passes).
 
 import type { Kernel } from './kernel';
-import { SI_KERNEL, SIGALRM } from './signal_defs';
+import { SI_KERNEL, SIGALRM } from '../abi/signals';
 import type { ThreadGroup } from './thread_group';
 import { KernelTimer } from './timers';
 

@@ -17,7 +17,7 @@
 // missed as overruns.
 
 import type { Kernel } from './kernel';
-import { wakeCounter } from './waitqueue';
+import { wakeCounter } from '../abi/waitqueue';
 
 export type PauseState = 'running' | 'pausing' | 'paused';
 

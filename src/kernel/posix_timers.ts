@@ -4,12 +4,11 @@
 // the process or to one thread, or counts an overrun on the signal still
 // queued. Not inherited by fork, deleted by execve.
 
+import { SI_TIMER, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD_ID } from '../abi/signals';
 import type { Kernel } from './kernel';
 import type { ThreadGroup } from './thread_group';
 import { KernelTimer } from './timers';
 
-export const SIGEV_SIGNAL = 0, SIGEV_NONE = 1, SIGEV_THREAD_ID = 4;
-export const SI_TIMER = -2;
 /** Deadlines past this never arm a kernel timer (a wait that long only ends by deletion). */
 const FOREVER_NS = 2 ** 62;
 

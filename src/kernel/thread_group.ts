@@ -4,9 +4,9 @@
 
 import { Itimers } from './itimers';
 import type { PosixTimer } from './posix_timers';
-import { type SigAction, type SigInfo, defaultSigAction, NSIG, SigQueue } from './signal_defs';
+import { type SigAction, type SigInfo, defaultSigAction, NSIG, SigQueue } from '../abi/signals';
 import type { Task } from './task';
-import { WaitQueue } from './waitqueue';
+import { WaitQueue } from '../abi/waitqueue';
 
 export const RLIMIT_NAMES = ['cpu', 'fsize', 'data', 'stack', 'core', 'rss', 'nproc', 'nofile', 'memlock', 'as', 'locks', 'sigpending', 'msgqueue', 'nice', 'rtprio', 'rttime'];
 export const RLIM_INFINITY = -1; // stored as -1, written out as 2^64-1

@@ -12,12 +12,13 @@
 // relative sleep leaves its continuation as data (Task.restartBlock), which
 // restart_syscall runs through the RESTART table below.
 
-import { CAP_WAKE_ALARM, hasCapability } from '../kernel/creds';
-import { E, Errno, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTSYS } from '../kernel/errno';
+import { hasCapability } from '../auth/creds';
+import { CAP_WAKE_ALARM } from '../abi/capability';
+import { E, Errno, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTSYS } from '../abi/errno';
 import { FOREVER_NS } from '../kernel/itimers';
 import type { RestartBlock, Task } from '../kernel/task';
 import { sigtimedwaitUntil } from './sys_signal';
-import { i32, u32, type SyscallDef } from './types';
+import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 export const CLOCK_REALTIME = 0;
 export const CLOCK_MONOTONIC = 1;

@@ -5,17 +5,18 @@
 // deleted by execve. The timers themselves (records on the thread group, and
 // their expiry) are kernel objects: kernel/posix_timers.ts.
 
-import { CAP_WAKE_ALARM, hasCapability } from '../kernel/creds';
-import { E, Errno } from '../kernel/errno';
+import { hasCapability } from '../auth/creds';
+import { CAP_WAKE_ALARM } from '../abi/capability';
+import { E, Errno } from '../abi/errno';
 import { execHooks } from '../kernel/lifecycle';
-import { deletePosixTimers, PosixTimer, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD_ID } from '../kernel/posix_timers';
-import { NSIG, SIGALRM } from '../kernel/signal_defs';
+import { deletePosixTimers, PosixTimer } from '../kernel/posix_timers';
+import { NSIG, SIGALRM, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD_ID } from '../abi/signals';
 import type { Task } from '../kernel/task';
 import {
   CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_REALTIME_ALARM, CLOCK_TAI, TIMER_ABSTIME,
   clockNow, readTimespec, writeTimespec,
 } from './sys_time';
-import { i32, type SyscallDef } from './types';
+import { i32, type SyscallDef } from '../kernel/syscall';
 
 const MAX_TIMERS = 32768;
 

@@ -8,8 +8,8 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const os = require('node:os');
 
-const { Errno } = require('../../dist/kernel/errno.js');
-const { Credentials } = require('../../dist/kernel/creds.js');
+const { Errno } = require('../../dist/abi/errno.js');
+const { Credentials } = require('../../dist/auth/creds.js');
 const { ThreadGroup } = require('../../dist/kernel/thread_group.js');
 const { TimerQueue } = require('../../dist/kernel/timers.js');
 const infoOnly = require('../../dist/syscalls/sys_info.js');
