@@ -67,7 +67,7 @@ export class Task {
   /** The deadline of a timed block (a kernel timer record: kind 'block', this task). */
   readonly blockTimer: KernelTimer<'block'> = new KernelTimer('block', this);
   /** The one waiter this task puts on a queue when it blocks. */
-  private readonly waiter: Waiter = { mask: 0, wake: (events) => this.endBlock(events) };
+  private readonly waiter = new TaskWaiter(this);
   private blockQueue: WaitQueue | null = null;
   /** The settlement of the block in progress (promise resolvers: they never outlive a pause). */
   private blockResolve: ((events: number) => void) | null = null;
@@ -125,7 +125,7 @@ export class Task {
   }
 
   /** End the block in progress: a wake-up (events), the deadline (0), or an interruption (reason). */
-  private endBlock(events: number, reason?: Errno): void {
+  endBlock(events: number, reason?: Errno): void {
     const resolve = this.blockResolve;
     const reject = this.blockReject;
     if (!resolve || !reject) return;
@@ -176,5 +176,16 @@ export class Task {
   cpuTime(precise = false): { userNs: number; sysNs: number } {
     if (this.state === 'dead') return { userNs: this.tg.finalUserNs, sysNs: this.tg.finalSysNs };
     return this.ctx.cpuTime(precise);
+  }
+}
+
+/** A blocked task on a wait queue: a plain object with a method, no closure. */
+class TaskWaiter implements Waiter {
+  mask = 0;
+
+  constructor(private readonly task: Task) {}
+
+  wake(events: number): void {
+    this.task.endBlock(events);
   }
 }

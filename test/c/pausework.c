@@ -9,7 +9,7 @@
 // - "alarmer": an interval timer and sigsuspend until five SIGALRMs came;
 // - "waiter": rt_sigtimedwait with a timeout that runs out, then an
 //   absolute clock_nanosleep;
-// - a vfork child that exits at once.
+// - a vfork child that sleeps, then exits (its parent waits in vfork).
 // The parent reads the pipes (blocking reads), then wait4s every child in a
 // fixed order and prints what it learnt. Only the parent writes to stdout.
 
@@ -204,7 +204,12 @@ int main(int argc, char **argv) {
   ps[4] = start(run_waiter);
   ps[5] = vfork();
   if (ps[5] < 0) die("vfork");
-  if (ps[5] == 0) _exit(8);
+  if (ps[5] == 0) {
+    // The parent stays in vfork meanwhile (its call held as state, not as a handler).
+    struct timespec ts = {0, 600 * 1000000L};
+    nanosleep(&ts, NULL);
+    _exit(8);
+  }
   close_children_ends();
   copy_all(pipes[0][0]); // the sleeper's ticks, then EOF when it exits
   copy_all(pipes[1][0]); // the spinner's result

@@ -69,12 +69,14 @@ test('pause and resume a busy sandbox several times: at rest while paused, same 
   const k = sb.kernel;
   let finished = false;
   const running = sb.run().finally(() => (finished = true));
-  // Pauses at various distances, some right after a resume.
-  const gaps = [150, 0, 120, 10, 200, 0, 150, 60];
+  // Pauses at various distances, some right after a resume, at least 8 and
+  // until a vfork parent and a sleeper in nanosleep were caught.
+  const gaps = [150, 0, 120, 10, 150, 0, 100, 60];
   const sleeperRestarts = [];
+  let vforkParents = 0;
   let held = 0;
-  for (const gap of gaps) {
-    await sleep(gap);
+  for (let i = 0; i < 40 && (i < gaps.length || !vforkParents || !sleeperRestarts.length); i++) {
+    await sleep(gaps[i % gaps.length]);
     if (finished) break;
     await k.pause();
     held++;
@@ -86,6 +88,7 @@ test('pause and resume a busy sandbox several times: at rest while paused, same 
         sleeperRestarts.push(s.restart.deadline);
       }
     }
+    vforkParents += [...k.tasks.values()].filter((t) => t.vforkChild !== null && t.vforkChild.paused).length;
     // Nothing moves while paused: no stop, no timer (the alarmer's interval timer would fire within 60 ms).
     const stops = { ...k.platform.stats };
     const signalsQueued = k.signals.queuedCount();
@@ -99,11 +102,12 @@ test('pause and resume a busy sandbox several times: at rest while paused, same 
   for (const fd of fds) fs.closeSync(fd);
   assert.strictEqual(status, 0, fs.readFileSync(path.join(dir, 'err'), 'utf8'));
   assert.strictEqual(fs.readFileSync(outPath, 'utf8'), native.stdout);
-  assert.ok(held >= 4, `only ${held} pauses happened before the workload ended`);
+  assert.ok(held >= 8, `only ${held} pauses happened before the workload ended`);
   assert.strictEqual(k.pauser.count, held);
   // The spinner never makes a system call while it spins: only interrupts bring it to rest.
   assert.ok(k.runner.interrupts >= 1, 'no running context was interrupted');
   assert.ok(sleeperRestarts.length >= 1, 'no pause caught the sleeper in nanosleep');
+  assert.ok(vforkParents >= 1, 'no pause caught the parent waiting in vfork');
 });
 
 test('pause before start and after the end resolve at once; resume without pause does nothing', { timeout: 60_000 }, async () => {
