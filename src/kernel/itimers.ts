@@ -7,6 +7,7 @@
 import type { Kernel } from './kernel';
 import { SI_KERNEL, SIGALRM } from '../abi/signals';
 import type { ThreadGroup } from './thread_group';
+import { deletePosixTimers } from './posix_timers';
 import { KernelTimer } from './timers';
 
 /** Deadlines past this (about 146 years of monotonic time) never arm a kernel timer. */
@@ -58,4 +59,15 @@ export function expireItimerReal(k: Kernel, tg: ThreadGroup): void {
   if (next <= now) next += Math.ceil((now - next + 1) / s.realInterval) * s.realInterval;
   s.realDeadline = next;
   if (next <= FOREVER_NS) k.timers.arm(s.real, next);
+}
+
+/**
+ * The process exits: its interval and POSIX timers go with it, as in Linux,
+ * so that no timer record of a dead process stays in the kernel's heap (a
+ * process could otherwise leave thousands of far-off timers behind, each
+ * holding its thread group).
+ */
+export function exitTimers(k: Kernel, tg: ThreadGroup): void {
+  tg.itimers.armReal(k, 0, 0);
+  deletePosixTimers(k, tg);
 }

@@ -11,6 +11,7 @@ import { E, Errno } from '../abi/errno';
 import type { Kernel } from './kernel';
 import { KEEP_REGS, VFORK_WAIT } from './runner';
 import * as S from '../abi/signals';
+import { exitTimers } from './itimers';
 import { Task } from './task';
 import { type ChildEvent, type Rlimit, RLIMIT_STACK, ThreadGroup } from './thread_group';
 import { wakeCounter } from '../abi/waitqueue';
@@ -261,6 +262,7 @@ export class Lifecycle {
     tg.exiting = true;
     tg.exitStatus = signal ? signal & 0x7f : (code & 0xff) << 8;
     for (const t of tg.tasks) this.killTask(t);
+    exitTimers(this.k, tg);
     this.becomeZombie(tg, signal, code);
   }
 

@@ -105,8 +105,7 @@ static void alarmer(void) {
   if (setitimer(ITIMER_REAL, &it, NULL) != 0) die("setitimer");
   sigdelset(&wait, SIGALRM);
   while (alarms < 5) sigsuspend(&wait);
-  struct itimerval off = {{0, 0}, {0, 0}};
-  setitimer(ITIMER_REAL, &off, NULL);
+  // Exits with the interval timer still running: exit must disarm it.
   _exit(6);
 }
 
@@ -116,6 +115,14 @@ static void waiter(void) {
   sigemptyset(&set);
   sigaddset(&set, SIGUSR1);
   sigprocmask(SIG_BLOCK, &set, NULL);
+  // A POSIX timer an hour away, never deleted: exit must delete it.
+  timer_t tid;
+  struct sigevent sev;
+  memset(&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_SIGNAL;
+  sev.sigev_signo = SIGUSR2;
+  struct itimerspec far = {{0, 0}, {3600, 0}};
+  if (timer_create(CLOCK_MONOTONIC, &sev, &tid) != 0 || timer_settime(tid, 0, &far, NULL) != 0) die("timer_create");
   struct timespec to = {0, 300 * 1000000L};
   double t0 = now_ms();
   int r = sigtimedwait(&set, NULL, &to);

@@ -104,6 +104,8 @@ test('pause and resume a busy sandbox several times: at rest while paused, same 
   assert.strictEqual(fs.readFileSync(outPath, 'utf8'), native.stdout);
   assert.ok(held >= 8, `only ${held} pauses happened before the workload ended`);
   assert.strictEqual(k.pauser.count, held);
+  // Exited processes left no timer behind (the alarmer's interval timer, the waiter's POSIX timer): at most the kernel's tick.
+  assert.ok(k.timers.size <= 1, `${k.timers.size} timers still armed`);
   // The spinner never makes a system call while it spins: only interrupts bring it to rest.
   assert.ok(k.runner.interrupts >= 1, 'no running context was interrupted');
   assert.ok(sleeperRestarts.length >= 1, 'no pause caught the sleeper in nanosleep');
