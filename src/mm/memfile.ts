@@ -18,6 +18,8 @@ const MAP_NORESERVE = 0x4000;
 const FALLOC_FL_KEEP_SIZE = 1;
 const FALLOC_FL_PUNCH_HOLE = 2;
 const SEEK_DATA = 3;
+const SEEK_HOLE = 4;
+const ZERO_PAGE = Buffer.alloc(PAGE);
 /** Freed memory kept before it is given back to the host (64 MiB). */
 const DIRTY_MAX = 16384;
 /** Runs up to this many pages may reuse dirty frames (zeroing them costs less than a fresh fault on the host). */
@@ -80,6 +82,27 @@ export class MemoryFile {
   /** Whether frame holds no host page (handed out but never touched since allocated or punched). */
   isHole(frame: number): boolean {
     return libc.lseek(this.fd, frame * PAGE, SEEK_DATA) !== frame * PAGE;
+  }
+
+  /**
+   * Whether frames [first, first+n) read as zeros: holes on the host, or
+   * pages that hold only zeros (freed frames are zeroed by the Sentry when
+   * reused, so "holds a host page" alone would not tell an untouched page).
+   * Only the parts the host holds are read.
+   */
+  allZero(first: number, n: number): boolean {
+    const end = (first + n) * PAGE;
+    for (let pos = first * PAGE; pos < end; ) {
+      const data = libc.lseek(this.fd, pos, SEEK_DATA);
+      if (data < 0 || data >= end) return true;
+      const hole = libc.lseek(this.fd, data, SEEK_HOLE);
+      const stop = hole < 0 ? end : Math.min(hole, end);
+      for (let f = Math.floor(data / PAGE); f * PAGE < stop; f++) {
+        if (this.bytes(f).compare(ZERO_PAGE) !== 0) return false;
+      }
+      pos = stop;
+    }
+    return true;
   }
 
   /** Allocate npages contiguous frames with reference count 1, zero-filled; ENOMEM past the limit. */

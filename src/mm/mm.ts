@@ -30,7 +30,7 @@ const FAULT_CHUNK = 256; // 1 MiB
 
 export class MemoryManager extends UserCopy {
   /** The VMAs in address order (a balanced tree with gap summaries: O(log n) lookups, changes and free-range searches). */
-  readonly vmas = new VmaSet();
+  readonly vmas = new VmaSet((v) => this.untouched(v));
   brkStart = 0;
   brkEnd = 0;
   mmapBase = 0;
@@ -195,6 +195,28 @@ export class MemoryManager extends UserCopy {
     this.syncHost(v, from, to);
   }
 
+  /**
+   * Whether no page of v was written, as far as the Sentry can tell: none of
+   * its frames is shared and all read as zeros (a few lseeks per run of
+   * consecutive frames, reads only of pages the host holds).
+   */
+  private untouched(v: Vma): boolean {
+    let runStart = -1;
+    let runLen = 0;
+    let touched = false;
+    v.frames.forEachPresent(0, v.pages, (_p, f) => {
+      if (touched) return;
+      if (this.memfile.refCount(f) > 1) touched = true;
+      else if (runLen > 0 && f === runStart + runLen) runLen++;
+      else {
+        if (runLen > 0 && !this.memfile.allZero(runStart, runLen)) touched = true;
+        runStart = f;
+        runLen = 1;
+      }
+    });
+    return !touched && !(runLen > 0 && !this.memfile.allZero(runStart, runLen));
+  }
+
   /** Host protection for a page: private pages shared with anyone are mapped read-only until written. */
   private hostProt(v: Vma, frame: number): number {
     if (frame < 0) return 0;
@@ -278,8 +300,13 @@ export class MemoryManager extends UserCopy {
     for (const v of this.vmas.overlapping(addr, end)) {
       const had = v.prot;
       v.prot = prot;
-      // Linux charges private memory the first time it is made writable (VM_ACCOUNT).
+      // Linux charges private memory the first time it is made writable
+      // (VM_ACCOUNT), and stops when anonymous memory never written is made read-only.
       if (prot & PROT_WRITE && !v.shared && !v.noreserve) v.accounted = true;
+      else if (!(prot & PROT_WRITE) && v.accounted && !v.file && (v.anon === null || this.untouched(v))) {
+        v.accounted = false;
+        v.anon = null;
+      }
       if (had === 0 && prot !== 0) this.populate(v, 0, v.pages);
       else if (prot !== 0) this.syncHost(v, 0, v.pages);
       else this.as.protect(v.start, v.end - v.start, 0);

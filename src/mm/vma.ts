@@ -110,8 +110,9 @@ export class Vma {
 }
 
 function sameFile(a: VmaFile | null, b: VmaFile | null): boolean {
-  // Linux compares the open file: two opens of one file do not merge, two mmaps of one fd do.
-  return a === b || (a !== null && b !== null && a.mappable === b.mappable && a.hold !== undefined && a.hold === b.hold);
+  // Linux compares the open file: two opens of one file do not merge, two
+  // mmaps of one fd do (each mmap gets its own Mappable object, the same hold).
+  return a === b || (a !== null && b !== null && a.hold !== undefined && a.hold === b.hold);
 }
 
 export function pageAlignUp(x: number): number {

@@ -42,6 +42,13 @@ class Node {
 }
 
 export class VmaSet implements Iterable<Vma> {
+  /**
+   * @param untouched whether an anonymous VMA's pages were never touched
+   * (then it has no anonymous pages in Linux's sense, whatever identity it
+   * was given when it got writable frames).
+   */
+  constructor(private readonly untouched: (v: Vma) => boolean = () => false) {}
+
   private root: Node | null = null;
   private n = 0;
   /** xorshift32 state for node priorities (deterministic per set; the application cannot see or steer it). */
@@ -211,6 +218,7 @@ export class VmaSet implements Iterable<Vma> {
     let cur = list[0];
     for (let i = 1; i < list.length; i++) {
       const next = list[i];
+      if (cur.compatible(next) && cur.prot === next.prot && cur.anon !== next.anon && cur.anon && next.anon) this.forgetUntouched(cur, next);
       if (cur.canMerge(next)) {
         this.remove(next);
         cur.absorb(next);
@@ -219,6 +227,11 @@ export class VmaSet implements Iterable<Vma> {
       } else cur = next;
     }
     return merged;
+  }
+
+  /** Two would-be neighbours with different anonymous identities: one never touched has none after all. */
+  private forgetUntouched(a: Vma, b: Vma): void {
+    for (const v of [a, b]) if (!v.file && !v.shared && this.untouched(v)) v.anon = null;
   }
 
   /**

@@ -44,6 +44,7 @@ const C_PROGRAMS = Object.freeze({
   sigvalues: { args: () => [], endsWithDone: true },
   kaddr: { args: () => [], endsWithDone: true },
   reparent: { args: () => [], endsWithDone: true, pid1: true },
+  vmamerge: { args: (dir) => [dir], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
