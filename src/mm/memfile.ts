@@ -31,11 +31,10 @@ export class MemoryFile {
   private readonly chunks: Buffer[] = [];
   private refs = new Uint32Array(CHUNK_PAGES);
   private top = 0; // frames below top have been handed out at least once
-  /** Reusable runs: [first, count, dirty]; dirty runs hold old data until zeroed or scrubbed. */
-  private free: Array<[number, number, boolean]> = [];
-  /** Coalesce again only once the free list has doubled: ranges freed in random order may not merge, and sorting on every free was quadratic. */
-  private coalesceAt = 4096;
-  private dirtyPages = 0;
+  /** Freed frames that still hold old data (zeroed when reused, or punched out by scrub). */
+  private readonly dirty = new FreeExtents(CHUNK_PAGES);
+  /** Frames below top that read as zeros (never handed out, or punched out). */
+  private readonly clean = new FreeExtents(CHUNK_PAGES);
   usedPages = 0;
   /** Highest usedPages so far (for the debug log and tests). */
   peakPages = 0;
@@ -114,23 +113,20 @@ export class MemoryFile {
     }
     // Small runs may come from freed, not yet scrubbed frames (zeroed here,
     // cheaper than a hole punch per free); large ones only from clean space.
-    const smallEnough = npages <= DIRTY_REUSE_MAX;
-    for (let i = 0; i < this.free.length; i++) {
-      const [first, count, dirty] = this.free[i];
-      if (count < npages || !this.sameChunk(first, npages) || (dirty && !smallEnough)) continue;
-      if (count === npages) this.free.splice(i, 1);
-      else this.free[i] = [first + npages, count - npages, dirty];
-      if (dirty) {
-        this.dirtyPages -= npages;
-        this.bytes(first, npages).fill(0);
+    if (npages <= DIRTY_REUSE_MAX) {
+      const d = this.dirty.take(npages);
+      if (d >= 0) {
+        this.bytes(d, npages).fill(0);
+        return this.take(d, npages);
       }
-      return this.take(first, npages);
     }
+    const c = this.clean.take(npages);
+    if (c >= 0) return this.take(c, npages);
     let first = this.top;
     if (!this.sameChunk(first, npages) && npages <= CHUNK_PAGES) {
       // Skip to the next chunk so a run never spans two Sentry views.
       const next = (Math.floor(first / CHUNK_PAGES) + 1) * CHUNK_PAGES;
-      this.free.push([first, next - first, false]);
+      this.clean.add(first, next - first);
       first = next;
     }
     if (first + npages > MAX_PAGES) throw new Errno(E.ENOMEM, 'memory file exhausted');
@@ -188,36 +184,17 @@ export class MemoryFile {
   private release(first: number, n: number): void {
     if (n <= 0) return;
     this.usedPages -= n;
-    this.free.push([first, n, true]);
-    this.dirtyPages += n;
+    this.dirty.add(first, n);
     // Freed pages still held by the host count against the limit too.
-    if (this.dirtyPages > DIRTY_MAX || this.usedPages + this.dirtyPages > this.limitPages) this.scrub();
-    if (this.free.length > this.coalesceAt) {
-      this.coalesce();
-      this.coalesceAt = Math.max(4096, this.free.length * 2);
-    }
+    if (this.dirty.pages > DIRTY_MAX || this.usedPages + this.dirty.pages > this.limitPages) this.scrub();
   }
 
   /** Return freed memory to the host: punching holes also makes the frames read as zeros again. */
   scrub(): void {
-    this.coalesce();
-    for (const r of this.free) {
-      if (!r[2]) continue;
-      libc.fallocate(this.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, r[0] * PAGE, r[1] * PAGE);
-      r[2] = false;
-    }
-    this.dirtyPages = 0;
-  }
-
-  private coalesce(): void {
-    this.free.sort((a, b) => a[0] - b[0]);
-    const out: Array<[number, number, boolean]> = [];
-    for (const r of this.free) {
-      const last = out[out.length - 1];
-      if (last && last[0] + last[1] === r[0] && last[2] === r[2] && this.sameChunk(last[0], last[1] + r[1])) last[1] += r[1];
-      else out.push([r[0], r[1], r[2]]);
-    }
-    this.free = out;
+    this.dirty.drain((first, n) => {
+      libc.fallocate(this.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, first * PAGE, n * PAGE);
+      this.clean.add(first, n);
+    });
   }
 
   /** The bytes of frames [frame, frame+n) as a Buffer over the Sentry's mapping (no copy). n must stay within one 1 GiB chunk. */
@@ -237,5 +214,118 @@ export class MemoryFile {
     const f = this.alloc(1);
     this.bytes(frame).copy(this.bytes(f));
     return f;
+  }
+}
+
+interface Extent {
+  first: number;
+  count: number;
+  /** Index in its size class's array (for O(1) removal). */
+  slot: number;
+}
+
+/**
+ * Free runs of frames: coalesced with their neighbours when added (two maps
+ * by first and by end frame, O(1)), found for an allocation by size class
+ * (runs of [2^k, 2^(k+1)) pages in bucket k: the first non-empty bucket at
+ * or above the request's class fits, O(log max) buckets to look at). No run
+ * crosses a multiple of `boundary`, so every piece handed out lies in one of
+ * the Sentry's views.
+ */
+export class FreeExtents {
+  private readonly byFirst = new Map<number, Extent>();
+  private readonly byEnd = new Map<number, Extent>();
+  private readonly buckets: Extent[][] = [];
+  /** Pages in all runs. */
+  pages = 0;
+
+  constructor(private readonly boundary: number) {}
+
+  get runs(): number {
+    return this.byFirst.size;
+  }
+
+  /** Add [first, first+n), merging with adjacent runs in the same boundary window. */
+  add(first: number, n: number): void {
+    while (n > 0) {
+      const windowEnd = (Math.floor(first / this.boundary) + 1) * this.boundary;
+      const piece = Math.min(n, windowEnd - first);
+      this.addWithin(first, piece);
+      first += piece;
+      n -= piece;
+    }
+  }
+
+  private addWithin(first: number, n: number): void {
+    this.pages += n;
+    const window = Math.floor(first / this.boundary);
+    const left = this.byEnd.get(first);
+    if (left && Math.floor(left.first / this.boundary) === window) {
+      this.unlink(left);
+      first = left.first;
+      n += left.count;
+    }
+    const right = this.byFirst.get(first + n);
+    if (right && Math.floor(right.first / this.boundary) === window) {
+      this.unlink(right);
+      n += right.count;
+    }
+    this.link({ first, count: n, slot: 0 });
+  }
+
+  /** Take n pages from one run (its lowest frames); -1 if no run is long enough. */
+  take(n: number): number {
+    const e = this.fit(n);
+    if (!e) return -1;
+    this.unlink(e);
+    this.pages -= n;
+    if (e.count > n) this.link({ first: e.first + n, count: e.count - n, slot: 0 });
+    return e.first;
+  }
+
+  /** Remove every run, calling fn(first, n) for each. */
+  drain(fn: (first: number, n: number) => void): void {
+    const all = [...this.byFirst.values()];
+    this.byFirst.clear();
+    this.byEnd.clear();
+    this.buckets.length = 0;
+    this.pages = 0;
+    for (const e of all) fn(e.first, e.count);
+  }
+
+  private fit(n: number): Extent | null {
+    const exact = 31 - Math.clz32(n);
+    // Any run in a higher class is long enough; the request's own class may have some.
+    for (let k = n === 1 << exact ? exact : exact + 1; k < this.buckets.length; k++) {
+      const b = this.buckets[k];
+      if (b && b.length) return b[b.length - 1];
+    }
+    const same = this.buckets[exact];
+    if (same) {
+      // Bounded look: a long class of runs just too short must not make alloc linear.
+      for (let i = same.length - 1, seen = 0; i >= 0 && seen < 8; i--, seen++) if (same[i].count >= n) return same[i];
+    }
+    return null;
+  }
+
+  private link(e: Extent): void {
+    this.byFirst.set(e.first, e);
+    this.byEnd.set(e.first + e.count, e);
+    const k = 31 - Math.clz32(e.count);
+    while (this.buckets.length <= k) this.buckets.push([]);
+    const b = this.buckets[k];
+    e.slot = b.length;
+    b.push(e);
+  }
+
+  private unlink(e: Extent): void {
+    this.byFirst.delete(e.first);
+    this.byEnd.delete(e.first + e.count);
+    const b = this.buckets[31 - Math.clz32(e.count)];
+    const last = b.pop()!;
+    if (last !== e) {
+      b[e.slot] = last;
+      last.slot = e.slot;
+    }
   }
 }
