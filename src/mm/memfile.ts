@@ -24,6 +24,9 @@ const ZERO_PAGE = Buffer.alloc(PAGE);
 const DIRTY_MAX = 16384;
 /** Runs up to this many pages may reuse dirty frames (zeroing them costs less than a fresh fault on the host). */
 const DIRTY_REUSE_MAX = 256;
+/** allocNear hands out runs up to DOWN_MAX pages from blocks of DOWN_BLOCK frames, top down. */
+const DOWN_BLOCK = 2048;
+const DOWN_MAX = 64;
 
 export class MemoryFile {
   readonly fd: number;
@@ -35,6 +38,9 @@ export class MemoryFile {
   private readonly dirty = new FreeExtents(CHUNK_PAGES);
   /** Frames below top that read as zeros (never handed out, or punched out). */
   private readonly clean = new FreeExtents(CHUNK_PAGES);
+  /** Frames [downLo, down) are set aside for anonymous memory handed out from the top down (allocNear). */
+  private downLo = 0;
+  private down = 0;
   usedPages = 0;
   /** Highest usedPages so far (for the debug log and tests). */
   peakPages = 0;
@@ -106,11 +112,54 @@ export class MemoryFile {
 
   /** Allocate npages contiguous frames with reference count 1, zero-filled; ENOMEM past the limit. */
   alloc(npages: number): number {
+    this.reserve(npages);
+    return this.allocFree(npages);
+  }
+
+  /**
+   * Allocate npages for an anonymous mapping next to frames it already has,
+   * so the stub can map both with one host mapping (the host has its own
+   * max_map_count, and Sentry VMAs merge): [hint, hint+npages) if free, else
+   * (growing down, the way mmap hands out addresses, or with no hint) from a
+   * block handed out from its top down, else as alloc.
+   */
+  allocNear(npages: number, hint: number, down: boolean): number {
+    this.reserve(npages);
+    if (hint >= 0 && this.sameChunk(hint, npages)) {
+      if (hint + npages === this.down && hint >= this.downLo) {
+        this.down = hint;
+        return this.take(hint, npages);
+      }
+      if (hint === this.top && hint + npages <= MAX_PAGES) {
+        this.top += npages;
+        return this.take(hint, npages);
+      }
+      if (this.dirty.takeAt(hint, npages)) {
+        this.bytes(hint, npages).fill(0);
+        return this.take(hint, npages);
+      }
+      if (this.clean.takeAt(hint, npages)) return this.take(hint, npages);
+    }
+    if (!down || npages > DOWN_MAX) return this.allocFree(npages);
+    if (this.down - npages < this.downLo) {
+      if (this.down > this.downLo) this.clean.add(this.downLo, this.down - this.downLo);
+      this.downLo = this.bump(DOWN_BLOCK);
+      this.down = this.downLo + DOWN_BLOCK;
+    }
+    this.down -= npages;
+    return this.take(this.down, npages);
+  }
+
+  /** ENOMEM unless npages more fit under the limit (after reclaiming untouched frames). */
+  private reserve(npages: number): void {
     if (npages <= 0) throw new Error('alloc of no pages');
     if (!this.fits(npages)) {
       if (this.reclaim) this.reclaim(this.usedPages + npages - this.limitPages);
       if (!this.fits(npages)) throw new Errno(E.ENOMEM, 'sandbox memory limit');
     }
+  }
+
+  private allocFree(npages: number): number {
     // Small runs may come from freed, not yet scrubbed frames (zeroed here,
     // cheaper than a hole punch per free); large ones only from clean space.
     if (npages <= DIRTY_REUSE_MAX) {
@@ -122,6 +171,11 @@ export class MemoryFile {
     }
     const c = this.clean.take(npages);
     if (c >= 0) return this.take(c, npages);
+    return this.take(this.bump(npages), npages);
+  }
+
+  /** Frames never handed out before, within one Sentry view: the high-water mark moves up. */
+  private bump(npages: number): number {
     let first = this.top;
     if (!this.sameChunk(first, npages) && npages <= CHUNK_PAGES) {
       // Skip to the next chunk so a run never spans two Sentry views.
@@ -131,7 +185,7 @@ export class MemoryFile {
     }
     if (first + npages > MAX_PAGES) throw new Errno(E.ENOMEM, 'memory file exhausted');
     this.top = first + npages;
-    return this.take(first, npages);
+    return first;
   }
 
   private sameChunk(first: number, n: number): boolean {
@@ -281,6 +335,25 @@ export class FreeExtents {
     this.pages -= n;
     if (e.count > n) this.link({ first: e.first + n, count: e.count - n, slot: 0 });
     return e.first;
+  }
+
+  /** Take exactly [first, first+n) if one run holds it, at the run's start or end. */
+  takeAt(first: number, n: number): boolean {
+    const e = this.byFirst.get(first);
+    if (e && e.count >= n) {
+      this.unlink(e);
+      this.pages -= n;
+      if (e.count > n) this.link({ first: first + n, count: e.count - n, slot: 0 });
+      return true;
+    }
+    const g = this.byEnd.get(first + n);
+    if (g && g.first <= first) {
+      this.unlink(g);
+      this.pages -= n;
+      if (g.first < first) this.link({ first: g.first, count: first - g.first, slot: 0 });
+      return true;
+    }
+    return false;
   }
 
   /** Remove every run, calling fn(first, n) for each. */

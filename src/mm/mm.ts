@@ -186,7 +186,7 @@ export class MemoryManager extends UserCopy {
         }
         let q = p;
         while (q < to && v.frames.get(q) < 0 && q - p < MAX_FILL_RUN) q++;
-        const f = this.memfile.alloc(q - p);
+        const f = this.allocAnon(v, p, q);
         for (let k = p; k < q; k++) v.frames.set(k, f + (k - p));
         p = q;
       }
@@ -215,6 +215,19 @@ export class MemoryManager extends UserCopy {
       }
     });
     return !touched && !(runLen > 0 && !this.memfile.allZero(runStart, runLen));
+  }
+
+  /**
+   * Frames for pages [p, q) of anonymous v, next to the frames of the page
+   * above (mmap hands out addresses top down) or below (brk, a large VMA
+   * touched upward) when it has one: merged VMAs then stay one host mapping.
+   */
+  private allocAnon(v: Vma, p: number, q: number): number {
+    const above = v.frames.get(q);
+    if (above >= 0) return this.memfile.allocNear(q - p, above - (q - p), true);
+    const below = v.frames.get(p - 1);
+    if (below >= 0) return this.memfile.allocNear(q - p, below + 1, false);
+    return this.memfile.allocNear(q - p, -1, true);
   }
 
   /** Host protection for a page: private pages shared with anyone are mapped read-only until written. */

@@ -291,3 +291,33 @@ for (const seed of [5, 99, 31337]) {
     assert.equal(fe.take(1), -1);
   });
 }
+
+test('FreeExtents.takeAt: exactly the range, from a run start or end', () => {
+  const fe = new FreeExtents(1024);
+  fe.add(100, 50);
+  assert.equal(fe.takeAt(100, 10), true);
+  assert.equal(fe.takeAt(140, 10), true);
+  assert.equal(fe.takeAt(120, 5), false, 'middle of a run');
+  assert.equal(fe.takeAt(139, 2), false, 'not free');
+  assert.equal(fe.pages, 30);
+  assert.equal(fe.take(30), 110);
+});
+
+test('MemoryFile.allocNear: frames next to a neighbour\'s, top down or bottom up; fresh ones from a top-down block', () => {
+  const { MemoryFile } = require('../../dist/mm/memfile.js');
+  const mf = new MemoryFile();
+  const first = mf.allocNear(1, -1, true);
+  let f = first;
+  for (let i = 0; i < 100; i++) {
+    const g = mf.allocNear(1, f - 1, true);
+    assert.equal(g, f - 1, 'mmap below: the frame below');
+    f = g;
+  }
+  const up = mf.alloc(4);
+  assert.equal(mf.allocNear(4, up + 4, false), up + 4, 'brk above: the frames above');
+  mf.decRef(up + 4, 4);
+  assert.equal(mf.allocNear(2, up + 4, false), up + 4, 'freed frames at the hint are taken again');
+  assert.equal(mf.refCount(up + 4), 1);
+  assert.equal(mf.bytes(up + 4).every((b) => b === 0), true);
+  assert.equal(mf.usedPages, 101 + 4 + 2);
+});
