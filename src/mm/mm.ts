@@ -30,7 +30,7 @@ const FAULT_CHUNK = 256; // 1 MiB
 
 export class MemoryManager extends UserCopy {
   /** The VMAs in address order (a balanced tree with gap summaries: O(log n) lookups, changes and free-range searches). */
-  readonly vmas = new VmaSet((v) => this.untouched(v));
+  readonly vmas = new VmaSet((v) => v.untouched(this.memfile));
   brkStart = 0;
   brkEnd = 0;
   mmapBase = 0;
@@ -196,28 +196,6 @@ export class MemoryManager extends UserCopy {
   }
 
   /**
-   * Whether no page of v was written, as far as the Sentry can tell: none of
-   * its frames is shared and all read as zeros (a few lseeks per run of
-   * consecutive frames, reads only of pages the host holds).
-   */
-  private untouched(v: Vma): boolean {
-    let runStart = -1;
-    let runLen = 0;
-    let touched = false;
-    v.frames.forEachPresent(0, v.pages, (_p, f) => {
-      if (touched) return;
-      if (this.memfile.refCount(f) > 1) touched = true;
-      else if (runLen > 0 && f === runStart + runLen) runLen++;
-      else {
-        if (runLen > 0 && !this.memfile.allZero(runStart, runLen)) touched = true;
-        runStart = f;
-        runLen = 1;
-      }
-    });
-    return !touched && !(runLen > 0 && !this.memfile.allZero(runStart, runLen));
-  }
-
-  /**
    * Frames for pages [p, q) of anonymous v, next to the frames of the page
    * above (mmap hands out addresses top down) or below (brk, a large VMA
    * touched upward) when it has one: merged VMAs then stay one host mapping.
@@ -316,7 +294,7 @@ export class MemoryManager extends UserCopy {
       // Linux charges private memory the first time it is made writable
       // (VM_ACCOUNT), and stops when anonymous memory never written is made read-only.
       if (prot & PROT_WRITE && !v.shared && !v.noreserve) v.accounted = true;
-      else if (!(prot & PROT_WRITE) && v.accounted && !v.file && (v.anon === null || this.untouched(v))) {
+      else if (!(prot & PROT_WRITE) && v.accounted && !v.file && (v.anon === null || v.untouched(this.memfile))) {
         v.accounted = false;
         v.anon = null;
       }

@@ -6,6 +6,7 @@
 
 import type { Mappable } from '../vfs/mappable';
 import { FrameTable } from './frame_table';
+import type { MemoryFile } from './memfile';
 
 export const PAGE = 4096;
 export const PAGE_SHIFT = 12;
@@ -98,6 +99,28 @@ export class Vma {
   /** Whether `next` continues this VMA exactly, so the two can be one (Linux's vma_merge conditions). */
   canMerge(next: Vma): boolean {
     return this.compatible(next) && this.prot === next.prot && (this.anon === null || next.anon === null || this.anon === next.anon);
+  }
+
+  /**
+   * Whether no page was written, as far as the Sentry can tell: no frame is
+   * shared and all read as zeros (a few lseeks per run of consecutive
+   * frames; only pages the host holds are read).
+   */
+  untouched(memfile: MemoryFile): boolean {
+    let runStart = -1;
+    let runLen = 0;
+    let touched = false;
+    this.frames.forEachPresent(0, this.pages, (_p, f) => {
+      if (touched) return;
+      if (memfile.refCount(f) > 1) touched = true;
+      else if (runLen > 0 && f === runStart + runLen) runLen++;
+      else {
+        if (runLen > 0 && !memfile.allZero(runStart, runLen)) touched = true;
+        runStart = f;
+        runLen = 1;
+      }
+    });
+    return !touched && !(runLen > 0 && !memfile.allZero(runStart, runLen));
   }
 
   /** Become this VMA followed by next (canMerge holds); next is consumed. */
