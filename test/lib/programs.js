@@ -45,6 +45,7 @@ const C_PROGRAMS = Object.freeze({
   kaddr: { args: () => [], endsWithDone: true },
   reparent: { args: () => [], endsWithDone: true, pid1: true },
   vmamerge: { args: (dir) => [dir], endsWithDone: true },
+  nofile: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
