@@ -4,11 +4,10 @@
 // in use is also kept in a bitmap, so finding the lowest free one is a scan of
 // 32-bit words from a hint below which every descriptor is known to be taken
 // (a loop of dup up to a raised RLIMIT_NOFILE stays linear, not quadratic).
-import { Errno, E } from '../kernel/errno';
+import { Errno, E } from '../abi/errno';
 import type { FileDescription } from './file';
 import { releaseRecordLocks } from './locks';
 
-export const FD_CLOEXEC = 1;
 
 interface Slot {
   file: FileDescription;

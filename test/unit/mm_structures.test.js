@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 const { VmaSet } = require('../../dist/mm/vma_set.js');
 const { Vma } = require('../../dist/mm/vma.js');
 const { FrameTable } = require('../../dist/mm/frame_table.js');
-const { FreeExtents } = require('../../dist/mm/memfile.js');
+const { FreeExtents } = require('../../dist/platform/memfile.js');
 
 const PAGE = 4096;
 
@@ -304,7 +304,7 @@ test('FreeExtents.takeAt: exactly the range, from a run start or end', () => {
 });
 
 test('MemoryFile.allocNear: frames next to a neighbour\'s, top down or bottom up; fresh ones from a top-down block', () => {
-  const { MemoryFile } = require('../../dist/mm/memfile.js');
+  const { MemoryFile } = require('../../dist/platform/memfile.js');
   const mf = new MemoryFile();
   const first = mf.allocNear(1, -1, true);
   let f = first;
