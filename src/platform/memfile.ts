@@ -141,7 +141,9 @@ export class MemoryFile {
     if (!down || npages > DOWN_MAX) return this.allocFree(npages);
     if (this.down - npages < this.downLo) {
       if (this.down > this.downLo) this.clean.add(this.downLo, this.down - this.downLo);
-      this.downLo = this.bump(DOWN_BLOCK);
+      // Freed space first: a program that maps and unmaps one page forever must not walk the file's end up.
+      const reuse = this.clean.take(DOWN_BLOCK);
+      this.downLo = reuse >= 0 ? reuse : this.bump(DOWN_BLOCK);
       this.down = this.downLo + DOWN_BLOCK;
     }
     this.down -= npages;
