@@ -6,12 +6,15 @@
 // alternating; every figure is the median, measured inside the program (no
 // start-up counted).
 //
-//   node bench/scale.js [--reps N] [--tsvisor PATH] [--only NAME[,NAME]]
+//   node bench/scale.js [--reps N] [--tsvisor [LABEL=]PATH]... [--only NAME[,NAME]]
 //                       [--timeout SECONDS] [--json]
 //
-// --tsvisor runs another build's bin/tsvisor.js (a checkout of main, for the
-// "before" figures). A run that fails keeps its partial output: the program
-// prints how far it got (e.g. "mmap_failed_at 65514 Cannot allocate memory").
+// --tsvisor (repeatable) runs other builds' bin/tsvisor.js, e.g.
+// --tsvisor before=/tmp/main/bin/tsvisor.js --tsvisor after=bin/tsvisor.js:
+// native and every build alternate within each repetition, so all see the
+// same machine load. Default: this checkout, labelled "sandbox". A run that
+// fails keeps its partial output: the program prints how far it got (e.g.
+// "mmap_failed_at 65514 Cannot allocate memory").
 
 const childProcess = require('node:child_process');
 const fs = require('node:fs');
@@ -28,13 +31,17 @@ const WORKLOADS = [
 ];
 
 function parseArgs(argv) {
-  const o = { reps: 3, tsvisor: path.resolve(__dirname, '..', 'bin', 'tsvisor.js'), only: null, timeout: 900, json: false };
+  const o = { reps: 3, builds: [], only: null, timeout: 900, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') o.json = true;
     else if (a === '--reps') o.reps = Number(argv[++i]);
     else if (a === '--timeout') o.timeout = Number(argv[++i]);
-    else if (a === '--tsvisor') o.tsvisor = path.resolve(argv[++i]);
+    else if (a === '--tsvisor') {
+      const v = argv[++i];
+      const eq = v.indexOf('=');
+      o.builds.push(eq > 0 ? { label: v.slice(0, eq), path: path.resolve(v.slice(eq + 1)) } : { label: `sandbox${o.builds.length || ''}`, path: path.resolve(v) });
+    }
     else if (a === '--only') o.only = argv[++i].split(',');
     else {
       process.stderr.write(`scale: unknown argument ${a}\n`);
@@ -42,6 +49,7 @@ function parseArgs(argv) {
     }
   }
   if (!(o.reps > 0)) throw new Error('--reps must be positive');
+  if (!o.builds.length) o.builds.push({ label: 'sandbox', path: path.resolve(__dirname, '..', 'bin', 'tsvisor.js') });
   return o;
 }
 
@@ -90,14 +98,15 @@ function main() {
   const results = [];
   for (const w of WORKLOADS) {
     if (o.only && !o.only.includes(w.name)) continue;
-    const runs = { native: [], sandbox: [] };
+    const sides = ['native', ...o.builds.map((b) => b.label)];
+    const runs = Object.fromEntries(sides.map((s) => [s, []]));
     for (let i = 0; i < o.reps; i++) {
       runs.native.push(run([bin, ...w.args], o.timeout));
-      runs.sandbox.push(run([process.execPath, o.tsvisor, 'do', '--', bin, ...w.args], o.timeout));
+      for (const b of o.builds) runs[b.label].push(run([process.execPath, b.path, 'do', '--', bin, ...w.args], o.timeout));
       process.stderr.write(`scale: ${w.name} ${i + 1}/${o.reps}\n`);
     }
-    const row = { name: w.name, what: w.what };
-    for (const side of ['native', 'sandbox']) {
+    const row = { name: w.name, what: w.what, sides };
+    for (const side of sides) {
       const keys = new Set(runs[side].flatMap((r) => Object.keys(r.values)));
       row[side] = {};
       for (const k of keys) row[side][k] = median(runs[side].map((r) => r.values[k]).filter((v) => v !== undefined));
@@ -111,11 +120,10 @@ function main() {
     return;
   }
   for (const r of results) {
-    process.stdout.write(`\n${r.name}: ${r.what}\n`);
-    const keys = [...new Set([...Object.keys(r.native), ...Object.keys(r.sandbox)])].filter((k) => k !== 'failed');
-    for (const k of keys) process.stdout.write(`  ${k.padEnd(20)} native ${String(r.native[k] ?? '-').padStart(10)}   sandbox ${String(r.sandbox[k] ?? '-').padStart(10)}\n`);
-    if (r.native.failed) process.stdout.write(`  native: ${r.native.failed}\n`);
-    if (r.sandbox.failed) process.stdout.write(`  sandbox: ${r.sandbox.failed}\n`);
+    process.stdout.write(`\n${r.name}: ${r.what}\n  ${''.padEnd(20)}${r.sides.map((s) => s.padStart(12)).join('')}\n`);
+    const keys = [...new Set(r.sides.flatMap((s) => Object.keys(r[s])))].filter((k) => k !== 'failed');
+    for (const k of keys) process.stdout.write(`  ${k.padEnd(20)}${r.sides.map((s) => String(r[s][k] ?? '-').padStart(12)).join('')}\n`);
+    for (const s of r.sides) if (r[s].failed) process.stdout.write(`  ${s}: ${r[s].failed}\n`);
   }
 }
 
