@@ -11,6 +11,10 @@ import { PAGE_SIZE as PAGE } from '../abi/mm';
 
 export { PAGE };
 
+/** Vma.untouched looks at VMAs of up to PROBE_PAGES frames and reads at most PROBE_READ pages of data. */
+const PROBE_PAGES = 8192;
+const PROBE_READ = 256;
+
 export interface VmaFile {
   mappable: Mappable;
   /** For /proc/PID/maps. */
@@ -35,6 +39,8 @@ export class Vma {
   accounted = false;
   /** MAP_NORESERVE (VM_NORESERVE): never charged. */
   noreserve = false;
+  /** Some page is known to have been written (see untouched). */
+  written = false;
 
   constructor(
     public start: number,
@@ -75,6 +81,7 @@ export class Vma {
     this.shm = from.shm;
     this.accounted = from.accounted;
     this.noreserve = from.noreserve;
+    this.written = from.written;
   }
 
   /**
@@ -104,23 +111,32 @@ export class Vma {
   /**
    * Whether no page was written, as far as the Sentry can tell: no frame is
    * shared and all read as zeros (a few lseeks per run of consecutive
-   * frames; only pages the host holds are read).
+   * frames; only pages the host holds are read). Bounded: a VMA with many
+   * frames, or more data to read than PROBE_READ pages, counts as written,
+   * so an application cannot make each mprotect scan gigabytes. Once seen
+   * written, always written (as Linux keeps an anon_vma once it has one).
    */
   untouched(memfile: MemoryFile): boolean {
+    if (this.written) return false;
+    if (this.frames.count() > PROBE_PAGES) return false;
+    const budget = { pages: PROBE_READ };
     let runStart = -1;
     let runLen = 0;
-    let touched = false;
+    let shared = false;
+    let data = false;
     this.frames.forEachPresent(0, this.pages, (_p, f) => {
-      if (touched) return;
-      if (memfile.refCount(f) > 1) touched = true;
+      if (shared || data) return;
+      if (memfile.refCount(f) > 1) shared = true;
       else if (runLen > 0 && f === runStart + runLen) runLen++;
       else {
-        if (runLen > 0 && !memfile.allZero(runStart, runLen)) touched = true;
+        if (runLen > 0 && !memfile.allZero(runStart, runLen, budget)) data = true;
         runStart = f;
         runLen = 1;
       }
     });
-    return !touched && !(runLen > 0 && !memfile.allZero(runStart, runLen));
+    if (!shared && !data && runLen > 0 && !memfile.allZero(runStart, runLen, budget)) data = true;
+    if (shared || (data && budget.pages >= 0)) this.written = true;
+    return !shared && !data;
   }
 
   /** Become this VMA followed by next (canMerge holds); next is consumed. */
@@ -128,6 +144,7 @@ export class Vma {
     this.frames = FrameTable.concat(this.frames, next.frames);
     this.end = next.end;
     this.anon ??= next.anon;
+    this.written ||= next.written;
     next.file?.hold?.decRef();
   }
 }

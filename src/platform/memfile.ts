@@ -91,9 +91,10 @@ export class MemoryFile {
    * Whether frames [first, first+n) read as zeros: holes on the host, or
    * pages that hold only zeros (freed frames are zeroed by the Sentry when
    * reused, so "holds a host page" alone would not tell an untouched page).
-   * Only the parts the host holds are read.
+   * Only the parts the host holds are read, at most budget.pages of them
+   * (false once it is spent).
    */
-  allZero(first: number, n: number): boolean {
+  allZero(first: number, n: number, budget: { pages: number }): boolean {
     const end = (first + n) * PAGE;
     for (let pos = first * PAGE; pos < end; ) {
       const data = libc.lseek(this.fd, pos, SEEK_DATA);
@@ -101,7 +102,8 @@ export class MemoryFile {
       const hole = libc.lseek(this.fd, data, SEEK_HOLE);
       const stop = hole < 0 ? end : Math.min(hole, end);
       for (let f = Math.floor(data / PAGE); f * PAGE < stop; f++) {
-        if (this.bytes(f).compare(ZERO_PAGE) !== 0) return false;
+        // Past the budget the answer is "maybe written": the caller stays conservative.
+        if (--budget.pages < 0 || this.bytes(f).compare(ZERO_PAGE) !== 0) return false;
       }
       pos = stop;
     }

@@ -335,3 +335,39 @@ test('MemoryFile.allocNear: mapping and unmapping one page forever reuses freed 
   // Freed frames wait (dirty) until 64 MiB of them are given back to the host; then blocks come from them.
   assert.ok(highest < 16384 + 4 * 2048, `highest frame ${highest}`);
 });
+
+test('Vma.untouched: bounded probing, and "written" sticks', () => {
+  let calls = 0;
+  let pagesRead = 0;
+  const fake = (zero) => ({
+    refCount: () => 1,
+    allZero(first, n, budget) {
+      calls++;
+      for (let i = 0; i < n; i++) {
+        pagesRead++;
+        if (--budget.pages < 0) return false;
+      }
+      return zero;
+    },
+  });
+  const big = vma(0, 10000);
+  for (let p = 0; p < 10000; p++) big.frames.set(p, p);
+  assert.equal(big.untouched(fake(true)), false, 'too many frames to look at: counts as written');
+  assert.equal(calls, 0);
+  assert.equal(big.written, false, 'not known, only assumed');
+
+  const mid = vma(0, 1000);
+  for (let p = 0; p < 1000; p++) mid.frames.set(p, 2 * p); // no two frames consecutive: one run each
+  assert.equal(mid.untouched(fake(true)), false, 'budget spent: counts as written');
+  assert.ok(pagesRead <= 257, `${pagesRead} pages read`);
+  assert.equal(mid.written, false);
+
+  const small = vma(0, 8);
+  for (let p = 0; p < 8; p++) small.frames.set(p, 100 + p);
+  assert.equal(small.untouched(fake(true)), true);
+  calls = 0;
+  assert.equal(small.untouched(fake(false)), false);
+  assert.equal(small.written, true);
+  assert.equal(small.untouched(fake(true)), false, 'once written, always written');
+  assert.equal(calls, 1, 'no probe once known written');
+});
