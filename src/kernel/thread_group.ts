@@ -88,6 +88,8 @@ export class ThreadGroup {
   procState: ProcState | null = null;
   /** POSIX timers by id (timer_create): not inherited by fork, deleted by execve. */
   readonly posixTimers = new Map<number, PosixTimer>();
+  /** Where timer_create looks for a free id next (ids are given in a cycle, as on Linux). */
+  nextPosixTimerId = 0;
   /** CPU time of reaped children and their reaped descendants, ns (times(2), RUSAGE_CHILDREN). */
   childUserNs = 0;
   childSysNs = 0;

@@ -39,8 +39,10 @@ function timerCreate(t: Task, a: number[]): number {
   let timersAlive = 0;
   for (const tg of t.kernel.groups.values()) timersAlive += tg.posixTimers.size;
   t.kernel.signals.checkQueueLimit(t.tg, timersAlive);
-  let id = 0;
-  while (m.has(id)) id++;
+  // Ids go round (Linux's next-id counter): the next free one from where the last was given.
+  let id = t.tg.nextPosixTimerId;
+  while (m.has(id)) id = (id + 1) & 0x7fffffff;
+  t.tg.nextPosixTimerId = (id + 1) & 0x7fffffff;
   const tm = new PosixTimer(t.tg, id, clock, SIGALRM);
   if (a[1]) {
     const ev = t.mm.copyIn(a[1], 64);
