@@ -17,6 +17,11 @@ export abstract class UserCopy implements MemoryAccess {
     return out;
   }
 
+  copyInto(addr: number, dst: Uint8Array): void {
+    this.checkRange(addr, dst.length, false);
+    this.forEachPage(addr, dst.length, false, (b, done) => dst.set(b, done));
+  }
+
   copyOut(addr: number, data: Uint8Array): void {
     this.forEachPage(addr, data.length, true, (b, done) => b.set(data.subarray(done, done + b.length)));
   }

@@ -8,6 +8,7 @@ import type { FileCtx } from './ctx';
 import type { VPath } from './dentry';
 import type { Inode } from './inode';
 import type { Mappable } from './mappable';
+import type { MemoryAccess } from '../mm/access';
 import type { DirEntry, InodeAttrs } from './types';
 import {
   O_ACCMODE, O_APPEND, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
@@ -31,6 +32,11 @@ export interface FileAsync {
 export const MAX_LFS = Number.MAX_SAFE_INTEGER; // offsets beyond 2^53 are refused with EFBIG/EINVAL
 
 export type MaybePromise<T> = T | Promise<T>;
+
+function copyOutAll(mem: MemoryAccess, addr: number, data: Buffer): number {
+  if (data.length) mem.copyOut(addr, data);
+  return data.length;
+}
 
 export abstract class FileDescription {
   refs = 1;
@@ -69,6 +75,19 @@ export abstract class FileDescription {
   }
   write(_t: FileCtx, _data: Buffer, _nowait?: boolean): MaybePromise<number> {
     throw new Errno(E.EINVAL);
+  }
+  /**
+   * read(2) into application memory at addr, which the caller has checked is
+   * writable for len bytes. Files that can copy straight from their own
+   * storage (pipes) override it; the default reads a Buffer and copies it out.
+   */
+  readToUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): MaybePromise<number> {
+    const d = this.read(t, len);
+    return d instanceof Promise ? d.then((b) => copyOutAll(mem, addr, b)) : copyOutAll(mem, addr, d);
+  }
+  /** write(2) from application memory at addr (not yet checked: a bad range is EFAULT before anything is written). */
+  writeFromUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): MaybePromise<number> {
+    return this.write(t, len ? mem.copyIn(addr, len) : Buffer.alloc(0));
   }
   /** fsync/fdatasync (and RWF_DSYNC/RWF_SYNC): data held in memory needs nothing; pipes and the like refuse. */
   sync(_dataOnly: boolean): void {
