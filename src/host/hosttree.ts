@@ -52,6 +52,11 @@ function tsNs(b: Buffer, off: number): bigint {
   return b.readBigInt64LE(off) * 1_000_000_000n + BigInt(b.readUInt32LE(off + 8));
 }
 
+/** A u64 field as a number (exact below 2^53), without a BigInt. */
+function u64(b: Buffer, off: number): number {
+  return b.readUInt32LE(off) + b.readUInt32LE(off + 4) * 2 ** 32;
+}
+
 /** struct statx (linux/stat.h) to HostStat. */
 function parseStatx(b: Buffer): HostStat {
   return {
@@ -60,9 +65,9 @@ function parseStatx(b: Buffer): HostStat {
     uid: b.readUInt32LE(20),
     gid: b.readUInt32LE(24),
     mode: b.readUInt16LE(28),
-    ino: Number(b.readBigUInt64LE(32)),
-    size: Number(b.readBigUInt64LE(40)),
-    blocks: Number(b.readBigUInt64LE(48)),
+    ino: u64(b, 32),
+    size: u64(b, 40),
+    blocks: u64(b, 48),
     atimeNs: tsNs(b, 64),
     birthtimeNs: tsNs(b, 80),
     ctimeNs: tsNs(b, 96),
@@ -241,7 +246,7 @@ export class HostTree implements HostFiles {
           const end = this.dbuf.indexOf(0, off + 19);
           const name = this.dbuf.toString('latin1', off + 19, end < 0 || end > off + reclen ? off + reclen : end);
           if (name !== '.' && name !== '..') {
-            out.push({ name, ino: Number(this.dbuf.readBigUInt64LE(off)), type: this.dbuf.readUInt8(off + 18) });
+            out.push({ name, ino: this.dbuf.readUInt32LE(off) + this.dbuf.readUInt32LE(off + 4) * 2 ** 32, type: this.dbuf[off + 18] });
           }
           off += reclen;
         }

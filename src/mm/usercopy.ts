@@ -32,21 +32,20 @@ export abstract class UserCopy implements MemoryAccess {
   }
 
   readCString(addr: number, max: number): string {
-    const parts: Buffer[] = [];
+    // Page by page through the views of the application's memory: no copy of
+    // a whole page to find a short path's end.
+    let out = '';
     let total = 0;
     for (;;) {
       const room = PAGE - (addr % PAGE);
-      const chunk = this.copyIn(addr, room);
-      const z = chunk.indexOf(0);
-      if (z >= 0) {
-        parts.push(chunk.subarray(0, z));
-        total += z;
-        if (total >= max) throw new Errno(E.ENAMETOOLONG);
-        return Buffer.concat(parts).toString('latin1');
-      }
-      parts.push(chunk);
-      total += room;
+      let z = -1;
+      this.forEachPage(addr, room, false, (b) => {
+        z = b.indexOf(0);
+        out += b.toString('latin1', 0, z >= 0 ? z : b.length);
+      });
+      total += z >= 0 ? z : room;
       if (total >= max) throw new Errno(E.ENAMETOOLONG);
+      if (z >= 0) return out;
       addr += room;
     }
   }

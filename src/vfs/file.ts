@@ -9,6 +9,7 @@ import type { VPath } from './dentry';
 import type { Inode } from './inode';
 import type { Mappable } from './mappable';
 import type { MemoryAccess } from '../mm/access';
+import { putI64 } from './abi';
 import type { DirEntry, InodeAttrs } from './types';
 import {
   O_ACCMODE, O_APPEND, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
@@ -282,39 +283,41 @@ export class DirectoryFile extends FileDescription {
   }
   override getdents(size: number, dirent64: boolean): Buffer {
     const ents = this.snapshot();
-    const out: Buffer[] = [];
+    // Measure first (names are byte strings: length is their size), then fill one buffer.
     let used = 0;
-    while (this.offset < ents.length) {
-      const e = ents[this.offset];
-      const rec = encodeDirent(e, this.offset + 1, dirent64);
-      if (used + rec.length > size) {
-        if (used === 0) throw new Errno(E.EINVAL); // buffer too small for one entry
-        break;
-      }
-      out.push(rec);
-      used += rec.length;
-      this.offset++;
+    let end = this.offset;
+    while (end < ents.length) {
+      const rec = direntLen(ents[end].name.length, dirent64);
+      if (used + rec > size) break;
+      used += rec;
+      end++;
     }
-    return Buffer.concat(out, used);
+    if (end === this.offset && end < ents.length) throw new Errno(E.EINVAL); // buffer too small for one entry
+    const b = Buffer.alloc(used);
+    let at = 0;
+    for (; this.offset < end; this.offset++) at += writeDirent(b, at, ents[this.offset], this.offset + 1, dirent64);
+    return b;
   }
 }
 
-/** linux_dirent64 {u64 ino; s64 off; u16 reclen; u8 type; char name[]} or the old linux_dirent (type in the last byte). */
-export function encodeDirent(e: DirEntry, nextOff: number, dirent64: boolean): Buffer {
-  const name = Buffer.from(e.name, 'latin1');
-  const reclen = dirent64 ? (19 + name.length + 1 + 7) & ~7 : (18 + name.length + 2 + 7) & ~7;
-  const b = Buffer.alloc(reclen);
-  b.writeBigUInt64LE(BigInt(e.ino), 0);
-  b.writeBigInt64LE(BigInt(nextOff), 8);
-  b.writeUInt16LE(reclen, 16);
+function direntLen(nameLen: number, dirent64: boolean): number {
+  return dirent64 ? (19 + nameLen + 1 + 7) & ~7 : (18 + nameLen + 2 + 7) & ~7;
+}
+
+/** linux_dirent64 {u64 ino; s64 off; u16 reclen; u8 type; char name[]} or the old linux_dirent (type in the last byte), at b[at]. */
+function writeDirent(b: Buffer, at: number, e: DirEntry, nextOff: number, dirent64: boolean): number {
+  const reclen = direntLen(e.name.length, dirent64);
+  putI64(b, at, e.ino);
+  putI64(b, at + 8, nextOff);
+  b.writeUInt16LE(reclen, at + 16);
   if (dirent64) {
-    b.writeUInt8(e.type, 18);
-    name.copy(b, 19);
+    b.writeUInt8(e.type, at + 18);
+    b.write(e.name, at + 19, 'latin1');
   } else {
-    name.copy(b, 18);
-    b.writeUInt8(e.type, reclen - 1);
+    b.write(e.name, at + 18, 'latin1');
+    b.writeUInt8(e.type, at + reclen - 1);
   }
-  return b;
+  return reclen;
 }
 
 /** O_PATH descriptions: a location only (fstat, fchdir, *at bases); I/O fails with EBADF. */
