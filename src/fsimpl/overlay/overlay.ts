@@ -14,6 +14,7 @@ import {
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
 } from '../../vfs/types';
 import { isWhiteout, TmpfsFs, TmpfsInode } from '../tmpfs/tmpfs';
+import { Reaper, WeakNames } from '../../vfs/weak_names';
 
 const UPPER_INO_BASE = 2 ** 40; // upper-only files: numbers far from host inode numbers
 const COPY_CHUNK = 1 << 20;
@@ -26,6 +27,8 @@ export class OverlayFs implements FilesystemImpl {
   private readonly rootInode: OverlayInode;
   /** Inode numbers of upper inodes that were copied up (so hard links made later agree). */
   readonly upperIno = new WeakMap<TmpfsInode, number>();
+  /** Cleans the children maps of overlay inodes that were collected. */
+  readonly reaper = new Reaper();
 
   constructor(readonly lower: FilesystemImpl, readonly upper: TmpfsFs) {
     const lr = lower.root();
@@ -53,7 +56,12 @@ const isDirI = (i: Inode) => (i.mode & S_IFMT) === S_IFDIR;
 
 export class OverlayInode extends Inode {
   readonly ino: number;
-  private readonly children = new Map<string, OverlayInode>();
+  /**
+   * Children looked up so far, held weakly: an overlay inode lives as long as
+   * its dentry, an open file or a cached child holds it (the VFS bounds those),
+   * so one name keeps one overlay inode (and its copy-up) while it is in use.
+   */
+  private readonly children: WeakNames<OverlayInode>;
   private openCount = 0;
 
   constructor(
@@ -65,6 +73,7 @@ export class OverlayInode extends Inode {
   ) {
     super();
     this.ino = lower ? lower.ino : fs.inoFor(upper as TmpfsInode);
+    this.children = new WeakNames<OverlayInode>(fs.reaper);
   }
 
   private get top(): Inode {
