@@ -85,6 +85,20 @@ export class VirtualFilesystem {
     return out;
   }
 
+  /** Dentries reachable through the cache now (counted for --stats and tests; walks everything). */
+  countCachedDentries(): number {
+    let n = 0;
+    const visit = (d: Dentry) => {
+      if (!d.children) return;
+      for (const c of d.children.values()) {
+        n++;
+        visit(c);
+      }
+    };
+    for (const m of this.mounts()) visit(m.root);
+    return n;
+  }
+
   // ---------------------------------------------------------------- walking
 
   private crossMounts(p: VPath): VPath {

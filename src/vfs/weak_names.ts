@@ -57,6 +57,15 @@ export class WeakNames<T extends object> {
     this.reaper.unwatch(e);
   }
 
+  /** The objects still alive. */
+  *values(): IterableIterator<T> {
+    if (!this.m) return;
+    for (const e of this.m.values()) {
+      const v = e.ref.deref() as T | undefined;
+      if (v !== undefined) yield v;
+    }
+  }
+
   /** Entries held, including ones whose object was collected but not yet reaped. */
   get size(): number {
     return this.m ? this.m.size : 0;

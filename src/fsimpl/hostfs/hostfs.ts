@@ -45,13 +45,18 @@ function attrsOf(st: HostStat): InodeAttrs {
   };
 }
 
+/** (dev, ino) as one Map key: a number when both fit in 53 bits (the usual case: no string per lookup). */
+function inodeKey(dev: number, ino: number): number | string {
+  return dev < 2 ** 21 && ino < 2 ** 32 ? dev * 2 ** 32 + ino : `${dev}:${ino}`;
+}
+
 export class HostFs implements FilesystemImpl {
   readonly name = 'hostfs';
   readonly dev = anonDev();
   readonly readonly = true;
   readonly dynamic = false;
-  /** Inodes by "dev:ino", least recently used first. */
-  private readonly inodes = new Map<string, HostInode>();
+  /** Inodes by (dev, ino) (see inodeKey), least recently used first. */
+  private readonly inodes = new Map<number | string, HostInode>();
   private readonly rootInode: HostInode;
   /** Files holding page-cache frames, least recently used first. */
   private readonly cached = new Set<HostInode>();
@@ -75,7 +80,7 @@ export class HostFs implements FilesystemImpl {
 
   /** The inode for a node just looked up: the known one for its (dev, ino), refreshed, or a new one. */
   inodeFor(n: HostNode): HostInode {
-    const key = `${n.dev}:${n.ino}`;
+    const key = inodeKey(n.dev, n.ino);
     let i = this.inodes.get(key);
     if (i) {
       this.inodes.delete(key);
@@ -83,7 +88,7 @@ export class HostFs implements FilesystemImpl {
       i.adopt(n);
     } else {
       i = new HostInode(this, n);
-      if (this.inodes.size >= this.limits.inodes) this.inodes.delete(this.inodes.keys().next().value as string);
+      if (this.inodes.size >= this.limits.inodes) this.inodes.delete(this.inodes.keys().next().value as number | string);
     }
     this.inodes.set(key, i);
     return i;
@@ -106,6 +111,11 @@ export class HostFs implements FilesystemImpl {
       if (this.cachedPages <= this.limits.pages) break;
       if (old !== keep) old.dropCache();
     }
+  }
+
+  /** Inodes kept for reuse now (--stats). */
+  inodesHeld(): number {
+    return this.inodes.size;
   }
 
   /** Pages held now (tests check the bound with it). */
