@@ -6,8 +6,8 @@
 // than the limit (plus the parents of what it holds), however much of it a
 // program walks. Each entry is charged to the sandbox's heap budget: when the
 // budget is short the cache shrinks instead of failing anything.
-import type { HeapBudget } from '../mm/accounting';
-import { HEAP_COST } from '../mm/accounting';
+import type { HeapBudget } from '../abi/accounting';
+import { HEAP_COST } from '../abi/accounting';
 import type { Dentry } from './dentry';
 import { Reaper, WeakNames } from './weak_names';
 
