@@ -6,6 +6,9 @@
 // moves the very dentry a cwd points to), while a walk over a huge tree leaves
 // behind only what the bounded list keeps. An entry whose object was collected
 // is removed by the owner's Reaper, or found empty and dropped on lookup.
+// (A WeakRef keeps its object until the current JavaScript job ends; the
+// kernel's loop yields to Node at least every 100 ms, so that bounds what a
+// walk keeps alive in between.)
 
 interface Entry {
   readonly ref: WeakRef<object>;
