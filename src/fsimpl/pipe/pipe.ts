@@ -287,6 +287,8 @@ export class PipeFile extends FileDescription {
   /** The write loop over a source of len bytes that put() appends from offset at. */
   private writeWith(t: FileCtx, len: number, nowait: boolean, put: (p: Pipe, at: number, n: number) => void, done = 0): MaybePromise<number> {
     const p = this.pipe;
+    // As Linux: an empty write does nothing, not even EPIPE.
+    if (len === 0) return 0;
     for (;;) {
       if (p.readers === 0) {
         if (done > 0) return done;
