@@ -95,14 +95,15 @@ export class VirtualFilesystem {
   /** Dentries reachable through the cache now (counted for --stats and tests; walks everything). */
   countCachedDentries(): number {
     let n = 0;
-    const visit = (d: Dentry) => {
-      if (!d.children) return;
+    // A stack, not recursion: a program may nest directories deeper than the JavaScript stack.
+    const todo = this.mounts().map((m) => m.root);
+    for (let d = todo.pop(); d; d = todo.pop()) {
+      if (!d.children) continue;
       for (const c of d.children.values()) {
         n++;
-        visit(c);
+        todo.push(c);
       }
-    };
-    for (const m of this.mounts()) visit(m.root);
+    }
     return n;
   }
 
