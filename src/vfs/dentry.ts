@@ -12,6 +12,10 @@ export class Dentry {
   children: WeakNames<Dentry> | null = null;
   /** Unlinked or replaced: no longer reachable by name (getcwd appends " (deleted)"). */
   dead = false;
+  /** Links of the VFS's DentryCache list. */
+  lruPrev: Dentry | null = null;
+  lruNext: Dentry | null = null;
+  lruIn = false;
 
   constructor(
     public inode: Inode,

@@ -9,13 +9,14 @@
 import type { HeapBudget } from '../abi/accounting';
 import { HEAP_COST } from '../abi/accounting';
 import type { Dentry } from './dentry';
+import { LruList } from './lru';
 import { Reaper, WeakNames } from './weak_names';
 
 /** Default number of recently used dentries kept (TSVISOR_DENTRY_CACHE overrides). */
 export const DEFAULT_DENTRY_CACHE = 16384;
 
 export class DentryCache {
-  private readonly lru = new Set<Dentry>();
+  private readonly lru = new LruList<Dentry>();
   readonly reaper = new Reaper();
   /** Highest number of entries held at once (tests check the bound with it). */
   peak = 0;
@@ -29,10 +30,10 @@ export class DentryCache {
 
   /** Charge the entries to the sandbox's heap budget from now on (those already held included). */
   setBudget(b: HeapBudget): void {
-    const held = [...this.lru];
-    this.lru.clear();
+    const held = this.lru.toArray();
+    for (const d of held) this.lru.remove(d);
     this.budget = b;
-    for (const d of held) if (this.charge()) this.lru.add(d);
+    for (const d of held) if (this.charge()) this.lru.push(d);
   }
 
   /** A new children map for a directory dentry. */
@@ -42,20 +43,22 @@ export class DentryCache {
 
   /** d was just used: keep it, as the most recent. */
   touch(d: Dentry): void {
-    if (this.lru.delete(d)) {
-      this.lru.add(d);
+    if (this.lru.has(d)) {
+      this.lru.touch(d);
       return;
     }
     if (this.limit <= 0) return;
     while (this.lru.size >= this.limit) this.evictOldest();
     if (!this.charge()) return;
-    this.lru.add(d);
+    this.lru.push(d);
     if (this.lru.size > this.peak) this.peak = this.lru.size;
   }
 
   /** d is gone (unlinked, replaced): nothing to keep. */
   forget(d: Dentry): void {
-    if (this.lru.delete(d)) this.budget?.uncharge(HEAP_COST.cachedDentry);
+    if (!this.lru.has(d)) return;
+    this.lru.remove(d);
+    this.budget?.uncharge(HEAP_COST.cachedDentry);
   }
 
   get size(): number {
@@ -72,8 +75,6 @@ export class DentryCache {
   }
 
   private evictOldest(): void {
-    const old = this.lru.values().next().value as Dentry;
-    this.lru.delete(old);
-    this.budget?.uncharge(HEAP_COST.cachedDentry);
+    if (this.lru.shift()) this.budget?.uncharge(HEAP_COST.cachedDentry);
   }
 }

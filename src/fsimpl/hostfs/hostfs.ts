@@ -15,6 +15,7 @@
 import { Errno, E } from '../../abi/errno';
 import { HostError, type HostDirent, type HostFiles, type HostNode, type HostStat } from '../../host/hostfs';
 import { Inode, type FilesystemImpl } from '../../vfs/inode';
+import { LruList } from '../../vfs/lru';
 import type { FrameSource, Mappable } from '../../mm/mappable';
 import {
   anonDev, dtype, S_IFLNK, S_IFMT, S_IFREG, ST_RDONLY,
@@ -55,8 +56,9 @@ export class HostFs implements FilesystemImpl {
   readonly dev = anonDev();
   readonly readonly = true;
   readonly dynamic = false;
-  /** Inodes by (dev, ino) (see inodeKey), least recently used first. */
+  /** Inodes by (dev, ino) (see inodeKey), and the same in least recently used order. */
   private readonly inodes = new Map<number | string, HostInode>();
+  private readonly inodeOrder = new LruList<HostInode>();
   private readonly rootInode: HostInode;
   /** Files holding page-cache frames, least recently used first. */
   private readonly cached = new Set<HostInode>();
@@ -83,14 +85,18 @@ export class HostFs implements FilesystemImpl {
     const key = inodeKey(n.dev, n.ino);
     let i = this.inodes.get(key);
     if (i) {
-      this.inodes.delete(key);
+      this.inodeOrder.touch(i);
       i.refresh(n.stat);
       i.adopt(n);
-    } else {
-      i = new HostInode(this, n);
-      if (this.inodes.size >= this.limits.inodes) this.inodes.delete(this.inodes.keys().next().value as number | string);
+      return i;
+    }
+    i = new HostInode(this, n);
+    if (this.inodeOrder.size >= this.limits.inodes) {
+      const old = this.inodeOrder.shift() as HostInode;
+      this.inodes.delete(inodeKey(old.node.dev, old.node.ino));
     }
     this.inodes.set(key, i);
+    this.inodeOrder.push(i);
     return i;
   }
 
@@ -126,6 +132,10 @@ export class HostFs implements FilesystemImpl {
 
 export class HostInode extends Inode {
   readonly ino: number;
+  /** Links of HostFs's list of inodes kept for reuse. */
+  lruPrev: HostInode | null = null;
+  lruNext: HostInode | null = null;
+  lruIn = false;
   private a: InodeAttrs;
   private cache: Map<number, number> | null = null;
   private linkTarget: string | null = null;
