@@ -82,6 +82,7 @@ test('a program holding thousands of host files open cannot exhaust the Sentry d
   // The program held n host files open at that point; the Sentry no more than its caps and a few of its own.
   assert.ok(sentryFds >= PINNED_READ_FDS, `the Sentry's descriptors were counted (${sentryFds})`);
   assert.ok(sentryFds <= PATH_FDS + READ_FDS + PINNED_READ_FDS + 64, `the Sentry held ${sentryFds} host descriptors for ${n} open files`);
+  t.diagnostic(`${n} host files held open: the Sentry had ${sentryFds} descriptors`);
   const s = JSON.parse(fs.readFileSync(stats, 'utf8'));
   assert.strictEqual(s.hostFds.pinnedRead, 0, 'closed files keep no pinned descriptor');
   assert.ok(s.hostFds.read <= READ_FDS && s.hostFds.path <= PATH_FDS, JSON.stringify(s.hostFds));
@@ -114,5 +115,6 @@ test('creating and walking many names keeps the dentry cache within its limit', 
   // After a collection, what is reachable through the cache: the kept entries and the
   // directories above them (mount roots, /usr, /usr/include, /tmp/w and the like).
   assert.strictEqual(typeof s.liveDentries, 'number');
+  t.diagnostic(`${count} names walked: LRU peak ${s.dentryCache.peak} of ${LIMIT}, ${s.liveDentries} dentries alive after a collection`);
   assert.ok(s.liveDentries <= LIMIT + 100, `${s.liveDentries} dentries alive after walking ${count} names`);
 });
