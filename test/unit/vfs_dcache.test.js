@@ -67,3 +67,36 @@ test('the cache charges the heap budget and shrinks instead of failing', () => {
   assert.ok(budget.used <= budget.limit);
   for (let i = 0; i < 100; i++) assert.ok(vfs.resolve(r, r.root, `/m${i}`, true));
 });
+
+test('an open overlay file keeps its inode (and its copy-up) while the caches let the name go', async () => {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const path = require('node:path');
+  const { buildMountNamespace } = require('../../dist/sandbox/mounts');
+  const { HostTree } = require('../../dist/host/hosttree');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsvisor-dcache-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'f'), 'lower');
+    for (let i = 0; i < 100; i++) fs.writeFileSync(path.join(dir, `g${i}`), '');
+    process.env.TSVISOR_DENTRY_CACHE = '4';
+    const { vfs, rootContext } = buildMountNamespace({ rootfs: new HostTree(dir), memfile: new FakeFrames() });
+    delete process.env.TSVISOR_DENTRY_CACHE;
+    const ctx = rootContext();
+    const t = fakeTask(0);
+    const r = ctx.resolver(t.creds, t);
+    const O_RDWR = 2, O_WRONLY = 1, O_TRUNC = 0o1000;
+    const held = vfs.open(t, r, ctx.cwd, '/f', O_RDWR, 0); // not written yet: still the lower file
+    for (let i = 0; i < 100; i++) vfs.resolve(r, ctx.cwd, `/g${i}`, true);
+    await collect();
+    const w = vfs.open(t, r, ctx.cwd, '/f', O_WRONLY | O_TRUNC, 0);
+    assert.strictEqual(w.inode, held.inode, 'the name leads to the inode the open file holds');
+    w.write(t, Buffer.from('upper'));
+    held.pwrite(t, Buffer.from('U'), 0); // the same copy-up, not a second one
+    assert.strictEqual(held.pread(t, 10, 0).toString(), 'Upper');
+    const again = vfs.open(t, r, ctx.cwd, '/f', 0, 0);
+    assert.strictEqual(again.read(t, 10).toString(), 'Upper');
+    for (const f of [held, w, again]) f.decRef();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
