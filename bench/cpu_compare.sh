@@ -5,7 +5,7 @@
 # directories holding bin/ and dist/ of a build (a checkout, or a copy of
 # one). On a loaded machine the CPU time of the Sentry varies far less than
 # the wall time, which waits for the stubs to be scheduled.
-# Rows: ROWS="find lsR du cat pipe" (default). Needs bench/build/peers/data
+# Rows: ROWS="find lsR du cat pipe" (default; also dd). Needs bench/build/peers/data
 # (made by bench/peers.js) for cat. Prints "row build wall user sys" lines,
 # then medians.
 set -e
@@ -18,6 +18,7 @@ CMD[find]='find /usr | wc -l'
 CMD[lsR]='ls -lR /usr/share | wc -l'
 CMD[du]='du -s /usr/lib >/dev/null'
 CMD[cat]="cat $DATA >/dev/null"
+CMD[dd]='dd if=/dev/zero of=/tmp/dd.out bs=1M count=200 2>/dev/null'
 CMD[pipe]='dd if=/dev/zero bs=64k count=8192 2>/dev/null | cat >/dev/null'
 OUT=$(mktemp)
 for i in $(seq "$ROUNDS"); do

@@ -184,10 +184,17 @@ export class RegularFile extends FileDescription {
     this.offset += b.length;
     return b;
   }
+  // The offset moves only by what was written: a failed O_APPEND write leaves it where it was.
   override write(_t: FileCtx, data: Buffer): number {
-    if (this.flags & O_APPEND) this.offset = this.ino.attrs().size;
-    const n = this.ino.writeAt(this.offset, data);
-    this.offset += n;
+    const at = this.flags & O_APPEND ? this.ino.attrs().size : this.offset;
+    const n = this.ino.writeAt(at, data);
+    this.offset = at + n;
+    return n;
+  }
+  override writeFromUser(_t: FileCtx, mem: MemoryAccess, addr: number, len: number): number {
+    const at = this.flags & O_APPEND ? this.ino.attrs().size : this.offset;
+    const n = this.ino.writeFromUser(at, mem, addr, len);
+    this.offset = at + n;
     return n;
   }
   override pread(_t: FileCtx, len: number, off: number): Buffer {

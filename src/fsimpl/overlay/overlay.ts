@@ -9,6 +9,7 @@
 import { Errno, E } from '../../abi/errno';
 import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
 import type { Mappable } from '../../mm/mappable';
+import type { MemoryAccess } from '../../mm/access';
 import {
   anonDev, dtype, OVERLAYFS_MAGIC, RENAME_EXCHANGE, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
@@ -283,6 +284,9 @@ export class OverlayInode extends Inode {
   }
   override writeAt(off: number, data: Buffer): number {
     return this.copyUp().writeAt(off, data);
+  }
+  override writeFromUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
+    return this.copyUp().writeFromUser(off, mem, addr, len);
   }
   override allocate(mode: number, off: number, len: number): void {
     this.copyUp().allocate(mode, off, len);
