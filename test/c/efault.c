@@ -50,6 +50,12 @@ int main(void) {
   show("/dev/zero write from unmapped", syscall(SYS_write, dz, unmapped, 10));
   show("/dev/zero read into unmapped", syscall(SYS_read, dz, unmapped, 10));
   show("/dev/full write from unmapped", syscall(SYS_write, df, unmapped, 10));
+  // A failed O_APPEND write does not move the offset to the end.
+  int fa = open("appendfile", O_CREAT | O_TRUNC | O_RDWR | O_APPEND, 0644);
+  if (write(fa, "abc", 3) != 3 || lseek(fa, 1, SEEK_SET) != 1) return 1;
+  show("O_APPEND write from unmapped", syscall(SYS_write, fa, unmapped, 10));
+  printf("offset after it %ld\n", (long)lseek(fa, 0, SEEK_CUR));
+  unlink("appendfile");
   printf("done\n");
   return 0;
 }
