@@ -499,8 +499,8 @@ export class MemoryManager extends UserCopy {
 
   // ---- copy-in / copy-out -------------------------------------------------
 
-  /** Call fn for each piece of [addr, addr+len) with its bytes: a page, or a run of pages in consecutive frames. */
-  protected forEachPage(addr: number, len: number, write: boolean, fn: (bytes: Buffer, done: number) => void, force = false): void {
+  /** Call fn for each piece of [addr, addr+len) with its bytes: a page, or a run of pages in consecutive frames; false from fn stops. */
+  protected forEachPage(addr: number, len: number, write: boolean, fn: (bytes: Buffer, done: number) => void | boolean, force = false): void {
     if (len === 0) return;
     if (!(addr >= 0) || addr + len > this.top || !Number.isSafeInteger(addr) || !Number.isSafeInteger(len) || len < 0) {
       throw new Errno(E.EFAULT);
@@ -532,7 +532,8 @@ export class MemoryManager extends UserCopy {
         pages++;
       }
       const n = Math.min(pages * PAGE - off, len - done);
-      fn(this.memfile.bytes(f, pages).subarray(off, off + n), done);
+      // fn returns false to stop early (a short read from a file).
+      if (fn(this.memfile.bytes(f, pages).subarray(off, off + n), done) === false) return;
       done += n;
     }
   }

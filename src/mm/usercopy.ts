@@ -7,19 +7,31 @@ import type { MemoryAccess } from './access';
 import { PAGE } from './vma';
 
 export abstract class UserCopy implements MemoryAccess {
-  protected abstract forEachPage(addr: number, len: number, write: boolean, fn: (bytes: Buffer, done: number) => void, force?: boolean): void;
+  protected abstract forEachPage(addr: number, len: number, write: boolean, fn: (bytes: Buffer, done: number) => void | boolean, force?: boolean): void;
   abstract checkRange(addr: number, len: number, write: boolean): void;
 
   copyIn(addr: number, len: number): Buffer {
     this.checkRange(addr, len, false);
     const out = Buffer.allocUnsafe(len);
-    this.forEachPage(addr, len, false, (b, done) => b.copy(out, done));
+    this.forEachPage(addr, len, false, (b, done) => {
+      b.copy(out, done);
+    });
     return out;
   }
 
   copyInto(addr: number, dst: Uint8Array): void {
     this.checkRange(addr, dst.length, false);
     this.forEachPage(addr, dst.length, false, (b, done) => dst.set(b, done));
+  }
+
+  fillFrom(addr: number, len: number, fill: (dst: Buffer) => number): number {
+    let total = 0;
+    this.forEachPage(addr, len, true, (b) => {
+      const n = fill(b);
+      total += n;
+      return n === b.length;
+    });
+    return total;
   }
 
   copyOut(addr: number, data: Uint8Array): void {

@@ -184,6 +184,11 @@ export class RegularFile extends FileDescription {
     this.offset += b.length;
     return b;
   }
+  override readToUser(_t: FileCtx, mem: MemoryAccess, addr: number, len: number): number {
+    const n = this.ino.readToUser(this.offset, mem, addr, len);
+    this.offset += n;
+    return n;
+  }
   // The offset moves only by what was written: a failed O_APPEND write leaves it where it was.
   override write(_t: FileCtx, data: Buffer): number {
     const at = this.flags & O_APPEND ? this.ino.attrs().size : this.offset;

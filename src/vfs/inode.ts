@@ -116,6 +116,12 @@ export abstract class Inode {
   writeAt(_off: number, _data: Buffer): number {
     throw new Errno(E.EROFS);
   }
+  /** readAt into application memory at addr (checked writable by the caller); returns the count. */
+  readToUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
+    const b = this.readAt(off, len);
+    if (b.length) mem.copyOut(addr, b);
+    return b.length;
+  }
   /**
    * writeAt with the data taken from application memory at addr; file
    * systems that keep data in pages override it to copy straight in.

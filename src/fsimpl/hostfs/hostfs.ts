@@ -16,6 +16,7 @@ import { Errno, E } from '../../abi/errno';
 import { HostError, type HostDirent, type HostFiles, type HostNode, type HostStat } from '../../host/hostfs';
 import { Inode, type FilesystemImpl } from '../../vfs/inode';
 import { LruList } from '../../vfs/lru';
+import type { MemoryAccess } from '../../mm/access';
 import type { FrameSource, Mappable } from '../../mm/mappable';
 import {
   anonDev, dtype, S_IFLNK, S_IFMT, S_IFREG, ST_RDONLY,
@@ -245,6 +246,29 @@ export class HostInode extends Inode {
       got += n;
     }
     return buf.subarray(0, got);
+  }
+
+  /** A host read straight into the application's memory: no Buffer in between. */
+  override readToUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
+    if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
+    len = Math.max(0, Math.min(len, 1 << 24));
+    let pos = off;
+    return mem.fillFrom(addr, len, (dst) => {
+      let got = 0;
+      // Loop: a short pread only means EOF when it returns 0.
+      while (got < dst.length) {
+        let n: number;
+        try {
+          n = this.fs.files.pread(this.node, dst.subarray(got), pos + got);
+        } catch (e) {
+          hostErr(e);
+        }
+        if (n <= 0) break;
+        got += n;
+      }
+      pos += got;
+      return got;
+    });
   }
 
   override incOpen(): void {

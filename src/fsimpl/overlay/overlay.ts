@@ -285,6 +285,9 @@ export class OverlayInode extends Inode {
   override writeAt(off: number, data: Buffer): number {
     return this.copyUp().writeAt(off, data);
   }
+  override readToUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
+    return this.top.readToUser(off, mem, addr, len);
+  }
   override writeFromUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
     return this.copyUp().writeFromUser(off, mem, addr, len);
   }
