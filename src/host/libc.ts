@@ -3,7 +3,9 @@
 // Buffers/TypedArrays (koffi hands their memory to C without a copy) or as
 // numeric addresses.
 
-import koffi from 'koffi';
+import { loadKoffi } from './koffi_native';
+
+const koffi = loadKoffi();
 
 const lib = koffi.load('libc.so.6');
 
