@@ -51,6 +51,7 @@ export const epoll_wait = lib.func('int epoll_wait(int epfd, void *evs, int max,
 export const timerfd_create = lib.func('int timerfd_create(int clock, int flags)');
 export const timerfd_settime = lib.func('int timerfd_settime(int fd, int flags, void *nv, void *old)');
 export const poll = lib.func('int poll(void *fds, unsigned long n, int timeout)');
+export const isatty = lib.func('int isatty(int fd)');
 export const ioctl = lib.func('int ioctl(int fd, unsigned long req, void *arg)');
 export const fcntl = lib.func('int fcntl(int fd, int cmd, long arg)');
 export const dup = lib.func('int dup(int fd)');
@@ -68,6 +69,7 @@ export const posix_spawnattr_setpgroup = lib.func('int posix_spawnattr_setpgroup
 export const posix_spawnattr_setsigmask = lib.func('int posix_spawnattr_setsigmask(void *attr, void *mask)');
 export const posix_spawnattr_setsigdefault = lib.func('int posix_spawnattr_setsigdefault(void *attr, void *mask)');
 export const clock_gettime = lib.func('int clock_gettime(int clk, void *ts)');
+export const getrandom = lib.func('long getrandom(void *buf, size_t n, unsigned int flags)');
 export const prlimit = lib.func('int prlimit(int pid, int resource, const void *nv, void *old)');
 // The host tree walk (host/hosttree.ts). Paths are NUL-terminated byte Buffers,
 // never JS strings (koffi would encode those as UTF-8). openat is declared

@@ -3,7 +3,7 @@
 // cache), map the dynamic loader named by PT_INTERP, set up brk, and build the
 // initial stack with argv, envp and the auxiliary vector.
 
-import * as crypto from 'node:crypto';
+import { randomBytes, randomInt } from '../host/random';
 import * as fs from 'node:fs';
 import { E, Errno } from '../kernel/errno';
 import type { MemoryManager } from '../mm/mm';
@@ -63,7 +63,7 @@ function hostAuxv(): Map<number, number> {
 }
 
 function randomPages(max: number): number {
-  return crypto.randomInt(0, max) * PAGE;
+  return randomInt(0, max) * PAGE;
 }
 
 /** Resolve #! chains to the ELF that really runs. */
@@ -163,7 +163,7 @@ export function loadProgram(mm: MemoryManager, req: LoadRequest, vdsoBase: numbe
     envp: req.envp,
     execfn: req.path,
     platform: 'x86_64',
-    random16: crypto.randomBytes(16),
+    random16: randomBytes(16),
     auxv,
     maxArgBytes: A.argLimitForStackRlimit(req.stackLimit),
   });

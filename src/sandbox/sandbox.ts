@@ -5,7 +5,6 @@
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as tty from 'node:tty';
 import { ALL_CAPS, Credentials } from '../kernel/creds';
 import { E, Errno } from '../kernel/errno';
 import { Kernel } from '../kernel/kernel';
@@ -237,6 +236,6 @@ function callerNofile(hard: number): number | null {
 }
 
 function ttyOf(stdio: number[]): number | null {
-  for (const fd of stdio) if (tty.isatty(fd)) return fd;
+  for (const fd of stdio) if (libc.isatty(fd) === 1) return fd;
   return null;
 }

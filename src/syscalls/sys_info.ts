@@ -13,7 +13,7 @@
 // to copy eagerly, and execve may call resetOnExec().
 
 import { execHooks, forkHooks } from '../kernel/lifecycle';
-import { randomFillSync } from 'node:crypto';
+import { randomFill } from '../host/random';
 import * as os from 'node:os';
 import {
   CAP_LAST_CAP, CAP_SETPCAP, CAP_SYS_ADMIN, CAP_SYS_NICE, CAP_SYS_RESOURCE, capBit, type Credentials, credsForExec, hasCapability,
@@ -190,7 +190,7 @@ function getrandom(t: Task, a: number[]): number {
   let done = 0;
   while (done < count && !(done > 0 && t.hasInterruptingSignal())) {
     const n = Math.min(count - done, chunk.length);
-    randomFillSync(chunk, 0, n);
+    randomFill(chunk, 0, n);
     try {
       t.mm.copyOut(a[0] + done, chunk.subarray(0, n));
     } catch (e) {
