@@ -44,6 +44,7 @@ export const tgkill = lib.func('int tgkill(int tgid, int tid, int sig)');
 export const getpid = lib.func('int getpid()');
 export const gettid = lib.func('int gettid()');
 export const sched_getcpu = lib.func('int sched_getcpu()');
+export const sched_getaffinity = lib.func('int sched_getaffinity(int pid, size_t size, void *mask)');
 export const sched_setaffinity = lib.func('int sched_setaffinity(int pid, size_t size, void *mask)');
 export const epoll_create1 = lib.func('int epoll_create1(int flags)');
 export const epoll_ctl = lib.func('int epoll_ctl(int epfd, int op, int fd, void *ev)');
