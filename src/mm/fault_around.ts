@@ -7,7 +7,7 @@
 // writes a large private area (python's .data, a heap after fork) takes one
 // fault per 16 pages instead of one per page.
 
-import type { MemoryFile } from './memfile';
+import type { MemoryFile } from '../platform/memfile';
 import { PAGE, type Vma } from './vma';
 
 /** Pages served by one fault: 64 KiB, Linux's default fault_around_bytes. */
