@@ -7,6 +7,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
+const { createRequire } = require('node:module');
 
 const DIST = path.join(__dirname, '..', 'dist');
 
@@ -40,7 +41,8 @@ function loadMain() {
     });
   }
   const mod = { exports: {} };
-  script.runInThisContext()(require, mod, bundle, DIST);
+  // Requires of packages (koffi) resolve from dist/, as they would from its modules.
+  script.runInThisContext()(createRequire(bundle), mod, bundle, DIST);
   return mod.exports('cli/main');
 }
 

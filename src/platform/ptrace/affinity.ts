@@ -4,9 +4,11 @@
 // everything to one CPU makes a pipeline of compute-bound programs (tar |
 // gzip) share it, and on a loaded host the CPU picked may be the busy one.
 // So:
-// - the tracer's CPU is the least busy of those the Sentry may use, measured
-//   between the platform's construction and the first application resume
-//   (the sandbox's set-up, tens of milliseconds, costs no extra wait);
+// - the tracer pins itself to its current CPU at once (the set-up's own
+//   round trips stay on one CPU); at the platform's first wait, the CPU
+//   that was least busy since then (the sandbox's set-up, tens of
+//   milliseconds, so no extra wait) becomes the tracer's, and the tracer and
+//   the stubs move there if it is another one;
 // - every stub starts on the tracer's CPU; one that spends much more CPU
 //   time between stops than a round trip costs (compute-bound: gzip,
 //   compilers) may run on every allowed CPU, and goes back when it traps
@@ -50,16 +52,19 @@ export class CpuPolicy {
   constructor(private readonly stats: PlatformStats) {
     this.allowed = readMask(0);
     this.cpu = libc.sched_getcpu();
-    this.busyAtStart = busyTicks();
+    // Stubs spawned from now on inherit the mask.
+    libc.sched_setaffinity(0, MASK_BYTES, maskOf([this.cpu]));
+    this.busyAtStart = this.allowed.length > 1 ? busyTicks() : new Map();
   }
 
   /**
-   * Pick the tracer's CPU (the least busy since construction, the current
-   * one on a tie) and pin the tracer and the given stubs to it. Called
-   * once, at the platform's first wait (the first program is running).
+   * Move the tracer and the given stubs to the CPU least busy since
+   * construction, if that is not the current one. Called once, at the
+   * platform's first wait (the first program is running).
    */
   settle(pids: number[]): void {
     this.settled = true;
+    if (this.allowed.length < 2) return;
     const now = busyTicks();
     // The Sentry's own set-up ran on its CPU in the meantime: that is not load.
     const self = process.cpuUsage(this.selfAtStart);
@@ -69,8 +74,10 @@ export class CpuPolicy {
     let bestBusy = this.busySince(now, best);
     for (const c of this.allowed) {
       const b = this.busySince(now, c);
-      if (b < bestBusy) [best, bestBusy] = [c, b];
+      // A tick or two apart is noise: move only for a clear difference.
+      if (b < bestBusy - 2) [best, bestBusy] = [c, b];
     }
+    if (best === this.cpu) return;
     this.cpu = best;
     const mask = maskOf([best]);
     libc.sched_setaffinity(0, MASK_BYTES, mask);
