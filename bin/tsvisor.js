@@ -7,7 +7,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
-const { createRequire } = require('node:module');
+// The loader's own Module class: requiring node:module would also load the ESM loader.
+const { createRequire } = module.constructor;
 
 const DIST = path.join(__dirname, '..', 'dist');
 

@@ -44,6 +44,10 @@ const C_PROGRAMS = Object.freeze({
   sigvalues: { args: () => [], endsWithDone: true },
   kaddr: { args: () => [], endsWithDone: true },
   reparent: { args: () => [], endsWithDone: true, pid1: true },
+  // With the host's real HostInfo the sandbox shows the machine as it is (hostinfo.test.js injects another).
+  hostinfo: { args: () => [], endsWithDone: true },
+  vmamerge: { args: (dir) => [dir], endsWithDone: true },
+  nofile: { args: () => [], endsWithDone: true },
   // Their own tests count stops (faultaround.test.js, cpupolicy.test.js); here one short mode each.
   faultaround: { args: (dir) => ['bus', dir, '0'] },
   cpuspread: { args: () => ['syscalls', '0'] },
