@@ -12,7 +12,8 @@ import { SignalManager } from './signals';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 import { wakeCounter } from './waitqueue';
-import { Lifecycle } from './lifecycle';
+import { FutexTable } from './futex';
+import { Lifecycle, LifecycleHooks } from './lifecycle';
 import { TaskRunner } from './runner';
 import type { Strace } from './strace/strace';
 
@@ -37,6 +38,10 @@ export class Kernel {
   readonly signals = new SignalManager(this);
   readonly lifecycle = new Lifecycle(this);
   readonly runner = new TaskRunner(this);
+  /** Futex wait queues of this sandbox (kernel/futex.ts). */
+  readonly futexes = new FutexTable();
+  /** Fork, exec and task-exit work of syscall families (registered from the table). */
+  readonly hooks = new LifecycleHooks();
   readonly tasks = new Map<number, Task>();
   readonly groups = new Map<number, ThreadGroup>();
   table: Array<SyscallDef | undefined> = [];

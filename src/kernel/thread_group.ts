@@ -31,6 +31,22 @@ export function defaultRlimits(): Rlimit[] {
   return r;
 }
 
+/**
+ * Per-process knobs with no other home (sys_info.ts, sys_sched.ts): made on
+ * first use from the parent's; affinity has one bit per host CPU.
+ */
+export interface ProcSettings {
+  personality: number;
+  nice: number;
+  policy: number;
+  rtprio: number;
+  dumpable: number;
+  noNewPrivs: boolean;
+  pdeathsig: number;
+  subreaper: boolean;
+  affinity: bigint;
+}
+
 /** What wait4/waitid can report about a child. */
 export type ChildEvent = { kind: 'exited' | 'stopped' | 'continued'; status: number; si: SigInfo };
 
@@ -63,6 +79,8 @@ export class ThreadGroup {
   comm = '';
   exePath = '';
   startTimeNs = 0;
+  /** personality, nice, prctl settings...: null until first used. */
+  settings: ProcSettings | null = null;
   /** vfork parent waiting for this child to exec or exit. */
   vforkDone: (() => void) | null = null;
   /** CPU time of reaped children and their reaped descendants, ns (times(2), RUSAGE_CHILDREN). */

@@ -20,7 +20,8 @@ import { openForExec } from '../vfs/exec';
 import { FdTable } from '../vfs/fd_table';
 import type { FsContext } from '../vfs/fs_context';
 import { buildMountNamespace } from '../vfs/setup';
-import { makeHostFdFile, setHostReadinessWaiter } from '../fsimpl/hostfd/hostfd';
+import { makeHostFdFile } from '../fsimpl/hostfd/hostfd';
+import { HostStdio } from '../fsimpl/hostfd/terminal';
 import { ProcFs } from '../fsimpl/proc/procfs';
 import * as libc from '../host/libc';
 import { defaultMemoryLimit } from '../mm/accounting';
@@ -61,19 +62,21 @@ export class Sandbox {
     const log = (msg: string) => this.log(msg);
     this.platform = new PtracePlatform();
     this.platform.memfile.setLimit(opts.memory ?? defaultMemoryLimit());
-    const ns = buildMountNamespace({ rootfs: new HostTree(opts.rootfs), memfile: this.platform.memfile, ttyHostFd: ttyOf(opts.stdio ?? [0, 1, 2]) });
+    const hostStdio = new HostStdio(ttyOf(opts.stdio ?? [0, 1, 2]));
+    const ns = buildMountNamespace({ rootfs: new HostTree(opts.rootfs), memfile: this.platform.memfile, stdio: hostStdio });
     const warn = (msg: string) => {
       log(msg);
       fs.writeSync(2, `tsvisor: ${msg}\n`);
     };
     this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostname: opts.hostname, log, warn });
     ns.vfs.mountAt('/proc', new ProcFs(this.kernel));
-    const { table, missingFamilies } = buildTable();
+    hostStdio.waiter = (fd, events) => this.kernel.waitHostFd(fd, events);
+    const { table, hooks, missingFamilies } = buildTable();
     this.kernel.table = table;
+    for (const h of hooks) this.kernel.hooks.add(h);
     this.kernel.syscallNames = SYSCALL_NAMES;
     if (missingFamilies.length) log(`syscall families not built yet: ${missingFamilies.join(', ')}`);
     if (opts.strace) this.kernel.strace = new Strace(this.kernel, (line) => this.write(line + '\n', true));
-    setHostReadinessWaiter((fd, events) => this.kernel.waitHostFd(fd, events));
     this.kernel.lifecycle.execVfs = {
       openForExec: (t, path): ExecFile => {
         const f = openForExec(t, path);
@@ -89,7 +92,7 @@ export class Sandbox {
       const fl = libc.fcntl(hostFd, 3 /* F_GETFL */, 0);
       if (fl < 0) return;
       const own = nonBlockingTwin(hostFd, fl);
-      fdTable.installAt(i, own === null ? makeHostFdFile(hostFd, fl) : makeHostFdFile(own, fl, true));
+      fdTable.installAt(i, own === null ? makeHostFdFile(hostFd, fl, hostStdio) : makeHostFdFile(own, fl, hostStdio, true));
     });
     this.rootCtx = root;
     this.fdTable = fdTable;

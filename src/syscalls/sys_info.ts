@@ -4,15 +4,14 @@
 // in sys_sched.ts.
 //
 // The kernel reports its own identity (Linux 4.4.0, like gVisor), never the
-// host's. Per-process settings with no field in ThreadGroup live in a WeakMap
-// here. A group's entry is made on first use from its parent's: personality,
+// host's. Per-process settings with no field of their own are
+// ThreadGroup.settings, made on first use from the parent's: personality,
 // nice, affinity, policy, dumpable, keepcaps, no_new_privs and the bounding
 // set are inherited; pdeathsig and the subreaper flag start cleared, as after
-// fork on Linux. That copy is lazy, so a parent's change between fork and the
-// child's first use leaks into the child; fork code may call inheritOnFork()
-// to copy eagerly, and execve may call resetOnExec().
+// fork on Linux. The fork hook copies them eagerly (a parent's change after
+// fork must not reach the child); the exec hook resets what execve resets.
 
-import { execHooks, forkHooks } from '../kernel/lifecycle';
+import type { FamilyHooks } from '../kernel/lifecycle';
 import { randomFillSync } from 'node:crypto';
 import * as os from 'node:os';
 import {
@@ -21,7 +20,7 @@ import {
 } from '../kernel/creds';
 import { E, Errno } from '../kernel/errno';
 import type { Task } from '../kernel/task';
-import { RLIM_INFINITY, type Rlimit, RLIMIT_NOFILE, type ThreadGroup } from '../kernel/thread_group';
+import { type ProcSettings, RLIM_INFINITY, type Rlimit, RLIMIT_NOFILE, type ThreadGroup } from '../kernel/thread_group';
 import { Reg } from '../platform/platform';
 import { encodeTimeval } from './sys_time';
 import { i32, u32, type SyscallDef } from './types';
@@ -43,10 +42,7 @@ const DEFAULT_STATE = {
   personality: 0, nice: 0, policy: SCHED_OTHER, rtprio: 0, dumpable: 1, noNewPrivs: false,
   pdeathsig: 0, subreaper: false,
 };
-/** Per-process settings; affinity has one bit per host CPU. */
-type ProcState = typeof DEFAULT_STATE & { affinity: bigint };
-
-const procStates = new WeakMap<ThreadGroup, ProcState>();
+type ProcState = ProcSettings;
 
 export function ncpus(): number {
   return Math.max(1, os.cpus().length);
@@ -62,17 +58,17 @@ function childState(parent: ProcState | null): ProcState {
 }
 
 export function stateOf(tg: ThreadGroup): ProcState {
-  let s = procStates.get(tg);
+  let s = tg.settings;
   if (!s) {
     s = childState(tg.parent ? stateOf(tg.parent) : null);
-    procStates.set(tg, s);
+    tg.settings = s;
   }
   return s;
 }
 
 /** Give a new child its parent's inheritable settings as they are at fork time. */
 export function inheritOnFork(parent: ThreadGroup, child: ThreadGroup): void {
-  procStates.set(child, childState(stateOf(parent)));
+  child.settings = childState(stateOf(parent));
 }
 
 /** What execve resets: the process becomes dumpable again (keep-caps, in the credentials, goes with exec's own change of them). */
@@ -84,7 +80,7 @@ export function resetOnExec(tg: ThreadGroup): void {
 
 /** PR_SET_NO_NEW_PRIVS: execve grants no privilege (setuid bits, capabilities) beyond what the process has. */
 export function noNewPrivs(tg: ThreadGroup): boolean {
-  return procStates.get(tg)?.noNewPrivs ?? false;
+  return tg.settings?.noNewPrivs ?? false;
 }
 
 /** The personality(2) value of a process (ADDR_NO_RANDOMIZE & co, for the loader and mmap). */
@@ -94,12 +90,12 @@ export function personalityOf(tg: ThreadGroup): number {
 
 /** The signal a process asked for when its parent dies (PR_SET_PDEATHSIG), 0 if none. */
 export function parentDeathSignal(tg: ThreadGroup): number {
-  return procStates.get(tg)?.pdeathsig ?? 0;
+  return tg.settings?.pdeathsig ?? 0;
 }
 
 /** Whether a process is a child subreaper (PR_SET_CHILD_SUBREAPER). */
 export function isChildSubreaper(tg: ThreadGroup): boolean {
-  return procStates.get(tg)?.subreaper ?? false;
+  return tg.settings?.subreaper ?? false;
 }
 
 // ---- helpers ----------------------------------------------------------------------------
@@ -453,8 +449,7 @@ function prctl(t: Task, a: number[]): number {
 
 // ---- the table ------------------------------------------------------------------------
 
-forkHooks.push(inheritOnFork);
-execHooks.push(resetOnExec);
+export const hooks: FamilyHooks = { fork: inheritOnFork, exec: resetOnExec };
 
 export const defs: SyscallDef[] = [
   { nr: 63, name: 'uname', args: ['ptr_out'], fn: uname },

@@ -6,7 +6,7 @@
 
 import { CAP_WAKE_ALARM, hasCapability } from '../kernel/creds';
 import { E, Errno } from '../kernel/errno';
-import { execHooks } from '../kernel/lifecycle';
+import type { FamilyHooks } from '../kernel/lifecycle';
 import { NSIG, SIGALRM } from '../kernel/signal_defs';
 import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
@@ -187,12 +187,14 @@ function timerDelete(t: Task, a: number[]): number {
   return 0;
 }
 
-execHooks.push((tg) => {
-  const m = timers.get(tg);
-  if (!m) return;
-  for (const tm of m.values()) tm.deadline = 0;
-  m.clear();
-});
+export const hooks: FamilyHooks = {
+  exec: (tg) => {
+    const m = timers.get(tg);
+    if (!m) return;
+    for (const tm of m.values()) tm.deadline = 0;
+    m.clear();
+  },
+};
 
 export const defs: SyscallDef[] = [
   { nr: 222, name: 'timer_create', fn: timerCreate, args: ['clockid', 'ptr', 'ptr'], partial: 'no CPU-time clocks (EINVAL); SIGEV_THREAD is left to libc' },

@@ -11,7 +11,7 @@ import type { CreateSpec, FilesystemImpl, Inode } from './inode';
 import { checkAccess, checkSticky, MAY_EXEC, MAY_READ, MAY_WRITE } from './perm';
 import { openFifo } from '../fsimpl/pipe/pipe';
 import {
-  NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
+  AnonDevs, NAME_MAX, O_ACCMODE, PseudoFs, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
   RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, SYMLOOP_MAX,
 } from './types';
 
@@ -45,9 +45,21 @@ const isDots = (n: string) => n === '.' || n === '..';
 
 export class VirtualFilesystem {
   readonly rootMount: Mount;
+  private nextMountId = 1;
+  /** Device numbers of this namespace's file systems (setup takes them for each fs it makes). */
+  readonly devs: AnonDevs;
+  /** Pipes made by pipe(2) and FIFOs: their st_dev and inode numbers. */
+  readonly pipefs: PseudoFs;
 
-  constructor(rootFs: FilesystemImpl) {
-    this.rootMount = new Mount(rootFs, new Dentry(rootFs.root(), '', null), null, null, { readonly: false, noexec: false });
+  constructor(rootFs: FilesystemImpl, devs = new AnonDevs()) {
+    this.devs = devs;
+    this.pipefs = new PseudoFs(devs.take());
+    this.rootMount = new Mount(this.allocMountId(), rootFs, new Dentry(rootFs.root(), '', null), null, null, { readonly: false, noexec: false });
+  }
+
+  /** A mount id no other mount of this VFS has (also for mounts outside the tree, such as procfs's anonymous one). */
+  allocMountId(): number {
+    return this.nextMountId++;
   }
 
   get root(): VPath {
@@ -60,7 +72,7 @@ export class VirtualFilesystem {
     // Mount on top of whatever is mounted there already (stacking, like Linux).
     let top = at;
     for (let m = top.mount.children.get(top.dentry); m; m = top.mount.children.get(top.dentry)) top = { mount: m, dentry: m.root };
-    const m = new Mount(fs, new Dentry(fs.root(), '', null), top.mount, top.dentry, { readonly: !!flags.readonly, noexec: !!flags.noexec });
+    const m = new Mount(this.allocMountId(), fs, new Dentry(fs.root(), '', null), top.mount, top.dentry, { readonly: !!flags.readonly, noexec: !!flags.noexec });
     top.mount.children.set(top.dentry, m);
     return m;
   }
@@ -441,13 +453,13 @@ export class VirtualFilesystem {
     const fflags = (flags & ~(O_CREAT | O_EXCL | O_TRUNC | 0o400 /* O_NOCTTY */ | 0o2000000 /* O_CLOEXEC */)) | 0o100000;
     const custom = inode.open(r.ctx, p, fflags);
     if (custom) return custom;
-    if (type === S_IFIFO) return openFifo(t, inode, p, fflags);
+    if (type === S_IFIFO) return openFifo(t, inode, p, fflags, this.pipefs);
     if (type === S_IFDIR) return new DirectoryFile(p, inode, fflags, r.ctx);
     if (type !== S_IFREG) throw new Errno(E.ENXIO); // device nodes with no driver
     if (flags & O_TRUNC && !created && inode.attrs().size !== 0) inode.setattr({ size: 0 });
     const f = new RegularFile(p, inode, fflags);
     inode.incOpen();
-    f.onRelease.push(() => inode.decOpen());
+    f.countsOpen = true;
     return f;
   }
 }

@@ -17,7 +17,7 @@ import { HostError, type HostDirent, type HostFiles, type HostNode, type HostSta
 import { Inode, type FilesystemImpl } from '../../vfs/inode';
 import type { FrameSource, Mappable } from '../../vfs/mappable';
 import {
-  anonDev, dtype, S_IFLNK, S_IFMT, S_IFREG, ST_RDONLY,
+  dtype, UNNUMBERED_DEV, S_IFLNK, S_IFMT, S_IFREG, ST_RDONLY,
   type DirEntry, type InodeAttrs, type StatFs,
 } from '../../vfs/types';
 
@@ -47,7 +47,7 @@ function attrsOf(st: HostStat): InodeAttrs {
 
 export class HostFs implements FilesystemImpl {
   readonly name = 'hostfs';
-  readonly dev = anonDev();
+  readonly dev: number;
   readonly readonly = true;
   readonly dynamic = false;
   /** Inodes by "dev:ino", least recently used first. */
@@ -58,7 +58,8 @@ export class HostFs implements FilesystemImpl {
   private cachedPages = 0;
   readonly limits: HostFsLimits;
 
-  constructor(readonly files: HostFiles, readonly frames: FrameSource | null, limits: Partial<HostFsLimits> = {}) {
+  constructor(readonly files: HostFiles, readonly frames: FrameSource | null, limits: Partial<HostFsLimits> = {}, dev = UNNUMBERED_DEV) {
+    this.dev = dev;
     this.limits = {
       inodes: limits.inodes ?? 16384,
       pages: limits.pages ?? 65536,

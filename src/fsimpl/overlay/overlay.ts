@@ -10,7 +10,7 @@ import { Errno, E } from '../../kernel/errno';
 import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
 import type { Mappable } from '../../vfs/mappable';
 import {
-  anonDev, dtype, OVERLAYFS_MAGIC, RENAME_EXCHANGE, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
+  dtype, UNNUMBERED_DEV, OVERLAYFS_MAGIC, RENAME_EXCHANGE, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
 } from '../../vfs/types';
 import { isWhiteout, TmpfsFs, TmpfsInode } from '../tmpfs/tmpfs';
@@ -20,14 +20,13 @@ const COPY_CHUNK = 1 << 20;
 
 export class OverlayFs implements FilesystemImpl {
   readonly name = 'overlay';
-  readonly dev = anonDev();
   readonly readonly = false;
   readonly dynamic = false;
   private readonly rootInode: OverlayInode;
   /** Inode numbers of upper inodes that were copied up (so hard links made later agree). */
   readonly upperIno = new WeakMap<TmpfsInode, number>();
 
-  constructor(readonly lower: FilesystemImpl, readonly upper: TmpfsFs) {
+  constructor(readonly lower: FilesystemImpl, readonly upper: TmpfsFs, readonly dev = UNNUMBERED_DEV) {
     const lr = lower.root();
     const ur = upper.root();
     const la = lr.attrs();

@@ -16,7 +16,7 @@ import { Credentials } from '../../kernel/creds';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { Dentry, Mount, type VPath } from '../../vfs/dentry';
 import type { FilesystemImpl, Inode } from '../../vfs/inode';
-import { anonDev, nowNs, PROC_MAGIC, type StatFs } from '../../vfs/types';
+import { nowNs, PROC_MAGIC, type StatFs } from '../../vfs/types';
 import { countProcessors, fallbackCpuinfo } from './format';
 import { NodeMaker, ProcDirNode, rootOwner, type Entry } from './nodes';
 import { pidDirNode, type PidExtras } from './pid';
@@ -27,6 +27,8 @@ import type { ProcKernel } from './task_info';
 export interface ProcFsOptions {
   /** Text of /proc/cpuinfo (default: the host's, read once now). */
   cpuinfo?: string;
+  /** st_dev, from the namespace's numbering (AnonDevs). */
+  dev?: number;
 }
 
 function hostCpuinfo(): string {
@@ -41,7 +43,7 @@ function hostCpuinfo(): string {
 
 export class ProcFs implements FilesystemImpl {
   readonly name = 'proc';
-  readonly dev = anonDev();
+  readonly dev: number;
   /** Writability is decided per file (comm, oom_score_adj, sys/kernel/hostname). */
   readonly readonly = false;
   readonly dynamic = true;
@@ -55,6 +57,7 @@ export class ProcFs implements FilesystemImpl {
   private readonly rootDir: ProcDirNode;
 
   constructor(readonly kernel: ProcKernel, opts: ProcFsOptions = {}) {
+    this.dev = opts.dev ?? kernel.vfs.devs.take();
     this.cpuinfo = opts.cpuinfo ?? hostCpuinfo();
     this.ncpu = Math.max(1, countProcessors(this.cpuinfo));
     const m = new NodeMaker(this, '', rootOwner, this.birthNs);
@@ -75,7 +78,7 @@ export class ProcFs implements FilesystemImpl {
 
   /** A mount outside the namespace holding the dentries of pathless files reached through /proc/PID/fd. */
   get anonMount(): Mount {
-    if (!this.anon) this.anon = new Mount(this, new Dentry(this.rootDir, '', null), null, null, { readonly: false, noexec: true });
+    if (!this.anon) this.anon = new Mount(this.kernel.vfs.allocMountId(), this, new Dentry(this.rootDir, '', null), null, null, { readonly: false, noexec: true });
     return this.anon;
   }
 

@@ -8,7 +8,7 @@ import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
 import type { FrameSource, Mappable } from '../../vfs/mappable';
 import { HEAP_COST, type HeapBudget } from '../../mm/accounting';
 import {
-  anonDev, dtype, nowNs, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, TMPFS_MAGIC,
+  dtype, UNNUMBERED_DEV, nowNs, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, TMPFS_MAGIC,
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
 } from '../../vfs/types';
 
@@ -34,6 +34,8 @@ export interface TmpfsOptions {
   sizePages?: number;
   /** nr_inodes= (default: what the Sentry heap budget affords, at most half the limit's pages). */
   maxInodes?: number;
+  /** st_dev, from the namespace's numbering (AnonDevs). */
+  dev?: number;
 }
 
 /** Without a memory file limit (unit tests): what the mount advertised before limits existed. */
@@ -41,7 +43,7 @@ const UNLIMITED_PAGES = 1 << 20;
 
 export class TmpfsFs implements FilesystemImpl {
   readonly name = 'tmpfs';
-  readonly dev = anonDev();
+  readonly dev: number;
   readonly readonly = false;
   readonly dynamic = false;
   private nextIno = 1;
@@ -56,6 +58,7 @@ export class TmpfsFs implements FilesystemImpl {
   readonly heap: HeapBudget | null;
 
   constructor(readonly frames: FrameSource, opts: TmpfsOptions = {}) {
+    this.dev = opts.dev ?? UNNUMBERED_DEV;
     const limit = frames.limitPages ?? UNLIMITED_PAGES * 2;
     this.heap = frames.heap ?? null;
     this.sizePages = opts.sizePages ?? Math.floor(limit / 2);
