@@ -199,6 +199,11 @@ export class Kernel {
       if (this.initStatus !== null && this.tasks.size === 0) break;
       // Expired timers arrive through the platform's timer (a host event).
       const ev = this.platform.wait();
+      if (ev.kind === 'yield') {
+        // Other sandboxes share the thread: let their loops (and timers) run.
+        await new Promise<void>((r) => (ev.idle ? setTimeout(r, 1) : setImmediate(r)));
+        continue;
+      }
       if (ev.kind === 'host') this.onHostEvents(this.platform.takeHostEvents());
       else if (ev.kind === 'stop') {
         const t = ev.ctx.owner as Task | null;

@@ -12,6 +12,7 @@ import { MemoryFile } from '../../mm/memfile';
 import { newPlatformStats, type Platform, type PlatformEvent, type PlatformStats, Reg } from '../platform';
 import * as P from './ptrace';
 import { Stub, StubContext, StubError } from './stub';
+import { sentryThread } from '../thread';
 import { stubFilter } from './seccomp';
 import { signalStop, syscallStop } from './stops';
 import { INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_DATA, STUB_END, stubElf } from './stub_elf';
@@ -38,6 +39,8 @@ const TASK_SIZE = 0x7ffffffff000;
 const STUB_OWN_MAPPINGS = 16;
 /** The stub's fds: 3 = the memory file, 4 = the Sentry's epoll set. Nothing else may reach it. */
 const STUB_FDS = 5;
+/** Stops one sandbox serves in a row before the others on the thread get a turn. */
+const FAIR_RUN = 8;
 
 export class PtracePlatform implements Platform {
   readonly memfile = new MemoryFile();
@@ -60,6 +63,9 @@ export class PtracePlatform implements Platform {
   /** At process exit (a Sentry crash included) nothing of the stubs' group may survive. */
   private readonly killGroupAtExit = (): void => this.killGroup();
   readonly cpu: number;
+  private onThread = false;
+  /** Events served in a row while the thread is shared (a turn is handed on every FAIR_RUN). */
+  private run = 0;
 
   constructor() {
     this.cpu = libc.sched_getcpu();
@@ -78,6 +84,8 @@ export class PtracePlatform implements Platform {
     process.once('exit', this.killGroupAtExit);
     this.waker = this.forkStub();
     this.armWaker();
+    sentryThread.join();
+    this.onThread = true;
   }
 
   private epollCtl(op: number, fd: number, events: number): number {
@@ -228,8 +236,18 @@ export class PtracePlatform implements Platform {
   }
 
   wait(): PlatformEvent {
+    const shared = sentryThread.shared;
+    if (!shared) this.run = 0;
+    else if (++this.run > FAIR_RUN) {
+      this.run = 0;
+      return { kind: 'yield', idle: false };
+    }
     for (;;) {
-      const pid = libc.waitpid(-this.master.pid, this.status, P.WALL);
+      const pid = libc.waitpid(-this.master.pid, this.status, shared ? P.WALL | P.WNOHANG : P.WALL);
+      if (pid === 0) {
+        this.run = 0;
+        return { kind: 'yield', idle: true };
+      }
       if (pid < 0) {
         const e = libc.errno();
         if (e === 4) continue; // EINTR
@@ -311,6 +329,8 @@ export class PtracePlatform implements Platform {
     this.master.release();
     this.killGroup();
     process.off('exit', this.killGroupAtExit);
+    if (this.onThread) sentryThread.leave();
+    this.onThread = false;
   }
 
   /**
