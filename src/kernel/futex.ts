@@ -5,9 +5,9 @@
 //
 // Also the futex work of a task's exit: its robust list and clear_child_tid.
 
-import { E, Errno } from './errno';
+import { E, Errno } from '../abi/errno';
 import type { Task } from './task';
-import { WaitQueue } from './waitqueue';
+import { WaitQueue } from '../abi/waitqueue';
 
 const PAGE = 4096;
 export const BITSET_MATCH_ANY = 0xffffffff;

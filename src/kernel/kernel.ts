@@ -3,15 +3,15 @@
 // the platform's wait() when no JavaScript work is pending, serves one stop,
 // and yields to promise continuations whenever a blocked task was woken.
 
-import type { MemoryFile } from '../mm/memfile';
+import type { MemoryFile } from '../platform/memfile';
 import type { Platform } from '../platform/platform';
-import type { SyscallDef } from '../syscalls/types';
+import type { SyscallDef } from './syscall';
 import type { VirtualFilesystem } from '../vfs/vfs';
-import { E, Errno } from './errno';
+import { E, Errno } from '../abi/errno';
 import { SignalManager } from './signals';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
-import { wakeCounter } from './waitqueue';
+import { wakeCounter } from '../abi/waitqueue';
 import { FutexTable } from './futex';
 import { Lifecycle, LifecycleHooks } from './lifecycle';
 import { TaskRunner } from './runner';

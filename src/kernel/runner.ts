@@ -3,11 +3,11 @@
 // fault, then deliver signals and switch back to the application.
 
 import { Reg, type Stop } from '../platform/platform';
-import { E, Errno } from './errno';
+import { E, Errno } from '../abi/errno';
 import type { Kernel } from './kernel';
-import * as S from './signal_defs';
+import * as S from '../abi/signals';
 import type { Task } from './task';
-import { wakeCounter } from './waitqueue';
+import { wakeCounter } from '../abi/waitqueue';
 import { outOfMemory } from './oom';
 
 /** A handler result meaning "registers already hold the outcome" (execve, rt_sigreturn, exit). */

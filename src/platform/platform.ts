@@ -3,12 +3,8 @@
 // and contexts, switches a context to the application, and gets back a Stop.
 // A faster platform (seccomp trap, KVM) can replace ptrace behind this interface.
 
-import type { MemoryFile } from '../mm/memfile';
+import type { MemoryFile } from './memfile';
 
-export const PROT_NONE = 0;
-export const PROT_READ = 1;
-export const PROT_WRITE = 2;
-export const PROT_EXEC = 4;
 
 /** Why a context came back from the application. */
 export type Stop =

@@ -1,11 +1,12 @@
 // futex(2) and the robust list calls: argument decoding. The wait queues are
 // the kernel's FutexTable (kernel/futex.ts).
 
-import { CAP_SYS_PTRACE, hasCapability } from '../kernel/creds';
-import { E, Errno } from '../kernel/errno';
+import { hasCapability } from '../auth/creds';
+import { CAP_SYS_PTRACE } from '../abi/capability';
+import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { BITSET_MATCH_ANY } from '../kernel/futex';
-import { i32, type SyscallDef } from './types';
+import { i32, type SyscallDef } from '../kernel/syscall';
 
 const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5;
 const FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;

@@ -3,7 +3,7 @@
 // bug caught at startup) and fills the kernel's dispatch array.
 
 import type { FamilyHooks } from '../kernel/lifecycle';
-import type { SyscallDef } from './types';
+import type { SyscallDef } from '../kernel/syscall';
 import { SYSCALL_NAMES } from './names';
 
 const FAMILIES = [

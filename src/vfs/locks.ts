@@ -3,8 +3,8 @@
 // does not inherit them, closing any fd of the file drops them), OFD locks
 // (owned by the open file description) and flock (per description).
 // The locks of a file are its inode's (`Inode.locks`, made on first use).
-import { Errno, E } from '../kernel/errno';
-import { WaitQueue } from '../kernel/waitqueue';
+import { Errno, E } from '../abi/errno';
+import { WaitQueue } from '../abi/waitqueue';
 import type { FileCtx } from './ctx';
 
 export const F_RDLCK = 0;

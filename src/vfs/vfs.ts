@@ -2,18 +2,17 @@
 // path resolution (man 7 path_resolution), and the name operations (open,
 // mkdir, unlink, rename, link, symlink, mknod) with their generic checks.
 // File systems only implement per-inode operations (see inode.ts).
-import { Errno, E } from '../kernel/errno';
-import { Credentials } from '../kernel/creds';
+import { Errno, E } from '../abi/errno';
+import { Credentials } from '../auth/creds';
 import type { FileCtx } from './ctx';
 import { Dentry, Mount, pathOf, samePath, type VPath } from './dentry';
 import { DirectoryFile, PathFile, RegularFile, type FileDescription, type MaybePromise } from './file';
 import type { CreateSpec, FilesystemImpl, Inode } from './inode';
 import { checkAccess, checkSticky, MAY_EXEC, MAY_READ, MAY_WRITE } from './perm';
-import { openFifo } from '../fsimpl/pipe/pipe';
 import {
   AnonDevs, NAME_MAX, O_ACCMODE, PseudoFs, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
   RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, SYMLOOP_MAX,
-} from './types';
+} from '../abi/fs';
 
 /** Who resolves a path and from where: the caller's credentials and root (chroot). */
 export interface Resolver {
@@ -43,17 +42,25 @@ const rootCreds = new Credentials();
 
 const isDots = (n: string) => n === '.' || n === '..';
 
+/**
+ * Opens a FIFO's inode: the pipe implementation lives above the VFS, so the
+ * composition root hands it in (a VFS without one refuses FIFOs with ENXIO).
+ */
+export type FifoOpener = (t: FileCtx, inode: Inode, path: VPath, flags: number, pipefs: PseudoFs) => Promise<FileDescription>;
+
 export class VirtualFilesystem {
   readonly rootMount: Mount;
+  private readonly openFifo: FifoOpener | null;
   private nextMountId = 1;
-  /** Device numbers of this namespace's file systems (setup takes them for each fs it makes). */
+  /** Device numbers of this namespace's file systems (the composition root takes them for each fs it makes). */
   readonly devs: AnonDevs;
   /** Pipes made by pipe(2) and FIFOs: their st_dev and inode numbers. */
   readonly pipefs: PseudoFs;
 
-  constructor(rootFs: FilesystemImpl, devs = new AnonDevs()) {
-    this.devs = devs;
-    this.pipefs = new PseudoFs(devs.take());
+  constructor(rootFs: FilesystemImpl, opts: { openFifo?: FifoOpener; devs?: AnonDevs } = {}) {
+    this.openFifo = opts.openFifo ?? null;
+    this.devs = opts.devs ?? new AnonDevs();
+    this.pipefs = new PseudoFs(this.devs.take());
     this.rootMount = new Mount(this.allocMountId(), rootFs, new Dentry(rootFs.root(), '', null), null, null, { readonly: false, noexec: false });
   }
 
@@ -453,7 +460,10 @@ export class VirtualFilesystem {
     const fflags = (flags & ~(O_CREAT | O_EXCL | O_TRUNC | 0o400 /* O_NOCTTY */ | 0o2000000 /* O_CLOEXEC */)) | 0o100000;
     const custom = inode.open(r.ctx, p, fflags);
     if (custom) return custom;
-    if (type === S_IFIFO) return openFifo(t, inode, p, fflags, this.pipefs);
+    if (type === S_IFIFO) {
+      if (!this.openFifo) throw new Errno(E.ENXIO);
+      return this.openFifo(t, inode, p, fflags, this.pipefs);
+    }
     if (type === S_IFDIR) return new DirectoryFile(p, inode, fflags, r.ctx);
     if (type !== S_IFREG) throw new Errno(E.ENXIO); // device nodes with no driver
     if (flags & O_TRUNC && !created && inode.attrs().size !== 0) inode.setattr({ size: 0 });

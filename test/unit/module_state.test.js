@@ -17,7 +17,7 @@ const path = require('node:path');
 const { test } = require('node:test');
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const DIRS = ['src/kernel', 'src/vfs', 'src/fsimpl', 'src/syscalls'];
+const DIRS = ['src/abi', 'src/auth', 'src/kernel', 'src/vfs', 'src/fsimpl', 'src/syscalls'];
 
 // "file:name" -> why it may stay.
 const ALLOWED = {
@@ -25,7 +25,7 @@ const ALLOWED = {
   'src/fsimpl/proc/task_info.ts:HIDDEN_RESERVED': 'constant: names of reserved ranges hidden from /proc/PID/maps',
   'src/vfs/vfs.ts:rootCreds': 'constant: the credentials of setup-time path walks, never changed',
   // Held by other areas, which move them: remove the entry with the move (until then, "moves" entries may be stale).
-  'src/kernel/waitqueue.ts:wakeCounter': 'moves to the kernel with the host event service (h/events)',
+  'src/abi/waitqueue.ts:wakeCounter': 'moves to the kernel with the host event service (h/events)',
   'src/syscalls/sys_time.ts:itimers': 'moves to ThreadGroup with the timers rework (h/timers)',
   'src/syscalls/sys_timer.ts:timers': 'moves to ThreadGroup with the timers rework (h/timers)',
 };
@@ -65,7 +65,7 @@ function scan() {
   return found;
 }
 
-test('no module-level tables, singletons or counters in kernel, vfs, fsimpl, syscalls', () => {
+test('no module-level tables, singletons or counters in abi, auth, kernel, vfs, fsimpl, syscalls', () => {
   const found = scan();
   const bad = found.filter((f) => !ALLOWED[`${f.file}:${f.name}`]);
   assert.deepStrictEqual(

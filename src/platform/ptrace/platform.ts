@@ -8,7 +8,7 @@
 
 import * as fs from 'node:fs';
 import * as libc from '../../host/libc';
-import { MemoryFile } from '../../mm/memfile';
+import { MemoryFile } from '../memfile';
 import { newPlatformStats, type Platform, type PlatformEvent, type PlatformStats, Reg } from '../platform';
 import * as P from './ptrace';
 import { Stub, StubContext, StubError } from './stub';
@@ -16,6 +16,9 @@ import { sentryThread } from '../thread';
 import { stubFilter } from './seccomp';
 import { signalStop, syscallStop } from './stops';
 import { INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_DATA, STUB_END, stubElf } from './stub_elf';
+import { FD_CLOEXEC } from '../../abi/fs';
+import { WNOHANG } from '../../abi/sched';
+import { TASK_SIZE } from '../../abi/mm';
 
 const EPOLL_CTL_ADD = 1;
 const EPOLL_CTL_DEL = 2;
@@ -32,9 +35,7 @@ const PR_SET_NO_NEW_PRIVS = 38;
 const SECCOMP_SET_MODE_FILTER = 1;
 const E1_IN_STUB = 4;
 const SIGCHLD = 17;
-const FD_CLOEXEC = 1;
 const F_SETFD = 2;
-const TASK_SIZE = 0x7ffffffff000;
 /** Host mappings a stub has besides the application's (code, scratch, control page, vDSO, vvar...), with room to spare. */
 const STUB_OWN_MAPPINGS = 16;
 /** The stub's fds: 3 = the memory file, 4 = the Sentry's epoll set. Nothing else may reach it. */
@@ -243,7 +244,7 @@ export class PtracePlatform implements Platform {
       return { kind: 'yield', idle: false };
     }
     for (;;) {
-      const pid = libc.waitpid(-this.master.pid, this.status, shared ? P.WALL | P.WNOHANG : P.WALL);
+      const pid = libc.waitpid(-this.master.pid, this.status, shared ? P.WALL | WNOHANG : P.WALL);
       if (pid === 0) {
         this.run = 0;
         return { kind: 'yield', idle: true };

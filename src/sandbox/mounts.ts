@@ -2,16 +2,17 @@
 // tmpfs), tmpfs on /tmp and /dev/shm, devfs on /dev. procfs is mounted on
 // /proc later by its own code with vfs.mountAt('/proc', procfs).
 import type { HostFiles } from '../host/hostfs';
-import { Credentials } from '../kernel/creds';
+import { Credentials } from '../auth/creds';
 import { DevFs } from '../fsimpl/devfs/devfs';
 import { HostFs } from '../fsimpl/hostfs/hostfs';
 import { OverlayFs } from '../fsimpl/overlay/overlay';
+import { openFifo } from '../fsimpl/pipe/pipe';
 import { TmpfsFs } from '../fsimpl/tmpfs/tmpfs';
 import type { HostStdio } from '../fsimpl/hostfd/terminal';
-import { FsContext } from './fs_context';
-import type { FrameSource } from './mappable';
-import { AnonDevs } from './types';
-import { VirtualFilesystem, type Resolver } from './vfs';
+import { FsContext } from '../vfs/fs_context';
+import type { FrameSource } from '../mm/mappable';
+import { AnonDevs } from '../abi/fs';
+import { VirtualFilesystem, type Resolver } from '../vfs/vfs';
 
 export interface MountNamespaceOptions {
   /** The host directory tree shown read-only as "/". */
@@ -26,7 +27,7 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
   const devs = new AnonDevs();
   const lower = new HostFs(opts.rootfs, opts.memfile, {}, devs.take());
   const upper = new TmpfsFs(opts.memfile, { dev: devs.take() });
-  const vfs = new VirtualFilesystem(new OverlayFs(lower, upper, devs.take()), devs);
+  const vfs = new VirtualFilesystem(new OverlayFs(lower, upper, devs.take()), { openFifo, devs });
   const r: Resolver = { creds: new Credentials(), root: vfs.root, ctx: null };
   // Mount points the rootfs may lack (a minimal image) are made in the upper layer.
   for (const dir of ['/tmp', '/dev', '/proc', '/sys']) {
