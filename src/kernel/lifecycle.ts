@@ -270,11 +270,17 @@ export class Lifecycle {
 
   private killTask(t: Task): void {
     if (t.state === 'dead') return;
-    for (const h of [(x: Task) => this.k.futexes.taskExit(x), ...this.k.hooks.taskExit]) {
+    // A bad pointer in the exiting task's own bookkeeping is its problem, not the exit's.
+    try {
+      this.k.futexes.taskExit(t);
+    } catch {
+      /* as below */
+    }
+    for (const h of this.k.hooks.taskExit) {
       try {
         h(t);
       } catch {
-        // A bad pointer in the exiting task's own bookkeeping is its problem, not the exit's.
+        /* as above */
       }
     }
     // Freeze the CPU time before the stub goes (a vfork child shares its parent's stub: not its own).

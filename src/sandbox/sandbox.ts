@@ -71,7 +71,7 @@ export class Sandbox {
     };
     this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostname: opts.hostname, log, warn });
     ns.vfs.mountAt('/proc', new ProcFs(this.kernel));
-    hostStdio.waiter = (fd, events) => this.kernel.waitHostFd(fd, events);
+    hostStdio.waiter = this.kernel;
     const { table, hooks, missingFamilies } = buildTable();
     this.kernel.table = table;
     for (const h of hooks) this.kernel.hooks.add(h);

@@ -141,7 +141,7 @@ export class HostFdFile extends FileDescription {
     let pollEv = 0;
     if (want & (EVENT_IN | EVENT_RDNORM)) pollEv |= POLLIN;
     if (want & (EVENT_OUT | EVENT_WRNORM)) pollEv |= POLLOUT;
-    waiter(this.hostFd, pollEv).then(
+    waiter.waitHostFd(this.hostFd, pollEv).then(
       (rev) => {
         this.watching &= ~want;
         this.queue.notify(toEvents(rev) | (rev ? 0 : EVENT_ERR));

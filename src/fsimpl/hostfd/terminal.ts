@@ -5,8 +5,11 @@
 // process groups mean nothing inside the sandbox.
 import * as host from '../../host/hostfs';
 
-/** Resolve with the poll events once hostFd has one of events. */
-export type HostWaiter = (hostFd: number, events: number) => Promise<number>;
+/** Who waits on host fds for the sandbox (its Kernel): a reference, not a callback, so the state stays data. */
+export interface HostWaiter {
+  /** Resolve with the poll events once hostFd has one of events. */
+  waitHostFd(hostFd: number, events: number): Promise<number>;
+}
 
 export class Terminal {
   /** Sandbox-side foreground process group (TIOCGPGRP/TIOCSPGRP); null until someone asks or sets it. */
@@ -25,7 +28,7 @@ export class Terminal {
 }
 
 export class HostStdio {
-  /** Set by the kernel's owner once the kernel exists; without it reads simply block the Sentry. */
+  /** The kernel, set once it exists; without it reads simply block the Sentry. */
   waiter: HostWaiter | null = null;
   /** The caller's terminal, if one of the donated fds is a tty. */
   readonly terminal: Terminal | null;
