@@ -42,6 +42,14 @@ const STUB_OWN_MAPPINGS = 16;
 const STUB_FDS = 5;
 /** Stops one sandbox serves in a row before the others on the thread get a turn. */
 const FAIR_RUN = 8;
+/**
+ * With the thread shared, how long a poll keeps asking before it gives the
+ * turn away: a resumed stub's next system call is back within this (a ptrace
+ * round trip), so a busy sandbox does not pay a turn of the loop per call.
+ */
+const SPIN_NS = 50_000;
+/** Nothing of ours for this long: the loop sleeps a millisecond between polls instead of spinning. */
+const IDLE_NS = 2_000_000;
 
 export class PtracePlatform implements Platform {
   readonly memfile = new MemoryFile();
@@ -67,6 +75,8 @@ export class PtracePlatform implements Platform {
   private onThread = false;
   /** Events served in a row while the thread is shared (a turn is handed on every FAIR_RUN). */
   private run = 0;
+  /** When the last event came, while the thread is shared (monotonic ns). */
+  private lastEventNs = 0;
 
   constructor() {
     this.cpu = libc.sched_getcpu();
@@ -243,12 +253,17 @@ export class PtracePlatform implements Platform {
       this.run = 0;
       return { kind: 'yield', idle: false };
     }
+    let spinUntil = 0;
     for (;;) {
       const pid = libc.waitpid(-this.master.pid, this.status, shared ? P.WALL | WNOHANG : P.WALL);
       if (pid === 0) {
+        const now = Number(process.hrtime.bigint());
+        if (spinUntil === 0) spinUntil = now + SPIN_NS;
+        if (now < spinUntil) continue;
         this.run = 0;
-        return { kind: 'yield', idle: true };
+        return { kind: 'yield', idle: now - this.lastEventNs > IDLE_NS };
       }
+      if (shared && pid > 0) this.lastEventNs = Number(process.hrtime.bigint());
       if (pid < 0) {
         const e = libc.errno();
         if (e === 4) continue; // EINTR
