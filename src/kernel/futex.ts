@@ -50,7 +50,7 @@ export class FutexTable {
     return { space: t.mm, n: addr };
   }
 
-  /** Number of futexes with waiters (tests and /proc use it to see that nothing leaks). */
+  /** Number of futexes with waiters (a test checks that nothing is left behind). */
   get size(): number {
     let n = 0;
     for (const m of this.spaces.values()) n += m.size;
