@@ -143,27 +143,6 @@ export function devMinor(dev: number): number {
   return (lo & 0xff) | ((lo >>> 12) & 0xfff00);
 }
 
-/**
- * Anonymous device numbers (major 0), one per file system instance, as Linux
- * gives to tmpfs & co. One per mount namespace (the VFS's), so every sandbox
- * numbers its file systems alike.
- */
-export class AnonDevs {
-  private nextMinor = 16;
-  take(): number {
-    return makedev(0, this.nextMinor++);
-  }
-}
-
-/** A file system with no tree, only numbers for its objects (pipefs): st_dev and inode numbers. */
-export class PseudoFs {
-  private nextIno = 1;
-  constructor(readonly dev: number) {}
-  ino(): number {
-    return this.nextIno++;
-  }
-}
-
 /** st_dev of a file system made without a namespace's numbering (unit tests building one file system alone). */
 export const UNNUMBERED_DEV = makedev(0, 0);
 

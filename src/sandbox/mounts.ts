@@ -11,7 +11,7 @@ import { TmpfsFs } from '../fsimpl/tmpfs/tmpfs';
 import type { HostStdio } from '../fsimpl/hostfd/terminal';
 import { FsContext } from '../vfs/fs_context';
 import type { FrameSource } from '../mm/mappable';
-import { AnonDevs } from '../abi/fs';
+import { AnonDevs } from '../vfs/numbering';
 import { VirtualFilesystem, type Resolver } from '../vfs/vfs';
 
 export interface MountNamespaceOptions {

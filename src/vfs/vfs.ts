@@ -9,8 +9,9 @@ import { Dentry, Mount, pathOf, samePath, type VPath } from './dentry';
 import { DirectoryFile, PathFile, RegularFile, type FileDescription, type MaybePromise } from './file';
 import type { CreateSpec, FilesystemImpl, Inode } from './inode';
 import { checkAccess, checkSticky, MAY_EXEC, MAY_READ, MAY_WRITE } from './perm';
+import { AnonDevs, PseudoFs } from './numbering';
 import {
-  AnonDevs, NAME_MAX, O_ACCMODE, PseudoFs, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
+  NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
   RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, SYMLOOP_MAX,
 } from '../abi/fs';
 

@@ -8,7 +8,8 @@ import type { VPath } from '../../vfs/dentry';
 import { anonAttrs, FileDescription } from '../../vfs/file';
 import type { Inode } from '../../vfs/inode';
 import type { HeapBudget } from '../../abi/accounting';
-import { O_ACCMODE, PseudoFs, UNNUMBERED_DEV, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, S_IFIFO, type InodeAttrs } from '../../abi/fs';
+import { PseudoFs } from '../../vfs/numbering';
+import { O_ACCMODE, UNNUMBERED_DEV, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, S_IFIFO, type InodeAttrs } from '../../abi/fs';
 
 export const PIPE_BUF = 4096;
 export const DEFAULT_PIPE_SIZE = 65536;
