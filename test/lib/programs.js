@@ -45,6 +45,10 @@ const C_PROGRAMS = Object.freeze({
   sigvalues: { args: () => [], endsWithDone: true },
   kaddr: { args: () => [], endsWithDone: true },
   reparent: { args: () => [], endsWithDone: true, pid1: true },
+  // With the host's real HostInfo the sandbox shows the machine as it is (hostinfo.test.js injects another).
+  hostinfo: { args: () => [], endsWithDone: true },
+  vmamerge: { args: (dir) => [dir], endsWithDone: true },
+  nofile: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.

@@ -13,8 +13,7 @@ import {
   devMajor, UNNUMBERED_DEV, devMinor, dtype, makedev, nowNs, S_IFCHR, S_IFDIR, S_IFLNK, TMPFS_MAGIC,
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
 } from '../../abi/fs';
-import * as host from '../../host/hostfs';
-import { makeHostFdFile } from '../hostfd/hostfd';
+import { donatedFdStat, makeHostFdFile } from '../hostfd/hostfd';
 import type { HostStdio } from '../hostfd/terminal';
 
 type DevKind = 'null' | 'zero' | 'full' | 'random';
@@ -167,7 +166,7 @@ export class DevFs implements FilesystemImpl {
     const term = stdio?.terminal;
     if (!stdio || !term) return;
     try {
-      const st = host.fstat(term.hostFd);
+      const st = donatedFdStat(term.hostFd);
       const major = devMajor(st.rdev);
       if (major < 136 || major > 143) return;
       const n = (major - 136) * 256 + devMinor(st.rdev);

@@ -3,7 +3,7 @@
 // The host tty is the terminal's backend (data, termios, window size); job
 // control state (foreground process group, session) lives here, since host
 // process groups mean nothing inside the sandbox.
-import * as host from '../../host/hostfs';
+import * as hfd from '../../host/hostfd';
 
 /** Who waits on host fds for the sandbox (its Kernel): a reference, not a callback, so the state stays data. */
 export interface HostWaiter {
@@ -39,7 +39,7 @@ export class HostStdio {
     let term: Terminal | null = null;
     if (ttyHostFd !== null) {
       try {
-        term = new Terminal(ttyHostFd, host.fstat(ttyHostFd).rdev);
+        term = new Terminal(ttyHostFd, hfd.fstat(ttyHostFd).rdev);
       } catch {
         // A closed fd: no terminal.
       }
