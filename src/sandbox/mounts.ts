@@ -22,7 +22,7 @@ export interface MountNamespaceOptions {
   stdio?: HostStdio | null;
 }
 
-export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: VirtualFilesystem; rootContext(): FsContext } {
+export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: VirtualFilesystem; hostfs: HostFs; rootContext(): FsContext } {
   // Numbered in the same order in every sandbox: the same mountinfo, the same st_dev.
   const devs = new AnonDevs();
   const lower = new HostFs(opts.rootfs, opts.memfile, {}, devs.take());
@@ -45,6 +45,7 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
   vfs.mountAt('/sys', new TmpfsFs(opts.memfile, { mode: 0o555, dev: devs.take() }));
   return {
     vfs,
+    hostfs: lower,
     rootContext: () => new FsContext(vfs.root, vfs.root),
   };
 }
