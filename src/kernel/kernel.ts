@@ -13,7 +13,8 @@ import { SignalManager } from './signals';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 import { wakeCounter } from '../abi/waitqueue';
-import { Lifecycle } from './lifecycle';
+import { FutexTable } from './futex';
+import { Lifecycle, LifecycleHooks } from './lifecycle';
 import { TaskRunner } from './runner';
 import type { Strace } from './strace/strace';
 import { KernelTimer, TimerQueue } from './timers';
@@ -37,6 +38,10 @@ export class Kernel {
   readonly signals = new SignalManager(this);
   readonly lifecycle = new Lifecycle(this);
   readonly runner = new TaskRunner(this);
+  /** Futex wait queues of this sandbox (kernel/futex.ts). */
+  readonly futexes = new FutexTable();
+  /** Fork, exec and task-exit work of syscall families (registered from the table). */
+  readonly hooks = new LifecycleHooks();
   readonly tasks = new Map<number, Task>();
   readonly groups = new Map<number, ThreadGroup>();
   table: Array<SyscallDef | undefined> = [];
@@ -192,6 +197,11 @@ export class Kernel {
       if (this.pauser.state !== 'running' && (await this.pauser.settle())) continue;
       // Expired timers arrive through the platform's timer (a host event).
       const ev = this.platform.wait();
+      if (ev.kind === 'yield') {
+        // Other sandboxes share the thread: let their loops (and timers) run.
+        await new Promise<void>((r) => (ev.idle ? setTimeout(r, 1) : setImmediate(r)));
+        continue;
+      }
       if (ev.kind === 'host') this.onHostEvents(this.platform.takeHostEvents());
       else if (ev.kind === 'stop') {
         const t = ev.ctx.owner as Task | null;

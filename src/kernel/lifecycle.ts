@@ -24,13 +24,28 @@ export interface ProcessVfs {
 }
 
 /**
- * Per-process state kept by syscall families (personality, nice, affinity...)
- * registers here to be copied at fork and reset at exec.
+ * Per-process state kept by syscall families is copied at fork and reset at
+ * exec by hooks the family registers on its kernel (`Kernel.hooks`, filled
+ * from each family's `hooks` export when the table is installed).
  */
-export const forkHooks: Array<(parent: ThreadGroup, child: ThreadGroup) => void> = [];
-export const execHooks: Array<(tg: ThreadGroup) => void> = [];
-/** Run for each task as it exits, while its memory is still mapped (robust futexes, clear_child_tid). */
-export const taskExitHooks: Array<(t: Task) => void> = [];
+export interface FamilyHooks {
+  fork?: (parent: ThreadGroup, child: ThreadGroup) => void;
+  exec?: (tg: ThreadGroup) => void;
+  /** Run for each task as it exits, while its memory is still mapped. */
+  taskExit?: (t: Task) => void;
+}
+
+export class LifecycleHooks {
+  readonly fork: Array<NonNullable<FamilyHooks['fork']>> = [];
+  readonly exec: Array<NonNullable<FamilyHooks['exec']>> = [];
+  readonly taskExit: Array<NonNullable<FamilyHooks['taskExit']>> = [];
+
+  add(h: FamilyHooks): void {
+    if (h.fork) this.fork.push(h.fork);
+    if (h.exec) this.exec.push(h.exec);
+    if (h.taskExit) this.taskExit.push(h.taskExit);
+  }
+}
 
 export interface CloneArgs {
   flags: number;
@@ -136,7 +151,7 @@ export class Lifecycle {
     tg.rlimits = t.tg.rlimits.map((r) => ({ ...r }));
     tg.comm = t.tg.comm;
     tg.exePath = t.tg.exePath;
-    for (const h of forkHooks) h(t.tg, tg);
+    for (const h of this.k.hooks.fork) h(t.tg, tg);
     let mm: MemoryManager;
     let ctx;
     const parentRegs = t.ctx.regs.snapshot();
@@ -154,7 +169,7 @@ export class Lifecycle {
       mm = t.mm.fork(as);
       ctx = as.mainContext();
     }
-    const fdTable = f & CLONE_FILES ? share(t.fdTable) : t.fdTable.fork();
+    const fdTable = f & CLONE_FILES ? t.fdTable.share() : t.fdTable.fork();
     const fsc = f & CLONE_FS ? t.fs : t.fs.fork();
     const child = new Task(this.k, pid, tg, mm, fdTable, fsc, t.creds.clone(), ctx);
     child.sigmask = t.sigmask;
@@ -254,7 +269,7 @@ export class Lifecycle {
     t.tg.actions = t.tg.actions.map((act) => (act.handler === S.SIG_IGN ? act : S.defaultSigAction()));
     t.altStack = { sp: 0, size: 0, flags: 2 };
     t.clearChildTid = 0;
-    for (const h of execHooks) h(t.tg);
+    for (const h of this.k.hooks.exec) h(t.tg);
     return KEEP_REGS;
   }
 
@@ -272,11 +287,17 @@ export class Lifecycle {
 
   private killTask(t: Task): void {
     if (t.state === 'dead') return;
-    for (const h of taskExitHooks) {
+    // A bad pointer in the exiting task's own bookkeeping is its problem, not the exit's.
+    try {
+      this.k.futexes.taskExit(t);
+    } catch {
+      /* as below */
+    }
+    for (const h of this.k.hooks.taskExit) {
       try {
         h(t);
       } catch {
-        // A bad pointer in the exiting task's own bookkeeping is its problem, not the exit's.
+        /* as above */
       }
     }
     // Freeze the CPU time before the stub goes (a vfork child shares its parent's stub: not its own).
@@ -300,7 +321,7 @@ export class Lifecycle {
     } else {
       t.mm.users--;
     }
-    if (unshare(t.fdTable)) t.fdTable.closeAll();
+    t.fdTable.unshare();
   }
 
   private becomeZombie(tg: ThreadGroup, signal: number, code: number): void {
@@ -412,18 +433,6 @@ export class Lifecycle {
       await t.block(t.tg.childQueue, 0xffffffff);
     }
   }
-}
-
-// Tasks sharing an fd table (CLONE_FILES): the last one out closes the files.
-const fdTableUsers = new WeakMap<FdTable, number>();
-function share(f: FdTable): FdTable {
-  fdTableUsers.set(f, (fdTableUsers.get(f) ?? 1) + 1);
-  return f;
-}
-function unshare(f: FdTable): boolean {
-  const n = (fdTableUsers.get(f) ?? 1) - 1;
-  fdTableUsers.set(f, n);
-  return n <= 0;
 }
 
 function cleanFpState(): Buffer {

@@ -8,11 +8,10 @@
 // from the parent's: personality,
 // nice, affinity, policy, dumpable, keepcaps, no_new_privs and the bounding
 // set are inherited; pdeathsig and the subreaper flag start cleared, as after
-// fork on Linux. That copy is lazy, so a parent's change between fork and the
-// child's first use leaks into the child; fork code may call inheritOnFork()
-// to copy eagerly, and execve may call resetOnExec().
+// fork on Linux. The fork hook copies them eagerly (a parent's change after
+// fork must not reach the child); the exec hook resets what execve resets.
 
-import { execHooks, forkHooks } from '../kernel/lifecycle';
+import type { FamilyHooks } from '../kernel/lifecycle';
 import { randomFill } from '../host/random';
 import { capBit, type Credentials, credsForExec, hasCapability } from '../auth/creds';
 import { CAP_LAST_CAP, CAP_SETPCAP, CAP_SYS_ADMIN, CAP_SYS_NICE, CAP_SYS_RESOURCE, SECBIT_KEEP_CAPS, SECBIT_NO_CAP_AMBIENT_RAISE, SECURE_ALL_BITS, SECURE_ALL_LOCKS } from '../abi/capability';
@@ -454,8 +453,7 @@ function prctl(t: Task, a: number[]): number {
 
 // ---- the table ------------------------------------------------------------------------
 
-forkHooks.push(inheritOnFork);
-execHooks.push(resetOnExec);
+export const hooks: FamilyHooks = { fork: inheritOnFork, exec: resetOnExec };
 
 export const defs: SyscallDef[] = [
   { nr: 63, name: 'uname', args: ['ptr_out'], fn: uname },

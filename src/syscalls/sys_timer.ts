@@ -8,7 +8,7 @@
 import { hasCapability } from '../auth/creds';
 import { CAP_WAKE_ALARM } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
-import { execHooks } from '../kernel/lifecycle';
+import type { FamilyHooks } from '../kernel/lifecycle';
 import { deletePosixTimers, PosixTimer } from '../kernel/posix_timers';
 import { NSIG, SIGALRM, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD_ID } from '../abi/signals';
 import type { Task } from '../kernel/task';
@@ -101,9 +101,11 @@ function timerDelete(t: Task, a: number[]): number {
   return 0;
 }
 
-execHooks.push((tg) => {
-  if (tg.posixTimers.size) deletePosixTimers(tg.leader.kernel, tg);
-});
+export const hooks: FamilyHooks = {
+  exec: (tg) => {
+    if (tg.posixTimers.size) deletePosixTimers(tg.leader.kernel, tg);
+  },
+};
 
 export const defs: SyscallDef[] = [
   { nr: 222, name: 'timer_create', fn: timerCreate, args: ['clockid', 'ptr', 'ptr'], partial: 'no CPU-time clocks (EINVAL); SIGEV_THREAD is left to libc' },

@@ -28,6 +28,7 @@ const C_PROGRAMS = Object.freeze({
   xattr: { args: (dir) => [dir], endsWithDone: true },
   ptimers: { args: () => [], endsWithDone: true },
   robust: { args: () => [], endsWithDone: true },
+  twobox: { args: () => ['all'], endsWithDone: true },
   // Its own test counts round trips (stopcount.test.js); here one mode is compared.
   stopcount: { args: () => ['pipe_block', '50'] },
   stdiofile: { args: () => [], endsWithDone: true },
