@@ -8,7 +8,7 @@ import type { FileCtx } from './ctx';
 import { Dentry, Mount, pathOf, samePath, type VPath } from './dentry';
 import { DirectoryFile, PathFile, RegularFile, type FileDescription, type MaybePromise } from './file';
 import type { CreateSpec, FilesystemImpl, Inode } from './inode';
-import { checkAccess, checkSticky, MAY_EXEC, MAY_READ, MAY_WRITE } from './perm';
+import { checkAccess, checkSticky, createMode, MAY_EXEC, MAY_READ, MAY_WRITE } from './perm';
 import {
   NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
   RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, SYMLOOP_MAX,
@@ -213,6 +213,7 @@ export class VirtualFilesystem {
     if (da.mode & S_ISGID) {
       gid = da.gid;
       if (type === S_IFDIR) mode |= S_ISGID;
+      else mode = createMode(r.creds, da, type, mode);
     }
     return { type, mode: mode & 0o7777, uid: r.creds.fsuid, gid, ...extra };
   }

@@ -48,6 +48,8 @@ const C_PROGRAMS = Object.freeze({
   hostinfo: { args: () => [], endsWithDone: true },
   vmamerge: { args: (dir) => [dir], endsWithDone: true },
   nofile: { args: () => [], endsWithDone: true },
+  dacperm: { args: (dir) => [dir], endsWithDone: true },
+  rlimits: { args: (dir) => [dir], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
