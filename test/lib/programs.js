@@ -50,6 +50,7 @@ const C_PROGRAMS = Object.freeze({
   nofile: { args: () => [], endsWithDone: true },
   dacperm: { args: (dir) => [dir], endsWithDone: true },
   rlimits: { args: (dir) => [dir], endsWithDone: true },
+  killperm: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
