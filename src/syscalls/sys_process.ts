@@ -8,6 +8,7 @@ import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
 import { i32, type SyscallDef } from '../kernel/syscall';
 import { checkKill } from './sigperm';
+import { checkNproc } from './nproc';
 import { CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WSTOPPED, WUNTRACED } from '../abi/sched';
 
 const MAX_ARGS = 0x7fffffff;
@@ -34,10 +35,15 @@ function readStringArray(t: Task, addr: number): string[] {
   return out;
 }
 
+function spawn(t: Task, opts: Parameters<Task['kernel']['lifecycle']['clone']>[1]): number | Promise<number> {
+  checkNproc(t);
+  return t.kernel.lifecycle.clone(t, opts);
+}
+
 function clone(t: Task, a: number[]): number | Promise<number> {
   // x86-64 argument order: flags, newsp, parent_tidptr, child_tidptr, tls.
   const flags = a[0] >>> 0;
-  return t.kernel.lifecycle.clone(t, {
+  return spawn(t, {
     flags: flags & ~0xff,
     stack: a[1],
     parentTid: a[2],
@@ -193,8 +199,8 @@ function setsid(t: Task): number {
 }
 
 export const defs: SyscallDef[] = [
-  { nr: 57, name: 'fork', fn: (t) => t.kernel.lifecycle.clone(t, { flags: 0, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
-  { nr: 58, name: 'vfork', fn: (t) => t.kernel.lifecycle.clone(t, { flags: CLONE_VM | CLONE_VFORK, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
+  { nr: 57, name: 'fork', fn: (t) => spawn(t, { flags: 0, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
+  { nr: 58, name: 'vfork', fn: (t) => spawn(t, { flags: CLONE_VM | CLONE_VFORK, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
   { nr: 56, name: 'clone', fn: clone, args: ['clone', 'none', 'none', 'none', 'none'], partial: 'EINVAL for threads (CLONE_THREAD, CLONE_VM without CLONE_VFORK), namespaces (CLONE_NEW*) and CLONE_PIDFD' },
   { nr: 435, name: 'clone3', fn: () => { throw new Errno(E.ENOSYS); }, args: ['ptr', 'size'], partial: 'returns ENOSYS so libc falls back to clone' },
   {
