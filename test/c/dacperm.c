@@ -7,6 +7,7 @@
 #include "common.h"
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -44,7 +45,26 @@ static void hascap(const char *label, const char *p) {
   printf("  %s: security.capability %s\n", label, n >= 0 ? "present" : errno == ENODATA ? "ENODATA" : ename(errno));
 }
 
+/* After execve with DAC_OVERRIDE and DAC_READ_SEARCH out of the bounding set. */
+static int after_exec(void) {
+  struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct d[2];
+  if (syscall(SYS_capget, &h, d) < 0) DIE("capget");
+  printf("after execve without them in the bounding set: effective DAC_OVERRIDE %d DAC_READ_SEARCH %d\n",
+         !!(d[0].effective & 1u << CAP_DAC_OVERRIDE), !!(d[0].effective & 1u << CAP_DAC_READ_SEARCH));
+  R("open(ro, O_WRONLY)", openc("ro", O_WRONLY));
+  R("creat in 0555 dir", openc("rodir/new2", O_CREAT | O_WRONLY));
+  R("chdir into 0600 dir", chdir("nox"));
+  R("setuid(1000) then open(ro, O_RDONLY)", setuid(1000) < 0 ? -1 : openc("ro", O_RDONLY));
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 3 && strcmp(argv[2], "exec") == 0) {
+    line_buffered();
+    if (chdir(argv[1]) < 0) return 3;
+    return after_exec();
+  }
   if (argc < 2 || geteuid() != 0) return 2;
   line_buffered();
   if (chdir(argv[1]) < 0) return 3;
@@ -133,6 +153,18 @@ int main(int argc, char **argv) {
     mode("after write without FSETID", "sgid/file");
     close(fd);
     _exit(0);
+  }
+  waitpid(p, NULL, 0);
+
+  p = xfork();
+  if (p == 0) {
+    if (prctl(PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, 0, 0, 0) < 0 || prctl(PR_CAPBSET_DROP, CAP_DAC_READ_SEARCH, 0, 0, 0) < 0) DIE("prctl");
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n < 0) DIE("readlink");
+    self[n] = 0;
+    execl(self, self, argv[1], "exec", (char *)NULL);
+    DIE("execl");
   }
   waitpid(p, NULL, 0);
 
