@@ -195,6 +195,32 @@ int main(int argc, char **argv) {
   R("setxattr security.capability", fsetxattr(fd, "security.capability", fcap, sizeof fcap, 0));
   R("chown", chown("suid", 0, 0));
   hascap("after chown", "suid");
+  if (fchmod(fd, 06775) < 0) DIE("fchmod");
+  pid_t q = xfork();
+  if (q == 0) {
+    drop(1u << CAP_FSETID);
+    R("fallocate KEEP_SIZE without FSETID", fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 8192));
+    mode("after it", "suid");
+    if (fchmod(fd, 06775) < 0) DIE("fchmod");
+    R("fallocate without FSETID", fallocate(fd, 0, 0, 8192));
+    mode("after it", "suid");
+    if (fchmod(fd, 06775) < 0) DIE("fchmod");
+    R("ftruncate without FSETID", ftruncate(fd, 100));
+    mode("after it", "suid");
+    _exit(0);
+  }
+  waitpid(q, NULL, 0);
+  q = xfork();
+  if (q == 0) {
+    drop(1u << CAP_SYS_ADMIN);
+    R("setxattr security.capability without SYS_ADMIN", fsetxattr(fd, "security.capability", fcap, sizeof fcap, 0));
+    R("removexattr security.capability without SYS_ADMIN", fremovexattr(fd, "security.capability"));
+    R("setxattr security.other without SYS_ADMIN", fsetxattr(fd, "security.other", "x", 1, 0));
+    drop(1u << CAP_SETFCAP);
+    R("setxattr security.capability without SETFCAP", fsetxattr(fd, "security.capability", fcap, sizeof fcap, 0));
+    _exit(0);
+  }
+  waitpid(q, NULL, 0);
   close(fd);
   printf("done\n");
   return 0;
