@@ -9,7 +9,7 @@ import { Errno, E } from '../abi/errno';
 import { type Credentials, hasCapability } from '../auth/creds';
 import { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID } from '../abi/capability';
 import type { InodeAttrs, SetAttr } from '../abi/fs';
-import { S_IFDIR, S_IFMT, S_ISGID, S_ISUID, S_ISVTX } from '../abi/fs';
+import { S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_ISVTX } from '../abi/fs';
 import type { Inode } from './inode';
 
 export const MAY_EXEC = 1;
@@ -108,4 +108,17 @@ export function dropPrivileges(creds: Credentials, inode: Inode, force = false):
 export function removePrivileges(creds: Credentials, inode: Inode): void {
   const mode = dropPrivileges(creds, inode);
   if (mode !== undefined) inode.setattr({ mode } satisfies SetAttr);
+}
+
+/**
+ * Hard links under fs.protected_hardlinks = 1 (what /proc/sys/fs shows, and
+ * the setting of the usual distributions): only the owner (or CAP_FOWNER)
+ * links to a file, or anyone who may read and write a regular file that
+ * grants no set-ID privilege.
+ */
+export function checkHardlinkSource(creds: Credentials, a: InodeAttrs): void {
+  if (isOwnerOrCapable(creds, a)) return;
+  const safe = (a.mode & S_IFMT) === S_IFREG && !(a.mode & S_ISUID) && (a.mode & (S_ISGID | S_IXGRP)) !== (S_ISGID | S_IXGRP);
+  if (safe && mayAccess(creds, a, MAY_READ | MAY_WRITE)) return;
+  throw new Errno(E.EPERM);
 }

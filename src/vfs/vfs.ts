@@ -8,7 +8,7 @@ import type { FileCtx } from './ctx';
 import { Dentry, Mount, pathOf, samePath, type VPath } from './dentry';
 import { DirectoryFile, PathFile, RegularFile, type FileDescription, type MaybePromise } from './file';
 import type { CreateSpec, FilesystemImpl, Inode } from './inode';
-import { checkAccess, checkSticky, createMode, MAY_EXEC, MAY_READ, MAY_WRITE } from './perm';
+import { checkAccess, checkHardlinkSource, checkSticky, createMode, MAY_EXEC, MAY_READ, MAY_WRITE } from './perm';
 import {
   NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
   RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, SYMLOOP_MAX,
@@ -271,6 +271,7 @@ export class VirtualFilesystem {
     if (this.lookupRaw(r, p.dir, p.name)) throw new Errno(E.EEXIST);
     if (p.trailingSlash) throw new Errno(E.ENOENT);
     if (src.mount !== p.dir.mount) throw new Errno(E.EXDEV);
+    checkHardlinkSource(r.creds, src.dentry.inode.attrs());
     this.checkWritable(p.dir);
     checkAccess(r.creds, p.dir.dentry.inode.attrs(), MAY_WRITE | MAY_EXEC);
     if ((src.dentry.inode.mode & S_IFMT) === S_IFDIR) throw new Errno(E.EPERM);

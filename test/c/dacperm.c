@@ -83,6 +83,9 @@ int main(int argc, char **argv) {
   mkfile("sticky/theirs", 0666);
   if (chown("sticky/theirs", 1000, 1000) < 0) DIE("chown");
   mkfile("sticky/mine", 0666);
+  if (mkdir("sticky/theirdir", 0777) < 0 || chown("sticky/theirdir", 1000, 1000) < 0) DIE("mkdir");
+  mkfile("sticky/private", 0600);
+  if (chown("sticky/private", 1000, 1000) < 0) DIE("chown");
   if (mkdir("sgid", 0775) < 0 || chown("sgid", 0, 4321) < 0 || chmod("sgid", 02775) < 0) DIE("sgid");
 
   printf("with all capabilities\n");
@@ -134,7 +137,10 @@ int main(int argc, char **argv) {
     R("utimes(NULL) of another user's 0644 file", utimes("other", NULL));
     R("unlink another user's file in sticky dir", unlink("sticky/theirs"));
     R("rename another user's file in sticky dir", rename("sticky/theirs", "sticky/x"));
+    R("rename own file over another user's in sticky dir", rename("sticky/mine", "sticky/theirs"));
+    R("rmdir another user's dir in sticky dir", rmdir("sticky/theirdir"));
     R("unlink own file in sticky dir of another user", unlink("sticky/mine"));
+    R("link to another user's 0600 file", link("sticky/private", "sticky/hl"));
     R("creat in sgid dir", openc("sgid/file", O_CREAT | O_WRONLY));
     mode("new file in sgid dir", "sgid/file");
     R("mkdir in sgid dir", mkdir("sgid/dir", 0755));
