@@ -16,7 +16,12 @@ export function checkNproc(t: Task): void {
   if (lim === Infinity || hasCapability(t.creds, CAP_SYS_RESOURCE) || hasCapability(t.creds, CAP_SYS_ADMIN)) return;
   let n = 1; // the task about to be created
   for (const tg of t.kernel.groups.values()) {
-    for (const task of tg.tasks) if (task.creds.uid === uid) n++;
+    if (tg.zombie) {
+      // A zombie is its leader until reaped; its other threads are gone.
+      if (tg.tasks.size && tg.leader.creds.uid === uid) n++;
+    } else {
+      for (const task of tg.tasks) if (task.state !== 'dead' && task.creds.uid === uid) n++;
+    }
     if (n > lim) throw new Errno(E.EAGAIN);
   }
 }
