@@ -183,6 +183,17 @@ static void nproc_tests(void) {
     if (b == 0) _exit(0);
     printf("  fork after the first exited: %s\n", b < 0 ? ename(errno) : "OK");
     if (b > 0) waitpid(b, NULL, 0);
+    fflush(stdout);
+    pid_t z = fork();
+    if (z == 0) _exit(0);
+    siginfo_t si;
+    waitid(P_PID, z, &si, WEXITED | WNOWAIT);
+    fflush(stdout);
+    b = fork();
+    if (b == 0) _exit(0);
+    printf("  fork while a zombie is unreaped: %s\n", b < 0 ? ename(errno) : "OK");
+    if (b > 0) waitpid(b, NULL, 0);
+    waitpid(z, NULL, 0);
     _exit(0);
   }
   waitpid(p, NULL, 0);
