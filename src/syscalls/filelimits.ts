@@ -5,7 +5,7 @@
 import { Errno, E } from '../abi/errno';
 import { RLIMIT_FSIZE } from '../abi/resource';
 import { SIGXFSZ } from '../abi/signals';
-import { O_APPEND, S_IFMT, S_IFREG } from '../abi/fs';
+import { O_APPEND, SEEK_CUR, S_IFMT, S_IFREG } from '../abi/fs';
 import type { Task } from '../kernel/task';
 import type { FileDescription } from '../vfs/file';
 import type { Inode } from '../vfs/inode';
@@ -29,19 +29,29 @@ function regular(f: FileDescription): Inode | null {
  * Before a write of count bytes at off (null: the file offset) to f: how
  * many bytes may be written. A write starting at or past the limit fails;
  * one crossing it is cut short. Nothing is checked or dropped for an empty
- * write, as on Linux.
+ * write, as on Linux. A host file given as stdio has no inode here: the
+ * limit still applies to it (its size from fstat), privileges stay the host's.
  */
 export function beforeWrite(t: Task, f: FileDescription, off: number | null, count: number, append = false): number {
+  if (count === 0) return count;
   const inode = regular(f);
-  if (!inode || count === 0) return count;
   const lim = fsizeLimit(t);
-  if (lim !== Infinity) {
-    const pos = append || f.flags & O_APPEND ? inode.attrs().size : off ?? f.offset;
-    if (pos >= lim) tooBig(t);
-    count = Math.min(count, lim - pos);
+  if (lim !== Infinity && (inode || !f.inode)) {
+    const size = inode ? inode.attrs().size : hostFileSize(f);
+    if (size >= 0) {
+      const pos = append || f.flags & O_APPEND ? size : off ?? (inode ? f.offset : f.seek(0, SEEK_CUR));
+      if (pos >= lim) tooBig(t);
+      count = Math.min(count, lim - pos);
+    }
   }
-  removePrivileges(t.creds, inode);
+  if (inode) removePrivileges(t.creds, inode);
   return count;
+}
+
+/** The size of a regular file without an inode (a host fd), or -1 for anything else. */
+function hostFileSize(f: FileDescription): number {
+  const st = f.stat();
+  return (st.mode & S_IFMT) === S_IFREG ? st.size : -1;
 }
 
 /** Before truncate/ftruncate/fallocate make inode newSize bytes long. */
