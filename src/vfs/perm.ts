@@ -93,10 +93,11 @@ export function createMode(creds: Credentials, dir: InodeAttrs, type: number, mo
  * caller's setattr, or undefined when the mode stays.
  */
 export function dropPrivileges(creds: Credentials, inode: Inode, force = false): number | undefined {
-  const a = inode.attrs();
-  if ((a.mode & S_IFMT) === S_IFDIR) return undefined;
+  // The mode getter, not attrs(): this runs on every write.
+  const mode = inode.mode;
+  if ((mode & S_IFMT) === S_IFDIR) return undefined;
   inode.xattrs?.delete(XATTR_SECURITY_CAPABILITY);
-  let m = a.mode & 0o7777;
+  let m = mode & 0o7777;
   if (!(m & S_ISUID) && (m & (S_ISGID | S_IXGRP)) !== (S_ISGID | S_IXGRP)) return undefined;
   if (!force && hasCapability(creds, CAP_FSETID)) return undefined;
   m &= ~S_ISUID;
