@@ -8,9 +8,9 @@ import type { FileCtx } from './ctx';
 import { Dentry, Mount, pathOf, samePath, type VPath } from './dentry';
 import { DirectoryFile, PathFile, RegularFile, type FileDescription, type MaybePromise } from './file';
 import type { CreateSpec, FilesystemImpl, Inode } from './inode';
-import { checkAccess, checkHardlinkSource, checkSticky, createMode, MAY_EXEC, MAY_READ, MAY_WRITE } from './perm';
+import { checkAccess, checkHardlinkSource, checkOwner, checkSticky, createMode, MAY_EXEC, MAY_READ, MAY_WRITE, removePrivileges } from './perm';
 import {
-  NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
+  NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOATIME, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
   RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, SYMLOOP_MAX,
 } from '../abi/fs';
 
@@ -441,7 +441,9 @@ export class VirtualFilesystem {
       let want = 0;
       if (acc !== 1) want |= MAY_READ;
       if (wantWrite) want |= MAY_WRITE;
-      checkAccess(r.creds, inode.attrs(), want);
+      const a = inode.attrs();
+      checkAccess(r.creds, a, want);
+      if (flags & O_NOATIME) checkOwner(r.creds, a);
     }
     if (type === S_IFLNK) throw new Errno(E.ELOOP);
     if (type === S_IFSOCK) throw new Errno(E.ENXIO);
@@ -456,7 +458,10 @@ export class VirtualFilesystem {
     }
     if (type === S_IFDIR) return new DirectoryFile(p, inode, fflags, r.ctx);
     if (type !== S_IFREG) throw new Errno(E.ENXIO); // device nodes with no driver
-    if (flags & O_TRUNC && !created && inode.attrs().size !== 0) inode.setattr({ size: 0 });
+    if (flags & O_TRUNC && !created) {
+      removePrivileges(r.creds, inode);
+      if (inode.attrs().size !== 0) inode.setattr({ size: 0 });
+    }
     const f = new RegularFile(p, inode, fflags);
     inode.incOpen();
     f.onRelease.push(() => inode.decOpen());

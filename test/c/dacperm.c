@@ -135,6 +135,19 @@ int main(int argc, char **argv) {
     struct timeval tv[2] = {{1, 0}, {2, 0}};
     R("utimes(explicit) of another user's file", utimes("other", tv));
     R("utimes(NULL) of another user's 0644 file", utimes("other", NULL));
+    R("open another user's file O_NOATIME", openc("other", O_RDONLY | O_NOATIME));
+    int ofd = open("other", O_RDONLY);
+    R("F_SETFL O_NOATIME on another user's file", fcntl(ofd, F_SETFL, O_NOATIME));
+    R("fchmod another user's file", fchmod(ofd, 0600));
+    close(ofd);
+    struct timespec omit[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
+    struct timespec now[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
+    struct timespec mixed[2] = {{0, UTIME_NOW}, {5, 0}};
+    R("utimensat OMIT/OMIT another user's file", utimensat(AT_FDCWD, "other", omit, 0));
+    R("utimensat NOW/NOW another user's 0644 file", utimensat(AT_FDCWD, "other", now, 0));
+    R("utimensat NOW/explicit another user's file", utimensat(AT_FDCWD, "other", mixed, 0));
+    R("setxattr user.x on 0444 file", setxattr("ro", "user.x", "1", 1, 0));
+    R("setxattr user.x on another user's 0644 file", setxattr("other", "user.x", "1", 1, 0));
     R("unlink another user's file in sticky dir", unlink("sticky/theirs"));
     R("rename another user's file in sticky dir", rename("sticky/theirs", "sticky/x"));
     R("rename own file over another user's in sticky dir", rename("sticky/mine", "sticky/theirs"));
@@ -203,6 +216,15 @@ int main(int argc, char **argv) {
   hascap("after chown", "suid");
   if (fchmod(fd, 06775) < 0) DIE("fchmod");
   pid_t q = xfork();
+  if (q == 0) {
+    drop(1u << CAP_FSETID);
+    R("open O_TRUNC without FSETID", openc("suid", O_WRONLY | O_TRUNC));
+    mode("after it", "suid");
+    _exit(0);
+  }
+  waitpid(q, NULL, 0);
+  if (fchmod(fd, 06775) < 0) DIE("fchmod");
+  q = xfork();
   if (q == 0) {
     drop(1u << CAP_FSETID);
     R("fallocate KEEP_SIZE without FSETID", fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 8192));
