@@ -7,7 +7,9 @@
 #include "common.h"
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <grp.h>
 #include <sys/prctl.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -184,6 +186,43 @@ int main(int argc, char **argv) {
     self[n] = 0;
     execl(self, self, argv[1], "exec", (char *)NULL);
     DIE("execl");
+  }
+  waitpid(p, NULL, 0);
+
+  mkfile("u1000", 0644);
+  if (chown("u1000", 1000, 1000) < 0) DIE("chown");
+  mkfile("u1000g", 0644);
+  if (chown("u1000g", 1000, 3000) < 0) DIE("chown");
+  if (mkdir("sgid2", 0777) < 0 || chown("sgid2", 0, 4321) < 0 || chmod("sgid2", 02777) < 0) DIE("sgid2");
+  p = xfork();
+  if (p == 0) {
+    gid_t groups[] = {1000, 2000};
+    if (setgroups(2, groups) < 0 || setresgid(1000, 1000, 1000) < 0 || setresuid(1000, 1000, 1000) < 0) DIE("setresuid");
+    printf("as uid 1000, groups 1000 2000\n");
+    R("chown own file to group 2000", chown("u1000", -1, 2000));
+    R("chown own file to group 3000", chown("u1000", -1, 3000));
+    R("chown own file to uid 1001", chown("u1000", 1001, -1));
+    R("chown own file to itself", chown("u1000", 1000, -1));
+    R("chown(-1, -1) own file", chown("u1000", -1, -1));
+    R("chown(-1, -1) root's file", chown("ro", -1, -1));
+    R("chmod 02755 own file of group 3000", chmod("u1000g", 02755));
+    mode("after it", "u1000g");
+    R("chmod 02755 own file of group 2000", chmod("u1000", 02755));
+    mode("after it", "u1000");
+    R("mknod a character device", mknod("sgid2/dev", S_IFCHR | 0600, makedev(1, 3)));
+    R("mknod a fifo", mknod("sgid2/fifo", S_IFIFO | 0600, 0));
+    R("creat 02755 in sgid dir of another group", open("sgid2/f", O_CREAT | O_WRONLY, 02755));
+    mode("its mode", "sgid2/f");
+    R("creat 02745 (no group exec) there", open("sgid2/f2", O_CREAT | O_WRONLY, 02745));
+    mode("its mode", "sgid2/f2");
+    R("mkdir there", mkdir("sgid2/d", 0755));
+    mode("its mode", "sgid2/d");
+    int wfd = open("u1000", O_WRONLY);
+    if (wfd < 0 || fchmod(wfd, 04755) < 0) DIE("fchmod");
+    R("write own set-user-ID file", write(wfd, "x", 1));
+    mode("after it", "u1000");
+    close(wfd);
+    _exit(0);
   }
   waitpid(p, NULL, 0);
 
