@@ -510,8 +510,8 @@ export class MemoryManager extends UserCopy {
 
   // ---- copy-in / copy-out -------------------------------------------------
 
-  /** Call fn for each page-sized piece of [addr, addr+len) with the frame's bytes. */
-  protected forEachPage(addr: number, len: number, write: boolean, fn: (bytes: Buffer, done: number) => void, force = false): void {
+  /** Call fn for each piece of [addr, addr+len) with its bytes: a page, or a run of pages in consecutive frames; false from fn stops. */
+  protected forEachPage(addr: number, len: number, write: boolean, fn: (bytes: Buffer, done: number) => void | boolean, force = false): void {
     if (len === 0) return;
     if (!(addr >= 0) || addr + len > this.top || !Number.isSafeInteger(addr) || !Number.isSafeInteger(len) || len < 0) {
       throw new Errno(E.EFAULT);
@@ -532,8 +532,19 @@ export class MemoryManager extends UserCopy {
       // write faults and the fault path maps it writable then.
       if (f < 0 || (write && !v.shared && this.memfile.refCount(f) > 1)) f = this.makePresent(v, p, write);
       const off = a % PAGE;
-      const n = Math.min(PAGE - off, len - done);
-      fn(this.memfile.bytes(f).subarray(off, off + n), done);
+      // Following pages whose frames come next in the memory file (a fresh
+      // anonymous area, a tmpfs file written in order) join one view: one
+      // Buffer and one copy per run instead of per page.
+      let pages = 1;
+      const want = Math.ceil((off + len - done) / PAGE);
+      while (pages < want && p + pages < v.pages) {
+        const g = v.frames.get(p + pages);
+        if (g !== f + pages || (write && !v.shared && this.memfile.refCount(g) > 1) || !this.memfile.sameChunk(f, pages + 1)) break;
+        pages++;
+      }
+      const n = Math.min(pages * PAGE - off, len - done);
+      // fn returns false to stop early (a short read from a file).
+      if (fn(this.memfile.bytes(f, pages).subarray(off, off + n), done) === false) return;
       done += n;
     }
   }

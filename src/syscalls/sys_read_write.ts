@@ -37,7 +37,8 @@ function doRead(t: Task, f: FileDescription, buf: number, count: number, off: nu
   count = Math.min(clampCount(count), MAX_CHUNK);
   // Validate first: data taken from a pipe or socket cannot be put back.
   t.mm.checkRange(buf, count, true);
-  const data = off === null ? f.read(t, count) : f.pread(t, count, off);
+  if (off === null) return f.readToUser(t, t.mm, buf, count);
+  const data = f.pread(t, count, off);
   return data instanceof Promise ? data.then((d) => copyOutRead(t, buf, d)) : copyOutRead(t, buf, data);
 }
 
@@ -48,9 +49,10 @@ function copyOutRead(t: Task, buf: number, data: Buffer): number {
 
 function doWrite(t: Task, f: FileDescription, buf: number, count: number, off: number | null): MaybePromise<number> {
   count = Math.min(clampCount(count), MAX_CHUNK);
-  let data = count ? t.mm.copyIn(buf, count) : Buffer.alloc(0);
-  data = data.subarray(0, beforeWrite(t, f, off, count));
-  return off === null ? f.write(t, data) : f.pwrite(t, data, off);
+  count = beforeWrite(t, f, off, count);
+  if (off === null) return f.writeFromUser(t, t.mm, buf, count);
+  const data = count ? t.mm.copyIn(buf, count) : Buffer.alloc(0);
+  return f.pwrite(t, data, off);
 }
 
 function checkOffset(off: number): number {

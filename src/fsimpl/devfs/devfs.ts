@@ -8,6 +8,7 @@ import { Errno, E } from '../../abi/errno';
 import type { FileCtx } from '../../vfs/ctx';
 import type { VPath } from '../../vfs/dentry';
 import { FileDescription, seekPosition } from '../../vfs/file';
+import type { MemoryAccess } from '../../mm/access';
 import { Inode, type FilesystemImpl } from '../../vfs/inode';
 import {
   anonDev, devMajor, devMinor, dtype, makedev, nowNs, S_IFCHR, S_IFDIR, S_IFLNK, TMPFS_MAGIC,
@@ -16,6 +17,8 @@ import {
 import { donatedFdStat, makeHostFdFile, registerTtyNode } from '../hostfd/hostfd';
 
 type DevKind = 'null' | 'zero' | 'full' | 'random';
+
+const ZEROS = Buffer.alloc(1 << 16);
 
 class DevFile extends FileDescription {
   constructor(path: VPath, inode: Inode, flags: number, private readonly kind: DevKind) {
@@ -36,6 +39,19 @@ class DevFile extends FileDescription {
   }
   override read(_t: FileCtx, len: number): Buffer {
     return this.produce(len);
+  }
+  override readToUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): number {
+    if (this.kind !== 'zero') return super.readToUser(t, mem, addr, len) as number;
+    // Zeros straight into the reader's memory, from one shared page run.
+    len = Math.min(len, 1 << 24);
+    for (let done = 0; done < len; done += ZEROS.length) mem.copyOut(addr + done, ZEROS.subarray(0, Math.min(ZEROS.length, len - done)));
+    return len;
+  }
+  override writeFromUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): number {
+    // As on Linux, null and zero take the count without reading the buffer.
+    if (this.kind === 'null' || this.kind === 'zero') return len;
+    if (this.kind === 'full') throw new Errno(E.ENOSPC);
+    return super.writeFromUser(t, mem, addr, len) as number;
   }
   override write(_t: FileCtx, data: Buffer): number {
     return this.consume(data);

@@ -15,6 +15,8 @@
 import { Errno, E } from '../../abi/errno';
 import { HostError, type HostDirent, type HostFiles, type HostNode, type HostStat } from '../../host/hostfs';
 import { Inode, type FilesystemImpl } from '../../vfs/inode';
+import { LruList } from '../../vfs/lru';
+import type { MemoryAccess } from '../../mm/access';
 import type { FrameSource, Mappable } from '../../mm/mappable';
 import {
   anonDev, dtype, S_IFLNK, S_IFMT, S_IFREG, ST_RDONLY,
@@ -45,13 +47,19 @@ function attrsOf(st: HostStat): InodeAttrs {
   };
 }
 
+/** (dev, ino) as one Map key: a number when both fit in 53 bits (the usual case: no string per lookup). */
+function inodeKey(dev: number, ino: number): number | string {
+  return dev < 2 ** 21 && ino < 2 ** 32 ? dev * 2 ** 32 + ino : `${dev}:${ino}`;
+}
+
 export class HostFs implements FilesystemImpl {
   readonly name = 'hostfs';
   readonly dev = anonDev();
   readonly readonly = true;
   readonly dynamic = false;
-  /** Inodes by "dev:ino", least recently used first. */
-  private readonly inodes = new Map<string, HostInode>();
+  /** Inodes by (dev, ino) (see inodeKey), and the same in least recently used order. */
+  private readonly inodes = new Map<number | string, HostInode>();
+  private readonly inodeOrder = new LruList<HostInode>();
   private readonly rootInode: HostInode;
   /** Files holding page-cache frames, least recently used first. */
   private readonly cached = new Set<HostInode>();
@@ -75,17 +83,21 @@ export class HostFs implements FilesystemImpl {
 
   /** The inode for a node just looked up: the known one for its (dev, ino), refreshed, or a new one. */
   inodeFor(n: HostNode): HostInode {
-    const key = `${n.dev}:${n.ino}`;
+    const key = inodeKey(n.dev, n.ino);
     let i = this.inodes.get(key);
     if (i) {
-      this.inodes.delete(key);
+      this.inodeOrder.touch(i);
       i.refresh(n.stat);
       i.adopt(n);
-    } else {
-      i = new HostInode(this, n);
-      if (this.inodes.size >= this.limits.inodes) this.inodes.delete(this.inodes.keys().next().value as string);
+      return i;
+    }
+    i = new HostInode(this, n);
+    if (this.inodeOrder.size >= this.limits.inodes) {
+      const old = this.inodeOrder.shift() as HostInode;
+      this.inodes.delete(inodeKey(old.node.dev, old.node.ino));
     }
     this.inodes.set(key, i);
+    this.inodeOrder.push(i);
     return i;
   }
 
@@ -108,6 +120,11 @@ export class HostFs implements FilesystemImpl {
     }
   }
 
+  /** Inodes kept for reuse now (--stats). */
+  inodesHeld(): number {
+    return this.inodes.size;
+  }
+
   /** Pages held now (tests check the bound with it). */
   pagesHeld(): number {
     return this.cachedPages;
@@ -116,6 +133,10 @@ export class HostFs implements FilesystemImpl {
 
 export class HostInode extends Inode {
   readonly ino: number;
+  /** Links of HostFs's list of inodes kept for reuse. */
+  lruPrev: HostInode | null = null;
+  lruNext: HostInode | null = null;
+  lruIn = false;
   private a: InodeAttrs;
   private cache: Map<number, number> | null = null;
   private linkTarget: string | null = null;
@@ -225,6 +246,29 @@ export class HostInode extends Inode {
       got += n;
     }
     return buf.subarray(0, got);
+  }
+
+  /** A host read straight into the application's memory: no Buffer in between. */
+  override readToUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
+    if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
+    len = Math.max(0, Math.min(len, 1 << 24));
+    let pos = off;
+    return mem.fillFrom(addr, len, (dst) => {
+      let got = 0;
+      // Loop: a short pread only means EOF when it returns 0.
+      while (got < dst.length) {
+        let n: number;
+        try {
+          n = this.fs.files.pread(this.node, dst.subarray(got), pos + got);
+        } catch (e) {
+          hostErr(e);
+        }
+        if (n <= 0) break;
+        got += n;
+      }
+      pos += got;
+      return got;
+    });
   }
 
   override incOpen(): void {
