@@ -9,8 +9,9 @@ import type { FsContext } from '../vfs/fs_context';
 import { Credentials } from '../auth/creds';
 import { E, Errno } from '../abi/errno';
 import type { Kernel } from './kernel';
-import { KEEP_REGS } from './runner';
+import { KEEP_REGS, VFORK_WAIT } from './runner';
 import * as S from '../abi/signals';
+import { exitTimers } from './itimers';
 import { Task } from './task';
 import { type ChildEvent, type Rlimit, RLIMIT_NOFILE, RLIMIT_STACK, ThreadGroup } from './thread_group';
 import { wakeCounter } from '../abi/waitqueue';
@@ -178,21 +179,32 @@ export class Lifecycle {
       wakeCounter.pending++;
       return pid;
     }
-    t.vforkParked = true;
-    return new Promise<number>((resolve) => {
-      tg.vforkDone = () => {
-        tg.vforkDone = null;
-        t.vforkParked = false;
-        ctx.owner = t;
-        ctx.regs.restore(t.vforkSavedRegs!);
-        ctx.setFpState(t.vforkSavedFp!);
-        t.vforkSavedRegs = t.vforkSavedFp = null;
-        wakeCounter.pending++;
-        resolve(pid);
-      };
-      queueMicrotask(() => this.start(child));
-      wakeCounter.pending++;
-    });
+    // The parent stays parked as state, not as a pending handler: its call
+    // completes when the child lets go of the context (releaseVfork).
+    t.vforkChild = child;
+    child.vforkParent = t;
+    queueMicrotask(() => this.start(child));
+    wakeCounter.pending++;
+    return VFORK_WAIT;
+  }
+
+  /**
+   * A vfork child execs or exits: its parent gets its context back with the
+   * registers it had, and its vfork returns the child's pid (once the
+   * current stop is done with, as a promise continuation would).
+   */
+  private releaseVfork(child: Task): void {
+    const p = child.vforkParent;
+    if (!p) return;
+    child.vforkParent = null;
+    p.vforkChild = null;
+    const ctx = p.ctx;
+    ctx.owner = p;
+    ctx.regs.restore(p.vforkSavedRegs!);
+    ctx.setFpState(p.vforkSavedFp!);
+    p.vforkSavedRegs = p.vforkSavedFp = null;
+    wakeCounter.pending++;
+    queueMicrotask(() => this.k.runner.finishParked(p, child.tid));
   }
 
   // ---- execve ---------------------------------------------------------------------
@@ -203,7 +215,7 @@ export class Lifecycle {
     // built beside the old one (only queued on the host), and the host side is
     // cleared and remapped once past the point of no return. A vfork child
     // shares its parent's stub and gets a fresh one.
-    const reuse = t.mm.users === 1 && !t.tg.vforkDone;
+    const reuse = t.mm.users === 1 && !t.vforkParent;
     const as = reuse ? t.mm.as : this.k.platform.newAddressSpace();
     if (reuse) as.flushPending();
     const mm = new MemoryManager(this.k.memfile, as);
@@ -228,14 +240,14 @@ export class Lifecycle {
       old.users = 0;
       old.releaseFrames();
     } else {
-      if (!t.tg.vforkDone) {
+      if (!t.vforkParent) {
         const c = t.ctx.cpuTime();
         t.tg.finalUserNs += c.userNs;
         t.tg.finalSysNs += c.sysNs;
       }
       t.ctx = as.mainContext();
       t.ctx.owner = t;
-      if (t.tg.vforkDone) t.tg.vforkDone();
+      this.releaseVfork(t);
       if (--old.users === 0) old.release();
     }
     t.fdTable.closeOnExec();
@@ -254,6 +266,7 @@ export class Lifecycle {
     tg.exiting = true;
     tg.exitStatus = signal ? signal & 0x7f : (code & 0xff) << 8;
     for (const t of tg.tasks) this.killTask(t);
+    exitTimers(this.k, tg);
     this.becomeZombie(tg, signal, code);
   }
 
@@ -267,7 +280,7 @@ export class Lifecycle {
       }
     }
     // Freeze the CPU time before the stub goes (a vfork child shares its parent's stub: not its own).
-    if (!t.tg.vforkDone) {
+    if (!t.vforkParent) {
       const c = t.ctx.cpuTime();
       t.tg.finalUserNs += c.userNs;
       t.tg.finalSysNs += c.sysNs;
@@ -277,8 +290,11 @@ export class Lifecycle {
     t.wakeForSignal();
     if (wasStopped) t.tg.contQueue.notify(0xffffffff);
     this.k.tasks.delete(t.tid);
-    if (t.tg.vforkDone) t.tg.vforkDone();
-    else if (t.mm.users === 1) {
+    if (t.vforkParent) {
+      // The parent keeps the address space.
+      this.releaseVfork(t);
+      if (--t.mm.users === 0) t.mm.release();
+    } else if (t.mm.users === 1) {
       t.mm.users = 0;
       t.mm.release();
     } else {

@@ -44,6 +44,8 @@ const C_PROGRAMS = Object.freeze({
   sigvalues: { args: () => [], endsWithDone: true },
   kaddr: { args: () => [], endsWithDone: true },
   reparent: { args: () => [], endsWithDone: true, pid1: true },
+  // Its own test pauses it (pause.test.js); here a short run is compared.
+  pausework: { args: () => ['20000000', '4'], endsWithDone: true },
   // With the host's real HostInfo the sandbox shows the machine as it is (hostinfo.test.js injects another).
   hostinfo: { args: () => [], endsWithDone: true },
   vmamerge: { args: (dir) => [dir], endsWithDone: true },
