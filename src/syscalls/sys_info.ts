@@ -455,6 +455,9 @@ function prctl(t: Task, a: number[]): number {
 
 export const hooks: FamilyHooks = { fork: inheritOnFork, exec: resetOnExec };
 
+/** What setrlimit accepts and reports but nothing checks yet (mq_* do not exist; memory is never locked). */
+const NOT_ENFORCED = 'RLIMIT_CPU (no SIGXCPU), RLIMIT_MEMLOCK, RLIMIT_MSGQUEUE and RLIMIT_RTTIME are kept and reported, not enforced';
+
 export const defs: SyscallDef[] = [
   { nr: 63, name: 'uname', args: ['ptr_out'], fn: uname },
   { nr: 170, name: 'sethostname', args: ['inbuf', 'int'], fn: (t, a) => setName(t, a, (n) => (t.kernel.hostname = n)) },
@@ -463,9 +466,9 @@ export const defs: SyscallDef[] = [
   { nr: 318, name: 'getrandom', args: ['buf_hex', 'size', 'grnd_flags'], fn: getrandom },
   { nr: 135, name: 'personality', args: ['hex'], fn: personality,
     partial: 'the value is stored, inherited and reported, but no personality flag changes behaviour (ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC, ...)' },
-  { nr: 302, name: 'prlimit64', args: ['int', 'rlimit_res', 'rlimit', 'rlimit_out'], fn: prlimit64, partial: 'limits above 2^53-1 are stored as RLIM_INFINITY' },
+  { nr: 302, name: 'prlimit64', args: ['int', 'rlimit_res', 'rlimit', 'rlimit_out'], fn: prlimit64, partial: `limits above 2^53-1 are stored as RLIM_INFINITY; ${NOT_ENFORCED}` },
   { nr: 97, name: 'getrlimit', args: ['rlimit_res', 'rlimit_out'], fn: getrlimit },
-  { nr: 160, name: 'setrlimit', args: ['rlimit_res', 'rlimit'], fn: setrlimit },
+  { nr: 160, name: 'setrlimit', args: ['rlimit_res', 'rlimit'], fn: setrlimit, partial: NOT_ENFORCED },
   { nr: 98, name: 'getrusage', args: ['int', 'ptr_out'], fn: getrusage,
     partial: 'CPU times are the host\'s accounting of the stub processes (the Sentry\'s own work for them is not charged); ru_maxrss is the current resident size; the other counters are 0' },
   { nr: 100, name: 'times', args: ['ptr_out'], fn: times,

@@ -6,6 +6,7 @@ import * as S from '../abi/signals';
 import { i64, onAltStack, SS_DISABLE, SS_ONSTACK, u64 } from '../kernel/signal_frame';
 import type { Task } from '../kernel/task';
 import { Reg } from '../platform/platform';
+import { checkKill } from './sigperm';
 import { i32, type SyscallDef } from '../kernel/syscall';
 
 const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
@@ -233,6 +234,7 @@ function sigqueueinfo(t: Task, tgid: number, tid: number, sig: number, uinfo: nu
   }
   // Only the kernel may claim kernel codes, except toward oneself.
   if ((code >= 0 || code === S.SI_TKILL) && tg !== t.tg) throw new Errno(E.EPERM);
+  checkKill(t, tg, sig);
   if (sig === 0) return 0;
   t.kernel.signals.checkQueueLimit(target?.tg ?? tg);
   const info: S.SigInfo = { signo: sig, code, raw };

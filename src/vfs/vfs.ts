@@ -9,10 +9,10 @@ import { Dentry, Mount, pathOf, samePath, type VPath } from './dentry';
 import { DEFAULT_DENTRY_CACHE, DentryCache } from './dentry_cache';
 import { DirectoryFile, PathFile, RegularFile, type FileDescription, type MaybePromise } from './file';
 import type { CreateSpec, FilesystemImpl, Inode } from './inode';
-import { checkAccess, checkSticky, MAY_EXEC, MAY_READ, MAY_WRITE } from './perm';
+import { checkAccess, checkHardlinkSource, checkOwner, checkSticky, createMode, MAY_EXEC, MAY_READ, MAY_WRITE, removePrivileges } from './perm';
 import { AnonDevs, PseudoFs } from './numbering';
 import {
-  NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
+  NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOATIME, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
   RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, SYMLOOP_MAX,
 } from '../abi/fs';
 
@@ -247,6 +247,7 @@ export class VirtualFilesystem {
     if (da.mode & S_ISGID) {
       gid = da.gid;
       if (type === S_IFDIR) mode |= S_ISGID;
+      else mode = createMode(r.creds, da, type, mode);
     }
     return { type, mode: mode & 0o7777, uid: r.creds.fsuid, gid, ...extra };
   }
@@ -312,6 +313,7 @@ export class VirtualFilesystem {
     if (this.lookupRaw(r, p.dir, p.name)) throw new Errno(E.EEXIST);
     if (p.trailingSlash) throw new Errno(E.ENOENT);
     if (src.mount !== p.dir.mount) throw new Errno(E.EXDEV);
+    checkHardlinkSource(r.creds, src.dentry.inode.attrs());
     this.checkWritable(p.dir);
     checkAccess(r.creds, p.dir.dentry.inode.attrs(), MAY_WRITE | MAY_EXEC);
     if ((src.dentry.inode.mode & S_IFMT) === S_IFDIR) throw new Errno(E.EPERM);
@@ -484,7 +486,9 @@ export class VirtualFilesystem {
       let want = 0;
       if (acc !== 1) want |= MAY_READ;
       if (wantWrite) want |= MAY_WRITE;
-      checkAccess(r.creds, inode.attrs(), want);
+      const a = inode.attrs();
+      checkAccess(r.creds, a, want);
+      if (flags & O_NOATIME) checkOwner(r.creds, a);
     }
     if (type === S_IFLNK) throw new Errno(E.ELOOP);
     if (type === S_IFSOCK) throw new Errno(E.ENXIO);
@@ -499,7 +503,10 @@ export class VirtualFilesystem {
     }
     if (type === S_IFDIR) return new DirectoryFile(p, inode, fflags, r.ctx);
     if (type !== S_IFREG) throw new Errno(E.ENXIO); // device nodes with no driver
-    if (flags & O_TRUNC && !created && inode.attrs().size !== 0) inode.setattr({ size: 0 });
+    if (flags & O_TRUNC && !created) {
+      removePrivileges(r.creds, inode);
+      if (inode.attrs().size !== 0) inode.setattr({ size: 0 });
+    }
     const f = new RegularFile(p, inode, fflags);
     inode.incOpen();
     f.countsOpen = true;
