@@ -50,6 +50,7 @@ const C_PROGRAMS = Object.freeze({
   nofile: { args: () => [], endsWithDone: true },
   splice: { args: (dir) => [dir], endsWithDone: true },
   advice: { args: (dir) => [dir], endsWithDone: true },
+  schedattr: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
