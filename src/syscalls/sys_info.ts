@@ -12,6 +12,7 @@
 // child's first use leaks into the child; fork code may call inheritOnFork()
 // to copy eagerly, and execve may call resetOnExec().
 
+import type { NumaPolicy } from '../abi/mempolicy';
 import { execHooks, forkHooks } from '../kernel/lifecycle';
 import { randomFillSync } from 'node:crypto';
 import { capBit, type Credentials, credsForExec, hasCapability } from '../auth/creds';
@@ -44,6 +45,8 @@ const DEFAULT_STATE = {
   resetOnFork: false,
   /** ioprio_set's value (class << 13 | data); 0 is IOPRIO_CLASS_NONE, which follows the nice value. */
   ioprio: 0,
+  /** set_mempolicy's policy; null is MPOL_DEFAULT. */
+  mempolicy: null as NumaPolicy | null,
 };
 /** Per-process settings; affinity has one bit per host CPU. */
 type ProcState = typeof DEFAULT_STATE & { affinity: bigint };

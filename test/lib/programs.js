@@ -51,6 +51,8 @@ const C_PROGRAMS = Object.freeze({
   splice: { args: (dir) => [dir], endsWithDone: true },
   advice: { args: (dir) => [dir], endsWithDone: true },
   schedattr: { args: () => [], endsWithDone: true },
+  // Compared with a one-node host: the sandbox shows one NUMA node.
+  numa: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
