@@ -15,6 +15,7 @@ import type { ThreadGroup } from './thread_group';
 import { wakeCounter } from '../abi/waitqueue';
 import { Lifecycle } from './lifecycle';
 import { TaskRunner } from './runner';
+import { KernelLog } from './klog';
 import type { Strace } from './strace/strace';
 
 export interface KernelOptions {
@@ -43,6 +44,8 @@ export class Kernel {
   readonly runner = new TaskRunner(this);
   readonly tasks = new Map<number, Task>();
   readonly groups = new Map<number, ThreadGroup>();
+  /** The sandbox's kernel log (syslog(2), dmesg). */
+  readonly klog = new KernelLog(() => this.monotonicNs() - this.bootMonotonicNs);
   table: Array<SyscallDef | undefined> = [];
   /** Names of every syscall number, for logs of unimplemented ones (the table has only the implemented). */
   syscallNames: Record<number, string> = {};

@@ -53,6 +53,8 @@ const C_PROGRAMS = Object.freeze({
   schedattr: { args: () => [], endsWithDone: true },
   // Compared with a one-node host: the sandbox shows one NUMA node.
   numa: { args: () => [], endsWithDone: true },
+  // Its sandbox-only mode ("own") is run by admin_calls.test.js.
+  settime: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
