@@ -9,6 +9,7 @@ import { PROT_READ, PROT_WRITE, TASK_SIZE } from '../abi/mm';
 import { UserCopy } from './usercopy';
 import type { MemoryFile } from '../platform/memfile';
 import { FrameTable } from './frame_table';
+import { copyAround, faultWindow } from './fault_around';
 import { PAGE, Vma, type VmaFile, pageAlignUp } from './vma';
 import { VmaSet } from './vma_set';
 
@@ -424,7 +425,11 @@ export class MemoryManager extends UserCopy {
         // Not mapped yet (a file page, a large VMA filled as touched): map it;
         // a write to a copy-on-write page retries and breaks COW then.
         const c0 = Math.max(0, Math.floor(p / FAULT_CHUNK) * FAULT_CHUNK);
-        if (!v.file && this.memfile.fits(FAULT_CHUNK)) {
+        if (v.file) {
+          if ((v.pgoff + p) * PAGE >= v.file.mappable.size()) throw new Errno(E.EFAULT);
+          const [from, to] = faultWindow(this.memfile, v, p);
+          this.populate(v, from, to, true);
+        } else if (this.memfile.fits(FAULT_CHUNK)) {
           this.populate(v, c0, Math.min(v.pages, c0 + FAULT_CHUNK), true);
         } else {
           this.makePresent(v, p, false);
@@ -435,7 +440,11 @@ export class MemoryManager extends UserCopy {
       // page still mapped read-only (copy-on-write, or the other side of a
       // fork already copied it away). The caller catches a fault that repeats.
       if (v.prot & PROT_WRITE) {
-        this.makePresent(v, p, true);
+        // Private: the window's shared pages are copied and all its private
+        // pages (a fork's other side may have copied them away) made writable.
+        const [from, to] = faultWindow(this.memfile, v, p);
+        if (!v.shared && copyAround(this.memfile, v, from, to)) this.syncHost(v, from, to);
+        else this.makePresent(v, p, true);
         return 'ok';
       }
     } catch (e) {

@@ -124,10 +124,13 @@ export interface PlatformStats {
   injections: number;
   /** Batches of queued mapping changes run in one round trip each. */
   batches: number;
+  /** Times a compute-bound stub was let run on every CPU, and put back on the tracer's. */
+  cpuSpreads: number;
+  cpuPins: number;
 }
 
 export function newPlatformStats(): PlatformStats {
-  return { syscallStops: 0, faultStops: 0, injections: 0, batches: 0 };
+  return { syscallStops: 0, faultStops: 0, injections: 0, batches: 0, cpuSpreads: 0, cpuPins: 0 };
 }
 
 export type PlatformEvent = { kind: 'stop'; ctx: Context; stop: Stop } | { kind: 'host' } | { kind: 'none' };

@@ -55,6 +55,9 @@ const C_PROGRAMS = Object.freeze({
   numa: { args: () => [], endsWithDone: true },
   // Its sandbox-only mode ("own") is run by admin_calls.test.js.
   settime: { args: () => [], endsWithDone: true },
+  // Their own tests count stops (faultaround.test.js, cpupolicy.test.js); here one short mode each.
+  faultaround: { args: (dir) => ['bus', dir, '0'] },
+  cpuspread: { args: () => ['syscalls', '0'] },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.

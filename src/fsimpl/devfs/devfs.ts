@@ -3,7 +3,7 @@
 // if any), the fd/stdin/stdout/stderr symlinks into /proc/self/fd, and empty
 // directories shm (a tmpfs is mounted there) and pts. No ptmx: pseudo
 // terminals are not offered yet. The set of entries is fixed.
-import { randomFillSync } from 'node:crypto';
+import { randomFill } from '../../host/random';
 import { Errno, E } from '../../abi/errno';
 import type { FileCtx } from '../../vfs/ctx';
 import type { VPath } from '../../vfs/dentry';
@@ -27,7 +27,7 @@ class DevFile extends FileDescription {
   private produce(len: number): Buffer {
     if (this.kind === 'null') return Buffer.alloc(0);
     const b = Buffer.alloc(Math.min(len, 1 << 24));
-    if (this.kind === 'random') randomFillSync(b);
+    if (this.kind === 'random') randomFill(b);
     return b;
   }
   private consume(data: Buffer): number {

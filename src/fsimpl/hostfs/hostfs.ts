@@ -24,6 +24,8 @@ import {
 } from '../../abi/fs';
 import { PAGE_SIZE as PAGE } from '../../abi/mm';
 
+/** Pages read into the page cache per host read (see fillCache). */
+const READAHEAD_PAGES = 16;
 const S_IFDIR = 0o040000;
 
 export interface HostFsLimits {
@@ -294,23 +296,44 @@ export class HostInode extends Inode {
     this.fs.notePages(this, -c.size);
   }
 
+  /**
+   * Read page pi into the page cache together with the missing pages next to
+   * it in its 64 KiB block, with one host read: a mapping is filled, or a
+   * fault served, 16 pages per read instead of one.
+   */
+  private fillCache(frames: FrameSource, pi: number): number {
+    const cache = (this.cache ??= new Map());
+    const block = pi - (pi % READAHEAD_PAGES);
+    const end = Math.max(pi + 1, Math.min(block + READAHEAD_PAGES, Math.ceil(this.a.size / PAGE)));
+    let from = pi;
+    let to = pi + 1;
+    while (from > block && !cache.has(from - 1)) from--;
+    while (to < end && !cache.has(to)) to++;
+    let first: number;
+    try {
+      first = frames.alloc(to - from);
+    } catch (e) {
+      // Near the memory limit: just the page asked for.
+      if (!(e instanceof Errno) || to - from === 1) throw e;
+      [from, to] = [pi, pi + 1];
+      first = frames.alloc(1);
+    }
+    const data = this.readAt(from * PAGE, (to - from) * PAGE);
+    for (let p = from; p < to; p++) {
+      const off = (p - from) * PAGE;
+      if (off < data.length) data.copy(frames.bytes(first + (p - from)), 0, off, Math.min(off + PAGE, data.length));
+      cache.set(p, first + (p - from));
+    }
+    this.fs.notePages(this, to - from);
+    this.fs.trimPages(this);
+    return first + (pi - from);
+  }
+
   override mappable(): Mappable | null {
     if ((this.a.mode & S_IFMT) !== S_IFREG || !this.fs.frames) return null;
     const frames = this.fs.frames;
     return {
-      frameFor: (pi: number) => {
-        if (!this.cache) this.cache = new Map();
-        let f = this.cache.get(pi);
-        if (f === undefined) {
-          const data = this.readAt(pi * PAGE, PAGE);
-          f = frames.alloc(1);
-          data.copy(frames.bytes(f));
-          this.cache.set(pi, f);
-          this.fs.notePages(this, 1);
-          this.fs.trimPages(this);
-        }
-        return f;
-      },
+      frameFor: (pi: number) => this.cache?.get(pi) ?? this.fillCache(frames, pi),
       size: () => this.a.size,
     };
   }
