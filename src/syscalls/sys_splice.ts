@@ -29,6 +29,11 @@ function pipeOf(f: FileDescription): Pipe | null {
   return f instanceof PipeFile ? f.pipe : null;
 }
 
+/** A size_t length: values past 2^63 arrive negative and mean "as much as possible". */
+function sizeArg(len: number): number {
+  return len < 0 ? MAX_RW : Math.min(len, MAX_RW);
+}
+
 async function settle<T>(v: MaybePromise<T>): Promise<T> {
   return v instanceof Promise ? await v : v;
 }
@@ -145,7 +150,7 @@ async function splice(t: Task, a: number[]): Promise<number> {
   const offIn = offInAddr ? t.mm.readI64(offInAddr) : null;
   const offOut = offOutAddr ? t.mm.readI64(offOutAddr) : null;
   if (!inf.readable || !outf.writable) throw new Errno(E.EBADF);
-  const count = Math.min(len, MAX_RW);
+  const count = sizeArg(len);
   if (ip && op) {
     if (ip === op) throw new Errno(E.EINVAL);
     if ((inf.flags | outf.flags) & O_NONBLOCK) flags |= SPLICE_F_NONBLOCK;
@@ -184,7 +189,7 @@ async function tee(t: Task, a: number[]): Promise<number> {
   const nonblock = (flags & SPLICE_F_NONBLOCK) !== 0;
   await waitData(t, ip, nonblock);
   await waitRoom(t, op, nonblock);
-  const n = Math.min(len, MAX_RW, ip.size, op.capacity - op.size);
+  const n = Math.min(sizeArg(len), ip.size, op.capacity - op.size);
   if (n > 0) {
     ip.transferTo(op, n, true);
     op.notify(READ_EVENTS);

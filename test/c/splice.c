@@ -141,6 +141,13 @@ int main(int argc, char **argv) {
   struct stat st;
   fstat(bf, &st);
   printf("size %lld\n", (long long)st.st_size);
+  /* a length past 2^63 is just large */
+  if (write(p[1], "len", 3) != 3) return 10;
+  res("pipe->pipe len -1", splice(p[0], NULL, q[1] >= 0 && pipe(q) == 0 ? q[1] : -1, NULL, (size_t)-1, 0));
+  drain("q", q[0]);
+  if (write(p[1], "tee", 3) != 3) return 11;
+  res("tee len -1", tee(p[0], q[1], (size_t)-1, 0));
+  drain("q", q[0]);
   printf("done\n");
   return 0;
 }
