@@ -1,11 +1,13 @@
 // Builds the sandbox's mount namespace: the root overlay (host rootfs under a
-// tmpfs), tmpfs on /tmp and /dev/shm, devfs on /dev. procfs is mounted on
+// tmpfs), tmpfs on /tmp and /dev/shm, devfs on /dev, sysfs on /sys. procfs is mounted on
 // /proc later by its own code with vfs.mountAt('/proc', procfs).
 import type { HostFiles } from '../host/hostfs';
+import type { HostInfo } from '../host/hostinfo';
 import { Credentials } from '../auth/creds';
 import { DevFs } from '../fsimpl/devfs/devfs';
 import { HostFs } from '../fsimpl/hostfs/hostfs';
 import { OverlayFs } from '../fsimpl/overlay/overlay';
+import { SysFs } from '../fsimpl/sysfs/sysfs';
 import { openFifo } from '../fsimpl/pipe/pipe';
 import { TmpfsFs } from '../fsimpl/tmpfs/tmpfs';
 import { FsContext } from '../vfs/fs_context';
@@ -16,6 +18,8 @@ export interface MountNamespaceOptions {
   /** The host directory tree shown read-only as "/". */
   rootfs: HostFiles;
   memfile: FrameSource;
+  /** The machine the sandbox shows (its CPUs in /sys). */
+  host: Pick<HostInfo, 'cpuinfo' | 'ncpu'>;
   /** Host fd of the caller's terminal for /dev/tty (null: none). */
   ttyHostFd?: number | null;
 }
@@ -36,9 +40,8 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
   vfs.mountAt('/tmp', new TmpfsFs(opts.memfile, { mode: 0o1777 }));
   vfs.mountAt('/dev', new DevFs(opts.ttyHostFd ?? null));
   vfs.mountAt('/dev/shm', new TmpfsFs(opts.memfile, { mode: 0o1777 }));
-  // The host's /sys must not show through the root overlay; a sysfs of the
-  // sandbox's own comes later, an empty directory stands in until then.
-  vfs.mountAt('/sys', new TmpfsFs(opts.memfile, { mode: 0o555 }));
+  // The sandbox's own sysfs: the host's /sys must not show through the root overlay.
+  vfs.mountAt('/sys', new SysFs(opts.host));
   return {
     vfs,
     rootContext: () => new FsContext(vfs.root, vfs.root),

@@ -68,7 +68,7 @@ export class Sandbox {
     this.platform = new PtracePlatform();
     this.platform.memfile.setLimit(opts.memory ?? defaultMemoryLimit(host));
     const stdio = opts.stdio ?? [0, 1, 2];
-    const ns = buildMountNamespace({ rootfs: new HostTree(opts.rootfs), memfile: this.platform.memfile, ttyHostFd: terminalOf(stdio) });
+    const ns = buildMountNamespace({ rootfs: new HostTree(opts.rootfs), memfile: this.platform.memfile, host, ttyHostFd: terminalOf(stdio) });
     const warn = (msg: string) => {
       log(msg);
       this.out.stderr(`tsvisor: ${msg}\n`);
