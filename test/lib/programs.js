@@ -49,6 +49,7 @@ const C_PROGRAMS = Object.freeze({
   vmamerge: { args: (dir) => [dir], endsWithDone: true },
   nofile: { args: () => [], endsWithDone: true },
   sysfs: { args: () => [], endsWithDone: true },
+  procsys: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.

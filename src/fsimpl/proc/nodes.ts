@@ -84,8 +84,8 @@ export abstract class ProcInode extends Inode {
 export interface FileSpec {
   /** Produce the whole content. May throw (ESRCH once the process is gone). */
   read: (ctx: unknown) => string | Buffer;
-  /** Accept a write (the whole buffer of one write call); absent: read-only. */
-  write?: (data: Buffer, ctx: unknown) => void;
+  /** Accept a write (the whole buffer of one write call), returning the bytes consumed (default: all); absent: read-only. */
+  write?: (data: Buffer, ctx: unknown) => number | void;
   /** Error for opening a read-only file for writing (after the permission check). */
   roErr?: E;
 }
@@ -103,8 +103,7 @@ export class ProcFileNode extends ProcInode {
   }
   override writeAt(_off: number, data: Buffer): number {
     if (!this.spec.write) throw new Errno(this.spec.roErr ?? E.EACCES);
-    this.spec.write(data, null);
-    return data.length;
+    return this.spec.write(data, null) ?? data.length;
   }
   override open(ctx: unknown, path: VPath, flags: number): FileDescription {
     if ((flags & O_ACCMODE) !== O_RDONLY && !this.spec.write) throw new Errno(this.spec.roErr ?? E.EACCES);
@@ -140,9 +139,9 @@ export class ProcFileDescription extends FileDescription {
   private put(t: FileCtx, data: Buffer): number {
     const w = this.node.spec.write;
     if (!w) throw new Errno(E.EINVAL);
-    w(data, t);
+    const n = w(data, t);
     this.data = null;
-    return data.length;
+    return n ?? data.length;
   }
   override seek(off: number, whence: number): number {
     // Like seq_file: no SEEK_END (the size is unknown), no SEEK_DATA/HOLE.
@@ -240,7 +239,7 @@ export class NodeMaker<F extends FilesystemImpl = ProcFs> {
     return [name, () => this.fileNode(name, { read, roErr }, perm)];
   }
   /** A writable file entry. */
-  rwFile(name: string, read: (ctx: unknown) => string | Buffer, write: (data: Buffer, ctx: unknown) => void, perm = 0o644): Entry {
+  rwFile(name: string, read: (ctx: unknown) => string | Buffer, write: (data: Buffer, ctx: unknown) => number | void, perm = 0o644): Entry {
     return [name, () => this.fileNode(name, { read, write }, perm)];
   }
   link(name: string, spec: LinkSpec, perm = 0o777): Entry {
@@ -254,13 +253,4 @@ export class NodeMaker<F extends FilesystemImpl = ProcFs> {
     const m = this.sub(name);
     return this.dir(name, { list: () => fill(m) }, perm);
   }
-}
-
-/** Parse a decimal written to a proc file ("  -17\n" style); EINVAL otherwise. */
-export function parseIntWrite(data: Buffer, min: number, max: number): number {
-  const s = data.toString('latin1').trim();
-  if (!/^[+-]?\d+$/.test(s)) throw new Errno(E.EINVAL);
-  const v = Number(s);
-  if (v < min || v > max) throw new Errno(E.EINVAL);
-  return v;
 }
