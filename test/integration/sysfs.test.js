@@ -57,3 +57,16 @@ test('a fake HostInfo: /sys/devices/system/cpu and its topology follow the cpuin
   }
   if (h.which('python3')) assert.strictEqual(runWithHostInfo(FOUR, ['python3', '-c', 'import os; print(os.cpu_count())']), '4\n');
 });
+
+test('root-writable sysctls and /dev/fuse in the sandbox', { timeout: 180_000 }, (t) => {
+  if (!h.needTools(t, ['sh', 'cat'])) return;
+  const K = '/proc/sys/kernel';
+  const r = h.runSandbox(['sh', '-c', [
+    `echo 1 > ${K}/randomize_va_space`, `cat ${K}/randomize_va_space`,
+    `echo "250 256000 32 1024" > ${K}/sem`, `cat ${K}/sem`,
+    `echo 100 > ${K}/msgmni`, `cat ${K}/msgmni`,
+    `echo x > ${K}/pid_max 2>/dev/null || echo refused`,
+    'test -e /dev/fuse || echo no fuse',
+  ].join('; ')]);
+  assert.strictEqual(r.stdout, '1\n250\t256000\t32\t1024\n100\nrefused\nno fuse\n', h.describe('sandbox', r));
+});
