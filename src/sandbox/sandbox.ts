@@ -18,10 +18,12 @@ import { openForExec } from '../vfs/exec';
 import { FdTable } from '../vfs/fd_table';
 import type { FsContext } from '../vfs/fs_context';
 import { buildMountNamespace } from './mounts';
-import { donateHostFd, setHostReadinessWaiter, terminalOf } from '../fsimpl/hostfd/hostfd';
+import { donateHostFd, terminalOf } from '../fsimpl/hostfd/hostfd';
+import { HostStdio } from '../fsimpl/hostfd/terminal';
 import { ProcFs } from '../fsimpl/proc/procfs';
 import { captureHostInfo, type HostInfo } from '../host/hostinfo';
 import { HostTree } from '../host/hosttree';
+import type { HostFs } from '../fsimpl/hostfs/hostfs';
 import { SentryOutput } from '../host/sentry_output';
 import * as S from '../abi/signals';
 
@@ -68,19 +70,24 @@ export class Sandbox {
     this.platform = new PtracePlatform();
     this.platform.memfile.setLimit(opts.memory ?? defaultMemoryLimit(host));
     const stdio = opts.stdio ?? [0, 1, 2];
-    const ns = buildMountNamespace({ rootfs: new HostTree(opts.rootfs), memfile: this.platform.memfile, host, ttyHostFd: terminalOf(stdio) });
+    const hostStdio = new HostStdio(terminalOf(stdio));
+    this.hostTree = new HostTree(opts.rootfs);
+    const ns = buildMountNamespace({ rootfs: this.hostTree, memfile: this.platform.memfile, host, stdio: hostStdio });
+    this.hostfs = ns.hostfs;
+    ns.vfs.dentries.setBudget(this.platform.memfile.heap);
     const warn = (msg: string) => {
       log(msg);
       this.out.stderr(`tsvisor: ${msg}\n`);
     };
     this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostInfo: host, hostname: opts.hostname, log, warn });
     ns.vfs.mountAt('/proc', new ProcFs(this.kernel, host));
-    const { table, missingFamilies } = buildTable();
+    hostStdio.waiter = this.kernel;
+    const { table, hooks, missingFamilies } = buildTable();
     this.kernel.table = table;
+    for (const h of hooks) this.kernel.hooks.add(h);
     this.kernel.syscallNames = SYSCALL_NAMES;
     if (missingFamilies.length) log(`syscall families not built yet: ${missingFamilies.join(', ')}`);
     if (opts.strace) this.kernel.strace = new Strace(this.kernel, (line) => this.write(line + '\n', true));
-    setHostReadinessWaiter((fd, events) => this.kernel.waitHostFd(fd, events));
     this.kernel.lifecycle.execVfs = {
       openForExec: (t, path): ExecFile => {
         const f = openForExec(t, path);
@@ -92,7 +99,7 @@ export class Sandbox {
     const root = ns.rootContext();
     const fdTable = new FdTable();
     stdio.forEach((hostFd, i) => {
-      const f = donateHostFd(hostFd);
+      const f = donateHostFd(hostFd, hostStdio);
       if (f) fdTable.installAt(i, f);
     });
     this.rootCtx = root;
@@ -102,6 +109,25 @@ export class Sandbox {
   private readonly hostInfo: HostInfo;
   private readonly rootCtx: FsContext;
   private readonly fdTable: FdTable;
+  private readonly hostTree: HostTree;
+  private readonly hostfs: HostFs;
+
+  /**
+   * What the file caches hold (--stats). Under node --expose-gc the heap is
+   * collected first, so liveDentries counts what the bounded cache and the
+   * sandbox's own references (files, cwds, mounts) really keep.
+   */
+  private cacheStats(): Record<string, unknown> {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (gc) gc();
+    const d = this.kernel.vfs.dentries;
+    return {
+      dentryCache: { size: d.size, peak: d.peak, limit: d.limit },
+      liveDentries: gc ? this.kernel.vfs.countCachedDentries() : null,
+      hostInodes: this.hostfs.inodesHeld(),
+      hostFds: this.hostTree.held(),
+    };
+  }
 
   private log(msg: string): void {
     this.write(`${new Date().toISOString()} ${msg}\n`, false);
@@ -152,7 +178,7 @@ export class Sandbox {
       const mf = this.platform.memfile;
       this.log(`memory: peak ${mf.peakPages * 4} kB of the ${mf.limitPages * 4} kB limit; host holds ${Math.floor(mf.hostResidentBytes() / 1024)} kB; kernel objects peak ${Math.floor(mf.heap.peak / 1024)} kB of ${Math.floor(mf.heap.limit / 1024)} kB`);
       this.platform.shutdown();
-      if (this.opts.statsFile) this.out.writeFile(this.opts.statsFile, JSON.stringify(this.platform.stats) + '\n');
+      if (this.opts.statsFile) this.out.writeFile(this.opts.statsFile, JSON.stringify({ ...this.platform.stats, ...this.cacheStats() }) + '\n');
     }
   }
 

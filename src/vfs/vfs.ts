@@ -6,11 +6,13 @@ import { Errno, E } from '../abi/errno';
 import { Credentials } from '../auth/creds';
 import type { FileCtx } from './ctx';
 import { Dentry, Mount, pathOf, samePath, type VPath } from './dentry';
+import { DEFAULT_DENTRY_CACHE, DentryCache } from './dentry_cache';
 import { DirectoryFile, PathFile, RegularFile, type FileDescription, type MaybePromise } from './file';
 import type { CreateSpec, FilesystemImpl, Inode } from './inode';
-import { checkAccess, checkSticky, MAY_EXEC, MAY_READ, MAY_WRITE } from './perm';
+import { checkAccess, checkHardlinkSource, checkOwner, checkSticky, createMode, MAY_EXEC, MAY_READ, MAY_WRITE, removePrivileges } from './perm';
+import { AnonDevs, PseudoFs } from './numbering';
 import {
-  NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
+  NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOATIME, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
   RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, SYMLOOP_MAX,
 } from '../abi/fs';
 
@@ -46,15 +48,29 @@ const isDots = (n: string) => n === '.' || n === '..';
  * Opens a FIFO's inode: the pipe implementation lives above the VFS, so the
  * composition root hands it in (a VFS without one refuses FIFOs with ENXIO).
  */
-export type FifoOpener = (t: FileCtx, inode: Inode, path: VPath, flags: number) => Promise<FileDescription>;
+export type FifoOpener = (t: FileCtx, inode: Inode, path: VPath, flags: number, pipefs: PseudoFs) => Promise<FileDescription>;
 
 export class VirtualFilesystem {
   readonly rootMount: Mount;
+  /** What keeps cached dentries alive, bounded (see dentry_cache.ts). */
+  readonly dentries = new DentryCache(Number(process.env.TSVISOR_DENTRY_CACHE ?? DEFAULT_DENTRY_CACHE));
   private readonly openFifo: FifoOpener | null;
+  private nextMountId = 1;
+  /** Device numbers of this namespace's file systems (the composition root takes them for each fs it makes). */
+  readonly devs: AnonDevs;
+  /** Pipes made by pipe(2) and FIFOs: their st_dev and inode numbers. */
+  readonly pipefs: PseudoFs;
 
-  constructor(rootFs: FilesystemImpl, opts: { openFifo?: FifoOpener } = {}) {
+  constructor(rootFs: FilesystemImpl, opts: { openFifo?: FifoOpener; devs?: AnonDevs } = {}) {
     this.openFifo = opts.openFifo ?? null;
-    this.rootMount = new Mount(rootFs, new Dentry(rootFs.root(), '', null), null, null, { readonly: false, noexec: false });
+    this.devs = opts.devs ?? new AnonDevs();
+    this.pipefs = new PseudoFs(this.devs.take());
+    this.rootMount = new Mount(this.allocMountId(), rootFs, new Dentry(rootFs.root(), '', null), null, null, { readonly: false, noexec: false });
+  }
+
+  /** A mount id no other mount of this VFS has (also for mounts outside the tree, such as procfs's anonymous one). */
+  allocMountId(): number {
+    return this.nextMountId++;
   }
 
   get root(): VPath {
@@ -67,7 +83,7 @@ export class VirtualFilesystem {
     // Mount on top of whatever is mounted there already (stacking, like Linux).
     let top = at;
     for (let m = top.mount.children.get(top.dentry); m; m = top.mount.children.get(top.dentry)) top = { mount: m, dentry: m.root };
-    const m = new Mount(fs, new Dentry(fs.root(), '', null), top.mount, top.dentry, { readonly: !!flags.readonly, noexec: !!flags.noexec });
+    const m = new Mount(this.allocMountId(), fs, new Dentry(fs.root(), '', null), top.mount, top.dentry, { readonly: !!flags.readonly, noexec: !!flags.noexec });
     top.mount.children.set(top.dentry, m);
     return m;
   }
@@ -89,6 +105,21 @@ export class VirtualFilesystem {
     return out;
   }
 
+  /** Dentries reachable through the cache now (counted for --stats and tests; walks everything). */
+  countCachedDentries(): number {
+    let n = 0;
+    // A stack, not recursion: a program may nest directories deeper than the JavaScript stack.
+    const todo = this.mounts().map((m) => m.root);
+    for (let d = todo.pop(); d; d = todo.pop()) {
+      if (!d.children) continue;
+      for (const c of d.children.values()) {
+        n++;
+        todo.push(c);
+      }
+    }
+    return n;
+  }
+
   // ---------------------------------------------------------------- walking
 
   private crossMounts(p: VPath): VPath {
@@ -101,15 +132,18 @@ export class VirtualFilesystem {
     const d = dir.dentry;
     const fs = dir.mount.fs;
     if (!fs.dynamic) {
-      const c = d.children.get(name);
+      const c = d.children?.get(name);
       // A mount point stays what it is; anything else may have changed behind the VFS (the host tree).
-      if (c && (dir.mount.children.has(c) || d.inode.revalidate(name, c.inode, r.ctx))) return c;
+      if (c && (dir.mount.children.has(c) || d.inode.revalidate(name, c.inode, r.ctx))) {
+        this.dentries.touch(c);
+        return c;
+      }
       if (c) this.dropChild(dir, name);
     }
     const inode = d.inode.lookup(name, r.ctx);
     if (!inode) return null;
     const c = new Dentry(inode, name, d);
-    if (!fs.dynamic) d.children.set(name, c);
+    if (!fs.dynamic) this.cache(d, name, c);
     return c;
   }
 
@@ -213,6 +247,7 @@ export class VirtualFilesystem {
     if (da.mode & S_ISGID) {
       gid = da.gid;
       if (type === S_IFDIR) mode |= S_ISGID;
+      else mode = createMode(r.creds, da, type, mode);
     }
     return { type, mode: mode & 0o7777, uid: r.creds.fsuid, gid, ...extra };
   }
@@ -230,15 +265,23 @@ export class VirtualFilesystem {
 
   private cacheChild(dir: VPath, name: string, inode: Inode): Dentry {
     const d = new Dentry(inode, name, dir.dentry);
-    if (!dir.mount.fs.dynamic) dir.dentry.children.set(name, d);
+    if (!dir.mount.fs.dynamic) this.cache(dir.dentry, name, d);
     return d;
   }
 
+  /** Cache c under name in dir (a non-dynamic file system's). */
+  private cache(dir: Dentry, name: string, c: Dentry): void {
+    if (!dir.children) dir.children = this.dentries.names();
+    dir.children.set(name, c);
+    this.dentries.touch(c);
+  }
+
   private dropChild(dir: VPath, name: string): void {
-    const d = dir.dentry.children.get(name);
+    const d = dir.dentry.children?.get(name);
     if (d) {
       d.dead = true;
-      dir.dentry.children.delete(name);
+      dir.dentry.children?.delete(name);
+      this.dentries.forget(d);
     }
   }
 
@@ -270,6 +313,7 @@ export class VirtualFilesystem {
     if (this.lookupRaw(r, p.dir, p.name)) throw new Errno(E.EEXIST);
     if (p.trailingSlash) throw new Errno(E.ENOENT);
     if (src.mount !== p.dir.mount) throw new Errno(E.EXDEV);
+    checkHardlinkSource(r.creds, src.dentry.inode.attrs());
     this.checkWritable(p.dir);
     checkAccess(r.creds, p.dir.dentry.inode.attrs(), MAY_WRITE | MAY_EXEC);
     if ((src.dentry.inode.mode & S_IFMT) === S_IFDIR) throw new Errno(E.EPERM);
@@ -354,17 +398,20 @@ export class VirtualFilesystem {
     checkSticky(r.creds, ada, src.inode.attrs());
     a.dir.dentry.inode.rename(a.name, b.dir.dentry.inode, b.name, flags);
     // Keep the dentry cache in step with the file system.
-    a.dir.dentry.children.delete(a.name);
-    if (dst) b.dir.dentry.children.delete(b.name);
+    a.dir.dentry.children?.delete(a.name);
+    if (dst) b.dir.dentry.children?.delete(b.name);
     src.parent = b.dir.dentry;
     src.name = b.name;
-    if (!m.fs.dynamic) b.dir.dentry.children.set(b.name, src);
+    if (!m.fs.dynamic) this.cache(b.dir.dentry, b.name, src);
     if (dst) {
       if (flags & RENAME_EXCHANGE) {
         dst.parent = a.dir.dentry;
         dst.name = a.name;
-        if (!m.fs.dynamic) a.dir.dentry.children.set(a.name, dst);
-      } else dst.dead = true;
+        if (!m.fs.dynamic) this.cache(a.dir.dentry, a.name, dst);
+      } else {
+        dst.dead = true;
+        this.dentries.forget(dst);
+      }
     }
   }
 
@@ -440,7 +487,9 @@ export class VirtualFilesystem {
       let want = 0;
       if (acc !== 1) want |= MAY_READ;
       if (wantWrite) want |= MAY_WRITE;
-      checkAccess(r.creds, inode.attrs(), want);
+      const a = inode.attrs();
+      checkAccess(r.creds, a, want);
+      if (flags & O_NOATIME) checkOwner(r.creds, a);
     }
     if (type === S_IFLNK) throw new Errno(E.ELOOP);
     if (type === S_IFSOCK) throw new Errno(E.ENXIO);
@@ -451,14 +500,17 @@ export class VirtualFilesystem {
     if (custom) return custom;
     if (type === S_IFIFO) {
       if (!this.openFifo) throw new Errno(E.ENXIO);
-      return this.openFifo(t, inode, p, fflags);
+      return this.openFifo(t, inode, p, fflags, this.pipefs);
     }
     if (type === S_IFDIR) return new DirectoryFile(p, inode, fflags, r.ctx);
     if (type !== S_IFREG) throw new Errno(E.ENXIO); // device nodes with no driver
-    if (flags & O_TRUNC && !created && inode.attrs().size !== 0) inode.setattr({ size: 0 });
+    if (flags & O_TRUNC && !created) {
+      removePrivileges(r.creds, inode);
+      if (inode.attrs().size !== 0) inode.setattr({ size: 0 });
+    }
     const f = new RegularFile(p, inode, fflags);
     inode.incOpen();
-    f.onRelease.push(() => inode.decOpen());
+    f.countsOpen = true;
     return f;
   }
 }

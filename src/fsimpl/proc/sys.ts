@@ -6,7 +6,7 @@
 // IPC namespace: the values are kept per sandbox (ProcFs.sysctl) and read
 // back. Nothing consumes them yet: there is no SysV IPC, and the loader's
 // address-space layout does not depend on randomize_va_space.
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../../host/random';
 import { Errno, E } from '../../abi/errno';
 import { UTS_RELEASE, UTS_SYSNAME, UTS_VERSION } from './format';
 import { dointvecWrite, SYSCTL_INT } from './numparse';
@@ -108,6 +108,8 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
       v('file-max', d.fileMax),
       v('nr_open', d.nrOpen),
       v('pipe-max-size', d.pipeMaxSize),
+      // Enforced by vfs/perm.ts checkHardlinkSource.
+      v('protected_hardlinks', 1),
       (mm) => dir(mm, 'inotify', [
         v('max_user_watches', d.inotifyMaxUserWatches),
         v('max_user_instances', d.inotifyMaxUserInstances),

@@ -12,7 +12,7 @@
 // EPERM), and opening a file for writing gives EACCES, as Linux does for an
 // attribute without a store method. The nodes are procfs's (proc/nodes.ts).
 import { E } from '../../abi/errno';
-import { anonDev, nowNs, SYSFS_MAGIC, type StatFs } from '../../abi/fs';
+import { nowNs, SYSFS_MAGIC, UNNUMBERED_DEV, type StatFs } from '../../abi/fs';
 import type { HostInfo } from '../../host/hostinfo';
 import type { FilesystemImpl, Inode } from '../../vfs/inode';
 import { NodeMaker, ProcDirNode, rootOwner, type Entry } from '../proc/nodes';
@@ -34,7 +34,6 @@ export function sysDir(m: NodeMaker<SysFs>, name: string, fill: (m: NodeMaker<Sy
 
 export class SysFs implements FilesystemImpl {
   readonly name = 'sysfs';
-  readonly dev = anonDev();
   /** Not a read-only mount: errors come per operation from the nodes, as on Linux. */
   readonly readonly = false;
   readonly dynamic = true;
@@ -43,7 +42,8 @@ export class SysFs implements FilesystemImpl {
   readonly ncpu: number;
   private readonly rootDir: ProcDirNode;
 
-  constructor(host: Pick<HostInfo, 'cpuinfo' | 'ncpu'>) {
+  /** dev: the st_dev the mount namespace numbered for it. */
+  constructor(host: Pick<HostInfo, 'cpuinfo' | 'ncpu'>, readonly dev = UNNUMBERED_DEV) {
     this.cpuinfo = host.cpuinfo;
     this.ncpu = host.ncpu;
     const m = new NodeMaker<SysFs>(this, '', rootOwner, this.birthNs);

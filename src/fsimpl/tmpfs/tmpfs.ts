@@ -6,9 +6,10 @@
 import { Errno, E } from '../../abi/errno';
 import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
 import type { FrameSource, Mappable } from '../../mm/mappable';
+import type { MemoryAccess } from '../../mm/access';
 import { HEAP_COST, type HeapBudget } from '../../abi/accounting';
 import {
-  anonDev, dtype, nowNs, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, TMPFS_MAGIC,
+  dtype, UNNUMBERED_DEV, nowNs, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, TMPFS_MAGIC,
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
 } from '../../abi/fs';
 import { PAGE_SIZE as PAGE } from '../../abi/mm';
@@ -34,6 +35,8 @@ export interface TmpfsOptions {
   sizePages?: number;
   /** nr_inodes= (default: what the Sentry heap budget affords, at most half the limit's pages). */
   maxInodes?: number;
+  /** st_dev, from the namespace's numbering (AnonDevs). */
+  dev?: number;
 }
 
 /** Without a memory file limit (unit tests): what the mount advertised before limits existed. */
@@ -41,7 +44,7 @@ const UNLIMITED_PAGES = 1 << 20;
 
 export class TmpfsFs implements FilesystemImpl {
   readonly name = 'tmpfs';
-  readonly dev = anonDev();
+  readonly dev: number;
   readonly readonly = false;
   readonly dynamic = false;
   private nextIno = 1;
@@ -56,6 +59,7 @@ export class TmpfsFs implements FilesystemImpl {
   readonly heap: HeapBudget | null;
 
   constructor(readonly frames: FrameSource, opts: TmpfsOptions = {}) {
+    this.dev = opts.dev ?? UNNUMBERED_DEV;
     const limit = frames.limitPages ?? UNLIMITED_PAGES * 2;
     this.heap = frames.heap ?? null;
     this.sizePages = opts.sizePages ?? Math.floor(limit / 2);
@@ -273,12 +277,21 @@ export class TmpfsInode extends Inode {
     return f;
   }
   override writeAt(off: number, data: Buffer): number {
+    return this.writeWith(off, data.length, (dst, at) => data.copy(dst, 0, at, at + dst.length));
+  }
+  override writeFromUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
+    // Straight from the writer's memory into the file's pages; a bad buffer is EFAULT before anything is written.
+    mem.checkRange(addr, len, false);
+    return this.writeWith(off, len, (dst, at) => mem.copyInto(addr + at, dst));
+  }
+  /** Write len bytes that fill() copies into each piece of a page, given its offset in the data. */
+  private writeWith(off: number, len: number, fill: (dst: Buffer, at: number) => void): number {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
-    if (off + data.length > MAX_FILE) throw new Errno(E.EFBIG);
+    if (off + len > MAX_FILE) throw new Errno(E.EFBIG);
     let done = 0;
     try {
-      forEachPageSpan(off, off + data.length, (pi, po, n, pos) => {
-        data.copy(this.fs.frames.bytes(this.frame(pi)), po, pos - off, pos - off + n);
+      forEachPageSpan(off, off + len, (pi, po, n, pos) => {
+        fill(this.fs.frames.bytes(this.frame(pi)).subarray(po, po + n), pos - off);
         done += n;
       });
     } catch (e) {
