@@ -396,7 +396,16 @@ export class MemoryManager extends UserCopy {
     if (v.prot === 0) return 'segv';
     const p = v.pageIndex(addr);
     const f = v.frames.get(p);
+    // What one fault maps at most (a chunk's runs), so it all stays mapped.
+    this.as.reserveMappings(FAULT_CHUNK + 2);
     try {
+      if (f >= 0 && !this.as.hostMapped(addr)) {
+        // The platform dropped the host mappings to stay under the host's
+        // limit: map the chunk's pages again as they are.
+        const c0 = Math.floor(p / FAULT_CHUNK) * FAULT_CHUNK;
+        this.syncHost(v, c0, Math.min(v.pages, c0 + FAULT_CHUNK));
+        return 'ok';
+      }
       if (f < 0) {
         // Not mapped yet (a file page, a large VMA filled as touched): map it;
         // a write to a copy-on-write page retries and breaks COW then.

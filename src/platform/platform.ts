@@ -103,6 +103,18 @@ export interface AddressSpace {
   readonly vdsoBase: number;
   /** Kill the backing process(es). */
   release(): void;
+  /**
+   * Whether the host maps addr for the application once queued changes have
+   * run. The platform may drop host mappings of pages that have frames (to
+   * stay within the host's own mapping limit): a fault on such a page only
+   * needs the page mapped again.
+   */
+  hostMapped(addr: number): boolean;
+  /**
+   * Make room for n more host mappings now (dropping them all if needed), so
+   * that the changes of one fault are not dropped halfway through.
+   */
+  reserveMappings(n: number): void;
   /** Apply mapping changes queued so far (before work that may have to be abandoned). */
   flushPending(): void;
   /** Forget mapping changes queued since the last flush (an execve that failed). */
@@ -127,10 +139,13 @@ export interface PlatformStats {
   /** Times a compute-bound stub was let run on every CPU, and put back on the tracer's. */
   cpuSpreads: number;
   cpuPins: number;
+  /** Most host mappings one address space's pages took at once, and how often all were dropped to stay under the budget. */
+  hostMappingsPeak: number;
+  hostEvictions: number;
 }
 
 export function newPlatformStats(): PlatformStats {
-  return { syscallStops: 0, faultStops: 0, injections: 0, batches: 0, cpuSpreads: 0, cpuPins: 0 };
+  return { syscallStops: 0, faultStops: 0, injections: 0, batches: 0, cpuSpreads: 0, cpuPins: 0, hostMappingsPeak: 0, hostEvictions: 0 };
 }
 
 export type PlatformEvent = { kind: 'stop'; ctx: Context; stop: Stop } | { kind: 'host' } | { kind: 'none' };

@@ -10,6 +10,7 @@ import * as P from './ptrace';
 import { PtraceRegs } from './regs';
 import { INTERRUPT_SIGNAL } from './stops';
 import type { MemoryFile } from '../memfile';
+import { HostMaps } from './hostmaps';
 import { BATCH_ADDR, BATCH_ENTRY, BATCH_MAX, INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_END } from './stub_elf';
 
 const status = new Int32Array(1);
@@ -19,6 +20,15 @@ const SYS_MMAP = 9;
 const SYS_MPROTECT = 10;
 const SYS_MUNMAP = 11;
 const MAP_SHARED_FIXED = 0x11;
+/**
+ * Host mappings one stub may hold: a quarter of what the host allows it.
+ * Linux gives a process up to max_map_count VMAs; here pages of one VMA can
+ * need several host mappings, so past this the stub's host mappings are all
+ * dropped and fault back in (the Sentry holds the frames, so nothing is
+ * lost). Programs with fewer than this many pieces of touched memory never
+ * see it.
+ */
+const BUDGET_SHARE = 4;
 
 export class StubError extends Error {}
 
@@ -147,6 +157,11 @@ export class Stub implements AddressSpace {
   /** The CPU policy's record of this stub (affinity.ts). */
   readonly cpu: StubCpu;
 
+  /** The application's host mappings as the queued calls leave them. */
+  private readonly hostMaps = new HostMaps();
+  /** Most host mappings the application's pages may take in this stub (see BUDGET_SHARE). */
+  readonly mappingBudget: number;
+
   constructor(
     readonly pid: number,
     readonly reserved: ReadonlyArray<{ start: number; end: number; name: string }>,
@@ -157,6 +172,7 @@ export class Stub implements AddressSpace {
   ) {
     this.ctx = new StubContext(this);
     this.cpu = new StubCpu(pid);
+    this.mappingBudget = Math.max(64, Math.floor(maxMappings / BUDGET_SHARE));
   }
 
   mainContext(): Context {
@@ -273,17 +289,52 @@ export class Stub implements AddressSpace {
 
   mapFrames(addr: number, npages: number, frame: number, prot: number): void {
     this.guard(addr, npages * 4096);
+    this.roomForTwo();
     this.pending.push([SYS_MMAP, [addr, npages * 4096, prot, MAP_SHARED_FIXED, MEMFD_IN_STUB, frame * 4096]]);
+    this.hostMaps.map(addr, addr + npages * 4096, frame * 4096, prot);
+    this.notePeak();
   }
 
   unmap(addr: number, len: number): void {
     this.guard(addr, len);
+    this.roomForTwo();
     this.pending.push([SYS_MUNMAP, [addr, len]]);
+    this.hostMaps.unmap(addr, addr + len);
   }
 
   protect(addr: number, len: number, prot: number): void {
     this.guard(addr, len);
+    this.roomForTwo();
     this.pending.push([SYS_MPROTECT, [addr, len, prot]]);
+    this.hostMaps.protect(addr, addr + len, prot);
+    this.notePeak();
+  }
+
+  /**
+   * One call splits at most one mapping into three: with fewer than two
+   * mappings left under the budget, every application mapping is dropped
+   * first (queued, so it runs in order with what came before). Pages the
+   * Sentry has given frames then fault back in (`hostMapped` tells the
+   * fault path), a fault-around window at a time.
+   */
+  private roomForTwo(): void {
+    this.reserveMappings(2);
+  }
+
+  reserveMappings(n: number): void {
+    if (this.hostMaps.count + n <= this.mappingBudget) return;
+    this.pending.push([SYS_MUNMAP, [0x1000, this.top - 0x1000]]);
+    this.hostMaps.clear();
+    this.stats.hostEvictions++;
+  }
+
+  private notePeak(): void {
+    if (this.hostMaps.peak > this.stats.hostMappingsPeak) this.stats.hostMappingsPeak = this.hostMaps.peak;
+  }
+
+  /** Whether the host maps addr in this stub once the queued calls have run. */
+  hostMapped(addr: number): boolean {
+    return this.hostMaps.mapped(addr);
   }
 
   flushPending(): void {
@@ -291,7 +342,10 @@ export class Stub implements AddressSpace {
   }
 
   discardPending(): void {
+    // The model already counts the forgotten calls: start over from nothing
+    // rather than guess what the host holds (pages fault back in).
     this.pending = [];
+    this.unmapAllUser();
   }
 
   unmapAllUser(): void {
