@@ -57,11 +57,12 @@ export class HostMaps {
     let i = this.indexAfter(start) - 1;
     if (i < 0 || this.ends[i] <= start) return;
     this.split(start);
-    this.split(end);
     i = this.indexAfter(start) - 1;
     const first = i;
     let at = start;
     while (i < this.starts.length && this.starts[i] === at && at < end) {
+      // Only a mapping the call reaches is split at its end.
+      if (this.ends[i] > end) this.split(end);
       this.prots[i] = prot;
       at = this.ends[i];
       i++;
