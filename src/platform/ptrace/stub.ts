@@ -10,7 +10,6 @@ import * as P from './ptrace';
 import { PtraceRegs } from './regs';
 import { INTERRUPT_SIGNAL } from './stops';
 import type { MemoryFile } from '../memfile';
-import { HostMaps } from './hostmaps';
 import { BATCH_ADDR, BATCH_ENTRY, BATCH_MAX, INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_END } from './stub_elf';
 
 const status = new Int32Array(1);
@@ -157,8 +156,14 @@ export class Stub implements AddressSpace {
   /** The CPU policy's record of this stub (affinity.ts). */
   readonly cpu: StubCpu;
 
-  /** The application's host mappings as the queued calls leave them. */
-  private readonly hostMaps = new HostMaps();
+  /**
+   * At least how many host mappings the application's pages take once the
+   * queued calls have run: the last count read from the host, plus two for
+   * every call since (one call splits at most one mapping into three).
+   */
+  private mappingBound = 0;
+  /** Of the bound, what a reservation has paid for calls still to come. */
+  private credit = 0;
   /** Most host mappings the application's pages may take in this stub (see BUDGET_SHARE). */
   readonly mappingBudget: number;
 
@@ -289,52 +294,81 @@ export class Stub implements AddressSpace {
 
   mapFrames(addr: number, npages: number, frame: number, prot: number): void {
     this.guard(addr, npages * 4096);
-    this.roomForTwo();
+    this.roomForCall();
     this.pending.push([SYS_MMAP, [addr, npages * 4096, prot, MAP_SHARED_FIXED, MEMFD_IN_STUB, frame * 4096]]);
-    this.hostMaps.map(addr, addr + npages * 4096, frame * 4096, prot);
-    this.notePeak();
   }
 
   unmap(addr: number, len: number): void {
     this.guard(addr, len);
-    this.roomForTwo();
+    this.roomForCall();
     this.pending.push([SYS_MUNMAP, [addr, len]]);
-    this.hostMaps.unmap(addr, addr + len);
   }
 
   protect(addr: number, len: number, prot: number): void {
     this.guard(addr, len);
-    this.roomForTwo();
+    this.roomForCall();
     this.pending.push([SYS_MPROTECT, [addr, len, prot]]);
-    this.hostMaps.protect(addr, addr + len, prot);
-    this.notePeak();
   }
 
   /**
-   * One call splits at most one mapping into three: with fewer than two
-   * mappings left under the budget, every application mapping is dropped
-   * first (queued, so it runs in order with what came before). Pages the
-   * Sentry has given frames then fault back in (`hostMapped` tells the
-   * fault path), a fault-around window at a time.
+   * Room for calls that may add n host mappings. The bound only grows
+   * between counts, so the host is asked (its /proc/PID/maps, after the
+   * queued calls have run) only once the bound would pass the budget. If
+   * more than half the budget is really in use, every application mapping
+   * is dropped (queued, in order with what came before): pages the Sentry
+   * has given frames fault back in as SEGV_MAPERR faults, a chunk at a time.
+   * Counting at most once per quarter budget of calls keeps this off the
+   * hot path; a program that does not fragment its memory never reaches it.
    */
-  private roomForTwo(): void {
-    this.reserveMappings(2);
-  }
-
   reserveMappings(n: number): void {
-    if (this.hostMaps.count + n <= this.mappingBudget) return;
-    this.pending.push([SYS_MUNMAP, [0x1000, this.top - 0x1000]]);
-    this.hostMaps.clear();
-    this.stats.hostEvictions++;
+    // What the last reservation did not use goes back first.
+    this.mappingBound -= this.credit;
+    this.credit = 0;
+    this.room(n);
+    this.credit = n;
   }
 
-  private notePeak(): void {
-    if (this.hostMaps.peak > this.stats.hostMappingsPeak) this.stats.hostMappingsPeak = this.hostMaps.peak;
+  /** One call: paid from a reservation, or room for the two mappings it may add. */
+  private roomForCall(): void {
+    if (this.credit >= 2) this.credit -= 2;
+    else this.room(2);
   }
 
-  /** Whether the host maps addr in this stub once the queued calls have run. */
-  hostMapped(addr: number): boolean {
-    return this.hostMaps.mapped(addr);
+  private room(n: number): void {
+    if (this.mappingBound + n <= this.mappingBudget || this.dead) {
+      this.mappingBound += n;
+      return;
+    }
+    this.flush();
+    const real = this.countHostMappings();
+    this.stats.hostMappingCounts++;
+    if (real > this.stats.hostMappingsPeak) this.stats.hostMappingsPeak = real;
+    if (real + n > this.mappingBudget / 2) {
+      this.pending.push([SYS_MUNMAP, [0x1000, this.top - 0x1000]]);
+      this.stats.hostEvictions++;
+      this.mappingBound = n;
+    } else {
+      this.mappingBound = real + n;
+    }
+  }
+
+  /** The host's count of the application's mappings in this stub (those below top). */
+  private countHostMappings(): number {
+    let text: string;
+    try {
+      text = fs.readFileSync(`/proc/${this.pid}/maps`, 'latin1');
+    } catch {
+      return this.mappingBudget; // gone: a drop costs nothing then
+    }
+    let n = 0;
+    for (let at = 0; at < text.length; ) {
+      const nl = text.indexOf('\n', at);
+      const dash = text.indexOf('-', at);
+      if (dash > at && parseInt(text.slice(at, dash), 16) < this.top) n++;
+      if (nl < 0) break;
+      at = nl + 1;
+    }
+    return n;
   }
 
   flushPending(): void {
@@ -342,8 +376,8 @@ export class Stub implements AddressSpace {
   }
 
   discardPending(): void {
-    // The model already counts the forgotten calls: start over from nothing
-    // rather than guess what the host holds (pages fault back in).
+    // A count taken meanwhile may have run some of them (a half-built
+    // image): drop everything rather than guess; pages fault back in.
     this.pending = [];
     this.unmapAllUser();
   }
