@@ -19,6 +19,7 @@ export const CAP_SYS_RESOURCE = 24;
 export const CAP_SYS_TIME = 25;
 export const CAP_MKNOD = 27;
 export const CAP_LEASE = 28;
+export const CAP_SETFCAP = 31;
 export const CAP_MAC_OVERRIDE = 32;
 export const CAP_WAKE_ALARM = 35;
 export const CAP_LAST_CAP = 40;

@@ -143,11 +143,8 @@ export function devMinor(dev: number): number {
   return (lo & 0xff) | ((lo >>> 12) & 0xfff00);
 }
 
-let nextAnonMinor = 16;
-/** A fresh anonymous device number (major 0), one per file system instance, as Linux gives to tmpfs & co. */
-export function anonDev(): number {
-  return makedev(0, nextAnonMinor++);
-}
+/** st_dev of a file system made without a namespace's numbering (unit tests building one file system alone). */
+export const UNNUMBERED_DEV = makedev(0, 0);
 
 /** Wall-clock time in ns. */
 export function nowNs(): bigint {

@@ -13,9 +13,12 @@ import { SignalManager } from './signals';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 import { wakeCounter } from '../abi/waitqueue';
-import { Lifecycle } from './lifecycle';
+import { FutexTable } from './futex';
+import { Lifecycle, LifecycleHooks } from './lifecycle';
 import { TaskRunner } from './runner';
 import type { Strace } from './strace/strace';
+import { KernelTimer, TimerQueue } from './timers';
+import { PauseControl } from './pause';
 
 export interface KernelOptions {
   platform: Platform;
@@ -27,12 +30,6 @@ export interface KernelOptions {
   warn?: (msg: string) => void;
 }
 
-interface Timer {
-  id: number;
-  deadline: number;
-  fn: () => void;
-}
-
 export class Kernel {
   readonly platform: Platform;
   readonly memfile: MemoryFile;
@@ -41,6 +38,10 @@ export class Kernel {
   readonly signals = new SignalManager(this);
   readonly lifecycle = new Lifecycle(this);
   readonly runner = new TaskRunner(this);
+  /** Futex wait queues of this sandbox (kernel/futex.ts). */
+  readonly futexes = new FutexTable();
+  /** Fork, exec and task-exit work of syscall families (registered from the table). */
+  readonly hooks = new LifecycleHooks();
   readonly tasks = new Map<number, Task>();
   readonly groups = new Map<number, ThreadGroup>();
   table: Array<SyscallDef | undefined> = [];
@@ -58,9 +59,11 @@ export class Kernel {
   readonly bootRealtimeNs: number;
   readonly bootMonotonicNs: number;
   private nextPid = 1;
-  private timers: Timer[] = [];
-  private nextTimerId = 1;
-  private armedDeadline = 0;
+  /** Kernel timers (a heap of records dispatched by kind: kernel/timers.ts). */
+  readonly timers: TimerQueue;
+  private readonly tickTimer = new KernelTimer('tick', this);
+  /** Kernel.pause()/resume(): quiescence of every task (kernel/pause.ts). */
+  readonly pauser = new PauseControl(this);
   private readonly hostWaiters = new Map<number, Array<{ events: number; fn: (ev: number) => void }>>();
   /** Exit status of the first process (wait status encoding) once it is gone. */
   initStatus: number | null = null;
@@ -74,6 +77,7 @@ export class Kernel {
     this.hostname = opts.hostname ?? 'tsvisor';
     this.log = opts.log ?? (() => {});
     this.warn = opts.warn ?? ((m) => this.log(m));
+    this.timers = new TimerQueue(this, (d) => this.platform.setTimer(d));
     this.bootMonotonicNs = this.monotonicNs();
     this.bootRealtimeNs = Date.now() * 1e6;
   }
@@ -101,40 +105,6 @@ export class Kernel {
     return this.bootRealtimeNs + (this.monotonicNs() - this.bootMonotonicNs);
   }
 
-  // ---- timers --------------------------------------------------------------
-
-  addTimer(deadlineNs: number, fn: () => void): number {
-    const t = { id: this.nextTimerId++, deadline: deadlineNs, fn };
-    let i = this.timers.length;
-    while (i > 0 && this.timers[i - 1].deadline > deadlineNs) i--;
-    this.timers.splice(i, 0, t);
-    this.armTimer();
-    return t.id;
-  }
-
-  cancelTimer(id: number): void {
-    const i = this.timers.findIndex((t) => t.id === id);
-    if (i >= 0) this.timers.splice(i, 1);
-  }
-
-  private armTimer(): void {
-    const d = this.timers.length ? this.timers[0].deadline : 0;
-    if (d !== this.armedDeadline) {
-      this.armedDeadline = d;
-      this.platform.setTimer(d);
-    }
-  }
-
-  private runTimers(): void {
-    const now = this.monotonicNs();
-    while (this.timers.length && this.timers[0].deadline <= now) {
-      const t = this.timers.shift()!;
-      t.fn();
-    }
-    this.armedDeadline = -1;
-    this.armTimer();
-  }
-
   // ---- host fd readiness ----------------------------------------------------
 
   /** Resolve when the host fd has one of events (poll bits), waking through the platform's epoll. */
@@ -151,7 +121,7 @@ export class Kernel {
   private onHostEvents(evs: Array<{ fd: number; events: number }>): void {
     for (const { fd, events } of evs) {
       if (fd === -1) {
-        this.runTimers();
+        this.timers.runDue(this.monotonicNs());
         continue;
       }
       const list = this.hostWaiters.get(fd);
@@ -161,7 +131,8 @@ export class Kernel {
       wakeCounter.pending++;
     }
     // Timers may also have expired while the waker slept on an fd.
-    if (this.timers.length && this.timers[0].deadline <= this.monotonicNs()) this.runTimers();
+    const next = this.timers.next;
+    if (next && next <= this.monotonicNs()) this.timers.runDue(this.monotonicNs());
   }
 
   // ---- the loop -------------------------------------------------------------
@@ -172,10 +143,35 @@ export class Kernel {
    * sure it does even when every task sleeps in the application.
    */
   private tick(): void {
-    this.addTimer(this.monotonicNs() + 100e6, () => {
-      wakeCounter.pending++;
-      if (this.tasks.size > 0) this.tick();
-    });
+    this.timers.arm(this.tickTimer, this.monotonicNs() + 100e6);
+  }
+
+  /** The tick timer expired (the timer table's 'tick' entry). */
+  onTick(): void {
+    wakeCounter.pending++;
+    if (this.tasks.size > 0) this.tick();
+  }
+
+  // ---- pause ----------------------------------------------------------------
+
+  /** A pause is under way or in force: blocking calls unwind, no context goes back to the application. */
+  get pausing(): boolean {
+    return this.pauser.state !== 'running';
+  }
+
+  /**
+   * Bring every task to a point where registers, FP state and kernel objects
+   * are the whole truth: running contexts are interrupted, blocked handlers
+   * unwind to their restart codes, and timers stop expiring. Resolves once no
+   * task runs application code or is inside a handler.
+   */
+  pause(): Promise<void> {
+    return this.pauser.pause();
+  }
+
+  /** Undo pause(): timers expire again (late, if their deadline passed) and every held task goes back to the application. */
+  resume(): void {
+    this.pauser.resume();
   }
 
   /** Deliver a host signal sent to the Sentry to pid 1 of the sandbox. */
@@ -197,14 +193,22 @@ export class Kernel {
         continue;
       }
       if (this.initStatus !== null && this.tasks.size === 0) break;
+      // Quiescent under pause(): nothing may reach the application until resume().
+      if (this.pauser.state !== 'running' && (await this.pauser.settle())) continue;
       // Expired timers arrive through the platform's timer (a host event).
       const ev = this.platform.wait();
+      if (ev.kind === 'yield') {
+        // Other sandboxes share the thread: let their loops (and timers) run.
+        await new Promise<void>((r) => (ev.idle ? setTimeout(r, 1) : setImmediate(r)));
+        continue;
+      }
       if (ev.kind === 'host') this.onHostEvents(this.platform.takeHostEvents());
       else if (ev.kind === 'stop') {
         const t = ev.ctx.owner as Task | null;
         if (t) this.runner.onStop(t, ev.stop);
       } else if (this.tasks.size === 0) break;
     }
+    this.pauser.loopEnded();
     this.log(`interrupted stops: ${this.runner.interrupts}`);
     return this.initStatus ?? 0;
   }

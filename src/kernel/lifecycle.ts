@@ -9,8 +9,9 @@ import type { FsContext } from '../vfs/fs_context';
 import { Credentials } from '../auth/creds';
 import { E, Errno } from '../abi/errno';
 import type { Kernel } from './kernel';
-import { KEEP_REGS } from './runner';
+import { KEEP_REGS, VFORK_WAIT } from './runner';
 import * as S from '../abi/signals';
+import { exitTimers } from './itimers';
 import { Task } from './task';
 import { type ChildEvent, type Rlimit, RLIMIT_NOFILE, RLIMIT_STACK, ThreadGroup } from './thread_group';
 import { wakeCounter } from '../abi/waitqueue';
@@ -23,13 +24,28 @@ export interface ProcessVfs {
 }
 
 /**
- * Per-process state kept by syscall families (personality, nice, affinity...)
- * registers here to be copied at fork and reset at exec.
+ * Per-process state kept by syscall families is copied at fork and reset at
+ * exec by hooks the family registers on its kernel (`Kernel.hooks`, filled
+ * from each family's `hooks` export when the table is installed).
  */
-export const forkHooks: Array<(parent: ThreadGroup, child: ThreadGroup) => void> = [];
-export const execHooks: Array<(tg: ThreadGroup) => void> = [];
-/** Run for each task as it exits, while its memory is still mapped (robust futexes, clear_child_tid). */
-export const taskExitHooks: Array<(t: Task) => void> = [];
+export interface FamilyHooks {
+  fork?: (parent: ThreadGroup, child: ThreadGroup) => void;
+  exec?: (tg: ThreadGroup) => void;
+  /** Run for each task as it exits, while its memory is still mapped. */
+  taskExit?: (t: Task) => void;
+}
+
+export class LifecycleHooks {
+  readonly fork: Array<NonNullable<FamilyHooks['fork']>> = [];
+  readonly exec: Array<NonNullable<FamilyHooks['exec']>> = [];
+  readonly taskExit: Array<NonNullable<FamilyHooks['taskExit']>> = [];
+
+  add(h: FamilyHooks): void {
+    if (h.fork) this.fork.push(h.fork);
+    if (h.exec) this.exec.push(h.exec);
+    if (h.taskExit) this.taskExit.push(h.taskExit);
+  }
+}
 
 export interface CloneArgs {
   flags: number;
@@ -135,7 +151,7 @@ export class Lifecycle {
     tg.rlimits = t.tg.rlimits.map((r) => ({ ...r }));
     tg.comm = t.tg.comm;
     tg.exePath = t.tg.exePath;
-    for (const h of forkHooks) h(t.tg, tg);
+    for (const h of this.k.hooks.fork) h(t.tg, tg);
     let mm: MemoryManager;
     let ctx;
     const parentRegs = t.ctx.regs.snapshot();
@@ -153,7 +169,7 @@ export class Lifecycle {
       mm = t.mm.fork(as);
       ctx = as.mainContext();
     }
-    const fdTable = f & CLONE_FILES ? share(t.fdTable) : t.fdTable.fork();
+    const fdTable = f & CLONE_FILES ? t.fdTable.share() : t.fdTable.fork();
     const fsc = f & CLONE_FS ? t.fs : t.fs.fork();
     const child = new Task(this.k, pid, tg, mm, fdTable, fsc, t.creds.clone(), ctx);
     child.sigmask = t.sigmask;
@@ -178,21 +194,32 @@ export class Lifecycle {
       wakeCounter.pending++;
       return pid;
     }
-    t.vforkParked = true;
-    return new Promise<number>((resolve) => {
-      tg.vforkDone = () => {
-        tg.vforkDone = null;
-        t.vforkParked = false;
-        ctx.owner = t;
-        ctx.regs.restore(t.vforkSavedRegs!);
-        ctx.setFpState(t.vforkSavedFp!);
-        t.vforkSavedRegs = t.vforkSavedFp = null;
-        wakeCounter.pending++;
-        resolve(pid);
-      };
-      queueMicrotask(() => this.start(child));
-      wakeCounter.pending++;
-    });
+    // The parent stays parked as state, not as a pending handler: its call
+    // completes when the child lets go of the context (releaseVfork).
+    t.vforkChild = child;
+    child.vforkParent = t;
+    queueMicrotask(() => this.start(child));
+    wakeCounter.pending++;
+    return VFORK_WAIT;
+  }
+
+  /**
+   * A vfork child execs or exits: its parent gets its context back with the
+   * registers it had, and its vfork returns the child's pid (once the
+   * current stop is done with, as a promise continuation would).
+   */
+  private releaseVfork(child: Task): void {
+    const p = child.vforkParent;
+    if (!p) return;
+    child.vforkParent = null;
+    p.vforkChild = null;
+    const ctx = p.ctx;
+    ctx.owner = p;
+    ctx.regs.restore(p.vforkSavedRegs!);
+    ctx.setFpState(p.vforkSavedFp!);
+    p.vforkSavedRegs = p.vforkSavedFp = null;
+    wakeCounter.pending++;
+    queueMicrotask(() => this.k.runner.finishParked(p, child.tid));
   }
 
   // ---- execve ---------------------------------------------------------------------
@@ -203,7 +230,7 @@ export class Lifecycle {
     // built beside the old one (only queued on the host), and the host side is
     // cleared and remapped once past the point of no return. A vfork child
     // shares its parent's stub and gets a fresh one.
-    const reuse = t.mm.users === 1 && !t.tg.vforkDone;
+    const reuse = t.mm.users === 1 && !t.vforkParent;
     const as = reuse ? t.mm.as : this.k.platform.newAddressSpace();
     if (reuse) as.flushPending();
     const mm = new MemoryManager(this.k.memfile, as);
@@ -228,21 +255,21 @@ export class Lifecycle {
       old.users = 0;
       old.releaseFrames();
     } else {
-      if (!t.tg.vforkDone) {
+      if (!t.vforkParent) {
         const c = t.ctx.cpuTime();
         t.tg.finalUserNs += c.userNs;
         t.tg.finalSysNs += c.sysNs;
       }
       t.ctx = as.mainContext();
       t.ctx.owner = t;
-      if (t.tg.vforkDone) t.tg.vforkDone();
+      this.releaseVfork(t);
       if (--old.users === 0) old.release();
     }
     t.fdTable.closeOnExec();
     t.tg.actions = t.tg.actions.map((act) => (act.handler === S.SIG_IGN ? act : S.defaultSigAction()));
     t.altStack = { sp: 0, size: 0, flags: 2 };
     t.clearChildTid = 0;
-    for (const h of execHooks) h(t.tg);
+    for (const h of this.k.hooks.exec) h(t.tg);
     return KEEP_REGS;
   }
 
@@ -254,20 +281,27 @@ export class Lifecycle {
     tg.exiting = true;
     tg.exitStatus = signal ? signal & 0x7f : (code & 0xff) << 8;
     for (const t of tg.tasks) this.killTask(t);
+    exitTimers(this.k, tg);
     this.becomeZombie(tg, signal, code);
   }
 
   private killTask(t: Task): void {
     if (t.state === 'dead') return;
-    for (const h of taskExitHooks) {
+    // A bad pointer in the exiting task's own bookkeeping is its problem, not the exit's.
+    try {
+      this.k.futexes.taskExit(t);
+    } catch {
+      /* as below */
+    }
+    for (const h of this.k.hooks.taskExit) {
       try {
         h(t);
       } catch {
-        // A bad pointer in the exiting task's own bookkeeping is its problem, not the exit's.
+        /* as above */
       }
     }
     // Freeze the CPU time before the stub goes (a vfork child shares its parent's stub: not its own).
-    if (!t.tg.vforkDone) {
+    if (!t.vforkParent) {
       const c = t.ctx.cpuTime();
       t.tg.finalUserNs += c.userNs;
       t.tg.finalSysNs += c.sysNs;
@@ -277,14 +311,17 @@ export class Lifecycle {
     t.wakeForSignal();
     if (wasStopped) t.tg.contQueue.notify(0xffffffff);
     this.k.tasks.delete(t.tid);
-    if (t.tg.vforkDone) t.tg.vforkDone();
-    else if (t.mm.users === 1) {
+    if (t.vforkParent) {
+      // The parent keeps the address space.
+      this.releaseVfork(t);
+      if (--t.mm.users === 0) t.mm.release();
+    } else if (t.mm.users === 1) {
       t.mm.users = 0;
       t.mm.release();
     } else {
       t.mm.users--;
     }
-    if (unshare(t.fdTable)) t.fdTable.closeAll();
+    t.fdTable.unshare();
   }
 
   private becomeZombie(tg: ThreadGroup, signal: number, code: number): void {
@@ -396,18 +433,6 @@ export class Lifecycle {
       await t.block(t.tg.childQueue, 0xffffffff);
     }
   }
-}
-
-// Tasks sharing an fd table (CLONE_FILES): the last one out closes the files.
-const fdTableUsers = new WeakMap<FdTable, number>();
-function share(f: FdTable): FdTable {
-  fdTableUsers.set(f, (fdTableUsers.get(f) ?? 1) + 1);
-  return f;
-}
-function unshare(f: FdTable): boolean {
-  const n = (fdTableUsers.get(f) ?? 1) - 1;
-  fdTableUsers.set(f, n);
-  return n <= 0;
 }
 
 function cleanFpState(): Buffer {

@@ -12,6 +12,12 @@ import { outOfMemory } from './oom';
 
 /** A handler result meaning "registers already hold the outcome" (execve, rt_sigreturn, exit). */
 export const KEEP_REGS = Number.MIN_SAFE_INTEGER;
+/**
+ * A handler result meaning "the call is not finished, and no handler is
+ * running either": the task's stop stays held while its state says why (a
+ * vfork parent waiting for its child); finishParked() completes the call.
+ */
+export const VFORK_WAIT = Number.MIN_SAFE_INTEGER + 1;
 
 /** The six argument registers into the task's own array (no allocation per stop). */
 function loadArgs(t: Task): number[] {
@@ -33,6 +39,8 @@ const VSYSCALL_ARGS: Record<number, number[]> = { 96: [16, 8], 201: [8], 309: [4
 export class TaskRunner {
   /** 'interrupted' stops served (a count for the debug log and tests; rare, not on the hot path). */
   interrupts = 0;
+  /** System calls whose handler returned a promise not settled yet (Kernel.pause waits for 0). */
+  inFlight = 0;
 
   constructor(private readonly k: Kernel) {}
 
@@ -100,14 +108,16 @@ export class TaskRunner {
       }
     }
     if (typeof r === 'number') {
-      this.finish(t, nr, args, r);
+      this.finish(t, r);
       return;
     }
     wakeCounter.pending++;
+    this.inFlight++;
     if (strace) strace.blocked(t);
     const done = (v: number) => {
+      this.inFlight--;
       try {
-        this.finish(t, nr, args, v);
+        this.finish(t, v);
       } catch (e) {
         this.kernelBug(t, e);
       }
@@ -128,7 +138,20 @@ export class TaskRunner {
     this.returnToUser(t, true);
   }
 
-  private finish(t: Task, nr: number, args: number[], ret: number): void {
+  /** Complete a call left held by VFORK_WAIT with its result. */
+  finishParked(t: Task, ret: number): void {
+    try {
+      this.finish(t, ret);
+    } catch (e) {
+      this.kernelBug(t, e);
+    }
+  }
+
+  private finish(t: Task, ret: number): void {
+    if (ret === VFORK_WAIT) {
+      if (this.k.strace) this.k.strace.blocked(t);
+      return;
+    }
     if (t.state === 'dead') {
       // exit, exit_group, or killed while blocked: strace shows "= ?".
       if (this.k.strace) this.k.strace.exit(t, Number.NaN);
@@ -244,6 +267,11 @@ export class TaskRunner {
     if (what === 'dead' || t.state === 'dead') return;
     if (what === 'stop' || t.tg.stopped) {
       this.parkStopped(t);
+      return;
+    }
+    if (this.k.pausing) {
+      // Kernel.pause: held here, at rest, until resume().
+      t.paused = true;
       return;
     }
     try {

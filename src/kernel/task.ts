@@ -15,11 +15,22 @@ import type { Kernel } from './kernel';
 import { type SigInfo, sigBit, SigQueue, UNBLOCKABLE } from '../abi/signals';
 import type { AltStack } from './signal_frame';
 import type { ThreadGroup } from './thread_group';
+import { KernelTimer } from './timers';
 import { type WaitQueue, type Waiter, wakeCounter } from '../abi/waitqueue';
 
 export type TaskState = 'running' | 'blocked' | 'stopped' | 'dead';
 
-/** Thrown (internally) when a blocking call is interrupted by a signal. */
+/**
+ * What restart_syscall continues after a call failed with
+ * ERESTART_RESTARTBLOCK: plain data, run by the table in syscalls/sys_time.ts.
+ * Deadlines are monotonic ns, so a sleep resumed later (after a signal, or
+ * after Kernel.pause) still ends when it would have.
+ */
+export type RestartBlock =
+  /** nanosleep / relative clock_nanosleep: sleep on to deadline; rem gets the time left if interrupted again. */
+  | { kind: 'nanosleep'; deadline: number; rem: number }
+  /** rt_sigtimedwait with a timeout, unwound by a pause: wait on for set until deadline. */
+  | { kind: 'sigtimedwait'; set: bigint; info: number; deadline: number };
 
 export class Task {
   state: TaskState = 'running';
@@ -41,12 +52,26 @@ export class Task {
   clearChildTid = 0;
   /** set_robust_list: the user address of this thread's robust futex list head. */
   robustList = 0;
-  /** Set while the task blocks interruptibly: called when a signal arrives. */
-  private interrupt: ((reason: Errno) => void) | null = null;
   /** The continuation of an interrupted nanosleep & co (restart_syscall). */
-  restartBlock: (() => number | Promise<number>) | null = null;
-  /** vfork child running on this task's context: the parent stays parked. */
-  vforkParked = false;
+  restartBlock: RestartBlock | null = null;
+  /** A vfork parent: the child running on this task's context until it execs or exits. */
+  vforkChild: Task | null = null;
+  /** A vfork child: the parent whose context it borrows. */
+  vforkParent: Task | null = null;
+  /**
+   * Held by Kernel.pause at the point of return to the application (signals
+   * delivered, restarts applied): the registers are the whole truth, and
+   * resume() only has to switch back.
+   */
+  paused = false;
+  /** The deadline of a timed block (a kernel timer record: kind 'block', this task). */
+  readonly blockTimer: KernelTimer<'block'> = new KernelTimer('block', this);
+  /** The one waiter this task puts on a queue when it blocks. */
+  private readonly waiter = new TaskWaiter(this);
+  private blockQueue: WaitQueue | null = null;
+  /** The settlement of the block in progress (promise resolvers: they never outlive a pause). */
+  private blockResolve: ((events: number) => void) | null = null;
+  private blockReject: ((reason: Errno) => void) | null = null;
   /** Saved registers of a vfork parent while its child borrows the context. */
   vforkSavedRegs: Buffer | null = null;
   vforkSavedFp: Buffer | null = null;
@@ -91,37 +116,39 @@ export class Task {
    * with Errno(ERESTARTSYS), which becomes EINTR or a restart).
    */
   block(q: WaitQueue | null, mask: number, deadlineNs?: number): Promise<number> {
-    if (this.hasInterruptingSignal()) return Promise.reject(new Errno(ERESTARTSYS));
+    // A pause pending counts as a signal would: the handler unwinds to its restart point.
+    if (this.hasInterruptingSignal() || this.kernel.pausing) return Promise.reject(new Errno(ERESTARTSYS));
     return new Promise<number>((resolve, reject) => {
-      let timer: number | null = null;
-      const finish = () => {
-        if (q) q.remove(waiter);
-        if (timer !== null) this.kernel.cancelTimer(timer);
-        this.interrupt = null;
-        this.state = 'running';
-        wakeCounter.pending++;
-      };
-      const waiter: Waiter = {
-        mask,
-        wake: (events: number) => {
-          finish();
-          resolve(events);
-        },
-      };
-      if (q) q.add(waiter);
-      if (deadlineNs !== undefined) {
-        timer = this.kernel.addTimer(deadlineNs, () => {
-          timer = null;
-          finish();
-          resolve(0);
-        });
+      this.blockResolve = resolve;
+      this.blockReject = reject;
+      if (q) {
+        this.waiter.mask = mask;
+        this.blockQueue = q;
+        q.add(this.waiter);
       }
-      this.interrupt = (reason) => {
-        finish();
-        reject(reason);
-      };
+      if (deadlineNs !== undefined) this.kernel.timers.arm(this.blockTimer, deadlineNs);
       this.state = 'blocked';
     });
+  }
+
+  /** End the block in progress: a wake-up (events), the deadline (0), or an interruption (reason). */
+  endBlock(events: number, reason?: Errno): void {
+    const resolve = this.blockResolve;
+    const reject = this.blockReject;
+    if (!resolve || !reject) return;
+    this.blockResolve = this.blockReject = null;
+    if (this.blockQueue) this.blockQueue.remove(this.waiter);
+    this.blockQueue = null;
+    this.kernel.timers.cancel(this.blockTimer);
+    if (this.state === 'blocked') this.state = 'running';
+    wakeCounter.pending++;
+    if (reason) reject(reason);
+    else resolve(events);
+  }
+
+  /** The deadline of a timed block passed (the kernel timer table's 'block' entry). */
+  blockTimedOut(): void {
+    this.endBlock(0);
   }
 
   /** Sleep until a monotonic deadline, interruptibly. */
@@ -129,10 +156,9 @@ export class Task {
     await this.block(null, 0, deadlineNs);
   }
 
-  /** Wake the task out of an interruptible block (signal arrival, exit). */
+  /** Wake the task out of an interruptible block (signal arrival, exit, pause): its handler unwinds with ERESTARTSYS. */
   wakeForSignal(): void {
-    const i = this.interrupt;
-    if (i) i(new Errno(ERESTARTSYS));
+    this.endBlock(0, new Errno(ERESTARTSYS));
   }
 
   /** Whether a pending, unblocked signal would interrupt a blocking call now. */
@@ -157,5 +183,16 @@ export class Task {
   cpuTime(precise = false): { userNs: number; sysNs: number } {
     if (this.state === 'dead') return { userNs: this.tg.finalUserNs, sysNs: this.tg.finalSysNs };
     return this.ctx.cpuTime(precise);
+  }
+}
+
+/** A blocked task on a wait queue: a plain object with a method, no closure. */
+class TaskWaiter implements Waiter {
+  mask = 0;
+
+  constructor(private readonly task: Task) {}
+
+  wake(events: number): void {
+    this.task.endBlock(events);
   }
 }

@@ -2,6 +2,8 @@
 // process-directed pending signals, rlimits, job control identity) and its
 // place in the process tree (parent, children, exit status for wait).
 
+import { Itimers } from './itimers';
+import type { PosixTimer } from './posix_timers';
 import { type SigAction, type SigInfo, defaultSigAction, NSIG, SigQueue } from '../abi/signals';
 import type { Task } from './task';
 import { WaitQueue } from '../abi/waitqueue';
@@ -29,6 +31,23 @@ export function defaultRlimits(): Rlimit[] {
   r[13] = { cur: 0, max: 0 };
   r[14] = { cur: 0, max: 0 };
   return r;
+}
+
+/**
+ * Per-process settings of the info and scheduling families (personality,
+ * nice, scheduling policy, affinity with one bit per host CPU, prctl flags).
+ * Made on first use from the parent's (syscalls/sys_info.ts stateOf).
+ */
+export interface ProcState {
+  personality: number;
+  nice: number;
+  policy: number;
+  rtprio: number;
+  dumpable: number;
+  noNewPrivs: boolean;
+  pdeathsig: number;
+  subreaper: boolean;
+  affinity: bigint;
 }
 
 /** What wait4/waitid can report about a child. */
@@ -63,8 +82,14 @@ export class ThreadGroup {
   comm = '';
   exePath = '';
   startTimeNs = 0;
-  /** vfork parent waiting for this child to exec or exit. */
-  vforkDone: (() => void) | null = null;
+  /** Interval timers (alarm, setitimer): not inherited by fork, kept by execve. */
+  readonly itimers: Itimers = new Itimers(this);
+  /** personality, nice, affinity, prctl flags...: null until first used (then copied from the parent's). */
+  procState: ProcState | null = null;
+  /** POSIX timers by id (timer_create): not inherited by fork, deleted by execve. */
+  readonly posixTimers = new Map<number, PosixTimer>();
+  /** Where timer_create looks for a free id next (ids are given in a cycle, as on Linux). */
+  nextPosixTimerId = 0;
   /** CPU time of reaped children and their reaped descendants, ns (times(2), RUSAGE_CHILDREN). */
   childUserNs = 0;
   childSysNs = 0;

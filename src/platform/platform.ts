@@ -149,13 +149,18 @@ export function newPlatformStats(): PlatformStats {
   return { syscallStops: 0, faultStops: 0, injections: 0, batches: 0, cpuSpreads: 0, cpuPins: 0, hostMappingCounts: 0, hostMappingsPeak: 0, hostEvictions: 0 };
 }
 
-export type PlatformEvent = { kind: 'stop'; ctx: Context; stop: Stop } | { kind: 'host' } | { kind: 'none' };
+/**
+ * 'yield': other sandboxes share the thread (platform/thread.ts); let them
+ * run, then call wait() again. idle: nothing of ours was ready, so wait a
+ * little rather than spin; else only a turn is handed on after a run of stops.
+ */
+export type PlatformEvent = { kind: 'stop'; ctx: Context; stop: Stop } | { kind: 'host' } | { kind: 'none' } | { kind: 'yield'; idle: boolean };
 
 export interface Platform {
   readonly memfile: MemoryFile;
   readonly stats: PlatformStats;
   newAddressSpace(): AddressSpace;
-  /** Block until a context stops or a host event (fd readiness, timer) arrives. */
+  /** Block until a context stops or a host event (fd readiness, timer) arrives; with other sandboxes on the thread, 'yield' instead of blocking. */
   wait(): PlatformEvent;
   /** Poll host events without blocking (after wait() returned 'host'): returns ready fds. */
   takeHostEvents(): Array<{ fd: number; events: number }>;

@@ -8,22 +8,26 @@ import { HostFs } from '../fsimpl/hostfs/hostfs';
 import { OverlayFs } from '../fsimpl/overlay/overlay';
 import { openFifo } from '../fsimpl/pipe/pipe';
 import { TmpfsFs } from '../fsimpl/tmpfs/tmpfs';
+import type { HostStdio } from '../fsimpl/hostfd/terminal';
 import { FsContext } from '../vfs/fs_context';
 import type { FrameSource } from '../mm/mappable';
+import { AnonDevs } from '../vfs/numbering';
 import { VirtualFilesystem, type Resolver } from '../vfs/vfs';
 
 export interface MountNamespaceOptions {
   /** The host directory tree shown read-only as "/". */
   rootfs: HostFiles;
   memfile: FrameSource;
-  /** Host fd of the caller's terminal for /dev/tty (null: none). */
-  ttyHostFd?: number | null;
+  /** The sandbox's donated host fds; its terminal is /dev/tty (null: none). */
+  stdio?: HostStdio | null;
 }
 
 export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: VirtualFilesystem; hostfs: HostFs; rootContext(): FsContext } {
-  const lower = new HostFs(opts.rootfs, opts.memfile);
-  const upper = new TmpfsFs(opts.memfile);
-  const vfs = new VirtualFilesystem(new OverlayFs(lower, upper), { openFifo });
+  // Numbered in the same order in every sandbox: the same mountinfo, the same st_dev.
+  const devs = new AnonDevs();
+  const lower = new HostFs(opts.rootfs, opts.memfile, {}, devs.take());
+  const upper = new TmpfsFs(opts.memfile, { dev: devs.take() });
+  const vfs = new VirtualFilesystem(new OverlayFs(lower, upper, devs.take()), { openFifo, devs });
   const r: Resolver = { creds: new Credentials(), root: vfs.root, ctx: null };
   // Mount points the rootfs may lack (a minimal image) are made in the upper layer.
   for (const dir of ['/tmp', '/dev', '/proc', '/sys']) {
@@ -33,12 +37,12 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
       vfs.mkdir(r, vfs.root, dir, dir === '/tmp' ? 0o1777 : 0o755);
     }
   }
-  vfs.mountAt('/tmp', new TmpfsFs(opts.memfile, { mode: 0o1777 }));
-  vfs.mountAt('/dev', new DevFs(opts.ttyHostFd ?? null));
-  vfs.mountAt('/dev/shm', new TmpfsFs(opts.memfile, { mode: 0o1777 }));
+  vfs.mountAt('/tmp', new TmpfsFs(opts.memfile, { mode: 0o1777, dev: devs.take() }));
+  vfs.mountAt('/dev', new DevFs(opts.stdio ?? null, devs.take()));
+  vfs.mountAt('/dev/shm', new TmpfsFs(opts.memfile, { mode: 0o1777, dev: devs.take() }));
   // The host's /sys must not show through the root overlay; a sysfs of the
   // sandbox's own comes later, an empty directory stands in until then.
-  vfs.mountAt('/sys', new TmpfsFs(opts.memfile, { mode: 0o555 }));
+  vfs.mountAt('/sys', new TmpfsFs(opts.memfile, { mode: 0o555, dev: devs.take() }));
   return {
     vfs,
     hostfs: lower,

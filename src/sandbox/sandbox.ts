@@ -18,7 +18,8 @@ import { openForExec } from '../vfs/exec';
 import { FdTable } from '../vfs/fd_table';
 import type { FsContext } from '../vfs/fs_context';
 import { buildMountNamespace } from './mounts';
-import { donateHostFd, setHostReadinessWaiter, terminalOf } from '../fsimpl/hostfd/hostfd';
+import { donateHostFd, terminalOf } from '../fsimpl/hostfd/hostfd';
+import { HostStdio } from '../fsimpl/hostfd/terminal';
 import { ProcFs } from '../fsimpl/proc/procfs';
 import { captureHostInfo, type HostInfo } from '../host/hostinfo';
 import { HostTree } from '../host/hosttree';
@@ -69,8 +70,9 @@ export class Sandbox {
     this.platform = new PtracePlatform();
     this.platform.memfile.setLimit(opts.memory ?? defaultMemoryLimit(host));
     const stdio = opts.stdio ?? [0, 1, 2];
+    const hostStdio = new HostStdio(terminalOf(stdio));
     this.hostTree = new HostTree(opts.rootfs);
-    const ns = buildMountNamespace({ rootfs: this.hostTree, memfile: this.platform.memfile, ttyHostFd: terminalOf(stdio) });
+    const ns = buildMountNamespace({ rootfs: this.hostTree, memfile: this.platform.memfile, stdio: hostStdio });
     this.hostfs = ns.hostfs;
     ns.vfs.dentries.setBudget(this.platform.memfile.heap);
     const warn = (msg: string) => {
@@ -79,12 +81,13 @@ export class Sandbox {
     };
     this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostInfo: host, hostname: opts.hostname, log, warn });
     ns.vfs.mountAt('/proc', new ProcFs(this.kernel, host));
-    const { table, missingFamilies } = buildTable();
+    hostStdio.waiter = this.kernel;
+    const { table, hooks, missingFamilies } = buildTable();
     this.kernel.table = table;
+    for (const h of hooks) this.kernel.hooks.add(h);
     this.kernel.syscallNames = SYSCALL_NAMES;
     if (missingFamilies.length) log(`syscall families not built yet: ${missingFamilies.join(', ')}`);
     if (opts.strace) this.kernel.strace = new Strace(this.kernel, (line) => this.write(line + '\n', true));
-    setHostReadinessWaiter((fd, events) => this.kernel.waitHostFd(fd, events));
     this.kernel.lifecycle.execVfs = {
       openForExec: (t, path): ExecFile => {
         const f = openForExec(t, path);
@@ -96,7 +99,7 @@ export class Sandbox {
     const root = ns.rootContext();
     const fdTable = new FdTable();
     stdio.forEach((hostFd, i) => {
-      const f = donateHostFd(hostFd);
+      const f = donateHostFd(hostFd, hostStdio);
       if (f) fdTable.installAt(i, f);
     });
     this.rootCtx = root;

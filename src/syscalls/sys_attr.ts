@@ -2,9 +2,10 @@
 import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import type { VPath } from '../vfs/dentry';
-import { checkAccess, checkChown, checkOwner, isOwnerOrCapable, mayAccess, maySetGid, MAY_WRITE } from '../vfs/perm';
+import { checkAccess, checkChown, checkOwner, dropPrivileges, isOwnerOrCapable, mayAccess, maySetGid, MAY_WRITE } from '../vfs/perm';
+import { beforeResize } from './filelimits';
 import { readPath, resolveAt, resolverOf, startOf, vfsOf } from './sysutil';
-import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, nowNs, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, type SetAttr } from '../abi/fs';
+import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, nowNs, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, type SetAttr } from '../abi/fs';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 const UTIME_NOW = (1 << 30) - 1;
@@ -43,12 +44,10 @@ function chown(t: Task, p: VPath, uid: number, gid: number): number {
   const s: SetAttr = {};
   if (uid !== -1) s.uid = uid >>> 0;
   if (gid !== -1) s.gid = gid >>> 0;
-  // A change of owner clears set-user-ID (and set-group-ID when group-executable) on non-directories.
-  if ((uid !== -1 || gid !== -1) && (a.mode & S_IFMT) !== S_IFDIR) {
-    let m = a.mode & 0o7777 & ~S_ISUID;
-    if (a.mode & 0o010) m &= ~S_ISGID;
-    if (m !== (a.mode & 0o7777)) s.mode = m;
-  }
+  // Any chown, even to the same owner, clears set-user-ID (set-group-ID when
+  // group-executable) and the file capabilities of a non-directory.
+  const mode = dropPrivileges(t.creds, p.dentry.inode, true);
+  if (mode !== undefined) s.mode = mode;
   p.dentry.inode.setattr(s);
   return 0;
 }
@@ -112,6 +111,7 @@ function truncate(t: Task, p: VPath, len: number): number {
   if ((a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
   vfsOf(t).checkWritable(p);
   checkAccess(t.creds, a, MAY_WRITE);
+  beforeResize(t, p.dentry.inode, len);
   p.dentry.inode.setattr({ size: len });
   return 0;
 }
@@ -176,6 +176,7 @@ export const defs: SyscallDef[] = [
       const f = t.fdTable.get(i32(a[0]));
       if (a[1] < 0) throw new Errno(E.EINVAL);
       if (!f.writable || !f.inode || (f.inode.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
+      beforeResize(t, f.inode, a[1]);
       f.inode.setattr({ size: a[1] });
       return 0;
     },
@@ -196,6 +197,7 @@ export const defs: SyscallDef[] = [
       const type = f.inode.mode & S_IFMT;
       if (type === S_IFDIR) throw new Errno(E.EISDIR);
       if (type !== S_IFREG) throw new Errno(E.ENODEV);
+      beforeResize(t, f.inode, mode & 1 ? 0 : off + len);
       f.inode.allocate(mode, off, len);
       return 0;
     },

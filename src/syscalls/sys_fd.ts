@@ -6,7 +6,7 @@ import type { Task } from '../kernel/task';
 import { PipeFile } from '../fsimpl/pipe/pipe';
 import type { FileDescription } from '../vfs/file';
 import { checkOwner } from '../vfs/perm';
-import { flock, F_RDLCK, F_UNLCK, F_WRLCK, releaseWithDescription, setLock, testLock } from '../vfs/locks';
+import { F_RDLCK, F_UNLCK, F_WRLCK } from '../vfs/locks';
 import { O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, SEEK_CUR, SEEK_END, SEEK_SET } from '../abi/fs';
 import { F_OWNER_PGRP, F_OWNER_PID, getOwner, getOwnerEx, getSig, setAsync, setOwner, setSig } from './fasync';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
@@ -48,7 +48,7 @@ async function lockCmd(t: Task, f: FileDescription, cmd: number, arg: number): P
   const owner: object = ofd ? f : t.fdTable;
   if (cmd === F_GETLK || cmd === F_OFD_GETLK) {
     if (l.type === F_UNLCK) throw new Errno(E.EINVAL);
-    const c = testLock(f.inode, owner, l.type, l.start, l.end);
+    const c = f.inode.locks?.test(owner, l.type, l.start, l.end) ?? null;
     const out = Buffer.alloc(32);
     l.raw.copy(out);
     if (!c) out.writeInt16LE(F_UNLCK, 0);
@@ -64,8 +64,7 @@ async function lockCmd(t: Task, f: FileDescription, cmd: number, arg: number): P
   }
   if (l.type === F_RDLCK && !f.readable) throw new Errno(E.EBADF);
   if (l.type === F_WRLCK && !f.writable) throw new Errno(E.EBADF);
-  if (ofd) releaseWithDescription(f);
-  await setLock(t, f.inode, owner, ofd ? -1 : t.pid, l.type, l.start, l.end, cmd === F_SETLKW || cmd === F_OFD_SETLKW);
+  await f.inode.lockTable().set(t, owner, ofd ? -1 : t.pid, l.type, l.start, l.end, cmd === F_SETLKW || cmd === F_OFD_SETLKW);
   return 0;
 }
 
@@ -176,9 +175,7 @@ export const defs: SyscallDef[] = [
     fn: async (t, a) => {
       const f = t.fdTable.get(i32(a[0]));
       if (!f.inode || f.flags & O_PATH) throw new Errno(E.EBADF);
-      const inode = f.inode;
-      releaseWithDescription(f);
-      await flock(t, inode, f, i32(a[1]));
+      await f.inode.lockTable().flock(t, f, i32(a[1]));
       return 0;
     },
   },

@@ -4,21 +4,20 @@
 // in sys_sched.ts.
 //
 // The kernel reports its own identity (Linux 4.4.0, like gVisor), never the
-// host's. Per-process settings with no field in ThreadGroup live in a WeakMap
-// here. A group's entry is made on first use from its parent's: personality,
+// host's. Per-process settings are ThreadGroup.procState, made on first use
+// from the parent's: personality,
 // nice, affinity, policy, dumpable, keepcaps, no_new_privs and the bounding
 // set are inherited; pdeathsig and the subreaper flag start cleared, as after
-// fork on Linux. That copy is lazy, so a parent's change between fork and the
-// child's first use leaks into the child; fork code may call inheritOnFork()
-// to copy eagerly, and execve may call resetOnExec().
+// fork on Linux. The fork hook copies them eagerly (a parent's change after
+// fork must not reach the child); the exec hook resets what execve resets.
 
-import { execHooks, forkHooks } from '../kernel/lifecycle';
+import type { FamilyHooks } from '../kernel/lifecycle';
 import { randomFill } from '../host/random';
 import { capBit, type Credentials, credsForExec, hasCapability } from '../auth/creds';
 import { CAP_LAST_CAP, CAP_SETPCAP, CAP_SYS_ADMIN, CAP_SYS_NICE, CAP_SYS_RESOURCE, SECBIT_KEEP_CAPS, SECBIT_NO_CAP_AMBIENT_RAISE, SECURE_ALL_BITS, SECURE_ALL_LOCKS } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
-import { RLIM_INFINITY, type Rlimit, RLIMIT_NOFILE, type ThreadGroup } from '../kernel/thread_group';
+import { type ProcState, RLIM_INFINITY, type Rlimit, RLIMIT_NOFILE, type ThreadGroup } from '../kernel/thread_group';
 import { Reg } from '../platform/platform';
 import { encodeTimeval } from './sys_time';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
@@ -41,10 +40,6 @@ const DEFAULT_STATE = {
   personality: 0, nice: 0, policy: SCHED_OTHER, rtprio: 0, dumpable: 1, noNewPrivs: false,
   pdeathsig: 0, subreaper: false,
 };
-/** Per-process settings; affinity has one bit per host CPU. */
-type ProcState = typeof DEFAULT_STATE & { affinity: bigint };
-
-const procStates = new WeakMap<ThreadGroup, ProcState>();
 
 /** The CPUs the sandbox shows (its HostInfo's). */
 export function ncpus(t: Task): number {
@@ -64,17 +59,17 @@ function childState(parent: ProcState | null): ProcState {
 }
 
 export function stateOf(tg: ThreadGroup): ProcState {
-  let s = procStates.get(tg);
+  let s = tg.procState;
   if (!s) {
     s = childState(tg.parent ? stateOf(tg.parent) : null);
-    procStates.set(tg, s);
+    tg.procState = s;
   }
   return s;
 }
 
 /** Give a new child its parent's inheritable settings as they are at fork time. */
 export function inheritOnFork(parent: ThreadGroup, child: ThreadGroup): void {
-  procStates.set(child, childState(stateOf(parent)));
+  child.procState = childState(stateOf(parent));
 }
 
 /** What execve resets: the process becomes dumpable again (keep-caps, in the credentials, goes with exec's own change of them). */
@@ -86,7 +81,7 @@ export function resetOnExec(tg: ThreadGroup): void {
 
 /** PR_SET_NO_NEW_PRIVS: execve grants no privilege (setuid bits, capabilities) beyond what the process has. */
 export function noNewPrivs(tg: ThreadGroup): boolean {
-  return procStates.get(tg)?.noNewPrivs ?? false;
+  return tg.procState?.noNewPrivs ?? false;
 }
 
 /** The personality(2) value of a process (ADDR_NO_RANDOMIZE & co, for the loader and mmap). */
@@ -96,12 +91,12 @@ export function personalityOf(tg: ThreadGroup): number {
 
 /** The signal a process asked for when its parent dies (PR_SET_PDEATHSIG), 0 if none. */
 export function parentDeathSignal(tg: ThreadGroup): number {
-  return procStates.get(tg)?.pdeathsig ?? 0;
+  return tg.procState?.pdeathsig ?? 0;
 }
 
 /** Whether a process is a child subreaper (PR_SET_CHILD_SUBREAPER). */
 export function isChildSubreaper(tg: ThreadGroup): boolean {
-  return procStates.get(tg)?.subreaper ?? false;
+  return tg.procState?.subreaper ?? false;
 }
 
 // ---- helpers ----------------------------------------------------------------------------
@@ -458,8 +453,10 @@ function prctl(t: Task, a: number[]): number {
 
 // ---- the table ------------------------------------------------------------------------
 
-forkHooks.push(inheritOnFork);
-execHooks.push(resetOnExec);
+export const hooks: FamilyHooks = { fork: inheritOnFork, exec: resetOnExec };
+
+/** What setrlimit accepts and reports but nothing checks yet (mq_* do not exist; memory is never locked). */
+const NOT_ENFORCED = 'RLIMIT_CPU (no SIGXCPU), RLIMIT_MEMLOCK, RLIMIT_MSGQUEUE and RLIMIT_RTTIME are kept and reported, not enforced';
 
 export const defs: SyscallDef[] = [
   { nr: 63, name: 'uname', args: ['ptr_out'], fn: uname },
@@ -469,9 +466,9 @@ export const defs: SyscallDef[] = [
   { nr: 318, name: 'getrandom', args: ['buf_hex', 'size', 'grnd_flags'], fn: getrandom },
   { nr: 135, name: 'personality', args: ['hex'], fn: personality,
     partial: 'the value is stored, inherited and reported, but no personality flag changes behaviour (ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC, ...)' },
-  { nr: 302, name: 'prlimit64', args: ['int', 'rlimit_res', 'rlimit', 'rlimit_out'], fn: prlimit64, partial: 'limits above 2^53-1 are stored as RLIM_INFINITY' },
+  { nr: 302, name: 'prlimit64', args: ['int', 'rlimit_res', 'rlimit', 'rlimit_out'], fn: prlimit64, partial: `limits above 2^53-1 are stored as RLIM_INFINITY; ${NOT_ENFORCED}` },
   { nr: 97, name: 'getrlimit', args: ['rlimit_res', 'rlimit_out'], fn: getrlimit },
-  { nr: 160, name: 'setrlimit', args: ['rlimit_res', 'rlimit'], fn: setrlimit },
+  { nr: 160, name: 'setrlimit', args: ['rlimit_res', 'rlimit'], fn: setrlimit, partial: NOT_ENFORCED },
   { nr: 98, name: 'getrusage', args: ['int', 'ptr_out'], fn: getrusage,
     partial: 'CPU times are the host\'s accounting of the stub processes (the Sentry\'s own work for them is not charged); ru_maxrss is the current resident size; the other counters are 0' },
   { nr: 100, name: 'times', args: ['ptr_out'], fn: times,

@@ -13,6 +13,7 @@ import {
 import type { FileDescription } from '../vfs/file';
 import { makedev } from '../abi/fs';
 import { i32, type SyscallDef } from '../kernel/syscall';
+import { checkExpand, checkProtect, isData } from './vmlimits';
 
 const KNOWN_FLAGS = MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE | MAP_LOCKED |
   MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_SYNC | MAP_FIXED_NOREPLACE;
@@ -65,6 +66,8 @@ function mmap(t: Task, a: number[]): number {
     addr = mm.findFree(size, addr ? pageAlignDown(addr) : 0);
   }
   const growsDown = (flags & MAP_GROWSDOWN) !== 0;
+  const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
+  checkExpand(t, size, isData(p, shared, growsDown), fixed ? addr : 0, fixed ? addr + size : 0);
   mm.mapAt(addr, size, p, shared, file, off / PAGE, growsDown, null, (flags & MAP_NORESERVE) !== 0);
   return addr;
 }
@@ -102,6 +105,7 @@ function mprotect(t: Task, a: number[]): number {
   if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP)) throw new Errno(E.EINVAL);
   const len = checkRange(t, a[0], a[1]);
   if (len === 0) return 0;
+  checkProtect(t, a[0], a[0] + len, prot);
   t.mm.protect(a[0], len, prot & 7);
   return 0;
 }
@@ -118,6 +122,8 @@ function mremap(t: Task, a: number[]): number {
   if (newLen === 0) throw new Errno(E.EINVAL);
   // Linux: a fixed destination beyond TASK_SIZE is EINVAL (here, beyond the stub's floor).
   if (flags & MREMAP_FIXED && (newAddr < 0 || newAddr + newLen > t.mm.top)) throw new Errno(E.EINVAL);
+  const v = t.mm.findVma(old);
+  if (v && newLen > oldLen) checkExpand(t, newLen - oldLen, isData(v.prot, v.shared, v.growsDown));
   return t.mm.remap(old, oldLen, newLen, (flags & MREMAP_MAYMOVE) !== 0, flags & MREMAP_FIXED ? newAddr : -1);
 }
 
@@ -138,6 +144,7 @@ function brk(t: Task, a: number[]): number {
       // One lookup for the whole range (a hostile brk may ask for terabytes).
       if (newTop > mm.top || newTop - mm.brkStart > dataLimit(t)) return mm.brkEnd;
       if (mm.anyMapped(oldTop, newTop)) return mm.brkEnd;
+      checkExpand(t, newTop - oldTop, true);
       const prev = mm.findVma(oldTop - 1);
       if (prev && prev.end === oldTop && prev.name === '[heap]') mm.extendVma(prev, newTop);
       else mm.mapAt(oldTop, newTop - oldTop, PROT_READ | PROT_WRITE, false, null, 0, false, '[heap]');

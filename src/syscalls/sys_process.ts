@@ -7,6 +7,8 @@ import * as S from '../abi/signals';
 import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
 import { i32, type SyscallDef } from '../kernel/syscall';
+import { checkKill } from './sigperm';
+import { checkNproc } from './nproc';
 import { CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WSTOPPED, WUNTRACED } from '../abi/sched';
 
 const MAX_ARGS = 0x7fffffff;
@@ -33,10 +35,15 @@ function readStringArray(t: Task, addr: number): string[] {
   return out;
 }
 
+function spawn(t: Task, opts: Parameters<Task['kernel']['lifecycle']['clone']>[1]): number | Promise<number> {
+  checkNproc(t);
+  return t.kernel.lifecycle.clone(t, opts);
+}
+
 function clone(t: Task, a: number[]): number | Promise<number> {
   // x86-64 argument order: flags, newsp, parent_tidptr, child_tidptr, tls.
   const flags = a[0] >>> 0;
-  return t.kernel.lifecycle.clone(t, {
+  return spawn(t, {
     flags: flags & ~0xff,
     stack: a[1],
     parentTid: a[2],
@@ -115,23 +122,33 @@ function kill(t: Task, pid: number, sig: number): number {
   const info: S.SigInfo = { signo: sig, code: S.SI_USER, pid: t.pid, uid: t.creds.uid };
   const k = t.kernel;
   k.signals.checkHardCap(sig);
-  const targets: ThreadGroup[] = [];
+  const send = (tg: ThreadGroup): void => {
+    checkKill(t, tg, sig);
+    if (!tg.zombie && sig !== 0) k.signals.sendToGroup(tg, sig, info);
+  };
   if (pid > 0) {
     const tg = k.groups.get(pid);
-    if (!tg || tg.zombie) {
-      if (tg?.zombie) return 0; // a zombie still exists for kill(2)
-      throw new Errno(E.ESRCH);
-    }
-    targets.push(tg);
-  } else {
-    const pg = pid === 0 ? t.tg.pgid : -pid;
-    for (const tg of k.groups.values()) {
-      if (pid === -1 ? tg.pid !== 1 && tg !== t.tg : tg.pgid === pg) targets.push(tg);
-    }
-    if (pid === -1) targets.push(t.tg);
-    if (targets.length === 0) throw new Errno(E.ESRCH);
+    if (!tg) throw new Errno(E.ESRCH);
+    send(tg); // a zombie still exists for kill(2)
+    return 0;
   }
-  for (const tg of targets) if (!tg.zombie && sig !== 0) k.signals.sendToGroup(tg, sig, info);
+  // Linux: a group signal succeeds if any member took it, else fails with the
+  // last member's error; -1 (everyone but init and the caller) never reports EPERM.
+  const pg = pid === 0 ? t.tg.pgid : -pid;
+  const targets = [...k.groups.values()].filter((tg) => (pid === -1 ? tg.pid !== 1 && tg !== t.tg : tg.pgid === pg));
+  if (targets.length === 0) throw new Errno(E.ESRCH);
+  let ok = false;
+  let err: Errno | null = null;
+  for (const tg of targets) {
+    try {
+      send(tg);
+      ok = true;
+    } catch (e) {
+      if (!(e instanceof Errno)) throw e;
+      if (pid !== -1 || e.errno !== E.EPERM) err = e;
+    }
+  }
+  if (pid === -1 ? err : !ok && err) throw err;
   return 0;
 }
 
@@ -139,6 +156,7 @@ function tgkill(t: Task, tgid: number, tid: number, sig: number): number {
   if (sig < 0 || sig > S.NSIG || tid <= 0 || (tgid !== -1 && tgid <= 0)) throw new Errno(E.EINVAL);
   const target = t.kernel.tasks.get(tid);
   if (!target || (tgid !== -1 && target.tg.pid !== tgid)) throw new Errno(E.ESRCH);
+  checkKill(t, target.tg, sig);
   t.kernel.signals.checkHardCap(sig);
   if (sig) target.sendSignal(sig, { signo: sig, code: S.SI_TKILL, pid: t.pid, uid: t.creds.uid });
   return 0;
@@ -181,8 +199,8 @@ function setsid(t: Task): number {
 }
 
 export const defs: SyscallDef[] = [
-  { nr: 57, name: 'fork', fn: (t) => t.kernel.lifecycle.clone(t, { flags: 0, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
-  { nr: 58, name: 'vfork', fn: (t) => t.kernel.lifecycle.clone(t, { flags: CLONE_VM | CLONE_VFORK, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
+  { nr: 57, name: 'fork', fn: (t) => spawn(t, { flags: 0, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
+  { nr: 58, name: 'vfork', fn: (t) => spawn(t, { flags: CLONE_VM | CLONE_VFORK, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
   { nr: 56, name: 'clone', fn: clone, args: ['clone', 'none', 'none', 'none', 'none'], partial: 'EINVAL for threads (CLONE_THREAD, CLONE_VM without CLONE_VFORK), namespaces (CLONE_NEW*) and CLONE_PIDFD' },
   { nr: 435, name: 'clone3', fn: () => { throw new Errno(E.ENOSYS); }, args: ['ptr', 'size'], partial: 'returns ENOSYS so libc falls back to clone' },
   {

@@ -3,6 +3,7 @@ import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import type { FileDescription, MaybePromise } from '../vfs/file';
 import { MAX_RW, readIovecs } from './sysutil';
+import { beforeWrite } from './filelimits';
 import { O_APPEND, O_PATH, S_IFDIR, S_IFMT, S_IFREG, SEEK_CUR } from '../abi/fs';
 import { i32, type SyscallDef } from '../kernel/syscall';
 
@@ -48,6 +49,7 @@ function copyOutRead(t: Task, buf: number, data: Buffer): number {
 
 function doWrite(t: Task, f: FileDescription, buf: number, count: number, off: number | null): MaybePromise<number> {
   count = Math.min(clampCount(count), MAX_CHUNK);
+  count = beforeWrite(t, f, off, count);
   if (off === null) return f.writeFromUser(t, t.mm, buf, count);
   const data = count ? t.mm.copyIn(buf, count) : Buffer.alloc(0);
   return f.pwrite(t, data, off);
@@ -112,7 +114,8 @@ async function writev(t: Task, fd: number, iov: number, cnt: number, off: number
     parts.push(t.mm.copyIn(base, n));
     total += n;
   }
-  const data = Buffer.concat(parts);
+  let data = Buffer.concat(parts);
+  data = data.subarray(0, beforeWrite(t, f, off, data.length, (rwf & RWF_APPEND) !== 0));
   const nowait = (rwf & RWF_NOWAIT) !== 0;
   let n: number;
   if (rwf & RWF_APPEND) n = await f.appendWrite(t, data, off, nowait);
@@ -133,10 +136,16 @@ async function copyData(t: Task, src: FileDescription, srcOff: number | null, ds
   const CHUNK = 1 << 16;
   while (done < count) {
     const want = Math.min(CHUNK, count - done);
-    const data = srcOff === null ? await src.read(t, want) : await src.pread(t, want, srcOff);
+    let data = srcOff === null ? await src.read(t, want) : await src.pread(t, want, srcOff);
     if (data.length === 0) break;
     let w: number;
     try {
+      const allowed = beforeWrite(t, dst, dstOff, data.length);
+      if (allowed < data.length) {
+        // Give back what the file size limit keeps from being written.
+        if (srcOff === null) src.seek(allowed - data.length, SEEK_CUR);
+        data = data.subarray(0, allowed);
+      }
       w = dstOff === null ? await dst.write(t, data) : await dst.pwrite(t, data, dstOff);
     } catch (e) {
       if (done > 0) break;

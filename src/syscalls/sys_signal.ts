@@ -1,11 +1,12 @@
 // Signal dispositions, masks, waiting for signals, and the alternate stack.
 
-import { E, Errno, ERESTARTNOHAND } from '../abi/errno';
+import { E, Errno, ERESTART_RESTARTBLOCK, ERESTARTNOHAND } from '../abi/errno';
 import { KEEP_REGS } from '../kernel/runner';
 import * as S from '../abi/signals';
 import { i64, onAltStack, SS_DISABLE, SS_ONSTACK, u64 } from '../kernel/signal_frame';
 import type { Task } from '../kernel/task';
 import { Reg } from '../platform/platform';
+import { checkKill } from './sigperm';
 import { i32, type SyscallDef } from '../kernel/syscall';
 
 const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
@@ -108,7 +109,7 @@ async function pause(t: Task): Promise<number> {
   }
 }
 
-async function rtSigtimedwait(t: Task, a: number[]): Promise<number> {
+function rtSigtimedwait(t: Task, a: number[]): Promise<number> {
   if (a[3] !== 8) throw new Errno(E.EINVAL);
   const set = t.mm.readBigU64(a[0]) & ~S.UNBLOCKABLE;
   let deadline: number | undefined;
@@ -119,12 +120,21 @@ async function rtSigtimedwait(t: Task, a: number[]): Promise<number> {
     if (sec < 0 || nsec < 0 || nsec >= 1e9) throw new Errno(E.EINVAL);
     deadline = t.kernel.monotonicNs() + sec * 1e9 + nsec;
   }
+  return sigtimedwaitUntil(t, set, a[1], deadline);
+}
+
+/**
+ * Wait for a signal in set until the monotonic deadline (none: forever),
+ * writing its siginfo to info. Also the continuation restart_syscall runs
+ * after a pause unwound a timed wait.
+ */
+export async function sigtimedwaitUntil(t: Task, set: bigint, info: number, deadline: number | undefined): Promise<number> {
   const take = (): number => {
     for (const pend of [t.pending, t.tg.pending]) {
       for (const sig of [...pend.keys()].sort((x, y) => x - y)) {
         if (set & S.sigBit(sig)) {
-          const info = pend.take(sig)!;
-          if (a[1]) t.mm.copyOut(a[1], S.encodeSigInfo(info));
+          const si = pend.take(sig)!;
+          if (info) t.mm.copyOut(info, S.encodeSigInfo(si));
           return sig;
         }
       }
@@ -147,9 +157,16 @@ async function rtSigtimedwait(t: Task, a: number[]): Promise<number> {
       r = await t.block(null, 0, deadline);
     } catch (e) {
       if (!(e instanceof Errno)) throw e;
+      const paused = t.kernel.pausing && !t.hasInterruptingSignal();
       t.sigmask = saved;
       const got2 = take();
       if (got2) return got2;
+      // Only a pause unwinds to a restart (the wait goes on after resume, to the same deadline).
+      if (paused && deadline === undefined) throw new Errno(ERESTARTNOHAND);
+      if (paused && deadline !== undefined) {
+        t.restartBlock = { kind: 'sigtimedwait', set, info, deadline };
+        throw new Errno(ERESTART_RESTARTBLOCK);
+      }
       // Linux never restarts sigtimedwait: another signal ends it with EINTR.
       throw new Errno(E.EINTR);
     } finally {
@@ -217,6 +234,7 @@ function sigqueueinfo(t: Task, tgid: number, tid: number, sig: number, uinfo: nu
   }
   // Only the kernel may claim kernel codes, except toward oneself.
   if ((code >= 0 || code === S.SI_TKILL) && tg !== t.tg) throw new Errno(E.EPERM);
+  checkKill(t, tg, sig);
   if (sig === 0) return 0;
   t.kernel.signals.checkQueueLimit(target?.tg ?? tg);
   const info: S.SigInfo = { signo: sig, code, raw };

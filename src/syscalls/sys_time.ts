@@ -8,17 +8,16 @@
 // measured: they report the monotonic time elapsed since the thread (or
 // process) started, which is an upper bound of its CPU time.
 //
-// Interval timers live per thread group in a WeakMap: they are not inherited
-// by fork (a new ThreadGroup starts with none) and survive execve (same group),
-// as on Linux.
+// Interval timers are the thread group's (kernel/itimers.ts). An interrupted
+// relative sleep leaves its continuation as data (Task.restartBlock), which
+// restart_syscall runs through the RESTART table below.
 
 import { hasCapability } from '../auth/creds';
 import { CAP_WAKE_ALARM } from '../abi/capability';
 import { E, Errno, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTSYS } from '../abi/errno';
-import type { Kernel } from '../kernel/kernel';
-import { SI_KERNEL, SIGALRM } from '../abi/signals';
-import type { Task } from '../kernel/task';
-import type { ThreadGroup } from '../kernel/thread_group';
+import { FOREVER_NS } from '../kernel/itimers';
+import type { RestartBlock, Task } from '../kernel/task';
+import { sigtimedwaitUntil } from './sys_signal';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 export const CLOCK_REALTIME = 0;
@@ -41,8 +40,6 @@ export const ITIMER_PROF = 2;
 const NS = 1_000_000_000;
 /** Resolution of the coarse clocks: one tick at HZ=250, as on Debian's kernels. */
 const COARSE_RES_NS = 4_000_000;
-/** Deadlines past this (about 146 years of monotonic time) never arm a kernel timer. */
-const FOREVER_NS = 2 ** 62;
 
 // ---- struct timespec / timeval ------------------------------------------------------
 
@@ -158,7 +155,7 @@ function relativeSleep(t: Task, deadline: number, rem: number): number | Promise
     (e: unknown) => {
       if (!isInterrupt(e)) throw e;
       if (rem) writeTimespec(t, rem, deadline - t.kernel.monotonicNs());
-      t.restartBlock = () => relativeSleep(t, deadline, rem);
+      t.restartBlock = { kind: 'nanosleep', deadline, rem };
       throw new Errno(ERESTART_RESTARTBLOCK);
     },
   );
@@ -204,75 +201,30 @@ function clockNanosleep(t: Task, a: number[]): number | Promise<number> {
   return relativeSleep(t, t.kernel.monotonicNs() + ns, a[3]);
 }
 
+/** How restart_syscall continues each kind of interrupted call. */
+const RESTART: { [K in RestartBlock['kind']]: (t: Task, rb: Extract<RestartBlock, { kind: K }>) => number | Promise<number> } = {
+  nanosleep: (t, rb) => relativeSleep(t, rb.deadline, rb.rem),
+  sigtimedwait: (t, rb) => sigtimedwaitUntil(t, rb.set, rb.info, rb.deadline),
+};
+
+function runRestart<K extends RestartBlock['kind']>(t: Task, rb: Extract<RestartBlock, { kind: K }>): number | Promise<number> {
+  return RESTART[rb.kind](t, rb);
+}
+
 function restartSyscall(t: Task): number | Promise<number> {
-  const fn = t.restartBlock;
+  const rb = t.restartBlock;
   t.restartBlock = null;
-  if (!fn) throw new Errno(E.EINTR);
-  return fn();
+  if (!rb) throw new Errno(E.EINTR);
+  return runRestart(t, rb);
 }
 
 // ---- alarm and interval timers ------------------------------------------------------
 
-interface Itimers {
-  /** ITIMER_REAL: monotonic deadline (0 = disarmed), interval, kernel timer id. */
-  realDeadline: number;
-  realInterval: number;
-  realTimer: number | null;
-  /** ITIMER_VIRTUAL / ITIMER_PROF: stored only (value, interval), never fire. */
-  virt: [number, number];
-  prof: [number, number];
-}
-
-const itimers = new WeakMap<ThreadGroup, Itimers>();
-
-function itimersOf(tg: ThreadGroup): Itimers {
-  let s = itimers.get(tg);
-  if (!s) {
-    s = { realDeadline: 0, realInterval: 0, realTimer: null, virt: [0, 0], prof: [0, 0] };
-    itimers.set(tg, s);
-  }
-  return s;
-}
-
-/** Time left on ITIMER_REAL in ns (0 = disarmed); an expired-but-undelivered timer reads 1 us. */
-function realRemaining(k: Kernel, s: Itimers): number {
-  if (!s.realDeadline) return 0;
-  return Math.max(1000, s.realDeadline - k.monotonicNs());
-}
-
-/** (Re)arm ITIMER_REAL: deadline 0 disarms. Expiry sends SIGALRM to the process and re-arms by interval. */
-function armReal(k: Kernel, tg: ThreadGroup, s: Itimers, deadline: number, interval: number): void {
-  if (s.realTimer !== null) k.cancelTimer(s.realTimer);
-  s.realTimer = null;
-  s.realDeadline = deadline;
-  s.realInterval = deadline ? interval : 0;
-  if (!deadline || deadline > FOREVER_NS) return;
-  const fire = (): void => {
-    s.realTimer = null;
-    if (tg.exiting || tg.zombie) {
-      s.realDeadline = 0;
-      return;
-    }
-    k.signals.sendToGroup(tg, SIGALRM, { signo: SIGALRM, code: SI_KERNEL });
-    if (s.realInterval <= 0) {
-      s.realDeadline = 0;
-      return;
-    }
-    // Forward past now: overruns collapse into the one signal already pending.
-    const now = k.monotonicNs();
-    let next = s.realDeadline + s.realInterval;
-    if (next <= now) next += Math.ceil((now - next + 1) / s.realInterval) * s.realInterval;
-    s.realDeadline = next;
-    if (next <= FOREVER_NS) s.realTimer = k.addTimer(next, fire);
-  };
-  s.realTimer = k.addTimer(deadline, fire);
-}
-
 function alarm(t: Task, a: number[]): number {
   const secs = u32(a[0]);
-  const s = itimersOf(t.tg);
-  const left = realRemaining(t.kernel, s);
-  armReal(t.kernel, t.tg, s, secs ? t.kernel.monotonicNs() + secs * NS : 0, 0);
+  const s = t.tg.itimers;
+  const left = s.realRemaining(t.kernel);
+  s.armReal(t.kernel, secs ? t.kernel.monotonicNs() + secs * NS : 0, 0);
   // Seconds left of the previous alarm, rounded to nearest, at least 1 if any time was left.
   let oldSecs = Math.floor(left / NS);
   const usec = Math.floor((left % NS) / 1000);
@@ -282,9 +234,9 @@ function alarm(t: Task, a: number[]): number {
 
 /** The current value of a timer as [value, interval] in ns. */
 function itimerGet(t: Task, which: number): [number, number] {
-  const s = itimersOf(t.tg);
+  const s = t.tg.itimers;
   switch (which) {
-    case ITIMER_REAL: return [realRemaining(t.kernel, s), s.realInterval];
+    case ITIMER_REAL: return [s.realRemaining(t.kernel), s.realInterval];
     case ITIMER_VIRTUAL: return [...s.virt];
     case ITIMER_PROF: return [...s.prof];
     default: throw new Errno(E.EINVAL);
@@ -313,9 +265,9 @@ function setitimer(t: Task, a: number[]): number {
     value = decodeTimeval(b, 16);
   } // Linux treats a NULL new_value as all zeros: the timer is disarmed.
   const old = itimerGet(t, which);
-  const s = itimersOf(t.tg);
+  const s = t.tg.itimers;
   if (which === ITIMER_REAL) {
-    armReal(t.kernel, t.tg, s, value ? t.kernel.monotonicNs() + value : 0, interval);
+    s.armReal(t.kernel, value ? t.kernel.monotonicNs() + value : 0, interval);
   } else {
     if (which === ITIMER_VIRTUAL) s.virt = [value, interval];
     else s.prof = [value, interval];

@@ -4,11 +4,11 @@
 // probe (size 0 returns the size) follow Linux.
 
 import { hasCapability } from '../auth/creds';
-import { CAP_SYS_ADMIN } from '../abi/capability';
+import { CAP_SETFCAP, CAP_SYS_ADMIN } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import type { Inode } from '../vfs/inode';
-import { checkAccess, MAY_WRITE } from '../vfs/perm';
+import { checkAccess, MAY_WRITE, XATTR_SECURITY_CAPABILITY } from '../vfs/perm';
 import { XattrSet } from '../vfs/xattrs';
 import { readPath, resolveAt } from './sysutil';
 import { S_IFDIR, S_IFMT, S_IFREG } from '../abi/fs';
@@ -55,6 +55,12 @@ function checkUserNamespace(name: string, inode: Inode): void {
   if (name.startsWith('user.') && type !== S_IFREG && type !== S_IFDIR) throw new Errno(E.EPERM);
 }
 
+/** File capabilities are set and removed with CAP_SETFCAP; the other privileged namespaces need CAP_SYS_ADMIN. */
+function checkPrivilegedName(t: Task, name: string): void {
+  const cap = name === XATTR_SECURITY_CAPABILITY ? CAP_SETFCAP : CAP_SYS_ADMIN;
+  if (!hasCapability(t.creds, cap)) throw new Errno(E.EPERM);
+}
+
 function get(t: Task, tg: Target, nameAddr: number, value: number, size: number): number {
   const name = readName(t, nameAddr);
   if (name.startsWith('trusted.') && !hasCapability(t.creds, CAP_SYS_ADMIN)) throw new Errno(E.ENODATA);
@@ -74,7 +80,7 @@ function set(t: Task, tg: Target, nameAddr: number, value: number, size: number,
   if (tg.readonly) throw new Errno(E.EROFS);
   checkUserNamespace(name, tg.inode);
   if (name.startsWith('trusted.') || name.startsWith('security.') || name.startsWith('system.')) {
-    if (!hasCapability(t.creds, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
+    checkPrivilegedName(t, name);
   } else {
     checkAccess(t.creds, tg.inode.attrs(), MAY_WRITE);
   }
@@ -105,7 +111,7 @@ function remove(t: Task, tg: Target, nameAddr: number): number {
   const name = readName(t, nameAddr);
   if (tg.readonly) throw new Errno(E.EROFS);
   if (name.startsWith('user.')) checkAccess(t.creds, tg.inode.attrs(), MAY_WRITE);
-  else if (!hasCapability(t.creds, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
+  else checkPrivilegedName(t, name);
   if (!tg.inode.xattrs?.delete(name)) throw new Errno(E.ENODATA);
   return 0;
 }

@@ -2,6 +2,7 @@
 // exports its `defs`; this module gathers them (a number defined twice is a
 // bug caught at startup) and fills the kernel's dispatch array.
 
+import type { FamilyHooks } from '../kernel/lifecycle';
 import type { SyscallDef } from '../kernel/syscall';
 import { SYSCALL_NAMES } from './names';
 
@@ -11,14 +12,20 @@ const FAMILIES = [
   'sys_poll', 'sys_futex', 'sys_socket', 'sys_xattr', 'sys_timer',
 ];
 
-export function buildTable(): { table: Array<SyscallDef | undefined>; missingFamilies: string[] } {
+/**
+ * The dispatch array, and the fork/exec/exit hooks of the families (a family
+ * that keeps per-process state exports `hooks`; the sandbox registers them on
+ * its kernel, so two kernels in one process never share them).
+ */
+export function buildTable(): { table: Array<SyscallDef | undefined>; hooks: FamilyHooks[]; missingFamilies: string[] } {
   const table: Array<SyscallDef | undefined> = [];
+  const hooks: FamilyHooks[] = [];
   const missingFamilies: string[] = [];
   for (const fam of FAMILIES) {
-    let mod: { defs?: SyscallDef[] };
+    let mod: { defs?: SyscallDef[]; hooks?: FamilyHooks };
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      mod = require(`./${fam}`) as { defs?: SyscallDef[] };
+      mod = require(`./${fam}`) as { defs?: SyscallDef[]; hooks?: FamilyHooks };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String((e as Error).message).includes(`/${fam}`)) {
         missingFamilies.push(fam);
@@ -31,8 +38,9 @@ export function buildTable(): { table: Array<SyscallDef | undefined>; missingFam
       if (SYSCALL_NAMES[d.nr] !== d.name) throw new Error(`syscall ${d.nr} is ${SYSCALL_NAMES[d.nr]}, not ${d.name}`);
       table[d.nr] = d;
     }
+    if (mod.hooks) hooks.push(mod.hooks);
   }
-  return { table, missingFamilies };
+  return { table, hooks, missingFamilies };
 }
 
 /** docs/COMPATIBILITY.md, generated from the table. */

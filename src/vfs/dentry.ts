@@ -31,18 +31,16 @@ export class Dentry {
 export class Mount {
   /** Mounts stacked on dentries of this mount. */
   readonly children = new Map<Dentry, Mount>();
-  readonly id: number;
-  private static nextId = 1;
 
   constructor(
+    /** Unique in its VFS (mnt_id, /proc/PID/mountinfo): the VFS hands them out. */
+    public readonly id: number,
     public readonly fs: FilesystemImpl,
     public readonly root: Dentry,
     public readonly parent: Mount | null,
     public readonly mountpoint: Dentry | null,
     public readonly flags: { readonly: boolean; noexec: boolean },
-  ) {
-    this.id = Mount.nextId++;
-  }
+  ) {}
 }
 
 /** A location in the mount namespace. */

@@ -6,7 +6,6 @@
 // (a loop of dup up to a raised RLIMIT_NOFILE stays linear, not quadratic).
 import { Errno, E } from '../abi/errno';
 import type { FileDescription } from './file';
-import { releaseRecordLocks } from './locks';
 
 
 interface Slot {
@@ -23,8 +22,8 @@ export class FdTable {
   private open = 0;
   /** RLIMIT_NOFILE soft limit: descriptors must be below it. */
   limit = 1024;
-  /** Hook run when a descriptor closes (the kernel releases POSIX record locks of the process). */
-  onClose: ((file: FileDescription) => void) | null = null;
+  /** Tasks using this table (CLONE_FILES shares it): the last one out closes the files. */
+  users = 1;
 
   /** The description at fd, or EBADF. */
   get(fd: number): FileDescription {
@@ -145,8 +144,7 @@ export class FdTable {
 
   private release(f: FileDescription): void {
     // POSIX record locks belong to the fd table (the "process"); any close of the file drops them.
-    if (f.inode) releaseRecordLocks(f.inode, this);
-    if (this.onClose) this.onClose(f);
+    f.inode?.locks?.releaseRecords(this);
     f.decRef();
   }
 
@@ -158,7 +156,6 @@ export class FdTable {
   fork(): FdTable {
     const t = new FdTable();
     t.limit = this.limit;
-    t.onClose = this.onClose;
     for (let fd = 0; fd < this.slots.length; fd++) {
       const s = this.slots[fd];
       if (s) {
@@ -167,6 +164,17 @@ export class FdTable {
       }
     }
     return t;
+  }
+
+  /** clone(CLONE_FILES): one more task uses this table. */
+  share(): FdTable {
+    this.users++;
+    return this;
+  }
+
+  /** A task using the table exits: the last one closes every descriptor. */
+  unshare(): void {
+    if (--this.users <= 0) this.closeAll();
   }
 
   /** execve(): close descriptors marked FD_CLOEXEC. */

@@ -44,8 +44,8 @@ export abstract class FileDescription {
   /** Notified when readiness may have changed (poll/epoll/blocking I/O wait on it). */
   readonly queue = new WaitQueue();
   offset = 0;
-  /** Called when the last reference goes (e.g. release record locks). */
-  onRelease: Array<() => void> = [];
+  /** The VFS counted this open on the inode (incOpen): the last reference uncounts it. */
+  countsOpen = false;
   /** Signal-driven I/O (fcntl F_SETOWN, F_SETSIG, O_ASYNC): null until first used. */
   async: FileAsync | null = null;
 
@@ -157,7 +157,12 @@ export abstract class FileDescription {
   }
   decRef(): void {
     if (--this.refs === 0) {
-      for (const f of this.onRelease) f();
+      const inode = this.inode;
+      if (inode) {
+        // OFD locks and flocks belong to the description.
+        inode.locks?.releaseDescription(this);
+        if (this.countsOpen) inode.decOpen();
+      }
       this.release();
     }
   }

@@ -18,6 +18,7 @@
 //  - every mutating method defaults to EROFS (read-only file system) or
 //    EPERM, so a read-only fs needs no code for them.
 import type { XattrSet } from './xattrs';
+import { FileLocks } from './locks';
 import { Errno, E } from '../abi/errno';
 import type { Mappable } from '../mm/mappable';
 import type { MemoryAccess } from '../mm/access';
@@ -55,6 +56,18 @@ export abstract class Inode {
   abstract attrs(): InodeAttrs;
   /** Extended attributes (sys_xattr.ts), created on the first set. */
   xattrs: XattrSet | null = null;
+  /** Advisory locks (fcntl, OFD, flock): null until the first lock. */
+  locks: FileLocks | null = null;
+  /**
+   * The pipe behind a FIFO while it is in use (fsimpl/pipe), so every open of
+   * the node meets the same one. Typed opaquely: pipes live above the VFS.
+   */
+  fifo: object | null = null;
+
+  /** The file's lock table, made on first use. */
+  lockTable(): FileLocks {
+    return (this.locks ??= new FileLocks());
+  }
 
   get mode(): number {
     return this.attrs().mode;

@@ -8,8 +8,9 @@
 import { Errno, E } from '../abi/errno';
 import { type Credentials, hasCapability } from '../auth/creds';
 import { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID } from '../abi/capability';
-import type { InodeAttrs } from '../abi/fs';
-import { S_IFDIR, S_IFMT, S_ISVTX } from '../abi/fs';
+import type { InodeAttrs, SetAttr } from '../abi/fs';
+import { S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_ISVTX } from '../abi/fs';
+import type { Inode } from './inode';
 
 export const MAY_EXEC = 1;
 export const MAY_WRITE = 2;
@@ -66,4 +67,59 @@ export function checkChown(creds: Credentials, a: InodeAttrs, uid: number, gid: 
   const gidOk = gid === -1 || (creds.fsuid === a.uid && (creds.inGroup(gid >>> 0) || (gid >>> 0) === a.gid));
   // The owner "changing" the uid to itself is still a change that needs ownership.
   if (!uidOk || !gidOk || (uid !== -1 && creds.fsuid !== a.uid)) throw new Errno(E.EPERM);
+}
+
+const S_IXGRP = 0o010;
+/** The file capabilities (man 7 capabilities, "File capabilities"). */
+export const XATTR_SECURITY_CAPABILITY = 'security.capability';
+
+/**
+ * Mode of a new non-directory in dir: in a set-group-ID directory the file
+ * takes the directory's group, and a creator outside that group (without
+ * CAP_FSETID) may not hand out a group-executable set-group-ID file.
+ */
+export function createMode(creds: Credentials, dir: InodeAttrs, type: number, mode: number): number {
+  if (type === S_IFDIR || !(dir.mode & S_ISGID)) return mode;
+  if ((mode & (S_ISGID | S_IXGRP)) !== (S_ISGID | S_IXGRP)) return mode;
+  if (creds.inGroup(dir.gid) || hasCapability(creds, CAP_FSETID)) return mode;
+  return mode & ~S_ISGID;
+}
+
+/**
+ * What modifying a file's data takes away (write, truncate, fallocate):
+ * set-user-ID, set-group-ID when group-executable, unless the writer has
+ * CAP_FSETID; the file capabilities always. force (chown) drops the set-ID
+ * bits whatever the caller's capabilities. Returns the mode change for the
+ * caller's setattr, or undefined when the mode stays.
+ */
+export function dropPrivileges(creds: Credentials, inode: Inode, force = false): number | undefined {
+  // The mode getter, not attrs(): this runs on every write.
+  const mode = inode.mode;
+  if ((mode & S_IFMT) === S_IFDIR) return undefined;
+  inode.xattrs?.delete(XATTR_SECURITY_CAPABILITY);
+  let m = mode & 0o7777;
+  if (!(m & S_ISUID) && (m & (S_ISGID | S_IXGRP)) !== (S_ISGID | S_IXGRP)) return undefined;
+  if (!force && hasCapability(creds, CAP_FSETID)) return undefined;
+  m &= ~S_ISUID;
+  if (m & S_IXGRP) m &= ~S_ISGID;
+  return m;
+}
+
+/** dropPrivileges applied at once (the data path, where no other attribute changes). */
+export function removePrivileges(creds: Credentials, inode: Inode): void {
+  const mode = dropPrivileges(creds, inode);
+  if (mode !== undefined) inode.setattr({ mode } satisfies SetAttr);
+}
+
+/**
+ * Hard links under fs.protected_hardlinks = 1 (what /proc/sys/fs shows, and
+ * the setting of the usual distributions): only the owner (or CAP_FOWNER)
+ * links to a file, or anyone who may read and write a regular file that
+ * grants no set-ID privilege.
+ */
+export function checkHardlinkSource(creds: Credentials, a: InodeAttrs): void {
+  if (isOwnerOrCapable(creds, a)) return;
+  const safe = (a.mode & S_IFMT) === S_IFREG && !(a.mode & S_ISUID) && (a.mode & (S_ISGID | S_IXGRP)) !== (S_ISGID | S_IXGRP);
+  if (safe && mayAccess(creds, a, MAY_READ | MAY_WRITE)) return;
+  throw new Errno(E.EPERM);
 }

@@ -9,9 +9,10 @@ import { Dentry, Mount, pathOf, samePath, type VPath } from './dentry';
 import { DEFAULT_DENTRY_CACHE, DentryCache } from './dentry_cache';
 import { DirectoryFile, PathFile, RegularFile, type FileDescription, type MaybePromise } from './file';
 import type { CreateSpec, FilesystemImpl, Inode } from './inode';
-import { checkAccess, checkSticky, MAY_EXEC, MAY_READ, MAY_WRITE } from './perm';
+import { checkAccess, checkHardlinkSource, checkOwner, checkSticky, createMode, MAY_EXEC, MAY_READ, MAY_WRITE, removePrivileges } from './perm';
+import { AnonDevs, PseudoFs } from './numbering';
 import {
-  NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
+  NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOATIME, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
   RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, SYMLOOP_MAX,
 } from '../abi/fs';
 
@@ -47,17 +48,29 @@ const isDots = (n: string) => n === '.' || n === '..';
  * Opens a FIFO's inode: the pipe implementation lives above the VFS, so the
  * composition root hands it in (a VFS without one refuses FIFOs with ENXIO).
  */
-export type FifoOpener = (t: FileCtx, inode: Inode, path: VPath, flags: number) => Promise<FileDescription>;
+export type FifoOpener = (t: FileCtx, inode: Inode, path: VPath, flags: number, pipefs: PseudoFs) => Promise<FileDescription>;
 
 export class VirtualFilesystem {
   readonly rootMount: Mount;
   /** What keeps cached dentries alive, bounded (see dentry_cache.ts). */
   readonly dentries = new DentryCache(Number(process.env.TSVISOR_DENTRY_CACHE ?? DEFAULT_DENTRY_CACHE));
   private readonly openFifo: FifoOpener | null;
+  private nextMountId = 1;
+  /** Device numbers of this namespace's file systems (the composition root takes them for each fs it makes). */
+  readonly devs: AnonDevs;
+  /** Pipes made by pipe(2) and FIFOs: their st_dev and inode numbers. */
+  readonly pipefs: PseudoFs;
 
-  constructor(rootFs: FilesystemImpl, opts: { openFifo?: FifoOpener } = {}) {
+  constructor(rootFs: FilesystemImpl, opts: { openFifo?: FifoOpener; devs?: AnonDevs } = {}) {
     this.openFifo = opts.openFifo ?? null;
-    this.rootMount = new Mount(rootFs, new Dentry(rootFs.root(), '', null), null, null, { readonly: false, noexec: false });
+    this.devs = opts.devs ?? new AnonDevs();
+    this.pipefs = new PseudoFs(this.devs.take());
+    this.rootMount = new Mount(this.allocMountId(), rootFs, new Dentry(rootFs.root(), '', null), null, null, { readonly: false, noexec: false });
+  }
+
+  /** A mount id no other mount of this VFS has (also for mounts outside the tree, such as procfs's anonymous one). */
+  allocMountId(): number {
+    return this.nextMountId++;
   }
 
   get root(): VPath {
@@ -70,7 +83,7 @@ export class VirtualFilesystem {
     // Mount on top of whatever is mounted there already (stacking, like Linux).
     let top = at;
     for (let m = top.mount.children.get(top.dentry); m; m = top.mount.children.get(top.dentry)) top = { mount: m, dentry: m.root };
-    const m = new Mount(fs, new Dentry(fs.root(), '', null), top.mount, top.dentry, { readonly: !!flags.readonly, noexec: !!flags.noexec });
+    const m = new Mount(this.allocMountId(), fs, new Dentry(fs.root(), '', null), top.mount, top.dentry, { readonly: !!flags.readonly, noexec: !!flags.noexec });
     top.mount.children.set(top.dentry, m);
     return m;
   }
@@ -234,6 +247,7 @@ export class VirtualFilesystem {
     if (da.mode & S_ISGID) {
       gid = da.gid;
       if (type === S_IFDIR) mode |= S_ISGID;
+      else mode = createMode(r.creds, da, type, mode);
     }
     return { type, mode: mode & 0o7777, uid: r.creds.fsuid, gid, ...extra };
   }
@@ -299,6 +313,7 @@ export class VirtualFilesystem {
     if (this.lookupRaw(r, p.dir, p.name)) throw new Errno(E.EEXIST);
     if (p.trailingSlash) throw new Errno(E.ENOENT);
     if (src.mount !== p.dir.mount) throw new Errno(E.EXDEV);
+    checkHardlinkSource(r.creds, src.dentry.inode.attrs());
     this.checkWritable(p.dir);
     checkAccess(r.creds, p.dir.dentry.inode.attrs(), MAY_WRITE | MAY_EXEC);
     if ((src.dentry.inode.mode & S_IFMT) === S_IFDIR) throw new Errno(E.EPERM);
@@ -471,7 +486,9 @@ export class VirtualFilesystem {
       let want = 0;
       if (acc !== 1) want |= MAY_READ;
       if (wantWrite) want |= MAY_WRITE;
-      checkAccess(r.creds, inode.attrs(), want);
+      const a = inode.attrs();
+      checkAccess(r.creds, a, want);
+      if (flags & O_NOATIME) checkOwner(r.creds, a);
     }
     if (type === S_IFLNK) throw new Errno(E.ELOOP);
     if (type === S_IFSOCK) throw new Errno(E.ENXIO);
@@ -482,14 +499,17 @@ export class VirtualFilesystem {
     if (custom) return custom;
     if (type === S_IFIFO) {
       if (!this.openFifo) throw new Errno(E.ENXIO);
-      return this.openFifo(t, inode, p, fflags);
+      return this.openFifo(t, inode, p, fflags, this.pipefs);
     }
     if (type === S_IFDIR) return new DirectoryFile(p, inode, fflags, r.ctx);
     if (type !== S_IFREG) throw new Errno(E.ENXIO); // device nodes with no driver
-    if (flags & O_TRUNC && !created && inode.attrs().size !== 0) inode.setattr({ size: 0 });
+    if (flags & O_TRUNC && !created) {
+      removePrivileges(r.creds, inode);
+      if (inode.attrs().size !== 0) inode.setattr({ size: 0 });
+    }
     const f = new RegularFile(p, inode, fflags);
     inode.incOpen();
-    f.onRelease.push(() => inode.decOpen());
+    f.countsOpen = true;
     return f;
   }
 }

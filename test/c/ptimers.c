@@ -58,6 +58,14 @@ int main(void) {
   printf("bad nsec: %d %s\n", timer_settime(t2, 0, &bad, NULL), ename(errno));
   timer_t t3;
   printf("bad clock: %d %s\n", timer_create(12345, NULL, &t3), ename(errno));
+  // Timer ids are handed out in a cycle, as Linux does: a deleted id is not the next one given.
+  timer_t ids[4];
+  timer_create(CLOCK_MONOTONIC, &none, &ids[0]);
+  timer_create(CLOCK_MONOTONIC, &none, &ids[1]);
+  timer_delete(ids[0]);
+  timer_create(CLOCK_MONOTONIC, &none, &ids[2]);
+  timer_create(CLOCK_MONOTONIC, &none, &ids[3]);
+  printf("ids after a delete: +%ld +%ld +%ld\n", (long)ids[1] - (long)ids[0], (long)ids[2] - (long)ids[0], (long)ids[3] - (long)ids[0]);
   printf("done\n");
   return 0;
 }

@@ -28,6 +28,7 @@ const C_PROGRAMS = Object.freeze({
   xattr: { args: (dir) => [dir], endsWithDone: true },
   ptimers: { args: () => [], endsWithDone: true },
   robust: { args: () => [], endsWithDone: true },
+  twobox: { args: () => ['all'], endsWithDone: true },
   // Its own test counts round trips (stopcount.test.js); here one mode is compared.
   stopcount: { args: () => ['pipe_block', '50'] },
   stdiofile: { args: () => [], endsWithDone: true },
@@ -44,10 +45,15 @@ const C_PROGRAMS = Object.freeze({
   sigvalues: { args: () => [], endsWithDone: true },
   kaddr: { args: () => [], endsWithDone: true },
   reparent: { args: () => [], endsWithDone: true, pid1: true },
+  // Its own test pauses it (pause.test.js); here a short run is compared.
+  pausework: { args: () => ['20000000', '4'], endsWithDone: true },
   // With the host's real HostInfo the sandbox shows the machine as it is (hostinfo.test.js injects another).
   hostinfo: { args: () => [], endsWithDone: true },
   vmamerge: { args: (dir) => [dir], endsWithDone: true },
   nofile: { args: () => [], endsWithDone: true },
+  dacperm: { args: (dir) => [dir], endsWithDone: true },
+  rlimits: { args: (dir) => [dir], endsWithDone: true },
+  killperm: { args: () => [], endsWithDone: true },
   // Their own tests count stops (faultaround.test.js, cpupolicy.test.js); here one short mode each.
   faultaround: { args: (dir) => ['bus', dir, '0'] },
   cpuspread: { args: () => ['syscalls', '0'] },

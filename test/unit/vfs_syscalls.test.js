@@ -30,6 +30,8 @@ function makeTask() {
   t.fs = rootContext();
   t.fdTable = new FdTable();
   t.kernel = { vfs };
+  // Writes and truncates consult RLIMIT_FSIZE.
+  t.tg = { rlimits: require('../../dist/kernel/thread_group').defaultRlimits() };
   return { t, dir };
 }
 

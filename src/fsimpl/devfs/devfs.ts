@@ -11,10 +11,11 @@ import { FileDescription, seekPosition } from '../../vfs/file';
 import type { MemoryAccess } from '../../mm/access';
 import { Inode, type FilesystemImpl } from '../../vfs/inode';
 import {
-  anonDev, devMajor, devMinor, dtype, makedev, nowNs, S_IFCHR, S_IFDIR, S_IFLNK, TMPFS_MAGIC,
+  devMajor, UNNUMBERED_DEV, devMinor, dtype, makedev, nowNs, S_IFCHR, S_IFDIR, S_IFLNK, TMPFS_MAGIC,
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
 } from '../../abi/fs';
-import { donatedFdStat, makeHostFdFile, registerTtyNode } from '../hostfd/hostfd';
+import { donatedFdStat, makeHostFdFile } from '../hostfd/hostfd';
+import type { HostStdio } from '../hostfd/terminal';
 
 type DevKind = 'null' | 'zero' | 'full' | 'random';
 
@@ -69,13 +70,12 @@ class DevFile extends FileDescription {
   }
 }
 
-let devIno = 1;
-
 class DevInode extends Inode {
-  readonly ino = devIno++;
+  readonly ino: number;
   readonly a: InodeAttrs;
   constructor(readonly fs: DevFs, mode: number, rdev = 0, size = 0) {
     super();
+    this.ino = fs.allocIno();
     const t = fs.birth;
     this.a = { mode, uid: 0, gid: 0, nlink: 1, size, blocks: 0, blksize: 4096, rdev, atimeNs: t, mtimeNs: t, ctimeNs: t, btimeNs: t };
   }
@@ -103,8 +103,9 @@ class CharDev extends DevInode {
   }
   override open(_ctx: unknown, path: VPath, flags: number): FileDescription {
     if (this.kind === 'tty') {
-      if (this.fs.ttyHostFd === null) throw new Errno(E.ENXIO);
-      return makeHostFdFile(this.fs.ttyHostFd, flags);
+      const term = this.fs.stdio?.terminal;
+      if (!term) throw new Errno(E.ENXIO);
+      return makeHostFdFile(term.hostFd, flags, this.fs.stdio);
     }
     return new DevFile(path, this, flags, this.kind);
   }
@@ -112,13 +113,13 @@ class CharDev extends DevInode {
 
 /** /dev/pts/N: the caller's own terminal, shown where ttyname(3) looks for it. */
 class HostTtyNode extends DevInode {
-  constructor(fs: DevFs, private readonly hostFd: number, rdev: number, mode: number, uid: number, gid: number) {
+  constructor(fs: DevFs, private readonly stdio: HostStdio, private readonly hostFd: number, rdev: number, mode: number, uid: number, gid: number) {
     super(fs, S_IFCHR | (mode & 0o7777), rdev);
     this.a.uid = uid;
     this.a.gid = gid;
   }
   override open(_ctx: unknown, _path: VPath, flags: number): FileDescription {
-    return makeHostFdFile(this.hostFd, flags);
+    return makeHostFdFile(this.hostFd, flags, this.stdio);
   }
 }
 
@@ -147,14 +148,14 @@ class DevDir extends DevInode {
 
 export class DevFs implements FilesystemImpl {
   readonly name = 'devtmpfs';
-  readonly dev = anonDev();
+  private nextIno = 1;
   readonly readonly = false; // entries are fixed (create gives EROFS) but chmod/chown work
   readonly dynamic = false;
   readonly birth = nowNs();
   private readonly rootDir: DevDir;
 
-  /** ttyHostFd: the caller's terminal (host fd) for /dev/tty, or null if it has none. */
-  constructor(readonly ttyHostFd: number | null) {
+  /** stdio: the sandbox's donated host fds, whose terminal is /dev/tty (null: no terminal). */
+  constructor(readonly stdio: HostStdio | null, readonly dev = UNNUMBERED_DEV) {
     const r = new DevDir(this);
     const add = (name: string, i: Inode) => r.entries.set(name, i);
     add('null', new CharDev(this, 1, 3, 'null'));
@@ -177,18 +178,24 @@ export class DevFs implements FilesystemImpl {
 
   /** If the caller's terminal is a pseudo-terminal (majors 136-143), give it its /dev/pts/N name. */
   private addHostTty(pts: DevDir): void {
-    if (this.ttyHostFd === null) return;
+    const stdio = this.stdio;
+    const term = stdio?.terminal;
+    if (!stdio || !term) return;
     try {
-      const st = donatedFdStat(this.ttyHostFd);
+      const st = donatedFdStat(term.hostFd);
       const major = devMajor(st.rdev);
       if (major < 136 || major > 143) return;
       const n = (major - 136) * 256 + devMinor(st.rdev);
-      const node = new HostTtyNode(this, this.ttyHostFd, st.rdev, st.mode, st.uid, st.gid);
+      const node = new HostTtyNode(this, stdio, term.hostFd, st.rdev, st.mode, st.uid, st.gid);
       pts.entries.set(String(n), node);
-      registerTtyNode(st.rdev, { dev: this.dev, ino: node.ino });
+      term.node = { dev: this.dev, ino: node.ino };
     } catch {
       // No usable terminal: /dev/pts stays empty.
     }
+  }
+
+  allocIno(): number {
+    return this.nextIno++;
   }
 
   root(): Inode {

@@ -1,9 +1,9 @@
 // Files backed by a host file descriptor donated to the sandbox (its stdin,
 // stdout and stderr are the caller's host fds 0, 1, 2). Data moves with libc
-// read/write. Waiting for readiness uses a hook the kernel installs (it waits
-// on host fds through its epoll); without it, reads simply block the Sentry.
-// Terminals get the usual ioctls; the foreground process group is kept on the
-// sandbox side, since host process groups mean nothing inside.
+// read/write. Waiting for readiness goes through the sandbox's HostStdio (the
+// kernel waits on host fds through its epoll); without a waiter, reads simply
+// block the Sentry. Terminals get the usual ioctls; the foreground process
+// group and session are the sandbox's Terminal's (terminal.ts).
 import { Errno, E } from '../../abi/errno';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM } from '../../abi/waitqueue';
 import * as hfd from '../../host/hostfd';
@@ -11,17 +11,10 @@ import type { HostStat } from '../../host/hostfs';
 import { pgidOf, sidOf, SIGPIPE, type FileCtx } from '../../vfs/ctx';
 import { FileDescription, type MaybePromise } from '../../vfs/file';
 import { O_NONBLOCK, SEEK_END, type InodeAttrs } from '../../abi/fs';
+import type { HostStdio, Terminal } from './terminal';
 
-type Waiter = (hostFd: number, events: number) => Promise<number>;
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
-
-let readinessWaiter: Waiter | null = null;
-
-/** The kernel provides this: resolve with the poll events once hostFd has one of events. */
-export function setHostReadinessWaiter(fn: Waiter | null): void {
-  readinessWaiter = fn;
-}
 
 const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404;
 const TCSBRK = 0x5409, TCXONC = 0x540a, TCFLSH = 0x540b;
@@ -29,9 +22,6 @@ const TIOCSCTTY = 0x540e, TIOCGPGRP = 0x540f, TIOCSPGRP = 0x5410, TIOCOUTQ = 0x5
 const TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414, FIONREAD = 0x541b, TIOCNOTTY = 0x5422, TIOCGSID = 0x5429;
 const TERMIOS_SIZE = 36; // the kernel's struct termios (asm-generic/termbits.h), not glibc's
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT } from '../../abi/poll';
-
-/** Sandbox-side foreground process group per terminal (keyed by host device number). */
-const foreground = new Map<number, number>();
 
 /** Minimal memory access the ioctls need (Task.mm satisfies it). */
 interface IoctlCtx extends FileCtx {
@@ -49,7 +39,6 @@ function toEvents(revents: number): number {
 
 export class HostFdFile extends FileDescription {
   private watching = 0;
-  private readonly rdev: number;
   readonly isTty: boolean;
   /** A socket (Node's child stdio is a socketpair): each call is made non-blocking with MSG_DONTWAIT. */
   private readonly isSocket: boolean;
@@ -60,7 +49,10 @@ export class HostFdFile extends FileDescription {
    */
   readonly isRegular: boolean;
 
-  constructor(readonly hostFd: number, flags: number, private readonly ownsFd = false) {
+  /** The sandbox's terminal this tty stands for (null if not a tty). */
+  readonly terminal: Terminal | null;
+
+  constructor(readonly hostFd: number, flags: number, readonly stdio: HostStdio, private readonly ownsFd = false) {
     super(null, null, flags);
     let rdev = 0;
     try {
@@ -68,7 +60,6 @@ export class HostFdFile extends FileDescription {
     } catch {
       /* a closed host fd: I/O will report the error */
     }
-    this.rdev = rdev;
     this.isTty = hfd.ioctl(hostFd, TCGETS, Buffer.alloc(64)) === 0;
     let type = 0;
     try {
@@ -78,6 +69,7 @@ export class HostFdFile extends FileDescription {
     }
     this.isSocket = type === 0o140000;
     this.isRegular = type === 0o100000;
+    this.terminal = this.isTty ? stdio.terminalFor(hostFd, rdev) : null;
   }
 
   /** Host call results: retry on EINTR, else the host errno. */
@@ -123,7 +115,7 @@ export class HostFdFile extends FileDescription {
   override ids(): { dev: number; ino: number } {
     // The caller's terminal has a node in the sandbox's /dev/pts: fstat must
     // match stat of that path, or ttyname(3) says "not a tty".
-    const node = this.isTty ? ttyNodes.get(this.rdev) : undefined;
+    const node = this.terminal?.node;
     if (node) return { ...node };
     const s = hfd.fstat(this.hostFd);
     return { dev: s.dev, ino: s.ino };
@@ -131,14 +123,15 @@ export class HostFdFile extends FileDescription {
 
   /** Ask the kernel to tell our queue when the host fd becomes ready (for poll/epoll/blocking I/O). */
   watch(events: number): boolean {
-    if (!readinessWaiter) return false;
+    const waiter = this.stdio.waiter;
+    if (!waiter) return false;
     const want = events & ~this.watching;
     if (want === 0) return true;
     this.watching |= want;
     let pollEv = 0;
     if (want & (EVENT_IN | EVENT_RDNORM)) pollEv |= POLLIN;
     if (want & (EVENT_OUT | EVENT_WRNORM)) pollEv |= POLLOUT;
-    readinessWaiter(this.hostFd, pollEv).then(
+    waiter.waitHostFd(this.hostFd, pollEv).then(
       (rev) => {
         this.watching &= ~want;
         this.queue.notify(toEvents(rev) | (rev ? 0 : EVENT_ERR));
@@ -186,7 +179,7 @@ export class HostFdFile extends FileDescription {
       const n = this.isSocket ? hfd.recv(this.hostFd, buf, buf.length, MSG_DONTWAIT) : hfd.read(this.hostFd, buf, buf.length);
       if (n >= 0) return buf.subarray(0, n);
       const errno = -n;
-      if (errno === E.EAGAIN && !nonblock && readinessWaiter) continue;
+      if (errno === E.EAGAIN && !nonblock && this.stdio.waiter) continue;
       if (errno === E.EINTR) continue;
       throw new Errno(errno);
     }
@@ -257,27 +250,32 @@ export class HostFdFile extends FileDescription {
         return 0;
       }
       case TIOCGPGRP: {
-        this.requireTty();
-        let g = foreground.get(this.rdev);
-        if (g === undefined) {
-          g = pgidOf(t); // the first to ask (the shell) is taken as foreground
-          foreground.set(this.rdev, g);
-        }
-        mm.writeI32(arg, g);
+        const term = this.requireTty();
+        // The first to ask (the shell) is taken as foreground.
+        term.foreground ??= pgidOf(t);
+        mm.writeI32(arg, term.foreground);
         return 0;
       }
       case TIOCSPGRP: {
-        this.requireTty();
+        const term = this.requireTty();
         const g = mm.readI32(arg);
         if (g < 0) throw new Errno(E.EINVAL);
-        foreground.set(this.rdev, g);
+        term.foreground = g;
         return 0;
       }
-      case TIOCGSID:
-        this.requireTty();
-        mm.writeI32(arg, sidOf(t));
+      case TIOCGSID: {
+        const term = this.requireTty();
+        // The sandbox's first session holds the caller's terminal unless another claimed it.
+        term.session ??= sidOf(t);
+        mm.writeI32(arg, term.session);
         return 0;
-      case TIOCSCTTY:
+      }
+      case TIOCSCTTY: {
+        const term = this.requireTty();
+        term.session = sidOf(t);
+        term.foreground = pgidOf(t);
+        return 0;
+      }
       case TIOCNOTTY:
         this.requireTty();
         return 0;
@@ -298,15 +296,16 @@ export class HostFdFile extends FileDescription {
     }
   }
 
-  private requireTty(): void {
-    if (!this.isTty) throw new Errno(E.ENOTTY);
+  private requireTty(): Terminal {
+    if (!this.terminal) throw new Errno(E.ENOTTY);
+    return this.terminal;
   }
 
   /** A new description of the same host file (open of /proc/PID/fd/N): a dup of the host fd, owned. */
   reopen(flags: number): HostFdFile {
     const fd = hfd.dup(this.hostFd);
     if (fd < 0) throw new Errno(E.EMFILE);
-    return new HostFdFile(fd, flags, true);
+    return new HostFdFile(fd, flags, this.stdio, true);
   }
 
   protected override release(): void {
@@ -315,8 +314,8 @@ export class HostFdFile extends FileDescription {
 }
 
 /** A description for a donated host fd (stdio). flags: O_RDONLY/O_WRONLY/O_RDWR | O_NONBLOCK... The host fd is not closed unless ownsFd. */
-export function makeHostFdFile(hostFd: number, flags: number, ownsFd = false): HostFdFile {
-  return new HostFdFile(hostFd, flags, ownsFd);
+export function makeHostFdFile(hostFd: number, flags: number, stdio: HostStdio, ownsFd = false): HostFdFile {
+  return new HostFdFile(hostFd, flags, stdio, ownsFd);
 }
 
 /**
@@ -327,11 +326,11 @@ export function makeHostFdFile(hostFd: number, flags: number, ownsFd = false): H
  * caller's own description (O_NONBLOCK is shared by every dup of it).
  * Regular files never block; sockets cannot be reopened: those stay as given.
  */
-export function donateHostFd(hostFd: number): HostFdFile | null {
+export function donateHostFd(hostFd: number, stdio: HostStdio): HostFdFile | null {
   const fl = hfd.statusFlags(hostFd);
   if (fl < 0) return null;
   const own = hfd.reopenNonBlocking(hostFd, fl);
-  return own === null ? new HostFdFile(hostFd, fl) : new HostFdFile(own, fl, true);
+  return own === null ? new HostFdFile(hostFd, fl, stdio) : new HostFdFile(own, fl, stdio, true);
 }
 
 /** The first of the caller's fds that is a terminal (for /dev/tty), or null. */
@@ -344,12 +343,3 @@ export function terminalOf(hostFds: readonly number[]): number | null {
 export function donatedFdStat(hostFd: number): HostStat {
   return hfd.fstat(hostFd);
 }
-
-/** The sandbox-side foreground process group of the terminal behind hostFd (for job-control signals). */
-const ttyNodes = new Map<number, { dev: number; ino: number }>();
-
-/** devfs tells which of its nodes stands for the host terminal with this rdev. */
-export function registerTtyNode(rdev: number, ids: { dev: number; ino: number }): void {
-  ttyNodes.set(rdev, ids);
-}
-

@@ -19,7 +19,7 @@ import { LruList } from '../../vfs/lru';
 import type { MemoryAccess } from '../../mm/access';
 import type { FrameSource, Mappable } from '../../mm/mappable';
 import {
-  anonDev, dtype, S_IFLNK, S_IFMT, S_IFREG, ST_RDONLY,
+  dtype, UNNUMBERED_DEV, S_IFLNK, S_IFMT, S_IFREG, ST_RDONLY,
   type DirEntry, type InodeAttrs, type StatFs,
 } from '../../abi/fs';
 import { PAGE_SIZE as PAGE } from '../../abi/mm';
@@ -56,7 +56,7 @@ function inodeKey(dev: number, ino: number): number | string {
 
 export class HostFs implements FilesystemImpl {
   readonly name = 'hostfs';
-  readonly dev = anonDev();
+  readonly dev: number;
   readonly readonly = true;
   readonly dynamic = false;
   /** Inodes by (dev, ino) (see inodeKey), and the same in least recently used order. */
@@ -68,7 +68,8 @@ export class HostFs implements FilesystemImpl {
   private cachedPages = 0;
   readonly limits: HostFsLimits;
 
-  constructor(readonly files: HostFiles, readonly frames: FrameSource | null, limits: Partial<HostFsLimits> = {}) {
+  constructor(readonly files: HostFiles, readonly frames: FrameSource | null, limits: Partial<HostFsLimits> = {}, dev = UNNUMBERED_DEV) {
+    this.dev = dev;
     this.limits = {
       inodes: limits.inodes ?? 16384,
       pages: limits.pages ?? 65536,

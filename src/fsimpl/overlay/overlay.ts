@@ -11,7 +11,7 @@ import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
 import type { Mappable } from '../../mm/mappable';
 import type { MemoryAccess } from '../../mm/access';
 import {
-  anonDev, dtype, OVERLAYFS_MAGIC, RENAME_EXCHANGE, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
+  dtype, UNNUMBERED_DEV, OVERLAYFS_MAGIC, RENAME_EXCHANGE, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
 } from '../../abi/fs';
 import { isWhiteout, TmpfsFs, TmpfsInode } from '../tmpfs/tmpfs';
@@ -22,7 +22,6 @@ const COPY_CHUNK = 1 << 20;
 
 export class OverlayFs implements FilesystemImpl {
   readonly name = 'overlay';
-  readonly dev = anonDev();
   readonly readonly = false;
   readonly dynamic = false;
   private readonly rootInode: OverlayInode;
@@ -31,7 +30,7 @@ export class OverlayFs implements FilesystemImpl {
   /** Cleans the children maps of overlay inodes that were collected. */
   readonly reaper = new Reaper();
 
-  constructor(readonly lower: FilesystemImpl, readonly upper: TmpfsFs) {
+  constructor(readonly lower: FilesystemImpl, readonly upper: TmpfsFs, readonly dev = UNNUMBERED_DEV) {
     const lr = lower.root();
     const ur = upper.root();
     const la = lr.attrs();

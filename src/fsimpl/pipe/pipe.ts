@@ -8,7 +8,8 @@ import type { VPath } from '../../vfs/dentry';
 import { anonAttrs, FileDescription, type MaybePromise } from '../../vfs/file';
 import type { Inode } from '../../vfs/inode';
 import type { HeapBudget } from '../../abi/accounting';
-import { anonDev, O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, S_IFIFO, type InodeAttrs } from '../../abi/fs';
+import { PseudoFs } from '../../vfs/numbering';
+import { O_ACCMODE, UNNUMBERED_DEV, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, S_IFIFO, type InodeAttrs } from '../../abi/fs';
 import type { MemoryAccess } from '../../mm/access';
 
 export const PIPE_BUF = 4096;
@@ -18,8 +19,6 @@ export const MAX_PIPE_SIZE = 1048576; // /proc/sys/fs/pipe-max-size
 export const HARD_PIPE_SIZE = 64 * 1048576;
 const READ_EVENTS = EVENT_IN | EVENT_RDNORM | EVENT_HUP;
 const WRITE_EVENTS = EVENT_OUT | EVENT_WRNORM | EVENT_ERR;
-const pipeDev = anonDev();
-let nextPipeIno = 1;
 
 export class Pipe {
   /**
@@ -38,13 +37,16 @@ export class Pipe {
   writerOpens = 0;
   hadWriter = false;
   readonly queue = new WaitQueue();
-  readonly ino = nextPipeIno++;
+  readonly ino: number;
   /** Open descriptions of this pipe: poll/epoll wait on their own queues. */
   readonly ends = new Set<{ queue: WaitQueue }>();
   /** Bytes of the heap budget held for the buffer (its capacity, which bounds the data in it). */
   private charged = 0;
 
-  constructor(private readonly heap: HeapBudget | null = null) {}
+  /** pipefs: the namespace's numbering of pipes (st_dev, st_ino, "pipe:[N]"). */
+  constructor(private readonly heap: HeapBudget | null = null, readonly fs: PseudoFs = new PseudoFs(UNNUMBERED_DEV)) {
+    this.ino = fs.ino();
+  }
 
   /**
    * Take the budget for a pipe that comes alive (pipe(), or the first open of
@@ -221,7 +223,7 @@ export class PipeFile extends FileDescription {
   }
   override ids(): { dev: number; ino: number } {
     if (this.inode && this.path) return { dev: this.path.mount.fs.dev, ino: this.inode.ino };
-    return { dev: pipeDev, ino: this.pipe.ino };
+    return { dev: this.pipe.fs.dev, ino: this.pipe.ino };
   }
   /** fcntl F_GETPIPE_SZ / F_SETPIPE_SZ. */
   get pipeSize(): number {
@@ -352,20 +354,18 @@ export class PipeFile extends FileDescription {
 }
 
 /** pipe2(): a read end and a write end. */
-export function makePipe(flags: number, heap: HeapBudget | null = null): [PipeFile, PipeFile] {
-  const p = new Pipe(heap);
+export function makePipe(flags: number, heap: HeapBudget | null = null, fs?: PseudoFs): [PipeFile, PipeFile] {
+  const p = new Pipe(heap, fs);
   const st = flags & O_NONBLOCK;
   return [new PipeFile(p, O_RDONLY | st), new PipeFile(p, O_WRONLY | st)];
 }
 
-const fifoPipes = new WeakMap<Inode, Pipe>();
-
 /** open() of a FIFO: blocks until the other side is present, per fifo(7). */
-export async function openFifo(t: FileCtx, inode: Inode, path: VPath, flags: number): Promise<PipeFile> {
-  let p = fifoPipes.get(inode);
+export async function openFifo(t: FileCtx, inode: Inode, path: VPath, flags: number, fs?: PseudoFs): Promise<PipeFile> {
+  let p = inode.fifo instanceof Pipe ? inode.fifo : null;
   if (!p) {
-    p = new Pipe(t.heapBudget ?? null);
-    fifoPipes.set(inode, p);
+    p = new Pipe(t.heapBudget ?? null, fs);
+    inode.fifo = p;
   }
   const m = flags & O_ACCMODE;
   if (m === O_WRONLY && p.readers === 0 && flags & O_NONBLOCK) throw new Errno(E.ENXIO);

@@ -14,7 +14,7 @@ import { Credentials } from '../../auth/creds';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { Dentry, Mount, type VPath } from '../../vfs/dentry';
 import type { FilesystemImpl, Inode } from '../../vfs/inode';
-import { anonDev, nowNs, PROC_MAGIC, type StatFs } from '../../abi/fs';
+import { nowNs, PROC_MAGIC, type StatFs } from '../../abi/fs';
 import type { HostInfo } from '../../host/hostinfo';
 import { NodeMaker, ProcDirNode, rootOwner, type Entry } from './nodes';
 import { pidDirNode, type PidExtras } from './pid';
@@ -24,7 +24,7 @@ import type { ProcKernel } from './task_info';
 
 export class ProcFs implements FilesystemImpl {
   readonly name = 'proc';
-  readonly dev = anonDev();
+  readonly dev: number;
   /** Writability is decided per file (comm, oom_score_adj, sys/kernel/hostname). */
   readonly readonly = false;
   readonly dynamic = true;
@@ -39,6 +39,8 @@ export class ProcFs implements FilesystemImpl {
 
   /** host: the machine the sandbox shows (/proc/cpuinfo, the CPU rows of /proc/stat). */
   constructor(readonly kernel: ProcKernel, host: Pick<HostInfo, 'cpuinfo' | 'ncpu'>) {
+    // Numbered by the namespace it is made for, after the file systems the composition root made.
+    this.dev = kernel.vfs.devs.take();
     this.cpuinfo = host.cpuinfo;
     this.ncpu = host.ncpu;
     const m = new NodeMaker(this, '', rootOwner, this.birthNs);
@@ -59,7 +61,7 @@ export class ProcFs implements FilesystemImpl {
 
   /** A mount outside the namespace holding the dentries of pathless files reached through /proc/PID/fd. */
   get anonMount(): Mount {
-    if (!this.anon) this.anon = new Mount(this, new Dentry(this.rootDir, '', null), null, null, { readonly: false, noexec: true });
+    if (!this.anon) this.anon = new Mount(this.kernel.vfs.allocMountId(), this, new Dentry(this.rootDir, '', null), null, null, { readonly: false, noexec: true });
     return this.anon;
   }
 

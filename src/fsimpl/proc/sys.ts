@@ -69,6 +69,8 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
       v('file-max', d.fileMax),
       v('nr_open', d.nrOpen),
       v('pipe-max-size', d.pipeMaxSize),
+      // Enforced by vfs/perm.ts checkHardlinkSource.
+      v('protected_hardlinks', 1),
       (mm) => dir(mm, 'inotify', [
         v('max_user_watches', d.inotifyMaxUserWatches),
         v('max_user_instances', d.inotifyMaxUserInstances),

@@ -9,7 +9,7 @@ import type { FrameSource, Mappable } from '../../mm/mappable';
 import type { MemoryAccess } from '../../mm/access';
 import { HEAP_COST, type HeapBudget } from '../../abi/accounting';
 import {
-  anonDev, dtype, nowNs, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, TMPFS_MAGIC,
+  dtype, UNNUMBERED_DEV, nowNs, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, TMPFS_MAGIC,
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
 } from '../../abi/fs';
 import { PAGE_SIZE as PAGE } from '../../abi/mm';
@@ -35,6 +35,8 @@ export interface TmpfsOptions {
   sizePages?: number;
   /** nr_inodes= (default: what the Sentry heap budget affords, at most half the limit's pages). */
   maxInodes?: number;
+  /** st_dev, from the namespace's numbering (AnonDevs). */
+  dev?: number;
 }
 
 /** Without a memory file limit (unit tests): what the mount advertised before limits existed. */
@@ -42,7 +44,7 @@ const UNLIMITED_PAGES = 1 << 20;
 
 export class TmpfsFs implements FilesystemImpl {
   readonly name = 'tmpfs';
-  readonly dev = anonDev();
+  readonly dev: number;
   readonly readonly = false;
   readonly dynamic = false;
   private nextIno = 1;
@@ -57,6 +59,7 @@ export class TmpfsFs implements FilesystemImpl {
   readonly heap: HeapBudget | null;
 
   constructor(readonly frames: FrameSource, opts: TmpfsOptions = {}) {
+    this.dev = opts.dev ?? UNNUMBERED_DEV;
     const limit = frames.limitPages ?? UNLIMITED_PAGES * 2;
     this.heap = frames.heap ?? null;
     this.sizePages = opts.sizePages ?? Math.floor(limit / 2);

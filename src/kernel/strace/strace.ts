@@ -8,7 +8,6 @@
 import { Reg } from '../../platform/platform';
 import { errnoName } from '../../abi/errno';
 import type { Kernel } from '../kernel';
-import { taskExitHooks } from '../lifecycle';
 import type { SigInfo } from '../../abi/signals';
 import type { Task } from '../task';
 import { fsDecoders, octal } from './dec_fs';
@@ -74,7 +73,10 @@ export class Strace {
   private readonly deferred = new Set<Task>();
   private flushQueued = false;
 
-  constructor(private readonly k: Kernel, private readonly sink: (line: string) => void) {}
+  constructor(private readonly k: Kernel, private readonly sink: (line: string) => void) {
+    // The exit line of every task of this kernel.
+    k.hooks.add({ taskExit: (t) => this.exited(t) });
+  }
 
   /** A system call starts: decode what goes in (execve's argv is gone once it succeeds). */
   enter(t: Task, nr: number, args: readonly number[]): void {
@@ -192,6 +194,3 @@ function result(c: Call): string {
   const special = RESULTS[c.name];
   return (special && special(c)) ?? String(r);
 }
-
-// The exit line of every task; a no-op unless the task's kernel traces.
-taskExitHooks.push((t) => t.kernel.strace?.exited(t));

@@ -12,11 +12,13 @@ import { MemoryFile } from '../memfile';
 import { newPlatformStats, type Platform, type PlatformEvent, type PlatformStats, Reg } from '../platform';
 import * as P from './ptrace';
 import { Stub, StubContext, StubError } from './stub';
+import { sentryThread } from '../thread';
 import { stubFilter } from './seccomp';
 import { CpuPolicy } from './affinity';
 import { signalStop, syscallStop } from './stops';
 import { INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_DATA, STUB_END, stubElf } from './stub_elf';
 import { FD_CLOEXEC } from '../../abi/fs';
+import { WNOHANG } from '../../abi/sched';
 import { TASK_SIZE } from '../../abi/mm';
 
 const EPOLL_CTL_ADD = 1;
@@ -39,6 +41,16 @@ const F_SETFD = 2;
 const STUB_OWN_MAPPINGS = 16;
 /** The stub's fds: 3 = the memory file, 4 = the Sentry's epoll set. Nothing else may reach it. */
 const STUB_FDS = 5;
+/** Stops one sandbox serves in a row before the others on the thread get a turn. */
+const FAIR_RUN = 8;
+/**
+ * With the thread shared, how long a poll keeps asking before it gives the
+ * turn away: a resumed stub's next system call is back within this (a ptrace
+ * round trip), so a busy sandbox does not pay a turn of the loop per call.
+ */
+const SPIN_NS = 50_000;
+/** Nothing of ours for this long: the loop sleeps a millisecond between polls instead of spinning. */
+const IDLE_NS = 2_000_000;
 
 export class PtracePlatform implements Platform {
   readonly memfile = new MemoryFile();
@@ -62,6 +74,11 @@ export class PtracePlatform implements Platform {
   private readonly killGroupAtExit = (): void => this.killGroup();
   /** Where the tracer and the stubs run (see affinity.ts): pinned together at the first wait, compute-bound stubs spread. */
   readonly cpus: CpuPolicy;
+  private onThread = false;
+  /** Events served in a row while the thread is shared (a turn is handed on every FAIR_RUN). */
+  private run = 0;
+  /** When the last event came, while the thread is shared (monotonic ns). */
+  private lastEventNs = 0;
 
   constructor() {
     this.cpus = new CpuPolicy(this.stats);
@@ -75,6 +92,8 @@ export class PtracePlatform implements Platform {
     process.once('exit', this.killGroupAtExit);
     this.waker = this.forkStub();
     this.armWaker();
+    sentryThread.join();
+    this.onThread = true;
   }
 
   private epollCtl(op: number, fd: number, events: number): number {
@@ -226,8 +245,23 @@ export class PtracePlatform implements Platform {
 
   wait(): PlatformEvent {
     if (!this.cpus.settled) this.cpus.settle(this.stubPids());
+    const shared = sentryThread.shared;
+    if (!shared) this.run = 0;
+    else if (++this.run > FAIR_RUN) {
+      this.run = 0;
+      return { kind: 'yield', idle: false };
+    }
+    let spinUntil = 0;
     for (;;) {
-      const pid = libc.waitpid(-this.master.pid, this.status, P.WALL);
+      const pid = libc.waitpid(-this.master.pid, this.status, shared ? P.WALL | WNOHANG : P.WALL);
+      if (pid === 0) {
+        const now = Number(process.hrtime.bigint());
+        if (spinUntil === 0) spinUntil = now + SPIN_NS;
+        if (now < spinUntil) continue;
+        this.run = 0;
+        return { kind: 'yield', idle: now - this.lastEventNs > IDLE_NS };
+      }
+      if (shared && pid > 0) this.lastEventNs = Number(process.hrtime.bigint());
       if (pid < 0) {
         const e = libc.errno();
         if (e === 4) continue; // EINTR
@@ -314,6 +348,8 @@ export class PtracePlatform implements Platform {
     this.master.release();
     this.killGroup();
     process.off('exit', this.killGroupAtExit);
+    if (this.onThread) sentryThread.leave();
+    this.onThread = false;
   }
 
   /**

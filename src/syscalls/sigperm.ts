@@ -1,0 +1,28 @@
+// Who may send a signal to whom (man 2 kill, "Permissions"): every signal a
+// process sends by system call (kill, tkill, tgkill, rt_sigqueueinfo,
+// rt_tgsigqueueinfo) is checked here. Signals the kernel raises itself
+// (SIGCHLD, SIGPIPE, timers, faults) are not.
+import { Errno, E } from '../abi/errno';
+import { CAP_KILL } from '../abi/capability';
+import { SIGCONT } from '../abi/signals';
+import { hasCapability } from '../auth/creds';
+import type { Task } from '../kernel/task';
+import type { ThreadGroup } from '../kernel/thread_group';
+
+/**
+ * The sender's real or effective uid must be the target's real or saved
+ * uid, or the sender has CAP_KILL; SIGCONT may always go to a process of the
+ * sender's own session. Signal 0 is checked the same way.
+ */
+export function mayKill(sender: Task, target: ThreadGroup, sig: number): boolean {
+  if (target === sender.tg || target.tasks.size === 0) return true;
+  const s = sender.creds;
+  const d = target.leader.creds;
+  if (s.euid === d.suid || s.euid === d.uid || s.uid === d.suid || s.uid === d.uid) return true;
+  if (hasCapability(s, CAP_KILL)) return true;
+  return sig === SIGCONT && target.sid === sender.tg.sid;
+}
+
+export function checkKill(sender: Task, target: ThreadGroup, sig: number): void {
+  if (!mayKill(sender, target, sig)) throw new Errno(E.EPERM);
+}

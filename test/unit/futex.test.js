@@ -1,0 +1,64 @@
+'use strict';
+// futex: the kernel's FutexTable with fake tasks. Each kernel has its own, so
+// the same key in two tables never meets; a waiter moved by a requeue that
+// then times out (or is interrupted) leaves nothing behind.
+
+const assert = require('node:assert');
+const { test } = require('node:test');
+const { FutexTable, BITSET_MATCH_ANY } = require('../../dist/kernel/futex.js');
+
+/** A task whose memory is one private page of zeroes at 0x1000 and whose block() ends when told. */
+function fakeTask() {
+  const mm = {
+    findVma: (addr) => (addr >= 0x1000 && addr < 0x2000 ? { shared: false } : null),
+    readU32: () => 0,
+  };
+  const pending = [];
+  return {
+    mm,
+    pending,
+    block(q, mask) {
+      return new Promise((resolve) => {
+        const w = { mask, wake: (ev) => { q.remove(w); resolve(ev); } };
+        q.add(w);
+        pending.push({ timeout: () => { q.remove(w); resolve(0); } });
+      });
+    },
+  };
+}
+
+test('a wake finds the waiters of its own table only', async () => {
+  const a = new FutexTable();
+  const b = new FutexTable();
+  const ta = fakeTask();
+  const tb = fakeTask();
+  const waiting = a.wait(ta, a.key(ta, 0x1000, true), 0x1000, 0, BITSET_MATCH_ANY, undefined);
+  assert.strictEqual(a.size, 1);
+  // The same address in another kernel (another sandbox) is another futex.
+  assert.strictEqual(b.wake(b.key(tb, 0x1000, true), 1, BITSET_MATCH_ANY), 0);
+  // And another address space of the same kernel, the same address: another futex too.
+  assert.strictEqual(a.wake(a.key(tb, 0x1000, true), 1, BITSET_MATCH_ANY), 0);
+  assert.strictEqual(a.wake(a.key(ta, 0x1000, true), 1, BITSET_MATCH_ANY), 1);
+  assert.strictEqual(await waiting, 0);
+  assert.strictEqual(a.size, 0);
+});
+
+test('a requeued waiter that times out is removed from where it was moved', async () => {
+  const fx = new FutexTable();
+  const t = fakeTask();
+  const from = fx.key(t, 0x1000, true);
+  const to = fx.key(t, 0x1004, true);
+  const waiting = fx.wait(t, from, 0x1000, 0, BITSET_MATCH_ANY, undefined);
+  assert.strictEqual(fx.requeue(from, to, 0, 1), 1);
+  t.pending[0].timeout();
+  await assert.rejects(waiting, (e) => e.errno === 110 /* ETIMEDOUT */);
+  assert.strictEqual(fx.size, 0, 'the moved waiter stayed queued');
+  assert.strictEqual(fx.wake(to, 1, BITSET_MATCH_ANY), 0);
+});
+
+test('bad addresses: misaligned is EINVAL, unmapped is EFAULT', () => {
+  const fx = new FutexTable();
+  const t = fakeTask();
+  assert.throws(() => fx.key(t, 0x1002, true), (e) => e.errno === 22 /* EINVAL */);
+  assert.throws(() => fx.key(t, 0x9000, true), (e) => e.errno === 14 /* EFAULT */);
+});
