@@ -335,7 +335,9 @@ export class Stub implements AddressSpace {
   }
 
   private room(n: number): void {
-    if (this.mappingBound + n <= this.mappingBudget || this.dead) {
+    // A stub running application code cannot run calls now: the count waits
+    // for its next stop (the budget leaves the host three quarters spare).
+    if (this.mappingBound + n <= this.mappingBudget || this.dead || this.ctx.inApp) {
       this.mappingBound += n;
       return;
     }
