@@ -21,6 +21,7 @@ export const CAP_MKNOD = 27;
 export const CAP_LEASE = 28;
 export const CAP_SETFCAP = 31;
 export const CAP_MAC_OVERRIDE = 32;
+export const CAP_SYSLOG = 34;
 export const CAP_WAKE_ALARM = 35;
 export const CAP_LAST_CAP = 40;
 export const ALL_CAPS = (1n << BigInt(CAP_LAST_CAP + 1)) - 1n;

@@ -16,6 +16,7 @@ import { wakeCounter } from '../abi/waitqueue';
 import { FutexTable } from './futex';
 import { Lifecycle, LifecycleHooks } from './lifecycle';
 import { TaskRunner } from './runner';
+import { KernelLog } from './klog';
 import type { Strace } from './strace/strace';
 import { KernelTimer, TimerQueue } from './timers';
 import { PauseControl } from './pause';
@@ -44,6 +45,8 @@ export class Kernel {
   readonly hooks = new LifecycleHooks();
   readonly tasks = new Map<number, Task>();
   readonly groups = new Map<number, ThreadGroup>();
+  /** The sandbox's kernel log (syslog(2), dmesg). */
+  readonly klog = new KernelLog(() => this.monotonicNs() - this.bootMonotonicNs);
   table: Array<SyscallDef | undefined> = [];
   /** Names of every syscall number, for logs of unimplemented ones (the table has only the implemented). */
   syscallNames: Record<number, string> = {};

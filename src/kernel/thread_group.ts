@@ -2,6 +2,7 @@
 // process-directed pending signals, rlimits, job control identity) and its
 // place in the process tree (parent, children, exit status for wait).
 
+import type { NumaPolicy } from '../abi/mempolicy';
 import { Itimers } from './itimers';
 import type { PosixTimer } from './posix_timers';
 import { type SigAction, type SigInfo, defaultSigAction, NSIG, SigQueue } from '../abi/signals';
@@ -48,6 +49,12 @@ export interface ProcState {
   pdeathsig: number;
   subreaper: boolean;
   affinity: bigint;
+  /** SCHED_RESET_ON_FORK: a child starts without a realtime policy or a negative nice. */
+  resetOnFork: boolean;
+  /** ioprio_set's value (class << 13 | level). */
+  ioprio: number;
+  /** set_mempolicy's policy; null is MPOL_DEFAULT. */
+  mempolicy: NumaPolicy | null;
 }
 
 /** What wait4/waitid can report about a child. */

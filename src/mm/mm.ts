@@ -2,6 +2,7 @@
 // file, the stub mappings that mirror them, copy-on-write, and checked
 // copy-in/copy-out. Addresses are JS numbers: user addresses are below 2^47.
 
+import type { NumaPolicy } from '../abi/mempolicy';
 import { E, Errno } from '../abi/errno';
 import type { AddressSpace } from '../platform/platform';
 import { PROT_READ, PROT_WRITE, TASK_SIZE } from '../abi/mm';
@@ -303,6 +304,29 @@ export class MemoryManager extends UserCopy {
       else this.as.protect(v.start, v.end - v.start, 0);
       if (prot & PROT_WRITE && !v.shared && v.frames.count() > 0) this.vmas.prepareAnon(v);
     }
+    this.vmas.mergeAround(addr, end);
+  }
+
+  /**
+   * mbind: give [addr, addr+len) the policy (null: the default). A range with
+   * a hole is EFAULT unless the policy is the default and something in it is
+   * mapped, as Linux's page walk decides.
+   */
+  setPolicy(addr: number, len: number, policy: NumaPolicy | null): void {
+    const end = addr + len;
+    let any = false;
+    for (let a = addr; a < end; ) {
+      const v = this.findVma(a) ?? this.vmas.lowerBound(a);
+      if (!v || v.start >= end) break;
+      if (v.start > a && policy !== null) throw new Errno(E.EFAULT);
+      any = true;
+      a = v.end;
+      if (a < end && policy !== null && !this.findVma(a)) throw new Errno(E.EFAULT);
+    }
+    if (!any) throw new Errno(E.EFAULT);
+    this.roomFor(this.splitsAt(addr, end));
+    this.splitAround(addr, end);
+    for (const v of this.vmas.overlapping(addr, end)) v.policy = policy;
     this.vmas.mergeAround(addr, end);
   }
 

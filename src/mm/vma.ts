@@ -4,6 +4,7 @@
 // written in place follows from the frame's reference count: a frame shared
 // with another address space or with a file cache is copied on write.
 
+import { samePolicy, type NumaPolicy } from '../abi/mempolicy';
 import type { Mappable } from './mappable';
 import { FrameTable } from './frame_table';
 import type { MemoryFile } from '../platform/memfile';
@@ -41,6 +42,8 @@ export class Vma {
   noreserve = false;
   /** Some page is known to have been written (see untouched). */
   written = false;
+  /** mbind's policy for this range (null: the default); only VMAs with equal policies merge. */
+  policy: NumaPolicy | null = null;
 
   constructor(
     public start: number,
@@ -82,6 +85,7 @@ export class Vma {
     this.accounted = from.accounted;
     this.noreserve = from.noreserve;
     this.written = from.written;
+    this.policy = from.policy;
   }
 
   /**
@@ -99,7 +103,8 @@ export class Vma {
       this.growsDown === next.growsDown &&
       this.accounted === next.accounted &&
       this.noreserve === next.noreserve &&
-      this.name === next.name
+      this.name === next.name &&
+      samePolicy(this.policy, next.policy)
     );
   }
 

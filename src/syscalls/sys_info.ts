@@ -11,6 +11,7 @@
 // fork on Linux. The fork hook copies them eagerly (a parent's change after
 // fork must not reach the child); the exec hook resets what execve resets.
 
+import type { NumaPolicy } from '../abi/mempolicy';
 import type { FamilyHooks } from '../kernel/lifecycle';
 import { randomFill } from '../host/random';
 import { capBit, type Credentials, credsForExec, hasCapability } from '../auth/creds';
@@ -39,6 +40,12 @@ const SCHED_OTHER = 0;
 const DEFAULT_STATE = {
   personality: 0, nice: 0, policy: SCHED_OTHER, rtprio: 0, dumpable: 1, noNewPrivs: false,
   pdeathsig: 0, subreaper: false,
+  /** SCHED_RESET_ON_FORK / SCHED_FLAG_RESET_ON_FORK: children start with the default policy. */
+  resetOnFork: false,
+  /** ioprio_set's value (class << 13 | data); 0 is IOPRIO_CLASS_NONE, which follows the nice value. */
+  ioprio: 0,
+  /** set_mempolicy's policy; null is MPOL_DEFAULT. */
+  mempolicy: null as NumaPolicy | null,
 };
 
 /** The CPUs the sandbox shows (its HostInfo's). */
@@ -55,7 +62,15 @@ const EVERY_CPU = -1n;
 
 /** A child's settings: its parent's, less what fork clears. */
 function childState(parent: ProcState | null): ProcState {
-  return parent ? { ...parent, pdeathsig: 0, subreaper: false } : { ...DEFAULT_STATE, affinity: EVERY_CPU };
+  if (!parent) return { ...DEFAULT_STATE, affinity: EVERY_CPU };
+  const c = { ...parent, pdeathsig: 0, subreaper: false };
+  if (c.resetOnFork) {
+    // Realtime policies go back to SCHED_OTHER, a raised priority (negative nice) back to 0.
+    if (c.policy === 1 || c.policy === 2) Object.assign(c, { policy: SCHED_OTHER, rtprio: 0 });
+    if (c.nice < 0) c.nice = 0;
+    c.resetOnFork = false;
+  }
+  return c;
 }
 
 export function stateOf(tg: ThreadGroup): ProcState {

@@ -223,17 +223,4 @@ export const defs: SyscallDef[] = [
       return r.n;
     },
   },
-  {
-    // The advice is a caching hint; file data here lives in memory, so only the checks remain.
-    nr: 221, name: 'fadvise64', args: ['fd', 'long', 'size', 'int'],
-    fn: (t, a) => {
-      const f = t.fdTable.get(i32(a[0]));
-      if (f.flags & O_PATH) throw new Errno(E.EBADF);
-      const m = f.stat().mode & S_IFMT;
-      if (m === 0o010000 /* S_IFIFO */) throw new Errno(E.ESPIPE);
-      const advice = i32(a[3]);
-      if (advice < 0 || advice > 5 || a[2] < 0) throw new Errno(E.EINVAL);
-      return 0;
-    },
-  },
 ];

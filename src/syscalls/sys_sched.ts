@@ -3,7 +3,7 @@
 // these values: they are kept per process (with the other per-process knobs of
 // sys_info.ts), inherited on fork and reported back, as the notes in the table say.
 
-import { CAP_SYS_NICE } from '../abi/capability';
+import { CAP_SYS_ADMIN, CAP_SYS_NICE } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
@@ -89,28 +89,205 @@ function isRt(policy: number): boolean {
   return policy === SCHED_FIFO || policy === SCHED_RR;
 }
 
+const SCHED_FLAG_RESET_ON_FORK = 0x1, SCHED_FLAG_KEEP_POLICY = 0x8, SCHED_FLAG_KEEP_PARAMS = 0x10;
+const SCHED_FLAG_UTIL_CLAMP = 0x60, SCHED_FLAG_ALL = 0x7f;
+/** sizeof(struct sched_attr) in its first (VER0) and current (VER1) forms. */
+const SCHED_ATTR_SIZE_VER0 = 48, SCHED_ATTR_SIZE = 56;
+const PAGE_SIZE = 4096;
+
+/** What a scheduling change asks for (struct sched_attr, or sched_setscheduler's policy and param). */
+interface SchedRequest {
+  /** -1: keep the current policy (sched_setparam, SCHED_FLAG_KEEP_POLICY). */
+  policy: number;
+  flags: number;
+  nice: number;
+  prio: number;
+  /** SCHED_DEADLINE's runtime, deadline and period in ns. */
+  dl: [number, number, number];
+}
+
+function validPolicy(p: number): boolean {
+  return p === SCHED_OTHER || p === SCHED_BATCH || p === SCHED_IDLE || isRt(p) || p === SCHED_DEADLINE;
+}
+
+function fairPolicy(p: number): boolean {
+  return p === SCHED_OTHER || p === SCHED_BATCH;
+}
+
+/** Whether nice may go to this value without CAP_SYS_NICE: RLIMIT_NICE allows 20 - nice. */
+function niceAllowed(tg: ThreadGroup, nice: number): boolean {
+  return 20 - nice <= rl(tg.rlimits[RLIMIT_NICE].cur);
+}
+
+/**
+ * One scheduling change, checked as Linux checks it: the values first
+ * (EINVAL), then what an unprivileged caller may not do (EPERM without
+ * CAP_SYS_NICE: raise its priority past its limits, enter or change a
+ * realtime policy without RLIMIT_RTPRIO, SCHED_DEADLINE at all, leave
+ * SCHED_IDLE past RLIMIT_NICE, touch another user's process, clear
+ * reset-on-fork), then what is not offered here.
+ */
+function applySched(t: Task, tg: ThreadGroup, r: SchedRequest): void {
+  const s = stateOf(tg);
+  let policy = r.policy;
+  let resetOnFork: boolean;
+  if (policy < 0) {
+    policy = s.policy;
+    resetOnFork = s.resetOnFork;
+  } else {
+    resetOnFork = (r.flags & SCHED_FLAG_RESET_ON_FORK) !== 0;
+    need(validPolicy(policy));
+  }
+  need(!(r.flags & ~SCHED_FLAG_ALL));
+  need(r.prio >= 0 && r.prio <= 99);
+  need(isRt(policy) === (r.prio !== 0));
+  if (policy === SCHED_DEADLINE) {
+    const [runtime, deadline, period] = r.dl;
+    need(deadline !== 0 && runtime >= 1024 && deadline >= runtime && (period === 0 || period >= deadline));
+  }
+  if (!capable(t, CAP_SYS_NICE)) {
+    const c = credsOf(tg);
+    const lim = rl(tg.rlimits[RLIMIT_RTPRIO].cur);
+    const refused =
+      (fairPolicy(policy) && r.nice < s.nice && !niceAllowed(tg, r.nice)) ||
+      (isRt(policy) && ((policy !== s.policy && lim === 0) || (r.prio > s.rtprio && r.prio > lim))) ||
+      policy === SCHED_DEADLINE ||
+      (s.policy === SCHED_IDLE && policy !== SCHED_IDLE && !niceAllowed(tg, s.nice)) ||
+      (c !== null && t.creds.euid !== c.uid && t.creds.euid !== c.euid) ||
+      (s.resetOnFork && !resetOnFork);
+    if (refused) throw new Errno(E.EPERM);
+  }
+  // As a kernel without CONFIG_UCLAMP_TASK; and no deadline bandwidth to admit a task to.
+  if (r.flags & SCHED_FLAG_UTIL_CLAMP) throw new Errno(E.EOPNOTSUPP);
+  if (policy === SCHED_DEADLINE) throw new Errno(E.EBUSY);
+  s.resetOnFork = resetOnFork;
+  // Linux quirk kept: with SCHED_FLAG_KEEP_PARAMS nothing but reset-on-fork changes, not even the policy.
+  if (r.flags & SCHED_FLAG_KEEP_PARAMS) return;
+  s.policy = policy;
+  s.rtprio = r.prio;
+  if (fairPolicy(policy)) s.nice = r.nice;
+}
+
 /** sched_setscheduler, and sched_setparam with policy -1 (keep the current one). */
 function setScheduler(t: Task, pid: number, policy: number, paramAddr: number): number {
   need(paramAddr && pid >= 0);
   const prio = t.mm.readI32(paramAddr);
   const tg = findGroup(t, pid);
-  const s = stateOf(tg);
   need(policy >= -1);
-  policy = policy === -1 ? s.policy : policy & ~SCHED_RESET_ON_FORK;
-  need([SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE].includes(policy));
-  need(isRt(policy) ? prio >= 1 && prio <= 99 : prio === 0);
-  if (!capable(t, CAP_SYS_NICE)) {
-    const lim = rl(tg.rlimits[RLIMIT_RTPRIO].cur);
-    if (isRt(policy) && ((policy !== s.policy && lim === 0) || (prio > s.rtprio && prio > lim))) throw new Errno(E.EPERM);
-    checkSameOwner(t, tg);
+  const flags = policy >= 0 && policy & SCHED_RESET_ON_FORK ? SCHED_FLAG_RESET_ON_FORK : 0;
+  if (policy >= 0) policy &= ~SCHED_RESET_ON_FORK;
+  applySched(t, tg, { policy, flags, nice: stateOf(tg).nice, prio, dl: [0, 0, 0] });
+  return 0;
+}
+
+function schedSetattr(t: Task, a: number[]): number {
+  const pid = i32(a[0]), addr = a[1];
+  need(addr && pid >= 0 && u32(a[2]) === 0);
+  let size = t.mm.readU32(addr);
+  if (size === 0) size = SCHED_ATTR_SIZE_VER0;
+  // A larger structure than this kernel knows is fine if the part it does not know is zero.
+  const tooBig = size < SCHED_ATTR_SIZE_VER0 || size > PAGE_SIZE ||
+    (size > SCHED_ATTR_SIZE && t.mm.copyIn(addr + SCHED_ATTR_SIZE, size - SCHED_ATTR_SIZE).some((b) => b !== 0));
+  if (tooBig) {
+    t.mm.writeU32(addr, SCHED_ATTR_SIZE);
+    throw new Errno(E.E2BIG);
   }
-  Object.assign(s, { policy, rtprio: prio });
+  const raw = Buffer.alloc(SCHED_ATTR_SIZE);
+  t.mm.copyIn(addr, Math.min(size, SCHED_ATTR_SIZE)).copy(raw);
+  const flags = Number(raw.readBigUInt64LE(8));
+  if (flags & SCHED_FLAG_UTIL_CLAMP && size < SCHED_ATTR_SIZE) throw new Errno(E.EINVAL);
+  let policy = raw.readInt32LE(4);
+  need(policy >= 0);
+  const nice = Math.min(19, Math.max(-20, raw.readInt32LE(16)));
+  let prio = raw.readUInt32LE(20);
+  const dl: [number, number, number] = [Number(raw.readBigUInt64LE(24)), Number(raw.readBigUInt64LE(32)), Number(raw.readBigUInt64LE(40))];
+  if (flags & SCHED_FLAG_KEEP_POLICY) policy = -1;
+  const tg = findGroup(t, pid);
+  const s = stateOf(tg);
+  let keptNice = nice;
+  if (flags & SCHED_FLAG_KEEP_PARAMS) {
+    if (isRt(s.policy)) prio = s.rtprio;
+    else keptNice = s.nice;
+  }
+  applySched(t, tg, { policy, flags, nice: keptNice, prio, dl });
+  return 0;
+}
+
+function schedGetattr(t: Task, a: number[]): number {
+  const pid = i32(a[0]), addr = a[1], usize = u32(a[2]);
+  need(addr && pid >= 0 && usize <= PAGE_SIZE && usize >= SCHED_ATTR_SIZE_VER0 && u32(a[3]) === 0);
+  const s = stateOf(findGroup(t, pid));
+  const size = Math.min(usize, SCHED_ATTR_SIZE);
+  const b = Buffer.alloc(SCHED_ATTR_SIZE);
+  b.writeUInt32LE(size, 0);
+  b.writeUInt32LE(s.policy, 4);
+  b.writeBigUInt64LE(s.resetOnFork ? 1n : 0n, 8);
+  if (isRt(s.policy)) b.writeUInt32LE(s.rtprio, 20);
+  else b.writeInt32LE(s.nice, 16);
+  b.writeUInt32LE(1024, 52); // util_max: no clamping (SCHED_CAPACITY_SCALE)
+  t.mm.copyOut(addr, b.subarray(0, size));
+  return 0;
+}
+
+// ---- I/O priorities ---------------------------------------------------------------------
+
+const IOPRIO_WHO_PROCESS = 1, IOPRIO_WHO_PGRP = 2, IOPRIO_WHO_USER = 3;
+const IOPRIO_CLASS_NONE = 0, IOPRIO_CLASS_RT = 1, IOPRIO_CLASS_BE = 2, IOPRIO_CLASS_IDLE = 3;
+// ioprio_get reports the value as set (class NONE: 0), as Linux 6 does; the nice-derived class only matters to an I/O scheduler.
+
+function ioClass(prio: number): number {
+  return (prio >> 13) & 7;
+}
+
+/** The processes ioprio_get/ioprio_set address (USER: by real uid); EINVAL for a bad which. */
+function ioprioTargets(t: Task, which: number, who: number): ThreadGroup[] {
+  const all = [...t.kernel.groups.values()].filter((g) => !g.zombie);
+  if (which === IOPRIO_WHO_PROCESS) {
+    const task = who === 0 ? t : t.kernel.tasks.get(who);
+    return task && !task.tg.zombie ? [task.tg] : [];
+  }
+  if (which === IOPRIO_WHO_PGRP) return all.filter((g) => g.pgid === (who || t.tg.pgid));
+  if (which === IOPRIO_WHO_USER) return all.filter((g) => credsOf(g)?.uid === (who || t.creds.uid));
+  throw new Errno(E.EINVAL);
+}
+
+function ioprioGet(t: Task, a: number[]): number {
+  const targets = ioprioTargets(t, i32(a[0]), i32(a[1]));
+  if (!targets.length) throw new Errno(E.ESRCH);
+  // Several processes: the best (numerically lowest) of them.
+  return Math.min(...targets.map((g) => stateOf(g).ioprio));
+}
+
+function ioprioSet(t: Task, a: number[]): number {
+  const which = i32(a[0]), who = i32(a[1]), prio = i32(a[2]);
+  const level = prio & 7;
+  switch (ioClass(prio)) {
+    case IOPRIO_CLASS_RT:
+      if (!capable(t, CAP_SYS_NICE) && !capable(t, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
+      break;
+    case IOPRIO_CLASS_BE:
+    case IOPRIO_CLASS_IDLE:
+      break;
+    case IOPRIO_CLASS_NONE:
+      need(level === 0);
+      break;
+    default:
+      throw new Errno(E.EINVAL);
+  }
+  const targets = ioprioTargets(t, which, who);
+  if (!targets.length) throw new Errno(E.ESRCH);
+  for (const g of targets) {
+    const c = credsOf(g);
+    if (c && c.uid !== t.creds.euid && c.uid !== t.creds.uid && !capable(t, CAP_SYS_NICE)) throw new Errno(E.EPERM);
+    stateOf(g).ioprio = prio & 0xffff;
+  }
   return 0;
 }
 
 function schedGetscheduler(t: Task, a: number[]): number {
   need(i32(a[0]) >= 0);
-  return stateOf(findGroup(t, i32(a[0]))).policy;
+  const s = stateOf(findGroup(t, i32(a[0])));
+  return s.policy | (s.resetOnFork ? SCHED_RESET_ON_FORK : 0);
 }
 
 function schedGetparam(t: Task, a: number[]): number {
@@ -137,8 +314,14 @@ export const defs: SyscallDef[] = [
   { nr: 141, name: 'setpriority', args: ['prio_which', 'int', 'int'], fn: setpriority,
     partial: 'nice values are per process (not per thread), stored and reported only: host scheduling is unchanged' },
   { nr: 144, name: 'sched_setscheduler', args: ['int', 'int', 'ptr'], fn: (t, a) => setScheduler(t, i32(a[0]), i32(a[1]), a[2]),
-    partial: 'policies (SCHED_OTHER/BATCH/IDLE; SCHED_FIFO/RR for root) are stored and reported only; SCHED_RESET_ON_FORK is ignored' },
+    partial: 'policies (SCHED_OTHER/BATCH/IDLE; SCHED_FIFO/RR with CAP_SYS_NICE or RLIMIT_RTPRIO) and SCHED_RESET_ON_FORK are per process, stored and reported only; SCHED_DEADLINE is EBUSY' },
   { nr: 142, name: 'sched_setparam', args: ['int', 'ptr'], fn: (t, a) => setScheduler(t, i32(a[0]), -1, a[1]) },
+  { nr: 314, name: 'sched_setattr', args: ['int', 'ptr', 'hex'], fn: schedSetattr,
+    partial: 'as sched_setscheduler (per process, stored and reported only); SCHED_DEADLINE is EBUSY (no bandwidth to admit), SCHED_FLAG_UTIL_CLAMP_* EOPNOTSUPP as without CONFIG_UCLAMP_TASK' },
+  { nr: 315, name: 'sched_getattr', args: ['int', 'ptr_out', 'uint', 'hex'], fn: schedGetattr },
+  { nr: 251, name: 'ioprio_set', args: ['int', 'int', 'hex'], fn: ioprioSet,
+    partial: 'per process rather than per thread; stored and reported only (the host does the I/O)' },
+  { nr: 252, name: 'ioprio_get', args: ['int', 'int'], fn: ioprioGet },
   { nr: 145, name: 'sched_getscheduler', args: ['int'], fn: schedGetscheduler },
   { nr: 143, name: 'sched_getparam', args: ['int', 'ptr'], fn: schedGetparam },
   { nr: 146, name: 'sched_get_priority_max', args: ['int'], fn: (_t, a) => priorityBound(a, 99) },

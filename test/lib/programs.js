@@ -54,6 +54,13 @@ const C_PROGRAMS = Object.freeze({
   dacperm: { args: (dir) => [dir], endsWithDone: true },
   rlimits: { args: (dir) => [dir], endsWithDone: true },
   killperm: { args: () => [], endsWithDone: true },
+  splice: { args: (dir) => [dir], endsWithDone: true },
+  advice: { args: (dir) => [dir], endsWithDone: true },
+  schedattr: { args: () => [], endsWithDone: true },
+  // Compared with a one-node host: the sandbox shows one NUMA node.
+  numa: { args: () => [], endsWithDone: true },
+  // Its sandbox-only mode ("own") is run by admin_calls.test.js.
+  settime: { args: () => [], endsWithDone: true },
   // Their own tests count stops (faultaround.test.js, cpupolicy.test.js); here one short mode each.
   faultaround: { args: (dir) => ['bus', dir, '0'] },
   cpuspread: { args: () => ['syscalls', '0'] },

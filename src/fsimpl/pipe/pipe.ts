@@ -17,8 +17,8 @@ export const DEFAULT_PIPE_SIZE = 65536;
 export const MAX_PIPE_SIZE = 1048576; // /proc/sys/fs/pipe-max-size
 /** No pipe grows past this, whatever the caller's capabilities: its buffer lives in the Sentry's heap. */
 export const HARD_PIPE_SIZE = 64 * 1048576;
-const READ_EVENTS = EVENT_IN | EVENT_RDNORM | EVENT_HUP;
-const WRITE_EVENTS = EVENT_OUT | EVENT_WRNORM | EVENT_ERR;
+export const READ_EVENTS = EVENT_IN | EVENT_RDNORM | EVENT_HUP;
+export const WRITE_EVENTS = EVENT_OUT | EVENT_WRNORM | EVENT_ERR;
 
 export class Pipe {
   /**
@@ -156,6 +156,32 @@ export class Pipe {
     if (this.size > 0) this.copyFromRing(0, this.size, (src, at) => src.copy(out, at));
     this.ring = out;
     this.head = 0;
+  }
+
+  // splice, tee and vmsplice (syscalls/sys_splice.ts) move data ring to ring,
+  // or between a ring and a file, without a Buffer in between.
+
+  /** Copy n bytes (n <= size, n <= free room of dst) into dst; consumed here unless keep (tee). */
+  transferTo(dst: Pipe, n: number, keep: boolean): void {
+    dst.append(n, (d, at) => this.copyFromRing(at, d.length, (src, k) => src.copy(d, k)));
+    if (!keep) this.consume(n);
+  }
+
+  /** The first n bytes of the data as (at most two) views of the ring; nothing is consumed. */
+  peek(n: number): Buffer[] {
+    const out: Buffer[] = [];
+    if (n > 0) this.copyFromRing(0, Math.min(n, this.size), (src) => out.push(src));
+    return out;
+  }
+
+  /** Drop n bytes that a peek's reader took. */
+  drop(n: number): void {
+    if (n > 0) this.consume(Math.min(n, this.size));
+  }
+
+  /** Append n bytes that fill() writes into the ring's free pieces (fill gets each piece and its offset). */
+  fill(n: number, fill: (dst: Buffer, at: number) => void): void {
+    this.append(n, fill);
   }
 
   clear(): void {
