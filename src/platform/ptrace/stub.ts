@@ -22,10 +22,10 @@ const MAP_SHARED_FIXED = 0x11;
 /**
  * Host mappings one stub may hold: a quarter of what the host allows it.
  * Linux gives a process up to max_map_count VMAs; here pages of one VMA can
- * need several host mappings, so past this the stub's host mappings are all
- * dropped and fault back in (the Sentry holds the frames, so nothing is
- * lost). Programs with fewer than this many pieces of touched memory never
- * see it.
+ * need several host mappings, so when a count finds more than half of this
+ * in use the stub's host mappings are all dropped and fault back in (the
+ * Sentry holds the frames, so nothing is lost). Programs with fewer than
+ * this many pieces of touched memory never see it.
  */
 const BUDGET_SHARE = 4;
 
@@ -157,9 +157,9 @@ export class Stub implements AddressSpace {
   readonly cpu: StubCpu;
 
   /**
-   * At least how many host mappings the application's pages take once the
-   * queued calls have run: the last count read from the host, plus two for
-   * every call since (one call splits at most one mapping into three).
+   * An upper bound of the host mappings the application's pages take once
+   * the queued calls have run: the last count read from the host, plus two
+   * for every call since (one call splits at most one mapping into three).
    */
   private mappingBound = 0;
   /** Of the bound, what a reservation has paid for calls still to come. */
@@ -341,7 +341,13 @@ export class Stub implements AddressSpace {
       this.mappingBound += n;
       return;
     }
-    this.flush();
+    try {
+      this.flush();
+    } catch (e) {
+      // A stub that died meanwhile: the task's next resume reports it.
+      if (!(e instanceof StubError && this.dead)) throw e;
+      return;
+    }
     const real = this.countHostMappings();
     this.stats.hostMappingCounts++;
     if (real > this.stats.hostMappingsPeak) this.stats.hostMappingsPeak = real;
