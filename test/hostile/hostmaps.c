@@ -10,9 +10,14 @@
  *   mixed DIR N  a file of 2N pages mapped MAP_PRIVATE, every other page
  *                replaced by a MAP_SHARED mapping of the same file page;
  *                private pages written, shared ones written through the file
+ *   readonly DIR N  a read-only page, then mixed DIR N (which drops the host
+ *                mappings in the sandbox), then the page is read (its data)
+ *                and written (SIGSEGV with SEGV_ACCERR, as before the drop)
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,12 +102,44 @@ static int mixed(const char *dir, size_t pairs) {
   return 0;
 }
 
+static sigjmp_buf jump;
+static volatile int segv_code;
+
+static void on_segv(int sig, siginfo_t *si, void *uc) {
+  (void)sig;
+  (void)uc;
+  segv_code = si->si_code;
+  siglongjmp(jump, 1);
+}
+
+static int readonly(const char *dir, size_t pairs) {
+  unsigned char *ro = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (ro == MAP_FAILED) return perror("mmap"), 1;
+  memset(ro, 0x3c, PAGE);
+  if (mprotect(ro, PAGE, PROT_READ)) return perror("mprotect"), 1;
+  if (mixed(dir, pairs)) return 1;
+  for (size_t i = 0; i < PAGE; i++)
+    if (ro[i] != 0x3c) return fail("readonly", i, ro[i], 0x3c);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_segv;
+  sa.sa_flags = SA_SIGINFO;
+  sigaction(SIGSEGV, &sa, NULL);
+  if (sigsetjmp(jump, 1) == 0) {
+    *(volatile unsigned char *)ro = 1;
+    return printf("write to a read-only page succeeded\n"), 1;
+  }
+  printf("write to the read-only page: SIGSEGV %s\n", segv_code == SEGV_ACCERR ? "SEGV_ACCERR" : segv_code == SEGV_MAPERR ? "SEGV_MAPERR" : "other");
+  return segv_code == SEGV_ACCERR ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
-  if (argc < 3) return fprintf(stderr, "usage: hostmaps cow|sparse MIB | mixed DIR PAIRS\n"), 2;
+  if (argc < 3) return fprintf(stderr, "usage: hostmaps cow|sparse MIB | mixed|readonly DIR PAIRS\n"), 2;
   int r = 2;
   if (!strcmp(argv[1], "cow")) r = cow(strtoul(argv[2], NULL, 0));
   else if (!strcmp(argv[1], "sparse")) r = sparse(strtoul(argv[2], NULL, 0));
   else if (!strcmp(argv[1], "mixed") && argc > 3) r = mixed(argv[2], strtoul(argv[3], NULL, 0));
+  else if (!strcmp(argv[1], "readonly") && argc > 3) r = readonly(argv[2], strtoul(argv[3], NULL, 0));
   if (r == 0) printf("ok\n");
   return r;
 }
