@@ -5,6 +5,7 @@
 // capabilities"); privilege checks ask hasCapability(creds, CAP_X).
 
 import { ALL_CAPS, CAP_DAC_OVERRIDE, CAP_FS_SET, SECBIT_KEEP_CAPS, SECBIT_NOROOT, SECBIT_NO_SETUID_FIXUP } from '../abi/capability';
+import { UserNamespace } from './userns';
 
 export function capBit(cap: number): bigint {
   return 1n << BigInt(cap);
@@ -18,6 +19,8 @@ export class Credentials {
   capBounding = ALL_CAPS;
   capAmbient = 0n;
   securebits = 0;
+  /** The user namespace the IDs are seen from and the capabilities held in (IDs themselves are kernel IDs). */
+  userns: UserNamespace;
 
   constructor(
     public uid = 0,
@@ -29,13 +32,15 @@ export class Credentials {
     public fsuid = 0,
     public fsgid = 0,
     public groups: number[] = [],
+    userns?: UserNamespace,
   ) {
+    this.userns = userns ?? UserNamespace.initial();
     this.capPermitted = uid === 0 || euid === 0 || suid === 0 ? ALL_CAPS : 0n;
     this.capEffective = euid === 0 ? this.capPermitted : 0n;
   }
 
   clone(): Credentials {
-    const c = new Credentials(this.uid, this.gid, this.euid, this.egid, this.suid, this.sgid, this.fsuid, this.fsgid, [...this.groups]);
+    const c = new Credentials(this.uid, this.gid, this.euid, this.egid, this.suid, this.sgid, this.fsuid, this.fsgid, [...this.groups], this.userns);
     c.capEffective = this.capEffective;
     c.capPermitted = this.capPermitted;
     c.capInheritable = this.capInheritable;

@@ -20,6 +20,8 @@ import { KernelLog } from './klog';
 import type { Strace } from './strace/strace';
 import { KernelTimer, TimerQueue } from './timers';
 import { PauseControl } from './pause';
+import { NsProxy } from './namespaces';
+import { UserNamespace } from '../auth/userns';
 
 export interface KernelOptions {
   platform: Platform;
@@ -55,8 +57,8 @@ export class Kernel {
   readonly log: (msg: string) => void;
   /** Problems the person running the sandbox must see (stderr of the Sentry). */
   readonly warn: (msg: string) => void;
-  hostname: string;
-  domainname = '(none)';
+  /** The sandbox's initial namespaces (its initial user namespace is rootNs.mnt.owner). */
+  readonly rootNs: NsProxy;
   /** Live tasks allowed in this sandbox (each costs a host process). */
   maxTasks = 4096;
   readonly bootRealtimeNs: number;
@@ -77,12 +79,21 @@ export class Kernel {
     this.memfile = opts.platform.memfile;
     this.vfs = opts.vfs;
     this.hostInfo = opts.hostInfo;
-    this.hostname = opts.hostname ?? 'tsvisor';
+    this.rootNs = NsProxy.initial(UserNamespace.initial(), opts.vfs.rootMount, opts.hostname ?? 'tsvisor');
     this.log = opts.log ?? (() => {});
     this.warn = opts.warn ?? ((m) => this.log(m));
     this.timers = new TimerQueue(this, (d) => this.platform.setTimer(d));
     this.bootMonotonicNs = this.monotonicNs();
     this.bootRealtimeNs = Date.now() * 1e6;
+  }
+
+  /** The host name of the initial UTS namespace (tasks see their own namespace's: Task.nsproxy.uts). */
+  get hostname(): string {
+    return this.rootNs.uts.hostname;
+  }
+
+  get domainname(): string {
+    return this.rootNs.uts.domainname;
   }
 
   logOnce(key: string, msg: string): void {

@@ -15,7 +15,8 @@ import { exitTimers } from './itimers';
 import { Task } from './task';
 import { type ChildEvent, type Rlimit, RLIMIT_NOFILE, RLIMIT_STACK, ThreadGroup } from './thread_group';
 import { wakeCounter } from '../abi/waitqueue';
-import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_NEWNS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WUNTRACED } from '../abi/sched';
+import { checkCloneNsFlags, copyNamespaces, NEW_NS_FLAGS } from './namespaces';
+import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WUNTRACED } from '../abi/sched';
 
 
 /** The VFS operations the process core needs, supplied by whoever boots the kernel. */
@@ -71,7 +72,10 @@ export class Lifecycle {
     opts.fdTable.limit = nofile < 0 ? 1 << 20 : Math.min(nofile, 1 << 20);
     const as = this.k.platform.newAddressSpace();
     const mm = new MemoryManager(this.k.memfile, as);
-    const t = new Task(this.k, pid, tg, mm, opts.fdTable, opts.fs, opts.creds ?? new Credentials(), as.mainContext());
+    // The first process's IDs and capabilities are those of the sandbox's initial user namespace.
+    const creds = (opts.creds ?? new Credentials()).clone();
+    creds.userns = this.k.rootNs.mnt.owner;
+    const t = new Task(this.k, pid, tg, mm, opts.fdTable, opts.fs, creds, as.mainContext());
     tg.tasks.add(t);
     tg.startTimeNs = t.startTimeNs;
     try {
@@ -136,10 +140,12 @@ export class Lifecycle {
       throw new Errno(E.EINVAL, 'threads not supported yet');
     }
     if (f & CLONE_SIGHAND && !(f & CLONE_VM)) throw new Errno(E.EINVAL);
-    // CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET.
-    const NAMESPACES = CLONE_NEWNS | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000;
-    if (f & NAMESPACES) throw new Errno(E.EINVAL, 'namespaces are not supported in clone yet');
+    checkCloneNsFlags(f);
     if (f & CLONE_PIDFD) throw new Errno(E.EINVAL, 'CLONE_PIDFD is not supported yet');
+    let fsc = f & CLONE_FS ? t.fs : t.fs.fork();
+    let creds = t.creds.clone();
+    let nsproxy = t.nsproxy;
+    if (f & NEW_NS_FLAGS) ({ ns: nsproxy, creds, fs: fsc } = copyNamespaces(this.k.vfs, t.nsproxy, creds, fsc, f));
     const vfork = (f & CLONE_VFORK) !== 0 && (f & CLONE_VM) !== 0;
     // Every task is a host process: a fork bomb must stop at the sandbox's limit, not the host's.
     if (this.k.tasks.size >= this.k.maxTasks) throw new Errno(E.EAGAIN);
@@ -170,8 +176,8 @@ export class Lifecycle {
       ctx = as.mainContext();
     }
     const fdTable = f & CLONE_FILES ? t.fdTable.share() : t.fdTable.fork();
-    const fsc = f & CLONE_FS ? t.fs : t.fs.fork();
-    const child = new Task(this.k, pid, tg, mm, fdTable, fsc, t.creds.clone(), ctx);
+    const child = new Task(this.k, pid, tg, mm, fdTable, fsc, creds, ctx);
+    child.nsproxy = nsproxy;
     child.sigmask = t.sigmask;
     child.altStack = { ...t.altStack };
     tg.tasks.add(child);

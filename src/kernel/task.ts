@@ -12,6 +12,7 @@ import type { FsContext } from '../vfs/fs_context';
 import type { Credentials } from '../auth/creds';
 import { Errno, ERESTARTSYS } from '../abi/errno';
 import type { Kernel } from './kernel';
+import type { NsProxy } from './namespaces';
 import { type SigInfo, sigBit, SigQueue, UNBLOCKABLE } from '../abi/signals';
 import type { AltStack } from './signal_frame';
 import type { ThreadGroup } from './thread_group';
@@ -87,6 +88,8 @@ export class Task {
    */
   readonly syscallArgs: number[] = [0, 0, 0, 0, 0, 0];
   startTimeNs = 0;
+  /** The namespaces the task is in, but its user namespace (that is on its credentials). */
+  nsproxy: NsProxy;
 
   constructor(
     readonly kernel: Kernel,
@@ -99,6 +102,7 @@ export class Task {
     public ctx: Context,
   ) {
     ctx.owner = this;
+    this.nsproxy = kernel.rootNs;
     this.startTimeNs = kernel.monotonicNs();
   }
 

@@ -15,6 +15,7 @@ import type { NumaPolicy } from '../abi/mempolicy';
 import type { FamilyHooks } from '../kernel/lifecycle';
 import { randomFill } from '../host/random';
 import { capBit, type Credentials, credsForExec, hasCapability } from '../auth/creds';
+import { capableInit, nsCapable } from '../auth/userns';
 import { CAP_LAST_CAP, CAP_SETPCAP, CAP_SYS_ADMIN, CAP_SYS_NICE, CAP_SYS_RESOURCE, SECBIT_KEEP_CAPS, SECBIT_NO_CAP_AMBIENT_RAISE, SECURE_ALL_BITS, SECURE_ALL_LOCKS } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
@@ -122,8 +123,9 @@ export function need(ok: unknown): void {
 }
 
 /** The caller holds cap in its effective set. */
+/** Linux's capable(): the capability in the sandbox's initial user namespace (a namespace's root has none there). */
 export function capable(t: Task, cap: number): boolean {
-  return hasCapability(t.creds, cap);
+  return capableInit(t.creds, cap);
 }
 
 export function credsOf(tg: ThreadGroup): Credentials | null {
@@ -158,16 +160,17 @@ function readComm(t: Task, addr: number): string {
 // ---- identity, sysinfo, getrandom, personality -----------------------------------------
 
 function uname(t: Task, a: number[]): number {
-  const fields = [UTS_SYSNAME, t.kernel.hostname, UTS_RELEASE, UTS_VERSION, UTS_MACHINE, t.kernel.domainname];
+  const uts = t.nsproxy.uts;
+  const fields = [UTS_SYSNAME, uts.hostname, UTS_RELEASE, UTS_VERSION, UTS_MACHINE, uts.domainname];
   const b = Buffer.alloc(6 * (UTS_LEN + 1));
   fields.forEach((f, i) => Buffer.from(f, 'latin1').copy(b, i * (UTS_LEN + 1), 0, UTS_LEN));
   t.mm.copyOut(a[0], b);
   return 0;
 }
 
-/** sethostname/setdomainname: root only (CAP_SYS_ADMIN), at most 64 bytes. */
+/** sethostname/setdomainname: CAP_SYS_ADMIN in the user namespace owning the UTS namespace, at most 64 bytes. */
 function setName(t: Task, a: number[], set: (name: string) => void): number {
-  if (!capable(t, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
+  if (!nsCapable(t.creds, t.nsproxy.uts.owner, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
   const len = i32(a[1]);
   need(len >= 0 && len <= UTS_LEN);
   const s = t.mm.copyIn(a[0], len).toString('latin1');
@@ -475,8 +478,8 @@ const NOT_ENFORCED = 'RLIMIT_CPU (no SIGXCPU), RLIMIT_MEMLOCK, RLIMIT_MSGQUEUE a
 
 export const defs: SyscallDef[] = [
   { nr: 63, name: 'uname', args: ['ptr_out'], fn: uname },
-  { nr: 170, name: 'sethostname', args: ['inbuf', 'int'], fn: (t, a) => setName(t, a, (n) => (t.kernel.hostname = n)) },
-  { nr: 171, name: 'setdomainname', args: ['inbuf', 'int'], fn: (t, a) => setName(t, a, (n) => (t.kernel.domainname = n)) },
+  { nr: 170, name: 'sethostname', args: ['inbuf', 'int'], fn: (t, a) => setName(t, a, (n) => (t.nsproxy.uts.hostname = n)) },
+  { nr: 171, name: 'setdomainname', args: ['inbuf', 'int'], fn: (t, a) => setName(t, a, (n) => (t.nsproxy.uts.domainname = n)) },
   { nr: 99, name: 'sysinfo', args: ['ptr_out'], fn: sysinfo, partial: 'load averages, shared/buffer RAM and swap are 0; RAM figures are the sandbox memory limit and what is left of it' },
   { nr: 318, name: 'getrandom', args: ['buf_hex', 'size', 'grnd_flags'], fn: getrandom },
   { nr: 135, name: 'personality', args: ['hex'], fn: personality,

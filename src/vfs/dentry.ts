@@ -28,19 +28,46 @@ export class Dentry {
   }
 }
 
+/** Per-mount flags (MS_RDONLY, MS_NOEXEC, MS_NOSUID, MS_NODEV); changed by a remount. */
+export interface MountFlags {
+  readonly: boolean;
+  noexec: boolean;
+  nosuid?: boolean;
+  nodev?: boolean;
+}
+
 export class Mount {
   /** Mounts stacked on dentries of this mount. */
   readonly children = new Map<Dentry, Mount>();
+  /** The mount namespace this mount is attached in (null: detached, or set up before the namespace existed). */
+  ns: MountNamespaceRef | null = null;
+  /**
+   * Copied into a namespace owned by a less privileged user namespace: it
+   * cannot be unmounted alone, and its flags cannot be relaxed (MNT_LOCKED
+   * and the locked atime/ro/nosuid/nodev/noexec flags).
+   */
+  locked = false;
+  /** MS_UNBINDABLE: bind mounts of it are refused, recursive ones skip it. */
+  unbindable = false;
+  /** MNT_EXPIRE marked it, and nothing used it since. */
+  expiring = false;
+  /** What /proc/PID/mounts shows as the source (mount(2)'s source argument); null: the file system's name. */
+  source: string | null = null;
 
   constructor(
     /** Unique in its VFS (mnt_id, /proc/PID/mountinfo): the VFS hands them out. */
     public readonly id: number,
     public readonly fs: FilesystemImpl,
     public readonly root: Dentry,
-    public readonly parent: Mount | null,
-    public readonly mountpoint: Dentry | null,
-    public readonly flags: { readonly: boolean; noexec: boolean },
+    public parent: Mount | null,
+    public mountpoint: Dentry | null,
+    public readonly flags: MountFlags,
   ) {}
+}
+
+/** What a mount knows of its namespace (the class is in mount_ns.ts). */
+export interface MountNamespaceRef {
+  readonly inum: number;
 }
 
 /** A location in the mount namespace. */

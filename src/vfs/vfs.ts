@@ -5,12 +5,13 @@
 import { Errno, E } from '../abi/errno';
 import { Credentials } from '../auth/creds';
 import type { FileCtx } from './ctx';
-import { Dentry, Mount, pathOf, samePath, type VPath } from './dentry';
+import { Dentry, Mount, pathOf, samePath, type MountFlags, type VPath } from './dentry';
 import { DEFAULT_DENTRY_CACHE, DentryCache } from './dentry_cache';
 import { DirectoryFile, PathFile, RegularFile, type FileDescription, type MaybePromise } from './file';
 import type { CreateSpec, FilesystemImpl, Inode } from './inode';
 import { checkAccess, checkHardlinkSource, checkOwner, checkSticky, createMode, MAY_EXEC, MAY_READ, MAY_WRITE, removePrivileges } from './perm';
 import { AnonDevs, PseudoFs } from './numbering';
+import { attachAt, FsTypes, subtree } from './mount_ns';
 import {
   NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOATIME, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
   RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, SYMLOOP_MAX,
@@ -60,6 +61,8 @@ export class VirtualFilesystem {
   readonly devs: AnonDevs;
   /** Pipes made by pipe(2) and FIFOs: their st_dev and inode numbers. */
   readonly pipefs: PseudoFs;
+  /** What mount(2) can make (the composition root registers them). */
+  readonly fsTypes = new FsTypes();
 
   constructor(rootFs: FilesystemImpl, opts: { openFifo?: FifoOpener; devs?: AnonDevs } = {}) {
     this.openFifo = opts.openFifo ?? null;
@@ -78,31 +81,25 @@ export class VirtualFilesystem {
   }
 
   /** Mount fs on the directory at (an absolute path in the namespace). */
-  mount(fs: FilesystemImpl, at: VPath, flags: { readonly?: boolean; noexec?: boolean } = {}): Mount {
+  mount(fs: FilesystemImpl, at: VPath, flags: MountFlags = { readonly: false, noexec: false }, root?: Dentry): Mount {
     if ((at.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
     // Mount on top of whatever is mounted there already (stacking, like Linux).
     let top = at;
     for (let m = top.mount.children.get(top.dentry); m; m = top.mount.children.get(top.dentry)) top = { mount: m, dentry: m.root };
-    const m = new Mount(this.allocMountId(), fs, new Dentry(fs.root(), '', null), top.mount, top.dentry, { readonly: !!flags.readonly, noexec: !!flags.noexec });
-    top.mount.children.set(top.dentry, m);
+    const m = new Mount(this.allocMountId(), fs, root ?? new Dentry(fs.root(), '', null), null, null, { ...flags });
+    attachAt(m, top.mount, top.dentry);
     return m;
   }
 
   /** Mount fs at an absolute path, resolved as root with the namespace root (for setup and procfs). */
-  mountAt(path: string, fs: FilesystemImpl, flags: { readonly?: boolean; noexec?: boolean } = {}): Mount {
+  mountAt(path: string, fs: FilesystemImpl, flags: MountFlags = { readonly: false, noexec: false }): Mount {
     const r: Resolver = { creds: rootCreds, root: this.root, ctx: null };
     return this.mount(fs, this.resolve(r, this.root, path, true), flags);
   }
 
   /** All mounts, parents first (for /proc/mounts). */
   mounts(): Mount[] {
-    const out: Mount[] = [];
-    const visit = (m: Mount) => {
-      out.push(m);
-      for (const c of m.children.values()) visit(c);
-    };
-    visit(this.rootMount);
-    return out;
+    return subtree(this.rootMount);
   }
 
   /** Dentries reachable through the cache now (counted for --stats and tests; walks everything). */

@@ -302,10 +302,16 @@ export interface MountEntry {
   source: string;
   readonly: boolean;
   noexec: boolean;
+  nosuid?: boolean;
+  nodev?: boolean;
+  /** The directory of the file system the mount shows (a bind mount's source), "/" by default. */
+  root?: string;
+  /** The file system itself is read-only (superblock options), whatever the mount says. */
+  fsReadonly?: boolean;
 }
 
 function mountOpts(m: MountEntry): string {
-  return (m.readonly ? 'ro' : 'rw') + (m.noexec ? ',noexec' : '') + ',relatime';
+  return (m.readonly ? 'ro' : 'rw') + (m.nosuid ? ',nosuid' : '') + (m.nodev ? ',nodev' : '') + (m.noexec ? ',noexec' : '') + ',relatime';
 }
 
 /** A line of /proc/PID/mounts (fstab format). */
@@ -315,7 +321,8 @@ export function formatMountsLine(m: MountEntry): string {
 
 /** A line of /proc/PID/mountinfo. */
 export function formatMountinfoLine(m: MountEntry): string {
-  return `${m.id} ${m.parentId} ${m.major}:${m.minor} / ${escapeMountField(m.mountPoint)} ${mountOpts(m)} - ${m.fsType} ${escapeMountField(m.source)} ${m.readonly ? 'ro' : 'rw'}\n`;
+  const superRo = m.fsReadonly ?? m.readonly;
+  return `${m.id} ${m.parentId} ${m.major}:${m.minor} ${escapeMountField(m.root ?? '/')} ${escapeMountField(m.mountPoint)} ${mountOpts(m)} - ${m.fsType} ${escapeMountField(m.source)} ${superRo ? 'ro' : 'rw'}\n`;
 }
 
 // ---------------------------------------------------------------- system files

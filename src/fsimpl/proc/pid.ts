@@ -10,6 +10,7 @@ import type { ThreadGroup } from '../../kernel/thread_group';
 import type { VPath } from '../../vfs/dentry';
 import type { Inode } from '../../vfs/inode';
 import { fdDir, fdinfoDir } from './fd';
+import { idMapEntries, nsDir } from './ns';
 import { formatLimits, formatStat, formatStatm, formatStatus, PAGE_SIZE } from './format';
 import { NodeMaker, type Entry, type OwnerFn } from './nodes';
 import { kstrto } from './numparse';
@@ -20,7 +21,6 @@ import {
 } from './task_info';
 
 const TASK_COMM_LEN = 16;
-const ID_MAP = `${'0'.padStart(10)} ${'0'.padStart(10)} ${'4294967295'.padStart(10)}\n`;
 
 function requireLive(tg: ThreadGroup, t: Task): void {
   ensureExists(tg);
@@ -83,13 +83,12 @@ export function pidDirNode(fs: ProcFs, tg: ThreadGroup, t: Task, thread: boolean
       }),
       fdDir(m, tg, t),
       fdinfoDir(m, tg, t),
-      m.file('gid_map', () => ID_MAP),
       m.file('io', () => (ensureExists(tg), 'rchar: 0\nwchar: 0\nsyscr: 0\nsyscw: 0\nread_bytes: 0\nwrite_bytes: 0\ncancelled_write_bytes: 0\n'), 0o400),
       m.file('limits', () => (ensureExists(tg), formatLimits(tg.rlimits))),
       m.file('loginuid', () => '4294967295', 0o644),
       m.file('maps', () => (ensureExists(tg), hasResources(tg, t) ? mapsText(t.mm) : '')),
-      m.file('mountinfo', () => (ensureExists(tg), mountsText(k, t.fs.root, true))),
-      m.file('mounts', () => (ensureExists(tg), mountsText(k, t.fs.root, false))),
+      m.file('mountinfo', () => (ensureExists(tg), mountsText(t.nsproxy.mnt, t.fs.root, true))),
+      m.file('mounts', () => (ensureExists(tg), mountsText(t.nsproxy.mnt, t.fs.root, false))),
       m.file('oom_score', () => (ensureExists(tg), `${oomScore(fs, tg, t, x.oomScoreAdj)}\n`)),
       m.rwFile('oom_score_adj', () => (ensureExists(tg), `${x.oomScoreAdj}\n`), (data, ctx) => {
         ensureExists(tg);
@@ -105,12 +104,12 @@ export function pidDirNode(fs: ProcFs, tg: ThreadGroup, t: Task, thread: boolean
       m.file('personality', () => (ensureExists(tg), '00000000\n'), 0o400),
       m.link('root', magic(fs, tg, t, () => t.fs.root)),
       m.file('sessionid', () => '4294967295'),
-      m.file('setgroups', () => 'allow\n', 0o644),
       m.file('smaps', () => (ensureExists(tg), hasResources(tg, t) ? smapsText(t.mm) : '')),
       m.file('stat', () => (ensureExists(tg), formatStat(buildStat(k, tg, t, id)))),
       m.file('statm', () => (ensureExists(tg), statmText(tg, t))),
       m.file('status', () => (ensureExists(tg), formatStatus(buildStatus(tg, t, id, x.peaks, fs.ncpu)))),
-      m.file('uid_map', () => ID_MAP),
+      ...idMapEntries(fs, m, tg, t),
+      nsDir(fs, m, tg, t),
       m.file('wchan', () => (ensureExists(tg), '0')),
     ];
     if (!thread) e.push(taskDir(fs, m, tg));

@@ -19,6 +19,7 @@ import type { HostInfo } from '../../host/hostinfo';
 import { NodeMaker, ProcDirNode, rootOwner, type Entry } from './nodes';
 import { COREDUMP_FILTER_DEFAULT, pidDirNode, type PidExtras } from './pid';
 import { sysDir, SysctlState } from './sys';
+import { NsFs } from './ns';
 import { systemEntries } from './system';
 import type { ProcKernel } from './task_info';
 
@@ -36,6 +37,7 @@ export class ProcFs implements FilesystemImpl {
   readonly cpuinfo: string;
   readonly ncpu: number;
   private anon: Mount | null = null;
+  private nsfsObj: NsFs | null = null;
   private readonly state = new WeakMap<ThreadGroup, PidExtras>();
   private readonly rootDir: ProcDirNode;
 
@@ -65,6 +67,12 @@ export class ProcFs implements FilesystemImpl {
   get anonMount(): Mount {
     if (!this.anon) this.anon = new Mount(this.kernel.vfs.allocMountId(), this, new Dentry(this.rootDir, '', null), null, null, { readonly: false, noexec: true });
     return this.anon;
+  }
+
+  /** The namespaces' file system (what /proc/PID/ns/* lead to), numbered at first use. */
+  get nsfs(): NsFs {
+    if (!this.nsfsObj) this.nsfsObj = new NsFs(this.kernel.vfs.devs.take(), () => this.kernel.vfs.allocMountId());
+    return this.nsfsObj;
   }
 
   /** /proc/N: a process (thread group) directory, or a thread's when N is a non-leader thread id. */

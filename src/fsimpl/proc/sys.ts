@@ -12,6 +12,7 @@ import { UTS_RELEASE, UTS_SYSNAME, UTS_VERSION } from './format';
 import { dointvecWrite, SYSCTL_INT } from './numparse';
 import type { Entry, NodeMaker } from './nodes';
 import type { ProcFs } from './procfs';
+import { callerOf } from './task_info';
 
 const HOST_NAME_MAX = 64;
 
@@ -63,6 +64,8 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
   const v = (name: string, value: string | number) => (mm: NodeMaker) => mm.file(name, () => `${value}\n`, 0o444, E.EROFS);
   const dir = (mm: NodeMaker, name: string, items: Array<(mm: NodeMaker) => Entry>): Entry => mm.staticDir(name, (sub) => items.map((f) => f(sub)));
   const st = fs.sysctl;
+  // The caller's UTS namespace (the initial one for the Sentry's own reads).
+  const uts = (ctx: unknown) => callerOf(k, ctx)?.nsproxy.uts ?? k.rootNs.uts;
   const int = (mm: NodeMaker, name: string, key: IntKey, min: number): Entry =>
     mm.rwFile(name, () => `${st[key]}\n`, (data) => dointvecWrite(data, 1, min, SYSCTL_INT.max, (_, x) => (st[key] = x)));
   const sem = (mm: NodeMaker): Entry =>
@@ -77,8 +80,8 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
       return n;
     });
   const kernel = (mm: NodeMaker): Entry[] => [
-    mm.rwFile('hostname', () => `${k.hostname}\n`, (data) => setName(data, (s) => (k.hostname = s))),
-    mm.rwFile('domainname', () => `${k.domainname}\n`, (data) => setName(data, (s) => (k.domainname = s))),
+    mm.rwFile('hostname', (c) => `${uts(c).hostname}\n`, (data, c) => setName(data, (s) => (uts(c).hostname = s))),
+    mm.rwFile('domainname', (c) => `${uts(c).domainname}\n`, (data, c) => setName(data, (s) => (uts(c).domainname = s))),
     v('ostype', UTS_SYSNAME)(mm),
     v('osrelease', UTS_RELEASE)(mm),
     v('version', UTS_VERSION)(mm),

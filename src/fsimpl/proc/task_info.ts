@@ -11,7 +11,8 @@ import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import type { MemoryManager } from '../../mm/mm';
 import type { Vma } from '../../mm/vma';
-import { pathOf, type Mount, type VPath } from '../../vfs/dentry';
+import { pathOf, type Dentry, type Mount, type VPath } from '../../vfs/dentry';
+import type { MountNamespace } from '../../vfs/mount_ns';
 import { devMajor, devMinor } from '../../abi/fs';
 import {
   formatMapsLine, formatMountinfoLine, formatMountsLine, formatSmapsBlock, nsToTicks, PAGE_SIZE,
@@ -22,7 +23,7 @@ import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../abi/mm';
 const PF_RANDOMIZE = 0x400000;
 
 /** What procfs reads from the kernel (a narrow view, so tests can pass a small fake). */
-export type ProcKernel = Pick<Kernel, 'tasks' | 'groups' | 'hostname' | 'domainname' | 'bootMonotonicNs' | 'bootRealtimeNs' | 'monotonicNs' | 'vfs'> & {
+export type ProcKernel = Pick<Kernel, 'tasks' | 'groups' | 'rootNs' | 'bootMonotonicNs' | 'bootRealtimeNs' | 'monotonicNs' | 'vfs'> & {
   memfile: Pick<MemoryFile, 'ramBytes'>;
 };
 
@@ -330,21 +331,29 @@ function mountPointFrom(m: Mount, root: VPath): string | null {
   }
 }
 
-export function mountEntries(k: ProcKernel, root: VPath | null): MountEntry[] {
-  const vfs = k.vfs;
-  const r = root ?? vfs.root;
+/** The path of dentry d inside its file system (the root a bind mount shows). */
+function pathInFs(d: Dentry): string {
+  const parts: string[] = [];
+  for (let x: Dentry | null = d; x && x.parent; x = x.parent) parts.push(x.name);
+  return '/' + parts.reverse().join('/');
+}
+
+/** The mounts of namespace ns that a reader whose root is root sees, parents first. */
+export function mountEntries(ns: MountNamespace, root: VPath | null): MountEntry[] {
+  const r = root ?? { mount: ns.root, dentry: ns.root.root };
   const out: MountEntry[] = [];
-  for (const m of vfs.mounts()) {
+  for (const m of ns.mounts()) {
     const mp = mountPointFrom(m, r);
     if (mp === null) continue;
     out.push({
       id: m.id, parentId: m.parent ? m.parent.id : 0, major: devMajor(m.fs.dev), minor: devMinor(m.fs.dev), mountPoint: mp,
-      fsType: m.fs.name, source: m.fs.name, readonly: m.flags.readonly || m.fs.readonly, noexec: m.flags.noexec,
+      fsType: m.fs.name, source: m.source ?? m.fs.name, readonly: m.flags.readonly || m.fs.readonly, noexec: m.flags.noexec,
+      nosuid: !!m.flags.nosuid, nodev: !!m.flags.nodev, root: pathInFs(m.root), fsReadonly: m.fs.readonly,
     });
   }
   return out;
 }
 
-export function mountsText(k: ProcKernel, root: VPath | null, info: boolean): string {
-  return mountEntries(k, root).map((m) => (info ? formatMountinfoLine(m) : formatMountsLine(m))).join('');
+export function mountsText(ns: MountNamespace, root: VPath | null, info: boolean): string {
+  return mountEntries(ns, root).map((m) => (info ? formatMountinfoLine(m) : formatMountsLine(m))).join('');
 }

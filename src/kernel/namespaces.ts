@@ -1,0 +1,129 @@
+// The namespaces a task is in (Linux's nsproxy) and how clone, unshare and
+// setns change them. Each namespace is an object owned by the user
+// namespace that was current when it was made; the task's user namespace is
+// on its Credentials. Implemented: mount, UTS, IPC (no System V IPC object
+// exists in the sandbox, so a new one differs only in identity), cgroup (the
+// sandbox has one cgroup, which a new namespace is rooted at) and user.
+// PID, network and time namespaces are the initial ones only: asking for a
+// new one is EINVAL.
+import { CAP_SYS_ADMIN } from '../abi/capability';
+import { E, Errno } from '../abi/errno';
+import {
+  PROC_CGROUP_INIT_INO, PROC_IPC_INIT_INO, PROC_MNT_INIT_INO, PROC_NET_INIT_INO, PROC_PID_INIT_INO, PROC_TIME_INIT_INO, PROC_UTS_INIT_INO,
+} from '../abi/mount';
+import {
+  CLONE_FS, CLONE_THREAD, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS,
+} from '../abi/sched';
+import type { Credentials } from '../auth/creds';
+import { credsEntering, nsCapable, UserNamespace } from '../auth/userns';
+import { MountNamespace, type MountIds } from '../vfs/mount_ns';
+import type { FsContext } from '../vfs/fs_context';
+import type { Mount } from '../vfs/dentry';
+
+export type NsKind = 'mnt' | 'uts' | 'ipc' | 'cgroup' | 'user' | 'pid' | 'net' | 'time';
+
+/** The CLONE_NEW* flag of each kind (setns's nstype). */
+export const NS_FLAG: Record<NsKind, number> = {
+  mnt: CLONE_NEWNS, uts: CLONE_NEWUTS, ipc: CLONE_NEWIPC, cgroup: CLONE_NEWCGROUP, user: CLONE_NEWUSER,
+  pid: CLONE_NEWPID, net: CLONE_NEWNET, time: CLONE_NEWTIME,
+};
+
+export const NEW_NS_FLAGS = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME;
+
+export class UtsNamespace {
+  constructor(
+    readonly owner: UserNamespace,
+    readonly inum: number,
+    public hostname: string,
+    public domainname: string,
+  ) {}
+}
+
+/** A namespace that holds nothing but its identity here (IPC, cgroup) or exists once (PID, network, time). */
+export class PlainNamespace {
+  constructor(
+    readonly kind: NsKind,
+    readonly owner: UserNamespace,
+    readonly inum: number,
+  ) {}
+}
+
+export type AnyNamespace = MountNamespace | UtsNamespace | PlainNamespace | UserNamespace;
+
+export class NsProxy {
+  constructor(
+    readonly mnt: MountNamespace,
+    readonly uts: UtsNamespace,
+    readonly ipc: PlainNamespace,
+    readonly cgroup: PlainNamespace,
+    readonly pid: PlainNamespace,
+    readonly net: PlainNamespace,
+    readonly time: PlainNamespace,
+  ) {}
+
+  /** The sandbox's initial namespaces, owned by its initial user namespace. */
+  static initial(user: UserNamespace, rootMount: Mount, hostname: string): NsProxy {
+    return new NsProxy(
+      new MountNamespace(rootMount, user, PROC_MNT_INIT_INO),
+      new UtsNamespace(user, PROC_UTS_INIT_INO, hostname, '(none)'),
+      new PlainNamespace('ipc', user, PROC_IPC_INIT_INO),
+      new PlainNamespace('cgroup', user, PROC_CGROUP_INIT_INO),
+      new PlainNamespace('pid', user, PROC_PID_INIT_INO),
+      new PlainNamespace('net', user, PROC_NET_INIT_INO),
+      new PlainNamespace('time', user, PROC_TIME_INIT_INO),
+    );
+  }
+
+  with(kind: 'mnt' | 'uts' | 'ipc' | 'cgroup', ns: AnyNamespace): NsProxy {
+    const p = { mnt: this.mnt, uts: this.uts, ipc: this.ipc, cgroup: this.cgroup, [kind]: ns } as Pick<NsProxy, 'mnt' | 'uts' | 'ipc' | 'cgroup'>;
+    return new NsProxy(p.mnt, p.uts, p.ipc, p.cgroup, this.pid, this.net, this.time);
+  }
+
+  get(kind: NsKind, creds: Credentials): AnyNamespace {
+    return kind === 'user' ? creds.userns : this[kind];
+  }
+}
+
+/** What a task has after clone or unshare made new namespaces. */
+export interface NewNamespaces {
+  ns: NsProxy;
+  creds: Credentials;
+  fs: FsContext;
+}
+
+/**
+ * New namespaces for flags (clone's or unshare's CLONE_NEW* bits): the user
+ * namespace first, as Linux does, so the rest is checked and owned there. fs
+ * is the task's own (already unshared) fs context: its root and working
+ * directory move into a new mount namespace's copy.
+ */
+export function copyNamespaces(ids: MountIds, ns: NsProxy, creds: Credentials, fs: FsContext, flags: number): NewNamespaces {
+  if (flags & CLONE_NEWUSER) {
+    // A chrooted process could escape its root with the capabilities a new namespace gives.
+    if (fs.root.mount !== ns.mnt.root || fs.root.dentry !== ns.mnt.root.root) throw new Errno(E.EPERM);
+    creds = credsEntering(creds, UserNamespace.child(creds));
+  }
+  const others = flags & NEW_NS_FLAGS & ~CLONE_NEWUSER;
+  if (!others) return { ns, creds, fs };
+  if (!nsCapable(creds, creds.userns, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
+  if (flags & (CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME)) throw new Errno(E.EINVAL, 'PID, network and time namespaces are not supported');
+  const user = creds.userns;
+  let n = ns;
+  if (flags & CLONE_NEWNS) {
+    const { ns: mnt, map } = ns.mnt.copy(ids, user, user.allocInum());
+    fs.root = MountNamespace.translate(fs.root, map);
+    fs.cwd = MountNamespace.translate(fs.cwd, map);
+    n = n.with('mnt', mnt);
+  }
+  if (flags & CLONE_NEWUTS) n = n.with('uts', new UtsNamespace(user, user.allocInum(), ns.uts.hostname, ns.uts.domainname));
+  if (flags & CLONE_NEWIPC) n = n.with('ipc', new PlainNamespace('ipc', user, user.allocInum()));
+  if (flags & CLONE_NEWCGROUP) n = n.with('cgroup', new PlainNamespace('cgroup', user, user.allocInum()));
+  return { ns: n, creds, fs };
+}
+
+/** Flags clone(2) refuses with namespace flags (Linux's copy_process checks). */
+export function checkCloneNsFlags(flags: number): void {
+  if (flags & CLONE_NEWNS && flags & CLONE_FS) throw new Errno(E.EINVAL);
+  if (flags & CLONE_NEWUSER && flags & CLONE_FS) throw new Errno(E.EINVAL);
+  if (flags & (CLONE_NEWUSER | CLONE_NEWPID) && flags & CLONE_THREAD) throw new Errno(E.EINVAL);
+}
