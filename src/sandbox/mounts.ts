@@ -9,7 +9,9 @@ import { HostFs } from '../fsimpl/hostfs/hostfs';
 import { OverlayFs } from '../fsimpl/overlay/overlay';
 import { SysFs } from '../fsimpl/sysfs/sysfs';
 import { openFifo } from '../fsimpl/pipe/pipe';
-import { TmpfsFs } from '../fsimpl/tmpfs/tmpfs';
+import { TmpfsFs, type TmpfsOptions } from '../fsimpl/tmpfs/tmpfs';
+import { E, Errno } from '../abi/errno';
+import { gidTo, uidTo } from '../auth/userns';
 import type { HostStdio } from '../fsimpl/hostfd/terminal';
 import { FsContext } from '../vfs/fs_context';
 import type { FrameSource } from '../mm/mappable';
@@ -42,13 +44,70 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
     }
   }
   vfs.mountAt('/tmp', new TmpfsFs(opts.memfile, { mode: 0o1777, dev: devs.take() }));
-  vfs.mountAt('/dev', new DevFs(opts.stdio ?? null, devs.take()));
+  const dev = vfs.mountAt('/dev', new DevFs(opts.stdio ?? null, devs.take()));
   vfs.mountAt('/dev/shm', new TmpfsFs(opts.memfile, { mode: 0o1777, dev: devs.take() }));
   // The sandbox's own sysfs: the host's /sys must not show through the root overlay.
-  vfs.mountAt('/sys', new SysFs(opts.host, devs.take()));
+  const sys = vfs.mountAt('/sys', new SysFs(opts.host, devs.take()));
+  // What mount(2) can make: a new tmpfs each time; sysfs and devtmpfs are single instances, as on Linux.
+  vfs.fsTypes.register('tmpfs', { userns: true, make: (_src, data, creds) => ({ fs: new TmpfsFs(opts.memfile, { ...tmpfsOptions(data, creds), dev: devs.take() }), root: null }) });
+  vfs.fsTypes.register('sysfs', { userns: false, make: (_src, data) => (noOptions(data), { fs: sys.fs, root: sys.root }) });
+  vfs.fsTypes.register('devtmpfs', { userns: false, make: (_src, data) => (noOptions(data), { fs: dev.fs, root: dev.root }) });
   return {
     vfs,
     hostfs: lower,
     rootContext: () => new FsContext(vfs.root, vfs.root),
   };
+}
+
+/** Mount options every file system takes (superblock flags, applied by mount(2)'s flags word instead). */
+const SB_OPTIONS = new Set(['ro', 'rw', 'sync', 'async', 'dirsync', 'lazytime', 'nolazytime', 'mand', 'nomand', 'silent', 'posixacl', 'noposixacl']);
+
+export function noOptions(data: string): void {
+  for (const o of data.split(',')) if (o && !SB_OPTIONS.has(o)) throw new Errno(E.EINVAL);
+}
+
+/** A number with an optional k/m/g/t/p/e suffix (memparse). */
+function memparse(v: string): number {
+  const m = /^(\d+)([kmgtpe]?)$/i.exec(v);
+  if (!m) throw new Errno(E.EINVAL);
+  return Number(m[1]) * 1024 ** ' kmgtpe'.indexOf((m[2] || ' ').toLowerCase());
+}
+
+/** tmpfs's options (size, nr_blocks, nr_inodes, mode, uid, gid); IDs are the caller's, mapped into the kernel's. */
+function tmpfsOptions(data: string, creds: Credentials): TmpfsOptions {
+  const o: TmpfsOptions = {};
+  for (const opt of data.split(',')) {
+    if (!opt || SB_OPTIONS.has(opt)) continue;
+    const eq = opt.indexOf('=');
+    const key = eq < 0 ? opt : opt.slice(0, eq);
+    const v = eq < 0 ? '' : opt.slice(eq + 1);
+    switch (key) {
+      case 'size':
+        if (v.endsWith('%')) throw new Errno(E.EINVAL, 'size as a percentage of RAM is not supported');
+        o.sizePages = Math.ceil(memparse(v) / 4096);
+        break;
+      case 'nr_blocks':
+        o.sizePages = memparse(v);
+        break;
+      case 'nr_inodes':
+        o.maxInodes = memparse(v);
+        break;
+      case 'mode':
+        if (!/^[0-7]+$/.test(v)) throw new Errno(E.EINVAL);
+        o.mode = parseInt(v, 8) & 0o7777;
+        break;
+      case 'uid':
+      case 'gid': {
+        if (!/^\d+$/.test(v)) throw new Errno(E.EINVAL);
+        const kid = key === 'uid' ? uidTo(creds.userns, Number(v)) : gidTo(creds.userns, Number(v));
+        if (kid < 0) throw new Errno(E.EINVAL);
+        if (key === 'uid') o.uid = kid;
+        else o.gid = kid;
+        break;
+      }
+      default:
+        throw new Errno(E.EINVAL);
+    }
+  }
+  return o;
 }

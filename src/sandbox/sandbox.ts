@@ -17,7 +17,7 @@ import { buildTable } from '../syscalls/table';
 import { openForExec } from '../vfs/exec';
 import { FdTable } from '../vfs/fd_table';
 import type { FsContext } from '../vfs/fs_context';
-import { buildMountNamespace } from './mounts';
+import { buildMountNamespace, noOptions } from './mounts';
 import { donateHostFd, terminalOf } from '../fsimpl/hostfd/hostfd';
 import { HostStdio } from '../fsimpl/hostfd/terminal';
 import { ProcFs } from '../fsimpl/proc/procfs';
@@ -80,7 +80,9 @@ export class Sandbox {
       this.out.stderr(`tsvisor: ${msg}\n`);
     };
     this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostInfo: host, hostname: opts.hostname, log, warn });
-    ns.vfs.mountAt('/proc', new ProcFs(this.kernel, host));
+    const proc = ns.vfs.mountAt('/proc', new ProcFs(this.kernel, host));
+    // procfs belongs to the sandbox's one PID namespace: every mount of it is this one.
+    ns.vfs.fsTypes.register('proc', { userns: false, make: (_src, data) => (noOptions(data), { fs: proc.fs, root: proc.root }) });
     hostStdio.waiter = this.kernel;
     const { table, hooks, missingFamilies } = buildTable();
     this.kernel.table = table;

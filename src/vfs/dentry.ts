@@ -47,6 +47,8 @@ export class Mount {
    * and the locked atime/ro/nosuid/nodev/noexec flags).
    */
   locked = false;
+  /** The flags a less privileged namespace received it with: those set here cannot be cleared by a remount. */
+  lockedFlags: MountFlags | null = null;
   /** MS_UNBINDABLE: bind mounts of it are refused, recursive ones skip it. */
   unbindable = false;
   /** MNT_EXPIRE marked it, and nothing used it since. */

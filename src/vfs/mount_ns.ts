@@ -6,6 +6,7 @@
 // shared, so MS_PRIVATE and MS_SLAVE (a slave of nothing is private) are
 // true statements and MS_SHARED is refused by the syscall.
 import { E, Errno } from '../abi/errno';
+import type { Credentials } from '../auth/creds';
 import type { UserNamespace } from '../auth/userns';
 import { Dentry, Mount, type MountFlags, type VPath } from './dentry';
 import type { FilesystemImpl } from './inode';
@@ -38,7 +39,12 @@ export class MountNamespace {
     const map = new Map<Mount, Mount>();
     const lock = owner !== this.owner;
     const root = copyTree(ids, this.root, this.root.root, true, map, false);
-    for (const m of map.values()) if (lock) m.locked = true;
+    if (lock) {
+      for (const m of map.values()) {
+        m.locked = true;
+        m.lockedFlags = { ...m.flags };
+      }
+    }
     return { ns: new MountNamespace(root, owner, inum), map };
   }
 
@@ -71,6 +77,7 @@ function cloneMount(ids: MountIds, m: Mount, root: Dentry, flags?: MountFlags): 
   n.source = m.source;
   n.unbindable = m.unbindable;
   n.locked = m.locked;
+  n.lockedFlags = m.lockedFlags;
   return n;
 }
 
@@ -114,18 +121,39 @@ export function detach(m: Mount): void {
   for (const x of subtree(m)) x.ns = null;
 }
 
+/** Same names from the file system's root (dentries of dynamic file systems are made afresh at each lookup). */
+function sameFsPath(a: Dentry | null, b: Dentry | null): boolean {
+  for (; a && b; a = a.parent, b = b.parent) {
+    if (a === b) return true;
+    if (a.name !== b.name) return false;
+  }
+  return a === b;
+}
+
+/** In a dynamic file system, the mount point dentry named name under dir, if one is mounted on. */
+export function dynamicMountpoint(m: Mount, dir: Dentry, name: string): Dentry | null {
+  for (const mp of m.children.keys()) if (mp.name === name && sameFsPath(mp.parent, dir)) return mp;
+  return null;
+}
+
 /** The mount on top of the stack at p (p itself when nothing is mounted there). */
 export function topOf(p: VPath): VPath {
   for (let m = p.mount.children.get(p.dentry); m; m = p.mount.children.get(p.dentry)) p = { mount: m, dentry: m.root };
   return p;
 }
 
+/** What mount(2) gets from a file system type: the file system, and the dentry to mount when it is mounted already. */
+export interface MadeFs {
+  fs: FilesystemImpl;
+  root: Dentry | null;
+}
+
 /** A file system type mount(2) can make: a new instance (tmpfs) or the sandbox's one (proc, sysfs). */
 export interface FsType {
-  /** Build (or find) the file system for mount(2)'s source and option string; EINVAL for bad options. */
-  make(source: string, data: string): FilesystemImpl;
-  /** The file system needs no device: mount(2)'s source is just a name. */
-  readonly nodev: boolean;
+  /** Build (or find) the file system for mount(2)'s source and option string (EINVAL for bad options); IDs in options are creds'. */
+  make(source: string, data: string, creds: Credentials): MadeFs;
+  /** FS_USERNS_MOUNT with a new superblock owned by the caller's user namespace: the mount namespace's owner may make it. */
+  readonly userns: boolean;
 }
 
 /** The file system types of one sandbox (Linux's register_filesystem), filled by the composition root. */

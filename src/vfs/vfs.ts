@@ -11,7 +11,7 @@ import { DirectoryFile, PathFile, RegularFile, type FileDescription, type MaybeP
 import type { CreateSpec, FilesystemImpl, Inode } from './inode';
 import { checkAccess, checkHardlinkSource, checkOwner, checkSticky, createMode, MAY_EXEC, MAY_READ, MAY_WRITE, removePrivileges } from './perm';
 import { AnonDevs, PseudoFs } from './numbering';
-import { attachAt, FsTypes, subtree } from './mount_ns';
+import { attachAt, dynamicMountpoint, FsTypes, subtree } from './mount_ns';
 import {
   NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOATIME, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
   RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, SYMLOOP_MAX,
@@ -139,6 +139,11 @@ export class VirtualFilesystem {
     }
     const inode = d.inode.lookup(name, r.ctx);
     if (!inode) return null;
+    // A mount point of a dynamic file system keeps its dentry: it is the key of the mount.
+    if (fs.dynamic && dir.mount.children.size) {
+      const mp = dynamicMountpoint(dir.mount, d, name);
+      if (mp) return mp;
+    }
     const c = new Dentry(inode, name, d);
     if (!fs.dynamic) this.cache(d, name, c);
     return c;

@@ -1,0 +1,274 @@
+// mount(2), umount2(2), pivot_root(2) and chroot(2) on the caller's mount
+// namespace (vfs/mount_ns.ts), never the host's: every path is resolved in
+// the sandbox, so a bind mount's source is a place in the sandbox's own
+// tree. Changing mounts needs CAP_SYS_ADMIN in the user namespace owning the
+// mount namespace; file systems that belong to the sandbox's single PID or
+// network namespace (proc, sysfs) or to no namespace (devtmpfs) need it in
+// the initial user namespace, as on Linux.
+import { CAP_SYS_ADMIN, CAP_SYS_CHROOT } from '../abi/capability';
+import { E, Errno } from '../abi/errno';
+import { S_IFDIR, S_IFMT } from '../abi/fs';
+import {
+  MNT_DETACH, MNT_EXPIRE, MNT_FORCE, MS_BIND, MS_MGC_MSK, MS_MGC_VAL, MS_MOVE, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY,
+  MS_REC, MS_REMOUNT, MS_SHARED, MS_SILENT, MS_SLAVE, MS_UNBINDABLE, UMOUNT_NOFOLLOW,
+} from '../abi/mount';
+import { capableInit, nsCapable } from '../auth/userns';
+import type { Task } from '../kernel/task';
+import { type SyscallDef } from '../kernel/syscall';
+import { Dentry, Mount, samePath, type MountFlags, type VPath } from '../vfs/dentry';
+import { attachAt, copyTree, detach, isUnder, subtree, topOf } from '../vfs/mount_ns';
+import { checkAccess, MAY_EXEC } from '../vfs/perm';
+import { readPath, resolverOf, vfsOf } from './sysutil';
+
+const MS_NOUSER = 0x80000000;
+const PAGE = 4096;
+
+/** may_mount(): CAP_SYS_ADMIN over the caller's mount namespace. */
+function mayMount(t: Task): void {
+  if (!nsCapable(t.creds, t.nsproxy.mnt.owner, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
+}
+
+function lookup(t: Task, path: string, follow = true): VPath {
+  return vfsOf(t).resolve(resolverOf(t), t.fs.cwd, path, follow);
+}
+
+/** A string argument that may be NULL. */
+function optString(t: Task, addr: number, max: number): string | null {
+  return addr ? t.mm.readCString(addr, max) : null;
+}
+
+/** The data page of mount(2): up to a page, stopping at the first NUL (the rest may be unmapped). */
+function readData(t: Task, addr: number): string {
+  if (!addr) return '';
+  let out = '';
+  for (let off = 0; off < PAGE; off += 256) {
+    let chunk: Buffer;
+    try {
+      chunk = t.mm.copyIn(addr + off, 256);
+    } catch (e) {
+      if (off === 0) throw e;
+      break;
+    }
+    const nul = chunk.indexOf(0);
+    out += chunk.subarray(0, nul < 0 ? chunk.length : nul).toString('latin1');
+    if (nul >= 0) break;
+  }
+  return out;
+}
+
+function isMountRoot(p: VPath): boolean {
+  return p.dentry === p.mount.root;
+}
+
+/** The mount is in the caller's namespace (check_mnt). */
+function inOwnNs(t: Task, m: Mount): boolean {
+  return m.ns === t.nsproxy.mnt;
+}
+
+function flagsFrom(ms: number): MountFlags {
+  return { readonly: !!(ms & MS_RDONLY), nosuid: !!(ms & MS_NOSUID), nodev: !!(ms & MS_NODEV), noexec: !!(ms & MS_NOEXEC) };
+}
+
+/** A namespace with fewer privileges got m with these flags set: they stay set. */
+function checkLockedFlags(m: Mount, f: MountFlags): void {
+  const l = m.lockedFlags;
+  if (!l) return;
+  if ((l.readonly && !f.readonly) || (l.nosuid && !f.nosuid) || (l.nodev && !f.nodev) || (l.noexec && !f.noexec)) throw new Errno(E.EPERM);
+}
+
+/** MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE (MS_SHARED is not implemented: no mount is ever shared). */
+function changeType(t: Task, p: VPath, ms: number): number {
+  if (!isMountRoot(p)) throw new Errno(E.EINVAL);
+  const type = ms & ~(MS_REC | MS_SILENT);
+  if (type !== MS_PRIVATE && type !== MS_SLAVE && type !== MS_UNBINDABLE && type !== MS_SHARED) throw new Errno(E.EINVAL);
+  if (type === MS_SHARED) throw new Errno(E.EINVAL, 'shared mounts (propagation) are not supported');
+  if (!inOwnNs(t, p.mount)) throw new Errno(E.EINVAL);
+  // Every mount is private already: a slave of nothing is private too.
+  for (const m of ms & MS_REC ? subtree(p.mount) : [p.mount]) m.unbindable = type === MS_UNBINDABLE;
+  return 0;
+}
+
+function remount(t: Task, p: VPath, ms: number, bind: boolean): number {
+  if (!isMountRoot(p)) throw new Errno(E.EINVAL);
+  if (!inOwnNs(t, p.mount)) throw new Errno(E.EINVAL);
+  const f = flagsFrom(ms);
+  checkLockedFlags(p.mount, f);
+  // A superblock remount (no MS_BIND) also needs the file system's owner's consent; ours belong to the sandbox.
+  if (!bind && !p.mount.fs.readonly && p.mount.fs.name !== 'tmpfs' && !capableInit(t.creds, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
+  Object.assign(p.mount.flags, f);
+  return 0;
+}
+
+function bindMount(t: Task, source: string | null, target: VPath, ms: number): number {
+  if (!source) throw new Errno(E.EINVAL);
+  const src = lookup(t, source);
+  const top = topOf(target);
+  if (src.mount.unbindable) throw new Errno(E.EINVAL);
+  if (!inOwnNs(t, top.mount) || !inOwnNs(t, src.mount)) throw new Errno(E.EINVAL);
+  const recursive = (ms & MS_REC) !== 0;
+  // A plain bind would uncover what locked mounts below the source hide.
+  if (!recursive && [...src.mount.children.values()].some((c) => c.locked && c.mountpoint && isUnder(c.mountpoint, src.dentry))) throw new Errno(E.EINVAL);
+  if (((top.dentry.inode.mode & S_IFMT) === S_IFDIR) !== ((src.dentry.inode.mode & S_IFMT) === S_IFDIR)) throw new Errno(E.ENOTDIR);
+  const m = copyTree(vfsOf(t), src.mount, src.dentry, recursive, new Map(), true);
+  // The new mount itself is the caller's to unmount; locked mounts copied below it stay locked.
+  m.locked = false;
+  attachAt(m, top.mount, top.dentry);
+  return 0;
+}
+
+function moveMount(t: Task, source: string | null, target: VPath): number {
+  if (!source) throw new Errno(E.EINVAL);
+  const src = lookup(t, source);
+  if (!isMountRoot(src) || !inOwnNs(t, src.mount) || !inOwnNs(t, target.mount)) throw new Errno(E.EINVAL);
+  if (src.mount.locked || !src.mount.parent) throw new Errno(E.EINVAL);
+  const top = topOf(target);
+  if (((top.dentry.inode.mode & S_IFMT) === S_IFDIR) !== ((src.dentry.inode.mode & S_IFMT) === S_IFDIR)) throw new Errno(E.ENOTDIR);
+  // Moving a mount below itself would cut it loose from the tree.
+  if (subtree(src.mount).includes(top.mount)) throw new Errno(E.ELOOP);
+  detach(src.mount);
+  attachAt(src.mount, top.mount, top.dentry);
+  return 0;
+}
+
+function newMount(t: Task, source: string | null, target: VPath, fstype: string | null, ms: number, data: string): number {
+  if (!fstype) throw new Errno(E.EINVAL);
+  const type = vfsOf(t).fsTypes.get(fstype);
+  // Only a file system that may live in a user namespace (tmpfs) is the mount namespace owner's to make.
+  if (!type.userns && !capableInit(t.creds, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
+  const made = type.make(source ?? '', data, t.creds);
+  const top = topOf(target);
+  if ((top.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
+  if (!inOwnNs(t, top.mount)) throw new Errno(E.EINVAL);
+  const m = vfsOf(t).mount(made.fs, top, flagsFrom(ms), made.root ?? undefined);
+  m.source = source ?? 'none';
+  return 0;
+}
+
+function mount(t: Task, a: number[]): number {
+  const source = optString(t, a[0], PAGE);
+  const targetPath = readPath(t, a[1]);
+  const fstype = optString(t, a[2], PAGE);
+  let ms = a[3] >>> 0;
+  const data = readData(t, a[4]);
+  const target = lookup(t, targetPath);
+  if ((ms & MS_MGC_MSK) === MS_MGC_VAL) ms &= ~MS_MGC_MSK;
+  if (ms & MS_NOUSER) throw new Errno(E.EINVAL);
+  mayMount(t);
+  if ((ms & (MS_REMOUNT | MS_BIND)) === (MS_REMOUNT | MS_BIND)) return remount(t, target, ms, true);
+  if (ms & MS_REMOUNT) return remount(t, target, ms, false);
+  if (ms & MS_BIND) return bindMount(t, source, target, ms);
+  if (ms & (MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE)) return changeType(t, target, ms);
+  if (ms & MS_MOVE) return moveMount(t, source, target);
+  return newMount(t, source, target, fstype, ms, data);
+}
+
+/** Something holds a place inside m itself: a working directory, a root, an open file (mappings are not counted). */
+function busy(t: Task, m: Mount): boolean {
+  for (const x of t.kernel.tasks.values()) {
+    if (x.state === 'dead') continue;
+    if (x.fs.cwd.mount === m || x.fs.root.mount === m) return true;
+    for (const fd of x.fdTable.fds()) if (x.fdTable.get(fd).path?.mount === m) return true;
+  }
+  return false;
+}
+
+function umount2(t: Task, a: number[]): number {
+  const flags = a[1] | 0;
+  if (flags & ~(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW)) throw new Errno(E.EINVAL);
+  mayMount(t);
+  // Like Linux's path_mountpoint: the mount on top of the final place, whatever "." or ".." reached.
+  const p = topOf(lookup(t, readPath(t, a[0]), !(flags & UMOUNT_NOFOLLOW)));
+  const m = p.mount;
+  if (!isMountRoot(p) || !inOwnNs(t, m) || m.locked) throw new Errno(E.EINVAL);
+  if (flags & MNT_FORCE && !capableInit(t.creds, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
+  if (!m.parent) throw new Errno(E.EINVAL);
+  if (flags & MNT_EXPIRE) {
+    if (m === t.fs.root.mount || flags & (MNT_FORCE | MNT_DETACH)) throw new Errno(E.EINVAL);
+    if (m.children.size || busy(t, m)) throw new Errno(E.EBUSY);
+    if (!m.expiring) {
+      m.expiring = true;
+      throw new Errno(E.EAGAIN);
+    }
+  }
+  if (!(flags & MNT_DETACH)) {
+    if (m === t.fs.root.mount || m.children.size || busy(t, m)) throw new Errno(E.EBUSY);
+  }
+  // Lazily: the tree goes now, what still uses it keeps it until done.
+  detach(m);
+  return 0;
+}
+
+function pivotRoot(t: Task, a: number[]): number {
+  mayMount(t);
+  const dirOnly = (p: VPath): VPath => {
+    if ((p.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
+    return p;
+  };
+  const nw = dirOnly(lookup(t, readPath(t, a[0])));
+  const old = topOf(dirOnly(lookup(t, readPath(t, a[1]))));
+  const root = t.fs.root;
+  const ns = t.nsproxy.mnt;
+  const newMnt = nw.mount;
+  const rootMnt = root.mount;
+  if (!inOwnNs(t, rootMnt) || !inOwnNs(t, newMnt) || newMnt.locked) throw new Errno(E.EINVAL);
+  if (nw.dentry.dead) throw new Errno(E.ENOENT);
+  if (newMnt === rootMnt || old.mount === rootMnt) throw new Errno(E.EBUSY);
+  // The root must be a mount's root and attached (or the namespace's root); new_root too.
+  if (!isMountRoot(root) || (!rootMnt.parent && ns.root !== rootMnt)) throw new Errno(E.EINVAL);
+  if (!isMountRoot(nw) || !newMnt.parent) throw new Errno(E.EINVAL);
+  if (!reachable(old, nw) || !reachable(nw, root)) throw new Errno(E.EINVAL);
+  const rootParent = rootMnt.parent;
+  const rootMp = rootMnt.mountpoint;
+  detach(newMnt);
+  if (rootParent && rootMp) rootParent.children.delete(rootMp);
+  if (rootMnt.locked) {
+    newMnt.locked = true;
+    rootMnt.locked = false;
+  }
+  rootMnt.parent = null;
+  rootMnt.mountpoint = null;
+  attachAt(rootMnt, old.mount, old.dentry);
+  if (rootParent && rootMp) attachAt(newMnt, rootParent, rootMp);
+  else {
+    ns.root = newMnt;
+    for (const x of subtree(newMnt)) x.ns = ns;
+  }
+  // Every task whose root or working directory was the old root now has the new one.
+  const to: VPath = { mount: newMnt, dentry: newMnt.root };
+  for (const x of t.kernel.tasks.values()) {
+    if (x.nsproxy.mnt !== ns) continue;
+    if (samePath(x.fs.root, root)) x.fs.root = to;
+    if (samePath(x.fs.cwd, root)) x.fs.cwd = to;
+  }
+  return 0;
+}
+
+/** p can be reached by walking down from base (is_path_reachable). */
+function reachable(p: VPath, base: VPath): boolean {
+  let m: Mount = p.mount;
+  let d: Dentry = p.dentry;
+  for (;;) {
+    if (m === base.mount) return isUnder(d, base.dentry);
+    if (!m.parent || !m.mountpoint) return false;
+    d = m.mountpoint;
+    m = m.parent;
+  }
+}
+
+function chroot(t: Task, a: number[]): number {
+  const p = lookup(t, readPath(t, a[0]));
+  if ((p.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
+  checkAccess(t.creds, p.dentry.inode.attrs(), MAY_EXEC);
+  if (!nsCapable(t.creds, t.creds.userns, CAP_SYS_CHROOT)) throw new Errno(E.EPERM);
+  t.fs.root = p;
+  return 0;
+}
+
+export const defs: SyscallDef[] = [
+  { nr: 165, name: 'mount', args: ['str', 'str', 'str', 'hex', 'ptr'], fn: mount,
+    partial: 'file systems: tmpfs, proc, sysfs, devtmpfs (the sandbox\'s own), no overlay; propagation is private only (MS_SHARED is EINVAL); a remount changes the mount\'s flags, not the file system\'s' },
+  { nr: 166, name: 'umount2', args: ['str', 'int'], fn: umount2,
+    partial: 'EBUSY counts working directories, roots and open files in the mount, not memory mappings; MNT_FORCE unmounts as a plain umount' },
+  { nr: 155, name: 'pivot_root', args: ['str', 'str'], fn: pivotRoot },
+  { nr: 161, name: 'chroot', args: ['str'], fn: chroot },
+];

@@ -1,0 +1,91 @@
+// unshare(2) and setns(2): leaving or joining namespaces (kernel/namespaces.ts
+// holds the objects). Tasks here are single-threaded processes, so the
+// thread-sharing flags of unshare (CLONE_THREAD, CLONE_SIGHAND) are always
+// satisfied; CLONE_VM is refused while a vfork child shares the memory.
+import { CAP_SYS_ADMIN, CAP_SYS_CHROOT } from '../abi/capability';
+import { E, Errno } from '../abi/errno';
+import { CLONE_FILES, CLONE_FS, CLONE_NEWNS, CLONE_NEWUSER, CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD, CLONE_VM } from '../abi/sched';
+import { checkJoinUserns, credsEntering, nsCapable, UserNamespace } from '../auth/userns';
+import { NsInode } from '../fsimpl/proc/ns';
+import { copyNamespaces, NEW_NS_FLAGS, NS_FLAG, type AnyNamespace, type NsKind, type UtsNamespace, type PlainNamespace } from '../kernel/namespaces';
+import type { Task } from '../kernel/task';
+import { u32, type SyscallDef } from '../kernel/syscall';
+import { MountNamespace, topOf } from '../vfs/mount_ns';
+
+const UNSHARE_FLAGS = CLONE_THREAD | CLONE_FS | CLONE_SIGHAND | CLONE_VM | CLONE_FILES | CLONE_SYSVSEM | NEW_NS_FLAGS;
+
+function unshare(t: Task, a: number[]): number {
+  let flags = u32(a[0]);
+  if (flags & ~UNSHARE_FLAGS) throw new Errno(E.EINVAL);
+  // What each flag implies (Linux's ksys_unshare).
+  if (flags & CLONE_NEWUSER) flags |= CLONE_THREAD | CLONE_FS;
+  if (flags & CLONE_VM) flags |= CLONE_SIGHAND;
+  if (flags & CLONE_SIGHAND) flags |= CLONE_THREAD;
+  if (flags & CLONE_NEWNS) flags |= CLONE_FS;
+  if (flags & CLONE_VM && t.mm.users > 1) throw new Errno(E.EINVAL);
+  const fs = flags & CLONE_FS ? t.fs.fork() : t.fs;
+  const r = copyNamespaces(t.kernel.vfs, t.nsproxy, t.creds, fs, flags & NEW_NS_FLAGS);
+  // Past every check: nothing below fails.
+  if (flags & CLONE_FILES && t.fdTable.users > 1) {
+    const own = t.fdTable.fork();
+    t.fdTable.unshare();
+    t.fdTable = own;
+  }
+  t.fs = r.fs;
+  t.creds = r.creds;
+  t.nsproxy = r.ns;
+  return 0;
+}
+
+/** The namespace an nsfs file (an open /proc/PID/ns/KIND) stands for. */
+function nsOfFd(t: Task, fd: number): { kind: NsKind; ns: AnyNamespace } {
+  const f = t.fdTable.get(fd);
+  const inode = f.path?.dentry.inode;
+  // Linux also takes pidfds here; there are none in the sandbox.
+  if (!(inode instanceof NsInode) || !inode.ns) throw new Errno(E.EINVAL);
+  return { kind: inode.kind, ns: inode.ns };
+}
+
+function setns(t: Task, a: number[]): number {
+  const { kind, ns } = nsOfFd(t, a[0] | 0);
+  const nstype = a[1] | 0;
+  if (nstype !== 0 && nstype !== NS_FLAG[kind]) throw new Errno(E.EINVAL);
+  const c = t.creds;
+  switch (kind) {
+    case 'user': {
+      const u = ns as UserNamespace;
+      checkJoinUserns(c, u);
+      t.fs = t.fs.fork();
+      t.creds = credsEntering(c, u);
+      return 0;
+    }
+    case 'mnt': {
+      const m = ns as MountNamespace;
+      if (!nsCapable(c, m.owner, CAP_SYS_ADMIN) || !nsCapable(c, c.userns, CAP_SYS_CHROOT) || !nsCapable(c, c.userns, CAP_SYS_ADMIN)) {
+        throw new Errno(E.EPERM);
+      }
+      // The root and working directory go to the top of the namespace's root.
+      const root = topOf({ mount: m.root, dentry: m.root.root });
+      const fs = t.fs.fork();
+      fs.root = root;
+      fs.cwd = root;
+      t.fs = fs;
+      t.nsproxy = t.nsproxy.with('mnt', m);
+      return 0;
+    }
+    default: {
+      const owned = ns as UtsNamespace | PlainNamespace;
+      if (!nsCapable(c, owned.owner, CAP_SYS_ADMIN) || !nsCapable(c, c.userns, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
+      // PID, network and time namespaces exist once: joining the one the task is in changes nothing.
+      if (kind === 'uts' || kind === 'ipc' || kind === 'cgroup') t.nsproxy = t.nsproxy.with(kind, owned);
+      return 0;
+    }
+  }
+}
+
+export const defs: SyscallDef[] = [
+  { nr: 272, name: 'unshare', args: ['clone_flags'], fn: unshare,
+    partial: 'CLONE_NEWPID, CLONE_NEWNET and CLONE_NEWTIME are EINVAL (one PID, network and time namespace); a new IPC namespace has no System V objects to separate (none exist)' },
+  { nr: 308, name: 'setns', args: ['fd', 'clone_flags'], fn: setns,
+    partial: 'takes /proc/PID/ns/* descriptors only (no pidfds); PID, network and time namespaces exist once, so joining them changes nothing' },
+];
