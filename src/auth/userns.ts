@@ -159,3 +159,18 @@ export function checkJoinUserns(c: Credentials, ns: UserNamespace): void {
   if (ns === c.userns) throw new Errno(E.EINVAL);
   if (!nsCapable(c, ns, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
 }
+
+/** Both kernel IDs mean something in ns. */
+export function idsMapped(ns: UserNamespace, uid: number, gid: number): boolean {
+  return !ns.parent || (ns.uidMap.up(uid) >= 0 && ns.gidMap.up(gid) >= 0);
+}
+
+/** A file's attributes with the owner and group as ns shows them. */
+export function attrsSeenFrom<T extends { uid: number; gid: number }>(ns: UserNamespace, a: T): T {
+  return ns.parent ? { ...a, uid: uidFrom(ns, a.uid), gid: gidFrom(ns, a.gid) } : a;
+}
+
+/** setgroups(2) may work in ns: its gid_map is written and "deny" was not (userns_may_setgroups). */
+export function mayUsernsSetgroups(ns: UserNamespace): boolean {
+  return !ns.parent || (ns.setgroupsAllowed && ns.gidMap.extents.length > 0);
+}

@@ -1,6 +1,7 @@
 // Attribute changes: chmod, chown, utimes, truncate, fallocate; sync; umask.
 import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
+import { gidTo, uidTo } from '../auth/userns';
 import type { VPath } from '../vfs/dentry';
 import { checkAccess, checkChown, checkOwner, dropPrivileges, isOwnerOrCapable, mayAccess, maySetGid, MAY_WRITE } from '../vfs/perm';
 import { beforeResize } from './filelimits';
@@ -38,6 +39,10 @@ function chmod(t: Task, p: VPath, mode: number): number {
 function chown(t: Task, p: VPath, uid: number, gid: number): number {
   uid = uid | 0;
   gid = gid | 0;
+  // IDs as the caller's user namespace names them: unmapped ones are EINVAL.
+  const ns = t.creds.userns;
+  if (uid !== -1 && (uid = uidTo(ns, uid >>> 0) | 0) === -1) throw new Errno(E.EINVAL);
+  if (gid !== -1 && (gid = gidTo(ns, gid >>> 0) | 0) === -1) throw new Errno(E.EINVAL);
   const a = p.dentry.inode.attrs();
   vfsOf(t).checkWritable(p);
   checkChown(t.creds, a, uid, gid);

@@ -14,6 +14,7 @@ import { ALL_CAPS, CAP_SETGID, CAP_SETPCAP, CAP_SETUID } from '../abi/capability
 import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { u32, type SyscallDef } from '../kernel/syscall';
+import { gidFrom, gidTo, mayUsernsSetgroups, uidFrom, uidTo } from '../auth/userns';
 
 /** (uid_t)-1 / (gid_t)-1: "leave unchanged" for the setre and setres calls, invalid elsewhere. */
 const NO_ID = 0xffffffff;
@@ -50,10 +51,23 @@ function privileged(t: Task, k: Kind): boolean {
   return hasCapability(t.creds, k === 'uid' ? CAP_SETUID : CAP_SETGID);
 }
 
+/** An ID as the caller names it, as a kernel ID: EINVAL when its user namespace does not map it (-1 stays -1). */
+function kid(t: Task, k: Kind, id: number): number {
+  if (id === NO_ID) return id;
+  const v = k === 'uid' ? uidTo(t.creds.userns, id) : gidTo(t.creds.userns, id);
+  if (v < 0) throw new Errno(E.EINVAL);
+  return v;
+}
+
+/** A kernel ID as the caller's user namespace shows it. */
+function seen(t: Task, k: Kind, id: number): number {
+  return k === 'uid' ? uidFrom(t.creds.userns, id) : gidFrom(t.creds.userns, id);
+}
+
 /** setuid/setgid: root sets all three; others may set the effective ID to the real or saved one. */
 function setId(t: Task, k: Kind, raw: number): number {
-  const id = u32(raw);
-  if (id === NO_ID) throw new Errno(E.EINVAL);
+  if (u32(raw) === NO_ID) throw new Errno(E.EINVAL);
+  const id = kid(t, k, u32(raw));
   const o = idsOf(t.creds, k);
   if (privileged(t, k)) commit(t, k, { r: id, e: id, s: id, fs: id });
   else if (id === o.r || id === o.s) commit(t, k, { ...o, e: id, fs: id });
@@ -63,8 +77,8 @@ function setId(t: Task, k: Kind, raw: number): number {
 
 /** setreuid/setregid with Linux's rules for the saved ID. */
 function setReId(t: Task, k: Kind, rawR: number, rawE: number): number {
-  const r = u32(rawR);
-  const e = u32(rawE);
+  const r = kid(t, k, u32(rawR));
+  const e = kid(t, k, u32(rawE));
   const o = idsOf(t.creds, k);
   const priv = privileged(t, k);
   const n = { ...o };
@@ -86,7 +100,7 @@ function setReId(t: Task, k: Kind, rawR: number, rawE: number): number {
 
 /** setresuid/setresgid: unprivileged callers may use only their current real, effective or saved IDs. */
 function setResId(t: Task, k: Kind, raw: number[]): number {
-  const [r, e, s] = raw.map(u32);
+  const [r, e, s] = raw.map((v) => kid(t, k, u32(v)));
   const o = idsOf(t.creds, k);
   if (!privileged(t, k)) {
     for (const v of [r, e, s]) {
@@ -101,20 +115,23 @@ function setResId(t: Task, k: Kind, raw: number[]): number {
 
 function getResId(t: Task, k: Kind, a: number[]): number {
   const o = idsOf(t.creds, k);
-  t.mm.writeU32(a[0], o.r);
-  t.mm.writeU32(a[1], o.e);
-  t.mm.writeU32(a[2], o.s);
+  t.mm.writeU32(a[0], seen(t, k, o.r));
+  t.mm.writeU32(a[1], seen(t, k, o.e));
+  t.mm.writeU32(a[2], seen(t, k, o.s));
   return 0;
 }
 
 /** setfsuid/setfsgid: always return the old value; change it when allowed, silently ignore otherwise. */
 function setFsId(t: Task, k: Kind, raw: number): number {
-  const id = u32(raw);
   const o = idsOf(t.creds, k);
+  const named = u32(raw);
+  const id = named === NO_ID ? NO_ID : k === 'uid' ? uidTo(t.creds.userns, named) : gidTo(t.creds.userns, named);
+  // An unmapped ID changes nothing; the old value is returned as the caller sees it.
+  if (id === -1) return seen(t, k, o.fs);
   if (id !== NO_ID && id !== o.fs && (privileged(t, k) || id === o.r || id === o.e || id === o.s)) {
     commit(t, k, { ...o, fs: id }, true);
   }
-  return o.fs;
+  return seen(t, k, o.fs);
 }
 
 // ---- supplementary groups ---------------------------------------------------------------
@@ -126,13 +143,13 @@ function getgroups(t: Task, a: number[]): number {
   if (size === 0) return groups.length;
   if (size < groups.length) throw new Errno(E.EINVAL);
   const b = Buffer.alloc(4 * groups.length);
-  groups.forEach((g, i) => b.writeUInt32LE(g >>> 0, 4 * i));
+  groups.forEach((g, i) => b.writeUInt32LE(gidFrom(t.creds.userns, g) >>> 0, 4 * i));
   t.mm.copyOut(a[1], b);
   return groups.length;
 }
 
 function setgroups(t: Task, a: number[]): number {
-  if (!privileged(t, 'gid')) throw new Errno(E.EPERM);
+  if (!privileged(t, 'gid') || !mayUsernsSetgroups(t.creds.userns)) throw new Errno(E.EPERM);
   const size = u32(a[0]);
   if (size > NGROUPS_MAX) throw new Errno(E.EINVAL);
   const b = size ? t.mm.copyIn(a[1], 4 * size) : Buffer.alloc(0);
@@ -140,7 +157,7 @@ function setgroups(t: Task, a: number[]): number {
   for (let i = 0; i < size; i++) {
     const g = b.readUInt32LE(4 * i);
     if (g === NO_ID) throw new Errno(E.EINVAL);
-    groups.push(g);
+    groups.push(kid(t, 'gid', g));
   }
   groups.sort((x, y) => x - y); // Linux keeps the list sorted; getgroups returns it so
   const n = t.creds.clone();
@@ -234,10 +251,10 @@ function capset(t: Task, a: number[]): number {
 // ---- the table ------------------------------------------------------------------------
 
 export const defs: SyscallDef[] = [
-  { nr: 102, name: 'getuid', args: [], fn: (t) => t.creds.uid },
-  { nr: 107, name: 'geteuid', args: [], fn: (t) => t.creds.euid },
-  { nr: 104, name: 'getgid', args: [], fn: (t) => t.creds.gid },
-  { nr: 108, name: 'getegid', args: [], fn: (t) => t.creds.egid },
+  { nr: 102, name: 'getuid', args: [], fn: (t) => seen(t, 'uid', t.creds.uid) },
+  { nr: 107, name: 'geteuid', args: [], fn: (t) => seen(t, 'uid', t.creds.euid) },
+  { nr: 104, name: 'getgid', args: [], fn: (t) => seen(t, 'gid', t.creds.gid) },
+  { nr: 108, name: 'getegid', args: [], fn: (t) => seen(t, 'gid', t.creds.egid) },
   { nr: 105, name: 'setuid', args: ['uint'], fn: (t, a) => setId(t, 'uid', a[0]) },
   { nr: 106, name: 'setgid', args: ['uint'], fn: (t, a) => setId(t, 'gid', a[0]) },
   { nr: 113, name: 'setreuid', args: ['int', 'int'], fn: (t, a) => setReId(t, 'uid', a[0], a[1]) },

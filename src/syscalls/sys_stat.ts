@@ -1,5 +1,6 @@
 // stat family, statfs, access, readlink.
 import { SECBIT_NO_SETUID_FIXUP } from '../abi/capability';
+import { attrsSeenFrom } from '../auth/userns';
 import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { encodeStat, encodeStatfs, encodeStatx } from '../vfs/abi';
@@ -10,15 +11,15 @@ import { readPath, resolveAt, resolverOf, startOf, vfsOf } from './sysutil';
 import { AT_EACCESS, AT_EMPTY_PATH, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, W_OK } from '../abi/fs';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
-function statOf(p: VPath | null, f: FileDescription | null): { buf: Buffer; x: (mask: number) => Buffer } {
+function statOf(t: Task, p: VPath | null, f: FileDescription | null): { buf: Buffer; x: (mask: number) => Buffer } {
   if (p && !(f && !f.inode)) {
-    const a = p.dentry.inode.attrs();
+    const a = attrsSeenFrom(t.creds.userns, p.dentry.inode.attrs());
     const dev = p.mount.fs.dev;
     const ino = p.dentry.inode.ino;
     return { buf: encodeStat(a, dev, ino), x: () => encodeStatx(a, dev, ino, p.mount.id) };
   }
   const file = f as FileDescription;
-  const a = file.stat();
+  const a = attrsSeenFrom(t.creds.userns, file.stat());
   const { dev, ino } = file.ids();
   return { buf: encodeStat(a, dev, ino), x: () => encodeStatx(a, dev, ino, 0) };
 }
@@ -27,13 +28,13 @@ function statPath(t: Task, dirfd: number, pathAddr: number, out: number, flags: 
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT)) throw new Errno(E.EINVAL);
   const path = readPath(t, pathAddr);
   const r = resolveAt(t, dirfd, path, flags);
-  t.mm.copyOut(out, statOf(r.p, r.file).buf);
+  t.mm.copyOut(out, statOf(t, r.p, r.file).buf);
   return 0;
 }
 
 function fstat(t: Task, fd: number, out: number): number {
   const f = t.fdTable.get(fd);
-  t.mm.copyOut(out, statOf(f.path, f).buf);
+  t.mm.copyOut(out, statOf(t, f.path, f).buf);
   return 0;
 }
 
@@ -108,7 +109,7 @@ export const defs: SyscallDef[] = [
       if (u32(a[3]) & 0x80000000) throw new Errno(E.EINVAL); // STATX__RESERVED
       const path = readPath(t, a[1]);
       const r = resolveAt(t, i32(a[0]), path, flags);
-      t.mm.copyOut(a[4], statOf(r.p, r.file).x(u32(a[3])));
+      t.mm.copyOut(a[4], statOf(t, r.p, r.file).x(u32(a[3])));
       return 0;
     },
   },

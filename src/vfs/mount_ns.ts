@@ -25,9 +25,9 @@ export class MountNamespace {
     for (const m of subtree(root)) m.ns = this;
   }
 
-  /** Every mount of the namespace, parents first. */
+  /** Every mount of the namespace in the order they were made (ids grow), as /proc/PID/mountinfo lists them. */
   mounts(): Mount[] {
-    return subtree(this.root);
+    return subtree(this.root).sort((a, b) => a.id - b.id);
   }
 
   /**

@@ -7,6 +7,7 @@
 // for changing owners.
 import { Errno, E } from '../abi/errno';
 import { type Credentials, hasCapability } from '../auth/creds';
+import { idsMapped } from '../auth/userns';
 import { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID } from '../abi/capability';
 import type { InodeAttrs, SetAttr } from '../abi/fs';
 import { S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_ISVTX } from '../abi/fs';
@@ -17,6 +18,15 @@ export const MAY_WRITE = 2;
 export const MAY_READ = 4;
 
 /** True if creds may access a file with these attributes for want (MAY_* bits). */
+/**
+ * A capability that overrides a file's permissions: held in the caller's user
+ * namespace, and only over files whose owner and group are mapped there
+ * (Linux's capable_wrt_inode_uidgid).
+ */
+function capOver(creds: Credentials, cap: number, a: InodeAttrs): boolean {
+  return hasCapability(creds, cap) && idsMapped(creds.userns, a.uid, a.gid);
+}
+
 export function mayAccess(creds: Credentials, a: InodeAttrs, want: number): boolean {
   let bits: number;
   if (creds.fsuid === a.uid) bits = (a.mode >> 6) & 7;
@@ -24,13 +34,13 @@ export function mayAccess(creds: Credentials, a: InodeAttrs, want: number): bool
   else bits = a.mode & 7;
   if ((bits & want) === want) return true;
   if ((a.mode & S_IFMT) === S_IFDIR) {
-    if (!(want & MAY_WRITE) && hasCapability(creds, CAP_DAC_READ_SEARCH)) return true;
-    return hasCapability(creds, CAP_DAC_OVERRIDE);
+    if (!(want & MAY_WRITE) && capOver(creds, CAP_DAC_READ_SEARCH, a)) return true;
+    return capOver(creds, CAP_DAC_OVERRIDE, a);
   }
-  if (want === MAY_READ && hasCapability(creds, CAP_DAC_READ_SEARCH)) return true;
+  if (want === MAY_READ && capOver(creds, CAP_DAC_READ_SEARCH, a)) return true;
   // Even CAP_DAC_OVERRIDE does not make a file that no one may execute executable.
   if (want & MAY_EXEC && (a.mode & 0o111) === 0) return false;
-  return hasCapability(creds, CAP_DAC_OVERRIDE);
+  return capOver(creds, CAP_DAC_OVERRIDE, a);
 }
 
 export function checkAccess(creds: Credentials, a: InodeAttrs, want: number): void {
@@ -41,13 +51,13 @@ export function checkAccess(creds: Credentials, a: InodeAttrs, want: number): vo
 export function checkSticky(creds: Credentials, dir: InodeAttrs, child: InodeAttrs): void {
   if (!(dir.mode & S_ISVTX)) return;
   if (creds.fsuid === child.uid || creds.fsuid === dir.uid) return;
-  if (hasCapability(creds, CAP_FOWNER)) return;
+  if (capOver(creds, CAP_FOWNER, child)) return;
   throw new Errno(E.EPERM);
 }
 
 /** The owner of the file, or CAP_FOWNER (chmod, utimes with explicit times, O_NOATIME, ...). */
 export function isOwnerOrCapable(creds: Credentials, a: InodeAttrs): boolean {
-  return creds.fsuid === a.uid || hasCapability(creds, CAP_FOWNER);
+  return creds.fsuid === a.uid || capOver(creds, CAP_FOWNER, a);
 }
 
 /** chmod/utimes-style operations need ownership (or CAP_FOWNER). */
@@ -57,12 +67,12 @@ export function checkOwner(creds: Credentials, a: InodeAttrs): void {
 
 /** Whether a chmod by creds keeps the set-group-ID bit: member of the file's group, or CAP_FSETID. */
 export function maySetGid(creds: Credentials, a: InodeAttrs): boolean {
-  return creds.inGroup(a.gid) || hasCapability(creds, CAP_FSETID);
+  return creds.inGroup(a.gid) || capOver(creds, CAP_FSETID, a);
 }
 
 /** chown(2): the owner may change only the group, to one of its groups; anything else needs CAP_CHOWN. */
 export function checkChown(creds: Credentials, a: InodeAttrs, uid: number, gid: number): void {
-  if (hasCapability(creds, CAP_CHOWN)) return;
+  if (capOver(creds, CAP_CHOWN, a)) return;
   const uidOk = uid === -1 || (uid >>> 0) === a.uid;
   const gidOk = gid === -1 || (creds.fsuid === a.uid && (creds.inGroup(gid >>> 0) || (gid >>> 0) === a.gid));
   // The owner "changing" the uid to itself is still a change that needs ownership.

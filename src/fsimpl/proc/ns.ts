@@ -148,8 +148,8 @@ function parseMap(text: string): IdExtent[] {
 /** Linux's new_idmap_permitted: the writer may map only itself, unless privileged over the parent namespace. */
 function idmapPermitted(w: Credentials, ns: UserNamespace, uid: boolean, ext: IdExtent[]): boolean {
   const parent = ns.parent as UserNamespace;
-  // Mapping root needs CAP_SETFCAP over the parent (file capabilities would otherwise be forged).
-  if (uid && ext.some((e) => e.first === 0)) {
+  // Mapping the parent's root needs CAP_SETFCAP over the parent (file capabilities would otherwise be forged).
+  if (uid && ext.some((e) => e.lower === 0)) {
     const ok = w.userns === ns ? ns.parentCouldSetfcap : nsCapable(w, parent, CAP_SETFCAP);
     if (!ok) return false;
   }
