@@ -164,7 +164,8 @@ static void pivot(void) {
   SHOW("pivot file", syscall(SYS_pivot_root, at("r"), at("r/nofile")));
   SHOW("pivot", syscall(SYS_pivot_root, at("r"), at("r/old")));
   char cwd[256];
-  printf("cwd after pivot: %s\n", getcwd(cwd, sizeof cwd) ? cwd : ename(errno));
+  if (!getcwd(cwd, sizeof cwd)) DIE("getcwd");
+  printf("cwd after pivot: %.4s + dir: %d\n", cwd, strcmp(cwd + 4, dir) == 0);
   SHOW("chdir /", chdir("/"));
   SHOW("old root visible", access("/old/proc", F_OK));
   SHOW("detach old root", umount2("/old", MNT_DETACH));
