@@ -5,7 +5,7 @@
 // capabilities"); privilege checks ask hasCapability(creds, CAP_X).
 
 import { ALL_CAPS, CAP_DAC_OVERRIDE, CAP_FS_SET, SECBIT_KEEP_CAPS, SECBIT_NOROOT, SECBIT_NO_SETUID_FIXUP } from '../abi/capability';
-import { UserNamespace } from './userns';
+import { uidTo, UserNamespace } from './userns';
 
 export function capBit(cap: number): bigint {
   return 1n << BigInt(cap);
@@ -84,13 +84,15 @@ export function hasCapability(creds: Credentials, cap: number): boolean {
  */
 export function fixCapsAfterSetuid(old: Credentials, n: Credentials, fsOnly: boolean): void {
   if (old.securebits & SECBIT_NO_SETUID_FIXUP) return;
+  // Root is the user namespace's root: the kernel ID its uid 0 maps to.
+  const root = uidTo(old.userns, 0);
   if (fsOnly) {
-    if (old.fsuid === 0 && n.fsuid !== 0) n.capEffective &= ~CAP_FS_SET;
-    else if (old.fsuid !== 0 && n.fsuid === 0) n.capEffective |= n.capPermitted & CAP_FS_SET;
+    if (old.fsuid === root && n.fsuid !== root) n.capEffective &= ~CAP_FS_SET;
+    else if (old.fsuid !== root && n.fsuid === root) n.capEffective |= n.capPermitted & CAP_FS_SET;
     return;
   }
-  const hadRoot = old.uid === 0 || old.euid === 0 || old.suid === 0;
-  const hasRoot = n.uid === 0 || n.euid === 0 || n.suid === 0;
+  const hadRoot = old.uid === root || old.euid === root || old.suid === root;
+  const hasRoot = n.uid === root || n.euid === root || n.suid === root;
   if (hadRoot && !hasRoot) {
     if (!(old.securebits & SECBIT_KEEP_CAPS)) {
       n.capPermitted = 0n;
@@ -98,8 +100,8 @@ export function fixCapsAfterSetuid(old: Credentials, n: Credentials, fsOnly: boo
     }
     n.capAmbient = 0n;
   }
-  if (old.euid === 0 && n.euid !== 0) n.capEffective = 0n;
-  if (old.euid !== 0 && n.euid === 0) n.capEffective = n.capPermitted;
+  if (old.euid === root && n.euid !== root) n.capEffective = 0n;
+  if (old.euid !== root && n.euid === root) n.capEffective = n.capPermitted;
 }
 
 /**
@@ -118,9 +120,11 @@ export function credsForExec(old: Credentials, noNewPrivs: boolean): Credentials
   n.sgid = n.fsgid = n.egid;
   let permitted = n.capAmbient;
   let effective = false;
-  if (!(old.securebits & SECBIT_NOROOT) && (n.euid === 0 || n.uid === 0)) {
+  // Root is the user namespace's root (an unmapped uid 0 makes no one root).
+  const root = uidTo(old.userns, 0);
+  if (!(old.securebits & SECBIT_NOROOT) && root >= 0 && (n.euid === root || n.uid === root)) {
     permitted = old.capBounding | old.capInheritable;
-    effective = n.euid === 0;
+    effective = n.euid === root;
   }
   if (noNewPrivs) permitted &= old.capPermitted;
   n.capPermitted = permitted;

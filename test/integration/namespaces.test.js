@@ -1,0 +1,105 @@
+'use strict';
+// Namespaces with real tools: unshare(1) (user, mount, UTS namespaces),
+// mount(8) inside them, compared with the same commands run natively (natively
+// every mount happens inside `unshare -m`, whose mounts are private by
+// default, so the host's mount table never changes). Then the hostile side:
+// whatever the sandbox mounts never reaches the host's mount table or host
+// name, and a bind mount cannot reach host files outside the sandbox's root.
+// The system call level rules are test/c/namespaces.c's.
+
+const assert = require('node:assert');
+const fs = require('node:fs');
+const path = require('node:path');
+const { test } = require('node:test');
+const h = require('../lib/harness');
+
+const AS_1000 = ['setpriv', '--reuid', '1000', '--regid', '1000', '--clear-groups'];
+
+test('unshare -r: root in a new user namespace, mapped to the caller', (t) => {
+  if (!h.needTools(t, ['unshare', 'setpriv'])) return;
+  h.compare(t, ['unshare', '-r', 'id']);
+  const r = h.compare(t, [...AS_1000, 'unshare', '-r', 'sh', '-c', 'id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; stat -c %u:%g /']);
+  assert.match(r.sandbox.stdout, /^0\n0\n {9}0 {7}1000 {10}1\n {9}0 {7}1000 {10}1\ndeny\n65534:65534\n$/);
+});
+
+test('unshare -m: mount a tmpfs, bind and remount it read-only, only inside', (t) => {
+  if (!h.needTools(t, ['unshare'])) return;
+  const r = h.compare(t, ['unshare', '-m', 'sh', '-c', 'mount -t tmpfs x /mnt && touch /mnt/a && ls /mnt && grep " /mnt " /proc/self/mounts']);
+  assert.strictEqual(r.sandbox.stdout, 'a\nx /mnt tmpfs rw,relatime 0 0\n');
+  h.compare(t, ['unshare', '-m', 'sh', '-c',
+    'mount -t tmpfs x /mnt && mkdir /mnt/d && mount --bind /mnt/d /mnt/d && mount -o remount,ro,bind /mnt/d; touch /mnt/d/f 2>/dev/null; echo $?; touch /mnt/f; echo $?']);
+  // Rootless: a user namespace owns the new mount namespace, and its root may mount tmpfs there.
+  h.compare(t, [...AS_1000, 'unshare', '-rm', 'sh', '-c', 'mount -t tmpfs t /mnt && touch /mnt/x && ls /mnt && stat -c %u:%g /mnt/x']);
+});
+
+test('unshare -u: a host name of its own', (t) => {
+  if (!h.needTools(t, ['unshare'])) return;
+  const r = h.runSandbox(['sh', '-c', 'unshare -u sh -c "hostname foo && hostname"; hostname']);
+  assert.strictEqual(r.status, 0, h.describe('sandbox', r));
+  assert.strictEqual(r.stdout, 'foo\ntsvisor\n');
+  h.compare(t, [...AS_1000, 'unshare', '-ru', 'sh', '-c', 'hostname inner && hostname']);
+});
+
+test('/proc/PID/ns: links name the namespaces, and change with unshare', () => {
+  const r = h.runSandbox(['sh', '-c', 'readlink /proc/self/ns/mnt /proc/self/ns/user; unshare -m readlink /proc/self/ns/mnt; unshare -U readlink /proc/self/ns/user; nsenter --mount=/proc/1/ns/mnt readlink /proc/self/ns/mnt']);
+  assert.strictEqual(r.status, 0, h.describe('sandbox', r));
+  const [mnt, user, mnt2, user2, mnt3] = r.stdout.trim().split('\n');
+  assert.strictEqual(mnt, 'mnt:[4026531832]');
+  assert.strictEqual(user, 'user:[4026531837]');
+  assert.match(mnt2, /^mnt:\[40265318\d\d\]$/);
+  assert.notStrictEqual(mnt2, mnt);
+  assert.match(user2, /^user:\[40265318\d\d\]$/);
+  assert.strictEqual(mnt3, mnt);
+});
+
+function hostMounts() {
+  return fs.readFileSync('/proc/self/mountinfo', 'utf8');
+}
+
+test('hostile: mounts, unmounts and host names in the sandbox never reach the host', () => {
+  const before = hostMounts();
+  const hostname = fs.readFileSync('/proc/sys/kernel/hostname', 'utf8');
+  // The sandbox's root does all of it in its first mount namespace, no unshare.
+  const script = [
+    'mount -t tmpfs evil /mnt', 'mount --bind / /mnt', 'mount -t proc proc /mnt', 'mount -t sysfs sys /mnt',
+    'mount -o remount,ro /', 'umount -l /proc', 'umount /dev/shm', 'umount -l /tmp', 'mount --make-rprivate /',
+    'mkdir -p /newroot && mount -t tmpfs r /newroot && mkdir /newroot/old && cd /newroot && pivot_root . old',
+    'hostname evil', 'echo done',
+  ].join('; ');
+  const r = h.runSandbox(['sh', '-c', script]);
+  assert.strictEqual(r.status, 0, h.describe('sandbox', r));
+  assert.match(r.stdout, /done\n$/);
+  assert.strictEqual(hostMounts(), before, 'the host mount table changed');
+  assert.strictEqual(fs.readFileSync('/proc/sys/kernel/hostname', 'utf8'), hostname);
+});
+
+test('hostile: a bind mount cannot reach host files outside the sandbox root', (t) => {
+  if (!h.needTools(t, ['/bin/busybox'])) return;
+  const base = h.tmpDir('tsvisor-nsroot-');
+  const root = path.join(base, 'root');
+  fs.mkdirSync(path.join(root, 'bin'), { recursive: true });
+  for (const d of ['mnt', 'proc', 'tmp', 'dev', 'sys']) fs.mkdirSync(path.join(root, d));
+  fs.copyFileSync('/bin/busybox', path.join(root, 'bin', 'busybox'));
+  fs.chmodSync(path.join(root, 'bin', 'busybox'), 0o755);
+  fs.writeFileSync(path.join(root, 'inside'), 'in\n');
+  fs.writeFileSync(path.join(base, 'secret'), 'host secret\n');
+  const script = [
+    'busybox mount --bind /.. /mnt', 'busybox ls /mnt', 'busybox cat /mnt/../secret /mnt/secret /proc/1/root/../secret',
+    'busybox umount /mnt', 'busybox mount --bind /proc/self/root/../.. /mnt', 'busybox cat /mnt/inside',
+  ].join('; ');
+  const r = h.runSandbox(['/bin/busybox', 'sh', '-c', script], { rootfs: root, cwd: '/', env: { PATH: '/bin' } });
+  assert.doesNotMatch(r.stdout + r.stderr, /host secret/);
+  assert.strictEqual(r.stdout, 'bin\ndev\ninside\nmnt\nproc\nsys\ntmp\nin\n');
+});
+
+test('hostile: an unprivileged user may not mount, unmount or pivot', (t) => {
+  if (!h.needTools(t, ['setpriv'])) return;
+  const nobody = ['setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups'];
+  const r = h.runSandbox(['sh', '-c', [
+    `${nobody.join(' ')} mount -t tmpfs x /mnt; echo mount=$?`,
+    `${nobody.join(' ')} umount /proc; echo umount=$?`,
+    `${nobody.join(' ')} unshare -m true; echo unshare=$?`,
+    'grep -c " /mnt " /proc/self/mounts',
+  ].join('; ')]);
+  assert.match(r.stdout, /^mount=(1|32)\numount=(1|32)\nunshare=1\n0\n$/, h.describe('sandbox', r) + r.stdout);
+});
