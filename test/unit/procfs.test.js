@@ -15,6 +15,8 @@ const { TmpfsFs } = require('../../dist/fsimpl/tmpfs/tmpfs.js');
 const { FdTable } = require('../../dist/vfs/fd_table.js');
 const { FsContext } = require('../../dist/vfs/fs_context.js');
 const { Credentials } = require('../../dist/auth/creds.js');
+const { NsProxy } = require('../../dist/kernel/namespaces.js');
+const { UserNamespace } = require('../../dist/auth/userns.js');
 const { ThreadGroup } = require('../../dist/kernel/thread_group.js');
 const { Vma } = require('../../dist/mm/vma.js');
 const { makePipe } = require('../../dist/fsimpl/pipe/pipe.js');
@@ -157,7 +159,7 @@ function setup() {
   vfs.mkdir(r0, vfs.root, '/work', 0o755);
   const now = Number(process.hrtime.bigint());
   const kernel = {
-    tasks: new Map(), groups: new Map(), hostname: 'box', domainname: '(none)',
+    tasks: new Map(), groups: new Map(), rootNs: NsProxy.initial(UserNamespace.initial(), vfs.rootMount, 'box'),
     bootMonotonicNs: now - 5e9, bootRealtimeNs: Date.now() * 1e6 - 5e9, monotonicNs: () => Number(process.hrtime.bigint()), vfs,
     memfile: { ramBytes: () => ({ total: 64 << 20, free: 48 << 20 }) },
   };
@@ -171,7 +173,8 @@ function setup() {
   tg.startTimeNs = kernel.bootMonotonicNs + 2e9;
   const fdTable = new FdTable();
   const task = {
-    tid: 7, pid: 7, tg, mm: fakeMm(), fdTable, fs: new FsContext(vfs.root, vfs.resolve(r0, vfs.root, '/work', true)), creds: new Credentials(),
+    tid: 7, pid: 7, tg, mm: fakeMm(), fdTable, fs: new FsContext(vfs.root, vfs.resolve(r0, vfs.root, '/work', true)), nsproxy: kernel.rootNs,
+    creds: new Credentials(0, 0, 0, 0, 0, 0, 0, 0, [], kernel.rootNs.mnt.owner),
     state: 'running', sigmask: 1n << 1n, pending: new Map(), startTimeNs: tg.startTimeNs, kernel,
     block: () => Promise.reject(new Error('would block')), sendSignal: () => {},
     ctx: { cpuTime: () => ({ userNs: 2.5e9, sysNs: 0.5e9 }) },
@@ -289,7 +292,7 @@ test('fd links: names, reopening a pipe, fdinfo, permissions', async () => {
   assert.equal(vfs.readlink(r, vfs.root, '/proc/self/exe'), '/bin/prog');
   throwsErrno(() => vfs.readlink(r, vfs.root, '/proc/self/fd/9'), ENOENT);
   // Another user may not look into the fd directory of a root process.
-  const other = { ...task, tid: 8, pid: 8, tg: new ThreadGroup(8, 8, 1), creds: new Credentials(1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000) };
+  const other = { ...task, tid: 8, pid: 8, tg: new ThreadGroup(8, 8, 1), creds: new Credentials(1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, [], kernel.rootNs.mnt.owner) };
   kernel.tasks.set(8, other);
   const ro = { creds: other.creds, root: vfs.root, ctx: other };
   throwsErrno(() => vfs.readlink(ro, vfs.root, '/proc/7/fd/3'), EACCES);

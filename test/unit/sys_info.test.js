@@ -11,6 +11,8 @@ const { Errno } = require('../../dist/abi/errno.js');
 const { Credentials } = require('../../dist/auth/creds.js');
 const { ThreadGroup } = require('../../dist/kernel/thread_group.js');
 const { TimerQueue } = require('../../dist/kernel/timers.js');
+const { NsProxy } = require('../../dist/kernel/namespaces.js');
+const { UserNamespace } = require('../../dist/auth/userns.js');
 const infoOnly = require('../../dist/syscalls/sys_info.js');
 const sched = require('../../dist/syscalls/sys_sched.js');
 const info = { ...infoOnly, defs: [...infoOnly.defs, ...sched.defs] };
@@ -65,8 +67,8 @@ function fakeKernel() {
   const k = {
     now: 5_000_000_000_000,
     bootMonotonicNs: 5_000_000_000_000 - 3_500_000_000,
-    hostname: 'tsvisor',
-    domainname: '(none)',
+    // The initial namespaces (a mount tree is not needed here).
+    rootNs: NsProxy.initial(UserNamespace.initial(), { children: new Map() }, 'tsvisor'),
     tasks: new Map(),
     groups: new Map(),
     hostTimer: 0,
@@ -103,7 +105,8 @@ function fakeTask(k, pid, uid = 0, parentTg = null) {
   tg.childSysNs = 10_000_000;
   const t = {
     kernel: k, tid: pid, tg, mm: new FakeMem(), fdTable: { limit: 1024 },
-    creds: new Credentials(uid, uid, uid, uid, uid, uid, uid, uid, []),
+    creds: new Credentials(uid, uid, uid, uid, uid, uid, uid, uid, [], k.rootNs.mnt.owner),
+    nsproxy: k.rootNs,
     ctx: { regs: { get: (r) => regs.get(r) ?? 0, set: (r, v) => regs.set(r, v) }, cpuTime: () => ({ userNs: 1_500_000_000, sysNs: 250_000_000 }) },
     cpuTime() {
       return this.ctx.cpuTime();
@@ -186,7 +189,7 @@ test('uname reports the sandbox identity and /proc/version agrees', () => {
   assert.equal(cstr(b, 130, 65), info.UTS_RELEASE);
   assert.equal(cstr(b, 195, 65), info.UTS_VERSION);
   assert.equal(cstr(b, 260, 65), 'x86_64');
-  assert.equal(cstr(b, 325, 65), k.domainname);
+  assert.equal(cstr(b, 325, 65), k.rootNs.uts.domainname);
   assert.equal(errnoOf(() => I(t, 'uname', 8)), -EFAULT);
   const pv = info.procVersionString();
   assert.ok(pv.startsWith(`Linux version ${info.UTS_RELEASE} `));
@@ -198,11 +201,11 @@ test('sethostname and setdomainname: root only, at most 64 bytes', () => {
   const { k, t } = setup();
   t.mm.copyOut(A, Buffer.from('box.example'));
   assert.equal(I(t, 'sethostname', A, 3), 0);
-  assert.equal(k.hostname, 'box');
+  assert.equal(k.rootNs.uts.hostname, 'box');
   assert.equal(errnoOf(() => I(t, 'sethostname', A, 65)), -EINVAL);
   assert.equal(errnoOf(() => I(t, 'sethostname', A, -1)), -EINVAL);
   assert.equal(I(t, 'setdomainname', A, 11), 0);
-  assert.equal(k.domainname, 'box.example');
+  assert.equal(k.rootNs.uts.domainname, 'box.example');
   const u = setup(1000).t;
   assert.equal(errnoOf(() => I(u, 'sethostname', A, 3)), -EPERM);
 });
