@@ -2,10 +2,10 @@
 // zombies included until reaped (as Linux's per-user count), may not exceed
 // the caller's limit. Root's own user and CAP_SYS_RESOURCE or CAP_SYS_ADMIN
 // holders are exempt, as on Linux.
+import { capableInit } from '../auth/userns';
 import { Errno, E } from '../abi/errno';
 import { CAP_SYS_ADMIN, CAP_SYS_RESOURCE } from '../abi/capability';
 import { RLIMIT_NPROC } from '../abi/resource';
-import { hasCapability } from '../auth/creds';
 import type { Task } from '../kernel/task';
 import { rl } from './sys_info';
 
@@ -13,7 +13,7 @@ export function checkNproc(t: Task): void {
   const uid = t.creds.uid;
   if (uid === 0) return;
   const lim = rl(t.tg.rlimits[RLIMIT_NPROC].cur);
-  if (lim === Infinity || hasCapability(t.creds, CAP_SYS_RESOURCE) || hasCapability(t.creds, CAP_SYS_ADMIN)) return;
+  if (lim === Infinity || capableInit(t.creds, CAP_SYS_RESOURCE) || capableInit(t.creds, CAP_SYS_ADMIN)) return;
   let n = 1; // the task about to be created
   for (const tg of t.kernel.groups.values()) {
     if (tg.zombie) {

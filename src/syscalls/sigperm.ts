@@ -2,10 +2,10 @@
 // process sends by system call (kill, tkill, tgkill, rt_sigqueueinfo,
 // rt_tgsigqueueinfo) is checked here. Signals the kernel raises itself
 // (SIGCHLD, SIGPIPE, timers, faults) are not.
+import { nsCapable } from '../auth/userns';
 import { Errno, E } from '../abi/errno';
 import { CAP_KILL } from '../abi/capability';
 import { SIGCONT } from '../abi/signals';
-import { hasCapability } from '../auth/creds';
 import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
 
@@ -19,7 +19,8 @@ export function mayKill(sender: Task, target: ThreadGroup, sig: number): boolean
   const s = sender.creds;
   const d = target.leader.creds;
   if (s.euid === d.suid || s.euid === d.uid || s.uid === d.suid || s.uid === d.uid) return true;
-  if (hasCapability(s, CAP_KILL)) return true;
+  // CAP_KILL counts in the target's user namespace (its creator has it there).
+  if (nsCapable(s, d.userns, CAP_KILL)) return true;
   return sig === SIGCONT && target.sid === sender.tg.sid;
 }
 

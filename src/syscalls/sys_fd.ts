@@ -1,5 +1,5 @@
 // dup, dup2, dup3, fcntl, flock.
-import { hasCapability } from '../auth/creds';
+import { capableInit } from '../auth/userns';
 import { CAP_SYS_RESOURCE } from '../abi/capability';
 import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
@@ -101,7 +101,7 @@ async function fcntl(t: Task, fd: number, cmd: number, arg: number): Promise<num
       return f.pipeSize;
     case F_SETPIPE_SZ:
       if (!(f instanceof PipeFile)) throw new Errno(E.EBADF);
-      return f.setPipeSize(u32(arg), hasCapability(t.creds, CAP_SYS_RESOURCE));
+      return f.setPipeSize(u32(arg), capableInit(t.creds, CAP_SYS_RESOURCE));
     case F_GETOWN:
       return getOwner(f);
     case F_SETOWN: {

@@ -419,7 +419,7 @@ function prctl(t: Task, a: number[]): number {
       const bits = u32(arg2);
       // A locked flag may not change, a lock may not be lifted, and it takes CAP_SETPCAP.
       const locked = (old & SECURE_ALL_LOCKS) >> 1;
-      if (locked & (old ^ bits) || old & SECURE_ALL_LOCKS & ~bits || bits & ~(SECURE_ALL_BITS | SECURE_ALL_LOCKS) || !capable(t, CAP_SETPCAP)) {
+      if (locked & (old ^ bits) || old & SECURE_ALL_LOCKS & ~bits || bits & ~(SECURE_ALL_BITS | SECURE_ALL_LOCKS) || !hasCapability(t.creds, CAP_SETPCAP)) {
         throw new Errno(E.EPERM);
       }
       const c = t.creds.clone();
@@ -442,7 +442,7 @@ function prctl(t: Task, a: number[]): number {
       need(capValid(arg2));
       return t.creds.capBounding & capBit(arg2) ? 1 : 0;
     case PR_CAPBSET_DROP: {
-      if (!capable(t, CAP_SETPCAP)) throw new Errno(E.EPERM);
+      if (!hasCapability(t.creds, CAP_SETPCAP)) throw new Errno(E.EPERM);
       need(capValid(arg2));
       const c = t.creds.clone();
       c.capBounding &= ~capBit(arg2);

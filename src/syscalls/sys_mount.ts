@@ -18,6 +18,7 @@ import { type SyscallDef } from '../kernel/syscall';
 import { Dentry, Mount, samePath, type MountFlags, type VPath } from '../vfs/dentry';
 import { attachAt, copyTree, detach, isUnder, subtree, topOf } from '../vfs/mount_ns';
 import { checkAccess, MAY_EXEC } from '../vfs/perm';
+import { NsInode } from '../fsimpl/proc/ns';
 import { readPath, resolverOf, vfsOf } from './sysutil';
 
 const MS_NOUSER = 0x80000000;
@@ -104,7 +105,9 @@ function bindMount(t: Task, source: string | null, target: VPath, ms: number): n
   const src = lookup(t, source);
   const top = topOf(target);
   if (src.mount.unbindable) throw new Errno(E.EINVAL);
-  if (!inOwnNs(t, top.mount) || !inOwnNs(t, src.mount)) throw new Errno(E.EINVAL);
+  // A namespace file (/proc/PID/ns/*) may be bound anywhere: that keeps a namespace at hand, as `unshare --mount=FILE` does.
+  const nsFile = src.dentry.inode instanceof NsInode;
+  if (!inOwnNs(t, top.mount) || (!inOwnNs(t, src.mount) && !nsFile)) throw new Errno(E.EINVAL);
   const recursive = (ms & MS_REC) !== 0;
   // A plain bind would uncover what locked mounts below the source hide.
   if (!recursive && [...src.mount.children.values()].some((c) => c.locked && c.mountpoint && isUnder(c.mountpoint, src.dentry))) throw new Errno(E.EINVAL);

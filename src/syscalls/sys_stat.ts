@@ -41,7 +41,9 @@ function fstat(t: Task, fd: number, out: number): number {
 function statfsOf(p: VPath | null): Buffer {
   if (!p) return encodeStatfs({ type: 0x50495045 /* PIPEFS_MAGIC */, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, namelen: 255, flags: 0 }, 0);
   const s = p.mount.fs.statfs();
-  if (p.mount.flags.readonly) s.flags |= 1;
+  const f = p.mount.flags;
+  // ST_RDONLY, ST_NOSUID, ST_NODEV, ST_NOEXEC: the mount's flags.
+  s.flags |= (f.readonly ? 1 : 0) | (f.nosuid ? 2 : 0) | (f.nodev ? 4 : 0) | (f.noexec ? 8 : 0);
   return encodeStatfs(s, p.mount.fs.dev);
 }
 

@@ -12,7 +12,7 @@
 // relative sleep leaves its continuation as data (Task.restartBlock), which
 // restart_syscall runs through the RESTART table below.
 
-import { hasCapability } from '../auth/creds';
+import { capableInit } from '../auth/userns';
 import { CAP_WAKE_ALARM } from '../abi/capability';
 import { E, Errno, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTSYS } from '../abi/errno';
 import { FOREVER_NS } from '../kernel/itimers';
@@ -188,7 +188,7 @@ function clockNanosleep(t: Task, a: number[]): number | Promise<number> {
       break;
     case CLOCK_REALTIME_ALARM: case CLOCK_BOOTTIME_ALARM:
       if (flags & ~TIMER_ABSTIME) throw new Errno(E.EINVAL);
-      if (!hasCapability(t.creds, CAP_WAKE_ALARM)) throw new Errno(E.EPERM);
+      if (!capableInit(t.creds, CAP_WAKE_ALARM)) throw new Errno(E.EPERM);
       break;
     case CLOCK_THREAD_CPUTIME_ID: case CLOCK_MONOTONIC_RAW:
     case CLOCK_REALTIME_COARSE: case CLOCK_MONOTONIC_COARSE:

@@ -5,7 +5,7 @@
 // deleted by execve. The timers themselves (records on the thread group, and
 // their expiry) are kernel objects: kernel/posix_timers.ts.
 
-import { hasCapability } from '../auth/creds';
+import { capableInit } from '../auth/userns';
 import { CAP_WAKE_ALARM } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import type { FamilyHooks } from '../kernel/lifecycle';
@@ -32,7 +32,7 @@ function timerCreate(t: Task, a: number[]): number {
     // CPU-time clocks would need expiry on CPU use, which the Sentry does not observe.
     throw new Errno(E.EINVAL);
   }
-  if ((clock === CLOCK_REALTIME_ALARM || clock === CLOCK_BOOTTIME_ALARM) && !hasCapability(t.creds, CAP_WAKE_ALARM)) throw new Errno(E.EPERM);
+  if ((clock === CLOCK_REALTIME_ALARM || clock === CLOCK_BOOTTIME_ALARM) && !capableInit(t.creds, CAP_WAKE_ALARM)) throw new Errno(E.EPERM);
   const m = t.tg.posixTimers;
   if (m.size >= MAX_TIMERS) throw new Errno(E.EAGAIN);
   // Linux sets aside a queued signal for every timer, charged to RLIMIT_SIGPENDING.

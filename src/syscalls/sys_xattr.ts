@@ -3,6 +3,7 @@
 // namespace; values up to 64 KiB; XATTR_CREATE/XATTR_REPLACE and the size
 // probe (size 0 returns the size) follow Linux.
 
+import { capableInit } from '../auth/userns';
 import { hasCapability } from '../auth/creds';
 import { CAP_SETFCAP, CAP_SYS_ADMIN } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
@@ -63,7 +64,7 @@ function checkPrivilegedName(t: Task, name: string): void {
 
 function get(t: Task, tg: Target, nameAddr: number, value: number, size: number): number {
   const name = readName(t, nameAddr);
-  if (name.startsWith('trusted.') && !hasCapability(t.creds, CAP_SYS_ADMIN)) throw new Errno(E.ENODATA);
+  if (name.startsWith('trusted.') && !capableInit(t.creds, CAP_SYS_ADMIN)) throw new Errno(E.ENODATA);
   const v = tg.inode.xattrs?.get(name);
   if (!v) throw new Errno(E.ENODATA);
   if (size === 0) return v.length;
@@ -98,7 +99,7 @@ function set(t: Task, tg: Target, nameAddr: number, value: number, size: number,
 }
 
 function list(t: Task, tg: Target, buf: number, size: number): number {
-  const names = (tg.inode.xattrs?.names() ?? []).filter((n) => !n.startsWith('trusted.') || hasCapability(t.creds, CAP_SYS_ADMIN));
+  const names = (tg.inode.xattrs?.names() ?? []).filter((n) => !n.startsWith('trusted.') || capableInit(t.creds, CAP_SYS_ADMIN));
   const out = Buffer.from(names.map((n) => n + '\0').join(''), 'latin1');
   if (out.length > XATTR_LIST_MAX) throw new Errno(E.E2BIG);
   if (size === 0) return out.length;

@@ -14,7 +14,7 @@ import { AnonDevs, PseudoFs } from './numbering';
 import { attachAt, dynamicMountpoint, FsTypes, subtree } from './mount_ns';
 import {
   NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOATIME, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
-  RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, SYMLOOP_MAX,
+  RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, SYMLOOP_MAX,
 } from '../abi/fs';
 
 /** Who resolves a path and from where: the caller's credentials and root (chroot). */
@@ -495,6 +495,8 @@ export class VirtualFilesystem {
     }
     if (type === S_IFLNK) throw new Errno(E.ELOOP);
     if (type === S_IFSOCK) throw new Errno(E.ENXIO);
+    // Device nodes on a nodev mount do not open.
+    if ((type === S_IFCHR || type === S_IFBLK) && p.mount.flags.nodev) throw new Errno(E.EACCES);
     if (wantWrite && (type === S_IFREG || type === S_IFDIR)) this.checkWritable(p);
     // 64-bit Linux always sets O_LARGEFILE; F_GETFL shows it.
     const fflags = (flags & ~(O_CREAT | O_EXCL | O_TRUNC | 0o400 /* O_NOCTTY */ | 0o2000000 /* O_CLOEXEC */)) | 0o100000;

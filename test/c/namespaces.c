@@ -109,6 +109,16 @@ static void mounts(void) {
   statvfs(at("b"), &sv);
   printf("bind ST_RDONLY %d ST_NOSUID %d\n", !!(sv.f_flag & ST_RDONLY), !!(sv.f_flag & ST_NOSUID));
   mountinfo("after remount");
+  statvfs(at("m"), &sv);
+  printf("tmpfs flags ro %d nosuid %d nodev %d noexec %d\n", !!(sv.f_flag & ST_RDONLY), !!(sv.f_flag & ST_NOSUID), !!(sv.f_flag & ST_NODEV), !!(sv.f_flag & ST_NOEXEC));
+  mkdir(at("devb"), 0755);
+  SHOW("bind /dev", mount("/dev", at("devb"), NULL, MS_BIND, NULL));
+  int nfd = open(at("devb/null"), O_RDONLY);
+  SHOW("open null", nfd);
+  close(nfd);
+  SHOW("remount nodev", mount(NULL, at("devb"), NULL, MS_REMOUNT | MS_BIND | MS_NODEV, NULL));
+  SHOW("open null on nodev", open(at("devb/null"), O_RDONLY));
+  SHOW("umount devb", umount2(at("devb"), 0));
   SHOW("umount missing", umount2(at("m/d/x"), 0));
   SHOW("umount dotdot to m", umount2(at("m/d/.."), 0));
   SHOW("umount with submount", umount2(at("m"), 0));
