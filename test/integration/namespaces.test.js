@@ -20,6 +20,8 @@ test('unshare -r: root in a new user namespace, mapped to the caller', (t) => {
   h.compare(t, ['unshare', '-r', 'id']);
   const r = h.compare(t, [...AS_1000, 'unshare', '-r', 'sh', '-c', 'id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; stat -c %u:%g /']);
   assert.match(r.sandbox.stdout, /^0\n0\n {9}0 {7}1000 {10}1\n {9}0 {7}1000 {10}1\ndeny\n65534:65534\n$/);
+  // /proc shows IDs as the reader's namespace maps them.
+  h.compare(t, [...AS_1000, 'unshare', '-r', 'sh', '-c', 'grep -E "^(Uid|Gid)" /proc/self/status; stat -c %u:%g /proc/self/status']);
 });
 
 test('unshare -m: mount a tmpfs, bind and remount it read-only, only inside', (t) => {

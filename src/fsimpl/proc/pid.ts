@@ -107,7 +107,7 @@ export function pidDirNode(fs: ProcFs, tg: ThreadGroup, t: Task, thread: boolean
       m.file('smaps', () => (ensureExists(tg), hasResources(tg, t) ? smapsText(t.mm) : '')),
       m.file('stat', () => (ensureExists(tg), formatStat(buildStat(k, tg, t, id)))),
       m.file('statm', () => (ensureExists(tg), statmText(tg, t))),
-      m.file('status', () => (ensureExists(tg), formatStatus(buildStatus(tg, t, id, x.peaks, fs.ncpu)))),
+      m.file('status', (ctx) => (ensureExists(tg), formatStatus(buildStatus(tg, t, id, x.peaks, fs.ncpu, callerOf(k, ctx)?.creds.userns ?? null)))),
       ...idMapEntries(fs, m, tg, t),
       nsDir(fs, m, tg, t),
       m.file('wchan', () => (ensureExists(tg), '0')),

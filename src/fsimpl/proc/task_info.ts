@@ -2,6 +2,7 @@
 // its memory statistics, signal sets, memory map and mount table view,
 // turned into the plain inputs of format.ts.
 import { hasCapability } from '../../auth/creds';
+import { gidFrom, uidFrom, type UserNamespace } from '../../auth/userns';
 import { CAP_SYS_PTRACE } from '../../abi/capability';
 import { Errno, E } from '../../abi/errno';
 import type { MemoryFile } from '../../platform/memfile';
@@ -188,9 +189,12 @@ export function buildStat(k: ProcKernel, tg: ThreadGroup, t: Task, id: number): 
   };
 }
 
-export function buildStatus(tg: ThreadGroup, t: Task, id: number, peaks: Peaks | null, ncpu: number): StatusInput {
+/** reader: the user namespace the IDs are shown in (the reader's; null: the kernel's own). */
+export function buildStatus(tg: ThreadGroup, t: Task, id: number, peaks: Peaks | null, ncpu: number, reader: UserNamespace | null = null): StatusInput {
   const live = hasResources(tg, t);
   const c = t.creds;
+  const u = (kid: number) => (reader ? uidFrom(reader, kid) : kid);
+  const g = (kid: number) => (reader ? gidFrom(reader, kid) : kid);
   const sig = signalSets(tg, t);
   const kb = (b: number) => Math.floor(b / 1024);
   let mem: StatusInput['mem'] = null;
@@ -216,8 +220,8 @@ export function buildStatus(tg: ThreadGroup, t: Task, id: number, peaks: Peaks |
   const sigLimit = tg.rlimits[11];
   return {
     name: tg.comm, umask: t.fs.umask, state: stateLetter(tg, t), tgid: tg.pid, pid: id, ppid: tg.parent?.pid ?? 0,
-    pgid: tg.pgid, sid: tg.sid, uids: [c.uid, c.euid, c.suid, c.fsuid], gids: [c.gid, c.egid, c.sgid, c.fsgid],
-    fdSize, groups: [...c.groups], mem, threads: Math.max(1, threadsOf(tg).filter((x) => x.state !== 'dead').length),
+    pgid: tg.pgid, sid: tg.sid, uids: [u(c.uid), u(c.euid), u(c.suid), u(c.fsuid)], gids: [g(c.gid), g(c.egid), g(c.sgid), g(c.fsgid)],
+    fdSize, groups: c.groups.map(g), mem, threads: Math.max(1, threadsOf(tg).filter((x) => x.state !== 'dead').length),
     sigQueued: t.pending.size + tg.pending.size, sigQueueLimit: sigLimit && sigLimit.cur >= 0 ? sigLimit.cur : 0,
     sigPnd: sig.pending, shdPnd: sig.shared, sigBlk: sig.blocked, sigIgn: sig.ignored, sigCgt: sig.caught,
     capInh: c.capInheritable, capPrm: c.capPermitted, capEff: c.capEffective, capBnd: c.capBounding, capAmb: c.capAmbient, ncpu,
