@@ -87,15 +87,6 @@ export class Kernel {
     this.bootRealtimeNs = Date.now() * 1e6;
   }
 
-  /** The host name of the initial UTS namespace (tasks see their own namespace's: Task.nsproxy.uts). */
-  get hostname(): string {
-    return this.rootNs.uts.hostname;
-  }
-
-  get domainname(): string {
-    return this.rootNs.uts.domainname;
-  }
-
   logOnce(key: string, msg: string): void {
     if (this.loggedOnce.has(key)) return;
     this.loggedOnce.add(key);
