@@ -94,8 +94,8 @@ function remount(t: Task, p: VPath, ms: number, bind: boolean): number {
   if (!inOwnNs(t, p.mount)) throw new Errno(E.EINVAL);
   const f = flagsFrom(ms);
   checkLockedFlags(p.mount, f);
-  // A superblock remount (no MS_BIND) also needs the file system's owner's consent; ours belong to the sandbox.
-  if (!bind && !p.mount.fs.readonly && p.mount.fs.name !== 'tmpfs' && !capableInit(t.creds, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
+  // A remount of the file system (no MS_BIND) needs CAP_SYS_ADMIN over the user namespace owning it.
+  if (!bind && !nsCapable(t.creds, p.mount.fsOwner ?? t.creds.userns.root, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
   Object.assign(p.mount.flags, f);
   return 0;
 }
@@ -144,6 +144,7 @@ function newMount(t: Task, source: string | null, target: VPath, fstype: string 
   if (!inOwnNs(t, top.mount)) throw new Errno(E.EINVAL);
   const m = vfsOf(t).mount(made.fs, top, flagsFrom(ms), made.root ?? undefined);
   m.source = source ?? 'none';
+  if (type.userns) m.fsOwner = t.creds.userns;
   return 0;
 }
 

@@ -4,6 +4,7 @@
 // points and the cwd are held as Dentry references and stay right across
 // renames (the VFS moves the cached dentry when it renames). The cache holds
 // its entries weakly; the VFS's DentryCache bounds what it keeps alive.
+import type { UserNamespace } from '../auth/userns';
 import type { FilesystemImpl, Inode } from './inode';
 import type { WeakNames } from './weak_names';
 
@@ -53,6 +54,8 @@ export class Mount {
   unbindable = false;
   /** MNT_EXPIRE marked it, and nothing used it since. */
   expiring = false;
+  /** The user namespace owning the file system (a tmpfs made by mount(2) in a user namespace); null: the initial one. */
+  fsOwner: UserNamespace | null = null;
   /** What /proc/PID/mounts shows as the source (mount(2)'s source argument); null: the file system's name. */
   source: string | null = null;
 

@@ -75,6 +75,7 @@ export function isUnder(d: Dentry, anc: Dentry): boolean {
 function cloneMount(ids: MountIds, m: Mount, root: Dentry, flags?: MountFlags): Mount {
   const n = new Mount(ids.allocMountId(), m.fs, root, null, null, { ...(flags ?? m.flags) });
   n.source = m.source;
+  n.fsOwner = m.fsOwner;
   n.unbindable = m.unbindable;
   n.locked = m.locked;
   n.lockedFlags = m.lockedFlags;

@@ -221,6 +221,11 @@ static void unprivileged(void) {
 
 /* An unprivileged user creates a user namespace and maps itself, as unshare -r does. */
 static void rootless(void) {
+  /* Mounts of the parent's namespace, to be inherited (locked) by the user namespace's copy. */
+  private_ns();
+  mkdir(at("inh"), 0755);
+  mkdir(at("inhro"), 0755);
+  if (mount("inh", at("inh"), "tmpfs", 0, "mode=0777") < 0 || mount("inhro", at("inhro"), "tmpfs", MS_RDONLY, NULL) < 0) DIE("mount inh");
   if (setgroups(0, NULL) < 0 || setresgid(1000, 1000, 1000) < 0 || setresuid(1000, 1000, 1000) < 0) DIE("drop");
   /* Changing IDs made the process non-dumpable, which would give its /proc files to root. */
   if (prctl(PR_SET_DUMPABLE, 1) < 0) DIE("dumpable");
@@ -259,7 +264,15 @@ static void rootless(void) {
   SHOW("mount tmpfs in userns", mount("t", at("m"), "tmpfs", 0, NULL));
   SHOW("mount proc in userns", mount("proc", at("m"), "proc", 0, NULL));
   SHOW("umount locked", umount2("/proc", 0));
+  SHOW("remount own ro", mount(NULL, at("m"), NULL, MS_REMOUNT | MS_RDONLY, NULL));
   SHOW("umount own", umount2(at("m"), 0));
+  SHOW("remount inherited", mount(NULL, at("inh"), NULL, MS_REMOUNT | MS_RDONLY, NULL));
+  SHOW("remount inherited bind ro", mount(NULL, at("inh"), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL));
+  SHOW("remount inherited bind rw", mount(NULL, at("inh"), NULL, MS_REMOUNT | MS_BIND, NULL));
+  SHOW("remount locked ro rw", mount(NULL, at("inhro"), NULL, MS_REMOUNT | MS_BIND, NULL));
+  SHOW("umount inherited", umount2(at("inh"), 0));
+  SHOW("bind inherited", mount(at("inh"), at("m"), NULL, MS_BIND, NULL));
+  SHOW("umount bind of inherited", umount2(at("m"), 0));
   SHOW("nested userns", unshare(CLONE_NEWUSER));
   printf("nested uid %d\n", (int)getuid());
 }
