@@ -24,7 +24,8 @@ const NSFS_MAGIC = 0x6e736673;
 /** nsfs: one inode per namespace, named by its number; what setns(2) takes. */
 export class NsFs implements FilesystemImpl {
   readonly name = 'nsfs';
-  readonly readonly = true;
+  // Shown "rw" as Linux does; nothing can be written (the inodes refuse with EINVAL).
+  readonly readonly = false;
   readonly dynamic = true;
   private readonly inodes = new WeakMap<AnyNamespace, NsInode>();
   private readonly rootInode: NsInode;
@@ -48,7 +49,7 @@ export class NsFs implements FilesystemImpl {
 
   /** The location of namespace ns (what /proc/PID/ns/KIND resolves to). */
   pathOf(kind: NsKind, ns: AnyNamespace): VPath {
-    if (!this.mountObj) this.mountObj = new Mount(this.mountId(), this, new Dentry(this.rootInode, '', null), null, null, { readonly: true, noexec: true });
+    if (!this.mountObj) this.mountObj = new Mount(this.mountId(), this, new Dentry(this.rootInode, '', null), null, null, { readonly: false, noexec: false });
     let i = this.inodes.get(ns);
     if (!i) {
       i = new NsInode(this, ns, kind, ns.inum, this.birthNs);

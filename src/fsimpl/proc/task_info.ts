@@ -337,6 +337,8 @@ function mountPointFrom(m: Mount, root: VPath): string | null {
 
 /** The path of dentry d inside its file system (the root a bind mount shows). */
 function pathInFs(d: Dentry): string {
+  // A namespace file bound somewhere shows its name ("mnt:[4026531840]"), as nsfs's root-less dentries do.
+  if (!d.parent && d.name) return d.name;
   const parts: string[] = [];
   for (let x: Dentry | null = d; x && x.parent; x = x.parent) parts.push(x.name);
   return '/' + parts.reverse().join('/');
