@@ -1,6 +1,6 @@
 // stat family, statfs, access, readlink.
 import { SECBIT_NO_SETUID_FIXUP } from '../abi/capability';
-import { attrsSeenFrom } from '../auth/userns';
+import { attrsSeenFrom, uidTo } from '../auth/userns';
 import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { encodeStat, encodeStatfs, encodeStatx } from '../vfs/abi';
@@ -57,8 +57,8 @@ function access(t: Task, dirfd: number, pathAddr: number, mode: number, flags: n
     creds = t.creds.clone();
     creds.fsuid = creds.uid;
     creds.fsgid = creds.gid;
-    // Checked as the real user: root's permitted capabilities, nobody else's.
-    if (!(creds.securebits & SECBIT_NO_SETUID_FIXUP)) creds.capEffective = creds.uid === 0 ? creds.capPermitted : 0n;
+    // Checked as the real user: root's (the user namespace's uid 0) permitted capabilities, nobody else's.
+    if (!(creds.securebits & SECBIT_NO_SETUID_FIXUP)) creds.capEffective = creds.uid === uidTo(creds.userns, 0) ? creds.capPermitted : 0n;
   }
   const r = { creds, root: t.fs.root, ctx: t };
   let p: VPath | null;
