@@ -8,6 +8,7 @@
 // The system call level rules are test/c/namespaces.c's.
 
 const assert = require('node:assert');
+const childProcess = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { test } = require('node:test');
@@ -104,4 +105,21 @@ test('hostile: an unprivileged user may not mount, unmount or pivot', (t) => {
     'grep -c " /mnt " /proc/self/mounts',
   ].join('; ')]);
   assert.match(r.stdout, /^mount=(1|32)\numount=(1|32)\nunshare=1\n0\n$/, h.describe('sandbox', r) + r.stdout);
+});
+
+test('hostile: random mount, pivot_root, chroot, unshare and setns calls do not hurt the Sentry', { timeout: 240_000 }, (t) => {
+  if (!h.needTools(t, ['gcc'])) return;
+  const dir = h.tmpDir('tsvisor-nsfuzz-');
+  const bin = path.join(dir, 'nsfuzz');
+  const cc = childProcess.spawnSync('gcc', ['-O1', '-static', '-o', bin, path.join(__dirname, '..', 'hostile', 'nsfuzz.c')], { encoding: 'utf8' });
+  assert.strictEqual(cc.status, 0, cc.stderr);
+  const before = hostMounts();
+  const log = path.join(dir, 'debug.log');
+  const r = h.runSandbox([bin, '20'], { cwd: '/', flags: ['--debug-log', log], timeout: 200_000 });
+  assert.strictEqual(r.status, 0, h.describe('nsfuzz', r));
+  assert.match(r.stdout, /^sentry alive$/m);
+  assert.strictEqual((r.stdout.match(/^round \d+: /gm) || []).length, 20);
+  const bugs = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('BUG'));
+  assert.deepStrictEqual(bugs, [], 'Sentry bugs hit by namespace calls');
+  assert.strictEqual(hostMounts(), before, 'the host mount table changed');
 });
