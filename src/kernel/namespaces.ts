@@ -1,8 +1,8 @@
 // The namespaces a task is in (Linux's nsproxy) and how clone, unshare and
 // setns change them. Each namespace is an object owned by the user
 // namespace that was current when it was made; the task's user namespace is
-// on its Credentials. Implemented: mount, UTS, IPC (no System V IPC object
-// exists in the sandbox, so a new one differs only in identity), cgroup (the
+// on its Credentials. Implemented: mount, UTS, IPC (its /proc/sys/kernel IPC
+// limits, kept by procfs; no System V IPC object exists), cgroup (the
 // sandbox has one cgroup, which a new namespace is rooted at) and user.
 // PID, network and time namespaces are the initial ones only: asking for a
 // new one is EINVAL.

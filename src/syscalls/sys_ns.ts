@@ -85,7 +85,7 @@ function setns(t: Task, a: number[]): number {
 
 export const defs: SyscallDef[] = [
   { nr: 272, name: 'unshare', args: ['clone_flags'], fn: unshare,
-    partial: 'CLONE_NEWPID, CLONE_NEWNET and CLONE_NEWTIME are EINVAL (one PID, network and time namespace); a new IPC namespace has no System V objects to separate (none exist)' },
+    partial: 'CLONE_NEWPID, CLONE_NEWNET and CLONE_NEWTIME are EINVAL (one PID, network and time namespace); a new IPC namespace separates the /proc/sys/kernel IPC limits only (the sandbox has no System V IPC objects)' },
   { nr: 308, name: 'setns', args: ['fd', 'clone_flags'], fn: setns,
     partial: 'takes /proc/PID/ns/* descriptors only (no pidfds); PID, network and time namespaces exist once, so joining them changes nothing' },
 ];

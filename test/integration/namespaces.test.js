@@ -43,6 +43,11 @@ test('unshare -u: a host name of its own', (t) => {
   h.compare(t, [...AS_1000, 'unshare', '-ru', 'sh', '-c', 'hostname inner && hostname']);
 });
 
+test('unshare -i: the IPC limits of /proc/sys/kernel are the new namespace\'s', (t) => {
+  if (!h.needTools(t, ['unshare'])) return;
+  h.compare(t, ['unshare', '-i', 'sh', '-c', 'cat /proc/sys/kernel/msgmni /proc/sys/kernel/sem; echo 5 > /proc/sys/kernel/msgmni; cat /proc/sys/kernel/msgmni']);
+});
+
 test('/proc/PID/ns: links name the namespaces, and change with unshare', () => {
   const r = h.runSandbox(['sh', '-c', 'readlink /proc/self/ns/mnt /proc/self/ns/user; unshare -m readlink /proc/self/ns/mnt; unshare -U readlink /proc/self/ns/user; nsenter --mount=/proc/1/ns/mnt readlink /proc/self/ns/mnt']);
   assert.strictEqual(r.status, 0, h.describe('sandbox', r));

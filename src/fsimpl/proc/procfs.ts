@@ -32,8 +32,10 @@ export class ProcFs implements FilesystemImpl {
   readonly birthNs = nowNs();
   /** /proc/sys/kernel/random/boot_id: fixed for the life of the sandbox. */
   readonly bootId = randomUUID();
-  /** The writable /proc/sys values: this sandbox's, as if it had its own IPC namespace. */
+  /** The writable /proc/sys values: this sandbox's (the IPC limits in it are the initial IPC namespace's). */
   readonly sysctl = new SysctlState();
+  /** The IPC limits of IPC namespaces other than the initial one. */
+  private readonly ipcValues = new WeakMap<object, SysctlState>();
   readonly cpuinfo: string;
   readonly ncpu: number;
   private anon: Mount | null = null;
@@ -67,6 +69,17 @@ export class ProcFs implements FilesystemImpl {
   get anonMount(): Mount {
     if (!this.anon) this.anon = new Mount(this.kernel.vfs.allocMountId(), this, new Dentry(this.rootDir, '', null), null, null, { readonly: false, noexec: true });
     return this.anon;
+  }
+
+  /** The /proc/sys/kernel IPC limits of an IPC namespace. */
+  ipcSysctl(ns: object): SysctlState {
+    if (ns === this.kernel.rootNs.ipc) return this.sysctl;
+    let v = this.ipcValues.get(ns);
+    if (!v) {
+      v = new SysctlState();
+      this.ipcValues.set(ns, v);
+    }
+    return v;
   }
 
   /** The namespaces' file system (what /proc/PID/ns/* lead to), numbered at first use. */

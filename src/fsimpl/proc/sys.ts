@@ -2,9 +2,8 @@
 // for writing fails with EROFS, as in a container whose /proc/sys is mounted
 // read-only), except kernel/hostname and kernel/domainname, which root may
 // set as with sethostname/setdomainname, and the IPC limits (sem, msgmni,
-// msgmax, msgmnb) and randomize_va_space, which root may set as in its own
-// IPC namespace: the values are kept per sandbox (ProcFs.sysctl) and read
-// back. Nothing consumes them yet: there is no SysV IPC, and the loader's
+// msgmax, msgmnb: per IPC namespace, ProcFs.ipcSysctl) and randomize_va_space
+// (per sandbox, ProcFs.sysctl), which root may set and read back. Nothing consumes them yet: there is no SysV IPC, and the loader's
 // address-space layout does not depend on randomize_va_space.
 import { randomUUID } from '../../host/random';
 import { Errno, E } from '../../abi/errno';
@@ -63,13 +62,15 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
   const d = SYSCTL_DEFAULTS;
   const v = (name: string, value: string | number) => (mm: NodeMaker) => mm.file(name, () => `${value}\n`, 0o444, E.EROFS);
   const dir = (mm: NodeMaker, name: string, items: Array<(mm: NodeMaker) => Entry>): Entry => mm.staticDir(name, (sub) => items.map((f) => f(sub)));
-  const st = fs.sysctl;
-  // The caller's UTS namespace (the initial one for the Sentry's own reads).
+  // The caller's UTS and IPC namespaces (the initial ones for the Sentry's own reads).
   const uts = (ctx: unknown) => callerOf(k, ctx)?.nsproxy.uts ?? k.rootNs.uts;
+  // randomize_va_space is the machine's; the IPC limits are the IPC namespace's (a new one starts from the defaults).
+  const values = (ctx: unknown, key: IntKey | 'sem') => (key === 'randomizeVaSpace' ? fs.sysctl : fs.ipcSysctl(callerOf(k, ctx)?.nsproxy.ipc ?? k.rootNs.ipc));
   const int = (mm: NodeMaker, name: string, key: IntKey, min: number): Entry =>
-    mm.rwFile(name, () => `${st[key]}\n`, (data) => dointvecWrite(data, 1, min, SYSCTL_INT.max, (_, x) => (st[key] = x)));
+    mm.rwFile(name, (c) => `${values(c, key)[key]}\n`, (data, c) => dointvecWrite(data, 1, min, SYSCTL_INT.max, (_, x) => (values(c, key)[key] = x)));
   const sem = (mm: NodeMaker): Entry =>
-    mm.rwFile('sem', () => `${st.sem.join('\t')}\n`, (data) => {
+    mm.rwFile('sem', (c) => `${values(c, 'sem').sem.join('\t')}\n`, (data, c) => {
+      const st = values(c, 'sem');
       const semmni = st.sem[3];
       const n = dointvecWrite(data, 4, SYSCTL_INT.min, SYSCTL_INT.max, (i, x) => (st.sem[i] = x));
       // Linux keeps the other three values written and puts back only semmni.
