@@ -277,6 +277,41 @@ static void rootless(void) {
   printf("nested uid %d\n", (int)getuid());
 }
 
+/* A privileged parent writes a child's maps with ranges (what newuidmap does for rootless containers). */
+static void parentmaps(void) {
+  int go[2], done[2];
+  if (pipe(go) < 0 || pipe(done) < 0) DIE("pipe");
+  int f = open(at("owned"), O_CREAT | O_WRONLY, 0644);
+  if (f < 0 || fchown(f, 100005, 100007) < 0) DIE("owned");
+  close(f);
+  pid_t p = xfork();
+  if (p == 0) {
+    char c;
+    if (unshare(CLONE_NEWUSER) < 0) DIE("unshare");
+    if (write(done[1], "u", 1) != 1 || read(go[0], &c, 1) != 1) DIE("sync");
+    printf("child ids %d %d\n", (int)getuid(), (int)getgid());
+    struct stat st;
+    if (stat(at("owned"), &st) < 0) DIE("stat owned");
+    printf("owned by %d:%d\n", (int)st.st_uid, (int)st.st_gid);
+    SHOW("setgroups", setgroups(0, NULL));
+    SHOW("setresgid 7", setresgid(7, 7, 7));
+    SHOW("setresuid 5", setresuid(5, 5, 5));
+    printf("now %d %d\n", (int)getuid(), (int)getgid());
+    SHOW("write own file", open(at("owned"), O_WRONLY));
+    _exit(0);
+  }
+  char c, path[64];
+  if (read(done[0], &c, 1) != 1) DIE("sync");
+  snprintf(path, sizeof path, "/proc/%d/uid_map", (int)p);
+  SHOW("parent writes uid_map", write_file(path, "0 100000 65536\n"));
+  snprintf(path, sizeof path, "/proc/%d/gid_map", (int)p);
+  SHOW("parent writes gid_map", write_file(path, "0 100000 65536\n"));
+  snprintf(path, sizeof path, "/proc/%d/setgroups", (int)p);
+  cat("child setgroups", path);
+  if (write(go[1], "g", 1) != 1) DIE("sync");
+  wait_child(p, "parentmaps child");
+}
+
 static void nsfiles(void) {
   char a[64], b[64];
   ssize_t n = readlink("/proc/self/ns/mnt", a, sizeof a - 1);
@@ -350,6 +385,7 @@ int main(int argc, char **argv) {
   run("chroot", chroots);
   run("unprivileged", unprivileged);
   run("rootless", rootless);
+  run("parentmaps", parentmaps);
   run("nsfiles", nsfiles);
   run("clones", clones);
   printf("done\n");
