@@ -87,5 +87,5 @@ export const defs: SyscallDef[] = [
   { nr: 272, name: 'unshare', args: ['clone_flags'], fn: unshare,
     partial: 'CLONE_NEWPID, CLONE_NEWNET and CLONE_NEWTIME are EINVAL (one PID, network and time namespace); a new IPC namespace separates the /proc/sys/kernel IPC limits only (the sandbox has no System V IPC objects)' },
   { nr: 308, name: 'setns', args: ['fd', 'clone_flags'], fn: setns,
-    partial: 'takes /proc/PID/ns/* descriptors only (no pidfds); PID, network and time namespaces exist once, so joining them changes nothing' },
+    partial: 'takes /proc/PID/ns/* descriptors only (no pidfds); PID, network and time namespaces exist once, so joining them changes nothing; joining a mount or user namespace gives a process sharing its fs context (CLONE_FS) its own copy where Linux refuses with EINVAL' },
 ];
