@@ -6,6 +6,8 @@
 import koffi from 'koffi';
 
 const lib = koffi.load('libc.so.6');
+/** The running program itself (node), for libuv's exported functions. */
+const self = koffi.load(null as unknown as string);
 
 function optionalFunc(decl: string): ReturnType<typeof lib.func> | null {
   try {
@@ -43,6 +45,15 @@ export const getpid = lib.func('int getpid()');
 export const gettid = lib.func('int gettid()');
 export const sched_getcpu = lib.func('int sched_getcpu()');
 export const sched_setaffinity = lib.func('int sched_setaffinity(int pid, size_t size, void *mask)');
+const uv_default_loop = self.func('void *uv_default_loop()');
+const uv_backend_fd = self.func('int uv_backend_fd(void *loop)');
+/**
+ * The epoll fd of Node's own event loop (libuv's backend): readable when Node
+ * has I/O to handle (a signal caught by a process.on handler included).
+ */
+export function nodeLoopFd(): number {
+  return uv_backend_fd(uv_default_loop()) as number;
+}
 export const epoll_create1 = lib.func('int epoll_create1(int flags)');
 export const epoll_ctl = lib.func('int epoll_ctl(int epfd, int op, int fd, void *ev)');
 export const epoll_wait = lib.func('int epoll_wait(int epfd, void *evs, int max, int timeout)');

@@ -13,7 +13,6 @@ import { KEEP_REGS } from './runner';
 import * as S from './signal_defs';
 import { Task } from './task';
 import { type ChildEvent, type Rlimit, RLIMIT_STACK, ThreadGroup } from './thread_group';
-import { wakeCounter } from './waitqueue';
 
 export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_PIDFD = 0x1000,
   CLONE_PTRACE = 0x2000, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000, CLONE_THREAD = 0x10000, CLONE_NEWNS = 0x20000,
@@ -177,7 +176,7 @@ export class Lifecycle {
     if (f & CLONE_CHILD_CLEARTID) child.clearChildTid = a.childTid;
     if (!vfork) {
       queueMicrotask(() => this.start(child));
-      wakeCounter.pending++;
+      this.k.noteWake();
       return pid;
     }
     t.vforkParked = true;
@@ -189,11 +188,11 @@ export class Lifecycle {
         ctx.regs.restore(t.vforkSavedRegs!);
         ctx.setFpState(t.vforkSavedFp!);
         t.vforkSavedRegs = t.vforkSavedFp = null;
-        wakeCounter.pending++;
+        this.k.noteWake();
         resolve(pid);
       };
       queueMicrotask(() => this.start(child));
-      wakeCounter.pending++;
+      this.k.noteWake();
     });
   }
 

@@ -7,7 +7,6 @@ import { E, Errno } from './errno';
 import type { Kernel } from './kernel';
 import * as S from './signal_defs';
 import type { Task } from './task';
-import { wakeCounter } from './waitqueue';
 import { outOfMemory } from './oom';
 
 /** A handler result meaning "registers already hold the outcome" (execve, rt_sigreturn, exit). */
@@ -22,7 +21,19 @@ export class TaskRunner {
   /** 'interrupted' stops served (a count for the debug log and tests; rare, not on the hot path). */
   interrupts = 0;
 
+  /** Tasks whose clone(CLONE_VFORK) is pending: parked until the child execs or exits. */
+  private readonly vforkWaits = new Set<Task>();
+
   constructor(private readonly k: Kernel) {}
+
+  /** How many async calls wait for a vfork child (the kernel counts them as at rest). */
+  parkedVforks(): number {
+    if (this.vforkWaits.size === 0) return 0;
+    let n = 0;
+    // A parent killed while parked never sees its call settle: at rest too.
+    for (const t of this.vforkWaits) if (t.vforkParked || t.state === 'dead') n++;
+    return n;
+  }
 
   onStop(t: Task, stop: Stop): void {
     if (t.state === 'dead') return;
@@ -91,9 +102,13 @@ export class TaskRunner {
       this.finish(t, nr, args, r);
       return;
     }
-    wakeCounter.pending++;
+    this.k.asyncCallStarted();
+    // A vfork parent waits for its child, not in Task.block: not runnable either.
+    if (t.vforkParked) this.vforkWaits.add(t);
     if (strace) strace.blocked(t);
     const done = (v: number) => {
+      this.k.asyncCallDone();
+      this.vforkWaits.delete(t);
       try {
         this.finish(t, nr, args, v);
       } catch (e) {
@@ -248,7 +263,7 @@ export class TaskRunner {
       mask: 0xffffffff,
       wake: () => {
         t.tg.contQueue.remove(waiter);
-        wakeCounter.pending++;
+        this.k.noteWake();
         if (t.state === 'dead') return;
         t.state = 'running';
         queueMicrotask(() => this.returnToUser(t, false));

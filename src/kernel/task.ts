@@ -15,7 +15,7 @@ import type { Kernel } from './kernel';
 import { type SigInfo, sigBit, SigQueue, UNBLOCKABLE } from './signal_defs';
 import type { AltStack } from './signal_frame';
 import type { ThreadGroup } from './thread_group';
-import { type WaitQueue, type Waiter, wakeCounter } from './waitqueue';
+import type { Waitable, Waiter } from './waitqueue';
 
 export type TaskState = 'running' | 'blocked' | 'stopped' | 'dead';
 
@@ -82,20 +82,20 @@ export class Task {
   }
 
   /**
-   * Block until q is notified with an event in mask (resolves with the events),
+   * Block until q (a queue, or a file through its eventRegister) is notified with an event in mask (resolves with the events),
    * the monotonic deadline passes (resolves 0), or a signal interrupts (rejects
    * with Errno(ERESTARTSYS), which becomes EINTR or a restart).
    */
-  block(q: WaitQueue | null, mask: number, deadlineNs?: number): Promise<number> {
+  block(q: Waitable | null, mask: number, deadlineNs?: number): Promise<number> {
     if (this.hasInterruptingSignal()) return Promise.reject(new Errno(ERESTARTSYS));
     return new Promise<number>((resolve, reject) => {
       let timer: number | null = null;
       const finish = () => {
-        if (q) q.remove(waiter);
+        if (q) q.eventUnregister(waiter);
         if (timer !== null) this.kernel.cancelTimer(timer);
         this.interrupt = null;
         this.state = 'running';
-        wakeCounter.pending++;
+        this.kernel.taskUnblocked();
       };
       const waiter: Waiter = {
         mask,
@@ -104,7 +104,7 @@ export class Task {
           resolve(events);
         },
       };
-      if (q) q.add(waiter);
+      if (q) q.eventRegister(waiter);
       if (deadlineNs !== undefined) {
         timer = this.kernel.addTimer(deadlineNs, () => {
           timer = null;
@@ -117,6 +117,7 @@ export class Task {
         reject(reason);
       };
       this.state = 'blocked';
+      this.kernel.taskBlocked();
     });
   }
 

@@ -13,6 +13,7 @@ import { defaultRlimits, RLIM_INFINITY, RLIMIT_NOFILE, type Rlimit } from '../ke
 import type { Task } from '../kernel/task';
 import { Strace } from '../kernel/strace/strace';
 import type { ExecFile } from '../loader/load';
+import { HOST_IN } from '../platform/platform';
 import { PtracePlatform } from '../platform/ptrace/platform';
 import { SYSCALL_NAMES } from '../syscalls/names';
 import { buildTable } from '../syscalls/table';
@@ -20,7 +21,7 @@ import { openForExec } from '../vfs/exec';
 import { FdTable } from '../vfs/fd_table';
 import type { FsContext } from '../vfs/fs_context';
 import { buildMountNamespace } from '../vfs/setup';
-import { makeHostFdFile, setHostReadinessWaiter } from '../fsimpl/hostfd/hostfd';
+import { makeHostFdFile } from '../fsimpl/hostfd/hostfd';
 import { ProcFs } from '../fsimpl/proc/procfs';
 import * as libc from '../host/libc';
 import { defaultMemoryLimit } from '../mm/accounting';
@@ -61,7 +62,7 @@ export class Sandbox {
     const log = (msg: string) => this.log(msg);
     this.platform = new PtracePlatform();
     this.platform.memfile.setLimit(opts.memory ?? defaultMemoryLimit());
-    const ns = buildMountNamespace({ rootfs: new HostTree(opts.rootfs), memfile: this.platform.memfile, ttyHostFd: ttyOf(opts.stdio ?? [0, 1, 2]) });
+    const ns = buildMountNamespace({ rootfs: new HostTree(opts.rootfs), memfile: this.platform.memfile, ttyHostFd: ttyOf(opts.stdio ?? [0, 1, 2]), hostEvents: this.platform });
     const warn = (msg: string) => {
       log(msg);
       fs.writeSync(2, `tsvisor: ${msg}\n`);
@@ -73,7 +74,6 @@ export class Sandbox {
     this.kernel.syscallNames = SYSCALL_NAMES;
     if (missingFamilies.length) log(`syscall families not built yet: ${missingFamilies.join(', ')}`);
     if (opts.strace) this.kernel.strace = new Strace(this.kernel, (line) => this.write(line + '\n', true));
-    setHostReadinessWaiter((fd, events) => this.kernel.waitHostFd(fd, events));
     this.kernel.lifecycle.execVfs = {
       openForExec: (t, path): ExecFile => {
         const f = openForExec(t, path);
@@ -89,7 +89,7 @@ export class Sandbox {
       const fl = libc.fcntl(hostFd, 3 /* F_GETFL */, 0);
       if (fl < 0) return;
       const own = nonBlockingTwin(hostFd, fl);
-      fdTable.installAt(i, own === null ? makeHostFdFile(hostFd, fl) : makeHostFdFile(own, fl, true));
+      fdTable.installAt(i, own === null ? makeHostFdFile(hostFd, fl, false, this.platform) : makeHostFdFile(own, fl, true, this.platform));
     });
     this.rootCtx = root;
     this.fdTable = fdTable;
@@ -139,11 +139,20 @@ export class Sandbox {
     const rlimits = this.opts.rlimits ?? hostRlimits();
     this.init = this.kernel.lifecycle.startInit({ path, argv: this.opts.argv, envp: this.opts.env, fdTable: this.fdTable, fs: this.rootCtx, rlimits, creds: initialCreds() });
     this.kernel.lifecycle.start(this.init);
+    // Host signals are caught by Node (its handler writes to a pipe of its
+    // loop): the readiness of Node's loop fd, watched in the platform's epoll
+    // set, makes the kernel yield to Node, whose callback forwards the signal.
+    // (A signalfd cannot do it: Node's threads leave these signals unblocked,
+    // and a signalfd polled from the waker answers for the waker's signals.)
     const forward = (sig: NodeJS.Signals) => this.kernel.forwardSignal(os.constants.signals[sig]);
     for (const s of FORWARDED) process.on(s, forward);
+    const nodeLoop = this.platform.watch(libc.nodeLoopFd(), HOST_IN, () => this.kernel.requestNodeTurn(), { edge: true });
+    // libuv adds the signal pipe to its epoll set only in its next turn.
+    this.kernel.requestNodeTurn();
     try {
       return await this.kernel.run();
     } finally {
+      this.platform.unwatch(nodeLoop);
       for (const s of FORWARDED) process.off(s, forward);
       const mf = this.platform.memfile;
       this.log(`memory: peak ${mf.peakPages * 4} kB of the ${mf.limitPages * 4} kB limit; host holds ${Math.floor(mf.hostResidentBytes() / 1024)} kB; kernel objects peak ${Math.floor(mf.heap.peak / 1024)} kB of ${Math.floor(mf.heap.limit / 1024)} kB`);

@@ -7,6 +7,7 @@ import { DevFs } from '../fsimpl/devfs/devfs';
 import { HostFs } from '../fsimpl/hostfs/hostfs';
 import { OverlayFs } from '../fsimpl/overlay/overlay';
 import { TmpfsFs } from '../fsimpl/tmpfs/tmpfs';
+import type { HostEvents } from '../platform/platform';
 import { FsContext } from './fs_context';
 import type { FrameSource } from './mappable';
 import { VirtualFilesystem, type Resolver } from './vfs';
@@ -17,6 +18,8 @@ export interface MountNamespaceOptions {
   memfile: FrameSource;
   /** Host fd of the caller's terminal for /dev/tty (null: none). */
   ttyHostFd?: number | null;
+  /** Where waits on that terminal go (the platform's host event service). */
+  hostEvents?: HostEvents | null;
 }
 
 export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: VirtualFilesystem; rootContext(): FsContext } {
@@ -33,7 +36,7 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
     }
   }
   vfs.mountAt('/tmp', new TmpfsFs(opts.memfile, { mode: 0o1777 }));
-  vfs.mountAt('/dev', new DevFs(opts.ttyHostFd ?? null));
+  vfs.mountAt('/dev', new DevFs(opts.ttyHostFd ?? null, opts.hostEvents ?? null));
   vfs.mountAt('/dev/shm', new TmpfsFs(opts.memfile, { mode: 0o1777 }));
   // The host's /sys must not show through the root overlay; a sysfs of the
   // sandbox's own comes later, an empty directory stands in until then.

@@ -15,6 +15,7 @@ import {
 } from '../../vfs/types';
 import * as host from '../../host/hostfs';
 import { makeHostFdFile, registerTtyNode } from '../hostfd/hostfd';
+import type { HostEvents } from '../../platform/platform';
 
 type DevKind = 'null' | 'zero' | 'full' | 'random';
 
@@ -89,7 +90,7 @@ class CharDev extends DevInode {
   override open(_ctx: unknown, path: VPath, flags: number): FileDescription {
     if (this.kind === 'tty') {
       if (this.fs.ttyHostFd === null) throw new Errno(E.ENXIO);
-      return makeHostFdFile(this.fs.ttyHostFd, flags);
+      return makeHostFdFile(this.fs.ttyHostFd, flags, false, this.fs.hostEvents);
     }
     return new DevFile(path, this, flags, this.kind);
   }
@@ -103,7 +104,7 @@ class HostTtyNode extends DevInode {
     this.a.gid = gid;
   }
   override open(_ctx: unknown, _path: VPath, flags: number): FileDescription {
-    return makeHostFdFile(this.hostFd, flags);
+    return makeHostFdFile(this.hostFd, flags, false, this.fs.hostEvents);
   }
 }
 
@@ -138,8 +139,14 @@ export class DevFs implements FilesystemImpl {
   readonly birth = nowNs();
   private readonly rootDir: DevDir;
 
-  /** ttyHostFd: the caller's terminal (host fd) for /dev/tty, or null if it has none. */
-  constructor(readonly ttyHostFd: number | null) {
+  /**
+   * ttyHostFd: the caller's terminal (host fd) for /dev/tty, or null if it
+   * has none; hostEvents: where waits on it go (null: they block the Sentry).
+   */
+  constructor(
+    readonly ttyHostFd: number | null,
+    readonly hostEvents: HostEvents | null = null,
+  ) {
     const r = new DevDir(this);
     const add = (name: string, i: Inode) => r.entries.set(name, i);
     add('null', new CharDev(this, 1, 3, 'null'));

@@ -1,27 +1,22 @@
 // Files backed by a host file descriptor donated to the sandbox (its stdin,
 // stdout and stderr are the caller's host fds 0, 1, 2). Data moves with libc
-// read/write. Waiting for readiness uses a hook the kernel installs (it waits
-// on host fds through its epoll); without it, reads simply block the Sentry.
+// read/write. Waiting for readiness goes through the platform's host event
+// service: the first waiter registered arms an edge-triggered watch of the
+// host fd, the last one gone (or the release) disarms it. Without the
+// service (unit tests), reads simply block the Sentry.
 // Terminals get the usual ioctls; the foreground process group is kept on the
 // sandbox side, since host process groups mean nothing inside.
 import { Errno, E } from '../../kernel/errno';
-import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM } from '../../kernel/waitqueue';
+import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, type Waiter } from '../../kernel/waitqueue';
+import { HOST_IN, HOST_OUT, HostWatchError, type HostEvents, type HostWatch } from '../../platform/platform';
 import * as libc from '../../host/libc';
 import * as host from '../../host/hostfs';
 import { pgidOf, sidOf, SIGPIPE, type FileCtx } from '../../vfs/ctx';
 import { FileDescription, type MaybePromise } from '../../vfs/file';
 import { O_NONBLOCK, SEEK_END, type InodeAttrs } from '../../vfs/types';
 
-type Waiter = (hostFd: number, events: number) => Promise<number>;
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
-
-let readinessWaiter: Waiter | null = null;
-
-/** The kernel provides this: resolve with the poll events once hostFd has one of events. */
-export function setHostReadinessWaiter(fn: Waiter | null): void {
-  readinessWaiter = fn;
-}
 
 const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404;
 const TCSBRK = 0x5409, TCXONC = 0x540a, TCFLSH = 0x540b;
@@ -57,7 +52,9 @@ function toEvents(revents: number): number {
 }
 
 export class HostFdFile extends FileDescription {
-  private watching = 0;
+  /** The armed host watch (while anyone waits) and the host events it has; -1: none. */
+  private watch: HostWatch | null = null;
+  private watchEvents = -1;
   private readonly rdev: number;
   readonly isTty: boolean;
   /** A socket (Node's child stdio is a socketpair): each call is made non-blocking with MSG_DONTWAIT. */
@@ -69,7 +66,13 @@ export class HostFdFile extends FileDescription {
    */
   readonly isRegular: boolean;
 
-  constructor(readonly hostFd: number, flags: number, private readonly ownsFd = false) {
+  constructor(
+    readonly hostFd: number,
+    flags: number,
+    private readonly ownsFd = false,
+    /** Where readiness waits go (the platform); null: reads and writes block the Sentry. */
+    readonly hostEvents: HostEvents | null = null,
+  ) {
     super(null, null, flags);
     let rdev = 0;
     try {
@@ -139,26 +142,49 @@ export class HostFdFile extends FileDescription {
     return { dev: s.dev, ino: s.ino };
   }
 
-  /** Ask the kernel to tell our queue when the host fd becomes ready (for poll/epoll/blocking I/O). */
-  watch(events: number): boolean {
-    if (!readinessWaiter) return false;
-    const want = events & ~this.watching;
-    if (want === 0) return true;
-    this.watching |= want;
-    let pollEv = 0;
-    if (want & (EVENT_IN | EVENT_RDNORM)) pollEv |= POLLIN;
-    if (want & (EVENT_OUT | EVENT_WRNORM)) pollEv |= POLLOUT;
-    readinessWaiter(this.hostFd, pollEv).then(
-      (rev) => {
-        this.watching &= ~want;
-        this.queue.notify(toEvents(rev) | (rev ? 0 : EVENT_ERR));
-      },
-      () => {
-        this.watching &= ~want;
-        this.queue.notify(EVENT_ERR);
-      },
-    );
-    return true;
+  override eventRegister(w: Waiter): void {
+    this.queue.add(w);
+    this.updateWatch();
+  }
+
+  override eventUnregister(w: Waiter): void {
+    this.queue.remove(w);
+    this.updateWatch();
+  }
+
+  /**
+   * Keep the host watch in line with the waiters: armed while anyone waits,
+   * for what they wait for. Edge-triggered: a waiter checks readiness after
+   * registering, so only changes from then on matter, and a host fd that
+   * stays ready does not wake the Sentry over and over.
+   */
+  private updateWatch(): void {
+    const ev = this.hostEvents && !this.isRegular ? this.hostEventsFor(this.queue.mask()) : -1;
+    if (ev === this.watchEvents) return;
+    this.disarm();
+    if (ev === -1 || !this.hostEvents) return;
+    try {
+      this.watch = this.hostEvents.watch(this.hostFd, ev, (rev) => this.queue.notify(toEvents(rev)), { edge: true });
+      this.watchEvents = ev;
+    } catch (e) {
+      // A host fd that cannot be watched (closed) polls as POLLNVAL: readiness() reports it as an error.
+      if (!(e instanceof HostWatchError)) throw e;
+    }
+  }
+
+  /** Host events to watch for a waiter mask; -1: no waiter (errors and hang-ups are always reported). */
+  private hostEventsFor(mask: number): number {
+    if (mask === 0) return -1;
+    let ev = 0;
+    if (mask & (EVENT_IN | EVENT_RDNORM)) ev |= HOST_IN;
+    if (mask & (EVENT_OUT | EVENT_WRNORM)) ev |= HOST_OUT;
+    return ev;
+  }
+
+  private disarm(): void {
+    if (this.watch && this.hostEvents) this.hostEvents.unwatch(this.watch);
+    this.watch = null;
+    this.watchEvents = -1;
   }
 
   override readiness(mask: number): number {
@@ -181,8 +207,11 @@ export class HostFdFile extends FileDescription {
     for (;;) {
       if (this.readiness(ev) !== 0) return;
       if (nonblock) throw new Errno(E.EAGAIN);
-      if (!this.watch(ev)) return; // no waiter yet: fall back to a blocking host call
-      await t.block(this.queue, ev | EVENT_ERR | EVENT_HUP);
+      if (!this.hostEvents) return; // no event service: fall back to a blocking host call
+      // block() registers through eventRegister (arming the watch) before it
+      // sleeps; nothing runs in between, and the watch is edge-triggered on a
+      // fd just found not ready, so no readiness change can slip through.
+      await t.block(this, ev | EVENT_ERR | EVENT_HUP);
     }
   }
 
@@ -196,7 +225,7 @@ export class HostFdFile extends FileDescription {
       const n = Number(this.isSocket ? libc.recv(this.hostFd, buf, buf.length, MSG_DONTWAIT) : libc.read(this.hostFd, buf, buf.length));
       if (n >= 0) return buf.subarray(0, n);
       const errno = libc.errno();
-      if (errno === E.EAGAIN && !nonblock && readinessWaiter) continue;
+      if (errno === E.EAGAIN && !nonblock && this.hostEvents) continue;
       if (errno === E.EINTR) continue;
       throw new Errno(errno);
     }
@@ -311,13 +340,18 @@ export class HostFdFile extends FileDescription {
   }
 
   protected override release(): void {
+    // Before the close: the number may be reused at once, and a watch must never outlive it.
+    this.disarm();
     if (this.ownsFd) libc.close(this.hostFd);
   }
 }
 
-/** A description for a donated host fd (stdio). flags: O_RDONLY/O_WRONLY/O_RDWR | O_NONBLOCK... The host fd is not closed unless ownsFd. */
-export function makeHostFdFile(hostFd: number, flags: number, ownsFd = false): HostFdFile {
-  return new HostFdFile(hostFd, flags, ownsFd);
+/**
+ * A description for a donated host fd (stdio). flags: O_RDONLY/O_WRONLY/O_RDWR | O_NONBLOCK...
+ * The host fd is not closed unless ownsFd. Waits go through events (the platform).
+ */
+export function makeHostFdFile(hostFd: number, flags: number, ownsFd = false, events: HostEvents | null = null): HostFdFile {
+  return new HostFdFile(hostFd, flags, ownsFd, events);
 }
 
 /** The sandbox-side foreground process group of the terminal behind hostFd (for job-control signals). */

@@ -105,7 +105,7 @@ class FdTargetInode extends ProcInode {
     if (f instanceof HostFdFile) {
       const fd = libc.dup(f.hostFd) as number;
       if (fd < 0) throw new Errno(E.EMFILE);
-      return makeHostFdFile(fd, flags, true);
+      return makeHostFdFile(fd, flags, true, f.hostEvents);
     }
     throw new Errno(E.ENXIO);
   }
