@@ -238,7 +238,8 @@ export class Kernel {
         if (t) this.runner.onStop(t, ev.stop);
       } else if (this.tasks.size === 0) break;
     }
-    this.log(`interrupted stops: ${this.runner.interrupts}; settle fallbacks: ${this.settleFallbacks}`);
+    this.log(`interrupted stops: ${this.runner.interrupts}`);
+    this.log(`settle fallbacks: ${this.settleFallbacks}`);
     return this.initStatus ?? 0;
   }
 
