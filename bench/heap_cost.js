@@ -4,7 +4,7 @@
 // src/mm/accounting.ts. Run: npm run build && node --expose-gc bench/heap_cost.js
 const { VirtualFilesystem } = require('../dist/vfs/vfs');
 const { TmpfsFs } = require('../dist/fsimpl/tmpfs/tmpfs');
-const { HeapBudget } = require('../dist/mm/accounting');
+const { HeapBudget } = require('../dist/abi/accounting');
 const { FakeFrames, fakeTask } = require('../test/unit/vfs_fakes');
 
 const N = 100000;

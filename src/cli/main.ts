@@ -2,8 +2,8 @@
 // commands (create, start, run, ...) come with the OCI work.
 
 import * as fs from 'node:fs';
-import { Errno, errnoName } from '../kernel/errno';
-import { parseSize } from '../mm/accounting';
+import { Errno, errnoName } from '../abi/errno';
+import { parseSize } from '../abi/accounting';
 import { Sandbox } from '../sandbox/sandbox';
 import { compatibilityMarkdown } from '../syscalls/table';
 

@@ -5,11 +5,11 @@
 // the continuations of woken tasks run (microtasks, no macrotask hop) until
 // every one has resumed its context or blocked again.
 
-import type { MemoryFile } from '../mm/memfile';
+import type { MemoryFile } from '../platform/memfile';
 import type { Platform } from '../platform/platform';
-import type { SyscallDef } from '../syscalls/types';
+import type { SyscallDef } from './syscall';
 import type { VirtualFilesystem } from '../vfs/vfs';
-import { E, Errno } from './errno';
+import { E, Errno } from '../abi/errno';
 import { SignalManager } from './signals';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';

@@ -6,21 +6,15 @@ import { MemoryManager } from '../mm/mm';
 import { Reg } from '../platform/platform';
 import type { FdTable } from '../vfs/fd_table';
 import type { FsContext } from '../vfs/fs_context';
-import { Credentials } from './creds';
-import { E, Errno } from './errno';
+import { Credentials } from '../auth/creds';
+import { E, Errno } from '../abi/errno';
 import type { Kernel } from './kernel';
 import { KEEP_REGS } from './runner';
-import * as S from './signal_defs';
+import * as S from '../abi/signals';
 import { Task } from './task';
 import { type ChildEvent, type Rlimit, RLIMIT_STACK, ThreadGroup } from './thread_group';
+import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_NEWNS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WUNTRACED } from '../abi/sched';
 
-export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_PIDFD = 0x1000,
-  CLONE_PTRACE = 0x2000, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000, CLONE_THREAD = 0x10000, CLONE_NEWNS = 0x20000,
-  CLONE_SYSVSEM = 0x40000, CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000,
-  CLONE_DETACHED = 0x400000, CLONE_UNTRACED = 0x800000, CLONE_CHILD_SETTID = 0x01000000;
-
-export const WNOHANG = 1, WUNTRACED = 2, WSTOPPED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000;
-export const WNOTHREAD = 0x20000000, WALL = 0x40000000, WCLONE = 0x80000000;
 
 /** The VFS operations the process core needs, supplied by whoever boots the kernel. */
 export interface ProcessVfs {

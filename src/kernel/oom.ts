@@ -6,7 +6,7 @@
 
 import type { MemoryManager } from '../mm/mm';
 import type { Kernel } from './kernel';
-import { SIGKILL } from './signal_defs';
+import { SIGKILL } from '../abi/signals';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 

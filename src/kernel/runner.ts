@@ -3,9 +3,9 @@
 // fault, then deliver signals and switch back to the application.
 
 import { Reg, type Stop } from '../platform/platform';
-import { E, Errno } from './errno';
+import { E, Errno } from '../abi/errno';
 import type { Kernel } from './kernel';
-import * as S from './signal_defs';
+import * as S from '../abi/signals';
 import type { Task } from './task';
 import { outOfMemory } from './oom';
 

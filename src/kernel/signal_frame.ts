@@ -3,7 +3,7 @@
 // pretcode, ucontext (flags, link, stack_t, sigcontext, sigmask), siginfo, then
 // the FXSAVE area the sigcontext's fpstate points to.
 
-import { Errno, E } from './errno';
+import { Errno, E } from '../abi/errno';
 import type { MemoryAccess } from '../mm/access';
 import { Reg, type Registers } from '../platform/platform';
 

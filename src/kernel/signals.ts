@@ -2,14 +2,13 @@
 // stops, handler frames, and the restart rules for interrupted system calls.
 
 import { Reg } from '../platform/platform';
-import { Errno, E } from './errno';
+import { Errno, E, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS } from '../abi/errno';
 import type { Kernel } from './kernel';
-import * as S from './signal_defs';
+import * as S from '../abi/signals';
 import { restoreFrame, setupFrame } from './signal_frame';
-import { ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTSYS, type Task } from './task';
+import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 
-const ERESTARTNOINTR = 513;
 const RLIMIT_SIGPENDING = 11;
 /** Queued signals in a sandbox never pass this, whatever RLIMIT_SIGPENDING says: each holds Sentry heap. */
 export const HARD_SIGPENDING = 131072;

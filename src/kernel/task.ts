@@ -4,25 +4,22 @@
 // reports a Stop, the task serves it (a syscall, a fault) and resumes its
 // context, delivering pending signals on the way back to the application.
 
-import type { HeapBudget } from '../mm/accounting';
+import type { HeapBudget } from '../abi/accounting';
 import type { MemoryManager } from '../mm/mm';
 import type { Context } from '../platform/platform';
 import type { FdTable } from '../vfs/fd_table';
 import type { FsContext } from '../vfs/fs_context';
-import type { Credentials } from './creds';
-import { Errno } from './errno';
+import type { Credentials } from '../auth/creds';
+import { Errno, ERESTARTSYS } from '../abi/errno';
 import type { Kernel } from './kernel';
-import { type SigInfo, sigBit, SigQueue, UNBLOCKABLE } from './signal_defs';
+import { type SigInfo, sigBit, SigQueue, UNBLOCKABLE } from '../abi/signals';
 import type { AltStack } from './signal_frame';
 import type { ThreadGroup } from './thread_group';
-import type { Waitable, Waiter } from './waitqueue';
+import type { Waitable, Waiter } from '../abi/waitqueue';
 
 export type TaskState = 'running' | 'blocked' | 'stopped' | 'dead';
 
 /** Thrown (internally) when a blocking call is interrupted by a signal. */
-export const ERESTARTSYS = 512;
-export const ERESTARTNOHAND = 514;
-export const ERESTART_RESTARTBLOCK = 516;
 
 export class Task {
   state: TaskState = 'running';

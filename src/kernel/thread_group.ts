@@ -2,9 +2,9 @@
 // process-directed pending signals, rlimits, job control identity) and its
 // place in the process tree (parent, children, exit status for wait).
 
-import { type SigAction, type SigInfo, defaultSigAction, NSIG, SigQueue } from './signal_defs';
+import { type SigAction, type SigInfo, defaultSigAction, NSIG, SigQueue } from '../abi/signals';
 import type { Task } from './task';
-import { WaitQueue } from './waitqueue';
+import { WaitQueue } from '../abi/waitqueue';
 
 export const RLIMIT_NAMES = ['cpu', 'fsize', 'data', 'stack', 'core', 'rss', 'nproc', 'nofile', 'memlock', 'as', 'locks', 'sigpending', 'msgqueue', 'nice', 'rtprio', 'rttime'];
 export const RLIM_INFINITY = -1; // stored as -1, written out as 2^64-1

@@ -12,7 +12,8 @@
 // with ENOEXEC: EI_CLASS/EI_DATA/EI_VERSION/e_version, PT_LOADs sorted ascending by
 // address without overlap, at least one PT_LOAD, and every value below 2^53 (JS numbers).
 
-import { E, Errno } from '../kernel/errno';
+import { E, Errno } from '../abi/errno';
+import { PAGE_SIZE, TASK_SIZE } from '../abi/mm';
 
 /** Reads up to length bytes at offset; returns fewer only at end of file. */
 export type ElfReader = (offset: number, length: number) => Buffer;
@@ -45,9 +46,7 @@ export interface ElfInfo {
   maxVaddr: number;
 }
 
-export const PAGE_SIZE = 4096;
 /** x86-64 user address space limit with 4-level paging: one guard page below 2^47. */
-export const TASK_SIZE = 2 ** 47 - PAGE_SIZE;
 const PATH_MAX = 4096;
 
 const EHDR_SIZE = 64;

@@ -5,11 +5,11 @@
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import { E, Errno } from '../kernel/errno';
+import { E, Errno } from '../abi/errno';
 import type { MemoryManager } from '../mm/mm';
 import { PAGE, pageAlignDown, pageAlignUp, type VmaFile } from '../mm/vma';
-import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../platform/platform';
-import type { Mappable } from '../vfs/mappable';
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../abi/mm';
+import type { Mappable } from '../mm/mappable';
 import { type ElfInfo, parseElf } from './elf';
 import { BINPRM_BUF_SIZE, checkInterpDepth, parseShebang, shebangArgv } from './shebang';
 import * as A from './stack';

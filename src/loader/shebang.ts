@@ -5,7 +5,7 @@
 // interpreter path is refused with ENOEXEC rather than executing the wrong program.
 // Strings are byte strings (latin1), the project's convention for paths and arguments.
 
-import { E, Errno } from '../kernel/errno';
+import { E, Errno } from '../abi/errno';
 
 /** How many bytes of the file the kernel inspects to pick a binary format. */
 export const BINPRM_BUF_SIZE = 256;

@@ -11,7 +11,8 @@
 //
 // Strings are byte strings (latin1), the project's convention; a Buffer is taken as is.
 
-import { E, Errno } from '../kernel/errno';
+import { E, Errno } from '../abi/errno';
+import { PAGE_SIZE, TASK_SIZE } from '../abi/mm';
 
 export const AT_NULL = 0;
 export const AT_PHDR = 3;
@@ -35,7 +36,6 @@ export const AT_EXECFN = 31;
 export const AT_SYSINFO_EHDR = 33;
 export const AT_MINSIGSTKSZ = 51;
 
-const PAGE_SIZE = 4096;
 /** Longest single argument or environment string, NUL included. */
 export const MAX_ARG_STRLEN = 32 * PAGE_SIZE;
 /** Argument space always allowed, however small the stack rlimit. */
@@ -44,7 +44,7 @@ export const ARG_MAX = 32 * PAGE_SIZE;
 const STK_LIM = 8 * 1024 * 1024;
 /** Argument space for the default 8 MiB stack rlimit. */
 export const DEFAULT_MAX_ARG_BYTES = STK_LIM / 4;
-const USER_LIMIT = 2 ** 47 - PAGE_SIZE;
+const USER_LIMIT = TASK_SIZE;
 
 /**
  * Linux's budget for argv+envp strings and pointers given RLIMIT_STACK's soft limit:

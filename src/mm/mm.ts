@@ -2,16 +2,15 @@
 // file, the stub mappings that mirror them, copy-on-write, and checked
 // copy-in/copy-out. Addresses are JS numbers: user addresses are below 2^47.
 
-import { E, Errno } from '../kernel/errno';
+import { E, Errno } from '../abi/errno';
 import type { AddressSpace } from '../platform/platform';
-import { PROT_READ, PROT_WRITE } from '../platform/platform';
+import { PROT_READ, PROT_WRITE, TASK_SIZE } from '../abi/mm';
 import { UserCopy } from './usercopy';
-import type { MemoryFile } from './memfile';
+import type { MemoryFile } from '../platform/memfile';
 import { FrameTable } from './frame_table';
 import { PAGE, Vma, type VmaFile, pageAlignUp } from './vma';
 
 /** The x86-64 user address limit of Linux; an address space's own top (see MemoryManager.top) is lower. */
-export const TASK_SIZE = 0x7ffffffff000;
 /** vm.max_map_count as /proc/sys/vm/max_map_count advertises it (Linux's default). */
 export const MAX_MAP_COUNT = 65530;
 /** The lowest address a MAP_FIXED mapping may use; findFree stays above mmap_min_addr. */

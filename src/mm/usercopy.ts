@@ -2,7 +2,7 @@
 // a range page by page (MemoryManager.forEachPage), which checks every page
 // against the VMAs and throws Errno(EFAULT) for a bad pointer.
 
-import { E, Errno } from '../kernel/errno';
+import { E, Errno } from '../abi/errno';
 import type { MemoryAccess } from './access';
 import { PAGE } from './vma';
 

@@ -4,11 +4,11 @@
 // written in place follows from the frame's reference count: a frame shared
 // with another address space or with a file cache is copied on write.
 
-import type { Mappable } from '../vfs/mappable';
+import type { Mappable } from './mappable';
 import type { FrameTable } from './frame_table';
+import { PAGE_SIZE as PAGE } from '../abi/mm';
 
-export const PAGE = 4096;
-export const PAGE_SHIFT = 12;
+export { PAGE };
 
 export interface VmaFile {
   mappable: Mappable;

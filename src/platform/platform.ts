@@ -3,12 +3,8 @@
 // and contexts, switches a context to the application, and gets back a Stop.
 // A faster platform (seccomp trap, KVM) can replace ptrace behind this interface.
 
-import type { MemoryFile } from '../mm/memfile';
+import type { MemoryFile } from './memfile';
 
-export const PROT_NONE = 0;
-export const PROT_READ = 1;
-export const PROT_WRITE = 2;
-export const PROT_EXEC = 4;
 
 /** Why a context came back from the application. */
 export type Stop =
@@ -138,11 +134,9 @@ export function newPlatformStats(): PlatformStats {
 
 /** Host poll bits for watch() (the same values as EPOLLIN, EPOLLOUT, ...). */
 export const HOST_IN = 0x001;
-export const HOST_PRI = 0x002;
 export const HOST_OUT = 0x004;
 export const HOST_ERR = 0x008;
 export const HOST_HUP = 0x010;
-export const HOST_RDHUP = 0x2000;
 
 /** A registration made by watch(); only unwatch() ends it. */
 export interface HostWatch {

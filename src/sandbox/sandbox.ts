@@ -6,8 +6,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as tty from 'node:tty';
-import { ALL_CAPS, Credentials } from '../kernel/creds';
-import { E, Errno } from '../kernel/errno';
+import { Credentials } from '../auth/creds';
+import { ALL_CAPS } from '../abi/capability';
+import { E, Errno } from '../abi/errno';
 import { Kernel } from '../kernel/kernel';
 import { defaultRlimits, RLIM_INFINITY, RLIMIT_NOFILE, type Rlimit } from '../kernel/thread_group';
 import type { Task } from '../kernel/task';
@@ -20,11 +21,11 @@ import { buildTable } from '../syscalls/table';
 import { openForExec } from '../vfs/exec';
 import { FdTable } from '../vfs/fd_table';
 import type { FsContext } from '../vfs/fs_context';
-import { buildMountNamespace } from '../vfs/setup';
+import { buildMountNamespace } from './mounts';
 import { makeHostFdFile } from '../fsimpl/hostfd/hostfd';
 import { ProcFs } from '../fsimpl/proc/procfs';
 import * as libc from '../host/libc';
-import { defaultMemoryLimit } from '../mm/accounting';
+import { defaultMemoryLimit } from '../abi/accounting';
 import { HostTree } from '../host/hosttree';
 
 /** Signals to the Sentry that are meant for the sandboxed program. */

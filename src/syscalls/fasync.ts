@@ -5,18 +5,18 @@
 // through asyncEvents(); for the others O_ASYNC is only a flag, as on Linux
 // for files without fasync support.
 
-import { E, Errno } from '../kernel/errno';
+import { E, Errno } from '../abi/errno';
 import type { Kernel } from '../kernel/kernel';
-import * as S from '../kernel/signal_defs';
+import * as S from '../abi/signals';
 import type { Task } from '../kernel/task';
-import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, type Waiter } from '../kernel/waitqueue';
+import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, type Waiter } from '../abi/waitqueue';
 import type { FileAsync, FileDescription } from '../vfs/file';
-import { O_ASYNC } from '../vfs/types';
+import { O_ASYNC } from '../abi/fs';
 
 export const F_OWNER_TID = 0, F_OWNER_PID = 1, F_OWNER_PGRP = 2;
 const SIGIO = 29;
 const POLL_IN = 1, POLL_OUT = 2;
-const POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLRDNORM = 0x40, POLLWRNORM = 0x100, POLLWRBAND = 0x200, POLLMSG = 0x400;
+import { POLLERR, POLLHUP, POLLIN, POLLMSG, POLLOUT, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../abi/poll';
 const SI_KERNEL = 0x80;
 
 function stateOf(f: FileDescription): FileAsync {

@@ -1,11 +1,11 @@
 // Attribute changes: chmod, chown, utimes, truncate, fallocate; sync; umask.
-import { Errno, E } from '../kernel/errno';
+import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import type { VPath } from '../vfs/dentry';
 import { checkAccess, checkChown, checkOwner, isOwnerOrCapable, mayAccess, maySetGid, MAY_WRITE } from '../vfs/perm';
-import { readPath, resolveAt, resolverOf, startOf, vfsOf } from '../vfs/sysutil';
-import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, nowNs, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, type SetAttr } from '../vfs/types';
-import { i32, u32, type SyscallDef } from './types';
+import { readPath, resolveAt, resolverOf, startOf, vfsOf } from './sysutil';
+import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, nowNs, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, type SetAttr } from '../abi/fs';
+import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 const UTIME_NOW = (1 << 30) - 1;
 const UTIME_OMIT = (1 << 30) - 2;

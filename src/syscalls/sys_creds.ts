@@ -9,10 +9,11 @@
 // Credentials and installs it on the calling task, so an object other code
 // captured earlier (an open file's opener, say) keeps its values.
 
-import { ALL_CAPS, CAP_SETGID, CAP_SETPCAP, CAP_SETUID, type Credentials, fixCapsAfterSetuid, hasCapability } from '../kernel/creds';
-import { E, Errno } from '../kernel/errno';
+import { type Credentials, fixCapsAfterSetuid, hasCapability } from '../auth/creds';
+import { ALL_CAPS, CAP_SETGID, CAP_SETPCAP, CAP_SETUID } from '../abi/capability';
+import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
-import { u32, type SyscallDef } from './types';
+import { u32, type SyscallDef } from '../kernel/syscall';
 
 /** (uid_t)-1 / (gid_t)-1: "leave unchanged" for the setre and setres calls, invalid elsewhere. */
 const NO_ID = 0xffffffff;

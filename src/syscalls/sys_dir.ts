@@ -1,10 +1,10 @@
 // Directories: getdents, chdir/fchdir/getcwd, mkdir, rmdir, mknod.
-import { Errno, E } from '../kernel/errno';
+import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { checkAccess, MAY_EXEC } from '../vfs/perm';
-import { readPath, resolverOf, startOf, vfsOf } from '../vfs/sysutil';
-import { O_PATH, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../vfs/types';
-import { i32, u32, type SyscallDef } from './types';
+import { readPath, resolverOf, startOf, vfsOf } from './sysutil';
+import { O_PATH, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../abi/fs';
+import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 function getdents(t: Task, fd: number, buf: number, count: number, dirent64: boolean): number {
   const f = t.fdTable.get(fd);

@@ -1,14 +1,15 @@
 // dup, dup2, dup3, fcntl, flock.
-import { CAP_SYS_RESOURCE, hasCapability } from '../kernel/creds';
-import { Errno, E } from '../kernel/errno';
+import { hasCapability } from '../auth/creds';
+import { CAP_SYS_RESOURCE } from '../abi/capability';
+import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { PipeFile } from '../fsimpl/pipe/pipe';
 import type { FileDescription } from '../vfs/file';
 import { checkOwner } from '../vfs/perm';
 import { flock, F_RDLCK, F_UNLCK, F_WRLCK, releaseWithDescription, setLock, testLock } from '../vfs/locks';
-import { O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, SEEK_CUR, SEEK_END, SEEK_SET } from '../vfs/types';
+import { O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, SEEK_CUR, SEEK_END, SEEK_SET } from '../abi/fs';
 import { F_OWNER_PGRP, F_OWNER_PID, getOwner, getOwnerEx, getSig, setAsync, setOwner, setSig } from './fasync';
-import { i32, u32, type SyscallDef } from './types';
+import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_GETLK = 5, F_SETLK = 6, F_SETLKW = 7;
 const F_SETOWN = 8, F_GETOWN = 9, F_SETSIG = 10, F_GETSIG = 11, F_SETOWN_EX = 15, F_GETOWN_EX = 16;

@@ -2,13 +2,14 @@
 // (address space, address); shared ones on shared mappings by the memory-file
 // frame and offset, so processes mapping the same page meet.
 
-import { CAP_SYS_PTRACE, hasCapability } from '../kernel/creds';
-import { E, Errno } from '../kernel/errno';
+import { hasCapability } from '../auth/creds';
+import { CAP_SYS_PTRACE } from '../abi/capability';
+import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { taskExitHooks } from '../kernel/lifecycle';
-import { WaitQueue } from '../kernel/waitqueue';
+import { WaitQueue } from '../abi/waitqueue';
 import { PAGE } from '../mm/vma';
-import { i32, type SyscallDef } from './types';
+import { i32, type SyscallDef } from '../kernel/syscall';
 
 const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5;
 const FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;

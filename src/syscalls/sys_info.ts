@@ -15,18 +15,17 @@
 import { execHooks, forkHooks } from '../kernel/lifecycle';
 import { randomFillSync } from 'node:crypto';
 import * as os from 'node:os';
-import {
-  CAP_LAST_CAP, CAP_SETPCAP, CAP_SYS_ADMIN, CAP_SYS_NICE, CAP_SYS_RESOURCE, capBit, type Credentials, credsForExec, hasCapability,
-  SECBIT_KEEP_CAPS, SECBIT_NO_CAP_AMBIENT_RAISE, SECURE_ALL_BITS, SECURE_ALL_LOCKS,
-} from '../kernel/creds';
-import { E, Errno } from '../kernel/errno';
+import { capBit, type Credentials, credsForExec, hasCapability } from '../auth/creds';
+import { CAP_LAST_CAP, CAP_SETPCAP, CAP_SYS_ADMIN, CAP_SYS_NICE, CAP_SYS_RESOURCE, SECBIT_KEEP_CAPS, SECBIT_NO_CAP_AMBIENT_RAISE, SECURE_ALL_BITS, SECURE_ALL_LOCKS } from '../abi/capability';
+import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { RLIM_INFINITY, type Rlimit, RLIMIT_NOFILE, type ThreadGroup } from '../kernel/thread_group';
 import { Reg } from '../platform/platform';
 import { encodeTimeval } from './sys_time';
-import { i32, u32, type SyscallDef } from './types';
+import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 import { UTS_MACHINE, UTS_RELEASE, UTS_SYSNAME, UTS_VERSION } from '../kernel/uts';
+import { TASK_SIZE } from '../abi/mm';
 export { procVersionString, UTS_MACHINE, UTS_RELEASE, UTS_SYSNAME, UTS_VERSION } from '../kernel/uts';
 const UTS_LEN = 64; // __NEW_UTS_LEN: each utsname field is 65 bytes
 
@@ -303,14 +302,13 @@ function times(t: Task, a: number[]): number {
 
 const ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002, ARCH_GET_FS = 0x1003, ARCH_GET_GS = 0x1004;
 const ARCH_GET_CPUID = 0x1011, ARCH_SET_CPUID = 0x1012;
-const TASK_SIZE_MAX = 0x7ffffffff000; // 2^47 less one page
 
 function archPrctl(t: Task, a: number[]): number {
   const regs = t.ctx.regs;
   const code = i32(a[0]);
   switch (code) {
     case ARCH_SET_FS: case ARCH_SET_GS:
-      if (a[1] < 0 || a[1] >= TASK_SIZE_MAX) throw new Errno(E.EPERM);
+      if (a[1] < 0 || a[1] >= TASK_SIZE) throw new Errno(E.EPERM);
       regs.set(code === ARCH_SET_FS ? Reg.FS_BASE : Reg.GS_BASE, a[1]);
       return 0;
     case ARCH_GET_FS: case ARCH_GET_GS:

@@ -1,8 +1,8 @@
 // ioctl: the generic requests on any descriptor, the rest to the file itself.
-import { Errno, E } from '../kernel/errno';
-import { O_NONBLOCK, O_PATH } from '../vfs/types';
+import { Errno, E } from '../abi/errno';
+import { O_NONBLOCK, O_PATH } from '../abi/fs';
 import { setAsync } from './fasync';
-import { i32, u32, type SyscallDef } from './types';
+import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 const FIONREAD = 0x541b;
 const FIONBIO = 0x5421;

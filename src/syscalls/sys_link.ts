@@ -1,9 +1,9 @@
 // unlink, rename, link, symlink and their *at() forms.
-import { Errno, E } from '../kernel/errno';
+import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
-import { readPath, resolverOf, startOf, vfsOf } from '../vfs/sysutil';
-import { AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, S_IFDIR, S_IFMT } from '../vfs/types';
-import { i32, u32, type SyscallDef } from './types';
+import { readPath, resolverOf, startOf, vfsOf } from './sysutil';
+import { AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, S_IFDIR, S_IFMT } from '../abi/fs';
+import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 function unlinkat(t: Task, dirfd: number, pathAddr: number, flags: number): number {
   if (flags & ~AT_REMOVEDIR) throw new Errno(E.EINVAL);

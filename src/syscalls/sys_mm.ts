@@ -2,22 +2,21 @@
 // msync, mlock family. The MemoryManager does the work; this file validates
 // arguments the way Linux does.
 
-import { E, Errno } from '../kernel/errno';
+import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { PAGE, pageAlignDown, pageAlignUp, type VmaFile } from '../mm/vma';
-import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../platform/platform';
+import {
+  MAP_ANONYMOUS, MAP_DENYWRITE, MAP_EXECUTABLE, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_HUGETLB, MAP_LOCKED,
+  MAP_NONBLOCK, MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_SYNC, MAP_TYPE,
+  MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_EXEC, PROT_READ, PROT_WRITE,
+} from '../abi/mm';
 import type { FileDescription } from '../vfs/file';
-import { makedev } from '../vfs/types';
-import { i32, type SyscallDef } from './types';
+import { makedev } from '../abi/fs';
+import { i32, type SyscallDef } from '../kernel/syscall';
 
-const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_SHARED_VALIDATE = 0x03, MAP_TYPE = 0x0f;
-const MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_GROWSDOWN = 0x100, MAP_DENYWRITE = 0x800, MAP_EXECUTABLE = 0x1000;
-const MAP_LOCKED = 0x2000, MAP_NORESERVE = 0x4000, MAP_POPULATE = 0x8000, MAP_NONBLOCK = 0x10000, MAP_STACK = 0x20000;
-const MAP_HUGETLB = 0x40000, MAP_SYNC = 0x80000, MAP_FIXED_NOREPLACE = 0x100000;
 const KNOWN_FLAGS = MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE | MAP_LOCKED |
   MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_SYNC | MAP_FIXED_NOREPLACE;
 const PROT_GROWSDOWN = 0x01000000, PROT_GROWSUP = 0x02000000;
-const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2, MREMAP_DONTUNMAP = 4;
 const O_ACCMODE = 3, O_WRONLY = 1, O_RDWR = 2;
 
 function mmap(t: Task, a: number[]): number {

@@ -1,9 +1,9 @@
 // open, openat, openat2, creat, close, close_range.
-import { Errno, E } from '../kernel/errno';
+import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
-import { readPath, resolverOf, startOf, vfsOf } from '../vfs/sysutil';
-import { O_CLOEXEC, O_CREAT, O_PATH, O_TMPFILE, O_TRUNC, O_WRONLY } from '../vfs/types';
-import { i32, u32, type SyscallDef } from './types';
+import { readPath, resolverOf, startOf, vfsOf } from './sysutil';
+import { O_CLOEXEC, O_CREAT, O_PATH, O_TMPFILE, O_TRUNC, O_WRONLY } from '../abi/fs';
+import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 // Flags open(2) knows; others are silently ignored by open/openat and rejected by openat2.
 const VALID_FLAGS = 0o37777703;

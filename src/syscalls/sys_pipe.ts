@@ -1,9 +1,9 @@
 // pipe, pipe2.
-import { Errno, E } from '../kernel/errno';
+import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { makePipe } from '../fsimpl/pipe/pipe';
-import { O_CLOEXEC, O_DIRECT, O_NONBLOCK } from '../vfs/types';
-import { u32, type SyscallDef } from './types';
+import { O_CLOEXEC, O_DIRECT, O_NONBLOCK } from '../abi/fs';
+import { u32, type SyscallDef } from '../kernel/syscall';
 
 function pipe2(t: Task, addr: number, flags: number): number {
   if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT)) throw new Errno(E.EINVAL);

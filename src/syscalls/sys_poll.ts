@@ -4,13 +4,13 @@
 // there), check readiness(mask), sleep until a waiter is woken or the
 // deadline passes, unregister.
 
-import { E, Errno } from '../kernel/errno';
-import { ERESTARTNOHAND, type Task } from '../kernel/task';
-import { ALL_EVENTS, WaitQueue, type Waiter } from '../kernel/waitqueue';
+import { E, Errno, ERESTARTNOHAND, ERESTARTSYS } from '../abi/errno';
+import type { Task } from '../kernel/task';
+import { ALL_EVENTS, WaitQueue, type Waiter } from '../abi/waitqueue';
 import type { FileDescription } from '../vfs/file';
-import { i32, type SyscallDef } from './types';
+import { i32, type SyscallDef } from '../kernel/syscall';
 
-const POLLIN = 0x1, POLLPRI = 0x2, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
+import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI } from '../abi/poll';
 const POLLRDNORM = 0x40, POLLRDBAND = 0x80, POLLWRNORM = 0x100;
 
 interface Entry {
@@ -92,7 +92,7 @@ async function poll(t: Task, a: number[]): Promise<number> {
   try {
     return await doPoll(t, a[0], a[1], timeoutDeadline(t, i32(a[2])));
   } catch (e) {
-    if (e instanceof Errno && e.errno === 512) throw new Errno(ERESTARTNOHAND);
+    if (e instanceof Errno && e.errno === ERESTARTSYS) throw new Errno(ERESTARTNOHAND);
     throw e;
   }
 }
@@ -119,7 +119,7 @@ async function ppoll(t: Task, a: number[]): Promise<number> {
   try {
     return await withSigmask(t, a[3], a[4], () => doPoll(t, a[0], a[1], deadline));
   } catch (e) {
-    if (e instanceof Errno && e.errno === 512) throw new Errno(ERESTARTNOHAND);
+    if (e instanceof Errno && e.errno === ERESTARTSYS) throw new Errno(ERESTARTNOHAND);
     throw e;
   }
 }
@@ -174,7 +174,7 @@ async function select(t: Task, a: number[]): Promise<number> {
     if (a[4]) writeRemaining(t, a[4], deadline!, 1e3);
     return n;
   } catch (e) {
-    if (e instanceof Errno && e.errno === 512) throw new Errno(ERESTARTNOHAND);
+    if (e instanceof Errno && e.errno === ERESTARTSYS) throw new Errno(ERESTARTNOHAND);
     throw e;
   }
 }
@@ -199,7 +199,7 @@ async function pselect6(t: Task, a: number[]): Promise<number> {
   try {
     return await withSigmask(t, maskAddr, size, () => doSelect(t, i32(a[0]), a[1], a[2], a[3], deadline));
   } catch (e) {
-    if (e instanceof Errno && e.errno === 512) throw new Errno(ERESTARTNOHAND);
+    if (e instanceof Errno && e.errno === ERESTARTSYS) throw new Errno(ERESTARTNOHAND);
     throw e;
   }
 }

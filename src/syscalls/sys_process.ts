@@ -1,12 +1,13 @@
 // Process creation, execution, exit, waiting, and process/session identity.
 
-import { E, Errno } from '../kernel/errno';
+import { E, Errno } from '../abi/errno';
 import * as L from '../kernel/lifecycle';
 import { KEEP_REGS } from '../kernel/runner';
-import * as S from '../kernel/signal_defs';
+import * as S from '../abi/signals';
 import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
-import { i32, type SyscallDef } from './types';
+import { i32, type SyscallDef } from '../kernel/syscall';
+import { CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WSTOPPED, WUNTRACED } from '../abi/sched';
 
 const MAX_ARGS = 0x7fffffff;
 
@@ -72,9 +73,9 @@ async function wait4(t: Task, a: number[]): Promise<number> {
   const pid = i32(a[0]);
   const statusAddr = a[1];
   const options = a[2] >>> 0;
-  if (options & ~(L.WNOHANG | L.WUNTRACED | L.WCONTINUED | L.WNOTHREAD | L.WALL | L.WCLONE)) throw new Errno(E.EINVAL);
+  if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE)) throw new Errno(E.EINVAL);
   if (pid === -2147483648) throw new Errno(E.ESRCH);
-  const r = await t.kernel.lifecycle.wait(t, selector(t, pid), options | L.WEXITED);
+  const r = await t.kernel.lifecycle.wait(t, selector(t, pid), options | WEXITED);
   if (!r) return 0;
   if (statusAddr) t.mm.writeI32(statusAddr, r.ev.status);
   if (a[3]) t.mm.copyOut(a[3], Buffer.alloc(144));
@@ -87,8 +88,8 @@ async function waitid(t: Task, a: number[]): Promise<number> {
   const infop = a[2];
   const options = a[3] >>> 0;
   const P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3;
-  if (options & ~(L.WNOHANG | L.WEXITED | L.WSTOPPED | L.WCONTINUED | L.WNOWAIT | L.WNOTHREAD | L.WALL | L.WCLONE)) throw new Errno(E.EINVAL);
-  if (!(options & (L.WEXITED | L.WSTOPPED | L.WCONTINUED))) throw new Errno(E.EINVAL);
+  if (options & ~(WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE)) throw new Errno(E.EINVAL);
+  if (!(options & (WEXITED | WSTOPPED | WCONTINUED))) throw new Errno(E.EINVAL);
   let sel: (c: ThreadGroup) => boolean;
   if (idtype === P_ALL) sel = () => true;
   else if (idtype === P_PID) {
@@ -181,7 +182,7 @@ function setsid(t: Task): number {
 
 export const defs: SyscallDef[] = [
   { nr: 57, name: 'fork', fn: (t) => t.kernel.lifecycle.clone(t, { flags: 0, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
-  { nr: 58, name: 'vfork', fn: (t) => t.kernel.lifecycle.clone(t, { flags: L.CLONE_VM | L.CLONE_VFORK, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
+  { nr: 58, name: 'vfork', fn: (t) => t.kernel.lifecycle.clone(t, { flags: CLONE_VM | CLONE_VFORK, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
   { nr: 56, name: 'clone', fn: clone, args: ['clone', 'none', 'none', 'none', 'none'], partial: 'EINVAL for threads (CLONE_THREAD, CLONE_VM without CLONE_VFORK), namespaces (CLONE_NEW*) and CLONE_PIDFD' },
   { nr: 435, name: 'clone3', fn: () => { throw new Errno(E.ENOSYS); }, args: ['ptr', 'size'], partial: 'returns ENOSYS so libc falls back to clone' },
   {

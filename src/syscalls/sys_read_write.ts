@@ -1,10 +1,10 @@
 // read/write and friends: the data path of file descriptors.
-import { Errno, E } from '../kernel/errno';
+import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import type { FileDescription, MaybePromise } from '../vfs/file';
-import { MAX_RW, readIovecs } from '../vfs/sysutil';
-import { O_APPEND, O_PATH, S_IFDIR, S_IFMT, S_IFREG, SEEK_CUR } from '../vfs/types';
-import { i32, type SyscallDef } from './types';
+import { MAX_RW, readIovecs } from './sysutil';
+import { O_APPEND, O_PATH, S_IFDIR, S_IFMT, S_IFREG, SEEK_CUR } from '../abi/fs';
+import { i32, type SyscallDef } from '../kernel/syscall';
 
 function readableFile(t: Task, fd: number): FileDescription {
   const f = t.fdTable.get(i32(fd));

@@ -3,12 +3,12 @@
 // these values: they are kept per process (with the other per-process knobs of
 // sys_info.ts), inherited on fork and reported back, as the notes in the table say.
 
-import { CAP_SYS_NICE } from '../kernel/creds';
-import { E, Errno } from '../kernel/errno';
+import { CAP_SYS_NICE } from '../abi/capability';
+import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
 import { allCpus, capable, checkSameOwner, credsOf, findGroup, ncpus, need, rl, stateOf } from './sys_info';
-import { i32, u32, type SyscallDef } from './types';
+import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 const RLIMIT_NICE = 13, RLIMIT_RTPRIO = 14;
 const SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5, SCHED_DEADLINE = 6;

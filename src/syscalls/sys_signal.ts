@@ -1,12 +1,12 @@
 // Signal dispositions, masks, waiting for signals, and the alternate stack.
 
-import { E, Errno } from '../kernel/errno';
+import { E, Errno, ERESTARTNOHAND } from '../abi/errno';
 import { KEEP_REGS } from '../kernel/runner';
-import * as S from '../kernel/signal_defs';
+import * as S from '../abi/signals';
 import { i64, onAltStack, SS_DISABLE, SS_ONSTACK, u64 } from '../kernel/signal_frame';
-import { ERESTARTNOHAND, type Task } from '../kernel/task';
+import type { Task } from '../kernel/task';
 import { Reg } from '../platform/platform';
-import { i32, type SyscallDef } from './types';
+import { i32, type SyscallDef } from '../kernel/syscall';
 
 const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
 const MINSIGSTKSZ = 2048;

@@ -3,9 +3,9 @@
 // every call on a descriptor reports ENOTSOCK (or EBADF), as Linux does for a
 // descriptor that is not a socket. Programs such as bash probe fds this way.
 
-import { E, Errno } from '../kernel/errno';
+import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
-import { i32, type SyscallDef } from './types';
+import { i32, type SyscallDef } from '../kernel/syscall';
 
 function notSocket(t: Task, a: number[]): number {
   t.fdTable.get(i32(a[0])); // EBADF first

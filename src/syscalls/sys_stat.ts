@@ -1,14 +1,14 @@
 // stat family, statfs, access, readlink.
-import { SECBIT_NO_SETUID_FIXUP } from '../kernel/creds';
-import { Errno, E } from '../kernel/errno';
+import { SECBIT_NO_SETUID_FIXUP } from '../abi/capability';
+import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { encodeStat, encodeStatfs, encodeStatx } from '../vfs/abi';
 import type { VPath } from '../vfs/dentry';
 import type { FileDescription } from '../vfs/file';
 import { checkAccess } from '../vfs/perm';
-import { readPath, resolveAt, resolverOf, startOf, vfsOf } from '../vfs/sysutil';
-import { AT_EACCESS, AT_EMPTY_PATH, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, W_OK } from '../vfs/types';
-import { i32, u32, type SyscallDef } from './types';
+import { readPath, resolveAt, resolverOf, startOf, vfsOf } from './sysutil';
+import { AT_EACCESS, AT_EMPTY_PATH, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, W_OK } from '../abi/fs';
+import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 function statOf(p: VPath | null, f: FileDescription | null): { buf: Buffer; x: (mask: number) => Buffer } {
   if (p && !(f && !f.inode)) {

@@ -12,13 +12,14 @@
 // by fork (a new ThreadGroup starts with none) and survive execve (same group),
 // as on Linux.
 
-import { CAP_WAKE_ALARM, hasCapability } from '../kernel/creds';
-import { E, Errno, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTSYS } from '../kernel/errno';
+import { hasCapability } from '../auth/creds';
+import { CAP_WAKE_ALARM } from '../abi/capability';
+import { E, Errno, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTSYS } from '../abi/errno';
 import type { Kernel } from '../kernel/kernel';
-import { SI_KERNEL, SIGALRM } from '../kernel/signal_defs';
+import { SI_KERNEL, SIGALRM } from '../abi/signals';
 import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
-import { i32, u32, type SyscallDef } from './types';
+import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 export const CLOCK_REALTIME = 0;
 export const CLOCK_MONOTONIC = 1;

@@ -4,17 +4,18 @@
 // to one thread (SIGEV_THREAD_ID). Timers are not inherited by fork and are
 // deleted by execve.
 
-import { CAP_WAKE_ALARM, hasCapability } from '../kernel/creds';
-import { E, Errno } from '../kernel/errno';
+import { hasCapability } from '../auth/creds';
+import { CAP_WAKE_ALARM } from '../abi/capability';
+import { E, Errno } from '../abi/errno';
 import { execHooks } from '../kernel/lifecycle';
-import { NSIG, SIGALRM } from '../kernel/signal_defs';
+import { NSIG, SIGALRM } from '../abi/signals';
 import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
 import {
   CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_REALTIME_ALARM, CLOCK_TAI, TIMER_ABSTIME,
   clockNow, readTimespec, writeTimespec,
 } from './sys_time';
-import { i32, type SyscallDef } from './types';
+import { i32, type SyscallDef } from '../kernel/syscall';
 
 const SIGEV_SIGNAL = 0, SIGEV_NONE = 1, SIGEV_THREAD_ID = 4;
 const SI_TIMER = -2;

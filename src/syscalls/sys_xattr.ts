@@ -3,15 +3,16 @@
 // namespace; values up to 64 KiB; XATTR_CREATE/XATTR_REPLACE and the size
 // probe (size 0 returns the size) follow Linux.
 
-import { CAP_SYS_ADMIN, hasCapability } from '../kernel/creds';
-import { E, Errno } from '../kernel/errno';
+import { hasCapability } from '../auth/creds';
+import { CAP_SYS_ADMIN } from '../abi/capability';
+import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import type { Inode } from '../vfs/inode';
 import { checkAccess, MAY_WRITE } from '../vfs/perm';
 import { XattrSet } from '../vfs/xattrs';
-import { readPath, resolveAt } from '../vfs/sysutil';
-import { S_IFDIR, S_IFMT, S_IFREG } from '../vfs/types';
-import { i32, type SyscallDef } from './types';
+import { readPath, resolveAt } from './sysutil';
+import { S_IFDIR, S_IFMT, S_IFREG } from '../abi/fs';
+import { i32, type SyscallDef } from '../kernel/syscall';
 
 const XATTR_CREATE = 1, XATTR_REPLACE = 2;
 const XATTR_NAME_MAX = 255, XATTR_SIZE_MAX = 65536, XATTR_LIST_MAX = 65536;

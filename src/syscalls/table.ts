@@ -2,7 +2,7 @@
 // exports its `defs`; this module gathers them (a number defined twice is a
 // bug caught at startup) and fills the kernel's dispatch array.
 
-import type { SyscallDef } from './types';
+import type { SyscallDef } from '../kernel/syscall';
 import { SYSCALL_NAMES } from './names';
 
 const FAMILIES = [

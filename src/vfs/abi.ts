@@ -1,7 +1,7 @@
 // Binary layouts of the file system structs of x86-64 Linux (asm/stat.h,
 // linux/stat.h, asm-generic/statfs.h).
-import type { InodeAttrs, StatFs } from './types';
-import { devMajor, devMinor } from './types';
+import type { InodeAttrs, StatFs } from '../abi/fs';
+import { devMajor, devMinor } from '../abi/fs';
 
 const NS = 1000000000n;
 const splitTime = (ns: bigint): [bigint, number] => {

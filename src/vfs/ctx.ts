@@ -1,8 +1,8 @@
 // The narrow view of a task that the VFS and file systems use. The kernel's
 // Task satisfies it; unit tests pass a small fake.
-import type { Credentials } from '../kernel/creds';
-import type { Waitable } from '../kernel/waitqueue';
-import type { HeapBudget } from '../mm/accounting';
+import type { Credentials } from '../auth/creds';
+import type { Waitable } from '../abi/waitqueue';
+import type { HeapBudget } from '../abi/accounting';
 
 export interface FileCtx {
   creds: Credentials;

@@ -1,13 +1,13 @@
 // What the loader needs to execute a file: resolve it with execve(2)'s rules
 // and read it. Errors: ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG, EACCES (search
 // permission, not a regular file, no execute permission, noexec mount).
-import { Errno, E } from '../kernel/errno';
-import type { Credentials } from '../kernel/creds';
+import { Errno, E } from '../abi/errno';
+import type { Credentials } from '../auth/creds';
 import type { VPath } from './dentry';
 import type { FsContext } from './fs_context';
-import type { Mappable } from './mappable';
+import type { Mappable } from '../mm/mappable';
 import { checkAccess, MAY_EXEC } from './perm';
-import { S_IFMT, S_IFREG } from './types';
+import { S_IFMT, S_IFREG } from '../abi/fs';
 import type { VirtualFilesystem } from './vfs';
 
 export interface ExecTask {

@@ -1,11 +1,10 @@
 // The per-process file descriptor table (man 2 dup, fcntl F_GETFD/F_SETFD):
 // descriptor numbers -> (open file description, FD_CLOEXEC). Descriptions are
 // reference counted: dup, fork and SCM_RIGHTS share them.
-import { Errno, E } from '../kernel/errno';
+import { Errno, E } from '../abi/errno';
 import type { FileDescription } from './file';
 import { releaseRecordLocks } from './locks';
 
-export const FD_CLOEXEC = 1;
 
 interface Slot {
   file: FileDescription;

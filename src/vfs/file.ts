@@ -2,17 +2,17 @@
 // offset and a reference count shared by dup'ed and inherited descriptors.
 // Subclasses: RegularFile (inode data through readAt/writeAt), DirectoryFile
 // (getdents), PathFile (O_PATH), and in fsimpl pipes, devices, host fds.
-import { Errno, E } from '../kernel/errno';
-import { WaitQueue, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, type Waiter } from '../kernel/waitqueue';
+import { Errno, E } from '../abi/errno';
+import { WaitQueue, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, type Waiter } from '../abi/waitqueue';
 import type { FileCtx } from './ctx';
 import type { VPath } from './dentry';
 import type { Inode } from './inode';
-import type { Mappable } from './mappable';
-import type { DirEntry, InodeAttrs } from './types';
+import type { Mappable } from '../mm/mappable';
+import type { DirEntry, InodeAttrs } from '../abi/fs';
 import {
   O_ACCMODE, O_APPEND, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
   S_IFDIR, S_IFMT, S_IFREG, DT_DIR, TMPFS_MAGIC, nowNs,
-} from './types';
+} from '../abi/fs';
 
 /** Who gets signal-driven I/O signals of a description, and which signal. */
 export interface FileAsync {
@@ -341,9 +341,3 @@ export class PathFile extends FileDescription {
   }
 }
 
-export function isDirMode(mode: number): boolean {
-  return (mode & S_IFMT) === S_IFDIR;
-}
-export function isRegMode(mode: number): boolean {
-  return (mode & S_IFMT) === S_IFREG;
-}

@@ -1,9 +1,9 @@
 // Root, working directory and umask of a task (shared across CLONE_FS).
-import { E, Errno } from '../kernel/errno';
-import type { Credentials } from '../kernel/creds';
+import { E, Errno } from '../abi/errno';
+import type { Credentials } from '../auth/creds';
 import type { VPath } from './dentry';
 import type { Resolver } from './vfs';
-import { S_IFDIR, S_IFMT } from './types';
+import { S_IFDIR, S_IFMT } from '../abi/fs';
 
 export class FsContext {
   umask = 0o022;

@@ -18,10 +18,10 @@
 //  - every mutating method defaults to EROFS (read-only file system) or
 //    EPERM, so a read-only fs needs no code for them.
 import type { XattrSet } from './xattrs';
-import { Errno, E } from '../kernel/errno';
-import type { Mappable } from './mappable';
-import type { DirEntry, InodeAttrs, SetAttr, StatFs } from './types';
-import { S_IFMT } from './types';
+import { Errno, E } from '../abi/errno';
+import type { Mappable } from '../mm/mappable';
+import type { DirEntry, InodeAttrs, SetAttr, StatFs } from '../abi/fs';
+import { S_IFMT } from '../abi/fs';
 import type { FileDescription } from './file';
 import type { VPath } from './dentry';
 

@@ -2,8 +2,8 @@
 // table, which is what Linux uses as the owner too: threads share them, fork
 // does not inherit them, closing any fd of the file drops them), OFD locks
 // (owned by the open file description) and flock (per description).
-import { Errno, E } from '../kernel/errno';
-import { WaitQueue } from '../kernel/waitqueue';
+import { Errno, E } from '../abi/errno';
+import { WaitQueue } from '../abi/waitqueue';
 import type { FileCtx } from './ctx';
 import type { Inode } from './inode';
 

@@ -5,10 +5,11 @@
 // reading files and reading or searching directories, CAP_FOWNER for what
 // needs ownership, CAP_FSETID for keeping the set-group-ID bit, CAP_CHOWN
 // for changing owners.
-import { Errno, E } from '../kernel/errno';
-import { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID, type Credentials, hasCapability } from '../kernel/creds';
-import type { InodeAttrs } from './types';
-import { S_IFDIR, S_IFMT, S_ISVTX } from './types';
+import { Errno, E } from '../abi/errno';
+import { type Credentials, hasCapability } from '../auth/creds';
+import { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID } from '../abi/capability';
+import type { InodeAttrs } from '../abi/fs';
+import { S_IFDIR, S_IFMT, S_ISVTX } from '../abi/fs';
 
 export const MAY_EXEC = 1;
 export const MAY_WRITE = 2;

@@ -2,18 +2,17 @@
 // path resolution (man 7 path_resolution), and the name operations (open,
 // mkdir, unlink, rename, link, symlink, mknod) with their generic checks.
 // File systems only implement per-inode operations (see inode.ts).
-import { Errno, E } from '../kernel/errno';
-import { Credentials } from '../kernel/creds';
+import { Errno, E } from '../abi/errno';
+import { Credentials } from '../auth/creds';
 import type { FileCtx } from './ctx';
 import { Dentry, Mount, pathOf, samePath, type VPath } from './dentry';
 import { DirectoryFile, PathFile, RegularFile, type FileDescription, type MaybePromise } from './file';
 import type { CreateSpec, FilesystemImpl, Inode } from './inode';
 import { checkAccess, checkSticky, MAY_EXEC, MAY_READ, MAY_WRITE } from './perm';
-import { openFifo } from '../fsimpl/pipe/pipe';
 import {
   NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
   RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, SYMLOOP_MAX,
-} from './types';
+} from '../abi/fs';
 
 /** Who resolves a path and from where: the caller's credentials and root (chroot). */
 export interface Resolver {
@@ -43,10 +42,18 @@ const rootCreds = new Credentials();
 
 const isDots = (n: string) => n === '.' || n === '..';
 
+/**
+ * Opens a FIFO's inode: the pipe implementation lives above the VFS, so the
+ * composition root hands it in (a VFS without one refuses FIFOs with ENXIO).
+ */
+export type FifoOpener = (t: FileCtx, inode: Inode, path: VPath, flags: number) => Promise<FileDescription>;
+
 export class VirtualFilesystem {
   readonly rootMount: Mount;
+  private readonly openFifo: FifoOpener | null;
 
-  constructor(rootFs: FilesystemImpl) {
+  constructor(rootFs: FilesystemImpl, opts: { openFifo?: FifoOpener } = {}) {
+    this.openFifo = opts.openFifo ?? null;
     this.rootMount = new Mount(rootFs, new Dentry(rootFs.root(), '', null), null, null, { readonly: false, noexec: false });
   }
 
@@ -441,7 +448,10 @@ export class VirtualFilesystem {
     const fflags = (flags & ~(O_CREAT | O_EXCL | O_TRUNC | 0o400 /* O_NOCTTY */ | 0o2000000 /* O_CLOEXEC */)) | 0o100000;
     const custom = inode.open(r.ctx, p, fflags);
     if (custom) return custom;
-    if (type === S_IFIFO) return openFifo(t, inode, p, fflags);
+    if (type === S_IFIFO) {
+      if (!this.openFifo) throw new Errno(E.ENXIO);
+      return this.openFifo(t, inode, p, fflags);
+    }
     if (type === S_IFDIR) return new DirectoryFile(p, inode, fflags, r.ctx);
     if (type !== S_IFREG) throw new Errno(E.ENXIO); // device nodes with no driver
     if (flags & O_TRUNC && !created && inode.attrs().size !== 0) inode.setattr({ size: 0 });

@@ -2,8 +2,8 @@
 // (ENOSPC when it is spent, as a full tmpfs answers). A file system that knows
 // when an inode dies (tmpfs) releases them then; for any other inode the
 // charge goes back when the inode object is collected.
-import { E } from '../kernel/errno';
-import { HEAP_COST, type HeapBudget } from '../mm/accounting';
+import { E } from '../abi/errno';
+import { HEAP_COST, type HeapBudget } from '../abi/accounting';
 
 function cost(name: string, value: Buffer): number {
   return HEAP_COST.xattr + name.length + value.length;

@@ -3,7 +3,7 @@
 // execve, and the permission checks that consult them.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const C = require('../../dist/kernel/creds.js');
+const C = { ...require('../../dist/auth/creds.js'), ...require('../../dist/abi/capability.js') };
 const P = require('../../dist/vfs/perm.js');
 
 const bit = (c) => 1n << BigInt(c);

@@ -9,7 +9,8 @@ const os = require('node:os');
 const path = require('node:path');
 const { execFileSync, spawnSync } = require('node:child_process');
 
-const { parseElf, TASK_SIZE } = require('../../dist/loader/elf.js');
+const { parseElf } = require('../../dist/loader/elf.js');
+const { TASK_SIZE } = require('../../dist/abi/mm.js');
 const { parseShebang, shebangArgv, checkInterpDepth, MAX_INTERP_DEPTH } = require('../../dist/loader/shebang.js');
 const stack = require('../../dist/loader/stack.js');
 

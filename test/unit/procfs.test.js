@@ -14,11 +14,11 @@ const { VirtualFilesystem } = require('../../dist/vfs/vfs.js');
 const { TmpfsFs } = require('../../dist/fsimpl/tmpfs/tmpfs.js');
 const { FdTable } = require('../../dist/vfs/fd_table.js');
 const { FsContext } = require('../../dist/vfs/fs_context.js');
-const { Credentials } = require('../../dist/kernel/creds.js');
+const { Credentials } = require('../../dist/auth/creds.js');
 const { ThreadGroup } = require('../../dist/kernel/thread_group.js');
 const { Vma } = require('../../dist/mm/vma.js');
 const { makePipe } = require('../../dist/fsimpl/pipe/pipe.js');
-const { makedev, O_RDONLY, O_WRONLY, O_CREAT, O_DIRECTORY } = require('../../dist/vfs/types.js');
+const { makedev, O_RDONLY, O_WRONLY, O_CREAT, O_DIRECTORY } = require('../../dist/abi/fs.js');
 
 const EACCES = 13;
 const EPERM = 1;

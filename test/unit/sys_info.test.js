@@ -8,8 +8,8 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const os = require('node:os');
 
-const { Errno } = require('../../dist/kernel/errno.js');
-const { Credentials } = require('../../dist/kernel/creds.js');
+const { Errno } = require('../../dist/abi/errno.js');
+const { Credentials } = require('../../dist/auth/creds.js');
 const { ThreadGroup } = require('../../dist/kernel/thread_group.js');
 const infoOnly = require('../../dist/syscalls/sys_info.js');
 const sched = require('../../dist/syscalls/sys_sched.js');

@@ -1,6 +1,6 @@
 // Shared fakes for the VFS unit tests (loaded by vfs*.test.js; has no tests itself).
 'use strict';
-const { Credentials } = require('../../dist/kernel/creds');
+const { Credentials } = require('../../dist/auth/creds');
 
 /** A FrameSource over plain Buffers, counting references like MemoryFile. */
 class FakeFrames {
@@ -62,7 +62,7 @@ function fakeMemory(size = 1 << 16) {
   const mem = Buffer.alloc(size);
   const at = (a, n) => {
     if (a < base || a + n > base + size) {
-      const { Errno } = require('../../dist/kernel/errno');
+      const { Errno } = require('../../dist/abi/errno');
       throw new Errno(14);
     }
     return a - base;

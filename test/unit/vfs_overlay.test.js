@@ -9,7 +9,7 @@ const { TmpfsFs } = require('../../dist/fsimpl/tmpfs/tmpfs');
 const { HostFs } = require('../../dist/fsimpl/hostfs/hostfs');
 const { HostTree } = require('../../dist/host/hosttree');
 const { OverlayFs } = require('../../dist/fsimpl/overlay/overlay');
-const { buildMountNamespace } = require('../../dist/vfs/setup');
+const { buildMountNamespace } = require('../../dist/sandbox/mounts');
 const { FakeFrames, fakeTask, errnoOf } = require('./vfs_fakes');
 
 const O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0o100, O_TRUNC = 0o1000, O_APPEND = 0o2000;

@@ -75,7 +75,7 @@ test('blocking writer waits for room and completes', async () => {
 
 test('FIFO open blocks until the other side opens', async () => {
   const frames = new FakeFrames();
-  const vfs = new VirtualFilesystem(new TmpfsFs(frames));
+  const vfs = new VirtualFilesystem(new TmpfsFs(frames), { openFifo });
   const t = fakeTask();
   const res = { creds: t.creds, root: vfs.root, ctx: t };
   vfs.mknod(res, vfs.root, '/fifo', 0o010000, 0o644);

@@ -5,7 +5,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { HostTree } = require('../../dist/host/hosttree');
-const { buildMountNamespace } = require('../../dist/vfs/setup');
+const { buildMountNamespace } = require('../../dist/sandbox/mounts');
 const { FdTable } = require('../../dist/vfs/fd_table');
 const { openForExec } = require('../../dist/vfs/exec');
 const { FakeFrames, fakeTask, fakeMemory } = require('./vfs_fakes');
@@ -26,7 +26,7 @@ function makeTask() {
   const { vfs, rootContext } = buildMountNamespace({ rootfs: new HostTree(dir), memfile: new FakeFrames() });
   const t = fakeTask(0);
   t.mm = fakeMemory();
-  t.mm.memfile = { heap: new (require('../../dist/mm/accounting').HeapBudget)(1 << 30) };
+  t.mm.memfile = { heap: new (require('../../dist/abi/accounting').HeapBudget)(1 << 30) };
   t.fs = rootContext();
   t.fdTable = new FdTable();
   t.kernel = { vfs };

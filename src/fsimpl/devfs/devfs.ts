@@ -4,7 +4,7 @@
 // directories shm (a tmpfs is mounted there) and pts. No ptmx: pseudo
 // terminals are not offered yet. The set of entries is fixed.
 import { randomFillSync } from 'node:crypto';
-import { Errno, E } from '../../kernel/errno';
+import { Errno, E } from '../../abi/errno';
 import type { FileCtx } from '../../vfs/ctx';
 import type { VPath } from '../../vfs/dentry';
 import { FileDescription, seekPosition } from '../../vfs/file';
@@ -12,7 +12,7 @@ import { Inode, type FilesystemImpl } from '../../vfs/inode';
 import {
   anonDev, devMajor, devMinor, dtype, makedev, nowNs, S_IFCHR, S_IFDIR, S_IFLNK, TMPFS_MAGIC,
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
-} from '../../vfs/types';
+} from '../../abi/fs';
 import * as host from '../../host/hostfs';
 import { makeHostFdFile, registerTtyNode } from '../hostfd/hostfd';
 import type { HostEvents } from '../../platform/platform';

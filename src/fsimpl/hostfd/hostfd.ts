@@ -6,14 +6,14 @@
 // service (unit tests), reads simply block the Sentry.
 // Terminals get the usual ioctls; the foreground process group is kept on the
 // sandbox side, since host process groups mean nothing inside.
-import { Errno, E } from '../../kernel/errno';
-import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, type Waiter } from '../../kernel/waitqueue';
+import { Errno, E } from '../../abi/errno';
+import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, type Waiter } from '../../abi/waitqueue';
 import { HOST_IN, HOST_OUT, HostWatchError, type HostEvents, type HostWatch } from '../../platform/platform';
 import * as libc from '../../host/libc';
 import * as host from '../../host/hostfs';
 import { pgidOf, sidOf, SIGPIPE, type FileCtx } from '../../vfs/ctx';
 import { FileDescription, type MaybePromise } from '../../vfs/file';
-import { O_NONBLOCK, SEEK_END, type InodeAttrs } from '../../vfs/types';
+import { O_NONBLOCK, SEEK_END, type InodeAttrs } from '../../abi/fs';
 
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
@@ -23,7 +23,7 @@ const TCSBRK = 0x5409, TCXONC = 0x540a, TCFLSH = 0x540b;
 const TIOCSCTTY = 0x540e, TIOCGPGRP = 0x540f, TIOCSPGRP = 0x5410, TIOCOUTQ = 0x5411;
 const TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414, FIONREAD = 0x541b, TIOCNOTTY = 0x5422, TIOCGSID = 0x5429;
 const TERMIOS_SIZE = 36; // the kernel's struct termios (asm-generic/termbits.h), not glibc's
-const POLLIN = 1, POLLOUT = 4, POLLERR = 8, POLLHUP = 0x10, POLLNVAL = 0x20;
+import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT } from '../../abi/poll';
 
 /** Sandbox-side foreground process group per terminal (keyed by host device number). */
 const foreground = new Map<number, number>();
@@ -362,6 +362,3 @@ export function registerTtyNode(rdev: number, ids: { dev: number; ino: number })
   ttyNodes.set(rdev, ids);
 }
 
-export function terminalForeground(rdev: number): number | undefined {
-  return foreground.get(rdev);
-}

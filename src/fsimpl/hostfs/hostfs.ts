@@ -12,16 +12,16 @@
 // and revalidation. Regular files keep a page cache of memory-file frames for
 // mmap, dropped when the file's size or mtime changes, and bounded per file
 // system (least recently used files lose theirs first).
-import { Errno, E } from '../../kernel/errno';
+import { Errno, E } from '../../abi/errno';
 import { HostError, type HostDirent, type HostFiles, type HostNode, type HostStat } from '../../host/hostfs';
 import { Inode, type FilesystemImpl } from '../../vfs/inode';
-import type { FrameSource, Mappable } from '../../vfs/mappable';
+import type { FrameSource, Mappable } from '../../mm/mappable';
 import {
   anonDev, dtype, S_IFLNK, S_IFMT, S_IFREG, ST_RDONLY,
   type DirEntry, type InodeAttrs, type StatFs,
-} from '../../vfs/types';
+} from '../../abi/fs';
+import { PAGE_SIZE as PAGE } from '../../abi/mm';
 
-const PAGE = 4096;
 const S_IFDIR = 0o040000;
 
 export interface HostFsLimits {

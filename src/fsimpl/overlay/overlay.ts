@@ -6,13 +6,13 @@
 // is opaque (hides the lower one). readdir merges the layers. Inode numbers
 // stay those of the lower file after copy-up. Nothing is ever written to the
 // host.
-import { Errno, E } from '../../kernel/errno';
+import { Errno, E } from '../../abi/errno';
 import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
-import type { Mappable } from '../../vfs/mappable';
+import type { Mappable } from '../../mm/mappable';
 import {
   anonDev, dtype, OVERLAYFS_MAGIC, RENAME_EXCHANGE, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
-} from '../../vfs/types';
+} from '../../abi/fs';
 import { isWhiteout, TmpfsFs, TmpfsInode } from '../tmpfs/tmpfs';
 
 const UPPER_INO_BASE = 2 ** 40; // upper-only files: numbers far from host inode numbers

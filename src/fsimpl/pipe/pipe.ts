@@ -1,14 +1,14 @@
 // Pipes and FIFOs (man 7 pipe): a 64 KiB buffer by default, writes of at most
 // PIPE_BUF bytes are atomic, EOF once every writer is gone, EPIPE + SIGPIPE
 // once every reader is gone. A FIFO's open blocks until the other side opens.
-import { Errno, E } from '../../kernel/errno';
-import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, WaitQueue } from '../../kernel/waitqueue';
+import { Errno, E } from '../../abi/errno';
+import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, WaitQueue } from '../../abi/waitqueue';
 import { SIGPIPE, type FileCtx } from '../../vfs/ctx';
 import type { VPath } from '../../vfs/dentry';
 import { anonAttrs, FileDescription } from '../../vfs/file';
 import type { Inode } from '../../vfs/inode';
-import type { HeapBudget } from '../../mm/accounting';
-import { anonDev, O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, S_IFIFO, type InodeAttrs } from '../../vfs/types';
+import type { HeapBudget } from '../../abi/accounting';
+import { anonDev, O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, S_IFIFO, type InodeAttrs } from '../../abi/fs';
 
 export const PIPE_BUF = 4096;
 export const DEFAULT_PIPE_SIZE = 65536;

@@ -4,7 +4,7 @@
 // file itself, so that opening /proc/self/fd/N (and /dev/fd/N, /dev/stdin...)
 // opens the same file again. Files without a location (pipes, donated host
 // fds) are reached through a private dentry whose inode reopens them.
-import { Errno, E } from '../../kernel/errno';
+import { Errno, E } from '../../abi/errno';
 import * as libc from '../../host/libc';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
@@ -13,7 +13,7 @@ import type { FileDescription } from '../../vfs/file';
 import {
   devMajor, devMinor, O_ACCMODE, O_CLOEXEC, O_RDONLY, O_RDWR, O_WRONLY, S_IFCHR, S_IFIFO, S_IFMT, S_IFSOCK,
   type InodeAttrs,
-} from '../../vfs/types';
+} from '../../abi/fs';
 import { HostFdFile, makeHostFdFile } from '../hostfd/hostfd';
 import { PipeFile } from '../pipe/pipe';
 import { ProcInode, type Entry, type NodeMaker, type OwnerFn } from './nodes';

@@ -4,7 +4,7 @@
 // Kernel objects are turned into these inputs by task_info.ts.
 
 export const CLOCK_TICKS = 100; // USER_HZ: the unit of times in stat files
-export const PAGE_SIZE = 4096;
+export { PAGE_SIZE } from '../../abi/mm';
 export const U64_MAX = '18446744073709551615';
 
 /** Identity the Sentry reports (mirrors what uname(2) returns). */

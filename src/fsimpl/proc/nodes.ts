@@ -2,7 +2,7 @@
 // magic) and directories whose entries are computed at each lookup/readdir,
 // plus the open file description that serves generated content (regenerated
 // whenever a read starts at offset 0, like a seq_file).
-import { Errno, E } from '../../kernel/errno';
+import { Errno, E } from '../../abi/errno';
 import type { FileCtx } from '../../vfs/ctx';
 import type { VPath } from '../../vfs/dentry';
 import { FileDescription, seekPosition } from '../../vfs/file';
@@ -10,7 +10,7 @@ import { Inode, type CreateSpec } from '../../vfs/inode';
 import {
   dtype, O_ACCMODE, O_RDONLY, SEEK_CUR, SEEK_SET, S_IFDIR, S_IFLNK, S_IFREG,
   type DirEntry, type InodeAttrs,
-} from '../../vfs/types';
+} from '../../abi/fs';
 import type { ProcFs } from './procfs';
 
 export interface Owner {

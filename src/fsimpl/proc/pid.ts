@@ -2,8 +2,9 @@
 // to a thread group and one of its tasks when it is looked up; its files read
 // the live kernel objects at each read, and fail with ESRCH once the process
 // has been reaped.
-import { CAP_SYS_RESOURCE, hasCapability } from '../../kernel/creds';
-import { Errno, E } from '../../kernel/errno';
+import { hasCapability } from '../../auth/creds';
+import { CAP_SYS_RESOURCE } from '../../abi/capability';
+import { Errno, E } from '../../abi/errno';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import type { VPath } from '../../vfs/dentry';

@@ -12,11 +12,11 @@
 import { randomUUID } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import * as os from 'node:os';
-import { Credentials } from '../../kernel/creds';
+import { Credentials } from '../../auth/creds';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { Dentry, Mount, type VPath } from '../../vfs/dentry';
 import type { FilesystemImpl, Inode } from '../../vfs/inode';
-import { anonDev, nowNs, PROC_MAGIC, type StatFs } from '../../vfs/types';
+import { anonDev, nowNs, PROC_MAGIC, type StatFs } from '../../abi/fs';
 import { countProcessors, fallbackCpuinfo } from './format';
 import { NodeMaker, ProcDirNode, rootOwner, type Entry } from './nodes';
 import { pidDirNode, type PidExtras } from './pid';

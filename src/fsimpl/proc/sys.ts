@@ -3,7 +3,7 @@
 // read-only), except kernel/hostname and kernel/domainname, which root may
 // set as with sethostname/setdomainname.
 import { randomUUID } from 'node:crypto';
-import { Errno, E } from '../../kernel/errno';
+import { Errno, E } from '../../abi/errno';
 import { UTS_RELEASE, UTS_SYSNAME, UTS_VERSION } from './format';
 import type { Entry, NodeMaker } from './nodes';
 import type { ProcFs } from './procfs';

@@ -1,7 +1,7 @@
 // System-wide files at the top of /proc: cpuinfo, meminfo, uptime, loadavg,
 // version, filesystems, stat, swaps, cmdline, the mounts link and the
 // self / thread-self links.
-import { Errno, E } from '../../kernel/errno';
+import { Errno, E } from '../../abi/errno';
 import {
   formatLoadavg, formatMeminfo, formatSystemStat, formatUptime, nsToTicks, procVersionString, UTS_RELEASE,
 } from './format';

@@ -1,25 +1,24 @@
 // Reading kernel objects for procfs: who is calling, the state of a task,
 // its memory statistics, signal sets, memory map and mount table view,
 // turned into the plain inputs of format.ts.
-import { CAP_SYS_PTRACE, hasCapability } from '../../kernel/creds';
-import { Errno, E } from '../../kernel/errno';
-import type { MemoryFile } from '../../mm/memfile';
+import { hasCapability } from '../../auth/creds';
+import { CAP_SYS_PTRACE } from '../../abi/capability';
+import { Errno, E } from '../../abi/errno';
+import type { MemoryFile } from '../../platform/memfile';
 import type { Kernel } from '../../kernel/kernel';
-import { SIG_IGN, NSIG, sigBit } from '../../kernel/signal_defs';
+import { SIG_IGN, NSIG, sigBit } from '../../abi/signals';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import type { MemoryManager } from '../../mm/mm';
 import type { Vma } from '../../mm/vma';
 import { pathOf, type Mount, type VPath } from '../../vfs/dentry';
-import { devMajor, devMinor } from '../../vfs/types';
+import { devMajor, devMinor } from '../../abi/fs';
 import {
   formatMapsLine, formatMountinfoLine, formatMountsLine, formatSmapsBlock, nsToTicks, PAGE_SIZE,
   type MapsEntry, type MountEntry, type StatInput, type StatusInput,
 } from './format';
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../abi/mm';
 
-const PROT_READ = 1;
-const PROT_WRITE = 2;
-const PROT_EXEC = 4;
 const PF_RANDOMIZE = 0x400000;
 
 /** What procfs reads from the kernel (a narrow view, so tests can pass a small fake). */
@@ -57,9 +56,6 @@ export function checkInspect(k: ProcKernel, ctx: unknown, t: Task): void {
   throw new Errno(E.EACCES);
 }
 
-export function isGone(tg: ThreadGroup): boolean {
-  return tg.reaped;
-}
 
 /** ESRCH once the process has been reaped (an open /proc/PID file outliving it). */
 export function ensureExists(tg: ThreadGroup): void {

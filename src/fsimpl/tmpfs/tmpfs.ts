@@ -3,16 +3,16 @@
 // file and read()/write() share the same bytes. Also the upper layer of the
 // root overlay (whiteouts are char devices 0:0; `opaque` marks directories that
 // hide the lower layer).
-import { Errno, E } from '../../kernel/errno';
+import { Errno, E } from '../../abi/errno';
 import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
-import type { FrameSource, Mappable } from '../../vfs/mappable';
-import { HEAP_COST, type HeapBudget } from '../../mm/accounting';
+import type { FrameSource, Mappable } from '../../mm/mappable';
+import { HEAP_COST, type HeapBudget } from '../../abi/accounting';
 import {
   anonDev, dtype, nowNs, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, TMPFS_MAGIC,
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
-} from '../../vfs/types';
+} from '../../abi/fs';
+import { PAGE_SIZE as PAGE } from '../../abi/mm';
 
-const PAGE = 4096;
 
 /** Walk [start, end) of a file page by page: page index, offset in it, length, file position. */
 function forEachPageSpan(start: number, end: number, fn: (pi: number, po: number, n: number, pos: number) => void): void {

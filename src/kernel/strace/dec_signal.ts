@@ -2,7 +2,7 @@
 // by rt_sigreturn, and the siginfo of a delivered signal.
 
 import { Reg } from '../../platform/platform';
-import * as S from '../signal_defs';
+import * as S from '../../abi/signals';
 import { bitNames, hex, inArg, outArg, ptr, struct, type Table } from './format';
 
 export function sigName(n: number): string {

@@ -1,6 +1,6 @@
 // Clocks, time structures and memory-mapping arguments as strace shows them.
 
-import { E } from '../errno';
+import { E } from '../../abi/errno';
 import { bitNames, enumName, failed, hex, inArg, outArg, struct, type Call, type Table } from './format';
 
 const CLOCKS: Record<number, string> = {

@@ -6,10 +6,10 @@
 // one file per family.
 
 import { Reg } from '../../platform/platform';
-import { errnoName } from '../errno';
+import { errnoName } from '../../abi/errno';
 import type { Kernel } from '../kernel';
 import { taskExitHooks } from '../lifecycle';
-import type { SigInfo } from '../signal_defs';
+import type { SigInfo } from '../../abi/signals';
 import type { Task } from '../task';
 import { fsDecoders, octal } from './dec_fs';
 import { fcntlResult, ioDecoders, pollResult } from './dec_io';

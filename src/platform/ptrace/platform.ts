@@ -13,7 +13,7 @@
 
 import * as fs from 'node:fs';
 import * as libc from '../../host/libc';
-import { MemoryFile } from '../../mm/memfile';
+import { MemoryFile } from '../memfile';
 import {
   HOST_ERR, HOST_HUP, HostWatchError, newPlatformStats, type HostWatch, type Platform, type PlatformEvent, type PlatformStats, Reg,
   type WatchOptions,
@@ -23,6 +23,8 @@ import { Stub, StubContext, StubError } from './stub';
 import { stubFilter } from './seccomp';
 import { signalStop, syscallStop } from './stops';
 import { INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_DATA, STUB_END, stubElf } from './stub_elf';
+import { FD_CLOEXEC } from '../../abi/fs';
+import { TASK_SIZE } from '../../abi/mm';
 
 const EPOLL_CTL_ADD = 1;
 const EPOLL_CTL_DEL = 2;
@@ -44,9 +46,7 @@ const PR_SET_NO_NEW_PRIVS = 38;
 const SECCOMP_SET_MODE_FILTER = 1;
 const E1_IN_STUB = 4;
 const SIGCHLD = 17;
-const FD_CLOEXEC = 1;
 const F_SETFD = 2;
-const TASK_SIZE = 0x7ffffffff000;
 /** Host mappings a stub has besides the application's (code, scratch, control page, vDSO, vvar...), with room to spare. */
 const STUB_OWN_MAPPINGS = 16;
 /** The stub's fds: 3 = the memory file, 4 = the waker's epoll set. Nothing else may reach it. */

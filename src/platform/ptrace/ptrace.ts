@@ -1,9 +1,7 @@
 // ptrace(2) requests, options and wait status decoding (linux/ptrace.h, sys/wait.h).
 
-export const PTRACE_PEEKUSER = 3;
 export const PTRACE_POKEUSER = 6;
 export const PTRACE_CONT = 7;
-export const PTRACE_KILL = 8;
 export const PTRACE_GETREGS = 12;
 export const PTRACE_SETREGS = 13;
 export const PTRACE_GETFPREGS = 14;
@@ -21,15 +19,11 @@ export const PTRACE_O_TRACEFORK = 2;
 export const PTRACE_O_EXITKILL = 0x100000;
 export const PTRACE_EVENT_FORK = 1;
 
-export const WNOHANG = 1;
 export const WALL = 0x40000000;
 
 export const SIGTRAP = 5;
-export const SIGSTOP = 19;
 export const SIGKILL = 9;
 
-export const exited = (s: number) => (s & 0x7f) === 0;
-export const signaled = (s: number) => (s & 0x7f) !== 0 && (s & 0x7f) !== 0x7f;
 export const stopped = (s: number) => (s & 0xff) === 0x7f;
 export const stopSig = (s: number) => (s >> 8) & 0xff;
 export const stopEvent = (s: number) => (s >> 16) & 0xff;

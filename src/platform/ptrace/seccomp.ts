@@ -36,8 +36,6 @@ const SYS_EXIT = 60;
 const SYS_EPOLL_WAIT = 232;
 const SYS_EXIT_GROUP = 231;
 
-/** What the platform injects, and with which arguments (see stubFilter). */
-export const STUB_ALLOWED_SYSCALLS = [SYS_MMAP, SYS_MPROTECT, SYS_MUNMAP, SYS_CLONE, SYS_EPOLL_WAIT, SYS_EXIT, SYS_EXIT_GROUP];
 /** The only clone the platform makes: a plain fork of the master (never CLONE_UNTRACED, CLONE_VM...). */
 export const STUB_CLONE_FLAGS = 17; // SIGCHLD
 const MAP_SHARED_FIXED = 0x11;

@@ -8,7 +8,7 @@ import { type AddressSpace, type Context, type CpuTime, type PlatformStats, Reg,
 import * as P from './ptrace';
 import { PtraceRegs } from './regs';
 import { INTERRUPT_SIGNAL } from './stops';
-import type { MemoryFile } from '../../mm/memfile';
+import type { MemoryFile } from '../memfile';
 import { BATCH_ADDR, BATCH_ENTRY, BATCH_MAX, INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_END } from './stub_elf';
 
 const status = new Int32Array(1);

@@ -6,7 +6,6 @@
 // one `syscall` followed by `int3`, which hands control back.
 
 export const STUB_BASE = 0x7ff000000000;
-export const STUB_TEXT_SIZE = 0x1000;
 export const STUB_DATA = STUB_BASE + 0x1000; // one RW page: scratch for injected calls
 /** A page of the memory file, one per stub, holding a batch of calls (see BATCH_*). */
 export const STUB_CTRL = STUB_BASE + 0x2000;

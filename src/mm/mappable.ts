@@ -1,7 +1,7 @@
 // What mmap needs from a file: the frames of the memory file that hold its pages.
 // tmpfs files hand out their own frames (so MAP_SHARED mappings and write()
 // see the same bytes); host files fill a page cache of frames on first use.
-import type { MemoryFile } from '../mm/memfile';
+import type { MemoryFile } from '../platform/memfile';
 
 export interface Mappable {
   /**

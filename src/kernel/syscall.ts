@@ -4,7 +4,7 @@
 // u32()/i32() for 32-bit C types. Handlers return the non-negative result or
 // throw Errno; a handler that blocks returns a Promise.
 
-import type { Task } from '../kernel/task';
+import type { Task } from './task';
 
 export type SyscallHandler = (t: Task, a: number[]) => number | Promise<number>;
 
@@ -39,5 +39,3 @@ export function i32(x: number): number {
   return x | 0;
 }
 
-/** Linux's AT_FDCWD is -100 in an int argument. */
-export const AT_FDCWD = -100;

@@ -7,7 +7,7 @@
 
 import * as os from 'node:os';
 import * as v8 from 'node:v8';
-import { Errno } from '../kernel/errno';
+import { Errno } from './errno';
 
 const MiB = 1024 * 1024;
 

@@ -6,15 +6,13 @@
 
 import * as fs from 'node:fs';
 import * as libc from '../host/libc';
-import { E, Errno } from '../kernel/errno';
-import { HeapBudget, heapBudgetFor } from './accounting';
+import { E, Errno } from '../abi/errno';
+import { HeapBudget, heapBudgetFor } from '../abi/accounting';
+import { MAP_NORESERVE, MAP_SHARED, PAGE_SIZE as PAGE } from '../abi/mm';
 
-export const PAGE = 4096;
 const CHUNK_PAGES = 1 << 18; // 1 GiB per Sentry view: keeps each ArrayBuffer small
 const MAX_PAGES = 1 << 24; // 64 GiB of address space reserved in the Sentry (sparse)
 const PROT_RW = 3;
-const MAP_SHARED = 0x01;
-const MAP_NORESERVE = 0x4000;
 const FALLOC_FL_KEEP_SIZE = 1;
 const FALLOC_FL_PUNCH_HOLE = 2;
 const SEEK_DATA = 3;

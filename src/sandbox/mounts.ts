@@ -2,15 +2,16 @@
 // tmpfs), tmpfs on /tmp and /dev/shm, devfs on /dev. procfs is mounted on
 // /proc later by its own code with vfs.mountAt('/proc', procfs).
 import type { HostFiles } from '../host/hostfs';
-import { Credentials } from '../kernel/creds';
+import { Credentials } from '../auth/creds';
 import { DevFs } from '../fsimpl/devfs/devfs';
 import { HostFs } from '../fsimpl/hostfs/hostfs';
 import { OverlayFs } from '../fsimpl/overlay/overlay';
+import { openFifo } from '../fsimpl/pipe/pipe';
 import { TmpfsFs } from '../fsimpl/tmpfs/tmpfs';
 import type { HostEvents } from '../platform/platform';
-import { FsContext } from './fs_context';
-import type { FrameSource } from './mappable';
-import { VirtualFilesystem, type Resolver } from './vfs';
+import { FsContext } from '../vfs/fs_context';
+import type { FrameSource } from '../mm/mappable';
+import { VirtualFilesystem, type Resolver } from '../vfs/vfs';
 
 export interface MountNamespaceOptions {
   /** The host directory tree shown read-only as "/". */
@@ -25,7 +26,7 @@ export interface MountNamespaceOptions {
 export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: VirtualFilesystem; rootContext(): FsContext } {
   const lower = new HostFs(opts.rootfs, opts.memfile);
   const upper = new TmpfsFs(opts.memfile);
-  const vfs = new VirtualFilesystem(new OverlayFs(lower, upper));
+  const vfs = new VirtualFilesystem(new OverlayFs(lower, upper), { openFifo });
   const r: Resolver = { creds: new Credentials(), root: vfs.root, ctx: null };
   // Mount points the rootfs may lack (a minimal image) are made in the upper layer.
   for (const dir of ['/tmp', '/dev', '/proc', '/sys']) {

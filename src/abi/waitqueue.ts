@@ -3,14 +3,17 @@
 // whose mask intersects the events. Waking only means "try again": the waiter
 // re-checks its condition, as in Linux.
 
-export const EVENT_IN = 0x001; // POLLIN
-export const EVENT_PRI = 0x002; // POLLPRI
-export const EVENT_OUT = 0x004; // POLLOUT
-export const EVENT_ERR = 0x008; // POLLERR
-export const EVENT_HUP = 0x010; // POLLHUP
-export const EVENT_RDNORM = 0x040;
-export const EVENT_WRNORM = 0x100;
-export const EVENT_RDHUP = 0x2000;
+import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP, POLLRDNORM, POLLWRNORM } from './poll';
+
+// Readiness events are poll(2) bits, as in Linux's wait queues.
+export const EVENT_IN = POLLIN;
+export const EVENT_PRI = POLLPRI;
+export const EVENT_OUT = POLLOUT;
+export const EVENT_ERR = POLLERR;
+export const EVENT_HUP = POLLHUP;
+export const EVENT_RDNORM = POLLRDNORM;
+export const EVENT_WRNORM = POLLWRNORM;
+export const EVENT_RDHUP = POLLRDHUP;
 export const ALL_EVENTS = 0xffffffff;
 
 export interface Waiter {

@@ -1,11 +1,11 @@
 // Helpers shared by the file system calls: where a *at() path starts, reading
 // path arguments, and resolving (dirfd, path, flags) triples.
-import { Errno, E } from '../kernel/errno';
+import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
-import type { VPath } from './dentry';
-import type { FileDescription } from './file';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, PATH_MAX, S_IFDIR, S_IFMT } from './types';
-import type { Resolver, VirtualFilesystem } from './vfs';
+import type { VPath } from '../vfs/dentry';
+import type { FileDescription } from '../vfs/file';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, PATH_MAX, S_IFDIR, S_IFMT } from '../abi/fs';
+import type { Resolver, VirtualFilesystem } from '../vfs/vfs';
 
 export function vfsOf(t: Task): VirtualFilesystem {
   return t.kernel.vfs;

@@ -156,12 +156,5 @@ export function nowNs(): bigint {
   return BigInt(ms) * 1000000n + hr;
 }
 
-export function isDir(mode: number): boolean {
-  return (mode & S_IFMT) === S_IFDIR;
-}
-export function isReg(mode: number): boolean {
-  return (mode & S_IFMT) === S_IFREG;
-}
-export function isLnk(mode: number): boolean {
-  return (mode & S_IFMT) === S_IFLNK;
-}
+/** The one file-descriptor flag (fcntl F_GETFD/F_SETFD). */
+export const FD_CLOEXEC = 1;
