@@ -44,6 +44,8 @@ const C_PROGRAMS = Object.freeze({
   sigvalues: { args: () => [], endsWithDone: true },
   kaddr: { args: () => [], endsWithDone: true },
   reparent: { args: () => [], endsWithDone: true, pid1: true },
+  // Its own test drives it through a FIFO (hostevents.test.js); here a read of stdin at EOF.
+  hostevents: { args: () => ['idle'], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
