@@ -5,20 +5,10 @@
 // pipe buffers) live in the Sentry's JavaScript heap and are charged here, so
 // that the application gets an errno long before Node runs out of heap.
 
-import * as os from 'node:os';
 import * as v8 from 'node:v8';
 import { Errno } from './errno';
 
 const MiB = 1024 * 1024;
-
-/**
- * Default sandbox memory limit: half of the host's RAM. A sandbox is meant to
- * be able to run real workloads, but one sandbox must not be able to push the
- * host (and the Sentry itself) into swapping or the host OOM killer.
- */
-export function defaultMemoryLimit(): number {
-  return Math.floor(os.totalmem() / 2 / 4096) * 4096;
-}
 
 /** "512m", "2g", "65536k", "1048576" (bytes) -> bytes, or null when malformed. */
 export function parseSize(s: string): number | null {

@@ -3,8 +3,7 @@
 // Gofer client can take the place of host/hosttree.ts without touching the
 // file system. It deals in HostNode handles, never in host paths or host
 // descriptor numbers. Names are byte strings (latin1 JS strings).
-// fstat here is for host descriptors donated to the sandbox (stdio, tty).
-import * as fs from 'node:fs';
+// Descriptors donated to the sandbox (stdio, tty) are host/hostfd.ts.
 
 export interface HostStat {
   dev: number;
@@ -62,24 +61,3 @@ export interface HostFiles {
   pin(n: HostNode): void;
   unpin(n: HostNode): void;
 }
-
-function wrap<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    const n = (e as { errno?: number }).errno;
-    if (typeof n === 'number') throw new HostError(Math.abs(n), String((e as Error).message));
-    throw e;
-  }
-}
-
-/** fstat of a host fd donated to the sandbox (stdio). */
-export function fstat(fd: number): HostStat {
-  const s = wrap(() => fs.fstatSync(fd, { bigint: true }));
-  return {
-    dev: Number(s.dev), ino: Number(s.ino), mode: Number(s.mode), nlink: Number(s.nlink), uid: Number(s.uid), gid: Number(s.gid),
-    rdev: Number(s.rdev), size: Number(s.size), blksize: Number(s.blksize), blocks: Number(s.blocks),
-    atimeNs: s.atimeNs, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs, birthtimeNs: s.birthtimeNs,
-  };
-}
-

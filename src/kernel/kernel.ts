@@ -7,6 +7,7 @@
 
 import type { MemoryFile } from '../platform/memfile';
 import type { Platform } from '../platform/platform';
+import type { HostInfo } from '../host/hostinfo';
 import type { SyscallDef } from './syscall';
 import type { VirtualFilesystem } from '../vfs/vfs';
 import { E, Errno } from '../abi/errno';
@@ -25,6 +26,8 @@ const NODE_TURN_EVERY = 4096;
 export interface KernelOptions {
   platform: Platform;
   vfs: VirtualFilesystem;
+  /** What the sandbox shows of the host machine (CPUs, HWCAP), captured once at boot. */
+  hostInfo: HostInfo;
   hostname?: string;
   log?: (msg: string) => void;
   warn?: (msg: string) => void;
@@ -40,6 +43,7 @@ export class Kernel {
   readonly platform: Platform;
   readonly memfile: MemoryFile;
   readonly vfs: VirtualFilesystem;
+  readonly hostInfo: HostInfo;
   readonly signals = new SignalManager(this);
   readonly lifecycle = new Lifecycle(this);
   readonly runner = new TaskRunner(this);
@@ -83,6 +87,7 @@ export class Kernel {
     this.platform = opts.platform;
     this.memfile = opts.platform.memfile;
     this.vfs = opts.vfs;
+    this.hostInfo = opts.hostInfo;
     this.hostname = opts.hostname ?? 'tsvisor';
     this.log = opts.log ?? (() => {});
     this.warn = opts.warn ?? ((m) => this.log(m));

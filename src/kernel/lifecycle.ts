@@ -82,6 +82,7 @@ export class Lifecycle {
         envp,
         creds: t.creds,
         stackLimit: Math.max(t.tg.rlimits[RLIMIT_STACK].cur < 0 ? 8 << 20 : t.tg.rlimits[RLIMIT_STACK].cur, 128 * 1024),
+        cpu: this.k.hostInfo,
       },
       mm.as.vdsoBase,
     );

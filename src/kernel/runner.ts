@@ -11,7 +11,19 @@ import { outOfMemory } from './oom';
 
 /** A handler result meaning "registers already hold the outcome" (execve, rt_sigreturn, exit). */
 export const KEEP_REGS = Number.MIN_SAFE_INTEGER;
-const ARG_REGS = [Reg.RDI, Reg.RSI, Reg.RDX, Reg.R10, Reg.R8, Reg.R9];
+
+/** The six argument registers into the task's own array (no allocation per stop). */
+function loadArgs(t: Task): number[] {
+  const regs = t.ctx.regs;
+  const args = t.syscallArgs;
+  args[0] = regs.get(Reg.RDI);
+  args[1] = regs.get(Reg.RSI);
+  args[2] = regs.get(Reg.RDX);
+  args[3] = regs.get(Reg.R10);
+  args[4] = regs.get(Reg.R8);
+  args[5] = regs.get(Reg.R9);
+  return args;
+}
 /** The vsyscall page's entry points (0xffffffffff600000 + 0, 0x400, 0x800, as signed numbers) and their calls. */
 const VSYSCALLS = new Map<number, number>([[-0xa00000, 96 /* gettimeofday */], [-0xa00000 + 0x400, 201 /* time */], [-0xa00000 + 0x800, 309 /* getcpu */]]);
 /** Sizes of the pointer arguments Linux checks before a vsyscall runs. */
@@ -83,7 +95,7 @@ export class TaskRunner {
     t.lastFaultAddr = -1;
     const regs = t.ctx.regs;
     const nr = regs.get(Reg.ORIG_RAX);
-    const args = ARG_REGS.map((r) => regs.get(r));
+    const args = loadArgs(t);
     const def = nr >= 0 && nr < this.k.table.length ? this.k.table[nr] : undefined;
     const strace = this.k.strace;
     if (strace) strace.enter(t, nr, args);
@@ -186,7 +198,7 @@ export class TaskRunner {
   private vsyscall(t: Task, nr: number): void {
     const regs = t.ctx.regs;
     const sp = regs.get(Reg.RSP);
-    const args = ARG_REGS.map((r) => regs.get(r));
+    const args = loadArgs(t);
     let caller: number;
     try {
       caller = Number(t.mm.readBigU64(sp));

@@ -54,6 +54,13 @@ export class Task {
   lastFaultAddr = -1;
   lastFaultRip = -1;
   faultRepeats = 0;
+  /**
+   * The arguments of the system call being served, refilled at each syscall
+   * stop: a task has at most one call in flight, so one array serves them
+   * all. A handler may read it until it returns (or its promise settles);
+   * anything kept longer must be copied.
+   */
+  readonly syscallArgs: number[] = [0, 0, 0, 0, 0, 0];
   startTimeNs = 0;
 
   constructor(

@@ -8,8 +8,8 @@ import { WaitQueue } from '../abi/waitqueue';
 
 export const RLIMIT_NAMES = ['cpu', 'fsize', 'data', 'stack', 'core', 'rss', 'nproc', 'nofile', 'memlock', 'as', 'locks', 'sigpending', 'msgqueue', 'nice', 'rtprio', 'rttime'];
 export const RLIM_INFINITY = -1; // stored as -1, written out as 2^64-1
-export const RLIMIT_STACK = 3;
-export const RLIMIT_NOFILE = 7;
+export { RLIMIT_NOFILE, RLIMIT_STACK } from '../abi/resource';
+import { RLIMIT_NOFILE, RLIMIT_STACK } from '../abi/resource';
 
 export interface Rlimit {
   cur: number;

@@ -4,7 +4,6 @@
 // initial stack with argv, envp and the auxiliary vector.
 
 import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
 import { E, Errno } from '../abi/errno';
 import type { MemoryManager } from '../mm/mm';
 import { PAGE, pageAlignDown, pageAlignUp, type VmaFile } from '../mm/vma';
@@ -13,6 +12,8 @@ import type { Mappable } from '../mm/mappable';
 import { type ElfInfo, parseElf } from './elf';
 import { BINPRM_BUF_SIZE, checkInterpDepth, parseShebang, shebangArgv } from './shebang';
 import * as A from './stack';
+import * as AT from '../abi/auxv';
+import type { HostInfo } from '../host/hostinfo';
 
 /** An executable file as the VFS hands it to the loader. */
 export interface ExecFile {
@@ -37,6 +38,8 @@ export interface LoadRequest {
   envp: string[];
   creds: { uid: number; euid: number; gid: number; egid: number };
   stackLimit: number;
+  /** The host CPU's description, copied into auxv (captured once at boot). */
+  cpu: Pick<HostInfo, 'hwcap' | 'hwcap2' | 'minSigStkSz' | 'platform'>;
 }
 
 export interface LoadedImage {
@@ -48,19 +51,6 @@ export interface LoadedImage {
 
 const ET_DYN_BASE = 0x555555554000;
 const INITIAL_STACK = 128 * 1024;
-
-let hostAux: Map<number, number> | null = null;
-function hostAuxv(): Map<number, number> {
-  if (hostAux) return hostAux;
-  hostAux = new Map();
-  try {
-    const b = fs.readFileSync('/proc/self/auxv');
-    for (let i = 0; i + 16 <= b.length; i += 16) hostAux.set(Number(b.readBigUInt64LE(i)), Number(b.readBigUInt64LE(i + 8)));
-  } catch {
-    // Without it, HWCAP stays 0: programs fall back to baseline code paths.
-  }
-  return hostAux;
-}
 
 function randomPages(max: number): number {
   return crypto.randomInt(0, max) * PAGE;
@@ -135,26 +125,26 @@ export function loadProgram(mm: MemoryManager, req: LoadRequest, vdsoBase: numbe
     mapSegments(mm, interp.file, interp.elf, interpBias);
   }
 
-  const aux = hostAuxv();
+  const cpu = req.cpu;
   const phdr = elf.phdrVaddr !== null ? elf.phdrVaddr + bias : 0;
   const auxv: Array<[number, number]> = [
-    [A.AT_SYSINFO_EHDR, vdsoBase],
-    [A.AT_MINSIGSTKSZ, aux.get(A.AT_MINSIGSTKSZ) ?? 2048],
-    [A.AT_HWCAP, aux.get(A.AT_HWCAP) ?? 0],
-    [A.AT_PAGESZ, PAGE],
-    [A.AT_CLKTCK, 100],
-    [A.AT_PHDR, phdr],
-    [A.AT_PHENT, 56],
-    [A.AT_PHNUM, elf.phnum],
-    [A.AT_BASE, interp ? interpBias : 0],
-    [A.AT_FLAGS, 0],
-    [A.AT_ENTRY, elf.entry + bias],
-    [A.AT_UID, req.creds.uid],
-    [A.AT_EUID, req.creds.euid],
-    [A.AT_GID, req.creds.gid],
-    [A.AT_EGID, req.creds.egid],
-    [A.AT_SECURE, 0],
-    [A.AT_HWCAP2, aux.get(A.AT_HWCAP2) ?? 0],
+    [AT.AT_SYSINFO_EHDR, vdsoBase],
+    [AT.AT_MINSIGSTKSZ, cpu.minSigStkSz],
+    [AT.AT_HWCAP, cpu.hwcap],
+    [AT.AT_PAGESZ, PAGE],
+    [AT.AT_CLKTCK, 100],
+    [AT.AT_PHDR, phdr],
+    [AT.AT_PHENT, 56],
+    [AT.AT_PHNUM, elf.phnum],
+    [AT.AT_BASE, interp ? interpBias : 0],
+    [AT.AT_FLAGS, 0],
+    [AT.AT_ENTRY, elf.entry + bias],
+    [AT.AT_UID, req.creds.uid],
+    [AT.AT_EUID, req.creds.euid],
+    [AT.AT_GID, req.creds.gid],
+    [AT.AT_EGID, req.creds.egid],
+    [AT.AT_SECURE, 0],
+    [AT.AT_HWCAP2, cpu.hwcap2],
   ];
   if (vdsoBase === 0) auxv.shift();
   const stack = A.buildInitialStack({
@@ -162,7 +152,7 @@ export function loadProgram(mm: MemoryManager, req: LoadRequest, vdsoBase: numbe
     argv,
     envp: req.envp,
     execfn: req.path,
-    platform: 'x86_64',
+    platform: cpu.platform,
     random16: crypto.randomBytes(16),
     auxv,
     maxArgBytes: A.argLimitForStackRlimit(req.stackLimit),

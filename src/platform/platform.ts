@@ -192,6 +192,11 @@ export interface Platform extends HostEvents {
    * ready, without blocking. Returns whether the timer expired.
    */
   dispatchHostEvents(): boolean;
+  /**
+   * Call cb when the JavaScript runtime's own event loop has work (its I/O,
+   * a signal its handler caught): the kernel then yields to it. Edge-triggered.
+   */
+  watchRuntime(cb: () => void): HostWatch;
   /** Arm the host timer for the earliest kernel deadline (monotonic ns; 0 disarms). */
   setTimer(deadlineNs: number): void;
   shutdown(): void;

@@ -3,18 +3,14 @@
 // stdio. The CLI (`tsvisor do`, later the OCI commands) and the embeddable
 // API use this one path.
 
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as tty from 'node:tty';
 import { Credentials } from '../auth/creds';
 import { ALL_CAPS } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import { Kernel } from '../kernel/kernel';
-import { defaultRlimits, RLIM_INFINITY, RLIMIT_NOFILE, type Rlimit } from '../kernel/thread_group';
+import { defaultRlimits, RLIM_INFINITY, type Rlimit } from '../kernel/thread_group';
 import type { Task } from '../kernel/task';
 import { Strace } from '../kernel/strace/strace';
 import type { ExecFile } from '../loader/load';
-import { HOST_IN } from '../platform/platform';
 import { PtracePlatform } from '../platform/ptrace/platform';
 import { SYSCALL_NAMES } from '../syscalls/names';
 import { buildTable } from '../syscalls/table';
@@ -22,14 +18,18 @@ import { openForExec } from '../vfs/exec';
 import { FdTable } from '../vfs/fd_table';
 import type { FsContext } from '../vfs/fs_context';
 import { buildMountNamespace } from './mounts';
-import { makeHostFdFile } from '../fsimpl/hostfd/hostfd';
+import { donateHostFd, terminalOf } from '../fsimpl/hostfd/hostfd';
 import { ProcFs } from '../fsimpl/proc/procfs';
-import * as libc from '../host/libc';
-import { defaultMemoryLimit } from '../abi/accounting';
+import { captureHostInfo, type HostInfo } from '../host/hostinfo';
 import { HostTree } from '../host/hosttree';
+import { SentryOutput } from '../host/sentry_output';
+import * as S from '../abi/signals';
 
 /** Signals to the Sentry that are meant for the sandboxed program. */
-const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGWINCH'];
+const FORWARDED: Array<[NodeJS.Signals, number]> = [
+  ['SIGHUP', S.SIGHUP], ['SIGINT', S.SIGINT], ['SIGQUIT', S.SIGQUIT], ['SIGUSR1', S.SIGUSR1], ['SIGUSR2', S.SIGUSR2],
+  ['SIGTERM', S.SIGTERM], ['SIGWINCH', S.SIGWINCH],
+];
 
 export interface SandboxOptions {
   rootfs: string;
@@ -44,8 +44,10 @@ export interface SandboxOptions {
   /** Write the platform's counters (stops, injections, batches) here as JSON at the end. */
   statsFile?: string;
   hostname?: string;
-  /** Memory limit in bytes (default: half of the host's RAM, see mm/accounting.ts). */
+  /** Memory limit in bytes (default: half of the host's RAM). */
   memory?: number;
+  /** What the sandbox shows of the host machine (default: this host's, captured now). */
+  hostInfo?: HostInfo;
   /** Host fds to donate as the sandbox's 0, 1, 2. */
   stdio?: [number, number, number];
   /** Resource limits of the first process; default: the caller's, as a child of it would have. */
@@ -55,21 +57,24 @@ export interface SandboxOptions {
 export class Sandbox {
   readonly kernel: Kernel;
   private readonly platform: PtracePlatform;
-  private logFd: number | null = null;
+  private readonly out: SentryOutput;
   init: Task | null = null;
 
   constructor(private readonly opts: SandboxOptions) {
-    if (opts.debugLog) this.logFd = fs.openSync(opts.debugLog, 'a');
+    this.out = new SentryOutput(opts.debugLog);
+    const host = opts.hostInfo ?? captureHostInfo();
+    this.hostInfo = host;
     const log = (msg: string) => this.log(msg);
     this.platform = new PtracePlatform();
-    this.platform.memfile.setLimit(opts.memory ?? defaultMemoryLimit());
-    const ns = buildMountNamespace({ rootfs: new HostTree(opts.rootfs), memfile: this.platform.memfile, ttyHostFd: ttyOf(opts.stdio ?? [0, 1, 2]), hostEvents: this.platform });
+    this.platform.memfile.setLimit(opts.memory ?? defaultMemoryLimit(host));
+    const stdio = opts.stdio ?? [0, 1, 2];
+    const ns = buildMountNamespace({ rootfs: new HostTree(opts.rootfs), memfile: this.platform.memfile, ttyHostFd: terminalOf(stdio), hostEvents: this.platform });
     const warn = (msg: string) => {
       log(msg);
-      fs.writeSync(2, `tsvisor: ${msg}\n`);
+      this.out.stderr(`tsvisor: ${msg}\n`);
     };
-    this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostname: opts.hostname, log, warn });
-    ns.vfs.mountAt('/proc', new ProcFs(this.kernel));
+    this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostInfo: host, hostname: opts.hostname, log, warn });
+    ns.vfs.mountAt('/proc', new ProcFs(this.kernel, host));
     const { table, missingFamilies } = buildTable();
     this.kernel.table = table;
     this.kernel.syscallNames = SYSCALL_NAMES;
@@ -85,17 +90,15 @@ export class Sandbox {
     };
     const root = ns.rootContext();
     const fdTable = new FdTable();
-    const stdio = opts.stdio ?? [0, 1, 2];
     stdio.forEach((hostFd, i) => {
-      const fl = libc.fcntl(hostFd, 3 /* F_GETFL */, 0);
-      if (fl < 0) return;
-      const own = nonBlockingTwin(hostFd, fl);
-      fdTable.installAt(i, own === null ? makeHostFdFile(hostFd, fl, false, this.platform) : makeHostFdFile(own, fl, true, this.platform));
+      const f = donateHostFd(hostFd, this.platform);
+      if (f) fdTable.installAt(i, f);
     });
     this.rootCtx = root;
     this.fdTable = fdTable;
   }
 
+  private readonly hostInfo: HostInfo;
   private readonly rootCtx: FsContext;
   private readonly fdTable: FdTable;
 
@@ -104,8 +107,7 @@ export class Sandbox {
   }
 
   private write(s: string, strace: boolean): void {
-    if (this.logFd !== null) fs.writeSync(this.logFd, s);
-    else if (strace) fs.writeSync(2, s);
+    this.out.write(s, strace);
   }
 
   /** Find the program like execvp: a name without a slash is looked up in PATH inside the sandbox. */
@@ -137,28 +139,28 @@ export class Sandbox {
         if (!this.opts.cwdFallback) throw new Error(`--cwd ${this.opts.cwd}: ${e.message} inside the sandbox`);
       }
     }
-    const rlimits = this.opts.rlimits ?? hostRlimits();
-    this.init = this.kernel.lifecycle.startInit({ path, argv: this.opts.argv, envp: this.opts.env, fdTable: this.fdTable, fs: this.rootCtx, rlimits, creds: initialCreds() });
+    const rlimits = this.opts.rlimits ?? hostRlimits(this.hostInfo);
+    this.init = this.kernel.lifecycle.startInit({ path, argv: this.opts.argv, envp: this.opts.env, fdTable: this.fdTable, fs: this.rootCtx, rlimits, creds: initialCreds(this.hostInfo) });
     this.kernel.lifecycle.start(this.init);
     // Host signals are caught by Node (its handler writes to a pipe of its
     // loop): the readiness of Node's loop fd, watched in the platform's epoll
     // set, makes the kernel yield to Node, whose callback forwards the signal.
     // (A signalfd cannot do it: Node's threads leave these signals unblocked,
     // and a signalfd polled from the waker answers for the waker's signals.)
-    const forward = (sig: NodeJS.Signals) => this.kernel.forwardSignal(os.constants.signals[sig]);
-    for (const s of FORWARDED) process.on(s, forward);
-    const nodeLoop = this.platform.watch(libc.nodeLoopFd(), HOST_IN, () => this.kernel.requestNodeTurn(), { edge: true });
+    const handlers = FORWARDED.map(([name, sig]) => [name, () => this.kernel.forwardSignal(sig)] as const);
+    for (const [name, fn] of handlers) process.on(name, fn);
+    const nodeLoop = this.platform.watchRuntime(() => this.kernel.requestNodeTurn());
     // libuv adds the signal pipe to its epoll set only in its next turn.
     this.kernel.requestNodeTurn();
     try {
       return await this.kernel.run();
     } finally {
       this.platform.unwatch(nodeLoop);
-      for (const s of FORWARDED) process.off(s, forward);
+      for (const [name, fn] of handlers) process.off(name, fn);
       const mf = this.platform.memfile;
       this.log(`memory: peak ${mf.peakPages * 4} kB of the ${mf.limitPages * 4} kB limit; host holds ${Math.floor(mf.hostResidentBytes() / 1024)} kB; kernel objects peak ${Math.floor(mf.heap.peak / 1024)} kB of ${Math.floor(mf.heap.limit / 1024)} kB`);
       this.platform.shutdown();
-      if (this.opts.statsFile) fs.writeFileSync(this.opts.statsFile, JSON.stringify(this.platform.stats) + '\n');
+      if (this.opts.statsFile) this.out.writeFile(this.opts.statsFile, JSON.stringify(this.platform.stats) + '\n');
     }
   }
 
@@ -171,23 +173,9 @@ export class Sandbox {
   }
 }
 
-/**
- * A private, non-blocking open file description of the same pipe, FIFO or
- * terminal, so that waiting for the caller's stdio parks only the task that
- * waits, never the whole Sentry, and without changing the flags of the
- * caller's own description (O_NONBLOCK is shared by every dup of it).
- * Regular files never block; sockets cannot be reopened: those stay as given.
- */
-function nonBlockingTwin(hostFd: number, fl: number): number | null {
-  try {
-    const st = fs.fstatSync(hostFd);
-    if (!st.isFIFO() && !st.isCharacterDevice()) return null;
-    const acc = fl & 3;
-    const c = fs.constants;
-    return fs.openSync(`/proc/self/fd/${hostFd}`, acc | c.O_NONBLOCK | c.O_NOCTTY | 0o2000000 /* O_CLOEXEC */);
-  } catch {
-    return null;
-  }
+/** Default memory limit: half of the host's RAM, so that one sandbox cannot push the host (and the Sentry) into swapping or the host OOM killer. */
+function defaultMemoryLimit(host: HostInfo): number {
+  return Math.floor(host.totalMemory / 2 / 4096) * 4096;
 }
 
 /**
@@ -195,58 +183,22 @@ function nonBlockingTwin(hostFd: number, fl: number): number | null {
  * bounding set: a capability the caller could never have, the sandbox's root
  * does not get either.
  */
-function initialCreds(): Credentials {
+function initialCreds(host: HostInfo): Credentials {
   const c = new Credentials();
-  try {
-    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'latin1'));
-    if (m) c.capBounding = BigInt(`0x${m[1]}`) & ALL_CAPS;
-  } catch {
-    /* no /proc: keep the full set */
-  }
+  if (host.capBounding !== null) c.capBounding = host.capBounding & ALL_CAPS;
   c.capPermitted = c.capEffective = c.capBounding;
   return c;
 }
 
-/** The Sentry's own limits, which are the caller's: inherited like any child's. */
-function hostRlimits(): Rlimit[] {
+/** The caller's limits (the Sentry's, with the caller's soft RLIMIT_NOFILE): inherited like any child's. */
+function hostRlimits(host: HostInfo): Rlimit[] {
   const limits = defaultRlimits();
-  const b = Buffer.alloc(16);
-  const value = (off: number): number => {
-    const v = b.readBigUInt64LE(off);
-    return v >= BigInt(Number.MAX_SAFE_INTEGER) ? RLIM_INFINITY : Number(v);
-  };
+  const value = (v: bigint): number => (v >= BigInt(Number.MAX_SAFE_INTEGER) ? RLIM_INFINITY : Number(v));
   limits.forEach((r, i) => {
-    if ((libc.prlimit(0, i, null, b) as number) !== 0) return; // unknown here: keep the default
-    r.cur = value(0);
-    r.max = value(8);
+    const h = host.rlimits[i];
+    if (!h) return; // unknown here: keep the default
+    r.cur = value(h.cur);
+    r.max = value(h.max);
   });
-  const nofile = limits[RLIMIT_NOFILE];
-  const before = callerNofile(nofile.max);
-  if (before !== null) nofile.cur = before;
   return limits;
-}
-
-/**
- * Node raises its own soft RLIMIT_NOFILE to the hard limit before any script
- * runs, so the caller's soft value is gone from this process. The parent
- * (normally the shell that started tsvisor) still has it: take its soft limit
- * when its hard limit is ours, i.e. when we plainly inherited from it.
- */
-function callerNofile(hard: number): number | null {
-  try {
-    const text = fs.readFileSync(`/proc/${process.ppid}/limits`, 'latin1');
-    const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(text);
-    if (!m) return null;
-    const parse = (v: string): number => (v === 'unlimited' ? RLIM_INFINITY : Number(v));
-    const [soft, max] = [parse(m[1]), parse(m[2])];
-    if (max !== hard || !Number.isSafeInteger(soft) || (hard !== RLIM_INFINITY && soft > hard)) return null;
-    return soft;
-  } catch {
-    return null; // no parent to ask (it exited, or /proc is not there)
-  }
-}
-
-function ttyOf(stdio: number[]): number | null {
-  for (const fd of stdio) if (tty.isatty(fd)) return fd;
-  return null;
 }

@@ -14,7 +14,6 @@
 
 import { execHooks, forkHooks } from '../kernel/lifecycle';
 import { randomFillSync } from 'node:crypto';
-import * as os from 'node:os';
 import { capBit, type Credentials, credsForExec, hasCapability } from '../auth/creds';
 import { CAP_LAST_CAP, CAP_SETPCAP, CAP_SYS_ADMIN, CAP_SYS_NICE, CAP_SYS_RESOURCE, SECBIT_KEEP_CAPS, SECBIT_NO_CAP_AMBIENT_RAISE, SECURE_ALL_BITS, SECURE_ALL_LOCKS } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
@@ -26,12 +25,12 @@ import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 import { UTS_MACHINE, UTS_RELEASE, UTS_SYSNAME, UTS_VERSION } from '../kernel/uts';
 import { TASK_SIZE } from '../abi/mm';
+import { RLIM_NLIMITS } from '../abi/resource';
 export { procVersionString, UTS_MACHINE, UTS_RELEASE, UTS_SYSNAME, UTS_VERSION } from '../kernel/uts';
 const UTS_LEN = 64; // __NEW_UTS_LEN: each utsname field is 65 bytes
 
 
 const NS = 1_000_000_000;
-const RLIM_NLIMITS = 16;
 const NR_OPEN = 1048576; // fs.nr_open: the ceiling of RLIMIT_NOFILE
 const TASK_COMM_LEN = 16;
 const SCHED_OTHER = 0;
@@ -47,17 +46,21 @@ type ProcState = typeof DEFAULT_STATE & { affinity: bigint };
 
 const procStates = new WeakMap<ThreadGroup, ProcState>();
 
-export function ncpus(): number {
-  return Math.max(1, os.cpus().length);
+/** The CPUs the sandbox shows (its HostInfo's). */
+export function ncpus(t: Task): number {
+  return t.kernel.hostInfo.ncpu;
 }
 
-export function allCpus(): bigint {
-  return (1n << BigInt(ncpus())) - 1n;
+export function allCpus(t: Task): bigint {
+  return (1n << BigInt(ncpus(t))) - 1n;
 }
+
+/** A first process may run everywhere; masked to the sandbox's CPUs (allCpus) where it is read. */
+const EVERY_CPU = -1n;
 
 /** A child's settings: its parent's, less what fork clears. */
 function childState(parent: ProcState | null): ProcState {
-  return parent ? { ...parent, pdeathsig: 0, subreaper: false } : { ...DEFAULT_STATE, affinity: allCpus() };
+  return parent ? { ...parent, pdeathsig: 0, subreaper: false } : { ...DEFAULT_STATE, affinity: EVERY_CPU };
 }
 
 export function stateOf(tg: ThreadGroup): ProcState {

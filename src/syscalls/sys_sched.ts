@@ -21,27 +21,27 @@ function getcpu(t: Task, a: number[]): number {
 }
 
 /** Bytes of a kernel cpumask: whole unsigned longs covering every CPU. */
-function cpumaskSize(): number {
-  return Math.ceil(ncpus() / 64) * 8;
+function cpumaskSize(t: Task): number {
+  return Math.ceil(ncpus(t) / 64) * 8;
 }
 
 function schedGetaffinity(t: Task, a: number[]): number {
   const len = u32(a[1]);
-  need(len * 8 >= ncpus() && len % 8 === 0);
-  const m = stateOf(findGroup(t, i32(a[0]))).affinity;
-  const b = Buffer.alloc(Math.min(len, cpumaskSize()));
+  need(len * 8 >= ncpus(t) && len % 8 === 0);
+  const m = stateOf(findGroup(t, i32(a[0]))).affinity & allCpus(t);
+  const b = Buffer.alloc(Math.min(len, cpumaskSize(t)));
   for (let i = 0; i < b.length; i++) b[i] = Number((m >> BigInt(8 * i)) & 0xffn);
   t.mm.copyOut(a[2], b);
   return b.length;
 }
 
 function schedSetaffinity(t: Task, a: number[]): number {
-  const b = t.mm.copyIn(a[2], Math.min(u32(a[1]), cpumaskSize()));
+  const b = t.mm.copyIn(a[2], Math.min(u32(a[1]), cpumaskSize(t)));
   const tg = findGroup(t, i32(a[0]));
   checkSameOwner(t, tg);
   let m = 0n;
   for (let i = b.length - 1; i >= 0; i--) m = (m << 8n) | BigInt(b[i]);
-  m &= allCpus();
+  m &= allCpus(t);
   need(m !== 0n);
   stateOf(tg).affinity = m;
   return 0;

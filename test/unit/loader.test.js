@@ -12,7 +12,7 @@ const { execFileSync, spawnSync } = require('node:child_process');
 const { parseElf } = require('../../dist/loader/elf.js');
 const { TASK_SIZE } = require('../../dist/abi/mm.js');
 const { parseShebang, shebangArgv, checkInterpDepth, MAX_INTERP_DEPTH } = require('../../dist/loader/shebang.js');
-const stack = require('../../dist/loader/stack.js');
+const stack = { ...require('../../dist/loader/stack.js'), ...require('../../dist/abi/auxv.js') };
 
 const ENOEXEC = 8;
 const EIO = 5;

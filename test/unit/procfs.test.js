@@ -161,7 +161,7 @@ function setup() {
     bootMonotonicNs: now - 5e9, bootRealtimeNs: Date.now() * 1e6 - 5e9, monotonicNs: () => Number(process.hrtime.bigint()), vfs,
     memfile: { ramBytes: () => ({ total: 64 << 20, free: 48 << 20 }) },
   };
-  const proc = new ProcFs(kernel, { cpuinfo: 'processor\t: 0\nmodel name\t: X\n\nprocessor\t: 1\nmodel name\t: X\n\n' });
+  const proc = new ProcFs(kernel, { cpuinfo: 'processor\t: 0\nmodel name\t: X\n\nprocessor\t: 1\nmodel name\t: X\n\n', ncpu: 2 });
   vfs.mountAt('/proc', proc);
   const init = new ThreadGroup(1, 1, 1);
   const tg = new ThreadGroup(7, 7, 1);

@@ -13,8 +13,7 @@ import {
   anonDev, devMajor, devMinor, dtype, makedev, nowNs, S_IFCHR, S_IFDIR, S_IFLNK, TMPFS_MAGIC,
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
 } from '../../abi/fs';
-import * as host from '../../host/hostfs';
-import { makeHostFdFile, registerTtyNode } from '../hostfd/hostfd';
+import { donatedFdStat, makeHostFdFile, registerTtyNode } from '../hostfd/hostfd';
 import type { HostEvents } from '../../platform/platform';
 
 type DevKind = 'null' | 'zero' | 'full' | 'random';
@@ -171,7 +170,7 @@ export class DevFs implements FilesystemImpl {
   private addHostTty(pts: DevDir): void {
     if (this.ttyHostFd === null) return;
     try {
-      const st = host.fstat(this.ttyHostFd);
+      const st = donatedFdStat(this.ttyHostFd);
       const major = devMajor(st.rdev);
       if (major < 136 || major > 143) return;
       const n = (major - 136) * 256 + devMinor(st.rdev);

@@ -9,8 +9,8 @@
 import { Errno, E } from '../../abi/errno';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, type Waiter } from '../../abi/waitqueue';
 import { HOST_IN, HOST_OUT, HostWatchError, type HostEvents, type HostWatch } from '../../platform/platform';
-import * as libc from '../../host/libc';
-import * as host from '../../host/hostfs';
+import * as hfd from '../../host/hostfd';
+import type { HostStat } from '../../host/hostfs';
 import { pgidOf, sidOf, SIGPIPE, type FileCtx } from '../../vfs/ctx';
 import { FileDescription, type MaybePromise } from '../../vfs/file';
 import { O_NONBLOCK, SEEK_END, type InodeAttrs } from '../../abi/fs';
@@ -31,15 +31,6 @@ const foreground = new Map<number, number>();
 /** Minimal memory access the ioctls need (Task.mm satisfies it). */
 interface IoctlCtx extends FileCtx {
   mm: { copyIn(addr: number, len: number): Buffer; copyOut(addr: number, data: Uint8Array): void; readI32(addr: number): number; writeI32(addr: number, v: number): void };
-}
-
-function hostPoll(fd: number, events: number): number {
-  const b = Buffer.alloc(8);
-  b.writeInt32LE(fd, 0);
-  b.writeInt16LE(events, 4);
-  const n = libc.poll(b, 1, 0) as number;
-  if (n <= 0) return 0;
-  return b.readInt16LE(6);
 }
 
 function toEvents(revents: number): number {
@@ -76,15 +67,15 @@ export class HostFdFile extends FileDescription {
     super(null, null, flags);
     let rdev = 0;
     try {
-      rdev = host.fstat(hostFd).rdev;
+      rdev = hfd.fstat(hostFd).rdev;
     } catch {
       /* a closed host fd: I/O will report the error */
     }
     this.rdev = rdev;
-    this.isTty = (libc.ioctl(hostFd, TCGETS, Buffer.alloc(64)) as number) === 0;
+    this.isTty = hfd.ioctl(hostFd, TCGETS, Buffer.alloc(64)) === 0;
     let type = 0;
     try {
-      type = host.fstat(hostFd).mode & 0o170000;
+      type = hfd.fstat(hostFd).mode & 0o170000;
     } catch {
       /* as above */
     }
@@ -93,29 +84,28 @@ export class HostFdFile extends FileDescription {
   }
 
   /** Host call results: retry on EINTR, else the host errno. */
-  private hostCall(fn: () => number | bigint): number {
+  private hostCall(fn: () => number): number {
     for (;;) {
-      const n = Number(fn());
+      const n = fn();
       if (n >= 0) return n;
-      const errno = libc.errno();
-      if (errno !== E.EINTR) throw new Errno(errno);
+      if (n !== -E.EINTR) throw new Errno(-n);
     }
   }
 
   override seek(off: number, whence: number): number {
     if (!this.isRegular) throw new Errno(E.ESPIPE);
-    return this.hostCall(() => libc.lseek(this.hostFd, off, whence));
+    return this.hostCall(() => hfd.lseek(this.hostFd, off, whence));
   }
 
   override pread(_t: FileCtx, len: number, off: number): Buffer {
     if (!this.isRegular) throw new Errno(E.ESPIPE);
     const buf = Buffer.allocUnsafe(len);
-    return buf.subarray(0, this.hostCall(() => libc.pread(this.hostFd, buf, len, off)));
+    return buf.subarray(0, this.hostCall(() => hfd.pread(this.hostFd, buf, len, off)));
   }
 
   override pwrite(_t: FileCtx, data: Buffer, off: number): number {
     if (!this.isRegular) throw new Errno(E.ESPIPE);
-    return this.hostCall(() => libc.pwrite(this.hostFd, data, data.length, off));
+    return this.hostCall(() => hfd.pwrite(this.hostFd, data, data.length, off));
   }
 
   override appendWrite(t: FileCtx, data: Buffer, off: number | null, nowait = false): MaybePromise<number> {
@@ -125,11 +115,11 @@ export class HostFdFile extends FileDescription {
       this.seek(0, SEEK_END);
       return this.write(t, data);
     }
-    return this.pwrite(t, data, host.fstat(this.hostFd).size);
+    return this.pwrite(t, data, hfd.fstat(this.hostFd).size);
   }
 
   override stat(): InodeAttrs {
-    const s = host.fstat(this.hostFd);
+    const s = hfd.fstat(this.hostFd);
     return { mode: s.mode, uid: s.uid, gid: s.gid, nlink: s.nlink, size: s.size, blocks: s.blocks, blksize: s.blksize, rdev: s.rdev, atimeNs: s.atimeNs, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs, btimeNs: s.birthtimeNs };
   }
 
@@ -138,7 +128,7 @@ export class HostFdFile extends FileDescription {
     // match stat of that path, or ttyname(3) says "not a tty".
     const node = this.isTty ? ttyNodes.get(this.rdev) : undefined;
     if (node) return { ...node };
-    const s = host.fstat(this.hostFd);
+    const s = hfd.fstat(this.hostFd);
     return { dev: s.dev, ino: s.ino };
   }
 
@@ -191,12 +181,12 @@ export class HostFdFile extends FileDescription {
     let ev = 0;
     if (mask & (EVENT_IN | EVENT_RDNORM)) ev |= POLLIN;
     if (mask & (EVENT_OUT | EVENT_WRNORM)) ev |= POLLOUT;
-    return toEvents(hostPoll(this.hostFd, ev)) & (mask | EVENT_ERR | EVENT_HUP);
+    return toEvents(hfd.poll(this.hostFd, ev)) & (mask | EVENT_ERR | EVENT_HUP);
   }
 
   override sync(dataOnly: boolean): void {
     if (!this.isRegular) throw new Errno(E.EINVAL);
-    this.hostCall(() => (dataOnly ? libc.fdatasync(this.hostFd) : libc.fsync(this.hostFd)));
+    this.hostCall(() => hfd.fsync(this.hostFd, dataOnly));
   }
 
   override supportsNowait(write: boolean): boolean {
@@ -222,9 +212,9 @@ export class HostFdFile extends FileDescription {
       await this.waitFor(t, EVENT_IN, nonblock);
       // A regular file's read is complete up to end of file, as on Linux.
       const buf = Buffer.allocUnsafe(this.isRegular ? len : Math.min(len, 1 << 20));
-      const n = Number(this.isSocket ? libc.recv(this.hostFd, buf, buf.length, MSG_DONTWAIT) : libc.read(this.hostFd, buf, buf.length));
+      const n = this.isSocket ? hfd.recv(this.hostFd, buf, buf.length, MSG_DONTWAIT) : hfd.read(this.hostFd, buf, buf.length);
       if (n >= 0) return buf.subarray(0, n);
-      const errno = libc.errno();
+      const errno = -n;
       if (errno === E.EAGAIN && !nonblock && this.hostEvents) continue;
       if (errno === E.EINTR) continue;
       throw new Errno(errno);
@@ -236,12 +226,12 @@ export class HostFdFile extends FileDescription {
     let done = 0;
     while (done < data.length) {
       const chunk = data.subarray(done);
-      const n = Number(this.isSocket ? libc.send(this.hostFd, chunk, chunk.length, MSG_DONTWAIT | MSG_NOSIGNAL) : libc.write(this.hostFd, chunk, chunk.length));
+      const n = this.isSocket ? hfd.send(this.hostFd, chunk, chunk.length, MSG_DONTWAIT | MSG_NOSIGNAL) : hfd.write(this.hostFd, chunk, chunk.length);
       if (n >= 0) {
         done += n;
         continue;
       }
-      const errno = libc.errno();
+      const errno = -n;
       if (errno === E.EINTR) continue;
       if (errno === E.EAGAIN) {
         if (done > 0 && nonblock) return done;
@@ -257,12 +247,14 @@ export class HostFdFile extends FileDescription {
 
   override available(): number {
     const b = Buffer.alloc(8);
-    if ((libc.ioctl(this.hostFd, FIONREAD, b) as number) < 0) throw new Errno(libc.errno());
+    const r = hfd.ioctl(this.hostFd, FIONREAD, b);
+    if (r < 0) throw new Errno(-r);
     return b.readInt32LE(0);
   }
 
   private hostIoctl(cmd: number, buf: Buffer): void {
-    if ((libc.ioctl(this.hostFd, cmd, buf) as number) < 0) throw new Errno(libc.errno());
+    const r = hfd.ioctl(this.hostFd, cmd, buf);
+    if (r < 0) throw new Errno(-r);
   }
 
   override ioctl(t: FileCtx, cmd: number, arg: number): number {
@@ -339,10 +331,17 @@ export class HostFdFile extends FileDescription {
     if (!this.isTty) throw new Errno(E.ENOTTY);
   }
 
+  /** A new description of the same host file (open of /proc/PID/fd/N): a dup of the host fd, owned. */
+  reopen(flags: number): HostFdFile {
+    const fd = hfd.dup(this.hostFd);
+    if (fd < 0) throw new Errno(E.EMFILE);
+    return new HostFdFile(fd, flags, true, this.hostEvents);
+  }
+
   protected override release(): void {
     // Before the close: the number may be reused at once, and a watch must never outlive it.
     this.disarm();
-    if (this.ownsFd) libc.close(this.hostFd);
+    if (this.ownsFd) hfd.close(this.hostFd);
   }
 }
 
@@ -352,6 +351,32 @@ export class HostFdFile extends FileDescription {
  */
 export function makeHostFdFile(hostFd: number, flags: number, ownsFd = false, events: HostEvents | null = null): HostFdFile {
   return new HostFdFile(hostFd, flags, ownsFd, events);
+}
+
+/**
+ * The description a sandbox fd gets for the caller's host fd, or null if
+ * that fd is not open. Pipes, FIFOs and terminals get a private
+ * non-blocking description, so that waiting on them parks only the task
+ * that waits, never the whole Sentry, and without changing the flags of the
+ * caller's own description (O_NONBLOCK is shared by every dup of it).
+ * Regular files never block; sockets cannot be reopened: those stay as given.
+ */
+export function donateHostFd(hostFd: number, events: HostEvents | null): HostFdFile | null {
+  const fl = hfd.statusFlags(hostFd);
+  if (fl < 0) return null;
+  const own = hfd.reopenNonBlocking(hostFd, fl);
+  return own === null ? new HostFdFile(hostFd, fl, false, events) : new HostFdFile(own, fl, true, events);
+}
+
+/** The first of the caller's fds that is a terminal (for /dev/tty), or null. */
+export function terminalOf(hostFds: readonly number[]): number | null {
+  for (const fd of hostFds) if (hfd.isatty(fd)) return fd;
+  return null;
+}
+
+/** Attributes of a donated host fd (devfs shows the caller's tty under /dev/pts). */
+export function donatedFdStat(hostFd: number): HostStat {
+  return hfd.fstat(hostFd);
 }
 
 /** The sandbox-side foreground process group of the terminal behind hostFd (for job-control signals). */

@@ -5,7 +5,6 @@
 // opens the same file again. Files without a location (pipes, donated host
 // fds) are reached through a private dentry whose inode reopens them.
 import { Errno, E } from '../../abi/errno';
-import * as libc from '../../host/libc';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { Dentry, type VPath } from '../../vfs/dentry';
@@ -14,7 +13,7 @@ import {
   devMajor, devMinor, O_ACCMODE, O_CLOEXEC, O_RDONLY, O_RDWR, O_WRONLY, S_IFCHR, S_IFIFO, S_IFMT, S_IFSOCK,
   type InodeAttrs,
 } from '../../abi/fs';
-import { HostFdFile, makeHostFdFile } from '../hostfd/hostfd';
+import { HostFdFile } from '../hostfd/hostfd';
 import { PipeFile } from '../pipe/pipe';
 import { ProcInode, type Entry, type NodeMaker, type OwnerFn } from './nodes';
 import type { ProcFs } from './procfs';
@@ -102,11 +101,7 @@ class FdTargetInode extends ProcInode {
   override open(_ctx: unknown, _path: VPath, flags: number): FileDescription {
     const f = this.file;
     if (f instanceof PipeFile) return new PipeFile(f.pipe, flags);
-    if (f instanceof HostFdFile) {
-      const fd = libc.dup(f.hostFd) as number;
-      if (fd < 0) throw new Errno(E.EMFILE);
-      return makeHostFdFile(fd, flags, true, f.hostEvents);
-    }
+    if (f instanceof HostFdFile) return f.reopen(flags);
     throw new Errno(E.ENXIO);
   }
 }

@@ -360,13 +360,3 @@ export function formatSystemStat(s: { ncpu: number; idleTicks: number; btime: nu
   out += 'softirq 0 0 0 0 0 0 0 0 0 0 0\n';
   return out;
 }
-
-/** Synthesized /proc/cpuinfo for when the host's cannot be read. */
-export function fallbackCpuinfo(models: string[]): string {
-  return models.map((m, i) => `processor\t: ${i}\nvendor_id\t: unknown\nmodel name\t: ${m}\n\n`).join('');
-}
-
-/** Number of "processor" entries in a cpuinfo text. */
-export function countProcessors(cpuinfo: string): number {
-  return (cpuinfo.match(/^processor\s*:/gm) ?? []).length;
-}

@@ -3,41 +3,24 @@
 // thread-self, and one directory per process (live or zombie) of the PID
 // namespace; thread ids are looked up but not listed, as in Linux.
 //
-//   const proc = new ProcFs(kernel);
+//   const proc = new ProcFs(kernel, hostInfo);
 //   vfs.mountAt('/proc', proc);
 //
 // Entries are dynamic (the VFS never caches them). Files are 0444 (a few,
 // like comm and oom_score_adj, are writable), directories 0555, per-process
 // entries belong to the process's effective uid.
 import { randomUUID } from 'node:crypto';
-import * as nodeFs from 'node:fs';
-import * as os from 'node:os';
 import { Credentials } from '../../auth/creds';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { Dentry, Mount, type VPath } from '../../vfs/dentry';
 import type { FilesystemImpl, Inode } from '../../vfs/inode';
 import { anonDev, nowNs, PROC_MAGIC, type StatFs } from '../../abi/fs';
-import { countProcessors, fallbackCpuinfo } from './format';
+import type { HostInfo } from '../../host/hostinfo';
 import { NodeMaker, ProcDirNode, rootOwner, type Entry } from './nodes';
 import { pidDirNode, type PidExtras } from './pid';
 import { sysDir } from './sys';
 import { systemEntries } from './system';
 import type { ProcKernel } from './task_info';
-
-export interface ProcFsOptions {
-  /** Text of /proc/cpuinfo (default: the host's, read once now). */
-  cpuinfo?: string;
-}
-
-function hostCpuinfo(): string {
-  try {
-    const s = nodeFs.readFileSync('/proc/cpuinfo', 'latin1');
-    if (countProcessors(s) > 0) return s;
-  } catch {
-    // not Linux, or no /proc on the host
-  }
-  return fallbackCpuinfo(os.cpus().map((c) => c.model));
-}
 
 export class ProcFs implements FilesystemImpl {
   readonly name = 'proc';
@@ -54,9 +37,10 @@ export class ProcFs implements FilesystemImpl {
   private readonly state = new WeakMap<ThreadGroup, PidExtras>();
   private readonly rootDir: ProcDirNode;
 
-  constructor(readonly kernel: ProcKernel, opts: ProcFsOptions = {}) {
-    this.cpuinfo = opts.cpuinfo ?? hostCpuinfo();
-    this.ncpu = Math.max(1, countProcessors(this.cpuinfo));
+  /** host: the machine the sandbox shows (/proc/cpuinfo, the CPU rows of /proc/stat). */
+  constructor(readonly kernel: ProcKernel, host: Pick<HostInfo, 'cpuinfo' | 'ncpu'>) {
+    this.cpuinfo = host.cpuinfo;
+    this.ncpu = host.ncpu;
     const m = new NodeMaker(this, '', rootOwner, this.birthNs);
     const fixed = (): Entry[] => [...systemEntries(this, m), sysDir(this, m)];
     this.rootDir = new ProcDirNode(this, 1, 0o555, rootOwner, this.birthNs, {

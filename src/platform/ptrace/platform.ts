@@ -341,6 +341,11 @@ export class PtracePlatform implements Platform {
     return w;
   }
 
+  watchRuntime(cb: () => void): HostWatch {
+    // libuv's epoll fd is readable while Node has I/O to handle.
+    return this.watch(libc.nodeLoopFd(), EPOLLIN, cb, { edge: true });
+  }
+
   unwatch(h: HostWatch): void {
     const w = h as Watch;
     if (!w.live) return;
