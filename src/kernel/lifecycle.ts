@@ -12,7 +12,7 @@ import type { Kernel } from './kernel';
 import { KEEP_REGS } from './runner';
 import * as S from '../abi/signals';
 import { Task } from './task';
-import { type ChildEvent, type Rlimit, RLIMIT_STACK, ThreadGroup } from './thread_group';
+import { type ChildEvent, type Rlimit, RLIMIT_NOFILE, RLIMIT_STACK, ThreadGroup } from './thread_group';
 import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_NEWNS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WUNTRACED } from '../abi/sched';
 
 
@@ -49,6 +49,9 @@ export class Lifecycle {
     const pid = this.k.allocPid();
     const tg = new ThreadGroup(pid, pid, pid);
     if (opts.rlimits) tg.rlimits = opts.rlimits.map((r) => ({ ...r }));
+    // The fd table enforces RLIMIT_NOFILE itself (at most fs.nr_open, 2^20).
+    const nofile = tg.rlimits[RLIMIT_NOFILE].cur;
+    opts.fdTable.limit = nofile < 0 ? 1 << 20 : Math.min(nofile, 1 << 20);
     const as = this.k.platform.newAddressSpace();
     const mm = new MemoryManager(this.k.memfile, as);
     const t = new Task(this.k, pid, tg, mm, opts.fdTable, opts.fs, opts.creds ?? new Credentials(), as.mainContext());

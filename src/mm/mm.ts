@@ -9,6 +9,7 @@ import { UserCopy } from './usercopy';
 import type { MemoryFile } from '../platform/memfile';
 import { FrameTable } from './frame_table';
 import { PAGE, Vma, type VmaFile, pageAlignUp } from './vma';
+import { VmaSet } from './vma_set';
 
 /** The x86-64 user address limit of Linux; an address space's own top (see MemoryManager.top) is lower. */
 /** vm.max_map_count as /proc/sys/vm/max_map_count advertises it (Linux's default). */
@@ -27,7 +28,8 @@ const EAGER_COPY_BUDGET = 1024;
 const FAULT_CHUNK = 256; // 1 MiB
 
 export class MemoryManager extends UserCopy {
-  vmas: Vma[] = [];
+  /** The VMAs in address order (a balanced tree with gap summaries: O(log n) lookups, changes and free-range searches). */
+  readonly vmas = new VmaSet((v) => v.untouched(this.memfile));
   brkStart = 0;
   brkEnd = 0;
   mmapBase = 0;
@@ -60,28 +62,14 @@ export class MemoryManager extends UserCopy {
 
   // ---- lookup -------------------------------------------------------------
 
-  /** Index of the first VMA with end > addr. */
-  private lowerBound(addr: number): number {
-    let lo = 0;
-    let hi = this.vmas.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.vmas[mid].end <= addr) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
   findVma(addr: number): Vma | null {
-    const i = this.lowerBound(addr);
-    const v = this.vmas[i];
-    return v && v.start <= addr ? v : null;
+    return this.vmas.find(addr);
   }
 
-  /** Whether any VMA overlaps [start, end) (one binary search). */
+  /** Whether any VMA overlaps [start, end) (one tree search). */
   anyMapped(start: number, end: number): boolean {
-    const v = this.vmas[this.lowerBound(start)];
-    return v !== undefined && v.start < end;
+    const v = this.vmas.lowerBound(start);
+    return v !== null && v.start < end;
   }
 
   /** Whether [start, end) lies inside the application's address space. */
@@ -104,7 +92,7 @@ export class MemoryManager extends UserCopy {
 
   /** ENOMEM when `added` more VMAs (splits) would pass max_map_count. */
   private roomFor(added: number): void {
-    if (this.vmas.length + added > this.maxMapCount) throw new Errno(E.ENOMEM, 'max_map_count reached');
+    if (this.vmas.size + added > this.maxMapCount) throw new Errno(E.ENOMEM, 'max_map_count reached');
   }
 
   /** VMAs that making boundaries at start and end would add. */
@@ -118,44 +106,41 @@ export class MemoryManager extends UserCopy {
   }
 
   private isFree(start: number, end: number): boolean {
-    if (!this.inBounds(start, end, MMAP_MIN_ADDR)) return false;
-    const i = this.lowerBound(start);
-    const v = this.vmas[i];
-    return !v || v.start >= end;
+    return this.inBounds(start, end, MMAP_MIN_ADDR) && !this.anyMapped(start, end);
   }
 
   /** Find a free range of len bytes, top-down below mmapBase like Linux's default layout. */
   findFree(len: number, hint = 0): number {
     if (hint && this.isFree(hint, hint + len)) return hint;
-    let top = Math.min(this.mmapBase, this.top);
-    for (let i = this.lowerBound(top) - 1; ; i--) {
-      const v = i >= 0 ? this.vmas[i] : null;
-      const floor = v ? v.end : 0x10000;
-      let cand = top - len;
-      if (cand >= floor && cand >= MMAP_MIN_ADDR) return cand;
-      if (!v) break;
-      top = Math.min(top, v.start);
-    }
-    throw new Errno(E.ENOMEM, 'address space exhausted');
+    const a = this.vmas.findGapBelow(len, Math.min(this.mmapBase, this.top), MMAP_MIN_ADDR);
+    if (a < 0) throw new Errno(E.ENOMEM, 'address space exhausted');
+    return a;
   }
 
   // ---- mapping ------------------------------------------------------------
 
-  /** Create a mapping at exactly [addr, addr+len) (callers check/clear the range). */
-  mapAt(addr: number, len: number, prot: number, shared: boolean, file: VmaFile | null, pgoff: number, growsDown = false, name: string | null = null): Vma {
+  /**
+   * Create a mapping at exactly [addr, addr+len) (callers check/clear the
+   * range). It merges with neighbours that continue it, as on Linux; the VMA
+   * returned is the one that holds the range.
+   */
+  mapAt(addr: number, len: number, prot: number, shared: boolean, file: VmaFile | null, pgoff: number, growsDown = false, name: string | null = null, noreserve = false): Vma {
     this.claim(addr, addr + len, 1 + this.splitsAt(addr, addr + len));
     this.unmapRange(addr, len);
     const pages = len / PAGE;
+    // Anonymous memory has no file offset: Linux numbers private pages by address, a shared mapping from 0.
+    if (!file) pgoff = shared ? 0 : addr / PAGE;
     const v = new Vma(addr, addr + len, prot, shared, new FrameTable(pages), file, pgoff, growsDown, name);
+    if (shared && !file) v.shm = {};
+    v.noreserve = noreserve;
+    v.accounted = !shared && (prot & PROT_WRITE) !== 0 && !noreserve;
     file?.hold?.incRef();
-    this.insert(v);
-    this.populate(v, 0, pages);
-    return v;
-  }
-
-  private insert(v: Vma): void {
-    const i = this.lowerBound(v.start);
-    this.vmas.splice(i, 0, v);
+    this.vmas.insert(v);
+    // Merge first: a new VMA has no anonymous pages yet, so nothing stops it joining a neighbour.
+    this.vmas.mergeAround(addr, addr + len);
+    const w = this.findVma(addr)!;
+    this.populate(w, (addr - w.start) / PAGE, (addr + len - w.start) / PAGE);
+    return w;
   }
 
   /**
@@ -200,12 +185,26 @@ export class MemoryManager extends UserCopy {
         }
         let q = p;
         while (q < to && v.frames.get(q) < 0 && q - p < MAX_FILL_RUN) q++;
-        const f = this.memfile.alloc(q - p);
+        const f = this.allocAnon(v, p, q);
         for (let k = p; k < q; k++) v.frames.set(k, f + (k - p));
         p = q;
       }
     }
+    if (!v.shared && v.prot & PROT_WRITE) this.vmas.prepareAnon(v);
     this.syncHost(v, from, to);
+  }
+
+  /**
+   * Frames for pages [p, q) of anonymous v, next to the frames of the page
+   * above (mmap hands out addresses top down) or below (brk, a large VMA
+   * touched upward) when it has one: merged VMAs then stay one host mapping.
+   */
+  private allocAnon(v: Vma, p: number, q: number): number {
+    const above = v.frames.get(q);
+    if (above >= 0) return this.memfile.allocNear(q - p, above - (q - p), true);
+    const below = v.frames.get(p - 1);
+    if (below >= 0) return this.memfile.allocNear(q - p, below + 1, false);
+    return this.memfile.allocNear(q - p, -1, true);
   }
 
   /** Host protection for a page: private pages shared with anyone are mapped read-only until written. */
@@ -248,12 +247,10 @@ export class MemoryManager extends UserCopy {
     const inside = this.findVma(addr);
     if (inside && inside.start < addr && inside.end > end) this.roomFor(1);
     this.splitAround(addr, end);
-    let i = this.lowerBound(addr);
-    while (i < this.vmas.length && this.vmas[i].start < end) {
-      const v = this.vmas[i];
+    for (const v of this.vmas.overlapping(addr, end)) {
       this.dropFrames(v, 0, v.pages);
       v.file?.hold?.decRef();
-      this.vmas.splice(i, 1);
+      this.vmas.remove(v);
       // Only what the VMAs covered: the range may span the stub's own pages.
       this.as.unmap(v.start, v.end - v.start);
     }
@@ -274,7 +271,8 @@ export class MemoryManager extends UserCopy {
       const v = this.findVma(at);
       if (v && v.start < at) {
         const right = v.splitAt(at);
-        this.vmas.splice(this.lowerBound(at), 0, right);
+        this.vmas.update(v);
+        this.vmas.insert(right);
       }
     }
   }
@@ -289,22 +287,31 @@ export class MemoryManager extends UserCopy {
     }
     this.roomFor(this.splitsAt(addr, end));
     this.splitAround(addr, end);
-    for (let i = this.lowerBound(addr); i < this.vmas.length && this.vmas[i].start < end; i++) {
-      const v = this.vmas[i];
+    for (const v of this.vmas.overlapping(addr, end)) {
       const had = v.prot;
       v.prot = prot;
+      // Linux charges private memory the first time it is made writable
+      // (VM_ACCOUNT), and stops when anonymous memory never written is made read-only.
+      if (prot & PROT_WRITE && !v.shared && !v.noreserve) v.accounted = true;
+      else if (!(prot & PROT_WRITE) && v.accounted && !v.file && (v.anon === null || v.untouched(this.memfile))) {
+        v.accounted = false;
+        v.anon = null;
+      }
       if (had === 0 && prot !== 0) this.populate(v, 0, v.pages);
       else if (prot !== 0) this.syncHost(v, 0, v.pages);
       else this.as.protect(v.start, v.end - v.start, 0);
+      if (prot & PROT_WRITE && !v.shared && v.frames.count() > 0) this.vmas.prepareAnon(v);
     }
+    this.vmas.mergeAround(addr, end);
   }
 
   /** Grow v (the last VMA of brk) to newEnd; the caller checked the range is free. */
   extendVma(v: Vma, newEnd: number): void {
     this.claim(v.end, newEnd, 0);
     const oldPages = v.pages;
-    v.frames = v.frames.moved((newEnd - v.start) / PAGE, 0);
+    v.frames.growBack((newEnd - v.end) / PAGE);
     v.end = newEnd;
+    this.vmas.update(v);
     this.populate(v, oldPages, v.pages);
   }
 
@@ -347,6 +354,7 @@ export class MemoryManager extends UserCopy {
       this.claim(v.end, old + newLen, this.splitsAt(old, old + oldLen));
       this.splitAround(old, old + oldLen);
       this.extendVma(this.findVma(old)!, old + newLen);
+      this.vmas.mergeAround(old, old + newLen);
       return old;
     }
     if (!mayMove) throw new Errno(E.ENOMEM);
@@ -362,11 +370,13 @@ export class MemoryManager extends UserCopy {
     frames.forEachPresent(0, keep, (_p, f) => this.memfile.incRef(f));
     this.unmapRange(to, newLen);
     const moved = new Vma(to, to + newLen, src.prot, src.shared, frames, src.file, src.pgoff, src.growsDown, src.name);
+    moved.copyFlags(src);
     src.file?.hold?.incRef();
     this.unmapRange(old, oldLen);
-    this.insert(moved);
+    this.vmas.insert(moved);
     this.syncHost(moved, 0, keep);
     this.populate(moved, keep, moved.pages);
+    this.vmas.mergeAround(to, to + newLen);
     return to;
   }
 
@@ -475,12 +485,11 @@ export class MemoryManager extends UserCopy {
 
   /** MAP_GROWSDOWN: a fault just below a stack VMA extends it (within the stack limit). */
   private growStack(addr: number): Vma | null {
-    const i = this.lowerBound(addr);
-    const v = this.vmas[i];
+    const v = this.vmas.lowerBound(addr);
     if (!v || !v.growsDown || addr >= v.start) return null;
     const newStart = Math.floor(addr / PAGE) * PAGE;
     if (v.end - newStart > this.stackLimit) return null;
-    const prev = this.vmas[i - 1];
+    const prev = this.vmas.prev(v);
     if (prev && prev.end > newStart - PAGE) return null; // keep a guard gap
     try {
       this.claim(newStart, v.start, 0);
@@ -489,8 +498,10 @@ export class MemoryManager extends UserCopy {
       throw e;
     }
     const extra = (v.start - newStart) / PAGE;
-    v.frames = v.frames.moved(v.pages + extra, extra);
+    v.frames.growFront(extra);
     v.start = newStart;
+    v.pgoff -= extra;
+    this.vmas.update(v);
     this.populate(v, 0, extra);
     return v;
   }
@@ -568,8 +579,11 @@ export class MemoryManager extends UserCopy {
     let budget = EAGER_COPY_BUDGET;
     for (const v of this.vmas) {
       const c = new Vma(v.start, v.end, v.prot, v.shared, new FrameTable(0), v.file, v.pgoff, v.growsDown, v.name);
+      c.copyFlags(v);
+      // The child's private pages get their own identity, as Linux's anon_vma_fork gives a new anon_vma.
+      if (v.anon) c.anon = {};
       c.file?.hold?.incRef();
-      child.vmas.push(c);
+      child.vmas.insert(c);
       const present = v.frames.count();
       if (!v.shared && v.prot & PROT_WRITE && present > 0 && present <= EAGER_COPY_VMA && present <= budget) {
         // A copy-on-write fault costs a trap and a host mmap here, far more
@@ -610,7 +624,7 @@ export class MemoryManager extends UserCopy {
       this.dropFrames(v, 0, v.pages);
       v.file?.hold?.decRef();
     }
-    this.vmas = [];
+    this.vmas.clear();
   }
 
   /** Map every VMA into the address space again (after the host side was cleared). */

@@ -5,10 +5,15 @@
 // with another address space or with a file cache is copied on write.
 
 import type { Mappable } from './mappable';
-import type { FrameTable } from './frame_table';
+import { FrameTable } from './frame_table';
+import type { MemoryFile } from '../platform/memfile';
 import { PAGE_SIZE as PAGE } from '../abi/mm';
 
 export { PAGE };
+
+/** Vma.untouched looks at VMAs of up to PROBE_PAGES frames and reads at most PROBE_READ pages of data. */
+const PROBE_PAGES = 8192;
+const PROBE_READ = 256;
 
 export interface VmaFile {
   mappable: Mappable;
@@ -21,6 +26,22 @@ export interface VmaFile {
 }
 
 export class Vma {
+  /**
+   * Which anonymous pages this VMA's private pages belong with (Linux's
+   * anon_vma), null until it first gets pages it may write. Halves of a split
+   * share it; a fork child gets a new one. Two VMAs that both have one merge
+   * only if it is the same.
+   */
+  anon: object | null = null;
+  /** A shared anonymous mapping's object (Linux gives each its own shmem file): only its own pieces merge. */
+  shm: object | null = null;
+  /** Linux's VM_ACCOUNT: private writable memory charged when mapped or first made writable. */
+  accounted = false;
+  /** MAP_NORESERVE (VM_NORESERVE): never charged. */
+  noreserve = false;
+  /** Some page is known to have been written (see untouched). */
+  written = false;
+
   constructor(
     public start: number,
     public end: number,
@@ -28,7 +49,7 @@ export class Vma {
     public shared: boolean,
     public frames: FrameTable,
     public file: VmaFile | null,
-    /** File offset of `start`, in pages. */
+    /** File offset of `start`, in pages (anonymous private memory: start / PAGE when created, as Linux's vm_pgoff). */
     public pgoff: number,
     public growsDown = false,
     public name: string | null = null,
@@ -45,25 +66,93 @@ export class Vma {
   /** Split at addr; this keeps [start, addr), the returned VMA is [addr, end). */
   splitAt(addr: number): Vma {
     const n = this.pageIndex(addr);
-    const right = new Vma(addr, this.end, this.prot, this.shared, this.frames.slice(n, this.pages), this.file, this.pgoff + n, this.growsDown, this.name);
-    this.frames = this.frames.slice(0, n);
+    const [left, rightFrames] = this.frames.split(n);
+    const right = new Vma(addr, this.end, this.prot, this.shared, rightFrames, this.file, this.pgoff + n, this.growsDown, this.name);
+    right.copyFlags(this);
+    this.frames = left;
     this.end = addr;
     right.file?.hold?.incRef();
     return right;
   }
 
-  /** Whether `next` continues this VMA exactly (same attributes, adjacent), so the two can merge. */
-  canMerge(next: Vma): boolean {
+  /** Take over the attributes that are not constructor arguments (a split half, a fork child, a moved VMA). */
+  copyFlags(from: Vma): void {
+    this.anon = from.anon;
+    this.shm = from.shm;
+    this.accounted = from.accounted;
+    this.noreserve = from.noreserve;
+    this.written = from.written;
+  }
+
+  /**
+   * Whether `next`, right after this VMA, could share this one's anonymous
+   * pages: same backing at the continuing offset and the same flags except
+   * the protection (Linux's anon_vma_compatible).
+   */
+  compatible(next: Vma): boolean {
     return (
       this.end === next.start &&
-      this.prot === next.prot &&
       this.shared === next.shared &&
-      this.file === null &&
-      next.file === null &&
+      sameFile(this.file, next.file) &&
+      this.shm === next.shm &&
+      next.pgoff === this.pgoff + this.pages &&
       this.growsDown === next.growsDown &&
+      this.accounted === next.accounted &&
+      this.noreserve === next.noreserve &&
       this.name === next.name
     );
   }
+
+  /** Whether `next` continues this VMA exactly, so the two can be one (Linux's vma_merge conditions). */
+  canMerge(next: Vma): boolean {
+    return this.compatible(next) && this.prot === next.prot && (this.anon === null || next.anon === null || this.anon === next.anon);
+  }
+
+  /**
+   * Whether no page was written, as far as the Sentry can tell: no frame is
+   * shared and all read as zeros (a few lseeks per run of consecutive
+   * frames; only pages the host holds are read). Bounded: a VMA with many
+   * frames, or more data to read than PROBE_READ pages, counts as written,
+   * so an application cannot make each mprotect scan gigabytes. Once seen
+   * written, always written (as Linux keeps an anon_vma once it has one).
+   */
+  untouched(memfile: MemoryFile): boolean {
+    if (this.written) return false;
+    if (this.frames.count() > PROBE_PAGES) return false;
+    const budget = { pages: PROBE_READ };
+    let runStart = -1;
+    let runLen = 0;
+    let shared = false;
+    let data = false;
+    this.frames.forEachPresent(0, this.pages, (_p, f) => {
+      if (shared || data) return;
+      if (memfile.refCount(f) > 1) shared = true;
+      else if (runLen > 0 && f === runStart + runLen) runLen++;
+      else {
+        if (runLen > 0 && !memfile.allZero(runStart, runLen, budget)) data = true;
+        runStart = f;
+        runLen = 1;
+      }
+    });
+    if (!shared && !data && runLen > 0 && !memfile.allZero(runStart, runLen, budget)) data = true;
+    if (shared || (data && budget.pages >= 0)) this.written = true;
+    return !shared && !data;
+  }
+
+  /** Become this VMA followed by next (canMerge holds); next is consumed. */
+  absorb(next: Vma): void {
+    this.frames = FrameTable.concat(this.frames, next.frames);
+    this.end = next.end;
+    this.anon ??= next.anon;
+    this.written ||= next.written;
+    next.file?.hold?.decRef();
+  }
+}
+
+function sameFile(a: VmaFile | null, b: VmaFile | null): boolean {
+  // Linux compares the open file: two opens of one file do not merge, two
+  // mmaps of one fd do (each mmap gets its own Mappable object, the same hold).
+  return a === b || (a !== null && b !== null && a.hold !== undefined && a.hold === b.hold);
 }
 
 export function pageAlignUp(x: number): number {

@@ -16,10 +16,15 @@ const PROT_RW = 3;
 const FALLOC_FL_KEEP_SIZE = 1;
 const FALLOC_FL_PUNCH_HOLE = 2;
 const SEEK_DATA = 3;
+const SEEK_HOLE = 4;
+const ZERO_PAGE = Buffer.alloc(PAGE);
 /** Freed memory kept before it is given back to the host (64 MiB). */
 const DIRTY_MAX = 16384;
 /** Runs up to this many pages may reuse dirty frames (zeroing them costs less than a fresh fault on the host). */
 const DIRTY_REUSE_MAX = 256;
+/** allocNear hands out runs up to DOWN_MAX pages from blocks of DOWN_BLOCK frames, top down. */
+const DOWN_BLOCK = 2048;
+const DOWN_MAX = 64;
 
 export class MemoryFile {
   readonly fd: number;
@@ -27,11 +32,13 @@ export class MemoryFile {
   private readonly chunks: Buffer[] = [];
   private refs = new Uint32Array(CHUNK_PAGES);
   private top = 0; // frames below top have been handed out at least once
-  /** Reusable runs: [first, count, dirty]; dirty runs hold old data until zeroed or scrubbed. */
-  private free: Array<[number, number, boolean]> = [];
-  /** Coalesce again only once the free list has doubled: ranges freed in random order may not merge, and sorting on every free was quadratic. */
-  private coalesceAt = 4096;
-  private dirtyPages = 0;
+  /** Freed frames that still hold old data (zeroed when reused, or punched out by scrub). */
+  private readonly dirty = new FreeExtents(CHUNK_PAGES);
+  /** Frames below top that read as zeros (never handed out, or punched out). */
+  private readonly clean = new FreeExtents(CHUNK_PAGES);
+  /** Frames [downLo, down) are set aside for anonymous memory handed out from the top down (allocNear). */
+  private downLo = 0;
+  private down = 0;
   usedPages = 0;
   /** Highest usedPages so far (for the debug log and tests). */
   peakPages = 0;
@@ -80,37 +87,107 @@ export class MemoryFile {
     return libc.lseek(this.fd, frame * PAGE, SEEK_DATA) !== frame * PAGE;
   }
 
+  /**
+   * Whether frames [first, first+n) read as zeros: holes on the host, or
+   * pages that hold only zeros (freed frames are zeroed by the Sentry when
+   * reused, so "holds a host page" alone would not tell an untouched page).
+   * Only the parts the host holds are read, at most budget.pages of them
+   * (false once it is spent).
+   */
+  allZero(first: number, n: number, budget: { pages: number }): boolean {
+    const end = (first + n) * PAGE;
+    for (let pos = first * PAGE; pos < end; ) {
+      const data = libc.lseek(this.fd, pos, SEEK_DATA);
+      if (data < 0 || data >= end) return true;
+      const hole = libc.lseek(this.fd, data, SEEK_HOLE);
+      const stop = hole < 0 ? end : Math.min(hole, end);
+      for (let f = Math.floor(data / PAGE); f * PAGE < stop; f++) {
+        // Past the budget the answer is "maybe written": the caller stays conservative.
+        if (--budget.pages < 0 || this.bytes(f).compare(ZERO_PAGE) !== 0) return false;
+      }
+      pos = stop;
+    }
+    return true;
+  }
+
   /** Allocate npages contiguous frames with reference count 1, zero-filled; ENOMEM past the limit. */
   alloc(npages: number): number {
+    this.reserve(npages);
+    return this.allocFree(npages);
+  }
+
+  /**
+   * Allocate npages for an anonymous mapping next to frames it already has,
+   * so the stub can map both with one host mapping (the host has its own
+   * max_map_count, and Sentry VMAs merge): [hint, hint+npages) if free, else
+   * (growing down, the way mmap hands out addresses, or with no hint) from a
+   * block handed out from its top down, else as alloc.
+   */
+  allocNear(npages: number, hint: number, down: boolean): number {
+    this.reserve(npages);
+    if (hint >= 0 && this.sameChunk(hint, npages)) {
+      if (hint + npages === this.down && hint >= this.downLo) {
+        this.down = hint;
+        return this.take(hint, npages);
+      }
+      if (hint === this.top && hint + npages <= MAX_PAGES) {
+        this.top += npages;
+        return this.take(hint, npages);
+      }
+      if (this.dirty.takeAt(hint, npages)) {
+        this.bytes(hint, npages).fill(0);
+        return this.take(hint, npages);
+      }
+      if (this.clean.takeAt(hint, npages)) return this.take(hint, npages);
+    }
+    if (!down || npages > DOWN_MAX) return this.allocFree(npages);
+    if (this.down - npages < this.downLo) {
+      if (this.down > this.downLo) this.clean.add(this.downLo, this.down - this.downLo);
+      // Freed space first: a program that maps and unmaps one page forever must not walk the file's end up.
+      const reuse = this.clean.take(DOWN_BLOCK);
+      this.downLo = reuse >= 0 ? reuse : this.bump(DOWN_BLOCK);
+      this.down = this.downLo + DOWN_BLOCK;
+    }
+    this.down -= npages;
+    return this.take(this.down, npages);
+  }
+
+  /** ENOMEM unless npages more fit under the limit (after reclaiming untouched frames). */
+  private reserve(npages: number): void {
     if (npages <= 0) throw new Error('alloc of no pages');
     if (!this.fits(npages)) {
       if (this.reclaim) this.reclaim(this.usedPages + npages - this.limitPages);
       if (!this.fits(npages)) throw new Errno(E.ENOMEM, 'sandbox memory limit');
     }
+  }
+
+  private allocFree(npages: number): number {
     // Small runs may come from freed, not yet scrubbed frames (zeroed here,
     // cheaper than a hole punch per free); large ones only from clean space.
-    const smallEnough = npages <= DIRTY_REUSE_MAX;
-    for (let i = 0; i < this.free.length; i++) {
-      const [first, count, dirty] = this.free[i];
-      if (count < npages || !this.sameChunk(first, npages) || (dirty && !smallEnough)) continue;
-      if (count === npages) this.free.splice(i, 1);
-      else this.free[i] = [first + npages, count - npages, dirty];
-      if (dirty) {
-        this.dirtyPages -= npages;
-        this.bytes(first, npages).fill(0);
+    if (npages <= DIRTY_REUSE_MAX) {
+      const d = this.dirty.take(npages);
+      if (d >= 0) {
+        this.bytes(d, npages).fill(0);
+        return this.take(d, npages);
       }
-      return this.take(first, npages);
     }
+    const c = this.clean.take(npages);
+    if (c >= 0) return this.take(c, npages);
+    return this.take(this.bump(npages), npages);
+  }
+
+  /** Frames never handed out before, within one Sentry view: the high-water mark moves up. */
+  private bump(npages: number): number {
     let first = this.top;
     if (!this.sameChunk(first, npages) && npages <= CHUNK_PAGES) {
       // Skip to the next chunk so a run never spans two Sentry views.
       const next = (Math.floor(first / CHUNK_PAGES) + 1) * CHUNK_PAGES;
-      this.free.push([first, next - first, false]);
+      this.clean.add(first, next - first);
       first = next;
     }
     if (first + npages > MAX_PAGES) throw new Errno(E.ENOMEM, 'memory file exhausted');
     this.top = first + npages;
-    return this.take(first, npages);
+    return first;
   }
 
   private sameChunk(first: number, n: number): boolean {
@@ -163,36 +240,17 @@ export class MemoryFile {
   private release(first: number, n: number): void {
     if (n <= 0) return;
     this.usedPages -= n;
-    this.free.push([first, n, true]);
-    this.dirtyPages += n;
+    this.dirty.add(first, n);
     // Freed pages still held by the host count against the limit too.
-    if (this.dirtyPages > DIRTY_MAX || this.usedPages + this.dirtyPages > this.limitPages) this.scrub();
-    if (this.free.length > this.coalesceAt) {
-      this.coalesce();
-      this.coalesceAt = Math.max(4096, this.free.length * 2);
-    }
+    if (this.dirty.pages > DIRTY_MAX || this.usedPages + this.dirty.pages > this.limitPages) this.scrub();
   }
 
   /** Return freed memory to the host: punching holes also makes the frames read as zeros again. */
   scrub(): void {
-    this.coalesce();
-    for (const r of this.free) {
-      if (!r[2]) continue;
-      libc.fallocate(this.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, r[0] * PAGE, r[1] * PAGE);
-      r[2] = false;
-    }
-    this.dirtyPages = 0;
-  }
-
-  private coalesce(): void {
-    this.free.sort((a, b) => a[0] - b[0]);
-    const out: Array<[number, number, boolean]> = [];
-    for (const r of this.free) {
-      const last = out[out.length - 1];
-      if (last && last[0] + last[1] === r[0] && last[2] === r[2] && this.sameChunk(last[0], last[1] + r[1])) last[1] += r[1];
-      else out.push([r[0], r[1], r[2]]);
-    }
-    this.free = out;
+    this.dirty.drain((first, n) => {
+      libc.fallocate(this.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, first * PAGE, n * PAGE);
+      this.clean.add(first, n);
+    });
   }
 
   /** The bytes of frames [frame, frame+n) as a Buffer over the Sentry's mapping (no copy). n must stay within one 1 GiB chunk. */
@@ -212,5 +270,137 @@ export class MemoryFile {
     const f = this.alloc(1);
     this.bytes(frame).copy(this.bytes(f));
     return f;
+  }
+}
+
+interface Extent {
+  first: number;
+  count: number;
+  /** Index in its size class's array (for O(1) removal). */
+  slot: number;
+}
+
+/**
+ * Free runs of frames: coalesced with their neighbours when added (two maps
+ * by first and by end frame, O(1)), found for an allocation by size class
+ * (runs of [2^k, 2^(k+1)) pages in bucket k: the first non-empty bucket at
+ * or above the request's class fits, O(log max) buckets to look at). No run
+ * crosses a multiple of `boundary`, so every piece handed out lies in one of
+ * the Sentry's views.
+ */
+export class FreeExtents {
+  private readonly byFirst = new Map<number, Extent>();
+  private readonly byEnd = new Map<number, Extent>();
+  private readonly buckets: Extent[][] = [];
+  /** Pages in all runs. */
+  pages = 0;
+
+  constructor(private readonly boundary: number) {}
+
+  get runs(): number {
+    return this.byFirst.size;
+  }
+
+  /** Add [first, first+n), merging with adjacent runs in the same boundary window. */
+  add(first: number, n: number): void {
+    while (n > 0) {
+      const windowEnd = (Math.floor(first / this.boundary) + 1) * this.boundary;
+      const piece = Math.min(n, windowEnd - first);
+      this.addWithin(first, piece);
+      first += piece;
+      n -= piece;
+    }
+  }
+
+  private addWithin(first: number, n: number): void {
+    this.pages += n;
+    const window = Math.floor(first / this.boundary);
+    const left = this.byEnd.get(first);
+    if (left && Math.floor(left.first / this.boundary) === window) {
+      this.unlink(left);
+      first = left.first;
+      n += left.count;
+    }
+    const right = this.byFirst.get(first + n);
+    if (right && Math.floor(right.first / this.boundary) === window) {
+      this.unlink(right);
+      n += right.count;
+    }
+    this.link({ first, count: n, slot: 0 });
+  }
+
+  /** Take n pages from one run (its lowest frames); -1 if no run is long enough. */
+  take(n: number): number {
+    const e = this.fit(n);
+    if (!e) return -1;
+    this.unlink(e);
+    this.pages -= n;
+    if (e.count > n) this.link({ first: e.first + n, count: e.count - n, slot: 0 });
+    return e.first;
+  }
+
+  /** Take exactly [first, first+n) if one run holds it, at the run's start or end. */
+  takeAt(first: number, n: number): boolean {
+    const e = this.byFirst.get(first);
+    if (e && e.count >= n) {
+      this.unlink(e);
+      this.pages -= n;
+      if (e.count > n) this.link({ first: first + n, count: e.count - n, slot: 0 });
+      return true;
+    }
+    const g = this.byEnd.get(first + n);
+    if (g && g.first <= first) {
+      this.unlink(g);
+      this.pages -= n;
+      if (g.first < first) this.link({ first: g.first, count: first - g.first, slot: 0 });
+      return true;
+    }
+    return false;
+  }
+
+  /** Remove every run, calling fn(first, n) for each. */
+  drain(fn: (first: number, n: number) => void): void {
+    const all = [...this.byFirst.values()];
+    this.byFirst.clear();
+    this.byEnd.clear();
+    this.buckets.length = 0;
+    this.pages = 0;
+    for (const e of all) fn(e.first, e.count);
+  }
+
+  private fit(n: number): Extent | null {
+    const exact = 31 - Math.clz32(n);
+    // Any run in a higher class is long enough; the request's own class may have some.
+    for (let k = n === 1 << exact ? exact : exact + 1; k < this.buckets.length; k++) {
+      const b = this.buckets[k];
+      if (b && b.length) return b[b.length - 1];
+    }
+    const same = this.buckets[exact];
+    if (same) {
+      // Bounded look: a long class of runs just too short must not make alloc linear.
+      for (let i = same.length - 1, seen = 0; i >= 0 && seen < 8; i--, seen++) if (same[i].count >= n) return same[i];
+    }
+    return null;
+  }
+
+  private link(e: Extent): void {
+    this.byFirst.set(e.first, e);
+    this.byEnd.set(e.first + e.count, e);
+    const k = 31 - Math.clz32(e.count);
+    while (this.buckets.length <= k) this.buckets.push([]);
+    const b = this.buckets[k];
+    e.slot = b.length;
+    b.push(e);
+  }
+
+  private unlink(e: Extent): void {
+    this.byFirst.delete(e.first);
+    this.byEnd.delete(e.first + e.count);
+    const b = this.buckets[31 - Math.clz32(e.count)];
+    const last = b.pop()!;
+    if (last !== e) {
+      b[e.slot] = last;
+      last.slot = e.slot;
+    }
   }
 }

@@ -242,6 +242,10 @@ function setRlimit(t: Task, tg: ThreadGroup, resource: number, n: Rlimit | null)
   if (resource === RLIMIT_NOFILE && rl(n.max) > NR_OPEN) throw new Errno(E.EPERM);
   if (rl(n.max) > rl(old.max) && !capable(t, CAP_SYS_RESOURCE)) throw new Errno(E.EPERM);
   tg.rlimits[resource] = { cur: n.cur, max: n.max };
+  // The fd table checks new descriptors against the limit itself (nr_open bounds it).
+  if (resource === RLIMIT_NOFILE) {
+    for (const task of tg.tasks) if (task.fdTable) task.fdTable.limit = Math.min(rl(n.cur), NR_OPEN);
+  }
   return old;
 }
 

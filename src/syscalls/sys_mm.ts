@@ -65,7 +65,7 @@ function mmap(t: Task, a: number[]): number {
     addr = mm.findFree(size, addr ? pageAlignDown(addr) : 0);
   }
   const growsDown = (flags & MAP_GROWSDOWN) !== 0;
-  mm.mapAt(addr, size, p, shared, file, off / PAGE, growsDown, null);
+  mm.mapAt(addr, size, p, shared, file, off / PAGE, growsDown, null, (flags & MAP_NORESERVE) !== 0);
   return addr;
 }
 

@@ -1,6 +1,9 @@
 // The per-process file descriptor table (man 2 dup, fcntl F_GETFD/F_SETFD):
 // descriptor numbers -> (open file description, FD_CLOEXEC). Descriptions are
-// reference counted: dup, fork and SCM_RIGHTS share them.
+// reference counted: dup, fork and SCM_RIGHTS share them. Which numbers are
+// in use is also kept in a bitmap, so finding the lowest free one is a scan of
+// 32-bit words from a hint below which every descriptor is known to be taken
+// (a loop of dup up to a raised RLIMIT_NOFILE stays linear, not quadratic).
 import { Errno, E } from '../abi/errno';
 import type { FileDescription } from './file';
 import { releaseRecordLocks } from './locks';
@@ -13,6 +16,11 @@ interface Slot {
 
 export class FdTable {
   private readonly slots: Array<Slot | undefined> = [];
+  /** Bit fd % 32 of word fd >> 5 is set when fd is open. */
+  private used = new Uint32Array(4);
+  /** Every descriptor below this one is open. */
+  private lowestFree = 0;
+  private open = 0;
   /** RLIMIT_NOFILE soft limit: descriptors must be below it. */
   limit = 1024;
   /** Hook run when a descriptor closes (the kernel releases POSIX record locks of the process). */
@@ -42,18 +50,55 @@ export class FdTable {
   /** Install file at the lowest free descriptor >= min (takes over the caller's reference). EMFILE at the limit. */
   install(file: FileDescription, cloexec = false, min = 0): number {
     if (min >= this.limit) throw new Errno(E.EINVAL);
-    let fd = min;
-    while (fd < this.slots.length && this.slots[fd] !== undefined) fd++;
+    const fd = this.firstFree(min);
     if (fd >= this.limit) throw new Errno(E.EMFILE);
-    this.slots[fd] = { file, cloexec };
+    this.put(fd, { file, cloexec });
     return fd;
+  }
+
+  /** The lowest descriptor >= min not in use (may be >= limit: the caller decides). */
+  private firstFree(min: number): number {
+    const from = Math.max(min, this.lowestFree);
+    const words = this.used;
+    let w = from >>> 5;
+    if (w >= words.length) return from;
+    // Bits below `from` in its word count as taken.
+    let free = ~words[w] & (0xffffffff << (from & 31));
+    while (free === 0) {
+      if (++w >= words.length) return w << 5;
+      free = ~words[w];
+    }
+    const fd = (w << 5) + (31 - Math.clz32(free & -free));
+    if (min <= this.lowestFree) this.lowestFree = fd;
+    return fd;
+  }
+
+  private put(fd: number, s: Slot): void {
+    const w = fd >>> 5;
+    if (w >= this.used.length) {
+      let n = this.used.length;
+      while (n <= w) n *= 2;
+      const grown = new Uint32Array(n);
+      grown.set(this.used);
+      this.used = grown;
+    }
+    if (this.slots[fd] === undefined) this.open++;
+    this.used[w] |= 1 << (fd & 31);
+    this.slots[fd] = s;
+  }
+
+  private remove(fd: number): void {
+    this.slots[fd] = undefined;
+    this.used[fd >>> 5] &= ~(1 << (fd & 31));
+    this.open--;
+    if (fd < this.lowestFree) this.lowestFree = fd;
   }
 
   /** Install at exactly fd, closing what was there (dup2/dup3 semantics; takes over the reference). */
   installAt(fd: number, file: FileDescription, cloexec = false): void {
     if (fd < 0 || fd >= this.limit) throw new Errno(E.EBADF);
     const old = this.slots[fd];
-    this.slots[fd] = { file, cloexec };
+    this.put(fd, { file, cloexec });
     if (old) this.release(old.file);
   }
 
@@ -82,7 +127,7 @@ export class FdTable {
   close(fd: number): void {
     const s = fd >= 0 ? this.slots[fd] : undefined;
     if (!s) throw new Errno(E.EBADF);
-    this.slots[fd] = undefined;
+    this.remove(fd);
     this.trim();
     this.release(s.file);
   }
@@ -118,7 +163,7 @@ export class FdTable {
       const s = this.slots[fd];
       if (s) {
         s.file.incRef();
-        t.slots[fd] = { file: s.file, cloexec: s.cloexec };
+        t.put(fd, { file: s.file, cloexec: s.cloexec });
       }
     }
     return t;
@@ -142,6 +187,6 @@ export class FdTable {
   }
 
   get count(): number {
-    return this.fds().length;
+    return this.open;
   }
 }

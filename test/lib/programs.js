@@ -48,6 +48,8 @@ const C_PROGRAMS = Object.freeze({
   hostevents: { args: () => ['idle'], endsWithDone: true },
   // With the host's real HostInfo the sandbox shows the machine as it is (hostinfo.test.js injects another).
   hostinfo: { args: () => [], endsWithDone: true },
+  vmamerge: { args: (dir) => [dir], endsWithDone: true },
+  nofile: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
