@@ -44,7 +44,7 @@ const SYS_PRCTL = 157;
 const SYS_SECCOMP = 317;
 const PR_SET_NO_NEW_PRIVS = 38;
 const SECCOMP_SET_MODE_FILTER = 1;
-const E1_IN_STUB = 4;
+const WAKER_SET_IN_STUB = 4;
 const SIGCHLD = 17;
 const F_SETFD = 2;
 /** Host mappings a stub has besides the application's (code, scratch, control page, vDSO, vvar...), with room to spare. */
@@ -245,7 +245,7 @@ export class PtracePlatform implements Platform {
     const c = this.waker.ctx;
     c.regs.set(Reg.RAX, SYS_EPOLL_WAIT);
     c.regs.set(Reg.ORIG_RAX, -1);
-    c.regs.set(Reg.RDI, E1_IN_STUB);
+    c.regs.set(Reg.RDI, WAKER_SET_IN_STUB);
     c.regs.set(Reg.RSI, STUB_BASE + 0x1000);
     c.regs.set(Reg.RDX, 1);
     c.regs.set(Reg.R10, -1);
