@@ -13,6 +13,9 @@
 //   --scale F      sizes times F (default 1: 200 MB files, 500 fork+exec...)
 //   --json         print the results as JSON instead of the table
 //   --out FILE     also write the table so far to FILE after each repetition
+//   --base DIR     add the system "base": another tsvisor tree (a checkout
+//                  of an earlier commit, built) run the same way, interleaved,
+//                  for before/after figures from the same minutes
 //
 // Every workload is a shell command run by /bin/sh -c in each system:
 //   native   /bin/sh -c CMD
@@ -41,6 +44,7 @@ const BUILD = path.join(__dirname, 'build');
 const SCRATCH = path.join(BUILD, 'peers');
 const TSVISOR = path.join(ROOT, 'bin', 'tsvisor.js');
 const SYSTEMS = ['native', 'tsvisor', 'proot', 'uml'];
+const BASE = 'base';
 const PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 // ROWS: id, label, and the command. c is the context: W a directory to write
@@ -80,7 +84,7 @@ const ROWS = [
 ];
 
 function parseArgs(argv) {
-  const opts = { reps: 3, only: null, systems: SYSTEMS, timeout: 300, scale: 1, json: false, out: null };
+  const opts = { reps: 3, only: null, systems: SYSTEMS, timeout: 300, scale: 1, json: false, out: null, base: null };
   const value = (i) => {
     if (i + 1 >= argv.length) usage(`${argv[i]} needs a value`);
     return argv[i + 1];
@@ -105,6 +109,9 @@ function parseArgs(argv) {
       opts.scale = v;
     } else if (a === '--out') {
       opts.out = value(i++);
+    } else if (a === '--base') {
+      opts.base = path.resolve(value(i++));
+      if (!fs.existsSync(path.join(opts.base, 'bin', 'tsvisor.js'))) usage(`--base ${opts.base}: no bin/tsvisor.js there`);
     } else if (a === '--only') {
       opts.only = value(i++).split(',').filter(Boolean);
       for (const id of opts.only) if (!ROWS.some((r) => r.id === id)) usage(`unknown row ${id} (see --list)`);
@@ -112,6 +119,11 @@ function parseArgs(argv) {
       opts.systems = value(i++).split(',').filter(Boolean);
       for (const s of opts.systems) if (!SYSTEMS.includes(s)) usage(`unknown system ${s} (${SYSTEMS.join(',')})`);
     } else usage(`unknown argument ${a}`);
+  }
+  if (opts.base) {
+    const at = opts.systems.indexOf('tsvisor');
+    opts.systems = [...opts.systems];
+    opts.systems.splice(at < 0 ? opts.systems.length : at + 1, 0, BASE);
   }
   return opts;
 }
@@ -185,6 +197,8 @@ class Systems {
         return ['/bin/sh', '-c', script];
       case 'tsvisor':
         return [process.execPath, TSVISOR, 'do', '--', '/bin/sh', '-c', script];
+      case BASE:
+        return [process.execPath, path.join(this.opts.base, 'bin', 'tsvisor.js'), 'do', '--', '/bin/sh', '-c', script];
       case 'proot':
         return [this.tools.proot, '/bin/sh', '-c', script];
       case 'uml':
@@ -402,7 +416,7 @@ function table(rows, opts, c) {
     if (!m) return '-';
     if (m.error) return 'error';
     const main = row.def.wallOnly ? m.wall : m.inside;
-    const showWall = !row.def.wallOnly && !row.def.pss && !row.def.parse && (s === 'tsvisor' || s === 'uml');
+    const showWall = !row.def.wallOnly && !row.def.pss && !row.def.parse && (s === 'tsvisor' || s === BASE || s === 'uml');
     return showWall ? `${fmt(main)} (${fmt(m.wall)})` : fmt(main);
   };
   const val = (row, s) => {
@@ -417,7 +431,7 @@ function table(rows, opts, c) {
   };
   const ratios = [];
   for (const s of sys) if (s !== 'native' && sys.includes('native')) ratios.push([s, 'native']);
-  if (sys.includes('tsvisor')) for (const s of ['proot', 'uml']) if (sys.includes(s)) ratios.push(['tsvisor', s]);
+  if (sys.includes('tsvisor')) for (const s of [BASE, 'proot', 'uml']) if (sys.includes(s)) ratios.push(['tsvisor', s]);
   const head = ['workload', ...sys, ...ratios.map(([a, b]) => `${a}/${b}`)];
   const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`];
   for (const row of rows) {

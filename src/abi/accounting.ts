@@ -36,6 +36,12 @@ export const HEAP_COST = {
   inode: 1024,
   /** A directory entry, plus the bytes of its name. */
   dirent: 96,
+  /**
+   * A cached directory entry with the file system's objects behind it (for a
+   * host file: dentry, overlay inode, host inode with its attributes, host
+   * node); estimated, not measured.
+   */
+  cachedDentry: 1536,
   /** An extended attribute, plus its name and value. */
   xattr: 160,
 } as const;
@@ -62,6 +68,14 @@ export class HeapBudget {
     if (this.used + bytes > this.limit) throw new Errno(errno, 'sandbox kernel memory budget exhausted');
     this.used += bytes;
     if (this.used > this.peak) this.peak = this.used;
+  }
+
+  /** Take bytes if the budget has them; false otherwise (for caches, which shrink rather than fail). */
+  tryCharge(bytes: number): boolean {
+    if (this.used + bytes > this.limit) return false;
+    this.used += bytes;
+    if (this.used > this.peak) this.peak = this.used;
+    return true;
   }
 
   uncharge(bytes: number): void {

@@ -5,7 +5,6 @@
 // host call on a donated fd is made in one place. Calls return a count or
 // -errno, never throw, except fstat (HostError).
 import * as fs from 'node:fs';
-import * as tty from 'node:tty';
 import { HostError, type HostStat } from './hostfs';
 import * as libc from './libc';
 
@@ -78,7 +77,8 @@ export function statusFlags(fd: number): number {
 }
 
 export function isatty(fd: number): boolean {
-  return tty.isatty(fd);
+  // libc's isatty: loading node:tty (and node:net with it) costs milliseconds of start-up.
+  return libc.isatty(fd) === 1;
 }
 
 export function fstat(fd: number): HostStat {

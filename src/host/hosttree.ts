@@ -10,9 +10,14 @@
 //
 // Descriptors stay inside this module (the future Gofer's side of the
 // boundary): callers hold HostNode objects. O_PATH descriptors are kept in a
-// bounded LRU; read descriptors of regular files in a second one, except
-// while a file is open in the sandbox (pinned), so reads of a file opened
-// before a host-side swap keep reading that file.
+// bounded LRU; read descriptors of regular files in a second one. A file open
+// in the sandbox (pinned) keeps its read descriptor in a third, larger LRU, so
+// reads of a file opened before a host-side swap keep reading that file; one
+// descriptor serves every open of the same node. That LRU is bounded too: a
+// program holding more host files open than it allows cannot exhaust the
+// Sentry's descriptors. Its least recently read files lose their descriptor
+// and reopen by name at the next read (ESTALE if the name now leads to
+// another file).
 import * as libc from './libc';
 import { HostError, type HostDirent, type HostFiles, type HostNode, type HostStat } from './hostfs';
 
@@ -52,6 +57,11 @@ function tsNs(b: Buffer, off: number): bigint {
   return b.readBigInt64LE(off) * 1_000_000_000n + BigInt(b.readUInt32LE(off + 8));
 }
 
+/** A u64 field as a number (exact below 2^53), without a BigInt. */
+function u64(b: Buffer, off: number): number {
+  return b.readUInt32LE(off) + b.readUInt32LE(off + 4) * 2 ** 32;
+}
+
 /** struct statx (linux/stat.h) to HostStat. */
 function parseStatx(b: Buffer): HostStat {
   return {
@@ -60,9 +70,9 @@ function parseStatx(b: Buffer): HostStat {
     uid: b.readUInt32LE(20),
     gid: b.readUInt32LE(24),
     mode: b.readUInt16LE(28),
-    ino: Number(b.readBigUInt64LE(32)),
-    size: Number(b.readBigUInt64LE(40)),
-    blocks: Number(b.readBigUInt64LE(48)),
+    ino: u64(b, 32),
+    size: u64(b, 40),
+    blocks: u64(b, 48),
     atimeNs: tsNs(b, 64),
     birthtimeNs: tsNs(b, 80),
     ctimeNs: tsNs(b, 96),
@@ -120,7 +130,11 @@ export interface HostTreeLimits {
   pathFds: number;
   /** Read descriptors of files not open in the sandbox. */
   readFds: number;
+  /** Read descriptors of files open in the sandbox. */
+  pinnedReadFds: number;
 }
+
+export const DEFAULT_HOST_TREE_LIMITS: HostTreeLimits = { pathFds: 256, readFds: 128, pinnedReadFds: 1024 };
 
 export class HostTree implements HostFiles {
   private readonly rootNode: Node;
@@ -128,11 +142,13 @@ export class HostTree implements HostFiles {
   private readonly dbuf = Buffer.alloc(1 << 16);
   private readonly paths: FdLru;
   private readonly reads: FdLru;
+  private readonly pinnedReads: FdLru;
   /** Descriptors opened since boot (tests count walks with it). */
   opens = 0;
 
   /** Open the tree at an absolute host path (boot only). */
-  constructor(rootPath: string, limits: HostTreeLimits = { pathFds: 256, readFds: 128 }) {
+  constructor(rootPath: string, limits: Partial<HostTreeLimits> = {}) {
+    const lim = { ...DEFAULT_HOST_TREE_LIMITS, ...limits };
     // The root may itself be reached through host symlinks (the caller named it); below it, nothing is.
     const fd = libc.openat(-100, cstr(rootPath), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
@@ -143,14 +159,16 @@ export class HostTree implements HostFiles {
     const st = this.statFd(fd);
     this.rootNode = new Node(null, EMPTY, st.dev, st.ino, st);
     this.rootNode.pathFd = fd;
-    this.paths = new FdLru(Math.max(8, limits.pathFds), (n) => {
+    this.paths = new FdLru(Math.max(8, lim.pathFds), (n) => {
       libc.close(n.pathFd);
       n.pathFd = -1;
     });
-    this.reads = new FdLru(Math.max(1, limits.readFds), (n) => {
+    const closeRead = (n: Node) => {
       libc.close(n.readFd);
       n.readFd = -1;
-    });
+    };
+    this.reads = new FdLru(Math.max(1, lim.readFds), closeRead);
+    this.pinnedReads = new FdLru(Math.max(1, lim.pinnedReadFds), closeRead);
   }
 
   root(): HostNode {
@@ -241,7 +259,7 @@ export class HostTree implements HostFiles {
           const end = this.dbuf.indexOf(0, off + 19);
           const name = this.dbuf.toString('latin1', off + 19, end < 0 || end > off + reclen ? off + reclen : end);
           if (name !== '.' && name !== '..') {
-            out.push({ name, ino: Number(this.dbuf.readBigUInt64LE(off)), type: this.dbuf.readUInt8(off + 18) });
+            out.push({ name, ino: this.dbuf.readUInt32LE(off) + this.dbuf.readUInt32LE(off + 4) * 2 ** 32, type: this.dbuf[off + 18] });
           }
           off += reclen;
         }
@@ -261,9 +279,13 @@ export class HostTree implements HostFiles {
     return buf.toString('latin1', 0, r);
   }
 
+  private readsOf(o: Node): FdLru {
+    return o.pins === 0 ? this.reads : this.pinnedReads;
+  }
+
   private readFdOf(o: Node): number {
     if (o.readFd >= 0) {
-      if (o.pins === 0) this.reads.touch(o);
+      this.readsOf(o).touch(o);
       return o.readFd;
     }
     if ((o.stat.mode & S_IFMT) !== S_IFREG) throw new HostError(22, 'not a regular file');
@@ -271,7 +293,7 @@ export class HostTree implements HostFiles {
     // O_NONBLOCK|O_NOCTTY: should the name now be a FIFO or a device, opening it must not block or
     // adopt a terminal; the identity check then rejects it.
     o.readFd = this.openChild(this.pathFdOf(parent), o, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (o.pins === 0) this.reads.add(o);
+    this.readsOf(o).add(o);
     return o.readFd;
   }
 
@@ -286,6 +308,7 @@ export class HostTree implements HostFiles {
     if (o.pins++ > 0 || (o.stat.mode & S_IFMT) !== S_IFREG) return;
     if (o.readFd >= 0) {
       this.reads.delete(o);
+      this.pinnedReads.add(o);
       return;
     }
     try {
@@ -298,11 +321,14 @@ export class HostTree implements HostFiles {
   unpin(n: HostNode): void {
     const o = this.own(n);
     if (o.pins === 0) return;
-    if (--o.pins === 0 && o.readFd >= 0) this.reads.add(o);
+    if (--o.pins === 0 && o.readFd >= 0) {
+      this.pinnedReads.delete(o);
+      this.reads.add(o);
+    }
   }
 
   /** Descriptors held now (tests check the bounds with it). */
-  held(): { path: number; read: number } {
-    return { path: this.paths.size + 1, read: this.reads.size };
+  held(): { path: number; read: number; pinnedRead: number } {
+    return { path: this.paths.size + 1, read: this.reads.size, pinnedRead: this.pinnedReads.size };
   }
 }

@@ -3,7 +3,9 @@
 // Buffers/TypedArrays (koffi hands their memory to C without a copy) or as
 // numeric addresses.
 
-import koffi from 'koffi';
+import { loadKoffi } from './koffi_native';
+
+const koffi = loadKoffi();
 
 const lib = koffi.load('libc.so.6');
 /** The running program itself (node), for libuv's exported functions. */
@@ -39,6 +41,7 @@ export const recv = lib.func('long recv(int fd, void *buf, size_t n, int flags)'
 export const kill = lib.func('int kill(int pid, int sig)');
 export const tgkill = lib.func('int tgkill(int tgid, int tid, int sig)');
 export const sched_getcpu = lib.func('int sched_getcpu()');
+export const sched_getaffinity = lib.func('int sched_getaffinity(int pid, size_t size, void *mask)');
 export const sched_setaffinity = lib.func('int sched_setaffinity(int pid, size_t size, void *mask)');
 const uv_default_loop = self.func('void *uv_default_loop()');
 const uv_backend_fd = self.func('int uv_backend_fd(void *loop)');
@@ -55,6 +58,7 @@ export const epoll_wait = lib.func('int epoll_wait(int epfd, void *evs, int max,
 export const timerfd_create = lib.func('int timerfd_create(int clock, int flags)');
 export const timerfd_settime = lib.func('int timerfd_settime(int fd, int flags, void *nv, void *old)');
 export const poll = lib.func('int poll(void *fds, unsigned long n, int timeout)');
+export const isatty = lib.func('int isatty(int fd)');
 export const ioctl = lib.func('int ioctl(int fd, unsigned long req, void *arg)');
 export const fcntl = lib.func('int fcntl(int fd, int cmd, long arg)');
 export const dup = lib.func('int dup(int fd)');
@@ -70,6 +74,7 @@ export const posix_spawnattr_init = lib.func('int posix_spawnattr_init(void *att
 export const posix_spawnattr_setflags = lib.func('int posix_spawnattr_setflags(void *attr, short flags)');
 export const posix_spawnattr_setpgroup = lib.func('int posix_spawnattr_setpgroup(void *attr, int pgid)');
 export const posix_spawnattr_setsigmask = lib.func('int posix_spawnattr_setsigmask(void *attr, void *mask)');
+export const getrandom = lib.func('long getrandom(void *buf, size_t n, unsigned int flags)');
 export const prlimit = lib.func('int prlimit(int pid, int resource, const void *nv, void *old)');
 // The host tree walk (host/hosttree.ts). Paths are NUL-terminated byte Buffers,
 // never JS strings (koffi would encode those as UTF-8). openat is declared

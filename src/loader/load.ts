@@ -3,7 +3,7 @@
 // cache), map the dynamic loader named by PT_INTERP, set up brk, and build the
 // initial stack with argv, envp and the auxiliary vector.
 
-import * as crypto from 'node:crypto';
+import { randomBytes, randomInt } from '../host/random';
 import { E, Errno } from '../abi/errno';
 import type { MemoryManager } from '../mm/mm';
 import { PAGE, pageAlignDown, pageAlignUp, type VmaFile } from '../mm/vma';
@@ -53,7 +53,7 @@ const ET_DYN_BASE = 0x555555554000;
 const INITIAL_STACK = 128 * 1024;
 
 function randomPages(max: number): number {
-  return crypto.randomInt(0, max) * PAGE;
+  return randomInt(0, max) * PAGE;
 }
 
 /** Resolve #! chains to the ELF that really runs. */
@@ -153,7 +153,7 @@ export function loadProgram(mm: MemoryManager, req: LoadRequest, vdsoBase: numbe
     envp: req.envp,
     execfn: req.path,
     platform: cpu.platform,
-    random16: crypto.randomBytes(16),
+    random16: randomBytes(16),
     auxv,
     maxArgBytes: A.argLimitForStackRlimit(req.stackLimit),
   });

@@ -7,6 +7,14 @@ export interface MemoryAccess {
   checkRange(addr: number, len: number, write: boolean): void;
   /** Copy len bytes from the application into a new Buffer. */
   copyIn(addr: number, len: number): Buffer;
+  /** Fill dst with dst.length bytes of the application's memory at addr (no Buffer in between). */
+  copyInto(addr: number, dst: Uint8Array): void;
+  /**
+   * Let fill() write into the application's memory at addr piece by piece (a
+   * host read straight into it); fill returns the bytes it put in the piece,
+   * and a short piece ends it. Returns the total.
+   */
+  fillFrom(addr: number, len: number, fill: (dst: Buffer) => number): number;
   /** Copy bytes into the application. */
   copyOut(addr: number, data: Uint8Array): void;
   /** Read a NUL-terminated string of at most max bytes (ENAMETOOLONG beyond), as a byte string (latin1). */

@@ -8,6 +8,7 @@ import { PROT_READ, PROT_WRITE, TASK_SIZE } from '../abi/mm';
 import { UserCopy } from './usercopy';
 import type { MemoryFile } from '../platform/memfile';
 import { FrameTable } from './frame_table';
+import { copyAround, faultWindow } from './fault_around';
 import { PAGE, Vma, type VmaFile, pageAlignUp } from './vma';
 import { VmaSet } from './vma_set';
 
@@ -400,7 +401,11 @@ export class MemoryManager extends UserCopy {
         // Not mapped yet (a file page, a large VMA filled as touched): map it;
         // a write to a copy-on-write page retries and breaks COW then.
         const c0 = Math.max(0, Math.floor(p / FAULT_CHUNK) * FAULT_CHUNK);
-        if (!v.file && this.memfile.fits(FAULT_CHUNK)) {
+        if (v.file) {
+          if ((v.pgoff + p) * PAGE >= v.file.mappable.size()) throw new Errno(E.EFAULT);
+          const [from, to] = faultWindow(this.memfile, v, p);
+          this.populate(v, from, to, true);
+        } else if (this.memfile.fits(FAULT_CHUNK)) {
           this.populate(v, c0, Math.min(v.pages, c0 + FAULT_CHUNK), true);
         } else {
           this.makePresent(v, p, false);
@@ -411,7 +416,11 @@ export class MemoryManager extends UserCopy {
       // page still mapped read-only (copy-on-write, or the other side of a
       // fork already copied it away). The caller catches a fault that repeats.
       if (v.prot & PROT_WRITE) {
-        this.makePresent(v, p, true);
+        // Private: the window's shared pages are copied and all its private
+        // pages (a fork's other side may have copied them away) made writable.
+        const [from, to] = faultWindow(this.memfile, v, p);
+        if (!v.shared && copyAround(this.memfile, v, from, to)) this.syncHost(v, from, to);
+        else this.makePresent(v, p, true);
         return 'ok';
       }
     } catch (e) {
@@ -510,8 +519,8 @@ export class MemoryManager extends UserCopy {
 
   // ---- copy-in / copy-out -------------------------------------------------
 
-  /** Call fn for each page-sized piece of [addr, addr+len) with the frame's bytes. */
-  protected forEachPage(addr: number, len: number, write: boolean, fn: (bytes: Buffer, done: number) => void, force = false): void {
+  /** Call fn for each piece of [addr, addr+len) with its bytes: a page, or a run of pages in consecutive frames; false from fn stops. */
+  protected forEachPage(addr: number, len: number, write: boolean, fn: (bytes: Buffer, done: number) => void | boolean, force = false): void {
     if (len === 0) return;
     if (!(addr >= 0) || addr + len > this.top || !Number.isSafeInteger(addr) || !Number.isSafeInteger(len) || len < 0) {
       throw new Errno(E.EFAULT);
@@ -532,8 +541,19 @@ export class MemoryManager extends UserCopy {
       // write faults and the fault path maps it writable then.
       if (f < 0 || (write && !v.shared && this.memfile.refCount(f) > 1)) f = this.makePresent(v, p, write);
       const off = a % PAGE;
-      const n = Math.min(PAGE - off, len - done);
-      fn(this.memfile.bytes(f).subarray(off, off + n), done);
+      // Following pages whose frames come next in the memory file (a fresh
+      // anonymous area, a tmpfs file written in order) join one view: one
+      // Buffer and one copy per run instead of per page.
+      let pages = 1;
+      const want = Math.ceil((off + len - done) / PAGE);
+      while (pages < want && p + pages < v.pages) {
+        const g = v.frames.get(p + pages);
+        if (g !== f + pages || (write && !v.shared && this.memfile.refCount(g) > 1) || !this.memfile.sameChunk(f, pages + 1)) break;
+        pages++;
+      }
+      const n = Math.min(pages * PAGE - off, len - done);
+      // fn returns false to stop early (a short read from a file).
+      if (fn(this.memfile.bytes(f, pages).subarray(off, off + n), done) === false) return;
       done += n;
     }
   }

@@ -7,14 +7,31 @@ import type { MemoryAccess } from './access';
 import { PAGE } from './vma';
 
 export abstract class UserCopy implements MemoryAccess {
-  protected abstract forEachPage(addr: number, len: number, write: boolean, fn: (bytes: Buffer, done: number) => void, force?: boolean): void;
+  protected abstract forEachPage(addr: number, len: number, write: boolean, fn: (bytes: Buffer, done: number) => void | boolean, force?: boolean): void;
   abstract checkRange(addr: number, len: number, write: boolean): void;
 
   copyIn(addr: number, len: number): Buffer {
     this.checkRange(addr, len, false);
     const out = Buffer.allocUnsafe(len);
-    this.forEachPage(addr, len, false, (b, done) => b.copy(out, done));
+    this.forEachPage(addr, len, false, (b, done) => {
+      b.copy(out, done);
+    });
     return out;
+  }
+
+  copyInto(addr: number, dst: Uint8Array): void {
+    this.checkRange(addr, dst.length, false);
+    this.forEachPage(addr, dst.length, false, (b, done) => dst.set(b, done));
+  }
+
+  fillFrom(addr: number, len: number, fill: (dst: Buffer) => number): number {
+    let total = 0;
+    this.forEachPage(addr, len, true, (b) => {
+      const n = fill(b);
+      total += n;
+      return n === b.length;
+    });
+    return total;
   }
 
   copyOut(addr: number, data: Uint8Array): void {
@@ -27,21 +44,20 @@ export abstract class UserCopy implements MemoryAccess {
   }
 
   readCString(addr: number, max: number): string {
-    const parts: Buffer[] = [];
+    // Page by page through the views of the application's memory: no copy of
+    // a whole page to find a short path's end.
+    let out = '';
     let total = 0;
     for (;;) {
       const room = PAGE - (addr % PAGE);
-      const chunk = this.copyIn(addr, room);
-      const z = chunk.indexOf(0);
-      if (z >= 0) {
-        parts.push(chunk.subarray(0, z));
-        total += z;
-        if (total >= max) throw new Errno(E.ENAMETOOLONG);
-        return Buffer.concat(parts).toString('latin1');
-      }
-      parts.push(chunk);
-      total += room;
+      let z = -1;
+      this.forEachPage(addr, room, false, (b) => {
+        z = b.indexOf(0);
+        out += b.toString('latin1', 0, z >= 0 ? z : b.length);
+      });
+      total += z >= 0 ? z : room;
       if (total >= max) throw new Errno(E.ENAMETOOLONG);
+      if (z >= 0) return out;
       addr += room;
     }
   }

@@ -190,7 +190,8 @@ export class MemoryFile {
     return first;
   }
 
-  private sameChunk(first: number, n: number): boolean {
+  /** Do frames first .. first+n-1 lie in one Sentry view (so bytes(first, n) covers them)? */
+  sameChunk(first: number, n: number): boolean {
     return Math.floor(first / CHUNK_PAGES) === Math.floor((first + n - 1) / CHUNK_PAGES);
   }
 

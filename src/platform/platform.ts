@@ -124,12 +124,15 @@ export interface PlatformStats {
   injections: number;
   /** Batches of queued mapping changes run in one round trip each. */
   batches: number;
+  /** Times a compute-bound stub was let run on every CPU, and put back on the tracer's. */
+  cpuSpreads: number;
+  cpuPins: number;
   /** Times wait() came back for host events (fd readiness, the timer) rather than a stop. */
   hostEvents: number;
 }
 
 export function newPlatformStats(): PlatformStats {
-  return { syscallStops: 0, faultStops: 0, injections: 0, batches: 0, hostEvents: 0 };
+  return { syscallStops: 0, faultStops: 0, injections: 0, batches: 0, cpuSpreads: 0, cpuPins: 0, hostEvents: 0 };
 }
 
 /** Host poll bits for watch() (the same values as EPOLLIN, EPOLLOUT, ...). */

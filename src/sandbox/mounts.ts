@@ -23,7 +23,7 @@ export interface MountNamespaceOptions {
   hostEvents?: HostEvents | null;
 }
 
-export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: VirtualFilesystem; rootContext(): FsContext } {
+export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: VirtualFilesystem; hostfs: HostFs; rootContext(): FsContext } {
   const lower = new HostFs(opts.rootfs, opts.memfile);
   const upper = new TmpfsFs(opts.memfile);
   const vfs = new VirtualFilesystem(new OverlayFs(lower, upper), { openFifo });
@@ -44,6 +44,7 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
   vfs.mountAt('/sys', new TmpfsFs(opts.memfile, { mode: 0o555 }));
   return {
     vfs,
+    hostfs: lower,
     rootContext: () => new FsContext(vfs.root, vfs.root),
   };
 }

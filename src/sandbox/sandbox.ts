@@ -22,6 +22,7 @@ import { donateHostFd, terminalOf } from '../fsimpl/hostfd/hostfd';
 import { ProcFs } from '../fsimpl/proc/procfs';
 import { captureHostInfo, type HostInfo } from '../host/hostinfo';
 import { HostTree } from '../host/hosttree';
+import type { HostFs } from '../fsimpl/hostfs/hostfs';
 import { SentryOutput } from '../host/sentry_output';
 import * as S from '../abi/signals';
 
@@ -68,7 +69,10 @@ export class Sandbox {
     this.platform = new PtracePlatform();
     this.platform.memfile.setLimit(opts.memory ?? defaultMemoryLimit(host));
     const stdio = opts.stdio ?? [0, 1, 2];
-    const ns = buildMountNamespace({ rootfs: new HostTree(opts.rootfs), memfile: this.platform.memfile, ttyHostFd: terminalOf(stdio), hostEvents: this.platform });
+    this.hostTree = new HostTree(opts.rootfs);
+    const ns = buildMountNamespace({ rootfs: this.hostTree, memfile: this.platform.memfile, ttyHostFd: terminalOf(stdio), hostEvents: this.platform });
+    this.hostfs = ns.hostfs;
+    ns.vfs.dentries.setBudget(this.platform.memfile.heap);
     const warn = (msg: string) => {
       log(msg);
       this.out.stderr(`tsvisor: ${msg}\n`);
@@ -101,6 +105,25 @@ export class Sandbox {
   private readonly hostInfo: HostInfo;
   private readonly rootCtx: FsContext;
   private readonly fdTable: FdTable;
+  private readonly hostTree: HostTree;
+  private readonly hostfs: HostFs;
+
+  /**
+   * What the file caches hold (--stats). Under node --expose-gc the heap is
+   * collected first, so liveDentries counts what the bounded cache and the
+   * sandbox's own references (files, cwds, mounts) really keep.
+   */
+  private cacheStats(): Record<string, unknown> {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (gc) gc();
+    const d = this.kernel.vfs.dentries;
+    return {
+      dentryCache: { size: d.size, peak: d.peak, limit: d.limit },
+      liveDentries: gc ? this.kernel.vfs.countCachedDentries() : null,
+      hostInodes: this.hostfs.inodesHeld(),
+      hostFds: this.hostTree.held(),
+    };
+  }
 
   private log(msg: string): void {
     this.write(`${new Date().toISOString()} ${msg}\n`, false);
@@ -160,7 +183,7 @@ export class Sandbox {
       const mf = this.platform.memfile;
       this.log(`memory: peak ${mf.peakPages * 4} kB of the ${mf.limitPages * 4} kB limit; host holds ${Math.floor(mf.hostResidentBytes() / 1024)} kB; kernel objects peak ${Math.floor(mf.heap.peak / 1024)} kB of ${Math.floor(mf.heap.limit / 1024)} kB`);
       this.platform.shutdown();
-      if (this.opts.statsFile) this.out.writeFile(this.opts.statsFile, JSON.stringify(this.platform.stats) + '\n');
+      if (this.opts.statsFile) this.out.writeFile(this.opts.statsFile, JSON.stringify({ ...this.platform.stats, ...this.cacheStats() }) + '\n');
     }
   }
 

@@ -13,7 +13,7 @@
 // to copy eagerly, and execve may call resetOnExec().
 
 import { execHooks, forkHooks } from '../kernel/lifecycle';
-import { randomFillSync } from 'node:crypto';
+import { randomFill } from '../host/random';
 import { capBit, type Credentials, credsForExec, hasCapability } from '../auth/creds';
 import { CAP_LAST_CAP, CAP_SETPCAP, CAP_SYS_ADMIN, CAP_SYS_NICE, CAP_SYS_RESOURCE, SECBIT_KEEP_CAPS, SECBIT_NO_CAP_AMBIENT_RAISE, SECURE_ALL_BITS, SECURE_ALL_LOCKS } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
@@ -192,7 +192,7 @@ function getrandom(t: Task, a: number[]): number {
   let done = 0;
   while (done < count && !(done > 0 && t.hasInterruptingSignal())) {
     const n = Math.min(count - done, chunk.length);
-    randomFillSync(chunk, 0, n);
+    randomFill(chunk, 0, n);
     try {
       t.mm.copyOut(a[0] + done, chunk.subarray(0, n));
     } catch (e) {

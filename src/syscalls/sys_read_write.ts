@@ -36,7 +36,8 @@ function doRead(t: Task, f: FileDescription, buf: number, count: number, off: nu
   count = Math.min(clampCount(count), MAX_CHUNK);
   // Validate first: data taken from a pipe or socket cannot be put back.
   t.mm.checkRange(buf, count, true);
-  const data = off === null ? f.read(t, count) : f.pread(t, count, off);
+  if (off === null) return f.readToUser(t, t.mm, buf, count);
+  const data = f.pread(t, count, off);
   return data instanceof Promise ? data.then((d) => copyOutRead(t, buf, d)) : copyOutRead(t, buf, data);
 }
 
@@ -47,8 +48,9 @@ function copyOutRead(t: Task, buf: number, data: Buffer): number {
 
 function doWrite(t: Task, f: FileDescription, buf: number, count: number, off: number | null): MaybePromise<number> {
   count = Math.min(clampCount(count), MAX_CHUNK);
+  if (off === null) return f.writeFromUser(t, t.mm, buf, count);
   const data = count ? t.mm.copyIn(buf, count) : Buffer.alloc(0);
-  return off === null ? f.write(t, data) : f.pwrite(t, data, off);
+  return f.pwrite(t, data, off);
 }
 
 function checkOffset(off: number): number {

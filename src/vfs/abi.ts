@@ -14,26 +14,43 @@ const splitTime = (ns: bigint): [bigint, number] => {
   return [s, Number(n)];
 };
 
+const TWO32 = 2 ** 32;
+
+/**
+ * A 64-bit field from a number (exact below 2^53, which every inode number,
+ * size and device number here is), without a BigInt: stat is called once per
+ * entry in a directory walk. Negative values are two's complement.
+ */
+export function putI64(b: Buffer, off: number, v: number): void {
+  const hi = Math.floor(v / TWO32);
+  b.writeUInt32LE(v - hi * TWO32, off);
+  b.writeInt32LE(hi | 0, off + 4);
+}
+
 /** struct stat (144 bytes). */
 export function encodeStat(a: InodeAttrs, dev: number, ino: number): Buffer {
   const b = Buffer.alloc(144);
-  b.writeBigUInt64LE(BigInt(dev), 0);
-  b.writeBigUInt64LE(BigInt(ino), 8);
-  b.writeBigUInt64LE(BigInt(a.nlink), 16);
+  putI64(b, 0, dev);
+  putI64(b, 8, ino);
+  putI64(b, 16, a.nlink);
   b.writeUInt32LE(a.mode >>> 0, 24);
   b.writeUInt32LE(a.uid >>> 0, 28);
   b.writeUInt32LE(a.gid >>> 0, 32);
-  b.writeBigUInt64LE(BigInt(a.rdev), 40);
-  b.writeBigInt64LE(BigInt(a.size), 48);
-  b.writeBigInt64LE(BigInt(a.blksize), 56);
-  b.writeBigInt64LE(BigInt(a.blocks), 64);
-  const times = [a.atimeNs, a.mtimeNs, a.ctimeNs];
-  for (let i = 0; i < 3; i++) {
-    const [s, n] = splitTime(times[i]);
-    b.writeBigInt64LE(s, 72 + i * 16);
-    b.writeBigInt64LE(BigInt(n), 80 + i * 16);
-  }
+  putI64(b, 40, a.rdev);
+  putI64(b, 48, a.size);
+  putI64(b, 56, a.blksize);
+  putI64(b, 64, a.blocks);
+  putTime(b, 72, a.atimeNs);
+  putTime(b, 88, a.mtimeNs);
+  putTime(b, 104, a.ctimeNs);
   return b;
+}
+
+/** A timespec {s64 sec; s64 nsec} from nanoseconds. */
+function putTime(b: Buffer, off: number, ns: bigint): void {
+  const [s, n] = splitTime(ns);
+  putI64(b, off, Number(s));
+  putI64(b, off + 8, n);
 }
 
 export const STATX_BASIC_STATS = 0x7ff;
@@ -49,12 +66,12 @@ export function encodeStatx(a: InodeAttrs, dev: number, ino: number, mntId: numb
   b.writeUInt32LE(a.uid >>> 0, 20);
   b.writeUInt32LE(a.gid >>> 0, 24);
   b.writeUInt16LE(a.mode & 0xffff, 28);
-  b.writeBigUInt64LE(BigInt(ino), 32);
-  b.writeBigUInt64LE(BigInt(a.size), 40);
-  b.writeBigUInt64LE(BigInt(a.blocks), 48);
+  putI64(b, 32, ino);
+  putI64(b, 40, a.size);
+  putI64(b, 48, a.blocks);
   const put = (off: number, ns: bigint) => {
     const [s, n] = splitTime(ns);
-    b.writeBigInt64LE(s, off);
+    putI64(b, off, Number(s));
     b.writeUInt32LE(n, off + 8);
   };
   put(64, a.atimeNs);
@@ -65,7 +82,7 @@ export function encodeStatx(a: InodeAttrs, dev: number, ino: number, mntId: numb
   b.writeUInt32LE(devMinor(a.rdev), 132);
   b.writeUInt32LE(devMajor(dev), 136);
   b.writeUInt32LE(devMinor(dev), 140);
-  b.writeBigUInt64LE(BigInt(mntId), 144);
+  putI64(b, 144, mntId);
   return b;
 }
 

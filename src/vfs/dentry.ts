@@ -1,15 +1,21 @@
 // Dentries name inodes within a mount; mounts stack file systems on dentries.
 // Dentries of non-dynamic file systems are cached in their parent so that the
-// same path always yields the same Dentry object: mount points and the cwd are
-// held as Dentry references and stay right across renames (the VFS moves the
-// cached dentry when it renames).
+// same path yields the same Dentry object as long as anything holds it: mount
+// points and the cwd are held as Dentry references and stay right across
+// renames (the VFS moves the cached dentry when it renames). The cache holds
+// its entries weakly; the VFS's DentryCache bounds what it keeps alive.
 import type { FilesystemImpl, Inode } from './inode';
+import type { WeakNames } from './weak_names';
 
 export class Dentry {
-  /** Cached children by name (only positive entries). */
-  readonly children = new Map<string, Dentry>();
+  /** Cached children by name (only positive entries); made by the VFS at the first one. */
+  children: WeakNames<Dentry> | null = null;
   /** Unlinked or replaced: no longer reachable by name (getcwd appends " (deleted)"). */
   dead = false;
+  /** Links of the VFS's DentryCache list. */
+  lruPrev: Dentry | null = null;
+  lruNext: Dentry | null = null;
+  lruIn = false;
 
   constructor(
     public inode: Inode,

@@ -9,6 +9,8 @@ import type { VPath } from './dentry';
 import type { Inode } from './inode';
 import type { Mappable } from '../mm/mappable';
 import type { DirEntry, InodeAttrs } from '../abi/fs';
+import type { MemoryAccess } from '../mm/access';
+import { putI64 } from './abi';
 import {
   O_ACCMODE, O_APPEND, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
   S_IFDIR, S_IFMT, S_IFREG, DT_DIR, TMPFS_MAGIC, nowNs,
@@ -31,6 +33,11 @@ export interface FileAsync {
 export const MAX_LFS = Number.MAX_SAFE_INTEGER; // offsets beyond 2^53 are refused with EFBIG/EINVAL
 
 export type MaybePromise<T> = T | Promise<T>;
+
+function copyOutAll(mem: MemoryAccess, addr: number, data: Buffer): number {
+  if (data.length) mem.copyOut(addr, data);
+  return data.length;
+}
 
 /**
  * Readiness, the one interface every description offers (poll, select, the
@@ -80,6 +87,19 @@ export abstract class FileDescription {
   }
   write(_t: FileCtx, _data: Buffer, _nowait?: boolean): MaybePromise<number> {
     throw new Errno(E.EINVAL);
+  }
+  /**
+   * read(2) into application memory at addr, which the caller has checked is
+   * writable for len bytes. Files that can copy straight from their own
+   * storage (pipes) override it; the default reads a Buffer and copies it out.
+   */
+  readToUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): MaybePromise<number> {
+    const d = this.read(t, len);
+    return d instanceof Promise ? d.then((b) => copyOutAll(mem, addr, b)) : copyOutAll(mem, addr, d);
+  }
+  /** write(2) from application memory at addr (not yet checked: a bad range is EFAULT before anything is written). */
+  writeFromUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): MaybePromise<number> {
+    return this.write(t, len ? mem.copyIn(addr, len) : Buffer.alloc(0));
   }
   /** fsync/fdatasync (and RWF_DSYNC/RWF_SYNC): data held in memory needs nothing; pipes and the like refuse. */
   sync(_dataOnly: boolean): void {
@@ -182,10 +202,22 @@ export class RegularFile extends FileDescription {
     this.offset += b.length;
     return b;
   }
-  override write(_t: FileCtx, data: Buffer): number {
-    if (this.flags & O_APPEND) this.offset = this.ino.attrs().size;
-    const n = this.ino.writeAt(this.offset, data);
+  override readToUser(_t: FileCtx, mem: MemoryAccess, addr: number, len: number): number {
+    const n = this.ino.readToUser(this.offset, mem, addr, len);
     this.offset += n;
+    return n;
+  }
+  // The offset moves only by what was written: a failed O_APPEND write leaves it where it was.
+  override write(_t: FileCtx, data: Buffer): number {
+    const at = this.flags & O_APPEND ? this.ino.attrs().size : this.offset;
+    const n = this.ino.writeAt(at, data);
+    this.offset = at + n;
+    return n;
+  }
+  override writeFromUser(_t: FileCtx, mem: MemoryAccess, addr: number, len: number): number {
+    const at = this.flags & O_APPEND ? this.ino.attrs().size : this.offset;
+    const n = this.ino.writeFromUser(at, mem, addr, len);
+    this.offset = at + n;
     return n;
   }
   override pread(_t: FileCtx, len: number, off: number): Buffer {
@@ -281,39 +313,41 @@ export class DirectoryFile extends FileDescription {
   }
   override getdents(size: number, dirent64: boolean): Buffer {
     const ents = this.snapshot();
-    const out: Buffer[] = [];
+    // Measure first (names are byte strings: length is their size), then fill one buffer.
     let used = 0;
-    while (this.offset < ents.length) {
-      const e = ents[this.offset];
-      const rec = encodeDirent(e, this.offset + 1, dirent64);
-      if (used + rec.length > size) {
-        if (used === 0) throw new Errno(E.EINVAL); // buffer too small for one entry
-        break;
-      }
-      out.push(rec);
-      used += rec.length;
-      this.offset++;
+    let end = this.offset;
+    while (end < ents.length) {
+      const rec = direntLen(ents[end].name.length, dirent64);
+      if (used + rec > size) break;
+      used += rec;
+      end++;
     }
-    return Buffer.concat(out, used);
+    if (end === this.offset && end < ents.length) throw new Errno(E.EINVAL); // buffer too small for one entry
+    const b = Buffer.alloc(used);
+    let at = 0;
+    for (; this.offset < end; this.offset++) at += writeDirent(b, at, ents[this.offset], this.offset + 1, dirent64);
+    return b;
   }
 }
 
-/** linux_dirent64 {u64 ino; s64 off; u16 reclen; u8 type; char name[]} or the old linux_dirent (type in the last byte). */
-export function encodeDirent(e: DirEntry, nextOff: number, dirent64: boolean): Buffer {
-  const name = Buffer.from(e.name, 'latin1');
-  const reclen = dirent64 ? (19 + name.length + 1 + 7) & ~7 : (18 + name.length + 2 + 7) & ~7;
-  const b = Buffer.alloc(reclen);
-  b.writeBigUInt64LE(BigInt(e.ino), 0);
-  b.writeBigInt64LE(BigInt(nextOff), 8);
-  b.writeUInt16LE(reclen, 16);
+function direntLen(nameLen: number, dirent64: boolean): number {
+  return dirent64 ? (19 + nameLen + 1 + 7) & ~7 : (18 + nameLen + 2 + 7) & ~7;
+}
+
+/** linux_dirent64 {u64 ino; s64 off; u16 reclen; u8 type; char name[]} or the old linux_dirent (type in the last byte), at b[at]. */
+function writeDirent(b: Buffer, at: number, e: DirEntry, nextOff: number, dirent64: boolean): number {
+  const reclen = direntLen(e.name.length, dirent64);
+  putI64(b, at, e.ino);
+  putI64(b, at + 8, nextOff);
+  b.writeUInt16LE(reclen, at + 16);
   if (dirent64) {
-    b.writeUInt8(e.type, 18);
-    name.copy(b, 19);
+    b.writeUInt8(e.type, at + 18);
+    b.write(e.name, at + 19, 'latin1');
   } else {
-    name.copy(b, 18);
-    b.writeUInt8(e.type, reclen - 1);
+    b.write(e.name, at + 18, 'latin1');
+    b.writeUInt8(e.type, at + reclen - 1);
   }
-  return b;
+  return reclen;
 }
 
 /** O_PATH descriptions: a location only (fstat, fchdir, *at bases); I/O fails with EBADF. */

@@ -20,6 +20,7 @@
 import type { XattrSet } from './xattrs';
 import { Errno, E } from '../abi/errno';
 import type { Mappable } from '../mm/mappable';
+import type { MemoryAccess } from '../mm/access';
 import type { DirEntry, InodeAttrs, SetAttr, StatFs } from '../abi/fs';
 import { S_IFMT } from '../abi/fs';
 import type { FileDescription } from './file';
@@ -114,6 +115,19 @@ export abstract class Inode {
   }
   writeAt(_off: number, _data: Buffer): number {
     throw new Errno(E.EROFS);
+  }
+  /** readAt into application memory at addr (checked writable by the caller); returns the count. */
+  readToUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
+    const b = this.readAt(off, len);
+    if (b.length) mem.copyOut(addr, b);
+    return b.length;
+  }
+  /**
+   * writeAt with the data taken from application memory at addr; file
+   * systems that keep data in pages override it to copy straight in.
+   */
+  writeFromUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
+    return this.writeAt(off, len ? mem.copyIn(addr, len) : Buffer.alloc(0));
   }
   /** fallocate: mode 0 / KEEP_SIZE (1) / PUNCH_HOLE|KEEP_SIZE (3). */
   allocate(_mode: number, _off: number, _len: number): void {

@@ -6,6 +6,7 @@ import { Errno, E } from '../abi/errno';
 import { Credentials } from '../auth/creds';
 import type { FileCtx } from './ctx';
 import { Dentry, Mount, pathOf, samePath, type VPath } from './dentry';
+import { DEFAULT_DENTRY_CACHE, DentryCache } from './dentry_cache';
 import { DirectoryFile, PathFile, RegularFile, type FileDescription, type MaybePromise } from './file';
 import type { CreateSpec, FilesystemImpl, Inode } from './inode';
 import { checkAccess, checkSticky, MAY_EXEC, MAY_READ, MAY_WRITE } from './perm';
@@ -50,6 +51,8 @@ export type FifoOpener = (t: FileCtx, inode: Inode, path: VPath, flags: number) 
 
 export class VirtualFilesystem {
   readonly rootMount: Mount;
+  /** What keeps cached dentries alive, bounded (see dentry_cache.ts). */
+  readonly dentries = new DentryCache(Number(process.env.TSVISOR_DENTRY_CACHE ?? DEFAULT_DENTRY_CACHE));
   private readonly openFifo: FifoOpener | null;
 
   constructor(rootFs: FilesystemImpl, opts: { openFifo?: FifoOpener } = {}) {
@@ -89,6 +92,21 @@ export class VirtualFilesystem {
     return out;
   }
 
+  /** Dentries reachable through the cache now (counted for --stats and tests; walks everything). */
+  countCachedDentries(): number {
+    let n = 0;
+    // A stack, not recursion: a program may nest directories deeper than the JavaScript stack.
+    const todo = this.mounts().map((m) => m.root);
+    for (let d = todo.pop(); d; d = todo.pop()) {
+      if (!d.children) continue;
+      for (const c of d.children.values()) {
+        n++;
+        todo.push(c);
+      }
+    }
+    return n;
+  }
+
   // ---------------------------------------------------------------- walking
 
   private crossMounts(p: VPath): VPath {
@@ -101,15 +119,18 @@ export class VirtualFilesystem {
     const d = dir.dentry;
     const fs = dir.mount.fs;
     if (!fs.dynamic) {
-      const c = d.children.get(name);
+      const c = d.children?.get(name);
       // A mount point stays what it is; anything else may have changed behind the VFS (the host tree).
-      if (c && (dir.mount.children.has(c) || d.inode.revalidate(name, c.inode, r.ctx))) return c;
+      if (c && (dir.mount.children.has(c) || d.inode.revalidate(name, c.inode, r.ctx))) {
+        this.dentries.touch(c);
+        return c;
+      }
       if (c) this.dropChild(dir, name);
     }
     const inode = d.inode.lookup(name, r.ctx);
     if (!inode) return null;
     const c = new Dentry(inode, name, d);
-    if (!fs.dynamic) d.children.set(name, c);
+    if (!fs.dynamic) this.cache(d, name, c);
     return c;
   }
 
@@ -230,15 +251,23 @@ export class VirtualFilesystem {
 
   private cacheChild(dir: VPath, name: string, inode: Inode): Dentry {
     const d = new Dentry(inode, name, dir.dentry);
-    if (!dir.mount.fs.dynamic) dir.dentry.children.set(name, d);
+    if (!dir.mount.fs.dynamic) this.cache(dir.dentry, name, d);
     return d;
   }
 
+  /** Cache c under name in dir (a non-dynamic file system's). */
+  private cache(dir: Dentry, name: string, c: Dentry): void {
+    if (!dir.children) dir.children = this.dentries.names();
+    dir.children.set(name, c);
+    this.dentries.touch(c);
+  }
+
   private dropChild(dir: VPath, name: string): void {
-    const d = dir.dentry.children.get(name);
+    const d = dir.dentry.children?.get(name);
     if (d) {
       d.dead = true;
-      dir.dentry.children.delete(name);
+      dir.dentry.children?.delete(name);
+      this.dentries.forget(d);
     }
   }
 
@@ -353,17 +382,20 @@ export class VirtualFilesystem {
     checkSticky(r.creds, ada, src.inode.attrs());
     a.dir.dentry.inode.rename(a.name, b.dir.dentry.inode, b.name, flags);
     // Keep the dentry cache in step with the file system.
-    a.dir.dentry.children.delete(a.name);
-    if (dst) b.dir.dentry.children.delete(b.name);
+    a.dir.dentry.children?.delete(a.name);
+    if (dst) b.dir.dentry.children?.delete(b.name);
     src.parent = b.dir.dentry;
     src.name = b.name;
-    if (!m.fs.dynamic) b.dir.dentry.children.set(b.name, src);
+    if (!m.fs.dynamic) this.cache(b.dir.dentry, b.name, src);
     if (dst) {
       if (flags & RENAME_EXCHANGE) {
         dst.parent = a.dir.dentry;
         dst.name = a.name;
-        if (!m.fs.dynamic) a.dir.dentry.children.set(a.name, dst);
-      } else dst.dead = true;
+        if (!m.fs.dynamic) this.cache(a.dir.dentry, a.name, dst);
+      } else {
+        dst.dead = true;
+        this.dentries.forget(dst);
+      }
     }
   }
 

@@ -39,6 +39,23 @@ int main(void) {
   show("getcwd bad buffer", syscall(SYS_getcwd, bad, 100));
   show("nanosleep bad", syscall(SYS_nanosleep, bad, NULL));
   show("huge write length", syscall(SYS_write, 1, ro, (size_t)-1 >> 1));
+  // A pipe write from a bad buffer writes nothing: the pipe still holds "data" only.
+  show("pipe write from unmapped", syscall(SYS_write, p[1], unmapped, 10));
+  char got[16] = {0};
+  show("pipe read after bad write", syscall(SYS_read, p[0], got, sizeof got));
+  printf("pipe holds %s\n", got);
+  // null and zero take a write without reading the buffer; full refuses it first.
+  int dn = open("/dev/null", O_WRONLY), dz = open("/dev/zero", O_RDWR), df = open("/dev/full", O_WRONLY);
+  show("/dev/null write from unmapped", syscall(SYS_write, dn, unmapped, 10));
+  show("/dev/zero write from unmapped", syscall(SYS_write, dz, unmapped, 10));
+  show("/dev/zero read into unmapped", syscall(SYS_read, dz, unmapped, 10));
+  show("/dev/full write from unmapped", syscall(SYS_write, df, unmapped, 10));
+  // A failed O_APPEND write does not move the offset to the end.
+  int fa = open("appendfile", O_CREAT | O_TRUNC | O_RDWR | O_APPEND, 0644);
+  if (write(fa, "abc", 3) != 3 || lseek(fa, 1, SEEK_SET) != 1) return 1;
+  show("O_APPEND write from unmapped", syscall(SYS_write, fa, unmapped, 10));
+  printf("offset after it %ld\n", (long)lseek(fa, 0, SEEK_CUR));
+  unlink("appendfile");
   printf("done\n");
   return 0;
 }

@@ -127,6 +127,9 @@ int main(void) {
     if (p == 0) {
       signal(SIGPIPE, SIG_IGN);
       errno = 0;
+      ssize_t z = write(pfd[1], "", 0); /* an empty write is not EPIPE */
+      printf("  child: empty write = %zd %s\n", z, ename(errno));
+      errno = 0;
       ssize_t r = write(pfd[1], "x", 1);
       printf("  child: write = %zd %s\n", r, ename(errno));
       _exit(0);

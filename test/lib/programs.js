@@ -50,6 +50,9 @@ const C_PROGRAMS = Object.freeze({
   hostinfo: { args: () => [], endsWithDone: true },
   vmamerge: { args: (dir) => [dir], endsWithDone: true },
   nofile: { args: () => [], endsWithDone: true },
+  // Their own tests count stops (faultaround.test.js, cpupolicy.test.js); here one short mode each.
+  faultaround: { args: (dir) => ['bus', dir, '0'] },
+  cpuspread: { args: () => ['syscalls', '0'] },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.

@@ -139,3 +139,27 @@ test('hostfs page cache is bounded: least recently used files lose their frames'
     assert.ok(frames.live() <= 4, `frames live ${frames.live()}`);
   }
 });
+
+test('open (pinned) files share one descriptor each, and at most pinnedReadFds stay open', () => {
+  const { dir } = tree();
+  const t = new HostTree(dir, { pathFds: 8, readFds: 2, pinnedReadFds: 4 });
+  const files = [];
+  for (let i = 0; i < 20; i++) {
+    fs.writeFileSync(path.join(dir, `p${i}`), `file ${i}\n`);
+    const n = t.lookup(t.root(), `p${i}`);
+    t.pin(n);
+    t.pin(n); // a second open of the same file takes no second descriptor
+    files.push(n);
+  }
+  assert.ok(t.held().pinnedRead <= 4, JSON.stringify(t.held()));
+  const before = t.opens;
+  for (let round = 0; round < 2; round++) for (let i = 0; i < 20; i++) assert.strictEqual(read(t, files[i]), `file ${i}\n`);
+  assert.ok(t.held().pinnedRead <= 4 && t.held().read <= 2, JSON.stringify(t.held()));
+  assert.ok(t.opens - before >= 36, 'evicted descriptors were reopened by name');
+  for (const n of files) {
+    t.unpin(n);
+    t.unpin(n);
+  }
+  assert.strictEqual(t.held().pinnedRead, 0);
+  assert.ok(t.held().read <= 2);
+});

@@ -106,7 +106,7 @@ function fakeTask(k, pid, uid = 0, parentTg = null) {
   tg.childUserNs = 3_000_000_000;
   tg.childSysNs = 10_000_000;
   const t = {
-    kernel: k, tid: pid, tg, mm: new FakeMem(),
+    kernel: k, tid: pid, tg, mm: new FakeMem(), fdTable: { limit: 1024 },
     creds: new Credentials(uid, uid, uid, uid, uid, uid, uid, uid, []),
     ctx: { regs: { get: (r) => regs.get(r) ?? 0, set: (r, v) => regs.set(r, v) }, cpuTime: () => ({ userNs: 1_500_000_000, sysNs: 250_000_000 }) },
     cpuTime() {
@@ -264,6 +264,7 @@ test('prlimit64, getrlimit and setrlimit follow Linux checks', () => {
   assert.equal(I(t, 'prlimit64', 0, 7, A + 32, A), 0);
   assert.equal(t.mm.copyIn(A, 16).readBigUInt64LE(0), 1024n); // old value
   assert.deepEqual(t.tg.rlimits[7], { cur: 512, max: 1000 });
+  assert.equal(t.fdTable.limit, 512, 'descriptors are allocated below the new soft limit');
   put(2000n, 1000n);
   assert.equal(errnoOf(() => I(t, 'setrlimit', 7, A + 32)), -EINVAL);
   put(10n, 2000n);

@@ -75,6 +75,8 @@ function fakeMemory(size = 1 << 16) {
     },
     copyIn: (a, n) => Buffer.from(mem.subarray(at(a, n), at(a, n) + n)),
     copyOut: (a, d) => Buffer.from(d).copy(mem, at(a, d.length)),
+    copyInto: (a, d) => d.set(mem.subarray(at(a, d.length), at(a, d.length) + d.length)),
+    fillFrom: (a, n, fill) => fill(mem.subarray(at(a, n), at(a, n) + n)),
     readCString: (a, max) => {
       const o = at(a, 1);
       const end = mem.indexOf(0, o);

@@ -3,11 +3,12 @@
 // if any), the fd/stdin/stdout/stderr symlinks into /proc/self/fd, and empty
 // directories shm (a tmpfs is mounted there) and pts. No ptmx: pseudo
 // terminals are not offered yet. The set of entries is fixed.
-import { randomFillSync } from 'node:crypto';
+import { randomFill } from '../../host/random';
 import { Errno, E } from '../../abi/errno';
 import type { FileCtx } from '../../vfs/ctx';
 import type { VPath } from '../../vfs/dentry';
 import { FileDescription, seekPosition } from '../../vfs/file';
+import type { MemoryAccess } from '../../mm/access';
 import { Inode, type FilesystemImpl } from '../../vfs/inode';
 import {
   anonDev, devMajor, devMinor, dtype, makedev, nowNs, S_IFCHR, S_IFDIR, S_IFLNK, TMPFS_MAGIC,
@@ -18,6 +19,8 @@ import type { HostEvents } from '../../platform/platform';
 
 type DevKind = 'null' | 'zero' | 'full' | 'random';
 
+const ZEROS = Buffer.alloc(1 << 16);
+
 class DevFile extends FileDescription {
   constructor(path: VPath, inode: Inode, flags: number, private readonly kind: DevKind) {
     super(path, inode, flags);
@@ -25,7 +28,7 @@ class DevFile extends FileDescription {
   private produce(len: number): Buffer {
     if (this.kind === 'null') return Buffer.alloc(0);
     const b = Buffer.alloc(Math.min(len, 1 << 24));
-    if (this.kind === 'random') randomFillSync(b);
+    if (this.kind === 'random') randomFill(b);
     return b;
   }
   private consume(data: Buffer): number {
@@ -37,6 +40,19 @@ class DevFile extends FileDescription {
   }
   override read(_t: FileCtx, len: number): Buffer {
     return this.produce(len);
+  }
+  override readToUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): number {
+    if (this.kind !== 'zero') return super.readToUser(t, mem, addr, len) as number;
+    // Zeros straight into the reader's memory, from one shared page run.
+    len = Math.min(len, 1 << 24);
+    for (let done = 0; done < len; done += ZEROS.length) mem.copyOut(addr + done, ZEROS.subarray(0, Math.min(ZEROS.length, len - done)));
+    return len;
+  }
+  override writeFromUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): number {
+    // As on Linux, null and zero take the count without reading the buffer.
+    if (this.kind === 'null' || this.kind === 'zero') return len;
+    if (this.kind === 'full') throw new Errno(E.ENOSPC);
+    return super.writeFromUser(t, mem, addr, len) as number;
   }
   override write(_t: FileCtx, data: Buffer): number {
     return this.consume(data);

@@ -9,11 +9,13 @@
 import { Errno, E } from '../../abi/errno';
 import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
 import type { Mappable } from '../../mm/mappable';
+import type { MemoryAccess } from '../../mm/access';
 import {
   anonDev, dtype, OVERLAYFS_MAGIC, RENAME_EXCHANGE, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
 } from '../../abi/fs';
 import { isWhiteout, TmpfsFs, TmpfsInode } from '../tmpfs/tmpfs';
+import { Reaper, WeakNames } from '../../vfs/weak_names';
 
 const UPPER_INO_BASE = 2 ** 40; // upper-only files: numbers far from host inode numbers
 const COPY_CHUNK = 1 << 20;
@@ -26,6 +28,8 @@ export class OverlayFs implements FilesystemImpl {
   private readonly rootInode: OverlayInode;
   /** Inode numbers of upper inodes that were copied up (so hard links made later agree). */
   readonly upperIno = new WeakMap<TmpfsInode, number>();
+  /** Cleans the children maps of overlay inodes that were collected. */
+  readonly reaper = new Reaper();
 
   constructor(readonly lower: FilesystemImpl, readonly upper: TmpfsFs) {
     const lr = lower.root();
@@ -53,7 +57,12 @@ const isDirI = (i: Inode) => (i.mode & S_IFMT) === S_IFDIR;
 
 export class OverlayInode extends Inode {
   readonly ino: number;
-  private readonly children = new Map<string, OverlayInode>();
+  /**
+   * Children looked up so far, held weakly: an overlay inode lives as long as
+   * its dentry, an open file or a cached child holds it (the VFS bounds those),
+   * so one name keeps one overlay inode (and its copy-up) while it is in use.
+   */
+  private readonly children: WeakNames<OverlayInode>;
   private openCount = 0;
 
   constructor(
@@ -65,6 +74,7 @@ export class OverlayInode extends Inode {
   ) {
     super();
     this.ino = lower ? lower.ino : fs.inoFor(upper as TmpfsInode);
+    this.children = new WeakNames<OverlayInode>(fs.reaper);
   }
 
   private get top(): Inode {
@@ -274,6 +284,12 @@ export class OverlayInode extends Inode {
   }
   override writeAt(off: number, data: Buffer): number {
     return this.copyUp().writeAt(off, data);
+  }
+  override readToUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
+    return this.top.readToUser(off, mem, addr, len);
+  }
+  override writeFromUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
+    return this.copyUp().writeFromUser(off, mem, addr, len);
   }
   override allocate(mode: number, off: number, len: number): void {
     this.copyUp().allocate(mode, off, len);

@@ -5,10 +5,11 @@ import { Errno, E } from '../../abi/errno';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, WaitQueue } from '../../abi/waitqueue';
 import { SIGPIPE, type FileCtx } from '../../vfs/ctx';
 import type { VPath } from '../../vfs/dentry';
-import { anonAttrs, FileDescription } from '../../vfs/file';
+import { anonAttrs, FileDescription, type MaybePromise } from '../../vfs/file';
 import type { Inode } from '../../vfs/inode';
 import type { HeapBudget } from '../../abi/accounting';
 import { anonDev, O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, S_IFIFO, type InodeAttrs } from '../../abi/fs';
+import type { MemoryAccess } from '../../mm/access';
 
 export const PIPE_BUF = 4096;
 export const DEFAULT_PIPE_SIZE = 65536;
@@ -21,7 +22,13 @@ const pipeDev = anonDev();
 let nextPipeIno = 1;
 
 export class Pipe {
-  private chunks: Buffer[] = [];
+  /**
+   * The data: size bytes from head, wrapping at ring.length. Allocated at the
+   * first write and grown up to the capacity, then reused: a 64 KiB write
+   * is one copy from the writer's memory into it, a read one copy out.
+   */
+  private ring: Buffer | null = null;
+  private head = 0;
   size = 0;
   capacity = DEFAULT_PIPE_SIZE;
   readers = 0;
@@ -68,34 +75,90 @@ export class Pipe {
     for (const e of this.ends) e.queue.notify(events);
   }
 
-  take(len: number): Buffer {
-    const n = Math.min(len, this.size);
-    const out = Buffer.allocUnsafe(n);
-    let got = 0;
-    while (got < n) {
-      const c = this.chunks[0];
-      const k = Math.min(c.length, n - got);
-      c.copy(out, got, 0, k);
-      got += k;
-      if (k === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
-    }
-    this.size -= n;
+  /** Room for n more bytes in the ring (never past the capacity the writer was given). */
+  private reserve(n: number): Buffer {
+    const need = this.size + n;
+    const r = this.ring;
+    if (r && r.length >= need) return r;
+    let len = r ? r.length : Math.min(this.capacity, DEFAULT_PIPE_SIZE);
+    while (len < need) len *= 2;
+    const out = Buffer.allocUnsafe(len);
+    if (r) this.copyFromRing(0, this.size, (src, at) => src.copy(out, at));
+    this.ring = out;
+    this.head = 0;
     return out;
   }
 
-  put(data: Buffer): void {
-    if (data.length === 0) return;
-    this.chunks.push(Buffer.from(data));
-    this.size += data.length;
+  /** Call fn with the pieces (at most two) of [from, from+n) of the data, and their offset in it. */
+  private copyFromRing(from: number, n: number, fn: (src: Buffer, at: number) => void): void {
+    const r = this.ring as Buffer;
+    let pos = (this.head + from) % r.length;
+    let done = 0;
+    while (done < n) {
+      const k = Math.min(n - done, r.length - pos);
+      fn(r.subarray(pos, pos + k), done);
+      done += k;
+      pos = 0;
+    }
   }
 
-  peekAll(): Buffer {
-    return Buffer.concat(this.chunks, this.size);
+  /** Append n bytes that fill() writes into the (at most two) free pieces it is given. */
+  private append(n: number, fill: (dst: Buffer, at: number) => void): void {
+    if (n === 0) return;
+    const r = this.reserve(n);
+    let pos = (this.head + this.size) % r.length;
+    let done = 0;
+    while (done < n) {
+      const k = Math.min(n - done, r.length - pos);
+      fill(r.subarray(pos, pos + k), done);
+      done += k;
+      pos = 0;
+    }
+    // Only now: a fault in the writer's memory half way leaves the pipe as it was.
+    this.size += n;
+  }
+
+  private consume(n: number): void {
+    this.size -= n;
+    this.head = this.size === 0 ? 0 : (this.head + n) % (this.ring as Buffer).length;
+  }
+
+  take(len: number): Buffer {
+    const n = Math.min(len, this.size);
+    const out = Buffer.allocUnsafe(n);
+    if (n > 0) this.copyFromRing(0, n, (src, at) => src.copy(out, at));
+    this.consume(n);
+    return out;
+  }
+
+  /** Move up to len bytes straight into application memory; returns the count. */
+  takeToUser(mem: MemoryAccess, addr: number, len: number): number {
+    const n = Math.min(len, this.size);
+    if (n > 0) this.copyFromRing(0, n, (src, at) => mem.copyOut(addr + at, src));
+    this.consume(n);
+    return n;
+  }
+
+  put(data: Buffer): void {
+    this.append(data.length, (dst, at) => data.copy(dst, 0, at, at + dst.length));
+  }
+
+  /** Append n bytes straight from application memory at addr. */
+  putFromUser(mem: MemoryAccess, addr: number, n: number): void {
+    this.append(n, (dst, at) => mem.copyInto(addr + at, dst));
+  }
+
+  /** The ring no larger than cap (the data fits: size <= cap), so a shrunk pipe holds no more heap than charged. */
+  private shrinkRing(cap: number): void {
+    const out = Buffer.allocUnsafe(cap);
+    if (this.size > 0) this.copyFromRing(0, this.size, (src, at) => src.copy(out, at));
+    this.ring = out;
+    this.head = 0;
   }
 
   clear(): void {
-    this.chunks = [];
+    this.ring = null;
+    this.head = 0;
     this.size = 0;
   }
 
@@ -108,6 +171,7 @@ export class Pipe {
     let cap = PIPE_BUF;
     while (cap < n) cap *= 2;
     if (cap < this.size) throw new Errno(E.EBUSY);
+    if (this.ring && this.ring.length > cap) this.shrinkRing(cap);
     if (this.heap && cap > this.charged) this.heap.charge(cap - this.charged, E.EPERM);
     else this.heap?.uncharge(this.charged - cap);
     if (this.heap) this.charged = cap;
@@ -178,24 +242,53 @@ export class PipeFile extends FileDescription {
     return ev;
   }
 
-  override async read(t: FileCtx, len: number, nowait = false): Promise<Buffer> {
+  // read and write finish synchronously when the pipe can answer at once (data
+  // to read, room to write): no promise, no scheduler hop. Only a call that
+  // has to wait becomes async.
+
+  override read(t: FileCtx, len: number, nowait = false): MaybePromise<Buffer> {
     const p = this.pipe;
-    for (;;) {
-      if (len === 0) return Buffer.alloc(0);
-      if (p.size > 0) {
-        const b = p.take(len);
-        p.notify(WRITE_EVENTS);
-        return b;
-      }
-      if (p.writers === 0) return Buffer.alloc(0);
-      if (this.flags & O_NONBLOCK || nowait) throw new Errno(E.EAGAIN);
-      await t.block(p.queue, READ_EVENTS);
-    }
+    if (len === 0) return Buffer.alloc(0);
+    if (p.size > 0) return this.took(p.take(len));
+    if (this.atEof(nowait)) return Buffer.alloc(0);
+    return t.block(p.queue, READ_EVENTS).then(() => this.read(t, len, nowait));
   }
 
-  override async write(t: FileCtx, data: Buffer, nowait = false): Promise<number> {
+  override readToUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): MaybePromise<number> {
     const p = this.pipe;
-    let done = 0;
+    if (len === 0) return 0;
+    if (p.size > 0) return this.took(p.takeToUser(mem, addr, len));
+    if (this.atEof(false)) return 0;
+    return t.block(p.queue, READ_EVENTS).then(() => this.readToUser(t, mem, addr, len));
+  }
+
+  private took<T>(r: T): T {
+    this.pipe.notify(WRITE_EVENTS);
+    return r;
+  }
+
+  /** The pipe is empty: true at EOF (no writer), EAGAIN if the caller may not block, false to wait. */
+  private atEof(nowait: boolean): boolean {
+    if (this.pipe.writers === 0) return true;
+    if (this.flags & O_NONBLOCK || nowait) throw new Errno(E.EAGAIN);
+    return false;
+  }
+
+  override write(t: FileCtx, data: Buffer, nowait = false): MaybePromise<number> {
+    return this.writeWith(t, data.length, nowait, (p, at, n) => p.put(data.subarray(at, at + n)));
+  }
+
+  override writeFromUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): MaybePromise<number> {
+    // Checked before anything is written: a bad buffer is EFAULT, not a short write.
+    mem.checkRange(addr, len, false);
+    return this.writeWith(t, len, false, (p, at, n) => p.putFromUser(mem, addr + at, n));
+  }
+
+  /** The write loop over a source of len bytes that put() appends from offset at. */
+  private writeWith(t: FileCtx, len: number, nowait: boolean, put: (p: Pipe, at: number, n: number) => void, done = 0): MaybePromise<number> {
+    const p = this.pipe;
+    // As Linux: an empty write does nothing, not even EPIPE.
+    if (len === 0) return 0;
     for (;;) {
       if (p.readers === 0) {
         if (done > 0) return done;
@@ -203,27 +296,32 @@ export class PipeFile extends FileDescription {
         throw new Errno(E.EPIPE);
       }
       const free = p.capacity - p.size;
-      const rest = data.length - done;
+      const rest = len - done;
       if (rest === 0) return done;
       // Up to PIPE_BUF bytes go in all at once or not at all.
       const n = rest <= PIPE_BUF && done === 0 ? (free >= rest ? rest : 0) : Math.min(free, rest);
       if (n > 0) {
-        p.put(data.subarray(done, done + n));
+        put(p, done, n);
         done += n;
         p.notify(READ_EVENTS);
-        if (done === data.length) return done;
+        if (done === len) return done;
       }
       if (this.flags & O_NONBLOCK || nowait) {
         if (done > 0) return done;
         throw new Errno(E.EAGAIN);
       }
-      try {
-        await t.block(p.queue, WRITE_EVENTS);
-      } catch (e) {
-        if (done > 0) return done; // a partial write is reported, not the interruption
-        throw e;
-      }
+      return this.waitWritable(t, len, put, done);
     }
+  }
+
+  private async waitWritable(t: FileCtx, len: number, put: (p: Pipe, at: number, n: number) => void, done: number): Promise<number> {
+    try {
+      await t.block(this.pipe.queue, WRITE_EVENTS);
+    } catch (e) {
+      if (done > 0) return done; // a partial write is reported, not the interruption
+      throw e;
+    }
+    return this.writeWith(t, len, false, put, done);
   }
 
   override readiness(mask: number): number {

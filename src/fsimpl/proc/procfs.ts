@@ -9,7 +9,7 @@
 // Entries are dynamic (the VFS never caches them). Files are 0444 (a few,
 // like comm and oom_score_adj, are writable), directories 0555, per-process
 // entries belong to the process's effective uid.
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../../host/random';
 import { Credentials } from '../../auth/creds';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { Dentry, Mount, type VPath } from '../../vfs/dentry';

@@ -2,7 +2,7 @@
 // for writing fails with EROFS, as in a container whose /proc/sys is mounted
 // read-only), except kernel/hostname and kernel/domainname, which root may
 // set as with sethostname/setdomainname.
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../../host/random';
 import { Errno, E } from '../../abi/errno';
 import { UTS_RELEASE, UTS_SYSNAME, UTS_VERSION } from './format';
 import type { Entry, NodeMaker } from './nodes';

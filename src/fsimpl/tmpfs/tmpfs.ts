@@ -6,6 +6,7 @@
 import { Errno, E } from '../../abi/errno';
 import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
 import type { FrameSource, Mappable } from '../../mm/mappable';
+import type { MemoryAccess } from '../../mm/access';
 import { HEAP_COST, type HeapBudget } from '../../abi/accounting';
 import {
   anonDev, dtype, nowNs, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, TMPFS_MAGIC,
@@ -273,12 +274,21 @@ export class TmpfsInode extends Inode {
     return f;
   }
   override writeAt(off: number, data: Buffer): number {
+    return this.writeWith(off, data.length, (dst, at) => data.copy(dst, 0, at, at + dst.length));
+  }
+  override writeFromUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
+    // Straight from the writer's memory into the file's pages; a bad buffer is EFAULT before anything is written.
+    mem.checkRange(addr, len, false);
+    return this.writeWith(off, len, (dst, at) => mem.copyInto(addr + at, dst));
+  }
+  /** Write len bytes that fill() copies into each piece of a page, given its offset in the data. */
+  private writeWith(off: number, len: number, fill: (dst: Buffer, at: number) => void): number {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
-    if (off + data.length > MAX_FILE) throw new Errno(E.EFBIG);
+    if (off + len > MAX_FILE) throw new Errno(E.EFBIG);
     let done = 0;
     try {
-      forEachPageSpan(off, off + data.length, (pi, po, n, pos) => {
-        data.copy(this.fs.frames.bytes(this.frame(pi)), po, pos - off, pos - off + n);
+      forEachPageSpan(off, off + len, (pi, po, n, pos) => {
+        fill(this.fs.frames.bytes(this.frame(pi)).subarray(po, po + n), pos - off);
         done += n;
       });
     } catch (e) {

@@ -21,6 +21,7 @@ import {
 import * as P from './ptrace';
 import { Stub, StubContext, StubError } from './stub';
 import { stubFilter } from './seccomp';
+import { CpuPolicy } from './affinity';
 import { signalStop, syscallStop } from './stops';
 import { INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_DATA, STUB_END, stubElf } from './stub_elf';
 import { FD_CLOEXEC } from '../../abi/fs';
@@ -78,15 +79,11 @@ export class PtracePlatform implements Platform {
   private filterFrame = -1;
   /** At process exit (a Sentry crash included) nothing of the stubs' group may survive. */
   private readonly killGroupAtExit = (): void => this.killGroup();
-  readonly cpu: number;
+  /** Where the tracer and the stubs run (see affinity.ts): pinned together at the first wait, compute-bound stubs spread. */
+  readonly cpus: CpuPolicy;
 
   constructor() {
-    this.cpu = libc.sched_getcpu();
-    const mask = Buffer.alloc(128);
-    mask[this.cpu >> 3] |= 1 << (this.cpu & 7);
-    // Pin the tracer thread; the stubs it spawns inherit the mask (BRIEF: a
-    // ptrace round trip across CPUs costs several times more).
-    libc.sched_setaffinity(0, 128, mask);
+    this.cpus = new CpuPolicy(this.stats);
     this.epfd = libc.epoll_create1(0);
     this.wakeEpfd = libc.epoll_create1(0);
     this.timerfd = libc.timerfd_create(1 /* CLOCK_MONOTONIC */, 0o4000 /* TFD_NONBLOCK */);
@@ -255,6 +252,7 @@ export class PtracePlatform implements Platform {
   }
 
   wait(): PlatformEvent {
+    if (!this.cpus.settled) this.cpus.settle(this.stubPids());
     for (;;) {
       const pid = libc.waitpid(-this.master.pid, this.status, P.WALL);
       if (pid < 0) {
@@ -278,6 +276,7 @@ export class PtracePlatform implements Platform {
       }
       const sig = P.stopSig(s);
       ctx.inApp = false;
+      this.cpus.noteStop(ctx.stub.cpu, ctx);
       if (sig === (P.SIGTRAP | 0x80)) {
         this.stats.syscallStops++;
         ctx.loadRegs();
@@ -293,6 +292,10 @@ export class PtracePlatform implements Platform {
       libc.ptrace(P.PTRACE_SYSEMU, pid, 0, 0);
       ctx.inApp = true;
     }
+  }
+
+  private stubPids(): number[] {
+    return [this.master.pid, this.waker.pid, ...this.byPid.keys()];
   }
 
   dispatchHostEvents(): boolean {

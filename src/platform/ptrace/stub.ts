@@ -2,6 +2,7 @@
 // Host system calls run in it only by injection: set the registers for the call
 // with rip on the stub's `syscall; int3`, continue, and wait for the int3.
 
+import { StubCpu } from './affinity';
 import * as fs from 'node:fs';
 import * as libc from '../../host/libc';
 import { type AddressSpace, type Context, type CpuTime, type PlatformStats, Reg, type Registers } from '../platform';
@@ -143,6 +144,8 @@ export class Stub implements AddressSpace {
   readonly ctx: StubContext;
   dead = false;
   onRelease: ((s: Stub) => void) | null = null;
+  /** The CPU policy's record of this stub (affinity.ts). */
+  readonly cpu: StubCpu;
 
   constructor(
     readonly pid: number,
@@ -153,6 +156,7 @@ export class Stub implements AddressSpace {
     private readonly stats: PlatformStats,
   ) {
     this.ctx = new StubContext(this);
+    this.cpu = new StubCpu(pid);
   }
 
   mainContext(): Context {

@@ -1,0 +1,157 @@
+// Which CPUs the Sentry and its stubs run on. A ptrace round trip between
+// two CPUs costs several times one on the same CPU (BRIEF: 57 us against
+// 10 us), so a stub that traps often stays on the tracer's CPU. But pinning
+// everything to one CPU makes a pipeline of compute-bound programs (tar |
+// gzip) share it, and on a loaded host the CPU picked may be the busy one.
+// So:
+// - the tracer pins itself to its current CPU at once (the set-up's own
+//   round trips stay on one CPU); at the platform's first wait, the CPU
+//   that was least busy since then (the sandbox's set-up, tens of
+//   milliseconds, so no extra wait) becomes the tracer's, and the tracer and
+//   the stubs move there if it is another one;
+// - every stub starts on the tracer's CPU; one that spends much more CPU
+//   time between stops than a round trip costs (compute-bound: gzip,
+//   compilers) may run on every allowed CPU, and goes back when it traps
+//   often again. Stub CPU time is the context's (/proc/PID/stat), read at a
+//   stop of that stub at most every EVAL_MS.
+
+import * as fs from 'node:fs';
+import * as libc from '../../host/libc';
+import type { CpuTime, PlatformStats } from '../platform';
+
+/** Re-evaluate a stub at most this often (its CPU time has 10 ms ticks). */
+const EVAL_MS = 200;
+/**
+ * Look at the clock only every this many stops of a stub: a clock read costs
+ * 0.3-0.8 us in these VMs, a few percent of a stop. A compute-bound stub
+ * (1 ms or more per stop) still gets looked at every 32 ms of its CPU time.
+ */
+const CLOCK_EVERY = 32;
+/** Compute-bound: at least this much CPU per stop, ms (a cross-CPU round trip then adds a few percent at most)... */
+const SPREAD_MS_PER_STOP = 1;
+/** ...over at least this much CPU time, ms (two ticks: less says nothing). */
+const SPREAD_MIN_CPU_MS = 20;
+/** Back on the tracer's CPU below this much CPU per stop, ms. */
+const PIN_MS_PER_STOP = 0.25;
+const MASK_BYTES = 128;
+const TICKS_PER_SEC = 100; // USER_HZ of /proc/stat on x86-64 Linux
+
+/** What the policy keeps per stub (on the stub). */
+export class StubCpu {
+  stops = 0;
+  evalAt = 0;
+  stopsAt = 0;
+  cpuNsAt = -1;
+  spread = false;
+  /** The stub's pid (sched_setaffinity). */
+  constructor(readonly pid: number) {}
+}
+
+export class CpuPolicy {
+  /** CPUs the Sentry may use (its affinity when the platform was made). */
+  readonly allowed: number[];
+  /** The tracer's CPU; final once settled. */
+  cpu: number;
+  settled = false;
+  private readonly busyAtStart: Map<number, number>;
+  private readonly selfAtStart = process.cpuUsage();
+  constructor(private readonly stats: PlatformStats) {
+    this.allowed = readMask(0);
+    this.cpu = libc.sched_getcpu();
+    // Stubs spawned from now on inherit the mask.
+    libc.sched_setaffinity(0, MASK_BYTES, maskOf([this.cpu]));
+    this.busyAtStart = this.allowed.length > 1 ? busyTicks() : new Map();
+  }
+
+  /**
+   * Move the tracer and the given stubs to the CPU least busy since
+   * construction, if that is not the current one. Called once, at the
+   * platform's first wait (the first program is running).
+   */
+  settle(pids: number[]): void {
+    this.settled = true;
+    if (this.allowed.length < 2) return;
+    const now = busyTicks();
+    // The Sentry's own set-up ran on its CPU in the meantime: that is not load.
+    const self = process.cpuUsage(this.selfAtStart);
+    const own = Math.floor(((self.user + self.system) / 1e6) * TICKS_PER_SEC);
+    now.set(this.cpu, (now.get(this.cpu) ?? 0) - own);
+    let best = this.cpu;
+    let bestBusy = this.busySince(now, best);
+    for (const c of this.allowed) {
+      const b = this.busySince(now, c);
+      // A tick or two apart is noise: move only for a clear difference.
+      if (b < bestBusy - 2) [best, bestBusy] = [c, b];
+    }
+    if (best === this.cpu) return;
+    this.cpu = best;
+    const mask = maskOf([best]);
+    libc.sched_setaffinity(0, MASK_BYTES, mask);
+    for (const pid of pids) libc.sched_setaffinity(pid, MASK_BYTES, mask);
+  }
+
+  private busySince(now: Map<number, number>, cpu: number): number {
+    return (now.get(cpu) ?? 0) - (this.busyAtStart.get(cpu) ?? 0);
+  }
+
+  /**
+   * At a stop of stub s: count it, and every EVAL_MS compare the stub's CPU
+   * time (from its context) with its stops since the last look.
+   */
+  noteStop(s: StubCpu, ctx: { cpuTime(): CpuTime }): void {
+    if (++s.stops % CLOCK_EVERY !== 0 || this.allowed.length < 2) return;
+    const now = performance.now();
+    if (now - s.evalAt < EVAL_MS) return;
+    const t = ctx.cpuTime();
+    const ns = t.userNs + t.sysNs;
+    if (s.cpuNsAt >= 0) {
+      const cpuMs = (ns - s.cpuNsAt) / 1e6;
+      const perStop = cpuMs / Math.max(1, s.stops - s.stopsAt);
+      if (!s.spread && perStop >= SPREAD_MS_PER_STOP && cpuMs >= SPREAD_MIN_CPU_MS) {
+        libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf(this.allowed));
+        s.spread = true;
+        this.stats.cpuSpreads++;
+      } else if (s.spread && perStop < PIN_MS_PER_STOP) {
+        libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf([this.cpu]));
+        s.spread = false;
+        this.stats.cpuPins++;
+      }
+    }
+    s.evalAt = now;
+    s.stopsAt = s.stops;
+    s.cpuNsAt = ns;
+  }
+}
+
+function maskOf(cpus: number[]): Buffer {
+  const m = Buffer.alloc(MASK_BYTES);
+  for (const c of cpus) m[c >> 3] |= 1 << (c & 7);
+  return m;
+}
+
+function readMask(pid: number): number[] {
+  const m = Buffer.alloc(MASK_BYTES);
+  const out: number[] = [];
+  if (libc.sched_getaffinity(pid, MASK_BYTES, m) < 0) return [libc.sched_getcpu()];
+  for (let c = 0; c < MASK_BYTES * 8; c++) if (m[c >> 3] & (1 << (c & 7))) out.push(c);
+  return out;
+}
+
+/** Non-idle ticks of each CPU so far (/proc/stat; empty if unreadable). */
+function busyTicks(): Map<number, number> {
+  const out = new Map<number, number>();
+  let text: string;
+  try {
+    text = fs.readFileSync('/proc/stat', 'latin1');
+  } catch {
+    return out;
+  }
+  for (const line of text.split('\n')) {
+    const m = /^cpu(\d+) (.*)$/.exec(line);
+    if (!m) continue;
+    const f = m[2].split(' ').map(Number);
+    // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+    out.set(Number(m[1]), f.reduce((a, b) => a + b, 0) - (f[3] ?? 0) - (f[4] ?? 0));
+  }
+  return out;
+}

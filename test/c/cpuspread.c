@@ -1,0 +1,23 @@
+/* cpuspread.c MODE [SCALE]: a compute-bound process (about 2 ms of
+ * arithmetic per system call, 300 * SCALE times) or a system-call-bound one
+ * (200000 * SCALE getppid calls); SCALE defaults to 1. The CPU policy test
+ * runs both under `tsvisor do --stats` and checks that only the first is let
+ * off the tracer's CPU. */
+#include "common.h"
+#include <sys/syscall.h>
+
+int main(int argc, char **argv) {
+  if (argc != 2 && argc != 3) return 2;
+  long scale = argc == 3 ? atol(argv[2]) : 1;
+  volatile unsigned long x = 1;
+  if (strcmp(argv[1], "compute") == 0) {
+    for (long round = 0; round < 300 * scale; round++) {
+      for (long i = 0; i < 2000000; i++) x = x * 6364136223846793005UL + 1442695040888963407UL;
+      syscall(SYS_getppid);
+    }
+  } else {
+    for (long i = 0; i < 200000 * scale; i++) syscall(SYS_getppid);
+  }
+  printf("ok %s\n", argv[1]);
+  return 0;
+}

@@ -1,0 +1,36 @@
+'use strict';
+// The platform's CPU policy (src/platform/ptrace/affinity.ts): stubs that
+// trap often stay on the tracer's CPU; a compute-bound one (much more CPU
+// time per stop than a round trip costs) may run on every CPU. Counted with
+// `tsvisor do --stats` (cpuSpreads, cpuPins); test/c/cpuspread.c is either
+// about 2 ms of arithmetic per system call or a getppid loop.
+
+const assert = require('node:assert');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { test } = require('node:test');
+const h = require('../lib/harness');
+
+function stats(bin, mode, dir) {
+  const file = path.join(dir, `${mode}.json`);
+  const r = h.runSandbox([bin, mode], { flags: ['--stats', file], timeout: 240_000 });
+  assert.strictEqual(r.status, 0, h.describe(`cpuspread ${mode}`, r));
+  assert.strictEqual(r.stdout, `ok ${mode}\n`);
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+test('CPU policy: a compute-bound stub leaves the tracer\'s CPU, a syscall-bound one stays', { timeout: 300_000 }, (t) => {
+  if (!h.needTools(t, ['gcc'])) return;
+  if (os.availableParallelism() < 2) {
+    t.skip('one CPU: nothing to spread to');
+    return;
+  }
+  const bin = h.buildPrograms().cpuspread.dynamic;
+  const dir = h.tmpDir();
+  const sys = stats(bin, 'syscalls', dir);
+  assert.strictEqual(sys.cpuSpreads, 0, JSON.stringify(sys));
+  const compute = stats(bin, 'compute', dir);
+  assert.ok(compute.cpuSpreads >= 1, JSON.stringify(compute));
+  assert.strictEqual(compute.cpuPins, 0, JSON.stringify(compute));
+});
