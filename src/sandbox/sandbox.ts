@@ -183,7 +183,13 @@ export class Sandbox {
       const mf = this.platform.memfile;
       this.log(`memory: peak ${mf.peakPages * 4} kB of the ${mf.limitPages * 4} kB limit; host holds ${Math.floor(mf.hostResidentBytes() / 1024)} kB; kernel objects peak ${Math.floor(mf.heap.peak / 1024)} kB of ${Math.floor(mf.heap.limit / 1024)} kB`);
       this.platform.shutdown();
-      if (this.opts.statsFile) this.out.writeFile(this.opts.statsFile, JSON.stringify({ ...this.platform.stats, ...this.cacheStats() }) + '\n');
+      if (this.opts.statsFile) {
+        // WeakRef targets read during the current job stay alive until it
+        // ends (the loop runs woken tasks as microtasks): a macrotask turn
+        // first, so that the collection in cacheStats sees only real holders.
+        await new Promise<void>((r) => setImmediate(r));
+        this.out.writeFile(this.opts.statsFile, JSON.stringify({ ...this.platform.stats, ...this.cacheStats() }) + '\n');
+      }
     }
   }
 
