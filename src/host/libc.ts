@@ -8,6 +8,8 @@ import { loadKoffi } from './koffi_native';
 const koffi = loadKoffi();
 
 const lib = koffi.load('libc.so.6');
+/** The running program itself (node), for libuv's exported functions. */
+const self = koffi.load(null as unknown as string);
 
 function optionalFunc(decl: string): ReturnType<typeof lib.func> | null {
   try {
@@ -41,6 +43,28 @@ export const tgkill = lib.func('int tgkill(int tgid, int tid, int sig)');
 export const sched_getcpu = lib.func('int sched_getcpu()');
 export const sched_getaffinity = lib.func('int sched_getaffinity(int pid, size_t size, void *mask)');
 export const sched_setaffinity = lib.func('int sched_setaffinity(int pid, size_t size, void *mask)');
+const uv_default_loop = self.func('void *uv_default_loop()');
+const uv_backend_fd = self.func('int uv_backend_fd(void *loop)');
+/**
+ * The epoll fd of Node's own event loop (libuv's backend): readable when Node
+ * has I/O to handle (a signal caught by a process.on handler included).
+ */
+export function nodeLoopFd(): number {
+  return uv_backend_fd(uv_default_loop()) as number;
+}
+const uv_backend_timeout = self.func('int uv_backend_timeout(void *loop)');
+const uv_now = self.func('uint64_t uv_now(void *loop)');
+/**
+ * When Node's own next timer is due, in CLOCK_MONOTONIC ms (libuv's clock),
+ * or -1 if it has none. A timer is not an fd: the loop fd never shows it.
+ */
+export function nodeLoopDeadlineMs(): number {
+  const loop = uv_default_loop();
+  const timeout = uv_backend_timeout(loop) as number;
+  if (timeout < 0) return -1;
+  // uv_now is the loop's cached time, from its last turn: the deadline is absolute.
+  return Number(uv_now(loop)) + timeout;
+}
 export const epoll_create1 = lib.func('int epoll_create1(int flags)');
 export const epoll_ctl = lib.func('int epoll_ctl(int epfd, int op, int fd, void *ev)');
 export const epoll_wait = lib.func('int epoll_wait(int epfd, void *evs, int max, int timeout)');

@@ -1,10 +1,12 @@
 // poll, ppoll, select, pselect6: readiness of several file descriptions at
-// once. Each description reports readiness(mask) and notifies its queue when
-// that may change; host-backed descriptions arm a host watch first.
+// once, through the one readiness interface of FileDescription: register a
+// waiter on each (eventRegister; host-backed files arm their host watch
+// there), check readiness(mask), sleep until a waiter is woken or the
+// deadline passes, unregister.
 
 import { E, Errno, ERESTARTNOHAND, ERESTARTSYS } from '../abi/errno';
 import type { Task } from '../kernel/task';
-import { EVENT_ERR, EVENT_HUP, WaitQueue } from '../abi/waitqueue';
+import { ALL_EVENTS, WaitQueue, type Waiter } from '../abi/waitqueue';
 import type { FileDescription } from '../vfs/file';
 import { i32, type SyscallDef } from '../kernel/syscall';
 
@@ -15,11 +17,6 @@ interface Entry {
   fd: number;
   events: number;
   file: FileDescription | null;
-}
-
-function arm(f: FileDescription, events: number): void {
-  const w = (f as unknown as { watch?: (ev: number) => boolean }).watch;
-  if (typeof w === 'function') w.call(f, events);
 }
 
 /** Wait until at least one entry is ready (or the deadline): returns revents per entry. */
@@ -36,22 +33,22 @@ async function waitReady(t: Task, entries: Entry[], deadline: number | undefined
     if (deadline !== undefined && t.kernel.monotonicNs() >= deadline) return rev;
     // One queue gathers every file's notifications.
     const q = new WaitQueue();
-    const subs: Array<{ file: FileDescription; w: { mask: number; wake: (ev: number) => void } }> = [];
-    for (const e of entries) {
-      if (!e.file) continue;
-      const w = { mask: 0xffffffff, wake: (ev: number) => q.notify(ev) };
-      e.file.queue.add(w);
-      subs.push({ file: e.file, w });
-      arm(e.file, e.events);
-    }
+    const wake = (ev: number): void => q.notify(ev);
+    const subs: Array<{ file: FileDescription; w: Waiter }> = [];
     try {
-      // Re-check after subscribing: readiness may have changed in between.
+      for (const e of entries) {
+        if (!e.file) continue;
+        const w: Waiter = { mask: e.events | POLLERR | POLLHUP, wake };
+        e.file.eventRegister(w);
+        subs.push({ file: e.file, w });
+      }
+      // Re-check after registering: readiness may have changed in between.
       const again = check();
       if (again.some((r) => r !== 0)) return again;
-      const r = await t.block(q, 0xffffffff | EVENT_ERR | EVENT_HUP, deadline);
+      const r = await t.block(q, ALL_EVENTS, deadline);
       if (r === 0 && deadline !== undefined) return check();
     } finally {
-      for (const s of subs) s.file.queue.remove(s.w);
+      for (const s of subs) s.file.eventUnregister(s.w);
     }
   }
 }
