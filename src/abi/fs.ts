@@ -124,6 +124,7 @@ export interface StatFs {
 export const TMPFS_MAGIC = 0x01021994;
 export const OVERLAYFS_MAGIC = 0x794c7630;
 export const PROC_MAGIC = 0x9fa0;
+export const SYSFS_MAGIC = 0x62656572;
 export const ST_RDONLY = 1;
 
 /** glibc's 64-bit makedev: the st_dev/st_rdev encoding. */

@@ -53,13 +53,17 @@ export function nodeLoopFd(): number {
   return uv_backend_fd(uv_default_loop()) as number;
 }
 const uv_backend_timeout = self.func('int uv_backend_timeout(void *loop)');
+const uv_loop_alive = self.func('int uv_loop_alive(void *loop)');
 const uv_now = self.func('uint64_t uv_now(void *loop)');
 /**
  * When Node's own next timer is due, in CLOCK_MONOTONIC ms (libuv's clock),
  * or -1 if it has none. A timer is not an fd: the loop fd never shows it.
+ * libuv's timeout is also 0 when the loop has nothing referenced at all
+ * (uv_loop_alive false): that is "no timer", not "a timer due now".
  */
 export function nodeLoopDeadlineMs(): number {
   const loop = uv_default_loop();
+  if (!uv_loop_alive(loop)) return -1;
   const timeout = uv_backend_timeout(loop) as number;
   if (timeout < 0) return -1;
   // uv_now is the loop's cached time, from its last turn: the deadline is absolute.

@@ -76,6 +76,13 @@ export class Kernel {
   private kernelDeadline = 0;
   private runtimeDeadline = 0;
   private runtimeMayChange = true;
+  /**
+   * Node's next timer looked due: the next turn must pass through its timers
+   * phase. Set again only after wait() returned, so a zero libuv timeout
+   * that a turn did not clear (pending callbacks, uv_stop) never spins.
+   */
+  private runtimeTurnDue = false;
+  private runtimeTurnTaken = false;
   /** Continuations made runnable (a task woken, a child to start) since the loop last let them run. */
   private wakes = 0;
   /** System calls whose handler returned a promise that has not settled yet. */
@@ -145,11 +152,33 @@ export class Kernel {
    * once it is due.
    */
   private followRuntimeTimers(now: number): void {
-    const d = this.platform.runtimeDeadline();
-    if (d && d <= now) this.nodeTurn = true;
+    let d = this.platform.runtimeDeadline();
+    if (d && d <= now) {
+      if (!this.runtimeTurnTaken) {
+        this.nodeTurn = true;
+        this.runtimeTurnDue = true;
+      }
+      // A host timer in the past would make every wait() return at once.
+      d = 0;
+    }
     if (d !== this.runtimeDeadline) {
       this.runtimeDeadline = d;
       this.armHostTimer();
+    }
+  }
+
+  /**
+   * Yield to Node. Its due timers run in the timers phase of its next loop
+   * iteration; one immediate may still run in the current iteration's check
+   * phase, so a turn for timers takes two.
+   */
+  private async nodeTurnNow(): Promise<void> {
+    const forTimers = this.runtimeTurnDue;
+    this.runtimeTurnDue = false;
+    await new Promise<void>((r) => setImmediate(r));
+    if (forTimers) {
+      this.runtimeTurnTaken = true;
+      await new Promise<void>((r) => setImmediate(r));
     }
   }
 
@@ -159,6 +188,7 @@ export class Kernel {
     const now = this.monotonicNs();
     if (this.runtimeDeadline && this.runtimeDeadline <= now) {
       this.nodeTurn = true;
+      this.runtimeTurnDue = true;
       this.runtimeMayChange = true;
     }
     const next = this.timers.next;
@@ -266,7 +296,7 @@ export class Kernel {
       if (this.nodeTurn || this.sinceNodeTurn >= NODE_TURN_EVERY) {
         this.nodeTurn = false;
         this.sinceNodeTurn = 0;
-        await new Promise<void>((r) => setImmediate(r));
+        await this.nodeTurnNow();
         this.runtimeMayChange = true;
         continue;
       }
@@ -276,6 +306,7 @@ export class Kernel {
       // Expired timers arrive through the platform's timer (a host event).
       const ev = this.platform.wait();
       this.sinceNodeTurn++;
+      this.runtimeTurnTaken = false;
       if (ev.kind === 'yield') {
         // Other sandboxes share the thread: let their loops (and timers) run.
         await new Promise<void>((r) => (ev.idle ? setTimeout(r, 1) : setImmediate(r)));

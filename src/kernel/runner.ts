@@ -175,7 +175,7 @@ export class TaskRunner {
       return;
     }
     if ((signo === S.SIGSEGV || signo === S.SIGBUS) && !repeated) {
-      const r = t.mm.handleFault(addr);
+      const r = t.mm.handleFault(addr, signo === S.SIGSEGV && code === S.SEGV_MAPERR);
       if (r === 'oom') {
         if (outOfMemory(this.k, t)) {
           t.faultRepeats = 0;

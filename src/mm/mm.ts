@@ -410,8 +410,9 @@ export class MemoryManager extends UserCopy {
   /**
    * Resolve a host fault at addr. Returns 'ok' when the page is now accessible,
    * 'segv' for an access the VMA forbids, 'bus' for a file page beyond EOF.
+   * unmapped: the host had no mapping at addr (SEGV_MAPERR).
    */
-  handleFault(addr: number): 'ok' | 'segv' | 'bus' | 'oom' {
+  handleFault(addr: number, unmapped = false): 'ok' | 'segv' | 'bus' | 'oom' {
     let v = this.findVma(addr);
     if (!v) {
       v = this.growStack(addr);
@@ -420,7 +421,17 @@ export class MemoryManager extends UserCopy {
     if (v.prot === 0) return 'segv';
     const p = v.pageIndex(addr);
     const f = v.frames.get(p);
+    // One fault makes at most a chunk's runs and a few calls more, each
+    // adding up to two host mappings: room for them all, so none is dropped.
+    this.as.reserveMappings(2 * (FAULT_CHUNK + 4));
     try {
+      if (f >= 0 && unmapped) {
+        // The platform dropped its host mappings to stay under the host's
+        // limit: map the chunk's pages again as they are.
+        const c0 = Math.floor(p / FAULT_CHUNK) * FAULT_CHUNK;
+        this.syncHost(v, c0, Math.min(v.pages, c0 + FAULT_CHUNK));
+        return 'ok';
+      }
       if (f < 0) {
         // Not mapped yet (a file page, a large VMA filled as touched): map it;
         // a write to a copy-on-write page retries and breaks COW then.

@@ -103,6 +103,14 @@ export interface AddressSpace {
   readonly vdsoBase: number;
   /** Kill the backing process(es). */
   release(): void;
+  /**
+   * Make room for n more host mappings now, so that the changes of one fault
+   * are not dropped halfway through. To stay within the host's own mapping
+   * limit the platform may drop every host mapping of the application: a
+   * page that has a frame then faults with SEGV_MAPERR and only needs
+   * mapping again.
+   */
+  reserveMappings(n: number): void;
   /** Apply mapping changes queued so far (before work that may have to be abandoned). */
   flushPending(): void;
   /** Forget mapping changes queued since the last flush (an execve that failed). */
@@ -129,10 +137,18 @@ export interface PlatformStats {
   cpuPins: number;
   /** Times wait() came back for host events (fd readiness, the timer) rather than a stop. */
   hostEvents: number;
+  /**
+   * Host mapping budget upkeep: how often a stub's mappings were counted on
+   * the host (only when an upper bound passed the budget), the most counted,
+   * and how often all were dropped to stay under the budget.
+   */
+  hostMappingCounts: number;
+  hostMappingsPeak: number;
+  hostEvictions: number;
 }
 
 export function newPlatformStats(): PlatformStats {
-  return { syscallStops: 0, faultStops: 0, injections: 0, batches: 0, cpuSpreads: 0, cpuPins: 0, hostEvents: 0 };
+  return { syscallStops: 0, faultStops: 0, injections: 0, batches: 0, cpuSpreads: 0, cpuPins: 0, hostMappingCounts: 0, hostMappingsPeak: 0, hostEvictions: 0, hostEvents: 0 };
 }
 
 /** Host poll bits for watch() (the same values as EPOLLIN, EPOLLOUT, ...). */

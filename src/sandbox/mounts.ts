@@ -1,11 +1,13 @@
 // Builds the sandbox's mount namespace: the root overlay (host rootfs under a
-// tmpfs), tmpfs on /tmp and /dev/shm, devfs on /dev. procfs is mounted on
+// tmpfs), tmpfs on /tmp and /dev/shm, devfs on /dev, sysfs on /sys. procfs is mounted on
 // /proc later by its own code with vfs.mountAt('/proc', procfs).
 import type { HostFiles } from '../host/hostfs';
+import type { HostInfo } from '../host/hostinfo';
 import { Credentials } from '../auth/creds';
 import { DevFs } from '../fsimpl/devfs/devfs';
 import { HostFs } from '../fsimpl/hostfs/hostfs';
 import { OverlayFs } from '../fsimpl/overlay/overlay';
+import { SysFs } from '../fsimpl/sysfs/sysfs';
 import { openFifo } from '../fsimpl/pipe/pipe';
 import { TmpfsFs } from '../fsimpl/tmpfs/tmpfs';
 import type { HostStdio } from '../fsimpl/hostfd/terminal';
@@ -18,6 +20,8 @@ export interface MountNamespaceOptions {
   /** The host directory tree shown read-only as "/". */
   rootfs: HostFiles;
   memfile: FrameSource;
+  /** The machine the sandbox shows (its CPUs in /sys). */
+  host: Pick<HostInfo, 'cpuinfo' | 'ncpu'>;
   /** The sandbox's donated host fds; its terminal is /dev/tty (null: none). */
   stdio?: HostStdio | null;
 }
@@ -40,9 +44,8 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
   vfs.mountAt('/tmp', new TmpfsFs(opts.memfile, { mode: 0o1777, dev: devs.take() }));
   vfs.mountAt('/dev', new DevFs(opts.stdio ?? null, devs.take()));
   vfs.mountAt('/dev/shm', new TmpfsFs(opts.memfile, { mode: 0o1777, dev: devs.take() }));
-  // The host's /sys must not show through the root overlay; a sysfs of the
-  // sandbox's own comes later, an empty directory stands in until then.
-  vfs.mountAt('/sys', new TmpfsFs(opts.memfile, { mode: 0o555, dev: devs.take() }));
+  // The sandbox's own sysfs: the host's /sys must not show through the root overlay.
+  vfs.mountAt('/sys', new SysFs(opts.host, devs.take()));
   return {
     vfs,
     hostfs: lower,

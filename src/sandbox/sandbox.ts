@@ -72,7 +72,7 @@ export class Sandbox {
     const stdio = opts.stdio ?? [0, 1, 2];
     const hostStdio = new HostStdio(terminalOf(stdio));
     this.hostTree = new HostTree(opts.rootfs);
-    const ns = buildMountNamespace({ rootfs: this.hostTree, memfile: this.platform.memfile, stdio: hostStdio });
+    const ns = buildMountNamespace({ rootfs: this.hostTree, memfile: this.platform.memfile, host, stdio: hostStdio });
     this.hostfs = ns.hostfs;
     ns.vfs.dentries.setBudget(this.platform.memfile.heap);
     const warn = (msg: string) => {

@@ -101,6 +101,14 @@ export abstract class Inode {
   link(_name: string, _target: Inode): void {
     throw new Errno(E.EROFS);
   }
+  /**
+   * Can entries of this directory be removed at all? Linux refuses rmdir in a
+   * directory without an rmdir operation (procfs, sysfs) with EPERM before it
+   * looks at whether the victim is empty; false gives that order.
+   */
+  get removesEntries(): boolean {
+    return true;
+  }
   /** Remove entry name; the VFS has checked its type and, for directories, that it is empty. */
   unlink(_name: string, _child: Inode): void {
     throw new Errno(E.EROFS);

@@ -351,6 +351,7 @@ export class VirtualFilesystem {
     checkAccess(r.creds, da, MAY_WRITE | MAY_EXEC);
     checkSticky(r.creds, da, c.inode.attrs());
     if (this.isMountpoint({ mount: p.dir.mount, dentry: c })) throw new Errno(E.EBUSY);
+    if (!p.dir.dentry.inode.removesEntries) throw new Errno(E.EPERM);
     if (c.inode.readdir(r.ctx).length > 0) throw new Errno(E.ENOTEMPTY);
     p.dir.dentry.inode.unlink(p.name, c.inode);
     this.dropChild(p.dir, p.name);

@@ -9,12 +9,10 @@
 // compared with native in c_programs.test.js).
 
 const assert = require('node:assert');
-const childProcess = require('node:child_process');
-const path = require('node:path');
 const { test } = require('node:test');
 const h = require('../lib/harness');
+const { runWithHostInfo } = require('../lib/fakehost');
 
-const DIST = path.join(__dirname, '..', '..', 'dist');
 const MODEL = 'Imaginary Sandbox CPU 9000 @ 1.00GHz';
 const FAKE = {
   cpuinfo: [0, 1, 2].map((i) => `processor\t: ${i}\nvendor_id\t: TsvisorTest\nmodel name\t: ${MODEL}\n\n`).join(''),
@@ -26,24 +24,7 @@ const FAKE = {
   platform: 'x86_64_test',
 };
 
-// Runs argv in a sandbox made in a child node with the given HostInfo fields
-// (the rest captured from this host), stdout collected.
-const DRIVER = `
-const { Sandbox } = require(${JSON.stringify(path.join(DIST, 'sandbox', 'sandbox.js'))});
-const { captureHostInfo } = require(${JSON.stringify(path.join(DIST, 'host', 'hostinfo.js'))});
-const over = JSON.parse(process.argv[1]);
-const hostInfo = { ...captureHostInfo(), ...over };
-const sb = new Sandbox({ rootfs: '/', argv: process.argv.slice(2), env: ['PATH=/usr/bin:/bin', 'LC_ALL=C'], cwd: '/', hostInfo });
-sb.run().then((st) => process.exit(st & 0x7f ? 128 + (st & 0x7f) : (st >> 8) & 0xff));
-`;
-
-function runWith(over, argv) {
-  const r = childProcess.spawnSync(process.execPath, ['-e', DRIVER, JSON.stringify(over), ...argv], {
-    encoding: 'utf8', timeout: h.DEFAULT_TIMEOUT_MS, env: h.sentryEnv(),
-  });
-  assert.strictEqual(r.status, 0, `status ${r.status} signal ${r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r.stdout;
-}
+const runWith = runWithHostInfo;
 
 test('a fake HostInfo is what the sandbox shows: auxv, CPU counts, sysinfo', { timeout: 180_000 }, (t) => {
   if (!h.needTools(t, ['gcc'])) return;

@@ -79,7 +79,7 @@ test('an open overlay file keeps its inode (and its copy-up) while the caches le
     fs.writeFileSync(path.join(dir, 'f'), 'lower');
     for (let i = 0; i < 100; i++) fs.writeFileSync(path.join(dir, `g${i}`), '');
     process.env.TSVISOR_DENTRY_CACHE = '4';
-    const { vfs, rootContext } = buildMountNamespace({ rootfs: new HostTree(dir), memfile: new FakeFrames() });
+    const { vfs, rootContext } = buildMountNamespace({ rootfs: new HostTree(dir), memfile: new FakeFrames(), host: { cpuinfo: '', ncpu: 2 } });
     delete process.env.TSVISOR_DENTRY_CACHE;
     const ctx = rootContext();
     const t = fakeTask(0);

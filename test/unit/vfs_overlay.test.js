@@ -150,7 +150,7 @@ test('mappable: lower files page-cache frames; write mapping copies up', () => {
 
 test('buildMountNamespace: overlay root with /tmp, /dev, /dev/shm', () => {
   const dir = hostTree();
-  const { vfs, rootContext } = buildMountNamespace({ rootfs: new HostTree(dir), memfile: new FakeFrames() });
+  const { vfs, rootContext } = buildMountNamespace({ rootfs: new HostTree(dir), memfile: new FakeFrames(), host: { cpuinfo: '', ncpu: 2 } });
   const ctx = rootContext();
   const t = fakeTask(0);
   const r = ctx.resolver(t.creds, t);

@@ -23,7 +23,7 @@ function makeTask() {
   fs.mkdirSync(path.join(dir, 'bin'));
   fs.writeFileSync(path.join(dir, 'bin', 'prog'), '#!/bin/sh\n', { mode: 0o755 });
   fs.writeFileSync(path.join(dir, 'data'), 'hostdata', { mode: 0o644 });
-  const { vfs, rootContext } = buildMountNamespace({ rootfs: new HostTree(dir), memfile: new FakeFrames() });
+  const { vfs, rootContext } = buildMountNamespace({ rootfs: new HostTree(dir), memfile: new FakeFrames(), host: { cpuinfo: '', ncpu: 2 } });
   const t = fakeTask(0);
   t.mm = fakeMemory();
   t.mm.memfile = { heap: new (require('../../dist/abi/accounting').HeapBudget)(1 << 30) };

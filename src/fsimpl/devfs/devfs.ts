@@ -2,7 +2,9 @@
 // urandom and tty (the controlling terminal: the caller's host terminal fd,
 // if any), the fd/stdin/stdout/stderr symlinks into /proc/self/fd, and empty
 // directories shm (a tmpfs is mounted there) and pts. No ptmx: pseudo
-// terminals are not offered yet. The set of entries is fixed.
+// terminals are not offered yet. No fuse: as on a Linux whose fuse module is
+// not loaded, /dev/fuse does not exist (open gives ENOENT) and /proc/filesystems
+// lists no fuse. The set of entries is fixed.
 import { randomFill } from '../../host/random';
 import { Errno, E } from '../../abi/errno';
 import type { FileCtx } from '../../vfs/ctx';

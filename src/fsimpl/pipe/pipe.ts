@@ -94,28 +94,14 @@ export class Pipe {
   /** Call fn with the pieces (at most two) of [from, from+n) of the data, and their offset in it. */
   private copyFromRing(from: number, n: number, fn: (src: Buffer, at: number) => void): void {
     const r = this.ring as Buffer;
-    let pos = (this.head + from) % r.length;
-    let done = 0;
-    while (done < n) {
-      const k = Math.min(n - done, r.length - pos);
-      fn(r.subarray(pos, pos + k), done);
-      done += k;
-      pos = 0;
-    }
+    ringPieces(r, (this.head + from) % r.length, n, fn);
   }
 
   /** Append n bytes that fill() writes into the (at most two) free pieces it is given. */
   private append(n: number, fill: (dst: Buffer, at: number) => void): void {
     if (n === 0) return;
     const r = this.reserve(n);
-    let pos = (this.head + this.size) % r.length;
-    let done = 0;
-    while (done < n) {
-      const k = Math.min(n - done, r.length - pos);
-      fill(r.subarray(pos, pos + k), done);
-      done += k;
-      pos = 0;
-    }
+    ringPieces(r, (this.head + this.size) % r.length, n, fill);
     // Only now: a fault in the writer's memory half way leaves the pipe as it was.
     this.size += n;
   }
@@ -410,4 +396,13 @@ export async function openFifo(t: FileCtx, inode: Inode, path: VPath, flags: num
     throw e;
   }
   return f;
+}
+
+/** Call fn with the (at most two) pieces of ring r that n bytes from pos occupy, and each piece's offset in them. */
+function ringPieces(r: Buffer, pos: number, n: number, fn: (piece: Buffer, at: number) => void): void {
+  for (let done = 0; done < n; pos = 0) {
+    const k = Math.min(n - done, r.length - pos);
+    fn(r.subarray(pos, pos + k), done);
+    done += k;
+  }
 }

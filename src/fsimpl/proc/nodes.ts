@@ -1,14 +1,15 @@
-// Building blocks of procfs: inodes for generated files, symlinks (plain and
-// magic) and directories whose entries are computed at each lookup/readdir,
-// plus the open file description that serves generated content (regenerated
-// whenever a read starts at offset 0, like a seq_file).
+// Building blocks of procfs (and of sysfs, which shares them): inodes for
+// generated files, symlinks (plain and magic) and directories whose entries
+// are computed at each lookup/readdir, plus the open file description that
+// serves generated content (regenerated whenever a read starts at offset 0,
+// like a seq_file).
 import { Errno, E } from '../../abi/errno';
 import type { FileCtx } from '../../vfs/ctx';
 import type { VPath } from '../../vfs/dentry';
 import { FileDescription, seekPosition } from '../../vfs/file';
-import { Inode, type CreateSpec } from '../../vfs/inode';
+import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
 import {
-  dtype, O_ACCMODE, O_RDONLY, SEEK_CUR, SEEK_SET, S_IFDIR, S_IFLNK, S_IFREG,
+  dtype, O_ACCMODE, O_RDONLY, SEEK_CUR, SEEK_SET, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
   type DirEntry, type InodeAttrs,
 } from '../../abi/fs';
 import type { ProcFs } from './procfs';
@@ -20,7 +21,7 @@ export interface Owner {
 export type OwnerFn = () => Owner;
 export const rootOwner: OwnerFn = () => ({ uid: 0, gid: 0 });
 
-/** A stable inode number for a procfs path (48-bit hash, never 0 or 1: 1 is the root). */
+/** A stable inode number for a procfs or sysfs path (48-bit hash, never 0 or 1: 1 is the root). */
 export function inoOf(key: string): number {
   let a = 0x811c9dc5;
   let b = 0x9747b28c;
@@ -34,7 +35,7 @@ export function inoOf(key: string): number {
 
 export abstract class ProcInode extends Inode {
   constructor(
-    readonly fs: ProcFs,
+    readonly fs: FilesystemImpl,
     readonly ino: number,
     private readonly fullMode: number,
     protected readonly owner: OwnerFn,
@@ -59,9 +60,12 @@ export abstract class ProcInode extends Inode {
       rdev: 0, atimeNs: t, mtimeNs: t, ctimeNs: t, btimeNs: t,
     };
   }
-  // procfs has no name operations: Linux answers EACCES to O_CREAT and EPERM to the rest.
+  // procfs and sysfs have no name operations: Linux answers EACCES to O_CREAT and EPERM to the rest.
   override create(_name: string, spec: CreateSpec): Inode {
     throw new Errno(spec.type === S_IFREG ? E.EACCES : E.EPERM);
+  }
+  override get removesEntries(): boolean {
+    return false;
   }
   override link(): void {
     throw new Errno(E.EPERM);
@@ -80,14 +84,14 @@ export abstract class ProcInode extends Inode {
 export interface FileSpec {
   /** Produce the whole content. May throw (ESRCH once the process is gone). */
   read: (ctx: unknown) => string | Buffer;
-  /** Accept a write (the whole buffer of one write call); absent: read-only. */
-  write?: (data: Buffer, ctx: unknown) => void;
+  /** Accept a write (the whole buffer of one write call), returning the bytes consumed (default: all); absent: read-only. */
+  write?: (data: Buffer, ctx: unknown) => number | void;
   /** Error for opening a read-only file for writing (after the permission check). */
   roErr?: E;
 }
 
 export class ProcFileNode extends ProcInode {
-  constructor(fs: ProcFs, ino: number, perm: number, owner: OwnerFn, timeNs: bigint, readonly spec: FileSpec) {
+  constructor(fs: FilesystemImpl, ino: number, perm: number, owner: OwnerFn, timeNs: bigint, readonly spec: FileSpec) {
     super(fs, ino, S_IFREG | perm, owner, timeNs);
   }
   generate(ctx: unknown): Buffer {
@@ -99,8 +103,7 @@ export class ProcFileNode extends ProcInode {
   }
   override writeAt(_off: number, data: Buffer): number {
     if (!this.spec.write) throw new Errno(this.spec.roErr ?? E.EACCES);
-    this.spec.write(data, null);
-    return data.length;
+    return this.spec.write(data, null) ?? data.length;
   }
   override open(ctx: unknown, path: VPath, flags: number): FileDescription {
     if ((flags & O_ACCMODE) !== O_RDONLY && !this.spec.write) throw new Errno(this.spec.roErr ?? E.EACCES);
@@ -136,9 +139,9 @@ export class ProcFileDescription extends FileDescription {
   private put(t: FileCtx, data: Buffer): number {
     const w = this.node.spec.write;
     if (!w) throw new Errno(E.EINVAL);
-    w(data, t);
+    const n = w(data, t);
     this.data = null;
-    return data.length;
+    return n ?? data.length;
   }
   override seek(off: number, whence: number): number {
     // Like seq_file: no SEEK_END (the size is unknown), no SEEK_DATA/HOLE.
@@ -160,7 +163,7 @@ export interface LinkSpec {
 }
 
 export class ProcLinkNode extends ProcInode {
-  constructor(fs: ProcFs, ino: number, perm: number, owner: OwnerFn, timeNs: bigint, private readonly spec: LinkSpec) {
+  constructor(fs: FilesystemImpl, ino: number, perm: number, owner: OwnerFn, timeNs: bigint, private readonly spec: LinkSpec) {
     super(fs, ino, S_IFLNK | perm, owner, timeNs);
   }
   protected override byteSize(): number {
@@ -184,11 +187,16 @@ export interface DirSpec {
 }
 
 export class ProcDirNode extends ProcInode {
-  constructor(fs: ProcFs, ino: number, perm: number, owner: OwnerFn, timeNs: bigint, private readonly spec: DirSpec) {
+  constructor(fs: FilesystemImpl, ino: number, perm: number, owner: OwnerFn, timeNs: bigint, private readonly spec: DirSpec) {
     super(fs, ino, S_IFDIR | perm, owner, timeNs);
   }
+  /** As in Linux's procfs and sysfs: "." and the parent's entry, plus each subdirectory's "..". */
   protected override linkCount(): number {
-    return 2;
+    try {
+      return 2 + this.spec.list(null).filter(([, mk]) => (mk().mode & S_IFMT) === S_IFDIR).length;
+    } catch {
+      return 2; // the process is gone: its directory lists nothing
+    }
   }
   override lookup(name: string, ctx: unknown): Inode | null {
     if (this.spec.find) return this.spec.find(name, ctx);
@@ -204,15 +212,15 @@ export class ProcDirNode extends ProcInode {
 }
 
 /** Makes entries of one directory: inode numbers from the directory's key, common owner and time. */
-export class NodeMaker {
+export class NodeMaker<F extends FilesystemImpl = ProcFs> {
   constructor(
-    readonly fs: ProcFs,
+    readonly fs: F,
     readonly key: string,
     readonly owner: OwnerFn,
     readonly timeNs: bigint,
   ) {}
 
-  sub(name: string): NodeMaker {
+  sub(name: string): NodeMaker<F> {
     return new NodeMaker(this.fs, `${this.key}/${name}`, this.owner, this.timeNs);
   }
 
@@ -231,7 +239,7 @@ export class NodeMaker {
     return [name, () => this.fileNode(name, { read, roErr }, perm)];
   }
   /** A writable file entry. */
-  rwFile(name: string, read: (ctx: unknown) => string | Buffer, write: (data: Buffer, ctx: unknown) => void, perm = 0o644): Entry {
+  rwFile(name: string, read: (ctx: unknown) => string | Buffer, write: (data: Buffer, ctx: unknown) => number | void, perm = 0o644): Entry {
     return [name, () => this.fileNode(name, { read, write }, perm)];
   }
   link(name: string, spec: LinkSpec, perm = 0o777): Entry {
@@ -241,17 +249,8 @@ export class NodeMaker {
     return [name, () => this.dirNode(name, spec, perm)];
   }
   /** A directory with a fixed set of entries built by fill (called with the sub-maker). */
-  staticDir(name: string, fill: (m: NodeMaker) => Entry[], perm = 0o555): Entry {
+  staticDir(name: string, fill: (m: NodeMaker<F>) => Entry[], perm = 0o555): Entry {
     const m = this.sub(name);
     return this.dir(name, { list: () => fill(m) }, perm);
   }
-}
-
-/** Parse a decimal written to a proc file ("  -17\n" style); EINVAL otherwise. */
-export function parseIntWrite(data: Buffer, min: number, max: number): number {
-  const s = data.toString('latin1').trim();
-  if (!/^[+-]?\d+$/.test(s)) throw new Errno(E.EINVAL);
-  const v = Number(s);
-  if (v < min || v > max) throw new Errno(E.EINVAL);
-  return v;
 }

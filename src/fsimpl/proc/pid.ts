@@ -11,7 +11,8 @@ import type { VPath } from '../../vfs/dentry';
 import type { Inode } from '../../vfs/inode';
 import { fdDir, fdinfoDir } from './fd';
 import { formatLimits, formatStat, formatStatm, formatStatus, PAGE_SIZE } from './format';
-import { NodeMaker, parseIntWrite, type Entry, type OwnerFn } from './nodes';
+import { NodeMaker, type Entry, type OwnerFn } from './nodes';
+import { kstrto } from './numparse';
 import type { ProcFs } from './procfs';
 import {
   buildStat, buildStatus, callerOf, callerRoot, checkInspect, cmdline, displayPath, ensureExists, environ,
@@ -29,6 +30,10 @@ function requireLive(tg: ThreadGroup, t: Task): void {
 /** Per-process state procfs keeps itself (values written to its files). */
 export interface PidExtras {
   oomScoreAdj: number;
+  /** The lowest oom_score_adj a writer without CAP_SYS_RESOURCE may set. */
+  oomScoreAdjMin: number;
+  /** Which mappings a core dump would include (bits 0-8, man 5 core). */
+  coredumpFilter: number;
   peaks: { vm: number; rss: number };
 }
 
@@ -57,7 +62,10 @@ export function pidDirNode(fs: ProcFs, tg: ThreadGroup, t: Task, thread: boolean
         if (s.endsWith('\n')) s = s.slice(0, -1);
         tg.comm = s.slice(0, TASK_COMM_LEN - 1);
       }),
-      m.file('coredump_filter', () => (ensureExists(tg), '00000033\n')),
+      m.rwFile('coredump_filter', () => (ensureExists(tg), `${x.coredumpFilter.toString(16).padStart(8, '0')}\n`), (data) => {
+        ensureExists(tg);
+        x.coredumpFilter = kstrto(data.toString('latin1'), false) & COREDUMP_FILTER_MASK;
+      }),
       m.link('cwd', magic(fs, tg, t, () => t.fs.cwd)),
       m.file('environ', (ctx) => (ensureExists(tg), checkInspect(k, ctx, t), environ(tg, t)), 0o400),
       m.link('exe', {
@@ -82,13 +90,16 @@ export function pidDirNode(fs: ProcFs, tg: ThreadGroup, t: Task, thread: boolean
       m.file('maps', () => (ensureExists(tg), hasResources(tg, t) ? mapsText(t.mm) : '')),
       m.file('mountinfo', () => (ensureExists(tg), mountsText(k, t.fs.root, true))),
       m.file('mounts', () => (ensureExists(tg), mountsText(k, t.fs.root, false))),
-      m.file('oom_score', () => (ensureExists(tg), '0\n')),
+      m.file('oom_score', () => (ensureExists(tg), `${oomScore(fs, tg, t, x.oomScoreAdj)}\n`)),
       m.rwFile('oom_score_adj', () => (ensureExists(tg), `${x.oomScoreAdj}\n`), (data, ctx) => {
         ensureExists(tg);
-        const v = parseIntWrite(data, -1000, 1000);
+        const v = kstrto(data.toString('latin1').trim(), true);
+        if (v < OOM_ADJ_MIN || v > OOM_ADJ_MAX) throw new Errno(E.EINVAL);
         const c = callerOf(k, ctx);
-        // Lowering the value needs privilege (CAP_SYS_RESOURCE).
-        if (v < x.oomScoreAdj && c && !hasCapability(c.creds, CAP_SYS_RESOURCE)) throw new Errno(E.EACCES);
+        // Going below the floor needs CAP_SYS_RESOURCE; a privileged writer moves the floor.
+        const privileged = !c || hasCapability(c.creds, CAP_SYS_RESOURCE);
+        if (v < x.oomScoreAdjMin && !privileged) throw new Errno(E.EACCES);
+        if (privileged) x.oomScoreAdjMin = v;
         x.oomScoreAdj = v;
       }),
       m.file('personality', () => (ensureExists(tg), '00000000\n'), 0o400),
@@ -108,6 +119,24 @@ export function pidDirNode(fs: ProcFs, tg: ThreadGroup, t: Task, thread: boolean
   return m.dirNode('', {
     list: () => (tg.reaped ? [] : entries()),
   });
+}
+
+const OOM_ADJ_MIN = -1000;
+const OOM_ADJ_MAX = 1000;
+const COREDUMP_FILTER_MASK = 0x1ff;
+export const COREDUMP_FILTER_DEFAULT = 0x33;
+
+/**
+ * What the OOM killer would think of the process, as Linux shows it: its
+ * resident pages plus oom_score_adj thousandths of the memory, scaled to
+ * 1000 + badness / total * 1000 and then by 2/3; 0 for an unkillable one
+ * (adj -1000) or one without memory.
+ */
+function oomScore(fs: ProcFs, tg: ThreadGroup, t: Task, adj: number): number {
+  if (adj === OOM_ADJ_MIN || !hasResources(tg, t)) return 0;
+  const total = Math.max(1, Math.floor(fs.kernel.memfile.ramBytes().total / PAGE_SIZE));
+  const badness = Math.floor(memStats(t.mm, tg.exePath).rss / PAGE_SIZE) + adj * Math.floor(total / 1000);
+  return Math.max(0, Math.trunc(((1000 + Math.trunc((badness * 1000) / total)) * 2) / 3));
 }
 
 function statmText(tg: ThreadGroup, t: Task): string {

@@ -17,8 +17,8 @@ import type { FilesystemImpl, Inode } from '../../vfs/inode';
 import { nowNs, PROC_MAGIC, type StatFs } from '../../abi/fs';
 import type { HostInfo } from '../../host/hostinfo';
 import { NodeMaker, ProcDirNode, rootOwner, type Entry } from './nodes';
-import { pidDirNode, type PidExtras } from './pid';
-import { sysDir } from './sys';
+import { COREDUMP_FILTER_DEFAULT, pidDirNode, type PidExtras } from './pid';
+import { sysDir, SysctlState } from './sys';
 import { systemEntries } from './system';
 import type { ProcKernel } from './task_info';
 
@@ -31,6 +31,8 @@ export class ProcFs implements FilesystemImpl {
   readonly birthNs = nowNs();
   /** /proc/sys/kernel/random/boot_id: fixed for the life of the sandbox. */
   readonly bootId = randomUUID();
+  /** The writable /proc/sys values: this sandbox's, as if it had its own IPC namespace. */
+  readonly sysctl = new SysctlState();
   readonly cpuinfo: string;
   readonly ncpu: number;
   private anon: Mount | null = null;
@@ -81,9 +83,10 @@ export class ProcFs implements FilesystemImpl {
   extras(tg: ThreadGroup): PidExtras {
     let x = this.state.get(tg);
     if (!x) {
-      x = { oomScoreAdj: 0, peaks: { vm: 0, rss: 0 } };
+      x = { oomScoreAdj: 0, oomScoreAdjMin: 0, coredumpFilter: COREDUMP_FILTER_DEFAULT, peaks: { vm: 0, rss: 0 } };
       const parent = tg.parent ? this.state.get(tg.parent) : undefined;
-      if (parent) x.oomScoreAdj = parent.oomScoreAdj; // inherited on fork, approximately
+      // Inherited on fork, approximately: from the parent's values when the child is first looked at.
+      if (parent) Object.assign(x, { oomScoreAdj: parent.oomScoreAdj, oomScoreAdjMin: parent.oomScoreAdjMin, coredumpFilter: parent.coredumpFilter });
       this.state.set(tg, x);
     }
     return x;

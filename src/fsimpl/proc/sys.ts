@@ -1,10 +1,15 @@
 // /proc/sys: the sysctl values programs commonly read. Read-only (opening
 // for writing fails with EROFS, as in a container whose /proc/sys is mounted
 // read-only), except kernel/hostname and kernel/domainname, which root may
-// set as with sethostname/setdomainname.
+// set as with sethostname/setdomainname, and the IPC limits (sem, msgmni,
+// msgmax, msgmnb) and randomize_va_space, which root may set as in its own
+// IPC namespace: the values are kept per sandbox (ProcFs.sysctl) and read
+// back. Nothing consumes them yet: there is no SysV IPC, and the loader's
+// address-space layout does not depend on randomize_va_space.
 import { randomUUID } from '../../host/random';
 import { Errno, E } from '../../abi/errno';
 import { UTS_RELEASE, UTS_SYSNAME, UTS_VERSION } from './format';
+import { dointvecWrite, SYSCTL_INT } from './numparse';
 import type { Entry, NodeMaker } from './nodes';
 import type { ProcFs } from './procfs';
 
@@ -30,6 +35,21 @@ export const SYSCTL_DEFAULTS = {
   somaxconn: 4096,
 };
 
+/** The largest number of semaphore sets (IPCMNI): a larger semmni is refused with ERANGE. */
+const IPCMNI = 32768;
+
+/** Values root may write under /proc/sys, kept per sandbox (initially Linux's defaults). */
+export class SysctlState {
+  /** kernel/sem: SEMMSL, SEMMNS, SEMOPM, SEMMNI. */
+  sem = [32000, 1024000000, 500, 32000];
+  msgmni = 32000;
+  msgmax = 8192;
+  msgmnb = 16384;
+  randomizeVaSpace = 2;
+}
+
+type IntKey = 'msgmni' | 'msgmax' | 'msgmnb' | 'randomizeVaSpace';
+
 function setName(data: Buffer, set: (s: string) => void): void {
   let s = data.toString('latin1');
   if (s.endsWith('\n')) s = s.slice(0, -1);
@@ -42,6 +62,20 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
   const d = SYSCTL_DEFAULTS;
   const v = (name: string, value: string | number) => (mm: NodeMaker) => mm.file(name, () => `${value}\n`, 0o444, E.EROFS);
   const dir = (mm: NodeMaker, name: string, items: Array<(mm: NodeMaker) => Entry>): Entry => mm.staticDir(name, (sub) => items.map((f) => f(sub)));
+  const st = fs.sysctl;
+  const int = (mm: NodeMaker, name: string, key: IntKey, min: number): Entry =>
+    mm.rwFile(name, () => `${st[key]}\n`, (data) => dointvecWrite(data, 1, min, SYSCTL_INT.max, (_, x) => (st[key] = x)));
+  const sem = (mm: NodeMaker): Entry =>
+    mm.rwFile('sem', () => `${st.sem.join('\t')}\n`, (data) => {
+      const semmni = st.sem[3];
+      const n = dointvecWrite(data, 4, SYSCTL_INT.min, SYSCTL_INT.max, (i, x) => (st.sem[i] = x));
+      // Linux keeps the other three values written and puts back only semmni.
+      if (st.sem[3] < 0 || st.sem[3] > IPCMNI) {
+        st.sem[3] = semmni;
+        throw new Errno(E.ERANGE);
+      }
+      return n;
+    });
   const kernel = (mm: NodeMaker): Entry[] => [
     mm.rwFile('hostname', () => `${k.hostname}\n`, (data) => setName(data, (s) => (k.hostname = s))),
     mm.rwFile('domainname', () => `${k.domainname}\n`, (data) => setName(data, (s) => (k.domainname = s))),
@@ -57,6 +91,11 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
     v('shmmni', d.shmmni)(mm),
     v('overflowuid', d.overflowId)(mm),
     v('overflowgid', d.overflowId)(mm),
+    sem(mm),
+    int(mm, 'msgmni', 'msgmni', 0),
+    int(mm, 'msgmax', 'msgmax', 0),
+    int(mm, 'msgmnb', 'msgmnb', 0),
+    int(mm, 'randomize_va_space', 'randomizeVaSpace', SYSCTL_INT.min),
     dir(mm, 'random', [
       (r) => r.file('boot_id', () => `${fs.bootId}\n`, 0o444, E.EROFS),
       (r) => r.file('uuid', () => `${randomUUID()}\n`, 0o444, E.EROFS),

@@ -19,6 +19,15 @@ const SYS_MMAP = 9;
 const SYS_MPROTECT = 10;
 const SYS_MUNMAP = 11;
 const MAP_SHARED_FIXED = 0x11;
+/**
+ * Host mappings one stub may hold: a quarter of what the host allows it.
+ * Linux gives a process up to max_map_count VMAs; here pages of one VMA can
+ * need several host mappings, so when a count finds more than half of this
+ * in use the stub's host mappings are all dropped and fault back in (the
+ * Sentry holds the frames, so nothing is lost). Programs with fewer than
+ * this many pieces of touched memory never see it.
+ */
+const BUDGET_SHARE = 4;
 
 export class StubError extends Error {}
 
@@ -147,6 +156,17 @@ export class Stub implements AddressSpace {
   /** The CPU policy's record of this stub (affinity.ts). */
   readonly cpu: StubCpu;
 
+  /**
+   * An upper bound of the host mappings the application's pages take once
+   * the queued calls have run: the last count read from the host, plus two
+   * for every call since (one call splits at most one mapping into three).
+   */
+  private mappingBound = 0;
+  /** Of the bound, what a reservation has paid for calls still to come. */
+  private credit = 0;
+  /** Most host mappings the application's pages may take in this stub (see BUDGET_SHARE). */
+  readonly mappingBudget: number;
+
   constructor(
     readonly pid: number,
     readonly reserved: ReadonlyArray<{ start: number; end: number; name: string }>,
@@ -157,6 +177,7 @@ export class Stub implements AddressSpace {
   ) {
     this.ctx = new StubContext(this);
     this.cpu = new StubCpu(pid);
+    this.mappingBudget = Math.max(64, Math.floor(maxMappings / BUDGET_SHARE));
   }
 
   mainContext(): Context {
@@ -273,17 +294,89 @@ export class Stub implements AddressSpace {
 
   mapFrames(addr: number, npages: number, frame: number, prot: number): void {
     this.guard(addr, npages * 4096);
+    this.roomForCall();
     this.pending.push([SYS_MMAP, [addr, npages * 4096, prot, MAP_SHARED_FIXED, MEMFD_IN_STUB, frame * 4096]]);
   }
 
   unmap(addr: number, len: number): void {
     this.guard(addr, len);
+    this.roomForCall();
     this.pending.push([SYS_MUNMAP, [addr, len]]);
   }
 
   protect(addr: number, len: number, prot: number): void {
     this.guard(addr, len);
+    this.roomForCall();
     this.pending.push([SYS_MPROTECT, [addr, len, prot]]);
+  }
+
+  /**
+   * Room for calls that may add n host mappings. The bound only grows
+   * between counts, so the host is asked (its /proc/PID/maps, after the
+   * queued calls have run) only once the bound would pass the budget. If
+   * more than half the budget is really in use, every application mapping
+   * is dropped (queued, in order with what came before): pages the Sentry
+   * has given frames fault back in as SEGV_MAPERR faults, a chunk at a time.
+   * Counting at most once per quarter budget of calls keeps this off the
+   * hot path; a program that does not fragment its memory never reaches it.
+   */
+  reserveMappings(n: number): void {
+    // What the last reservation did not use goes back first.
+    this.mappingBound -= this.credit;
+    this.credit = 0;
+    this.room(n);
+    this.credit = n;
+  }
+
+  /** One call: paid from a reservation, or room for the two mappings it may add. */
+  private roomForCall(): void {
+    if (this.credit >= 2) this.credit -= 2;
+    else this.room(2);
+  }
+
+  private room(n: number): void {
+    // A stub running application code cannot run calls now: the count waits
+    // for its next stop (the budget leaves the host three quarters spare).
+    if (this.mappingBound + n <= this.mappingBudget || this.dead || this.ctx.inApp) {
+      this.mappingBound += n;
+      return;
+    }
+    try {
+      this.flush();
+    } catch (e) {
+      // A stub that died meanwhile: the task's next resume reports it.
+      if (!(e instanceof StubError && this.dead)) throw e;
+      return;
+    }
+    const real = this.countHostMappings();
+    this.stats.hostMappingCounts++;
+    if (real > this.stats.hostMappingsPeak) this.stats.hostMappingsPeak = real;
+    if (real + n > this.mappingBudget / 2) {
+      this.pending.push([SYS_MUNMAP, [0x1000, this.top - 0x1000]]);
+      this.stats.hostEvictions++;
+      this.mappingBound = n;
+    } else {
+      this.mappingBound = real + n;
+    }
+  }
+
+  /** The host's count of the application's mappings in this stub (those below top). */
+  private countHostMappings(): number {
+    let text: string;
+    try {
+      text = fs.readFileSync(`/proc/${this.pid}/maps`, 'latin1');
+    } catch {
+      return this.mappingBudget; // gone: a drop costs nothing then
+    }
+    let n = 0;
+    for (let at = 0; at < text.length; ) {
+      const nl = text.indexOf('\n', at);
+      const dash = text.indexOf('-', at);
+      if (dash > at && parseInt(text.slice(at, dash), 16) < this.top) n++;
+      if (nl < 0) break;
+      at = nl + 1;
+    }
+    return n;
   }
 
   flushPending(): void {
@@ -291,7 +384,10 @@ export class Stub implements AddressSpace {
   }
 
   discardPending(): void {
+    // A count taken meanwhile may have run some of them (a half-built
+    // image): drop everything rather than guess; pages fault back in.
     this.pending = [];
+    this.unmapAllUser();
   }
 
   unmapAllUser(): void {
