@@ -56,18 +56,16 @@ const uv_backend_timeout = self.func('int uv_backend_timeout(void *loop)');
 const uv_loop_alive = self.func('int uv_loop_alive(void *loop)');
 const uv_now = self.func('uint64_t uv_now(void *loop)');
 /**
- * When Node's own next timer is due, in CLOCK_MONOTONIC ms (libuv's clock),
- * or -1 if it has none. A timer is not an fd: the loop fd never shows it.
- * libuv's timeout is also 0 when the loop has nothing referenced at all
- * (uv_loop_alive false): that is "no timer", not "a timer due now".
+ * Node's own next timer, as libuv's loop reports it: [uv_now ms, timeout ms].
+ * The timeout is -1 when the loop has no timer and nothing pending (or
+ * nothing referenced at all), and 0 when something else is pending (an
+ * immediate, a callback) whatever the timers: 0 is "soon", not a deadline.
+ * uv_now is the loop's cached time from its last turn.
  */
-export function nodeLoopDeadlineMs(): number {
+export function nodeLoopTimeout(): [number, number] {
   const loop = uv_default_loop();
-  if (!uv_loop_alive(loop)) return -1;
-  const timeout = uv_backend_timeout(loop) as number;
-  if (timeout < 0) return -1;
-  // uv_now is the loop's cached time, from its last turn: the deadline is absolute.
-  return Number(uv_now(loop)) + timeout;
+  if (!uv_loop_alive(loop)) return [0, -1];
+  return [Number(uv_now(loop)), uv_backend_timeout(loop) as number];
 }
 export const epoll_create1 = lib.func('int epoll_create1(int flags)');
 export const epoll_ctl = lib.func('int epoll_ctl(int epfd, int op, int fd, void *ev)');

@@ -21,11 +21,10 @@ import { KernelLog } from './klog';
 import type { Strace } from './strace/strace';
 import { KernelTimer, TimerQueue } from './timers';
 import { PauseControl } from './pause';
+import { NodeTurns } from './node_turns';
 
 /** Microtask rounds the loop waits for woken continuations before it takes a macrotask turn instead. */
 const MAX_SETTLE_ROUNDS = 64;
-/** Stops and host events served between two turns of Node's event loop, at most. */
-const NODE_TURN_EVERY = 4096;
 
 export interface KernelOptions {
   platform: Platform;
@@ -72,27 +71,16 @@ export class Kernel {
   readonly timers: TimerQueue;
   /** Kernel.pause()/resume(): quiescence of every task (kernel/pause.ts). */
   readonly pauser = new PauseControl(this);
-  /** The earliest kernel timer and Node's own next timer (monotonic ns, 0: none): the host timer is set to the earlier. */
+  /** The earliest kernel timer (monotonic ns, 0: none); the host timer is set to it or to Node's next timer. */
   private kernelDeadline = 0;
-  private runtimeDeadline = 0;
-  private runtimeMayChange = true;
-  /**
-   * Node's next timer looked due: the next turn must pass through its timers
-   * phase. Set again only after wait() returned, so a zero libuv timeout
-   * that a turn did not clear (pending callbacks, uv_stop) never spins.
-   */
-  private runtimeTurnDue = false;
-  private runtimeTurnTaken = false;
+  /** Yielding to Node's event loop (kernel/node_turns.ts). */
+  private readonly nodeTurns: NodeTurns;
   /** Continuations made runnable (a task woken, a child to start) since the loop last let them run. */
   private wakes = 0;
   /** System calls whose handler returned a promise that has not settled yet. */
   private asyncCalls = 0;
   /** Tasks parked in Task.block (a subset of asyncCalls). */
   private blockedTasks = 0;
-  /** Node has work of its own (its loop's fd became ready): give it a turn before blocking again. */
-  private nodeTurn = false;
-  /** Loop iterations since Node last had a turn. */
-  private sinceNodeTurn = 0;
   /** Times continuations were still running after MAX_SETTLE_ROUNDS microtask rounds (a macrotask turn then). */
   settleFallbacks = 0;
   /** Exit status of the first process (wait status encoding) once it is gone. */
@@ -107,6 +95,7 @@ export class Kernel {
     this.hostname = opts.hostname ?? 'tsvisor';
     this.log = opts.log ?? (() => {});
     this.warn = opts.warn ?? ((m) => this.log(m));
+    this.nodeTurns = new NodeTurns(this.platform, () => this.armHostTimer());
     this.timers = new TimerQueue(this, (d) => {
       this.kernelDeadline = d;
       this.armHostTimer();
@@ -142,55 +131,15 @@ export class Kernel {
 
   /** Set the host timer (one-shot) to the earlier deadline; every call re-arms it, as the timer queue expects after an expiry. */
   private armHostTimer(): void {
-    const k = this.kernelDeadline, r = this.runtimeDeadline;
+    const k = this.kernelDeadline, r = this.nodeTurns.deadline;
     this.platform.setTimer(k && r ? Math.min(k, r) : k || r);
-  }
-
-  /**
-   * Node's own timers (an embedding program's setTimeout) are no fd event:
-   * the host timer also covers the next of them, and the loop yields to Node
-   * once it is due.
-   */
-  private followRuntimeTimers(now: number): void {
-    let d = this.platform.runtimeDeadline();
-    if (d && d <= now) {
-      if (!this.runtimeTurnTaken) {
-        this.nodeTurn = true;
-        this.runtimeTurnDue = true;
-      }
-      // A host timer in the past would make every wait() return at once.
-      d = 0;
-    }
-    if (d !== this.runtimeDeadline) {
-      this.runtimeDeadline = d;
-      this.armHostTimer();
-    }
-  }
-
-  /**
-   * Yield to Node. Its due timers run in the timers phase of its next loop
-   * iteration; one immediate may still run in the current iteration's check
-   * phase, so a turn for timers takes two.
-   */
-  private async nodeTurnNow(): Promise<void> {
-    const forTimers = this.runtimeTurnDue;
-    this.runtimeTurnDue = false;
-    await new Promise<void>((r) => setImmediate(r));
-    if (forTimers) {
-      this.runtimeTurnTaken = true;
-      await new Promise<void>((r) => setImmediate(r));
-    }
   }
 
   private onHostEvents(): void {
     const timerFired = this.platform.dispatchHostEvents();
     // Timers may also have expired while the waker slept on an fd.
     const now = this.monotonicNs();
-    if (this.runtimeDeadline && this.runtimeDeadline <= now) {
-      this.nodeTurn = true;
-      this.runtimeTurnDue = true;
-      this.runtimeMayChange = true;
-    }
+    this.nodeTurns.checkTimer(now);
     const next = this.timers.next;
     if (timerFired || (next && next <= now)) this.timers.runDue(now);
   }
@@ -222,7 +171,7 @@ export class Kernel {
 
   /** Node has callbacks to run (host signals to forward, its own I/O): the loop yields to it once. */
   requestNodeTurn(): void {
-    this.nodeTurn = true;
+    this.nodeTurns.request();
   }
 
   /** Continuations that may still be running: async calls not blocked. */
@@ -283,21 +232,12 @@ export class Kernel {
     for (;;) {
       if (this.wakes > 0) {
         await this.settle();
-        this.runtimeMayChange = true;
+        this.nodeTurns.mayChange = true;
       }
-      // JavaScript outside the kernel (an embedder's callbacks) ran only in
-      // settle() or a turn of Node's: only then may Node have new timers.
-      if (this.runtimeMayChange) {
-        this.runtimeMayChange = false;
-        this.followRuntimeTimers(this.monotonicNs());
-      }
-      // Node's own callbacks (forwarded host signals above all) run only when
-      // the loop yields: when Node's loop has work, and now and then anyway.
-      if (this.nodeTurn || this.sinceNodeTurn >= NODE_TURN_EVERY) {
-        this.nodeTurn = false;
-        this.sinceNodeTurn = 0;
-        await this.nodeTurnNow();
-        this.runtimeMayChange = true;
+      // Node's own callbacks (forwarded host signals above all) and timers
+      // run only when the loop yields.
+      if (this.nodeTurns.due(this.monotonicNs())) {
+        await this.nodeTurns.turn();
         continue;
       }
       if (this.initStatus !== null && this.tasks.size === 0) break;
@@ -305,12 +245,12 @@ export class Kernel {
       if (this.pauser.state !== 'running' && (await this.pauser.settle())) continue;
       // Expired timers arrive through the platform's timer (a host event).
       const ev = this.platform.wait();
-      this.sinceNodeTurn++;
-      this.runtimeTurnTaken = false;
+      this.nodeTurns.waited();
       if (ev.kind === 'yield') {
         // Other sandboxes share the thread: let their loops (and timers) run.
-        await new Promise<void>((r) => (ev.idle ? setTimeout(r, 1) : setImmediate(r)));
-        this.runtimeMayChange = true;
+        if (ev.idle) await new Promise<void>((r) => setTimeout(r, 1));
+        else await this.nodeTurns.turn();
+        this.nodeTurns.mayChange = true;
         continue;
       }
       if (ev.kind === 'host') this.onHostEvents();

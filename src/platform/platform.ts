@@ -221,7 +221,7 @@ export interface Platform extends HostEvents {
    * a signal its handler caught): the kernel then yields to it. Edge-triggered.
    */
   watchRuntime(cb: () => void): HostWatch;
-  /** When the runtime's own next timer is due (monotonic ns), or 0 if it has none. */
+  /** When the kernel must next yield to the runtime's own timers (monotonic ns), or 0 if it has none. Never later than its next timer; may be earlier. */
   runtimeDeadline(): number;
   /** Arm the host timer for the earliest kernel deadline (monotonic ns; 0 disarms). */
   setTimer(deadlineNs: number): void;

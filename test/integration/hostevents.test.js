@@ -149,3 +149,31 @@ test('a task blocked on a host fd costs the Sentry no wake-ups (no polling tick)
   // The write to stdin is one event (a few more may come from Node's own loop).
   assert.ok(s.hostEvents >= 1 && s.hostEvents <= 4, `host events: ${s.hostEvents}`);
 });
+
+// An embedder's own timers (Node's setInterval in the process that runs the
+// sandbox) keep running while the sandbox blocks in a sleep and while it is
+// busy with system calls: with no polling tick, the host timer covers Node's
+// next timer. Before, the loop either never let them run or spun on them.
+test("the embedding program's timers run while its sandbox sleeps and while it is busy", { timeout: 120_000 }, async () => {
+  const { Sandbox } = require('../../dist/sandbox/sandbox.js');
+  const dir = h.tmpDir('tsvisor-embed-');
+  const runFor = async (argv) => {
+    const fds = [fs.openSync('/dev/null', 'r'), fs.openSync(path.join(dir, 'out'), 'w'), fs.openSync(path.join(dir, 'err'), 'w')];
+    const sb = new Sandbox({ rootfs: '/', argv, env: ['PATH=/usr/bin:/bin'], cwd: dir, stdio: fds });
+    let ticks = 0;
+    const iv = setInterval(() => ticks++, 20);
+    try {
+      const status = await sb.run();
+      return { status, ticks };
+    } finally {
+      clearInterval(iv);
+      for (const fd of fds) fs.closeSync(fd);
+    }
+  };
+  const asleep = await runFor(['/bin/sleep', '1']);
+  assert.strictEqual(asleep.status, 0);
+  assert.ok(asleep.ticks >= 3, `a 20 ms interval ran ${asleep.ticks} times during a 1 s sleep in the sandbox`);
+  const busy = await runFor(['/bin/sh', '-c', 'i=0; while [ $i -lt 3000 ]; do i=$((i+1)); : > /dev/null; done']);
+  assert.strictEqual(busy.status, 0);
+  assert.ok(busy.ticks >= 1, `a 20 ms interval ran ${busy.ticks} times during a busy sandbox`);
+});

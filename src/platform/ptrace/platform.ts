@@ -52,6 +52,9 @@ const SIGCHLD = 17;
 const F_SETFD = 2;
 /** Host mappings a stub has besides the application's (code, scratch, control page, vDSO, vvar...), with room to spare. */
 const STUB_OWN_MAPPINGS = 16;
+/** How soon to ask Node's loop again when it has timers but reports pending work instead of a deadline (one HZ=250 tick). */
+const RUNTIME_RECHECK_NS = 4_000_000;
+
 /** The stub's fds: 3 = the memory file, 4 = the waker's epoll set. Nothing else may reach it. */
 const STUB_FDS = 5;
 /** Stops one sandbox serves in a row before the others on the thread get a turn. */
@@ -384,8 +387,14 @@ export class PtracePlatform implements Platform {
   }
 
   runtimeDeadline(): number {
-    const ms = libc.nodeLoopDeadlineMs();
-    return ms < 0 ? 0 : ms * 1e6;
+    const [now, timeout] = libc.nodeLoopTimeout();
+    if (timeout < 0) return 0;
+    if (timeout > 0) return (now + timeout) * 1e6;
+    // libuv says 0 for any pending work, timers or not (the kernel runs
+    // inside an immediate after each of its turns): with a timer of Node's
+    // referenced, look again soon; without, there is nothing to wait for.
+    if (!process.getActiveResourcesInfo().includes('Timeout')) return 0;
+    return Number(process.hrtime.bigint()) + RUNTIME_RECHECK_NS;
   }
 
   unwatch(h: HostWatch): void {
