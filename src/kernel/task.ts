@@ -30,7 +30,11 @@ export type RestartBlock =
   /** nanosleep / relative clock_nanosleep: sleep on to deadline; rem gets the time left if interrupted again. */
   | { kind: 'nanosleep'; deadline: number; rem: number }
   /** rt_sigtimedwait with a timeout, unwound by a pause: wait on for set until deadline. */
-  | { kind: 'sigtimedwait'; set: bigint; info: number; deadline: number };
+  | { kind: 'sigtimedwait'; set: bigint; info: number; deadline: number }
+  /** poll with a timeout: poll the same pollfd array on to the same deadline. */
+  | { kind: 'poll'; fds: number; nfds: number; deadline: number }
+  /** FUTEX_WAIT(_BITSET) with a timeout: wait on for the same word to the same deadline. */
+  | { kind: 'futex'; uaddr: number; priv: boolean; val: number; bitset: number; deadline: number };
 
 export class Task {
   state: TaskState = 'running';
