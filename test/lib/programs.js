@@ -69,6 +69,7 @@ const C_PROGRAMS = Object.freeze({
   sysfs: { args: () => [], endsWithDone: true },
   procsys: { args: () => [], endsWithDone: true },
   timeleft: { args: () => [], endsWithDone: true },
+  epoll: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
