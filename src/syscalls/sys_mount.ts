@@ -155,7 +155,8 @@ function mount(t: Task, a: number[]): number {
   let ms = a[3] >>> 0;
   const data = readData(t, a[4]);
   const target = lookup(t, targetPath);
-  if ((ms & MS_MGC_MSK) === MS_MGC_VAL) ms &= ~MS_MGC_MSK;
+  // The magic number old callers put in the top half (unsigned: JavaScript's & is signed).
+  if ((ms & MS_MGC_MSK) >>> 0 === MS_MGC_VAL) ms = (ms & ~MS_MGC_MSK) >>> 0;
   if (ms & MS_NOUSER) throw new Errno(E.EINVAL);
   mayMount(t);
   if ((ms & (MS_REMOUNT | MS_BIND)) === (MS_REMOUNT | MS_BIND)) return remount(t, target, ms, true);
