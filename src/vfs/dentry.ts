@@ -104,7 +104,11 @@ export function pathOf(p: VPath, root: VPath | null): { path: string; reachable:
       m = m.parent;
       continue;
     }
-    if (!d.parent) break;
+    // A named dentry outside any tree (a namespace file, "mnt:[4026531840]") is its own name.
+    if (!d.parent) {
+      if (d.name && parts.length === 0 && m.root !== d) return { path: d.name, reachable };
+      break;
+    }
     parts.push(d.name);
     d = d.parent;
   }
