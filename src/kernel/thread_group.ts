@@ -69,6 +69,8 @@ export class ThreadGroup {
   actions: SigAction[] = Array.from({ length: NSIG + 1 }, defaultSigAction);
   /** Process-directed pending signals. */
   pending = new SigQueue();
+  /** The process's signalfd descriptions: told when a signal is queued (fsimpl/signalfd). */
+  readonly signalfds = new Set<{ readonly queue: WaitQueue }>();
   rlimits: Rlimit[] = defaultRlimits();
   /** Exit status in wait(2) encoding once the group has exited. */
   exitStatus: number | null = null;

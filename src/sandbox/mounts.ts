@@ -75,7 +75,8 @@ function memparse(v: string): number {
 
 /** tmpfs's options (size, nr_blocks, nr_inodes, mode, uid, gid); IDs are the caller's, mapped into the kernel's. */
 function tmpfsOptions(data: string, creds: Credentials): TmpfsOptions {
-  const o: TmpfsOptions = {};
+  // The root directory belongs to whoever mounts it unless uid=/gid= say otherwise (as Linux's tmpfs).
+  const o: TmpfsOptions = { uid: creds.fsuid, gid: creds.fsgid };
   for (const opt of data.split(',')) {
     if (!opt || SB_OPTIONS.has(opt)) continue;
     const eq = opt.indexOf('=');

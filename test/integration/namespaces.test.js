@@ -48,6 +48,17 @@ test('unshare -i: the IPC limits of /proc/sys/kernel are the new namespace\'s', 
   h.compare(t, ['unshare', '-i', 'sh', '-c', 'cat /proc/sys/kernel/msgmni /proc/sys/kernel/sem; echo 5 > /proc/sys/kernel/msgmni; cat /proc/sys/kernel/msgmni']);
 });
 
+test('bubblewrap: bind mounts, proc, tmpfs, UTS, IPC and user namespaces', (t) => {
+  if (!h.needTools(t, ['bwrap', 'setpriv'])) return;
+  h.compare(t, ['bwrap', '--ro-bind', '/', '/', '--proc', '/proc', '--unshare-uts', '--hostname', 'inner', 'hostname']);
+  h.compare(t, ['bwrap', '--ro-bind', '/', '/', '--unshare-ipc', '--unshare-uts', '--unshare-user', '--proc', '/proc', '--tmpfs', '/tmp',
+    'sh', '-c', 'ls -A /tmp; id -u; touch /etc/x 2>/dev/null; echo $?']);
+  // Rootless, as an unprivileged user: only a user namespace mapping itself.
+  const r = h.compare(t, [...AS_1000, 'bwrap', '--ro-bind', '/', '/', '--unshare-user', '--uid', '0', '--tmpfs', '/tmp',
+    'sh', '-c', 'id -u; touch /tmp/x && ls /tmp; cat /proc/self/uid_map']);
+  assert.match(r.sandbox.stdout, /^0\nx\n {9}0 {7}1000 {10}1\n$/);
+});
+
 test('/proc/PID/ns: links name the namespaces, and change with unshare', () => {
   const r = h.runSandbox(['sh', '-c', 'readlink /proc/self/ns/mnt /proc/self/ns/user; unshare -m readlink /proc/self/ns/mnt; unshare -U readlink /proc/self/ns/user; nsenter --mount=/proc/1/ns/mnt readlink /proc/self/ns/mnt']);
   assert.strictEqual(r.status, 0, h.describe('sandbox', r));
