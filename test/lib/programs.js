@@ -70,6 +70,7 @@ const C_PROGRAMS = Object.freeze({
   procsys: { args: () => [], endsWithDone: true },
   timeleft: { args: () => [], endsWithDone: true },
   epoll: { args: () => [], endsWithDone: true },
+  timerfd: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
