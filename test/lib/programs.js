@@ -71,6 +71,7 @@ const C_PROGRAMS = Object.freeze({
   timeleft: { args: () => [], endsWithDone: true },
   epoll: { args: () => [], endsWithDone: true },
   timerfd: { args: () => [], endsWithDone: true },
+  signalfd: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
