@@ -1,11 +1,11 @@
 // Signal generation and delivery: pending sets, default actions, job control
 // stops, handler frames, and the restart rules for interrupted system calls.
 
-import { EVENT_IN } from '../abi/waitqueue';
 import { Reg } from '../platform/platform';
 import { Errno, E, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS } from '../abi/errno';
 import type { Kernel } from './kernel';
 import * as S from '../abi/signals';
+import { EVENT_IN } from '../abi/waitqueue';
 import { restoreFrame, setupFrame } from './signal_frame';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
@@ -110,7 +110,7 @@ export class SignalManager {
     const blocked = (t.sigmask & S.sigBit(sig)) !== 0n;
     if (this.discards(t, sig)) return;
     t.pending.set(sig, info);
-    this.tellSignalfds(t.tg);
+    t.tg.signalWaiters.notify(EVENT_IN);
     if (!blocked) this.kick(t);
   }
 
@@ -127,13 +127,8 @@ export class SignalManager {
     const anyUnblocked = tasks.find((t) => (t.sigmask & S.sigBit(sig)) === 0n);
     if (anyUnblocked && this.discards(anyUnblocked, sig)) return;
     tg.pending.set(sig, info);
-    this.tellSignalfds(tg);
+    tg.signalWaiters.notify(EVENT_IN);
     if (anyUnblocked) this.kick(anyUnblocked);
-  }
-
-  /** A signal was queued: signalfds of the process may have become readable. */
-  private tellSignalfds(tg: ThreadGroup): void {
-    for (const f of tg.signalfds) f.queue.notify(EVENT_IN);
   }
 
   /**

@@ -1,90 +1,115 @@
-/* signalfd: pending signals read as signalfd_siginfo records, readiness for
- * poll and epoll, mask updates, SIGCHLD details, errors; compared with Linux. */
+// signalfd as Linux answers it: blocked signals read as signalfd_siginfo
+// records (kill, tgkill, sigqueue with its value, SIGCHLD with the child's
+// status), several per read, real-time signals queued, poll and epoll on it,
+// a blocking read woken by another process, mask updates, and the errors.
 #define _GNU_SOURCE
-#include "common.h"
-#include <fcntl.h>
+#include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
-static void show_info(const char *label, int fd) {
-  struct signalfd_siginfo si[4];
-  ssize_t n = read(fd, si, sizeof si);
-  if (n < 0) {
-    printf("%s: read -1 %s\n", label, ename(errno));
-    return;
-  }
-  for (ssize_t i = 0; i < n / (ssize_t)sizeof si[0]; i++)
-    printf("%s: signo %u code %d own pid %d uid %u status %d int %d\n", label, si[i].ssi_signo, si[i].ssi_code,
-           si[i].ssi_pid == (unsigned)getpid(), si[i].ssi_uid, si[i].ssi_status, si[i].ssi_int);
+static void show(const char *what, long r) {
+  if (r < 0) printf("%s: %s\n", what, strerrorname_np(errno));
+  else printf("%s: %ld\n", what, r);
 }
 
-static int readable(int fd) {
-  struct pollfd p = {fd, POLLIN, 0};
-  return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+static void dump(const char *what, struct signalfd_siginfo *s, pid_t self, pid_t child) {
+  const char *who = s->ssi_pid == (unsigned)self ? "self" : s->ssi_pid == (unsigned)child ? "child" : "other";
+  printf("%s: signo %u code %d pid %s uid %u int %d status %d\n", what, s->ssi_signo, s->ssi_code, who, s->ssi_uid, s->ssi_int, s->ssi_status);
 }
 
 int main(void) {
-  line_buffered();
+  pid_t self = getpid();
   sigset_t m;
   sigemptyset(&m);
   sigaddset(&m, SIGUSR1);
   sigaddset(&m, SIGUSR2);
-  sigaddset(&m, SIGCHLD);
   sigaddset(&m, SIGRTMIN);
-  if (sigprocmask(SIG_BLOCK, &m, NULL) < 0) DIE("sigprocmask");
+  sigaddset(&m, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &m, NULL);
+  sigaddset(&m, SIGKILL);
+  int fd = signalfd(-1, &m, SFD_NONBLOCK | SFD_CLOEXEC);
+  show("signalfd", fd >= 0 ? 0 : -1);
+  struct signalfd_siginfo si[4];
+  show("read empty", read(fd, si, sizeof si));
+  show("read short buffer", read(fd, si, 100));
+
+  kill(self, SIGUSR1);
+  show("read after kill", read(fd, si, sizeof si));
+  dump("kill", &si[0], self, 0);
+  syscall(SYS_tgkill, self, self, SIGUSR2);
+  union sigval v = {.sival_int = 42};
+  sigqueue(self, SIGRTMIN, v);
+  v.sival_int = 43;
+  sigqueue(self, SIGRTMIN, v);
+  struct pollfd pf = {fd, POLLIN, 0};
+  show("poll", poll(&pf, 1, 0));
+  int n = read(fd, si, sizeof si);
+  show("read three", n);
+  for (int i = 0; i < n / (int)sizeof si[0]; i++) dump("queued", &si[i], self, 0);
+  show("poll drained", poll(&pf, 1, 0));
+
+  // SIGCHLD with the child's status.
+  pid_t c = fork();
+  if (c == 0) _exit(7);
+  struct pollfd bl = {fd, POLLIN, 0};
+  poll(&bl, 1, 5000);
+  read(fd, si, sizeof si);
+  dump("sigchld", &si[0], self, c);
+  waitpid(c, NULL, 0);
+
+  // A blocking read woken by another process's kill.
   sigset_t only1;
   sigemptyset(&only1);
   sigaddset(&only1, SIGUSR1);
-  sigaddset(&only1, SIGKILL);
-  int fd = signalfd(-1, &only1, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (fd < 0) DIE("signalfd");
-  printf("cloexec %d nonblock %d\n", !!(fcntl(fd, F_GETFD) & FD_CLOEXEC), !!(fcntl(fd, F_GETFL) & O_NONBLOCK));
-  show_info("empty", fd);
-  printf("readable before %d\n", readable(fd));
-  raise(SIGUSR2);
-  printf("readable with USR2 only %d\n", readable(fd));
-  raise(SIGUSR1);
-  printf("readable with USR1 %d\n", readable(fd));
-  char small[64];
-  SHOW("short read", read(fd, small, sizeof small));
-  show_info("usr1", fd);
-  SHOW("update mask", signalfd(fd, &m, 0) == fd);
-  show_info("usr2 after update", fd);
-  union sigval v = {.sival_int = 42};
-  if (sigqueue(getpid(), SIGRTMIN, v) < 0) DIE("sigqueue");
-  v.sival_int = 43;
-  if (sigqueue(getpid(), SIGRTMIN, v) < 0) DIE("sigqueue");
-  show_info("queued", fd);
-  pid_t p = xfork();
-  if (p == 0) _exit(3);
-  int ep = epoll_create1(0);
-  struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 7}, out;
-  if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) DIE("epoll_ctl");
-  SHOW("epoll_wait", epoll_wait(ep, &out, 1, 5000));
-  struct signalfd_siginfo si;
-  if (read(fd, &si, sizeof si) != sizeof si) DIE("read SIGCHLD");
-  printf("SIGCHLD code %d status %d from child %d\n", si.ssi_code, si.ssi_status, si.ssi_pid == (unsigned)p);
-  waitpid(p, NULL, 0);
-  /* A blocking read waits for a signal sent later. */
-  int bfd = signalfd(-1, &m, 0);
-  pid_t q = xfork();
-  if (q == 0) {
-    sleep_ms(50);
-    kill(getppid(), SIGUSR2);
+  int bfd = signalfd(-1, &only1, 0);
+  c = fork();
+  if (c == 0) {
+    usleep(100000);
+    kill(getppid(), SIGUSR1);
     _exit(0);
   }
-  if (read(bfd, &si, sizeof si) != sizeof si) DIE("blocking read");
-  printf("blocking read got %u from child %d\n", si.ssi_signo, si.ssi_pid == (unsigned)q);
-  waitpid(q, NULL, 0);
-  show_info("leftover", fd);
-  SHOW("bad size", signalfd(-1, &m, 4));
-  SHOW("bad flags", syscall(SYS_signalfd4, -1, &m, 8, 1));
-  SHOW("not a signalfd", signalfd(0, &m, 0));
-  SHOW("write", write(fd, &si, sizeof si));
+  show("blocking read", read(bfd, si, sizeof si));
+  dump("from the child", &si[0], self, c);
+  waitpid(c, NULL, 0);
+  // The child's SIGCHLD is pending now: read it off.
+  poll(&bl, 1, 5000);
+  read(fd, si, sizeof si);
+
+  // epoll, and a mask update through the fd.
+  sigset_t only2;
+  sigemptyset(&only2);
+  sigaddset(&only2, SIGUSR2);
+  show("update mask", signalfd(fd, &only2, 0) == fd ? 0 : -1);
+  int ep = epoll_create1(0);
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 5}, out;
+  epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+  kill(self, SIGUSR1);
+  show("epoll, SIGUSR1 not in the mask", epoll_wait(ep, &out, 1, 0));
+  kill(self, SIGUSR2);
+  show("epoll, SIGUSR2", epoll_wait(ep, &out, 1, 1000));
+  read(fd, si, sizeof si);
+  dump("usr2", &si[0], self, 0);
+  sigset_t pend;
+  sigpending(&pend);
+  printf("SIGUSR1 still pending: %s\n", sigismember(&pend, SIGUSR1) ? "yes" : "no");
+
+  // Errors.
+  show("bad size", syscall(SYS_signalfd4, -1, &m, 4, 0));
+  show("bad flags", signalfd(-1, &m, 1));
+  show("update a pipe", signalfd(0, &m, 0));
+  show("update a bad fd", signalfd(999, &m, 0));
+  show("bad mask pointer", syscall(SYS_signalfd4, -1, (void *)8, 8, 0));
+  struct stat st;
+  fstat(fd, &st);
+  printf("mode %o\n", st.st_mode);
   printf("done\n");
   return 0;
 }

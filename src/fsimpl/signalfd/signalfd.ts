@@ -1,63 +1,69 @@
-// signalfd (man 2 signalfd): pending signals of a mask read as 128-byte
-// signalfd_siginfo records instead of delivered. Readable while one of them
-// is pending for the process that made it; the signal manager notifies the
-// file when one is queued (ThreadGroup.signalfds). Linux reads and polls the
-// signals of whichever task calls; here they are the maker's (the same task
-// in the usual use: one process blocking signals and waiting for them).
+// signalfd (man 2 signalfd): pending signals in a mask read from a file as
+// struct signalfd_siginfo records, instead of delivered to a handler.
+// Readable while the owning task or its process has a signal in the mask
+// pending; the process's signal queue (ThreadGroup.signalWaiters) wakes its
+// waiters when a signal is queued. Linux reads the caller's signals; this
+// file reads those of the task that made it (they differ only for a
+// signalfd passed to another process).
+
 import { E, Errno } from '../../abi/errno';
+import { EVENT_IN, EVENT_RDNORM, type Waiter } from '../../abi/waitqueue';
 import { O_NONBLOCK, type InodeAttrs } from '../../abi/fs';
-import { SIGCHLD, SIGKILL, SIGSTOP, sigBit, type SigInfo } from '../../abi/signals';
-import { EVENT_IN, EVENT_RDNORM } from '../../abi/waitqueue';
-import type { Task } from '../../kernel/task';
-import type { FileCtx } from '../../vfs/ctx';
+import * as S from '../../abi/signals';
 import { anonAttrs, FileDescription, type MaybePromise } from '../../vfs/file';
+import type { FileCtx } from '../../vfs/ctx';
+import type { Task } from '../../kernel/task';
 
 const READ_EVENTS = EVENT_IN | EVENT_RDNORM;
 export const SIGNALFD_SIGINFO_SIZE = 128;
 
-/** struct signalfd_siginfo from a queued siginfo. */
-function encode(si: SigInfo): Buffer {
+const SI_USER = 0, SI_KERNEL = 0x80, SI_QUEUE = -1, SI_TIMER = -2, SI_MESGQ = -3, SI_TKILL = -6;
+const FAULT_SIGNALS: readonly number[] = [S.SIGSEGV, S.SIGBUS, S.SIGILL, S.SIGFPE, S.SIGTRAP];
+
+/** struct signalfd_siginfo from a siginfo_t, field by field as the siginfo's layout says (Linux's signalfd_copyinfo). */
+function toSignalfdSiginfo(si: S.SigInfo): Buffer {
+  const src = S.encodeSigInfo(si);
   const b = Buffer.alloc(SIGNALFD_SIGINFO_SIZE);
-  b.writeUInt32LE(si.signo, 0);
-  if (si.raw) {
-    // rt_sigqueueinfo's own siginfo: errno, code, pid, uid and the value as given.
-    b.writeInt32LE(si.raw.readInt32LE(4), 4);
-    b.writeInt32LE(si.raw.readInt32LE(8), 8);
-    b.writeUInt32LE(si.raw.readUInt32LE(16), 12);
-    b.writeUInt32LE(si.raw.readUInt32LE(20), 16);
-    b.writeInt32LE(si.raw.readInt32LE(24), 44);
-    b.writeBigUInt64LE(si.raw.readBigUInt64LE(24), 48);
-    return b;
-  }
-  b.writeInt32LE(si.errno ?? 0, 4);
-  b.writeInt32LE(si.code, 8);
-  if (si.addr !== undefined) {
-    b.writeBigUInt64LE(si.addr >= 2 ** 64 ? 0xffffffffffffffffn : BigInt.asUintN(64, BigInt(si.addr)), 72);
-    return b;
-  }
-  b.writeUInt32LE((si.pid ?? 0) >>> 0, 12);
-  b.writeUInt32LE((si.uid ?? 0) >>> 0, 16);
-  if (si.signo === SIGCHLD) {
-    b.writeInt32LE(si.status ?? 0, 40);
-    b.writeBigUInt64LE(BigInt(si.utime ?? 0), 56);
-    b.writeBigUInt64LE(BigInt(si.stime ?? 0), 64);
+  const code = src.readInt32LE(8);
+  b.writeUInt32LE(src.readUInt32LE(0), 0); // ssi_signo
+  b.writeInt32LE(src.readInt32LE(4), 4); // ssi_errno
+  b.writeInt32LE(code, 8); // ssi_code
+  const signo = si.signo;
+  if (code === SI_TIMER) {
+    b.writeUInt32LE(src.readUInt32LE(16), 24); // ssi_tid
+    b.writeUInt32LE(src.readUInt32LE(20), 32); // ssi_overrun
+    b.writeBigUInt64LE(src.readBigUInt64LE(24), 48); // ssi_ptr
+    b.writeInt32LE(src.readInt32LE(24), 44); // ssi_int
+  } else if (code > 0 && code !== SI_KERNEL && FAULT_SIGNALS.includes(signo)) {
+    b.writeBigUInt64LE(src.readBigUInt64LE(16), 72); // ssi_addr
+  } else if (code > 0 && code !== SI_KERNEL && signo === S.SIGCHLD) {
+    b.writeUInt32LE(src.readUInt32LE(16), 12); // ssi_pid
+    b.writeUInt32LE(src.readUInt32LE(20), 16); // ssi_uid
+    b.writeInt32LE(src.readInt32LE(24), 40); // ssi_status
+    b.writeBigUInt64LE(src.readBigUInt64LE(32), 56); // ssi_utime
+    b.writeBigUInt64LE(src.readBigUInt64LE(40), 64); // ssi_stime
+  } else if (code > 0 && code !== SI_KERNEL && signo === S.SIGIO) {
+    b.writeUInt32LE(src.readUInt32LE(16), 28); // ssi_band
+    b.writeInt32LE(src.readInt32LE(24), 20); // ssi_fd
+  } else {
+    b.writeUInt32LE(src.readUInt32LE(16), 12); // ssi_pid
+    b.writeUInt32LE(src.readUInt32LE(20), 16); // ssi_uid
+    if (code === SI_QUEUE || code === SI_MESGQ || (code !== SI_USER && code !== SI_KERNEL && code !== SI_TKILL && code < 0)) {
+      b.writeBigUInt64LE(src.readBigUInt64LE(24), 48); // ssi_ptr
+      b.writeInt32LE(src.readInt32LE(24), 44); // ssi_int
+    }
   }
   return b;
 }
 
 export class SignalFdFile extends FileDescription {
-  private mask = 0n;
-
-  constructor(mask: bigint, flags: number, private readonly owner: Task) {
+  constructor(
+    private readonly owner: Task,
+    /** The signals it reads (never SIGKILL or SIGSTOP). */
+    public mask: bigint,
+    flags: number,
+  ) {
     super(null, null, flags);
-    this.setMask(mask);
-    owner.tg.signalfds.add(this);
-  }
-
-  /** SIGKILL and SIGSTOP are never read through a signalfd. */
-  setMask(mask: bigint): void {
-    this.mask = mask & ~(sigBit(SIGKILL) | sigBit(SIGSTOP));
-    this.queue.notify(READ_EVENTS);
   }
 
   procName(): string {
@@ -80,43 +86,35 @@ export class SignalFdFile extends FileDescription {
     return true;
   }
 
-  /** The next pending signal of the mask (thread-directed first, lowest number first), taken off its queue. */
-  private take(): SigInfo | null {
+  override eventRegister(w: Waiter): void {
+    this.owner.tg.signalWaiters.add(w);
+  }
+
+  override eventUnregister(w: Waiter): void {
+    this.owner.tg.signalWaiters.remove(w);
+  }
+
+  /** The lowest pending signal in the mask: the task's own first, then its process's. */
+  private next(): [S.SigQueue, number] | null {
     for (const q of [this.owner.pending, this.owner.tg.pending]) {
       let best = 0;
-      for (const sig of q.keys()) if (this.mask & sigBit(sig) && (best === 0 || sig < best)) best = sig;
-      if (best) return q.take(best) ?? null;
+      for (const sig of q.keys()) if (this.mask & S.sigBit(sig) && (best === 0 || sig < best)) best = sig;
+      if (best) return [q, best];
     }
     return null;
   }
 
-  private anyPending(): boolean {
-    for (const q of [this.owner.pending, this.owner.tg.pending]) for (const sig of q.keys()) if (this.mask & sigBit(sig)) return true;
-    return false;
-  }
-
   override readiness(mask: number): number {
-    return this.anyPending() ? READ_EVENTS & mask : 0;
+    return this.next() ? mask & READ_EVENTS : 0;
   }
 
   override read(t: FileCtx, len: number, nowait = false): MaybePromise<Buffer> {
-    if (len < SIGNALFD_SIGINFO_SIZE) throw new Errno(E.EINVAL);
+    const max = Math.floor(len / SIGNALFD_SIGINFO_SIZE);
+    if (max === 0) throw new Errno(E.EINVAL);
     const out: Buffer[] = [];
-    while (out.length < Math.floor(len / SIGNALFD_SIGINFO_SIZE)) {
-      const si = this.take();
-      if (!si) break;
-      out.push(encode(si));
-    }
+    for (let n = this.next(); n && out.length < max; n = this.next()) out.push(toSignalfdSiginfo(n[0].take(n[1])!));
     if (out.length) return Buffer.concat(out);
     if (this.flags & O_NONBLOCK || nowait) throw new Errno(E.EAGAIN);
     return t.block(this, READ_EVENTS).then(() => this.read(t, len, nowait));
-  }
-
-  override write(): number {
-    throw new Errno(E.EINVAL);
-  }
-
-  protected override release(): void {
-    this.owner.tg.signalfds.delete(this);
   }
 }
