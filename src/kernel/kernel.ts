@@ -78,8 +78,6 @@ export class Kernel {
   private kernelDeadline = 0;
   /** Yielding to Node's event loop (kernel/node_turns.ts). */
   private readonly nodeTurns: NodeTurns;
-  /** System V shared memory of this sandbox (kernel/ipc/shm.ts). */
-  readonly shm: ShmNamespace;
   /** Continuations made runnable (a task woken, a child to start) since the loop last let them run. */
   private wakes = 0;
   /** System calls whose handler returned a promise that has not settled yet. */
@@ -97,11 +95,11 @@ export class Kernel {
     this.memfile = opts.platform.memfile;
     this.vfs = opts.vfs;
     this.hostInfo = opts.hostInfo;
-    this.rootNs = NsProxy.initial(UserNamespace.initial(), opts.vfs.rootMount, opts.hostname ?? 'tsvisor');
     this.log = opts.log ?? (() => {});
     this.warn = opts.warn ?? ((m) => this.log(m));
     this.nodeTurns = new NodeTurns(this.platform, () => this.armHostTimer());
-    this.shm = new ShmNamespace(this.memfile, () => this.realtimeNs());
+    // System V shared memory lives in IPC namespaces (kernel/ipc/shm.ts); this is the initial one's.
+    this.rootNs = NsProxy.initial(UserNamespace.initial(), opts.vfs.rootMount, opts.hostname ?? 'tsvisor', new ShmNamespace(this.memfile, () => this.realtimeNs()));
     this.timers = new TimerQueue(this, (d) => {
       this.kernelDeadline = d;
       this.armHostTimer();

@@ -1,8 +1,8 @@
 // The namespaces a task is in (Linux's nsproxy) and how clone, unshare and
 // setns change them. Each namespace is an object owned by the user
 // namespace that was current when it was made; the task's user namespace is
-// on its Credentials. Implemented: mount, UTS, IPC (its /proc/sys/kernel IPC
-// limits, kept by procfs; no System V IPC object exists), cgroup (the
+// on its Credentials. Implemented: mount, UTS, IPC (its System V shared
+// memory and /proc/sys/kernel IPC limits), cgroup (the
 // sandbox has one cgroup, which a new namespace is rooted at) and user.
 // PID, network and time namespaces are the initial ones only: asking for a
 // new one is EINVAL.
@@ -19,6 +19,8 @@ import { credsEntering, nsCapable, UserNamespace } from '../auth/userns';
 import { MountNamespace, type MountIds } from '../vfs/mount_ns';
 import type { FsContext } from '../vfs/fs_context';
 import type { Mount } from '../vfs/dentry';
+import { ShmNamespace } from './ipc/shm';
+import type { Task } from './task';
 
 export type NsKind = 'mnt' | 'uts' | 'ipc' | 'cgroup' | 'user' | 'pid' | 'net' | 'time';
 
@@ -48,13 +50,23 @@ export class PlainNamespace {
   ) {}
 }
 
-export type AnyNamespace = MountNamespace | UtsNamespace | PlainNamespace | UserNamespace;
+/** An IPC namespace: its System V shared memory (the /proc/sys/kernel IPC limits are kept by procfs). */
+export class IpcNamespace {
+  readonly kind = 'ipc';
+  constructor(
+    readonly owner: UserNamespace,
+    readonly inum: number,
+    readonly shm: ShmNamespace,
+  ) {}
+}
+
+export type AnyNamespace = MountNamespace | UtsNamespace | PlainNamespace | IpcNamespace | UserNamespace;
 
 export class NsProxy {
   constructor(
     readonly mnt: MountNamespace,
     readonly uts: UtsNamespace,
-    readonly ipc: PlainNamespace,
+    readonly ipc: IpcNamespace,
     readonly cgroup: PlainNamespace,
     readonly pid: PlainNamespace,
     readonly net: PlainNamespace,
@@ -62,11 +74,11 @@ export class NsProxy {
   ) {}
 
   /** The sandbox's initial namespaces, owned by its initial user namespace. */
-  static initial(user: UserNamespace, rootMount: Mount, hostname: string): NsProxy {
+  static initial(user: UserNamespace, rootMount: Mount, hostname: string, shm: ShmNamespace): NsProxy {
     return new NsProxy(
       new MountNamespace(rootMount, user, PROC_MNT_INIT_INO),
       new UtsNamespace(user, PROC_UTS_INIT_INO, hostname, '(none)'),
-      new PlainNamespace('ipc', user, PROC_IPC_INIT_INO),
+      new IpcNamespace(user, PROC_IPC_INIT_INO, shm),
       new PlainNamespace('cgroup', user, PROC_CGROUP_INIT_INO),
       new PlainNamespace('pid', user, PROC_PID_INIT_INO),
       new PlainNamespace('net', user, PROC_NET_INIT_INO),
@@ -116,9 +128,20 @@ export function copyNamespaces(ids: MountIds, ns: NsProxy, creds: Credentials, f
     n = n.with('mnt', mnt);
   }
   if (flags & CLONE_NEWUTS) n = n.with('uts', new UtsNamespace(user, user.allocInum(), ns.uts.hostname, ns.uts.domainname));
-  if (flags & CLONE_NEWIPC) n = n.with('ipc', new PlainNamespace('ipc', user, user.allocInum()));
+  if (flags & CLONE_NEWIPC) n = n.with('ipc', new IpcNamespace(user, user.allocInum(), new ShmNamespace(ns.ipc.shm.memory, ns.ipc.shm.now)));
   if (flags & CLONE_NEWCGROUP) n = n.with('cgroup', new PlainNamespace('cgroup', user, user.allocInum()));
   return { ns: n, creds, fs };
+}
+
+/**
+ * A task left IPC namespace ipc (it exited, or unshared or joined another):
+ * once no live task is in it, its shared memory segments go, as when Linux
+ * frees the namespace (attached ones when their last mapping goes).
+ */
+export function leftIpc(tasks: Iterable<Task>, ipc: IpcNamespace, initial: IpcNamespace, leaver: Task): void {
+  if (ipc === initial) return;
+  for (const x of tasks) if (x !== leaver && x.state !== 'dead' && x.nsproxy.ipc === ipc) return;
+  for (const s of [...ipc.shm.set.values()]) ipc.shm.remove(s);
 }
 
 /** Flags clone(2) refuses with namespace flags (Linux's copy_process checks). */

@@ -7,7 +7,8 @@ import { E, Errno } from '../abi/errno';
 import { CLONE_FILES, CLONE_FS, CLONE_NEWNS, CLONE_NEWUSER, CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD, CLONE_VM } from '../abi/sched';
 import { checkJoinUserns, credsEntering, nsCapable, UserNamespace } from '../auth/userns';
 import { NsInode } from '../fsimpl/proc/ns';
-import { copyNamespaces, NEW_NS_FLAGS, NS_FLAG, type AnyNamespace, type NsKind, type UtsNamespace, type PlainNamespace } from '../kernel/namespaces';
+import { copyNamespaces, type IpcNamespace, leftIpc, NEW_NS_FLAGS, NS_FLAG, type AnyNamespace, type NsKind, type UtsNamespace, type PlainNamespace } from '../kernel/namespaces';
+import type { FamilyHooks } from '../kernel/lifecycle';
 import type { Task } from '../kernel/task';
 import { u32, type SyscallDef } from '../kernel/syscall';
 import { MountNamespace, topOf } from '../vfs/mount_ns';
@@ -33,7 +34,9 @@ function unshare(t: Task, a: number[]): number {
   }
   t.fs = r.fs;
   t.creds = r.creds;
+  const oldIpc = t.nsproxy.ipc;
   t.nsproxy = r.ns;
+  leftIpc(t.kernel.tasks.values(), oldIpc, t.kernel.rootNs.ipc, t);
   return 0;
 }
 
@@ -74,18 +77,25 @@ function setns(t: Task, a: number[]): number {
       return 0;
     }
     default: {
-      const owned = ns as UtsNamespace | PlainNamespace;
+      const owned = ns as UtsNamespace | PlainNamespace | IpcNamespace;
       if (!nsCapable(c, owned.owner, CAP_SYS_ADMIN) || !nsCapable(c, c.userns, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
       // PID, network and time namespaces exist once: joining the one the task is in changes nothing.
+      const oldIpc = t.nsproxy.ipc;
       if (kind === 'uts' || kind === 'ipc' || kind === 'cgroup') t.nsproxy = t.nsproxy.with(kind, owned);
+      leftIpc(t.kernel.tasks.values(), oldIpc, t.kernel.rootNs.ipc, t);
       return 0;
     }
   }
 }
 
+/** A task that exits leaves its IPC namespace (the last one out takes its segments). */
+export const hooks: FamilyHooks = {
+  taskExit: (t) => leftIpc(t.kernel.tasks.values(), t.nsproxy.ipc, t.kernel.rootNs.ipc, t),
+};
+
 export const defs: SyscallDef[] = [
   { nr: 272, name: 'unshare', args: ['clone_flags'], fn: unshare,
-    partial: 'CLONE_NEWPID, CLONE_NEWNET and CLONE_NEWTIME are EINVAL (one PID, network and time namespace); a new IPC namespace separates the /proc/sys/kernel IPC limits only (the sandbox has no System V IPC objects)' },
+    partial: 'CLONE_NEWPID, CLONE_NEWNET and CLONE_NEWTIME are EINVAL (one PID, network and time namespace); a new IPC namespace has its own System V shared memory and /proc/sys/kernel IPC limits; its segments go when its last process leaves, even while a bound /proc/PID/ns/ipc file keeps the namespace' },
   { nr: 308, name: 'setns', args: ['fd', 'clone_flags'], fn: setns,
     partial: 'takes /proc/PID/ns/* descriptors only (no pidfds); PID, network and time namespaces exist once, so joining them changes nothing; joining a mount or user namespace gives a process sharing its fs context (CLONE_FS) its own copy where Linux refuses with EINVAL' },
 ];

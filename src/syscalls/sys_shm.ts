@@ -16,7 +16,7 @@ const SHM_LOCKED = 0o2000;
 const SHMLBA = PAGE;
 
 function shmget(t: Task, key: number, size: number, flags: number): number {
-  const ns = t.kernel.shm;
+  const ns = t.nsproxy.ipc.shm;
   return getOrCreate(ns.set, t.creds, key, flags, ((flags >> 6) | (flags >> 3) | flags) & 7, (s) => {
     if (size > s.segsz) throw new Errno(E.EINVAL);
   }, () => {
@@ -33,7 +33,7 @@ function shmget(t: Task, key: number, size: number, flags: number): number {
 }
 
 function shmat(t: Task, id: number, addr: number, flags: number): number {
-  const s = t.kernel.shm.set.get(id);
+  const s = t.nsproxy.ipc.shm.set.get(id);
   const ro = (flags & SHM_RDONLY) !== 0;
   checkAccess(t.creds, s.perm, ro ? 4 : 6);
   if (flags & SHM_EXEC) checkAccess(t.creds, s.perm, 1);
@@ -90,7 +90,7 @@ function shmidDs(s: ShmSegment): Buffer {
 }
 
 function shmctl(t: Task, id: number, cmd: number, buf: number): number {
-  const ns = t.kernel.shm;
+  const ns = t.nsproxy.ipc.shm;
   cmd &= ~0x100; // IPC_64: every layout here is the 64-bit one
   switch (cmd) {
     case IPC_INFO: {

@@ -43,9 +43,12 @@ test('unshare -u: a host name of its own', (t) => {
   h.compare(t, [...AS_1000, 'unshare', '-ru', 'sh', '-c', 'hostname inner && hostname']);
 });
 
-test('unshare -i: the IPC limits of /proc/sys/kernel are the new namespace\'s', (t) => {
+test('unshare -i: System V shared memory and the IPC limits of /proc/sys/kernel are the new namespace\'s', (t) => {
   if (!h.needTools(t, ['unshare'])) return;
   h.compare(t, ['unshare', '-i', 'sh', '-c', 'cat /proc/sys/kernel/msgmni /proc/sys/kernel/sem; echo 5 > /proc/sys/kernel/msgmni; cat /proc/sys/kernel/msgmni']);
+  // System V shared memory: each IPC namespace has its own segments (natively inside unshare -i: the host's stay untouched).
+  h.compare(t, ['unshare', '-i', 'sh', '-c',
+    'ipcmk -M 4096 >/dev/null; ipcs -m | grep -c "^0x"; unshare -i sh -c "ipcs -m | grep -c ^0x; ipcmk -M 8192 >/dev/null; ipcs -m | grep -c ^0x"; ipcs -m | grep -c "^0x"']);
 });
 
 test('bubblewrap: bind mounts, proc, tmpfs, UTS, IPC and user namespaces', (t) => {
