@@ -25,6 +25,8 @@ import { NsProxy } from './namespaces';
 import { UserNamespace } from '../auth/userns';
 import { NodeTurns } from './node_turns';
 import { ShmNamespace } from './ipc/shm';
+import { SemNamespace } from './ipc/sem';
+import { MsgNamespace } from './ipc/msg';
 
 /** Microtask rounds the loop waits for woken continuations before it takes a macrotask turn instead. */
 const MAX_SETTLE_ROUNDS = 64;
@@ -99,7 +101,7 @@ export class Kernel {
     this.warn = opts.warn ?? ((m) => this.log(m));
     this.nodeTurns = new NodeTurns(this.platform, () => this.armHostTimer());
     // System V shared memory lives in IPC namespaces (kernel/ipc/shm.ts); this is the initial one's.
-    this.rootNs = NsProxy.initial(UserNamespace.initial(), opts.vfs.rootMount, opts.hostname ?? 'tsvisor', new ShmNamespace(this.memfile, () => this.realtimeNs()));
+    this.rootNs = NsProxy.initial(UserNamespace.initial(), opts.vfs.rootMount, opts.hostname ?? 'tsvisor', new ShmNamespace(this.memfile, () => this.realtimeNs()), new SemNamespace(), new MsgNamespace());
     this.timers = new TimerQueue(this, (d) => {
       this.kernelDeadline = d;
       this.armHostTimer();

@@ -1,8 +1,8 @@
 // The namespaces a task is in (Linux's nsproxy) and how clone, unshare and
 // setns change them. Each namespace is an object owned by the user
 // namespace that was current when it was made; the task's user namespace is
-// on its Credentials. Implemented: mount, UTS, IPC (its System V shared
-// memory and /proc/sys/kernel IPC limits), cgroup (the
+// on its Credentials. Implemented: mount, UTS, IPC (its System V objects
+// and /proc/sys/kernel IPC limits), cgroup (the
 // sandbox has one cgroup, which a new namespace is rooted at) and user.
 // PID, network and time namespaces are the initial ones only: asking for a
 // new one is EINVAL.
@@ -19,6 +19,8 @@ import { credsEntering, nsCapable, UserNamespace } from '../auth/userns';
 import { MountNamespace, type MountIds } from '../vfs/mount_ns';
 import type { FsContext } from '../vfs/fs_context';
 import type { Mount } from '../vfs/dentry';
+import { MsgNamespace } from './ipc/msg';
+import { SemNamespace } from './ipc/sem';
 import { ShmNamespace } from './ipc/shm';
 import type { Task } from './task';
 
@@ -50,13 +52,15 @@ export class PlainNamespace {
   ) {}
 }
 
-/** An IPC namespace: its System V shared memory (the /proc/sys/kernel IPC limits are kept by procfs). */
+/** An IPC namespace: its System V shared memory, semaphores and message queues (procfs keeps its /proc/sys/kernel limits). */
 export class IpcNamespace {
   readonly kind = 'ipc';
   constructor(
     readonly owner: UserNamespace,
     readonly inum: number,
     readonly shm: ShmNamespace,
+    readonly sem: SemNamespace,
+    readonly msg: MsgNamespace,
   ) {}
 }
 
@@ -74,11 +78,11 @@ export class NsProxy {
   ) {}
 
   /** The sandbox's initial namespaces, owned by its initial user namespace. */
-  static initial(user: UserNamespace, rootMount: Mount, hostname: string, shm: ShmNamespace): NsProxy {
+  static initial(user: UserNamespace, rootMount: Mount, hostname: string, shm: ShmNamespace, sem: SemNamespace, msg: MsgNamespace): NsProxy {
     return new NsProxy(
       new MountNamespace(rootMount, user, PROC_MNT_INIT_INO),
       new UtsNamespace(user, PROC_UTS_INIT_INO, hostname, '(none)'),
-      new IpcNamespace(user, PROC_IPC_INIT_INO, shm),
+      new IpcNamespace(user, PROC_IPC_INIT_INO, shm, sem, msg),
       new PlainNamespace('cgroup', user, PROC_CGROUP_INIT_INO),
       new PlainNamespace('pid', user, PROC_PID_INIT_INO),
       new PlainNamespace('net', user, PROC_NET_INIT_INO),
@@ -128,20 +132,22 @@ export function copyNamespaces(ids: MountIds, ns: NsProxy, creds: Credentials, f
     n = n.with('mnt', mnt);
   }
   if (flags & CLONE_NEWUTS) n = n.with('uts', new UtsNamespace(user, user.allocInum(), ns.uts.hostname, ns.uts.domainname));
-  if (flags & CLONE_NEWIPC) n = n.with('ipc', new IpcNamespace(user, user.allocInum(), new ShmNamespace(ns.ipc.shm.memory, ns.ipc.shm.now)));
+  if (flags & CLONE_NEWIPC) n = n.with('ipc', new IpcNamespace(user, user.allocInum(), new ShmNamespace(ns.ipc.shm.memory, ns.ipc.shm.now), new SemNamespace(), new MsgNamespace()));
   if (flags & CLONE_NEWCGROUP) n = n.with('cgroup', new PlainNamespace('cgroup', user, user.allocInum()));
   return { ns: n, creds, fs };
 }
 
 /**
  * A task left IPC namespace ipc (it exited, or unshared or joined another):
- * once no live task is in it, its shared memory segments go, as when Linux
- * frees the namespace (attached ones when their last mapping goes).
+ * once no live task is in it, its objects go, as when Linux frees the
+ * namespace (attached shared memory when its last mapping goes).
  */
 export function leftIpc(tasks: Iterable<Task>, ipc: IpcNamespace, initial: IpcNamespace, leaver: Task): void {
   if (ipc === initial) return;
   for (const x of tasks) if (x !== leaver && x.state !== 'dead' && x.nsproxy.ipc === ipc) return;
   for (const s of [...ipc.shm.set.values()]) ipc.shm.remove(s);
+  for (const s of [...ipc.sem.set.values()]) ipc.sem.remove(s);
+  for (const q of [...ipc.msg.set.values()]) ipc.msg.remove(q);
 }
 
 /** Flags clone(2) refuses with namespace flags (Linux's copy_process checks). */

@@ -46,9 +46,9 @@ test('unshare -u: a host name of its own', (t) => {
 test('unshare -i: System V shared memory and the IPC limits of /proc/sys/kernel are the new namespace\'s', (t) => {
   if (!h.needTools(t, ['unshare'])) return;
   h.compare(t, ['unshare', '-i', 'sh', '-c', 'cat /proc/sys/kernel/msgmni /proc/sys/kernel/sem; echo 5 > /proc/sys/kernel/msgmni; cat /proc/sys/kernel/msgmni']);
-  // System V shared memory: each IPC namespace has its own segments (natively inside unshare -i: the host's stay untouched).
+  // System V objects: each IPC namespace has its own segments, semaphore sets and message queues (natively inside unshare -i: the host's stay untouched).
   h.compare(t, ['unshare', '-i', 'sh', '-c',
-    'ipcmk -M 4096 >/dev/null; ipcs -m | grep -c "^0x"; unshare -i sh -c "ipcs -m | grep -c ^0x; ipcmk -M 8192 >/dev/null; ipcs -m | grep -c ^0x"; ipcs -m | grep -c "^0x"']);
+    'ipcmk -M 4096 >/dev/null; ipcmk -S 2 >/dev/null; ipcmk -Q >/dev/null; ipcs | grep -c "^0x"; unshare -i sh -c "ipcs | grep -c ^0x; ipcmk -Q >/dev/null; ipcs | grep -c ^0x"; ipcs | grep -c "^0x"']);
 });
 
 test('bubblewrap: bind mounts, proc, tmpfs, UTS, IPC and user namespaces', (t) => {
