@@ -5,6 +5,7 @@
 import type { FamilyHooks } from '../kernel/lifecycle';
 import type { SyscallDef } from '../kernel/syscall';
 import { SYSCALL_NAMES } from './names';
+import { ENOSYS_REASONS } from './enosys';
 
 const FAMILIES = [
   'sys_process', 'sys_signal', 'sys_mm', 'sys_info', 'sys_sched', 'sys_time', 'sys_creds',
@@ -51,7 +52,7 @@ export function compatibilityMarkdown(): string {
     '# System call compatibility (x86-64)',
     '',
     'Generated from the syscall table by `node bin/tsvisor.js compat > docs/COMPATIBILITY.md` (a unit test fails when this file is stale).',
-    'States: **implemented**; **partial** (what is missing follows); **ENOSYS** (returns ENOSYS and is logged once).',
+    'States: **implemented**; **partial** (what is missing follows); **ENOSYS** (returns ENOSYS and is logged once; the reason follows).',
     '',
     '| nr | name | state | notes |',
     '| --- | --- | --- | --- |',
@@ -63,7 +64,7 @@ export function compatibilityMarkdown(): string {
     const state = !d ? 'ENOSYS' : d.partial ? 'partial' : 'implemented';
     if (d && d.partial) part++;
     else if (d) impl++;
-    lines.push(`| ${nr} | ${SYSCALL_NAMES[nr]} | ${state} | ${d?.partial ?? ''} |`);
+    lines.push(`| ${nr} | ${SYSCALL_NAMES[nr]} | ${state} | ${d ? (d.partial ?? '') : (ENOSYS_REASONS[SYSCALL_NAMES[nr]] ?? '')} |`);
   }
   lines.splice(5, 0, `Totals: ${impl} implemented, ${part} partial, ${nrs.length - impl - part} ENOSYS.`, '');
   return lines.join('\n') + '\n';
