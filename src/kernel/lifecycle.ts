@@ -173,6 +173,8 @@ export class Lifecycle {
     const child = new Task(this.k, pid, tg, mm, fdTable, fsc, t.creds.clone(), ctx);
     child.sigmask = t.sigmask;
     child.altStack = { ...t.altStack };
+    child.seccomp = t.seccomp;
+    child.seccompStrict = t.seccompStrict;
     tg.tasks.add(child);
     tg.parent = parentTg;
     parentTg.children.add(tg);

@@ -2,6 +2,7 @@
 // table (sync handlers finish at once: the hot path has no promise), resolve a
 // fault, then deliver signals and switch back to the application.
 
+import { actionOf, AUDIT_ARCH_X86_64, dataOf, evaluate, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_LOG, SECCOMP_RET_TRACE, SECCOMP_RET_TRAP, SECCOMP_RET_USER_NOTIF } from './seccomp';
 import { Reg, type Stop } from '../platform/platform';
 import { E, Errno } from '../abi/errno';
 import type { Kernel } from './kernel';
@@ -96,6 +97,11 @@ export class TaskRunner {
     const strace = this.k.strace;
     if (strace) strace.enter(t, nr, args);
     let r: number | Promise<number>;
+    const verdict = t.seccomp || t.seccompStrict ? this.seccompVerdict(t, nr, args) : null;
+    if (verdict !== null) {
+      this.finish(t, verdict);
+      return;
+    }
     if (!def) {
       this.k.logOnce(`nosys${nr}`, `unimplemented syscall ${this.k.syscallNames[nr] ?? '?'} (${nr}): ENOSYS`);
       r = -E.ENOSYS;
@@ -123,6 +129,49 @@ export class TaskRunner {
       }
     };
     r.then(done, (e) => done(toRet(e, t, def?.name ?? String(nr))));
+  }
+
+  /**
+   * The task's seccomp filters on this call: null to run it, else the value
+   * it returns instead (after a kill, finish finds the task dead). TRACE and
+   * USER_NOTIF have nobody to ask: ENOSYS, as Linux without a tracer or a
+   * listener.
+   */
+  private seccompVerdict(t: Task, nr: number, args: number[]): number | null {
+    if (t.seccompStrict) {
+      if (nr === 0 || nr === 1 || nr === 60 || nr === 15) return null;
+      this.k.exitGroup(t.tg, S.SIGKILL);
+      return -E.ENOSYS;
+    }
+    const ip = BigInt.asUintN(64, BigInt(t.ctx.regs.get(Reg.RIP)));
+    const { ret, log } = evaluate(t.seccomp!, { nr, ip, args: args.map((v) => BigInt.asUintN(64, BigInt(v))) });
+    const action = actionOf(ret);
+    if (action === SECCOMP_RET_ALLOW) return null;
+    if (log || action === SECCOMP_RET_LOG) this.k.klog.append(5, `audit: type=1326 seccomp pid=${t.tg.pid} comm="${t.tg.comm}" syscall=${nr} ret=0x${ret.toString(16)}`);
+    switch (action) {
+      case SECCOMP_RET_LOG:
+        return null;
+      case SECCOMP_RET_ERRNO:
+        return -Math.min(dataOf(ret), 4095);
+      case SECCOMP_RET_TRACE: case SECCOMP_RET_USER_NOTIF:
+        return -E.ENOSYS;
+      case SECCOMP_RET_TRAP: {
+        // The handler sees the call's registers as they were (rax is the number again).
+        const raw = Buffer.alloc(128);
+        raw.writeInt32LE(S.SIGSYS, 0);
+        raw.writeInt32LE(dataOf(ret), 4);
+        raw.writeInt32LE(1 /* SYS_SECCOMP */, 8);
+        raw.writeBigUInt64LE(ip, 16);
+        raw.writeInt32LE(nr, 24);
+        raw.writeUInt32LE(AUDIT_ARCH_X86_64, 28);
+        this.forceSignal(t, S.SIGSYS, { signo: S.SIGSYS, code: 1, raw });
+        return nr;
+      }
+      default:
+        // KILL_THREAD, KILL_PROCESS and unknown actions: one thread per process, so the process.
+        this.k.exitGroup(t.tg, S.SIGSYS);
+        return -E.ENOSYS;
+    }
   }
 
   /**

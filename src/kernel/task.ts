@@ -4,6 +4,7 @@
 // reports a Stop, the task serves it (a syscall, a fault) and resumes its
 // context, delivering pending signals on the way back to the application.
 
+import type { SeccompFilter } from './seccomp';
 import type { HeapBudget } from '../abi/accounting';
 import type { MemoryManager } from '../mm/mm';
 import type { Context } from '../platform/platform';
@@ -55,6 +56,10 @@ export class Task {
   /** Thread-directed pending signals. */
   pending = new SigQueue();
   altStack: AltStack = { sp: 0, size: 0, flags: 2 };
+  /** seccomp filters attached by this task, newest first (kernel/seccomp.ts); inherited by fork, kept by exec. */
+  seccomp: SeccompFilter | null = null;
+  /** SECCOMP_MODE_STRICT: only read, write, exit and rt_sigreturn. */
+  seccompStrict = false;
   clearChildTid = 0;
   /** set_robust_list: the user address of this thread's robust futex list head. */
   robustList = 0;

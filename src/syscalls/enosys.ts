@@ -30,7 +30,6 @@ export const ENOSYS_REASONS: Readonly<Record<string, string>> = {
   inotify_rm_watch: 'inotify: the threads issue', fanotify_init: 'fanotify: needs CAP_SYS_ADMIN on Linux; not offered',
   fanotify_mark: 'fanotify: not offered',
   memfd_create: 'memfd: next step of the local IPC work (threads issue)',
-  seccomp: 'seccomp filters for applications: not yet (prctl(PR_SET_SECCOMP) likewise)',
   io_setup: 'Linux AIO: in progress (conformance issue)', io_destroy: 'Linux AIO: in progress', io_getevents: 'Linux AIO: in progress',
   io_submit: 'Linux AIO: in progress', io_cancel: 'Linux AIO: in progress', io_pgetevents: 'Linux AIO: in progress',
   io_uring_setup: 'io_uring: runtimes fall back to epoll and threads on ENOSYS (as under gVisor)',

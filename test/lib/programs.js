@@ -77,6 +77,7 @@ const C_PROGRAMS = Object.freeze({
   sysvmsg: { args: () => [], endsWithDone: true },
   processvm: { args: () => [], endsWithDone: true },
   mqueue: { args: () => [], endsWithDone: true },
+  seccomp: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.

@@ -173,6 +173,9 @@ export interface StatusInput {
   threads: number;
   sigQueued: number;
   sigQueueLimit: number;
+  noNewPrivs: boolean;
+  seccomp: number;
+  seccompFilters: number;
   sigPnd: bigint;
   shdPnd: bigint;
   sigBlk: bigint;
@@ -239,9 +242,9 @@ export function formatStatus(s: StatusInput): string {
   kv('CapEff', hex16(s.capEff));
   kv('CapBnd', hex16(s.capBnd));
   kv('CapAmb', hex16(s.capAmb));
-  kv('NoNewPrivs', 0);
-  kv('Seccomp', 0);
-  kv('Seccomp_filters', 0);
+  kv('NoNewPrivs', s.noNewPrivs ? 1 : 0);
+  kv('Seccomp', s.seccomp);
+  kv('Seccomp_filters', s.seccompFilters);
   kv('Speculation_Store_Bypass', 'thread vulnerable');
   const n = Math.max(1, s.ncpu);
   kv('Cpus_allowed', cpuMaskHex(n));

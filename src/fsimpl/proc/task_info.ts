@@ -218,6 +218,7 @@ export function buildStatus(tg: ThreadGroup, t: Task, id: number, peaks: Peaks |
     pgid: tg.pgid, sid: tg.sid, uids: [c.uid, c.euid, c.suid, c.fsuid], gids: [c.gid, c.egid, c.sgid, c.fsgid],
     fdSize, groups: [...c.groups], mem, threads: Math.max(1, threadsOf(tg).filter((x) => x.state !== 'dead').length),
     sigQueued: t.pending.size + tg.pending.size, sigQueueLimit: sigLimit && sigLimit.cur >= 0 ? sigLimit.cur : 0,
+    noNewPrivs: tg.procState?.noNewPrivs ?? false, seccomp: t.seccompStrict ? 1 : t.seccomp ? 2 : 0, seccompFilters: filterCount(t),
     sigPnd: sig.pending, shdPnd: sig.shared, sigBlk: sig.blocked, sigIgn: sig.ignored, sigCgt: sig.caught,
     capInh: c.capInheritable, capPrm: c.capPermitted, capEff: c.capEffective, capBnd: c.capBounding, capAmb: c.capAmbient, ncpu,
   };
@@ -347,4 +348,11 @@ export function mountEntries(k: ProcKernel, root: VPath | null): MountEntry[] {
 
 export function mountsText(k: ProcKernel, root: VPath | null, info: boolean): string {
   return mountEntries(k, root).map((m) => (info ? formatMountinfoLine(m) : formatMountsLine(m))).join('');
+}
+
+/** Filters in a task's seccomp chain (Seccomp_filters). */
+function filterCount(t: Task): number {
+  let n = 0;
+  for (let f = t.seccomp; f; f = f.prev) n++;
+  return n;
 }
