@@ -41,7 +41,7 @@ function readFlock(t: Task, f: FileDescription, addr: number): { type: number; s
 }
 
 async function lockCmd(t: Task, f: FileDescription, cmd: number, arg: number): Promise<number> {
-  if (!f.inode || f.flags & O_PATH) throw new Errno(E.EBADF);
+  if (!f.inode) throw new Errno(E.EBADF);
   const ofd = cmd >= F_OFD_GETLK;
   const l = readFlock(t, f, arg);
   if (ofd && l.raw.readInt32LE(24) !== 0) throw new Errno(E.EINVAL); // l_pid must be 0 for OFD locks
@@ -69,7 +69,9 @@ async function lockCmd(t: Task, f: FileDescription, cmd: number, arg: number): P
 }
 
 async function fcntl(t: Task, fd: number, cmd: number, arg: number): Promise<number> {
-  const f = t.fdTable.get(fd);
+  const f = t.fdTable.getRaw(fd);
+  // An O_PATH descriptor allows only what treats it as a descriptor number.
+  if (f.flags & O_PATH && cmd !== F_DUPFD && cmd !== F_DUPFD_CLOEXEC && cmd !== F_GETFD && cmd !== F_SETFD && cmd !== F_GETFL) throw new Errno(E.EBADF);
   switch (cmd) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC:
@@ -83,7 +85,6 @@ async function fcntl(t: Task, fd: number, cmd: number, arg: number): Promise<num
     case F_GETFL:
       return f.flags;
     case F_SETFL:
-      if (f.flags & O_PATH) throw new Errno(E.EBADF);
       if (u32(arg) & O_NOATIME && !(f.flags & O_NOATIME) && f.inode) checkOwner(t.creds, f.stat());
       f.flags = (f.flags & ~SETFL_MASK & ~O_ASYNC) | (u32(arg) & SETFL_MASK & ~O_ASYNC) | (f.flags & O_ASYNC);
       setAsync(t, fd, f, (u32(arg) & O_ASYNC) !== 0);
@@ -148,7 +149,6 @@ export const defs: SyscallDef[] = [
     fn: (t, a) => {
       const oldfd = i32(a[0]);
       const newfd = i32(a[1]);
-      t.fdTable.get(oldfd);
       return t.fdTable.dup2(oldfd, newfd, false);
     },
   },
@@ -160,7 +160,7 @@ export const defs: SyscallDef[] = [
       const flags = u32(a[2]);
       if (flags & ~O_CLOEXEC) throw new Errno(E.EINVAL);
       if (oldfd === newfd) {
-        t.fdTable.get(oldfd);
+        t.fdTable.getRaw(oldfd);
         throw new Errno(E.EINVAL);
       }
       return t.fdTable.dup2(oldfd, newfd, (flags & O_CLOEXEC) !== 0);
@@ -174,7 +174,7 @@ export const defs: SyscallDef[] = [
     nr: 73, name: 'flock', args: ['fd', 'int'],
     fn: async (t, a) => {
       const f = t.fdTable.get(i32(a[0]));
-      if (!f.inode || f.flags & O_PATH) throw new Errno(E.EBADF);
+      if (!f.inode) throw new Errno(E.EBADF);
       await f.inode.lockTable().flock(t, f, i32(a[1]));
       return 0;
     },

@@ -4,7 +4,7 @@ import type { Task } from '../kernel/task';
 import type { FileDescription, MaybePromise } from '../vfs/file';
 import { MAX_RW, readIovecs } from './sysutil';
 import { beforeWrite } from './filelimits';
-import { O_APPEND, O_PATH, S_IFDIR, S_IFMT, S_IFREG, SEEK_CUR } from '../abi/fs';
+import { O_APPEND, S_IFDIR, S_IFMT, S_IFREG, SEEK_CUR } from '../abi/fs';
 import { i32, type SyscallDef } from '../kernel/syscall';
 
 function readableFile(t: Task, fd: number): FileDescription {
@@ -178,7 +178,6 @@ export const defs: SyscallDef[] = [
     nr: 8, name: 'lseek', args: ['fd', 'long', 'whence'],
     fn: (t, a) => {
       const f = t.fdTable.get(i32(a[0]));
-      if (f.flags & O_PATH) throw new Errno(E.EBADF);
       return f.seek(a[1], i32(a[2]));
     },
   },

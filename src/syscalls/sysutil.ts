@@ -26,7 +26,7 @@ export function startOf(t: Task, dirfd: number, path: string): VPath {
   if (path.charCodeAt(0) === 47) return t.fs.root;
   dirfd = dirfd | 0;
   if (dirfd === AT_FDCWD) return t.fs.cwd;
-  const f = t.fdTable.get(dirfd);
+  const f = t.fdTable.getRaw(dirfd);
   if (!f.path) throw new Errno(E.ENOTDIR);
   if ((f.path.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
   return f.path;
@@ -41,7 +41,7 @@ export function resolveAt(t: Task, dirfd: number, path: string, flags: number, f
     if (!(flags & AT_EMPTY_PATH)) throw new Errno(E.ENOENT);
     dirfd = dirfd | 0;
     if (dirfd === AT_FDCWD) return { p: t.fs.cwd, file: null };
-    const f = t.fdTable.get(dirfd);
+    const f = t.fdTable.getRaw(dirfd);
     return { p: f.path, file: f };
   }
   const follow = followDefault && !(flags & AT_SYMLINK_NOFOLLOW);
