@@ -6,6 +6,7 @@ import { MAX_RW, readIovecs } from './sysutil';
 import { beforeWrite } from './filelimits';
 import { O_APPEND, S_IFDIR, S_IFMT, S_IFREG, SEEK_CUR } from '../abi/fs';
 import { i32, type SyscallDef } from '../kernel/syscall';
+import { USER_RANGE_END } from '../abi/mm';
 
 function readableFile(t: Task, fd: number): FileDescription {
   const f = t.fdTable.get(i32(fd));
@@ -31,28 +32,90 @@ function clampCount(n: number): number {
  */
 const MAX_CHUNK = 64 * 1024 * 1024;
 
+/*
+ * Every transfer between a file and application memory goes through here
+ * (read, write, the p* and *v forms): Linux's rules for bad buffers hold for
+ * every kind of file. A range beyond user space is EFAULT before anything
+ * happens (access_ok); otherwise a buffer that turns bad part-way moves the
+ * bytes before the fault (copy_to_user stops there) and only a transfer that
+ * can move nothing is EFAULT. Files that must move all or nothing (pipes) say
+ * so with copiesWhole().
+ */
+
 // read/write/pread/pwrite finish synchronously when the file answers at once
 // (a regular file, a pipe with data or room): no promise, no scheduler hop.
 function doRead(t: Task, f: FileDescription, buf: number, count: number, off: number | null): MaybePromise<number> {
+  accessOk(buf, count);
   count = Math.min(clampCount(count), MAX_CHUNK);
-  // Validate first: data taken from a pipe or socket cannot be put back.
-  t.mm.checkRange(buf, count, true);
   if (off === null) return f.readToUser(t, t.mm, buf, count);
-  const data = f.pread(t, count, off);
-  return data instanceof Promise ? data.then((d) => copyOutRead(t, buf, d)) : copyOutRead(t, buf, data);
+  return preadInto(t, f, [[buf, count]], count, off);
 }
 
-function copyOutRead(t: Task, buf: number, data: Buffer): number {
-  if (data.length) t.mm.copyOut(buf, data);
-  return data.length;
+/** pread/preadv: as much as the vectors hold before a fault; at the end of the file a bad buffer is no error. */
+function preadInto(t: Task, f: FileDescription, vecs: Array<[number, number]>, total: number, off: number): MaybePromise<number> {
+  const room = vecRoom(t, vecs, total, true);
+  if (total > 0 && room === 0) {
+    const probe = f.pread(t, 1, off);
+    const fault = (d: Buffer): number => {
+      if (d.length) throw new Errno(E.EFAULT);
+      return 0;
+    };
+    return probe instanceof Promise ? probe.then(fault) : fault(probe);
+  }
+  if (room < total && f.copiesWhole()) throw new Errno(E.EFAULT);
+  const data = f.pread(t, room, off);
+  return data instanceof Promise ? data.then((d) => scatter(t, vecs, d)) : scatter(t, vecs, data);
 }
 
 function doWrite(t: Task, f: FileDescription, buf: number, count: number, off: number | null): MaybePromise<number> {
-  count = Math.min(clampCount(count), MAX_CHUNK);
+  accessOk(buf, count);
+  count = clampCount(count);
+  if (!f.ignoresWriteData()) count = Math.min(count, MAX_CHUNK);
   count = beforeWrite(t, f, off, count);
   if (off === null) return f.writeFromUser(t, t.mm, buf, count);
-  const data = count ? t.mm.copyIn(buf, count) : Buffer.alloc(0);
-  return f.pwrite(t, data, off);
+  if (f.ignoresWriteData()) return count;
+  const room = vecRoom(t, [[buf, count]], count, false);
+  if (count > 0 && room === 0) throw new Errno(E.EFAULT);
+  return f.pwrite(t, room ? t.mm.copyIn(buf, room) : Buffer.alloc(0), off);
+}
+
+/** access_ok(): the range must end inside user space, whatever is mapped there. */
+function accessOk(addr: number, len: number): void {
+  if (addr + len > USER_RANGE_END) throw new Errno(E.EFAULT);
+}
+
+/** The bytes of the vectors (total of them, in order) usable before the first fault. */
+function vecRoom(t: Task, vecs: Array<[number, number]>, total: number, write: boolean): number {
+  let room = 0;
+  for (const [base, len] of vecs) {
+    const n = Math.min(len, total - room);
+    if (n === 0) {
+      if (room >= total) break;
+      continue; // an empty vector anywhere is skipped
+    }
+    const p = t.mm.prefix(base, n, write);
+    room += p;
+    if (p < n) break;
+  }
+  return room;
+}
+
+/** Copy data out over the vectors in order; the caller sized data to fit before any fault. */
+function scatter(t: Task, vecs: Array<[number, number]>, data: Buffer): number {
+  let pos = 0;
+  for (const [base, len] of vecs) {
+    if (pos >= data.length) break;
+    const n = Math.min(len, data.length - pos);
+    if (n) t.mm.copyOut(base, data.subarray(pos, pos + n));
+    pos += n;
+  }
+  return data.length;
+}
+
+function vecTotal(vecs: Array<[number, number]>): number {
+  let total = 0;
+  for (const [, len] of vecs) total += len;
+  return Math.min(total, MAX_CHUNK);
 }
 
 function checkOffset(off: number): number {
@@ -80,39 +143,34 @@ async function readv(t: Task, fd: number, iov: number, cnt: number, off: number 
   const f = readableFile(t, fd);
   const vecs = readIovecs(t, iov, i32(cnt));
   checkRwf(f, rwf, false);
-  let total = 0;
-  for (const [base, len] of vecs) {
-    if (total >= MAX_CHUNK) break;
-    const n = Math.min(len, MAX_CHUNK - total);
-    if (n === 0) continue; // an empty vector anywhere is skipped
-    t.mm.checkRange(base, n, true);
-    total += n;
-  }
+  const total = vecTotal(vecs);
+  if (off !== null) return preadInto(t, f, vecs, total, off);
   const nowait = (rwf & RWF_NOWAIT) !== 0;
-  const data = off === null ? await f.read(t, total, nowait) : await f.pread(t, total, off);
-  let pos = 0;
-  for (const [base, len] of vecs) {
-    if (pos >= data.length) break;
-    const n = Math.min(len, data.length - pos);
-    t.mm.copyOut(base, data.subarray(pos, pos + n));
-    pos += n;
-  }
-  return data.length;
+  const one = vecs.filter(([, len]) => len > 0);
+  // One piece reads as read() does: the file's own copy straight to memory.
+  if (one.length === 1 && !nowait) return f.readToUser(t, t.mm, one[0][0], total);
+  const room = vecRoom(t, vecs, total, true);
+  if (total > 0 && room === 0) throw new Errno(E.EFAULT);
+  if (room < total && f.copiesWhole()) throw new Errno(E.EFAULT);
+  return scatter(t, vecs, await f.read(t, room, nowait));
 }
 
 async function writev(t: Task, fd: number, iov: number, cnt: number, off: number | null, rwf = 0): Promise<number> {
   const f = writableFile(t, fd);
   const vecs = readIovecs(t, iov, i32(cnt));
   checkRwf(f, rwf, true);
+  if (f.ignoresWriteData()) return vecs.reduce((s, [, len]) => s + len, 0);
+  const total = vecTotal(vecs);
+  const room = vecRoom(t, vecs, total, false);
+  if (total > 0 && room === 0) throw new Errno(E.EFAULT);
+  if (room < total && f.copiesWhole()) throw new Errno(E.EFAULT);
   // One gathered write keeps pipe writes up to PIPE_BUF atomic.
   const parts: Buffer[] = [];
-  let total = 0;
+  let got = 0;
   for (const [base, len] of vecs) {
-    if (total >= MAX_CHUNK) break;
-    const n = Math.min(len, MAX_CHUNK - total);
-    if (n === 0) continue;
-    parts.push(t.mm.copyIn(base, n));
-    total += n;
+    const n = Math.min(len, room - got);
+    if (n > 0) parts.push(t.mm.copyIn(base, n));
+    got += n;
   }
   let data = Buffer.concat(parts);
   data = data.subarray(0, beforeWrite(t, f, off, data.length, (rwf & RWF_APPEND) !== 0));

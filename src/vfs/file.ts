@@ -34,6 +34,14 @@ export const MAX_LFS = Number.MAX_SAFE_INTEGER; // offsets beyond 2^53 are refus
 
 export type MaybePromise<T> = T | Promise<T>;
 
+/** The bytes of [addr, addr+len) usable before the first fault; EFAULT when len > 0 and none is. */
+export function userRoom(mem: MemoryAccess, addr: number, len: number, write: boolean): number {
+  if (len === 0) return 0;
+  const room = mem.prefix(addr, len, write);
+  if (room === 0) throw new Errno(E.EFAULT);
+  return room;
+}
+
 function copyOutAll(mem: MemoryAccess, addr: number, data: Buffer): number {
   if (data.length) mem.copyOut(addr, data);
   return data.length;
@@ -78,17 +86,33 @@ export abstract class FileDescription {
     throw new Errno(E.EINVAL);
   }
   /**
-   * read(2) into application memory at addr, which the caller has checked is
-   * writable for len bytes. Files that can copy straight from their own
-   * storage (pipes) override it; the default reads a Buffer and copies it out.
+   * read(2) into application memory at addr (not yet checked). As Linux's
+   * copy_to_user, a buffer that turns bad part-way takes what fits before
+   * the fault: only that much is read, and EFAULT only when nothing fits.
+   * Files that can copy straight from their own storage override it; the
+   * default reads a Buffer of that size and copies it out.
    */
   readToUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): MaybePromise<number> {
-    const d = this.read(t, len);
+    const room = userRoom(mem, addr, len, true);
+    const d = this.read(t, room);
     return d instanceof Promise ? d.then((b) => copyOutAll(mem, addr, b)) : copyOutAll(mem, addr, d);
   }
-  /** write(2) from application memory at addr (not yet checked: a bad range is EFAULT before anything is written). */
+  /** write(2) from application memory at addr (not yet checked): the part before a fault is written; nothing readable is EFAULT. */
   writeFromUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): MaybePromise<number> {
-    return this.write(t, len ? mem.copyIn(addr, len) : Buffer.alloc(0));
+    const room = userRoom(mem, addr, len, false);
+    return this.write(t, room ? mem.copyIn(addr, room) : Buffer.alloc(0));
+  }
+  /**
+   * A fault anywhere in the buffer fails the whole transfer with EFAULT and
+   * moves nothing (pipes: data taken out cannot be given back, data put in
+   * is seen at once), instead of moving the part before the fault.
+   */
+  copiesWhole(): boolean {
+    return false;
+  }
+  /** write() takes the count without reading the buffer (/dev/null, /dev/zero). */
+  ignoresWriteData(): boolean {
+    return false;
   }
   /** fsync/fdatasync (and RWF_DSYNC/RWF_SYNC): data held in memory needs nothing; pipes and the like refuse. */
   sync(_dataOnly: boolean): void {
@@ -190,7 +214,9 @@ export class RegularFile extends FileDescription {
     return b;
   }
   override readToUser(_t: FileCtx, mem: MemoryAccess, addr: number, len: number): number {
-    const n = this.ino.readToUser(this.offset, mem, addr, len);
+    // At the end of the file nothing is copied: a bad buffer is no error there.
+    if (len && mem.prefix(addr, len, true) === 0 && this.offset >= this.ino.attrs().size) return 0;
+    const n = this.ino.readToUser(this.offset, mem, addr, userRoom(mem, addr, len, true));
     this.offset += n;
     return n;
   }
@@ -203,7 +229,7 @@ export class RegularFile extends FileDescription {
   }
   override writeFromUser(_t: FileCtx, mem: MemoryAccess, addr: number, len: number): number {
     const at = this.flags & O_APPEND ? this.ino.attrs().size : this.offset;
-    const n = this.ino.writeFromUser(at, mem, addr, len);
+    const n = this.ino.writeFromUser(at, mem, addr, userRoom(mem, addr, len, false));
     this.offset = at + n;
     return n;
   }

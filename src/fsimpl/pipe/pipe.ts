@@ -271,6 +271,8 @@ export class PipeFile extends FileDescription {
   override readToUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): MaybePromise<number> {
     const p = this.pipe;
     if (len === 0) return 0;
+    // Checked before anything is taken: what left the pipe cannot go back.
+    mem.checkRange(addr, len, true);
     if (p.size > 0) return this.took(p.takeToUser(mem, addr, len));
     if (this.atEof(false)) return 0;
     return t.block(p.queue, READ_EVENTS).then(() => this.readToUser(t, mem, addr, len));
@@ -290,6 +292,10 @@ export class PipeFile extends FileDescription {
 
   override write(t: FileCtx, data: Buffer, nowait = false): MaybePromise<number> {
     return this.writeWith(t, data.length, nowait, (p, at, n) => p.put(data.subarray(at, at + n)));
+  }
+
+  override copiesWhole(): boolean {
+    return true;
   }
 
   override writeFromUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): MaybePromise<number> {
