@@ -119,7 +119,8 @@ export abstract class UserCopy implements MemoryAccess {
   }
   writeI64(addr: number, v: number): void {
     const b = Buffer.alloc(8);
-    b.writeBigInt64LE(BigInt(v));
+    // A value past 2^63 (an offset the application overflowed) wraps as in C, never throws.
+    b.writeBigInt64LE(BigInt.asIntN(64, BigInt(Math.trunc(v))));
     this.copyOut(addr, b);
   }
 }

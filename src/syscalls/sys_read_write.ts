@@ -4,8 +4,8 @@ import type { Task } from '../kernel/task';
 import type { FileDescription, MaybePromise } from '../vfs/file';
 import { MAX_RW, readIovecs } from './sysutil';
 import { beforeWrite } from './filelimits';
-import { O_APPEND, S_IFDIR, S_IFMT, S_IFREG, SEEK_CUR } from '../abi/fs';
-import { i32, type SyscallDef } from '../kernel/syscall';
+import { O_APPEND, S_IFDIR, S_IFMT, S_IFREG, SEEK_CUR, SEEK_HOLE } from '../abi/fs';
+import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { USER_RANGE_END } from '../abi/mm';
 
 function readableFile(t: Task, fd: number): FileDescription {
@@ -18,6 +18,35 @@ function writableFile(t: Task, fd: number): FileDescription {
   const f = t.fdTable.get(i32(fd));
   if (!f.writable) throw new Errno(E.EBADF);
   return f;
+}
+
+/**
+ * The description of a positional transfer (pread/pwrite and their vector
+ * forms), in Linux's order: a negative offset is EINVAL before the fd is
+ * looked at, a file without positions (pipe, socket) is ESPIPE before the
+ * access mode is.
+ */
+function positionalFile(t: Task, fd: number, off: number, write: boolean): FileDescription {
+  checkOffset(off);
+  const f = t.fdTable.get(i32(fd));
+  if (write ? f.writable : f.readable) return f;
+  noPositionsCheck(t, f);
+  throw new Errno(E.EBADF);
+}
+
+/** ESPIPE for a file without positions: a pread of nothing has no other effect. */
+function noPositionsCheck(t: Task, f: FileDescription): void {
+  try {
+    const probe = f.pread(t, 0, 0);
+    if (probe instanceof Promise) probe.catch(() => undefined);
+  } catch (e) {
+    if (e instanceof Errno && e.errno === E.ESPIPE) throw e;
+  }
+}
+
+/** rw_verify_area: off + count must not pass the largest offset. */
+function checkEnd(off: number, count: number): void {
+  if (off + Math.min(count, MAX_RW) >= 2 ** 63) throw new Errno(E.EINVAL);
 }
 
 function clampCount(n: number): number {
@@ -48,6 +77,7 @@ function doRead(t: Task, f: FileDescription, buf: number, count: number, off: nu
   accessOk(buf, count);
   count = Math.min(clampCount(count), MAX_CHUNK);
   if (off === null) return f.readToUser(t, t.mm, buf, count);
+  checkEnd(off, count);
   return preadInto(t, f, [[buf, count]], count, off);
 }
 
@@ -73,7 +103,10 @@ function doWrite(t: Task, f: FileDescription, buf: number, count: number, off: n
   if (!f.ignoresWriteData()) count = Math.min(count, MAX_CHUNK);
   count = beforeWrite(t, f, off, count);
   if (off === null) return f.writeFromUser(t, t.mm, buf, count);
+  checkEnd(off, count);
   if (f.ignoresWriteData()) return count;
+  // Nothing to write: no size limit can refuse it (a positional file only).
+  if (count === 0 && (f.stat().mode & S_IFMT) === S_IFREG) return 0;
   const room = vecRoom(t, [[buf, count]], count, false);
   if (count > 0 && room === 0) throw new Errno(E.EFAULT);
   return f.pwrite(t, room ? t.mm.copyIn(buf, room) : Buffer.alloc(0), off);
@@ -140,11 +173,14 @@ function checkRwf(f: FileDescription, rwf: number, write: boolean): void {
 }
 
 async function readv(t: Task, fd: number, iov: number, cnt: number, off: number | null, rwf = 0): Promise<number> {
-  const f = readableFile(t, fd);
+  const f = off === null ? readableFile(t, fd) : positionalFile(t, fd, off, false);
   const vecs = readIovecs(t, iov, i32(cnt));
   checkRwf(f, rwf, false);
   const total = vecTotal(vecs);
-  if (off !== null) return preadInto(t, f, vecs, total, off);
+  if (off !== null) {
+    checkEnd(off, total);
+    return preadInto(t, f, vecs, total, off);
+  }
   const nowait = (rwf & RWF_NOWAIT) !== 0;
   const one = vecs.filter(([, len]) => len > 0);
   // One piece reads as read() does: the file's own copy straight to memory.
@@ -156,9 +192,10 @@ async function readv(t: Task, fd: number, iov: number, cnt: number, off: number 
 }
 
 async function writev(t: Task, fd: number, iov: number, cnt: number, off: number | null, rwf = 0): Promise<number> {
-  const f = writableFile(t, fd);
+  const f = off === null ? writableFile(t, fd) : positionalFile(t, fd, off, true);
   const vecs = readIovecs(t, iov, i32(cnt));
   checkRwf(f, rwf, true);
+  if (off !== null) checkEnd(off, vecTotal(vecs));
   if (f.ignoresWriteData()) return vecs.reduce((s, [, len]) => s + len, 0);
   const total = vecTotal(vecs);
   const room = vecRoom(t, vecs, total, false);
@@ -221,8 +258,8 @@ async function copyData(t: Task, src: FileDescription, srcOff: number | null, ds
 export const defs: SyscallDef[] = [
   { nr: 0, name: 'read', args: ['fd', 'buf', 'size'], fn: (t, a) => doRead(t, readableFile(t, a[0]), a[1], a[2], null) },
   { nr: 1, name: 'write', args: ['fd', 'inbuf', 'size'], fn: (t, a) => doWrite(t, writableFile(t, a[0]), a[1], a[2], null) },
-  { nr: 17, name: 'pread64', args: ['fd', 'buf', 'size', 'long'], fn: (t, a) => doRead(t, readableFile(t, a[0]), a[1], a[2], checkOffset(a[3])) },
-  { nr: 18, name: 'pwrite64', args: ['fd', 'inbuf', 'size', 'long'], fn: (t, a) => doWrite(t, writableFile(t, a[0]), a[1], a[2], checkOffset(a[3])) },
+  { nr: 17, name: 'pread64', args: ['fd', 'buf', 'size', 'long'], fn: (t, a) => doRead(t, positionalFile(t, a[0], a[3], false), a[1], a[2], a[3]) },
+  { nr: 18, name: 'pwrite64', args: ['fd', 'inbuf', 'size', 'long'], fn: (t, a) => doWrite(t, positionalFile(t, a[0], a[3], true), a[1], a[2], a[3]) },
   { nr: 19, name: 'readv', args: ['fd', 'iovec_out', 'int'], fn: (t, a) => readv(t, a[0], a[1], a[2], null) },
   { nr: 20, name: 'writev', args: ['fd', 'iovec', 'int'], fn: (t, a) => writev(t, a[0], a[1], a[2], null) },
   { nr: 295, name: 'preadv', args: ['fd', 'iovec_out', 'int', 'long'], fn: (t, a) => readv(t, a[0], a[1], a[2], checkOffset(a[3])) },
@@ -236,7 +273,9 @@ export const defs: SyscallDef[] = [
     nr: 8, name: 'lseek', args: ['fd', 'long', 'whence'],
     fn: (t, a) => {
       const f = t.fdTable.get(i32(a[0]));
-      return f.seek(a[1], i32(a[2]));
+      const whence = u32(a[2]);
+      if (whence > SEEK_HOLE) throw new Errno(E.EINVAL); // before the file sees it
+      return f.seek(a[1], whence);
     },
   },
   {
@@ -249,8 +288,10 @@ export const defs: SyscallDef[] = [
       const count = clampCount(a[3]);
       let off: number | null = null;
       if (a[2]) {
+        noPositionsCheck(t, inf);
         off = t.mm.readI64(a[2]);
         if (off < 0) throw new Errno(E.EINVAL);
+        checkEnd(off, count);
       }
       const r = await copyData(t, inf, off, out, null, count);
       if (a[2]) t.mm.writeI64(a[2], r.srcOff as number);
@@ -272,6 +313,8 @@ export const defs: SyscallDef[] = [
       const count = clampCount(a[4]);
       const inOff = a[1] ? checkOffset(t.mm.readI64(a[1])) : null;
       const outOff = a[3] ? checkOffset(t.mm.readI64(a[3])) : null;
+      if (inOff !== null) checkEnd(inOff, count);
+      if (outOff !== null) checkEnd(outOff, count);
       // Without an offset pointer the description's own offset is used and
       // advanced by its read/write (a donated host file keeps it on the host).
       const r = await copyData(t, inf, inOff, out, outOff, count);

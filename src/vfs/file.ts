@@ -13,7 +13,7 @@ import type { MemoryAccess } from '../mm/access';
 import { putI64 } from './abi';
 import {
   O_ACCMODE, O_APPEND, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
-  S_IFDIR, S_IFMT, S_IFREG, DT_DIR, TMPFS_MAGIC, nowNs,
+  S_IFDIR, S_IFMT, S_IFREG, DT_DIR, PROC_MAGIC, TMPFS_MAGIC, nowNs,
 } from '../abi/fs';
 
 /** Who gets signal-driven I/O signals of a description, and which signal. */
@@ -281,8 +281,8 @@ export function seekPosition(cur: number, inode: Inode | null, off: number, when
       break;
     default: throw new Errno(E.EINVAL);
   }
-  if (pos < 0) throw new Errno(E.EINVAL);
-  if (pos > MAX_LFS) throw new Errno(E.EOVERFLOW);
+  // Past the largest file size is EINVAL, as Linux's vfs_setpos (sizes stop at 2^53 here).
+  if (pos < 0 || pos > MAX_LFS) throw new Errno(E.EINVAL);
   return pos;
 }
 
@@ -306,6 +306,11 @@ export class DirectoryFile extends FileDescription {
       if (off < 0) throw new Errno(E.EINVAL);
     } else if (whence === SEEK_CUR) {
       off += this.offset;
+      if (off < 0) throw new Errno(E.EINVAL);
+    } else if (this.path && this.path.mount.fs.statfs().type === PROC_MAGIC) {
+      // procfs directories seek as a file of size 0 (Linux's default_llseek).
+      if ((whence === SEEK_DATA || whence === SEEK_HOLE) && off >= 0) throw new Errno(E.ENXIO);
+      if (whence !== SEEK_END && whence !== SEEK_DATA && whence !== SEEK_HOLE) throw new Errno(E.EINVAL);
       if (off < 0) throw new Errno(E.EINVAL);
     } else throw new Errno(E.EINVAL);
     if (off === 0) this.entries = null; // rewinddir sees new entries

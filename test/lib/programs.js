@@ -68,6 +68,7 @@ const C_PROGRAMS = Object.freeze({
   procsys: { args: () => [], endsWithDone: true },
   opath: { args: (dir) => [dir], endsWithDone: true },
   partialio: { args: (dir) => [dir], endsWithDone: true },
+  offsets: { args: (dir) => [dir], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
