@@ -8,8 +8,11 @@ import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 function getdents(t: Task, fd: number, buf: number, count: number, dirent64: boolean): number {
   const f = t.fdTable.get(fd);
+  // The count is an int inside Linux: past INT_MAX no entry "fits".
+  if (count > 0x7fffffff) throw new Errno(E.EINVAL);
   const before = f.offset;
-  const data = f.getdents(count, dirent64);
+  // Entries go out whole up to the first fault in the buffer, as filldir copies them.
+  const data = f.getdents(count, dirent64, t.mm.prefix(buf, count, true));
   try {
     if (data.length) t.mm.copyOut(buf, data);
   } catch (e) {

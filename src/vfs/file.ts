@@ -139,8 +139,12 @@ export abstract class FileDescription {
   appendWrite(t: FileCtx, data: Buffer, off: number | null, nowait = false): MaybePromise<number> {
     return off === null ? this.write(t, data, nowait) : this.pwrite(t, data, off);
   }
-  /** Serialize directory entries from the current position into at most size bytes. */
-  getdents(_size: number, _dirent64: boolean): Buffer {
+  /**
+   * Serialize directory entries from the current position into at most size
+   * bytes (EINVAL if the next does not fit), of which only the first room
+   * bytes can be delivered (EFAULT if the next entry does not fit there).
+   */
+  getdents(_size: number, _dirent64: boolean, _room: number): Buffer {
     throw new Errno(E.ENOTDIR);
   }
   ioctl(_t: FileCtx, _cmd: number, _arg: number): MaybePromise<number> {
@@ -329,8 +333,10 @@ export class DirectoryFile extends FileDescription {
     ];
     return this.entries;
   }
-  override getdents(size: number, dirent64: boolean): Buffer {
+  override getdents(size: number, dirent64: boolean, room: number): Buffer {
     const ents = this.snapshot();
+    if (this.offset < ents.length && direntLen(ents[this.offset].name.length, dirent64) > size) throw new Errno(E.EINVAL);
+    size = Math.min(size, room);
     // Measure first (names are byte strings: length is their size), then fill one buffer.
     let used = 0;
     let end = this.offset;
@@ -340,7 +346,7 @@ export class DirectoryFile extends FileDescription {
       used += rec;
       end++;
     }
-    if (end === this.offset && end < ents.length) throw new Errno(E.EINVAL); // buffer too small for one entry
+    if (end === this.offset && end < ents.length) throw new Errno(E.EFAULT); // fits the count, not the mapped buffer
     const b = Buffer.alloc(used);
     let at = 0;
     for (; this.offset < end; this.offset++) at += writeDirent(b, at, ents[this.offset], this.offset + 1, dirent64);
