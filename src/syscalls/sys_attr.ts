@@ -112,7 +112,8 @@ function truncate(t: Task, p: VPath, len: number): number {
   vfsOf(t).checkWritable(p);
   checkAccess(t.creds, a, MAY_WRITE);
   beforeResize(t, p.dentry.inode, len);
-  p.dentry.inode.setattr({ size: len });
+  // mtime and ctime move even when the size stays (Linux's do_truncate).
+  p.dentry.inode.setattr({ size: len, mtimeNs: nowNs() });
   return 0;
 }
 
@@ -158,7 +159,9 @@ export const defs: SyscallDef[] = [
       const flags = u32(a[3]);
       if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new Errno(E.EINVAL);
       const times = readTimespecs(t, a[2]);
-      // A NULL path means the file dirfd refers to (futimens).
+      // A NULL path means the file dirfd refers to (futimens): no flags, a real descriptor.
+      if (a[1] === 0 && flags) throw new Errno(E.EINVAL);
+      if (a[1] === 0 && i32(a[0]) === -100) throw new Errno(E.EFAULT);
       const p = a[1] === 0 ? fdPath(t, i32(a[0])) : pathArg(t, i32(a[0]), a[1], flags);
       return setTimes(t, p, times);
     },
@@ -177,7 +180,7 @@ export const defs: SyscallDef[] = [
       if (a[1] < 0) throw new Errno(E.EINVAL);
       if (!f.writable || !f.inode || (f.inode.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
       beforeResize(t, f.inode, a[1]);
-      f.inode.setattr({ size: a[1] });
+      f.inode.setattr({ size: a[1], mtimeNs: nowNs() });
       return 0;
     },
   },

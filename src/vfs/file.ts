@@ -12,7 +12,7 @@ import type { DirEntry, InodeAttrs } from '../abi/fs';
 import type { MemoryAccess } from '../mm/access';
 import { putI64 } from './abi';
 import {
-  O_ACCMODE, O_APPEND, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
+  O_ACCMODE, O_APPEND, O_NOATIME, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
   S_IFDIR, S_IFMT, S_IFREG, DT_DIR, PROC_MAGIC, TMPFS_MAGIC, nowNs,
 } from '../abi/fs';
 
@@ -215,12 +215,21 @@ export class RegularFile extends FileDescription {
   override read(_t: FileCtx, len: number): Buffer {
     const b = this.ino.readAt(this.offset, len);
     this.offset += b.length;
+    this.accessed(len);
     return b;
+  }
+  /** A read of len bytes happened (even one at the end of the file): atime, unless O_NOATIME. */
+  private accessed(len: number): void {
+    if (len > 0 && !(this.flags & O_NOATIME)) this.ino.accessed();
   }
   override readToUser(_t: FileCtx, mem: MemoryAccess, addr: number, len: number): number {
     // At the end of the file nothing is copied: a bad buffer is no error there.
-    if (len && mem.prefix(addr, len, true) === 0 && this.offset >= this.ino.attrs().size) return 0;
+    if (len && mem.prefix(addr, len, true) === 0 && this.offset >= this.ino.attrs().size) {
+      this.accessed(len);
+      return 0;
+    }
     const n = this.ino.readToUser(this.offset, mem, addr, userRoom(mem, addr, len, true));
+    this.accessed(len);
     this.offset += n;
     return n;
   }
@@ -238,7 +247,9 @@ export class RegularFile extends FileDescription {
     return n;
   }
   override pread(_t: FileCtx, len: number, off: number): Buffer {
-    return this.ino.readAt(off, len);
+    const b = this.ino.readAt(off, len);
+    this.accessed(len);
+    return b;
   }
   override pwrite(_t: FileCtx, data: Buffer, off: number): number {
     // Linux quirk kept: with O_APPEND, pwrite appends regardless of off.
@@ -335,6 +346,7 @@ export class DirectoryFile extends FileDescription {
   }
   override getdents(size: number, dirent64: boolean, room: number): Buffer {
     const ents = this.snapshot();
+    if (!(this.flags & O_NOATIME)) (this.inode as Inode).accessed();
     if (this.offset < ents.length && direntLen(ents[this.offset].name.length, dirent64) > size) throw new Errno(E.EINVAL);
     size = Math.min(size, room);
     // Measure first (names are byte strings: length is their size), then fill one buffer.

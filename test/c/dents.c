@@ -117,21 +117,23 @@ int main(int argc, char **argv) {
   close(fd);
 
   changing("host", "big");
-  changing("tmpfs", "/dev/shm/dents-big");
+  char shm[64];
+  snprintf(shm, sizeof shm, "/dev/shm/dents-%d", (int)getpid());
+  changing("tmpfs", shm);
   char path[512];
   for (int i = 0; i < 200; i++) {
-    snprintf(path, sizeof path, "/dev/shm/dents-big/s%03d", i);
+    snprintf(path, sizeof path, "%s/s%03d", shm, i);
     unlink(path);
   }
-  DIR *dd = opendir("/dev/shm/dents-big");
+  DIR *dd = opendir(shm);
   struct dirent *e;
   while ((e = readdir(dd))) {
     if (e->d_name[0] == '.') continue;
-    snprintf(path, sizeof path, "/dev/shm/dents-big/%s", e->d_name);
+    snprintf(path, sizeof path, "%s/%s", shm, e->d_name);
     unlink(path);
   }
   closedir(dd);
-  rmdir("/dev/shm/dents-big");
+  rmdir(shm);
 
   const char *procdirs[] = {"/proc/self", "/proc/sys", "/proc/self/fd", "/proc"};
   for (int i = 0; i < 4; i++) {

@@ -182,7 +182,9 @@ int main(int argc, char **argv) {
   if (argc < 2) return 2;
   if (chdir(argv[1]) < 0) DIE("chdir");
   file_offsets("host", "f", 1);
-  file_offsets("tmpfs", "/dev/shm/offsets-f", 0);
+  char shm[64];
+  snprintf(shm, sizeof shm, "/dev/shm/offsets-%d", (int)getpid());
+  file_offsets("tmpfs", shm, 0);
   pipes();
   seek_special("/dev/null", O_RDWR);
   seek_special("/dev/zero", O_RDONLY);

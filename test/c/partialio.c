@@ -155,8 +155,10 @@ int main(int argc, char **argv) {
   half = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (half == MAP_FAILED || munmap(half + 4096, 4096) < 0) DIE("mmap");
   file_case("host", "hostfile");
-  file_case("tmpfs", "/dev/shm/partialio");
-  unlink("/dev/shm/partialio");
+  char shm[64];
+  snprintf(shm, sizeof shm, "/dev/shm/partialio-%d", (int)getpid());
+  file_case("tmpfs", shm);
+  unlink(shm);
   pipe_case();
   dev_case("/dev/zero");
   dev_case("/dev/null");

@@ -70,6 +70,7 @@ const C_PROGRAMS = Object.freeze({
   partialio: { args: (dir) => [dir], endsWithDone: true },
   offsets: { args: (dir) => [dir], endsWithDone: true },
   dents: { args: (dir) => [dir], endsWithDone: true },
+  ftimes: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
