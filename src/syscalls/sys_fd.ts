@@ -41,14 +41,15 @@ function readFlock(t: Task, f: FileDescription, addr: number): { type: number; s
 }
 
 async function lockCmd(t: Task, f: FileDescription, cmd: number, arg: number): Promise<number> {
-  if (!f.inode) throw new Errno(E.EBADF);
+  const table = f.locks(true);
+  if (!table) throw new Errno(E.EBADF);
   const ofd = cmd >= F_OFD_GETLK;
   const l = readFlock(t, f, arg);
   if (ofd && l.raw.readInt32LE(24) !== 0) throw new Errno(E.EINVAL); // l_pid must be 0 for OFD locks
   const owner: object = ofd ? f : t.fdTable;
   if (cmd === F_GETLK || cmd === F_OFD_GETLK) {
     if (l.type === F_UNLCK) throw new Errno(E.EINVAL);
-    const c = f.inode.locks?.test(owner, l.type, l.start, l.end) ?? null;
+    const c = table.test(owner, l.type, l.start, l.end);
     const out = Buffer.alloc(32);
     l.raw.copy(out);
     if (!c) out.writeInt16LE(F_UNLCK, 0);
@@ -64,7 +65,7 @@ async function lockCmd(t: Task, f: FileDescription, cmd: number, arg: number): P
   }
   if (l.type === F_RDLCK && !f.readable) throw new Errno(E.EBADF);
   if (l.type === F_WRLCK && !f.writable) throw new Errno(E.EBADF);
-  await f.inode.lockTable().set(t, owner, ofd ? -1 : t.pid, l.type, l.start, l.end, cmd === F_SETLKW || cmd === F_OFD_SETLKW);
+  await table.set(t, owner, ofd ? -1 : t.pid, l.type, l.start, l.end, cmd === F_SETLKW || cmd === F_OFD_SETLKW);
   return 0;
 }
 
@@ -174,8 +175,9 @@ export const defs: SyscallDef[] = [
     nr: 73, name: 'flock', args: ['fd', 'int'],
     fn: async (t, a) => {
       const f = t.fdTable.get(i32(a[0]));
-      if (!f.inode) throw new Errno(E.EBADF);
-      await f.inode.lockTable().flock(t, f, i32(a[1]));
+      const table = f.locks(true);
+      if (!table) throw new Errno(E.EBADF);
+      await table.flock(t, f, i32(a[1]));
       return 0;
     },
   },

@@ -162,7 +162,7 @@ export class FdTable {
 
   private release(f: FileDescription): void {
     // POSIX record locks belong to the fd table (the "process"); any close of the file drops them.
-    f.inode?.locks?.releaseRecords(this);
+    f.locks(false)?.releaseRecords(this);
     f.decRef();
   }
 

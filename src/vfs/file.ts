@@ -7,6 +7,7 @@ import { WaitQueue, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, type Waiter
 import type { FileCtx } from './ctx';
 import type { VPath } from './dentry';
 import type { Inode } from './inode';
+import type { FileLocks } from './locks';
 import type { Mappable } from '../mm/mappable';
 import type { DirEntry, InodeAttrs } from '../abi/fs';
 import type { MemoryAccess } from '../mm/access';
@@ -180,17 +181,32 @@ export abstract class FileDescription {
     return 0;
   }
 
+  /**
+   * The advisory locks of what this description refers to (its inode's;
+   * a pipe from pipe() keeps its own), made on first use if create; null when
+   * the file cannot be locked.
+   */
+  locks(create: boolean): FileLocks | null {
+    if (!this.inode) return null;
+    return create ? this.inode.lockTable() : this.inode.locks;
+  }
+  /**
+   * The attributes of a file without an inode that fchmod/fchown may change
+   * (a pipe from pipe()): the record itself, shared by every end; null when
+   * there is none to change.
+   */
+  ownAttrs(): InodeAttrs | null {
+    return null;
+  }
+
   incRef(): void {
     this.refs++;
   }
   decRef(): void {
     if (--this.refs === 0) {
-      const inode = this.inode;
-      if (inode) {
-        // OFD locks and flocks belong to the description.
-        inode.locks?.releaseDescription(this);
-        if (this.countsOpen) inode.decOpen();
-      }
+      // OFD locks and flocks belong to the description.
+      this.locks(false)?.releaseDescription(this);
+      if (this.inode && this.countsOpen) this.inode.decOpen();
       this.release();
     }
   }

@@ -71,6 +71,7 @@ const C_PROGRAMS = Object.freeze({
   offsets: { args: (dir) => [dir], endsWithDone: true },
   dents: { args: (dir) => [dir], endsWithDone: true },
   ftimes: { args: () => [], endsWithDone: true },
+  oflags: { args: (dir) => [dir], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.

@@ -9,6 +9,7 @@ import { anonAttrs, FileDescription, type MaybePromise } from '../../vfs/file';
 import type { Inode } from '../../vfs/inode';
 import type { HeapBudget } from '../../abi/accounting';
 import { PseudoFs } from '../../vfs/numbering';
+import { FileLocks } from '../../vfs/locks';
 import { O_ACCMODE, UNNUMBERED_DEV, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, S_IFIFO, type InodeAttrs } from '../../abi/fs';
 import type { MemoryAccess } from '../../mm/access';
 
@@ -42,6 +43,10 @@ export class Pipe {
   readonly ends = new Set<{ queue: WaitQueue }>();
   /** Bytes of the heap budget held for the buffer (its capacity, which bounds the data in it). */
   private charged = 0;
+  /** Owner, mode and times of a pipe from pipe() (pipefs's inode): fchown/fchmod on either end change them. */
+  attrs: InodeAttrs | null = null;
+  /** Advisory locks of a pipe from pipe() (a FIFO's live on its inode). */
+  lockTable: FileLocks | null = null;
 
   /** pipefs: the namespace's numbering of pipes (st_dev, st_ino, "pipe:[N]"). */
   constructor(private readonly heap: HeapBudget | null = null, readonly fs: PseudoFs = new PseudoFs(UNNUMBERED_DEV)) {
@@ -209,11 +214,9 @@ export class Pipe {
 
 /** One end (or both, for a FIFO opened O_RDWR) of a pipe. */
 export class PipeFile extends FileDescription {
-  private readonly ownAttrs: InodeAttrs | null;
-
   constructor(readonly pipe: Pipe, flags: number, path: VPath | null = null, inode: Inode | null = null) {
     super(path, inode, flags);
-    this.ownAttrs = inode ? null : { ...anonAttrs(S_IFIFO | 0o600, pipe.ino), uid: 0 };
+    if (!inode) pipe.attrs ??= { ...anonAttrs(S_IFIFO | 0o600, pipe.ino), uid: 0 };
     const m = flags & O_ACCMODE;
     if (pipe.readers === 0 && pipe.writers === 0) pipe.attach();
     if (m === O_RDONLY || m === O_RDWR) {
@@ -231,7 +234,15 @@ export class PipeFile extends FileDescription {
 
   override stat(): InodeAttrs {
     if (this.inode) return this.inode.attrs();
-    return { ...(this.ownAttrs as InodeAttrs), rdev: 0 };
+    return { ...(this.pipe.attrs as InodeAttrs), rdev: 0 };
+  }
+  override ownAttrs(): InodeAttrs | null {
+    return this.inode ? null : this.pipe.attrs;
+  }
+  override locks(create: boolean): FileLocks | null {
+    if (this.inode) return super.locks(create);
+    if (create) this.pipe.lockTable ??= new FileLocks();
+    return this.pipe.lockTable;
   }
   override ids(): { dev: number; ino: number } {
     if (this.inode && this.path) return { dev: this.path.mount.fs.dev, ino: this.inode.ino };
