@@ -67,8 +67,7 @@ const MAX_CHUNK = 64 * 1024 * 1024;
  * every kind of file. A range beyond user space is EFAULT before anything
  * happens (access_ok); otherwise a buffer that turns bad part-way moves the
  * bytes before the fault (copy_to_user stops there) and only a transfer that
- * can move nothing is EFAULT. Files that must move all or nothing (pipes) say
- * so with copiesWhole().
+ * can move nothing is EFAULT. Pipes move whole pages only (faultGranule()).
  */
 
 // read/write/pread/pwrite finish synchronously when the file answers at once
@@ -83,7 +82,8 @@ function doRead(t: Task, f: FileDescription, buf: number, count: number, off: nu
 
 /** pread/preadv: as much as the vectors hold before a fault; at the end of the file a bad buffer is no error. */
 function preadInto(t: Task, f: FileDescription, vecs: Array<[number, number]>, total: number, off: number): MaybePromise<number> {
-  const room = vecRoom(t, vecs, total, true);
+  let room = vecRoom(t, vecs, total, true);
+  if (room < total) room -= room % f.faultGranule();
   if (total > 0 && room === 0) {
     const probe = f.pread(t, 1, off);
     const fault = (d: Buffer): number => {
@@ -92,7 +92,6 @@ function preadInto(t: Task, f: FileDescription, vecs: Array<[number, number]>, t
     };
     return probe instanceof Promise ? probe.then(fault) : fault(probe);
   }
-  if (room < total && f.copiesWhole()) throw new Errno(E.EFAULT);
   const data = f.pread(t, room, off);
   return data instanceof Promise ? data.then((d) => scatter(t, vecs, d)) : scatter(t, vecs, data);
 }
@@ -117,8 +116,8 @@ function accessOk(addr: number, len: number): void {
   if (addr + len > USER_RANGE_END) throw new Errno(E.EFAULT);
 }
 
-/** The bytes of the vectors (total of them, in order) usable before the first fault. */
-function vecRoom(t: Task, vecs: Array<[number, number]>, total: number, write: boolean): number {
+/** The bytes of the vectors (total of them, in order) usable before the first fault, cut to a multiple of granule if it comes first. */
+function vecRoom(t: Task, vecs: Array<[number, number]>, total: number, write: boolean, granule = 1): number {
   let room = 0;
   for (const [base, len] of vecs) {
     const n = Math.min(len, total - room);
@@ -128,7 +127,7 @@ function vecRoom(t: Task, vecs: Array<[number, number]>, total: number, write: b
     }
     const p = t.mm.prefix(base, n, write);
     room += p;
-    if (p < n) break;
+    if (p < n) return room - (room % granule);
   }
   return room;
 }
@@ -185,9 +184,8 @@ async function readv(t: Task, fd: number, iov: number, cnt: number, off: number 
   const one = vecs.filter(([, len]) => len > 0);
   // One piece reads as read() does: the file's own copy straight to memory.
   if (one.length === 1 && !nowait) return f.readToUser(t, t.mm, one[0][0], total);
-  const room = vecRoom(t, vecs, total, true);
+  const room = vecRoom(t, vecs, total, true, f.faultGranule());
   if (total > 0 && room === 0) throw new Errno(E.EFAULT);
-  if (room < total && f.copiesWhole()) throw new Errno(E.EFAULT);
   return scatter(t, vecs, await f.read(t, room, nowait));
 }
 
@@ -198,9 +196,8 @@ async function writev(t: Task, fd: number, iov: number, cnt: number, off: number
   if (off !== null) checkEnd(off, vecTotal(vecs));
   if (f.ignoresWriteData()) return vecs.reduce((s, [, len]) => s + len, 0);
   const total = vecTotal(vecs);
-  const room = vecRoom(t, vecs, total, false);
+  const room = vecRoom(t, vecs, total, false, f.faultGranule());
   if (total > 0 && room === 0) throw new Errno(E.EFAULT);
-  if (room < total && f.copiesWhole()) throw new Errno(E.EFAULT);
   // One gathered write keeps pipe writes up to PIPE_BUF atomic.
   const parts: Buffer[] = [];
   let got = 0;

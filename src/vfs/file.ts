@@ -35,10 +35,15 @@ export const MAX_LFS = Number.MAX_SAFE_INTEGER; // offsets beyond 2^53 are refus
 
 export type MaybePromise<T> = T | Promise<T>;
 
-/** The bytes of [addr, addr+len) usable before the first fault; EFAULT when len > 0 and none is. */
-export function userRoom(mem: MemoryAccess, addr: number, len: number, write: boolean): number {
+/**
+ * The bytes of [addr, addr+len) usable before the first fault, cut to a
+ * multiple of granule when the fault comes first; EFAULT when len > 0 and
+ * that leaves none.
+ */
+export function userRoom(mem: MemoryAccess, addr: number, len: number, write: boolean, granule = 1): number {
   if (len === 0) return 0;
-  const room = mem.prefix(addr, len, write);
+  let room = mem.prefix(addr, len, write);
+  if (room < len) room -= room % granule;
   if (room === 0) throw new Errno(E.EFAULT);
   return room;
 }
@@ -104,12 +109,12 @@ export abstract class FileDescription {
     return this.write(t, room ? mem.copyIn(addr, room) : Buffer.alloc(0));
   }
   /**
-   * A fault anywhere in the buffer fails the whole transfer with EFAULT and
-   * moves nothing (pipes: data taken out cannot be given back, data put in
-   * is seen at once), instead of moving the part before the fault.
+   * A buffer that turns bad part-way moves its usable part rounded down to a
+   * multiple of this (pipes: whole pages, as Linux's pipe copies a page-sized
+   * piece at once and drops a piece cut by a fault); none of it is EFAULT.
    */
-  copiesWhole(): boolean {
-    return false;
+  faultGranule(): number {
+    return 1;
   }
   /** write() takes the count without reading the buffer (/dev/null, /dev/zero). */
   ignoresWriteData(): boolean {

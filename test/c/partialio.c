@@ -83,6 +83,16 @@ static void pipe_case(void) {
   struct iovec r[3] = {{half, 1}, {NULL, 0}, {half + 4090, 100}};
   SHOW("pipe readv crossing", readv(p[0], r, 3));
   SHOW("pipe   rest", read(p[0], rest, sizeof rest));
+  SHOW("pipe read all bad, empty", read(p[0], half + 4096, 10));
+  /* Whole pages before the fault go through; a page cut by it does not. */
+  static char big[65536];
+  SHOW("pipe write 8192, one page good", write(p[1], half, 8192));
+  SHOW("pipe write from +100, 8192", write(p[1], half + 100, 8192));
+  SHOW("pipe   drain", read(p[0], big, sizeof big));
+  SHOW("pipe write 4096", write(p[1], big, 4096));
+  SHOW("pipe write 4096", write(p[1], big, 4096));
+  SHOW("pipe read 8192, one page good", read(p[0], half, 8192));
+  SHOW("pipe   rest", read(p[0], big, sizeof big));
   close(p[0]);
   close(p[1]);
 }

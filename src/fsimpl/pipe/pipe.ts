@@ -5,11 +5,12 @@ import { Errno, E } from '../../abi/errno';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, WaitQueue } from '../../abi/waitqueue';
 import { SIGPIPE, type FileCtx } from '../../vfs/ctx';
 import type { VPath } from '../../vfs/dentry';
-import { anonAttrs, FileDescription, type MaybePromise } from '../../vfs/file';
+import { anonAttrs, FileDescription, userRoom, type MaybePromise } from '../../vfs/file';
 import type { Inode } from '../../vfs/inode';
 import type { HeapBudget } from '../../abi/accounting';
 import { PseudoFs } from '../../vfs/numbering';
 import { FileLocks } from '../../vfs/locks';
+import { PAGE_SIZE } from '../../abi/mm';
 import { O_ACCMODE, UNNUMBERED_DEV, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, S_IFIFO, type InodeAttrs } from '../../abi/fs';
 import type { MemoryAccess } from '../../mm/access';
 
@@ -282,9 +283,9 @@ export class PipeFile extends FileDescription {
   override readToUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): MaybePromise<number> {
     const p = this.pipe;
     if (len === 0) return 0;
-    // Checked before anything is taken: what left the pipe cannot go back.
-    mem.checkRange(addr, len, true);
-    if (p.size > 0) return this.took(p.takeToUser(mem, addr, len));
+    // Checked before anything is taken (what left the pipe cannot go back),
+    // over what there is to take: an empty pipe never reaches the buffer.
+    if (p.size > 0) return this.took(p.takeToUser(mem, addr, userRoom(mem, addr, Math.min(len, p.size), true, PAGE_SIZE)));
     if (this.atEof(false)) return 0;
     return t.block(p.queue, READ_EVENTS).then(() => this.readToUser(t, mem, addr, len));
   }
@@ -305,13 +306,13 @@ export class PipeFile extends FileDescription {
     return this.writeWith(t, data.length, nowait, (p, at, n) => p.put(data.subarray(at, at + n)));
   }
 
-  override copiesWhole(): boolean {
-    return true;
+  override faultGranule(): number {
+    return PAGE_SIZE;
   }
 
   override writeFromUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): MaybePromise<number> {
-    // Checked before anything is written: a bad buffer is EFAULT, not a short write.
-    mem.checkRange(addr, len, false);
+    // Checked before anything is written: only whole pages before a fault go in.
+    len = userRoom(mem, addr, len, false, PAGE_SIZE);
     return this.writeWith(t, len, false, (p, at, n) => p.putFromUser(mem, addr + at, n));
   }
 
