@@ -365,7 +365,7 @@ export class DirectoryFile extends FileDescription {
     ];
     return this.entries;
   }
-  override getdents(size: number, dirent64: boolean, room: number): Buffer {
+  override getdents(size: number, dirent64: boolean, room = size): Buffer {
     const ents = this.snapshot();
     if (!(this.flags & O_NOATIME)) (this.inode as Inode).accessed();
     if (this.offset < ents.length && direntLen(ents[this.offset].name.length, dirent64) > size) throw new Errno(E.EINVAL);
