@@ -7,6 +7,7 @@ import { beforeWrite } from './filelimits';
 import { O_APPEND, S_IFDIR, S_IFMT, S_IFREG, SEEK_CUR, SEEK_HOLE } from '../abi/fs';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { USER_RANGE_END } from '../abi/mm';
+import { SIGXFSZ } from '../abi/signals';
 
 function readableFile(t: Task, fd: number): FileDescription {
   const f = t.fdTable.get(i32(fd));
@@ -223,8 +224,9 @@ function v2Offset(off: number): number | null {
 }
 
 /** Copy up to count bytes between descriptions (sendfile, copy_file_range). */
-async function copyData(t: Task, src: FileDescription, srcOff: number | null, dst: FileDescription, dstOff: number | null, count: number): Promise<{ n: number; srcOff: number | null; dstOff: number | null }> {
+async function copyData(t: Task, src: FileDescription, srcOff: number | null, dst: FileDescription, dstOff: number | null, count: number): Promise<{ n: number; srcOff: number | null; dstOff: number | null; cut: boolean }> {
   let done = 0;
+  let cut = false;
   const CHUNK = 1 << 16;
   while (done < count) {
     const want = Math.min(CHUNK, count - done);
@@ -237,6 +239,7 @@ async function copyData(t: Task, src: FileDescription, srcOff: number | null, ds
         // Give back what the file size limit keeps from being written.
         if (srcOff === null) src.seek(allowed - data.length, SEEK_CUR);
         data = data.subarray(0, allowed);
+        cut = true;
       }
       w = dstOff === null ? await dst.write(t, data) : await dst.pwrite(t, data, dstOff);
     } catch (e) {
@@ -249,7 +252,7 @@ async function copyData(t: Task, src: FileDescription, srcOff: number | null, ds
     done += w;
     if (w < data.length || data.length < want) break;
   }
-  return { n: done, srcOff, dstOff };
+  return { n: done, srcOff, dstOff, cut };
 }
 
 export const defs: SyscallDef[] = [
@@ -291,6 +294,8 @@ export const defs: SyscallDef[] = [
         checkEnd(off, count);
       }
       const r = await copyData(t, inf, off, out, null, count);
+      // Linux's splice loop goes on to write the rest past the file size limit: the signal comes too.
+      if (r.cut) t.sendSignal(SIGXFSZ);
       if (a[2]) t.mm.writeI64(a[2], r.srcOff as number);
       return r.n;
     },
