@@ -244,12 +244,14 @@ export class RegularFile extends FileDescription {
     if (len > 0 && !(this.flags & O_NOATIME)) this.ino.accessed();
   }
   override readToUser(_t: FileCtx, mem: MemoryAccess, addr: number, len: number): number {
-    // At the end of the file nothing is copied: a bad buffer is no error there.
-    if (len && mem.prefix(addr, len, true) === 0 && this.offset >= this.ino.attrs().size) {
+    const room = len ? mem.prefix(addr, len, true) : 0;
+    if (len && room === 0) {
+      // At the end of the file nothing is copied: a bad buffer is no error there.
+      if (this.offset < this.ino.attrs().size) throw new Errno(E.EFAULT);
       this.accessed(len);
       return 0;
     }
-    const n = this.ino.readToUser(this.offset, mem, addr, userRoom(mem, addr, len, true));
+    const n = this.ino.readToUser(this.offset, mem, addr, room);
     this.accessed(len);
     this.offset += n;
     return n;
