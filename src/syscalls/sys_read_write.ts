@@ -2,6 +2,7 @@
 import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import type { FileDescription, MaybePromise } from '../vfs/file';
+import { SIGPIPE, type FileCtx } from '../vfs/ctx';
 import { MAX_RW, readIovecs } from './sysutil';
 import { beforeWrite } from './filelimits';
 import { O_APPEND, S_IFDIR, S_IFMT, S_IFREG, SEEK_CUR, SEEK_HOLE } from '../abi/fs';
@@ -158,7 +159,9 @@ function checkOffset(off: number): number {
 
 // preadv2/pwritev2 flags (RWF_*).
 const RWF_HIPRI = 0x1, RWF_DSYNC = 0x2, RWF_SYNC = 0x4, RWF_NOWAIT = 0x8, RWF_APPEND = 0x10;
-const RWF_SUPPORTED = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND;
+const RWF_NOAPPEND = 0x20, RWF_DONTCACHE = 0x80, RWF_NOSIGNAL = 0x100;
+// RWF_ATOMIC (0x40) needs O_DIRECT, which no file here offers: EOPNOTSUPP, as for unknown bits.
+const RWF_SUPPORTED = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND | RWF_NOAPPEND | RWF_DONTCACHE | RWF_NOSIGNAL;
 
 /**
  * The checks every preadv2/pwritev2 flag gets. HIPRI (polled I/O) is a hint;
@@ -166,10 +169,35 @@ const RWF_SUPPORTED = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND
  * host fsync for a host file given as stdio). NOWAIT makes the call fail with
  * EAGAIN instead of blocking, where the file can tell; elsewhere it is
  * refused with EOPNOTSUPP as Linux does for files without that support.
+ * DONTCACHE (drop cached pages after the I/O) is a hint where the file system
+ * takes it and EOPNOTSUPP where Linux's does not (tmpfs, pipes). NOAPPEND
+ * writes where asked on an O_APPEND description; NOSIGNAL is EPIPE without
+ * SIGPIPE; both mean nothing to a read.
  */
 function checkRwf(f: FileDescription, rwf: number, write: boolean): void {
   if (rwf & ~RWF_SUPPORTED) throw new Errno(E.EOPNOTSUPP);
+  if (write && rwf & RWF_APPEND && rwf & RWF_NOAPPEND) throw new Errno(E.EINVAL);
   if (rwf & RWF_NOWAIT && !f.supportsNowait(write)) throw new Errno(E.EOPNOTSUPP);
+  if (rwf & RWF_DONTCACHE && !f.takesDontcache()) throw new Errno(E.EOPNOTSUPP);
+}
+
+/** The task as a file sees it, with SIGPIPE left out (RWF_NOSIGNAL): EPIPE alone tells the writer. */
+function withoutSigpipe(t: Task): FileCtx {
+  return {
+    get creds() {
+      return t.creds;
+    },
+    set creds(c) {
+      t.creds = c;
+    },
+    pid: t.pid,
+    heapBudget: t.heapBudget,
+    tg: t.tg,
+    block: (q, mask, deadline) => t.block(q, mask, deadline),
+    sendSignal: (sig) => {
+      if (sig !== SIGPIPE) t.sendSignal(sig);
+    },
+  } as FileCtx;
 }
 
 async function readv(t: Task, fd: number, iov: number, cnt: number, off: number | null, rwf = 0): Promise<number> {
@@ -208,11 +236,13 @@ async function writev(t: Task, fd: number, iov: number, cnt: number, off: number
     got += n;
   }
   let data = Buffer.concat(parts);
-  data = data.subarray(0, beforeWrite(t, f, off, data.length, (rwf & RWF_APPEND) !== 0));
+  data = data.subarray(0, beforeWrite(t, f, off, data.length, (rwf & RWF_APPEND) !== 0, (rwf & RWF_NOAPPEND) !== 0));
   const nowait = (rwf & RWF_NOWAIT) !== 0;
+  const ctx = rwf & RWF_NOSIGNAL ? withoutSigpipe(t) : t;
   let n: number;
-  if (rwf & RWF_APPEND) n = await f.appendWrite(t, data, off, nowait);
-  else n = off === null ? await f.write(t, data, nowait) : await f.pwrite(t, data, off);
+  if (rwf & RWF_APPEND) n = await f.appendWrite(ctx, data, off, nowait);
+  else if (rwf & RWF_NOAPPEND) n = await f.positionedWrite(ctx, data, off, nowait);
+  else n = off === null ? await f.write(ctx, data, nowait) : await f.pwrite(ctx, data, off);
   // Streams have nothing to sync: the flags mean nothing there, as on Linux.
   if (rwf & (RWF_DSYNC | RWF_SYNC) && n > 0 && (f.stat().mode & S_IFMT) === S_IFREG) f.sync((rwf & RWF_SYNC) === 0);
   return n;
@@ -267,7 +297,7 @@ export const defs: SyscallDef[] = [
   { nr: 327, name: 'preadv2', args: ['fd', 'iovec_out', 'int', 'long', 'none', 'hex'], fn: (t, a) => readv(t, a[0], a[1], a[2], v2Offset(a[3]), i32(a[5])) },
   {
     nr: 328, name: 'pwritev2', args: ['fd', 'iovec', 'int', 'long', 'none', 'hex'], fn: (t, a) => writev(t, a[0], a[1], a[2], v2Offset(a[3]), i32(a[5])),
-    partial: 'RWF_NOAPPEND, RWF_ATOMIC and later flags are EOPNOTSUPP',
+    partial: 'RWF_ATOMIC is EOPNOTSUPP (no O_DIRECT)',
   },
   {
     nr: 8, name: 'lseek', args: ['fd', 'long', 'whence'],

@@ -146,6 +146,17 @@ export abstract class FileDescription {
     return off === null ? this.write(t, data, nowait) : this.pwrite(t, data, off);
   }
   /**
+   * A write at off (null: the file offset, advanced past the data) even on an
+   * O_APPEND description (pwritev2 RWF_NOAPPEND). Streams just write.
+   */
+  positionedWrite(t: FileCtx, data: Buffer, off: number | null, nowait = false): MaybePromise<number> {
+    return off === null ? this.write(t, data, nowait) : this.pwrite(t, data, off);
+  }
+  /** pwritev2/preadv2 RWF_DONTCACHE is a hint this file takes (Linux refuses it where it has no page cache to drop). */
+  takesDontcache(): boolean {
+    return false;
+  }
+  /**
    * Serialize directory entries from the current position into at most size
    * bytes (EINVAL if the next does not fit), of which only the first room
    * bytes can be delivered (EFAULT if the next entry does not fit there).
@@ -289,6 +300,16 @@ export class RegularFile extends FileDescription {
    */
   override supportsNowait(write: boolean): boolean {
     if (write) return false;
+    return !this.path || this.path.mount.fs.statfs().type !== TMPFS_MAGIC;
+  }
+  override positionedWrite(_t: FileCtx, data: Buffer, off: number | null): number {
+    const at = off ?? this.offset;
+    const n = this.ino.writeAt(at, data);
+    if (off === null) this.offset = at + n;
+    return n;
+  }
+  /** tmpfs refuses it, like its NOWAIT reads. */
+  override takesDontcache(): boolean {
     return !this.path || this.path.mount.fs.statfs().type !== TMPFS_MAGIC;
   }
   override appendWrite(_t: FileCtx, data: Buffer, off: number | null): number {
