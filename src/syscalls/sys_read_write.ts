@@ -285,11 +285,16 @@ async function copyData(t: Task, src: FileDescription, srcOff: number | null, ds
   return { n: done, srcOff, dstOff, cut };
 }
 
+const LFS = 'files end at 2^53 bytes: a position past it is EINVAL (lseek) or EFBIG (a write), where Linux\'s tmpfs goes to 2^63-1';
+
 export const defs: SyscallDef[] = [
   { nr: 0, name: 'read', args: ['fd', 'buf', 'size'], fn: (t, a) => doRead(t, readableFile(t, a[0]), a[1], a[2], null) },
   { nr: 1, name: 'write', args: ['fd', 'inbuf', 'size'], fn: (t, a) => doWrite(t, writableFile(t, a[0]), a[1], a[2], null) },
   { nr: 17, name: 'pread64', args: ['fd', 'buf', 'size', 'long'], fn: (t, a) => doRead(t, positionalFile(t, a[0], a[3], false), a[1], a[2], a[3]) },
-  { nr: 18, name: 'pwrite64', args: ['fd', 'inbuf', 'size', 'long'], fn: (t, a) => doWrite(t, positionalFile(t, a[0], a[3], true), a[1], a[2], a[3]) },
+  {
+    nr: 18, name: 'pwrite64', args: ['fd', 'inbuf', 'size', 'long'], fn: (t, a) => doWrite(t, positionalFile(t, a[0], a[3], true), a[1], a[2], a[3]),
+    partial: LFS,
+  },
   { nr: 19, name: 'readv', args: ['fd', 'iovec_out', 'int'], fn: (t, a) => readv(t, a[0], a[1], a[2], null) },
   { nr: 20, name: 'writev', args: ['fd', 'iovec', 'int'], fn: (t, a) => writev(t, a[0], a[1], a[2], null) },
   { nr: 295, name: 'preadv', args: ['fd', 'iovec_out', 'int', 'long'], fn: (t, a) => readv(t, a[0], a[1], a[2], checkOffset(a[3])) },
@@ -300,7 +305,7 @@ export const defs: SyscallDef[] = [
     partial: 'RWF_ATOMIC is EOPNOTSUPP (no O_DIRECT)',
   },
   {
-    nr: 8, name: 'lseek', args: ['fd', 'long', 'whence'],
+    nr: 8, name: 'lseek', args: ['fd', 'long', 'whence'], partial: LFS,
     fn: (t, a) => {
       const f = t.fdTable.get(i32(a[0]));
       const whence = u32(a[2]);

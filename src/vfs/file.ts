@@ -7,7 +7,7 @@ import { WaitQueue, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, type Waiter
 import type { FileCtx } from './ctx';
 import type { VPath } from './dentry';
 import type { Inode } from './inode';
-import type { FileLocks } from './locks';
+import { FileLocks } from './locks';
 import type { Mappable } from '../mm/mappable';
 import type { DirEntry, InodeAttrs } from '../abi/fs';
 import type { MemoryAccess } from '../mm/access';
@@ -198,14 +198,16 @@ export abstract class FileDescription {
   }
 
   /**
-   * The advisory locks of what this description refers to (its inode's;
-   * a pipe from pipe() keeps its own), made on first use if create; null when
-   * the file cannot be locked.
+   * The advisory locks of what this description refers to, made on first use
+   * if create: its inode's; a file without one (a socket, an eventfd) is its
+   * own inode, so it keeps them itself (a pipe's ends share the pipe's).
    */
   locks(create: boolean): FileLocks | null {
-    if (!this.inode) return null;
-    return create ? this.inode.lockTable() : this.inode.locks;
+    if (this.inode) return create ? this.inode.lockTable() : this.inode.locks;
+    if (create) this.ownLocks ??= new FileLocks();
+    return this.ownLocks;
   }
+  private ownLocks: FileLocks | null = null;
   /**
    * The attributes of a file without an inode that fchmod/fchown may change
    * (a pipe from pipe()): the record itself, shared by every end; null when

@@ -84,6 +84,9 @@ int main(int argc, char **argv) {
   SHOW("pipe F_SETLK", fcntl(p[1], F_SETLK, &fl));
   SHOW("pipe ftruncate", ftruncate(p[1], 0));
   SHOW("pipe fsync", fsync(p[1]));
+  /* stdout (a pipe from the test harness, natively and in the sandbox). */
+  SHOW("stdout flock LOCK_EX", flock(1, LOCK_EX));
+  SHOW("stdout flock LOCK_UN", flock(1, LOCK_UN));
   printf("done\n");
   return 0;
 }
