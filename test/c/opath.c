@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/select.h>
+#include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -97,6 +98,10 @@ int main(int argc, char **argv) {
   FD_SET(p, &rs);
   struct timeval tv = {0, 0};
   SHOW("select", select(p + 1, &rs, NULL, NULL, &tv));
+  int ep = epoll_create1(0);
+  struct epoll_event ev = {.events = EPOLLIN};
+  SHOW("epoll_ctl", epoll_ctl(ep, EPOLL_CTL_ADD, p, &ev));
+  close(ep);
 
   int dp = open("dir", O_PATH | O_DIRECTORY);
   if (dp < 0) DIE("open dir O_PATH");
