@@ -72,6 +72,7 @@ const C_PROGRAMS = Object.freeze({
   epoll: { args: () => [], endsWithDone: true },
   timerfd: { args: () => [], endsWithDone: true },
   signalfd: { args: () => [], endsWithDone: true },
+  sysvshm: { args: () => [], endsWithDone: true },
   opath: { args: (dir) => [dir], endsWithDone: true },
   partialio: { args: (dir) => [dir], endsWithDone: true },
   offsets: { args: (dir) => [dir], endsWithDone: true },
