@@ -479,10 +479,11 @@ export class VirtualFilesystem {
     const type = inode.mode & S_IFMT;
     if (flags & O_DIRECTORY && type !== S_IFDIR) throw new Errno(E.ENOTDIR);
     if (flags & O_PATH) return new PathFile(p, inode, flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW));
+    // Access mode 3 (O_WRONLY|O_RDWR) is accepted as on Linux: it needs read and
+    // write permission and gives neither (ioctl-only descriptors).
     const acc = flags & O_ACCMODE;
-    if (acc === 3) throw new Errno(E.EINVAL);
     const wantWrite = acc !== O_RDONLY || (flags & O_TRUNC) !== 0;
-    if (type === S_IFDIR && (acc !== O_RDONLY || flags & O_CREAT)) throw new Errno(E.EISDIR);
+    if (type === S_IFDIR && (wantWrite || flags & O_CREAT)) throw new Errno(E.EISDIR);
     if (!created) {
       let want = 0;
       if (acc !== 1) want |= MAY_READ;

@@ -78,6 +78,12 @@ const C_PROGRAMS = Object.freeze({
   processvm: { args: () => [], endsWithDone: true },
   mqueue: { args: () => [], endsWithDone: true },
   seccomp: { args: () => [], endsWithDone: true },
+  opath: { args: (dir) => [dir], endsWithDone: true },
+  partialio: { args: (dir) => [dir], endsWithDone: true },
+  offsets: { args: (dir) => [dir], endsWithDone: true },
+  dents: { args: (dir) => [dir], endsWithDone: true },
+  ftimes: { args: () => [], endsWithDone: true },
+  oflags: { args: (dir) => [dir], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.

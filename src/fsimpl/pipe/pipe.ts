@@ -5,10 +5,12 @@ import { Errno, E } from '../../abi/errno';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, WaitQueue } from '../../abi/waitqueue';
 import { SIGPIPE, type FileCtx } from '../../vfs/ctx';
 import type { VPath } from '../../vfs/dentry';
-import { anonAttrs, FileDescription, type MaybePromise } from '../../vfs/file';
+import { anonAttrs, FileDescription, userRoom, type MaybePromise } from '../../vfs/file';
 import type { Inode } from '../../vfs/inode';
 import type { HeapBudget } from '../../abi/accounting';
 import { PseudoFs } from '../../vfs/numbering';
+import { FileLocks } from '../../vfs/locks';
+import { PAGE_SIZE } from '../../abi/mm';
 import { O_ACCMODE, UNNUMBERED_DEV, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, S_IFIFO, type InodeAttrs } from '../../abi/fs';
 import type { MemoryAccess } from '../../mm/access';
 
@@ -42,6 +44,10 @@ export class Pipe {
   readonly ends = new Set<{ queue: WaitQueue }>();
   /** Bytes of the heap budget held for the buffer (its capacity, which bounds the data in it). */
   private charged = 0;
+  /** Owner, mode and times of a pipe from pipe() (pipefs's inode): fchown/fchmod on either end change them. */
+  attrs: InodeAttrs | null = null;
+  /** Advisory locks of a pipe from pipe() (a FIFO's live on its inode). */
+  lockTable: FileLocks | null = null;
 
   /** pipefs: the namespace's numbering of pipes (st_dev, st_ino, "pipe:[N]"). */
   constructor(private readonly heap: HeapBudget | null = null, readonly fs: PseudoFs = new PseudoFs(UNNUMBERED_DEV)) {
@@ -209,11 +215,9 @@ export class Pipe {
 
 /** One end (or both, for a FIFO opened O_RDWR) of a pipe. */
 export class PipeFile extends FileDescription {
-  private readonly ownAttrs: InodeAttrs | null;
-
   constructor(readonly pipe: Pipe, flags: number, path: VPath | null = null, inode: Inode | null = null) {
     super(path, inode, flags);
-    this.ownAttrs = inode ? null : { ...anonAttrs(S_IFIFO | 0o600, pipe.ino), uid: 0 };
+    if (!inode) pipe.attrs ??= { ...anonAttrs(S_IFIFO | 0o600, pipe.ino), uid: 0 };
     const m = flags & O_ACCMODE;
     if (pipe.readers === 0 && pipe.writers === 0) pipe.attach();
     if (m === O_RDONLY || m === O_RDWR) {
@@ -231,7 +235,15 @@ export class PipeFile extends FileDescription {
 
   override stat(): InodeAttrs {
     if (this.inode) return this.inode.attrs();
-    return { ...(this.ownAttrs as InodeAttrs), rdev: 0 };
+    return { ...(this.pipe.attrs as InodeAttrs), rdev: 0 };
+  }
+  override ownAttrs(): InodeAttrs | null {
+    return this.inode ? null : this.pipe.attrs;
+  }
+  override locks(create: boolean): FileLocks | null {
+    if (this.inode) return super.locks(create);
+    if (create) this.pipe.lockTable ??= new FileLocks();
+    return this.pipe.lockTable;
   }
   override ids(): { dev: number; ino: number } {
     if (this.inode && this.path) return { dev: this.path.mount.fs.dev, ino: this.inode.ino };
@@ -271,7 +283,9 @@ export class PipeFile extends FileDescription {
   override readToUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): MaybePromise<number> {
     const p = this.pipe;
     if (len === 0) return 0;
-    if (p.size > 0) return this.took(p.takeToUser(mem, addr, len));
+    // Checked before anything is taken (what left the pipe cannot go back),
+    // over what there is to take: an empty pipe never reaches the buffer.
+    if (p.size > 0) return this.took(p.takeToUser(mem, addr, userRoom(mem, addr, Math.min(len, p.size), true, PAGE_SIZE)));
     if (this.atEof(false)) return 0;
     return t.block(p.queue, READ_EVENTS).then(() => this.readToUser(t, mem, addr, len));
   }
@@ -292,9 +306,13 @@ export class PipeFile extends FileDescription {
     return this.writeWith(t, data.length, nowait, (p, at, n) => p.put(data.subarray(at, at + n)));
   }
 
+  override faultGranule(): number {
+    return PAGE_SIZE;
+  }
+
   override writeFromUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): MaybePromise<number> {
-    // Checked before anything is written: a bad buffer is EFAULT, not a short write.
-    mem.checkRange(addr, len, false);
+    // Checked before anything is written: only whole pages before a fault go in.
+    len = userRoom(mem, addr, len, false, PAGE_SIZE);
     return this.writeWith(t, len, false, (p, at, n) => p.putFromUser(mem, addr + at, n));
   }
 
