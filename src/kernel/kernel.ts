@@ -20,6 +20,7 @@ import { KernelLog } from './klog';
 import type { Strace } from './strace/strace';
 import { KernelTimer, TimerQueue } from './timers';
 import { PauseControl } from './pause';
+import { Ptrace } from './ptrace';
 
 export interface KernelOptions {
   platform: Platform;
@@ -39,6 +40,8 @@ export class Kernel {
   readonly signals = new SignalManager(this);
   readonly lifecycle = new Lifecycle(this);
   readonly runner = new TaskRunner(this);
+  /** ptrace between sandboxed tasks (kernel/ptrace.ts). */
+  readonly ptrace = new Ptrace(this);
   /** Futex wait queues of this sandbox (kernel/futex.ts). */
   readonly futexes = new FutexTable();
   /** Fork, exec and task-exit work of syscall families (registered from the table). */

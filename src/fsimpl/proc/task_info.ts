@@ -70,6 +70,7 @@ export function hasResources(tg: ThreadGroup, t: Task): boolean {
 /** The one-letter state of /proc/PID/stat. */
 export function stateLetter(tg: ThreadGroup, t: Task): string {
   if (tg.zombie || t.state === 'dead') return 'Z';
+  if (t.ptrace?.stop) return 't';
   if (tg.stopped || t.state === 'stopped') return 'T';
   if (t.state === 'blocked') return 'S';
   return 'R';
@@ -219,6 +220,7 @@ export function buildStatus(tg: ThreadGroup, t: Task, id: number, peaks: Peaks |
     fdSize, groups: [...c.groups], mem, threads: Math.max(1, threadsOf(tg).filter((x) => x.state !== 'dead').length),
     sigQueued: t.pending.size + tg.pending.size, sigQueueLimit: sigLimit && sigLimit.cur >= 0 ? sigLimit.cur : 0,
     sigPnd: sig.pending, shdPnd: sig.shared, sigBlk: sig.blocked, sigIgn: sig.ignored, sigCgt: sig.caught,
+    tracerPid: t.ptrace?.tracer.tid ?? 0,
     capInh: c.capInheritable, capPrm: c.capPermitted, capEff: c.capEffective, capBnd: c.capBounding, capAmb: c.capAmbient, ncpu,
   };
 }
