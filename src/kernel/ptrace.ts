@@ -25,6 +25,23 @@ export type StopKind = 'signal' | 'syscall-enter' | 'syscall-exit' | 'event' | '
 /** What SignalManager.deliver left for the runner when it returned 'ptrace'. */
 export type PtraceNext = { kind: 'signal'; sig: number; info: S.SigInfo } | { kind: 'trap' } | { kind: 'exit'; sig: number };
 
+/**
+ * Linux's ptrace_may_access for attaching (real credentials), also the rule
+ * for /proc/PID/mem: the tracer's real uid and gid must match all three of
+ * the target's, or the tracer has CAP_SYS_PTRACE; a process made non-dumpable
+ * needs CAP_SYS_PTRACE too.
+ */
+export function ptraceMayAccess(tracer: Task, target: Task): boolean {
+  if (tracer.tg === target.tg) return true;
+  const c = tracer.creds;
+  const d = target.creds;
+  const cap = hasCapability(c, CAP_SYS_PTRACE);
+  const sameIds = c.uid === d.uid && c.uid === d.euid && c.uid === d.suid && c.gid === d.gid && c.gid === d.egid && c.gid === d.sgid;
+  if (!sameIds && !cap) return false;
+  const dumpable = target.tg.procState?.dumpable ?? 1;
+  return dumpable === 1 || cap;
+}
+
 /** The tracee side of a ptrace link (Task.ptrace). */
 export class Tracee {
   options = 0;
@@ -72,27 +89,11 @@ export class Ptrace {
 
   // ---- attaching and detaching ---------------------------------------------------
 
-  /**
-   * Linux's ptrace_may_access for attaching (real credentials): the tracer's
-   * real uid and gid must match all three of the target's, or the tracer has
-   * CAP_SYS_PTRACE; a process made non-dumpable needs CAP_SYS_PTRACE too.
-   */
-  mayAccess(tracer: Task, target: Task): boolean {
-    if (tracer.tg === target.tg) return true;
-    const c = tracer.creds;
-    const d = target.creds;
-    const cap = hasCapability(c, CAP_SYS_PTRACE);
-    const sameIds = c.uid === d.uid && c.uid === d.euid && c.uid === d.suid && c.gid === d.gid && c.gid === d.egid && c.gid === d.sgid;
-    if (!sameIds && !cap) return false;
-    const dumpable = target.tg.procState?.dumpable ?? 1;
-    return dumpable === 1 || cap;
-  }
-
   /** PTRACE_ATTACH / PTRACE_SEIZE. */
   attach(tracer: Task, target: Task, seize: boolean, options: number): void {
     if (target.tg === tracer.tg) throw new Errno(E.EPERM);
     if (target.state === 'dead' || target.tg.exiting || target.tg.zombie) throw new Errno(E.EPERM);
-    if (!this.mayAccess(tracer, target)) throw new Errno(E.EPERM);
+    if (!ptraceMayAccess(tracer, target)) throw new Errno(E.EPERM);
     if (target.ptrace !== null) throw new Errno(E.EPERM);
     this.link(tracer, target, seize, options);
     // PTRACE_ATTACH stops the tracee with a SIGSTOP, sent as by the tracer.

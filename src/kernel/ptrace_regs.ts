@@ -8,6 +8,8 @@ import { E, Errno } from '../abi/errno';
 import * as P from '../abi/ptrace';
 import { NREGS, Reg } from '../platform/platform';
 import type { Task } from './task';
+import type { MemoryManager } from '../mm/mm';
+import { PROT_WRITE } from '../abi/mm';
 
 const SEGMENT_REGS = new Set<number>([Reg.DS, Reg.ES, Reg.FS, Reg.GS]);
 
@@ -111,4 +113,37 @@ export function setFpRegs(t: Task, img: Buffer): void {
   cur.writeUInt32LE(mxcsrMask, 28);
   if (cur.length >= 576) cur.writeBigUInt64LE(cur.readBigUInt64LE(512) | 3n, 512);
   t.ctx.setFpState(cur);
+}
+
+/**
+ * A tracer's read of the tracee's memory (PEEKDATA, /proc/PID/mem): any
+ * mapped page whatever its protection, as Linux's FOLL_FORCE; EIO where
+ * nothing is mapped or beyond the application's top (the stub).
+ */
+export function tracerRead(mm: MemoryManager, addr: number, len: number): Buffer {
+  try {
+    return mm.kernelRead(addr, len);
+  } catch (e) {
+    if (e instanceof Errno) throw new Errno(E.EIO);
+    throw e;
+  }
+}
+
+/**
+ * A tracer's write (POKEDATA, /proc/PID/mem): private mappings are written
+ * even when read-only (a breakpoint in code), copied first if their pages are
+ * shared with a file or a fork; a shared mapping must be writable.
+ */
+export function tracerWrite(mm: MemoryManager, addr: number, data: Buffer): void {
+  for (let a = addr; a < addr + data.length; ) {
+    const v = mm.findVma(a);
+    if (!v || (v.shared && !(v.prot & PROT_WRITE))) throw new Errno(E.EIO);
+    a = v.end;
+  }
+  try {
+    mm.kernelWrite(addr, data);
+  } catch (e) {
+    if (e instanceof Errno) throw new Errno(E.EIO);
+    throw e;
+  }
 }

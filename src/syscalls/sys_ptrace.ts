@@ -10,43 +10,12 @@ import * as S from '../abi/signals';
 import { Reg } from '../platform/platform';
 import type { Task } from '../kernel/task';
 import type { Tracee } from '../kernel/ptrace';
-import { getFpRegs, getUserRegs, peekUser, pokeUser, setFpRegs, setUserRegs } from '../kernel/ptrace_regs';
+import { getFpRegs, getUserRegs, peekUser, pokeUser, setFpRegs, setUserRegs, tracerRead, tracerWrite } from '../kernel/ptrace_regs';
 import { i32, type SyscallDef } from '../kernel/syscall';
-import { PROT_WRITE } from '../abi/mm';
 
 function validSignal(data: number): number {
   if (data < 0 || data > S.NSIG) throw new Errno(E.EIO);
   return data;
-}
-
-/** PEEKTEXT/PEEKDATA: a word of the tracee's memory, whatever its protection (EIO where nothing is mapped). */
-function peekData(target: Task, addr: number): Buffer {
-  try {
-    return target.mm.kernelRead(addr, 8);
-  } catch (e) {
-    if (e instanceof Errno) throw new Errno(E.EIO);
-    throw e;
-  }
-}
-
-/**
- * POKETEXT/POKEDATA: private mappings are written even when read-only (a
- * breakpoint in code), copied first if shared with a file or a fork; a shared
- * mapping must be writable, as Linux's FOLL_FORCE allows.
- */
-function pokeData(target: Task, addr: number, word: Buffer): void {
-  for (let a = addr; a < addr + 8; ) {
-    const v = target.mm.findVma(a);
-    if (!v) throw new Errno(E.EIO);
-    if (v.shared && !(v.prot & PROT_WRITE)) throw new Errno(E.EIO);
-    a = v.end;
-  }
-  try {
-    target.mm.kernelWrite(addr, word);
-  } catch (e) {
-    if (e instanceof Errno) throw new Errno(E.EIO);
-    throw e;
-  }
 }
 
 function u64(v: bigint): Buffer {
@@ -143,11 +112,11 @@ function ptrace(t: Task, a: number[]): number {
   switch (req) {
     case P.PTRACE_PEEKTEXT:
     case P.PTRACE_PEEKDATA:
-      t.mm.copyOut(data, peekData(target, addr));
+      t.mm.copyOut(data, tracerRead(target.mm, addr, 8));
       return 0;
     case P.PTRACE_POKETEXT:
     case P.PTRACE_POKEDATA:
-      pokeData(target, addr, u64(t.ctx.regs.getU64(Reg.R10)));
+      tracerWrite(target.mm, addr, u64(t.ctx.regs.getU64(Reg.R10)));
       return 0;
     case P.PTRACE_PEEKUSER:
       t.mm.copyOut(data, u64(peekUser(target, addr, tr.debugRegs)));
