@@ -38,16 +38,18 @@ export const USER_REGS_SIZE = 27 * 8;
 export const USER_FPREGS_OFFSET = 224;
 export const USER_FPREGS_SIZE = 512;
 export const USER_DEBUGREG_OFFSET = 848;
-export const USER_SIZE = 912;
+/** The kernel's struct user: glibc's plus error_code and fault_address (read as 0). */
+export const USER_SIZE = 928;
 
 /** Highest user address + 1 (TASK_SIZE_MAX): fs_base/gs_base must stay below it. */
 export const TASK_SIZE_MAX = 0x7ffffffff000;
 
 /**
- * The eflags bits a tracer may change (Linux's FLAG_MASK): arithmetic flags,
- * TF, DF, RF and AC. IF, IOPL, NT, VM and the rest keep the tracee's values.
+ * The eflags bits a tracer may change (Linux's FLAG_MASK on x86-64):
+ * arithmetic flags, TF, DF, NT, RF and AC. IF, IOPL, VM, VIF and the rest
+ * keep the tracee's values.
  */
-export const EFLAGS_USER_MASK = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x10000 | 0x40000;
+export const EFLAGS_USER_MASK = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x4000 | 0x10000 | 0x40000;
 export const EFLAGS_TF = 0x100;
 
 /** si_code of the SIGTRAP a single step raises. */

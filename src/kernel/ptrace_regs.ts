@@ -63,7 +63,7 @@ export function peekUser(t: Task, off: number, debugRegs: bigint[]): bigint {
   if (off >= P.USER_FPREGS_OFFSET && off < P.USER_FPREGS_OFFSET + P.USER_FPREGS_SIZE) {
     return t.ctx.getFpState().readBigUInt64LE(off - P.USER_FPREGS_OFFSET);
   }
-  if (off >= P.USER_DEBUGREG_OFFSET) return debugRegs[(off - P.USER_DEBUGREG_OFFSET) / 8];
+  if (off >= P.USER_DEBUGREG_OFFSET && off < P.USER_DEBUGREG_OFFSET + 64) return debugRegs[(off - P.USER_DEBUGREG_OFFSET) / 8];
   return 0n;
 }
 
@@ -79,7 +79,7 @@ export function pokeUser(t: Task, off: number, v: bigint, debugRegs: bigint[]): 
     putReg(t, off / 8, v);
     return;
   }
-  if (off >= P.USER_DEBUGREG_OFFSET) {
+  if (off >= P.USER_DEBUGREG_OFFSET && off < P.USER_DEBUGREG_OFFSET + 64) {
     const n = (off - P.USER_DEBUGREG_OFFSET) / 8;
     const u = BigInt.asUintN(64, v);
     if (n < 4 && u >= BigInt(P.TASK_SIZE_MAX)) throw new Errno(E.EIO);

@@ -216,6 +216,8 @@ export class Stub implements AddressSpace {
     const savedFlags = (this.ctx.regs.dirty ? 1 : 0) | (this.ctx.regs.raxDirty ? 2 : 0);
     regs.set(Reg.RAX, nr);
     regs.set(Reg.ORIG_RAX, -1);
+    // The application's trap flag (its own popf, or a tracer's single step) would stop a batch after one instruction.
+    regs.set(Reg.EFLAGS, regs.get(Reg.EFLAGS) & ~0x100);
     for (let i = 0; i < args.length; i++) regs.set(ARG_REGS[i], args[i]);
     regs.set(Reg.RIP, rip);
     libc.ptraceBuf(P.PTRACE_SETREGS, this.pid, 0, this.ctx.regs.buf);
