@@ -93,7 +93,7 @@ function ptrace(t: Task, a: number[]): number {
   if (req === P.PTRACE_ATTACH || req === P.PTRACE_SEIZE) {
     const seize = req === P.PTRACE_SEIZE;
     if (seize && addr !== 0) throw new Errno(E.EIO);
-    if (seize && (data < 0 || data & ~P.PTRACE_O_MASK)) throw new Errno(E.EINVAL);
+    if (seize && (data < 0 || data & ~P.PTRACE_O_MASK)) throw new Errno(E.EIO);
     k.ptrace.attach(t, target, seize, seize ? data : 0);
     return 0;
   }

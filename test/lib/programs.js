@@ -67,6 +67,8 @@ const C_PROGRAMS = Object.freeze({
   sysfs: { args: () => [], endsWithDone: true },
   procsys: { args: () => [], endsWithDone: true },
   ptracebasic: { args: () => [], endsWithDone: true },
+  // Run as root: one case drops to another uid.
+  ptraceevents: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
