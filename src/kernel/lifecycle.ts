@@ -451,6 +451,9 @@ export class Lifecycle {
 
   /** The shared part of wait4 and waitid: returns the child and its event, or null for WNOHANG. */
   async wait(t: Task, sel: (c: ThreadGroup) => boolean, options: number): Promise<{ tg: ThreadGroup; ev: ChildEvent } | null> {
+    // A child's exit both signals and wakes the parent: as on Linux, what
+    // changed is looked at before the signal interrupts the wait.
+    let interrupted: unknown = null;
     for (;;) {
       const found = this.findChild(t, sel, options);
       if (found) {
@@ -471,7 +474,12 @@ export class Lifecycle {
         return found;
       }
       if (options & WNOHANG) return null;
-      await t.block(t.tg.childQueue, 0xffffffff);
+      if (interrupted) throw interrupted;
+      try {
+        await t.block(t.tg.childQueue, 0xffffffff);
+      } catch (e) {
+        interrupted = e;
+      }
     }
   }
 }
