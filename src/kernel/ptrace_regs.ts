@@ -117,15 +117,18 @@ export function setFpRegs(t: Task, img: Buffer): void {
 
 /**
  * A tracer's read of the tracee's memory (PEEKDATA, /proc/PID/mem): any
- * mapped page whatever its protection, as Linux's FOLL_FORCE; EIO where
- * nothing is mapped or beyond the application's top (the stub).
+ * mapped page whatever its protection, as Linux's FOLL_FORCE, and the vDSO;
+ * EIO where nothing is mapped or beyond the application's top (the stub).
  */
 export function tracerRead(mm: MemoryManager, addr: number, len: number): Buffer {
   try {
     return mm.kernelRead(addr, len);
   } catch (e) {
-    if (e instanceof Errno) throw new Errno(E.EIO);
-    throw e;
+    if (!(e instanceof Errno)) throw e;
+    // The host's vDSO is the application's too (gdb reads its symbols).
+    const v = mm.as.readVdso(addr, len);
+    if (v) return v;
+    throw new Errno(E.EIO);
   }
 }
 

@@ -184,6 +184,15 @@ export class Stub implements AddressSpace {
     return this.ctx;
   }
 
+  /** The host's vDSO image (read once from the master stub; the same in every stub). */
+  vdsoImage: Buffer | null = null;
+
+  readVdso(addr: number, len: number): Buffer | null {
+    const img = this.vdsoImage;
+    if (!img || addr < this.vdsoBase || len < 0 || addr + len > this.vdsoBase + img.length) return null;
+    return Buffer.from(img.subarray(addr - this.vdsoBase, addr - this.vdsoBase + len));
+  }
+
   /** A frame of the memory file mapped at STUB_CTRL: where batches of calls are written. */
   ctrlFrame = -1;
   private memfile: MemoryFile | null = null;
