@@ -11,7 +11,9 @@ import type { Task } from './task';
 import type { MemoryManager } from '../mm/mm';
 import { PROT_WRITE } from '../abi/mm';
 
-const SEGMENT_REGS = new Set<number>([Reg.DS, Reg.ES, Reg.FS, Reg.GS]);
+function isSelector(r: number): boolean {
+  return r === Reg.DS || r === Reg.ES || r === Reg.FS || r === Reg.GS || r === Reg.CS || r === Reg.SS;
+}
 
 /** user_regs_struct of a stopped tracee (216 bytes). */
 export function getUserRegs(t: Task): Buffer {
@@ -27,7 +29,7 @@ export function getUserRegs(t: Task): Buffer {
 export function putReg(t: Task, r: number, value: bigint): void {
   const regs = t.ctx.regs;
   const v = BigInt.asUintN(64, value);
-  if (SEGMENT_REGS.has(r) || r === Reg.CS || r === Reg.SS) {
+  if (isSelector(r)) {
     const sel = Number(v & 0xffffn);
     if (sel !== 0 && (sel & 3) !== 3) throw new Errno(E.EIO);
     if ((r === Reg.CS || r === Reg.SS) && sel === 0) throw new Errno(E.EIO);
