@@ -47,7 +47,9 @@ export class Tracee {
   options = 0;
   /** The last resume was PTRACE_SYSCALL: stop at the next syscall entry and exit. */
   syscallTrace = false;
-  /** The last resume was PTRACE_SINGLESTEP and set TF itself: cleared at the next stop. */
+  /** The last resume was PTRACE_SINGLESTEP: a system call served meanwhile ends with a trap. */
+  stepping = false;
+  /** ... and set TF itself: cleared at the next stop. */
   forcedTF = false;
   /** The ptrace-stop the task is in, null while it runs or blocks. */
   stop: StopKind | null = null;
@@ -187,6 +189,7 @@ export class Ptrace {
   resume(t: Task, mode: 'cont' | 'syscall' | 'step', sig: number): void {
     const tr = t.ptrace!;
     tr.syscallTrace = mode === 'syscall';
+    tr.stepping = mode === 'step';
     if (mode === 'step') {
       const fl = t.ctx.regs.get(Reg.EFLAGS);
       if (!(fl & P.EFLAGS_TF)) {
@@ -274,6 +277,10 @@ export class Ptrace {
       tr.eventMsg = ev.msg;
       this.enterStop(t, 'event', S.SIGTRAP | (ev.event << 8), null, () => this.syscallExit(t, done));
       return;
+    }
+    if (tr.stepping) {
+      // The CPU's trap would come one instruction late: the step ends at the call's return, as on Linux.
+      this.k.runner.forceSignal(t, S.SIGTRAP, { signo: S.SIGTRAP, code: P.TRAP_BRKPT, addr: t.ctx.regs.get(Reg.RIP) });
     }
     if (!tr.syscallTrace) {
       done();

@@ -69,6 +69,7 @@ const C_PROGRAMS = Object.freeze({
   ptracebasic: { args: () => [], endsWithDone: true },
   // Run as root: one case drops to another uid.
   ptraceevents: { args: () => [], endsWithDone: true },
+  ptracemore: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
