@@ -47,6 +47,8 @@ export class Tracee {
   options = 0;
   /** The last resume was PTRACE_SYSCALL: stop at the next syscall entry and exit. */
   syscallTrace = false;
+  /** The last resume was PTRACE_SYSEMU(_SINGLESTEP): stop at the next syscall entry, which then never runs. */
+  sysemu = false;
   /** The last resume was PTRACE_SINGLESTEP: a system call served meanwhile ends with a trap. */
   stepping = false;
   /** ... and set TF itself: cleared at the next stop. */
@@ -186,11 +188,12 @@ export class Ptrace {
   }
 
   /** Let a stopped tracee go (PTRACE_CONT & co): mode says where it stops next. */
-  resume(t: Task, mode: 'cont' | 'syscall' | 'step', sig: number): void {
+  resume(t: Task, mode: 'cont' | 'syscall' | 'step' | 'sysemu' | 'sysemu-step', sig: number): void {
     const tr = t.ptrace!;
     tr.syscallTrace = mode === 'syscall';
-    tr.stepping = mode === 'step';
-    if (mode === 'step') {
+    tr.sysemu = mode === 'sysemu' || mode === 'sysemu-step';
+    tr.stepping = mode === 'step' || mode === 'sysemu-step';
+    if (tr.stepping) {
       const fl = t.ctx.regs.get(Reg.EFLAGS);
       if (!(fl & P.EFLAGS_TF)) {
         tr.forcedTF = true;
@@ -252,16 +255,21 @@ export class Ptrace {
     else if (t.state === 'running' && t.ctx.owner === t) t.ctx.interrupt();
   }
 
-  /** The syscall-enter stop; go() serves the call as the registers now say (orig_rax -1: skipped). */
-  syscallEnter(t: Task, go: () => void): void {
+  /**
+   * The syscall-enter stop; go(skip) serves the call as the registers now say
+   * (orig_rax -1: skipped), or skips it under PTRACE_SYSEMU, rax then being
+   * the result.
+   */
+  syscallEnter(t: Task, go: (skip: boolean) => void): void {
     const tr = t.ptrace!;
+    const emulated = tr.sysemu;
     const regs = t.ctx.regs;
     tr.syscallNr = regs.get(Reg.ORIG_RAX);
     regs.set(Reg.RAX, -E.ENOSYS);
     tr.eventMsg = P.EVENTMSG_SYSCALL_ENTRY;
     this.enterStop(t, 'syscall-enter', this.syscallCode(tr), null, (sig) => {
       if (sig) t.sendSignal(sig, { signo: sig, code: S.SI_USER, pid: tr.tracer.pid, uid: tr.tracer.creds.uid });
-      go();
+      go(emulated || regs.get(Reg.ORIG_RAX) === -1);
     });
   }
 
@@ -278,7 +286,7 @@ export class Ptrace {
       this.enterStop(t, 'event', S.SIGTRAP | (ev.event << 8), null, () => this.syscallExit(t, done));
       return;
     }
-    if (tr.stepping) {
+    if (tr.stepping && !tr.sysemu) {
       // The CPU's trap would come one instruction late: the step ends at the call's return, as on Linux.
       this.k.runner.forceSignal(t, S.SIGTRAP, { signo: S.SIGTRAP, code: P.TRAP_BRKPT, addr: t.ctx.regs.get(Reg.RIP) });
     }

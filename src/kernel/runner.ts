@@ -91,10 +91,10 @@ export class TaskRunner {
   private syscall(t: Task): void {
     t.lastFaultAddr = -1;
     const tr = t.ptrace;
-    if (tr !== null && tr.syscallTrace) {
+    if (tr !== null && (tr.syscallTrace || tr.sysemu)) {
       // The tracer may change the call at its syscall-enter stop: orig_rax -1 skips it, rax then is the result.
-      this.k.ptrace.syscallEnter(t, () => {
-        if (t.ctx.regs.get(Reg.ORIG_RAX) === -1) this.finish(t, KEEP_REGS);
+      this.k.ptrace.syscallEnter(t, (skip) => {
+        if (skip) this.finish(t, KEEP_REGS);
         else this.dispatch(t);
       });
       return;

@@ -175,6 +175,12 @@ function ptrace(t: Task, a: number[]): number {
     case P.PTRACE_SINGLESTEP:
       k.ptrace.resume(target, 'step', validSignal(data));
       return 0;
+    case P.PTRACE_SYSEMU:
+      k.ptrace.resume(target, 'sysemu', validSignal(data));
+      return 0;
+    case P.PTRACE_SYSEMU_SINGLESTEP:
+      k.ptrace.resume(target, 'sysemu-step', validSignal(data));
+      return 0;
     case P.PTRACE_DETACH:
       k.ptrace.detach(target, validSignal(data));
       return 0;
@@ -183,7 +189,7 @@ function ptrace(t: Task, a: number[]): number {
       k.ptrace.listen(target);
       return 0;
     default:
-      // PTRACE_SYSEMU*, PEEKSIGINFO, ARCH_PRCTL, GETFPXREGS, SECCOMP_GET_FILTER, ...
+      // PEEKSIGINFO, ARCH_PRCTL, GETFPXREGS, SECCOMP_GET_FILTER, GET_THREAD_AREA, ...
       throw new Errno(E.EIO);
   }
 }
@@ -191,6 +197,6 @@ function ptrace(t: Task, a: number[]): number {
 export const defs: SyscallDef[] = [
   {
     nr: 101, name: 'ptrace', fn: ptrace, args: ['ptrace_req', 'int', 'hex', 'hex'],
-    partial: 'EIO for PTRACE_SYSEMU/SYSEMU_SINGLESTEP, PEEKSIGINFO, ARCH_PRCTL, GETFPXREGS, SECCOMP_GET_FILTER, GET_THREAD_AREA; no hardware breakpoints (enabling one in dr7 is EIO); GETREGSET has NT_PRSTATUS and NT_PRFPREG only (NT_X86_XSTATE: EINVAL); a vfork parent reports PTRACE_EVENT_VFORK when its child lets go, with VFORK_DONE',
+    partial: 'EIO for PTRACE_PEEKSIGINFO, ARCH_PRCTL, GETFPXREGS, SECCOMP_GET_FILTER, GET_THREAD_AREA; no hardware breakpoints (enabling one in dr7 is EIO); GETREGSET has NT_PRSTATUS and NT_PRFPREG only (NT_X86_XSTATE: EINVAL); a vfork parent reports PTRACE_EVENT_VFORK when its child lets go, with VFORK_DONE',
   },
 ];

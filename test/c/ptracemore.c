@@ -3,7 +3,7 @@
  * stops right after it; PTRACE_O_TRACECLONE for a clone with another exit
  * signal; PTRACE_O_TRACEEXIT for a death by signal; SETSIGINFO seen by the
  * tracee's SA_SIGINFO handler; GETSIGMASK/SETSIGMASK; an exec'd tracee's
- * syscall-exit stop of execve. */
+ * syscall-exit stop of execve; PTRACE_SYSEMU (the tracer serves the calls). */
 #define _GNU_SOURCE
 #include "common.h"
 #include <signal.h>
@@ -207,6 +207,34 @@ static void exec_exit_stop(void) {
   show_status("end", xwait(pid));
 }
 
+static void body_sysemu(void) {
+  long r = syscall(SYS_getppid);
+  _exit(r == 4242 ? 21 : 22);
+}
+
+static void sysemu(void) {
+  printf("-- sysemu\n");
+  pid_t pid = traced_child(body_sysemu);
+  for (int i = 0; i < 10; i++) {
+    ptrace(PTRACE_SYSEMU, pid, 0, 0);
+    int st = xwait(pid);
+    long nr = ptrace(PTRACE_PEEKUSER, pid, (void *)OFF(orig_rax), 0);
+    long rax = ptrace(PTRACE_PEEKUSER, pid, (void *)OFF(rax), 0);
+    if (nr == SYS_getppid) {
+      show_status("getppid", st);
+      printf("rax at entry %ld\n", rax);
+      ptrace(PTRACE_POKEUSER, pid, (void *)OFF(rax), (void *)4242L);
+    } else if (nr == SYS_exit_group) {
+      printf("exit_group(%ld) not run\n", ptrace(PTRACE_PEEKUSER, pid, (void *)OFF(rdi), 0));
+      break;
+    } else {
+      ptrace(PTRACE_POKEUSER, pid, (void *)OFF(rax), 0);
+    }
+  }
+  kill(pid, SIGKILL);
+  show_status("end", xwait(pid));
+}
+
 int main(void) {
   line_buffered();
   syscall_info();
@@ -215,6 +243,7 @@ int main(void) {
   exit_by_signal();
   siginfo_mask();
   exec_exit_stop();
+  sysemu();
   printf("done\n");
   return 0;
 }
