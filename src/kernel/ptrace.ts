@@ -333,7 +333,9 @@ export class Ptrace {
     this.enterStop(t, 'signal', next.sig, next.info, (sig) => {
       if (sig) {
         const info = tr.siginfo && sig === tr.siginfo.signo ? tr.siginfo : { signo: sig, code: S.SI_USER, pid: tr.tracer.pid, uid: tr.tracer.creds.uid };
-        tr.injected = { sig, info };
+        // Detached meanwhile (PTRACE_DETACH with a signal): delivered as any pending signal.
+        if (t.ptrace === tr) tr.injected = { sig, info };
+        else t.pending.set(sig, info);
       }
       then();
     });

@@ -235,6 +235,25 @@ static void sysemu(void) {
   show_status("end", xwait(pid));
 }
 
+static void on_usr1_exit(int s) { (void)s; _exit(5); }
+static void detach_with_signal(void) {
+  printf("-- detach with a signal\n");
+  pid_t pid = xfork();
+  if (pid == 0) {
+    signal(SIGUSR1, on_usr1_exit);
+    ptrace(PTRACE_TRACEME, 0, 0, 0);
+    raise(SIGSTOP);
+    for (;;) pause();
+  }
+  xwait(pid);
+  ptrace(PTRACE_CONT, pid, 0, 0);
+  kill(pid, SIGUSR2);
+  show_status("signal", xwait(pid));
+  SHOW("DETACH bad signal", ptrace(PTRACE_DETACH, pid, 0, (void *)99L));
+  SHOW("DETACH SIGUSR1", ptrace(PTRACE_DETACH, pid, 0, (void *)SIGUSR1));
+  show_status("end", xwait(pid));
+}
+
 int main(void) {
   line_buffered();
   syscall_info();
@@ -244,6 +263,7 @@ int main(void) {
   siginfo_mask();
   exec_exit_stop();
   sysemu();
+  detach_with_signal();
   printf("done\n");
   return 0;
 }
