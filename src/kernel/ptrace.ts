@@ -12,7 +12,6 @@
 import * as P from '../abi/ptrace';
 import * as S from '../abi/signals';
 import { E, Errno } from '../abi/errno';
-import { wakeCounter } from '../abi/waitqueue';
 import { CAP_SYS_PTRACE } from '../abi/capability';
 import { hasCapability } from '../auth/creds';
 import { Reg } from '../platform/platform';
@@ -214,7 +213,7 @@ export class Ptrace {
     }
     if (t.state === 'dead' || !fn) return;
     t.state = 'running';
-    wakeCounter.pending++;
+    this.k.noteWake();
     queueMicrotask(() => {
       if (t.state === 'dead') return;
       try {
@@ -235,7 +234,7 @@ export class Ptrace {
       wake: () => {
         t.tg.contQueue.remove(waiter);
         if (t.state === 'dead' || t.ptrace !== tr || !tr.listening) return;
-        wakeCounter.pending++;
+        this.k.noteWake();
         this.enterStop(t, 'trap', S.SIGTRAP | (P.PTRACE_EVENT_STOP << 8), null, tr.resumeFn ?? (() => {}));
       },
     };
