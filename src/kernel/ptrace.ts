@@ -101,6 +101,8 @@ export class Ptrace {
     this.link(tracer, target, seize, options);
     // PTRACE_ATTACH stops the tracee with a SIGSTOP, sent as by the tracer.
     if (!seize) this.k.signals.sendToTask(target, S.SIGSTOP, { signo: S.SIGSTOP, code: S.SI_USER, pid: tracer.pid, uid: tracer.creds.uid });
+    // Already in a group stop: the tracer is to see it (strace -p of a stopped process).
+    this.k.runner.unpark(target);
   }
 
   /** PTRACE_TRACEME: the real parent becomes the tracer. */

@@ -312,6 +312,7 @@ export class TaskRunner {
       mask: 0xffffffff,
       wake: () => {
         t.tg.contQueue.remove(waiter);
+        this.parked.delete(t);
         this.k.noteWake();
         if (t.state === 'dead') return;
         t.state = 'running';
@@ -319,7 +320,20 @@ export class TaskRunner {
       },
     };
     t.tg.contQueue.add(waiter);
+    this.parked.set(t, waiter);
     // SIGKILL while stopped: exitGroup marks the task dead and notifies contQueue.
+  }
+
+  /** Tasks parked in a group stop, with their wake-up on the group's contQueue. */
+  private readonly parked = new Map<Task, { wake: () => void }>();
+
+  /**
+   * A task parked in a group stop was just attached by a tracer: it goes
+   * back through the return to the application, where its group stop
+   * becomes a ptrace-stop its tracer can see.
+   */
+  unpark(t: Task): void {
+    this.parked.get(t)?.wake();
   }
 }
 

@@ -239,6 +239,29 @@ static void attach(void) {
   show_status("end", xwait(pid));
 }
 
+/* Attaching to a process in a group stop: the tracer sees the stop (and with
+ * PTRACE_ATTACH the SIGSTOP it sent, then the group stop again). */
+static void attach_stopped(int seize) {
+  printf("-- %s a stopped process\n", seize ? "seize" : "attach");
+  pid_t pid = xfork();
+  if (pid == 0) {
+    usleep(10000);
+    _exit(4);
+  }
+  kill(pid, SIGSTOP);
+  int st;
+  waitpid(pid, &st, WUNTRACED);
+  show_status("group stop", st);
+  if (seize) ptrace(PTRACE_SEIZE, pid, 0, 0);
+  else ptrace(PTRACE_ATTACH, pid, 0, 0);
+  for (int i = 0; i < 3; i++) {
+    st = xwait(pid);
+    show_status("next", st);
+    if (!WIFSTOPPED(st)) break;
+    ptrace(PTRACE_CONT, pid, 0, 0);
+  }
+}
+
 /* A tracer that is not the parent: the exit goes to the tracer, then to the parent. */
 static void not_parent(void) {
   printf("-- tracer is not the parent\n");
@@ -339,6 +362,8 @@ int main(void) {
   old_exec();
   seize();
   attach();
+  attach_stopped(0);
+  attach_stopped(1);
   not_parent();
   exitkill();
   step();
