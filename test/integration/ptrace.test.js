@@ -4,7 +4,8 @@
 // checked), stress-ng's vm-segv stressor (its child is traced by its parent)
 // runs to its end, and a hostile tracer (test/hostile/ptracestub.c) cannot
 // read or write the platform's stub or anything above the application's top
-// through PEEK/POKE or /proc/PID/mem, while its tracee keeps working. The
+// through PEEK/POKE or /proc/PID/mem, while its tracee keeps working; random
+// ptrace requests (test/hostile/ptracefuzz.c) never hit a Sentry bug. The
 // system call semantics themselves are compared with native runs in
 // test/c/ptracebasic.c and test/c/ptraceevents.c (c_programs.test.js).
 
@@ -14,6 +15,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { test } = require('node:test');
 const h = require('../lib/harness');
+const w = require('../lib/stubwatch');
 
 const GDB_PROGRAM = `#include <stdio.h>
 #include <unistd.h>
@@ -107,4 +109,22 @@ test('a tracer cannot reach the stub or anything above the application top', { t
   assert.strictEqual(r.status, 0, h.describe('ptracestub', r) + r.stdout);
   assert.match(r.stdout, /^0x7ff000002000: peek EIO poke EIO poketext EIO mem read EIO mem write EIO$/m);
   assert.match(r.stdout, /refused 40 of 40\ntracee still works\ntracee status 0\n$/);
+});
+
+test('random ptrace requests do not crash the Sentry', { timeout: 240_000 }, async (t) => {
+  if (!h.needTools(t, ['gcc'])) return;
+  const dir = h.tmpDir('tsvisor-ptracefuzz-');
+  const bin = path.join(dir, 'ptracefuzz');
+  const cc = childProcess.spawnSync('gcc', ['-O1', '-Wall', '-Werror', '-static', '-o', bin, path.join(__dirname, '..', 'hostile', 'ptracefuzz.c')], { encoding: 'utf8' });
+  assert.strictEqual(cc.status, 0, cc.stderr);
+  const log = path.join(dir, 'debug.log');
+  const r = await w.runWatched([bin, '300'], { cwd: '/', flags: ['--debug-log', log], timeout: 200_000 });
+  assert.strictEqual(r.status, 0, `ptracefuzz: ${r.status} ${r.signal}\n${r.stderr.slice(-3000)}`);
+  assert.deepStrictEqual(r.leftovers, [], 'no stub process survives the sandbox');
+  assert.strictEqual((r.stdout.match(/^round \d+: \d+ calls/gm) || []).length, 300);
+  assert.match(r.stdout, /^sentry alive$/m);
+  const stops = [...r.stdout.matchAll(/(\d+) stops$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  assert.ok(stops > 100, `the tracees were driven through stops (${stops})`);
+  const bugs = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('BUG'));
+  assert.deepStrictEqual(bugs, [], 'Sentry bugs hit by random ptrace requests');
 });
