@@ -231,6 +231,11 @@ export class Ptrace {
     const tr = t.ptrace!;
     tr.listening = true;
     tr.unreported = false;
+    // Continued already (a SIGCONT since the stop was reported): trap again at once.
+    if (!t.tg.stopped) {
+      this.enterStop(t, 'trap', S.SIGTRAP | (P.PTRACE_EVENT_STOP << 8), null, tr.resumeFn ?? (() => {}));
+      return;
+    }
     const waiter = {
       mask: 0xffffffff,
       wake: () => {

@@ -262,6 +262,33 @@ static void attach_stopped(int seize) {
   }
 }
 
+/* strace's start: the child stops itself, the tracer seizes it, interrupts,
+ * continues its group, and listens at the group stop it sees. */
+static void seize_startup(void) {
+  printf("-- strace-like start\n");
+  pid_t pid = xfork();
+  if (pid == 0) {
+    kill(getpid(), SIGSTOP);
+    _exit(6);
+  }
+  int st;
+  waitpid(pid, &st, WSTOPPED);
+  show_status("stopped itself", st);
+  ptrace(PTRACE_SEIZE, pid, 0, (void *)PTRACE_O_TRACESYSGOOD);
+  ptrace(PTRACE_INTERRUPT, pid, 0, 0);
+  kill(pid, SIGCONT);
+  st = xwait(pid);
+  show_status("first", st);
+  SHOW("LISTEN", ptrace(PTRACE_LISTEN, pid, 0, 0));
+  st = xwait(pid);
+  show_status("after LISTEN", st);
+  for (int i = 0; i < 4 && WIFSTOPPED(st); i++) {
+    ptrace(PTRACE_CONT, pid, 0, 0);
+    st = xwait(pid);
+    show_status("next", st);
+  }
+}
+
 /* A tracer that is not the parent: the exit goes to the tracer, then to the parent. */
 static void not_parent(void) {
   printf("-- tracer is not the parent\n");
@@ -364,6 +391,7 @@ int main(void) {
   attach();
   attach_stopped(0);
   attach_stopped(1);
+  seize_startup();
   not_parent();
   exitkill();
   step();
