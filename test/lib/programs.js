@@ -69,6 +69,11 @@ const C_PROGRAMS = Object.freeze({
   sysfs: { args: () => [], endsWithDone: true },
   procsys: { args: () => [], endsWithDone: true },
   timeleft: { args: () => [], endsWithDone: true },
+  epoll: { args: () => [], endsWithDone: true },
+  timerfd: { args: () => [], endsWithDone: true },
+  signalfd: { args: () => [], endsWithDone: true },
+  sysvshm: { args: () => [], endsWithDone: true },
+  sysvsem: { args: () => [], endsWithDone: true },
   ptracebasic: { args: () => [], endsWithDone: true },
   // Run as root: one case drops to another uid.
   ptraceevents: { args: () => [], endsWithDone: true },
