@@ -74,6 +74,8 @@ const C_PROGRAMS = Object.freeze({
   signalfd: { args: () => [], endsWithDone: true },
   sysvshm: { args: () => [], endsWithDone: true },
   sysvsem: { args: () => [], endsWithDone: true },
+  sysvmsg: { args: () => [], endsWithDone: true },
+  processvm: { args: () => [], endsWithDone: true },
   ptracebasic: { args: () => [], endsWithDone: true },
   // Run as root: one case drops to another uid.
   ptraceevents: { args: () => [], endsWithDone: true },
