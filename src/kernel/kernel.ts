@@ -21,6 +21,7 @@ import { KernelLog } from './klog';
 import type { Strace } from './strace/strace';
 import { KernelTimer, TimerQueue } from './timers';
 import { PauseControl } from './pause';
+import { Ptrace } from './ptrace';
 import { NodeTurns } from './node_turns';
 import { ShmNamespace } from './ipc/shm';
 import { SemNamespace } from './ipc/sem';
@@ -48,6 +49,8 @@ export class Kernel {
   readonly signals = new SignalManager(this);
   readonly lifecycle = new Lifecycle(this);
   readonly runner = new TaskRunner(this);
+  /** ptrace between sandboxed tasks (kernel/ptrace.ts). */
+  readonly ptrace = new Ptrace(this);
   /** Futex wait queues of this sandbox (kernel/futex.ts). */
   readonly futexes = new FutexTable();
   /** Fork, exec and task-exit work of syscall families (registered from the table). */

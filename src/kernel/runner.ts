@@ -90,6 +90,19 @@ export class TaskRunner {
 
   private syscall(t: Task): void {
     t.lastFaultAddr = -1;
+    const tr = t.ptrace;
+    if (tr !== null && (tr.syscallTrace || tr.sysemu)) {
+      // The tracer may change the call at its syscall-enter stop: orig_rax -1 skips it, rax then is the result.
+      this.k.ptrace.syscallEnter(t, (skip) => {
+        if (skip) this.finish(t, KEEP_REGS);
+        else this.dispatch(t);
+      });
+      return;
+    }
+    this.dispatch(t);
+  }
+
+  private dispatch(t: Task): void {
     const regs = t.ctx.regs;
     const nr = regs.get(Reg.ORIG_RAX);
     const args = loadArgs(t);
@@ -208,6 +221,10 @@ export class TaskRunner {
     }
     if (ret !== KEEP_REGS) t.ctx.regs.set(Reg.RAX, ret);
     if (this.k.strace) this.k.strace.exit(t, ret === KEEP_REGS ? t.ctx.regs.get(Reg.RAX) : ret);
+    if (t.ptrace !== null) {
+      this.k.ptrace.syscallExit(t, () => this.returnToUser(t, true));
+      return;
+    }
     this.returnToUser(t, true);
   }
 
@@ -314,8 +331,15 @@ export class TaskRunner {
   returnToUser(t: Task, inSyscall: boolean): void {
     const what = this.k.signals.deliver(t, inSyscall);
     if (what === 'dead' || t.state === 'dead') return;
-    if (what === 'stop' || t.tg.stopped) {
-      this.parkStopped(t);
+    const tr = t.ptrace;
+    if (what === 'ptrace') {
+      this.k.ptrace.deliveryStop(t, () => this.returnToUser(t, inSyscall));
+      return;
+    }
+    if (what === 'stop' || (t.tg.stopped && !(tr !== null && tr.ranThroughGroupStop))) {
+      // A tracee's group stop is a ptrace-stop: its tracer may let it run on while the group stays stopped.
+      if (tr !== null) this.k.ptrace.groupStop(t, t.tg.stopReport ? t.tg.stopReport.status >> 8 : S.SIGSTOP, () => this.returnToUser(t, false));
+      else this.parkStopped(t);
       return;
     }
     if (this.k.pausing) {
@@ -337,6 +361,7 @@ export class TaskRunner {
       mask: 0xffffffff,
       wake: () => {
         t.tg.contQueue.remove(waiter);
+        this.parked.delete(t);
         this.k.noteWake();
         if (t.state === 'dead') return;
         t.state = 'running';
@@ -344,7 +369,20 @@ export class TaskRunner {
       },
     };
     t.tg.contQueue.add(waiter);
+    this.parked.set(t, waiter);
     // SIGKILL while stopped: exitGroup marks the task dead and notifies contQueue.
+  }
+
+  /** Tasks parked in a group stop, with their wake-up on the group's contQueue. */
+  private readonly parked = new Map<Task, { wake: () => void }>();
+
+  /**
+   * A task parked in a group stop was just attached by a tracer: it goes
+   * back through the return to the application, where its group stop
+   * becomes a ptrace-stop its tracer can see.
+   */
+  unpark(t: Task): void {
+    this.parked.get(t)?.wake();
   }
 }
 

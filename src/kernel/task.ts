@@ -18,6 +18,7 @@ import type { AltStack } from './signal_frame';
 import type { ThreadGroup } from './thread_group';
 import { KernelTimer } from './timers';
 import type { Waitable, Waiter } from '../abi/waitqueue';
+import type { Tracee } from './ptrace';
 
 export type TaskState = 'running' | 'blocked' | 'stopped' | 'dead';
 
@@ -98,6 +99,10 @@ export class Task {
    */
   readonly syscallArgs: number[] = [0, 0, 0, 0, 0, 0];
   startTimeNs = 0;
+  /** ptrace: this task's link to its tracer and its ptrace-stop (kernel/ptrace.ts); null when not traced. */
+  ptrace: Tracee | null = null;
+  /** ptrace: the tasks this task traces. */
+  readonly tracees = new Set<Task>();
 
   constructor(
     readonly kernel: Kernel,
@@ -176,10 +181,13 @@ export class Task {
   /** Whether a pending, unblocked signal would interrupt a blocking call now. */
   hasInterruptingSignal(): boolean {
     if (this.tg.exiting) return true;
+    // A tracee's tracer sees every signal, ignored ones too; PTRACE_INTERRUPT asks for a trap.
+    const traced = this.ptrace !== null;
+    if (traced && this.ptrace!.trapPending) return true;
     const wakes = (sig: number) => {
       const bit = sigBit(sig);
       if (this.sigmask & bit && !(bit & UNBLOCKABLE)) return false;
-      return (this.waitedSignals & bit) !== 0n || !this.kernel.signals.isIgnored(this, sig);
+      return traced || (this.waitedSignals & bit) !== 0n || !this.kernel.signals.isIgnored(this, sig);
     };
     for (const sig of this.pending.keys()) if (wakes(sig)) return true;
     for (const sig of this.tg.pending.keys()) if (wakes(sig)) return true;

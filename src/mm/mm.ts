@@ -41,6 +41,8 @@ export class MemoryManager extends UserCopy {
   argEnd = 0;
   envStart = 0;
   envEnd = 0;
+  /** The auxiliary vector the image started with, up to AT_NULL (/proc/PID/auxv). */
+  auxv: Buffer = Buffer.alloc(0);
   /** Users: tasks sharing this address space (vfork children, threads later). */
   users = 1;
 
@@ -618,7 +620,7 @@ export class MemoryManager extends UserCopy {
     const child = new MemoryManager(this.memfile, as);
     Object.assign(child, {
       brkStart: this.brkStart, brkEnd: this.brkEnd, mmapBase: this.mmapBase, stackTop: this.stackTop,
-      argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, stackLimit: this.stackLimit,
+      argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, auxv: this.auxv, stackLimit: this.stackLimit,
     });
     try {
       this.forkInto(child);

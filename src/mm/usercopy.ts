@@ -68,6 +68,15 @@ export abstract class UserCopy implements MemoryAccess {
     this.forEachPage(addr, data.length, true, (b, done) => b.set(data.subarray(done, done + b.length)), true);
   }
 
+  /** A read by the kernel itself, ignoring the VMA's protection (ptrace's PEEKDATA, as Linux's FOLL_FORCE). */
+  kernelRead(addr: number, len: number): Buffer {
+    const out = Buffer.alloc(len);
+    this.forEachPage(addr, len, false, (b, done) => {
+      b.copy(out, done);
+    }, true);
+    return out;
+  }
+
   readCString(addr: number, max: number): string {
     // Page by page through the views of the application's memory: no copy of
     // a whole page to find a short path's end.

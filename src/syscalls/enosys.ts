@@ -20,7 +20,6 @@ export const ENOSYS_REASONS: Readonly<Record<string, string>> = {
   kcmp: 'comparing kernel objects (CRIU): not offered',
   memfd_secret: 'disabled by default in Linux (ENOSYS there too)',
   set_mempolicy_home_node: 'one NUMA node: no home to choose',
-  ptrace: 'ptrace for applications: in progress (conformance issue)',
   chroot: LATER_NS, mount: LATER_NS, umount2: LATER_NS, pivot_root: LATER_NS, unshare: LATER_NS, setns: LATER_NS,
   open_tree: NEW_MOUNT_API, move_mount: NEW_MOUNT_API, fsopen: NEW_MOUNT_API, fsconfig: NEW_MOUNT_API, fsmount: NEW_MOUNT_API,
   fspick: NEW_MOUNT_API, mount_setattr: NEW_MOUNT_API,

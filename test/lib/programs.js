@@ -84,6 +84,10 @@ const C_PROGRAMS = Object.freeze({
   dents: { args: (dir) => [dir], endsWithDone: true },
   ftimes: { args: () => [], endsWithDone: true },
   oflags: { args: (dir) => [dir], endsWithDone: true },
+  ptracebasic: { args: () => [], endsWithDone: true },
+  // Run as root: one case drops to another uid.
+  ptraceevents: { args: () => [], endsWithDone: true },
+  ptracemore: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.

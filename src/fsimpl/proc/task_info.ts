@@ -70,6 +70,7 @@ export function hasResources(tg: ThreadGroup, t: Task): boolean {
 /** The one-letter state of /proc/PID/stat. */
 export function stateLetter(tg: ThreadGroup, t: Task): string {
   if (tg.zombie || t.state === 'dead') return 'Z';
+  if (t.ptrace?.stop) return 't';
   if (tg.stopped || t.state === 'stopped') return 'T';
   if (t.state === 'blocked') return 'S';
   return 'R';
@@ -220,6 +221,7 @@ export function buildStatus(tg: ThreadGroup, t: Task, id: number, peaks: Peaks |
     sigQueued: t.pending.size + tg.pending.size, sigQueueLimit: sigLimit && sigLimit.cur >= 0 ? sigLimit.cur : 0,
     noNewPrivs: tg.procState?.noNewPrivs ?? false, seccomp: t.seccompStrict ? 1 : t.seccomp ? 2 : 0, seccompFilters: filterCount(t),
     sigPnd: sig.pending, shdPnd: sig.shared, sigBlk: sig.blocked, sigIgn: sig.ignored, sigCgt: sig.caught,
+    tracerPid: t.ptrace?.tracer.tid ?? 0,
     capInh: c.capInheritable, capPrm: c.capPermitted, capEff: c.capEffective, capBnd: c.capBounding, capAmb: c.capAmbient, ncpu,
   };
 }
