@@ -64,3 +64,12 @@ export function checkProtect(t: Task, start: number, end: number, prot: number):
   }
   if (becoming > 0 && counts(t).data + becoming > lim) throw new Errno(E.ENOMEM);
 }
+
+/**
+ * The overcommit heuristic (vm.overcommit_memory 0, what /proc/sys/vm shows):
+ * one charged mapping (private writable, shared anonymous) larger than all
+ * of RAM and swap is ENOMEM. The sandbox's RAM is its memory limit.
+ */
+export function checkCommit(t: Task, bytes: number): void {
+  if (Math.ceil(bytes / PAGE) > t.kernel.memfile.limitPages) throw new Errno(E.ENOMEM, 'larger than the memory limit');
+}
