@@ -70,6 +70,15 @@ export class MemoryManager extends UserCopy {
     return this.vmas.find(addr);
   }
 
+  /**
+   * Whether the application sees a mapping at addr: a VMA, or one of the
+   * host's ranges /proc/PID/maps shows ([vvar], [vdso]); a denied access
+   * there is SEGV_ACCERR, elsewhere SEGV_MAPERR.
+   */
+  shownMapped(addr: number): boolean {
+    return this.findVma(addr) !== null || this.as.reserved.some((r) => r.start <= addr && addr < r.end && r.name !== '[stub]');
+  }
+
   /** Whether any VMA overlaps [start, end) (one tree search). */
   anyMapped(start: number, end: number): boolean {
     const v = this.vmas.lowerBound(start);

@@ -10,7 +10,7 @@ import { SIG_IGN, NSIG, sigBit } from '../../abi/signals';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import type { MemoryManager } from '../../mm/mm';
-import type { Vma } from '../../mm/vma';
+import { LOCK_ONFAULT, type Vma } from '../../mm/vma';
 import { pathOf, type Mount, type VPath } from '../../vfs/dentry';
 import { devMajor, devMinor } from '../../abi/fs';
 import {
@@ -204,6 +204,7 @@ export function buildStatus(tg: ThreadGroup, t: Task, id: number, peaks: Peaks |
     mem = {
       peak: kb(peak), size: kb(m.size), hwm: kb(hwm), rss: kb(m.rss), rssAnon: kb(m.rssAnon), rssFile: kb(m.rssFile),
       rssShmem: kb(m.rssShmem), data: kb(m.data), stk: kb(m.stk), exe: kb(m.exe), lib: kb(m.lib),
+      lck: kb(t.mm.lockedPages() * PAGE_SIZE),
     };
   }
   let fdSize = 64;
@@ -271,11 +272,16 @@ export function smapsText(mm: MemoryManager): string {
     flags.push('mr', 'mw', 'me');
     if (e.shared) flags.push('ms');
     if (vma?.growsDown) flags.push('gd');
+    // In Linux's bit order: VM_LOCKED, VM_DONTCOPY, VM_LOCKONFAULT, VM_ACCOUNT, VM_WIPEONFORK.
+    if (vma?.locked) flags.push('lo');
+    if (vma?.dontfork) flags.push('dc');
+    if (vma && vma.locked & LOCK_ONFAULT) flags.push('lf');
     if (vma && !vma.file && !vma.shared) flags.push('ac');
+    if (vma?.wipeonfork) flags.push('wf');
     s += formatMapsLine(e) + '\n';
     s += formatSmapsBlock({
       sizeKb: (e.end - e.start) / 1024, rssKb: vma ? residentBytes(vma) / 1024 : 0,
-      anonymous: !vma || !vma.file, shared: e.shared, flags,
+      anonymous: !vma || !vma.file, shared: e.shared, flags, locked: !!vma?.locked,
     });
   }
   return s;
