@@ -3,6 +3,7 @@
 // the platform's wait() when no JavaScript work is pending, serves one stop,
 // and yields to promise continuations whenever a blocked task was woken.
 
+import { unmapPastEof } from './filemaps';
 import type { MemoryFile } from '../platform/memfile';
 import type { Platform } from '../platform/platform';
 import type { HostInfo } from '../host/hostinfo';
@@ -76,6 +77,7 @@ export class Kernel {
     this.platform = opts.platform;
     this.memfile = opts.platform.memfile;
     this.vfs = opts.vfs;
+    this.vfs.onShrink = (inode, size) => unmapPastEof(this, inode.fs.dev, inode.ino, size);
     this.hostInfo = opts.hostInfo;
     this.hostname = opts.hostname ?? 'tsvisor';
     this.log = opts.log ?? (() => {});

@@ -380,6 +380,23 @@ export class MemoryManager extends UserCopy {
     return n;
   }
 
+  /**
+   * The file (dev, ino) shrank to size bytes: its pages past the new end leave
+   * every mapping of it, shared ones and private copies alike (Linux's
+   * truncate unmaps COW pages too), so a touch there is SIGBUS and, once the
+   * file grows back, a fault maps the file's new page.
+   */
+  dropPastEof(dev: number, ino: number, size: number): void {
+    const endPage = Math.ceil(size / PAGE);
+    for (const v of this.vmas) {
+      if (!v.file || v.file.dev !== dev || v.file.ino !== ino) continue;
+      const from = Math.max(0, endPage - v.pgoff);
+      if (from >= v.pages) continue;
+      this.dropFrames(v, from, v.pages);
+      this.as.unmap(v.start + from * PAGE, (v.pages - from) * PAGE);
+    }
+  }
+
   /** Grow v (the last VMA of brk) to newEnd; the caller checked the range is free. */
   extendVma(v: Vma, newEnd: number): void {
     this.claim(v.end, newEnd, 0);

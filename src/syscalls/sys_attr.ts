@@ -1,4 +1,5 @@
 // Attribute changes: chmod, chown, utimes, truncate, fallocate; sync; umask.
+import { unmapPastEof } from '../kernel/filemaps';
 import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import type { VPath } from '../vfs/dentry';
@@ -112,7 +113,9 @@ function truncate(t: Task, p: VPath, len: number): number {
   vfsOf(t).checkWritable(p);
   checkAccess(t.creds, a, MAY_WRITE);
   beforeResize(t, p.dentry.inode, len);
+  const old = a.size;
   p.dentry.inode.setattr({ size: len });
+  if (len < old) unmapPastEof(t.kernel, p.dentry.inode.fs.dev, p.dentry.inode.ino, len);
   return 0;
 }
 
@@ -177,7 +180,9 @@ export const defs: SyscallDef[] = [
       if (a[1] < 0) throw new Errno(E.EINVAL);
       if (!f.writable || !f.inode || (f.inode.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
       beforeResize(t, f.inode, a[1]);
+      const old = f.inode.attrs().size;
       f.inode.setattr({ size: a[1] });
+      if (a[1] < old) unmapPastEof(t.kernel, f.inode.fs.dev, f.inode.ino, a[1]);
       return 0;
     },
   },

@@ -68,6 +68,7 @@ const C_PROGRAMS = Object.freeze({
   procsys: { args: () => [], endsWithDone: true },
   mmedges: { args: (dir) => [dir], endsWithDone: true },
   mlocks: { args: () => [], endsWithDone: true },
+  maptrunc: { args: (dir) => [dir], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
