@@ -1,5 +1,4 @@
 // Attribute changes: chmod, chown, utimes, truncate, fallocate; sync; umask.
-import { unmapPastEof } from '../kernel/filemaps';
 import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import type { VPath } from '../vfs/dentry';
@@ -115,7 +114,7 @@ function truncate(t: Task, p: VPath, len: number): number {
   beforeResize(t, p.dentry.inode, len);
   const old = a.size;
   p.dentry.inode.setattr({ size: len });
-  if (len < old) unmapPastEof(t.kernel, p.dentry.inode.fs.dev, p.dentry.inode.ino, len);
+  if (len < old) vfsOf(t).onShrink?.(p.dentry.inode, len);
   return 0;
 }
 
@@ -182,7 +181,7 @@ export const defs: SyscallDef[] = [
       beforeResize(t, f.inode, a[1]);
       const old = f.inode.attrs().size;
       f.inode.setattr({ size: a[1] });
-      if (a[1] < old) unmapPastEof(t.kernel, f.inode.fs.dev, f.inode.ino, a[1]);
+      if (a[1] < old) vfsOf(t).onShrink?.(f.inode, a[1]);
       return 0;
     },
   },

@@ -89,6 +89,8 @@ export interface MemStats {
   /** Bytes. */
   size: number;
   rss: number;
+  /** Bytes in locked VMAs (VmLck). */
+  lck: number;
   rssAnon: number;
   rssFile: number;
   rssShmem: number;
@@ -111,12 +113,13 @@ function isStack(v: Vma): boolean {
 }
 
 export function memStats(mm: MemoryManager, exePath: string): MemStats {
-  const s: MemStats = { size: 0, rss: 0, rssAnon: 0, rssFile: 0, rssShmem: 0, data: 0, stk: 0, exe: 0, lib: 0, startCode: 0, endCode: 0, startData: 0, endData: 0 };
+  const s: MemStats = { size: 0, rss: 0, lck: 0, rssAnon: 0, rssFile: 0, rssShmem: 0, data: 0, stk: 0, exe: 0, lib: 0, startCode: 0, endCode: 0, startData: 0, endData: 0 };
   for (const v of mm.vmas) {
     const len = v.end - v.start;
     const rss = residentBytes(v);
     s.size += len;
     s.rss += rss;
+    if (v.locked) s.lck += len;
     if (v.file) s.rssFile += rss;
     else if (v.shared) s.rssShmem += rss;
     else s.rssAnon += rss;
@@ -204,7 +207,7 @@ export function buildStatus(tg: ThreadGroup, t: Task, id: number, peaks: Peaks |
     mem = {
       peak: kb(peak), size: kb(m.size), hwm: kb(hwm), rss: kb(m.rss), rssAnon: kb(m.rssAnon), rssFile: kb(m.rssFile),
       rssShmem: kb(m.rssShmem), data: kb(m.data), stk: kb(m.stk), exe: kb(m.exe), lib: kb(m.lib),
-      lck: kb(t.mm.lockedPages() * PAGE_SIZE),
+      lck: kb(m.lck),
     };
   }
   let fdSize = 64;
