@@ -68,8 +68,10 @@ export function checkProtect(t: Task, start: number, end: number, prot: number):
 /**
  * The overcommit heuristic (vm.overcommit_memory 0, what /proc/sys/vm shows):
  * one charged mapping (private writable, shared anonymous) larger than all
- * of RAM and swap is ENOMEM. The sandbox's RAM is its memory limit.
+ * of the machine's RAM is ENOMEM. The host's RAM, not the sandbox limit: a
+ * memory cgroup does not change it on Linux either (a large mapping in a
+ * small container succeeds and the OOM killer acts at touch time).
  */
 export function checkCommit(t: Task, bytes: number): void {
-  if (Math.ceil(bytes / PAGE) > t.kernel.memfile.limitPages) throw new Errno(E.ENOMEM, 'larger than the memory limit');
+  if (bytes > t.kernel.hostInfo.totalMemory) throw new Errno(E.ENOMEM, 'larger than the host memory');
 }
