@@ -4,6 +4,7 @@
 // and yields to promise continuations whenever a blocked task was woken.
 
 import { unmapPastEof } from './filemaps';
+import { kernelAccessOom } from './oom';
 import type { MemoryFile } from '../platform/memfile';
 import type { Platform } from '../platform/platform';
 import type { HostInfo } from '../host/hostinfo';
@@ -78,6 +79,7 @@ export class Kernel {
     this.memfile = opts.platform.memfile;
     this.vfs = opts.vfs;
     this.vfs.onShrink = (inode, size) => unmapPastEof(this, inode.fs.dev, inode.ino, size);
+    this.memfile.userOom = (mm) => kernelAccessOom(this, mm);
     this.hostInfo = opts.hostInfo;
     this.hostname = opts.hostname ?? 'tsvisor';
     this.log = opts.log ?? (() => {});

@@ -472,6 +472,13 @@ export class MemoryManager extends UserCopy {
           this.populate(v, from, to, true);
         } else if (this.memfile.fits(FAULT_CHUNK)) {
           this.populate(v, c0, Math.min(v.pages, c0 + FAULT_CHUNK), true);
+        } else if (!v.shared) {
+          // Near the limit a read must not cost a frame (Linux maps its zero
+          // page): the zero frame, read-only; a write faults again and copies it.
+          const z = this.memfile.zero();
+          this.memfile.incRef(z);
+          v.frames.set(p, z);
+          this.syncHost(v, p, p + 1);
         } else {
           this.makePresent(v, p, false);
         }
@@ -506,12 +513,26 @@ export class MemoryManager extends UserCopy {
    */
   reclaimUntouched(): number {
     let freed = 0;
+    const zero = this.memfile.zero();
+    const budget = { pages: Infinity };
     for (const v of this.vmas) {
       if (v.file || v.shared) continue;
       const gone: number[] = [];
+      const zeros: number[] = [];
       v.frames.forEachPresent(0, v.pages, (p, f) => {
-        if (this.memfile.refCount(f) === 1 && this.memfile.isHole(f)) gone.push(p);
+        if (this.memfile.refCount(f) !== 1) return;
+        if (this.memfile.isHole(f)) gone.push(p);
+        // Touched, but only read (or written with zeros): Linux's memcg would
+        // not count it (a read maps the zero page); it becomes the zero frame.
+        else if (this.memfile.allZero(f, 1, budget)) zeros.push(p);
       });
+      for (const p of zeros) {
+        this.memfile.decRef(v.frames.get(p));
+        this.memfile.incRef(zero);
+        v.frames.set(p, zero);
+        this.syncHost(v, p, p + 1);
+      }
+      freed += zeros.length;
       for (let i = 0; i < gone.length; ) {
         let j = i + 1;
         while (j < gone.length && gone[j] === gone[j - 1] + 1) j++;
@@ -561,6 +582,24 @@ export class MemoryManager extends UserCopy {
     return f;
   }
 
+  /**
+   * makePresent for a kernel-side access (copyOut, a read into the buffer):
+   * past the memory limit the OOM killer runs as for the application's own
+   * fault (MemoryFile.userOom, set by the kernel) and the access retries;
+   * EFAULT once the killer freed nothing or chose this address space's process.
+   */
+  private presentForKernel(v: Vma, p: number, write: boolean): number {
+    for (;;) {
+      try {
+        return this.makePresent(v, p, write);
+      } catch (e) {
+        if (!(e instanceof Errno && e.errno === E.ENOMEM)) throw e;
+        const used = this.memfile.usedPages;
+        if (!this.memfile.userOom?.(this) || this.memfile.usedPages >= used) throw new Errno(E.EFAULT, 'out of memory');
+      }
+    }
+  }
+
   /** MAP_GROWSDOWN: a fault just below a stack VMA extends it (within the stack limit). */
   private growStack(addr: number): Vma | null {
     const v = this.vmas.lowerBound(addr);
@@ -608,7 +647,7 @@ export class MemoryManager extends UserCopy {
       // reference) needs no host change. Should the stub still map it
       // read-only (a fork's sharer went away), the application's own first
       // write faults and the fault path maps it writable then.
-      if (f < 0 || (write && !v.shared && this.memfile.refCount(f) > 1)) f = this.makePresent(v, p, write);
+      if (f < 0 || (write && !v.shared && this.memfile.refCount(f) > 1)) f = this.presentForKernel(v, p, write);
       const off = a % PAGE;
       // Following pages whose frames come next in the memory file (a fresh
       // anonymous area, a tmpfs file written in order) join one view: one

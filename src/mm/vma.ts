@@ -147,7 +147,7 @@ export class Vma {
     let shared = false;
     let data = false;
     this.frames.forEachPresent(0, this.pages, (_p, f) => {
-      if (shared || data) return;
+      if (shared || data || memfile.isZeroFrame(f)) return;
       if (memfile.refCount(f) > 1) shared = true;
       else if (runLen > 0 && f === runStart + runLen) runLen++;
       else {
