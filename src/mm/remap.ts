@@ -83,6 +83,8 @@ function movePiece(mm: MemoryManager, old: number, oldLen: number, newLen: numbe
     // The source stays mapped: its private pages are gone (zeros, or the
     // file again), a shared mapping still sees the object's pages.
     if (!src.shared) mm.discard(old, oldLen);
+    // The lock moves with the pages (Linux clears VM_LOCKED on the source).
+    src.locked = 0;
     if (!src.file && !src.shared) src.anon = null;
   } else {
     mm.unmapRange(old, oldLen);

@@ -136,10 +136,11 @@ function munmap(t: Task, a: number[]): number {
 
 function mprotect(t: Task, a: number[]): number {
   const prot = i32(a[2]);
+  // Linux's order: alignment, an empty range, a wrapping one, then the protection.
   if (a[0] % PAGE !== 0) throw new Errno(E.EINVAL);
-  if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP)) throw new Errno(E.EINVAL);
   if (a[1] === 0) return 0;
   if (wraps(a[0], pageAlignUp(usize(a[1])))) throw new Errno(E.ENOMEM);
+  if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP)) throw new Errno(E.EINVAL);
   const start = uaddr(a[0]);
   const len = pageAlignUp(usize(a[1]));
   requireMapped(t, start, start + len);

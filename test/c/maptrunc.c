@@ -123,6 +123,23 @@ static void shared_anon_fork(size_t len) {
   munmap(m, len);
 }
 
+/* A shared anonymous mapping is one object of the size it was made: grown by mremap, the new pages are past its end. */
+static void shared_anon_grown(void) {
+  char *m = mmap(0, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  m[0] = 5;
+  char *g = mremap(m, 2 * PG, 4 * PG, MREMAP_MAYMOVE);
+  if (g == MAP_FAILED) DIE("mremap");
+  probe(" grown: first page", g, g);
+  probe(" grown: page 2", g + 2 * PG, g);
+  char *d = mremap(g, 0, 4 * PG, MREMAP_MAYMOVE);
+  if (d == MAP_FAILED) DIE("mremap dup");
+  g[PG] = 9;
+  probe(" duplicate: page 1", d + PG, d);
+  probe(" duplicate: page 3", d + 3 * PG, d);
+  munmap(g, 4 * PG);
+  munmap(d, 4 * PG);
+}
+
 int main(int argc, char **argv) {
   line_buffered();
   struct sigaction sa;
@@ -138,6 +155,8 @@ int main(int argc, char **argv) {
   printf("shared anonymous across fork:\n");
   shared_anon_fork((size_t)1 << 20);
   shared_anon_fork((size_t)64 << 20);
+  printf("shared anonymous grown:\n");
+  shared_anon_grown();
   printf("done\n");
   return 0;
 }
