@@ -4,6 +4,7 @@
 // reports a Stop, the task serves it (a syscall, a fault) and resumes its
 // context, delivering pending signals on the way back to the application.
 
+import type { MemoryFile } from '../platform/memfile';
 import type { HeapBudget } from '../abi/accounting';
 import type { MemoryManager } from '../mm/mm';
 import type { Context } from '../platform/platform';
@@ -104,6 +105,10 @@ export class Task {
 
   get heapBudget(): HeapBudget {
     return this.mm.memfile.heap;
+  }
+
+  get frames(): MemoryFile {
+    return this.mm.memfile;
   }
 
   get pid(): number {

@@ -65,3 +65,12 @@ test('a kernel-side write past the limit kills the largest process instead of fa
   const self = h.runSandbox([bin, '8', '80'], { cwd: '/', flags: ['--memory', '64m'] });
   assert.strictEqual(self.signal === 'SIGKILL' || self.status === 137, true, h.describe('self', self));
 });
+
+test('pipe buffers are memory-file frames under the memory limit', { timeout: 120_000 }, (t) => {
+  const bin = hostile(t, 'pipemem');
+  if (!bin) return;
+  // 64 pipes holding 64 KiB each: 4 MiB of the limit while full, all of it back once closed.
+  const r = h.runSandbox([bin], { cwd: '/', flags: ['--memory', '256m'] });
+  assert.strictEqual(r.status, 0, h.describe('sandbox', r));
+  assert.strictEqual(r.stdout, 'held 4096 kB, given back 4096 kB\n');
+});
