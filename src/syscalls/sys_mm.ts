@@ -126,8 +126,8 @@ function wraps(start: number, len: number): boolean {
 function munmap(t: Task, a: number[]): number {
   const start = uaddr(a[0]);
   const len = usize(a[1]);
-  // Linux's TASK_SIZE bounds munmap: the range between the stub's floor and it holds no VMA, so it unmaps nothing.
-  if (start % PAGE !== 0 || start > TASK_SIZE || len > TASK_SIZE - start) throw new Errno(E.EINVAL);
+  // mm.top is this address space's TASK_SIZE: the stub's pages answer as beyond it on Linux.
+  if (start % PAGE !== 0 || start > t.mm.top || len > t.mm.top - start) throw new Errno(E.EINVAL);
   const size = pageAlignUp(len);
   if (size === 0) throw new Errno(E.EINVAL);
   t.mm.unmapRange(start, size);
@@ -296,10 +296,10 @@ function msync(t: Task, a: number[]): number {
 }
 
 export const defs: SyscallDef[] = [
-  { nr: 9, name: 'mmap', fn: mmap, args: ['ptr', 'size', 'prot', 'mapflags', 'fd', 'offhex'], partial: 'MAP_HUGETLB unsupported; MAP_POPULATE is a hint; MAP_FIXED and mremap destinations end below the stub, not at TASK_SIZE' },
-  { nr: 11, name: 'munmap', fn: munmap, args: ['ptr', 'size'] },
+  { nr: 9, name: 'mmap', fn: mmap, args: ['ptr', 'size', 'prot', 'mapflags', 'fd', 'offhex'], partial: 'MAP_HUGETLB and MAP_DROPPABLE unsupported (EINVAL); MAP_POPULATE is a hint; MAP_FIXED must end below the stub, not at TASK_SIZE' },
+  { nr: 11, name: 'munmap', fn: munmap, args: ['ptr', 'size'], partial: 'a range past the stub\'s floor is EINVAL, as beyond TASK_SIZE' },
   { nr: 10, name: 'mprotect', fn: mprotect, args: ['ptr', 'size', 'prot'], partial: 'PROT_GROWSDOWN/GROWSUP accepted but not applied to neighbouring pages' },
-  { nr: 25, name: 'mremap', fn: mremap, args: ['ptr', 'size', 'size', 'mremap_flags', 'ptr'] },
+  { nr: 25, name: 'mremap', fn: mremap, args: ['ptr', 'size', 'size', 'mremap_flags', 'ptr'], partial: 'a fixed destination must end below the stub, not at TASK_SIZE (EINVAL)' },
   { nr: 12, name: 'brk', fn: brk, args: ['ptr'] },
   { nr: 28, name: 'madvise', fn: madvise, args: ['ptr', 'size', 'madvise'], partial: 'DONTNEED/FREE/REMOVE/DONTFORK/DOFORK/WIPEONFORK/KEEPONFORK act; other advice is validated and ignored' },
   { nr: 27, name: 'mincore', fn: mincore, args: ['ptr', 'size', 'ptr'] },

@@ -118,7 +118,6 @@ static void hints(void) {
   SHOW("munmap unaligned", munmap((void *)(TOP - PG + 1), PG));
   SHOW("mprotect across the top", mprotect((void *)(TOP - PG), 2 * PG, PROT_READ));
   /* Below the top, inside what Linux gives the application, nothing is mapped. */
-  SHOW("munmap last page", munmap((void *)(TOP - PG), PG));
   SHOW("mprotect last page", mprotect((void *)(TOP - PG), PG, PROT_READ));
   SHOW("madvise last page", madvise((void *)(TOP - PG), PG, MADV_NORMAL));
   unsigned char vec[1];
@@ -292,6 +291,7 @@ static void top_mode(void) {
   char *q = anon(0, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE);
   p = mremap(q, PG, PG, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)(TOP - PG));
   printf("mremap to last page: %s\n", res(p));
+  SHOW("munmap last page", munmap((void *)(TOP - PG), PG));
 }
 
 int main(int argc, char **argv) {

@@ -35,6 +35,9 @@ test('the last page below TASK_SIZE: Linux maps it, the sandbox keeps it for the
   assert.match(r.stdout, /^fixed last page: ENOMEM$/m);
   assert.match(r.stdout, /^hint last page: ok at hint 0$/m);
   assert.match(r.stdout, /^mremap to last page: EINVAL$/m);
+  // Above the stub's floor everything answers as beyond TASK_SIZE (test/hostile/mapattack.c).
+  assert.match(native.stdout, /^munmap last page = 0$/m);
+  assert.match(r.stdout, /^munmap last page = -1 EINVAL$/m);
 });
 
 test('pages only read do not count against the limit (hostmaps sparse 512 in 300 MiB)', { timeout: 300_000 }, (t) => {
