@@ -21,6 +21,7 @@ export function remap(mm: MemoryManager, old: number, oldLen: number, newLen: nu
     // A second mapping of the same shared pages (only shared ones: private pages have no object to share).
     if (!v.shared) throw new Errno(E.EINVAL, 'mremap duplicate of a private mapping');
     if (!mayMove) throw new Errno(E.ENOMEM);
+    if (fixedAddr >= 0 && old > fixedAddr && fixedAddr + newLen > old) throw new Errno(E.EINVAL);
     const to = fixedAddr >= 0 ? fixedAddr : mm.findFree(newLen);
     return duplicate(mm, v, old, newLen, to);
   }
@@ -99,11 +100,21 @@ function movePiece(mm: MemoryManager, old: number, oldLen: number, newLen: numbe
 /** mremap with old size 0: a new VMA over the same file or shared object, from the page at old. */
 function duplicate(mm: MemoryManager, v: Vma, old: number, newLen: number, to: number): number {
   mm.claim(to, to + newLen, 1 + mm.splitsAt(to, to + newLen));
-  mm.unmapRange(to, newLen);
-  const d = new Vma(to, to + newLen, v.prot, true, new FrameTable(newLen / PAGE), v.file, v.pgoff + (old - v.start) / PAGE, false, v.name);
+  const pgoff = v.pgoff + (old - v.start) / PAGE;
+  // The destination may cover the source VMA itself: hold its object across the unmap.
+  v.retain();
+  try {
+    mm.unmapRange(to, newLen);
+    // As Linux, the destination goes first: if that took the source page, there is nothing to duplicate.
+    if (!mm.findVma(old)) throw new Errno(E.EFAULT);
+  } catch (e) {
+    v.release();
+    throw e;
+  }
+  const d = new Vma(to, to + newLen, v.prot, true, new FrameTable(newLen / PAGE), v.file, pgoff, false, v.name);
   d.copyFlags(v);
   d.anon = null;
-  d.retain();
+  // d takes over the reference held above.
   mm.vmas.insert(d);
   mm.populate(d, 0, d.pages);
   mm.vmas.mergeAround(to, to + newLen);

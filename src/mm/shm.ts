@@ -43,6 +43,12 @@ export class SharedAnon {
 
   decRef(): void {
     if (--this.users > 0) return;
-    this.frames.forEachPresent(0, this.pages, (_p, f) => this.memfile.decRef(f));
+    const gone: number[] = [];
+    this.frames.forEachPresent(0, this.pages, (p, f) => {
+      this.memfile.decRef(f);
+      gone.push(p);
+    });
+    // No stale frame numbers: a page asked for again gets a fresh frame.
+    for (const p of gone) this.frames.set(p, -1);
   }
 }

@@ -215,6 +215,20 @@ static void mremaps(void) {
     strcpy(d + PG, "through the copy");
     printf("  original sees '%s'\n", s + PG);
   }
+  /* A duplicate whose fixed destination covers the source mapping itself. */
+  char *s2 = anon(0, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED);
+  strcpy(s2, "over itself");
+  char *o = mremap(s2, 0, 2 * PG, MREMAP_MAYMOVE | MREMAP_FIXED, s2);
+  printf("dup onto itself: %s\n", res(o));
+  if (o != MAP_FAILED) printf("  reads '%s'\n", o);
+  char *big = anon(0, 8 * PG, PROT_NONE, MAP_PRIVATE);
+  char *s3 = mmap(big + 2 * PG, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+  strcpy(s3, "covered");
+  o = mremap(s3, 0, PG, MREMAP_MAYMOVE | MREMAP_FIXED, big);
+  printf("dup elsewhere: %s\n", res(o));
+  o = mremap(s3, 0, 4 * PG, MREMAP_MAYMOVE | MREMAP_FIXED, big + PG);
+  printf("dup covering the source: %s\n", res(o));
+  if (o != MAP_FAILED) printf("  reads '%s' '%s'\n", o + PG, big);
   char *d2 = mremap(s, 0, PG, 0);
   printf("dup without MAYMOVE: %s\n", res(d2));
   char *p = anon(0, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE);
