@@ -77,3 +77,16 @@ test('pipe buffers are memory-file frames under the memory limit', { timeout: 12
   assert.strictEqual(r.status, 0, h.describe('sandbox', r));
   assert.strictEqual(r.stdout, 'held 4096 kB, given back 4096 kB\n');
 });
+
+test('the new memory calls used the hostile way: the sandbox lives on and leaks no frame', { timeout: 180_000 }, (t) => {
+  const bin = hostile(t, 'mmabuse');
+  if (!bin) return;
+  const log = path.join(h.tmpDir('tsvisor-memedges-'), 'debug.log');
+  const r = h.runSandbox([bin], { cwd: '/', flags: ['--memory', '64m', '--debug-log', log], timeout: 150_000 });
+  assert.strictEqual(r.status, 0, h.describe('sandbox', r));
+  assert.strictEqual(r.stdout, [
+    'mlockall over 64 GiB: returned', 'duplicates that saw the data: 16000', 'truncated 4096 mappings 500 times',
+    'wipeonfork 16 GiB: ok', 'child saw 0', 'MemFree back within 1 MiB: yes', '',
+  ].join('\n'));
+  assert.doesNotMatch(fs.readFileSync(log, 'utf8'), /BUG/);
+});
