@@ -97,7 +97,14 @@ function mmap(t: Task, a: number[]): number {
   checkExpand(t, size, isData(p, shared, growsDown), fixed ? addr : 0, fixed ? addr + size : 0);
   if (!noreserve && ((!shared && p & PROT_WRITE) || (shared && !file))) checkCommit(t, size);
   const v = mm.mapAt(addr, size, p, shared, file, off / PAGE, growsDown, null, noreserve);
-  if (locked && v.locked !== locked) lockRange(t, addr, addr + size, locked);
+  if (locked && v.locked !== locked) {
+    try {
+      lockRange(t, addr, addr + size, locked);
+    } catch (e) {
+      // Linux ignores a failure to fill a MAP_LOCKED mapping (mm_populate): the mapping stands.
+      if (!(e instanceof Errno && e.errno === E.EAGAIN)) throw e;
+    }
+  }
   return addr;
 }
 
