@@ -39,9 +39,20 @@ function copyOutAll(mem: MemoryAccess, addr: number, data: Buffer): number {
   return data.length;
 }
 
+/**
+ * Readiness, the one interface every description offers (poll, select, the
+ * blocking paths of read and write, O_ASYNC, and epoll next): readiness(mask)
+ * says what is ready now; a waiter registered with eventRegister is woken
+ * (with the events) when that may have changed. A woken waiter checks
+ * readiness again. Register first, then check, then sleep: nothing is missed.
+ */
 export abstract class FileDescription {
   refs = 1;
-  /** Notified when readiness may have changed (poll/epoll/blocking I/O wait on it). */
+  /**
+   * Notified when readiness may have changed. Files whose readiness lives
+   * in the Sentry (pipes) notify it themselves; others (host fds) arm a
+   * source when the first waiter registers.
+   */
   readonly queue = new WaitQueue();
   offset = 0;
   /** The VFS counted this open on the inode (incOpen): the last reference uncounts it. */
@@ -122,9 +133,16 @@ export abstract class FileDescription {
   ioctl(_t: FileCtx, _cmd: number, _arg: number): MaybePromise<number> {
     throw new Errno(E.ENOTTY);
   }
-  /** The subset of mask (poll events) that is ready now. */
+  /** The subset of mask (poll events) that is ready now; EVENT_ERR and EVENT_HUP may come unasked. */
   readiness(mask: number): number {
     return mask & (EVENT_IN | EVENT_OUT | EVENT_RDNORM | EVENT_WRNORM);
+  }
+  /** Wake w (w.wake(events)) whenever readiness in w.mask may have changed, until eventUnregister(w). */
+  eventRegister(w: Waiter): void {
+    this.queue.add(w);
+  }
+  eventUnregister(w: Waiter): void {
+    this.queue.remove(w);
   }
   stat(): InodeAttrs {
     if (this.inode) return this.inode.attrs();
