@@ -35,7 +35,9 @@ export type RestartBlock =
   /** poll with a timeout: poll the same pollfd array on to the same deadline. */
   | { kind: 'poll'; fds: number; nfds: number; deadline: number }
   /** FUTEX_WAIT(_BITSET) with a timeout: wait on for the same word to the same deadline. */
-  | { kind: 'futex'; uaddr: number; priv: boolean; val: number; bitset: number; deadline: number };
+  | { kind: 'futex'; uaddr: number; priv: boolean; val: number; bitset: number; deadline: number }
+  /** epoll_wait with a timeout, unwound by a pause: wait on to the same deadline. */
+  | { kind: 'epoll'; epfd: number; events: number; max: number; deadline: number };
 
 export class Task {
   state: TaskState = 'running';

@@ -99,7 +99,7 @@ export async function restartPoll(t: Task, fds: number, nfds: number, deadline: 
   }
 }
 
-async function withSigmask<T>(t: Task, maskAddr: number, size: number, fn: () => Promise<T>): Promise<T> {
+export async function withSigmask<T>(t: Task, maskAddr: number, size: number, fn: () => Promise<T>): Promise<T> {
   if (maskAddr === 0) return fn();
   if (size !== 8) throw new Errno(E.EINVAL);
   const mask = t.mm.readBigU64(maskAddr) & ~((1n << 8n) | (1n << 18n));

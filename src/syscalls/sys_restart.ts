@@ -12,12 +12,14 @@ import { relativeSleep } from './sys_time';
 import { sigtimedwaitUntil } from './sys_signal';
 import { restartPoll } from './sys_poll';
 import { restartFutexWait } from './sys_futex';
+import { restartEpollWait } from './sys_epoll';
 
 const RESTART: { [K in RestartBlock['kind']]: (t: Task, rb: Extract<RestartBlock, { kind: K }>) => number | Promise<number> } = {
   nanosleep: (t, rb) => relativeSleep(t, rb.deadline, rb.rem),
   sigtimedwait: (t, rb) => sigtimedwaitUntil(t, rb.set, rb.info, rb.deadline),
   poll: (t, rb) => restartPoll(t, rb.fds, rb.nfds, rb.deadline),
   futex: (t, rb) => restartFutexWait(t, rb.uaddr, rb.priv, rb.val, rb.bitset, rb.deadline),
+  epoll: (t, rb) => restartEpollWait(t, rb.epfd, rb.events, rb.max, rb.deadline),
 };
 
 function runRestart<K extends RestartBlock['kind']>(t: Task, rb: Extract<RestartBlock, { kind: K }>): number | Promise<number> {

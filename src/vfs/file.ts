@@ -30,6 +30,11 @@ export interface FileAsync {
   waiter: Waiter | null;
 }
 
+/** Told when a description's last reference goes (an epoll set drops its entries for it). */
+export interface ReleaseWatcher {
+  fileReleased(f: FileDescription): void;
+}
+
 export const MAX_LFS = Number.MAX_SAFE_INTEGER; // offsets beyond 2^53 are refused with EFBIG/EINVAL
 
 export type MaybePromise<T> = T | Promise<T>;
@@ -59,6 +64,8 @@ export abstract class FileDescription {
   countsOpen = false;
   /** Signal-driven I/O (fcntl F_SETOWN, F_SETSIG, O_ASYNC): null until first used. */
   async: FileAsync | null = null;
+  /** Epoll sets with entries for this description: null until one registers it. */
+  protected releaseWatchers: Set<ReleaseWatcher> | null = null;
 
   constructor(
     /** Where it was opened (null for anonymous files: pipes, host fds). */
@@ -137,6 +144,20 @@ export abstract class FileDescription {
   readiness(mask: number): number {
     return mask & (EVENT_IN | EVENT_OUT | EVENT_RDNORM | EVENT_WRNORM);
   }
+  /**
+   * Whether readiness is meaningful: epoll refuses the others with EPERM
+   * (on Linux: the file operations have no poll). poll and select still
+   * take them, as always ready for what they were opened for.
+   */
+  canPoll(): boolean {
+    return false;
+  }
+  watchRelease(w: ReleaseWatcher): void {
+    (this.releaseWatchers ??= new Set()).add(w);
+  }
+  unwatchRelease(w: ReleaseWatcher): void {
+    this.releaseWatchers?.delete(w);
+  }
   /** Wake w (w.wake(events)) whenever readiness in w.mask may have changed, until eventUnregister(w). */
   eventRegister(w: Waiter): void {
     this.queue.add(w);
@@ -175,6 +196,8 @@ export abstract class FileDescription {
   }
   decRef(): void {
     if (--this.refs === 0) {
+      if (this.releaseWatchers) for (const w of [...this.releaseWatchers]) w.fileReleased(this);
+      this.releaseWatchers = null;
       const inode = this.inode;
       if (inode) {
         // OFD locks and flocks belong to the description.

@@ -176,6 +176,11 @@ export class HostFdFile extends FileDescription {
     this.watchEvents = -1;
   }
 
+  /** Pipes, sockets and terminals of the host have readiness; regular files do not. */
+  override canPoll(): boolean {
+    return !this.isRegular;
+  }
+
   override readiness(mask: number): number {
     let ev = 0;
     if (mask & (EVENT_IN | EVENT_RDNORM)) ev |= POLLIN;
