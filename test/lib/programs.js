@@ -71,6 +71,7 @@ const C_PROGRAMS = Object.freeze({
   timeleft: { args: () => [], endsWithDone: true },
   epoll: { args: () => [], endsWithDone: true },
   timerfd: { args: () => [], endsWithDone: true },
+  signalfd: { args: () => [], endsWithDone: true },
   mmedges: { args: (dir) => [dir], endsWithDone: true },
   mlocks: { args: () => [], endsWithDone: true },
   maptrunc: { args: (dir) => [dir], endsWithDone: true },
