@@ -72,6 +72,7 @@ const C_PROGRAMS = Object.freeze({
   epoll: { args: () => [], endsWithDone: true },
   timerfd: { args: () => [], endsWithDone: true },
   signalfd: { args: () => [], endsWithDone: true },
+  sysvshm: { args: () => [], endsWithDone: true },
   mmedges: { args: (dir) => [dir], endsWithDone: true },
   mlocks: { args: () => [], endsWithDone: true },
   maptrunc: { args: (dir) => [dir], endsWithDone: true },
