@@ -389,7 +389,8 @@ export class MemoryManager extends UserCopy {
   dropPastEof(dev: number, ino: number, size: number): void {
     const endPage = Math.ceil(size / PAGE);
     for (const v of this.vmas) {
-      if (!v.file || v.file.dev !== dev || v.file.ino !== ino) continue;
+      // Device 0 is no filesystem's (SysV segments use it): never a match.
+      if (!v.file || dev === 0 || v.file.dev !== dev || v.file.ino !== ino) continue;
       const from = Math.max(0, endPage - v.pgoff);
       if (from >= v.pages) continue;
       this.dropFrames(v, from, v.pages);
