@@ -5,6 +5,8 @@
 // the continuations of woken tasks run (microtasks, no macrotask hop) until
 // every one has resumed its context or blocked again.
 
+import { unmapPastEof } from './filemaps';
+import { kernelAccessOom } from './oom';
 import type { MemoryFile } from '../platform/memfile';
 import type { Platform } from '../platform/platform';
 import type { HostInfo } from '../host/hostinfo';
@@ -106,6 +108,8 @@ export class Kernel {
     this.platform = opts.platform;
     this.memfile = opts.platform.memfile;
     this.vfs = opts.vfs;
+    this.vfs.onShrink = (inode, size) => unmapPastEof(this, inode.fs.dev, inode.ino, size);
+    this.memfile.userOom = (mm) => kernelAccessOom(this, mm);
     this.hostInfo = opts.hostInfo;
     this.hostname = opts.hostname ?? 'tsvisor';
     this.log = opts.log ?? (() => {});

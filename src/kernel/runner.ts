@@ -257,7 +257,7 @@ export class TaskRunner {
         signo = S.SIGBUS;
         code = S.BUS_ADRERR;
       } else {
-        code = t.mm.findVma(addr) ? S.SEGV_ACCERR : S.SEGV_MAPERR;
+        code = t.mm.shownMapped(addr) ? S.SEGV_ACCERR : S.SEGV_MAPERR;
       }
     }
     this.forceSignal(t, signo, { signo, code, addr });

@@ -5,6 +5,7 @@
 // context, delivering pending signals on the way back to the application.
 
 import type { SeccompFilter } from './seccomp';
+import type { MemoryFile } from '../platform/memfile';
 import type { HeapBudget } from '../abi/accounting';
 import type { MemoryManager } from '../mm/mm';
 import type { Context } from '../platform/platform';
@@ -120,6 +121,10 @@ export class Task {
 
   get heapBudget(): HeapBudget {
     return this.mm.memfile.heap;
+  }
+
+  get frames(): MemoryFile {
+    return this.mm.memfile;
   }
 
   get pid(): number {

@@ -141,8 +141,10 @@ function truncate(t: Task, p: VPath, len: number): number {
   vfsOf(t).checkWritable(p);
   checkAccess(t.creds, a, MAY_WRITE);
   beforeResize(t, p.dentry.inode, len);
+  const old = a.size;
   // mtime and ctime move even when the size stays (Linux's do_truncate).
   p.dentry.inode.setattr({ size: len, mtimeNs: nowNs() });
+  if (len < old) vfsOf(t).onShrink?.(p.dentry.inode, len);
   return 0;
 }
 
@@ -209,7 +211,9 @@ export const defs: SyscallDef[] = [
       if (a[1] < 0) throw new Errno(E.EINVAL);
       if (!f.writable || !f.inode || (f.inode.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
       beforeResize(t, f.inode, a[1]);
+      const old = f.inode.attrs().size;
       f.inode.setattr({ size: a[1], mtimeNs: nowNs() });
+      if (a[1] < old) vfsOf(t).onShrink?.(f.inode, a[1]);
       return 0;
     },
   },

@@ -55,6 +55,8 @@ export class VirtualFilesystem {
   /** What keeps cached dentries alive, bounded (see dentry_cache.ts). */
   readonly dentries = new DentryCache(Number(process.env.TSVISOR_DENTRY_CACHE ?? DEFAULT_DENTRY_CACHE));
   private readonly openFifo: FifoOpener | null;
+  /** Called when open(O_TRUNC) shrinks a file: the kernel takes its pages out of the mappings. */
+  onShrink: ((inode: Inode, size: number) => void) | null = null;
   private nextMountId = 1;
   /** Device numbers of this namespace's file systems (the composition root takes them for each fs it makes). */
   readonly devs: AnonDevs;
@@ -507,7 +509,10 @@ export class VirtualFilesystem {
     if (type !== S_IFREG) throw new Errno(E.ENXIO); // device nodes with no driver
     if (flags & O_TRUNC && !created) {
       removePrivileges(r.creds, inode);
-      if (inode.attrs().size !== 0) inode.setattr({ size: 0 });
+      if (inode.attrs().size !== 0) {
+        inode.setattr({ size: 0 });
+        this.onShrink?.(inode, 0);
+      }
     }
     const f = new RegularFile(p, inode, fflags);
     inode.incOpen();

@@ -88,6 +88,9 @@ const C_PROGRAMS = Object.freeze({
   // Run as root: one case drops to another uid.
   ptraceevents: { args: () => [], endsWithDone: true },
   ptracemore: { args: () => [], endsWithDone: true },
+  mmedges: { args: (dir) => [dir], endsWithDone: true },
+  mlocks: { args: () => [], endsWithDone: true },
+  maptrunc: { args: (dir) => [dir], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.

@@ -13,11 +13,12 @@ import { FileLocks } from '../../vfs/locks';
 import { PAGE_SIZE } from '../../abi/mm';
 import { O_ACCMODE, UNNUMBERED_DEV, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, S_IFIFO, type InodeAttrs } from '../../abi/fs';
 import type { MemoryAccess } from '../../mm/access';
+import type { FrameSource } from '../../mm/mappable';
 
 export const PIPE_BUF = 4096;
 export const DEFAULT_PIPE_SIZE = 65536;
 export const MAX_PIPE_SIZE = 1048576; // /proc/sys/fs/pipe-max-size
-/** No pipe grows past this, whatever the caller's capabilities: its buffer lives in the Sentry's heap. */
+/** No pipe grows past this, whatever the caller's capabilities (its capacity is reserved in the Sentry's heap budget). */
 export const HARD_PIPE_SIZE = 64 * 1048576;
 export const READ_EVENTS = EVENT_IN | EVENT_RDNORM | EVENT_HUP;
 export const WRITE_EVENTS = EVENT_OUT | EVENT_WRNORM | EVENT_ERR;
@@ -26,9 +27,13 @@ export class Pipe {
   /**
    * The data: size bytes from head, wrapping at ring.length. Allocated at the
    * first write and grown up to the capacity, then reused: a 64 KiB write
-   * is one copy from the writer's memory into it, a read one copy out.
+   * is one copy from the writer's memory into it, a read one copy out. It is
+   * a run of memory-file frames (ringFrame on), counted under the sandbox's
+   * memory limit as Linux charges pipe pages to the memory cgroup; a Buffer
+   * on the heap only without a memory file (unit tests).
    */
   private ring: Buffer | null = null;
+  private ringFrame = -1;
   private head = 0;
   size = 0;
   capacity = DEFAULT_PIPE_SIZE;
@@ -50,8 +55,26 @@ export class Pipe {
   lockTable: FileLocks | null = null;
 
   /** pipefs: the namespace's numbering of pipes (st_dev, st_ino, "pipe:[N]"). */
-  constructor(private readonly heap: HeapBudget | null = null, readonly fs: PseudoFs = new PseudoFs(UNNUMBERED_DEV)) {
+  constructor(
+    private readonly heap: HeapBudget | null = null,
+    readonly fs: PseudoFs = new PseudoFs(UNNUMBERED_DEV),
+    private readonly frames: FrameSource | null = null,
+  ) {
     this.ino = fs.ino();
+  }
+
+  /** A ring of len bytes (a power of two, at least a page): frames of the memory file (ENOMEM past the limit), else heap. */
+  private newRing(len: number): { buf: Buffer; frame: number } {
+    if (!this.frames) return { buf: Buffer.allocUnsafe(len), frame: -1 };
+    const frame = this.frames.alloc(len / PAGE_SIZE);
+    return { buf: this.frames.bytes(frame, len / PAGE_SIZE), frame };
+  }
+
+  /** Make next the ring, giving back the frames of the one it replaces. */
+  private setRing(next: { buf: Buffer; frame: number } | null): void {
+    if (this.ring && this.ringFrame >= 0) this.frames?.decRef(this.ringFrame, this.ring.length / PAGE_SIZE);
+    this.ring = next ? next.buf : null;
+    this.ringFrame = next ? next.frame : -1;
   }
 
   /**
@@ -90,11 +113,11 @@ export class Pipe {
     if (r && r.length >= need) return r;
     let len = r ? r.length : Math.min(this.capacity, DEFAULT_PIPE_SIZE);
     while (len < need) len *= 2;
-    const out = Buffer.allocUnsafe(len);
-    if (r) this.copyFromRing(0, this.size, (src, at) => src.copy(out, at));
-    this.ring = out;
+    const out = this.newRing(len);
+    if (r) this.copyFromRing(0, this.size, (src, at) => src.copy(out.buf, at));
+    this.setRing(out);
     this.head = 0;
-    return out;
+    return out.buf;
   }
 
   /** Call fn with the pieces (at most two) of [from, from+n) of the data, and their offset in it. */
@@ -144,9 +167,9 @@ export class Pipe {
 
   /** The ring no larger than cap (the data fits: size <= cap), so a shrunk pipe holds no more heap than charged. */
   private shrinkRing(cap: number): void {
-    const out = Buffer.allocUnsafe(cap);
-    if (this.size > 0) this.copyFromRing(0, this.size, (src, at) => src.copy(out, at));
-    this.ring = out;
+    const out = this.newRing(cap);
+    if (this.size > 0) this.copyFromRing(0, this.size, (src, at) => src.copy(out.buf, at));
+    this.setRing(out);
     this.head = 0;
   }
 
@@ -177,7 +200,7 @@ export class Pipe {
   }
 
   clear(): void {
-    this.ring = null;
+    this.setRing(null);
     this.head = 0;
     this.size = 0;
   }
@@ -388,8 +411,8 @@ export class PipeFile extends FileDescription {
 }
 
 /** pipe2(): a read end and a write end. */
-export function makePipe(flags: number, heap: HeapBudget | null = null, fs?: PseudoFs): [PipeFile, PipeFile] {
-  const p = new Pipe(heap, fs);
+export function makePipe(flags: number, heap: HeapBudget | null = null, fs?: PseudoFs, frames: FrameSource | null = null): [PipeFile, PipeFile] {
+  const p = new Pipe(heap, fs, frames);
   const st = flags & O_NONBLOCK;
   return [new PipeFile(p, O_RDONLY | st), new PipeFile(p, O_WRONLY | st)];
 }
@@ -398,7 +421,7 @@ export function makePipe(flags: number, heap: HeapBudget | null = null, fs?: Pse
 export async function openFifo(t: FileCtx, inode: Inode, path: VPath, flags: number, fs?: PseudoFs): Promise<PipeFile> {
   let p = inode.fifo instanceof Pipe ? inode.fifo : null;
   if (!p) {
-    p = new Pipe(t.heapBudget ?? null, fs);
+    p = new Pipe(t.heapBudget ?? null, fs, t.frames ?? null);
     inode.fifo = p;
   }
   const m = flags & O_ACCMODE;

@@ -10,7 +10,7 @@ import { SIG_IGN, NSIG, sigBit } from '../../abi/signals';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import type { MemoryManager } from '../../mm/mm';
-import type { Vma } from '../../mm/vma';
+import { LOCK_ONFAULT, type Vma } from '../../mm/vma';
 import { pathOf, type Mount, type VPath } from '../../vfs/dentry';
 import { devMajor, devMinor } from '../../abi/fs';
 import {
@@ -90,6 +90,8 @@ export interface MemStats {
   /** Bytes. */
   size: number;
   rss: number;
+  /** Bytes in locked VMAs (VmLck). */
+  lck: number;
   rssAnon: number;
   rssFile: number;
   rssShmem: number;
@@ -112,12 +114,13 @@ function isStack(v: Vma): boolean {
 }
 
 export function memStats(mm: MemoryManager, exePath: string): MemStats {
-  const s: MemStats = { size: 0, rss: 0, rssAnon: 0, rssFile: 0, rssShmem: 0, data: 0, stk: 0, exe: 0, lib: 0, startCode: 0, endCode: 0, startData: 0, endData: 0 };
+  const s: MemStats = { size: 0, rss: 0, lck: 0, rssAnon: 0, rssFile: 0, rssShmem: 0, data: 0, stk: 0, exe: 0, lib: 0, startCode: 0, endCode: 0, startData: 0, endData: 0 };
   for (const v of mm.vmas) {
     const len = v.end - v.start;
     const rss = residentBytes(v);
     s.size += len;
     s.rss += rss;
+    if (v.locked) s.lck += len;
     if (v.file) s.rssFile += rss;
     else if (v.shared) s.rssShmem += rss;
     else s.rssAnon += rss;
@@ -205,6 +208,7 @@ export function buildStatus(tg: ThreadGroup, t: Task, id: number, peaks: Peaks |
     mem = {
       peak: kb(peak), size: kb(m.size), hwm: kb(hwm), rss: kb(m.rss), rssAnon: kb(m.rssAnon), rssFile: kb(m.rssFile),
       rssShmem: kb(m.rssShmem), data: kb(m.data), stk: kb(m.stk), exe: kb(m.exe), lib: kb(m.lib),
+      lck: kb(m.lck),
     };
   }
   let fdSize = 64;
@@ -274,11 +278,16 @@ export function smapsText(mm: MemoryManager): string {
     flags.push('mr', 'mw', 'me');
     if (e.shared) flags.push('ms');
     if (vma?.growsDown) flags.push('gd');
+    // In Linux's bit order: VM_LOCKED, VM_DONTCOPY, VM_LOCKONFAULT, VM_ACCOUNT, VM_WIPEONFORK.
+    if (vma?.locked) flags.push('lo');
+    if (vma?.dontfork) flags.push('dc');
+    if (vma && vma.locked & LOCK_ONFAULT) flags.push('lf');
     if (vma && !vma.file && !vma.shared) flags.push('ac');
+    if (vma?.wipeonfork) flags.push('wf');
     s += formatMapsLine(e) + '\n';
     s += formatSmapsBlock({
       sizeKb: (e.end - e.start) / 1024, rssKb: vma ? residentBytes(vma) / 1024 : 0,
-      anonymous: !vma || !vma.file, shared: e.shared, flags,
+      anonymous: !vma || !vma.file, shared: e.shared, flags, locked: !!vma?.locked,
     });
   }
   return s;
