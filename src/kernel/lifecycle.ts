@@ -12,6 +12,7 @@ import type { Kernel } from './kernel';
 import { KEEP_REGS, VFORK_WAIT } from './runner';
 import * as S from '../abi/signals';
 import { exitTimers } from './itimers';
+import { accountReaped, sampleRss } from './rusage';
 import { Task } from './task';
 import { type ChildEvent, type Rlimit, RLIMIT_NOFILE, RLIMIT_STACK, ThreadGroup } from './thread_group';
 import { wakeCounter } from '../abi/waitqueue';
@@ -245,8 +246,9 @@ export class Lifecycle {
       }
       throw e;
     }
-    // Past the point of no return: the old image goes, its CPU time stays with the process.
+    // Past the point of no return: the old image goes, its CPU time and peak size stay with the process.
     const old = t.mm;
+    sampleRss(t.tg, old);
     t.mm = mm;
     if (reuse) {
       as.discardPending();
@@ -301,6 +303,7 @@ export class Lifecycle {
       }
     }
     // Freeze the CPU time before the stub goes (a vfork child shares its parent's stub: not its own).
+    sampleRss(t.tg, t.mm);
     if (!t.vforkParent) {
       const c = t.ctx.cpuTime();
       t.tg.finalUserNs += c.userNs;
@@ -420,9 +423,7 @@ export class Lifecycle {
       if (found) {
         if (!(options & WNOWAIT)) {
           if (found.ev.kind === 'exited') {
-            const c = found.tg;
-            t.tg.childUserNs += c.finalUserNs + c.childUserNs;
-            t.tg.childSysNs += c.finalSysNs + c.childSysNs;
+            accountReaped(t.tg, found.tg);
             this.reap(found.tg);
           } else if (found.ev.kind === 'stopped') found.tg.stopReport = null;
           else found.tg.contReport = null;

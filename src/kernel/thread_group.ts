@@ -100,6 +100,9 @@ export class ThreadGroup {
   /** CPU time of reaped children and their reaped descendants, ns (times(2), RUSAGE_CHILDREN). */
   childUserNs = 0;
   childSysNs = 0;
+  /** Peak resident size in KiB, sampled (kernel/rusage.ts); and the largest of reaped descendants'. */
+  maxRssKb = 0;
+  childMaxRssKb = 0;
   /** The process's own CPU time, frozen when it exited. */
   finalUserNs = 0;
   finalSysNs = 0;

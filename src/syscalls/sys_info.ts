@@ -20,7 +20,7 @@ import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { type ProcState, RLIM_INFINITY, type Rlimit, RLIMIT_NOFILE, type ThreadGroup } from '../kernel/thread_group';
 import { Reg } from '../platform/platform';
-import { encodeTimeval } from './sys_time';
+import { encodeRusage, rusageOf, sampleRss } from '../kernel/rusage';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 import { UTS_MACHINE, UTS_RELEASE, UTS_SYSNAME, UTS_VERSION } from '../kernel/uts';
@@ -288,17 +288,16 @@ function prlimit64(t: Task, a: number[]): number {
 
 const RUSAGE_SELF = 0, RUSAGE_CHILDREN = -1, RUSAGE_THREAD = 1;
 
-/** struct rusage (144 bytes): CPU times are not measured; ru_maxrss is the current resident size. */
+/** struct rusage: see kernel/rusage.ts. A thread's ru_maxrss is its address space's peak, as on Linux. */
 function getrusage(t: Task, a: number[]): number {
   const who = i32(a[0]);
   need(who === RUSAGE_SELF || who === RUSAGE_CHILDREN || who === RUSAGE_THREAD);
-  const b = Buffer.alloc(144);
-  const c =
-    who === RUSAGE_CHILDREN ? { userNs: t.tg.childUserNs, sysNs: t.tg.childSysNs } : who === RUSAGE_THREAD ? t.cpuTime() : t.tg.cpuTime();
-  encodeTimeval(b, 0, c.userNs); // ru_utime
-  encodeTimeval(b, 16, c.sysNs); // ru_stime
-  if (who !== RUSAGE_CHILDREN) b.writeBigInt64LE(BigInt(Math.floor(t.mm.usage().rss / 1024)), 32); // ru_maxrss, KiB
-  t.mm.copyOut(a[1], b);
+  let r;
+  if (who === RUSAGE_THREAD) {
+    sampleRss(t.tg, t.mm);
+    r = { ...t.cpuTime(), maxRssKb: t.tg.maxRssKb };
+  } else r = rusageOf(t.tg, who === RUSAGE_SELF ? 'self' : 'children');
+  t.mm.copyOut(a[1], encodeRusage(r));
   return 0;
 }
 
@@ -485,7 +484,7 @@ export const defs: SyscallDef[] = [
   { nr: 97, name: 'getrlimit', args: ['rlimit_res', 'rlimit_out'], fn: getrlimit },
   { nr: 160, name: 'setrlimit', args: ['rlimit_res', 'rlimit'], fn: setrlimit, partial: NOT_ENFORCED },
   { nr: 98, name: 'getrusage', args: ['int', 'ptr_out'], fn: getrusage,
-    partial: 'CPU times are the host\'s accounting of the stub processes (the Sentry\'s own work for them is not charged); ru_maxrss is the current resident size; the other counters are 0' },
+    partial: 'CPU times are the host\'s accounting of the stub processes (the Sentry\'s own work for them is not charged); ru_maxrss is the peak of the pages held, sampled at getrusage, wait, exec and exit (a peak freed in between is missed); the other counters are 0' },
   { nr: 100, name: 'times', args: ['ptr_out'], fn: times,
     partial: 'CPU times are the host\'s accounting of the stub processes; the result counts 100 Hz ticks since the sandbox booted' },
   { nr: 158, name: 'arch_prctl', args: ['arch_prctl_op', 'hex'], fn: archPrctl,

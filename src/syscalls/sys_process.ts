@@ -8,6 +8,7 @@ import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
 import { i32, type SyscallDef } from '../kernel/syscall';
 import { checkKill } from './sigperm';
+import { encodeRusage, rusageOf } from '../kernel/rusage';
 import { checkNproc } from './nproc';
 import { CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WSTOPPED, WUNTRACED } from '../abi/sched';
 
@@ -85,7 +86,7 @@ async function wait4(t: Task, a: number[]): Promise<number> {
   const r = await t.kernel.lifecycle.wait(t, selector(t, pid), options | WEXITED);
   if (!r) return 0;
   if (statusAddr) t.mm.writeI32(statusAddr, r.ev.status);
-  if (a[3]) t.mm.copyOut(a[3], Buffer.alloc(144));
+  if (a[3]) t.mm.copyOut(a[3], encodeRusage(rusageOf(r.tg, 'both')));
   return r.tg.pid;
 }
 
@@ -113,7 +114,8 @@ async function waitid(t: Task, a: number[]): Promise<number> {
     if (!r) t.mm.copyOut(infop, Buffer.alloc(128));
     else t.mm.copyOut(infop, S.encodeSigInfo({ ...r.ev.si, signo: S.SIGCHLD }));
   }
-  if (a[4]) t.mm.copyOut(a[4], Buffer.alloc(144));
+  // Linux writes the rusage only when a child was found.
+  if (a[4] && r) t.mm.copyOut(a[4], encodeRusage(rusageOf(r.tg, 'both')));
   return 0;
 }
 

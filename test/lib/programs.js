@@ -66,6 +66,7 @@ const C_PROGRAMS = Object.freeze({
   cpuspread: { args: () => ['syscalls', '0'] },
   sysfs: { args: () => [], endsWithDone: true },
   procsys: { args: () => [], endsWithDone: true },
+  rusage: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
