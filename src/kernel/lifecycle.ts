@@ -2,6 +2,7 @@
 // exit_group, zombies, reparenting to pid 1, and wait4/waitid.
 
 import { loadProgram, type ExecFile } from '../loader/load';
+import type { VPath } from '../vfs/dentry';
 import { MemoryManager } from '../mm/mm';
 import { Reg } from '../platform/platform';
 import type { FdTable } from '../vfs/fd_table';
@@ -21,7 +22,23 @@ import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_
 
 /** The VFS operations the process core needs, supplied by whoever boots the kernel. */
 export interface ProcessVfs {
-  openForExec(t: Task, path: string): ExecFile;
+  /** path from the cwd (or start), following a final symlink unless follow is false. */
+  openForExec(t: Task, path: string, start?: VPath, follow?: boolean): ExecFile;
+  /** The file at vp itself (execveat AT_EMPTY_PATH). */
+  execFileAt(t: Task, vp: VPath): ExecFile;
+}
+
+/**
+ * How execveat found the program when not by a plain path: the name the new
+ * program sees (/dev/fd/N or /dev/fd/N/name, the script's path and
+ * AT_EXECFN) differs from where the file is.
+ */
+export interface ExecAt {
+  openFirst: () => ExecFile;
+  /** The fd was close-on-exec: /dev/fd/N will not exist for an interpreter. */
+  pathInaccessible: boolean;
+  /** AT_EMPTY_PATH: the process is named after the file, as Linux names it after the dentry. */
+  nameFromFile: boolean;
 }
 
 /**
@@ -91,13 +108,15 @@ export class Lifecycle {
    * execveat AT_EMPTY_PATH), else after the last component of path as given,
    * symlink or #! script included, as Linux does.
    */
-  private loadInto(t: Task, mm: MemoryManager, path: string, argv: string[], envp: string[], nameFromFile = false): ExecFile {
+  private loadInto(t: Task, mm: MemoryManager, path: string, argv: string[], envp: string[], at: ExecAt | null = null): ExecFile {
     const vfs = this.execVfs;
     if (!vfs) throw new Error('no VFS for exec');
     const img = loadProgram(
       mm,
       {
         open: (p) => vfs.openForExec(t, p),
+        openFirst: at?.openFirst,
+        pathInaccessible: at?.pathInaccessible,
         path,
         argv,
         envp,
@@ -117,7 +136,7 @@ export class Lifecycle {
     regs.set(Reg.GS_BASE, 0);
     regs.set(Reg.EFLAGS, 0x202);
     ctx.setFpState(cleanFpState());
-    const named = nameFromFile ? img.exe.path : path;
+    const named = at?.nameFromFile ? img.exe.path : path;
     t.tg.comm = named.slice(named.lastIndexOf('/') + 1).slice(0, 15);
     t.tg.exePath = img.exe.path;
     return img.exe;
@@ -225,8 +244,8 @@ export class Lifecycle {
 
   // ---- execve ---------------------------------------------------------------------
 
-  execve(t: Task, path: string, argv: string[], envp: string[], nameFromFile = false): number {
-    if (path === '') throw new Errno(E.ENOENT);
+  execve(t: Task, path: string, argv: string[], envp: string[], at: ExecAt | null = null): number {
+    if (path === '' && !at) throw new Errno(E.ENOENT);
     // A process alone in its address space keeps its stub: the new image is
     // built beside the old one (only queued on the host), and the host side is
     // cleared and remapped once past the point of no return. A vfork child
@@ -236,7 +255,7 @@ export class Lifecycle {
     if (reuse) as.flushPending();
     const mm = new MemoryManager(this.k.memfile, as);
     try {
-      this.loadInto(t, mm, path, argv, envp, nameFromFile);
+      this.loadInto(t, mm, path, argv, envp, at);
     } catch (e) {
       if (reuse) {
         as.discardPending();

@@ -33,6 +33,13 @@ export interface ExecFile {
 
 export interface LoadRequest {
   open: (path: string) => ExecFile;
+  /** The program itself when it is not found by path (execveat with a directory fd, AT_EMPTY_PATH). */
+  openFirst?: () => ExecFile;
+  /**
+   * The name (/dev/fd/N...) will not exist in the new program: its descriptor
+   * is close-on-exec. A script then cannot be run (ENOENT), as on Linux.
+   */
+  pathInaccessible?: boolean;
   path: string;
   argv: string[];
   envp: string[];
@@ -61,10 +68,11 @@ function resolveScripts(req: LoadRequest): { file: ExecFile; argv: string[] } {
   let path = req.path;
   let argv = req.argv;
   for (let depth = 0; ; depth++) {
-    const file = req.open(path);
+    const file = depth === 0 && req.openFirst ? req.openFirst() : req.open(path);
     const head = file.read(0, BINPRM_BUF_SIZE);
     const sb = parseShebang(head);
     if (!sb) return { file, argv };
+    if (depth === 0 && req.pathInaccessible) throw new Errno(E.ENOENT);
     checkInterpDepth(depth + 1);
     if (sb.interp === '') throw new Errno(E.ENOENT);
     argv = shebangArgv(sb, path, argv.length ? argv : [path]);

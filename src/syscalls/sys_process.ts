@@ -10,6 +10,8 @@ import { i32, type SyscallDef } from '../kernel/syscall';
 import { checkKill } from './sigperm';
 import { encodeRusage, rusageOf } from '../kernel/rusage';
 import { checkNproc } from './nproc';
+import { readPath, startOf } from './sysutil';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../abi/fs';
 import { CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WSTOPPED, WUNTRACED } from '../abi/sched';
 
 const MAX_ARGS = 0x7fffffff;
@@ -54,17 +56,36 @@ function clone(t: Task, a: number[]): number | Promise<number> {
   });
 }
 
+/**
+ * execve and execveat. A program found through a directory fd or an fd of
+ * its own gets the name Linux makes up for it, /dev/fd/N or /dev/fd/N/path
+ * (its AT_EXECFN, and a script's path as its interpreter sees it), and
+ * cannot be a script if that fd is close-on-exec.
+ */
 function execveat(t: Task, dirfd: number, pathAddr: number, argvAddr: number, envpAddr: number, flags: number): number {
-  const AT_EMPTY_PATH = 0x1000;
-  const AT_SYMLINK_NOFOLLOW = 0x100;
   if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) throw new Errno(E.EINVAL);
-  let path = t.mm.readCString(pathAddr, 4096);
+  const path = readPath(t, pathAddr);
+  if (path === '' && !(flags & AT_EMPTY_PATH)) throw new Errno(E.ENOENT);
   const argv = readStringArray(t, argvAddr);
   const envp = readStringArray(t, envpAddr);
-  const fromFd = path === '' && (flags & AT_EMPTY_PATH) !== 0;
-  if (fromFd) path = `/proc/self/fd/${dirfd}`;
-  else if (!path.startsWith('/') && dirfd !== -100) path = `/proc/self/fd/${dirfd}/${path}`;
-  return t.kernel.lifecycle.execve(t, path, argv, envp, fromFd);
+  const lc = t.kernel.lifecycle;
+  const vfs = lc.execVfs;
+  if (!vfs) throw new Error('no VFS for exec');
+  const follow = !(flags & AT_SYMLINK_NOFOLLOW);
+  const viaFd = dirfd !== AT_FDCWD && !path.startsWith('/');
+  const cloexec = viaFd && t.fdTable.getCloexec(dirfd);
+  if (path === '') {
+    const vp = dirfd === AT_FDCWD ? t.fs.cwd : t.fdTable.get(dirfd).path;
+    const openFirst = () => {
+      if (!vp) throw new Errno(E.EACCES); // a pipe, a socket
+      return vfs.execFileAt(t, vp);
+    };
+    return lc.execve(t, viaFd ? `/dev/fd/${dirfd}` : '', argv, envp, { openFirst, pathInaccessible: cloexec, nameFromFile: true });
+  }
+  if (!viaFd && follow) return lc.execve(t, path, argv, envp);
+  const start = startOf(t, dirfd, path);
+  const name = viaFd ? `/dev/fd/${dirfd}/${path}` : path;
+  return lc.execve(t, name, argv, envp, { openFirst: () => vfs.openForExec(t, path, start, follow), pathInaccessible: cloexec, nameFromFile: false });
 }
 
 function selector(t: Task, pid: number): (c: ThreadGroup) => boolean {
