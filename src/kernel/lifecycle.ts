@@ -7,7 +7,7 @@ import { MemoryManager } from '../mm/mm';
 import { Reg } from '../platform/platform';
 import type { FdTable } from '../vfs/fd_table';
 import type { FsContext } from '../vfs/fs_context';
-import { Credentials } from '../auth/creds';
+import { Credentials, credsForExec, type ExecCreds } from '../auth/creds';
 import { E, Errno } from '../abi/errno';
 import type { Kernel } from './kernel';
 import { KEEP_REGS, VFORK_WAIT } from './runner';
@@ -48,9 +48,17 @@ export interface ExecAt {
  */
 export interface FamilyHooks {
   fork?: (parent: ThreadGroup, child: ThreadGroup) => void;
-  exec?: (tg: ThreadGroup) => void;
+  exec?: (tg: ThreadGroup, ex: ExecOutcome) => void;
   /** Run for each task as it exits, while its memory is still mapped. */
   taskExit?: (t: Task) => void;
+}
+
+/** What an execve decided beyond the new image, for the families' exec hooks. */
+export interface ExecOutcome {
+  /** The process stays dumpable (no change of IDs or gain of capabilities, every file readable). */
+  dumpable: boolean;
+  /** The program runs with privileges its caller lacked (AT_SECURE): the parent-death signal is cleared. */
+  secure: boolean;
 }
 
 export class LifecycleHooks {
@@ -93,7 +101,7 @@ export class Lifecycle {
     tg.tasks.add(t);
     tg.startTimeNs = t.startTimeNs;
     try {
-      this.loadInto(t, mm, opts.path, opts.argv, opts.envp);
+      this.loadInto(t, mm, opts.path, opts.argv, opts.envp, null, true);
     } catch (e) {
       mm.release();
       throw e;
@@ -108,9 +116,21 @@ export class Lifecycle {
    * execveat AT_EMPTY_PATH), else after the last component of path as given,
    * symlink or #! script included, as Linux does.
    */
-  private loadInto(t: Task, mm: MemoryManager, path: string, argv: string[], envp: string[], at: ExecAt | null = null): ExecFile {
+  private loadInto(t: Task, mm: MemoryManager, path: string, argv: string[], envp: string[], at: ExecAt | null = null, first = false): ExecCreds | null {
     const vfs = this.execVfs;
     if (!vfs) throw new Error('no VFS for exec');
+    let ec: ExecCreds | null = null;
+    const credsFor = (file: ExecFile, unreadable: boolean) => {
+      const c = t.creds;
+      if (first) return { uid: c.uid, euid: c.euid, gid: c.gid, egid: c.egid, secure: false };
+      const unsafe = { noNewPrivs: t.tg.procState?.noNewPrivs ?? false, sharedFs: this.sharesFs(t), tracedByUnprivileged: false };
+      const subject = { mode: file.mode, uid: file.uid, gid: file.gid, caps: file.caps ?? null, nosuid: file.nosuid === true };
+      ec = credsForExec(c, subject, unsafe);
+      // Linux judges dumpability by the caller's IDs before the change, and again by the change itself.
+      if (unreadable || c.euid !== c.uid || c.egid !== c.gid) ec.privChange = true;
+      const n = ec.creds;
+      return { uid: n.uid, euid: n.euid, gid: n.gid, egid: n.egid, secure: ec.secure };
+    };
     const img = loadProgram(
       mm,
       {
@@ -120,7 +140,7 @@ export class Lifecycle {
         path,
         argv,
         envp,
-        creds: t.creds,
+        credsFor,
         stackLimit: Math.max(t.tg.rlimits[RLIMIT_STACK].cur < 0 ? 8 << 20 : t.tg.rlimits[RLIMIT_STACK].cur, 128 * 1024),
         cpu: this.k.hostInfo,
       },
@@ -139,7 +159,13 @@ export class Lifecycle {
     const named = at?.nameFromFile ? img.exe.path : path;
     t.tg.comm = named.slice(named.lastIndexOf('/') + 1).slice(0, 15);
     t.tg.exePath = img.exe.path;
-    return img.exe;
+    return ec;
+  }
+
+  /** Another process shares t's cwd and root (CLONE_FS): exec grants no privilege then. */
+  private sharesFs(t: Task): boolean {
+    for (const o of this.k.tasks.values()) if (o.fs === t.fs && o.tg !== t.tg && o.state !== 'dead') return true;
+    return false;
   }
 
   /** Start a task's first run in the application (pid 1, or a forked child returning 0). */
@@ -254,8 +280,9 @@ export class Lifecycle {
     const as = reuse ? t.mm.as : this.k.platform.newAddressSpace();
     if (reuse) as.flushPending();
     const mm = new MemoryManager(this.k.memfile, as);
+    let ec: ExecCreds | null;
     try {
-      this.loadInto(t, mm, path, argv, envp, at);
+      ec = this.loadInto(t, mm, path, argv, envp, at);
     } catch (e) {
       if (reuse) {
         as.discardPending();
@@ -290,7 +317,10 @@ export class Lifecycle {
     t.tg.actions = t.tg.actions.map((act) => (act.handler === S.SIG_IGN ? act : S.defaultSigAction()));
     t.altStack = { sp: 0, size: 0, flags: 2 };
     t.clearChildTid = 0;
-    for (const h of this.k.hooks.exec) h(t.tg);
+    if (!ec) throw new Error('exec without credentials');
+    for (const task of t.tg.tasks) task.creds = ec.creds;
+    const outcome: ExecOutcome = { dumpable: !ec.privChange, secure: ec.secure };
+    for (const h of this.k.hooks.exec) h(t.tg, outcome);
     return KEEP_REGS;
   }
 

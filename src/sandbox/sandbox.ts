@@ -91,7 +91,10 @@ export class Sandbox {
     const forLoader = (f: ReturnType<typeof openForExec>): ExecFile => {
       if (!f.mappable) throw new Errno(E.EACCES);
       const inode = f.vpath.dentry.inode;
-      return { path: f.path, size: f.size, read: f.read, mappable: f.mappable, dev: inode.fs.dev, ino: inode.ino, mode: f.mode, uid: f.uid, gid: f.gid };
+      return {
+        path: f.path, size: f.size, read: f.read, mappable: f.mappable, dev: inode.fs.dev, ino: inode.ino, mode: f.mode, uid: f.uid, gid: f.gid,
+        caps: f.caps, nosuid: f.nosuid, readable: f.readable,
+      };
     };
     this.kernel.lifecycle.execVfs = {
       openForExec: (t, path, start, follow): ExecFile => forLoader(openForExec(t, path, start, follow)),

@@ -12,9 +12,9 @@
 // fork must not reach the child); the exec hook resets what execve resets.
 
 import type { NumaPolicy } from '../abi/mempolicy';
-import type { FamilyHooks } from '../kernel/lifecycle';
+import type { ExecOutcome, FamilyHooks } from '../kernel/lifecycle';
 import { randomFill } from '../host/random';
-import { capBit, type Credentials, credsForExec, hasCapability } from '../auth/creds';
+import { capBit, type Credentials, hasCapability } from '../auth/creds';
 import { CAP_LAST_CAP, CAP_SETPCAP, CAP_SYS_ADMIN, CAP_SYS_NICE, CAP_SYS_RESOURCE, SECBIT_KEEP_CAPS, SECBIT_NO_CAP_AMBIENT_RAISE, SECURE_ALL_BITS, SECURE_ALL_LOCKS } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
@@ -87,11 +87,15 @@ export function inheritOnFork(parent: ThreadGroup, child: ThreadGroup): void {
   child.procState = childState(stateOf(parent));
 }
 
-/** What execve resets: the process becomes dumpable again (keep-caps, in the credentials, goes with exec's own change of them). */
-export function resetOnExec(tg: ThreadGroup): void {
+/**
+ * What execve resets: the process becomes dumpable again unless the new
+ * program changed its credentials (then 0, suid_dumpable's default); a
+ * privileged program loses the parent-death signal.
+ */
+export function resetOnExec(tg: ThreadGroup, ex: ExecOutcome): void {
   const s = stateOf(tg);
-  s.dumpable = 1;
-  for (const t of tg.tasks) t.creds = credsForExec(t.creds, s.noNewPrivs);
+  s.dumpable = ex.dumpable ? 1 : 0;
+  if (!ex.dumpable || ex.secure) s.pdeathsig = 0;
 }
 
 /** PR_SET_NO_NEW_PRIVS: execve grants no privilege (setuid bits, capabilities) beyond what the process has. */

@@ -6,7 +6,7 @@ import type { Credentials } from '../auth/creds';
 import type { VPath } from './dentry';
 import type { FsContext } from './fs_context';
 import type { Mappable } from '../mm/mappable';
-import { checkAccess, MAY_EXEC } from './perm';
+import { checkAccess, MAY_EXEC, MAY_READ, XATTR_SECURITY_CAPABILITY } from './perm';
 import { S_IFLNK, S_IFMT, S_IFREG } from '../abi/fs';
 import type { VirtualFilesystem } from './vfs';
 
@@ -27,6 +27,11 @@ export interface ExecFile {
   mappable: Mappable | null;
   /** The location, to keep as the process's exe link. */
   vpath: VPath;
+  /** security.capability (file capabilities), if set. */
+  caps: Buffer | null;
+  nosuid: boolean;
+  /** The caller may read it (a program that cannot be read makes the process non-dumpable). */
+  readable: boolean;
 }
 
 export function openForExec(t: ExecTask, path: string, start: VPath = t.fs.cwd, follow = true): ExecFile {
@@ -44,7 +49,16 @@ export function execFileAt(t: ExecTask, vp: VPath): ExecFile {
   if ((a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EACCES);
   if (vp.mount.flags.noexec) throw new Errno(E.EACCES);
   checkAccess(t.creds, a, MAY_EXEC);
+  let readable = true;
+  try {
+    checkAccess(t.creds, a, MAY_READ);
+  } catch {
+    readable = false;
+  }
   return {
+    caps: inode.xattrs?.get(XATTR_SECURITY_CAPABILITY) ?? null,
+    nosuid: vp.mount.flags.nosuid === true,
+    readable,
     read: (off: number, len: number) => inode.readAt(off, len),
     size: a.size,
     path: t.kernel.vfs.pathname(null, vp).path,

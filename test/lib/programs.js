@@ -68,6 +68,7 @@ const C_PROGRAMS = Object.freeze({
   procsys: { args: () => [], endsWithDone: true },
   rusage: { args: () => [], endsWithDone: true },
   execat: { args: (dir) => [dir], endsWithDone: true },
+  setidexec: { args: (dir) => [dir], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
