@@ -376,21 +376,33 @@ export class Lifecycle {
     t.fdTable.unshare();
   }
 
+  /** Who adopts the orphans of tg: the nearest living ancestor that is a child subreaper (PR_SET_CHILD_SUBREAPER), else pid 1. */
+  private newReaper(tg: ThreadGroup, init: ThreadGroup): ThreadGroup {
+    for (let r = tg.parent; r && r !== init; r = r.parent) if (r.procState?.subreaper && !r.exiting) return r;
+    return init;
+  }
+
   private becomeZombie(tg: ThreadGroup, signal: number, code: number): void {
     const init = this.k.groups.get(1);
-    // Orphans go to pid 1; if pid 1 itself dies, the whole namespace dies with it.
+    const reaper = init && init !== tg ? this.newReaper(tg, init) : null;
+    let uid = 0;
+    for (const t of tg.tasks) uid = t.creds.uid;
+    // Orphans go to their reaper; if pid 1 itself dies, the whole namespace dies with it.
     for (const c of tg.children) {
-      if (tg.pid === 1 || !init || init === tg) {
+      if (tg.pid === 1 || !reaper) {
         c.parent = null;
         this.exitGroup(c, S.SIGKILL);
         if (c.zombie) this.reap(c);
       } else {
-        // Linux's reparenting: the new parent always gets SIGCHLD (not what
-        // clone asked for), and a child that is already a zombie is announced
-        // to it now, or reaped at once if it ignores SIGCHLD.
-        c.parent = init;
+        // Linux's reparenting: the parent-death signal first (from the dying
+        // parent), then the new parent always gets SIGCHLD (not what clone
+        // asked for), and a child that is already a zombie is announced to it
+        // now, or reaped at once if it ignores SIGCHLD.
+        c.parent = reaper;
+        const pdeath = c.procState?.pdeathsig ?? 0;
+        if (pdeath && !c.zombie) this.k.signals.sendToGroup(c, pdeath, { signo: pdeath, code: S.SI_USER, pid: tg.pid, uid });
         c.exitSignal = S.SIGCHLD;
-        init.children.add(c);
+        reaper.children.add(c);
         if (c.zombie && !c.reaped) this.notifyExit(c);
       }
     }

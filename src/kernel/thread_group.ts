@@ -48,6 +48,8 @@ export interface ProcState {
   noNewPrivs: boolean;
   pdeathsig: number;
   subreaper: boolean;
+  timerSlackNs: number;
+  defaultTimerSlackNs: number;
   affinity: bigint;
   /** SCHED_RESET_ON_FORK: a child starts without a realtime policy or a negative nice. */
   resetOnFork: boolean;

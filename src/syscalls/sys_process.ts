@@ -228,7 +228,7 @@ export const defs: SyscallDef[] = [
   { nr: 435, name: 'clone3', fn: () => { throw new Errno(E.ENOSYS); }, args: ['ptr', 'size'], partial: 'returns ENOSYS so libc falls back to clone' },
   {
     nr: 59, name: 'execve', fn: (t, a) => execveat(t, -100, a[0], a[1], a[2], 0), args: ['str', 'argv', 'envp'],
-    partial: 'set-user-ID/set-group-ID bits and file capabilities are not honoured: the IDs stay, capabilities follow the rules for files without any',
+    partial: 'a tracer without CAP_SYS_PTRACE does not yet stop a set-ID program or file capabilities from raising privileges (the sandbox has no ptrace); no mount is nosuid yet',
   },
   { nr: 322, name: 'execveat', fn: (t, a) => execveat(t, i32(a[0]), a[1], a[2], a[3], a[4]), args: ['atfd', 'str', 'argv', 'envp', 'atflags'] },
   { nr: 60, name: 'exit', fn: (t, a) => t.kernel.lifecycle.exit(t, a[0] & 0xff), args: ['int'] },

@@ -69,6 +69,7 @@ const C_PROGRAMS = Object.freeze({
   rusage: { args: () => [], endsWithDone: true },
   execat: { args: (dir) => [dir], endsWithDone: true },
   setidexec: { args: (dir) => [dir], endsWithDone: true },
+  prctlopts: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
