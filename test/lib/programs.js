@@ -70,6 +70,7 @@ const C_PROGRAMS = Object.freeze({
   execat: { args: (dir) => [dir], endsWithDone: true },
   setidexec: { args: (dir) => [dir], endsWithDone: true },
   prctlopts: { args: () => [], endsWithDone: true },
+  futexop: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
