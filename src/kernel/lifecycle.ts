@@ -313,6 +313,7 @@ export class Lifecycle {
       this.releaseVfork(t);
       if (--old.users === 0) old.release();
     }
+    t.tg.execed = true;
     t.fdTable.closeOnExec();
     t.tg.actions = t.tg.actions.map((act) => (act.handler === S.SIG_IGN ? act : S.defaultSigAction()));
     t.altStack = { sp: 0, size: 0, flags: 2 };

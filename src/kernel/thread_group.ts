@@ -89,6 +89,8 @@ export class ThreadGroup {
   /** Set by exit_group so every thread dies. */
   exiting = false;
   comm = '';
+  /** Has run execve since fork (Linux's PF_FORKNOEXEC cleared): its parent may no longer setpgid it. */
+  execed = false;
   exePath = '';
   startTimeNs = 0;
   /** Interval timers (alarm, setitimer): not inherited by fork, kept by execve. */

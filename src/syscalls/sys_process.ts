@@ -190,11 +190,15 @@ function setpgid(t: Task, pid: number, pgid: number): number {
   if (pgid < 0) throw new Errno(E.EINVAL);
   const target = pid === 0 ? t.tg : k.groups.get(pid);
   if (!target || (target !== t.tg && target.parent !== t.tg)) throw new Errno(E.ESRCH);
+  if (target !== t.tg) {
+    // A child (a zombie too, until reaped) in the caller's session that has not exec'd yet.
+    if (target.sid !== t.tg.sid) throw new Errno(E.EPERM);
+    if (target.execed) throw new Errno(E.EACCES);
+  }
   if (target.sid === target.pid) throw new Errno(E.EPERM); // a session leader
-  if (target.sid !== t.tg.sid) throw new Errno(E.EPERM);
   const newPg = pgid === 0 ? target.pid : pgid;
   if (newPg !== target.pid) {
-    const exists = [...k.groups.values()].some((g) => g.pgid === newPg && g.sid === t.tg.sid && !g.zombie);
+    const exists = [...k.groups.values()].some((g) => g.pgid === newPg && g.sid === t.tg.sid);
     if (!exists) throw new Errno(E.EPERM);
   }
   target.pgid = newPg;

@@ -71,6 +71,7 @@ const C_PROGRAMS = Object.freeze({
   setidexec: { args: (dir) => [dir], endsWithDone: true },
   prctlopts: { args: () => [], endsWithDone: true },
   futexop: { args: () => [], endsWithDone: true },
+  procmisc: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
