@@ -5,7 +5,7 @@ import { Reg } from '../platform/platform';
 import { Errno, E, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS } from '../abi/errno';
 import type { Kernel } from './kernel';
 import * as S from '../abi/signals';
-import { restoreFrame, setupFrame } from './signal_frame';
+import { initFpState, restoreFrame, setupFrame } from './signal_frame';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 
@@ -193,7 +193,9 @@ export class SignalManager {
       const before = t.savedSigmask ?? t.sigmask;
       t.savedSigmask = null;
       try {
-        setupFrame(t.mm, regs, t.ctx.getFpState(), sig, S.encodeSigInfo(info), act.handler, act.restorer, before, t.altStack, (act.flags & S.SA_ONSTACK) !== 0);
+        const fp = t.ctx.getFpState();
+        setupFrame(t.mm, regs, fp, sig, S.encodeSigInfo(info), act.handler, act.restorer, before, t.altStack, (act.flags & S.SA_ONSTACK) !== 0);
+        t.ctx.setFpState(initFpState(fp));
       } catch (e) {
         if (!(e instanceof Errno)) throw e;
         this.k.exitGroup(t.tg, S.SIGSEGV);

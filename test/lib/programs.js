@@ -72,6 +72,7 @@ const C_PROGRAMS = Object.freeze({
   prctlopts: { args: () => [], endsWithDone: true },
   futexop: { args: () => [], endsWithDone: true },
   procmisc: { args: () => [], endsWithDone: true },
+  fpustate: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
