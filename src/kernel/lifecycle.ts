@@ -185,7 +185,6 @@ export class Lifecycle {
     // CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET.
     const NAMESPACES = CLONE_NEWNS | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000;
     if (f & NAMESPACES) throw new Errno(E.EINVAL, 'namespaces are not supported in clone yet');
-    if (f & CLONE_PIDFD) throw new Errno(E.EINVAL, 'CLONE_PIDFD is not supported yet');
     const vfork = (f & CLONE_VFORK) !== 0 && (f & CLONE_VM) !== 0;
     // Every task is a host process: a fork bomb must stop at the sandbox's limit, not the host's.
     if (this.k.tasks.size >= this.k.maxTasks) throw new Errno(E.EAGAIN);
@@ -409,6 +408,7 @@ export class Lifecycle {
     }
     tg.children.clear();
     tg.zombie = true;
+    tg.exitQueue.notify(0xffffffff);
     tg.stopped = false;
     tg.pending.clear();
     if (tg.pid === 1) {
@@ -450,6 +450,7 @@ export class Lifecycle {
     tg.reaped = true;
     tg.parent?.children.delete(tg);
     this.k.groups.delete(tg.pid);
+    tg.exitQueue.notify(0xffffffff);
   }
 
   /** exit(2) of a single-threaded process is exit_group. */

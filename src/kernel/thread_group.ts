@@ -86,6 +86,8 @@ export class ThreadGroup {
   readonly contQueue = new WaitQueue();
   /** Children state changes wake waiters here (wait4, waitid). */
   readonly childQueue = new WaitQueue();
+  /** Notified when this process exits and when it is reaped (its pidfds listen). */
+  readonly exitQueue = new WaitQueue();
   /** Set by exit_group so every thread dies. */
   exiting = false;
   comm = '';

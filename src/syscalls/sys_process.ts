@@ -2,7 +2,7 @@
 
 import { E, Errno } from '../abi/errno';
 import * as L from '../kernel/lifecycle';
-import { KEEP_REGS } from '../kernel/runner';
+import { KEEP_REGS, VFORK_WAIT } from '../kernel/runner';
 import * as S from '../abi/signals';
 import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
@@ -12,7 +12,8 @@ import { encodeRusage, rusageOf } from '../kernel/rusage';
 import { checkNproc } from './nproc';
 import { readPath, startOf } from './sysutil';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../abi/fs';
-import { CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WSTOPPED, WUNTRACED } from '../abi/sched';
+import { installPidfd, pidfdTarget } from './sys_pidfd';
+import { CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_THREAD, CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WSTOPPED, WUNTRACED } from '../abi/sched';
 
 const MAX_ARGS = 0x7fffffff;
 
@@ -46,14 +47,24 @@ function spawn(t: Task, opts: Parameters<Task['kernel']['lifecycle']['clone']>[1
 function clone(t: Task, a: number[]): number | Promise<number> {
   // x86-64 argument order: flags, newsp, parent_tidptr, child_tidptr, tls.
   const flags = a[0] >>> 0;
-  return spawn(t, {
-    flags: flags & ~0xff,
-    stack: a[1],
-    parentTid: a[2],
-    childTid: a[3],
-    tls: a[4],
-    exitSignal: flags & 0xff,
-  });
+  const args = { flags: flags & ~0xff & ~CLONE_PIDFD, stack: a[1], parentTid: a[2], childTid: a[3], tls: a[4], exitSignal: flags & 0xff };
+  if (!(flags & CLONE_PIDFD)) return spawn(t, args);
+  // The pidfd goes where the parent's tid would: not both; not for a thread.
+  if (flags & (CLONE_PARENT_SETTID | CLONE_THREAD)) throw new Errno(E.EINVAL);
+  checkNproc(t);
+  // Made (and written out) before the child exists, so EMFILE or EFAULT leave no child behind.
+  const { fd, file } = installPidfd(t, null, 0);
+  let r: number | Promise<number>;
+  try {
+    t.mm.writeI32(a[2], fd);
+    r = t.kernel.lifecycle.clone(t, args);
+  } catch (e) {
+    t.fdTable.close(fd);
+    throw e;
+  }
+  const child = r === VFORK_WAIT ? t.vforkChild : t.kernel.tasks.get(r as number);
+  if (child) file.attach(child.tg);
+  return r;
 }
 
 /**
@@ -128,15 +139,27 @@ async function waitid(t: Task, a: number[]): Promise<number> {
     const pg = id === 0 ? t.tg.pgid : id;
     if (id < 0) throw new Errno(E.EINVAL);
     sel = (c) => c.pgid === pg;
-  } else if (idtype === P_PIDFD) throw new Errno(E.EINVAL, 'pidfd not supported');
-  else throw new Errno(E.EINVAL);
+  } else if (idtype === P_PIDFD) {
+    // A pidfd opened O_NONBLOCK makes the wait WNOHANG, and "nothing yet" EAGAIN unless the caller asked WNOHANG itself.
+    const target = pidfdTarget(t, id);
+    sel = (c) => c === target.tg;
+    if (target.nonblock && !(options & WNOHANG)) {
+      const r = await t.kernel.lifecycle.wait(t, sel, options | WNOHANG);
+      if (!r) throw new Errno(E.EAGAIN);
+      return waitidResult(t, r, infop, a[4]);
+    }
+  } else throw new Errno(E.EINVAL);
   const r = await t.kernel.lifecycle.wait(t, sel, options);
+  return waitidResult(t, r, infop, a[4]);
+}
+
+function waitidResult(t: Task, r: Awaited<ReturnType<Task['kernel']['lifecycle']['wait']>>, infop: number, ru: number): number {
   if (infop) {
     if (!r) t.mm.copyOut(infop, Buffer.alloc(128));
     else t.mm.copyOut(infop, S.encodeSigInfo({ ...r.ev.si, signo: S.SIGCHLD }));
   }
   // Linux writes the rusage only when a child was found.
-  if (a[4] && r) t.mm.copyOut(a[4], encodeRusage(rusageOf(r.tg, 'both')));
+  if (ru && r) t.mm.copyOut(ru, encodeRusage(rusageOf(r.tg, 'both')));
   return 0;
 }
 
@@ -228,7 +251,7 @@ function setsid(t: Task): number {
 export const defs: SyscallDef[] = [
   { nr: 57, name: 'fork', fn: (t) => spawn(t, { flags: 0, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
   { nr: 58, name: 'vfork', fn: (t) => spawn(t, { flags: CLONE_VM | CLONE_VFORK, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
-  { nr: 56, name: 'clone', fn: clone, args: ['clone', 'none', 'none', 'none', 'none'], partial: 'EINVAL for threads (CLONE_THREAD, CLONE_VM without CLONE_VFORK), namespaces (CLONE_NEW*) and CLONE_PIDFD' },
+  { nr: 56, name: 'clone', fn: clone, args: ['clone', 'none', 'none', 'none', 'none'], partial: 'EINVAL for threads (CLONE_THREAD, CLONE_VM without CLONE_VFORK) and namespaces (CLONE_NEW*)' },
   { nr: 435, name: 'clone3', fn: () => { throw new Errno(E.ENOSYS); }, args: ['ptr', 'size'], partial: 'returns ENOSYS so libc falls back to clone' },
   {
     nr: 59, name: 'execve', fn: (t, a) => execveat(t, -100, a[0], a[1], a[2], 0), args: ['str', 'argv', 'envp'],

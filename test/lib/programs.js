@@ -73,6 +73,7 @@ const C_PROGRAMS = Object.freeze({
   futexop: { args: () => [], endsWithDone: true },
   procmisc: { args: () => [], endsWithDone: true },
   fpustate: { args: () => [], endsWithDone: true },
+  pidfd: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
