@@ -3,6 +3,7 @@
 // place in the process tree (parent, children, exit status for wait).
 
 import type { NumaPolicy } from '../abi/mempolicy';
+import type { AioContext } from './aio';
 import { Itimers } from './itimers';
 import type { PosixTimer } from './posix_timers';
 import { type SigAction, type SigInfo, defaultSigAction, NSIG, SigQueue } from '../abi/signals';
@@ -86,6 +87,8 @@ export class ThreadGroup {
   readonly contQueue = new WaitQueue();
   /** Children state changes wake waiters here (wait4, waitid). */
   readonly childQueue = new WaitQueue();
+  /** Linux AIO contexts (io_setup) by id, the ring's address; null until the first. */
+  aio: Map<number, AioContext> | null = null;
   /** Notified when this process exits and when it is reaped (its pidfds listen). */
   readonly exitQueue = new WaitQueue();
   /** Set by exit_group so every thread dies. */

@@ -74,6 +74,7 @@ const C_PROGRAMS = Object.freeze({
   procmisc: { args: () => [], endsWithDone: true },
   fpustate: { args: () => [], endsWithDone: true },
   pidfd: { args: () => [], endsWithDone: true },
+  aio: { args: (dir) => [dir], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
