@@ -21,6 +21,8 @@ export class AioContext {
   dead = false;
   /** Completions wake io_getevents here. */
   readonly queue = new WaitQueue();
+  /** IOCB_CMD_POLL requests still waiting, by iocb address: io_cancel, io_destroy, exec and exit end them. */
+  readonly polls = new Map<number, { cancel(): void }>();
 
   constructor(
     /** The ring's user address: the context id io_setup returns. */

@@ -6,8 +6,9 @@
 // so libaio and programs that read the ring themselves work. Contexts go with
 // io_destroy, exec and exit; the events they reserve are bounded sandbox-wide
 // by fs.aio-max-nr (EAGAIN beyond), and each ring is one VMA (ENOMEM at
-// max_map_count). IOCB_CMD_POLL, eventfd notification (IOCB_FLAG_RESFD) and
-// per-request RWF_* flags are refused with EINVAL.
+// max_map_count). IOCB_CMD_POLL waits (one shot) on the file's queue and
+// is the one request io_cancel can end. Eventfd notification
+// (IOCB_FLAG_RESFD) and per-request RWF_* flags are refused with EINVAL.
 
 import { Errno, E, ERESTARTSYS } from '../abi/errno';
 import { O_APPEND } from '../abi/fs';
@@ -18,12 +19,13 @@ import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
 import { u32, type SyscallDef } from '../kernel/syscall';
 import type { FileDescription } from '../vfs/file';
+import { EVENT_ERR, EVENT_HUP, type Waiter } from '../abi/waitqueue';
 import { beforeWrite } from './filelimits';
 import { readIovecs } from './sysutil';
 import { readTimespec } from './sys_time';
 import { checkExpand } from './vmlimits';
 
-const IOCB_CMD_PREAD = 0, IOCB_CMD_PWRITE = 1, IOCB_CMD_FSYNC = 2, IOCB_CMD_FDSYNC = 3, IOCB_CMD_PREADV = 7, IOCB_CMD_PWRITEV = 8;
+const IOCB_CMD_PREAD = 0, IOCB_CMD_PWRITE = 1, IOCB_CMD_FSYNC = 2, IOCB_CMD_FDSYNC = 3, IOCB_CMD_POLL = 5, IOCB_CMD_PREADV = 7, IOCB_CMD_PWRITEV = 8;
 const IOCB_FLAG_RESFD = 1;
 const IOCB_SIZE = 64;
 const PAGE = 4096;
@@ -82,6 +84,7 @@ function ioSetup(t: Task, nrEvents: number, ctxp: number): number {
 
 /** Unmap the ring (whatever is there now, as Linux does) and give back its reservation. */
 function destroy(t: Task, ctx: AioContext): void {
+  for (const p of [...ctx.polls.values()]) p.cancel();
   ctx.dead = true;
   t.tg.aio?.delete(ctx.id);
   t.kernel.aioNr -= ctx.maxReqs;
@@ -95,6 +98,7 @@ function dropAll(tg: ThreadGroup): void {
   if (!all) return;
   for (const ctx of all.values()) {
     ctx.dead = true;
+    for (const p of [...ctx.polls.values()]) p.cancel();
     ctx.queue.notify(0xffffffff);
   }
   let reserved = 0;
@@ -170,6 +174,50 @@ function runIo(t: Task, f: FileDescription, op: number, buf: number, nbytes: num
   }
 }
 
+/**
+ * A pending IOCB_CMD_POLL: a waiter on the file's queue (holding a reference
+ * to the file) until the file is ready, then one completion whose result is
+ * the ready events, as the wake-up reported them.
+ */
+class AioPoll implements Waiter {
+  readonly mask: number;
+
+  constructor(private readonly t: Task, private readonly ctx: AioContext, private readonly f: FileDescription, private readonly data: bigint, private readonly addr: number, events: number) {
+    this.mask = events | EVENT_ERR | EVENT_HUP;
+  }
+
+  start(): void {
+    const ready = this.f.readiness(this.mask) & this.mask;
+    if (ready) {
+      complete(this.t, this.ctx, this.data, this.addr, ready);
+      return;
+    }
+    this.f.incRef();
+    this.f.queue.add(this);
+    this.ctx.polls.set(this.addr, this);
+    this.ctx.inflight++;
+  }
+
+  wake(key: number): void {
+    const res = key & this.f.readiness(0xffffffff);
+    if (!(res & this.mask)) return;
+    this.finish(res);
+  }
+
+  /** io_cancel: the request ends with result 0. */
+  cancel(): void {
+    this.finish(0);
+  }
+
+  private finish(res: number): void {
+    this.f.queue.remove(this);
+    this.ctx.polls.delete(this.addr);
+    this.ctx.inflight--;
+    this.f.decRef();
+    complete(this.t, this.ctx, this.data, this.addr, res);
+  }
+}
+
 function submitOne(t: Task, ctx: AioContext, addr: number): void {
   const b = t.mm.copyIn(addr, IOCB_SIZE);
   if (b.readBigUInt64LE(48) !== 0n) throw new Errno(E.EINVAL); // aio_reserved2
@@ -202,7 +250,12 @@ function submitOne(t: Task, ctx: AioContext, addr: number): void {
       res = runIo(t, f, op, buf, Number(nbytes), off);
       break;
     }
-    default: // IOCB_CMD_POLL is not supported; IOCB_CMD_NOOP and others are EINVAL on Linux too
+    case IOCB_CMD_POLL:
+      if (buf > 0xffff || off || nbytes || rwFlags) throw new Errno(E.EINVAL);
+      if (ctx.polls.has(addr)) throw new Errno(E.EINVAL);
+      new AioPoll(t, ctx, f, data, addr, buf).start();
+      return;
+    default: // IOCB_CMD_NOOP and others are EINVAL on Linux too
       throw new Errno(E.EINVAL);
   }
   if (typeof res === 'number') {
@@ -270,20 +323,24 @@ async function ioGetevents(t: Task, id: number, minArg: number, nrArg: number, e
 }
 
 function ioCancel(t: Task, id: number, iocb: number): number {
-  lookup(t, id);
+  const ctx = lookup(t, id);
   if (t.mm.readU32(iocb + 8) !== 0) throw new Errno(E.EINVAL); // not an iocb the kernel took
-  // Every request completed when it was submitted: there is nothing left to cancel.
-  throw new Errno(E.EINVAL);
+  // Reads, writes and syncs completed when they were submitted; a waiting
+  // poll is ended, its event (result 0) delivered through the ring.
+  const p = ctx.polls.get(iocb);
+  if (!p) throw new Errno(E.EINVAL);
+  p.cancel();
+  throw new Errno(E.EINPROGRESS);
 }
 
 export const hooks: FamilyHooks = { exec: dropAll, taskExit: (t) => dropAll(t.tg) };
 
-const P = 'I/O runs when submitted (as Linux does for buffered files); IOCB_CMD_POLL, IOCB_FLAG_RESFD and per-request RWF_* flags are EINVAL';
+const P = 'I/O runs when submitted (as Linux does for buffered files); IOCB_FLAG_RESFD and per-request RWF_* flags are EINVAL';
 
 export const defs: SyscallDef[] = [
   { nr: 206, name: 'io_setup', fn: (t, a) => ioSetup(t, u32(a[0]), a[1]), args: ['uint', 'ptr'] },
   { nr: 207, name: 'io_destroy', fn: (t, a) => (destroy(t, lookup(t, a[0])), 0), args: ['hex'] },
   { nr: 209, name: 'io_submit', fn: (t, a) => ioSubmit(t, a[0], a[1], a[2]), args: ['hex', 'int', 'ptr'], partial: P },
   { nr: 208, name: 'io_getevents', fn: (t, a) => ioGetevents(t, a[0], a[1], a[2], a[3], a[4]), args: ['hex', 'int', 'int', 'ptr', 'timespec'] },
-  { nr: 210, name: 'io_cancel', fn: (t, a) => ioCancel(t, a[0], a[1]), args: ['hex', 'ptr', 'ptr'], partial: 'requests complete at submission, so none is ever cancelled (EINVAL, as for a finished request)' },
+  { nr: 210, name: 'io_cancel', fn: (t, a) => ioCancel(t, a[0], a[1]), args: ['hex', 'ptr', 'ptr'], partial: 'reads, writes and syncs complete at submission, so only a waiting IOCB_CMD_POLL can be cancelled (EINPROGRESS); others are EINVAL, as for a finished request' },
 ];
