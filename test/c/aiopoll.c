@@ -26,7 +26,8 @@ int main(void) {
   printf("submit poll again: %ld\n", syscall(SYS_io_submit, ctx, 1, v));
   long r = syscall(SYS_io_cancel, ctx, &cb, ev);
   printf("cancel: %ld %s\n", r, r < 0 ? ename(errno) : "");
-  n = syscall(SYS_io_getevents, ctx, 0, 2, ev, &z);
+  struct timespec two = {2, 0}; /* Linux delivers the cancelled event from a work queue */
+  n = syscall(SYS_io_getevents, ctx, 1, 2, ev, &two);
   printf("events after cancel: %ld res %lld\n", n, n > 0 ? (long long)ev[0].res : 0LL);
   cb.aio_buf = 0x10000;
   r = syscall(SYS_io_submit, ctx, 1, v);
