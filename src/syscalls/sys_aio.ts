@@ -193,7 +193,7 @@ class AioPoll implements Waiter {
       return;
     }
     this.f.incRef();
-    this.f.queue.add(this);
+    this.f.eventRegister(this);
     this.ctx.polls.set(this.addr, this);
     this.ctx.inflight++;
   }
@@ -210,7 +210,7 @@ class AioPoll implements Waiter {
   }
 
   private finish(res: number): void {
-    this.f.queue.remove(this);
+    this.f.eventUnregister(this);
     this.ctx.polls.delete(this.addr);
     this.ctx.inflight--;
     this.f.decRef();
@@ -251,7 +251,7 @@ function submitOne(t: Task, ctx: AioContext, addr: number): void {
       break;
     }
     case IOCB_CMD_POLL:
-      if (buf > 0xffff || off || nbytes || rwFlags) throw new Errno(E.EINVAL);
+      if (buf > 0xffff || off || nbytes || rwFlags || !f.canPoll()) throw new Errno(E.EINVAL);
       if (ctx.polls.has(addr)) throw new Errno(E.EINVAL);
       new AioPoll(t, ctx, f, data, addr, buf).start();
       return;

@@ -65,6 +65,14 @@ export class PidFdFile extends FileDescription implements Waiter {
     return anonAttrs(0o600);
   }
 
+  override canPoll(): boolean {
+    return true;
+  }
+
+  procName(): string {
+    return 'anon_inode:[pidfd]';
+  }
+
   protected override release(): void {
     this.tg?.exitQueue.remove(this);
   }
