@@ -29,6 +29,8 @@ const IOCB_CMD_PREAD = 0, IOCB_CMD_PWRITE = 1, IOCB_CMD_FSYNC = 2, IOCB_CMD_FDSY
 const IOCB_FLAG_RESFD = 1;
 const IOCB_SIZE = 64;
 const PAGE = 4096;
+/** The most one request moves (sys_read_write.ts's bound for one call). */
+const MAX_CHUNK = 64 * 1024 * 1024;
 
 function contexts(tg: ThreadGroup): Map<number, AioContext> {
   if (!tg.aio) tg.aio = new Map();
@@ -145,9 +147,16 @@ function errnoOf(e: unknown): number {
 /** Run one request's I/O; the result (bytes or -errno) is its completion. Errors of the request itself are thrown. */
 function runIo(t: Task, f: FileDescription, op: number, buf: number, nbytes: number, off: number): number | Promise<number> {
   const vector = op === IOCB_CMD_PREADV || op === IOCB_CMD_PWRITEV;
-  const iov = vector ? readIovecs(t, buf, nbytes) : [[buf, nbytes] as [number, number]];
-  for (const [base, len] of iov) if (len && base + len > TASK_SIZE) throw new Errno(E.EFAULT);
-  const total = iov.reduce((s, [, len]) => s + len, 0);
+  const raw = vector ? readIovecs(t, buf, nbytes) : [[buf, nbytes] as [number, number]];
+  for (const [base, len] of raw) if (len && base + len > TASK_SIZE) throw new Errno(E.EFAULT);
+  // As read and write: one request moves at most MAX_CHUNK (a short transfer), so no length makes the Sentry allocate more.
+  let left = MAX_CHUNK;
+  const iov = raw.map(([base, len]): [number, number] => {
+    const n = Math.min(len, left);
+    left -= n;
+    return [base, n];
+  });
+  const total = MAX_CHUNK - left;
   if (off < 0) throw new Errno(E.EINVAL);
   try {
     if (op === IOCB_CMD_PREAD || op === IOCB_CMD_PREADV) {

@@ -8,6 +8,8 @@
  *   2000 short-lived children each leaving a pidfd behind after reaping. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <linux/aio_abi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +53,29 @@ int main(void) {
   waitpid(p, NULL, 0);
   n = fill(&err);
   printf("after an exit holding them: %d\n", n);
+
+  /* Huge AIO transfers are cut short, never allocated whole. */
+  for (int i = 0; i < n; i++) syscall(SYS_io_destroy, ctxs[i]);
+  aio_context_t c = 0;
+  syscall(SYS_io_setup, 8, &c);
+  int fd = open("/tmp/aio-big", O_RDWR | O_CREAT | O_TRUNC, 0600);
+  /* Low, so that a length of 16 TiB still ends below TASK_SIZE (else EFAULT at submission). */
+  char *area = mmap((void *)0x10000000, 1 << 28, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+  struct iocb cb = {0}, *v[1] = {&cb};
+  cb.aio_lio_opcode = IOCB_CMD_PWRITE;
+  cb.aio_fildes = fd;
+  cb.aio_buf = (unsigned long)area;
+  cb.aio_nbytes = 1UL << 28;
+  struct io_event ev;
+  long s1 = syscall(SYS_io_submit, c, 1, v), g1 = syscall(SYS_io_getevents, c, 1, 1, &ev, NULL);
+  printf("huge write: submitted %ld, %ld event, wrote %lld MiB\n", s1, g1, (long long)ev.res >> 20);
+  cb.aio_lio_opcode = IOCB_CMD_PREAD;
+  cb.aio_nbytes = 1UL << 44;
+  long s2 = syscall(SYS_io_submit, c, 1, v), g2 = s2 == 1 ? syscall(SYS_io_getevents, c, 1, 1, &ev, NULL) : -1;
+  printf("huge read: submitted %ld, %ld event, read %lld MiB\n", s2, g2, (long long)ev.res >> 20);
+  close(fd);
+  unlink("/tmp/aio-big");
+  syscall(SYS_io_destroy, c);
 
   struct rlimit rl = {20000, 20000};
   setrlimit(RLIMIT_NOFILE, &rl);

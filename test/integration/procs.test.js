@@ -25,7 +25,7 @@ test('PR_SET_MM with CAP_SYS_RESOURCE moves the argument area', { timeout: 180_0
   }
 });
 
-test('AIO contexts and pidfds are bounded: Linux errors when full, the sandbox goes on', { timeout: 240_000 }, async (t) => {
+test('AIO contexts, AIO transfers and pidfds are bounded: Linux errors when full, the sandbox goes on', { timeout: 240_000 }, async (t) => {
   if (!h.needTools(t, ['gcc'])) return;
   const dir = h.tmpDir('tsvisor-procres-');
   const bin = path.join(dir, 'procres');
@@ -39,6 +39,8 @@ test('AIO contexts and pidfds are bounded: Linux errors when full, the sandbox g
     'another process: 0, then EAGAIN', // the limit is the sandbox's
     'after io_destroy: 1024',
     'after an exit holding them: 1024',
+    'huge write: submitted 1, 1 event, wrote 64 MiB', // one request moves at most 64 MiB, as read/write
+    'huge read: submitted 1, 1 event, read 64 MiB',
     'pidfds: 19997, then EMFILE',
     'pidfds of reaped children: 2000',
     'sentry alive', '',
