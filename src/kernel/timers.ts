@@ -21,6 +21,13 @@ export interface TimerTargets {
   itimerReal: ThreadGroup;
   /** A POSIX per-process timer (timer_create). */
   posix: PosixTimer;
+  /** A timerfd (fsimpl/timerfd): the file counts the expiry itself. */
+  timerfd: TimerFdTarget;
+}
+
+/** What a timerfd offers its kernel timer (it lives above the kernel, in fsimpl). */
+export interface TimerFdTarget {
+  expired(now: number): void;
 }
 export type TimerKind = keyof TimerTargets;
 
@@ -29,6 +36,7 @@ const EXPIRE: { [K in TimerKind]: (k: Kernel, target: TimerTargets[K]) => void }
   block: (_k, t) => t.blockTimedOut(),
   itimerReal: (k, tg) => expireItimerReal(k, tg),
   posix: (k, pt) => expirePosixTimer(k, pt),
+  timerfd: (k, tf) => tf.expired(k.monotonicNs()),
 };
 
 function expire<K extends TimerKind>(k: Kernel, tm: KernelTimer<K>): void {
