@@ -10,7 +10,7 @@
 // is the one request io_cancel can end. Eventfd notification
 // (IOCB_FLAG_RESFD) and per-request RWF_* flags are refused with EINVAL.
 
-import { Errno, E, ERESTARTSYS } from '../abi/errno';
+import { Errno, E, ERESTARTNOHAND, ERESTARTSYS } from '../abi/errno';
 import { O_APPEND } from '../abi/fs';
 import { PROT_READ, PROT_WRITE, TASK_SIZE } from '../abi/mm';
 import { AIO_MAX_NR, AIO_RING_HEADER, AIO_RING_MAGIC, AioContext, IO_EVENT_SIZE } from '../kernel/aio';
@@ -23,6 +23,7 @@ import { EVENT_ERR, EVENT_HUP, type Waiter } from '../abi/waitqueue';
 import { beforeWrite } from './filelimits';
 import { readIovecs } from './sysutil';
 import { readTimespec } from './sys_time';
+import { withSigmask } from './sys_poll';
 import { checkExpand } from './vmlimits';
 
 const IOCB_CMD_PREAD = 0, IOCB_CMD_PWRITE = 1, IOCB_CMD_FSYNC = 2, IOCB_CMD_FDSYNC = 3, IOCB_CMD_POLL = 5, IOCB_CMD_PREADV = 7, IOCB_CMD_PWRITEV = 8;
@@ -307,7 +308,8 @@ function reap(t: Task, ctx: AioContext, max: number, out: number): number {
   return n;
 }
 
-async function ioGetevents(t: Task, id: number, minArg: number, nrArg: number, events: number, timeout: number): Promise<number> {
+/** interrupted: what a signal that ends the wait with no event gives (io_getevents EINTR, io_pgetevents ERESTARTNOHAND). */
+async function ioGetevents(t: Task, id: number, minArg: number, nrArg: number, events: number, timeout: number, interrupted: number = E.EINTR): Promise<number> {
   const min = long(minArg);
   const nr = long(nrArg);
   if (min > nr || min < 0 || nr < 0) throw new Errno(E.EINVAL);
@@ -324,11 +326,23 @@ async function ioGetevents(t: Task, id: number, minArg: number, nrArg: number, e
       // A signal ends the wait with what was gathered, or EINTR; only a pause restarts it.
       if (e instanceof Errno && e.errno === ERESTARTSYS && !t.kernel.pausing) {
         if (got) return got;
-        throw new Errno(E.EINTR);
+        throw new Errno(interrupted);
       }
       throw e;
     }
   }
+}
+
+/** io_pgetevents: io_getevents with a signal mask in force while it waits (usig: {sigset_t *mask; size_t size}). */
+function ioPgetevents(t: Task, a: number[]): Promise<number> {
+  let mask = 0;
+  let size = 0;
+  if (a[5]) {
+    const b = t.mm.copyIn(a[5], 16);
+    mask = Number(b.readBigUInt64LE(0));
+    size = Number(b.readBigUInt64LE(8));
+  }
+  return withSigmask(t, mask, size, () => ioGetevents(t, a[0], a[1], a[2], a[3], a[4], ERESTARTNOHAND));
 }
 
 function ioCancel(t: Task, id: number, iocb: number): number {
@@ -351,5 +365,6 @@ export const defs: SyscallDef[] = [
   { nr: 207, name: 'io_destroy', fn: (t, a) => (destroy(t, lookup(t, a[0])), 0), args: ['hex'] },
   { nr: 209, name: 'io_submit', fn: (t, a) => ioSubmit(t, a[0], a[1], a[2]), args: ['hex', 'int', 'ptr'], partial: P },
   { nr: 208, name: 'io_getevents', fn: (t, a) => ioGetevents(t, a[0], a[1], a[2], a[3], a[4]), args: ['hex', 'int', 'int', 'ptr', 'timespec'] },
+  { nr: 333, name: 'io_pgetevents', fn: ioPgetevents, args: ['hex', 'int', 'int', 'ptr', 'timespec', 'ptr'] },
   { nr: 210, name: 'io_cancel', fn: (t, a) => ioCancel(t, a[0], a[1]), args: ['hex', 'ptr', 'ptr'], partial: 'reads, writes and syncs complete at submission, so only a waiting IOCB_CMD_POLL can be cancelled (EINPROGRESS); others are EINVAL, as for a finished request' },
 ];

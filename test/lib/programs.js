@@ -84,6 +84,7 @@ const C_PROGRAMS = Object.freeze({
   pidfd: { args: () => [], endsWithDone: true },
   aio: { args: (dir) => [dir], endsWithDone: true },
   aiopoll: { args: () => [], endsWithDone: true },
+  aiopget: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
