@@ -58,6 +58,8 @@ export class Kernel {
   /** Fork, exec and task-exit work of syscall families (registered from the table). */
   readonly hooks = new LifecycleHooks();
   readonly tasks = new Map<number, Task>();
+  /** Events reserved by every AIO context of the sandbox (fs.aio-nr), at most AIO_MAX_NR. */
+  aioNr = 0;
   readonly groups = new Map<number, ThreadGroup>();
   /** The sandbox's kernel log (syslog(2), dmesg). */
   readonly klog = new KernelLog(() => this.monotonicNs() - this.bootMonotonicNs);

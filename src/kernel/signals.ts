@@ -6,7 +6,7 @@ import { Errno, E, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR, ERESTA
 import type { Kernel } from './kernel';
 import * as S from '../abi/signals';
 import { EVENT_IN } from '../abi/waitqueue';
-import { restoreFrame, setupFrame } from './signal_frame';
+import { initFpState, restoreFrame, setupFrame } from './signal_frame';
 import { PTRACE_O_TRACEEXIT } from '../abi/ptrace';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
@@ -223,7 +223,9 @@ export class SignalManager {
       const before = t.savedSigmask ?? t.sigmask;
       t.savedSigmask = null;
       try {
-        setupFrame(t.mm, regs, t.ctx.getFpState(), sig, S.encodeSigInfo(info), act.handler, act.restorer, before, t.altStack, (act.flags & S.SA_ONSTACK) !== 0);
+        const fp = t.ctx.getFpState();
+        setupFrame(t.mm, regs, fp, sig, S.encodeSigInfo(info), act.handler, act.restorer, before, t.altStack, (act.flags & S.SA_ONSTACK) !== 0);
+        t.ctx.setFpState(initFpState(fp));
       } catch (e) {
         if (!(e instanceof Errno)) throw e;
         this.k.exitGroup(t.tg, S.SIGSEGV);

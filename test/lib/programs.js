@@ -91,6 +91,17 @@ const C_PROGRAMS = Object.freeze({
   mmedges: { args: (dir) => [dir], endsWithDone: true },
   mlocks: { args: () => [], endsWithDone: true },
   maptrunc: { args: (dir) => [dir], endsWithDone: true },
+  rusage: { args: () => [], endsWithDone: true },
+  execat: { args: (dir) => [dir], endsWithDone: true },
+  setidexec: { args: (dir) => [dir], endsWithDone: true },
+  prctlopts: { args: () => [], endsWithDone: true },
+  futexop: { args: () => [], endsWithDone: true },
+  procmisc: { args: () => [], endsWithDone: true },
+  fpustate: { args: () => [], endsWithDone: true },
+  pidfd: { args: () => [], endsWithDone: true },
+  aio: { args: (dir) => [dir], endsWithDone: true },
+  aiopoll: { args: () => [], endsWithDone: true },
+  aiopget: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
