@@ -9,6 +9,7 @@ import { EVENT_IN } from '../abi/waitqueue';
 import { initFpState, restoreFrame, setupFrame } from './signal_frame';
 import { PTRACE_O_TRACEEXIT } from '../abi/ptrace';
 import type { Task } from './task';
+import { timerSignalTaken } from './posix_timers';
 import type { ThreadGroup } from './thread_group';
 
 const RLIMIT_SIGPENDING = 11;
@@ -154,7 +155,9 @@ export class SignalManager {
         if (best === 0 || sig < best) best = sig;
       }
       if (best) {
-        return [best, set.take(best)!];
+        const si = set.take(best)!;
+        timerSignalTaken(t.tg, si);
+        return [best, si];
       }
     }
     return null;
