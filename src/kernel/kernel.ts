@@ -5,6 +5,8 @@
 // the continuations of woken tasks run (microtasks, no macrotask hop) until
 // every one has resumed its context or blocked again.
 
+import { unmapPastEof } from './filemaps';
+import { kernelAccessOom } from './oom';
 import type { MemoryFile } from '../platform/memfile';
 import type { Platform } from '../platform/platform';
 import type { HostInfo } from '../host/hostinfo';
@@ -23,6 +25,7 @@ import { KernelTimer, TimerQueue } from './timers';
 import { PauseControl } from './pause';
 import { NsProxy } from './namespaces';
 import { UserNamespace } from '../auth/userns';
+import { Ptrace } from './ptrace';
 import { NodeTurns } from './node_turns';
 import { ShmNamespace } from './ipc/shm';
 import { SemNamespace } from './ipc/sem';
@@ -50,11 +53,15 @@ export class Kernel {
   readonly signals = new SignalManager(this);
   readonly lifecycle = new Lifecycle(this);
   readonly runner = new TaskRunner(this);
+  /** ptrace between sandboxed tasks (kernel/ptrace.ts). */
+  readonly ptrace = new Ptrace(this);
   /** Futex wait queues of this sandbox (kernel/futex.ts). */
   readonly futexes = new FutexTable();
   /** Fork, exec and task-exit work of syscall families (registered from the table). */
   readonly hooks = new LifecycleHooks();
   readonly tasks = new Map<number, Task>();
+  /** Events reserved by every AIO context of the sandbox (fs.aio-nr), at most AIO_MAX_NR. */
+  aioNr = 0;
   readonly groups = new Map<number, ThreadGroup>();
   /** The sandbox's kernel log (syslog(2), dmesg). */
   readonly klog = new KernelLog(() => this.monotonicNs() - this.bootMonotonicNs);
@@ -99,6 +106,8 @@ export class Kernel {
     this.platform = opts.platform;
     this.memfile = opts.platform.memfile;
     this.vfs = opts.vfs;
+    this.vfs.onShrink = (inode, size) => unmapPastEof(this, inode.fs.dev, inode.ino, size);
+    this.memfile.userOom = (mm) => kernelAccessOom(this, mm);
     this.hostInfo = opts.hostInfo;
     this.log = opts.log ?? (() => {});
     this.warn = opts.warn ?? ((m) => this.log(m));

@@ -2,25 +2,45 @@
 // exit_group, zombies, reparenting to pid 1, and wait4/waitid.
 
 import { loadProgram, type ExecFile } from '../loader/load';
+import type { VPath } from '../vfs/dentry';
 import { MemoryManager } from '../mm/mm';
 import { Reg } from '../platform/platform';
 import type { FdTable } from '../vfs/fd_table';
 import type { FsContext } from '../vfs/fs_context';
-import { Credentials } from '../auth/creds';
+import { Credentials, credsForExec, type ExecCreds } from '../auth/creds';
 import { E, Errno } from '../abi/errno';
 import type { Kernel } from './kernel';
 import { KEEP_REGS, VFORK_WAIT } from './runner';
 import * as S from '../abi/signals';
 import { exitTimers } from './itimers';
+import { accountReaped, sampleRss } from './rusage';
 import { Task } from './task';
 import { type ChildEvent, type Rlimit, RLIMIT_NOFILE, RLIMIT_STACK, ThreadGroup } from './thread_group';
 import { checkCloneNsFlags, copyNamespaces, NEW_NS_FLAGS } from './namespaces';
+import { nsCapable } from '../auth/userns';
+import { CAP_SYS_PTRACE } from '../abi/capability';
 import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WUNTRACED } from '../abi/sched';
 
 
 /** The VFS operations the process core needs, supplied by whoever boots the kernel. */
 export interface ProcessVfs {
-  openForExec(t: Task, path: string): ExecFile;
+  /** path from the cwd (or start), following a final symlink unless follow is false. */
+  openForExec(t: Task, path: string, start?: VPath, follow?: boolean): ExecFile;
+  /** The file at vp itself (execveat AT_EMPTY_PATH). */
+  execFileAt(t: Task, vp: VPath): ExecFile;
+}
+
+/**
+ * How execveat found the program when not by a plain path: the name the new
+ * program sees (/dev/fd/N or /dev/fd/N/name, the script's path and
+ * AT_EXECFN) differs from where the file is.
+ */
+export interface ExecAt {
+  openFirst: () => ExecFile;
+  /** The fd was close-on-exec: /dev/fd/N will not exist for an interpreter. */
+  pathInaccessible: boolean;
+  /** AT_EMPTY_PATH: the process is named after the file, as Linux names it after the dentry. */
+  nameFromFile: boolean;
 }
 
 /**
@@ -30,9 +50,17 @@ export interface ProcessVfs {
  */
 export interface FamilyHooks {
   fork?: (parent: ThreadGroup, child: ThreadGroup) => void;
-  exec?: (tg: ThreadGroup) => void;
+  exec?: (tg: ThreadGroup, ex: ExecOutcome) => void;
   /** Run for each task as it exits, while its memory is still mapped. */
   taskExit?: (t: Task) => void;
+}
+
+/** What an execve decided beyond the new image, for the families' exec hooks. */
+export interface ExecOutcome {
+  /** The process stays dumpable (no change of IDs or gain of capabilities, every file readable). */
+  dumpable: boolean;
+  /** The program runs with privileges its caller lacked (AT_SECURE): the parent-death signal is cleared. */
+  secure: boolean;
 }
 
 export class LifecycleHooks {
@@ -78,7 +106,7 @@ export class Lifecycle {
     tg.tasks.add(t);
     tg.startTimeNs = t.startTimeNs;
     try {
-      this.loadInto(t, mm, opts.path, opts.argv, opts.envp);
+      this.loadInto(t, mm, opts.path, opts.argv, opts.envp, null, true);
     } catch (e) {
       mm.release();
       throw e;
@@ -93,17 +121,33 @@ export class Lifecycle {
    * execveat AT_EMPTY_PATH), else after the last component of path as given,
    * symlink or #! script included, as Linux does.
    */
-  private loadInto(t: Task, mm: MemoryManager, path: string, argv: string[], envp: string[], nameFromFile = false): ExecFile {
+  private loadInto(t: Task, mm: MemoryManager, path: string, argv: string[], envp: string[], at: ExecAt | null = null, first = false): ExecCreds | null {
     const vfs = this.execVfs;
     if (!vfs) throw new Error('no VFS for exec');
+    let ec: ExecCreds | null = null;
+    const credsFor = (file: ExecFile, unreadable: boolean) => {
+      const c = t.creds;
+      if (first) return { uid: c.uid, euid: c.euid, gid: c.gid, egid: c.egid, secure: false };
+      // A tracer gains nothing through its tracee's exec unless it holds CAP_SYS_PTRACE over the tracee's user namespace.
+      const tracedByUnprivileged = t.ptrace !== null && !nsCapable(t.ptrace.tracer.creds, c.userns, CAP_SYS_PTRACE);
+      const unsafe = { noNewPrivs: t.tg.procState?.noNewPrivs ?? false, sharedFs: this.sharesFs(t), tracedByUnprivileged };
+      const subject = { mode: file.mode, uid: file.uid, gid: file.gid, caps: file.caps ?? null, nosuid: file.nosuid === true };
+      ec = credsForExec(c, subject, unsafe);
+      // Linux judges dumpability by the caller's IDs before the change, and again by the change itself.
+      if (unreadable || c.euid !== c.uid || c.egid !== c.gid) ec.privChange = true;
+      const n = ec.creds;
+      return { uid: n.uid, euid: n.euid, gid: n.gid, egid: n.egid, secure: ec.secure };
+    };
     const img = loadProgram(
       mm,
       {
         open: (p) => vfs.openForExec(t, p),
+        openFirst: at?.openFirst,
+        pathInaccessible: at?.pathInaccessible,
         path,
         argv,
         envp,
-        creds: t.creds,
+        credsFor,
         stackLimit: Math.max(t.tg.rlimits[RLIMIT_STACK].cur < 0 ? 8 << 20 : t.tg.rlimits[RLIMIT_STACK].cur, 128 * 1024),
         cpu: this.k.hostInfo,
       },
@@ -119,10 +163,16 @@ export class Lifecycle {
     regs.set(Reg.GS_BASE, 0);
     regs.set(Reg.EFLAGS, 0x202);
     ctx.setFpState(cleanFpState());
-    const named = nameFromFile ? img.exe.path : path;
+    const named = at?.nameFromFile ? img.exe.path : path;
     t.tg.comm = named.slice(named.lastIndexOf('/') + 1).slice(0, 15);
     t.tg.exePath = img.exe.path;
-    return img.exe;
+    return ec;
+  }
+
+  /** Another process shares t's cwd and root (CLONE_FS): exec grants no privilege then. */
+  private sharesFs(t: Task): boolean {
+    for (const o of this.k.tasks.values()) if (o.fs === t.fs && o.tg !== t.tg && o.state !== 'dead') return true;
+    return false;
   }
 
   /** Start a task's first run in the application (pid 1, or a forked child returning 0). */
@@ -140,7 +190,6 @@ export class Lifecycle {
     }
     if (f & CLONE_SIGHAND && !(f & CLONE_VM)) throw new Errno(E.EINVAL);
     checkCloneNsFlags(f);
-    if (f & CLONE_PIDFD) throw new Errno(E.EINVAL, 'CLONE_PIDFD is not supported yet');
     let fsc = f & CLONE_FS ? t.fs : t.fs.fork();
     let creds = t.creds.clone();
     let nsproxy = t.nsproxy;
@@ -179,6 +228,8 @@ export class Lifecycle {
     child.nsproxy = nsproxy;
     child.sigmask = t.sigmask;
     child.altStack = { ...t.altStack };
+    child.seccomp = t.seccomp;
+    child.seccompStrict = t.seccompStrict;
     tg.tasks.add(child);
     tg.parent = parentTg;
     parentTg.children.add(tg);
@@ -194,6 +245,7 @@ export class Lifecycle {
     if (f & CLONE_PARENT_SETTID && a.parentTid) t.mm.writeI32(a.parentTid, pid);
     if (f & CLONE_CHILD_SETTID && a.childTid) child.mm.writeI32(a.childTid, pid);
     if (f & CLONE_CHILD_CLEARTID) child.clearChildTid = a.childTid;
+    if (t.ptrace) this.k.ptrace.onClone(t, child, f, a.exitSignal);
     if (!vfork) {
       queueMicrotask(() => this.start(child));
       this.k.noteWake();
@@ -223,14 +275,15 @@ export class Lifecycle {
     ctx.regs.restore(p.vforkSavedRegs!);
     ctx.setFpState(p.vforkSavedFp!);
     p.vforkSavedRegs = p.vforkSavedFp = null;
+    if (p.ptrace) this.k.ptrace.onVforkDone(p, child.tid);
     this.k.noteWake();
     queueMicrotask(() => this.k.runner.finishParked(p, child.tid));
   }
 
   // ---- execve ---------------------------------------------------------------------
 
-  execve(t: Task, path: string, argv: string[], envp: string[], nameFromFile = false): number {
-    if (path === '') throw new Errno(E.ENOENT);
+  execve(t: Task, path: string, argv: string[], envp: string[], at: ExecAt | null = null): number {
+    if (path === '' && !at) throw new Errno(E.ENOENT);
     // A process alone in its address space keeps its stub: the new image is
     // built beside the old one (only queued on the host), and the host side is
     // cleared and remapped once past the point of no return. A vfork child
@@ -239,8 +292,9 @@ export class Lifecycle {
     const as = reuse ? t.mm.as : this.k.platform.newAddressSpace();
     if (reuse) as.flushPending();
     const mm = new MemoryManager(this.k.memfile, as);
+    let ec: ExecCreds | null;
     try {
-      this.loadInto(t, mm, path, argv, envp, nameFromFile);
+      ec = this.loadInto(t, mm, path, argv, envp, at);
     } catch (e) {
       if (reuse) {
         as.discardPending();
@@ -250,8 +304,9 @@ export class Lifecycle {
       }
       throw e;
     }
-    // Past the point of no return: the old image goes, its CPU time stays with the process.
+    // Past the point of no return: the old image goes, its CPU time and peak size stay with the process.
     const old = t.mm;
+    sampleRss(t.tg, old);
     t.mm = mm;
     if (reuse) {
       as.discardPending();
@@ -270,11 +325,16 @@ export class Lifecycle {
       this.releaseVfork(t);
       if (--old.users === 0) old.release();
     }
+    t.tg.execed = true;
     t.fdTable.closeOnExec();
     t.tg.actions = t.tg.actions.map((act) => (act.handler === S.SIG_IGN ? act : S.defaultSigAction()));
     t.altStack = { sp: 0, size: 0, flags: 2 };
     t.clearChildTid = 0;
-    for (const h of this.k.hooks.exec) h(t.tg);
+    if (!ec) throw new Error('exec without credentials');
+    for (const task of t.tg.tasks) task.creds = ec.creds;
+    const outcome: ExecOutcome = { dumpable: !ec.privChange, secure: ec.secure };
+    for (const h of this.k.hooks.exec) h(t.tg, outcome);
+    if (t.ptrace) this.k.ptrace.onExec(t);
     return KEEP_REGS;
   }
 
@@ -286,6 +346,7 @@ export class Lifecycle {
     tg.exiting = true;
     tg.exitStatus = signal ? signal & 0x7f : (code & 0xff) << 8;
     for (const t of tg.tasks) this.killTask(t);
+    this.k.ptrace.tracerExit(tg);
     exitTimers(this.k, tg);
     this.becomeZombie(tg, signal, code);
   }
@@ -306,6 +367,7 @@ export class Lifecycle {
       }
     }
     // Freeze the CPU time before the stub goes (a vfork child shares its parent's stub: not its own).
+    sampleRss(t.tg, t.mm);
     if (!t.vforkParent) {
       const c = t.ctx.cpuTime();
       t.tg.finalUserNs += c.userNs;
@@ -329,26 +391,39 @@ export class Lifecycle {
     t.fdTable.unshare();
   }
 
+  /** Who adopts the orphans of tg: the nearest living ancestor that is a child subreaper (PR_SET_CHILD_SUBREAPER), else pid 1. */
+  private newReaper(tg: ThreadGroup, init: ThreadGroup): ThreadGroup {
+    for (let r = tg.parent; r && r !== init; r = r.parent) if (r.procState?.subreaper && !r.exiting) return r;
+    return init;
+  }
+
   private becomeZombie(tg: ThreadGroup, signal: number, code: number): void {
     const init = this.k.groups.get(1);
-    // Orphans go to pid 1; if pid 1 itself dies, the whole namespace dies with it.
+    const reaper = init && init !== tg ? this.newReaper(tg, init) : null;
+    let uid = 0;
+    for (const t of tg.tasks) uid = t.creds.uid;
+    // Orphans go to their reaper; if pid 1 itself dies, the whole namespace dies with it.
     for (const c of tg.children) {
-      if (tg.pid === 1 || !init || init === tg) {
+      if (tg.pid === 1 || !reaper) {
         c.parent = null;
         this.exitGroup(c, S.SIGKILL);
         if (c.zombie) this.reap(c);
       } else {
-        // Linux's reparenting: the new parent always gets SIGCHLD (not what
-        // clone asked for), and a child that is already a zombie is announced
-        // to it now, or reaped at once if it ignores SIGCHLD.
-        c.parent = init;
+        // Linux's reparenting: the parent-death signal first (from the dying
+        // parent), then the new parent always gets SIGCHLD (not what clone
+        // asked for), and a child that is already a zombie is announced to it
+        // now, or reaped at once if it ignores SIGCHLD.
+        c.parent = reaper;
+        const pdeath = c.procState?.pdeathsig ?? 0;
+        if (pdeath && !c.zombie) this.k.signals.sendToGroup(c, pdeath, { signo: pdeath, code: S.SI_USER, pid: tg.pid, uid });
         c.exitSignal = S.SIGCHLD;
-        init.children.add(c);
+        reaper.children.add(c);
         if (c.zombie && !c.reaped) this.notifyExit(c);
       }
     }
     tg.children.clear();
     tg.zombie = true;
+    tg.exitQueue.notify(0xffffffff);
     tg.stopped = false;
     tg.pending.clear();
     if (tg.pid === 1) {
@@ -372,13 +447,22 @@ export class Lifecycle {
     this.notifyExit(tg);
   }
 
-  /** Tell a zombie's parent: its exit signal, then reaped at once if the parent ignores SIGCHLD, and wake its waiters. */
-  private notifyExit(tg: ThreadGroup): void {
+  /**
+   * Tell a zombie's parent: its exit signal, then reaped at once if the
+   * parent ignores SIGCHLD, and wake its waiters. A traced process tells its
+   * tracer first; its parent learns when the tracer reaps it or goes away.
+   */
+  notifyExit(tg: ThreadGroup): void {
     const p = tg.parent;
     if (!p) return;
     const si = tg.exitSigInfo ?? { signo: S.SIGCHLD, code: S.CLD_EXITED, pid: tg.pid };
+    if (this.k.ptrace.exitForTracer(tg)) {
+      this.k.ptrace.notifyTracerOfExit(tg, si);
+      return;
+    }
     const act = p.actions[S.SIGCHLD];
-    const autoReap = tg.exitSignal === S.SIGCHLD && (act.handler === S.SIG_IGN || (act.flags & S.SA_NOCLDWAIT) !== 0);
+    const traced = this.k.ptrace.tracerOf(tg) !== null;
+    const autoReap = !traced && tg.exitSignal === S.SIGCHLD && (act.handler === S.SIG_IGN || (act.flags & S.SA_NOCLDWAIT) !== 0);
     // clone takes any byte as the exit signal; one past the last signal is never sent, as in Linux.
     if (tg.exitSignal > 0 && tg.exitSignal <= S.NSIG) this.k.signals.sendToGroup(p, tg.exitSignal, { ...si, signo: tg.exitSignal });
     if (autoReap) this.reap(tg);
@@ -388,12 +472,23 @@ export class Lifecycle {
   private reap(tg: ThreadGroup): void {
     if (tg.reaped) return;
     tg.reaped = true;
+    for (const t of tg.tasks) this.k.ptrace.unlink(t);
     tg.parent?.children.delete(tg);
     this.k.groups.delete(tg.pid);
+    tg.exitQueue.notify(0xffffffff);
   }
 
-  /** exit(2) of a single-threaded process is exit_group. */
+  /**
+   * exit(2) of a single-threaded process is exit_group. A tracee with
+   * PTRACE_O_TRACEEXIT stops first (the call is held meanwhile, as a vfork
+   * parent's is).
+   */
   exit(t: Task, code: number): number {
+    const exit = () => {
+      this.exitGroup(t.tg, 0, code);
+      this.k.runner.finishParked(t, KEEP_REGS);
+    };
+    if (this.k.ptrace.exitEvent(t, (code & 0xff) << 8, exit)) return VFORK_WAIT;
     this.exitGroup(t.tg, 0, code);
     return KEEP_REGS;
   }
@@ -403,12 +498,25 @@ export class Lifecycle {
   /** Find a child event matching the selector; ECHILD when no child matches at all. */
   private findChild(t: Task, sel: (c: ThreadGroup) => boolean, options: number): { tg: ThreadGroup; ev: ChildEvent } | null {
     let any = false;
+    const pt = this.k.ptrace;
+    // Processes this one traces: their ptrace-stops (whatever the options ask
+    // for) and their exits come here first; clone children included.
+    for (const c of pt.traced(t.tg)) {
+      if (!sel(c)) continue;
+      any = true;
+      const ev = pt.stopEvent(t.tg, c);
+      if (ev) return { tg: c, ev };
+      if (c.zombie && !c.reaped && options & WEXITED) {
+        return { tg: c, ev: { kind: 'exited', status: c.exitStatus ?? 0, si: c.exitSigInfo ?? { signo: S.SIGCHLD, code: S.CLD_EXITED, pid: c.pid } } };
+      }
+    }
     for (const c of t.tg.children) {
       if (!sel(c)) continue;
       const cloneChild = c.exitSignal !== S.SIGCHLD;
       if (!(options & WALL) && (!!(options & WCLONE) !== cloneChild)) continue;
       any = true;
-      if (c.zombie && options & WEXITED) {
+      // Traced by another process: its exit is the tracer's to report first.
+      if (c.zombie && options & WEXITED && !pt.exitForTracer(c)) {
         return { tg: c, ev: { kind: 'exited', status: c.exitStatus ?? 0, si: c.exitSigInfo ?? { signo: S.SIGCHLD, code: S.CLD_EXITED, pid: c.pid } } };
       }
       if (c.stopReport && options & WUNTRACED) return { tg: c, ev: c.stopReport };
@@ -420,22 +528,34 @@ export class Lifecycle {
 
   /** The shared part of wait4 and waitid: returns the child and its event, or null for WNOHANG. */
   async wait(t: Task, sel: (c: ThreadGroup) => boolean, options: number): Promise<{ tg: ThreadGroup; ev: ChildEvent } | null> {
+    // A child's exit both signals and wakes the parent: as on Linux, what
+    // changed is looked at before the signal interrupts the wait.
+    let interrupted: unknown = null;
     for (;;) {
       const found = this.findChild(t, sel, options);
       if (found) {
         if (!(options & WNOWAIT)) {
-          if (found.ev.kind === 'exited') {
-            const c = found.tg;
-            t.tg.childUserNs += c.finalUserNs + c.childUserNs;
-            t.tg.childSysNs += c.finalSysNs + c.childSysNs;
-            this.reap(found.tg);
-          } else if (found.ev.kind === 'stopped') found.tg.stopReport = null;
+          const c = found.tg;
+          if (found.ev.kind === 'exited' && c.parent !== t.tg) {
+            // A tracer reaped a tracee that is not its child: the real parent is told now.
+            for (const x of c.tasks) this.k.ptrace.unlink(x);
+            this.notifyExit(c);
+          } else if (found.ev.kind === 'exited') {
+            accountReaped(t.tg, c);
+            this.reap(c);
+          } else if (found.ev.kind === 'traced') this.k.ptrace.consumed(c);
+          else if (found.ev.kind === 'stopped') found.tg.stopReport = null;
           else found.tg.contReport = null;
         }
         return found;
       }
       if (options & WNOHANG) return null;
-      await t.block(t.tg.childQueue, 0xffffffff);
+      if (interrupted) throw interrupted;
+      try {
+        await t.block(t.tg.childQueue, 0xffffffff);
+      } catch (e) {
+        interrupted = e;
+      }
     }
   }
 }

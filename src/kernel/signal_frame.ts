@@ -30,6 +30,21 @@ const SW_EXTENDED_SIZE = 468;
 const SW_XFEATURES = 472;
 const SW_XSTATE_SIZE = 480;
 
+/**
+ * The FPU state a signal handler starts with, as Linux gives it: everything
+ * in its initial state (x87 control word 0x37f, MXCSR 0x1f80, registers
+ * zero); an XSAVE image of cur's size whose header marks only x87 and SSE as
+ * present, so AVX and later state are reset too.
+ */
+export function initFpState(cur: Buffer): Buffer {
+  const b = Buffer.alloc(cur.length);
+  b.writeUInt16LE(0x37f, 0); // FCW
+  b.writeUInt32LE(0x1f80, 24); // MXCSR
+  b.writeUInt32LE(cur.readUInt32LE(28), 28); // MXCSR_MASK, the CPU's
+  if (cur.length > 512) b.writeBigUInt64LE(3n, 512); // XSTATE_BV: x87 | SSE
+  return b;
+}
+
 /** The bytes of the FPU area in the frame: FXSAVE as is, or XSAVE with the sw bytes and the end magic. */
 function fpForFrame(fp: Buffer): Buffer {
   if (fp.length <= 512) return fp.subarray(0, 512);

@@ -4,6 +4,8 @@
 // reports a Stop, the task serves it (a syscall, a fault) and resumes its
 // context, delivering pending signals on the way back to the application.
 
+import type { SeccompFilter } from './seccomp';
+import type { MemoryFile } from '../platform/memfile';
 import type { HeapBudget } from '../abi/accounting';
 import type { MemoryManager } from '../mm/mm';
 import type { Context } from '../platform/platform';
@@ -18,6 +20,7 @@ import type { AltStack } from './signal_frame';
 import type { ThreadGroup } from './thread_group';
 import { KernelTimer } from './timers';
 import type { Waitable, Waiter } from '../abi/waitqueue';
+import type { Tracee } from './ptrace';
 
 export type TaskState = 'running' | 'blocked' | 'stopped' | 'dead';
 
@@ -56,6 +59,10 @@ export class Task {
   /** Thread-directed pending signals. */
   pending = new SigQueue();
   altStack: AltStack = { sp: 0, size: 0, flags: 2 };
+  /** seccomp filters attached by this task, newest first (kernel/seccomp.ts); inherited by fork, kept by exec. */
+  seccomp: SeccompFilter | null = null;
+  /** SECCOMP_MODE_STRICT: only read, write, exit and rt_sigreturn. */
+  seccompStrict = false;
   clearChildTid = 0;
   /** set_robust_list: the user address of this thread's robust futex list head. */
   robustList = 0;
@@ -96,6 +103,10 @@ export class Task {
   startTimeNs = 0;
   /** The namespaces the task is in, but its user namespace (that is on its credentials). */
   nsproxy: NsProxy;
+  /** ptrace: this task's link to its tracer and its ptrace-stop (kernel/ptrace.ts); null when not traced. */
+  ptrace: Tracee | null = null;
+  /** ptrace: the tasks this task traces. */
+  readonly tracees = new Set<Task>();
 
   constructor(
     readonly kernel: Kernel,
@@ -114,6 +125,10 @@ export class Task {
 
   get heapBudget(): HeapBudget {
     return this.mm.memfile.heap;
+  }
+
+  get frames(): MemoryFile {
+    return this.mm.memfile;
   }
 
   get pid(): number {
@@ -175,10 +190,13 @@ export class Task {
   /** Whether a pending, unblocked signal would interrupt a blocking call now. */
   hasInterruptingSignal(): boolean {
     if (this.tg.exiting) return true;
+    // A tracee's tracer sees every signal, ignored ones too; PTRACE_INTERRUPT asks for a trap.
+    const traced = this.ptrace !== null;
+    if (traced && this.ptrace!.trapPending) return true;
     const wakes = (sig: number) => {
       const bit = sigBit(sig);
       if (this.sigmask & bit && !(bit & UNBLOCKABLE)) return false;
-      return (this.waitedSignals & bit) !== 0n || !this.kernel.signals.isIgnored(this, sig);
+      return traced || (this.waitedSignals & bit) !== 0n || !this.kernel.signals.isIgnored(this, sig);
     };
     for (const sig of this.pending.keys()) if (wakes(sig)) return true;
     for (const sig of this.tg.pending.keys()) if (wakes(sig)) return true;

@@ -8,7 +8,8 @@ import { ALL_EVENTS, EVENT_IN, EVENT_OUT } from '../abi/waitqueue';
 import { NSIG, SIGEV_NONE, SIGEV_SIGNAL } from '../abi/signals';
 import { decodeTimespec, TIMESPEC_SIZE } from '../abi/time';
 import { RLIMIT_MSGQUEUE } from '../abi/resource';
-import { hasCapability } from '../auth/creds';
+import { type Credentials, hasCapability } from '../auth/creds';
+import { capableInit, idsMapped } from '../auth/userns';
 import type { Task } from '../kernel/task';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { HARD_MSGMAX, HARD_MSGSIZEMAX, MessageQueue, MQ_PRIO_MAX, mqBytes, type MqAttr } from '../kernel/ipc/mqueue';
@@ -24,12 +25,17 @@ function readName(t: Task, addr: number): string {
   return name;
 }
 
+/** A capability over a queue counts in the caller's user namespace only when the queue's owner and group are mapped there. */
+function capOverQueue(c: Credentials, cap: number, q: MessageQueue): boolean {
+  return hasCapability(c, cap) && idsMapped(c.userns, q.uid, q.gid);
+}
+
 function permitted(t: Task, q: MessageQueue, want: number): boolean {
   const c = t.creds;
   let bits = q.mode;
   if (c.fsuid === q.uid) bits >>= 6;
   else if (c.inGroup(q.gid)) bits >>= 3;
-  return (want & ~bits & 7) === 0 || hasCapability(c, 1 /* CAP_DAC_OVERRIDE */);
+  return (want & ~bits & 7) === 0 || capOverQueue(c, 1 /* CAP_DAC_OVERRIDE */, q);
 }
 
 function mqOpen(t: Task, nameAddr: number, oflag: number, mode: number, attrAddr: number): number {
@@ -44,7 +50,8 @@ function mqOpen(t: Task, nameAddr: number, oflag: number, mode: number, attrAddr
     if (!permitted(t, q, want)) throw new Errno(E.EACCES);
   } else {
     if (!(oflag & O_CREAT)) throw new Errno(E.ENOENT);
-    const privileged = hasCapability(t.creds, CAP_SYS_RESOURCE);
+    // The queues belong to the sandbox's initial IPC namespace: its user namespace decides.
+    const privileged = capableInit(t.creds, CAP_SYS_RESOURCE);
     let attr: MqAttr = { maxmsg: ns.msgDefault, msgsize: ns.msgsizeDefault };
     if (attrAddr) {
       const b = t.mm.copyIn(attrAddr, 64);
@@ -77,7 +84,7 @@ function mqUnlink(t: Task, nameAddr: number): number {
   const q = ns.queues.get(readName(t, nameAddr));
   if (!q) throw new Errno(E.ENOENT);
   // The mqueue root is a sticky, world-writable directory.
-  if (t.creds.fsuid !== q.uid && !hasCapability(t.creds, CAP_FOWNER)) throw new Errno(E.EACCES);
+  if (t.creds.fsuid !== q.uid && !capOverQueue(t.creds, CAP_FOWNER, q)) throw new Errno(E.EACCES);
   ns.queues.delete(q.name);
   q.unlinked = true;
   if (q.opens === 0) ns.free(q, t.heapBudget);

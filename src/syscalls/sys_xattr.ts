@@ -4,7 +4,7 @@
 // probe (size 0 returns the size) follow Linux.
 
 import { capableInit } from '../auth/userns';
-import { hasCapability } from '../auth/creds';
+import { hasCapability, validFileCapsValue } from '../auth/creds';
 import { CAP_SETFCAP, CAP_SYS_ADMIN } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
@@ -82,6 +82,8 @@ function set(t: Task, tg: Target, nameAddr: number, value: number, size: number,
   checkUserNamespace(name, tg.inode);
   if (name.startsWith('trusted.') || name.startsWith('security.') || name.startsWith('system.')) {
     checkPrivilegedName(t, name);
+    // exec reads it as file capabilities: only a well-formed v2 or v3 value is stored, as Linux checks.
+    if (name === XATTR_SECURITY_CAPABILITY && !validFileCapsValue(data)) throw new Errno(E.EINVAL);
   } else {
     checkAccess(t.creds, tg.inode.attrs(), MAY_WRITE);
   }
@@ -95,6 +97,7 @@ function set(t: Task, tg: Target, nameAddr: number, value: number, size: number,
     heap.track(tg.inode, m.held);
   }
   m.set(name, data);
+  tg.inode.touchCtime();
   return 0;
 }
 
@@ -114,6 +117,7 @@ function remove(t: Task, tg: Target, nameAddr: number): number {
   if (name.startsWith('user.')) checkAccess(t.creds, tg.inode.attrs(), MAY_WRITE);
   else checkPrivilegedName(t, name);
   if (!tg.inode.xattrs?.delete(name)) throw new Errno(E.ENODATA);
+  tg.inode.touchCtime();
   return 0;
 }
 
