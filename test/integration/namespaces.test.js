@@ -126,6 +126,20 @@ test('hostile: an unprivileged user may not mount, unmount or pivot', (t) => {
   assert.match(r.stdout, /^mount=(1|32)\numount=(1|32)\nunshare=1\n0\n$/, h.describe('sandbox', r) + r.stdout);
 });
 
+test('hostile: root of a new user namespace cannot ptrace a process outside it', (t) => {
+  if (!h.needTools(t, ['setpriv', 'strace'])) return;
+  const nobody = 'setpriv --reuid 65534 --regid 65534 --clear-groups';
+  // CAP_SYS_PTRACE held in its own namespace must not count over a process of the initial one;
+  // tracing its own child inside the namespace still works.
+  const r = h.runSandbox(['sh', '-c', [
+    'sleep 30 & P=$!',
+    `${nobody} unshare -r strace -e trace=none -p $P 2>&1 | grep -c "Operation not permitted"`,
+    `${nobody} unshare -r strace -qq -e trace=none true; echo own=$?`,
+    'kill $P',
+  ].join('; ')]);
+  assert.match(r.stdout, /^1\nown=0\n$/, h.describe('sandbox', r) + r.stdout);
+});
+
 test('hostile: random mount, pivot_root, chroot, unshare and setns calls do not hurt the Sentry', { timeout: 240_000 }, (t) => {
   if (!h.needTools(t, ['gcc'])) return;
   const dir = h.tmpDir('tsvisor-nsfuzz-');
