@@ -18,6 +18,9 @@ function run(argv, { sandbox, timeoutMs, env, cwd }) {
   const started = Date.now();
   const file = sandbox ? process.execPath : argv[0];
   const args = sandbox ? h.sandboxArgs(argv, { env, cwd }) : argv.slice(1);
+  // SUITE_TSVISOR runs another build (a copy, so the worktree can be rebuilt
+  // during a long run).
+  if (sandbox && process.env.SUITE_TSVISOR) args[0] = process.env.SUITE_TSVISOR;
   return new Promise((resolve) => {
     const child = childProcess.spawn(file, args, {
       cwd: sandbox ? undefined : cwd,
@@ -77,6 +80,8 @@ async function pool(jobs, n) {
 // CLASSES map a failure's reason to a short class, first match wins.
 const CLASSES = [
   [/can't start new thread|unable to start.*thread|CLONE_THREAD|pthread_create|threads? (are|is) not supported/i, 'threads'],
+  [/acquire device|loop device|mount\b/i, 'needs a block device or mounting'],
+  [/kernel \.config|kconfig/i, 'kernel config'],
   [/Address family not supported|EAFNOSUPPORT|socket|ENOTSOCK/i, 'sockets'],
   [/timed out|timeout|not reached/i, 'timeout or hang'],
   [/Function not implemented|ENOSYS/i, 'ENOSYS'],

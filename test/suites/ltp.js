@@ -23,7 +23,9 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const childProcess = require('node:child_process');
+const zlib = require('node:zlib');
 const { run, pool, compareRuns, markdown } = require('./common');
+const { baseEnv } = require('../lib/harness');
 
 const FAMILIES = [
   // files and descriptors
@@ -73,6 +75,7 @@ const EXCLUDE = {
   fork13: 'forks a million processes: minutes natively',
   fork14: 'maps 16 TiB on purpose to test the host kernel',
   setrlimit05: 'asks for a core dump of the host',
+  leapsec01: 'sets the host clock (adjtimex, settimeofday) when run natively',
 };
 
 const GIT_DEFAULT = '/work/.mirror/linux-test-project+ltp/repo';
@@ -99,6 +102,17 @@ function ltpTree() {
   sh(`make -C lib -j${os.cpus().length} >/dev/null && make -k -C testcases/kernel/syscalls -j${os.cpus().length} >/dev/null 2>&1 || true`, dir);
   fs.writeFileSync(path.join(dir, '.tsvisor-built'), '');
   return dir;
+}
+
+// kernelConfig gives the tests the host kernel's configuration (LTP reads
+// /proc/config.gz, which the sandbox does not have) as a plain file, so
+// that the tests that check for a feature go on to test it in the sandbox.
+function kernelConfig(tree) {
+  const file = path.join(tree, 'kconfig.txt');
+  if (!fs.existsSync(file) && fs.existsSync('/proc/config.gz')) {
+    fs.writeFileSync(file, zlib.gunzipSync(fs.readFileSync('/proc/config.gz')));
+  }
+  return fs.existsSync(file) ? { KCONFIG_PATH: file } : {};
 }
 
 // entries returns the chosen runtest/syscalls lines as {id, argv, family, dir}.
@@ -145,11 +159,12 @@ async function main() {
   const list = entries(tree, process.argv.slice(2));
   const timeoutMs = (Number(process.env.SUITE_TIMEOUT_S) || 120) * 1000;
   const jobs = Number(process.env.SUITE_JOBS) || 2;
+  const kconfig = kernelConfig(tree);
   const tasks = [];
   for (const e of list) {
     for (const sandbox of [false, true]) {
       tasks.push(async () => {
-        const env = { LTPROOT: tree, TMPDIR: '/tmp', LTP_TIMEOUT_MUL: '4', PATH: `${e.dir}:${require('../lib/harness').baseEnv.PATH}` };
+        const env = { LTPROOT: tree, TMPDIR: '/tmp', LTP_TIMEOUT_MUL: '4', PATH: `${e.dir}:${baseEnv.PATH}`, ...kconfig };
         // Through a shell that waits for it: as the sandbox's first process
         // the test would be pid 1, and tst_test takes a parent pid of 1 for
         // a dead parent.
