@@ -84,7 +84,8 @@ const CLASSES = [
   [/kernel \.config|kconfig/i, 'kernel config'],
   [/Address family not supported|EAFNOSUPPORT|socket|ENOTSOCK/i, 'sockets'],
   [/timed out|timeout|not reached/i, 'timeout or hang'],
-  [/Function not implemented|ENOSYS/i, 'ENOSYS'],
+  [/Function not implemented|ENOSYS|(kernel|system) does(n't| not) support/i, 'ENOSYS'],
+  [/\bpty\b|ptmx|openpty|Pseudo-terminal/i, 'terminals (pty)'],
   [/Operation not supported|EOPNOTSUPP|Invalid argument|EINVAL/i, 'unsupported flag or argument'],
   [/Permission denied|EACCES|Operation not permitted|EPERM/i, 'permissions'],
   [/killed by signal|SIGSEGV|SIGKILL|SIGABRT|crash/i, 'crash'],
@@ -112,6 +113,12 @@ function compareRuns(native, sandbox, missingReason) {
   return { total: native.size, passNative: passNative.length, passBoth, failing };
 }
 
+// short cuts a reason to one table-safe line of at most 200 characters.
+function short(reason) {
+  const r = reason.replace(/\|/g, '/').replace(/`/g, "'");
+  return r.length > 200 ? `${r.slice(0, 197)}...` : r;
+}
+
 // markdown renders one suite's results: figures per group (an LTP family, a
 // CPython module), then the failures grouped by class.
 function markdown(title, command, groups) {
@@ -137,7 +144,7 @@ function markdown(title, command, groups) {
     lines.push('Natively passing cases that fail in the sandbox, by class:', '');
     for (const [cls, list] of [...byClass].sort((x, y) => y[1].length - x[1].length)) {
       lines.push(`### ${cls} (${list.length})`, '');
-      for (const f of list) lines.push(`- \`${f.id}\`: ${f.reason.replace(/\|/g, '\\|').replace(/`/g, "'")}`);
+      for (const f of list) lines.push(`- \`${f.id}\`: ${short(f.reason)}`);
       lines.push('');
     }
   }

@@ -3,7 +3,7 @@
 # temporary working directory, no optional resources), but reports each test
 # case on a line of its own, written as soon as the case ends, so a run that
 # is killed by a timeout still tells which cases passed:
-#   @@CASE <ok|fail|error|skip|xfail|xpass> <test id> <one-line reason>
+#   @@CASE <ok|fail|error|skip|xfail|xpass> <test id> <reason on one line>
 #   @@IMPORT <reason>   (the module could not be loaded: no case ran)
 #   @@DONE
 # regrtest itself cannot be used in the sandbox: it starts a watchdog thread
@@ -21,17 +21,16 @@ OUT = os.fdopen(os.dup(1), 'w', buffering=1)
 
 
 def reason_of(err):
-    if isinstance(err, str):
-        lines = [l for l in err.strip().splitlines() if l.strip()]
-        return lines[-1].strip() if lines else ''
+    # The whole message: a test that runs a child Python puts the child's
+    # error in it, and that is what tells the cause (say, no threads).
     etype, value, _ = err
-    text = traceback.format_exception_only(etype, value)[-1].strip()
-    return text.splitlines()[0] if text else etype.__name__
+    text = ''.join(traceback.format_exception_only(etype, value)).strip()
+    return text or etype.__name__
 
 
 class LineResult(unittest.TextTestResult):
     def _say(self, status, test, reason=''):
-        reason = ' '.join(str(reason).split())[:300]
+        reason = ' '.join(str(reason).split())[:1500]
         OUT.write(f'@@CASE {status} {test.id()} {reason}\n')
 
     def addSuccess(self, test):
@@ -66,6 +65,17 @@ class LineResult(unittest.TextTestResult):
             self._say('fail' if issubclass(err[0], test.failureException) else 'error', test, reason_of(err))
 
 
+def drop(suite, ids):
+    """drop returns suite without the test cases whose id is in ids."""
+    kept = unittest.TestSuite()
+    for t in suite:
+        if isinstance(t, unittest.TestSuite):
+            kept.addTest(drop(t, ids))
+        elif t.id() not in ids:
+            kept.addTest(t)
+    return kept
+
+
 def main():
     name = sys.argv[1]
     ns = _parse_args(['-v', name])
@@ -74,6 +84,9 @@ def main():
         try:
             module = __import__('test.' + name, fromlist=['*'])
             suite = unittest.defaultTestLoader.loadTestsFromModule(module)
+            skip = set(filter(None, os.environ.get('PYRUN_SKIP', '').split(',')))
+            if skip:
+                suite = drop(suite, skip)
         except unittest.SkipTest as e:
             OUT.write(f'@@IMPORT skipped: {e}\n')
             return
