@@ -296,6 +296,22 @@ function schedGetparam(t: Task, a: number[]): number {
   return 0;
 }
 
+/** Linux's round-robin quantum (sched_rr_timeslice_ms' default). */
+const RR_SLICE_NS = 100_000_000;
+/** The fair classes' slice as reported: Linux's base slice (3 ms); the host's own depends on its scheduler. */
+const FAIR_SLICE_NS = 3_000_000;
+
+function schedRrGetInterval(t: Task, a: number[]): number {
+  need(i32(a[0]) >= 0);
+  const s = stateOf(findGroup(t, i32(a[0])));
+  const ns = s.policy === SCHED_RR ? RR_SLICE_NS : s.policy === SCHED_FIFO ? 0 : FAIR_SLICE_NS;
+  const b = Buffer.alloc(16);
+  b.writeBigInt64LE(BigInt(Math.floor(ns / 1e9)), 0);
+  b.writeBigInt64LE(BigInt(ns % 1e9), 8);
+  t.mm.copyOut(a[1], b);
+  return 0;
+}
+
 function priorityBound(a: number[], rtValue: number): number {
   const p = i32(a[0]);
   need(isRt(p) || [SCHED_OTHER, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE].includes(p));
@@ -323,6 +339,8 @@ export const defs: SyscallDef[] = [
     partial: 'per process rather than per thread; stored and reported only (the host does the I/O)' },
   { nr: 252, name: 'ioprio_get', args: ['int', 'int'], fn: ioprioGet },
   { nr: 145, name: 'sched_getscheduler', args: ['int'], fn: schedGetscheduler },
+  { nr: 148, name: 'sched_rr_get_interval', args: ['int', 'timespec_out'], fn: schedRrGetInterval,
+    partial: 'SCHED_RR reports 100 ms, SCHED_FIFO 0 and the fair policies a fixed 3 ms slice, whatever the host\'s scheduler uses' },
   { nr: 143, name: 'sched_getparam', args: ['int', 'ptr'], fn: schedGetparam },
   { nr: 146, name: 'sched_get_priority_max', args: ['int'], fn: (_t, a) => priorityBound(a, 99) },
   { nr: 147, name: 'sched_get_priority_min', args: ['int'], fn: (_t, a) => priorityBound(a, 1) },

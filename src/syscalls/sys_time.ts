@@ -52,6 +52,26 @@ export function writeTimespec(t: Task, addr: number, ns: number): void {
   t.mm.copyOut(addr, b);
 }
 
+/** Write a struct timespec given as [seconds, nanoseconds] (exact, unlike a count of ns in a double). */
+function writeTimespecParts(t: Task, addr: number, [sec, ns]: [number, number]): void {
+  const b = Buffer.alloc(16);
+  b.writeBigInt64LE(BigInt(sec), 0);
+  b.writeBigInt64LE(BigInt(ns), 8);
+  t.mm.copyOut(addr, b);
+}
+
+/**
+ * The clocks clock_gettime reads from the host, as the vDSO in the
+ * application does (which host clock serves each): a read through the system
+ * call then falls between two vDSO reads, as on Linux. CLOCK_TAI is the
+ * realtime clock here (TAI offset 0, see the table's note).
+ */
+const HOST_CLOCK = new Map<number, number>([
+  [CLOCK_REALTIME, CLOCK_REALTIME], [CLOCK_REALTIME_ALARM, CLOCK_REALTIME], [CLOCK_TAI, CLOCK_REALTIME],
+  [CLOCK_REALTIME_COARSE, CLOCK_REALTIME_COARSE], [CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_COARSE],
+  [CLOCK_MONOTONIC_RAW, CLOCK_MONOTONIC_RAW],
+]);
+
 /** Encode a struct timeval {i64 tv_sec; i64 tv_usec} (truncating to microseconds) into b at off. */
 export function encodeTimeval(b: Buffer, off: number, ns: number): void {
   const big = BigInt(Math.max(0, Math.trunc(ns)));
@@ -282,7 +302,10 @@ export const defs: SyscallDef[] = [
   {
     nr: 228, name: 'clock_gettime', args: ['clockid', 'timespec_out'],
     fn: (t, a) => {
-      writeTimespec(t, a[1], clockNow(t, i32(a[0])));
+      const id = i32(a[0]);
+      const host = HOST_CLOCK.get(id);
+      if (host !== undefined) writeTimespecParts(t, a[1], t.kernel.platform.clock(host));
+      else writeTimespec(t, a[1], clockNow(t, id));
       return 0;
     },
     partial: 'CPU-time clocks count the host\'s CPU time of the stub processes (the Sentry\'s work for them is not charged); CLOCK_TAI equals CLOCK_REALTIME (TAI offset 0); BOOTTIME equals MONOTONIC (no suspend)',
@@ -299,8 +322,10 @@ export const defs: SyscallDef[] = [
     nr: 96, name: 'gettimeofday', args: ['timeval_out', 'ptr'],
     fn: (t, a) => {
       if (a[0]) {
+        const [sec, ns] = t.kernel.realtime();
         const b = Buffer.alloc(16);
-        encodeTimeval(b, 0, t.kernel.realtimeNs());
+        b.writeBigInt64LE(BigInt(sec), 0);
+        b.writeBigInt64LE(BigInt(Math.floor(ns / 1000)), 8);
         t.mm.copyOut(a[0], b);
       }
       if (a[1]) t.mm.copyOut(a[1], Buffer.alloc(8)); // struct timezone: UTC, no DST
@@ -310,7 +335,7 @@ export const defs: SyscallDef[] = [
   {
     nr: 201, name: 'time', args: ['ptr'],
     fn: (t, a) => {
-      const secs = Math.floor(t.kernel.realtimeNs() / NS);
+      const secs = t.kernel.realtime()[0];
       if (a[0]) t.mm.writeI64(a[0], secs);
       return secs;
     },
