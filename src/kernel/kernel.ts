@@ -116,7 +116,12 @@ export class Kernel {
    * be set, see sys_admin.ts).
    */
   realtime(): [number, number] {
-    return this.platform.clock(0 /* CLOCK_REALTIME */);
+    return this.clock(0 /* CLOCK_REALTIME */);
+  }
+
+  /** A host clock as [seconds, nanoseconds] (Platform.clock). */
+  clock(id: number): [number, number] {
+    return this.platform.clock(id);
   }
 
   // ---- host fd readiness ----------------------------------------------------

@@ -9,6 +9,7 @@
 import type { Kernel } from './kernel';
 import type { PosixTimer } from './posix_timers';
 import { expireItimerReal } from './itimers';
+import type { CpuItimer } from './itimers';
 import { expirePosixTimer } from './posix_timers';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
@@ -21,6 +22,8 @@ export interface TimerTargets {
   block: Task;
   /** A process's ITIMER_REAL (alarm, setitimer). */
   itimerReal: ThreadGroup;
+  /** A process's ITIMER_VIRTUAL or ITIMER_PROF: a look at its CPU time. */
+  itimerCpu: CpuItimer;
   /** A POSIX per-process timer (timer_create). */
   posix: PosixTimer;
 }
@@ -31,6 +34,7 @@ const EXPIRE: { [K in TimerKind]: (k: Kernel, target: TimerTargets[K]) => void }
   tick: (k) => k.onTick(),
   block: (_k, t) => t.blockTimedOut(),
   itimerReal: (k, tg) => expireItimerReal(k, tg),
+  itimerCpu: (k, it) => it.expire(k),
   posix: (k, pt) => expirePosixTimer(k, pt),
 };
 

@@ -3,10 +3,11 @@
 // alarm and setitimer/getitimer (man 2 clock_gettime, nanosleep,
 // clock_nanosleep, restart_syscall, alarm, setitimer).
 //
-// Time bases: CLOCK_REALTIME and friends come from Kernel.realtimeNs(), the
-// monotonic family from Kernel.monotonicNs() as is. CPU-time clocks are not
-// measured: they report the monotonic time elapsed since the thread (or
-// process) started, which is an upper bound of its CPU time.
+// Time bases: clock_gettime reads the host's realtime and coarse clocks
+// (hostClock below) as the application's vDSO does; otherwise CLOCK_REALTIME
+// and friends come from Kernel.realtimeNs(), the monotonic family from
+// Kernel.monotonicNs() as is. CPU-time clocks count the host's CPU time of
+// the stubs (Task.cpuTime).
 //
 // Interval timers are the thread group's (kernel/itimers.ts). An interrupted
 // relative sleep leaves its continuation as data (Task.restartBlock), which
@@ -66,11 +67,13 @@ function writeTimespecParts(t: Task, addr: number, [sec, ns]: [number, number]):
  * call then falls between two vDSO reads, as on Linux. CLOCK_TAI is the
  * realtime clock here (TAI offset 0, see the table's note).
  */
-const HOST_CLOCK = new Map<number, number>([
-  [CLOCK_REALTIME, CLOCK_REALTIME], [CLOCK_REALTIME_ALARM, CLOCK_REALTIME], [CLOCK_TAI, CLOCK_REALTIME],
-  [CLOCK_REALTIME_COARSE, CLOCK_REALTIME_COARSE], [CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_COARSE],
-  [CLOCK_MONOTONIC_RAW, CLOCK_MONOTONIC_RAW],
-]);
+function hostClock(id: number): number {
+  switch (id) {
+    case CLOCK_REALTIME: case CLOCK_REALTIME_ALARM: case CLOCK_TAI: return CLOCK_REALTIME;
+    case CLOCK_REALTIME_COARSE: case CLOCK_MONOTONIC_COARSE: case CLOCK_MONOTONIC_RAW: return id;
+    default: return -1;
+  }
+}
 
 /** Encode a struct timeval {i64 tv_sec; i64 tv_usec} (truncating to microseconds) into b at off. */
 export function encodeTimeval(b: Buffer, off: number, ns: number): void {
@@ -257,8 +260,8 @@ function itimerGet(t: Task, which: number): [number, number] {
   const s = t.tg.itimers;
   switch (which) {
     case ITIMER_REAL: return [s.realRemaining(t.kernel), s.realInterval];
-    case ITIMER_VIRTUAL: return [...s.virt];
-    case ITIMER_PROF: return [...s.prof];
+    case ITIMER_VIRTUAL: return [s.virt.remaining(), s.virt.interval];
+    case ITIMER_PROF: return [s.prof.remaining(), s.prof.interval];
     default: throw new Errno(E.EINVAL);
   }
 }
@@ -289,8 +292,7 @@ function setitimer(t: Task, a: number[]): number {
   if (which === ITIMER_REAL) {
     s.armReal(t.kernel, value ? t.kernel.monotonicNs() + value : 0, interval);
   } else {
-    if (which === ITIMER_VIRTUAL) s.virt = [value, interval];
-    else s.prof = [value, interval];
+    (which === ITIMER_VIRTUAL ? s.virt : s.prof).arm(t.kernel, value, interval);
   }
   if (a[2]) writeItimerval(t, a[2], old);
   return 0;
@@ -303,8 +305,8 @@ export const defs: SyscallDef[] = [
     nr: 228, name: 'clock_gettime', args: ['clockid', 'timespec_out'],
     fn: (t, a) => {
       const id = i32(a[0]);
-      const host = HOST_CLOCK.get(id);
-      if (host !== undefined) writeTimespecParts(t, a[1], t.kernel.platform.clock(host));
+      const host = hostClock(id);
+      if (host >= 0) writeTimespecParts(t, a[1], t.kernel.clock(host));
       else writeTimespec(t, a[1], clockNow(t, id));
       return 0;
     },
@@ -347,9 +349,9 @@ export const defs: SyscallDef[] = [
   },
   { nr: 219, name: 'restart_syscall', args: [], fn: (t) => restartSyscall(t) },
   { nr: 37, name: 'alarm', args: ['uint'], fn: alarm },
-  { nr: 36, name: 'getitimer', args: ['itimer_which', 'itimerval_out'], fn: getitimer, partial: 'ITIMER_VIRTUAL and ITIMER_PROF report the value last set; they do not count down' },
+  { nr: 36, name: 'getitimer', args: ['itimer_which', 'itimerval_out'], fn: getitimer },
   {
     nr: 38, name: 'setitimer', args: ['itimer_which', 'itimerval', 'itimerval_out'], fn: setitimer,
-    partial: 'ITIMER_VIRTUAL and ITIMER_PROF are accepted and stored but never expire (no SIGVTALRM/SIGPROF): CPU time is not measured',
+    partial: 'ITIMER_VIRTUAL and ITIMER_PROF count the host\'s CPU time of the stubs (the Sentry\'s work is not charged) and fire when the Sentry looks at it, which can be a little (at least 1 ms) after it ran out',
   },
 ];

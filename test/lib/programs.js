@@ -62,6 +62,7 @@ const C_PROGRAMS = Object.freeze({
   // Its sandbox-only mode ("own") is run by admin_calls.test.js.
   settime: { args: () => [], endsWithDone: true },
   clockagree: { args: () => [], endsWithDone: true },
+  cpuitimer: { args: () => [], endsWithDone: true },
   // Their own tests count stops (faultaround.test.js, cpupolicy.test.js); here one short mode each.
   faultaround: { args: (dir) => ['bus', dir, '0'] },
   cpuspread: { args: () => ['syscalls', '0'] },
