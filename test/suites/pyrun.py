@@ -9,6 +9,7 @@
 # regrtest itself cannot be used in the sandbox: it starts a watchdog thread
 # at exit, and the sandbox has no threads yet.
 import os
+import signal
 import sys
 import traceback
 import unittest
@@ -29,6 +30,15 @@ def reason_of(err):
 
 
 class LineResult(unittest.TextTestResult):
+    def stopTest(self, test):
+        super().stopTest(test)
+        # A test that blocks a signal around starting a thread leaves it
+        # blocked when the thread cannot start (no threads in the sandbox):
+        # every later test waiting for that signal would hang. Each case
+        # starts with the mask it had at the start of the run (empty).
+        if signal.pthread_sigmask(signal.SIG_SETMASK, []):
+            OUT.write(f'@@MASK reset after {test.id()}\n')
+
     def _say(self, status, test, reason=''):
         reason = ' '.join(str(reason).split())[:1500]
         OUT.write(f'@@CASE {status} {test.id()} {reason}\n')
