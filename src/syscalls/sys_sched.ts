@@ -7,12 +7,37 @@ import { CAP_SYS_ADMIN, CAP_SYS_NICE } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
-import { allCpus, capable, checkSameOwner, credsOf, findGroup, ncpus, need, rl, stateOf } from './sys_info';
+import { allCpus, capable, checkSameOwner, credsOf, ncpus, need, rl, stateOf } from './sys_info';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 const RLIMIT_NICE = 13, RLIMIT_RTPRIO = 14;
 const SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5, SCHED_DEADLINE = 6;
 const SCHED_RESET_ON_FORK = 0x40000000;
+
+/**
+ * The process a pid names (0: the caller's), or ESRCH. A zombie is found
+ * too: Linux finds a task by its pid until it is reaped, so a parent can
+ * read (and change) the scheduling of a child that exited but was not
+ * waited for. Its threads are gone from Kernel.tasks; its group stays in
+ * Kernel.groups under its pid.
+ */
+function findGroup(t: Task, pid: number): ThreadGroup {
+  if (pid === 0) return t.tg;
+  const task = t.kernel.tasks.get(pid);
+  if (task) return task.tg;
+  const tg = t.kernel.groups.get(pid);
+  if (tg) return tg;
+  throw new Errno(E.ESRCH);
+}
+
+/** The processes one PRIO_PROCESS/IOPRIO_WHO_PROCESS pid names: none if it names nothing. */
+function oneProcess(t: Task, who: number): ThreadGroup[] {
+  try {
+    return [findGroup(t, who)];
+  } catch {
+    return [];
+  }
+}
 
 function getcpu(t: Task, a: number[]): number {
   if (a[0]) t.mm.writeU32(a[0], 0);
@@ -51,13 +76,10 @@ function schedSetaffinity(t: Task, a: number[]): number {
 
 const PRIO_PROCESS = 0, PRIO_PGRP = 1, PRIO_USER = 2;
 
-/** The live processes getpriority/setpriority address; EINVAL for a bad which. */
+/** The processes getpriority/setpriority address (zombies too, as findGroup); EINVAL for a bad which. */
 function prioTargets(t: Task, which: number, who: number): ThreadGroup[] {
-  const all = [...t.kernel.groups.values()].filter((g) => !g.zombie);
-  if (which === PRIO_PROCESS) {
-    const task = who === 0 ? t : t.kernel.tasks.get(who);
-    return task && !task.tg.zombie ? [task.tg] : [];
-  }
+  const all = [...t.kernel.groups.values()];
+  if (which === PRIO_PROCESS) return oneProcess(t, who);
   if (which === PRIO_PGRP) return all.filter((g) => g.pgid === (who || t.tg.pgid));
   if (which === PRIO_USER) return all.filter((g) => credsOf(g)?.uid === (who || t.creds.uid));
   throw new Errno(E.EINVAL);
@@ -241,11 +263,8 @@ function ioClass(prio: number): number {
 
 /** The processes ioprio_get/ioprio_set address (USER: by real uid); EINVAL for a bad which. */
 function ioprioTargets(t: Task, which: number, who: number): ThreadGroup[] {
-  const all = [...t.kernel.groups.values()].filter((g) => !g.zombie);
-  if (which === IOPRIO_WHO_PROCESS) {
-    const task = who === 0 ? t : t.kernel.tasks.get(who);
-    return task && !task.tg.zombie ? [task.tg] : [];
-  }
+  const all = [...t.kernel.groups.values()];
+  if (which === IOPRIO_WHO_PROCESS) return oneProcess(t, who);
   if (which === IOPRIO_WHO_PGRP) return all.filter((g) => g.pgid === (who || t.tg.pgid));
   if (which === IOPRIO_WHO_USER) return all.filter((g) => credsOf(g)?.uid === (who || t.creds.uid));
   throw new Errno(E.EINVAL);
