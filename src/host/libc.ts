@@ -46,6 +46,7 @@ export const epoll_ctl = lib.func('int epoll_ctl(int epfd, int op, int fd, void 
 export const epoll_wait = lib.func('int epoll_wait(int epfd, void *evs, int max, int timeout)');
 export const timerfd_create = lib.func('int timerfd_create(int clock, int flags)');
 export const clock_gettime = lib.func('int clock_gettime(int clock, void *ts)');
+export const arch_prctl = lib.func('int arch_prctl(int code, void *addr)');
 export const timerfd_settime = lib.func('int timerfd_settime(int fd, int flags, void *nv, void *old)');
 export const poll = lib.func('int poll(void *fds, unsigned long n, int timeout)');
 export const isatty = lib.func('int isatty(int fd)');
