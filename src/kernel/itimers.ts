@@ -9,8 +9,9 @@
 // fast as the clock), and again until it has.
 
 import type { Kernel } from './kernel';
-import { SI_KERNEL, SIGALRM, SIGPROF, SIGVTALRM } from '../abi/signals';
-import type { ThreadGroup } from './thread_group';
+import { RLIMIT_CPU } from '../abi/resource';
+import { SI_KERNEL, SIGALRM, SIGKILL, SIGPROF, SIGVTALRM, SIGXCPU } from '../abi/signals';
+import { RLIM_INFINITY, type ThreadGroup } from './thread_group';
 import { deletePosixTimers } from './posix_timers';
 import { KernelTimer } from './timers';
 
@@ -24,11 +25,14 @@ export class Itimers {
   readonly real: KernelTimer<'itimerReal'>;
   readonly virt: CpuItimer;
   readonly prof: CpuItimer;
+  /** RLIMIT_CPU's watch (see CpuLimit). */
+  readonly cpuLimit: CpuLimit;
 
   constructor(tg: ThreadGroup) {
     this.real = new KernelTimer('itimerReal', tg);
     this.virt = new CpuItimer(tg, false);
     this.prof = new CpuItimer(tg, true);
+    this.cpuLimit = new CpuLimit(tg);
   }
 
   /** Time left on ITIMER_REAL in ns (0 = disarmed); an expired-but-undelivered timer reads 1 us. */
@@ -80,10 +84,8 @@ export class CpuItimer {
     if (value) this.lookAgain(k, value);
   }
 
-  /** The next look: when the time left could have been used by every live thread running all along. */
   private lookAgain(k: Kernel, left: number): void {
-    const threads = Math.max(1, this.tg.tasks.size);
-    k.timers.arm(this.timer, k.monotonicNs() + Math.max(CPU_POLL_MIN_NS, Math.ceil(left / threads)));
+    lookIn(k, this.tg, this.timer, left);
   }
 
   /** The kernel timer fired: send the signal if the CPU time is used up, and look again while armed. */
@@ -108,6 +110,62 @@ export class CpuItimer {
     this.expiry += this.interval;
     if (this.expiry <= used) this.expiry += Math.ceil((used - this.expiry + 1) / this.interval) * this.interval;
     this.lookAgain(k, this.expiry - used);
+  }
+}
+
+/** The next look at a process's CPU time: when `left` ns of it could have been used by all its threads running all along. */
+function lookIn(k: Kernel, tg: ThreadGroup, timer: KernelTimer, left: number): void {
+  const threads = Math.max(1, tg.tasks.size);
+  k.timers.arm(timer, k.monotonicNs() + Math.max(CPU_POLL_MIN_NS, Math.ceil(left / threads)));
+}
+
+/**
+ * RLIMIT_CPU, on the process's CPU time (user + system) as Linux counts it:
+ * at the soft limit SIGXCPU, and the soft limit moves up by a second (so
+ * the signal comes again each second); at the hard limit, while a soft one
+ * is set, SIGKILL. Looked at like the CPU interval timers.
+ */
+export class CpuLimit {
+  readonly timer: KernelTimer<'rlimitCpu'>;
+
+  constructor(readonly tg: ThreadGroup) {
+    this.timer = new KernelTimer('rlimitCpu', this);
+  }
+
+  private used(): number {
+    const c = this.tg.cpuTime(true);
+    return c.userNs + c.sysNs;
+  }
+
+  /** The limits in ns: [soft, hard], null when no soft limit is set (then nothing is enforced, as in Linux). */
+  private limits(): [number, number] | null {
+    const { cur, max } = this.tg.rlimits[RLIMIT_CPU];
+    if (cur === RLIM_INFINITY) return null;
+    return [cur * 1e9, max === RLIM_INFINITY ? Infinity : max * 1e9];
+  }
+
+  /** Watch the limit as it is now (after setrlimit, or a process that starts with one). */
+  watch(k: Kernel): void {
+    k.timers.cancel(this.timer);
+    const lim = this.limits();
+    if (!lim || this.tg.exiting || this.tg.zombie) return;
+    lookIn(k, this.tg, this.timer, Math.min(lim[0], lim[1]) - this.used());
+  }
+
+  expire(k: Kernel): void {
+    const lim = this.limits();
+    if (!lim || this.tg.exiting || this.tg.zombie) return;
+    const used = this.used();
+    if (used >= lim[1]) {
+      k.signals.sendToGroup(this.tg, SIGKILL, { signo: SIGKILL, code: SI_KERNEL });
+      return;
+    }
+    if (used >= lim[0]) {
+      k.signals.sendToGroup(this.tg, SIGXCPU, { signo: SIGXCPU, code: SI_KERNEL });
+      const r = this.tg.rlimits[RLIMIT_CPU];
+      r.cur += 1;
+    }
+    this.watch(k);
   }
 }
 
@@ -141,5 +199,6 @@ export function exitTimers(k: Kernel, tg: ThreadGroup): void {
   tg.itimers.armReal(k, 0, 0);
   tg.itimers.virt.arm(k, 0, 0);
   tg.itimers.prof.arm(k, 0, 0);
+  k.timers.cancel(tg.itimers.cpuLimit.timer);
   deletePosixTimers(k, tg);
 }
