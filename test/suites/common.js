@@ -80,7 +80,16 @@ async function pool(jobs, n) {
 // CLASSES map a failure's reason to a short class, first match wins.
 const CLASSES = [
   [/can't start new thread|unable to start.*thread|CLONE_THREAD|pthread_create|threads? (are|is) not supported/i, 'threads'],
-  [/acquire device|loop device|mount\b/i, 'needs a block device or mounting'],
+  [/acquire device|loop device|mount\b|chroot/i, 'needs a block device, mounting or chroot'],
+  [/requires kernel [\d.]+ or newer/i, 'kernel version (the sandbox reports Linux 4.4.0)'],
+  [/disabled at runtime|unsuitable kernel config|\/proc\/self\/ns|unshare|setns|CLONE_NEW/i, 'namespaces'],
+  [/shmget|msgget|semget|shared memory/i, 'System V IPC'],
+  [/mknod/i, 'device nodes (mknod)'],
+  [/dump core|core dump/i, 'core dumps'],
+  [/F_SETLEASE|F_NOTIFY|lease/i, 'file leases and dnotify'],
+  [/F_RDLCK|F_WRLCK|deadlock/i, 'record locks'],
+  [/mlock|VmLck|Locked memory|locked/i, 'memory locking'],
+  [/\/proc\/sys\//, 'procfs sysctl files'],
   [/kernel \.config|kconfig/i, 'kernel config'],
   [/Address family not supported|EAFNOSUPPORT|socket|ENOTSOCK/i, 'sockets'],
   [/timed out|timeout|not reached/i, 'timeout or hang'],
