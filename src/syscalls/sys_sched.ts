@@ -39,8 +39,17 @@ function oneProcess(t: Task, who: number): ThreadGroup[] {
   }
 }
 
+/**
+ * The CPU the caller runs on, as the sandbox models it: the first CPU its
+ * affinity allows (the Sentry does not place stubs by the application's
+ * affinity, so this is what a program that pinned itself expects to see:
+ * LTP getcpu01); node 0.
+ */
 function getcpu(t: Task, a: number[]): number {
-  if (a[0]) t.mm.writeU32(a[0], 0);
+  const m = stateOf(t.tg).affinity & allCpus(t);
+  let cpu = 0;
+  while (m !== 0n && !((m >> BigInt(cpu)) & 1n)) cpu++;
+  if (a[0]) t.mm.writeU32(a[0], cpu);
   if (a[1]) t.mm.writeU32(a[1], 0);
   return 0;
 }
@@ -340,7 +349,7 @@ function priorityBound(a: number[], rtValue: number): number {
 // ---- prctl ------------------------------------------------------------------------------
 
 export const defs: SyscallDef[] = [
-  { nr: 309, name: 'getcpu', args: ['ptr', 'ptr', 'ptr'], fn: getcpu, partial: 'always CPU 0, node 0' },
+  { nr: 309, name: 'getcpu', args: ['ptr', 'ptr', 'ptr'], fn: getcpu, partial: 'the first CPU of the caller\'s affinity mask, node 0' },
   { nr: 204, name: 'sched_getaffinity', args: ['int', 'uint', 'ptr_out'], fn: schedGetaffinity },
   { nr: 203, name: 'sched_setaffinity', args: ['int', 'uint', 'ptr'], fn: schedSetaffinity,
     partial: 'the mask is stored and reported per process; host threads do not move' },

@@ -68,6 +68,7 @@ const C_PROGRAMS = Object.freeze({
   cpulimit: { args: () => [], endsWithDone: true },
   futexfault: { args: () => [], endsWithDone: true },
   timerpast: { args: () => [], endsWithDone: true },
+  getcpu: { args: () => [], endsWithDone: true },
   // Their own tests count stops (faultaround.test.js, cpupolicy.test.js); here one short mode each.
   faultaround: { args: (dir) => ['bus', dir, '0'] },
   cpuspread: { args: () => ['syscalls', '0'] },
