@@ -6,7 +6,7 @@
 //   node bench/run.js [--reps N] [--native-iters N] [--floor-iters N]
 //                     [--sandbox-iters N] [--true-runs N] [--loop N]
 //                     [--loop-reps N] [--timeout SECONDS] [--json]
-//                     [--skip-sandbox]
+//                     [--pingpong-iters N] [--tsvisor PATH] [--skip-sandbox]
 //
 // Rows (medians over the repetitions):
 //   getpid      ns per syscall(SYS_getpid), as bench/getpid.c measures its
@@ -17,6 +17,11 @@
 //   node -e 0   wall time of starting node, the part of the above that any
 //               Node sandbox pays.
 //   sh loop     wall time of `sh -c` running /bin/true 500 times (fork+exec).
+//   pingpong    ns per round trip of one byte between two processes over
+//               two pipes (bench/pingpong.c): 4 system calls and 2 wake-ups
+//               of a blocked reader per round trip.
+// --tsvisor PATH measures another build (bin/tsvisor.js of another tree),
+// so that two builds can be measured interleaved.
 // A sandbox that fails does not stop the benchmark: its cells say "error"
 // and the reason is printed under the table.
 
@@ -40,6 +45,8 @@ function parseArgs(argv) {
     timeout: 300,
     json: false,
     skipSandbox: false,
+    pingpongIters: 5000,
+    tsvisor: TSVISOR,
   };
   const numeric = {
     '--reps': 'reps',
@@ -50,13 +57,15 @@ function parseArgs(argv) {
     '--loop': 'loop',
     '--loop-reps': 'loopReps',
     '--timeout': 'timeout',
+    '--pingpong-iters': 'pingpongIters',
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') opts.json = true;
     else if (a === '--skip-sandbox') opts.skipSandbox = true;
+    else if (a === '--tsvisor' && i + 1 < argv.length) opts.tsvisor = path.resolve(argv[++i]);
     else if (a === '-h' || a === '--help') {
-      const doc = fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 24);
+      const doc = fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 30);
       process.stdout.write(doc.map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
       process.exit(0);
     } else if (numeric[a] && i + 1 < argv.length && /^\d+$/.test(argv[i + 1]) && Number(argv[i + 1]) > 0) {
@@ -80,6 +89,7 @@ function build() {
     ['getpid.c', 'getpid.static', ['-static']],
     ['getpid.c', 'getpid', []],
     ['floor.c', 'floor', []],
+    ['pingpong.c', 'pingpong.static', ['-static']],
   ];
   for (const [src, out, flags] of targets) {
     const srcPath = path.join(__dirname, src);
@@ -94,7 +104,7 @@ function build() {
   const getpid = fs.existsSync(path.join(BUILD, 'getpid.static'))
     ? path.join(BUILD, 'getpid.static')
     : path.join(BUILD, 'getpid');
-  return { getpid, floor: path.join(BUILD, 'floor') };
+  return { getpid, floor: path.join(BUILD, 'floor'), pingpong: path.join(BUILD, 'pingpong.static') };
 }
 
 // run runs argv and returns {ms, stdout, stderr}; it throws with a short
@@ -121,8 +131,10 @@ function run(argv, timeoutSec) {
   return { ms, stdout: r.stdout, stderr: r.stderr };
 }
 
+let tsvisorPath = TSVISOR;
+
 function sandboxArgv(argv) {
-  return [process.execPath, TSVISOR, 'do', '--', ...argv];
+  return [process.execPath, tsvisorPath, 'do', '--', ...argv];
 }
 
 function median(xs) {
@@ -172,7 +184,8 @@ function cell(m) {
 function main() {
   const opts = parseArgs(process.argv.slice(2));
   const bins = build();
-  const sandboxReady = fs.existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'));
+  tsvisorPath = opts.tsvisor;
+  const sandboxReady = fs.existsSync(path.join(path.dirname(opts.tsvisor), '..', 'dist', 'cli', 'main.js'));
   const skipReason = opts.skipSandbox
     ? 'skipped (--skip-sandbox)'
     : sandboxReady ? null : 'dist/cli/main.js missing: run npm run build';
@@ -198,6 +211,11 @@ function main() {
   const loopNative = measure('sh loop native', opts.loopReps, () => run(['/bin/sh', '-c', loop], T).ms);
   const loopSandbox = sandbox('sh loop sandbox', opts.loopReps, () => run(sandboxArgv(['/bin/sh', '-c', loop]), T).ms);
   rows.push({ what: `sh: ${opts.loop} fork+exec (ms)`, native: loopNative, sandbox: loopSandbox });
+
+  const ppNative = measure('pingpong native', opts.reps, () => nsPerIter(run([bins.pingpong, String(opts.pingpongIters * 10)], T).stdout));
+  const ppSandbox = sandbox('pingpong sandbox', opts.reps, () =>
+    nsPerIter(run(sandboxArgv([bins.pingpong, String(opts.pingpongIters)]), T).stdout));
+  rows.push({ what: 'pipe ping-pong (ns/round trip)', native: ppNative, sandbox: ppSandbox });
 
   if (opts.json) {
     const plain = rows.map((r) => ({
@@ -233,7 +251,7 @@ function main() {
     }
   }
   if (errors.length) out.push('', 'errors:', ...errors.map((e) => `  ${e}`));
-  out.push('', `medians of ${opts.reps} runs (getpid), ${opts.trueRuns} runs (/bin/true, node), ${opts.loopReps} runs (sh loop)`);
+  out.push('', `medians of ${opts.reps} runs (getpid), ${opts.trueRuns} runs (/bin/true, node), ${opts.loopReps} runs (sh loop), ${opts.reps} runs (ping-pong)`);
   process.stdout.write(out.join('\n') + '\n');
 }
 

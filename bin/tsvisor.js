@@ -1,5 +1,10 @@
-#!/usr/bin/env node
+#!/bin/sh
+':' //; export TSVISOR_CALLER_NOFILE="$(ulimit -Sn)"; exec node "$0" "$@"
 'use strict';
+// The line above is the shell's and a no-op to JavaScript: Node raises its
+// soft RLIMIT_NOFILE to the hard limit before any script runs, so the
+// caller's soft limit (which the sandbox inherits) is handed over by the
+// shell that starts Node (src/host/hostinfo.ts reads it).
 // Start-up: dist/tsvisor.bundle.js (all modules in one file, tools/bundle.js)
 // is compiled with V8's code cache, kept next to it and written after the
 // first run, so neither module resolution nor parsing is paid again. A

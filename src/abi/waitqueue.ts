@@ -21,10 +21,13 @@ export interface Waiter {
   wake(events: number): void;
 }
 
-/** Counts wake-ups so the scheduler knows promise continuations are pending. */
-export const wakeCounter = { pending: 0 };
+/** What a waiter can wait on: a queue, or a file (which may arm a host source on registration). */
+export interface Waitable {
+  eventRegister(w: Waiter): void;
+  eventUnregister(w: Waiter): void;
+}
 
-export class WaitQueue {
+export class WaitQueue implements Waitable {
   private readonly waiters = new Set<Waiter>();
 
   add(w: Waiter): void {
@@ -35,8 +38,23 @@ export class WaitQueue {
     this.waiters.delete(w);
   }
 
+  eventRegister(w: Waiter): void {
+    this.waiters.add(w);
+  }
+
+  eventUnregister(w: Waiter): void {
+    this.waiters.delete(w);
+  }
+
   get empty(): boolean {
     return this.waiters.size === 0;
+  }
+
+  /** The union of the waiters' masks: what someone waits for now (0: nobody). */
+  mask(): number {
+    let m = 0;
+    for (const w of this.waiters) m |= w.mask;
+    return m;
   }
 
   notify(events: number): void {

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import { Errno, errnoName } from '../abi/errno';
 import { parseSize } from '../abi/accounting';
 import { Sandbox } from '../sandbox/sandbox';
+import { CALLER_NOFILE_ENV } from '../host/hostinfo';
 import { compatibilityMarkdown } from '../syscalls/table';
 
 const USAGE = `usage: tsvisor do [--rootfs DIR] [--memory SIZE] [--strace] [--debug-log FILE] [--stats FILE] [--cwd DIR] [--env K=V]... -- CMD [ARGS...]
@@ -89,7 +90,10 @@ async function cmdDo(args: string[]): Promise<void> {
     fail(`rootfs ${a.rootfs} does not exist`);
   }
   if (!st.isDirectory()) fail(`rootfs ${a.rootfs} is not a directory`);
-  const env = mergeEnv(Object.entries(process.env).map(([k, v]) => `${k}=${v}`), a.env);
+  const env = mergeEnv(
+    Object.entries(process.env).filter(([k]) => k !== CALLER_NOFILE_ENV).map(([k, v]) => `${k}=${v}`),
+    a.env,
+  );
   // Like `runsc do`: with the host's root, the command starts where the caller is.
   const cwdFallback = !a.cwd;
   if (!a.cwd) a.cwd = fs.realpathSync(a.rootfs) === '/' ? process.cwd() : '/';

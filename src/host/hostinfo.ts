@@ -71,12 +71,16 @@ function capBounding(): bigint | null {
   return m ? BigInt(`0x${m[1]}`) : null;
 }
 
+/** How bin/tsvisor.js hands over the caller's soft RLIMIT_NOFILE (never passed on to the sandbox). */
+export const CALLER_NOFILE_ENV = 'TSVISOR_CALLER_NOFILE';
+
 /**
  * The Sentry's own limits, which are the caller's: a child of the caller
  * would inherit them. Node raises its soft RLIMIT_NOFILE to the hard limit
- * before any script runs, so the caller's soft value is taken from the
- * parent (normally the shell that started tsvisor) when its hard limit is
- * ours, i.e. when we plainly inherited from it.
+ * before any script runs, so the caller's soft value comes from the shell
+ * line of bin/tsvisor.js (CALLER_NOFILE_ENV) or, when Node was started
+ * directly, from the parent when its hard limit is ours (we plainly
+ * inherited from it).
  */
 function rlimits(): Array<HostRlimit | null> {
   const b = Buffer.alloc(16);
@@ -85,6 +89,12 @@ function rlimits(): Array<HostRlimit | null> {
     out.push((libc.prlimit(0, i, null, b) as number) === 0 ? { cur: b.readBigUInt64LE(0), max: b.readBigUInt64LE(8) } : null);
   }
   const nofile = out[RLIMIT_NOFILE];
+  const handed = process.env[CALLER_NOFILE_ENV];
+  if (nofile && handed !== undefined && /^(\d+|unlimited)$/.test(handed)) {
+    const soft = handed === 'unlimited' ? RLIM_INFINITY : BigInt(handed);
+    if (soft <= nofile.max) nofile.cur = soft;
+    return out;
+  }
   const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readText(`/proc/${process.ppid}/limits`) ?? '');
   if (nofile && m) {
     const parse = (v: string): bigint | null => (v === 'unlimited' ? RLIM_INFINITY : /^\d+$/.test(v) ? BigInt(v) : null);

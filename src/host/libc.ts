@@ -8,6 +8,8 @@ import { loadKoffi } from './koffi_native';
 const koffi = loadKoffi();
 
 const lib = koffi.load('libc.so.6');
+/** The running program itself (node), for libuv's exported functions. */
+const self = koffi.load(null as unknown as string);
 
 function optionalFunc(decl: string): ReturnType<typeof lib.func> | null {
   try {
@@ -41,6 +43,30 @@ export const tgkill = lib.func('int tgkill(int tgid, int tid, int sig)');
 export const sched_getcpu = lib.func('int sched_getcpu()');
 export const sched_getaffinity = lib.func('int sched_getaffinity(int pid, size_t size, void *mask)');
 export const sched_setaffinity = lib.func('int sched_setaffinity(int pid, size_t size, void *mask)');
+const uv_default_loop = self.func('void *uv_default_loop()');
+const uv_backend_fd = self.func('int uv_backend_fd(void *loop)');
+/**
+ * The epoll fd of Node's own event loop (libuv's backend): readable when Node
+ * has I/O to handle (a signal caught by a process.on handler included).
+ */
+export function nodeLoopFd(): number {
+  return uv_backend_fd(uv_default_loop()) as number;
+}
+const uv_backend_timeout = self.func('int uv_backend_timeout(void *loop)');
+const uv_loop_alive = self.func('int uv_loop_alive(void *loop)');
+const uv_now = self.func('uint64_t uv_now(void *loop)');
+/**
+ * Node's own next timer, as libuv's loop reports it: [uv_now ms, timeout ms].
+ * The timeout is -1 when the loop has no timer and nothing pending (or
+ * nothing referenced at all), and 0 when something else is pending (an
+ * immediate, a callback) whatever the timers: 0 is "soon", not a deadline.
+ * uv_now is the loop's cached time from its last turn.
+ */
+export function nodeLoopTimeout(): [number, number] {
+  const loop = uv_default_loop();
+  if (!uv_loop_alive(loop)) return [0, -1];
+  return [Number(uv_now(loop)), uv_backend_timeout(loop) as number];
+}
 export const epoll_create1 = lib.func('int epoll_create1(int flags)');
 export const epoll_ctl = lib.func('int epoll_ctl(int epfd, int op, int fd, void *ev)');
 export const epoll_wait = lib.func('int epoll_wait(int epfd, void *evs, int max, int timeout)');

@@ -1,7 +1,9 @@
-// The kernel: the PID namespace, the scheduler loop, timers and host-fd
-// readiness. Everything runs on the Sentry's main thread: the loop blocks in
-// the platform's wait() when no JavaScript work is pending, serves one stop,
-// and yields to promise continuations whenever a blocked task was woken.
+// The kernel: the PID namespace, the scheduler loop and timers. Everything
+// runs on the Sentry's main thread: the loop blocks in the platform's wait()
+// when no JavaScript work is pending, serves one stop or dispatches host
+// events (fd readiness through the platform's watches, the timer), and lets
+// the continuations of woken tasks run (microtasks, no macrotask hop) until
+// every one has resumed its context or blocked again.
 
 import type { MemoryFile } from '../platform/memfile';
 import type { Platform } from '../platform/platform';
@@ -12,7 +14,6 @@ import { E, Errno } from '../abi/errno';
 import { SignalManager } from './signals';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
-import { wakeCounter } from '../abi/waitqueue';
 import { FutexTable } from './futex';
 import { Lifecycle, LifecycleHooks } from './lifecycle';
 import { TaskRunner } from './runner';
@@ -20,6 +21,10 @@ import { KernelLog } from './klog';
 import type { Strace } from './strace/strace';
 import { KernelTimer, TimerQueue } from './timers';
 import { PauseControl } from './pause';
+import { NodeTurns } from './node_turns';
+
+/** Microtask rounds the loop waits for woken continuations before it takes a macrotask turn instead. */
+const MAX_SETTLE_ROUNDS = 64;
 
 export interface KernelOptions {
   platform: Platform;
@@ -64,10 +69,20 @@ export class Kernel {
   private nextPid = 1;
   /** Kernel timers (a heap of records dispatched by kind: kernel/timers.ts). */
   readonly timers: TimerQueue;
-  private readonly tickTimer = new KernelTimer('tick', this);
   /** Kernel.pause()/resume(): quiescence of every task (kernel/pause.ts). */
   readonly pauser = new PauseControl(this);
-  private readonly hostWaiters = new Map<number, Array<{ events: number; fn: (ev: number) => void }>>();
+  /** The earliest kernel timer (monotonic ns, 0: none); the host timer is set to it or to Node's next timer. */
+  private kernelDeadline = 0;
+  /** Yielding to Node's event loop (kernel/node_turns.ts). */
+  private readonly nodeTurns: NodeTurns;
+  /** Continuations made runnable (a task woken, a child to start) since the loop last let them run. */
+  private wakes = 0;
+  /** System calls whose handler returned a promise that has not settled yet. */
+  private asyncCalls = 0;
+  /** Tasks parked in Task.block (a subset of asyncCalls). */
+  private blockedTasks = 0;
+  /** Times continuations were still running after MAX_SETTLE_ROUNDS microtask rounds (a macrotask turn then). */
+  settleFallbacks = 0;
   /** Exit status of the first process (wait status encoding) once it is gone. */
   initStatus: number | null = null;
   private readonly loggedOnce = new Set<string>();
@@ -80,7 +95,11 @@ export class Kernel {
     this.hostname = opts.hostname ?? 'tsvisor';
     this.log = opts.log ?? (() => {});
     this.warn = opts.warn ?? ((m) => this.log(m));
-    this.timers = new TimerQueue(this, (d) => this.platform.setTimer(d));
+    this.nodeTurns = new NodeTurns(this.platform, () => this.armHostTimer());
+    this.timers = new TimerQueue(this, (d) => {
+      this.kernelDeadline = d;
+      this.armHostTimer();
+    });
     this.bootMonotonicNs = this.monotonicNs();
     this.bootRealtimeNs = this.realtimeNs();
   }
@@ -124,53 +143,64 @@ export class Kernel {
     return this.platform.clock(id);
   }
 
-  // ---- host fd readiness ----------------------------------------------------
+  // ---- host events ------------------------------------------------------------
 
-  /** Resolve when the host fd has one of events (poll bits), waking through the platform's epoll. */
-  waitHostFd(fd: number, events: number): Promise<number> {
-    return new Promise((resolve) => {
-      const list = this.hostWaiters.get(fd) ?? [];
-      list.push({ events, fn: resolve });
-      this.hostWaiters.set(fd, list);
-      const all = list.reduce((m, w) => m | w.events, 0);
-      this.platform.watchHostFd(fd, all);
-    });
+  /** Set the host timer (one-shot) to the earlier deadline; every call re-arms it, as the timer queue expects after an expiry. */
+  private armHostTimer(): void {
+    const k = this.kernelDeadline, r = this.nodeTurns.deadline;
+    this.platform.setTimer(k && r ? Math.min(k, r) : k || r);
   }
 
-  private onHostEvents(evs: Array<{ fd: number; events: number }>): void {
-    for (const { fd, events } of evs) {
-      if (fd === -1) {
-        this.timers.runDue(this.monotonicNs());
-        continue;
-      }
-      const list = this.hostWaiters.get(fd);
-      if (!list) continue;
-      this.hostWaiters.delete(fd);
-      for (const w of list) w.fn(events);
-      wakeCounter.pending++;
-    }
+  private onHostEvents(): void {
+    const timerFired = this.platform.dispatchHostEvents();
     // Timers may also have expired while the waker slept on an fd.
+    const now = this.monotonicNs();
+    this.nodeTurns.checkTimer(now);
     const next = this.timers.next;
-    if (next && next <= this.monotonicNs()) this.timers.runDue(this.monotonicNs());
+    if (timerFired || (next && next <= now)) this.timers.runDue(now);
   }
 
   // ---- the loop -------------------------------------------------------------
 
+  /** A continuation became runnable (a blocked task woken, a child to start): the loop lets it run before blocking. */
+  noteWake(): void {
+    this.wakes++;
+  }
+
+  /** Bookkeeping of Task.block, so the loop knows when every continuation has come to rest. */
+  taskBlocked(): void {
+    this.blockedTasks++;
+  }
+  taskUnblocked(): void {
+    this.blockedTasks--;
+    this.wakes++;
+  }
+
+  /** The runner's bookkeeping of handlers that returned a promise. */
+  asyncCallStarted(): void {
+    this.asyncCalls++;
+    this.wakes++;
+  }
+  asyncCallDone(): void {
+    this.asyncCalls--;
+  }
+
+  /** Node has callbacks to run (host signals to forward, its own I/O): the loop yields to it once. */
+  requestNodeTurn(): void {
+    this.nodeTurns.request();
+  }
+
+  /** Continuations that may still be running: async calls not blocked. */
+  private runnable(): number {
+    return this.asyncCalls - this.blockedTasks;
+  }
+
   /**
-   * Host signals for the sandbox (Ctrl-C, docker stop) reach Node's own
-   * handlers, which only run when the loop yields to Node; a slow tick makes
-   * sure it does even when every task sleeps in the application.
+   * Let woken continuations run until each has resumed its context, blocked
+   * again or finished: microtask rounds, no macrotask hop. A chain longer
+   * than MAX_SETTLE_ROUNDS (or a continuation that waits for Node) gets one
+   * macrotask turn, which runs every microtask there is.
    */
-  private tick(): void {
-    this.timers.arm(this.tickTimer, this.monotonicNs() + 100e6);
-  }
-
-  /** The tick timer expired (the timer table's 'tick' entry). */
-  onTick(): void {
-    wakeCounter.pending++;
-    if (this.tasks.size > 0) this.tick();
-  }
-
   // ---- pause ----------------------------------------------------------------
 
   /** A pause is under way or in force: blocking calls unwind, no context goes back to the application. */
@@ -193,22 +223,37 @@ export class Kernel {
     this.pauser.resume();
   }
 
+  private async settle(): Promise<void> {
+    for (let round = 0; round < MAX_SETTLE_ROUNDS; round++) {
+      this.wakes = 0;
+      await null;
+      if (this.wakes === 0 && this.runnable() <= 0) return;
+    }
+    this.settleFallbacks++;
+    this.wakes = 0;
+    await new Promise<void>((r) => setImmediate(r));
+  }
+
   /** Deliver a host signal sent to the Sentry to pid 1 of the sandbox. */
   forwardSignal(sig: number): void {
     const init = this.groups.get(1);
     this.log(`host signal ${sig} forwarded to pid 1`);
     // From outside the namespace: si_pid is 0, and init still needs a handler (but for SIGKILL/SIGSTOP).
     if (init && !init.zombie) this.signals.sendToGroup(init, sig, { signo: sig, code: 0, pid: 0, uid: 0 }, true);
-    wakeCounter.pending++;
+    this.noteWake();
   }
 
   /** Run until the first process exits; returns its wait status. */
   async run(): Promise<number> {
-    this.tick();
     for (;;) {
-      if (wakeCounter.pending > 0) {
-        wakeCounter.pending = 0;
-        await new Promise<void>((r) => setImmediate(r));
+      if (this.wakes > 0) {
+        await this.settle();
+        this.nodeTurns.mayChange = true;
+      }
+      // Node's own callbacks (forwarded host signals above all) and timers
+      // run only when the loop yields.
+      if (this.nodeTurns.due(this.monotonicNs())) {
+        await this.nodeTurns.turn();
         continue;
       }
       if (this.initStatus !== null && this.tasks.size === 0) break;
@@ -216,12 +261,15 @@ export class Kernel {
       if (this.pauser.state !== 'running' && (await this.pauser.settle())) continue;
       // Expired timers arrive through the platform's timer (a host event).
       const ev = this.platform.wait();
+      this.nodeTurns.waited();
       if (ev.kind === 'yield') {
         // Other sandboxes share the thread: let their loops (and timers) run.
-        await new Promise<void>((r) => (ev.idle ? setTimeout(r, 1) : setImmediate(r)));
+        if (ev.idle) await new Promise<void>((r) => setTimeout(r, 1));
+        else await this.nodeTurns.turn();
+        this.nodeTurns.mayChange = true;
         continue;
       }
-      if (ev.kind === 'host') this.onHostEvents(this.platform.takeHostEvents());
+      if (ev.kind === 'host') this.onHostEvents();
       else if (ev.kind === 'stop') {
         const t = ev.ctx.owner as Task | null;
         if (t) this.runner.onStop(t, ev.stop);
@@ -229,6 +277,7 @@ export class Kernel {
     }
     this.pauser.loopEnded();
     this.log(`interrupted stops: ${this.runner.interrupts}`);
+    this.log(`settle fallbacks: ${this.settleFallbacks}`);
     return this.initStatus ?? 0;
   }
 

@@ -14,7 +14,6 @@ import * as S from '../abi/signals';
 import { exitTimers } from './itimers';
 import { Task } from './task';
 import { type ChildEvent, type Rlimit, RLIMIT_NOFILE, RLIMIT_STACK, ThreadGroup } from './thread_group';
-import { wakeCounter } from '../abi/waitqueue';
 import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_NEWNS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WUNTRACED } from '../abi/sched';
 
 
@@ -193,7 +192,7 @@ export class Lifecycle {
     if (f & CLONE_CHILD_CLEARTID) child.clearChildTid = a.childTid;
     if (!vfork) {
       queueMicrotask(() => this.start(child));
-      wakeCounter.pending++;
+      this.k.noteWake();
       return pid;
     }
     // The parent stays parked as state, not as a pending handler: its call
@@ -201,7 +200,7 @@ export class Lifecycle {
     t.vforkChild = child;
     child.vforkParent = t;
     queueMicrotask(() => this.start(child));
-    wakeCounter.pending++;
+    this.k.noteWake();
     return VFORK_WAIT;
   }
 
@@ -220,7 +219,7 @@ export class Lifecycle {
     ctx.regs.restore(p.vforkSavedRegs!);
     ctx.setFpState(p.vforkSavedFp!);
     p.vforkSavedRegs = p.vforkSavedFp = null;
-    wakeCounter.pending++;
+    this.k.noteWake();
     queueMicrotask(() => this.k.runner.finishParked(p, child.tid));
   }
 

@@ -17,7 +17,6 @@
 // missed as overruns.
 
 import type { Kernel } from './kernel';
-import { wakeCounter } from '../abi/waitqueue';
 
 export type PauseState = 'running' | 'pausing' | 'paused';
 
@@ -43,7 +42,7 @@ export class PauseControl {
       // Nothing to bring to rest (before the first process, after the last): paused at once.
       if (this.k.tasks.size === 0) this.enterPaused();
     }
-    wakeCounter.pending++;
+    this.k.noteWake();
     return done;
   }
 
@@ -57,7 +56,7 @@ export class PauseControl {
       t.paused = false;
       queueMicrotask(() => this.k.runner.returnToUser(t, false));
     }
-    wakeCounter.pending++;
+    this.k.noteWake();
     const w = this.wakeLoop;
     this.wakeLoop = null;
     if (w) w();

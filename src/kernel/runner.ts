@@ -7,7 +7,6 @@ import { E, Errno } from '../abi/errno';
 import type { Kernel } from './kernel';
 import * as S from '../abi/signals';
 import type { Task } from './task';
-import { wakeCounter } from '../abi/waitqueue';
 import { outOfMemory } from './oom';
 
 /** A handler result meaning "registers already hold the outcome" (execve, rt_sigreturn, exit). */
@@ -111,10 +110,11 @@ export class TaskRunner {
       this.finish(t, r);
       return;
     }
-    wakeCounter.pending++;
+    this.k.asyncCallStarted();
     this.inFlight++;
     if (strace) strace.blocked(t);
     const done = (v: number) => {
+      this.k.asyncCallDone();
       this.inFlight--;
       try {
         this.finish(t, v);
@@ -288,7 +288,7 @@ export class TaskRunner {
       mask: 0xffffffff,
       wake: () => {
         t.tg.contQueue.remove(waiter);
-        wakeCounter.pending++;
+        this.k.noteWake();
         if (t.state === 'dead') return;
         t.state = 'running';
         queueMicrotask(() => this.returnToUser(t, false));

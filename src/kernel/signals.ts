@@ -5,6 +5,7 @@ import { Reg } from '../platform/platform';
 import { Errno, E, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS } from '../abi/errno';
 import type { Kernel } from './kernel';
 import * as S from '../abi/signals';
+import { EVENT_IN } from '../abi/waitqueue';
 import { restoreFrame, setupFrame } from './signal_frame';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
@@ -109,6 +110,7 @@ export class SignalManager {
     const blocked = (t.sigmask & S.sigBit(sig)) !== 0n;
     if (this.discards(t, sig)) return;
     t.pending.set(sig, info);
+    t.tg.signalWaiters.notify(EVENT_IN);
     if (!blocked) this.kick(t);
   }
 
@@ -125,6 +127,7 @@ export class SignalManager {
     const anyUnblocked = tasks.find((t) => (t.sigmask & S.sigBit(sig)) === 0n);
     if (anyUnblocked && this.discards(anyUnblocked, sig)) return;
     tg.pending.set(sig, info);
+    tg.signalWaiters.notify(EVENT_IN);
     if (anyUnblocked) this.kick(anyUnblocked);
   }
 

@@ -16,7 +16,7 @@ import { type SigInfo, sigBit, SigQueue, UNBLOCKABLE } from '../abi/signals';
 import type { AltStack } from './signal_frame';
 import type { ThreadGroup } from './thread_group';
 import { KernelTimer } from './timers';
-import { type WaitQueue, type Waiter, wakeCounter } from '../abi/waitqueue';
+import type { Waitable, Waiter } from '../abi/waitqueue';
 
 export type TaskState = 'running' | 'blocked' | 'stopped' | 'dead';
 
@@ -30,7 +30,13 @@ export type RestartBlock =
   /** nanosleep / relative clock_nanosleep: sleep on to deadline; rem gets the time left if interrupted again. */
   | { kind: 'nanosleep'; deadline: number; rem: number }
   /** rt_sigtimedwait with a timeout, unwound by a pause: wait on for set until deadline. */
-  | { kind: 'sigtimedwait'; set: bigint; info: number; deadline: number };
+  | { kind: 'sigtimedwait'; set: bigint; info: number; deadline: number }
+  /** poll with a timeout: poll the same pollfd array on to the same deadline. */
+  | { kind: 'poll'; fds: number; nfds: number; deadline: number }
+  /** FUTEX_WAIT(_BITSET) with a timeout: wait on for the same word to the same deadline. */
+  | { kind: 'futex'; uaddr: number; priv: boolean; val: number; bitset: number; deadline: number }
+  /** epoll_wait with a timeout, unwound by a pause: wait on to the same deadline. */
+  | { kind: 'epoll'; epfd: number; events: number; max: number; deadline: number };
 
 export class Task {
   state: TaskState = 'running';
@@ -68,7 +74,7 @@ export class Task {
   readonly blockTimer: KernelTimer<'block'> = new KernelTimer('block', this);
   /** The one waiter this task puts on a queue when it blocks. */
   private readonly waiter = new TaskWaiter(this);
-  private blockQueue: WaitQueue | null = null;
+  private blockQueue: Waitable | null = null;
   /** The settlement of the block in progress (promise resolvers: they never outlive a pause). */
   private blockResolve: ((events: number) => void) | null = null;
   private blockReject: ((reason: Errno) => void) | null = null;
@@ -111,23 +117,24 @@ export class Task {
   }
 
   /**
-   * Block until q is notified with an event in mask (resolves with the events),
+   * Block until q (a queue, or a file through its eventRegister) is notified with an event in mask (resolves with the events),
    * the monotonic deadline passes (resolves 0), or a signal interrupts (rejects
    * with Errno(ERESTARTSYS), which becomes EINTR or a restart).
    */
-  block(q: WaitQueue | null, mask: number, deadlineNs?: number): Promise<number> {
+  block(q: Waitable | null, mask: number, deadlineNs?: number): Promise<number> {
     // A pause pending counts as a signal would: the handler unwinds to its restart point.
     if (this.hasInterruptingSignal() || this.kernel.pausing) return Promise.reject(new Errno(ERESTARTSYS));
     return new Promise<number>((resolve, reject) => {
       this.blockResolve = resolve;
       this.blockReject = reject;
+      this.state = 'blocked';
+      this.kernel.taskBlocked();
       if (q) {
         this.waiter.mask = mask;
         this.blockQueue = q;
-        q.add(this.waiter);
+        q.eventRegister(this.waiter);
       }
       if (deadlineNs !== undefined) this.kernel.timers.arm(this.blockTimer, deadlineNs);
-      this.state = 'blocked';
     });
   }
 
@@ -137,11 +144,11 @@ export class Task {
     const reject = this.blockReject;
     if (!resolve || !reject) return;
     this.blockResolve = this.blockReject = null;
-    if (this.blockQueue) this.blockQueue.remove(this.waiter);
+    if (this.blockQueue) this.blockQueue.eventUnregister(this.waiter);
     this.blockQueue = null;
     this.kernel.timers.cancel(this.blockTimer);
     if (this.state === 'blocked') this.state = 'running';
-    wakeCounter.pending++;
+    this.kernel.taskUnblocked();
     if (reason) reject(reason);
     else resolve(events);
   }

@@ -69,6 +69,8 @@ export class ThreadGroup {
   actions: SigAction[] = Array.from({ length: NSIG + 1 }, defaultSigAction);
   /** Process-directed pending signals. */
   pending = new SigQueue();
+  /** Woken when a signal is queued to the process or one of its tasks (signalfd readers; Linux's signalfd_wqh). */
+  readonly signalWaiters = new WaitQueue();
   rlimits: Rlimit[] = defaultRlimits();
   /** Exit status in wait(2) encoding once the group has exited. */
   exitStatus: number | null = null;

@@ -1,6 +1,6 @@
 // Kernel timers as data. A timer is a record {deadline, kind, target} owned by
 // the object it serves (a task's timed block, a process's ITIMER_REAL, a POSIX
-// timer, the kernel's tick); what expiry does is looked up by kind in one
+// timer); what expiry does is looked up by kind in one
 // table, so a timer holds no closure and a checkpoint can walk it like any
 // other field. Armed timers sit in a binary min-heap ordered by (deadline,
 // arming order): arm and cancel are O(log n), each record knows its slot.
@@ -16,8 +16,6 @@ import type { ThreadGroup } from './thread_group';
 
 /** What each kind of timer points at. */
 export interface TimerTargets {
-  /** The kernel's periodic yield to Node (host signals, API calls). */
-  tick: Kernel;
   /** A task blocked with a deadline (nanosleep, poll, futex... timeouts). */
   block: Task;
   /** A process's ITIMER_REAL (alarm, setitimer). */
@@ -28,17 +26,24 @@ export interface TimerTargets {
   rlimitCpu: CpuLimit;
   /** A POSIX per-process timer (timer_create). */
   posix: PosixTimer;
+  /** A timerfd (fsimpl/timerfd): the file counts the expiry itself. */
+  timerfd: TimerFdTarget;
+}
+
+/** What a timerfd offers its kernel timer (it lives above the kernel, in fsimpl). */
+export interface TimerFdTarget {
+  expired(now: number): void;
 }
 export type TimerKind = keyof TimerTargets;
 
 /** The expiry of each kind. A timer is disarmed before its entry runs; the entry may arm it again. */
 const EXPIRE: { [K in TimerKind]: (k: Kernel, target: TimerTargets[K]) => void } = {
-  tick: (k) => k.onTick(),
   block: (_k, t) => t.blockTimedOut(),
   itimerReal: (k, tg) => expireItimerReal(k, tg),
   itimerCpu: (k, it) => it.expire(k),
   rlimitCpu: (k, cl) => cl.expire(k),
   posix: (k, pt) => expirePosixTimer(k, pt),
+  timerfd: (k, tf) => tf.expired(k.monotonicNs()),
 };
 
 function expire<K extends TimerKind>(k: Kernel, tm: KernelTimer<K>): void {

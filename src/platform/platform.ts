@@ -135,6 +135,8 @@ export interface PlatformStats {
   /** Times a compute-bound stub was let run on every CPU, and put back on the tracer's. */
   cpuSpreads: number;
   cpuPins: number;
+  /** Times wait() came back for host events (fd readiness, the timer) rather than a stop. */
+  hostEvents: number;
   /**
    * Host mapping budget upkeep: how often a stub's mappings were counted on
    * the host (only when an upper bound passed the budget), the most counted,
@@ -146,7 +148,54 @@ export interface PlatformStats {
 }
 
 export function newPlatformStats(): PlatformStats {
-  return { syscallStops: 0, faultStops: 0, injections: 0, batches: 0, cpuSpreads: 0, cpuPins: 0, hostMappingCounts: 0, hostMappingsPeak: 0, hostEvictions: 0 };
+  return { syscallStops: 0, faultStops: 0, injections: 0, batches: 0, cpuSpreads: 0, cpuPins: 0, hostMappingCounts: 0, hostMappingsPeak: 0, hostEvictions: 0, hostEvents: 0 };
+}
+
+/** Host poll bits for watch() (the same values as EPOLLIN, EPOLLOUT, ...). */
+export const HOST_IN = 0x001;
+export const HOST_OUT = 0x004;
+export const HOST_ERR = 0x008;
+export const HOST_HUP = 0x010;
+
+/** A registration made by watch(); only unwatch() ends it. */
+export interface HostWatch {
+  readonly fd: number;
+  /** False once unwatched: a callback never runs after that. */
+  readonly live: boolean;
+}
+
+export interface WatchOptions {
+  /**
+   * Edge-triggered: the callback runs when the fd becomes ready (new data,
+   * new room), not again and again while it stays ready. The owner must
+   * check readiness itself after registering what it waits for, as a wait
+   * queue user does anyway. Default: level-triggered.
+   */
+  edge?: boolean;
+}
+
+/**
+ * The host event service: readiness of host fds reaches the kernel through
+ * the same wait() that reports stops. Registrations persist until unwatch();
+ * callbacks run inside dispatchHostEvents(), on the kernel's thread.
+ * Unwatch before closing the fd: a registration must never outlive the fd
+ * number it was made for (the number may be reused for another file).
+ */
+export interface HostEvents {
+  /**
+   * Call cb(revents) when fd has one of events (HOST_* bits; HOST_ERR and
+   * HOST_HUP are always reported). Throws HostWatchError when the host
+   * refuses the fd (closed, or a kind that is always ready: regular files).
+   */
+  watch(fd: number, events: number, cb: (revents: number) => void, opts?: WatchOptions): HostWatch;
+  unwatch(w: HostWatch): void;
+}
+
+/** The host refused a watch (errno of epoll_ctl). */
+export class HostWatchError extends Error {
+  constructor(readonly errno: number, fd: number) {
+    super(`cannot watch host fd ${fd}: errno ${errno}`);
+  }
 }
 
 /**
@@ -156,16 +205,24 @@ export function newPlatformStats(): PlatformStats {
  */
 export type PlatformEvent = { kind: 'stop'; ctx: Context; stop: Stop } | { kind: 'host' } | { kind: 'none' } | { kind: 'yield'; idle: boolean };
 
-export interface Platform {
+export interface Platform extends HostEvents {
   readonly memfile: MemoryFile;
   readonly stats: PlatformStats;
   newAddressSpace(): AddressSpace;
   /** Block until a context stops or a host event (fd readiness, timer) arrives; with other sandboxes on the thread, 'yield' instead of blocking. */
   wait(): PlatformEvent;
-  /** Poll host events without blocking (after wait() returned 'host'): returns ready fds. */
-  takeHostEvents(): Array<{ fd: number; events: number }>;
-  watchHostFd(fd: number, events: number): void;
-  unwatchHostFd(fd: number): void;
+  /**
+   * After wait() returned 'host': run the callbacks of the watches that are
+   * ready, without blocking. Returns whether the timer expired.
+   */
+  dispatchHostEvents(): boolean;
+  /**
+   * Call cb when the JavaScript runtime's own event loop has work (its I/O,
+   * a signal its handler caught): the kernel then yields to it. Edge-triggered.
+   */
+  watchRuntime(cb: () => void): HostWatch;
+  /** When the kernel must next yield to the runtime's own timers (monotonic ns), or 0 if it has none. Never later than its next timer; may be earlier. */
+  runtimeDeadline(): number;
   /**
    * A host clock (CLOCK_REALTIME, a COARSE one, MONOTONIC_RAW, BOOTTIME) as
    * [seconds, nanoseconds], read at the call: the application's vDSO reads

@@ -81,7 +81,7 @@ export class Sandbox {
     };
     this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostInfo: host, hostname: opts.hostname, log, warn });
     ns.vfs.mountAt('/proc', new ProcFs(this.kernel, host));
-    hostStdio.waiter = this.kernel;
+    hostStdio.events = this.platform;
     const { table, hooks, missingFamilies } = buildTable();
     this.kernel.table = table;
     for (const h of hooks) this.kernel.hooks.add(h);
@@ -169,16 +169,31 @@ export class Sandbox {
     const rlimits = this.opts.rlimits ?? hostRlimits(this.hostInfo);
     this.init = this.kernel.lifecycle.startInit({ path, argv: this.opts.argv, envp: this.opts.env, fdTable: this.fdTable, fs: this.rootCtx, rlimits, creds: initialCreds(this.hostInfo) });
     this.kernel.lifecycle.start(this.init);
+    // Host signals are caught by Node (its handler writes to a pipe of its
+    // loop): the readiness of Node's loop fd, watched in the platform's epoll
+    // set, makes the kernel yield to Node, whose callback forwards the signal.
+    // (A signalfd cannot do it: Node's threads leave these signals unblocked,
+    // and a signalfd polled from the waker answers for the waker's signals.)
     const handlers = FORWARDED.map(([name, sig]) => [name, () => this.kernel.forwardSignal(sig)] as const);
     for (const [name, fn] of handlers) process.on(name, fn);
+    const nodeLoop = this.platform.watchRuntime(() => this.kernel.requestNodeTurn());
+    // libuv adds the signal pipe to its epoll set only in its next turn.
+    this.kernel.requestNodeTurn();
     try {
       return await this.kernel.run();
     } finally {
+      this.platform.unwatch(nodeLoop);
       for (const [name, fn] of handlers) process.off(name, fn);
       const mf = this.platform.memfile;
       this.log(`memory: peak ${mf.peakPages * 4} kB of the ${mf.limitPages * 4} kB limit; host holds ${Math.floor(mf.hostResidentBytes() / 1024)} kB; kernel objects peak ${Math.floor(mf.heap.peak / 1024)} kB of ${Math.floor(mf.heap.limit / 1024)} kB`);
       this.platform.shutdown();
-      if (this.opts.statsFile) this.out.writeFile(this.opts.statsFile, JSON.stringify({ ...this.platform.stats, ...this.cacheStats() }) + '\n');
+      if (this.opts.statsFile) {
+        // WeakRef targets read during the current job stay alive until it
+        // ends (the loop runs woken tasks as microtasks): a macrotask turn
+        // first, so that the collection in cacheStats sees only real holders.
+        await new Promise<void>((r) => setImmediate(r));
+        this.out.writeFile(this.opts.statsFile, JSON.stringify({ ...this.platform.stats, ...this.cacheStats() }) + '\n');
+      }
     }
   }
 

@@ -105,12 +105,12 @@ export function setAsync(t: Task, fd: number, f: FileDescription, on: boolean): 
   if (on === was) return;
   const a = stateOf(f);
   if (a.waiter) {
-    f.queue.remove(a.waiter);
+    f.eventUnregister(a.waiter);
     a.waiter = null;
   }
   const events = f.asyncEvents();
   if (!on || events === 0) return;
   a.fd = fd;
   a.waiter = new SigioWaiter(t.kernel, f, events);
-  f.queue.add(a.waiter);
+  f.eventRegister(a.waiter);
 }

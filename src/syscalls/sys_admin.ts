@@ -11,7 +11,8 @@ import { EVENT_IN } from '../abi/waitqueue';
 import { LOG_BUF_LEN } from '../kernel/klog';
 import type { Task } from '../kernel/task';
 import { capable, need } from './sys_info';
-import { clockNow, CLOCK_REALTIME, encodeTimeval } from './sys_time';
+import { clockNow, CLOCK_REALTIME } from './sys_time';
+import { encodeTimeval } from '../abi/time';
 import { i32, type SyscallDef } from '../kernel/syscall';
 
 const NS = 1_000_000_000;

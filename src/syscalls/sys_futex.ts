@@ -3,7 +3,8 @@
 
 import { hasCapability } from '../auth/creds';
 import { CAP_SYS_PTRACE } from '../abi/capability';
-import { E, Errno } from '../abi/errno';
+import { decodeTimespec, TIMESPEC_SIZE } from '../abi/time';
+import { E, Errno, ERESTART_RESTARTBLOCK, ERESTARTSYS } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { BITSET_MATCH_ANY } from '../kernel/futex';
 import { i32, type SyscallDef } from '../kernel/syscall';
@@ -14,11 +15,7 @@ const FUTEX_PRIVATE_FLAG = 128, FUTEX_CLOCK_REALTIME = 256;
 
 function readTimeout(t: Task, addr: number, absolute: boolean, realtime: boolean): number | undefined {
   if (addr === 0) return undefined;
-  const b = t.mm.copyIn(addr, 16);
-  const sec = Number(b.readBigInt64LE(0));
-  const nsec = Number(b.readBigInt64LE(8));
-  if (sec < 0 || nsec < 0 || nsec >= 1e9) throw new Errno(E.EINVAL);
-  const ns = sec * 1e9 + nsec;
+  const ns = decodeTimespec(t.mm.copyIn(addr, TIMESPEC_SIZE));
   if (!absolute) return t.kernel.monotonicNs() + ns;
   return realtime ? t.kernel.monotonicNs() + (ns - t.kernel.realtimeNs()) : ns;
 }
@@ -50,6 +47,26 @@ function needCounts(a: number[]): void {
   if (i32(a[2]) < 0 || i32(a[3]) < 0) throw new Errno(E.EINVAL);
 }
 
+/**
+ * A wait interrupted by a signal: without a timeout it restarts as it was
+ * (ERESTARTSYS); with one, it goes on to the same deadline through
+ * restart_syscall, as Linux's futex_wait_restart.
+ */
+async function restartableWait(t: Task, uaddr: number, priv: boolean, val: number, bitset: number, deadline: number | undefined): Promise<number> {
+  const fx = t.kernel.futexes;
+  try {
+    return await fx.wait(t, fx.key(t, uaddr, priv), uaddr, val, bitset, deadline);
+  } catch (e) {
+    if (deadline === undefined || !(e instanceof Errno) || e.errno !== ERESTARTSYS) throw e;
+    t.restartBlock = { kind: 'futex', uaddr, priv, val, bitset, deadline };
+    throw new Errno(ERESTART_RESTARTBLOCK);
+  }
+}
+
+export function restartFutexWait(t: Task, uaddr: number, priv: boolean, val: number, bitset: number, deadline: number): Promise<number> {
+  return restartableWait(t, uaddr, priv, val, bitset, deadline);
+}
+
 function futex(t: Task, a: number[]): number | Promise<number> {
   const op = i32(a[1]);
   const priv = (op & FUTEX_PRIVATE_FLAG) !== 0;
@@ -60,9 +77,9 @@ function futex(t: Task, a: number[]): number | Promise<number> {
   switch (cmd) {
     case FUTEX_WAIT:
       if (realtime) throw new Errno(E.ENOSYS);
-      return fx.wait(t, fx.key(t, uaddr, priv), uaddr, i32(a[2]), BITSET_MATCH_ANY, readTimeout(t, a[3], false, false));
+      return restartableWait(t, uaddr, priv, i32(a[2]), BITSET_MATCH_ANY, readTimeout(t, a[3], false, false));
     case FUTEX_WAIT_BITSET:
-      return fx.wait(t, fx.key(t, uaddr, priv), uaddr, i32(a[2]), a[5] >>> 0, readTimeout(t, a[3], true, realtime));
+      return restartableWait(t, uaddr, priv, i32(a[2]), a[5] >>> 0, readTimeout(t, a[3], true, realtime));
     case FUTEX_WAKE:
       return fx.wake(fx.key(t, uaddr, priv), i32(a[2]), BITSET_MATCH_ANY);
     case FUTEX_WAKE_BITSET:

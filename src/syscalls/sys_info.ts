@@ -20,7 +20,7 @@ import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { type ProcState, RLIM_INFINITY, type Rlimit, RLIMIT_NOFILE, type ThreadGroup } from '../kernel/thread_group';
 import { Reg } from '../platform/platform';
-import { encodeTimeval } from './sys_time';
+import { encodeTimeval } from '../abi/time';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 import { UTS_MACHINE, UTS_RELEASE, UTS_SYSNAME, UTS_VERSION } from '../kernel/uts';

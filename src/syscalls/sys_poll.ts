@@ -1,10 +1,13 @@
 // poll, ppoll, select, pselect6: readiness of several file descriptions at
-// once. Each description reports readiness(mask) and notifies its queue when
-// that may change; host-backed descriptions arm a host watch first.
+// once, through the one readiness interface of FileDescription: register a
+// waiter on each (eventRegister; host-backed files arm their host watch
+// there), check readiness(mask), sleep until a waiter is woken or the
+// deadline passes, unregister.
 
-import { E, Errno, ERESTARTNOHAND, ERESTARTSYS } from '../abi/errno';
+import { E, Errno, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTSYS } from '../abi/errno';
+import { decodeTimespec, decodeTimeval, encodeTimespec, encodeTimeval, TIMESPEC_SIZE } from '../abi/time';
 import type { Task } from '../kernel/task';
-import { EVENT_ERR, EVENT_HUP, WaitQueue } from '../abi/waitqueue';
+import { ALL_EVENTS, WaitQueue, type Waiter } from '../abi/waitqueue';
 import type { FileDescription } from '../vfs/file';
 import { i32, type SyscallDef } from '../kernel/syscall';
 
@@ -15,11 +18,6 @@ interface Entry {
   fd: number;
   events: number;
   file: FileDescription | null;
-}
-
-function arm(f: FileDescription, events: number): void {
-  const w = (f as unknown as { watch?: (ev: number) => boolean }).watch;
-  if (typeof w === 'function') w.call(f, events);
 }
 
 /** Wait until at least one entry is ready (or the deadline): returns revents per entry. */
@@ -36,22 +34,22 @@ async function waitReady(t: Task, entries: Entry[], deadline: number | undefined
     if (deadline !== undefined && t.kernel.monotonicNs() >= deadline) return rev;
     // One queue gathers every file's notifications.
     const q = new WaitQueue();
-    const subs: Array<{ file: FileDescription; w: { mask: number; wake: (ev: number) => void } }> = [];
-    for (const e of entries) {
-      if (!e.file) continue;
-      const w = { mask: 0xffffffff, wake: (ev: number) => q.notify(ev) };
-      e.file.queue.add(w);
-      subs.push({ file: e.file, w });
-      arm(e.file, e.events);
-    }
+    const wake = (ev: number): void => q.notify(ev);
+    const subs: Array<{ file: FileDescription; w: Waiter }> = [];
     try {
-      // Re-check after subscribing: readiness may have changed in between.
+      for (const e of entries) {
+        if (!e.file) continue;
+        const w: Waiter = { mask: e.events | POLLERR | POLLHUP, wake };
+        e.file.eventRegister(w);
+        subs.push({ file: e.file, w });
+      }
+      // Re-check after registering: readiness may have changed in between.
       const again = check();
       if (again.some((r) => r !== 0)) return again;
-      const r = await t.block(q, 0xffffffff | EVENT_ERR | EVENT_HUP, deadline);
+      const r = await t.block(q, ALL_EVENTS, deadline);
       if (r === 0 && deadline !== undefined) return check();
     } finally {
-      for (const s of subs) s.file.queue.remove(s.w);
+      for (const s of subs) s.file.eventUnregister(s.w);
     }
   }
 }
@@ -59,15 +57,6 @@ async function waitReady(t: Task, entries: Entry[], deadline: number | undefined
 function timeoutDeadline(t: Task, ms: number): number | undefined {
   if (ms < 0) return undefined;
   return t.kernel.monotonicNs() + ms * 1e6;
-}
-
-function tsDeadline(t: Task, addr: number): number | undefined {
-  if (addr === 0) return undefined;
-  const b = t.mm.copyIn(addr, 16);
-  const sec = Number(b.readBigInt64LE(0));
-  const nsec = Number(b.readBigInt64LE(8));
-  if (sec < 0 || nsec < 0 || nsec >= 1e9) throw new Errno(E.EINVAL);
-  return t.kernel.monotonicNs() + sec * 1e9 + nsec;
 }
 
 async function doPoll(t: Task, fdsAddr: number, nfds: number, deadline: number | undefined): Promise<number> {
@@ -91,16 +80,26 @@ async function doPoll(t: Task, fdsAddr: number, nfds: number, deadline: number |
   return n;
 }
 
+/**
+ * poll: interrupted without a timeout, it restarts as it was; with one, it
+ * goes on to the same deadline through restart_syscall (do_restart_poll).
+ */
 async function poll(t: Task, a: number[]): Promise<number> {
+  return restartPoll(t, a[0], a[1], timeoutDeadline(t, i32(a[2])));
+}
+
+export async function restartPoll(t: Task, fds: number, nfds: number, deadline: number | undefined): Promise<number> {
   try {
-    return await doPoll(t, a[0], a[1], timeoutDeadline(t, i32(a[2])));
+    return await doPoll(t, fds, nfds, deadline);
   } catch (e) {
-    if (e instanceof Errno && e.errno === ERESTARTSYS) throw new Errno(ERESTARTNOHAND);
-    throw e;
+    if (!(e instanceof Errno) || e.errno !== ERESTARTSYS) throw e;
+    if (deadline === undefined) throw new Errno(ERESTARTNOHAND);
+    t.restartBlock = { kind: 'poll', fds, nfds, deadline };
+    throw new Errno(ERESTART_RESTARTBLOCK);
   }
 }
 
-async function withSigmask<T>(t: Task, maskAddr: number, size: number, fn: () => Promise<T>): Promise<T> {
+export async function withSigmask<T>(t: Task, maskAddr: number, size: number, fn: () => Promise<T>): Promise<T> {
   if (maskAddr === 0) return fn();
   if (size !== 8) throw new Errno(E.EINVAL);
   const mask = t.mm.readBigU64(maskAddr) & ~((1n << 8n) | (1n << 18n));
@@ -118,13 +117,8 @@ async function withSigmask<T>(t: Task, maskAddr: number, size: number, fn: () =>
 }
 
 async function ppoll(t: Task, a: number[]): Promise<number> {
-  const deadline = tsDeadline(t, a[2]);
-  try {
-    return await withSigmask(t, a[3], a[4], () => doPoll(t, a[0], a[1], deadline));
-  } catch (e) {
-    if (e instanceof Errno && e.errno === ERESTARTSYS) throw new Errno(ERESTARTNOHAND);
-    throw e;
-  }
+  const tmo = timeoutArg(t, a[2], false);
+  return withTimeLeft(t, tmo, () => withSigmask(t, a[3], a[4], () => doPoll(t, a[0], a[1], tmo?.deadline)));
 }
 
 async function doSelect(t: Task, nfds: number, rAddr: number, wAddr: number, eAddr: number, deadline: number | undefined): Promise<number> {
@@ -164,34 +158,58 @@ async function doSelect(t: Task, nfds: number, rAddr: number, wAddr: number, eAd
 }
 
 async function select(t: Task, a: number[]): Promise<number> {
-  let deadline: number | undefined;
-  if (a[4]) {
-    const b = t.mm.copyIn(a[4], 16);
-    const sec = Number(b.readBigInt64LE(0));
-    const usec = Number(b.readBigInt64LE(8));
-    if (sec < 0 || usec < 0 || usec >= 1e6) throw new Errno(E.EINVAL);
-    deadline = t.kernel.monotonicNs() + sec * 1e9 + usec * 1e3;
-  }
-  try {
-    const n = await doSelect(t, i32(a[0]), a[1], a[2], a[3], deadline);
-    if (a[4]) writeRemaining(t, a[4], deadline!, 1e3);
-    return n;
-  } catch (e) {
-    if (e instanceof Errno && e.errno === ERESTARTSYS) throw new Errno(ERESTARTNOHAND);
-    throw e;
-  }
+  const tmo = timeoutArg(t, a[4], true);
+  return withTimeLeft(t, tmo, () => doSelect(t, i32(a[0]), a[1], a[2], a[3], tmo?.deadline));
 }
 
-function writeRemaining(t: Task, addr: number, deadline: number, unit: number): void {
-  const left = Math.max(0, deadline - t.kernel.monotonicNs());
-  const b = Buffer.alloc(16);
-  b.writeBigInt64LE(BigInt(Math.floor(left / 1e9)), 0);
-  b.writeBigInt64LE(BigInt(Math.floor((left % 1e9) / unit)), 8);
-  t.mm.copyOut(addr, b);
+/** The timeout argument of select (a timeval) or ppoll/pselect6 (a timespec). */
+interface TimeoutArg {
+  addr: number;
+  deadline: number;
+  zero: boolean;
+  asTimeval: boolean;
+}
+
+function timeoutArg(t: Task, addr: number, asTimeval: boolean): TimeoutArg | undefined {
+  if (addr === 0) return undefined;
+  const b = t.mm.copyIn(addr, TIMESPEC_SIZE);
+  const ns = asTimeval ? decodeTimeval(b) : decodeTimespec(b);
+  return { addr, deadline: t.kernel.monotonicNs() + ns, zero: ns === 0, asTimeval };
+}
+
+/**
+ * select, pselect6 and ppoll write the time left back into the caller's
+ * timeout on every return, an interrupted one included, so that their plain
+ * restart (ERESTARTNOHAND) goes on with what is left (Linux's
+ * poll_select_finish). A zero timeout is left alone; if the write faults,
+ * an interrupted call reports EINTR rather than restart with the old value.
+ */
+async function withTimeLeft(t: Task, tmo: TimeoutArg | undefined, fn: () => Promise<number>): Promise<number> {
+  let ret: number | Errno;
+  try {
+    ret = await fn();
+  } catch (e) {
+    if (!(e instanceof Errno)) throw e;
+    ret = e.errno === ERESTARTSYS ? new Errno(ERESTARTNOHAND) : e;
+  }
+  if (tmo && !tmo.zero) {
+    const left = Math.max(0, tmo.deadline - t.kernel.monotonicNs());
+    const b = Buffer.alloc(16);
+    if (tmo.asTimeval) encodeTimeval(b, 0, left);
+    else encodeTimespec(b, 0, left);
+    try {
+      t.mm.copyOut(tmo.addr, b);
+    } catch (e) {
+      if (!(e instanceof Errno)) throw e;
+      if (ret instanceof Errno && ret.errno === ERESTARTNOHAND) ret = new Errno(E.EINTR);
+    }
+  }
+  if (ret instanceof Errno) throw ret;
+  return ret;
 }
 
 async function pselect6(t: Task, a: number[]): Promise<number> {
-  const deadline = tsDeadline(t, a[4]);
+  const tmo = timeoutArg(t, a[4], false);
   let maskAddr = 0;
   let size = 0;
   if (a[5]) {
@@ -199,12 +217,7 @@ async function pselect6(t: Task, a: number[]): Promise<number> {
     maskAddr = Number(b.readBigUInt64LE(0));
     size = Number(b.readBigUInt64LE(8));
   }
-  try {
-    return await withSigmask(t, maskAddr, size, () => doSelect(t, i32(a[0]), a[1], a[2], a[3], deadline));
-  } catch (e) {
-    if (e instanceof Errno && e.errno === ERESTARTSYS) throw new Errno(ERESTARTNOHAND);
-    throw e;
-  }
+  return withTimeLeft(t, tmo, () => withSigmask(t, maskAddr, size, () => doSelect(t, i32(a[0]), a[1], a[2], a[3], tmo?.deadline)));
 }
 
 

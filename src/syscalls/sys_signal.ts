@@ -1,6 +1,7 @@
 // Signal dispositions, masks, waiting for signals, and the alternate stack.
 
 import { E, Errno, ERESTART_RESTARTBLOCK, ERESTARTNOHAND } from '../abi/errno';
+import { decodeTimespec, TIMESPEC_SIZE } from '../abi/time';
 import { KEEP_REGS } from '../kernel/runner';
 import * as S from '../abi/signals';
 import { i64, onAltStack, SS_DISABLE, SS_ONSTACK, u64 } from '../kernel/signal_frame';
@@ -114,11 +115,7 @@ function rtSigtimedwait(t: Task, a: number[]): Promise<number> {
   const set = t.mm.readBigU64(a[0]) & ~S.UNBLOCKABLE;
   let deadline: number | undefined;
   if (a[2]) {
-    const ts = t.mm.copyIn(a[2], 16);
-    const sec = Number(ts.readBigInt64LE(0));
-    const nsec = Number(ts.readBigInt64LE(8));
-    if (sec < 0 || nsec < 0 || nsec >= 1e9) throw new Errno(E.EINVAL);
-    deadline = t.kernel.monotonicNs() + sec * 1e9 + nsec;
+    deadline = t.kernel.monotonicNs() + decodeTimespec(t.mm.copyIn(a[2], TIMESPEC_SIZE));
   }
   return sigtimedwaitUntil(t, set, a[1], deadline);
 }

@@ -1,7 +1,7 @@
 // Clocks, sleeps and interval timers: clock_gettime/clock_getres, gettimeofday,
-// time, nanosleep/clock_nanosleep with Linux's restart protocol, restart_syscall,
+// time, nanosleep/clock_nanosleep with Linux's restart protocol,
 // alarm and setitimer/getitimer (man 2 clock_gettime, nanosleep,
-// clock_nanosleep, restart_syscall, alarm, setitimer).
+// clock_nanosleep, alarm, setitimer).
 //
 // Time bases: clock_gettime reads the host's realtime and coarse clocks
 // (hostClock below) as the application's vDSO does; otherwise CLOCK_REALTIME
@@ -11,14 +11,14 @@
 //
 // Interval timers are the thread group's (kernel/itimers.ts). An interrupted
 // relative sleep leaves its continuation as data (Task.restartBlock), which
-// restart_syscall runs through the RESTART table below.
+// restart_syscall runs (sys_restart.ts).
 
 import { hasCapability } from '../auth/creds';
 import { CAP_WAKE_ALARM } from '../abi/capability';
+import { decodeTimespec, decodeTimeval, encodeTimespec, encodeTimeval, NSEC_PER_SEC as NS, TIMESPEC_SIZE } from '../abi/time';
 import { E, Errno, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTSYS } from '../abi/errno';
 import { FOREVER_NS } from '../kernel/itimers';
-import type { RestartBlock, Task } from '../kernel/task';
-import { sigtimedwaitUntil } from './sys_signal';
+import type { Task } from '../kernel/task';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 export const CLOCK_REALTIME = 0;
@@ -38,18 +38,15 @@ export const ITIMER_REAL = 0;
 export const ITIMER_VIRTUAL = 1;
 export const ITIMER_PROF = 2;
 
-const NS = 1_000_000_000;
 /** Resolution of the coarse clocks: one tick at HZ=250, as on Debian's kernels. */
 const COARSE_RES_NS = 4_000_000;
 
 // ---- struct timespec / timeval ------------------------------------------------------
 
-/** Write a struct timespec {i64 tv_sec; i64 tv_nsec} for a non-negative ns count. */
+/** Write a struct timespec for a non-negative ns count. */
 export function writeTimespec(t: Task, addr: number, ns: number): void {
-  const b = Buffer.alloc(16);
-  const big = BigInt(Math.max(0, Math.trunc(ns)));
-  b.writeBigInt64LE(big / 1_000_000_000n, 0);
-  b.writeBigInt64LE(big % 1_000_000_000n, 8);
+  const b = Buffer.alloc(TIMESPEC_SIZE);
+  encodeTimespec(b, 0, ns);
   t.mm.copyOut(addr, b);
 }
 
@@ -75,28 +72,9 @@ function hostClock(id: number): number {
   }
 }
 
-/** Encode a struct timeval {i64 tv_sec; i64 tv_usec} (truncating to microseconds) into b at off. */
-export function encodeTimeval(b: Buffer, off: number, ns: number): void {
-  const big = BigInt(Math.max(0, Math.trunc(ns)));
-  b.writeBigInt64LE(big / 1_000_000_000n, off);
-  b.writeBigInt64LE((big % 1_000_000_000n) / 1000n, off + 8);
-}
-
-/** Read a struct timespec as nanoseconds; EINVAL unless tv_sec >= 0 and 0 <= tv_nsec < 1e9. */
+/** Read a struct timespec as nanoseconds (EINVAL for a negative or unnormalised one). */
 export function readTimespec(t: Task, addr: number): number {
-  const b = t.mm.copyIn(addr, 16);
-  const sec = b.readBigInt64LE(0);
-  const nsec = b.readBigInt64LE(8);
-  if (sec < 0n || nsec < 0n || nsec >= 1_000_000_000n) throw new Errno(E.EINVAL);
-  return Number(sec) * NS + Number(nsec);
-}
-
-/** Decode a struct timeval at off as nanoseconds; EINVAL unless tv_sec >= 0 and 0 <= tv_usec < 1e6. */
-function decodeTimeval(b: Buffer, off: number): number {
-  const sec = b.readBigInt64LE(off);
-  const usec = b.readBigInt64LE(off + 8);
-  if (sec < 0n || usec < 0n || usec >= 1_000_000n) throw new Errno(E.EINVAL);
-  return Number(sec) * NS + Number(usec) * 1000;
+  return decodeTimespec(t.mm.copyIn(addr, TIMESPEC_SIZE));
 }
 
 // ---- clocks ---------------------------------------------------------------------------
@@ -171,7 +149,7 @@ function sleepTo(t: Task, deadline: number): Promise<unknown> {
  * on to the same deadline (restart_syscall), then fail with
  * ERESTART_RESTARTBLOCK: EINTR if a handler runs, a transparent restart if not.
  */
-function relativeSleep(t: Task, deadline: number, rem: number): number | Promise<number> {
+export function relativeSleep(t: Task, deadline: number, rem: number): number | Promise<number> {
   if (deadline <= t.kernel.monotonicNs()) return 0;
   return sleepTo(t, deadline).then(
     () => 0,
@@ -222,23 +200,6 @@ function clockNanosleep(t: Task, a: number[]): number | Promise<number> {
   const ns = readTimespec(t, a[2]);
   if (flags & TIMER_ABSTIME) return absoluteSleep(t, id, ns);
   return relativeSleep(t, t.kernel.monotonicNs() + ns, a[3]);
-}
-
-/** How restart_syscall continues each kind of interrupted call. */
-const RESTART: { [K in RestartBlock['kind']]: (t: Task, rb: Extract<RestartBlock, { kind: K }>) => number | Promise<number> } = {
-  nanosleep: (t, rb) => relativeSleep(t, rb.deadline, rb.rem),
-  sigtimedwait: (t, rb) => sigtimedwaitUntil(t, rb.set, rb.info, rb.deadline),
-};
-
-function runRestart<K extends RestartBlock['kind']>(t: Task, rb: Extract<RestartBlock, { kind: K }>): number | Promise<number> {
-  return RESTART[rb.kind](t, rb);
-}
-
-function restartSyscall(t: Task): number | Promise<number> {
-  const rb = t.restartBlock;
-  t.restartBlock = null;
-  if (!rb) throw new Errno(E.EINTR);
-  return runRestart(t, rb);
 }
 
 // ---- alarm and interval timers ------------------------------------------------------
@@ -347,7 +308,6 @@ export const defs: SyscallDef[] = [
     nr: 230, name: 'clock_nanosleep', args: ['clockid', 'timer_flags', 'timespec', 'timespec_rem'], fn: clockNanosleep,
     partial: 'sleeping on CLOCK_PROCESS_CPUTIME_ID (or a process CPU clock) sleeps in monotonic time; a CLOCK_REALTIME absolute sleep does not follow later changes of the realtime clock',
   },
-  { nr: 219, name: 'restart_syscall', args: [], fn: (t) => restartSyscall(t) },
   { nr: 37, name: 'alarm', args: ['uint'], fn: alarm },
   { nr: 36, name: 'getitimer', args: ['itimer_which', 'itimerval_out'], fn: getitimer },
   {

@@ -1,14 +1,14 @@
 // The narrow view of a task that the VFS and file systems use. The kernel's
 // Task satisfies it; unit tests pass a small fake.
 import type { Credentials } from '../auth/creds';
-import type { WaitQueue } from '../abi/waitqueue';
+import type { Waitable } from '../abi/waitqueue';
 import type { HeapBudget } from '../abi/accounting';
 
 export interface FileCtx {
   creds: Credentials;
   readonly pid: number;
-  /** Block until q reports an event in mask; rejects with Errno(EINTR) on a signal. */
-  block(q: WaitQueue, mask: number, deadlineNs?: number): Promise<number>;
+  /** Block until q (a queue or a file) reports an event in mask; rejects with Errno(EINTR) on a signal. */
+  block(q: Waitable, mask: number, deadlineNs?: number): Promise<number>;
   sendSignal(sig: number): void;
   /** The sandbox's budget of Sentry heap for kernel objects (absent in unit tests). */
   readonly heapBudget?: HeapBudget;

@@ -30,6 +30,11 @@ export interface FileAsync {
   waiter: Waiter | null;
 }
 
+/** Told when a description's last reference goes (an epoll set drops its entries for it). */
+export interface ReleaseWatcher {
+  fileReleased(f: FileDescription): void;
+}
+
 export const MAX_LFS = Number.MAX_SAFE_INTEGER; // offsets beyond 2^53 are refused with EFBIG/EINVAL
 
 export type MaybePromise<T> = T | Promise<T>;
@@ -39,15 +44,28 @@ function copyOutAll(mem: MemoryAccess, addr: number, data: Buffer): number {
   return data.length;
 }
 
+/**
+ * Readiness, the one interface every description offers (poll, select, the
+ * blocking paths of read and write, O_ASYNC, and epoll next): readiness(mask)
+ * says what is ready now; a waiter registered with eventRegister is woken
+ * (with the events) when that may have changed. A woken waiter checks
+ * readiness again. Register first, then check, then sleep: nothing is missed.
+ */
 export abstract class FileDescription {
   refs = 1;
-  /** Notified when readiness may have changed (poll/epoll/blocking I/O wait on it). */
+  /**
+   * Notified when readiness may have changed. Files whose readiness lives
+   * in the Sentry (pipes) notify it themselves; others (host fds) arm a
+   * source when the first waiter registers.
+   */
   readonly queue = new WaitQueue();
   offset = 0;
   /** The VFS counted this open on the inode (incOpen): the last reference uncounts it. */
   countsOpen = false;
   /** Signal-driven I/O (fcntl F_SETOWN, F_SETSIG, O_ASYNC): null until first used. */
   async: FileAsync | null = null;
+  /** Epoll sets with entries for this description: null until one registers it. */
+  protected releaseWatchers: Set<ReleaseWatcher> | null = null;
 
   constructor(
     /** Where it was opened (null for anonymous files: pipes, host fds). */
@@ -122,9 +140,30 @@ export abstract class FileDescription {
   ioctl(_t: FileCtx, _cmd: number, _arg: number): MaybePromise<number> {
     throw new Errno(E.ENOTTY);
   }
-  /** The subset of mask (poll events) that is ready now. */
+  /** The subset of mask (poll events) that is ready now; EVENT_ERR and EVENT_HUP may come unasked. */
   readiness(mask: number): number {
     return mask & (EVENT_IN | EVENT_OUT | EVENT_RDNORM | EVENT_WRNORM);
+  }
+  /**
+   * Whether readiness is meaningful: epoll refuses the others with EPERM
+   * (on Linux: the file operations have no poll). poll and select still
+   * take them, as always ready for what they were opened for.
+   */
+  canPoll(): boolean {
+    return false;
+  }
+  watchRelease(w: ReleaseWatcher): void {
+    (this.releaseWatchers ??= new Set()).add(w);
+  }
+  unwatchRelease(w: ReleaseWatcher): void {
+    this.releaseWatchers?.delete(w);
+  }
+  /** Wake w (w.wake(events)) whenever readiness in w.mask may have changed, until eventUnregister(w). */
+  eventRegister(w: Waiter): void {
+    this.queue.add(w);
+  }
+  eventUnregister(w: Waiter): void {
+    this.queue.remove(w);
   }
   stat(): InodeAttrs {
     if (this.inode) return this.inode.attrs();
@@ -157,6 +196,8 @@ export abstract class FileDescription {
   }
   decRef(): void {
     if (--this.refs === 0) {
+      if (this.releaseWatchers) for (const w of [...this.releaseWatchers]) w.fileReleased(this);
+      this.releaseWatchers = null;
       const inode = this.inode;
       if (inode) {
         // OFD locks and flocks belong to the description.

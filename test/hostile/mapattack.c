@@ -112,6 +112,9 @@ static void in_child(const char *what, void (*fn)(void)) {
 static void touch_beyond(void) { (void)*(volatile char *)beyond; }
 static void touch_stub(void) { (void)*(volatile char *)stub; }
 static void write_stub(void) { *(volatile char *)stub = 0xcc; }
+/* The stub's control page (the batches of host calls it runs): read-only to code running in the stub. */
+static unsigned long ctrl;
+static void write_ctrl(void) { *(volatile unsigned long *)ctrl = 1; }
 
 int main(int argc, char **argv) {
   if (argc < 3) { fprintf(stderr, "usage: mapattack native|sandbox MARKER\n"); return 2; }
@@ -120,6 +123,7 @@ int main(int argc, char **argv) {
   top = sandbox ? lowest_host_range() : TASK_SIZE;
   stub = sandbox ? STUB_BASE : TASK_SIZE;
   beyond = sandbox ? STUB_BASE + (1UL << 20) : TASK_SIZE;
+  ctrl = sandbox ? STUB_BASE + 0x2000 : TASK_SIZE;
   void *r;
 
   /* mmap */
@@ -178,6 +182,7 @@ int main(int argc, char **argv) {
   /* faults */
   in_child("touch beyond top", touch_beyond);
   in_child("write the stub's code", write_stub);
+  in_child("write the stub's control page", write_ctrl);
   if (sandbox) in_child("read the stub's code", touch_stub);
   printf("done\n");
   return 0;

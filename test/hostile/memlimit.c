@@ -11,11 +11,14 @@
  *   pipes           make and fill pipes until the errno
  *   sigqueue N      queue real-time signals with RLIMIT_SIGPENDING N
  *   timers N        timer_create with RLIMIT_SIGPENDING N
+ *   epoll           register one pipe under every fd in many epoll sets
+ *                   until the errno (ENOSPC, as max_user_watches)
  * Each mode prints one line per result; errors are printed by name. */
 #define _GNU_SOURCE
 #include "../c/common.h"
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -244,6 +247,33 @@ static int timers(int limit) {
   return 0;
 }
 
+static int epollfill(void) {
+  struct rlimit rl = {65536, 65536};
+  setrlimit(RLIMIT_NOFILE, &rl);
+  int p[2];
+  if (pipe(p)) return 1;
+  enum { FDS = 2000, SETS = 2000 };
+  static int fds[FDS], sets[SETS];
+  for (int i = 0; i < FDS; i++) fds[i] = dup(p[0]);
+  long n = 0;
+  int err = 0, s;
+  for (s = 0; s < SETS && !err; s++) {
+    sets[s] = epoll_create1(0);
+    if (sets[s] < 0) { err = errno; break; }
+    for (int i = 0; i < FDS; i++) {
+      struct epoll_event ev = {.events = EPOLLIN, .data.u64 = i};
+      if (epoll_ctl(sets[s], EPOLL_CTL_ADD, fds[i], &ev)) { err = errno; break; }
+      n++;
+    }
+  }
+  printf("epoll_ctl: %s after some\n", err ? ename(err) : "no error");
+  for (int i = 0; i <= s && i < SETS; i++) if (sets[i] > 0) close(sets[i]);
+  int ep = epoll_create1(0);
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 1};
+  printf("epoll again: %s\n", ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev) == 0 ? "ok" : ename(errno));
+  return n > 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   const char *m = argc > 1 ? argv[1] : "";
@@ -260,6 +290,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(m, "pipes")) r = pipes();
   else if (!strcmp(m, "sigqueue")) r = sigq(atoi(a));
   else if (!strcmp(m, "timers")) r = timers(atoi(a));
+  else if (!strcmp(m, "epoll")) r = epollfill();
   else fprintf(stderr, "unknown mode %s\n", m);
   printf("alive\n");
   return r;

@@ -82,6 +82,18 @@ test('the sandbox starts with the caller\'s resource limits', { timeout: 120_000
   assertSame(both(script, {}, []), script);
 });
 
+test('a soft RLIMIT_NOFILE below the hard one reaches the sandbox, also when the shell execs tsvisor', { timeout: 120_000 }, () => {
+  // Node raises its own soft limit before any script runs: bin/tsvisor.js's
+  // shell line hands the caller's over. Exec'd by the shell, tsvisor's parent
+  // is not that shell, so the parent's limits would be the wrong answer.
+  const bin = path.join(__dirname, '..', '..', 'bin', 'tsvisor.js');
+  const inner = '"ulimit -Sn; ulimit -Hn; env | grep -c TSVISOR_ || true"';
+  const script = `(ulimit -Sn 517; ${bin} do -- sh -c ${inner}); sh -c 'ulimit -Sn 517; exec ${bin} do -- sh -c ${inner}'`;
+  const r = sh(script, h.tmpDir());
+  const hard = sh('ulimit -Hn', h.tmpDir()).stdout.trim();
+  assert.strictEqual(r.stdout, `517\n${hard}\n0\n`.repeat(2), JSON.stringify(r));
+});
+
 test('a program started through a symlink is found by its name (pgrep -x, pidof)', { timeout: 120_000 }, (t) => {
   if (!h.needTools(t, ['pgrep', 'pidof'])) return;
   // /bin/sh is a symlink to dash here: the shell must be named sh, as natively.

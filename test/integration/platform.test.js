@@ -51,3 +51,85 @@ test('stubs: seccomp-confined, named, pinned; app syscalls stop in the tracer; o
   assert.ok(out.killed, 'a host getpid injected into a stub is not allowed');
   assert.match(out.cpus, /^\d+$/, `stub pinned to one CPU, got ${out.cpus}`);
 });
+
+test('host event service: level and edge watches, unwatch, a number closed and reused', () => {
+  const out = runScript(`
+    const fs = require('fs');
+    const os = require('os');
+    const path = require('path');
+    const cp = require('child_process');
+    const { PtracePlatform } = require(process.env.DIST + '/platform/ptrace/platform.js');
+    const p = new PtracePlatform();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsvisor-watch-'));
+    const c = fs.constants;
+    // A FIFO: the read side non-blocking, so it opens without a writer.
+    const fifo = (name) => {
+      const f = path.join(dir, name);
+      cp.execFileSync('mkfifo', [f]);
+      const r = fs.openSync(f, c.O_RDONLY | c.O_NONBLOCK);
+      return { r, w: fs.openSync(f, c.O_WRONLY) };
+    };
+    const calls = [];
+    // Wait for the next host event (the timer bounds it) and dispatch it.
+    const step = () => {
+      p.setTimer(Number(process.hrtime.bigint()) + 50e6);
+      for (;;) {
+        const ev = p.wait();
+        if (ev.kind !== 'host') continue;
+        const timer = p.dispatchHostEvents();
+        return timer;
+      }
+    };
+    const drainTimer = () => { while (!step()); };
+    const res = {};
+
+    const a = fifo('a');
+    const wa = p.watch(a.r, 1, (rev) => calls.push('level ' + rev));
+    fs.writeSync(a.w, 'x');
+    step();
+    res.level1 = calls.splice(0);
+    step(); // not read: still ready, reported again
+    res.level2 = calls.splice(0);
+    p.unwatch(wa);
+    drainTimer();
+    res.afterUnwatch = calls.splice(0);
+
+    const b = fifo('b');
+    const wb = p.watch(b.r, 1, (rev) => calls.push('edge ' + rev), { edge: true });
+    fs.writeSync(b.w, 'y');
+    step();
+    res.edge1 = calls.splice(0);
+    drainTimer(); // still ready, no new data: no report
+    res.edge2 = calls.splice(0);
+    fs.writeSync(b.w, 'z');
+    step();
+    res.edge3 = calls.splice(0);
+    p.unwatch(wb);
+
+    // Unwatch, close, and the number comes back for another file: only the new watch reports.
+    const num = b.r;
+    fs.closeSync(b.r);
+    const d = fifo('d');
+    res.reused = d.r === num;
+    p.watch(d.r, 1, (rev) => calls.push('new ' + rev), { edge: true });
+    fs.writeSync(d.w, 'q');
+    step();
+    res.newFile = calls.splice(0);
+    let refused = false;
+    try { p.watch(9999, 1, () => {}); } catch (e) { refused = e.errno === 9; }
+    res.refused = refused;
+    fs.rmSync(dir, { recursive: true, force: true });
+    console.log(JSON.stringify(res));
+    p.shutdown();
+    process.exit(0);
+  `);
+  assert.deepStrictEqual(out.level1, ['level 1']);
+  assert.deepStrictEqual(out.level2, ['level 1']);
+  assert.deepStrictEqual(out.afterUnwatch, []);
+  assert.deepStrictEqual(out.edge1, ['edge 1']);
+  assert.deepStrictEqual(out.edge2, []);
+  assert.deepStrictEqual(out.edge3, ['edge 1']);
+  assert.ok(out.reused, 'the fd number was reused (test premise)');
+  assert.deepStrictEqual(out.newFile, ['new 1']);
+  assert.ok(out.refused, 'a closed fd is refused with EBADF');
+});

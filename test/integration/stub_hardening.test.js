@@ -40,6 +40,7 @@ test('mapping over the stub or beyond the top fails as beyond TASK_SIZE on Linux
   assert.match(native.stdout, /^mmap MAP_FIXED at the stub: ENOMEM$/m);
   assert.match(native.stdout, /^mremap MREMAP_FIXED onto the stub: EINVAL$/m);
   assert.match(native.stdout, /^brk to the stub: refused$/m);
+  assert.match(native.stdout, /^write the stub's control page: signal SIGSEGV$/m);
   assert.match(native.stdout, /^done$/m);
   // Execute-only stub code where the host has protection keys.
   assert.strictEqual(readLine, hasPku() ? "read the stub's code: signal SIGSEGV" : "read the stub's code: exit 0");

@@ -47,6 +47,8 @@ const C_PROGRAMS = Object.freeze({
   reparent: { args: () => [], endsWithDone: true, pid1: true },
   // Its own test pauses it (pause.test.js); here a short run is compared.
   pausework: { args: () => ['20000000', '4'], endsWithDone: true },
+  // Its own test drives it through a FIFO (hostevents.test.js); here a read of stdin at EOF.
+  hostevents: { args: () => ['idle'], endsWithDone: true },
   // With the host's real HostInfo the sandbox shows the machine as it is (hostinfo.test.js injects another).
   hostinfo: { args: () => [], endsWithDone: true },
   vmamerge: { args: (dir) => [dir], endsWithDone: true },
@@ -74,6 +76,10 @@ const C_PROGRAMS = Object.freeze({
   cpuspread: { args: () => ['syscalls', '0'] },
   sysfs: { args: () => [], endsWithDone: true },
   procsys: { args: () => [], endsWithDone: true },
+  timeleft: { args: () => [], endsWithDone: true },
+  epoll: { args: () => [], endsWithDone: true },
+  timerfd: { args: () => [], endsWithDone: true },
+  signalfd: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.

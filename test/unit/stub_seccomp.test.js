@@ -60,7 +60,7 @@ test('the filter allows what the platform injects', () => {
   assert.ok(prog.length / 8 < 200, 'a short program');
   assert.equal(run(prog, MMAP, [0x400000, 8192, 5, 0x11, 3, 0x5000]), ALLOW);
   assert.equal(run(prog, MMAP, [TOP - 4096, 4096, 3, 0x11, 3, 0]), ALLOW);
-  assert.equal(run(prog, MMAP, [STUB_CTRL, 4096, 3, 0x11, 3, 0x7000]), ALLOW, 'the control page');
+  assert.equal(run(prog, MMAP, [STUB_CTRL, 4096, 1, 0x11, 3, 0x7000]), ALLOW, 'the control page, read-only');
   assert.equal(run(prog, MPROTECT, [0x400000, 4096, 1]), ALLOW);
   assert.equal(run(prog, MUNMAP, [0x1000, TOP - 0x1000]), ALLOW, 'unmapAllUser');
   assert.equal(run(prog, CLONE, [17, 0, 0, 0, 0]), ALLOW);
@@ -83,7 +83,8 @@ test('the filter kills any other call or argument', () => {
   assert.equal(run(prog, MMAP, [STUB_BASE, 4096, 5, 0x11, 3, 0]), KILL, 'over the stub code');
   assert.equal(run(prog, MMAP, [TOP, 4096, 3, 0x11, 3, 0]), KILL, 'at top');
   assert.equal(run(prog, MMAP, [TOP - 4096, 8192, 3, 0x11, 3, 0]), KILL, 'across top');
-  assert.equal(run(prog, MMAP, [STUB_CTRL, 8192, 3, 0x11, 3, 0]), KILL, 'control page, too long');
+  assert.equal(run(prog, MMAP, [STUB_CTRL, 8192, 1, 0x11, 3, 0]), KILL, 'control page, too long');
+  assert.equal(run(prog, MMAP, [STUB_CTRL, 4096, 3, 0x11, 3, 0]), KILL, 'control page, writable');
   assert.equal(run(prog, MMAP, [STUB_CTRL, 4096, 7, 0x11, 3, 0]), KILL, 'control page, executable');
   assert.equal(run(prog, MMAP, [STUB_CTRL - 4096, 4096, 3, 0x11, 3, 0]), KILL, 'next to the control page');
   assert.equal(run(prog, MUNMAP, [0x1000, TOP]), KILL, 'munmap reaching past top');

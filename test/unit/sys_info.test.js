@@ -15,6 +15,7 @@ const infoOnly = require('../../dist/syscalls/sys_info.js');
 const sched = require('../../dist/syscalls/sys_sched.js');
 const info = { ...infoOnly, defs: [...infoOnly.defs, ...sched.defs] };
 const time = require('../../dist/syscalls/sys_time.js');
+const restart = require('../../dist/syscalls/sys_restart.js');
 const creds = require('../../dist/syscalls/sys_creds.js');
 
 const EPERM = 1, ESRCH = 3, EINTR = 4, EFAULT = 14, EACCES = 13, EINVAL = 22, EOPNOTSUPP = 95;
@@ -144,7 +145,7 @@ function table(mod) {
   return (t, name, ...args) => m.get(name).fn(t, args.concat([0, 0, 0, 0, 0, 0]).slice(0, 6));
 }
 const I = table(info);
-const T = table(time);
+const T = table({ defs: [...time.defs, ...restart.defs] });
 const C = table(creds);
 
 function errnoOf(fn) {

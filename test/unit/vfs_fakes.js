@@ -43,11 +43,11 @@ function fakeTask(uid = 0) {
         const w = {
           mask,
           wake: (ev) => {
-            q.remove(w);
+            q.eventUnregister(w);
             resolve(ev);
           },
         };
-        q.add(w);
+        q.eventRegister(w);
       });
     },
     sendSignal(sig) {

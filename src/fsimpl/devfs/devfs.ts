@@ -40,6 +40,10 @@ class DevFile extends FileDescription {
   override supportsNowait(): boolean {
     return true; // these devices never wait
   }
+  /** Linux's random devices have a poll method; null, zero and full do not (epoll: EPERM). */
+  override canPoll(): boolean {
+    return this.kind === 'random';
+  }
   override read(_t: FileCtx, len: number): Buffer {
     return this.produce(len);
   }

@@ -1,11 +1,14 @@
 // Files backed by a host file descriptor donated to the sandbox (its stdin,
 // stdout and stderr are the caller's host fds 0, 1, 2). Data moves with libc
-// read/write. Waiting for readiness goes through the sandbox's HostStdio (the
-// kernel waits on host fds through its epoll); without a waiter, reads simply
+// read/write. Waiting for readiness goes through the platform's host event
+// service, reached through the sandbox's HostStdio: the first waiter
+// registered arms an edge-triggered watch of the host fd, the last one gone
+// (or the release) disarms it. Without the service (unit tests), reads simply
 // block the Sentry. Terminals get the usual ioctls; the foreground process
 // group and session are the sandbox's Terminal's (terminal.ts).
 import { Errno, E } from '../../abi/errno';
-import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM } from '../../abi/waitqueue';
+import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, type Waiter } from '../../abi/waitqueue';
+import { HOST_IN, HOST_OUT, HostWatchError, type HostEvents, type HostWatch } from '../../platform/platform';
 import * as hfd from '../../host/hostfd';
 import type { HostStat } from '../../host/hostfs';
 import { pgidOf, sidOf, SIGPIPE, type FileCtx } from '../../vfs/ctx';
@@ -38,7 +41,9 @@ function toEvents(revents: number): number {
 }
 
 export class HostFdFile extends FileDescription {
-  private watching = 0;
+  /** The armed host watch (while anyone waits) and the host events it has; -1: none. */
+  private watch: HostWatch | null = null;
+  private watchEvents = -1;
   readonly isTty: boolean;
   /** A socket (Node's child stdio is a socketpair): each call is made non-blocking with MSG_DONTWAIT. */
   private readonly isSocket: boolean;
@@ -121,27 +126,59 @@ export class HostFdFile extends FileDescription {
     return { dev: s.dev, ino: s.ino };
   }
 
-  /** Ask the kernel to tell our queue when the host fd becomes ready (for poll/epoll/blocking I/O). */
-  watch(events: number): boolean {
-    const waiter = this.stdio.waiter;
-    if (!waiter) return false;
-    const want = events & ~this.watching;
-    if (want === 0) return true;
-    this.watching |= want;
-    let pollEv = 0;
-    if (want & (EVENT_IN | EVENT_RDNORM)) pollEv |= POLLIN;
-    if (want & (EVENT_OUT | EVENT_WRNORM)) pollEv |= POLLOUT;
-    waiter.waitHostFd(this.hostFd, pollEv).then(
-      (rev) => {
-        this.watching &= ~want;
-        this.queue.notify(toEvents(rev) | (rev ? 0 : EVENT_ERR));
-      },
-      () => {
-        this.watching &= ~want;
-        this.queue.notify(EVENT_ERR);
-      },
-    );
-    return true;
+  /** Where readiness waits go (the platform's host event service); null: reads and writes block the Sentry. */
+  private get hostEvents(): HostEvents | null {
+    return this.stdio.events;
+  }
+
+  override eventRegister(w: Waiter): void {
+    this.queue.add(w);
+    this.updateWatch();
+  }
+
+  override eventUnregister(w: Waiter): void {
+    this.queue.remove(w);
+    this.updateWatch();
+  }
+
+  /**
+   * Keep the host watch in line with the waiters: armed while anyone waits,
+   * for what they wait for. Edge-triggered: a waiter checks readiness after
+   * registering, so only changes from then on matter, and a host fd that
+   * stays ready does not wake the Sentry over and over.
+   */
+  private updateWatch(): void {
+    const ev = this.hostEvents && !this.isRegular ? this.hostEventsFor(this.queue.mask()) : -1;
+    if (ev === this.watchEvents) return;
+    this.disarm();
+    if (ev === -1 || !this.hostEvents) return;
+    try {
+      this.watch = this.hostEvents.watch(this.hostFd, ev, (rev) => this.queue.notify(toEvents(rev)), { edge: true });
+      this.watchEvents = ev;
+    } catch (e) {
+      // A host fd that cannot be watched (closed) polls as POLLNVAL: readiness() reports it as an error.
+      if (!(e instanceof HostWatchError)) throw e;
+    }
+  }
+
+  /** Host events to watch for a waiter mask; -1: no waiter (errors and hang-ups are always reported). */
+  private hostEventsFor(mask: number): number {
+    if (mask === 0) return -1;
+    let ev = 0;
+    if (mask & (EVENT_IN | EVENT_RDNORM)) ev |= HOST_IN;
+    if (mask & (EVENT_OUT | EVENT_WRNORM)) ev |= HOST_OUT;
+    return ev;
+  }
+
+  private disarm(): void {
+    if (this.watch && this.hostEvents) this.hostEvents.unwatch(this.watch);
+    this.watch = null;
+    this.watchEvents = -1;
+  }
+
+  /** Pipes, sockets and terminals of the host have readiness; regular files do not. */
+  override canPoll(): boolean {
+    return !this.isRegular;
   }
 
   override readiness(mask: number): number {
@@ -164,8 +201,11 @@ export class HostFdFile extends FileDescription {
     for (;;) {
       if (this.readiness(ev) !== 0) return;
       if (nonblock) throw new Errno(E.EAGAIN);
-      if (!this.watch(ev)) return; // no waiter yet: fall back to a blocking host call
-      await t.block(this.queue, ev | EVENT_ERR | EVENT_HUP);
+      if (!this.hostEvents) return; // no event service: fall back to a blocking host call
+      // block() registers through eventRegister (arming the watch) before it
+      // sleeps; nothing runs in between, and the watch is edge-triggered on a
+      // fd just found not ready, so no readiness change can slip through.
+      await t.block(this, ev | EVENT_ERR | EVENT_HUP);
     }
   }
 
@@ -179,7 +219,7 @@ export class HostFdFile extends FileDescription {
       const n = this.isSocket ? hfd.recv(this.hostFd, buf, buf.length, MSG_DONTWAIT) : hfd.read(this.hostFd, buf, buf.length);
       if (n >= 0) return buf.subarray(0, n);
       const errno = -n;
-      if (errno === E.EAGAIN && !nonblock && this.stdio.waiter) continue;
+      if (errno === E.EAGAIN && !nonblock && this.hostEvents) continue;
       if (errno === E.EINTR) continue;
       throw new Errno(errno);
     }
@@ -309,6 +349,8 @@ export class HostFdFile extends FileDescription {
   }
 
   protected override release(): void {
+    // Before the close: the number may be reused at once, and a watch must never outlive it.
+    this.disarm();
     if (this.ownsFd) hfd.close(this.hostFd);
   }
 }

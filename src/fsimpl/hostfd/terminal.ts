@@ -1,15 +1,11 @@
 // What the host-fd files of one sandbox share: the way to wait until a host fd
-// is ready (the kernel's, through its epoll set), and the caller's terminal.
+// is ready (the platform's host event service), and the caller's terminal.
 // The host tty is the terminal's backend (data, termios, window size); job
 // control state (foreground process group, session) lives here, since host
 // process groups mean nothing inside the sandbox.
 import * as hfd from '../../host/hostfd';
+import type { HostEvents } from '../../platform/platform';
 
-/** Who waits on host fds for the sandbox (its Kernel): a reference, not a callback, so the state stays data. */
-export interface HostWaiter {
-  /** Resolve with the poll events once hostFd has one of events. */
-  waitHostFd(hostFd: number, events: number): Promise<number>;
-}
 
 export class Terminal {
   /** Sandbox-side foreground process group (TIOCGPGRP/TIOCSPGRP); null until someone asks or sets it. */
@@ -28,8 +24,8 @@ export class Terminal {
 }
 
 export class HostStdio {
-  /** The kernel, set once it exists; without it reads simply block the Sentry. */
-  waiter: HostWaiter | null = null;
+  /** The platform's host event service; without it reads simply block the Sentry. */
+  events: HostEvents | null = null;
   /** The caller's terminal, if one of the donated fds is a tty. */
   readonly terminal: Terminal | null;
   /** Other host terminals reached through donated fds (rare: stdin and stdout on different ttys). */

@@ -338,6 +338,10 @@ export class PipeFile extends FileDescription {
     return this.writeWith(t, len, false, put, done);
   }
 
+  override canPoll(): boolean {
+    return true;
+  }
+
   override readiness(mask: number): number {
     const m = this.flags & O_ACCMODE;
     let r = 0;

@@ -24,6 +24,15 @@ export interface ProcNamed {
   procName(): string;
 }
 
+/** Optional protocol: lines a description adds to its /proc/PID/fdinfo/N (eventfd's count). */
+interface FdInfoExtra {
+  fdinfo(): string;
+}
+
+function hasFdInfo(f: FileDescription): f is FileDescription & FdInfoExtra {
+  return typeof (f as Partial<FdInfoExtra>).fdinfo === 'function';
+}
+
 function hasProcName(f: FileDescription): f is FileDescription & ProcNamed {
   return typeof (f as Partial<ProcNamed>).procName === 'function';
 }
@@ -179,7 +188,8 @@ function findFd(tg: ThreadGroup, t: Task, name: string, entry: (fd: number) => E
 /** The text of /proc/PID/fdinfo/N. */
 export function fdinfoText(f: FileDescription, cloexec: boolean): string {
   const flags = f.flags | (cloexec ? O_CLOEXEC : 0);
-  return `pos:\t${f.offset}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${f.path ? f.path.mount.id : 0}\nino:\t${safeIno(f)}\n`;
+  const base = `pos:\t${f.offset}\nflags:\t0${flags.toString(8)}\nmnt_id:\t${f.path ? f.path.mount.id : 0}\nino:\t${safeIno(f)}\n`;
+  return hasFdInfo(f) ? base + f.fdinfo() : base;
 }
 
 /** The fdinfo/ directory of a task. */

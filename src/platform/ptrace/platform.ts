@@ -2,14 +2,22 @@
 // "master" stub is started once with posix_spawn (in its own process group, on
 // the tracer's CPU); new address spaces are forked from it by injection, so they
 // are traced automatically and inherit its CPU and group. One more forked stub,
-// the waker, sits in a host epoll_wait on the Sentry's epoll set: when a host fd
-// the kernel watches becomes ready or the timer fires, it stops, and the single
-// blocking waitpid() of the main loop sees it like any other stop.
+// the waker, sits in a host epoll_wait on a second epoll set that holds only the
+// Sentry's (level-triggered): when a host fd the kernel watches becomes ready or
+// the timer fires, it stops, and the single blocking waitpid() of the main loop
+// sees it like any other stop. The waker never takes events out of the
+// Sentry's set (edge-triggered ones would be lost): only the Sentry does. That epoll
+// set is the host event service (HostEvents): persistent watches, each epoll
+// entry tagged with a token that is never reused, so a report for a watch
+// that is gone is recognised and dropped.
 
 import * as fs from 'node:fs';
 import * as libc from '../../host/libc';
 import { MemoryFile } from '../memfile';
-import { newPlatformStats, type Platform, type PlatformEvent, type PlatformStats, Reg } from '../platform';
+import {
+  HOST_ERR, HOST_HUP, HostWatchError, newPlatformStats, type HostWatch, type Platform, type PlatformEvent, type PlatformStats, Reg,
+  type WatchOptions,
+} from '../platform';
 import * as P from './ptrace';
 import { Stub, StubContext, StubError } from './stub';
 import { sentryThread } from '../thread';
@@ -25,6 +33,11 @@ const EPOLL_CTL_ADD = 1;
 const EPOLL_CTL_DEL = 2;
 const EPOLL_CTL_MOD = 3;
 const EPOLLIN = 1;
+const EPOLLET = 1 << 31;
+const ENOENT = 2;
+const EEXIST = 17;
+/** The epoll token of the timerfd; watches get tokens from 1 up. */
+const TIMER_TOKEN = 0;
 const SYS_CLONE = 56;
 const SYS_MMAP = 9;
 const SYS_MPROTECT = 10;
@@ -34,12 +47,15 @@ const SYS_PRCTL = 157;
 const SYS_SECCOMP = 317;
 const PR_SET_NO_NEW_PRIVS = 38;
 const SECCOMP_SET_MODE_FILTER = 1;
-const E1_IN_STUB = 4;
+const WAKER_SET_IN_STUB = 4;
 const SIGCHLD = 17;
 const F_SETFD = 2;
 /** Host mappings a stub has besides the application's (code, scratch, control page, vDSO, vvar...), with room to spare. */
 const STUB_OWN_MAPPINGS = 16;
-/** The stub's fds: 3 = the memory file, 4 = the Sentry's epoll set. Nothing else may reach it. */
+/** How soon to ask Node's loop again when it has timers but reports pending work instead of a deadline (one HZ=250 tick). */
+const RUNTIME_RECHECK_NS = 4_000_000;
+
+/** The stub's fds: 3 = the memory file, 4 = the waker's epoll set. Nothing else may reach it. */
 const STUB_FDS = 5;
 /** Stops one sandbox serves in a row before the others on the thread get a turn. */
 const FAIR_RUN = 8;
@@ -55,14 +71,20 @@ const IDLE_NS = 2_000_000;
 export class PtracePlatform implements Platform {
   readonly memfile = new MemoryFile();
   readonly stats: PlatformStats = newPlatformStats();
+  /** The Sentry's epoll set: the timerfd and every watched host fd. */
   private readonly epfd: number;
+  /** The waker's epoll set: the Sentry's set alone (the stubs' fd 4). */
+  private readonly wakeEpfd: number;
   private readonly timerfd: number;
   private master!: Stub;
   private waker!: Stub;
   private readonly byPid = new Map<number, StubContext>();
   private readonly status = new Int32Array(1);
   private readonly events = Buffer.alloc(12 * 64);
-  private readonly watched = new Set<number>();
+  /** The epoll registration of each watched host fd, by fd number and by token. */
+  private readonly regs = new Map<number, FdRegistration>();
+  private readonly byToken = new Map<number, FdRegistration>();
+  private nextToken = TIMER_TOKEN + 1;
   private reserved: Array<{ start: number; end: number; name: string }> = [];
   private vdsoBase = 0;
   /** The end of every application's address space: below the stub and the host's vDSO (see readLayout). */
@@ -83,9 +105,14 @@ export class PtracePlatform implements Platform {
   constructor() {
     this.cpus = new CpuPolicy(this.stats);
     this.epfd = libc.epoll_create1(0);
+    this.wakeEpfd = libc.epoll_create1(0);
     this.timerfd = libc.timerfd_create(1 /* CLOCK_MONOTONIC */, 0o4000 /* TFD_NONBLOCK */);
-    this.epollCtl(EPOLL_CTL_ADD, this.timerfd, EPOLLIN);
+    this.epollCtl(EPOLL_CTL_ADD, this.timerfd, EPOLLIN, TIMER_TOKEN);
     libc.fcntl(this.epfd, F_SETFD, FD_CLOEXEC);
+    libc.fcntl(this.wakeEpfd, F_SETFD, FD_CLOEXEC);
+    const ev = Buffer.alloc(12);
+    ev.writeUInt32LE(EPOLLIN, 0);
+    if (libc.epoll_ctl(this.wakeEpfd, EPOLL_CTL_ADD, this.epfd, ev) !== 0) throw new Error(`epoll_ctl of the waker's set: errno ${libc.errno()}`);
     libc.fcntl(this.timerfd, F_SETFD, FD_CLOEXEC);
     libc.fcntl(this.memfile.fd, F_SETFD, FD_CLOEXEC);
     this.startMaster();
@@ -96,12 +123,15 @@ export class PtracePlatform implements Platform {
     this.onThread = true;
   }
 
-  private epollCtl(op: number, fd: number, events: number): number {
-    const ev = Buffer.alloc(12);
-    ev.writeUInt32LE(events, 0);
-    ev.writeInt32LE(fd, 4);
-    return libc.epoll_ctl(this.epfd, op, fd, ev);
+  /** epoll_ctl on the Sentry's set; the event's data is a token (struct epoll_event is packed: u32 events, u64 data). Returns 0 or the errno. */
+  private epollCtl(op: number, fd: number, events: number, token: number): number {
+    const ev = this.ctlBuf;
+    ev.writeUInt32LE(events >>> 0, 0);
+    ev.writeUInt32LE(token, 4);
+    ev.writeUInt32LE(0, 8);
+    return libc.epoll_ctl(this.epfd, op, fd, ev) === 0 ? 0 : libc.errno();
   }
+  private readonly ctlBuf = Buffer.alloc(12);
 
   private startMaster(): void {
     const img = stubElf();
@@ -112,7 +142,7 @@ export class PtracePlatform implements Platform {
     libc.posix_spawn_file_actions_init(fa);
     // Two steps so the targets never equal the sources (dup2 onto itself keeps CLOEXEC).
     libc.posix_spawn_file_actions_adddup2(fa, this.memfile.fd, 1000);
-    libc.posix_spawn_file_actions_adddup2(fa, this.epfd, 1001);
+    libc.posix_spawn_file_actions_adddup2(fa, this.wakeEpfd, 1001);
     for (const f of [0, 1, 2, 3, 4]) libc.posix_spawn_file_actions_addclose(fa, f);
     libc.posix_spawn_file_actions_adddup2(fa, 1000, 3);
     libc.posix_spawn_file_actions_adddup2(fa, 1001, 4);
@@ -234,7 +264,7 @@ export class PtracePlatform implements Platform {
     const c = this.waker.ctx;
     c.regs.set(Reg.RAX, SYS_EPOLL_WAIT);
     c.regs.set(Reg.ORIG_RAX, -1);
-    c.regs.set(Reg.RDI, E1_IN_STUB);
+    c.regs.set(Reg.RDI, WAKER_SET_IN_STUB);
     c.regs.set(Reg.RSI, STUB_BASE + 0x1000);
     c.regs.set(Reg.RDX, 1);
     c.regs.set(Reg.R10, -1);
@@ -270,6 +300,7 @@ export class PtracePlatform implements Platform {
       const s = this.status[0];
       if (pid === this.waker.pid) {
         if (!P.stopped(s)) throw new Error('the waker stub died');
+        this.stats.hostEvents++;
         this.waker.ctx.loadRegs();
         return { kind: 'host' };
       }
@@ -304,33 +335,114 @@ export class PtracePlatform implements Platform {
     return [this.master.pid, this.waker.pid, ...this.byPid.keys()];
   }
 
-  takeHostEvents(): Array<{ fd: number; events: number }> {
-    const out: Array<{ fd: number; events: number }> = [];
-    const n = libc.epoll_wait(this.epfd, this.events, 64, 0);
-    for (let i = 0; i < n; i++) {
-      const events = this.events.readUInt32LE(i * 12);
-      const fd = this.events.readInt32LE(i * 12 + 4);
-      if (fd === this.timerfd) {
-        libc.read(this.timerfd, Buffer.alloc(8), 8);
-        out.push({ fd: -1, events });
-        continue;
+  dispatchHostEvents(): boolean {
+    let timer = false;
+    try {
+      const n = libc.epoll_wait(this.epfd, this.events, 64, 0);
+      for (let i = 0; i < n; i++) {
+        const revents = this.events.readUInt32LE(i * 12);
+        const token = this.events.readUInt32LE(i * 12 + 4);
+        if (token === TIMER_TOKEN) {
+          libc.read(this.timerfd, this.timerBuf, 8);
+          timer = true;
+          continue;
+        }
+        // Gone since epoll_wait (unwatched by an earlier callback): dropped.
+        const reg = this.byToken.get(token);
+        if (!reg) continue;
+        for (const w of reg.watches.slice()) {
+          if (w.live && (revents & (w.events | HOST_ERR | HOST_HUP)) !== 0) w.cb(revents);
+        }
       }
-      // One-shot: the kernel re-arms a watch when it waits again.
-      this.unwatchHostFd(fd);
-      out.push({ fd, events });
+    } finally {
+      this.armWaker();
     }
-    this.armWaker();
-    return out;
+    return timer;
+  }
+  private readonly timerBuf = Buffer.alloc(8);
+
+  watch(fd: number, events: number, cb: (revents: number) => void, opts?: WatchOptions): HostWatch {
+    const w = new Watch(fd, events, cb, opts?.edge === true);
+    let reg = this.regs.get(fd);
+    const fresh = reg === undefined;
+    if (!reg) reg = { fd, token: this.nextToken++, armed: -1, watches: [] };
+    reg.watches.push(w);
+    const err = this.sync(reg);
+    if (err !== 0) {
+      reg.watches.pop();
+      w.live = false;
+      if (!fresh) this.sync(reg);
+      throw new HostWatchError(err, fd);
+    }
+    if (fresh) {
+      this.regs.set(fd, reg);
+      this.byToken.set(reg.token, reg);
+    }
+    return w;
   }
 
-  watchHostFd(fd: number, events: number): void {
-    if (this.watched.has(fd)) this.epollCtl(EPOLL_CTL_MOD, fd, events);
-    else if (this.epollCtl(EPOLL_CTL_ADD, fd, events) === 0) this.watched.add(fd);
+  watchRuntime(cb: () => void): HostWatch {
+    // libuv's epoll fd is readable while Node has I/O to handle.
+    return this.watch(libc.nodeLoopFd(), EPOLLIN, cb, { edge: true });
   }
 
-  unwatchHostFd(fd: number): void {
-    if (!this.watched.delete(fd)) return;
-    this.epollCtl(EPOLL_CTL_DEL, fd, 0);
+  runtimeDeadline(): number {
+    const [now, timeout] = libc.nodeLoopTimeout();
+    if (timeout < 0) return 0;
+    if (timeout > 0) return (now + timeout) * 1e6;
+    // libuv says 0 for any pending work, timers or not (the kernel runs
+    // inside an immediate after each of its turns): with a timer of Node's
+    // referenced, look again soon; without, there is nothing to wait for.
+    if (!process.getActiveResourcesInfo().includes('Timeout')) return 0;
+    return Number(process.hrtime.bigint()) + RUNTIME_RECHECK_NS;
+  }
+
+  unwatch(h: HostWatch): void {
+    const w = h as Watch;
+    if (!w.live) return;
+    w.live = false;
+    const reg = this.regs.get(w.fd);
+    if (!reg) return;
+    const i = reg.watches.indexOf(w);
+    if (i < 0) return;
+    reg.watches.splice(i, 1);
+    this.sync(reg);
+  }
+
+  /**
+   * Bring the epoll entry of reg in line with its watches: the union of their
+   * events, edge-triggered only if every watch is (a level watch must not
+   * miss readiness that persists). No watch left: the entry goes. Returns 0
+   * or the errno of adding the entry.
+   */
+  private sync(reg: FdRegistration): number {
+    if (reg.watches.length === 0) {
+      // The fd may be closed already (ENOENT, EBADF): the host dropped the entry with it.
+      if (reg.armed !== -1) this.epollCtl(EPOLL_CTL_DEL, reg.fd, 0, 0);
+      this.regs.delete(reg.fd);
+      this.byToken.delete(reg.token);
+      return 0;
+    }
+    let events = 0;
+    let edge = true;
+    for (const w of reg.watches) {
+      events |= w.events;
+      edge &&= w.edge;
+    }
+    const want = (events | (edge ? EPOLLET : 0)) >>> 0;
+    if (want === reg.armed) return 0;
+    let err: number;
+    if (reg.armed === -1) {
+      err = this.epollCtl(EPOLL_CTL_ADD, reg.fd, want, reg.token);
+      // An entry for this very file is there already (never ours to forget, but harmless): take it over.
+      if (err === EEXIST) err = this.epollCtl(EPOLL_CTL_MOD, reg.fd, want, reg.token);
+    } else {
+      err = this.epollCtl(EPOLL_CTL_MOD, reg.fd, want, reg.token);
+      // The number now names another file (closed and reused under a watch): register that one.
+      if (err === ENOENT) err = this.epollCtl(EPOLL_CTL_ADD, reg.fd, want, reg.token);
+    }
+    if (err === 0) reg.armed = want;
+    return err;
   }
 
   private readonly ts = Buffer.alloc(16);
@@ -369,4 +481,25 @@ export class PtracePlatform implements Platform {
     const pgid = this.master?.pid ?? 0;
     if (pgid > 1) libc.kill(-pgid, P.SIGKILL);
   }
+}
+
+/** One watch() registration. */
+class Watch implements HostWatch {
+  live = true;
+  constructor(
+    readonly fd: number,
+    readonly events: number,
+    readonly cb: (revents: number) => void,
+    readonly edge: boolean,
+  ) {}
+}
+
+/** The epoll entry of one host fd, shared by every watch on that fd. */
+interface FdRegistration {
+  readonly fd: number;
+  /** epoll data: never reused, so a report for a dropped entry is recognised. */
+  readonly token: number;
+  /** Events (with EPOLLET) the entry has on the host; -1: no entry. */
+  armed: number;
+  watches: Watch[];
 }

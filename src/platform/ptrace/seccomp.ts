@@ -94,7 +94,7 @@ class Bpf {
  * space: mmap, mprotect and munmap are allowed only for ranges that end at or
  * below it, so even a confused Sentry or application code running as the stub
  * cannot touch the stub's code, its control page or the host's vDSO. The one
- * exception is the control page itself, mapped (read-write, from the memory
+ * exception is the control page itself, mapped (read-only, from the memory
  * file) when a stub is made.
  */
 export function stubFilter(layout: { top: number }): Buffer {
@@ -120,9 +120,9 @@ export function stubFilter(layout: { top: number }): Buffer {
   // mmap: only frames of the memory file, MAP_SHARED|MAP_FIXED, rwx at most.
   f.label('mmap').argEq(3, MAP_SHARED_FIXED).argEq(4, MEMFD_IN_STUB);
   f.loadArg(2, true).op(BPF_JEQ_K, 0, 0, 'kill').loadArg(2, false).op(BPF_JSET_K, ~7, 'kill', 0);
-  // The control page: exactly one read-write page at STUB_CTRL.
+  // The control page: exactly one read-only page at STUB_CTRL.
   f.loadArg(0, true).op(BPF_JEQ_K, ctrlHi, 0, 'range').loadArg(0, false).op(BPF_JEQ_K, ctrlLo, 0, 'range');
-  f.argEq(1, 4096).argEq(2, 3).op(BPF_RET_K, SECCOMP_RET_ALLOW);
+  f.argEq(1, 4096).argEq(2, 1).op(BPF_RET_K, SECCOMP_RET_ALLOW);
 
   f.label('mprotect').loadArg(2, true).op(BPF_JEQ_K, 0, 0, 'kill').loadArg(2, false).op(BPF_JSET_K, ~7, 'kill', 'range');
 

@@ -216,6 +216,8 @@ export class Stub implements AddressSpace {
   /** A frame of the memory file mapped at STUB_CTRL: where batches of calls are written. */
   ctrlFrame = -1;
   private memfile: MemoryFile | null = null;
+  /** R12 when the last injected run trapped: the batch's count of calls not done. */
+  private lastR12 = 0;
   /** Mapping changes wait here and run as one batch before the application resumes. */
   private pending: Array<[number, number[]]> = [];
 
@@ -223,7 +225,8 @@ export class Stub implements AddressSpace {
   attachControlPage(memfile: MemoryFile): void {
     this.memfile = memfile;
     this.ctrlFrame = memfile.alloc(1);
-    const r = this.inject(SYS_MMAP, [STUB_CTRL, 4096, 3, MAP_SHARED_FIXED, MEMFD_IN_STUB, this.ctrlFrame * 4096]);
+    // Read-only in the stub: only the Sentry writes batches (through the memory file).
+    const r = this.inject(SYS_MMAP, [STUB_CTRL, 4096, 1, MAP_SHARED_FIXED, MEMFD_IN_STUB, this.ctrlFrame * 4096]);
     if (r !== STUB_CTRL) throw new StubError(`cannot map the stub's control page: ${r}`);
   }
 
@@ -277,6 +280,7 @@ export class Stub implements AddressSpace {
     }
     this.ctx.loadRegs();
     const ret = this.ctx.regs.get(Reg.RAX);
+    this.lastR12 = this.ctx.regs.get(Reg.R12);
     this.ctx.regs.restore(saved);
     libc.ptraceBuf(P.PTRACE_SETREGS, this.pid, 0, this.ctx.regs.buf);
     this.ctx.regs.dirty = (savedFlags & 1) !== 0;
@@ -299,8 +303,15 @@ export class Stub implements AddressSpace {
         page.writeBigInt64LE(BigInt(nr), at);
         for (let k = 0; k < 6; k++) page.writeBigInt64LE(BigInt(args[k] ?? 0), at + 8 + k * 8);
       });
-      this.run(BATCH_ADDR, 0, []);
-      ops.forEach(([nr, args], i) => check(nr, args, Number(page.readBigInt64LE(8 + i * BATCH_ENTRY))));
+      const r = this.run(BATCH_ADDR, 0, []);
+      // The batch stops at the first failure: r is its result, lastR12 the calls left counting it.
+      if (this.lastR12 === 0) continue;
+      const failed = ops.length - this.lastR12;
+      if (failed < 0 || failed >= ops.length) throw new StubError(`stub batch ended with ${this.lastR12} of ${ops.length} calls left`);
+      const [nr, args] = ops[failed];
+      check(nr, args, r);
+      // A failure the platform tolerates: the rest of the batch still runs.
+      this.pending.unshift(...ops.slice(failed + 1));
     }
   }
 

@@ -39,7 +39,10 @@ function code(): { bytes: Buffer; inject: number; batch: number } {
   mov(0xb8, 39); syscall(); b.push(0x89, 0xc7); mov(0xbe, 19); mov(0xb8, 62); syscall();
   const inject = b.length;
   syscall(); b.push(0xcc); b.push(0xeb, 0x100 - 5); // syscall; int3; jmp inject
-  // batch: run the calls listed in the control page, then trap once.
+  // batch: run the calls listed in the control page, then trap once; trap
+  // early at the first call that fails (rax an errno): r12 says how many
+  // were left. Nothing is written back, so the control page is read-only in
+  // the stub and application code running there cannot change a batch.
   const batch = b.length;
   b.push(0x48, 0xbb); // movabs rbx, STUB_CTRL
   const ctrl = BigInt(STUB_CTRL);
@@ -58,11 +61,14 @@ function code(): { bytes: Buffer; inject: number; batch: number } {
   b.push(0x4d, 0x8b, 0x45, 0x28); // mov r8, [r13+40]
   b.push(0x4d, 0x8b, 0x4d, 0x30); // mov r9, [r13+48]
   syscall();
-  b.push(0x49, 0x89, 0x45, 0x00); // mov [r13], rax
+  b.push(0x48, 0x3d, 0x01, 0xf0, 0xff, 0xff); // cmp rax, -4095
+  b.push(0x73, 0); // jae done (patched): an errno
+  const jae = b.length - 1;
   b.push(0x49, 0x83, 0xc5, 0x38); // add r13, 56
   b.push(0x49, 0xff, 0xcc); // dec r12
   b.push(0xeb, (loop - (b.length + 2)) & 0xff); // jmp loop
   b[jz] = b.length - (jz + 1);
+  b[jae] = b.length - (jae + 1);
   b.push(0xcc); // done: int3
   while (b.length % 8) b.push(0xcc);
   const act = b.length;
