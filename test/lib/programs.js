@@ -80,6 +80,10 @@ const C_PROGRAMS = Object.freeze({
   epoll: { args: () => [], endsWithDone: true },
   timerfd: { args: () => [], endsWithDone: true },
   signalfd: { args: () => [], endsWithDone: true },
+  sysvshm: { args: () => [], endsWithDone: true },
+  sysvsem: { args: () => [], endsWithDone: true },
+  sysvmsg: { args: () => [], endsWithDone: true },
+  processvm: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
