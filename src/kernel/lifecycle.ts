@@ -94,6 +94,7 @@ export class Lifecycle {
     const pid = this.k.allocPid();
     const tg = new ThreadGroup(pid, pid, pid);
     if (opts.rlimits) tg.rlimits = opts.rlimits.map((r) => ({ ...r }));
+    tg.itimers.cpuLimit.watch(this.k);
     // The fd table enforces RLIMIT_NOFILE itself (at most fs.nr_open, 2^20).
     const nofile = tg.rlimits[RLIMIT_NOFILE].cur;
     opts.fdTable.limit = nofile < 0 ? 1 << 20 : Math.min(nofile, 1 << 20);
@@ -203,6 +204,7 @@ export class Lifecycle {
     tg.exitSignal = a.exitSignal;
     tg.actions = t.tg.forkActions();
     tg.rlimits = t.tg.rlimits.map((r) => ({ ...r }));
+    tg.itimers.cpuLimit.watch(this.k);
     tg.comm = t.tg.comm;
     tg.exePath = t.tg.exePath;
     for (const h of this.k.hooks.fork) h(t.tg, tg);

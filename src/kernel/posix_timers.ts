@@ -18,7 +18,7 @@ export class PosixTimer {
   value: bigint;
   /** SIGEV_THREAD_ID: the thread that gets the signal. */
   tid = 0;
-  /** Monotonic deadline of the next expiry, 0 when disarmed. */
+  /** Monotonic deadline of the next expiry (may lie in the past, even below 0), 0 when disarmed. */
   deadline = 0;
   interval = 0;
   /** Expiries folded into the pending signal so far, and the count the last signal carried. */
@@ -38,7 +38,7 @@ export class PosixTimer {
   arm(k: Kernel, deadline: number): void {
     k.timers.cancel(this.timer);
     this.deadline = deadline;
-    if (deadline > 0 && deadline < FOREVER_NS) k.timers.arm(this.timer, deadline);
+    if (deadline !== 0 && deadline < FOREVER_NS) k.timers.arm(this.timer, Math.max(1, deadline));
   }
 
   disarm(k: Kernel): void {

@@ -235,7 +235,8 @@ export class SignalManager {
         return 'dead';
       }
       t.sigmask = (before | act.mask | ((act.flags & S.SA_NODEFER) ? 0n : S.sigBit(sig))) & ~S.UNBLOCKABLE;
-      if (act.flags & S.SA_RESETHAND) t.tg.actions[sig] = S.defaultSigAction();
+      // SA_RESETHAND puts back the default handler only: flags and mask stay, as a later sigaction reads them on Linux.
+      if (act.flags & S.SA_RESETHAND) t.tg.actions[sig] = { ...act, handler: S.SIG_DFL };
       return 'run';
     }
     if (inSyscall) this.restart(t, false, 0);

@@ -47,5 +47,4 @@ export const ENOSYS_REASONS: Readonly<Record<string, string>> = {
   reboot: 'rebooting the sandbox kernel is not offered',
   acct: 'process accounting: not offered', vhangup: 'virtual hangup of the terminal: not offered',
   iopl: 'no port I/O in the sandbox', ioperm: 'no port I/O in the sandbox',
-  sched_rr_get_interval: 'not yet: the scheduling policies are recorded, not run',
 };

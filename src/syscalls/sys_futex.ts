@@ -54,6 +54,11 @@ function wakeOp(t: Task, a: number[], priv: boolean): number {
   return r;
 }
 
+/** The requeue operations refuse negative counts first of all (EINVAL), as Linux's futex_requeue. */
+function needCounts(a: number[]): void {
+  if (i32(a[2]) < 0 || i32(a[3]) < 0) throw new Errno(E.EINVAL);
+}
+
 /**
  * A wait interrupted by a signal: without a timeout it restarts as it was
  * (ERESTARTSYS); with one, it goes on to the same deadline through
@@ -92,8 +97,10 @@ function futex(t: Task, a: number[]): number | Promise<number> {
     case FUTEX_WAKE_BITSET:
       return fx.wake(fx.key(t, uaddr, priv), wakeCount(i32(a[2])), a[5] >>> 0);
     case FUTEX_REQUEUE:
+      needCounts(a);
       return fx.requeue(fx.key(t, uaddr, priv), fx.key(t, a[4], priv), i32(a[2]), i32(a[3]));
     case FUTEX_CMP_REQUEUE:
+      needCounts(a);
       if (t.mm.readU32(uaddr) !== a[5] >>> 0) throw new Errno(E.EAGAIN);
       return fx.requeue(fx.key(t, uaddr, priv), fx.key(t, a[4], priv), i32(a[2]), i32(a[3]));
     case FUTEX_WAKE_OP:

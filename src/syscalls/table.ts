@@ -54,6 +54,7 @@ export function compatibilityMarkdown(): string {
     '',
     'Generated from the syscall table by `node bin/tsvisor.js compat > docs/COMPATIBILITY.md` (a unit test fails when this file is stale).',
     'States: **implemented**; **partial** (what is missing follows); **ENOSYS** (returns ENOSYS and is logged once; the reason follows).',
+    'How far real programs get: the Linux Test Project\'s system call tests and CPython\'s regression tests, natively and in the sandbox, case by case, are in [SUITES.md](SUITES.md).',
     '',
     '| nr | name | state | notes |',
     '| --- | --- | --- | --- |',
@@ -67,6 +68,6 @@ export function compatibilityMarkdown(): string {
     else if (d) impl++;
     lines.push(`| ${nr} | ${SYSCALL_NAMES[nr]} | ${state} | ${d ? (d.partial ?? '') : (ENOSYS_REASONS[SYSCALL_NAMES[nr]] ?? '')} |`);
   }
-  lines.splice(5, 0, `Totals: ${impl} implemented, ${part} partial, ${nrs.length - impl - part} ENOSYS.`, '');
+  lines.splice(6, 0, `Totals: ${impl} implemented, ${part} partial, ${nrs.length - impl - part} ENOSYS.`, '');
   return lines.join('\n') + '\n';
 }

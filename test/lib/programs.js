@@ -63,6 +63,14 @@ const C_PROGRAMS = Object.freeze({
   numa: { args: () => [], endsWithDone: true },
   // Its sandbox-only mode ("own") is run by admin_calls.test.js.
   settime: { args: () => [], endsWithDone: true },
+  clockagree: { args: () => [], endsWithDone: true },
+  cpuitimer: { args: () => [], endsWithDone: true },
+  schedzombie: { args: () => [], endsWithDone: true },
+  altstack: { args: () => [], endsWithDone: true },
+  cpulimit: { args: () => [], endsWithDone: true },
+  futexfault: { args: () => [], endsWithDone: true },
+  timerpast: { args: () => [], endsWithDone: true },
+  getcpu: { args: () => [], endsWithDone: true },
   // Their own tests count stops (faultaround.test.js, cpupolicy.test.js); here one short mode each.
   faultaround: { args: (dir) => ['bus', dir, '0'] },
   cpuspread: { args: () => ['syscalls', '0'] },

@@ -77,6 +77,12 @@ function fakeKernel() {
     logged: [],
     monotonicNs() { return this.now; },
     realtimeNs() { return 1_700_000_000_000_000_000 + (this.now - this.bootMonotonicNs); },
+    /** The host's clocks as [s, ns]: the realtime ones (0, 5) as realtimeNs, the others as now. */
+    clock(id) {
+      const ns = id === 0 || id === 5 ? this.realtimeNs() : this.now;
+      return [Math.floor(ns / 1e9), ns % 1e9];
+    },
+    realtime() { return this.clock(0); },
     /** Advance the clock, running due timers (the kernel's own heap) in deadline order, each at its time. */
     advance(ns) {
       const end = this.now + ns;
