@@ -22,6 +22,9 @@ import type { Strace } from './strace/strace';
 import { KernelTimer, TimerQueue } from './timers';
 import { PauseControl } from './pause';
 import { NodeTurns } from './node_turns';
+import { ShmNamespace } from './ipc/shm';
+import { SemNamespace } from './ipc/sem';
+import { MsgNamespace } from './ipc/msg';
 
 /** Microtask rounds the loop waits for woken continuations before it takes a macrotask turn instead. */
 const MAX_SETTLE_ROUNDS = 64;
@@ -75,6 +78,12 @@ export class Kernel {
   private kernelDeadline = 0;
   /** Yielding to Node's event loop (kernel/node_turns.ts). */
   private readonly nodeTurns: NodeTurns;
+  /** System V shared memory of this sandbox (kernel/ipc/shm.ts). */
+  readonly shm: ShmNamespace;
+  /** System V semaphores of this sandbox (kernel/ipc/sem.ts). */
+  readonly sem = new SemNamespace();
+  /** System V message queues of this sandbox (kernel/ipc/msg.ts). */
+  readonly msg = new MsgNamespace();
   /** Continuations made runnable (a task woken, a child to start) since the loop last let them run. */
   private wakes = 0;
   /** System calls whose handler returned a promise that has not settled yet. */
@@ -96,6 +105,7 @@ export class Kernel {
     this.log = opts.log ?? (() => {});
     this.warn = opts.warn ?? ((m) => this.log(m));
     this.nodeTurns = new NodeTurns(this.platform, () => this.armHostTimer());
+    this.shm = new ShmNamespace(this.memfile, () => this.realtimeNs());
     this.timers = new TimerQueue(this, (d) => {
       this.kernelDeadline = d;
       this.armHostTimer();

@@ -72,6 +72,9 @@ const C_PROGRAMS = Object.freeze({
   epoll: { args: () => [], endsWithDone: true },
   timerfd: { args: () => [], endsWithDone: true },
   signalfd: { args: () => [], endsWithDone: true },
+  sysvshm: { args: () => [], endsWithDone: true },
+  sysvsem: { args: () => [], endsWithDone: true },
+  sysvmsg: { args: () => [], endsWithDone: true },
   pty: { args: () => [], endsWithDone: true },
 });
 
