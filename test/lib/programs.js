@@ -76,6 +76,7 @@ const C_PROGRAMS = Object.freeze({
   sysvsem: { args: () => [], endsWithDone: true },
   sysvmsg: { args: () => [], endsWithDone: true },
   pty: { args: () => [], endsWithDone: true },
+  ptyjob: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
