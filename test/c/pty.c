@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -45,9 +47,10 @@ static int tty_gid(void) {
   return gid;
 }
 
+/* Linux moves pty data through a work queue: give it a moment. */
 static int readable(int fd) {
   struct pollfd p = {fd, POLLIN, 0};
-  int r = poll(&p, 1, 0);
+  int r = poll(&p, 1, 50);
   return r > 0 ? p.revents : 0;
 }
 
@@ -276,6 +279,34 @@ int main(void) {
   ioctl(b, TIOCGPTN, &nb);
   printf("number reused: %d\n", na == nb);
   close(b);
+
+  // epoll and select see the same readiness as poll.
+  {
+    int s4, m4 = openpair(&s4);
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.fd = m4}, out;
+    SHOW("epoll_ctl master", epoll_ctl(ep, EPOLL_CTL_ADD, m4, &ev));
+    ev.data.fd = s4;
+    ev.events = EPOLLIN;
+    SHOW("epoll_ctl slave", epoll_ctl(ep, EPOLL_CTL_ADD, s4, &ev));
+    printf("epoll idle: %d\n", epoll_wait(ep, &out, 1, 0));
+    write(s4, "out", 3);
+    int k = epoll_wait(ep, &out, 1, 1000);
+    printf("epoll after slave write: %d master %d events %x\n", k, out.data.fd == m4, out.events);
+    printf("edge again: %d\n", epoll_wait(ep, &out, 1, 0));
+    write(m4, "in\n", 3);
+    fd_set rs;
+    FD_ZERO(&rs);
+    FD_SET(s4, &rs);
+    struct timeval tv = {1, 0};
+    printf("select slave: %d\n", select(s4 + 1, &rs, NULL, NULL, &tv));
+    struct epoll_event evs[2];
+    k = epoll_wait(ep, evs, 2, 1000);
+    printf("epoll slave line: %d\n", k > 0 && (evs[0].data.fd == s4 || (k > 1 && evs[1].data.fd == s4)));
+    close(ep);
+    close(s4);
+    close(m4);
+  }
 
   // Nonblocking master read with nothing: EAGAIN; a blocked slave read woken by the master.
   int s3, m3 = openpair(&s3);
