@@ -2,10 +2,7 @@
 // fsimpl/devpts), only the exit hook that hangs up a controlling terminal
 // when its session's leader (the controlling process) exits.
 import type { FamilyHooks } from '../kernel/lifecycle';
-import type { SyscallDef } from '../kernel/syscall';
 import { DevPtsFs } from '../fsimpl/devpts/devpts';
-
-export const defs: SyscallDef[] = [];
 
 export const hooks: FamilyHooks = {
   taskExit: (t) => {
