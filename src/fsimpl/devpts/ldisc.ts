@@ -12,13 +12,15 @@ import { SIGINT, SIGQUIT, SIGTSTP } from '../../abi/signals';
 
 /** Linux's N_TTY_BUF_SIZE: what the slave can have waiting to be read, the line included. */
 export const N_TTY_BUF_SIZE = 4096;
-/** Input written by the master that the discipline has not taken yet (Linux's flip buffers hold about this much). */
-export const INPUT_BACKLOG = 65536;
+/** Input written by the master that the discipline has not taken yet (Linux's flip buffers hold up to 64 KiB; a quarter here, each byte being 8 in the heap). */
+export const INPUT_BACKLOG = 16384;
 
 /** What the discipline needs from its terminal. */
 export interface LdiscPort {
-  /** Bytes towards the master's reader (output and echoes, already processed). */
+  /** Output towards the master's reader, already processed (the writer made room for it). */
   toMaster(data: number[]): void;
+  /** Echoes towards the master's reader: dropped when it holds too much already, as Linux drops them. */
+  echo(data: number[]): void;
   /** A terminal-generated signal for the foreground process group. */
   signal(sig: number): void;
 }
@@ -127,7 +129,7 @@ export class LineDiscipline {
       this.inputByte(this.backlog[k++], echo);
     }
     if (k) this.backlog.splice(0, k);
-    if (echo.length) this.port.toMaster(echo);
+    if (echo.length) this.port.echo(echo);
   }
 
   /** Flush what waits to be read (TCIFLUSH, and signals without NOFLSH). */

@@ -15,7 +15,7 @@ import { INPUT_BACKLOG, LineDiscipline, N_TTY_BUF_SIZE } from './ldisc';
 /** What the slave's output may hold for the master's reader before the slave's writer waits. */
 export const MASTER_BUF = 8192;
 /** Heap charged per pair: its queues are arrays of numbers (8 bytes a byte), plus the objects. */
-const PTY_HEAP = (N_TTY_BUF_SIZE * 2 + INPUT_BACKLOG + MASTER_BUF) * 8 + 4096;
+const PTY_HEAP = (N_TTY_BUF_SIZE * 3 + INPUT_BACKLOG + MASTER_BUF) * 8 + 4096;
 
 /** The open descriptions of one end: readiness changes notify their queues. */
 interface End {
@@ -59,6 +59,8 @@ export class Pty {
     }
     this.ldisc = new LineDiscipline({
       toMaster: (d) => this.queueForMaster(d),
+      // Input that only edits a line (a flood of "a^U") never fills the read buffer: its echo is bounded here.
+      echo: (d) => this.queueForMaster(d.slice(0, Math.max(0, MASTER_BUF + N_TTY_BUF_SIZE - this.toMaster.length))),
       signal: (sig) => this.signalForeground(sig),
     });
   }
