@@ -75,6 +75,8 @@ const C_PROGRAMS = Object.freeze({
   sysvshm: { args: () => [], endsWithDone: true },
   sysvsem: { args: () => [], endsWithDone: true },
   sysvmsg: { args: () => [], endsWithDone: true },
+  processvm: { args: () => [], endsWithDone: true },
+  mqueue: { args: () => [], endsWithDone: true },
   pty: { args: () => [], endsWithDone: true },
   ptyjob: { args: () => [], endsWithDone: true },
 });
