@@ -250,6 +250,24 @@ int main(void) {
   }
   waitpid(n, &st, 0);
   status("notty", st);
+
+  // A session leader's open without O_NOCTTY takes the terminal; with it, not.
+  pid_t o = fork();
+  if (o == 0) {
+    close(s);
+    setsid();
+    int fd = open(spath, O_RDWR | O_NOCTTY);
+    SHOW("O_NOCTTY open: TIOCGSID", ioctl(fd, TIOCGSID, &(int){0}));
+    close(fd);
+    fd = open(spath, O_RDWR);
+    int sid = -1;
+    ioctl(fd, TIOCGSID, &sid);
+    printf("plain open: controlling terminal of my session %d\n", sid == getpid());
+    SHOW("/dev/tty", open("/dev/tty", O_RDWR));
+    _exit(0);
+  }
+  waitpid(o, &st, 0);
+  status("open leader", st);
   printf("done\n");
   return 0;
 }

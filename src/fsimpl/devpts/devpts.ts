@@ -9,7 +9,7 @@ import { Errno, E } from '../../abi/errno';
 import { CAP_SYS_ADMIN } from '../../abi/capability';
 import { hasCapability } from '../../auth/creds';
 import {
-  devMajor, devMinor, dtype, makedev, nowNs, S_IFCHR, S_IFDIR, UNNUMBERED_DEV,
+  devMajor, devMinor, dtype, makedev, nowNs, O_NOCTTY, S_IFCHR, S_IFDIR, UNNUMBERED_DEV,
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
 } from '../../abi/fs';
 import { Dentry, type VPath } from '../../vfs/dentry';
@@ -65,8 +65,18 @@ class SlaveInode extends PtsInode {
     // Numbered as Linux does: index + 3, after the root (1) and ptmx (2).
     super(fs, pty.index + 3, S_IFCHR | 0o620, makedev(136 + (pty.index >> 8), pty.index & 0xff), uid, gid);
   }
-  override open(ctx: unknown, path: VPath, flags: number): FileDescription {
-    return this.fs.openSlave(ctx as Task | null, this.pty, path, this, flags);
+  override open(ctx: unknown, path: VPath, flags: number, openFlags = O_NOCTTY): FileDescription {
+    const t = ctx as Task | null;
+    const f = this.fs.openSlave(t, this.pty, path, this, flags);
+    // A session leader without a terminal that opens one without O_NOCTTY takes it, if no session has it.
+    const tg = t?.tg;
+    const p = this.pty;
+    if (!(openFlags & O_NOCTTY) && tg && tg.pid === tg.sid && p.session === null && !this.fs.sessionHasTty(tg.sid)) {
+      p.session = tg.sid;
+      p.foreground = tg.pgid;
+      p.detached.clear();
+    }
+    return f;
   }
 }
 
