@@ -1,10 +1,11 @@
 // Builds the sandbox's mount namespace: the root overlay (host rootfs under a
-// tmpfs), tmpfs on /tmp and /dev/shm, devfs on /dev, sysfs on /sys. procfs is mounted on
+// tmpfs), tmpfs on /tmp and /dev/shm, devfs on /dev, devpts on /dev/pts, sysfs on /sys. procfs is mounted on
 // /proc later by its own code with vfs.mountAt('/proc', procfs).
 import type { HostFiles } from '../host/hostfs';
 import type { HostInfo } from '../host/hostinfo';
 import { Credentials } from '../auth/creds';
 import { DevFs } from '../fsimpl/devfs/devfs';
+import { DevPtsFs, groupId } from '../fsimpl/devpts/devpts';
 import { HostFs } from '../fsimpl/hostfs/hostfs';
 import { OverlayFs } from '../fsimpl/overlay/overlay';
 import { SysFs } from '../fsimpl/sysfs/sysfs';
@@ -44,10 +45,13 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
     }
   }
   vfs.mountAt('/tmp', new TmpfsFs(opts.memfile, { mode: 0o1777, dev: devs.take() }));
-  const dev = vfs.mountAt('/dev', new DevFs(opts.stdio ?? null, devs.take()));
-  vfs.mountAt('/dev/shm', new TmpfsFs(opts.memfile, { mode: 0o1777, dev: devs.take() }));
+  const [devDev, shmDev, sysDev, ptsDev] = [devs.take(), devs.take(), devs.take(), devs.take()];
+  const pts = new DevPtsFs(ttyGroup(vfs, r), opts.stdio ?? null, ptsDev);
+  const dev = vfs.mountAt('/dev', new DevFs(opts.stdio ?? null, devDev, pts));
+  vfs.mountAt('/dev/pts', pts);
+  vfs.mountAt('/dev/shm', new TmpfsFs(opts.memfile, { mode: 0o1777, dev: shmDev }));
   // The sandbox's own sysfs: the host's /sys must not show through the root overlay.
-  const sys = vfs.mountAt('/sys', new SysFs(opts.host, devs.take()));
+  const sys = vfs.mountAt('/sys', new SysFs(opts.host, sysDev));
   // What mount(2) can make: a new tmpfs each time; sysfs and devtmpfs are single instances, as on Linux.
   vfs.fsTypes.register('tmpfs', { userns: true, make: (_src, data, creds) => ({ fs: new TmpfsFs(opts.memfile, { ...tmpfsOptions(data, creds), dev: devs.take() }), root: null }) });
   vfs.fsTypes.register('sysfs', { userns: false, make: (_src, data) => (noOptions(data), { fs: sys.fs, root: sys.root }) });
@@ -111,4 +115,14 @@ function tmpfsOptions(data: string, creds: Credentials): TmpfsOptions {
     }
   }
   return o;
+}
+
+/** The image's tty group (owner group of pty slaves), from its /etc/group; null if it has none. */
+function ttyGroup(vfs: VirtualFilesystem, r: Resolver): number | null {
+  try {
+    const p = vfs.resolve(r, vfs.root, '/etc/group', true);
+    return groupId(p.dentry.inode.readAt(0, 1 << 20).toString('latin1'), 'tty');
+  } catch {
+    return null;
+  }
 }

@@ -86,6 +86,7 @@ function execveat(t: Task, dirfd: number, pathAddr: number, argvAddr: number, en
   const viaFd = dirfd !== AT_FDCWD && !path.startsWith('/');
   const cloexec = viaFd && t.fdTable.getCloexec(dirfd);
   if (path === '') {
+    // An O_PATH descriptor names a file to execute: looked up raw.
     const vp = dirfd === AT_FDCWD ? t.fs.cwd : t.fdTable.getRaw(dirfd).path;
     const openFirst = () => {
       if (!vp) throw new Errno(E.EACCES); // a pipe, a socket

@@ -195,8 +195,9 @@ export abstract class Inode {
   /**
    * Custom open (devices, synthetic files with state). Return null for the
    * VFS's default description (regular file on readAt/writeAt, directory, FIFO).
+   * openFlags: the flags as open(2) got them, O_NOCTTY included (a terminal's business).
    */
-  open(_ctx: unknown, _path: VPath, _flags: number): FileDescription | null {
+  open(_ctx: unknown, _path: VPath, _flags: number, _openFlags?: number): FileDescription | null {
     return null;
   }
 }

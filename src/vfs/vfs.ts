@@ -503,7 +503,7 @@ export class VirtualFilesystem {
     if (wantWrite && (type === S_IFREG || type === S_IFDIR)) this.checkWritable(p);
     // 64-bit Linux always sets O_LARGEFILE; F_GETFL shows it.
     const fflags = (flags & ~(O_CREAT | O_EXCL | O_TRUNC | 0o400 /* O_NOCTTY */ | 0o2000000 /* O_CLOEXEC */)) | 0o100000;
-    const custom = inode.open(r.ctx, p, fflags);
+    const custom = inode.open(r.ctx, p, fflags, flags);
     if (custom) return custom;
     if (type === S_IFIFO) {
       if (!this.openFifo) throw new Errno(E.ENXIO);

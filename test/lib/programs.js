@@ -112,6 +112,8 @@ const C_PROGRAMS = Object.freeze({
   aio: { args: (dir) => [dir], endsWithDone: true },
   aiopoll: { args: () => [], endsWithDone: true },
   aiopget: { args: () => [], endsWithDone: true },
+  pty: { args: () => [], endsWithDone: true },
+  ptyjob: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.

@@ -1,8 +1,9 @@
 // devfs: the sandbox's /dev. Character devices null, zero, full, random,
-// urandom and tty (the controlling terminal: the caller's host terminal fd,
-// if any), the fd/stdin/stdout/stderr symlinks into /proc/self/fd, and empty
-// directories shm (a tmpfs is mounted there) and pts. No ptmx: pseudo
-// terminals are not offered yet. No fuse: as on a Linux whose fuse module is
+// urandom and tty (the controlling terminal: a pty of the sandbox's devpts,
+// or the caller's host terminal for the first session; ENXIO without one),
+// the fd/stdin/stdout/stderr symlinks into /proc/self/fd, ptmx linking to
+// pts/ptmx (as container runtimes make it), and empty directories shm (a
+// tmpfs is mounted there) and pts (devpts is). No fuse: as on a Linux whose fuse module is
 // not loaded, /dev/fuse does not exist (open gives ENOENT) and /proc/filesystems
 // lists no fuse. The set of entries is fixed.
 import { randomFill } from '../../host/random';
@@ -16,8 +17,10 @@ import {
   devMajor, UNNUMBERED_DEV, devMinor, dtype, makedev, nowNs, S_IFCHR, S_IFDIR, S_IFLNK, TMPFS_MAGIC,
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
 } from '../../abi/fs';
-import { donatedFdStat, makeHostFdFile } from '../hostfd/hostfd';
+import { makeHostFdFile } from '../hostfd/hostfd';
 import type { HostStdio } from '../hostfd/terminal';
+import type { DevPtsFs } from '../devpts/devpts';
+import type { Task } from '../../kernel/task';
 
 type DevKind = 'null' | 'zero' | 'full' | 'random';
 
@@ -112,25 +115,9 @@ class CharDev extends DevInode {
   constructor(fs: DevFs, major: number, minor: number, private readonly kind: DevKind | 'tty') {
     super(fs, S_IFCHR | 0o666, makedev(major, minor));
   }
-  override open(_ctx: unknown, path: VPath, flags: number): FileDescription {
-    if (this.kind === 'tty') {
-      const term = this.fs.stdio?.terminal;
-      if (!term) throw new Errno(E.ENXIO);
-      return makeHostFdFile(term.hostFd, flags, this.fs.stdio);
-    }
+  override open(ctx: unknown, path: VPath, flags: number): FileDescription {
+    if (this.kind === 'tty') return this.fs.openControllingTty(ctx as Task | null, path, this, flags);
     return new DevFile(path, this, flags, this.kind);
-  }
-}
-
-/** /dev/pts/N: the caller's own terminal, shown where ttyname(3) looks for it. */
-class HostTtyNode extends DevInode {
-  constructor(fs: DevFs, private readonly stdio: HostStdio, private readonly hostFd: number, rdev: number, mode: number, uid: number, gid: number) {
-    super(fs, S_IFCHR | (mode & 0o7777), rdev);
-    this.a.uid = uid;
-    this.a.gid = gid;
-  }
-  override open(_ctx: unknown, _path: VPath, flags: number): FileDescription {
-    return makeHostFdFile(this.hostFd, flags, this.stdio);
   }
 }
 
@@ -165,8 +152,12 @@ export class DevFs implements FilesystemImpl {
   readonly birth = nowNs();
   private readonly rootDir: DevDir;
 
-  /** stdio: the sandbox's donated host fds, whose terminal is /dev/tty (null: no terminal). */
-  constructor(readonly stdio: HostStdio | null, readonly dev = UNNUMBERED_DEV) {
+  /**
+   * stdio: the sandbox's donated host fds, whose terminal is /dev/tty of the
+   * first session (null: no terminal); pts: the devpts whose ptys can be
+   * controlling terminals.
+   */
+  constructor(readonly stdio: HostStdio | null, readonly dev = UNNUMBERED_DEV, private readonly pts: DevPtsFs | null = null) {
     const r = new DevDir(this);
     const add = (name: string, i: Inode) => r.entries.set(name, i);
     add('null', new CharDev(this, 1, 3, 'null'));
@@ -179,30 +170,26 @@ export class DevFs implements FilesystemImpl {
     add('stdin', new DevLink(this, '/proc/self/fd/0'));
     add('stdout', new DevLink(this, '/proc/self/fd/1'));
     add('stderr', new DevLink(this, '/proc/self/fd/2'));
+    add('ptmx', new DevLink(this, 'pts/ptmx'));
     add('shm', new DevDir(this, 0o1777));
-    const pts = new DevDir(this);
-    add('pts', pts);
-    this.addHostTty(pts);
+    add('pts', new DevDir(this));
     r.a.nlink = 4;
     this.rootDir = r;
   }
 
-  /** If the caller's terminal is a pseudo-terminal (majors 136-143), give it its /dev/pts/N name. */
-  private addHostTty(pts: DevDir): void {
-    const stdio = this.stdio;
-    const term = stdio?.terminal;
-    if (!stdio || !term) return;
-    try {
-      const st = donatedFdStat(term.hostFd);
-      const major = devMajor(st.rdev);
-      if (major < 136 || major > 143) return;
-      const n = (major - 136) * 256 + devMinor(st.rdev);
-      const node = new HostTtyNode(this, stdio, term.hostFd, st.rdev, st.mode, st.uid, st.gid);
-      pts.entries.set(String(n), node);
-      term.node = { dev: this.dev, ino: node.ino };
-    } catch {
-      // No usable terminal: /dev/pts stays empty.
-    }
+  /**
+   * /dev/tty: the caller's controlling terminal. A pty of devpts is reached
+   * through a new description of its slave (on /dev/tty's own node, as Linux
+   * shows it); the caller's host terminal belongs to the session that holds
+   * it (the sandbox's first one unless another took it with TIOCSCTTY).
+   */
+  openControllingTty(t: Task | null, path: VPath, inode: Inode, flags: number): FileDescription {
+    const tg = t?.tg;
+    const pty = tg && this.pts ? this.pts.controllingTty(tg) : null;
+    if (pty && this.pts) return this.pts.openSlave(t, pty, path, inode, flags);
+    const term = this.stdio?.terminal;
+    if (!term || !this.stdio || (tg && (term.session ?? 1) !== tg.sid)) throw new Errno(E.ENXIO);
+    return makeHostFdFile(term.hostFd, flags, this.stdio);
   }
 
   allocIno(): number {
