@@ -22,6 +22,7 @@ import type { Strace } from './strace/strace';
 import { KernelTimer, TimerQueue } from './timers';
 import { PauseControl } from './pause';
 import { NodeTurns } from './node_turns';
+import { PseudoFs } from '../vfs/numbering';
 
 /** Microtask rounds the loop waits for woken continuations before it takes a macrotask turn instead. */
 const MAX_SETTLE_ROUNDS = 64;
@@ -50,6 +51,16 @@ export class Kernel {
   readonly hooks = new LifecycleHooks();
   readonly tasks = new Map<number, Task>();
   readonly groups = new Map<number, ThreadGroup>();
+  /**
+   * The sandbox's bound AF_UNIX names (socket/unix/names.ts), abstract or of
+   * socket nodes, each to its socket (typed opaquely: sockets live above the kernel).
+   */
+  readonly unixNames = new Map<string, object>();
+  private sockfsCache: PseudoFs | null = null;
+  /** sockfs: st_dev and inode numbers of sockets. */
+  get sockfs(): PseudoFs {
+    return (this.sockfsCache ??= new PseudoFs(this.vfs.devs.take()));
+  }
   /** The sandbox's kernel log (syslog(2), dmesg). */
   readonly klog = new KernelLog(() => this.monotonicNs() - this.bootMonotonicNs);
   table: Array<SyscallDef | undefined> = [];
