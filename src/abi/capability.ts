@@ -11,6 +11,7 @@ export const CAP_SETUID = 7;
 export const CAP_SETPCAP = 8;
 export const CAP_LINUX_IMMUTABLE = 9;
 export const CAP_IPC_LOCK = 14;
+export const CAP_IPC_OWNER = 15;
 export const CAP_SYS_CHROOT = 18;
 export const CAP_SYS_PTRACE = 19;
 export const CAP_SYS_ADMIN = 21;

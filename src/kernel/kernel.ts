@@ -23,6 +23,8 @@ import { KernelTimer, TimerQueue } from './timers';
 import { PauseControl } from './pause';
 import { NodeTurns } from './node_turns';
 import { PseudoFs } from '../vfs/numbering';
+import { ShmNamespace } from './ipc/shm';
+import { SemNamespace } from './ipc/sem';
 
 /** Microtask rounds the loop waits for woken continuations before it takes a macrotask turn instead. */
 const MAX_SETTLE_ROUNDS = 64;
@@ -86,6 +88,10 @@ export class Kernel {
   private kernelDeadline = 0;
   /** Yielding to Node's event loop (kernel/node_turns.ts). */
   private readonly nodeTurns: NodeTurns;
+  /** System V shared memory of this sandbox (kernel/ipc/shm.ts). */
+  readonly shm: ShmNamespace;
+  /** System V semaphores of this sandbox (kernel/ipc/sem.ts). */
+  readonly sem = new SemNamespace();
   /** Continuations made runnable (a task woken, a child to start) since the loop last let them run. */
   private wakes = 0;
   /** System calls whose handler returned a promise that has not settled yet. */
@@ -107,6 +113,7 @@ export class Kernel {
     this.log = opts.log ?? (() => {});
     this.warn = opts.warn ?? ((m) => this.log(m));
     this.nodeTurns = new NodeTurns(this.platform, () => this.armHostTimer());
+    this.shm = new ShmNamespace(this.memfile, () => this.realtimeNs());
     this.timers = new TimerQueue(this, (d) => {
       this.kernelDeadline = d;
       this.armHostTimer();

@@ -8,6 +8,7 @@ import type { PosixTimer } from './posix_timers';
 import { type SigAction, type SigInfo, defaultSigAction, NSIG, SigQueue } from '../abi/signals';
 import type { Task } from './task';
 import { WaitQueue } from '../abi/waitqueue';
+import type { SemUndo } from './ipc/sem';
 
 export const RLIMIT_NAMES = ['cpu', 'fsize', 'data', 'stack', 'core', 'rss', 'nproc', 'nofile', 'memlock', 'as', 'locks', 'sigpending', 'msgqueue', 'nice', 'rtprio', 'rttime'];
 export const RLIM_INFINITY = -1; // stored as -1, written out as 2^64-1
@@ -69,6 +70,8 @@ export class ThreadGroup {
   actions: SigAction[] = Array.from({ length: NSIG + 1 }, defaultSigAction);
   /** Process-directed pending signals. */
   pending = new SigQueue();
+  /** SEM_UNDO adjustments, applied at exit (kernel/ipc/sem.ts); not inherited by fork. */
+  readonly semUndo: SemUndo = new Map();
   /** Woken when a signal is queued to the process or one of its tasks (signalfd readers; Linux's signalfd_wqh). */
   readonly signalWaiters = new WaitQueue();
   rlimits: Rlimit[] = defaultRlimits();

@@ -73,6 +73,8 @@ const C_PROGRAMS = Object.freeze({
   unixsock: { args: (dir) => [dir], endsWithDone: true },
   timerfd: { args: () => [], endsWithDone: true },
   signalfd: { args: () => [], endsWithDone: true },
+  sysvshm: { args: () => [], endsWithDone: true },
+  sysvsem: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.

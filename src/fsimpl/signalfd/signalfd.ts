@@ -18,7 +18,8 @@ const READ_EVENTS = EVENT_IN | EVENT_RDNORM;
 export const SIGNALFD_SIGINFO_SIZE = 128;
 
 const SI_USER = 0, SI_KERNEL = 0x80, SI_QUEUE = -1, SI_TIMER = -2, SI_MESGQ = -3, SI_TKILL = -6;
-const FAULT_SIGNALS = new Set([S.SIGSEGV, S.SIGBUS, S.SIGILL, S.SIGFPE, S.SIGTRAP]);
+/** Signals whose positive si_codes carry a fault address. */
+const FAULT_SIGNALS = S.sigBit(S.SIGSEGV) | S.sigBit(S.SIGBUS) | S.sigBit(S.SIGILL) | S.sigBit(S.SIGFPE) | S.sigBit(S.SIGTRAP);
 
 /** struct signalfd_siginfo from a siginfo_t, field by field as the siginfo's layout says (Linux's signalfd_copyinfo). */
 function toSignalfdSiginfo(si: S.SigInfo): Buffer {
@@ -34,7 +35,7 @@ function toSignalfdSiginfo(si: S.SigInfo): Buffer {
     b.writeUInt32LE(src.readUInt32LE(20), 32); // ssi_overrun
     b.writeBigUInt64LE(src.readBigUInt64LE(24), 48); // ssi_ptr
     b.writeInt32LE(src.readInt32LE(24), 44); // ssi_int
-  } else if (code > 0 && code !== SI_KERNEL && FAULT_SIGNALS.has(signo)) {
+  } else if (code > 0 && code !== SI_KERNEL && (FAULT_SIGNALS & S.sigBit(signo)) !== 0n) {
     b.writeBigUInt64LE(src.readBigUInt64LE(16), 72); // ssi_addr
   } else if (code > 0 && code !== SI_KERNEL && signo === S.SIGCHLD) {
     b.writeUInt32LE(src.readUInt32LE(16), 12); // ssi_pid

@@ -1,0 +1,158 @@
+// System V shared memory: shmget, shmat, shmdt, shmctl (the segments are
+// kernel/ipc/shm.ts, one set per sandbox).
+import { E, Errno } from '../abi/errno';
+import { CAP_IPC_LOCK } from '../abi/capability';
+import { PAGE_SIZE as PAGE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../abi/mm';
+import { hasCapability } from '../auth/creds';
+import type { Task } from '../kernel/task';
+import { i32, type SyscallDef } from '../kernel/syscall';
+import { checkAccess, checkOwner, encodePerm, getOrCreate, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, newPerm } from '../kernel/ipc/ipc';
+import { SHMMIN, ShmSegment } from '../kernel/ipc/shm';
+
+const SHM_RDONLY = 0o10000, SHM_RND = 0o20000, SHM_REMAP = 0o40000, SHM_EXEC = 0o100000;
+const SHM_HUGETLB = 0o4000;
+const SHM_LOCK = 11, SHM_UNLOCK = 12, SHM_STAT = 13, SHM_INFO = 14, SHM_STAT_ANY = 15;
+const SHM_LOCKED = 0o2000;
+const SHMLBA = PAGE;
+
+function shmget(t: Task, key: number, size: number, flags: number): number {
+  const ns = t.kernel.shm;
+  return getOrCreate(ns.set, t.creds, key, flags, ((flags >> 6) | (flags >> 3) | flags) & 7, (s) => {
+    if (size > s.segsz) throw new Errno(E.EINVAL);
+  }, () => {
+    if (flags & SHM_HUGETLB) throw new Errno(E.EINVAL);
+    if (size < SHMMIN || BigInt(size) > ns.shmmax) throw new Errno(E.EINVAL);
+    const pages = Math.ceil(size / PAGE);
+    if (BigInt(ns.totalPages + pages) > ns.shmall) throw new Errno(E.ENOSPC);
+    // Linux's overcommit heuristic refuses one segment larger than all memory.
+    if (pages > (ns.memory.limitPages ?? Infinity)) throw new Errno(E.ENOMEM);
+    const s = new ShmSegment(ns, newPerm(t.creds, key, flags), size, t.tg.pid, t.kernel.realtimeNs());
+    ns.totalPages += pages;
+    return s;
+  });
+}
+
+function shmat(t: Task, id: number, addr: number, flags: number): number {
+  const s = t.kernel.shm.set.get(id);
+  const ro = (flags & SHM_RDONLY) !== 0;
+  checkAccess(t.creds, s.perm, ro ? 4 : 6);
+  if (flags & SHM_EXEC) checkAccess(t.creds, s.perm, 1);
+  const len = s.size();
+  const mm = t.mm;
+  if (addr) {
+    if (addr % SHMLBA) {
+      if (!(flags & SHM_RND)) throw new Errno(E.EINVAL);
+      addr -= addr % SHMLBA;
+      if (addr === 0) throw new Errno(E.EINVAL);
+    }
+    if (addr + len > mm.top) throw new Errno(E.EINVAL);
+    if (!(flags & SHM_REMAP) && mm.anyMapped(addr, addr + len)) throw new Errno(E.EINVAL);
+  } else {
+    if (flags & SHM_REMAP) throw new Errno(E.EINVAL);
+    addr = mm.findFree(len);
+  }
+  const prot = PROT_READ | (ro ? 0 : PROT_WRITE) | (flags & SHM_EXEC ? PROT_EXEC : 0);
+  mm.mapAt(addr, len, prot, true, { mappable: s, name: `/SYSV${(s.perm.key >>> 0).toString(16).padStart(8, '0')} (deleted)`, dev: 0, ino: s.id, hold: s }, 0);
+  s.atimeNs = t.kernel.realtimeNs();
+  s.lpid = t.tg.pid;
+  return addr;
+}
+
+/** Detach the segment attached at addr: every VMA of it from there on (Linux's shmdt walks them too). */
+function shmdt(t: Task, addr: number): number {
+  if (addr % PAGE) throw new Errno(E.EINVAL);
+  const v = t.mm.findVma(addr);
+  const seg = v && v.start === addr && v.file?.mappable instanceof ShmSegment ? v.file.mappable : null;
+  if (!v || !seg || v.pgoff !== 0) throw new Errno(E.EINVAL);
+  const end = addr + seg.size();
+  for (let a = addr; a < end; ) {
+    const w = t.mm.findVma(a);
+    if (!w || w.file?.mappable !== seg) break;
+    const stop = Math.min(w.end, end);
+    t.mm.unmapRange(w.start, stop - w.start);
+    a = stop;
+  }
+  seg.lpid = t.tg.pid;
+  return 0;
+}
+
+function shmidDs(s: ShmSegment): Buffer {
+  const b = Buffer.alloc(112);
+  encodePerm(b, 0, s.perm);
+  b.writeBigUInt64LE(BigInt(s.segsz), 48);
+  b.writeBigInt64LE(BigInt(Math.floor(s.atimeNs / 1e9)), 56);
+  b.writeBigInt64LE(BigInt(Math.floor(s.dtimeNs / 1e9)), 64);
+  b.writeBigInt64LE(BigInt(Math.floor(s.ctimeNs / 1e9)), 72);
+  b.writeInt32LE(s.cpid, 80);
+  b.writeInt32LE(s.lpid, 84);
+  b.writeBigUInt64LE(BigInt(s.nattch), 88);
+  return b;
+}
+
+function shmctl(t: Task, id: number, cmd: number, buf: number): number {
+  const ns = t.kernel.shm;
+  cmd &= ~0x100; // IPC_64: every layout here is the 64-bit one
+  switch (cmd) {
+    case IPC_INFO: {
+      const b = Buffer.alloc(72);
+      b.writeBigUInt64LE(ns.shmmax, 0);
+      b.writeBigUInt64LE(BigInt(SHMMIN), 8);
+      b.writeBigUInt64LE(BigInt(ns.shmmni), 16);
+      b.writeBigUInt64LE(BigInt(ns.shmmni), 24); // shmseg: unused by Linux, reported as shmmni
+      b.writeBigUInt64LE(ns.shmall, 32);
+      t.mm.copyOut(buf, b);
+      return ns.set.maxIndex;
+    }
+    case SHM_INFO: {
+      const b = Buffer.alloc(48);
+      let rss = 0;
+      for (const s of ns.set.values()) rss += s.resident;
+      b.writeInt32LE(ns.set.size, 0);
+      b.writeBigUInt64LE(BigInt(ns.totalPages), 8);
+      b.writeBigUInt64LE(BigInt(rss), 16);
+      t.mm.copyOut(buf, b);
+      return ns.set.maxIndex;
+    }
+    case IPC_STAT: case SHM_STAT: case SHM_STAT_ANY: {
+      const s = cmd === IPC_STAT ? ns.set.get(id) : ns.set.atIndex(id);
+      if (cmd !== SHM_STAT_ANY) checkAccess(t.creds, s.perm, 4);
+      t.mm.copyOut(buf, shmidDs(s));
+      return cmd === IPC_STAT ? 0 : s.id;
+    }
+    case IPC_SET: {
+      const b = t.mm.copyIn(buf, 112);
+      const s = ns.set.get(id);
+      checkOwner(t.creds, s.perm);
+      s.perm.uid = b.readUInt32LE(4);
+      s.perm.gid = b.readUInt32LE(8);
+      s.perm.mode = (s.perm.mode & ~0o777) | (b.readUInt32LE(20) & 0o777);
+      s.ctimeNs = t.kernel.realtimeNs();
+      return 0;
+    }
+    case IPC_RMID: {
+      const s = ns.set.get(id);
+      checkOwner(t.creds, s.perm);
+      ns.remove(s);
+      return 0;
+    }
+    case SHM_LOCK: case SHM_UNLOCK: {
+      const s = ns.set.get(id);
+      if (!hasCapability(t.creds, CAP_IPC_LOCK) && t.creds.euid !== s.perm.uid && t.creds.euid !== s.perm.cuid) throw new Errno(E.EPERM);
+      s.locked = cmd === SHM_LOCK;
+      s.perm.mode = s.locked ? s.perm.mode | SHM_LOCKED : s.perm.mode & ~SHM_LOCKED;
+      return 0;
+    }
+    default:
+      throw new Errno(E.EINVAL);
+  }
+}
+
+export const defs: SyscallDef[] = [
+  { nr: 29, name: 'shmget', args: ['int', 'size', 'hex'], fn: (t, a) => shmget(t, i32(a[0]), a[1], i32(a[2])) },
+  { nr: 30, name: 'shmat', args: ['int', 'ptr', 'hex'], fn: (t, a) => shmat(t, i32(a[0]), a[1], i32(a[2])) },
+  { nr: 67, name: 'shmdt', args: ['ptr'], fn: (t, a) => shmdt(t, a[0]) },
+  {
+    nr: 31, name: 'shmctl', args: ['int', 'int', 'ptr'], fn: (t, a) => shmctl(t, i32(a[0]), i32(a[1]), a[2]),
+    partial: 'SHM_LOCK/SHM_UNLOCK only set the flag (no memory is ever swapped); the namespace is the sandbox (no IPC namespaces yet)',
+  },
+];
