@@ -381,7 +381,11 @@ static void options(void) {
   l = sizeof uc;
   show("peercred unconnected", getsockopt(s, SOL_SOCKET, SO_PEERCRED, &uc, &l));
   printf("pid %d uid %d gid %d\n", uc.pid, uc.uid, uc.gid);
-  show("not a socket", getsockopt(0, SOL_SOCKET, SO_TYPE, &v, &l));
+  int np[2];
+  pipe(np);
+  show("not a socket", getsockopt(np[0], SOL_SOCKET, SO_TYPE, &v, &l));
+  close(np[0]);
+  close(np[1]);
   show("send unconnected", send(s, "x", 1, MSG_NOSIGNAL));
   show("recv unconnected", recv(s, &c, 1, MSG_DONTWAIT));
   show("shutdown unconnected", shutdown(s, SHUT_RD));
