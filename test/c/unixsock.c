@@ -407,6 +407,50 @@ static void options(void) {
   close(ep); close(sv[0]); close(sv[1]); close(s);
 }
 
+static void wakeups(void) {
+  printf("-- wakeups\n");
+  struct sockaddr_un a;
+  char name[64];
+  snprintf(name, sizeof name, "tsvisor-wake-%d", (int)getpid());
+  socklen_t al = addrof(&a, name, 1);
+  // A datagram sender blocked on a full receiver resumes when it is read.
+  int r = socket(AF_UNIX, SOCK_DGRAM, 0);
+  bind(r, (struct sockaddr *)&a, al);
+  int w = socket(AF_UNIX, SOCK_DGRAM, 0);
+  while (sendto(w, "d", 1, MSG_DONTWAIT, (struct sockaddr *)&a, al) == 1) {}
+  printf("full: %s\n", strerrorname_np(errno));
+  pid_t c = fork();
+  if (c == 0) {
+    char b;
+    usleep(50000);
+    recv(r, &b, 1, 0);
+    _exit(0);
+  }
+  show("blocked sendto", sendto(w, "d", 1, 0, (struct sockaddr *)&a, al));
+  waitpid(c, NULL, 0);
+  close(r);
+  close(w);
+  // A connect waiting for room in a backlog fails when the listener goes.
+  int l = socket(AF_UNIX, SOCK_STREAM, 0);
+  bind(l, (struct sockaddr *)&a, al);
+  listen(l, 0);
+  int c0 = socket(AF_UNIX, SOCK_STREAM, 0);
+  show("first connect", connect(c0, (struct sockaddr *)&a, al));
+  c = fork();
+  if (c == 0) {
+    close(l);
+    int c1 = socket(AF_UNIX, SOCK_STREAM, 0);
+    show("blocked connect", connect(c1, (struct sockaddr *)&a, al));
+    _exit(0);
+  }
+  usleep(100000);
+  close(l);
+  waitpid(c, NULL, 0);
+  char b;
+  show("recv on unaccepted", recv(c0, &b, 1, 0));
+  close(c0);
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   signal(SIGPIPE, onpipe);
@@ -415,6 +459,7 @@ int main(int argc, char **argv) {
   names(argv[0], 1);
   rights();
   options();
+  wakeups();
   printf("done\n");
   return 0;
 }

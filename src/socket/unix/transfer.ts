@@ -138,7 +138,10 @@ export function recvStream(s: UnixSocket, t: FileCtx, len: number, flags: number
     if (peek) i++;
     else {
       m.off += n;
-      if (m.off === m.data.length) s.recvQ.shift();
+      if (m.off === m.data.length) {
+        s.recvQ.shift();
+        s.wake(); // datagram senders wait on the receiver for room
+      }
     }
   }
   const done = (): RecvResult => {
@@ -184,7 +187,10 @@ export function recvDgram(s: UnixSocket, t: FileCtx, len: number, flags: number)
   const peek = (flags & MSG_PEEK) !== 0;
   const r = result(Buffer.from(m.data.subarray(0, n)), flags & MSG_TRUNC ? size : n, size > len ? MSG_TRUNC : 0, m);
   r.rights = takeRights(m, peek);
-  if (!peek) s.recvQ.shift();
+  if (!peek) {
+    s.recvQ.shift();
+    s.wake(); // datagram senders wait on the receiver for room
+  }
   return r;
 }
 

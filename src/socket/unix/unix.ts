@@ -368,6 +368,7 @@ export class UnixSocket extends SocketFile {
       p.wake();
     }
     this.recvQ.purge();
+    this.wake(); // connects waiting for room in our backlog see ECONNREFUSED
     this.env.heap?.uncharge(this.charged);
     this.charged = 0;
   }
