@@ -58,6 +58,8 @@ export class Kernel {
    * socket nodes, each to its socket (typed opaquely: sockets live above the kernel).
    */
   readonly unixNames = new Map<string, object>();
+  /** Unix sockets with references in flight, for the collector of unreachable cycles. */
+  readonly unixInFlight = new Set<object>();
   private sockfsCache: PseudoFs | null = null;
   /** sockfs: st_dev and inode numbers of sockets. */
   get sockfs(): PseudoFs {

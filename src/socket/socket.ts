@@ -55,6 +55,8 @@ export interface RecvResult {
 
 export abstract class SocketFile extends FileDescription {
   readonly ino: number;
+  /** References held by messages in flight (SCM_RIGHTS), for the unix cycle collector. */
+  inflight = 0;
 
   constructor(
     readonly family: number,

@@ -38,7 +38,7 @@ export function namesFor(t: Task): SocketNames {
 }
 
 function unixEnv(t: Task): UnixEnv {
-  return { heap: t.heapBudget, sockfs: t.kernel.sockfs, table: t.kernel.unixNames };
+  return { heap: t.heapBudget, sockfs: t.kernel.sockfs, table: t.kernel.unixNames, inflight: t.kernel.unixInFlight };
 }
 
 /** Checks of socket()/socketpair() arguments: the socket type and the flags. */

@@ -30,6 +30,7 @@ test('filling socket buffers ends in ENOBUFS inside a 64 MiB sandbox, which keep
   assert.strictEqual(r.status, 0, h.describe('sockflood', r));
   assert.match(r.stdout, /^stopped by a resource errno: 1$/m);
   assert.match(r.stdout, /send: ENOBUFS|socketpair: (ENOBUFS|ENOMEM)/);
+  assert.match(r.stdout, /^unreachable cycles made: 20000 \(all\)$/m);
   assert.match(r.stdout, /^after freeing: alive$/m);
   assert.match(r.stdout, /^status 0$/m);
   const bugs = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('BUG'));

@@ -5,7 +5,7 @@
 import { E } from '../../abi/errno';
 import type { HeapBudget } from '../../abi/accounting';
 import type { FileDescription } from '../../vfs/file';
-import type { UCred } from '../socket';
+import { SocketFile, type UCred } from '../socket';
 
 /** What a queued message costs beyond its bytes (Linux's skb overhead is of this order). */
 export const MSG_OVERHEAD = 512;
@@ -28,11 +28,24 @@ export interface Msg {
   cost: number;
 }
 
+/**
+ * Count descriptions going into (delta 1) or out of (-1) flight; sockets in
+ * flight are kept in the sandbox's set for the cycle collector.
+ */
+export function countInFlight(files: FileDescription[], delta: number, inflight: Set<object>): void {
+  for (const f of files) {
+    if (!(f instanceof SocketFile)) continue;
+    f.inflight += delta;
+    if (f.inflight > 0) inflight.add(f);
+    else inflight.delete(f);
+  }
+}
+
 export class MsgQueue {
   readonly msgs: Msg[] = [];
   private head = 0;
 
-  constructor(private readonly heap: HeapBudget | null) {}
+  constructor(private readonly heap: HeapBudget | null, private readonly inflight: Set<object>) {}
 
   get length(): number {
     return this.msgs.length - this.head;
@@ -46,6 +59,7 @@ export class MsgQueue {
     const cost = m.data.length + MSG_OVERHEAD;
     this.heap?.charge(cost, E.ENOBUFS);
     m.from.inFlight += cost;
+    if (m.rights) countInFlight(m.rights, 1, this.inflight);
     this.msgs.push({ ...m, off: 0, cost });
   }
 
@@ -62,11 +76,24 @@ export class MsgQueue {
     return m;
   }
 
+  /** Take m's descriptions out of flight: the caller owns their references now. */
+  takeRights(m: Msg): FileDescription[] | null {
+    const r = m.rights;
+    if (r) countInFlight(r, -1, this.inflight);
+    m.rights = null;
+    return r;
+  }
+
   /** Drop everything (the socket is gone): descriptions in flight lose the reference they held. */
   purge(): void {
     while (this.length > 0) {
       const m = this.shift();
-      if (m.rights) for (const f of m.rights) f.decRef();
+      const r = m.rights;
+      m.rights = null;
+      if (r) {
+        countInFlight(r, -1, this.inflight);
+        for (const f of r) f.decRef();
+      }
     }
   }
 }

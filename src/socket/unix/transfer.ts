@@ -104,15 +104,14 @@ function result(data: Buffer, n: number, flags: number, m: Msg | null): RecvResu
 }
 
 /** The descriptions of m for the reader: taken off the message, or (MSG_PEEK) a new reference each. */
-function takeRights(m: Msg, peek: boolean): FileDescription[] | null {
+function takeRights(s: UnixSocket, m: Msg, peek: boolean): FileDescription[] | null {
   const r = m.rights;
   if (!r) return null;
   if (peek) {
     for (const f of r) f.incRef();
     return [...r];
   }
-  m.rights = null;
-  return r;
+  return s.recvQ.takeRights(m);
 }
 
 const sameCred = (a: UCred, b: UCred): boolean => a.pid === b.pid && a.uid === b.uid && a.gid === b.gid;
@@ -134,7 +133,7 @@ export function recvStream(s: UnixSocket, t: FileCtx, len: number, flags: number
     const n = Math.min(len - got, m.data.length - m.off);
     parts.push(Buffer.from(m.data.subarray(m.off, m.off + n)));
     got += n;
-    rights = takeRights(m, peek);
+    rights = takeRights(s, m, peek);
     if (peek) i++;
     else {
       m.off += n;
@@ -186,7 +185,7 @@ export function recvDgram(s: UnixSocket, t: FileCtx, len: number, flags: number)
   const n = Math.min(len, size);
   const peek = (flags & MSG_PEEK) !== 0;
   const r = result(Buffer.from(m.data.subarray(0, n)), flags & MSG_TRUNC ? size : n, size > len ? MSG_TRUNC : 0, m);
-  r.rights = takeRights(m, peek);
+  r.rights = takeRights(s, m, peek);
   if (!peek) {
     s.recvQ.shift();
     s.wake(); // datagram senders wait on the receiver for room

@@ -28,6 +28,8 @@ export interface UnixEnv {
   readonly heap: HeapBudget | null;
   readonly sockfs: PseudoFs;
   readonly table: Map<string, object>;
+  /** Sockets with references in flight (for collectCycles). */
+  readonly inflight: Set<object>;
 }
 
 export class UnixSocket extends SocketFile {
@@ -61,7 +63,7 @@ export class UnixSocket extends SocketFile {
     super(AF_UNIX, type, 0, nonblock, env.sockfs);
     env.heap?.charge(SOCKET_COST, E.ENOBUFS);
     this.charged = SOCKET_COST;
-    this.recvQ = new MsgQueue(env.heap);
+    this.recvQ = new MsgQueue(env.heap, env.inflight);
     this.ownCred = cred;
   }
 
@@ -353,6 +355,12 @@ export class UnixSocket extends SocketFile {
     return n;
   }
 
+  override decRef(): void {
+    super.decRef();
+    // Only references in flight are left: this may close a cycle nobody can reach.
+    if (this.refs > 0 && this.refs === this.inflight) collectCycles(this.env.inflight);
+  }
+
   protected override release(): void {
     this.dead = true;
     if (this.nameKey && this.env.table.get(this.nameKey) === this) this.env.table.delete(this.nameKey);
@@ -372,4 +380,39 @@ export class UnixSocket extends SocketFile {
     this.env.heap?.uncharge(this.charged);
     this.charged = 0;
   }
+}
+
+/**
+ * Sockets reachable only through messages queued on each other (a socket
+ * sent over itself, or two sent over each other, then closed) would never be
+ * released. Candidates are sockets all of whose references are in flight;
+ * those with a reference from outside the candidates' queues are live, and so
+ * is whatever their queues hold. The rest are garbage: emptying their queues
+ * drops the references that kept them.
+ */
+function collectCycles(inflight: Set<object>): void {
+  const cand = new Set<UnixSocket>();
+  for (const s of inflight) if (s instanceof UnixSocket && !s.dead && s.refs === s.inflight) cand.add(s);
+  if (cand.size === 0) return;
+  const inner = new Map<UnixSocket, number>();
+  const eachHeld = (s: UnixSocket, fn: (held: UnixSocket) => void): void => {
+    for (let i = 0; i < s.recvQ.length; i++) {
+      for (const f of s.recvQ.at(i)?.rights ?? []) if (f instanceof UnixSocket && cand.has(f)) fn(f);
+    }
+  };
+  for (const s of cand) eachHeld(s, (h) => inner.set(h, (inner.get(h) ?? 0) + 1));
+  const live = [...cand].filter((s) => s.refs > (inner.get(s) ?? 0));
+  const seen = new Set(live);
+  for (let s = live.pop(); s; s = live.pop()) {
+    eachHeld(s, (h) => {
+      if (!seen.has(h)) {
+        seen.add(h);
+        live.push(h);
+      }
+    });
+  }
+  const garbage = [...cand].filter((s) => !seen.has(s));
+  for (const s of garbage) s.incRef(); // held while the queues are emptied
+  for (const s of garbage) s.recvQ.purge();
+  for (const s of garbage) s.decRef();
 }
