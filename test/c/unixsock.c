@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -407,6 +409,49 @@ static void options(void) {
   close(ep); close(sv[0]); close(sv[1]); close(s);
 }
 
+static void batches(void) {
+  printf("-- batches\n");
+  int sv[2];
+  socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+  struct mmsghdr mm[3];
+  struct iovec iov[3];
+  char bufs[3][16];
+  const char *words[] = {"alpha", "be", "gamma!"};
+  memset(mm, 0, sizeof mm);
+  for (int i = 0; i < 3; i++) {
+    iov[i].iov_base = (void *)words[i];
+    iov[i].iov_len = strlen(words[i]);
+    mm[i].msg_hdr.msg_iov = &iov[i];
+    mm[i].msg_hdr.msg_iovlen = 1;
+  }
+  show("sendmmsg", sendmmsg(sv[0], mm, 3, 0));
+  printf("lens %u %u %u\n", mm[0].msg_len, mm[1].msg_len, mm[2].msg_len);
+  int avail = -1;
+  show("FIONREAD dgram", ioctl(sv[1], FIONREAD, &avail));
+  printf("avail %d\n", avail);
+  memset(mm, 0, sizeof mm);
+  for (int i = 0; i < 3; i++) {
+    iov[i].iov_base = bufs[i];
+    iov[i].iov_len = 4;
+    mm[i].msg_hdr.msg_iov = &iov[i];
+    mm[i].msg_hdr.msg_iovlen = 1;
+  }
+  show("recvmmsg", recvmmsg(sv[1], mm, 3, MSG_DONTWAIT, NULL));
+  for (int i = 0; i < 3; i++) printf("msg %d len %u flags %x\n", i, mm[i].msg_len, mm[i].msg_hdr.msg_flags);
+  close(sv[0]);
+  close(sv[1]);
+  socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+  write(sv[0], "12345", 5);
+  write(sv[0], "678", 3);
+  show("FIONREAD stream", ioctl(sv[1], FIONREAD, &avail));
+  printf("avail %d\n", avail);
+  struct iovec v2[2] = {{bufs[0], 3}, {bufs[1], 10}};
+  show("readv", readv(sv[1], v2, 2));
+  printf("%.3s %.5s\n", bufs[0], bufs[1]);
+  close(sv[0]);
+  close(sv[1]);
+}
+
 static void wakeups(void) {
   printf("-- wakeups\n");
   struct sockaddr_un a;
@@ -459,6 +504,7 @@ int main(int argc, char **argv) {
   names(argv[0], 1);
   rights();
   options();
+  batches();
   wakeups();
   printf("done\n");
   return 0;
