@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -311,6 +312,22 @@ static void rights(void) {
   show("recvmsg small ctl", recvmsg(sv[1], &r, 0));
   printf("flags ctrunc %d controllen %zu fd100 %d\n", !!(r.msg_flags & MSG_CTRUNC), (size_t)r.msg_controllen, before);
   show("sendmsg 3 fds again", sendmsg(sv[0], &m, 0));
+  // The receiver's RLIMIT_NOFILE applies when descriptors arrive: one fits.
+  pid_t lc = fork();
+  if (lc == 0) {
+    int f = dup(0);
+    close(f);
+    struct rlimit rl = {f + 1, f + 1};
+    setrlimit(RLIMIT_NOFILE, &rl);
+    char lb[CMSG_SPACE(sizeof(int) * 3)];
+    r.msg_control = lb;
+    r.msg_controllen = sizeof lb;
+    long got = recvmsg(sv[1], &r, 0);
+    struct cmsghdr *lm = CMSG_FIRSTHDR(&r);
+    printf("limited recvmsg %ld: fds %d ctrunc %d\n", got, lm ? (int)((lm->cmsg_len - CMSG_LEN(0)) / sizeof(int)) : 0, !!(r.msg_flags & MSG_CTRUNC));
+    _exit(0);
+  }
+  waitpid(lc, NULL, 0);
   close(sv[1]);
   close(sv[0]);
   // Credentials.
