@@ -51,6 +51,7 @@ for word in ('first', 'second'):
     c.close()
 os.waitpid(pid, 0)
 os.unlink(path)
+os.rmdir(os.path.dirname(path))
 
 # multiprocessing passes a pipe's write end to a child over a socketpair.
 p, q = socket.socketpair()
