@@ -8,3 +8,4 @@ export const RLIMIT_FSIZE = 1;
 export const RLIMIT_DATA = 2;
 export const RLIMIT_NPROC = 6;
 export const RLIMIT_AS = 9;
+export const RLIMIT_MSGQUEUE = 12;

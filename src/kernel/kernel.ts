@@ -25,6 +25,8 @@ import { NodeTurns } from './node_turns';
 import { PseudoFs } from '../vfs/numbering';
 import { ShmNamespace } from './ipc/shm';
 import { SemNamespace } from './ipc/sem';
+import { MsgNamespace } from './ipc/msg';
+import { MqNamespace } from './ipc/mqueue';
 
 /** Microtask rounds the loop waits for woken continuations before it takes a macrotask turn instead. */
 const MAX_SETTLE_ROUNDS = 64;
@@ -94,6 +96,10 @@ export class Kernel {
   readonly shm: ShmNamespace;
   /** System V semaphores of this sandbox (kernel/ipc/sem.ts). */
   readonly sem = new SemNamespace();
+  /** System V message queues of this sandbox (kernel/ipc/msg.ts). */
+  readonly msg = new MsgNamespace();
+  /** POSIX message queues of this sandbox (kernel/ipc/mqueue.ts). */
+  readonly mqueue = new MqNamespace();
   /** Continuations made runnable (a task woken, a child to start) since the loop last let them run. */
   private wakes = 0;
   /** System calls whose handler returned a promise that has not settled yet. */

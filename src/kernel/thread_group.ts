@@ -70,6 +70,8 @@ export class ThreadGroup {
   actions: SigAction[] = Array.from({ length: NSIG + 1 }, defaultSigAction);
   /** Process-directed pending signals. */
   pending = new SigQueue();
+  /** membarrier registrations (MEMBARRIER_CMD_REGISTER_* bits); exec clears them as Linux's new mm does. */
+  membarrierRegistered = 0;
   /** SEM_UNDO adjustments, applied at exit (kernel/ipc/sem.ts); not inherited by fork. */
   readonly semUndo: SemUndo = new Map();
   /** Woken when a signal is queued to the process or one of its tasks (signalfd readers; Linux's signalfd_wqh). */

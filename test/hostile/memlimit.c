@@ -13,12 +13,16 @@
  *   timers N        timer_create with RLIMIT_SIGPENDING N
  *   epoll           register one pipe under every fd in many epoll sets
  *                   until the errno (ENOSPC, as max_user_watches)
+ *   msgq            fill System V message queues until the errno (ENOMEM
+ *                   from the heap budget, or ENOSPC past msgmni)
  * Each mode prints one line per result; errors are printed by name. */
 #define _GNU_SOURCE
 #include "../c/common.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -274,6 +278,25 @@ static int epollfill(void) {
   return n > 0 ? 0 : 1;
 }
 
+static int msgqfill(void) {
+  struct { long type; char text[8192]; } m = {1, {0}};
+  int err = 0, nq = 0;
+  static int ids[40000];
+  while (!err && nq < 40000) {
+    int q = msgget(IPC_PRIVATE, 0600);
+    if (q < 0) { err = errno; break; }
+    ids[nq++] = q;
+    while (msgsnd(q, &m, sizeof m.text, IPC_NOWAIT) == 0) {}
+    if (errno != EAGAIN) err = errno;
+  }
+  printf("msgq: %s after some\n", err ? ename(err) : "no error");
+  for (int i = 0; i < nq; i++) msgctl(ids[i], IPC_RMID, NULL);
+  int q = msgget(IPC_PRIVATE, 0600);
+  printf("msgq again: %s\n", q >= 0 && msgsnd(q, &m, 100, IPC_NOWAIT) == 0 ? "ok" : ename(errno));
+  msgctl(q, IPC_RMID, NULL);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   const char *m = argc > 1 ? argv[1] : "";
@@ -291,6 +314,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(m, "sigqueue")) r = sigq(atoi(a));
   else if (!strcmp(m, "timers")) r = timers(atoi(a));
   else if (!strcmp(m, "epoll")) r = epollfill();
+  else if (!strcmp(m, "msgq")) r = msgqfill();
   else fprintf(stderr, "unknown mode %s\n", m);
   printf("alive\n");
   return r;

@@ -80,11 +80,11 @@ function callerHasCap(cap) {
   return m ? (BigInt('0x' + m[1]) >> BigInt(cap)) & 1n ? true : false : false;
 }
 
-test('filling tmpfs, xattrs, pipes, signal queues, timers and epoll sets gives Linux errnos, and the sandbox lives on', { timeout: 300_000 }, (t) => {
+test('filling tmpfs, xattrs, pipes, signal queues, timers, epoll sets and message queues gives Linux errnos, and the sandbox lives on', { timeout: 300_000 }, (t) => {
   const b = build(t);
   if (!b) return;
   const log = path.join(h.tmpDir('tsvisor-memlimit-'), 'debug.log');
-  const steps = ['files /tmp', 'symlinks /tmp', 'bigfile /dev/shm', 'xattrs /tmp', 'pipesize', 'pipes', 'sigqueue 1000', 'timers 100', 'epoll'];
+  const steps = ['files /tmp', 'symlinks /tmp', 'bigfile /dev/shm', 'xattrs /tmp', 'pipesize', 'pipes', 'sigqueue 1000', 'timers 100', 'epoll', 'msgq'];
   const r = run(['/bin/sh', '-c', steps.map((s) => `${b} ${s}`).join('; ') + '; echo done'], log);
   assert.strictEqual(r.status, 0, h.describe('fill', r));
   const want = [
@@ -99,6 +99,7 @@ test('filling tmpfs, xattrs, pipes, signal queues, timers and epoll sets gives L
     /^sigqueue: EAGAIN after about the limit\nkill: ok\ndequeued all\nsigqueue again: ok\nalive$/m,
     /^timer_create: EAGAIN after about the limit\nalive$/m,
     /^epoll_ctl: ENOSPC after some\nepoll again: ok\nalive$/m,
+    /^msgq: ENOMEM after some\nmsgq again: ok\nalive$/m,
     /^done$/m,
   ];
   for (const re of want) assert.match(r.stdout, re);

@@ -75,6 +75,9 @@ const C_PROGRAMS = Object.freeze({
   signalfd: { args: () => [], endsWithDone: true },
   sysvshm: { args: () => [], endsWithDone: true },
   sysvsem: { args: () => [], endsWithDone: true },
+  sysvmsg: { args: () => [], endsWithDone: true },
+  processvm: { args: () => [], endsWithDone: true },
+  mqueue: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
