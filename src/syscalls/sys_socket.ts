@@ -167,6 +167,7 @@ function sockopt(t: Task, a: number[], set: boolean): number {
   return 0;
 }
 
+const SOCKOPT_PARTIAL = 'SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_SNDBUF (the send buffer limit), SO_RCVBUF (kept, reported), SO_PASSCRED, SO_REUSEADDR; other options ENOPROTOOPT, other levels EOPNOTSUPP';
 const PARTIAL = 'AF_UNIX only: AF_INET and AF_INET6 (networking) are a later issue and answer EAFNOSUPPORT';
 
 export const defs: SyscallDef[] = [
@@ -180,6 +181,6 @@ export const defs: SyscallDef[] = [
   { nr: 48, name: 'shutdown', args: ['fd', 'shut_how'], fn: (t, a) => (sockOf(t, a[0]).shutdown(i32(a[1])), 0) },
   { nr: 51, name: 'getsockname', args: ['fd', 'sockaddr_out', 'int_out'], fn: (t, a) => (writeSockaddr(t, a[1], a[2], sockOf(t, a[0]).sockname()), 0) },
   { nr: 52, name: 'getpeername', args: ['fd', 'sockaddr_out', 'int_out'], fn: (t, a) => (writeSockaddr(t, a[1], a[2], sockOf(t, a[0]).peername()), 0) },
-  { nr: 54, name: 'setsockopt', args: ['fd', 'int', 'int', 'ptr', 'size'], fn: (t, a) => sockopt(t, a, true), partial: 'SOL_SOCKET options of unix sockets; others ENOPROTOOPT' },
-  { nr: 55, name: 'getsockopt', args: ['fd', 'int', 'int', 'ptr', 'ptr'], fn: (t, a) => sockopt(t, a, false), partial: 'SOL_SOCKET options of unix sockets; others ENOPROTOOPT' },
+  { nr: 54, name: 'setsockopt', args: ['fd', 'int', 'int', 'ptr', 'size'], fn: (t, a) => sockopt(t, a, true), partial: SOCKOPT_PARTIAL },
+  { nr: 55, name: 'getsockopt', args: ['fd', 'int', 'int', 'ptr', 'ptr'], fn: (t, a) => sockopt(t, a, false), partial: SOCKOPT_PARTIAL },
 ];
