@@ -8,6 +8,7 @@ import { S_IFSOCK, O_RDWR, type InodeAttrs } from '../abi/fs';
 import type { FileCtx } from '../vfs/ctx';
 import { anonAttrs, FileDescription, type MaybePromise } from '../vfs/file';
 import type { PseudoFs } from '../vfs/numbering';
+import type { MemoryAccess } from '../mm/access';
 
 /** Credentials carried by a message (SCM_CREDENTIALS) or a connection (SO_PEERCRED). */
 export interface UCred {
@@ -27,9 +28,21 @@ export interface SocketNames {
   findNode(path: string): { dev: number; ino: number };
 }
 
+/**
+ * The bytes of a send, read from the sender as the socket takes them: a
+ * stream send of many megabytes never sits in the Sentry's heap whole.
+ */
+export interface SendSource {
+  readonly length: number;
+  /** A copy of n bytes from offset off. */
+  slice(off: number, n: number): Buffer;
+}
+
+export const bufferSource = (b: Buffer): SendSource => ({ length: b.length, slice: (off, n) => Buffer.from(b.subarray(off, off + n)) });
+
 /** What sendmsg hands a socket: the bytes, the destination (raw sockaddr) and the control data decoded. */
 export interface SendRequest {
-  data: Buffer;
+  data: SendSource;
   flags: number;
   addr: Buffer | null;
   /** SCM_RIGHTS: descriptions with a reference taken for the message (the socket owns them from now on). */
@@ -103,6 +116,12 @@ export abstract class SocketFile extends FileDescription {
   }
 
   override write(t: FileCtx, data: Buffer): MaybePromise<number> {
+    return this.sendmsg(t, { data: bufferSource(data), flags: 0, addr: null, rights: null, cred: null });
+  }
+
+  override writeFromUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): MaybePromise<number> {
+    mem.checkRange(addr, len, false);
+    const data: SendSource = { length: len, slice: (off, n) => mem.copyIn(addr + off, n) };
     return this.sendmsg(t, { data, flags: 0, addr: null, rights: null, cred: null });
   }
 

@@ -12,7 +12,7 @@ import {
 import { hasCapability } from '../auth/creds';
 import type { Task } from '../kernel/task';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
-import type { RecvResult, UCred } from '../socket/socket';
+import type { RecvResult, SendSource, UCred } from '../socket/socket';
 import type { FileDescription } from '../vfs/file';
 import { namesFor, readSockaddr, sockOf, writeSockaddr } from './sys_socket';
 import { readIovecs } from './sysutil';
@@ -46,7 +46,35 @@ function readMsgHdr(t: Task, addr: number): MsgHdr {
   };
 }
 
-const gather = (t: Task, iov: Array<[number, number]>): Buffer => Buffer.concat(iov.filter(([, n]) => n > 0).map(([p, n]) => t.mm.copyIn(p, n)));
+/** The bytes of an iovec array, checked now and copied as the socket takes them. */
+function iovSource(t: Task, iov: Array<[number, number]>): SendSource {
+  const vecs = iov.filter(([, n]) => n > 0);
+  let length = 0;
+  for (const [p, n] of vecs) {
+    t.mm.checkRange(p, n, false);
+    length += n;
+  }
+  return {
+    length,
+    slice(off: number, n: number): Buffer {
+      const out = Buffer.allocUnsafe(n);
+      let at = 0;
+      let base = 0;
+      for (const [p, len] of vecs) {
+        if (at >= n) break;
+        if (off < base + len) {
+          const from = Math.max(off, base) - base;
+          const k = Math.min(len - from, n - at);
+          t.mm.copyIn(p + from, k).copy(out, at);
+          at += k;
+          off += k;
+        }
+        base += len;
+      }
+      return out;
+    },
+  };
+}
 
 /** Decode the control messages of a sendmsg: descriptions (with a reference taken) and credentials. */
 function readControl(t: Task, ptr: number, len: number): { rights: FileDescription[] | null; cred: UCred | null } {
@@ -93,7 +121,7 @@ function checkCred(t: Task, c: UCred): void {
   if (c.gid !== k.gid && c.gid !== k.egid && c.gid !== k.sgid && !hasCapability(k, CAP_SETGID)) throw new Errno(E.EPERM);
 }
 
-async function doSend(t: Task, fd: number, data: Buffer, flags: number, addr: Buffer | null, ctl: { rights: FileDescription[] | null; cred: UCred | null }): Promise<number> {
+async function doSend(t: Task, fd: number, data: SendSource, flags: number, addr: Buffer | null, ctl: { rights: FileDescription[] | null; cred: UCred | null }): Promise<number> {
   let s;
   try {
     s = sockOf(t, fd);
@@ -106,7 +134,7 @@ async function doSend(t: Task, fd: number, data: Buffer, flags: number, addr: Bu
 
 function sendto(t: Task, a: number[]): Promise<number> {
   sockOf(t, a[0]);
-  const data = u32(a[2]) ? t.mm.copyIn(a[1], Math.min(u32(a[2]), 0x7ffff000)) : Buffer.alloc(0);
+  const data = iovSource(t, [[a[1], Math.min(u32(a[2]), 0x7ffff000)]]);
   const addr = a[4] ? readSockaddr(t, a[4], a[5]) : null;
   return doSend(t, a[0], data, i32(a[3]), addr, { rights: null, cred: null });
 }
@@ -115,7 +143,7 @@ function sendmsg1(t: Task, fd: number, hdrAddr: number, flags: number): Promise<
   sockOf(t, fd);
   const h = readMsgHdr(t, hdrAddr);
   const addr = h.name && h.namelen ? readSockaddr(t, h.name, h.namelen) : null;
-  const data = gather(t, h.iov);
+  const data = iovSource(t, h.iov);
   return doSend(t, fd, data, flags, addr, readControl(t, h.control, h.controllen));
 }
 

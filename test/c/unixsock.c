@@ -462,9 +462,36 @@ static void batches(void) {
   write(sv[0], "678", 3);
   show("FIONREAD stream", ioctl(sv[1], FIONREAD, &avail));
   printf("avail %d\n", avail);
-  struct iovec v2[2] = {{bufs[0], 3}, {bufs[1], 10}};
+  struct iovec g[3] = {{"ab", 2}, {"", 0}, {"cdef", 4}};
+  struct msghdr gm = {0};
+  gm.msg_iov = g;
+  gm.msg_iovlen = 3;
+  show("sendmsg gathered", sendmsg(sv[0], &gm, 0));
+  struct iovec v2[2] = {{bufs[0], 3}, {bufs[1], 11}};
   show("readv", readv(sv[1], v2, 2));
-  printf("%.3s %.5s\n", bufs[0], bufs[1]);
+  printf("%.3s %.11s\n", bufs[0], bufs[1]);
+  // 4 MiB in one write, read by another process: order and sum kept.
+  pid_t c = fork();
+  if (c == 0) {
+    static unsigned char big[4 << 20];
+    for (unsigned i = 0; i < sizeof big; i++) big[i] = (unsigned char)(i * 7 + (i >> 12));
+    printf("big write: %ld\n", (long)write(sv[0], big, sizeof big));
+    _exit(0);
+  }
+  unsigned long sum = 0, total = 0, pos = 0;
+  unsigned char rb[65536];
+  int ok = 1;
+  while (total < (4u << 20)) {
+    long n = read(sv[1], rb, sizeof rb);
+    if (n <= 0) break;
+    for (long i = 0; i < n; i++, pos++) {
+      sum += rb[i];
+      if (rb[i] != (unsigned char)(pos * 7 + (pos >> 12))) ok = 0;
+    }
+    total += n;
+  }
+  waitpid(c, NULL, 0);
+  printf("big read: %lu in order %d sum %lu\n", total, ok, sum);
   close(sv[0]);
   close(sv[1]);
 }

@@ -56,7 +56,8 @@ export class MsgQueue {
 
   /** Queue a message (ENOBUFS when the sandbox's budget is spent). */
   push(m: Omit<Msg, 'off' | 'cost'>): void {
-    const cost = m.data.length + MSG_OVERHEAD;
+    // Descriptions in flight cost their slots too.
+    const cost = m.data.length + MSG_OVERHEAD + (m.rights ? m.rights.length * 16 : 0);
     this.heap?.charge(cost, E.ENOBUFS);
     m.from.inFlight += cost;
     if (m.rights) countInFlight(m.rights, 1, this.inflight);

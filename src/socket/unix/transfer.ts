@@ -44,7 +44,7 @@ export function sendStream(s: UnixSocket, t: FileCtx, req: SendRequest, done: nu
     if (s.inFlight < s.sndbuf) {
       const n = Math.min(len - done, Math.max(1, (s.sndbuf >> 1) - MSG_OVERHEAD));
       try {
-        p.recvQ.push({ data: Buffer.from(req.data.subarray(done, done + n)), from: s, addr: s.name, rights: req.rights, cred: req.cred ?? scmCred(t) });
+        p.recvQ.push({ data: req.data.slice(done, n), from: s, addr: s.name, rights: req.rights, cred: req.cred ?? scmCred(t) });
       } catch (e) {
         if (done > 0) return done;
         throw e;
@@ -93,7 +93,7 @@ export function sendDgram(s: UnixSocket, t: FileCtx, req: SendRequest): MaybePro
     const target = p;
     return t.block(s.inFlight + len + MSG_OVERHEAD > s.sndbuf ? s : target, EVENT_OUT | EVENT_IN).then(() => sendDgram(s, t, req));
   }
-  p.recvQ.push({ data: Buffer.from(req.data), from: s, addr: s.name, rights: req.rights, cred: req.cred ?? scmCred(t) });
+  p.recvQ.push({ data: req.data.slice(0, len), from: s, addr: s.name, rights: req.rights, cred: req.cred ?? scmCred(t) });
   req.rights = null;
   p.wake();
   return len;
