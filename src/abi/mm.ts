@@ -5,6 +5,8 @@ export const PAGE_SIZE = 4096;
 
 /** One page below 2^47: the top of a 4-level x86-64 user address space. */
 export const TASK_SIZE = 0x7ffffffff000;
+/** Linux's access_ok() bound: a user range [addr, addr+len) must end at or below 2^47. */
+export const USER_RANGE_END = 2 ** 47;
 
 export const PROT_NONE = 0;
 export const PROT_READ = 1;

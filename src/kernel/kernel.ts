@@ -5,6 +5,8 @@
 // the continuations of woken tasks run (microtasks, no macrotask hop) until
 // every one has resumed its context or blocked again.
 
+import { unmapPastEof } from './filemaps';
+import { kernelAccessOom } from './oom';
 import type { MemoryFile } from '../platform/memfile';
 import type { Platform } from '../platform/platform';
 import type { HostInfo } from '../host/hostinfo';
@@ -21,6 +23,7 @@ import { KernelLog } from './klog';
 import type { Strace } from './strace/strace';
 import { KernelTimer, TimerQueue } from './timers';
 import { PauseControl } from './pause';
+import { Ptrace } from './ptrace';
 import { NodeTurns } from './node_turns';
 import { PseudoFs } from '../vfs/numbering';
 import { ShmNamespace } from './ipc/shm';
@@ -49,6 +52,8 @@ export class Kernel {
   readonly signals = new SignalManager(this);
   readonly lifecycle = new Lifecycle(this);
   readonly runner = new TaskRunner(this);
+  /** ptrace between sandboxed tasks (kernel/ptrace.ts). */
+  readonly ptrace = new Ptrace(this);
   /** Futex wait queues of this sandbox (kernel/futex.ts). */
   readonly futexes = new FutexTable();
   /** Fork, exec and task-exit work of syscall families (registered from the table). */
@@ -116,6 +121,8 @@ export class Kernel {
     this.platform = opts.platform;
     this.memfile = opts.platform.memfile;
     this.vfs = opts.vfs;
+    this.vfs.onShrink = (inode, size) => unmapPastEof(this, inode.fs.dev, inode.ino, size);
+    this.memfile.userOom = (mm) => kernelAccessOom(this, mm);
     this.hostInfo = opts.hostInfo;
     this.hostname = opts.hostname ?? 'tsvisor';
     this.log = opts.log ?? (() => {});

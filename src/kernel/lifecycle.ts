@@ -173,6 +173,8 @@ export class Lifecycle {
     const child = new Task(this.k, pid, tg, mm, fdTable, fsc, t.creds.clone(), ctx);
     child.sigmask = t.sigmask;
     child.altStack = { ...t.altStack };
+    child.seccomp = t.seccomp;
+    child.seccompStrict = t.seccompStrict;
     tg.tasks.add(child);
     tg.parent = parentTg;
     parentTg.children.add(tg);
@@ -188,6 +190,7 @@ export class Lifecycle {
     if (f & CLONE_PARENT_SETTID && a.parentTid) t.mm.writeI32(a.parentTid, pid);
     if (f & CLONE_CHILD_SETTID && a.childTid) child.mm.writeI32(a.childTid, pid);
     if (f & CLONE_CHILD_CLEARTID) child.clearChildTid = a.childTid;
+    if (t.ptrace) this.k.ptrace.onClone(t, child, f, a.exitSignal);
     if (!vfork) {
       queueMicrotask(() => this.start(child));
       this.k.noteWake();
@@ -217,6 +220,7 @@ export class Lifecycle {
     ctx.regs.restore(p.vforkSavedRegs!);
     ctx.setFpState(p.vforkSavedFp!);
     p.vforkSavedRegs = p.vforkSavedFp = null;
+    if (p.ptrace) this.k.ptrace.onVforkDone(p, child.tid);
     this.k.noteWake();
     queueMicrotask(() => this.k.runner.finishParked(p, child.tid));
   }
@@ -269,6 +273,7 @@ export class Lifecycle {
     t.altStack = { sp: 0, size: 0, flags: 2 };
     t.clearChildTid = 0;
     for (const h of this.k.hooks.exec) h(t.tg);
+    if (t.ptrace) this.k.ptrace.onExec(t);
     return KEEP_REGS;
   }
 
@@ -280,6 +285,7 @@ export class Lifecycle {
     tg.exiting = true;
     tg.exitStatus = signal ? signal & 0x7f : (code & 0xff) << 8;
     for (const t of tg.tasks) this.killTask(t);
+    this.k.ptrace.tracerExit(tg);
     exitTimers(this.k, tg);
     this.becomeZombie(tg, signal, code);
   }
@@ -366,13 +372,22 @@ export class Lifecycle {
     this.notifyExit(tg);
   }
 
-  /** Tell a zombie's parent: its exit signal, then reaped at once if the parent ignores SIGCHLD, and wake its waiters. */
-  private notifyExit(tg: ThreadGroup): void {
+  /**
+   * Tell a zombie's parent: its exit signal, then reaped at once if the
+   * parent ignores SIGCHLD, and wake its waiters. A traced process tells its
+   * tracer first; its parent learns when the tracer reaps it or goes away.
+   */
+  notifyExit(tg: ThreadGroup): void {
     const p = tg.parent;
     if (!p) return;
     const si = tg.exitSigInfo ?? { signo: S.SIGCHLD, code: S.CLD_EXITED, pid: tg.pid };
+    if (this.k.ptrace.exitForTracer(tg)) {
+      this.k.ptrace.notifyTracerOfExit(tg, si);
+      return;
+    }
     const act = p.actions[S.SIGCHLD];
-    const autoReap = tg.exitSignal === S.SIGCHLD && (act.handler === S.SIG_IGN || (act.flags & S.SA_NOCLDWAIT) !== 0);
+    const traced = this.k.ptrace.tracerOf(tg) !== null;
+    const autoReap = !traced && tg.exitSignal === S.SIGCHLD && (act.handler === S.SIG_IGN || (act.flags & S.SA_NOCLDWAIT) !== 0);
     // clone takes any byte as the exit signal; one past the last signal is never sent, as in Linux.
     if (tg.exitSignal > 0 && tg.exitSignal <= S.NSIG) this.k.signals.sendToGroup(p, tg.exitSignal, { ...si, signo: tg.exitSignal });
     if (autoReap) this.reap(tg);
@@ -382,12 +397,22 @@ export class Lifecycle {
   private reap(tg: ThreadGroup): void {
     if (tg.reaped) return;
     tg.reaped = true;
+    for (const t of tg.tasks) this.k.ptrace.unlink(t);
     tg.parent?.children.delete(tg);
     this.k.groups.delete(tg.pid);
   }
 
-  /** exit(2) of a single-threaded process is exit_group. */
+  /**
+   * exit(2) of a single-threaded process is exit_group. A tracee with
+   * PTRACE_O_TRACEEXIT stops first (the call is held meanwhile, as a vfork
+   * parent's is).
+   */
   exit(t: Task, code: number): number {
+    const exit = () => {
+      this.exitGroup(t.tg, 0, code);
+      this.k.runner.finishParked(t, KEEP_REGS);
+    };
+    if (this.k.ptrace.exitEvent(t, (code & 0xff) << 8, exit)) return VFORK_WAIT;
     this.exitGroup(t.tg, 0, code);
     return KEEP_REGS;
   }
@@ -397,12 +422,25 @@ export class Lifecycle {
   /** Find a child event matching the selector; ECHILD when no child matches at all. */
   private findChild(t: Task, sel: (c: ThreadGroup) => boolean, options: number): { tg: ThreadGroup; ev: ChildEvent } | null {
     let any = false;
+    const pt = this.k.ptrace;
+    // Processes this one traces: their ptrace-stops (whatever the options ask
+    // for) and their exits come here first; clone children included.
+    for (const c of pt.traced(t.tg)) {
+      if (!sel(c)) continue;
+      any = true;
+      const ev = pt.stopEvent(t.tg, c);
+      if (ev) return { tg: c, ev };
+      if (c.zombie && !c.reaped && options & WEXITED) {
+        return { tg: c, ev: { kind: 'exited', status: c.exitStatus ?? 0, si: c.exitSigInfo ?? { signo: S.SIGCHLD, code: S.CLD_EXITED, pid: c.pid } } };
+      }
+    }
     for (const c of t.tg.children) {
       if (!sel(c)) continue;
       const cloneChild = c.exitSignal !== S.SIGCHLD;
       if (!(options & WALL) && (!!(options & WCLONE) !== cloneChild)) continue;
       any = true;
-      if (c.zombie && options & WEXITED) {
+      // Traced by another process: its exit is the tracer's to report first.
+      if (c.zombie && options & WEXITED && !pt.exitForTracer(c)) {
         return { tg: c, ev: { kind: 'exited', status: c.exitStatus ?? 0, si: c.exitSigInfo ?? { signo: S.SIGCHLD, code: S.CLD_EXITED, pid: c.pid } } };
       }
       if (c.stopReport && options & WUNTRACED) return { tg: c, ev: c.stopReport };
@@ -414,22 +452,35 @@ export class Lifecycle {
 
   /** The shared part of wait4 and waitid: returns the child and its event, or null for WNOHANG. */
   async wait(t: Task, sel: (c: ThreadGroup) => boolean, options: number): Promise<{ tg: ThreadGroup; ev: ChildEvent } | null> {
+    // A child's exit both signals and wakes the parent: as on Linux, what
+    // changed is looked at before the signal interrupts the wait.
+    let interrupted: unknown = null;
     for (;;) {
       const found = this.findChild(t, sel, options);
       if (found) {
         if (!(options & WNOWAIT)) {
-          if (found.ev.kind === 'exited') {
-            const c = found.tg;
+          const c = found.tg;
+          if (found.ev.kind === 'exited' && c.parent !== t.tg) {
+            // A tracer reaped a tracee that is not its child: the real parent is told now.
+            for (const x of c.tasks) this.k.ptrace.unlink(x);
+            this.notifyExit(c);
+          } else if (found.ev.kind === 'exited') {
             t.tg.childUserNs += c.finalUserNs + c.childUserNs;
             t.tg.childSysNs += c.finalSysNs + c.childSysNs;
-            this.reap(found.tg);
-          } else if (found.ev.kind === 'stopped') found.tg.stopReport = null;
+            this.reap(c);
+          } else if (found.ev.kind === 'traced') this.k.ptrace.consumed(c);
+          else if (found.ev.kind === 'stopped') found.tg.stopReport = null;
           else found.tg.contReport = null;
         }
         return found;
       }
       if (options & WNOHANG) return null;
-      await t.block(t.tg.childQueue, 0xffffffff);
+      if (interrupted) throw interrupted;
+      try {
+        await t.block(t.tg.childQueue, 0xffffffff);
+      } catch (e) {
+        interrupted = e;
+      }
     }
   }
 }

@@ -52,3 +52,13 @@ export function outOfMemory(k: Kernel, t: Task): boolean {
   k.exitGroup(victim, SIGKILL);
   return victim !== t.tg && t.state !== 'dead';
 }
+
+/**
+ * A kernel-side write into the memory of address space mm (a read(), a
+ * copyOut) needs a frame past the limit: the same OOM kill as a fault of one
+ * of its tasks. True when the access should retry.
+ */
+export function kernelAccessOom(k: Kernel, mm: object): boolean {
+  for (const t of k.tasks.values()) if (t.mm === mm && t.state !== 'dead') return outOfMemory(k, t);
+  return false;
+}

@@ -2,6 +2,7 @@
 // table (sync handlers finish at once: the hot path has no promise), resolve a
 // fault, then deliver signals and switch back to the application.
 
+import { actionOf, AUDIT_ARCH_X86_64, dataOf, evaluate, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_LOG, SECCOMP_RET_TRACE, SECCOMP_RET_TRAP, SECCOMP_RET_USER_NOTIF } from './seccomp';
 import { Reg, type Stop } from '../platform/platform';
 import { E, Errno } from '../abi/errno';
 import type { Kernel } from './kernel';
@@ -89,6 +90,19 @@ export class TaskRunner {
 
   private syscall(t: Task): void {
     t.lastFaultAddr = -1;
+    const tr = t.ptrace;
+    if (tr !== null && (tr.syscallTrace || tr.sysemu)) {
+      // The tracer may change the call at its syscall-enter stop: orig_rax -1 skips it, rax then is the result.
+      this.k.ptrace.syscallEnter(t, (skip) => {
+        if (skip) this.finish(t, KEEP_REGS);
+        else this.dispatch(t);
+      });
+      return;
+    }
+    this.dispatch(t);
+  }
+
+  private dispatch(t: Task): void {
     const regs = t.ctx.regs;
     const nr = regs.get(Reg.ORIG_RAX);
     const args = loadArgs(t);
@@ -96,6 +110,11 @@ export class TaskRunner {
     const strace = this.k.strace;
     if (strace) strace.enter(t, nr, args);
     let r: number | Promise<number>;
+    const verdict = t.seccomp || t.seccompStrict ? this.seccompVerdict(t, nr, args) : null;
+    if (verdict !== null) {
+      this.finish(t, verdict);
+      return;
+    }
     if (!def) {
       this.k.logOnce(`nosys${nr}`, `unimplemented syscall ${this.k.syscallNames[nr] ?? '?'} (${nr}): ENOSYS`);
       r = -E.ENOSYS;
@@ -123,6 +142,49 @@ export class TaskRunner {
       }
     };
     r.then(done, (e) => done(toRet(e, t, def?.name ?? String(nr))));
+  }
+
+  /**
+   * The task's seccomp filters on this call: null to run it, else the value
+   * it returns instead (after a kill, finish finds the task dead). TRACE and
+   * USER_NOTIF have nobody to ask: ENOSYS, as Linux without a tracer or a
+   * listener.
+   */
+  private seccompVerdict(t: Task, nr: number, args: number[]): number | null {
+    if (t.seccompStrict) {
+      if (nr === 0 || nr === 1 || nr === 60 || nr === 15) return null;
+      this.k.exitGroup(t.tg, S.SIGKILL);
+      return -E.ENOSYS;
+    }
+    const ip = BigInt.asUintN(64, BigInt(t.ctx.regs.get(Reg.RIP)));
+    const { ret, log } = evaluate(t.seccomp!, { nr, ip, args: args.map((v) => BigInt.asUintN(64, BigInt(v))) });
+    const action = actionOf(ret);
+    if (action === SECCOMP_RET_ALLOW) return null;
+    if (log || action === SECCOMP_RET_LOG) this.k.klog.append(5, `audit: type=1326 seccomp pid=${t.tg.pid} comm="${t.tg.comm}" syscall=${nr} ret=0x${ret.toString(16)}`);
+    switch (action) {
+      case SECCOMP_RET_LOG:
+        return null;
+      case SECCOMP_RET_ERRNO:
+        return -Math.min(dataOf(ret), 4095);
+      case SECCOMP_RET_TRACE: case SECCOMP_RET_USER_NOTIF:
+        return -E.ENOSYS;
+      case SECCOMP_RET_TRAP: {
+        // The handler sees the call's registers as they were (rax is the number again).
+        const raw = Buffer.alloc(128);
+        raw.writeInt32LE(S.SIGSYS, 0);
+        raw.writeInt32LE(dataOf(ret), 4);
+        raw.writeInt32LE(1 /* SYS_SECCOMP */, 8);
+        raw.writeBigUInt64LE(ip, 16);
+        raw.writeInt32LE(nr, 24);
+        raw.writeUInt32LE(AUDIT_ARCH_X86_64, 28);
+        this.forceSignal(t, S.SIGSYS, { signo: S.SIGSYS, code: 1, raw });
+        return nr;
+      }
+      default:
+        // KILL_THREAD, KILL_PROCESS and unknown actions: one thread per process, so the process.
+        this.k.exitGroup(t.tg, S.SIGSYS);
+        return -E.ENOSYS;
+    }
   }
 
   /**
@@ -159,6 +221,10 @@ export class TaskRunner {
     }
     if (ret !== KEEP_REGS) t.ctx.regs.set(Reg.RAX, ret);
     if (this.k.strace) this.k.strace.exit(t, ret === KEEP_REGS ? t.ctx.regs.get(Reg.RAX) : ret);
+    if (t.ptrace !== null) {
+      this.k.ptrace.syscallExit(t, () => this.returnToUser(t, true));
+      return;
+    }
     this.returnToUser(t, true);
   }
 
@@ -191,7 +257,7 @@ export class TaskRunner {
         signo = S.SIGBUS;
         code = S.BUS_ADRERR;
       } else {
-        code = t.mm.findVma(addr) ? S.SEGV_ACCERR : S.SEGV_MAPERR;
+        code = t.mm.shownMapped(addr) ? S.SEGV_ACCERR : S.SEGV_MAPERR;
       }
     }
     this.forceSignal(t, signo, { signo, code, addr });
@@ -265,8 +331,15 @@ export class TaskRunner {
   returnToUser(t: Task, inSyscall: boolean): void {
     const what = this.k.signals.deliver(t, inSyscall);
     if (what === 'dead' || t.state === 'dead') return;
-    if (what === 'stop' || t.tg.stopped) {
-      this.parkStopped(t);
+    const tr = t.ptrace;
+    if (what === 'ptrace') {
+      this.k.ptrace.deliveryStop(t, () => this.returnToUser(t, inSyscall));
+      return;
+    }
+    if (what === 'stop' || (t.tg.stopped && !(tr !== null && tr.ranThroughGroupStop))) {
+      // A tracee's group stop is a ptrace-stop: its tracer may let it run on while the group stays stopped.
+      if (tr !== null) this.k.ptrace.groupStop(t, t.tg.stopReport ? t.tg.stopReport.status >> 8 : S.SIGSTOP, () => this.returnToUser(t, false));
+      else this.parkStopped(t);
       return;
     }
     if (this.k.pausing) {
@@ -288,6 +361,7 @@ export class TaskRunner {
       mask: 0xffffffff,
       wake: () => {
         t.tg.contQueue.remove(waiter);
+        this.parked.delete(t);
         this.k.noteWake();
         if (t.state === 'dead') return;
         t.state = 'running';
@@ -295,7 +369,20 @@ export class TaskRunner {
       },
     };
     t.tg.contQueue.add(waiter);
+    this.parked.set(t, waiter);
     // SIGKILL while stopped: exitGroup marks the task dead and notifies contQueue.
+  }
+
+  /** Tasks parked in a group stop, with their wake-up on the group's contQueue. */
+  private readonly parked = new Map<Task, { wake: () => void }>();
+
+  /**
+   * A task parked in a group stop was just attached by a tracer: it goes
+   * back through the return to the application, where its group stop
+   * becomes a ptrace-stop its tracer can see.
+   */
+  unpark(t: Task): void {
+    this.parked.get(t)?.wake();
   }
 }
 

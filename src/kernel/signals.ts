@@ -7,6 +7,7 @@ import type { Kernel } from './kernel';
 import * as S from '../abi/signals';
 import { EVENT_IN } from '../abi/waitqueue';
 import { restoreFrame, setupFrame } from './signal_frame';
+import { PTRACE_O_TRACEEXIT } from '../abi/ptrace';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 
@@ -30,7 +31,8 @@ export class SignalManager {
    * are queued, as Linux does.
    */
   private discards(t: Task, sig: number): boolean {
-    if ((t.sigmask | t.realBlocked) & S.sigBit(sig)) return false;
+    // A tracee's tracer gets to see every signal, ignored ones too.
+    if ((t.sigmask | t.realBlocked) & S.sigBit(sig) || t.ptrace !== null) return false;
     return this.isIgnored(t, sig);
   }
 
@@ -161,11 +163,12 @@ export class SignalManager {
   /**
    * Deliver pending signals before returning to the application. Applies the
    * restart rules when inSyscall. Returns 'run' (resume), 'stop' (the group
-   * stopped: wait for SIGCONT) or 'dead'.
+   * stopped: wait for SIGCONT), 'dead', or 'ptrace': a traced task must stop
+   * for its tracer first (what for is in t.ptrace.next), then deliver again.
    */
-  deliver(t: Task, inSyscall: boolean): 'run' | 'stop' | 'dead' {
+  deliver(t: Task, inSyscall: boolean): 'run' | 'stop' | 'dead' | 'ptrace' {
     // The common case, nothing pending and no restart to consider, costs nothing.
-    if (t.pending.size === 0 && t.tg.pending.size === 0 && t.savedSigmask === null && !t.tg.exiting) {
+    if (t.pending.size === 0 && t.tg.pending.size === 0 && t.savedSigmask === null && !t.tg.exiting && t.ptrace === null) {
       if (inSyscall) {
         const rax = t.ctx.regs.get(Reg.RAX);
         if (rax <= -ERESTARTSYS && rax >= -ERESTART_RESTARTBLOCK) this.restart(t, false, 0);
@@ -175,8 +178,28 @@ export class SignalManager {
     const regs = t.ctx.regs;
     for (;;) {
       if (t.state === 'dead' || t.tg.exiting) return 'dead';
-      const next = this.dequeue(t);
-      if (!next) break;
+      const tr = t.ptrace;
+      let next: [number, S.SigInfo] | null;
+      if (tr !== null && tr.injected !== null) {
+        // The signal the tracer passed on: acted on now, or queued again if blocked.
+        next = [tr.injected.sig, tr.injected.info];
+        tr.injected = null;
+        if (t.sigmask & S.sigBit(next[0]) && !(S.sigBit(next[0]) & S.UNBLOCKABLE)) {
+          t.pending.set(next[0], next[1]);
+          continue;
+        }
+      } else {
+        if (tr !== null && tr.trapPending) {
+          tr.next = { kind: 'trap' };
+          return 'ptrace';
+        }
+        next = this.dequeue(t);
+        if (!next) break;
+        if (tr !== null && next[0] !== S.SIGKILL) {
+          tr.next = { kind: 'signal', sig: next[0], info: next[1] };
+          return 'ptrace';
+        }
+      }
       const [sig, info] = next;
       if (this.k.strace) this.k.strace.signal(t, sig, info);
       const act = t.tg.actions[sig];
@@ -188,6 +211,10 @@ export class SignalManager {
           this.groupStop(t.tg, sig);
           if (inSyscall) this.restart(t, false, 0);
           return 'stop';
+        }
+        if (tr !== null && tr.options & PTRACE_O_TRACEEXIT) {
+          tr.next = { kind: 'exit', sig };
+          return 'ptrace';
         }
         this.k.exitGroup(t.tg, sig | (d === 'core' ? 0 : 0));
         return 'dead';

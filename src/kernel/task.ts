@@ -4,6 +4,8 @@
 // reports a Stop, the task serves it (a syscall, a fault) and resumes its
 // context, delivering pending signals on the way back to the application.
 
+import type { SeccompFilter } from './seccomp';
+import type { MemoryFile } from '../platform/memfile';
 import type { HeapBudget } from '../abi/accounting';
 import type { MemoryManager } from '../mm/mm';
 import type { Context } from '../platform/platform';
@@ -17,6 +19,7 @@ import type { AltStack } from './signal_frame';
 import type { ThreadGroup } from './thread_group';
 import { KernelTimer } from './timers';
 import type { Waitable, Waiter } from '../abi/waitqueue';
+import type { Tracee } from './ptrace';
 
 export type TaskState = 'running' | 'blocked' | 'stopped' | 'dead';
 
@@ -55,6 +58,10 @@ export class Task {
   /** Thread-directed pending signals. */
   pending = new SigQueue();
   altStack: AltStack = { sp: 0, size: 0, flags: 2 };
+  /** seccomp filters attached by this task, newest first (kernel/seccomp.ts); inherited by fork, kept by exec. */
+  seccomp: SeccompFilter | null = null;
+  /** SECCOMP_MODE_STRICT: only read, write, exit and rt_sigreturn. */
+  seccompStrict = false;
   clearChildTid = 0;
   /** set_robust_list: the user address of this thread's robust futex list head. */
   robustList = 0;
@@ -93,6 +100,10 @@ export class Task {
    */
   readonly syscallArgs: number[] = [0, 0, 0, 0, 0, 0];
   startTimeNs = 0;
+  /** ptrace: this task's link to its tracer and its ptrace-stop (kernel/ptrace.ts); null when not traced. */
+  ptrace: Tracee | null = null;
+  /** ptrace: the tasks this task traces. */
+  readonly tracees = new Set<Task>();
 
   constructor(
     readonly kernel: Kernel,
@@ -110,6 +121,10 @@ export class Task {
 
   get heapBudget(): HeapBudget {
     return this.mm.memfile.heap;
+  }
+
+  get frames(): MemoryFile {
+    return this.mm.memfile;
   }
 
   get pid(): number {
@@ -171,10 +186,13 @@ export class Task {
   /** Whether a pending, unblocked signal would interrupt a blocking call now. */
   hasInterruptingSignal(): boolean {
     if (this.tg.exiting) return true;
+    // A tracee's tracer sees every signal, ignored ones too; PTRACE_INTERRUPT asks for a trap.
+    const traced = this.ptrace !== null;
+    if (traced && this.ptrace!.trapPending) return true;
     const wakes = (sig: number) => {
       const bit = sigBit(sig);
       if (this.sigmask & bit && !(bit & UNBLOCKABLE)) return false;
-      return (this.waitedSignals & bit) !== 0n || !this.kernel.signals.isIgnored(this, sig);
+      return traced || (this.waitedSignals & bit) !== 0n || !this.kernel.signals.isIgnored(this, sig);
     };
     for (const sig of this.pending.keys()) if (wakes(sig)) return true;
     for (const sig of this.tg.pending.keys()) if (wakes(sig)) return true;

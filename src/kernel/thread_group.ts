@@ -59,7 +59,8 @@ export interface ProcState {
 }
 
 /** What wait4/waitid can report about a child. */
-export type ChildEvent = { kind: 'exited' | 'stopped' | 'continued'; status: number; si: SigInfo };
+/** 'traced': a ptrace-stop, reported to the tracer only. */
+export type ChildEvent = { kind: 'exited' | 'stopped' | 'continued' | 'traced'; status: number; si: SigInfo };
 
 export class ThreadGroup {
   readonly tasks = new Set<Task>();

@@ -182,4 +182,9 @@ function recordArgArea(mm: MemoryManager, bytes: Buffer, bottom: number, argc: n
     mm.envStart = env0;
     mm.envEnd = last + bytes.indexOf(0, off(last)) - off(last) + 1;
   }
+  // The auxiliary vector follows envp's NULL; it ends with its AT_NULL pair.
+  const aux = off(sp) + 8 * (argc + envc + 3);
+  let end = aux;
+  while (end + 16 <= bytes.length && bytes.readBigUInt64LE(end) !== 0n) end += 16;
+  mm.auxv = Buffer.from(bytes.subarray(aux, Math.min(end + 16, bytes.length)));
 }

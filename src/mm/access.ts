@@ -5,6 +5,11 @@
 export interface MemoryAccess {
   /** EFAULT unless [addr, addr+len) is mapped with that access; touches nothing. */
   checkRange(addr: number, len: number, write: boolean): void;
+  /**
+   * How many bytes from addr on (at most len) are mapped with that access:
+   * what a copy that stops at the first fault moves. Touches nothing.
+   */
+  prefix(addr: number, len: number, write: boolean): number;
   /** Copy len bytes from the application into a new Buffer. */
   copyIn(addr: number, len: number): Buffer;
   /** Fill dst with dst.length bytes of the application's memory at addr (no Buffer in between). */

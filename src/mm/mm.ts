@@ -10,7 +10,9 @@ import { UserCopy } from './usercopy';
 import type { MemoryFile } from '../platform/memfile';
 import { FrameTable } from './frame_table';
 import { copyAround, faultWindow } from './fault_around';
-import { PAGE, Vma, type VmaFile, pageAlignUp } from './vma';
+import { LOCK_ON, PAGE, Vma, type VmaFile, pageAlignUp } from './vma';
+import { remap } from './remap';
+import { SharedAnon } from './shm';
 import { VmaSet } from './vma_set';
 
 /** The x86-64 user address limit of Linux; an address space's own top (see MemoryManager.top) is lower. */
@@ -41,6 +43,8 @@ export class MemoryManager extends UserCopy {
   argEnd = 0;
   envStart = 0;
   envEnd = 0;
+  /** The auxiliary vector the image started with, up to AT_NULL (/proc/PID/auxv). */
+  auxv: Buffer = Buffer.alloc(0);
   /** Users: tasks sharing this address space (vfork children, threads later). */
   users = 1;
 
@@ -68,6 +72,15 @@ export class MemoryManager extends UserCopy {
     return this.vmas.find(addr);
   }
 
+  /**
+   * Whether the application sees a mapping at addr: a VMA, or one of the
+   * host's ranges /proc/PID/maps shows ([vvar], [vdso]); a denied access
+   * there is SEGV_ACCERR, elsewhere SEGV_MAPERR.
+   */
+  shownMapped(addr: number): boolean {
+    return this.findVma(addr) !== null || this.as.reserved.some((r) => r.start <= addr && addr < r.end && r.name !== '[stub]');
+  }
+
   /** Whether any VMA overlaps [start, end) (one tree search). */
   anyMapped(start: number, end: number): boolean {
     const v = this.vmas.lowerBound(start);
@@ -87,7 +100,7 @@ export class MemoryManager extends UserCopy {
    * max_map_count once `added` more exist. Callers check before they change
    * anything, so a refusal leaves the address space as it was.
    */
-  private claim(start: number, end: number, added: number): void {
+  claim(start: number, end: number, added: number): void {
     if (!this.inBounds(start, end)) throw new Errno(E.ENOMEM, 'range outside the address space');
     this.roomFor(added);
   }
@@ -98,7 +111,7 @@ export class MemoryManager extends UserCopy {
   }
 
   /** VMAs that making boundaries at start and end would add. */
-  private splitsAt(start: number, end: number): number {
+  splitsAt(start: number, end: number): number {
     let n = 0;
     for (const at of [start, end]) {
       const v = this.findVma(at);
@@ -107,14 +120,17 @@ export class MemoryManager extends UserCopy {
     return n;
   }
 
-  private isFree(start: number, end: number): boolean {
+  isFree(start: number, end: number): boolean {
     return this.inBounds(start, end, MMAP_MIN_ADDR) && !this.anyMapped(start, end);
   }
 
-  /** Find a free range of len bytes, top-down below mmapBase like Linux's default layout. */
-  findFree(len: number, hint = 0): number {
+  /**
+   * Find a free range of len bytes, top-down below mmapBase like Linux's
+   * default layout (or within [floor, ceil): MAP_32BIT's window).
+   */
+  findFree(len: number, hint = 0, floor = MMAP_MIN_ADDR, ceil = this.mmapBase): number {
     if (hint && this.isFree(hint, hint + len)) return hint;
-    const a = this.vmas.findGapBelow(len, Math.min(this.mmapBase, this.top), MMAP_MIN_ADDR);
+    const a = this.vmas.findGapBelow(len, Math.min(ceil, this.top), floor);
     if (a < 0) throw new Errno(E.ENOMEM, 'address space exhausted');
     return a;
   }
@@ -133,15 +149,17 @@ export class MemoryManager extends UserCopy {
     // Anonymous memory has no file offset: Linux numbers private pages by address, a shared mapping from 0.
     if (!file) pgoff = shared ? 0 : addr / PAGE;
     const v = new Vma(addr, addr + len, prot, shared, new FrameTable(pages), file, pgoff, growsDown, name);
-    if (shared && !file) v.shm = {};
+    if (shared && !file) v.shm = new SharedAnon(this.memfile, pages);
     v.noreserve = noreserve;
+    // mlockall(MCL_FUTURE): new mappings are locked (mm->def_flags).
+    v.locked = this.defLock;
     v.accounted = !shared && (prot & PROT_WRITE) !== 0 && !noreserve;
-    file?.hold?.incRef();
+    v.retain();
     this.vmas.insert(v);
     // Merge first: a new VMA has no anonymous pages yet, so nothing stops it joining a neighbour.
     this.vmas.mergeAround(addr, addr + len);
     const w = this.findVma(addr)!;
-    this.populate(w, (addr - w.start) / PAGE, (addr + len - w.start) / PAGE);
+    this.populate(w, (addr - w.start) / PAGE, (addr + len - w.start) / PAGE, w.locked === LOCK_ON && this.memfile.fits(len / PAGE));
     return w;
   }
 
@@ -150,7 +168,7 @@ export class MemoryManager extends UserCopy {
    * EAGER_PAGES are done at once (memfd pages cost nothing until touched);
    * larger ones fill in by FAULT_CHUNK as they are touched.
    */
-  private populate(v: Vma, from: number, to: number, force = false): void {
+  populate(v: Vma, from: number, to: number, force = false): void {
     if (v.prot === 0 || (to - from > EAGER_PAGES && !force)) return;
     // Near the memory limit, mappings still succeed (Linux overcommits) and get frames when touched.
     if (!force && !this.memfile.fits(to - from)) return;
@@ -178,6 +196,14 @@ export class MemoryManager extends UserCopy {
         // Frames of the run that stayed unused (pages already present) go back.
         for (let p = from; p < to; p++) if (v.frames.get(p) !== base + (p - from)) this.memfile.decRef(base + (p - from));
       }
+    } else if (v.shm) {
+      // Every mapping of the shared object sees its frames; pages past its size stay missing (SIGBUS).
+      to = Math.min(to, Math.max(from, v.shm.pages - v.pgoff));
+      v.shm.fill(v.pgoff + from, v.pgoff + to, (i, f) => {
+        if (v.frames.get(i - v.pgoff) >= 0) return;
+        this.memfile.incRef(f);
+        v.frames.set(i - v.pgoff, f);
+      });
     } else {
       let p = from;
       while (p < to) {
@@ -218,7 +244,7 @@ export class MemoryManager extends UserCopy {
   }
 
   /** Mirror pages [from, to) of v into the stub, one mmap per run of consecutive frames with the same protection. */
-  private syncHost(v: Vma, from: number, to: number): void {
+  syncHost(v: Vma, from: number, to: number): void {
     let runStart = -1;
     let runFrame = -1;
     let runLen = 0;
@@ -251,7 +277,7 @@ export class MemoryManager extends UserCopy {
     this.splitAround(addr, end);
     for (const v of this.vmas.overlapping(addr, end)) {
       this.dropFrames(v, 0, v.pages);
-      v.file?.hold?.decRef();
+      v.release();
       this.vmas.remove(v);
       // Only what the VMAs covered: the range may span the stub's own pages.
       this.as.unmap(v.start, v.end - v.start);
@@ -268,7 +294,7 @@ export class MemoryManager extends UserCopy {
   }
 
   /** Make VMA boundaries fall exactly at start and end. */
-  private splitAround(start: number, end: number): void {
+  splitAround(start: number, end: number): void {
     for (const at of [start, end]) {
       const v = this.findVma(at);
       if (v && v.start < at) {
@@ -330,6 +356,50 @@ export class MemoryManager extends UserCopy {
     this.vmas.mergeAround(addr, end);
   }
 
+  /**
+   * Change attributes of the VMAs of [start, end) (every page is mapped: the
+   * caller checked): split at the ends, fn on each, merge what became alike.
+   */
+  changeVmas(start: number, end: number, fn: (v: Vma) => void): void {
+    this.roomFor(this.splitsAt(start, end));
+    this.splitAround(start, end);
+    for (const v of this.vmas.overlapping(start, end)) fn(v);
+    this.vmas.mergeAround(start, end);
+  }
+
+  /** Give every page of v frames now (mlock, MAP_POPULATE): ENOMEM past the memory limit. */
+  fillVma(v: Vma): void {
+    if (v.prot !== 0) this.populate(v, 0, v.pages, true);
+  }
+
+  /** mlockall(MCL_FUTURE): the lock state new mappings get (0 after munlockall, exec, or in a fork child). */
+  defLock = 0;
+
+  /** Pages in locked VMAs (Linux's locked_vm, VmLck), optionally within [start, end) only. */
+  lockedPages(start = 0, end = Infinity): number {
+    let n = 0;
+    for (const v of this.vmas) if (v.locked) n += Math.max(0, Math.min(v.end, end) - Math.max(v.start, start)) / PAGE;
+    return n;
+  }
+
+  /**
+   * The file (dev, ino) shrank to size bytes: its pages past the new end leave
+   * every mapping of it, shared ones and private copies alike (Linux's
+   * truncate unmaps COW pages too), so a touch there is SIGBUS and, once the
+   * file grows back, a fault maps the file's new page.
+   */
+  dropPastEof(dev: number, ino: number, size: number): void {
+    const endPage = Math.ceil(size / PAGE);
+    for (const v of this.vmas) {
+      // Device 0 is no filesystem's (SysV segments use it): never a match.
+      if (!v.file || dev === 0 || v.file.dev !== dev || v.file.ino !== ino) continue;
+      const from = Math.max(0, endPage - v.pgoff);
+      if (from >= v.pages) continue;
+      this.dropFrames(v, from, v.pages);
+      this.as.unmap(v.start + from * PAGE, (v.pages - from) * PAGE);
+    }
+  }
+
   /** Grow v (the last VMA of brk) to newEnd; the caller checked the range is free. */
   extendVma(v: Vma, newEnd: number): void {
     this.claim(v.end, newEnd, 0);
@@ -337,7 +407,7 @@ export class MemoryManager extends UserCopy {
     v.frames.growBack((newEnd - v.end) / PAGE);
     v.end = newEnd;
     this.vmas.update(v);
-    this.populate(v, oldPages, v.pages);
+    this.populate(v, oldPages, v.pages, v.locked === LOCK_ON && this.memfile.fits(v.pages - oldPages));
   }
 
   /** MADV_DONTNEED: private pages read as zeros (or the file's contents) again; shared pages keep their data. */
@@ -362,47 +432,9 @@ export class MemoryManager extends UserCopy {
     }
   }
 
-  /** mremap: shrink in place, grow in place when the space is free, or move (MREMAP_MAYMOVE / FIXED at fixedAddr >= 0). */
-  remap(old: number, oldLen: number, newLen: number, mayMove: boolean, fixedAddr: number): number {
-    const v = this.findVma(old);
-    if (!v || (oldLen > 0 && old + oldLen > v.end)) throw new Errno(E.EFAULT);
-    if (oldLen === 0) throw new Errno(E.EINVAL, 'mremap of a zero-length (shared duplicate) range');
-    if (fixedAddr >= 0) {
-      if (fixedAddr % PAGE !== 0 || (fixedAddr < old + oldLen && old < fixedAddr + newLen)) throw new Errno(E.EINVAL);
-      return this.moveRange(v, old, oldLen, newLen, fixedAddr);
-    }
-    if (newLen <= oldLen) {
-      if (newLen < oldLen) this.unmapRange(old + newLen, oldLen - newLen);
-      return old;
-    }
-    if (old + oldLen === v.end && this.isFree(v.end, old + newLen)) {
-      this.claim(v.end, old + newLen, this.splitsAt(old, old + oldLen));
-      this.splitAround(old, old + oldLen);
-      this.extendVma(this.findVma(old)!, old + newLen);
-      this.vmas.mergeAround(old, old + newLen);
-      return old;
-    }
-    if (!mayMove) throw new Errno(E.ENOMEM);
-    return this.moveRange(v, old, oldLen, newLen, this.findFree(newLen));
-  }
-
-  private moveRange(_v: Vma, old: number, oldLen: number, newLen: number, to: number): number {
-    this.claim(to, to + newLen, 1 + this.splitsAt(old, old + oldLen) + this.splitsAt(to, to + newLen));
-    this.splitAround(old, old + oldLen);
-    const src = this.findVma(old)!;
-    const keep = Math.min(oldLen, newLen) / PAGE;
-    const frames = src.frames.moved(newLen / PAGE, 0);
-    frames.forEachPresent(0, keep, (_p, f) => this.memfile.incRef(f));
-    this.unmapRange(to, newLen);
-    const moved = new Vma(to, to + newLen, src.prot, src.shared, frames, src.file, src.pgoff, src.growsDown, src.name);
-    moved.copyFlags(src);
-    src.file?.hold?.incRef();
-    this.unmapRange(old, oldLen);
-    this.vmas.insert(moved);
-    this.syncHost(moved, 0, keep);
-    this.populate(moved, keep, moved.pages);
-    this.vmas.mergeAround(to, to + newLen);
-    return to;
+  /** mremap (remap.ts): shrink, grow in place, move, or duplicate a shared mapping (oldLen 0). */
+  remap(old: number, oldLen: number, newLen: number, flags: number, fixedAddr: number): number {
+    return remap(this, old, oldLen, newLen, flags, fixedAddr);
   }
 
   // ---- faults and copy-on-write ------------------------------------------
@@ -436,12 +468,20 @@ export class MemoryManager extends UserCopy {
         // Not mapped yet (a file page, a large VMA filled as touched): map it;
         // a write to a copy-on-write page retries and breaks COW then.
         const c0 = Math.max(0, Math.floor(p / FAULT_CHUNK) * FAULT_CHUNK);
+        if (v.shm && v.pgoff + p >= v.shm.pages) throw new Errno(E.EFAULT);
         if (v.file) {
           if ((v.pgoff + p) * PAGE >= v.file.mappable.size()) throw new Errno(E.EFAULT);
           const [from, to] = faultWindow(this.memfile, v, p);
           this.populate(v, from, to, true);
         } else if (this.memfile.fits(FAULT_CHUNK)) {
           this.populate(v, c0, Math.min(v.pages, c0 + FAULT_CHUNK), true);
+        } else if (!v.shared) {
+          // Near the limit a read must not cost a frame (Linux maps its zero
+          // page): the zero frame, read-only; a write faults again and copies it.
+          const z = this.memfile.zero();
+          this.memfile.incRef(z);
+          v.frames.set(p, z);
+          this.syncHost(v, p, p + 1);
         } else {
           this.makePresent(v, p, false);
         }
@@ -476,12 +516,26 @@ export class MemoryManager extends UserCopy {
    */
   reclaimUntouched(): number {
     let freed = 0;
+    const zero = this.memfile.zero();
+    const budget = { pages: Infinity };
     for (const v of this.vmas) {
       if (v.file || v.shared) continue;
       const gone: number[] = [];
+      const zeros: number[] = [];
       v.frames.forEachPresent(0, v.pages, (p, f) => {
-        if (this.memfile.refCount(f) === 1 && this.memfile.isHole(f)) gone.push(p);
+        if (this.memfile.refCount(f) !== 1) return;
+        if (this.memfile.isHole(f)) gone.push(p);
+        // Touched, but only read (or written with zeros): Linux's memcg would
+        // not count it (a read maps the zero page); it becomes the zero frame.
+        else if (this.memfile.allZero(f, 1, budget)) zeros.push(p);
       });
+      for (const p of zeros) {
+        this.memfile.decRef(v.frames.get(p));
+        this.memfile.incRef(zero);
+        v.frames.set(p, zero);
+        this.syncHost(v, p, p + 1);
+      }
+      freed += zeros.length;
       for (let i = 0; i < gone.length; ) {
         let j = i + 1;
         while (j < gone.length && gone[j] === gone[j - 1] + 1) j++;
@@ -505,6 +559,10 @@ export class MemoryManager extends UserCopy {
         if ((v.pgoff + p) * PAGE >= v.file.mappable.size()) throw new Errno(E.EFAULT);
         f = v.file.mappable.frameFor(v.pgoff + p, v.shared && write);
         this.memfile.incRef(f);
+      } else if (v.shm) {
+        if (v.pgoff + p >= v.shm.pages) throw new Errno(E.EFAULT);
+        v.shm.fill(v.pgoff + p, v.pgoff + p + 1, (_i, g) => (f = g));
+        this.memfile.incRef(f);
       } else {
         f = this.memfile.alloc(1);
       }
@@ -525,6 +583,24 @@ export class MemoryManager extends UserCopy {
     }
     this.syncHost(v, p, p + 1);
     return f;
+  }
+
+  /**
+   * makePresent for a kernel-side access (copyOut, a read into the buffer):
+   * past the memory limit the OOM killer runs as for the application's own
+   * fault (MemoryFile.userOom, set by the kernel) and the access retries;
+   * EFAULT once the killer freed nothing or chose this address space's process.
+   */
+  private presentForKernel(v: Vma, p: number, write: boolean): number {
+    for (;;) {
+      try {
+        return this.makePresent(v, p, write);
+      } catch (e) {
+        if (!(e instanceof Errno && e.errno === E.ENOMEM)) throw e;
+        const used = this.memfile.usedPages;
+        if (!this.memfile.userOom?.(this) || this.memfile.usedPages >= used) throw new Errno(E.EFAULT, 'out of memory');
+      }
+    }
   }
 
   /** MAP_GROWSDOWN: a fault just below a stack VMA extends it (within the stack limit). */
@@ -574,7 +650,7 @@ export class MemoryManager extends UserCopy {
       // reference) needs no host change. Should the stub still map it
       // read-only (a fork's sharer went away), the application's own first
       // write faults and the fault path maps it writable then.
-      if (f < 0 || (write && !v.shared && this.memfile.refCount(f) > 1)) f = this.makePresent(v, p, write);
+      if (f < 0 || (write && !v.shared && this.memfile.refCount(f) > 1)) f = this.presentForKernel(v, p, write);
       const off = a % PAGE;
       // Following pages whose frames come next in the memory file (a fresh
       // anonymous area, a tmpfs file written in order) join one view: one
@@ -618,7 +694,7 @@ export class MemoryManager extends UserCopy {
     const child = new MemoryManager(this.memfile, as);
     Object.assign(child, {
       brkStart: this.brkStart, brkEnd: this.brkEnd, mmapBase: this.mmapBase, stackTop: this.stackTop,
-      argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, stackLimit: this.stackLimit,
+      argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, auxv: this.auxv, stackLimit: this.stackLimit,
     });
     try {
       this.forkInto(child);
@@ -633,12 +709,23 @@ export class MemoryManager extends UserCopy {
   private forkInto(child: MemoryManager): void {
     let budget = EAGER_COPY_BUDGET;
     for (const v of this.vmas) {
+      // MADV_DONTFORK: the child does not get this range at all.
+      if (v.dontfork) continue;
       const c = new Vma(v.start, v.end, v.prot, v.shared, new FrameTable(0), v.file, v.pgoff, v.growsDown, v.name);
       c.copyFlags(v);
+      // Memory locks are not inherited.
+      c.locked = 0;
       // The child's private pages get their own identity, as Linux's anon_vma_fork gives a new anon_vma.
       if (v.anon) c.anon = {};
-      c.file?.hold?.incRef();
+      c.retain();
       child.vmas.insert(c);
+      if (v.wipeonfork) {
+        // MADV_WIPEONFORK: the child's pages start as zeros.
+        c.frames = new FrameTable(v.pages);
+        c.anon = null;
+        child.populate(c, 0, c.pages);
+        continue;
+      }
       const present = v.frames.count();
       if (!v.shared && v.prot & PROT_WRITE && present > 0 && present <= EAGER_COPY_VMA && present <= budget) {
         // A copy-on-write fault costs a trap and a host mmap here, far more
@@ -677,7 +764,7 @@ export class MemoryManager extends UserCopy {
   releaseFrames(): void {
     for (const v of this.vmas) {
       this.dropFrames(v, 0, v.pages);
-      v.file?.hold?.decRef();
+      v.release();
     }
     this.vmas.clear();
   }

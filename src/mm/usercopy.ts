@@ -1,6 +1,8 @@
 // Typed copy-in/copy-out of application memory on top of one primitive: walk
 // a range page by page (MemoryManager.forEachPage), which checks every page
-// against the VMAs and throws Errno(EFAULT) for a bad pointer.
+// against the VMAs and throws Errno(EFAULT) for a bad pointer. prefix() is
+// what partial transfers use: a read or write whose buffer turns bad part-way
+// moves the bytes before the fault, as Linux's copy_to_user/copy_from_user do.
 
 import { E, Errno } from '../abi/errno';
 import type { MemoryAccess } from './access';
@@ -9,6 +11,29 @@ import { PAGE } from './vma';
 export abstract class UserCopy implements MemoryAccess {
   protected abstract forEachPage(addr: number, len: number, write: boolean, fn: (bytes: Buffer, done: number) => void | boolean, force?: boolean): void;
   abstract checkRange(addr: number, len: number, write: boolean): void;
+
+  prefix(addr: number, len: number, write: boolean): number {
+    if (len <= 0) return 0;
+    try {
+      this.checkRange(addr, len, write);
+      return len;
+    } catch (e) {
+      if (!(e instanceof Errno)) throw e;
+    }
+    // Rare (a buffer that ends in a hole): find the first bad page.
+    let done = 0;
+    while (done < len) {
+      const n = Math.min(PAGE - ((addr + done) % PAGE), len - done);
+      try {
+        this.checkRange(addr + done, n, write);
+      } catch (e) {
+        if (e instanceof Errno) return done;
+        throw e;
+      }
+      done += n;
+    }
+    return done;
+  }
 
   copyIn(addr: number, len: number): Buffer {
     this.checkRange(addr, len, false);
@@ -41,6 +66,15 @@ export abstract class UserCopy implements MemoryAccess {
   /** A write by the kernel itself, ignoring the VMA's protection (ELF .bss zeroing). */
   kernelWrite(addr: number, data: Uint8Array): void {
     this.forEachPage(addr, data.length, true, (b, done) => b.set(data.subarray(done, done + b.length)), true);
+  }
+
+  /** A read by the kernel itself, ignoring the VMA's protection (ptrace's PEEKDATA, as Linux's FOLL_FORCE). */
+  kernelRead(addr: number, len: number): Buffer {
+    const out = Buffer.alloc(len);
+    this.forEachPage(addr, len, false, (b, done) => {
+      b.copy(out, done);
+    }, true);
+    return out;
   }
 
   readCString(addr: number, max: number): string {
@@ -94,7 +128,8 @@ export abstract class UserCopy implements MemoryAccess {
   }
   writeI64(addr: number, v: number): void {
     const b = Buffer.alloc(8);
-    b.writeBigInt64LE(BigInt(v));
+    // A value past 2^63 (an offset the application overflowed) wraps as in C, never throws.
+    b.writeBigInt64LE(BigInt.asIntN(64, BigInt(Math.trunc(v))));
     this.copyOut(addr, b);
   }
 }

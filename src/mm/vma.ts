@@ -8,6 +8,7 @@ import { samePolicy, type NumaPolicy } from '../abi/mempolicy';
 import type { Mappable } from './mappable';
 import { FrameTable } from './frame_table';
 import type { MemoryFile } from '../platform/memfile';
+import type { SharedAnon } from './shm';
 import { PAGE_SIZE as PAGE } from '../abi/mm';
 
 export { PAGE };
@@ -15,6 +16,10 @@ export { PAGE };
 /** Vma.untouched looks at VMAs of up to PROBE_PAGES frames and reads at most PROBE_READ pages of data. */
 const PROBE_PAGES = 8192;
 const PROBE_READ = 256;
+
+/** Vma.locked: VM_LOCKED, and VM_LOCKONFAULT (locked, but filled only as touched). */
+export const LOCK_ON = 1;
+export const LOCK_ONFAULT = 2;
 
 export interface VmaFile {
   mappable: Mappable;
@@ -35,7 +40,7 @@ export class Vma {
    */
   anon: object | null = null;
   /** A shared anonymous mapping's object (Linux gives each its own shmem file): only its own pieces merge. */
-  shm: object | null = null;
+  shm: SharedAnon | null = null;
   /** Linux's VM_ACCOUNT: private writable memory charged when mapped or first made writable. */
   accounted = false;
   /** MAP_NORESERVE (VM_NORESERVE): never charged. */
@@ -44,6 +49,12 @@ export class Vma {
   written = false;
   /** mbind's policy for this range (null: the default); only VMAs with equal policies merge. */
   policy: NumaPolicy | null = null;
+  /** mlock state: 0, VM_LOCKED, or VM_LOCKED|VM_LOCKONFAULT (LOCK_* below). Not inherited by fork. */
+  locked = 0;
+  /** MADV_DONTFORK (VM_DONTCOPY): a fork child does not get this range. */
+  dontfork = false;
+  /** MADV_WIPEONFORK (VM_WIPEONFORK): a fork child gets zero-filled pages here. */
+  wipeonfork = false;
 
   constructor(
     public start: number,
@@ -74,7 +85,7 @@ export class Vma {
     right.copyFlags(this);
     this.frames = left;
     this.end = addr;
-    right.file?.hold?.incRef();
+    right.retain();
     return right;
   }
 
@@ -86,6 +97,9 @@ export class Vma {
     this.noreserve = from.noreserve;
     this.written = from.written;
     this.policy = from.policy;
+    this.locked = from.locked;
+    this.dontfork = from.dontfork;
+    this.wipeonfork = from.wipeonfork;
   }
 
   /**
@@ -104,6 +118,9 @@ export class Vma {
       this.accounted === next.accounted &&
       this.noreserve === next.noreserve &&
       this.name === next.name &&
+      this.locked === next.locked &&
+      this.dontfork === next.dontfork &&
+      this.wipeonfork === next.wipeonfork &&
       samePolicy(this.policy, next.policy)
     );
   }
@@ -130,7 +147,7 @@ export class Vma {
     let shared = false;
     let data = false;
     this.frames.forEachPresent(0, this.pages, (_p, f) => {
-      if (shared || data) return;
+      if (shared || data || memfile.isZeroFrame(f)) return;
       if (memfile.refCount(f) > 1) shared = true;
       else if (runLen > 0 && f === runStart + runLen) runLen++;
       else {
@@ -150,7 +167,19 @@ export class Vma {
     this.end = next.end;
     this.anon ??= next.anon;
     this.written ||= next.written;
-    next.file?.hold?.decRef();
+    next.release();
+  }
+
+  /** One more VMA maps this one's file or shared object (a split, a fork, a move): keep it alive. */
+  retain(): void {
+    this.file?.hold?.incRef();
+    this.shm?.incRef();
+  }
+
+  /** This VMA no longer maps its file or shared object. */
+  release(): void {
+    this.file?.hold?.decRef();
+    this.shm?.decRef();
   }
 }
 

@@ -51,6 +51,12 @@ export class MemoryFile {
    * were handed out but never touched (returns how many). Set by the kernel.
    */
   reclaim: ((want: number) => number) | null = null;
+  /**
+   * The OOM killer for a kernel-side access to the application memory of
+   * `owner` (its MemoryManager) that found no frame: true when the access
+   * should retry. Set by the kernel.
+   */
+  userOom: ((owner: object) => boolean) | null = null;
 
   constructor() {
     this.fd = libc.memfd_create('tsvisor-memory', 0);
@@ -108,6 +114,25 @@ export class MemoryFile {
       pos = stop;
     }
     return true;
+  }
+
+  private zeroFrame = -1;
+
+  /**
+   * A frame that stays all zeros, as Linux's zero page: private anonymous
+   * pages never written map it read-only (near the limit, and when memory
+   * pressure finds pages that hold only zeros), so reading untouched memory
+   * costs nothing; a write copies it like any shared frame (its reference
+   * count never drops below 1). Made on first use, past the limit if need be
+   * (one frame).
+   */
+  zero(): number {
+    if (this.zeroFrame < 0) this.zeroFrame = this.allocFree(1);
+    return this.zeroFrame;
+  }
+
+  isZeroFrame(frame: number): boolean {
+    return frame === this.zeroFrame;
   }
 
   /** Allocate npages contiguous frames with reference count 1, zero-filled; ENOMEM past the limit. */

@@ -101,6 +101,12 @@ export interface AddressSpace {
   /** How many mappings the host lets the application have (its max_map_count less the stub's own). */
   readonly maxMappings: number;
   readonly vdsoBase: number;
+  /**
+   * Bytes of the host's vDSO as the application sees it at addr (a tracer's
+   * read: gdb loads its symbols from memory), or null when [addr, addr+len)
+   * is not inside it. The vDSO is never written.
+   */
+  readVdso(addr: number, len: number): Buffer | null;
   /** Kill the backing process(es). */
   release(): void;
   /**

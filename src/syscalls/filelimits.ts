@@ -32,14 +32,14 @@ function regular(f: FileDescription): Inode | null {
  * write, as on Linux. A host file given as stdio has no inode here: the
  * limit still applies to it (its size from fstat), privileges stay the host's.
  */
-export function beforeWrite(t: Task, f: FileDescription, off: number | null, count: number, append = false): number {
+export function beforeWrite(t: Task, f: FileDescription, off: number | null, count: number, append = false, noAppend = false): number {
   if (count === 0) return count;
   const inode = regular(f);
   const lim = fsizeLimit(t);
   if (lim !== Infinity && (inode || !f.inode)) {
     const size = inode ? inode.attrs().size : hostFileSize(f);
     if (size >= 0) {
-      const pos = append || f.flags & O_APPEND ? size : off ?? (inode ? f.offset : f.seek(0, SEEK_CUR));
+      const pos = append || (f.flags & O_APPEND && !noAppend) ? size : off ?? (inode ? f.offset : f.seek(0, SEEK_CUR));
       if (pos >= lim) tooBig(t);
       count = Math.min(count, lim - pos);
     }

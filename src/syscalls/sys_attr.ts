@@ -5,7 +5,7 @@ import type { VPath } from '../vfs/dentry';
 import { checkAccess, checkChown, checkOwner, dropPrivileges, isOwnerOrCapable, mayAccess, maySetGid, MAY_WRITE } from '../vfs/perm';
 import { beforeResize } from './filelimits';
 import { readPath, resolveAt, resolverOf, startOf, vfsOf } from './sysutil';
-import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, nowNs, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, type SetAttr } from '../abi/fs';
+import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, nowNs, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, type InodeAttrs, type SetAttr } from '../abi/fs';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 const UTIME_NOW = (1 << 30) - 1;
@@ -22,6 +22,35 @@ function fdPath(t: Task, fd: number): VPath {
   const f = t.fdTable.get(fd);
   if (!f.path) throw new Errno(E.EBADF);
   return f.path;
+}
+
+/**
+ * fchmod/fchown: the file's location, or for a file without one that keeps
+ * its own attributes (a pipe) those attributes, changed in place.
+ */
+function fdAttrs(t: Task, fd: number, change: (a: InodeAttrs) => void, onPath: (p: VPath) => number): number {
+  const f = t.fdTable.get(fd);
+  if (f.path) return onPath(f.path);
+  const a = f.ownAttrs();
+  if (!a) throw new Errno(E.EBADF);
+  change(a);
+  a.ctimeNs = nowNs();
+  return 0;
+}
+
+function fchmod(t: Task, fd: number, mode: number): number {
+  return fdAttrs(t, fd, (a) => {
+    checkOwner(t.creds, a);
+    a.mode = (a.mode & S_IFMT) | (mode & 0o7777);
+  }, (p) => chmod(t, p, mode));
+}
+
+function fchown(t: Task, fd: number, uid: number, gid: number): number {
+  return fdAttrs(t, fd, (a) => {
+    checkChown(t.creds, a, uid | 0, gid | 0);
+    if ((uid | 0) !== -1) a.uid = uid >>> 0;
+    if ((gid | 0) !== -1) a.gid = gid >>> 0;
+  }, (p) => chown(t, p, uid, gid));
 }
 
 function chmod(t: Task, p: VPath, mode: number): number {
@@ -112,7 +141,10 @@ function truncate(t: Task, p: VPath, len: number): number {
   vfsOf(t).checkWritable(p);
   checkAccess(t.creds, a, MAY_WRITE);
   beforeResize(t, p.dentry.inode, len);
-  p.dentry.inode.setattr({ size: len });
+  const old = a.size;
+  // mtime and ctime move even when the size stays (Linux's do_truncate).
+  p.dentry.inode.setattr({ size: len, mtimeNs: nowNs() });
+  if (len < old) vfsOf(t).onShrink?.(p.dentry.inode, len);
   return 0;
 }
 
@@ -123,13 +155,13 @@ function syncFd(t: Task, fd: number, dataOnly = false): number {
 
 export const defs: SyscallDef[] = [
   { nr: 90, name: 'chmod', args: ['str', 'oct'], fn: (t, a) => chmod(t, pathArg(t, -100, a[0], 0), u32(a[1])) },
-  { nr: 91, name: 'fchmod', args: ['fd', 'oct'], fn: (t, a) => chmod(t, fdPath(t, i32(a[0])), u32(a[1])) },
+  { nr: 91, name: 'fchmod', args: ['fd', 'oct'], fn: (t, a) => fchmod(t, i32(a[0]), u32(a[1])) },
   {
     nr: 268, name: 'fchmodat', args: ['atfd', 'str', 'oct'],
     fn: (t, a) => chmod(t, pathArg(t, i32(a[0]), a[1], 0), u32(a[2])),
   },
   { nr: 92, name: 'chown', args: ['str', 'int', 'int'], fn: (t, a) => chown(t, pathArg(t, -100, a[0], 0), a[1], a[2]) },
-  { nr: 93, name: 'fchown', args: ['fd', 'int', 'int'], fn: (t, a) => chown(t, fdPath(t, i32(a[0])), a[1], a[2]) },
+  { nr: 93, name: 'fchown', args: ['fd', 'int', 'int'], fn: (t, a) => fchown(t, i32(a[0]), a[1], a[2]) },
   { nr: 94, name: 'lchown', args: ['str', 'int', 'int'], fn: (t, a) => chown(t, pathArg(t, -100, a[0], AT_SYMLINK_NOFOLLOW), a[1], a[2]) },
   {
     nr: 260, name: 'fchownat', args: ['atfd', 'str', 'int', 'int', 'atflags'],
@@ -158,7 +190,9 @@ export const defs: SyscallDef[] = [
       const flags = u32(a[3]);
       if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new Errno(E.EINVAL);
       const times = readTimespecs(t, a[2]);
-      // A NULL path means the file dirfd refers to (futimens).
+      // A NULL path means the file dirfd refers to (futimens): no flags, a real descriptor.
+      if (a[1] === 0 && flags) throw new Errno(E.EINVAL);
+      if (a[1] === 0 && i32(a[0]) === -100) throw new Errno(E.EFAULT);
       const p = a[1] === 0 ? fdPath(t, i32(a[0])) : pathArg(t, i32(a[0]), a[1], flags);
       return setTimes(t, p, times);
     },
@@ -177,7 +211,9 @@ export const defs: SyscallDef[] = [
       if (a[1] < 0) throw new Errno(E.EINVAL);
       if (!f.writable || !f.inode || (f.inode.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
       beforeResize(t, f.inode, a[1]);
-      f.inode.setattr({ size: a[1] });
+      const old = f.inode.attrs().size;
+      f.inode.setattr({ size: a[1], mtimeNs: nowNs() });
+      if (a[1] < old) vfsOf(t).onShrink?.(f.inode, a[1]);
       return 0;
     },
   },

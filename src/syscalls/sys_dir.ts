@@ -3,14 +3,16 @@ import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { checkAccess, MAY_EXEC } from '../vfs/perm';
 import { readPath, resolverOf, startOf, vfsOf } from './sysutil';
-import { O_PATH, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../abi/fs';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../abi/fs';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 function getdents(t: Task, fd: number, buf: number, count: number, dirent64: boolean): number {
   const f = t.fdTable.get(fd);
-  if (f.flags & O_PATH) throw new Errno(E.EBADF);
+  // The count is an int inside Linux: past INT_MAX no entry "fits".
+  if (count > 0x7fffffff) throw new Errno(E.EINVAL);
   const before = f.offset;
-  const data = f.getdents(count, dirent64);
+  // Entries go out whole up to the first fault in the buffer, as filldir copies them.
+  const data = f.getdents(count, dirent64, t.mm.prefix(buf, count, true));
   try {
     if (data.length) t.mm.copyOut(buf, data);
   } catch (e) {
@@ -55,7 +57,7 @@ export const defs: SyscallDef[] = [
   {
     nr: 81, name: 'fchdir', args: ['fd'],
     fn: (t, a) => {
-      const f = t.fdTable.get(i32(a[0]));
+      const f = t.fdTable.getRaw(i32(a[0]));
       if (!f.path) throw new Errno(E.ENOTDIR);
       if ((f.path.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
       checkAccess(t.creds, f.path.dentry.inode.attrs(), MAY_EXEC);

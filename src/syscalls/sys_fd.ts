@@ -41,14 +41,15 @@ function readFlock(t: Task, f: FileDescription, addr: number): { type: number; s
 }
 
 async function lockCmd(t: Task, f: FileDescription, cmd: number, arg: number): Promise<number> {
-  if (!f.inode || f.flags & O_PATH) throw new Errno(E.EBADF);
+  const table = f.locks(true);
+  if (!table) throw new Errno(E.EBADF);
   const ofd = cmd >= F_OFD_GETLK;
   const l = readFlock(t, f, arg);
   if (ofd && l.raw.readInt32LE(24) !== 0) throw new Errno(E.EINVAL); // l_pid must be 0 for OFD locks
   const owner: object = ofd ? f : t.fdTable;
   if (cmd === F_GETLK || cmd === F_OFD_GETLK) {
     if (l.type === F_UNLCK) throw new Errno(E.EINVAL);
-    const c = f.inode.locks?.test(owner, l.type, l.start, l.end) ?? null;
+    const c = table.test(owner, l.type, l.start, l.end);
     const out = Buffer.alloc(32);
     l.raw.copy(out);
     if (!c) out.writeInt16LE(F_UNLCK, 0);
@@ -64,12 +65,14 @@ async function lockCmd(t: Task, f: FileDescription, cmd: number, arg: number): P
   }
   if (l.type === F_RDLCK && !f.readable) throw new Errno(E.EBADF);
   if (l.type === F_WRLCK && !f.writable) throw new Errno(E.EBADF);
-  await f.inode.lockTable().set(t, owner, ofd ? -1 : t.pid, l.type, l.start, l.end, cmd === F_SETLKW || cmd === F_OFD_SETLKW);
+  await table.set(t, owner, ofd ? -1 : t.pid, l.type, l.start, l.end, cmd === F_SETLKW || cmd === F_OFD_SETLKW);
   return 0;
 }
 
 async function fcntl(t: Task, fd: number, cmd: number, arg: number): Promise<number> {
-  const f = t.fdTable.get(fd);
+  const f = t.fdTable.getRaw(fd);
+  // An O_PATH descriptor allows only what treats it as a descriptor number.
+  if (f.flags & O_PATH && cmd !== F_DUPFD && cmd !== F_DUPFD_CLOEXEC && cmd !== F_GETFD && cmd !== F_SETFD && cmd !== F_GETFL) throw new Errno(E.EBADF);
   switch (cmd) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC:
@@ -83,7 +86,6 @@ async function fcntl(t: Task, fd: number, cmd: number, arg: number): Promise<num
     case F_GETFL:
       return f.flags;
     case F_SETFL:
-      if (f.flags & O_PATH) throw new Errno(E.EBADF);
       if (u32(arg) & O_NOATIME && !(f.flags & O_NOATIME) && f.inode) checkOwner(t.creds, f.stat());
       f.flags = (f.flags & ~SETFL_MASK & ~O_ASYNC) | (u32(arg) & SETFL_MASK & ~O_ASYNC) | (f.flags & O_ASYNC);
       setAsync(t, fd, f, (u32(arg) & O_ASYNC) !== 0);
@@ -148,7 +150,6 @@ export const defs: SyscallDef[] = [
     fn: (t, a) => {
       const oldfd = i32(a[0]);
       const newfd = i32(a[1]);
-      t.fdTable.get(oldfd);
       return t.fdTable.dup2(oldfd, newfd, false);
     },
   },
@@ -160,7 +161,7 @@ export const defs: SyscallDef[] = [
       const flags = u32(a[2]);
       if (flags & ~O_CLOEXEC) throw new Errno(E.EINVAL);
       if (oldfd === newfd) {
-        t.fdTable.get(oldfd);
+        t.fdTable.getRaw(oldfd);
         throw new Errno(E.EINVAL);
       }
       return t.fdTable.dup2(oldfd, newfd, (flags & O_CLOEXEC) !== 0);
@@ -174,8 +175,9 @@ export const defs: SyscallDef[] = [
     nr: 73, name: 'flock', args: ['fd', 'int'],
     fn: async (t, a) => {
       const f = t.fdTable.get(i32(a[0]));
-      if (!f.inode || f.flags & O_PATH) throw new Errno(E.EBADF);
-      await f.inode.lockTable().flock(t, f, i32(a[1]));
+      const table = f.locks(true);
+      if (!table) throw new Errno(E.EBADF);
+      await table.flock(t, f, i32(a[1]));
       return 0;
     },
   },

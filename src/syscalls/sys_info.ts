@@ -11,6 +11,7 @@
 // fork on Linux. The fork hook copies them eagerly (a parent's change after
 // fork must not reach the child); the exec hook resets what execve resets.
 
+import { seccompMode, setFilter, setStrict } from './sys_seccomp';
 import type { NumaPolicy } from '../abi/mempolicy';
 import type { FamilyHooks } from '../kernel/lifecycle';
 import { randomFill } from '../host/random';
@@ -342,7 +343,7 @@ function archPrctl(t: Task, a: number[]): number {
 
 const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4;
 const PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8, PR_SET_NAME = 15, PR_GET_NAME = 16;
-const PR_GET_SECCOMP = 21, PR_CAPBSET_READ = 23, PR_CAPBSET_DROP = 24, PR_GET_SECUREBITS = 27, PR_SET_SECUREBITS = 28;
+const PR_GET_SECCOMP = 21, PR_SET_SECCOMP = 22, PR_CAPBSET_READ = 23, PR_CAPBSET_DROP = 24, PR_GET_SECUREBITS = 27, PR_SET_SECUREBITS = 28;
 const PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
 const PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39, PR_CAP_AMBIENT = 47, PR_SET_PTRACER = 0x59616d61;
 const PR_CAP_AMBIENT_IS_SET = 1, PR_CAP_AMBIENT_RAISE = 2, PR_CAP_AMBIENT_LOWER = 3, PR_CAP_AMBIENT_CLEAR_ALL = 4;
@@ -434,7 +435,11 @@ function prctl(t: Task, a: number[]): number {
       return 0;
     }
     case PR_GET_SECCOMP:
-      return 0;
+      return seccompMode(t);
+    case PR_SET_SECCOMP:
+      if (arg2 === 1) return setStrict(t);
+      if (arg2 === 2) return setFilter(t, 0, arg3);
+      throw new Errno(E.EINVAL);
     case PR_CAPBSET_READ:
       need(capValid(arg2));
       return t.creds.capBounding & capBit(arg2) ? 1 : 0;
@@ -460,7 +465,7 @@ function prctl(t: Task, a: number[]): number {
       return capAmbient(t, arg2, arg3, arg4, arg5);
     case PR_SET_PTRACER:
       return 0; // Yama: nothing traces inside the sandbox
-    default: // PR_SET_VMA, PR_SET_MM, PR_SET_SECCOMP, ...
+    default: // PR_SET_VMA, PR_SET_MM, ...
       t.kernel.logOnce(`prctl-${option}`, `prctl: option ${option} (0x${(option >>> 0).toString(16)}) is not supported: EINVAL`);
       throw new Errno(E.EINVAL);
   }
@@ -491,5 +496,5 @@ export const defs: SyscallDef[] = [
   { nr: 158, name: 'arch_prctl', args: ['arch_prctl_op', 'hex'], fn: archPrctl,
     partial: 'ARCH_SET_CPUID fails with ENODEV (no CPUID faulting); the XCOMP (AMX) and MAP_VDSO requests are EINVAL' },
   { nr: 157, name: 'prctl', args: ['prctl_op', 'prctl_arg', 'prctl_arg', 'prctl_arg', 'prctl_arg'], fn: prctl,
-    partial: 'supported: PDEATHSIG (stored, not sent yet), DUMPABLE, KEEPCAPS, SECUREBITS, NAME (per process), GET_SECCOMP (0), CAPBSET_READ/DROP, CHILD_SUBREAPER (stored, reparenting ignores it), NO_NEW_PRIVS, CAP_AMBIENT, SET_PTRACER; all other options (PR_SET_VMA, PR_SET_MM, PR_SET_SECCOMP, ...) are EINVAL' },
+    partial: 'supported: PDEATHSIG (stored, not sent yet), DUMPABLE, KEEPCAPS, SECUREBITS, NAME (per process), GET/SET_SECCOMP, CAPBSET_READ/DROP, CHILD_SUBREAPER (stored, reparenting ignores it), NO_NEW_PRIVS, CAP_AMBIENT, SET_PTRACER; all other options (PR_SET_VMA, PR_SET_MM, ...) are EINVAL' },
 ];

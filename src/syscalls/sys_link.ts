@@ -30,7 +30,7 @@ function linkat(t: Task, od: number, op: number, nd: number, np: number, flags: 
   if (oldPath.length === 0) {
     if (!(flags & AT_EMPTY_PATH)) throw new Errno(E.ENOENT);
     // linkat(fd, "", ...) links the file fd refers to: link through its own location.
-    const f = t.fdTable.get(od);
+    const f = t.fdTable.getRaw(od);
     if (!f.path) throw new Errno(E.ENOENT);
     if ((f.path.dentry.inode.mode & S_IFMT) === S_IFDIR) throw new Errno(E.EPERM);
     vfs.linkTo(r, f.path, startOf(t, nd, newPath), newPath);

@@ -8,67 +8,103 @@ import { PAGE, pageAlignDown, pageAlignUp, type VmaFile } from '../mm/vma';
 import {
   MAP_ANONYMOUS, MAP_DENYWRITE, MAP_EXECUTABLE, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_HUGETLB, MAP_LOCKED,
   MAP_NONBLOCK, MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_SYNC, MAP_TYPE,
-  MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_EXEC, PROT_READ, PROT_WRITE,
+  MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE,
 } from '../abi/mm';
+import { RLIMIT_DATA } from '../abi/resource';
 import type { FileDescription } from '../vfs/file';
 import { makedev } from '../abi/fs';
 import { i32, type SyscallDef } from '../kernel/syscall';
-import { checkExpand, checkProtect, isData } from './vmlimits';
+import { checkCommit, checkExpand, checkProtect, isData } from './vmlimits';
+import { lockFits, lockOnMap, lockRange, mlockDefs } from './sys_mlock';
 
-const KNOWN_FLAGS = MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE | MAP_LOCKED |
-  MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_SYNC | MAP_FIXED_NOREPLACE;
 const PROT_GROWSDOWN = 0x01000000, PROT_GROWSUP = 0x02000000;
 const O_ACCMODE = 3, O_WRONLY = 1, O_RDWR = 2;
 
+/** Bits MAP_SHARED_VALIDATE refuses on a file (EOPNOTSUPP): what Linux's legacy mask and the file's own flags leave out. */
+const VALIDATE_UNKNOWN = 0x600 | MAP_SYNC | MAP_FIXED_NOREPLACE | 0x3e00000;
+const MAP_32BIT = 0x40;
+/** MAP_32BIT places a mapping in the second GiB, as Linux does on x86-64. */
+const LOW_WINDOW = [0x40000000, 0x80000000];
+
+/** A size_t argument: beyond 2^53 (or "negative") it can only be too large. */
+function usize(x: number): number {
+  return x < 0 || x > Number.MAX_SAFE_INTEGER ? Infinity : x;
+}
+
 function mmap(t: Task, a: number[]): number {
-  let addr = a[0];
-  const len = a[1];
+  const hint = a[0];
   const prot = i32(a[2]);
   const flags = i32(a[3]);
   const fd = i32(a[4]);
   const off = a[5];
   const mm = t.mm;
-  if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP)) throw new Errno(E.EINVAL);
-  const type = flags & MAP_TYPE;
-  if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) throw new Errno(E.EINVAL);
-  if (type === MAP_SHARED_VALIDATE && flags & ~KNOWN_FLAGS) throw new Errno(E.EOPNOTSUPP);
+  // The order of Linux's checks: the offset, the file, the length, the address, the type.
+  if (off % PAGE !== 0) throw new Errno(E.EINVAL);
+  const f = flags & MAP_ANONYMOUS ? null : t.fdTable.get(fd);
   if (flags & MAP_HUGETLB) throw new Errno(E.EINVAL, 'MAP_HUGETLB');
-  if (len <= 0) throw new Errno(E.EINVAL);
+  const len = usize(a[1]);
+  if (len === 0) throw new Errno(E.EINVAL);
   const size = pageAlignUp(len);
-  if (size > mm.top) throw new Errno(E.ENOMEM);
-  if (off % PAGE !== 0 || off < 0) throw new Errno(E.EINVAL);
-  const shared = type !== MAP_PRIVATE;
+  if (size > TASK_SIZE) throw new Errno(E.ENOMEM);
+  let addr: number;
+  if (flags & MAP_FIXED) {
+    // mm.top is this address space's TASK_SIZE: the stub and the host's vDSO lie above it.
+    if (hint < 0 || hint + size > mm.top) throw new Errno(E.ENOMEM);
+    if (hint % PAGE !== 0) throw new Errno(E.EINVAL);
+    if (hint < 0x1000) throw new Errno(E.EPERM);
+    addr = hint;
+  } else if (flags & MAP_FIXED_NOREPLACE) {
+    if (hint < 0 || hint + size > mm.top) throw new Errno(E.ENOMEM);
+    if (hint % PAGE !== 0) throw new Errno(E.EINVAL);
+    if (hint < 0x1000) throw new Errno(E.ENOMEM);
+    // Any existing mapping in the range is a conflict.
+    if (mm.anyMapped(hint, hint + size)) throw new Errno(E.EEXIST);
+    addr = hint;
+  } else {
+    // A hint that is negative or beyond the top is no hint (Linux looks elsewhere).
+    const h = hint > 0 && hint + size <= mm.top ? pageAlignDown(hint) : 0;
+    addr = flags & MAP_32BIT ? mm.findFree(size, h, LOW_WINDOW[0], LOW_WINDOW[1]) : mm.findFree(size, h);
+  }
+  const type = flags & MAP_TYPE;
   const p = prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
   let file: VmaFile | null = null;
-  if (!(flags & MAP_ANONYMOUS)) {
-    const f = t.fdTable.get(fd);
+  let shared: boolean;
+  if (f) {
+    if (type === MAP_SHARED_VALIDATE && flags & VALIDATE_UNKNOWN) throw new Errno(E.EOPNOTSUPP);
+    if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) throw new Errno(E.EINVAL);
+    shared = type !== MAP_PRIVATE;
+    // The largest file offset is 2^63 - 1: a mapping must end below it.
+    if (off < 0 || off + size > Number.MAX_SAFE_INTEGER) throw new Errno(E.EOVERFLOW);
     const acc = f.flags & O_ACCMODE;
     if (f.flags & 0o10000000 /* O_PATH */) throw new Errno(E.EBADF);
     if (acc === O_WRONLY) throw new Errno(E.EACCES);
     if (shared && p & PROT_WRITE && acc !== O_RDWR) throw new Errno(E.EACCES);
     if (shared && p & PROT_WRITE && f.flags & 0o2000 /* O_APPEND */) throw new Errno(E.EACCES);
+    if (flags & MAP_GROWSDOWN) throw new Errno(E.EINVAL);
     const m = f.mappable();
     if (!m && isDevZero(f)) {
       // /dev/zero maps as anonymous memory (shared or private), as on Linux.
     } else if (!m) throw new Errno(E.ENODEV);
     else file = { mappable: m, name: fileName(t, f), dev: f.inode?.fs.dev ?? 0, ino: f.inode?.ino ?? 0, hold: f };
-  }
-  if (flags & MAP_FIXED || flags & MAP_FIXED_NOREPLACE) {
-    if (addr % PAGE !== 0) throw new Errno(E.EINVAL);
-    // mm.top is this address space's TASK_SIZE: the stub and the host's vDSO lie above it.
-    if (addr < 0x1000) throw new Errno(flags & MAP_FIXED ? E.EPERM : E.ENOMEM);
-    if (addr + size > mm.top) throw new Errno(E.ENOMEM);
-    if (!(flags & MAP_FIXED) && flags & MAP_FIXED_NOREPLACE) {
-      // Any existing mapping in the range is a conflict.
-      if (mm.anyMapped(addr, addr + size)) throw new Errno(E.EEXIST);
-    }
   } else {
-    addr = mm.findFree(size, addr ? pageAlignDown(addr) : 0);
+    if (type !== MAP_SHARED && type !== MAP_PRIVATE) throw new Errno(E.EINVAL);
+    shared = type === MAP_SHARED;
   }
   const growsDown = (flags & MAP_GROWSDOWN) !== 0;
   const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
+  const noreserve = (flags & MAP_NORESERVE) !== 0;
+  const locked = lockOnMap(t, flags, size);
   checkExpand(t, size, isData(p, shared, growsDown), fixed ? addr : 0, fixed ? addr + size : 0);
-  mm.mapAt(addr, size, p, shared, file, off / PAGE, growsDown, null, (flags & MAP_NORESERVE) !== 0);
+  if (!noreserve && ((!shared && p & PROT_WRITE) || (shared && !file))) checkCommit(t, size);
+  const v = mm.mapAt(addr, size, p, shared, file, off / PAGE, growsDown, null, noreserve);
+  if (locked && v.locked !== locked) {
+    try {
+      lockRange(t, addr, addr + size, locked);
+    } catch (e) {
+      // Linux ignores a failure to fill a MAP_LOCKED mapping (mm_populate): the mapping stands.
+      if (!(e instanceof Errno && e.errno === E.EAGAIN)) throw e;
+    }
+  }
   return addr;
 }
 
@@ -82,31 +118,49 @@ function fileName(t: Task, f: FileDescription): string {
   return f.path ? t.kernel.vfs.pathname(null, f.path).path : '';
 }
 
-/**
- * A page-aligned range: beyond the top of the address space munmap says
- * EINVAL and the calls that look the range up (mprotect, madvise, msync) ENOMEM.
- */
-function checkRange(t: Task, addr: number, len: number, beyond: number = E.ENOMEM): number {
-  if (addr % PAGE !== 0 || addr < 0) throw new Errno(E.EINVAL);
-  if (len < 0) throw new Errno(E.EINVAL);
-  if (addr + len > t.mm.top) throw new Errno(beyond);
-  return pageAlignUp(len);
+const U64 = 2 ** 64;
+
+/** An address argument as the unsigned value Linux sees (arguments arrive as signed 64-bit). */
+function uaddr(x: number): number {
+  return x < 0 ? x + U64 : x;
+}
+
+/** Whether start + len passes 2^64 (Linux's "end < start"). */
+function wraps(start: number, len: number): boolean {
+  return uaddr(start) + usize(len) >= U64;
 }
 
 function munmap(t: Task, a: number[]): number {
-  const len = checkRange(t, a[0], a[1], E.EINVAL);
-  if (len === 0) throw new Errno(E.EINVAL);
-  t.mm.unmapRange(a[0], len);
+  const start = uaddr(a[0]);
+  const len = usize(a[1]);
+  // mm.top is this address space's TASK_SIZE: the stub's pages answer as beyond it on Linux.
+  if (start % PAGE !== 0 || start > t.mm.top || len > t.mm.top - start) throw new Errno(E.EINVAL);
+  const size = pageAlignUp(len);
+  if (size === 0) throw new Errno(E.EINVAL);
+  t.mm.unmapRange(start, size);
   return 0;
 }
 
 function mprotect(t: Task, a: number[]): number {
   const prot = i32(a[2]);
+  // Linux's order: alignment, an empty range, a wrapping one, then the protection.
+  if (a[0] % PAGE !== 0) throw new Errno(E.EINVAL);
+  if (a[1] === 0) return 0;
+  if (wraps(a[0], pageAlignUp(usize(a[1])))) throw new Errno(E.ENOMEM);
   if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP)) throw new Errno(E.EINVAL);
-  const len = checkRange(t, a[0], a[1]);
-  if (len === 0) return 0;
-  checkProtect(t, a[0], a[0] + len, prot);
-  t.mm.protect(a[0], len, prot & 7);
+  const start = uaddr(a[0]);
+  const len = pageAlignUp(usize(a[1]));
+  requireMapped(t, start, start + len);
+  checkProtect(t, start, start + len, prot);
+  if (prot & PROT_WRITE) {
+    // Private memory first made writable is charged (VM_ACCOUNT): the overcommit check applies.
+    let becoming = 0;
+    for (const v of t.mm.vmas.overlapping(start, start + len)) {
+      if (!v.shared && !v.accounted && !v.noreserve) becoming += Math.min(v.end, start + len) - Math.max(v.start, start);
+    }
+    if (becoming) checkCommit(t, becoming);
+  }
+  t.mm.protect(start, len, prot & 7);
   return 0;
 }
 
@@ -115,21 +169,30 @@ function mremap(t: Task, a: number[]): number {
   const flags = i32(flagsRaw);
   if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) throw new Errno(E.EINVAL);
   if (flags & MREMAP_FIXED && !(flags & MREMAP_MAYMOVE)) throw new Errno(E.EINVAL);
-  if (flags & MREMAP_DONTUNMAP) throw new Errno(E.EINVAL, 'MREMAP_DONTUNMAP');
+  if (flags & MREMAP_DONTUNMAP && (!(flags & MREMAP_MAYMOVE) || oldLenRaw !== newLenRaw)) throw new Errno(E.EINVAL);
   if (old % PAGE !== 0) throw new Errno(E.EINVAL);
-  const oldLen = pageAlignUp(oldLenRaw);
-  const newLen = pageAlignUp(newLenRaw);
-  if (newLen === 0) throw new Errno(E.EINVAL);
-  // Linux: a fixed destination beyond TASK_SIZE is EINVAL (here, beyond the stub's floor).
-  if (flags & MREMAP_FIXED && (newAddr < 0 || newAddr + newLen > t.mm.top)) throw new Errno(E.EINVAL);
-  const v = t.mm.findVma(old);
-  if (v && newLen > oldLen) checkExpand(t, newLen - oldLen, isData(v.prot, v.shared, v.growsDown));
-  return t.mm.remap(old, oldLen, newLen, (flags & MREMAP_MAYMOVE) !== 0, flags & MREMAP_FIXED ? newAddr : -1);
+  const oldLen = pageAlignUp(usize(oldLenRaw));
+  const newLen = pageAlignUp(usize(newLenRaw));
+  if (newLen === 0 || newLen > TASK_SIZE) throw new Errno(E.EINVAL);
+  if (wraps(old, oldLen)) throw new Errno(E.EINVAL);
+  if (flags & MREMAP_FIXED) {
+    if (newAddr % PAGE !== 0) throw new Errno(E.EINVAL);
+    // Linux: a fixed destination beyond TASK_SIZE is EINVAL (here, beyond the stub's floor: see ARCHITECTURE.md).
+    if (newAddr < 0 || newAddr + newLen > t.mm.top) throw new Errno(E.EINVAL);
+  }
+  const v = t.mm.findVma(uaddr(old));
+  const added = flags & MREMAP_DONTUNMAP || oldLen === 0 ? newLen : newLen - oldLen;
+  if (v && added > 0) {
+    checkExpand(t, added, isData(v.prot, v.shared, v.growsDown));
+    if (v.locked && !lockFits(t, added)) throw new Errno(E.EAGAIN);
+    if (v.accounted) checkCommit(t, added);
+  }
+  return t.mm.remap(uaddr(old), oldLen, newLen, flags, flags & MREMAP_FIXED ? newAddr : -1);
 }
 
 /** RLIMIT_DATA bounds the heap (infinity unless the program set it). */
 function dataLimit(t: Task): number {
-  const r = t.tg.rlimits[2];
+  const r = t.tg.rlimits[RLIMIT_DATA];
   return r && r.cur >= 0 ? r.cur : Number.MAX_SAFE_INTEGER;
 }
 
@@ -145,6 +208,8 @@ function brk(t: Task, a: number[]): number {
       if (newTop > mm.top || newTop - mm.brkStart > dataLimit(t)) return mm.brkEnd;
       if (mm.anyMapped(oldTop, newTop)) return mm.brkEnd;
       checkExpand(t, newTop - oldTop, true);
+      checkCommit(t, newTop - oldTop);
+      if (mm.defLock && !lockFits(t, newTop - oldTop)) return mm.brkEnd;
       const prev = mm.findVma(oldTop - 1);
       if (prev && prev.end === oldTop && prev.name === '[heap]') mm.extendVma(prev, newTop);
       else mm.mapAt(oldTop, newTop - oldTop, PROT_READ | PROT_WRITE, false, null, 0, false, '[heap]');
@@ -159,7 +224,7 @@ function brk(t: Task, a: number[]): number {
   return want;
 }
 
-/** ENOMEM unless every page of [start, end) is mapped (madvise, msync, mlock, mincore). */
+/** ENOMEM unless every page of [start, end) is mapped (mprotect, madvise, msync, mlock, mincore). */
 function requireMapped(t: Task, start: number, end: number): void {
   for (let x = start; x < end; ) {
     const v = t.mm.findVma(x);
@@ -168,17 +233,38 @@ function requireMapped(t: Task, start: number, end: number): void {
   }
 }
 
+const MADV_DONTNEED = 4, MADV_FREE = 8, MADV_REMOVE = 9, MADV_DONTFORK = 10, MADV_DOFORK = 11;
+const MADV_WIPEONFORK = 18, MADV_KEEPONFORK = 19;
+
 function madvise(t: Task, a: number[]): number {
   const advice = i32(a[2]);
-  const MADV_DONTNEED = 4, MADV_FREE = 8, MADV_REMOVE = 9;
   const known = [0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 100, 101];
   if (!known.includes(advice)) throw new Errno(E.EINVAL);
-  const len = checkRange(t, a[0], a[1]);
+  if (a[0] % PAGE !== 0) throw new Errno(E.EINVAL);
+  const len = pageAlignUp(usize(a[1]));
+  if (a[1] !== 0 && len === 0) throw new Errno(E.EINVAL);
+  if (wraps(a[0], len)) throw new Errno(E.EINVAL);
   if (len === 0) return 0;
-  if (advice === MADV_DONTNEED || advice === MADV_FREE || advice === MADV_REMOVE) {
-    t.mm.discard(a[0], len);
-  } else {
-    requireMapped(t, a[0], a[0] + len);
+  const start = uaddr(a[0]);
+  const end = start + len;
+  requireMapped(t, start, end);
+  const mm = t.mm;
+  switch (advice) {
+    case MADV_DONTNEED:
+    case MADV_FREE:
+    case MADV_REMOVE:
+      mm.discard(start, len);
+      break;
+    case MADV_DONTFORK:
+    case MADV_DOFORK:
+      mm.changeVmas(start, end, (v) => (v.dontfork = advice === MADV_DONTFORK));
+      break;
+    case MADV_WIPEONFORK:
+    case MADV_KEEPONFORK:
+      // Only private anonymous memory can be wiped (Linux: EINVAL for the rest).
+      if (advice === MADV_WIPEONFORK) for (const v of mm.vmas.overlapping(start, end)) if (v.shared || v.file) throw new Errno(E.EINVAL);
+      mm.changeVmas(start, end, (v) => (v.wipeonfork = advice === MADV_WIPEONFORK));
+      break;
   }
   return 0;
 }
@@ -186,8 +272,8 @@ function madvise(t: Task, a: number[]): number {
 function mincore(t: Task, a: number[]): number {
   const addr = a[0];
   if (addr % PAGE !== 0) throw new Errno(E.EINVAL);
-  const len = pageAlignUp(a[1]);
-  if (a[1] < 0 || addr + len > t.mm.top) throw new Errno(E.ENOMEM);
+  const len = pageAlignUp(usize(a[1]));
+  if (addr < 0 || addr + len > TASK_SIZE) throw new Errno(E.ENOMEM);
   if (len === 0) return 0;
   // Check the whole range before sizing a buffer by it.
   requireMapped(t, addr, addr + len);
@@ -207,30 +293,23 @@ function mincore(t: Task, a: number[]): number {
 function msync(t: Task, a: number[]): number {
   const MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
   const flags = i32(a[2]);
+  if (a[0] % PAGE !== 0) throw new Errno(E.EINVAL);
   if (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC) || (flags & MS_ASYNC && flags & MS_SYNC)) throw new Errno(E.EINVAL);
-  const len = checkRange(t, a[0], a[1]);
+  const len = pageAlignUp(usize(a[1]));
+  if (wraps(a[0], len)) throw new Errno(E.ENOMEM);
   // Mapped file pages are the file's own frames: there is nothing to write back.
-  requireMapped(t, a[0], a[0] + len);
-  return 0;
-}
-
-function mlock(t: Task, a: number[]): number {
-  requireMapped(t, pageAlignDown(a[0]), pageAlignUp(a[0] + a[1]));
+  requireMapped(t, uaddr(a[0]), uaddr(a[0]) + len);
   return 0;
 }
 
 export const defs: SyscallDef[] = [
-  { nr: 9, name: 'mmap', fn: mmap, args: ['ptr', 'size', 'prot', 'mapflags', 'fd', 'offhex'], partial: 'MAP_HUGETLB unsupported; MAP_LOCKED/POPULATE are hints' },
-  { nr: 11, name: 'munmap', fn: munmap, args: ['ptr', 'size'] },
+  { nr: 9, name: 'mmap', fn: mmap, args: ['ptr', 'size', 'prot', 'mapflags', 'fd', 'offhex'], partial: 'MAP_HUGETLB and MAP_DROPPABLE unsupported (EINVAL); MAP_POPULATE is a hint; MAP_FIXED must end below the stub, not at TASK_SIZE' },
+  { nr: 11, name: 'munmap', fn: munmap, args: ['ptr', 'size'], partial: 'a range past the stub\'s floor is EINVAL, as beyond TASK_SIZE' },
   { nr: 10, name: 'mprotect', fn: mprotect, args: ['ptr', 'size', 'prot'], partial: 'PROT_GROWSDOWN/GROWSUP accepted but not applied to neighbouring pages' },
-  { nr: 25, name: 'mremap', fn: mremap, args: ['ptr', 'size', 'size', 'mremap_flags', 'ptr'], partial: 'no MREMAP_DONTUNMAP' },
+  { nr: 25, name: 'mremap', fn: mremap, args: ['ptr', 'size', 'size', 'mremap_flags', 'ptr'], partial: 'a fixed destination must end below the stub, not at TASK_SIZE (EINVAL)' },
   { nr: 12, name: 'brk', fn: brk, args: ['ptr'] },
-  { nr: 28, name: 'madvise', fn: madvise, args: ['ptr', 'size', 'madvise'], partial: 'only DONTNEED/FREE/REMOVE act; other advice is validated and ignored' },
+  { nr: 28, name: 'madvise', fn: madvise, args: ['ptr', 'size', 'madvise'], partial: 'DONTNEED/FREE/REMOVE/DONTFORK/DOFORK/WIPEONFORK/KEEPONFORK act; other advice is validated and ignored' },
   { nr: 27, name: 'mincore', fn: mincore, args: ['ptr', 'size', 'ptr'] },
   { nr: 26, name: 'msync', fn: msync, args: ['ptr', 'size', 'msync_flags'] },
-  { nr: 149, name: 'mlock', fn: mlock, args: ['ptr', 'size'], partial: 'memory is never swapped: locking only validates' },
-  { nr: 325, name: 'mlock2', fn: mlock, args: ['ptr', 'size', 'hex'], partial: 'as mlock' },
-  { nr: 150, name: 'munlock', fn: mlock, args: ['ptr', 'size'] },
-  { nr: 151, name: 'mlockall', fn: () => 0, args: ['mlockall_flags'], partial: 'memory is never swapped: nothing to lock' },
-  { nr: 152, name: 'munlockall', fn: () => 0, args: [] },
+  ...mlockDefs,
 ];

@@ -2,17 +2,25 @@
 import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { readPath, resolverOf, startOf, vfsOf } from './sysutil';
-import { O_CLOEXEC, O_CREAT, O_PATH, O_TMPFILE, O_TRUNC, O_WRONLY } from '../abi/fs';
+import { O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH, O_RDONLY, O_TMPFILE, O_TRUNC, O_WRONLY, S_IFDIR, S_IFMT } from '../abi/fs';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 // Flags open(2) knows; others are silently ignored by open/openat and rejected by openat2.
 const VALID_FLAGS = 0o37777703;
+/** __O_TMPFILE: O_TMPFILE without its O_DIRECTORY part. */
+const O_TMPFILE_BIT = O_TMPFILE & ~O_DIRECTORY;
 
 async function doOpen(t: Task, dirfd: number, pathAddr: number, flags: number, mode: number, strict: boolean): Promise<number> {
   const path = readPath(t, pathAddr);
   if (strict && flags & ~VALID_FLAGS) throw new Errno(E.EINVAL);
-  if ((flags & O_TMPFILE) === O_TMPFILE) throw new Errno(E.EOPNOTSUPP); // callers fall back to named temporaries
-  if (flags & O_PATH) flags &= O_PATH | 0o200000 /* O_DIRECTORY */ | 0o400000 /* O_NOFOLLOW */ | O_CLOEXEC;
+  if (flags & O_PATH) flags &= O_PATH | O_DIRECTORY | 0o400000 /* O_NOFOLLOW */ | O_CLOEXEC;
+  else if (flags & O_TMPFILE_BIT) {
+    // Linux's checks first (O_TMPFILE needs O_DIRECTORY, no O_CREAT, write access), then the directory.
+    if ((flags & (O_TMPFILE | O_CREAT)) !== O_TMPFILE || (flags & O_ACCMODE) === O_RDONLY) throw new Errno(E.EINVAL);
+    const dir = vfsOf(t).resolve(resolverOf(t), startOf(t, dirfd, path), path, true);
+    if ((dir.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
+    throw new Errno(E.EOPNOTSUPP); // unnamed files are not offered: callers fall back to named temporaries
+  } else if (flags & O_CREAT && flags & O_DIRECTORY) throw new Errno(E.EINVAL);
   const m = (mode & 0o7777) & ~t.fs.umask;
   const vfs = vfsOf(t);
   const f = await vfs.open(t, resolverOf(t), startOf(t, dirfd, path), path, flags, m);
@@ -24,12 +32,14 @@ async function doOpen(t: Task, dirfd: number, pathAddr: number, flags: number, m
   }
 }
 
+const TMPFILE = 'O_TMPFILE is validated as Linux does, then refused with EOPNOTSUPP (no unnamed files)';
+
 export const defs: SyscallDef[] = [
-  { nr: 2, name: 'open', args: ['str', 'openflags', 'open_mode'], fn: (t, a) => doOpen(t, -100, a[0], u32(a[1]), u32(a[2]), false) },
-  { nr: 257, name: 'openat', args: ['atfd', 'str', 'openflags', 'open_mode'], fn: (t, a) => doOpen(t, i32(a[0]), a[1], u32(a[2]), u32(a[3]), false) },
+  { nr: 2, name: 'open', args: ['str', 'openflags', 'open_mode'], fn: (t, a) => doOpen(t, -100, a[0], u32(a[1]), u32(a[2]), false), partial: TMPFILE },
+  { nr: 257, name: 'openat', args: ['atfd', 'str', 'openflags', 'open_mode'], fn: (t, a) => doOpen(t, i32(a[0]), a[1], u32(a[2]), u32(a[3]), false), partial: TMPFILE },
   {
     nr: 437, name: 'openat2', args: ['atfd', 'str', 'ptr', 'size'],
-    partial: 'RESOLVE_* flags are refused with EINVAL',
+    partial: 'RESOLVE_* flags are refused with EINVAL; ' + TMPFILE,
     fn: (t, a) => {
       const size = a[3];
       if (size < 24) throw new Errno(E.EINVAL);

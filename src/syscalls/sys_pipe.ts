@@ -7,7 +7,7 @@ import { u32, type SyscallDef } from '../kernel/syscall';
 
 function pipe2(t: Task, addr: number, flags: number): number {
   if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT)) throw new Errno(E.EINVAL);
-  const [r, w] = makePipe(flags, t.mm.memfile.heap, t.kernel.vfs.pipefs);
+  const [r, w] = makePipe(flags, t.mm.memfile.heap, t.kernel.vfs.pipefs, t.mm.memfile);
   const cloexec = (flags & O_CLOEXEC) !== 0;
   let rfd: number;
   try {

@@ -67,7 +67,7 @@ async function doPoll(t: Task, fdsAddr: number, nfds: number, deadline: number |
     const fd = raw.readInt32LE(i * 8);
     const events = raw.readUInt16LE(i * 8 + 4);
     let file: FileDescription | null = null;
-    if (fd >= 0) file = t.fdTable.has(fd) ? t.fdTable.get(fd) : null;
+    if (fd >= 0) file = t.fdTable.lookup(fd);
     entries.push({ fd, events: events | 0, file });
   }
   const rev = await waitReady(t, entries, deadline);
@@ -135,7 +135,8 @@ async function doSelect(t: Task, nfds: number, rAddr: number, wAddr: number, eAd
     });
     if (!events) continue;
     if (!t.fdTable.has(fd)) throw new Errno(E.EBADF);
-    entries.push({ fd, events, file: t.fdTable.get(fd) });
+    // An O_PATH descriptor has no file to poll: select reports it in every set asked.
+    entries.push({ fd, events, file: t.fdTable.lookup(fd) });
     owners.push(fd);
   }
   const rev = await waitReady(t, entries, deadline);
@@ -145,7 +146,7 @@ async function doSelect(t: Task, nfds: number, rAddr: number, wAddr: number, eAd
     const fd = owners[i];
     sets.forEach((s, k) => {
       if (!s || !(s[fd >> 3] & (1 << (fd & 7)))) return;
-      if (r & masks[k]) {
+      if (r & (masks[k] | POLLNVAL)) {
         out[k]![fd >> 3] |= 1 << (fd & 7);
         n++;
       }

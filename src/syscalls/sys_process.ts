@@ -209,7 +209,7 @@ export const defs: SyscallDef[] = [
   },
   { nr: 322, name: 'execveat', fn: (t, a) => execveat(t, i32(a[0]), a[1], a[2], a[3], a[4]), args: ['atfd', 'str', 'argv', 'envp', 'atflags'] },
   { nr: 60, name: 'exit', fn: (t, a) => t.kernel.lifecycle.exit(t, a[0] & 0xff), args: ['int'] },
-  { nr: 231, name: 'exit_group', fn: (t, a) => { t.kernel.exitGroup(t.tg, 0, a[0] & 0xff); return KEEP_REGS; }, args: ['int'] },
+  { nr: 231, name: 'exit_group', fn: (t, a) => t.kernel.lifecycle.exit(t, a[0] & 0xff), args: ['int'] },
   { nr: 61, name: 'wait4', fn: wait4, args: ['int', 'wstatus_out', 'wait_opts', 'ptr_out'] },
   { nr: 247, name: 'waitid', fn: waitid, args: ['idtype', 'int', 'siginfo_out', 'waitid_opts', 'ptr_out'] },
   { nr: 39, name: 'getpid', fn: (t) => t.tg.pid, args: [] },

@@ -1,22 +1,13 @@
 // process_vm_readv, process_vm_writev (man 2 process_vm_readv) between
 // processes of the sandbox, and membarrier (man 2 membarrier).
 import { E, Errno } from '../abi/errno';
-import { CAP_SYS_PTRACE } from '../abi/capability';
-import { hasCapability } from '../auth/creds';
 import type { Task } from '../kernel/task';
+import { ptraceMayAccess } from '../kernel/ptrace';
 import { i32, type SyscallDef } from '../kernel/syscall';
 import type { FamilyHooks } from '../kernel/lifecycle';
 import { readIovecs } from './sysutil';
 
 const PAGE = 4096;
-
-/** PTRACE_MODE_ATTACH_REALCREDS: the caller's real ids match all of the target's, or CAP_SYS_PTRACE. */
-function mayAccess(t: Task, target: Task): boolean {
-  if (target.tg === t.tg) return true;
-  const c = t.creds, o = target.creds;
-  const same = [o.uid, o.euid, o.suid].every((u) => u === c.uid) && [o.gid, o.egid, o.sgid].every((g) => g === c.gid);
-  return same || hasCapability(c, CAP_SYS_PTRACE);
-}
 
 /**
  * Copy between the caller's local vectors and the target's remote ones, in
@@ -29,7 +20,8 @@ function transfer(t: Task, a: number[], write: boolean): number {
   const remote = readIovecs(t, a[3], i32(a[4]));
   const target = t.kernel.tasks.get(i32(a[0]));
   if (!target || target.state === 'dead' || target.tg.zombie) throw new Errno(E.ESRCH);
-  if (!mayAccess(t, target)) throw new Errno(E.EPERM);
+  // PTRACE_MODE_ATTACH_REALCREDS, the rule ptrace itself and /proc/PID/mem follow.
+  if (!ptraceMayAccess(t, target)) throw new Errno(E.EPERM);
   const rmm = target.mm;
   let done = 0;
   let li = 0, loff = 0;

@@ -2,10 +2,13 @@
 import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import type { FileDescription, MaybePromise } from '../vfs/file';
+import { SIGPIPE, type FileCtx } from '../vfs/ctx';
 import { MAX_RW, readIovecs } from './sysutil';
 import { beforeWrite } from './filelimits';
-import { O_APPEND, O_PATH, S_IFDIR, S_IFMT, S_IFREG, SEEK_CUR } from '../abi/fs';
-import { i32, type SyscallDef } from '../kernel/syscall';
+import { O_APPEND, S_IFDIR, S_IFMT, S_IFREG, SEEK_CUR, SEEK_HOLE } from '../abi/fs';
+import { i32, u32, type SyscallDef } from '../kernel/syscall';
+import { USER_RANGE_END } from '../abi/mm';
+import { SIGXFSZ } from '../abi/signals';
 
 function readableFile(t: Task, fd: number): FileDescription {
   const f = t.fdTable.get(i32(fd));
@@ -17,6 +20,35 @@ function writableFile(t: Task, fd: number): FileDescription {
   const f = t.fdTable.get(i32(fd));
   if (!f.writable) throw new Errno(E.EBADF);
   return f;
+}
+
+/**
+ * The description of a positional transfer (pread/pwrite and their vector
+ * forms), in Linux's order: a negative offset is EINVAL before the fd is
+ * looked at, a file without positions (pipe, socket) is ESPIPE before the
+ * access mode is.
+ */
+function positionalFile(t: Task, fd: number, off: number, write: boolean): FileDescription {
+  checkOffset(off);
+  const f = t.fdTable.get(i32(fd));
+  if (write ? f.writable : f.readable) return f;
+  noPositionsCheck(t, f);
+  throw new Errno(E.EBADF);
+}
+
+/** ESPIPE for a file without positions: a pread of nothing has no other effect. */
+function noPositionsCheck(t: Task, f: FileDescription): void {
+  try {
+    const probe = f.pread(t, 0, 0);
+    if (probe instanceof Promise) probe.catch(() => undefined);
+  } catch (e) {
+    if (e instanceof Errno && e.errno === E.ESPIPE) throw e;
+  }
+}
+
+/** rw_verify_area: off + count must not pass the largest offset. */
+function checkEnd(off: number, count: number): void {
+  if (off + Math.min(count, MAX_RW) >= 2 ** 63) throw new Errno(E.EINVAL);
 }
 
 function clampCount(n: number): number {
@@ -31,28 +63,93 @@ function clampCount(n: number): number {
  */
 const MAX_CHUNK = 64 * 1024 * 1024;
 
+/*
+ * Every transfer between a file and application memory goes through here
+ * (read, write, the p* and *v forms): Linux's rules for bad buffers hold for
+ * every kind of file. A range beyond user space is EFAULT before anything
+ * happens (access_ok); otherwise a buffer that turns bad part-way moves the
+ * bytes before the fault (copy_to_user stops there) and only a transfer that
+ * can move nothing is EFAULT. Pipes move whole pages only (faultGranule()).
+ */
+
 // read/write/pread/pwrite finish synchronously when the file answers at once
 // (a regular file, a pipe with data or room): no promise, no scheduler hop.
 function doRead(t: Task, f: FileDescription, buf: number, count: number, off: number | null): MaybePromise<number> {
+  accessOk(buf, count);
   count = Math.min(clampCount(count), MAX_CHUNK);
-  // Validate first: data taken from a pipe or socket cannot be put back.
-  t.mm.checkRange(buf, count, true);
   if (off === null) return f.readToUser(t, t.mm, buf, count);
-  const data = f.pread(t, count, off);
-  return data instanceof Promise ? data.then((d) => copyOutRead(t, buf, d)) : copyOutRead(t, buf, data);
+  checkEnd(off, count);
+  return preadInto(t, f, [[buf, count]], count, off);
 }
 
-function copyOutRead(t: Task, buf: number, data: Buffer): number {
-  if (data.length) t.mm.copyOut(buf, data);
-  return data.length;
+/** pread/preadv: as much as the vectors hold before a fault; at the end of the file a bad buffer is no error. */
+function preadInto(t: Task, f: FileDescription, vecs: Array<[number, number]>, total: number, off: number): MaybePromise<number> {
+  let room = vecRoom(t, vecs, total, true);
+  if (room < total) room -= room % f.faultGranule();
+  if (total > 0 && room === 0) {
+    const probe = f.pread(t, 1, off);
+    const fault = (d: Buffer): number => {
+      if (d.length) throw new Errno(E.EFAULT);
+      return 0;
+    };
+    return probe instanceof Promise ? probe.then(fault) : fault(probe);
+  }
+  const data = f.pread(t, room, off);
+  return data instanceof Promise ? data.then((d) => scatter(t, vecs, d)) : scatter(t, vecs, data);
 }
 
 function doWrite(t: Task, f: FileDescription, buf: number, count: number, off: number | null): MaybePromise<number> {
-  count = Math.min(clampCount(count), MAX_CHUNK);
+  accessOk(buf, count);
+  count = clampCount(count);
+  if (!f.ignoresWriteData()) count = Math.min(count, MAX_CHUNK);
   count = beforeWrite(t, f, off, count);
   if (off === null) return f.writeFromUser(t, t.mm, buf, count);
-  const data = count ? t.mm.copyIn(buf, count) : Buffer.alloc(0);
-  return f.pwrite(t, data, off);
+  checkEnd(off, count);
+  if (f.ignoresWriteData()) return count;
+  // Nothing to write: no size limit can refuse it (a positional file only).
+  if (count === 0 && (f.stat().mode & S_IFMT) === S_IFREG) return 0;
+  const room = vecRoom(t, [[buf, count]], count, false);
+  if (count > 0 && room === 0) throw new Errno(E.EFAULT);
+  return f.pwrite(t, room ? t.mm.copyIn(buf, room) : Buffer.alloc(0), off);
+}
+
+/** access_ok(): the range must end inside user space, whatever is mapped there. */
+function accessOk(addr: number, len: number): void {
+  if (addr + len > USER_RANGE_END) throw new Errno(E.EFAULT);
+}
+
+/** The bytes of the vectors (total of them, in order) usable before the first fault, cut to a multiple of granule if it comes first. */
+function vecRoom(t: Task, vecs: Array<[number, number]>, total: number, write: boolean, granule = 1): number {
+  let room = 0;
+  for (const [base, len] of vecs) {
+    const n = Math.min(len, total - room);
+    if (n === 0) {
+      if (room >= total) break;
+      continue; // an empty vector anywhere is skipped
+    }
+    const p = t.mm.prefix(base, n, write);
+    room += p;
+    if (p < n) return room - (room % granule);
+  }
+  return room;
+}
+
+/** Copy data out over the vectors in order; the caller sized data to fit before any fault. */
+function scatter(t: Task, vecs: Array<[number, number]>, data: Buffer): number {
+  let pos = 0;
+  for (const [base, len] of vecs) {
+    if (pos >= data.length) break;
+    const n = Math.min(len, data.length - pos);
+    if (n) t.mm.copyOut(base, data.subarray(pos, pos + n));
+    pos += n;
+  }
+  return data.length;
+}
+
+function vecTotal(vecs: Array<[number, number]>): number {
+  let total = 0;
+  for (const [, len] of vecs) total += len;
+  return Math.min(total, MAX_CHUNK);
 }
 
 function checkOffset(off: number): number {
@@ -62,7 +159,9 @@ function checkOffset(off: number): number {
 
 // preadv2/pwritev2 flags (RWF_*).
 const RWF_HIPRI = 0x1, RWF_DSYNC = 0x2, RWF_SYNC = 0x4, RWF_NOWAIT = 0x8, RWF_APPEND = 0x10;
-const RWF_SUPPORTED = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND;
+const RWF_NOAPPEND = 0x20, RWF_DONTCACHE = 0x80, RWF_NOSIGNAL = 0x100;
+// RWF_ATOMIC (0x40) needs O_DIRECT, which no file here offers: EOPNOTSUPP, as for unknown bits.
+const RWF_SUPPORTED = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND | RWF_NOAPPEND | RWF_DONTCACHE | RWF_NOSIGNAL;
 
 /**
  * The checks every preadv2/pwritev2 flag gets. HIPRI (polled I/O) is a hint;
@@ -70,56 +169,80 @@ const RWF_SUPPORTED = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND
  * host fsync for a host file given as stdio). NOWAIT makes the call fail with
  * EAGAIN instead of blocking, where the file can tell; elsewhere it is
  * refused with EOPNOTSUPP as Linux does for files without that support.
+ * DONTCACHE (drop cached pages after the I/O) is a hint where the file system
+ * takes it and EOPNOTSUPP where Linux's does not (tmpfs, pipes). NOAPPEND
+ * writes where asked on an O_APPEND description; NOSIGNAL is EPIPE without
+ * SIGPIPE; both mean nothing to a read.
  */
 function checkRwf(f: FileDescription, rwf: number, write: boolean): void {
   if (rwf & ~RWF_SUPPORTED) throw new Errno(E.EOPNOTSUPP);
+  if (write && rwf & RWF_APPEND && rwf & RWF_NOAPPEND) throw new Errno(E.EINVAL);
   if (rwf & RWF_NOWAIT && !f.supportsNowait(write)) throw new Errno(E.EOPNOTSUPP);
+  if (rwf & RWF_DONTCACHE && !f.takesDontcache()) throw new Errno(E.EOPNOTSUPP);
+}
+
+/** The task as a file sees it, with SIGPIPE left out (RWF_NOSIGNAL): EPIPE alone tells the writer. */
+function withoutSigpipe(t: Task): FileCtx {
+  return {
+    get creds() {
+      return t.creds;
+    },
+    set creds(c) {
+      t.creds = c;
+    },
+    pid: t.pid,
+    heapBudget: t.heapBudget,
+    tg: t.tg,
+    block: (q, mask, deadline) => t.block(q, mask, deadline),
+    sendSignal: (sig) => {
+      if (sig !== SIGPIPE) t.sendSignal(sig);
+    },
+  } as FileCtx;
 }
 
 async function readv(t: Task, fd: number, iov: number, cnt: number, off: number | null, rwf = 0): Promise<number> {
-  const f = readableFile(t, fd);
+  const f = off === null ? readableFile(t, fd) : positionalFile(t, fd, off, false);
   const vecs = readIovecs(t, iov, i32(cnt));
   checkRwf(f, rwf, false);
-  let total = 0;
-  for (const [base, len] of vecs) {
-    if (total >= MAX_CHUNK) break;
-    const n = Math.min(len, MAX_CHUNK - total);
-    if (n === 0) continue; // an empty vector anywhere is skipped
-    t.mm.checkRange(base, n, true);
-    total += n;
+  const total = vecTotal(vecs);
+  if (off !== null) {
+    checkEnd(off, total);
+    return preadInto(t, f, vecs, total, off);
   }
   const nowait = (rwf & RWF_NOWAIT) !== 0;
-  const data = off === null ? await f.read(t, total, nowait) : await f.pread(t, total, off);
-  let pos = 0;
-  for (const [base, len] of vecs) {
-    if (pos >= data.length) break;
-    const n = Math.min(len, data.length - pos);
-    t.mm.copyOut(base, data.subarray(pos, pos + n));
-    pos += n;
-  }
-  return data.length;
+  const one = vecs.filter(([, len]) => len > 0);
+  // One piece reads as read() does: the file's own copy straight to memory.
+  if (one.length === 1 && !nowait) return f.readToUser(t, t.mm, one[0][0], total);
+  const room = vecRoom(t, vecs, total, true, f.faultGranule());
+  if (total > 0 && room === 0) throw new Errno(E.EFAULT);
+  return scatter(t, vecs, await f.read(t, room, nowait));
 }
 
 async function writev(t: Task, fd: number, iov: number, cnt: number, off: number | null, rwf = 0): Promise<number> {
-  const f = writableFile(t, fd);
+  const f = off === null ? writableFile(t, fd) : positionalFile(t, fd, off, true);
   const vecs = readIovecs(t, iov, i32(cnt));
   checkRwf(f, rwf, true);
+  if (off !== null) checkEnd(off, vecTotal(vecs));
+  if (f.ignoresWriteData()) return vecs.reduce((s, [, len]) => s + len, 0);
+  const total = vecTotal(vecs);
+  const room = vecRoom(t, vecs, total, false, f.faultGranule());
+  if (total > 0 && room === 0) throw new Errno(E.EFAULT);
   // One gathered write keeps pipe writes up to PIPE_BUF atomic.
   const parts: Buffer[] = [];
-  let total = 0;
+  let got = 0;
   for (const [base, len] of vecs) {
-    if (total >= MAX_CHUNK) break;
-    const n = Math.min(len, MAX_CHUNK - total);
-    if (n === 0) continue;
-    parts.push(t.mm.copyIn(base, n));
-    total += n;
+    const n = Math.min(len, room - got);
+    if (n > 0) parts.push(t.mm.copyIn(base, n));
+    got += n;
   }
   let data = Buffer.concat(parts);
-  data = data.subarray(0, beforeWrite(t, f, off, data.length, (rwf & RWF_APPEND) !== 0));
+  data = data.subarray(0, beforeWrite(t, f, off, data.length, (rwf & RWF_APPEND) !== 0, (rwf & RWF_NOAPPEND) !== 0));
   const nowait = (rwf & RWF_NOWAIT) !== 0;
+  const ctx = rwf & RWF_NOSIGNAL ? withoutSigpipe(t) : t;
   let n: number;
-  if (rwf & RWF_APPEND) n = await f.appendWrite(t, data, off, nowait);
-  else n = off === null ? await f.write(t, data, nowait) : await f.pwrite(t, data, off);
+  if (rwf & RWF_APPEND) n = await f.appendWrite(ctx, data, off, nowait);
+  else if (rwf & RWF_NOAPPEND) n = await f.positionedWrite(ctx, data, off, nowait);
+  else n = off === null ? await f.write(ctx, data, nowait) : await f.pwrite(ctx, data, off);
   // Streams have nothing to sync: the flags mean nothing there, as on Linux.
   if (rwf & (RWF_DSYNC | RWF_SYNC) && n > 0 && (f.stat().mode & S_IFMT) === S_IFREG) f.sync((rwf & RWF_SYNC) === 0);
   return n;
@@ -131,8 +254,9 @@ function v2Offset(off: number): number | null {
 }
 
 /** Copy up to count bytes between descriptions (sendfile, copy_file_range). */
-async function copyData(t: Task, src: FileDescription, srcOff: number | null, dst: FileDescription, dstOff: number | null, count: number): Promise<{ n: number; srcOff: number | null; dstOff: number | null }> {
+async function copyData(t: Task, src: FileDescription, srcOff: number | null, dst: FileDescription, dstOff: number | null, count: number): Promise<{ n: number; srcOff: number | null; dstOff: number | null; cut: boolean }> {
   let done = 0;
+  let cut = false;
   const CHUNK = 1 << 16;
   while (done < count) {
     const want = Math.min(CHUNK, count - done);
@@ -145,6 +269,7 @@ async function copyData(t: Task, src: FileDescription, srcOff: number | null, ds
         // Give back what the file size limit keeps from being written.
         if (srcOff === null) src.seek(allowed - data.length, SEEK_CUR);
         data = data.subarray(0, allowed);
+        cut = true;
       }
       w = dstOff === null ? await dst.write(t, data) : await dst.pwrite(t, data, dstOff);
     } catch (e) {
@@ -157,14 +282,19 @@ async function copyData(t: Task, src: FileDescription, srcOff: number | null, ds
     done += w;
     if (w < data.length || data.length < want) break;
   }
-  return { n: done, srcOff, dstOff };
+  return { n: done, srcOff, dstOff, cut };
 }
+
+const LFS = 'files end at 2^53 bytes: a position past it is EINVAL (lseek) or EFBIG (a write), where Linux\'s tmpfs goes to 2^63-1';
 
 export const defs: SyscallDef[] = [
   { nr: 0, name: 'read', args: ['fd', 'buf', 'size'], fn: (t, a) => doRead(t, readableFile(t, a[0]), a[1], a[2], null) },
   { nr: 1, name: 'write', args: ['fd', 'inbuf', 'size'], fn: (t, a) => doWrite(t, writableFile(t, a[0]), a[1], a[2], null) },
-  { nr: 17, name: 'pread64', args: ['fd', 'buf', 'size', 'long'], fn: (t, a) => doRead(t, readableFile(t, a[0]), a[1], a[2], checkOffset(a[3])) },
-  { nr: 18, name: 'pwrite64', args: ['fd', 'inbuf', 'size', 'long'], fn: (t, a) => doWrite(t, writableFile(t, a[0]), a[1], a[2], checkOffset(a[3])) },
+  { nr: 17, name: 'pread64', args: ['fd', 'buf', 'size', 'long'], fn: (t, a) => doRead(t, positionalFile(t, a[0], a[3], false), a[1], a[2], a[3]) },
+  {
+    nr: 18, name: 'pwrite64', args: ['fd', 'inbuf', 'size', 'long'], fn: (t, a) => doWrite(t, positionalFile(t, a[0], a[3], true), a[1], a[2], a[3]),
+    partial: LFS,
+  },
   { nr: 19, name: 'readv', args: ['fd', 'iovec_out', 'int'], fn: (t, a) => readv(t, a[0], a[1], a[2], null) },
   { nr: 20, name: 'writev', args: ['fd', 'iovec', 'int'], fn: (t, a) => writev(t, a[0], a[1], a[2], null) },
   { nr: 295, name: 'preadv', args: ['fd', 'iovec_out', 'int', 'long'], fn: (t, a) => readv(t, a[0], a[1], a[2], checkOffset(a[3])) },
@@ -172,14 +302,15 @@ export const defs: SyscallDef[] = [
   { nr: 327, name: 'preadv2', args: ['fd', 'iovec_out', 'int', 'long', 'none', 'hex'], fn: (t, a) => readv(t, a[0], a[1], a[2], v2Offset(a[3]), i32(a[5])) },
   {
     nr: 328, name: 'pwritev2', args: ['fd', 'iovec', 'int', 'long', 'none', 'hex'], fn: (t, a) => writev(t, a[0], a[1], a[2], v2Offset(a[3]), i32(a[5])),
-    partial: 'RWF_NOAPPEND, RWF_ATOMIC and later flags are EOPNOTSUPP',
+    partial: 'RWF_ATOMIC is EOPNOTSUPP (no O_DIRECT)',
   },
   {
-    nr: 8, name: 'lseek', args: ['fd', 'long', 'whence'],
+    nr: 8, name: 'lseek', args: ['fd', 'long', 'whence'], partial: LFS,
     fn: (t, a) => {
       const f = t.fdTable.get(i32(a[0]));
-      if (f.flags & O_PATH) throw new Errno(E.EBADF);
-      return f.seek(a[1], i32(a[2]));
+      const whence = u32(a[2]);
+      if (whence > SEEK_HOLE) throw new Errno(E.EINVAL); // before the file sees it
+      return f.seek(a[1], whence);
     },
   },
   {
@@ -192,10 +323,14 @@ export const defs: SyscallDef[] = [
       const count = clampCount(a[3]);
       let off: number | null = null;
       if (a[2]) {
+        noPositionsCheck(t, inf);
         off = t.mm.readI64(a[2]);
         if (off < 0) throw new Errno(E.EINVAL);
+        checkEnd(off, count);
       }
       const r = await copyData(t, inf, off, out, null, count);
+      // Linux's splice loop goes on to write the rest past the file size limit: the signal comes too.
+      if (r.cut) t.sendSignal(SIGXFSZ);
       if (a[2]) t.mm.writeI64(a[2], r.srcOff as number);
       return r.n;
     },
@@ -215,6 +350,8 @@ export const defs: SyscallDef[] = [
       const count = clampCount(a[4]);
       const inOff = a[1] ? checkOffset(t.mm.readI64(a[1])) : null;
       const outOff = a[3] ? checkOffset(t.mm.readI64(a[3])) : null;
+      if (inOff !== null) checkEnd(inOff, count);
+      if (outOff !== null) checkEnd(outOff, count);
       // Without an offset pointer the description's own offset is used and
       // advanced by its read/write (a donated host file keeps it on the host).
       const r = await copyData(t, inf, inOff, out, outOff, count);

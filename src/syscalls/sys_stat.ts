@@ -32,7 +32,7 @@ function statPath(t: Task, dirfd: number, pathAddr: number, out: number, flags: 
 }
 
 function fstat(t: Task, fd: number, out: number): number {
-  const f = t.fdTable.get(fd);
+  const f = t.fdTable.getRaw(fd);
   t.mm.copyOut(out, statOf(f.path, f).buf);
   return 0;
 }
@@ -61,7 +61,7 @@ function access(t: Task, dirfd: number, pathAddr: number, mode: number, flags: n
   let p: VPath | null;
   if (path.length === 0) {
     if (!(flags & AT_EMPTY_PATH)) throw new Errno(E.ENOENT);
-    p = dirfd === -100 ? t.fs.cwd : t.fdTable.get(dirfd).path;
+    p = dirfd === -100 ? t.fs.cwd : t.fdTable.getRaw(dirfd).path;
     if (!p) return 0;
   } else {
     p = vfsOf(t).resolve(r, startOf(t, dirfd, path), path, !(flags & AT_SYMLINK_NOFOLLOW));
@@ -82,7 +82,7 @@ function readlink(t: Task, dirfd: number, pathAddr: number, buf: number, size: n
   let target: string;
   if (path.length === 0) {
     // readlinkat(fd, "") reads the symlink an O_PATH|O_NOFOLLOW fd refers to.
-    const f = dirfd === -100 ? null : t.fdTable.get(dirfd);
+    const f = dirfd === -100 ? null : t.fdTable.getRaw(dirfd);
     const p = f ? f.path : t.fs.cwd;
     if (!p || (p.dentry.inode.mode & S_IFMT) !== S_IFLNK) throw new Errno(E.ENOENT);
     target = p.dentry.inode.readlink(t);
@@ -124,7 +124,7 @@ export const defs: SyscallDef[] = [
   {
     nr: 138, name: 'fstatfs', args: ['fd', 'ptr_out'],
     fn: (t, a) => {
-      t.mm.copyOut(a[1], statfsOf(t.fdTable.get(i32(a[0])).path));
+      t.mm.copyOut(a[1], statfsOf(t.fdTable.getRaw(i32(a[0])).path));
       return 0;
     },
   },

@@ -94,6 +94,7 @@ function set(t: Task, tg: Target, nameAddr: number, value: number, size: number,
     heap.track(tg.inode, m.held);
   }
   m.set(name, data);
+  tg.inode.touchCtime();
   return 0;
 }
 
@@ -113,6 +114,7 @@ function remove(t: Task, tg: Target, nameAddr: number): number {
   if (name.startsWith('user.')) checkAccess(t.creds, tg.inode.attrs(), MAY_WRITE);
   else checkPrivilegedName(t, name);
   if (!tg.inode.xattrs?.delete(name)) throw new Errno(E.ENODATA);
+  tg.inode.touchCtime();
   return 0;
 }
 

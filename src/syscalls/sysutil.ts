@@ -6,6 +6,7 @@ import type { VPath } from '../vfs/dentry';
 import type { FileDescription } from '../vfs/file';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, PATH_MAX, S_IFDIR, S_IFMT } from '../abi/fs';
 import type { Resolver, VirtualFilesystem } from '../vfs/vfs';
+import { USER_RANGE_END } from '../abi/mm';
 
 export function vfsOf(t: Task): VirtualFilesystem {
   return t.kernel.vfs;
@@ -26,7 +27,7 @@ export function startOf(t: Task, dirfd: number, path: string): VPath {
   if (path.charCodeAt(0) === 47) return t.fs.root;
   dirfd = dirfd | 0;
   if (dirfd === AT_FDCWD) return t.fs.cwd;
-  const f = t.fdTable.get(dirfd);
+  const f = t.fdTable.getRaw(dirfd);
   if (!f.path) throw new Errno(E.ENOTDIR);
   if ((f.path.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
   return f.path;
@@ -41,7 +42,7 @@ export function resolveAt(t: Task, dirfd: number, path: string, flags: number, f
     if (!(flags & AT_EMPTY_PATH)) throw new Errno(E.ENOENT);
     dirfd = dirfd | 0;
     if (dirfd === AT_FDCWD) return { p: t.fs.cwd, file: null };
-    const f = t.fdTable.get(dirfd);
+    const f = t.fdTable.getRaw(dirfd);
     return { p: f.path, file: f };
   }
   const follow = followDefault && !(flags & AT_SYMLINK_NOFOLLOW);
@@ -61,6 +62,8 @@ export function readIovecs(t: Task, addr: number, cnt: number): Array<[number, n
     // A length that is negative as ssize_t is an error; the total is not:
     // like Linux, the vector is cut to MAX_RW bytes and the call moves less.
     if (len < 0n) throw new Errno(E.EINVAL);
+    // access_ok() of every vector, before anything moves.
+    if (BigInt(base) + len > BigInt(USER_RANGE_END)) throw new Errno(E.EFAULT);
     const n = Math.min(Number(len), MAX_RW - total);
     total += n;
     out.push([base, n]);

@@ -64,3 +64,14 @@ export function checkProtect(t: Task, start: number, end: number, prot: number):
   }
   if (becoming > 0 && counts(t).data + becoming > lim) throw new Errno(E.ENOMEM);
 }
+
+/**
+ * The overcommit heuristic (vm.overcommit_memory 0, what /proc/sys/vm shows):
+ * one charged mapping (private writable, shared anonymous) larger than all
+ * of the machine's RAM is ENOMEM. The host's RAM, not the sandbox limit: a
+ * memory cgroup does not change it on Linux either (a large mapping in a
+ * small container succeeds and the OOM killer acts at touch time).
+ */
+export function checkCommit(t: Task, bytes: number): void {
+  if (bytes > t.kernel.hostInfo.totalMemory) throw new Errno(E.ENOMEM, 'larger than the host memory');
+}

@@ -3,6 +3,7 @@
 import type { Credentials } from '../auth/creds';
 import type { Waitable } from '../abi/waitqueue';
 import type { HeapBudget } from '../abi/accounting';
+import type { FrameSource } from '../mm/mappable';
 
 export interface FileCtx {
   creds: Credentials;
@@ -12,6 +13,8 @@ export interface FileCtx {
   sendSignal(sig: number): void;
   /** The sandbox's budget of Sentry heap for kernel objects (absent in unit tests). */
   readonly heapBudget?: HeapBudget;
+  /** The memory file, where pipe buffers live (absent in unit tests). */
+  readonly frames?: FrameSource;
 }
 
 /** Process group of a task, when the kernel provides one (used for terminal foreground groups). */

@@ -6,6 +6,7 @@
 // (a loop of dup up to a raised RLIMIT_NOFILE stays linear, not quadratic).
 import { Errno, E } from '../abi/errno';
 import type { FileDescription } from './file';
+import { O_PATH } from '../abi/fs';
 
 
 interface Slot {
@@ -25,11 +26,28 @@ export class FdTable {
   /** Tasks using this table (CLONE_FILES shares it): the last one out closes the files. */
   users = 1;
 
-  /** The description at fd, or EBADF. */
+  /**
+   * The description at fd for an operation on the file itself, or EBADF. An
+   * O_PATH description is only a location: every such operation refuses it
+   * here with EBADF (Linux's fdget), so no call can forget to.
+   */
   get(fd: number): FileDescription {
+    const f = this.getRaw(fd);
+    if (f.flags & O_PATH) throw new Errno(E.EBADF);
+    return f;
+  }
+
+  /** The description at fd, O_PATH ones included (fstat, fchdir, *at() bases, dup, fcntl), or EBADF. */
+  getRaw(fd: number): FileDescription {
     const s = fd >= 0 ? this.slots[fd] : undefined;
     if (!s) throw new Errno(E.EBADF);
     return s.file;
+  }
+
+  /** What poll sees at fd: null for a closed descriptor and for an O_PATH one (POLLNVAL both). */
+  lookup(fd: number): FileDescription | null {
+    const s = fd >= 0 ? this.slots[fd] : undefined;
+    return s && !(s.file.flags & O_PATH) ? s.file : null;
   }
 
   has(fd: number): boolean {
@@ -37,12 +55,12 @@ export class FdTable {
   }
 
   getCloexec(fd: number): boolean {
-    this.get(fd);
+    this.getRaw(fd);
     return (this.slots[fd] as Slot).cloexec;
   }
 
   setCloexec(fd: number, on: boolean): void {
-    this.get(fd);
+    this.getRaw(fd);
     (this.slots[fd] as Slot).cloexec = on;
   }
 
@@ -103,7 +121,7 @@ export class FdTable {
 
   /** dup(): a new descriptor sharing the description, FD_CLOEXEC clear. */
   dup(fd: number, min = 0, cloexec = false): number {
-    const f = this.get(fd);
+    const f = this.getRaw(fd);
     f.incRef();
     try {
       return this.install(f, cloexec, min);
@@ -115,7 +133,7 @@ export class FdTable {
 
   /** dup2/dup3: newfd == oldfd is the caller's business (dup2 returns it, dup3 fails EINVAL). */
   dup2(oldfd: number, newfd: number, cloexec = false): number {
-    const f = this.get(oldfd);
+    const f = this.getRaw(oldfd);
     if (oldfd === newfd) return newfd;
     if (newfd < 0 || newfd >= this.limit) throw new Errno(E.EBADF);
     f.incRef();
@@ -144,7 +162,7 @@ export class FdTable {
 
   private release(f: FileDescription): void {
     // POSIX record locks belong to the fd table (the "process"); any close of the file drops them.
-    f.inode?.locks?.releaseRecords(this);
+    f.locks(false)?.releaseRecords(this);
     f.decRef();
   }
 

@@ -7,13 +7,14 @@ import { WaitQueue, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, type Waiter
 import type { FileCtx } from './ctx';
 import type { VPath } from './dentry';
 import type { Inode } from './inode';
+import { FileLocks } from './locks';
 import type { Mappable } from '../mm/mappable';
 import type { DirEntry, InodeAttrs } from '../abi/fs';
 import type { MemoryAccess } from '../mm/access';
 import { putI64 } from './abi';
 import {
-  O_ACCMODE, O_APPEND, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
-  S_IFDIR, S_IFMT, S_IFREG, DT_DIR, TMPFS_MAGIC, nowNs,
+  O_ACCMODE, O_APPEND, O_NOATIME, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
+  S_IFDIR, S_IFMT, S_IFREG, DT_DIR, PROC_MAGIC, TMPFS_MAGIC, nowNs,
 } from '../abi/fs';
 
 /** Who gets signal-driven I/O signals of a description, and which signal. */
@@ -38,6 +39,19 @@ export interface ReleaseWatcher {
 export const MAX_LFS = Number.MAX_SAFE_INTEGER; // offsets beyond 2^53 are refused with EFBIG/EINVAL
 
 export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * The bytes of [addr, addr+len) usable before the first fault, cut to a
+ * multiple of granule when the fault comes first; EFAULT when len > 0 and
+ * that leaves none.
+ */
+export function userRoom(mem: MemoryAccess, addr: number, len: number, write: boolean, granule = 1): number {
+  if (len === 0) return 0;
+  let room = mem.prefix(addr, len, write);
+  if (room < len) room -= room % granule;
+  if (room === 0) throw new Errno(E.EFAULT);
+  return room;
+}
 
 function copyOutAll(mem: MemoryAccess, addr: number, data: Buffer): number {
   if (data.length) mem.copyOut(addr, data);
@@ -96,17 +110,33 @@ export abstract class FileDescription {
     throw new Errno(E.EINVAL);
   }
   /**
-   * read(2) into application memory at addr, which the caller has checked is
-   * writable for len bytes. Files that can copy straight from their own
-   * storage (pipes) override it; the default reads a Buffer and copies it out.
+   * read(2) into application memory at addr (not yet checked). As Linux's
+   * copy_to_user, a buffer that turns bad part-way takes what fits before
+   * the fault: only that much is read, and EFAULT only when nothing fits.
+   * Files that can copy straight from their own storage override it; the
+   * default reads a Buffer of that size and copies it out.
    */
   readToUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): MaybePromise<number> {
-    const d = this.read(t, len);
+    const room = userRoom(mem, addr, len, true);
+    const d = this.read(t, room);
     return d instanceof Promise ? d.then((b) => copyOutAll(mem, addr, b)) : copyOutAll(mem, addr, d);
   }
-  /** write(2) from application memory at addr (not yet checked: a bad range is EFAULT before anything is written). */
+  /** write(2) from application memory at addr (not yet checked): the part before a fault is written; nothing readable is EFAULT. */
   writeFromUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): MaybePromise<number> {
-    return this.write(t, len ? mem.copyIn(addr, len) : Buffer.alloc(0));
+    const room = userRoom(mem, addr, len, false);
+    return this.write(t, room ? mem.copyIn(addr, room) : Buffer.alloc(0));
+  }
+  /**
+   * A buffer that turns bad part-way moves its usable part rounded down to a
+   * multiple of this (pipes: whole pages, as Linux's pipe copies a page-sized
+   * piece at once and drops a piece cut by a fault); none of it is EFAULT.
+   */
+  faultGranule(): number {
+    return 1;
+  }
+  /** write() takes the count without reading the buffer (/dev/null, /dev/zero). */
+  ignoresWriteData(): boolean {
+    return false;
   }
   /** fsync/fdatasync (and RWF_DSYNC/RWF_SYNC): data held in memory needs nothing; pipes and the like refuse. */
   sync(_dataOnly: boolean): void {
@@ -133,8 +163,23 @@ export abstract class FileDescription {
   appendWrite(t: FileCtx, data: Buffer, off: number | null, nowait = false): MaybePromise<number> {
     return off === null ? this.write(t, data, nowait) : this.pwrite(t, data, off);
   }
-  /** Serialize directory entries from the current position into at most size bytes. */
-  getdents(_size: number, _dirent64: boolean): Buffer {
+  /**
+   * A write at off (null: the file offset, advanced past the data) even on an
+   * O_APPEND description (pwritev2 RWF_NOAPPEND). Streams just write.
+   */
+  positionedWrite(t: FileCtx, data: Buffer, off: number | null, nowait = false): MaybePromise<number> {
+    return off === null ? this.write(t, data, nowait) : this.pwrite(t, data, off);
+  }
+  /** pwritev2/preadv2 RWF_DONTCACHE is a hint this file takes (Linux refuses it where it has no page cache to drop). */
+  takesDontcache(): boolean {
+    return false;
+  }
+  /**
+   * Serialize directory entries from the current position into at most size
+   * bytes (EINVAL if the next does not fit), of which only the first room
+   * bytes can be delivered (EFAULT if the next entry does not fit there).
+   */
+  getdents(_size: number, _dirent64: boolean, _room: number): Buffer {
     throw new Errno(E.ENOTDIR);
   }
   ioctl(_t: FileCtx, _cmd: number, _arg: number): MaybePromise<number> {
@@ -191,6 +236,26 @@ export abstract class FileDescription {
     return 0;
   }
 
+  /**
+   * The advisory locks of what this description refers to, made on first use
+   * if create: its inode's; a file without one (a socket, an eventfd) is its
+   * own inode, so it keeps them itself (a pipe's ends share the pipe's).
+   */
+  locks(create: boolean): FileLocks | null {
+    if (this.inode) return create ? this.inode.lockTable() : this.inode.locks;
+    if (create) this.ownLocks ??= new FileLocks();
+    return this.ownLocks;
+  }
+  private ownLocks: FileLocks | null = null;
+  /**
+   * The attributes of a file without an inode that fchmod/fchown may change
+   * (a pipe from pipe()): the record itself, shared by every end; null when
+   * there is none to change.
+   */
+  ownAttrs(): InodeAttrs | null {
+    return null;
+  }
+
   incRef(): void {
     this.refs++;
   }
@@ -198,12 +263,9 @@ export abstract class FileDescription {
     if (--this.refs === 0) {
       if (this.releaseWatchers) for (const w of [...this.releaseWatchers]) w.fileReleased(this);
       this.releaseWatchers = null;
-      const inode = this.inode;
-      if (inode) {
-        // OFD locks and flocks belong to the description.
-        inode.locks?.releaseDescription(this);
-        if (this.countsOpen) inode.decOpen();
-      }
+      // OFD locks and flocks belong to the description.
+      this.locks(false)?.releaseDescription(this);
+      if (this.inode && this.countsOpen) this.inode.decOpen();
       this.release();
     }
   }
@@ -228,10 +290,23 @@ export class RegularFile extends FileDescription {
   override read(_t: FileCtx, len: number): Buffer {
     const b = this.ino.readAt(this.offset, len);
     this.offset += b.length;
+    this.accessed(len);
     return b;
   }
+  /** A read of len bytes happened (even one at the end of the file): atime, unless O_NOATIME. */
+  private accessed(len: number): void {
+    if (len > 0 && !(this.flags & O_NOATIME)) this.ino.accessed();
+  }
   override readToUser(_t: FileCtx, mem: MemoryAccess, addr: number, len: number): number {
-    const n = this.ino.readToUser(this.offset, mem, addr, len);
+    const room = len ? mem.prefix(addr, len, true) : 0;
+    if (len && room === 0) {
+      // At the end of the file nothing is copied: a bad buffer is no error there.
+      if (this.offset < this.ino.attrs().size) throw new Errno(E.EFAULT);
+      this.accessed(len);
+      return 0;
+    }
+    const n = this.ino.readToUser(this.offset, mem, addr, room);
+    this.accessed(len);
     this.offset += n;
     return n;
   }
@@ -244,12 +319,14 @@ export class RegularFile extends FileDescription {
   }
   override writeFromUser(_t: FileCtx, mem: MemoryAccess, addr: number, len: number): number {
     const at = this.flags & O_APPEND ? this.ino.attrs().size : this.offset;
-    const n = this.ino.writeFromUser(at, mem, addr, len);
+    const n = this.ino.writeFromUser(at, mem, addr, userRoom(mem, addr, len, false));
     this.offset = at + n;
     return n;
   }
   override pread(_t: FileCtx, len: number, off: number): Buffer {
-    return this.ino.readAt(off, len);
+    const b = this.ino.readAt(off, len);
+    this.accessed(len);
+    return b;
   }
   override pwrite(_t: FileCtx, data: Buffer, off: number): number {
     // Linux quirk kept: with O_APPEND, pwrite appends regardless of off.
@@ -266,6 +343,16 @@ export class RegularFile extends FileDescription {
    */
   override supportsNowait(write: boolean): boolean {
     if (write) return false;
+    return !this.path || this.path.mount.fs.statfs().type !== TMPFS_MAGIC;
+  }
+  override positionedWrite(_t: FileCtx, data: Buffer, off: number | null): number {
+    const at = off ?? this.offset;
+    const n = this.ino.writeAt(at, data);
+    if (off === null) this.offset = at + n;
+    return n;
+  }
+  /** tmpfs refuses it, like its NOWAIT reads. */
+  override takesDontcache(): boolean {
     return !this.path || this.path.mount.fs.statfs().type !== TMPFS_MAGIC;
   }
   override appendWrite(_t: FileCtx, data: Buffer, off: number | null): number {
@@ -296,8 +383,8 @@ export function seekPosition(cur: number, inode: Inode | null, off: number, when
       break;
     default: throw new Errno(E.EINVAL);
   }
-  if (pos < 0) throw new Errno(E.EINVAL);
-  if (pos > MAX_LFS) throw new Errno(E.EOVERFLOW);
+  // Past the largest file size is EINVAL, as Linux's vfs_setpos (sizes stop at 2^53 here).
+  if (pos < 0 || pos > MAX_LFS) throw new Errno(E.EINVAL);
   return pos;
 }
 
@@ -322,6 +409,11 @@ export class DirectoryFile extends FileDescription {
     } else if (whence === SEEK_CUR) {
       off += this.offset;
       if (off < 0) throw new Errno(E.EINVAL);
+    } else if (this.path && this.path.mount.fs.statfs().type === PROC_MAGIC) {
+      // procfs directories seek as a file of size 0 (Linux's default_llseek).
+      if ((whence === SEEK_DATA || whence === SEEK_HOLE) && off >= 0) throw new Errno(E.ENXIO);
+      if (whence !== SEEK_END && whence !== SEEK_DATA && whence !== SEEK_HOLE) throw new Errno(E.EINVAL);
+      if (off < 0) throw new Errno(E.EINVAL);
     } else throw new Errno(E.EINVAL);
     if (off === 0) this.entries = null; // rewinddir sees new entries
     this.offset = off;
@@ -339,8 +431,11 @@ export class DirectoryFile extends FileDescription {
     ];
     return this.entries;
   }
-  override getdents(size: number, dirent64: boolean): Buffer {
+  override getdents(size: number, dirent64: boolean, room = size): Buffer {
     const ents = this.snapshot();
+    if (!(this.flags & O_NOATIME)) (this.inode as Inode).accessed();
+    if (this.offset < ents.length && direntLen(ents[this.offset].name.length, dirent64) > size) throw new Errno(E.EINVAL);
+    size = Math.min(size, room);
     // Measure first (names are byte strings: length is their size), then fill one buffer.
     let used = 0;
     let end = this.offset;
@@ -350,7 +445,7 @@ export class DirectoryFile extends FileDescription {
       used += rec;
       end++;
     }
-    if (end === this.offset && end < ents.length) throw new Errno(E.EINVAL); // buffer too small for one entry
+    if (end === this.offset && end < ents.length) throw new Errno(E.EFAULT); // fits the count, not the mapped buffer
     const b = Buffer.alloc(used);
     let at = 0;
     for (; this.offset < end; this.offset++) at += writeDirent(b, at, ents[this.offset], this.offset + 1, dirent64);

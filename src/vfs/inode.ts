@@ -50,6 +50,18 @@ export interface CreateSpec {
   rdev?: number;
 }
 
+const DAY_NS = 86_400_000_000_000n;
+
+/**
+ * Linux's relatime rule (the default mount option): an access updates atime
+ * only when atime is not after mtime or ctime, or is a day old, and not when
+ * it would not change.
+ */
+export function relatimeDue(a: InodeAttrs, now: bigint): boolean {
+  if (a.atimeNs === now) return false;
+  return a.atimeNs <= a.mtimeNs || a.atimeNs <= a.ctimeNs || now - a.atimeNs >= DAY_NS;
+}
+
 export abstract class Inode {
   abstract readonly fs: FilesystemImpl;
   abstract readonly ino: number;
@@ -63,6 +75,15 @@ export abstract class Inode {
    * the node meets the same one. Typed opaquely: pipes live above the VFS.
    */
   fifo: object | null = null;
+
+  /**
+   * A read or a directory listing accessed the inode. File systems that keep
+   * their own times apply relatime (relatimeDue) here; others ignore it (a
+   * host file's atime is the host's business).
+   */
+  accessed(): void {}
+  /** Metadata kept outside setattr changed (extended attributes): ctime moves on where the file system keeps it. */
+  touchCtime(): void {}
 
   /** The file's lock table, made on first use. */
   lockTable(): FileLocks {

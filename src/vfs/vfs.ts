@@ -55,6 +55,8 @@ export class VirtualFilesystem {
   /** What keeps cached dentries alive, bounded (see dentry_cache.ts). */
   readonly dentries = new DentryCache(Number(process.env.TSVISOR_DENTRY_CACHE ?? DEFAULT_DENTRY_CACHE));
   private readonly openFifo: FifoOpener | null;
+  /** Called when open(O_TRUNC) shrinks a file: the kernel takes its pages out of the mappings. */
+  onShrink: ((inode: Inode, size: number) => void) | null = null;
   private nextMountId = 1;
   /** Device numbers of this namespace's file systems (the composition root takes them for each fs it makes). */
   readonly devs: AnonDevs;
@@ -479,10 +481,11 @@ export class VirtualFilesystem {
     const type = inode.mode & S_IFMT;
     if (flags & O_DIRECTORY && type !== S_IFDIR) throw new Errno(E.ENOTDIR);
     if (flags & O_PATH) return new PathFile(p, inode, flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW));
+    // Access mode 3 (O_WRONLY|O_RDWR) is accepted as on Linux: it needs read and
+    // write permission and gives neither (ioctl-only descriptors).
     const acc = flags & O_ACCMODE;
-    if (acc === 3) throw new Errno(E.EINVAL);
     const wantWrite = acc !== O_RDONLY || (flags & O_TRUNC) !== 0;
-    if (type === S_IFDIR && (acc !== O_RDONLY || flags & O_CREAT)) throw new Errno(E.EISDIR);
+    if (type === S_IFDIR && (wantWrite || flags & O_CREAT)) throw new Errno(E.EISDIR);
     if (!created) {
       let want = 0;
       if (acc !== 1) want |= MAY_READ;
@@ -506,7 +509,10 @@ export class VirtualFilesystem {
     if (type !== S_IFREG) throw new Errno(E.ENXIO); // device nodes with no driver
     if (flags & O_TRUNC && !created) {
       removePrivileges(r.creds, inode);
-      if (inode.attrs().size !== 0) inode.setattr({ size: 0 });
+      if (inode.attrs().size !== 0) {
+        inode.setattr({ size: 0 });
+        this.onShrink?.(inode, 0);
+      }
     }
     const f = new RegularFile(p, inode, fflags);
     inode.incOpen();

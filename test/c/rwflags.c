@@ -6,16 +6,28 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <signal.h>
 
 static void t(const char *w, long r) {
   if (r < 0) printf("%s: %s\n", w, ename(errno));
   else printf("%s: %ld\n", w, r);
 }
 
+static int sigpending_pipe(void) {
+  sigset_t s;
+  sigpending(&s);
+  return sigismember(&s, SIGPIPE);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) return 2;
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (chdir(argv[1]) < 0) return 3;
+  /* SIGPIPE blocked: a write that raises it leaves it pending. */
+  sigset_t pipeset;
+  sigemptyset(&pipeset);
+  sigaddset(&pipeset, SIGPIPE);
+  sigprocmask(SIG_BLOCK, &pipeset, NULL);
   char b[16];
   struct iovec v = {b, 16}, wv = {"abc", 3};
   int p[2];
@@ -77,6 +89,37 @@ int main(int argc, char **argv) {
   struct iovec rv[3] = {{NULL, 0}, {got, 1}, {got + 1, 7}};
   t("readv with an empty first vector", readv(q[0], rv, 3));
   printf("  data %s\n", got);
+
+  /* The flags of later kernels: NOAPPEND writes where asked on an O_APPEND
+   * file, DONTCACHE is a hint where the file system takes it, NOSIGNAL is
+   * EPIPE without SIGPIPE. Unknown bits are EOPNOTSUPP. */
+  int a = open("appendfile", O_RDWR | O_CREAT | O_TRUNC | O_APPEND, 0644);
+  t("append file write", pwritev2(a, &wv, 1, -1, 0));
+  t("append file write @0 NOAPPEND", pwritev2(a, &wv, 1, 0, 0x20));
+  t("  size", lseek(a, 0, SEEK_END));
+  if (lseek(a, 1, SEEK_SET) != 1) return 7;
+  t("append file write @-1 NOAPPEND", pwritev2(a, &wv, 1, -1, 0x20));
+  t("  offset", lseek(a, 0, SEEK_CUR));
+  t("append file write APPEND|NOAPPEND", pwritev2(a, &wv, 1, 0, 0x30));
+  t("append file read NOAPPEND", preadv2(a, &v, 1, 0, 0x20));
+  t("file write DONTCACHE", pwritev2(f, &wv, 1, 0, 0x80));
+  t("file read DONTCACHE", preadv2(f, &v, 1, 0, 0x80));
+  t("file write NOSIGNAL", pwritev2(f, &wv, 1, 0, 0x100));
+  t("file read NOSIGNAL", preadv2(f, &v, 1, 0, 0x100));
+  t("file write ATOMIC", pwritev2(f, &wv, 1, 0, 0x40));
+  t("file write 0x200", pwritev2(f, &wv, 1, 0, 0x200));
+  int s2 = open("/dev/shm/rwflags2", O_RDWR | O_CREAT | O_TRUNC, 0644);
+  t("tmpfs write DONTCACHE", pwritev2(s2, &wv, 1, 0, 0x80));
+  t("tmpfs read DONTCACHE", preadv2(s2, &v, 1, 0, 0x80));
+  unlink("/dev/shm/rwflags2");
+  int e[2];
+  if (pipe(e) < 0) return 8;
+  t("pipe write DONTCACHE", pwritev2(e[1], &wv, 1, -1, 0x80));
+  t("pipe write NOSIGNAL", pwritev2(e[1], &wv, 1, -1, 0x100));
+  t("pipe read NOSIGNAL", preadv2(e[0], &v, 1, -1, 0x100));
+  close(e[0]);
+  t("pipe write NOSIGNAL, no reader", pwritev2(e[1], &wv, 1, -1, 0x100));
+  printf("  SIGPIPE pending %d\n", sigpending_pipe());
   printf("done\n");
   return 0;
 }

@@ -78,6 +78,20 @@ const C_PROGRAMS = Object.freeze({
   sysvmsg: { args: () => [], endsWithDone: true },
   processvm: { args: () => [], endsWithDone: true },
   mqueue: { args: () => [], endsWithDone: true },
+  seccomp: { args: () => [], endsWithDone: true },
+  opath: { args: (dir) => [dir], endsWithDone: true },
+  partialio: { args: (dir) => [dir], endsWithDone: true },
+  offsets: { args: (dir) => [dir], endsWithDone: true },
+  dents: { args: (dir) => [dir], endsWithDone: true },
+  ftimes: { args: () => [], endsWithDone: true },
+  oflags: { args: (dir) => [dir], endsWithDone: true },
+  ptracebasic: { args: () => [], endsWithDone: true },
+  // Run as root: one case drops to another uid.
+  ptraceevents: { args: () => [], endsWithDone: true },
+  ptracemore: { args: () => [], endsWithDone: true },
+  mmedges: { args: (dir) => [dir], endsWithDone: true },
+  mlocks: { args: () => [], endsWithDone: true },
+  maptrunc: { args: (dir) => [dir], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.

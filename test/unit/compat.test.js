@@ -17,3 +17,17 @@ test('every syscall family module loads and numbers match names', () => {
   assert.equal(table[0].name, 'read');
   assert.equal(table[39].name, 'getpid');
 });
+
+test('every ENOSYS entry says why, and no reason is left for a call that has a handler', () => {
+  const { table } = buildTable();
+  const { SYSCALL_NAMES } = require('../../dist/syscalls/names.js');
+  const { ENOSYS_REASONS } = require('../../dist/syscalls/enosys.js');
+  const missing = [];
+  const stale = [];
+  for (const [nr, name] of Object.entries(SYSCALL_NAMES)) {
+    if (!table[nr] && !ENOSYS_REASONS[name]) missing.push(name);
+    if (table[nr] && ENOSYS_REASONS[name]) stale.push(name);
+  }
+  assert.deepEqual(missing, [], 'give these a reason in src/syscalls/enosys.ts');
+  assert.deepEqual(stale, [], 'these have handlers now: drop their ENOSYS reason');
+});

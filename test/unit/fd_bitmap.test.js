@@ -9,7 +9,7 @@ const { errnoOf } = require('./vfs_fakes');
 const EMFILE = 24, EINVAL = 22;
 
 function fakeFile(id) {
-  return { id, refs: 1, incRef() { this.refs++; }, decRef() { this.refs--; } };
+  return { id, refs: 1, flags: 0, incRef() { this.refs++; }, decRef() { this.refs--; }, locks: () => null };
 }
 
 function rng(seed) {

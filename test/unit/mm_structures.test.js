@@ -341,6 +341,7 @@ test('Vma.untouched: bounded probing, and "written" sticks', () => {
   let pagesRead = 0;
   const fake = (zero) => ({
     refCount: () => 1,
+    isZeroFrame: () => false,
     allZero(first, n, budget) {
       calls++;
       for (let i = 0; i < n; i++) {

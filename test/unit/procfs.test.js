@@ -74,6 +74,7 @@ test('status: hex signal masks, four uid columns, Groups, capabilities', () => {
     name: 'sh', umask: 0o22, state: 'T', tgid: 5, pid: 6, ppid: 1, pgid: 5, sid: 1, uids: [1, 2, 3, 4], gids: [5, 6, 7, 8],
     fdSize: 64, groups: [10, 20], mem: null, threads: 1, sigQueued: 0, sigQueueLimit: 100, sigPnd: 0n, shdPnd: 1n,
     sigBlk: 0x10000n, sigIgn: 0n, sigCgt: (1n << 64n) - 1n, capInh: 0n, capPrm: (1n << 41n) - 1n, capEff: 0n, capBnd: 0n, capAmb: 0n, ncpu: 2,
+    noNewPrivs: true, seccomp: 2, seccompFilters: 3,
   });
   const lines = s.split('\n');
   assert.equal(lines[0], 'Name:\tsh');
@@ -88,7 +89,9 @@ test('status: hex signal masks, four uid columns, Groups, capabilities', () => {
   assert.ok(lines.includes('SigBlk:\t0000000000010000'));
   assert.ok(lines.includes('SigCgt:\tffffffffffffffff'));
   assert.ok(lines.includes('CapPrm:\t000001ffffffffff'));
-  assert.ok(lines.includes('Seccomp:\t0'));
+  assert.ok(lines.includes('NoNewPrivs:\t1'));
+  assert.ok(lines.includes('Seccomp:\t2'));
+  assert.ok(lines.includes('Seccomp_filters:\t3'));
   assert.ok(lines.includes('Cpus_allowed_list:\t0-1'));
   assert.ok(!s.includes('VmRSS'), 'no Vm lines without memory');
 });

@@ -73,6 +73,7 @@ function fakeMemory(size = 1 << 16) {
     checkRange: (a, n) => {
       if (n > 0) at(a, n);
     },
+    prefix: (a, n) => (n <= 0 || a < base ? 0 : Math.max(0, Math.min(n, base + size - a))),
     copyIn: (a, n) => Buffer.from(mem.subarray(at(a, n), at(a, n) + n)),
     copyOut: (a, d) => Buffer.from(d).copy(mem, at(a, d.length)),
     copyInto: (a, d) => d.set(mem.subarray(at(a, d.length), at(a, d.length) + d.length)),

@@ -26,7 +26,14 @@ function makeTask() {
   const { vfs, rootContext } = buildMountNamespace({ rootfs: new HostTree(dir), memfile: new FakeFrames(), host: { cpuinfo: '', ncpu: 2 } });
   const t = fakeTask(0);
   t.mm = fakeMemory();
-  t.mm.memfile = { heap: new (require('../../dist/abi/accounting').HeapBudget)(1 << 30) };
+  // Pipe buffers are runs of memory-file frames: a run is one Buffer here.
+  const runs = new Map();
+  t.mm.memfile = {
+    heap: new (require('../../dist/abi/accounting').HeapBudget)(1 << 30),
+    alloc: (n) => (runs.set(runs.size + 1, Buffer.alloc(n * 4096)), runs.size),
+    bytes: (f) => runs.get(f),
+    decRef: (f) => runs.delete(f),
+  };
   t.fs = rootContext();
   t.fdTable = new FdTable();
   t.kernel = { vfs };

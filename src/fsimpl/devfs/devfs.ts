@@ -9,7 +9,7 @@ import { randomFill } from '../../host/random';
 import { Errno, E } from '../../abi/errno';
 import type { FileCtx } from '../../vfs/ctx';
 import type { VPath } from '../../vfs/dentry';
-import { FileDescription, seekPosition } from '../../vfs/file';
+import { FileDescription, userRoom } from '../../vfs/file';
 import type { MemoryAccess } from '../../mm/access';
 import { Inode, type FilesystemImpl } from '../../vfs/inode';
 import {
@@ -48,11 +48,15 @@ class DevFile extends FileDescription {
     return this.produce(len);
   }
   override readToUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): number {
+    if (this.kind === 'null') return 0; // nothing to copy, so no buffer to check
     if (this.kind !== 'zero') return super.readToUser(t, mem, addr, len) as number;
-    // Zeros straight into the reader's memory, from one shared page run.
-    len = Math.min(len, 1 << 24);
+    // Zeros straight into the reader's memory, from one shared page run, up to a fault.
+    len = userRoom(mem, addr, Math.min(len, 1 << 24), true);
     for (let done = 0; done < len; done += ZEROS.length) mem.copyOut(addr + done, ZEROS.subarray(0, Math.min(ZEROS.length, len - done)));
     return len;
+  }
+  override ignoresWriteData(): boolean {
+    return this.kind === 'null' || this.kind === 'zero';
   }
   override writeFromUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): number {
     // As on Linux, null and zero take the count without reading the buffer.
@@ -70,8 +74,9 @@ class DevFile extends FileDescription {
     return this.consume(data);
   }
   override seek(off: number, whence: number): number {
-    // Character devices accept any seek and stay at 0 (null/zero) as Linux does.
-    seekPosition(0, null, off, whence > 2 ? 0 : whence);
+    // These devices accept any seek (lseek checked whence) and stay at 0, as Linux's noop/null llseek.
+    void off;
+    void whence;
     return 0;
   }
 }

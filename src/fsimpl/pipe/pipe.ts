@@ -5,17 +5,20 @@ import { Errno, E } from '../../abi/errno';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, WaitQueue } from '../../abi/waitqueue';
 import { SIGPIPE, type FileCtx } from '../../vfs/ctx';
 import type { VPath } from '../../vfs/dentry';
-import { anonAttrs, FileDescription, type MaybePromise } from '../../vfs/file';
+import { anonAttrs, FileDescription, userRoom, type MaybePromise } from '../../vfs/file';
 import type { Inode } from '../../vfs/inode';
 import type { HeapBudget } from '../../abi/accounting';
 import { PseudoFs } from '../../vfs/numbering';
+import { FileLocks } from '../../vfs/locks';
+import { PAGE_SIZE } from '../../abi/mm';
 import { O_ACCMODE, UNNUMBERED_DEV, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, S_IFIFO, type InodeAttrs } from '../../abi/fs';
 import type { MemoryAccess } from '../../mm/access';
+import type { FrameSource } from '../../mm/mappable';
 
 export const PIPE_BUF = 4096;
 export const DEFAULT_PIPE_SIZE = 65536;
 export const MAX_PIPE_SIZE = 1048576; // /proc/sys/fs/pipe-max-size
-/** No pipe grows past this, whatever the caller's capabilities: its buffer lives in the Sentry's heap. */
+/** No pipe grows past this, whatever the caller's capabilities (its capacity is reserved in the Sentry's heap budget). */
 export const HARD_PIPE_SIZE = 64 * 1048576;
 export const READ_EVENTS = EVENT_IN | EVENT_RDNORM | EVENT_HUP;
 export const WRITE_EVENTS = EVENT_OUT | EVENT_WRNORM | EVENT_ERR;
@@ -24,9 +27,13 @@ export class Pipe {
   /**
    * The data: size bytes from head, wrapping at ring.length. Allocated at the
    * first write and grown up to the capacity, then reused: a 64 KiB write
-   * is one copy from the writer's memory into it, a read one copy out.
+   * is one copy from the writer's memory into it, a read one copy out. It is
+   * a run of memory-file frames (ringFrame on), counted under the sandbox's
+   * memory limit as Linux charges pipe pages to the memory cgroup; a Buffer
+   * on the heap only without a memory file (unit tests).
    */
   private ring: Buffer | null = null;
+  private ringFrame = -1;
   private head = 0;
   size = 0;
   capacity = DEFAULT_PIPE_SIZE;
@@ -42,10 +49,32 @@ export class Pipe {
   readonly ends = new Set<{ queue: WaitQueue }>();
   /** Bytes of the heap budget held for the buffer (its capacity, which bounds the data in it). */
   private charged = 0;
+  /** Owner, mode and times of a pipe from pipe() (pipefs's inode): fchown/fchmod on either end change them. */
+  attrs: InodeAttrs | null = null;
+  /** Advisory locks of a pipe from pipe() (a FIFO's live on its inode). */
+  lockTable: FileLocks | null = null;
 
   /** pipefs: the namespace's numbering of pipes (st_dev, st_ino, "pipe:[N]"). */
-  constructor(private readonly heap: HeapBudget | null = null, readonly fs: PseudoFs = new PseudoFs(UNNUMBERED_DEV)) {
+  constructor(
+    private readonly heap: HeapBudget | null = null,
+    readonly fs: PseudoFs = new PseudoFs(UNNUMBERED_DEV),
+    private readonly frames: FrameSource | null = null,
+  ) {
     this.ino = fs.ino();
+  }
+
+  /** A ring of len bytes (a power of two, at least a page): frames of the memory file (ENOMEM past the limit), else heap. */
+  private newRing(len: number): { buf: Buffer; frame: number } {
+    if (!this.frames) return { buf: Buffer.allocUnsafe(len), frame: -1 };
+    const frame = this.frames.alloc(len / PAGE_SIZE);
+    return { buf: this.frames.bytes(frame, len / PAGE_SIZE), frame };
+  }
+
+  /** Make next the ring, giving back the frames of the one it replaces. */
+  private setRing(next: { buf: Buffer; frame: number } | null): void {
+    if (this.ring && this.ringFrame >= 0) this.frames?.decRef(this.ringFrame, this.ring.length / PAGE_SIZE);
+    this.ring = next ? next.buf : null;
+    this.ringFrame = next ? next.frame : -1;
   }
 
   /**
@@ -84,11 +113,11 @@ export class Pipe {
     if (r && r.length >= need) return r;
     let len = r ? r.length : Math.min(this.capacity, DEFAULT_PIPE_SIZE);
     while (len < need) len *= 2;
-    const out = Buffer.allocUnsafe(len);
-    if (r) this.copyFromRing(0, this.size, (src, at) => src.copy(out, at));
-    this.ring = out;
+    const out = this.newRing(len);
+    if (r) this.copyFromRing(0, this.size, (src, at) => src.copy(out.buf, at));
+    this.setRing(out);
     this.head = 0;
-    return out;
+    return out.buf;
   }
 
   /** Call fn with the pieces (at most two) of [from, from+n) of the data, and their offset in it. */
@@ -138,9 +167,9 @@ export class Pipe {
 
   /** The ring no larger than cap (the data fits: size <= cap), so a shrunk pipe holds no more heap than charged. */
   private shrinkRing(cap: number): void {
-    const out = Buffer.allocUnsafe(cap);
-    if (this.size > 0) this.copyFromRing(0, this.size, (src, at) => src.copy(out, at));
-    this.ring = out;
+    const out = this.newRing(cap);
+    if (this.size > 0) this.copyFromRing(0, this.size, (src, at) => src.copy(out.buf, at));
+    this.setRing(out);
     this.head = 0;
   }
 
@@ -171,7 +200,7 @@ export class Pipe {
   }
 
   clear(): void {
-    this.ring = null;
+    this.setRing(null);
     this.head = 0;
     this.size = 0;
   }
@@ -209,11 +238,9 @@ export class Pipe {
 
 /** One end (or both, for a FIFO opened O_RDWR) of a pipe. */
 export class PipeFile extends FileDescription {
-  private readonly ownAttrs: InodeAttrs | null;
-
   constructor(readonly pipe: Pipe, flags: number, path: VPath | null = null, inode: Inode | null = null) {
     super(path, inode, flags);
-    this.ownAttrs = inode ? null : { ...anonAttrs(S_IFIFO | 0o600, pipe.ino), uid: 0 };
+    if (!inode) pipe.attrs ??= { ...anonAttrs(S_IFIFO | 0o600, pipe.ino), uid: 0 };
     const m = flags & O_ACCMODE;
     if (pipe.readers === 0 && pipe.writers === 0) pipe.attach();
     if (m === O_RDONLY || m === O_RDWR) {
@@ -231,7 +258,15 @@ export class PipeFile extends FileDescription {
 
   override stat(): InodeAttrs {
     if (this.inode) return this.inode.attrs();
-    return { ...(this.ownAttrs as InodeAttrs), rdev: 0 };
+    return { ...(this.pipe.attrs as InodeAttrs), rdev: 0 };
+  }
+  override ownAttrs(): InodeAttrs | null {
+    return this.inode ? null : this.pipe.attrs;
+  }
+  override locks(create: boolean): FileLocks | null {
+    if (this.inode) return super.locks(create);
+    if (create) this.pipe.lockTable ??= new FileLocks();
+    return this.pipe.lockTable;
   }
   override ids(): { dev: number; ino: number } {
     if (this.inode && this.path) return { dev: this.path.mount.fs.dev, ino: this.inode.ino };
@@ -271,7 +306,9 @@ export class PipeFile extends FileDescription {
   override readToUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): MaybePromise<number> {
     const p = this.pipe;
     if (len === 0) return 0;
-    if (p.size > 0) return this.took(p.takeToUser(mem, addr, len));
+    // Checked before anything is taken (what left the pipe cannot go back),
+    // over what there is to take: an empty pipe never reaches the buffer.
+    if (p.size > 0) return this.took(p.takeToUser(mem, addr, userRoom(mem, addr, Math.min(len, p.size), true, PAGE_SIZE)));
     if (this.atEof(false)) return 0;
     return t.block(p.queue, READ_EVENTS).then(() => this.readToUser(t, mem, addr, len));
   }
@@ -292,9 +329,13 @@ export class PipeFile extends FileDescription {
     return this.writeWith(t, data.length, nowait, (p, at, n) => p.put(data.subarray(at, at + n)));
   }
 
+  override faultGranule(): number {
+    return PAGE_SIZE;
+  }
+
   override writeFromUser(t: FileCtx, mem: MemoryAccess, addr: number, len: number): MaybePromise<number> {
-    // Checked before anything is written: a bad buffer is EFAULT, not a short write.
-    mem.checkRange(addr, len, false);
+    // Checked before anything is written: only whole pages before a fault go in.
+    len = userRoom(mem, addr, len, false, PAGE_SIZE);
     return this.writeWith(t, len, false, (p, at, n) => p.putFromUser(mem, addr + at, n));
   }
 
@@ -370,8 +411,8 @@ export class PipeFile extends FileDescription {
 }
 
 /** pipe2(): a read end and a write end. */
-export function makePipe(flags: number, heap: HeapBudget | null = null, fs?: PseudoFs): [PipeFile, PipeFile] {
-  const p = new Pipe(heap, fs);
+export function makePipe(flags: number, heap: HeapBudget | null = null, fs?: PseudoFs, frames: FrameSource | null = null): [PipeFile, PipeFile] {
+  const p = new Pipe(heap, fs, frames);
   const st = flags & O_NONBLOCK;
   return [new PipeFile(p, O_RDONLY | st), new PipeFile(p, O_WRONLY | st)];
 }
@@ -380,7 +421,7 @@ export function makePipe(flags: number, heap: HeapBudget | null = null, fs?: Pse
 export async function openFifo(t: FileCtx, inode: Inode, path: VPath, flags: number, fs?: PseudoFs): Promise<PipeFile> {
   let p = inode.fifo instanceof Pipe ? inode.fifo : null;
   if (!p) {
-    p = new Pipe(t.heapBudget ?? null, fs);
+    p = new Pipe(t.heapBudget ?? null, fs, t.frames ?? null);
     inode.fifo = p;
   }
   const m = flags & O_ACCMODE;

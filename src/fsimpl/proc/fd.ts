@@ -10,7 +10,7 @@ import type { ThreadGroup } from '../../kernel/thread_group';
 import { Dentry, type VPath } from '../../vfs/dentry';
 import type { FileDescription } from '../../vfs/file';
 import {
-  devMajor, devMinor, O_ACCMODE, O_CLOEXEC, O_RDONLY, O_RDWR, O_WRONLY, S_IFCHR, S_IFIFO, S_IFMT, S_IFSOCK,
+  devMajor, devMinor, O_CLOEXEC, S_IFCHR, S_IFIFO, S_IFMT, S_IFSOCK,
   type InodeAttrs,
 } from '../../abi/fs';
 import { HostFdFile } from '../hostfd/hostfd';
@@ -123,15 +123,15 @@ export function fdTarget(fs: ProcFs, f: FileDescription, owner: OwnerFn, name: s
 
 function fileOf(t: Task, fd: number): FileDescription {
   try {
-    return t.fdTable.get(fd);
+    return t.fdTable.getRaw(fd);
   } catch {
     throw new Errno(E.ENOENT);
   }
 }
 
 function linkPerm(f: FileDescription): number {
-  const acc = f.flags & O_ACCMODE;
-  return 0o100 | (acc === O_RDONLY || acc === O_RDWR ? 0o400 : 0) | (acc === O_WRONLY || acc === O_RDWR ? 0o200 : 0);
+  // An O_PATH description is neither readable nor writable: no bits at all.
+  return (f.readable ? 0o500 : 0) | (f.writable ? 0o300 : 0);
 }
 
 function fdNumbers(tg: ThreadGroup, t: Task): number[] {
@@ -152,7 +152,7 @@ export function fdDir(m: NodeMaker, tg: ThreadGroup, t: Task): Entry {
     const name = String(fd);
     const perm = (() => {
       try {
-        return linkPerm(t.fdTable.get(fd));
+        return linkPerm(t.fdTable.getRaw(fd));
       } catch {
         return 0o700;
       }

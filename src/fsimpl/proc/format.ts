@@ -55,6 +55,8 @@ export interface SmapsCounts {
   anonymous: boolean;
   shared: boolean;
   flags: string[];
+  /** VM_LOCKED: its resident pages count as Locked. */
+  locked: boolean;
 }
 
 function kbLine(label: string, kb: number): string {
@@ -68,7 +70,8 @@ export function formatSmapsBlock(c: SmapsCounts): string {
   s += kbLine('Shared_Clean', c.shared && !c.anonymous ? c.rssKb : z) + kbLine('Shared_Dirty', c.shared && c.anonymous ? c.rssKb : z);
   s += kbLine('Private_Clean', !c.shared && !c.anonymous ? c.rssKb : z) + kbLine('Private_Dirty', !c.shared && c.anonymous ? c.rssKb : z);
   s += kbLine('Referenced', c.rssKb) + kbLine('Anonymous', c.anonymous && !c.shared ? c.rssKb : z);
-  for (const k of ['KSM', 'LazyFree', 'AnonHugePages', 'ShmemPmdMapped', 'FilePmdMapped', 'Shared_Hugetlb', 'Private_Hugetlb', 'Swap', 'SwapPss', 'Locked']) s += kbLine(k, 0);
+  for (const k of ['KSM', 'LazyFree', 'AnonHugePages', 'ShmemPmdMapped', 'FilePmdMapped', 'Shared_Hugetlb', 'Private_Hugetlb', 'Swap', 'SwapPss']) s += kbLine(k, 0);
+  s += kbLine('Locked', c.locked ? c.rssKb : z);
   s += `${'THPeligible:'.padEnd(16)}${'0'.padStart(8)}\n`;
   s += `VmFlags: ${c.flags.map((f) => f + ' ').join('')}\n`;
   return s;
@@ -168,11 +171,14 @@ export interface StatusInput {
   /** Memory in kB; null fields are omitted (zombies show no Vm* lines). */
   mem: null | {
     peak: number; size: number; hwm: number; rss: number; rssAnon: number; rssFile: number; rssShmem: number;
-    data: number; stk: number; exe: number; lib: number;
+    data: number; stk: number; exe: number; lib: number; lck: number;
   };
   threads: number;
   sigQueued: number;
   sigQueueLimit: number;
+  noNewPrivs: boolean;
+  seccomp: number;
+  seccompFilters: number;
   sigPnd: bigint;
   shdPnd: bigint;
   sigBlk: bigint;
@@ -210,7 +216,7 @@ export function formatStatus(s: StatusInput): string {
     const m = s.mem;
     kb('VmPeak', m.peak);
     kb('VmSize', m.size);
-    kb('VmLck', 0);
+    kb('VmLck', m.lck);
     kb('VmPin', 0);
     kb('VmHWM', m.hwm);
     kb('VmRSS', m.rss);
@@ -239,9 +245,9 @@ export function formatStatus(s: StatusInput): string {
   kv('CapEff', hex16(s.capEff));
   kv('CapBnd', hex16(s.capBnd));
   kv('CapAmb', hex16(s.capAmb));
-  kv('NoNewPrivs', 0);
-  kv('Seccomp', 0);
-  kv('Seccomp_filters', 0);
+  kv('NoNewPrivs', s.noNewPrivs ? 1 : 0);
+  kv('Seccomp', s.seccomp);
+  kv('Seccomp_filters', s.seccompFilters);
   kv('Speculation_Store_Bypass', 'thread vulnerable');
   const n = Math.max(1, s.ncpu);
   kv('Cpus_allowed', cpuMaskHex(n));

@@ -10,6 +10,7 @@ import type { ThreadGroup } from '../../kernel/thread_group';
 import type { VPath } from '../../vfs/dentry';
 import type { Inode } from '../../vfs/inode';
 import { fdDir, fdinfoDir } from './fd';
+import { memEntry } from './mem';
 import { formatLimits, formatStat, formatStatm, formatStatus, PAGE_SIZE } from './format';
 import { NodeMaker, type Entry, type OwnerFn } from './nodes';
 import { kstrto } from './numparse';
@@ -52,6 +53,7 @@ export function pidDirNode(fs: ProcFs, tg: ThreadGroup, t: Task, thread: boolean
 
   const entries = (): Entry[] => {
     const e: Entry[] = [
+      m.file('auxv', (ctx) => (ensureExists(tg), checkInspect(k, ctx, t), hasResources(tg, t) ? Buffer.from(t.mm.auxv) : Buffer.alloc(0)), 0o400),
       m.file('cgroup', () => (ensureExists(tg), '0::/\n')),
       m.file('cmdline', () => (ensureExists(tg), cmdline(tg, t))),
       m.rwFile('comm', () => (ensureExists(tg), `${tg.comm}\n`), (data, ctx) => {
@@ -87,6 +89,7 @@ export function pidDirNode(fs: ProcFs, tg: ThreadGroup, t: Task, thread: boolean
       m.file('io', () => (ensureExists(tg), 'rchar: 0\nwchar: 0\nsyscr: 0\nsyscw: 0\nread_bytes: 0\nwrite_bytes: 0\ncancelled_write_bytes: 0\n'), 0o400),
       m.file('limits', () => (ensureExists(tg), formatLimits(tg.rlimits))),
       m.file('loginuid', () => '4294967295', 0o644),
+      memEntry(fs, m, tg, t),
       m.file('maps', () => (ensureExists(tg), hasResources(tg, t) ? mapsText(t.mm) : '')),
       m.file('mountinfo', () => (ensureExists(tg), mountsText(k, t.fs.root, true))),
       m.file('mounts', () => (ensureExists(tg), mountsText(k, t.fs.root, false))),

@@ -4,7 +4,7 @@
 // root overlay (whiteouts are char devices 0:0; `opaque` marks directories that
 // hide the lower layer).
 import { Errno, E } from '../../abi/errno';
-import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
+import { Inode, relatimeDue, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
 import type { FrameSource, Mappable } from '../../mm/mappable';
 import type { MemoryAccess } from '../../mm/access';
 import { HEAP_COST, type HeapBudget } from '../../abi/accounting';
@@ -388,6 +388,14 @@ export class TmpfsInode extends Inode {
     if (s.gid !== undefined) this.a.gid = s.gid;
     if (s.atimeNs !== undefined) this.a.atimeNs = s.atimeNs;
     if (s.mtimeNs !== undefined) this.a.mtimeNs = s.mtimeNs;
+    this.a.ctimeNs = nowNs();
+  }
+
+  override accessed(): void {
+    const now = nowNs();
+    if (relatimeDue(this.a, now)) this.a.atimeNs = now;
+  }
+  override touchCtime(): void {
     this.a.ctimeNs = nowNs();
   }
 

@@ -56,7 +56,12 @@ function countArray(c: Call, addr: number): string | null {
 export function waitStatus(s: number): string {
   const sig = s & 0x7f;
   if (sig === 0) return `{WIFEXITED(s) && WEXITSTATUS(s) == ${(s >> 8) & 0xff}}`;
-  if (sig === 0x7f) return s === 0xffff ? '{WIFCONTINUED(s)}' : `{WIFSTOPPED(s) && WSTOPSIG(s) == ${sigName((s >> 8) & 0xff)}}`;
+  if (sig === 0x7f && s === 0xffff) return '{WIFCONTINUED(s)}';
+  if (sig === 0x7f) {
+    const stop = `{WIFSTOPPED(s) && WSTOPSIG(s) == ${(s >> 8) & 0x80 ? `${sigName((s >> 8) & 0x7f)}|0x80` : sigName((s >> 8) & 0xff)}}`;
+    const ev = (s >> 16) & 0xff;
+    return ev ? `${stop}|${PTRACE_EVENTS[ev] ?? ev} << 16` : stop;
+  }
   return `{WIFSIGNALED(s) && WTERMSIG(s) == ${sigName(sig)}${s & 0x80 ? ' && WCOREDUMP(s)' : ''}}`;
 }
 
@@ -167,6 +172,20 @@ const prctlArg: Decoder = {
   },
 };
 
+const PTRACE_EVENTS: Record<number, string> = {
+  1: 'PTRACE_EVENT_FORK', 2: 'PTRACE_EVENT_VFORK', 3: 'PTRACE_EVENT_CLONE', 4: 'PTRACE_EVENT_EXEC',
+  5: 'PTRACE_EVENT_VFORK_DONE', 6: 'PTRACE_EVENT_EXIT', 7: 'PTRACE_EVENT_SECCOMP', 128: 'PTRACE_EVENT_STOP',
+};
+const PTRACE_REQS: Record<number, string> = {
+  0: 'PTRACE_TRACEME', 1: 'PTRACE_PEEKTEXT', 2: 'PTRACE_PEEKDATA', 3: 'PTRACE_PEEKUSER', 4: 'PTRACE_POKETEXT',
+  5: 'PTRACE_POKEDATA', 6: 'PTRACE_POKEUSER', 7: 'PTRACE_CONT', 8: 'PTRACE_KILL', 9: 'PTRACE_SINGLESTEP',
+  12: 'PTRACE_GETREGS', 13: 'PTRACE_SETREGS', 14: 'PTRACE_GETFPREGS', 15: 'PTRACE_SETFPREGS', 16: 'PTRACE_ATTACH',
+  17: 'PTRACE_DETACH', 24: 'PTRACE_SYSCALL', 31: 'PTRACE_SYSEMU', 32: 'PTRACE_SYSEMU_SINGLESTEP',
+  0x4200: 'PTRACE_SETOPTIONS', 0x4201: 'PTRACE_GETEVENTMSG', 0x4202: 'PTRACE_GETSIGINFO', 0x4203: 'PTRACE_SETSIGINFO',
+  0x4204: 'PTRACE_GETREGSET', 0x4205: 'PTRACE_SETREGSET', 0x4206: 'PTRACE_SEIZE', 0x4207: 'PTRACE_INTERRUPT',
+  0x4208: 'PTRACE_LISTEN', 0x4209: 'PTRACE_PEEKSIGINFO', 0x420a: 'PTRACE_GETSIGMASK', 0x420b: 'PTRACE_SETSIGMASK',
+  0x420e: 'PTRACE_GET_SYSCALL_INFO',
+};
 const ARCH_PRCTL: Record<number, string> = {
   0x1001: 'ARCH_SET_GS', 0x1002: 'ARCH_SET_FS', 0x1003: 'ARCH_GET_FS', 0x1004: 'ARCH_GET_GS',
   0x1011: 'ARCH_GET_CPUID', 0x1012: 'ARCH_SET_CPUID',
@@ -197,6 +216,7 @@ export const processDecoders: Table = {
   rlimit_out: outArg(rlimit),
   prctl_op: { fmt: (c, i) => PRCTL[c.args[i] | 0]?.[0] ?? `${hex(c.args[i] >>> 0)} /* PR_??? */` },
   prctl_arg: prctlArg,
+  ptrace_req: { fmt: (c, i) => enumName(c.args[i], PTRACE_REQS, 'PTRACE_???') },
   arch_prctl_op: { fmt: (c, i) => enumName(c.args[i] >>> 0, ARCH_PRCTL, 'ARCH_???') },
   grnd_flags: { fmt: (c, i) => bitNames(c.args[i], [[1, 'GRND_NONBLOCK'], [2, 'GRND_RANDOM'], [4, 'GRND_INSECURE']], '0') },
   prio_which: { fmt: (c, i) => enumName(c.args[i] >>> 0, { 0: 'PRIO_PROCESS', 1: 'PRIO_PGRP', 2: 'PRIO_USER' }, 'PRIO_???') },

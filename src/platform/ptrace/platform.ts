@@ -166,6 +166,7 @@ export class PtracePlatform implements Platform {
     if (libc.ptrace(P.PTRACE_SETOPTIONS, pid, 0, opts) < 0) throw new Error(`PTRACE_SETOPTIONS: errno ${libc.errno()}`);
     this.readLayout(pid);
     this.master = new Stub(pid, this.reserved, this.vdsoBase, this.top, this.maxMappings, this.stats);
+    this.master.vdsoImage = this.readVdsoImage(pid);
     this.master.ctx.loadRegs();
     // The host's stack of the stub would sit where applications put theirs.
     for (const m of this.hostStack) this.master.inject(SYS_MUNMAP, [m.start, m.end - m.start]);
@@ -211,6 +212,22 @@ export class PtracePlatform implements Platform {
 
   private hostStack: Array<{ start: number; end: number }> = [];
 
+  /** The [vdso] pages of the stub, for tracers in the sandbox (null if the host would not let us read them). */
+  private readVdsoImage(pid: number): Buffer | null {
+    const r = this.reserved.find((x) => x.name === '[vdso]');
+    if (!r || r.end - r.start > 1 << 20) return null;
+    let fd = -1;
+    try {
+      fd = fs.openSync(`/proc/${pid}/mem`, 'r');
+      const b = Buffer.alloc(r.end - r.start);
+      return fs.readSync(fd, b, 0, b.length, r.start) === b.length ? b : null;
+    } catch {
+      return null;
+    } finally {
+      if (fd >= 0) fs.closeSync(fd);
+    }
+  }
+
   private readLayout(pid: number): void {
     const maps = fs.readFileSync(`/proc/${pid}/maps`, 'latin1').split('\n');
     this.reserved = [{ start: STUB_BASE, end: STUB_END, name: '[stub]' }];
@@ -248,6 +265,7 @@ export class PtracePlatform implements Platform {
     const w = libc.waitpid(child, this.status, P.WALL);
     if (w !== child || !P.stopped(this.status[0])) throw new StubError('forked stub did not stop');
     const s = new Stub(child, this.reserved, this.vdsoBase, this.top, this.maxMappings, this.stats);
+    s.vdsoImage = this.master.vdsoImage;
     s.ctx.loadRegs();
     return s;
   }

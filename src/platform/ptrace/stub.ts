@@ -184,6 +184,15 @@ export class Stub implements AddressSpace {
     return this.ctx;
   }
 
+  /** The host's vDSO image (read once from the master stub; the same in every stub). */
+  vdsoImage: Buffer | null = null;
+
+  readVdso(addr: number, len: number): Buffer | null {
+    const img = this.vdsoImage;
+    if (!img || addr < this.vdsoBase || len < 0 || addr + len > this.vdsoBase + img.length) return null;
+    return Buffer.from(img.subarray(addr - this.vdsoBase, addr - this.vdsoBase + len));
+  }
+
   /** A frame of the memory file mapped at STUB_CTRL: where batches of calls are written. */
   ctrlFrame = -1;
   private memfile: MemoryFile | null = null;
@@ -219,6 +228,8 @@ export class Stub implements AddressSpace {
     const savedFlags = (this.ctx.regs.dirty ? 1 : 0) | (this.ctx.regs.raxDirty ? 2 : 0);
     regs.set(Reg.RAX, nr);
     regs.set(Reg.ORIG_RAX, -1);
+    // The application's trap flag (its own popf, or a tracer's single step) would stop a batch after one instruction.
+    regs.set(Reg.EFLAGS, regs.get(Reg.EFLAGS) & ~0x100);
     for (let i = 0; i < args.length; i++) regs.set(ARG_REGS[i], args[i]);
     regs.set(Reg.RIP, rip);
     libc.ptraceBuf(P.PTRACE_SETREGS, this.pid, 0, this.ctx.regs.buf);

@@ -1,0 +1,56 @@
+// ptrace(2) requests, options, events and the x86-64 user area (linux/ptrace.h,
+// sys/user.h, elf.h).
+
+export const PTRACE_TRACEME = 0, PTRACE_PEEKTEXT = 1, PTRACE_PEEKDATA = 2, PTRACE_PEEKUSER = 3,
+  PTRACE_POKETEXT = 4, PTRACE_POKEDATA = 5, PTRACE_POKEUSER = 6, PTRACE_CONT = 7, PTRACE_KILL = 8,
+  PTRACE_SINGLESTEP = 9, PTRACE_GETREGS = 12, PTRACE_SETREGS = 13, PTRACE_GETFPREGS = 14,
+  PTRACE_SETFPREGS = 15, PTRACE_ATTACH = 16, PTRACE_DETACH = 17, PTRACE_GETFPXREGS = 18, PTRACE_SETFPXREGS = 19,
+  PTRACE_SYSCALL = 24, PTRACE_GET_THREAD_AREA = 25, PTRACE_ARCH_PRCTL = 30, PTRACE_SYSEMU = 31,
+  PTRACE_SYSEMU_SINGLESTEP = 32, PTRACE_SINGLEBLOCK = 33;
+export const PTRACE_SETOPTIONS = 0x4200, PTRACE_GETEVENTMSG = 0x4201, PTRACE_GETSIGINFO = 0x4202,
+  PTRACE_SETSIGINFO = 0x4203, PTRACE_GETREGSET = 0x4204, PTRACE_SETREGSET = 0x4205, PTRACE_SEIZE = 0x4206,
+  PTRACE_INTERRUPT = 0x4207, PTRACE_LISTEN = 0x4208, PTRACE_PEEKSIGINFO = 0x4209,
+  PTRACE_GETSIGMASK = 0x420a, PTRACE_SETSIGMASK = 0x420b, PTRACE_SECCOMP_GET_FILTER = 0x420c,
+  PTRACE_GET_SYSCALL_INFO = 0x420e;
+
+export const PTRACE_O_TRACESYSGOOD = 1, PTRACE_O_TRACEFORK = 2, PTRACE_O_TRACEVFORK = 4,
+  PTRACE_O_TRACECLONE = 8, PTRACE_O_TRACEEXEC = 0x10, PTRACE_O_TRACEVFORKDONE = 0x20,
+  PTRACE_O_TRACEEXIT = 0x40, PTRACE_O_TRACESECCOMP = 0x80, PTRACE_O_EXITKILL = 0x100000,
+  PTRACE_O_SUSPEND_SECCOMP = 0x200000;
+/** Every option Linux knows (others are EINVAL). */
+export const PTRACE_O_MASK = 0xff | PTRACE_O_EXITKILL | PTRACE_O_SUSPEND_SECCOMP;
+
+export const PTRACE_EVENT_FORK = 1, PTRACE_EVENT_VFORK = 2, PTRACE_EVENT_CLONE = 3, PTRACE_EVENT_EXEC = 4,
+  PTRACE_EVENT_VFORK_DONE = 5, PTRACE_EVENT_EXIT = 6, PTRACE_EVENT_SECCOMP = 7, PTRACE_EVENT_STOP = 128;
+
+/** PTRACE_GETEVENTMSG at a syscall stop says which one it is (Linux's PTRACE_EVENTMSG_SYSCALL_*). */
+export const EVENTMSG_SYSCALL_ENTRY = 1, EVENTMSG_SYSCALL_EXIT = 2;
+
+/** PTRACE_GET_SYSCALL_INFO ops. */
+export const SYSCALL_INFO_NONE = 0, SYSCALL_INFO_ENTRY = 1, SYSCALL_INFO_EXIT = 2;
+export const AUDIT_ARCH_X86_64 = 0xc000003e;
+
+/** Regset note types (elf.h). */
+export const NT_PRSTATUS = 1, NT_PRFPREG = 2, NT_X86_XSTATE = 0x202;
+
+/** struct user (sys/user.h) on x86-64: offsets and size. */
+export const USER_REGS_SIZE = 27 * 8;
+export const USER_FPREGS_OFFSET = 224;
+export const USER_FPREGS_SIZE = 512;
+export const USER_DEBUGREG_OFFSET = 848;
+/** The kernel's struct user: glibc's plus error_code and fault_address (read as 0). */
+export const USER_SIZE = 928;
+
+/** Highest user address + 1 (TASK_SIZE_MAX): fs_base/gs_base must stay below it. */
+export const TASK_SIZE_MAX = 0x7ffffffff000;
+
+/**
+ * The eflags bits a tracer may change (Linux's FLAG_MASK on x86-64):
+ * arithmetic flags, TF, DF, NT, RF and AC. IF, IOPL, VM, VIF and the rest
+ * keep the tracee's values.
+ */
+export const EFLAGS_USER_MASK = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x4000 | 0x10000 | 0x40000;
+export const EFLAGS_TF = 0x100;
+
+/** si_code of the SIGTRAP a single step raises. */
+export const TRAP_BRKPT = 1, TRAP_TRACE = 2;

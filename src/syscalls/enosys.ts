@@ -1,0 +1,56 @@
+// Why each system call without a handler answers ENOSYS (docs/COMPATIBILITY.md
+// shows it; a unit test fails for an ENOSYS entry without a reason).
+
+const NOT_ON_X86_64 = 'not implemented by Linux on x86-64 either (ENOSYS natively)';
+const LATER_NS = 'mount and namespace calls: the namespaces issue (the sandbox has one mount, UTS, IPC and PID namespace)';
+const THREADS = 'the threads issue';
+const NEW_MOUNT_API = 'the new mount API: programs fall back to mount(2)';
+
+export const ENOSYS_REASONS: Readonly<Record<string, string>> = {
+  afs_syscall: NOT_ON_X86_64, create_module: NOT_ON_X86_64, epoll_ctl_old: NOT_ON_X86_64, epoll_wait_old: NOT_ON_X86_64,
+  get_kernel_syms: NOT_ON_X86_64, get_thread_area: NOT_ON_X86_64, getpmsg: NOT_ON_X86_64, nfsservctl: NOT_ON_X86_64,
+  putpmsg: NOT_ON_X86_64, query_module: NOT_ON_X86_64, security: NOT_ON_X86_64, set_thread_area: NOT_ON_X86_64,
+  tuxcall: NOT_ON_X86_64, vserver: NOT_ON_X86_64, lookup_dcookie: 'removed from Linux 6.7 (ENOSYS there too)',
+  _sysctl: 'removed from Linux 5.5 (ENOSYS there too)',
+  uselib: 'a.out libraries: Linux without CONFIG_USELIB (Debian) answers ENOSYS',
+  sysfs: 'the obsolete sysfs(2): Linux without CONFIG_SYSFS_SYSCALL answers ENOSYS',
+  ustat: 'obsolete; glibc no longer exposes it',
+  modify_ldt: '16-bit segments: Linux without CONFIG_MODIFY_LDT_SYSCALL answers ENOSYS',
+  remap_file_pages: 'deprecated; no known user',
+  kcmp: 'comparing kernel objects (CRIU): not offered',
+  memfd_secret: 'disabled by default in Linux (ENOSYS there too)',
+  set_mempolicy_home_node: 'one NUMA node: no home to choose',
+  chroot: LATER_NS, mount: LATER_NS, umount2: LATER_NS, pivot_root: LATER_NS, unshare: LATER_NS, setns: LATER_NS,
+  open_tree: NEW_MOUNT_API, move_mount: NEW_MOUNT_API, fsopen: NEW_MOUNT_API, fsconfig: NEW_MOUNT_API, fsmount: NEW_MOUNT_API,
+  fspick: NEW_MOUNT_API, mount_setattr: NEW_MOUNT_API,
+  futex_waitv: THREADS,
+  rseq: 'glibc registers rseq at start-up and carries on without it on ENOSYS',
+  inotify_init: 'inotify: the threads issue', inotify_init1: 'inotify: the threads issue', inotify_add_watch: 'inotify: the threads issue',
+  inotify_rm_watch: 'inotify: the threads issue', fanotify_init: 'fanotify: needs CAP_SYS_ADMIN on Linux; not offered',
+  fanotify_mark: 'fanotify: not offered',
+  memfd_create: 'memfd: next step of the local IPC work (threads issue)',
+  io_setup: 'Linux AIO: in progress (conformance issue)', io_destroy: 'Linux AIO: in progress', io_getevents: 'Linux AIO: in progress',
+  io_submit: 'Linux AIO: in progress', io_cancel: 'Linux AIO: in progress', io_pgetevents: 'Linux AIO: in progress',
+  io_uring_setup: 'io_uring: runtimes fall back to epoll and threads on ENOSYS (as under gVisor)',
+  io_uring_enter: 'io_uring: see io_uring_setup', io_uring_register: 'io_uring: see io_uring_setup',
+  add_key: 'keyrings: in progress (conformance issue)', request_key: 'keyrings: in progress', keyctl: 'keyrings: in progress',
+  pidfd_open: 'pidfds: in progress (conformance issue)', pidfd_send_signal: 'pidfds: in progress', pidfd_getfd: 'pidfds: in progress',
+  landlock_create_ruleset: 'landlock: in progress (conformance issue)', landlock_add_rule: 'landlock: in progress',
+  landlock_restrict_self: 'landlock: in progress',
+  process_madvise: 'advice to another process: not offered', process_mrelease: 'reaping another process\'s memory early: not offered',
+  migrate_pages: 'one NUMA node: nothing to migrate', move_pages: 'one NUMA node: nothing to move',
+  perf_event_open: 'no performance counters in the sandbox (Linux without CONFIG_PERF_EVENTS answers ENOSYS)',
+  bpf: 'no eBPF in the sandbox', userfaultfd: 'no user-space fault handling in the sandbox',
+  pkey_mprotect: 'memory protection keys: not offered to applications', pkey_alloc: 'memory protection keys: not offered',
+  pkey_free: 'memory protection keys: not offered',
+  name_to_handle_at: 'file handles: not offered', open_by_handle_at: 'file handles: not offered',
+  quotactl: 'no disk quotas in the sandbox', quotactl_fd: 'no disk quotas in the sandbox',
+  kexec_load: 'cannot replace the sandbox kernel', kexec_file_load: 'cannot replace the sandbox kernel',
+  init_module: 'no kernel modules in the sandbox', finit_module: 'no kernel modules in the sandbox',
+  delete_module: 'no kernel modules in the sandbox',
+  swapon: 'no swap in the sandbox', swapoff: 'no swap in the sandbox',
+  reboot: 'rebooting the sandbox kernel is not offered',
+  acct: 'process accounting: not offered', vhangup: 'virtual hangup of the terminal: not offered',
+  iopl: 'no port I/O in the sandbox', ioperm: 'no port I/O in the sandbox',
+  sched_rr_get_interval: 'not yet: the scheduling policies are recorded, not run',
+};
