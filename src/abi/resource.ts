@@ -2,6 +2,7 @@
 
 /** How many RLIMIT_* resources there are. */
 export const RLIM_NLIMITS = 16;
+export const RLIMIT_CPU = 0;
 export const RLIMIT_STACK = 3;
 export const RLIMIT_NOFILE = 7;
 export const RLIMIT_FSIZE = 1;

@@ -4,7 +4,8 @@
 // change the other (capabilities(7), "Effect of user ID changes on
 // capabilities"); privilege checks ask hasCapability(creds, CAP_X).
 
-import { ALL_CAPS, CAP_DAC_OVERRIDE, CAP_FS_SET, SECBIT_KEEP_CAPS, SECBIT_NOROOT, SECBIT_NO_SETUID_FIXUP } from '../abi/capability';
+import { E, Errno } from '../abi/errno';
+import { ALL_CAPS, CAP_DAC_OVERRIDE, CAP_FS_SET, CAP_SETUID, SECBIT_KEEP_CAPS, SECBIT_NOROOT, SECBIT_NO_SETUID_FIXUP } from '../abi/capability';
 
 export function capBit(cap: number): bigint {
   return 1n << BigInt(cap);
@@ -97,29 +98,126 @@ export function fixCapsAfterSetuid(old: Credentials, n: Credentials, fsOnly: boo
   if (old.euid !== 0 && n.euid === 0) n.capEffective = n.capPermitted;
 }
 
+/** What exec needs to know of the program file to compute the new credentials. */
+export interface ExecSubject {
+  mode: number;
+  uid: number;
+  gid: number;
+  /** The security.capability attribute's value, if any. */
+  caps: Buffer | null;
+  /** Its mount is nosuid: neither set-ID bits nor file capabilities count. */
+  nosuid: boolean;
+}
+
+/** Why exec must not grant privileges (Linux's LSM_UNSAFE_* reasons). */
+export interface ExecUnsafe {
+  noNewPrivs: boolean;
+  /** Traced by a tracer without CAP_SYS_PTRACE. */
+  tracedByUnprivileged: boolean;
+  /** The fs context (cwd, root) is shared with another process (CLONE_FS). */
+  sharedFs: boolean;
+}
+
+export interface ExecCreds {
+  creds: Credentials;
+  /** AT_SECURE: the program gained privilege. */
+  secure: boolean;
+  /** The credentials changed in a way that makes the process non-dumpable (Linux's commit_creds rule). */
+  privChange: boolean;
+}
+
+const S_ISUID = 0o4000, S_ISGID = 0o2000, S_IXGRP = 0o010;
+const VFS_CAP_REVISION_MASK = 0xff000000, VFS_CAP_FLAGS_EFFECTIVE = 1;
+const VFS_CAP_REVISION_1 = 0x01000000, VFS_CAP_REVISION_2 = 0x02000000, VFS_CAP_REVISION_3 = 0x03000000;
+
+interface FileCaps {
+  permitted: bigint;
+  inheritable: bigint;
+  effective: boolean;
+}
+
 /**
- * Credentials for a new program (execve) without file capabilities. The
- * set-user-ID and set-group-ID bits of files are not honoured (the sandbox
- * has no setuid programs to trust): the IDs stay, saved and filesystem IDs
- * follow the effective ones. Root (effective or real UID 0, unless
- * SECBIT_NOROOT) gets permitted = bounding | inheritable, and effective =
- * permitted when its effective UID is 0; anyone else keeps only the ambient
- * set. With no_new_privs nothing beyond the old permitted set is gained.
+ * A security.capability value: v1 (12 bytes, 32 capabilities), v2 (20) or
+ * v3 (24, with the user ID of the namespace root it belongs to). A v3 value
+ * for another root is ignored (null); a malformed one fails the exec (EINVAL).
+ */
+export function parseFileCaps(v: Buffer): FileCaps | null {
+  if (v.length < 4) throw new Errno(E.EINVAL);
+  const magic = v.readUInt32LE(0);
+  const rev = (magic & VFS_CAP_REVISION_MASK) >>> 0;
+  const size = rev === VFS_CAP_REVISION_1 ? 12 : rev === VFS_CAP_REVISION_2 ? 20 : rev === VFS_CAP_REVISION_3 ? 24 : -1;
+  if (v.length !== size) throw new Errno(E.EINVAL);
+  if (rev === VFS_CAP_REVISION_3 && v.readUInt32LE(20) !== 0) return null; // the sandbox has one user namespace, rooted at 0
+  let permitted = BigInt(v.readUInt32LE(4));
+  let inheritable = BigInt(v.readUInt32LE(8));
+  if (rev !== VFS_CAP_REVISION_1) {
+    permitted |= BigInt(v.readUInt32LE(12)) << 32n;
+    inheritable |= BigInt(v.readUInt32LE(16)) << 32n;
+  }
+  return { permitted: permitted & ALL_CAPS, inheritable: inheritable & ALL_CAPS, effective: (magic & VFS_CAP_FLAGS_EFFECTIVE) !== 0 };
+}
+
+/** Whether a security.capability value may be stored: a v2 or v3 header of the right size (Linux refuses v1 and anything else). */
+export function validFileCapsValue(v: Buffer): boolean {
+  if (v.length < 4) return false;
+  const rev = (v.readUInt32LE(0) & VFS_CAP_REVISION_MASK) >>> 0;
+  return (rev === VFS_CAP_REVISION_2 && v.length === 20) || (rev === VFS_CAP_REVISION_3 && v.length === 24);
+}
+
+function subset(a: bigint, b: bigint): boolean {
+  return (a & ~b) === 0n;
+}
+
+/**
+ * Credentials for a new program (execve), as capabilities(7) and Linux's
+ * exec compute them. Set-user-ID and set-group-ID (with group execute) bits
+ * change the effective IDs unless the mount is nosuid or no_new_privs is
+ * set. File capabilities give P'(permitted) = (P(inheritable) & F(inheritable))
+ * | (F(permitted) & bounding), P'(effective) = F(effective) ? P'(permitted) :
+ * P'(ambient); EPERM when the file wants effective capabilities the bounding
+ * set lacks. Root (real or effective UID 0, unless SECBIT_NOROOT) counts as
+ * having every file capability, except a set-user-ID-root program with file
+ * capabilities run by someone else. When exec is unsafe (no_new_privs, a
+ * shared fs context, an unprivileged tracer) nothing beyond the old permitted
+ * set is gained and the IDs stay unless the caller holds CAP_SETUID (never
+ * under no_new_privs). Set-ID or file capabilities clear the ambient set;
  * keep-caps does not survive.
  */
-export function credsForExec(old: Credentials, noNewPrivs: boolean): Credentials {
+export function credsForExec(old: Credentials, file: ExecSubject, unsafe: ExecUnsafe): ExecCreds {
   const n = old.clone();
+  if (!file.nosuid && !unsafe.noNewPrivs) {
+    if (file.mode & S_ISUID) n.euid = file.uid;
+    if ((file.mode & (S_ISGID | S_IXGRP)) === (S_ISGID | S_IXGRP)) n.egid = file.gid;
+  }
+  const fcaps = file.nosuid || !file.caps ? null : parseFileCaps(file.caps);
+  n.capPermitted = 0n;
+  let effective = false;
+  if (fcaps) {
+    effective = fcaps.effective;
+    n.capPermitted = (old.capBounding & fcaps.permitted) | (old.capInheritable & fcaps.inheritable);
+    if (effective && !subset(fcaps.permitted, n.capPermitted)) throw new Errno(E.EPERM);
+  }
+  const hasFcap = fcaps !== null;
+  if (!(old.securebits & SECBIT_NOROOT) && !(hasFcap && n.euid === 0 && n.uid !== 0)) {
+    if (n.euid === 0 || n.uid === 0) n.capPermitted = old.capBounding | old.capInheritable;
+    if (n.euid === 0) effective = true;
+  }
+  const isSetid = n.euid !== old.uid || n.egid !== old.gid;
+  const gained = !subset(n.capPermitted, old.capPermitted);
+  if ((isSetid || gained) && (unsafe.noNewPrivs || unsafe.sharedFs || unsafe.tracedByUnprivileged)) {
+    if (!hasCapability(old, CAP_SETUID) || unsafe.noNewPrivs) {
+      n.euid = n.uid;
+      n.egid = n.gid;
+    }
+    n.capPermitted &= old.capPermitted;
+  }
   n.suid = n.fsuid = n.euid;
   n.sgid = n.fsgid = n.egid;
-  let permitted = n.capAmbient;
-  let effective = false;
-  if (!(old.securebits & SECBIT_NOROOT) && (n.euid === 0 || n.uid === 0)) {
-    permitted = old.capBounding | old.capInheritable;
-    effective = n.euid === 0;
-  }
-  if (noNewPrivs) permitted &= old.capPermitted;
-  n.capPermitted = permitted;
-  n.capEffective = effective ? permitted : n.capAmbient & permitted;
+  if (hasFcap || isSetid) n.capAmbient = 0n;
+  n.capPermitted |= n.capAmbient;
+  n.capEffective = effective ? n.capPermitted : n.capAmbient;
   n.securebits &= ~SECBIT_KEEP_CAPS;
-  return n;
+  const secure = isSetid || (n.uid !== 0 && (effective || !subset(n.capPermitted, n.capAmbient)));
+  const privChange = n.euid !== old.euid || n.egid !== old.egid || n.fsuid !== old.fsuid || n.fsgid !== old.fsgid || !subset(n.capPermitted, old.capPermitted);
+  return { creds: n, secure, privChange };
 }

@@ -6,6 +6,7 @@
 // Also the futex work of a task's exit: its robust list and clear_child_tid.
 
 import { E, Errno } from '../abi/errno';
+import { TASK_SIZE } from '../abi/mm';
 import type { Task } from './task';
 import { WaitQueue } from '../abi/waitqueue';
 
@@ -37,13 +38,21 @@ type Waiters = Set<FutexWaiter>;
 export class FutexTable {
   private readonly spaces = new Map<object, Map<number, Waiters>>();
 
-  /** The key of the futex word at addr as t sees it; EINVAL if misaligned, EFAULT if unmapped. */
+  /**
+   * The key of the futex word at addr as t sees it; EINVAL if misaligned,
+   * EFAULT outside the user range. As in Linux, a private key is the
+   * address alone (a wake or requeue on an unmapped private word finds no
+   * waiter; a wait reads the word and faults), while a shared one takes the
+   * page, which must be readable memory (EFAULT for a hole or PROT_NONE).
+   */
   key(t: Task, addr: number, priv: boolean): FutexKey {
     if (addr % 4 !== 0) throw new Errno(E.EINVAL);
+    if (!(addr >= 0 && addr + 4 <= TASK_SIZE)) throw new Errno(E.EFAULT);
+    if (priv) return { space: t.mm, n: addr };
+    t.mm.readU32(addr); // checks the access and makes the page present
     const v = t.mm.findVma(addr);
     if (!v) throw new Errno(E.EFAULT);
-    if (!priv && v.shared) {
-      t.mm.readU32(addr); // makes the page present
+    if (v.shared) {
       const f = v.frames.get(v.pageIndex(addr));
       return { space: t.mm.memfile, n: f * PAGE + (addr % PAGE) };
     }

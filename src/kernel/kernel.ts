@@ -59,6 +59,8 @@ export class Kernel {
   /** Fork, exec and task-exit work of syscall families (registered from the table). */
   readonly hooks = new LifecycleHooks();
   readonly tasks = new Map<number, Task>();
+  /** Events reserved by every AIO context of the sandbox (fs.aio-nr), at most AIO_MAX_NR. */
+  aioNr = 0;
   readonly groups = new Map<number, ThreadGroup>();
   /**
    * The sandbox's bound AF_UNIX names (socket/unix/names.ts), abstract or of
@@ -134,7 +136,7 @@ export class Kernel {
       this.armHostTimer();
     });
     this.bootMonotonicNs = this.monotonicNs();
-    this.bootRealtimeNs = Date.now() * 1e6;
+    this.bootRealtimeNs = this.realtimeNs();
   }
 
   logOnce(key: string, msg: string): void {
@@ -156,8 +158,24 @@ export class Kernel {
     return Number(process.hrtime.bigint());
   }
 
+  /** The realtime clock in ns, to about 256 ns (a double's precision): for deadlines and conversions. */
   realtimeNs(): number {
-    return this.bootRealtimeNs + (this.monotonicNs() - this.bootMonotonicNs);
+    const [s, ns] = this.realtime();
+    return s * 1e9 + ns;
+  }
+
+  /**
+   * The realtime clock as [seconds, nanoseconds], exact: the host's, which
+   * the application also reads through its vDSO (the sandbox's clock cannot
+   * be set, see sys_admin.ts).
+   */
+  realtime(): [number, number] {
+    return this.clock(0 /* CLOCK_REALTIME */);
+  }
+
+  /** A host clock as [seconds, nanoseconds] (Platform.clock). */
+  clock(id: number): [number, number] {
+    return this.platform.clock(id);
   }
 
   // ---- host events ------------------------------------------------------------

@@ -2,16 +2,18 @@
 // exit_group, zombies, reparenting to pid 1, and wait4/waitid.
 
 import { loadProgram, type ExecFile } from '../loader/load';
+import type { VPath } from '../vfs/dentry';
 import { MemoryManager } from '../mm/mm';
 import { Reg } from '../platform/platform';
 import type { FdTable } from '../vfs/fd_table';
 import type { FsContext } from '../vfs/fs_context';
-import { Credentials } from '../auth/creds';
+import { Credentials, credsForExec, type ExecCreds } from '../auth/creds';
 import { E, Errno } from '../abi/errno';
 import type { Kernel } from './kernel';
 import { KEEP_REGS, VFORK_WAIT } from './runner';
 import * as S from '../abi/signals';
 import { exitTimers } from './itimers';
+import { accountReaped, sampleRss } from './rusage';
 import { Task } from './task';
 import { type ChildEvent, type Rlimit, RLIMIT_NOFILE, RLIMIT_STACK, ThreadGroup } from './thread_group';
 import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_NEWNS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WUNTRACED } from '../abi/sched';
@@ -19,7 +21,23 @@ import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_
 
 /** The VFS operations the process core needs, supplied by whoever boots the kernel. */
 export interface ProcessVfs {
-  openForExec(t: Task, path: string): ExecFile;
+  /** path from the cwd (or start), following a final symlink unless follow is false. */
+  openForExec(t: Task, path: string, start?: VPath, follow?: boolean): ExecFile;
+  /** The file at vp itself (execveat AT_EMPTY_PATH). */
+  execFileAt(t: Task, vp: VPath): ExecFile;
+}
+
+/**
+ * How execveat found the program when not by a plain path: the name the new
+ * program sees (/dev/fd/N or /dev/fd/N/name, the script's path and
+ * AT_EXECFN) differs from where the file is.
+ */
+export interface ExecAt {
+  openFirst: () => ExecFile;
+  /** The fd was close-on-exec: /dev/fd/N will not exist for an interpreter. */
+  pathInaccessible: boolean;
+  /** AT_EMPTY_PATH: the process is named after the file, as Linux names it after the dentry. */
+  nameFromFile: boolean;
 }
 
 /**
@@ -29,9 +47,17 @@ export interface ProcessVfs {
  */
 export interface FamilyHooks {
   fork?: (parent: ThreadGroup, child: ThreadGroup) => void;
-  exec?: (tg: ThreadGroup) => void;
+  exec?: (tg: ThreadGroup, ex: ExecOutcome) => void;
   /** Run for each task as it exits, while its memory is still mapped. */
   taskExit?: (t: Task) => void;
+}
+
+/** What an execve decided beyond the new image, for the families' exec hooks. */
+export interface ExecOutcome {
+  /** The process stays dumpable (no change of IDs or gain of capabilities, every file readable). */
+  dumpable: boolean;
+  /** The program runs with privileges its caller lacked (AT_SECURE): the parent-death signal is cleared. */
+  secure: boolean;
 }
 
 export class LifecycleHooks {
@@ -65,6 +91,7 @@ export class Lifecycle {
     const pid = this.k.allocPid();
     const tg = new ThreadGroup(pid, pid, pid);
     if (opts.rlimits) tg.rlimits = opts.rlimits.map((r) => ({ ...r }));
+    tg.itimers.cpuLimit.watch(this.k);
     // The fd table enforces RLIMIT_NOFILE itself (at most fs.nr_open, 2^20).
     const nofile = tg.rlimits[RLIMIT_NOFILE].cur;
     opts.fdTable.limit = nofile < 0 ? 1 << 20 : Math.min(nofile, 1 << 20);
@@ -74,7 +101,7 @@ export class Lifecycle {
     tg.tasks.add(t);
     tg.startTimeNs = t.startTimeNs;
     try {
-      this.loadInto(t, mm, opts.path, opts.argv, opts.envp);
+      this.loadInto(t, mm, opts.path, opts.argv, opts.envp, null, true);
     } catch (e) {
       mm.release();
       throw e;
@@ -89,17 +116,31 @@ export class Lifecycle {
    * execveat AT_EMPTY_PATH), else after the last component of path as given,
    * symlink or #! script included, as Linux does.
    */
-  private loadInto(t: Task, mm: MemoryManager, path: string, argv: string[], envp: string[], nameFromFile = false): ExecFile {
+  private loadInto(t: Task, mm: MemoryManager, path: string, argv: string[], envp: string[], at: ExecAt | null = null, first = false): ExecCreds | null {
     const vfs = this.execVfs;
     if (!vfs) throw new Error('no VFS for exec');
+    let ec: ExecCreds | null = null;
+    const credsFor = (file: ExecFile, unreadable: boolean) => {
+      const c = t.creds;
+      if (first) return { uid: c.uid, euid: c.euid, gid: c.gid, egid: c.egid, secure: false };
+      const unsafe = { noNewPrivs: t.tg.procState?.noNewPrivs ?? false, sharedFs: this.sharesFs(t), tracedByUnprivileged: false };
+      const subject = { mode: file.mode, uid: file.uid, gid: file.gid, caps: file.caps ?? null, nosuid: file.nosuid === true };
+      ec = credsForExec(c, subject, unsafe);
+      // Linux judges dumpability by the caller's IDs before the change, and again by the change itself.
+      if (unreadable || c.euid !== c.uid || c.egid !== c.gid) ec.privChange = true;
+      const n = ec.creds;
+      return { uid: n.uid, euid: n.euid, gid: n.gid, egid: n.egid, secure: ec.secure };
+    };
     const img = loadProgram(
       mm,
       {
         open: (p) => vfs.openForExec(t, p),
+        openFirst: at?.openFirst,
+        pathInaccessible: at?.pathInaccessible,
         path,
         argv,
         envp,
-        creds: t.creds,
+        credsFor,
         stackLimit: Math.max(t.tg.rlimits[RLIMIT_STACK].cur < 0 ? 8 << 20 : t.tg.rlimits[RLIMIT_STACK].cur, 128 * 1024),
         cpu: this.k.hostInfo,
       },
@@ -115,10 +156,16 @@ export class Lifecycle {
     regs.set(Reg.GS_BASE, 0);
     regs.set(Reg.EFLAGS, 0x202);
     ctx.setFpState(cleanFpState());
-    const named = nameFromFile ? img.exe.path : path;
+    const named = at?.nameFromFile ? img.exe.path : path;
     t.tg.comm = named.slice(named.lastIndexOf('/') + 1).slice(0, 15);
     t.tg.exePath = img.exe.path;
-    return img.exe;
+    return ec;
+  }
+
+  /** Another process shares t's cwd and root (CLONE_FS): exec grants no privilege then. */
+  private sharesFs(t: Task): boolean {
+    for (const o of this.k.tasks.values()) if (o.fs === t.fs && o.tg !== t.tg && o.state !== 'dead') return true;
+    return false;
   }
 
   /** Start a task's first run in the application (pid 1, or a forked child returning 0). */
@@ -138,7 +185,6 @@ export class Lifecycle {
     // CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET.
     const NAMESPACES = CLONE_NEWNS | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000;
     if (f & NAMESPACES) throw new Errno(E.EINVAL, 'namespaces are not supported in clone yet');
-    if (f & CLONE_PIDFD) throw new Errno(E.EINVAL, 'CLONE_PIDFD is not supported yet');
     const vfork = (f & CLONE_VFORK) !== 0 && (f & CLONE_VM) !== 0;
     // Every task is a host process: a fork bomb must stop at the sandbox's limit, not the host's.
     if (this.k.tasks.size >= this.k.maxTasks) throw new Errno(E.EAGAIN);
@@ -148,6 +194,7 @@ export class Lifecycle {
     tg.exitSignal = a.exitSignal;
     tg.actions = t.tg.forkActions();
     tg.rlimits = t.tg.rlimits.map((r) => ({ ...r }));
+    tg.itimers.cpuLimit.watch(this.k);
     tg.comm = t.tg.comm;
     tg.exePath = t.tg.exePath;
     for (const h of this.k.hooks.fork) h(t.tg, tg);
@@ -227,8 +274,8 @@ export class Lifecycle {
 
   // ---- execve ---------------------------------------------------------------------
 
-  execve(t: Task, path: string, argv: string[], envp: string[], nameFromFile = false): number {
-    if (path === '') throw new Errno(E.ENOENT);
+  execve(t: Task, path: string, argv: string[], envp: string[], at: ExecAt | null = null): number {
+    if (path === '' && !at) throw new Errno(E.ENOENT);
     // A process alone in its address space keeps its stub: the new image is
     // built beside the old one (only queued on the host), and the host side is
     // cleared and remapped once past the point of no return. A vfork child
@@ -237,8 +284,9 @@ export class Lifecycle {
     const as = reuse ? t.mm.as : this.k.platform.newAddressSpace();
     if (reuse) as.flushPending();
     const mm = new MemoryManager(this.k.memfile, as);
+    let ec: ExecCreds | null;
     try {
-      this.loadInto(t, mm, path, argv, envp, nameFromFile);
+      ec = this.loadInto(t, mm, path, argv, envp, at);
     } catch (e) {
       if (reuse) {
         as.discardPending();
@@ -248,8 +296,9 @@ export class Lifecycle {
       }
       throw e;
     }
-    // Past the point of no return: the old image goes, its CPU time stays with the process.
+    // Past the point of no return: the old image goes, its CPU time and peak size stay with the process.
     const old = t.mm;
+    sampleRss(t.tg, old);
     t.mm = mm;
     if (reuse) {
       as.discardPending();
@@ -268,11 +317,15 @@ export class Lifecycle {
       this.releaseVfork(t);
       if (--old.users === 0) old.release();
     }
+    t.tg.execed = true;
     t.fdTable.closeOnExec();
     t.tg.actions = t.tg.actions.map((act) => (act.handler === S.SIG_IGN ? act : S.defaultSigAction()));
     t.altStack = { sp: 0, size: 0, flags: 2 };
     t.clearChildTid = 0;
-    for (const h of this.k.hooks.exec) h(t.tg);
+    if (!ec) throw new Error('exec without credentials');
+    for (const task of t.tg.tasks) task.creds = ec.creds;
+    const outcome: ExecOutcome = { dumpable: !ec.privChange, secure: ec.secure };
+    for (const h of this.k.hooks.exec) h(t.tg, outcome);
     if (t.ptrace) this.k.ptrace.onExec(t);
     return KEEP_REGS;
   }
@@ -306,6 +359,7 @@ export class Lifecycle {
       }
     }
     // Freeze the CPU time before the stub goes (a vfork child shares its parent's stub: not its own).
+    sampleRss(t.tg, t.mm);
     if (!t.vforkParent) {
       const c = t.ctx.cpuTime();
       t.tg.finalUserNs += c.userNs;
@@ -329,26 +383,39 @@ export class Lifecycle {
     t.fdTable.unshare();
   }
 
+  /** Who adopts the orphans of tg: the nearest living ancestor that is a child subreaper (PR_SET_CHILD_SUBREAPER), else pid 1. */
+  private newReaper(tg: ThreadGroup, init: ThreadGroup): ThreadGroup {
+    for (let r = tg.parent; r && r !== init; r = r.parent) if (r.procState?.subreaper && !r.exiting) return r;
+    return init;
+  }
+
   private becomeZombie(tg: ThreadGroup, signal: number, code: number): void {
     const init = this.k.groups.get(1);
-    // Orphans go to pid 1; if pid 1 itself dies, the whole namespace dies with it.
+    const reaper = init && init !== tg ? this.newReaper(tg, init) : null;
+    let uid = 0;
+    for (const t of tg.tasks) uid = t.creds.uid;
+    // Orphans go to their reaper; if pid 1 itself dies, the whole namespace dies with it.
     for (const c of tg.children) {
-      if (tg.pid === 1 || !init || init === tg) {
+      if (tg.pid === 1 || !reaper) {
         c.parent = null;
         this.exitGroup(c, S.SIGKILL);
         if (c.zombie) this.reap(c);
       } else {
-        // Linux's reparenting: the new parent always gets SIGCHLD (not what
-        // clone asked for), and a child that is already a zombie is announced
-        // to it now, or reaped at once if it ignores SIGCHLD.
-        c.parent = init;
+        // Linux's reparenting: the parent-death signal first (from the dying
+        // parent), then the new parent always gets SIGCHLD (not what clone
+        // asked for), and a child that is already a zombie is announced to it
+        // now, or reaped at once if it ignores SIGCHLD.
+        c.parent = reaper;
+        const pdeath = c.procState?.pdeathsig ?? 0;
+        if (pdeath && !c.zombie) this.k.signals.sendToGroup(c, pdeath, { signo: pdeath, code: S.SI_USER, pid: tg.pid, uid });
         c.exitSignal = S.SIGCHLD;
-        init.children.add(c);
+        reaper.children.add(c);
         if (c.zombie && !c.reaped) this.notifyExit(c);
       }
     }
     tg.children.clear();
     tg.zombie = true;
+    tg.exitQueue.notify(0xffffffff);
     tg.stopped = false;
     tg.pending.clear();
     if (tg.pid === 1) {
@@ -400,6 +467,7 @@ export class Lifecycle {
     for (const t of tg.tasks) this.k.ptrace.unlink(t);
     tg.parent?.children.delete(tg);
     this.k.groups.delete(tg.pid);
+    tg.exitQueue.notify(0xffffffff);
   }
 
   /**
@@ -465,8 +533,7 @@ export class Lifecycle {
             for (const x of c.tasks) this.k.ptrace.unlink(x);
             this.notifyExit(c);
           } else if (found.ev.kind === 'exited') {
-            t.tg.childUserNs += c.finalUserNs + c.childUserNs;
-            t.tg.childSysNs += c.finalSysNs + c.childSysNs;
+            accountReaped(t.tg, c);
             this.reap(c);
           } else if (found.ev.kind === 'traced') this.k.ptrace.consumed(c);
           else if (found.ev.kind === 'stopped') found.tg.stopReport = null;

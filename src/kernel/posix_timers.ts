@@ -4,7 +4,7 @@
 // the process or to one thread, or counts an overrun on the signal still
 // queued. Not inherited by fork, deleted by execve.
 
-import { SI_TIMER, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD_ID } from '../abi/signals';
+import { SI_TIMER, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD_ID, type SigInfo } from '../abi/signals';
 import type { Kernel } from './kernel';
 import type { ThreadGroup } from './thread_group';
 import { KernelTimer } from './timers';
@@ -18,7 +18,7 @@ export class PosixTimer {
   value: bigint;
   /** SIGEV_THREAD_ID: the thread that gets the signal. */
   tid = 0;
-  /** Monotonic deadline of the next expiry, 0 when disarmed. */
+  /** Monotonic deadline of the next expiry (may lie in the past, even below 0), 0 when disarmed. */
   deadline = 0;
   interval = 0;
   /** Expiries folded into the pending signal so far, and the count the last signal carried. */
@@ -38,7 +38,7 @@ export class PosixTimer {
   arm(k: Kernel, deadline: number): void {
     k.timers.cancel(this.timer);
     this.deadline = deadline;
-    if (deadline > 0 && deadline < FOREVER_NS) k.timers.arm(this.timer, deadline);
+    if (deadline !== 0 && deadline < FOREVER_NS) k.timers.arm(this.timer, Math.max(1, deadline));
   }
 
   disarm(k: Kernel): void {
@@ -97,5 +97,16 @@ function fire(k: Kernel, pt: PosixTimer, missed: number): void {
     pt.pendingInfo = info;
   }
   pt.pendingInfo?.writeInt32LE(Math.min(pt.overrun, 0x7fffffff), 20);
-  pt.lastOverrun = pt.overrun;
+}
+
+/**
+ * A queued timer signal was taken (delivered, sigwaitinfo, signalfd): from
+ * now timer_getoverrun reports its overrun, as Linux's it_overrun_last
+ * (later expiries do not change it until the next signal is taken).
+ */
+export function timerSignalTaken(tg: ThreadGroup, si: SigInfo): void {
+  const raw = si.raw;
+  if (!raw || si.code !== SI_TIMER) return;
+  const pt = tg.posixTimers.get(raw.readInt32LE(16));
+  if (pt && pt.pendingInfo === raw) pt.lastOverrun = raw.readInt32LE(20);
 }

@@ -8,6 +8,7 @@ import { E, Errno } from '../abi/errno';
 import type { Kernel } from './kernel';
 import * as S from '../abi/signals';
 import type { Task } from './task';
+import { TASK_SIZE } from '../abi/mm';
 import { outOfMemory } from './oom';
 
 /** A handler result meaning "registers already hold the outcome" (execve, rt_sigreturn, exit). */
@@ -240,7 +241,8 @@ export class TaskRunner {
       this.vsyscall(t, VSYSCALLS.get(addr)!);
       return;
     }
-    if ((signo === S.SIGSEGV || signo === S.SIGBUS) && !repeated) {
+    // SI_KERNEL: the host's own verdict (a call into the vsyscall page off its entry points), passed on as is.
+    if ((signo === S.SIGSEGV || signo === S.SIGBUS) && !repeated && code !== S.SI_KERNEL) {
       const r = t.mm.handleFault(addr, signo === S.SIGSEGV && code === S.SEGV_MAPERR);
       if (r === 'oom') {
         if (outOfMemory(this.k, t)) {
@@ -266,8 +268,10 @@ export class TaskRunner {
 
   /**
    * A call into the vsyscall page (old static binaries): Linux runs the
-   * system call of that entry and emulates the `ret`. A bad stack or result
-   * pointer is a SIGSEGV with no return, as there.
+   * system call of that entry and emulates the `ret`. A result pointer
+   * beyond TASK_SIZE is SIGSEGV/SEGV_MAPERR at that pointer; a bad stack, or
+   * a call failing with EFAULT (a user pointer not mapped), is a bare
+   * SIGSEGV (SI_KERNEL); none returns, as there.
    */
   private vsyscall(t: Task, nr: number): void {
     const regs = t.ctx.regs;
@@ -278,13 +282,13 @@ export class TaskRunner {
       caller = Number(t.mm.readBigU64(sp));
     } catch (e) {
       if (!(e instanceof Errno)) throw e;
-      this.segv(t, sp);
+      this.segv(t, 0, S.SI_KERNEL);
       return;
     }
     const sizes = VSYSCALL_ARGS[nr];
     for (let i = 0; i < sizes.length; i++) {
-      if (args[i] !== 0 && (args[i] < 0 || args[i] + sizes[i] > t.mm.top)) {
-        this.segv(t, args[i]);
+      if (args[i] !== 0 && (args[i] < 0 || args[i] + sizes[i] > TASK_SIZE)) {
+        this.segv(t, args[i], S.SEGV_MAPERR);
         return;
       }
     }
@@ -302,7 +306,7 @@ export class TaskRunner {
     }
     if (this.k.strace) this.k.strace.exit(t, r);
     if (r === -E.EFAULT) {
-      this.segv(t, args[0]);
+      this.segv(t, 0, S.SI_KERNEL);
       return;
     }
     regs.set(Reg.RAX, r);
@@ -311,8 +315,8 @@ export class TaskRunner {
     this.returnToUser(t, false);
   }
 
-  private segv(t: Task, addr: number): void {
-    this.forceSignal(t, S.SIGSEGV, { signo: S.SIGSEGV, code: S.SEGV_MAPERR, addr });
+  private segv(t: Task, addr: number, code: number): void {
+    this.forceSignal(t, S.SIGSEGV, { signo: S.SIGSEGV, code, addr });
     this.returnToUser(t, false);
   }
 

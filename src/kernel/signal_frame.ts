@@ -30,14 +30,53 @@ const SW_EXTENDED_SIZE = 468;
 const SW_XFEATURES = 472;
 const SW_XSTATE_SIZE = 480;
 
+/**
+ * The FPU state a signal handler starts with, as Linux gives it: everything
+ * in its initial state (x87 control word 0x37f, MXCSR 0x1f80, registers
+ * zero); an XSAVE image of cur's size whose header marks only x87 and SSE as
+ * present, so AVX and later state are reset too.
+ */
+export function initFpState(cur: Buffer): Buffer {
+  const b = Buffer.alloc(cur.length);
+  b.writeUInt16LE(0x37f, 0); // FCW
+  b.writeUInt32LE(0x1f80, 24); // MXCSR
+  b.writeUInt32LE(cur.readUInt32LE(28), 28); // MXCSR_MASK, the CPU's
+  if (cur.length > 512) b.writeBigUInt64LE(3n, 512); // XSTATE_BV: x87 | SSE
+  return b;
+}
+
+/**
+ * AMX tile data (XSAVE component 18, 8 KiB, the last of the standard
+ * format) is Linux's one dynamic feature: a process has it only after
+ * ARCH_REQ_XCOMP_PERM, which the sandbox refuses, and Linux leaves it out of
+ * the signal frames of the others. The host's XSAVE image (ptrace's) has
+ * room for it all the same; the frame drops it, or a handler on an 8 KiB
+ * (SIGSTKSZ) alternate stack would get an 11 KiB frame written past the
+ * stack's bottom (LTP sigaltstack01).
+ */
+const XFEATURE_MASK_XTILEDATA = 1n << 18n;
+const XTILEDATA_SIZE = 8192;
+const XSAVE_HEADER_END = 576;
+
+/** The XSAVE image as a process without AMX permission has it: without the tile data, while it is unused. */
+function withoutTileData(fp: Buffer): Buffer {
+  if (fp.length < XSAVE_HEADER_END + XTILEDATA_SIZE) return fp;
+  const supported = fp.readBigUInt64LE(SW_XFEATURES); // ptrace fills the sw bytes with the host's user features
+  const inUse = fp.readBigUInt64LE(512); // XSTATE_BV of the header
+  if (!(supported & XFEATURE_MASK_XTILEDATA) || inUse & XFEATURE_MASK_XTILEDATA) return fp;
+  return fp.subarray(0, fp.length - XTILEDATA_SIZE);
+}
+
 /** The bytes of the FPU area in the frame: FXSAVE as is, or XSAVE with the sw bytes and the end magic. */
-function fpForFrame(fp: Buffer): Buffer {
-  if (fp.length <= 512) return fp.subarray(0, 512);
+function fpForFrame(full: Buffer): Buffer {
+  if (full.length <= 512) return full.subarray(0, 512);
+  const fp = withoutTileData(full);
+  const features = full.readBigUInt64LE(SW_XFEATURES) & (fp === full ? ~0n : ~XFEATURE_MASK_XTILEDATA);
   const img = Buffer.alloc(fp.length + 4);
   fp.copy(img);
   img.writeUInt32LE(FP_XSTATE_MAGIC1, SW_MAGIC1);
   img.writeUInt32LE(fp.length + 4, SW_EXTENDED_SIZE);
-  img.writeBigUInt64LE(fp.readBigUInt64LE(512), SW_XFEATURES); // XSTATE_BV of the header
+  img.writeBigUInt64LE(features || fp.readBigUInt64LE(512), SW_XFEATURES);
   img.writeUInt32LE(fp.length, SW_XSTATE_SIZE);
   img.writeUInt32LE(FP_XSTATE_MAGIC2, fp.length);
   return img;
@@ -120,6 +159,8 @@ export function restoreFrame(mm: MemoryAccess, regs: Registers): { mask: bigint;
     if (fp.readUInt32LE(SW_MAGIC1) === FP_XSTATE_MAGIC1) {
       const size = fp.readUInt32LE(SW_XSTATE_SIZE);
       if (size > 512 && size <= 16384 && mm.readU32(fpAddr + size) === FP_XSTATE_MAGIC2) fp = mm.copyIn(fpAddr, size);
+      // No tile data comes back: the process may not use AMX (see withoutTileData); the platform pads the image.
+      if (fp.length >= XSAVE_HEADER_END) fp.writeBigUInt64LE(fp.readBigUInt64LE(512) & ~XFEATURE_MASK_XTILEDATA, 512);
     }
     // MXCSR reserved bits set would make the restore fault on the host.
     fp.writeUInt32LE(fp.readUInt32LE(24) & 0xffff, 24);

@@ -6,9 +6,10 @@ import { Errno, E, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR, ERESTA
 import type { Kernel } from './kernel';
 import * as S from '../abi/signals';
 import { EVENT_IN } from '../abi/waitqueue';
-import { restoreFrame, setupFrame } from './signal_frame';
+import { initFpState, restoreFrame, setupFrame } from './signal_frame';
 import { PTRACE_O_TRACEEXIT } from '../abi/ptrace';
 import type { Task } from './task';
+import { timerSignalTaken } from './posix_timers';
 import type { ThreadGroup } from './thread_group';
 
 const RLIMIT_SIGPENDING = 11;
@@ -154,7 +155,9 @@ export class SignalManager {
         if (best === 0 || sig < best) best = sig;
       }
       if (best) {
-        return [best, set.take(best)!];
+        const si = set.take(best)!;
+        timerSignalTaken(t.tg, si);
+        return [best, si];
       }
     }
     return null;
@@ -223,14 +226,17 @@ export class SignalManager {
       const before = t.savedSigmask ?? t.sigmask;
       t.savedSigmask = null;
       try {
-        setupFrame(t.mm, regs, t.ctx.getFpState(), sig, S.encodeSigInfo(info), act.handler, act.restorer, before, t.altStack, (act.flags & S.SA_ONSTACK) !== 0);
+        const fp = t.ctx.getFpState();
+        setupFrame(t.mm, regs, fp, sig, S.encodeSigInfo(info), act.handler, act.restorer, before, t.altStack, (act.flags & S.SA_ONSTACK) !== 0);
+        t.ctx.setFpState(initFpState(fp));
       } catch (e) {
         if (!(e instanceof Errno)) throw e;
         this.k.exitGroup(t.tg, S.SIGSEGV);
         return 'dead';
       }
       t.sigmask = (before | act.mask | ((act.flags & S.SA_NODEFER) ? 0n : S.sigBit(sig))) & ~S.UNBLOCKABLE;
-      if (act.flags & S.SA_RESETHAND) t.tg.actions[sig] = S.defaultSigAction();
+      // SA_RESETHAND puts back the default handler only: flags and mask stay, as a later sigaction reads them on Linux.
+      if (act.flags & S.SA_RESETHAND) t.tg.actions[sig] = { ...act, handler: S.SIG_DFL };
       return 'run';
     }
     if (inSyscall) this.restart(t, false, 0);

@@ -3,6 +3,7 @@
 // place in the process tree (parent, children, exit status for wait).
 
 import type { NumaPolicy } from '../abi/mempolicy';
+import type { AioContext } from './aio';
 import { Itimers } from './itimers';
 import type { PosixTimer } from './posix_timers';
 import { type SigAction, type SigInfo, defaultSigAction, NSIG, SigQueue } from '../abi/signals';
@@ -49,6 +50,8 @@ export interface ProcState {
   noNewPrivs: boolean;
   pdeathsig: number;
   subreaper: boolean;
+  timerSlackNs: number;
+  defaultTimerSlackNs: number;
   affinity: bigint;
   /** SCHED_RESET_ON_FORK: a child starts without a realtime policy or a negative nice. */
   resetOnFork: boolean;
@@ -92,9 +95,15 @@ export class ThreadGroup {
   readonly contQueue = new WaitQueue();
   /** Children state changes wake waiters here (wait4, waitid). */
   readonly childQueue = new WaitQueue();
+  /** Linux AIO contexts (io_setup) by id, the ring's address; null until the first. */
+  aio: Map<number, AioContext> | null = null;
+  /** Notified when this process exits and when it is reaped (its pidfds listen). */
+  readonly exitQueue = new WaitQueue();
   /** Set by exit_group so every thread dies. */
   exiting = false;
   comm = '';
+  /** Has run execve since fork (Linux's PF_FORKNOEXEC cleared): its parent may no longer setpgid it. */
+  execed = false;
   exePath = '';
   startTimeNs = 0;
   /** Interval timers (alarm, setitimer): not inherited by fork, kept by execve. */
@@ -108,6 +117,9 @@ export class ThreadGroup {
   /** CPU time of reaped children and their reaped descendants, ns (times(2), RUSAGE_CHILDREN). */
   childUserNs = 0;
   childSysNs = 0;
+  /** Peak resident size in KiB, sampled (kernel/rusage.ts); and the largest of reaped descendants'. */
+  maxRssKb = 0;
+  childMaxRssKb = 0;
   /** The process's own CPU time, frozen when it exited. */
   finalUserNs = 0;
   finalSysNs = 0;

@@ -9,6 +9,7 @@
 import type { Kernel } from './kernel';
 import type { PosixTimer } from './posix_timers';
 import { expireItimerReal } from './itimers';
+import type { CpuItimer, CpuLimit } from './itimers';
 import { expirePosixTimer } from './posix_timers';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
@@ -19,6 +20,10 @@ export interface TimerTargets {
   block: Task;
   /** A process's ITIMER_REAL (alarm, setitimer). */
   itimerReal: ThreadGroup;
+  /** A process's ITIMER_VIRTUAL or ITIMER_PROF: a look at its CPU time. */
+  itimerCpu: CpuItimer;
+  /** A process's RLIMIT_CPU: a look at its CPU time. */
+  rlimitCpu: CpuLimit;
   /** A POSIX per-process timer (timer_create). */
   posix: PosixTimer;
   /** A timerfd (fsimpl/timerfd): the file counts the expiry itself. */
@@ -35,6 +40,8 @@ export type TimerKind = keyof TimerTargets;
 const EXPIRE: { [K in TimerKind]: (k: Kernel, target: TimerTargets[K]) => void } = {
   block: (_k, t) => t.blockTimedOut(),
   itimerReal: (k, tg) => expireItimerReal(k, tg),
+  itimerCpu: (k, it) => it.expire(k),
+  rlimitCpu: (k, cl) => cl.expire(k),
   posix: (k, pt) => expirePosixTimer(k, pt),
   timerfd: (k, tf) => tf.expired(k.monotonicNs()),
 };

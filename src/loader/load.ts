@@ -29,14 +29,42 @@ export interface ExecFile {
   gid: number;
   /** Keeps the open file alive while mapped. */
   hold?: { incRef(): void; decRef(): void };
+  /** Its security.capability attribute (file capabilities), if any. */
+  caps?: Buffer | null;
+  /** On a nosuid mount. */
+  nosuid?: boolean;
+  /** The caller may read it (else the process is not dumpable after exec). */
+  readable?: boolean;
+}
+
+/** The IDs the new program runs with (auxv), decided once its file is known. */
+export interface ExecIds {
+  uid: number;
+  euid: number;
+  gid: number;
+  egid: number;
+  /** AT_SECURE */
+  secure: boolean;
 }
 
 export interface LoadRequest {
   open: (path: string) => ExecFile;
+  /** The program itself when it is not found by path (execveat with a directory fd, AT_EMPTY_PATH). */
+  openFirst?: () => ExecFile;
+  /**
+   * The name (/dev/fd/N...) will not exist in the new program: its descriptor
+   * is close-on-exec. A script then cannot be run (ENOENT), as on Linux.
+   */
+  pathInaccessible?: boolean;
   path: string;
   argv: string[];
   envp: string[];
-  creds: { uid: number; euid: number; gid: number; egid: number };
+  /**
+   * Compute the new credentials for the program file that really runs (the
+   * ELF a #! chain ends at: set-ID bits of scripts do not count, as on
+   * Linux); unreadable: some file of the chain could not be read by the caller.
+   */
+  credsFor: (file: ExecFile, unreadable: boolean) => ExecIds;
   stackLimit: number;
   /** The host CPU's description, copied into auxv (captured once at boot). */
   cpu: Pick<HostInfo, 'hwcap' | 'hwcap2' | 'minSigStkSz' | 'platform'>;
@@ -57,14 +85,17 @@ function randomPages(max: number): number {
 }
 
 /** Resolve #! chains to the ELF that really runs. */
-function resolveScripts(req: LoadRequest): { file: ExecFile; argv: string[] } {
+function resolveScripts(req: LoadRequest): { file: ExecFile; argv: string[]; unreadable: boolean } {
   let path = req.path;
   let argv = req.argv;
+  let unreadable = false;
   for (let depth = 0; ; depth++) {
-    const file = req.open(path);
+    const file = depth === 0 && req.openFirst ? req.openFirst() : req.open(path);
+    if (file.readable === false) unreadable = true;
     const head = file.read(0, BINPRM_BUF_SIZE);
     const sb = parseShebang(head);
-    if (!sb) return { file, argv };
+    if (!sb) return { file, argv, unreadable };
+    if (depth === 0 && req.pathInaccessible) throw new Errno(E.ENOENT);
     checkInterpDepth(depth + 1);
     if (sb.interp === '') throw new Errno(E.ENOENT);
     argv = shebangArgv(sb, path, argv.length ? argv : [path]);
@@ -96,7 +127,7 @@ function mapSegments(mm: MemoryManager, file: ExecFile, elf: ElfInfo, bias: numb
 }
 
 export function loadProgram(mm: MemoryManager, req: LoadRequest, vdsoBase: number): LoadedImage {
-  const { file, argv } = resolveScripts(req);
+  const { file, argv, unreadable } = resolveScripts(req);
   const elf = parseElf((o, l) => file.read(o, l), file.size);
   let interp: { file: ExecFile; elf: ElfInfo } | null = null;
   if (elf.interp !== null) {
@@ -105,6 +136,7 @@ export function loadProgram(mm: MemoryManager, req: LoadRequest, vdsoBase: numbe
     if (ielf.interp !== null) throw new Errno(E.ELIBBAD);
     interp = { file: ifile, elf: ielf };
   }
+  const ids = req.credsFor(file, unreadable || interp?.file.readable === false);
 
   // Layout: stack just under the top of the address space (the stub's and
   // the vDSO's reserved ranges lie above it), mmap area below it.
@@ -139,11 +171,11 @@ export function loadProgram(mm: MemoryManager, req: LoadRequest, vdsoBase: numbe
     [AT.AT_BASE, interp ? interpBias : 0],
     [AT.AT_FLAGS, 0],
     [AT.AT_ENTRY, elf.entry + bias],
-    [AT.AT_UID, req.creds.uid],
-    [AT.AT_EUID, req.creds.euid],
-    [AT.AT_GID, req.creds.gid],
-    [AT.AT_EGID, req.creds.egid],
-    [AT.AT_SECURE, 0],
+    [AT.AT_UID, ids.uid],
+    [AT.AT_EUID, ids.euid],
+    [AT.AT_GID, ids.gid],
+    [AT.AT_EGID, ids.egid],
+    [AT.AT_SECURE, ids.secure ? 1 : 0],
     [AT.AT_HWCAP2, cpu.hwcap2],
   ];
   if (vdsoBase === 0) auxv.shift();

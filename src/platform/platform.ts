@@ -229,6 +229,14 @@ export interface Platform extends HostEvents {
   watchRuntime(cb: () => void): HostWatch;
   /** When the kernel must next yield to the runtime's own timers (monotonic ns), or 0 if it has none. Never later than its next timer; may be earlier. */
   runtimeDeadline(): number;
+  /**
+   * A host clock (CLOCK_REALTIME, a COARSE one, MONOTONIC_RAW, BOOTTIME) as
+   * [seconds, nanoseconds], read at the call: the application's vDSO reads
+   * the same clocks without a system call, so the two must agree to the
+   * nanosecond (a double holds ns since 1970 only to about 256 ns, hence
+   * the pair).
+   */
+  clock(id: number): [number, number];
   /** Arm the host timer for the earliest kernel deadline (monotonic ns; 0 disarms). */
   setTimer(deadlineNs: number): void;
   shutdown(): void;

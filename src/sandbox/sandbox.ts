@@ -14,7 +14,7 @@ import type { ExecFile } from '../loader/load';
 import { PtracePlatform } from '../platform/ptrace/platform';
 import { SYSCALL_NAMES } from '../syscalls/names';
 import { buildTable } from '../syscalls/table';
-import { openForExec } from '../vfs/exec';
+import { execFileAt, openForExec } from '../vfs/exec';
 import { FdTable } from '../vfs/fd_table';
 import type { FsContext } from '../vfs/fs_context';
 import { buildMountNamespace } from './mounts';
@@ -88,13 +88,17 @@ export class Sandbox {
     this.kernel.syscallNames = SYSCALL_NAMES;
     if (missingFamilies.length) log(`syscall families not built yet: ${missingFamilies.join(', ')}`);
     if (opts.strace) this.kernel.strace = new Strace(this.kernel, (line) => this.write(line + '\n', true));
+    const forLoader = (f: ReturnType<typeof openForExec>): ExecFile => {
+      if (!f.mappable) throw new Errno(E.EACCES);
+      const inode = f.vpath.dentry.inode;
+      return {
+        path: f.path, size: f.size, read: f.read, mappable: f.mappable, dev: inode.fs.dev, ino: inode.ino, mode: f.mode, uid: f.uid, gid: f.gid,
+        caps: f.caps, nosuid: f.nosuid, readable: f.readable,
+      };
+    };
     this.kernel.lifecycle.execVfs = {
-      openForExec: (t, path): ExecFile => {
-        const f = openForExec(t, path);
-        if (!f.mappable) throw new Errno(E.EACCES);
-        const inode = f.vpath.dentry.inode;
-        return { path: f.path, size: f.size, read: f.read, mappable: f.mappable, dev: inode.fs.dev, ino: inode.ino, mode: f.mode, uid: f.uid, gid: f.gid };
-      },
+      openForExec: (t, path, start, follow): ExecFile => forLoader(openForExec(t, path, start, follow)),
+      execFileAt: (t, vp): ExecFile => forLoader(execFileAt(t, vp)),
     };
     const root = ns.rootContext();
     const fdTable = new FdTable();

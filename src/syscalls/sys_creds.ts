@@ -14,6 +14,7 @@ import { ALL_CAPS, CAP_SETGID, CAP_SETPCAP, CAP_SETUID } from '../abi/capability
 import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { u32, type SyscallDef } from '../kernel/syscall';
+import { stateOf } from './sys_info';
 
 /** (uid_t)-1 / (gid_t)-1: "leave unchanged" for the setre and setres calls, invalid elsewhere. */
 const NO_ID = 0xffffffff;
@@ -41,6 +42,14 @@ function commit(t: Task, k: Kind, ids: Ids, fsOnly = false): void {
     n.egid = ids.e;
     n.sgid = ids.s;
     n.fsgid = ids.fs;
+  }
+  const o = t.creds;
+  // Linux's commit_creds: a change of effective or filesystem IDs makes the
+  // process non-dumpable (suid_dumpable is 0) and drops its parent-death signal.
+  if (n.euid !== o.euid || n.egid !== o.egid || n.fsuid !== o.fsuid || n.fsgid !== o.fsgid) {
+    const s = stateOf(t.tg);
+    s.dumpable = 0;
+    s.pdeathsig = 0;
   }
   t.creds = n;
 }

@@ -20,8 +20,19 @@ function readTimeout(t: Task, addr: number, absolute: boolean, realtime: boolean
   return realtime ? t.kernel.monotonicNs() + (ns - t.kernel.realtimeNs()) : ns;
 }
 
+/** Linux's wake loops stop after the count is reached, counting the first waiter before the test: 0 or less wakes one. */
+function wakeCount(n: number): number {
+  return Math.max(1, n);
+}
+
+/**
+ * FUTEX_WAKE_OP: op is (op type | OPARG_SHIFT) << 28 | cmp << 24 | oparg << 12 | cmparg,
+ * both arguments signed 12-bit. The operation on *uaddr2 happens (or fails
+ * with ENOSYS) before the comparison is looked at, so an unknown comparison
+ * is ENOSYS after the write, as on Linux.
+ */
 function wakeOp(t: Task, a: number[], priv: boolean): number {
-  const [uaddr, n1, n2, uaddr2, op] = [a[0], i32(a[2]), a[3] >>> 0, a[4], a[5] >>> 0];
+  const [uaddr, n1, n2, uaddr2, op] = [a[0], i32(a[2]), i32(a[3]), a[4], a[5] >>> 0];
   const fx = t.kernel.futexes;
   const k1 = fx.key(t, uaddr, priv);
   const k2 = fx.key(t, uaddr2, priv);
@@ -30,16 +41,22 @@ function wakeOp(t: Task, a: number[], priv: boolean): number {
   const cmp = (op >>> 24) & 15;
   let oparg = (op << 8) >> 20;
   const cmparg = (op << 20) >> 20;
+  // Linux masks a shift out of 0..31 (with a warning) rather than refusing it.
   if (shift) oparg = 1 << (oparg & 31);
+  if (opType > 4) throw new Errno(E.ENOSYS);
   const old = t.mm.readI32(uaddr2);
-  const next = [oparg, old + oparg, old | oparg, old & ~oparg, old ^ oparg][opType];
-  if (next === undefined) throw new Errno(E.ENOSYS);
+  const next = [oparg, (old + oparg) | 0, old | oparg, old & ~oparg, old ^ oparg][opType];
   t.mm.writeI32(uaddr2, next);
-  let r = fx.wake(k1, n1, BITSET_MATCH_ANY);
   const ok = [old === cmparg, old !== cmparg, old < cmparg, old <= cmparg, old > cmparg, old >= cmparg][cmp];
   if (ok === undefined) throw new Errno(E.ENOSYS);
-  if (ok) r += fx.wake(k2, n2 | 0, BITSET_MATCH_ANY);
+  let r = fx.wake(k1, wakeCount(n1), BITSET_MATCH_ANY);
+  if (ok) r += fx.wake(k2, wakeCount(n2), BITSET_MATCH_ANY);
   return r;
+}
+
+/** The requeue operations refuse negative counts first of all (EINVAL), as Linux's futex_requeue. */
+function needCounts(a: number[]): void {
+  if (i32(a[2]) < 0 || i32(a[3]) < 0) throw new Errno(E.EINVAL);
 }
 
 /**
@@ -76,12 +93,14 @@ function futex(t: Task, a: number[]): number | Promise<number> {
     case FUTEX_WAIT_BITSET:
       return restartableWait(t, uaddr, priv, i32(a[2]), a[5] >>> 0, readTimeout(t, a[3], true, realtime));
     case FUTEX_WAKE:
-      return fx.wake(fx.key(t, uaddr, priv), i32(a[2]), BITSET_MATCH_ANY);
+      return fx.wake(fx.key(t, uaddr, priv), wakeCount(i32(a[2])), BITSET_MATCH_ANY);
     case FUTEX_WAKE_BITSET:
-      return fx.wake(fx.key(t, uaddr, priv), i32(a[2]), a[5] >>> 0);
+      return fx.wake(fx.key(t, uaddr, priv), wakeCount(i32(a[2])), a[5] >>> 0);
     case FUTEX_REQUEUE:
+      needCounts(a);
       return fx.requeue(fx.key(t, uaddr, priv), fx.key(t, a[4], priv), i32(a[2]), i32(a[3]));
     case FUTEX_CMP_REQUEUE:
+      needCounts(a);
       if (t.mm.readU32(uaddr) !== a[5] >>> 0) throw new Errno(E.EAGAIN);
       return fx.requeue(fx.key(t, uaddr, priv), fx.key(t, a[4], priv), i32(a[2]), i32(a[3]));
     case FUTEX_WAKE_OP:

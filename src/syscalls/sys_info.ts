@@ -1,6 +1,6 @@
 // The system's identity and per-process knobs: uname and host/domain names,
 // sysinfo, getrandom, personality, resource limits and usage, times,
-// arch_prctl and prctl. CPU affinity, priorities and scheduling policies are
+// arch_prctl (prctl is sys_prctl.ts). CPU affinity, priorities and scheduling policies are
 // in sys_sched.ts.
 //
 // The kernel reports its own identity (Linux 4.4.0, like gVisor), never the
@@ -11,29 +11,27 @@
 // fork on Linux. The fork hook copies them eagerly (a parent's change after
 // fork must not reach the child); the exec hook resets what execve resets.
 
-import { seccompMode, setFilter, setStrict } from './sys_seccomp';
 import type { NumaPolicy } from '../abi/mempolicy';
-import type { FamilyHooks } from '../kernel/lifecycle';
+import type { ExecOutcome, FamilyHooks } from '../kernel/lifecycle';
 import { randomFill } from '../host/random';
-import { capBit, type Credentials, credsForExec, hasCapability } from '../auth/creds';
-import { CAP_LAST_CAP, CAP_SETPCAP, CAP_SYS_ADMIN, CAP_SYS_NICE, CAP_SYS_RESOURCE, SECBIT_KEEP_CAPS, SECBIT_NO_CAP_AMBIENT_RAISE, SECURE_ALL_BITS, SECURE_ALL_LOCKS } from '../abi/capability';
+import { type Credentials, hasCapability } from '../auth/creds';
+import { CAP_SYS_ADMIN, CAP_SYS_NICE, CAP_SYS_RESOURCE } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { type ProcState, RLIM_INFINITY, type Rlimit, RLIMIT_NOFILE, type ThreadGroup } from '../kernel/thread_group';
 import { Reg } from '../platform/platform';
-import { encodeTimeval } from '../abi/time';
+import { encodeRusage, rusageOf, sampleRss } from '../kernel/rusage';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 import { UTS_MACHINE, UTS_RELEASE, UTS_SYSNAME, UTS_VERSION } from '../kernel/uts';
 import { TASK_SIZE } from '../abi/mm';
-import { RLIM_NLIMITS } from '../abi/resource';
+import { RLIM_NLIMITS, RLIMIT_CPU } from '../abi/resource';
 export { procVersionString, UTS_MACHINE, UTS_RELEASE, UTS_SYSNAME, UTS_VERSION } from '../kernel/uts';
 const UTS_LEN = 64; // __NEW_UTS_LEN: each utsname field is 65 bytes
 
 
 const NS = 1_000_000_000;
 const NR_OPEN = 1048576; // fs.nr_open: the ceiling of RLIMIT_NOFILE
-const TASK_COMM_LEN = 16;
 const SCHED_OTHER = 0;
 
 // ---- per-process state ------------------------------------------------------------------
@@ -41,6 +39,8 @@ const SCHED_OTHER = 0;
 const DEFAULT_STATE = {
   personality: 0, nice: 0, policy: SCHED_OTHER, rtprio: 0, dumpable: 1, noNewPrivs: false,
   pdeathsig: 0, subreaper: false,
+  /** PR_SET_TIMERSLACK (ns); 0 restores the default, which is the parent's slack at fork (50 us for the first process). */
+  timerSlackNs: 50_000, defaultTimerSlackNs: 50_000,
   /** SCHED_RESET_ON_FORK / SCHED_FLAG_RESET_ON_FORK: children start with the default policy. */
   resetOnFork: false,
   /** ioprio_set's value (class << 13 | data); 0 is IOPRIO_CLASS_NONE, which follows the nice value. */
@@ -64,7 +64,7 @@ const EVERY_CPU = -1n;
 /** A child's settings: its parent's, less what fork clears. */
 function childState(parent: ProcState | null): ProcState {
   if (!parent) return { ...DEFAULT_STATE, affinity: EVERY_CPU };
-  const c = { ...parent, pdeathsig: 0, subreaper: false };
+  const c = { ...parent, pdeathsig: 0, subreaper: false, defaultTimerSlackNs: parent.timerSlackNs };
   if (c.resetOnFork) {
     // Realtime policies go back to SCHED_OTHER, a raised priority (negative nice) back to 0.
     if (c.policy === 1 || c.policy === 2) Object.assign(c, { policy: SCHED_OTHER, rtprio: 0 });
@@ -88,11 +88,15 @@ export function inheritOnFork(parent: ThreadGroup, child: ThreadGroup): void {
   child.procState = childState(stateOf(parent));
 }
 
-/** What execve resets: the process becomes dumpable again (keep-caps, in the credentials, goes with exec's own change of them). */
-export function resetOnExec(tg: ThreadGroup): void {
+/**
+ * What execve resets: the process becomes dumpable again unless the new
+ * program changed its credentials (then 0, suid_dumpable's default); a
+ * privileged program loses the parent-death signal.
+ */
+export function resetOnExec(tg: ThreadGroup, ex: ExecOutcome): void {
   const s = stateOf(tg);
-  s.dumpable = 1;
-  for (const t of tg.tasks) t.creds = credsForExec(t.creds, s.noNewPrivs);
+  s.dumpable = ex.dumpable ? 1 : 0;
+  if (!ex.dumpable || ex.secure) s.pdeathsig = 0;
 }
 
 /** PR_SET_NO_NEW_PRIVS: execve grants no privilege (setuid bits, capabilities) beyond what the process has. */
@@ -144,16 +148,6 @@ export function findGroup(t: Task, pid: number): ThreadGroup {
 export function checkSameOwner(t: Task, tg: ThreadGroup): void {
   const c = credsOf(tg);
   if (tg !== t.tg && c && !capable(t, CAP_SYS_NICE) && t.creds.euid !== c.uid && t.creds.euid !== c.euid) throw new Errno(E.EPERM);
-}
-
-/** PR_SET_NAME: the first 15 bytes of a string (longer ones are cut, not refused). */
-function readComm(t: Task, addr: number): string {
-  try {
-    return t.mm.readCString(addr, TASK_COMM_LEN);
-  } catch (e) {
-    if (e instanceof Errno && e.errno === E.ENAMETOOLONG) return t.mm.copyIn(addr, TASK_COMM_LEN - 1).toString('latin1');
-    throw e;
-  }
 }
 
 // ---- identity, sysinfo, getrandom, personality -----------------------------------------
@@ -253,6 +247,7 @@ function setRlimit(t: Task, tg: ThreadGroup, resource: number, n: Rlimit | null)
   if (resource === RLIMIT_NOFILE && rl(n.max) > NR_OPEN) throw new Errno(E.EPERM);
   if (rl(n.max) > rl(old.max) && !capable(t, CAP_SYS_RESOURCE)) throw new Errno(E.EPERM);
   tg.rlimits[resource] = { cur: n.cur, max: n.max };
+  if (resource === RLIMIT_CPU) tg.itimers.cpuLimit.watch(t.kernel);
   // The fd table checks new descriptors against the limit itself (nr_open bounds it).
   if (resource === RLIMIT_NOFILE) {
     for (const task of tg.tasks) if (task.fdTable) task.fdTable.limit = Math.min(rl(n.cur), NR_OPEN);
@@ -289,17 +284,16 @@ function prlimit64(t: Task, a: number[]): number {
 
 const RUSAGE_SELF = 0, RUSAGE_CHILDREN = -1, RUSAGE_THREAD = 1;
 
-/** struct rusage (144 bytes): CPU times are not measured; ru_maxrss is the current resident size. */
+/** struct rusage: see kernel/rusage.ts. A thread's ru_maxrss is its address space's peak, as on Linux. */
 function getrusage(t: Task, a: number[]): number {
   const who = i32(a[0]);
   need(who === RUSAGE_SELF || who === RUSAGE_CHILDREN || who === RUSAGE_THREAD);
-  const b = Buffer.alloc(144);
-  const c =
-    who === RUSAGE_CHILDREN ? { userNs: t.tg.childUserNs, sysNs: t.tg.childSysNs } : who === RUSAGE_THREAD ? t.cpuTime() : t.tg.cpuTime();
-  encodeTimeval(b, 0, c.userNs); // ru_utime
-  encodeTimeval(b, 16, c.sysNs); // ru_stime
-  if (who !== RUSAGE_CHILDREN) b.writeBigInt64LE(BigInt(Math.floor(t.mm.usage().rss / 1024)), 32); // ru_maxrss, KiB
-  t.mm.copyOut(a[1], b);
+  let r;
+  if (who === RUSAGE_THREAD) {
+    sampleRss(t.tg, t.mm);
+    r = { ...t.cpuTime(), maxRssKb: t.tg.maxRssKb };
+  } else r = rusageOf(t.tg, who === RUSAGE_SELF ? 'self' : 'children');
+  t.mm.copyOut(a[1], encodeRusage(r));
   return 0;
 }
 
@@ -341,142 +335,12 @@ function archPrctl(t: Task, a: number[]): number {
   }
 }
 
-const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4;
-const PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8, PR_SET_NAME = 15, PR_GET_NAME = 16;
-const PR_GET_SECCOMP = 21, PR_SET_SECCOMP = 22, PR_CAPBSET_READ = 23, PR_CAPBSET_DROP = 24, PR_GET_SECUREBITS = 27, PR_SET_SECUREBITS = 28;
-const PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
-const PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39, PR_CAP_AMBIENT = 47, PR_SET_PTRACER = 0x59616d61;
-const PR_CAP_AMBIENT_IS_SET = 1, PR_CAP_AMBIENT_RAISE = 2, PR_CAP_AMBIENT_LOWER = 3, PR_CAP_AMBIENT_CLEAR_ALL = 4;
-
-function capValid(c: number): boolean {
-  return c >= 0 && c <= CAP_LAST_CAP;
-}
-
-/** PR_CAP_AMBIENT: a capability may be ambient only while permitted and inheritable. */
-function capAmbient(t: Task, op: number, cap: number, arg4: number, arg5: number): number {
-  if (op === PR_CAP_AMBIENT_CLEAR_ALL) {
-    need(!cap && !arg4 && !arg5);
-    const c = t.creds.clone();
-    c.capAmbient = 0n;
-    t.creds = c;
-    return 0;
-  }
-  need(!arg4 && !arg5 && capValid(cap));
-  const bit = capBit(cap);
-  const o = t.creds;
-  switch (op) {
-    case PR_CAP_AMBIENT_IS_SET:
-      return o.capAmbient & bit ? 1 : 0;
-    case PR_CAP_AMBIENT_RAISE:
-    case PR_CAP_AMBIENT_LOWER: {
-      const raise = op === PR_CAP_AMBIENT_RAISE;
-      if (raise && (!(o.capPermitted & bit) || !(o.capInheritable & bit) || o.securebits & SECBIT_NO_CAP_AMBIENT_RAISE)) throw new Errno(E.EPERM);
-      const c = o.clone();
-      c.capAmbient = raise ? c.capAmbient | bit : c.capAmbient & ~bit;
-      t.creds = c;
-      return 0;
-    }
-    default:
-      throw new Errno(E.EINVAL);
-  }
-}
-
-function prctl(t: Task, a: number[]): number {
-  const [, arg2, arg3, arg4, arg5] = a;
-  const s = stateOf(t.tg);
-  const option = i32(a[0]);
-  const noExtra = !(arg3 || arg4 || arg5);
-  switch (option) {
-    case PR_SET_PDEATHSIG:
-      need(arg2 >= 0 && arg2 <= 64);
-      s.pdeathsig = arg2;
-      return 0;
-    case PR_GET_PDEATHSIG: case PR_GET_CHILD_SUBREAPER:
-      t.mm.writeI32(arg2, option === PR_GET_PDEATHSIG ? s.pdeathsig : Number(s.subreaper));
-      return 0;
-    case PR_GET_DUMPABLE:
-      return s.dumpable;
-    case PR_GET_KEEPCAPS:
-      return t.creds.securebits & SECBIT_KEEP_CAPS ? 1 : 0;
-    case PR_SET_DUMPABLE:
-      need(arg2 === 0 || arg2 === 1);
-      s.dumpable = arg2;
-      return 0;
-    case PR_SET_KEEPCAPS: {
-      need(arg2 === 0 || arg2 === 1);
-      if (t.creds.securebits & (SECBIT_KEEP_CAPS << 1)) throw new Errno(E.EPERM); // locked
-      const c = t.creds.clone();
-      c.securebits = arg2 ? c.securebits | SECBIT_KEEP_CAPS : c.securebits & ~SECBIT_KEEP_CAPS;
-      t.creds = c;
-      return 0;
-    }
-    case PR_GET_SECUREBITS:
-      return t.creds.securebits;
-    case PR_SET_SECUREBITS: {
-      const old = t.creds.securebits;
-      const bits = u32(arg2);
-      // A locked flag may not change, a lock may not be lifted, and it takes CAP_SETPCAP.
-      const locked = (old & SECURE_ALL_LOCKS) >> 1;
-      if (locked & (old ^ bits) || old & SECURE_ALL_LOCKS & ~bits || bits & ~(SECURE_ALL_BITS | SECURE_ALL_LOCKS) || !capable(t, CAP_SETPCAP)) {
-        throw new Errno(E.EPERM);
-      }
-      const c = t.creds.clone();
-      c.securebits = bits;
-      t.creds = c;
-      return 0;
-    }
-    case PR_SET_NAME:
-      t.tg.comm = readComm(t, arg2);
-      return 0;
-    case PR_GET_NAME: {
-      const b = Buffer.alloc(TASK_COMM_LEN);
-      Buffer.from(t.tg.comm, 'latin1').copy(b, 0, 0, TASK_COMM_LEN - 1);
-      t.mm.copyOut(arg2, b);
-      return 0;
-    }
-    case PR_GET_SECCOMP:
-      return seccompMode(t);
-    case PR_SET_SECCOMP:
-      if (arg2 === 1) return setStrict(t);
-      if (arg2 === 2) return setFilter(t, 0, arg3);
-      throw new Errno(E.EINVAL);
-    case PR_CAPBSET_READ:
-      need(capValid(arg2));
-      return t.creds.capBounding & capBit(arg2) ? 1 : 0;
-    case PR_CAPBSET_DROP: {
-      if (!capable(t, CAP_SETPCAP)) throw new Errno(E.EPERM);
-      need(capValid(arg2));
-      const c = t.creds.clone();
-      c.capBounding &= ~capBit(arg2);
-      t.creds = c;
-      return 0;
-    }
-    case PR_SET_CHILD_SUBREAPER:
-      s.subreaper = arg2 !== 0;
-      return 0;
-    case PR_SET_NO_NEW_PRIVS:
-      need(arg2 === 1 && noExtra);
-      s.noNewPrivs = true;
-      return 0;
-    case PR_GET_NO_NEW_PRIVS:
-      need(!arg2 && noExtra);
-      return s.noNewPrivs ? 1 : 0;
-    case PR_CAP_AMBIENT:
-      return capAmbient(t, arg2, arg3, arg4, arg5);
-    case PR_SET_PTRACER:
-      return 0; // Yama: nothing traces inside the sandbox
-    default: // PR_SET_VMA, PR_SET_MM, ...
-      t.kernel.logOnce(`prctl-${option}`, `prctl: option ${option} (0x${(option >>> 0).toString(16)}) is not supported: EINVAL`);
-      throw new Errno(E.EINVAL);
-  }
-}
-
 // ---- the table ------------------------------------------------------------------------
 
 export const hooks: FamilyHooks = { fork: inheritOnFork, exec: resetOnExec };
 
 /** What setrlimit accepts and reports but nothing checks yet (mq_* do not exist; memory is never locked). */
-const NOT_ENFORCED = 'RLIMIT_CPU (no SIGXCPU), RLIMIT_MEMLOCK, RLIMIT_MSGQUEUE and RLIMIT_RTTIME are kept and reported, not enforced';
+const NOT_ENFORCED = 'RLIMIT_MEMLOCK, RLIMIT_MSGQUEUE and RLIMIT_RTTIME are kept and reported, not enforced; RLIMIT_CPU counts the stubs\' CPU time as the Sentry looks at it (at least 1 ms late)';
 
 export const defs: SyscallDef[] = [
   { nr: 63, name: 'uname', args: ['ptr_out'], fn: uname },
@@ -490,11 +354,9 @@ export const defs: SyscallDef[] = [
   { nr: 97, name: 'getrlimit', args: ['rlimit_res', 'rlimit_out'], fn: getrlimit },
   { nr: 160, name: 'setrlimit', args: ['rlimit_res', 'rlimit'], fn: setrlimit, partial: NOT_ENFORCED },
   { nr: 98, name: 'getrusage', args: ['int', 'ptr_out'], fn: getrusage,
-    partial: 'CPU times are the host\'s accounting of the stub processes (the Sentry\'s own work for them is not charged); ru_maxrss is the current resident size; the other counters are 0' },
+    partial: 'CPU times are the host\'s accounting of the stub processes (the Sentry\'s own work for them is not charged); ru_maxrss is the peak of the pages held, sampled at getrusage, wait, exec and exit (a peak freed in between is missed); the other counters are 0' },
   { nr: 100, name: 'times', args: ['ptr_out'], fn: times,
     partial: 'CPU times are the host\'s accounting of the stub processes; the result counts 100 Hz ticks since the sandbox booted' },
   { nr: 158, name: 'arch_prctl', args: ['arch_prctl_op', 'hex'], fn: archPrctl,
     partial: 'ARCH_SET_CPUID fails with ENODEV (no CPUID faulting); the XCOMP (AMX) and MAP_VDSO requests are EINVAL' },
-  { nr: 157, name: 'prctl', args: ['prctl_op', 'prctl_arg', 'prctl_arg', 'prctl_arg', 'prctl_arg'], fn: prctl,
-    partial: 'supported: PDEATHSIG (stored, not sent yet), DUMPABLE, KEEPCAPS, SECUREBITS, NAME (per process), GET/SET_SECCOMP, CAPBSET_READ/DROP, CHILD_SUBREAPER (stored, reparenting ignores it), NO_NEW_PRIVS, CAP_AMBIENT, SET_PTRACER; all other options (PR_SET_VMA, PR_SET_MM, ...) are EINVAL' },
 ];

@@ -2,14 +2,18 @@
 
 import { E, Errno } from '../abi/errno';
 import * as L from '../kernel/lifecycle';
-import { KEEP_REGS } from '../kernel/runner';
+import { KEEP_REGS, VFORK_WAIT } from '../kernel/runner';
 import * as S from '../abi/signals';
 import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
 import { i32, type SyscallDef } from '../kernel/syscall';
 import { checkKill } from './sigperm';
+import { encodeRusage, rusageOf } from '../kernel/rusage';
 import { checkNproc } from './nproc';
-import { CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WSTOPPED, WUNTRACED } from '../abi/sched';
+import { readPath, startOf } from './sysutil';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../abi/fs';
+import { installPidfd, pidfdTarget } from './sys_pidfd';
+import { CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_THREAD, CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WSTOPPED, WUNTRACED } from '../abi/sched';
 
 const MAX_ARGS = 0x7fffffff;
 
@@ -43,27 +47,56 @@ function spawn(t: Task, opts: Parameters<Task['kernel']['lifecycle']['clone']>[1
 function clone(t: Task, a: number[]): number | Promise<number> {
   // x86-64 argument order: flags, newsp, parent_tidptr, child_tidptr, tls.
   const flags = a[0] >>> 0;
-  return spawn(t, {
-    flags: flags & ~0xff,
-    stack: a[1],
-    parentTid: a[2],
-    childTid: a[3],
-    tls: a[4],
-    exitSignal: flags & 0xff,
-  });
+  const args = { flags: flags & ~0xff & ~CLONE_PIDFD, stack: a[1], parentTid: a[2], childTid: a[3], tls: a[4], exitSignal: flags & 0xff };
+  if (!(flags & CLONE_PIDFD)) return spawn(t, args);
+  // The pidfd goes where the parent's tid would: not both; not for a thread.
+  if (flags & (CLONE_PARENT_SETTID | CLONE_THREAD)) throw new Errno(E.EINVAL);
+  checkNproc(t);
+  // Made (and written out) before the child exists, so EMFILE or EFAULT leave no child behind.
+  const { fd, file } = installPidfd(t, null, 0);
+  let r: number | Promise<number>;
+  try {
+    t.mm.writeI32(a[2], fd);
+    r = t.kernel.lifecycle.clone(t, args);
+  } catch (e) {
+    t.fdTable.close(fd);
+    throw e;
+  }
+  const child = r === VFORK_WAIT ? t.vforkChild : t.kernel.tasks.get(r as number);
+  if (child) file.attach(child.tg);
+  return r;
 }
 
+/**
+ * execve and execveat. A program found through a directory fd or an fd of
+ * its own gets the name Linux makes up for it, /dev/fd/N or /dev/fd/N/path
+ * (its AT_EXECFN, and a script's path as its interpreter sees it), and
+ * cannot be a script if that fd is close-on-exec.
+ */
 function execveat(t: Task, dirfd: number, pathAddr: number, argvAddr: number, envpAddr: number, flags: number): number {
-  const AT_EMPTY_PATH = 0x1000;
-  const AT_SYMLINK_NOFOLLOW = 0x100;
   if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) throw new Errno(E.EINVAL);
-  let path = t.mm.readCString(pathAddr, 4096);
+  const path = readPath(t, pathAddr);
+  if (path === '' && !(flags & AT_EMPTY_PATH)) throw new Errno(E.ENOENT);
   const argv = readStringArray(t, argvAddr);
   const envp = readStringArray(t, envpAddr);
-  const fromFd = path === '' && (flags & AT_EMPTY_PATH) !== 0;
-  if (fromFd) path = `/proc/self/fd/${dirfd}`;
-  else if (!path.startsWith('/') && dirfd !== -100) path = `/proc/self/fd/${dirfd}/${path}`;
-  return t.kernel.lifecycle.execve(t, path, argv, envp, fromFd);
+  const lc = t.kernel.lifecycle;
+  const vfs = lc.execVfs;
+  if (!vfs) throw new Error('no VFS for exec');
+  const follow = !(flags & AT_SYMLINK_NOFOLLOW);
+  const viaFd = dirfd !== AT_FDCWD && !path.startsWith('/');
+  const cloexec = viaFd && t.fdTable.getCloexec(dirfd);
+  if (path === '') {
+    const vp = dirfd === AT_FDCWD ? t.fs.cwd : t.fdTable.get(dirfd).path;
+    const openFirst = () => {
+      if (!vp) throw new Errno(E.EACCES); // a pipe, a socket
+      return vfs.execFileAt(t, vp);
+    };
+    return lc.execve(t, viaFd ? `/dev/fd/${dirfd}` : '', argv, envp, { openFirst, pathInaccessible: cloexec, nameFromFile: true });
+  }
+  if (!viaFd && follow) return lc.execve(t, path, argv, envp);
+  const start = startOf(t, dirfd, path);
+  const name = viaFd ? `/dev/fd/${dirfd}/${path}` : path;
+  return lc.execve(t, name, argv, envp, { openFirst: () => vfs.openForExec(t, path, start, follow), pathInaccessible: cloexec, nameFromFile: false });
 }
 
 function selector(t: Task, pid: number): (c: ThreadGroup) => boolean {
@@ -85,7 +118,7 @@ async function wait4(t: Task, a: number[]): Promise<number> {
   const r = await t.kernel.lifecycle.wait(t, selector(t, pid), options | WEXITED);
   if (!r) return 0;
   if (statusAddr) t.mm.writeI32(statusAddr, r.ev.status);
-  if (a[3]) t.mm.copyOut(a[3], Buffer.alloc(144));
+  if (a[3]) t.mm.copyOut(a[3], encodeRusage(rusageOf(r.tg, 'both')));
   return r.tg.pid;
 }
 
@@ -106,14 +139,27 @@ async function waitid(t: Task, a: number[]): Promise<number> {
     const pg = id === 0 ? t.tg.pgid : id;
     if (id < 0) throw new Errno(E.EINVAL);
     sel = (c) => c.pgid === pg;
-  } else if (idtype === P_PIDFD) throw new Errno(E.EINVAL, 'pidfd not supported');
-  else throw new Errno(E.EINVAL);
+  } else if (idtype === P_PIDFD) {
+    // A pidfd opened O_NONBLOCK makes the wait WNOHANG, and "nothing yet" EAGAIN unless the caller asked WNOHANG itself.
+    const target = pidfdTarget(t, id);
+    sel = (c) => c === target.tg;
+    if (target.nonblock && !(options & WNOHANG)) {
+      const r = await t.kernel.lifecycle.wait(t, sel, options | WNOHANG);
+      if (!r) throw new Errno(E.EAGAIN);
+      return waitidResult(t, r, infop, a[4]);
+    }
+  } else throw new Errno(E.EINVAL);
   const r = await t.kernel.lifecycle.wait(t, sel, options);
+  return waitidResult(t, r, infop, a[4]);
+}
+
+function waitidResult(t: Task, r: Awaited<ReturnType<Task['kernel']['lifecycle']['wait']>>, infop: number, ru: number): number {
   if (infop) {
     if (!r) t.mm.copyOut(infop, Buffer.alloc(128));
     else t.mm.copyOut(infop, S.encodeSigInfo({ ...r.ev.si, signo: S.SIGCHLD }));
   }
-  if (a[4]) t.mm.copyOut(a[4], Buffer.alloc(144));
+  // Linux writes the rusage only when a child was found.
+  if (ru && r) t.mm.copyOut(ru, encodeRusage(rusageOf(r.tg, 'both')));
   return 0;
 }
 
@@ -167,11 +213,15 @@ function setpgid(t: Task, pid: number, pgid: number): number {
   if (pgid < 0) throw new Errno(E.EINVAL);
   const target = pid === 0 ? t.tg : k.groups.get(pid);
   if (!target || (target !== t.tg && target.parent !== t.tg)) throw new Errno(E.ESRCH);
+  if (target !== t.tg) {
+    // A child (a zombie too, until reaped) in the caller's session that has not exec'd yet.
+    if (target.sid !== t.tg.sid) throw new Errno(E.EPERM);
+    if (target.execed) throw new Errno(E.EACCES);
+  }
   if (target.sid === target.pid) throw new Errno(E.EPERM); // a session leader
-  if (target.sid !== t.tg.sid) throw new Errno(E.EPERM);
   const newPg = pgid === 0 ? target.pid : pgid;
   if (newPg !== target.pid) {
-    const exists = [...k.groups.values()].some((g) => g.pgid === newPg && g.sid === t.tg.sid && !g.zombie);
+    const exists = [...k.groups.values()].some((g) => g.pgid === newPg && g.sid === t.tg.sid);
     if (!exists) throw new Errno(E.EPERM);
   }
   target.pgid = newPg;
@@ -201,11 +251,11 @@ function setsid(t: Task): number {
 export const defs: SyscallDef[] = [
   { nr: 57, name: 'fork', fn: (t) => spawn(t, { flags: 0, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
   { nr: 58, name: 'vfork', fn: (t) => spawn(t, { flags: CLONE_VM | CLONE_VFORK, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
-  { nr: 56, name: 'clone', fn: clone, args: ['clone', 'none', 'none', 'none', 'none'], partial: 'EINVAL for threads (CLONE_THREAD, CLONE_VM without CLONE_VFORK), namespaces (CLONE_NEW*) and CLONE_PIDFD' },
+  { nr: 56, name: 'clone', fn: clone, args: ['clone', 'none', 'none', 'none', 'none'], partial: 'EINVAL for threads (CLONE_THREAD, CLONE_VM without CLONE_VFORK) and namespaces (CLONE_NEW*)' },
   { nr: 435, name: 'clone3', fn: () => { throw new Errno(E.ENOSYS); }, args: ['ptr', 'size'], partial: 'returns ENOSYS so libc falls back to clone' },
   {
     nr: 59, name: 'execve', fn: (t, a) => execveat(t, -100, a[0], a[1], a[2], 0), args: ['str', 'argv', 'envp'],
-    partial: 'set-user-ID/set-group-ID bits and file capabilities are not honoured: the IDs stay, capabilities follow the rules for files without any',
+    partial: 'a tracer without CAP_SYS_PTRACE does not yet stop a set-ID program or file capabilities from raising privileges (the sandbox has no ptrace); no mount is nosuid yet',
   },
   { nr: 322, name: 'execveat', fn: (t, a) => execveat(t, i32(a[0]), a[1], a[2], a[3], a[4]), args: ['atfd', 'str', 'argv', 'envp', 'atflags'] },
   { nr: 60, name: 'exit', fn: (t, a) => t.kernel.lifecycle.exit(t, a[0] & 0xff), args: ['int'] },

@@ -7,15 +7,49 @@ import { CAP_SYS_ADMIN, CAP_SYS_NICE } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
-import { allCpus, capable, checkSameOwner, credsOf, findGroup, ncpus, need, rl, stateOf } from './sys_info';
+import { allCpus, capable, checkSameOwner, credsOf, ncpus, need, rl, stateOf } from './sys_info';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 const RLIMIT_NICE = 13, RLIMIT_RTPRIO = 14;
 const SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5, SCHED_DEADLINE = 6;
 const SCHED_RESET_ON_FORK = 0x40000000;
 
+/**
+ * The process a pid names (0: the caller's), or ESRCH. A zombie is found
+ * too: Linux finds a task by its pid until it is reaped, so a parent can
+ * read (and change) the scheduling of a child that exited but was not
+ * waited for. Its threads are gone from Kernel.tasks; its group stays in
+ * Kernel.groups under its pid.
+ */
+function findGroup(t: Task, pid: number): ThreadGroup {
+  if (pid === 0) return t.tg;
+  const task = t.kernel.tasks.get(pid);
+  if (task) return task.tg;
+  const tg = t.kernel.groups.get(pid);
+  if (tg) return tg;
+  throw new Errno(E.ESRCH);
+}
+
+/** The processes one PRIO_PROCESS/IOPRIO_WHO_PROCESS pid names: none if it names nothing. */
+function oneProcess(t: Task, who: number): ThreadGroup[] {
+  try {
+    return [findGroup(t, who)];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The CPU the caller runs on, as the sandbox models it: the first CPU its
+ * affinity allows (the Sentry does not place stubs by the application's
+ * affinity, so this is what a program that pinned itself expects to see:
+ * LTP getcpu01); node 0.
+ */
 function getcpu(t: Task, a: number[]): number {
-  if (a[0]) t.mm.writeU32(a[0], 0);
+  const m = stateOf(t.tg).affinity & allCpus(t);
+  let cpu = 0;
+  while (m !== 0n && !((m >> BigInt(cpu)) & 1n)) cpu++;
+  if (a[0]) t.mm.writeU32(a[0], cpu);
   if (a[1]) t.mm.writeU32(a[1], 0);
   return 0;
 }
@@ -51,13 +85,10 @@ function schedSetaffinity(t: Task, a: number[]): number {
 
 const PRIO_PROCESS = 0, PRIO_PGRP = 1, PRIO_USER = 2;
 
-/** The live processes getpriority/setpriority address; EINVAL for a bad which. */
+/** The processes getpriority/setpriority address (zombies too, as findGroup); EINVAL for a bad which. */
 function prioTargets(t: Task, which: number, who: number): ThreadGroup[] {
-  const all = [...t.kernel.groups.values()].filter((g) => !g.zombie);
-  if (which === PRIO_PROCESS) {
-    const task = who === 0 ? t : t.kernel.tasks.get(who);
-    return task && !task.tg.zombie ? [task.tg] : [];
-  }
+  const all = [...t.kernel.groups.values()];
+  if (which === PRIO_PROCESS) return oneProcess(t, who);
   if (which === PRIO_PGRP) return all.filter((g) => g.pgid === (who || t.tg.pgid));
   if (which === PRIO_USER) return all.filter((g) => credsOf(g)?.uid === (who || t.creds.uid));
   throw new Errno(E.EINVAL);
@@ -241,11 +272,8 @@ function ioClass(prio: number): number {
 
 /** The processes ioprio_get/ioprio_set address (USER: by real uid); EINVAL for a bad which. */
 function ioprioTargets(t: Task, which: number, who: number): ThreadGroup[] {
-  const all = [...t.kernel.groups.values()].filter((g) => !g.zombie);
-  if (which === IOPRIO_WHO_PROCESS) {
-    const task = who === 0 ? t : t.kernel.tasks.get(who);
-    return task && !task.tg.zombie ? [task.tg] : [];
-  }
+  const all = [...t.kernel.groups.values()];
+  if (which === IOPRIO_WHO_PROCESS) return oneProcess(t, who);
   if (which === IOPRIO_WHO_PGRP) return all.filter((g) => g.pgid === (who || t.tg.pgid));
   if (which === IOPRIO_WHO_USER) return all.filter((g) => credsOf(g)?.uid === (who || t.creds.uid));
   throw new Errno(E.EINVAL);
@@ -296,6 +324,22 @@ function schedGetparam(t: Task, a: number[]): number {
   return 0;
 }
 
+/** Linux's round-robin quantum (sched_rr_timeslice_ms' default). */
+const RR_SLICE_NS = 100_000_000;
+/** The fair classes' slice as reported: Linux's base slice (3 ms); the host's own depends on its scheduler. */
+const FAIR_SLICE_NS = 3_000_000;
+
+function schedRrGetInterval(t: Task, a: number[]): number {
+  need(i32(a[0]) >= 0);
+  const s = stateOf(findGroup(t, i32(a[0])));
+  const ns = s.policy === SCHED_RR ? RR_SLICE_NS : s.policy === SCHED_FIFO ? 0 : FAIR_SLICE_NS;
+  const b = Buffer.alloc(16);
+  b.writeBigInt64LE(BigInt(Math.floor(ns / 1e9)), 0);
+  b.writeBigInt64LE(BigInt(ns % 1e9), 8);
+  t.mm.copyOut(a[1], b);
+  return 0;
+}
+
 function priorityBound(a: number[], rtValue: number): number {
   const p = i32(a[0]);
   need(isRt(p) || [SCHED_OTHER, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE].includes(p));
@@ -305,7 +349,7 @@ function priorityBound(a: number[], rtValue: number): number {
 // ---- prctl ------------------------------------------------------------------------------
 
 export const defs: SyscallDef[] = [
-  { nr: 309, name: 'getcpu', args: ['ptr', 'ptr', 'ptr'], fn: getcpu, partial: 'always CPU 0, node 0' },
+  { nr: 309, name: 'getcpu', args: ['ptr', 'ptr', 'ptr'], fn: getcpu, partial: 'the first CPU of the caller\'s affinity mask, node 0' },
   { nr: 204, name: 'sched_getaffinity', args: ['int', 'uint', 'ptr_out'], fn: schedGetaffinity },
   { nr: 203, name: 'sched_setaffinity', args: ['int', 'uint', 'ptr'], fn: schedSetaffinity,
     partial: 'the mask is stored and reported per process; host threads do not move' },
@@ -323,6 +367,8 @@ export const defs: SyscallDef[] = [
     partial: 'per process rather than per thread; stored and reported only (the host does the I/O)' },
   { nr: 252, name: 'ioprio_get', args: ['int', 'int'], fn: ioprioGet },
   { nr: 145, name: 'sched_getscheduler', args: ['int'], fn: schedGetscheduler },
+  { nr: 148, name: 'sched_rr_get_interval', args: ['int', 'timespec_out'], fn: schedRrGetInterval,
+    partial: 'SCHED_RR reports 100 ms, SCHED_FIFO 0 and the fair policies a fixed 3 ms slice, whatever the host\'s scheduler uses' },
   { nr: 143, name: 'sched_getparam', args: ['int', 'ptr'], fn: schedGetparam },
   { nr: 146, name: 'sched_get_priority_max', args: ['int'], fn: (_t, a) => priorityBound(a, 99) },
   { nr: 147, name: 'sched_get_priority_min', args: ['int'], fn: (_t, a) => priorityBound(a, 1) },

@@ -6,6 +6,7 @@ import { KEEP_REGS } from '../kernel/runner';
 import * as S from '../abi/signals';
 import { i64, onAltStack, SS_DISABLE, SS_ONSTACK, u64 } from '../kernel/signal_frame';
 import type { Task } from '../kernel/task';
+import { timerSignalTaken } from '../kernel/posix_timers';
 import { Reg } from '../platform/platform';
 import { checkKill } from './sigperm';
 import { i32, type SyscallDef } from '../kernel/syscall';
@@ -131,6 +132,7 @@ export async function sigtimedwaitUntil(t: Task, set: bigint, info: number, dead
       for (const sig of [...pend.keys()].sort((x, y) => x - y)) {
         if (set & S.sigBit(sig)) {
           const si = pend.take(sig)!;
+          timerSignalTaken(t.tg, si);
           if (info) t.mm.copyOut(info, S.encodeSigInfo(si));
           return sig;
         }

@@ -3,10 +3,11 @@
 // alarm and setitimer/getitimer (man 2 clock_gettime, nanosleep,
 // clock_nanosleep, alarm, setitimer).
 //
-// Time bases: CLOCK_REALTIME and friends come from Kernel.realtimeNs(), the
-// monotonic family from Kernel.monotonicNs() as is. CPU-time clocks are not
-// measured: they report the monotonic time elapsed since the thread (or
-// process) started, which is an upper bound of its CPU time.
+// Time bases: clock_gettime reads the host's realtime and coarse clocks
+// (hostClock below) as the application's vDSO does; otherwise CLOCK_REALTIME
+// and friends come from Kernel.realtimeNs(), the monotonic family from
+// Kernel.monotonicNs() as is. CPU-time clocks count the host's CPU time of
+// the stubs (Task.cpuTime).
 //
 // Interval timers are the thread group's (kernel/itimers.ts). An interrupted
 // relative sleep leaves its continuation as data (Task.restartBlock), which
@@ -47,6 +48,28 @@ export function writeTimespec(t: Task, addr: number, ns: number): void {
   const b = Buffer.alloc(TIMESPEC_SIZE);
   encodeTimespec(b, 0, ns);
   t.mm.copyOut(addr, b);
+}
+
+/** Write a struct timespec given as [seconds, nanoseconds] (exact, unlike a count of ns in a double). */
+function writeTimespecParts(t: Task, addr: number, [sec, ns]: [number, number]): void {
+  const b = Buffer.alloc(16);
+  b.writeBigInt64LE(BigInt(sec), 0);
+  b.writeBigInt64LE(BigInt(ns), 8);
+  t.mm.copyOut(addr, b);
+}
+
+/**
+ * The clocks clock_gettime reads from the host, as the vDSO in the
+ * application does (which host clock serves each): a read through the system
+ * call then falls between two vDSO reads, as on Linux. CLOCK_TAI is the
+ * realtime clock here (TAI offset 0, see the table's note).
+ */
+function hostClock(id: number): number {
+  switch (id) {
+    case CLOCK_REALTIME: case CLOCK_REALTIME_ALARM: case CLOCK_TAI: return CLOCK_REALTIME;
+    case CLOCK_REALTIME_COARSE: case CLOCK_MONOTONIC_COARSE: case CLOCK_MONOTONIC_RAW: return id;
+    default: return -1;
+  }
 }
 
 /** Read a struct timespec as nanoseconds (EINVAL for a negative or unnormalised one). */
@@ -198,8 +221,8 @@ function itimerGet(t: Task, which: number): [number, number] {
   const s = t.tg.itimers;
   switch (which) {
     case ITIMER_REAL: return [s.realRemaining(t.kernel), s.realInterval];
-    case ITIMER_VIRTUAL: return [...s.virt];
-    case ITIMER_PROF: return [...s.prof];
+    case ITIMER_VIRTUAL: return [s.virt.remaining(), s.virt.interval];
+    case ITIMER_PROF: return [s.prof.remaining(), s.prof.interval];
     default: throw new Errno(E.EINVAL);
   }
 }
@@ -230,8 +253,7 @@ function setitimer(t: Task, a: number[]): number {
   if (which === ITIMER_REAL) {
     s.armReal(t.kernel, value ? t.kernel.monotonicNs() + value : 0, interval);
   } else {
-    if (which === ITIMER_VIRTUAL) s.virt = [value, interval];
-    else s.prof = [value, interval];
+    (which === ITIMER_VIRTUAL ? s.virt : s.prof).arm(t.kernel, value, interval);
   }
   if (a[2]) writeItimerval(t, a[2], old);
   return 0;
@@ -243,7 +265,10 @@ export const defs: SyscallDef[] = [
   {
     nr: 228, name: 'clock_gettime', args: ['clockid', 'timespec_out'],
     fn: (t, a) => {
-      writeTimespec(t, a[1], clockNow(t, i32(a[0])));
+      const id = i32(a[0]);
+      const host = hostClock(id);
+      if (host >= 0) writeTimespecParts(t, a[1], t.kernel.clock(host));
+      else writeTimespec(t, a[1], clockNow(t, id));
       return 0;
     },
     partial: 'CPU-time clocks count the host\'s CPU time of the stub processes (the Sentry\'s work for them is not charged); CLOCK_TAI equals CLOCK_REALTIME (TAI offset 0); BOOTTIME equals MONOTONIC (no suspend)',
@@ -260,8 +285,10 @@ export const defs: SyscallDef[] = [
     nr: 96, name: 'gettimeofday', args: ['timeval_out', 'ptr'],
     fn: (t, a) => {
       if (a[0]) {
+        const [sec, ns] = t.kernel.realtime();
         const b = Buffer.alloc(16);
-        encodeTimeval(b, 0, t.kernel.realtimeNs());
+        b.writeBigInt64LE(BigInt(sec), 0);
+        b.writeBigInt64LE(BigInt(Math.floor(ns / 1000)), 8);
         t.mm.copyOut(a[0], b);
       }
       if (a[1]) t.mm.copyOut(a[1], Buffer.alloc(8)); // struct timezone: UTC, no DST
@@ -271,7 +298,7 @@ export const defs: SyscallDef[] = [
   {
     nr: 201, name: 'time', args: ['ptr'],
     fn: (t, a) => {
-      const secs = Math.floor(t.kernel.realtimeNs() / NS);
+      const secs = t.kernel.realtime()[0];
       if (a[0]) t.mm.writeI64(a[0], secs);
       return secs;
     },
@@ -282,9 +309,9 @@ export const defs: SyscallDef[] = [
     partial: 'sleeping on CLOCK_PROCESS_CPUTIME_ID (or a process CPU clock) sleeps in monotonic time; a CLOCK_REALTIME absolute sleep does not follow later changes of the realtime clock',
   },
   { nr: 37, name: 'alarm', args: ['uint'], fn: alarm },
-  { nr: 36, name: 'getitimer', args: ['itimer_which', 'itimerval_out'], fn: getitimer, partial: 'ITIMER_VIRTUAL and ITIMER_PROF report the value last set; they do not count down' },
+  { nr: 36, name: 'getitimer', args: ['itimer_which', 'itimerval_out'], fn: getitimer },
   {
     nr: 38, name: 'setitimer', args: ['itimer_which', 'itimerval', 'itimerval_out'], fn: setitimer,
-    partial: 'ITIMER_VIRTUAL and ITIMER_PROF are accepted and stored but never expire (no SIGVTALRM/SIGPROF): CPU time is not measured',
+    partial: 'ITIMER_VIRTUAL and ITIMER_PROF count the host\'s CPU time of the stubs (the Sentry\'s work is not charged) and fire when the Sentry looks at it, which can be a little (at least 1 ms) after it ran out',
   },
 ];

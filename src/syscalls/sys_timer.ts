@@ -64,11 +64,15 @@ function timerCreate(t: Task, a: number[]): number {
   return 0;
 }
 
-/** Nanoseconds from now until the clock reads target (realtime clocks follow the realtime offset). */
+/**
+ * The monotonic time at which the clock reads value (absolute) or value ns
+ * from now. An absolute time already past stays in the past: the timer
+ * fires at once and, periodic, counts the periods since as overruns.
+ */
 function monotonicDeadline(t: Task, clock: number, value: number, absolute: boolean): number {
   const now = t.kernel.monotonicNs();
   if (!absolute) return now + value;
-  return now + Math.max(0, value - clockNow(t, clock === CLOCK_REALTIME_ALARM ? CLOCK_REALTIME : clock === CLOCK_BOOTTIME_ALARM ? CLOCK_BOOTTIME : clock));
+  return now + (value - clockNow(t, clock === CLOCK_REALTIME_ALARM ? CLOCK_REALTIME : clock === CLOCK_BOOTTIME_ALARM ? CLOCK_BOOTTIME : clock));
 }
 
 function writeItimerspec(t: Task, addr: number, tm: PosixTimer): void {
@@ -77,11 +81,13 @@ function writeItimerspec(t: Task, addr: number, tm: PosixTimer): void {
 }
 
 function timerSettime(t: Task, a: number[]): number {
+  // Linux's order: no new value (EINVAL), the copy (EFAULT) and its check (EINVAL), then the timer.
+  if (!a[2]) throw new Errno(E.EINVAL);
+  const interval = readTimespec(t, a[2]);
+  const value = readTimespec(t, a[2] + 16);
   const tm = get(t, i32(a[0]));
   const flags = i32(a[1]);
   if (flags & ~TIMER_ABSTIME) throw new Errno(E.EINVAL);
-  const interval = readTimespec(t, a[2]);
-  const value = readTimespec(t, a[2] + 16);
   if (a[3]) writeItimerspec(t, a[3], tm);
   tm.interval = interval;
   tm.overrun = 0;

@@ -3,7 +3,7 @@
 // namespace; values up to 64 KiB; XATTR_CREATE/XATTR_REPLACE and the size
 // probe (size 0 returns the size) follow Linux.
 
-import { hasCapability } from '../auth/creds';
+import { hasCapability, validFileCapsValue } from '../auth/creds';
 import { CAP_SETFCAP, CAP_SYS_ADMIN } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
@@ -81,6 +81,8 @@ function set(t: Task, tg: Target, nameAddr: number, value: number, size: number,
   checkUserNamespace(name, tg.inode);
   if (name.startsWith('trusted.') || name.startsWith('security.') || name.startsWith('system.')) {
     checkPrivilegedName(t, name);
+    // exec reads it as file capabilities: only a well-formed v2 or v3 value is stored, as Linux checks.
+    if (name === XATTR_SECURITY_CAPABILITY && !validFileCapsValue(data)) throw new Errno(E.EINVAL);
   } else {
     checkAccess(t.creds, tg.inode.attrs(), MAY_WRITE);
   }

@@ -8,10 +8,10 @@ import { SYSCALL_NAMES } from './names';
 import { ENOSYS_REASONS } from './enosys';
 
 const FAMILIES = [
-  'sys_process', 'sys_signal', 'sys_mm', 'sys_info', 'sys_sched', 'sys_time', 'sys_creds',
+  'sys_process', 'sys_signal', 'sys_mm', 'sys_info', 'sys_prctl', 'sys_sched', 'sys_time', 'sys_creds',
   'sys_read_write', 'sys_open', 'sys_stat', 'sys_dir', 'sys_link', 'sys_attr', 'sys_fd', 'sys_pipe', 'sys_ioctl',
   'sys_poll', 'sys_epoll', 'sys_eventfd', 'sys_timerfd', 'sys_signalfd', 'sys_shm', 'sys_sem', 'sys_msg', 'sys_mqueue', 'sys_process_vm', 'sys_seccomp', 'sys_futex', 'sys_restart', 'sys_socket', 'sys_sockmsg', 'sys_xattr', 'sys_timer', 'sys_splice', 'sys_advice', 'sys_numa', 'sys_admin',
-  'sys_ptrace',
+  'sys_ptrace', 'sys_pidfd', 'sys_aio',
 ];
 
 /**
@@ -54,6 +54,7 @@ export function compatibilityMarkdown(): string {
     '',
     'Generated from the syscall table by `node bin/tsvisor.js compat > docs/COMPATIBILITY.md` (a unit test fails when this file is stale).',
     'States: **implemented**; **partial** (what is missing follows); **ENOSYS** (returns ENOSYS and is logged once; the reason follows).',
+    'How far real programs get: the Linux Test Project\'s system call tests and CPython\'s regression tests, natively and in the sandbox, case by case, are in [SUITES.md](SUITES.md).',
     '',
     '| nr | name | state | notes |',
     '| --- | --- | --- | --- |',
@@ -67,6 +68,6 @@ export function compatibilityMarkdown(): string {
     else if (d) impl++;
     lines.push(`| ${nr} | ${SYSCALL_NAMES[nr]} | ${state} | ${d ? (d.partial ?? '') : (ENOSYS_REASONS[SYSCALL_NAMES[nr]] ?? '')} |`);
   }
-  lines.splice(5, 0, `Totals: ${impl} implemented, ${part} partial, ${nrs.length - impl - part} ENOSYS.`, '');
+  lines.splice(6, 0, `Totals: ${impl} implemented, ${part} partial, ${nrs.length - impl - part} ENOSYS.`, '');
   return lines.join('\n') + '\n';
 }

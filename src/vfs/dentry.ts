@@ -39,7 +39,7 @@ export class Mount {
     public readonly root: Dentry,
     public readonly parent: Mount | null,
     public readonly mountpoint: Dentry | null,
-    public readonly flags: { readonly: boolean; noexec: boolean },
+    public readonly flags: { readonly: boolean; noexec: boolean; nosuid?: boolean },
   ) {}
 }
 

@@ -6,8 +6,8 @@ import type { Credentials } from '../auth/creds';
 import type { VPath } from './dentry';
 import type { FsContext } from './fs_context';
 import type { Mappable } from '../mm/mappable';
-import { checkAccess, MAY_EXEC } from './perm';
-import { S_IFMT, S_IFREG } from '../abi/fs';
+import { checkAccess, MAY_EXEC, MAY_READ, XATTR_SECURITY_CAPABILITY } from './perm';
+import { S_IFLNK, S_IFMT, S_IFREG } from '../abi/fs';
 import type { VirtualFilesystem } from './vfs';
 
 export interface ExecTask {
@@ -27,23 +27,38 @@ export interface ExecFile {
   mappable: Mappable | null;
   /** The location, to keep as the process's exe link. */
   vpath: VPath;
+  /** security.capability (file capabilities), if set. */
+  caps: Buffer | null;
+  nosuid: boolean;
+  /** The caller may read it (a program that cannot be read makes the process non-dumpable). */
+  readable: boolean;
 }
 
-export function openForExec(t: ExecTask, path: string): ExecFile {
+export function openForExec(t: ExecTask, path: string, start: VPath = t.fs.cwd, follow = true): ExecFile {
   const vfs = t.kernel.vfs;
   const r = t.fs.resolver(t.creds, t);
-  const vp = vfs.resolve(r, t.fs.cwd, path, true);
+  const vp = vfs.resolve(r, start, path, follow);
   return execFileAt(t, vp);
 }
 
-/** execveat/fexecve on an already resolved location. */
+/** execveat/fexecve on an already resolved location; a symlink (AT_SYMLINK_NOFOLLOW, an O_PATH fd of one) is ELOOP. */
 export function execFileAt(t: ExecTask, vp: VPath): ExecFile {
   const inode = vp.dentry.inode;
   const a = inode.attrs();
+  if ((a.mode & S_IFMT) === S_IFLNK) throw new Errno(E.ELOOP);
   if ((a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EACCES);
   if (vp.mount.flags.noexec) throw new Errno(E.EACCES);
   checkAccess(t.creds, a, MAY_EXEC);
+  let readable = true;
+  try {
+    checkAccess(t.creds, a, MAY_READ);
+  } catch {
+    readable = false;
+  }
   return {
+    caps: inode.xattrs?.get(XATTR_SECURITY_CAPABILITY) ?? null,
+    nosuid: vp.mount.flags.nosuid === true,
+    readable,
     read: (off: number, len: number) => inode.readAt(off, len),
     size: a.size,
     path: t.kernel.vfs.pathname(null, vp).path,

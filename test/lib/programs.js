@@ -63,6 +63,14 @@ const C_PROGRAMS = Object.freeze({
   numa: { args: () => [], endsWithDone: true },
   // Its sandbox-only mode ("own") is run by admin_calls.test.js.
   settime: { args: () => [], endsWithDone: true },
+  clockagree: { args: () => [], endsWithDone: true },
+  cpuitimer: { args: () => [], endsWithDone: true },
+  schedzombie: { args: () => [], endsWithDone: true },
+  altstack: { args: () => [], endsWithDone: true },
+  cpulimit: { args: () => [], endsWithDone: true },
+  futexfault: { args: () => [], endsWithDone: true },
+  timerpast: { args: () => [], endsWithDone: true },
+  getcpu: { args: () => [], endsWithDone: true },
   // Their own tests count stops (faultaround.test.js, cpupolicy.test.js); here one short mode each.
   faultaround: { args: (dir) => ['bus', dir, '0'] },
   cpuspread: { args: () => ['syscalls', '0'] },
@@ -92,6 +100,17 @@ const C_PROGRAMS = Object.freeze({
   mmedges: { args: (dir) => [dir], endsWithDone: true },
   mlocks: { args: () => [], endsWithDone: true },
   maptrunc: { args: (dir) => [dir], endsWithDone: true },
+  rusage: { args: () => [], endsWithDone: true },
+  execat: { args: (dir) => [dir], endsWithDone: true },
+  setidexec: { args: (dir) => [dir], endsWithDone: true },
+  prctlopts: { args: () => [], endsWithDone: true },
+  futexop: { args: () => [], endsWithDone: true },
+  procmisc: { args: () => [], endsWithDone: true },
+  fpustate: { args: () => [], endsWithDone: true },
+  pidfd: { args: () => [], endsWithDone: true },
+  aio: { args: (dir) => [dir], endsWithDone: true },
+  aiopoll: { args: () => [], endsWithDone: true },
+  aiopget: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.

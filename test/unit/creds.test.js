@@ -47,22 +47,50 @@ test('setfsuid moves only the filesystem capabilities', () => {
   assert.equal(back.capEffective, C.ALL_CAPS);
 });
 
+const PLAIN = { mode: 0o100755, uid: 0, gid: 0, caps: null, nosuid: false };
+const SAFE = { noNewPrivs: false, sharedFs: false, tracedByUnprivileged: false };
+
 test('execve: root gets bounding | inheritable, others only ambient, keep-caps cleared', () => {
   const root = new C.Credentials();
   root.capBounding &= ~bit(C.CAP_SYS_RESOURCE);
   root.capEffective = 0n;
   root.securebits = C.SECBIT_KEEP_CAPS;
-  const n = C.credsForExec(root, false);
+  const n = C.credsForExec(root, PLAIN, SAFE).creds;
   assert.equal(n.capPermitted, root.capBounding);
   assert.equal(n.capEffective, root.capBounding);
   assert.equal(n.securebits, 0);
   const user = new C.Credentials(1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000);
   user.capPermitted = user.capInheritable = user.capAmbient = bit(10); // CAP_NET_BIND_SERVICE
-  const u = C.credsForExec(user, false);
-  assert.equal(u.capPermitted, user.capAmbient);
-  assert.equal(u.capEffective, user.capAmbient);
+  const u = C.credsForExec(user, PLAIN, SAFE);
+  assert.equal(u.creds.capPermitted, user.capAmbient);
+  assert.equal(u.creds.capEffective, user.capAmbient);
+  assert.equal(u.secure, false);
   root.securebits = C.SECBIT_NOROOT;
-  assert.equal(C.credsForExec(root, false).capPermitted, 0n);
+  assert.equal(C.credsForExec(root, PLAIN, SAFE).creds.capPermitted, 0n);
+});
+
+test('execve: set-user-ID root, file capabilities, and what no_new_privs takes away', () => {
+  const user = () => new C.Credentials(1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000);
+  const suid = C.credsForExec(user(), { ...PLAIN, mode: 0o104755 }, SAFE);
+  assert.deepEqual([suid.creds.uid, suid.creds.euid, suid.creds.suid], [1000, 0, 0]);
+  assert.equal(suid.creds.capEffective, C.ALL_CAPS);
+  assert.ok(suid.secure && suid.privChange);
+  const nnp = C.credsForExec(user(), { ...PLAIN, mode: 0o104755 }, { ...SAFE, noNewPrivs: true });
+  assert.equal(nnp.creds.euid, 1000);
+  assert.equal(nnp.creds.capPermitted, 0n);
+  assert.equal(C.credsForExec(user(), { ...PLAIN, mode: 0o104755, nosuid: true }, SAFE).creds.euid, 1000);
+  const v2 = Buffer.alloc(20);
+  v2.writeUInt32LE(0x02000001, 0); // revision 2, effective
+  v2.writeUInt32LE(1 << 13, 4); // CAP_NET_RAW permitted
+  const fc = C.credsForExec(user(), { ...PLAIN, caps: v2 }, SAFE);
+  assert.equal(fc.creds.capPermitted, bit(13));
+  assert.equal(fc.creds.capEffective, bit(13));
+  assert.throws(() => C.credsForExec(user(), { ...PLAIN, caps: Buffer.alloc(7) }, SAFE), /EINVAL|Errno/);
+  const small = user();
+  small.capBounding &= ~bit(13);
+  assert.throws(() => C.credsForExec(small, { ...PLAIN, caps: v2 }, SAFE), /EPERM|Errno/);
+  assert.ok(C.validFileCapsValue(v2));
+  assert.ok(!C.validFileCapsValue(Buffer.alloc(12)));
 });
 
 test('file permissions: mode bits first, then CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH', () => {

@@ -11,7 +11,10 @@ const { FutexTable, BITSET_MATCH_ANY } = require('../../dist/kernel/futex.js');
 function fakeTask() {
   const mm = {
     findVma: (addr) => (addr >= 0x1000 && addr < 0x2000 ? { shared: false } : null),
-    readU32: () => 0,
+    readU32: (addr) => {
+      if (!(addr >= 0x1000 && addr < 0x2000)) throw Object.assign(new Error('EFAULT'), { errno: 14 });
+      return 0;
+    },
   };
   const pending = [];
   return {
@@ -56,9 +59,13 @@ test('a requeued waiter that times out is removed from where it was moved', asyn
   assert.strictEqual(fx.wake(to, 1, BITSET_MATCH_ANY), 0);
 });
 
-test('bad addresses: misaligned is EINVAL, unmapped is EFAULT', () => {
+test('bad addresses: misaligned is EINVAL; unmapped is EFAULT for a shared key only, outside the user range for both', () => {
   const fx = new FutexTable();
   const t = fakeTask();
   assert.throws(() => fx.key(t, 0x1002, true), (e) => e.errno === 22 /* EINVAL */);
-  assert.throws(() => fx.key(t, 0x9000, true), (e) => e.errno === 14 /* EFAULT */);
+  assert.throws(() => fx.key(t, 0x9000, false), (e) => e.errno === 14 /* EFAULT */);
+  // A private key is the address alone, as in Linux: a wake there finds nobody.
+  assert.strictEqual(fx.wake(fx.key(t, 0x9000, true), 1, BITSET_MATCH_ANY), 0);
+  assert.throws(() => fx.key(t, 0x7ffffffff000, true), (e) => e.errno === 14 /* EFAULT */);
+  assert.throws(() => fx.key(t, -4, true), (e) => e.errno === 14 /* EFAULT */);
 });

@@ -75,6 +75,12 @@ function fakeKernel() {
     logged: [],
     monotonicNs() { return this.now; },
     realtimeNs() { return 1_700_000_000_000_000_000 + (this.now - this.bootMonotonicNs); },
+    /** The host's clocks as [s, ns]: the realtime ones (0, 5) as realtimeNs, the others as now. */
+    clock(id) {
+      const ns = id === 0 || id === 5 ? this.realtimeNs() : this.now;
+      return [Math.floor(ns / 1e9), ns % 1e9];
+    },
+    realtime() { return this.clock(0); },
     /** Advance the clock, running due timers (the kernel's own heap) in deadline order, each at its time. */
     advance(ns) {
       const end = this.now + ns;
@@ -139,6 +145,7 @@ function table(mod) {
   return (t, name, ...args) => m.get(name).fn(t, args.concat([0, 0, 0, 0, 0, 0]).slice(0, 6));
 }
 const I = table(info);
+const PR = table(require('../../dist/syscalls/sys_prctl.js'));
 const T = table({ defs: [...time.defs, ...restart.defs] });
 const C = table(creds);
 
@@ -381,44 +388,44 @@ test('scheduling policies', () => {
 test('prctl: names, flags, capabilities, unknown options', () => {
   const { k, t } = setup();
   t.mm.copyOut(A, Buffer.from('a-very-long-thread-name\0'));
-  assert.equal(I(t, 'prctl', 15, A), 0);
+  assert.equal(PR(t, 'prctl', 15, A), 0);
   assert.equal(t.tg.comm, 'a-very-long-thr');
-  assert.equal(I(t, 'prctl', 16, A + 64), 0);
+  assert.equal(PR(t, 'prctl', 16, A + 64), 0);
   assert.equal(cstr(t.mm.copyIn(A + 64, 16), 0, 16), 'a-very-long-thr');
-  assert.equal(I(t, 'prctl', 3), 1);
-  assert.equal(I(t, 'prctl', 4, 0), 0);
-  assert.equal(I(t, 'prctl', 3), 0);
-  assert.equal(errnoOf(() => I(t, 'prctl', 4, 2)), -EINVAL);
-  assert.equal(I(t, 'prctl', 1, 9), 0);
-  assert.equal(I(t, 'prctl', 2, A), 0);
+  assert.equal(PR(t, 'prctl', 3), 1);
+  assert.equal(PR(t, 'prctl', 4, 0), 0);
+  assert.equal(PR(t, 'prctl', 3), 0);
+  assert.equal(errnoOf(() => PR(t, 'prctl', 4, 2)), -EINVAL);
+  assert.equal(PR(t, 'prctl', 1, 9), 0);
+  assert.equal(PR(t, 'prctl', 2, A), 0);
   assert.equal(t.mm.readI32(A), 9);
   assert.equal(info.parentDeathSignal(t.tg), 9);
-  assert.equal(errnoOf(() => I(t, 'prctl', 1, 65)), -EINVAL);
-  assert.equal(I(t, 'prctl', 39), 0);
-  assert.equal(errnoOf(() => I(t, 'prctl', 38, 0)), -EINVAL);
-  assert.equal(I(t, 'prctl', 38, 1), 0);
-  assert.equal(I(t, 'prctl', 39), 1);
-  assert.equal(I(t, 'prctl', 21), 0);
-  assert.equal(I(t, 'prctl', 23, 21), 1);
-  assert.equal(I(t, 'prctl', 24, 21), 0);
-  assert.equal(I(t, 'prctl', 23, 21), 0);
-  assert.equal(errnoOf(() => I(t, 'prctl', 23, 41)), -EINVAL);
-  assert.equal(I(t, 'prctl', 36, 1), 0);
-  assert.equal(I(t, 'prctl', 37, A), 0);
+  assert.equal(errnoOf(() => PR(t, 'prctl', 1, 65)), -EINVAL);
+  assert.equal(PR(t, 'prctl', 39), 0);
+  assert.equal(errnoOf(() => PR(t, 'prctl', 38, 0)), -EINVAL);
+  assert.equal(PR(t, 'prctl', 38, 1), 0);
+  assert.equal(PR(t, 'prctl', 39), 1);
+  assert.equal(PR(t, 'prctl', 21), 0);
+  assert.equal(PR(t, 'prctl', 23, 21), 1);
+  assert.equal(PR(t, 'prctl', 24, 21), 0);
+  assert.equal(PR(t, 'prctl', 23, 21), 0);
+  assert.equal(errnoOf(() => PR(t, 'prctl', 23, 41)), -EINVAL);
+  assert.equal(PR(t, 'prctl', 36, 1), 0);
+  assert.equal(PR(t, 'prctl', 37, A), 0);
   assert.equal(t.mm.readI32(A), 1);
-  assert.equal(I(t, 'prctl', 47, 1, 5), 0);
-  assert.equal(errnoOf(() => I(t, 'prctl', 47, 2, 5)), -EPERM);
-  assert.equal(errnoOf(() => I(t, 'prctl', 0x53564d41, 0, A, 16, A)), -EINVAL);
-  assert.equal(errnoOf(() => I(t, 'prctl', 12345)), -EINVAL);
-  assert.equal(errnoOf(() => I(t, 'prctl', 12345)), -EINVAL);
+  assert.equal(PR(t, 'prctl', 47, 1, 5), 0);
+  assert.equal(errnoOf(() => PR(t, 'prctl', 47, 2, 5)), -EPERM);
+  assert.equal(errnoOf(() => PR(t, 'prctl', 0x53564d41, 0, A, 16, A)), -EINVAL);
+  assert.equal(errnoOf(() => PR(t, 'prctl', 12345)), -EINVAL);
+  assert.equal(errnoOf(() => PR(t, 'prctl', 12345)), -EINVAL);
   assert.equal(k.logged.filter((m) => m.includes('12345')).length, 2); // logOnce dedups in the real kernel
   // A child inherits no_new_privs but not pdeathsig or the subreaper flag.
   const child = fakeTask(k, 2, 0, t.tg);
-  assert.equal(I(child, 'prctl', 39), 1);
+  assert.equal(PR(child, 'prctl', 39), 1);
   assert.equal(info.parentDeathSignal(child.tg), 0);
   assert.equal(info.isChildSubreaper(child.tg), false);
   const u = setup(1000).t;
-  assert.equal(errnoOf(() => I(u, 'prctl', 24, 21)), -EPERM);
+  assert.equal(errnoOf(() => PR(u, 'prctl', 24, 21)), -EPERM);
 });
 
 // ---- sys_time ----------------------------------------------------------------------------

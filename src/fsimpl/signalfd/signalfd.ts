@@ -13,6 +13,7 @@ import * as S from '../../abi/signals';
 import { anonAttrs, FileDescription, type MaybePromise } from '../../vfs/file';
 import type { FileCtx } from '../../vfs/ctx';
 import type { Task } from '../../kernel/task';
+import { timerSignalTaken } from '../../kernel/posix_timers';
 
 const READ_EVENTS = EVENT_IN | EVENT_RDNORM;
 export const SIGNALFD_SIGINFO_SIZE = 128;
@@ -113,7 +114,11 @@ export class SignalFdFile extends FileDescription {
     const max = Math.floor(len / SIGNALFD_SIGINFO_SIZE);
     if (max === 0) throw new Errno(E.EINVAL);
     const out: Buffer[] = [];
-    for (let n = this.next(); n && out.length < max; n = this.next()) out.push(toSignalfdSiginfo(n[0].take(n[1])!));
+    for (let n = this.next(); n && out.length < max; n = this.next()) {
+      const si = n[0].take(n[1])!;
+      timerSignalTaken(this.owner.tg, si);
+      out.push(toSignalfdSiginfo(si));
+    }
     if (out.length) return Buffer.concat(out);
     if (this.flags & O_NONBLOCK || nowait) throw new Errno(E.EAGAIN);
     return t.block(this, READ_EVENTS).then(() => this.read(t, len, nowait));

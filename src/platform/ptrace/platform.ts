@@ -463,6 +463,13 @@ export class PtracePlatform implements Platform {
     return err;
   }
 
+  private readonly ts = Buffer.alloc(16);
+
+  clock(id: number): [number, number] {
+    if (libc.clock_gettime(id, this.ts) !== 0) throw new Error(`host clock_gettime(${id}) failed`);
+    return [Number(this.ts.readBigInt64LE(0)), Number(this.ts.readBigInt64LE(8))];
+  }
+
   setTimer(deadlineNs: number): void {
     const its = Buffer.alloc(32);
     if (deadlineNs > 0) {

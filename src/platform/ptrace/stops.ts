@@ -79,7 +79,8 @@ export function signalStop(ctx: StubContext, pid: number, sig: number): Stop {
     r.set(Reg.ORIG_RAX, -1);
     return { kind: 'fault', signo: SIGSEGV, code: SEGV_MAPERR, addr: callAddr };
   }
-  const addr = Number(siginfo.readBigUInt64LE(16));
+  // Signed: a kernel address (the vsyscall page) stays exact as a negative number, where near 2^64 it would be rounded.
+  const addr = Number(siginfo.readBigInt64LE(16));
   return { kind: 'fault', signo: sig, code, addr };
 }
 

@@ -35,6 +35,8 @@ export class StubContext implements Context {
   readonly regs = new PtraceRegs();
   owner: unknown = null;
   private fp: Buffer | null = null;
+  /** Bytes of the host's XSAVE image (its ptrace regset), learnt at the first read; 0 before. */
+  private xsaveSize = 0;
   /** Resumed into the application and no stop of it taken since (the main wait clears it). */
   inApp = false;
   /** An INTERRUPT_SIGNAL is on its way and its stop not seen yet: another would add nothing. */
@@ -104,14 +106,23 @@ export class StubContext implements Context {
     if (libc.tgkill(this.stub.pid, this.stub.pid, INTERRUPT_SIGNAL) === 0) this.interruptSent = true;
   }
 
-  /** The full XSAVE image (x87, SSE, AVX and beyond); FXSAVE's 512 bytes where XSAVE is missing. */
+  /**
+   * The full XSAVE image (x87, SSE, AVX and beyond), its software bytes
+   * naming the host's user XSAVE features; FXSAVE's 512 bytes where XSAVE is
+   * missing.
+   */
   getFpState(): Buffer {
     if (this.fp) return Buffer.from(this.fp);
     const x = xstate();
     if (x) {
       x.iov.writeBigUInt64LE(BigInt(XSTATE_MAX), 8);
       if (libc.ptraceBuf(P.PTRACE_GETREGSET, this.stub.pid, P.NT_X86_XSTATE, x.iov) === 0) {
-        return Buffer.from(x.area.buf.subarray(0, Number(x.iov.readBigUInt64LE(8))));
+        this.xsaveSize = Number(x.iov.readBigUInt64LE(8));
+        const img = Buffer.from(x.area.buf.subarray(0, this.xsaveSize));
+        // ptrace leaves the software bytes zero; a signal frame's carry the
+        // features the kernel offers, which the Sentry's frames need too.
+        if (img.length >= 512) img.writeBigUInt64LE(userXfeatures(), SW_XFEATURES);
+        return img;
       }
     }
     const b = Buffer.alloc(512);
@@ -130,8 +141,13 @@ export class StubContext implements Context {
     if (!fp) return;
     const x = xstate();
     if (fp.length > 512 && x && fp.length <= XSTATE_MAX) {
+      // The host takes only whole images: a shorter one (a signal frame's,
+      // which leaves out components the process may not use) is padded
+      // with zeros, components whose XSTATE_BV bit the image clears.
+      const len = Math.max(fp.length, this.xsaveSize);
+      x.area.buf.fill(0, 0, len);
       fp.copy(x.area.buf);
-      x.iov.writeBigUInt64LE(BigInt(fp.length), 8);
+      x.iov.writeBigUInt64LE(BigInt(len), 8);
       if (libc.ptraceBuf(P.PTRACE_SETREGSET, this.stub.pid, P.NT_X86_XSTATE, x.iov) === 0) return;
     }
     libc.ptraceBuf(P.PTRACE_SETFPREGS, this.stub.pid, 0, fp.subarray(0, 512));
@@ -139,6 +155,19 @@ export class StubContext implements Context {
 }
 
 const XSTATE_MAX = 16384;
+const ARCH_GET_XCOMP_SUPP = 0x1021;
+/** Offset of xfeatures in the FXSAVE area's software-reserved bytes (struct _fpx_sw_bytes). */
+const SW_XFEATURES = 472;
+let supportedXfeatures: bigint | undefined;
+/** The XSAVE features the host kernel offers processes (Linux's user max features; 0 if it cannot tell). */
+function userXfeatures(): bigint {
+  if (supportedXfeatures === undefined) {
+    const b = Buffer.alloc(8);
+    supportedXfeatures = libc.arch_prctl(ARCH_GET_XCOMP_SUPP, b) === 0 ? b.readBigUInt64LE(0) : 0n;
+  }
+  return supportedXfeatures;
+}
+
 let xs: { area: { buf: Buffer; addr: bigint }; iov: Buffer } | null | undefined;
 function xstate(): { area: { buf: Buffer; addr: bigint }; iov: Buffer } | null {
   if (xs !== undefined) return xs;

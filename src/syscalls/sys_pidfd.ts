@@ -1,0 +1,183 @@
+// Process file descriptors (pidfd_open(2), pidfd_send_signal(2),
+// pidfd_getfd(2), clone's CLONE_PIDFD, waitid's P_PIDFD). A pidfd refers to
+// a process, not to a number that may be reused: it stays valid after the
+// process is reaped (signals then fail with ESRCH). It polls readable once the
+// process has exited, and also hung up once it has been reaped. Each pidfd is
+// an fd, so RLIMIT_NOFILE bounds how many one process can hold.
+
+import { Errno, E } from '../abi/errno';
+import { CAP_SYS_PTRACE } from '../abi/capability';
+import { O_EXCL, O_NONBLOCK, O_RDWR } from '../abi/fs';
+import * as S from '../abi/signals';
+import { EVENT_HUP, EVENT_IN, EVENT_RDNORM, type Waiter } from '../abi/waitqueue';
+import { hasCapability } from '../auth/creds';
+import type { Task } from '../kernel/task';
+import type { ThreadGroup } from '../kernel/thread_group';
+import { i32, u32, type SyscallDef } from '../kernel/syscall';
+import { anonAttrs, FileDescription } from '../vfs/file';
+import type { InodeAttrs } from '../abi/fs';
+import { checkKill } from './sigperm';
+import { stateOf } from './sys_info';
+
+const PIDFD_NONBLOCK = O_NONBLOCK;
+/** PIDFD_THREAD: a pidfd for a thread; every process here has one thread, its leader. */
+const PIDFD_THREAD = O_EXCL;
+const PIDFD_SIGNAL_THREAD = 1, PIDFD_SIGNAL_THREAD_GROUP = 2, PIDFD_SIGNAL_PROCESS_GROUP = 4;
+
+/**
+ * A pidfd's open file description; it listens on its process's exit queue
+ * (as a Waiter, plain data) to wake its pollers. Once the process is reaped
+ * it lets go of it (keeping only that fact), so pidfds of dead processes pin
+ * nothing but themselves.
+ */
+export class PidFdFile extends FileDescription implements Waiter {
+  readonly mask = 0xffffffff;
+  reaped = false;
+
+  constructor(public tg: ThreadGroup | null, flags: number) {
+    super(null, null, O_RDWR | (flags & O_NONBLOCK));
+    tg?.exitQueue.add(this);
+  }
+
+  /** CLONE_PIDFD makes the file before the process exists. */
+  attach(tg: ThreadGroup): void {
+    this.tg = tg;
+    tg.exitQueue.add(this);
+  }
+
+  wake(events: number): void {
+    const tg = this.tg;
+    if (tg?.reaped) {
+      tg.exitQueue.remove(this);
+      this.tg = null;
+      this.reaped = true;
+    }
+    this.queue.notify(events);
+  }
+
+  override readiness(mask: number): number {
+    if (this.reaped) return mask & (EVENT_IN | EVENT_RDNORM | EVENT_HUP);
+    const tg = this.tg;
+    return tg?.zombie ? mask & (EVENT_IN | EVENT_RDNORM) : 0;
+  }
+
+  override stat(): InodeAttrs {
+    return anonAttrs(0o600);
+  }
+
+  override canPoll(): boolean {
+    return true;
+  }
+
+  procName(): string {
+    return 'anon_inode:[pidfd]';
+  }
+
+  protected override release(): void {
+    this.tg?.exitQueue.remove(this);
+  }
+}
+
+/** The process a pidfd refers to (null once reaped): EBADF if fd is not one, as Linux's pidfd lookups answer. */
+export function pidfdTarget(t: Task, fd: number): { tg: ThreadGroup | null; nonblock: boolean } {
+  const f = t.fdTable.get(fd);
+  if (!(f instanceof PidFdFile) || (!f.tg && !f.reaped)) throw new Errno(E.EBADF);
+  return { tg: f.tg, nonblock: (f.flags & O_NONBLOCK) !== 0 };
+}
+
+function livePidfd(t: Task, fd: number): ThreadGroup {
+  const { tg } = pidfdTarget(t, fd);
+  if (!tg) throw new Errno(E.ESRCH);
+  return tg;
+}
+
+/** Install a new pidfd (close-on-exec, as Linux makes them all). */
+export function installPidfd(t: Task, tg: ThreadGroup | null, flags: number): { fd: number; file: PidFdFile } {
+  const file = new PidFdFile(tg, flags);
+  try {
+    return { fd: t.fdTable.install(file, true), file };
+  } catch (e) {
+    file.decRef();
+    throw e;
+  }
+}
+
+function pidfdOpen(t: Task, pid: number, flags: number): number {
+  if (flags & ~(PIDFD_NONBLOCK | PIDFD_THREAD) || pid <= 0) throw new Errno(E.EINVAL);
+  const tg = t.kernel.groups.get(pid);
+  if (!tg) {
+    // A thread id that is not a process's: ENOENT unless PIDFD_THREAD (threads do not exist here).
+    throw new Errno(t.kernel.tasks.has(pid) ? E.ENOENT : E.ESRCH);
+  }
+  return installPidfd(t, tg, flags).fd;
+}
+
+function pidfdSendSignal(t: Task, fd: number, sig: number, uinfo: number, flags: number): number {
+  if (flags & ~(PIDFD_SIGNAL_THREAD | PIDFD_SIGNAL_THREAD_GROUP | PIDFD_SIGNAL_PROCESS_GROUP)) throw new Errno(E.EINVAL);
+  if (flags & (flags - 1)) throw new Errno(E.EINVAL); // at most one scope
+  const tg = livePidfd(t, fd);
+  if (sig < 0 || sig > S.NSIG) throw new Errno(E.EINVAL);
+  let info: S.SigInfo = { signo: sig, code: S.SI_USER, pid: t.pid, uid: t.creds.uid };
+  if (uinfo) {
+    const raw = t.mm.copyIn(uinfo, 128);
+    const code = raw.readInt32LE(8);
+    if (raw.readInt32LE(0) !== sig) throw new Errno(E.EINVAL);
+    // Only the kernel may claim kernel codes, except toward oneself.
+    if ((tg !== t.tg || flags & PIDFD_SIGNAL_PROCESS_GROUP) && (code >= 0 || code === S.SI_TKILL)) throw new Errno(E.EPERM);
+    info = { signo: sig, code, raw };
+  }
+  const k = t.kernel;
+  k.signals.checkHardCap(sig);
+  const targets = flags & PIDFD_SIGNAL_PROCESS_GROUP ? [...k.groups.values()].filter((g) => g.pgid === tg.pgid) : [tg];
+  let ok = false;
+  let err: Errno | null = null;
+  for (const g of targets) {
+    try {
+      checkKill(t, g, sig);
+      if (sig && !g.zombie) k.signals.sendToGroup(g, sig, info);
+      ok = true;
+    } catch (e) {
+      if (!(e instanceof Errno)) throw e;
+      err = e;
+    }
+  }
+  if (!ok && err) throw err;
+  return 0;
+}
+
+/**
+ * Whether t may look into tg's process as ptrace would attach
+ * (PTRACE_MODE_ATTACH_REALCREDS): the same real uid and gid as all of the
+ * target's, and the target dumpable; or CAP_SYS_PTRACE.
+ */
+function mayAttach(t: Task, tg: ThreadGroup): boolean {
+  if (tg === t.tg) return true;
+  if (hasCapability(t.creds, CAP_SYS_PTRACE)) return true;
+  const c = t.creds;
+  const o = tg.leader.creds;
+  const same = c.uid === o.uid && c.uid === o.euid && c.uid === o.suid && c.gid === o.gid && c.gid === o.egid && c.gid === o.sgid;
+  return same && stateOf(tg).dumpable === 1;
+}
+
+function pidfdGetfd(t: Task, pidfd: number, targetFd: number, flags: number): number {
+  if (flags) throw new Errno(E.EINVAL);
+  const tg = livePidfd(t, pidfd);
+  if (tg.zombie || tg.tasks.size === 0) throw new Errno(E.ESRCH);
+  const leader = tg.leader;
+  if (leader.state === 'dead') throw new Errno(E.ESRCH);
+  if (!mayAttach(t, tg)) throw new Errno(E.EPERM);
+  const f = leader.fdTable.get(targetFd);
+  f.incRef();
+  try {
+    return t.fdTable.install(f, true);
+  } catch (e) {
+    f.decRef();
+    throw e;
+  }
+}
+
+export const defs: SyscallDef[] = [
+  { nr: 434, name: 'pidfd_open', fn: (t, a) => pidfdOpen(t, i32(a[0]), u32(a[1])), args: ['int', 'hex'] },
+  { nr: 424, name: 'pidfd_send_signal', fn: (t, a) => pidfdSendSignal(t, i32(a[0]), i32(a[1]), a[2], u32(a[3])), args: ['fd', 'signal', 'ptr', 'hex'] },
+  { nr: 438, name: 'pidfd_getfd', fn: (t, a) => pidfdGetfd(t, i32(a[0]), i32(a[1]), u32(a[2])), args: ['fd', 'int', 'hex'] },
+];
