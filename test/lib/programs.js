@@ -78,6 +78,7 @@ const C_PROGRAMS = Object.freeze({
   procsys: { args: () => [], endsWithDone: true },
   timeleft: { args: () => [], endsWithDone: true },
   epoll: { args: () => [], endsWithDone: true },
+  unixsock: { args: (dir) => [dir], endsWithDone: true },
   timerfd: { args: () => [], endsWithDone: true },
   signalfd: { args: () => [], endsWithDone: true },
   sysvshm: { args: () => [], endsWithDone: true },
