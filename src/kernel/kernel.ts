@@ -27,6 +27,7 @@ import { NsProxy } from './namespaces';
 import { UserNamespace } from '../auth/userns';
 import { Ptrace } from './ptrace';
 import { NodeTurns } from './node_turns';
+import { PseudoFs } from '../vfs/numbering';
 import { ShmNamespace } from './ipc/shm';
 import { SemNamespace } from './ipc/sem';
 import { MsgNamespace } from './ipc/msg';
@@ -63,6 +64,18 @@ export class Kernel {
   /** Events reserved by every AIO context of the sandbox (fs.aio-nr), at most AIO_MAX_NR. */
   aioNr = 0;
   readonly groups = new Map<number, ThreadGroup>();
+  /**
+   * The sandbox's bound AF_UNIX names (socket/unix/names.ts), abstract or of
+   * socket nodes, each to its socket (typed opaquely: sockets live above the kernel).
+   */
+  readonly unixNames = new Map<string, object>();
+  /** Unix sockets with references in flight, for the collector of unreachable cycles. */
+  readonly unixInFlight = new Set<object>();
+  private sockfsCache: PseudoFs | null = null;
+  /** sockfs: st_dev and inode numbers of sockets. */
+  get sockfs(): PseudoFs {
+    return (this.sockfsCache ??= new PseudoFs(this.vfs.devs.take()));
+  }
   /** The sandbox's kernel log (syslog(2), dmesg). */
   readonly klog = new KernelLog(() => this.monotonicNs() - this.bootMonotonicNs);
   table: Array<SyscallDef | undefined> = [];

@@ -1,45 +1,186 @@
-// Sockets. The network stack (unix sockets, the user-space TCP/IP stack) is a
-// later issue; until then socket() and socketpair() fail with EAFNOSUPPORT and
-// every call on a descriptor reports ENOTSOCK (or EBADF), as Linux does for a
-// descriptor that is not a socket. Programs such as bash probe fds this way.
-
+// Sockets: creation, names and connections. AF_UNIX only (socket/unix); the
+// network families are a later issue and answer EAFNOSUPPORT. The data calls
+// (send*, recv*) are in sys_sockmsg.ts.
 import { E, Errno } from '../abi/errno';
+import { MAY_WRITE, checkAccess } from '../vfs/perm';
+import { S_IFMT, S_IFSOCK } from '../abi/fs';
+import {
+  AF_INET, AF_INET6, AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_SEQPACKET, SOCK_STREAM, SOCK_TYPE_MASK,
+} from '../abi/socket';
 import type { Task } from '../kernel/task';
-import { i32, type SyscallDef } from '../kernel/syscall';
+import { i32, u32, type SyscallDef } from '../kernel/syscall';
+import { credOf, SocketFile, type SocketNames } from '../socket/socket';
+import { UnixSocket, type UnixEnv } from '../socket/unix/unix';
+import { resolverOf, startOf, vfsOf } from './sysutil';
 
-function notSocket(t: Task, a: number[]): number {
-  t.fdTable.get(i32(a[0])); // EBADF first
-  throw new Errno(E.ENOTSOCK);
+/** The socket behind fd: EBADF for no descriptor, ENOTSOCK for another kind of file. */
+export function sockOf(t: Task, fd: number): SocketFile {
+  const f = t.fdTable.get(i32(fd));
+  if (!(f instanceof SocketFile)) throw new Errno(E.ENOTSOCK);
+  return f;
+}
+
+/** Path names resolved for task t: its root, cwd, credentials and umask. */
+export function namesFor(t: Task): SocketNames {
+  return {
+    makeNode(path: string) {
+      const p = vfsOf(t).mknod(resolverOf(t), startOf(t, -100, path), path, S_IFSOCK, 0o777 & ~t.fs.umask);
+      return { dev: p.mount.fs.dev, ino: p.dentry.inode.ino };
+    },
+    findNode(path: string) {
+      const p = vfsOf(t).resolve(resolverOf(t), startOf(t, -100, path), path, true);
+      const ino = p.dentry.inode;
+      checkAccess(t.creds, ino.attrs(), MAY_WRITE);
+      if ((ino.mode & S_IFMT) !== S_IFSOCK) throw new Errno(E.ECONNREFUSED);
+      return { dev: p.mount.fs.dev, ino: ino.ino };
+    },
+  };
+}
+
+function unixEnv(t: Task): UnixEnv {
+  return { heap: t.heapBudget, sockfs: t.kernel.sockfs, table: t.kernel.unixNames, inflight: t.kernel.unixInFlight };
+}
+
+/** Checks of socket()/socketpair() arguments: the socket type and the flags. */
+function checkArgs(t: Task, domain: number, type: number, proto: number): { kind: number; nonblock: number; cloexec: boolean } {
+  if (type & ~(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC)) throw new Errno(E.EINVAL);
+  if (domain !== AF_UNIX) {
+    if (domain === AF_INET || domain === AF_INET6) t.kernel.logOnce('socket-inet', `socket(domain ${domain}): IP networking is not implemented yet (logged once)`);
+    throw new Errno(E.EAFNOSUPPORT);
+  }
+  let kind = type & SOCK_TYPE_MASK;
+  if (kind === 3) kind = SOCK_DGRAM; // SOCK_RAW is a datagram socket in AF_UNIX
+  if (kind !== SOCK_STREAM && kind !== SOCK_DGRAM && kind !== SOCK_SEQPACKET) throw new Errno(E.ESOCKTNOSUPPORT);
+  if (proto !== 0 && proto !== AF_UNIX) throw new Errno(E.EPROTONOSUPPORT);
+  return { kind, nonblock: type & SOCK_NONBLOCK, cloexec: (type & SOCK_CLOEXEC) !== 0 };
+}
+
+function installOrDrop(t: Task, f: SocketFile, cloexec: boolean): number {
+  try {
+    return t.fdTable.install(f, cloexec);
+  } catch (e) {
+    f.decRef();
+    throw e;
+  }
 }
 
 function socket(t: Task, a: number[]): number {
-  const domain = i32(a[0]);
-  t.kernel.logOnce('socket', `socket(domain ${domain}): sockets are not implemented yet (logged once)`);
-  throw new Errno(E.EAFNOSUPPORT);
+  const { kind, nonblock, cloexec } = checkArgs(t, i32(a[0]), i32(a[1]), i32(a[2]));
+  return installOrDrop(t, new UnixSocket(unixEnv(t), kind, nonblock, credOf(t)), cloexec);
 }
 
-const PARTIAL = 'sockets not implemented yet: ENOTSOCK/EBADF on descriptors';
-const fdCalls: Array<[number, string, string[]]> = [
-  [42, 'connect', ['fd', 'sockaddr', 'size']],
-  [43, 'accept', ['fd', 'sockaddr_out', 'int_out']],
-  [288, 'accept4', ['fd', 'sockaddr_out', 'int_out', 'fdflags']],
-  [44, 'sendto', ['fd', 'inbuf', 'size', 'msg_flags', 'sockaddr', 'size']],
-  [45, 'recvfrom', ['fd', 'buf', 'size', 'msg_flags', 'sockaddr_out', 'int_out']],
-  [46, 'sendmsg', ['fd', 'ptr', 'msg_flags']],
-  [47, 'recvmsg', ['fd', 'ptr_out', 'msg_flags']],
-  [48, 'shutdown', ['fd', 'shut_how']],
-  [49, 'bind', ['fd', 'sockaddr', 'size']],
-  [50, 'listen', ['fd', 'int']],
-  [51, 'getsockname', ['fd', 'sockaddr_out', 'int_out']],
-  [52, 'getpeername', ['fd', 'sockaddr_out', 'int_out']],
-  [54, 'setsockopt', ['fd', 'int', 'int', 'ptr', 'size']],
-  [55, 'getsockopt', ['fd', 'int', 'int', 'ptr', 'ptr']],
-  [299, 'recvmmsg', ['fd', 'ptr', 'uint', 'hex', 'ptr']],
-  [307, 'sendmmsg', ['fd', 'ptr', 'uint', 'hex']],
-];
+function socketpair(t: Task, a: number[]): number {
+  const { kind, nonblock, cloexec } = checkArgs(t, i32(a[0]), i32(a[1]), i32(a[2]));
+  const env = unixEnv(t);
+  const x = new UnixSocket(env, kind, nonblock, credOf(t));
+  let y: UnixSocket;
+  try {
+    y = new UnixSocket(env, kind, nonblock, credOf(t));
+  } catch (e) {
+    x.decRef();
+    throw e;
+  }
+  UnixSocket.pair(x, y);
+  let fx: number;
+  try {
+    fx = t.fdTable.install(x, cloexec);
+  } catch (e) {
+    x.decRef();
+    y.decRef();
+    throw e;
+  }
+  const fy = installOrDrop(t, y, cloexec);
+  try {
+    const b = Buffer.alloc(8);
+    b.writeInt32LE(fx, 0);
+    b.writeInt32LE(fy, 4);
+    t.mm.copyOut(a[3], b);
+  } catch (e) {
+    t.fdTable.close(fx);
+    t.fdTable.close(fy);
+    throw e;
+  }
+  return 0;
+}
+
+/** A sockaddr argument: at most sizeof(struct sockaddr_storage) bytes. */
+export function readSockaddr(t: Task, addr: number, len: number): Buffer {
+  len = i32(len);
+  if (len < 0 || len > 128) throw new Errno(E.EINVAL);
+  return len === 0 ? Buffer.alloc(0) : t.mm.copyIn(addr, len);
+}
+
+/** Give an address back through (addr, *lenAddr): as much as fits, and its full length. */
+export function writeSockaddr(t: Task, addr: number, lenAddr: number, sa: Buffer): void {
+  if (addr === 0) return;
+  const room = t.mm.copyIn(lenAddr, 4).readInt32LE(0);
+  if (room < 0) throw new Errno(E.EINVAL);
+  if (room > 0 && sa.length > 0) t.mm.copyOut(addr, sa.subarray(0, Math.min(room, sa.length)));
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(sa.length, 0);
+  t.mm.copyOut(lenAddr, b);
+}
+
+function bind(t: Task, a: number[]): number {
+  const s = sockOf(t, a[0]);
+  s.bind(t, readSockaddr(t, a[1], a[2]), namesFor(t));
+  return 0;
+}
+
+async function connect(t: Task, a: number[]): Promise<number> {
+  const s = sockOf(t, a[0]);
+  await s.connect(t, readSockaddr(t, a[1], a[2]), namesFor(t));
+  return 0;
+}
+
+async function accept(t: Task, a: number[], flags: number): Promise<number> {
+  if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) throw new Errno(E.EINVAL);
+  const s = sockOf(t, a[0]);
+  const c = await s.accept(t, flags & SOCK_NONBLOCK);
+  const fd = installOrDrop(t, c, (flags & SOCK_CLOEXEC) !== 0);
+  try {
+    writeSockaddr(t, a[1], a[2], c.peername());
+  } catch (e) {
+    t.fdTable.close(fd);
+    throw e;
+  }
+  return fd;
+}
+
+function sockopt(t: Task, a: number[], set: boolean): number {
+  const s = sockOf(t, a[0]);
+  const level = i32(a[1]);
+  const name = i32(a[2]);
+  if (set) {
+    const len = i32(a[4]);
+    if (len < 0) throw new Errno(E.EINVAL);
+    s.setsockopt(t, level, name, t.mm.copyIn(a[3], Math.min(len, 64)));
+    return 0;
+  }
+  const room = t.mm.copyIn(a[4], 4).readInt32LE(0);
+  if (room < 0) throw new Errno(E.EINVAL);
+  const v = s.getsockopt(t, level, name).subarray(0, room);
+  if (v.length) t.mm.copyOut(a[3], v);
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(v.length, 0);
+  t.mm.copyOut(a[4], b);
+  return 0;
+}
+
+const SOCKOPT_PARTIAL = 'SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_SNDBUF (the send buffer limit), SO_RCVBUF (kept, reported), SO_PASSCRED, SO_REUSEADDR; other options ENOPROTOOPT, other levels EOPNOTSUPP';
+const PARTIAL = 'AF_UNIX only: AF_INET and AF_INET6 (networking) are a later issue and answer EAFNOSUPPORT';
 
 export const defs: SyscallDef[] = [
-  { nr: 41, name: 'socket', fn: socket, args: ['sock_domain', 'sock_type', 'sock_proto'], partial: 'no address family is supported yet: EAFNOSUPPORT' },
-  { nr: 53, name: 'socketpair', fn: socket, args: ['sock_domain', 'sock_type', 'sock_proto', 'fdpair_out'], partial: 'no address family is supported yet: EAFNOSUPPORT' },
-  ...fdCalls.map(([nr, name, args]) => ({ nr, name, fn: notSocket, args, partial: PARTIAL })),
+  { nr: 41, name: 'socket', fn: socket, args: ['sock_domain', 'sock_type', 'sock_proto'], partial: PARTIAL },
+  { nr: 53, name: 'socketpair', fn: socketpair, args: ['sock_domain', 'sock_type', 'sock_proto', 'fdpair_out'], partial: PARTIAL },
+  { nr: 49, name: 'bind', fn: bind, args: ['fd', 'sockaddr', 'size'] },
+  { nr: 42, name: 'connect', fn: connect, args: ['fd', 'sockaddr', 'size'] },
+  { nr: 50, name: 'listen', args: ['fd', 'int'], fn: (t, a) => (sockOf(t, a[0]).listen(t, i32(a[1])), 0) },
+  { nr: 43, name: 'accept', args: ['fd', 'sockaddr_out', 'int_out'], fn: (t, a) => accept(t, a, 0) },
+  { nr: 288, name: 'accept4', args: ['fd', 'sockaddr_out', 'int_out', 'fdflags'], fn: (t, a) => accept(t, a, u32(a[3])) },
+  { nr: 48, name: 'shutdown', args: ['fd', 'shut_how'], fn: (t, a) => (sockOf(t, a[0]).shutdown(i32(a[1])), 0) },
+  { nr: 51, name: 'getsockname', args: ['fd', 'sockaddr_out', 'int_out'], fn: (t, a) => (writeSockaddr(t, a[1], a[2], sockOf(t, a[0]).sockname()), 0) },
+  { nr: 52, name: 'getpeername', args: ['fd', 'sockaddr_out', 'int_out'], fn: (t, a) => (writeSockaddr(t, a[1], a[2], sockOf(t, a[0]).peername()), 0) },
+  { nr: 54, name: 'setsockopt', args: ['fd', 'int', 'int', 'ptr', 'size'], fn: (t, a) => sockopt(t, a, true), partial: SOCKOPT_PARTIAL },
+  { nr: 55, name: 'getsockopt', args: ['fd', 'int', 'int', 'ptr', 'ptr'], fn: (t, a) => sockopt(t, a, false), partial: SOCKOPT_PARTIAL },
 ];

@@ -296,8 +296,8 @@ export class VirtualFilesystem {
   }
 
   /** mknod for FIFOs, sockets and regular files (devices are refused by the caller). */
-  mknod(r: Resolver, start: VPath, path: string, type: number, mode: number): void {
-    this.createChecked(r, start, path, type, mode);
+  mknod(r: Resolver, start: VPath, path: string, type: number, mode: number): VPath {
+    return this.createChecked(r, start, path, type, mode);
   }
 
   symlink(r: Resolver, target: string, start: VPath, path: string): void {

@@ -1,0 +1,100 @@
+// The receive queue of a unix socket: messages as sent (a stream reads across
+// them, a datagram socket one at a time). Each message is charged to its
+// sender's send buffer (SO_SNDBUF, as Linux counts unix sockets) and to the
+// sandbox's heap budget until the receiver takes it.
+import { E } from '../../abi/errno';
+import type { HeapBudget } from '../../abi/accounting';
+import type { FileDescription } from '../../vfs/file';
+import { SocketFile, type UCred } from '../socket';
+
+/** What a queued message costs beyond its bytes (Linux's skb overhead is of this order). */
+export const MSG_OVERHEAD = 512;
+
+/** The sending side of a message, credited back when the message is taken. */
+export interface MsgSender {
+  inFlight: number;
+  wakeSender(): void;
+}
+
+export interface Msg {
+  data: Buffer;
+  /** Bytes of data already read (streams read messages in parts). */
+  off: number;
+  from: MsgSender;
+  /** The sender's name when it sent (datagrams report it), or null. */
+  addr: Buffer | null;
+  rights: FileDescription[] | null;
+  cred: UCred;
+  cost: number;
+}
+
+/**
+ * Count descriptions going into (delta 1) or out of (-1) flight; sockets in
+ * flight are kept in the sandbox's set for the cycle collector.
+ */
+export function countInFlight(files: FileDescription[], delta: number, inflight: Set<object>): void {
+  for (const f of files) {
+    if (!(f instanceof SocketFile)) continue;
+    f.inflight += delta;
+    if (f.inflight > 0) inflight.add(f);
+    else inflight.delete(f);
+  }
+}
+
+export class MsgQueue {
+  readonly msgs: Msg[] = [];
+  private head = 0;
+
+  constructor(private readonly heap: HeapBudget | null, private readonly inflight: Set<object>) {}
+
+  get length(): number {
+    return this.msgs.length - this.head;
+  }
+  at(i: number): Msg | undefined {
+    return this.msgs[this.head + i];
+  }
+
+  /** Queue a message (ENOBUFS when the sandbox's budget is spent). */
+  push(m: Omit<Msg, 'off' | 'cost'>): void {
+    // Descriptions in flight cost their slots too.
+    const cost = m.data.length + MSG_OVERHEAD + (m.rights ? m.rights.length * 16 : 0);
+    this.heap?.charge(cost, E.ENOBUFS);
+    m.from.inFlight += cost;
+    if (m.rights) countInFlight(m.rights, 1, this.inflight);
+    this.msgs.push({ ...m, off: 0, cost });
+  }
+
+  /** Remove the first message: its charges are given back and its sender may write again. */
+  shift(): Msg {
+    const m = this.msgs[this.head++];
+    if (this.head > 64 && this.head * 2 > this.msgs.length) {
+      this.msgs.splice(0, this.head);
+      this.head = 0;
+    }
+    this.heap?.uncharge(m.cost);
+    m.from.inFlight -= m.cost;
+    m.from.wakeSender();
+    return m;
+  }
+
+  /** Take m's descriptions out of flight: the caller owns their references now. */
+  takeRights(m: Msg): FileDescription[] | null {
+    const r = m.rights;
+    if (r) countInFlight(r, -1, this.inflight);
+    m.rights = null;
+    return r;
+  }
+
+  /** Drop everything (the socket is gone): descriptions in flight lose the reference they held. */
+  purge(): void {
+    while (this.length > 0) {
+      const m = this.shift();
+      const r = m.rights;
+      m.rights = null;
+      if (r) {
+        countInFlight(r, -1, this.inflight);
+        for (const f of r) f.decRef();
+      }
+    }
+  }
+}

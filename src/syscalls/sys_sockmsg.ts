@@ -1,0 +1,288 @@
+// The data calls of sockets: send, sendto, sendmsg, sendmmsg and their recv
+// counterparts. struct msghdr and the control messages (SCM_RIGHTS,
+// SCM_CREDENTIALS) are decoded and encoded here; sockets see buffers, open
+// descriptions and credentials. Descriptions in flight hold a reference; the
+// receiver's RLIMIT_NOFILE applies when they are installed (MSG_CTRUNC and
+// the rest closed when it is reached or the control buffer is too small).
+import { E, Errno } from '../abi/errno';
+import { CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN } from '../abi/capability';
+import {
+  CMSG_HDR, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, SCM_CREDENTIALS, SCM_MAX_FD, SCM_RIGHTS, SOL_SOCKET, SO_PASSCRED, cmsgAlign, cmsgSpace,
+} from '../abi/socket';
+import { hasCapability } from '../auth/creds';
+import type { Task } from '../kernel/task';
+import { i32, u32, type SyscallDef } from '../kernel/syscall';
+import type { RecvResult, SendSource, UCred } from '../socket/socket';
+import type { FileDescription } from '../vfs/file';
+import { namesFor, readSockaddr, sockOf, writeSockaddr } from './sys_socket';
+import { readIovecs } from './sysutil';
+
+/** net.core.optmem_max: the most control data one sendmsg may carry. */
+const OPTMEM_MAX = 131072;
+const MSGHDR = 56;
+const MMSGHDR = 64;
+const UIO_MAXIOV = 1024;
+const MSG_WAITFORONE = 0x10000;
+
+interface MsgHdr {
+  name: number;
+  namelen: number;
+  iov: Array<[number, number]>;
+  control: number;
+  controllen: number;
+}
+
+function readMsgHdr(t: Task, addr: number): MsgHdr {
+  const b = t.mm.copyIn(addr, MSGHDR);
+  const iovlen = Number(b.readBigUInt64LE(24));
+  if (iovlen > UIO_MAXIOV) throw new Errno(E.EMSGSIZE);
+  const controllen = Number(b.readBigUInt64LE(40));
+  return {
+    name: Number(b.readBigUInt64LE(0)),
+    namelen: b.readInt32LE(8),
+    iov: readIovecs(t, Number(b.readBigUInt64LE(16)), iovlen),
+    control: Number(b.readBigUInt64LE(32)),
+    controllen,
+  };
+}
+
+/** The bytes of an iovec array, checked now and copied as the socket takes them. */
+function iovSource(t: Task, iov: Array<[number, number]>): SendSource {
+  const vecs = iov.filter(([, n]) => n > 0);
+  let length = 0;
+  for (const [p, n] of vecs) {
+    t.mm.checkRange(p, n, false);
+    length += n;
+  }
+  return {
+    length,
+    slice(off: number, n: number): Buffer {
+      const out = Buffer.allocUnsafe(n);
+      let at = 0;
+      let base = 0;
+      for (const [p, len] of vecs) {
+        if (at >= n) break;
+        if (off < base + len) {
+          const from = Math.max(off, base) - base;
+          const k = Math.min(len - from, n - at);
+          t.mm.copyIn(p + from, k).copy(out, at);
+          at += k;
+          off += k;
+        }
+        base += len;
+      }
+      return out;
+    },
+  };
+}
+
+/** Decode the control messages of a sendmsg: descriptions (with a reference taken) and credentials. */
+function readControl(t: Task, ptr: number, len: number): { rights: FileDescription[] | null; cred: UCred | null } {
+  let rights: FileDescription[] | null = null;
+  let cred: UCred | null = null;
+  if (len === 0) return { rights, cred };
+  if (len > OPTMEM_MAX) throw new Errno(E.ENOBUFS);
+  const c = t.mm.copyIn(ptr, len);
+  try {
+    for (let off = 0; off + CMSG_HDR <= len; ) {
+      const clen = Number(c.readBigUInt64LE(off));
+      if (clen < CMSG_HDR || clen > len - off) throw new Errno(E.EINVAL);
+      const level = c.readInt32LE(off + 8);
+      const type = c.readInt32LE(off + 12);
+      if (level === SOL_SOCKET) {
+        if (type === SCM_RIGHTS) {
+          const n = Math.floor((clen - CMSG_HDR) / 4);
+          if ((rights?.length ?? 0) + n > SCM_MAX_FD) throw new Errno(E.EINVAL);
+          for (let i = 0; i < n; i++) {
+            const f = t.fdTable.get(c.readInt32LE(off + CMSG_HDR + 4 * i));
+            f.incRef();
+            (rights ??= []).push(f);
+          }
+        } else if (type === SCM_CREDENTIALS) {
+          if (clen !== CMSG_HDR + 12) throw new Errno(E.EINVAL);
+          cred = { pid: c.readInt32LE(off + 16), uid: c.readInt32LE(off + 20), gid: c.readInt32LE(off + 24) };
+          checkCred(t, cred);
+        } else throw new Errno(E.EINVAL);
+      }
+      off += cmsgAlign(clen);
+    }
+  } catch (e) {
+    if (rights) for (const f of rights) f.decRef();
+    throw e;
+  }
+  return { rights, cred };
+}
+
+/** Credentials a sender may claim: its own, unless privileged (unix(7)). */
+function checkCred(t: Task, c: UCred): void {
+  const k = t.creds;
+  if (c.pid !== t.pid && !hasCapability(k, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
+  if (c.uid !== k.uid && c.uid !== k.euid && c.uid !== k.suid && !hasCapability(k, CAP_SETUID)) throw new Errno(E.EPERM);
+  if (c.gid !== k.gid && c.gid !== k.egid && c.gid !== k.sgid && !hasCapability(k, CAP_SETGID)) throw new Errno(E.EPERM);
+}
+
+async function doSend(t: Task, fd: number, data: SendSource, flags: number, addr: Buffer | null, ctl: { rights: FileDescription[] | null; cred: UCred | null }): Promise<number> {
+  let s;
+  try {
+    s = sockOf(t, fd);
+  } catch (e) {
+    if (ctl.rights) for (const f of ctl.rights) f.decRef();
+    throw e;
+  }
+  return s.sendmsg(t, { data, flags, addr, rights: ctl.rights, cred: ctl.cred, names: namesFor(t) });
+}
+
+function sendto(t: Task, a: number[]): Promise<number> {
+  sockOf(t, a[0]);
+  const data = iovSource(t, [[a[1], Math.min(u32(a[2]), 0x7ffff000)]]);
+  const addr = a[4] ? readSockaddr(t, a[4], a[5]) : null;
+  return doSend(t, a[0], data, i32(a[3]), addr, { rights: null, cred: null });
+}
+
+function sendmsg1(t: Task, fd: number, hdrAddr: number, flags: number): Promise<number> {
+  sockOf(t, fd);
+  const h = readMsgHdr(t, hdrAddr);
+  const addr = h.name && h.namelen ? readSockaddr(t, h.name, h.namelen) : null;
+  const data = iovSource(t, h.iov);
+  return doSend(t, fd, data, flags, addr, readControl(t, h.control, h.controllen));
+}
+
+/** Control messages for a receiver: credentials (SO_PASSCRED), then descriptions installed while they fit. */
+function writeControl(t: Task, r: RecvResult, passcred: boolean, ptr: number, room: number, flags: number): { len: number; flags: number } {
+  const out: Buffer[] = [];
+  let used = 0;
+  let mflags = 0;
+  if (passcred && r.cred) {
+    if (ptr === 0 || room - used < cmsgSpace(12)) mflags |= MSG_CTRUNC;
+    else {
+      const b = Buffer.alloc(cmsgSpace(12));
+      b.writeBigUInt64LE(BigInt(CMSG_HDR + 12), 0);
+      b.writeInt32LE(SOL_SOCKET, 8);
+      b.writeInt32LE(SCM_CREDENTIALS, 12);
+      b.writeInt32LE(r.cred.pid, 16);
+      b.writeInt32LE(r.cred.uid, 20);
+      b.writeInt32LE(r.cred.gid, 24);
+      out.push(b);
+      used += b.length;
+    }
+  }
+  if (r.rights) {
+    const fit = ptr === 0 ? 0 : Math.max(0, Math.floor((room - used - CMSG_HDR) / 4));
+    const fds: number[] = [];
+    for (const f of r.rights) {
+      if (fds.length < fit) {
+        try {
+          fds.push(t.fdTable.install(f, (flags & MSG_CMSG_CLOEXEC) !== 0));
+          continue;
+        } catch {
+          // RLIMIT_NOFILE reached: this one and the rest are closed.
+        }
+      }
+      f.decRef();
+    }
+    if (fds.length < r.rights.length) mflags |= MSG_CTRUNC;
+    r.rights = null;
+    if (fds.length > 0) {
+      const b = Buffer.alloc(Math.min(cmsgSpace(4 * fds.length), room - used));
+      b.writeBigUInt64LE(BigInt(CMSG_HDR + 4 * fds.length), 0);
+      b.writeInt32LE(SOL_SOCKET, 8);
+      b.writeInt32LE(SCM_RIGHTS, 12);
+      fds.forEach((fd, i) => b.writeInt32LE(fd, CMSG_HDR + 4 * i));
+      out.push(b);
+      used += b.length;
+    }
+  }
+  if (used > 0) t.mm.copyOut(ptr, Buffer.concat(out));
+  return { len: used, flags: mflags };
+}
+
+function scatter(t: Task, iov: Array<[number, number]>, data: Buffer): void {
+  let pos = 0;
+  for (const [p, n] of iov) {
+    if (pos >= data.length) break;
+    const k = Math.min(n, data.length - pos);
+    if (k > 0) t.mm.copyOut(p, data.subarray(pos, pos + k));
+    pos += k;
+  }
+}
+
+/** Descriptions a call without a control buffer received: closed, as Linux does. */
+function dropRights(r: RecvResult): void {
+  if (r.rights) for (const f of r.rights) f.decRef();
+  r.rights = null;
+}
+
+async function recvfrom(t: Task, a: number[]): Promise<number> {
+  const s = sockOf(t, a[0]);
+  const len = Math.min(u32(a[2]), 0x7ffff000);
+  if (len > 0) t.mm.checkRange(a[1], len, true);
+  const r = await s.recvmsg(t, len, i32(a[3]));
+  dropRights(r);
+  if (r.data.length) t.mm.copyOut(a[1], r.data);
+  if (a[4]) writeSockaddr(t, a[4], a[5], r.addr ?? Buffer.alloc(0));
+  return r.n;
+}
+
+async function recvmsg1(t: Task, fd: number, hdrAddr: number, flags: number): Promise<number> {
+  const s = sockOf(t, fd);
+  const h = readMsgHdr(t, hdrAddr);
+  if (h.namelen < 0) throw new Errno(E.EINVAL);
+  let len = 0;
+  for (const [p, n] of h.iov) {
+    if (n > 0) t.mm.checkRange(p, n, true);
+    len += n;
+  }
+  const r = await s.recvmsg(t, len, flags);
+  let ctl: { len: number; flags: number };
+  try {
+    scatter(t, h.iov, r.data);
+    ctl = writeControl(t, r, s.getsockopt(t, SOL_SOCKET, SO_PASSCRED).readInt32LE(0) !== 0, h.control, h.controllen, flags);
+  } finally {
+    dropRights(r);
+  }
+  const sa = r.addr ?? Buffer.alloc(0);
+  if (h.name && sa.length) t.mm.copyOut(h.name, sa.subarray(0, Math.min(h.namelen, sa.length)));
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(h.name ? sa.length : 0, 0);
+  t.mm.copyOut(hdrAddr + 8, b);
+  const cl = Buffer.alloc(8);
+  cl.writeBigUInt64LE(BigInt(ctl.len), 0);
+  t.mm.copyOut(hdrAddr + 40, cl);
+  const fl = Buffer.alloc(4);
+  fl.writeInt32LE(r.flags | ctl.flags, 0);
+  t.mm.copyOut(hdrAddr + 48, fl);
+  return r.n;
+}
+
+/** sendmmsg/recvmmsg: one call per entry, msg_len filled in; an error after the first entry ends the batch. */
+async function mmsg(t: Task, a: number[], send: boolean): Promise<number> {
+  sockOf(t, a[0]);
+  if (!send && a[4]) throw new Errno(E.EOPNOTSUPP); // a timeout is not supported
+  const n = Math.min(u32(a[2]), UIO_MAXIOV);
+  let flags = i32(a[3]);
+  let done = 0;
+  for (; done < n; done++) {
+    const at = a[1] + done * MMSGHDR;
+    let got: number;
+    try {
+      got = send ? await sendmsg1(t, a[0], at, flags) : await recvmsg1(t, a[0], at, flags & ~MSG_WAITFORONE);
+    } catch (e) {
+      if (done > 0) break;
+      throw e;
+    }
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(got, 0);
+    t.mm.copyOut(at + MSGHDR, b);
+    if (!send && flags & MSG_WAITFORONE) flags |= MSG_DONTWAIT;
+  }
+  return done;
+}
+
+export const defs: SyscallDef[] = [
+  { nr: 44, name: 'sendto', args: ['fd', 'inbuf', 'size', 'msg_flags', 'sockaddr', 'size'], fn: sendto },
+  { nr: 45, name: 'recvfrom', args: ['fd', 'buf', 'size', 'msg_flags', 'sockaddr_out', 'int_out'], fn: recvfrom },
+  { nr: 46, name: 'sendmsg', args: ['fd', 'ptr', 'msg_flags'], fn: (t, a) => sendmsg1(t, a[0], a[1], i32(a[2])) },
+  { nr: 47, name: 'recvmsg', args: ['fd', 'ptr_out', 'msg_flags'], fn: (t, a) => recvmsg1(t, a[0], a[1], i32(a[2])) },
+  { nr: 299, name: 'recvmmsg', args: ['fd', 'ptr', 'uint', 'hex', 'ptr'], fn: (t, a) => mmsg(t, a, false), partial: 'no timeout: EOPNOTSUPP when one is given' },
+  { nr: 307, name: 'sendmmsg', args: ['fd', 'ptr', 'uint', 'hex'], fn: (t, a) => mmsg(t, a, true) },
+];
