@@ -6,7 +6,7 @@ import { CAP_SYS_RESOURCE } from '../abi/capability';
 import { hasCapability } from '../auth/creds';
 import type { Task } from '../kernel/task';
 import { i32, type SyscallDef } from '../kernel/syscall';
-import { checkAccess, checkOwner, encodePerm, getOrCreate, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, newPerm } from '../kernel/ipc/ipc';
+import { checkAccess, checkOwner, encodePerm, setPerm, getOrCreate, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, newPerm } from '../kernel/ipc/ipc';
 import { MSGMNB, MsgQueue } from '../kernel/ipc/msg';
 
 const IPC_NOWAIT = 0o4000, MSG_NOERROR = 0o10000, MSG_EXCEPT = 0o20000, MSG_COPY = 0o40000;
@@ -127,9 +127,7 @@ function msgctl(t: Task, id: number, cmd: number, buf: number): number {
       const qbytes = Number(b.readBigUInt64LE(88));
       if (qbytes > ns.msgmnb && !hasCapability(t.creds, CAP_SYS_RESOURCE)) throw new Errno(E.EPERM);
       q.qbytes = qbytes;
-      q.perm.uid = b.readUInt32LE(4);
-      q.perm.gid = b.readUInt32LE(8);
-      q.perm.mode = (q.perm.mode & ~0o777) | (b.readUInt32LE(20) & 0o777);
+      setPerm(q.perm, b);
       q.ctimeNs = t.kernel.realtimeNs();
       q.queue.notify(ALL_EVENTS);
       return 0;

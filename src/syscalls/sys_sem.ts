@@ -7,7 +7,7 @@ import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
 import { i32, type SyscallDef } from '../kernel/syscall';
 import type { FamilyHooks } from '../kernel/lifecycle';
-import { checkAccess, checkOwner, encodePerm, getOrCreate, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, newPerm } from '../kernel/ipc/ipc';
+import { checkAccess, checkOwner, encodePerm, setPerm, getOrCreate, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, newPerm } from '../kernel/ipc/ipc';
 import { applyUndo, SEMVMX, SemSet, type SemOp } from '../kernel/ipc/sem';
 
 const IPC_NOWAIT = 0o4000, SEM_UNDO = 0x1000;
@@ -123,9 +123,7 @@ function semctl(t: Task, id: number, num: number, cmd: number, arg: number): num
       const b = t.mm.copyIn(arg, 104);
       const s = ns.set.get(id);
       checkOwner(t.creds, s.perm);
-      s.perm.uid = b.readUInt32LE(4);
-      s.perm.gid = b.readUInt32LE(8);
-      s.perm.mode = (s.perm.mode & ~0o777) | (b.readUInt32LE(20) & 0o777);
+      setPerm(s.perm, b);
       s.ctimeNs = t.kernel.realtimeNs();
       return 0;
     }

@@ -6,7 +6,7 @@ import { PAGE_SIZE as PAGE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../abi/mm';
 import { hasCapability } from '../auth/creds';
 import type { Task } from '../kernel/task';
 import { i32, type SyscallDef } from '../kernel/syscall';
-import { checkAccess, checkOwner, encodePerm, getOrCreate, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, newPerm } from '../kernel/ipc/ipc';
+import { checkAccess, checkOwner, encodePerm, setPerm, getOrCreate, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, newPerm } from '../kernel/ipc/ipc';
 import { SHMMIN, ShmSegment } from '../kernel/ipc/shm';
 
 const SHM_RDONLY = 0o10000, SHM_RND = 0o20000, SHM_REMAP = 0o40000, SHM_EXEC = 0o100000;
@@ -123,9 +123,7 @@ function shmctl(t: Task, id: number, cmd: number, buf: number): number {
       const b = t.mm.copyIn(buf, 112);
       const s = ns.set.get(id);
       checkOwner(t.creds, s.perm);
-      s.perm.uid = b.readUInt32LE(4);
-      s.perm.gid = b.readUInt32LE(8);
-      s.perm.mode = (s.perm.mode & ~0o777) | (b.readUInt32LE(20) & 0o777);
+      setPerm(s.perm, b);
       s.ctimeNs = t.kernel.realtimeNs();
       return 0;
     }

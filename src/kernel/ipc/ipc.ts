@@ -52,6 +52,13 @@ export function checkAccess(c: Credentials, p: IpcPerm, want: number): void {
   throw new Errno(E.EACCES);
 }
 
+/** IPC_SET's common part: uid, gid and the permission bits from the struct ipc64_perm at the start of b. */
+export function setPerm(p: IpcPerm, b: Buffer): void {
+  p.uid = b.readUInt32LE(4);
+  p.gid = b.readUInt32LE(8);
+  p.mode = (p.mode & ~0o777) | (b.readUInt32LE(20) & 0o777);
+}
+
 /** IPC_SET and IPC_RMID: the owner, the creator, or CAP_SYS_ADMIN. */
 export function checkOwner(c: Credentials, p: IpcPerm): void {
   if (c.euid === p.uid || c.euid === p.cuid || hasCapability(c, CAP_SYS_ADMIN)) return;
