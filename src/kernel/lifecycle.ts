@@ -15,6 +15,7 @@ import * as S from '../abi/signals';
 import { exitTimers } from './itimers';
 import { accountReaped, sampleRss } from './rusage';
 import { Task } from './task';
+import { type ChildSelector, waitForChild, type WaitResult } from './wait';
 import { type ChildEvent, type Rlimit, RLIMIT_NOFILE, RLIMIT_STACK, ThreadGroup } from './thread_group';
 import { checkCloneNsFlags, copyNamespaces, NEW_NS_FLAGS } from './namespaces';
 import { nsCapable } from '../auth/userns';
@@ -271,8 +272,8 @@ export class Lifecycle {
     if (thread) child.ownComm = t.comm;
     // Affinity is per thread: the child gets its creator's.
     child.affinity = t.affinity;
-    // Tracers follow processes here; the threads of a traced process run untraced (docs/COMPATIBILITY.md).
-    if (t.ptrace && !thread) this.k.ptrace.onClone(t, child, f, a.exitSignal);
+    // A thread's exit signal is none: PTRACE_O_TRACECLONE (or CLONE_PTRACE) follows it.
+    if (t.ptrace) this.k.ptrace.onClone(t, child, f, thread ? 0 : a.exitSignal);
     if (!vfork) {
       queueMicrotask(() => this.start(child));
       this.k.noteWake();
@@ -409,6 +410,8 @@ export class Lifecycle {
       this.killTask(t, wholeAs);
       this.k.tasks.delete(t.tid);
     }
+    // Each traced thread's end is its tracer's to collect (under its tid), before the leader's.
+    for (const t of [...tg.tasks]) if (this.k.ptrace.threadExited(t, tg.exitStatus)) tg.tasks.delete(t);
     this.k.ptrace.tracerExit(tg);
     exitTimers(this.k, tg);
     this.becomeZombie(tg, signal, code);
@@ -535,7 +538,7 @@ export class Lifecycle {
     p.childQueue.notify(0xffffffff);
   }
 
-  private reap(tg: ThreadGroup): void {
+  reap(tg: ThreadGroup): void {
     if (tg.reaped) return;
     tg.reaped = true;
     for (const t of tg.tasks) this.k.ptrace.unlink(t);
@@ -583,7 +586,7 @@ export class Lifecycle {
     }
     this.killTask(t, false);
     if (t !== tg.leader) {
-      this.k.ptrace.unlink(t);
+      if (!this.k.ptrace.threadExited(t, signal ? signal & 0x7f : (code & 0xff) << 8)) this.k.ptrace.unlink(t);
       tg.tasks.delete(t);
       this.k.tasks.delete(t.tid);
     }
@@ -591,68 +594,9 @@ export class Lifecycle {
 
   // ---- wait -------------------------------------------------------------------------
 
-  /** Find a child event matching the selector; ECHILD when no child matches at all. */
-  private findChild(t: Task, sel: (c: ThreadGroup) => boolean, options: number): { tg: ThreadGroup; ev: ChildEvent } | null {
-    let any = false;
-    const pt = this.k.ptrace;
-    // Processes this one traces: their ptrace-stops (whatever the options ask
-    // for) and their exits come here first; clone children included.
-    for (const c of pt.traced(t.tg)) {
-      if (!sel(c)) continue;
-      any = true;
-      const ev = pt.stopEvent(t.tg, c);
-      if (ev) return { tg: c, ev };
-      if (c.zombie && !c.reaped && options & WEXITED) {
-        return { tg: c, ev: { kind: 'exited', status: c.exitStatus ?? 0, si: c.exitSigInfo ?? { signo: S.SIGCHLD, code: S.CLD_EXITED, pid: c.pid } } };
-      }
-    }
-    for (const c of t.tg.children) {
-      if (!sel(c)) continue;
-      const cloneChild = c.exitSignal !== S.SIGCHLD;
-      if (!(options & WALL) && (!!(options & WCLONE) !== cloneChild)) continue;
-      any = true;
-      // Traced by another process: its exit is the tracer's to report first.
-      if (c.zombie && options & WEXITED && !pt.exitForTracer(c)) {
-        return { tg: c, ev: { kind: 'exited', status: c.exitStatus ?? 0, si: c.exitSigInfo ?? { signo: S.SIGCHLD, code: S.CLD_EXITED, pid: c.pid } } };
-      }
-      if (c.stopReport && options & WUNTRACED) return { tg: c, ev: c.stopReport };
-      if (c.contReport && options & WCONTINUED) return { tg: c, ev: c.contReport };
-    }
-    if (!any) throw new Errno(E.ECHILD);
-    return null;
-  }
-
-  /** The shared part of wait4 and waitid: returns the child and its event, or null for WNOHANG. */
-  async wait(t: Task, sel: (c: ThreadGroup) => boolean, options: number): Promise<{ tg: ThreadGroup; ev: ChildEvent } | null> {
-    // A child's exit both signals and wakes the parent: as on Linux, what
-    // changed is looked at before the signal interrupts the wait.
-    let interrupted: unknown = null;
-    for (;;) {
-      const found = this.findChild(t, sel, options);
-      if (found) {
-        if (!(options & WNOWAIT)) {
-          const c = found.tg;
-          if (found.ev.kind === 'exited' && c.parent !== t.tg) {
-            // A tracer reaped a tracee that is not its child: the real parent is told now.
-            for (const x of c.tasks) this.k.ptrace.unlink(x);
-            this.notifyExit(c);
-          } else if (found.ev.kind === 'exited') {
-            accountReaped(t.tg, c);
-            this.reap(c);
-          } else if (found.ev.kind === 'traced') this.k.ptrace.consumed(c);
-          else if (found.ev.kind === 'stopped') found.tg.stopReport = null;
-          else found.tg.contReport = null;
-        }
-        return found;
-      }
-      if (options & WNOHANG) return null;
-      if (interrupted) throw interrupted;
-      try {
-        await t.block(t.tg.childQueue, 0xffffffff);
-      } catch (e) {
-        interrupted = e;
-      }
-    }
+  /** The shared part of wait4 and waitid (kernel/wait.ts): the child and its event, or null for WNOHANG. */
+  wait(t: Task, sel: ChildSelector, options: number): Promise<WaitResult | null> {
+    return waitForChild(this.k, t, sel, options);
   }
 }
 
