@@ -27,6 +27,12 @@ export class OverlayFs implements FilesystemImpl {
   private readonly rootInode: OverlayInode;
   /** Inode numbers of upper inodes that were copied up (so hard links made later agree). */
   readonly upperIno = new WeakMap<TmpfsInode, number>();
+  /**
+   * The overlay inode of an upper file with several names, so that every
+   * name reaches the same one (as Linux's overlayfs): its watches and opens
+   * are the file's, whichever name it was reached by.
+   */
+  readonly linked = new WeakMap<TmpfsInode, WeakRef<OverlayInode>>();
   /** Cleans the children maps of overlay inodes that were collected. */
   readonly reaper = new Reaper();
 
@@ -105,7 +111,10 @@ export class OverlayInode extends Inode {
     }
     if (!u && !l) return null;
     if (u === undefined) u = null;
-    const c = new OverlayInode(this.fs, u, l, this, name);
+    const hardLinked = u !== null && !isDirI(u) && u.attrs().nlink > 1;
+    const shared = hardLinked ? this.fs.linked.get(u as TmpfsInode)?.deref() : undefined;
+    const c = shared ?? new OverlayInode(this.fs, u, l, this, name);
+    if (hardLinked && !shared) this.fs.linked.set(u as TmpfsInode, new WeakRef(c));
     this.children.set(name, c);
     return c;
   }
@@ -225,6 +234,7 @@ export class OverlayInode extends Inode {
     const u = this.copyUp();
     this.clearWhiteout(name);
     u.link(name, tu);
+    this.fs.linked.set(tu, new WeakRef(target));
     this.children.delete(name);
   }
 
