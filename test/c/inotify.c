@@ -14,6 +14,7 @@
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -336,6 +337,45 @@ static void flagsAndErrors(void) {
   close(fd);
 }
 
+// /proc/self/fdinfo shows one line per watch; its inode and device are the file's.
+static void fdinfo(void) {
+  int fd = inotify_init1(IN_NONBLOCK);
+  CHECK(fd);
+  touch("info");
+  CHECK(mkdir(path("infodir"), 0755));
+  int w1 = inotify_add_watch(fd, path("info"), IN_MODIFY | IN_ONESHOT);
+  int w2 = inotify_add_watch(fd, path("infodir"), IN_ALL_EVENTS | IN_EXCL_UNLINK);
+  CHECK(w1);
+  CHECK(w2);
+  struct stat st[2];
+  CHECK(stat(path("info"), &st[0]));
+  CHECK(stat(path("infodir"), &st[1]));
+  char link[64], target[256];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(link, target, sizeof target - 1);
+  if (n >= 0) target[n] = 0;
+  printf("fd link: %s\n", n >= 0 ? target : en(errno));
+  char name[64];
+  snprintf(name, sizeof name, "/proc/self/fdinfo/%d", fd);
+  FILE *f = fopen(name, "r");
+  if (!f) {
+    printf("fdinfo: %s\n", en(errno));
+    return;
+  }
+  char line[512];
+  while (fgets(line, sizeof line, f)) {
+    unsigned wd, sdev, mask, ign;
+    unsigned long ino;
+    if (sscanf(line, "inotify wd:%x ino:%lx sdev:%x mask:%x ignored_mask:%x", &wd, &ino, &sdev, &mask, &ign) != 5) continue;
+    int i = wd == (unsigned)w1 ? 0 : 1;
+    unsigned kdev = (major(st[i].st_dev) << 20) | minor(st[i].st_dev);
+    printf("watch %s: ino %s sdev %s mask %x ignored_mask %x\n", i ? "infodir" : "info", ino == st[i].st_ino ? "ok" : "WRONG",
+           sdev == kdev ? "ok" : "WRONG", mask, ign);
+  }
+  fclose(f);
+  close(fd);
+}
+
 static void oneshotAndIgnored(void) {
   int fd = inotify_init1(IN_NONBLOCK);
   CHECK(fd);
@@ -515,6 +555,7 @@ int main(int argc, char **argv) {
   sequences();
   exclUnlink();
   flagsAndErrors();
+  fdinfo();
   oneshotAndIgnored();
   readRules();
   polling();

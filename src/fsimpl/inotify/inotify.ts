@@ -65,10 +65,10 @@ export class InotifyFile extends FileDescription implements NotifyGroup {
     return 'anon_inode:inotify';
   }
 
-  /** /proc/PID/fdinfo: one line per watch, as Linux's (without a file handle: there are none here). */
+  /** /proc/PID/fdinfo: one line per watch, newest first, as Linux's (without a file handle: there are none here). */
   fdinfo(): string {
     let s = '';
-    for (const w of this.wds.values()) {
+    for (const w of [...this.wds.values()].reverse()) {
       const sdev = ((devMajor(w.dev) << 20) | devMinor(w.dev)) >>> 0;
       s += `inotify wd:${w.wd.toString(16)} ino:${w.inode.ino.toString(16)} sdev:${sdev.toString(16)} mask:${(w.mask >>> 0).toString(16)} ignored_mask:0 \n`;
     }
