@@ -9,11 +9,11 @@ import type { SetAttr } from '../abi/fs';
 import { S_IFDIR, S_IFMT } from '../abi/fs';
 import {
   IN_ACCESS, IN_ALL_EVENTS, IN_ATTRIB, IN_CLOSE_NOWRITE, IN_CLOSE_WRITE, IN_DELETE_SELF, IN_EVENTS_ON_CHILD,
-  IN_EXCL_UNLINK, IN_ISDIR, IN_MODIFY, IN_MOVED_FROM, IN_MOVED_TO, IN_MOVE_SELF, IN_ONESHOT, IN_OPEN,
+  IN_EXCL_UNLINK, IN_ISDIR, IN_MODIFY, IN_MOVED_FROM, IN_MOVED_TO, IN_MOVE_SELF, IN_ONESHOT, IN_OPEN, IN_UNMOUNT,
   INOTIFY_MAX_QUEUED_EVENTS, INOTIFY_MAX_USER_INSTANCES, INOTIFY_MAX_USER_WATCHES,
 } from '../abi/inotify';
 import type { Dentry, VPath } from './dentry';
-import type { Inode } from './inode';
+import type { FilesystemImpl, Inode } from './inode';
 
 /** What receives a watch's events: an inotify instance. */
 export interface NotifyGroup {
@@ -49,7 +49,35 @@ export class Fsnotify {
   maxUserWatches = INOTIFY_MAX_USER_WATCHES;
   /** By kernel uid; an entry goes when its counts are both 0. */
   private readonly users = new Map<number, NotifyUser>();
+  /** Every watch by the file system of its inode, for IN_UNMOUNT. */
+  private readonly byFs = new Map<FilesystemImpl, Set<Watch>>();
   private cookie = 0;
+
+  /** A group made w (attachWatch) / w is gone (NotifyGroup.detached). */
+  track(w: Watch): void {
+    const fs = w.inode.fs;
+    let ws = this.byFs.get(fs);
+    if (!ws) this.byFs.set(fs, (ws = new Set()));
+    ws.add(w);
+  }
+
+  untrack(w: Watch): void {
+    const ws = this.byFs.get(w.inode.fs);
+    if (ws && ws.delete(w) && ws.size === 0) this.byFs.delete(w.inode.fs);
+  }
+
+  /**
+   * fs is mounted nowhere any more: every watch on it gets IN_UNMOUNT and
+   * goes (IN_IGNORED), newest inode first as Linux walks its superblock.
+   */
+  unmounted(fs: FilesystemImpl): void {
+    const ws = this.byFs.get(fs);
+    if (!ws) return;
+    for (const w of [...ws].sort((a, b) => b.inode.ino - a.inode.ino)) {
+      w.group.event(w, isDir(w.inode) ? IN_UNMOUNT | IN_ISDIR : IN_UNMOUNT, 0, null);
+      detachWatch(w);
+    }
+  }
 
   nextCookie(): number {
     this.cookie = (this.cookie + 1) >>> 0;

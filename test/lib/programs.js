@@ -82,6 +82,7 @@ const C_PROGRAMS = Object.freeze({
   namespaces: { args: (dir) => [dir], endsWithDone: true },
   unixsock: { args: (dir) => [dir], endsWithDone: true },
   inotify: { args: (dir) => [dir], endsWithDone: true },
+  inotifymount: { args: (dir) => [dir], endsWithDone: true },
   timerfd: { args: () => [], endsWithDone: true },
   signalfd: { args: () => [], endsWithDone: true },
   sysvshm: { args: () => [], endsWithDone: true },

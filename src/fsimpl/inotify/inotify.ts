@@ -121,6 +121,7 @@ export class InotifyFile extends FileDescription implements NotifyGroup {
     user.watches++;
     this.wds.set(w.wd, w);
     attachWatch(w);
+    this.limits.track(w);
     return w.wd;
   }
 
@@ -142,6 +143,7 @@ export class InotifyFile extends FileDescription implements NotifyGroup {
   detached(w: Watch): void {
     if (this.wds.get(w.wd) !== w) return;
     this.wds.delete(w.wd);
+    this.limits.untrack(w);
     const user = this.limits.user(this.uid);
     user.watches--;
     this.heap?.uncharge(WATCH_COST);
