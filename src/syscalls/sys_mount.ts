@@ -173,7 +173,8 @@ function busy(t: Task, m: Mount): boolean {
   for (const x of t.kernel.tasks.values()) {
     if (x.state === 'dead') continue;
     if (x.fs.cwd.mount === m || x.fs.root.mount === m) return true;
-    for (const fd of x.fdTable.fds()) if (x.fdTable.get(fd).path?.mount === m) return true;
+    // O_PATH descriptors hold their mount too.
+    for (const fd of x.fdTable.fds()) if (x.fdTable.getRaw(fd).path?.mount === m) return true;
   }
   return false;
 }
