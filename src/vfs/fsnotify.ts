@@ -14,6 +14,7 @@ import {
 } from '../abi/inotify';
 import type { Dentry, VPath } from './dentry';
 import type { FilesystemImpl, Inode } from './inode';
+import type { FileDescription } from './file';
 
 /** What receives a watch's events: an inotify instance. */
 export interface NotifyGroup {
@@ -21,6 +22,8 @@ export interface NotifyGroup {
   event(w: Watch, mask: number, cookie: number, name: string | null): void;
   /** w was taken off its inode (deleted, one-shot, removed): the group queues IN_IGNORED and forgets w. */
   detached(w: Watch): void;
+  /** A descriptor of file in fd table owner was closed (dnotify's requests end with it). */
+  flush?(file: FileDescription, owner: object): void;
 }
 
 export class Watch {
@@ -215,4 +218,10 @@ export function changeMask(s: SetAttr): number {
   else if (s.atimeNs !== undefined) m |= IN_ACCESS;
   else if (s.mtimeNs !== undefined) m |= IN_MODIFY;
   return m;
+}
+
+/** fd table owner closed a descriptor of file: groups that keep requests per descriptor drop them. */
+export function notifyFlush(file: FileDescription, owner: object): void {
+  const ws = file.inode ? file.inode.watches : null;
+  if (ws) for (const w of [...ws]) w.group.flush?.(file, owner);
 }

@@ -83,6 +83,7 @@ const C_PROGRAMS = Object.freeze({
   unixsock: { args: (dir) => [dir], endsWithDone: true },
   inotify: { args: (dir) => [dir], endsWithDone: true },
   inotifymount: { args: (dir) => [dir], endsWithDone: true },
+  dnotify: { args: (dir) => [dir], endsWithDone: true },
   timerfd: { args: () => [], endsWithDone: true },
   signalfd: { args: () => [], endsWithDone: true },
   sysvshm: { args: () => [], endsWithDone: true },
