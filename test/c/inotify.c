@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -505,6 +506,45 @@ static void polling(void) {
   close(fd);
 }
 
+static void onAlarm(int sig) {
+  (void)sig;
+}
+
+// A blocked read and a signal: EINTR without SA_RESTART, restarted with it.
+static void interrupted(void) {
+  int fd = inotify_init();
+  CHECK(fd);
+  nwd = 0;
+  CHECK(mkdir(path("i"), 0755));
+  int w = inotify_add_watch(fd, path("i"), IN_CREATE);
+  nameWd(w, "i");
+  char buf[256] __attribute__((aligned(8)));
+  for (int restart = 0; restart < 2; restart++) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = onAlarm;
+    sa.sa_flags = restart ? SA_RESTART : 0;
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {{0, 0}, {0, 30000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    pid_t pid = 0;
+    if (restart) {
+      pid = fork();
+      if (pid == 0) {
+        usleep(150000);
+        touch("i/late");
+        _exit(0);
+      }
+    }
+    ssize_t r = read(fd, buf, sizeof buf);
+    if (r < 0) printf("read with %s: -1 %s\n", restart ? "SA_RESTART" : "no SA_RESTART", en(errno));
+    else printf("read with %s: %zd %s\n", restart ? "SA_RESTART" : "no SA_RESTART", r, ((struct inotify_event *)buf)->name);
+    if (pid) waitpid(pid, NULL, 0);
+  }
+  signal(SIGALRM, SIG_DFL);
+  close(fd);
+}
+
 static void overflow(void) {
   int fd = inotify_init1(IN_NONBLOCK);
   CHECK(fd);
@@ -559,6 +599,7 @@ int main(int argc, char **argv) {
   oneshotAndIgnored();
   readRules();
   polling();
+  interrupted();
   overflow();
   printf("done\n");
   return 0;
