@@ -152,6 +152,48 @@ int main(int argc, char **argv) {
   for (int k = 0; k < FLOOD_INSTANCES; k++) after += drain(fds[k], &ov);
   printf("after draining: %ld events\n", after);
   for (int k = 0; k < FLOOD_INSTANCES; k++) close(fds[k]);
+
+  // Random calls: masks, paths, watch descriptors, read sizes and buffers, with changes in between.
+  srand(1);
+  const char *paths[] = {"/", "/proc/self/status", "/dev/null", dir, a, "/proc/self/fd/0", "/nonexistent", "", "/proc", "/tmp"};
+  int ifd[4];
+  for (int k = 0; k < 4; k++) ifd[k] = inotify_init1(k & 1 ? IN_NONBLOCK : IN_NONBLOCK | IN_CLOEXEC);
+  static char rbuf[512] __attribute__((aligned(8)));
+  long calls = 0;
+  for (int i = 0; i < 20000; i++, calls++) {
+    int k = rand() % 4;
+    unsigned mask = (unsigned)rand() ^ ((unsigned)rand() << 16);
+    char f[4200];
+    snprintf(f, sizeof f, "%s/r%d", dir, rand() % 8);
+    switch (rand() % 10) {
+    case 0: inotify_add_watch(ifd[k], paths[rand() % 10], mask); break;
+    case 1: inotify_add_watch(ifd[k], f, mask & ~IN_MASK_CREATE); break;
+    case 2: inotify_rm_watch(ifd[k], rand() % 40 - 2); break;
+    case 3: {
+      void *buf = rand() % 8 ? (void *)rbuf : rand() % 2 ? NULL : (void *)1;
+      syscall(0, ifd[k], buf, (long)(rand() % 520));
+      break;
+    }
+    case 4: close(open(f, O_CREAT | O_RDWR, 0644)); break;
+    case 5: unlink(f); break;
+    case 6: {
+      char g[4200];
+      snprintf(g, sizeof g, "%s/r%d", dir, rand() % 8);
+      rename(f, g);
+      break;
+    }
+    case 7: mkdir(f, 0755); rmdir(f); break;
+    case 8: {
+      int o = dup(ifd[k]);
+      close(ifd[k]);
+      ifd[k] = o >= 0 ? o : inotify_init1(IN_NONBLOCK);
+      break;
+    }
+    case 9: chmod(f, 0600 | (rand() & 066)); break;
+    }
+  }
+  for (int k = 0; k < 4; k++) close(ifd[k]);
+  printf("random: %ld calls\n", calls);
   printf("alive\n");
   return 0;
 }
