@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/sendfile.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -255,6 +256,40 @@ static void sequences(void) {
   df = open(path("d"), O_RDONLY | O_DIRECTORY);
   close(df);
   drain(fd, "open the watched dir itself");
+  close(fd);
+}
+
+// sendfile, copy_file_range and splice report what they read and wrote.
+static void transfers(void) {
+  int fd = inotify_init1(IN_NONBLOCK);
+  CHECK(fd);
+  nwd = 0;
+  CHECK(mkdir(path("t"), 0755));
+  int src = open(path("t/src"), O_CREAT | O_RDWR, 0644);
+  CHECK(write(src, "0123456789", 10));
+  int dst = open(path("t/dst"), O_CREAT | O_RDWR, 0644);
+  int w = inotify_add_watch(fd, path("t"), IN_ACCESS | IN_MODIFY);
+  nameWd(w, "t");
+  off_t off = 0;
+  res("sendfile", sendfile(dst, src, &off, 4));
+  drain(fd, "sendfile src -> dst");
+  loff_t o1 = 0, o2 = 20;
+  res("copy_file_range", copy_file_range(src, &o1, dst, &o2, 4, 0));
+  drain(fd, "copy_file_range src -> dst");
+  int p[2];
+  CHECK(pipe(p));
+  loff_t o3 = 2;
+  res("splice file to pipe", splice(src, &o3, p[1], NULL, 3, 0));
+  drain(fd, "splice src -> pipe");
+  res("splice pipe to file", splice(p[0], NULL, dst, NULL, 3, 0));
+  drain(fd, "splice pipe -> dst");
+  off = 100;
+  res("sendfile at the end", sendfile(dst, src, &off, 4));
+  drain(fd, "sendfile of nothing");
+  close(p[0]);
+  close(p[1]);
+  close(src);
+  close(dst);
   close(fd);
 }
 
@@ -593,6 +628,7 @@ int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
   umask(022);
   sequences();
+  transfers();
   exclUnlink();
   flagsAndErrors();
   fdinfo();
