@@ -168,7 +168,7 @@ export function notifyInode(inode: Inode, mask: number): void {
  */
 export function notifyRemoved(inode: Inode, dir: boolean): void {
   if (inode.watches === null) return;
-  if (!dir && inode.attrs().nlink > 0) return;
+  if (!dir && inode.linksLeft() > 0) return;
   if (inode.openFiles > 0) {
     inode.deletePending = true;
     return;

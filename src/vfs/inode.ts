@@ -192,6 +192,15 @@ export abstract class Inode {
     return null;
   }
 
+  /**
+   * How many names the file has left after one went (fsnotify sends
+   * IN_DELETE_SELF at 0). A layered file system whose lower file stays
+   * behind a whiteout says 0 itself.
+   */
+  linksLeft(): number {
+    return this.attrs().nlink;
+  }
+
   // ---- all ----
   /** An open file description now refers to this inode / stopped referring (lets tmpfs free unlinked data). */
   incOpen(): void {}

@@ -622,10 +622,44 @@ static void overflow(void) {
   close(fd);
 }
 
+// Files that exist before the program starts (in the sandbox: host files
+// under the overlay root, not yet copied up): unlinked, replaced by a rename,
+// written and renamed while watched.
+static void existing(void) {
+  int fd = inotify_init1(IN_NONBLOCK);
+  CHECK(fd);
+  nwd = 0;
+  const char *names[] = {"pre1", "pre2", "pre3", "pre4", "predir"};
+  for (int i = 0; i < 5; i++) {
+    int w = inotify_add_watch(fd, path(names[i]), IN_ALL_EVENTS);
+    CHECK(w);
+    nameWd(w, names[i]);
+  }
+  int wb = inotify_add_watch(fd, base, IN_ALL_EVENTS);
+  nameWd(wb, "base");
+  CHECK(unlink(path("pre1")));
+  drain(fd, "unlink pre1");
+  CHECK(rename(path("pre2"), path("pre3")));
+  drain(fd, "rename pre2 over pre3");
+  int f = open(path("pre4"), O_WRONLY | O_APPEND);
+  CHECK(write(f, "more", 4));
+  close(f);
+  CHECK(rename(path("pre4"), path("pre5")));
+  drain(fd, "append to pre4, rename it");
+  CHECK(rmdir(path("predir")));
+  drain(fd, "rmdir predir");
+  close(fd);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) return 2;
   base = argv[1];
   setvbuf(stdout, NULL, _IONBF, 0);
+  if (argc > 2 && strcmp(argv[2], "existing") == 0) {
+    existing();
+    printf("done\n");
+    return 0;
+  }
   umask(022);
   sequences();
   transfers();

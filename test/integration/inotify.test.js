@@ -20,6 +20,19 @@ test('tail -F follows appends and a rotation through inotify, as natively', { ti
   assert.match(native.stdout, /^five$/m);
 });
 
+test('watched host files under the overlay root: unlink, rename over, append and rmdir report as natively', { timeout: 120_000 }, (t) => {
+  if (!h.needTools(t, ['gcc'])) return;
+  const bin = h.buildPrograms().inotify.dynamic;
+  const setup = () => {
+    const dir = h.tmpDir('tsvisor-inotify-host-');
+    h.writeTree(dir, { pre1: 'one\n', pre2: 'two\n', pre3: 'three\n', pre4: 'four\n', predir: { dir: true } });
+    return dir;
+  };
+  const { native } = h.compare(t, (dir) => [bin, dir, 'existing'], { setup, expectStatus: 0 });
+  assert.match(native.stdout, /DELETE_SELF/);
+  assert.match(native.stdout, /^done$/m);
+});
+
 test('inotify limits: EMFILE, ENOSPC, IN_Q_OVERFLOW at the queue limit and at the memory budget', { timeout: 240_000 }, (t) => {
   if (!h.needTools(t, ['gcc'])) return;
   const dir = h.tmpDir('tsvisor-inotifyflood-');

@@ -69,6 +69,8 @@ export class OverlayInode extends Inode {
    */
   private readonly children: WeakNames<OverlayInode>;
   private openCount = 0;
+  /** A lower-only file whose name a whiteout now hides: it has no name left, whatever the host says. */
+  private hidden = false;
 
   constructor(
     readonly fs: OverlayFs,
@@ -247,7 +249,12 @@ export class OverlayInode extends Inode {
       u.unlink(name);
     }
     if (this.lowerHas(name)) u.create(name, { type: S_IFCHR, mode: 0, uid: 0, gid: 0, rdev: 0 });
+    if (!c.upper) c.hidden = true;
     this.children.delete(name);
+  }
+
+  override linksLeft(): number {
+    return this.hidden ? 0 : super.linksLeft();
   }
 
   override rename(oldName: string, newDir: Inode, newName: string, flags: number): void {
@@ -275,6 +282,7 @@ export class OverlayInode extends Inode {
       }
       if (hiddenLower && src.upper && isDirI(src.upper)) src.upper.opaque = true;
       u.rename(oldName, nu, newName, 0);
+      if (dst && !dst.upper) dst.hidden = true;
       if (srcHadLower) u.create(oldName, { type: S_IFCHR, mode: 0, uid: 0, gid: 0, rdev: 0 });
       this.children.delete(oldName);
       newDir.children.set(newName, src);
