@@ -242,7 +242,6 @@ export class HostInode extends Inode {
   /** Host reads into dst from off on until it is full or the file ends. */
   private preadFull(dst: Buffer, off: number): number {
     let got = 0;
-    // Loop: a short pread only means EOF when it returns 0.
     while (got < dst.length) {
       let n: number;
       try {
@@ -252,6 +251,9 @@ export class HostInode extends Inode {
       }
       if (n <= 0) break;
       got += n;
+      // A short read is the end only where the host last said the file ends (else it may be a
+      // signal's or the file grew): no second read to find the end of every small file.
+      if (got < dst.length && off + got >= this.a.size) break;
     }
     return got;
   }
