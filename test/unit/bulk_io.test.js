@@ -69,7 +69,7 @@ test('tmpfs: 16 MiB written in 1 MiB pieces fills fresh frames without a fault p
   assert.strictEqual(big.attrs().size, 16 * MiB);
 });
 
-test('tmpfs: unaligned large writes over existing data, a full file system ends them short at a page', () => {
+test('tmpfs: unaligned large writes over existing data, reads straight into memory, a full file system ends writes short at a page', () => {
   const mf = new MemoryFile();
   const f = newFile(mf, { sizePages: 40 });
   const mem = fakeMemory(MiB);
@@ -82,6 +82,15 @@ test('tmpfs: unaligned large writes over existing data, a full file system ends 
   a.copy(want, 1000);
   b.copy(want, 30000);
   assert.ok(f.readAt(0, want.length).equals(want));
+  // Read into application memory straight from the pages; a hole reads as zeros, the end stops it.
+  f.setattr({ size: want.length + 3 * PAGE });
+  const back = fakeMemory(MiB);
+  back.mem.fill(0xee);
+  assert.strictEqual(f.readToUser(500, back, back.base, MiB), want.length + 3 * PAGE - 500);
+  assert.ok(back.mem.subarray(0, want.length - 500).equals(want.subarray(500)));
+  assert.ok(back.mem.subarray(want.length - 500, want.length + 3 * PAGE - 500).every((x) => x === 0));
+  assert.strictEqual(back.mem[want.length + 3 * PAGE - 500], 0xee, 'nothing past the end');
+  f.setattr({ size: want.length });
   // 40 pages in all; 26 used: a write of 64 KiB at 200 KiB gets the 14 pages left of it... up to page 63.
   const used = Math.ceil(want.length / PAGE);
   const c = pattern(MiB, 9);

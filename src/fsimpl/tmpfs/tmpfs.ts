@@ -256,6 +256,22 @@ export class TmpfsInode extends Inode {
     });
     return out;
   }
+  /** Straight from the file's pages into the reader's memory (no Buffer in between); holes read as zeros. */
+  override readToUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
+    if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
+    const end = Math.min(this.a.size, off + len);
+    if (end <= off) return 0;
+    let pos = off;
+    return mem.fillFrom(addr, end - off, (dst) => {
+      forEachPageSpan(pos, pos + dst.length, (pi, po, n, at) => {
+        const f = this.pages[pi];
+        if (f !== undefined && f >= 0) this.fs.frames.bytes(f).copy(dst, at - pos, po, po + n);
+        else dst.fill(0, at - pos, at - pos + n);
+      });
+      pos += dst.length;
+      return dst.length;
+    });
+  }
   /** The frame of page pi, allocated if needed: ENOSPC past size=, ENOMEM past the sandbox memory limit. */
   private frame(pi: number): number {
     let f = this.pages[pi];
