@@ -142,7 +142,7 @@ export class MemoryManager extends UserCopy {
    * range). It merges with neighbours that continue it, as on Linux; the VMA
    * returned is the one that holds the range.
    */
-  mapAt(addr: number, len: number, prot: number, shared: boolean, file: VmaFile | null, pgoff: number, growsDown = false, name: string | null = null, noreserve = false): Vma {
+  mapAt(addr: number, len: number, prot: number, shared: boolean, file: VmaFile | null, pgoff: number, growsDown = false, name: string | null = null, noreserve = false, maywrite = true): Vma {
     this.claim(addr, addr + len, 1 + this.splitsAt(addr, addr + len));
     this.unmapRange(addr, len);
     const pages = len / PAGE;
@@ -151,6 +151,7 @@ export class MemoryManager extends UserCopy {
     const v = new Vma(addr, addr + len, prot, shared, new FrameTable(pages), file, pgoff, growsDown, name);
     if (shared && !file) v.shm = new SharedAnon(this.memfile, pages);
     v.noreserve = noreserve;
+    v.maywrite = maywrite;
     // mlockall(MCL_FUTURE): new mappings are locked (mm->def_flags).
     v.locked = this.defLock;
     v.accounted = !shared && (prot & PROT_WRITE) !== 0 && !noreserve;
@@ -397,6 +398,36 @@ export class MemoryManager extends UserCopy {
       if (from >= v.pages) continue;
       this.dropFrames(v, from, v.pages);
       this.as.unmap(v.start + from * PAGE, (v.pages - from) * PAGE);
+    }
+  }
+
+  /**
+   * Pages [from, to) of a file or shared object (page indices in it) were
+   * punched out: they leave the VMAs that match, shared pages and private
+   * ones that were still the object's frame (`frames`, page to frame, taken
+   * before the punch; null: shared mappings only), as Linux's
+   * unmap_mapping_range without its private copies. A touch then faults in
+   * the object's new (zero) page.
+   */
+  dropObjectPages(match: (v: Vma) => boolean, from: number, to: number, frames: Map<number, number> | null): void {
+    for (const v of this.vmas) {
+      if (!match(v)) continue;
+      const a = Math.max(0, from - v.pgoff), b = Math.min(v.pages, to - v.pgoff);
+      if (a >= b) continue;
+      const gone: number[] = [];
+      v.frames.forEachPresent(a, b, (p, f) => {
+        if (v.shared || frames?.get(v.pgoff + p) === f) gone.push(p);
+      });
+      for (const p of gone) {
+        this.memfile.decRef(v.frames.get(p));
+        v.frames.set(p, -1);
+      }
+      for (let i = 0; i < gone.length; ) {
+        let j = i + 1;
+        while (j < gone.length && gone[j] === gone[j - 1] + 1) j++;
+        this.as.unmap(v.start + gone[i] * PAGE, (j - i) * PAGE);
+        i = j;
+      }
     }
   }
 

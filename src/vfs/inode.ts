@@ -75,6 +75,12 @@ export abstract class Inode {
    * the node meets the same one. Typed opaquely: pipes live above the VFS.
    */
   fifo: object | null = null;
+  /**
+   * File seals (fcntl F_ADD_SEALS, abi/memfd.ts): null for files of file
+   * systems without them (F_GET_SEALS and F_ADD_SEALS are EINVAL there);
+   * the file system enforces the bits it sets.
+   */
+  seals: number | null = null;
 
   /**
    * A read or a directory listing accessed the inode. File systems that keep

@@ -13,6 +13,7 @@ import {
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
 } from '../../abi/fs';
 import { PAGE_SIZE as PAGE } from '../../abi/mm';
+import { F_SEAL_ANY_WRITE, F_SEAL_EXEC, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK } from '../../abi/memfd';
 
 
 /** Walk [start, end) of a file page by page: page index, offset in it, length, file position. */
@@ -124,6 +125,10 @@ export class TmpfsInode extends Inode {
     } else if (spec.type === S_IFLNK) {
       this.target = spec.target ?? '';
       this.a.size = Buffer.byteLength(this.target, 'latin1');
+    } else if (spec.type === S_IFREG) {
+      // Every tmpfs file has seals, as Linux's shmem files: sealed against sealing
+      // unless memfd_create was asked for MFD_ALLOW_SEALING or MFD_NOEXEC_SEAL.
+      this.seals = F_SEAL_SEAL;
     }
   }
 
@@ -288,6 +293,7 @@ export class TmpfsInode extends Inode {
   private writeWith(off: number, len: number, fill: (dst: Buffer, at: number) => void): number {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
     if (off + len > MAX_FILE) throw new Errno(E.EFBIG);
+    if (len > 0 && this.sealBits) len = this.sealedWrite(off, len);
     let done = 0;
     try {
       forEachPageSpan(off, off + len, (pi, po, n, pos) => {
@@ -301,6 +307,22 @@ export class TmpfsInode extends Inode {
     if (off + done > this.a.size) this.a.size = off + done;
     if (done > 0) this.touch();
     return done;
+  }
+  /**
+   * How much of a write of len bytes at off the seals let through. Linux
+   * checks each page-sized piece of a write (shmem_write_begin): with
+   * F_SEAL_GROW the pieces up to the last page boundary inside the file go
+   * in, so a write crossing the end is short, and EPERM when no piece fits.
+   */
+  private get sealBits(): number {
+    return this.seals ?? 0;
+  }
+  private sealedWrite(off: number, len: number): number {
+    if (this.sealBits & F_SEAL_ANY_WRITE) throw new Errno(E.EPERM);
+    if (!(this.sealBits & F_SEAL_GROW) || off + len <= this.a.size) return len;
+    const fits = Math.floor(this.a.size / PAGE) * PAGE - off;
+    if (fits <= 0) throw new Errno(E.EPERM);
+    return Math.min(fits, len);
   }
   private truncate(size: number): void {
     if (size > MAX_FILE) throw new Errno(E.EFBIG);
@@ -330,7 +352,10 @@ export class TmpfsInode extends Inode {
   }
   override allocate(mode: number, off: number, len: number): void {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.ENODEV);
+    if (mode & 2 && this.sealBits & F_SEAL_ANY_WRITE) throw new Errno(E.EPERM);
     if (off + len > MAX_FILE) throw new Errno(E.EFBIG);
+    // F_SEAL_GROW refuses any allocation past the end, KEEP_SIZE or not (as shmem_fallocate).
+    if (!(mode & 2) && this.sealBits & F_SEAL_GROW && off + len > this.a.size) throw new Errno(E.EPERM);
     if (mode & 2) {
       // PUNCH_HOLE: free whole pages, zero the partial ones at the edges.
       const end = Math.min(off + len, this.pages.length * PAGE);
@@ -373,13 +398,29 @@ export class TmpfsInode extends Inode {
   }
   override mappable(): Mappable | null {
     if ((this.a.mode & S_IFMT) !== S_IFREG) return null;
-    return { frameFor: (pi: number) => this.frame(pi), size: () => this.a.size };
+    return {
+      frameFor: (pi: number) => this.frame(pi), size: () => this.a.size,
+      framesIn: (from, to) => this.framesIn(from, to), punch: (off, len) => this.allocate(3, off, len),
+    };
+  }
+  /** The frames of the pages present in [from, to), by page index (only those present are visited). */
+  private framesIn(from: number, to: number): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const k in this.pages) {
+      const i = Number(k);
+      const f = this.pages[i];
+      if (i >= from && i < to && f !== undefined && f >= 0) out.set(i, f);
+    }
+    return out;
   }
 
   override setattr(s: SetAttr): void {
+    // The seals are checked before anything changes (shmem_setattr).
+    if (s.mode !== undefined && this.sealBits & F_SEAL_EXEC && ((this.a.mode ^ s.mode) & 0o111)) throw new Errno(E.EPERM);
     if (s.size !== undefined) {
       if ((this.a.mode & S_IFMT) === S_IFDIR) throw new Errno(E.EISDIR);
       if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
+      if ((s.size < this.a.size && this.sealBits & F_SEAL_SHRINK) || (s.size > this.a.size && this.sealBits & F_SEAL_GROW)) throw new Errno(E.EPERM);
       if (s.size !== this.a.size) this.a.mtimeNs = nowNs();
       this.truncate(s.size);
     }
