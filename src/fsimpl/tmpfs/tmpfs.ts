@@ -376,9 +376,10 @@ export class TmpfsInode extends Inode {
     } else {
       const first = Math.floor(off / PAGE);
       const last = Math.ceil((off + len) / PAGE);
-      let missing = 0;
-      for (let pi = first; pi < last; pi++) if (!(this.pages[pi] >= 0)) missing++;
       // Linux fails the whole request rather than leave part of it allocated.
+      // Counted from the pages present, never page by page over the range: a
+      // hostile length (terabytes of a sparse file) must not cost a loop per page.
+      const missing = last - first - this.framesIn(first, last).size;
       if (this.fs.usedPages + missing > this.fs.sizePages) throw new Errno(E.ENOSPC);
       for (let pi = first; pi < last; pi++) this.frame(pi);
       if (!(mode & 1) && off + len > this.a.size) this.a.size = off + len;
