@@ -44,6 +44,29 @@ test('python3 os.memfd_create: same output as Linux', { timeout: 120_000 }, (t) 
   assert.match(native.stdout, /^\/memfd:py \(deleted\) 0o100777 False$/m);
 });
 
+// What runc and others do: copy a binary into a memfd and execute it (through /proc/self/fd and fexecve).
+const PY_EXEC = [
+  'import os',
+  "fd = os.memfd_create('exe', 0)",
+  "with open('/bin/echo', 'rb') as f: os.write(fd, f.read())",
+  'for how in ("proc", "fd"):',
+  '    pid = os.fork()',
+  '    if pid == 0:',
+  "        if how == 'proc': os.execv(f'/proc/self/fd/{fd}', ['echo', 'via /proc/self/fd'])",
+  "        else: os.execve(fd, ['echo', 'via fexecve'], {})",
+  '    print(how, os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), flush=True)',
+  "nx = os.memfd_create('noexec', 8)",
+  "with open('/bin/echo', 'rb') as f: os.write(nx, f.read())",
+  "try: os.execve(nx, ['echo', 'x'], {})",
+  "except OSError as e: print('MFD_NOEXEC_SEAL:', e.strerror)",
+].join('\n');
+
+test('python3: a binary copied into a memfd runs (execve of /proc/self/fd/N, fexecve), not with MFD_NOEXEC_SEAL', { timeout: 120_000 }, (t) => {
+  if (!h.needTools(t, ['python3'])) return;
+  const { native } = h.compare(t, ['/usr/bin/python3', '-c', PY_EXEC], { expectStatus: 0 });
+  assert.match(native.stdout, /via fexecve/);
+});
+
 test('MFD_HUGETLB is refused (EINVAL): the memory file has no huge pages', { timeout: 120_000 }, (t) => {
   if (!h.needTools(t, ['python3'])) return;
   const r = h.runSandbox(['/usr/bin/python3', '-c', [
