@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -33,6 +35,11 @@
 #endif
 
 #define PG 4096
+
+static pid_t xfork(void) {
+  fflush(stdout);
+  return fork();
+}
 
 static void show(const char *what, long r) {
   if (r < 0) printf("%s: %s\n", what, strerrorname_np(errno));
@@ -416,6 +423,40 @@ static void falloc(void) {
   close(fd);
 }
 
+/* Forced writes (/proc/self/mem, as ptrace's) copy private pages but never write a shared mapping that cannot write. */
+static void forced(void) {
+  int fd = mfd("forced", MFD_ALLOW_SEALING);
+  ftruncate(fd, PG);
+  pwrite(fd, "orig", 4, 0);
+  fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE);
+  char *r = mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, 0);
+  char *p = mmap(NULL, PG, PROT_READ, MAP_PRIVATE, fd, 0);
+  int mem = open("/proc/self/mem", O_RDWR);
+  show("/proc/self/mem write to shared read-only", pwrite(mem, "X", 1, (off_t)(uintptr_t)r));
+  show("/proc/self/mem write to private read-only", pwrite(mem, "Y", 1, (off_t)(uintptr_t)p));
+  char buf[5] = {0};
+  pread(fd, buf, 4, 0);
+  printf("file %s, shared map %.4s, private map %.4s\n", buf, r, p);
+  close(mem);
+  pid_t c = xfork();
+  if (c == 0) {
+    ptrace(PTRACE_TRACEME, 0, 0, 0);
+    raise(SIGSTOP);
+    _exit(r[0] == 'o' && p[0] == 'Z' ? 0 : 1);
+  }
+  int st;
+  waitpid(c, &st, 0);
+  show("PTRACE_POKEDATA to shared read-only", ptrace(PTRACE_POKEDATA, c, r, 0x5a5a5a5a5a5a5a5aL));
+  show("PTRACE_POKEDATA to private read-only", ptrace(PTRACE_POKEDATA, c, p, 0x5a5a5a5a5a5a5a5aL));
+  ptrace(PTRACE_CONT, c, 0, 0);
+  waitpid(c, &st, 0);
+  pread(fd, buf, 4, 0);
+  printf("child saw the private poke only: %d, file %s\n", WIFEXITED(st) && WEXITSTATUS(st) == 0, buf);
+  munmap(r, PG);
+  munmap(p, PG);
+  close(fd);
+}
+
 static void advice(void) {
   int fd = mfd("advice", 0);
   ftruncate(fd, 4 * PG);
@@ -499,6 +540,7 @@ int main(void) {
   passed();
   reopened();
   falloc();
+  forced();
   advice();
   printf("done\n");
   return 0;
