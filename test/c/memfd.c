@@ -117,6 +117,11 @@ static void vmas(const char *what, void *addr, size_t len) {
 }
 
 static void names(void) {
+  FILE *nx = fopen("/proc/sys/vm/memfd_noexec", "r");
+  int scope = -1;
+  if (nx && fscanf(nx, "%d", &scope) != 1) scope = -1;
+  if (nx) fclose(nx);
+  printf("vm.memfd_noexec: %d\n", scope);
   show("bad flags", mfd("x", 0x100));
   show("EXEC|NOEXEC_SEAL", mfd("x", MFD_EXEC | MFD_NOEXEC_SEAL));
   show("NULL name", mfd(NULL, 0));
