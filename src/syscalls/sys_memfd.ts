@@ -82,7 +82,7 @@ export function addSeals(t: Task, f: FileDescription, seals: number): number {
 
 export const defs: SyscallDef[] = [
   {
-    nr: 319, name: 'memfd_create', args: ['str', 'hex'], fn: (t, a) => memfdCreate(t, a[0], u32(a[1])),
+    nr: 319, name: 'memfd_create', args: ['str', 'memfd_flags'], fn: (t, a) => memfdCreate(t, a[0], u32(a[1])),
     partial: 'MFD_HUGETLB is EINVAL (no huge pages); vm.memfd_noexec is 0',
   },
 ];
