@@ -428,6 +428,25 @@ static void falloc(void) {
   close(fd);
 }
 
+/* A sparse terabyte: SEEK_DATA/SEEK_HOLE and punches over it answer from the pages present. */
+static void sparse(void) {
+  int fd = mfd("sparse", 0);
+  ftruncate(fd, 1L << 42);
+  pwrite(fd, "x", 1, (1L << 41) + 5);
+  pwrite(fd, "y", 1, 8192);
+  show("SEEK_DATA from 0", lseek(fd, 0, SEEK_DATA));
+  show("SEEK_DATA past the first page", lseek(fd, 8193 + 4096, SEEK_DATA));
+  show("SEEK_HOLE after it", lseek(fd, 8192, SEEK_HOLE));
+  show("SEEK_DATA past the last page", lseek(fd, (1L << 41) + 4096, SEEK_DATA));
+  show("SEEK_HOLE in the last page", lseek(fd, (1L << 41) + 1, SEEK_HOLE));
+  show("punch a terabyte", fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 1L << 30, 1L << 40));
+  show("SEEK_DATA after the punch", lseek(fd, 4096 * 3, SEEK_DATA));
+  struct stat st;
+  fstat(fd, &st);
+  printf("blocks %ld\n", (long)st.st_blocks);
+  close(fd);
+}
+
 /* Forced writes (/proc/self/mem, as ptrace's) copy private pages but never write a shared mapping that cannot write. */
 static void forced(void) {
   int fd = mfd("forced", MFD_ALLOW_SEALING);
@@ -545,6 +564,7 @@ int main(void) {
   passed();
   reopened();
   falloc();
+  sparse();
   forced();
   advice();
   printf("done\n");

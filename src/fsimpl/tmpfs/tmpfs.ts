@@ -109,6 +109,8 @@ export class TmpfsInode extends Inode {
   entries: Map<string, TmpfsInode> | null = null;
   target = '';
   private pages: number[] = []; // frame per page index, -1 for a hole
+  /** Pages that have a frame (st_blocks, and which walk of the pages is cheaper). */
+  private present = 0;
   /** Overlay upper layer: this directory hides the lower one. */
   opaque = false;
   private openCount = 0;
@@ -248,10 +250,27 @@ export class TmpfsInode extends Inode {
 
   // ---- regular file data ----
   private countPages(): number {
-    let n = 0;
-    // for-in visits only the pages present, not every hole of a sparse file.
-    for (const k in this.pages) if (this.pages[k] >= 0) n++;
-    return n;
+    return this.present;
+  }
+  /**
+   * fn for each page with a frame in [from, to): by index when the range is
+   * shorter than the pages present, else over the pages present (for-in
+   * skips the holes of a sparse file), so neither a huge range nor a huge
+   * file makes one call cost more than the smaller of the two.
+   */
+  private forEachPresent(from: number, to: number, fn: (i: number, f: number) => void): void {
+    if (to - from <= this.present) {
+      for (let i = from; i < to; i++) {
+        const f = this.pages[i];
+        if (f !== undefined && f >= 0) fn(i, f);
+      }
+      return;
+    }
+    for (const k in this.pages) {
+      const i = Number(k);
+      const f = this.pages[i];
+      if (i >= from && i < to && f !== undefined && f >= 0) fn(i, f);
+    }
   }
   override readAt(off: number, len: number): Buffer {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
@@ -278,6 +297,7 @@ export class TmpfsInode extends Inode {
         throw e;
       }
       this.pages[pi] = f;
+      this.present++;
     }
     return f;
   }
@@ -338,17 +358,12 @@ export class TmpfsInode extends Inode {
     this.a.size = size;
   }
   private freePages(from: number, to: number): void {
-    // Only the pages present: a sparse file may span billions of page indices.
-    for (const k in this.pages) {
-      const i = Number(k);
-      if (i < from || i >= to) continue;
-      const f = this.pages[i];
-      if (f !== undefined && f >= 0) {
-        this.fs.frames.decRef(f);
-        this.fs.usedPages--;
-        this.pages[i] = -1;
-      }
-    }
+    this.forEachPresent(from, to, (i, f) => {
+      this.fs.frames.decRef(f);
+      this.fs.usedPages--;
+      this.present--;
+      this.pages[i] = -1;
+    });
   }
   override allocate(mode: number, off: number, len: number): void {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.ENODEV);
@@ -389,7 +404,20 @@ export class TmpfsInode extends Inode {
   override seekData(off: number, hole: boolean): number {
     const size = this.a.size;
     if (off >= size) throw new Errno(E.ENXIO);
-    for (let pi = Math.floor(off / PAGE); pi * PAGE < size; pi++) {
+    const start = Math.floor(off / PAGE), end = Math.ceil(size / PAGE);
+    if (!hole && end - start > this.present) {
+      // Data in a sparse file: the first page present from start (array
+      // index keys come in ascending order), not a walk over every hole.
+      for (const k in this.pages) {
+        const i = Number(k);
+        if (i < start || !(this.pages[i] >= 0)) continue;
+        if (i >= end) break;
+        return Math.max(off, i * PAGE);
+      }
+      throw new Errno(E.ENXIO);
+    }
+    // A hole is found within the pages present, plus one.
+    for (let pi = start; pi * PAGE < size; pi++) {
       const f = this.pages[pi];
       const isData = f !== undefined && f >= 0;
       if (isData !== hole) return Math.min(size, Math.max(off, pi * PAGE));
@@ -407,11 +435,7 @@ export class TmpfsInode extends Inode {
   /** The frames of the pages present in [from, to), by page index (only those present are visited). */
   private framesIn(from: number, to: number): Map<number, number> {
     const out = new Map<number, number>();
-    for (const k in this.pages) {
-      const i = Number(k);
-      const f = this.pages[i];
-      if (i >= from && i < to && f !== undefined && f >= 0) out.set(i, f);
-    }
+    this.forEachPresent(from, to, (i, f) => out.set(i, f));
     return out;
   }
 
