@@ -69,6 +69,12 @@ export class Vma {
   dontdump = false;
   /** MADV_HUGEPAGE / MADV_NOHUGEPAGE (VM_HUGEPAGE, VM_NOHUGEPAGE): a hint kept for /proc (THP_*), nothing more. */
   thp = 0;
+  /**
+   * MAP_STACK: a thread's stack, of which a few pages are ever used. Filled
+   * only as touched, a small chunk at a time, never all at once (as Linux
+   * 6.7+ marks it VM_NOHUGEPAGE, it merges only with its like).
+   */
+  lazy = false;
 
   constructor(
     public start: number,
@@ -117,6 +123,7 @@ export class Vma {
     this.maywrite = from.maywrite;
     this.dontdump = from.dontdump;
     this.thp = from.thp;
+    this.lazy = from.lazy;
   }
 
   /**
@@ -137,6 +144,7 @@ export class Vma {
       this.name === next.name &&
       this.locked === next.locked &&
       this.dontfork === next.dontfork &&
+      this.lazy === next.lazy &&
       this.wipeonfork === next.wipeonfork &&
       this.maywrite === next.maywrite &&
       this.dontdump === next.dontdump &&
