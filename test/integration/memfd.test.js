@@ -78,6 +78,33 @@ test('MFD_HUGETLB is refused (EINVAL): the memory file has no huge pages', { tim
   assert.strictEqual(r.stdout, 'EINVAL\n');
 });
 
+// The marker strings are made at run time, so only the mappings hold them, not the program's file.
+const DUMP_PROGRAM = `#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+int main(void) {
+  char *kept = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  char *left = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  memcpy(kept, "MARKxR-KEPT", 12);
+  memcpy(left, "MARKxR-LEFT", 12);
+  kept[4] = left[4] = 'E';
+  if (madvise(left, 8192, MADV_DONTDUMP)) return 1;
+  abort();
+}
+`;
+
+test('MADV_DONTDUMP leaves a mapping out of the core dump', { timeout: 180_000 }, (t) => {
+  if (!h.needTools(t, ['gcc', 'bash'])) return;
+  const dir = h.tmpDir('tsvisor-memfd-');
+  fs.writeFileSync(path.join(dir, 'dump.c'), DUMP_PROGRAM);
+  const prog = path.join(dir, 'dump');
+  const cc = childProcess.spawnSync('gcc', ['-O1', '-o', prog, path.join(dir, 'dump.c')], { encoding: 'utf8' });
+  assert.strictEqual(cc.status, 0, cc.stderr);
+  const r = h.runSandbox(['/bin/bash', '-c', `cd /tmp && ulimit -c unlimited && { ${prog}; } 2>/dev/null; echo "kept $(grep -a -c MARKER-KEPT core) left $(grep -a -c MARKER-LEFT core)"`], { timeout: 150_000 });
+  assert.strictEqual(r.status, 0, h.describe('dontdump', r));
+  assert.match(r.stdout, /^kept [1-9]\d* left 0$/m, r.stdout);
+});
+
 let bin = null;
 function build(t) {
   if (!h.needTools(t, ['gcc'])) return null;
