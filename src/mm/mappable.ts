@@ -13,6 +13,14 @@ export interface Mappable {
   frameFor(pageIndex: number, write: boolean): number;
   /** Current file size in bytes. */
   size(): number;
+  /**
+   * The frames the file holds for its pages in [from, to), by page index,
+   * without allocating (a hole punch takes them out of the mappings).
+   * Files whose pages cannot be punched leave it out.
+   */
+  framesIn?(from: number, to: number): Map<number, number>;
+  /** fallocate(PUNCH_HOLE|KEEP_SIZE) of [off, off+len) (MADV_REMOVE); files without holes leave it out (EOPNOTSUPP). */
+  punch?(off: number, len: number): void;
 }
 
 /** The part of MemoryFile that file systems use (tests can pass a fake without the limits). */

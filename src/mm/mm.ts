@@ -10,7 +10,7 @@ import { UserCopy } from './usercopy';
 import type { MemoryFile } from '../platform/memfile';
 import { FrameTable } from './frame_table';
 import { copyAround, faultWindow } from './fault_around';
-import { LOCK_ON, PAGE, Vma, type VmaFile, pageAlignUp } from './vma';
+import { LOCK_ON, PAGE, THP_NEVER, Vma, type VmaFile, pageAlignUp } from './vma';
 import { remap } from './remap';
 import { SharedAnon } from './shm';
 import { VmaSet } from './vma_set';
@@ -144,7 +144,7 @@ export class MemoryManager extends UserCopy {
    * range). It merges with neighbours that continue it, as on Linux; the VMA
    * returned is the one that holds the range.
    */
-  mapAt(addr: number, len: number, prot: number, shared: boolean, file: VmaFile | null, pgoff: number, growsDown = false, name: string | null = null, noreserve = false, lazy = false): Vma {
+  mapAt(addr: number, len: number, prot: number, shared: boolean, file: VmaFile | null, pgoff: number, growsDown = false, name: string | null = null, noreserve = false, lazy = false, maywrite = true): Vma {
     this.claim(addr, addr + len, 1 + this.splitsAt(addr, addr + len));
     this.unmapRange(addr, len);
     const pages = len / PAGE;
@@ -154,6 +154,9 @@ export class MemoryManager extends UserCopy {
     if (shared && !file) v.shm = new SharedAnon(this.memfile, pages);
     v.noreserve = noreserve;
     v.lazy = lazy;
+    // Linux 6.7+ gives MAP_STACK memory VM_NOHUGEPAGE (smaps "nh").
+    if (lazy) v.thp = THP_NEVER;
+    v.maywrite = maywrite;
     // mlockall(MCL_FUTURE): new mappings are locked (mm->def_flags).
     v.locked = this.defLock;
     v.accounted = !shared && (prot & PROT_WRITE) !== 0 && !noreserve;
@@ -400,6 +403,36 @@ export class MemoryManager extends UserCopy {
       if (from >= v.pages) continue;
       this.dropFrames(v, from, v.pages);
       this.as.unmap(v.start + from * PAGE, (v.pages - from) * PAGE);
+    }
+  }
+
+  /**
+   * Pages [from, to) of a file or shared object (page indices in it) were
+   * punched out: they leave the VMAs that match, shared pages and private
+   * ones that were still the object's frame (`frames`, page to frame, taken
+   * before the punch; null: shared mappings only), as Linux's
+   * unmap_mapping_range without its private copies. A touch then faults in
+   * the object's new (zero) page.
+   */
+  dropObjectPages(match: (v: Vma) => boolean, from: number, to: number, frames: Map<number, number> | null): void {
+    for (const v of this.vmas) {
+      if (!match(v)) continue;
+      const a = Math.max(0, from - v.pgoff), b = Math.min(v.pages, to - v.pgoff);
+      if (a >= b) continue;
+      const gone: number[] = [];
+      v.frames.forEachPresent(a, b, (p, f) => {
+        if (v.shared || frames?.get(v.pgoff + p) === f) gone.push(p);
+      });
+      for (const p of gone) {
+        this.memfile.decRef(v.frames.get(p));
+        v.frames.set(p, -1);
+      }
+      for (let i = 0; i < gone.length; ) {
+        let j = i + 1;
+        while (j < gone.length && gone[j] === gone[j - 1] + 1) j++;
+        this.as.unmap(v.start + gone[i] * PAGE, (j - i) * PAGE);
+        i = j;
+      }
     }
   }
 

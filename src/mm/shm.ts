@@ -41,6 +41,16 @@ export class SharedAnon {
     this.users++;
   }
 
+  /** MADV_REMOVE: pages [from, to) give their frames back and read as zeros again (the mappings drop theirs first). */
+  punch(from: number, to: number): void {
+    const gone: number[] = [];
+    this.frames.forEachPresent(from, Math.min(to, this.pages), (p, f) => {
+      this.memfile.decRef(f);
+      gone.push(p);
+    });
+    for (const p of gone) this.frames.set(p, -1);
+  }
+
   decRef(): void {
     if (--this.users > 0) return;
     const gone: number[] = [];

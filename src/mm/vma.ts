@@ -21,6 +21,10 @@ const PROBE_READ = 256;
 export const LOCK_ON = 1;
 export const LOCK_ONFAULT = 2;
 
+/** Vma.thp: MADV_HUGEPAGE's VM_HUGEPAGE, MADV_NOHUGEPAGE's VM_NOHUGEPAGE. */
+export const THP_HUGE = 1;
+export const THP_NEVER = 2;
+
 export interface VmaFile {
   mappable: Mappable;
   /** For /proc/PID/maps. */
@@ -55,6 +59,16 @@ export class Vma {
   dontfork = false;
   /** MADV_WIPEONFORK (VM_WIPEONFORK): a fork child gets zero-filled pages here. */
   wipeonfork = false;
+  /**
+   * VM_MAYWRITE: mprotect may add PROT_WRITE. False only for a shared file
+   * mapping of a descriptor not open for writing, or of a file sealed
+   * against writes (F_SEAL_WRITE, F_SEAL_FUTURE_WRITE) when it was made.
+   */
+  maywrite = true;
+  /** MADV_DONTDUMP (VM_DONTDUMP): left out of core dumps; only VMAs that agree merge. */
+  dontdump = false;
+  /** MADV_HUGEPAGE / MADV_NOHUGEPAGE (VM_HUGEPAGE, VM_NOHUGEPAGE): a hint kept for /proc (THP_*), nothing more. */
+  thp = 0;
   /**
    * MAP_STACK: a thread's stack, of which a few pages are ever used. Filled
    * only as touched, a small chunk at a time, never all at once (as Linux
@@ -106,6 +120,9 @@ export class Vma {
     this.locked = from.locked;
     this.dontfork = from.dontfork;
     this.wipeonfork = from.wipeonfork;
+    this.maywrite = from.maywrite;
+    this.dontdump = from.dontdump;
+    this.thp = from.thp;
     this.lazy = from.lazy;
   }
 
@@ -129,6 +146,9 @@ export class Vma {
       this.dontfork === next.dontfork &&
       this.lazy === next.lazy &&
       this.wipeonfork === next.wipeonfork &&
+      this.maywrite === next.maywrite &&
+      this.dontdump === next.dontdump &&
+      this.thp === next.thp &&
       samePolicy(this.policy, next.policy)
     );
   }

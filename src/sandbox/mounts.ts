@@ -55,6 +55,8 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
   // What mount(2) can make: a new tmpfs each time; sysfs and devtmpfs are single instances, as on Linux.
   vfs.fsTypes.register('tmpfs', { userns: true, make: (_src, data, creds) => ({ fs: new TmpfsFs(opts.memfile, { ...tmpfsOptions(data, creds), dev: devs.take() }), root: null }) });
   vfs.fsTypes.register('sysfs', { userns: false, make: (_src, data) => (noOptions(data), { fs: sys.fs, root: sys.root }) });
+  // memfd_create's files: bounded by the memory limit alone (Linux's internal mount has no size=, only the memory cgroup).
+  vfs.shmFs = () => new TmpfsFs(opts.memfile, { mode: 0o1777, dev: devs.take(), sizePages: opts.memfile.limitPages });
   vfs.fsTypes.register('devtmpfs', { userns: false, make: (_src, data) => (noOptions(data), { fs: dev.fs, root: dev.root }) });
   return {
     vfs,

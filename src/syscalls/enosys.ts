@@ -25,7 +25,6 @@ export const ENOSYS_REASONS: Readonly<Record<string, string>> = {
   rseq: 'glibc registers rseq at start-up and carries on without it on ENOSYS',
   fanotify_init: 'fanotify: needs CAP_SYS_ADMIN on Linux; not offered',
   fanotify_mark: 'fanotify: not offered',
-  memfd_create: 'memfd: next step of the local IPC work (threads issue)',
   io_uring_setup: 'io_uring: runtimes fall back to epoll and threads on ENOSYS (as under gVisor)',
   io_uring_enter: 'io_uring: see io_uring_setup', io_uring_register: 'io_uring: see io_uring_setup',
   add_key: 'keyrings: not yet (conformance issue)', request_key: 'keyrings: not yet', keyctl: 'keyrings: not yet',

@@ -5,6 +5,7 @@ import { gidTo, uidTo } from '../auth/userns';
 import type { VPath } from '../vfs/dentry';
 import { checkAccess, checkChown, checkOwner, dropPrivileges, isOwnerOrCapable, mayAccess, maySetGid, MAY_WRITE } from '../vfs/perm';
 import { beforeResize } from './filelimits';
+import { punchMapped } from '../kernel/filemaps';
 import { readPath, resolveAt, resolverOf, startOf, vfsOf } from './sysutil';
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, nowNs, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, type InodeAttrs, type SetAttr } from '../abi/fs';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
@@ -227,7 +228,7 @@ export const defs: SyscallDef[] = [
   },
   {
     nr: 285, name: 'fallocate', args: ['fd', 'falloc_mode', 'long', 'long'],
-    partial: 'only modes 0, KEEP_SIZE and PUNCH_HOLE|KEEP_SIZE',
+    partial: 'only modes 0, KEEP_SIZE and PUNCH_HOLE|KEEP_SIZE (others EOPNOTSUPP)',
     fn: (t, a) => {
       const f = t.fdTable.get(i32(a[0]));
       const mode = i32(a[1]);
@@ -236,14 +237,17 @@ export const defs: SyscallDef[] = [
       if (off < 0 || len <= 0) throw new Errno(E.EINVAL);
       if (!f.writable) throw new Errno(E.EBADF);
       if (mode & ~3) throw new Errno(E.EOPNOTSUPP);
-      if (mode === 2) throw new Errno(E.EINVAL); // PUNCH_HOLE needs KEEP_SIZE
+      if (mode === 2) throw new Errno(E.EOPNOTSUPP); // PUNCH_HOLE needs KEEP_SIZE (vfs_fallocate)
       if (!f.inode) throw new Errno(E.ESPIPE);
       const type = f.inode.mode & S_IFMT;
       if (type === S_IFDIR) throw new Errno(E.EISDIR);
       if (type !== S_IFREG) throw new Errno(E.ENODEV);
       beforeResize(t, f.inode, mode & 1 ? 0 : off + len);
-      f.inode.allocate(mode, off, len);
-      notifyFile(f.path ? f.path.dentry : null, f.inode, IN_MODIFY);
+      const inode = f.inode;
+      // A hole takes its pages out of the mappings too: they read zeros, as the file does.
+      if (mode & 2) punchMapped(t.kernel, inode.mappable(), inode.fs.dev, inode.ino, off, len, () => inode.allocate(mode, off, len));
+      else inode.allocate(mode, off, len);
+      notifyFile(f.path ? f.path.dentry : null, inode, IN_MODIFY);
       return 0;
     },
   },

@@ -61,6 +61,8 @@ function segmentStart(v: Vma): number {
 /** Linux's default coredump_filter (0x33) on one mapping: the bytes of it that go in the file. */
 function dumpSize(t: Task, v: Vma, start: number): number {
   if (v.prot === 0) return 0;
+  // MADV_DONTDUMP leaves it out whatever the filter says.
+  if (v.dontdump) return 0;
   const len = v.end - start;
   if (!v.file) return len; // anonymous, private or shared
   // A file mapping the process wrote to (it has private pages) is dumped whole.

@@ -11,12 +11,13 @@ import { F_RDLCK, F_UNLCK, F_WRLCK } from '../vfs/locks';
 import { O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, SEEK_CUR, SEEK_END, SEEK_SET } from '../abi/fs';
 import { F_OWNER_PGRP, F_OWNER_PID, getOwner, getOwnerEx, getSig, setAsync, setOwner, setSig } from './fasync';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
+import { F_ADD_SEALS, F_GET_SEALS } from '../abi/memfd';
+import { addSeals, getSeals } from './sys_memfd';
 
 const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_GETLK = 5, F_SETLK = 6, F_SETLKW = 7;
 const F_SETOWN = 8, F_GETOWN = 9, F_SETSIG = 10, F_GETSIG = 11, F_SETOWN_EX = 15, F_GETOWN_EX = 16;
 const F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38;
 const F_SETLEASE = 1024, F_GETLEASE = 1025, F_NOTIFY = 1026, F_DUPFD_CLOEXEC = 1030, F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032;
-const F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
 const SETFL_MASK = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
 
 /** struct flock {short type; short whence; off_t start; off_t len; pid_t pid} (32 bytes) -> absolute [start, end]. */
@@ -137,8 +138,9 @@ async function fcntl(t: Task, fd: number, cmd: number, arg: number): Promise<num
     case F_SETLEASE:
       throw new Errno(E.EINVAL);
     case F_ADD_SEALS:
+      return addSeals(t, f, u32(arg));
     case F_GET_SEALS:
-      throw new Errno(E.EINVAL);
+      return getSeals(f);
     default:
       throw new Errno(E.EINVAL);
   }
@@ -170,7 +172,7 @@ export const defs: SyscallDef[] = [
   },
   {
     nr: 72, name: 'fcntl', args: ['fd', 'fcntl_cmd', 'fcntl_arg'], fn: (t, a) => fcntl(t, i32(a[0]), i32(a[1]), a[2]),
-    partial: 'O_ASYNC signals (SIGIO or the F_SETSIG signal) are sent for pipes and FIFOs only, without the sender permission check; F_SETLEASE and F_ADD_SEALS/F_GET_SEALS are EINVAL',
+    partial: 'O_ASYNC signals (SIGIO or the F_SETSIG signal) are sent for pipes and FIFOs only, without the sender permission check; F_SETLEASE is EINVAL',
   },
   {
     nr: 73, name: 'flock', args: ['fd', 'int'],

@@ -16,6 +16,9 @@ import { makedev } from '../abi/fs';
 import { i32, type SyscallDef } from '../kernel/syscall';
 import { checkCommit, checkExpand, checkProtect, isData } from './vmlimits';
 import { lockFits, lockOnMap, lockRange, mlockDefs } from './sys_mlock';
+import { F_SEAL_ANY_WRITE } from '../abi/memfd';
+import { punchMapped, unmapPunchedShared } from '../kernel/filemaps';
+import { THP_HUGE, THP_NEVER, type Vma } from '../mm/vma';
 
 const PROT_GROWSDOWN = 0x01000000, PROT_GROWSUP = 0x02000000;
 const O_ACCMODE = 3, O_WRONLY = 1, O_RDWR = 2;
@@ -69,6 +72,7 @@ function mmap(t: Task, a: number[]): number {
   const p = prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
   let file: VmaFile | null = null;
   let shared: boolean;
+  let maywrite = true;
   if (f) {
     if (type === MAP_SHARED_VALIDATE && flags & VALIDATE_UNKNOWN) throw new Errno(E.EOPNOTSUPP);
     if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) throw new Errno(E.EINVAL);
@@ -81,6 +85,11 @@ function mmap(t: Task, a: number[]): number {
     if (shared && p & PROT_WRITE && acc !== O_RDWR) throw new Errno(E.EACCES);
     if (shared && p & PROT_WRITE && f.flags & 0o2000 /* O_APPEND */) throw new Errno(E.EACCES);
     if (flags & MAP_GROWSDOWN) throw new Errno(E.EINVAL);
+    // A file sealed against writes refuses new writable shared mappings, and
+    // its read-only ones can never be made writable (VM_MAYWRITE cleared).
+    const sealed = ((f.inode?.seals ?? 0) & F_SEAL_ANY_WRITE) !== 0;
+    if (shared && sealed && p & PROT_WRITE) throw new Errno(E.EPERM);
+    maywrite = !shared || (acc === O_RDWR && !sealed);
     const m = f.mappable();
     if (!m && isDevZero(f)) {
       // /dev/zero maps as anonymous memory (shared or private), as on Linux.
@@ -97,7 +106,7 @@ function mmap(t: Task, a: number[]): number {
   checkExpand(t, size, isData(p, shared, growsDown), fixed ? addr : 0, fixed ? addr + size : 0);
   if (!noreserve && ((!shared && p & PROT_WRITE) || (shared && !file))) checkCommit(t, size);
   // A thread stack (MAP_STACK) is filled as touched: its few used pages, not all of its megabytes.
-  const v = mm.mapAt(addr, size, p, shared, file, off / PAGE, growsDown, null, noreserve, (flags & MAP_STACK) !== 0 && !file);
+  const v = mm.mapAt(addr, size, p, shared, file, off / PAGE, growsDown, null, noreserve, (flags & MAP_STACK) !== 0 && !file, maywrite);
   if (locked && v.locked !== locked) {
     try {
       lockRange(t, addr, addr + size, locked);
@@ -114,9 +123,11 @@ function isDevZero(f: { stat(): { mode: number; rdev: number } }): boolean {
   return (st.mode & 0o170000) === 0o020000 && st.rdev === makedev(1, 5);
 }
 
-/** The path /proc/PID/maps shows for a file mapping. */
+/** The path /proc/PID/maps shows for a file mapping (an unlinked file's, a memfd's, with " (deleted)"). */
 function fileName(t: Task, f: FileDescription): string {
-  return f.path ? t.kernel.vfs.pathname(null, f.path).path : '';
+  if (!f.path) return '';
+  const r = t.kernel.vfs.pathname(null, f.path);
+  return r.reachable ? r.path : `${r.path} (deleted)`;
 }
 
 const U64 = 2 ** 64;
@@ -163,6 +174,8 @@ function mprotect(t: Task, a: number[]): number {
   }
   const len = end - start;
   requireMapped(t, start, start + len);
+  // A shared mapping that may not become writable (a read-only descriptor's, a sealed file's): EACCES.
+  if (prot & PROT_WRITE) for (const v of t.mm.vmas.overlapping(start, start + len)) if (v.shared && !v.maywrite) throw new Errno(E.EACCES);
   checkProtect(t, start, start + len, prot);
   if (prot & PROT_WRITE) {
     // Private memory first made writable is charged (VM_ACCOUNT): the overcommit check applies.
@@ -246,7 +259,39 @@ function requireMapped(t: Task, start: number, end: number): void {
 }
 
 const MADV_DONTNEED = 4, MADV_FREE = 8, MADV_REMOVE = 9, MADV_DONTFORK = 10, MADV_DOFORK = 11;
+const MADV_HUGEPAGE = 14, MADV_NOHUGEPAGE = 15, MADV_DONTDUMP = 16, MADV_DODUMP = 17;
 const MADV_WIPEONFORK = 18, MADV_KEEPONFORK = 19;
+
+/**
+ * MADV_REMOVE: punch the range out of the shared file or shared anonymous
+ * object behind each VMA, as fallocate(PUNCH_HOLE) would (Linux's
+ * madvise_remove: EINVAL for locked or anonymous private memory, EACCES
+ * unless the mapping is shared and may write).
+ */
+function madviseRemove(t: Task, start: number, end: number): void {
+  for (const v of [...t.mm.vmas.overlapping(start, end)]) {
+    if (v.locked) throw new Errno(E.EINVAL);
+    if (!v.file && !v.shm) throw new Errno(E.EINVAL);
+    if (!v.shared || !v.maywrite) throw new Errno(E.EACCES);
+    const a = Math.max(start, v.start), b = Math.min(end, v.end);
+    const from = v.pgoff + (a - v.start) / PAGE, to = from + (b - a) / PAGE;
+    if (v.shm) {
+      const shm = v.shm;
+      unmapPunchedShared(t.kernel, shm, from, to);
+      shm.punch(from, to);
+      continue;
+    }
+    const file = v.file!;
+    const m = file.mappable;
+    if (!m.punch) throw new Errno(E.EOPNOTSUPP);
+    punchMapped(t.kernel, m, file.dev, file.ino, from * PAGE, (to - from) * PAGE, () => m.punch!(from * PAGE, (to - from) * PAGE));
+  }
+}
+
+/** madvise's check of every VMA before advice that drops pages: a locked one is EINVAL (and for MADV_FREE, any but private anonymous memory). */
+function checkDroppable(vmas: Iterable<Vma>, anonOnly: boolean): void {
+  for (const v of vmas) if (v.locked || (anonOnly && (v.file || v.shared))) throw new Errno(E.EINVAL);
+}
 
 function madvise(t: Task, a: number[]): number {
   const advice = i32(a[2]);
@@ -264,8 +309,12 @@ function madvise(t: Task, a: number[]): number {
   switch (advice) {
     case MADV_DONTNEED:
     case MADV_FREE:
-    case MADV_REMOVE:
+      checkDroppable(mm.vmas.overlapping(start, end), advice === MADV_FREE);
+      // MADV_FREE's pages may be dropped at any time until written: now is one such time.
       mm.discard(start, len);
+      break;
+    case MADV_REMOVE:
+      madviseRemove(t, start, end);
       break;
     case MADV_DONTFORK:
     case MADV_DOFORK:
@@ -276,6 +325,15 @@ function madvise(t: Task, a: number[]): number {
       // Only private anonymous memory can be wiped (Linux: EINVAL for the rest).
       if (advice === MADV_WIPEONFORK) for (const v of mm.vmas.overlapping(start, end)) if (v.shared || v.file) throw new Errno(E.EINVAL);
       mm.changeVmas(start, end, (v) => (v.wipeonfork = advice === MADV_WIPEONFORK));
+      break;
+    case MADV_DONTDUMP:
+    case MADV_DODUMP:
+      mm.changeVmas(start, end, (v) => (v.dontdump = advice === MADV_DONTDUMP));
+      break;
+    case MADV_HUGEPAGE:
+    case MADV_NOHUGEPAGE:
+      // Pages stay 4 KiB (the memory file is mapped in small pages): the flag is kept for /proc and merging.
+      mm.changeVmas(start, end, (v) => (v.thp = advice === MADV_HUGEPAGE ? THP_HUGE : THP_NEVER));
       break;
   }
   return 0;
@@ -320,7 +378,7 @@ export const defs: SyscallDef[] = [
   { nr: 10, name: 'mprotect', fn: mprotect, args: ['ptr', 'size', 'prot'] },
   { nr: 25, name: 'mremap', fn: mremap, args: ['ptr', 'size', 'size', 'mremap_flags', 'ptr'], partial: 'a fixed destination must end below the stub, not at TASK_SIZE (EINVAL)' },
   { nr: 12, name: 'brk', fn: brk, args: ['ptr'] },
-  { nr: 28, name: 'madvise', fn: madvise, args: ['ptr', 'size', 'madvise'], partial: 'DONTNEED/FREE/REMOVE/DONTFORK/DOFORK/WIPEONFORK/KEEPONFORK act; other advice is validated and ignored' },
+  { nr: 28, name: 'madvise', fn: madvise, args: ['ptr', 'size', 'madvise'], partial: 'DONTNEED/FREE/REMOVE/DONTFORK/DOFORK/WIPEONFORK/KEEPONFORK/DONTDUMP/DODUMP/HUGEPAGE/NOHUGEPAGE act (FREE drops pages at once; HUGEPAGE is only a flag); REMOVE of System V segments and host files is EOPNOTSUPP; other advice is validated and ignored' },
   { nr: 27, name: 'mincore', fn: mincore, args: ['ptr', 'size', 'ptr'] },
   { nr: 26, name: 'msync', fn: msync, args: ['ptr', 'size', 'msync_flags'] },
   ...mlockDefs,

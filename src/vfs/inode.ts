@@ -82,6 +82,12 @@ export abstract class Inode {
   openFiles = 0;
   /** The last name went while open: IN_DELETE_SELF comes at the last close. */
   deletePending = false;
+  /**
+   * File seals (fcntl F_ADD_SEALS, abi/memfd.ts): null for files of file
+   * systems without them (F_GET_SEALS and F_ADD_SEALS are EINVAL there);
+   * the file system enforces the bits it sets.
+   */
+  seals: number | null = null;
 
   /**
    * A read or a directory listing accessed the inode. File systems that keep

@@ -70,6 +70,9 @@ export class VirtualFilesystem {
   readonly fsTypes = new FsTypes();
   /** Rename cookies and the inotify limits (vfs/fsnotify.ts). */
   readonly notify = new Fsnotify();
+  /** Makes the file system memfd_create's files live on (the composition root sets it). */
+  shmFs: (() => FilesystemImpl) | null = null;
+  private shmMnt: Mount | null = null;
 
   constructor(rootFs: FilesystemImpl, opts: { openFifo?: FifoOpener; devs?: AnonDevs } = {}) {
     this.openFifo = opts.openFifo ?? null;
@@ -81,6 +84,20 @@ export class VirtualFilesystem {
   /** A mount id no other mount of this VFS has (also for mounts outside the tree, such as procfs's anonymous one). */
   allocMountId(): number {
     return this.nextMountId++;
+  }
+
+  /**
+   * The mount of memfd_create's files (Linux's internal shm mount): in no
+   * namespace's tree, made at the first memfd so that sandboxes without one
+   * number their mounts as before.
+   */
+  shmMount(): Mount {
+    if (!this.shmMnt) {
+      if (!this.shmFs) throw new Errno(E.ENOSYS, 'no file system for memfd_create');
+      const fs = this.shmFs();
+      this.shmMnt = new Mount(this.allocMountId(), fs, new Dentry(fs.root(), '', null), null, null, { readonly: false, noexec: false });
+    }
+    return this.shmMnt;
   }
 
   get root(): VPath {

@@ -121,6 +121,7 @@ const C_PROGRAMS = Object.freeze({
   aiopget: { args: () => [], endsWithDone: true },
   pty: { args: () => [], endsWithDone: true },
   ptyjob: { args: () => [], endsWithDone: true },
+  memfd: { args: () => [], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.

@@ -128,6 +128,8 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
       v('overcommit_ratio', 50),
       v('max_map_count', d.maxMapCount),
       v('mmap_min_addr', d.mmapMinAddr),
+      // memfd_create without MFD_EXEC or MFD_NOEXEC_SEAL makes executable files (syscalls/sys_memfd.ts).
+      v('memfd_noexec', 0),
     ]),
   ]);
 }

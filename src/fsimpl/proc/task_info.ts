@@ -11,7 +11,7 @@ import { SIG_IGN, NSIG, sigBit } from '../../abi/signals';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import type { MemoryManager } from '../../mm/mm';
-import { LOCK_ONFAULT, type Vma } from '../../mm/vma';
+import { LOCK_ONFAULT, THP_HUGE, THP_NEVER, type Vma } from '../../mm/vma';
 import { pathOf, type Dentry, type Mount, type VPath } from '../../vfs/dentry';
 import type { MountNamespace } from '../../vfs/mount_ns';
 import { devMajor, devMinor } from '../../abi/fs';
@@ -280,15 +280,20 @@ export function smapsText(mm: MemoryManager): string {
     if (e.write) flags.push('wr');
     if (e.exec) flags.push('ex');
     if (e.shared) flags.push('sh');
-    flags.push('mr', 'mw', 'me');
+    flags.push('mr');
+    if (!vma || vma.maywrite) flags.push('mw');
+    flags.push('me');
     if (e.shared) flags.push('ms');
     if (vma?.growsDown) flags.push('gd');
-    // In Linux's bit order: VM_LOCKED, VM_DONTCOPY, VM_LOCKONFAULT, VM_ACCOUNT, VM_WIPEONFORK.
+    // In Linux's bit order: VM_LOCKED, VM_DONTCOPY, VM_LOCKONFAULT, VM_ACCOUNT, VM_WIPEONFORK, VM_DONTDUMP, VM_HUGEPAGE, VM_NOHUGEPAGE.
     if (vma?.locked) flags.push('lo');
     if (vma?.dontfork) flags.push('dc');
     if (vma && vma.locked & LOCK_ONFAULT) flags.push('lf');
     if (vma && !vma.file && !vma.shared) flags.push('ac');
     if (vma?.wipeonfork) flags.push('wf');
+    if (vma?.dontdump) flags.push('dd');
+    if (vma?.thp === THP_HUGE) flags.push('hg');
+    if (vma?.thp === THP_NEVER) flags.push('nh');
     s += formatMapsLine(e) + '\n';
     s += formatSmapsBlock({
       sizeKb: (e.end - e.start) / 1024, rssKb: vma ? residentBytes(vma) / 1024 : 0,

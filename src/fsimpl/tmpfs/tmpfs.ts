@@ -14,6 +14,7 @@ import {
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
 } from '../../abi/fs';
 import { PAGE_SIZE as PAGE } from '../../abi/mm';
+import { F_SEAL_ANY_WRITE, F_SEAL_EXEC, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK } from '../../abi/memfd';
 
 
 /** Walk [start, end) of a file page by page: page index, offset in it, length, file position. */
@@ -109,7 +110,7 @@ export class TmpfsInode extends Inode {
   entries: Map<string, TmpfsInode> | null = null;
   target = '';
   private pages: number[] = []; // frame per page index, -1 for a hole
-  /** Pages with a frame (st_blocks), kept as they come and go: counting them walked every page per stat. */
+  /** Pages that have a frame (st_blocks, and which walk of the pages is cheaper). */
   private present = 0;
   /** Overlay upper layer: this directory hides the lower one. */
   opaque = false;
@@ -127,6 +128,10 @@ export class TmpfsInode extends Inode {
     } else if (spec.type === S_IFLNK) {
       this.target = spec.target ?? '';
       this.a.size = Buffer.byteLength(this.target, 'latin1');
+    } else if (spec.type === S_IFREG) {
+      // Every tmpfs file has seals, as Linux's shmem files: sealed against sealing
+      // unless memfd_create was asked for MFD_ALLOW_SEALING or MFD_NOEXEC_SEAL.
+      this.seals = F_SEAL_SEAL;
     }
   }
 
@@ -245,6 +250,26 @@ export class TmpfsInode extends Inode {
   }
 
   // ---- regular file data ----
+  /**
+   * fn for each page with a frame in [from, to): by index when the range is
+   * shorter than the pages present, else over the pages present (for-in
+   * skips the holes of a sparse file), so neither a huge range nor a huge
+   * file makes one call cost more than the smaller of the two.
+   */
+  private forEachPresent(from: number, to: number, fn: (i: number, f: number) => void): void {
+    if (to - from <= this.present) {
+      for (let i = from; i < to; i++) {
+        const f = this.pages[i];
+        if (f !== undefined && f >= 0) fn(i, f);
+      }
+      return;
+    }
+    for (const k in this.pages) {
+      const i = Number(k);
+      const f = this.pages[i];
+      if (i >= from && i < to && f !== undefined && f >= 0) fn(i, f);
+    }
+  }
   override readAt(off: number, len: number): Buffer {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
     const end = Math.min(this.a.size, off + len);
@@ -319,6 +344,7 @@ export class TmpfsInode extends Inode {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
     if (off + len > MAX_FILE) throw new Errno(E.EFBIG);
     if (len <= 0) return 0;
+    if (this.sealBits) len = this.sealedWrite(off, len);
     const first = Math.floor(off / PAGE);
     const end = Math.ceil((off + len) / PAGE);
     for (let pi = first; pi < end; pi++) {
@@ -348,6 +374,22 @@ export class TmpfsInode extends Inode {
     if (off + done > this.a.size) this.a.size = off + done;
     if (done > 0) this.touch();
     return done;
+  }
+  /**
+   * How much of a write of len bytes at off the seals let through. Linux
+   * checks each page-sized piece of a write (shmem_write_begin): with
+   * F_SEAL_GROW the pieces up to the last page boundary inside the file go
+   * in, so a write crossing the end is short, and EPERM when no piece fits.
+   */
+  private get sealBits(): number {
+    return this.seals ?? 0;
+  }
+  private sealedWrite(off: number, len: number): number {
+    if (this.sealBits & F_SEAL_ANY_WRITE) throw new Errno(E.EPERM);
+    if (!(this.sealBits & F_SEAL_GROW) || off + len <= this.a.size) return len;
+    const fits = Math.floor(this.a.size / PAGE) * PAGE - off;
+    if (fits <= 0) throw new Errno(E.EPERM);
+    return Math.min(fits, len);
   }
   private truncate(size: number): void {
     if (size > MAX_FILE) throw new Errno(E.EFBIG);
@@ -395,7 +437,10 @@ export class TmpfsInode extends Inode {
   }
   override allocate(mode: number, off: number, len: number): void {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.ENODEV);
+    if (mode & 2 && this.sealBits & F_SEAL_ANY_WRITE) throw new Errno(E.EPERM);
     if (off + len > MAX_FILE) throw new Errno(E.EFBIG);
+    // F_SEAL_GROW refuses any allocation past the end, KEEP_SIZE or not (as shmem_fallocate).
+    if (!(mode & 2) && this.sealBits & F_SEAL_GROW && off + len > this.a.size) throw new Errno(E.EPERM);
     if (mode & 2) {
       // PUNCH_HOLE: free whole pages, zero the partial ones at the edges.
       const end = Math.min(off + len, this.pages.length * PAGE);
@@ -416,9 +461,10 @@ export class TmpfsInode extends Inode {
     } else {
       const first = Math.floor(off / PAGE);
       const last = Math.ceil((off + len) / PAGE);
-      let missing = 0;
-      for (let pi = first; pi < last; pi++) if (!(this.pages[pi] >= 0)) missing++;
       // Linux fails the whole request rather than leave part of it allocated.
+      // Counted from the pages present, never page by page over the range: a
+      // hostile length (terabytes of a sparse file) must not cost a loop per page.
+      const missing = last - first - this.framesIn(first, last).size;
       if (this.fs.usedPages + missing > this.fs.sizePages) throw new Errno(E.ENOSPC);
       for (let pi = first; pi < last; pi++) this.frame(pi);
       if (!(mode & 1) && off + len > this.a.size) this.a.size = off + len;
@@ -428,7 +474,20 @@ export class TmpfsInode extends Inode {
   override seekData(off: number, hole: boolean): number {
     const size = this.a.size;
     if (off >= size) throw new Errno(E.ENXIO);
-    for (let pi = Math.floor(off / PAGE); pi * PAGE < size; pi++) {
+    const start = Math.floor(off / PAGE), end = Math.ceil(size / PAGE);
+    if (!hole && end - start > this.present) {
+      // Data in a sparse file: the first page present from start (array
+      // index keys come in ascending order), not a walk over every hole.
+      for (const k in this.pages) {
+        const i = Number(k);
+        if (i < start || !(this.pages[i] >= 0)) continue;
+        if (i >= end) break;
+        return Math.max(off, i * PAGE);
+      }
+      throw new Errno(E.ENXIO);
+    }
+    // A hole is found within the pages present, plus one.
+    for (let pi = start; pi * PAGE < size; pi++) {
       const f = this.pages[pi];
       const isData = f !== undefined && f >= 0;
       if (isData !== hole) return Math.min(size, Math.max(off, pi * PAGE));
@@ -438,13 +497,25 @@ export class TmpfsInode extends Inode {
   }
   override mappable(): Mappable | null {
     if ((this.a.mode & S_IFMT) !== S_IFREG) return null;
-    return { frameFor: (pi: number) => this.frame(pi), size: () => this.a.size };
+    return {
+      frameFor: (pi: number) => this.frame(pi), size: () => this.a.size,
+      framesIn: (from, to) => this.framesIn(from, to), punch: (off, len) => this.allocate(3, off, len),
+    };
+  }
+  /** The frames of the pages present in [from, to), by page index (only those present are visited). */
+  private framesIn(from: number, to: number): Map<number, number> {
+    const out = new Map<number, number>();
+    this.forEachPresent(from, to, (i, f) => out.set(i, f));
+    return out;
   }
 
   override setattr(s: SetAttr): void {
+    // The seals are checked before anything changes (shmem_setattr).
+    if (s.mode !== undefined && this.sealBits & F_SEAL_EXEC && ((this.a.mode ^ s.mode) & 0o111)) throw new Errno(E.EPERM);
     if (s.size !== undefined) {
       if ((this.a.mode & S_IFMT) === S_IFDIR) throw new Errno(E.EISDIR);
       if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
+      if ((s.size < this.a.size && this.sealBits & F_SEAL_SHRINK) || (s.size > this.a.size && this.sealBits & F_SEAL_GROW)) throw new Errno(E.EPERM);
       if (s.size !== this.a.size) this.a.mtimeNs = nowNs();
       this.truncate(s.size);
     }

@@ -85,5 +85,6 @@ export const timeMmDecoders: Table = {
   madvise: { fmt: (c, i) => enumName(c.args[i] >>> 0, MADV, 'MADV_???') },
   mremap_flags: { fmt: (c, i) => bitNames(c.args[i], [[1, 'MREMAP_MAYMOVE'], [2, 'MREMAP_FIXED'], [4, 'MREMAP_DONTUNMAP']], '0') },
   msync_flags: { fmt: (c, i) => bitNames(c.args[i], [[1, 'MS_ASYNC'], [2, 'MS_INVALIDATE'], [4, 'MS_SYNC']], '0') },
+  memfd_flags: { fmt: (c, i) => bitNames(c.args[i], [[1, 'MFD_CLOEXEC'], [2, 'MFD_ALLOW_SEALING'], [4, 'MFD_HUGETLB'], [8, 'MFD_NOEXEC_SEAL'], [0x10, 'MFD_EXEC']], '0') },
   mlockall_flags: { fmt: (c, i) => bitNames(c.args[i], [[1, 'MCL_CURRENT'], [2, 'MCL_FUTURE'], [4, 'MCL_ONFAULT']], '0') },
 };
