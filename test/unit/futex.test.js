@@ -5,7 +5,8 @@
 
 const assert = require('node:assert');
 const { test } = require('node:test');
-const { FutexTable, BITSET_MATCH_ANY } = require('../../dist/kernel/futex.js');
+const { FutexTable } = require('../../dist/kernel/futex.js');
+const { FUTEX_BITSET_MATCH_ANY: BITSET_MATCH_ANY } = require('../../dist/abi/futex.js');
 
 /** A task whose memory is one private page of zeroes at 0x1000 and whose block() ends when told. */
 function fakeTask() {
