@@ -208,6 +208,36 @@ static void owner_died(void) {
   munmap(page, 4096);
 }
 
+/* Two processes, two locks, each waiting for the other's: EDEADLK to the second. */
+static void deadlock(void) {
+  uint32_t *l1 = w, *l2 = w + 8;
+  *l1 = *l2 = 0;
+  showw("lock L1", fx(l1, FUTEX_LOCK_PI, 0, NULL, NULL, 0), l1);
+  sh->ctl = 0;
+  pid_t b = xfork();
+  if (b == 0) {
+    iam("B");
+    if (fx(l2, FUTEX_LOCK_PI, 0, NULL, NULL, 0)) _exit(20 + errno);
+    __atomic_store_n(&sh->ctl, 1, __ATOMIC_SEQ_CST);
+    long r = fx(l1, FUTEX_LOCK_PI, 0, NULL, NULL, 0);
+    sh->res[0] = r < 0 ? -errno : r;
+    sh->seen[0] = *l1;
+    fx(l1, FUTEX_UNLOCK_PI, 0, NULL, NULL, 0);
+    fx(l2, FUTEX_UNLOCK_PI, 0, NULL, NULL, 0);
+    _exit(0);
+  }
+  while (__atomic_load_n(&sh->ctl, __ATOMIC_SEQ_CST) != 1) usleep(1000);
+  wait_asleep(b);
+  showw("lock L2, whose owner waits for our L1", fx(l2, FUTEX_LOCK_PI, 0, NULL, NULL, 0), l2);
+  struct timespec ts = in_ms(CLOCK_MONOTONIC, 10);
+  showw("timed lock2 of L2", fx(l2, FUTEX_LOCK_PI2, 0, &ts, NULL, 0), l2);
+  showw("trylock L2", fx(l2, FUTEX_TRYLOCK_PI, 0, NULL, NULL, 0), l2);
+  showw("unlock L1", fx(l1, FUTEX_UNLOCK_PI, 0, NULL, NULL, 0), l1);
+  report("B", 0, b);
+  printf("L1 %s, ", word(*l1));
+  printf("L2 %s\n", word(*l2));
+}
+
 /* glibc's robust PI pshared mutex: EOWNERDEAD to the next locker, then 4 processes count under it. */
 static void glibc_mutex(void) {
   pthread_mutex_t *m = mmap(NULL, sizeof *m, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -282,6 +312,7 @@ int main(void) {
   basics();
   owned_by_other();
   owner_died();
+  deadlock();
   glibc_mutex();
   printf("done\n");
   return 0;
