@@ -232,7 +232,7 @@ static void deadlock(void) {
   struct timespec ts = in_ms(CLOCK_MONOTONIC, 10);
   showw("timed lock2 of L2", fx(l2, FUTEX_LOCK_PI2, 0, &ts, NULL, 0), l2);
   showw("trylock L2", fx(l2, FUTEX_TRYLOCK_PI, 0, NULL, NULL, 0), l2);
-  showw("unlock L1", fx(l1, FUTEX_UNLOCK_PI, 0, NULL, NULL, 0), l1);
+  show("unlock L1", fx(l1, FUTEX_UNLOCK_PI, 0, NULL, NULL, 0));
   report("B", 0, b);
   printf("L1 %s, ", word(*l1));
   printf("L2 %s\n", word(*l2));
