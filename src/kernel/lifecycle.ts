@@ -82,6 +82,8 @@ export interface CloneArgs {
   childTid: number;
   tls: number;
   exitSignal: number;
+  /** clone3's CLONE_CLEAR_SIGHAND: the child's handlers are reset to SIG_DFL (ignored signals stay ignored). */
+  clearSighand?: boolean;
 }
 
 export class Lifecycle {
@@ -185,29 +187,39 @@ export class Lifecycle {
 
   clone(t: Task, a: CloneArgs): number | Promise<number> {
     const f = a.flags;
-    if (f & CLONE_THREAD || (f & CLONE_VM && !(f & CLONE_VFORK))) {
-      this.k.logOnce('threads', 'clone: threads (CLONE_VM without CLONE_VFORK, CLONE_THREAD) are not supported yet');
-      throw new Errno(E.EINVAL, 'threads not supported yet');
-    }
+    // Linux's rules: a thread shares the handlers, which need the memory shared.
+    if (f & CLONE_THREAD && !(f & CLONE_SIGHAND)) throw new Errno(E.EINVAL);
     if (f & CLONE_SIGHAND && !(f & CLONE_VM)) throw new Errno(E.EINVAL);
+    // init may not make siblings of itself (its parent would never reap them).
+    if (f & CLONE_PARENT && t.tg.pid === 1) throw new Errno(E.EINVAL);
     checkCloneNsFlags(f);
+    const thread = (f & CLONE_THREAD) !== 0;
     let fsc = f & CLONE_FS ? t.fs : t.fs.fork();
     let creds = t.creds.clone();
     let nsproxy = t.nsproxy;
     if (f & NEW_NS_FLAGS) ({ ns: nsproxy, creds, fs: fsc } = copyNamespaces(this.k.vfs, t.nsproxy, creds, fsc, f));
-    const vfork = (f & CLONE_VFORK) !== 0 && (f & CLONE_VM) !== 0;
-    // Every task is a host process: a fork bomb must stop at the sandbox's limit, not the host's.
+    // A thread never waits like a vfork child's parent: its caller runs on beside it.
+    const vfork = (f & CLONE_VFORK) !== 0 && (f & CLONE_VM) !== 0 && !thread;
+    if (thread && f & CLONE_VFORK) this.k.logOnce('vfork-thread', 'clone: CLONE_VFORK with CLONE_THREAD does not suspend the caller');
+    // Every task is a host thread: a fork bomb must stop at the sandbox's limit, not the host's.
     if (this.k.tasks.size >= this.k.maxTasks) throw new Errno(E.EAGAIN);
     const pid = this.k.allocPid();
     const parentTg = f & CLONE_PARENT ? t.tg.parent ?? t.tg : t.tg;
-    const tg = new ThreadGroup(pid, t.tg.pgid, t.tg.sid);
-    tg.exitSignal = a.exitSignal;
-    tg.actions = t.tg.forkActions();
-    tg.rlimits = t.tg.rlimits.map((r) => ({ ...r }));
-    tg.itimers.cpuLimit.watch(this.k);
-    tg.comm = t.tg.comm;
-    tg.exePath = t.tg.exePath;
-    for (const h of this.k.hooks.fork) h(t.tg, tg);
+    let tg: ThreadGroup;
+    if (thread) {
+      tg = t.tg;
+    } else {
+      tg = new ThreadGroup(pid, t.tg.pgid, t.tg.sid);
+      tg.exitSignal = a.exitSignal;
+      // CLONE_SIGHAND: one table of handlers, changed in place by either process.
+      tg.actions = f & CLONE_SIGHAND ? t.tg.actions : t.tg.forkActions();
+      if (a.clearSighand) tg.actions = tg.actions.map((act) => (act.handler === S.SIG_IGN ? act : S.defaultSigAction()));
+      tg.rlimits = t.tg.rlimits.map((r) => ({ ...r }));
+      tg.itimers.cpuLimit.watch(this.k);
+      tg.comm = t.tg.comm;
+      tg.exePath = t.tg.exePath;
+      for (const h of this.k.hooks.fork) h(t.tg, tg);
+    }
     let mm: MemoryManager;
     let ctx;
     const parentRegs = t.ctx.regs.snapshot();
@@ -220,6 +232,11 @@ export class Lifecycle {
       ctx = t.ctx;
       t.vforkSavedRegs = parentRegs;
       t.vforkSavedFp = parentFp;
+    } else if (f & CLONE_VM) {
+      // A thread (or a process sharing the memory): a new context of the same address space.
+      mm = t.mm;
+      ctx = mm.as.newContext(t.ctx);
+      mm.users++;
     } else {
       const as = this.k.platform.newAddressSpace();
       mm = t.mm.fork(as);
@@ -229,15 +246,18 @@ export class Lifecycle {
     const child = new Task(this.k, pid, tg, mm, fdTable, fsc, creds, ctx);
     child.nsproxy = nsproxy;
     child.sigmask = t.sigmask;
-    child.altStack = { ...t.altStack };
+    // A new stack shares no alternate signal stack (clone with CLONE_VM but not CLONE_VFORK clears it).
+    child.altStack = f & CLONE_VM && !vfork ? { sp: 0, size: 0, flags: 2 } : { ...t.altStack };
     child.seccomp = t.seccomp;
     child.seccompStrict = t.seccompStrict;
     tg.tasks.add(child);
-    tg.parent = parentTg;
-    parentTg.children.add(tg);
-    tg.startTimeNs = child.startTimeNs;
+    if (!thread) {
+      tg.parent = parentTg;
+      parentTg.children.add(tg);
+      tg.startTimeNs = child.startTimeNs;
+      this.k.groups.set(pid, tg);
+    }
     this.k.tasks.set(pid, child);
-    this.k.groups.set(pid, tg);
     const regs = ctx.regs;
     regs.restore(parentRegs);
     regs.set(Reg.RAX, 0);
@@ -247,7 +267,10 @@ export class Lifecycle {
     if (f & CLONE_PARENT_SETTID && a.parentTid) t.mm.writeI32(a.parentTid, pid);
     if (f & CLONE_CHILD_SETTID && a.childTid) child.mm.writeI32(a.childTid, pid);
     if (f & CLONE_CHILD_CLEARTID) child.clearChildTid = a.childTid;
-    if (t.ptrace) this.k.ptrace.onClone(t, child, f, a.exitSignal);
+    // A thread starts with its creator's name and keeps it when the process is renamed.
+    if (thread) child.ownComm = t.comm;
+    // Tracers follow processes here; the threads of a traced process run untraced (docs/COMPATIBILITY.md).
+    if (t.ptrace && !thread) this.k.ptrace.onClone(t, child, f, a.exitSignal);
     if (!vfork) {
       queueMicrotask(() => this.start(child));
       this.k.noteWake();
@@ -290,6 +313,8 @@ export class Lifecycle {
     // built beside the old one (only queued on the host), and the host side is
     // cleared and remapped once past the point of no return. A vfork child
     // shares its parent's stub and gets a fresh one.
+    // With other threads (or CLONE_VM processes) in the address space, the
+    // new image gets a fresh one, as gVisor does: the old one goes with them.
     const reuse = t.mm.users === 1 && !t.vforkParent;
     const as = reuse ? t.mm.as : this.k.platform.newAddressSpace();
     if (reuse) as.flushPending();
@@ -306,7 +331,9 @@ export class Lifecycle {
       }
       throw e;
     }
-    // Past the point of no return: the old image goes, its CPU time and peak size stay with the process.
+    // Past the point of no return: the other threads die (de_thread), the old
+    // image goes, its CPU time and peak size stay with the process.
+    this.deThread(t);
     const old = t.mm;
     sampleRss(t.tg, old);
     t.mm = mm;
@@ -340,6 +367,30 @@ export class Lifecycle {
     return KEEP_REGS;
   }
 
+  /**
+   * execve from a multi-threaded process: every other thread dies (its
+   * robust list and clear_child_tid handled, its host thread ended), and the
+   * exec'ing thread becomes the leader, taking the leader's tid.
+   */
+  private deThread(t: Task): void {
+    const tg = t.tg;
+    if (tg.tasks.size === 1) return;
+    const leader = tg.leader;
+    for (const x of [...tg.tasks]) {
+      if (x === t) continue;
+      this.killTask(x, false);
+      this.k.ptrace.unlink(x);
+      tg.tasks.delete(x);
+      this.k.tasks.delete(x.tid);
+    }
+    if (leader !== t) {
+      this.k.tasks.delete(t.tid);
+      t.tid = leader.tid;
+      this.k.tasks.set(t.tid, t);
+      t.ownComm = null;
+    }
+  }
+
   // ---- exit ---------------------------------------------------------------------------
 
   /** exit_group, a fatal signal, or the last thread's exit: the whole process goes. */
@@ -347,13 +398,22 @@ export class Lifecycle {
     if (tg.exiting) return;
     tg.exiting = true;
     tg.exitStatus = signal ? signal & 0x7f : (code & 0xff) << 8;
-    for (const t of tg.tasks) this.killTask(t);
+    // Contexts need no ending one by one when the address space goes with the group.
+    let users = 0;
+    const mm = tg.leader.mm;
+    for (const t of tg.tasks) if (t.state !== 'dead' && t.mm === mm && !t.vforkParent) users++;
+    const wholeAs = users === mm.users;
+    for (const t of tg.tasks) {
+      this.killTask(t, wholeAs);
+      this.k.tasks.delete(t.tid);
+    }
     this.k.ptrace.tracerExit(tg);
     exitTimers(this.k, tg);
     this.becomeZombie(tg, signal, code);
   }
 
-  private killTask(t: Task): void {
+  /** End one task: its futex duties, its CPU time, its share of the memory and files; its host thread unless asGoes (the address space is released with it). */
+  private killTask(t: Task, asGoes: boolean): void {
     if (t.state === 'dead') return;
     // A bad pointer in the exiting task's own bookkeeping is its problem, not the exit's.
     try {
@@ -389,6 +449,7 @@ export class Lifecycle {
       t.mm.release();
     } else {
       t.mm.users--;
+      if (!asGoes) t.ctx.release();
     }
     t.fdTable.unshare();
   }
@@ -485,14 +546,44 @@ export class Lifecycle {
    * PTRACE_O_TRACEEXIT stops first (the call is held meanwhile, as a vfork
    * parent's is).
    */
-  exit(t: Task, code: number): number {
+  exit(t: Task, code: number, group: boolean): number {
     const exit = () => {
-      this.exitGroup(t.tg, 0, code);
+      this.exitTask(t, code, group);
       this.k.runner.finishParked(t, KEEP_REGS);
     };
     if (this.k.ptrace.exitEvent(t, (code & 0xff) << 8, exit)) return VFORK_WAIT;
-    this.exitGroup(t.tg, 0, code);
+    this.exitTask(t, code, group);
     return KEEP_REGS;
+  }
+
+  /**
+   * exit(2) ends the calling thread only; the process ends with its last
+   * thread, whose code is the process's status (as Linux reports it). The
+   * leader stays, dead, as the process's face until then (its tid stays taken).
+   */
+  private exitTask(t: Task, code: number, group: boolean): void {
+    this.endThread(t, group, 0, code);
+  }
+
+  /** A thread dies of signal sig alone (seccomp's KILL_THREAD); with the last thread the process dies of it. */
+  killThread(t: Task, sig: number): void {
+    this.endThread(t, false, sig, 0);
+  }
+
+  private endThread(t: Task, group: boolean, signal: number, code: number): void {
+    const tg = t.tg;
+    let others = false;
+    for (const x of tg.tasks) if (x !== t && x.state !== 'dead') others = true;
+    if (group || !others || tg.exiting) {
+      this.exitGroup(tg, signal, code);
+      return;
+    }
+    this.killTask(t, false);
+    if (t !== tg.leader) {
+      this.k.ptrace.unlink(t);
+      tg.tasks.delete(t);
+      this.k.tasks.delete(t.tid);
+    }
   }
 
   // ---- wait -------------------------------------------------------------------------

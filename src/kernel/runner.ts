@@ -2,7 +2,7 @@
 // table (sync handlers finish at once: the hot path has no promise), resolve a
 // fault, then deliver signals and switch back to the application.
 
-import { actionOf, AUDIT_ARCH_X86_64, dataOf, evaluate, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_LOG, SECCOMP_RET_TRACE, SECCOMP_RET_TRAP, SECCOMP_RET_USER_NOTIF } from './seccomp';
+import { actionOf, AUDIT_ARCH_X86_64, dataOf, evaluate, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_THREAD, SECCOMP_RET_LOG, SECCOMP_RET_TRACE, SECCOMP_RET_TRAP, SECCOMP_RET_USER_NOTIF } from './seccomp';
 import { Reg, type Stop } from '../platform/platform';
 import { E, Errno } from '../abi/errno';
 import type { Kernel } from './kernel';
@@ -181,8 +181,11 @@ export class TaskRunner {
         this.forceSignal(t, S.SIGSYS, { signo: S.SIGSYS, code: 1, raw });
         return nr;
       }
+      case SECCOMP_RET_KILL_THREAD:
+        this.k.lifecycle.killThread(t, S.SIGSYS);
+        return -E.ENOSYS;
       default:
-        // KILL_THREAD, KILL_PROCESS and unknown actions: one thread per process, so the process.
+        // KILL_PROCESS and unknown actions.
         this.k.exitGroup(t.tg, S.SIGSYS);
         return -E.ENOSYS;
     }

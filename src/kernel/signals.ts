@@ -126,8 +126,14 @@ export class SignalManager {
       return;
     }
     this.prepare(tg, sig);
-    const tasks = [...tg.tasks];
-    const anyUnblocked = tasks.find((t) => (t.sigmask & S.sigBit(sig)) === 0n);
+    // Linux's choice: the main thread if it can take the signal, else any thread that can.
+    const bit = S.sigBit(sig);
+    let anyUnblocked: Task | undefined;
+    for (const t of tg.tasks) {
+      if (t.state === 'dead' || t.sigmask & bit) continue;
+      anyUnblocked = t;
+      break;
+    }
     if (anyUnblocked && this.discards(anyUnblocked, sig)) return;
     tg.pending.set(sig, info);
     tg.signalWaiters.notify(EVENT_IN);
@@ -269,6 +275,12 @@ export class SignalManager {
   private groupStop(tg: ThreadGroup, sig: number): void {
     if (tg.stopped) return;
     tg.stopped = true;
+    // Every thread stops: one running application code is brought back, one
+    // blocked in a call unwinds to restart it after SIGCONT; both park on the way out.
+    for (const t of tg.tasks) {
+      if (t.state === 'running' && t.ctx.owner === t) t.ctx.interrupt();
+      else if (t.state === 'blocked') t.wakeForSignal();
+    }
     tg.contReport = null;
     tg.stopReport = { kind: 'stopped', status: (sig << 8) | 0x7f, si: { signo: S.SIGCHLD, code: S.CLD_STOPPED, pid: tg.pid, status: sig } };
     this.notifyParent(tg, S.CLD_STOPPED, sig);

@@ -101,6 +101,11 @@ export class Task {
    */
   readonly syscallArgs: number[] = [0, 0, 0, 0, 0, 0];
   startTimeNs = 0;
+  /**
+   * The thread's own name when it is not the leader (PR_SET_NAME in a thread,
+   * or the name it was created with); null: the process's, tg.comm.
+   */
+  ownComm: string | null = null;
   /** The namespaces the task is in, but its user namespace (that is on its credentials). */
   nsproxy: NsProxy;
   /** ptrace: this task's link to its tracer and its ptrace-stop (kernel/ptrace.ts); null when not traced. */
@@ -110,7 +115,8 @@ export class Task {
 
   constructor(
     readonly kernel: Kernel,
-    readonly tid: number,
+    /** Changes once at most: a thread that execs takes its leader's tid. */
+    public tid: number,
     public tg: ThreadGroup,
     public mm: MemoryManager,
     public fdTable: FdTable,
@@ -135,6 +141,20 @@ export class Task {
     return this.tg.pid;
   }
 
+  /** This thread's name (comm): the leader's is the process's. */
+  get comm(): string {
+    return this.ownComm ?? this.tg.comm;
+  }
+
+  set comm(name: string) {
+    if (this === this.tg.leader) {
+      this.tg.comm = name;
+      this.ownComm = null;
+    } else {
+      this.ownComm = name;
+    }
+  }
+
   /**
    * Block until q (a queue, or a file through its eventRegister) is notified with an event in mask (resolves with the events),
    * the monotonic deadline passes (resolves 0), or a signal interrupts (rejects
@@ -143,6 +163,10 @@ export class Task {
   block(q: Waitable | null, mask: number, deadlineNs?: number): Promise<number> {
     // A pause pending counts as a signal would: the handler unwinds to its restart point.
     if (this.hasInterruptingSignal() || this.kernel.pausing) return Promise.reject(new Errno(ERESTARTSYS));
+    // Mapping changes made so far in this call reach the host before time
+    // passes: sibling threads run meanwhile, and a frame the call let go of
+    // may be given to another process.
+    this.mm.as.flushPending();
     return new Promise<number>((resolve, reject) => {
       this.blockResolve = resolve;
       this.blockReject = reject;

@@ -73,6 +73,13 @@ export interface Context {
   /** FPU/SSE/AVX state (XSAVE layout when available, else FXSAVE) and its format. */
   getFpState(): Buffer;
   setFpState(b: Buffer): void;
+  /**
+   * End the thread backing this context; its address space stays (an
+   * application thread exits while others live on). A context the kernel
+   * holds ends at once; one running application code ends at its next stop,
+   * which is never reported. Releasing the address space ends every context.
+   */
+  release(): void;
   /** The host thread id backing the context (for debugging and isolation tests). */
   readonly hostTid: number;
   /**
@@ -90,6 +97,13 @@ export interface AddressSpace {
   protect(addr: number, len: number, prot: number): void;
   /** The context of the address space's first thread. */
   mainContext(): Context;
+  /**
+   * A new context in this address space (an application thread, or a process
+   * created with CLONE_VM), made through via: a context of this address space
+   * that the kernel holds now (the thread calling clone). Its registers start
+   * as via's; the kernel sets them before resuming it.
+   */
+  newContext(via: Context): Context;
   /** Ranges the application may not map over (the stub's code, the vDSO). */
   readonly reserved: ReadonlyArray<{ start: number; end: number; name: string }>;
   /**

@@ -113,11 +113,11 @@ function prctl(t: Task, a: number[]): number {
       return 0;
     }
     case PR_SET_NAME:
-      t.tg.comm = readComm(t, arg2);
+      t.comm = readComm(t, arg2);
       return 0;
     case PR_GET_NAME: {
       const b = Buffer.alloc(TASK_COMM_LEN);
-      Buffer.from(t.tg.comm, 'latin1').copy(b, 0, 0, TASK_COMM_LEN - 1);
+      Buffer.from(t.comm, 'latin1').copy(b, 0, 0, TASK_COMM_LEN - 1);
       t.mm.copyOut(arg2, b);
       return 0;
     }

@@ -13,7 +13,7 @@ import { checkNproc } from './nproc';
 import { readPath, startOf } from './sysutil';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../abi/fs';
 import { installPidfd, pidfdTarget } from './sys_pidfd';
-import { CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_THREAD, CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WSTOPPED, WUNTRACED } from '../abi/sched';
+import { CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WSTOPPED, WUNTRACED } from '../abi/sched';
 
 const MAX_ARGS = 0x7fffffff;
 
@@ -49,14 +49,20 @@ function clone(t: Task, a: number[]): number | Promise<number> {
   const flags = a[0] >>> 0;
   const args = { flags: flags & ~0xff & ~CLONE_PIDFD, stack: a[1], parentTid: a[2], childTid: a[3], tls: a[4], exitSignal: flags & 0xff };
   if (!(flags & CLONE_PIDFD)) return spawn(t, args);
-  // The pidfd goes where the parent's tid would: not both; not for a thread.
-  if (flags & (CLONE_PARENT_SETTID | CLONE_THREAD)) throw new Errno(E.EINVAL);
+  // The pidfd goes where the parent's tid would: not both.
+  if (flags & CLONE_PARENT_SETTID) throw new Errno(E.EINVAL);
+  return cloneWithPidfd(t, args, a[2]);
+}
+
+/** clone with CLONE_PIDFD: the pidfd is written to pidfdAddr; not for a thread. */
+function cloneWithPidfd(t: Task, args: L.CloneArgs, pidfdAddr: number): number | Promise<number> {
+  if (args.flags & CLONE_THREAD) throw new Errno(E.EINVAL);
   checkNproc(t);
   // Made (and written out) before the child exists, so EMFILE or EFAULT leave no child behind.
   const { fd, file } = installPidfd(t, null, 0);
   let r: number | Promise<number>;
   try {
-    t.mm.writeI32(a[2], fd);
+    t.mm.writeI32(pidfdAddr, fd);
     r = t.kernel.lifecycle.clone(t, args);
   } catch (e) {
     t.fdTable.close(fd);
@@ -65,6 +71,58 @@ function clone(t: Task, a: number[]): number | Promise<number> {
   const child = r === VFORK_WAIT ? t.vforkChild : t.kernel.tasks.get(r as number);
   if (child) file.attach(child.tg);
   return r;
+}
+
+/** struct clone_args: its first version's size, and the most a caller may pass (the rest must be zero). */
+const CLONE_ARGS_SIZE_VER0 = 64;
+const CLONE_ARGS_MAX = 4096;
+const CLONE_CLEAR_SIGHAND = 0x100000000;
+const CLONE_INTO_CGROUP = 0x200000000;
+const CLONE_DETACHED = 0x400000;
+
+/**
+ * clone3(struct clone_args *, size): clone's flags as 64 bits, the exit
+ * signal and the pidfd's address apart, the stack as a base and a size.
+ */
+function clone3(t: Task, addr: number, size: number): number | Promise<number> {
+  if (size < CLONE_ARGS_SIZE_VER0) throw new Errno(E.EINVAL);
+  if (size > CLONE_ARGS_MAX) throw new Errno(E.E2BIG);
+  const raw = t.mm.copyIn(addr, size);
+  // A newer caller's extra fields are fine only if unused.
+  for (let i = 88; i < size; i++) if (raw[i] !== 0) throw new Errno(E.E2BIG);
+  const u64 = (off: number) => (off + 8 <= size ? raw.readBigUInt64LE(off) : 0n);
+  const flags = u64(0), pidfd = u64(8), childTid = u64(16), parentTid = u64(24), exitSignal = u64(32);
+  const stack = u64(40), stackSize = u64(48), tls = u64(56), setTid = u64(64), setTidSize = u64(72), cgroup = u64(80);
+  const known = BigInt(0xffffff00 & ~CLONE_DETACHED) | BigInt(CLONE_CLEAR_SIGHAND) | BigInt(CLONE_INTO_CGROUP);
+  // The exit signal has its own field: the low byte of flags (clone's CSIGNAL) is refused, as is CLONE_DETACHED.
+  if (flags & ~known) throw new Errno(E.EINVAL);
+  if (exitSignal > BigInt(S.NSIG) || (exitSignal !== 0n && (flags & BigInt(CLONE_THREAD | CLONE_PARENT)) !== 0n)) throw new Errno(E.EINVAL);
+  if ((flags & BigInt(CLONE_CLEAR_SIGHAND)) !== 0n && (flags & BigInt(CLONE_SIGHAND)) !== 0n) throw new Errno(E.EINVAL);
+  if (setTidSize > 32n || (setTid === 0n && setTidSize !== 0n) || (setTid !== 0n && setTidSize === 0n)) throw new Errno(E.EINVAL);
+  // A stack is a base and a size, both or neither.
+  if ((stack === 0n) !== (stackSize === 0n)) throw new Errno(E.EINVAL);
+  if (stack + stackSize > 0x7fffffffffffn) throw new Errno(E.EINVAL);
+  if (setTidSize !== 0n) {
+    t.kernel.logOnce('clone3-settid', 'clone3: set_tid (choosing the child\'s pid) is not offered: EINVAL');
+    throw new Errno(E.EINVAL);
+  }
+  if (flags & BigInt(CLONE_INTO_CGROUP) || cgroup !== 0n) {
+    t.kernel.logOnce('clone3-cgroup', 'clone3: CLONE_INTO_CGROUP is not offered: EINVAL');
+    throw new Errno(E.EINVAL);
+  }
+  const low = Number(flags & 0xffffffffn);
+  const args: L.CloneArgs = {
+    flags: low & ~CLONE_PIDFD,
+    // The stack grows down from the top of the area given.
+    stack: Number(stack + stackSize),
+    parentTid: Number(parentTid),
+    childTid: Number(childTid),
+    tls: Number(BigInt.asIntN(64, tls)),
+    exitSignal: Number(exitSignal),
+    clearSighand: (flags & BigInt(CLONE_CLEAR_SIGHAND)) !== 0n,
+  };
+  if (low & CLONE_PIDFD) return cloneWithPidfd(t, args, Number(pidfd));
+  return spawn(t, args);
 }
 
 /**
@@ -252,12 +310,12 @@ function setsid(t: Task): number {
 export const defs: SyscallDef[] = [
   { nr: 57, name: 'fork', fn: (t) => spawn(t, { flags: 0, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
   { nr: 58, name: 'vfork', fn: (t) => spawn(t, { flags: CLONE_VM | CLONE_VFORK, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
-  { nr: 56, name: 'clone', fn: clone, args: ['clone', 'none', 'none', 'none', 'none'], partial: 'EINVAL for threads (CLONE_THREAD, CLONE_VM without CLONE_VFORK), PID, network and time namespaces (CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME)' },
-  { nr: 435, name: 'clone3', fn: () => { throw new Errno(E.ENOSYS); }, args: ['ptr', 'size'], partial: 'returns ENOSYS so libc falls back to clone' },
+  { nr: 56, name: 'clone', fn: clone, args: ['clone', 'none', 'none', 'none', 'none'], partial: 'EINVAL for PID, network and time namespaces (CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME); CLONE_VFORK with CLONE_THREAD does not suspend the caller; threads of a traced process are not traced' },
+  { nr: 435, name: 'clone3', fn: (t, a) => clone3(t, a[0], a[1]), args: ['ptr', 'size'], partial: 'EINVAL for set_tid and CLONE_INTO_CGROUP, and for what clone refuses' },
   { nr: 59, name: 'execve', fn: (t, a) => execveat(t, -100, a[0], a[1], a[2], 0), args: ['str', 'argv', 'envp'] },
   { nr: 322, name: 'execveat', fn: (t, a) => execveat(t, i32(a[0]), a[1], a[2], a[3], a[4]), args: ['atfd', 'str', 'argv', 'envp', 'atflags'] },
-  { nr: 60, name: 'exit', fn: (t, a) => t.kernel.lifecycle.exit(t, a[0] & 0xff), args: ['int'] },
-  { nr: 231, name: 'exit_group', fn: (t, a) => t.kernel.lifecycle.exit(t, a[0] & 0xff), args: ['int'] },
+  { nr: 60, name: 'exit', fn: (t, a) => t.kernel.lifecycle.exit(t, a[0] & 0xff, false), args: ['int'] },
+  { nr: 231, name: 'exit_group', fn: (t, a) => t.kernel.lifecycle.exit(t, a[0] & 0xff, true), args: ['int'] },
   { nr: 61, name: 'wait4', fn: wait4, args: ['int', 'wstatus_out', 'wait_opts', 'ptr_out'] },
   { nr: 247, name: 'waitid', fn: waitid, args: ['idtype', 'int', 'siginfo_out', 'waitid_opts', 'ptr_out'] },
   { nr: 39, name: 'getpid', fn: (t) => t.tg.pid, args: [] },

@@ -7,7 +7,7 @@ import type { Task } from '../kernel/task';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import {
   attach, checkProgram, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_KILL_THREAD, SECCOMP_RET_LOG,
-  SECCOMP_RET_TRACE, SECCOMP_RET_TRAP, SECCOMP_RET_USER_NOTIF,
+  SECCOMP_RET_TRACE, SECCOMP_RET_TRAP, SECCOMP_RET_USER_NOTIF, type SeccompFilter,
 } from '../kernel/seccomp';
 
 const SECCOMP_SET_MODE_STRICT = 0, SECCOMP_SET_MODE_FILTER = 1, SECCOMP_GET_ACTION_AVAIL = 2, SECCOMP_GET_NOTIF_SIZES = 3;
@@ -38,8 +38,27 @@ export function setFilter(t: Task, flags: number, progAddr: number): number {
   const prog = checkProgram(t.mm.copyIn(addr, len * 8));
   if (!t.tg.procState?.noNewPrivs && !hasCapability(t.creds, CAP_SYS_ADMIN)) throw new Errno(E.EACCES);
   if (t.seccompStrict) throw new Errno(E.EINVAL);
+  if (flags & FLAG_TSYNC) {
+    // Every other thread must run the caller's filters or an older part of
+    // them; the first that does not is named (its tid), or ESRCH if asked.
+    for (const x of t.tg.tasks) {
+      if (x === t || x.state === 'dead') continue;
+      if (x.seccompStrict || !isAncestor(x.seccomp, t.seccomp)) {
+        if (flags & FLAG_TSYNC_ESRCH) throw new Errno(E.ESRCH);
+        return x.tid;
+      }
+    }
+  }
   t.seccomp = attach(t.seccomp, prog, (flags & FLAG_LOG) !== 0);
+  if (flags & FLAG_TSYNC) for (const x of t.tg.tasks) if (x.state !== 'dead') x.seccomp = t.seccomp;
   return 0;
+}
+
+/** Whether filter a is b or one of the filters b was attached on top of. */
+function isAncestor(a: SeccompFilter | null, b: SeccompFilter | null): boolean {
+  if (a === null) return true;
+  for (let f = b; f !== null; f = f.prev) if (f === a) return true;
+  return false;
 }
 
 function seccomp(t: Task, op: number, flags: number, args: number): number {
@@ -72,6 +91,6 @@ function seccomp(t: Task, op: number, flags: number, args: number): number {
 export const defs: SyscallDef[] = [
   {
     nr: 317, name: 'seccomp', args: ['int', 'hex', 'ptr'], fn: (t, a) => seccomp(t, i32(a[0]), u32(a[1]), a[2]),
-    partial: 'no notification listener (SECCOMP_FILTER_FLAG_NEW_LISTENER is EINVAL; USER_NOTIF and TRACE without a tracer return ENOSYS, as on Linux with nobody to ask); TSYNC trivially holds with one thread per process',
+    partial: 'no notification listener (SECCOMP_FILTER_FLAG_NEW_LISTENER is EINVAL; USER_NOTIF and TRACE without a tracer return ENOSYS, as on Linux with nobody to ask); TSYNC syncs the threads (no_new_privs is per process here)',
   },
 ];

@@ -39,6 +39,7 @@ static inline const char *ename(int e) {
   case ENOTDIR: return "ENOTDIR";
   case EISDIR: return "EISDIR";
   case EINVAL: return "EINVAL";
+  case ETIMEDOUT: return "ETIMEDOUT";
   case EMFILE: return "EMFILE";
   case ENOTTY: return "ENOTTY";
   case EFBIG: return "EFBIG";

@@ -3,7 +3,9 @@
 // trap often stay on the tracer's CPU; a compute-bound one (much more CPU
 // time per stop than a round trip costs) may run on every CPU. Counted with
 // `tsvisor do --stats` (cpuSpreads, cpuPins); test/c/cpuspread.c is either
-// about 2 ms of arithmetic per system call or a getppid loop.
+// about 2 ms of arithmetic per system call, a getppid loop, or two threads
+// that compute without stopping (judged by the platform's look at running
+// threads, not at stops).
 
 const assert = require('node:assert');
 const fs = require('node:fs');
@@ -33,4 +35,15 @@ test('CPU policy: a compute-bound stub leaves the tracer\'s CPU, a syscall-bound
   const compute = stats(bin, 'compute', dir);
   assert.ok(compute.cpuSpreads >= 1, JSON.stringify(compute));
   assert.strictEqual(compute.cpuPins, 0, JSON.stringify(compute));
+});
+
+test('CPU policy: two threads computing without system calls both leave the tracer\'s CPU', { timeout: 300_000 }, (t) => {
+  if (!h.needTools(t, ['gcc'])) return;
+  if (os.availableParallelism() < 2) {
+    t.skip('one CPU: nothing to spread to');
+    return;
+  }
+  const bin = h.buildPrograms().cpuspread.dynamic;
+  const threads = stats(bin, 'threads', h.tmpDir());
+  assert.ok(threads.cpuSpreads >= 2, JSON.stringify(threads));
 });

@@ -30,7 +30,7 @@ const IN_CI = /^(1|true|yes)$/i.test(process.env.CI || '');
 // DEFAULT_TIMEOUT_MS bounds every single run; TSVISOR_TEST_TIMEOUT_MS changes it.
 const DEFAULT_TIMEOUT_MS = Number(process.env.TSVISOR_TEST_TIMEOUT_MS) || 60_000;
 
-const CFLAGS = ['-O2', '-Wall', '-Werror'];
+const CFLAGS = ['-O2', '-Wall', '-Werror', '-pthread'];
 
 // baseEnv is the whole environment of the command under test, natively and
 // in the sandbox (where it is passed with --env), plus opts.env.

@@ -64,6 +64,7 @@ test('the filter allows what the platform injects', () => {
   assert.equal(run(prog, MPROTECT, [0x400000, 4096, 1]), ALLOW);
   assert.equal(run(prog, MUNMAP, [0x1000, TOP - 0x1000]), ALLOW, 'unmapAllUser');
   assert.equal(run(prog, CLONE, [17, 0, 0, 0, 0]), ALLOW);
+  assert.equal(run(prog, CLONE, [0x50f00, 0, 0, 0, 0]), ALLOW, 'a host thread of the stub');
   assert.equal(run(prog, EPOLL_WAIT, [4, STUB_DATA, 1, -1]), ALLOW);
   assert.equal(run(prog, 60, [0]), ALLOW);
   assert.equal(run(prog, 231, [1]), ALLOW);
@@ -98,6 +99,9 @@ test('the filter kills any other call or argument', () => {
   assert.equal(run(prog, CLONE, [17 | 0x00800000, 0, 0, 0, 0]), KILL, 'CLONE_UNTRACED');
   assert.equal(run(prog, CLONE, [0x100 | 17, 0, 0, 0, 0]), KILL, 'CLONE_VM');
   assert.equal(run(prog, CLONE, [17 + HI, 0, 0, 0, 0]), KILL, 'flags high half');
+  assert.equal(run(prog, CLONE, [0x50f00 | 0x00800000, 0, 0, 0, 0]), KILL, 'thread, CLONE_UNTRACED');
+  assert.equal(run(prog, CLONE, [0x50f00 | 0x80000, 0, 0, 0, 0]), KILL, 'thread, CLONE_SETTLS');
+  assert.equal(run(prog, CLONE, [0x50f00 + HI, 0, 0, 0, 0]), KILL, 'thread, flags high half');
   // epoll_wait: the waker's one call.
   assert.equal(run(prog, EPOLL_WAIT, [4, STUB_BASE, 1, -1]), KILL, 'into the code page');
   assert.equal(run(prog, EPOLL_WAIT, [5, STUB_DATA, 1, -1]), KILL, 'another fd');
@@ -105,7 +109,7 @@ test('the filter kills any other call or argument', () => {
 });
 
 test('the platform refuses mapping requests beyond top as a Sentry bug', () => {
-  const { Stub, StubError } = require('../../dist/platform/ptrace/stub.js');
+  const { StubProcess: Stub, StubError } = require('../../dist/platform/ptrace/stub.js');
   // A stub object for no process: requests are only queued, never run.
   const s = new Stub(-1, [{ start: STUB_BASE, end: STUB_BASE + 0x3000, name: '[stub]' }], 0, TOP, 1000, { syscallStops: 0, faultStops: 0, injections: 0, batches: 0 });
   s.mapFrames(TOP - 4096, 1, 0, 3);

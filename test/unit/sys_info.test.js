@@ -392,7 +392,7 @@ test('prctl: names, flags, capabilities, unknown options', () => {
   const { k, t } = setup();
   t.mm.copyOut(A, Buffer.from('a-very-long-thread-name\0'));
   assert.equal(PR(t, 'prctl', 15, A), 0);
-  assert.equal(t.tg.comm, 'a-very-long-thr');
+  assert.equal(t.comm, 'a-very-long-thr');
   assert.equal(PR(t, 'prctl', 16, A + 64), 0);
   assert.equal(cstr(t.mm.copyIn(A + 64, 16), 0, 16), 'a-very-long-thr');
   assert.equal(PR(t, 'prctl', 3), 1);

@@ -56,13 +56,14 @@ export function pidDirNode(fs: ProcFs, tg: ThreadGroup, t: Task, thread: boolean
       m.file('auxv', (ctx) => (ensureExists(tg), checkInspect(k, ctx, t), hasResources(tg, t) ? Buffer.from(t.mm.auxv) : Buffer.alloc(0)), 0o400),
       m.file('cgroup', () => (ensureExists(tg), '0::/\n')),
       m.file('cmdline', () => (ensureExists(tg), cmdline(tg, t))),
-      m.rwFile('comm', () => (ensureExists(tg), `${tg.comm}\n`), (data, ctx) => {
+      m.rwFile('comm', () => (ensureExists(tg), `${thread ? t.comm : tg.comm}\n`), (data, ctx) => {
         ensureExists(tg);
         const c = callerOf(k, ctx);
         if (c && c.tg !== tg) throw new Errno(E.EINVAL);
         let s = data.toString('latin1');
         if (s.endsWith('\n')) s = s.slice(0, -1);
-        tg.comm = s.slice(0, TASK_COMM_LEN - 1);
+        if (thread) t.comm = s.slice(0, TASK_COMM_LEN - 1);
+        else tg.comm = s.slice(0, TASK_COMM_LEN - 1);
       }),
       m.rwFile('coredump_filter', () => (ensureExists(tg), `${x.coredumpFilter.toString(16).padStart(8, '0')}\n`), (data) => {
         ensureExists(tg);

@@ -179,7 +179,7 @@ export function buildStat(k: ProcKernel, tg: ThreadGroup, t: Task, id: number): 
   const rssLim = tg.rlimits[5];
   const cpu = id === tg.pid ? tg.cpuTime() : t.cpuTime();
   return {
-    pid: id, comm: tg.comm, state: stateLetter(tg, t), ppid: tg.parent?.pid ?? 0, pgrp: tg.pgid, session: tg.sid,
+    pid: id, comm: id === tg.pid ? tg.comm : t.comm, state: stateLetter(tg, t), ppid: tg.parent?.pid ?? 0, pgrp: tg.pgid, session: tg.sid,
     flags: PF_RANDOMIZE, utime: nsToTicks(cpu.userNs), stime: nsToTicks(cpu.sysNs),
     cutime: nsToTicks(tg.childUserNs), cstime: nsToTicks(tg.childSysNs), numThreads: Math.max(1, threadsOf(tg).filter((x) => x.state !== 'dead').length),
     starttime: nsToTicks(startNs), vsize: mem?.size ?? 0, rss: mem ? mem.rss / PAGE_SIZE : 0,
@@ -224,7 +224,7 @@ export function buildStatus(tg: ThreadGroup, t: Task, id: number, peaks: Peaks |
   }
   const sigLimit = tg.rlimits[11];
   return {
-    name: tg.comm, umask: t.fs.umask, state: stateLetter(tg, t), tgid: tg.pid, pid: id, ppid: tg.parent?.pid ?? 0,
+    name: id === tg.pid ? tg.comm : t.comm, umask: t.fs.umask, state: stateLetter(tg, t), tgid: tg.pid, pid: id, ppid: tg.parent?.pid ?? 0,
     pgid: tg.pgid, sid: tg.sid, uids: [u(c.uid), u(c.euid), u(c.suid), u(c.fsuid)], gids: [g(c.gid), g(c.egid), g(c.sgid), g(c.fsgid)],
     fdSize, groups: c.groups.map(g), mem, threads: Math.max(1, threadsOf(tg).filter((x) => x.state !== 'dead').length),
     sigQueued: t.pending.size + tg.pending.size, sigQueueLimit: sigLimit && sigLimit.cur >= 0 ? sigLimit.cur : 0,

@@ -22,6 +22,12 @@ import type { CpuTime, PlatformStats } from '../platform';
 /** Re-evaluate a stub at most this often (its CPU time has 10 ms ticks). */
 const EVAL_MS = 200;
 /**
+ * While a thread on the tracer's CPU runs application code, look at it this
+ * often even if it never stops: a thread that computes without system calls
+ * gives no stop to be judged at.
+ */
+export const RUNNING_CHECK_NS = 50_000_000;
+/**
  * Look at the clock only every this many stops of a stub: a clock read costs
  * 0.3-0.8 us in these VMs, a few percent of a stop. A compute-bound stub
  * (1 ms or more per stop) still gets looked at every 32 ms of its CPU time.
@@ -39,6 +45,8 @@ const TICKS_PER_SEC = 100; // USER_HZ of /proc/stat on x86-64 Linux
 /** What the policy keeps per stub (on the stub). */
 export class StubCpu {
   stops = 0;
+  /** The policy this thread is judged by (null: never moved). */
+  policy: CpuPolicy | null = null;
   evalAt = 0;
   stopsAt = 0;
   cpuNsAt = -1;
@@ -53,6 +61,8 @@ export class CpuPolicy {
   /** The tracer's CPU; final once settled. */
   cpu: number;
   settled = false;
+  /** A thread on the tracer's CPU went back to application code since the last checkRunning. */
+  checkWanted = false;
   private readonly busyAtStart: Map<number, number>;
   private readonly selfAtStart = process.cpuUsage();
   constructor(private readonly stats: PlatformStats) {
@@ -102,10 +112,37 @@ export class CpuPolicy {
     if (++s.stops % CLOCK_EVERY !== 0 || this.allowed.length < 2) return;
     const now = performance.now();
     if (now - s.evalAt < EVAL_MS) return;
+    this.evaluate(s, ctx, now);
+  }
+
+  /**
+   * The threads running application code on the tracer's CPU (every
+   * RUNNING_CHECK_NS while there are any): one that used much CPU since the
+   * last look with few stops may run anywhere. checkWanted stays set while
+   * such threads remain, so the platform looks again.
+   */
+  checkRunning(threads: Iterable<{ cpu: StubCpu; inApp: boolean; cpuTime(): CpuTime }>): void {
+    this.checkWanted = false;
+    if (this.allowed.length < 2) return;
+    const now = performance.now();
+    for (const th of threads) {
+      if (!th.inApp || th.cpu.spread) continue;
+      this.evaluate(th.cpu, th, now);
+      if (!th.cpu.spread) this.checkWanted = true;
+    }
+  }
+
+  private evaluate(s: StubCpu, ctx: { cpuTime(): CpuTime }, now: number): void {
     const t = ctx.cpuTime();
     const ns = t.userNs + t.sysNs;
     if (s.cpuNsAt >= 0) {
       const cpuMs = (ns - s.cpuNsAt) / 1e6;
+      // Too little CPU since the last look to say anything (a busy host may
+      // give a thread less than a look's interval): keep counting from there.
+      if (!s.spread && cpuMs < SPREAD_MIN_CPU_MS) {
+        s.evalAt = now;
+        return;
+      }
       const perStop = cpuMs / Math.max(1, s.stops - s.stopsAt);
       if (!s.spread && perStop >= SPREAD_MS_PER_STOP && cpuMs >= SPREAD_MIN_CPU_MS) {
         libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf(this.allowed));

@@ -19,10 +19,11 @@ import {
   type WatchOptions,
 } from '../platform';
 import * as P from './ptrace';
-import { Stub, StubContext, StubError } from './stub';
+import { StubProcess } from './stub';
+import { StubError, StubThread } from './stub_thread';
 import { sentryThread } from '../thread';
 import { stubFilter } from './seccomp';
-import { CpuPolicy } from './affinity';
+import { CpuPolicy, RUNNING_CHECK_NS } from './affinity';
 import { signalStop, syscallStop } from './stops';
 import { INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_DATA, STUB_END, stubElf } from './stub_elf';
 import { FD_CLOEXEC } from '../../abi/fs';
@@ -76,9 +77,10 @@ export class PtracePlatform implements Platform {
   /** The waker's epoll set: the Sentry's set alone (the stubs' fd 4). */
   private readonly wakeEpfd: number;
   private readonly timerfd: number;
-  private master!: Stub;
-  private waker!: Stub;
-  private readonly byPid = new Map<number, StubContext>();
+  private master!: StubProcess;
+  private waker!: StubProcess;
+  /** Every application thread's host thread, by tid: what the main wait reports stops of. */
+  private readonly byTid = new Map<number, StubThread>();
   private readonly status = new Int32Array(1);
   private readonly events = Buffer.alloc(12 * 64);
   /** The epoll registration of each watched host fd, by fd number and by token. */
@@ -117,7 +119,7 @@ export class PtracePlatform implements Platform {
     libc.fcntl(this.memfile.fd, F_SETFD, FD_CLOEXEC);
     this.startMaster();
     process.once('exit', this.killGroupAtExit);
-    this.waker = this.forkStub();
+    this.waker = this.forkStub(null);
     this.armWaker();
     sentryThread.join();
     this.onThread = true;
@@ -162,12 +164,13 @@ export class PtracePlatform implements Platform {
     if (libc.waitpid(pid, this.status, P.WALL) !== pid || !P.stopped(this.status[0])) {
       throw new Error(`stub process did not stop (status ${this.status[0].toString(16)})`);
     }
-    const opts = P.PTRACE_O_TRACESYSGOOD | P.PTRACE_O_TRACEFORK | P.PTRACE_O_EXITKILL;
+    // Inherited by every stub forked from the master and every thread made in one.
+    const opts = P.PTRACE_O_TRACESYSGOOD | P.PTRACE_O_TRACEFORK | P.PTRACE_O_TRACECLONE | P.PTRACE_O_EXITKILL;
     if (libc.ptrace(P.PTRACE_SETOPTIONS, pid, 0, opts) < 0) throw new Error(`PTRACE_SETOPTIONS: errno ${libc.errno()}`);
     this.readLayout(pid);
-    this.master = new Stub(pid, this.reserved, this.vdsoBase, this.top, this.maxMappings, this.stats);
+    this.master = new StubProcess(pid, this.reserved, this.vdsoBase, this.top, this.maxMappings, this.stats);
     this.master.vdsoImage = this.readVdsoImage(pid);
-    this.master.ctx.loadRegs();
+    this.master.main.loadRegs();
     // The host's stack of the stub would sit where applications put theirs.
     for (const m of this.hostStack) this.master.inject(SYS_MUNMAP, [m.start, m.end - m.start]);
     this.confineMaster();
@@ -257,29 +260,32 @@ export class PtracePlatform implements Platform {
   }
 
   /** Fork a fresh, empty stub from the master. */
-  private forkStub(): Stub {
+  private forkStub(registry: Map<number, StubThread> | null): StubProcess {
     let child = -1;
     const r = this.master.inject(SYS_CLONE, [SIGCHLD, 0, 0, 0, 0], (pid) => (child = pid));
     if (r < 0 || child < 0) throw new StubError(`cannot fork a stub: ${r}`);
     // The child starts auto-attached with a SIGSTOP.
     const w = libc.waitpid(child, this.status, P.WALL);
     if (w !== child || !P.stopped(this.status[0])) throw new StubError('forked stub did not stop');
-    const s = new Stub(child, this.reserved, this.vdsoBase, this.top, this.maxMappings, this.stats);
+    const s = new StubProcess(child, this.reserved, this.vdsoBase, this.top, this.maxMappings, this.stats, registry, registry ? this.cpus : null);
     s.vdsoImage = this.master.vdsoImage;
-    s.ctx.loadRegs();
+    s.main.loadRegs();
     return s;
   }
 
-  newAddressSpace(): Stub {
-    const s = this.forkStub();
-    s.attachControlPage(this.memfile);
-    this.byPid.set(s.pid, s.ctx);
-    s.onRelease = (x) => this.byPid.delete(x.pid);
+  newAddressSpace(): StubProcess {
+    const s = this.forkStub(this.byTid);
+    try {
+      s.attachControlPage(this.memfile);
+    } catch (e) {
+      s.release();
+      throw e;
+    }
     return s;
   }
 
   private armWaker(): void {
-    const c = this.waker.ctx;
+    const c = this.waker.main;
     c.regs.set(Reg.RAX, SYS_EPOLL_WAIT);
     c.regs.set(Reg.ORIG_RAX, -1);
     c.regs.set(Reg.RDI, WAKER_SET_IN_STUB);
@@ -293,6 +299,10 @@ export class PtracePlatform implements Platform {
 
   wait(): PlatformEvent {
     if (!this.cpus.settled) this.cpus.settle(this.stubPids());
+    if (this.cpus.checkWanted && this.cpuCheckAt === 0) {
+      this.cpuCheckAt = Number(process.hrtime.bigint()) + RUNNING_CHECK_NS;
+      this.armTimer();
+    }
     const shared = sentryThread.shared;
     if (!shared) this.run = 0;
     else if (++this.run > FAIR_RUN) {
@@ -319,38 +329,49 @@ export class PtracePlatform implements Platform {
       if (pid === this.waker.pid) {
         if (!P.stopped(s)) throw new Error('the waker stub died');
         this.stats.hostEvents++;
-        this.waker.ctx.loadRegs();
+        this.waker.main.loadRegs();
         return { kind: 'host' };
       }
-      const ctx = this.byPid.get(pid);
-      if (!ctx) continue; // a released stub's last breath
+      const th = this.byTid.get(pid);
+      if (!th) {
+        // A released thread that stopped on its way to exit (a signal that was
+        // already pending): let it go on to its exit call.
+        if (P.stopped(s)) libc.ptrace(P.PTRACE_CONT, pid, 0, 0);
+        continue;
+      }
       if (!P.stopped(s)) {
-        ctx.stub.dead = true;
-        this.byPid.delete(pid);
-        return { kind: 'stop', ctx, stop: { kind: 'gone', status: s } };
+        // A thread dies on its own only with its whole process (killed from outside, OOM).
+        th.proc.dead = true;
+        th.proc.threadGone(th);
+        return { kind: 'stop', ctx: th, stop: { kind: 'gone', status: s } };
       }
       const sig = P.stopSig(s);
-      ctx.inApp = false;
-      this.cpus.noteStop(ctx.stub.cpu, ctx);
+      th.inApp = false;
+      if (th.doomed) {
+        // Released while it ran: this stop (its interrupt, or a call it made meanwhile) is its end.
+        th.exitNow();
+        continue;
+      }
+      this.cpus.noteStop(th.cpu, th);
       if (sig === (P.SIGTRAP | 0x80)) {
         this.stats.syscallStops++;
-        ctx.loadRegs();
-        return { kind: 'stop', ctx, stop: syscallStop(ctx, pid) };
+        th.loadRegs();
+        return { kind: 'stop', ctx: th, stop: syscallStop(th, pid) };
       }
       if (P.stopEvent(s) === 0) {
-        ctx.loadRegs();
-        const stop = signalStop(ctx, pid, sig);
+        th.loadRegs();
+        const stop = signalStop(th, pid, sig);
         if (stop.kind === 'fault') this.stats.faultStops++;
-        return { kind: 'stop', ctx, stop };
+        return { kind: 'stop', ctx: th, stop };
       }
-      // An event stop an application stub never causes (it forks nothing): carry on.
+      // An event stop an application thread never causes (it forks nothing): carry on.
       libc.ptrace(P.PTRACE_SYSEMU, pid, 0, 0);
-      ctx.inApp = true;
+      th.inApp = true;
     }
   }
 
   private stubPids(): number[] {
-    return [this.master.pid, this.waker.pid, ...this.byPid.keys()];
+    return [this.master.pid, this.waker.pid, ...this.byTid.keys()];
   }
 
   dispatchHostEvents(): boolean {
@@ -363,6 +384,11 @@ export class PtracePlatform implements Platform {
         if (token === TIMER_TOKEN) {
           libc.read(this.timerfd, this.timerBuf, 8);
           timer = true;
+          this.armed = 0;
+          if (this.cpuCheckAt !== 0 && Number(process.hrtime.bigint()) >= this.cpuCheckAt) {
+            this.cpuCheckAt = 0;
+            this.cpus.checkRunning(this.byTid.values());
+          }
           continue;
         }
         // Gone since epoll_wait (unwatched by an earlier callback): dropped.
@@ -471,6 +497,22 @@ export class PtracePlatform implements Platform {
   }
 
   setTimer(deadlineNs: number): void {
+    this.kernelDeadline = deadlineNs;
+    this.armTimer();
+  }
+
+  /** The kernel's deadline, or the CPU policy's look at running threads if earlier. */
+  private kernelDeadline = 0;
+  /** When the CPU policy next looks at threads running application code (monotonic ns; 0: not wanted). */
+  private cpuCheckAt = 0;
+  /** The deadline the host timer holds (0: disarmed). */
+  private armed = 0;
+
+  private armTimer(): void {
+    const k = this.kernelDeadline, c = this.cpuCheckAt;
+    const deadlineNs = k && c ? Math.min(k, c) : k || c;
+    if (deadlineNs === this.armed) return;
+    this.armed = deadlineNs;
     const its = Buffer.alloc(32);
     if (deadlineNs > 0) {
       its.writeBigInt64LE(BigInt(Math.floor(deadlineNs / 1e9)), 16);
@@ -480,7 +522,7 @@ export class PtracePlatform implements Platform {
   }
 
   shutdown(): void {
-    for (const ctx of [...this.byPid.values()]) ctx.stub.release();
+    for (const th of [...this.byTid.values()]) th.proc.release();
     this.waker.release();
     this.master.release();
     this.killGroup();

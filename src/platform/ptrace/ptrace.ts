@@ -16,8 +16,10 @@ export const PTRACE_GETSIGINFO = 0x4202;
 
 export const PTRACE_O_TRACESYSGOOD = 1;
 export const PTRACE_O_TRACEFORK = 2;
+export const PTRACE_O_TRACECLONE = 8;
 export const PTRACE_O_EXITKILL = 0x100000;
 export const PTRACE_EVENT_FORK = 1;
+export const PTRACE_EVENT_CLONE = 3;
 
 export const WALL = 0x40000000;
 

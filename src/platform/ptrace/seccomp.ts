@@ -36,8 +36,9 @@ const SYS_EXIT = 60;
 const SYS_EPOLL_WAIT = 232;
 const SYS_EXIT_GROUP = 231;
 
-/** The only clone the platform makes: a plain fork of the master (never CLONE_UNTRACED, CLONE_VM...). */
+/** The clones the platform makes: a plain fork of the master, and a host thread in a stub (never CLONE_UNTRACED, a new namespace...). */
 export const STUB_CLONE_FLAGS = 17; // SIGCHLD
+export const STUB_THREAD_CLONE_FLAGS = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000; // VM FS FILES SIGHAND THREAD SYSVSEM
 const MAP_SHARED_FIXED = 0x11;
 const MEMFD_IN_STUB = 3;
 const EPOLL_IN_STUB = 4;
@@ -139,8 +140,9 @@ export function stubFilter(layout: { top: number }): Buffer {
   f.op(BPF_JGT_K, topHi, 'kill', 0).op(BPF_JEQ_K, topHi, 0, 'allow');
   f.op(BPF_LD_MEM, 1).op(BPF_JGT_K, topLo, 'kill', 'allow');
 
-  // clone: the master forking a stub, nothing else.
-  f.label('clone').argEq(0, STUB_CLONE_FLAGS).op(BPF_RET_K, SECCOMP_RET_ALLOW);
+  // clone: the master forking a stub, or a stub making a thread of itself (traced too: never CLONE_UNTRACED).
+  f.label('clone').loadArg(0, true).op(BPF_JEQ_K, 0, 0, 'kill').loadArg(0, false);
+  f.op(BPF_JEQ_K, STUB_CLONE_FLAGS, 'allow', 0).op(BPF_JEQ_K, STUB_THREAD_CLONE_FLAGS, 'allow', 'kill');
   // epoll_wait: the waker, one event into the scratch page.
   f.label('epoll').argEq(0, EPOLL_IN_STUB).argEq(1, STUB_DATA).argEq(2, 1).op(BPF_RET_K, SECCOMP_RET_ALLOW);
 

@@ -18,7 +18,7 @@
 import * as libc from '../../host/libc';
 import { Reg, type Stop } from '../platform';
 import * as P from './ptrace';
-import type { StubContext } from './stub';
+import type { StubThread } from './stub_thread';
 
 /**
  * The host signal that interrupts a running stub. Stubs ignore it (SIG_IGN),
@@ -47,7 +47,7 @@ const siginfo = Buffer.alloc(128);
 const syscallInfo = Buffer.alloc(88);
 
 /** A syscall-entry stop (registers loaded): 64-bit `syscall`, or a 32-bit entry. */
-export function syscallStop(ctx: StubContext, pid: number): Stop {
+export function syscallStop(ctx: StubThread, pid: number): Stop {
   const r = ctx.regs;
   // The `syscall` instruction leaves the return address in rcx, so a 64-bit
   // entry always has rcx == rip; int $0x80 and sysenter do not (rarely by
@@ -58,7 +58,7 @@ export function syscallStop(ctx: StubContext, pid: number): Stop {
 }
 
 /** A signal-delivery stop for sig (registers loaded). The host signal is never passed on. */
-export function signalStop(ctx: StubContext, pid: number, sig: number): Stop {
+export function signalStop(ctx: StubThread, pid: number, sig: number): Stop {
   if (sig === INTERRUPT_SIGNAL) {
     ctx.interruptSent = false;
     return interrupted(ctx);
@@ -88,7 +88,7 @@ export function isVsyscallEntry(addr: number): boolean {
   return addr === VSYSCALL_BASE || addr === VSYSCALL_BASE + 0x400 || addr === VSYSCALL_BASE + 0x800;
 }
 
-function interrupted(ctx: StubContext): Stop {
+function interrupted(ctx: StubThread): Stop {
   // After a suppressed signal the host would restart a system call whose
   // result looks like -ERESTART* (orig_rax >= 0). Any call was finished by
   // the Sentry already, and a handler frame may now sit in the registers.

@@ -1,23 +1,27 @@
-// One stub process: an application address space and (for now) its one thread.
-// Host system calls run in it only by injection: set the registers for the call
-// with rip on the stub's `syscall; int3`, continue, and wait for the int3.
+// One stub process: an application address space, and a host thread for each
+// application thread that runs in it (StubThread). Host system calls run in it
+// only by injection, always through one of its threads that is stopped now:
+// set the registers for the call with rip on the stub's `syscall; int3`,
+// continue, and wait for the int3.
 
-import { StubCpu } from './affinity';
 import * as fs from 'node:fs';
 import * as libc from '../../host/libc';
-import { type AddressSpace, type Context, type CpuTime, type PlatformStats, Reg, type Registers } from '../platform';
+import { type AddressSpace, type Context, type PlatformStats, Reg, type Registers } from '../platform';
 import * as P from './ptrace';
-import { PtraceRegs } from './regs';
 import { INTERRUPT_SIGNAL } from './stops';
 import type { MemoryFile } from '../memfile';
+import { StubError, StubThread } from './stub_thread';
+import { STUB_THREAD_CLONE_FLAGS } from './seccomp';
+import type { CpuPolicy } from './affinity';
 import { BATCH_ADDR, BATCH_ENTRY, BATCH_MAX, INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_END } from './stub_elf';
 
 const status = new Int32Array(1);
-const TICK_NS = 10_000_000; // USER_HZ = 100
+const eventMsg = new BigUint64Array(1);
 const MEMFD_IN_STUB = 3;
 const SYS_MMAP = 9;
 const SYS_MPROTECT = 10;
 const SYS_MUNMAP = 11;
+const SYS_CLONE = 56;
 const MAP_SHARED_FIXED = 0x11;
 /**
  * Host mappings one stub may hold: a quarter of what the host allows it.
@@ -29,161 +33,18 @@ const MAP_SHARED_FIXED = 0x11;
  */
 const BUDGET_SHARE = 4;
 
-export class StubError extends Error {}
-
-export class StubContext implements Context {
-  readonly regs = new PtraceRegs();
-  owner: unknown = null;
-  private fp: Buffer | null = null;
-  /** Bytes of the host's XSAVE image (its ptrace regset), learnt at the first read; 0 before. */
-  private xsaveSize = 0;
-  /** Resumed into the application and no stop of it taken since (the main wait clears it). */
-  inApp = false;
-  /** An INTERRUPT_SIGNAL is on its way and its stop not seen yet: another would add nothing. */
-  interruptSent = false;
-
-  constructor(readonly stub: Stub) {}
-
-  get hostTid(): number {
-    return this.stub.pid;
-  }
-
-  private lastCpu: CpuTime = { userNs: 0, sysNs: 0 };
-
-  /**
-   * The stub's CPU time as the host accounts it: user and system ticks from
-   * /proc/PID/stat, and with precise the exact total from /proc/PID/schedstat
-   * split in the same ratio. The host's /proc is the platform's to read: these
-   * are its own processes.
-   */
-  cpuTime(precise = false): CpuTime {
-    try {
-      const stat = fs.readFileSync(`/proc/${this.stub.pid}/stat`, 'latin1');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ut = Number(f[11]);
-      const st = Number(f[12]);
-      let userNs = ut * TICK_NS;
-      let sysNs = st * TICK_NS;
-      if (precise) {
-        const total = Number(fs.readFileSync(`/proc/${this.stub.pid}/schedstat`, 'latin1').split(' ')[0]);
-        if (Number.isFinite(total)) {
-          userNs = ut + st > 0 ? Math.round((total * ut) / (ut + st)) : total;
-          sysNs = total - userNs;
-        }
-      }
-      if (Number.isFinite(userNs) && Number.isFinite(sysNs)) this.lastCpu = { userNs, sysNs };
-    } catch {
-      // The stub is gone: its last reading stands.
-    }
-    return { ...this.lastCpu };
-  }
-
-  loadRegs(): void {
-    if (libc.ptraceBuf(P.PTRACE_GETREGS, this.stub.pid, 0, this.regs.buf) < 0) throw new StubError(`GETREGS ${libc.errno()}`);
-    this.regs.dirty = false;
-    this.regs.raxDirty = false;
-  }
-
-  flushRegs(): void {
-    const r = this.regs;
-    if (r.dirty) libc.ptraceBuf(P.PTRACE_SETREGS, this.stub.pid, 0, r.buf);
-    else if (r.raxDirty) libc.ptraceLong(P.PTRACE_POKEUSER, this.stub.pid, Reg.RAX * 8, r.get(Reg.RAX));
-    r.dirty = r.raxDirty = false;
-  }
-
-  resume(): void {
-    this.stub.flush();
-    this.flushRegs();
-    if (this.fp) this.flushFp();
-    libc.ptrace(P.PTRACE_SYSEMU, this.stub.pid, 0, 0);
-    this.inApp = true;
-  }
-
-  interrupt(): void {
-    // A context the kernel holds needs nothing: the kernel looks for pending
-    // work before it resumes it. A signal already on its way will do.
-    if (!this.inApp || this.interruptSent || this.stub.dead || this.stub.pid <= 0) return;
-    if (libc.tgkill(this.stub.pid, this.stub.pid, INTERRUPT_SIGNAL) === 0) this.interruptSent = true;
-  }
-
-  /**
-   * The full XSAVE image (x87, SSE, AVX and beyond), its software bytes
-   * naming the host's user XSAVE features; FXSAVE's 512 bytes where XSAVE is
-   * missing.
-   */
-  getFpState(): Buffer {
-    if (this.fp) return Buffer.from(this.fp);
-    const x = xstate();
-    if (x) {
-      x.iov.writeBigUInt64LE(BigInt(XSTATE_MAX), 8);
-      if (libc.ptraceBuf(P.PTRACE_GETREGSET, this.stub.pid, P.NT_X86_XSTATE, x.iov) === 0) {
-        this.xsaveSize = Number(x.iov.readBigUInt64LE(8));
-        const img = Buffer.from(x.area.buf.subarray(0, this.xsaveSize));
-        // ptrace leaves the software bytes zero; a signal frame's carry the
-        // features the kernel offers, which the Sentry's frames need too.
-        if (img.length >= 512) img.writeBigUInt64LE(userXfeatures(), SW_XFEATURES);
-        return img;
-      }
-    }
-    const b = Buffer.alloc(512);
-    libc.ptraceBuf(P.PTRACE_GETFPREGS, this.stub.pid, 0, b);
-    return b;
-  }
-
-  setFpState(b: Buffer): void {
-    this.fp = Buffer.from(b);
-  }
-
-  /** Write a pending FPU state: XSAVE images with SETREGSET, FXSAVE ones with SETFPREGS. */
-  private flushFp(): void {
-    const fp = this.fp;
-    this.fp = null;
-    if (!fp) return;
-    const x = xstate();
-    if (fp.length > 512 && x && fp.length <= XSTATE_MAX) {
-      // The host takes only whole images: a shorter one (a signal frame's,
-      // which leaves out components the process may not use) is padded
-      // with zeros, components whose XSTATE_BV bit the image clears.
-      const len = Math.max(fp.length, this.xsaveSize);
-      x.area.buf.fill(0, 0, len);
-      fp.copy(x.area.buf);
-      x.iov.writeBigUInt64LE(BigInt(len), 8);
-      if (libc.ptraceBuf(P.PTRACE_SETREGSET, this.stub.pid, P.NT_X86_XSTATE, x.iov) === 0) return;
-    }
-    libc.ptraceBuf(P.PTRACE_SETFPREGS, this.stub.pid, 0, fp.subarray(0, 512));
-  }
+/** Where the platform finds a thread by its host tid (its main wait's table). */
+export interface ThreadRegistry {
+  set(tid: number, th: StubThread): unknown;
+  delete(tid: number): unknown;
 }
 
-const XSTATE_MAX = 16384;
-const ARCH_GET_XCOMP_SUPP = 0x1021;
-/** Offset of xfeatures in the FXSAVE area's software-reserved bytes (struct _fpx_sw_bytes). */
-const SW_XFEATURES = 472;
-let supportedXfeatures: bigint | undefined;
-/** The XSAVE features the host kernel offers processes (Linux's user max features; 0 if it cannot tell). */
-function userXfeatures(): bigint {
-  if (supportedXfeatures === undefined) {
-    const b = Buffer.alloc(8);
-    supportedXfeatures = libc.arch_prctl(ARCH_GET_XCOMP_SUPP, b) === 0 ? b.readBigUInt64LE(0) : 0n;
-  }
-  return supportedXfeatures;
-}
-
-let xs: { area: { buf: Buffer; addr: bigint }; iov: Buffer } | null | undefined;
-function xstate(): { area: { buf: Buffer; addr: bigint }; iov: Buffer } | null {
-  if (xs !== undefined) return xs;
-  const area = libc.allocPinned(XSTATE_MAX);
-  const iov = Buffer.alloc(16);
-  iov.writeBigUInt64LE(area.addr, 0);
-  xs = { area, iov };
-  return xs;
-}
-
-export class Stub implements AddressSpace {
-  readonly ctx: StubContext;
+export class StubProcess implements AddressSpace {
+  /** The first thread (the host process's leader): the one a new image starts on. */
+  readonly main: StubThread;
+  /** Live host threads by tid, the main one included while it lives. */
+  readonly threads = new Map<number, StubThread>();
   dead = false;
-  onRelease: ((s: Stub) => void) | null = null;
-  /** The CPU policy's record of this stub (affinity.ts). */
-  readonly cpu: StubCpu;
 
   /**
    * An upper bound of the host mappings the application's pages take once
@@ -203,14 +64,63 @@ export class Stub implements AddressSpace {
     readonly top: number,
     readonly maxMappings: number,
     private readonly stats: PlatformStats,
+    private readonly registry: ThreadRegistry | null = null,
+    private readonly cpus: CpuPolicy | null = null,
   ) {
-    this.ctx = new StubContext(this);
-    this.cpu = new StubCpu(pid);
+    this.main = this.addThread(pid);
     this.mappingBudget = Math.max(64, Math.floor(maxMappings / BUDGET_SHARE));
   }
 
+  private addThread(tid: number): StubThread {
+    const th = new StubThread(this, tid);
+    th.cpu.policy = this.cpus;
+    this.threads.set(tid, th);
+    this.registry?.set(tid, th);
+    return th;
+  }
+
+  /** A thread ended (released, or its host exit seen): no longer driven or reported. */
+  threadGone(th: StubThread): void {
+    th.dead = true;
+    this.threads.delete(th.tid);
+    this.registry?.delete(th.tid);
+  }
+
   mainContext(): Context {
-    return this.ctx;
+    return this.main;
+  }
+
+  /**
+   * A new host thread in this process, made by injecting clone through via
+   * (a thread of this process the kernel holds stopped now). It starts
+   * stopped, with via's registers; the kernel sets its own before resuming it.
+   */
+  newContext(via: Context): Context {
+    const from = this.own(via);
+    let tid = -1;
+    const r = this.run(from, INJECT_ADDR, SYS_CLONE, [STUB_THREAD_CLONE_FLAGS, 0, 0, 0, 0], (ev, msg) => {
+      if (ev === P.PTRACE_EVENT_CLONE) tid = msg;
+    });
+    if (r < 0 || tid <= 0) throw new StubError(`cannot make a thread in stub ${this.pid}: ${r}`);
+    // The new thread is traced from its first instruction and stops with SIGSTOP first.
+    const w = libc.waitpid(tid, status, P.WALL);
+    if (w !== tid || !P.stopped(status[0])) throw new StubError(`new stub thread ${tid} did not stop`);
+    const th = this.addThread(tid);
+    th.loadRegs();
+    return th;
+  }
+
+  private own(c: Context): StubThread {
+    const th = c as StubThread;
+    if (!(th instanceof StubThread) || th.proc !== this || th.dead) throw new StubError('context of another address space');
+    if (th.inApp) throw new StubError(`thread ${th.tid} is running: it cannot inject`);
+    return th;
+  }
+
+  /** A thread the kernel holds stopped now (any will do for a mapping change), or null. */
+  private stoppedThread(): StubThread | null {
+    for (const th of this.threads.values()) if (!th.inApp && !th.dead && !th.doomed) return th;
+    return null;
   }
 
   /** The host's vDSO image (read once from the master stub; the same in every stub). */
@@ -227,7 +137,7 @@ export class Stub implements AddressSpace {
   private memfile: MemoryFile | null = null;
   /** R12 when the last injected run trapped: the batch's count of calls not done. */
   private lastR12 = 0;
-  /** Mapping changes wait here and run as one batch before the application resumes. */
+  /** Mapping changes wait here and run as one batch before any thread of the process resumes. */
   private pending: Array<[number, number[]]> = [];
 
   /** Give the stub its control page (once, right after it is forked). */
@@ -240,44 +150,47 @@ export class Stub implements AddressSpace {
   }
 
   /**
-   * Run one host system call in the stub and return its raw result. The
-   * application's registers are saved and restored around it. Waits only for
-   * this pid, so other tracees' stops stay queued for the main wait.
+   * Run one host system call in the stub (through its main thread, which must
+   * be stopped) and return its raw result. The application's registers are
+   * saved and restored around it. onFork gets the pid of a forked child.
    */
   inject(nr: number, args: number[], onFork?: (childPid: number) => void): number {
-    return this.run(INJECT_ADDR, nr, args, onFork);
+    return this.run(this.own(this.main), INJECT_ADDR, nr, args, (ev, msg) => {
+      if (ev === P.PTRACE_EVENT_FORK) onFork?.(msg);
+    });
   }
 
-  private run(rip: number, nr: number, args: number[], onFork?: (childPid: number) => void): number {
+  /** Waits only for via's tid, so other threads' and tracees' stops stay queued for the main wait. */
+  private run(via: StubThread, rip: number, nr: number, args: number[], onEvent?: (ev: number, msg: number) => void): number {
     if (this.dead) throw new StubError('stub is gone');
     if (rip === BATCH_ADDR) this.stats.batches++;
     else this.stats.injections++;
-    const regs: Registers = this.ctx.regs;
+    const tid = via.tid;
+    const regs: Registers = via.regs;
     const saved = regs.snapshot();
-    const savedFlags = (this.ctx.regs.dirty ? 1 : 0) | (this.ctx.regs.raxDirty ? 2 : 0);
+    const savedFlags = (via.regs.dirty ? 1 : 0) | (via.regs.raxDirty ? 2 : 0);
     regs.set(Reg.RAX, nr);
     regs.set(Reg.ORIG_RAX, -1);
     // The application's trap flag (its own popf, or a tracer's single step) would stop a batch after one instruction.
     regs.set(Reg.EFLAGS, regs.get(Reg.EFLAGS) & ~0x100);
     for (let i = 0; i < args.length; i++) regs.set(ARG_REGS[i], args[i]);
     regs.set(Reg.RIP, rip);
-    libc.ptraceBuf(P.PTRACE_SETREGS, this.pid, 0, this.ctx.regs.buf);
+    libc.ptraceBuf(P.PTRACE_SETREGS, tid, 0, via.regs.buf);
     let sig = 0;
     for (;;) {
-      if (libc.ptrace(P.PTRACE_CONT, this.pid, 0, sig) < 0) throw this.lost();
+      if (libc.ptrace(P.PTRACE_CONT, tid, 0, sig) < 0) throw this.lost(via);
       sig = 0;
-      const r = libc.waitpid(this.pid, status, P.WALL);
-      if (r !== this.pid) throw this.lost();
+      const r = libc.waitpid(tid, status, P.WALL);
+      if (r !== tid) throw this.lost(via);
       const s = status[0];
-      if (!P.stopped(s)) throw this.lost();
+      if (!P.stopped(s)) throw this.lost(via);
       const ev = P.stopEvent(s);
-      if (ev === P.PTRACE_EVENT_FORK) {
-        const msg = new BigUint64Array(1);
-        libc.ptraceBuf(P.PTRACE_GETEVENTMSG, this.pid, 0, msg);
-        onFork?.(Number(msg[0]));
+      if (ev !== 0) {
+        libc.ptraceBuf(P.PTRACE_GETEVENTMSG, tid, 0, eventMsg);
+        onEvent?.(ev, Number(eventMsg[0]));
         continue;
       }
-      if (P.stopSig(s) === P.SIGTRAP && ev === 0) break;
+      if (P.stopSig(s) === P.SIGTRAP) break;
       // A fault of the stub itself means its code is gone: it cannot be driven any more.
       const got = P.stopSig(s);
       if (got === 11 || got === 7 || got === 4) {
@@ -287,24 +200,24 @@ export class Stub implements AddressSpace {
       // Any other signal that reached the stub is not the application's: drop
       // it. An interrupt is done with too: the kernel holds this context now
       // and delivers whatever is pending before the application runs again.
-      if (got === INTERRUPT_SIGNAL) this.ctx.interruptSent = false;
+      if (got === INTERRUPT_SIGNAL) via.interruptSent = false;
     }
-    this.ctx.loadRegs();
-    const ret = this.ctx.regs.get(Reg.RAX);
-    this.lastR12 = this.ctx.regs.get(Reg.R12);
-    this.ctx.regs.restore(saved);
-    libc.ptraceBuf(P.PTRACE_SETREGS, this.pid, 0, this.ctx.regs.buf);
-    this.ctx.regs.dirty = (savedFlags & 1) !== 0;
-    this.ctx.regs.raxDirty = (savedFlags & 2) !== 0;
+    via.loadRegs();
+    const ret = via.regs.get(Reg.RAX);
+    this.lastR12 = via.regs.get(Reg.R12);
+    via.regs.restore(saved);
+    libc.ptraceBuf(P.PTRACE_SETREGS, tid, 0, via.regs.buf);
+    via.regs.dirty = (savedFlags & 1) !== 0;
+    via.regs.raxDirty = (savedFlags & 2) !== 0;
     return ret;
   }
 
-  /** Run the queued mapping changes, BATCH_MAX per stop. */
-  flush(): void {
+  /** Run the queued mapping changes through via (stopped), BATCH_MAX per stop. */
+  flush(via: StubThread): void {
     while (this.pending.length > 0) {
       const ops = this.pending.splice(0, BATCH_MAX);
       if (!this.memfile || this.ctrlFrame < 0) {
-        for (const [nr, args] of ops) check(nr, args, this.inject(nr, args));
+        for (const [nr, args] of ops) check(nr, args, this.run(via, INJECT_ADDR, nr, args));
         continue;
       }
       const page = this.memfile.bytes(this.ctrlFrame);
@@ -314,7 +227,7 @@ export class Stub implements AddressSpace {
         page.writeBigInt64LE(BigInt(nr), at);
         for (let k = 0; k < 6; k++) page.writeBigInt64LE(BigInt(args[k] ?? 0), at + 8 + k * 8);
       });
-      const r = this.run(BATCH_ADDR, 0, []);
+      const r = this.run(via, BATCH_ADDR, 0, []);
       // The batch stops at the first failure: r is its result, lastR12 the calls left counting it.
       if (this.lastR12 === 0) continue;
       const failed = ops.length - this.lastR12;
@@ -326,9 +239,11 @@ export class Stub implements AddressSpace {
     }
   }
 
-  private lost(): StubError {
+  private lost(via: StubThread): StubError {
+    // The thread is gone (killed from outside, or its whole process): so is the address space.
+    via.dead = true;
     this.dead = true;
-    return new StubError(`stub ${this.pid} died`);
+    return new StubError(`stub ${this.pid} thread ${via.tid} died`);
   }
 
   /**
@@ -363,8 +278,8 @@ export class Stub implements AddressSpace {
 
   /**
    * Room for calls that may add n host mappings. The bound only grows
-   * between counts, so the host is asked (its /proc/PID/maps, after the
-   * queued calls have run) only once the bound would pass the budget. If
+   * between counts, so the host is asked (its /proc/PID/task/TID/maps, after
+   * the queued calls have run) only once the bound would pass the budget. If
    * more than half the budget is really in use, every application mapping
    * is dropped (queued, in order with what came before): pages the Sentry
    * has given frames fault back in as SEGV_MAPERR faults, a chunk at a time.
@@ -386,20 +301,21 @@ export class Stub implements AddressSpace {
   }
 
   private room(n: number): void {
-    // A stub running application code cannot run calls now: the count waits
-    // for its next stop (the budget leaves the host three quarters spare).
-    if (this.mappingBound + n <= this.mappingBudget || this.dead || this.ctx.inApp) {
+    // With every thread running application code no call can run now: the
+    // count waits for a stop (the budget leaves the host three quarters spare).
+    const via = this.mappingBound + n <= this.mappingBudget || this.dead ? null : this.stoppedThread();
+    if (!via) {
       this.mappingBound += n;
       return;
     }
     try {
-      this.flush();
+      this.flush(via);
     } catch (e) {
       // A stub that died meanwhile: the task's next resume reports it.
       if (!(e instanceof StubError && this.dead)) throw e;
       return;
     }
-    const real = this.countHostMappings();
+    const real = this.countHostMappings(via);
     this.stats.hostMappingCounts++;
     if (real > this.stats.hostMappingsPeak) this.stats.hostMappingsPeak = real;
     if (real + n > this.mappingBudget / 2) {
@@ -411,11 +327,12 @@ export class Stub implements AddressSpace {
     }
   }
 
-  /** The host's count of the application's mappings in this stub (those below top). */
-  private countHostMappings(): number {
+  /** The host's count of the application's mappings in this stub (those below top), read through a live thread. */
+  private countHostMappings(via: StubThread): number {
     let text: string;
     try {
-      text = fs.readFileSync(`/proc/${this.pid}/maps`, 'latin1');
+      // Through a thread: the process's own maps are empty once its leader thread has exited.
+      text = fs.readFileSync(`/proc/${this.pid}/task/${via.tid}/maps`, 'latin1');
     } catch {
       return this.mappingBudget; // gone: a drop costs nothing then
     }
@@ -431,7 +348,9 @@ export class Stub implements AddressSpace {
   }
 
   flushPending(): void {
-    this.flush();
+    if (this.pending.length === 0) return;
+    const via = this.stoppedThread();
+    if (via) this.flush(via);
   }
 
   discardPending(): void {
@@ -445,14 +364,15 @@ export class Stub implements AddressSpace {
     this.unmap(0x1000, this.top - 0x1000);
   }
 
+  /** Kill the host process, every thread of it. */
   release(): void {
     // Never kill(0) or kill(-1): that would reach the Sentry's own group or every process.
     if (!this.dead && this.pid > 0) libc.kill(this.pid, P.SIGKILL);
     this.dead = true;
+    for (const th of [...this.threads.values()]) this.threadGone(th);
     this.pending = [];
     if (this.memfile && this.ctrlFrame >= 0) this.memfile.decRef(this.ctrlFrame);
     this.ctrlFrame = -1;
-    this.onRelease?.(this);
   }
 }
 
@@ -464,4 +384,4 @@ function check(nr: number, args: number[], r: number): void {
   if (nr === SYS_MPROTECT && r < 0 && r !== -12) throw new StubError(`stub mprotect failed: ${r}`);
 }
 
-export { STUB_BASE, STUB_END };
+export { STUB_BASE, STUB_END, StubError, StubThread };
