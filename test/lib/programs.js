@@ -110,6 +110,7 @@ const C_PROGRAMS = Object.freeze({
   futexpi: { args: () => [], endsWithDone: true },
   futexrqpi: { args: () => [], endsWithDone: true },
   futexwaitv: { args: () => [], endsWithDone: true },
+  futexpithr: { args: () => [], endsWithDone: true },
   threads: { args: () => [], endsWithDone: true },
   threadsig: { args: () => [], endsWithDone: true },
   procmisc: { args: () => [], endsWithDone: true },
