@@ -187,7 +187,8 @@ export class FutexTable {
     const set = this.queue(k);
     if (!set) return 0;
     let woken = 0;
-    for (const w of [...set]) {
+    // Deleting the entry being visited is safe in a Set, and a wake-up runs nothing synchronously: no copy.
+    for (const w of set) {
       if (w.pi || w.requeuePi) throw new Errno(E.EINVAL);
       if (!(w.bitset & bitset)) continue;
       this.wakeWaiter(w);
