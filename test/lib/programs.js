@@ -113,6 +113,7 @@ const C_PROGRAMS = Object.freeze({
   futexpithr: { args: () => [], endsWithDone: true },
   threads: { args: () => [], endsWithDone: true },
   threadsig: { args: () => [], endsWithDone: true },
+  threadmisc: { args: () => [], endsWithDone: true },
   procmisc: { args: () => [], endsWithDone: true },
   fpustate: { args: () => [], endsWithDone: true },
   pidfd: { args: () => [], endsWithDone: true },
