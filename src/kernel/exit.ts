@@ -42,7 +42,10 @@ export class Exits {
   exitGroup(tg: ThreadGroup, signal: number, code = 0): void {
     if (tg.exiting) return;
     tg.exiting = true;
-    tg.exitStatus = signal ? signal & 0x7f : (code & 0xff) << 8;
+    // signal may carry the core-dumped bit (0x80), as the wait status does.
+    tg.exitStatus = signal ? signal & 0xff : (code & 0xff) << 8;
+    const core = (signal & 0x80) !== 0;
+    signal &= 0x7f;
     // Contexts need no ending one by one when the address space goes with the group.
     let users = 0;
     const mm = tg.leader.mm;
@@ -56,7 +59,7 @@ export class Exits {
     for (const t of [...tg.tasks]) if (this.k.ptrace.threadExited(t, tg.exitStatus)) tg.tasks.delete(t);
     this.k.ptrace.tracerExit(tg);
     exitTimers(this.k, tg);
-    this.becomeZombie(tg, signal, code);
+    this.becomeZombie(tg, signal, code, core);
   }
 
   /** End one task: its futex duties, its CPU time, its share of the memory and files; its host thread unless asGoes (the address space is released with it). */
@@ -75,8 +78,9 @@ export class Exits {
         /* as above */
       }
     }
+    // The peak size is the address space's: sampled when its last user goes, not at every thread's exit.
+    if (t.mm.users === 1) sampleRss(t.tg, t.mm);
     // Freeze the CPU time before the stub goes (a vfork child shares its parent's stub: not its own).
-    sampleRss(t.tg, t.mm);
     if (!t.vforkParent) {
       // Precise: the process's clock must not lose what its threads ran.
       const c = t.ctx.cpuTime(true);
@@ -108,7 +112,7 @@ export class Exits {
     return init;
   }
 
-  private becomeZombie(tg: ThreadGroup, signal: number, code: number): void {
+  private becomeZombie(tg: ThreadGroup, signal: number, code: number, core: boolean): void {
     const init = this.k.groups.get(1);
     const reaper = init && init !== tg ? this.newReaper(tg, init) : null;
     let uid = 0;
@@ -150,7 +154,7 @@ export class Exits {
     }
     tg.exitSigInfo = {
       signo: S.SIGCHLD,
-      code: signal ? S.CLD_KILLED : S.CLD_EXITED,
+      code: core ? S.CLD_DUMPED : signal ? S.CLD_KILLED : S.CLD_EXITED,
       pid: tg.pid,
       uid: 0,
       status: signal ? signal : code & 0xff,

@@ -54,6 +54,8 @@ export interface FamilyHooks {
   exec?: (tg: ThreadGroup, ex: ExecOutcome) => void;
   /** Run for each task as it exits, while its memory is still mapped. */
   taskExit?: (t: Task) => void;
+  /** Write a core file for t's process, dying of sig (one family does: sys_coredump.ts); whether one was written. */
+  coreDump?: (t: Task, sig: number, info: S.SigInfo) => boolean;
 }
 
 /** What an execve decided beyond the new image, for the families' exec hooks. */
@@ -68,11 +70,13 @@ export class LifecycleHooks {
   readonly fork: Array<NonNullable<FamilyHooks['fork']>> = [];
   readonly exec: Array<NonNullable<FamilyHooks['exec']>> = [];
   readonly taskExit: Array<NonNullable<FamilyHooks['taskExit']>> = [];
+  coreDump: FamilyHooks['coreDump'] | null = null;
 
   add(h: FamilyHooks): void {
     if (h.fork) this.fork.push(h.fork);
     if (h.exec) this.exec.push(h.exec);
     if (h.taskExit) this.taskExit.push(h.taskExit);
+    if (h.coreDump) this.coreDump = h.coreDump;
   }
 }
 
