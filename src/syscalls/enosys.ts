@@ -2,7 +2,6 @@
 // shows it; a unit test fails for an ENOSYS entry without a reason).
 
 const NOT_ON_X86_64 = 'not implemented by Linux on x86-64 either (ENOSYS natively)';
-const THREADS = 'the threads issue';
 const NEW_MOUNT_API = 'the new mount API: programs fall back to mount(2)';
 
 export const ENOSYS_REASONS: Readonly<Record<string, string>> = {
@@ -21,7 +20,6 @@ export const ENOSYS_REASONS: Readonly<Record<string, string>> = {
   set_mempolicy_home_node: 'one NUMA node: no home to choose',
   open_tree: NEW_MOUNT_API, move_mount: NEW_MOUNT_API, fsopen: NEW_MOUNT_API, fsconfig: NEW_MOUNT_API, fsmount: NEW_MOUNT_API,
   fspick: NEW_MOUNT_API, mount_setattr: NEW_MOUNT_API,
-  futex_waitv: THREADS,
   rseq: 'glibc registers rseq at start-up and carries on without it on ENOSYS',
   fanotify_init: 'fanotify: needs CAP_SYS_ADMIN on Linux; not offered',
   fanotify_mark: 'fanotify: not offered',

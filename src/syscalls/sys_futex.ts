@@ -1,23 +1,29 @@
-// futex(2) and the robust list calls: argument decoding. The wait queues are
-// the kernel's FutexTable (kernel/futex.ts).
+// futex(2), futex_waitv(2) and the robust list calls: argument decoding. The
+// wait queues are the kernel's FutexTable (kernel/futex.ts), PI futexes its
+// FutexPi (kernel/futex_pi.ts).
 
 import { nsCapable } from '../auth/userns';
 import { CAP_SYS_PTRACE } from '../abi/capability';
 import { decodeTimespec, TIMESPEC_SIZE } from '../abi/time';
 import { E, Errno, ERESTART_RESTARTBLOCK, ERESTARTSYS } from '../abi/errno';
+import * as F from '../abi/futex';
 import type { Task } from '../kernel/task';
-import { BITSET_MATCH_ANY } from '../kernel/futex';
+import type { WaitvEntry } from '../kernel/futex';
 import { i32, type SyscallDef } from '../kernel/syscall';
+import { CLOCK_MONOTONIC, CLOCK_REALTIME } from './sys_time';
 
-const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5;
-const FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
-const FUTEX_PRIVATE_FLAG = 128, FUTEX_CLOCK_REALTIME = 256;
+const BITSET_MATCH_ANY = F.FUTEX_BITSET_MATCH_ANY;
 
+/**
+ * A monotonic deadline from the timespec at addr: relative, or absolute on
+ * CLOCK_MONOTONIC or CLOCK_REALTIME. Never 0 (which the kernel timers take
+ * for "none"): an absolute time of 0 has passed, as any before now.
+ */
 function readTimeout(t: Task, addr: number, absolute: boolean, realtime: boolean): number | undefined {
   if (addr === 0) return undefined;
   const ns = decodeTimespec(t.mm.copyIn(addr, TIMESPEC_SIZE));
   if (!absolute) return t.kernel.monotonicNs() + ns;
-  return realtime ? t.kernel.monotonicNs() + (ns - t.kernel.realtimeNs()) : ns;
+  return Math.max(1, realtime ? t.kernel.monotonicNs() + (ns - t.kernel.realtimeNs()) : ns);
 }
 
 /** Linux's wake loops stop after the count is reached, counting the first waiter before the test: 0 or less wakes one. */
@@ -79,35 +85,109 @@ export function restartFutexWait(t: Task, uaddr: number, priv: boolean, val: num
   return restartableWait(t, uaddr, priv, val, bitset, deadline);
 }
 
+/**
+ * The operations with a timeout and how they read it, as Linux: FUTEX_WAIT's
+ * is relative; LOCK_PI's absolute on CLOCK_REALTIME; the others' absolute on
+ * CLOCK_MONOTONIC unless FUTEX_CLOCK_REALTIME.
+ */
+function timeoutOf(t: Task, cmd: number, a: number[], realtime: boolean): number | undefined {
+  switch (cmd) {
+    case F.FUTEX_WAIT:
+      return readTimeout(t, a[3], false, false);
+    case F.FUTEX_LOCK_PI:
+      return readTimeout(t, a[3], true, true);
+    case F.FUTEX_LOCK_PI2:
+    case F.FUTEX_WAIT_BITSET:
+    case F.FUTEX_WAIT_REQUEUE_PI:
+      return readTimeout(t, a[3], true, realtime);
+    default:
+      return undefined;
+  }
+}
+
 function futex(t: Task, a: number[]): number | Promise<number> {
   const op = i32(a[1]);
-  const priv = (op & FUTEX_PRIVATE_FLAG) !== 0;
-  const cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
-  const realtime = (op & FUTEX_CLOCK_REALTIME) !== 0;
+  const priv = (op & F.FUTEX_PRIVATE_FLAG) !== 0;
+  const cmd = op & ~(F.FUTEX_PRIVATE_FLAG | F.FUTEX_CLOCK_REALTIME);
+  const realtime = (op & F.FUTEX_CLOCK_REALTIME) !== 0;
   const uaddr = a[0];
   const fx = t.kernel.futexes;
+  // The timeout is read (EFAULT, EINVAL) before the operation is looked at, as Linux's syscall entry.
+  const deadline = timeoutOf(t, cmd, a, realtime);
+  if (realtime && cmd !== F.FUTEX_WAIT_BITSET && cmd !== F.FUTEX_WAIT_REQUEUE_PI && cmd !== F.FUTEX_LOCK_PI2) throw new Errno(E.ENOSYS);
   switch (cmd) {
-    case FUTEX_WAIT:
-      if (realtime) throw new Errno(E.ENOSYS);
-      return restartableWait(t, uaddr, priv, i32(a[2]), BITSET_MATCH_ANY, readTimeout(t, a[3], false, false));
-    case FUTEX_WAIT_BITSET:
-      return restartableWait(t, uaddr, priv, i32(a[2]), a[5] >>> 0, readTimeout(t, a[3], true, realtime));
-    case FUTEX_WAKE:
+    case F.FUTEX_WAIT:
+      return restartableWait(t, uaddr, priv, i32(a[2]), BITSET_MATCH_ANY, deadline);
+    case F.FUTEX_WAIT_BITSET:
+      return restartableWait(t, uaddr, priv, i32(a[2]), a[5] >>> 0, deadline);
+    case F.FUTEX_WAKE:
       return fx.wake(fx.key(t, uaddr, priv), wakeCount(i32(a[2])), BITSET_MATCH_ANY);
-    case FUTEX_WAKE_BITSET:
+    case F.FUTEX_WAKE_BITSET:
       return fx.wake(fx.key(t, uaddr, priv), wakeCount(i32(a[2])), a[5] >>> 0);
-    case FUTEX_REQUEUE:
+    case F.FUTEX_REQUEUE:
       needCounts(a);
       return fx.requeue(fx.key(t, uaddr, priv), fx.key(t, a[4], priv), i32(a[2]), i32(a[3]));
-    case FUTEX_CMP_REQUEUE:
+    case F.FUTEX_CMP_REQUEUE:
       needCounts(a);
       if (t.mm.readU32(uaddr) !== a[5] >>> 0) throw new Errno(E.EAGAIN);
       return fx.requeue(fx.key(t, uaddr, priv), fx.key(t, a[4], priv), i32(a[2]), i32(a[3]));
-    case FUTEX_WAKE_OP:
+    case F.FUTEX_WAKE_OP:
       return wakeOp(t, a, priv);
+    case F.FUTEX_LOCK_PI:
+    case F.FUTEX_LOCK_PI2:
+      return fx.pi.lock(t, uaddr, priv, deadline, false);
+    case F.FUTEX_TRYLOCK_PI:
+      return fx.pi.lock(t, uaddr, priv, undefined, true);
+    case F.FUTEX_UNLOCK_PI:
+      return fx.pi.unlock(t, uaddr, priv);
+    case F.FUTEX_WAIT_REQUEUE_PI:
+      return fx.pi.waitRequeue(t, uaddr, a[4], priv, i32(a[2]), deadline);
+    case F.FUTEX_CMP_REQUEUE_PI:
+      needCounts(a);
+      return fx.pi.requeue(t, uaddr, a[4], priv, i32(a[2]), i32(a[3]), a[5] >>> 0);
     default:
       throw new Errno(E.ENOSYS);
   }
+}
+
+/**
+ * futex_waitv's arguments, all checked here: no flags; 1 to 128 entries;
+ * the timeout absolute on CLOCK_MONOTONIC or CLOCK_REALTIME; each entry
+ * FUTEX2_SIZE_U32 with at most FUTEX2_PRIVATE besides, reserved 0, a value
+ * that fits 32 bits (EINVAL); then every entry's key (EINVAL, EFAULT).
+ */
+function parseWaitv(t: Task, a: number[]): { entries: WaitvEntry[]; deadline: number | undefined } {
+  const [vec, nr, flags, ts, clock] = [a[0], a[1] >>> 0, a[2] >>> 0, a[3], i32(a[4])];
+  if (flags !== 0) throw new Errno(E.EINVAL);
+  if (nr === 0 || nr > F.FUTEX_WAITV_MAX || vec === 0) throw new Errno(E.EINVAL);
+  let deadline: number | undefined;
+  if (ts !== 0) {
+    if (clock !== CLOCK_REALTIME && clock !== CLOCK_MONOTONIC) throw new Errno(E.EINVAL);
+    deadline = readTimeout(t, ts, true, clock === CLOCK_REALTIME);
+  }
+  const raw: { val: bigint; uaddr: bigint; priv: boolean }[] = [];
+  for (let i = 0; i < nr; i++) {
+    const b = t.mm.copyIn(vec + i * F.FUTEX_WAITV_SIZE, F.FUTEX_WAITV_SIZE);
+    const eflags = b.readUInt32LE(16);
+    if (eflags & ~(F.FUTEX2_SIZE_MASK | F.FUTEX2_PRIVATE) || b.readUInt32LE(20) !== 0) throw new Errno(E.EINVAL);
+    if ((eflags & F.FUTEX2_SIZE_MASK) !== F.FUTEX2_SIZE_U32) throw new Errno(E.EINVAL);
+    const val = b.readBigUInt64LE(0);
+    if (val >> 32n) throw new Errno(E.EINVAL);
+    raw.push({ val, uaddr: b.readBigUInt64LE(8), priv: (eflags & F.FUTEX2_PRIVATE) !== 0 });
+  }
+  const fx = t.kernel.futexes;
+  const entries = raw.map((e) => {
+    // An address past user memory faults; Number() of one past 2^53 is still past it.
+    const uaddr = Number(e.uaddr);
+    return { key: fx.key(t, uaddr, e.priv), uaddr, val: Number(e.val) };
+  });
+  return { entries, deadline };
+}
+
+/** futex_waitv: a signal restarts it with the same (absolute) timeout, or is EINTR (ERESTARTSYS). */
+function futexWaitv(t: Task, a: number[]): Promise<number> {
+  const { entries, deadline } = parseWaitv(t, a);
+  return t.kernel.futexes.waitv(t, entries, deadline);
 }
 
 const ROBUST_HEAD_SIZE = 24;
@@ -131,5 +211,18 @@ function getRobustList(t: Task, a: number[]): number {
 export const defs: SyscallDef[] = [
   { nr: 273, name: 'set_robust_list', fn: setRobustList, args: ['ptr', 'size'] },
   { nr: 274, name: 'get_robust_list', fn: getRobustList, args: ['int', 'ptr', 'ptr'] },
-  { nr: 202, name: 'futex', fn: futex, args: ['ptr', 'futex_op', 'futex_arg', 'futex_arg', 'futex_arg', 'futex_arg'], partial: 'no PI futexes (LOCK_PI, UNLOCK_PI, WAIT_REQUEUE_PI); FUTEX_WAIT with CLOCK_REALTIME is ENOSYS like Linux' },
+  {
+    nr: 202,
+    name: 'futex',
+    fn: futex,
+    args: ['ptr', 'futex_op', 'futex_arg', 'futex_arg', 'futex_arg', 'futex_arg'],
+    partial: 'PI futexes: ownership, hand-over, OWNER_DIED and deadlock detection as Linux, but priority inheritance has no scheduling effect (no boosting; waiters are served in arrival order); FUTEX_WAIT with CLOCK_REALTIME is ENOSYS like Linux',
+  },
+  {
+    nr: 449,
+    name: 'futex_waitv',
+    fn: futexWaitv,
+    args: ['ptr', 'uint', 'hex', 'timespec', 'clockid'],
+    partial: 'FUTEX2_SIZE_U32 entries only (FUTEX2_NUMA and FUTEX2_MPOL are EINVAL), as the kernels before 6.16',
+  },
 ];

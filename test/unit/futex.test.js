@@ -5,7 +5,8 @@
 
 const assert = require('node:assert');
 const { test } = require('node:test');
-const { FutexTable, BITSET_MATCH_ANY } = require('../../dist/kernel/futex.js');
+const { FutexTable } = require('../../dist/kernel/futex.js');
+const { FUTEX_BITSET_MATCH_ANY: BITSET_MATCH_ANY } = require('../../dist/abi/futex.js');
 
 /** A task whose memory is one private page of zeroes at 0x1000 and whose block() ends when told. */
 function fakeTask() {
@@ -68,4 +69,67 @@ test('bad addresses: misaligned is EINVAL; unmapped is EFAULT for a shared key o
   assert.strictEqual(fx.wake(fx.key(t, 0x9000, true), 1, BITSET_MATCH_ANY), 0);
   assert.throws(() => fx.key(t, 0x7ffffffff000, true), (e) => e.errno === 14 /* EFAULT */);
   assert.throws(() => fx.key(t, -4, true), (e) => e.errno === 14 /* EFAULT */);
+});
+
+/** Tasks sharing one private page of words at 0x1000, with tids, a kernel task table and a heap budget. */
+function piWorld() {
+  const mem = new Map();
+  const inPage = (addr) => {
+    if (!(addr >= 0x1000 && addr < 0x2000)) throw Object.assign(new Error('EFAULT'), { errno: 14 });
+  };
+  const mm = {
+    findVma: (addr) => (addr >= 0x1000 && addr < 0x2000 ? { shared: false, prot: 3 } : null),
+    readU32: (addr) => (inPage(addr), mem.get(addr) ?? 0),
+    writeU32: (addr, v) => (inPage(addr), mem.set(addr, v >>> 0)),
+  };
+  const budget = { used: 0, charge(n) { this.used += n; }, uncharge(n) { this.used -= n; } };
+  const kernel = { tasks: new Map() };
+  const task = (tid) => {
+    const t = fakeTask();
+    Object.assign(t, { tid, mm, kernel, heapBudget: budget, state: 'running' });
+    kernel.tasks.set(tid, t);
+    return t;
+  };
+  return { mm, budget, kernel, task };
+}
+
+test('PI: an unlock hands the lock to the first waiter (its tid in the word), a dying owner to the next with OWNER_DIED', async () => {
+  const fx = new FutexTable();
+  const { mm, budget, task } = piWorld();
+  const [a, b, c] = [task(101), task(102), task(103)];
+  assert.strictEqual(await fx.pi.lock(a, 0x1000, true, undefined, false), 0);
+  assert.strictEqual(mm.readU32(0x1000), 101);
+  const lb = fx.pi.lock(b, 0x1000, true, undefined, false);
+  const lc = fx.pi.lock(c, 0x1000, true, undefined, false);
+  assert.strictEqual(mm.readU32(0x1000), (0x80000000 | 101) >>> 0);
+  assert.strictEqual(fx.pi.states, 1);
+  assert.ok(budget.used > 0, 'the PI state is charged');
+  assert.throws(() => fx.pi.unlock(b, 0x1000, true), (e) => e.errno === 1 /* EPERM */);
+  assert.strictEqual(fx.pi.unlock(a, 0x1000, true), 0);
+  assert.strictEqual(mm.readU32(0x1000), (0x80000000 | 102) >>> 0);
+  assert.strictEqual(await lb, 0);
+  // b dies holding it: c gets it, told the owner died.
+  fx.taskExit(Object.assign(b, { robustList: 0, clearChildTid: 0 }));
+  assert.strictEqual(await lc, 0);
+  assert.strictEqual(mm.readU32(0x1000), (0xc0000000 | 103) >>> 0);
+  assert.strictEqual(fx.pi.states, 0);
+  assert.strictEqual(fx.size, 0);
+  assert.strictEqual(budget.used, 0);
+});
+
+test('PI: a waiter that times out leaves the word marked WAITERS and no state behind; its owner\'s unlock then clears the word', async () => {
+  const fx = new FutexTable();
+  const { mm, task } = piWorld();
+  const [a, b] = [task(201), task(202)];
+  await fx.pi.lock(a, 0x1004, true, undefined, false);
+  const lb = fx.pi.lock(b, 0x1004, true, undefined, false);
+  b.pending[0].timeout();
+  await assert.rejects(lb, (e) => e.errno === 110 /* ETIMEDOUT */);
+  assert.strictEqual(fx.pi.states, 0);
+  assert.strictEqual(mm.readU32(0x1004), (0x80000000 | 201) >>> 0);
+  assert.strictEqual(fx.pi.unlock(a, 0x1004, true), 0);
+  assert.strictEqual(mm.readU32(0x1004), 0);
+  // A tid no task has: ESRCH.
+  mm.writeU32(0x1004, 999);
+  await assert.rejects(fx.pi.lock(b, 0x1004, true, undefined, false), (e) => e.errno === 3 /* ESRCH */);
 });
