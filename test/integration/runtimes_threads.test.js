@@ -85,3 +85,9 @@ test('stdio sockets from the host answer getsockname and SO_TYPE as natively (no
   const { sandbox } = h.compare(t, [h.buildPrograms().stdiosock.static], { expectStatus: 0 });
   assert.match(sandbox.stdout, /^fd 1: socket getsockname=0 family=1 len=2 /m);
 });
+
+test('pidfd_send_signal takes an open /proc/PID directory (CPython test_signal)', { timeout: 60_000 }, (t) => {
+  if (!h.needTools(t, ['gcc'])) return;
+  const { sandbox } = h.compare(t, [h.buildPrograms().procpidfd.static], { expectStatus: 0 });
+  assert.match(sandbox.stdout, /^child ended by signal 15$/m);
+});

@@ -13,6 +13,7 @@ import {
   type DirEntry, type InodeAttrs,
 } from '../../abi/fs';
 import type { ProcFs } from './procfs';
+import type { ThreadGroup } from '../../kernel/thread_group';
 
 export interface Owner {
   uid: number;
@@ -184,6 +185,8 @@ export interface DirSpec {
   list: (ctx: unknown) => Entry[];
   /** Faster or wider lookup than scanning list (e.g. hidden thread ids). */
   find?: (name: string, ctx: unknown) => Inode | null;
+  /** The process whose /proc/PID this is (pidfd_send_signal takes its fd as a pidfd). */
+  process?: ThreadGroup;
 }
 
 export class ProcDirNode extends ProcInode {
@@ -197,6 +200,9 @@ export class ProcDirNode extends ProcInode {
     } catch {
       return 2; // the process is gone: its directory lists nothing
     }
+  }
+  get process(): ThreadGroup | null {
+    return this.spec.process ?? null;
   }
   override lookup(name: string, ctx: unknown): Inode | null {
     if (this.spec.find) return this.spec.find(name, ctx);

@@ -121,6 +121,7 @@ export function pidDirNode(fs: ProcFs, tg: ThreadGroup, t: Task, thread: boolean
   };
   return m.dirNode('', {
     list: () => (tg.reaped ? [] : entries()),
+    process: thread ? undefined : tg,
   });
 }
 
