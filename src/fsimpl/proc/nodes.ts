@@ -12,8 +12,8 @@ import {
   dtype, O_ACCMODE, O_RDONLY, SEEK_CUR, SEEK_SET, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
   type DirEntry, type InodeAttrs,
 } from '../../abi/fs';
-import type { ProcFs } from './procfs';
 import type { ThreadGroup } from '../../kernel/thread_group';
+import type { ProcFs } from './procfs';
 
 export interface Owner {
   uid: number;
@@ -185,11 +185,12 @@ export interface DirSpec {
   list: (ctx: unknown) => Entry[];
   /** Faster or wider lookup than scanning list (e.g. hidden thread ids). */
   find?: (name: string, ctx: unknown) => Inode | null;
-  /** The process whose /proc/PID this is (pidfd_send_signal takes its fd as a pidfd). */
-  process?: ThreadGroup;
 }
 
 export class ProcDirNode extends ProcInode {
+  /** The process a /proc/PID directory stands for: an fd of it works as a pidfd (pidfd_send_signal). */
+  process: ThreadGroup | null = null;
+
   constructor(fs: FilesystemImpl, ino: number, perm: number, owner: OwnerFn, timeNs: bigint, private readonly spec: DirSpec) {
     super(fs, ino, S_IFDIR | perm, owner, timeNs);
   }
@@ -200,9 +201,6 @@ export class ProcDirNode extends ProcInode {
     } catch {
       return 2; // the process is gone: its directory lists nothing
     }
-  }
-  get process(): ThreadGroup | null {
-    return this.spec.process ?? null;
   }
   override lookup(name: string, ctx: unknown): Inode | null {
     if (this.spec.find) return this.spec.find(name, ctx);
