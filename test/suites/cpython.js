@@ -36,11 +36,14 @@ const MODULES = [
 
 // Cases left out: the first two set the host's clock when run natively;
 // the VSOCK stream test (a class: all its cases) waits forever natively in
-// accept on a VM whose host end does not connect back (Firecracker).
+// accept on a VM whose host end does not connect back (Firecracker);
+// test_drain_raises waits forever, without IP networking (the sandbox has
+// none yet), for an address its server thread dies before giving.
 const EXCLUDE = [
   'test.test_time.TimeTestCase.test_clock_settime',
   'test.test_time.TimeTestCase.test_monotonic_settime',
   'test.test_socket.ThreadedVSOCKSocketStreamTest',
+  'test.test_asyncio.test_streams.StreamTests.test_drain_raises',
 ];
 
 function ensureTestsuite() {
