@@ -46,5 +46,6 @@ int main(void) {
   waitpid(child, &st, 0);
   printf("child ended by signal %d\n", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
   printf("after reaping: %d (%s)\n", send_sig(cfd, 0), strerror(-send_sig(cfd, 0)));
+  printf("done\n");
   return 0;
 }

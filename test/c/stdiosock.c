@@ -40,5 +40,6 @@ static void show(int fd) {
 
 int main(void) {
   for (int fd = 0; fd < 3; fd++) show(fd);
+  printf("done\n");
   return 0;
 }

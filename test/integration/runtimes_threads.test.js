@@ -3,7 +3,8 @@
 // (issue 9, "It must run"): python3, node and npm, Java (javac inside the
 // sandbox), Go (go build inside the sandbox), perl ithreads, and a pthread C
 // program built with make -j2. Each output equals the native run of the same
-// program (test/integration/runtimes/ holds the programs).
+// program (test/integration/runtimes/ holds the programs). test/c/stdiosock.c
+// (run by c_programs.test.js) checks what node needs of its stdio sockets.
 
 const assert = require('node:assert');
 const fs = require('node:fs');
@@ -77,17 +78,4 @@ test('cc -pthread compiles and runs a threaded program from stdin', { timeout: 1
   const src = fs.readFileSync(path.join(DIR, 'cproj', 'contend.c'), 'utf8').replace('#include "work.h"', '') +
     '#include <stdio.h>\nint main(void) { printf("%ld\\n", contend(8, 20000)); return 0; }\n';
   h.compare(t, ['/bin/sh', '-c', 'cc -O2 -pthread -x c -o t - && ./t'], { setup, input: src });
-});
-
-test('stdio sockets from the host answer getsockname and SO_TYPE as natively (node writes to them)', { timeout: 60_000 }, (t) => {
-  if (!h.needTools(t, ['gcc'])) return;
-  // spawnSync's stdio are socketpairs, natively and for tsvisor alike.
-  const { sandbox } = h.compare(t, [h.buildPrograms().stdiosock.static], { expectStatus: 0 });
-  assert.match(sandbox.stdout, /^fd 1: socket getsockname=0 family=1 len=2 /m);
-});
-
-test('pidfd_send_signal takes an open /proc/PID directory (CPython test_signal)', { timeout: 60_000 }, (t) => {
-  if (!h.needTools(t, ['gcc'])) return;
-  const { sandbox } = h.compare(t, [h.buildPrograms().procpidfd.static], { expectStatus: 0 });
-  assert.match(sandbox.stdout, /^child ended by signal 15$/m);
 });
