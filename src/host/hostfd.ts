@@ -48,6 +48,15 @@ export function fsync(fd: number, dataOnly: boolean): number {
   return ret((dataOnly ? libc.fdatasync(fd) : libc.fsync(fd)) as number);
 }
 
+/** An int-valued SOL_SOCKET option of a host socket, or -errno. */
+export function socketIntOption(fd: number, name: number): number {
+  const val = Buffer.alloc(4);
+  const len = Buffer.alloc(4);
+  len.writeInt32LE(4, 0);
+  const r = ret(libc.getsockopt(fd, 1, name, val, len) as number);
+  return r < 0 ? r : val.readInt32LE(0);
+}
+
 /** An ioctl whose argument is a buffer: 0 or -errno. */
 export function ioctl(fd: number, req: number, arg: Buffer): number {
   return ret(libc.ioctl(fd, req, arg) as number);

@@ -38,6 +38,7 @@ export const fdatasync = lib.func('int fdatasync(int fd)');
 export const close = lib.func('int close(int fd)');
 export const send = lib.func('long send(int fd, const void *buf, size_t n, int flags)');
 export const recv = lib.func('long recv(int fd, void *buf, size_t n, int flags)');
+export const getsockopt = lib.func('int getsockopt(int fd, int level, int name, void *val, void *len)');
 export const kill = lib.func('int kill(int pid, int sig)');
 export const tgkill = lib.func('int tgkill(int tgid, int tid, int sig)');
 export const sched_getcpu = lib.func('int sched_getcpu()');

@@ -5,12 +5,15 @@ import { E, Errno } from '../abi/errno';
 import { MAY_WRITE, checkAccess } from '../vfs/perm';
 import { S_IFMT, S_IFSOCK } from '../abi/fs';
 import {
-  AF_INET, AF_INET6, AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_SEQPACKET, SOCK_STREAM, SOCK_TYPE_MASK,
+  AF_INET, AF_INET6, AF_UNIX, SO_ACCEPTCONN, SO_DOMAIN, SO_PROTOCOL, SO_TYPE, SOL_SOCKET, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_SEQPACKET, SOCK_STREAM, SOCK_TYPE_MASK,
 } from '../abi/socket';
 import type { Task } from '../kernel/task';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { credOf, SocketFile, type SocketNames } from '../socket/socket';
 import { UnixSocket, type UnixEnv } from '../socket/unix/unix';
+import { HostFdFile } from '../fsimpl/hostfd/hostfd';
+
+type HostSocketKind = { domain: number; type: number; protocol: number; listening: number };
 import { resolverOf, startOf, vfsOf } from './sysutil';
 
 /** The socket behind fd: EBADF for no descriptor, ENOTSOCK for another kind of file. */
@@ -18,6 +21,31 @@ export function sockOf(t: Task, fd: number): SocketFile {
   const f = t.fdTable.get(i32(fd));
   if (!(f instanceof SocketFile)) throw new Errno(E.ENOTSOCK);
   return f;
+}
+
+/**
+ * A host socket donated as stdio (node's child processes get socketpairs)
+ * answers the calls that tell what it is: its name is the unnamed address of
+ * its family (the host's own address is not the sandbox's business), and
+ * SO_TYPE, SO_DOMAIN, SO_PROTOCOL and SO_ACCEPTCONN are the host's (other
+ * options ENOPROTOOPT, setting any of them too). Null for anything else.
+ */
+function hostSocketOf(t: Task, fd: number): HostSocketKind | null {
+  const f = t.fdTable.get(i32(fd));
+  return f instanceof HostFdFile ? f.socketKind : null;
+}
+
+function unnamed(domain: number): Buffer {
+  const sa = Buffer.alloc(domain === AF_INET ? 16 : domain === AF_INET6 ? 28 : 2);
+  sa.writeUInt16LE(domain, 0);
+  return sa;
+}
+
+function sockname(t: Task, a: number[], peer: boolean): number {
+  const host = hostSocketOf(t, a[0]);
+  const sa = host ? unnamed(host.domain) : peer ? sockOf(t, a[0]).peername() : sockOf(t, a[0]).sockname();
+  writeSockaddr(t, a[1], a[2], sa);
+  return 0;
 }
 
 /** Path names resolved for task t: its root, cwd, credentials and umask. */
@@ -147,19 +175,32 @@ async function accept(t: Task, a: number[], flags: number): Promise<number> {
   return fd;
 }
 
+/** A host socket's options: the four that say what it is, read only. */
+function hostSockopt(host: HostSocketKind, level: number, name: number, set: boolean): Buffer {
+  if (level !== SOL_SOCKET) throw new Errno(E.EOPNOTSUPP);
+  const v = name === SO_TYPE ? host.type : name === SO_DOMAIN ? host.domain : name === SO_PROTOCOL ? host.protocol : name === SO_ACCEPTCONN ? host.listening : -1;
+  if (v < 0 || set) throw new Errno(E.ENOPROTOOPT);
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(v, 0);
+  return b;
+}
+
 function sockopt(t: Task, a: number[], set: boolean): number {
-  const s = sockOf(t, a[0]);
   const level = i32(a[1]);
   const name = i32(a[2]);
+  const host = hostSocketOf(t, a[0]);
+  const s = host ? null : sockOf(t, a[0]);
+  const get = (): Buffer => (s ? s.getsockopt(t, level, name) : host ? hostSockopt(host, level, name, false) : Buffer.alloc(0));
   if (set) {
     const len = i32(a[4]);
     if (len < 0) throw new Errno(E.EINVAL);
-    s.setsockopt(t, level, name, t.mm.copyIn(a[3], Math.min(len, 64)));
+    if (s) s.setsockopt(t, level, name, t.mm.copyIn(a[3], Math.min(len, 64)));
+    else if (host) hostSockopt(host, level, name, true);
     return 0;
   }
   const room = t.mm.copyIn(a[4], 4).readInt32LE(0);
   if (room < 0) throw new Errno(E.EINVAL);
-  const v = s.getsockopt(t, level, name).subarray(0, room);
+  const v = get().subarray(0, room);
   if (v.length) t.mm.copyOut(a[3], v);
   const b = Buffer.alloc(4);
   b.writeInt32LE(v.length, 0);
@@ -167,7 +208,7 @@ function sockopt(t: Task, a: number[], set: boolean): number {
   return 0;
 }
 
-const SOCKOPT_PARTIAL = 'SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_SNDBUF (the send buffer limit), SO_RCVBUF (kept, reported), SO_PASSCRED, SO_REUSEADDR; other options ENOPROTOOPT, other levels EOPNOTSUPP';
+const SOCKOPT_PARTIAL = 'SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_SNDBUF (the send buffer limit), SO_RCVBUF (kept, reported), SO_PASSCRED, SO_REUSEADDR; other options ENOPROTOOPT, other levels EOPNOTSUPP. A host socket donated as stdio: SO_TYPE, SO_DOMAIN, SO_PROTOCOL and SO_ACCEPTCONN read only';
 const PARTIAL = 'AF_UNIX only: AF_INET and AF_INET6 (networking) are a later issue and answer EAFNOSUPPORT';
 
 export const defs: SyscallDef[] = [
@@ -179,8 +220,8 @@ export const defs: SyscallDef[] = [
   { nr: 43, name: 'accept', args: ['fd', 'sockaddr_out', 'int_out'], fn: (t, a) => accept(t, a, 0) },
   { nr: 288, name: 'accept4', args: ['fd', 'sockaddr_out', 'int_out', 'fdflags'], fn: (t, a) => accept(t, a, u32(a[3])) },
   { nr: 48, name: 'shutdown', args: ['fd', 'shut_how'], fn: (t, a) => (sockOf(t, a[0]).shutdown(i32(a[1])), 0) },
-  { nr: 51, name: 'getsockname', args: ['fd', 'sockaddr_out', 'int_out'], fn: (t, a) => (writeSockaddr(t, a[1], a[2], sockOf(t, a[0]).sockname()), 0) },
-  { nr: 52, name: 'getpeername', args: ['fd', 'sockaddr_out', 'int_out'], fn: (t, a) => (writeSockaddr(t, a[1], a[2], sockOf(t, a[0]).peername()), 0) },
+  { nr: 51, name: 'getsockname', args: ['fd', 'sockaddr_out', 'int_out'], fn: (t, a) => sockname(t, a, false) },
+  { nr: 52, name: 'getpeername', args: ['fd', 'sockaddr_out', 'int_out'], fn: (t, a) => sockname(t, a, true) },
   { nr: 54, name: 'setsockopt', args: ['fd', 'int', 'int', 'ptr', 'size'], fn: (t, a) => sockopt(t, a, true), partial: SOCKOPT_PARTIAL },
   { nr: 55, name: 'getsockopt', args: ['fd', 'int', 'int', 'ptr', 'ptr'], fn: (t, a) => sockopt(t, a, false), partial: SOCKOPT_PARTIAL },
 ];

@@ -29,12 +29,21 @@ const MODULES = [
   'test_getpass', 'test_utf8source', 'test_struct', 'test_bz2', 'test_gzip',
   'test_zlib', 'test_lzma', 'test_csv', 'test_datetime', 'test_dbm', 'test_dbm_dumb', 'test_shelve', 'test_uuid',
   'test_random', 'test_hashlib', 'test_platform', 'test_sys', 'test_cmd_line', 'test_faulthandler',
+  // Threads, processes and local IPC (issue 9): the runtimes' own tests.
+  'test_threading', 'test_thread', 'test_queue', 'test_concurrent_futures', 'test_socket', 'test_asyncio',
+  'test_multiprocessing_fork',
 ];
 
-// Cases left out: they set the host's clock when run natively.
+// Cases left out: the first two set the host's clock when run natively;
+// the VSOCK stream test (a class: all its cases) waits forever natively in
+// accept on a VM whose host end does not connect back (Firecracker);
+// test_drain_raises waits forever, without IP networking (the sandbox has
+// none yet), for an address its server thread dies before giving.
 const EXCLUDE = [
   'test.test_time.TimeTestCase.test_clock_settime',
   'test.test_time.TimeTestCase.test_monotonic_settime',
+  'test.test_socket.ThreadedVSOCKSocketStreamTest',
+  'test.test_asyncio.test_streams.StreamTests.test_drain_raises',
 ];
 
 function ensureTestsuite() {

@@ -76,12 +76,13 @@ class LineResult(unittest.TextTestResult):
 
 
 def drop(suite, ids):
-    """drop returns suite without the test cases whose id is in ids."""
+    """drop returns suite without the test cases whose id is in ids, or
+    whose class is (an id naming a class drops all its cases)."""
     kept = unittest.TestSuite()
     for t in suite:
         if isinstance(t, unittest.TestSuite):
             kept.addTest(drop(t, ids))
-        elif t.id() not in ids:
+        elif t.id() not in ids and t.id().rsplit('.', 1)[0] not in ids:
             kept.addTest(t)
     return kept
 

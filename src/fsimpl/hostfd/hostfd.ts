@@ -14,6 +14,7 @@ import type { HostStat } from '../../host/hostfs';
 import { pgidOf, sidOf, SIGPIPE, type FileCtx } from '../../vfs/ctx';
 import { FileDescription, type MaybePromise } from '../../vfs/file';
 import { O_NONBLOCK, SEEK_END, type InodeAttrs } from '../../abi/fs';
+import { SO_ACCEPTCONN, SO_DOMAIN, SO_PROTOCOL, SO_TYPE } from '../../abi/socket';
 import type { HostStdio, Terminal } from './terminal';
 
 const MSG_DONTWAIT = 0x40;
@@ -53,6 +54,12 @@ export class HostFdFile extends FileDescription {
    * seek and positional I/O go straight to the host fd.
    */
   readonly isRegular: boolean;
+  /**
+   * What a socket is (the host's SO_DOMAIN, SO_TYPE, SO_PROTOCOL, SO_ACCEPTCONN), for
+   * getsockname and getsockopt: libuv (node) treats a socket whose name it
+   * cannot read as an unknown handle and drops what is written to it.
+   */
+  readonly socketKind: { domain: number; type: number; protocol: number; listening: number } | null = null;
 
   /** The sandbox's terminal this tty stands for (null if not a tty). */
   readonly terminal: Terminal | null;
@@ -74,6 +81,10 @@ export class HostFdFile extends FileDescription {
     }
     this.isSocket = type === 0o140000;
     this.isRegular = type === 0o100000;
+    if (this.isSocket) {
+      const [domain, kind, protocol, listening] = [SO_DOMAIN, SO_TYPE, SO_PROTOCOL, SO_ACCEPTCONN].map((o) => hfd.socketIntOption(hostFd, o));
+      if (domain >= 0 && kind >= 0 && protocol >= 0 && listening >= 0) this.socketKind = { domain, type: kind, protocol, listening };
+    }
     this.terminal = this.isTty ? stdio.terminalFor(hostFd, rdev) : null;
   }
 
