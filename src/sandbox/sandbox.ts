@@ -26,6 +26,9 @@ import { HostTree } from '../host/hosttree';
 import type { HostFs } from '../fsimpl/hostfs/hostfs';
 import { SentryOutput } from '../host/sentry_output';
 import * as S from '../abi/signals';
+import type { ContainerPlan } from '../oci/plan';
+import { applyContainerMounts } from './container';
+import { stateOf } from '../syscalls/sys_info';
 
 /** Signals to the Sentry that are meant for the sandboxed program. */
 const FORWARDED: Array<[NodeJS.Signals, number]> = [
@@ -54,6 +57,8 @@ export interface SandboxOptions {
   stdio?: [number, number, number];
   /** Resource limits of the first process; default: the caller's, as a child of it would have. */
   rlimits?: Rlimit[];
+  /** An OCI container's identity, capabilities, limits and mounts (`tsvisor create`); its argv, env, cwd, rootfs and hostname are the fields above. */
+  container?: ContainerPlan;
 }
 
 export class Sandbox {
@@ -83,6 +88,13 @@ export class Sandbox {
     const proc = ns.vfs.mountAt('/proc', new ProcFs(this.kernel, host));
     // procfs belongs to the sandbox's one PID namespace: every mount of it is this one.
     ns.vfs.fsTypes.register('proc', { userns: false, make: (_src, data) => (noOptions(data), { fs: proc.fs, root: proc.root }) });
+    const c = opts.container;
+    if (c) {
+      applyContainerMounts(ns.vfs, this.platform.memfile, c.mounts, log);
+      // After the mounts: their mount points may have been made in the root's upper layer.
+      if (c.rootReadonly) ns.vfs.rootMount.flags.readonly = true;
+      if (c.domainname !== undefined) this.kernel.rootNs.uts.domainname = c.domainname;
+    }
     hostStdio.events = this.platform;
     const { table, hooks, missingFamilies } = buildTable();
     this.kernel.table = table;
@@ -103,6 +115,7 @@ export class Sandbox {
       execFileAt: (t, vp): ExecFile => forLoader(execFileAt(t, vp)),
     };
     const root = ns.rootContext();
+    if (c && c.umask !== null) root.umask = c.umask;
     const fdTable = new FdTable();
     stdio.forEach((hostFd, i) => {
       const f = donateHostFd(hostFd, hostStdio);
@@ -160,8 +173,12 @@ export class Sandbox {
     throw new Errno(E.ENOENT);
   }
 
-  /** Start the first process and run the sandbox until it exits; resolves with its wait status. */
-  async run(): Promise<number> {
+  /**
+   * Load the first process (its program mapped, its stack built) without
+   * letting it run: what `tsvisor create` waits for before `start`.
+   */
+  load(): Task {
+    if (this.init) return this.init;
     const path = this.resolveCommand(this.opts.argv[0]);
     if (this.opts.cwd) {
       try {
@@ -173,8 +190,27 @@ export class Sandbox {
       }
     }
     const rlimits = this.opts.rlimits ?? hostRlimits(this.hostInfo);
-    this.init = this.kernel.lifecycle.startInit({ path, argv: this.opts.argv, envp: this.opts.env, fdTable: this.fdTable, fs: this.rootCtx, rlimits, creds: initialCreds(this.hostInfo) });
-    this.kernel.lifecycle.start(this.init);
+    const c = this.opts.container;
+    for (const r of c?.rlimits ?? []) rlimits[r.resource] = { cur: r.cur, max: r.max };
+    const creds = c ? containerCreds(c, this.hostInfo) : initialCreds(this.hostInfo);
+    const init = this.kernel.lifecycle.startInit({ path, argv: this.opts.argv, envp: this.opts.env, fdTable: this.fdTable, fs: this.rootCtx, rlimits, creds });
+    if (c?.noNewPrivileges) stateOf(init.tg).noNewPrivs = true;
+    this.init = init;
+    return init;
+  }
+
+  /** Send a signal from outside to pid 1, or with all to every process (`tsvisor kill --all`). */
+  signal(sig: number, all: boolean): void {
+    if (!all) return this.kernel.forwardSignal(sig);
+    for (const tg of this.kernel.groups.values()) {
+      if (!tg.zombie) this.kernel.signals.sendToGroup(tg, sig, { signo: sig, code: 0, pid: 0, uid: 0 }, true);
+    }
+    this.kernel.noteWake();
+  }
+
+  /** Start the first process (loading it first if load() was not called) and run the sandbox until it exits; resolves with its wait status. */
+  async run(): Promise<number> {
+    this.kernel.lifecycle.start(this.load());
     // Host signals are caught by Node (its handler writes to a pipe of its
     // loop): the readiness of Node's loop fd, watched in the platform's epoll
     // set, makes the kernel yield to Node, whose callback forwards the signal.
@@ -227,6 +263,25 @@ function initialCreds(host: HostInfo): Credentials {
   if (host.capBounding !== null) c.capBounding = host.capBounding & ALL_CAPS;
   c.capPermitted = c.capEffective = c.capBounding;
   return c;
+}
+
+/** A container's process identity: its IDs, and the capability sets the spec gives, within the caller's bounding set. */
+function containerCreds(c: ContainerPlan, host: HostInfo): Credentials {
+  const cr = new Credentials(c.uid, c.gid, c.uid, c.gid, c.uid, c.gid, c.uid, c.gid, [...c.groups]);
+  const bound = host.capBounding !== null ? host.capBounding & ALL_CAPS : ALL_CAPS;
+  if (!c.caps) {
+    cr.capBounding = bound;
+    cr.capPermitted &= bound;
+    cr.capEffective &= bound;
+    return cr;
+  }
+  cr.capBounding = c.caps.bounding & bound;
+  cr.capPermitted = c.caps.permitted & cr.capBounding;
+  cr.capEffective = c.caps.effective & cr.capPermitted;
+  cr.capInheritable = c.caps.inheritable;
+  // Ambient capabilities must be permitted and inheritable (capabilities(7)).
+  cr.capAmbient = c.caps.ambient & cr.capPermitted & cr.capInheritable;
+  return cr;
 }
 
 /** The caller's limits (the Sentry's, with the caller's soft RLIMIT_NOFILE): inherited like any child's. */

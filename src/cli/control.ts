@@ -1,0 +1,98 @@
+// The control channel of a container's sandbox process: a Unix socket in the
+// container's state directory (mode 0600, the directory 0700: only the
+// runtime's user reaches it). One request per connection, one JSON line each
+// way. The server runs on the sandbox process's Node loop, which the kernel
+// yields to whenever the loop has work (a connection is such work).
+
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+
+export type ControlRequest = { op: 'start' } | { op: 'kill'; signal: number; all: boolean };
+export type ControlReply = { ok: true } | { ok: false; error: string };
+
+/** Requests larger than this are refused: the peer is the runtime, whose requests are a few bytes. */
+const MAX_REQUEST = 64 * 1024;
+
+function parseRequest(line: string): ControlRequest | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (typeof v !== 'object' || v === null) return null;
+  const o = v as Record<string, unknown>;
+  if (o.op === 'start') return { op: 'start' };
+  if (o.op === 'kill' && typeof o.signal === 'number' && Number.isInteger(o.signal) && typeof o.all === 'boolean') return { op: 'kill', signal: o.signal, all: o.all };
+  return null;
+}
+
+export class ControlServer {
+  private constructor(private readonly server: net.Server) {}
+
+  /** Listen on path (mode 0600) and answer each request with handle's reply. */
+  static listen(path: string, handle: (r: ControlRequest) => ControlReply): Promise<ControlServer> {
+    const server = net.createServer((sock) => {
+      let buf = '';
+      sock.setEncoding('utf8');
+      sock.on('error', () => sock.destroy());
+      sock.on('data', (chunk: string) => {
+        buf += chunk;
+        if (buf.length > MAX_REQUEST) return sock.destroy();
+        const nl = buf.indexOf('\n');
+        if (nl < 0) return;
+        const req = parseRequest(buf.slice(0, nl));
+        let reply: ControlReply;
+        try {
+          reply = req ? handle(req) : { ok: false, error: 'malformed request' };
+        } catch (e) {
+          reply = { ok: false, error: (e as Error).message };
+        }
+        sock.end(JSON.stringify(reply) + '\n');
+      });
+    });
+    return new Promise((resolve, reject) => {
+      // The socket file is made with the umask: none of it may be group or world accessible, even for a moment.
+      const old = process.umask(0o177);
+      server.once('error', reject);
+      server.listen(path, () => {
+        process.umask(old);
+        fs.chmodSync(path, 0o600);
+        server.off('error', reject);
+        resolve(new ControlServer(server));
+      });
+    });
+  }
+
+  close(): void {
+    this.server.close();
+  }
+}
+
+/** Send one request to the sandbox process listening on path. */
+export function controlRequest(path: string, req: ControlRequest, timeoutMs = 30_000): Promise<ControlReply> {
+  return new Promise((resolve, reject) => {
+    const sock = net.createConnection(path);
+    let buf = '';
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error('the sandbox did not answer on its control channel'));
+    }, timeoutMs);
+    sock.setEncoding('utf8');
+    sock.on('connect', () => sock.write(JSON.stringify(req) + '\n'));
+    sock.on('data', (c: string) => (buf += c));
+    sock.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot reach the sandbox's control channel: ${e.message}`));
+    });
+    sock.on('end', () => {
+      clearTimeout(timer);
+      try {
+        const v = JSON.parse(buf) as ControlReply;
+        resolve(v);
+      } catch {
+        reject(new Error('the sandbox closed its control channel without an answer'));
+      }
+    });
+  });
+}

@@ -1,0 +1,170 @@
+// The OCI runtime commands (runc's command line): create, start, run, state,
+// kill, delete, list, spec, features. Each takes the container's lock, reads
+// its record, checks the state transition as runtime.md and runc do, and
+// fails with one line (runtime_log.ts).
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { defaultSpec, features, ociState, parseSignal, validId, type ContainerRecord, type OciState } from '../oci/runtime';
+import { controlRequest } from './control';
+import { readBundle } from './container_spec';
+import { spawnSandbox } from './sandbox_proc';
+import { procStat, RuntimeError, StateDir } from './statedir';
+import type { RuntimeLog } from './runtime_log';
+import type { FileLock } from '../host/filelock';
+
+export interface CreateFlags {
+  bundle?: string;
+  pidFile?: string;
+}
+
+/** What every command works with: the state root, the log, and the path of bin/tsvisor.js for the sandbox process. */
+export class Runtime {
+  readonly state: StateDir;
+
+  constructor(root: string, readonly log: RuntimeLog, private readonly bin: string) {
+    this.state = new StateDir(path.resolve(root));
+  }
+
+  private withLock<T>(id: string, fn: (lock: FileLock) => T): T {
+    const lock = this.state.lock(id);
+    try {
+      return fn(lock);
+    } finally {
+      lock.release();
+    }
+  }
+
+  private async withLockAsync<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const lock = this.state.lock(id);
+    try {
+      return await fn();
+    } finally {
+      lock.release();
+    }
+  }
+
+  private record(id: string): ContainerRecord {
+    const r = this.state.read(id);
+    if (!r) throw new RuntimeError(`container ${id} does not exist (it is being created, or its create failed)`);
+    return r;
+  }
+
+  /** Create the container; returns its sandbox process (run waits on it). */
+  async create(id: string, f: CreateFlags): Promise<ChildProcess> {
+    if (!validId(id)) throw new RuntimeError(`invalid container id ${JSON.stringify(id)}`);
+    const bundle = path.resolve(f.bundle ?? '.');
+    const plan = readBundle(bundle);
+    for (const u of plan.unsupported) this.log.warn(`${id}: ${u}`);
+    this.state.makeContainerDir(id);
+    const lock = this.state.lock(id);
+    let child: ChildProcess | null = null;
+    try {
+      child = await spawnSandbox(this.bin, id, bundle, this.state.controlPath(id));
+      const pid = child.pid ?? 0;
+      const st = procStat(pid);
+      if (!st) throw new RuntimeError('the sandbox process ended during start-up');
+      const rec: ContainerRecord = {
+        id, pid, pidStart: st.start, bundle, rootfs: plan.rootfs, created: new Date().toISOString(), status: 'created', annotations: plan.annotations,
+        owner: os.userInfo().username,
+      };
+      this.state.write(rec);
+      if (f.pidFile) {
+        const pf = path.resolve(f.pidFile);
+        fs.writeFileSync(`${pf}.tmp`, String(pid));
+        fs.renameSync(`${pf}.tmp`, pf);
+      }
+      this.log.debug(`${id}: created, sandbox process ${pid}`);
+      return child;
+    } catch (e) {
+      // A failed create leaves nothing behind: no process, no state directory.
+      if (child && child.exitCode === null) child.kill('SIGKILL');
+      this.state.remove(id);
+      throw e instanceof RuntimeError ? e : new RuntimeError(`cannot create container ${id}: ${(e as Error).message}`);
+    } finally {
+      lock.release();
+    }
+  }
+
+  async start(id: string): Promise<void> {
+    await this.withLockAsync(id, async () => {
+      const r = this.record(id);
+      if (!this.state.alive(r)) throw new RuntimeError('cannot start a container that has stopped');
+      if (r.status !== 'created') throw new RuntimeError(`cannot start an already ${r.status} container`);
+      const reply = await controlRequest(this.state.controlPath(id), { op: 'start' });
+      if (!reply.ok) throw new RuntimeError(`cannot start container ${id}: ${reply.error}`);
+      this.state.write({ ...r, status: 'running' });
+    });
+  }
+
+  stateOf(id: string): OciState {
+    return this.withLock(id, () => {
+      const r = this.record(id);
+      return ociState(r, this.state.alive(r));
+    });
+  }
+
+  async kill(id: string, signal: string, all: boolean): Promise<void> {
+    const sig = parseSignal(signal);
+    if (sig === null) throw new RuntimeError(`unknown signal ${JSON.stringify(signal)}`);
+    await this.withLockAsync(id, async () => {
+      const r = this.record(id);
+      if (!this.state.alive(r)) throw new RuntimeError('container not running');
+      try {
+        const reply = await controlRequest(this.state.controlPath(id), { op: 'kill', signal: sig, all });
+        if (!reply.ok) throw new RuntimeError(`cannot signal container ${id}: ${reply.error}`);
+      } catch (e) {
+        // A sandbox that does not answer can still be killed as a host process.
+        if (sig !== 9) throw e;
+        this.log.warn(`${id}: ${(e as Error).message}; killing the sandbox process`);
+        process.kill(r.pid, 'SIGKILL');
+      }
+    });
+  }
+
+  async delete(id: string, force: boolean): Promise<void> {
+    if (force && !fs.existsSync(this.state.dir(id))) return;
+    await this.withLockAsync(id, async () => {
+      const r = this.state.read(id);
+      if (r && this.state.alive(r)) {
+        if (r.status !== 'created' && !force) throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${r.status}`);
+        process.kill(r.pid, 'SIGKILL');
+        await this.waitGone(r);
+      }
+      this.state.remove(id);
+    });
+  }
+
+  private async waitGone(r: ContainerRecord): Promise<void> {
+    for (let i = 0; i < 1000 && this.state.alive(r); i++) await new Promise((res) => setTimeout(res, 10));
+    if (this.state.alive(r)) throw new RuntimeError(`the sandbox process ${r.pid} of ${r.id} did not end after SIGKILL`);
+  }
+
+  list(): OciState[] {
+    const out: OciState[] = [];
+    for (const id of this.state.ids()) {
+      const r = this.state.read(id);
+      if (r) out.push(ociState(r, this.state.alive(r)));
+    }
+    return out;
+  }
+}
+
+export function listTable(states: OciState[]): string {
+  const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('')).join('\n') + '\n';
+}
+
+/** `spec`: write a default config.json into dir, refusing to overwrite one. */
+export function writeSpec(dir: string, rootless: boolean): void {
+  const file = path.join(dir, 'config.json');
+  if (fs.existsSync(file)) throw new RuntimeError(`File ${file} exists. Remove it first`);
+  fs.writeFileSync(file, JSON.stringify(defaultSpec(rootless), null, '\t') + '\n');
+}
+
+export function featuresJson(): string {
+  return JSON.stringify(features(), null, '    ') + '\n';
+}
