@@ -1,6 +1,9 @@
 // The control channel of a container's sandbox process: a Unix socket in the
 // container's state directory (mode 0600, the directory 0700: only the
-// runtime's user reaches it). One request per connection, one JSON line each
+// runtime's user reaches it). Both ends name it relative to that directory,
+// from inside it: a socket path is limited to 107 bytes, and Docker's state
+// directories (--root /var/run/docker/runtime-runc/moby, 64-digit ids) are
+// longer than that with the file name. One request per connection, one JSON line each
 // way. The server runs on the sandbox process's Node loop, which the kernel
 // yields to whenever the loop has work (a connection is such work).
 
@@ -9,6 +12,8 @@ import * as net from 'node:net';
 
 export type ControlRequest = { op: 'start' } | { op: 'kill'; signal: number; all: boolean };
 export type ControlReply = { ok: true } | { ok: false; error: string };
+
+const SOCKET = 'control.sock';
 
 /** Requests larger than this are refused: the peer is the runtime, whose requests are a few bytes. */
 const MAX_REQUEST = 64 * 1024;
@@ -30,8 +35,8 @@ function parseRequest(line: string): ControlRequest | null {
 export class ControlServer {
   private constructor(private readonly server: net.Server) {}
 
-  /** Listen on path (mode 0600) and answer each request with handle's reply. */
-  static listen(path: string, handle: (r: ControlRequest) => ControlReply): Promise<ControlServer> {
+  /** Listen on control.sock in dir (mode 0600) and answer each request with handle's reply. */
+  static listen(dir: string, handle: (r: ControlRequest) => ControlReply): Promise<ControlServer> {
     const server = net.createServer((sock) => {
       let buf = '';
       sock.setEncoding('utf8');
@@ -55,9 +60,10 @@ export class ControlServer {
       // The socket file is made with the umask: none of it may be group or world accessible, even for a moment.
       const old = process.umask(0o177);
       server.once('error', reject);
-      server.listen(path, () => {
+      process.chdir(dir);
+      server.listen(SOCKET, () => {
         process.umask(old);
-        fs.chmodSync(path, 0o600);
+        fs.chmodSync(SOCKET, 0o600);
         server.off('error', reject);
         resolve(new ControlServer(server));
       });
@@ -69,10 +75,11 @@ export class ControlServer {
   }
 }
 
-/** Send one request to the sandbox process listening on path. */
-export function controlRequest(path: string, req: ControlRequest, timeoutMs = 30_000): Promise<ControlReply> {
+/** Send one request to the sandbox process of the container whose state directory is dir. */
+export function controlRequest(dir: string, req: ControlRequest, timeoutMs = 30_000): Promise<ControlReply> {
   return new Promise((resolve, reject) => {
-    const sock = net.createConnection(path);
+    process.chdir(dir);
+    const sock = net.createConnection(SOCKET);
     let buf = '';
     const timer = setTimeout(() => {
       sock.destroy();

@@ -149,8 +149,8 @@ function build(): Command {
     .action(() => void process.stdout.write(featuresJson()));
 
   program.command('sandbox-init', { hidden: true }).argument('<id>')
-    .requiredOption('--bundle <dir>').requiredOption('--control <path>')
-    .action((_id: string, f: { bundle: string; control: string }) => sandboxInit(f.bundle, f.control));
+    .requiredOption('--bundle <dir>').requiredOption('--state-dir <dir>')
+    .action((_id: string, f: { bundle: string; stateDir: string }) => sandboxInit(f.bundle, f.stateDir));
 
   return program;
 }

@@ -62,7 +62,7 @@ export class Runtime {
     const lock = this.state.lock(id);
     let child: ChildProcess | null = null;
     try {
-      child = await spawnSandbox(this.bin, id, bundle, this.state.controlPath(id));
+      child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id));
       const pid = child.pid ?? 0;
       const st = procStat(pid);
       if (!st) throw new RuntimeError('the sandbox process ended during start-up');
@@ -93,7 +93,7 @@ export class Runtime {
       const r = this.record(id);
       if (!this.state.alive(r)) throw new RuntimeError('cannot start a container that has stopped');
       if (r.status !== 'created') throw new RuntimeError(`cannot start an already ${r.status} container`);
-      const reply = await controlRequest(this.state.controlPath(id), { op: 'start' });
+      const reply = await controlRequest(this.state.dir(id), { op: 'start' });
       if (!reply.ok) throw new RuntimeError(`cannot start container ${id}: ${reply.error}`);
       this.state.write({ ...r, status: 'running' });
     });
@@ -113,7 +113,7 @@ export class Runtime {
       const r = this.record(id);
       if (!this.state.alive(r)) throw new RuntimeError('container not running');
       try {
-        const reply = await controlRequest(this.state.controlPath(id), { op: 'kill', signal: sig, all });
+        const reply = await controlRequest(this.state.dir(id), { op: 'kill', signal: sig, all });
         if (!reply.ok) throw new RuntimeError(`cannot signal container ${id}: ${reply.error}`);
       } catch (e) {
         // A sandbox that does not answer can still be killed as a host process.

@@ -43,7 +43,7 @@ function exitAs(status: number): never {
   process.exit((status >> 8) & 0xff);
 }
 
-export async function sandboxInit(bundle: string, control: string): Promise<void> {
+export async function sandboxInit(bundle: string, stateDir: string): Promise<void> {
   let sb: Sandbox;
   let started = false;
   const handle = (req: ControlRequest): ControlReply => {
@@ -69,7 +69,7 @@ export async function sandboxInit(bundle: string, control: string): Promise<void
   try {
     sb = new Sandbox(sandboxOptions(readBundle(bundle)));
     sb.load();
-    await ControlServer.listen(control, handle);
+    await ControlServer.listen(stateDir, handle);
   } catch (e) {
     const msg = e instanceof Errno ? describeErrno(e.errno) : (e as Error).message;
     tellCreate({ ok: false, error: msg });
@@ -79,8 +79,8 @@ export async function sandboxInit(bundle: string, control: string): Promise<void
 }
 
 /** Start the sandbox process for a container and wait until it is ready; rejects with its reason if it is not. */
-export function spawnSandbox(bin: string, id: string, bundle: string, control: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [bin, 'sandbox-init', '--bundle', bundle, '--control', control, id], {
+export function spawnSandbox(bin: string, id: string, bundle: string, stateDir: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [bin, 'sandbox-init', '--bundle', bundle, '--state-dir', stateDir, id], {
     stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
     detached: true,
   });

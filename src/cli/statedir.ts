@@ -33,10 +33,6 @@ export class StateDir {
     return path.join(this.root, id);
   }
 
-  controlPath(id: string): string {
-    return path.join(this.dir(id), 'control.sock');
-  }
-
   /** Make the container's directory; a second container with the id is refused. */
   makeContainerDir(id: string): void {
     fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
