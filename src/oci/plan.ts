@@ -121,6 +121,7 @@ function mountPlan(m: OciMount, i: number, bundle: string, unsupported: string[]
           unsupported.push(`${at}: bind mounts of single files are not supported yet; not mounted`);
           return null;
         default:
+          if (!p.readonly) unsupported.push(`${at}: read-write bind mounts keep their writes inside the sandbox (the host tree is served read-only)`);
           return p;
       }
     case 'tmpfs':
@@ -128,6 +129,11 @@ function mountPlan(m: OciMount, i: number, bundle: string, unsupported: string[]
     case 'sysfs':
     case 'devpts':
       p.kind = kind;
+      if (kind === 'tmpfs' && p.destination === '/dev') unsupported.push(`${at}: the sandbox's own /dev (devfs, with its device nodes) is used instead of a tmpfs`);
+      if (kind === 'devpts' && p.destination !== '/dev/pts') {
+        unsupported.push(`${at}: devpts is only at /dev/pts; not mounted`);
+        return null;
+      }
       return p;
     default:
       unsupported.push(`${at}: file system type ${JSON.stringify(m.type ?? '')} is not supported; not mounted`);

@@ -2,10 +2,10 @@
 // the sandbox's own mount namespace. The sandbox always has its own /proc,
 // /sys, /dev and /dev/pts: a spec's proc, sysfs, devpts, or tmpfs on /dev at
 // those places is what is there already (the spec's /dev tmpfs exists for
-// runc to create device nodes in; devfs has them), so they are kept, with a
-// note in the log. Binds show a host directory: read-only ones directly,
-// read-write ones under a tmpfs upper layer, since the host tree is served
-// read-only (writes stay in the sandbox; the log says so).
+// runc to create device nodes in; devfs has them), so they are kept. Binds
+// show a host directory: read-only ones directly, read-write ones under a
+// tmpfs upper layer, since the host tree is served read-only (writes stay in
+// the sandbox). oci/plan.ts reports both in the runtime's log.
 
 import { HostTree } from '../host/hosttree';
 import { HostFs } from '../fsimpl/hostfs/hostfs';
@@ -49,13 +49,9 @@ export function applyContainerMounts(vfs: VirtualFilesystem, memfile: FrameSourc
         if (m.readonly) fs = lower;
         else {
           fs = new OverlayFs(lower, new TmpfsFs(memfile, { dev: vfs.devs.take() }), vfs.devs.take());
-          log(`bind mount ${m.source} on ${m.destination}: writes stay inside the sandbox (the host tree is served read-only)`);
         }
         break;
       }
-      case 'devpts':
-        log(`mount devpts on ${m.destination}: only /dev/pts has one; not mounted`);
-        continue;
       default: {
         const made = vfs.fsTypes.get(m.kind).make(m.kind, m.data, creds);
         mountPoint(vfs, r, m.destination);
