@@ -269,6 +269,8 @@ export class Lifecycle {
     if (f & CLONE_CHILD_CLEARTID) child.clearChildTid = a.childTid;
     // A thread starts with its creator's name and keeps it when the process is renamed.
     if (thread) child.ownComm = t.comm;
+    // Affinity is per thread: the child gets its creator's.
+    child.affinity = t.affinity;
     // Tracers follow processes here; the threads of a traced process run untraced (docs/COMPATIBILITY.md).
     if (t.ptrace && !thread) this.k.ptrace.onClone(t, child, f, a.exitSignal);
     if (!vfork) {
@@ -345,7 +347,7 @@ export class Lifecycle {
       old.releaseFrames();
     } else {
       if (!t.vforkParent) {
-        const c = t.ctx.cpuTime();
+        const c = t.ctx.cpuTime(true);
         t.tg.finalUserNs += c.userNs;
         t.tg.finalSysNs += c.sysNs;
       }
@@ -431,7 +433,8 @@ export class Lifecycle {
     // Freeze the CPU time before the stub goes (a vfork child shares its parent's stub: not its own).
     sampleRss(t.tg, t.mm);
     if (!t.vforkParent) {
-      const c = t.ctx.cpuTime();
+      // Precise: the process's clock must not lose what its threads ran.
+      const c = t.ctx.cpuTime(true);
       t.tg.finalUserNs += c.userNs;
       t.tg.finalSysNs += c.sysNs;
     }

@@ -106,6 +106,8 @@ export class Task {
    * or the name it was created with); null: the process's, tg.comm.
    */
   ownComm: string | null = null;
+  /** This thread's CPU affinity once set for it (sched_setaffinity, or inherited from its creator's); null: the process's. */
+  affinity: bigint | null = null;
   /** The namespaces the task is in, but its user namespace (that is on its credentials). */
   nsproxy: NsProxy;
   /** ptrace: this task's link to its tracer and its ptrace-stop (kernel/ptrace.ts); null when not traced. */

@@ -30,6 +30,8 @@ const EAGER_COPY_VMA = 64;
 const EAGER_COPY_BUDGET = 1024;
 /** A fault in a large VMA fills this many pages around it (one host mmap). */
 const FAULT_CHUNK = 256; // 1 MiB
+/** Pages a fault fills in a MAP_STACK mapping (Vma.lazy). */
+const LAZY_CHUNK = 16;
 
 export class MemoryManager extends UserCopy {
   /** The VMAs in address order (a balanced tree with gap summaries: O(log n) lookups, changes and free-range searches). */
@@ -142,7 +144,7 @@ export class MemoryManager extends UserCopy {
    * range). It merges with neighbours that continue it, as on Linux; the VMA
    * returned is the one that holds the range.
    */
-  mapAt(addr: number, len: number, prot: number, shared: boolean, file: VmaFile | null, pgoff: number, growsDown = false, name: string | null = null, noreserve = false): Vma {
+  mapAt(addr: number, len: number, prot: number, shared: boolean, file: VmaFile | null, pgoff: number, growsDown = false, name: string | null = null, noreserve = false, lazy = false): Vma {
     this.claim(addr, addr + len, 1 + this.splitsAt(addr, addr + len));
     this.unmapRange(addr, len);
     const pages = len / PAGE;
@@ -151,6 +153,7 @@ export class MemoryManager extends UserCopy {
     const v = new Vma(addr, addr + len, prot, shared, new FrameTable(pages), file, pgoff, growsDown, name);
     if (shared && !file) v.shm = new SharedAnon(this.memfile, pages);
     v.noreserve = noreserve;
+    v.lazy = lazy;
     // mlockall(MCL_FUTURE): new mappings are locked (mm->def_flags).
     v.locked = this.defLock;
     v.accounted = !shared && (prot & PROT_WRITE) !== 0 && !noreserve;
@@ -169,7 +172,7 @@ export class MemoryManager extends UserCopy {
    * larger ones fill in by FAULT_CHUNK as they are touched.
    */
   populate(v: Vma, from: number, to: number, force = false): void {
-    if (v.prot === 0 || (to - from > EAGER_PAGES && !force)) return;
+    if (v.prot === 0 || ((to - from > EAGER_PAGES || v.lazy) && !force)) return;
     // Near the memory limit, mappings still succeed (Linux overcommits) and get frames when touched.
     if (!force && !this.memfile.fits(to - from)) return;
     if (v.file) {
@@ -473,6 +476,10 @@ export class MemoryManager extends UserCopy {
           if ((v.pgoff + p) * PAGE >= v.file.mappable.size()) throw new Errno(E.EFAULT);
           const [from, to] = faultWindow(this.memfile, v, p);
           this.populate(v, from, to, true);
+        } else if (v.lazy && this.memfile.fits(LAZY_CHUNK)) {
+          // A thread stack grows a little at a time: a small chunk around the page.
+          const l0 = Math.floor(p / LAZY_CHUNK) * LAZY_CHUNK;
+          this.populate(v, l0, Math.min(v.pages, l0 + LAZY_CHUNK), true);
         } else if (this.memfile.fits(FAULT_CHUNK)) {
           this.populate(v, c0, Math.min(v.pages, c0 + FAULT_CHUNK), true);
         } else if (!v.shared) {

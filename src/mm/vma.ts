@@ -55,6 +55,12 @@ export class Vma {
   dontfork = false;
   /** MADV_WIPEONFORK (VM_WIPEONFORK): a fork child gets zero-filled pages here. */
   wipeonfork = false;
+  /**
+   * MAP_STACK: a thread's stack, of which a few pages are ever used. Filled
+   * only as touched, a small chunk at a time, never all at once (as Linux
+   * 6.7+ marks it VM_NOHUGEPAGE, it merges only with its like).
+   */
+  lazy = false;
 
   constructor(
     public start: number,
@@ -100,6 +106,7 @@ export class Vma {
     this.locked = from.locked;
     this.dontfork = from.dontfork;
     this.wipeonfork = from.wipeonfork;
+    this.lazy = from.lazy;
   }
 
   /**
@@ -120,6 +127,7 @@ export class Vma {
       this.name === next.name &&
       this.locked === next.locked &&
       this.dontfork === next.dontfork &&
+      this.lazy === next.lazy &&
       this.wipeonfork === next.wipeonfork &&
       samePolicy(this.policy, next.policy)
     );

@@ -96,7 +96,8 @@ function mmap(t: Task, a: number[]): number {
   const locked = lockOnMap(t, flags, size);
   checkExpand(t, size, isData(p, shared, growsDown), fixed ? addr : 0, fixed ? addr + size : 0);
   if (!noreserve && ((!shared && p & PROT_WRITE) || (shared && !file))) checkCommit(t, size);
-  const v = mm.mapAt(addr, size, p, shared, file, off / PAGE, growsDown, null, noreserve);
+  // A thread stack (MAP_STACK) is filled as touched: its few used pages, not all of its megabytes.
+  const v = mm.mapAt(addr, size, p, shared, file, off / PAGE, growsDown, null, noreserve, (flags & MAP_STACK) !== 0 && !file);
   if (locked && v.locked !== locked) {
     try {
       lockRange(t, addr, addr + size, locked);

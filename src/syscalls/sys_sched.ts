@@ -46,7 +46,7 @@ function oneProcess(t: Task, who: number): ThreadGroup[] {
  * LTP getcpu01); node 0.
  */
 function getcpu(t: Task, a: number[]): number {
-  const m = stateOf(t.tg).affinity & allCpus(t);
+  const m = affinityOf(t) & allCpus(t);
   let cpu = 0;
   while (m !== 0n && !((m >> BigInt(cpu)) & 1n)) cpu++;
   if (a[0]) t.mm.writeU32(a[0], cpu);
@@ -59,10 +59,26 @@ function cpumaskSize(t: Task): number {
   return Math.ceil(ncpus(t) / 64) * 8;
 }
 
+/** A thread's affinity (Linux keeps one per task): its own once set, else its process's. */
+function affinityOf(t: Task): bigint {
+  return t.affinity ?? stateOf(t.tg).affinity;
+}
+
+/** The thread a pid names for the affinity calls (0: the caller; a process's pid: its leader), or null for a zombie's group. */
+function affinityTarget(t: Task, pid: number): Task | null {
+  if (pid === 0) return t;
+  const task = t.kernel.tasks.get(pid);
+  if (task && task.state !== 'dead') return task;
+  findGroup(t, pid);
+  return null;
+}
+
 function schedGetaffinity(t: Task, a: number[]): number {
   const len = u32(a[1]);
   need(len * 8 >= ncpus(t) && len % 8 === 0);
-  const m = stateOf(findGroup(t, i32(a[0]))).affinity & allCpus(t);
+  const pid = i32(a[0]);
+  const target = affinityTarget(t, pid);
+  const m = (target ? affinityOf(target) : stateOf(findGroup(t, pid)).affinity) & allCpus(t);
   const b = Buffer.alloc(Math.min(len, cpumaskSize(t)));
   for (let i = 0; i < b.length; i++) b[i] = Number((m >> BigInt(8 * i)) & 0xffn);
   t.mm.copyOut(a[2], b);
@@ -71,13 +87,16 @@ function schedGetaffinity(t: Task, a: number[]): number {
 
 function schedSetaffinity(t: Task, a: number[]): number {
   const b = t.mm.copyIn(a[2], Math.min(u32(a[1]), cpumaskSize(t)));
-  const tg = findGroup(t, i32(a[0]));
+  const pid = i32(a[0]);
+  const tg = findGroup(t, pid);
   checkSameOwner(t, tg);
   let m = 0n;
   for (let i = b.length - 1; i >= 0; i--) m = (m << 8n) | BigInt(b[i]);
   m &= allCpus(t);
   need(m !== 0n);
-  stateOf(tg).affinity = m;
+  const target = affinityTarget(t, pid);
+  if (target) target.affinity = m;
+  else stateOf(tg).affinity = m;
   return 0;
 }
 

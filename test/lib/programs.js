@@ -109,6 +109,7 @@ const C_PROGRAMS = Object.freeze({
   futexop: { args: () => [], endsWithDone: true },
   threads: { args: () => [], endsWithDone: true },
   threadsig: { args: () => [], endsWithDone: true },
+  threadmisc: { args: () => [], endsWithDone: true },
   procmisc: { args: () => [], endsWithDone: true },
   fpustate: { args: () => [], endsWithDone: true },
   pidfd: { args: () => [], endsWithDone: true },

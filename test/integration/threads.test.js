@@ -1,0 +1,53 @@
+'use strict';
+// Hostile programs against threads (test/hostile/threadbomb.c, unmaprace.c):
+// a thread bomb stops at the limits (RLIMIT_NPROC counts threads, as on
+// Linux; the sandbox's own task limit without one) and the process works on
+// afterwards; a thread that keeps reading a page while another unmaps it
+// faults once munmap has returned and never sees another process's bytes
+// through a host mapping left behind. Nothing of the stubs survives.
+
+const assert = require('node:assert');
+const childProcess = require('node:child_process');
+const path = require('node:path');
+const { test } = require('node:test');
+const h = require('../lib/harness');
+const w = require('../lib/stubwatch');
+
+function build(name) {
+  const dir = h.tmpDir(`tsvisor-${name}-`);
+  const bin = path.join(dir, name);
+  const cc = childProcess.spawnSync('gcc', ['-O2', '-Wall', '-Werror', '-pthread', '-o', bin, path.join(__dirname, '..', 'hostile', `${name}.c`)], { encoding: 'utf8' });
+  assert.strictEqual(cc.status, 0, cc.stderr);
+  return bin;
+}
+
+test('a thread bomb under RLIMIT_NPROC stops at the limit, counting threads', { timeout: 120_000 }, async (t) => {
+  if (!h.needTools(t, ['gcc'])) return;
+  const r = await w.runWatched([build('threadbomb'), 'nproc'], { cwd: '/', timeout: 100_000 });
+  assert.strictEqual(r.status, 0, `threadbomb: ${r.status} ${r.signal}\n${r.stderr.slice(-3000)}`);
+  // 100 tasks of user 65534: the main thread and 99 more.
+  assert.strictEqual(r.stdout, 'created 99 then Resource temporarily unavailable\na thread after the bomb: ok\nfork after the bomb: 7\n');
+  assert.deepStrictEqual(r.leftovers, [], 'no stub process survives the sandbox');
+});
+
+test('a thread bomb stops at the sandbox\'s task limit (TSVISOR_LONG)', { timeout: 600_000 }, async (t) => {
+  if (!process.env.TSVISOR_LONG) {
+    t.skip('long: set TSVISOR_LONG=1');
+    return;
+  }
+  if (!h.needTools(t, ['gcc'])) return;
+  const r = await w.runWatched([build('threadbomb')], { cwd: '/', timeout: 550_000 });
+  assert.strictEqual(r.status, 0, `threadbomb: ${r.status} ${r.signal}\n${r.stderr.slice(-3000)}`);
+  const m = /^created (\d+) then Resource temporarily unavailable$/m.exec(r.stdout);
+  assert.ok(m && Number(m[1]) < 4096 && Number(m[1]) > 1000, r.stdout);
+  assert.match(r.stdout, /^a thread after the bomb: ok$/m);
+  assert.deepStrictEqual(r.leftovers, [], 'no stub process survives the sandbox');
+});
+
+test('munmap reaches the host before it returns, while a sibling thread reads the page', { timeout: 180_000 }, async (t) => {
+  if (!h.needTools(t, ['gcc'])) return;
+  const r = await w.runWatched([build('unmaprace')], { cwd: '/', timeout: 150_000 });
+  assert.strictEqual(r.status, 0, `unmaprace: ${r.status} ${r.signal}\n${r.stderr.slice(-3000)}`);
+  assert.strictEqual(r.stdout, 'rounds 100 leaked 0 late reads 0\n');
+  assert.deepStrictEqual(r.leftovers, [], 'no stub process survives the sandbox');
+});
