@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 
-export type ControlRequest = { op: 'start' } | { op: 'kill'; signal: number; all: boolean };
+export type ControlRequest = { op: 'start' } | { op: 'pause' } | { op: 'resume' } | { op: 'kill'; signal: number; all: boolean };
 export type ControlReply = { ok: true } | { ok: false; error: string };
 
 const SOCKET = 'control.sock';
@@ -27,7 +27,7 @@ function parseRequest(line: string): ControlRequest | null {
   }
   if (typeof v !== 'object' || v === null) return null;
   const o = v as Record<string, unknown>;
-  if (o.op === 'start') return { op: 'start' };
+  if (o.op === 'start' || o.op === 'pause' || o.op === 'resume') return { op: o.op };
   if (o.op === 'kill' && typeof o.signal === 'number' && Number.isInteger(o.signal) && typeof o.all === 'boolean') return { op: 'kill', signal: o.signal, all: o.all };
   return null;
 }
@@ -36,7 +36,7 @@ export class ControlServer {
   private constructor(private readonly server: net.Server) {}
 
   /** Listen on control.sock in dir (mode 0600) and answer each request with handle's reply. */
-  static listen(dir: string, handle: (r: ControlRequest) => ControlReply): Promise<ControlServer> {
+  static listen(dir: string, handle: (r: ControlRequest) => ControlReply | Promise<ControlReply>): Promise<ControlServer> {
     const server = net.createServer((sock) => {
       let buf = '';
       sock.setEncoding('utf8');
@@ -47,13 +47,12 @@ export class ControlServer {
         const nl = buf.indexOf('\n');
         if (nl < 0) return;
         const req = parseRequest(buf.slice(0, nl));
-        let reply: ControlReply;
-        try {
-          reply = req ? handle(req) : { ok: false, error: 'malformed request' };
-        } catch (e) {
-          reply = { ok: false, error: (e as Error).message };
-        }
-        sock.end(JSON.stringify(reply) + '\n');
+        buf = '';
+        const answer = async (): Promise<ControlReply> => (req ? handle(req) : { ok: false, error: 'malformed request' });
+        answer().then(
+          (reply) => sock.end(JSON.stringify(reply) + '\n'),
+          (e: Error) => sock.end(JSON.stringify({ ok: false, error: e.message }) + '\n'),
+        );
       });
     });
     return new Promise((resolve, reject) => {

@@ -123,6 +123,12 @@ function build(): Command {
       process.exit(sig ? 128 + os.constants.signals[sig] : code ?? 0);
     })());
 
+  program.command('pause').description('pause a running container (every process at rest, timers held)').argument('<id>')
+    .action((id: string) => act((rt) => rt.pause(id, true))());
+
+  program.command('resume').description('resume a paused container').argument('<id>')
+    .action((id: string) => act((rt) => rt.pause(id, false))());
+
   program.command('state').description("print a container's state (OCI state JSON)").argument('<id>')
     .action((id: string) => act((rt) => void process.stdout.write(JSON.stringify(rt.stateOf(id), null, '  ') + '\n'))());
 

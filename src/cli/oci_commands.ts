@@ -99,6 +99,19 @@ export class Runtime {
     });
   }
 
+  /** pause (Kernel.pause: every task at rest, timers held) or resume. */
+  async pause(id: string, pause: boolean): Promise<void> {
+    await this.withLockAsync(id, async () => {
+      const r = this.record(id);
+      if (!this.state.alive(r)) throw new RuntimeError('container not running');
+      if (pause && r.status !== 'running') throw new RuntimeError(r.status === 'paused' ? 'container already paused' : 'container not running');
+      if (!pause && r.status !== 'paused') throw new RuntimeError('container not paused');
+      const reply = await controlRequest(this.state.dir(id), { op: pause ? 'pause' : 'resume' });
+      if (!reply.ok) throw new RuntimeError(`cannot ${pause ? 'pause' : 'resume'} container ${id}: ${reply.error}`);
+      this.state.write({ ...r, status: pause ? 'paused' : 'running' });
+    });
+  }
+
   stateOf(id: string): OciState {
     return this.withLock(id, () => {
       const r = this.record(id);

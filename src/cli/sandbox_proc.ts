@@ -46,7 +46,7 @@ function exitAs(status: number): never {
 export async function sandboxInit(bundle: string, stateDir: string): Promise<void> {
   let sb: Sandbox;
   let started = false;
-  const handle = (req: ControlRequest): ControlReply => {
+  const handle = async (req: ControlRequest): Promise<ControlReply> => {
     if (req.op === 'start') {
       if (started) return { ok: false, error: 'the container has been started already' };
       started = true;
@@ -56,6 +56,12 @@ export async function sandboxInit(bundle: string, stateDir: string): Promise<voi
           process.exit(125);
         });
       });
+      return { ok: true };
+    }
+    if (req.op === 'pause' || req.op === 'resume') {
+      if (!started) return { ok: false, error: 'the container is not running' };
+      if (req.op === 'pause') await sb.kernel.pause();
+      else sb.kernel.resume();
       return { ok: true };
     }
     if (started) sb.signal(req.signal, req.all);

@@ -350,3 +350,27 @@ test('commands on one container are serialised by its lock', { timeout: 60_000 }
   assert.strictEqual(await cmdDone, 0);
   assert.ok(!fs.existsSync(path.join(dir, 'root', 'l1')));
 });
+
+test('pause holds every process, resume lets them go on; wrong states are errors', { timeout: 120_000 }, async () => {
+  const dir = h.tmpDir('oci-');
+  makeBundle(dir, { args: ['sh', '-c', 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.02; done'] });
+  fails(tsv(dir, ['pause', 'p1']), 'pause of an unknown id', /p1 does not exist/);
+  const c = ok(tsv(dir, ['create', 'p1']), 'create');
+  fails(tsv(dir, ['pause', 'p1']), 'pause of a created container', /not running/);
+  ok(tsv(dir, ['start', 'p1']), 'start');
+  const lines = () => fs.readFileSync(c.outFile, 'utf8').split('\n').length;
+  await until('the loop to run', () => lines() > 3);
+  fails(tsv(dir, ['resume', 'p1']), 'resume of a running container', /not paused/);
+  ok(tsv(dir, ['pause', 'p1']), 'pause');
+  assert.strictEqual(state(dir, 'p1').status, 'paused');
+  fails(tsv(dir, ['pause', 'p1']), 'pause twice', /already paused/);
+  // Paused means no task reaches the application: the output stays as it was
+  // (pause returns only once every task is at rest, so nothing is in flight).
+  const held = lines();
+  await new Promise((r) => setTimeout(r, 500));
+  assert.strictEqual(lines(), held, 'nothing runs while paused');
+  ok(tsv(dir, ['resume', 'p1']), 'resume');
+  assert.strictEqual(state(dir, 'p1').status, 'running');
+  await until('the loop to go on', () => lines() > held + 3);
+  ok(tsv(dir, ['delete', '--force', 'p1']), 'delete --force');
+});
