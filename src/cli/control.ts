@@ -10,8 +10,29 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 
-export type ControlRequest = { op: 'start' } | { op: 'pause' } | { op: 'resume' } | { op: 'kill'; signal: number; all: boolean };
-export type ControlReply = { ok: true } | { ok: false; error: string };
+/** A process to start in the sandbox; its stdio are the client's fds 0-2 (opened through /proc/CLIENT/fd). */
+export interface ExecRequest {
+  argv: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  groups: number[];
+  client: number;
+}
+export type ControlRequest = { op: 'start' } | { op: 'pause' } | { op: 'resume' } | { op: 'kill'; signal: number; all: boolean } | ({ op: 'exec' } & ExecRequest);
+/** status: the wait status of an exec'd process, sent when it exits. */
+export type ControlReply = { ok: true; status?: number } | { ok: false; error: string };
+
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+const isId = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+
+function parseExec(o: Record<string, unknown>): ControlRequest | null {
+  const { argv, env, cwd, uid, gid, groups, client } = o;
+  if (!isStrings(argv) || argv.length === 0 || !isStrings(env) || typeof cwd !== 'string' || !isId(uid) || !isId(gid)) return null;
+  if (!Array.isArray(groups) || !groups.every(isId) || !isId(client)) return null;
+  return { op: 'exec', argv, env, cwd, uid, gid, groups, client };
+}
 
 const SOCKET = 'control.sock';
 
@@ -28,6 +49,7 @@ function parseRequest(line: string): ControlRequest | null {
   if (typeof v !== 'object' || v === null) return null;
   const o = v as Record<string, unknown>;
   if (o.op === 'start' || o.op === 'pause' || o.op === 'resume') return { op: o.op };
+  if (o.op === 'exec') return parseExec(o);
   if (o.op === 'kill' && typeof o.signal === 'number' && Number.isInteger(o.signal) && typeof o.all === 'boolean') return { op: 'kill', signal: o.signal, all: o.all };
   return null;
 }
@@ -35,9 +57,15 @@ function parseRequest(line: string): ControlRequest | null {
 export class ControlServer {
   private constructor(private readonly server: net.Server) {}
 
-  /** Listen on control.sock in dir (mode 0600) and answer each request with handle's reply. */
-  static listen(dir: string, handle: (r: ControlRequest) => ControlReply | Promise<ControlReply>): Promise<ControlServer> {
+  /**
+   * Listen on control.sock in dir (mode 0600) and answer each request with
+   * handle's reply. onConnection runs for each new connection: libuv adds
+   * the new socket to its epoll set only in its next iteration, so a loop
+   * that yields to Node only when that set has events must yield once more.
+   */
+  static listen(dir: string, handle: (r: ControlRequest) => ControlReply | Promise<ControlReply>, onConnection: () => void): Promise<ControlServer> {
     const server = net.createServer((sock) => {
+      onConnection();
       let buf = '';
       sock.setEncoding('utf8');
       sock.on('error', () => sock.destroy());
@@ -75,12 +103,13 @@ export class ControlServer {
 }
 
 /** Send one request to the sandbox process of the container whose state directory is dir. */
-export function controlRequest(dir: string, req: ControlRequest, timeoutMs = 30_000): Promise<ControlReply> {
+export function controlRequest(dir: string, req: ControlRequest, timeoutMs: number | null = 30_000): Promise<ControlReply> {
   return new Promise((resolve, reject) => {
     process.chdir(dir);
     const sock = net.createConnection(SOCKET);
     let buf = '';
-    const timer = setTimeout(() => {
+    // An exec's answer comes when its process exits: no timeout then.
+    const timer = timeoutMs === null ? undefined : setTimeout(() => {
       sock.destroy();
       reject(new Error('the sandbox did not answer on its control channel'));
     }, timeoutMs);

@@ -10,9 +10,10 @@ import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { compatibilityMarkdown } from '../syscalls/table';
 import { OCI_VERSION } from '../oci/runtime';
-import { cmdDo, type DoFlags } from './do';
+import { cmdDo, exitCodeOf, type DoFlags } from './do';
 import { fail } from './fail';
-import { featuresJson, listTable, Runtime, writeSpec, type CreateFlags } from './oci_commands';
+import { featuresJson, listTable, Runtime, writeSpec, type CreateFlags, type ExecFlags } from './oci_commands';
+import type { ExecRequest } from './control';
 import { RuntimeLog, type LogFormat } from './runtime_log';
 import { sandboxInit } from './sandbox_proc';
 import { RuntimeError } from './statedir';
@@ -128,6 +129,29 @@ function build(): Command {
 
   program.command('resume').description('resume a paused container').argument('<id>')
     .action((id: string) => act((rt) => rt.pause(id, false))());
+
+  program.command('exec').description('run another process in a running container').argument('<id>').argument('[command...]', 'the command and its arguments')
+    .option('-p, --process <file>', 'the process as a JSON file (the process object of config.json)')
+    .option('-e, --env <K=V>', 'set an environment variable (repeatable)', collect, [])
+    .option('--cwd <dir>', 'working directory inside the container')
+    .option('-u, --user <uid[:gid]>', 'user and group IDs')
+    .option('-d, --detach', 'return at once; a host process of its own stands for the exec')
+    .option('--pid-file <file>', 'write the pid of the host process standing for the exec here')
+    .option('-t, --tty', 'not supported yet')
+    .option('--console-socket <path>', 'not supported yet')
+    .passThroughOptions()
+    .action((id: string, argv: string[], f: ExecFlags) => act(async (rt) => {
+      const req = rt.execRequest(id, argv, f);
+      if (f.detach) return void rt.execDetached(id, req, f.pidFile);
+      if (f.pidFile) fs.writeFileSync(f.pidFile, String(process.pid));
+      process.exit(exitCodeOf(await rt.exec(id, req)));
+    })());
+
+  program.command('exec-wait', { hidden: true }).argument('<id>').requiredOption('--request <json>')
+    .action((id: string, f: { request: string }) => act(async (rt) => {
+      const req = { ...(JSON.parse(f.request) as ExecRequest), client: process.pid };
+      process.exit(exitCodeOf(await rt.exec(id, req)));
+    })());
 
   program.command('state').description("print a container's state (OCI state JSON)").argument('<id>')
     .action((id: string) => act((rt) => void process.stdout.write(JSON.stringify(rt.stateOf(id), null, '  ') + '\n'))());

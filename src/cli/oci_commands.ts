@@ -8,12 +8,25 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { defaultSpec, features, ociState, parseSignal, validId, type ContainerRecord, type OciState } from '../oci/runtime';
-import { controlRequest } from './control';
+import { controlRequest, type ExecRequest } from './control';
+import { parseProcess, SpecError } from '../oci/spec';
+import { spawn } from 'node:child_process';
 import { readBundle } from './container_spec';
 import { spawnSandbox } from './sandbox_proc';
 import { procStat, RuntimeError, StateDir } from './statedir';
 import type { RuntimeLog } from './runtime_log';
 import type { FileLock } from '../host/filelock';
+
+export interface ExecFlags {
+  process?: string;
+  env: string[];
+  cwd?: string;
+  user?: string;
+  detach?: boolean;
+  pidFile?: string;
+  tty?: boolean;
+  consoleSocket?: string;
+}
 
 export interface CreateFlags {
   bundle?: string;
@@ -110,6 +123,59 @@ export class Runtime {
       if (!reply.ok) throw new RuntimeError(`cannot ${pause ? 'pause' : 'resume'} container ${id}: ${reply.error}`);
       this.state.write({ ...r, status: pause ? 'paused' : 'running' });
     });
+  }
+
+  /** The process `exec` starts: --process FILE, or the command with the container's env, cwd and user, changed by the flags. */
+  execRequest(id: string, argv: string[], f: ExecFlags): ExecRequest {
+    if (f.tty || f.consoleSocket) throw new RuntimeError('exec --tty and --console-socket are not supported yet (no terminal)');
+    const r = this.withLock(id, () => this.record(id));
+    let req: ExecRequest;
+    if (f.process) {
+      let p;
+      try {
+        p = parseProcess(JSON.parse(fs.readFileSync(f.process, 'utf8')));
+      } catch (e) {
+        throw new RuntimeError(`${f.process}: ${e instanceof SpecError || e instanceof SyntaxError ? e.message : (e as Error).message}`);
+      }
+      if (p.terminal) throw new RuntimeError(`${f.process}: process.terminal is not supported yet`);
+      req = { argv: p.args, env: p.env ?? [], cwd: p.cwd, uid: p.user.uid, gid: p.user.gid, groups: p.user.additionalGids ?? [], client: process.pid };
+    } else {
+      if (argv.length === 0) throw new RuntimeError('exec needs a command or --process');
+      const plan = readBundle(r.bundle);
+      req = { argv, env: plan.env, cwd: plan.cwd, uid: plan.uid, gid: plan.gid, groups: plan.groups, client: process.pid };
+    }
+    for (const kv of f.env) {
+      if (kv.indexOf('=') <= 0) throw new RuntimeError(`--env wants K=V, got ${JSON.stringify(kv)}`);
+      req.env = [...req.env.filter((e) => !e.startsWith(kv.slice(0, kv.indexOf('=') + 1))), kv];
+    }
+    if (f.cwd) req.cwd = f.cwd;
+    if (f.user) {
+      const m = /^(\d+)(?::(\d+))?$/.exec(f.user);
+      if (!m) throw new RuntimeError(`--user wants UID[:GID], got ${JSON.stringify(f.user)}`);
+      req.uid = Number(m[1]);
+      req.gid = m[2] === undefined ? req.gid : Number(m[2]);
+    }
+    return req;
+  }
+
+  /** Run the process in the container and return its wait status. */
+  async exec(id: string, req: ExecRequest): Promise<number> {
+    const r = this.withLock(id, () => this.record(id));
+    if (!this.state.alive(r) || r.status === 'created') throw new RuntimeError('cannot exec in a stopped or not yet started container');
+    if (r.status === 'paused') throw new RuntimeError('cannot exec in a paused container');
+    // Not under the lock: the process may run for as long as the container.
+    const reply = await controlRequest(this.state.dir(id), { op: 'exec', ...req }, null);
+    if (!reply.ok) throw new RuntimeError(reply.error);
+    return reply.status ?? 0;
+  }
+
+  /** exec --detach: a host process of its own waits for the exec'd process and exits with its status; its pid is the exec's. */
+  execDetached(id: string, req: ExecRequest, pidFile: string | undefined): number {
+    const child = spawn(process.execPath, [this.bin, '--root', this.state.root, 'exec-wait', '--request', JSON.stringify(req), id], { stdio: 'inherit', detached: true });
+    const pid = child.pid ?? 0;
+    child.unref();
+    if (pidFile) fs.writeFileSync(pidFile, String(pid));
+    return pid;
   }
 
   stateOf(id: string): OciState {

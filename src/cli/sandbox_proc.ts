@@ -28,6 +28,24 @@ function tellCreate(msg: { ok: true } | { ok: false; error: string }): void {
   }
 }
 
+/**
+ * The exec client's stdio, opened through /proc (the client is the runtime's
+ * own user: only it reaches the socket). Writes append, so that a regular
+ * file the client writes to is not overwritten from its start. A closed fd
+ * becomes /dev/null.
+ */
+function clientStdio(client: number): [number, number, number] {
+  const open = (i: number): number => {
+    const flags = i === 0 ? fs.constants.O_RDONLY : fs.constants.O_WRONLY | fs.constants.O_APPEND;
+    try {
+      return fs.openSync(`/proc/${client}/fd/${i}`, flags);
+    } catch {
+      return fs.openSync('/dev/null', flags);
+    }
+  };
+  return [open(0), open(1), open(2)];
+}
+
 /** Exit as the container did: its code, or death by its signal. */
 function exitAs(status: number): never {
   const sig = status & 0x7f;
@@ -58,10 +76,21 @@ export async function sandboxInit(bundle: string, stateDir: string): Promise<voi
       });
       return { ok: true };
     }
+    if (req.op === 'exec') {
+      if (!started) return { ok: false, error: 'the container is not running' };
+      try {
+        const { exited } = sb.exec({ ...req, stdio: clientStdio(req.client) });
+        return { ok: true, status: await exited };
+      } catch (e) {
+        return { ok: false, error: e instanceof Errno ? `${req.argv[0]}: ${describeErrno(e.errno)}` : (e as Error).message };
+      }
+    }
     if (req.op === 'pause' || req.op === 'resume') {
       if (!started) return { ok: false, error: 'the container is not running' };
       if (req.op === 'pause') await sb.kernel.pause();
-      else sb.kernel.resume();
+      // After the reply is out: once resumed, the kernel's loop may block in
+      // its wait before promise jobs queued behind it (the reply) have run.
+      else setImmediate(() => sb.kernel.resume());
       return { ok: true };
     }
     if (started) sb.signal(req.signal, req.all);
@@ -75,7 +104,7 @@ export async function sandboxInit(bundle: string, stateDir: string): Promise<voi
   try {
     sb = new Sandbox(sandboxOptions(readBundle(bundle)));
     sb.load();
-    await ControlServer.listen(stateDir, handle);
+    await ControlServer.listen(stateDir, handle, () => sb.kernel.requestNodeTurn());
   } catch (e) {
     const msg = e instanceof Errno ? describeErrno(e.errno) : (e as Error).message;
     tellCreate({ ok: false, error: msg });

@@ -177,3 +177,8 @@ export function parseSpec(v: Json): OciSpec {
   });
   return spec;
 }
+
+/** Check a process.json (`exec --process`): the process object of config.json on its own. */
+export function parseProcess(v: Json): OciProcess {
+  return processOf(v, 'process');
+}

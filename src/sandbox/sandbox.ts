@@ -16,7 +16,8 @@ import { SYSCALL_NAMES } from '../syscalls/names';
 import { buildTable } from '../syscalls/table';
 import { execFileAt, openForExec } from '../vfs/exec';
 import { FdTable } from '../vfs/fd_table';
-import type { FsContext } from '../vfs/fs_context';
+import { FsContext } from '../vfs/fs_context';
+import type { ThreadGroup } from '../kernel/thread_group';
 import { buildMountNamespace, noOptions } from './mounts';
 import { donateHostFd, terminalOf } from '../fsimpl/hostfd/hostfd';
 import { HostStdio } from '../fsimpl/hostfd/terminal';
@@ -35,6 +36,18 @@ const FORWARDED: Array<[NodeJS.Signals, number]> = [
   ['SIGHUP', S.SIGHUP], ['SIGINT', S.SIGINT], ['SIGQUIT', S.SIGQUIT], ['SIGUSR1', S.SIGUSR1], ['SIGUSR2', S.SIGUSR2],
   ['SIGTERM', S.SIGTERM], ['SIGWINCH', S.SIGWINCH],
 ];
+
+/** A process `tsvisor exec` starts in a running sandbox. */
+export interface ExecProcess {
+  argv: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  groups: number[];
+  /** Host fds for its 0, 1, 2 (donated as the first process's are). */
+  stdio: [number, number, number];
+}
 
 export interface SandboxOptions {
   rootfs: string;
@@ -76,6 +89,7 @@ export class Sandbox {
     this.platform.memfile.setLimit(opts.memory ?? defaultMemoryLimit(host));
     const stdio = opts.stdio ?? [0, 1, 2];
     const hostStdio = new HostStdio(terminalOf(stdio));
+    this.hostStdio = hostStdio;
     this.hostTree = new HostTree(opts.rootfs);
     const ns = buildMountNamespace({ rootfs: this.hostTree, memfile: this.platform.memfile, host, stdio: hostStdio });
     this.hostfs = ns.hostfs;
@@ -99,6 +113,7 @@ export class Sandbox {
     const { table, hooks, missingFamilies } = buildTable();
     this.kernel.table = table;
     for (const h of hooks) this.kernel.hooks.add(h);
+    this.kernel.hooks.add({ taskExit: (t) => this.execExited(t) });
     this.kernel.syscallNames = SYSCALL_NAMES;
     if (missingFamilies.length) log(`syscall families not built yet: ${missingFamilies.join(', ')}`);
     if (opts.strace) this.kernel.strace = new Strace(this.kernel, (line) => this.write(line + '\n', true));
@@ -126,6 +141,9 @@ export class Sandbox {
   }
 
   private readonly hostInfo: HostInfo;
+  private readonly hostStdio: HostStdio;
+  /** Processes started by exec(), with what their exit settles. */
+  private readonly execs = new Map<ThreadGroup, (status: number) => void>();
   private readonly rootCtx: FsContext;
   private readonly fdTable: FdTable;
   private readonly hostTree: HostTree;
@@ -157,9 +175,9 @@ export class Sandbox {
   }
 
   /** Find the program like execvp: a name without a slash is looked up in PATH inside the sandbox. */
-  private resolveCommand(cmd: string): string {
+  private resolveCommand(cmd: string, env = this.opts.env): string {
     if (cmd.includes('/')) return cmd;
-    const pathVar = this.opts.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/bin:/usr/bin:/bin';
+    const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/bin:/usr/bin:/bin';
     const probe = { fs: this.rootCtx, creds: new Credentials(), kernel: this.kernel };
     for (const dir of pathVar.split(':')) {
       const p = `${dir || '.'}/${cmd}`;
@@ -197,6 +215,45 @@ export class Sandbox {
     if (c?.noNewPrivileges) stateOf(init.tg).noNewPrivs = true;
     this.init = init;
     return init;
+  }
+
+  /**
+   * Start another process in the running sandbox (`tsvisor exec`): same
+   * kernel, PID namespace and file systems, no parent inside (as gVisor's
+   * exec), stdio from the given host fds. Resolves with its wait status.
+   */
+  exec(p: ExecProcess): { pid: number; exited: Promise<number> } {
+    const fdTable = new FdTable();
+    p.stdio.forEach((hostFd, i) => {
+      const f = donateHostFd(hostFd, this.hostStdio);
+      if (f) fdTable.installAt(i, f);
+    });
+    const ctx = new FsContext(this.rootCtx.root, this.rootCtx.root);
+    ctx.umask = this.rootCtx.umask;
+    const probe = { creds: new Credentials(), root: ctx.root, ctx: null };
+    const dir = this.kernel.vfs.resolve(probe, ctx.cwd, p.cwd, true);
+    if (!dir.dentry.inode.attrs || (dir.dentry.inode.attrs().mode & 0o170000) !== 0o040000) throw new Errno(E.ENOTDIR);
+    ctx.setCwd(dir);
+    const path = this.resolveCommand(p.argv[0], p.env);
+    const c = this.opts.container;
+    const creds = c ? containerCreds({ ...c, uid: p.uid, gid: p.gid, groups: p.groups }, this.hostInfo) : initialCreds(this.hostInfo);
+    const rlimits = this.init ? this.init.tg.rlimits.map((r) => ({ ...r })) : hostRlimits(this.hostInfo);
+    const t = this.kernel.lifecycle.startInit({ path, argv: p.argv, envp: p.env, fdTable, fs: ctx, rlimits, creds });
+    if (c?.noNewPrivileges) stateOf(t.tg).noNewPrivs = true;
+    const exited = new Promise<number>((resolve) => this.execs.set(t.tg, resolve));
+    this.kernel.lifecycle.start(t);
+    this.kernel.noteWake();
+    return { pid: t.tg.pid, exited };
+  }
+
+  private execExited(t: Task): void {
+    const done = this.execs.get(t.tg);
+    if (!done || !t.tg.exiting) return;
+    this.execs.delete(t.tg);
+    done(t.tg.exitStatus ?? 0);
+    // Whoever waits for it (the control channel's reply) continues in promise
+    // jobs and I/O, which run only when the loop yields to Node.
+    this.kernel.requestNodeTurn();
   }
 
   /** Send a signal from outside to pid 1, or with all to every process (`tsvisor kill --all`). */

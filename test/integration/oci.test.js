@@ -374,3 +374,44 @@ test('pause holds every process, resume lets them go on; wrong states are errors
   await until('the loop to go on', () => lines() > held + 3);
   ok(tsv(dir, ['delete', '--force', 'p1']), 'delete --force');
 });
+
+test('exec runs more processes in a running container; control requests reach an idle sandbox', { timeout: 180_000 }, async () => {
+  const dir = h.tmpDir('oci-');
+  // Idle: init waits for a sleeping child, so the Sentry is blocked with no stop to serve.
+  makeBundle(dir, { args: ['sh', '-c', 'trap "echo got USR1" USR1; sleep 1000 & wait; wait'], env: ['PATH=/bin', 'FROM=spec'] });
+  fails(tsv(dir, ['exec', 'x1', 'true']), 'exec in an unknown container', /x1 does not exist/);
+  const c = ok(tsv(dir, ['create', 'x1']), 'create');
+  fails(tsv(dir, ['exec', 'x1', 'true']), 'exec before start', /not yet started/);
+  ok(tsv(dir, ['start', 'x1']), 'start');
+  ok(tsv(dir, ['kill', 'x1', 'USR1']), 'kill an idle container');
+  await until('USR1 to arrive', () => fs.readFileSync(c.outFile, 'utf8').includes('got USR1'));
+
+  const r = tsv(dir, ['exec', 'x1', 'sh', '-c', 'echo "pid $$ FROM=$FROM"; id; pwd; exit 4']);
+  assert.strictEqual(r.status, 4, h.describe('exec', r));
+  assert.match(r.stdout, /^pid (\d+) FROM=spec\nuid=0 gid=0\n\/\n$/, 'the spec env, user and cwd by default; its own pid in the container');
+  assert.notStrictEqual(r.stdout.match(/^pid (\d+)/)[1], '1');
+  const u = ok(tsv(dir, ['exec', '--user', '1000:1001', '--env', 'FROM=flag', '--cwd', '/bin', 'x1', 'sh', '-c', 'id; echo $FROM; pwd']), 'exec with flags');
+  // The spec gives no additional groups; busybox's id lists the supplementary groups only when there are some.
+  assert.match(u.stdout, /^uid=1000 gid=1001\nflag\n\/bin\n$/);
+  // The exec'd process sees the container's processes and files: same kernel, same mounts.
+  const ps = ok(tsv(dir, ['exec', 'x1', 'sh', '-c', 'ls /proc | grep -c "^[0-9]"; echo made > /tmp/shared']), 'exec ps');
+  assert.ok(Number(ps.stdout.trim()) >= 3, `init, its sleep and the exec'd shell: ${ps.stdout}`);
+  assert.strictEqual(ok(tsv(dir, ['exec', 'x1', 'cat', '/tmp/shared']), 'exec sees the last one\'s file').stdout, 'made\n');
+  const proc = path.join(dir, 'process.json');
+  fs.writeFileSync(proc, JSON.stringify({ args: ['sh', '-c', 'echo from process.json; exit 2'], cwd: '/', user: { uid: 0, gid: 0 }, env: ['PATH=/bin'] }));
+  assert.strictEqual(tsv(dir, ['exec', '--process', proc, 'x1']).status, 2);
+  fails(tsv(dir, ['exec', 'x1', '/bin/no-such-program']), 'exec of a missing program', /no such file/);
+  fails(tsv(dir, ['exec', '--tty', 'x1', 'sh']), 'exec --tty', /not supported/);
+  const pidFile = path.join(dir, 'exec.pid');
+  const d = ok(tsv(dir, ['exec', '--detach', '--pid-file', pidFile, 'x1', 'sh', '-c', 'sleep 0.2; echo detached']), 'exec --detach');
+  const epid = Number(fs.readFileSync(pidFile, 'utf8'));
+  assert.ok(epid > 0);
+  await until('the detached exec to finish', () => !alive(epid));
+  assert.strictEqual(fs.readFileSync(d.outFile, 'utf8'), 'detached\n');
+
+  ok(tsv(dir, ['pause', 'x1']), 'pause an idle container');
+  fails(tsv(dir, ['exec', 'x1', 'true']), 'exec in a paused container', /paused/);
+  ok(tsv(dir, ['resume', 'x1']), 'resume');
+  assert.strictEqual(state(dir, 'x1').status, 'running');
+  ok(tsv(dir, ['delete', '--force', 'x1']), 'delete --force');
+});
