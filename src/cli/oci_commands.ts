@@ -70,7 +70,6 @@ export class Runtime {
     if (!validId(id)) throw new RuntimeError(`invalid container id ${JSON.stringify(id)}`);
     const bundle = path.resolve(f.bundle ?? '.');
     const plan = readBundle(bundle);
-    for (const u of plan.unsupported) this.log.warn(`${id}: ${u}`);
     this.state.makeContainerDir(id);
     const lock = this.state.lock(id);
     let child: ChildProcess | null = null;
@@ -89,6 +88,8 @@ export class Runtime {
         fs.writeFileSync(`${pf}.tmp`, String(pid));
         fs.renameSync(`${pf}.tmp`, pf);
       }
+      // Once it exists: a create that fails says only why.
+      for (const u of plan.unsupported) this.log.warn(`${id}: ${u}`);
       this.log.debug(`${id}: created, sandbox process ${pid}`);
       return child;
     } catch (e) {

@@ -70,7 +70,11 @@ export function parseSignal(s: string): number | null {
   return null;
 }
 
-/** The default config.json, as `runc spec` writes it but without a terminal (not supported yet). */
+/**
+ * The default config.json, as `runc spec` writes it but without a terminal
+ * (not supported yet) and without the tmpfs on /dev (the sandbox has its own
+ * devfs there; the spec would only earn a warning).
+ */
 export function defaultSpec(rootless: boolean): object {
   const caps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
   const namespaces = [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
@@ -91,7 +95,6 @@ export function defaultSpec(rootless: boolean): object {
     hostname: 'tsvisor',
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc' },
-      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
       { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
       { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
       { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
