@@ -13,6 +13,7 @@ import type { HostInfo } from '../host/hostinfo';
 import type { SyscallDef } from './syscall';
 import type { VirtualFilesystem } from '../vfs/vfs';
 import { E, Errno } from '../abi/errno';
+import * as S from '../abi/signals';
 import { SignalManager } from './signals';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
@@ -269,8 +270,16 @@ export class Kernel {
   forwardSignal(sig: number): void {
     const init = this.groups.get(1);
     this.log(`host signal ${sig} forwarded to pid 1`);
-    // From outside the namespace: si_pid is 0, and init still needs a handler (but for SIGKILL/SIGSTOP).
-    if (init && !init.zombie) this.signals.sendToGroup(init, sig, { signo: sig, code: 0, pid: 0, uid: 0 }, true);
+    if (init && !init.zombie) {
+      // SIGTERM, SIGINT or SIGHUP for the sandbox itself (timeout, Ctrl-C, a
+      // closed terminal) that init would drop, having no handler (Linux's
+      // init rule): the sandbox ends as if init had died of it, as any other
+      // command would, instead of running on unseen.
+      const endsSandbox = (sig === S.SIGTERM || sig === S.SIGINT || sig === S.SIGHUP) && init.actions[sig].handler === S.SIG_DFL;
+      if (endsSandbox) this.exitGroup(init, sig);
+      // From outside the namespace: si_pid is 0, and init still needs a handler (but for SIGKILL/SIGSTOP).
+      else this.signals.sendToGroup(init, sig, { signo: sig, code: 0, pid: 0, uid: 0 }, true);
+    }
     this.noteWake();
   }
 

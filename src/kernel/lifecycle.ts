@@ -1,5 +1,5 @@
-// The life of processes: the first process, fork/vfork/clone, execve, exit and
-// exit_group, zombies, reparenting to pid 1, and wait4/waitid.
+// The life of processes and threads: the first process, fork/vfork/clone,
+// execve; their end is kernel/exit.ts, waiting for children kernel/wait.ts.
 
 import { loadProgram, type ExecFile } from '../loader/load';
 import type { VPath } from '../vfs/dentry';
@@ -12,14 +12,15 @@ import { E, Errno } from '../abi/errno';
 import type { Kernel } from './kernel';
 import { KEEP_REGS, VFORK_WAIT } from './runner';
 import * as S from '../abi/signals';
-import { exitTimers } from './itimers';
-import { accountReaped, sampleRss } from './rusage';
+import { sampleRss } from './rusage';
 import { Task } from './task';
-import { type ChildEvent, type Rlimit, RLIMIT_NOFILE, RLIMIT_STACK, ThreadGroup } from './thread_group';
+import { Exits } from './exit';
+import { type ChildSelector, waitForChild, type WaitResult } from './wait';
+import { type Rlimit, RLIMIT_NOFILE, RLIMIT_STACK, ThreadGroup } from './thread_group';
 import { checkCloneNsFlags, copyNamespaces, NEW_NS_FLAGS } from './namespaces';
 import { nsCapable } from '../auth/userns';
 import { CAP_SYS_PTRACE } from '../abi/capability';
-import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WUNTRACED } from '../abi/sched';
+import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM } from '../abi/sched';
 
 
 /** The VFS operations the process core needs, supplied by whoever boots the kernel. */
@@ -53,6 +54,8 @@ export interface FamilyHooks {
   exec?: (tg: ThreadGroup, ex: ExecOutcome) => void;
   /** Run for each task as it exits, while its memory is still mapped. */
   taskExit?: (t: Task) => void;
+  /** Write a core file for t's process, dying of sig (one family does: sys_coredump.ts); whether one was written. */
+  coreDump?: (t: Task, sig: number, info: S.SigInfo) => boolean;
 }
 
 /** What an execve decided beyond the new image, for the families' exec hooks. */
@@ -67,11 +70,13 @@ export class LifecycleHooks {
   readonly fork: Array<NonNullable<FamilyHooks['fork']>> = [];
   readonly exec: Array<NonNullable<FamilyHooks['exec']>> = [];
   readonly taskExit: Array<NonNullable<FamilyHooks['taskExit']>> = [];
+  coreDump: FamilyHooks['coreDump'] | null = null;
 
   add(h: FamilyHooks): void {
     if (h.fork) this.fork.push(h.fork);
     if (h.exec) this.exec.push(h.exec);
     if (h.taskExit) this.taskExit.push(h.taskExit);
+    if (h.coreDump) this.coreDump = h.coreDump;
   }
 }
 
@@ -88,8 +93,12 @@ export interface CloneArgs {
 
 export class Lifecycle {
   execVfs: ProcessVfs | null = null;
+  /** Thread and process ends, zombies and reaping. */
+  private readonly exits: Exits;
 
-  constructor(private readonly k: Kernel) {}
+  constructor(private readonly k: Kernel) {
+    this.exits = new Exits(k);
+  }
 
   /** Create pid 1 and load its program. Errors (ENOENT, ENOEXEC...) are thrown before anything runs. */
   startInit(opts: { path: string; argv: string[]; envp: string[]; fdTable: FdTable; fs: FsContext; creds?: Credentials; rlimits?: Rlimit[] }): Task {
@@ -271,8 +280,8 @@ export class Lifecycle {
     if (thread) child.ownComm = t.comm;
     // Affinity is per thread: the child gets its creator's.
     child.affinity = t.affinity;
-    // Tracers follow processes here; the threads of a traced process run untraced (docs/COMPATIBILITY.md).
-    if (t.ptrace && !thread) this.k.ptrace.onClone(t, child, f, a.exitSignal);
+    // A thread's exit signal is none: PTRACE_O_TRACECLONE (or CLONE_PTRACE) follows it.
+    if (t.ptrace) this.k.ptrace.onClone(t, child, f, thread ? 0 : a.exitSignal);
     if (!vfork) {
       queueMicrotask(() => this.start(child));
       this.k.noteWake();
@@ -292,7 +301,7 @@ export class Lifecycle {
    * registers it had, and its vfork returns the child's pid (once the
    * current stop is done with, as a promise continuation would).
    */
-  private releaseVfork(child: Task): void {
+  releaseVfork(child: Task): void {
     const p = child.vforkParent;
     if (!p) return;
     child.vforkParent = null;
@@ -335,7 +344,7 @@ export class Lifecycle {
     }
     // Past the point of no return: the other threads die (de_thread), the old
     // image goes, its CPU time and peak size stay with the process.
-    this.deThread(t);
+    this.exits.deThread(t);
     const old = t.mm;
     sampleRss(t.tg, old);
     t.mm = mm;
@@ -369,290 +378,36 @@ export class Lifecycle {
     return KEEP_REGS;
   }
 
-  /**
-   * execve from a multi-threaded process: every other thread dies (its
-   * robust list and clear_child_tid handled, its host thread ended), and the
-   * exec'ing thread becomes the leader, taking the leader's tid.
-   */
-  private deThread(t: Task): void {
-    const tg = t.tg;
-    if (tg.tasks.size === 1) return;
-    const leader = tg.leader;
-    for (const x of [...tg.tasks]) {
-      if (x === t) continue;
-      this.killTask(x, false);
-      this.k.ptrace.unlink(x);
-      tg.tasks.delete(x);
-      this.k.tasks.delete(x.tid);
-    }
-    if (leader !== t) {
-      this.k.tasks.delete(t.tid);
-      t.tid = leader.tid;
-      this.k.tasks.set(t.tid, t);
-      t.ownComm = null;
-    }
-  }
-
-  // ---- exit ---------------------------------------------------------------------------
+  // ---- exit (kernel/exit.ts) ------------------------------------------------------------
 
   /** exit_group, a fatal signal, or the last thread's exit: the whole process goes. */
   exitGroup(tg: ThreadGroup, signal: number, code = 0): void {
-    if (tg.exiting) return;
-    tg.exiting = true;
-    tg.exitStatus = signal ? signal & 0x7f : (code & 0xff) << 8;
-    // Contexts need no ending one by one when the address space goes with the group.
-    let users = 0;
-    const mm = tg.leader.mm;
-    for (const t of tg.tasks) if (t.state !== 'dead' && t.mm === mm && !t.vforkParent) users++;
-    const wholeAs = users === mm.users;
-    for (const t of tg.tasks) {
-      this.killTask(t, wholeAs);
-      this.k.tasks.delete(t.tid);
-    }
-    this.k.ptrace.tracerExit(tg);
-    exitTimers(this.k, tg);
-    this.becomeZombie(tg, signal, code);
+    this.exits.exitGroup(tg, signal, code);
   }
 
-  /** End one task: its futex duties, its CPU time, its share of the memory and files; its host thread unless asGoes (the address space is released with it). */
-  private killTask(t: Task, asGoes: boolean): void {
-    if (t.state === 'dead') return;
-    // A bad pointer in the exiting task's own bookkeeping is its problem, not the exit's.
-    try {
-      this.k.futexes.taskExit(t);
-    } catch {
-      /* as below */
-    }
-    for (const h of this.k.hooks.taskExit) {
-      try {
-        h(t);
-      } catch {
-        /* as above */
-      }
-    }
-    // Freeze the CPU time before the stub goes (a vfork child shares its parent's stub: not its own).
-    sampleRss(t.tg, t.mm);
-    if (!t.vforkParent) {
-      // Precise: the process's clock must not lose what its threads ran.
-      const c = t.ctx.cpuTime(true);
-      t.tg.finalUserNs += c.userNs;
-      t.tg.finalSysNs += c.sysNs;
-    }
-    const wasStopped = t.state === 'stopped';
-    t.state = 'dead';
-    t.wakeForSignal();
-    if (wasStopped) t.tg.contQueue.notify(0xffffffff);
-    this.k.tasks.delete(t.tid);
-    if (t.vforkParent) {
-      // The parent keeps the address space.
-      this.releaseVfork(t);
-      if (--t.mm.users === 0) t.mm.release();
-    } else if (t.mm.users === 1) {
-      t.mm.users = 0;
-      t.mm.release();
-    } else {
-      t.mm.users--;
-      if (!asGoes) t.ctx.release();
-    }
-    t.fdTable.unshare();
-  }
-
-  /** Who adopts the orphans of tg: the nearest living ancestor that is a child subreaper (PR_SET_CHILD_SUBREAPER), else pid 1. */
-  private newReaper(tg: ThreadGroup, init: ThreadGroup): ThreadGroup {
-    for (let r = tg.parent; r && r !== init; r = r.parent) if (r.procState?.subreaper && !r.exiting) return r;
-    return init;
-  }
-
-  private becomeZombie(tg: ThreadGroup, signal: number, code: number): void {
-    const init = this.k.groups.get(1);
-    const reaper = init && init !== tg ? this.newReaper(tg, init) : null;
-    let uid = 0;
-    for (const t of tg.tasks) uid = t.creds.uid;
-    // Orphans go to their reaper; if pid 1 itself dies, the whole namespace dies with it.
-    for (const c of tg.children) {
-      if (tg.pid === 1 || !reaper) {
-        c.parent = null;
-        this.exitGroup(c, S.SIGKILL);
-        if (c.zombie) this.reap(c);
-      } else {
-        // Linux's reparenting: the parent-death signal first (from the dying
-        // parent), then the new parent always gets SIGCHLD (not what clone
-        // asked for), and a child that is already a zombie is announced to it
-        // now, or reaped at once if it ignores SIGCHLD.
-        c.parent = reaper;
-        const pdeath = c.procState?.pdeathsig ?? 0;
-        if (pdeath && !c.zombie) this.k.signals.sendToGroup(c, pdeath, { signo: pdeath, code: S.SI_USER, pid: tg.pid, uid });
-        c.exitSignal = S.SIGCHLD;
-        reaper.children.add(c);
-        if (c.zombie && !c.reaped) this.notifyExit(c);
-      }
-    }
-    tg.children.clear();
-    tg.zombie = true;
-    tg.exitQueue.notify(0xffffffff);
-    tg.stopped = false;
-    tg.pending.clear();
-    if (tg.pid === 1) {
-      this.k.initStatus = tg.exitStatus;
-      for (const other of [...this.k.groups.values()]) if (other !== tg && !other.zombie) this.exitGroup(other, S.SIGKILL);
-      this.reap(tg);
-      return;
-    }
-    const p = tg.parent;
-    if (!p) {
-      this.reap(tg);
-      return;
-    }
-    tg.exitSigInfo = {
-      signo: S.SIGCHLD,
-      code: signal ? S.CLD_KILLED : S.CLD_EXITED,
-      pid: tg.pid,
-      uid: 0,
-      status: signal ? signal : code & 0xff,
-    };
-    this.notifyExit(tg);
-  }
-
-  /**
-   * Tell a zombie's parent: its exit signal, then reaped at once if the
-   * parent ignores SIGCHLD, and wake its waiters. A traced process tells its
-   * tracer first; its parent learns when the tracer reaps it or goes away.
-   */
-  notifyExit(tg: ThreadGroup): void {
-    const p = tg.parent;
-    if (!p) return;
-    const si = tg.exitSigInfo ?? { signo: S.SIGCHLD, code: S.CLD_EXITED, pid: tg.pid };
-    if (this.k.ptrace.exitForTracer(tg)) {
-      this.k.ptrace.notifyTracerOfExit(tg, si);
-      return;
-    }
-    const act = p.actions[S.SIGCHLD];
-    const traced = this.k.ptrace.tracerOf(tg) !== null;
-    const autoReap = !traced && tg.exitSignal === S.SIGCHLD && (act.handler === S.SIG_IGN || (act.flags & S.SA_NOCLDWAIT) !== 0);
-    // clone takes any byte as the exit signal; one past the last signal is never sent, as in Linux.
-    if (tg.exitSignal > 0 && tg.exitSignal <= S.NSIG) this.k.signals.sendToGroup(p, tg.exitSignal, { ...si, signo: tg.exitSignal });
-    if (autoReap) this.reap(tg);
-    p.childQueue.notify(0xffffffff);
-  }
-
-  private reap(tg: ThreadGroup): void {
-    if (tg.reaped) return;
-    tg.reaped = true;
-    for (const t of tg.tasks) this.k.ptrace.unlink(t);
-    tg.parent?.children.delete(tg);
-    this.k.groups.delete(tg.pid);
-    tg.exitQueue.notify(0xffffffff);
-  }
-
-  /**
-   * exit(2) of a single-threaded process is exit_group. A tracee with
-   * PTRACE_O_TRACEEXIT stops first (the call is held meanwhile, as a vfork
-   * parent's is).
-   */
+  /** exit(2) (group false: the calling thread) and exit_group(2). */
   exit(t: Task, code: number, group: boolean): number {
-    const exit = () => {
-      this.exitTask(t, code, group);
-      this.k.runner.finishParked(t, KEEP_REGS);
-    };
-    if (this.k.ptrace.exitEvent(t, (code & 0xff) << 8, exit)) return VFORK_WAIT;
-    this.exitTask(t, code, group);
-    return KEEP_REGS;
-  }
-
-  /**
-   * exit(2) ends the calling thread only; the process ends with its last
-   * thread, whose code is the process's status (as Linux reports it). The
-   * leader stays, dead, as the process's face until then (its tid stays taken).
-   */
-  private exitTask(t: Task, code: number, group: boolean): void {
-    this.endThread(t, group, 0, code);
+    return this.exits.exit(t, code, group);
   }
 
   /** A thread dies of signal sig alone (seccomp's KILL_THREAD); with the last thread the process dies of it. */
   killThread(t: Task, sig: number): void {
-    this.endThread(t, false, sig, 0);
+    this.exits.endThread(t, false, sig, 0);
   }
 
-  private endThread(t: Task, group: boolean, signal: number, code: number): void {
-    const tg = t.tg;
-    let others = false;
-    for (const x of tg.tasks) if (x !== t && x.state !== 'dead') others = true;
-    if (group || !others || tg.exiting) {
-      this.exitGroup(tg, signal, code);
-      return;
-    }
-    this.killTask(t, false);
-    if (t !== tg.leader) {
-      this.k.ptrace.unlink(t);
-      tg.tasks.delete(t);
-      this.k.tasks.delete(t.tid);
-    }
+  notifyExit(tg: ThreadGroup): void {
+    this.exits.notifyExit(tg);
+  }
+
+  reap(tg: ThreadGroup): void {
+    this.exits.reap(tg);
   }
 
   // ---- wait -------------------------------------------------------------------------
 
-  /** Find a child event matching the selector; ECHILD when no child matches at all. */
-  private findChild(t: Task, sel: (c: ThreadGroup) => boolean, options: number): { tg: ThreadGroup; ev: ChildEvent } | null {
-    let any = false;
-    const pt = this.k.ptrace;
-    // Processes this one traces: their ptrace-stops (whatever the options ask
-    // for) and their exits come here first; clone children included.
-    for (const c of pt.traced(t.tg)) {
-      if (!sel(c)) continue;
-      any = true;
-      const ev = pt.stopEvent(t.tg, c);
-      if (ev) return { tg: c, ev };
-      if (c.zombie && !c.reaped && options & WEXITED) {
-        return { tg: c, ev: { kind: 'exited', status: c.exitStatus ?? 0, si: c.exitSigInfo ?? { signo: S.SIGCHLD, code: S.CLD_EXITED, pid: c.pid } } };
-      }
-    }
-    for (const c of t.tg.children) {
-      if (!sel(c)) continue;
-      const cloneChild = c.exitSignal !== S.SIGCHLD;
-      if (!(options & WALL) && (!!(options & WCLONE) !== cloneChild)) continue;
-      any = true;
-      // Traced by another process: its exit is the tracer's to report first.
-      if (c.zombie && options & WEXITED && !pt.exitForTracer(c)) {
-        return { tg: c, ev: { kind: 'exited', status: c.exitStatus ?? 0, si: c.exitSigInfo ?? { signo: S.SIGCHLD, code: S.CLD_EXITED, pid: c.pid } } };
-      }
-      if (c.stopReport && options & WUNTRACED) return { tg: c, ev: c.stopReport };
-      if (c.contReport && options & WCONTINUED) return { tg: c, ev: c.contReport };
-    }
-    if (!any) throw new Errno(E.ECHILD);
-    return null;
-  }
-
-  /** The shared part of wait4 and waitid: returns the child and its event, or null for WNOHANG. */
-  async wait(t: Task, sel: (c: ThreadGroup) => boolean, options: number): Promise<{ tg: ThreadGroup; ev: ChildEvent } | null> {
-    // A child's exit both signals and wakes the parent: as on Linux, what
-    // changed is looked at before the signal interrupts the wait.
-    let interrupted: unknown = null;
-    for (;;) {
-      const found = this.findChild(t, sel, options);
-      if (found) {
-        if (!(options & WNOWAIT)) {
-          const c = found.tg;
-          if (found.ev.kind === 'exited' && c.parent !== t.tg) {
-            // A tracer reaped a tracee that is not its child: the real parent is told now.
-            for (const x of c.tasks) this.k.ptrace.unlink(x);
-            this.notifyExit(c);
-          } else if (found.ev.kind === 'exited') {
-            accountReaped(t.tg, c);
-            this.reap(c);
-          } else if (found.ev.kind === 'traced') this.k.ptrace.consumed(c);
-          else if (found.ev.kind === 'stopped') found.tg.stopReport = null;
-          else found.tg.contReport = null;
-        }
-        return found;
-      }
-      if (options & WNOHANG) return null;
-      if (interrupted) throw interrupted;
-      try {
-        await t.block(t.tg.childQueue, 0xffffffff);
-      } catch (e) {
-        interrupted = e;
-      }
-    }
+  /** The shared part of wait4 and waitid (kernel/wait.ts): the child and its event, or null for WNOHANG. */
+  wait(t: Task, sel: ChildSelector, options: number): Promise<WaitResult | null> {
+    return waitForChild(this.k, t, sel, options);
   }
 }
 

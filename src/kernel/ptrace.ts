@@ -77,6 +77,11 @@ export class Tracee {
   /** Set by deliver() when it returns 'ptrace'. */
   next: PtraceNext | null = null;
   resumeFn: ((sig: number) => void) | null = null;
+  /**
+   * A traced thread other than its process's leader has exited with this
+   * wait status; it stays linked until its tracer's wait collects it.
+   */
+  exitStatus: number | null = null;
   /** dr0-dr7 as the tracer set them (there are no hardware breakpoints: dr7 stays disabled). */
   readonly debugRegs: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n];
 
@@ -146,7 +151,7 @@ export class Ptrace {
         if (t.tg.zombie) {
           this.unlink(t);
           // The real parent learns about the exit now (unless it is the one exiting: reparenting does it).
-          if (t.tg.parent && t.tg.parent !== tg && !t.tg.reaped) this.k.lifecycle.notifyExit(t.tg);
+          if (t === t.tg.leader && t.tg.parent && t.tg.parent !== tg && !t.tg.reaped) this.k.lifecycle.notifyExit(t.tg);
           continue;
         }
         if (tr.options & P.PTRACE_O_EXITKILL) {
@@ -185,8 +190,9 @@ export class Ptrace {
 
   private notifyTracer(p: ThreadGroup, code: number, status: number, t: Task): void {
     p.childQueue.notify(0xffffffff);
-    if (p.actions[S.SIGCHLD].flags & S.SA_NOCLDSTOP) return;
-    this.k.signals.sendToGroup(p, S.SIGCHLD, { signo: S.SIGCHLD, code, pid: t.pid, uid: t.creds.uid, status });
+    // SA_NOCLDSTOP holds back stops, not exits.
+    if (code !== S.CLD_EXITED && code !== S.CLD_KILLED && p.actions[S.SIGCHLD].flags & S.SA_NOCLDSTOP) return;
+    this.k.signals.sendToGroup(p, S.SIGCHLD, { signo: S.SIGCHLD, code, pid: t.tid, uid: t.creds.uid, status });
   }
 
   /** Let a stopped tracee go (PTRACE_CONT & co): mode says where it stops next. */
@@ -424,23 +430,43 @@ export class Ptrace {
     tracer.tg.childQueue.notify(0xffffffff);
   }
 
-  /** The ptrace-stop of c reported to waiter w's process, if c's task is traced by it and stopped. */
-  stopEvent(w: ThreadGroup, c: ThreadGroup): ChildEvent | null {
-    for (const t of c.tasks) {
-      const tr = t.ptrace;
-      if (!tr || tr.tracer.tg !== w || tr.stop === null || !tr.unreported || t.state === 'dead') continue;
-      return { kind: 'traced', status: (tr.code << 8) | 0x7f, si: { signo: S.SIGCHLD, code: S.CLD_TRAPPED, pid: c.pid, uid: t.creds.uid, status: tr.code } };
-    }
-    return null;
+  /** The ptrace-stop of x reported to waiter w's process (under x's tid), if x is traced by it and stopped. */
+  taskStopEvent(w: ThreadGroup, x: Task): ChildEvent | null {
+    const tr = x.ptrace;
+    if (!tr || tr.tracer.tg !== w || tr.stop === null || !tr.unreported || x.state === 'dead') return null;
+    return { kind: 'traced', status: (tr.code << 8) | 0x7f, si: { signo: S.SIGCHLD, code: S.CLD_TRAPPED, pid: x.tid, uid: x.creds.uid, status: tr.code } };
   }
 
-  /** wait consumed a ptrace-stop report. */
-  consumed(c: ThreadGroup): void {
-    for (const t of c.tasks) if (t.ptrace) t.ptrace.unreported = false;
+  /** wait consumed x's ptrace-stop report. */
+  consumed(x: Task): void {
+    if (x.ptrace) x.ptrace.unreported = false;
   }
 
-  /** Processes traced by w's tasks. */
-  *traced(w: ThreadGroup): Generator<ThreadGroup> {
-    for (const me of w.tasks) for (const t of me.tracees) yield t.tg;
+  /** Tasks traced by w's tasks. */
+  *tracedTasks(w: ThreadGroup): Generator<Task> {
+    for (const me of w.tasks) yield* me.tracees;
+  }
+
+  /**
+   * A traced thread that is not its process's leader ended with wait status
+   * status: its tracer is told (SIGCHLD, as Linux does for any traced task)
+   * and collects the exit with wait under the thread's tid. Returns whether
+   * it is kept for that (false: not traced, or the leader).
+   */
+  threadExited(t: Task, status: number): boolean {
+    const tr = t.ptrace;
+    if (!tr || t === t.tg.leader) return false;
+    tr.exitStatus = status;
+    tr.stop = null;
+    tr.resumeFn = null;
+    const killed = status & 0x7f;
+    this.notifyTracer(tr.tracer.tg, killed ? S.CLD_KILLED : S.CLD_EXITED, killed || (status >> 8) & 0xff, t);
+    return true;
+  }
+
+  /** Whether w's process still has to collect the exit of a traced thread of c (c's leader is reported after). */
+  threadExitsPending(w: ThreadGroup, c: ThreadGroup): boolean {
+    for (const x of this.tracedTasks(w)) if (x.tg === c && x !== c.leader && x.ptrace?.exitStatus !== null) return true;
+    return false;
   }
 }

@@ -10,6 +10,9 @@ import { initFpState, restoreFrame, setupFrame } from './signal_frame';
 import { PTRACE_O_TRACEEXIT } from '../abi/ptrace';
 import type { Task } from './task';
 import { timerSignalTaken } from './posix_timers';
+
+/** The wait status bit of a process that dumped core (WCOREDUMP), passed to exitGroup with the signal. */
+const CORE_DUMPED = 0x80;
 import type { ThreadGroup } from './thread_group';
 
 const RLIMIT_SIGPENDING = 11;
@@ -225,7 +228,9 @@ export class SignalManager {
           tr.next = { kind: 'exit', sig };
           return 'ptrace';
         }
-        this.k.exitGroup(t.tg, sig | (d === 'core' ? 0 : 0));
+        // A core-dumping signal writes the core first (memory still mapped); the status then says so.
+        const dumped = d === 'core' && (this.k.hooks.coreDump?.(t, sig, info) ?? false);
+        this.k.exitGroup(t.tg, sig | (dumped ? CORE_DUMPED : 0));
         return 'dead';
       }
       if (inSyscall) this.restart(t, true, act.flags);

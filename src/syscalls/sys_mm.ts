@@ -149,8 +149,19 @@ function mprotect(t: Task, a: number[]): number {
   if (a[1] === 0) return 0;
   if (wraps(a[0], pageAlignUp(usize(a[1])))) throw new Errno(E.ENOMEM);
   if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP)) throw new Errno(E.EINVAL);
-  const start = uaddr(a[0]);
-  const len = pageAlignUp(usize(a[1]));
+  const grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
+  if (grows === (PROT_GROWSDOWN | PROT_GROWSUP)) throw new Errno(E.EINVAL);
+  let start = uaddr(a[0]);
+  const end = start + pageAlignUp(usize(a[1]));
+  if (grows) {
+    // PROT_GROWSDOWN reaches down to the start of a grows-down mapping (the
+    // stack); x86 has no grows-up mappings, so PROT_GROWSUP is always EINVAL.
+    const v = t.mm.findVma(start);
+    if (!v || v.start >= end) throw new Errno(E.ENOMEM);
+    if (grows === PROT_GROWSUP || !v.growsDown) throw new Errno(E.EINVAL);
+    start = v.start;
+  }
+  const len = end - start;
   requireMapped(t, start, start + len);
   checkProtect(t, start, start + len, prot);
   if (prot & PROT_WRITE) {
@@ -306,7 +317,7 @@ function msync(t: Task, a: number[]): number {
 export const defs: SyscallDef[] = [
   { nr: 9, name: 'mmap', fn: mmap, args: ['ptr', 'size', 'prot', 'mapflags', 'fd', 'offhex'], partial: 'MAP_HUGETLB and MAP_DROPPABLE unsupported (EINVAL); MAP_POPULATE is a hint; MAP_FIXED must end below the stub, not at TASK_SIZE' },
   { nr: 11, name: 'munmap', fn: munmap, args: ['ptr', 'size'], partial: 'a range past the stub\'s floor is EINVAL, as beyond TASK_SIZE' },
-  { nr: 10, name: 'mprotect', fn: mprotect, args: ['ptr', 'size', 'prot'], partial: 'PROT_GROWSDOWN/GROWSUP accepted but not applied to neighbouring pages' },
+  { nr: 10, name: 'mprotect', fn: mprotect, args: ['ptr', 'size', 'prot'] },
   { nr: 25, name: 'mremap', fn: mremap, args: ['ptr', 'size', 'size', 'mremap_flags', 'ptr'], partial: 'a fixed destination must end below the stub, not at TASK_SIZE (EINVAL)' },
   { nr: 12, name: 'brk', fn: brk, args: ['ptr'] },
   { nr: 28, name: 'madvise', fn: madvise, args: ['ptr', 'size', 'madvise'], partial: 'DONTNEED/FREE/REMOVE/DONTFORK/DOFORK/WIPEONFORK/KEEPONFORK act; other advice is validated and ignored' },

@@ -6,6 +6,7 @@ import { KEEP_REGS, VFORK_WAIT } from '../kernel/runner';
 import * as S from '../abi/signals';
 import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
+import type { ChildSelector } from '../kernel/wait';
 import { i32, type SyscallDef } from '../kernel/syscall';
 import { checkKill } from './sigperm';
 import { encodeRusage, rusageOf } from '../kernel/rusage';
@@ -158,9 +159,10 @@ function execveat(t: Task, dirfd: number, pathAddr: number, argvAddr: number, en
   return lc.execve(t, name, argv, envp, { openFirst: () => vfs.openForExec(t, path, start, follow), pathInaccessible: cloexec, nameFromFile: false });
 }
 
-function selector(t: Task, pid: number): (c: ThreadGroup) => boolean {
+function selector(t: Task, pid: number): ChildSelector {
   if (pid === -1) return () => true;
-  if (pid > 0) return (c) => c.pid === pid;
+  // A traced thread is waited for by its tid.
+  if (pid > 0) return (c, tid) => (tid ?? c.pid) === pid;
   if (pid === 0) {
     const pg = t.tg.pgid;
     return (c) => c.pgid === pg;
@@ -178,7 +180,7 @@ async function wait4(t: Task, a: number[]): Promise<number> {
   if (!r) return 0;
   if (statusAddr) t.mm.writeI32(statusAddr, r.ev.status);
   if (a[3]) t.mm.copyOut(a[3], encodeRusage(rusageOf(r.tg, 'both')));
-  return r.tg.pid;
+  return r.task ? r.task.tid : r.tg.pid;
 }
 
 async function waitid(t: Task, a: number[]): Promise<number> {
@@ -189,11 +191,11 @@ async function waitid(t: Task, a: number[]): Promise<number> {
   const P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3;
   if (options & ~(WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE)) throw new Errno(E.EINVAL);
   if (!(options & (WEXITED | WSTOPPED | WCONTINUED))) throw new Errno(E.EINVAL);
-  let sel: (c: ThreadGroup) => boolean;
+  let sel: ChildSelector;
   if (idtype === P_ALL) sel = () => true;
   else if (idtype === P_PID) {
     if (id <= 0) throw new Errno(E.EINVAL);
-    sel = (c) => c.pid === id;
+    sel = (c, tid) => (tid ?? c.pid) === id;
   } else if (idtype === P_PGID) {
     const pg = id === 0 ? t.tg.pgid : id;
     if (id < 0) throw new Errno(E.EINVAL);

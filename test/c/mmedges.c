@@ -308,6 +308,42 @@ static void top_mode(void) {
   SHOW("munmap last page", munmap((void *)(TOP - PG), PG));
 }
 
+/* mprotect's PROT_GROWSDOWN reaches down to the start of a grows-down
+ * mapping and is EINVAL on any other; PROT_GROWSUP is always EINVAL on x86,
+ * both together too. */
+static void grows_flags(void) {
+  long pg = sysconf(_SC_PAGESIZE);
+  char *plain = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  char *down = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0);
+  if (plain == MAP_FAILED || down == MAP_FAILED) {
+    printf("grows: mmap failed\n");
+    return;
+  }
+  int r = mprotect(plain + pg, pg, PROT_READ | PROT_GROWSDOWN);
+  printf("grows: GROWSDOWN on a plain mapping: %s\n", r ? ename(errno) : "OK");
+  r = mprotect(plain + pg, pg, PROT_READ | PROT_GROWSUP);
+  printf("grows: GROWSUP on a plain mapping: %s\n", r ? ename(errno) : "OK");
+  r = mprotect(down + pg, pg, PROT_READ | PROT_GROWSDOWN | PROT_GROWSUP);
+  printf("grows: both: %s\n", r ? ename(errno) : "OK");
+  r = mprotect(down + 2 * pg, pg, PROT_READ | PROT_GROWSDOWN);
+  printf("grows: GROWSDOWN on a grows-down mapping: %s\n", r ? ename(errno) : "OK");
+  /* The whole mapping below the range became read-only: a write there faults (checked through /proc/self/maps). */
+  FILE *f = fopen("/proc/self/maps", "r");
+  char line[512];
+  int ro = 0;
+  unsigned long lo, hi;
+  char perms[8];
+  while (f && fgets(line, sizeof line, f)) {
+    if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && lo == (unsigned long)down) ro = hi - lo == (unsigned long)(3 * pg) && perms[1] == '-';
+  }
+  if (f) fclose(f);
+  printf("grows: pages from the mapping's start made read-only: %d\n", ro);
+  r = mprotect(down + pg, pg, PROT_READ | PROT_WRITE | PROT_GROWSUP);
+  printf("grows: GROWSUP on a grows-down mapping: %s\n", r ? ename(errno) : "OK");
+  munmap(plain, 4 * pg);
+  munmap(down, 4 * pg);
+}
+
 int main(int argc, char **argv) {
   line_buffered();
   if (argc > 1 && strcmp(argv[1], "top") == 0) {
@@ -320,6 +356,7 @@ int main(int argc, char **argv) {
   in_child(rlimit_as);
   in_child(rlimit_data);
   mremaps();
+  grows_flags();
   printf("done\n");
   return 0;
 }

@@ -129,3 +129,24 @@ test('int $0x80 gets ENOSYS and never runs the 64-bit call with that number', { 
   // i386 getpid (20) is x86-64 writev, i386 exit (1) is write: neither may happen.
   assert.strictEqual(r.stdout, 'int $0x80 (eax=20) = -38\nint $0x80 (eax=1) = -38\n');
 });
+
+/** tsvisor do of a spinning shell (no handlers), sent sig after it started; resolves with the exit status. */
+async function spinningShellGets(sig) {
+  const child = childProcess.spawn(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'tsvisor.js'), 'do', '--', '/bin/sh', '-c', 'echo ready; while :; do :; done'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+    if (out.includes('ready\n')) child.kill(sig);
+  });
+  const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const status = await new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  clearTimeout(guard);
+  return status;
+}
+
+for (const [sig, n] of [['SIGTERM', 15], ['SIGINT', 2], ['SIGHUP', 1]]) {
+  test(`${sig} to tsvisor do ends a sandbox whose pid 1 has no handler, with 128+${n} (timeout, Ctrl-C, a closed terminal)`, { timeout: 120_000 }, async () => {
+    const status = await spinningShellGets(sig);
+    assert.deepStrictEqual(status, { code: 128 + n, signal: null });
+  });
+}

@@ -128,3 +128,56 @@ test('random ptrace requests do not crash the Sentry', { timeout: 240_000 }, asy
   const bugs = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('BUG'));
   assert.deepStrictEqual(bugs, [], 'Sentry bugs hit by random ptrace requests');
 });
+
+const THREAD_PROGRAM = `#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+int marker(int x) { return x * 2; }
+static void *f(void *a) { syscall(SYS_getppid); printf("thread %d\\n", marker((int)(long)a)); fflush(stdout); return a; }
+int main(int argc, char **argv) {
+  (void)argv;
+  pthread_t t[3];
+  for (long i = 0; i < 3; i++) { pthread_create(&t[i], 0, f, (void *)(i + 1)); if (argc > 1) pthread_join(t[i], 0); }
+  if (argc == 1) for (int i = 0; i < 3; i++) pthread_join(t[i], 0);
+  puts("done");
+  return 0;
+}
+`;
+
+function buildThreadProgram() {
+  const dir = h.tmpDir('tsvisor-gdbt-');
+  fs.writeFileSync(path.join(dir, 'prog.c'), THREAD_PROGRAM);
+  const out = path.join(dir, 'prog');
+  const cc = childProcess.spawnSync('gcc', ['-g', '-O0', '-pthread', '-o', out, path.join(dir, 'prog.c')], { encoding: 'utf8' });
+  assert.strictEqual(cc.status, 0, cc.stderr);
+  return out;
+}
+
+test('strace -f follows threads (PTRACE_O_TRACECLONE): each thread\'s calls and exit, under its tid', { timeout: 120_000 }, (t) => {
+  if (!h.needTools(t, ['strace', 'gcc'])) return;
+  const prog = buildThreadProgram();
+  const r = h.runSandbox(['/usr/bin/strace', '-f', '-qq', '-e', 'trace=getppid,exit', prog], { timeout: 90_000 });
+  assert.strictEqual(r.status, 0, h.describe('strace -f', r));
+  const lines = r.stderr.split('\n');
+  // Three threads, each seen making its call and exiting, as natively.
+  // (Threads run at once: a call may show as "getppid( <unfinished ...>" and resume later.)
+  const tids = new Set(lines.map((l) => /^\[pid +(\d+)\] getppid\(/.exec(l)?.[1]).filter(Boolean));
+  assert.strictEqual(tids.size, 3, r.stderr);
+  for (const tid of tids) assert.ok(lines.some((l) => new RegExp(`^\\[pid +${tid}\\] exit\\(0`).test(l)), `thread ${tid} exit:\n${r.stderr}`);
+  assert.match(r.stdout, /^done$/m);
+});
+
+test('gdb -batch stops in a thread, lists the threads and continues', { timeout: 180_000 }, (t) => {
+  if (!h.needTools(t, ['gdb', 'gcc'])) return;
+  const prog = buildThreadProgram();
+  const r = h.runSandbox(['/usr/bin/gdb', '-nx', '-batch', '-ex', 'break marker', '-ex', 'run', '-ex', 'info threads', '-ex', 'bt 2',
+    '-ex', 'continue', '-ex', 'continue', '-ex', 'continue', '--args', prog, 'one-by-one'], { timeout: 150_000 });
+  const out = r.stdout + r.stderr;
+  assert.strictEqual(r.status, 0, h.describe('gdb', r) + out);
+  assert.match(out, /Thread 2 "prog" hit Breakpoint 1, marker \(x=1\)/, out);
+  assert.match(out, /^\* 2 +Thread 0x[0-9a-f]+ \(LWP \d+\) "prog" marker \(x=1\)/m, out);
+  assert.match(out, /#1 +0x[0-9a-f]+ in f \(a=0x1\)/, out);
+  assert.match(out, /hit Breakpoint 1, marker \(x=3\)/, out);
+  assert.match(out, /\[Inferior 1 \(process \d+\) exited normally\]/, out);
+});

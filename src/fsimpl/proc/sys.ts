@@ -87,6 +87,9 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
     v('osrelease', UTS_RELEASE)(mm),
     v('version', UTS_VERSION)(mm),
     v('pid_max', d.pidMax)(mm),
+    // Where core files go (syscalls/sys_coredump.ts): "core" in the dying process's directory, no pid suffix.
+    v('core_pattern', 'core')(mm),
+    v('core_uses_pid', 0)(mm),
     v('threads-max', d.threadsMax)(mm),
     v('ngroups_max', d.ngroupsMax)(mm),
     v('cap_last_cap', d.capLastCap)(mm),

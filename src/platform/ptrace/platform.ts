@@ -311,7 +311,7 @@ export class PtracePlatform implements Platform {
     }
     let spinUntil = 0;
     for (;;) {
-      const pid = libc.waitpid(-this.master.pid, this.status, shared ? P.WALL | WNOHANG : P.WALL);
+      const pid = this.nextReport(shared);
       if (pid === 0) {
         const now = Number(process.hrtime.bigint());
         if (spinUntil === 0) spinUntil = now + SPIN_NS;
@@ -325,7 +325,7 @@ export class PtracePlatform implements Platform {
         if (e === 4) continue; // EINTR
         return { kind: 'none' };
       }
-      const s = this.status[0];
+      const s = this.reportStatus;
       if (pid === this.waker.pid) {
         if (!P.stopped(s)) throw new Error('the waker stub died');
         this.stats.hostEvents++;
@@ -369,6 +369,40 @@ export class PtracePlatform implements Platform {
       th.inApp = true;
     }
   }
+
+  /**
+   * The next wait report (pid, status in reportStatus): a queued one first.
+   * waitpid hands out the stops of the tracer's tracees in a fixed order
+   * (the newest first), so with several always ready the last ones would
+   * starve: a stress-ng parent behind its children, a thread behind its
+   * siblings. So when there is more than one thread, every report ready
+   * after a wait is taken at once and all are served before the next wait:
+   * each stopped thread is served within one round. One thread: no queue.
+   */
+  private nextReport(shared: boolean): number {
+    if (this.queueHead < this.queuedPids.length) {
+      const pid = this.queuedPids[this.queueHead];
+      this.reportStatus = this.queuedStatus[this.queueHead++];
+      if (this.queueHead === this.queuedPids.length) this.queuedPids.length = this.queuedStatus.length = this.queueHead = 0;
+      return pid;
+    }
+    const pid = libc.waitpid(-this.master.pid, this.status, shared ? P.WALL | WNOHANG : P.WALL);
+    this.reportStatus = this.status[0];
+    if (pid > 0 && this.byTid.size > 1) {
+      for (;;) {
+        const more = libc.waitpid(-this.master.pid, this.status, P.WALL | WNOHANG);
+        if (more <= 0) break;
+        this.queuedPids.push(more);
+        this.queuedStatus.push(this.status[0]);
+      }
+    }
+    return pid;
+  }
+  /** Reports taken by nextReport and not served yet, in the order taken. */
+  private readonly queuedPids: number[] = [];
+  private readonly queuedStatus: number[] = [];
+  private queueHead = 0;
+  private reportStatus = 0;
 
   private stubPids(): number[] {
     return [this.master.pid, this.waker.pid, ...this.byTid.keys()];

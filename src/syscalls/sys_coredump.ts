@@ -1,0 +1,248 @@
+// Core dumps: a process killed by a signal whose default action dumps core
+// (SIGSEGV, SIGABRT, SIGQUIT...) leaves an ELF core file named "core" in its
+// working directory when RLIMIT_CORE allows and the process is dumpable, as
+// Linux does with its default core_pattern; the wait status then has
+// WCOREDUMP. gdb reads the file: notes (NT_PRSTATUS and NT_FPREGSET per
+// thread, NT_PRPSINFO, NT_SIGINFO, NT_AUXV) and one PT_LOAD per mapping,
+// with Linux's default coredump_filter choice of contents (anonymous memory,
+// file mappings the process wrote to, the first page of mapped ELF files).
+//
+// The file is written through the VFS with the process's credentials, like
+// any file it creates, and never past RLIMIT_CORE: a hostile program can
+// make the Sentry write no more than it could write itself.
+
+import { E, Errno } from '../abi/errno';
+import { O_CREAT, O_EXCL, O_NOFOLLOW, O_WRONLY } from '../abi/fs';
+import * as S from '../abi/signals';
+import type { FamilyHooks } from '../kernel/lifecycle';
+import type { Task } from '../kernel/task';
+import type { FileDescription } from '../vfs/file';
+import type { Vma } from '../mm/vma';
+import { resolverOf, vfsOf } from './sysutil';
+
+const PAGE = 4096;
+const RLIMIT_CORE = 4;
+const PT_LOAD = 1;
+const PT_NOTE = 4;
+const NT_PRSTATUS = 1;
+const NT_FPREGSET = 2;
+const NT_PRPSINFO = 3;
+const NT_AUXV = 6;
+const NT_SIGINFO = 0x53494749;
+const PRSTATUS_SIZE = 336;
+const PRPSINFO_SIZE = 136;
+/** The general registers in user_regs_struct order, as Reg numbers them. */
+const NREGS = 27;
+/** How much is written per pwrite: the dump never holds a whole image in memory. */
+const CHUNK = 64 * PAGE;
+
+/** A mapping as dumped: where, its protection, and how many bytes of it go in the file. */
+interface Segment {
+  v: Vma;
+  dumpBytes: number;
+}
+
+/** Linux's default coredump_filter (0x33) on one mapping: the bytes of it that go in the file. */
+function dumpSize(t: Task, v: Vma): number {
+  if (v.prot === 0) return 0;
+  const len = v.end - v.start;
+  if (!v.file) return len; // anonymous, private or shared
+  // A file mapping the process wrote to (it has private pages) is dumped whole.
+  if (!v.shared && v.anon !== null) return len;
+  // Else only an ELF header page, so that tools find the build ID.
+  if (v.pgoff === 0) {
+    const f = v.frames.get(0);
+    const head = f >= 0 ? t.frames.bytes(f).subarray(0, 4) : null;
+    if (head && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46) return PAGE;
+  }
+  return 0;
+}
+
+function note(type: number, desc: Buffer): Buffer {
+  const name = Buffer.from('CORE\0\0\0\0'); // "CORE\0" padded to 4
+  const descLen = Math.ceil(desc.length / 4) * 4;
+  const b = Buffer.alloc(12 + name.length + descLen);
+  b.writeUInt32LE(5, 0);
+  b.writeUInt32LE(desc.length, 4);
+  b.writeUInt32LE(type, 8);
+  name.copy(b, 12);
+  desc.copy(b, 12 + name.length);
+  return b;
+}
+
+function timeval(b: Buffer, at: number, ns: number): void {
+  b.writeBigInt64LE(BigInt(Math.floor(ns / 1e9)), at);
+  b.writeBigInt64LE(BigInt(Math.floor((ns % 1e9) / 1e3)), at + 8);
+}
+
+function prstatus(x: Task, sig: number, isDying: boolean): Buffer {
+  const b = Buffer.alloc(PRSTATUS_SIZE);
+  b.writeInt32LE(isDying ? sig : 0, 0); // pr_info.si_signo
+  b.writeInt16LE(isDying ? sig : 0, 12); // pr_cursig
+  let pend = 0n;
+  for (const s of x.pending.keys()) pend |= S.sigBit(s);
+  b.writeBigUInt64LE(pend, 16);
+  b.writeBigUInt64LE(x.sigmask, 24);
+  b.writeInt32LE(x.tid, 32);
+  b.writeInt32LE(x.tg.parent?.pid ?? 0, 36);
+  b.writeInt32LE(x.tg.pgid, 40);
+  b.writeInt32LE(x.tg.sid, 44);
+  const c = x.cpuTime();
+  timeval(b, 48, c.userNs);
+  timeval(b, 64, c.sysNs);
+  timeval(b, 80, x.tg.childUserNs);
+  timeval(b, 96, x.tg.childSysNs);
+  const regs = x.ctx.regs.snapshot();
+  regs.copy(b, 112, 0, NREGS * 8);
+  b.writeInt32LE(1, 328); // pr_fpvalid
+  return b;
+}
+
+function prpsinfo(t: Task): Buffer {
+  const b = Buffer.alloc(PRPSINFO_SIZE);
+  b.write('R', 1, 'latin1'); // pr_sname
+  b.writeUInt32LE(t.creds.uid, 16);
+  b.writeUInt32LE(t.creds.gid, 20);
+  b.writeInt32LE(t.tg.pid, 24);
+  b.writeInt32LE(t.tg.parent?.pid ?? 0, 28);
+  b.writeInt32LE(t.tg.pgid, 32);
+  b.writeInt32LE(t.tg.sid, 36);
+  Buffer.from(t.tg.comm, 'latin1').copy(b, 40, 0, 15);
+  // pr_psargs: the command line as far as it fits, NULs as spaces.
+  try {
+    const mm = t.mm;
+    const args = mm.argEnd > mm.argStart ? mm.copyIn(mm.argStart, Math.min(79, mm.argEnd - mm.argStart)) : Buffer.alloc(0);
+    for (let i = 0; i < args.length; i++) b[56 + i] = args[i] === 0 ? 0x20 : args[i];
+  } catch {
+    // The arguments are gone from memory: the name alone.
+  }
+  return b;
+}
+
+/** Every note of the dump, the dying thread's status first (gdb's current thread). */
+function notes(t: Task, sig: number, info: S.SigInfo): Buffer {
+  const parts: Buffer[] = [];
+  const threads = [t, ...[...t.tg.tasks].filter((x) => x !== t && x.state !== 'dead')];
+  for (const [i, x] of threads.entries()) {
+    parts.push(note(NT_PRSTATUS, prstatus(x, sig, i === 0)));
+    if (i === 0) {
+      parts.push(note(NT_PRPSINFO, prpsinfo(t)));
+      parts.push(note(NT_SIGINFO, S.encodeSigInfo(info)));
+      parts.push(note(NT_AUXV, t.mm.auxv));
+    }
+    parts.push(note(NT_FPREGSET, x.ctx.getFpState().subarray(0, 512)));
+  }
+  return Buffer.concat(parts);
+}
+
+/** Write all of buf at off or fail: a short or asynchronous write ends the dump. */
+function writeAll(t: Task, f: FileDescription, buf: Buffer, off: number): void {
+  let done = 0;
+  while (done < buf.length) {
+    const r = f.pwrite(t, buf.subarray(done), off + done);
+    if (typeof r !== 'number' || r <= 0) throw new Errno(E.EIO);
+    done += r;
+  }
+}
+
+/** The bytes of [addr, addr+len) of v as the process sees them: its frames, zeros where it has none. */
+function segmentBytes(t: Task, v: Vma, addr: number, len: number): Buffer {
+  const out = Buffer.alloc(len);
+  for (let a = addr; a < addr + len; a += PAGE) {
+    const p = (a - v.start) / PAGE;
+    const f = v.frames.get(p);
+    if (f >= 0) t.frames.bytes(f).copy(out, a - addr, 0, PAGE);
+  }
+  return out;
+}
+
+/**
+ * Dump t's process after signal sig; returns whether a complete core file
+ * was written (the wait status then says so). Failures (no room, a file in
+ * the way, an unwritable directory) just mean no core, as on Linux.
+ */
+function dumpCore(t: Task, sig: number, info: S.SigInfo): boolean {
+  const lim = t.tg.rlimits[RLIMIT_CORE].cur;
+  if (lim === 0) return false;
+  const limit = lim < 0 ? Number.MAX_SAFE_INTEGER : lim;
+  if ((t.tg.procState?.dumpable ?? 1) !== 1) return false;
+  const segs: Segment[] = [];
+  for (const v of t.mm.vmas) segs.push({ v, dumpBytes: dumpSize(t, v) });
+  const noteBuf = notes(t, sig, info);
+  const phnum = 1 + segs.length;
+  const headerLen = 64 + 56 * phnum;
+  const noteOff = headerLen;
+  let off = Math.ceil((noteOff + noteBuf.length) / PAGE) * PAGE;
+  const header = Buffer.alloc(headerLen);
+  header.write('\x7fELF', 0, 'latin1');
+  header[4] = 2; // ELFCLASS64
+  header[5] = 1; // little-endian
+  header[6] = 1; // EV_CURRENT
+  header.writeUInt16LE(4, 16); // ET_CORE
+  header.writeUInt16LE(62, 18); // EM_X86_64
+  header.writeUInt32LE(1, 20);
+  header.writeBigUInt64LE(64n, 32); // e_phoff
+  header.writeUInt16LE(64, 52); // e_ehsize
+  header.writeUInt16LE(56, 54); // e_phentsize
+  header.writeUInt16LE(phnum, 56);
+  const ph = (i: number, type: number, flags: number, fileOff: number, vaddr: number, filesz: number, memsz: number, align: number) => {
+    const at = 64 + i * 56;
+    header.writeUInt32LE(type, at);
+    header.writeUInt32LE(flags, at + 4);
+    header.writeBigUInt64LE(BigInt(fileOff), at + 8);
+    header.writeBigUInt64LE(BigInt(vaddr), at + 16);
+    header.writeBigUInt64LE(0n, at + 24);
+    header.writeBigUInt64LE(BigInt(filesz), at + 32);
+    header.writeBigUInt64LE(BigInt(memsz), at + 40);
+    header.writeBigUInt64LE(BigInt(align), at + 48);
+  };
+  ph(0, PT_NOTE, 0, noteOff, 0, noteBuf.length, 0, 0);
+  const offsets: number[] = [];
+  segs.forEach((s, i) => {
+    const p = s.v.prot;
+    const flags = (p & 1 ? 4 : 0) | (p & 2 ? 2 : 0) | (p & 4 ? 1 : 0);
+    ph(i + 1, PT_LOAD, flags, off, s.v.start, s.dumpBytes, s.v.end - s.v.start, PAGE);
+    offsets.push(off);
+    off += s.dumpBytes;
+  });
+  if (off > limit) return false;
+  const vfs = vfsOf(t);
+  const r = resolverOf(t);
+  // Linux removes an old core first, then creates the file exclusively, never through a symlink.
+  try {
+    vfs.unlink(r, t.fs.cwd, 'core');
+  } catch {
+    // Nothing there, or not ours to remove: the create below decides.
+  }
+  let f: FileDescription;
+  try {
+    const o = vfs.open(t, r, t.fs.cwd, 'core', O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o600);
+    // A file system that answers later (none writable here does) gets no core.
+    if (o instanceof Promise) {
+      o.then((x) => x.decRef(), () => undefined);
+      return false;
+    }
+    f = o;
+  } catch {
+    return false;
+  }
+  try {
+    writeAll(t, f, header, 0);
+    writeAll(t, f, noteBuf, noteOff);
+    segs.forEach((s, i) => {
+      for (let done = 0; done < s.dumpBytes; done += CHUNK) {
+        const len = Math.min(CHUNK, s.dumpBytes - done);
+        writeAll(t, f, segmentBytes(t, s.v, s.v.start + done, len), offsets[i] + done);
+      }
+    });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    f.decRef();
+  }
+}
+
+export const hooks: FamilyHooks = {
+  coreDump: (t, sig, info) => dumpCore(t, sig, info),
+};
