@@ -71,7 +71,13 @@ export class Runtime {
     const bundle = path.resolve(f.bundle ?? '.');
     const plan = readBundle(bundle);
     this.state.makeContainerDir(id);
-    const lock = this.state.lock(id);
+    let lock: FileLock;
+    try {
+      lock = this.state.lock(id);
+    } catch (e) {
+      this.state.remove(id);
+      throw e;
+    }
     let child: ChildProcess | null = null;
     try {
       child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id));

@@ -11,12 +11,22 @@ const assert = require('node:assert');
 const childProcess = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { test } = require('node:test');
+const { test, after } = require('node:test');
 const h = require('../lib/harness');
 
 const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'true', 'id', 'hostname', 'touch', 'grep', 'ls', 'mkdir'];
 
+/** Bundles made by the tests: a test that fails half-way leaves containers, which are deleted at the end. */
+const bundles = [];
+after(() => {
+  for (const dir of bundles) {
+    const ids = tsv(dir, ['list', '-q']).stdout.split('\n').filter(Boolean);
+    for (const id of ids) tsv(dir, ['delete', '--force', id]);
+  }
+});
+
 function makeBundle(dir, process) {
+  bundles.push(dir);
   const rootfs = path.join(dir, 'rootfs');
   fs.mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
   fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin', 'busybox'));
