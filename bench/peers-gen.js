@@ -160,6 +160,8 @@ async function prepare(BUILD, SCRATCH, scale) {
   fs.mkdirSync(data, { recursive: true });
   fs.mkdirSync(src, { recursive: true });
   dataFile(path.join(data, `data-${n(200)}M.bin`), n(200));
+  // what the I/O rows' tools read when they are timed doing nothing (bench/peers.js, zero)
+  writeIfChanged(path.join(data, 'empty'), '');
   writeIfChanged(path.join(src, 'gen.c'), genC(n(2000)));
   genMake(path.join(src, 'mk'));
   writeIfChanged(path.join(src, 'fileops.py'), FILEOPS);

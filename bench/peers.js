@@ -49,7 +49,11 @@ const PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 // ROWS: id, label, and the command. c is the context: W a directory to write
 // into, D the data directory, B the generated sources, s the scale. A row with
-// parse reads its figure from the output instead of the time.
+// parse reads its figure from the output instead of the time. A row with zero
+// (the I/O rows) also times the same tools doing no work (zeroWhat) in the
+// same run, right after the command: the table then adds the row net of that
+// (the I/O path alone, without the tools' own start in each system) and the
+// zero row itself.
 const ROWS = [
   { id: 'getpid', what: 'getpid loop, ns per call', unit: 'ns',
     cmd: (c) => `${c.getpid} ${c.n(200000)}`, parse: nsPerIter },
@@ -59,12 +63,16 @@ const ROWS = [
   { id: 'find', what: '`find /usr \\| wc -l`', cmd: () => 'find /usr | wc -l', check: true },
   { id: 'lsR', what: '`ls -lR /usr/share \\| wc -l`', cmd: () => 'ls -lR /usr/share | wc -l', check: true },
   { id: 'du', what: '`du -s /usr/lib`', cmd: () => 'du -s /usr/lib >/dev/null' },
-  { id: 'cat', what: (c) => `\`cat\` of a ${c.mb(200)} MB file`, cmd: (c) => `cat ${c.file} >/dev/null` },
+  { id: 'cat', what: (c) => `\`cat\` of a ${c.mb(200)} MB file`, cmd: (c) => `cat ${c.file} >/dev/null`,
+    zero: (c) => `cat ${c.empty} >/dev/null`, zeroWhat: '`cat` of an empty file' },
   { id: 'dd', what: (c) => `\`dd\` of ${c.mb(200)} MB to /tmp`,
-    cmd: (c) => `dd if=/dev/zero of=${c.W}/dd.out bs=1M count=${c.mb(200)} 2>/dev/null && rm -f ${c.W}/dd.out` },
+    cmd: (c) => `dd if=/dev/zero of=${c.W}/dd.out bs=1M count=${c.mb(200)} 2>/dev/null && rm -f ${c.W}/dd.out`,
+    zero: (c) => `dd if=/dev/zero of=${c.W}/dd.out bs=1M count=0 2>/dev/null && rm -f ${c.W}/dd.out`, zeroWhat: '`dd` of 0 MB to /tmp' },
   { id: 'pipe', what: (c) => `${c.mb(512)} MB through a pipe (dd bs=64k \\| cat)`,
-    cmd: (c) => `dd if=/dev/zero bs=64k count=${c.mb(512) * 16} 2>/dev/null | cat >/dev/null` },
-  { id: 'sha256', what: (c) => `\`sha256sum\` of ${c.mb(200)} MB`, cmd: (c) => `sha256sum ${c.file}`, check: true },
+    cmd: (c) => `dd if=/dev/zero bs=64k count=${c.mb(512) * 16} 2>/dev/null | cat >/dev/null`,
+    zero: () => 'dd if=/dev/zero bs=64k count=0 2>/dev/null | cat >/dev/null', zeroWhat: '0 MB through the pipe' },
+  { id: 'sha256', what: (c) => `\`sha256sum\` of ${c.mb(200)} MB`, cmd: (c) => `sha256sum ${c.file}`, check: true,
+    zero: (c) => `sha256sum ${c.empty}`, zeroWhat: '`sha256sum` of an empty file' },
   { id: 'gcc', what: (c) => `\`gcc -O2 -c\` of a ${c.n(2000)}-line file`,
     cmd: (c) => `gcc -O2 -c ${c.B}/gen.c -o ${c.W}/gen.o && rm -f ${c.W}/gen.o` },
   { id: 'tar', what: '`tar czf` of /usr/include',
@@ -160,6 +168,7 @@ function context(W, scale) {
   const n = (x) => Math.max(1, Math.round(x * scale));
   const c = { W, D: path.join(SCRATCH, 'data'), B: path.join(SCRATCH, 'src'), s: scale, n, mb: n };
   c.file = path.join(c.D, `data-${n(200)}M.bin`);
+  c.empty = path.join(c.D, 'empty');
   c.getpid = path.join(BUILD, 'getpid.static');
   return c;
 }
@@ -168,9 +177,14 @@ function label(row, c) {
   return typeof row.what === 'function' ? row.what(c) : row.what;
 }
 
-// wrap makes the command time itself and report its status on stdout.
-function wrap(cmd) {
-  return `t0=$(date +%s%N)\n{ ${cmd}\n}\nrc=$?\nt1=$(date +%s%N)\necho "@@BENCH rc=$rc ns=$((t1-t0))"\n`;
+// wrap makes the command time itself and report its status on stdout. With
+// zero, the tools doing no work run once before (untimed: it warms the same
+// caches for both) and once after the command, timed.
+function wrap(cmd, zero) {
+  if (!zero) return `t0=$(date +%s%N)\n{ ${cmd}\n}\nrc=$?\nt1=$(date +%s%N)\necho "@@BENCH rc=$rc ns=$((t1-t0))"\n`;
+  const z = `{ ${zero}\n} >/dev/null 2>&1`;
+  return `${z}\nt0=$(date +%s%N)\n{ ${cmd}\n}\nrc=$?\nt1=$(date +%s%N)\n${z}\nzrc=$?\nt2=$(date +%s%N)\n` +
+    'echo "@@BENCH rc=$rc ns=$((t1-t0)) zrc=$zrc zns=$((t2-t1))"\n';
 }
 
 function shQuote(s) {
@@ -335,9 +349,9 @@ function lastLine(s) {
 // measureRun runs one workload in one system and returns {inside, wall,
 // out} (ms, or the parsed figure) or throws with the reason.
 async function measureRun(systems, sys, row, c, timeout) {
-  const r = await runOnce(systems.argv(sys, wrap(row.cmd(c))), timeout);
+  const r = await runOnce(systems.argv(sys, wrap(row.cmd(c), row.zero && row.zero(c))), timeout);
   if (r.timedOut) throw new Error(`timed out after ${timeout} s`);
-  const m = /@@BENCH rc=(\d+) ns=(-?\d+)/.exec(r.stdout);
+  const m = /@@BENCH rc=(\d+) ns=(-?\d+)(?: zrc=(\d+) zns=(-?\d+))?/.exec(r.stdout);
   if (!m) {
     const why = r.signal ? `killed by ${r.signal}` : `exit status ${r.code}`;
     throw new Error(`${why}, no result${lastLine(r.stderr || r.stdout) ? `: ${lastLine(r.stderr || r.stdout)}` : ''}`);
@@ -347,7 +361,9 @@ async function measureRun(systems, sys, row, c, timeout) {
   const start = r.stdout.lastIndexOf('@@START', m.index);
   const out = r.stdout.slice(start < 0 ? 0 : start, m.index).replace(/\r/g, '').split('\n').filter((l) => l && !/^@@/.test(l)).join('\n').trim();
   const inside = row.parse ? row.parse(out) : Number(m[2]) / 1e6;
-  return { inside, wall: r.ms, out };
+  if (!row.zero) return { inside, wall: r.ms, out };
+  if (m[3] !== '0') throw new Error(`${row.zeroWhat}: exit status ${m[3]}`);
+  return { inside, wall: r.ms, out, zero: Number(m[4]) / 1e6 };
 }
 
 async function measurePss(systems, sys, timeout) {
@@ -424,19 +440,31 @@ function table(rows, opts, c) {
     if (!m || m.error) return undefined;
     return row.def.wallOnly ? m.wall : m.inside;
   };
-  const ratio = (row, a, b) => {
-    const x = val(row, a);
-    const y = val(row, b);
-    return x !== undefined && y !== undefined && y > 0 ? x / y : undefined;
+  // The rows derived from a row with zero: net of the tools' start, and that start.
+  const derived = (key) => (row, s) => {
+    const m = row.results[s];
+    return m && !m.error ? m[key] : undefined;
   };
   const ratios = [];
   for (const s of sys) if (s !== 'native' && sys.includes('native')) ratios.push([s, 'native']);
   if (sys.includes('tsvisor')) for (const s of [BASE, 'proot', 'uml']) if (sys.includes(s)) ratios.push(['tsvisor', s]);
   const head = ['workload', ...sys, ...ratios.map(([a, b]) => `${a}/${b}`)];
   const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`];
+  const emit = (row, what, v, cell) => {
+    const ratio = (a, b) => {
+      const x = v(row, a);
+      const y = v(row, b);
+      return x !== undefined && y !== undefined && y > 0 ? x / y : undefined;
+    };
+    lines.push(`| ${[what, ...sys.map((s) => cell(row, s)), ...ratios.map(([a, b]) => fmt(ratio(a, b)))].join(' | ')} |`);
+  };
   for (const row of rows) {
-    const cells = [label(row.def, c), ...sys.map((s) => cellOf(row, s)), ...ratios.map(([a, b]) => fmt(ratio(row, a, b)))];
-    lines.push(`| ${cells.join(' | ')} |`);
+    emit(row, label(row.def, c), val, cellOf);
+    if (!row.def.zero) continue;
+    for (const [key, what] of [['net', `... net of ${row.def.zeroWhat}`], ['zero', `... ${row.def.zeroWhat} (the tools' start)`]]) {
+      const v = derived(key);
+      emit(row, what, v, (r, s) => (r.results[s] && r.results[s].error ? 'error' : fmt(v(r, s))));
+    }
   }
   const notes = [];
   for (const row of rows) {
@@ -460,8 +488,13 @@ function summarize(rows, opts) {
       row.results[s] = {
         inside: median(xs.map((x) => x.inside)),
         wall: median(xs.map((x) => x.wall)),
-        samples: xs.map((x) => ({ inside: x.inside, wall: x.wall })),
+        samples: xs.map((x) => ({ inside: x.inside, wall: x.wall, zero: x.zero })),
       };
+      if (row.def.zero) {
+        row.results[s].zero = median(xs.map((x) => x.zero));
+        // per run, then the median: the two were measured in the same minute
+        row.results[s].net = median(xs.map((x) => x.inside - x.zero));
+      }
       if (row.def.check && nativeOut && s !== 'native') {
         const norm = (o) => o.replace(/\S*data-\d+M\.bin/g, 'FILE').trim();
         const other = xs.find((x) => norm(x.out) !== norm(nativeOut.out));

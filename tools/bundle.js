@@ -31,11 +31,25 @@ const parts = [
   'const __path = require("node:path");',
   'const __mods = Object.create(null);',
 ];
-for (const file of walk(DIST, []).sort()) {
+const files = walk(DIST, []).sort();
+const ids = new Set(files.map((f) => path.relative(DIST, f).split(path.sep).join('/').replace(/\.js$/, '')));
+// Relative requires written as literals are resolved here, once: at start-up
+// the path joins of ~800 requires cost several milliseconds. Computed ones
+// (the syscall table's families) still resolve when they run.
+const deps = {};
+for (const file of files) {
   const id = path.relative(DIST, file).split(path.sep).join('/').replace(/\.js$/, '');
   const src = fs.readFileSync(file, 'utf8').replace(/^\/\/# sourceMappingURL=.*$/m, '');
   parts.push(`__mods[${JSON.stringify(id)}] = function (exports, require, module, __filename, __dirname) {\n${src}\n};`);
+  const map = {};
+  for (const m of src.matchAll(/\brequire\("(\.\.?\/[^"]+)"\)/g)) {
+    const target = path.posix.join(path.posix.dirname(id), m[1]).replace(/\.js$/, '');
+    if (ids.has(target)) map[m[1]] = target;
+    else if (ids.has(`${target}/index`)) map[m[1]] = `${target}/index`;
+  }
+  if (Object.keys(map).length) deps[id] = map;
 }
+parts.push(`const __deps = ${JSON.stringify(deps)};`);
 parts.push(`
 const __cache = Object.create(null);
 function __load(id) {
@@ -43,13 +57,17 @@ function __load(id) {
   if (hit) return hit.exports;
   const module = { exports: {}, id };
   __cache[id] = module;
-  const filename = __path.join(__dirname, id + '.js');
-  __mods[id].call(module.exports, module.exports, __requireFrom(id), module, filename, __path.dirname(filename));
+  // ids are normalized relative paths and __dirname is absolute: plain concatenation is the join.
+  const filename = __dirname + '/' + id + '.js';
+  __mods[id].call(module.exports, module.exports, __requireFrom(id), module, filename, filename.slice(0, filename.lastIndexOf('/')));
   return module.exports;
 }
 function __requireFrom(id) {
   const dir = __path.posix.dirname(id);
+  const known = __deps[id];
   return function (spec) {
+    const resolved = known && known[spec];
+    if (resolved) return __load(resolved);
     if (spec.startsWith('./') || spec.startsWith('../')) {
       const target = __path.posix.join(dir, spec).replace(/\\.js$/, '');
       if (__mods[target]) return __load(target);

@@ -145,6 +145,8 @@ export class HostTree implements HostFiles {
   private readonly pinnedReads: FdLru;
   /** Descriptors opened since boot (tests count walks with it). */
   opens = 0;
+  /** Host reads of file data since boot (tests count the reads a transfer takes with it). */
+  dataReads = 0;
 
   /** Open the tree at an absolute host path (boot only). */
   constructor(rootPath: string, limits: Partial<HostTreeLimits> = {}) {
@@ -298,6 +300,7 @@ export class HostTree implements HostFiles {
   }
 
   pread(n: HostNode, buf: Buffer, off: number): number {
+    this.dataReads++;
     const r = Number(libc.pread(this.readFdOf(this.own(n)), buf, buf.length, off));
     if (r < 0) fail('pread');
     return r;

@@ -78,8 +78,9 @@ export class Exits {
         /* as above */
       }
     }
+    // The peak size is the address space's: sampled when its last user goes, not at every thread's exit.
+    if (t.mm.users === 1) sampleRss(t.tg, t.mm);
     // Freeze the CPU time before the stub goes (a vfork child shares its parent's stub: not its own).
-    sampleRss(t.tg, t.mm);
     if (!t.vforkParent) {
       // Precise: the process's clock must not lose what its threads ran.
       const c = t.ctx.cpuTime(true);

@@ -234,16 +234,28 @@ export class SignalManager {
         return 'dead';
       }
       if (inSyscall) this.restart(t, true, act.flags);
-      const before = t.savedSigmask ?? t.sigmask;
+      const saved = t.savedSigmask;
+      const before = saved ?? t.sigmask;
       t.savedSigmask = null;
+      const regsBefore = regs.snapshot();
       try {
         const fp = t.ctx.getFpState();
         setupFrame(t.mm, regs, fp, sig, S.encodeSigInfo(info), act.handler, act.restorer, before, t.altStack, (act.flags & S.SA_ONSTACK) !== 0);
         t.ctx.setFpState(initFpState(fp));
       } catch (e) {
         if (!(e instanceof Errno)) throw e;
-        this.k.exitGroup(t.tg, S.SIGSEGV);
-        return 'dead';
+        // The frame did not fit (a bad or read-only stack): Linux's
+        // force_sigsegv. SIGSEGV itself kills; another signal is dropped and
+        // a SIGSEGV forced in its place, its handler (or default) run next,
+        // with the registers and FPU state as they were.
+        regs.restore(regsBefore);
+        t.savedSigmask = saved;
+        if (sig === S.SIGSEGV) {
+          this.k.exitGroup(t.tg, S.SIGSEGV);
+          return 'dead';
+        }
+        this.k.runner.forceSignal(t, S.SIGSEGV, { signo: S.SIGSEGV, code: S.SI_KERNEL, addr: 0 });
+        continue;
       }
       t.sigmask = (before | act.mask | ((act.flags & S.SA_NODEFER) ? 0n : S.sigBit(sig))) & ~S.UNBLOCKABLE;
       // SA_RESETHAND puts back the default handler only: flags and mask stay, as a later sigaction reads them on Linux.

@@ -20,6 +20,12 @@ export interface MemoryAccess {
    * and a short piece ends it. Returns the total.
    */
   fillFrom(addr: number, len: number, fill: (dst: Buffer) => number): number;
+  /**
+   * Hand the application's bytes at addr to drain() piece by piece (runs of
+   * consecutive frames, views of the memory file: a host write straight from
+   * them), after one check of the whole range (EFAULT before any piece).
+   */
+  drainTo(addr: number, len: number, drain: (src: Buffer, done: number) => void): void;
   /** Copy bytes into the application. */
   copyOut(addr: number, data: Uint8Array): void;
   /** Read a NUL-terminated string of at most max bytes (ENAMETOOLONG beyond), as a byte string (latin1). */

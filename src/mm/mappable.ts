@@ -16,4 +16,4 @@ export interface Mappable {
 }
 
 /** The part of MemoryFile that file systems use (tests can pass a fake without the limits). */
-export type FrameSource = Pick<MemoryFile, 'alloc' | 'bytes' | 'incRef' | 'decRef'> & Partial<Pick<MemoryFile, 'limitPages' | 'heap'>>;
+export type FrameSource = Pick<MemoryFile, 'alloc' | 'bytes' | 'incRef' | 'decRef'> & Partial<Pick<MemoryFile, 'limitPages' | 'heap' | 'write'>>;

@@ -49,6 +49,11 @@ export abstract class UserCopy implements MemoryAccess {
     this.forEachPage(addr, dst.length, false, (b, done) => dst.set(b, done));
   }
 
+  drainTo(addr: number, len: number, drain: (src: Buffer, done: number) => void): void {
+    this.checkRange(addr, len, false);
+    this.forEachPage(addr, len, false, drain);
+  }
+
   fillFrom(addr: number, len: number, fill: (dst: Buffer) => number): number {
     let total = 0;
     this.forEachPage(addr, len, true, (b) => {

@@ -291,6 +291,24 @@ export class MemoryFile {
     return chunk.subarray(off, off + n * PAGE);
   }
 
+  /**
+   * Write src into frames from byte off of frame on with host writes to the
+   * memory file (pwrite): the host allocates the pages it does not hold yet
+   * as it fills them, where a copy through the Sentry's mapping takes a
+   * page fault (and a zeroing) per page first. Returns the bytes written
+   * (fewer only if the host refused).
+   */
+  write(frame: number, off: number, src: Uint8Array): number {
+    const base = frame * PAGE + off;
+    let done = 0;
+    while (done < src.length) {
+      const r = Number(libc.pwrite(this.fd, src.subarray(done), src.length - done, base + done));
+      if (r <= 0) break;
+      done += r;
+    }
+    return done;
+  }
+
   /** Copy a frame's contents into a newly allocated frame (copy-on-write break). */
   copyFrame(frame: number): number {
     const f = this.alloc(1);

@@ -36,26 +36,33 @@ class SigioWaiter implements Waiter {
   }
 
   private send(a: FileAsync, reason: number, band: number): void {
-    let info: S.SigInfo;
-    if (a.sig === 0) info = { signo: SIGIO, code: SI_KERNEL };
-    else {
-      const raw = Buffer.alloc(128);
-      raw.writeInt32LE(reason, 8); // si_code
-      raw.writeBigInt64LE(BigInt(band), 16); // si_band
-      raw.writeInt32LE(a.fd, 24); // si_fd
-      info = { signo: a.sig, code: reason, raw };
-    }
-    const sig = info.signo;
-    const k = this.k;
-    if (a.ownerType === F_OWNER_TID) {
-      const task = k.tasks.get(a.owner);
-      if (task) task.sendSignal(sig, info);
-    } else if (a.ownerType === F_OWNER_PID) {
-      const tg = k.groups.get(a.owner);
-      if (tg && !tg.zombie) k.signals.sendToGroup(tg, sig, info);
-    } else {
-      for (const tg of k.groups.values()) if (tg.pgid === a.owner && !tg.zombie) k.signals.sendToGroup(tg, sig, info);
-    }
+    sendSigio(this.k, a, a.fd, reason, band);
+  }
+}
+
+/**
+ * Signal a description's owner: SIGIO without details, or its F_SETSIG
+ * signal with si_code reason, si_band band and si_fd fd.
+ */
+export function sendSigio(k: Kernel, a: FileAsync, fd: number, reason: number, band: number): void {
+  let info: S.SigInfo;
+  if (a.sig === 0) info = { signo: SIGIO, code: SI_KERNEL };
+  else {
+    const raw = Buffer.alloc(128);
+    raw.writeInt32LE(reason, 8); // si_code
+    raw.writeBigInt64LE(BigInt(band), 16); // si_band
+    raw.writeInt32LE(fd, 24); // si_fd
+    info = { signo: a.sig, code: reason, raw };
+  }
+  const sig = info.signo;
+  if (a.ownerType === F_OWNER_TID) {
+    const task = k.tasks.get(a.owner);
+    if (task) task.sendSignal(sig, info);
+  } else if (a.ownerType === F_OWNER_PID) {
+    const tg = k.groups.get(a.owner);
+    if (tg && !tg.zombie) k.signals.sendToGroup(tg, sig, info);
+  } else {
+    for (const tg of k.groups.values()) if (tg.pgid === a.owner && !tg.zombie) k.signals.sendToGroup(tg, sig, info);
   }
 }
 

@@ -8,6 +8,8 @@ import { beforeResize } from './filelimits';
 import { readPath, resolveAt, resolverOf, startOf, vfsOf } from './sysutil';
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, nowNs, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, type InodeAttrs, type SetAttr } from '../abi/fs';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
+import { notifyFile } from '../vfs/fsnotify';
+import { IN_MODIFY } from '../abi/inotify';
 
 const UTIME_NOW = (1 << 30) - 1;
 const UTIME_OMIT = (1 << 30) - 2;
@@ -61,7 +63,7 @@ function chmod(t: Task, p: VPath, mode: number): number {
   mode &= 0o7777;
   // Only a member of the file's group (or CAP_FSETID) may set the setgid bit on a file.
   if ((a.mode & S_IFMT) !== S_IFDIR && !maySetGid(t.creds, a)) mode &= ~S_ISGID;
-  p.dentry.inode.setattr({ mode });
+  vfsOf(t).setattr(p, { mode });
   return 0;
 }
 
@@ -82,7 +84,7 @@ function chown(t: Task, p: VPath, uid: number, gid: number): number {
   // group-executable) and the file capabilities of a non-directory.
   const mode = dropPrivileges(t.creds, p.dentry.inode, true);
   if (mode !== undefined) s.mode = mode;
-  p.dentry.inode.setattr(s);
+  vfsOf(t).setattr(p, s);
   return 0;
 }
 
@@ -104,7 +106,7 @@ function setTimes(t: Task, p: VPath, times: Array<bigint | 'now' | 'omit'> | nul
     s.atimeNs = pick(times[0]);
     s.mtimeNs = pick(times[1]);
   }
-  p.dentry.inode.setattr(s);
+  vfsOf(t).setattr(p, s);
   return 0;
 }
 
@@ -148,7 +150,7 @@ function truncate(t: Task, p: VPath, len: number): number {
   beforeResize(t, p.dentry.inode, len);
   const old = a.size;
   // mtime and ctime move even when the size stays (Linux's do_truncate).
-  p.dentry.inode.setattr({ size: len, mtimeNs: nowNs() });
+  vfsOf(t).setattr(p, { size: len, mtimeNs: nowNs() });
   if (len < old) vfsOf(t).onShrink?.(p.dentry.inode, len);
   return 0;
 }
@@ -217,7 +219,8 @@ export const defs: SyscallDef[] = [
       if (!f.writable || !f.inode || (f.inode.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
       beforeResize(t, f.inode, a[1]);
       const old = f.inode.attrs().size;
-      f.inode.setattr({ size: a[1], mtimeNs: nowNs() });
+      if (f.path) vfsOf(t).setattr(f.path, { size: a[1], mtimeNs: nowNs() });
+      else f.inode.setattr({ size: a[1], mtimeNs: nowNs() });
       if (a[1] < old) vfsOf(t).onShrink?.(f.inode, a[1]);
       return 0;
     },
@@ -240,6 +243,7 @@ export const defs: SyscallDef[] = [
       if (type !== S_IFREG) throw new Errno(E.ENODEV);
       beforeResize(t, f.inode, mode & 1 ? 0 : off + len);
       f.inode.allocate(mode, off, len);
+      notifyFile(f.path ? f.path.dentry : null, f.inode, IN_MODIFY);
       return 0;
     },
   },

@@ -35,17 +35,33 @@ const PRPSINFO_SIZE = 136;
 const NREGS = 27;
 /** How much is written per pwrite: the dump never holds a whole image in memory. */
 const CHUNK = 64 * PAGE;
+const ZERO_PAGE = Buffer.alloc(PAGE);
 
-/** A mapping as dumped: where, its protection, and how many bytes of it go in the file. */
+/** A mapping as dumped: the range shown (a stack from its lowest used page), and how many bytes of it go in the file. */
 interface Segment {
   v: Vma;
+  start: number;
   dumpBytes: number;
 }
 
+/**
+ * Where a mapping's dump starts. The stack is mapped here at its full
+ * RLIMIT_STACK size, where Linux's grows as used: it is shown from its
+ * lowest used page, so the core is the size Linux's would be.
+ */
+function segmentStart(v: Vma): number {
+  if (!v.growsDown) return v.start;
+  let low = v.pages;
+  v.frames.forEachPresent(0, v.pages, (p) => {
+    if (p < low) low = p;
+  });
+  return low === v.pages ? v.end - PAGE : v.start + low * PAGE;
+}
+
 /** Linux's default coredump_filter (0x33) on one mapping: the bytes of it that go in the file. */
-function dumpSize(t: Task, v: Vma): number {
+function dumpSize(t: Task, v: Vma, start: number): number {
   if (v.prot === 0) return 0;
-  const len = v.end - v.start;
+  const len = v.end - start;
   if (!v.file) return len; // anonymous, private or shared
   // A file mapping the process wrote to (it has private pages) is dumped whole.
   if (!v.shared && v.anon !== null) return len;
@@ -135,8 +151,13 @@ function notes(t: Task, sig: number, info: S.SigInfo): Buffer {
   return Buffer.concat(parts);
 }
 
-/** Write all of buf at off or fail: a short or asynchronous write ends the dump. */
-function writeAll(t: Task, f: FileDescription, buf: Buffer, off: number): void {
+/** The dump reached RLIMIT_CORE: what is written stays, the rest is left out. */
+class Truncated extends Error {}
+
+/** Write all of buf at off or fail: a short or asynchronous write ends the dump, and so does the limit. */
+function writeAll(t: Task, f: FileDescription, buf: Buffer, off: number, budget: { left: number }): void {
+  if (buf.length > budget.left) throw new Truncated();
+  budget.left -= buf.length;
   let done = 0;
   while (done < buf.length) {
     const r = f.pwrite(t, buf.subarray(done), off + done);
@@ -145,15 +166,19 @@ function writeAll(t: Task, f: FileDescription, buf: Buffer, off: number): void {
   }
 }
 
-/** The bytes of [addr, addr+len) of v as the process sees them: its frames, zeros where it has none. */
-function segmentBytes(t: Task, v: Vma, addr: number, len: number): Buffer {
-  const out = Buffer.alloc(len);
-  for (let a = addr; a < addr + len; a += PAGE) {
-    const p = (a - v.start) / PAGE;
-    const f = v.frames.get(p);
-    if (f >= 0) t.frames.bytes(f).copy(out, a - addr, 0, PAGE);
-  }
-  return out;
+/**
+ * The pages of a segment that go in the file: those with a frame that holds
+ * something but zeros. The rest are holes (zeros when read), which Linux
+ * skips too and does not count against RLIMIT_CORE.
+ */
+function forEachDumpedPage(t: Task, s: Segment, fn: (addr: number, frame: number) => void): void {
+  const from = (s.start - s.v.start) / PAGE;
+  const to = from + s.dumpBytes / PAGE;
+  s.v.frames.forEachPresent(from, to, (p, f) => {
+    // A page of zeros reads the same as a hole: frames are handed out before
+    // they are touched, where Linux has no page at all to dump.
+    if (!t.frames.isZeroFrame(f) && !t.frames.bytes(f).equals(ZERO_PAGE)) fn(s.v.start + p * PAGE, f);
+  });
 }
 
 /**
@@ -165,9 +190,12 @@ function dumpCore(t: Task, sig: number, info: S.SigInfo): boolean {
   const lim = t.tg.rlimits[RLIMIT_CORE].cur;
   if (lim === 0) return false;
   const limit = lim < 0 ? Number.MAX_SAFE_INTEGER : lim;
-  if ((t.tg.procState?.dumpable ?? 1) !== 1) return false;
+  if ((t.tg.procState?.dumpable ?? 1) !== 1) return noCore(t, 'not dumpable');
   const segs: Segment[] = [];
-  for (const v of t.mm.vmas) segs.push({ v, dumpBytes: dumpSize(t, v) });
+  for (const v of t.mm.vmas) {
+    const start = segmentStart(v);
+    segs.push({ v, start, dumpBytes: dumpSize(t, v, start) });
+  }
   const noteBuf = notes(t, sig, info);
   const phnum = 1 + segs.length;
   const headerLen = 64 + 56 * phnum;
@@ -201,11 +229,15 @@ function dumpCore(t: Task, sig: number, info: S.SigInfo): boolean {
   segs.forEach((s, i) => {
     const p = s.v.prot;
     const flags = (p & 1 ? 4 : 0) | (p & 2 ? 2 : 0) | (p & 4 ? 1 : 0);
-    ph(i + 1, PT_LOAD, flags, off, s.v.start, s.dumpBytes, s.v.end - s.v.start, PAGE);
+    ph(i + 1, PT_LOAD, flags, off, s.start, s.dumpBytes, s.v.end - s.start, PAGE);
     offsets.push(off);
     off += s.dumpBytes;
   });
-  if (off > limit) return false;
+  // Linux's ELF dumper needs a page at least; past that it writes until a
+  // write would pass the limit and stops there, the dump still reported as
+  // made (WCOREDUMP). Holes are free: the limit is on what is written.
+  if (limit < PAGE) return noCore(t, `RLIMIT_CORE ${limit} is below a page`);
+  const budget = { left: limit };
   const vfs = vfsOf(t);
   const r = resolverOf(t);
   // Linux removes an old core first, then creates the file exclusively, never through a symlink.
@@ -223,24 +255,45 @@ function dumpCore(t: Task, sig: number, info: S.SigInfo): boolean {
       return false;
     }
     f = o;
-  } catch {
-    return false;
+  } catch (e) {
+    return noCore(t, `cannot create ./core: ${(e as Error).message}`);
   }
   try {
-    writeAll(t, f, header, 0);
-    writeAll(t, f, noteBuf, noteOff);
+    writeAll(t, f, header, 0, budget);
+    writeAll(t, f, noteBuf, noteOff, budget);
     segs.forEach((s, i) => {
-      for (let done = 0; done < s.dumpBytes; done += CHUNK) {
-        const len = Math.min(CHUNK, s.dumpBytes - done);
-        writeAll(t, f, segmentBytes(t, s.v, s.v.start + done, len), offsets[i] + done);
-      }
+      // Runs of consecutive pages go out together, CHUNK bytes at most.
+      let runAt = -1;
+      const run: Buffer[] = [];
+      const flush = () => {
+        if (run.length) writeAll(t, f, Buffer.concat(run), offsets[i] + (runAt - s.start), budget);
+        run.length = 0;
+      };
+      forEachDumpedPage(t, s, (addr, frame) => {
+        if (run.length && (addr !== runAt + run.length * PAGE || run.length * PAGE >= CHUNK)) flush();
+        if (!run.length) runAt = addr;
+        run.push(t.frames.bytes(frame));
+      });
+      flush();
     });
+    // The file ends where the last segment does, holes included (RLIMIT_FSIZE was the limit's to check).
+    if (f.inode && f.inode.attrs().size < off) f.inode.setattr({ size: off });
     return true;
-  } catch {
-    return false;
+  } catch (e) {
+    if (e instanceof Truncated) {
+      t.kernel.log(`pid ${t.tg.pid}: core dump truncated at RLIMIT_CORE ${limit}`);
+      return true;
+    }
+    return noCore(t, `writing ./core: ${(e as Error).message}`);
   } finally {
     f.decRef();
   }
+}
+
+/** Why a process left no core, in the debug log. */
+function noCore(t: Task, why: string): false {
+  t.kernel.log(`pid ${t.tg.pid}: no core dump: ${why}`);
+  return false;
 }
 
 export const hooks: FamilyHooks = {

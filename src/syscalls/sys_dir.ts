@@ -5,6 +5,8 @@ import { checkAccess, MAY_EXEC } from '../vfs/perm';
 import { readPath, resolverOf, startOf, vfsOf } from './sysutil';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../abi/fs';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
+import { notifyFile } from '../vfs/fsnotify';
+import { IN_ACCESS } from '../abi/inotify';
 
 function getdents(t: Task, fd: number, buf: number, count: number, dirent64: boolean): number {
   const f = t.fdTable.get(fd);
@@ -20,6 +22,8 @@ function getdents(t: Task, fd: number, buf: number, count: number, dirent64: boo
     f.offset = before;
     throw e;
   }
+  // Linux's iterate_dir reports an access even at the end of the directory.
+  if (f.inode) notifyFile(f.path ? f.path.dentry : null, f.inode, IN_ACCESS);
   return data.length;
 }
 

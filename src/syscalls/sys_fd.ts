@@ -1,4 +1,5 @@
 // dup, dup2, dup3, fcntl, flock.
+import { fcntlNotify } from './dnotify';
 import { capableInit } from '../auth/userns';
 import { CAP_SYS_RESOURCE } from '../abi/capability';
 import { Errno, E } from '../abi/errno';
@@ -132,7 +133,7 @@ async function fcntl(t: Task, fd: number, cmd: number, arg: number): Promise<num
     case F_GETLEASE:
       return F_UNLCK; // no lease is ever held: F_SETLEASE is refused
     case F_NOTIFY:
-      throw new Errno(E.EINVAL); // directory change notification (dnotify) is not offered
+      return fcntlNotify(t, fd, f, u32(arg));
     case F_SETLEASE:
       throw new Errno(E.EINVAL);
     case F_ADD_SEALS:
@@ -169,7 +170,7 @@ export const defs: SyscallDef[] = [
   },
   {
     nr: 72, name: 'fcntl', args: ['fd', 'fcntl_cmd', 'fcntl_arg'], fn: (t, a) => fcntl(t, i32(a[0]), i32(a[1]), a[2]),
-    partial: 'O_ASYNC signals (SIGIO or the F_SETSIG signal) are sent for pipes and FIFOs only, without the sender permission check; F_NOTIFY (dnotify), F_SETLEASE and F_ADD_SEALS/F_GET_SEALS are EINVAL',
+    partial: 'O_ASYNC signals (SIGIO or the F_SETSIG signal) are sent for pipes and FIFOs only, without the sender permission check; F_SETLEASE and F_ADD_SEALS/F_GET_SEALS are EINVAL',
   },
   {
     nr: 73, name: 'flock', args: ['fd', 'int'],

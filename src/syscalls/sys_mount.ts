@@ -16,7 +16,8 @@ import { capableInit, nsCapable } from '../auth/userns';
 import type { Task } from '../kernel/task';
 import { type SyscallDef } from '../kernel/syscall';
 import { Dentry, Mount, samePath, type MountFlags, type VPath } from '../vfs/dentry';
-import { attachAt, copyTree, detach, isUnder, subtree, topOf } from '../vfs/mount_ns';
+import { attachAt, copyTree, detach, isUnder, subtree, topOf, type MountNamespace } from '../vfs/mount_ns';
+import type { FilesystemImpl } from '../vfs/inode';
 import { checkAccess, MAY_EXEC } from '../vfs/perm';
 import { NsInode } from '../fsimpl/proc/ns';
 import { readPath, resolverOf, vfsOf } from './sysutil';
@@ -172,7 +173,8 @@ function busy(t: Task, m: Mount): boolean {
   for (const x of t.kernel.tasks.values()) {
     if (x.state === 'dead') continue;
     if (x.fs.cwd.mount === m || x.fs.root.mount === m) return true;
-    for (const fd of x.fdTable.fds()) if (x.fdTable.get(fd).path?.mount === m) return true;
+    // O_PATH descriptors hold their mount too.
+    for (const fd of x.fdTable.fds()) if (x.fdTable.getRaw(fd).path?.mount === m) return true;
   }
   return false;
 }
@@ -199,8 +201,23 @@ function umount2(t: Task, a: number[]): number {
     if (m === t.fs.root.mount || m.children.size || busy(t, m)) throw new Errno(E.EBUSY);
   }
   // Lazily: the tree goes now, what still uses it keeps it until done.
+  const gone = subtree(m).filter((x) => !(flags & MNT_DETACH && busy(t, x))).map((x) => x.fs);
   detach(m);
+  // A file system mounted nowhere else is shut down: inotify tells its watches (IN_UNMOUNT).
+  for (const fs of new Set(gone)) if (!mountedAnywhere(t, fs)) vfsOf(t).notify.unmounted(fs);
   return 0;
+}
+
+/** Is fs mounted in any mount namespace a task is in? */
+function mountedAnywhere(t: Task, fs: FilesystemImpl): boolean {
+  const seen = new Set<MountNamespace>();
+  for (const x of t.kernel.tasks.values()) {
+    const ns = x.nsproxy.mnt;
+    if (seen.has(ns)) continue;
+    seen.add(ns);
+    if (subtree(ns.root).some((mm) => mm.fs === fs)) return true;
+  }
+  return false;
 }
 
 function pivotRoot(t: Task, a: number[]): number {

@@ -17,6 +17,7 @@ import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { anonAttrs, FileDescription } from '../vfs/file';
 import type { InodeAttrs } from '../abi/fs';
 import { checkKill } from './sigperm';
+import { ProcDirNode } from '../fsimpl/proc/nodes';
 import { stateOf } from './sys_info';
 
 const PIDFD_NONBLOCK = O_NONBLOCK;
@@ -85,7 +86,13 @@ export function pidfdTarget(t: Task, fd: number): { tg: ThreadGroup | null; nonb
   return { tg: f.tg, nonblock: (f.flags & O_NONBLOCK) !== 0 };
 }
 
-function livePidfd(t: Task, fd: number): ThreadGroup {
+function livePidfd(t: Task, fd: number, procDirOk = false): ThreadGroup {
+  // A /proc/PID directory names its process as a pidfd does, for pidfd_send_signal(2) only.
+  const f = t.fdTable.get(fd);
+  if (procDirOk && f.inode instanceof ProcDirNode && f.inode.process) {
+    if (f.inode.process.zombie || f.inode.process.reaped) throw new Errno(E.ESRCH);
+    return f.inode.process;
+  }
   const { tg } = pidfdTarget(t, fd);
   if (!tg) throw new Errno(E.ESRCH);
   return tg;
@@ -115,7 +122,7 @@ function pidfdOpen(t: Task, pid: number, flags: number): number {
 function pidfdSendSignal(t: Task, fd: number, sig: number, uinfo: number, flags: number): number {
   if (flags & ~(PIDFD_SIGNAL_THREAD | PIDFD_SIGNAL_THREAD_GROUP | PIDFD_SIGNAL_PROCESS_GROUP)) throw new Errno(E.EINVAL);
   if (flags & (flags - 1)) throw new Errno(E.EINVAL); // at most one scope
-  const tg = livePidfd(t, fd);
+  const tg = livePidfd(t, fd, true);
   if (sig < 0 || sig > S.NSIG) throw new Errno(E.EINVAL);
   let info: S.SigInfo = { signo: sig, code: S.SI_USER, pid: t.pid, uid: t.creds.uid };
   if (uinfo) {

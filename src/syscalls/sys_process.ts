@@ -234,7 +234,8 @@ function kill(t: Task, pid: number, sig: number): number {
     if (!tg.zombie && sig !== 0) k.signals.sendToGroup(tg, sig, info);
   };
   if (pid > 0) {
-    const tg = k.groups.get(pid);
+    // Any thread's id names its process (Linux finds the task, then signals its group).
+    const tg = k.groups.get(pid) ?? k.tasks.get(pid)?.tg;
     if (!tg) throw new Errno(E.ESRCH);
     send(tg); // a zombie still exists for kill(2)
     return 0;
@@ -259,12 +260,15 @@ function kill(t: Task, pid: number, sig: number): number {
   return 0;
 }
 
-function tgkill(t: Task, tgid: number, tid: number, sig: number): number {
-  if (sig < 0 || sig > S.NSIG || tid <= 0 || (tgid !== -1 && tgid <= 0)) throw new Errno(E.EINVAL);
+/** tgkill, and tkill with tgid null (no process to match). */
+function tgkill(t: Task, tgid: number | null, tid: number, sig: number): number {
+  if (sig < 0 || sig > S.NSIG || tid <= 0 || (tgid !== null && tgid <= 0)) throw new Errno(E.EINVAL);
   const target = t.kernel.tasks.get(tid);
-  if (!target || (tgid !== -1 && target.tg.pid !== tgid)) throw new Errno(E.ESRCH);
+  if (!target || (tgid !== null && target.tg.pid !== tgid)) throw new Errno(E.ESRCH);
   checkKill(t, target.tg, sig);
   t.kernel.signals.checkHardCap(sig);
+  // SI_TKILL does not override the receiver's RLIMIT_SIGPENDING (kill's SI_USER does): a real-time signal past it is EAGAIN.
+  if (sig >= S.SIGRTMIN) t.kernel.signals.checkQueueLimit(target.tg);
   if (sig) target.sendSignal(sig, { signo: sig, code: S.SI_TKILL, pid: t.pid, uid: t.creds.uid });
   return 0;
 }
@@ -326,7 +330,7 @@ export const defs: SyscallDef[] = [
   { nr: 218, name: 'set_tid_address', fn: (t, a) => { t.clearChildTid = a[0]; return t.tid; }, args: ['hex'] },
   { nr: 62, name: 'kill', fn: (t, a) => kill(t, i32(a[0]), i32(a[1])), args: ['int', 'signal'] },
   { nr: 234, name: 'tgkill', fn: (t, a) => tgkill(t, i32(a[0]), i32(a[1]), i32(a[2])), args: ['int', 'int', 'signal'] },
-  { nr: 200, name: 'tkill', fn: (t, a) => tgkill(t, -1, i32(a[0]), i32(a[1])), args: ['int', 'signal'] },
+  { nr: 200, name: 'tkill', fn: (t, a) => tgkill(t, null, i32(a[0]), i32(a[1])), args: ['int', 'signal'] },
   { nr: 109, name: 'setpgid', fn: (t, a) => setpgid(t, i32(a[0]), i32(a[1])), args: ['int', 'int'] },
   { nr: 121, name: 'getpgid', fn: (t, a) => getpgid(t, i32(a[0])), args: ['int'] },
   { nr: 111, name: 'getpgrp', fn: (t) => t.tg.pgid, args: [] },

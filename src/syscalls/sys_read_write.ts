@@ -9,6 +9,8 @@ import { O_APPEND, S_IFDIR, S_IFMT, S_IFREG, SEEK_CUR, SEEK_HOLE } from '../abi/
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { USER_RANGE_END } from '../abi/mm';
 import { SIGXFSZ } from '../abi/signals';
+import { notifyFile } from '../vfs/fsnotify';
+import { IN_ACCESS, IN_MODIFY } from '../abi/inotify';
 
 function readableFile(t: Task, fd: number): FileDescription {
   const f = t.fdTable.get(i32(fd));
@@ -77,9 +79,19 @@ const MAX_CHUNK = 64 * 1024 * 1024;
 function doRead(t: Task, f: FileDescription, buf: number, count: number, off: number | null): MaybePromise<number> {
   accessOk(buf, count);
   count = Math.min(clampCount(count), MAX_CHUNK);
-  if (off === null) return f.readToUser(t, t.mm, buf, count);
+  if (off === null) return moved(f, f.readToUser(t, t.mm, buf, count), IN_ACCESS);
   checkEnd(off, count);
-  return preadInto(t, f, [[buf, count]], count, off);
+  return moved(f, preadInto(t, f, [[buf, count]], count, off), IN_ACCESS);
+}
+
+/** fsnotify's IN_ACCESS or IN_MODIFY once a transfer moved bytes (Linux's vfs_read/vfs_write). */
+function moved(f: FileDescription, r: MaybePromise<number>, mask: number): MaybePromise<number> {
+  if (f.inode === null) return r;
+  if (typeof r === 'number') {
+    if (r > 0) notifyFile(f.path ? f.path.dentry : null, f.inode, mask);
+    return r;
+  }
+  return r.then((n) => moved(f, n, mask));
 }
 
 /** pread/preadv: as much as the vectors hold before a fault; at the end of the file a bad buffer is no error. */
@@ -99,6 +111,10 @@ function preadInto(t: Task, f: FileDescription, vecs: Array<[number, number]>, t
 }
 
 function doWrite(t: Task, f: FileDescription, buf: number, count: number, off: number | null): MaybePromise<number> {
+  return moved(f, writeTo(t, f, buf, count, off), IN_MODIFY);
+}
+
+function writeTo(t: Task, f: FileDescription, buf: number, count: number, off: number | null): MaybePromise<number> {
   accessOk(buf, count);
   count = clampCount(count);
   if (!f.ignoresWriteData()) count = Math.min(count, MAX_CHUNK);
@@ -202,6 +218,10 @@ function withoutSigpipe(t: Task): FileCtx {
 
 async function readv(t: Task, fd: number, iov: number, cnt: number, off: number | null, rwf = 0): Promise<number> {
   const f = off === null ? readableFile(t, fd) : positionalFile(t, fd, off, false);
+  return moved(f, await readvFrom(t, f, iov, cnt, off, rwf), IN_ACCESS);
+}
+
+async function readvFrom(t: Task, f: FileDescription, iov: number, cnt: number, off: number | null, rwf: number): Promise<number> {
   const vecs = readIovecs(t, iov, i32(cnt));
   checkRwf(f, rwf, false);
   const total = vecTotal(vecs);
@@ -220,6 +240,10 @@ async function readv(t: Task, fd: number, iov: number, cnt: number, off: number 
 
 async function writev(t: Task, fd: number, iov: number, cnt: number, off: number | null, rwf = 0): Promise<number> {
   const f = off === null ? writableFile(t, fd) : positionalFile(t, fd, off, true);
+  return moved(f, await writevTo(t, f, iov, cnt, off, rwf), IN_MODIFY);
+}
+
+async function writevTo(t: Task, f: FileDescription, iov: number, cnt: number, off: number | null, rwf: number): Promise<number> {
   const vecs = readIovecs(t, iov, i32(cnt));
   checkRwf(f, rwf, true);
   if (off !== null) checkEnd(off, vecTotal(vecs));
@@ -282,6 +306,8 @@ async function copyData(t: Task, src: FileDescription, srcOff: number | null, ds
     done += w;
     if (w < data.length || data.length < want) break;
   }
+  moved(src, done, IN_ACCESS);
+  moved(dst, done, IN_MODIFY);
   return { n: done, srcOff, dstOff, cut };
 }
 

@@ -224,7 +224,8 @@ function sigqueueinfo(t: Task, tgid: number, tid: number, sig: number, uinfo: nu
   if (sig < 0 || sig > S.NSIG) throw new Errno(E.EINVAL);
   const raw = t.mm.copyIn(uinfo, 128);
   const code = raw.readInt32LE(8);
-  const tg = t.kernel.groups.get(tgid);
+  // rt_sigqueueinfo's pid may be any thread's id: it names that thread's process.
+  const tg = tid < 0 ? t.kernel.groups.get(tgid) ?? t.kernel.tasks.get(tgid)?.tg : t.kernel.groups.get(tgid);
   if (!tg || tg.zombie) throw new Errno(E.ESRCH);
   let target: Task | undefined;
   if (tid >= 0) {

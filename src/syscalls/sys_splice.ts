@@ -3,6 +3,8 @@
 // the pipe's own ring (Pipe.transferTo/peek/drop/fill) with no Buffer in
 // between where the other side allows it. The order of the checks and the
 // errors follow Linux's fs/splice.c.
+import { notifyFile } from '../vfs/fsnotify';
+import { IN_ACCESS, IN_MODIFY } from '../abi/inotify';
 import { Errno, E } from '../abi/errno';
 import { O_APPEND, O_NONBLOCK, O_PATH, S_IFDIR, S_IFMT } from '../abi/fs';
 import { SIGPIPE } from '../abi/signals';
@@ -90,6 +92,7 @@ async function fileToPipe(t: Task, f: FileDescription, off: number | null, op: P
   if (n > 0) {
     op.fill(n, (dst, at) => data.copy(dst, 0, at, at + dst.length));
     op.notify(READ_EVENTS);
+    if (f.inode) notifyFile(f.path ? f.path.dentry : null, f.inode, IN_ACCESS);
   }
   return n;
 }
@@ -116,7 +119,10 @@ async function pipeToFile(t: Task, ip: Pipe, f: FileDescription, off: number | n
     if (w < piece.length) break;
   }
   ip.drop(done);
-  if (done > 0) ip.notify(WRITE_EVENTS);
+  if (done > 0) {
+    ip.notify(WRITE_EVENTS);
+    if (f.inode) notifyFile(f.path ? f.path.dentry : null, f.inode, IN_MODIFY);
+  }
   return done;
 }
 

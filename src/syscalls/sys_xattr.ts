@@ -3,6 +3,9 @@
 // namespace; values up to 64 KiB; XATTR_CREATE/XATTR_REPLACE and the size
 // probe (size 0 returns the size) follow Linux.
 
+import { notifyFile } from '../vfs/fsnotify';
+import type { Dentry } from '../vfs/dentry';
+import { IN_ATTRIB } from '../abi/inotify';
 import { capableInit } from '../auth/userns';
 import { hasCapability, validFileCapsValue } from '../auth/creds';
 import { CAP_SETFCAP, CAP_SYS_ADMIN } from '../abi/capability';
@@ -21,20 +24,21 @@ const AT_SYMLINK_NOFOLLOW = 0x100;
 const NAMESPACES = ['user.', 'trusted.', 'security.', 'system.'];
 
 
-type Target = { inode: Inode; readonly: boolean };
+/** dentry: where the file was reached, for fsnotify's event to its directory. */
+type Target = { inode: Inode; readonly: boolean; dentry: Dentry | null };
 
 function byPath(t: Task, pathAddr: number, follow: boolean): Target {
   const path = readPath(t, pathAddr);
   const r = resolveAt(t, -100, path, follow ? 0 : AT_SYMLINK_NOFOLLOW);
   if (!r.p) throw new Errno(E.ENOENT);
-  return { inode: r.p.dentry.inode, readonly: r.p.mount.flags.readonly || r.p.dentry.inode.fs.readonly };
+  return { inode: r.p.dentry.inode, readonly: r.p.mount.flags.readonly || r.p.dentry.inode.fs.readonly, dentry: r.p.dentry };
 }
 
 function byFd(t: Task, fd: number): Target {
   const f = t.fdTable.get(i32(fd));
   const inode = f.path?.dentry.inode ?? f.inode;
   if (!inode) throw new Errno(E.EOPNOTSUPP);
-  return { inode, readonly: (f.path?.mount.flags.readonly ?? false) || inode.fs.readonly };
+  return { inode, readonly: (f.path?.mount.flags.readonly ?? false) || inode.fs.readonly, dentry: f.path ? f.path.dentry : null };
 }
 
 function readName(t: Task, addr: number): string {
@@ -98,6 +102,7 @@ function set(t: Task, tg: Target, nameAddr: number, value: number, size: number,
   }
   m.set(name, data);
   tg.inode.touchCtime();
+  notifyFile(tg.dentry, tg.inode, IN_ATTRIB);
   return 0;
 }
 
@@ -118,6 +123,7 @@ function remove(t: Task, tg: Target, nameAddr: number): number {
   else checkPrivilegedName(t, name);
   if (!tg.inode.xattrs?.delete(name)) throw new Errno(E.ENODATA);
   tg.inode.touchCtime();
+  notifyFile(tg.dentry, tg.inode, IN_ATTRIB);
   return 0;
 }
 

@@ -4,6 +4,7 @@
 // in use is also kept in a bitmap, so finding the lowest free one is a scan of
 // 32-bit words from a hint below which every descriptor is known to be taken
 // (a loop of dup up to a raised RLIMIT_NOFILE stays linear, not quadratic).
+import { notifyFlush } from './fsnotify';
 import { Errno, E } from '../abi/errno';
 import type { FileDescription } from './file';
 import { O_PATH } from '../abi/fs';
@@ -163,6 +164,7 @@ export class FdTable {
   private release(f: FileDescription): void {
     // POSIX record locks belong to the fd table (the "process"); any close of the file drops them.
     f.locks(false)?.releaseRecords(this);
+    if (f.inode && f.inode.watches) notifyFlush(f, this);
     f.decRef();
   }
 

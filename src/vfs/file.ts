@@ -12,6 +12,7 @@ import type { Mappable } from '../mm/mappable';
 import type { DirEntry, InodeAttrs } from '../abi/fs';
 import type { MemoryAccess } from '../mm/access';
 import { putI64 } from './abi';
+import { notifyClose } from './fsnotify';
 import {
   O_ACCMODE, O_APPEND, O_NOATIME, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
   S_IFDIR, S_IFMT, S_IFREG, DT_DIR, PROC_MAGIC, TMPFS_MAGIC, nowNs,
@@ -78,6 +79,8 @@ export abstract class FileDescription {
   countsOpen = false;
   /** Signal-driven I/O (fcntl F_SETOWN, F_SETSIG, O_ASYNC): null until first used. */
   async: FileAsync | null = null;
+  /** Opened through the VFS (vfs.openAt): counted on its inode for fsnotify, which hears of its close. */
+  notifyOpened = false;
   /** Epoll sets with entries for this description: null until one registers it. */
   protected releaseWatchers: Set<ReleaseWatcher> | null = null;
 
@@ -266,6 +269,7 @@ export abstract class FileDescription {
       // OFD locks and flocks belong to the description.
       this.locks(false)?.releaseDescription(this);
       if (this.inode && this.countsOpen) this.inode.decOpen();
+      if (this.notifyOpened && this.inode) notifyClose(this.path ? this.path.dentry : null, this.inode, (this.flags & O_PATH) !== 0, this.writable);
       this.release();
     }
   }

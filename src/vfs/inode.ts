@@ -26,6 +26,7 @@ import type { DirEntry, InodeAttrs, SetAttr, StatFs } from '../abi/fs';
 import { S_IFMT } from '../abi/fs';
 import type { FileDescription } from './file';
 import type { VPath } from './dentry';
+import type { Watch } from './fsnotify';
 
 export interface FilesystemImpl {
   /** File system type name as in /proc/mounts ("tmpfs", "overlay", "proc"). */
@@ -75,6 +76,12 @@ export abstract class Inode {
    * the node meets the same one. Typed opaquely: pipes live above the VFS.
    */
   fifo: object | null = null;
+  /** inotify watches on this inode (vfs/fsnotify.ts); null when none. */
+  watches: Watch[] | null = null;
+  /** Descriptions opened through the VFS and not yet released: fsnotify holds IN_DELETE_SELF back until none. */
+  openFiles = 0;
+  /** The last name went while open: IN_DELETE_SELF comes at the last close. */
+  deletePending = false;
 
   /**
    * A read or a directory listing accessed the inode. File systems that keep
@@ -183,6 +190,15 @@ export abstract class Inode {
   }
   mappable(): Mappable | null {
     return null;
+  }
+
+  /**
+   * How many names the file has left after one went (fsnotify sends
+   * IN_DELETE_SELF at 0). A layered file system whose lower file stays
+   * behind a whiteout says 0 itself.
+   */
+  linksLeft(): number {
+    return this.attrs().nlink;
   }
 
   // ---- all ----

@@ -12,6 +12,9 @@ import type { CreateSpec, FilesystemImpl, Inode } from './inode';
 import { checkAccess, checkHardlinkSource, checkOwner, checkSticky, createMode, MAY_EXEC, MAY_READ, MAY_WRITE, removePrivileges } from './perm';
 import { AnonDevs, PseudoFs } from './numbering';
 import { attachAt, dynamicMountpoint, FsTypes, subtree } from './mount_ns';
+import { changeMask, Fsnotify, notifyEntry, notifyFile, notifyInode, notifyMove, notifyOpen, notifyPath, notifyRemoved } from './fsnotify';
+import { IN_ATTRIB, IN_CREATE, IN_DELETE, IN_MODIFY } from '../abi/inotify';
+import type { SetAttr } from '../abi/fs';
 import {
   NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOATIME, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
   RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, SYMLOOP_MAX,
@@ -65,6 +68,8 @@ export class VirtualFilesystem {
   readonly pipefs: PseudoFs;
   /** What mount(2) can make (the composition root registers them). */
   readonly fsTypes = new FsTypes();
+  /** Rename cookies and the inotify limits (vfs/fsnotify.ts). */
+  readonly notify = new Fsnotify();
 
   constructor(rootFs: FilesystemImpl, opts: { openFifo?: FifoOpener; devs?: AnonDevs } = {}) {
     this.openFifo = opts.openFifo ?? null;
@@ -264,6 +269,7 @@ export class VirtualFilesystem {
     this.checkWritable(p.dir);
     checkAccess(r.creds, p.dir.dentry.inode.attrs(), MAY_WRITE | MAY_EXEC);
     const inode = p.dir.dentry.inode.create(p.name, this.newSpec(r, p.dir, type, mode, extra));
+    notifyEntry(p.dir.dentry.inode, IN_CREATE, p.name, inode);
     return { mount: p.dir.mount, dentry: this.cacheChild(p.dir, p.name, inode) };
   }
 
@@ -323,6 +329,8 @@ export class VirtualFilesystem {
     if ((src.dentry.inode.mode & S_IFMT) === S_IFDIR) throw new Errno(E.EPERM);
     p.dir.dentry.inode.link(p.name, src.dentry.inode);
     this.dropChild(p.dir, p.name);
+    notifyInode(src.dentry.inode, IN_ATTRIB);
+    notifyEntry(p.dir.dentry.inode, IN_CREATE, p.name, src.dentry.inode);
   }
 
   unlink(r: Resolver, start: VPath, path: string): void {
@@ -341,6 +349,9 @@ export class VirtualFilesystem {
     if (this.isMountpoint(cp)) throw new Errno(E.EBUSY);
     p.dir.dentry.inode.unlink(p.name, c.inode);
     this.dropChild(p.dir, p.name);
+    notifyInode(c.inode, IN_ATTRIB);
+    notifyRemoved(c.inode, false);
+    notifyEntry(p.dir.dentry.inode, IN_DELETE, p.name, c.inode);
   }
 
   rmdir(r: Resolver, start: VPath, path: string): void {
@@ -359,6 +370,8 @@ export class VirtualFilesystem {
     if (c.inode.readdir(r.ctx).length > 0) throw new Errno(E.ENOTEMPTY);
     p.dir.dentry.inode.unlink(p.name, c.inode);
     this.dropChild(p.dir, p.name);
+    notifyRemoved(c.inode, true);
+    notifyEntry(p.dir.dentry.inode, IN_DELETE, p.name, c.inode);
   }
 
   rename(r: Resolver, oldStart: VPath, oldPath: string, newStart: VPath, newPath: string, flags: number): void {
@@ -417,6 +430,17 @@ export class VirtualFilesystem {
         this.dentries.forget(dst);
       }
     }
+    const exchange = (flags & RENAME_EXCHANGE) !== 0;
+    notifyMove(this.notify, a.dir.dentry.inode, a.name, b.dir.dentry.inode, b.name, src.inode, dst && !exchange ? dst.inode : null);
+    if (dst && exchange) notifyMove(this.notify, b.dir.dentry.inode, b.name, a.dir.dentry.inode, a.name, dst.inode, null);
+    if (dst && !exchange) notifyRemoved(dst.inode, dstDir);
+  }
+
+  /** Change attributes of the file at p (chmod, chown, utimes, truncate): Linux's notify_change, with its events. */
+  setattr(p: VPath, s: SetAttr): void {
+    p.dentry.inode.setattr(s);
+    const m = changeMask(s);
+    if (m) notifyPath(p, m);
   }
 
   readlink(r: Resolver, start: VPath, path: string): string {
@@ -447,6 +471,7 @@ export class VirtualFilesystem {
           this.checkWritable(pr.dir);
           checkAccess(r.creds, pr.dir.dentry.inode.attrs(), MAY_WRITE | MAY_EXEC);
           const inode = pr.dir.dentry.inode.create(pr.name, this.newSpec(r, pr.dir, S_IFREG, mode));
+          notifyEntry(pr.dir.dentry.inode, IN_CREATE, pr.name, inode);
           target = { mount: pr.dir.mount, dentry: this.cacheChild(pr.dir, pr.name, inode) };
           created = true;
           break;
@@ -482,7 +507,7 @@ export class VirtualFilesystem {
     const inode = p.dentry.inode;
     const type = inode.mode & S_IFMT;
     if (flags & O_DIRECTORY && type !== S_IFDIR) throw new Errno(E.ENOTDIR);
-    if (flags & O_PATH) return new PathFile(p, inode, flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW));
+    if (flags & O_PATH) return opened(new PathFile(p, inode, flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW)));
     // Access mode 3 (O_WRONLY|O_RDWR) is accepted as on Linux: it needs read and
     // write permission and gives neither (ioctl-only descriptors).
     const acc = flags & O_ACCMODE;
@@ -504,14 +529,16 @@ export class VirtualFilesystem {
     // 64-bit Linux always sets O_LARGEFILE; F_GETFL shows it.
     const fflags = (flags & ~(O_CREAT | O_EXCL | O_TRUNC | 0o400 /* O_NOCTTY */ | 0o2000000 /* O_CLOEXEC */)) | 0o100000;
     const custom = inode.open(r.ctx, p, fflags, flags);
-    if (custom) return custom;
+    if (custom) return opened(custom);
     if (type === S_IFIFO) {
       if (!this.openFifo) throw new Errno(E.ENXIO);
-      return this.openFifo(t, inode, p, fflags, this.pipefs);
+      const f = this.openFifo(t, inode, p, fflags, this.pipefs);
+      return f instanceof Promise ? f.then(opened) : opened(f);
     }
-    if (type === S_IFDIR) return new DirectoryFile(p, inode, fflags, r.ctx);
+    if (type === S_IFDIR) return opened(new DirectoryFile(p, inode, fflags, r.ctx));
     if (type !== S_IFREG) throw new Errno(E.ENXIO); // device nodes with no driver
-    if (flags & O_TRUNC && !created) {
+    const truncate = (flags & O_TRUNC) !== 0 && !created;
+    if (truncate) {
       removePrivileges(r.creds, inode);
       if (inode.attrs().size !== 0) {
         inode.setattr({ size: 0 });
@@ -521,6 +548,18 @@ export class VirtualFilesystem {
     const f = new RegularFile(p, inode, fflags);
     inode.incOpen();
     f.countsOpen = true;
+    opened(f);
+    // Linux truncates after the open (IN_OPEN, then IN_MODIFY), even an empty file.
+    if (truncate) notifyFile(p.dentry, inode, IN_MODIFY);
     return f;
   }
+}
+
+/** The open's IN_OPEN, and the count that holds IN_DELETE_SELF back while the description lives. */
+function opened(f: FileDescription): FileDescription {
+  if (f.inode && !f.notifyOpened) {
+    f.notifyOpened = true;
+    notifyOpen(f.path ? f.path.dentry : null, f.inode, (f.flags & O_PATH) !== 0);
+  }
+  return f;
 }

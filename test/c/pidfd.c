@@ -51,6 +51,16 @@ int main(void) {
   show("two scopes", send_sig(self, 0, NULL, 3));
   show("bad signal", send_sig(self, 65, NULL, 0));
   show("read", read(self, pp, 1));
+  /* A /proc/PID directory works as a pidfd for pidfd_send_signal (not for pidfd_getfd). */
+  char procdir[32];
+  snprintf(procdir, sizeof procdir, "/proc/%d", getpid());
+  int pd = open(procdir, O_DIRECTORY | O_RDONLY);
+  show("signal 0 through /proc/self", send_sig(pd, 0, NULL, 0));
+  show("pidfd_getfd through /proc/self", syscall(SYS_pidfd_getfd, pd, 0, 0));
+  int sd = open("/proc/self/fd", O_DIRECTORY | O_RDONLY);
+  show("another /proc directory", send_sig(sd, 0, NULL, 0));
+  close(pd);
+  close(sd);
 
   pid_t c = sleeper();
   int fd = pidfd_open(c, 0);

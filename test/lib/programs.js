@@ -81,6 +81,9 @@ const C_PROGRAMS = Object.freeze({
   // Mounts only inside private mount namespaces of its own children: the host's mounts never change.
   namespaces: { args: (dir) => [dir], endsWithDone: true },
   unixsock: { args: (dir) => [dir], endsWithDone: true },
+  inotify: { args: (dir) => [dir], endsWithDone: true },
+  inotifymount: { args: (dir) => [dir], endsWithDone: true },
+  dnotify: { args: (dir) => [dir], endsWithDone: true },
   timerfd: { args: () => [], endsWithDone: true },
   signalfd: { args: () => [], endsWithDone: true },
   sysvshm: { args: () => [], endsWithDone: true },

@@ -22,8 +22,8 @@ class FakeFrames {
   incRef(f) {
     this.refs[f]++;
   }
-  decRef(f) {
-    if (--this.refs[f] === 0) this.pages[f].fill(0);
+  decRef(f, n = 1) {
+    for (let i = f; i < f + n; i++) if (--this.refs[i] === 0) this.pages[i].fill(0);
   }
   live() {
     return this.refs.filter((r) => r > 0).length;
@@ -78,6 +78,9 @@ function fakeMemory(size = 1 << 16) {
     copyOut: (a, d) => Buffer.from(d).copy(mem, at(a, d.length)),
     copyInto: (a, d) => d.set(mem.subarray(at(a, d.length), at(a, d.length) + d.length)),
     fillFrom: (a, n, fill) => fill(mem.subarray(at(a, n), at(a, n) + n)),
+    drainTo: (a, n, drain) => {
+      if (n > 0) drain(mem.subarray(at(a, n), at(a, n) + n), 0);
+    },
     readCString: (a, max) => {
       const o = at(a, 1);
       const end = mem.indexOf(0, o);

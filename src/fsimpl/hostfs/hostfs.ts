@@ -236,19 +236,26 @@ export class HostInode extends Inode {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
     len = Math.max(0, Math.min(len, 1 << 24));
     const buf = Buffer.allocUnsafe(len);
+    return buf.subarray(0, this.preadFull(buf, off));
+  }
+
+  /** Host reads into dst from off on until it is full or the file ends. */
+  private preadFull(dst: Buffer, off: number): number {
     let got = 0;
-    // Loop: a short pread only means EOF when it returns 0.
-    while (got < len) {
+    while (got < dst.length) {
       let n: number;
       try {
-        n = this.fs.files.pread(this.node, buf.subarray(got), off + got);
+        n = this.fs.files.pread(this.node, got === 0 ? dst : dst.subarray(got), off + got);
       } catch (e) {
         hostErr(e);
       }
       if (n <= 0) break;
       got += n;
+      // A short read is the end only where the host last said the file ends (else it may be a
+      // signal's or the file grew): no second read to find the end of every small file.
+      if (got < dst.length && off + got >= this.a.size) break;
     }
-    return buf.subarray(0, got);
+    return got;
   }
 
   /** A host read straight into the application's memory: no Buffer in between. */
@@ -257,18 +264,7 @@ export class HostInode extends Inode {
     len = Math.max(0, Math.min(len, 1 << 24));
     let pos = off;
     return mem.fillFrom(addr, len, (dst) => {
-      let got = 0;
-      // Loop: a short pread only means EOF when it returns 0.
-      while (got < dst.length) {
-        let n: number;
-        try {
-          n = this.fs.files.pread(this.node, dst.subarray(got), pos + got);
-        } catch (e) {
-          hostErr(e);
-        }
-        if (n <= 0) break;
-        got += n;
-      }
+      const got = this.preadFull(dst, pos);
       pos += got;
       return got;
     });
@@ -319,12 +315,15 @@ export class HostInode extends Inode {
       [from, to] = [pi, pi + 1];
       first = frames.alloc(1);
     }
-    const data = this.readAt(from * PAGE, (to - from) * PAGE);
-    for (let p = from; p < to; p++) {
-      const off = (p - from) * PAGE;
-      if (off < data.length) data.copy(frames.bytes(first + (p - from)), 0, off, Math.min(off + PAGE, data.length));
-      cache.set(p, first + (p - from));
+    const run = frames.bytes(first, to - from);
+    if (run.length === (to - from) * PAGE) {
+      // Straight into the new frames (zero-filled: a short file leaves zeros after its end).
+      this.preadFull(run, from * PAGE);
+    } else {
+      const data = this.readAt(from * PAGE, (to - from) * PAGE);
+      for (let off = 0; off < data.length; off += PAGE) data.copy(frames.bytes(first + off / PAGE), 0, off, Math.min(off + PAGE, data.length));
     }
+    for (let p = from; p < to; p++) cache.set(p, first + (p - from));
     this.fs.notePages(this, to - from);
     this.fs.trimPages(this);
     return first + (pi - from);

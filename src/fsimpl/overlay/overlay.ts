@@ -27,6 +27,12 @@ export class OverlayFs implements FilesystemImpl {
   private readonly rootInode: OverlayInode;
   /** Inode numbers of upper inodes that were copied up (so hard links made later agree). */
   readonly upperIno = new WeakMap<TmpfsInode, number>();
+  /**
+   * The overlay inode of an upper file with several names, so that every
+   * name reaches the same one (as Linux's overlayfs): its watches and opens
+   * are the file's, whichever name it was reached by.
+   */
+  readonly linked = new WeakMap<TmpfsInode, WeakRef<OverlayInode>>();
   /** Cleans the children maps of overlay inodes that were collected. */
   readonly reaper = new Reaper();
 
@@ -63,6 +69,8 @@ export class OverlayInode extends Inode {
    */
   private readonly children: WeakNames<OverlayInode>;
   private openCount = 0;
+  /** A lower-only file whose name a whiteout now hides: it has no name left, whatever the host says. */
+  private hidden = false;
 
   constructor(
     readonly fs: OverlayFs,
@@ -105,7 +113,10 @@ export class OverlayInode extends Inode {
     }
     if (!u && !l) return null;
     if (u === undefined) u = null;
-    const c = new OverlayInode(this.fs, u, l, this, name);
+    const hardLinked = u !== null && !isDirI(u) && u.attrs().nlink > 1;
+    const shared = hardLinked ? this.fs.linked.get(u as TmpfsInode)?.deref() : undefined;
+    const c = shared ?? new OverlayInode(this.fs, u, l, this, name);
+    if (hardLinked && !shared) this.fs.linked.set(u as TmpfsInode, new WeakRef(c));
     this.children.set(name, c);
     return c;
   }
@@ -225,6 +236,7 @@ export class OverlayInode extends Inode {
     const u = this.copyUp();
     this.clearWhiteout(name);
     u.link(name, tu);
+    this.fs.linked.set(tu, new WeakRef(target));
     this.children.delete(name);
   }
 
@@ -237,7 +249,12 @@ export class OverlayInode extends Inode {
       u.unlink(name);
     }
     if (this.lowerHas(name)) u.create(name, { type: S_IFCHR, mode: 0, uid: 0, gid: 0, rdev: 0 });
+    if (!c.upper) c.hidden = true;
     this.children.delete(name);
+  }
+
+  override linksLeft(): number {
+    return this.hidden ? 0 : super.linksLeft();
   }
 
   override rename(oldName: string, newDir: Inode, newName: string, flags: number): void {
@@ -265,6 +282,7 @@ export class OverlayInode extends Inode {
       }
       if (hiddenLower && src.upper && isDirI(src.upper)) src.upper.opaque = true;
       u.rename(oldName, nu, newName, 0);
+      if (dst && !dst.upper) dst.hidden = true;
       if (srcHadLower) u.create(oldName, { type: S_IFCHR, mode: 0, uid: 0, gid: 0, rdev: 0 });
       this.children.delete(oldName);
       newDir.children.set(newName, src);

@@ -12,6 +12,7 @@ import {
   dtype, O_ACCMODE, O_RDONLY, SEEK_CUR, SEEK_SET, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
   type DirEntry, type InodeAttrs,
 } from '../../abi/fs';
+import type { ThreadGroup } from '../../kernel/thread_group';
 import type { ProcFs } from './procfs';
 
 export interface Owner {
@@ -187,6 +188,9 @@ export interface DirSpec {
 }
 
 export class ProcDirNode extends ProcInode {
+  /** The process a /proc/PID directory stands for: an fd of it works as a pidfd (pidfd_send_signal). */
+  process: ThreadGroup | null = null;
+
   constructor(fs: FilesystemImpl, ino: number, perm: number, owner: OwnerFn, timeNs: bigint, private readonly spec: DirSpec) {
     super(fs, ino, S_IFDIR | perm, owner, timeNs);
   }

@@ -119,9 +119,11 @@ export function pidDirNode(fs: ProcFs, tg: ThreadGroup, t: Task, thread: boolean
     if (!thread) e.push(taskDir(fs, m, tg));
     return e.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   };
-  return m.dirNode('', {
+  const dir = m.dirNode('', {
     list: () => (tg.reaped ? [] : entries()),
   });
+  if (!thread) dir.process = tg;
+  return dir;
 }
 
 const OOM_ADJ_MIN = -1000;

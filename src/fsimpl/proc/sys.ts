@@ -29,9 +29,6 @@ export const SYSCTL_DEFAULTS = {
   fileMax: '9223372036854775807',
   nrOpen: 1048576,
   pipeMaxSize: 1048576,
-  inotifyMaxUserWatches: 8192,
-  inotifyMaxUserInstances: 128,
-  inotifyMaxQueuedEvents: 16384,
   somaxconn: 4096,
 };
 
@@ -117,10 +114,11 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
       v('pipe-max-size', d.pipeMaxSize),
       // Enforced by vfs/perm.ts checkHardlinkSource.
       v('protected_hardlinks', 1),
+      // The limits fsimpl/inotify enforces.
       (mm) => dir(mm, 'inotify', [
-        v('max_user_watches', d.inotifyMaxUserWatches),
-        v('max_user_instances', d.inotifyMaxUserInstances),
-        v('max_queued_events', d.inotifyMaxQueuedEvents),
+        v('max_user_watches', k.vfs.notify.maxUserWatches),
+        v('max_user_instances', k.vfs.notify.maxUserInstances),
+        v('max_queued_events', k.vfs.notify.maxQueuedEvents),
       ]),
     ]),
     s.staticDir('kernel', kernel),

@@ -7,6 +7,7 @@ import { Errno, E } from '../../abi/errno';
 import { Inode, relatimeDue, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
 import type { FrameSource, Mappable } from '../../mm/mappable';
 import type { MemoryAccess } from '../../mm/access';
+import { copyToFrames } from '../../mm/framecopy';
 import { HEAP_COST, type HeapBudget } from '../../abi/accounting';
 import {
   dtype, UNNUMBERED_DEV, nowNs, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, TMPFS_MAGIC,
@@ -108,6 +109,8 @@ export class TmpfsInode extends Inode {
   entries: Map<string, TmpfsInode> | null = null;
   target = '';
   private pages: number[] = []; // frame per page index, -1 for a hole
+  /** Pages with a frame (st_blocks), kept as they come and go: counting them walked every page per stat. */
+  private present = 0;
   /** Overlay upper layer: this directory hides the lower one. */
   opaque = false;
   private openCount = 0;
@@ -128,7 +131,7 @@ export class TmpfsInode extends Inode {
   }
 
   attrs(): InodeAttrs {
-    if ((this.a.mode & S_IFMT) === S_IFREG) this.a.blocks = this.countPages() * (PAGE / 512);
+    if ((this.a.mode & S_IFMT) === S_IFREG) this.a.blocks = this.present * (PAGE / 512);
     return { ...this.a };
   }
   override get mode(): number {
@@ -242,12 +245,6 @@ export class TmpfsInode extends Inode {
   }
 
   // ---- regular file data ----
-  private countPages(): number {
-    let n = 0;
-    // for-in visits only the pages present, not every hole of a sparse file.
-    for (const k in this.pages) if (this.pages[k] >= 0) n++;
-    return n;
-  }
   override readAt(off: number, len: number): Buffer {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
     const end = Math.min(this.a.size, off + len);
@@ -258,6 +255,22 @@ export class TmpfsInode extends Inode {
       if (f !== undefined && f >= 0) this.fs.frames.bytes(f).copy(out, pos - off, po, po + n);
     });
     return out;
+  }
+  /** Straight from the file's pages into the reader's memory (no Buffer in between); holes read as zeros. */
+  override readToUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
+    if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
+    const end = Math.min(this.a.size, off + len);
+    if (end <= off) return 0;
+    let pos = off;
+    return mem.fillFrom(addr, end - off, (dst) => {
+      forEachPageSpan(pos, pos + dst.length, (pi, po, n, at) => {
+        const f = this.pages[pi];
+        if (f !== undefined && f >= 0) this.fs.frames.bytes(f).copy(dst, at - pos, po, po + n);
+        else dst.fill(0, at - pos, at - pos + n);
+      });
+      pos += dst.length;
+      return dst.length;
+    });
   }
   /** The frame of page pi, allocated if needed: ENOSPC past size=, ENOMEM past the sandbox memory limit. */
   private frame(pi: number): number {
@@ -273,31 +286,65 @@ export class TmpfsInode extends Inode {
         throw e;
       }
       this.pages[pi] = f;
+      this.present++;
     }
     return f;
   }
   override writeAt(off: number, data: Buffer): number {
-    return this.writeWith(off, data.length, (dst, at) => data.copy(dst, 0, at, at + dst.length));
+    const n = this.framesFor(off, data.length);
+    this.copyToPages(off, data.subarray(0, n));
+    return this.wrote(off, n);
   }
   override writeFromUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
     // Straight from the writer's memory into the file's pages; a bad buffer is EFAULT before anything is written.
     mem.checkRange(addr, len, false);
-    return this.writeWith(off, len, (dst, at) => mem.copyInto(addr + at, dst));
-  }
-  /** Write len bytes that fill() copies into each piece of a page, given its offset in the data. */
-  private writeWith(off: number, len: number, fill: (dst: Buffer, at: number) => void): number {
-    if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
-    if (off + len > MAX_FILE) throw new Errno(E.EFBIG);
+    const n = this.framesFor(off, len);
     let done = 0;
     try {
-      forEachPageSpan(off, off + len, (pi, po, n, pos) => {
-        fill(this.fs.frames.bytes(this.frame(pi)).subarray(po, po + n), pos - off);
-        done += n;
+      mem.drainTo(addr, n, (src, at) => {
+        this.copyToPages(off + at, src);
+        done = at + src.length;
       });
     } catch (e) {
-      // A full file system ends the write short, like Linux; nothing written is the error.
       if (done === 0 || !(e instanceof Errno)) throw e;
     }
+    return this.wrote(off, done);
+  }
+  /**
+   * Frames for the pages of [off, off+len), allocated first: the bytes that
+   * have one. A full file system (or the memory limit) ends the write short at
+   * a page boundary, like Linux; nothing at all is the error.
+   */
+  private framesFor(off: number, len: number): number {
+    if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
+    if (off + len > MAX_FILE) throw new Errno(E.EFBIG);
+    if (len <= 0) return 0;
+    const first = Math.floor(off / PAGE);
+    const end = Math.ceil((off + len) / PAGE);
+    for (let pi = first; pi < end; pi++) {
+      try {
+        this.frame(pi);
+      } catch (e) {
+        if (pi === first || !(e instanceof Errno)) throw e;
+        return pi * PAGE - off;
+      }
+    }
+    return len;
+  }
+  /** Copy src into the file's pages from pos on (they have frames): one copy per run of consecutive frames. */
+  private copyToPages(pos: number, src: Uint8Array): void {
+    for (let done = 0; done < src.length; ) {
+      const pi = Math.floor((pos + done) / PAGE);
+      const po = (pos + done) % PAGE;
+      const f = this.pages[pi];
+      let k = 1;
+      while ((k * PAGE) - po < src.length - done && this.pages[pi + k] === f + k) k++;
+      const n = Math.min(k * PAGE - po, src.length - done);
+      copyToFrames(this.fs.frames, f, po, src.subarray(done, done + n));
+      done += n;
+    }
+  }
+  private wrote(off: number, done: number): number {
     if (off + done > this.a.size) this.a.size = off + done;
     if (done > 0) this.touch();
     return done;
@@ -316,17 +363,35 @@ export class TmpfsInode extends Inode {
     this.a.size = size;
   }
   private freePages(from: number, to: number): void {
-    // Only the pages present: a sparse file may span billions of page indices.
-    for (const k in this.pages) {
-      const i = Number(k);
-      if (i < from || i >= to) continue;
+    to = Math.min(to, this.pages.length);
+    if (to <= from || this.present === 0) return;
+    // Runs of consecutive frames go back in one call (a file written in order has long ones).
+    let runFirst = -1;
+    let runLen = 0;
+    const free = (i: number) => {
       const f = this.pages[i];
-      if (f !== undefined && f >= 0) {
-        this.fs.frames.decRef(f);
-        this.fs.usedPages--;
-        this.pages[i] = -1;
+      if (f === undefined || f < 0) return;
+      this.pages[i] = -1;
+      this.present--;
+      this.fs.usedPages--;
+      if (runLen > 0 && f === runFirst + runLen) {
+        runLen++;
+        return;
+      }
+      if (runLen > 0) this.fs.frames.decRef(runFirst, runLen);
+      runFirst = f;
+      runLen = 1;
+    };
+    if (to - from <= 4 * this.present + 64) {
+      for (let i = from; i < to; i++) free(i);
+    } else {
+      // Sparse (a write at a huge offset): only the pages present, not every hole.
+      for (const k in this.pages) {
+        const i = Number(k);
+        if (i >= from && i < to) free(i);
       }
     }
+    if (runLen > 0) this.fs.frames.decRef(runFirst, runLen);
   }
   override allocate(mode: number, off: number, len: number): void {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.ENODEV);
