@@ -1,153 +1,190 @@
-// The tsvisor command line. `do` runs one command sandboxed; the OCI runtime
-// commands (create, start, run, ...) come with the OCI work.
+// The tsvisor command line, runc-compatible: global flags before the command
+// (as runc, Docker, containerd and podman give them), one sub-command each,
+// parsed with commander. `do` runs one command sandboxed; the OCI runtime
+// commands are in oci_commands.ts; `sandbox-init` is the hidden command of a
+// container's sandbox process.
 
 import * as fs from 'node:fs';
-import { Errno, errnoName } from '../abi/errno';
-import { parseSize } from '../abi/accounting';
-import { Sandbox } from '../sandbox/sandbox';
-import { CALLER_NOFILE_ENV } from '../host/hostinfo';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Command, Option } from 'commander';
 import { compatibilityMarkdown } from '../syscalls/table';
+import { OCI_VERSION } from '../oci/runtime';
+import { cmdDo, exitCodeOf, type DoFlags } from './do';
+import { fail } from './fail';
+import { featuresJson, listTable, Runtime, writeSpec, type CreateFlags, type ExecFlags } from './oci_commands';
+import type { ExecRequest } from './control';
+import { RuntimeLog, type LogFormat } from './runtime_log';
+import { sandboxInit } from './sandbox_proc';
+import { RuntimeError } from './statedir';
 
-const USAGE = `usage: tsvisor do [--rootfs DIR] [--memory SIZE] [--strace] [--debug-log FILE] [--stats FILE] [--cwd DIR] [--env K=V]... -- CMD [ARGS...]
-       (--memory: the sandbox's memory limit, e.g. 512m or 2g; default half of the host's RAM)
-       tsvisor compat   (print the syscall compatibility table)`;
-
-function fail(msg: string, code = 2): never {
-  process.stderr.write(`tsvisor: ${msg}\n`);
-  process.exit(code);
+interface GlobalFlags {
+  root: string;
+  log?: string;
+  logFormat: LogFormat;
+  debug?: boolean;
+  systemdCgroup?: boolean;
 }
 
-interface DoArgs {
-  rootfs: string;
-  strace: boolean;
-  debugLog?: string;
-  /** Where to write the platform's counters (JSON) when the sandbox ends. */
-  stats?: string;
-  cwd: string;
-  env: string[];
-  argv: string[];
-  /** Memory limit in bytes (undefined: the default). */
-  memory?: number;
-}
-
-/** The smallest limit a program can start in (a shell and libc need a few MiB). */
-const MIN_MEMORY = 8 * 1024 * 1024;
-
-export function parseDoArgs(args: string[]): DoArgs {
-  const out: DoArgs = { rootfs: '/', strace: false, cwd: '', env: [], argv: [] };
-  const value = (i: number, flag: string): string => {
-    if (i >= args.length) fail(`${flag} needs a value`);
-    return args[i];
-  };
-  let i = 0;
-  for (; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--') {
-      i++;
-      break;
-    }
-    const eq = a.indexOf('=');
-    const [flag, inline] = a.startsWith('--') && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
-    const get = () => inline ?? value(++i, flag);
-    switch (flag) {
-      case '--rootfs': out.rootfs = get(); break;
-      case '--strace': out.strace = true; break;
-      case '--debug-log': out.debugLog = get(); break;
-      case '--stats': out.stats = get(); break;
-      case '--cwd': out.cwd = get(); break;
-      case '--memory': {
-        const v = get();
-        const n = parseSize(v);
-        if (n === null) fail(`--memory wants a size such as 512m or 2g, got ${JSON.stringify(v)}`);
-        if (n < MIN_MEMORY) fail(`--memory ${v} is too small (at least 8m)`);
-        out.memory = n;
-        break;
-      }
-      case '--env': {
-        const kv = get();
-        if (!kv.includes('=')) fail(`--env wants K=V, got ${JSON.stringify(kv)}`);
-        out.env.push(kv);
-        break;
-      }
-      default:
-        if (a.startsWith('-')) fail(`unknown flag ${a} (see tsvisor --help)`);
-        // The first non-flag starts the command even without "--".
-        out.argv = args.slice(i);
-        return out;
-    }
-  }
-  out.argv = args.slice(i);
-  return out;
-}
-
-async function cmdDo(args: string[]): Promise<void> {
-  const a = parseDoArgs(args);
-  if (a.argv.length === 0) fail('no command given: tsvisor do [flags] -- CMD [ARGS...]');
-  let st: fs.Stats;
+function version(): string {
   try {
-    st = fs.statSync(a.rootfs);
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
   } catch {
-    fail(`rootfs ${a.rootfs} does not exist`);
+    return 'unknown';
   }
-  if (!st.isDirectory()) fail(`rootfs ${a.rootfs} is not a directory`);
-  const env = mergeEnv(
-    Object.entries(process.env).filter(([k]) => k !== CALLER_NOFILE_ENV).map(([k, v]) => `${k}=${v}`),
-    a.env,
-  );
-  // Like `runsc do`: with the host's root, the command starts where the caller is.
-  const cwdFallback = !a.cwd;
-  if (!a.cwd) a.cwd = fs.realpathSync(a.rootfs) === '/' ? process.cwd() : '/';
-  let sb: Sandbox;
-  try {
-    sb = new Sandbox({ rootfs: a.rootfs, argv: a.argv, env, cwd: a.cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: a.stats, memory: a.memory });
-  } catch (e) {
-    fail(`cannot start the sandbox: ${(e as Error).message}`, 125);
-  }
-  let status: number;
-  try {
-    status = await sb.run();
-  } catch (e) {
-    if (e instanceof Errno) {
-      const code = e.errno === 2 ? 127 : 126;
-      fail(`${a.argv[0]}: ${describe(e.errno)}`, code);
-    }
-    if (e instanceof Error && e.message.startsWith('--cwd')) fail(e.message, 125);
-    throw e;
-  }
-  // Exit like a shell reports the child: the code, or 128+N for signal N.
-  const sig = status & 0x7f;
-  process.exit(sig ? 128 + sig : (status >> 8) & 0xff);
 }
 
-function describe(errno: number): string {
-  const texts: Record<number, string> = {
-    2: 'no such file or directory', 13: 'permission denied', 8: 'exec format error', 40: 'too many levels of symbolic links',
-    20: 'not a directory', 7: 'argument list too long', 36: 'file name too long',
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+function build(): Command {
+  const program = new Command('tsvisor');
+  program
+    .description('a sandboxed container runtime: an application kernel serves every system call of the contained program')
+    .version(`tsvisor version ${version()}\nspec: ${OCI_VERSION}`, '-v, --version', 'print the version')
+    .option('--root <dir>', 'where container state is kept', '/run/tsvisor')
+    .option('--log <file>', 'write the runtime log to this file (default: stderr)')
+    .addOption(new Option('--log-format <format>', 'the log format').choices(['text', 'json']).default('text'))
+    .option('--debug', 'debug lines in the log')
+    .option('--systemd-cgroup', 'accepted for runc compatibility (tsvisor makes no cgroups)')
+    .enablePositionalOptions()
+    .showHelpAfterError(false)
+    .configureOutput({ outputError: (s, write) => write(`tsvisor: ${s.replace(/^error: /, '')}`) });
+
+  const globals = (): GlobalFlags => program.opts<GlobalFlags>();
+  const runtime = (): Runtime => {
+    const g = globals();
+    return new Runtime(g.root, new RuntimeLog(g.log, g.logFormat, !!g.debug), process.argv[1]);
   };
-  return `${texts[errno] ?? 'cannot execute'} (${errnoName(errno)})`;
-}
+  /** Run a command's body; a RuntimeError is its one-line failure. */
+  const act = (fn: (rt: Runtime) => Promise<void> | void) => async (): Promise<void> => {
+    const rt = runtime();
+    try {
+      await fn(rt);
+    } catch (e) {
+      if (e instanceof RuntimeError) rt.log.fatal(e.message);
+      rt.log.fatal(`internal error: ${(e as Error).stack ?? String(e)}`);
+    }
+  };
 
-function mergeEnv(base: string[], extra: string[]): string[] {
-  const m = new Map<string, string>();
-  for (const kv of [...base, ...extra]) m.set(kv.slice(0, kv.indexOf('=')), kv);
-  return [...m.values()];
+  program.command('do')
+    .description('run one command sandboxed (the host root, or --rootfs, seen read-only under a private upper layer)')
+    .argument('<command...>', 'the command and its arguments')
+    .option('--rootfs <dir>', 'root file system (a host directory)', '/')
+    .option('--memory <size>', "the sandbox's memory limit, e.g. 512m or 2g (default: half of the host's RAM)")
+    .option('--strace', 'print the system calls of the sandboxed program')
+    .option('--debug-log <file>', 'write debug (and strace) lines here')
+    .option('--stats <file>', "write the platform's counters here (JSON) at the end")
+    .option('--cwd <dir>', 'working directory inside the sandbox')
+    .option('--env <K=V>', 'set an environment variable (repeatable)', collect, [])
+    .passThroughOptions()
+    .action((argv: string[], f: DoFlags) => cmdDo(argv, f).catch((e) => fail(`internal error: ${(e as Error).stack ?? e}`, 125)));
+
+  program.command('compat').description('print the syscall compatibility table (Markdown)')
+    .action(() => void process.stdout.write(compatibilityMarkdown()));
+
+  program.command('spec').description('write a default config.json for a bundle')
+    .option('-b, --bundle <dir>', 'the bundle directory', '.')
+    .option('--rootless', 'a spec for a container run without root')
+    .action((f: { bundle: string; rootless?: boolean }) => act(() => writeSpec(f.bundle, !!f.rootless))());
+
+  const createFlags = (c: Command): Command => c
+    .option('-b, --bundle <dir>', 'the bundle directory (default: the current directory)')
+    .option('--pid-file <file>', "write the container's pid here")
+    .option('--console-socket <path>', 'accepted; a terminal is not supported yet (process.terminal must be false)')
+    .option('--no-pivot', 'accepted (the sandbox has its own root)')
+    .option('--no-new-keyring', 'accepted (the sandbox has no keyrings)');
+
+  createFlags(program.command('create').description('create a container: its sandbox is ready, its process loaded, not running').argument('<id>'))
+    .action((id: string, f: CreateFlags) => act(async (rt) => {
+      const child = await rt.create(id, f);
+      child.unref();
+      child.stdio[3]?.destroy();
+    })());
+
+  program.command('start').description('let a created container run').argument('<id>')
+    .action((id: string) => act((rt) => rt.start(id))());
+
+  createFlags(program.command('run').description('create and start a container, and wait for it unless --detach').argument('<id>'))
+    .option('-d, --detach', 'return once the container runs')
+    .action((id: string, f: CreateFlags & { detach?: boolean }) => act(async (rt) => {
+      const child = await rt.create(id, f);
+      child.stdio[3]?.destroy();
+      try {
+        await rt.start(id);
+      } catch (e) {
+        await rt.delete(id, true);
+        throw e;
+      }
+      if (f.detach) return void child.unref();
+      // Signals to `run` are for the container, as runc forwards them.
+      for (const s of ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGWINCH'] as const) process.on(s, () => child.kill(s));
+      const [code, sig] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on('exit', (c, s) => r([c, s])));
+      await rt.delete(id, true);
+      process.exit(sig ? 128 + os.constants.signals[sig] : code ?? 0);
+    })());
+
+  program.command('pause').description('pause a running container (every process at rest, timers held)').argument('<id>')
+    .action((id: string) => act((rt) => rt.pause(id, true))());
+
+  program.command('resume').description('resume a paused container').argument('<id>')
+    .action((id: string) => act((rt) => rt.pause(id, false))());
+
+  program.command('exec').description('run another process in a running container').argument('<id>').argument('[command...]', 'the command and its arguments')
+    .option('-p, --process <file>', 'the process as a JSON file (the process object of config.json)')
+    .option('-e, --env <K=V>', 'set an environment variable (repeatable)', collect, [])
+    .option('--cwd <dir>', 'working directory inside the container')
+    .option('-u, --user <uid[:gid]>', 'user and group IDs')
+    .option('-d, --detach', 'return at once; a host process of its own stands for the exec')
+    .option('--pid-file <file>', 'write the pid of the host process standing for the exec here')
+    .option('-t, --tty', 'not supported yet')
+    .option('--console-socket <path>', 'not supported yet')
+    .passThroughOptions()
+    .action((id: string, argv: string[], f: ExecFlags) => act(async (rt) => {
+      const req = rt.execRequest(id, argv, f);
+      if (f.detach) return void rt.execDetached(id, req, f.pidFile);
+      if (f.pidFile) fs.writeFileSync(f.pidFile, String(process.pid));
+      process.exit(exitCodeOf(await rt.exec(id, req)));
+    })());
+
+  program.command('exec-wait', { hidden: true }).argument('<id>').requiredOption('--request <json>')
+    .action((id: string, f: { request: string }) => act(async (rt) => {
+      const req = { ...(JSON.parse(f.request) as ExecRequest), client: process.pid };
+      process.exit(exitCodeOf(await rt.exec(id, req)));
+    })());
+
+  program.command('state').description("print a container's state (OCI state JSON)").argument('<id>')
+    .action((id: string) => act((rt) => void process.stdout.write(JSON.stringify(rt.stateOf(id), null, '  ') + '\n'))());
+
+  program.command('kill').description("send a signal (default SIGTERM) to a container's init, or with --all to all its processes")
+    .argument('<id>').argument('[signal]', 'name (TERM, SIGTERM) or number', 'SIGTERM')
+    .option('-a, --all', 'signal every process of the container')
+    .action((id: string, sig: string, f: { all?: boolean }) => act((rt) => rt.kill(id, sig, !!f.all))());
+
+  program.command('delete').description('delete a stopped (or, with --force, any) container').argument('<id>')
+    .option('-f, --force', 'kill the container first if it runs')
+    .action((id: string, f: { force?: boolean }) => act((rt) => rt.delete(id, !!f.force))());
+
+  program.command('list').alias('ls').description('list the containers under --root')
+    .option('-q, --quiet', 'only the IDs')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action((f: { quiet?: boolean; format: string }) => act((rt) => {
+      const states = rt.list();
+      if (f.quiet) process.stdout.write(states.map((s) => s.id + '\n').join(''));
+      else if (f.format === 'json') process.stdout.write(JSON.stringify(states) + '\n');
+      else process.stdout.write(listTable(states));
+    })());
+
+  program.command('features').description('print what this runtime supports (JSON)')
+    .action(() => void process.stdout.write(featuresJson()));
+
+  program.command('sandbox-init', { hidden: true }).argument('<id>')
+    .requiredOption('--bundle <dir>').requiredOption('--state-dir <dir>')
+    .action((_id: string, f: { bundle: string; stateDir: string }) => sandboxInit(f.bundle, f.stateDir));
+
+  return program;
 }
 
 export function main(argv: string[]): void {
-  const [cmd, ...rest] = argv;
-  switch (cmd) {
-    case 'do':
-      cmdDo(rest).catch((e) => fail(`internal error: ${(e as Error).stack ?? e}`, 125));
-      return;
-    case 'compat':
-      process.stdout.write(compatibilityMarkdown());
-      return;
-    case undefined:
-    case '-h':
-    case '--help':
-      process.stdout.write(USAGE + '\n');
-      return;
-    default:
-      fail(`unknown command ${cmd} (see tsvisor --help)`);
-  }
+  build().parseAsync(argv, { from: 'user' }).catch((e: Error) => fail(`internal error: ${e.stack ?? e.message}`, 125));
 }

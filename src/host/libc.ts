@@ -101,6 +101,7 @@ export const openat = lib.func('int openat(int dirfd, const void *path, int flag
 export const statx = lib.func('int statx(int dirfd, const void *path, int flags, unsigned int mask, void *buf)');
 export const readlinkat = lib.func('long readlinkat(int dirfd, const void *path, void *buf, size_t n)');
 export const getdents64 = lib.func('long getdents64(int fd, void *buf, size_t n)');
+export const flock = lib.func('int flock(int fd, int op)');
 
 export function errno(): number {
   return koffi.errno();

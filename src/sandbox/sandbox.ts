@@ -16,7 +16,8 @@ import { SYSCALL_NAMES } from '../syscalls/names';
 import { buildTable } from '../syscalls/table';
 import { execFileAt, openForExec } from '../vfs/exec';
 import { FdTable } from '../vfs/fd_table';
-import type { FsContext } from '../vfs/fs_context';
+import { FsContext } from '../vfs/fs_context';
+import type { ThreadGroup } from '../kernel/thread_group';
 import { buildMountNamespace, noOptions } from './mounts';
 import { donateHostFd, terminalOf } from '../fsimpl/hostfd/hostfd';
 import { HostStdio } from '../fsimpl/hostfd/terminal';
@@ -26,12 +27,27 @@ import { HostTree } from '../host/hosttree';
 import type { HostFs } from '../fsimpl/hostfs/hostfs';
 import { SentryOutput } from '../host/sentry_output';
 import * as S from '../abi/signals';
+import type { ContainerPlan } from '../oci/plan';
+import { applyContainerMounts } from './container';
+import { stateOf } from '../syscalls/sys_info';
 
 /** Signals to the Sentry that are meant for the sandboxed program. */
 const FORWARDED: Array<[NodeJS.Signals, number]> = [
   ['SIGHUP', S.SIGHUP], ['SIGINT', S.SIGINT], ['SIGQUIT', S.SIGQUIT], ['SIGUSR1', S.SIGUSR1], ['SIGUSR2', S.SIGUSR2],
   ['SIGTERM', S.SIGTERM], ['SIGWINCH', S.SIGWINCH],
 ];
+
+/** A process `tsvisor exec` starts in a running sandbox. */
+export interface ExecProcess {
+  argv: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  groups: number[];
+  /** Host fds for its 0, 1, 2 (donated as the first process's are). */
+  stdio: [number, number, number];
+}
 
 export interface SandboxOptions {
   rootfs: string;
@@ -54,6 +70,8 @@ export interface SandboxOptions {
   stdio?: [number, number, number];
   /** Resource limits of the first process; default: the caller's, as a child of it would have. */
   rlimits?: Rlimit[];
+  /** An OCI container's identity, capabilities, limits and mounts (`tsvisor create`); its argv, env, cwd, rootfs and hostname are the fields above. */
+  container?: ContainerPlan;
 }
 
 export class Sandbox {
@@ -71,6 +89,7 @@ export class Sandbox {
     this.platform.memfile.setLimit(opts.memory ?? defaultMemoryLimit(host));
     const stdio = opts.stdio ?? [0, 1, 2];
     const hostStdio = new HostStdio(terminalOf(stdio));
+    this.hostStdio = hostStdio;
     this.hostTree = new HostTree(opts.rootfs);
     const ns = buildMountNamespace({ rootfs: this.hostTree, memfile: this.platform.memfile, host, stdio: hostStdio });
     this.hostfs = ns.hostfs;
@@ -83,10 +102,18 @@ export class Sandbox {
     const proc = ns.vfs.mountAt('/proc', new ProcFs(this.kernel, host));
     // procfs belongs to the sandbox's one PID namespace: every mount of it is this one.
     ns.vfs.fsTypes.register('proc', { userns: false, make: (_src, data) => (noOptions(data), { fs: proc.fs, root: proc.root }) });
+    const c = opts.container;
+    if (c) {
+      applyContainerMounts(ns.vfs, this.platform.memfile, c.mounts, log);
+      // After the mounts: their mount points may have been made in the root's upper layer.
+      if (c.rootReadonly) ns.vfs.rootMount.flags.readonly = true;
+      if (c.domainname !== undefined) this.kernel.rootNs.uts.domainname = c.domainname;
+    }
     hostStdio.events = this.platform;
     const { table, hooks, missingFamilies } = buildTable();
     this.kernel.table = table;
     for (const h of hooks) this.kernel.hooks.add(h);
+    this.kernel.hooks.add({ taskExit: (t) => this.execExited(t) });
     this.kernel.syscallNames = SYSCALL_NAMES;
     if (missingFamilies.length) log(`syscall families not built yet: ${missingFamilies.join(', ')}`);
     if (opts.strace) this.kernel.strace = new Strace(this.kernel, (line) => this.write(line + '\n', true));
@@ -103,6 +130,7 @@ export class Sandbox {
       execFileAt: (t, vp): ExecFile => forLoader(execFileAt(t, vp)),
     };
     const root = ns.rootContext();
+    if (c && c.umask !== null) root.umask = c.umask;
     const fdTable = new FdTable();
     stdio.forEach((hostFd, i) => {
       const f = donateHostFd(hostFd, hostStdio);
@@ -113,6 +141,9 @@ export class Sandbox {
   }
 
   private readonly hostInfo: HostInfo;
+  private readonly hostStdio: HostStdio;
+  /** Processes started by exec(), with what their exit settles. */
+  private readonly execs = new Map<ThreadGroup, (status: number) => void>();
   private readonly rootCtx: FsContext;
   private readonly fdTable: FdTable;
   private readonly hostTree: HostTree;
@@ -144,9 +175,9 @@ export class Sandbox {
   }
 
   /** Find the program like execvp: a name without a slash is looked up in PATH inside the sandbox. */
-  private resolveCommand(cmd: string): string {
+  private resolveCommand(cmd: string, env = this.opts.env): string {
     if (cmd.includes('/')) return cmd;
-    const pathVar = this.opts.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/bin:/usr/bin:/bin';
+    const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/bin:/usr/bin:/bin';
     const probe = { fs: this.rootCtx, creds: new Credentials(), kernel: this.kernel };
     for (const dir of pathVar.split(':')) {
       const p = `${dir || '.'}/${cmd}`;
@@ -160,8 +191,12 @@ export class Sandbox {
     throw new Errno(E.ENOENT);
   }
 
-  /** Start the first process and run the sandbox until it exits; resolves with its wait status. */
-  async run(): Promise<number> {
+  /**
+   * Load the first process (its program mapped, its stack built) without
+   * letting it run: what `tsvisor create` waits for before `start`.
+   */
+  load(): Task {
+    if (this.init) return this.init;
     const path = this.resolveCommand(this.opts.argv[0]);
     if (this.opts.cwd) {
       try {
@@ -173,8 +208,66 @@ export class Sandbox {
       }
     }
     const rlimits = this.opts.rlimits ?? hostRlimits(this.hostInfo);
-    this.init = this.kernel.lifecycle.startInit({ path, argv: this.opts.argv, envp: this.opts.env, fdTable: this.fdTable, fs: this.rootCtx, rlimits, creds: initialCreds(this.hostInfo) });
-    this.kernel.lifecycle.start(this.init);
+    const c = this.opts.container;
+    for (const r of c?.rlimits ?? []) rlimits[r.resource] = { cur: r.cur, max: r.max };
+    const creds = c ? containerCreds(c, this.hostInfo) : initialCreds(this.hostInfo);
+    const init = this.kernel.lifecycle.startInit({ path, argv: this.opts.argv, envp: this.opts.env, fdTable: this.fdTable, fs: this.rootCtx, rlimits, creds });
+    if (c?.noNewPrivileges) stateOf(init.tg).noNewPrivs = true;
+    this.init = init;
+    return init;
+  }
+
+  /**
+   * Start another process in the running sandbox (`tsvisor exec`): same
+   * kernel, PID namespace and file systems, no parent inside (as gVisor's
+   * exec), stdio from the given host fds. Resolves with its wait status.
+   */
+  exec(p: ExecProcess): { pid: number; exited: Promise<number> } {
+    const fdTable = new FdTable();
+    p.stdio.forEach((hostFd, i) => {
+      const f = donateHostFd(hostFd, this.hostStdio);
+      if (f) fdTable.installAt(i, f);
+    });
+    const ctx = new FsContext(this.rootCtx.root, this.rootCtx.root);
+    ctx.umask = this.rootCtx.umask;
+    const probe = { creds: new Credentials(), root: ctx.root, ctx: null };
+    const dir = this.kernel.vfs.resolve(probe, ctx.cwd, p.cwd, true);
+    if (!dir.dentry.inode.attrs || (dir.dentry.inode.attrs().mode & 0o170000) !== 0o040000) throw new Errno(E.ENOTDIR);
+    ctx.setCwd(dir);
+    const path = this.resolveCommand(p.argv[0], p.env);
+    const c = this.opts.container;
+    const creds = c ? containerCreds({ ...c, uid: p.uid, gid: p.gid, groups: p.groups }, this.hostInfo) : initialCreds(this.hostInfo);
+    const rlimits = this.init ? this.init.tg.rlimits.map((r) => ({ ...r })) : hostRlimits(this.hostInfo);
+    const t = this.kernel.lifecycle.startInit({ path, argv: p.argv, envp: p.env, fdTable, fs: ctx, rlimits, creds });
+    if (c?.noNewPrivileges) stateOf(t.tg).noNewPrivs = true;
+    const exited = new Promise<number>((resolve) => this.execs.set(t.tg, resolve));
+    this.kernel.lifecycle.start(t);
+    this.kernel.noteWake();
+    return { pid: t.tg.pid, exited };
+  }
+
+  private execExited(t: Task): void {
+    const done = this.execs.get(t.tg);
+    if (!done || !t.tg.exiting) return;
+    this.execs.delete(t.tg);
+    done(t.tg.exitStatus ?? 0);
+    // Whoever waits for it (the control channel's reply) continues in promise
+    // jobs and I/O, which run only when the loop yields to Node.
+    this.kernel.requestNodeTurn();
+  }
+
+  /** Send a signal from outside to pid 1, or with all to every process (`tsvisor kill --all`). */
+  signal(sig: number, all: boolean): void {
+    if (!all) return this.kernel.forwardSignal(sig);
+    for (const tg of this.kernel.groups.values()) {
+      if (!tg.zombie) this.kernel.signals.sendToGroup(tg, sig, { signo: sig, code: 0, pid: 0, uid: 0 }, true);
+    }
+    this.kernel.noteWake();
+  }
+
+  /** Start the first process (loading it first if load() was not called) and run the sandbox until it exits; resolves with its wait status. */
+  async run(): Promise<number> {
+    this.kernel.lifecycle.start(this.load());
     // Host signals are caught by Node (its handler writes to a pipe of its
     // loop): the readiness of Node's loop fd, watched in the platform's epoll
     // set, makes the kernel yield to Node, whose callback forwards the signal.
@@ -227,6 +320,25 @@ function initialCreds(host: HostInfo): Credentials {
   if (host.capBounding !== null) c.capBounding = host.capBounding & ALL_CAPS;
   c.capPermitted = c.capEffective = c.capBounding;
   return c;
+}
+
+/** A container's process identity: its IDs, and the capability sets the spec gives, within the caller's bounding set. */
+function containerCreds(c: ContainerPlan, host: HostInfo): Credentials {
+  const cr = new Credentials(c.uid, c.gid, c.uid, c.gid, c.uid, c.gid, c.uid, c.gid, [...c.groups]);
+  const bound = host.capBounding !== null ? host.capBounding & ALL_CAPS : ALL_CAPS;
+  if (!c.caps) {
+    cr.capBounding = bound;
+    cr.capPermitted &= bound;
+    cr.capEffective &= bound;
+    return cr;
+  }
+  cr.capBounding = c.caps.bounding & bound;
+  cr.capPermitted = c.caps.permitted & cr.capBounding;
+  cr.capEffective = c.caps.effective & cr.capPermitted;
+  cr.capInheritable = c.caps.inheritable;
+  // Ambient capabilities must be permitted and inheritable (capabilities(7)).
+  cr.capAmbient = c.caps.ambient & cr.capPermitted & cr.capInheritable;
+  return cr;
 }
 
 /** The caller's limits (the Sentry's, with the caller's soft RLIMIT_NOFILE): inherited like any child's. */

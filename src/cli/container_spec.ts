@@ -1,0 +1,46 @@
+// Reading a bundle's config.json into a container plan (both `create` and
+// the sandbox process do it: create to fail early and report what is not
+// supported, the sandbox process to build the container).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseSpec, SpecError } from '../oci/spec';
+import { planContainer, type ContainerPlan } from '../oci/plan';
+import type { SandboxOptions } from '../sandbox/sandbox';
+import { RuntimeError } from './statedir';
+
+function hostPathKind(p: string): 'dir' | 'file' | 'missing' {
+  try {
+    return fs.statSync(p).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return 'missing';
+  }
+}
+
+export function readBundle(bundle: string): ContainerPlan {
+  const file = path.join(bundle, 'config.json');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new RuntimeError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new RuntimeError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  try {
+    const plan = planContainer(parseSpec(json), bundle, hostPathKind);
+    if (hostPathKind(plan.rootfs) !== 'dir') throw new SpecError(`root.path: ${plan.rootfs} is not a directory`);
+    return plan;
+  } catch (e) {
+    if (e instanceof SpecError) throw new RuntimeError(`${file}: ${e.message}`);
+    throw e;
+  }
+}
+
+export function sandboxOptions(plan: ContainerPlan): SandboxOptions {
+  return { rootfs: plan.rootfs, argv: plan.argv, env: plan.env, cwd: plan.cwd, hostname: plan.hostname, container: plan };
+}

@@ -1,0 +1,133 @@
+// The control channel of a container's sandbox process: a Unix socket in the
+// container's state directory (mode 0600, the directory 0700: only the
+// runtime's user reaches it). Both ends name it relative to that directory,
+// from inside it: a socket path is limited to 107 bytes, and Docker's state
+// directories (--root /var/run/docker/runtime-runc/moby, 64-digit ids) are
+// longer than that with the file name. One request per connection, one JSON line each
+// way. The server runs on the sandbox process's Node loop, which the kernel
+// yields to whenever the loop has work (a connection is such work).
+
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+
+/** A process to start in the sandbox; its stdio are the client's fds 0-2 (opened through /proc/CLIENT/fd). */
+export interface ExecRequest {
+  argv: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  groups: number[];
+  client: number;
+}
+export type ControlRequest = { op: 'start' } | { op: 'pause' } | { op: 'resume' } | { op: 'kill'; signal: number; all: boolean } | ({ op: 'exec' } & ExecRequest);
+/** status: the wait status of an exec'd process, sent when it exits. */
+export type ControlReply = { ok: true; status?: number } | { ok: false; error: string };
+
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+const isId = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+
+function parseExec(o: Record<string, unknown>): ControlRequest | null {
+  const { argv, env, cwd, uid, gid, groups, client } = o;
+  if (!isStrings(argv) || argv.length === 0 || !isStrings(env) || typeof cwd !== 'string' || !isId(uid) || !isId(gid)) return null;
+  if (!Array.isArray(groups) || !groups.every(isId) || !isId(client)) return null;
+  return { op: 'exec', argv, env, cwd, uid, gid, groups, client };
+}
+
+const SOCKET = 'control.sock';
+
+/** Requests larger than this are refused: the peer is the runtime, whose requests are a few bytes. */
+const MAX_REQUEST = 64 * 1024;
+
+function parseRequest(line: string): ControlRequest | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (typeof v !== 'object' || v === null) return null;
+  const o = v as Record<string, unknown>;
+  if (o.op === 'start' || o.op === 'pause' || o.op === 'resume') return { op: o.op };
+  if (o.op === 'exec') return parseExec(o);
+  if (o.op === 'kill' && typeof o.signal === 'number' && Number.isInteger(o.signal) && typeof o.all === 'boolean') return { op: 'kill', signal: o.signal, all: o.all };
+  return null;
+}
+
+export class ControlServer {
+  private constructor(private readonly server: net.Server) {}
+
+  /**
+   * Listen on control.sock in dir (mode 0600) and answer each request with
+   * handle's reply. onConnection runs for each new connection: libuv adds
+   * the new socket to its epoll set only in its next iteration, so a loop
+   * that yields to Node only when that set has events must yield once more.
+   */
+  static listen(dir: string, handle: (r: ControlRequest) => ControlReply | Promise<ControlReply>, onConnection: () => void): Promise<ControlServer> {
+    const server = net.createServer((sock) => {
+      onConnection();
+      let buf = '';
+      sock.setEncoding('utf8');
+      sock.on('error', () => sock.destroy());
+      sock.on('data', (chunk: string) => {
+        buf += chunk;
+        if (buf.length > MAX_REQUEST) return sock.destroy();
+        const nl = buf.indexOf('\n');
+        if (nl < 0) return;
+        const req = parseRequest(buf.slice(0, nl));
+        buf = '';
+        const answer = async (): Promise<ControlReply> => (req ? handle(req) : { ok: false, error: 'malformed request' });
+        answer().then(
+          (reply) => sock.end(JSON.stringify(reply) + '\n'),
+          (e: Error) => sock.end(JSON.stringify({ ok: false, error: e.message }) + '\n'),
+        );
+      });
+    });
+    return new Promise((resolve, reject) => {
+      // The socket file is made with the umask: none of it may be group or world accessible, even for a moment.
+      const old = process.umask(0o177);
+      server.once('error', reject);
+      process.chdir(dir);
+      server.listen(SOCKET, () => {
+        process.umask(old);
+        fs.chmodSync(SOCKET, 0o600);
+        server.off('error', reject);
+        resolve(new ControlServer(server));
+      });
+    });
+  }
+
+  close(): void {
+    this.server.close();
+  }
+}
+
+/** Send one request to the sandbox process of the container whose state directory is dir. */
+export function controlRequest(dir: string, req: ControlRequest, timeoutMs: number | null = 30_000): Promise<ControlReply> {
+  return new Promise((resolve, reject) => {
+    process.chdir(dir);
+    const sock = net.createConnection(SOCKET);
+    let buf = '';
+    // An exec's answer comes when its process exits: no timeout then.
+    const timer = timeoutMs === null ? undefined : setTimeout(() => {
+      sock.destroy();
+      reject(new Error('the sandbox did not answer on its control channel'));
+    }, timeoutMs);
+    sock.setEncoding('utf8');
+    sock.on('connect', () => sock.write(JSON.stringify(req) + '\n'));
+    sock.on('data', (c: string) => (buf += c));
+    sock.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot reach the sandbox's control channel: ${e.message}`));
+    });
+    sock.on('end', () => {
+      clearTimeout(timer);
+      try {
+        const v = JSON.parse(buf) as ControlReply;
+        resolve(v);
+      } catch {
+        reject(new Error('the sandbox closed its control channel without an answer'));
+      }
+    });
+  });
+}

@@ -1,0 +1,7 @@
+// One line on stderr and a non-zero exit: how every command reports an error.
+// The OCI commands also write it to --log (runtime_log.ts) first.
+
+export function fail(msg: string, code = 2): never {
+  process.stderr.write(`tsvisor: ${msg}\n`);
+  process.exit(code);
+}

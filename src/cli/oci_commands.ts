@@ -1,0 +1,256 @@
+// The OCI runtime commands (runc's command line): create, start, run, state,
+// kill, delete, list, spec, features. Each takes the container's lock, reads
+// its record, checks the state transition as runtime.md and runc do, and
+// fails with one line (runtime_log.ts).
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { defaultSpec, features, ociState, parseSignal, validId, type ContainerRecord, type OciState } from '../oci/runtime';
+import { controlRequest, type ExecRequest } from './control';
+import { parseProcess, SpecError } from '../oci/spec';
+import { spawn } from 'node:child_process';
+import { readBundle } from './container_spec';
+import { spawnSandbox } from './sandbox_proc';
+import { procStat, RuntimeError, StateDir } from './statedir';
+import type { RuntimeLog } from './runtime_log';
+import type { FileLock } from '../host/filelock';
+
+export interface ExecFlags {
+  process?: string;
+  env: string[];
+  cwd?: string;
+  user?: string;
+  detach?: boolean;
+  pidFile?: string;
+  tty?: boolean;
+  consoleSocket?: string;
+}
+
+export interface CreateFlags {
+  bundle?: string;
+  pidFile?: string;
+}
+
+/** What every command works with: the state root, the log, and the path of bin/tsvisor.js for the sandbox process. */
+export class Runtime {
+  readonly state: StateDir;
+
+  constructor(root: string, readonly log: RuntimeLog, private readonly bin: string) {
+    this.state = new StateDir(path.resolve(root));
+  }
+
+  private withLock<T>(id: string, fn: (lock: FileLock) => T): T {
+    const lock = this.state.lock(id);
+    try {
+      return fn(lock);
+    } finally {
+      lock.release();
+    }
+  }
+
+  private async withLockAsync<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const lock = this.state.lock(id);
+    try {
+      return await fn();
+    } finally {
+      lock.release();
+    }
+  }
+
+  private record(id: string): ContainerRecord {
+    const r = this.state.read(id);
+    if (!r) throw new RuntimeError(`container ${id} does not exist (it is being created, or its create failed)`);
+    return r;
+  }
+
+  /** Create the container; returns its sandbox process (run waits on it). */
+  async create(id: string, f: CreateFlags): Promise<ChildProcess> {
+    if (!validId(id)) throw new RuntimeError(`invalid container id ${JSON.stringify(id)}`);
+    const bundle = path.resolve(f.bundle ?? '.');
+    const plan = readBundle(bundle);
+    this.state.makeContainerDir(id);
+    let lock: FileLock;
+    try {
+      lock = this.state.lock(id);
+    } catch (e) {
+      this.state.remove(id);
+      throw e;
+    }
+    let child: ChildProcess | null = null;
+    try {
+      child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id));
+      const pid = child.pid ?? 0;
+      const st = procStat(pid);
+      if (!st) throw new RuntimeError('the sandbox process ended during start-up');
+      const rec: ContainerRecord = {
+        id, pid, pidStart: st.start, bundle, rootfs: plan.rootfs, created: new Date().toISOString(), status: 'created', annotations: plan.annotations,
+        owner: os.userInfo().username,
+      };
+      this.state.write(rec);
+      if (f.pidFile) {
+        const pf = path.resolve(f.pidFile);
+        fs.writeFileSync(`${pf}.tmp`, String(pid));
+        fs.renameSync(`${pf}.tmp`, pf);
+      }
+      // Once it exists: a create that fails says only why.
+      for (const u of plan.unsupported) this.log.warn(`${id}: ${u}`);
+      this.log.debug(`${id}: created, sandbox process ${pid}`);
+      return child;
+    } catch (e) {
+      // A failed create leaves nothing behind: no process, no state directory.
+      if (child && child.exitCode === null) child.kill('SIGKILL');
+      this.state.remove(id);
+      throw e instanceof RuntimeError ? e : new RuntimeError(`cannot create container ${id}: ${(e as Error).message}`);
+    } finally {
+      lock.release();
+    }
+  }
+
+  async start(id: string): Promise<void> {
+    await this.withLockAsync(id, async () => {
+      const r = this.record(id);
+      if (!this.state.alive(r)) throw new RuntimeError('cannot start a container that has stopped');
+      if (r.status !== 'created') throw new RuntimeError(`cannot start an already ${r.status} container`);
+      const reply = await controlRequest(this.state.dir(id), { op: 'start' });
+      if (!reply.ok) throw new RuntimeError(`cannot start container ${id}: ${reply.error}`);
+      this.state.write({ ...r, status: 'running' });
+    });
+  }
+
+  /** pause (Kernel.pause: every task at rest, timers held) or resume. */
+  async pause(id: string, pause: boolean): Promise<void> {
+    await this.withLockAsync(id, async () => {
+      const r = this.record(id);
+      if (!this.state.alive(r)) throw new RuntimeError('container not running');
+      if (pause && r.status !== 'running') throw new RuntimeError(r.status === 'paused' ? 'container already paused' : 'container not running');
+      if (!pause && r.status !== 'paused') throw new RuntimeError('container not paused');
+      const reply = await controlRequest(this.state.dir(id), { op: pause ? 'pause' : 'resume' });
+      if (!reply.ok) throw new RuntimeError(`cannot ${pause ? 'pause' : 'resume'} container ${id}: ${reply.error}`);
+      this.state.write({ ...r, status: pause ? 'paused' : 'running' });
+    });
+  }
+
+  /** The process `exec` starts: --process FILE, or the command with the container's env, cwd and user, changed by the flags. */
+  execRequest(id: string, argv: string[], f: ExecFlags): ExecRequest {
+    if (f.tty || f.consoleSocket) throw new RuntimeError('exec --tty and --console-socket are not supported yet (no terminal)');
+    const r = this.withLock(id, () => this.record(id));
+    let req: ExecRequest;
+    if (f.process) {
+      let p;
+      try {
+        p = parseProcess(JSON.parse(fs.readFileSync(f.process, 'utf8')));
+      } catch (e) {
+        throw new RuntimeError(`${f.process}: ${e instanceof SpecError || e instanceof SyntaxError ? e.message : (e as Error).message}`);
+      }
+      if (p.terminal) throw new RuntimeError(`${f.process}: process.terminal is not supported yet`);
+      req = { argv: p.args, env: p.env ?? [], cwd: p.cwd, uid: p.user.uid, gid: p.user.gid, groups: p.user.additionalGids ?? [], client: process.pid };
+    } else {
+      if (argv.length === 0) throw new RuntimeError('exec needs a command or --process');
+      const plan = readBundle(r.bundle);
+      req = { argv, env: plan.env, cwd: plan.cwd, uid: plan.uid, gid: plan.gid, groups: plan.groups, client: process.pid };
+    }
+    for (const kv of f.env) {
+      if (kv.indexOf('=') <= 0) throw new RuntimeError(`--env wants K=V, got ${JSON.stringify(kv)}`);
+      req.env = [...req.env.filter((e) => !e.startsWith(kv.slice(0, kv.indexOf('=') + 1))), kv];
+    }
+    if (f.cwd) req.cwd = f.cwd;
+    if (f.user) {
+      const m = /^(\d+)(?::(\d+))?$/.exec(f.user);
+      if (!m) throw new RuntimeError(`--user wants UID[:GID], got ${JSON.stringify(f.user)}`);
+      req.uid = Number(m[1]);
+      req.gid = m[2] === undefined ? req.gid : Number(m[2]);
+    }
+    return req;
+  }
+
+  /** Run the process in the container and return its wait status. */
+  async exec(id: string, req: ExecRequest): Promise<number> {
+    const r = this.withLock(id, () => this.record(id));
+    if (!this.state.alive(r) || r.status === 'created') throw new RuntimeError('cannot exec in a stopped or not yet started container');
+    if (r.status === 'paused') throw new RuntimeError('cannot exec in a paused container');
+    // Not under the lock: the process may run for as long as the container.
+    const reply = await controlRequest(this.state.dir(id), { op: 'exec', ...req }, null);
+    if (!reply.ok) throw new RuntimeError(reply.error);
+    return reply.status ?? 0;
+  }
+
+  /** exec --detach: a host process of its own waits for the exec'd process and exits with its status; its pid is the exec's. */
+  execDetached(id: string, req: ExecRequest, pidFile: string | undefined): number {
+    const child = spawn(process.execPath, [this.bin, '--root', this.state.root, 'exec-wait', '--request', JSON.stringify(req), id], { stdio: 'inherit', detached: true });
+    const pid = child.pid ?? 0;
+    child.unref();
+    if (pidFile) fs.writeFileSync(pidFile, String(pid));
+    return pid;
+  }
+
+  stateOf(id: string): OciState {
+    return this.withLock(id, () => {
+      const r = this.record(id);
+      return ociState(r, this.state.alive(r));
+    });
+  }
+
+  async kill(id: string, signal: string, all: boolean): Promise<void> {
+    const sig = parseSignal(signal);
+    if (sig === null) throw new RuntimeError(`unknown signal ${JSON.stringify(signal)}`);
+    await this.withLockAsync(id, async () => {
+      const r = this.record(id);
+      if (!this.state.alive(r)) throw new RuntimeError('container not running');
+      try {
+        const reply = await controlRequest(this.state.dir(id), { op: 'kill', signal: sig, all });
+        if (!reply.ok) throw new RuntimeError(`cannot signal container ${id}: ${reply.error}`);
+      } catch (e) {
+        // A sandbox that does not answer can still be killed as a host process.
+        if (sig !== 9) throw e;
+        this.log.warn(`${id}: ${(e as Error).message}; killing the sandbox process`);
+        process.kill(r.pid, 'SIGKILL');
+      }
+    });
+  }
+
+  async delete(id: string, force: boolean): Promise<void> {
+    if (force && !fs.existsSync(this.state.dir(id))) return;
+    await this.withLockAsync(id, async () => {
+      const r = this.state.read(id);
+      if (r && this.state.alive(r)) {
+        if (r.status !== 'created' && !force) throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${r.status}`);
+        process.kill(r.pid, 'SIGKILL');
+        await this.waitGone(r);
+      }
+      this.state.remove(id);
+    });
+  }
+
+  private async waitGone(r: ContainerRecord): Promise<void> {
+    for (let i = 0; i < 1000 && this.state.alive(r); i++) await new Promise((res) => setTimeout(res, 10));
+    if (this.state.alive(r)) throw new RuntimeError(`the sandbox process ${r.pid} of ${r.id} did not end after SIGKILL`);
+  }
+
+  list(): OciState[] {
+    const out: OciState[] = [];
+    for (const id of this.state.ids()) {
+      const r = this.state.read(id);
+      if (r) out.push(ociState(r, this.state.alive(r)));
+    }
+    return out;
+  }
+}
+
+export function listTable(states: OciState[]): string {
+  const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('')).join('\n') + '\n';
+}
+
+/** `spec`: write a default config.json into dir, refusing to overwrite one. */
+export function writeSpec(dir: string, rootless: boolean): void {
+  const file = path.join(dir, 'config.json');
+  if (fs.existsSync(file)) throw new RuntimeError(`File ${file} exists. Remove it first`);
+  fs.writeFileSync(file, JSON.stringify(defaultSpec(rootless), null, '\t') + '\n');
+}
+
+export function featuresJson(): string {
+  return JSON.stringify(features(), null, '    ') + '\n';
+}

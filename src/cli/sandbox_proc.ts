@@ -1,0 +1,150 @@
+// The host process that stands for a container. `create` starts it (the
+// hidden command `sandbox-init`) with create's own stdio; it builds the
+// sandbox, loads the first task without running it, listens on the control
+// channel, and tells create on fd 3 that it is ready (or why not). `start`
+// lets the task run; the process then exits with the container's status (a
+// signal death is raised again on itself, so a waiting parent sees the same
+// wait status). Signals sent to it reach the container's init as they reach
+// pid 1 of `tsvisor do`.
+
+import * as fs from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { Errno } from '../abi/errno';
+import { defaultAction } from '../abi/signals';
+import { Sandbox } from '../sandbox/sandbox';
+import { ControlServer, type ControlReply, type ControlRequest } from './control';
+import { readBundle, sandboxOptions } from './container_spec';
+import { describeErrno } from './do';
+
+const READY_FD = 3;
+
+function tellCreate(msg: { ok: true } | { ok: false; error: string }): void {
+  try {
+    fs.writeSync(READY_FD, JSON.stringify(msg) + '\n');
+    fs.closeSync(READY_FD);
+  } catch {
+    // create is gone: it cleans up after itself, and the process ends below or at start
+  }
+}
+
+/**
+ * The exec client's stdio, opened through /proc (the client is the runtime's
+ * own user: only it reaches the socket). Writes append, so that a regular
+ * file the client writes to is not overwritten from its start. A closed fd
+ * becomes /dev/null.
+ */
+function clientStdio(client: number): [number, number, number] {
+  const open = (i: number): number => {
+    const flags = i === 0 ? fs.constants.O_RDONLY : fs.constants.O_WRONLY | fs.constants.O_APPEND;
+    try {
+      return fs.openSync(`/proc/${client}/fd/${i}`, flags);
+    } catch {
+      return fs.openSync('/dev/null', flags);
+    }
+  };
+  return [open(0), open(1), open(2)];
+}
+
+/** Exit as the container did: its code, or death by its signal. */
+function exitAs(status: number): never {
+  const sig = status & 0x7f;
+  if (sig) {
+    process.removeAllListeners();
+    try {
+      process.kill(process.pid, sig);
+    } catch {
+      // fall through to the shell's convention
+    }
+    process.exit(128 + sig);
+  }
+  process.exit((status >> 8) & 0xff);
+}
+
+export async function sandboxInit(bundle: string, stateDir: string): Promise<void> {
+  let sb: Sandbox;
+  let started = false;
+  const handle = async (req: ControlRequest): Promise<ControlReply> => {
+    if (req.op === 'start') {
+      if (started) return { ok: false, error: 'the container has been started already' };
+      started = true;
+      setImmediate(() => {
+        sb.run().then(exitAs, (e: Error) => {
+          process.stderr.write(`tsvisor: the sandbox failed: ${e.message}\n`);
+          process.exit(125);
+        });
+      });
+      return { ok: true };
+    }
+    if (req.op === 'exec') {
+      if (!started) return { ok: false, error: 'the container is not running' };
+      try {
+        const { exited } = sb.exec({ ...req, stdio: clientStdio(req.client) });
+        return { ok: true, status: await exited };
+      } catch (e) {
+        return { ok: false, error: e instanceof Errno ? `${req.argv[0]}: ${describeErrno(e.errno)}` : (e as Error).message };
+      }
+    }
+    if (req.op === 'pause' || req.op === 'resume') {
+      if (!started) return { ok: false, error: 'the container is not running' };
+      if (req.op === 'pause') await sb.kernel.pause();
+      // After the reply is out: once resumed, the kernel's loop may block in
+      // its wait before promise jobs queued behind it (the reply) have run.
+      else setImmediate(() => sb.kernel.resume());
+      return { ok: true };
+    }
+    if (started) sb.signal(req.signal, req.all);
+    else {
+      // Nothing runs yet: a signal whose default is to end the process ends the container.
+      const act = defaultAction(req.signal);
+      if (req.signal === 9 || act === 'term' || act === 'core') setImmediate(() => exitAs(req.signal));
+    }
+    return { ok: true };
+  };
+  try {
+    sb = new Sandbox(sandboxOptions(readBundle(bundle)));
+    sb.load();
+    await ControlServer.listen(stateDir, handle, () => sb.kernel.requestNodeTurn());
+  } catch (e) {
+    const msg = e instanceof Errno ? describeErrno(e.errno) : (e as Error).message;
+    tellCreate({ ok: false, error: msg });
+    process.exit(1);
+  }
+  tellCreate({ ok: true });
+}
+
+/** Start the sandbox process for a container and wait until it is ready; rejects with its reason if it is not. */
+export function spawnSandbox(bin: string, id: string, bundle: string, stateDir: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [bin, 'sandbox-init', '--bundle', bundle, '--state-dir', stateDir, id], {
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+    detached: true,
+  });
+  return new Promise((resolve, reject) => {
+    let text = '';
+    let settled = false;
+    const done = (err: string | null) => {
+      if (settled) return;
+      settled = true;
+      if (err === null) return resolve(child);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      reject(new Error(err));
+    };
+    const pipe = child.stdio[READY_FD] as Readable | null;
+    if (!pipe) return done('no start-up pipe to the sandbox process');
+    pipe.setEncoding('utf8');
+    pipe.on('data', (c: string) => (text += c));
+    pipe.on('end', () => {
+      let msg: { ok: boolean; error?: string };
+      try {
+        msg = JSON.parse(text) as { ok: boolean; error?: string };
+      } catch {
+        return;
+      }
+      done(msg.ok ? null : msg.error ?? 'the sandbox failed to start');
+    });
+    pipe.on('error', () => undefined);
+    child.on('error', (e) => done(`cannot start the sandbox process: ${e.message}`));
+    // 'close' comes after the pipe's end: an error the process wrote is reported, not just its exit.
+    child.on('close', (code, sig) => done(`the sandbox process exited during start-up (${sig ?? code})`));
+  });
+}

@@ -1,0 +1,200 @@
+// From a checked config.json to what the sandbox is built with: the
+// container's first process (arguments, environment, identity, limits,
+// capabilities) and its mounts. Whatever the spec asks for that tsvisor does
+// not do is listed in `unsupported`, one line each, for the runtime's log:
+// nothing is dropped without a word.
+
+import * as path from 'node:path';
+import { ALL_CAPS, CAP_NAMES } from '../abi/capability';
+import { RLIMIT_NAMES, RLIM_INFINITY } from '../kernel/thread_group';
+import { SpecError, type OciCapabilities, type OciMount, type OciSpec } from './spec';
+
+export interface CapSets {
+  bounding: bigint;
+  effective: bigint;
+  inheritable: bigint;
+  permitted: bigint;
+  ambient: bigint;
+}
+
+/** The mount kinds the sandbox builds (see sandbox/container.ts). */
+export type MountKind = 'bind' | 'tmpfs' | 'proc' | 'sysfs' | 'devpts';
+
+export interface MountPlan {
+  kind: MountKind;
+  destination: string;
+  /** bind: the host path (absolute). */
+  source: string;
+  readonly: boolean;
+  nosuid: boolean;
+  nodev: boolean;
+  noexec: boolean;
+  /** The file system's own options (tmpfs: size=, mode=, ...), comma-separated. */
+  data: string;
+}
+
+export interface ContainerPlan {
+  rootfs: string;
+  rootReadonly: boolean;
+  argv: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  groups: number[];
+  /** null: the default (0022). */
+  umask: number | null;
+  rlimits: Array<{ resource: number; cur: number; max: number }>;
+  /** null: the sandbox's default for its first process. */
+  caps: CapSets | null;
+  noNewPrivileges: boolean;
+  hostname: string | undefined;
+  domainname: string | undefined;
+  mounts: MountPlan[];
+  annotations: Record<string, string>;
+  /** What the spec asks for that tsvisor ignores, one line each. */
+  unsupported: string[];
+}
+
+/** process fields read here; any other is reported. */
+const PROCESS_KEYS = new Set(['terminal', 'args', 'env', 'cwd', 'user', 'rlimits', 'capabilities', 'noNewPrivileges']);
+/** Top-level fields read here, or without effect on a sandbox (`linux` is looked at field by field). */
+const TOP_KEYS = new Set(['ociVersion', 'process', 'root', 'hostname', 'domainname', 'mounts', 'annotations', 'linux']);
+/** linux fields without a meaning for a sandbox that has its own kernel. */
+const LINUX_NOOP = new Set(['cgroupsPath']);
+
+/** Options of mount(8) that are mount flags rather than file system data. */
+const FLAG_OPTIONS = new Set(['ro', 'rw', 'nosuid', 'suid', 'nodev', 'dev', 'noexec', 'exec', 'bind', 'rbind', 'relatime', 'norelatime',
+  'strictatime', 'nostrictatime', 'noatime', 'atime', 'nodiratime', 'diratime', 'sync', 'async']);
+/** Propagation options: a sandbox shares no mount with the host, so there is nothing to propagate. */
+const PROPAGATION = new Set(['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'unbindable', 'runbindable']);
+
+function capSet(names: string[] | undefined, at: string): bigint {
+  let set = 0n;
+  for (const n of names ?? []) {
+    const i = CAP_NAMES.indexOf(n.toUpperCase());
+    if (i < 0) throw new SpecError(`${at}: unknown capability ${JSON.stringify(n)}`);
+    set |= 1n << BigInt(i);
+  }
+  return set & ALL_CAPS;
+}
+
+function caps(c: OciCapabilities): CapSets {
+  const at = (s: string) => `process.capabilities.${s}`;
+  return {
+    bounding: capSet(c.bounding, at('bounding')), effective: capSet(c.effective, at('effective')), inheritable: capSet(c.inheritable, at('inheritable')),
+    permitted: capSet(c.permitted, at('permitted')), ambient: capSet(c.ambient, at('ambient')),
+  };
+}
+
+function rlimitValue(v: number): number {
+  return v > Number.MAX_SAFE_INTEGER ? RLIM_INFINITY : v;
+}
+
+/** What a host path is, for bind mounts (the caller looks; this layer does not touch the host). */
+export type HostPathKind = (p: string) => 'dir' | 'file' | 'missing';
+
+function mountPlan(m: OciMount, i: number, bundle: string, unsupported: string[], kindOf: HostPathKind): MountPlan | null {
+  const opts = m.options ?? [];
+  const at = `mounts[${i}] (${m.destination})`;
+  const bind = m.type === 'bind' || opts.includes('bind') || opts.includes('rbind');
+  const kind = bind ? 'bind' : m.type;
+  const p: MountPlan = { kind: 'tmpfs', destination: path.posix.normalize(m.destination), source: '', readonly: false, nosuid: false, nodev: false, noexec: false, data: '' };
+  const data: string[] = [];
+  for (const o of opts) {
+    if (o === 'ro' || o === 'rw') p.readonly = o === 'ro';
+    else if (o === 'nosuid' || o === 'nodev' || o === 'noexec') p[o] = true;
+    else if (FLAG_OPTIONS.has(o) || PROPAGATION.has(o)) continue;
+    else if (bind) unsupported.push(`${at}: option ${o} is not supported for bind mounts`);
+    else data.push(o);
+  }
+  p.data = data.join(',');
+  switch (kind) {
+    case 'bind':
+      if (!m.source) throw new SpecError(`${at}: a bind mount wants a source`);
+      p.kind = 'bind';
+      p.source = path.resolve(bundle, m.source);
+      switch (kindOf(p.source)) {
+        case 'missing':
+          throw new SpecError(`${at}: source ${p.source} does not exist`);
+        case 'file':
+          unsupported.push(`${at}: bind mounts of single files are not supported yet; not mounted`);
+          return null;
+        default:
+          if (!p.readonly) unsupported.push(`${at}: read-write bind mounts keep their writes inside the sandbox (the host tree is served read-only)`);
+          return p;
+      }
+    case 'tmpfs':
+    case 'proc':
+    case 'sysfs':
+    case 'devpts':
+      p.kind = kind;
+      if (kind === 'tmpfs' && p.destination === '/dev') unsupported.push(`${at}: the sandbox's own /dev (devfs, with its device nodes) is used instead of a tmpfs`);
+      if (kind === 'devpts' && p.destination !== '/dev/pts') {
+        unsupported.push(`${at}: devpts is only at /dev/pts; not mounted`);
+        return null;
+      }
+      return p;
+    default:
+      unsupported.push(`${at}: file system type ${JSON.stringify(m.type ?? '')} is not supported; not mounted`);
+      return null;
+  }
+}
+
+function linuxUnsupported(linux: unknown, unsupported: string[]): void {
+  if (typeof linux !== 'object' || linux === null) return;
+  for (const [k, v] of Object.entries(linux)) {
+    if (LINUX_NOOP.has(k)) continue;
+    if (k === 'namespaces' && Array.isArray(v)) {
+      // The sandbox always has its own pid, mount, ipc, uts and user namespaces and no network; joining one by path is not supported.
+      for (const ns of v) {
+        if (ns && typeof ns === 'object' && 'path' in ns && ns.path) unsupported.push(`linux.namespaces: joining ${String((ns as { type?: unknown }).type)} namespace ${String(ns.path)} is not supported`);
+      }
+      continue;
+    }
+    unsupported.push(`linux.${k} is not supported (ignored)`);
+  }
+}
+
+/** The plan for a container of this bundle (an absolute directory) and its checked spec. */
+export function planContainer(spec: OciSpec, bundle: string, kindOf: HostPathKind): ContainerPlan {
+  const proc = spec.process;
+  if (!proc) throw new SpecError('process: missing (nothing to run)');
+  if (!spec.root) throw new SpecError('root: missing (no root file system)');
+  if (proc.terminal) throw new SpecError('process.terminal: a terminal (--console-socket) is not supported yet; set it to false');
+  const unsupported: string[] = [];
+  for (const k of Object.keys(proc)) if (!PROCESS_KEYS.has(k)) unsupported.push(`process.${k} is not supported (ignored)`);
+  for (const k of Object.keys(spec)) if (!TOP_KEYS.has(k)) unsupported.push(`${k} is not supported (ignored)`);
+  linuxUnsupported(spec.linux, unsupported);
+  const rlimits = (proc.rlimits ?? []).map((r, i) => {
+    const name = r.type.toLowerCase().replace(/^rlimit_/, '');
+    const resource = RLIMIT_NAMES.indexOf(name);
+    if (resource < 0) throw new SpecError(`process.rlimits[${i}].type: unknown limit ${JSON.stringify(r.type)}`);
+    if (r.soft > r.hard) throw new SpecError(`process.rlimits[${i}]: soft limit above the hard limit`);
+    return { resource, cur: rlimitValue(r.soft), max: rlimitValue(r.hard) };
+  });
+  const mounts: MountPlan[] = [];
+  (spec.mounts ?? []).forEach((m, i) => {
+    const p = mountPlan(m, i, bundle, unsupported, kindOf);
+    if (p) mounts.push(p);
+  });
+  return {
+    rootfs: path.resolve(bundle, spec.root.path),
+    rootReadonly: spec.root.readonly ?? false,
+    argv: proc.args,
+    env: proc.env ?? [],
+    cwd: proc.cwd,
+    uid: proc.user.uid,
+    gid: proc.user.gid,
+    groups: proc.user.additionalGids ?? [],
+    umask: proc.user.umask ?? null,
+    rlimits,
+    caps: proc.capabilities ? caps(proc.capabilities) : null,
+    noNewPrivileges: proc.noNewPrivileges ?? false,
+    hostname: spec.hostname,
+    domainname: spec.domainname,
+    mounts,
+    annotations: spec.annotations ?? {},
+    unsupported,
+  };
+}

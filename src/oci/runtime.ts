@@ -1,0 +1,126 @@
+// What the runtime commands say about containers, independent of where the
+// state is kept: the OCI state (runtime.md "State"), signal names as `kill`
+// takes them, the default config.json of `spec`, and `features`.
+
+import { NSIG, SIGNAL_NAMES } from '../abi/signals';
+import { CAP_NAMES } from '../abi/capability';
+
+/** The runtime specification version this runtime follows. */
+export const OCI_VERSION = '1.2.0';
+
+export type ContainerStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+
+/** What the runtime records of a container (state.json in its directory). */
+export interface ContainerRecord {
+  id: string;
+  /** The host process that stands for the container. */
+  pid: number;
+  /** Its start time in clock ticks since boot (/proc/PID/stat field 22), so that a reused pid is not taken for it. */
+  pidStart: number;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  /** The status last set by a command; `stopped` is found, not recorded. */
+  status: 'created' | 'running' | 'paused';
+  annotations: Record<string, string>;
+  owner: string;
+}
+
+export interface OciState {
+  ociVersion: string;
+  id: string;
+  status: ContainerStatus;
+  pid: number;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  owner: string;
+  annotations: Record<string, string>;
+}
+
+/** The state of a recorded container whose process is alive or not. */
+export function ociState(r: ContainerRecord, alive: boolean): OciState {
+  const status: ContainerStatus = alive ? r.status : 'stopped';
+  return {
+    ociVersion: OCI_VERSION, id: r.id, status, pid: alive ? r.pid : 0, bundle: r.bundle, rootfs: r.rootfs, created: r.created, owner: r.owner,
+    annotations: r.annotations,
+  };
+}
+
+/** Container IDs as runc accepts them: no path separators, no leading dot. */
+export function validId(id: string): boolean {
+  return /^[\w+-][\w+.-]*$/.test(id) && id.length <= 1024;
+}
+
+/** A signal as `kill` takes it: a number, a name with or without SIG (KILL, SIGKILL, sigterm), or RTMIN+N. */
+export function parseSignal(s: string): number | null {
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    return n >= 1 && n <= NSIG ? n : null;
+  }
+  const name = s.toUpperCase().replace(/^SIG/, '');
+  for (const [n, v] of Object.entries(SIGNAL_NAMES)) if (v === `SIG${name}`) return Number(n);
+  const rt = /^RTMIN(?:\+(\d+))?$/.exec(name) ?? /^RTMAX(?:-(\d+))?$/.exec(name);
+  if (rt) {
+    const off = Number(rt[1] ?? 0);
+    const n = name.startsWith('RTMIN') ? 34 + off : NSIG - off;
+    return n >= 34 && n <= NSIG ? n : null;
+  }
+  if (name === 'IOT') return 6;
+  return null;
+}
+
+/**
+ * The default config.json, as `runc spec` writes it but without a terminal
+ * (not supported yet) and without the tmpfs on /dev (the sandbox has its own
+ * devfs there; the spec would only earn a warning).
+ */
+export function defaultSpec(rootless: boolean): object {
+  const caps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+  const namespaces = [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
+  if (rootless) namespaces.push({ type: 'user' });
+  return {
+    ociVersion: OCI_VERSION,
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: ['sh'],
+      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
+      cwd: '/',
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
+      noNewPrivileges: true,
+    },
+    root: { path: 'rootfs', readonly: true },
+    hostname: 'tsvisor',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    ],
+    linux: rootless
+      ? { uidMappings: [{ containerID: 0, hostID: 0, size: 1 }], gidMappings: [{ containerID: 0, hostID: 0, size: 1 }], namespaces }
+      : { namespaces },
+  };
+}
+
+/** `features` (runc's features.json): what this runtime really does with a spec. */
+export function features(): object {
+  return {
+    ociVersionMin: '1.0.0',
+    ociVersionMax: OCI_VERSION,
+    hooks: [],
+    mountOptions: ['ro', 'rw', 'nosuid', 'nodev', 'noexec', 'bind', 'rbind', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'],
+    linux: {
+      namespaces: ['pid', 'mount', 'ipc', 'uts', 'user', 'network', 'cgroup'],
+      capabilities: [...CAP_NAMES],
+      cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
+      seccomp: { enabled: false },
+      apparmor: { enabled: false },
+      selinux: { enabled: false },
+      intelRdt: { enabled: false },
+      mountExtensions: { idmap: { enabled: false } },
+    },
+  };
+}

@@ -1,0 +1,427 @@
+'use strict';
+// oci: the runc-compatible runtime commands against a bundle made from the
+// host's busybox, without any client: spec, create, start, run, state, kill,
+// delete, list, features, the global flags, the config.json mapping (user,
+// env, cwd, hostname, rlimits, umask, capabilities, noNewPrivileges,
+// read-only root, bind and tmpfs mounts), the state directory and its lock,
+// and every error case (unknown or duplicate id, wrong state, bad spec, a
+// failed create leaving nothing behind).
+
+const assert = require('node:assert');
+const childProcess = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { test, after } = require('node:test');
+const h = require('../lib/harness');
+
+const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'true', 'id', 'hostname', 'touch', 'grep', 'ls', 'mkdir'];
+
+/** Bundles made by the tests: a test that fails half-way leaves containers, which are deleted at the end. */
+const bundles = [];
+after(() => {
+  for (const dir of bundles) {
+    const ids = tsv(dir, ['list', '-q']).stdout.split('\n').filter(Boolean);
+    for (const id of ids) tsv(dir, ['delete', '--force', id]);
+  }
+});
+
+function makeBundle(dir, process) {
+  bundles.push(dir);
+  const rootfs = path.join(dir, 'rootfs');
+  fs.mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
+  fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin', 'busybox'));
+  fs.chmodSync(path.join(rootfs, 'bin', 'busybox'), 0o755);
+  for (const a of APPLETS) fs.symlinkSync('busybox', path.join(rootfs, 'bin', a));
+  fs.mkdirSync(path.join(rootfs, 'data'));
+  const r = tsv(dir, ['spec', '--bundle', dir]);
+  assert.strictEqual(r.status, 0, h.describe('spec', r));
+  const spec = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  Object.assign(spec.process, process);
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
+  return spec;
+}
+
+function setSpec(dir, edit) {
+  const file = path.join(dir, 'config.json');
+  const spec = JSON.parse(fs.readFileSync(file, 'utf8'));
+  edit(spec);
+  fs.writeFileSync(file, JSON.stringify(spec));
+}
+
+/** tsvisor with --root under dir; stdout and stderr go to files (the sandbox process inherits them and outlives create). */
+function tsv(dir, args, opts = {}) {
+  const out = path.join(dir, `out-${process.hrtime.bigint()}`);
+  const fd1 = fs.openSync(out + '.1', 'w');
+  const fd2 = fs.openSync(out + '.2', 'w');
+  const globals = opts.globals ?? [];
+  const r = childProcess.spawnSync(process.execPath, [h.TSVISOR, '--root', path.join(dir, 'root'), ...globals, ...args], {
+    cwd: opts.cwd ?? dir, env: h.sentryEnv(), stdio: ['ignore', fd1, fd2], timeout: 60_000, killSignal: 'SIGKILL',
+  });
+  fs.closeSync(fd1);
+  fs.closeSync(fd2);
+  return {
+    status: r.status, signal: r.signal, timedOut: !!(r.error && r.error.code === 'ETIMEDOUT'),
+    outFile: out + '.1', stdout: fs.readFileSync(out + '.1', 'utf8'), stderr: fs.readFileSync(out + '.2', 'utf8'),
+  };
+}
+
+function ok(r, what) {
+  assert.ok(!r.timedOut, `${what} timed out`);
+  assert.strictEqual(r.status, 0, `${what} failed\n${h.describe(what, r)}`);
+  return r;
+}
+
+/** A failure: non-zero, one line on stderr matching re, no stack trace. */
+function fails(r, what, re) {
+  assert.ok(!r.timedOut, `${what} timed out`);
+  assert.notStrictEqual(r.status, 0, `${what} must fail\n${h.describe(what, r)}`);
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.strictEqual(lines.length, 1, `${what}: one line on stderr, got\n${r.stderr}`);
+  assert.match(lines[0], re, `${what}: the message`);
+}
+
+function state(dir, id) {
+  return JSON.parse(ok(tsv(dir, ['state', id]), `state ${id}`).stdout);
+}
+
+async function until(what, fn, ms = 30_000) {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    const st = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return !/^\S+ \(.*\) Z/.test(st);
+  } catch {
+    return false;
+  }
+}
+
+/** Host processes that are sandbox processes of a container with this id (a failed create must leave none). */
+function sandboxProcesses(id) {
+  const out = [];
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'latin1').split('\0');
+      if (argv.includes('sandbox-init') && argv.includes(id)) out.push(Number(p));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+test('help, version, unknown flags and commands', () => {
+  const dir = h.tmpDir('oci-');
+  const help = ok(tsv(dir, ['--help']), '--help');
+  for (const cmd of ['do', 'create', 'start', 'run', 'state', 'kill', 'delete', 'list', 'spec', 'features']) assert.match(help.stdout, new RegExp(`\\n  ${cmd}\\b`), cmd);
+  for (const flag of ['--root', '--log', '--log-format', '--debug', '--systemd-cgroup']) assert.ok(help.stdout.includes(flag), flag);
+  assert.doesNotMatch(help.stdout, /sandbox-init/, 'the internal command is hidden');
+  const ch = ok(tsv(dir, ['create', '--help']), 'create --help');
+  for (const flag of ['--bundle', '--pid-file', '--console-socket', '--no-pivot', '--no-new-keyring']) assert.ok(ch.stdout.includes(flag), flag);
+  assert.match(ok(tsv(dir, ['--version']), '--version').stdout, /^tsvisor version \d+\.\d+\.\d+\nspec: 1\.\d+\.\d+\n$/);
+  fails(tsv(dir, ['--no-such-flag', 'list']), 'unknown global flag', /unknown option '--no-such-flag'/);
+  fails(tsv(dir, ['state', '--no-such-flag', 'x']), 'unknown command flag', /unknown option/);
+  fails(tsv(dir, ['frobnicate']), 'unknown command', /unknown command 'frobnicate'/);
+  // Accepted for Docker and containerd, whatever they mean to runc.
+  ok(tsv(dir, ['list'], { globals: ['--systemd-cgroup', '--debug', '--log-format', 'json'] }), 'accepted global flags');
+  fails(tsv(dir, ['list'], { globals: ['--log-format', 'xml'] }), 'bad log format', /log-format/);
+});
+
+test('spec writes a default config.json once; features says what is supported', () => {
+  const dir = h.tmpDir('oci-');
+  ok(tsv(dir, ['spec']), 'spec');
+  const spec = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  assert.deepStrictEqual(spec.process.args, ['sh']);
+  assert.strictEqual(spec.root.path, 'rootfs');
+  fails(tsv(dir, ['spec']), 'spec over an existing config.json', /exists/);
+  const rl = h.tmpDir('oci-');
+  ok(tsv(rl, ['spec', '--rootless']), 'spec --rootless');
+  const rspec = JSON.parse(fs.readFileSync(path.join(rl, 'config.json'), 'utf8'));
+  assert.ok(rspec.linux.namespaces.some((n) => n.type === 'user'), 'a rootless spec has a user namespace');
+  const f = JSON.parse(ok(tsv(dir, ['features']), 'features').stdout);
+  assert.match(f.ociVersionMax, /^1\./);
+  assert.ok(f.linux.capabilities.includes('CAP_SYS_ADMIN'));
+  assert.strictEqual(f.linux.seccomp.enabled, false, 'no seccomp from the spec yet: said so');
+  assert.deepStrictEqual(f.hooks, [], 'no hooks yet: said so');
+});
+
+test('create, state, list, start, exit, delete', { timeout: 120_000 }, async () => {
+  const dir = h.tmpDir('oci-');
+  makeBundle(dir, { args: ['sh', '-c', 'echo out; echo err >&2; exit 3'] });
+  const pidFile = path.join(dir, 'pid');
+  const c = ok(tsv(dir, ['create', '--bundle', dir, '--pid-file', pidFile, '--console-socket', '/nonexistent', '--no-pivot', '--no-new-keyring', 'c1']), 'create');
+  const s = state(dir, 'c1');
+  assert.strictEqual(s.status, 'created');
+  assert.strictEqual(s.id, 'c1');
+  assert.strictEqual(s.bundle, dir);
+  assert.match(s.ociVersion, /^1\./);
+  assert.deepStrictEqual(s.annotations, {});
+  assert.strictEqual(s.pid, Number(fs.readFileSync(pidFile, 'utf8')), 'the pid file holds the state pid');
+  assert.ok(alive(s.pid), 'the sandbox process runs');
+  assert.strictEqual(fs.statSync(path.join(dir, 'root', 'c1')).mode & 0o777, 0o700, 'the state directory is private');
+  assert.strictEqual(fs.statSync(path.join(dir, 'root', 'c1', 'control.sock')).mode & 0o777, 0o600, 'the control socket is private');
+  assert.strictEqual(fs.readFileSync(c.outFile, 'utf8'), '', 'nothing runs before start');
+  assert.strictEqual(ok(tsv(dir, ['list', '-q']), 'list -q').stdout, 'c1\n');
+  const table = ok(tsv(dir, ['list']), 'list').stdout.split('\n');
+  assert.match(table[0], /^ID\s+PID\s+STATUS\s+BUNDLE\s+CREATED\s+OWNER$/);
+  assert.match(table[1], new RegExp(`^c1\\s+${s.pid}\\s+created\\s+${dir}\\s`));
+  const json = JSON.parse(ok(tsv(dir, ['list', '--format', 'json']), 'list json').stdout);
+  assert.deepStrictEqual(json.map((x) => [x.id, x.status, x.pid]), [['c1', 'created', s.pid]]);
+  fails(tsv(dir, ['create', '--bundle', dir, 'c1']), 'duplicate id', /exists: c1/);
+  ok(tsv(dir, ['start', 'c1']), 'start');
+  fails(tsv(dir, ['start', 'c1']), 'start twice', /cannot start/);
+  await until('the container to stop', () => !alive(s.pid));
+  assert.strictEqual(fs.readFileSync(c.outFile, 'utf8'), 'out\n', "the container's stdout is create's");
+  assert.strictEqual(state(dir, 'c1').status, 'stopped');
+  assert.strictEqual(state(dir, 'c1').pid, 0);
+  fails(tsv(dir, ['start', 'c1']), 'start a stopped container', /stopped/);
+  fails(tsv(dir, ['kill', 'c1', 'KILL']), 'kill a stopped container', /not running/);
+  ok(tsv(dir, ['delete', 'c1']), 'delete');
+  assert.ok(!fs.existsSync(path.join(dir, 'root', 'c1')), 'delete removes the state directory');
+  assert.strictEqual(ok(tsv(dir, ['list', '-q']), 'list').stdout, '');
+  for (const cmd of [['state', 'c1'], ['start', 'c1'], ['kill', 'c1'], ['delete', 'c1']]) fails(tsv(dir, cmd), `${cmd[0]} of an unknown id`, /c1 does not exist/);
+  ok(tsv(dir, ['delete', '--force', 'c1']), 'delete --force of an unknown id succeeds, as runc');
+});
+
+test('run waits and exits with the container status; --detach returns', { timeout: 120_000 }, async () => {
+  const dir = h.tmpDir('oci-');
+  makeBundle(dir, { args: ['sh', '-c', 'echo ran; exit 5'] });
+  const r = tsv(dir, ['run', 'r1']);
+  assert.strictEqual(r.status, 5, h.describe('run', r));
+  assert.strictEqual(r.stdout, 'ran\n');
+  assert.ok(!fs.existsSync(path.join(dir, 'root', 'r1')), 'run deletes the container after it exits');
+  // A process signalled to death: the exit status says which signal (128+N).
+  setSpec(dir, (s) => (s.process.args = ['sh', '-c', 'sh -c "kill -KILL \\$\\$"; exit $?']));
+  assert.strictEqual(tsv(dir, ['run', 'r2']).status, 137);
+  setSpec(dir, (s) => (s.process.args = ['sleep', '1000']));
+  ok(tsv(dir, ['run', '--detach', 'r3']), 'run --detach');
+  const st = state(dir, 'r3');
+  assert.strictEqual(st.status, 'running');
+  fails(tsv(dir, ['delete', 'r3']), 'delete of a running container', /not stopped: running/);
+  ok(tsv(dir, ['delete', '--force', 'r3']), 'delete --force');
+  await until('the sandbox process to end', () => !alive(st.pid));
+  assert.ok(!fs.existsSync(path.join(dir, 'root', 'r3')));
+});
+
+test('kill: by name or number, to init or --all; errors', { timeout: 120_000 }, async () => {
+  const dir = h.tmpDir('oci-');
+  makeBundle(dir, { args: ['sh', '-c', 'trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.05; done'] });
+  const c = ok(tsv(dir, ['create', 'k1']), 'create');
+  ok(tsv(dir, ['start', 'k1']), 'start');
+  await until('the shell to set its traps', () => fs.readFileSync(c.outFile, 'utf8').includes('ready'));
+  fails(tsv(dir, ['kill', 'k1', 'NOSUCHSIG']), 'unknown signal', /unknown signal/);
+  ok(tsv(dir, ['kill', 'k1', 'SIGUSR1']), 'kill SIGUSR1');
+  await until('USR1 to arrive', () => fs.readFileSync(c.outFile, 'utf8').includes('got USR1'));
+  assert.strictEqual(state(dir, 'k1').status, 'running', 'a handled signal leaves it running');
+  const pid = state(dir, 'k1').pid;
+  ok(tsv(dir, ['kill', 'k1', '15']), 'kill 15');
+  await until('the container to stop', () => !alive(pid));
+  assert.match(fs.readFileSync(c.outFile, 'utf8'), /got TERM/);
+  assert.strictEqual(state(dir, 'k1').status, 'stopped');
+  ok(tsv(dir, ['delete', 'k1']), 'delete');
+
+  // --all reaches every process, not only init.
+  setSpec(dir, (s) => (s.process.args = ['sh', '-c', 'sleep 1000 & sleep 1000 & wait']));
+  ok(tsv(dir, ['run', '-d', 'k2']), 'run -d');
+  const pid2 = state(dir, 'k2').pid;
+  ok(tsv(dir, ['kill', '--all', 'k2', 'KILL']), 'kill --all');
+  await until('every process to die', () => !alive(pid2));
+  ok(tsv(dir, ['delete', 'k2']), 'delete');
+
+  // A created container (nothing runs yet) is ended by a signal whose default action ends a process.
+  ok(tsv(dir, ['create', 'k3']), 'create');
+  const pid3 = state(dir, 'k3').pid;
+  ok(tsv(dir, ['kill', 'k3', 'KILL']), 'kill a created container');
+  await until('the created container to end', () => !alive(pid3));
+  assert.strictEqual(state(dir, 'k3').status, 'stopped');
+  ok(tsv(dir, ['delete', 'k3']), 'delete');
+});
+
+test('a sandbox process that dies leaves a stopped container that delete cleans up', { timeout: 60_000 }, async () => {
+  const dir = h.tmpDir('oci-');
+  makeBundle(dir, { args: ['sleep', '1000'] });
+  ok(tsv(dir, ['run', '-d', 'd1']), 'run -d');
+  const pid = state(dir, 'd1').pid;
+  process.kill(pid, 'SIGKILL');
+  await until('the sandbox process to die', () => !alive(pid));
+  assert.strictEqual(state(dir, 'd1').status, 'stopped');
+  ok(tsv(dir, ['delete', 'd1']), 'delete');
+  assert.deepStrictEqual(fs.readdirSync(path.join(dir, 'root')), []);
+});
+
+test('a failed create leaves nothing behind', { timeout: 120_000 }, () => {
+  const dir = h.tmpDir('oci-');
+  makeBundle(dir, { args: ['/bin/no-such-program'] });
+  fails(tsv(dir, ['create', 'f1']), 'a missing program', /no such file/);
+  assert.ok(!fs.existsSync(path.join(dir, 'root', 'f1')), 'no state directory');
+  assert.deepStrictEqual(sandboxProcesses('f1'), [], 'no sandbox process');
+  const bad = [
+    [(s) => (s.process.user.uid = 'root'), /process\.user\.uid: wants an integer/],
+    [(s) => delete s.process, /process: missing/],
+    [(s) => (s.process.cwd = 'relative'), /process\.cwd: wants an absolute path/],
+    [(s) => (s.process.terminal = true), /process\.terminal/],
+    [(s) => (s.process.rlimits = [{ type: 'RLIMIT_BOGUS', soft: 1, hard: 1 }]), /unknown limit/],
+    [(s) => (s.process.capabilities.bounding = ['CAP_BOGUS']), /unknown capability/],
+    [(s) => (s.root.path = 'missing'), /root\.path: .* is not a directory/],
+    [(s) => s.mounts.push({ destination: '/x', type: 'bind', source: '/no/such/dir', options: ['bind'] }), /source \/no\/such\/dir does not exist/],
+    [(s) => (s.ociVersion = '0.9'), /ociVersion/],
+  ];
+  const good = fs.readFileSync(path.join(dir, 'config.json'), 'utf8');
+  for (const [edit, re] of bad) {
+    fs.writeFileSync(path.join(dir, 'config.json'), good);
+    setSpec(dir, edit);
+    fails(tsv(dir, ['create', 'f2']), `bad spec ${re}`, re);
+    assert.ok(!fs.existsSync(path.join(dir, 'root', 'f2')), `no state directory after ${re}`);
+  }
+  fs.writeFileSync(path.join(dir, 'config.json'), '{not json');
+  fails(tsv(dir, ['create', 'f3']), 'invalid JSON', /not valid JSON/);
+  fails(tsv(dir, ['create', '--bundle', path.join(dir, 'nowhere'), 'f4']), 'no bundle', /cannot read/);
+  fails(tsv(dir, ['create', '../evil']), 'an id with a slash', /invalid container id/);
+  assert.deepStrictEqual(sandboxProcesses('f2'), []);
+});
+
+test('config.json: user, env, cwd, hostname, rlimits, umask, capabilities, noNewPrivileges', { timeout: 60_000 }, () => {
+  const dir = h.tmpDir('oci-');
+  const script = 'id; echo "E=$E"; pwd; hostname; ulimit -n; umask; grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/self/status';
+  makeBundle(dir, {
+    args: ['sh', '-c', script], env: ['PATH=/bin', 'E=value'], cwd: '/data',
+    user: { uid: 1000, gid: 1001, additionalGids: [2000, 2001], umask: 0o027 },
+    rlimits: [{ type: 'RLIMIT_NOFILE', soft: 123, hard: 456 }],
+    capabilities: { bounding: ['CAP_KILL', 'CAP_CHOWN'], effective: ['CAP_KILL', 'CAP_CHOWN'], permitted: ['CAP_KILL', 'CAP_CHOWN'], inheritable: ['CAP_KILL'], ambient: ['CAP_KILL'] },
+    noNewPrivileges: true,
+  });
+  setSpec(dir, (s) => (s.hostname = 'box1'));
+  const r = ok(tsv(dir, ['run', 'u1']), 'run');
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.strictEqual(lines[0], 'uid=1000 gid=1001 groups=2000,2001');
+  assert.deepStrictEqual(lines.slice(1, 6), ['E=value', '/data', 'box1', '123', '0027']);
+  // CAP_KILL is bit 5, CAP_CHOWN bit 0. The process is exec'd as uid 1000, so as on Linux (and under
+  // runc) only the ambient set survives into its effective set.
+  assert.deepStrictEqual(lines.slice(6), ['CapEff:\t0000000000000020', 'CapBnd:\t0000000000000021', 'NoNewPrivs:\t1']);
+});
+
+test('config.json: read-only root, bind mounts, tmpfs; unsupported fields are logged', { timeout: 60_000 }, () => {
+  const dir = h.tmpDir('oci-');
+  const host = h.tmpDir('oci-host-');
+  fs.writeFileSync(path.join(host, 'f'), 'from the host\n');
+  const script = 'cat /ro/f; touch /ro/x 2>/dev/null && echo ro-writable; echo new > /rw/g && cat /rw/g; '
+    + 'touch /newfile 2>/dev/null && echo root-writable; echo t > /scratch/t && cat /scratch/t; ls /deep/er';
+  makeBundle(dir, { args: ['sh', '-c', script] });
+  setSpec(dir, (s) => {
+    s.root.readonly = true;
+    s.mounts.push(
+      { destination: '/ro', type: 'bind', source: host, options: ['rbind', 'ro'] },
+      { destination: '/rw', type: 'bind', source: host, options: ['rbind', 'rw'] },
+      { destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'mode=1777'] },
+      { destination: '/deep/er', type: 'bind', source: host, options: ['bind', 'ro'] },
+      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue' },
+    );
+    s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+  });
+  const log = path.join(dir, 'log');
+  const r = ok(tsv(dir, ['run', 'm1'], { globals: ['--log', log, '--log-format', 'json'] }), 'run');
+  assert.strictEqual(r.stdout, 'from the host\nnew\nt\nf\n');
+  assert.deepStrictEqual(fs.readdirSync(host), ['f'], 'writes through a bind mount do not reach the host (served read-only)');
+  const entries = fs.readFileSync(log, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+  const warnings = entries.filter((e) => e.level === 'warning').map((e) => e.msg);
+  assert.ok(warnings.some((w) => /mqueue.*not supported/.test(w)), `mqueue reported:\n${warnings.join('\n')}`);
+  assert.ok(warnings.some((w) => /linux\.seccomp is not supported/.test(w)), 'seccomp reported');
+  for (const e of entries) assert.ok(e.time && e.msg, 'every entry has a time and a message');
+});
+
+test('errors go to --log in the text format too', () => {
+  const dir = h.tmpDir('oci-');
+  const log = path.join(dir, 'log');
+  fails(tsv(dir, ['state', 'ghost'], { globals: ['--log', log] }), 'state of an unknown id', /ghost does not exist/);
+  assert.match(fs.readFileSync(log, 'utf8'), /^time="[^"]+" level=error msg="container ghost does not exist"\n$/);
+});
+
+test('commands on one container are serialised by its lock', { timeout: 60_000 }, async (t) => {
+  if (!h.which('flock')) return t.skip('flock(1) is not installed');
+  const dir = h.tmpDir('oci-');
+  makeBundle(dir, { args: ['sleep', '1000'] });
+  ok(tsv(dir, ['run', '-d', 'l1']), 'run -d');
+  const lockFile = path.join(dir, 'root', 'l1', 'lock');
+  const marker = path.join(dir, 'holding');
+  const holder = childProcess.spawn('flock', ['-x', lockFile, '-c', `touch ${marker}; sleep 2`], { stdio: 'ignore' });
+  await until('the lock to be held', () => fs.existsSync(marker));
+  const cmd = childProcess.spawn(process.execPath, [h.TSVISOR, '--root', path.join(dir, 'root'), 'delete', '--force', 'l1'], { env: h.sentryEnv(), stdio: 'ignore' });
+  const cmdDone = new Promise((r) => cmd.on('exit', (code) => r(code)));
+  const holderDone = new Promise((r) => holder.on('exit', () => r('holder')));
+  // Whichever ends first: the holder must, since delete waits for the lock.
+  assert.strictEqual(await Promise.race([holderDone, cmdDone.then(() => 'delete')]), 'holder');
+  assert.strictEqual(await cmdDone, 0);
+  assert.ok(!fs.existsSync(path.join(dir, 'root', 'l1')));
+});
+
+test('pause holds every process, resume lets them go on; wrong states are errors', { timeout: 120_000 }, async () => {
+  const dir = h.tmpDir('oci-');
+  makeBundle(dir, { args: ['sh', '-c', 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.02; done'] });
+  fails(tsv(dir, ['pause', 'p1']), 'pause of an unknown id', /p1 does not exist/);
+  const c = ok(tsv(dir, ['create', 'p1']), 'create');
+  fails(tsv(dir, ['pause', 'p1']), 'pause of a created container', /not running/);
+  ok(tsv(dir, ['start', 'p1']), 'start');
+  const lines = () => fs.readFileSync(c.outFile, 'utf8').split('\n').length;
+  await until('the loop to run', () => lines() > 3);
+  fails(tsv(dir, ['resume', 'p1']), 'resume of a running container', /not paused/);
+  ok(tsv(dir, ['pause', 'p1']), 'pause');
+  assert.strictEqual(state(dir, 'p1').status, 'paused');
+  fails(tsv(dir, ['pause', 'p1']), 'pause twice', /already paused/);
+  // Paused means no task reaches the application: the output stays as it was
+  // (pause returns only once every task is at rest, so nothing is in flight).
+  const held = lines();
+  await new Promise((r) => setTimeout(r, 500));
+  assert.strictEqual(lines(), held, 'nothing runs while paused');
+  ok(tsv(dir, ['resume', 'p1']), 'resume');
+  assert.strictEqual(state(dir, 'p1').status, 'running');
+  await until('the loop to go on', () => lines() > held + 3);
+  ok(tsv(dir, ['delete', '--force', 'p1']), 'delete --force');
+});
+
+test('exec runs more processes in a running container; control requests reach an idle sandbox', { timeout: 180_000 }, async () => {
+  const dir = h.tmpDir('oci-');
+  // Idle: init waits for a sleeping child, so the Sentry is blocked with no stop to serve.
+  makeBundle(dir, { args: ['sh', '-c', 'trap "echo got USR1" USR1; sleep 1000 & wait; wait'], env: ['PATH=/bin', 'FROM=spec'] });
+  fails(tsv(dir, ['exec', 'x1', 'true']), 'exec in an unknown container', /x1 does not exist/);
+  const c = ok(tsv(dir, ['create', 'x1']), 'create');
+  fails(tsv(dir, ['exec', 'x1', 'true']), 'exec before start', /not yet started/);
+  ok(tsv(dir, ['start', 'x1']), 'start');
+  ok(tsv(dir, ['kill', 'x1', 'USR1']), 'kill an idle container');
+  await until('USR1 to arrive', () => fs.readFileSync(c.outFile, 'utf8').includes('got USR1'));
+
+  const r = tsv(dir, ['exec', 'x1', 'sh', '-c', 'echo "pid $$ FROM=$FROM"; id; pwd; exit 4']);
+  assert.strictEqual(r.status, 4, h.describe('exec', r));
+  assert.match(r.stdout, /^pid (\d+) FROM=spec\nuid=0 gid=0\n\/\n$/, 'the spec env, user and cwd by default; its own pid in the container');
+  assert.notStrictEqual(r.stdout.match(/^pid (\d+)/)[1], '1');
+  const u = ok(tsv(dir, ['exec', '--user', '1000:1001', '--env', 'FROM=flag', '--cwd', '/bin', 'x1', 'sh', '-c', 'id; echo $FROM; pwd']), 'exec with flags');
+  // The spec gives no additional groups; busybox's id lists the supplementary groups only when there are some.
+  assert.match(u.stdout, /^uid=1000 gid=1001\nflag\n\/bin\n$/);
+  // The exec'd process sees the container's processes and files: same kernel, same mounts.
+  const ps = ok(tsv(dir, ['exec', 'x1', 'sh', '-c', 'ls /proc | grep -c "^[0-9]"; echo made > /tmp/shared']), 'exec ps');
+  assert.ok(Number(ps.stdout.trim()) >= 3, `init, its sleep and the exec'd shell: ${ps.stdout}`);
+  assert.strictEqual(ok(tsv(dir, ['exec', 'x1', 'cat', '/tmp/shared']), 'exec sees the last one\'s file').stdout, 'made\n');
+  const proc = path.join(dir, 'process.json');
+  fs.writeFileSync(proc, JSON.stringify({ args: ['sh', '-c', 'echo from process.json; exit 2'], cwd: '/', user: { uid: 0, gid: 0 }, env: ['PATH=/bin'] }));
+  assert.strictEqual(tsv(dir, ['exec', '--process', proc, 'x1']).status, 2);
+  fails(tsv(dir, ['exec', 'x1', '/bin/no-such-program']), 'exec of a missing program', /no such file/);
+  fails(tsv(dir, ['exec', '--tty', 'x1', 'sh']), 'exec --tty', /not supported/);
+  const pidFile = path.join(dir, 'exec.pid');
+  const d = ok(tsv(dir, ['exec', '--detach', '--pid-file', pidFile, 'x1', 'sh', '-c', 'sleep 0.2; echo detached']), 'exec --detach');
+  const epid = Number(fs.readFileSync(pidFile, 'utf8'));
+  assert.ok(epid > 0);
+  await until('the detached exec to finish', () => !alive(epid));
+  assert.strictEqual(fs.readFileSync(d.outFile, 'utf8'), 'detached\n');
+
+  ok(tsv(dir, ['pause', 'x1']), 'pause an idle container');
+  fails(tsv(dir, ['exec', 'x1', 'true']), 'exec in a paused container', /paused/);
+  ok(tsv(dir, ['resume', 'x1']), 'resume');
+  assert.strictEqual(state(dir, 'x1').status, 'running');
+  ok(tsv(dir, ['delete', '--force', 'x1']), 'delete --force');
+});
