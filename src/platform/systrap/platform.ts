@@ -19,6 +19,7 @@ import { STUB_BASE, STUB_DATA, stubElf } from '../ptrace/stub_elf';
 import { sentryThread } from '../thread';
 import { filterPage } from './filters';
 import { SystrapProcess } from './process';
+import { SpinBudget } from './spin';
 import type { SystrapThread } from './thread';
 import {
   AREAS_END, G_ONE, G_SLEEPING, G_SPIN, HANDLER_ADDR, RESTORER_ADDR, STUB_FILTER, STUB_GLOBAL, SYSTRAP_CODE,
@@ -47,10 +48,16 @@ const EVFD_TOKEN = 1;
 const EPFD_TOKEN = 2;
 /** Signals the leader never blocks: synchronous ones (blocking them would reset the handler when raised) and SIGTRAP (its injections end in int3). */
 const LEADER_UNBLOCKED = [4, 5, 7, 8, 11, 31];
-/** How long the Sentry polls after the last trap before it sleeps: a stub's next call is usually back within this. */
-const SPIN_NS = 20_000;
-/** Iterations of `pause` a stub spins for its answer before it sleeps in futex (about 10 us). */
-const STUB_SPIN = 200;
+/** The Sentry's spin after its last trap (ns), adaptive between these (spin.ts): a stub's next call is usually back within it. */
+const SENTRY_SPIN_MIN = 2_000;
+const SENTRY_SPIN_MAX = 50_000;
+/** A stub's spin for its answer before it sleeps in futex, in iterations of `pause` (about 50 ns each here), adaptive too. */
+const STUB_SPIN_MIN = 20;
+const STUB_SPIN_MAX = 1_000;
+/** Spin only when the last trap is this recent (ns). */
+const RECENT_NS = 1_000_000;
+/** Nothing of ours for this long: a sandbox sharing the thread is idle (see Platform.wait). */
+const IDLE_NS = 2_000_000;
 /** Stops served between looks at host events while traps keep coming. */
 const HOST_CHECK_EVERY = 64;
 
@@ -83,6 +90,9 @@ export class SystrapPlatform extends PtracePlatform {
   private readonly evBuf = Buffer.alloc(8);
   private readonly statusBuf = new Int32Array(1);
   private sinceHostCheck = 0;
+  private readonly sentrySpin = new SpinBudget(SENTRY_SPIN_MIN, SENTRY_SPIN_MAX, SENTRY_SPIN_MIN);
+  /** The stubs' spin, which the Sentry adapts at each answer (the global page's G_SPIN). */
+  readonly stubSpin = new SpinBudget(STUB_SPIN_MIN, STUB_SPIN_MAX, STUB_SPIN_MIN);
   /** When the last trap was taken (monotonic ns): the poll spins only while traps are recent. */
   private lastTrapNs = 0;
   declare private sleepEpfd: number;
@@ -138,7 +148,7 @@ export class SystrapPlatform extends PtracePlatform {
     const g = this.memfile.bytes(this.globalFrame);
     this.global = new Int32Array(g.buffer, g.byteOffset, 1024);
     g.writeBigUInt64LE(1n, G_ONE);
-    g.writeInt32LE(STUB_SPIN, G_SPIN);
+    g.writeInt32LE(STUB_SPIN_MIN, G_SPIN);
     check('mmap of the global page', m.inject(SYS_MMAP, [STUB_GLOBAL, 4096, 3, MAP_SHARED_FIXED, 3, this.globalFrame * 4096]), STUB_GLOBAL);
     for (let sig = 1; sig < 32; sig++) {
       if (sig === 9 || sig === 19) continue;
@@ -152,7 +162,7 @@ export class SystrapPlatform extends PtracePlatform {
 
   override newAddressSpace(): AddressSpace {
     const leader = this.forkStub(null);
-    const p = new SystrapProcess(leader, this.memfile, this.runningSet);
+    const p = new SystrapProcess(leader, this.memfile, this.runningSet, this.stubSpinner);
     try {
       leader.attachControlPage(this.memfile);
       p.pidfd = libc.syscall3(SYS_PIDFD_OPEN, leader.pid, 0, 0);
@@ -195,29 +205,59 @@ export class SystrapPlatform extends PtracePlatform {
       this.sinceHostCheck = 0;
       if (this.sleep(0)) return this.hostEvent();
     }
-    let spinUntil = -1;
+    let ev = this.poll();
+    if (ev) return ev;
+    // Spin while traps are recent and spinning has paid lately, then sleep.
+    const now = Number(process.hrtime.bigint());
+    const budget = now - this.lastTrapNs < RECENT_NS ? this.sentrySpin.next() : 0;
+    if (budget > 0) {
+      const until = now + budget;
+      do {
+        ev = this.poll();
+        if (ev) {
+          this.sentrySpin.hit();
+          this.stats.spinHits++;
+          return ev;
+        }
+      } while (Number(process.hrtime.bigint()) < until);
+      this.sentrySpin.miss();
+    }
+    if (shared) return { kind: 'yield', idle: now - this.lastTrapNs > IDLE_NS };
     for (;;) {
-      for (const th of this.runningSet) {
-        if (!th.trapped()) continue;
-        const ev = this.report(th);
-        if (ev) return ev;
-      }
-      const g2 = this.gone.shift();
-      if (g2) return g2;
-      const now = Number(process.hrtime.bigint());
-      if (spinUntil < 0) spinUntil = now - this.lastTrapNs < 1_000_000 ? now + SPIN_NS : 0;
-      if (now < spinUntil) continue;
-      if (shared) return { kind: 'yield', idle: now - this.lastTrapNs > 2_000_000 };
-      // Sleep: say so first, then look once more (a stub that trapped before it saw the flag wrote nothing).
+      // Say so first, then look once more: a stub that trapped before it saw the flag wrote nothing.
       Atomics.store(this.global, G_SLEEPING / 4, 1);
-      let ready: SystrapThread | null = null;
-      for (const th of this.runningSet) if (th.trapped()) ready = th;
-      const host = ready ? false : this.sleep(-1);
+      ev = this.poll();
+      const host = ev ? false : this.sleep(-1);
       Atomics.store(this.global, G_SLEEPING / 4, 0);
+      if (ev) return ev;
+      this.stats.sleeps++;
       if (host) return this.hostEvent();
-      spinUntil = -1;
+      ev = this.poll();
+      if (ev) return ev;
     }
   }
+
+  /** The first thread that has published a trap, as a stop (or a queued 'gone'); null if none. */
+  private poll(): PlatformEvent | null {
+    for (const th of this.runningSet) {
+      if (!th.trapped()) continue;
+      const ev = this.report(th);
+      if (ev) return ev;
+    }
+    return this.gone.shift() ?? null;
+  }
+
+  /** What a thread's answer tells of the stubs' spin: it slept (the spin ran out) or was still spinning. */
+  private readonly stubSpinner = {
+    answered: (slept: boolean, spun: number): void => {
+      if (spun > 0) {
+        if (slept) this.stubSpin.miss();
+        else this.stubSpin.hit();
+      }
+      Atomics.store(this.global, G_SPIN / 4, this.stubSpin.next());
+    },
+    current: (): number => Atomics.load(this.global, G_SPIN / 4),
+  };
 
   private hostEvent(): PlatformEvent {
     this.stats.hostEvents++;

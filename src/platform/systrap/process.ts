@@ -29,6 +29,14 @@ export interface ThreadSet {
   delete(th: SystrapThread): unknown;
 }
 
+/** The platform's adaptive spin of the stubs (platform.ts). */
+export interface StubSpinner {
+  /** The spin a trap taken now was made with. */
+  current(): number;
+  /** A thread was answered: had it gone to sleep, after spinning spun iterations? */
+  answered(slept: boolean, spun: number): void;
+}
+
 export class SystrapProcess implements AddressSpace {
   readonly threads = new Set<SystrapThread>();
   private main: SystrapThread | null = null;
@@ -46,6 +54,7 @@ export class SystrapProcess implements AddressSpace {
     readonly leader: StubProcess,
     private readonly memfile: MemoryFile,
     private readonly runningSet: ThreadSet,
+    readonly spinner: StubSpinner,
   ) {}
 
   get pid(): number {

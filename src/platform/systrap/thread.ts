@@ -68,6 +68,10 @@ export class SystrapThread implements Context {
   /** The area as the Sentry sees it: bytes, and 32-bit words for atomics and register copies. */
   private readonly u32: Uint32Array;
   private readonly i32: Int32Array;
+  /** The registers' buffer as 32-bit words. */
+  private readonly r32: Uint32Array;
+  /** The area's address in the stub. */
+  private readonly base: number;
   /** Resumed into the application and no trap of it taken since. */
   inApp = false;
   interruptSent = false;
@@ -81,6 +85,8 @@ export class SystrapThread implements Context {
   /** An FPU image the kernel set, written into the frame at resume. */
   private fp: Buffer | null = null;
   private lastCpu: CpuTime = { userNs: 0, sysNs: 0 };
+  /** The stubs' spin when this trap was taken. */
+  private spunWith = 0;
 
   constructor(
     readonly proc: SystrapProcess,
@@ -91,6 +97,8 @@ export class SystrapThread implements Context {
     public tid: number,
   ) {
     this.u32 = new Uint32Array(area.buffer, area.byteOffset, AREA_SIZE / 4);
+    this.r32 = new Uint32Array(this.regs.buf.buffer, this.regs.buf.byteOffset, this.regs.buf.length / 4);
+    this.base = proc.areaAddr(slot);
     this.i32 = new Int32Array(area.buffer, area.byteOffset, AREA_SIZE / 4);
   }
 
@@ -101,6 +109,12 @@ export class SystrapThread implements Context {
   /** Has the thread published a trap? (The main wait's poll: one atomic load.) */
   trapped(): boolean {
     return Atomics.load(this.i32, A_STATE / 4) === ST_TRAPPED;
+  }
+
+  /** Store a non-negative integer below 2^53 at an 8-aligned offset of the area. */
+  private put64(off: number, v: number): void {
+    this.u32[off >> 2] = v % 4294967296;
+    this.u32[(off >> 2) + 1] = Math.floor(v / 4294967296);
   }
 
   private u64(off: number): number {
@@ -115,7 +129,8 @@ export class SystrapThread implements Context {
    */
   take(): { signo: number; stop: Stop } | null {
     this.inApp = false;
-    const base = this.proc.areaAddr(this.slot);
+    this.spunWith = this.proc.spinner.current();
+    const base = this.base;
     const signo = this.u32[A_SIGNO / 4];
     const uc = this.u64(A_UCONTEXT) - base;
     const si = this.u64(A_SIGINFO) - base;
@@ -134,7 +149,7 @@ export class SystrapThread implements Context {
     this.fp = null;
     // The registers, from the sigcontext into user_regs_struct order.
     const r = this.regs;
-    const dst = new Uint32Array(r.buf.buffer, r.buf.byteOffset, r.buf.length / 4);
+    const dst = this.r32;
     const sc = (uc + UC_MCONTEXT) >> 2;
     for (const [reg, off] of GREGS) {
       dst[reg * 2] = this.u32[sc + off / 4];
@@ -194,7 +209,7 @@ export class SystrapThread implements Context {
     }
     this.proc.flushPending();
     const r = this.regs;
-    const src = new Uint32Array(r.buf.buffer, r.buf.byteOffset, r.buf.length / 4);
+    const src = this.r32;
     const uc = this.uc;
     const sc = (uc + UC_MCONTEXT) >> 2;
     for (const [reg, off] of GREGS) {
@@ -204,12 +219,12 @@ export class SystrapThread implements Context {
     // The selectors are always the 64-bit user ones: another cs would make sigreturn fault.
     this.area.writeUInt16LE(USER_CS, uc + UC_MCONTEXT + SC_CS);
     this.area.writeUInt16LE(USER_SS, uc + UC_MCONTEXT + SC_CS + 6);
-    this.area.writeBigUInt64LE(BigInt(this.proc.areaAddr(this.slot) + this.fpOff), uc + UC_MCONTEXT + SC_FPSTATE);
+    this.put64(uc + UC_MCONTEXT + SC_FPSTATE, this.base + this.fpOff);
     // The application's mask and alternate stack are the Sentry's bookkeeping: the host's are fixed.
-    this.area.writeBigUInt64LE(0n, uc + UC_SIGMASK);
-    this.area.writeBigUInt64LE(BigInt(this.proc.areaAddr(this.slot) + ALTSTACK_OFF), uc + UC_STACK);
-    this.area.writeBigUInt64LE(0n, uc + UC_STACK + 8);
-    this.area.writeBigUInt64LE(BigInt(AREA_SIZE - ALTSTACK_OFF), uc + UC_STACK + 16);
+    this.put64(uc + UC_SIGMASK, 0);
+    this.put64(uc + UC_STACK, this.base + ALTSTACK_OFF);
+    this.put64(uc + UC_STACK + 8, 0);
+    this.put64(uc + UC_STACK + 16, AREA_SIZE - ALTSTACK_OFF);
     this.u32[A_FS_BASE / 4] = src[Reg.FS_BASE * 2];
     this.u32[A_FS_BASE / 4 + 1] = src[Reg.FS_BASE * 2 + 1];
     this.u32[A_GS_BASE / 4] = src[Reg.GS_BASE * 2];
@@ -219,13 +234,16 @@ export class SystrapThread implements Context {
     r.dirty = r.raxDirty = false;
     this.inApp = true;
     this.proc.running(this);
-    this.answer(ST_RESUME);
+    const slept = this.answer(ST_RESUME);
+    this.proc.spinner.answered(slept, this.spunWith);
   }
 
-  /** Set the state word and wake the handler if it sleeps in its futex. */
-  private answer(state: number): void {
+  /** Set the state word and wake the handler if it sleeps in its futex (then true). */
+  private answer(state: number): boolean {
     Atomics.store(this.i32, A_STATE / 4, state);
-    if (Atomics.load(this.i32, A_FUTEX_WAITING / 4) !== 0) libc.futexBuf(SYS_FUTEX, this.area, FUTEX_WAKE, 1, 0, 0, 0);
+    if (Atomics.load(this.i32, A_FUTEX_WAITING / 4) === 0) return false;
+    libc.futexBuf(SYS_FUTEX, this.area, FUTEX_WAKE, 1, 0, 0, 0);
+    return true;
   }
 
   interrupt(): void {
