@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { Errno, errnoName } from '../abi/errno';
 import { parseSize } from '../abi/accounting';
-import { Sandbox } from '../sandbox/sandbox';
+import { type PlatformName, Sandbox } from '../sandbox/sandbox';
 import { CALLER_NOFILE_ENV } from '../host/hostinfo';
 import { fail } from './fail';
 
@@ -17,6 +17,7 @@ export interface DoFlags {
   cwd?: string;
   env: string[];
   memory?: string;
+  platform?: PlatformName;
 }
 
 /** The smallest limit a program can start in (a shell and libc need a few MiB). */
@@ -49,7 +50,7 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
   const cwd = a.cwd || (fs.realpathSync(a.rootfs) === '/' ? process.cwd() : '/');
   let sb: Sandbox;
   try {
-    sb = new Sandbox({ rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: a.stats, memory });
+    sb = new Sandbox({ rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: a.stats, memory, platform: a.platform });
   } catch (e) {
     fail(`cannot start the sandbox: ${(e as Error).message}`, 125);
   }
