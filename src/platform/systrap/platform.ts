@@ -33,6 +33,7 @@ const SYS_PRCTL = 157;
 const SYS_SECCOMP = 317;
 const SYS_PIDFD_OPEN = 434;
 const PR_SET_NO_NEW_PRIVS = 38;
+const RLIMIT_CORE = 4;
 const MAP_SHARED_FIXED = 0x11;
 const SA_SIGINFO = 4;
 const SA_ONSTACK = 0x08000000;
@@ -155,6 +156,8 @@ export class SystrapPlatform extends PtracePlatform {
       check(`rt_sigaction(${sig})`, m.inject(SYS_RT_SIGACTION, [sig, STUB_FILTER + 32, 0, 8]), 0);
     }
     check('rt_sigprocmask', m.inject(SYS_RT_SIGPROCMASK, [2, STUB_FILTER + 64, 0, 8]), 0);
+    // A stub the host kills for a blocked trap (the application forged its own mask) leaves no core file on the host.
+    if (libc.prlimit(m.pid, RLIMIT_CORE, Buffer.alloc(16), null) !== 0) throw new StubError(`prlimit(RLIMIT_CORE): errno ${libc.errno()}`);
     check('mprotect of the code', m.inject(SYS_MPROTECT, [STUB_BASE, STUB_DATA - STUB_BASE, 4 /* PROT_EXEC */]), 0);
     check('PR_SET_NO_NEW_PRIVS', m.inject(SYS_PRCTL, [PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0]), 0);
     check('seccomp', m.inject(SYS_SECCOMP, [1, 0, ctlProg]), 0);
