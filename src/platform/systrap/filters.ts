@@ -22,7 +22,8 @@ import {
 } from '../ptrace/seccomp';
 import { STUB_BASE, STUB_CTRL, STUB_DATA } from '../ptrace/stub_elf';
 import {
-  AREA_SIZE, AREAS_BASE, AREAS_END, CLONE_SITE, EVENTFD_IN_STUB, F_APP_PROG, HANDLER_ADDR, STUB_FILTER, STUB_GLOBAL,
+  AREA_SIZE, AREAS_BASE, AREAS_END, CLONE_SITE, EVENTFD_IN_STUB, F_APP_PROG, F_CTL_PROG, F_FILTERS, F_LEADER_MASK, F_SIGACTION, HANDLER_ADDR,
+  STUB_FILTER, STUB_GLOBAL,
 } from './stub_code';
 
 const BPF_JGE_K = 0x35;
@@ -156,17 +157,17 @@ export function appFilter(): Buffer {
 export function filterPage(page: Buffer, top: number, sigaction: Buffer, leaderMask: Buffer): { ctlProg: number } {
   const ctl = controlFilter(top);
   const app = appFilter();
-  let at = 128;
+  let at = F_FILTERS;
   const put = (prog: Buffer, structAt: number): void => {
     prog.copy(page, at);
     page.writeUInt16LE(prog.length / 8, structAt);
     page.writeBigUInt64LE(BigInt(STUB_FILTER + at), structAt + 8);
     at += prog.length;
   };
-  put(ctl, 0);
+  put(ctl, F_CTL_PROG);
   put(app, F_APP_PROG);
   if (at > 4096) throw new Error('systrap filters do not fit in their page');
-  sigaction.copy(page, 32);
-  leaderMask.copy(page, 64);
-  return { ctlProg: STUB_FILTER };
+  sigaction.copy(page, F_SIGACTION);
+  leaderMask.copy(page, F_LEADER_MASK);
+  return { ctlProg: STUB_FILTER + F_CTL_PROG };
 }

@@ -22,7 +22,7 @@ import { SystrapProcess } from './process';
 import { SpinBudget } from './spin';
 import type { SystrapThread } from './thread';
 import {
-  AREAS_END, G_ONE, G_SLEEPING, G_SPIN, HANDLER_ADDR, RESTORER_ADDR, STUB_FILTER, STUB_GLOBAL, SYSTRAP_CODE,
+  AREAS_END, F_LEADER_MASK, F_SIGACTION, G_ONE, G_SLEEPING, G_SPIN, HANDLER_ADDR, RESTORER_ADDR, STUB_FILTER, STUB_GLOBAL, SYSTRAP_CODE,
 } from './stub_code';
 
 const SYS_MMAP = 9;
@@ -153,9 +153,9 @@ export class SystrapPlatform extends PtracePlatform {
     check('mmap of the global page', m.inject(SYS_MMAP, [STUB_GLOBAL, 4096, 3, MAP_SHARED_FIXED, 3, this.globalFrame * 4096]), STUB_GLOBAL);
     for (let sig = 1; sig < 32; sig++) {
       if (sig === 9 || sig === 19) continue;
-      check(`rt_sigaction(${sig})`, m.inject(SYS_RT_SIGACTION, [sig, STUB_FILTER + 32, 0, 8]), 0);
+      check(`rt_sigaction(${sig})`, m.inject(SYS_RT_SIGACTION, [sig, STUB_FILTER + F_SIGACTION, 0, 8]), 0);
     }
-    check('rt_sigprocmask', m.inject(SYS_RT_SIGPROCMASK, [2, STUB_FILTER + 64, 0, 8]), 0);
+    check('rt_sigprocmask', m.inject(SYS_RT_SIGPROCMASK, [2, STUB_FILTER + F_LEADER_MASK, 0, 8]), 0);
     // A stub the host kills for a blocked trap (the application forged its own mask) leaves no core file on the host.
     if (libc.prlimit(m.pid, RLIMIT_CORE, Buffer.alloc(16), null) !== 0) throw new StubError(`prlimit(RLIMIT_CORE): errno ${libc.errno()}`);
     check('mprotect of the code', m.inject(SYS_MPROTECT, [STUB_BASE, STUB_DATA - STUB_BASE, 4 /* PROT_EXEC */]), 0);

@@ -246,6 +246,3 @@ export const CLONE_SITE = built.cloneSite;
 /** The ud2 whose SIGILL is a new thread's first report (rip at it). */
 export const FIRST_TRAP_ADDR = built.firstTrap;
 export const RESTORER_ADDR = built.restorer;
-/** The stub's code, where the filters allow its own calls: [CODE_START, CODE_END). */
-export const CODE_START = STUB_EXTRA_ADDR;
-export const CODE_END = STUB_EXTRA_ADDR + built.code.length;
