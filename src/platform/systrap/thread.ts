@@ -53,7 +53,7 @@ const SC_OFFSET: number[] = [];
 const GREGS = SC_OFFSET.map((off, r) => [r, off]).filter((x) => x !== undefined) as Array<[number, number]>;
 const USER_CS = 0x33;
 const USER_SS = 0x2b;
-/** struct _fpx_sw_bytes in the FXSAVE area's reserved bytes: magic1, extended_size, xfeatures, xstate_size. */
+/** struct _fpx_sw_bytes in the FXSAVE area's reserved bytes: magic1, extended_size, xfeatures (u64), xstate_size. */
 const SW_BYTES = 464;
 const FP_XSTATE_MAGIC1 = 0x46505853;
 const FP_XSTATE_MAGIC2 = 0x46505845;
@@ -140,7 +140,7 @@ export class SystrapThread implements Context {
     if (!(fpOff >= ALTSTACK_OFF && fpOff + 512 <= AREA_SIZE && fpOff % 64 === 0)) return null;
     let fpSize = 512;
     if (this.u32[(fpOff + SW_BYTES) >> 2] === FP_XSTATE_MAGIC1) {
-      const xsize = this.u32[(fpOff + SW_BYTES + 12) >> 2];
+      const xsize = this.u32[(fpOff + SW_BYTES + 16) >> 2];
       if (xsize > 512 && fpOff + xsize + 4 <= AREA_SIZE) fpSize = xsize;
     }
     this.uc = uc;
