@@ -40,9 +40,11 @@ const FORWARDED: Array<[NodeJS.Signals, number]> = [
 
 export type PlatformName = 'ptrace' | 'systrap';
 
-/** The platform named by $TSVISOR_PLATFORM (how the test suite runs on systrap), else ptrace. */
+/** The variable that names the platform (how the test suite runs on systrap); tsvisor's own, never the program's. */
+export const PLATFORM_ENV = 'TSVISOR_PLATFORM';
+
 function platformFromEnv(): PlatformName {
-  return process.env.TSVISOR_PLATFORM === 'systrap' ? 'systrap' : 'ptrace';
+  return process.env[PLATFORM_ENV] === 'systrap' ? 'systrap' : 'ptrace';
 }
 
 /** The platform asked for; systrap falls back to ptrace, with one line on stderr, where the host cannot run it. */
