@@ -311,14 +311,19 @@ export class SystrapThread implements Context {
   private writeFp(img: Buffer): void {
     const at = this.fpOff;
     const size = this.fpSize;
+    if (img.length <= 512) {
+      // An FXSAVE image sets x87 and SSE only, as ptrace's SETFPREGS does: the
+      // other components (the upper halves, PKRU with the stub code's
+      // execute-only key) stay as the frame has them.
+      img.copy(this.area, at, 0, SW_BYTES);
+      if (size > 512) this.area.writeBigUInt64LE(this.area.readBigUInt64LE(at + 512) | 3n, at + 512);
+      return;
+    }
     const sw = Buffer.from(this.area.subarray(at + SW_BYTES, at + 512));
     const dst = this.area.subarray(at, at + size);
     dst.fill(0);
     img.copy(dst, 0, 0, Math.min(img.length, size));
     sw.copy(dst, SW_BYTES);
-    if (size > 512) {
-      if (img.length <= 512) dst.writeBigUInt64LE(3n, 512); // x87 and SSE only
-      this.area.writeUInt32LE(FP_XSTATE_MAGIC2, at + size);
-    }
+    if (size > 512) this.area.writeUInt32LE(FP_XSTATE_MAGIC2, at + size);
   }
 }
