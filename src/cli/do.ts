@@ -7,6 +7,7 @@ import { parseSize } from '../abi/accounting';
 import { Sandbox } from '../sandbox/sandbox';
 import { CALLER_NOFILE_ENV } from '../host/hostinfo';
 import { fail } from './fail';
+import type { NetworkMode } from '../kernel/netinfo';
 
 export interface DoFlags {
   rootfs: string;
@@ -17,6 +18,7 @@ export interface DoFlags {
   cwd?: string;
   env: string[];
   memory?: string;
+  network: NetworkMode;
 }
 
 /** The smallest limit a program can start in (a shell and libc need a few MiB). */
@@ -49,7 +51,7 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
   const cwd = a.cwd || (fs.realpathSync(a.rootfs) === '/' ? process.cwd() : '/');
   let sb: Sandbox;
   try {
-    sb = new Sandbox({ rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: a.stats, memory });
+    sb = new Sandbox({ rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: a.stats, memory, network: a.network });
   } catch (e) {
     fail(`cannot start the sandbox: ${(e as Error).message}`, 125);
   }

@@ -24,6 +24,8 @@ import { HostStdio } from '../fsimpl/hostfd/terminal';
 import { ProcFs } from '../fsimpl/proc/procfs';
 import { captureHostInfo, type HostInfo } from '../host/hostinfo';
 import { HostTree } from '../host/hosttree';
+import { HostInterfaces } from '../host/hostnetinfo';
+import { LoopbackTable, type NetworkMode } from '../kernel/netinfo';
 import type { HostFs } from '../fsimpl/hostfs/hostfs';
 import { SentryOutput } from '../host/sentry_output';
 import * as S from '../abi/signals';
@@ -62,6 +64,8 @@ export interface SandboxOptions {
   /** Write the platform's counters (stops, injections, batches) here as JSON at the end. */
   statsFile?: string;
   hostname?: string;
+  /** The network the application gets (kernel/netinfo.ts); default sandbox. */
+  network?: NetworkMode;
   /** Memory limit in bytes (default: half of the host's RAM). */
   memory?: number;
   /** What the sandbox shows of the host machine (default: this host's, captured now). */
@@ -98,7 +102,9 @@ export class Sandbox {
       log(msg);
       this.out.stderr(`tsvisor: ${msg}\n`);
     };
-    this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostInfo: host, hostname: opts.hostname, log, warn });
+    const mode = opts.network ?? 'sandbox';
+    const network = { mode, interfaces: mode === 'host' ? new HostInterfaces() : new LoopbackTable() };
+    this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostInfo: host, hostname: opts.hostname, network, log, warn });
     const proc = ns.vfs.mountAt('/proc', new ProcFs(this.kernel, host));
     // procfs belongs to the sandbox's one PID namespace: every mount of it is this one.
     ns.vfs.fsTypes.register('proc', { userns: false, make: (_src, data) => (noOptions(data), { fs: proc.fs, root: proc.root }) });
