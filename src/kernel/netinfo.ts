@@ -4,9 +4,8 @@
 // table is the host's (read live, host/hostnetinfo.ts); in sandbox and none
 // modes it is the sandbox's own loopback until the user-space stack (src/net)
 // gives its own table.
-import {
-  AF_INET, AF_INET6,
-} from '../abi/socket';
+import { E, Errno } from '../abi/errno';
+import { AF_INET, AF_INET6 } from '../abi/socket';
 import {
   ARPHRD_LOOPBACK, IFA_F_PERMANENT, IFF_LOOPBACK, IFF_LOWER_UP, IFF_RUNNING, IFF_UP, IF_OPER_UNKNOWN, RTN_LOCAL, RTN_UNICAST, RTPROT_KERNEL,
   RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_LOCAL, RT_TABLE_MAIN, zeroStats, type NetRoute, type NetSnapshot,
@@ -28,7 +27,31 @@ export interface InterfaceTable {
 export interface NetworkConfig {
   readonly mode: NetworkMode;
   readonly interfaces: InterfaceTable;
+  /** Host sockets held open for the application (host mode only). */
+  readonly hostSockets: HostSocketBudget;
+  /** Port ids bound by the sandbox's netlink sockets. */
+  readonly netlinkPorts: Set<number>;
 }
+
+/**
+ * Host sockets the sandbox holds, bounded: each is a host fd of the Sentry,
+ * and a socket in flight in a unix socket's queue (SCM_RIGHTS) or dup'd many
+ * times counts once here while RLIMIT_NOFILE counts descriptors.
+ */
+export class HostSocketBudget {
+  open = 0;
+  constructor(readonly limit: number) {}
+  take(): void {
+    if (this.open >= this.limit) throw new Errno(E.ENFILE);
+    this.open++;
+  }
+  give(): void {
+    this.open--;
+  }
+}
+
+/** The default bound of host sockets: well under the Sentry's own fd limit. */
+export const HOST_SOCKET_LIMIT = 16384;
 
 const RTN_BROADCAST = 3;
 const FOREVER = 0xffffffff;

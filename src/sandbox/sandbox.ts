@@ -25,7 +25,7 @@ import { ProcFs } from '../fsimpl/proc/procfs';
 import { captureHostInfo, type HostInfo } from '../host/hostinfo';
 import { HostTree } from '../host/hosttree';
 import { HostInterfaces } from '../host/hostnetinfo';
-import { LoopbackTable, type NetworkMode } from '../kernel/netinfo';
+import { HOST_SOCKET_LIMIT, HostSocketBudget, LoopbackTable, type NetworkMode } from '../kernel/netinfo';
 import type { HostFs } from '../fsimpl/hostfs/hostfs';
 import { SentryOutput } from '../host/sentry_output';
 import * as S from '../abi/signals';
@@ -103,7 +103,7 @@ export class Sandbox {
       this.out.stderr(`tsvisor: ${msg}\n`);
     };
     const mode = opts.network ?? 'sandbox';
-    const network = { mode, interfaces: mode === 'host' ? new HostInterfaces() : new LoopbackTable() };
+    const network = { mode, interfaces: mode === 'host' ? new HostInterfaces() : new LoopbackTable(), hostSockets: new HostSocketBudget(mode === 'host' ? HOST_SOCKET_LIMIT : 0), netlinkPorts: new Set<number>() };
     this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostInfo: host, hostname: opts.hostname, network, log, warn });
     const proc = ns.vfs.mountAt('/proc', new ProcFs(this.kernel, host));
     // procfs belongs to the sandbox's one PID namespace: every mount of it is this one.
