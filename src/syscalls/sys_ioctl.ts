@@ -3,6 +3,8 @@ import { Errno, E } from '../abi/errno';
 import { O_NONBLOCK, O_PATH } from '../abi/fs';
 import { setAsync } from './fasync';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
+import { SocketFile } from '../socket/socket';
+import { ifIoctl, isIfIoctl } from '../socket/ifioctl';
 
 const FIONREAD = 0x541b;
 const FIONBIO = 0x5421;
@@ -48,6 +50,8 @@ export const defs: SyscallDef[] = [
           return 0;
         }
         default:
+          // The interface requests of netdevice(7): any socket, from the sandbox's interface table.
+          if (f instanceof SocketFile && isIfIoctl(cmd)) return ifIoctl(t.kernel.network.interfaces, t.mm, cmd, arg);
           return f.ioctl(t, cmd, arg);
       }
     },
