@@ -7,8 +7,8 @@
 import { E, Errno } from '../abi/errno';
 import { AF_INET, AF_INET6 } from '../abi/socket';
 import {
-  ARPHRD_LOOPBACK, IFA_F_PERMANENT, IFF_LOOPBACK, IFF_LOWER_UP, IFF_RUNNING, IFF_UP, IF_OPER_UNKNOWN, RTN_LOCAL, RTN_UNICAST, RTPROT_KERNEL,
-  RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_LOCAL, RT_TABLE_MAIN, zeroStats, type NetRoute, type NetSnapshot,
+  ARPHRD_LOOPBACK, IFA_F_PERMANENT, IFF_LOOPBACK, IFF_LOWER_UP, IFF_RUNNING, IFF_UP, IF_OPER_UNKNOWN, RTN_LOCAL, RTPROT_KERNEL,
+  RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_LOCAL, zeroStats, type NetRoute, type NetSnapshot,
 } from '../abi/netif';
 
 /**
@@ -60,7 +60,7 @@ function route(r: Partial<NetRoute> & Pick<NetRoute, 'family' | 'dstLen' | 'tabl
   return { srcLen: 0, tos: 0, protocol: RTPROT_KERNEL, flags: 0, dst: null, gateway: null, prefsrc: null, oif: 1, priority: null, pref: null, ...r };
 }
 
-/** A network namespace with only its loopback up, as Linux sets one up (`ip link set lo up`). */
+/** A new network namespace after `ip link set lo up`, as Linux shows it (the routes are the local table's). */
 export class LoopbackTable implements InterfaceTable {
   snapshot(): NetSnapshot {
     const v4 = (a: number[]) => Buffer.from(a);
@@ -80,7 +80,6 @@ export class LoopbackTable implements InterfaceTable {
         route({ family: AF_INET, dstLen: 8, table: RT_TABLE_LOCAL, type: RTN_LOCAL, scope: RT_SCOPE_HOST, dst: v4([127, 0, 0, 0]), prefsrc: v4([127, 0, 0, 1]) }),
         route({ family: AF_INET, dstLen: 32, table: RT_TABLE_LOCAL, type: RTN_LOCAL, scope: RT_SCOPE_HOST, dst: v4([127, 0, 0, 1]), prefsrc: v4([127, 0, 0, 1]) }),
         route({ family: AF_INET, dstLen: 32, table: RT_TABLE_LOCAL, type: RTN_BROADCAST, scope: RT_SCOPE_LINK, dst: v4([127, 255, 255, 255]), prefsrc: v4([127, 0, 0, 1]) }),
-        route({ family: AF_INET6, dstLen: 128, table: RT_TABLE_MAIN, type: RTN_UNICAST, scope: RT_SCOPE_UNIVERSE, dst: lo6, priority: 256, pref: 0 }),
         route({ family: AF_INET6, dstLen: 128, table: RT_TABLE_LOCAL, type: RTN_LOCAL, scope: RT_SCOPE_UNIVERSE, dst: lo6, priority: 0, pref: 0 }),
       ],
     };

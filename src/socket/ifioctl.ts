@@ -75,7 +75,11 @@ function ifconf(s: NetSnapshot, mem: IfMem, arg: number): number {
   return 0;
 }
 
-export function ifIoctl(table: InterfaceTable, mem: IfMem, cmd: number, arg: number): number {
+/** The IPv4 address requests: only an AF_INET socket serves them (Linux's devinet_ioctl); others ENOTTY. */
+const ADDR_REQS = new Set([SIOCGIFADDR, SIOCSIFADDR, SIOCGIFDSTADDR, SIOCSIFDSTADDR, SIOCGIFBRDADDR, SIOCSIFBRDADDR, SIOCGIFNETMASK, SIOCSIFNETMASK]);
+
+export function ifIoctl(table: InterfaceTable, mem: IfMem, family: number, cmd: number, arg: number): number {
+  if (ADDR_REQS.has(cmd) && family !== AF_INET) throw new Errno(E.ENOTTY);
   if (SETTERS.has(cmd)) throw new Errno(E.EPERM);
   const s = table.snapshot();
   if (cmd === SIOCGIFCONF) return ifconf(s, mem, arg);

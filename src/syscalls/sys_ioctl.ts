@@ -51,7 +51,7 @@ export const defs: SyscallDef[] = [
         }
         default:
           // The interface requests of netdevice(7): any socket, from the sandbox's interface table.
-          if (f instanceof SocketFile && isIfIoctl(cmd)) return ifIoctl(t.kernel.network.interfaces, t.mm, cmd, arg);
+          if (f instanceof SocketFile && isIfIoctl(cmd)) return ifIoctl(t.kernel.network.interfaces, t.mm, f.family, cmd, arg);
           return f.ioctl(t, cmd, arg);
       }
     },

@@ -224,13 +224,9 @@ export class HostInetSocket extends SocketFile {
   // ----------------------------------------------------------------- data
 
   async sendmsg(t: FileCtx, req: SendRequest): Promise<number> {
-    if (req.rights) {
-      // Descriptors cannot go over an inet socket (Linux: EINVAL for SCM_RIGHTS there).
-      for (const f of req.rights) f.decRef();
-      req.rights = null;
-      throw new Errno(E.EINVAL);
-    }
-    if (req.cred) throw new Errno(E.EINVAL);
+    // SCM_RIGHTS and SCM_CREDENTIALS mean nothing on an inet socket: Linux ignores them, and nothing reaches the host.
+    if (req.rights) for (const f of req.rights) f.decRef();
+    req.rights = null;
     // A stream socket ignores a destination (no fast open); a datagram's is checked like connect's.
     const sa = req.addr && req.addr.length > 0 && !this.stream ? checkAddr(this.family, req.addr, 'sendto') : null;
     const nonblock = this.nonblocking || (req.flags & MSG_DONTWAIT) !== 0;

@@ -153,9 +153,9 @@ export class NetlinkSocket extends SocketFile {
     const type = m.readUInt16LE(4);
     const flags = m.readUInt16LE(6);
     const seq = m.readUInt32LE(8);
-    if (!(flags & NLM_F_REQUEST)) return;
     let err = 0;
-    if (type >= RTM_BASE) {
+    // Not a request, or a control message (NOOP, ERROR, DONE...): acknowledged if asked, as Linux.
+    if (flags & NLM_F_REQUEST && type >= RTM_BASE) {
       const dump = (flags & NLM_F_DUMP) === NLM_F_DUMP;
       try {
         if (dump && this.dump.length > 0) throw new Errno(E.EBUSY);

@@ -59,7 +59,7 @@ function linkBody(l: NetLink): Buffer[] {
   });
   return [
     h, attr(IFLA_IFNAME, cstr(l.name)), attr(IFLA_TXQLEN, u32(l.txqlen)), attr(IFLA_OPERSTATE, u8(l.operstate)), attr(IFLA_LINKMODE, u8(l.linkmode)),
-    attr(IFLA_MTU, u32(l.mtu)), attr(IFLA_GROUP, u32(l.group)), attr(IFLA_QDISC, cstr(l.qdisc)), attr(IFLA_ADDRESS, l.hwaddr), attr(IFLA_BROADCAST, l.broadcast),
+    attr(IFLA_MTU, u32(l.mtu)), attr(IFLA_GROUP, u32(l.group)), attr(IFLA_ADDRESS, l.hwaddr), attr(IFLA_BROADCAST, l.broadcast), attr(IFLA_QDISC, cstr(l.qdisc)),
     attr(IFLA_STATS, st32), attr(IFLA_STATS64, st64),
   ];
 }
