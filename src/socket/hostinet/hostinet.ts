@@ -9,7 +9,7 @@
 // other blocking call.
 import { Errno, E } from '../../abi/errno';
 import {
-  MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, SHUT_RDWR, SOCK_STREAM, SOL_SOCKET,
+  MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, SHUT_RDWR, SOCK_STREAM, SOL_SOCKET,
   SO_ERROR, SO_PASSCRED,
 } from '../../abi/socket';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDHUP, EVENT_RDNORM, EVENT_WRNORM, type Waiter } from '../../abi/waitqueue';
@@ -26,7 +26,7 @@ import { SocketFile, type RecvResult, type SendRequest } from '../socket';
 import { optionSpec, SO_RCVTIMEO, SO_SNDTIMEO } from './options';
 import { checkAddr } from './addr';
 
-const MSG_DONTROUTE = 0x4, MSG_EOR = 0x80, MSG_CONFIRM = 0x800, MSG_MORE = 0x8000;
+const MSG_DONTROUTE = 0x4, MSG_EOR = 0x80, MSG_CONFIRM = 0x800, MSG_ERRQUEUE = 0x2000, MSG_MORE = 0x8000;
 /** Flags the host is given; others are dropped (Linux ignores what a protocol does not use). */
 const SEND_FLAGS = MSG_OOB | MSG_DONTROUTE | MSG_EOR | MSG_CONFIRM | MSG_MORE;
 const RECV_FLAGS = MSG_OOB | MSG_PEEK | MSG_TRUNC;
@@ -263,6 +263,7 @@ export class HostInetSocket extends SocketFile {
   }
 
   async recvmsg(t: FileCtx, len: number, flags: number): Promise<RecvResult> {
+    if (flags & MSG_ERRQUEUE) return this.recvErrQueue(len);
     const nonblock = this.nonblocking || (flags & MSG_DONTWAIT) !== 0;
     const hostFlags = (flags & RECV_FLAGS) | MSG_DONTWAIT | (this.stream ? 0 : MSG_TRUNC);
     const waitall = this.stream && (flags & (MSG_WAITALL | MSG_PEEK)) === MSG_WAITALL && !nonblock;
@@ -299,6 +300,19 @@ export class HostInetSocket extends SocketFile {
     }
     const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
     return { data, n: got, flags: 0, addr: null, rights: null, cred: null };
+  }
+
+  /**
+   * An error queue entry (IP_RECVERR): its bytes, never waited for. The
+   * control message with the error (sock_extended_err) is not passed on, as
+   * when a reader gives no control buffer: MSG_CTRUNC says so.
+   */
+  private recvErrQueue(len: number): RecvResult {
+    const buf = Buffer.allocUnsafe(Math.min(len, CHUNK));
+    const r = hs.recvfrom(this.fd, buf, MSG_ERRQUEUE | MSG_DONTWAIT);
+    if (r.n < 0) fail(r.n);
+    const n = Math.min(r.n, buf.length);
+    return { data: buf.subarray(0, n), n, flags: MSG_ERRQUEUE | MSG_CTRUNC | (r.n > n ? MSG_TRUNC : 0), addr: r.addr.length ? r.addr : null, rights: null, cred: null };
   }
 
   // -------------------------------------------------------------- options

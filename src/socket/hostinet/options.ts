@@ -69,6 +69,7 @@ const TABLE = new Map<number, Map<number, OptionSpec>>([
     [1, int()], // IP_TOS
     [2, int()], // IP_TTL
     [10, int()], // IP_MTU_DISCOVER
+    [11, int()], // IP_RECVERR (glibc's resolver sets it; the queue is read with MSG_ERRQUEUE, without the control message)
     [14, ro()], // IP_MTU
     [15, int()], // IP_FREEBIND
     [24, int()], // IP_BIND_ADDRESS_NO_PORT
@@ -87,6 +88,7 @@ const TABLE = new Map<number, Map<number, OptionSpec>>([
     [21, { min: 20, max: 20, get: false, set: true }], // IPV6_DROP_MEMBERSHIP
     [23, int()], // IPV6_MTU_DISCOVER
     [24, ro()], // IPV6_MTU
+    [25, int()], // IPV6_RECVERR
     [26, int()], // IPV6_V6ONLY
     [67, int()], // IPV6_TCLASS
   ])],
@@ -101,4 +103,4 @@ export function optionSpec(level: number, name: number, family: number, stream: 
 }
 
 /** Listed for the syscall table's note. */
-export const OPTION_NOTE = 'host mode: SOL_SOCKET SO_REUSEADDR/REUSEPORT/KEEPALIVE/LINGER/SNDBUF/RCVBUF/RCVTIMEO/SNDTIMEO/BROADCAST/OOBINLINE/PRIORITY/RCVLOWAT/DONTROUTE and the read-only ones; SOL_TCP NODELAY/CORK/KEEPIDLE/KEEPINTVL/KEEPCNT/SYNCNT/LINGER2/DEFER_ACCEPT/WINDOW_CLAMP/INFO/QUICKACK/CONGESTION/USER_TIMEOUT/NOTSENT_LOWAT/MAXSEG; UDP_CORK; IP TOS/TTL/MTU_DISCOVER/MTU/FREEBIND/BIND_ADDRESS_NO_PORT/multicast; IPV6 V6ONLY/TCLASS/hops/MTU/multicast';
+export const OPTION_NOTE = 'host mode: SOL_SOCKET SO_REUSEADDR/REUSEPORT/KEEPALIVE/LINGER/SNDBUF/RCVBUF/RCVTIMEO/SNDTIMEO/BROADCAST/OOBINLINE/PRIORITY/RCVLOWAT/DONTROUTE and the read-only ones; SOL_TCP NODELAY/CORK/KEEPIDLE/KEEPINTVL/KEEPCNT/SYNCNT/LINGER2/DEFER_ACCEPT/WINDOW_CLAMP/INFO/QUICKACK/CONGESTION/USER_TIMEOUT/NOTSENT_LOWAT/MAXSEG; UDP_CORK; IP TOS/TTL/MTU_DISCOVER/MTU/RECVERR/FREEBIND/BIND_ADDRESS_NO_PORT/multicast; IPV6 V6ONLY/RECVERR/TCLASS/hops/MTU/multicast';
