@@ -15,7 +15,7 @@ const FIOASYNC = 0x5452;
 export const defs: SyscallDef[] = [
   {
     nr: 16, name: 'ioctl', args: ['fd', 'ioctl_req', 'ioctl_arg'],
-    partial: 'terminals (docs/ARCHITECTURE.md, Terminals): no packet mode (TIOCPKT is EINVAL), no TIOCSTI, a pty master cannot be a controlling terminal (TIOCSCTTY on it is EINVAL)',
+    partial: 'terminals (docs/ARCHITECTURE.md, Terminals): no packet mode (TIOCPKT is EINVAL), no TIOCSTI, a pty master cannot be a controlling terminal (TIOCSCTTY on it is EINVAL). Sockets: the SIOCGIF* requests from the interface table; the SIOCSIF* setters are EPERM',
     fn: (t, a) => {
       const fd = i32(a[0]);
       const cmd = u32(a[1]);

@@ -13,6 +13,7 @@ import { credOf, SocketFile, type SocketNames } from '../socket/socket';
 import { UnixSocket, type UnixEnv } from '../socket/unix/unix';
 import { HostFdFile } from '../fsimpl/hostfd/hostfd';
 import { HostInetSocket } from '../socket/hostinet/hostinet';
+import { OPTION_NOTE } from '../socket/hostinet/options';
 import { NetlinkSocket } from '../socket/netlink/netlink';
 import { AF_NETLINK, NETLINK_ROUTE } from '../abi/netif';
 
@@ -256,8 +257,8 @@ function sockopt(t: Task, a: number[], set: boolean): number {
   return 0;
 }
 
-const SOCKOPT_PARTIAL = 'SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_SNDBUF (the send buffer limit), SO_RCVBUF (kept, reported), SO_PASSCRED, SO_REUSEADDR; other options ENOPROTOOPT, other levels EOPNOTSUPP. A host socket donated as stdio: SO_TYPE, SO_DOMAIN, SO_PROTOCOL and SO_ACCEPTCONN read only';
-const PARTIAL = 'AF_UNIX only: AF_INET and AF_INET6 (networking) are a later issue and answer EAFNOSUPPORT';
+const SOCKOPT_PARTIAL = `AF_UNIX, SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_SNDBUF (the send buffer limit), SO_RCVBUF (kept, reported), SO_PASSCRED, SO_REUSEADDR; other options ENOPROTOOPT, other levels EOPNOTSUPP. AF_NETLINK: SO_SNDBUF/RCVBUF, NETLINK_ADD/DROP_MEMBERSHIP (no notifications are sent), NETLINK_CAP_ACK/EXT_ACK/GET_STRICT_CHK. Inet, ${OPTION_NOTE}; others ENOPROTOOPT. A host socket donated as stdio: SO_TYPE, SO_DOMAIN, SO_PROTOCOL and SO_ACCEPTCONN read only`;
+const PARTIAL = 'AF_UNIX; AF_NETLINK with NETLINK_ROUTE only (RTM_GETLINK/GETADDR/GETROUTE); AF_INET/AF_INET6 in --network=host only (host sockets: TCP, UDP, ICMP echo; SOCK_RAW is EPERM), EAFNOSUPPORT in sandbox and none modes until the Sentry\'s stack lands';
 
 export const defs: SyscallDef[] = [
   { nr: 41, name: 'socket', fn: socket, args: ['sock_domain', 'sock_type', 'sock_proto'], partial: PARTIAL },
