@@ -31,6 +31,8 @@ import { SentryOutput } from '../host/sentry_output';
 import * as S from '../abi/signals';
 import type { ContainerPlan } from '../oci/plan';
 import { applyContainerMounts } from './container';
+import { loopbackHosts, writeEtcFiles } from './etcfiles';
+import type { VirtualFilesystem } from '../vfs/vfs';
 import { stateOf } from '../syscalls/sys_info';
 
 /** Signals to the Sentry that are meant for the sandboxed program. */
@@ -66,6 +68,12 @@ export interface SandboxOptions {
   hostname?: string;
   /** The network the application gets (kernel/netinfo.ts); default sandbox. */
   network?: NetworkMode;
+  /**
+   * Host-mode /etc/hosts and /etc/resolv.conf (the host's, read by the
+   * caller): with them and without a container, the identity files are
+   * written (sandbox/etcfiles.ts).
+   */
+  hostEtc?: { hosts: string; resolvConf: string };
   /** Memory limit in bytes (default: half of the host's RAM). */
   memory?: number;
   /** What the sandbox shows of the host machine (default: this host's, captured now). */
@@ -115,6 +123,7 @@ export class Sandbox {
       if (c.rootReadonly) ns.vfs.rootMount.flags.readonly = true;
       if (c.domainname !== undefined) this.kernel.rootNs.uts.domainname = c.domainname;
     }
+    if (!c) this.writeIdentity(ns.vfs, opts, log);
     hostStdio.events = this.platform;
     const { table, hooks, missingFamilies } = buildTable();
     this.kernel.table = table;
@@ -144,6 +153,21 @@ export class Sandbox {
     });
     this.rootCtx = root;
     this.fdTable = fdTable;
+  }
+
+  /**
+   * `tsvisor do`: /etc/hostname says the sandbox's hostname; in host mode
+   * /etc/hosts and /etc/resolv.conf are the host's, otherwise /etc/hosts
+   * names the loopback and resolv.conf is the root file system's own.
+   */
+  private writeIdentity(vfs: VirtualFilesystem, opts: SandboxOptions, log: (m: string) => void): void {
+    const name = this.kernel.rootNs.uts.hostname;
+    const files: Record<string, string> = { '/etc/hostname': `${name}\n` };
+    if (opts.network === 'host' && opts.hostEtc) {
+      files['/etc/hosts'] = opts.hostEtc.hosts;
+      files['/etc/resolv.conf'] = opts.hostEtc.resolvConf;
+    } else if (opts.network !== 'host') files['/etc/hosts'] = loopbackHosts(name);
+    writeEtcFiles(vfs, files, log);
   }
 
   private readonly hostInfo: HostInfo;

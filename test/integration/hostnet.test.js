@@ -274,3 +274,19 @@ except OSError as e: print('FIONREAD on listener', errno.errorcode[e.errno])`;
   const r = h.runSandbox([PY, '-c', code], host('host'));
   assert.strictEqual(r.stdout, 'EPERM\nEPERM\nEPERM\nEPERM\nFIONREAD on listener EINVAL\n', r.stderr);
 });
+
+test('do: /etc/hostname is the hostname; host mode has the host\'s name, hosts and resolv.conf', { timeout: 60_000 }, () => {
+  const before = fs.readFileSync('/etc/hosts', 'utf8');
+  const cmd = ['/bin/sh', '-c', 'hostname; cat /etc/hostname /etc/hosts; echo ---; cat /etc/resolv.conf'];
+  const sb = h.runSandbox(cmd, host('sandbox'));
+  assert.strictEqual(sb.status, 0, h.describe('sandbox', sb));
+  const [ids, resolv] = sb.stdout.split('---\n');
+  assert.match(ids, /^tsvisor\ntsvisor\n127\.0\.0\.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n/);
+  assert.match(ids, /^127\.0\.1\.1\ttsvisor$/m);
+  assert.strictEqual(resolv, fs.readFileSync('/etc/resolv.conf', 'utf8'), 'the root file system\'s own');
+  const hm = h.runSandbox(cmd, host('host'));
+  const name = require('node:os').hostname();
+  assert.strictEqual(hm.stdout, `${name}\n${name}\n${fs.readFileSync('/etc/hosts', 'utf8')}---\n${fs.readFileSync('/etc/resolv.conf', 'utf8')}`);
+  // The sandbox wrote its private upper layer, never the host's files.
+  assert.strictEqual(fs.readFileSync('/etc/hosts', 'utf8'), before);
+});
