@@ -1,5 +1,5 @@
 /* inetsock: TCP and UDP over the loopback (::1, or 127.0.0.1 with argument
- * "4"), the calls servers and clients make, and the errors Linux gives for
+ * "4"; "auto": ::1 if the host has it, else 127.0.0.1), the calls servers and clients make, and the errors Linux gives for
  * bad arguments. Run natively and in the sandbox with --network=host (the
  * sockets are host sockets there); ports are random, so only relations
  * between them are printed. */
@@ -280,6 +280,14 @@ int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   signal(SIGPIPE, SIG_IGN);
   if (argc > 1 && strcmp(argv[1], "4") == 0) fam = AF_INET;
+  if (argc > 1 && strcmp(argv[1], "auto") == 0) {
+    /* ::1 unless the host has IPv6 disabled: then 127.0.0.1. */
+    struct sockaddr_storage ss;
+    socklen_t l = loaddr(&ss, 0);
+    int t = socket(AF_INET6, SOCK_DGRAM, 0);
+    if (t < 0 || bind(t, (struct sockaddr *)&ss, l) < 0) fam = AF_INET;
+    close(t);
+  }
   printf("family %s\n", fam == AF_INET6 ? "inet6" : "inet");
   tcp();
   udp();

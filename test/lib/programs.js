@@ -130,7 +130,7 @@ const C_PROGRAMS = Object.freeze({
   memfd: { args: () => [], endsWithDone: true },
   // Host network mode (--network=host): the sockets and interfaces are the host's. hostnet.test.js
   // also runs them against a fresh network namespace (IPv4, and the sandbox's own loopback).
-  inetsock: { args: () => ['6'], endsWithDone: true, network: 'host' },
+  inetsock: { args: () => ['auto'], endsWithDone: true, network: 'host' },
   netlinkroute: { args: () => [], endsWithDone: true, network: 'host' },
   ifioctl: { args: () => ['inet'], endsWithDone: true, network: 'host' },
 });
