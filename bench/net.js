@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 // bench/net.js: host-mode networking (`tsvisor do --network host`) against
-// native, with bench/tcpbench.c over ::1 (both ends in the sandbox, each a
+// native, with bench/tcpbench.c over the loopback (::1, else 127.0.0.1; both ends in the sandbox, each a
 // host socket the Sentry owns):
 //   TCP throughput  MiB through one connection in 64 KiB writes (Mbit/s)
 //   connect rate    connect + accept + close per second
@@ -50,8 +50,8 @@ function measure(label, argv, name) {
 
 const sandbox = (argv) => [process.execPath, TSVISOR, 'do', '--network', 'host', '--', ...argv];
 const rows = [
-  ['TCP throughput over ::1, Mbit/s', [bin, 'throughput', String(opts.mib)], 'mbit_per_s'],
-  ['connect+accept+close over ::1, per second', [bin, 'connect', String(opts.conns)], 'conn_per_s'],
+  ['TCP throughput over the loopback, Mbit/s', [bin, 'throughput', String(opts.mib)], 'mbit_per_s'],
+  ['connect+accept+close over the loopback, per second', [bin, 'connect', String(opts.conns)], 'conn_per_s'],
 ];
 const out = ['| what | native | tsvisor --network=host | tsvisor/native |', '| --- | --- | --- | --- |'];
 for (const [what, argv, name] of rows) {
