@@ -301,3 +301,35 @@ test('do: /etc/hostname is the hostname; host mode has the host\'s name, hosts a
   // The sandbox wrote its private upper layer, never the host's files.
   assert.strictEqual(fs.readFileSync('/etc/hosts', 'utf8'), before);
 });
+
+test('OCI: the global --network reaches the container\'s sandbox (host: the host\'s interfaces; default: loopback)', { timeout: 120_000 }, () => {
+  if (!fs.existsSync('/bin/busybox')) return;
+  const dir = h.tmpDir('tsvisor-ocinet-');
+  const rootfs = path.join(dir, 'rootfs');
+  fs.mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
+  fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin', 'busybox'));
+  fs.chmodSync(path.join(rootfs, 'bin', 'busybox'), 0o755);
+  fs.symlinkSync('busybox', path.join(rootfs, 'bin', 'cat'));
+  const tsv = (globals, args) => {
+    const out = path.join(dir, `out-${process.hrtime.bigint()}`);
+    const fd = fs.openSync(out, 'w');
+    const r = childProcess.spawnSync(process.execPath, [h.TSVISOR, '--root', path.join(dir, 'root'), ...globals, ...args], {
+      cwd: dir, env: h.sentryEnv(), stdio: ['ignore', fd, 'inherit'], timeout: 60_000, killSignal: 'SIGKILL',
+    });
+    fs.closeSync(fd);
+    return { status: r.status, stdout: fs.readFileSync(out, 'utf8') };
+  };
+  assert.strictEqual(tsv([], ['spec', '--bundle', dir]).status, 0);
+  const file = path.join(dir, 'config.json');
+  const spec = JSON.parse(fs.readFileSync(file, 'utf8'));
+  spec.process.args = ['/bin/cat', '/proc/net/dev'];
+  spec.process.terminal = false;
+  fs.writeFileSync(file, JSON.stringify(spec));
+  const names = (s) => s.split('\n').slice(2).map((l) => l.split(':')[0].trim()).filter(Boolean).sort();
+  const hostMode = tsv(['--network', 'host'], ['run', 'nethost']);
+  assert.strictEqual(hostMode.status, 0, hostMode.stdout);
+  assert.deepStrictEqual(names(hostMode.stdout), names(fs.readFileSync('/proc/net/dev', 'utf8')));
+  const dflt = tsv([], ['run', 'netdefault']);
+  assert.strictEqual(dflt.status, 0, dflt.stdout);
+  assert.deepStrictEqual(names(dflt.stdout), ['lo']);
+});
