@@ -216,7 +216,7 @@ async function accept(t: Task, a: number[], flags: number): Promise<number> {
   const c = await s.accept(t, flags & SOCK_NONBLOCK);
   const fd = installOrDrop(t, c, (flags & SOCK_CLOEXEC) !== 0);
   try {
-    writeSockaddr(t, a[1], a[2], c.peername());
+    writeSockaddr(t, a[1], a[2], c.acceptedPeer());
   } catch (e) {
     t.fdTable.close(fd);
     throw e;

@@ -83,8 +83,16 @@ export class HostInetSocket extends SocketFile {
     return new HostInetSocket(env, family, type, protocol, nonblock, fd);
   }
 
-  private constructor(private readonly env: HostinetEnv, family: number, type: number, protocol: number, nonblock: number, private readonly fd: number) {
+  private constructor(
+    private readonly env: HostinetEnv, family: number, type: number, protocol: number, nonblock: number, private readonly fd: number,
+    /** The peer's address from the host's accept (a reset peer has no name later). */
+    private readonly acceptAddr: Buffer | null = null,
+  ) {
     super(family, type, protocol, nonblock, env.sockfs);
+  }
+
+  override acceptedPeer(): Buffer {
+    return this.acceptAddr ?? this.peername();
   }
 
   private get stream(): boolean {
@@ -168,7 +176,7 @@ export class HostInetSocket extends SocketFile {
     for (;;) {
       this.env.budget.take();
       const c = hs.accept(this.fd);
-      if (c.fd >= 0) return new HostInetSocket(this.env, this.family, this.type, this.protocol, nonblock, c.fd);
+      if (c.fd >= 0) return new HostInetSocket(this.env, this.family, this.type, this.protocol, nonblock, c.fd, c.addr);
       this.env.budget.give();
       if (c.fd !== -E.EAGAIN && c.fd !== -E.EINTR) fail(c.fd);
       deadline = await this.waitFor(t, EVENT_IN, this.nonblocking, this.rcvTimeoNs, deadline);
