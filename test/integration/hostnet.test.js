@@ -52,7 +52,7 @@ for (const mode of ['sandbox', 'none']) {
   });
 }
 
-test('sandbox and none modes: inet sockets are EAFNOSUPPORT, netlink and unix sockets work', { timeout: 60_000 }, (t) => {
+test('sandbox and none modes, before the Sentry\'s stack lands: inet sockets are EAFNOSUPPORT, netlink works', { timeout: 60_000 }, (t) => {
   if (!h.needTools(t, ['python3'])) return;
   const code = 'import socket\nfor f in (socket.AF_INET, socket.AF_INET6):\n  try: socket.socket(f)\n  except OSError as e: print(e.errno)\nprint(socket.if_nameindex())';
   for (const mode of ['sandbox', 'none']) {
@@ -230,7 +230,8 @@ test('sandbox and none modes create no host socket; host mode does (the count se
   if (!h.needTools(t, ['python3'])) return;
   for (const mode of ['sandbox', 'none']) {
     const r = await countSockets(mode, TRY_SOCKETS);
-    assert.match(r.out, /inet sockets made 0 interfaces \['lo'\]/, r.err);
+    // Whether inet sockets exist there (the Sentry's stack) or not, none is a host socket.
+    assert.match(r.out, /inet sockets made (0|200) interfaces \['lo'\]/, r.err);
     assert.strictEqual(r.after, r.before, `${mode}: the Sentry's host sockets went from ${r.before} to ${r.after}`);
   }
   const r = await countSockets('host', TRY_SOCKETS);
