@@ -334,3 +334,22 @@ test('OCI: the global --network reaches the container\'s sandbox (host: the host
   assert.strictEqual(dflt.status, 0, dflt.stdout);
   assert.deepStrictEqual(names(dflt.stdout), ['lo']);
 });
+
+test('/proc/net/unix lists the sandbox\'s bound unix sockets', { timeout: 60_000 }, (t) => {
+  if (!h.needTools(t, ['python3'])) return;
+  const code = `import socket, os
+a = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); a.bind('\\0tsvisor-test-abstract'); a.listen()
+b = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); b.bind('/tmp/tsvisor-test-path')
+lines = open('/proc/net/unix').read().splitlines()
+print(lines[0])
+for l in lines[1:]:
+  f = l.split()
+  print(f[3], f[4], f[5], f[7] if len(f) > 7 else '')`;
+  const r = h.runSandbox([PY, '-c', code]);
+  assert.strictEqual(r.status, 0, h.describe('proc/net/unix', r));
+  const rows = r.stdout.split('\n');
+  assert.strictEqual(rows[0], 'Num       RefCount Protocol Flags    Type St Inode Path');
+  // Flags __SO_ACCEPTCON for the listener, type, state SS_UNCONNECTED (01).
+  assert.ok(rows.includes('00010000 0001 01 @tsvisor-test-abstract'), r.stdout);
+  assert.ok(rows.includes('00000000 0002 01 /tmp/tsvisor-test-path'), r.stdout);
+});
