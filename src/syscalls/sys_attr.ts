@@ -62,8 +62,8 @@ function chmod(t: Task, p: VPath, mode: number): number {
   vfsOf(t).checkWritable(p);
   checkOwner(t.creds, a);
   mode &= 0o7777;
-  // Only a member of the file's group (or CAP_FSETID) may set the setgid bit on a file.
-  if ((a.mode & S_IFMT) !== S_IFDIR && !maySetGid(t.creds, a)) mode &= ~S_ISGID;
+  // Only a member of the file's group (or CAP_FSETID) may set the setgid bit, directories included.
+  if (!maySetGid(t.creds, a)) mode &= ~S_ISGID;
   vfsOf(t).setattr(p, { mode });
   return 0;
 }

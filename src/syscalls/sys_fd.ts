@@ -163,10 +163,8 @@ export const defs: SyscallDef[] = [
       const newfd = i32(a[1]);
       const flags = u32(a[2]);
       if (flags & ~O_CLOEXEC) throw new Errno(E.EINVAL);
-      if (oldfd === newfd) {
-        t.fdTable.getRaw(oldfd);
-        throw new Errno(E.EINVAL);
-      }
+      // Linux refuses newfd == oldfd before looking the descriptor up.
+      if (oldfd === newfd) throw new Errno(E.EINVAL);
       return t.fdTable.dup2(oldfd, newfd, (flags & O_CLOEXEC) !== 0);
     },
   },

@@ -4,6 +4,7 @@ import type { Task } from '../kernel/task';
 import { readPath, resolverOf, startOf, vfsOf } from './sysutil';
 import { O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH, O_RDONLY, O_TMPFILE, O_TRUNC, O_WRONLY, S_IFDIR, S_IFMT } from '../abi/fs';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
+import { unshareFdTable } from './sys_ns';
 
 // Flags open(2) knows; others are silently ignored by open/openat and rejected by openat2.
 const VALID_FLAGS = 0o37777703;
@@ -71,7 +72,7 @@ export const defs: SyscallDef[] = [
       const last = u32(a[1]);
       const flags = u32(a[2]);
       if (flags & ~(2 | 4) || first > last) throw new Errno(E.EINVAL);
-      // CLOSE_RANGE_UNSHARE (2): the kernel unshares the table at clone time; here tables are per process already.
+      if (flags & 2) unshareFdTable(t);
       t.fdTable.closeRange(first, last, (flags & 4) !== 0);
       return 0;
     },

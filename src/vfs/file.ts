@@ -141,9 +141,14 @@ export abstract class FileDescription {
   ignoresWriteData(): boolean {
     return false;
   }
-  /** fsync/fdatasync (and RWF_DSYNC/RWF_SYNC): data held in memory needs nothing; pipes and the like refuse. */
+  /**
+   * fsync/fdatasync (and RWF_DSYNC/RWF_SYNC): data held in memory needs
+   * nothing; as on Linux only regular files and directories have a sync,
+   * pipes, FIFOs, sockets and character devices refuse.
+   */
   sync(_dataOnly: boolean): void {
-    if (!this.path) throw new Errno(E.EINVAL);
+    const fmt = this.inode ? this.inode.mode & S_IFMT : 0;
+    if (!this.path || (fmt !== S_IFREG && fmt !== S_IFDIR)) throw new Errno(E.EINVAL);
   }
   /** Files that never block, or that honour nowait in read/write, say so. */
   supportsNowait(_write: boolean): boolean {
