@@ -20,6 +20,14 @@ export interface RecordLock {
   end: number; // inclusive; Infinity for "to EOF and beyond"
 }
 
+/** A lock owner (the fd table for POSIX locks) records whose lock it is waiting for, for deadlock detection. */
+interface LockWaiter {
+  lockBlockedBy?: object | null;
+}
+
+/** How far a chain of waiting owners is followed (Linux's MAX_DEADLK_ITERATIONS). */
+const MAX_DEADLOCK_DEPTH = 10;
+
 export const LOCK_SH = 1;
 export const LOCK_EX = 2;
 export const LOCK_NB = 4;
@@ -52,19 +60,51 @@ export class FileLocks {
       if (l.end > end) out.push({ ...l, start: end + 1 });
     }
     if (type !== F_UNLCK) out.push({ owner, pid, type, start, end });
-    this.records = out;
+    // As Linux's list: each owner's locks together, by start, the owners in the order they first locked
+    // (F_GETLK reports the first conflicting lock in that order).
+    const groups = new Map<object, RecordLock[]>();
+    for (const l of out) {
+      const g = groups.get(l.owner);
+      if (g) g.push(l);
+      else groups.set(l.owner, [l]);
+    }
+    // Touching locks of one owner and type become one, as Linux merges them.
+    this.records = [...groups.values()].flatMap((g) => {
+      g.sort((a, b) => a.start - b.start);
+      const merged: RecordLock[] = [];
+      for (const l of g) {
+        const last = merged[merged.length - 1];
+        if (last && last.type === l.type && last.end + 1 >= l.start) last.end = Math.max(last.end, l.end);
+        else merged.push({ ...l });
+      }
+      return merged;
+    });
     this.queue.notify(ALL);
   }
 
   /** F_SETLK / F_SETLKW (wait=true) and the OFD variants. */
   async set(t: FileCtx, owner: object, pid: number, type: number, start: number, end: number, wait: boolean): Promise<void> {
     for (;;) {
-      if (type === F_UNLCK || !this.test(owner, type, start, end)) {
+      const c = type === F_UNLCK ? null : this.test(owner, type, start, end);
+      if (!c) {
         this.apply(owner, pid, type, start, end);
         return;
       }
       if (!wait) throw new Errno(E.EAGAIN);
-      await t.block(this.queue, ALL);
+      // POSIX locks (not OFD ones, as on Linux): waiting for an owner that waits, in turn, for us is EDEADLK.
+      const me = owner as LockWaiter;
+      if (pid !== -1) {
+        let x: LockWaiter | null = c.owner as LockWaiter;
+        for (let depth = 0; x && depth < MAX_DEADLOCK_DEPTH; depth++, x = x.lockBlockedBy ?? null) {
+          if (x === me) throw new Errno(E.EDEADLK);
+        }
+      }
+      me.lockBlockedBy = c.owner;
+      try {
+        await t.block(this.queue, ALL);
+      } finally {
+        me.lockBlockedBy = null;
+      }
     }
   }
 
