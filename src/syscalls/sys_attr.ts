@@ -148,6 +148,8 @@ function truncate(t: Task, p: VPath, len: number): number {
   if ((a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
   vfsOf(t).checkWritable(p);
   checkAccess(t.creds, a, MAY_WRITE);
+  // A running program's file (vfs/exec.ts DenyWrite).
+  if (p.dentry.inode.writeCount < 0) throw new Errno(E.ETXTBSY);
   beforeResize(t, p.dentry.inode, len);
   const old = a.size;
   // mtime and ctime move even when the size stays (Linux's do_truncate).

@@ -16,7 +16,7 @@ import { changeMask, Fsnotify, notifyEntry, notifyFile, notifyInode, notifyMove,
 import { IN_ATTRIB, IN_CREATE, IN_DELETE, IN_MODIFY } from '../abi/inotify';
 import type { SetAttr } from '../abi/fs';
 import {
-  NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOATIME, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
+  NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOATIME, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, PATH_MAX,
   RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, SYMLOOP_MAX,
 } from '../abi/fs';
 
@@ -555,6 +555,8 @@ export class VirtualFilesystem {
     if (type === S_IFDIR) return opened(new DirectoryFile(p, inode, fflags, r.ctx));
     if (type !== S_IFREG) throw new Errno(E.ENXIO); // device nodes with no driver
     const truncate = (flags & O_TRUNC) !== 0 && !created;
+    // A program running from the file cannot be opened for writing (nor truncated by the open).
+    if ((acc === O_WRONLY || acc === O_RDWR || truncate) && inode.writeCount < 0) throw new Errno(E.ETXTBSY);
     if (truncate) {
       removePrivileges(r.creds, inode);
       if (inode.attrs().size !== 0) {
@@ -563,8 +565,7 @@ export class VirtualFilesystem {
       }
     }
     const f = new RegularFile(p, inode, fflags);
-    inode.incOpen();
-    f.countsOpen = true;
+    f.countOpen();
     opened(f);
     // Linux truncates after the open (IN_OPEN, then IN_MODIFY), even an empty file.
     if (truncate) notifyFile(p.dentry, inode, IN_MODIFY);
