@@ -141,7 +141,7 @@ function readTimevals(t: Task, addr: number): bigint[] | null {
   return out;
 }
 
-function truncate(t: Task, p: VPath, len: number): number {
+async function truncate(t: Task, p: VPath, len: number): Promise<number> {
   if (len < 0) throw new Errno(E.EINVAL);
   const a = p.dentry.inode.attrs();
   if ((a.mode & S_IFMT) === S_IFDIR) throw new Errno(E.EISDIR);
@@ -149,9 +149,19 @@ function truncate(t: Task, p: VPath, len: number): number {
   vfsOf(t).checkWritable(p);
   checkAccess(t.creds, a, MAY_WRITE);
   // A running program's file (vfs/exec.ts DenyWrite).
-  if (p.dentry.inode.writeCount < 0) throw new Errno(E.ETXTBSY);
-  beforeResize(t, p.dentry.inode, len);
-  const old = a.size;
+  const inode = p.dentry.inode;
+  if (inode.writeCount < 0) throw new Errno(E.ETXTBSY);
+  // Leases are broken first, the truncate counted as a writer meanwhile (Linux's get_write_access, then break_lease).
+  if (inode.locks?.hasLeases) {
+    inode.writeCount++;
+    try {
+      await vfsOf(t).breakLeases(t, inode, true, false);
+    } finally {
+      inode.writeCount--;
+    }
+  }
+  beforeResize(t, inode, len);
+  const old = inode.attrs().size;
   // mtime and ctime move even when the size stays (Linux's do_truncate).
   vfsOf(t).setattr(p, { size: len, mtimeNs: nowNs() });
   if (len < old) vfsOf(t).onShrink?.(p.dentry.inode, len);

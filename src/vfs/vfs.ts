@@ -4,7 +4,7 @@
 // File systems only implement per-inode operations (see inode.ts).
 import { Errno, E } from '../abi/errno';
 import { Credentials } from '../auth/creds';
-import type { FileCtx } from './ctx';
+import { monotonicOf, type FileCtx } from './ctx';
 import { Dentry, Mount, pathOf, samePath, type MountFlags, type VPath } from './dentry';
 import { DEFAULT_DENTRY_CACHE, DentryCache } from './dentry_cache';
 import { DirectoryFile, PathFile, RegularFile, type FileDescription, type MaybePromise } from './file';
@@ -16,7 +16,7 @@ import { changeMask, Fsnotify, notifyEntry, notifyFile, notifyInode, notifyMove,
 import { IN_ATTRIB, IN_CREATE, IN_DELETE, IN_MODIFY } from '../abi/inotify';
 import type { SetAttr } from '../abi/fs';
 import {
-  NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOATIME, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, PATH_MAX,
+  NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOATIME, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, PATH_MAX,
   RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, SYMLOOP_MAX,
 } from '../abi/fs';
 
@@ -557,19 +557,37 @@ export class VirtualFilesystem {
     const truncate = (flags & O_TRUNC) !== 0 && !created;
     // A program running from the file cannot be opened for writing (nor truncated by the open).
     if ((acc === O_WRONLY || acc === O_RDWR || truncate) && inode.writeCount < 0) throw new Errno(E.ETXTBSY);
-    if (truncate) {
-      removePrivileges(r.creds, inode);
-      if (inode.attrs().size !== 0) {
-        inode.setattr({ size: 0 });
-        this.onShrink?.(inode, 0);
-      }
-    }
     const f = new RegularFile(p, inode, fflags);
     f.countOpen();
-    opened(f);
-    // Linux truncates after the open (IN_OPEN, then IN_MODIFY), even an empty file.
-    if (truncate) notifyFile(p.dentry, inode, IN_MODIFY);
-    return f;
+    const finish = (): FileDescription => {
+      if (truncate) {
+        removePrivileges(r.creds, inode);
+        if (inode.attrs().size !== 0) {
+          inode.setattr({ size: 0 });
+          this.onShrink?.(inode, 0);
+        }
+      }
+      opened(f);
+      // Linux truncates after the open (IN_OPEN, then IN_MODIFY), even an empty file.
+      if (truncate) notifyFile(p.dentry, inode, IN_MODIFY);
+      return f;
+    };
+    // Leases of other descriptions are broken first, the open counted as a writer already (as Linux's order).
+    if (!inode.locks?.hasLeases) return finish();
+    return this.breakLeases(t, inode, acc !== O_RDONLY || truncate, (flags & O_NONBLOCK) !== 0).then(finish, (e: unknown) => {
+      f.decRef();
+      throw e;
+    });
+  }
+
+  /** lease-break-time (/proc/sys/fs): seconds a lease holder has to give way before the break is forced. */
+  leaseBreakSecs = 45;
+
+  /** An open (or a truncate) that conflicts with leases on inode waits for them to be broken (locks.ts). */
+  breakLeases(t: FileCtx, inode: Inode, forWrite: boolean, nonblock: boolean): Promise<void> {
+    const locks = inode.locks;
+    if (!locks?.hasLeases) return Promise.resolve();
+    return locks.breakLeases(t, forWrite, nonblock, monotonicOf(t), this.leaseBreakSecs * 1e9);
   }
 }
 
