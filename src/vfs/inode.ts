@@ -39,6 +39,8 @@ export interface FilesystemImpl {
   readonly dynamic: boolean;
   root(): Inode;
   statfs(): StatFs;
+  /** The node of a device this file system provides (devtmpfs), to open device nodes made elsewhere with mknod. */
+  deviceNode?(type: number, rdev: number): Inode | null;
 }
 
 /** What to create in a directory. */

@@ -278,13 +278,15 @@ export class VirtualFilesystem {
     return { type, mode: mode & 0o7777, uid: r.creds.fsuid, gid, ...extra };
   }
 
-  private createChecked(r: Resolver, start: VPath, path: string, type: number, mode: number, extra: Partial<CreateSpec> = {}): VPath {
+  private createChecked(r: Resolver, start: VPath, path: string, type: number, mode: number, extra: Partial<CreateSpec> = {}, mayCreate = true): VPath {
     const p = this.resolveParent(r, start, path);
     if (isDots(p.name)) throw new Errno(E.EEXIST);
     if (this.lookupRaw(r, p.dir, p.name)) throw new Errno(E.EEXIST);
     if (p.trailingSlash && type !== S_IFDIR) throw new Errno(E.ENOENT);
     this.checkWritable(p.dir);
     checkAccess(r.creds, p.dir.dentry.inode.attrs(), MAY_WRITE | MAY_EXEC);
+    // A device node without CAP_MKNOD: refused after the directory's checks, as Linux's vfs_mknod.
+    if (!mayCreate) throw new Errno(E.EPERM);
     const inode = p.dir.dentry.inode.create(p.name, this.newSpec(r, p.dir, type, mode, extra));
     notifyEntry(p.dir.dentry.inode, IN_CREATE, p.name, inode);
     return { mount: p.dir.mount, dentry: this.cacheChild(p.dir, p.name, inode) };
@@ -318,9 +320,19 @@ export class VirtualFilesystem {
     this.createChecked(r, start, path, S_IFDIR, mode);
   }
 
-  /** mknod for FIFOs, sockets and regular files (devices are refused by the caller). */
-  mknod(r: Resolver, start: VPath, path: string, type: number, mode: number): VPath {
-    return this.createChecked(r, start, path, type, mode);
+  /** mknod: FIFOs, sockets, regular files and device nodes of number rdev (EPERM unless mayMakeDevice: CAP_MKNOD). */
+  mknod(r: Resolver, start: VPath, path: string, type: number, mode: number, rdev = 0, mayMakeDevice = true): VPath {
+    const device = type === S_IFCHR || type === S_IFBLK;
+    return this.createChecked(r, start, path, type, mode, device ? { rdev } : {}, !device || mayMakeDevice);
+  }
+
+  /** The device of that type and number some mounted file system provides (DevFs), or null. */
+  private deviceNode(type: number, rdev: number): Inode | null {
+    for (const m of this.mounts()) {
+      const d = m.fs.deviceNode?.(type, rdev);
+      if (d) return d;
+    }
+    return null;
   }
 
   symlink(r: Resolver, target: string, start: VPath, path: string): void {
@@ -545,7 +557,9 @@ export class VirtualFilesystem {
     if (wantWrite && (type === S_IFREG || type === S_IFDIR)) this.checkWritable(p);
     // 64-bit Linux always sets O_LARGEFILE; F_GETFL shows it.
     const fflags = (flags & ~(O_CREAT | O_EXCL | O_TRUNC | 0o400 /* O_NOCTTY */ | 0o2000000 /* O_CLOEXEC */)) | 0o100000;
-    const custom = inode.open(r.ctx, p, fflags, flags);
+    let custom = inode.open(r.ctx, p, fflags, flags);
+    // A device node made with mknod opens the sandbox's device of that number, if it has one (else ENXIO below).
+    if (!custom && (type === S_IFCHR || type === S_IFBLK)) custom = this.deviceNode(type, inode.attrs().rdev)?.open(r.ctx, p, fflags, flags) ?? null;
     if (custom) return opened(custom);
     if (type === S_IFIFO) {
       if (!this.openFifo) throw new Errno(E.ENXIO);
