@@ -5,6 +5,7 @@
 import { Errno, E } from '../abi/errno';
 import { Credentials } from '../auth/creds';
 import { monotonicOf, type FileCtx } from './ctx';
+import { RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV } from '../abi/fs';
 import { Dentry, Mount, pathOf, samePath, type MountFlags, type VPath } from './dentry';
 import { DEFAULT_DENTRY_CACHE, DentryCache } from './dentry_cache';
 import { DirectoryFile, PathFile, RegularFile, type FileDescription, type MaybePromise } from './file';
@@ -30,7 +31,13 @@ export interface Resolver {
 
 interface WalkState extends Resolver {
   links: number;
+  /** openat2's RESOLVE_* flags (0 for every other lookup). */
+  resolve?: number;
+  /** RESOLVE_NO_XDEV: the mount every step must stay on (the starting point's). */
+  xdevMount?: Mount;
 }
+
+const RESOLVE_SCOPED = RESOLVE_BENEATH | RESOLVE_IN_ROOT;
 
 export interface ParentResult {
   dir: VPath;
@@ -201,7 +208,11 @@ export class VirtualFilesystem {
   private walkParent(st: WalkState, start: VPath, path: string): ParentResult {
     if (path.length === 0) throw new Errno(E.ENOENT);
     if (path.length >= PATH_MAX) throw new Errno(E.ENAMETOOLONG);
-    let cur = path.charCodeAt(0) === 47 ? st.root : start;
+    const absolute = path.charCodeAt(0) === 47;
+    // RESOLVE_BENEATH: no absolute paths (nor absolute symlinks); RESOLVE_IN_ROOT makes st.root the start.
+    if (absolute && st.resolve && st.resolve & RESOLVE_BENEATH) throw new Errno(E.EXDEV);
+    let cur = absolute ? st.root : start;
+    this.checkXdev(st, cur);
     const comps = path.split('/').filter((c) => c.length > 0);
     if (comps.length === 0) return { dir: cur, name: '.', trailingSlash: false };
     const trailingSlash = path.charCodeAt(path.length - 1) === 47;
@@ -215,17 +226,42 @@ export class VirtualFilesystem {
   private step(st: WalkState, cur: VPath, name: string): VPath {
     this.searchable(st, cur);
     if (name === '.') return cur;
-    if (name === '..') return this.parentOf(st, cur);
+    if (name === '..') return this.dotdot(st, cur);
     if (name.length > NAME_MAX) throw new Errno(E.ENAMETOOLONG);
     const child = this.lookupChild(st, cur, name);
     if (!child) throw new Errno(E.ENOENT);
+    this.checkXdev(st, child);
     if ((child.dentry.inode.mode & S_IFMT) === S_IFLNK) return this.followLink(st, cur, child);
     return child;
+  }
+
+  /** "..": RESOLVE_BENEATH may not climb out of its starting directory (st.root), and RESOLVE_NO_XDEV not off its mount. */
+  private dotdot(st: WalkState, cur: VPath): VPath {
+    if (st.resolve && st.resolve & RESOLVE_BENEATH && samePath(cur, st.root)) throw new Errno(E.EXDEV);
+    const up = this.parentOf(st, cur);
+    this.checkXdev(st, up);
+    return up;
+  }
+
+  private checkXdev(st: WalkState, p: VPath): void {
+    if (st.xdevMount && p.mount !== st.xdevMount) throw new Errno(E.EXDEV);
+  }
+
+  /** A symlink about to be followed, under openat2's rules; magic says whether it is a magic link (/proc/self/fd/N). */
+  private checkLink(st: WalkState, magic: VPath | null): void {
+    const res = st.resolve ?? 0;
+    if (res & RESOLVE_NO_SYMLINKS) throw new Errno(E.ELOOP);
+    if (!magic) return;
+    if (res & RESOLVE_NO_MAGICLINKS) throw new Errno(E.ELOOP);
+    this.checkXdev(st, magic);
+    // Jumping through a magic link could leave the scope: refused (Linux's nd_jump_link).
+    if (res & RESOLVE_SCOPED) throw new Errno(E.EXDEV);
   }
 
   private followLink(st: WalkState, dir: VPath, link: VPath): VPath {
     if (++st.links > SYMLOOP_MAX) throw new Errno(E.ELOOP);
     const magic = link.dentry.inode.resolveLink(st.ctx);
+    if (st.resolve) this.checkLink(st, magic);
     if (magic) return magic;
     const target = link.dentry.inode.readlink(st.ctx);
     if (target.length === 0) throw new Errno(E.ENOENT);
@@ -235,10 +271,11 @@ export class VirtualFilesystem {
   private walk(st: WalkState, start: VPath, path: string, follow: boolean): VPath {
     const p = this.walkParent(st, start, path);
     let res: VPath;
-    if (isDots(p.name)) res = p.name === '.' ? p.dir : this.parentOf(st, p.dir);
+    if (isDots(p.name)) res = p.name === '.' ? p.dir : this.dotdot(st, p.dir);
     else {
       const child = this.lookupChild(st, p.dir, p.name);
       if (!child) throw new Errno(E.ENOENT);
+      this.checkXdev(st, child);
       res = child;
       if ((child.dentry.inode.mode & S_IFMT) === S_IFLNK && (follow || p.trailingSlash)) res = this.followLink(st, p.dir, child);
     }
@@ -484,8 +521,14 @@ export class VirtualFilesystem {
    * open(2): resolve, create if asked, check permissions, and build the open
    * file description. mode has the umask applied already. May block (FIFOs).
    */
-  open(t: FileCtx, r: Resolver, start: VPath, path: string, flags: number, mode: number): MaybePromise<FileDescription> {
+  open(t: FileCtx, r: Resolver, start: VPath, path: string, flags: number, mode: number, resolve = 0): MaybePromise<FileDescription> {
     const st = state(r);
+    if (resolve) {
+      // openat2: RESOLVE_BENEATH and RESOLVE_IN_ROOT resolve within the starting directory, as if it were the root.
+      st.resolve = resolve;
+      if (resolve & RESOLVE_SCOPED) st.root = start;
+      if (resolve & RESOLVE_NO_XDEV) st.xdevMount = start.mount;
+    }
     let created = false;
     let target: VPath;
     if (flags & O_CREAT) {
@@ -506,10 +549,12 @@ export class VirtualFilesystem {
           break;
         }
         if (flags & O_EXCL) throw new Errno(E.EEXIST);
+        this.checkXdev(st, child);
         if ((child.dentry.inode.mode & S_IFMT) === S_IFLNK) {
           if (flags & O_NOFOLLOW) throw new Errno(E.ELOOP);
           if (++st.links > SYMLOOP_MAX) throw new Errno(E.ELOOP);
           const magic = child.dentry.inode.resolveLink(r.ctx);
+          if (st.resolve) this.checkLink(st, magic);
           if (magic) {
             target = magic;
             break;
