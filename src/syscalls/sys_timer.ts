@@ -29,6 +29,8 @@ function get(t: Task, id: number): PosixTimer {
 function timerCreate(t: Task, a: number[]): number {
   const clock = i32(a[0]);
   const wall = [CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_TAI, CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM].includes(clock);
+  // A negative id whose low bits are 3 names a clock by fd (CLOCKFD, PTP devices): no timers on those.
+  if (clock < 0 && (clock & 7) === 3) throw new Errno(E.EOPNOTSUPP);
   const cpu = wall ? null : cpuClockOf(t, clock);
   if ((clock === CLOCK_REALTIME_ALARM || clock === CLOCK_BOOTTIME_ALARM) && !capableInit(t.creds, CAP_WAKE_ALARM)) throw new Errno(E.EPERM);
   const m = t.tg.posixTimers;
