@@ -2,11 +2,13 @@
 // host's root (or --rootfs) as a read-only tree under a private upper layer.
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { Errno, errnoName } from '../abi/errno';
 import { parseSize } from '../abi/accounting';
 import { type PlatformName, PLATFORM_ENV, Sandbox } from '../sandbox/sandbox';
 import { CALLER_NOFILE_ENV } from '../host/hostinfo';
 import { fail } from './fail';
+import type { NetworkMode } from '../kernel/netinfo';
 
 export interface DoFlags {
   rootfs: string;
@@ -18,6 +20,7 @@ export interface DoFlags {
   env: string[];
   memory?: string;
   platform?: PlatformName;
+  network: NetworkMode;
 }
 
 /** The smallest limit a program can start in (a shell and libc need a few MiB). */
@@ -50,7 +53,10 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
   const cwd = a.cwd || (fs.realpathSync(a.rootfs) === '/' ? process.cwd() : '/');
   let sb: Sandbox;
   try {
-    sb = new Sandbox({ rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: a.stats, memory, platform: a.platform });
+    sb = new Sandbox({
+      rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: a.stats, memory, platform: a.platform,
+      network: a.network, ...hostIdentity(a.network),
+    });
   } catch (e) {
     fail(`cannot start the sandbox: ${(e as Error).message}`, 125);
   }
@@ -66,6 +72,22 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
     throw e;
   }
   process.exit(exitCodeOf(status));
+}
+
+/**
+ * Host mode shares the host's network identity, as `docker run --network=host`
+ * does: its hostname and its /etc/hosts and /etc/resolv.conf.
+ */
+function hostIdentity(mode: NetworkMode): { hostname?: string; hostEtc?: { hosts: string; resolvConf: string } } {
+  if (mode !== 'host') return {};
+  const read = (p: string): string => {
+    try {
+      return fs.readFileSync(p, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  return { hostname: os.hostname(), hostEtc: { hosts: read('/etc/hosts'), resolvConf: read('/etc/resolv.conf') } };
 }
 
 /** Exit like a shell reports the child: the code, or 128+N for signal N. */
