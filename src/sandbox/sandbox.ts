@@ -137,7 +137,7 @@ export class Sandbox {
       const inode = f.vpath.dentry.inode;
       return {
         path: f.path, size: f.size, read: f.read, mappable: f.mappable, dev: inode.fs.dev, ino: inode.ino, mode: f.mode, uid: f.uid, gid: f.gid,
-        caps: f.caps, nosuid: f.nosuid, readable: f.readable,
+        caps: f.caps, nosuid: f.nosuid, readable: f.readable, hold: f.hold,
       };
     };
     this.kernel.lifecycle.execVfs = {

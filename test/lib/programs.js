@@ -133,6 +133,14 @@ const C_PROGRAMS = Object.freeze({
   inetsock: { args: () => ['auto'], endsWithDone: true, network: 'host' },
   netlinkroute: { args: () => [], endsWithDone: true, network: 'host' },
   ifioctl: { args: () => ['inet'], endsWithDone: true, network: 'host' },
+  fdops: { args: (dir) => [dir], endsWithDone: true },
+  txtbusy: { args: (dir) => [dir], endsWithDone: true },
+  // Run as root: it makes device nodes and drops to nobody for the unprivileged cases.
+  nodes: { args: (dir) => [dir], endsWithDone: true },
+  leases: { args: (dir) => [dir], endsWithDone: true },
+  cputimers: { args: () => [], endsWithDone: true },
+  memargs: { args: () => [], endsWithDone: true },
+  resolve: { args: (dir) => [dir], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.

@@ -3,7 +3,7 @@
 // read-only), except kernel/hostname and kernel/domainname, which root may
 // set as with sethostname/setdomainname, and the IPC limits (sem, msgmni,
 // msgmax, msgmnb: per IPC namespace, ProcFs.ipcSysctl) and randomize_va_space
-// (per sandbox, ProcFs.sysctl), which root may set and read back. Nothing consumes them yet: there is no SysV IPC, and the loader's
+// (per sandbox, ProcFs.sysctl) and fs/lease-break-time (the VFS's), which root may set and read back. Nothing consumes them yet: there is no SysV IPC, and the loader's
 // address-space layout does not depend on randomize_va_space.
 import { randomUUID } from '../../host/random';
 import { Errno, E } from '../../abi/errno';
@@ -87,6 +87,8 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
     // Where core files go (syscalls/sys_coredump.ts): "core" in the dying process's directory, no pid suffix.
     v('core_pattern', 'core')(mm),
     v('core_uses_pid', 0)(mm),
+    // Nothing taints the sandbox's kernel (no modules, no oops, no forced loads).
+    v('tainted', 0)(mm),
     v('threads-max', d.threadsMax)(mm),
     v('ngroups_max', d.ngroupsMax)(mm),
     v('cap_last_cap', d.capLastCap)(mm),
@@ -112,6 +114,9 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
       v('file-max', d.fileMax),
       v('nr_open', d.nrOpen),
       v('pipe-max-size', d.pipeMaxSize),
+      // How long an open waits for a lease holder to give way (vfs/locks.ts); root may set it.
+      (mm) => mm.rwFile('lease-break-time', () => `${k.vfs.leaseBreakSecs}\n`,
+        (data) => dointvecWrite(data, 1, SYSCTL_INT.min, SYSCTL_INT.max, (_, x) => (k.vfs.leaseBreakSecs = x))),
       // Enforced by vfs/perm.ts checkHardlinkSource.
       v('protected_hardlinks', 1),
       // The limits fsimpl/inotify enforces.
