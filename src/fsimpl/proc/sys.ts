@@ -127,7 +127,18 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
       ]),
     ]),
     s.staticDir('kernel', kernel),
-    dir(s, 'net', [(mm) => dir(mm, 'core', [v('somaxconn', d.somaxconn)])]),
+    // Linux's defaults in every network mode (in host mode the host's own may differ).
+    dir(s, 'net', [
+      (mm) => dir(mm, 'core', [
+        v('somaxconn', d.somaxconn), v('rmem_default', 212992), v('rmem_max', 212992), v('wmem_default', 212992), v('wmem_max', 212992),
+      ]),
+      (mm) => dir(mm, 'ipv4', [
+        v('ip_forward', 0), v('ip_local_port_range', '32768\t60999'), v('tcp_fin_timeout', 60), v('tcp_keepalive_intvl', 75),
+        v('tcp_keepalive_probes', 9), v('tcp_keepalive_time', 7200), v('tcp_max_syn_backlog', 4096), v('tcp_rmem', '4096\t131072\t6291456'),
+        v('tcp_syncookies', 1), v('tcp_wmem', '4096\t16384\t4194304'), v('tcp_congestion_control', 'cubic'),
+      ]),
+      (mm) => dir(mm, 'ipv6', [(c) => dir(c, 'conf', [(a) => dir(a, 'all', [v('disable_ipv6', 0)])])]),
+    ]),
     dir(s, 'vm', [
       v('overcommit_memory', 0),
       v('overcommit_ratio', 50),
