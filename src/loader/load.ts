@@ -154,7 +154,8 @@ export function loadProgram(mm: MemoryManager, req: LoadRequest, vdsoBase: numbe
   if (interp) {
     const span = pageAlignUp(interp.elf.maxVaddr) - pageAlignDown(interp.elf.minVaddr);
     interpBias = mm.findFree(span) - pageAlignDown(interp.elf.minVaddr);
-    mapSegments(mm, interp.file, interp.elf, interpBias);
+    // Linux lets writers at the interpreter again once it is loaded: only the program itself stays denied.
+    mapSegments(mm, { ...interp.file, hold: undefined }, interp.elf, interpBias);
   }
 
   const cpu = req.cpu;

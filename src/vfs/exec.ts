@@ -46,10 +46,10 @@ class DenyWrite {
   private refs = 0;
   constructor(private readonly inode: Inode) {}
   incRef(): void {
-    if (this.refs++ === 0) this.inode.writeCount--;
+    if (this.refs++ === 0 && !this.inode.execWhileWritable) this.inode.writeCount--;
   }
   decRef(): void {
-    if (--this.refs === 0) this.inode.writeCount++;
+    if (--this.refs === 0 && !this.inode.execWhileWritable) this.inode.writeCount++;
   }
 }
 
@@ -69,7 +69,7 @@ export function execFileAt(t: ExecTask, vp: VPath): ExecFile {
   if (vp.mount.flags.noexec) throw new Errno(E.EACCES);
   checkAccess(t.creds, a, MAY_EXEC);
   // A file open for writing cannot be executed.
-  if (inode.writeCount > 0) throw new Errno(E.ETXTBSY);
+  if (inode.writeCount > 0 && !inode.execWhileWritable) throw new Errno(E.ETXTBSY);
   let readable = true;
   try {
     checkAccess(t.creds, a, MAY_READ);
