@@ -155,6 +155,9 @@ export interface PlatformStats {
   /** Times a compute-bound stub was let run on every CPU, and put back on the tracer's. */
   cpuSpreads: number;
   cpuPins: number;
+  /** Host threads kept parked after their thread ended, and taken by a new thread instead of making one. */
+  threadsParked?: number;
+  threadsReused?: number;
   /** Times wait() came back for host events (fd readiness, the timer) rather than a stop. */
   hostEvents: number;
   /**

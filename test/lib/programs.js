@@ -117,6 +117,7 @@ const C_PROGRAMS = Object.freeze({
   threads: { args: () => [], endsWithDone: true },
   threadsig: { args: () => [], endsWithDone: true },
   threadmisc: { args: () => [], endsWithDone: true },
+  threadreuse: { args: () => [], endsWithDone: true },
   procmisc: { args: () => [], endsWithDone: true },
   fpustate: { args: () => [], endsWithDone: true },
   pidfd: { args: () => [], endsWithDone: true },

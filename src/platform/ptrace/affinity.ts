@@ -49,7 +49,12 @@ export class StubCpu {
   policy: CpuPolicy | null = null;
   evalAt = 0;
   stopsAt = 0;
-  cpuNsAt = -1;
+  /**
+   * CPU time at the last look. A thread's counters start at zero (a parked
+   * host thread's are counted from when it was taken), so the first look
+   * already judges what it ran since it began.
+   */
+  cpuNsAt = 0;
   spread = false;
   /** The stub's pid (sched_setaffinity). */
   constructor(readonly pid: number) {}
@@ -132,27 +137,30 @@ export class CpuPolicy {
     }
   }
 
+  /** Put a thread let run anywhere back on the tracer's CPU (a parked host thread taken by a new thread). */
+  pin(s: StubCpu): void {
+    libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf([this.cpu]));
+  }
+
   private evaluate(s: StubCpu, ctx: { cpuTime(): CpuTime }, now: number): void {
     const t = ctx.cpuTime();
     const ns = t.userNs + t.sysNs;
-    if (s.cpuNsAt >= 0) {
-      const cpuMs = (ns - s.cpuNsAt) / 1e6;
-      // Too little CPU since the last look to say anything (a busy host may
-      // give a thread less than a look's interval): keep counting from there.
-      if (!s.spread && cpuMs < SPREAD_MIN_CPU_MS) {
-        s.evalAt = now;
-        return;
-      }
-      const perStop = cpuMs / Math.max(1, s.stops - s.stopsAt);
-      if (!s.spread && perStop >= SPREAD_MS_PER_STOP && cpuMs >= SPREAD_MIN_CPU_MS) {
-        libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf(this.allowed));
-        s.spread = true;
-        this.stats.cpuSpreads++;
-      } else if (s.spread && perStop < PIN_MS_PER_STOP) {
-        libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf([this.cpu]));
-        s.spread = false;
-        this.stats.cpuPins++;
-      }
+    const cpuMs = (ns - s.cpuNsAt) / 1e6;
+    // Too little CPU since the last look to say anything (a busy host may
+    // give a thread less than a look's interval): keep counting from there.
+    if (!s.spread && cpuMs < SPREAD_MIN_CPU_MS) {
+      s.evalAt = now;
+      return;
+    }
+    const perStop = cpuMs / Math.max(1, s.stops - s.stopsAt);
+    if (!s.spread && perStop >= SPREAD_MS_PER_STOP && cpuMs >= SPREAD_MIN_CPU_MS) {
+      libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf(this.allowed));
+      s.spread = true;
+      this.stats.cpuSpreads++;
+    } else if (s.spread && perStop < PIN_MS_PER_STOP) {
+      libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf([this.cpu]));
+      s.spread = false;
+      this.stats.cpuPins++;
     }
     s.evalAt = now;
     s.stopsAt = s.stops;

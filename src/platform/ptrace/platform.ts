@@ -339,6 +339,11 @@ export class PtracePlatform implements Platform {
         if (P.stopped(s)) libc.ptrace(P.PTRACE_CONT, pid, 0, 0);
         continue;
       }
+      if (th.parked) {
+        // A parked thread reports only its death (with its process): it is never resumed here.
+        if (!P.stopped(s)) th.proc.parkedGone(th);
+        continue;
+      }
       if (!P.stopped(s)) {
         // A thread dies on its own only with its whole process (killed from outside, OOM).
         th.proc.dead = true;
