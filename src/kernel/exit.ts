@@ -92,6 +92,7 @@ export class Exits {
     t.wakeForSignal();
     if (wasStopped) t.tg.contQueue.notify(0xffffffff);
     this.k.tasks.delete(t.tid);
+    if (t.vforkWaiter) this.k.lifecycle.releaseVfork(t);
     if (t.vforkParent) {
       // The parent keeps the address space.
       this.k.lifecycle.releaseVfork(t);

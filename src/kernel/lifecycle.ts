@@ -209,7 +209,9 @@ export class Lifecycle {
     if (f & NEW_NS_FLAGS) ({ ns: nsproxy, creds, fs: fsc } = copyNamespaces(this.k.vfs, t.nsproxy, creds, fsc, f));
     // A thread never waits like a vfork child's parent: its caller runs on beside it.
     const vfork = (f & CLONE_VFORK) !== 0 && (f & CLONE_VM) !== 0 && !thread;
-    if (thread && f & CLONE_VFORK) this.k.logOnce('vfork-thread', 'clone: CLONE_VFORK with CLONE_THREAD does not suspend the caller');
+    // CLONE_VFORK otherwise (a thread, or a child with its own memory): the
+    // caller keeps its context but still waits until the child execs or exits.
+    const vforkWait = (f & CLONE_VFORK) !== 0 && !vfork;
     // Every task is a host thread: a fork bomb must stop at the sandbox's limit, not the host's.
     if (this.k.tasks.size >= this.k.maxTasks) throw new Errno(E.EAGAIN);
     const pid = this.k.allocPid();
@@ -282,6 +284,13 @@ export class Lifecycle {
     child.affinity = t.affinity;
     // A thread's exit signal is none: PTRACE_O_TRACECLONE (or CLONE_PTRACE) follows it.
     if (t.ptrace) this.k.ptrace.onClone(t, child, f, thread ? 0 : a.exitSignal);
+    if (vforkWait) {
+      t.vforkChild = child;
+      child.vforkWaiter = t;
+      queueMicrotask(() => this.start(child));
+      this.k.noteWake();
+      return VFORK_WAIT;
+    }
     if (!vfork) {
       queueMicrotask(() => this.start(child));
       this.k.noteWake();
@@ -302,6 +311,15 @@ export class Lifecycle {
    * current stop is done with, as a promise continuation would).
    */
   releaseVfork(child: Task): void {
+    const w = child.vforkWaiter;
+    if (w) {
+      // Its own context all along: only the call completes.
+      child.vforkWaiter = null;
+      w.vforkChild = null;
+      if (w.ptrace) this.k.ptrace.onVforkDone(w, child.tid);
+      this.k.noteWake();
+      queueMicrotask(() => this.k.runner.finishParked(w, child.tid));
+    }
     const p = child.vforkParent;
     if (!p) return;
     child.vforkParent = null;
@@ -365,6 +383,8 @@ export class Lifecycle {
       this.releaseVfork(t);
       if (--old.users === 0) old.release();
     }
+    // A CLONE_VFORK caller with its own context goes on now (the other kind was let go above).
+    if (t.vforkWaiter) this.releaseVfork(t);
     t.tg.execed = true;
     t.fdTable.closeOnExec();
     t.tg.actions = t.tg.actions.map((act) => (act.handler === S.SIG_IGN ? act : S.defaultSigAction()));

@@ -73,6 +73,11 @@ export class Task {
   /** A vfork child: the parent whose context it borrows. */
   vforkParent: Task | null = null;
   /**
+   * A CLONE_VFORK child with its own context (a thread, or a process with
+   * its own memory): the task whose clone waits until this one execs or exits.
+   */
+  vforkWaiter: Task | null = null;
+  /**
    * Held by Kernel.pause at the point of return to the application (signals
    * delivered, restarts applied): the registers are the whole truth, and
    * resume() only has to switch back.

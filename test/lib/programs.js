@@ -118,6 +118,7 @@ const C_PROGRAMS = Object.freeze({
   threadsig: { args: () => [], endsWithDone: true },
   threadmisc: { args: () => [], endsWithDone: true },
   threadreuse: { args: () => [], endsWithDone: true },
+  vforkwait: { args: () => [], endsWithDone: true },
   procmisc: { args: () => [], endsWithDone: true },
   fpustate: { args: () => [], endsWithDone: true },
   pidfd: { args: () => [], endsWithDone: true },
