@@ -26,7 +26,15 @@ const EVAL_MS = 200;
  * often even if it never stops: a thread that computes without system calls
  * gives no stop to be judged at.
  */
-export const RUNNING_CHECK_NS = 50_000_000;
+const RUNNING_CHECK_NS = 50_000_000;
+/**
+ * After a look that could only take a thread's baseline (it had stopped
+ * since the last one: page faults while a compute thread fills its
+ * arrays), look again this soon: that is enough CPU time to judge it on,
+ * and a compute thread leaves the tracer's CPU ~25 ms after it stops
+ * stopping instead of 50.
+ */
+const RUNNING_RECHECK_NS = 25_000_000;
 /**
  * Look at the clock only every this many stops of a stub: a clock read costs
  * 0.3-0.8 us in these VMs, a few percent of a stop. A compute-bound stub
@@ -68,6 +76,8 @@ export class CpuPolicy {
   settled = false;
   /** A thread on the tracer's CPU went back to application code since the last checkRunning. */
   checkWanted = false;
+  /** When the platform should look at running threads next, ns from now (while checkWanted). */
+  nextCheckNs = RUNNING_CHECK_NS;
   private readonly busyAtStart: Map<number, number>;
   private readonly selfAtStart = process.cpuUsage();
   constructor(private readonly stats: PlatformStats) {
@@ -128,12 +138,16 @@ export class CpuPolicy {
    */
   checkRunning(threads: Iterable<{ cpu: StubCpu; inApp: boolean; cpuTime(): CpuTime }>): void {
     this.checkWanted = false;
+    this.nextCheckNs = RUNNING_CHECK_NS;
     if (this.allowed.length < 2) return;
     const now = performance.now();
     for (const th of threads) {
       if (!th.inApp || th.cpu.spread) continue;
-      this.evaluate(th.cpu, th, now);
-      if (!th.cpu.spread) this.checkWanted = true;
+      const before = th.cpu.stopsAt;
+      const judged = this.evaluate(th.cpu, th, now);
+      if (th.cpu.spread) continue;
+      this.checkWanted = true;
+      if (judged && th.cpu.stops !== before) this.nextCheckNs = RUNNING_RECHECK_NS;
     }
   }
 
@@ -142,7 +156,8 @@ export class CpuPolicy {
     libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf([this.cpu]));
   }
 
-  private evaluate(s: StubCpu, ctx: { cpuTime(): CpuTime }, now: number): void {
+  /** Judge s on its CPU time and stops since the last look; false if it ran too little to say anything. */
+  private evaluate(s: StubCpu, ctx: { cpuTime(): CpuTime }, now: number): boolean {
     const t = ctx.cpuTime();
     const ns = t.userNs + t.sysNs;
     const cpuMs = (ns - s.cpuNsAt) / 1e6;
@@ -150,7 +165,7 @@ export class CpuPolicy {
     // give a thread less than a look's interval): keep counting from there.
     if (!s.spread && cpuMs < SPREAD_MIN_CPU_MS) {
       s.evalAt = now;
-      return;
+      return false;
     }
     const perStop = cpuMs / Math.max(1, s.stops - s.stopsAt);
     if (!s.spread && perStop >= SPREAD_MS_PER_STOP && cpuMs >= SPREAD_MIN_CPU_MS) {
@@ -165,6 +180,7 @@ export class CpuPolicy {
     s.evalAt = now;
     s.stopsAt = s.stops;
     s.cpuNsAt = ns;
+    return true;
   }
 }
 
