@@ -80,6 +80,11 @@ export interface Context {
    * which is never reported. Releasing the address space ends every context.
    */
   release(): void;
+  /**
+   * Weigh this context on the host as a nice value (0, the Sentry's own, to
+   * 19); platforms without per-context host threads may leave it out.
+   */
+  setHostNice?(nice: number): void;
   /** The host thread id backing the context (for debugging and isolation tests). */
   readonly hostTid: number;
   /**

@@ -42,7 +42,15 @@ function readStringArray(t: Task, addr: number): string[] {
 
 function spawn(t: Task, opts: Parameters<Task['kernel']['lifecycle']['clone']>[1]): number | Promise<number> {
   checkNproc(t);
-  return t.kernel.lifecycle.clone(t, opts);
+  return resetNiceOnFork(t, t.kernel.lifecycle.clone(t, opts));
+}
+
+/** SCHED_RESET_ON_FORK: the new task starts without a negative nice (sys_info's childState resets the policy). */
+function resetNiceOnFork(t: Task, r: number | Promise<number>): number | Promise<number> {
+  if (typeof r !== 'number' || !t.tg.procState?.resetOnFork) return r;
+  const child = r === VFORK_WAIT ? t.vforkChild : t.kernel.tasks.get(r);
+  if (child && child.nice < 0) t.kernel.lifecycle.setNice(child, 0);
+  return r;
 }
 
 function clone(t: Task, a: number[]): number | Promise<number> {
@@ -64,7 +72,7 @@ function cloneWithPidfd(t: Task, args: L.CloneArgs, pidfdAddr: number): number |
   let r: number | Promise<number>;
   try {
     t.mm.writeI32(pidfdAddr, fd);
-    r = t.kernel.lifecycle.clone(t, args);
+    r = resetNiceOnFork(t, t.kernel.lifecycle.clone(t, args));
   } catch (e) {
     t.fdTable.close(fd);
     throw e;

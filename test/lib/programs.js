@@ -119,6 +119,7 @@ const C_PROGRAMS = Object.freeze({
   threadmisc: { args: () => [], endsWithDone: true },
   threadreuse: { args: () => [], endsWithDone: true },
   vforkwait: { args: () => [], endsWithDone: true },
+  nicethread: { args: () => [], endsWithDone: true },
   procmisc: { args: () => [], endsWithDone: true },
   fpustate: { args: () => [], endsWithDone: true },
   pidfd: { args: () => [], endsWithDone: true },

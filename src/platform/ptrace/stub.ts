@@ -136,6 +136,7 @@ export class StubProcess implements AddressSpace {
       // The new context owns the host thread from here: a fresh record for
       // the CPU policy (back on the tracer's CPU) and a CPU time counted from now.
       const th = this.addThread(old.tid, true);
+      th.hostNice = old.hostNice;
       if (old.cpu.spread) this.cpus?.pin(th.cpu);
       th.loadRegs();
       this.stats.threadsReused = (this.stats.threadsReused ?? 0) + 1;
@@ -150,6 +151,7 @@ export class StubProcess implements AddressSpace {
     const w = libc.waitpid(tid, status, P.WALL);
     if (w !== tid || !P.stopped(status[0])) throw new StubError(`new stub thread ${tid} did not stop`);
     const th = this.addThread(tid);
+    th.hostNice = from.hostNice;
     // A clone runs where its creator may: one let run anywhere passed that on.
     if (from.cpu.spread) this.cpus?.pin(th.cpu);
     th.loadRegs();

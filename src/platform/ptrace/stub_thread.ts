@@ -3,6 +3,7 @@
 // process has one thread per application thread sharing its memory.
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as libc from '../../host/libc';
 import { type Context, type CpuTime, Reg } from '../platform';
 import * as P from './ptrace';
@@ -40,6 +41,8 @@ export class StubThread implements Context {
    * until a new context takes it over; this object is done with.
    */
   parked = false;
+  /** The host thread's nice (a new host thread has its creator's; stub.ts sets it). */
+  hostNice = 0;
   /** The CPU policy's record of this thread (affinity.ts). */
   readonly cpu: StubCpu;
   private lastCpu: CpuTime = { userNs: 0, sysNs: 0 };
@@ -86,6 +89,17 @@ export class StubThread implements Context {
     }
     // The thread is gone: its last reading stands.
     return { ...this.lastCpu };
+  }
+
+  setHostNice(nice: number): void {
+    if (nice === this.hostNice || this.dead) return;
+    try {
+      // PRIO_PROCESS with a tid: this host thread alone.
+      os.setPriority(this.tid, nice);
+      this.hostNice = nice;
+    } catch {
+      // Gone, or the host refuses (a Sentry niced above it): it runs as it was.
+    }
   }
 
   loadRegs(): void {
