@@ -120,6 +120,7 @@ const C_PROGRAMS = Object.freeze({
   threadreuse: { args: () => [], endsWithDone: true },
   vforkwait: { args: () => [], endsWithDone: true },
   nicethread: { args: () => [], endsWithDone: true },
+  inotifyexec: { args: (dir) => [dir], endsWithDone: true },
   procmisc: { args: () => [], endsWithDone: true },
   fpustate: { args: () => [], endsWithDone: true },
   pidfd: { args: () => [], endsWithDone: true },
