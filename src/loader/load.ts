@@ -27,13 +27,12 @@ export interface ExecFile {
   mode: number;
   uid: number;
   gid: number;
-  /**
-   * Keeps the open file alive while mapped. It starts with one reference,
-   * the exec's own, which the loader drops once it is done with the file.
-   */
+  /** Keeps the open file alive while mapped. */
   hold?: { incRef(): void; decRef(): void };
   /** The loader read the file, where Linux's loader reads it (inotify's IN_ACCESS). */
   accessed?(): void;
+  /** The loader is done with the file (its mappings, if any, keep it open). */
+  done?(): void;
   /** Its security.capability attribute (file capabilities), if any. */
   caps?: Buffer | null;
   /** On a nosuid mount. */
@@ -101,7 +100,7 @@ function resolveScripts(req: LoadRequest): { file: ExecFile; argv: string[]; unr
     try {
       file = depth === 0 && req.openFirst ? req.openFirst() : req.open(path);
     } finally {
-      script?.hold?.decRef();
+      script?.done?.();
       script = null;
     }
     try {
@@ -116,7 +115,7 @@ function resolveScripts(req: LoadRequest): { file: ExecFile; argv: string[]; unr
       argv = shebangArgv(sb, path, argv.length ? argv : [path]);
       path = sb.interp;
     } catch (e) {
-      file.hold?.decRef();
+      file.done?.();
       throw e;
     }
     script = file;
@@ -153,8 +152,8 @@ export function loadProgram(mm: MemoryManager, req: LoadRequest, vdsoBase: numbe
     return loadElf(mm, req, vdsoBase, file, argv, unreadable, (p) => (ifile = req.open(p)));
   } finally {
     // The exec's own references; the mappings keep theirs.
-    file.hold?.decRef();
-    (ifile as ExecFile | null)?.hold?.decRef();
+    file.done?.();
+    (ifile as ExecFile | null)?.done?.();
   }
 }
 

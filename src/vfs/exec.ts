@@ -4,6 +4,7 @@
 import { Errno, E } from '../abi/errno';
 import type { Credentials } from '../auth/creds';
 import type { VPath } from './dentry';
+import type { Inode } from './inode';
 import type { FsContext } from './fs_context';
 import type { Mappable } from '../mm/mappable';
 import { checkAccess, MAY_EXEC, MAY_READ, XATTR_SECURITY_CAPABILITY } from './perm';
@@ -34,6 +35,24 @@ export interface ExecFile {
   nosuid: boolean;
   /** The caller may read it (a program that cannot be read makes the process non-dumpable). */
   readable: boolean;
+  /** Held by the mappings of the program: while any is, the file cannot be opened for writing. */
+  hold: DenyWrite;
+}
+
+/**
+ * Linux's deny_write_access for a running program: while the VMAs that map
+ * it live (until the process exits or executes another program), opening
+ * the file for writing is ETXTBSY (inode.writeCount < 0).
+ */
+class DenyWrite {
+  private refs = 0;
+  constructor(private readonly inode: Inode) {}
+  incRef(): void {
+    if (this.refs++ === 0) this.inode.writeCount--;
+  }
+  decRef(): void {
+    if (--this.refs === 0) this.inode.writeCount++;
+  }
 }
 
 export function openForExec(t: ExecTask, path: string, start: VPath = t.fs.cwd, follow = true): ExecFile {
@@ -51,6 +70,8 @@ export function execFileAt(t: ExecTask, vp: VPath): ExecFile {
   if ((a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EACCES);
   if (vp.mount.flags.noexec) throw new Errno(E.EACCES);
   checkAccess(t.creds, a, MAY_EXEC);
+  // A file open for writing cannot be executed.
+  if (inode.writeCount > 0) throw new Errno(E.ETXTBSY);
   let readable = true;
   try {
     checkAccess(t.creds, a, MAY_READ);
@@ -69,38 +90,51 @@ export function execFileAt(t: ExecTask, vp: VPath): ExecFile {
     gid: a.gid,
     mappable: inode.mappable(),
     vpath: vp,
+    hold: new DenyWrite(inode),
   };
 }
 
 /** What execOpen gives the loader for a file it executes. */
 export interface ExecOpened {
-  /** The exec's own reference (1 to start with) and one per mapping of the file. */
+  /** One reference per mapping of the file (each also denies writing, as ExecFile.hold). */
   hold: { incRef(): void; decRef(): void };
   /** The loader read the file (IN_ACCESS). */
   accessed(): void;
+  /** The exec is done with the file: its own reference goes (the mappings keep theirs). */
+  done(): void;
 }
 
 /**
  * A file being executed is open as Linux's open_exec opens it: IN_OPEN and
  * an open count now (an unlinked program stays until it is done with),
  * IN_ACCESS for each read the loader reports, IN_CLOSE_NOWRITE when the
- * last reference goes: the exec's own, dropped once loading is over, or
- * that of the last mapping of the file (the process's exit or next exec).
+ * last reference goes: the exec's own (done, once loading is over) or that
+ * of the last mapping of the file (the process's exit or next exec).
  */
 export function execOpen(f: ExecFile): ExecOpened {
   const dentry = f.vpath.dentry;
   const inode = dentry.inode;
   notifyOpen(dentry, inode, false);
   let refs = 1;
+  let own = true;
+  const drop = (): void => {
+    if (refs > 0 && --refs === 0) notifyClose(dentry, inode, false, false);
+  };
   return {
     hold: {
       incRef: () => {
         refs++;
+        f.hold.incRef();
       },
       decRef: () => {
-        if (refs > 0 && --refs === 0) notifyClose(dentry, inode, false, false);
+        f.hold.decRef();
+        drop();
       },
     },
     accessed: () => notifyFile(dentry, inode, IN_ACCESS),
+    done: () => {
+      if (own) drop();
+      own = false;
+    },
   };
 }
