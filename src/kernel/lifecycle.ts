@@ -413,6 +413,7 @@ export class Lifecycle {
       }
       t.ctx = as.mainContext();
       t.ctx.owner = t;
+      this.hostNice(t);
       this.releaseVfork(t);
       if (--old.users === 0) old.release();
     }
