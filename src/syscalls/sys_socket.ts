@@ -1,5 +1,5 @@
-// Sockets: creation, names and connections. AF_UNIX only (socket/unix); the
-// network families are a later issue and answer EAFNOSUPPORT. The data calls
+// Sockets: creation, names and connections. AF_UNIX (socket/unix) and
+// AF_INET/AF_INET6 on the sandbox's own network stack (net/). The data calls
 // (send*, recv*) are in sys_sockmsg.ts.
 import { E, Errno } from '../abi/errno';
 import { MAY_WRITE, checkAccess } from '../vfs/perm';
@@ -12,6 +12,7 @@ import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { credOf, SocketFile, type SocketNames } from '../socket/socket';
 import { UnixSocket, type UnixEnv } from '../socket/unix/unix';
 import { HostFdFile } from '../fsimpl/hostfd/hostfd';
+import { inetSocket } from '../net/factory';
 
 type HostSocketKind = { domain: number; type: number; protocol: number; listening: number };
 import { resolverOf, startOf, vfsOf } from './sysutil';
@@ -70,12 +71,9 @@ function unixEnv(t: Task): UnixEnv {
 }
 
 /** Checks of socket()/socketpair() arguments: the socket type and the flags. */
-function checkArgs(t: Task, domain: number, type: number, proto: number): { kind: number; nonblock: number; cloexec: boolean } {
+function checkArgs(domain: number, type: number, proto: number): { kind: number; nonblock: number; cloexec: boolean } {
   if (type & ~(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC)) throw new Errno(E.EINVAL);
-  if (domain !== AF_UNIX) {
-    if (domain === AF_INET || domain === AF_INET6) t.kernel.logOnce('socket-inet', `socket(domain ${domain}): IP networking is not implemented yet (logged once)`);
-    throw new Errno(E.EAFNOSUPPORT);
-  }
+  if (domain !== AF_UNIX) throw new Errno(E.EAFNOSUPPORT);
   let kind = type & SOCK_TYPE_MASK;
   if (kind === 3) kind = SOCK_DGRAM; // SOCK_RAW is a datagram socket in AF_UNIX
   if (kind !== SOCK_STREAM && kind !== SOCK_DGRAM && kind !== SOCK_SEQPACKET) throw new Errno(E.ESOCKTNOSUPPORT);
@@ -93,12 +91,20 @@ function installOrDrop(t: Task, f: SocketFile, cloexec: boolean): number {
 }
 
 function socket(t: Task, a: number[]): number {
-  const { kind, nonblock, cloexec } = checkArgs(t, i32(a[0]), i32(a[1]), i32(a[2]));
+  const domain = i32(a[0]);
+  if (domain === AF_INET || domain === AF_INET6) {
+    const type = i32(a[1]);
+    if (type & ~(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC)) throw new Errno(E.EINVAL);
+    // The sandbox's own network stack (net/).
+    return installOrDrop(t, inetSocket(t, domain, type & SOCK_TYPE_MASK, i32(a[2]), type & SOCK_NONBLOCK), (type & SOCK_CLOEXEC) !== 0);
+  }
+  const { kind, nonblock, cloexec } = checkArgs(domain, i32(a[1]), i32(a[2]));
   return installOrDrop(t, new UnixSocket(unixEnv(t), kind, nonblock, credOf(t)), cloexec);
 }
 
 function socketpair(t: Task, a: number[]): number {
-  const { kind, nonblock, cloexec } = checkArgs(t, i32(a[0]), i32(a[1]), i32(a[2]));
+  if (i32(a[0]) === AF_INET || i32(a[0]) === AF_INET6) throw new Errno(E.EOPNOTSUPP);
+  const { kind, nonblock, cloexec } = checkArgs(i32(a[0]), i32(a[1]), i32(a[2]));
   const env = unixEnv(t);
   const x = new UnixSocket(env, kind, nonblock, credOf(t));
   let y: UnixSocket;
