@@ -5,7 +5,7 @@ import { Errno, E } from '../abi/errno';
 import { AF_INET, AF_UNSPEC } from '../abi/socket';
 import { hasCapability } from '../auth/creds';
 import type { FileCtx } from '../vfs/ctx';
-import { isAny, isLocal, isV4, parseSockaddr, type SockAddr } from './addr';
+import { isAny, isLocal, isV4, parseSockaddr, type SockAddr } from './ip/addr';
 
 /** CAP_NET_BIND_SERVICE; net.ipv4.ip_unprivileged_port_start. */
 const CAP_NET_BIND_SERVICE = 10;

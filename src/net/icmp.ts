@@ -4,8 +4,8 @@
 // its connected UDP socket ECONNREFUSED. Malformed messages are dropped and
 // counted.
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP } from '../abi/inet';
-import { ipFromBytes, type Ip } from './addr';
-import { checksumOf, count, foldSum, IPV4_HLEN, IPV6_HLEN, pseudoSum, sumBytes, type IpPacket } from './ip';
+import { ipFromBytes, type Ip } from './ip/addr';
+import { checksumOf, count, foldSum, IPV4_HLEN, IPV6_HLEN, pseudoSum, sumBytes, type IpPacket } from './ip/ip';
 import type { Stack } from './stack';
 
 const ICMP_HLEN = 8;

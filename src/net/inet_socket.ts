@@ -12,7 +12,7 @@ import { O_NONBLOCK } from '../abi/fs';
 import { ALL_EVENTS } from '../abi/waitqueue';
 import type { FileCtx } from '../vfs/ctx';
 import { SocketFile } from '../socket/socket';
-import { ANY4, ANY6, formatSockaddr, isV4, type Ip } from './addr';
+import { ANY4, ANY6, formatSockaddr, isV4, type Ip } from './ip/addr';
 import type { Binding } from './ports';
 import type { Stack } from './stack';
 import type { PseudoFs } from '../vfs/numbering';

@@ -5,7 +5,7 @@
 // before a wildcard).
 import { Errno, E } from '../abi/errno';
 import { EPHEMERAL_HIGH, EPHEMERAL_LOW } from '../abi/inet';
-import { ANY4, ANY6, isAny, isV4, type Ip } from './addr';
+import { ANY4, ANY6, isAny, isV4, type Ip } from './ip/addr';
 
 export interface Binding {
   ip: Ip;

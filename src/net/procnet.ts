@@ -2,7 +2,7 @@
 // Linux prints (addresses as the kernel's words in hex, ports in hex, the
 // state, queue sizes, uid and inode).
 import { TcpState } from '../abi/inet';
-import { isV4, type Ip } from './addr';
+import { isV4, type Ip } from './ip/addr';
 import type { Stack } from './stack';
 
 /** An address as Linux prints it: each 32-bit word in host (little-endian) order. */

@@ -6,9 +6,9 @@
 import type { HeapBudget } from '../abi/accounting';
 import { Errno, E } from '../abi/errno';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TcpState } from '../abi/inet';
-import { ANY4, ANY6, LOOP4, LOOP6, isAny, isLocal, isV4, type Ip } from './addr';
+import { ANY4, ANY6, LOOP4, LOOP6, isAny, isLocal, isV4, type Ip } from './ip/addr';
 import { handleIcmp, portUnreachable } from './icmp';
-import { type Counters, count, headerRoom, parseFrame, writeHeaders, type IpPacket } from './ip';
+import { type Counters, count, headerRoom, parseFrame, writeHeaders, type IpPacket } from './ip/ip';
 import { LoopbackNic, type Nic } from './link';
 import { PortTable, type Binding } from './ports';
 import type { NetTimer, TcpHost, TimerTarget } from './tcp/host';

@@ -17,7 +17,7 @@ import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDHUP, EVENT_RDNORM, E
 import type { FileCtx } from '../vfs/ctx';
 import type { MaybePromise } from '../vfs/file';
 import type { RecvResult, SendRequest, SocketFile } from '../socket/socket';
-import { formatSockaddr, isV4, parseSockaddr, type Ip } from './addr';
+import { formatSockaddr, isV4, parseSockaddr, type Ip } from './ip/addr';
 import { bindAddress } from './bind';
 import { InetSocket, int32, readInt, type InetEnv } from './inet_socket';
 import { Stack } from './stack';

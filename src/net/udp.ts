@@ -5,8 +5,8 @@
 import { E } from '../abi/errno';
 import type { HeapBudget } from '../abi/accounting';
 import { IPPROTO_UDP } from '../abi/inet';
-import type { Ip } from './addr';
-import { type Counters, count, checksumOf, foldSum, pseudoSum, sumBytes } from './ip';
+import type { Ip } from './ip/addr';
+import { type Counters, count, checksumOf, foldSum, pseudoSum, sumBytes } from './ip/ip';
 import type { Binding } from './ports';
 
 export const UDP_HLEN = 8;

@@ -11,7 +11,7 @@ import type { FileCtx } from '../vfs/ctx';
 import type { MaybePromise } from '../vfs/file';
 import type { RecvResult, SendRequest, SocketFile } from '../socket/socket';
 import type { Task } from '../kernel/task';
-import { formatSockaddr, isAny, isV4, parseSockaddr, type Ip } from './addr';
+import { formatSockaddr, isAny, isV4, parseSockaddr, type Ip } from './ip/addr';
 import { bindAddress } from './bind';
 import { InetSocket, type InetEnv } from './inet_socket';
 import { Stack } from './stack';

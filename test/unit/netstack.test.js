@@ -9,7 +9,7 @@ const { test } = require('node:test');
 const { Stack } = require('../../dist/net/stack');
 const { Tcb, defaultTcbOptions } = require('../../dist/net/tcp/tcb');
 const { Listener } = require('../../dist/net/tcp/listener');
-const { parseFrame } = require('../../dist/net/ip');
+const { parseFrame } = require('../../dist/net/ip/ip');
 const { parseTcp } = require('../../dist/net/tcp/segment');
 const { parseUdp } = require('../../dist/net/udp');
 

@@ -2,7 +2,7 @@
 // the tables, counters and the sandbox's heap budget. The stack implements it;
 // unit tests implement it over a lossy fake link and a fake clock.
 import type { HeapBudget } from '../../abi/accounting';
-import type { Counters } from '../ip';
+import type { Counters } from '../ip/ip';
 import type { TcpSegment } from './segment';
 import type { Tcb } from './tcb';
 

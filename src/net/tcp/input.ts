@@ -6,7 +6,7 @@
 // with the state changes it makes.
 import { E } from '../../abi/errno';
 import { TcpState } from '../../abi/inet';
-import { count } from '../ip';
+import { count } from '../ip/ip';
 import { ACK, FIN, RST, SYN, seqAdd, seqDiff, seqLE, seqLT, type TcpSegment } from './segment';
 import type { Tcb } from './tcb';
 

@@ -4,11 +4,11 @@
 // again later), as Linux does without SYN cookies; so a flood of connects
 // costs at most the two queues.
 import { TcpState } from '../../abi/inet';
-import { count } from '../ip';
+import { count } from '../ip/ip';
 import type { TcbOwner, TcpHost } from './host';
 import type { TcpSegment } from './segment';
 import { Tcb, type TcbOptions } from './tcb';
-import type { Ip } from '../addr';
+import type { Ip } from '../ip/addr';
 
 /** The SYN queue's floor (Linux sizes it from the backlog and tcp_max_syn_backlog). */
 const MIN_SYN_QUEUE = 16;

@@ -3,8 +3,8 @@
 // checksum over the pseudo-header. Parsing checks each length against the
 // bytes there are: a header or option that runs past the segment drops it
 // (counted); a known option of the wrong size is ignored, as Linux does.
-import type { Ip } from '../addr';
-import { type Counters, count, checksumOf, foldSum, pseudoSum, sumBytes } from '../ip';
+import type { Ip } from '../ip/addr';
+import { type Counters, count, checksumOf, foldSum, pseudoSum, sumBytes } from '../ip/ip';
 import { IPPROTO_TCP } from '../../abi/inet';
 
 export const FIN = 0x01;
@@ -12,7 +12,6 @@ export const SYN = 0x02;
 export const RST = 0x04;
 export const PSH = 0x08;
 export const ACK = 0x10;
-export const URG = 0x20;
 
 export const TCP_HLEN = 20;
 

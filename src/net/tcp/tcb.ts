@@ -5,8 +5,8 @@
 // when a segment arrives is in input.ts.
 import { E } from '../../abi/errno';
 import { TcpState } from '../../abi/inet';
-import type { Ip } from '../addr';
-import { count } from '../ip';
+import type { Ip } from '../ip/addr';
+import { count } from '../ip/ip';
 import { OooQueue, RecvQueue, SendQueue } from './buffers';
 import type { NetTimer, TcbOwner, TcpHost, TimerTarget } from './host';
 import { ACK, FIN, PSH, RST, SYN, noOptions, seqAdd, seqDiff, seqLE, seqLT, type TcpSegment } from './segment';

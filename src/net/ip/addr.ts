@@ -3,9 +3,9 @@
 // of its IPv6 form, an IPv4 address as IPv4-mapped (::ffff:a.b.c.d): one key
 // for the port tables and the connection table whatever the family, which is
 // what a dual-stack socket needs.
-import { Errno, E } from '../abi/errno';
-import { AF_INET, AF_INET6 } from '../abi/socket';
-import { SOCKADDR_IN6_SIZE, SOCKADDR_IN_SIZE } from '../abi/inet';
+import { Errno, E } from '../../abi/errno';
+import { AF_INET, AF_INET6 } from '../../abi/socket';
+import { SOCKADDR_IN6_SIZE, SOCKADDR_IN_SIZE } from '../../abi/inet';
 
 export type Ip = string;
 
@@ -32,13 +32,6 @@ export function writeIp(a: Ip, out: Buffer, off: number, v4: boolean): void {
 export function isLocal(a: Ip): boolean {
   if (isV4(a)) return a.slice(24, 26) === '7f';
   return a === LOOP6;
-}
-
-export function ipText(a: Ip): string {
-  if (isV4(a)) return [24, 26, 28, 30].map((i) => parseInt(a.slice(i, i + 2), 16)).join('.');
-  const groups: string[] = [];
-  for (let i = 0; i < 32; i += 4) groups.push(parseInt(a.slice(i, i + 4), 16).toString(16));
-  return groups.join(':');
 }
 
 export interface SockAddr {
