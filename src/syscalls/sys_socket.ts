@@ -214,8 +214,8 @@ function sockopt(t: Task, a: number[], set: boolean): number {
   return 0;
 }
 
-const SOCKOPT_PARTIAL = 'SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_SNDBUF (the send buffer limit), SO_RCVBUF (kept, reported), SO_PASSCRED, SO_REUSEADDR; other options ENOPROTOOPT, other levels EOPNOTSUPP. A host socket donated as stdio: SO_TYPE, SO_DOMAIN, SO_PROTOCOL and SO_ACCEPTCONN read only';
-const PARTIAL = 'AF_UNIX only: AF_INET and AF_INET6 (networking) are a later issue and answer EAFNOSUPPORT';
+const SOCKOPT_PARTIAL = 'AF_UNIX: SOL_SOCKET SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_SNDBUF (the send buffer limit), SO_RCVBUF (kept, reported), SO_PASSCRED, SO_REUSEADDR. AF_INET/AF_INET6: SOL_SOCKET as above less SO_PEERCRED, plus SO_REUSEPORT, SO_KEEPALIVE, SO_LINGER (0 resets on close; a timeout is kept but close does not wait), SO_RCVTIMEO/SO_SNDTIMEO, SO_BROADCAST, SO_OOBINLINE, SO_PRIORITY, SO_RCVLOWAT (kept); IPPROTO_TCP TCP_NODELAY, TCP_CORK, TCP_KEEPIDLE/INTVL/CNT, TCP_MAXSEG, TCP_INFO, TCP_DEFER_ACCEPT, TCP_CONGESTION (reno only), TCP_SYNCNT, TCP_LINGER2, TCP_USER_TIMEOUT, TCP_WINDOW_CLAMP, TCP_NOTSENT_LOWAT, TCP_QUICKACK (kept, not all acted on); IPPROTO_IP IP_TOS, IP_TTL; IPPROTO_IPV6 IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS. Other options ENOPROTOOPT. A host socket donated as stdio: SO_TYPE, SO_DOMAIN, SO_PROTOCOL and SO_ACCEPTCONN read only';
+const PARTIAL = 'AF_UNIX; AF_INET and AF_INET6 on the sandbox\'s own stack (SOCK_STREAM/TCP and SOCK_DGRAM/UDP over loopback only: 127.0.0.0/8 and ::1; other destinations ENETUNREACH); SOCK_RAW EPERM without CAP_NET_RAW, else EPROTONOSUPPORT; ICMP ping sockets EPROTONOSUPPORT; socketpair of AF_INET EOPNOTSUPP';
 
 export const defs: SyscallDef[] = [
   { nr: 41, name: 'socket', fn: socket, args: ['sock_domain', 'sock_type', 'sock_proto'], partial: PARTIAL },
