@@ -1,55 +1,62 @@
 #!/usr/bin/env node
 'use strict';
-// bench/net.js: TCP over loopback inside the sandbox (its own stack, net/)
-// against native (in a network namespace with lo up, since this machine's
-// root namespace has no 127.0.0.1). bench/netloop.c streams N MiB between
-// two processes and times connect/accept/close cycles.
-//
-//   npm run build && node bench/net.js [--mib N] [--conns N] [--reps N]
-//
-// Prints the median of each figure over the repetitions.
+// bench/net.js: host-mode networking (`tsvisor do --network host`) against
+// native, with bench/tcpbench.c over the loopback (::1, else 127.0.0.1; both ends in the sandbox, each a
+// host socket the Sentry owns):
+//   TCP throughput  MiB through one connection in 64 KiB writes (Mbit/s)
+//   connect rate    connect + accept + close per second
+//   node bench/net.js [--reps N] [--mib N] [--conns N]
+// Prints medians of the repetitions, and the sandbox/native ratio.
 
 const childProcess = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const ROOT = path.join(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..');
 const BUILD = path.join(__dirname, 'build');
+const TSVISOR = path.join(ROOT, 'bin', 'tsvisor.js');
 
-function arg(name, dflt) {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+const opts = { reps: 5, mib: 256, conns: 2000 };
+const args = process.argv.slice(2);
+for (let i = 0; i < args.length; i += 2) {
+  const k = { '--reps': 'reps', '--mib': 'mib', '--conns': 'conns' }[args[i]];
+  if (!k || !/^\d+$/.test(args[i + 1] || '')) {
+    process.stderr.write(`bench/net: unknown argument ${args[i]}\n`);
+    process.exit(2);
+  }
+  opts[k] = Number(args[i + 1]);
 }
-const MIB = arg('--mib', 256);
-const CONNS = arg('--conns', 2000);
-const REPS = arg('--reps', 3);
 
-function binary() {
-  const bin = path.join(BUILD, 'netloop.static');
-  fs.mkdirSync(BUILD, { recursive: true });
-  childProcess.execFileSync('gcc', ['-O2', '-static', '-o', bin, path.join(__dirname, 'netloop.c')]);
-  return bin;
-}
+fs.mkdirSync(BUILD, { recursive: true });
+const bin = path.join(BUILD, 'tcpbench');
+const cc = childProcess.spawnSync('gcc', ['-O2', '-Wall', '-static', '-o', bin, path.join(__dirname, 'tcpbench.c')], { encoding: 'utf8' });
+if (cc.status !== 0) throw new Error(`gcc tcpbench.c: ${cc.stderr}`);
 
 function run(argv) {
-  const r = childProcess.spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', cwd: ROOT, timeout: 600_000 });
-  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
-  return parseFloat(r.stdout);
+  const r = childProcess.spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 600_000, env: { ...process.env, NODE_OPTIONS: '' } });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: status ${r.status} ${r.stderr}`);
+  return r.stdout;
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const field = (out, name) => Number(new RegExp(`${name}=([\\d.]+)`).exec(out)[1]);
 
-const bin = binary();
-const native = (args) => run(['unshare', '--map-root-user', '--net', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', bin, ...args]);
-const sandbox = (args) => run([process.execPath, path.join(ROOT, 'bin', 'tsvisor.js'), 'do', '--', bin, ...args]);
-for (const [label, args, unit] of [[`stream ${MIB} MiB`, ['stream', String(MIB)], 'Gbit/s'], [`connect/accept/close x${CONNS}`, ['connect', String(CONNS)], 'per s']]) {
-  const n = [];
-  const s = [];
-  for (let i = 0; i < REPS; i++) {
-    n.push(native(args));
-    s.push(sandbox(args));
-  }
-  const mn = median(n);
-  const ms = median(s);
-  console.log(`${label}: native ${mn} ${unit}, sandbox ${ms} ${unit}, sandbox/native ${(ms / mn).toFixed(3)}`);
+function measure(label, argv, name) {
+  const xs = [];
+  for (let i = 0; i < opts.reps; i++) xs.push(field(run(argv), name));
+  process.stderr.write(`bench/net: ${label}: ${xs.map((x) => x.toFixed(0)).join(', ')}\n`);
+  return median(xs);
 }
+
+const sandbox = (argv) => [process.execPath, TSVISOR, 'do', '--network', 'host', '--', ...argv];
+const rows = [
+  ['TCP throughput over the loopback, Mbit/s', [bin, 'throughput', String(opts.mib)], 'mbit_per_s'],
+  ['connect+accept+close over the loopback, per second', [bin, 'connect', String(opts.conns)], 'conn_per_s'],
+];
+const out = ['| what | native | tsvisor --network=host | tsvisor/native |', '| --- | --- | --- | --- |'];
+for (const [what, argv, name] of rows) {
+  const n = measure(`${what} native`, argv, name);
+  const s = measure(`${what} sandbox`, sandbox(argv), name);
+  out.push(`| ${what} | ${n.toFixed(0)} | ${s.toFixed(0)} | ${(s / n).toFixed(3)} |`);
+}
+process.stdout.write(out.join('\n') + `\n\nmedians of ${opts.reps} runs; ${opts.mib} MiB per throughput run, ${opts.conns} connections per connect run\n`);

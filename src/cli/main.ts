@@ -17,6 +17,11 @@ import type { ExecRequest } from './control';
 import { RuntimeLog, type LogFormat } from './runtime_log';
 import { sandboxInit } from './sandbox_proc';
 import { RuntimeError } from './statedir';
+import { NETWORK_MODES, type NetworkMode } from '../kernel/netinfo';
+
+/** --network: which network the sandboxed program gets (kernel/netinfo.ts). */
+const networkOption = (): Option => new Option('--network <mode>', 'host: the host\'s network through host sockets; sandbox: the Sentry\'s own stack; none: loopback only')
+  .choices([...NETWORK_MODES]).default('sandbox');
 
 interface GlobalFlags {
   root: string;
@@ -24,6 +29,7 @@ interface GlobalFlags {
   logFormat: LogFormat;
   debug?: boolean;
   systemdCgroup?: boolean;
+  network: NetworkMode;
 }
 
 function version(): string {
@@ -47,6 +53,7 @@ function build(): Command {
     .addOption(new Option('--log-format <format>', 'the log format').choices(['text', 'json']).default('text'))
     .option('--debug', 'debug lines in the log')
     .option('--systemd-cgroup', 'accepted for runc compatibility (tsvisor makes no cgroups)')
+    .addOption(networkOption())
     .enablePositionalOptions()
     .showHelpAfterError(false)
     .configureOutput({ outputError: (s, write) => write(`tsvisor: ${s.replace(/^error: /, '')}`) });
@@ -54,7 +61,7 @@ function build(): Command {
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();
   const runtime = (): Runtime => {
     const g = globals();
-    return new Runtime(g.root, new RuntimeLog(g.log, g.logFormat, !!g.debug), process.argv[1]);
+    return new Runtime(g.root, new RuntimeLog(g.log, g.logFormat, !!g.debug), process.argv[1], g.network);
   };
   /** Run a command's body; a RuntimeError is its one-line failure. */
   const act = (fn: (rt: Runtime) => Promise<void> | void) => async (): Promise<void> => {
@@ -77,6 +84,7 @@ function build(): Command {
     .option('--stats <file>', "write the platform's counters here (JSON) at the end")
     .option('--cwd <dir>', 'working directory inside the sandbox')
     .option('--env <K=V>', 'set an environment variable (repeatable)', collect, [])
+    .addOption(networkOption())
     .passThroughOptions()
     .action((argv: string[], f: DoFlags) => cmdDo(argv, f).catch((e) => fail(`internal error: ${(e as Error).stack ?? e}`, 125)));
 
@@ -180,7 +188,8 @@ function build(): Command {
 
   program.command('sandbox-init', { hidden: true }).argument('<id>')
     .requiredOption('--bundle <dir>').requiredOption('--state-dir <dir>')
-    .action((_id: string, f: { bundle: string; stateDir: string }) => sandboxInit(f.bundle, f.stateDir));
+    .addOption(networkOption())
+    .action((_id: string, f: { bundle: string; stateDir: string; network: NetworkMode }) => sandboxInit(f.bundle, f.stateDir, f.network));
 
   return program;
 }

@@ -13,6 +13,7 @@ import { parseProcess, SpecError } from '../oci/spec';
 import { spawn } from 'node:child_process';
 import { readBundle } from './container_spec';
 import { spawnSandbox } from './sandbox_proc';
+import type { NetworkMode } from '../kernel/netinfo';
 import { procStat, RuntimeError, StateDir } from './statedir';
 import type { RuntimeLog } from './runtime_log';
 import type { FileLock } from '../host/filelock';
@@ -37,7 +38,7 @@ export interface CreateFlags {
 export class Runtime {
   readonly state: StateDir;
 
-  constructor(root: string, readonly log: RuntimeLog, private readonly bin: string) {
+  constructor(root: string, readonly log: RuntimeLog, private readonly bin: string, private readonly network: NetworkMode = 'sandbox') {
     this.state = new StateDir(path.resolve(root));
   }
 
@@ -80,7 +81,7 @@ export class Runtime {
     }
     let child: ChildProcess | null = null;
     try {
-      child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id));
+      child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id), this.network);
       const pid = child.pid ?? 0;
       const st = procStat(pid);
       if (!st) throw new RuntimeError('the sandbox process ended during start-up');

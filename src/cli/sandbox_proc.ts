@@ -16,6 +16,7 @@ import { Sandbox } from '../sandbox/sandbox';
 import { ControlServer, type ControlReply, type ControlRequest } from './control';
 import { readBundle, sandboxOptions } from './container_spec';
 import { describeErrno } from './do';
+import type { NetworkMode } from '../kernel/netinfo';
 
 const READY_FD = 3;
 
@@ -61,7 +62,7 @@ function exitAs(status: number): never {
   process.exit((status >> 8) & 0xff);
 }
 
-export async function sandboxInit(bundle: string, stateDir: string): Promise<void> {
+export async function sandboxInit(bundle: string, stateDir: string, network: NetworkMode): Promise<void> {
   let sb: Sandbox;
   let started = false;
   const handle = async (req: ControlRequest): Promise<ControlReply> => {
@@ -102,7 +103,7 @@ export async function sandboxInit(bundle: string, stateDir: string): Promise<voi
     return { ok: true };
   };
   try {
-    sb = new Sandbox(sandboxOptions(readBundle(bundle)));
+    sb = new Sandbox({ ...sandboxOptions(readBundle(bundle)), network });
     sb.load();
     await ControlServer.listen(stateDir, handle, () => sb.kernel.requestNodeTurn());
   } catch (e) {
@@ -114,8 +115,8 @@ export async function sandboxInit(bundle: string, stateDir: string): Promise<voi
 }
 
 /** Start the sandbox process for a container and wait until it is ready; rejects with its reason if it is not. */
-export function spawnSandbox(bin: string, id: string, bundle: string, stateDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [bin, 'sandbox-init', '--bundle', bundle, '--state-dir', stateDir, id], {
+export function spawnSandbox(bin: string, id: string, bundle: string, stateDir: string, network: NetworkMode): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [bin, 'sandbox-init', '--bundle', bundle, '--state-dir', stateDir, '--network', network, id], {
     stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
     detached: true,
   });

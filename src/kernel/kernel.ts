@@ -5,6 +5,7 @@
 // the continuations of woken tasks run (microtasks, no macrotask hop) until
 // every one has resumed its context or blocked again.
 
+import { HostSocketBudget, LoopbackTable, type NetworkConfig } from './netinfo';
 import { unmapPastEof } from './filemaps';
 import { kernelAccessOom } from './oom';
 import type { MemoryFile } from '../platform/memfile';
@@ -43,12 +44,14 @@ export interface KernelOptions {
   /** What the sandbox shows of the host machine (CPUs, HWCAP), captured once at boot. */
   hostInfo: HostInfo;
   hostname?: string;
+  /** The network the application gets (default: sandbox mode, loopback only). */
+  network?: NetworkConfig;
   log?: (msg: string) => void;
   warn?: (msg: string) => void;
 }
 
-/** What the layers below net/ (procfs) ask of the sandbox's network stack. */
-export interface KernelNetwork {
+/** What the layers below net/ (procfs) ask of the sandbox's own network stack. */
+export interface KernelNetStack {
   /** The text of /proc/net/{tcp,tcp6,udp,udp6}. */
   procNet(file: 'tcp' | 'tcp6' | 'udp' | 'udp6'): string;
 }
@@ -58,6 +61,8 @@ export class Kernel {
   readonly memfile: MemoryFile;
   readonly vfs: VirtualFilesystem;
   readonly hostInfo: HostInfo;
+  /** The network mode and the interface table (kernel/netinfo.ts). */
+  readonly network: NetworkConfig;
   readonly signals = new SignalManager(this);
   readonly lifecycle = new Lifecycle(this);
   readonly runner = new TaskRunner(this);
@@ -78,8 +83,8 @@ export class Kernel {
   readonly unixNames = new Map<string, object>();
   /** Unix sockets with references in flight, for the collector of unreachable cycles. */
   readonly unixInFlight = new Set<object>();
-  /** The sandbox's network stack (net/stack.ts), made by the first AF_INET/AF_INET6 socket. */
-  network: KernelNetwork | null = null;
+  /** The sandbox's own network stack (net/stack.ts) in sandbox and none modes, made by the first AF_INET/AF_INET6 socket. */
+  netstack: KernelNetStack | null = null;
   private sockfsCache: PseudoFs | null = null;
   /** sockfs: st_dev and inode numbers of sockets. */
   get sockfs(): PseudoFs {
@@ -131,6 +136,7 @@ export class Kernel {
     this.vfs.onShrink = (inode, size) => unmapPastEof(this, inode.fs.dev, inode.ino, size);
     this.memfile.userOom = (mm) => kernelAccessOom(this, mm);
     this.hostInfo = opts.hostInfo;
+    this.network = opts.network ?? { mode: 'sandbox', interfaces: new LoopbackTable(), hostSockets: new HostSocketBudget(0), netlinkPorts: new Set() };
     this.log = opts.log ?? (() => {});
     this.warn = opts.warn ?? ((m) => this.log(m));
     this.nodeTurns = new NodeTurns(this.platform, () => this.armHostTimer());

@@ -43,7 +43,7 @@ export class SandboxNetwork extends Stack {
 }
 
 export function stackOf(k: Kernel): SandboxNetwork {
-  if (k.network instanceof SandboxNetwork) return k.network;
+  if (k.netstack instanceof SandboxNetwork) return k.netstack;
   const pool: { buf: Buffer; at: number } = { buf: Buffer.alloc(0), at: 0 };
   const s = new SandboxNetwork({
     heap: k.memfile.heap,
@@ -60,7 +60,7 @@ export function stackOf(k: Kernel): SandboxNetwork {
       return v;
     },
   });
-  k.network = s;
+  k.netstack = s;
   return s;
 }
 

@@ -1,18 +1,22 @@
-// Sockets: creation, names and connections. AF_UNIX (socket/unix) and
-// AF_INET/AF_INET6 on the sandbox's own network stack (net/). The data calls
-// (send*, recv*) are in sys_sockmsg.ts.
+// Sockets: creation, names and connections. AF_UNIX (socket/unix), AF_NETLINK
+// route sockets (socket/netlink), and AF_INET/AF_INET6 by network mode
+// (makeSocket). The data calls (send*, recv*) are in sys_sockmsg.ts.
 import { E, Errno } from '../abi/errno';
 import { MAY_WRITE, checkAccess } from '../vfs/perm';
 import { S_IFMT, S_IFSOCK } from '../abi/fs';
 import {
-  AF_INET, AF_INET6, AF_UNIX, SO_ACCEPTCONN, SO_DOMAIN, SO_PROTOCOL, SO_TYPE, SOL_SOCKET, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_SEQPACKET, SOCK_STREAM, SOCK_TYPE_MASK,
+  AF_INET, AF_INET6, AF_UNIX, SO_ACCEPTCONN, SO_DOMAIN, SO_PROTOCOL, SO_TYPE, SOL_SOCKET, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOCK_TYPE_MASK,
 } from '../abi/socket';
 import type { Task } from '../kernel/task';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { credOf, SocketFile, type SocketNames } from '../socket/socket';
 import { UnixSocket, type UnixEnv } from '../socket/unix/unix';
 import { HostFdFile } from '../fsimpl/hostfd/hostfd';
+import { HostInetSocket } from '../socket/hostinet/hostinet';
+import { OPTION_NOTE } from '../socket/hostinet/options';
+import { NetlinkSocket } from '../socket/netlink/netlink';
 import { inetSocket } from '../net/factory';
+import { AF_NETLINK, NETLINK_ROUTE } from '../abi/netif';
 
 type HostSocketKind = { domain: number; type: number; protocol: number; listening: number };
 import { resolverOf, startOf, vfsOf } from './sysutil';
@@ -70,15 +74,59 @@ function unixEnv(t: Task): UnixEnv {
   return { heap: t.heapBudget, sockfs: t.kernel.sockfs, table: t.kernel.unixNames, inflight: t.kernel.unixInFlight };
 }
 
-/** Checks of socket()/socketpair() arguments: the socket type and the flags. */
-function checkArgs(domain: number, type: number, proto: number): { kind: number; nonblock: number; cloexec: boolean } {
+/** Checks of socket()/socketpair() arguments common to every family: the flags. */
+function checkArgs(type: number): { kind: number; nonblock: number; cloexec: boolean } {
   if (type & ~(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC)) throw new Errno(E.EINVAL);
-  if (domain !== AF_UNIX) throw new Errno(E.EAFNOSUPPORT);
-  let kind = type & SOCK_TYPE_MASK;
-  if (kind === 3) kind = SOCK_DGRAM; // SOCK_RAW is a datagram socket in AF_UNIX
+  return { kind: type & SOCK_TYPE_MASK, nonblock: type & SOCK_NONBLOCK, cloexec: (type & SOCK_CLOEXEC) !== 0 };
+}
+
+/** An AF_UNIX socket's type (SOCK_RAW is a datagram socket there) after the protocol check. */
+function unixKind(kind: number, proto: number): number {
+  if (kind === 3) kind = SOCK_DGRAM;
   if (kind !== SOCK_STREAM && kind !== SOCK_DGRAM && kind !== SOCK_SEQPACKET) throw new Errno(E.ESOCKTNOSUPPORT);
   if (proto !== 0 && proto !== AF_UNIX) throw new Errno(E.EPROTONOSUPPORT);
-  return { kind, nonblock: type & SOCK_NONBLOCK, cloexec: (type & SOCK_CLOEXEC) !== 0 };
+  return kind;
+}
+
+const IPPROTO_ICMP = 1, IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_ICMPV6 = 58;
+
+/** An inet socket's protocol: TCP for streams; UDP or ICMP echo (ping sockets) for datagrams. */
+function checkInet(domain: number, kind: number, proto: number): void {
+  if (kind === SOCK_STREAM) {
+    if (proto !== 0 && proto !== IPPROTO_TCP) throw new Errno(E.EPROTONOSUPPORT);
+  } else if (kind === SOCK_DGRAM) {
+    const icmp = domain === AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+    if (proto !== 0 && proto !== IPPROTO_UDP && proto !== icmp) throw new Errno(E.EPROTONOSUPPORT);
+  } else if (kind === SOCK_RAW) throw new Errno(E.EPERM); // no raw host sockets (Linux without CAP_NET_RAW)
+  else throw new Errno(E.ESOCKTNOSUPPORT);
+}
+
+/**
+ * The socket of a family, by the sandbox's network mode for the inet
+ * families: a host socket in host mode; in sandbox and none modes the
+ * Sentry's own stack (net/). AF_NETLINK (route)
+ * answers from the interface table in every mode.
+ */
+function makeSocket(t: Task, domain: number, kind: number, proto: number, nonblock: number): SocketFile {
+  const net = t.kernel.network;
+  switch (domain) {
+    case AF_UNIX:
+      return new UnixSocket(unixEnv(t), unixKind(kind, proto), nonblock, credOf(t));
+    case AF_INET:
+    case AF_INET6:
+      if (net.mode === 'host') {
+        checkInet(domain, kind, proto);
+        return HostInetSocket.create({ sockfs: t.kernel.sockfs, events: t.kernel.platform, budget: net.hostSockets }, domain, kind, proto, nonblock);
+      }
+      // sandbox and none: the Sentry's own stack (loopback only today).
+      return inetSocket(t, domain, kind, proto, nonblock);
+    case AF_NETLINK:
+      if (kind !== SOCK_RAW && kind !== SOCK_DGRAM) throw new Errno(E.ESOCKTNOSUPPORT);
+      if (proto !== NETLINK_ROUTE) throw new Errno(E.EPROTONOSUPPORT);
+      return new NetlinkSocket({ sockfs: t.kernel.sockfs, interfaces: net.interfaces, ports: net.netlinkPorts }, kind, nonblock);
+    default:
+      throw new Errno(E.EAFNOSUPPORT);
+  }
 }
 
 function installOrDrop(t: Task, f: SocketFile, cloexec: boolean): number {
@@ -91,20 +139,16 @@ function installOrDrop(t: Task, f: SocketFile, cloexec: boolean): number {
 }
 
 function socket(t: Task, a: number[]): number {
-  const domain = i32(a[0]);
-  if (domain === AF_INET || domain === AF_INET6) {
-    const type = i32(a[1]);
-    if (type & ~(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC)) throw new Errno(E.EINVAL);
-    // The sandbox's own network stack (net/).
-    return installOrDrop(t, inetSocket(t, domain, type & SOCK_TYPE_MASK, i32(a[2]), type & SOCK_NONBLOCK), (type & SOCK_CLOEXEC) !== 0);
-  }
-  const { kind, nonblock, cloexec } = checkArgs(domain, i32(a[1]), i32(a[2]));
-  return installOrDrop(t, new UnixSocket(unixEnv(t), kind, nonblock, credOf(t)), cloexec);
+  const { kind, nonblock, cloexec } = checkArgs(i32(a[1]));
+  return installOrDrop(t, makeSocket(t, i32(a[0]), kind, i32(a[2]), nonblock), cloexec);
 }
 
 function socketpair(t: Task, a: number[]): number {
-  if (i32(a[0]) === AF_INET || i32(a[0]) === AF_INET6) throw new Errno(E.EOPNOTSUPP);
-  const { kind, nonblock, cloexec } = checkArgs(i32(a[0]), i32(a[1]), i32(a[2]));
+  const flags = checkArgs(i32(a[1]));
+  const { nonblock, cloexec } = flags;
+  const domain = i32(a[0]);
+  if (domain !== AF_UNIX) throw new Errno(domain === AF_INET || domain === AF_INET6 || domain === AF_NETLINK ? E.EOPNOTSUPP : E.EAFNOSUPPORT);
+  const kind = unixKind(flags.kind, i32(a[2]));
   const env = unixEnv(t);
   const x = new UnixSocket(env, kind, nonblock, credOf(t));
   let y: UnixSocket;
@@ -173,7 +217,7 @@ async function accept(t: Task, a: number[], flags: number): Promise<number> {
   const c = await s.accept(t, flags & SOCK_NONBLOCK);
   const fd = installOrDrop(t, c, (flags & SOCK_CLOEXEC) !== 0);
   try {
-    writeSockaddr(t, a[1], a[2], c.peername());
+    writeSockaddr(t, a[1], a[2], c.acceptedPeer());
   } catch (e) {
     t.fdTable.close(fd);
     throw e;
@@ -214,8 +258,8 @@ function sockopt(t: Task, a: number[], set: boolean): number {
   return 0;
 }
 
-const SOCKOPT_PARTIAL = 'AF_UNIX: SOL_SOCKET SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_SNDBUF (the send buffer limit), SO_RCVBUF (kept, reported), SO_PASSCRED, SO_REUSEADDR. AF_INET/AF_INET6: SOL_SOCKET as above less SO_PEERCRED, plus SO_REUSEPORT, SO_KEEPALIVE, SO_LINGER (0 resets on close; a timeout is kept but close does not wait), SO_RCVTIMEO/SO_SNDTIMEO, SO_BROADCAST, SO_OOBINLINE, SO_PRIORITY, SO_RCVLOWAT (kept); IPPROTO_TCP TCP_NODELAY, TCP_CORK, TCP_KEEPIDLE/INTVL/CNT, TCP_MAXSEG, TCP_INFO, TCP_DEFER_ACCEPT, TCP_CONGESTION (reno only), TCP_SYNCNT, TCP_LINGER2, TCP_USER_TIMEOUT, TCP_WINDOW_CLAMP, TCP_NOTSENT_LOWAT, TCP_QUICKACK (kept, not all acted on); IPPROTO_IP IP_TOS, IP_TTL; IPPROTO_IPV6 IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS. Other options ENOPROTOOPT. A host socket donated as stdio: SO_TYPE, SO_DOMAIN, SO_PROTOCOL and SO_ACCEPTCONN read only';
-const PARTIAL = 'AF_UNIX; AF_INET and AF_INET6 on the sandbox\'s own stack (SOCK_STREAM/TCP and SOCK_DGRAM/UDP over loopback only: 127.0.0.0/8 and ::1; other destinations ENETUNREACH); SOCK_RAW EPERM without CAP_NET_RAW, else EPROTONOSUPPORT; ICMP ping sockets EPROTONOSUPPORT; socketpair of AF_INET EOPNOTSUPP';
+const SOCKOPT_PARTIAL = `AF_UNIX, SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_SNDBUF (the send buffer limit), SO_RCVBUF (kept, reported), SO_PASSCRED, SO_REUSEADDR; other options ENOPROTOOPT, other levels EOPNOTSUPP. AF_NETLINK: SO_SNDBUF/RCVBUF, NETLINK_ADD/DROP_MEMBERSHIP (no notifications are sent), NETLINK_CAP_ACK/EXT_ACK/GET_STRICT_CHK. Inet in host mode, ${OPTION_NOTE}. Inet on the Sentry\'s stack: SOL_SOCKET as AF_UNIX less SO_PEERCRED plus SO_REUSEPORT, SO_KEEPALIVE, SO_LINGER (0 resets on close; a timeout is kept but close does not wait), SO_RCVTIMEO/SNDTIMEO, SO_BROADCAST, SO_OOBINLINE, SO_PRIORITY, SO_RCVLOWAT (kept); IPPROTO_TCP TCP_NODELAY, TCP_CORK, TCP_KEEPIDLE/INTVL/CNT, TCP_MAXSEG, TCP_INFO, TCP_DEFER_ACCEPT, TCP_CONGESTION (reno only), TCP_SYNCNT, TCP_LINGER2, TCP_USER_TIMEOUT, TCP_WINDOW_CLAMP, TCP_NOTSENT_LOWAT, TCP_QUICKACK (kept, not all acted on); IPPROTO_IP IP_TOS, IP_TTL; IPPROTO_IPV6 IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS. Others ENOPROTOOPT. A host socket donated as stdio: SO_TYPE, SO_DOMAIN, SO_PROTOCOL and SO_ACCEPTCONN read only`;
+const PARTIAL = 'AF_UNIX; AF_NETLINK with NETLINK_ROUTE only (RTM_GETLINK/GETADDR/GETROUTE); AF_INET/AF_INET6: in --network=host host sockets (TCP, UDP, ICMP echo; SOCK_RAW is EPERM), in sandbox and none modes the Sentry\'s own stack (TCP and UDP over loopback only: 127.0.0.0/8 and ::1, other destinations ENETUNREACH; ICMP ping sockets EPROTONOSUPPORT; SOCK_RAW EPERM without CAP_NET_RAW, else EPROTONOSUPPORT)';
 
 export const defs: SyscallDef[] = [
   { nr: 41, name: 'socket', fn: socket, args: ['sock_domain', 'sock_type', 'sock_proto'], partial: PARTIAL },

@@ -1,7 +1,6 @@
 // System-wide files at the top of /proc: cpuinfo, meminfo, uptime, loadavg,
 // version, filesystems, stat, swaps, cmdline, the mounts link and the
 // self / thread-self links.
-import { netEntries } from './net';
 import { Errno, E } from '../../abi/errno';
 import {
   formatLoadavg, formatMeminfo, formatSystemStat, formatUptime, nsToTicks, procVersionString, UTS_RELEASE,
@@ -73,7 +72,6 @@ export function systemEntries(fs: ProcFs, m: NodeMaker): Entry[] {
     m.file('loadavg', () => loadavgText(fs)),
     m.file('meminfo', () => meminfoText(fs)),
     m.link('mounts', { target: () => 'self/mounts' }),
-    m.staticDir('net', (n) => netEntries(fs.kernel, n)),
     m.link('self', { target: (ctx) => String(selfTask(fs, ctx).tg.pid) }),
     m.file('stat', () => systemStatText(fs)),
     m.file('swaps', () => 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n'),
