@@ -161,9 +161,14 @@ export class OooQueue {
     return added;
   }
 
-  /** The data that now follows rcvNxt in order, removed from the queue (bytes before rcvNxt dropped). */
-  takeFrom(rcvNxt: number): Buffer[] {
-    const out: Buffer[] = [];
+  /**
+   * The data that now follows rcvNxt in order, removed from the queue; bytes
+   * before rcvNxt (an in-order segment covered them) are dropped and counted
+   * in dropped, for the caller to give their charge back.
+   */
+  takeFrom(rcvNxt: number): { parts: Buffer[]; dropped: number } {
+    const parts: Buffer[] = [];
+    let dropped = 0;
     let nxt = rcvNxt;
     while (this.segs.length) {
       const s = this.segs[0];
@@ -171,12 +176,16 @@ export class OooQueue {
       if (seqLT(nxt, s.seq)) break;
       this.segs.shift();
       this.bytes -= s.data.length;
-      if (seqLE(end, nxt)) continue;
-      const d = s.data.subarray(seqDiff(nxt, s.seq));
-      out.push(d);
+      if (seqLE(end, nxt)) {
+        dropped += s.data.length;
+        continue;
+      }
+      const skip = seqDiff(nxt, s.seq);
+      dropped += skip;
+      parts.push(s.data.subarray(skip));
       nxt = end;
     }
-    return out;
+    return { parts, dropped };
   }
 
   /** Up to 4 SACK blocks (RFC 2018): the contiguous runs held, the one just touched first. */

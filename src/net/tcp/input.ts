@@ -212,7 +212,9 @@ function receiveData(c: Tcb, seg: TcpSegment): void {
       c.rcvNxt = seqAdd(c.rcvNxt, data.length);
       const filledHole = !c.ooo.empty;
       if (filledHole) {
-        for (const d of c.ooo.takeFrom(c.rcvNxt)) {
+        const { parts, dropped } = c.ooo.takeFrom(c.rcvNxt);
+        if (dropped) c.giveBack(dropped);
+        for (const d of parts) {
           c.recvq.push(d);
           c.rcvNxt = seqAdd(c.rcvNxt, d.length);
         }
