@@ -54,7 +54,7 @@ def errors():
     except OSError as e:
         print('bind again:', errno.errorcode[e.errno])
     a.close(); b.close()
-    print('getaddrinfo localhost:', sorted({x[4][0] for x in socket.getaddrinfo('localhost', 80, type=socket.SOCK_STREAM)}))
+    print('getaddrinfo 127.0.0.1:', sorted({x[4][0] for x in socket.getaddrinfo('127.0.0.1', 80, type=socket.SOCK_STREAM)}))
 
 async def aio():
     async def handle(r, w):
