@@ -42,5 +42,5 @@ export function readBundle(bundle: string): ContainerPlan {
 }
 
 export function sandboxOptions(plan: ContainerPlan): SandboxOptions {
-  return { rootfs: plan.rootfs, argv: plan.argv, env: plan.env, cwd: plan.cwd, hostname: plan.hostname, container: plan };
+  return { rootfs: plan.rootfs, argv: plan.argv, env: plan.env, cwd: plan.cwd, hostname: plan.hostname, memory: plan.memoryLimit ?? undefined, container: plan };
 }

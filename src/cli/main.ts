@@ -16,6 +16,8 @@ import { featuresJson, listTable, Runtime, writeSpec, type CreateFlags, type Exe
 import type { ExecRequest } from './control';
 import { RuntimeLog, type LogFormat } from './runtime_log';
 import { sandboxInit } from './sandbox_proc';
+import { install, type InstallFlags } from './install';
+import { events, parseInterval, ps, wait } from './observe';
 import { RuntimeError } from './statedir';
 
 interface GlobalFlags {
@@ -175,8 +177,37 @@ function build(): Command {
       else process.stdout.write(listTable(states));
     })());
 
+  program.command('ps').description("list a container's processes (the sandbox's), or with --format json the host pids standing for them")
+    .argument('<id>')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action((id: string, f: { format: string }) => act(async (rt) => void process.stdout.write(await ps(rt, id, f.format === 'json')))());
+
+  program.command('events').description("a running container's statistics as JSON lines, every --interval until it stops")
+    .argument('<id>')
+    .option('--stats', 'print the statistics once and exit')
+    .option('--interval <duration>', 'time between two events (5s, 500ms)', '5s')
+    .action((id: string, f: { stats?: boolean; interval: string }) =>
+      act((rt) => events(rt, id, !!f.stats, parseInterval(f.interval), (l) => void process.stdout.write(l)))());
+
+  program.command('wait').description('wait for a container to stop; prints its exit status and exits with it')
+    .argument('<id>')
+    .action((id: string) => act(async (rt) => {
+      const code = await wait(rt, id);
+      process.stdout.write(`${code}\n`);
+      process.exit(code);
+    })());
+
   program.command('features').description('print what this runtime supports (JSON)')
     .action(() => void process.stdout.write(featuresJson()));
+
+  program.command('install').description("register tsvisor as a Docker runtime: add or update its entry in daemon.json's runtimes, keeping the rest")
+    .argument('[runtimeArgs...]', 'extra arguments Docker passes to tsvisor (after --)')
+    .option('--config <file>', "Docker's daemon configuration", '/etc/docker/daemon.json')
+    .option('--runtime <name>', 'the runtime name (docker run --runtime=NAME)', 'tsvisor')
+    .action((args: string[], f: InstallFlags) => act(() => {
+      install(process.argv[1], f, args);
+      process.stdout.write(`runtime ${f.runtime} written to ${f.config}; reload dockerd (SIGHUP) to use it\n`);
+    })());
 
   program.command('sandbox-init', { hidden: true }).argument('<id>')
     .requiredOption('--bundle <dir>').requiredOption('--state-dir <dir>')

@@ -41,7 +41,7 @@ export class Runtime {
     this.state = new StateDir(path.resolve(root));
   }
 
-  private withLock<T>(id: string, fn: (lock: FileLock) => T): T {
+  withLock<T>(id: string, fn: (lock: FileLock) => T): T {
     const lock = this.state.lock(id);
     try {
       return fn(lock);
@@ -59,7 +59,7 @@ export class Runtime {
     }
   }
 
-  private record(id: string): ContainerRecord {
+  record(id: string): ContainerRecord {
     const r = this.state.read(id);
     if (!r) throw new RuntimeError(`container ${id} does not exist (it is being created, or its create failed)`);
     return r;
@@ -70,6 +70,7 @@ export class Runtime {
     if (!validId(id)) throw new RuntimeError(`invalid container id ${JSON.stringify(id)}`);
     const bundle = path.resolve(f.bundle ?? '.');
     const plan = readBundle(bundle);
+    if (plan.netns !== null && !fs.existsSync(plan.netns)) throw new RuntimeError(`linux.namespaces: network namespace ${plan.netns} does not exist`);
     this.state.makeContainerDir(id);
     let lock: FileLock;
     try {
@@ -80,7 +81,7 @@ export class Runtime {
     }
     let child: ChildProcess | null = null;
     try {
-      child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id));
+      child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id), plan.netns);
       const pid = child.pid ?? 0;
       const st = procStat(pid);
       if (!st) throw new RuntimeError('the sandbox process ended during start-up');

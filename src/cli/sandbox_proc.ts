@@ -46,8 +46,16 @@ function clientStdio(client: number): [number, number, number] {
   return [open(0), open(1), open(2)];
 }
 
+/** The file in the state directory where the sandbox process leaves the container's wait status (`tsvisor wait` reads it). */
+export const EXIT_FILE = 'exit-status';
+
 /** Exit as the container did: its code, or death by its signal. */
-function exitAs(status: number): never {
+function exitAs(status: number, stateDir: string): never {
+  try {
+    fs.writeFileSync(`${stateDir}/${EXIT_FILE}`, String(status), { mode: 0o600 });
+  } catch {
+    // the state directory is gone (delete --force): nobody waits
+  }
   const sig = status & 0x7f;
   if (sig) {
     process.removeAllListeners();
@@ -69,7 +77,7 @@ export async function sandboxInit(bundle: string, stateDir: string): Promise<voi
       if (started) return { ok: false, error: 'the container has been started already' };
       started = true;
       setImmediate(() => {
-        sb.run().then(exitAs, (e: Error) => {
+        sb.run().then((st) => exitAs(st, stateDir), (e: Error) => {
           process.stderr.write(`tsvisor: the sandbox failed: ${e.message}\n`);
           process.exit(125);
         });
@@ -85,6 +93,8 @@ export async function sandboxInit(bundle: string, stateDir: string): Promise<voi
         return { ok: false, error: e instanceof Errno ? `${req.argv[0]}: ${describeErrno(e.errno)}` : (e as Error).message };
       }
     }
+    if (req.op === 'ps') return { ok: true, processes: sb.kernel ? sb.processes() : [] };
+    if (req.op === 'stats') return { ok: true, stats: sb.stats() };
     if (req.op === 'pause' || req.op === 'resume') {
       if (!started) return { ok: false, error: 'the container is not running' };
       if (req.op === 'pause') await sb.kernel.pause();
@@ -97,7 +107,7 @@ export async function sandboxInit(bundle: string, stateDir: string): Promise<voi
     else {
       // Nothing runs yet: a signal whose default is to end the process ends the container.
       const act = defaultAction(req.signal);
-      if (req.signal === 9 || act === 'term' || act === 'core') setImmediate(() => exitAs(req.signal));
+      if (req.signal === 9 || act === 'term' || act === 'core') setImmediate(() => exitAs(req.signal, stateDir));
     }
     return { ok: true };
   };
@@ -114,8 +124,13 @@ export async function sandboxInit(bundle: string, stateDir: string): Promise<voi
 }
 
 /** Start the sandbox process for a container and wait until it is ready; rejects with its reason if it is not. */
-export function spawnSandbox(bin: string, id: string, bundle: string, stateDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [bin, 'sandbox-init', '--bundle', bundle, '--state-dir', stateDir, id], {
+export function spawnSandbox(bin: string, id: string, bundle: string, stateDir: string, netns: string | null): Promise<ChildProcess> {
+  const args = [bin, 'sandbox-init', '--bundle', bundle, '--state-dir', stateDir, id];
+  // The network namespace the spec names is joined before Node starts: setns
+  // moves only the calling thread, and Node has threads from its start.
+  // nsenter execs Node in its place, so the pid stays the container's.
+  const [file, argv] = netns ? ['nsenter', [`--net=${netns}`, '--', process.execPath, ...args]] : [process.execPath, args];
+  const child = spawn(file, argv, {
     stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
     detached: true,
   });

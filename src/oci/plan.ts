@@ -52,6 +52,12 @@ export interface ContainerPlan {
   domainname: string | undefined;
   mounts: MountPlan[];
   annotations: Record<string, string>;
+  /** The network namespace to start the sandbox in (linux.namespaces network path); null: the caller's. */
+  netns: string | null;
+  /** linux.resources.memory.limit: the application's memory limit in bytes; null: the default. */
+  memoryLimit: number | null;
+  /** linux.resources.pids.limit: at most this many tasks; null: no limit of the container's own. */
+  pidsLimit: number | null;
   /** What the spec asks for that tsvisor ignores, one line each. */
   unsupported: string[];
 }
@@ -141,19 +147,67 @@ function mountPlan(m: OciMount, i: number, bundle: string, unsupported: string[]
   }
 }
 
-function linuxUnsupported(linux: unknown, unsupported: string[]): void {
-  if (typeof linux !== 'object' || linux === null) return;
+interface LinuxPlan {
+  netns: string | null;
+  memoryLimit: number | null;
+  pidsLimit: number | null;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Whether a resources value asks for anything: Docker sends zeroes, nulls and empty objects for controls it does not set. */
+function meaningful(v: unknown): boolean {
+  if (v === null || v === undefined || v === 0 || v === false || v === '') return false;
+  if (Array.isArray(v)) return v.some(meaningful);
+  if (isRecord(v)) return Object.values(v).some(meaningful);
+  return true;
+}
+
+/** linux.resources: memory.limit and pids.limit are the sandbox's own limits; every other control is reported. */
+function resources(r: unknown, out: LinuxPlan, unsupported: string[]): void {
+  if (!isRecord(r)) return;
+  for (const [k, v] of Object.entries(r)) {
+    if (k === 'memory' && isRecord(v)) {
+      for (const [mk, mv] of Object.entries(v)) {
+        if (mk === 'limit' && typeof mv === 'number' && mv > 0) out.memoryLimit = mv;
+        else if (mk === 'limit' && mv === -1) continue;
+        else if (mk === 'swap' && (mv === -1 || mv === v.limit)) continue;
+        else if (!meaningful(mv)) continue;
+        else unsupported.push(`linux.resources.memory.${mk} is not supported (ignored)`);
+      }
+    } else if (k === 'pids' && isRecord(v)) {
+      if (typeof v.limit === 'number' && v.limit > 0) out.pidsLimit = v.limit;
+    } else if (k === 'devices') {
+      // The sandbox's devfs has only its own virtual devices: a device allow list has nothing more to deny.
+      continue;
+    } else if (!meaningful(v)) continue;
+    else unsupported.push(`linux.resources.${k} is not supported (ignored)`);
+  }
+}
+
+function linuxPlan(linux: unknown, unsupported: string[]): LinuxPlan {
+  const out: LinuxPlan = { netns: null, memoryLimit: null, pidsLimit: null };
+  if (!isRecord(linux)) return out;
   for (const [k, v] of Object.entries(linux)) {
     if (LINUX_NOOP.has(k)) continue;
     if (k === 'namespaces' && Array.isArray(v)) {
-      // The sandbox always has its own pid, mount, ipc, uts and user namespaces and no network; joining one by path is not supported.
+      // The sandbox has its own pid, mount, ipc, uts and user namespaces (the Sentry's); a network namespace named by path is joined by the sandbox process.
       for (const ns of v) {
-        if (ns && typeof ns === 'object' && 'path' in ns && ns.path) unsupported.push(`linux.namespaces: joining ${String((ns as { type?: unknown }).type)} namespace ${String(ns.path)} is not supported`);
+        if (!isRecord(ns) || !ns.path) continue;
+        if (ns.type === 'network' && typeof ns.path === 'string') out.netns = ns.path;
+        else unsupported.push(`linux.namespaces: joining ${String(ns.type)} namespace ${String(ns.path)} is not supported`);
       }
+      continue;
+    }
+    if (k === 'resources') {
+      resources(v, out, unsupported);
       continue;
     }
     unsupported.push(`linux.${k} is not supported (ignored)`);
   }
+  return out;
 }
 
 /** The plan for a container of this bundle (an absolute directory) and its checked spec. */
@@ -165,7 +219,7 @@ export function planContainer(spec: OciSpec, bundle: string, kindOf: HostPathKin
   const unsupported: string[] = [];
   for (const k of Object.keys(proc)) if (!PROCESS_KEYS.has(k)) unsupported.push(`process.${k} is not supported (ignored)`);
   for (const k of Object.keys(spec)) if (!TOP_KEYS.has(k)) unsupported.push(`${k} is not supported (ignored)`);
-  linuxUnsupported(spec.linux, unsupported);
+  const linux = linuxPlan(spec.linux, unsupported);
   const rlimits = (proc.rlimits ?? []).map((r, i) => {
     const name = r.type.toLowerCase().replace(/^rlimit_/, '');
     const resource = RLIMIT_NAMES.indexOf(name);
@@ -195,6 +249,7 @@ export function planContainer(spec: OciSpec, bundle: string, kindOf: HostPathKin
     domainname: spec.domainname,
     mounts,
     annotations: spec.annotations ?? {},
+    ...linux,
     unsupported,
   };
 }

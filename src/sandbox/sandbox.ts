@@ -37,6 +37,24 @@ const FORWARDED: Array<[NodeJS.Signals, number]> = [
   ['SIGTERM', S.SIGTERM], ['SIGWINCH', S.SIGWINCH],
 ];
 
+/** One process of the sandbox, as `tsvisor ps` lists it. */
+export interface SandboxProcess {
+  pid: number;
+  ppid: number;
+  uid: number;
+  state: string;
+  comm: string;
+  userNs: number;
+  sysNs: number;
+}
+
+/** What `tsvisor events --stats` reports of a sandbox's own accounting. */
+export interface SandboxStats {
+  memory: { usage: number; max: number; limit: number };
+  pids: { current: number; limit: number };
+  cpu: { userNs: number; sysNs: number };
+}
+
 /** A process `tsvisor exec` starts in a running sandbox. */
 export interface ExecProcess {
   argv: string[];
@@ -108,6 +126,7 @@ export class Sandbox {
       // After the mounts: their mount points may have been made in the root's upper layer.
       if (c.rootReadonly) ns.vfs.rootMount.flags.readonly = true;
       if (c.domainname !== undefined) this.kernel.rootNs.uts.domainname = c.domainname;
+      if (c.pidsLimit !== null) this.kernel.maxTasks = Math.min(this.kernel.maxTasks, c.pidsLimit);
     }
     hostStdio.events = this.platform;
     const { table, hooks, missingFamilies } = buildTable();
@@ -256,13 +275,44 @@ export class Sandbox {
     this.kernel.requestNodeTurn();
   }
 
-  /** Send a signal from outside to pid 1, or with all to every process (`tsvisor kill --all`). */
+  /**
+   * Send a signal from outside (`tsvisor kill`) to pid 1, or with all to
+   * every process. As from an ancestor PID namespace on Linux: init gets only
+   * the signals it handles, and SIGKILL and SIGSTOP (so `docker stop` of an
+   * init without a SIGTERM handler waits and then kills, as with runc).
+   */
   signal(sig: number, all: boolean): void {
-    if (!all) return this.kernel.forwardSignal(sig);
     for (const tg of this.kernel.groups.values()) {
-      if (!tg.zombie) this.kernel.signals.sendToGroup(tg, sig, { signo: sig, code: 0, pid: 0, uid: 0 }, true);
+      if (!tg.zombie && (all || tg.pid === 1)) this.kernel.signals.sendToGroup(tg, sig, { signo: sig, code: 0, pid: 0, uid: 0 }, true);
     }
     this.kernel.noteWake();
+  }
+
+  /** The sandbox's processes (thread groups), by pid. */
+  processes(): SandboxProcess[] {
+    const out: SandboxProcess[] = [];
+    for (const tg of this.kernel.groups.values()) {
+      const main = tg.tasks.values().next().value;
+      const state = tg.zombie ? 'Z' : tg.stopped ? 'T' : 'S';
+      const { userNs, sysNs } = tg.cpuTime();
+      out.push({ pid: tg.pid, ppid: tg.parent?.pid ?? 0, uid: main?.creds.uid ?? 0, state, comm: tg.comm, userNs, sysNs });
+    }
+    return out.sort((a, b) => a.pid - b.pid);
+  }
+
+  stats(): SandboxStats {
+    const mf = this.platform.memfile;
+    let userNs = 0;
+    let sysNs = 0;
+    for (const p of this.processes()) {
+      userNs += p.userNs;
+      sysNs += p.sysNs;
+    }
+    return {
+      memory: { usage: mf.usedPages * 4096, max: mf.peakPages * 4096, limit: mf.limitPages * 4096 },
+      pids: { current: this.kernel.tasks.size, limit: this.kernel.maxTasks },
+      cpu: { userNs, sysNs },
+    };
   }
 
   /** Start the first process (loading it first if load() was not called) and run the sandbox until it exits; resolves with its wait status. */
