@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { Errno } from '../abi/errno';
+import { E, Errno } from '../abi/errno';
 import { defaultAction } from '../abi/signals';
 import { Sandbox } from '../sandbox/sandbox';
 import { ControlServer, type ControlReply, type ControlRequest } from './control';
@@ -111,9 +111,19 @@ export async function sandboxInit(bundle: string, stateDir: string): Promise<voi
     }
     return { ok: true };
   };
+  let argv0 = '';
   try {
-    sb = new Sandbox(sandboxOptions(readBundle(bundle)));
-    sb.load();
+    const plan = readBundle(bundle);
+    argv0 = plan.argv[0];
+    sb = new Sandbox(sandboxOptions(plan));
+    try {
+      sb.load();
+    } catch (e) {
+      // runc's wording, which Docker turns into exit status 127 (not found) or 126.
+      if (e instanceof Errno && e.errno === E.ENOENT) throw new Error(`exec: "${argv0}": executable file not found in $PATH`);
+      if (e instanceof Errno) throw new Error(`exec: "${argv0}": ${describeErrno(e.errno)}`);
+      throw e;
+    }
     await ControlServer.listen(stateDir, handle, () => sb.kernel.requestNodeTurn());
   } catch (e) {
     const msg = e instanceof Errno ? describeErrno(e.errno) : (e as Error).message;
