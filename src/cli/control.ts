@@ -21,7 +21,7 @@ export interface ExecRequest {
   groups: number[];
   client: number;
 }
-export type ControlRequest = { op: 'start' } | { op: 'pause' } | { op: 'resume' } | { op: 'ps' } | { op: 'stats' } | { op: 'kill'; signal: number; all: boolean } | ({ op: 'exec' } & ExecRequest);
+export type ControlRequest = { op: 'start' } | { op: 'pause' } | { op: 'resume' } | { op: 'ps' } | { op: 'stats' } | { op: 'kill'; signal: number; all: boolean } | { op: 'ttysignal'; client: number; signal: number } | ({ op: 'exec' } & ExecRequest);
 /** status: the wait status of an exec'd process, sent when it exits; processes: for ps; stats: for events. */
 export type ControlReply = { ok: true; status?: number; processes?: SandboxProcess[]; stats?: SandboxStats } | { ok: false; error: string };
 
@@ -51,6 +51,7 @@ function parseRequest(line: string): ControlRequest | null {
   const o = v as Record<string, unknown>;
   if (o.op === 'start' || o.op === 'pause' || o.op === 'resume' || o.op === 'ps' || o.op === 'stats') return { op: o.op };
   if (o.op === 'exec') return parseExec(o);
+  if (o.op === 'ttysignal' && isId(o.client) && typeof o.signal === 'number' && Number.isInteger(o.signal)) return { op: 'ttysignal', client: o.client, signal: o.signal };
   if (o.op === 'kill' && typeof o.signal === 'number' && Number.isInteger(o.signal) && typeof o.all === 'boolean') return { op: 'kill', signal: o.signal, all: o.all };
   return null;
 }

@@ -15,7 +15,7 @@ import { fail } from './fail';
 import { featuresJson, listTable, Runtime, writeSpec, type CreateFlags, type ExecFlags } from './oci_commands';
 import type { ExecRequest } from './control';
 import { RuntimeLog, type LogFormat } from './runtime_log';
-import { sandboxInit } from './sandbox_proc';
+import { forwardTerminalSignals, sandboxInit } from './sandbox_proc';
 import { install, type InstallFlags } from './install';
 import { events, parseInterval, ps, wait } from './observe';
 import { RuntimeError } from './statedir';
@@ -93,7 +93,7 @@ function build(): Command {
   const createFlags = (c: Command): Command => c
     .option('-b, --bundle <dir>', 'the bundle directory (default: the current directory)')
     .option('--pid-file <file>', "write the container's pid here")
-    .option('--console-socket <path>', 'accepted; a terminal is not supported yet (process.terminal must be false)')
+    .option('--console-socket <path>', "a Unix socket to send the terminal's master to (process.terminal)")
     .option('--no-pivot', 'accepted (the sandbox has its own root)')
     .option('--no-new-keyring', 'accepted (the sandbox has no keyrings)');
 
@@ -139,19 +139,26 @@ function build(): Command {
     .option('-u, --user <uid[:gid]>', 'user and group IDs')
     .option('-d, --detach', 'return at once; a host process of its own stands for the exec')
     .option('--pid-file <file>', 'write the pid of the host process standing for the exec here')
-    .option('-t, --tty', 'not supported yet')
-    .option('--console-socket <path>', 'not supported yet')
+    .option('-t, --tty', 'give the process a terminal (its master goes to --console-socket)')
+    .option('--console-socket <path>', "a Unix socket to send the terminal's master to")
     .passThroughOptions()
     .action((id: string, argv: string[], f: ExecFlags) => act(async (rt) => {
-      const req = rt.execRequest(id, argv, f);
-      if (f.detach) return void rt.execDetached(id, req, f.pidFile);
+      const { req, tty } = rt.execRequest(id, argv, f);
+      if (f.detach || tty) {
+        const child = rt.execDetached(id, req, tty, f.consoleSocket);
+        if (f.pidFile) fs.writeFileSync(f.pidFile, String(child.pid ?? 0));
+        if (f.detach) return void child.unref();
+        const [code, sig] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on('exit', (c, s) => r([c, s])));
+        process.exit(sig ? 128 + os.constants.signals[sig] : code ?? 0);
+      }
       if (f.pidFile) fs.writeFileSync(f.pidFile, String(process.pid));
       process.exit(exitCodeOf(await rt.exec(id, req)));
     })());
 
-  program.command('exec-wait', { hidden: true }).argument('<id>').requiredOption('--request <json>')
-    .action((id: string, f: { request: string }) => act(async (rt) => {
+  program.command('exec-wait', { hidden: true }).argument('<id>').requiredOption('--request <json>').option('--terminal')
+    .action((id: string, f: { request: string; terminal?: boolean }) => act(async (rt) => {
       const req = { ...(JSON.parse(f.request) as ExecRequest), client: process.pid };
+      if (f.terminal) forwardTerminalSignals(rt, id);
       process.exit(exitCodeOf(await rt.exec(id, req)));
     })());
 
@@ -210,8 +217,8 @@ function build(): Command {
     })());
 
   program.command('sandbox-init', { hidden: true }).argument('<id>')
-    .requiredOption('--bundle <dir>').requiredOption('--state-dir <dir>')
-    .action((_id: string, f: { bundle: string; stateDir: string }) => sandboxInit(f.bundle, f.stateDir));
+    .requiredOption('--bundle <dir>').requiredOption('--state-dir <dir>').option('--terminal')
+    .action((_id: string, f: { bundle: string; stateDir: string; terminal?: boolean }) => sandboxInit(f.bundle, f.stateDir, !!f.terminal));
 
   return program;
 }

@@ -13,6 +13,7 @@ import { parseProcess, SpecError } from '../oci/spec';
 import { spawn } from 'node:child_process';
 import { readBundle } from './container_spec';
 import { spawnSandbox } from './sandbox_proc';
+import { openHostPty, sendFd, type HostPty } from '../host/pty';
 import { procStat, RuntimeError, StateDir } from './statedir';
 import type { RuntimeLog } from './runtime_log';
 import type { FileLock } from '../host/filelock';
@@ -31,6 +32,7 @@ export interface ExecFlags {
 export interface CreateFlags {
   bundle?: string;
   pidFile?: string;
+  consoleSocket?: string;
 }
 
 /** What every command works with: the state root, the log, and the path of bin/tsvisor.js for the sandbox process. */
@@ -71,6 +73,9 @@ export class Runtime {
     const bundle = path.resolve(f.bundle ?? '.');
     const plan = readBundle(bundle);
     if (plan.netns !== null && !fs.existsSync(plan.netns)) throw new RuntimeError(`linux.namespaces: network namespace ${plan.netns} does not exist`);
+    // runc's rules: a terminal needs a console socket to send its master to, and a console socket a terminal.
+    if (plan.terminal && !f.consoleSocket) throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
+    if (!plan.terminal && f.consoleSocket) throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
     this.state.makeContainerDir(id);
     let lock: FileLock;
     try {
@@ -80,8 +85,14 @@ export class Runtime {
       throw e;
     }
     let child: ChildProcess | null = null;
+    let tty: HostPty | null = null;
     try {
-      child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id), plan.netns);
+      if (f.consoleSocket) {
+        tty = openHostPty(plan.consoleSize.height, plan.consoleSize.width);
+        sendFd(f.consoleSocket, tty.master, '/dev/ptmx');
+        fs.closeSync(tty.master);
+      }
+      child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id), plan.netns, tty?.slave ?? null);
       const pid = child.pid ?? 0;
       const st = procStat(pid);
       if (!st) throw new RuntimeError('the sandbox process ended during start-up');
@@ -105,6 +116,7 @@ export class Runtime {
       this.state.remove(id);
       throw e instanceof RuntimeError ? e : new RuntimeError(`cannot create container ${id}: ${(e as Error).message}`);
     } finally {
+      if (tty) fs.closeSync(tty.slave);
       lock.release();
     }
   }
@@ -133,11 +145,15 @@ export class Runtime {
     });
   }
 
-  /** The process `exec` starts: --process FILE, or the command with the container's env, cwd and user, changed by the flags. */
-  execRequest(id: string, argv: string[], f: ExecFlags): ExecRequest {
-    if (f.tty || f.consoleSocket) throw new RuntimeError('exec --tty and --console-socket are not supported yet (no terminal)');
+  /**
+   * The process `exec` starts: --process FILE, or the command with the
+   * container's env, cwd and user, changed by the flags; and whether it has
+   * a terminal (--tty, or process.terminal), with its first window size.
+   */
+  execRequest(id: string, argv: string[], f: ExecFlags): { req: ExecRequest; tty: { height: number; width: number } | null } {
     const r = this.withLock(id, () => this.record(id));
     let req: ExecRequest;
+    let tty: { height: number; width: number } | null = f.tty ? { height: 0, width: 0 } : null;
     if (f.process) {
       let p;
       try {
@@ -145,13 +161,19 @@ export class Runtime {
       } catch (e) {
         throw new RuntimeError(`${f.process}: ${e instanceof SpecError || e instanceof SyntaxError ? e.message : (e as Error).message}`);
       }
-      if (p.terminal) throw new RuntimeError(`${f.process}: process.terminal is not supported yet`);
+      if (p.terminal) {
+        const size = p.consoleSize as { height?: unknown; width?: unknown } | undefined;
+        const n = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff ? v : 0);
+        tty = { height: n(size?.height), width: n(size?.width) };
+      }
       req = { argv: p.args, env: p.env ?? [], cwd: p.cwd, uid: p.user.uid, gid: p.user.gid, groups: p.user.additionalGids ?? [], client: process.pid };
     } else {
       if (argv.length === 0) throw new RuntimeError('exec needs a command or --process');
       const plan = readBundle(r.bundle);
       req = { argv, env: plan.env, cwd: plan.cwd, uid: plan.uid, gid: plan.gid, groups: plan.groups, client: process.pid };
     }
+    if (tty && !f.consoleSocket) throw new RuntimeError('cannot allocate tty without setting console socket');
+    if (!tty && f.consoleSocket) throw new RuntimeError('cannot use console socket without a tty');
     for (const kv of f.env) {
       if (kv.indexOf('=') <= 0) throw new RuntimeError(`--env wants K=V, got ${JSON.stringify(kv)}`);
       req.env = [...req.env.filter((e) => !e.startsWith(kv.slice(0, kv.indexOf('=') + 1))), kv];
@@ -163,7 +185,7 @@ export class Runtime {
       req.uid = Number(m[1]);
       req.gid = m[2] === undefined ? req.gid : Number(m[2]);
     }
-    return req;
+    return { req, tty };
   }
 
   /** Run the process in the container and return its wait status. */
@@ -177,13 +199,29 @@ export class Runtime {
     return reply.status ?? 0;
   }
 
-  /** exec --detach: a host process of its own waits for the exec'd process and exits with its status; its pid is the exec's. */
-  execDetached(id: string, req: ExecRequest, pidFile: string | undefined): number {
-    const child = spawn(process.execPath, [this.bin, '--root', this.state.root, 'exec-wait', '--request', JSON.stringify(req), id], { stdio: 'inherit', detached: true });
-    const pid = child.pid ?? 0;
-    child.unref();
-    if (pidFile) fs.writeFileSync(pidFile, String(pid));
-    return pid;
+  /**
+   * A host process of its own (`exec-wait`, in its own session) that starts
+   * the exec'd process, waits for it and exits with its status; its pid is
+   * the exec's (--pid-file). With a terminal, the pty's master goes to the
+   * console socket and the slave is that process's stdio and controlling
+   * terminal, so the signals the terminal raises reach it and are passed on.
+   */
+  execDetached(id: string, req: ExecRequest, tty: { height: number; width: number } | null, consoleSocket: string | undefined): ChildProcess {
+    let pty: HostPty | null = null;
+    if (tty && consoleSocket) {
+      pty = openHostPty(tty.height, tty.width);
+      try {
+        sendFd(consoleSocket, pty.master, '/dev/ptmx');
+      } finally {
+        fs.closeSync(pty.master);
+      }
+    }
+    const args = [this.bin, '--root', this.state.root, 'exec-wait', '--request', JSON.stringify(req), ...(pty ? ['--terminal'] : []), id];
+    try {
+      return spawn(process.execPath, args, { stdio: pty ? [pty.slave, pty.slave, pty.slave] : 'inherit', detached: true });
+    } finally {
+      if (pty) fs.closeSync(pty.slave);
+    }
   }
 
   stateOf(id: string): OciState {

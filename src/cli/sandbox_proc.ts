@@ -13,7 +13,9 @@ import type { Readable } from 'node:stream';
 import { E, Errno } from '../abi/errno';
 import { defaultAction } from '../abi/signals';
 import { Sandbox } from '../sandbox/sandbox';
-import { ControlServer, type ControlReply, type ControlRequest } from './control';
+import { ControlServer, controlRequest, type ControlReply, type ControlRequest } from './control';
+import * as S from '../abi/signals';
+import type { Runtime } from './oci_commands';
 import { readBundle, sandboxOptions } from './container_spec';
 import { describeErrno } from './do';
 
@@ -69,9 +71,33 @@ function exitAs(status: number, stateDir: string): never {
   process.exit((status >> 8) & 0xff);
 }
 
-export async function sandboxInit(bundle: string, stateDir: string): Promise<void> {
+/**
+ * Make the terminal on fd 0 this process's controlling terminal (it leads
+ * its own session): the host line discipline's ^C, ^\\ and ^Z and window
+ * changes then reach it, and the sandbox passes them on.
+ */
+function takeTerminal(): void {
+  const name = fs.readlinkSync('/proc/self/fd/0');
+  // An open without O_NOCTTY by a session leader without a terminal takes it.
+  fs.closeSync(fs.openSync(name, fs.constants.O_RDWR));
+}
+
+/**
+ * exec-wait with a terminal: take it as the controlling terminal and pass the
+ * signals it raises to the exec'd process's terminal in the sandbox.
+ */
+export function forwardTerminalSignals(rt: Runtime, id: string): void {
+  takeTerminal();
+  for (const [name, sig] of [['SIGINT', S.SIGINT], ['SIGQUIT', S.SIGQUIT], ['SIGTSTP', S.SIGTSTP], ['SIGWINCH', S.SIGWINCH]] as const) {
+    process.on(name, () => void controlRequest(rt.state.dir(id), { op: 'ttysignal', client: process.pid, signal: sig }).catch(() => undefined));
+  }
+}
+
+export async function sandboxInit(bundle: string, stateDir: string, terminal: boolean): Promise<void> {
   let sb: Sandbox;
   let started = false;
+  /** exec'd processes by the host pid of the client waiting for them. */
+  const execs = new Map<number, number>();
   const handle = async (req: ControlRequest): Promise<ControlReply> => {
     if (req.op === 'start') {
       if (started) return { ok: false, error: 'the container has been started already' };
@@ -87,11 +113,20 @@ export async function sandboxInit(bundle: string, stateDir: string): Promise<voi
     if (req.op === 'exec') {
       if (!started) return { ok: false, error: 'the container is not running' };
       try {
-        const { exited } = sb.exec({ ...req, stdio: clientStdio(req.client) });
-        return { ok: true, status: await exited };
+        const { pid, exited } = sb.exec({ ...req, stdio: clientStdio(req.client) });
+        execs.set(req.client, pid);
+        const status = await exited;
+        execs.delete(req.client);
+        return { ok: true, status };
       } catch (e) {
         return { ok: false, error: e instanceof Errno ? `${req.argv[0]}: ${describeErrno(e.errno)}` : (e as Error).message };
       }
+    }
+    if (req.op === 'ttysignal') {
+      const pid = execs.get(req.client);
+      if (pid === undefined) return { ok: false, error: 'no process was started for this client' };
+      sb.execTerminalSignal(pid, req.signal);
+      return { ok: true };
     }
     if (req.op === 'ps') return { ok: true, processes: sb.kernel ? sb.processes() : [] };
     if (req.op === 'stats') return { ok: true, stats: sb.stats() };
@@ -115,12 +150,15 @@ export async function sandboxInit(bundle: string, stateDir: string): Promise<voi
   try {
     const plan = readBundle(bundle);
     argv0 = plan.argv[0];
-    sb = new Sandbox(sandboxOptions(plan));
+    if (terminal) takeTerminal();
+    sb = new Sandbox({ ...sandboxOptions(plan), terminal });
     try {
       sb.load();
     } catch (e) {
       // runc's wording, which Docker turns into exit status 127 (not found) or 126.
-      if (e instanceof Errno && e.errno === E.ENOENT) throw new Error(`exec: "${argv0}": executable file not found in $PATH`);
+      if (e instanceof Errno && e.errno === E.ENOENT) {
+        throw new Error(argv0.includes('/') ? `exec: "${argv0}": no such file or directory` : `exec: "${argv0}": executable file not found in $PATH`);
+      }
       if (e instanceof Errno) throw new Error(`exec: "${argv0}": ${describeErrno(e.errno)}`);
       throw e;
     }
@@ -134,14 +172,14 @@ export async function sandboxInit(bundle: string, stateDir: string): Promise<voi
 }
 
 /** Start the sandbox process for a container and wait until it is ready; rejects with its reason if it is not. */
-export function spawnSandbox(bin: string, id: string, bundle: string, stateDir: string, netns: string | null): Promise<ChildProcess> {
-  const args = [bin, 'sandbox-init', '--bundle', bundle, '--state-dir', stateDir, id];
+export function spawnSandbox(bin: string, id: string, bundle: string, stateDir: string, netns: string | null, tty: number | null): Promise<ChildProcess> {
+  const args = [bin, 'sandbox-init', '--bundle', bundle, '--state-dir', stateDir, ...(tty === null ? [] : ['--terminal']), id];
   // The network namespace the spec names is joined before Node starts: setns
   // moves only the calling thread, and Node has threads from its start.
   // nsenter execs Node in its place, so the pid stays the container's.
   const [file, argv] = netns ? ['nsenter', [`--net=${netns}`, '--', process.execPath, ...args]] : [process.execPath, args];
   const child = spawn(file, argv, {
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+    stdio: tty === null ? ['inherit', 'inherit', 'inherit', 'pipe'] : [tty, tty, tty, 'pipe'],
     detached: true,
   });
   return new Promise((resolve, reject) => {

@@ -102,6 +102,11 @@ export const statx = lib.func('int statx(int dirfd, const void *path, int flags,
 export const readlinkat = lib.func('long readlinkat(int dirfd, const void *path, void *buf, size_t n)');
 export const getdents64 = lib.func('long getdents64(int fd, void *buf, size_t n)');
 export const flock = lib.func('int flock(int fd, int op)');
+// Container terminals (host/pty.ts): the pty master goes to a console socket with SCM_RIGHTS.
+export const socket = lib.func('int socket(int domain, int type, int protocol)');
+export const connect = lib.func('int connect(int fd, const void *addr, uint32_t len)');
+export const sendmsg = lib.func('long sendmsg(int fd, const void *msg, int flags)');
+export const dup2 = lib.func('int dup2(int fd, int fd2)');
 
 export function errno(): number {
   return koffi.errno();

@@ -18,7 +18,8 @@ export interface CapSets {
 }
 
 /** The mount kinds the sandbox builds (see sandbox/container.ts). */
-export type MountKind = 'bind' | 'tmpfs' | 'proc' | 'sysfs' | 'devpts';
+/** file: a bind of a single host file, copied in (the VFS mounts only on directories). */
+export type MountKind = 'bind' | 'file' | 'tmpfs' | 'proc' | 'sysfs' | 'devpts';
 
 export interface MountPlan {
   kind: MountKind;
@@ -36,6 +37,10 @@ export interface MountPlan {
 export interface ContainerPlan {
   rootfs: string;
   rootReadonly: boolean;
+  /** process.terminal: the sandbox's stdio is a pty whose master goes to the console socket. */
+  terminal: boolean;
+  /** process.consoleSize: the terminal's first window size (0 x 0: none given). */
+  consoleSize: { height: number; width: number };
   argv: string[];
   env: string[];
   cwd: string;
@@ -63,7 +68,7 @@ export interface ContainerPlan {
 }
 
 /** process fields read here; any other is reported. */
-const PROCESS_KEYS = new Set(['terminal', 'args', 'env', 'cwd', 'user', 'rlimits', 'capabilities', 'noNewPrivileges']);
+const PROCESS_KEYS = new Set(['terminal', 'consoleSize', 'args', 'env', 'cwd', 'user', 'rlimits', 'capabilities', 'noNewPrivileges']);
 /** Top-level fields read here, or without effect on a sandbox (`linux` is looked at field by field). */
 const TOP_KEYS = new Set(['ociVersion', 'process', 'root', 'hostname', 'domainname', 'mounts', 'annotations', 'linux']);
 /** linux fields without a meaning for a sandbox that has its own kernel. */
@@ -91,6 +96,13 @@ function caps(c: OciCapabilities): CapSets {
     bounding: capSet(c.bounding, at('bounding')), effective: capSet(c.effective, at('effective')), inheritable: capSet(c.inheritable, at('inheritable')),
     permitted: capSet(c.permitted, at('permitted')), ambient: capSet(c.ambient, at('ambient')),
   };
+}
+
+function consoleSize(v: unknown): { height: number; width: number } {
+  if (v === undefined) return { height: 0, width: 0 };
+  const ok = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffff;
+  if (!isRecord(v) || !ok(v.height) || !ok(v.width)) throw new SpecError('process.consoleSize: wants {"height": H, "width": W} with integers from 0 to 65535');
+  return { height: v.height, width: v.width };
 }
 
 function rlimitValue(v: number): number {
@@ -124,8 +136,10 @@ function mountPlan(m: OciMount, i: number, bundle: string, unsupported: string[]
         case 'missing':
           throw new SpecError(`${at}: source ${p.source} does not exist`);
         case 'file':
-          unsupported.push(`${at}: bind mounts of single files are not supported yet; not mounted`);
-          return null;
+          // Docker's /etc/hostname, /etc/hosts and /etc/resolv.conf are such binds.
+          unsupported.push(`${at}: a bind mount of a single file is a copy made at create: later changes on either side are not seen by the other`);
+          p.kind = 'file';
+          return p;
         default:
           if (!p.readonly) unsupported.push(`${at}: read-write bind mounts keep their writes inside the sandbox (the host tree is served read-only)`);
           return p;
@@ -215,7 +229,6 @@ export function planContainer(spec: OciSpec, bundle: string, kindOf: HostPathKin
   const proc = spec.process;
   if (!proc) throw new SpecError('process: missing (nothing to run)');
   if (!spec.root) throw new SpecError('root: missing (no root file system)');
-  if (proc.terminal) throw new SpecError('process.terminal: a terminal (--console-socket) is not supported yet; set it to false');
   const unsupported: string[] = [];
   for (const k of Object.keys(proc)) if (!PROCESS_KEYS.has(k)) unsupported.push(`process.${k} is not supported (ignored)`);
   for (const k of Object.keys(spec)) if (!TOP_KEYS.has(k)) unsupported.push(`${k} is not supported (ignored)`);
@@ -235,6 +248,8 @@ export function planContainer(spec: OciSpec, bundle: string, kindOf: HostPathKin
   return {
     rootfs: path.resolve(bundle, spec.root.path),
     rootReadonly: spec.root.readonly ?? false,
+    terminal: proc.terminal ?? false,
+    consoleSize: consoleSize(proc.consoleSize),
     argv: proc.args,
     env: proc.env ?? [],
     cwd: proc.cwd,

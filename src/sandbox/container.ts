@@ -7,7 +7,10 @@
 // tmpfs upper layer, since the host tree is served read-only (writes stay in
 // the sandbox). oci/plan.ts reports both in the runtime's log.
 
+import * as fs from 'node:fs';
 import { HostTree } from '../host/hosttree';
+import { E, Errno } from '../abi/errno';
+import { S_IFREG } from '../abi/fs';
 import { HostFs } from '../fsimpl/hostfs/hostfs';
 import { OverlayFs } from '../fsimpl/overlay/overlay';
 import { TmpfsFs } from '../fsimpl/tmpfs/tmpfs';
@@ -33,6 +36,35 @@ function mountPoint(vfs: VirtualFilesystem, r: Resolver, dest: string): void {
   }
 }
 
+/** Largest single file a file bind copies in (Docker's are a few hundred bytes). */
+const MAX_FILE_COPY = 16 << 20;
+
+/** A bind of a single host file: its content copied to the destination in the root's upper layer. */
+function copyFile(vfs: VirtualFilesystem, r: Resolver, m: MountPlan, log: (msg: string) => void): void {
+  let data: Buffer;
+  try {
+    const st = fs.statSync(m.source);
+    if (!st.isFile() || st.size > MAX_FILE_COPY) {
+      log(`bind of ${m.source} on ${m.destination}: not a regular file of at most ${MAX_FILE_COPY} bytes; not mounted`);
+      return;
+    }
+    data = fs.readFileSync(m.source);
+  } catch (e) {
+    log(`bind of ${m.source} on ${m.destination}: ${(e as Error).message}; not mounted`);
+    return;
+  }
+  const dir = m.destination.slice(0, m.destination.lastIndexOf('/')) || '/';
+  mountPoint(vfs, r, dir);
+  try {
+    vfs.unlink(r, vfs.root, m.destination);
+  } catch (e) {
+    if (!(e instanceof Errno) || e.errno !== E.ENOENT) throw e;
+  }
+  const at = vfs.mknod(r, vfs.root, m.destination, S_IFREG, m.readonly ? 0o444 : 0o644);
+  at.dentry.inode.writeAt(0, data);
+  log(`copied ${m.source} to ${m.destination} (${data.length} bytes)`);
+}
+
 export function applyContainerMounts(vfs: VirtualFilesystem, memfile: FrameSource, mounts: MountPlan[], log: (msg: string) => void): void {
   const creds = new Credentials();
   const r: Resolver = { creds, root: vfs.root, ctx: null };
@@ -42,13 +74,17 @@ export function applyContainerMounts(vfs: VirtualFilesystem, memfile: FrameSourc
       log(`mount ${m.kind} on ${m.destination}: the sandbox's own is there already`);
       continue;
     }
-    let fs: FilesystemImpl;
+    if (m.kind === 'file') {
+      copyFile(vfs, r, m, log);
+      continue;
+    }
+    let mfs: FilesystemImpl;
     switch (m.kind) {
       case 'bind': {
         const lower = new HostFs(new HostTree(m.source), memfile, {}, vfs.devs.take());
-        if (m.readonly) fs = lower;
+        if (m.readonly) mfs = lower;
         else {
-          fs = new OverlayFs(lower, new TmpfsFs(memfile, { dev: vfs.devs.take() }), vfs.devs.take());
+          mfs = new OverlayFs(lower, new TmpfsFs(memfile, { dev: vfs.devs.take() }), vfs.devs.take());
         }
         break;
       }
@@ -62,7 +98,7 @@ export function applyContainerMounts(vfs: VirtualFilesystem, memfile: FrameSourc
       }
     }
     mountPoint(vfs, r, m.destination);
-    vfs.mountAt(m.destination, fs, flags);
+    vfs.mountAt(m.destination, mfs, flags);
     log(`mounted ${m.source} on ${m.destination} (${m.readonly ? 'ro' : 'rw'})`);
   }
 }

@@ -20,7 +20,8 @@ import { FsContext } from '../vfs/fs_context';
 import type { ThreadGroup } from '../kernel/thread_group';
 import { buildMountNamespace, noOptions } from './mounts';
 import { donateHostFd, terminalOf } from '../fsimpl/hostfd/hostfd';
-import { HostStdio } from '../fsimpl/hostfd/terminal';
+import { HostStdio, type Terminal } from '../fsimpl/hostfd/terminal';
+import * as hfd from '../host/hostfd';
 import { ProcFs } from '../fsimpl/proc/procfs';
 import { captureHostInfo, type HostInfo } from '../host/hostinfo';
 import { HostTree } from '../host/hosttree';
@@ -55,6 +56,9 @@ export interface SandboxStats {
   cpu: { userNs: number; sysNs: number };
 }
 
+/** Signals a terminal raises, for the terminal's foreground group (and SIGTSTP caught, which would otherwise stop the Sentry). */
+const TERMINAL_SIGNALS: Array<[NodeJS.Signals, number]> = [['SIGINT', S.SIGINT], ['SIGQUIT', S.SIGQUIT], ['SIGTSTP', S.SIGTSTP], ['SIGWINCH', S.SIGWINCH]];
+
 /** A process `tsvisor exec` starts in a running sandbox. */
 export interface ExecProcess {
   argv: string[];
@@ -88,6 +92,13 @@ export interface SandboxOptions {
   stdio?: [number, number, number];
   /** Resource limits of the first process; default: the caller's, as a child of it would have. */
   rlimits?: Rlimit[];
+  /**
+   * The stdio is a terminal whose host signals (the host line discipline's
+   * ^C, ^\, ^Z and window changes) are meant for the sandbox's terminal:
+   * they go to its foreground process group, not to pid 1 (a container's
+   * console, `tsvisor create` with --console-socket).
+   */
+  terminal?: boolean;
   /** An OCI container's identity, capabilities, limits and mounts (`tsvisor create`); its argv, env, cwd, rootfs and hostname are the fields above. */
   container?: ContainerPlan;
 }
@@ -163,6 +174,8 @@ export class Sandbox {
   private readonly hostStdio: HostStdio;
   /** Processes started by exec(), with what their exit settles. */
   private readonly execs = new Map<ThreadGroup, (status: number) => void>();
+  /** The host terminals of exec'd processes started with one (by pid), for the signals it raises. */
+  private readonly execTerminals = new Map<number, Terminal>();
   private readonly rootCtx: FsContext;
   private readonly fdTable: FdTable;
   private readonly hostTree: HostTree;
@@ -260,6 +273,7 @@ export class Sandbox {
     const t = this.kernel.lifecycle.startInit({ path, argv: p.argv, envp: p.env, fdTable, fs: ctx, rlimits, creds });
     if (c?.noNewPrivileges) stateOf(t.tg).noNewPrivs = true;
     const exited = new Promise<number>((resolve) => this.execs.set(t.tg, resolve));
+    if (hfd.isatty(p.stdio[0])) this.execTerminals.set(t.tg.pid, this.hostStdio.terminalFor(p.stdio[0], hfd.fstat(p.stdio[0]).rdev));
     this.kernel.lifecycle.start(t);
     this.kernel.noteWake();
     return { pid: t.tg.pid, exited };
@@ -269,6 +283,7 @@ export class Sandbox {
     const done = this.execs.get(t.tg);
     if (!done || !t.tg.exiting) return;
     this.execs.delete(t.tg);
+    this.execTerminals.delete(t.tg.pid);
     done(t.tg.exitStatus ?? 0);
     // Whoever waits for it (the control channel's reply) continues in promise
     // jobs and I/O, which run only when the loop yields to Node.
@@ -315,6 +330,26 @@ export class Sandbox {
     };
   }
 
+  /**
+   * A signal the host terminal raised: to the sandbox terminal's foreground
+   * process group, as the line discipline sends it (pid 1 among them only
+   * if it handles it); to pid 1 when no group has been made foreground yet.
+   */
+  private terminalSignal(sig: number, term: Terminal | null = this.hostStdio.terminal, leader = 1): void {
+    const fg = term?.foreground ?? leader;
+    const info = { signo: sig, code: S.SI_KERNEL, pid: 0, uid: 0 };
+    for (const tg of this.kernel.groups.values()) {
+      if (!tg.zombie && tg.pgid === fg) this.kernel.signals.sendToGroup(tg, sig, info, true);
+    }
+    this.kernel.noteWake();
+  }
+
+  /** A signal the host terminal of exec'd process pid raised (`tsvisor exec --tty`), for that terminal's foreground group. */
+  execTerminalSignal(pid: number, sig: number): void {
+    const term = this.execTerminals.get(pid);
+    if (term) this.terminalSignal(sig, term, pid);
+  }
+
   /** Start the first process (loading it first if load() was not called) and run the sandbox until it exits; resolves with its wait status. */
   async run(): Promise<number> {
     this.kernel.lifecycle.start(this.load());
@@ -323,7 +358,15 @@ export class Sandbox {
     // set, makes the kernel yield to Node, whose callback forwards the signal.
     // (A signalfd cannot do it: Node's threads leave these signals unblocked,
     // and a signalfd polled from the waker answers for the waker's signals.)
-    const handlers = FORWARDED.map(([name, sig]) => [name, () => this.kernel.forwardSignal(sig)] as const);
+    const handlers: Array<readonly [NodeJS.Signals, () => void]> = FORWARDED.map(([name, sig]) => [name, () => this.kernel.forwardSignal(sig)] as const);
+    if (this.opts.terminal) {
+      for (const [name, sig] of TERMINAL_SIGNALS) {
+        const i = handlers.findIndex(([n]) => n === name);
+        const h = [name, () => this.terminalSignal(sig)] as const;
+        if (i >= 0) handlers[i] = h;
+        else handlers.push(h);
+      }
+    }
     for (const [name, fn] of handlers) process.on(name, fn);
     const nodeLoop = this.platform.watchRuntime(() => this.kernel.requestNodeTurn());
     // libuv adds the signal pipe to its epoll set only in its next turn.

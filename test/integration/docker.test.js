@@ -257,3 +257,24 @@ test('docker run -d, logs, exec, top, kill -s, pause/unpause, ps states, stop, w
   ok(['rm', '-f', id4]);
   await until('its sandbox process to end', () => sandboxProcesses(id4).length === 0);
 });
+
+/** tty_driver.py's steps, from its output (each "name: ok"), and the command's exit status. */
+function driveTty(args) {
+  const r = childProcess.spawnSync('python3', [path.join(__dirname, 'docker', 'tty_driver.py'), DOCKER, '-H', `unix://${sock}`, ...args], {
+    encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL',
+  });
+  const text = r.stdout ?? '';
+  const head = text.split('--- transcript')[0];
+  for (const step of ['prompt', 'tty', 'size', 'interrupt']) assert.match(head, new RegExp(`^${step}: ok$`, 'm'), `step ${step}\n${text}\n${r.stderr}`);
+  assert.match(head, /^exit: 5$/m, `the shell's exit status\n${text}`);
+}
+
+test('docker run -it and exec -it: an interactive shell on a terminal (size, ^C, exit)', { timeout: 240_000 }, (t) => {
+  const why = skipReason();
+  if (why) return t.skip(why);
+  if (!h.needTools(t, ['python3'])) return;
+  driveTty(['run', '-it', '--rm', '--runtime=tsvisor', IMAGE, 'sh']);
+  const id = ok(['run', '-d', '--runtime=tsvisor', IMAGE, 'sleep', '1000']).trim();
+  driveTty(['exec', '-it', id, 'sh']);
+  ok(['rm', '-f', id]);
+});

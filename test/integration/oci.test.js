@@ -156,7 +156,7 @@ test('create, state, list, start, exit, delete', { timeout: 120_000 }, async () 
   const dir = h.tmpDir('oci-');
   makeBundle(dir, { args: ['sh', '-c', 'echo out; echo err >&2; exit 3'] });
   const pidFile = path.join(dir, 'pid');
-  const c = ok(tsv(dir, ['create', '--bundle', dir, '--pid-file', pidFile, '--console-socket', '/nonexistent', '--no-pivot', '--no-new-keyring', 'c1']), 'create');
+  const c = ok(tsv(dir, ['create', '--bundle', dir, '--pid-file', pidFile, '--no-pivot', '--no-new-keyring', 'c1']), 'create');
   const s = state(dir, 'c1');
   assert.strictEqual(s.status, 'created');
   assert.strictEqual(s.id, 'c1');
@@ -266,7 +266,7 @@ test('a failed create leaves nothing behind', { timeout: 120_000 }, () => {
     [(s) => (s.process.user.uid = 'root'), /process\.user\.uid: wants an integer/],
     [(s) => delete s.process, /process: missing/],
     [(s) => (s.process.cwd = 'relative'), /process\.cwd: wants an absolute path/],
-    [(s) => (s.process.terminal = true), /process\.terminal/],
+    [(s) => (s.process.terminal = true), /cannot allocate tty/],
     [(s) => (s.process.rlimits = [{ type: 'RLIMIT_BOGUS', soft: 1, hard: 1 }]), /unknown limit/],
     [(s) => (s.process.capabilities.bounding = ['CAP_BOGUS']), /unknown capability/],
     [(s) => (s.root.path = 'missing'), /root\.path: .* is not a directory/],
@@ -411,7 +411,7 @@ test('exec runs more processes in a running container; control requests reach an
   fs.writeFileSync(proc, JSON.stringify({ args: ['sh', '-c', 'echo from process.json; exit 2'], cwd: '/', user: { uid: 0, gid: 0 }, env: ['PATH=/bin'] }));
   assert.strictEqual(tsv(dir, ['exec', '--process', proc, 'x1']).status, 2);
   fails(tsv(dir, ['exec', 'x1', '/bin/no-such-program']), 'exec of a missing program', /no such file/);
-  fails(tsv(dir, ['exec', '--tty', 'x1', 'sh']), 'exec --tty', /not supported/);
+  fails(tsv(dir, ['exec', '--tty', 'x1', 'sh']), 'exec --tty without a console socket', /cannot allocate tty/);
   const pidFile = path.join(dir, 'exec.pid');
   const d = ok(tsv(dir, ['exec', '--detach', '--pid-file', pidFile, 'x1', 'sh', '-c', 'sleep 0.2; echo detached']), 'exec --detach');
   const epid = Number(fs.readFileSync(pidFile, 'utf8'));
@@ -424,4 +424,34 @@ test('exec runs more processes in a running container; control requests reach an
   ok(tsv(dir, ['resume', 'x1']), 'resume');
   assert.strictEqual(state(dir, 'x1').status, 'running');
   ok(tsv(dir, ['delete', '--force', 'x1']), 'delete --force');
+});
+
+test('a terminal: the pty master goes to the console socket, the container sees a terminal of consoleSize', { timeout: 120_000 }, async (t) => {
+  if (!h.needTools(t, ['python3'])) return;
+  const dir = h.tmpDir('oci-');
+  makeBundle(dir, { terminal: true, consoleSize: { height: 25, width: 90 }, args: ['sh', '-c', '[ -t 0 ] && [ -t 1 ] && echo "is a tty"; stty size; read x; echo "got $x"; exit 4'] });
+  fails(tsv(dir, ['create', 't0']), 'a terminal without a console socket', /cannot allocate tty/);
+  setSpec(dir, (s) => (s.process.terminal = false));
+  fails(tsv(dir, ['create', '--console-socket', path.join(dir, 'none'), 't0']), 'a console socket without a terminal', /cannot use console socket/);
+  setSpec(dir, (s) => (s.process.terminal = true));
+  const sock = path.join(dir, 'console.sock');
+  const py = childProcess.spawn('python3', [path.join(__dirname, 'oci', 'console.py'), sock, 'hello\n'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  py.stdout.setEncoding('utf8');
+  py.stdout.on('data', (d) => (out += d));
+  const exited = new Promise((r) => py.on('exit', r));
+  await until('the console socket', () => fs.existsSync(sock));
+  ok(tsv(dir, ['create', '--console-socket', sock, 't1']), 'create with a console socket');
+  const pid = state(dir, 't1').pid;
+  ok(tsv(dir, ['start', 't1']), 'start');
+  await exited;
+  assert.match(out, /^name: \/dev\/ptmx$/m);
+  assert.match(out, /is a tty/);
+  assert.match(out, /25 90/);
+  assert.match(out, /got hello/);
+  await until('the container to stop', () => !alive(pid));
+  const w = tsv(dir, ['wait', 't1']);
+  assert.strictEqual(w.status, 4, h.describe('wait', w));
+  assert.strictEqual(w.stdout, '4\n');
+  ok(tsv(dir, ['delete', 't1']), 'delete');
 });
