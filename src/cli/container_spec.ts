@@ -11,7 +11,7 @@ import { RuntimeError } from './statedir';
 
 function hostPathKind(p: string): 'dir' | 'file' | 'missing' {
   try {
-    return fs.statSync(p).isDirectory() ? 'dir' : 'file';
+    return fs.statSync(p).isDirectory() ? 'dir' : fs.statSync(p).isFile() ? 'file' : 'missing';
   } catch {
     return 'missing';
   }

@@ -18,7 +18,6 @@ export interface CapSets {
 }
 
 /** The mount kinds the sandbox builds (see sandbox/container.ts). */
-/** file: a bind of a single host file, copied in (the VFS mounts only on directories). */
 export type MountKind = 'bind' | 'file' | 'tmpfs' | 'proc' | 'sysfs' | 'devpts';
 
 export interface MountPlan {
@@ -61,6 +60,10 @@ export interface ContainerPlan {
   netns: string | null;
   /** linux.resources.memory.limit: the application's memory limit in bytes; null: the default. */
   memoryLimit: number | null;
+  /** linux.maskedPaths: hidden (an empty directory, or /dev/null bound on a file). */
+  maskedPaths: string[];
+  /** linux.readonlyPaths: bound read-only on themselves. */
+  readonlyPaths: string[];
   /** linux.resources.pids.limit: at most this many tasks; null: no limit of the container's own. */
   pidsLimit: number | null;
   /** What the spec asks for that tsvisor ignores, one line each. */
@@ -137,8 +140,8 @@ function mountPlan(m: OciMount, i: number, bundle: string, unsupported: string[]
           throw new SpecError(`${at}: source ${p.source} does not exist`);
         case 'file':
           // Docker's /etc/hostname, /etc/hosts and /etc/resolv.conf are such binds.
-          unsupported.push(`${at}: a bind mount of a single file is a copy made at create: later changes on either side are not seen by the other`);
           p.kind = 'file';
+          if (!p.readonly) unsupported.push(`${at}: a read-write bind mount keeps its writes inside the sandbox (the host file is served read-only)`);
           return p;
         default:
           if (!p.readonly) unsupported.push(`${at}: read-write bind mounts keep their writes inside the sandbox (the host tree is served read-only)`);
@@ -162,6 +165,8 @@ function mountPlan(m: OciMount, i: number, bundle: string, unsupported: string[]
 }
 
 interface LinuxPlan {
+  maskedPaths: string[];
+  readonlyPaths: string[];
   netns: string | null;
   memoryLimit: number | null;
   pidsLimit: number | null;
@@ -202,7 +207,7 @@ function resources(r: unknown, out: LinuxPlan, unsupported: string[]): void {
 }
 
 function linuxPlan(linux: unknown, unsupported: string[]): LinuxPlan {
-  const out: LinuxPlan = { netns: null, memoryLimit: null, pidsLimit: null };
+  const out: LinuxPlan = { maskedPaths: [], readonlyPaths: [], netns: null, memoryLimit: null, pidsLimit: null };
   if (!isRecord(linux)) return out;
   for (const [k, v] of Object.entries(linux)) {
     if (LINUX_NOOP.has(k)) continue;
@@ -213,6 +218,11 @@ function linuxPlan(linux: unknown, unsupported: string[]): LinuxPlan {
         if (ns.type === 'network' && typeof ns.path === 'string') out.netns = ns.path;
         else unsupported.push(`linux.namespaces: joining ${String(ns.type)} namespace ${String(ns.path)} is not supported`);
       }
+      continue;
+    }
+    if (k === 'maskedPaths' || k === 'readonlyPaths') {
+      if (!Array.isArray(v) || !v.every((p) => typeof p === 'string' && p.startsWith('/'))) throw new SpecError(`linux.${k}: wants an array of absolute paths`);
+      out[k] = v.map((p: string) => path.posix.normalize(p));
       continue;
     }
     if (k === 'resources') {

@@ -29,7 +29,7 @@ import type { HostFs } from '../fsimpl/hostfs/hostfs';
 import { SentryOutput } from '../host/sentry_output';
 import * as S from '../abi/signals';
 import type { ContainerPlan } from '../oci/plan';
-import { applyContainerMounts } from './container';
+import { applyContainerMounts, applyPathRules } from './container';
 import { stateOf } from '../syscalls/sys_info';
 
 /** Signals to the Sentry that are meant for the sandboxed program. */
@@ -134,6 +134,7 @@ export class Sandbox {
     const c = opts.container;
     if (c) {
       applyContainerMounts(ns.vfs, this.platform.memfile, c.mounts, log);
+      applyPathRules(ns.vfs, this.platform.memfile, c.maskedPaths, c.readonlyPaths, log);
       // After the mounts: their mount points may have been made in the root's upper layer.
       if (c.rootReadonly) ns.vfs.rootMount.flags.readonly = true;
       if (c.domainname !== undefined) this.kernel.rootNs.uts.domainname = c.domainname;

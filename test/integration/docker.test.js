@@ -170,16 +170,37 @@ test('docker run --runtime=tsvisor: output, exit status, -e, -w, --user, --read-
   assert.strictEqual(ok([...RUN, '--network', 'none', IMAGE, 'echo', 'none']), 'none\n');
 });
 
-test('docker run -v: a bind mount of a host directory', { timeout: 120_000 }, (t) => {
+test('docker run -v: binds of host directories and files, seen live, without a way out', { timeout: 120_000 }, async (t) => {
   const why = skipReason();
   if (why) return t.skip(why);
   const host = path.join(dir, 'vol');
   fs.mkdirSync(host);
   fs.writeFileSync(path.join(host, 'f'), 'from the host\n');
+  // Hostile entries of the bind source: a symlink to a host secret, resolved inside the container (whose image has no /etc/shadow).
+  fs.symlinkSync('/etc/shadow', path.join(host, 'shadow'));
+  fs.symlinkSync('../../../../../../etc/shadow', path.join(host, 'up'));
   assert.strictEqual(ok([...RUN, '-v', `${host}:/data:ro`, IMAGE, 'cat', '/data/f']), 'from the host\n');
-  const rw = docker([...RUN, '-v', `${host}:/data:ro`, IMAGE, 'sh', '-c', 'echo x > /data/g']);
-  assert.notStrictEqual(rw.status, 0, 'a read-only bind refuses writes');
+  const esc = docker([...RUN, '-v', `${host}:/data`, IMAGE, 'sh', '-c', 'cat /data/shadow; cat /data/up; cat /data/../../etc/shadow; ls /data/../../']);
+  assert.doesNotMatch(esc.stdout, /root:/, 'no host file through a bind');
+  assert.match(esc.stderr, /can't open '\/data\/shadow': No such file/);
+  const ro = docker([...RUN, '-v', `${host}:/data:ro`, IMAGE, 'sh', '-c', 'echo x > /data/g']);
+  assert.notStrictEqual(ro.status, 0, 'a read-only bind refuses writes');
+  // A read-write bind: writes succeed but stay in the sandbox until the Gofer (issue 12) serves host writes.
+  assert.strictEqual(ok([...RUN, '-v', `${host}:/data`, IMAGE, 'sh', '-c', 'echo x > /data/g && cat /data/g']), 'x\n');
   assert.ok(!fs.existsSync(path.join(host, 'g')));
+
+  // Live: a host-side change after start is seen inside, in a directory bind and in Docker's file binds (/etc/hostname).
+  const id = ok(['run', '-d', '--runtime=tsvisor', '-v', `${host}:/data`, IMAGE, 'sh', '-c',
+    'while [ ! -e /data/go ]; do sleep 0.1; done; cat /data/f; cat /etc/hostname; ls /sys/firmware | wc -l; ls /proc/sys >/dev/null && touch /proc/sys/x']).trim();
+  fs.writeFileSync(path.join(host, 'f'), 'changed on the host\n');
+  const hostnameFile = path.join(dir, 'data', 'containers', id, 'hostname');
+  fs.writeFileSync(hostnameFile, 'renamed\n');
+  fs.writeFileSync(path.join(host, 'go'), '');
+  assert.strictEqual(ok(['wait', id]).trim(), '1', 'touch in the read-only /proc/sys fails');
+  const logs = docker(['logs', id]);
+  assert.strictEqual(logs.stdout, 'changed on the host\nrenamed\n0\n', 'the masked /sys/firmware is empty');
+  assert.match(logs.stderr, /\/proc\/sys\/x: Read-only file system/);
+  ok(['rm', id]);
 });
 
 test('docker run --memory: an allocation past the limit is killed', { timeout: 120_000 }, (t) => {
