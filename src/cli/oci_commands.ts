@@ -13,6 +13,7 @@ import { parseProcess, SpecError } from '../oci/spec';
 import { spawn } from 'node:child_process';
 import { readBundle } from './container_spec';
 import { spawnSandbox } from './sandbox_proc';
+import { runHooks } from './hooks';
 import { openHostPty, sendFd, type HostPty } from '../host/pty';
 import { procStat, RuntimeError, StateDir } from './statedir';
 import type { RuntimeLog } from './runtime_log';
@@ -98,9 +99,11 @@ export class Runtime {
       if (!st) throw new RuntimeError('the sandbox process ended during start-up');
       const rec: ContainerRecord = {
         id, pid, pidStart: st.start, bundle, rootfs: plan.rootfs, created: new Date().toISOString(), status: 'created', annotations: plan.annotations,
-        owner: os.userInfo().username,
+        owner: os.userInfo().username, hooks: plan.hooks,
       };
       this.state.write(rec);
+      // The sandbox exists, its process is loaded and not running: the create-time hooks (the runtime's namespaces for all three).
+      runHooks(plan.hooks, ['prestart', 'createRuntime', 'createContainer'], { ...ociState(rec, true), status: 'creating' }, this.log, true);
       if (f.pidFile) {
         const pf = path.resolve(f.pidFile);
         fs.writeFileSync(`${pf}.tmp`, String(pid));
@@ -126,9 +129,19 @@ export class Runtime {
       const r = this.record(id);
       if (!this.state.alive(r)) throw new RuntimeError('cannot start a container that has stopped');
       if (r.status !== 'created') throw new RuntimeError(`cannot start an already ${r.status} container`);
+      const hooks = r.hooks ?? {};
+      try {
+        runHooks(hooks, ['startContainer'], ociState(r, true), this.log, true);
+      } catch (e) {
+        // As runc: a failed startContainer hook stops the container.
+        process.kill(r.pid, 'SIGKILL');
+        throw e;
+      }
       const reply = await controlRequest(this.state.dir(id), { op: 'start' });
       if (!reply.ok) throw new RuntimeError(`cannot start container ${id}: ${reply.error}`);
-      this.state.write({ ...r, status: 'running' });
+      const running: ContainerRecord = { ...r, status: 'running' };
+      this.state.write(running);
+      runHooks(hooks, ['poststart'], ociState(running, true), this.log, false);
     });
   }
 
@@ -259,6 +272,7 @@ export class Runtime {
         await this.waitGone(r);
       }
       this.state.remove(id);
+      if (r) runHooks(r.hooks ?? {}, ['poststop'], ociState(r, false), this.log, false);
     });
   }
 

@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import { ALL_CAPS, CAP_NAMES } from '../abi/capability';
 import { RLIMIT_NAMES, RLIM_INFINITY } from '../kernel/thread_group';
-import { SpecError, type OciCapabilities, type OciMount, type OciSpec } from './spec';
+import { SpecError, type OciCapabilities, type OciHooks, type OciMount, type OciSpec } from './spec';
 
 export interface CapSets {
   bounding: bigint;
@@ -60,6 +60,8 @@ export interface ContainerPlan {
   netns: string | null;
   /** linux.resources.memory.limit: the application's memory limit in bytes; null: the default. */
   memoryLimit: number | null;
+  /** The hooks to run, by kind (cli/hooks.ts runs them on the host). */
+  hooks: OciHooks;
   /** linux.maskedPaths: hidden (an empty directory, or /dev/null bound on a file). */
   maskedPaths: string[];
   /** linux.readonlyPaths: bound read-only on themselves. */
@@ -73,7 +75,7 @@ export interface ContainerPlan {
 /** process fields read here; any other is reported. */
 const PROCESS_KEYS = new Set(['terminal', 'consoleSize', 'args', 'env', 'cwd', 'user', 'rlimits', 'capabilities', 'noNewPrivileges']);
 /** Top-level fields read here, or without effect on a sandbox (`linux` is looked at field by field). */
-const TOP_KEYS = new Set(['ociVersion', 'process', 'root', 'hostname', 'domainname', 'mounts', 'annotations', 'linux']);
+const TOP_KEYS = new Set(['ociVersion', 'process', 'root', 'hostname', 'domainname', 'mounts', 'annotations', 'linux', 'hooks']);
 /** linux fields without a meaning for a sandbox that has its own kernel. */
 const LINUX_NOOP = new Set(['cgroupsPath']);
 
@@ -239,10 +241,13 @@ export function planContainer(spec: OciSpec, bundle: string, kindOf: HostPathKin
   const proc = spec.process;
   if (!proc) throw new SpecError('process: missing (nothing to run)');
   if (!spec.root) throw new SpecError('root: missing (no root file system)');
+  const inContainer = [...(spec.hooks?.createContainer ?? []), ...(spec.hooks?.startContainer ?? [])];
   const unsupported: string[] = [];
   for (const k of Object.keys(proc)) if (!PROCESS_KEYS.has(k)) unsupported.push(`process.${k} is not supported (ignored)`);
   for (const k of Object.keys(spec)) if (!TOP_KEYS.has(k)) unsupported.push(`${k} is not supported (ignored)`);
   const linux = linuxPlan(spec.linux, unsupported);
+  // The sandbox's namespaces are the Sentry's, which a host program cannot enter.
+  for (const h of inContainer) unsupported.push(`hook ${h.path}: createContainer and startContainer hooks run in the runtime's namespaces, not the container's`);
   const rlimits = (proc.rlimits ?? []).map((r, i) => {
     const name = r.type.toLowerCase().replace(/^rlimit_/, '');
     const resource = RLIMIT_NAMES.indexOf(name);
@@ -274,6 +279,7 @@ export function planContainer(spec: OciSpec, bundle: string, kindOf: HostPathKin
     domainname: spec.domainname,
     mounts,
     annotations: spec.annotations ?? {},
+    hooks: spec.hooks ?? {},
     ...linux,
     unsupported,
   };

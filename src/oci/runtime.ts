@@ -4,6 +4,7 @@
 
 import { NSIG, SIGNAL_NAMES } from '../abi/signals';
 import { CAP_NAMES } from '../abi/capability';
+import { HOOK_KINDS, type OciHooks } from './spec';
 
 /** The runtime specification version this runtime follows. */
 export const OCI_VERSION = '1.2.0';
@@ -24,6 +25,8 @@ export interface ContainerRecord {
   status: 'created' | 'running' | 'paused';
   annotations: Record<string, string>;
   owner: string;
+  /** The spec's hooks: start and delete run theirs without the bundle. */
+  hooks?: OciHooks;
 }
 
 export interface OciState {
@@ -110,7 +113,7 @@ export function features(): object {
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: OCI_VERSION,
-    hooks: [],
+    hooks: [...HOOK_KINDS],
     mountOptions: ['ro', 'rw', 'nosuid', 'nodev', 'noexec', 'bind', 'rbind', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'],
     linux: {
       namespaces: ['pid', 'mount', 'ipc', 'uts', 'user', 'network', 'cgroup'],

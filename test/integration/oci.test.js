@@ -455,3 +455,38 @@ test('a terminal: the pty master goes to the console socket, the container sees 
   assert.strictEqual(w.stdout, '4\n');
   ok(tsv(dir, ['delete', 't1']), 'delete');
 });
+
+test('hooks run in order with the state on stdin; a failing create hook fails create and leaves nothing', { timeout: 120_000 }, async () => {
+  const dir = h.tmpDir('oci-');
+  const log = path.join(dir, 'hooks.log');
+  const hook = (kind) => ({ path: '/bin/sh', args: ['sh', '-c', `printf "%s " "${kind}" >> ${log}; cat >> ${log}; echo >> ${log}`], env: ['X=1'], timeout: 10 });
+  const kinds = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
+  makeBundle(dir, { args: ['sh', '-c', 'sleep 0.3; exit 2'] });
+  setSpec(dir, (s) => (s.hooks = Object.fromEntries(kinds.map((k) => [k, [hook(k)]]))));
+  ok(tsv(dir, ['create', 'h1']), 'create');
+  const pid = state(dir, 'h1').pid;
+  ok(tsv(dir, ['start', 'h1']), 'start');
+  await until('the container to stop', () => !alive(pid));
+  ok(tsv(dir, ['delete', 'h1']), 'delete');
+  const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+  assert.deepStrictEqual(lines.map((l) => l.split(' ')[0]), kinds);
+  const states = lines.map((l) => JSON.parse(l.slice(l.indexOf(' ') + 1)));
+  for (const s of states) {
+    assert.strictEqual(s.id, 'h1');
+    assert.strictEqual(s.bundle, dir);
+  }
+  assert.deepStrictEqual(states.map((s) => s.status), ['creating', 'creating', 'creating', 'created', 'running', 'stopped']);
+  assert.strictEqual(states[0].pid, pid);
+
+  // A failing createRuntime hook: create fails with its reason, and nothing is left.
+  setSpec(dir, (s) => (s.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', 'echo no way >&2; exit 3'] }] }));
+  fails(tsv(dir, ['create', 'h2']), 'a failing hook', /createRuntime hook 0 \(\/bin\/sh\) failed: exit status 3: no way/);
+  assert.ok(!fs.existsSync(path.join(dir, 'root', 'h2')));
+  assert.deepStrictEqual(sandboxProcesses('h2'), []);
+  // A hook past its timeout is killed, and fails create.
+  setSpec(dir, (s) => (s.hooks = { prestart: [{ path: '/bin/sleep', args: ['sleep', '100'], timeout: 1 }] }));
+  fails(tsv(dir, ['create', 'h3']), 'a hook timing out', /prestart hook 0 \(\/bin\/sleep\) failed: timed out after 1 s/);
+  assert.deepStrictEqual(sandboxProcesses('h3'), []);
+  setSpec(dir, (s) => (s.hooks = { bogus: [] }));
+  fails(tsv(dir, ['create', 'h4']), 'an unknown kind of hook', /hooks\.bogus: not a kind of hook/);
+});
