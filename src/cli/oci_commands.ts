@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { readBundle } from './container_spec';
 import { spawnSandbox } from './sandbox_proc';
 import { runHooks } from './hooks';
+import { NEW_NETNS } from '../oci/plan';
 import { openHostPty, sendFd, type HostPty } from '../host/pty';
 import { procStat, RuntimeError, StateDir } from './statedir';
 import type { RuntimeLog } from './runtime_log';
@@ -73,7 +74,7 @@ export class Runtime {
     if (!validId(id)) throw new RuntimeError(`invalid container id ${JSON.stringify(id)}`);
     const bundle = path.resolve(f.bundle ?? '.');
     const plan = readBundle(bundle);
-    if (plan.netns !== null && !fs.existsSync(plan.netns)) throw new RuntimeError(`linux.namespaces: network namespace ${plan.netns} does not exist`);
+    if (plan.netns !== null && plan.netns !== NEW_NETNS && !fs.existsSync(plan.netns)) throw new RuntimeError(`linux.namespaces: network namespace ${plan.netns} does not exist`);
     // runc's rules: a terminal needs a console socket to send its master to, and a console socket a terminal.
     if (plan.terminal && !f.consoleSocket) throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
     if (!plan.terminal && f.consoleSocket) throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');

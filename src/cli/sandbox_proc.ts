@@ -17,6 +17,7 @@ import { ControlServer, controlRequest, type ControlReply, type ControlRequest }
 import * as S from '../abi/signals';
 import type { Runtime } from './oci_commands';
 import { readBundle, sandboxOptions } from './container_spec';
+import { NEW_NETNS } from '../oci/plan';
 import { describeErrno } from './do';
 
 const READY_FD = 3;
@@ -177,7 +178,9 @@ export function spawnSandbox(bin: string, id: string, bundle: string, stateDir: 
   // The network namespace the spec names is joined before Node starts: setns
   // moves only the calling thread, and Node has threads from its start.
   // nsenter execs Node in its place, so the pid stays the container's.
-  const [file, argv] = netns ? ['nsenter', [`--net=${netns}`, '--', process.execPath, ...args]] : [process.execPath, args];
+  // A new one (the spec names none): unshare execs Node in a new network namespace.
+  const [file, argv] = netns === NEW_NETNS ? ['unshare', ['--net', '--', process.execPath, ...args]]
+    : netns ? ['nsenter', [`--net=${netns}`, '--', process.execPath, ...args]] : [process.execPath, args];
   const child = spawn(file, argv, {
     stdio: tty === null ? ['inherit', 'inherit', 'inherit', 'pipe'] : [tty, tty, tty, 'pipe'],
     detached: true,

@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import { ALL_CAPS, CAP_NAMES } from '../abi/capability';
 import { RLIMIT_NAMES, RLIM_INFINITY } from '../kernel/thread_group';
+import { compileSeccomp } from './seccomp';
 import { SpecError, type OciCapabilities, type OciHooks, type OciMount, type OciSpec } from './spec';
 
 export interface CapSets {
@@ -56,12 +57,14 @@ export interface ContainerPlan {
   domainname: string | undefined;
   mounts: MountPlan[];
   annotations: Record<string, string>;
-  /** The network namespace to start the sandbox in (linux.namespaces network path); null: the caller's. */
+  /** The network namespace to start the sandbox in: a path (linux.namespaces network path), NEW_NETNS (network without a path), null: the caller's. */
   netns: string | null;
   /** linux.resources.memory.limit: the application's memory limit in bytes; null: the default. */
   memoryLimit: number | null;
   /** The hooks to run, by kind (cli/hooks.ts runs them on the host). */
   hooks: OciHooks;
+  /** linux.seccomp compiled to a classic BPF program (struct sock_filter[]), attached to the container's processes; null: none. */
+  seccomp: Buffer | null;
   /** linux.maskedPaths: hidden (an empty directory, or /dev/null bound on a file). */
   maskedPaths: string[];
   /** linux.readonlyPaths: bound read-only on themselves. */
@@ -166,7 +169,11 @@ function mountPlan(m: OciMount, i: number, bundle: string, unsupported: string[]
   }
 }
 
+/** plan.netns: a new network namespace. */
+export const NEW_NETNS = 'new';
+
 interface LinuxPlan {
+  seccomp: Buffer | null;
   maskedPaths: string[];
   readonlyPaths: string[];
   netns: string | null;
@@ -209,17 +216,26 @@ function resources(r: unknown, out: LinuxPlan, unsupported: string[]): void {
 }
 
 function linuxPlan(linux: unknown, unsupported: string[]): LinuxPlan {
-  const out: LinuxPlan = { maskedPaths: [], readonlyPaths: [], netns: null, memoryLimit: null, pidsLimit: null };
+  const out: LinuxPlan = { seccomp: null, maskedPaths: [], readonlyPaths: [], netns: null, memoryLimit: null, pidsLimit: null };
   if (!isRecord(linux)) return out;
   for (const [k, v] of Object.entries(linux)) {
     if (LINUX_NOOP.has(k)) continue;
     if (k === 'namespaces' && Array.isArray(v)) {
       // The sandbox has its own pid, mount, ipc, uts and user namespaces (the Sentry's); a network namespace named by path is joined by the sandbox process.
       for (const ns of v) {
-        if (!isRecord(ns) || !ns.path) continue;
+        if (!isRecord(ns)) continue;
+        // A new network namespace, as runc makes one: Docker's prestart hook then moves the container's veth into it (found by the state's pid).
+        if (ns.type === 'network' && !ns.path) out.netns = NEW_NETNS;
+        if (!ns.path) continue;
         if (ns.type === 'network' && typeof ns.path === 'string') out.netns = ns.path;
         else unsupported.push(`linux.namespaces: joining ${String(ns.type)} namespace ${String(ns.path)} is not supported`);
       }
+      continue;
+    }
+    if (k === 'seccomp') {
+      const c = compileSeccomp(v);
+      out.seccomp = c.program;
+      if (c.unknownNames.length) unsupported.push(`linux.seccomp: system calls x86-64 does not have, skipped: ${c.unknownNames.join(', ')}`);
       continue;
     }
     if (k === 'maskedPaths' || k === 'readonlyPaths') {

@@ -31,6 +31,7 @@ import * as S from '../abi/signals';
 import type { ContainerPlan } from '../oci/plan';
 import { applyContainerMounts, applyPathRules } from './container';
 import { stateOf } from '../syscalls/sys_info';
+import { attach, checkProgram } from '../kernel/seccomp';
 
 /** Signals to the Sentry that are meant for the sandboxed program. */
 const FORWARDED: Array<[NodeJS.Signals, number]> = [
@@ -246,6 +247,7 @@ export class Sandbox {
     const creds = c ? containerCreds(c, this.hostInfo) : initialCreds(this.hostInfo);
     const init = this.kernel.lifecycle.startInit({ path, argv: this.opts.argv, envp: this.opts.env, fdTable: this.fdTable, fs: this.rootCtx, rlimits, creds });
     if (c?.noNewPrivileges) stateOf(init.tg).noNewPrivs = true;
+    if (c?.seccomp) init.seccomp = attach(null, checkProgram(c.seccomp), false);
     this.init = init;
     return init;
   }
@@ -273,6 +275,7 @@ export class Sandbox {
     const rlimits = this.init ? this.init.tg.rlimits.map((r) => ({ ...r })) : hostRlimits(this.hostInfo);
     const t = this.kernel.lifecycle.startInit({ path, argv: p.argv, envp: p.env, fdTable, fs: ctx, rlimits, creds });
     if (c?.noNewPrivileges) stateOf(t.tg).noNewPrivs = true;
+    if (c?.seccomp) t.seccomp = attach(null, checkProgram(c.seccomp), false);
     const exited = new Promise<number>((resolve) => this.execs.set(t.tg, resolve));
     if (hfd.isatty(p.stdio[0])) this.execTerminals.set(t.tg.pid, this.hostStdio.terminalFor(p.stdio[0], hfd.fstat(p.stdio[0]).rdev));
     this.kernel.lifecycle.start(t);

@@ -203,6 +203,27 @@ test('docker run -v: binds of host directories and files, seen live, without a w
   ok(['rm', id]);
 });
 
+test('docker run --security-opt seccomp=PROFILE: the profile filters the application\'s system calls', { timeout: 120_000 }, (t) => {
+  const why = skipReason();
+  if (why) return t.skip(why);
+  const profile = path.join(dir, 'seccomp.json');
+  fs.writeFileSync(profile, JSON.stringify({
+    defaultAction: 'SCMP_ACT_ALLOW',
+    syscalls: [
+      { names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 },
+      // The setuid bit only: an argument condition.
+      { names: ['chmod'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 0o4000, valueTwo: 0o4000, op: 'SCMP_CMP_MASKED_EQ' }] },
+      { names: ['fchmodat'], action: 'SCMP_ACT_ERRNO', args: [{ index: 2, value: 0o4000, valueTwo: 0o4000, op: 'SCMP_CMP_MASKED_EQ' }] },
+    ],
+  }));
+  const r = docker([...RUN, '--security-opt', `seccomp=${profile}`, IMAGE, 'sh', '-c', 'mkdir /tmp/d; touch /tmp/f; chmod 755 /tmp/f && echo chmod-ok; chmod 4755 /tmp/f; echo done']);
+  assert.match(r.stderr, /mkdir: can't create directory '\/tmp\/d': Permission denied/);
+  assert.match(r.stderr, /chmod: \/tmp\/f: Operation not permitted/);
+  assert.strictEqual(r.stdout, 'chmod-ok\ndone\n');
+  // Docker's default profile is applied too, and lets ordinary programs run.
+  assert.strictEqual(ok([...RUN, IMAGE, 'sh', '-c', 'mkdir /tmp/d && chmod 4755 /tmp/d && echo fine']), 'fine\n');
+});
+
 test('docker run --memory: an allocation past the limit is killed', { timeout: 120_000 }, (t) => {
   const why = skipReason();
   if (why) return t.skip(why);
