@@ -152,6 +152,8 @@ export async function sandboxInit(bundle: string, stateDir: string, terminal: bo
     const plan = readBundle(bundle);
     argv0 = plan.argv[0];
     if (terminal) takeTerminal();
+    // The host's OOM killer weighs the Sentry (and the stubs it forks) as the spec asks.
+    if (plan.oomScoreAdj !== null) fs.writeFileSync('/proc/self/oom_score_adj', String(plan.oomScoreAdj));
     sb = new Sandbox({ ...sandboxOptions(plan), terminal });
     try {
       sb.load();

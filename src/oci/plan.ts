@@ -39,6 +39,8 @@ export interface ContainerPlan {
   rootReadonly: boolean;
   /** process.terminal: the sandbox's stdio is a pty whose master goes to the console socket. */
   terminal: boolean;
+  /** process.oomScoreAdj, for the sandbox's host processes; null: unchanged. */
+  oomScoreAdj: number | null;
   /** process.consoleSize: the terminal's first window size (0 x 0: none given). */
   consoleSize: { height: number; width: number };
   argv: string[];
@@ -76,7 +78,7 @@ export interface ContainerPlan {
 }
 
 /** process fields read here; any other is reported. */
-const PROCESS_KEYS = new Set(['terminal', 'consoleSize', 'args', 'env', 'cwd', 'user', 'rlimits', 'capabilities', 'noNewPrivileges']);
+const PROCESS_KEYS = new Set(['terminal', 'consoleSize', 'oomScoreAdj', 'args', 'env', 'cwd', 'user', 'rlimits', 'capabilities', 'noNewPrivileges']);
 /** Top-level fields read here, or without effect on a sandbox (`linux` is looked at field by field). */
 const TOP_KEYS = new Set(['ociVersion', 'process', 'root', 'hostname', 'domainname', 'mounts', 'annotations', 'linux', 'hooks']);
 /** linux fields without a meaning for a sandbox that has its own kernel. */
@@ -104,6 +106,12 @@ function caps(c: OciCapabilities): CapSets {
     bounding: capSet(c.bounding, at('bounding')), effective: capSet(c.effective, at('effective')), inheritable: capSet(c.inheritable, at('inheritable')),
     permitted: capSet(c.permitted, at('permitted')), ambient: capSet(c.ambient, at('ambient')),
   };
+}
+
+function oomScoreAdj(v: unknown): number | null {
+  if (v === undefined) return null;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < -1000 || v > 1000) throw new SpecError('process.oomScoreAdj: wants an integer from -1000 to 1000');
+  return v;
 }
 
 function consoleSize(v: unknown): { height: number; width: number } {
@@ -280,6 +288,7 @@ export function planContainer(spec: OciSpec, bundle: string, kindOf: HostPathKin
     rootfs: path.resolve(bundle, spec.root.path),
     rootReadonly: spec.root.readonly ?? false,
     terminal: proc.terminal ?? false,
+    oomScoreAdj: oomScoreAdj(proc.oomScoreAdj),
     consoleSize: consoleSize(proc.consoleSize),
     argv: proc.args,
     env: proc.env ?? [],

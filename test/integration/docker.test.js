@@ -165,8 +165,22 @@ test('docker run --runtime=tsvisor: output, exit status, -e, -w, --user, --read-
   assert.notStrictEqual(ro.status, 0);
   assert.match(ro.stderr, /Read-only file system/);
   assert.strictEqual(ok([...RUN, '--read-only', '--tmpfs', '/x', IMAGE, 'sh', '-c', 'echo a > /x/f && cat /x/f && grep " /x " /proc/mounts | cut -d" " -f3']), 'a\ntmpfs\n');
-  // Docker's default bridge: the sandbox process starts in the container's network namespace.
-  assert.strictEqual(ok([...RUN, IMAGE, 'hostname']).trim().length, 12);
+  // Docker's default bridge: the sandbox process starts in a network namespace of its own, where Docker's prestart hook puts the veth.
+  const netOf = (args) => {
+    const id = ok(['run', '-d', '--runtime=tsvisor', ...args, IMAGE, 'sleep', '1000']).trim();
+    const pid = Number(ok(['inspect', '-f', '{{.State.Pid}}', id]).trim());
+    const ns = fs.readlinkSync(`/proc/${pid}/ns/net`);
+    const addrs = childProcess.execFileSync('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', '-o', 'addr'], { encoding: 'utf8' });
+    ok(['rm', '-f', id]);
+    return { ns, addrs };
+  };
+  const hostNs = fs.readlinkSync('/proc/self/ns/net');
+  const bridge = netOf([]);
+  assert.notStrictEqual(bridge.ns, hostNs);
+  assert.match(bridge.addrs, /eth0\s+inet \d/, 'the veth is in the sandbox process\'s namespace');
+  const none = netOf(['--network', 'none']);
+  assert.notStrictEqual(none.ns, hostNs);
+  assert.doesNotMatch(none.addrs, /eth0/);
   assert.strictEqual(ok([...RUN, '--network', 'none', IMAGE, 'echo', 'none']), 'none\n');
 });
 
