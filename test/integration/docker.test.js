@@ -334,3 +334,36 @@ test('docker run -it and exec -it: an interactive shell on a terminal (size, ^C,
   driveTty(['exec', '-it', id, 'sh']);
   ok(['rm', '-f', id]);
 });
+
+test('containerd: ctr run --runc-binary tsvisor (the runc v2 shim), ctr task exec', { timeout: 180_000 }, async (t) => {
+  const why = skipReason();
+  if (why) return t.skip(why);
+  if (!h.needTools(t, ['ctr'])) return;
+  // The containerd dockerd started, in a namespace of its own; the image from `docker save`.
+  const ctr = (args, opts = {}) => childProcess.spawnSync('ctr', ['--address', path.join(dir, 'exec', 'containerd', 'containerd.sock'), '-n', 'tsvisor-test', ...args], {
+    encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL', ...opts,
+  });
+  const must = (args) => {
+    const r = ctr(args);
+    assert.strictEqual(r.status, 0, `ctr ${args.join(' ')}: ${r.status}\n${r.stderr}`);
+    return r.stdout;
+  };
+  const saved = path.join(dir, 'saved.tar');
+  ok(['save', '-o', saved, IMAGE]);
+  must(['image', 'import', saved]);
+  const ref = `docker.io/library/${IMAGE}`;
+  const bin = path.resolve(h.TSVISOR);
+  assert.strictEqual(must(['run', '--rm', '--runc-binary', bin, ref, 'c1', 'sh', '-c', 'echo hi from $(uname -r)']), 'hi from 4.4.0\n');
+  assert.strictEqual(ctr(['run', '--rm', '--runc-binary', bin, ref, 'c2', 'sh', '-c', 'exit 7']).status, 7);
+  must(['run', '-d', '--runc-binary', bin, ref, 'c3', 'sleep', '1000']);
+  const e = ctr(['task', 'exec', '--exec-id', 'e1', 'c3', 'sh', '-c', 'echo exec; exit 3']);
+  assert.strictEqual(e.stdout, 'exec\n');
+  assert.strictEqual(e.status, 3);
+  assert.match(must(['task', 'ls']), /c3\s+\d+\s+RUNNING/);
+  must(['task', 'kill', '-s', 'KILL', 'c3']);
+  await until('the task to stop', () => /c3\s+\d+\s+STOPPED/.test(must(['task', 'ls'])));
+  must(['task', 'rm', 'c3']);
+  must(['container', 'rm', 'c3']);
+  assert.deepStrictEqual(sandboxProcesses('c3'), []);
+  must(['image', 'rm', ref]);
+});
