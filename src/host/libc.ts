@@ -106,7 +106,6 @@ export const flock = lib.func('int flock(int fd, int op)');
 export const socket = lib.func('int socket(int domain, int type, int protocol)');
 export const connect = lib.func('int connect(int fd, const void *addr, uint32_t len)');
 export const sendmsg = lib.func('long sendmsg(int fd, const void *msg, int flags)');
-export const dup2 = lib.func('int dup2(int fd, int fd2)');
 
 export function errno(): number {
   return koffi.errno();

@@ -87,8 +87,3 @@ export function sendFd(socketPath: string, fd: number, name: string): void {
     if (target !== abs) process.chdir(cwd);
   }
 }
-
-/** Make fd the process's fds 0, 1 and 2. */
-export function stdioFrom(fd: number): void {
-  for (const i of [0, 1, 2]) check(libc.dup2(fd, i) as number, 'dup2');
-}

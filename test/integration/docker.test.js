@@ -367,3 +367,29 @@ test('containerd: ctr run --runc-binary tsvisor (the runc v2 shim), ctr task exe
   assert.deepStrictEqual(sandboxProcesses('c3'), []);
   must(['image', 'rm', ref]);
 });
+
+test('podman --runtime tsvisor: run, exit status, exec', { timeout: 180_000 }, (t) => {
+  const why = skipReason();
+  if (why) return t.skip(why);
+  if (!h.needTools(t, ['podman'])) return;
+  // Storage and run state of its own (vfs), no network set-up (no host bridge), no cgroups of its own.
+  const pm = path.join(dir, 'podman');
+  const podman = (args) => childProcess.spawnSync('podman', ['--root', path.join(pm, 'root'), '--runroot', path.join(pm, 'run'), '--storage-driver', 'vfs',
+    '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', path.resolve(h.TSVISOR), ...args], { encoding: 'utf8', timeout: 90_000, killSignal: 'SIGKILL' });
+  const must = (args) => {
+    const r = podman(args);
+    assert.strictEqual(r.status, 0, `podman ${args.join(' ')}: ${r.status}\n${r.stderr}`);
+    return r.stdout;
+  };
+  must(['import', path.join(dir, 'image.tar'), 'localhost/tsvisor-busybox:test']);
+  const img = 'localhost/tsvisor-busybox:test';
+  assert.strictEqual(must(['run', '--rm', '--network', 'none', img, 'echo', 'hi']), 'hi\n');
+  assert.strictEqual(podman(['run', '--rm', '--network', 'none', img, 'sh', '-c', 'exit 4']).status, 4);
+  const id = must(['run', '-d', '--network', 'none', img, 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done']).trim();
+  const e = podman(['exec', id, 'sh', '-c', 'echo exec; exit 2']);
+  assert.strictEqual(e.stdout, 'exec\n');
+  assert.strictEqual(e.status, 2);
+  must(['rm', '-f', id]);
+  assert.deepStrictEqual(sandboxProcesses(id), []);
+  must(['rmi', img]);
+});
