@@ -492,3 +492,54 @@ test('hooks run in order with the state on stdin; a failing create hook fails cr
   setSpec(dir, (s) => (s.hooks = { bogus: [] }));
   fails(tsv(dir, ['create', 'h4']), 'an unknown kind of hook', /hooks\.bogus: not a kind of hook/);
 });
+
+test('ps, events, wait; linux.resources memory and pids limits', { timeout: 120_000 }, async () => {
+  const dir = h.tmpDir('oci-');
+  makeBundle(dir, { args: ['sh', '-c', 'sleep 1000 & echo ready; wait'] });
+  setSpec(dir, (s) => (s.linux.resources = { memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 12 }, cpu: { shares: 0 } }));
+  const c = ok(tsv(dir, ['create', 'p1']), 'create');
+  fails(tsv(dir, ['events', '--interval', 'soon', 'p1']), 'a bad interval', /--interval wants a duration/);
+  ok(tsv(dir, ['start', 'p1']), 'start');
+  await until('the shell to start', () => fs.readFileSync(c.outFile, 'utf8').includes('ready'));
+  const pid = state(dir, 'p1').pid;
+  // The sandbox's own processes: the shell (pid 1) and its sleep.
+  const table = ok(tsv(dir, ['ps', 'p1']), 'ps').stdout.trim().split('\n');
+  assert.match(table[0], /^UID\s+PID\s+PPID\s+STAT\s+TIME\s+CMD$/);
+  assert.ok(table.some((l) => /^0\s+1\s+0\s+\S+\s+\S+\s+sh$/.test(l)), table.join('\n'));
+  assert.ok(table.some((l) => /^0\s+\d+\s+1\s+\S+\s+\S+\s+sleep$/.test(l)), table.join('\n'));
+  // The host pids standing for it: the sandbox process first, then the processes below it.
+  const host = JSON.parse(ok(tsv(dir, ['ps', '--format', 'json', 'p1']), 'ps json').stdout);
+  assert.strictEqual(host[0], pid);
+  for (const p of host.slice(1)) {
+    const st = fs.readFileSync(`/proc/${p}/stat`, 'latin1');
+    assert.ok(host.includes(Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1])), `${p} is below the sandbox process`);
+  }
+  const ev = JSON.parse(ok(tsv(dir, ['events', '--stats', 'p1']), 'events --stats').stdout);
+  assert.strictEqual(ev.type, 'stats');
+  assert.strictEqual(ev.id, 'p1');
+  assert.strictEqual(ev.data.memory.usage.limit, 64 * 1024 * 1024, 'linux.resources.memory.limit is the sandbox limit');
+  assert.ok(ev.data.memory.usage.usage > 0 && ev.data.memory.usage.usage < ev.data.memory.usage.limit);
+  assert.strictEqual(ev.data.pids.limit, 12);
+  assert.strictEqual(ev.data.pids.current, 2);
+  assert.ok(ev.data.cpu.usage.total >= 0);
+  // The pids limit: forks past 12 tasks fail.
+  const x = tsv(dir, ['exec', 'p1', 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 100 & done']);
+  assert.notStrictEqual(x.status, 0);
+  assert.match(x.stderr, /can't fork: Resource temporarily unavailable/);
+  // events streams until the container stops; wait gives its status.
+  const evs = childProcess.spawn(process.execPath, [h.TSVISOR, '--root', path.join(dir, 'root'), 'events', '--interval', '200ms', 'p1'], { env: h.sentryEnv() });
+  let lines = '';
+  evs.stdout.on('data', (d) => (lines += d));
+  const evsExit = new Promise((r) => evs.on('exit', r));
+  await until('two events', () => lines.split('\n').filter(Boolean).length >= 2);
+  const waiter = childProcess.spawn(process.execPath, [h.TSVISOR, '--root', path.join(dir, 'root'), 'wait', 'p1'], { env: h.sentryEnv() });
+  let waited = '';
+  waiter.stdout.on('data', (d) => (waited += d));
+  const waitExit = new Promise((r) => waiter.on('exit', (code) => r(code)));
+  ok(tsv(dir, ['kill', '--all', 'p1', 'KILL']), 'kill');
+  assert.strictEqual(await waitExit, 137);
+  assert.strictEqual(waited, '137\n');
+  assert.strictEqual(await evsExit, 0, 'events ends with the container');
+  fails(tsv(dir, ['ps', 'p1']), 'ps of a stopped container', /not running/);
+  ok(tsv(dir, ['delete', 'p1']), 'delete');
+});
