@@ -110,7 +110,7 @@ function build(): Command {
   createFlags(program.command('run').description('create and start a container, and wait for it unless --detach').argument('<id>'))
     .option('-d, --detach', 'return once the container runs')
     .action((id: string, f: CreateFlags & { detach?: boolean }) => act(async (rt) => {
-      const child = await rt.create(id, f);
+      const child = await rt.create(id, f, !f.detach);
       child.stdio[3]?.destroy();
       try {
         await rt.start(id);
@@ -217,8 +217,8 @@ function build(): Command {
     })());
 
   program.command('sandbox-init', { hidden: true }).argument('<id>')
-    .requiredOption('--bundle <dir>').requiredOption('--state-dir <dir>').option('--terminal')
-    .action((_id: string, f: { bundle: string; stateDir: string; terminal?: boolean }) => sandboxInit(f.bundle, f.stateDir, !!f.terminal));
+    .requiredOption('--bundle <dir>').requiredOption('--state-dir <dir>').addOption(new Option('--terminal <kind>').choices(['console', 'caller']))
+    .action((_id: string, f: { bundle: string; stateDir: string; terminal?: 'console' | 'caller' }) => sandboxInit(f.bundle, f.stateDir, f.terminal ?? null));
 
   return program;
 }

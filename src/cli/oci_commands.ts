@@ -5,6 +5,7 @@
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { isatty } from 'node:tty';
 import * as path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { defaultSpec, features, ociState, parseSignal, validId, type ContainerRecord, type OciState } from '../oci/runtime';
@@ -70,14 +71,16 @@ export class Runtime {
   }
 
   /** Create the container; returns its sandbox process (run waits on it). */
-  async create(id: string, f: CreateFlags): Promise<ChildProcess> {
+  async create(id: string, f: CreateFlags, foreground = false): Promise<ChildProcess> {
     if (!validId(id)) throw new RuntimeError(`invalid container id ${JSON.stringify(id)}`);
     const bundle = path.resolve(f.bundle ?? '.');
     const plan = readBundle(bundle);
     if (plan.netns !== null && plan.netns !== NEW_NETNS && !fs.existsSync(plan.netns)) throw new RuntimeError(`linux.namespaces: network namespace ${plan.netns} does not exist`);
     // runc's rules: a terminal needs a console socket to send its master to, and a console socket a terminal.
-    if (plan.terminal && !f.consoleSocket) throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
-    if (!plan.terminal && f.consoleSocket) throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
+    // (A foreground `run` without one: the container's terminal is the caller's own stdio.)
+    if (plan.terminal && !f.consoleSocket && !foreground) throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
+    if (plan.terminal && !f.consoleSocket && !isatty(0)) this.log.warn(`${id}: process.terminal: the standard input of run is not a terminal; the container has none`);
+    if ((!plan.terminal || foreground) && f.consoleSocket) throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
     this.state.makeContainerDir(id);
     let lock: FileLock;
     try {
@@ -94,7 +97,7 @@ export class Runtime {
         sendFd(f.consoleSocket, tty.master, '/dev/ptmx');
         fs.closeSync(tty.master);
       }
-      child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id), plan.netns, tty?.slave ?? null);
+      child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id), plan.netns, tty?.slave ?? null, plan.terminal && foreground);
       const pid = child.pid ?? 0;
       const st = procStat(pid);
       if (!st) throw new RuntimeError('the sandbox process ended during start-up');

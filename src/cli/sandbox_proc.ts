@@ -94,7 +94,15 @@ export function forwardTerminalSignals(rt: Runtime, id: string): void {
   }
 }
 
-export async function sandboxInit(bundle: string, stateDir: string, terminal: boolean): Promise<void> {
+/**
+ * The container's terminal: 'console', a pty of its own whose master went to
+ * the console socket (this process takes it as its controlling terminal);
+ * 'caller', the stdio of a foreground `run` (whose process passes the
+ * signals on); null, none.
+ */
+export type TerminalKind = 'console' | 'caller' | null;
+
+export async function sandboxInit(bundle: string, stateDir: string, terminal: TerminalKind): Promise<void> {
   let sb: Sandbox;
   let started = false;
   /** exec'd processes by the host pid of the client waiting for them. */
@@ -151,10 +159,10 @@ export async function sandboxInit(bundle: string, stateDir: string, terminal: bo
   try {
     const plan = readBundle(bundle);
     argv0 = plan.argv[0];
-    if (terminal) takeTerminal();
+    if (terminal === 'console') takeTerminal();
     // The host's OOM killer weighs the Sentry (and the stubs it forks) as the spec asks.
     if (plan.oomScoreAdj !== null) fs.writeFileSync('/proc/self/oom_score_adj', String(plan.oomScoreAdj));
-    sb = new Sandbox({ ...sandboxOptions(plan), terminal });
+    sb = new Sandbox({ ...sandboxOptions(plan), terminal: terminal !== null });
     try {
       sb.load();
     } catch (e) {
@@ -175,8 +183,9 @@ export async function sandboxInit(bundle: string, stateDir: string, terminal: bo
 }
 
 /** Start the sandbox process for a container and wait until it is ready; rejects with its reason if it is not. */
-export function spawnSandbox(bin: string, id: string, bundle: string, stateDir: string, netns: string | null, tty: number | null): Promise<ChildProcess> {
-  const args = [bin, 'sandbox-init', '--bundle', bundle, '--state-dir', stateDir, ...(tty === null ? [] : ['--terminal']), id];
+export function spawnSandbox(bin: string, id: string, bundle: string, stateDir: string, netns: string | null, tty: number | null, callerTerminal: boolean): Promise<ChildProcess> {
+  const kind = tty !== null ? 'console' : callerTerminal ? 'caller' : null;
+  const args = [bin, 'sandbox-init', '--bundle', bundle, '--state-dir', stateDir, ...(kind ? ['--terminal', kind] : []), id];
   // The network namespace the spec names is joined before Node starts: setns
   // moves only the calling thread, and Node has threads from its start.
   // nsenter execs Node in its place, so the pid stays the container's.

@@ -456,6 +456,16 @@ test('a terminal: the pty master goes to the console socket, the container sees 
   assert.strictEqual(w.status, 4, h.describe('wait', w));
   assert.strictEqual(w.stdout, '4\n');
   ok(tsv(dir, ['delete', 't1']), 'delete');
+
+  // A foreground run without a console socket: the caller's terminal is the container's (an interactive shell, ^C, exit).
+  setSpec(dir, (s) => (s.process.args = ['sh']));
+  const r = childProcess.spawnSync('python3', [path.join(__dirname, 'docker', 'tty_driver.py'), process.execPath, h.TSVISOR, '--root', path.join(dir, 'root'), 'run', 't2'], {
+    cwd: dir, encoding: 'utf8', timeout: 90_000, killSignal: 'SIGKILL', env: h.sentryEnv(),
+  });
+  const head = (r.stdout ?? '').split('--- transcript')[0];
+  for (const step of ['prompt', 'tty', 'size', 'interrupt']) assert.match(head, new RegExp(`^${step}: ok$`, 'm'), `step ${step}\n${r.stdout}\n${r.stderr}`);
+  assert.match(head, /^exit: 5$/m);
+  fails(tsv(dir, ['run', '--console-socket', sock, 't3']), 'a console socket with a foreground run', /cannot use console socket/);
 });
 
 test('hooks run in order with the state on stdin; a failing create hook fails create and leaves nothing', { timeout: 120_000 }, async () => {
