@@ -156,3 +156,8 @@ export function nowNs(): bigint {
 
 /** The one file-descriptor flag (fcntl F_GETFD/F_SETFD). */
 export const FD_CLOEXEC = 1;
+
+// openat2(2)'s resolve flags (struct open_how).
+export const RESOLVE_NO_XDEV = 0x01, RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08, RESOLVE_IN_ROOT = 0x10, RESOLVE_CACHED = 0x20;
+export const RESOLVE_ALL = 0x3f;

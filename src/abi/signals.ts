@@ -25,7 +25,7 @@ export const SI_KERNEL = 0x80;
 /** si_code of a POSIX timer's signal. */
 export const SI_TIMER = -2;
 /** struct sigevent's sigev_notify. */
-export const SIGEV_SIGNAL = 0, SIGEV_NONE = 1, SIGEV_THREAD_ID = 4;
+export const SIGEV_SIGNAL = 0, SIGEV_NONE = 1, SIGEV_THREAD = 2, SIGEV_THREAD_ID = 4;
 export const SI_TKILL = -6;
 export const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3, CLD_TRAPPED = 4, CLD_STOPPED = 5, CLD_CONTINUED = 6;
 export const SEGV_MAPERR = 1, SEGV_ACCERR = 2;

@@ -7,6 +7,7 @@ export const AF_INET6 = 10;
 
 export const SOCK_STREAM = 1;
 export const SOCK_DGRAM = 2;
+export const SOCK_RAW = 3;
 export const SOCK_SEQPACKET = 5;
 export const SOCK_TYPE_MASK = 0xf;
 export const SOCK_NONBLOCK = 0o4000;

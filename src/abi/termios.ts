@@ -23,6 +23,7 @@ export const NOFLSH = 0o200, TOSTOP = 0o400, ECHOCTL = 0o1000, ECHOPRT = 0o2000,
 
 // ioctl requests
 export const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404;
+export const TCGETA = 0x5405, TCSETA = 0x5406, TCSETAW = 0x5407, TCSETAF = 0x5408;
 export const TCSBRK = 0x5409, TCXONC = 0x540a, TCFLSH = 0x540b;
 export const TIOCEXCL = 0x540c, TIOCNXCL = 0x540d, TIOCSCTTY = 0x540e, TIOCGPGRP = 0x540f, TIOCSPGRP = 0x5410;
 export const TIOCOUTQ = 0x5411, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414, FIONREAD = 0x541b;
@@ -76,6 +77,33 @@ export function encodeTermios(t: Termios, size: number): Buffer {
     b.writeUInt32LE(t.ospeed >>> 0, 40);
   }
   return b;
+}
+
+/** struct termio (TCGETA/TCSETA): 16-bit flags, the line discipline and the first NCC control characters. */
+const NCC = 8;
+export const TERMIO_SIZE = 17; // the 18th byte is padding Linux never writes
+
+export function encodeTermio(t: Termios): Buffer {
+  const b = Buffer.alloc(TERMIO_SIZE);
+  b.writeUInt16LE(t.iflag & 0xffff, 0);
+  b.writeUInt16LE(t.oflag & 0xffff, 2);
+  b.writeUInt16LE(t.cflag & 0xffff, 4);
+  b.writeUInt16LE(t.lflag & 0xffff, 6);
+  b[8] = t.line;
+  Buffer.from(t.cc).copy(b, 9, 0, NCC);
+  return b;
+}
+
+/** TCSETA replaces the low 16 bits of each flag word and the first NCC characters; the rest stays. */
+export function decodeTermio(b: Buffer, prev: Termios): Termios {
+  const hi = (x: number) => (x & 0xffff0000) >>> 0;
+  const cc = Uint8Array.from(prev.cc);
+  cc.set(b.subarray(9, 9 + NCC));
+  return {
+    iflag: (hi(prev.iflag) | b.readUInt16LE(0)) >>> 0, oflag: (hi(prev.oflag) | b.readUInt16LE(2)) >>> 0,
+    cflag: (hi(prev.cflag) | b.readUInt16LE(4)) >>> 0, lflag: (hi(prev.lflag) | b.readUInt16LE(6)) >>> 0,
+    line: b[8], cc, ispeed: prev.ispeed, ospeed: prev.ospeed,
+  };
 }
 
 export function decodeTermios(b: Buffer, prev: Termios): Termios {

@@ -2,11 +2,13 @@
 // host's root (or --rootfs) as a read-only tree under a private upper layer.
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { Errno, errnoName } from '../abi/errno';
 import { parseSize } from '../abi/accounting';
 import { Sandbox } from '../sandbox/sandbox';
 import { CALLER_NOFILE_ENV } from '../host/hostinfo';
 import { fail } from './fail';
+import type { NetworkMode } from '../kernel/netinfo';
 
 export interface DoFlags {
   rootfs: string;
@@ -17,6 +19,7 @@ export interface DoFlags {
   cwd?: string;
   env: string[];
   memory?: string;
+  network: NetworkMode;
 }
 
 /** The smallest limit a program can start in (a shell and libc need a few MiB). */
@@ -49,7 +52,7 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
   const cwd = a.cwd || (fs.realpathSync(a.rootfs) === '/' ? process.cwd() : '/');
   let sb: Sandbox;
   try {
-    sb = new Sandbox({ rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: a.stats, memory });
+    sb = new Sandbox({ rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: a.stats, memory, network: a.network, ...hostIdentity(a.network) });
   } catch (e) {
     fail(`cannot start the sandbox: ${(e as Error).message}`, 125);
   }
@@ -65,6 +68,22 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
     throw e;
   }
   process.exit(exitCodeOf(status));
+}
+
+/**
+ * Host mode shares the host's network identity, as `docker run --network=host`
+ * does: its hostname and its /etc/hosts and /etc/resolv.conf.
+ */
+function hostIdentity(mode: NetworkMode): { hostname?: string; hostEtc?: { hosts: string; resolvConf: string } } {
+  if (mode !== 'host') return {};
+  const read = (p: string): string => {
+    try {
+      return fs.readFileSync(p, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  return { hostname: os.hostname(), hostEtc: { hosts: read('/etc/hosts'), resolvConf: read('/etc/resolv.conf') } };
 }
 
 /** Exit like a shell reports the child: the code, or 128+N for signal N. */

@@ -19,6 +19,11 @@ import { forwardTerminalSignals, sandboxInit } from './sandbox_proc';
 import { install, type InstallFlags } from './install';
 import { events, parseInterval, ps, wait } from './observe';
 import { RuntimeError } from './statedir';
+import { NETWORK_MODES, type NetworkMode } from '../kernel/netinfo';
+
+/** --network: which network the sandboxed program gets (kernel/netinfo.ts). */
+const networkOption = (): Option => new Option('--network <mode>', 'host: the host\'s network through host sockets; sandbox: the Sentry\'s own stack; none: loopback only')
+  .choices([...NETWORK_MODES]).default('sandbox');
 
 interface GlobalFlags {
   root: string;
@@ -26,6 +31,7 @@ interface GlobalFlags {
   logFormat: LogFormat;
   debug?: boolean;
   systemdCgroup?: boolean;
+  network: NetworkMode;
 }
 
 function version(): string {
@@ -49,6 +55,7 @@ function build(): Command {
     .addOption(new Option('--log-format <format>', 'the log format').choices(['text', 'json']).default('text'))
     .option('--debug', 'debug lines in the log')
     .option('--systemd-cgroup', 'accepted for runc compatibility (tsvisor makes no cgroups)')
+    .addOption(networkOption())
     .enablePositionalOptions()
     .showHelpAfterError(false)
     .configureOutput({ outputError: (s, write) => write(`tsvisor: ${s.replace(/^error: /, '')}`) });
@@ -56,7 +63,7 @@ function build(): Command {
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();
   const runtime = (): Runtime => {
     const g = globals();
-    return new Runtime(g.root, new RuntimeLog(g.log, g.logFormat, !!g.debug), process.argv[1]);
+    return new Runtime(g.root, new RuntimeLog(g.log, g.logFormat, !!g.debug), process.argv[1], g.network);
   };
   /** Run a command's body; a RuntimeError is its one-line failure. */
   const act = (fn: (rt: Runtime) => Promise<void> | void) => async (): Promise<void> => {
@@ -79,6 +86,7 @@ function build(): Command {
     .option('--stats <file>', "write the platform's counters here (JSON) at the end")
     .option('--cwd <dir>', 'working directory inside the sandbox')
     .option('--env <K=V>', 'set an environment variable (repeatable)', collect, [])
+    .addOption(networkOption())
     .passThroughOptions()
     .action((argv: string[], f: DoFlags) => cmdDo(argv, f).catch((e) => fail(`internal error: ${(e as Error).stack ?? e}`, 125)));
 
@@ -218,7 +226,9 @@ function build(): Command {
 
   program.command('sandbox-init', { hidden: true }).argument('<id>')
     .requiredOption('--bundle <dir>').requiredOption('--state-dir <dir>').addOption(new Option('--terminal <kind>').choices(['console', 'caller']))
-    .action((_id: string, f: { bundle: string; stateDir: string; terminal?: 'console' | 'caller' }) => sandboxInit(f.bundle, f.stateDir, f.terminal ?? null));
+    .addOption(networkOption())
+    .action((_id: string, f: { bundle: string; stateDir: string; terminal?: 'console' | 'caller'; network: NetworkMode }) =>
+      sandboxInit(f.bundle, f.stateDir, f.terminal ?? null, f.network));
 
   return program;
 }

@@ -17,6 +17,7 @@ import { spawnSandbox } from './sandbox_proc';
 import { runHooks } from './hooks';
 import { NEW_NETNS } from '../oci/plan';
 import { openHostPty, sendFd, type HostPty } from '../host/pty';
+import type { NetworkMode } from '../kernel/netinfo';
 import { procStat, RuntimeError, StateDir } from './statedir';
 import type { RuntimeLog } from './runtime_log';
 import type { FileLock } from '../host/filelock';
@@ -42,7 +43,7 @@ export interface CreateFlags {
 export class Runtime {
   readonly state: StateDir;
 
-  constructor(root: string, readonly log: RuntimeLog, private readonly bin: string) {
+  constructor(root: string, readonly log: RuntimeLog, private readonly bin: string, private readonly network: NetworkMode = 'sandbox') {
     this.state = new StateDir(path.resolve(root));
   }
 
@@ -97,7 +98,7 @@ export class Runtime {
         sendFd(f.consoleSocket, tty.master, '/dev/ptmx');
         fs.closeSync(tty.master);
       }
-      child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id), plan.netns, tty?.slave ?? null, plan.terminal && foreground);
+      child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id), plan.netns, tty?.slave ?? null, plan.terminal && foreground, this.network);
       const pid = child.pid ?? 0;
       const st = procStat(pid);
       if (!st) throw new RuntimeError('the sandbox process ended during start-up');

@@ -19,6 +19,7 @@ import type { Runtime } from './oci_commands';
 import { readBundle, sandboxOptions } from './container_spec';
 import { NEW_NETNS } from '../oci/plan';
 import { describeErrno } from './do';
+import type { NetworkMode } from '../kernel/netinfo';
 
 const READY_FD = 3;
 
@@ -102,7 +103,7 @@ export function forwardTerminalSignals(rt: Runtime, id: string): void {
  */
 export type TerminalKind = 'console' | 'caller' | null;
 
-export async function sandboxInit(bundle: string, stateDir: string, terminal: TerminalKind): Promise<void> {
+export async function sandboxInit(bundle: string, stateDir: string, terminal: TerminalKind, network: NetworkMode): Promise<void> {
   let sb: Sandbox;
   let started = false;
   /** exec'd processes by the host pid of the client waiting for them. */
@@ -162,7 +163,7 @@ export async function sandboxInit(bundle: string, stateDir: string, terminal: Te
     if (terminal === 'console') takeTerminal();
     // The host's OOM killer weighs the Sentry (and the stubs it forks) as the spec asks.
     if (plan.oomScoreAdj !== null) fs.writeFileSync('/proc/self/oom_score_adj', String(plan.oomScoreAdj));
-    sb = new Sandbox({ ...sandboxOptions(plan), terminal: terminal !== null });
+    sb = new Sandbox({ ...sandboxOptions(plan), terminal: terminal !== null, network });
     try {
       sb.load();
     } catch (e) {
@@ -183,9 +184,9 @@ export async function sandboxInit(bundle: string, stateDir: string, terminal: Te
 }
 
 /** Start the sandbox process for a container and wait until it is ready; rejects with its reason if it is not. */
-export function spawnSandbox(bin: string, id: string, bundle: string, stateDir: string, netns: string | null, tty: number | null, callerTerminal: boolean): Promise<ChildProcess> {
+export function spawnSandbox(bin: string, id: string, bundle: string, stateDir: string, netns: string | null, tty: number | null, callerTerminal: boolean, network: NetworkMode): Promise<ChildProcess> {
   const kind = tty !== null ? 'console' : callerTerminal ? 'caller' : null;
-  const args = [bin, 'sandbox-init', '--bundle', bundle, '--state-dir', stateDir, ...(kind ? ['--terminal', kind] : []), id];
+  const args = [bin, 'sandbox-init', '--bundle', bundle, '--state-dir', stateDir, ...(kind ? ['--terminal', kind] : []), '--network', network, id];
   // The network namespace the spec names is joined before Node starts: setns
   // moves only the calling thread, and Node has threads from its start.
   // nsenter execs Node in its place, so the pid stays the container's.

@@ -39,6 +39,17 @@ export const close = lib.func('int close(int fd)');
 export const send = lib.func('long send(int fd, const void *buf, size_t n, int flags)');
 export const recv = lib.func('long recv(int fd, void *buf, size_t n, int flags)');
 export const getsockopt = lib.func('int getsockopt(int fd, int level, int name, void *val, void *len)');
+export const setsockopt = lib.func('int setsockopt(int fd, int level, int name, const void *val, uint32_t len)');
+export const socket = lib.func('int socket(int domain, int type, int protocol)');
+export const bind = lib.func('int bind(int fd, const void *addr, uint32_t len)');
+export const listen = lib.func('int listen(int fd, int backlog)');
+export const accept4 = lib.func('int accept4(int fd, void *addr, void *len, int flags)');
+export const connect = lib.func('int connect(int fd, const void *addr, uint32_t len)');
+export const shutdown = lib.func('int shutdown(int fd, int how)');
+export const sendto = lib.func('long sendto(int fd, const void *buf, size_t n, int flags, const void *addr, uint32_t len)');
+export const recvfrom = lib.func('long recvfrom(int fd, void *buf, size_t n, int flags, void *addr, void *len)');
+export const getsockname = lib.func('int getsockname(int fd, void *addr, void *len)');
+export const getpeername = lib.func('int getpeername(int fd, void *addr, void *len)');
 export const kill = lib.func('int kill(int pid, int sig)');
 export const tgkill = lib.func('int tgkill(int tgid, int tid, int sig)');
 export const sched_getcpu = lib.func('int sched_getcpu()');
@@ -103,8 +114,6 @@ export const readlinkat = lib.func('long readlinkat(int dirfd, const void *path,
 export const getdents64 = lib.func('long getdents64(int fd, void *buf, size_t n)');
 export const flock = lib.func('int flock(int fd, int op)');
 // Container terminals (host/pty.ts): the pty master goes to a console socket with SCM_RIGHTS.
-export const socket = lib.func('int socket(int domain, int type, int protocol)');
-export const connect = lib.func('int connect(int fd, const void *addr, uint32_t len)');
 export const sendmsg = lib.func('long sendmsg(int fd, const void *msg, int flags)');
 
 export function errno(): number {

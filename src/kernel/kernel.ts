@@ -5,6 +5,7 @@
 // the continuations of woken tasks run (microtasks, no macrotask hop) until
 // every one has resumed its context or blocked again.
 
+import { HostSocketBudget, LoopbackTable, type NetworkConfig } from './netinfo';
 import { unmapPastEof } from './filemaps';
 import { kernelAccessOom } from './oom';
 import type { MemoryFile } from '../platform/memfile';
@@ -43,6 +44,8 @@ export interface KernelOptions {
   /** What the sandbox shows of the host machine (CPUs, HWCAP), captured once at boot. */
   hostInfo: HostInfo;
   hostname?: string;
+  /** The network the application gets (default: sandbox mode, loopback only). */
+  network?: NetworkConfig;
   log?: (msg: string) => void;
   warn?: (msg: string) => void;
 }
@@ -52,6 +55,8 @@ export class Kernel {
   readonly memfile: MemoryFile;
   readonly vfs: VirtualFilesystem;
   readonly hostInfo: HostInfo;
+  /** The network mode and the interface table (kernel/netinfo.ts). */
+  readonly network: NetworkConfig;
   readonly signals = new SignalManager(this);
   readonly lifecycle = new Lifecycle(this);
   readonly runner = new TaskRunner(this);
@@ -123,6 +128,7 @@ export class Kernel {
     this.vfs.onShrink = (inode, size) => unmapPastEof(this, inode.fs.dev, inode.ino, size);
     this.memfile.userOom = (mm) => kernelAccessOom(this, mm);
     this.hostInfo = opts.hostInfo;
+    this.network = opts.network ?? { mode: 'sandbox', interfaces: new LoopbackTable(), hostSockets: new HostSocketBudget(0), netlinkPorts: new Set() };
     this.log = opts.log ?? (() => {});
     this.warn = opts.warn ?? ((m) => this.log(m));
     this.nodeTurns = new NodeTurns(this.platform, () => this.armHostTimer());

@@ -6,8 +6,30 @@
 
 import { SI_TIMER, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD_ID, type SigInfo } from '../abi/signals';
 import type { Kernel } from './kernel';
+import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 import { KernelTimer } from './timers';
+
+/**
+ * The CPU-time clock a timer counts (CPUCLOCK_PROF 0: user + system, VIRT 1:
+ * user, SCHED 2: user + system), of one thread or of a whole process.
+ */
+export interface CpuClock {
+  which: number;
+  task: Task | null;
+  group: ThreadGroup | null;
+}
+
+/** Between two looks at a CPU-time timer's clock, at least this much time passes (each look reads the host's counters). */
+const CPU_POLL_MIN_NS = 1_000_000;
+
+/** The clock's reading in ns, or null once what it measures has exited. */
+export function cpuClockNow(c: CpuClock): number | null {
+  const owner = c.task ?? c.group;
+  if (!owner || (c.task ? !c.task.tg.tasks.has(c.task) : c.group!.zombie)) return null;
+  const u = owner.cpuTime(true);
+  return c.which === 1 ? u.userNs : u.userNs + u.sysNs;
+}
 
 /** Deadlines past this never arm a kernel timer (a wait that long only ends by deletion). */
 const FOREVER_NS = 2 ** 62;
@@ -27,6 +49,13 @@ export class PosixTimer {
   /** The siginfo of the last signal queued, updated while it waits to be delivered. */
   pendingInfo: Buffer | null = null;
   readonly timer: KernelTimer<'posix'>;
+  /**
+   * A CPU-time timer: deadline is a reading of this clock instead of
+   * monotonic time. The Sentry is not told as CPU time passes, so the kernel
+   * timer looks at the clock when it could have got there at the earliest
+   * (every thread it counts running all along), and again until it has.
+   */
+  cpu: CpuClock | null = null;
 
   constructor(readonly tg: ThreadGroup, readonly id: number, readonly clock: number, signo: number) {
     this.signo = signo;
@@ -34,11 +63,24 @@ export class PosixTimer {
     this.timer = new KernelTimer('posix', this);
   }
 
-  /** Arm for a monotonic deadline (0 disarms). */
+  /** Arm for a deadline on its clock (0 disarms). */
   arm(k: Kernel, deadline: number): void {
     k.timers.cancel(this.timer);
     this.deadline = deadline;
-    if (deadline !== 0 && deadline < FOREVER_NS) k.timers.arm(this.timer, Math.max(1, deadline));
+    if (deadline === 0 || deadline >= FOREVER_NS) return;
+    if (!this.cpu) {
+      k.timers.arm(this.timer, Math.max(1, deadline));
+      return;
+    }
+    const now = cpuClockNow(this.cpu);
+    if (now === null) return;
+    const threads = this.cpu.task ? 1 : Math.max(1, this.cpu.group!.tasks.size);
+    k.timers.arm(this.timer, k.monotonicNs() + Math.max(CPU_POLL_MIN_NS, Math.ceil((deadline - now) / threads)));
+  }
+
+  /** The clock's reading now (monotonic time, or the CPU clock's; null: the CPU clock's owner is gone). */
+  now(k: Kernel): number | null {
+    return this.cpu ? cpuClockNow(this.cpu) : k.monotonicNs();
   }
 
   disarm(k: Kernel): void {
@@ -56,11 +98,20 @@ export function deletePosixTimers(k: Kernel, tg: ThreadGroup): void {
 export function expirePosixTimer(k: Kernel, pt: PosixTimer): void {
   const tg = pt.tg;
   if (tg.zombie || tg.exiting || tg.posixTimers.get(pt.id) !== pt) return;
+  const now = pt.now(k);
+  if (now === null) {
+    pt.deadline = 0;
+    return;
+  }
+  // A CPU-time timer looked at too early: look again.
+  if (now < pt.deadline) {
+    pt.arm(k, pt.deadline);
+    return;
+  }
   let missed = 0;
   let next = 0;
   if (pt.interval > 0) {
     // Expiries missed while the Sentry was busy (or paused) count as overruns, as on Linux.
-    const now = k.monotonicNs();
     next = pt.deadline + pt.interval;
     if (next <= now) {
       missed = Math.floor((now - next) / pt.interval) + 1;

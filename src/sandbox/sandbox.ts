@@ -25,11 +25,15 @@ import * as hfd from '../host/hostfd';
 import { ProcFs } from '../fsimpl/proc/procfs';
 import { captureHostInfo, type HostInfo } from '../host/hostinfo';
 import { HostTree } from '../host/hosttree';
+import { HostInterfaces } from '../host/hostnetinfo';
+import { HOST_SOCKET_LIMIT, HostSocketBudget, LoopbackTable, type NetworkMode } from '../kernel/netinfo';
 import type { HostFs } from '../fsimpl/hostfs/hostfs';
 import { SentryOutput } from '../host/sentry_output';
 import * as S from '../abi/signals';
 import type { ContainerPlan } from '../oci/plan';
 import { applyContainerMounts, applyPathRules } from './container';
+import { loopbackHosts, writeEtcFiles } from './etcfiles';
+import type { VirtualFilesystem } from '../vfs/vfs';
 import { stateOf } from '../syscalls/sys_info';
 import { attach, checkProgram } from '../kernel/seccomp';
 
@@ -85,6 +89,14 @@ export interface SandboxOptions {
   /** Write the platform's counters (stops, injections, batches) here as JSON at the end. */
   statsFile?: string;
   hostname?: string;
+  /** The network the application gets (kernel/netinfo.ts); default sandbox. */
+  network?: NetworkMode;
+  /**
+   * Host-mode /etc/hosts and /etc/resolv.conf (the host's, read by the
+   * caller): with them and without a container, the identity files are
+   * written (sandbox/etcfiles.ts).
+   */
+  hostEtc?: { hosts: string; resolvConf: string };
   /** Memory limit in bytes (default: half of the host's RAM). */
   memory?: number;
   /** What the sandbox shows of the host machine (default: this host's, captured now). */
@@ -128,7 +140,9 @@ export class Sandbox {
       log(msg);
       this.out.stderr(`tsvisor: ${msg}\n`);
     };
-    this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostInfo: host, hostname: opts.hostname, log, warn });
+    const mode = opts.network ?? 'sandbox';
+    const network = { mode, interfaces: mode === 'host' ? new HostInterfaces() : new LoopbackTable(), hostSockets: new HostSocketBudget(mode === 'host' ? HOST_SOCKET_LIMIT : 0), netlinkPorts: new Set<number>() };
+    this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostInfo: host, hostname: opts.hostname, network, log, warn });
     const proc = ns.vfs.mountAt('/proc', new ProcFs(this.kernel, host));
     // procfs belongs to the sandbox's one PID namespace: every mount of it is this one.
     ns.vfs.fsTypes.register('proc', { userns: false, make: (_src, data) => (noOptions(data), { fs: proc.fs, root: proc.root }) });
@@ -141,6 +155,7 @@ export class Sandbox {
       if (c.domainname !== undefined) this.kernel.rootNs.uts.domainname = c.domainname;
       if (c.pidsLimit !== null) this.kernel.maxTasks = Math.min(this.kernel.maxTasks, c.pidsLimit);
     }
+    if (!c) this.writeIdentity(ns.vfs, opts, log);
     hostStdio.events = this.platform;
     const { table, hooks, missingFamilies } = buildTable();
     this.kernel.table = table;
@@ -154,7 +169,7 @@ export class Sandbox {
       const inode = f.vpath.dentry.inode;
       return {
         path: f.path, size: f.size, read: f.read, mappable: f.mappable, dev: inode.fs.dev, ino: inode.ino, mode: f.mode, uid: f.uid, gid: f.gid,
-        caps: f.caps, nosuid: f.nosuid, readable: f.readable,
+        caps: f.caps, nosuid: f.nosuid, readable: f.readable, hold: f.hold,
       };
     };
     this.kernel.lifecycle.execVfs = {
@@ -170,6 +185,21 @@ export class Sandbox {
     });
     this.rootCtx = root;
     this.fdTable = fdTable;
+  }
+
+  /**
+   * `tsvisor do`: /etc/hostname says the sandbox's hostname; in host mode
+   * /etc/hosts and /etc/resolv.conf are the host's, otherwise /etc/hosts
+   * names the loopback and resolv.conf is the root file system's own.
+   */
+  private writeIdentity(vfs: VirtualFilesystem, opts: SandboxOptions, log: (m: string) => void): void {
+    const name = this.kernel.rootNs.uts.hostname;
+    const files: Record<string, string> = { '/etc/hostname': `${name}\n` };
+    if (opts.network === 'host' && opts.hostEtc) {
+      files['/etc/hosts'] = opts.hostEtc.hosts;
+      files['/etc/resolv.conf'] = opts.hostEtc.resolvConf;
+    } else if (opts.network !== 'host') files['/etc/hosts'] = loopbackHosts(name);
+    writeEtcFiles(vfs, files, log);
   }
 
   private readonly hostInfo: HostInfo;

@@ -93,6 +93,10 @@ export abstract class SocketFile extends FileDescription {
   /** The raw sockaddr of this socket, and of its peer (ENOTCONN if none). */
   abstract sockname(): Buffer;
   abstract peername(): Buffer;
+  /** The address accept(2) reports for a socket it hands out: the peer's, as it was when accepted. */
+  acceptedPeer(): Buffer {
+    return this.peername();
+  }
   /** Options at SOL_SOCKET and the family's levels; the value's bytes (ENOPROTOOPT for unknown ones). */
   abstract getsockopt(t: FileCtx, level: number, name: number): Buffer;
   abstract setsockopt(t: FileCtx, level: number, name: number, val: Buffer): void;

@@ -15,7 +15,7 @@ import { O_ASYNC } from '../abi/fs';
 
 export const F_OWNER_TID = 0, F_OWNER_PID = 1, F_OWNER_PGRP = 2;
 const SIGIO = 29;
-const POLL_IN = 1, POLL_OUT = 2;
+const POLL_IN = 1, POLL_OUT = 2, POLL_MSG = 3;
 import { POLLERR, POLLHUP, POLLIN, POLLMSG, POLLOUT, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../abi/poll';
 const SI_KERNEL = 0x80;
 
@@ -64,6 +64,18 @@ export function sendSigio(k: Kernel, a: FileAsync, fd: number, reason: number, b
   } else {
     for (const tg of k.groups.values()) if (tg.pgid === a.owner && !tg.zombie) k.signals.sendToGroup(tg, sig, info);
   }
+}
+
+/**
+ * F_SETLEASE makes the caller's process the description's owner (as Linux's
+ * lease set-up); a break signals it as a POLL_MSG event on fd.
+ */
+export function leaseNotifier(t: Task, f: FileDescription, fd: number): () => void {
+  const a = stateOf(f);
+  a.ownerType = F_OWNER_PID;
+  a.owner = t.tg.pid;
+  const k = t.kernel;
+  return () => sendSigio(k, stateOf(f), fd, POLL_MSG, POLLIN | POLLRDNORM | POLLMSG);
 }
 
 /** Check that an owner exists (ESRCH otherwise), then record it; owner 0 clears. */

@@ -62,8 +62,8 @@ function chmod(t: Task, p: VPath, mode: number): number {
   vfsOf(t).checkWritable(p);
   checkOwner(t.creds, a);
   mode &= 0o7777;
-  // Only a member of the file's group (or CAP_FSETID) may set the setgid bit on a file.
-  if ((a.mode & S_IFMT) !== S_IFDIR && !maySetGid(t.creds, a)) mode &= ~S_ISGID;
+  // Only a member of the file's group (or CAP_FSETID) may set the setgid bit, directories included.
+  if (!maySetGid(t.creds, a)) mode &= ~S_ISGID;
   vfsOf(t).setattr(p, { mode });
   return 0;
 }
@@ -141,15 +141,27 @@ function readTimevals(t: Task, addr: number): bigint[] | null {
   return out;
 }
 
-function truncate(t: Task, p: VPath, len: number): number {
+async function truncate(t: Task, p: VPath, len: number): Promise<number> {
   if (len < 0) throw new Errno(E.EINVAL);
   const a = p.dentry.inode.attrs();
   if ((a.mode & S_IFMT) === S_IFDIR) throw new Errno(E.EISDIR);
   if ((a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
   vfsOf(t).checkWritable(p);
   checkAccess(t.creds, a, MAY_WRITE);
-  beforeResize(t, p.dentry.inode, len);
-  const old = a.size;
+  // A running program's file (vfs/exec.ts DenyWrite).
+  const inode = p.dentry.inode;
+  if (inode.writeCount < 0) throw new Errno(E.ETXTBSY);
+  // Leases are broken first, the truncate counted as a writer meanwhile (Linux's get_write_access, then break_lease).
+  if (inode.locks?.hasLeases) {
+    inode.writeCount++;
+    try {
+      await vfsOf(t).breakLeases(t, inode, true, false);
+    } finally {
+      inode.writeCount--;
+    }
+  }
+  beforeResize(t, inode, len);
+  const old = inode.attrs().size;
   // mtime and ctime move even when the size stays (Linux's do_truncate).
   vfsOf(t).setattr(p, { size: len, mtimeNs: nowNs() });
   if (len < old) vfsOf(t).onShrink?.(p.dentry.inode, len);

@@ -3,7 +3,9 @@ import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { checkAccess, MAY_EXEC } from '../vfs/perm';
 import { readPath, resolverOf, startOf, vfsOf } from './sysutil';
-import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../abi/fs';
+import { makedev, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../abi/fs';
+import { capableInit } from '../auth/userns';
+import { CAP_MKNOD } from '../abi/capability';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { notifyFile } from '../vfs/fsnotify';
 import { IN_ACCESS } from '../abi/inotify';
@@ -33,14 +35,18 @@ function mkdir(t: Task, dirfd: number, pathAddr: number, mode: number): number {
   return 0;
 }
 
-function mknod(t: Task, dirfd: number, pathAddr: number, mode: number, _dev: number): number {
+function mknod(t: Task, dirfd: number, pathAddr: number, mode: number, dev: number): number {
   const path = readPath(t, pathAddr);
   let type = mode & S_IFMT;
   if (type === 0) type = S_IFREG;
-  if (type === S_IFCHR || type === S_IFBLK) throw new Errno(E.EPERM); // no device nodes in the sandbox
+  // Device nodes need CAP_MKNOD (as Linux for a device that is not a whiteout); opening one whose
+  // device the sandbox does not have is ENXIO (vfs.openAt).
   if (type === S_IFDIR) throw new Errno(E.EPERM);
-  if (type !== S_IFREG && type !== S_IFIFO && type !== S_IFSOCK) throw new Errno(E.EINVAL);
-  vfsOf(t).mknod(resolverOf(t), startOf(t, dirfd, path), path, type, mode & 0o7777 & ~t.fs.umask);
+  if (type !== S_IFREG && type !== S_IFIFO && type !== S_IFSOCK && type !== S_IFCHR && type !== S_IFBLK) throw new Errno(E.EINVAL);
+  // The 32-bit dev_t of the system call: 12-bit major, 20-bit minor, split as Linux's new_decode_dev.
+  const d = dev >>> 0;
+  const rdev = makedev((d & 0xfff00) >>> 8, (d & 0xff) | ((d >>> 12) & 0xfff00));
+  vfsOf(t).mknod(resolverOf(t), startOf(t, dirfd, path), path, type, mode & 0o7777 & ~t.fs.umask, rdev, capableInit(t.creds, CAP_MKNOD));
   return 0;
 }
 

@@ -1,15 +1,15 @@
 // dup, dup2, dup3, fcntl, flock.
 import { fcntlNotify } from './dnotify';
 import { capableInit } from '../auth/userns';
-import { CAP_SYS_RESOURCE } from '../abi/capability';
+import { CAP_LEASE, CAP_SYS_RESOURCE } from '../abi/capability';
 import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { PipeFile } from '../fsimpl/pipe/pipe';
 import type { FileDescription } from '../vfs/file';
 import { checkOwner } from '../vfs/perm';
 import { F_RDLCK, F_UNLCK, F_WRLCK } from '../vfs/locks';
-import { O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, SEEK_CUR, SEEK_END, SEEK_SET } from '../abi/fs';
-import { F_OWNER_PGRP, F_OWNER_PID, getOwner, getOwnerEx, getSig, setAsync, setOwner, setSig } from './fasync';
+import { O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, S_IFMT, S_IFREG, SEEK_CUR, SEEK_END, SEEK_SET } from '../abi/fs';
+import { F_OWNER_PGRP, F_OWNER_PID, getOwner, getOwnerEx, getSig, leaseNotifier, setAsync, setOwner, setSig } from './fasync';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { F_ADD_SEALS, F_GET_SEALS } from '../abi/memfd';
 import { addSeals, getSeals } from './sys_memfd';
@@ -68,6 +68,18 @@ async function lockCmd(t: Task, f: FileDescription, cmd: number, arg: number): P
   if (l.type === F_RDLCK && !f.readable) throw new Errno(E.EBADF);
   if (l.type === F_WRLCK && !f.writable) throw new Errno(E.EBADF);
   await table.set(t, owner, ofd ? -1 : t.pid, l.type, l.start, l.end, cmd === F_SETLKW || cmd === F_OFD_SETLKW);
+  return 0;
+}
+
+/** F_SETLEASE: regular files only (EINVAL), owned by the caller or with CAP_LEASE (EACCES); the rules are locks.ts's. */
+function setLease(t: Task, fd: number, f: FileDescription, type: number): number {
+  if (type !== F_RDLCK && type !== F_WRLCK && type !== F_UNLCK) throw new Errno(E.EINVAL);
+  const inode = f.inode;
+  if (!inode || !f.path || (inode.mode & S_IFMT) !== S_IFREG || !f.countsOpen) throw new Errno(E.EINVAL);
+  const a = inode.attrs();
+  if (t.creds.fsuid !== a.uid && !capableInit(t.creds, CAP_LEASE)) throw new Errno(E.EACCES);
+  const opens = { descriptions: inode.openDescriptions, writers: inode.writeCount, holderWrites: f.writable };
+  inode.lockTable().setLease(f, type, opens, leaseNotifier(t, f, fd));
   return 0;
 }
 
@@ -132,11 +144,11 @@ async function fcntl(t: Task, fd: number, cmd: number, arg: number): Promise<num
       setSig(f, i32(arg));
       return 0;
     case F_GETLEASE:
-      return F_UNLCK; // no lease is ever held: F_SETLEASE is refused
+      return f.inode?.locks ? f.inode.locks.getLease(f) : F_UNLCK;
     case F_NOTIFY:
       return fcntlNotify(t, fd, f, u32(arg));
     case F_SETLEASE:
-      throw new Errno(E.EINVAL);
+      return setLease(t, fd, f, i32(arg));
     case F_ADD_SEALS:
       return addSeals(t, f, u32(arg));
     case F_GET_SEALS:
@@ -163,16 +175,14 @@ export const defs: SyscallDef[] = [
       const newfd = i32(a[1]);
       const flags = u32(a[2]);
       if (flags & ~O_CLOEXEC) throw new Errno(E.EINVAL);
-      if (oldfd === newfd) {
-        t.fdTable.getRaw(oldfd);
-        throw new Errno(E.EINVAL);
-      }
+      // Linux refuses newfd == oldfd before looking the descriptor up.
+      if (oldfd === newfd) throw new Errno(E.EINVAL);
       return t.fdTable.dup2(oldfd, newfd, (flags & O_CLOEXEC) !== 0);
     },
   },
   {
     nr: 72, name: 'fcntl', args: ['fd', 'fcntl_cmd', 'fcntl_arg'], fn: (t, a) => fcntl(t, i32(a[0]), i32(a[1]), a[2]),
-    partial: 'O_ASYNC signals (SIGIO or the F_SETSIG signal) are sent for pipes and FIFOs only, without the sender permission check; F_SETLEASE is EINVAL',
+    partial: 'O_ASYNC signals (SIGIO or the F_SETSIG signal) are sent for pipes and FIFOs only, without the sender permission check',
   },
   {
     nr: 73, name: 'flock', args: ['fd', 'int'],

@@ -3,6 +3,8 @@ import { Errno, E } from '../abi/errno';
 import { O_NONBLOCK, O_PATH } from '../abi/fs';
 import { setAsync } from './fasync';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
+import { SocketFile } from '../socket/socket';
+import { ifIoctl, isIfIoctl } from '../socket/ifioctl';
 
 const FIONREAD = 0x541b;
 const FIONBIO = 0x5421;
@@ -13,7 +15,7 @@ const FIOASYNC = 0x5452;
 export const defs: SyscallDef[] = [
   {
     nr: 16, name: 'ioctl', args: ['fd', 'ioctl_req', 'ioctl_arg'],
-    partial: 'terminals (docs/ARCHITECTURE.md, Terminals): no packet mode (TIOCPKT is EINVAL), no TIOCSTI, a pty master cannot be a controlling terminal (TIOCSCTTY on it is EINVAL)',
+    partial: 'terminals (docs/ARCHITECTURE.md, Terminals): no packet mode (TIOCPKT is EINVAL), no TIOCSTI, a pty master cannot be a controlling terminal (TIOCSCTTY on it is EINVAL). Sockets: the SIOCGIF* requests from the interface table; the SIOCSIF* setters are EPERM',
     fn: (t, a) => {
       const fd = i32(a[0]);
       const cmd = u32(a[1]);
@@ -48,6 +50,8 @@ export const defs: SyscallDef[] = [
           return 0;
         }
         default:
+          // The interface requests of netdevice(7): any socket, from the sandbox's interface table.
+          if (f instanceof SocketFile && isIfIoctl(cmd)) return ifIoctl(t.kernel.network.interfaces, t.mm, f.family, cmd, arg);
           return f.ioctl(t, cmd, arg);
       }
     },

@@ -18,7 +18,7 @@ import { checkCommit, checkExpand, checkProtect, isData } from './vmlimits';
 import { lockFits, lockOnMap, lockRange, mlockDefs } from './sys_mlock';
 import { F_SEAL_ANY_WRITE } from '../abi/memfd';
 import { punchMapped, unmapPunchedShared } from '../kernel/filemaps';
-import { THP_HUGE, THP_NEVER, type Vma } from '../mm/vma';
+import { LOCK_ON, THP_HUGE, THP_NEVER, type Vma } from '../mm/vma';
 
 const PROT_GROWSDOWN = 0x01000000, PROT_GROWSUP = 0x02000000;
 const O_ACCMODE = 3, O_WRONLY = 1, O_RDWR = 2;
@@ -295,7 +295,8 @@ function checkDroppable(vmas: Iterable<Vma>, anonOnly: boolean): void {
 
 function madvise(t: Task, a: number[]): number {
   const advice = i32(a[2]);
-  const known = [0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 100, 101];
+  // No KSM (MADV_MERGEABLE 12, UNMERGEABLE 13): EINVAL, as Linux built without it; the sandbox has no /sys/kernel/mm/ksm.
+  const known = [0, 1, 2, 3, 4, 8, 9, 10, 11, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 100, 101];
   if (!known.includes(advice)) throw new Errno(E.EINVAL);
   if (a[0] % PAGE !== 0) throw new Errno(E.EINVAL);
   const len = pageAlignUp(usize(a[1]));
@@ -350,11 +351,17 @@ function mincore(t: Task, a: number[]): number {
   const pages = len / PAGE;
   t.mm.checkRange(a[2], pages, true);
   const out = Buffer.alloc(pages);
+  const memfile = t.mm.memfile;
+  const budget = { pages: Infinity };
   for (let i = 0; i < pages; i++) {
     const x = addr + i * PAGE;
     const v = t.mm.findVma(x);
     if (!v) throw new Errno(E.ENOMEM);
-    out[i] = v.frames.get(v.pageIndex(x)) >= 0 ? 1 : 0;
+    const f = v.frames.get(v.pageIndex(x));
+    // Small anonymous mappings get their frames when mapped (MemoryManager.populate): a
+    // frame still all zeros was never written, which Linux would not count as resident.
+    // (A page written with zeros only is reported absent; read-only use maps the zero frame.)
+    out[i] = f >= 0 && (v.file || v.locked === LOCK_ON || memfile.isZeroFrame(f) || !memfile.allZero(f, 1, budget)) ? 1 : 0;
   }
   t.mm.copyOut(a[2], out);
   return 0;
@@ -367,6 +374,8 @@ function msync(t: Task, a: number[]): number {
   if (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC) || (flags & MS_ASYNC && flags & MS_SYNC)) throw new Errno(E.EINVAL);
   const len = pageAlignUp(usize(a[1]));
   if (wraps(a[0], len)) throw new Errno(E.ENOMEM);
+  // MS_INVALIDATE cannot drop locked pages.
+  if (flags & MS_INVALIDATE) for (const v of t.mm.vmas.overlapping(uaddr(a[0]), uaddr(a[0]) + len)) if (v.locked) throw new Errno(E.EBUSY);
   // Mapped file pages are the file's own frames: there is nothing to write back.
   requireMapped(t, uaddr(a[0]), uaddr(a[0]) + len);
   return 0;

@@ -27,17 +27,21 @@ function unshare(t: Task, a: number[]): number {
   const fs = flags & CLONE_FS ? t.fs.fork() : t.fs;
   const r = copyNamespaces(t.kernel.vfs, t.nsproxy, t.creds, fs, flags & NEW_NS_FLAGS);
   // Past every check: nothing below fails.
-  if (flags & CLONE_FILES && t.fdTable.users > 1) {
-    const own = t.fdTable.fork();
-    t.fdTable.unshare();
-    t.fdTable = own;
-  }
+  if (flags & CLONE_FILES) unshareFdTable(t);
   t.fs = r.fs;
   t.creds = r.creds;
   const oldIpc = t.nsproxy.ipc;
   t.nsproxy = r.ns;
   leftIpc(t.kernel.tasks.values(), oldIpc, t.kernel.rootNs.ipc, t);
   return 0;
+}
+
+/** unshare(CLONE_FILES), close_range(CLOSE_RANGE_UNSHARE): the task gets its own copy of a shared table. */
+export function unshareFdTable(t: Task): void {
+  if (t.fdTable.users <= 1) return;
+  const own = t.fdTable.fork();
+  t.fdTable.unshare();
+  t.fdTable = own;
 }
 
 /** The namespace an nsfs file (an open /proc/PID/ns/KIND) stands for. */

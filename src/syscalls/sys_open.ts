@@ -4,13 +4,15 @@ import type { Task } from '../kernel/task';
 import { readPath, resolverOf, startOf, vfsOf } from './sysutil';
 import { O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH, O_RDONLY, O_TMPFILE, O_TRUNC, O_WRONLY, S_IFDIR, S_IFMT } from '../abi/fs';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
+import { unshareFdTable } from './sys_ns';
+import { RESOLVE_ALL, RESOLVE_BENEATH, RESOLVE_CACHED, RESOLVE_IN_ROOT } from '../abi/fs';
 
 // Flags open(2) knows; others are silently ignored by open/openat and rejected by openat2.
 const VALID_FLAGS = 0o37777703;
 /** __O_TMPFILE: O_TMPFILE without its O_DIRECTORY part. */
 const O_TMPFILE_BIT = O_TMPFILE & ~O_DIRECTORY;
 
-async function doOpen(t: Task, dirfd: number, pathAddr: number, flags: number, mode: number, strict: boolean): Promise<number> {
+async function doOpen(t: Task, dirfd: number, pathAddr: number, flags: number, mode: number, strict: boolean, resolve = 0): Promise<number> {
   const path = readPath(t, pathAddr);
   if (strict && flags & ~VALID_FLAGS) throw new Errno(E.EINVAL);
   if (flags & O_PATH) flags &= O_PATH | O_DIRECTORY | 0o400000 /* O_NOFOLLOW */ | O_CLOEXEC;
@@ -23,7 +25,11 @@ async function doOpen(t: Task, dirfd: number, pathAddr: number, flags: number, m
   } else if (flags & O_CREAT && flags & O_DIRECTORY) throw new Errno(E.EINVAL);
   const m = (mode & 0o7777) & ~t.fs.umask;
   const vfs = vfsOf(t);
-  const f = await vfs.open(t, resolverOf(t), startOf(t, dirfd, path), path, flags, m);
+  // RESOLVE_CACHED promises no blocking lookup: one that would create or truncate cannot keep it.
+  if (resolve & RESOLVE_CACHED && flags & (O_CREAT | O_TRUNC | O_TMPFILE_BIT)) throw new Errno(E.EAGAIN);
+  // With resolve flags the directory counts for absolute paths too (the scope's root, the mount to stay on).
+  const start = startOf(t, dirfd, resolve ? '.' : path);
+  const f = await vfs.open(t, resolverOf(t), start, path, flags, m, resolve);
   try {
     return t.fdTable.install(f, (flags & O_CLOEXEC) !== 0);
   } catch (e) {
@@ -39,7 +45,7 @@ export const defs: SyscallDef[] = [
   { nr: 257, name: 'openat', args: ['atfd', 'str', 'openflags', 'open_mode'], fn: (t, a) => doOpen(t, i32(a[0]), a[1], u32(a[2]), u32(a[3]), false), partial: TMPFILE },
   {
     nr: 437, name: 'openat2', args: ['atfd', 'str', 'ptr', 'size'],
-    partial: 'RESOLVE_* flags are refused with EINVAL; ' + TMPFILE,
+    partial: 'RESOLVE_CACHED lookups are not limited to cached entries (none blocks); ' + TMPFILE,
     fn: (t, a) => {
       const size = a[3];
       if (size < 24) throw new Errno(E.EINVAL);
@@ -50,10 +56,12 @@ export const defs: SyscallDef[] = [
       const flags = how.readBigUInt64LE(0);
       const mode = how.readBigUInt64LE(8);
       const resolve = how.readBigUInt64LE(16);
-      if (flags > 0xffffffffn || resolve !== 0n) throw new Errno(E.EINVAL);
+      if (flags > 0xffffffffn || resolve & ~BigInt(RESOLVE_ALL)) throw new Errno(E.EINVAL);
+      const res = Number(resolve);
+      if ((res & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) === (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) throw new Errno(E.EINVAL);
       const fl = Number(flags);
       if (mode > 0o7777n || (mode !== 0n && !(fl & O_CREAT) && (fl & O_TMPFILE) !== O_TMPFILE)) throw new Errno(E.EINVAL);
-      return doOpen(t, i32(a[0]), a[1], fl, Number(mode), true);
+      return doOpen(t, i32(a[0]), a[1], fl, Number(mode), true, res);
     },
   },
   { nr: 85, name: 'creat', args: ['str', 'oct'], fn: (t, a) => doOpen(t, -100, a[0], O_CREAT | O_WRONLY | O_TRUNC, u32(a[1]), false) },
@@ -71,7 +79,7 @@ export const defs: SyscallDef[] = [
       const last = u32(a[1]);
       const flags = u32(a[2]);
       if (flags & ~(2 | 4) || first > last) throw new Errno(E.EINVAL);
-      // CLOSE_RANGE_UNSHARE (2): the kernel unshares the table at clone time; here tables are per process already.
+      if (flags & 2) unshareFdTable(t);
       t.fdTable.closeRange(first, last, (flags & 4) !== 0);
       return 0;
     },

@@ -137,6 +137,8 @@ function execveat(t: Task, dirfd: number, pathAddr: number, argvAddr: number, en
   const path = readPath(t, pathAddr);
   if (path === '' && !(flags & AT_EMPTY_PATH)) throw new Errno(E.ENOENT);
   const argv = readStringArray(t, argvAddr);
+  // An empty argv gets an empty argv[0], as Linux adds since 5.18 (programs assume argc >= 1).
+  if (argv.length === 0) argv.push('');
   const envp = readStringArray(t, envpAddr);
   const lc = t.kernel.lifecycle;
   const vfs = lc.execVfs;

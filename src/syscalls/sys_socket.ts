@@ -1,17 +1,21 @@
-// Sockets: creation, names and connections. AF_UNIX only (socket/unix); the
-// network families are a later issue and answer EAFNOSUPPORT. The data calls
-// (send*, recv*) are in sys_sockmsg.ts.
+// Sockets: creation, names and connections. AF_UNIX (socket/unix), AF_NETLINK
+// route sockets (socket/netlink), and AF_INET/AF_INET6 by network mode
+// (makeSocket). The data calls (send*, recv*) are in sys_sockmsg.ts.
 import { E, Errno } from '../abi/errno';
 import { MAY_WRITE, checkAccess } from '../vfs/perm';
 import { S_IFMT, S_IFSOCK } from '../abi/fs';
 import {
-  AF_INET, AF_INET6, AF_UNIX, SO_ACCEPTCONN, SO_DOMAIN, SO_PROTOCOL, SO_TYPE, SOL_SOCKET, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_SEQPACKET, SOCK_STREAM, SOCK_TYPE_MASK,
+  AF_INET, AF_INET6, AF_UNIX, SO_ACCEPTCONN, SO_DOMAIN, SO_PROTOCOL, SO_TYPE, SOL_SOCKET, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOCK_TYPE_MASK,
 } from '../abi/socket';
 import type { Task } from '../kernel/task';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { credOf, SocketFile, type SocketNames } from '../socket/socket';
 import { UnixSocket, type UnixEnv } from '../socket/unix/unix';
 import { HostFdFile } from '../fsimpl/hostfd/hostfd';
+import { HostInetSocket } from '../socket/hostinet/hostinet';
+import { OPTION_NOTE } from '../socket/hostinet/options';
+import { NetlinkSocket } from '../socket/netlink/netlink';
+import { AF_NETLINK, NETLINK_ROUTE } from '../abi/netif';
 
 type HostSocketKind = { domain: number; type: number; protocol: number; listening: number };
 import { resolverOf, startOf, vfsOf } from './sysutil';
@@ -69,18 +73,59 @@ function unixEnv(t: Task): UnixEnv {
   return { heap: t.heapBudget, sockfs: t.kernel.sockfs, table: t.kernel.unixNames, inflight: t.kernel.unixInFlight };
 }
 
-/** Checks of socket()/socketpair() arguments: the socket type and the flags. */
-function checkArgs(t: Task, domain: number, type: number, proto: number): { kind: number; nonblock: number; cloexec: boolean } {
+/** Checks of socket()/socketpair() arguments common to every family: the flags. */
+function checkArgs(type: number): { kind: number; nonblock: number; cloexec: boolean } {
   if (type & ~(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC)) throw new Errno(E.EINVAL);
-  if (domain !== AF_UNIX) {
-    if (domain === AF_INET || domain === AF_INET6) t.kernel.logOnce('socket-inet', `socket(domain ${domain}): IP networking is not implemented yet (logged once)`);
-    throw new Errno(E.EAFNOSUPPORT);
-  }
-  let kind = type & SOCK_TYPE_MASK;
-  if (kind === 3) kind = SOCK_DGRAM; // SOCK_RAW is a datagram socket in AF_UNIX
+  return { kind: type & SOCK_TYPE_MASK, nonblock: type & SOCK_NONBLOCK, cloexec: (type & SOCK_CLOEXEC) !== 0 };
+}
+
+/** An AF_UNIX socket's type (SOCK_RAW is a datagram socket there) after the protocol check. */
+function unixKind(kind: number, proto: number): number {
+  if (kind === 3) kind = SOCK_DGRAM;
   if (kind !== SOCK_STREAM && kind !== SOCK_DGRAM && kind !== SOCK_SEQPACKET) throw new Errno(E.ESOCKTNOSUPPORT);
   if (proto !== 0 && proto !== AF_UNIX) throw new Errno(E.EPROTONOSUPPORT);
-  return { kind, nonblock: type & SOCK_NONBLOCK, cloexec: (type & SOCK_CLOEXEC) !== 0 };
+  return kind;
+}
+
+const IPPROTO_ICMP = 1, IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_ICMPV6 = 58;
+
+/** An inet socket's protocol: TCP for streams; UDP or ICMP echo (ping sockets) for datagrams. */
+function checkInet(domain: number, kind: number, proto: number): void {
+  if (kind === SOCK_STREAM) {
+    if (proto !== 0 && proto !== IPPROTO_TCP) throw new Errno(E.EPROTONOSUPPORT);
+  } else if (kind === SOCK_DGRAM) {
+    const icmp = domain === AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+    if (proto !== 0 && proto !== IPPROTO_UDP && proto !== icmp) throw new Errno(E.EPROTONOSUPPORT);
+  } else if (kind === SOCK_RAW) throw new Errno(E.EPERM); // no raw host sockets (Linux without CAP_NET_RAW)
+  else throw new Errno(E.ESOCKTNOSUPPORT);
+}
+
+/**
+ * The socket of a family, by the sandbox's network mode for the inet
+ * families: a host socket in host mode; in sandbox and none modes the
+ * Sentry's own stack (not built yet: EAFNOSUPPORT). AF_NETLINK (route)
+ * answers from the interface table in every mode.
+ */
+function makeSocket(t: Task, domain: number, kind: number, proto: number, nonblock: number): SocketFile {
+  const net = t.kernel.network;
+  switch (domain) {
+    case AF_UNIX:
+      return new UnixSocket(unixEnv(t), unixKind(kind, proto), nonblock, credOf(t));
+    case AF_INET:
+    case AF_INET6:
+      if (net.mode === 'host') {
+        checkInet(domain, kind, proto);
+        return HostInetSocket.create({ sockfs: t.kernel.sockfs, events: t.kernel.platform, budget: net.hostSockets }, domain, kind, proto, nonblock);
+      }
+      t.kernel.logOnce('socket-inet', `socket(domain ${domain}): IP networking in ${net.mode} mode is not implemented yet (logged once)`);
+      throw new Errno(E.EAFNOSUPPORT);
+    case AF_NETLINK:
+      if (kind !== SOCK_RAW && kind !== SOCK_DGRAM) throw new Errno(E.ESOCKTNOSUPPORT);
+      if (proto !== NETLINK_ROUTE) throw new Errno(E.EPROTONOSUPPORT);
+      return new NetlinkSocket({ sockfs: t.kernel.sockfs, interfaces: net.interfaces, ports: net.netlinkPorts }, kind, nonblock);
+    default:
+      throw new Errno(E.EAFNOSUPPORT);
+  }
 }
 
 function installOrDrop(t: Task, f: SocketFile, cloexec: boolean): number {
@@ -93,12 +138,16 @@ function installOrDrop(t: Task, f: SocketFile, cloexec: boolean): number {
 }
 
 function socket(t: Task, a: number[]): number {
-  const { kind, nonblock, cloexec } = checkArgs(t, i32(a[0]), i32(a[1]), i32(a[2]));
-  return installOrDrop(t, new UnixSocket(unixEnv(t), kind, nonblock, credOf(t)), cloexec);
+  const { kind, nonblock, cloexec } = checkArgs(i32(a[1]));
+  return installOrDrop(t, makeSocket(t, i32(a[0]), kind, i32(a[2]), nonblock), cloexec);
 }
 
 function socketpair(t: Task, a: number[]): number {
-  const { kind, nonblock, cloexec } = checkArgs(t, i32(a[0]), i32(a[1]), i32(a[2]));
+  const flags = checkArgs(i32(a[1]));
+  const { nonblock, cloexec } = flags;
+  const domain = i32(a[0]);
+  if (domain !== AF_UNIX) throw new Errno(domain === AF_INET || domain === AF_INET6 || domain === AF_NETLINK ? E.EOPNOTSUPP : E.EAFNOSUPPORT);
+  const kind = unixKind(flags.kind, i32(a[2]));
   const env = unixEnv(t);
   const x = new UnixSocket(env, kind, nonblock, credOf(t));
   let y: UnixSocket;
@@ -167,7 +216,7 @@ async function accept(t: Task, a: number[], flags: number): Promise<number> {
   const c = await s.accept(t, flags & SOCK_NONBLOCK);
   const fd = installOrDrop(t, c, (flags & SOCK_CLOEXEC) !== 0);
   try {
-    writeSockaddr(t, a[1], a[2], c.peername());
+    writeSockaddr(t, a[1], a[2], c.acceptedPeer());
   } catch (e) {
     t.fdTable.close(fd);
     throw e;
@@ -208,8 +257,8 @@ function sockopt(t: Task, a: number[], set: boolean): number {
   return 0;
 }
 
-const SOCKOPT_PARTIAL = 'SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_SNDBUF (the send buffer limit), SO_RCVBUF (kept, reported), SO_PASSCRED, SO_REUSEADDR; other options ENOPROTOOPT, other levels EOPNOTSUPP. A host socket donated as stdio: SO_TYPE, SO_DOMAIN, SO_PROTOCOL and SO_ACCEPTCONN read only';
-const PARTIAL = 'AF_UNIX only: AF_INET and AF_INET6 (networking) are a later issue and answer EAFNOSUPPORT';
+const SOCKOPT_PARTIAL = `AF_UNIX, SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_SNDBUF (the send buffer limit), SO_RCVBUF (kept, reported), SO_PASSCRED, SO_REUSEADDR; other options ENOPROTOOPT, other levels EOPNOTSUPP. AF_NETLINK: SO_SNDBUF/RCVBUF, NETLINK_ADD/DROP_MEMBERSHIP (no notifications are sent), NETLINK_CAP_ACK/EXT_ACK/GET_STRICT_CHK. Inet, ${OPTION_NOTE}; others ENOPROTOOPT. A host socket donated as stdio: SO_TYPE, SO_DOMAIN, SO_PROTOCOL and SO_ACCEPTCONN read only`;
+const PARTIAL = 'AF_UNIX; AF_NETLINK with NETLINK_ROUTE only (RTM_GETLINK/GETADDR/GETROUTE); AF_INET/AF_INET6 in --network=host only (host sockets: TCP, UDP, ICMP echo; SOCK_RAW is EPERM), EAFNOSUPPORT in sandbox and none modes until the Sentry\'s stack lands';
 
 export const defs: SyscallDef[] = [
   { nr: 41, name: 'socket', fn: socket, args: ['sock_domain', 'sock_type', 'sock_proto'], partial: PARTIAL },

@@ -19,6 +19,7 @@ import { decodeTimespec, decodeTimeval, encodeTimespec, encodeTimeval, NSEC_PER_
 import { E, Errno, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTSYS } from '../abi/errno';
 import { FOREVER_NS } from '../kernel/itimers';
 import type { Task } from '../kernel/task';
+import type { CpuClock } from '../kernel/posix_timers';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
 export const CLOCK_REALTIME = 0;
@@ -101,6 +102,23 @@ function cpuClock(t: Task, id: number): { ns: number; perThread: boolean } {
     c = tg.cpuTime(true);
   }
   return { ns: which === 1 ? c.userNs : c.userNs + c.sysNs, perThread };
+}
+
+/** The CPU-time clock a timer created on clock id counts (timer_create); EINVAL for a clock that names nothing. */
+export function cpuClockOf(t: Task, id: number): CpuClock {
+  if (id === CLOCK_PROCESS_CPUTIME_ID) return { which: 2, task: null, group: t.tg };
+  if (id === CLOCK_THREAD_CPUTIME_ID) return { which: 2, task: t, group: null };
+  const which = id & 3;
+  const pid = ~(id >> 3);
+  if (id >= 0 || which === 3) throw new Errno(E.EINVAL);
+  if (id & 4) {
+    const task = pid === 0 ? t : t.kernel.tasks.get(pid);
+    if (!task || task.tg !== t.tg) throw new Errno(E.EINVAL);
+    return { which, task, group: null };
+  }
+  const tg = pid === 0 ? t.tg : t.kernel.groups.get(pid);
+  if (!tg || tg.zombie) throw new Errno(E.EINVAL);
+  return { which, task: null, group: tg };
 }
 
 /** The current value of clock id, in ns; EINVAL for an unknown clock. */

@@ -23,6 +23,16 @@ export function pgidOf(t: FileCtx): number {
   return typeof g === 'number' ? g : t.pid;
 }
 
+/**
+ * The clock block() deadlines are in (the kernel's monotonic ns), read
+ * through the task; without a kernel (unit tests) the Node process's own.
+ */
+export function monotonicOf(t: FileCtx): () => number {
+  const k = (t as unknown as { kernel?: { monotonicNs?: () => number } }).kernel;
+  if (k && typeof k.monotonicNs === 'function') return () => k.monotonicNs!();
+  return () => Math.round(performance.now() * 1e6);
+}
+
 /** Session id of a task (tg.sid in the kernel), or its pid. */
 export function sidOf(t: FileCtx): number {
   const s = (t as unknown as { tg?: { sid?: number } }).tg?.sid;

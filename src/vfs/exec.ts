@@ -4,6 +4,7 @@
 import { Errno, E } from '../abi/errno';
 import type { Credentials } from '../auth/creds';
 import type { VPath } from './dentry';
+import type { Inode } from './inode';
 import type { FsContext } from './fs_context';
 import type { Mappable } from '../mm/mappable';
 import { checkAccess, MAY_EXEC, MAY_READ, XATTR_SECURITY_CAPABILITY } from './perm';
@@ -32,6 +33,24 @@ export interface ExecFile {
   nosuid: boolean;
   /** The caller may read it (a program that cannot be read makes the process non-dumpable). */
   readable: boolean;
+  /** Held by the mappings of the program: while any is, the file cannot be opened for writing. */
+  hold: DenyWrite;
+}
+
+/**
+ * Linux's deny_write_access for a running program: while the VMAs that map
+ * it live (until the process exits or executes another program), opening
+ * the file for writing is ETXTBSY (inode.writeCount < 0).
+ */
+class DenyWrite {
+  private refs = 0;
+  constructor(private readonly inode: Inode) {}
+  incRef(): void {
+    if (this.refs++ === 0) this.inode.writeCount--;
+  }
+  decRef(): void {
+    if (--this.refs === 0) this.inode.writeCount++;
+  }
 }
 
 export function openForExec(t: ExecTask, path: string, start: VPath = t.fs.cwd, follow = true): ExecFile {
@@ -49,6 +68,8 @@ export function execFileAt(t: ExecTask, vp: VPath): ExecFile {
   if ((a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EACCES);
   if (vp.mount.flags.noexec) throw new Errno(E.EACCES);
   checkAccess(t.creds, a, MAY_EXEC);
+  // A file open for writing cannot be executed.
+  if (inode.writeCount > 0) throw new Errno(E.ETXTBSY);
   let readable = true;
   try {
     checkAccess(t.creds, a, MAY_READ);
@@ -67,5 +88,6 @@ export function execFileAt(t: ExecTask, vp: VPath): ExecFile {
     gid: a.gid,
     mappable: inode.mappable(),
     vpath: vp,
+    hold: new DenyWrite(inode),
   };
 }

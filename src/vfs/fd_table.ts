@@ -24,6 +24,8 @@ export class FdTable {
   private open = 0;
   /** RLIMIT_NOFILE soft limit: descriptors must be below it. */
   limit = 1024;
+  /** The owner of the POSIX lock this table's process waits for in F_SETLKW (locks.ts: deadlock detection). */
+  lockBlockedBy: object | null = null;
   /** Tasks using this table (CLONE_FILES shares it): the last one out closes the files. */
   users = 1;
 

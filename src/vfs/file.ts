@@ -79,6 +79,22 @@ export abstract class FileDescription {
   countsOpen = false;
   /** Signal-driven I/O (fcntl F_SETOWN, F_SETSIG, O_ASYNC): null until first used. */
   async: FileAsync | null = null;
+
+  /**
+   * Count this open on its inode (tmpfs's open count, and the descriptions
+   * and writers leases and ETXTBSY look at): the last reference uncounts it.
+   * A writer of a file being executed is ETXTBSY, as on Linux.
+   */
+  countOpen(): void {
+    const inode = this.inode!;
+    if (this.writable) {
+      if (inode.writeCount < 0) throw new Errno(E.ETXTBSY);
+      inode.writeCount++;
+    }
+    inode.openDescriptions++;
+    inode.incOpen();
+    this.countsOpen = true;
+  }
   /** Opened through the VFS (vfs.openAt): counted on its inode for fsnotify, which hears of its close. */
   notifyOpened = false;
   /** Epoll sets with entries for this description: null until one registers it. */
@@ -141,9 +157,14 @@ export abstract class FileDescription {
   ignoresWriteData(): boolean {
     return false;
   }
-  /** fsync/fdatasync (and RWF_DSYNC/RWF_SYNC): data held in memory needs nothing; pipes and the like refuse. */
+  /**
+   * fsync/fdatasync (and RWF_DSYNC/RWF_SYNC): data held in memory needs
+   * nothing; as on Linux only regular files and directories have a sync,
+   * pipes, FIFOs, sockets and character devices refuse.
+   */
   sync(_dataOnly: boolean): void {
-    if (!this.path) throw new Errno(E.EINVAL);
+    const fmt = this.inode ? this.inode.mode & S_IFMT : 0;
+    if (!this.path || (fmt !== S_IFREG && fmt !== S_IFDIR)) throw new Errno(E.EINVAL);
   }
   /** Files that never block, or that honour nowait in read/write, say so. */
   supportsNowait(_write: boolean): boolean {
@@ -268,7 +289,11 @@ export abstract class FileDescription {
       this.releaseWatchers = null;
       // OFD locks and flocks belong to the description.
       this.locks(false)?.releaseDescription(this);
-      if (this.inode && this.countsOpen) this.inode.decOpen();
+      if (this.inode && this.countsOpen) {
+        this.inode.decOpen();
+        this.inode.openDescriptions--;
+        if (this.writable) this.inode.writeCount--;
+      }
       if (this.notifyOpened && this.inode) notifyClose(this.path ? this.path.dentry : null, this.inode, (this.flags & O_PATH) !== 0, this.writable);
       this.release();
     }

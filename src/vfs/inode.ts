@@ -39,6 +39,8 @@ export interface FilesystemImpl {
   readonly dynamic: boolean;
   root(): Inode;
   statfs(): StatFs;
+  /** The node of a device this file system provides (devtmpfs), to open device nodes made elsewhere with mknod. */
+  deviceNode?(type: number, rdev: number): Inode | null;
 }
 
 /** What to create in a directory. */
@@ -76,6 +78,14 @@ export abstract class Inode {
    * the node meets the same one. Typed opaquely: pipes live above the VFS.
    */
   fifo: object | null = null;
+  /**
+   * Linux's i_writecount: descriptions open for writing (> 0), or programs
+   * running from the file (< 0; writing it is ETXTBSY, and executing it
+   * while open for writing is ETXTBSY). Kept by the VFS for regular files.
+   */
+  writeCount = 0;
+  /** Descriptions of this regular file the VFS opened (for leases: a write lease needs to be the only one). */
+  openDescriptions = 0;
   /** inotify watches on this inode (vfs/fsnotify.ts); null when none. */
   watches: Watch[] | null = null;
   /** Descriptions opened through the VFS and not yet released: fsnotify holds IN_DELETE_SELF back until none. */

@@ -4,7 +4,8 @@
 // File systems only implement per-inode operations (see inode.ts).
 import { Errno, E } from '../abi/errno';
 import { Credentials } from '../auth/creds';
-import type { FileCtx } from './ctx';
+import { monotonicOf, type FileCtx } from './ctx';
+import { RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV } from '../abi/fs';
 import { Dentry, Mount, pathOf, samePath, type MountFlags, type VPath } from './dentry';
 import { DEFAULT_DENTRY_CACHE, DentryCache } from './dentry_cache';
 import { DirectoryFile, PathFile, RegularFile, type FileDescription, type MaybePromise } from './file';
@@ -16,7 +17,7 @@ import { changeMask, Fsnotify, notifyEntry, notifyFile, notifyInode, notifyMove,
 import { IN_ATTRIB, IN_CREATE, IN_DELETE, IN_MODIFY } from '../abi/inotify';
 import type { SetAttr } from '../abi/fs';
 import {
-  NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOATIME, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PATH_MAX,
+  NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOATIME, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, PATH_MAX,
   RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, SYMLOOP_MAX,
 } from '../abi/fs';
 
@@ -30,7 +31,13 @@ export interface Resolver {
 
 interface WalkState extends Resolver {
   links: number;
+  /** openat2's RESOLVE_* flags (0 for every other lookup). */
+  resolve?: number;
+  /** RESOLVE_NO_XDEV: the mount every step must stay on (the starting point's). */
+  xdevMount?: Mount;
 }
+
+const RESOLVE_SCOPED = RESOLVE_BENEATH | RESOLVE_IN_ROOT;
 
 export interface ParentResult {
   dir: VPath;
@@ -201,7 +208,11 @@ export class VirtualFilesystem {
   private walkParent(st: WalkState, start: VPath, path: string): ParentResult {
     if (path.length === 0) throw new Errno(E.ENOENT);
     if (path.length >= PATH_MAX) throw new Errno(E.ENAMETOOLONG);
-    let cur = path.charCodeAt(0) === 47 ? st.root : start;
+    const absolute = path.charCodeAt(0) === 47;
+    // RESOLVE_BENEATH: no absolute paths (nor absolute symlinks); RESOLVE_IN_ROOT makes st.root the start.
+    if (absolute && st.resolve && st.resolve & RESOLVE_BENEATH) throw new Errno(E.EXDEV);
+    let cur = absolute ? st.root : start;
+    this.checkXdev(st, cur);
     const comps = path.split('/').filter((c) => c.length > 0);
     if (comps.length === 0) return { dir: cur, name: '.', trailingSlash: false };
     const trailingSlash = path.charCodeAt(path.length - 1) === 47;
@@ -215,17 +226,42 @@ export class VirtualFilesystem {
   private step(st: WalkState, cur: VPath, name: string): VPath {
     this.searchable(st, cur);
     if (name === '.') return cur;
-    if (name === '..') return this.parentOf(st, cur);
+    if (name === '..') return this.dotdot(st, cur);
     if (name.length > NAME_MAX) throw new Errno(E.ENAMETOOLONG);
     const child = this.lookupChild(st, cur, name);
     if (!child) throw new Errno(E.ENOENT);
+    this.checkXdev(st, child);
     if ((child.dentry.inode.mode & S_IFMT) === S_IFLNK) return this.followLink(st, cur, child);
     return child;
+  }
+
+  /** "..": RESOLVE_BENEATH may not climb out of its starting directory (st.root), and RESOLVE_NO_XDEV not off its mount. */
+  private dotdot(st: WalkState, cur: VPath): VPath {
+    if (st.resolve && st.resolve & RESOLVE_BENEATH && samePath(cur, st.root)) throw new Errno(E.EXDEV);
+    const up = this.parentOf(st, cur);
+    this.checkXdev(st, up);
+    return up;
+  }
+
+  private checkXdev(st: WalkState, p: VPath): void {
+    if (st.xdevMount && p.mount !== st.xdevMount) throw new Errno(E.EXDEV);
+  }
+
+  /** A symlink about to be followed, under openat2's rules; magic says whether it is a magic link (/proc/self/fd/N). */
+  private checkLink(st: WalkState, magic: VPath | null): void {
+    const res = st.resolve ?? 0;
+    if (res & RESOLVE_NO_SYMLINKS) throw new Errno(E.ELOOP);
+    if (!magic) return;
+    if (res & RESOLVE_NO_MAGICLINKS) throw new Errno(E.ELOOP);
+    this.checkXdev(st, magic);
+    // Jumping through a magic link could leave the scope: refused (Linux's nd_jump_link).
+    if (res & RESOLVE_SCOPED) throw new Errno(E.EXDEV);
   }
 
   private followLink(st: WalkState, dir: VPath, link: VPath): VPath {
     if (++st.links > SYMLOOP_MAX) throw new Errno(E.ELOOP);
     const magic = link.dentry.inode.resolveLink(st.ctx);
+    if (st.resolve) this.checkLink(st, magic);
     if (magic) return magic;
     const target = link.dentry.inode.readlink(st.ctx);
     if (target.length === 0) throw new Errno(E.ENOENT);
@@ -235,10 +271,11 @@ export class VirtualFilesystem {
   private walk(st: WalkState, start: VPath, path: string, follow: boolean): VPath {
     const p = this.walkParent(st, start, path);
     let res: VPath;
-    if (isDots(p.name)) res = p.name === '.' ? p.dir : this.parentOf(st, p.dir);
+    if (isDots(p.name)) res = p.name === '.' ? p.dir : this.dotdot(st, p.dir);
     else {
       const child = this.lookupChild(st, p.dir, p.name);
       if (!child) throw new Errno(E.ENOENT);
+      this.checkXdev(st, child);
       res = child;
       if ((child.dentry.inode.mode & S_IFMT) === S_IFLNK && (follow || p.trailingSlash)) res = this.followLink(st, p.dir, child);
     }
@@ -278,13 +315,15 @@ export class VirtualFilesystem {
     return { type, mode: mode & 0o7777, uid: r.creds.fsuid, gid, ...extra };
   }
 
-  private createChecked(r: Resolver, start: VPath, path: string, type: number, mode: number, extra: Partial<CreateSpec> = {}): VPath {
+  private createChecked(r: Resolver, start: VPath, path: string, type: number, mode: number, extra: Partial<CreateSpec> = {}, mayCreate = true): VPath {
     const p = this.resolveParent(r, start, path);
     if (isDots(p.name)) throw new Errno(E.EEXIST);
     if (this.lookupRaw(r, p.dir, p.name)) throw new Errno(E.EEXIST);
     if (p.trailingSlash && type !== S_IFDIR) throw new Errno(E.ENOENT);
     this.checkWritable(p.dir);
     checkAccess(r.creds, p.dir.dentry.inode.attrs(), MAY_WRITE | MAY_EXEC);
+    // A device node without CAP_MKNOD: refused after the directory's checks, as Linux's vfs_mknod.
+    if (!mayCreate) throw new Errno(E.EPERM);
     const inode = p.dir.dentry.inode.create(p.name, this.newSpec(r, p.dir, type, mode, extra));
     notifyEntry(p.dir.dentry.inode, IN_CREATE, p.name, inode);
     return { mount: p.dir.mount, dentry: this.cacheChild(p.dir, p.name, inode) };
@@ -318,9 +357,19 @@ export class VirtualFilesystem {
     this.createChecked(r, start, path, S_IFDIR, mode);
   }
 
-  /** mknod for FIFOs, sockets and regular files (devices are refused by the caller). */
-  mknod(r: Resolver, start: VPath, path: string, type: number, mode: number): VPath {
-    return this.createChecked(r, start, path, type, mode);
+  /** mknod: FIFOs, sockets, regular files and device nodes of number rdev (EPERM unless mayMakeDevice: CAP_MKNOD). */
+  mknod(r: Resolver, start: VPath, path: string, type: number, mode: number, rdev = 0, mayMakeDevice = true): VPath {
+    const device = type === S_IFCHR || type === S_IFBLK;
+    return this.createChecked(r, start, path, type, mode, device ? { rdev } : {}, !device || mayMakeDevice);
+  }
+
+  /** The device of that type and number some mounted file system provides (DevFs), or null. */
+  private deviceNode(type: number, rdev: number): Inode | null {
+    for (const m of this.mounts()) {
+      const d = m.fs.deviceNode?.(type, rdev);
+      if (d) return d;
+    }
+    return null;
   }
 
   symlink(r: Resolver, target: string, start: VPath, path: string): void {
@@ -472,8 +521,14 @@ export class VirtualFilesystem {
    * open(2): resolve, create if asked, check permissions, and build the open
    * file description. mode has the umask applied already. May block (FIFOs).
    */
-  open(t: FileCtx, r: Resolver, start: VPath, path: string, flags: number, mode: number): MaybePromise<FileDescription> {
+  open(t: FileCtx, r: Resolver, start: VPath, path: string, flags: number, mode: number, resolve = 0): MaybePromise<FileDescription> {
     const st = state(r);
+    if (resolve) {
+      // openat2: RESOLVE_BENEATH and RESOLVE_IN_ROOT resolve within the starting directory, as if it were the root.
+      st.resolve = resolve;
+      if (resolve & RESOLVE_SCOPED) st.root = start;
+      if (resolve & RESOLVE_NO_XDEV) st.xdevMount = start.mount;
+    }
     let created = false;
     let target: VPath;
     if (flags & O_CREAT) {
@@ -494,10 +549,12 @@ export class VirtualFilesystem {
           break;
         }
         if (flags & O_EXCL) throw new Errno(E.EEXIST);
+        this.checkXdev(st, child);
         if ((child.dentry.inode.mode & S_IFMT) === S_IFLNK) {
           if (flags & O_NOFOLLOW) throw new Errno(E.ELOOP);
           if (++st.links > SYMLOOP_MAX) throw new Errno(E.ELOOP);
           const magic = child.dentry.inode.resolveLink(r.ctx);
+          if (st.resolve) this.checkLink(st, magic);
           if (magic) {
             target = magic;
             break;
@@ -545,7 +602,9 @@ export class VirtualFilesystem {
     if (wantWrite && (type === S_IFREG || type === S_IFDIR)) this.checkWritable(p);
     // 64-bit Linux always sets O_LARGEFILE; F_GETFL shows it.
     const fflags = (flags & ~(O_CREAT | O_EXCL | O_TRUNC | 0o400 /* O_NOCTTY */ | 0o2000000 /* O_CLOEXEC */)) | 0o100000;
-    const custom = inode.open(r.ctx, p, fflags, flags);
+    let custom = inode.open(r.ctx, p, fflags, flags);
+    // A device node made with mknod opens the sandbox's device of that number, if it has one (else ENXIO below).
+    if (!custom && (type === S_IFCHR || type === S_IFBLK)) custom = this.deviceNode(type, inode.attrs().rdev)?.open(r.ctx, p, fflags, flags) ?? null;
     if (custom) return opened(custom);
     if (type === S_IFIFO) {
       if (!this.openFifo) throw new Errno(E.ENXIO);
@@ -555,20 +614,39 @@ export class VirtualFilesystem {
     if (type === S_IFDIR) return opened(new DirectoryFile(p, inode, fflags, r.ctx));
     if (type !== S_IFREG) throw new Errno(E.ENXIO); // device nodes with no driver
     const truncate = (flags & O_TRUNC) !== 0 && !created;
-    if (truncate) {
-      removePrivileges(r.creds, inode);
-      if (inode.attrs().size !== 0) {
-        inode.setattr({ size: 0 });
-        this.onShrink?.(inode, 0);
-      }
-    }
+    // A program running from the file cannot be opened for writing (nor truncated by the open).
+    if ((acc === O_WRONLY || acc === O_RDWR || truncate) && inode.writeCount < 0) throw new Errno(E.ETXTBSY);
     const f = new RegularFile(p, inode, fflags);
-    inode.incOpen();
-    f.countsOpen = true;
-    opened(f);
-    // Linux truncates after the open (IN_OPEN, then IN_MODIFY), even an empty file.
-    if (truncate) notifyFile(p.dentry, inode, IN_MODIFY);
-    return f;
+    f.countOpen();
+    const finish = (): FileDescription => {
+      if (truncate) {
+        removePrivileges(r.creds, inode);
+        if (inode.attrs().size !== 0) {
+          inode.setattr({ size: 0 });
+          this.onShrink?.(inode, 0);
+        }
+      }
+      opened(f);
+      // Linux truncates after the open (IN_OPEN, then IN_MODIFY), even an empty file.
+      if (truncate) notifyFile(p.dentry, inode, IN_MODIFY);
+      return f;
+    };
+    // Leases of other descriptions are broken first, the open counted as a writer already (as Linux's order).
+    if (!inode.locks?.hasLeases) return finish();
+    return this.breakLeases(t, inode, acc !== O_RDONLY || truncate, (flags & O_NONBLOCK) !== 0).then(finish, (e: unknown) => {
+      f.decRef();
+      throw e;
+    });
+  }
+
+  /** lease-break-time (/proc/sys/fs): seconds a lease holder has to give way before the break is forced. */
+  leaseBreakSecs = 45;
+
+  /** An open (or a truncate) that conflicts with leases on inode waits for them to be broken (locks.ts). */
+  breakLeases(t: FileCtx, inode: Inode, forWrite: boolean, nonblock: boolean): Promise<void> {
+    const locks = inode.locks;
+    if (!locks?.hasLeases) return Promise.resolve();
+    return locks.breakLeases(t, forWrite, nonblock, monotonicOf(t), this.leaseBreakSecs * 1e9);
   }
 }
 

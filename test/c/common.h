@@ -54,6 +54,8 @@ static inline const char *ename(int e) {
   case ENOSYS: return "ENOSYS";
   case ENOTEMPTY: return "ENOTEMPTY";
   case ELOOP: return "ELOOP";
+  case ETXTBSY: return "ETXTBSY";
+  case EDEADLK: return "EDEADLK";
   default: return "E?";
   }
 }

@@ -37,7 +37,8 @@ for (const [name, spec] of Object.entries(C_PROGRAMS)) {
         assert.strictEqual(sandbox.stdout, native.stdout);
         return;
       }
-      const { native } = h.compare(t, argv, { setup, expectStatus: 0 });
+      const sandbox = spec.network ? { flags: ['--network', spec.network] } : undefined;
+      const { native } = h.compare(t, argv, { setup, expectStatus: 0, sandbox });
       if (spec.endsWithDone) assert.ok(native.stdout.endsWith('done\n'));
     });
   }

@@ -7,7 +7,7 @@
 // checked against the expected identity of the kernel it runs on
 // (test/lib/identity.js) instead of only against the native run. pid1: it
 // must run as pid 1 of a PID namespace, natively under `unshare --map-root-user --pid --fork` (the
-// sandbox's first process is pid 1 already).
+// sandbox's first process is pid 1 already). network: the sandbox's --network mode (default: the default mode).
 
 const C_PROGRAMS = Object.freeze({
   hello: { args: () => ['one', 'two words', ''] },
@@ -128,6 +128,19 @@ const C_PROGRAMS = Object.freeze({
   pty: { args: () => [], endsWithDone: true },
   ptyjob: { args: () => [], endsWithDone: true },
   memfd: { args: () => [], endsWithDone: true },
+  // Host network mode (--network=host): the sockets and interfaces are the host's. hostnet.test.js
+  // also runs them against a fresh network namespace (IPv4, and the sandbox's own loopback).
+  inetsock: { args: () => ['auto'], endsWithDone: true, network: 'host' },
+  netlinkroute: { args: () => [], endsWithDone: true, network: 'host' },
+  ifioctl: { args: () => ['inet'], endsWithDone: true, network: 'host' },
+  fdops: { args: (dir) => [dir], endsWithDone: true },
+  txtbusy: { args: (dir) => [dir], endsWithDone: true },
+  // Run as root: it makes device nodes and drops to nobody for the unprivileged cases.
+  nodes: { args: (dir) => [dir], endsWithDone: true },
+  leases: { args: (dir) => [dir], endsWithDone: true },
+  cputimers: { args: () => [], endsWithDone: true },
+  memargs: { args: () => [], endsWithDone: true },
+  resolve: { args: (dir) => [dir], endsWithDone: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.

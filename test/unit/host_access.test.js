@@ -24,6 +24,8 @@ const ONLY_FROM = new Map([
   ['host/hostfd', ['fsimpl/hostfd/']],
   ['host/hosttree', ['sandbox/']],
   ['host/libc', ['platform/']],
+  ['host/hostsocket', ['socket/hostinet/']],
+  ['host/hostnetinfo', ['sandbox/']],
 ]);
 
 function* walk(dir) {

@@ -196,6 +196,12 @@ export class DevFs implements FilesystemImpl {
     return this.nextIno++;
   }
 
+  deviceNode(type: number, rdev: number): Inode | null {
+    if (type !== S_IFCHR) return null;
+    for (const i of this.rootDir.entries.values()) if (i instanceof CharDev && i.a.rdev === rdev) return i;
+    return null;
+  }
+
   root(): Inode {
     return this.rootDir;
   }

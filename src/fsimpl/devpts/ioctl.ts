@@ -47,6 +47,18 @@ export function ptyIoctl(t: Task, end: PtyEnd, cmd: number, arg: number): number
       p.notifyMasters();
       return 0;
     }
+    case T.TCGETA:
+      t.mm.copyOut(arg, T.encodeTermio(ld.termios));
+      return 0;
+    case T.TCSETA: case T.TCSETAW: case T.TCSETAF: {
+      const b = t.mm.copyIn(arg, T.TERMIO_SIZE);
+      slave?.checkChange(t);
+      if (cmd === T.TCSETAF) ld.flushInput();
+      ld.setTermios(T.decodeTermio(b, ld.termios));
+      p.notifySlaves();
+      p.notifyMasters();
+      return 0;
+    }
     case T.TIOCGWINSZ:
       t.mm.copyOut(arg, p.winsize);
       return 0;

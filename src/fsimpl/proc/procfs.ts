@@ -21,6 +21,7 @@ import { COREDUMP_FILTER_DEFAULT, pidDirNode, type PidExtras } from './pid';
 import { sysDir, SysctlState } from './sys';
 import { NsFs } from './ns';
 import { systemEntries } from './system';
+import { netDir } from './net';
 import type { ProcKernel } from './task_info';
 
 export class ProcFs implements FilesystemImpl {
@@ -50,7 +51,7 @@ export class ProcFs implements FilesystemImpl {
     this.cpuinfo = host.cpuinfo;
     this.ncpu = host.ncpu;
     const m = new NodeMaker(this, '', rootOwner, this.birthNs);
-    const fixed = (): Entry[] => [...systemEntries(this, m), sysDir(this, m)];
+    const fixed = (): Entry[] => [...systemEntries(this, m), sysDir(this, m), netDir(this, m)];
     this.rootDir = new ProcDirNode(this, 1, 0o555, rootOwner, this.birthNs, {
       list: () => {
         const pids = [...this.kernel.groups.keys()].sort((a, b) => a - b);

@@ -3,7 +3,7 @@
 // read-only), except kernel/hostname and kernel/domainname, which root may
 // set as with sethostname/setdomainname, and the IPC limits (sem, msgmni,
 // msgmax, msgmnb: per IPC namespace, ProcFs.ipcSysctl) and randomize_va_space
-// (per sandbox, ProcFs.sysctl), which root may set and read back. Nothing consumes them yet: there is no SysV IPC, and the loader's
+// (per sandbox, ProcFs.sysctl) and fs/lease-break-time (the VFS's), which root may set and read back. Nothing consumes them yet: there is no SysV IPC, and the loader's
 // address-space layout does not depend on randomize_va_space.
 import { randomUUID } from '../../host/random';
 import { Errno, E } from '../../abi/errno';
@@ -87,6 +87,8 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
     // Where core files go (syscalls/sys_coredump.ts): "core" in the dying process's directory, no pid suffix.
     v('core_pattern', 'core')(mm),
     v('core_uses_pid', 0)(mm),
+    // Nothing taints the sandbox's kernel (no modules, no oops, no forced loads).
+    v('tainted', 0)(mm),
     v('threads-max', d.threadsMax)(mm),
     v('ngroups_max', d.ngroupsMax)(mm),
     v('cap_last_cap', d.capLastCap)(mm),
@@ -112,6 +114,9 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
       v('file-max', d.fileMax),
       v('nr_open', d.nrOpen),
       v('pipe-max-size', d.pipeMaxSize),
+      // How long an open waits for a lease holder to give way (vfs/locks.ts); root may set it.
+      (mm) => mm.rwFile('lease-break-time', () => `${k.vfs.leaseBreakSecs}\n`,
+        (data) => dointvecWrite(data, 1, SYSCTL_INT.min, SYSCTL_INT.max, (_, x) => (k.vfs.leaseBreakSecs = x))),
       // Enforced by vfs/perm.ts checkHardlinkSource.
       v('protected_hardlinks', 1),
       // The limits fsimpl/inotify enforces.
@@ -122,7 +127,18 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
       ]),
     ]),
     s.staticDir('kernel', kernel),
-    dir(s, 'net', [(mm) => dir(mm, 'core', [v('somaxconn', d.somaxconn)])]),
+    // Linux's defaults in every network mode (in host mode the host's own may differ).
+    dir(s, 'net', [
+      (mm) => dir(mm, 'core', [
+        v('somaxconn', d.somaxconn), v('rmem_default', 212992), v('rmem_max', 212992), v('wmem_default', 212992), v('wmem_max', 212992),
+      ]),
+      (mm) => dir(mm, 'ipv4', [
+        v('ip_forward', 0), v('ip_local_port_range', '32768\t60999'), v('tcp_fin_timeout', 60), v('tcp_keepalive_intvl', 75),
+        v('tcp_keepalive_probes', 9), v('tcp_keepalive_time', 7200), v('tcp_max_syn_backlog', 4096), v('tcp_rmem', '4096\t131072\t6291456'),
+        v('tcp_syncookies', 1), v('tcp_wmem', '4096\t16384\t4194304'), v('tcp_congestion_control', 'cubic'),
+      ]),
+      (mm) => dir(mm, 'ipv6', [(c) => dir(c, 'conf', [(a) => dir(a, 'all', [v('disable_ipv6', 0)])])]),
+    ]),
     dir(s, 'vm', [
       v('overcommit_memory', 0),
       v('overcommit_ratio', 50),

@@ -1,0 +1,210 @@
+// Network interfaces as rtnetlink(7) and netdevice(7) describe them: the
+// records of an interface table (links, addresses, routes) and the constants
+// of their messages and ioctls (x86-64 Linux).
+
+export const AF_NETLINK = 16;
+export const NETLINK_ROUTE = 0;
+
+/** struct nlmsghdr: len u32, type u16, flags u16, seq u32, pid u32. */
+export const NLMSG_HDRLEN = 16;
+export const NLMSG_NOOP = 1;
+export const NLMSG_ERROR = 2;
+export const NLMSG_DONE = 3;
+export const NLM_F_REQUEST = 0x1;
+export const NLM_F_MULTI = 0x2;
+export const NLM_F_ACK = 0x4;
+export const NLM_F_ROOT = 0x100;
+export const NLM_F_MATCH = 0x200;
+export const NLM_F_DUMP = NLM_F_ROOT | NLM_F_MATCH;
+/** NLMSG_ERROR flag: the original request is not echoed after the error. */
+export const NLM_F_CAPPED = 0x100;
+export const nlmsgAlign = (n: number): number => (n + 3) & ~3;
+
+export const RTM_NEWLINK = 16;
+export const RTM_GETLINK = 18;
+export const RTM_NEWADDR = 20;
+export const RTM_GETADDR = 22;
+export const RTM_NEWROUTE = 24;
+export const RTM_GETROUTE = 26;
+/** The first and last message types rtnetlink knows (RTM_BASE .. RTM_MAX). */
+export const RTM_BASE = 16;
+export const RTM_MAX = 127;
+
+/** Netlink socket options (SOL_NETLINK). */
+export const SOL_NETLINK = 270;
+export const NETLINK_ADD_MEMBERSHIP = 1;
+export const NETLINK_DROP_MEMBERSHIP = 2;
+export const NETLINK_PKTINFO = 3;
+export const NETLINK_CAP_ACK = 10;
+export const NETLINK_EXT_ACK = 11;
+export const NETLINK_GET_STRICT_CHK = 12;
+
+/** struct ifinfomsg (16 bytes), ifaddrmsg (8), rtmsg (12). */
+export const IFINFOMSG_LEN = 16;
+export const IFADDRMSG_LEN = 8;
+export const RTMSG_LEN = 12;
+
+export const IFLA_ADDRESS = 1;
+export const IFLA_BROADCAST = 2;
+export const IFLA_IFNAME = 3;
+export const IFLA_MTU = 4;
+export const IFLA_LINK = 5;
+export const IFLA_QDISC = 6;
+export const IFLA_STATS = 7;
+export const IFLA_TXQLEN = 13;
+export const IFLA_OPERSTATE = 16;
+export const IFLA_LINKMODE = 17;
+export const IFLA_STATS64 = 23;
+export const IFLA_GROUP = 27;
+export const IFLA_EXT_MASK = 29;
+
+export const IFA_ADDRESS = 1;
+export const IFA_LOCAL = 2;
+export const IFA_LABEL = 3;
+export const IFA_BROADCAST = 4;
+export const IFA_CACHEINFO = 6;
+export const IFA_FLAGS = 8;
+
+export const RTA_DST = 1;
+export const RTA_SRC = 2;
+export const RTA_OIF = 4;
+export const RTA_GATEWAY = 5;
+export const RTA_PRIORITY = 6;
+export const RTA_PREFSRC = 7;
+export const RTA_TABLE = 15;
+export const RTA_PREF = 20;
+
+export const RT_TABLE_MAIN = 254;
+export const RT_TABLE_LOCAL = 255;
+export const RTN_UNICAST = 1;
+export const RTN_LOCAL = 2;
+export const RTPROT_KERNEL = 2;
+export const RTPROT_BOOT = 3;
+export const RT_SCOPE_UNIVERSE = 0;
+export const RT_SCOPE_LINK = 253;
+export const RT_SCOPE_HOST = 254;
+
+export const IFF_UP = 0x1;
+export const IFF_BROADCAST = 0x2;
+export const IFF_LOOPBACK = 0x8;
+export const IFF_RUNNING = 0x40;
+export const IFF_NOARP = 0x80;
+export const IFF_MULTICAST = 0x1000;
+export const IFF_LOWER_UP = 0x10000;
+
+export const ARPHRD_ETHER = 1;
+export const ARPHRD_LOOPBACK = 772;
+/** IF_OPER_UNKNOWN, IF_OPER_DOWN, IF_OPER_UP. */
+export const IF_OPER_UNKNOWN = 0;
+export const IF_OPER_DOWN = 2;
+export const IF_OPER_UP = 6;
+export const IFA_F_PERMANENT = 0x80;
+export const IFNAMSIZ = 16;
+/** struct ifreq is 40 bytes on x86-64: the name, then a 24-byte union. */
+export const IFREQ_SIZE = 40;
+
+export const SIOCGIFNAME = 0x8910;
+export const SIOCGIFCONF = 0x8912;
+export const SIOCGIFFLAGS = 0x8913;
+export const SIOCSIFFLAGS = 0x8914;
+export const SIOCGIFADDR = 0x8915;
+export const SIOCSIFADDR = 0x8916;
+export const SIOCGIFDSTADDR = 0x8917;
+export const SIOCSIFDSTADDR = 0x8918;
+export const SIOCGIFBRDADDR = 0x8919;
+export const SIOCSIFBRDADDR = 0x891a;
+export const SIOCGIFNETMASK = 0x891b;
+export const SIOCSIFNETMASK = 0x891c;
+export const SIOCGIFMETRIC = 0x891d;
+export const SIOCSIFMETRIC = 0x891e;
+export const SIOCGIFMTU = 0x8921;
+export const SIOCSIFMTU = 0x8922;
+export const SIOCSIFNAME = 0x8923;
+export const SIOCSIFHWADDR = 0x8924;
+export const SIOCGIFHWADDR = 0x8927;
+export const SIOCGIFINDEX = 0x8933;
+export const SIOCGIFTXQLEN = 0x8942;
+export const SIOCSIFTXQLEN = 0x8943;
+export const SIOCOUTQ = 0x5411;
+export const SIOCINQ = 0x541b;
+
+/** Traffic counters of a link (struct rtnl_link_stats64's first eight, plus multicast). */
+export interface LinkStats {
+  rxPackets: number;
+  txPackets: number;
+  rxBytes: number;
+  txBytes: number;
+  rxErrors: number;
+  txErrors: number;
+  rxDropped: number;
+  txDropped: number;
+  multicast: number;
+}
+
+/** A link (struct ifinfomsg and its attributes). */
+export interface NetLink {
+  index: number;
+  name: string;
+  /** ARPHRD_*. */
+  type: number;
+  /** IFF_*. */
+  flags: number;
+  mtu: number;
+  /** Hardware address and broadcast address (6 bytes for Ethernet and loopback). */
+  hwaddr: Buffer;
+  broadcast: Buffer;
+  qdisc: string;
+  txqlen: number;
+  operstate: number;
+  linkmode: number;
+  group: number;
+  stats: LinkStats;
+}
+
+/** An address of a link (struct ifaddrmsg and its attributes). */
+export interface NetAddr {
+  family: number;
+  index: number;
+  prefixlen: number;
+  scope: number;
+  /** IFA_F_* (the 32-bit IFA_FLAGS value). */
+  flags: number;
+  /** IFA_ADDRESS: the peer on point-to-point links, else the local address. */
+  address: Buffer;
+  /** IFA_LOCAL (IPv4). */
+  local: Buffer | null;
+  broadcast: Buffer | null;
+  label: string | null;
+  /** IFA_CACHEINFO lifetimes in seconds (0xffffffff: forever). */
+  preferred: number;
+  valid: number;
+}
+
+/** A route (struct rtmsg and its attributes). */
+export interface NetRoute {
+  family: number;
+  dstLen: number;
+  srcLen: number;
+  tos: number;
+  table: number;
+  protocol: number;
+  scope: number;
+  type: number;
+  flags: number;
+  dst: Buffer | null;
+  gateway: Buffer | null;
+  prefsrc: Buffer | null;
+  oif: number | null;
+  priority: number | null;
+  /** RTA_PREF (IPv6 router preference), null when absent. */
+  pref: number | null;
+}
+
+/** What an interface table answers: a snapshot of links, addresses and routes. */
+export interface NetSnapshot {
+  links: NetLink[];
+  addrs: NetAddr[];
+  routes: NetRoute[];
+}
+
+export const zeroStats = (): LinkStats => ({ rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0, rxErrors: 0, txErrors: 0, rxDropped: 0, txDropped: 0, multicast: 0 });

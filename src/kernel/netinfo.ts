@@ -1,0 +1,87 @@
+// The sandbox's network configuration: which network the application gets
+// (the mode) and the interface table every reader of interfaces shares
+// (netlink route sockets, the SIOCGIF* ioctls, /proc/net). In host mode the
+// table is the host's (read live, host/hostnetinfo.ts); in sandbox and none
+// modes it is the sandbox's own loopback until the user-space stack (src/net)
+// gives its own table.
+import { E, Errno } from '../abi/errno';
+import { AF_INET, AF_INET6 } from '../abi/socket';
+import {
+  ARPHRD_LOOPBACK, IFA_F_PERMANENT, IFF_LOOPBACK, IFF_LOWER_UP, IFF_RUNNING, IFF_UP, IF_OPER_UNKNOWN, RTN_LOCAL, RTPROT_KERNEL,
+  RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_LOCAL, zeroStats, type NetRoute, type NetSnapshot,
+} from '../abi/netif';
+
+/**
+ * host: AF_INET/AF_INET6 sockets are host sockets the Sentry owns (the host's
+ * stack, as runsc's hostinet). sandbox: the Sentry's own stack. none: only
+ * the sandbox's loopback.
+ */
+export type NetworkMode = 'host' | 'sandbox' | 'none';
+export const NETWORK_MODES: readonly NetworkMode[] = ['host', 'sandbox', 'none'];
+
+/** Where interface information comes from. */
+export interface InterfaceTable {
+  snapshot(): NetSnapshot;
+}
+
+export interface NetworkConfig {
+  readonly mode: NetworkMode;
+  readonly interfaces: InterfaceTable;
+  /** Host sockets held open for the application (host mode only). */
+  readonly hostSockets: HostSocketBudget;
+  /** Port ids bound by the sandbox's netlink sockets. */
+  readonly netlinkPorts: Set<number>;
+}
+
+/**
+ * Host sockets the sandbox holds, bounded: each is a host fd of the Sentry,
+ * and a socket in flight in a unix socket's queue (SCM_RIGHTS) or dup'd many
+ * times counts once here while RLIMIT_NOFILE counts descriptors.
+ */
+export class HostSocketBudget {
+  open = 0;
+  constructor(readonly limit: number) {}
+  take(): void {
+    if (this.open >= this.limit) throw new Errno(E.ENFILE);
+    this.open++;
+  }
+  give(): void {
+    this.open--;
+  }
+}
+
+/** The default bound of host sockets: well under the Sentry's own fd limit. */
+export const HOST_SOCKET_LIMIT = 16384;
+
+const RTN_BROADCAST = 3;
+const FOREVER = 0xffffffff;
+
+function route(r: Partial<NetRoute> & Pick<NetRoute, 'family' | 'dstLen' | 'table' | 'type' | 'scope'>): NetRoute {
+  return { srcLen: 0, tos: 0, protocol: RTPROT_KERNEL, flags: 0, dst: null, gateway: null, prefsrc: null, oif: 1, priority: null, pref: null, ...r };
+}
+
+/** A new network namespace after `ip link set lo up`, as Linux shows it (the routes are the local table's). */
+export class LoopbackTable implements InterfaceTable {
+  snapshot(): NetSnapshot {
+    const v4 = (a: number[]) => Buffer.from(a);
+    const lo6 = Buffer.alloc(16);
+    lo6[15] = 1;
+    return {
+      links: [{
+        index: 1, name: 'lo', type: ARPHRD_LOOPBACK, flags: IFF_UP | IFF_LOOPBACK | IFF_RUNNING | IFF_LOWER_UP, mtu: 65536,
+        hwaddr: Buffer.alloc(6), broadcast: Buffer.alloc(6), qdisc: 'noqueue', txqlen: 1000, operstate: IF_OPER_UNKNOWN, linkmode: 0, group: 0,
+        stats: zeroStats(),
+      }],
+      addrs: [
+        { family: AF_INET, index: 1, prefixlen: 8, scope: RT_SCOPE_HOST, flags: IFA_F_PERMANENT, address: v4([127, 0, 0, 1]), local: v4([127, 0, 0, 1]), broadcast: null, label: 'lo', preferred: FOREVER, valid: FOREVER },
+        { family: AF_INET6, index: 1, prefixlen: 128, scope: RT_SCOPE_HOST, flags: IFA_F_PERMANENT, address: lo6, local: null, broadcast: null, label: null, preferred: FOREVER, valid: FOREVER },
+      ],
+      routes: [
+        route({ family: AF_INET, dstLen: 8, table: RT_TABLE_LOCAL, type: RTN_LOCAL, scope: RT_SCOPE_HOST, dst: v4([127, 0, 0, 0]), prefsrc: v4([127, 0, 0, 1]) }),
+        route({ family: AF_INET, dstLen: 32, table: RT_TABLE_LOCAL, type: RTN_LOCAL, scope: RT_SCOPE_HOST, dst: v4([127, 0, 0, 1]), prefsrc: v4([127, 0, 0, 1]) }),
+        route({ family: AF_INET, dstLen: 32, table: RT_TABLE_LOCAL, type: RTN_BROADCAST, scope: RT_SCOPE_LINK, dst: v4([127, 255, 255, 255]), prefsrc: v4([127, 0, 0, 1]) }),
+        route({ family: AF_INET6, dstLen: 128, table: RT_TABLE_LOCAL, type: RTN_LOCAL, scope: RT_SCOPE_UNIVERSE, dst: lo6, priority: 0, pref: 0 }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,385 @@
+// Host-mode inet sockets (--network=host), as runsc's hostinet: an AF_INET or
+// AF_INET6 socket of the application is a non-blocking host socket the Sentry
+// made and owns. Every argument is checked here first (addresses, option
+// names and lengths, flags) and only then handed to the host; control data
+// never crosses (no SCM_RIGHTS either way). A call that would block parks
+// only the calling task: it waits for the host fd's readiness through the
+// platform's event service (an edge-triggered watch armed while anyone
+// waits, as for donated host fds) and is interrupted by signals like any
+// other blocking call.
+import { Errno, E } from '../../abi/errno';
+import {
+  MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, SHUT_RDWR, SOCK_STREAM, SOL_SOCKET,
+  SO_ERROR, SO_PASSCRED,
+} from '../../abi/socket';
+import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDHUP, EVENT_RDNORM, EVENT_WRNORM, type Waiter } from '../../abi/waitqueue';
+import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLRDHUP } from '../../abi/poll';
+import { O_NONBLOCK } from '../../abi/fs';
+import { SIOCOUTQ } from '../../abi/netif';
+import { HOST_IN, HOST_OUT, HostWatchError, type HostEvents, type HostWatch } from '../../platform/platform';
+import * as hs from '../../host/hostsocket';
+import type { HostSocketBudget } from '../../kernel/netinfo';
+import type { FileCtx } from '../../vfs/ctx';
+import type { PseudoFs } from '../../vfs/numbering';
+import type { MaybePromise } from '../../vfs/file';
+import { SocketFile, type RecvResult, type SendRequest } from '../socket';
+import { optionSpec, SO_RCVTIMEO, SO_SNDTIMEO } from './options';
+import { checkAddr } from './addr';
+
+const MSG_DONTROUTE = 0x4, MSG_EOR = 0x80, MSG_CONFIRM = 0x800, MSG_ERRQUEUE = 0x2000, MSG_MORE = 0x8000;
+/** Flags the host is given; others are dropped (Linux ignores what a protocol does not use). */
+const SEND_FLAGS = MSG_OOB | MSG_DONTROUTE | MSG_EOR | MSG_CONFIRM | MSG_MORE;
+const RECV_FLAGS = MSG_OOB | MSG_PEEK | MSG_TRUNC;
+/** The most one host call moves: a stream send or receive of more goes round again. */
+const CHUNK = 1 << 20;
+const SIOCOUTQNSD = 0x894b;
+const SIOCATMARK = 0x8905;
+
+/** What a host-mode socket needs from the sandbox. */
+export interface HostinetEnv {
+  readonly sockfs: PseudoFs;
+  /** The platform's event service; null (unit tests) cannot wait. */
+  readonly events: HostEvents | null;
+  readonly budget: HostSocketBudget;
+}
+
+/** The ioctls' view of a task's memory (Task.mm satisfies it). */
+interface MemCtx extends FileCtx {
+  mm: { writeI32(addr: number, v: number): void };
+}
+
+function toEvents(revents: number): number {
+  let r = 0;
+  if (revents & POLLIN) r |= EVENT_IN | EVENT_RDNORM;
+  if (revents & POLLOUT) r |= EVENT_OUT | EVENT_WRNORM;
+  if (revents & POLLRDHUP) r |= EVENT_RDHUP;
+  if (revents & (POLLERR | POLLNVAL)) r |= EVENT_ERR;
+  if (revents & POLLHUP) r |= EVENT_HUP;
+  return r;
+}
+
+function fail(r: number): never {
+  throw new Errno(-r);
+}
+
+export class HostInetSocket extends SocketFile {
+  private watch: HostWatch | null = null;
+  private watchEvents = -1;
+  /** A blocking connect under way (its restart finishes it). */
+  private connecting = false;
+  /** SO_RCVTIMEO and SO_SNDTIMEO in ns (0: none), kept here: the host socket never blocks. */
+  private rcvTimeoNs = 0;
+  private sndTimeoNs = 0;
+  private closed = false;
+
+  /** A new host socket; the type's flags are the caller's to apply. */
+  static create(env: HostinetEnv, family: number, type: number, protocol: number, nonblock: number): HostInetSocket {
+    env.budget.take();
+    const fd = hs.socket(family, type, protocol);
+    if (fd < 0) {
+      env.budget.give();
+      fail(fd);
+    }
+    return new HostInetSocket(env, family, type, protocol, nonblock, fd);
+  }
+
+  private constructor(
+    private readonly env: HostinetEnv, family: number, type: number, protocol: number, nonblock: number, private readonly fd: number,
+    /** The peer's address from the host's accept (a reset peer has no name later). */
+    private readonly acceptAddr: Buffer | null = null,
+  ) {
+    super(family, type, protocol, nonblock, env.sockfs);
+  }
+
+  override acceptedPeer(): Buffer {
+    return this.acceptAddr ?? this.peername();
+  }
+
+  private get stream(): boolean {
+    return this.type === SOCK_STREAM;
+  }
+  private get nonblocking(): boolean {
+    return (this.flags & O_NONBLOCK) !== 0;
+  }
+
+  // ------------------------------------------------------------ readiness
+
+  override eventRegister(w: Waiter): void {
+    this.queue.add(w);
+    this.updateWatch();
+  }
+
+  override eventUnregister(w: Waiter): void {
+    this.queue.remove(w);
+    this.updateWatch();
+  }
+
+  /** A watch of the host fd while anyone waits, edge-triggered: waiters check readiness after registering. */
+  private updateWatch(): void {
+    const mask = this.queue.mask();
+    let ev = -1;
+    if (mask !== 0 && this.env.events && !this.closed) {
+      ev = 0;
+      if (mask & (EVENT_IN | EVENT_RDNORM | EVENT_RDHUP)) ev |= HOST_IN;
+      if (mask & (EVENT_OUT | EVENT_WRNORM)) ev |= HOST_OUT;
+    }
+    if (ev === this.watchEvents) return;
+    this.disarm();
+    if (ev === -1 || !this.env.events) return;
+    try {
+      this.watch = this.env.events.watch(this.fd, ev, (rev) => this.queue.notify(toEvents(rev)), { edge: true });
+      this.watchEvents = ev;
+    } catch (e) {
+      if (!(e instanceof HostWatchError)) throw e;
+    }
+  }
+
+  private disarm(): void {
+    if (this.watch && this.env.events) this.env.events.unwatch(this.watch);
+    this.watch = null;
+    this.watchEvents = -1;
+  }
+
+  override readiness(mask: number): number {
+    return toEvents(hs.poll(this.fd, POLLIN | POLLOUT | POLLRDHUP)) & (mask | EVENT_ERR | EVENT_HUP);
+  }
+
+  /**
+   * Wait until the host fd has ev (or an error or hang-up); EAGAIN when the
+   * caller must not wait or the timeout (ns, 0: none) passes.
+   */
+  private async waitFor(t: FileCtx, ev: number, nonblock: boolean, timeoutNs: number, deadline?: number): Promise<number | undefined> {
+    if (nonblock || !this.env.events) throw new Errno(E.EAGAIN);
+    const d = deadline ?? (timeoutNs > 0 ? Number(process.hrtime.bigint()) + timeoutNs : undefined);
+    if (this.readiness(ev) !== 0) return d;
+    const got = await t.block(this, ev | EVENT_ERR | EVENT_HUP, d);
+    if (got === 0 && d !== undefined) throw new Errno(E.EAGAIN);
+    return d;
+  }
+
+  // ---------------------------------------------------------------- names
+
+  bind(_t: FileCtx, addr: Buffer): void {
+    const sa = checkAddr(this.family, addr, 'bind');
+    const r = sa ? hs.bind(this.fd, sa) : -E.EINVAL;
+    if (r < 0) fail(r);
+  }
+
+  listen(_t: FileCtx, backlog: number): void {
+    if (!this.stream) throw new Errno(E.EOPNOTSUPP);
+    const r = hs.listen(this.fd, backlog);
+    if (r < 0) fail(r);
+  }
+
+  async accept(t: FileCtx, nonblock: number): Promise<SocketFile> {
+    let deadline: number | undefined;
+    for (;;) {
+      this.env.budget.take();
+      const c = hs.accept(this.fd);
+      if (c.fd >= 0) return new HostInetSocket(this.env, this.family, this.type, this.protocol, nonblock, c.fd, c.addr);
+      this.env.budget.give();
+      if (c.fd !== -E.EAGAIN && c.fd !== -E.EINTR) fail(c.fd);
+      deadline = await this.waitFor(t, EVENT_IN, this.nonblocking, this.rcvTimeoNs, deadline);
+    }
+  }
+
+  connect(t: FileCtx, addr: Buffer): MaybePromise<void> {
+    const sa = checkAddr(this.family, addr, this.stream ? 'connect' : 'dconnect');
+    const r = sa ? hs.connect(this.fd, sa) : -E.EINVAL;
+    if (r === 0) return;
+    if (r === -E.EISCONN && this.connecting) {
+      // A blocking connect interrupted and restarted after the host finished it.
+      this.connecting = false;
+      return;
+    }
+    if (r !== -E.EINPROGRESS && r !== -E.EALREADY) fail(r);
+    if (this.nonblocking) fail(r);
+    this.connecting = true;
+    return this.finishConnect(t);
+  }
+
+  private async finishConnect(t: FileCtx): Promise<void> {
+    try {
+      await this.waitFor(t, EVENT_OUT, false, this.sndTimeoNs);
+    } catch (e) {
+      // Linux: a connect whose send timeout passes reports EINPROGRESS.
+      if (e instanceof Errno && e.errno === E.EAGAIN) throw new Errno(E.EINPROGRESS);
+      throw e;
+    }
+    this.connecting = false;
+    const v = hs.getsockopt(this.fd, SOL_SOCKET, SO_ERROR, 4);
+    if (typeof v === 'number') fail(v);
+    const err = v.readInt32LE(0);
+    if (err) throw new Errno(err);
+  }
+
+  shutdown(how: number): void {
+    if (how < 0 || how > SHUT_RDWR) throw new Errno(E.EINVAL);
+    const r = hs.shutdown(this.fd, how);
+    if (r < 0) fail(r);
+  }
+
+  sockname(): Buffer {
+    const r = hs.name(this.fd, false);
+    return typeof r === 'number' ? fail(r) : r;
+  }
+
+  peername(): Buffer {
+    const r = hs.name(this.fd, true);
+    return typeof r === 'number' ? fail(r) : r;
+  }
+
+  // ----------------------------------------------------------------- data
+
+  async sendmsg(t: FileCtx, req: SendRequest): Promise<number> {
+    // SCM_RIGHTS and SCM_CREDENTIALS mean nothing on an inet socket: Linux ignores them, and nothing reaches the host.
+    if (req.rights) for (const f of req.rights) f.decRef();
+    req.rights = null;
+    // A stream socket ignores a destination (no fast open); a datagram's is checked like connect's.
+    const sa = req.addr && req.addr.length > 0 && !this.stream ? checkAddr(this.family, req.addr, 'sendto') : null;
+    const nonblock = this.nonblocking || (req.flags & MSG_DONTWAIT) !== 0;
+    const flags = (req.flags & SEND_FLAGS) | MSG_DONTWAIT | MSG_NOSIGNAL;
+    const total = req.data.length;
+    if (!this.stream && total > CHUNK) throw new Errno(E.EMSGSIZE);
+    let done = 0;
+    let deadline: number | undefined;
+    do {
+      const n = Math.min(total - done, CHUNK);
+      const chunk = req.data.slice(done, n);
+      const r = hs.sendto(this.fd, chunk, flags, sa);
+      if (r >= 0) {
+        done += r;
+        if (!this.stream) return r;
+        continue;
+      }
+      if (r === -E.EINTR) continue;
+      if (r === -E.EAGAIN) {
+        if (done > 0 && nonblock) return done;
+        try {
+          deadline = await this.waitFor(t, EVENT_OUT, nonblock, this.sndTimeoNs, deadline);
+        } catch (e) {
+          if (done > 0) return done; // interrupted or timed out after some was sent: the count
+          throw e;
+        }
+        continue;
+      }
+      if (done > 0) return done;
+      if (r === -E.EPIPE) throw this.brokenPipe(t, req.flags);
+      fail(r);
+    } while (done < total);
+    return done;
+  }
+
+  async recvmsg(t: FileCtx, len: number, flags: number): Promise<RecvResult> {
+    if (flags & MSG_ERRQUEUE) return this.recvErrQueue(len);
+    const nonblock = this.nonblocking || (flags & MSG_DONTWAIT) !== 0;
+    const hostFlags = (flags & RECV_FLAGS) | MSG_DONTWAIT | (this.stream ? 0 : MSG_TRUNC);
+    const waitall = this.stream && (flags & (MSG_WAITALL | MSG_PEEK)) === MSG_WAITALL && !nonblock;
+    const parts: Buffer[] = [];
+    let got = 0;
+    let deadline: number | undefined;
+    for (;;) {
+      const room = this.stream ? Math.min(len - got, CHUNK) : Math.min(len, CHUNK);
+      const buf = Buffer.allocUnsafe(room);
+      const r = hs.recvfrom(this.fd, buf, hostFlags);
+      if (r.n >= 0) {
+        if (!this.stream) {
+          const n = Math.min(r.n, room);
+          const trunc = r.n > room;
+          return { data: buf.subarray(0, n), n: flags & MSG_TRUNC ? r.n : n, flags: trunc ? MSG_TRUNC : 0, addr: r.addr.length ? r.addr : null, rights: null, cred: null };
+        }
+        // MSG_TRUNC on a stream discards the bytes: nothing is copied out.
+        if (!(flags & MSG_TRUNC)) parts.push(buf.subarray(0, r.n));
+        got += r.n;
+        if (r.n === 0 || !waitall || got >= len) break;
+        continue;
+      }
+      if (r.n === -E.EINTR) continue;
+      if (r.n !== -E.EAGAIN || got > 0 && !waitall) {
+        if (got > 0) break;
+        fail(r.n);
+      }
+      try {
+        deadline = await this.waitFor(t, EVENT_IN, nonblock, this.rcvTimeoNs, deadline);
+      } catch (e) {
+        if (got > 0) break;
+        throw e;
+      }
+    }
+    const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    return { data, n: got, flags: 0, addr: null, rights: null, cred: null };
+  }
+
+  /**
+   * An error queue entry (IP_RECVERR): its bytes, never waited for. The
+   * control message with the error (sock_extended_err) is not passed on, as
+   * when a reader gives no control buffer: MSG_CTRUNC says so.
+   */
+  private recvErrQueue(len: number): RecvResult {
+    const buf = Buffer.allocUnsafe(Math.min(len, CHUNK));
+    const r = hs.recvfrom(this.fd, buf, MSG_ERRQUEUE | MSG_DONTWAIT);
+    if (r.n < 0) fail(r.n);
+    const n = Math.min(r.n, buf.length);
+    return { data: buf.subarray(0, n), n, flags: MSG_ERRQUEUE | MSG_CTRUNC | (r.n > n ? MSG_TRUNC : 0), addr: r.addr.length ? r.addr : null, rights: null, cred: null };
+  }
+
+  // -------------------------------------------------------------- options
+
+  getsockopt(_t: FileCtx, level: number, name: number): Buffer {
+    if (level === SOL_SOCKET && (name === SO_RCVTIMEO || name === SO_SNDTIMEO)) {
+      const ns = name === SO_RCVTIMEO ? this.rcvTimeoNs : this.sndTimeoNs;
+      const b = Buffer.alloc(16);
+      b.writeBigInt64LE(BigInt(Math.floor(ns / 1e9)), 0);
+      b.writeBigInt64LE(BigInt(Math.floor((ns % 1e9) / 1e3)), 8);
+      return b;
+    }
+    // recvmsg asks for SO_PASSCRED: an inet socket never carries credentials.
+    if (level === SOL_SOCKET && name === SO_PASSCRED) return Buffer.alloc(4);
+    const spec = optionSpec(level, name, this.family, this.stream);
+    if (!spec || !spec.get) throw new Errno(E.ENOPROTOOPT);
+    const r = hs.getsockopt(this.fd, level, name, spec.max);
+    return typeof r === 'number' ? fail(r) : r;
+  }
+
+  setsockopt(_t: FileCtx, level: number, name: number, val: Buffer): void {
+    if (level === SOL_SOCKET && (name === SO_RCVTIMEO || name === SO_SNDTIMEO)) {
+      if (val.length < 16) throw new Errno(E.EINVAL);
+      const sec = Number(val.readBigInt64LE(0));
+      const usec = Number(val.readBigInt64LE(8));
+      if (usec < 0 || usec >= 1e6) throw new Errno(E.EDOM);
+      // 0 is no timeout; a negative time one that has passed at once (Linux's reading).
+      const ns = sec < 0 ? 1 : sec * 1e9 + usec * 1e3;
+      if (name === SO_RCVTIMEO) this.rcvTimeoNs = ns;
+      else this.sndTimeoNs = ns;
+      return;
+    }
+    const spec = optionSpec(level, name, this.family, this.stream);
+    if (!spec || !spec.set) throw new Errno(E.ENOPROTOOPT);
+    if (val.length < spec.min) throw new Errno(E.EINVAL);
+    const r = hs.setsockopt(this.fd, level, name, Buffer.from(val.subarray(0, spec.max)));
+    if (r < 0) fail(r);
+  }
+
+  // --------------------------------------------------------------- ioctls
+
+  override available(): number {
+    const r = hs.ioctlInt(this.fd, 0x541b);
+    return r < 0 ? fail(r) : r;
+  }
+
+  override ioctl(t: FileCtx, cmd: number, arg: number): number {
+    if (cmd !== SIOCOUTQ && cmd !== SIOCOUTQNSD && cmd !== SIOCATMARK) throw new Errno(E.ENOTTY);
+    const r = hs.ioctlInt(this.fd, cmd);
+    if (r < 0) fail(r);
+    (t as MemCtx).mm.writeI32(arg, r);
+    return 0;
+  }
+
+  protected override release(): void {
+    this.closed = true;
+    this.disarm();
+    hs.close(this.fd);
+    this.env.budget.give();
+  }
+}
+

@@ -1,0 +1,157 @@
+// NETLINK_ROUTE requests answered from the sandbox's interface table
+// (kernel/netinfo.ts): RTM_GETLINK, RTM_GETADDR and RTM_GETROUTE, as dumps or
+// (links) single lookups. Everything that would change the table is EPERM, as
+// for a process without CAP_NET_ADMIN over the network namespace; requests
+// rtnetlink does not serve here are EOPNOTSUPP.
+import { Errno, E } from '../../abi/errno';
+import { AF_INET, AF_INET6, AF_UNSPEC } from '../../abi/socket';
+import {
+  IFA_ADDRESS, IFA_BROADCAST, IFA_CACHEINFO, IFA_FLAGS, IFA_LABEL, IFA_LOCAL, IFADDRMSG_LEN, IFINFOMSG_LEN, IFLA_ADDRESS, IFLA_BROADCAST,
+  IFLA_GROUP, IFLA_IFNAME, IFLA_LINKMODE, IFLA_MTU, IFLA_OPERSTATE, IFLA_QDISC, IFLA_STATS, IFLA_STATS64, IFLA_TXQLEN, NLMSG_HDRLEN,
+  NLM_F_DUMP, RTA_DST, RTA_GATEWAY, RTA_OIF, RTA_PREF, RTA_PREFSRC, RTA_PRIORITY, RTA_TABLE, RTM_BASE, RTM_GETADDR,
+  RTM_GETLINK, RTM_GETROUTE, RTM_MAX, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, RTMSG_LEN, nlmsgAlign,
+  type NetAddr, type NetLink, type NetRoute, type NetSnapshot,
+} from '../../abi/netif';
+
+/** One netlink attribute (header and payload, padded to 4). */
+function attr(type: number, payload: Buffer): Buffer {
+  const b = Buffer.alloc(nlmsgAlign(4 + payload.length));
+  b.writeUInt16LE(4 + payload.length, 0);
+  b.writeUInt16LE(type, 2);
+  payload.copy(b, 4);
+  return b;
+}
+
+const u32 = (v: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v >>> 0, 0);
+  return b;
+};
+const u8 = (v: number): Buffer => Buffer.from([v & 0xff]);
+const cstr = (s: string): Buffer => Buffer.from(s + '\0', 'latin1');
+
+/** A whole message: header (length, type, flags, seq, pid) and body. */
+export function nlmsg(type: number, flags: number, seq: number, pid: number, body: Buffer[]): Buffer {
+  const payload = Buffer.concat(body);
+  const b = Buffer.alloc(NLMSG_HDRLEN + nlmsgAlign(payload.length));
+  b.writeUInt32LE(NLMSG_HDRLEN + payload.length, 0);
+  b.writeUInt16LE(type, 4);
+  b.writeUInt16LE(flags, 6);
+  b.writeUInt32LE(seq >>> 0, 8);
+  b.writeUInt32LE(pid >>> 0, 12);
+  payload.copy(b, NLMSG_HDRLEN);
+  return b;
+}
+
+function linkBody(l: NetLink): Buffer[] {
+  const h = Buffer.alloc(IFINFOMSG_LEN);
+  h[0] = AF_UNSPEC;
+  h.writeUInt16LE(l.type, 2);
+  h.writeInt32LE(l.index, 4);
+  h.writeUInt32LE(l.flags >>> 0, 8);
+  const s = l.stats;
+  const counters = [s.rxPackets, s.txPackets, s.rxBytes, s.txBytes, s.rxErrors, s.txErrors, s.rxDropped, s.txDropped, s.multicast];
+  const st32 = Buffer.alloc(24 * 4);
+  const st64 = Buffer.alloc(25 * 8);
+  counters.forEach((v, i) => {
+    st32.writeUInt32LE(v % 0x100000000, 4 * i);
+    st64.writeBigUInt64LE(BigInt(v), 8 * i);
+  });
+  return [
+    h, attr(IFLA_IFNAME, cstr(l.name)), attr(IFLA_TXQLEN, u32(l.txqlen)), attr(IFLA_OPERSTATE, u8(l.operstate)), attr(IFLA_LINKMODE, u8(l.linkmode)),
+    attr(IFLA_MTU, u32(l.mtu)), attr(IFLA_GROUP, u32(l.group)), attr(IFLA_ADDRESS, l.hwaddr), attr(IFLA_BROADCAST, l.broadcast), attr(IFLA_QDISC, cstr(l.qdisc)),
+    attr(IFLA_STATS, st32), attr(IFLA_STATS64, st64),
+  ];
+}
+
+function addrBody(a: NetAddr): Buffer[] {
+  const h = Buffer.alloc(IFADDRMSG_LEN);
+  h[0] = a.family;
+  h[1] = a.prefixlen;
+  h[2] = a.flags & 0xff;
+  h[3] = a.scope;
+  h.writeUInt32LE(a.index, 4);
+  const ci = Buffer.alloc(16);
+  ci.writeUInt32LE(a.preferred >>> 0, 0);
+  ci.writeUInt32LE(a.valid >>> 0, 4);
+  const out = [h, attr(IFA_ADDRESS, a.address)];
+  if (a.local) out.push(attr(IFA_LOCAL, a.local));
+  if (a.broadcast) out.push(attr(IFA_BROADCAST, a.broadcast));
+  if (a.label !== null) out.push(attr(IFA_LABEL, cstr(a.label)));
+  out.push(attr(IFA_FLAGS, u32(a.flags)), attr(IFA_CACHEINFO, ci));
+  return out;
+}
+
+function routeBody(r: NetRoute): Buffer[] {
+  const h = Buffer.alloc(RTMSG_LEN);
+  [r.family, r.dstLen, r.srcLen, r.tos, Math.min(r.table, 255), r.protocol, r.scope, r.type].forEach((v, i) => (h[i] = v));
+  h.writeUInt32LE(r.flags >>> 0, 8);
+  const out = [h, attr(RTA_TABLE, u32(r.table))];
+  if (r.dst) out.push(attr(RTA_DST, r.dst));
+  if (r.priority !== null) out.push(attr(RTA_PRIORITY, u32(r.priority)));
+  if (r.prefsrc) out.push(attr(RTA_PREFSRC, r.prefsrc));
+  if (r.gateway) out.push(attr(RTA_GATEWAY, r.gateway));
+  if (r.oif !== null) out.push(attr(RTA_OIF, u32(r.oif)));
+  if (r.pref !== null) out.push(attr(RTA_PREF, u8(r.pref)));
+  return out;
+}
+
+/** The attributes of a request body from off (type -> payload); malformed ones end the walk. */
+function reqAttrs(b: Buffer, off: number): Map<number, Buffer> {
+  const m = new Map<number, Buffer>();
+  while (off + 4 <= b.length) {
+    const len = b.readUInt16LE(off);
+    if (len < 4 || off + len > b.length) break;
+    m.set(b.readUInt16LE(off + 2) & 0x3fff, b.subarray(off + 4, off + len));
+    off += nlmsgAlign(len);
+  }
+  return m;
+}
+
+/** What a request asks: its type, flags, sequence number and body (after the header). */
+export interface RouteRequest {
+  type: number;
+  flags: number;
+  seq: number;
+  body: Buffer;
+}
+
+const familyOk = (want: number, f: number): boolean => want === AF_UNSPEC || want === f;
+
+/**
+ * The reply messages' bodies (type and parts) for a request, in order; for
+ * a dump the caller adds NLM_F_MULTI and the NLMSG_DONE. Throws Errno for the
+ * error ack.
+ */
+export function answer(table: NetSnapshot, req: RouteRequest): { type: number; parts: Buffer[] }[] {
+  const { type, body } = req;
+  if (type < RTM_BASE || type > RTM_MAX) throw new Errno(E.EOPNOTSUPP);
+  // rtnetlink's kinds: NEW 0, DEL 1, GET 2, SET 3 (type - RTM_BASE) & 3; only GET is unprivileged.
+  if (((type - RTM_BASE) & 3) !== 2) throw new Errno(E.EPERM);
+  const dump = (req.flags & NLM_F_DUMP) === NLM_F_DUMP;
+  const family = body.length >= 1 ? body[0] : AF_UNSPEC;
+  switch (type) {
+    case RTM_GETLINK: {
+      if (dump) return table.links.map((l) => ({ type: RTM_NEWLINK, parts: linkBody(l) }));
+      if (body.length < IFINFOMSG_LEN) throw new Errno(E.EINVAL);
+      const index = body.readInt32LE(4);
+      const name = reqAttrs(body, IFINFOMSG_LEN).get(IFLA_IFNAME);
+      const wanted = name ? name.toString('latin1').replace(/\0.*$/s, '') : null;
+      if (index <= 0 && wanted === null) throw new Errno(E.EINVAL);
+      const l = table.links.find((x) => (index > 0 ? x.index === index : x.name === wanted));
+      if (!l) throw new Errno(E.ENODEV);
+      return [{ type: RTM_NEWLINK, parts: linkBody(l) }];
+    }
+    case RTM_GETADDR:
+      if (!dump) throw new Errno(E.EOPNOTSUPP);
+      if (family !== AF_UNSPEC && family !== AF_INET && family !== AF_INET6) throw new Errno(E.EOPNOTSUPP);
+      return table.addrs.filter((a) => familyOk(family, a.family)).map((a) => ({ type: RTM_NEWADDR, parts: addrBody(a) }));
+    case RTM_GETROUTE:
+      if (!dump) throw new Errno(E.EOPNOTSUPP);
+      if (family !== AF_UNSPEC && family !== AF_INET && family !== AF_INET6) throw new Errno(E.EOPNOTSUPP);
+      return table.routes.filter((r) => familyOk(family, r.family)).map((r) => ({ type: RTM_NEWROUTE, parts: routeBody(r) }));
+    default:
+      throw new Errno(E.EOPNOTSUPP);
+  }
+}
+
