@@ -33,6 +33,8 @@ export function readBundle(bundle: string): ContainerPlan {
   }
   try {
     const plan = planContainer(parseSpec(json), bundle, hostPathKind);
+    // A file bind is served from its host directory: the file's own path, its symlinks followed on the host (the spec's writer chose it).
+    for (const m of plan.mounts) if (m.kind === 'file') m.source = fs.realpathSync(m.source);
     if (hostPathKind(plan.rootfs) !== 'dir') throw new SpecError(`root.path: ${plan.rootfs} is not a directory`);
     return plan;
   } catch (e) {

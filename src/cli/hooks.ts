@@ -22,7 +22,9 @@ export function runHooks(hooks: OciHooks, kinds: HookKind[], state: OciState, lo
         timeout: h.timeout ? h.timeout * 1000 : undefined, killSignal: 'SIGKILL',
       });
       let why: string | null = null;
-      if (r.error) why = (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? `timed out after ${h.timeout} s` : r.error.message;
+      // A hook that does not read its state (it exits first) is no failure: EPIPE is writing the state, not the hook.
+      const epipe = (r.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
+      if (r.error && !epipe) why = (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? `timed out after ${h.timeout} s` : r.error.message;
       else if (r.signal) why = `killed by ${r.signal}`;
       else if (r.status !== 0) why = `exit status ${r.status}`;
       if (why === null) {

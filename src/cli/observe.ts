@@ -110,7 +110,16 @@ export async function events(rt: Runtime, id: string, once: boolean, intervalMs:
       if (once) throw new RuntimeError(`container ${id} is not running`);
       return;
     }
-    out(JSON.stringify(await statsEvent(rt, id, r.pid)) + '\n');
+    let ev: object;
+    try {
+      ev = await statsEvent(rt, id, r.pid);
+    } catch (e) {
+      // It stopped between the look and the question (its channel closes before the process is gone): the end of the stream, not an error.
+      for (let i = 0; !once && i < 100 && rt.state.alive(r); i++) await new Promise((res) => setTimeout(res, 20));
+      if (!once && !rt.state.alive(r)) return;
+      throw e;
+    }
+    out(JSON.stringify(ev) + '\n');
     if (once) return;
     await new Promise((res) => setTimeout(res, intervalMs));
   }

@@ -7,7 +7,6 @@
 // tmpfs upper layer, since the host tree is served read-only (writes stay in
 // the sandbox). oci/plan.ts reports both in the runtime's log.
 
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HostTree } from '../host/hosttree';
 import { E, Errno } from '../abi/errno';
@@ -70,8 +69,8 @@ function bindAt(vfs: VirtualFilesystem, r: Resolver, src: VPath, dest: string): 
  * The file is seen live until the sandbox writes it.
  */
 function bindFile(vfs: VirtualFilesystem, r: Resolver, memfile: FrameSource, m: MountPlan, flags: MountFlags): void {
-  // The source as the spec's writer named it on the host (its own symlinks followed there, as runc does).
-  const source = fs.realpathSync(m.source);
+  // plan.source is the host's real path (cli/container_spec.ts resolved its symlinks, as runc follows them on the host).
+  const source = m.source;
   const lower = new HostFs(new HostTree(path.dirname(source)), memfile, {}, vfs.devs.take());
   const dirFs = m.readonly ? lower : new OverlayFs(lower, new TmpfsFs(memfile, { dev: vfs.devs.take() }), vfs.devs.take());
   const dirMount = new Mount(vfs.allocMountId(), dirFs, new Dentry(dirFs.root(), '', null), null, null, { ...flags });

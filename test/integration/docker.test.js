@@ -148,7 +148,7 @@ after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('docker run --runtime=tsvisor: output, exit status, -e, -w, --user, --read-only, --tmpfs, --network none', { timeout: 240_000 }, (t) => {
+test('docker run --runtime=tsvisor: output, exit status, -e, -w, --user, capabilities, --init, --read-only, --tmpfs, networks', { timeout: 240_000 }, (t) => {
   const why = skipReason();
   if (why) return t.skip(why);
   assert.strictEqual(ok([...RUN, IMAGE, 'echo', 'hi']), 'hi\n');
@@ -164,6 +164,13 @@ test('docker run --runtime=tsvisor: output, exit status, -e, -w, --user, --read-
   const ro = docker([...RUN, '--read-only', IMAGE, 'touch', '/x']);
   assert.notStrictEqual(ro.status, 0);
   assert.match(ro.stderr, /Read-only file system/);
+  // Capabilities: Docker's default set lets root chown; without any, root cannot.
+  assert.strictEqual(ok([...RUN, IMAGE, 'sh', '-c', 'chown 5 /tmp && echo chowned']), 'chowned\n');
+  const nocap = docker([...RUN, '--cap-drop', 'ALL', IMAGE, 'sh', '-c', 'grep CapBnd /proc/self/status; chown 5 /tmp']);
+  assert.match(nocap.stdout, /CapBnd:\s+0000000000000000/);
+  assert.match(nocap.stderr, /chown: \/tmp: Operation not permitted/);
+  // --init: Docker's init (a static binary bound in from the host) as pid 1.
+  assert.strictEqual(ok([...RUN, '--init', IMAGE, 'cat', '/proc/1/comm']), 'docker-init\n');
   assert.strictEqual(ok([...RUN, '--read-only', '--tmpfs', '/x', IMAGE, 'sh', '-c', 'echo a > /x/f && cat /x/f && grep " /x " /proc/mounts | cut -d" " -f3']), 'a\ntmpfs\n');
   // Docker's default bridge: the sandbox process starts in a network namespace of its own, where Docker's prestart hook puts the veth.
   const netOf = (args) => {
