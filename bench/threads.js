@@ -18,6 +18,9 @@
 //                 (futex_pp.c): round trips per second.
 //   pipe pp       two processes passing a byte over two pipes (pingpong.c):
 //                 round trips per second.
+//   thread create+join  pthread_create and pthread_join of a thread that
+//                 does nothing, one after the other (thread_cj.c): time per
+//                 pair, measured inside the program.
 //   start-up      wall time of `python3 -c pass`, `node -e 0`,
 //                 `java -version`, and gcc -O2 -c of a generated 2000-line C
 //                 file.
@@ -51,6 +54,7 @@ function build() {
     ['cpu_mt.c', 'cpu_mt.static', ['-static', '-pthread']],
     ['futex_pp.c', 'futex_pp.static', ['-static', '-pthread']],
     ['pingpong.c', 'pingpong.static', ['-static']],
+    ['thread_cj.c', 'thread_cj.static', ['-static', '-pthread']],
   ];
   for (const [src, out, flags] of targets) {
     const s = path.join(__dirname, src);
@@ -136,6 +140,11 @@ function main() {
     native: () => perSec(run([bin('pingpong.static'), '20000']).out),
     floor: () => perSec(run(floor([bin('pingpong.static'), '2000'])).out),
     sandbox: () => perSec(run(sb([bin('pingpong.static'), '2000'])).out),
+  });
+  cases.push({
+    name: 'thread create+join', unit: 'us',
+    native: () => num(run([bin('thread_cj.static'), '20000']).out, 'us_per_create_join'),
+    sandbox: () => num(run(sb([bin('thread_cj.static'), '500'])).out, 'us_per_create_join'),
   });
   const startups = [
     ['python3 -c pass', ['/usr/bin/python3', '-c', 'pass']],

@@ -89,9 +89,12 @@ export class Exits {
     }
     const wasStopped = t.state === 'stopped';
     t.state = 'dead';
+    // The lowest nice may rise now that this task is gone.
+    if (t.nice < 0) this.k.lifecycle.niceChanged(null);
     t.wakeForSignal();
     if (wasStopped) t.tg.contQueue.notify(0xffffffff);
     this.k.tasks.delete(t.tid);
+    if (t.vforkWaiter) this.k.lifecycle.releaseVfork(t);
     if (t.vforkParent) {
       // The parent keeps the address space.
       this.k.lifecycle.releaseVfork(t);

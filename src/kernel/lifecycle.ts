@@ -209,7 +209,9 @@ export class Lifecycle {
     if (f & NEW_NS_FLAGS) ({ ns: nsproxy, creds, fs: fsc } = copyNamespaces(this.k.vfs, t.nsproxy, creds, fsc, f));
     // A thread never waits like a vfork child's parent: its caller runs on beside it.
     const vfork = (f & CLONE_VFORK) !== 0 && (f & CLONE_VM) !== 0 && !thread;
-    if (thread && f & CLONE_VFORK) this.k.logOnce('vfork-thread', 'clone: CLONE_VFORK with CLONE_THREAD does not suspend the caller');
+    // CLONE_VFORK otherwise (a thread, or a child with its own memory): the
+    // caller keeps its context but still waits until the child execs or exits.
+    const vforkWait = (f & CLONE_VFORK) !== 0 && !vfork;
     // Every task is a host thread: a fork bomb must stop at the sandbox's limit, not the host's.
     if (this.k.tasks.size >= this.k.maxTasks) throw new Errno(E.EAGAIN);
     const pid = this.k.allocPid();
@@ -278,10 +280,19 @@ export class Lifecycle {
     if (f & CLONE_CHILD_CLEARTID) child.clearChildTid = a.childTid;
     // A thread starts with its creator's name and keeps it when the process is renamed.
     if (thread) child.ownComm = t.comm;
-    // Affinity is per thread: the child gets its creator's.
+    // Affinity and nice are per thread: the child gets its creator's.
     child.affinity = t.affinity;
+    child.nice = t.nice;
+    if (!vfork) this.hostNice(child);
     // A thread's exit signal is none: PTRACE_O_TRACECLONE (or CLONE_PTRACE) follows it.
     if (t.ptrace) this.k.ptrace.onClone(t, child, f, thread ? 0 : a.exitSignal);
+    if (vforkWait) {
+      t.vforkChild = child;
+      child.vforkWaiter = t;
+      queueMicrotask(() => this.start(child));
+      this.k.noteWake();
+      return VFORK_WAIT;
+    }
     if (!vfork) {
       queueMicrotask(() => this.start(child));
       this.k.noteWake();
@@ -296,12 +307,52 @@ export class Lifecycle {
     return VFORK_WAIT;
   }
 
+  /** The lowest nice of the live tasks, 0 at most: the host's nice values count from it. */
+  private niceFloor = 0;
+
+  /**
+   * Set t's nice, and weigh the host threads to match. The host sees each
+   * task's nice counted from the sandbox's lowest, never below the Sentry's
+   * own (0): a sandbox ranks its threads against each other (a niced thread
+   * gets less CPU than its siblings, LTP nice05) but never outranks the
+   * host's other work. Changing the lowest re-weighs every task.
+   */
+  setNice(t: Task, nice: number): void {
+    t.nice = nice;
+    this.niceChanged(t);
+  }
+
+  /** A task's nice changed or a task with a negative one went: recompute the floor. */
+  niceChanged(t: Task | null): void {
+    let floor = 0;
+    for (const x of this.k.tasks.values()) if (x.state !== 'dead' && x.nice < floor) floor = x.nice;
+    if (floor === this.niceFloor) {
+      if (t && t.state !== 'dead') this.hostNice(t);
+      return;
+    }
+    this.niceFloor = floor;
+    for (const x of this.k.tasks.values()) if (x.state !== 'dead' && !x.vforkParent) this.hostNice(x);
+  }
+
+  private hostNice(t: Task): void {
+    t.ctx.setHostNice?.(Math.min(19, t.nice - this.niceFloor));
+  }
+
   /**
    * A vfork child execs or exits: its parent gets its context back with the
    * registers it had, and its vfork returns the child's pid (once the
    * current stop is done with, as a promise continuation would).
    */
   releaseVfork(child: Task): void {
+    const w = child.vforkWaiter;
+    if (w) {
+      // Its own context all along: only the call completes.
+      child.vforkWaiter = null;
+      w.vforkChild = null;
+      if (w.ptrace) this.k.ptrace.onVforkDone(w, child.tid);
+      this.k.noteWake();
+      queueMicrotask(() => this.k.runner.finishParked(w, child.tid));
+    }
     const p = child.vforkParent;
     if (!p) return;
     child.vforkParent = null;
@@ -362,9 +413,12 @@ export class Lifecycle {
       }
       t.ctx = as.mainContext();
       t.ctx.owner = t;
+      this.hostNice(t);
       this.releaseVfork(t);
       if (--old.users === 0) old.release();
     }
+    // A CLONE_VFORK caller with its own context goes on now (the other kind was let go above).
+    if (t.vforkWaiter) this.releaseVfork(t);
     t.tg.execed = true;
     t.fdTable.closeOnExec();
     t.tg.actions = t.tg.actions.map((act) => (act.handler === S.SIG_IGN ? act : S.defaultSigAction()));

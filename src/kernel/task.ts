@@ -73,6 +73,11 @@ export class Task {
   /** A vfork child: the parent whose context it borrows. */
   vforkParent: Task | null = null;
   /**
+   * A CLONE_VFORK child with its own context (a thread, or a process with
+   * its own memory): the task whose clone waits until this one execs or exits.
+   */
+  vforkWaiter: Task | null = null;
+  /**
    * Held by Kernel.pause at the point of return to the application (signals
    * delivered, restarts applied): the registers are the whole truth, and
    * resume() only has to switch back.
@@ -108,6 +113,8 @@ export class Task {
   ownComm: string | null = null;
   /** This thread's CPU affinity once set for it (sched_setaffinity, or inherited from its creator's); null: the process's. */
   affinity: bigint | null = null;
+  /** The thread's nice value (-20..19): per thread as on Linux, a new task's is its creator's (Lifecycle.setNice). */
+  nice = 0;
   /** The namespaces the task is in, but its user namespace (that is on its credentials). */
   nsproxy: NsProxy;
   /** ptrace: this task's link to its tracer and its ptrace-stop (kernel/ptrace.ts); null when not traced. */

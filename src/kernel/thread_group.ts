@@ -38,12 +38,12 @@ export function defaultRlimits(): Rlimit[] {
 
 /**
  * Per-process settings of the info and scheduling families (personality,
- * nice, scheduling policy, affinity with one bit per host CPU, prctl flags).
+ * scheduling policy, affinity with one bit per host CPU, prctl flags; nice
+ * is per thread, Task.nice).
  * Made on first use from the parent's (syscalls/sys_info.ts stateOf).
  */
 export interface ProcState {
   personality: number;
-  nice: number;
   policy: number;
   rtprio: number;
   dumpable: number;

@@ -29,6 +29,10 @@ export interface ExecFile {
   gid: number;
   /** Keeps the open file alive while mapped. */
   hold?: { incRef(): void; decRef(): void };
+  /** The loader read the file, where Linux's loader reads it (inotify's IN_ACCESS). */
+  accessed?(): void;
+  /** The loader is done with the file (its mappings, if any, keep it open). */
+  done?(): void;
   /** Its security.capability attribute (file capabilities), if any. */
   caps?: Buffer | null;
   /** On a nosuid mount. */
@@ -89,17 +93,32 @@ function resolveScripts(req: LoadRequest): { file: ExecFile; argv: string[]; unr
   let path = req.path;
   let argv = req.argv;
   let unreadable = false;
+  // A script is let go once its interpreter is open (or the chain failed).
+  let script: ExecFile | null = null;
   for (let depth = 0; ; depth++) {
-    const file = depth === 0 && req.openFirst ? req.openFirst() : req.open(path);
-    if (file.readable === false) unreadable = true;
-    const head = file.read(0, BINPRM_BUF_SIZE);
-    const sb = parseShebang(head);
-    if (!sb) return { file, argv, unreadable };
-    if (depth === 0 && req.pathInaccessible) throw new Errno(E.ENOENT);
-    checkInterpDepth(depth + 1);
-    if (sb.interp === '') throw new Errno(E.ENOENT);
-    argv = shebangArgv(sb, path, argv.length ? argv : [path]);
-    path = sb.interp;
+    let file: ExecFile;
+    try {
+      file = depth === 0 && req.openFirst ? req.openFirst() : req.open(path);
+    } finally {
+      script?.done?.();
+      script = null;
+    }
+    try {
+      if (file.readable === false) unreadable = true;
+      const head = file.read(0, BINPRM_BUF_SIZE);
+      file.accessed?.();
+      const sb = parseShebang(head);
+      if (!sb) return { file, argv, unreadable };
+      if (depth === 0 && req.pathInaccessible) throw new Errno(E.ENOENT);
+      checkInterpDepth(depth + 1);
+      if (sb.interp === '') throw new Errno(E.ENOENT);
+      argv = shebangArgv(sb, path, argv.length ? argv : [path]);
+      path = sb.interp;
+    } catch (e) {
+      file.done?.();
+      throw e;
+    }
+    script = file;
   }
 }
 
@@ -128,11 +147,28 @@ function mapSegments(mm: MemoryManager, file: ExecFile, elf: ElfInfo, bias: numb
 
 export function loadProgram(mm: MemoryManager, req: LoadRequest, vdsoBase: number): LoadedImage {
   const { file, argv, unreadable } = resolveScripts(req);
+  let ifile: ExecFile | null = null;
+  try {
+    return loadElf(mm, req, vdsoBase, file, argv, unreadable, (p) => (ifile = req.open(p)));
+  } finally {
+    // The exec's own references; the mappings keep theirs.
+    file.done?.();
+    (ifile as ExecFile | null)?.done?.();
+  }
+}
+
+function loadElf(mm: MemoryManager, req: LoadRequest, vdsoBase: number, file: ExecFile, argv: string[], unreadable: boolean, openInterp: (path: string) => ExecFile): LoadedImage {
   const elf = parseElf((o, l) => file.read(o, l), file.size);
+  // Linux reads the program headers, then the interpreter's name.
+  file.accessed?.();
   let interp: { file: ExecFile; elf: ElfInfo } | null = null;
   if (elf.interp !== null) {
-    const ifile = req.open(elf.interp);
+    file.accessed?.();
+    const ifile = openInterp(elf.interp);
     const ielf = parseElf((o, l) => ifile.read(o, l), ifile.size);
+    // Its header, then its program headers.
+    ifile.accessed?.();
+    ifile.accessed?.();
     if (ielf.interp !== null) throw new Errno(E.ELIBBAD);
     interp = { file: ifile, elf: ielf };
   }
@@ -154,7 +190,8 @@ export function loadProgram(mm: MemoryManager, req: LoadRequest, vdsoBase: numbe
   if (interp) {
     const span = pageAlignUp(interp.elf.maxVaddr) - pageAlignDown(interp.elf.minVaddr);
     interpBias = mm.findFree(span) - pageAlignDown(interp.elf.minVaddr);
-    mapSegments(mm, interp.file, interp.elf, interpBias);
+    // Linux lets writers at the interpreter again once it is loaded: only the program itself stays denied.
+    mapSegments(mm, { ...interp.file, hold: undefined }, interp.elf, interpBias);
   }
 
   const cpu = req.cpu;

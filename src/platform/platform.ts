@@ -80,6 +80,11 @@ export interface Context {
    * which is never reported. Releasing the address space ends every context.
    */
   release(): void;
+  /**
+   * Weigh this context on the host as a nice value (0, the Sentry's own, to
+   * 19); platforms without per-context host threads may leave it out.
+   */
+  setHostNice?(nice: number): void;
   /** The host thread id backing the context (for debugging and isolation tests). */
   readonly hostTid: number;
   /**
@@ -155,6 +160,9 @@ export interface PlatformStats {
   /** Times a compute-bound stub was let run on every CPU, and put back on the tracer's. */
   cpuSpreads: number;
   cpuPins: number;
+  /** Host threads kept parked after their thread ended, and taken by a new thread instead of making one. */
+  threadsParked?: number;
+  threadsReused?: number;
   /** Times wait() came back for host events (fd readiness, the timer) rather than a stop. */
   hostEvents: number;
   /**

@@ -14,7 +14,7 @@ import type { ExecFile } from '../loader/load';
 import { PtracePlatform } from '../platform/ptrace/platform';
 import { SYSCALL_NAMES } from '../syscalls/names';
 import { buildTable } from '../syscalls/table';
-import { execFileAt, openForExec } from '../vfs/exec';
+import { execFileAt, execOpen, openForExec } from '../vfs/exec';
 import { FdTable } from '../vfs/fd_table';
 import { FsContext } from '../vfs/fs_context';
 import type { ThreadGroup } from '../kernel/thread_group';
@@ -166,9 +166,10 @@ export class Sandbox {
     const forLoader = (f: ReturnType<typeof openForExec>): ExecFile => {
       if (!f.mappable) throw new Errno(E.EACCES);
       const inode = f.vpath.dentry.inode;
+      const { hold, accessed, done } = execOpen(f);
       return {
         path: f.path, size: f.size, read: f.read, mappable: f.mappable, dev: inode.fs.dev, ino: inode.ino, mode: f.mode, uid: f.uid, gid: f.gid,
-        caps: f.caps, nosuid: f.nosuid, readable: f.readable, hold: f.hold,
+        caps: f.caps, nosuid: f.nosuid, readable: f.readable, hold, accessed, done,
       };
     };
     this.kernel.lifecycle.execVfs = {

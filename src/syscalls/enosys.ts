@@ -20,7 +20,7 @@ export const ENOSYS_REASONS: Readonly<Record<string, string>> = {
   set_mempolicy_home_node: 'one NUMA node: no home to choose',
   open_tree: NEW_MOUNT_API, move_mount: NEW_MOUNT_API, fsopen: NEW_MOUNT_API, fsconfig: NEW_MOUNT_API, fsmount: NEW_MOUNT_API,
   fspick: NEW_MOUNT_API, mount_setattr: NEW_MOUNT_API,
-  rseq: 'glibc registers rseq at start-up and carries on without it on ENOSYS',
+  rseq: 'not offered: a registration must get its cpu_id fields rewritten at every return to the application and its critical sections aborted when the task was interrupted, a write into application memory at every stop; glibc registers rseq at start-up and carries on without it on ENOSYS (sched_getcpu then asks getcpu)',
   fanotify_init: 'fanotify: needs CAP_SYS_ADMIN on Linux; not offered',
   fanotify_mark: 'fanotify: not offered',
   io_uring_setup: 'io_uring: runtimes fall back to epoll and threads on ENOSYS (as under gVisor)',

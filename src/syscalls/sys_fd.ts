@@ -117,7 +117,7 @@ async function fcntl(t: Task, fd: number, cmd: number, arg: number): Promise<num
       return f.pipeSize;
     case F_SETPIPE_SZ:
       if (!(f instanceof PipeFile)) throw new Errno(E.EBADF);
-      return f.setPipeSize(u32(arg), capableInit(t.creds, CAP_SYS_RESOURCE));
+      return f.setPipeSize(u32(arg), capableInit(t.creds, CAP_SYS_RESOURCE), t.kernel.vfs.pipeMaxSize);
     case F_GETOWN:
       return getOwner(f);
     case F_SETOWN: {

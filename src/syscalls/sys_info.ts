@@ -38,7 +38,7 @@ const SCHED_OTHER = 0;
 // ---- per-process state ------------------------------------------------------------------
 
 const DEFAULT_STATE = {
-  personality: 0, nice: 0, policy: SCHED_OTHER, rtprio: 0, dumpable: 1, noNewPrivs: false,
+  personality: 0, policy: SCHED_OTHER, rtprio: 0, dumpable: 1, noNewPrivs: false,
   pdeathsig: 0, subreaper: false,
   /** PR_SET_TIMERSLACK (ns); 0 restores the default, which is the parent's slack at fork (50 us for the first process). */
   timerSlackNs: 50_000, defaultTimerSlackNs: 50_000,
@@ -69,7 +69,6 @@ function childState(parent: ProcState | null): ProcState {
   if (c.resetOnFork) {
     // Realtime policies go back to SCHED_OTHER, a raised priority (negative nice) back to 0.
     if (c.policy === 1 || c.policy === 2) Object.assign(c, { policy: SCHED_OTHER, rtprio: 0 });
-    if (c.nice < 0) c.nice = 0;
     c.resetOnFork = false;
   }
   return c;

@@ -48,6 +48,7 @@ function memfdCreate(t: Task, nameAddr: number, flags: number): number {
   const dentry = new Dentry(inode, `memfd:${name}`, mnt.root);
   dentry.dead = true;
   const f = new RegularFile({ mount: mnt, dentry }, inode, O_RDWR | O_LARGEFILE);
+  inode.execWhileWritable = true;
   f.countOpen();
   try {
     return t.fdTable.install(f, (flags & MFD_CLOEXEC) !== 0);

@@ -42,7 +42,15 @@ function readStringArray(t: Task, addr: number): string[] {
 
 function spawn(t: Task, opts: Parameters<Task['kernel']['lifecycle']['clone']>[1]): number | Promise<number> {
   checkNproc(t);
-  return t.kernel.lifecycle.clone(t, opts);
+  return resetNiceOnFork(t, t.kernel.lifecycle.clone(t, opts));
+}
+
+/** SCHED_RESET_ON_FORK: the new task starts without a negative nice (sys_info's childState resets the policy). */
+function resetNiceOnFork(t: Task, r: number | Promise<number>): number | Promise<number> {
+  if (typeof r !== 'number' || !t.tg.procState?.resetOnFork) return r;
+  const child = r === VFORK_WAIT ? t.vforkChild : t.kernel.tasks.get(r);
+  if (child && child.nice < 0) t.kernel.lifecycle.setNice(child, 0);
+  return r;
 }
 
 function clone(t: Task, a: number[]): number | Promise<number> {
@@ -64,7 +72,7 @@ function cloneWithPidfd(t: Task, args: L.CloneArgs, pidfdAddr: number): number |
   let r: number | Promise<number>;
   try {
     t.mm.writeI32(pidfdAddr, fd);
-    r = t.kernel.lifecycle.clone(t, args);
+    r = resetNiceOnFork(t, t.kernel.lifecycle.clone(t, args));
   } catch (e) {
     t.fdTable.close(fd);
     throw e;
@@ -318,7 +326,7 @@ function setsid(t: Task): number {
 export const defs: SyscallDef[] = [
   { nr: 57, name: 'fork', fn: (t) => spawn(t, { flags: 0, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
   { nr: 58, name: 'vfork', fn: (t) => spawn(t, { flags: CLONE_VM | CLONE_VFORK, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
-  { nr: 56, name: 'clone', fn: clone, args: ['clone', 'none', 'none', 'none', 'none'], partial: 'EINVAL for PID, network and time namespaces (CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME); CLONE_VFORK with CLONE_THREAD does not suspend the caller; threads of a traced process are not traced' },
+  { nr: 56, name: 'clone', fn: clone, args: ['clone', 'none', 'none', 'none', 'none'], partial: 'EINVAL for PID, network and time namespaces (CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME); threads of a traced process are not traced' },
   { nr: 435, name: 'clone3', fn: (t, a) => clone3(t, a[0], a[1]), args: ['ptr', 'size'], partial: 'EINVAL for set_tid and CLONE_INTO_CGROUP, and for what clone refuses' },
   { nr: 59, name: 'execve', fn: (t, a) => execveat(t, -100, a[0], a[1], a[2], 0), args: ['str', 'argv', 'envp'] },
   { nr: 322, name: 'execveat', fn: (t, a) => execveat(t, i32(a[0]), a[1], a[2], a[3], a[4]), args: ['atfd', 'str', 'argv', 'envp', 'atflags'] },

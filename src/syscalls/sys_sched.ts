@@ -30,6 +30,12 @@ function findGroup(t: Task, pid: number): ThreadGroup {
   throw new Errno(E.ESRCH);
 }
 
+/** The thread a scheduling call's pid names (0: the caller; a zombie process: its leader). */
+function findThread(t: Task, pid: number): Task {
+  if (pid === 0) return t;
+  return t.kernel.tasks.get(pid) ?? findGroup(t, pid).leader;
+}
+
 /** The processes one PRIO_PROCESS/IOPRIO_WHO_PROCESS pid names: none if it names nothing. */
 function oneProcess(t: Task, who: number): ThreadGroup[] {
   try {
@@ -104,12 +110,24 @@ function schedSetaffinity(t: Task, a: number[]): number {
 
 const PRIO_PROCESS = 0, PRIO_PGRP = 1, PRIO_USER = 2;
 
-/** The processes getpriority/setpriority address (zombies too, as findGroup); EINVAL for a bad which. */
-function prioTargets(t: Task, which: number, who: number): ThreadGroup[] {
+/**
+ * The threads getpriority/setpriority address (nice is per thread on Linux:
+ * PRIO_PROCESS names one thread by its tid, 0 the caller; a group or a user
+ * means all their threads). EINVAL for a bad which.
+ */
+function prioTargets(t: Task, which: number, who: number): Task[] {
+  const live = (g: ThreadGroup) => [...g.tasks].filter((x) => x.state !== 'dead');
+  if (which === PRIO_PROCESS) {
+    if (who === 0) return [t];
+    const x = t.kernel.tasks.get(who);
+    // A zombie process is still there to be asked (its leader's nice stands).
+    if (x) return [x];
+    const g = oneProcess(t, who)[0];
+    return g ? [g.leader] : [];
+  }
   const all = [...t.kernel.groups.values()];
-  if (which === PRIO_PROCESS) return oneProcess(t, who);
-  if (which === PRIO_PGRP) return all.filter((g) => g.pgid === (who || t.tg.pgid));
-  if (which === PRIO_USER) return all.filter((g) => credsOf(g)?.uid === (who || t.creds.uid));
+  if (which === PRIO_PGRP) return all.filter((g) => g.pgid === (who || t.tg.pgid)).flatMap(live);
+  if (which === PRIO_USER) return all.filter((g) => credsOf(g)?.uid === (who || t.creds.uid)).flatMap(live);
   throw new Errno(E.EINVAL);
 }
 
@@ -117,19 +135,18 @@ function getpriority(t: Task, a: number[]): number {
   const targets = prioTargets(t, i32(a[0]), i32(a[1]));
   if (!targets.length) throw new Errno(E.ESRCH);
   // The raw syscall returns 20 - nice (1..40, never negative); libc converts back.
-  return Math.max(...targets.map((g) => 20 - stateOf(g).nice));
+  return Math.max(...targets.map((x) => 20 - x.nice));
 }
 
 function setpriority(t: Task, a: number[]): number {
   const targets = prioTargets(t, i32(a[0]), i32(a[1]));
   const nice = Math.min(19, Math.max(-20, i32(a[2])));
   let error = targets.length ? 0 : E.ESRCH;
-  for (const g of targets) {
-    const c = credsOf(g);
-    const s = stateOf(g);
+  for (const x of targets) {
+    const c = credsOf(x.tg);
     if (!capable(t, CAP_SYS_NICE) && c && c.uid !== t.creds.euid && c.euid !== t.creds.euid) error = E.EPERM;
-    else if (nice < s.nice && !capable(t, CAP_SYS_NICE) && 20 - nice > rl(t.tg.rlimits[RLIMIT_NICE].cur)) error = E.EACCES;
-    else s.nice = nice;
+    else if (nice < x.nice && !capable(t, CAP_SYS_NICE) && 20 - nice > rl(t.tg.rlimits[RLIMIT_NICE].cur)) error = E.EACCES;
+    else t.kernel.lifecycle.setNice(x, nice);
   }
   if (error) throw new Errno(error);
   return 0;
@@ -177,7 +194,8 @@ function niceAllowed(tg: ThreadGroup, nice: number): boolean {
  * SCHED_IDLE past RLIMIT_NICE, touch another user's process, clear
  * reset-on-fork), then what is not offered here.
  */
-function applySched(t: Task, tg: ThreadGroup, r: SchedRequest): void {
+function applySched(t: Task, x: Task, r: SchedRequest): void {
+  const tg = x.tg;
   const s = stateOf(tg);
   let policy = r.policy;
   let resetOnFork: boolean;
@@ -199,10 +217,10 @@ function applySched(t: Task, tg: ThreadGroup, r: SchedRequest): void {
     const c = credsOf(tg);
     const lim = rl(tg.rlimits[RLIMIT_RTPRIO].cur);
     const refused =
-      (fairPolicy(policy) && r.nice < s.nice && !niceAllowed(tg, r.nice)) ||
+      (fairPolicy(policy) && r.nice < x.nice && !niceAllowed(tg, r.nice)) ||
       (isRt(policy) && ((policy !== s.policy && lim === 0) || (r.prio > s.rtprio && r.prio > lim))) ||
       policy === SCHED_DEADLINE ||
-      (s.policy === SCHED_IDLE && policy !== SCHED_IDLE && !niceAllowed(tg, s.nice)) ||
+      (s.policy === SCHED_IDLE && policy !== SCHED_IDLE && !niceAllowed(tg, x.nice)) ||
       (c !== null && t.creds.euid !== c.uid && t.creds.euid !== c.euid) ||
       (s.resetOnFork && !resetOnFork);
     if (refused) throw new Errno(E.EPERM);
@@ -215,18 +233,18 @@ function applySched(t: Task, tg: ThreadGroup, r: SchedRequest): void {
   if (r.flags & SCHED_FLAG_KEEP_PARAMS) return;
   s.policy = policy;
   s.rtprio = r.prio;
-  if (fairPolicy(policy)) s.nice = r.nice;
+  if (fairPolicy(policy)) t.kernel.lifecycle.setNice(x, r.nice);
 }
 
 /** sched_setscheduler, and sched_setparam with policy -1 (keep the current one). */
 function setScheduler(t: Task, pid: number, policy: number, paramAddr: number): number {
   need(paramAddr && pid >= 0);
   const prio = t.mm.readI32(paramAddr);
-  const tg = findGroup(t, pid);
+  const x = findThread(t, pid);
   need(policy >= -1);
   const flags = policy >= 0 && policy & SCHED_RESET_ON_FORK ? SCHED_FLAG_RESET_ON_FORK : 0;
   if (policy >= 0) policy &= ~SCHED_RESET_ON_FORK;
-  applySched(t, tg, { policy, flags, nice: stateOf(tg).nice, prio, dl: [0, 0, 0] });
+  applySched(t, x, { policy, flags, nice: x.nice, prio, dl: [0, 0, 0] });
   return 0;
 }
 
@@ -252,28 +270,29 @@ function schedSetattr(t: Task, a: number[]): number {
   let prio = raw.readUInt32LE(20);
   const dl: [number, number, number] = [Number(raw.readBigUInt64LE(24)), Number(raw.readBigUInt64LE(32)), Number(raw.readBigUInt64LE(40))];
   if (flags & SCHED_FLAG_KEEP_POLICY) policy = -1;
-  const tg = findGroup(t, pid);
-  const s = stateOf(tg);
+  const x = findThread(t, pid);
+  const s = stateOf(x.tg);
   let keptNice = nice;
   if (flags & SCHED_FLAG_KEEP_PARAMS) {
     if (isRt(s.policy)) prio = s.rtprio;
-    else keptNice = s.nice;
+    else keptNice = x.nice;
   }
-  applySched(t, tg, { policy, flags, nice: keptNice, prio, dl });
+  applySched(t, x, { policy, flags, nice: keptNice, prio, dl });
   return 0;
 }
 
 function schedGetattr(t: Task, a: number[]): number {
   const pid = i32(a[0]), addr = a[1], usize = u32(a[2]);
   need(addr && pid >= 0 && usize <= PAGE_SIZE && usize >= SCHED_ATTR_SIZE_VER0 && u32(a[3]) === 0);
-  const s = stateOf(findGroup(t, pid));
+  const x = findThread(t, pid);
+  const s = stateOf(x.tg);
   const size = Math.min(usize, SCHED_ATTR_SIZE);
   const b = Buffer.alloc(SCHED_ATTR_SIZE);
   b.writeUInt32LE(size, 0);
   b.writeUInt32LE(s.policy, 4);
   b.writeBigUInt64LE(s.resetOnFork ? 1n : 0n, 8);
   if (isRt(s.policy)) b.writeUInt32LE(s.rtprio, 20);
-  else b.writeInt32LE(s.nice, 16);
+  else b.writeInt32LE(x.nice, 16);
   b.writeUInt32LE(1024, 52); // util_max: no clamping (SCHED_CAPACITY_SCALE)
   t.mm.copyOut(addr, b.subarray(0, size));
   return 0;

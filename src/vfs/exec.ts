@@ -10,6 +10,8 @@ import type { Mappable } from '../mm/mappable';
 import { checkAccess, MAY_EXEC, MAY_READ, XATTR_SECURITY_CAPABILITY } from './perm';
 import { S_IFLNK, S_IFMT, S_IFREG } from '../abi/fs';
 import type { VirtualFilesystem } from './vfs';
+import { notifyClose, notifyFile, notifyOpen } from './fsnotify';
+import { IN_ACCESS } from '../abi/inotify';
 
 export interface ExecTask {
   fs: FsContext;
@@ -46,10 +48,10 @@ class DenyWrite {
   private refs = 0;
   constructor(private readonly inode: Inode) {}
   incRef(): void {
-    if (this.refs++ === 0) this.inode.writeCount--;
+    if (this.refs++ === 0 && !this.inode.execWhileWritable) this.inode.writeCount--;
   }
   decRef(): void {
-    if (--this.refs === 0) this.inode.writeCount++;
+    if (--this.refs === 0 && !this.inode.execWhileWritable) this.inode.writeCount++;
   }
 }
 
@@ -69,7 +71,7 @@ export function execFileAt(t: ExecTask, vp: VPath): ExecFile {
   if (vp.mount.flags.noexec) throw new Errno(E.EACCES);
   checkAccess(t.creds, a, MAY_EXEC);
   // A file open for writing cannot be executed.
-  if (inode.writeCount > 0) throw new Errno(E.ETXTBSY);
+  if (inode.writeCount > 0 && !inode.execWhileWritable) throw new Errno(E.ETXTBSY);
   let readable = true;
   try {
     checkAccess(t.creds, a, MAY_READ);
@@ -89,5 +91,50 @@ export function execFileAt(t: ExecTask, vp: VPath): ExecFile {
     mappable: inode.mappable(),
     vpath: vp,
     hold: new DenyWrite(inode),
+  };
+}
+
+/** What execOpen gives the loader for a file it executes. */
+export interface ExecOpened {
+  /** One reference per mapping of the file (each also denies writing, as ExecFile.hold). */
+  hold: { incRef(): void; decRef(): void };
+  /** The loader read the file (IN_ACCESS). */
+  accessed(): void;
+  /** The exec is done with the file: its own reference goes (the mappings keep theirs). */
+  done(): void;
+}
+
+/**
+ * A file being executed is open as Linux's open_exec opens it: IN_OPEN and
+ * an open count now (an unlinked program stays until it is done with),
+ * IN_ACCESS for each read the loader reports, IN_CLOSE_NOWRITE when the
+ * last reference goes: the exec's own (done, once loading is over) or that
+ * of the last mapping of the file (the process's exit or next exec).
+ */
+export function execOpen(f: ExecFile): ExecOpened {
+  const dentry = f.vpath.dentry;
+  const inode = dentry.inode;
+  notifyOpen(dentry, inode, false);
+  let refs = 1;
+  let own = true;
+  const drop = (): void => {
+    if (refs > 0 && --refs === 0) notifyClose(dentry, inode, false, false);
+  };
+  return {
+    hold: {
+      incRef: () => {
+        refs++;
+        f.hold.incRef();
+      },
+      decRef: () => {
+        f.hold.decRef();
+        drop();
+      },
+    },
+    accessed: () => notifyFile(dentry, inode, IN_ACCESS),
+    done: () => {
+      if (own) drop();
+      own = false;
+    },
   };
 }

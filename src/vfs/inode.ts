@@ -84,6 +84,8 @@ export abstract class Inode {
    * while open for writing is ETXTBSY). Kept by the VFS for regular files.
    */
   writeCount = 0;
+  /** A memfd: Linux (6.18) lets one run while open for writing, and be written while it runs. */
+  execWhileWritable = false;
   /** Descriptions of this regular file the VFS opened (for leases: a write lease needs to be the only one). */
   openDescriptions = 0;
   /** inotify watches on this inode (vfs/fsnotify.ts); null when none. */

@@ -59,7 +59,7 @@ const isDots = (n: string) => n === '.' || n === '..';
  * Opens a FIFO's inode: the pipe implementation lives above the VFS, so the
  * composition root hands it in (a VFS without one refuses FIFOs with ENXIO).
  */
-export type FifoOpener = (t: FileCtx, inode: Inode, path: VPath, flags: number, pipefs: PseudoFs) => Promise<FileDescription>;
+export type FifoOpener = (t: FileCtx, inode: Inode, path: VPath, flags: number, pipefs: PseudoFs, pipeMaxSize: number) => Promise<FileDescription>;
 
 export class VirtualFilesystem {
   readonly rootMount: Mount;
@@ -608,7 +608,7 @@ export class VirtualFilesystem {
     if (custom) return opened(custom);
     if (type === S_IFIFO) {
       if (!this.openFifo) throw new Errno(E.ENXIO);
-      const f = this.openFifo(t, inode, p, fflags, this.pipefs);
+      const f = this.openFifo(t, inode, p, fflags, this.pipefs, this.pipeMaxSize);
       return f instanceof Promise ? f.then(opened) : opened(f);
     }
     if (type === S_IFDIR) return opened(new DirectoryFile(p, inode, fflags, r.ctx));
@@ -641,6 +641,8 @@ export class VirtualFilesystem {
 
   /** lease-break-time (/proc/sys/fs): seconds a lease holder has to give way before the break is forced. */
   leaseBreakSecs = 45;
+  /** pipe-max-size (/proc/sys/fs): the largest pipe buffer a process without CAP_SYS_RESOURCE may have. */
+  pipeMaxSize = 1048576;
 
   /** An open (or a truncate) that conflicts with leases on inode waits for them to be broken (locks.ts). */
   breakLeases(t: FileCtx, inode: Inode, forWrite: boolean, nonblock: boolean): Promise<void> {

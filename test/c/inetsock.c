@@ -162,6 +162,15 @@ static void tcp(void) {
   sigaction(SIGALRM, &sa, NULL);
   ualarm(100000, 0);
   printf("interrupted recv: %s\n", en(recv(a, buf, 1, 0)));
+  /* With SA_RESTART but a receive timeout set, Linux does not restart: EINTR. */
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGALRM, &sa, NULL);
+  tv.tv_sec = 5;
+  setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ualarm(100000, 0);
+  printf("interrupted recv with a timeout and SA_RESTART: %s\n", en(recv(a, buf, 1, 0)));
+  tv.tv_sec = 0;
+  setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 
   /* Shutdown: the reader sees end of file; a write after SHUT_WR is EPIPE (MSG_NOSIGNAL). */
   printf("shutdown WR: %s\n", en(shutdown(c, SHUT_WR)));

@@ -7,6 +7,7 @@
 #include "common.h"
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -85,6 +86,17 @@ int main(int argc, char **argv) {
   run("exec while open for writing", prog, hello);
   close(w);
   run("exec after the close", prog, hello);
+
+  /* A memfd is the exception: it runs while open for writing. */
+  int mfd = memfd_create("prog", 0), self = open("/proc/self/exe", O_RDONLY);
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(self, buf, sizeof buf)) > 0)
+    if (write(mfd, buf, n) != n) DIE("write");
+  char mpath[64];
+  snprintf(mpath, sizeof mpath, "/proc/self/fd/%d", mfd);
+  char *mhello[] = {mpath, "hello", NULL};
+  run("memfd exec while open for writing", mpath, mhello);
 
   char *none[] = {NULL};
   run("exec with an empty argv", prog, none);

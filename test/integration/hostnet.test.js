@@ -144,7 +144,7 @@ test('host mode: python3 -m http.server in the sandbox serves curl on the host',
   assert.match(err, /"GET \/hello\.txt HTTP\/1\.1" 200/);
 });
 
-test('host mode: curl and python urllib in the sandbox reach a server on the host', { timeout: 120_000 }, async (t) => {
+test('host mode: curl, python urllib and node fetch in the sandbox reach a server on the host', { timeout: 120_000 }, async (t) => {
   if (!h.needTools(t, ['python3', 'curl'])) return;
   const body = Buffer.alloc(3 << 20, 'y');
   const server = http.createServer((req, res) => res.end(req.url === '/big' ? body : `hello ${req.url}\n`));
@@ -162,6 +162,8 @@ test('host mode: curl and python urllib in the sandbox reach a server on the hos
     assert.strictEqual(big.stdout.length, body.length, big.stderr);
     const py = await run([PY, '-c', `import urllib.request; print(urllib.request.urlopen('http://${url}:${port}/from-python').read().decode(), end='')`]);
     assert.strictEqual(py.stdout, 'hello /from-python\n', py.stderr);
+    const nodeFetch = await run(['/usr/bin/node', '-e', `fetch('http://${url}:${port}/from-node').then((r) => r.text()).then((t) => process.stdout.write(t))`]);
+    assert.strictEqual(nodeFetch.stdout, 'hello /from-node\n', nodeFetch.stderr);
     // glibc's getaddrinfo with AI_ADDRCONFIG asks netlink which families are configured.
     const gai = `import socket\nfor n in ('localhost', 'ip6-localhost', '::1'):\n  try: print(sorted(set(a[4][0] for a in socket.getaddrinfo(n, 80, 0, socket.SOCK_STREAM, 0, socket.AI_ADDRCONFIG))))\n  except OSError as e: print(n, e.errno)`;
     const byName = await run([PY, '-c', gai]);
@@ -354,4 +356,24 @@ for l in lines[1:]:
   // Flags __SO_ACCEPTCON for the listener, type, state SS_UNCONNECTED (01).
   assert.ok(rows.includes('00010000 0001 01 @tsvisor-test-abstract'), r.stdout);
   assert.ok(rows.includes('00000000 0002 01 /tmp/tsvisor-test-path'), r.stdout);
+});
+
+test('host mode: a node http server in the sandbox serves curl on the host', { timeout: 120_000 }, async (t) => {
+  if (!h.needTools(t, ['curl']) || !fs.existsSync('/usr/bin/node')) return;
+  const { addr, url } = await loopback();
+  const code = `const s = require('http').createServer((q, r) => r.end('node in the sandbox ' + q.url + '\\n'));
+s.listen(0, '${addr}', () => console.log('port', s.address().port));
+process.stdin.on('end', () => process.exit(0)).resume();`;
+  const child = childProcess.spawn(process.execPath, h.sandboxArgs(['/usr/bin/node', '-e', code], { flags: ['--network', 'host'] }), { env: h.sentryEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  try {
+    for (let i = 0; i < 100 && !/port \d+/.test(out); i++) await new Promise((res) => setTimeout(res, 200));
+    const port = /port (\d+)/.exec(out)?.[1];
+    assert.ok(port, `no port: ${out}`);
+    for (let i = 0; i < 5; i++) assert.strictEqual(curl(`http://${url}:${port}/n${i}`).stdout, `node in the sandbox /n${i}\n`);
+  } finally {
+    child.stdin.end();
+    await new Promise((res) => child.on('exit', res));
+  }
 });

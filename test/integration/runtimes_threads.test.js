@@ -18,7 +18,7 @@ const PY = path.join(DIR, 'threads.py');
 
 // The python script in groups, so that a failure names its area and each run
 // takes seconds.
-for (const sections of ['threads,signals,ipc', 'processes,mp', 'asyncio,storage']) {
+for (const sections of ['threads,signals,ipc', 'processes,mp', 'asyncio,storage', 'mpexit']) {
   test(`python3 ${sections} matches native`, { timeout: 180_000 }, (t) => {
     if (!h.needTools(t, ['python3'])) return;
     h.compare(t, ['/usr/bin/python3', PY, sections], { setup });

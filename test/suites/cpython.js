@@ -13,6 +13,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const childProcess = require('node:child_process');
 const { run, pool, compareRuns, markdown } = require('./common');
+const h = require('../lib/harness');
 
 const PYTHON = '/usr/bin/python3.11';
 const TESTDIR = '/usr/lib/python3.11/test';
@@ -45,6 +46,24 @@ const EXCLUDE = [
   'test.test_socket.ThreadedVSOCKSocketStreamTest',
   'test.test_asyncio.test_streams.StreamTests.test_drain_raises',
 ];
+
+// Cases left out of the sandboxed run only while the sandbox has no AF_INET
+// sockets (probed: the network issue brings them), each with its reason.
+const NO_INET_EXCLUDE = {
+  // Its listener child dies on AF_INET, so the test errors without joining
+  // its other (daemon) child, which waits for ever on a pipe the failed test
+  // still holds. That child keeps its inherited copy of the resource
+  // tracker's pipe open, so tearDownModule's stop of the tracker waits for
+  // ever and the module never ends. Natively the same happens when
+  // socket(AF_INET) fails.
+  'test.test_multiprocessing_fork.WithProcessesTestPicklingConnections.test_pickling':
+    'left out without AF_INET: once its listener fails, its daemon child blocks the resource tracker\'s end and the module never ends (natively too)',
+};
+
+function sandboxHasInet() {
+  const r = childProcess.spawnSync(process.execPath, h.sandboxArgs([PYTHON, '-c', 'import socket; socket.socket()']), { env: h.sentryEnv(), timeout: 60_000 });
+  return r.status === 0;
+}
 
 function ensureTestsuite() {
   if (fs.existsSync(path.join(TESTDIR, 'test_os.py'))) return;
@@ -87,11 +106,13 @@ async function main() {
   const timeoutMs = (Number(process.env.SUITE_TIMEOUT_S) || 600) * 1000;
   const jobs = Number(process.env.SUITE_JOBS) || 2;
   const env = { TMPDIR: '/tmp', PYTHONDONTWRITEBYTECODE: '1', PYRUN_SKIP: EXCLUDE.join(',') };
+  const sandboxOnly = sandboxHasInet() ? {} : NO_INET_EXCLUDE;
+  const sandboxEnv = { ...env, PYRUN_SKIP: [...EXCLUDE, ...Object.keys(sandboxOnly)].join(',') };
   const tasks = [];
   for (const mod of modules) {
     for (const sandbox of [false, true]) {
       tasks.push(async () => {
-        const r = await run([PYTHON, DRIVER, mod], { sandbox, timeoutMs, env, cwd: '/tmp' });
+        const r = await run([PYTHON, DRIVER, mod], { sandbox, timeoutMs, env: sandbox ? sandboxEnv : env, cwd: '/tmp' });
         process.stderr.write(`${mod} ${sandbox ? 'sandbox' : 'native'}: ${r.ms} ms${r.timedOut ? ' (timed out)' : ''}\n`);
         return { mod, sandbox, r, ...parse(r) };
       });
@@ -104,7 +125,7 @@ async function main() {
     const nat = results[i];
     const sb = results[i + 1];
     const why = sb.importError ? `module fails to load: ${sb.importError}` : ended(sb.r);
-    const g = compareRuns(nat.cases, sb.cases, () => why);
+    const g = compareRuns(nat.cases, sb.cases, (id) => sandboxOnly[id] || why);
     groups.push({ name: nat.mod, ...g });
     raw[nat.mod] = {
       native: Object.fromEntries(nat.cases), sandbox: Object.fromEntries(sb.cases),

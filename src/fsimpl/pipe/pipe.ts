@@ -14,6 +14,9 @@ import { PAGE_SIZE } from '../../abi/mm';
 import { O_ACCMODE, UNNUMBERED_DEV, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, S_IFIFO, type InodeAttrs } from '../../abi/fs';
 import type { MemoryAccess } from '../../mm/access';
 import type { FrameSource } from '../../mm/mappable';
+import type { Credentials } from '../../auth/creds';
+import { capableInit } from '../../auth/userns';
+import { CAP_SYS_RESOURCE } from '../../abi/capability';
 
 export const PIPE_BUF = 4096;
 export const DEFAULT_PIPE_SIZE = 65536;
@@ -51,6 +54,8 @@ export class Pipe {
   private charged = 0;
   /** Owner, mode and times of a pipe from pipe() (pipefs's inode): fchown/fchmod on either end change them. */
   attrs: InodeAttrs | null = null;
+  /** The most a new buffer may get (pipe-max-size for an unprivileged creator), set before the pipe comes alive. */
+  startLimit = DEFAULT_PIPE_SIZE;
   /** Advisory locks of a pipe from pipe() (a FIFO's live on its inode). */
   lockTable: FileLocks | null = null;
 
@@ -83,10 +88,16 @@ export class Pipe {
    * the default size gets one page; with not even that, ENFILE.
    */
   attach(): void {
-    if (this.charged > 0 || !this.heap) return;
+    if (this.charged > 0) return;
+    // An unprivileged creator gets no more than /proc/sys/fs/pipe-max-size (Linux's alloc_pipe_info).
+    const want = Math.max(PIPE_BUF, Math.min(DEFAULT_PIPE_SIZE, this.startLimit));
+    if (!this.heap) {
+      this.capacity = want;
+      return;
+    }
     try {
-      this.heap.charge(DEFAULT_PIPE_SIZE, E.ENFILE);
-      this.capacity = DEFAULT_PIPE_SIZE;
+      this.heap.charge(want, E.ENFILE);
+      this.capacity = want;
     } catch {
       this.heap.charge(PIPE_BUF, E.ENFILE);
       this.capacity = PIPE_BUF;
@@ -206,10 +217,10 @@ export class Pipe {
   }
 
   /** F_SETPIPE_SZ; capSysResource: the caller may pass pipe-max-size. */
-  setCapacity(n: number, capSysResource: boolean): number {
+  setCapacity(n: number, capSysResource: boolean, maxSize = MAX_PIPE_SIZE): number {
     if (n <= 0) n = 1;
     if (n > 2 ** 31) throw new Errno(E.EINVAL);
-    if (n > MAX_PIPE_SIZE && !capSysResource) throw new Errno(E.EPERM);
+    if (n > maxSize && !capSysResource) throw new Errno(E.EPERM);
     if (n > HARD_PIPE_SIZE) throw new Errno(E.EPERM);
     let cap = PIPE_BUF;
     while (cap < n) cap *= 2;
@@ -276,8 +287,8 @@ export class PipeFile extends FileDescription {
   get pipeSize(): number {
     return this.pipe.capacity;
   }
-  setPipeSize(n: number, privileged: boolean): number {
-    return this.pipe.setCapacity(n, privileged);
+  setPipeSize(n: number, privileged: boolean, maxSize: number): number {
+    return this.pipe.setCapacity(n, privileged, maxSize);
   }
 
   override supportsNowait(): boolean {
@@ -410,20 +421,28 @@ export class PipeFile extends FileDescription {
   }
 }
 
+/** The buffer a new pipe gets at most: the default, or less when pipe-max-size is lower and the creator lacks CAP_SYS_RESOURCE. */
+export function pipeStartLimit(creds: Credentials, pipeMaxSize: number): number {
+  return capableInit(creds, CAP_SYS_RESOURCE) ? DEFAULT_PIPE_SIZE : Math.min(DEFAULT_PIPE_SIZE, pipeMaxSize);
+}
+
 /** pipe2(): a read end and a write end. */
-export function makePipe(flags: number, heap: HeapBudget | null = null, fs?: PseudoFs, frames: FrameSource | null = null): [PipeFile, PipeFile] {
+export function makePipe(flags: number, heap: HeapBudget | null = null, fs?: PseudoFs, frames: FrameSource | null = null, startLimit = DEFAULT_PIPE_SIZE): [PipeFile, PipeFile] {
   const p = new Pipe(heap, fs, frames);
+  p.startLimit = startLimit;
   const st = flags & O_NONBLOCK;
   return [new PipeFile(p, O_RDONLY | st), new PipeFile(p, O_WRONLY | st)];
 }
 
 /** open() of a FIFO: blocks until the other side is present, per fifo(7). */
-export async function openFifo(t: FileCtx, inode: Inode, path: VPath, flags: number, fs?: PseudoFs): Promise<PipeFile> {
+export async function openFifo(t: FileCtx, inode: Inode, path: VPath, flags: number, fs?: PseudoFs, pipeMaxSize = MAX_PIPE_SIZE): Promise<PipeFile> {
   let p = inode.fifo instanceof Pipe ? inode.fifo : null;
   if (!p) {
     p = new Pipe(t.heapBudget ?? null, fs, t.frames ?? null);
     inode.fifo = p;
   }
+  // A FIFO's buffer is made by the open that brings it alive, with that opener's limit.
+  if (p.readers === 0 && p.writers === 0) p.startLimit = pipeStartLimit(t.creds, pipeMaxSize);
   const m = flags & O_ACCMODE;
   if (m === O_WRONLY && p.readers === 0 && flags & O_NONBLOCK) throw new Errno(E.ENXIO);
   const f = new PipeFile(p, flags, path, inode);

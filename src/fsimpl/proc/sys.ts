@@ -3,7 +3,7 @@
 // read-only), except kernel/hostname and kernel/domainname, which root may
 // set as with sethostname/setdomainname, and the IPC limits (sem, msgmni,
 // msgmax, msgmnb: per IPC namespace, ProcFs.ipcSysctl) and randomize_va_space
-// (per sandbox, ProcFs.sysctl) and fs/lease-break-time (the VFS's), which root may set and read back. Nothing consumes them yet: there is no SysV IPC, and the loader's
+// (per sandbox, ProcFs.sysctl) and fs/lease-break-time and fs/pipe-max-size (the VFS's), which root may set and read back. Nothing consumes them yet: there is no SysV IPC, and the loader's
 // address-space layout does not depend on randomize_va_space.
 import { randomUUID } from '../../host/random';
 import { Errno, E } from '../../abi/errno';
@@ -14,6 +14,7 @@ import type { ProcFs } from './procfs';
 import { callerOf } from './task_info';
 
 const HOST_NAME_MAX = 64;
+const PIPE_PAGE = 4096;
 
 export const SYSCTL_DEFAULTS = {
   pidMax: 4194304,
@@ -28,7 +29,6 @@ export const SYSCTL_DEFAULTS = {
   mmapMinAddr: 65536,
   fileMax: '9223372036854775807',
   nrOpen: 1048576,
-  pipeMaxSize: 1048576,
   somaxconn: 4096,
 };
 
@@ -113,7 +113,14 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
     dir(s, 'fs', [
       v('file-max', d.fileMax),
       v('nr_open', d.nrOpen),
-      v('pipe-max-size', d.pipeMaxSize),
+      // Root may set it (rounded up to a power of two pages, as Linux's round_pipe_size); pipes read it at creation and F_SETPIPE_SZ.
+      (mm) => mm.rwFile('pipe-max-size', () => `${k.vfs.pipeMaxSize}\n`,
+        (data) => dointvecWrite(data, 1, 0, SYSCTL_INT.max, (_, x) => {
+          if (x === 0) throw new Errno(E.EINVAL);
+          let size = PIPE_PAGE;
+          while (size < x) size *= 2;
+          k.vfs.pipeMaxSize = size;
+        })),
       // How long an open waits for a lease holder to give way (vfs/locks.ts); root may set it.
       (mm) => mm.rwFile('lease-break-time', () => `${k.vfs.leaseBreakSecs}\n`,
         (data) => dointvecWrite(data, 1, SYSCTL_INT.min, SYSCTL_INT.max, (_, x) => (k.vfs.leaseBreakSecs = x))),

@@ -26,7 +26,15 @@ const EVAL_MS = 200;
  * often even if it never stops: a thread that computes without system calls
  * gives no stop to be judged at.
  */
-export const RUNNING_CHECK_NS = 50_000_000;
+const RUNNING_CHECK_NS = 50_000_000;
+/**
+ * After a look that could only take a thread's baseline (it had stopped
+ * since the last one: page faults while a compute thread fills its
+ * arrays), look again this soon: that is enough CPU time to judge it on,
+ * and a compute thread leaves the tracer's CPU ~25 ms after it stops
+ * stopping instead of 50.
+ */
+const RUNNING_RECHECK_NS = 25_000_000;
 /**
  * Look at the clock only every this many stops of a stub: a clock read costs
  * 0.3-0.8 us in these VMs, a few percent of a stop. A compute-bound stub
@@ -49,7 +57,12 @@ export class StubCpu {
   policy: CpuPolicy | null = null;
   evalAt = 0;
   stopsAt = 0;
-  cpuNsAt = -1;
+  /**
+   * CPU time at the last look. A thread's counters start at zero (a parked
+   * host thread's are counted from when it was taken), so the first look
+   * already judges what it ran since it began.
+   */
+  cpuNsAt = 0;
   spread = false;
   /** The stub's pid (sched_setaffinity). */
   constructor(readonly pid: number) {}
@@ -63,6 +76,8 @@ export class CpuPolicy {
   settled = false;
   /** A thread on the tracer's CPU went back to application code since the last checkRunning. */
   checkWanted = false;
+  /** When the platform should look at running threads next, ns from now (while checkWanted). */
+  nextCheckNs = RUNNING_CHECK_NS;
   private readonly busyAtStart: Map<number, number>;
   private readonly selfAtStart = process.cpuUsage();
   constructor(private readonly stats: PlatformStats) {
@@ -123,40 +138,49 @@ export class CpuPolicy {
    */
   checkRunning(threads: Iterable<{ cpu: StubCpu; inApp: boolean; cpuTime(): CpuTime }>): void {
     this.checkWanted = false;
+    this.nextCheckNs = RUNNING_CHECK_NS;
     if (this.allowed.length < 2) return;
     const now = performance.now();
     for (const th of threads) {
       if (!th.inApp || th.cpu.spread) continue;
-      this.evaluate(th.cpu, th, now);
-      if (!th.cpu.spread) this.checkWanted = true;
+      const before = th.cpu.stopsAt;
+      const judged = this.evaluate(th.cpu, th, now);
+      if (th.cpu.spread) continue;
+      this.checkWanted = true;
+      if (judged && th.cpu.stops !== before) this.nextCheckNs = RUNNING_RECHECK_NS;
     }
   }
 
-  private evaluate(s: StubCpu, ctx: { cpuTime(): CpuTime }, now: number): void {
+  /** Put a thread let run anywhere back on the tracer's CPU (a parked host thread taken by a new thread). */
+  pin(s: StubCpu): void {
+    libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf([this.cpu]));
+  }
+
+  /** Judge s on its CPU time and stops since the last look; false if it ran too little to say anything. */
+  private evaluate(s: StubCpu, ctx: { cpuTime(): CpuTime }, now: number): boolean {
     const t = ctx.cpuTime();
     const ns = t.userNs + t.sysNs;
-    if (s.cpuNsAt >= 0) {
-      const cpuMs = (ns - s.cpuNsAt) / 1e6;
-      // Too little CPU since the last look to say anything (a busy host may
-      // give a thread less than a look's interval): keep counting from there.
-      if (!s.spread && cpuMs < SPREAD_MIN_CPU_MS) {
-        s.evalAt = now;
-        return;
-      }
-      const perStop = cpuMs / Math.max(1, s.stops - s.stopsAt);
-      if (!s.spread && perStop >= SPREAD_MS_PER_STOP && cpuMs >= SPREAD_MIN_CPU_MS) {
-        libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf(this.allowed));
-        s.spread = true;
-        this.stats.cpuSpreads++;
-      } else if (s.spread && perStop < PIN_MS_PER_STOP) {
-        libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf([this.cpu]));
-        s.spread = false;
-        this.stats.cpuPins++;
-      }
+    const cpuMs = (ns - s.cpuNsAt) / 1e6;
+    // Too little CPU since the last look to say anything (a busy host may
+    // give a thread less than a look's interval): keep counting from there.
+    if (!s.spread && cpuMs < SPREAD_MIN_CPU_MS) {
+      s.evalAt = now;
+      return false;
+    }
+    const perStop = cpuMs / Math.max(1, s.stops - s.stopsAt);
+    if (!s.spread && perStop >= SPREAD_MS_PER_STOP && cpuMs >= SPREAD_MIN_CPU_MS) {
+      libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf(this.allowed));
+      s.spread = true;
+      this.stats.cpuSpreads++;
+    } else if (s.spread && perStop < PIN_MS_PER_STOP) {
+      libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf([this.cpu]));
+      s.spread = false;
+      this.stats.cpuPins++;
     }
     s.evalAt = now;
     s.stopsAt = s.stops;
     s.cpuNsAt = ns;
+    return true;
   }
 }
 

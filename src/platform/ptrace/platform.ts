@@ -23,7 +23,7 @@ import { StubProcess } from './stub';
 import { StubError, StubThread } from './stub_thread';
 import { sentryThread } from '../thread';
 import { stubFilter } from './seccomp';
-import { CpuPolicy, RUNNING_CHECK_NS } from './affinity';
+import { CpuPolicy } from './affinity';
 import { signalStop, syscallStop } from './stops';
 import { INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_DATA, STUB_END, stubElf } from './stub_elf';
 import { FD_CLOEXEC } from '../../abi/fs';
@@ -300,7 +300,7 @@ export class PtracePlatform implements Platform {
   wait(): PlatformEvent {
     if (!this.cpus.settled) this.cpus.settle(this.stubPids());
     if (this.cpus.checkWanted && this.cpuCheckAt === 0) {
-      this.cpuCheckAt = Number(process.hrtime.bigint()) + RUNNING_CHECK_NS;
+      this.cpuCheckAt = Number(process.hrtime.bigint()) + this.cpus.nextCheckNs;
       this.armTimer();
     }
     const shared = sentryThread.shared;
@@ -337,6 +337,11 @@ export class PtracePlatform implements Platform {
         // A released thread that stopped on its way to exit (a signal that was
         // already pending): let it go on to its exit call.
         if (P.stopped(s)) libc.ptrace(P.PTRACE_CONT, pid, 0, 0);
+        continue;
+      }
+      if (th.parked) {
+        // A parked thread reports only its death (with its process): it is never resumed here.
+        if (!P.stopped(s)) th.proc.parkedGone(th);
         continue;
       }
       if (!P.stopped(s)) {

@@ -32,6 +32,8 @@ const MAP_SHARED_FIXED = 0x11;
  * this many pieces of touched memory never see it.
  */
 const BUDGET_SHARE = 4;
+/** Parked host threads one stub keeps at most (a thread pool's churn; more is host memory for nothing). */
+const PARK_MAX = 4;
 
 /** Where the platform finds a thread by its host tid (its main wait's table). */
 export interface ThreadRegistry {
@@ -71,8 +73,8 @@ export class StubProcess implements AddressSpace {
     this.mappingBudget = Math.max(64, Math.floor(maxMappings / BUDGET_SHARE));
   }
 
-  private addThread(tid: number): StubThread {
-    const th = new StubThread(this, tid);
+  private addThread(tid: number, reused = false): StubThread {
+    const th = new StubThread(this, tid, reused);
     th.cpu.policy = this.cpus;
     this.threads.set(tid, th);
     this.registry?.set(tid, th);
@@ -83,6 +85,38 @@ export class StubProcess implements AddressSpace {
   threadGone(th: StubThread): void {
     th.dead = true;
     this.threads.delete(th.tid);
+    this.registry?.delete(th.tid);
+  }
+
+  /**
+   * Host threads kept after their application thread ended, held in a
+   * ptrace stop (never resumed while parked, so they can run nothing): the
+   * next thread of this process takes one instead of an injected clone, and
+   * the ended one needed no injected exit. Every stub thread has the same
+   * host signal mask and seccomp filter (the application's are the
+   * Sentry's), so a parked one is as good as a new one.
+   */
+  private readonly parked: StubThread[] = [];
+
+  /**
+   * Park th (stopped, its application thread ended) if there is room: it
+   * leaves the live threads but stays in the registry, so that the main
+   * wait knows it and never resumes it. False: it must exit.
+   */
+  park(th: StubThread): boolean {
+    if (this.dead || th === this.main || th.proc !== this || th.interruptSent || this.parked.length >= PARK_MAX) return false;
+    th.dead = true;
+    th.parked = true;
+    this.threads.delete(th.tid);
+    this.parked.push(th);
+    this.stats.threadsParked = (this.stats.threadsParked ?? 0) + 1;
+    return true;
+  }
+
+  /** A parked thread died (with its process): forget it. */
+  parkedGone(th: StubThread): void {
+    const i = this.parked.indexOf(th);
+    if (i >= 0) this.parked.splice(i, 1);
     this.registry?.delete(th.tid);
   }
 
@@ -97,6 +131,17 @@ export class StubProcess implements AddressSpace {
    */
   newContext(via: Context): Context {
     const from = this.own(via);
+    const old = this.parked.pop();
+    if (old) {
+      // The new context owns the host thread from here: a fresh record for
+      // the CPU policy (back on the tracer's CPU) and a CPU time counted from now.
+      const th = this.addThread(old.tid, true);
+      th.hostNice = old.hostNice;
+      if (old.cpu.spread) this.cpus?.pin(th.cpu);
+      th.loadRegs();
+      this.stats.threadsReused = (this.stats.threadsReused ?? 0) + 1;
+      return th;
+    }
     let tid = -1;
     const r = this.run(from, INJECT_ADDR, SYS_CLONE, [STUB_THREAD_CLONE_FLAGS, 0, 0, 0, 0], (ev, msg) => {
       if (ev === P.PTRACE_EVENT_CLONE) tid = msg;
@@ -106,6 +151,9 @@ export class StubProcess implements AddressSpace {
     const w = libc.waitpid(tid, status, P.WALL);
     if (w !== tid || !P.stopped(status[0])) throw new StubError(`new stub thread ${tid} did not stop`);
     const th = this.addThread(tid);
+    th.hostNice = from.hostNice;
+    // A clone runs where its creator may: one let run anywhere passed that on.
+    if (from.cpu.spread) this.cpus?.pin(th.cpu);
     th.loadRegs();
     return th;
   }
@@ -370,6 +418,7 @@ export class StubProcess implements AddressSpace {
     if (!this.dead && this.pid > 0) libc.kill(this.pid, P.SIGKILL);
     this.dead = true;
     for (const th of [...this.threads.values()]) this.threadGone(th);
+    for (const th of [...this.parked]) this.parkedGone(th);
     this.pending = [];
     if (this.memfile && this.ctrlFrame >= 0) this.memfile.decRef(this.ctrlFrame);
     this.ctrlFrame = -1;

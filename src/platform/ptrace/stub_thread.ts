@@ -3,6 +3,7 @@
 // process has one thread per application thread sharing its memory.
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as libc from '../../host/libc';
 import { type Context, type CpuTime, Reg } from '../platform';
 import * as P from './ptrace';
@@ -34,15 +35,31 @@ export class StubThread implements Context {
    * asked for) ends it instead of being reported.
    */
   doomed = false;
+  /**
+   * Parked (stub.ts): the host thread outlives the application thread that
+   * ended, held stopped for the next thread of its process. It never runs
+   * until a new context takes it over; this object is done with.
+   */
+  parked = false;
+  /** The host thread's nice (a new host thread has its creator's; stub.ts sets it). */
+  hostNice = 0;
   /** The CPU policy's record of this thread (affinity.ts). */
   readonly cpu: StubCpu;
   private lastCpu: CpuTime = { userNs: 0, sysNs: 0 };
+  /**
+   * What the host thread had run before this context took it over (a
+   * parked one): its counters go on from the earlier thread's.
+   */
+  private readonly base: HostCpu;
 
   constructor(
     readonly proc: StubProcess,
     readonly tid: number,
+    reused = false,
   ) {
     this.cpu = new StubCpu(tid);
+    const b = reused ? readHostCpu(proc.pid, tid, true) : null;
+    this.base = b ? { ...b, total: Math.max(0, b.total) } : NO_CPU;
   }
 
   get hostTid(): number {
@@ -52,30 +69,37 @@ export class StubThread implements Context {
   /**
    * The thread's CPU time as the host accounts it: user and system ticks from
    * /proc/PID/task/TID/stat, and with precise the exact total from its
-   * schedstat split in the same ratio. The host's /proc is the platform's to
-   * read: these are its own processes.
+   * schedstat split in the same ratio; for a host thread taken over from a
+   * parked one, what it ran since.
    */
   cpuTime(precise = false): CpuTime {
-    const dir = `/proc/${this.proc.pid}/task/${this.tid}`;
-    try {
-      const stat = fs.readFileSync(`${dir}/stat`, 'latin1');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ut = Number(f[11]);
-      const st = Number(f[12]);
+    const h = readHostCpu(this.proc.pid, this.tid, precise);
+    if (h) {
+      const b = this.base;
+      const ut = Math.max(0, h.ut - b.ut);
+      const st = Math.max(0, h.st - b.st);
       let userNs = ut * TICK_NS;
       let sysNs = st * TICK_NS;
-      if (precise) {
-        const total = Number(fs.readFileSync(`${dir}/schedstat`, 'latin1').split(' ')[0]);
-        if (Number.isFinite(total)) {
-          userNs = ut + st > 0 ? Math.round((total * ut) / (ut + st)) : total;
-          sysNs = total - userNs;
-        }
+      if (precise && h.total >= 0) {
+        const total = Math.max(0, h.total - b.total);
+        userNs = ut + st > 0 ? Math.round((total * ut) / (ut + st)) : total;
+        sysNs = total - userNs;
       }
-      if (Number.isFinite(userNs) && Number.isFinite(sysNs)) this.lastCpu = { userNs, sysNs };
-    } catch {
-      // The thread is gone: its last reading stands.
+      this.lastCpu = { userNs, sysNs };
     }
+    // The thread is gone: its last reading stands.
     return { ...this.lastCpu };
+  }
+
+  setHostNice(nice: number): void {
+    if (nice === this.hostNice || this.dead) return;
+    try {
+      // PRIO_PROCESS with a tid: this host thread alone.
+      os.setPriority(this.tid, nice);
+      this.hostNice = nice;
+    } catch {
+      // Gone, or the host refuses (a Sentry niced above it): it runs as it was.
+    }
   }
 
   loadRegs(): void {
@@ -124,6 +148,7 @@ export class StubThread implements Context {
       this.interrupt();
       return;
     }
+    if (this.proc.park(this)) return;
     this.exitNow();
   }
 
@@ -186,6 +211,38 @@ export class StubThread implements Context {
       if (libc.ptraceBuf(P.PTRACE_SETREGSET, this.tid, P.NT_X86_XSTATE, x.iov) === 0) return;
     }
     libc.ptraceBuf(P.PTRACE_SETFPREGS, this.tid, 0, fp.subarray(0, 512));
+  }
+}
+
+/** A host thread's CPU counters: ticks of user and system time, and the exact total in ns (-1: not read). */
+interface HostCpu {
+  ut: number;
+  st: number;
+  total: number;
+}
+const NO_CPU: HostCpu = { ut: 0, st: 0, total: 0 };
+
+/**
+ * The host's counters of one of its threads: /proc/PID/task/TID/stat, and
+ * with precise its schedstat. The host's /proc is the platform's to read:
+ * these are its own processes. Null once the thread is gone.
+ */
+function readHostCpu(pid: number, tid: number, precise: boolean): HostCpu | null {
+  const dir = `/proc/${pid}/task/${tid}`;
+  try {
+    const stat = fs.readFileSync(`${dir}/stat`, 'latin1');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ut = Number(f[11]);
+    const st = Number(f[12]);
+    if (!Number.isFinite(ut) || !Number.isFinite(st)) return null;
+    let total = -1;
+    if (precise) {
+      total = Number(fs.readFileSync(`${dir}/schedstat`, 'latin1').split(' ')[0]);
+      if (!Number.isFinite(total)) total = -1;
+    }
+    return { ut, st, total };
+  } catch {
+    return null;
   }
 }
 

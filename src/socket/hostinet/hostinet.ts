@@ -7,7 +7,7 @@
 // platform's event service (an edge-triggered watch armed while anyone
 // waits, as for donated host fds) and is interrupted by signals like any
 // other blocking call.
-import { Errno, E } from '../../abi/errno';
+import { Errno, E, ERESTARTSYS } from '../../abi/errno';
 import {
   MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, SHUT_RDWR, SOCK_STREAM, SOL_SOCKET,
   SO_ERROR, SO_PASSCRED,
@@ -152,7 +152,14 @@ export class HostInetSocket extends SocketFile {
     if (nonblock || !this.env.events) throw new Errno(E.EAGAIN);
     const d = deadline ?? (timeoutNs > 0 ? Number(process.hrtime.bigint()) + timeoutNs : undefined);
     if (this.readiness(ev) !== 0) return d;
-    const got = await t.block(this, ev | EVENT_ERR | EVENT_HUP, d);
+    let got: number;
+    try {
+      got = await t.block(this, ev | EVENT_ERR | EVENT_HUP, d);
+    } catch (e) {
+      // Linux restarts an interrupted socket call only when it has no timeout (sock_intr_errno).
+      if (e instanceof Errno && e.errno === ERESTARTSYS && timeoutNs > 0) throw new Errno(E.EINTR);
+      throw e;
+    }
     if (got === 0 && d !== undefined) throw new Errno(E.EAGAIN);
     return d;
   }

@@ -131,6 +131,56 @@ def mp():
         print("futures: processes", sum(f.result() for f in concurrent.futures.as_completed(futs)))
 
 
+def block_recv(conn):
+    conn.recv()
+
+
+def block_get(q):
+    q.get()
+
+
+def block_sem(s):
+    s.acquire()
+
+
+def block_sleep():
+    time.sleep(600)
+
+
+def mpexit():
+    # What test_multiprocessing_fork's end needs: daemon children blocked in
+    # a pipe, a queue, a semaphore and a sleep die of terminate() and are
+    # reaped, and the resource tracker, whose pipe every forked child
+    # inherited, sees EOF once the last of them is gone, so its stop returns.
+    from multiprocessing import resource_tracker, shared_memory
+    ctx = multiprocessing.get_context("fork")
+    sm = shared_memory.SharedMemory(create=True, size=4096)
+    sm.buf[:5] = b"hello"
+    near, far = ctx.Pipe()
+    q = ctx.Queue()
+    sem = ctx.Semaphore(0)
+    kids = [ctx.Process(target=f, args=a, daemon=True)
+            for f, a in ((block_recv, (far,)), (block_get, (q,)), (block_sem, (sem,)), (block_sleep, ()))]
+    for k in kids:
+        k.start()
+    time.sleep(0.5)
+    print("mpexit: alive", [k.is_alive() for k in kids])
+    for k in kids:
+        k.terminate()
+    for k in kids:
+        k.join(30)
+    print("mpexit: exit codes", [k.exitcode for k in kids])
+    sm.close()
+    sm.unlink()
+    signal.alarm(30)
+    resource_tracker._resource_tracker._stop()
+    signal.alarm(0)
+    print("mpexit: tracker stopped")
+    # One more left blocked for the interpreter's exit to terminate and join.
+    ctx.Process(target=block_recv, args=(far,), daemon=True).start()
+    print("mpexit: leaving a daemon child to exit")
+
+
 def signals():
     got = []
     signal.signal(signal.SIGUSR1, lambda s, f: got.append("usr1"))
@@ -218,6 +268,8 @@ if __name__ == "__main__":
         mp()
     if want("signals"):
         signals()
+    if want("mpexit"):
+        mpexit()
     if want("ipc"):
         ipc()
     if want("asyncio"):
