@@ -11,7 +11,7 @@ import { RuntimeError } from './statedir';
 
 function hostPathKind(p: string): 'dir' | 'file' | 'missing' {
   try {
-    return fs.statSync(p).isDirectory() ? 'dir' : 'file';
+    return fs.statSync(p).isDirectory() ? 'dir' : fs.statSync(p).isFile() ? 'file' : 'missing';
   } catch {
     return 'missing';
   }
@@ -33,6 +33,8 @@ export function readBundle(bundle: string): ContainerPlan {
   }
   try {
     const plan = planContainer(parseSpec(json), bundle, hostPathKind);
+    // A file bind is served from its host directory: the file's own path, its symlinks followed on the host (the spec's writer chose it).
+    for (const m of plan.mounts) if (m.kind === 'file') m.source = fs.realpathSync(m.source);
     if (hostPathKind(plan.rootfs) !== 'dir') throw new SpecError(`root.path: ${plan.rootfs} is not a directory`);
     return plan;
   } catch (e) {
@@ -42,5 +44,5 @@ export function readBundle(bundle: string): ContainerPlan {
 }
 
 export function sandboxOptions(plan: ContainerPlan): SandboxOptions {
-  return { rootfs: plan.rootfs, argv: plan.argv, env: plan.env, cwd: plan.cwd, hostname: plan.hostname, container: plan };
+  return { rootfs: plan.rootfs, argv: plan.argv, env: plan.env, cwd: plan.cwd, hostname: plan.hostname, memory: plan.memoryLimit ?? undefined, container: plan };
 }

@@ -9,6 +9,7 @@
 
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import type { SandboxProcess, SandboxStats } from '../sandbox/sandbox';
 
 /** A process to start in the sandbox; its stdio are the client's fds 0-2 (opened through /proc/CLIENT/fd). */
 export interface ExecRequest {
@@ -20,9 +21,9 @@ export interface ExecRequest {
   groups: number[];
   client: number;
 }
-export type ControlRequest = { op: 'start' } | { op: 'pause' } | { op: 'resume' } | { op: 'kill'; signal: number; all: boolean } | ({ op: 'exec' } & ExecRequest);
-/** status: the wait status of an exec'd process, sent when it exits. */
-export type ControlReply = { ok: true; status?: number } | { ok: false; error: string };
+export type ControlRequest = { op: 'start' } | { op: 'pause' } | { op: 'resume' } | { op: 'ps' } | { op: 'stats' } | { op: 'kill'; signal: number; all: boolean } | { op: 'ttysignal'; client: number; signal: number } | ({ op: 'exec' } & ExecRequest);
+/** status: the wait status of an exec'd process, sent when it exits; processes: for ps; stats: for events. */
+export type ControlReply = { ok: true; status?: number; processes?: SandboxProcess[]; stats?: SandboxStats } | { ok: false; error: string };
 
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
 const isId = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
@@ -48,8 +49,9 @@ function parseRequest(line: string): ControlRequest | null {
   }
   if (typeof v !== 'object' || v === null) return null;
   const o = v as Record<string, unknown>;
-  if (o.op === 'start' || o.op === 'pause' || o.op === 'resume') return { op: o.op };
+  if (o.op === 'start' || o.op === 'pause' || o.op === 'resume' || o.op === 'ps' || o.op === 'stats') return { op: o.op };
   if (o.op === 'exec') return parseExec(o);
+  if (o.op === 'ttysignal' && isId(o.client) && typeof o.signal === 'number' && Number.isInteger(o.signal)) return { op: 'ttysignal', client: o.client, signal: o.signal };
   if (o.op === 'kill' && typeof o.signal === 'number' && Number.isInteger(o.signal) && typeof o.all === 'boolean') return { op: 'kill', signal: o.signal, all: o.all };
   return null;
 }

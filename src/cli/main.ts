@@ -15,7 +15,9 @@ import { fail } from './fail';
 import { featuresJson, listTable, Runtime, writeSpec, type CreateFlags, type ExecFlags } from './oci_commands';
 import type { ExecRequest } from './control';
 import { RuntimeLog, type LogFormat } from './runtime_log';
-import { sandboxInit } from './sandbox_proc';
+import { forwardTerminalSignals, sandboxInit } from './sandbox_proc';
+import { install, type InstallFlags } from './install';
+import { events, parseInterval, ps, wait } from './observe';
 import { RuntimeError } from './statedir';
 import { NETWORK_MODES, type NetworkMode } from '../kernel/netinfo';
 
@@ -107,7 +109,7 @@ function build(): Command {
   const createFlags = (c: Command): Command => c
     .option('-b, --bundle <dir>', 'the bundle directory (default: the current directory)')
     .option('--pid-file <file>', "write the container's pid here")
-    .option('--console-socket <path>', 'accepted; a terminal is not supported yet (process.terminal must be false)')
+    .option('--console-socket <path>', "a Unix socket to send the terminal's master to (process.terminal)")
     .option('--no-pivot', 'accepted (the sandbox has its own root)')
     .option('--no-new-keyring', 'accepted (the sandbox has no keyrings)');
 
@@ -124,7 +126,7 @@ function build(): Command {
   createFlags(program.command('run').description('create and start a container, and wait for it unless --detach').argument('<id>'))
     .option('-d, --detach', 'return once the container runs')
     .action((id: string, f: CreateFlags & { detach?: boolean }) => act(async (rt) => {
-      const child = await rt.create(id, f);
+      const child = await rt.create(id, f, !f.detach);
       child.stdio[3]?.destroy();
       try {
         await rt.start(id);
@@ -153,19 +155,26 @@ function build(): Command {
     .option('-u, --user <uid[:gid]>', 'user and group IDs')
     .option('-d, --detach', 'return at once; a host process of its own stands for the exec')
     .option('--pid-file <file>', 'write the pid of the host process standing for the exec here')
-    .option('-t, --tty', 'not supported yet')
-    .option('--console-socket <path>', 'not supported yet')
+    .option('-t, --tty', 'give the process a terminal (its master goes to --console-socket)')
+    .option('--console-socket <path>', "a Unix socket to send the terminal's master to")
     .passThroughOptions()
     .action((id: string, argv: string[], f: ExecFlags) => act(async (rt) => {
-      const req = rt.execRequest(id, argv, f);
-      if (f.detach) return void rt.execDetached(id, req, f.pidFile);
+      const { req, tty } = rt.execRequest(id, argv, f);
+      if (f.detach || tty) {
+        const child = rt.execDetached(id, req, tty, f.consoleSocket);
+        if (f.pidFile) fs.writeFileSync(f.pidFile, String(child.pid ?? 0));
+        if (f.detach) return void child.unref();
+        const [code, sig] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on('exit', (c, s) => r([c, s])));
+        process.exit(sig ? 128 + os.constants.signals[sig] : code ?? 0);
+      }
       if (f.pidFile) fs.writeFileSync(f.pidFile, String(process.pid));
       process.exit(exitCodeOf(await rt.exec(id, req)));
     })());
 
-  program.command('exec-wait', { hidden: true }).argument('<id>').requiredOption('--request <json>')
-    .action((id: string, f: { request: string }) => act(async (rt) => {
+  program.command('exec-wait', { hidden: true }).argument('<id>').requiredOption('--request <json>').option('--terminal')
+    .action((id: string, f: { request: string; terminal?: boolean }) => act(async (rt) => {
       const req = { ...(JSON.parse(f.request) as ExecRequest), client: process.pid };
+      if (f.terminal) forwardTerminalSignals(rt, id);
       process.exit(exitCodeOf(await rt.exec(id, req)));
     })());
 
@@ -191,13 +200,43 @@ function build(): Command {
       else process.stdout.write(listTable(states));
     })());
 
+  program.command('ps').description("list a container's processes (the sandbox's), or with --format json the host pids standing for them")
+    .argument('<id>')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action((id: string, f: { format: string }) => act(async (rt) => void process.stdout.write(await ps(rt, id, f.format === 'json')))());
+
+  program.command('events').description("a running container's statistics as JSON lines, every --interval until it stops")
+    .argument('<id>')
+    .option('--stats', 'print the statistics once and exit')
+    .option('--interval <duration>', 'time between two events (5s, 500ms)', '5s')
+    .action((id: string, f: { stats?: boolean; interval: string }) =>
+      act((rt) => events(rt, id, !!f.stats, parseInterval(f.interval), (l) => void process.stdout.write(l)))());
+
+  program.command('wait').description('wait for a container to stop; prints its exit status and exits with it')
+    .argument('<id>')
+    .action((id: string) => act(async (rt) => {
+      const code = await wait(rt, id);
+      process.stdout.write(`${code}\n`);
+      process.exit(code);
+    })());
+
   program.command('features').description('print what this runtime supports (JSON)')
     .action(() => void process.stdout.write(featuresJson()));
 
+  program.command('install').description("register tsvisor as a Docker runtime: add or update its entry in daemon.json's runtimes, keeping the rest")
+    .argument('[runtimeArgs...]', 'extra arguments Docker passes to tsvisor (after --)')
+    .option('--config <file>', "Docker's daemon configuration", '/etc/docker/daemon.json')
+    .option('--runtime <name>', 'the runtime name (docker run --runtime=NAME)', 'tsvisor')
+    .action((args: string[], f: InstallFlags) => act(() => {
+      install(process.argv[1], f, args);
+      process.stdout.write(`runtime ${f.runtime} written to ${f.config}; reload dockerd (SIGHUP) to use it\n`);
+    })());
+
   program.command('sandbox-init', { hidden: true }).argument('<id>')
-    .requiredOption('--bundle <dir>').requiredOption('--state-dir <dir>')
+    .requiredOption('--bundle <dir>').requiredOption('--state-dir <dir>').addOption(new Option('--terminal <kind>').choices(['console', 'caller']))
     .addOption(networkOption())
-    .action((_id: string, f: { bundle: string; stateDir: string; network: NetworkMode }) => sandboxInit(f.bundle, f.stateDir, f.network));
+    .action((_id: string, f: { bundle: string; stateDir: string; terminal?: 'console' | 'caller'; network: NetworkMode }) =>
+      sandboxInit(f.bundle, f.stateDir, f.terminal ?? null, f.network));
 
   return program;
 }

@@ -5,6 +5,7 @@
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { isatty } from 'node:tty';
 import * as path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { defaultSpec, features, ociState, parseSignal, validId, type ContainerRecord, type OciState } from '../oci/runtime';
@@ -13,6 +14,9 @@ import { parseProcess, SpecError } from '../oci/spec';
 import { spawn } from 'node:child_process';
 import { readBundle } from './container_spec';
 import { spawnSandbox } from './sandbox_proc';
+import { runHooks } from './hooks';
+import { NEW_NETNS } from '../oci/plan';
+import { openHostPty, sendFd, type HostPty } from '../host/pty';
 import type { NetworkMode } from '../kernel/netinfo';
 import { procStat, RuntimeError, StateDir } from './statedir';
 import type { RuntimeLog } from './runtime_log';
@@ -32,6 +36,7 @@ export interface ExecFlags {
 export interface CreateFlags {
   bundle?: string;
   pidFile?: string;
+  consoleSocket?: string;
 }
 
 /** What every command works with: the state root, the log, and the path of bin/tsvisor.js for the sandbox process. */
@@ -42,7 +47,7 @@ export class Runtime {
     this.state = new StateDir(path.resolve(root));
   }
 
-  private withLock<T>(id: string, fn: (lock: FileLock) => T): T {
+  withLock<T>(id: string, fn: (lock: FileLock) => T): T {
     const lock = this.state.lock(id);
     try {
       return fn(lock);
@@ -60,17 +65,23 @@ export class Runtime {
     }
   }
 
-  private record(id: string): ContainerRecord {
+  record(id: string): ContainerRecord {
     const r = this.state.read(id);
     if (!r) throw new RuntimeError(`container ${id} does not exist (it is being created, or its create failed)`);
     return r;
   }
 
   /** Create the container; returns its sandbox process (run waits on it). */
-  async create(id: string, f: CreateFlags): Promise<ChildProcess> {
+  async create(id: string, f: CreateFlags, foreground = false): Promise<ChildProcess> {
     if (!validId(id)) throw new RuntimeError(`invalid container id ${JSON.stringify(id)}`);
     const bundle = path.resolve(f.bundle ?? '.');
     const plan = readBundle(bundle);
+    if (plan.netns !== null && plan.netns !== NEW_NETNS && !fs.existsSync(plan.netns)) throw new RuntimeError(`linux.namespaces: network namespace ${plan.netns} does not exist`);
+    // runc's rules: a terminal needs a console socket to send its master to, and a console socket a terminal.
+    // (A foreground `run` without one: the container's terminal is the caller's own stdio.)
+    if (plan.terminal && !f.consoleSocket && !foreground) throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
+    if (plan.terminal && !f.consoleSocket && !isatty(0)) this.log.warn(`${id}: process.terminal: the standard input of run is not a terminal; the container has none`);
+    if ((!plan.terminal || foreground) && f.consoleSocket) throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
     this.state.makeContainerDir(id);
     let lock: FileLock;
     try {
@@ -80,16 +91,24 @@ export class Runtime {
       throw e;
     }
     let child: ChildProcess | null = null;
+    let tty: HostPty | null = null;
     try {
-      child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id), this.network);
+      if (f.consoleSocket) {
+        tty = openHostPty(plan.consoleSize.height, plan.consoleSize.width);
+        sendFd(f.consoleSocket, tty.master, '/dev/ptmx');
+        fs.closeSync(tty.master);
+      }
+      child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id), plan.netns, tty?.slave ?? null, plan.terminal && foreground, this.network);
       const pid = child.pid ?? 0;
       const st = procStat(pid);
       if (!st) throw new RuntimeError('the sandbox process ended during start-up');
       const rec: ContainerRecord = {
         id, pid, pidStart: st.start, bundle, rootfs: plan.rootfs, created: new Date().toISOString(), status: 'created', annotations: plan.annotations,
-        owner: os.userInfo().username,
+        owner: os.userInfo().username, hooks: plan.hooks,
       };
       this.state.write(rec);
+      // The sandbox exists, its process is loaded and not running: the create-time hooks (the runtime's namespaces for all three).
+      runHooks(plan.hooks, ['prestart', 'createRuntime', 'createContainer'], { ...ociState(rec, true), status: 'creating' }, this.log, true);
       if (f.pidFile) {
         const pf = path.resolve(f.pidFile);
         fs.writeFileSync(`${pf}.tmp`, String(pid));
@@ -105,6 +124,7 @@ export class Runtime {
       this.state.remove(id);
       throw e instanceof RuntimeError ? e : new RuntimeError(`cannot create container ${id}: ${(e as Error).message}`);
     } finally {
+      if (tty) fs.closeSync(tty.slave);
       lock.release();
     }
   }
@@ -114,9 +134,19 @@ export class Runtime {
       const r = this.record(id);
       if (!this.state.alive(r)) throw new RuntimeError('cannot start a container that has stopped');
       if (r.status !== 'created') throw new RuntimeError(`cannot start an already ${r.status} container`);
+      const hooks = r.hooks ?? {};
+      try {
+        runHooks(hooks, ['startContainer'], ociState(r, true), this.log, true);
+      } catch (e) {
+        // As runc: a failed startContainer hook stops the container.
+        process.kill(r.pid, 'SIGKILL');
+        throw e;
+      }
       const reply = await controlRequest(this.state.dir(id), { op: 'start' });
       if (!reply.ok) throw new RuntimeError(`cannot start container ${id}: ${reply.error}`);
-      this.state.write({ ...r, status: 'running' });
+      const running: ContainerRecord = { ...r, status: 'running' };
+      this.state.write(running);
+      runHooks(hooks, ['poststart'], ociState(running, true), this.log, false);
     });
   }
 
@@ -133,11 +163,15 @@ export class Runtime {
     });
   }
 
-  /** The process `exec` starts: --process FILE, or the command with the container's env, cwd and user, changed by the flags. */
-  execRequest(id: string, argv: string[], f: ExecFlags): ExecRequest {
-    if (f.tty || f.consoleSocket) throw new RuntimeError('exec --tty and --console-socket are not supported yet (no terminal)');
+  /**
+   * The process `exec` starts: --process FILE, or the command with the
+   * container's env, cwd and user, changed by the flags; and whether it has
+   * a terminal (--tty, or process.terminal), with its first window size.
+   */
+  execRequest(id: string, argv: string[], f: ExecFlags): { req: ExecRequest; tty: { height: number; width: number } | null } {
     const r = this.withLock(id, () => this.record(id));
     let req: ExecRequest;
+    let tty: { height: number; width: number } | null = f.tty ? { height: 0, width: 0 } : null;
     if (f.process) {
       let p;
       try {
@@ -145,13 +179,19 @@ export class Runtime {
       } catch (e) {
         throw new RuntimeError(`${f.process}: ${e instanceof SpecError || e instanceof SyntaxError ? e.message : (e as Error).message}`);
       }
-      if (p.terminal) throw new RuntimeError(`${f.process}: process.terminal is not supported yet`);
+      if (p.terminal) {
+        const size = p.consoleSize as { height?: unknown; width?: unknown } | undefined;
+        const n = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff ? v : 0);
+        tty = { height: n(size?.height), width: n(size?.width) };
+      }
       req = { argv: p.args, env: p.env ?? [], cwd: p.cwd, uid: p.user.uid, gid: p.user.gid, groups: p.user.additionalGids ?? [], client: process.pid };
     } else {
       if (argv.length === 0) throw new RuntimeError('exec needs a command or --process');
       const plan = readBundle(r.bundle);
       req = { argv, env: plan.env, cwd: plan.cwd, uid: plan.uid, gid: plan.gid, groups: plan.groups, client: process.pid };
     }
+    if (tty && !f.consoleSocket) throw new RuntimeError('cannot allocate tty without setting console socket');
+    if (!tty && f.consoleSocket) throw new RuntimeError('cannot use console socket without a tty');
     for (const kv of f.env) {
       if (kv.indexOf('=') <= 0) throw new RuntimeError(`--env wants K=V, got ${JSON.stringify(kv)}`);
       req.env = [...req.env.filter((e) => !e.startsWith(kv.slice(0, kv.indexOf('=') + 1))), kv];
@@ -163,7 +203,7 @@ export class Runtime {
       req.uid = Number(m[1]);
       req.gid = m[2] === undefined ? req.gid : Number(m[2]);
     }
-    return req;
+    return { req, tty };
   }
 
   /** Run the process in the container and return its wait status. */
@@ -177,13 +217,29 @@ export class Runtime {
     return reply.status ?? 0;
   }
 
-  /** exec --detach: a host process of its own waits for the exec'd process and exits with its status; its pid is the exec's. */
-  execDetached(id: string, req: ExecRequest, pidFile: string | undefined): number {
-    const child = spawn(process.execPath, [this.bin, '--root', this.state.root, 'exec-wait', '--request', JSON.stringify(req), id], { stdio: 'inherit', detached: true });
-    const pid = child.pid ?? 0;
-    child.unref();
-    if (pidFile) fs.writeFileSync(pidFile, String(pid));
-    return pid;
+  /**
+   * A host process of its own (`exec-wait`, in its own session) that starts
+   * the exec'd process, waits for it and exits with its status; its pid is
+   * the exec's (--pid-file). With a terminal, the pty's master goes to the
+   * console socket and the slave is that process's stdio and controlling
+   * terminal, so the signals the terminal raises reach it and are passed on.
+   */
+  execDetached(id: string, req: ExecRequest, tty: { height: number; width: number } | null, consoleSocket: string | undefined): ChildProcess {
+    let pty: HostPty | null = null;
+    if (tty && consoleSocket) {
+      pty = openHostPty(tty.height, tty.width);
+      try {
+        sendFd(consoleSocket, pty.master, '/dev/ptmx');
+      } finally {
+        fs.closeSync(pty.master);
+      }
+    }
+    const args = [this.bin, '--root', this.state.root, 'exec-wait', '--request', JSON.stringify(req), ...(pty ? ['--terminal'] : []), id];
+    try {
+      return spawn(process.execPath, args, { stdio: pty ? [pty.slave, pty.slave, pty.slave] : 'inherit', detached: true });
+    } finally {
+      if (pty) fs.closeSync(pty.slave);
+    }
   }
 
   stateOf(id: string): OciState {
@@ -221,6 +277,7 @@ export class Runtime {
         await this.waitGone(r);
       }
       this.state.remove(id);
+      if (r) runHooks(r.hooks ?? {}, ['poststop'], ociState(r, false), this.log, false);
     });
   }
 

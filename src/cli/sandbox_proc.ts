@@ -10,11 +10,14 @@
 import * as fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { Errno } from '../abi/errno';
+import { E, Errno } from '../abi/errno';
 import { defaultAction } from '../abi/signals';
 import { Sandbox } from '../sandbox/sandbox';
-import { ControlServer, type ControlReply, type ControlRequest } from './control';
+import { ControlServer, controlRequest, type ControlReply, type ControlRequest } from './control';
+import * as S from '../abi/signals';
+import type { Runtime } from './oci_commands';
 import { readBundle, sandboxOptions } from './container_spec';
+import { NEW_NETNS } from '../oci/plan';
 import { describeErrno } from './do';
 import type { NetworkMode } from '../kernel/netinfo';
 
@@ -47,8 +50,16 @@ function clientStdio(client: number): [number, number, number] {
   return [open(0), open(1), open(2)];
 }
 
+/** The file in the state directory where the sandbox process leaves the container's wait status (`tsvisor wait` reads it). */
+export const EXIT_FILE = 'exit-status';
+
 /** Exit as the container did: its code, or death by its signal. */
-function exitAs(status: number): never {
+function exitAs(status: number, stateDir: string): never {
+  try {
+    fs.writeFileSync(`${stateDir}/${EXIT_FILE}`, String(status), { mode: 0o600 });
+  } catch {
+    // the state directory is gone (delete --force): nobody waits
+  }
   const sig = status & 0x7f;
   if (sig) {
     process.removeAllListeners();
@@ -62,15 +73,47 @@ function exitAs(status: number): never {
   process.exit((status >> 8) & 0xff);
 }
 
-export async function sandboxInit(bundle: string, stateDir: string, network: NetworkMode): Promise<void> {
+/**
+ * Make the terminal on fd 0 this process's controlling terminal (it leads
+ * its own session): the host line discipline's ^C, ^\\ and ^Z and window
+ * changes then reach it, and the sandbox passes them on.
+ */
+function takeTerminal(): void {
+  const name = fs.readlinkSync('/proc/self/fd/0');
+  // An open without O_NOCTTY by a session leader without a terminal takes it.
+  fs.closeSync(fs.openSync(name, fs.constants.O_RDWR));
+}
+
+/**
+ * exec-wait with a terminal: take it as the controlling terminal and pass the
+ * signals it raises to the exec'd process's terminal in the sandbox.
+ */
+export function forwardTerminalSignals(rt: Runtime, id: string): void {
+  takeTerminal();
+  for (const [name, sig] of [['SIGINT', S.SIGINT], ['SIGQUIT', S.SIGQUIT], ['SIGTSTP', S.SIGTSTP], ['SIGWINCH', S.SIGWINCH]] as const) {
+    process.on(name, () => void controlRequest(rt.state.dir(id), { op: 'ttysignal', client: process.pid, signal: sig }).catch(() => undefined));
+  }
+}
+
+/**
+ * The container's terminal: 'console', a pty of its own whose master went to
+ * the console socket (this process takes it as its controlling terminal);
+ * 'caller', the stdio of a foreground `run` (whose process passes the
+ * signals on); null, none.
+ */
+export type TerminalKind = 'console' | 'caller' | null;
+
+export async function sandboxInit(bundle: string, stateDir: string, terminal: TerminalKind, network: NetworkMode): Promise<void> {
   let sb: Sandbox;
   let started = false;
+  /** exec'd processes by the host pid of the client waiting for them. */
+  const execs = new Map<number, number>();
   const handle = async (req: ControlRequest): Promise<ControlReply> => {
     if (req.op === 'start') {
       if (started) return { ok: false, error: 'the container has been started already' };
       started = true;
       setImmediate(() => {
-        sb.run().then(exitAs, (e: Error) => {
+        sb.run().then((st) => exitAs(st, stateDir), (e: Error) => {
           process.stderr.write(`tsvisor: the sandbox failed: ${e.message}\n`);
           process.exit(125);
         });
@@ -80,12 +123,23 @@ export async function sandboxInit(bundle: string, stateDir: string, network: Net
     if (req.op === 'exec') {
       if (!started) return { ok: false, error: 'the container is not running' };
       try {
-        const { exited } = sb.exec({ ...req, stdio: clientStdio(req.client) });
-        return { ok: true, status: await exited };
+        const { pid, exited } = sb.exec({ ...req, stdio: clientStdio(req.client) });
+        execs.set(req.client, pid);
+        const status = await exited;
+        execs.delete(req.client);
+        return { ok: true, status };
       } catch (e) {
         return { ok: false, error: e instanceof Errno ? `${req.argv[0]}: ${describeErrno(e.errno)}` : (e as Error).message };
       }
     }
+    if (req.op === 'ttysignal') {
+      const pid = execs.get(req.client);
+      if (pid === undefined) return { ok: false, error: 'no process was started for this client' };
+      sb.execTerminalSignal(pid, req.signal);
+      return { ok: true };
+    }
+    if (req.op === 'ps') return { ok: true, processes: sb.kernel ? sb.processes() : [] };
+    if (req.op === 'stats') return { ok: true, stats: sb.stats() };
     if (req.op === 'pause' || req.op === 'resume') {
       if (!started) return { ok: false, error: 'the container is not running' };
       if (req.op === 'pause') await sb.kernel.pause();
@@ -98,13 +152,28 @@ export async function sandboxInit(bundle: string, stateDir: string, network: Net
     else {
       // Nothing runs yet: a signal whose default is to end the process ends the container.
       const act = defaultAction(req.signal);
-      if (req.signal === 9 || act === 'term' || act === 'core') setImmediate(() => exitAs(req.signal));
+      if (req.signal === 9 || act === 'term' || act === 'core') setImmediate(() => exitAs(req.signal, stateDir));
     }
     return { ok: true };
   };
+  let argv0 = '';
   try {
-    sb = new Sandbox({ ...sandboxOptions(readBundle(bundle)), network });
-    sb.load();
+    const plan = readBundle(bundle);
+    argv0 = plan.argv[0];
+    if (terminal === 'console') takeTerminal();
+    // The host's OOM killer weighs the Sentry (and the stubs it forks) as the spec asks.
+    if (plan.oomScoreAdj !== null) fs.writeFileSync('/proc/self/oom_score_adj', String(plan.oomScoreAdj));
+    sb = new Sandbox({ ...sandboxOptions(plan), terminal: terminal !== null, network });
+    try {
+      sb.load();
+    } catch (e) {
+      // runc's wording, which Docker turns into exit status 127 (not found) or 126.
+      if (e instanceof Errno && e.errno === E.ENOENT) {
+        throw new Error(argv0.includes('/') ? `exec: "${argv0}": no such file or directory` : `exec: "${argv0}": executable file not found in $PATH`);
+      }
+      if (e instanceof Errno) throw new Error(`exec: "${argv0}": ${describeErrno(e.errno)}`);
+      throw e;
+    }
     await ControlServer.listen(stateDir, handle, () => sb.kernel.requestNodeTurn());
   } catch (e) {
     const msg = e instanceof Errno ? describeErrno(e.errno) : (e as Error).message;
@@ -115,9 +184,17 @@ export async function sandboxInit(bundle: string, stateDir: string, network: Net
 }
 
 /** Start the sandbox process for a container and wait until it is ready; rejects with its reason if it is not. */
-export function spawnSandbox(bin: string, id: string, bundle: string, stateDir: string, network: NetworkMode): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [bin, 'sandbox-init', '--bundle', bundle, '--state-dir', stateDir, '--network', network, id], {
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+export function spawnSandbox(bin: string, id: string, bundle: string, stateDir: string, netns: string | null, tty: number | null, callerTerminal: boolean, network: NetworkMode): Promise<ChildProcess> {
+  const kind = tty !== null ? 'console' : callerTerminal ? 'caller' : null;
+  const args = [bin, 'sandbox-init', '--bundle', bundle, '--state-dir', stateDir, ...(kind ? ['--terminal', kind] : []), '--network', network, id];
+  // The network namespace the spec names is joined before Node starts: setns
+  // moves only the calling thread, and Node has threads from its start.
+  // nsenter execs Node in its place, so the pid stays the container's.
+  // A new one (the spec names none): unshare execs Node in a new network namespace.
+  const [file, argv] = netns === NEW_NETNS ? ['unshare', ['--net', '--', process.execPath, ...args]]
+    : netns ? ['nsenter', [`--net=${netns}`, '--', process.execPath, ...args]] : [process.execPath, args];
+  const child = spawn(file, argv, {
+    stdio: tty === null ? ['inherit', 'inherit', 'inherit', 'pipe'] : [tty, tty, tty, 'pipe'],
     detached: true,
   });
   return new Promise((resolve, reject) => {

@@ -120,6 +120,8 @@ export const eventfd = lib.func('int eventfd(unsigned int initval, int flags)');
 export const futexBuf = lib.func('long syscall(long nr, void *uaddr, long op, long val, uintptr_t timeout, uintptr_t uaddr2, long val3)');
 /** A system call with integer arguments only (pidfd_open). */
 export const syscall3 = lib.func('long syscall(long nr, long a, long b, long c)');
+// Container terminals (host/pty.ts): the pty master goes to a console socket with SCM_RIGHTS.
+export const sendmsg = lib.func('long sendmsg(int fd, const void *msg, int flags)');
 
 export function errno(): number {
   return koffi.errno();

@@ -7,7 +7,8 @@
 import * as path from 'node:path';
 import { ALL_CAPS, CAP_NAMES } from '../abi/capability';
 import { RLIMIT_NAMES, RLIM_INFINITY } from '../kernel/thread_group';
-import { SpecError, type OciCapabilities, type OciMount, type OciSpec } from './spec';
+import { compileSeccomp } from './seccomp';
+import { SpecError, type OciCapabilities, type OciHooks, type OciMount, type OciSpec } from './spec';
 
 export interface CapSets {
   bounding: bigint;
@@ -18,7 +19,7 @@ export interface CapSets {
 }
 
 /** The mount kinds the sandbox builds (see sandbox/container.ts). */
-export type MountKind = 'bind' | 'tmpfs' | 'proc' | 'sysfs' | 'devpts';
+export type MountKind = 'bind' | 'file' | 'tmpfs' | 'proc' | 'sysfs' | 'devpts';
 
 export interface MountPlan {
   kind: MountKind;
@@ -36,6 +37,12 @@ export interface MountPlan {
 export interface ContainerPlan {
   rootfs: string;
   rootReadonly: boolean;
+  /** process.terminal: the sandbox's stdio is a pty whose master goes to the console socket. */
+  terminal: boolean;
+  /** process.oomScoreAdj, for the sandbox's host processes; null: unchanged. */
+  oomScoreAdj: number | null;
+  /** process.consoleSize: the terminal's first window size (0 x 0: none given). */
+  consoleSize: { height: number; width: number };
   argv: string[];
   env: string[];
   cwd: string;
@@ -52,14 +59,28 @@ export interface ContainerPlan {
   domainname: string | undefined;
   mounts: MountPlan[];
   annotations: Record<string, string>;
+  /** The network namespace to start the sandbox in: a path (linux.namespaces network path), NEW_NETNS (network without a path), null: the caller's. */
+  netns: string | null;
+  /** linux.resources.memory.limit: the application's memory limit in bytes; null: the default. */
+  memoryLimit: number | null;
+  /** The hooks to run, by kind (cli/hooks.ts runs them on the host). */
+  hooks: OciHooks;
+  /** linux.seccomp compiled to a classic BPF program (struct sock_filter[]), attached to the container's processes; null: none. */
+  seccomp: Buffer | null;
+  /** linux.maskedPaths: hidden (an empty directory, or /dev/null bound on a file). */
+  maskedPaths: string[];
+  /** linux.readonlyPaths: bound read-only on themselves. */
+  readonlyPaths: string[];
+  /** linux.resources.pids.limit: at most this many tasks; null: no limit of the container's own. */
+  pidsLimit: number | null;
   /** What the spec asks for that tsvisor ignores, one line each. */
   unsupported: string[];
 }
 
 /** process fields read here; any other is reported. */
-const PROCESS_KEYS = new Set(['terminal', 'args', 'env', 'cwd', 'user', 'rlimits', 'capabilities', 'noNewPrivileges']);
+const PROCESS_KEYS = new Set(['terminal', 'consoleSize', 'oomScoreAdj', 'args', 'env', 'cwd', 'user', 'rlimits', 'capabilities', 'noNewPrivileges']);
 /** Top-level fields read here, or without effect on a sandbox (`linux` is looked at field by field). */
-const TOP_KEYS = new Set(['ociVersion', 'process', 'root', 'hostname', 'domainname', 'mounts', 'annotations', 'linux']);
+const TOP_KEYS = new Set(['ociVersion', 'process', 'root', 'hostname', 'domainname', 'mounts', 'annotations', 'linux', 'hooks']);
 /** linux fields without a meaning for a sandbox that has its own kernel. */
 const LINUX_NOOP = new Set(['cgroupsPath']);
 
@@ -85,6 +106,19 @@ function caps(c: OciCapabilities): CapSets {
     bounding: capSet(c.bounding, at('bounding')), effective: capSet(c.effective, at('effective')), inheritable: capSet(c.inheritable, at('inheritable')),
     permitted: capSet(c.permitted, at('permitted')), ambient: capSet(c.ambient, at('ambient')),
   };
+}
+
+function oomScoreAdj(v: unknown): number | null {
+  if (v === undefined) return null;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < -1000 || v > 1000) throw new SpecError('process.oomScoreAdj: wants an integer from -1000 to 1000');
+  return v;
+}
+
+function consoleSize(v: unknown): { height: number; width: number } {
+  if (v === undefined) return { height: 0, width: 0 };
+  const ok = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffff;
+  if (!isRecord(v) || !ok(v.height) || !ok(v.width)) throw new SpecError('process.consoleSize: wants {"height": H, "width": W} with integers from 0 to 65535');
+  return { height: v.height, width: v.width };
 }
 
 function rlimitValue(v: number): number {
@@ -118,8 +152,10 @@ function mountPlan(m: OciMount, i: number, bundle: string, unsupported: string[]
         case 'missing':
           throw new SpecError(`${at}: source ${p.source} does not exist`);
         case 'file':
-          unsupported.push(`${at}: bind mounts of single files are not supported yet; not mounted`);
-          return null;
+          // Docker's /etc/hostname, /etc/hosts and /etc/resolv.conf are such binds.
+          p.kind = 'file';
+          if (!p.readonly) unsupported.push(`${at}: a read-write bind mount keeps its writes inside the sandbox (the host file is served read-only)`);
+          return p;
         default:
           if (!p.readonly) unsupported.push(`${at}: read-write bind mounts keep their writes inside the sandbox (the host tree is served read-only)`);
           return p;
@@ -141,19 +177,87 @@ function mountPlan(m: OciMount, i: number, bundle: string, unsupported: string[]
   }
 }
 
-function linuxUnsupported(linux: unknown, unsupported: string[]): void {
-  if (typeof linux !== 'object' || linux === null) return;
+/** plan.netns: a new network namespace. */
+export const NEW_NETNS = 'new';
+
+interface LinuxPlan {
+  seccomp: Buffer | null;
+  maskedPaths: string[];
+  readonlyPaths: string[];
+  netns: string | null;
+  memoryLimit: number | null;
+  pidsLimit: number | null;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Whether a resources value asks for anything: Docker sends zeroes, nulls and empty objects for controls it does not set. */
+function meaningful(v: unknown): boolean {
+  if (v === null || v === undefined || v === 0 || v === false || v === '') return false;
+  if (Array.isArray(v)) return v.some(meaningful);
+  if (isRecord(v)) return Object.values(v).some(meaningful);
+  return true;
+}
+
+/** linux.resources: memory.limit and pids.limit are the sandbox's own limits; every other control is reported. */
+function resources(r: unknown, out: LinuxPlan, unsupported: string[]): void {
+  if (!isRecord(r)) return;
+  for (const [k, v] of Object.entries(r)) {
+    if (k === 'memory' && isRecord(v)) {
+      for (const [mk, mv] of Object.entries(v)) {
+        if (mk === 'limit' && typeof mv === 'number' && mv > 0) out.memoryLimit = mv;
+        else if (mk === 'limit' && mv === -1) continue;
+        else if (mk === 'swap' && (mv === -1 || mv === v.limit)) continue;
+        else if (!meaningful(mv)) continue;
+        else unsupported.push(`linux.resources.memory.${mk} is not supported (ignored)`);
+      }
+    } else if (k === 'pids' && isRecord(v)) {
+      if (typeof v.limit === 'number' && v.limit > 0) out.pidsLimit = v.limit;
+    } else if (k === 'devices') {
+      // The sandbox's devfs has only its own virtual devices: a device allow list has nothing more to deny.
+      continue;
+    } else if (!meaningful(v)) continue;
+    else unsupported.push(`linux.resources.${k} is not supported (ignored)`);
+  }
+}
+
+function linuxPlan(linux: unknown, unsupported: string[]): LinuxPlan {
+  const out: LinuxPlan = { seccomp: null, maskedPaths: [], readonlyPaths: [], netns: null, memoryLimit: null, pidsLimit: null };
+  if (!isRecord(linux)) return out;
   for (const [k, v] of Object.entries(linux)) {
     if (LINUX_NOOP.has(k)) continue;
     if (k === 'namespaces' && Array.isArray(v)) {
-      // The sandbox always has its own pid, mount, ipc, uts and user namespaces and no network; joining one by path is not supported.
+      // The sandbox has its own pid, mount, ipc, uts and user namespaces (the Sentry's); a network namespace named by path is joined by the sandbox process.
       for (const ns of v) {
-        if (ns && typeof ns === 'object' && 'path' in ns && ns.path) unsupported.push(`linux.namespaces: joining ${String((ns as { type?: unknown }).type)} namespace ${String(ns.path)} is not supported`);
+        if (!isRecord(ns)) continue;
+        // A new network namespace, as runc makes one: Docker's prestart hook then moves the container's veth into it (found by the state's pid).
+        if (ns.type === 'network' && !ns.path) out.netns = NEW_NETNS;
+        if (!ns.path) continue;
+        if (ns.type === 'network' && typeof ns.path === 'string') out.netns = ns.path;
+        else unsupported.push(`linux.namespaces: joining ${String(ns.type)} namespace ${String(ns.path)} is not supported`);
       }
+      continue;
+    }
+    if (k === 'seccomp') {
+      const c = compileSeccomp(v);
+      out.seccomp = c.program;
+      if (c.unknownNames.length) unsupported.push(`linux.seccomp: system calls x86-64 does not have, skipped: ${c.unknownNames.join(', ')}`);
+      continue;
+    }
+    if (k === 'maskedPaths' || k === 'readonlyPaths') {
+      if (!Array.isArray(v) || !v.every((p) => typeof p === 'string' && p.startsWith('/'))) throw new SpecError(`linux.${k}: wants an array of absolute paths`);
+      out[k] = v.map((p: string) => path.posix.normalize(p));
+      continue;
+    }
+    if (k === 'resources') {
+      resources(v, out, unsupported);
       continue;
     }
     unsupported.push(`linux.${k} is not supported (ignored)`);
   }
+  return out;
 }
 
 /** The plan for a container of this bundle (an absolute directory) and its checked spec. */
@@ -161,11 +265,13 @@ export function planContainer(spec: OciSpec, bundle: string, kindOf: HostPathKin
   const proc = spec.process;
   if (!proc) throw new SpecError('process: missing (nothing to run)');
   if (!spec.root) throw new SpecError('root: missing (no root file system)');
-  if (proc.terminal) throw new SpecError('process.terminal: a terminal (--console-socket) is not supported yet; set it to false');
+  const inContainer = [...(spec.hooks?.createContainer ?? []), ...(spec.hooks?.startContainer ?? [])];
   const unsupported: string[] = [];
   for (const k of Object.keys(proc)) if (!PROCESS_KEYS.has(k)) unsupported.push(`process.${k} is not supported (ignored)`);
   for (const k of Object.keys(spec)) if (!TOP_KEYS.has(k)) unsupported.push(`${k} is not supported (ignored)`);
-  linuxUnsupported(spec.linux, unsupported);
+  const linux = linuxPlan(spec.linux, unsupported);
+  // The sandbox's namespaces are the Sentry's, which a host program cannot enter.
+  for (const h of inContainer) unsupported.push(`hook ${h.path}: createContainer and startContainer hooks run in the runtime's namespaces, not the container's`);
   const rlimits = (proc.rlimits ?? []).map((r, i) => {
     const name = r.type.toLowerCase().replace(/^rlimit_/, '');
     const resource = RLIMIT_NAMES.indexOf(name);
@@ -181,6 +287,9 @@ export function planContainer(spec: OciSpec, bundle: string, kindOf: HostPathKin
   return {
     rootfs: path.resolve(bundle, spec.root.path),
     rootReadonly: spec.root.readonly ?? false,
+    terminal: proc.terminal ?? false,
+    oomScoreAdj: oomScoreAdj(proc.oomScoreAdj),
+    consoleSize: consoleSize(proc.consoleSize),
     argv: proc.args,
     env: proc.env ?? [],
     cwd: proc.cwd,
@@ -195,6 +304,8 @@ export function planContainer(spec: OciSpec, bundle: string, kindOf: HostPathKin
     domainname: spec.domainname,
     mounts,
     annotations: spec.annotations ?? {},
+    hooks: spec.hooks ?? {},
+    ...linux,
     unsupported,
   };
 }

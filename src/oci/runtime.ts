@@ -4,6 +4,7 @@
 
 import { NSIG, SIGNAL_NAMES } from '../abi/signals';
 import { CAP_NAMES } from '../abi/capability';
+import { HOOK_KINDS, type OciHooks } from './spec';
 
 /** The runtime specification version this runtime follows. */
 export const OCI_VERSION = '1.2.0';
@@ -24,6 +25,8 @@ export interface ContainerRecord {
   status: 'created' | 'running' | 'paused';
   annotations: Record<string, string>;
   owner: string;
+  /** The spec's hooks: start and delete run theirs without the bundle. */
+  hooks?: OciHooks;
 }
 
 export interface OciState {
@@ -110,13 +113,18 @@ export function features(): object {
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: OCI_VERSION,
-    hooks: [],
+    hooks: [...HOOK_KINDS],
     mountOptions: ['ro', 'rw', 'nosuid', 'nodev', 'noexec', 'bind', 'rbind', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'],
     linux: {
       namespaces: ['pid', 'mount', 'ipc', 'uts', 'user', 'network', 'cgroup'],
       capabilities: [...CAP_NAMES],
       cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
-      seccomp: { enabled: false },
+      seccomp: {
+        enabled: true,
+        actions: ['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE', 'SCMP_ACT_TRAP'],
+        operators: ['SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_LE', 'SCMP_CMP_LT', 'SCMP_CMP_MASKED_EQ', 'SCMP_CMP_NE'],
+        archs: ['SCMP_ARCH_X86_64'],
+      },
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },

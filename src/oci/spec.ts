@@ -47,6 +47,17 @@ export interface OciMount {
   options?: string[];
 }
 
+export interface OciHook {
+  path: string;
+  args?: string[];
+  env?: string[];
+  timeout?: number;
+}
+
+export const HOOK_KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
+export type HookKind = (typeof HOOK_KINDS)[number];
+export type OciHooks = Partial<Record<HookKind, OciHook[]>>;
+
 export interface OciSpec {
   ociVersion: string;
   process?: OciProcess;
@@ -55,7 +66,30 @@ export interface OciSpec {
   domainname?: string;
   mounts?: OciMount[];
   annotations?: Record<string, string>;
+  hooks?: OciHooks;
   [other: string]: unknown;
+}
+
+function hook(v: Json, at: string): OciHook {
+  const o = object(v, at);
+  const h: OciHook = { path: string(o.path, `${at}.path`) };
+  if (!h.path.startsWith('/')) throw new SpecError(`${at}.path: wants an absolute path, got ${JSON.stringify(h.path)}`);
+  h.args = optional(o, 'args', at, strings);
+  h.env = optional(o, 'env', at, strings);
+  h.timeout = optional(o, 'timeout', at, (x, a) => uint(x, a, 0x7fffffff));
+  if (h.timeout === 0) throw new SpecError(`${at}.timeout: wants a number of seconds above 0`);
+  return h;
+}
+
+function hooks(v: Json): OciHooks {
+  const o = object(v, 'hooks');
+  const out: OciHooks = {};
+  for (const [k, list] of Object.entries(o)) {
+    if (!(HOOK_KINDS as readonly string[]).includes(k)) throw new SpecError(`hooks.${k}: not a kind of hook (${HOOK_KINDS.join(', ')})`);
+    if (!Array.isArray(list)) throw new SpecError(`hooks.${k}: wants an array`);
+    out[k as HookKind] = list.map((x, i) => hook(x, `hooks.${k}[${i}]`));
+  }
+  return out;
 }
 
 /** A config.json that does not follow the specification; the message names the field. */
@@ -170,6 +204,7 @@ export function parseSpec(v: Json): OciSpec {
     if (!Array.isArray(x)) throw new SpecError('mounts: wants an array');
     return x.map((m, i) => mount(m, `mounts[${i}]`));
   });
+  spec.hooks = optional(o, 'hooks', '', hooks);
   spec.annotations = optional(o, 'annotations', '', (x) => {
     const a = object(x, 'annotations');
     for (const [k, val] of Object.entries(a)) string(val, `annotations.${k}`);

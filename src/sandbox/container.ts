@@ -7,7 +7,12 @@
 // tmpfs upper layer, since the host tree is served read-only (writes stay in
 // the sandbox). oci/plan.ts reports both in the runtime's log.
 
+import * as path from 'node:path';
 import { HostTree } from '../host/hosttree';
+import { E, Errno } from '../abi/errno';
+import { S_IFDIR, S_IFMT, S_IFREG } from '../abi/fs';
+import { Dentry, Mount, type MountFlags, type VPath } from '../vfs/dentry';
+import { attachAt, copyTree, topOf } from '../vfs/mount_ns';
 import { HostFs } from '../fsimpl/hostfs/hostfs';
 import { OverlayFs } from '../fsimpl/overlay/overlay';
 import { TmpfsFs } from '../fsimpl/tmpfs/tmpfs';
@@ -33,6 +38,82 @@ function mountPoint(vfs: VirtualFilesystem, r: Resolver, dest: string): void {
   }
 }
 
+/** A file at dest (an empty one made in the root's upper layer when the image lacks it), for a file to be bound on. */
+function fileMountPoint(vfs: VirtualFilesystem, r: Resolver, dest: string): void {
+  mountPoint(vfs, r, path.posix.dirname(dest));
+  try {
+    vfs.resolve(r, vfs.root, dest, true);
+  } catch (e) {
+    if (!(e instanceof Errno) || e.errno !== E.ENOENT) throw e;
+    vfs.mknod(r, vfs.root, dest, S_IFREG, 0o644);
+  }
+}
+
+/**
+ * Bind src (a file or a directory, with what is mounted below it) on the
+ * path dest, as mount(2) with MS_BIND|MS_REC does; both must be of the same
+ * kind. Returns the new mount, whose flags the caller may tighten.
+ */
+function bindAt(vfs: VirtualFilesystem, r: Resolver, src: VPath, dest: string): Mount {
+  const top = topOf(vfs.resolve(r, vfs.root, dest, true));
+  if (((top.dentry.inode.mode & S_IFMT) === S_IFDIR) !== ((src.dentry.inode.mode & S_IFMT) === S_IFDIR)) throw new Errno(E.ENOTDIR);
+  const m = copyTree(vfs, src.mount, src.dentry, true, new Map(), true);
+  attachAt(m, top.mount, top.dentry);
+  return m;
+}
+
+/**
+ * A bind of a single host file: the file system of its host directory
+ * (read-only, or under a tmpfs upper layer for writes that stay inside)
+ * mounted with the file alone as its root, on a file at the destination.
+ * The file is seen live until the sandbox writes it.
+ */
+function bindFile(vfs: VirtualFilesystem, r: Resolver, memfile: FrameSource, m: MountPlan, flags: MountFlags): void {
+  // plan.source is the host's real path (cli/container_spec.ts resolved its symlinks, as runc follows them on the host).
+  const source = m.source;
+  const lower = new HostFs(new HostTree(path.dirname(source)), memfile, {}, vfs.devs.take());
+  const dirFs = m.readonly ? lower : new OverlayFs(lower, new TmpfsFs(memfile, { dev: vfs.devs.take() }), vfs.devs.take());
+  const dirMount = new Mount(vfs.allocMountId(), dirFs, new Dentry(dirFs.root(), '', null), null, null, { ...flags });
+  const file = vfs.lookupChild(r, { mount: dirMount, dentry: dirMount.root }, path.basename(source));
+  if (!file || (file.dentry.inode.mode & S_IFMT) !== S_IFREG) throw new Errno(E.ENOENT, `${m.source} is not a regular file`);
+  fileMountPoint(vfs, r, m.destination);
+  Object.assign(bindAt(vfs, r, file, m.destination).flags, flags);
+}
+
+/**
+ * linux.maskedPaths: a directory gets an empty read-only tmpfs on top, a
+ * file /dev/null bound on it (as runc does); readonlyPaths: a read-only bind
+ * of the path on itself. A path the sandbox does not have needs nothing.
+ */
+export function applyPathRules(vfs: VirtualFilesystem, memfile: FrameSource, masked: string[], readonly: string[], log: (msg: string) => void): void {
+  const r: Resolver = { creds: new Credentials(), root: vfs.root, ctx: null };
+  const find = (p: string): VPath | null => {
+    try {
+      return vfs.resolve(r, vfs.root, p, true);
+    } catch {
+      return null;
+    }
+  };
+  for (const p of masked) {
+    const at = find(p);
+    if (!at) continue;
+    if ((at.dentry.inode.mode & S_IFMT) === S_IFDIR) {
+      vfs.mount(new TmpfsFs(memfile, { mode: 0o555, sizePages: 1, dev: vfs.devs.take() }), at, { readonly: true, noexec: true, nosuid: true, nodev: true });
+    } else {
+      const devNull = find('/dev/null');
+      if (!devNull) throw new Error('no /dev/null to mask files with');
+      bindAt(vfs, r, devNull, p);
+    }
+    log(`masked ${p}`);
+  }
+  for (const p of readonly) {
+    const at = find(p);
+    if (!at) continue;
+    bindAt(vfs, r, topOf(at), p).flags.readonly = true;
+    log(`made ${p} read-only`);
+  }
+}
+
 export function applyContainerMounts(vfs: VirtualFilesystem, memfile: FrameSource, mounts: MountPlan[], log: (msg: string) => void): void {
   const creds = new Credentials();
   const r: Resolver = { creds, root: vfs.root, ctx: null };
@@ -42,13 +123,18 @@ export function applyContainerMounts(vfs: VirtualFilesystem, memfile: FrameSourc
       log(`mount ${m.kind} on ${m.destination}: the sandbox's own is there already`);
       continue;
     }
-    let fs: FilesystemImpl;
+    if (m.kind === 'file') {
+      bindFile(vfs, r, memfile, m, flags);
+      log(`mounted file ${m.source} on ${m.destination} (${m.readonly ? 'ro' : 'rw'})`);
+      continue;
+    }
+    let mfs: FilesystemImpl;
     switch (m.kind) {
       case 'bind': {
         const lower = new HostFs(new HostTree(m.source), memfile, {}, vfs.devs.take());
-        if (m.readonly) fs = lower;
+        if (m.readonly) mfs = lower;
         else {
-          fs = new OverlayFs(lower, new TmpfsFs(memfile, { dev: vfs.devs.take() }), vfs.devs.take());
+          mfs = new OverlayFs(lower, new TmpfsFs(memfile, { dev: vfs.devs.take() }), vfs.devs.take());
         }
         break;
       }
@@ -62,7 +148,7 @@ export function applyContainerMounts(vfs: VirtualFilesystem, memfile: FrameSourc
       }
     }
     mountPoint(vfs, r, m.destination);
-    vfs.mountAt(m.destination, fs, flags);
+    vfs.mountAt(m.destination, mfs, flags);
     log(`mounted ${m.source} on ${m.destination} (${m.readonly ? 'ro' : 'rw'})`);
   }
 }

@@ -20,8 +20,8 @@ import { FdTable } from '../vfs/fd_table';
 import { FsContext } from '../vfs/fs_context';
 import type { ThreadGroup } from '../kernel/thread_group';
 import { buildMountNamespace, noOptions } from './mounts';
-import { donateHostFd, terminalOf } from '../fsimpl/hostfd/hostfd';
-import { HostStdio } from '../fsimpl/hostfd/terminal';
+import { donatedFdStat, donateHostFd, terminalOf } from '../fsimpl/hostfd/hostfd';
+import { HostStdio, type Terminal } from '../fsimpl/hostfd/terminal';
 import { ProcFs } from '../fsimpl/proc/procfs';
 import { captureHostInfo, type HostInfo } from '../host/hostinfo';
 import { HostTree } from '../host/hosttree';
@@ -31,10 +31,11 @@ import type { HostFs } from '../fsimpl/hostfs/hostfs';
 import { SentryOutput } from '../host/sentry_output';
 import * as S from '../abi/signals';
 import type { ContainerPlan } from '../oci/plan';
-import { applyContainerMounts } from './container';
+import { applyContainerMounts, applyPathRules } from './container';
 import { loopbackHosts, writeEtcFiles } from './etcfiles';
 import type { VirtualFilesystem } from '../vfs/vfs';
 import { stateOf } from '../syscalls/sys_info';
+import { attach, checkProgram } from '../kernel/seccomp';
 
 /** Signals to the Sentry that are meant for the sandboxed program. */
 const FORWARDED: Array<[NodeJS.Signals, number]> = [
@@ -66,6 +67,27 @@ function makePlatform(name: PlatformName, warn: (msg: string) => void): PtracePl
   warn(`systrap platform unavailable (${why}), using ptrace`);
   return new PtracePlatform();
 }
+
+/** One process of the sandbox, as `tsvisor ps` lists it. */
+export interface SandboxProcess {
+  pid: number;
+  ppid: number;
+  uid: number;
+  state: string;
+  comm: string;
+  userNs: number;
+  sysNs: number;
+}
+
+/** What `tsvisor events --stats` reports of a sandbox's own accounting. */
+export interface SandboxStats {
+  memory: { usage: number; max: number; limit: number };
+  pids: { current: number; limit: number };
+  cpu: { userNs: number; sysNs: number };
+}
+
+/** Signals a terminal raises, for the terminal's foreground group (and SIGTSTP caught, which would otherwise stop the Sentry). */
+const TERMINAL_SIGNALS: Array<[NodeJS.Signals, number]> = [['SIGINT', S.SIGINT], ['SIGQUIT', S.SIGQUIT], ['SIGTSTP', S.SIGTSTP], ['SIGWINCH', S.SIGWINCH]];
 
 /** A process `tsvisor exec` starts in a running sandbox. */
 export interface ExecProcess {
@@ -110,6 +132,13 @@ export interface SandboxOptions {
   rlimits?: Rlimit[];
   /** How application code runs: 'ptrace' (PTRACE_SYSEMU) or 'systrap' (seccomp traps); default: $TSVISOR_PLATFORM, else ptrace. */
   platform?: PlatformName;
+  /**
+   * The stdio is a terminal whose host signals (the host line discipline's
+   * ^C, ^\, ^Z and window changes) are meant for the sandbox's terminal:
+   * they go to its foreground process group, not to pid 1 (a container's
+   * console, `tsvisor create` with --console-socket).
+   */
+  terminal?: boolean;
   /** An OCI container's identity, capabilities, limits and mounts (`tsvisor create`); its argv, env, cwd, rootfs and hostname are the fields above. */
   container?: ContainerPlan;
 }
@@ -147,9 +176,11 @@ export class Sandbox {
     const c = opts.container;
     if (c) {
       applyContainerMounts(ns.vfs, this.platform.memfile, c.mounts, log);
+      applyPathRules(ns.vfs, this.platform.memfile, c.maskedPaths, c.readonlyPaths, log);
       // After the mounts: their mount points may have been made in the root's upper layer.
       if (c.rootReadonly) ns.vfs.rootMount.flags.readonly = true;
       if (c.domainname !== undefined) this.kernel.rootNs.uts.domainname = c.domainname;
+      if (c.pidsLimit !== null) this.kernel.maxTasks = Math.min(this.kernel.maxTasks, c.pidsLimit);
     }
     if (!c) this.writeIdentity(ns.vfs, opts, log);
     hostStdio.events = this.platform;
@@ -203,6 +234,8 @@ export class Sandbox {
   private readonly hostStdio: HostStdio;
   /** Processes started by exec(), with what their exit settles. */
   private readonly execs = new Map<ThreadGroup, (status: number) => void>();
+  /** The host terminals of exec'd processes started with one (by pid), for the signals it raises. */
+  private readonly execTerminals = new Map<number, Terminal>();
   private readonly rootCtx: FsContext;
   private readonly fdTable: FdTable;
   private readonly hostTree: HostTree;
@@ -272,6 +305,7 @@ export class Sandbox {
     const creds = c ? containerCreds(c, this.hostInfo) : initialCreds(this.hostInfo);
     const init = this.kernel.lifecycle.startInit({ path, argv: this.opts.argv, envp: this.opts.env, fdTable: this.fdTable, fs: this.rootCtx, rlimits, creds });
     if (c?.noNewPrivileges) stateOf(init.tg).noNewPrivs = true;
+    if (c?.seccomp) init.seccomp = attach(null, checkProgram(c.seccomp), false);
     this.init = init;
     return init;
   }
@@ -299,7 +333,9 @@ export class Sandbox {
     const rlimits = this.init ? this.init.tg.rlimits.map((r) => ({ ...r })) : hostRlimits(this.hostInfo);
     const t = this.kernel.lifecycle.startInit({ path, argv: p.argv, envp: p.env, fdTable, fs: ctx, rlimits, creds });
     if (c?.noNewPrivileges) stateOf(t.tg).noNewPrivs = true;
+    if (c?.seccomp) t.seccomp = attach(null, checkProgram(c.seccomp), false);
     const exited = new Promise<number>((resolve) => this.execs.set(t.tg, resolve));
+    if (terminalOf([p.stdio[0]]) !== null) this.execTerminals.set(t.tg.pid, this.hostStdio.terminalFor(p.stdio[0], donatedFdStat(p.stdio[0]).rdev));
     this.kernel.lifecycle.start(t);
     this.kernel.noteWake();
     return { pid: t.tg.pid, exited };
@@ -309,19 +345,71 @@ export class Sandbox {
     const done = this.execs.get(t.tg);
     if (!done || !t.tg.exiting) return;
     this.execs.delete(t.tg);
+    this.execTerminals.delete(t.tg.pid);
     done(t.tg.exitStatus ?? 0);
     // Whoever waits for it (the control channel's reply) continues in promise
     // jobs and I/O, which run only when the loop yields to Node.
     this.kernel.requestNodeTurn();
   }
 
-  /** Send a signal from outside to pid 1, or with all to every process (`tsvisor kill --all`). */
+  /**
+   * Send a signal from outside (`tsvisor kill`) to pid 1, or with all to
+   * every process. As from an ancestor PID namespace on Linux: init gets only
+   * the signals it handles, and SIGKILL and SIGSTOP (so `docker stop` of an
+   * init without a SIGTERM handler waits and then kills, as with runc).
+   */
   signal(sig: number, all: boolean): void {
-    if (!all) return this.kernel.forwardSignal(sig);
     for (const tg of this.kernel.groups.values()) {
-      if (!tg.zombie) this.kernel.signals.sendToGroup(tg, sig, { signo: sig, code: 0, pid: 0, uid: 0 }, true);
+      if (!tg.zombie && (all || tg.pid === 1)) this.kernel.signals.sendToGroup(tg, sig, { signo: sig, code: 0, pid: 0, uid: 0 }, true);
     }
     this.kernel.noteWake();
+  }
+
+  /** The sandbox's processes (thread groups), by pid. */
+  processes(): SandboxProcess[] {
+    const out: SandboxProcess[] = [];
+    for (const tg of this.kernel.groups.values()) {
+      const main = tg.tasks.values().next().value;
+      const state = tg.zombie ? 'Z' : tg.stopped ? 'T' : 'S';
+      const { userNs, sysNs } = tg.cpuTime();
+      out.push({ pid: tg.pid, ppid: tg.parent?.pid ?? 0, uid: main?.creds.uid ?? 0, state, comm: tg.comm, userNs, sysNs });
+    }
+    return out.sort((a, b) => a.pid - b.pid);
+  }
+
+  stats(): SandboxStats {
+    const mf = this.platform.memfile;
+    let userNs = 0;
+    let sysNs = 0;
+    for (const p of this.processes()) {
+      userNs += p.userNs;
+      sysNs += p.sysNs;
+    }
+    return {
+      memory: { usage: mf.usedPages * 4096, max: mf.peakPages * 4096, limit: mf.limitPages * 4096 },
+      pids: { current: this.kernel.tasks.size, limit: this.kernel.maxTasks },
+      cpu: { userNs, sysNs },
+    };
+  }
+
+  /**
+   * A signal the host terminal raised: to the sandbox terminal's foreground
+   * process group, as the line discipline sends it (pid 1 among them only
+   * if it handles it); to pid 1 when no group has been made foreground yet.
+   */
+  private terminalSignal(sig: number, term: Terminal | null = this.hostStdio.terminal, leader = 1): void {
+    const fg = term?.foreground ?? leader;
+    const info = { signo: sig, code: S.SI_KERNEL, pid: 0, uid: 0 };
+    for (const tg of this.kernel.groups.values()) {
+      if (!tg.zombie && tg.pgid === fg) this.kernel.signals.sendToGroup(tg, sig, info, true);
+    }
+    this.kernel.noteWake();
+  }
+
+  /** A signal the host terminal of exec'd process pid raised (`tsvisor exec --tty`), for that terminal's foreground group. */
+  execTerminalSignal(pid: number, sig: number): void {
+    const term = this.execTerminals.get(pid);
+    if (term) this.terminalSignal(sig, term, pid);
   }
 
   /** Start the first process (loading it first if load() was not called) and run the sandbox until it exits; resolves with its wait status. */
@@ -332,7 +420,15 @@ export class Sandbox {
     // set, makes the kernel yield to Node, whose callback forwards the signal.
     // (A signalfd cannot do it: Node's threads leave these signals unblocked,
     // and a signalfd polled from the waker answers for the waker's signals.)
-    const handlers = FORWARDED.map(([name, sig]) => [name, () => this.kernel.forwardSignal(sig)] as const);
+    const handlers: Array<readonly [NodeJS.Signals, () => void]> = FORWARDED.map(([name, sig]) => [name, () => this.kernel.forwardSignal(sig)] as const);
+    if (this.opts.terminal) {
+      for (const [name, sig] of TERMINAL_SIGNALS) {
+        const i = handlers.findIndex(([n]) => n === name);
+        const h = [name, () => this.terminalSignal(sig)] as const;
+        if (i >= 0) handlers[i] = h;
+        else handlers.push(h);
+      }
+    }
     for (const [name, fn] of handlers) process.on(name, fn);
     const nodeLoop = this.platform.watchRuntime(() => this.kernel.requestNodeTurn());
     // libuv adds the signal pipe to its epoll set only in its next turn.

@@ -148,15 +148,17 @@ test('spec writes a default config.json once; features says what is supported', 
   const f = JSON.parse(ok(tsv(dir, ['features']), 'features').stdout);
   assert.match(f.ociVersionMax, /^1\./);
   assert.ok(f.linux.capabilities.includes('CAP_SYS_ADMIN'));
-  assert.strictEqual(f.linux.seccomp.enabled, false, 'no seccomp from the spec yet: said so');
-  assert.deepStrictEqual(f.hooks, [], 'no hooks yet: said so');
+  assert.strictEqual(f.linux.seccomp.enabled, true);
+  assert.ok(f.linux.seccomp.operators.includes('SCMP_CMP_MASKED_EQ'));
+  assert.deepStrictEqual(f.hooks, ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
+  assert.strictEqual(f.linux.cgroup.v1, false, 'no cgroups: said so');
 });
 
 test('create, state, list, start, exit, delete', { timeout: 120_000 }, async () => {
   const dir = h.tmpDir('oci-');
   makeBundle(dir, { args: ['sh', '-c', 'echo out; echo err >&2; exit 3'] });
   const pidFile = path.join(dir, 'pid');
-  const c = ok(tsv(dir, ['create', '--bundle', dir, '--pid-file', pidFile, '--console-socket', '/nonexistent', '--no-pivot', '--no-new-keyring', 'c1']), 'create');
+  const c = ok(tsv(dir, ['create', '--bundle', dir, '--pid-file', pidFile, '--no-pivot', '--no-new-keyring', 'c1']), 'create');
   const s = state(dir, 'c1');
   assert.strictEqual(s.status, 'created');
   assert.strictEqual(s.id, 'c1');
@@ -266,7 +268,7 @@ test('a failed create leaves nothing behind', { timeout: 120_000 }, () => {
     [(s) => (s.process.user.uid = 'root'), /process\.user\.uid: wants an integer/],
     [(s) => delete s.process, /process: missing/],
     [(s) => (s.process.cwd = 'relative'), /process\.cwd: wants an absolute path/],
-    [(s) => (s.process.terminal = true), /process\.terminal/],
+    [(s) => (s.process.terminal = true), /cannot allocate tty/],
     [(s) => (s.process.rlimits = [{ type: 'RLIMIT_BOGUS', soft: 1, hard: 1 }]), /unknown limit/],
     [(s) => (s.process.capabilities.bounding = ['CAP_BOGUS']), /unknown capability/],
     [(s) => (s.root.path = 'missing'), /root\.path: .* is not a directory/],
@@ -323,7 +325,7 @@ test('config.json: read-only root, bind mounts, tmpfs; unsupported fields are lo
       { destination: '/deep/er', type: 'bind', source: host, options: ['bind', 'ro'] },
       { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue' },
     );
-    s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+    s.linux.sysctl = { 'kernel.shmmax': '1000000' };
   });
   const log = path.join(dir, 'log');
   const r = ok(tsv(dir, ['run', 'm1'], { globals: ['--log', log, '--log-format', 'json'] }), 'run');
@@ -332,7 +334,7 @@ test('config.json: read-only root, bind mounts, tmpfs; unsupported fields are lo
   const entries = fs.readFileSync(log, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
   const warnings = entries.filter((e) => e.level === 'warning').map((e) => e.msg);
   assert.ok(warnings.some((w) => /mqueue.*not supported/.test(w)), `mqueue reported:\n${warnings.join('\n')}`);
-  assert.ok(warnings.some((w) => /linux\.seccomp is not supported/.test(w)), 'seccomp reported');
+  assert.ok(warnings.some((w) => /linux\.sysctl is not supported/.test(w)), 'sysctl reported');
   for (const e of entries) assert.ok(e.time && e.msg, 'every entry has a time and a message');
 });
 
@@ -411,7 +413,7 @@ test('exec runs more processes in a running container; control requests reach an
   fs.writeFileSync(proc, JSON.stringify({ args: ['sh', '-c', 'echo from process.json; exit 2'], cwd: '/', user: { uid: 0, gid: 0 }, env: ['PATH=/bin'] }));
   assert.strictEqual(tsv(dir, ['exec', '--process', proc, 'x1']).status, 2);
   fails(tsv(dir, ['exec', 'x1', '/bin/no-such-program']), 'exec of a missing program', /no such file/);
-  fails(tsv(dir, ['exec', '--tty', 'x1', 'sh']), 'exec --tty', /not supported/);
+  fails(tsv(dir, ['exec', '--tty', 'x1', 'sh']), 'exec --tty without a console socket', /cannot allocate tty/);
   const pidFile = path.join(dir, 'exec.pid');
   const d = ok(tsv(dir, ['exec', '--detach', '--pid-file', pidFile, 'x1', 'sh', '-c', 'sleep 0.2; echo detached']), 'exec --detach');
   const epid = Number(fs.readFileSync(pidFile, 'utf8'));
@@ -424,4 +426,130 @@ test('exec runs more processes in a running container; control requests reach an
   ok(tsv(dir, ['resume', 'x1']), 'resume');
   assert.strictEqual(state(dir, 'x1').status, 'running');
   ok(tsv(dir, ['delete', '--force', 'x1']), 'delete --force');
+});
+
+test('a terminal: the pty master goes to the console socket, the container sees a terminal of consoleSize', { timeout: 120_000 }, async (t) => {
+  if (!h.needTools(t, ['python3'])) return;
+  const dir = h.tmpDir('oci-');
+  makeBundle(dir, { terminal: true, consoleSize: { height: 25, width: 90 }, args: ['sh', '-c', '[ -t 0 ] && [ -t 1 ] && echo "is a tty"; stty size; read x; echo "got $x"; exit 4'] });
+  fails(tsv(dir, ['create', 't0']), 'a terminal without a console socket', /cannot allocate tty/);
+  setSpec(dir, (s) => (s.process.terminal = false));
+  fails(tsv(dir, ['create', '--console-socket', path.join(dir, 'none'), 't0']), 'a console socket without a terminal', /cannot use console socket/);
+  setSpec(dir, (s) => (s.process.terminal = true));
+  const sock = path.join(dir, 'console.sock');
+  const py = childProcess.spawn('python3', [path.join(__dirname, 'oci', 'console.py'), sock, 'hello\n'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  py.stdout.setEncoding('utf8');
+  py.stdout.on('data', (d) => (out += d));
+  const exited = new Promise((r) => py.on('exit', r));
+  await until('the console socket', () => fs.existsSync(sock));
+  ok(tsv(dir, ['create', '--console-socket', sock, 't1']), 'create with a console socket');
+  const pid = state(dir, 't1').pid;
+  ok(tsv(dir, ['start', 't1']), 'start');
+  await exited;
+  assert.match(out, /^name: \/dev\/ptmx$/m);
+  assert.match(out, /is a tty/);
+  assert.match(out, /25 90/);
+  assert.match(out, /got hello/);
+  await until('the container to stop', () => !alive(pid));
+  const w = tsv(dir, ['wait', 't1']);
+  assert.strictEqual(w.status, 4, h.describe('wait', w));
+  assert.strictEqual(w.stdout, '4\n');
+  ok(tsv(dir, ['delete', 't1']), 'delete');
+
+  // A foreground run without a console socket: the caller's terminal is the container's (an interactive shell, ^C, exit).
+  setSpec(dir, (s) => (s.process.args = ['sh']));
+  const r = childProcess.spawnSync('python3', [path.join(__dirname, 'docker', 'tty_driver.py'), process.execPath, h.TSVISOR, '--root', path.join(dir, 'root'), 'run', 't2'], {
+    cwd: dir, encoding: 'utf8', timeout: 90_000, killSignal: 'SIGKILL', env: h.sentryEnv(),
+  });
+  const head = (r.stdout ?? '').split('--- transcript')[0];
+  for (const step of ['prompt', 'tty', 'size', 'interrupt']) assert.match(head, new RegExp(`^${step}: ok$`, 'm'), `step ${step}\n${r.stdout}\n${r.stderr}`);
+  assert.match(head, /^exit: 5$/m);
+  fails(tsv(dir, ['run', '--console-socket', sock, 't3']), 'a console socket with a foreground run', /cannot use console socket/);
+});
+
+test('hooks run in order with the state on stdin; a failing create hook fails create and leaves nothing', { timeout: 120_000 }, async () => {
+  const dir = h.tmpDir('oci-');
+  const log = path.join(dir, 'hooks.log');
+  const hook = (kind) => ({ path: '/bin/sh', args: ['sh', '-c', `printf "%s " "${kind}" >> ${log}; cat >> ${log}; echo >> ${log}`], env: ['X=1'], timeout: 10 });
+  const kinds = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
+  makeBundle(dir, { args: ['sh', '-c', 'sleep 0.3; exit 2'] });
+  setSpec(dir, (s) => (s.hooks = Object.fromEntries(kinds.map((k) => [k, [hook(k)]]))));
+  ok(tsv(dir, ['create', 'h1']), 'create');
+  const pid = state(dir, 'h1').pid;
+  ok(tsv(dir, ['start', 'h1']), 'start');
+  await until('the container to stop', () => !alive(pid));
+  ok(tsv(dir, ['delete', 'h1']), 'delete');
+  const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+  assert.deepStrictEqual(lines.map((l) => l.split(' ')[0]), kinds);
+  const states = lines.map((l) => JSON.parse(l.slice(l.indexOf(' ') + 1)));
+  for (const s of states) {
+    assert.strictEqual(s.id, 'h1');
+    assert.strictEqual(s.bundle, dir);
+  }
+  assert.deepStrictEqual(states.map((s) => s.status), ['creating', 'creating', 'creating', 'created', 'running', 'stopped']);
+  assert.strictEqual(states[0].pid, pid);
+
+  // A failing createRuntime hook: create fails with its reason, and nothing is left.
+  setSpec(dir, (s) => (s.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', 'echo no way >&2; exit 3'] }] }));
+  fails(tsv(dir, ['create', 'h2']), 'a failing hook', /createRuntime hook 0 \(\/bin\/sh\) failed: exit status 3: no way/);
+  assert.ok(!fs.existsSync(path.join(dir, 'root', 'h2')));
+  assert.deepStrictEqual(sandboxProcesses('h2'), []);
+  // A hook past its timeout is killed, and fails create.
+  setSpec(dir, (s) => (s.hooks = { prestart: [{ path: '/bin/sleep', args: ['sleep', '100'], timeout: 1 }] }));
+  fails(tsv(dir, ['create', 'h3']), 'a hook timing out', /prestart hook 0 \(\/bin\/sleep\) failed: timed out after 1 s/);
+  assert.deepStrictEqual(sandboxProcesses('h3'), []);
+  setSpec(dir, (s) => (s.hooks = { bogus: [] }));
+  fails(tsv(dir, ['create', 'h4']), 'an unknown kind of hook', /hooks\.bogus: not a kind of hook/);
+});
+
+test('ps, events, wait; linux.resources memory and pids limits', { timeout: 120_000 }, async () => {
+  const dir = h.tmpDir('oci-');
+  makeBundle(dir, { args: ['sh', '-c', 'sleep 1000 & echo ready; wait'] });
+  setSpec(dir, (s) => (s.linux.resources = { memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 12 }, cpu: { shares: 0 } }));
+  const c = ok(tsv(dir, ['create', 'p1']), 'create');
+  fails(tsv(dir, ['events', '--interval', 'soon', 'p1']), 'a bad interval', /--interval wants a duration/);
+  ok(tsv(dir, ['start', 'p1']), 'start');
+  await until('the shell to start', () => fs.readFileSync(c.outFile, 'utf8').includes('ready'));
+  const pid = state(dir, 'p1').pid;
+  // The sandbox's own processes: the shell (pid 1) and its sleep.
+  const table = ok(tsv(dir, ['ps', 'p1']), 'ps').stdout.trim().split('\n');
+  assert.match(table[0], /^UID\s+PID\s+PPID\s+STAT\s+TIME\s+CMD$/);
+  assert.ok(table.some((l) => /^0\s+1\s+0\s+\S+\s+\S+\s+sh$/.test(l)), table.join('\n'));
+  assert.ok(table.some((l) => /^0\s+\d+\s+1\s+\S+\s+\S+\s+sleep$/.test(l)), table.join('\n'));
+  // The host pids standing for it: the sandbox process first, then the processes below it.
+  const host = JSON.parse(ok(tsv(dir, ['ps', '--format', 'json', 'p1']), 'ps json').stdout);
+  assert.strictEqual(host[0], pid);
+  for (const p of host.slice(1)) {
+    const st = fs.readFileSync(`/proc/${p}/stat`, 'latin1');
+    assert.ok(host.includes(Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1])), `${p} is below the sandbox process`);
+  }
+  const ev = JSON.parse(ok(tsv(dir, ['events', '--stats', 'p1']), 'events --stats').stdout);
+  assert.strictEqual(ev.type, 'stats');
+  assert.strictEqual(ev.id, 'p1');
+  assert.strictEqual(ev.data.memory.usage.limit, 64 * 1024 * 1024, 'linux.resources.memory.limit is the sandbox limit');
+  assert.ok(ev.data.memory.usage.usage > 0 && ev.data.memory.usage.usage < ev.data.memory.usage.limit);
+  assert.strictEqual(ev.data.pids.limit, 12);
+  assert.strictEqual(ev.data.pids.current, 2);
+  assert.ok(ev.data.cpu.usage.total >= 0);
+  // The pids limit: forks past 12 tasks fail.
+  const x = tsv(dir, ['exec', 'p1', 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 100 & done']);
+  assert.notStrictEqual(x.status, 0);
+  assert.match(x.stderr, /can't fork: Resource temporarily unavailable/);
+  // events streams until the container stops; wait gives its status.
+  const evs = childProcess.spawn(process.execPath, [h.TSVISOR, '--root', path.join(dir, 'root'), 'events', '--interval', '200ms', 'p1'], { env: h.sentryEnv() });
+  let lines = '';
+  evs.stdout.on('data', (d) => (lines += d));
+  const evsExit = new Promise((r) => evs.on('exit', r));
+  await until('two events', () => lines.split('\n').filter(Boolean).length >= 2);
+  const waiter = childProcess.spawn(process.execPath, [h.TSVISOR, '--root', path.join(dir, 'root'), 'wait', 'p1'], { env: h.sentryEnv() });
+  let waited = '';
+  waiter.stdout.on('data', (d) => (waited += d));
+  const waitExit = new Promise((r) => waiter.on('exit', (code) => r(code)));
+  ok(tsv(dir, ['kill', '--all', 'p1', 'KILL']), 'kill');
+  assert.strictEqual(await waitExit, 137);
+  assert.strictEqual(waited, '137\n');
+  assert.strictEqual(await evsExit, 0, 'events ends with the container');
+  fails(tsv(dir, ['ps', 'p1']), 'ps of a stopped container', /not running/);
+  ok(tsv(dir, ['delete', 'p1']), 'delete');
 });

@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+'use strict';
+// bench/oci.js: tsvisor as an OCI runtime against runc (Debian's), as root.
+//
+//   node bench/oci.js [--reps N] [--docker unix:///path/docker.sock --image IMG] [--json]
+//
+// Rows (medians over the repetitions, the runtimes interleaved):
+//   run true     wall time of `RUNTIME run ID` of a busybox bundle whose
+//                process is `true` (create, start, wait, delete).
+//   docker true  wall time of `docker run --rm --runtime=R IMG true`, with
+//                --docker (a daemon with tsvisor installed as `tsvisor`).
+//   PSS idle     host memory (the sum of Pss in /proc/PID/smaps_rollup) of
+//                every host process of one container running `sleep 1000`
+//                (tsvisor: the sandbox process and its stubs; runc: the
+//                container's process), and of ten such containers at once.
+
+const childProcess = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+const TSVISOR = path.join(ROOT, 'bin', 'tsvisor.js');
+
+function parseArgs(argv) {
+  const o = { reps: 11, docker: null, image: null, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--reps') o.reps = Number(argv[++i]);
+    else if (argv[i] === '--docker') o.docker = argv[++i];
+    else if (argv[i] === '--image') o.image = argv[++i];
+    else if (argv[i] === '--json') o.json = true;
+    else throw new Error(`unknown argument ${argv[i]}`);
+  }
+  return o;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+function timed(cmd, args) {
+  const t0 = process.hrtime.bigint();
+  const r = childProcess.spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 120_000 });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.status} ${r.stderr}`);
+  return ms;
+}
+
+function bundle(dir, args) {
+  const rootfs = path.join(dir, 'rootfs');
+  fs.mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
+  fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin', 'busybox'));
+  fs.chmodSync(path.join(rootfs, 'bin', 'busybox'), 0o755);
+  for (const a of ['sh', 'true', 'sleep']) fs.symlinkSync('busybox', path.join(rootfs, 'bin', a));
+  for (const d of ['proc', 'sys', 'dev', 'tmp']) fs.mkdirSync(path.join(rootfs, d));
+  childProcess.execFileSync(process.execPath, [TSVISOR, 'spec', '--bundle', dir]);
+  const spec = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  spec.process.args = args;
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
+}
+
+const runtimes = () => [['tsvisor', process.execPath, [TSVISOR]], ['runc', 'runc', []]];
+
+/** Sum of Pss (kB) of these host processes. */
+function pss(pids) {
+  let kb = 0;
+  for (const p of pids) {
+    try {
+      const m = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'));
+      if (m) kb += Number(m[1]);
+    } catch {
+      // gone
+    }
+  }
+  return kb;
+}
+
+function tree(root) {
+  const kids = new Map();
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const st = fs.readFileSync(`/proc/${e}/stat`, 'latin1');
+      const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+      kids.set(ppid, [...(kids.get(ppid) ?? []), Number(e)]);
+    } catch {
+      // gone
+    }
+  }
+  const out = [];
+  const walk = (p) => {
+    out.push(p);
+    for (const c of kids.get(p) ?? []) walk(c);
+  };
+  walk(root);
+  return out;
+}
+
+function idleMemory(dir, n) {
+  const res = {};
+  for (const [name, cmd, pre] of runtimes()) {
+    const root = path.join(dir, `state-${name}`);
+    const ids = Array.from({ length: n }, (_, i) => `idle${i}`);
+    const pids = [];
+    try {
+      for (const id of ids) {
+        childProcess.execFileSync(cmd, [...pre, '--root', root, 'run', '--detach', '--bundle', path.join(dir, 'idle'), id], { stdio: ['ignore', 'ignore', 'inherit'] });
+        const st = JSON.parse(childProcess.execFileSync(cmd, [...pre, '--root', root, 'state', id], { encoding: 'utf8' }));
+        pids.push(st.pid);
+      }
+      // Let start-up garbage settle as an idle container's would.
+      childProcess.execFileSync('sleep', ['3']);
+      res[name] = pss(pids.flatMap(tree));
+    } finally {
+      for (const id of ids) childProcess.spawnSync(cmd, [...pre, '--root', root, 'delete', '--force', id]);
+    }
+  }
+  return res;
+}
+
+function main() {
+  const o = parseArgs(process.argv.slice(2));
+  if (process.getuid() !== 0) throw new Error('runc run needs root');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsvisor-bench-oci-'));
+  const rows = [];
+  try {
+    bundle(path.join(dir, 'true'), ['true']);
+    bundle(path.join(dir, 'idle'), ['sleep', '1000']);
+    const times = { tsvisor: [], runc: [] };
+    for (let i = 0; i < o.reps; i++) {
+      for (const [name, cmd, pre] of runtimes()) {
+        times[name].push(timed(cmd, [...pre, '--root', path.join(dir, `state-${name}`), 'run', '--bundle', path.join(dir, 'true'), `t${i}`]));
+      }
+    }
+    rows.push({ row: 'run true (ms)', tsvisor: median(times.tsvisor), runc: median(times.runc) });
+    if (o.docker) {
+      const d = { tsvisor: [], runc: [] };
+      for (let i = 0; i < o.reps; i++) {
+        for (const rt of ['tsvisor', 'runc']) d[rt].push(timed('docker', ['-H', o.docker, 'run', '--rm', `--runtime=${rt}`, o.image, 'true']));
+      }
+      rows.push({ row: 'docker run --rm true (ms)', tsvisor: median(d.tsvisor), runc: median(d.runc) });
+    }
+    const one = idleMemory(dir, 1);
+    rows.push({ row: 'PSS, 1 idle container (kB)', ...one });
+    const ten = idleMemory(dir, 10);
+    rows.push({ row: 'PSS, 10 idle containers (kB)', ...ten });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  if (o.json) return void process.stdout.write(JSON.stringify(rows) + '\n');
+  process.stdout.write('| | tsvisor | runc | ratio |\n|---|---:|---:|---:|\n');
+  for (const r of rows) process.stdout.write(`| ${r.row} | ${Math.round(r.tsvisor)} | ${Math.round(r.runc)} | ${(r.tsvisor / r.runc).toFixed(1)}x |\n`);
+}
+
+main();

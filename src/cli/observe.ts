@@ -1,0 +1,139 @@
+// The commands that look at a running container: ps (the sandbox's processes,
+// or with --format json the host pids that stand for them, which `docker top`
+// looks up in the host's ps), events (runc's JSON lines of statistics), and
+// wait (until the container stops; prints and exits with its status).
+
+import * as fs from 'node:fs';
+import { controlRequest } from './control';
+import type { Runtime } from './oci_commands';
+import { EXIT_FILE } from './sandbox_proc';
+import { RuntimeError } from './statedir';
+import type { SandboxProcess, SandboxStats } from '../sandbox/sandbox';
+
+/** The host process and every host process below it (the platform's stubs), from /proc. */
+export function hostTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const st = fs.readFileSync(`/proc/${e}/stat`, 'latin1');
+      const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(e));
+      children.set(ppid, list);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    out.push(p);
+    for (const c of children.get(p) ?? []) walk(c);
+  };
+  walk(root);
+  return out;
+}
+
+/** CPU time (ns) of host processes, from /proc/PID/stat (utime, stime in clock ticks of 10 ms). */
+function hostCpu(pids: number[]): { user: number; kernel: number } {
+  let user = 0;
+  let kernel = 0;
+  for (const p of pids) {
+    try {
+      const st = fs.readFileSync(`/proc/${p}/stat`, 'latin1');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      user += Number(f[11]) * 10_000_000;
+      kernel += Number(f[12]) * 10_000_000;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { user, kernel };
+}
+
+async function running(rt: Runtime, id: string): Promise<number> {
+  const r = rt.withLock(id, () => rt.record(id));
+  if (!rt.state.alive(r)) throw new RuntimeError(`container ${id} is not running`);
+  return r.pid;
+}
+
+export async function ps(rt: Runtime, id: string, json: boolean): Promise<string> {
+  const pid = await running(rt, id);
+  if (json) return JSON.stringify(hostTree(pid)) + '\n';
+  const reply = await controlRequest(rt.state.dir(id), { op: 'ps' });
+  if (!reply.ok) throw new RuntimeError(`cannot list the processes of ${id}: ${reply.error}`);
+  return psTable(reply.processes ?? []);
+}
+
+function psTable(procs: SandboxProcess[]): string {
+  const time = (ns: number) => {
+    const s = Math.floor(ns / 1e9);
+    return `${String(Math.floor(s / 3600)).padStart(2, '0')}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+  };
+  const rows = [['UID', 'PID', 'PPID', 'STAT', 'TIME', 'CMD'], ...procs.map((p) => [String(p.uid), String(p.pid), String(p.ppid), p.state, time(p.userNs + p.sysNs), p.comm])];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 2))).join('')).join('\n') + '\n';
+}
+
+/** One stats event in runc's shape (types.Stats): cpu of the host processes, memory and pids as the sandbox accounts them. */
+async function statsEvent(rt: Runtime, id: string, pid: number): Promise<object> {
+  const reply = await controlRequest(rt.state.dir(id), { op: 'stats' });
+  if (!reply.ok) throw new RuntimeError(`cannot read the statistics of ${id}: ${reply.error}`);
+  const s = reply.stats as SandboxStats;
+  const cpu = hostCpu(hostTree(pid));
+  return {
+    type: 'stats', id,
+    data: {
+      cpu: { usage: { total: cpu.user + cpu.kernel, user: cpu.user, kernel: cpu.kernel }, throttling: {} },
+      memory: { usage: { usage: s.memory.usage, max: s.memory.max, limit: s.memory.limit, failcnt: 0 }, raw: {} },
+      pids: { current: s.pids.current, limit: s.pids.limit },
+      // The application's own CPU time as the Sentry counts it (not a runc field).
+      sandbox: { cpu: { user: s.cpu.userNs, system: s.cpu.sysNs } },
+    },
+  };
+}
+
+/** A duration as runc takes it (5s, 500ms, 1m) in ms. */
+export function parseInterval(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v);
+  if (!m) throw new RuntimeError(`--interval wants a duration such as 5s or 500ms, got ${JSON.stringify(v)}`);
+  const ms = Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  if (ms <= 0) throw new RuntimeError('--interval must be positive');
+  return ms;
+}
+
+/** events: with stats once, one event; else one every interval until the container stops. */
+export async function events(rt: Runtime, id: string, once: boolean, intervalMs: number, out: (line: string) => void): Promise<void> {
+  for (;;) {
+    const r = rt.withLock(id, () => rt.record(id));
+    if (!rt.state.alive(r)) {
+      if (once) throw new RuntimeError(`container ${id} is not running`);
+      return;
+    }
+    let ev: object;
+    try {
+      ev = await statsEvent(rt, id, r.pid);
+    } catch (e) {
+      // It stopped between the look and the question (its channel closes before the process is gone): the end of the stream, not an error.
+      for (let i = 0; !once && i < 100 && rt.state.alive(r); i++) await new Promise((res) => setTimeout(res, 20));
+      if (!once && !rt.state.alive(r)) return;
+      throw e;
+    }
+    out(JSON.stringify(ev) + '\n');
+    if (once) return;
+    await new Promise((res) => setTimeout(res, intervalMs));
+  }
+}
+
+/** wait: until the container stops; returns its exit status as a shell shows it (128+N for a signal). */
+export async function wait(rt: Runtime, id: string): Promise<number> {
+  const r = rt.withLock(id, () => rt.record(id));
+  while (rt.state.alive(r)) await new Promise((res) => setTimeout(res, 50));
+  let status: number;
+  try {
+    status = Number(fs.readFileSync(`${rt.state.dir(id)}/${EXIT_FILE}`, 'utf8'));
+  } catch {
+    throw new RuntimeError(`container ${id} stopped without leaving its exit status (its sandbox process was killed)`);
+  }
+  return status & 0x7f ? 128 + (status & 0x7f) : (status >> 8) & 0xff;
+}

@@ -1,0 +1,89 @@
+// Host pseudo-terminals for containers with process.terminal: the runtime
+// opens a pair, hands the master to the caller (Docker's shim, containerd,
+// podman's conmon) over its console socket with SCM_RIGHTS, as runc does, and
+// the slave becomes the sandbox's stdio (its terminal; hostfd serves it).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as libc from './libc';
+import { AF_UNIX, SCM_RIGHTS, SOCK_STREAM, SOL_SOCKET } from '../abi/socket';
+import { TIOCGPTN, TIOCSPTLCK, TIOCSWINSZ } from '../abi/termios';
+
+export interface HostPty {
+  master: number;
+  slave: number;
+  /** The slave's path (/dev/pts/N). */
+  name: string;
+}
+
+function check(r: number, what: string): number {
+  if (r < 0) throw new Error(`${what}: errno ${libc.errno()}`);
+  return r;
+}
+
+/** A new pty pair on the host, unlocked, with this window size (0 x 0: left as the kernel makes it). */
+export function openHostPty(rows: number, cols: number): HostPty {
+  const master = fs.openSync('/dev/ptmx', fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+  try {
+    const arg = Buffer.alloc(4);
+    check(libc.ioctl(master, TIOCSPTLCK, arg) as number, 'unlocking the pty');
+    check(libc.ioctl(master, TIOCGPTN, arg) as number, 'reading the pty number');
+    const name = `/dev/pts/${arg.readInt32LE(0)}`;
+    if (rows > 0 || cols > 0) setWindowSize(master, rows, cols);
+    const slave = fs.openSync(name, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+    return { master, slave, name };
+  } catch (e) {
+    fs.closeSync(master);
+    throw e;
+  }
+}
+
+export function setWindowSize(fd: number, rows: number, cols: number): void {
+  const ws = Buffer.alloc(8);
+  ws.writeUInt16LE(Math.min(rows, 0xffff), 0);
+  ws.writeUInt16LE(Math.min(cols, 0xffff), 2);
+  check(libc.ioctl(fd, TIOCSWINSZ, ws) as number, 'setting the window size');
+}
+
+/**
+ * Send fd over the Unix socket at socketPath (SCM_RIGHTS), with name as the
+ * message, as runc's console socket protocol does. A path too long for
+ * sun_path is reached from its directory.
+ */
+export function sendFd(socketPath: string, fd: number, name: string): void {
+  const abs = path.resolve(socketPath);
+  let target = abs;
+  const cwd = process.cwd();
+  if (Buffer.byteLength(abs) > 107) {
+    process.chdir(path.dirname(abs));
+    target = path.basename(abs);
+  }
+  const s = check(libc.socket(AF_UNIX, SOCK_STREAM | 0o2000000, 0) as number, 'console socket');
+  try {
+    const addr = Buffer.alloc(110);
+    addr.writeUInt16LE(AF_UNIX, 0);
+    addr.write(target, 2);
+    if (libc.connect(s, addr, 2 + Buffer.byteLength(target) + 1) < 0) throw new Error(`cannot connect to the console socket ${socketPath}: errno ${libc.errno()}`);
+    const data = libc.allocPinned(Math.max(1, Buffer.byteLength(name)));
+    data.buf.write(name);
+    const iov = libc.allocPinned(16);
+    iov.buf.writeBigUInt64LE(data.addr, 0);
+    iov.buf.writeBigUInt64LE(BigInt(data.buf.length), 8);
+    // struct cmsghdr { size_t len; int level; int type; } + one int, padded to 8.
+    const ctl = libc.allocPinned(24);
+    ctl.buf.writeBigUInt64LE(20n, 0);
+    ctl.buf.writeInt32LE(SOL_SOCKET, 8);
+    ctl.buf.writeInt32LE(SCM_RIGHTS, 12);
+    ctl.buf.writeInt32LE(fd, 16);
+    // struct msghdr: name, namelen, iov, iovlen, control, controllen, flags.
+    const msg = Buffer.alloc(56);
+    msg.writeBigUInt64LE(iov.addr, 16);
+    msg.writeBigUInt64LE(1n, 24);
+    msg.writeBigUInt64LE(ctl.addr, 32);
+    msg.writeBigUInt64LE(24n, 40);
+    check(libc.sendmsg(s, msg, 0) as number, 'sending the pty master');
+  } finally {
+    libc.close(s);
+    if (target !== abs) process.chdir(cwd);
+  }
+}
