@@ -3,7 +3,9 @@
 // - the sandbox's own loopback (sandbox and none modes) against a fresh
 //   network namespace with lo up: netlink dumps, interface ioctls, ip(8), /proc/net;
 // - host mode over IPv4 inside a fresh network namespace (this host has had
-//   either of 127.0.0.1 and ::1 unusable), ip(8) and /proc/net against the host;
+//   either of 127.0.0.1 and ::1 unusable); netlink, ioctls, ip(8) and /proc/net
+//   in host mode against native in a private namespace with a veth pair (the
+//   machine's own links change under the tests);
 // - real programs: python's http.server in the sandbox reached by curl on the
 //   host, curl and urllib in the sandbox reaching a server on the host;
 // - hostile: host-socket exhaustion stays within RLIMIT_NOFILE, malformed
