@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { Errno, errnoName } from '../abi/errno';
 import { parseSize } from '../abi/accounting';
-import { Sandbox } from '../sandbox/sandbox';
+import { type PlatformName, PLATFORM_ENV, Sandbox } from '../sandbox/sandbox';
 import { CALLER_NOFILE_ENV } from '../host/hostinfo';
 import { fail } from './fail';
 import type { NetworkMode } from '../kernel/netinfo';
@@ -19,6 +19,7 @@ export interface DoFlags {
   cwd?: string;
   env: string[];
   memory?: string;
+  platform?: PlatformName;
   network: NetworkMode;
 }
 
@@ -44,7 +45,7 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
   }
   if (!st.isDirectory()) fail(`rootfs ${a.rootfs} is not a directory`);
   const env = mergeEnv(
-    Object.entries(process.env).filter(([k]) => k !== CALLER_NOFILE_ENV).map(([k, v]) => `${k}=${v}`),
+    Object.entries(process.env).filter(([k]) => k !== CALLER_NOFILE_ENV && k !== PLATFORM_ENV).map(([k, v]) => `${k}=${v}`),
     a.env,
   );
   // Like `runsc do`: with the host's root, the command starts where the caller is.
@@ -52,7 +53,10 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
   const cwd = a.cwd || (fs.realpathSync(a.rootfs) === '/' ? process.cwd() : '/');
   let sb: Sandbox;
   try {
-    sb = new Sandbox({ rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: a.stats, memory, network: a.network, ...hostIdentity(a.network) });
+    sb = new Sandbox({
+      rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: a.stats, memory, platform: a.platform,
+      network: a.network, ...hostIdentity(a.network),
+    });
   } catch (e) {
     fail(`cannot start the sandbox: ${(e as Error).message}`, 125);
   }

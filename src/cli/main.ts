@@ -29,6 +29,7 @@ interface GlobalFlags {
   logFormat: LogFormat;
   debug?: boolean;
   systemdCgroup?: boolean;
+  platform?: string;
   network: NetworkMode;
 }
 
@@ -53,12 +54,18 @@ function build(): Command {
     .addOption(new Option('--log-format <format>', 'the log format').choices(['text', 'json']).default('text'))
     .option('--debug', 'debug lines in the log')
     .option('--systemd-cgroup', 'accepted for runc compatibility (tsvisor makes no cgroups)')
+    .addOption(new Option('--platform <name>', 'how application code runs: ptrace or systrap (default: $TSVISOR_PLATFORM, else ptrace)').choices(['ptrace', 'systrap']))
     .addOption(networkOption())
     .enablePositionalOptions()
     .showHelpAfterError(false)
     .configureOutput({ outputError: (s, write) => write(`tsvisor: ${s.replace(/^error: /, '')}`) });
 
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();
+  // The platform reaches every sandbox this process starts, and the sandbox processes it spawns, through the environment.
+  program.hook('preAction', () => {
+    const p = globals().platform;
+    if (p) process.env.TSVISOR_PLATFORM = p;
+  });
   const runtime = (): Runtime => {
     const g = globals();
     return new Runtime(g.root, new RuntimeLog(g.log, g.logFormat, !!g.debug), process.argv[1], g.network);
@@ -84,6 +91,7 @@ function build(): Command {
     .option('--stats <file>', "write the platform's counters here (JSON) at the end")
     .option('--cwd <dir>', 'working directory inside the sandbox')
     .option('--env <K=V>', 'set an environment variable (repeatable)', collect, [])
+    .addOption(new Option('--platform <name>', 'how application code runs: ptrace or systrap (default: $TSVISOR_PLATFORM, else ptrace)').choices(['ptrace', 'systrap']))
     .addOption(networkOption())
     .passThroughOptions()
     .action((argv: string[], f: DoFlags) => cmdDo(argv, f).catch((e) => fail(`internal error: ${(e as Error).stack ?? e}`, 125)));

@@ -113,6 +113,13 @@ export const statx = lib.func('int statx(int dirfd, const void *path, int flags,
 export const readlinkat = lib.func('long readlinkat(int dirfd, const void *path, void *buf, size_t n)');
 export const getdents64 = lib.func('long getdents64(int fd, void *buf, size_t n)');
 export const flock = lib.func('int flock(int fd, int op)');
+// The systrap platform: its eventfd, futex wake-ups of stub threads through the
+// Sentry's mapping of the memory file, pidfds of stub processes.
+export const eventfd = lib.func('int eventfd(unsigned int initval, int flags)');
+/** futex(2) on a word given as a Buffer (its first 4 bytes). */
+export const futexBuf = lib.func('long syscall(long nr, void *uaddr, long op, long val, uintptr_t timeout, uintptr_t uaddr2, long val3)');
+/** A system call with integer arguments only (pidfd_open). */
+export const syscall3 = lib.func('long syscall(long nr, long a, long b, long c)');
 
 export function errno(): number {
   return koffi.errno();

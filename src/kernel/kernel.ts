@@ -50,6 +50,12 @@ export interface KernelOptions {
   warn?: (msg: string) => void;
 }
 
+/** What the layers below net/ (procfs) ask of the sandbox's own network stack. */
+export interface KernelNetStack {
+  /** The text of /proc/net/{tcp,tcp6,udp,udp6}. */
+  procNet(file: 'tcp' | 'tcp6' | 'udp' | 'udp6'): string;
+}
+
 export class Kernel {
   readonly platform: Platform;
   readonly memfile: MemoryFile;
@@ -77,6 +83,8 @@ export class Kernel {
   readonly unixNames = new Map<string, object>();
   /** Unix sockets with references in flight, for the collector of unreachable cycles. */
   readonly unixInFlight = new Set<object>();
+  /** The sandbox's own network stack (net/stack.ts) in sandbox and none modes, made by the first AF_INET/AF_INET6 socket. */
+  netstack: KernelNetStack | null = null;
   private sockfsCache: PseudoFs | null = null;
   /** sockfs: st_dev and inode numbers of sockets. */
   get sockfs(): PseudoFs {

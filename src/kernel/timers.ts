@@ -28,6 +28,13 @@ export interface TimerTargets {
   posix: PosixTimer;
   /** A timerfd (fsimpl/timerfd): the file counts the expiry itself. */
   timerfd: TimerFdTarget;
+  /** A timer of the network stack (net/): a TCP connection's retransmission, delayed ACK, keepalive... */
+  net: NetTimerTarget;
+}
+
+/** What a network stack timer offers its kernel timer (the stack lives above the kernel, in net). */
+export interface NetTimerTarget {
+  onTimer(): void;
 }
 
 /** What a timerfd offers its kernel timer (it lives above the kernel, in fsimpl). */
@@ -44,6 +51,7 @@ const EXPIRE: { [K in TimerKind]: (k: Kernel, target: TimerTargets[K]) => void }
   rlimitCpu: (k, cl) => cl.expire(k),
   posix: (k, pt) => expirePosixTimer(k, pt),
   timerfd: (k, tf) => tf.expired(k.monotonicNs()),
+  net: (_k, n) => n.onTimer(),
 };
 
 function expire<K extends TimerKind>(k: Kernel, tm: KernelTimer<K>): void {

@@ -173,10 +173,13 @@ export interface PlatformStats {
   hostMappingCounts: number;
   hostMappingsPeak: number;
   hostEvictions: number;
+  /** systrap: traps the Sentry caught while spinning, and times it slept in epoll_wait for one. */
+  spinHits: number;
+  sleeps: number;
 }
 
 export function newPlatformStats(): PlatformStats {
-  return { syscallStops: 0, faultStops: 0, injections: 0, batches: 0, cpuSpreads: 0, cpuPins: 0, hostMappingCounts: 0, hostMappingsPeak: 0, hostEvictions: 0, hostEvents: 0 };
+  return { syscallStops: 0, faultStops: 0, injections: 0, batches: 0, cpuSpreads: 0, cpuPins: 0, hostMappingCounts: 0, hostMappingsPeak: 0, hostEvictions: 0, hostEvents: 0, spinHits: 0, sleeps: 0 };
 }
 
 /** Host poll bits for watch() (the same values as EPOLLIN, EPOLLOUT, ...). */

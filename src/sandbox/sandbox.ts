@@ -12,6 +12,7 @@ import type { Task } from '../kernel/task';
 import { Strace } from '../kernel/strace/strace';
 import type { ExecFile } from '../loader/load';
 import { PtracePlatform } from '../platform/ptrace/platform';
+import { SystrapPlatform, systrapSupported } from '../platform/systrap/platform';
 import { SYSCALL_NAMES } from '../syscalls/names';
 import { buildTable } from '../syscalls/table';
 import { execFileAt, execOpen, openForExec } from '../vfs/exec';
@@ -40,6 +41,31 @@ const FORWARDED: Array<[NodeJS.Signals, number]> = [
   ['SIGHUP', S.SIGHUP], ['SIGINT', S.SIGINT], ['SIGQUIT', S.SIGQUIT], ['SIGUSR1', S.SIGUSR1], ['SIGUSR2', S.SIGUSR2],
   ['SIGTERM', S.SIGTERM], ['SIGWINCH', S.SIGWINCH],
 ];
+
+export type PlatformName = 'ptrace' | 'systrap';
+
+/** The variable that names the platform (how the test suite runs on systrap); tsvisor's own, never the program's. */
+export const PLATFORM_ENV = 'TSVISOR_PLATFORM';
+
+function platformFromEnv(): PlatformName {
+  return process.env[PLATFORM_ENV] === 'systrap' ? 'systrap' : 'ptrace';
+}
+
+/** The platform asked for; systrap falls back to ptrace, with one line on stderr, where the host cannot run it. */
+function makePlatform(name: PlatformName, warn: (msg: string) => void): PtracePlatform {
+  if (name === 'ptrace') return new PtracePlatform();
+  const why = systrapSupported();
+  if (why === null) {
+    try {
+      return new SystrapPlatform();
+    } catch (e) {
+      warn(`systrap platform unavailable (${e instanceof Error ? e.message : String(e)}), using ptrace`);
+      return new PtracePlatform();
+    }
+  }
+  warn(`systrap platform unavailable (${why}), using ptrace`);
+  return new PtracePlatform();
+}
 
 /** A process `tsvisor exec` starts in a running sandbox. */
 export interface ExecProcess {
@@ -82,6 +108,8 @@ export interface SandboxOptions {
   stdio?: [number, number, number];
   /** Resource limits of the first process; default: the caller's, as a child of it would have. */
   rlimits?: Rlimit[];
+  /** How application code runs: 'ptrace' (PTRACE_SYSEMU) or 'systrap' (seccomp traps); default: $TSVISOR_PLATFORM, else ptrace. */
+  platform?: PlatformName;
   /** An OCI container's identity, capabilities, limits and mounts (`tsvisor create`); its argv, env, cwd, rootfs and hostname are the fields above. */
   container?: ContainerPlan;
 }
@@ -97,7 +125,7 @@ export class Sandbox {
     const host = opts.hostInfo ?? captureHostInfo();
     this.hostInfo = host;
     const log = (msg: string) => this.log(msg);
-    this.platform = new PtracePlatform();
+    this.platform = makePlatform(opts.platform ?? platformFromEnv(), (msg) => this.out.stderr(`tsvisor: ${msg}\n`));
     this.platform.memfile.setLimit(opts.memory ?? defaultMemoryLimit(host));
     const stdio = opts.stdio ?? [0, 1, 2];
     const hostStdio = new HostStdio(terminalOf(stdio));

@@ -15,6 +15,7 @@ import { HostFdFile } from '../fsimpl/hostfd/hostfd';
 import { HostInetSocket } from '../socket/hostinet/hostinet';
 import { OPTION_NOTE } from '../socket/hostinet/options';
 import { NetlinkSocket } from '../socket/netlink/netlink';
+import { inetSocket } from '../net/factory';
 import { AF_NETLINK, NETLINK_ROUTE } from '../abi/netif';
 
 type HostSocketKind = { domain: number; type: number; protocol: number; listening: number };
@@ -103,7 +104,7 @@ function checkInet(domain: number, kind: number, proto: number): void {
 /**
  * The socket of a family, by the sandbox's network mode for the inet
  * families: a host socket in host mode; in sandbox and none modes the
- * Sentry's own stack (not built yet: EAFNOSUPPORT). AF_NETLINK (route)
+ * Sentry's own stack (net/). AF_NETLINK (route)
  * answers from the interface table in every mode.
  */
 function makeSocket(t: Task, domain: number, kind: number, proto: number, nonblock: number): SocketFile {
@@ -117,8 +118,8 @@ function makeSocket(t: Task, domain: number, kind: number, proto: number, nonblo
         checkInet(domain, kind, proto);
         return HostInetSocket.create({ sockfs: t.kernel.sockfs, events: t.kernel.platform, budget: net.hostSockets }, domain, kind, proto, nonblock);
       }
-      t.kernel.logOnce('socket-inet', `socket(domain ${domain}): IP networking in ${net.mode} mode is not implemented yet (logged once)`);
-      throw new Errno(E.EAFNOSUPPORT);
+      // sandbox and none: the Sentry's own stack (loopback only today).
+      return inetSocket(t, domain, kind, proto, nonblock);
     case AF_NETLINK:
       if (kind !== SOCK_RAW && kind !== SOCK_DGRAM) throw new Errno(E.ESOCKTNOSUPPORT);
       if (proto !== NETLINK_ROUTE) throw new Errno(E.EPROTONOSUPPORT);
@@ -257,8 +258,8 @@ function sockopt(t: Task, a: number[], set: boolean): number {
   return 0;
 }
 
-const SOCKOPT_PARTIAL = `AF_UNIX, SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_SNDBUF (the send buffer limit), SO_RCVBUF (kept, reported), SO_PASSCRED, SO_REUSEADDR; other options ENOPROTOOPT, other levels EOPNOTSUPP. AF_NETLINK: SO_SNDBUF/RCVBUF, NETLINK_ADD/DROP_MEMBERSHIP (no notifications are sent), NETLINK_CAP_ACK/EXT_ACK/GET_STRICT_CHK. Inet, ${OPTION_NOTE}; others ENOPROTOOPT. A host socket donated as stdio: SO_TYPE, SO_DOMAIN, SO_PROTOCOL and SO_ACCEPTCONN read only`;
-const PARTIAL = 'AF_UNIX; AF_NETLINK with NETLINK_ROUTE only (RTM_GETLINK/GETADDR/GETROUTE); AF_INET/AF_INET6 in --network=host only (host sockets: TCP, UDP, ICMP echo; SOCK_RAW is EPERM), EAFNOSUPPORT in sandbox and none modes until the Sentry\'s stack lands';
+const SOCKOPT_PARTIAL = `AF_UNIX, SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_SNDBUF (the send buffer limit), SO_RCVBUF (kept, reported), SO_PASSCRED, SO_REUSEADDR; other options ENOPROTOOPT, other levels EOPNOTSUPP. AF_NETLINK: SO_SNDBUF/RCVBUF, NETLINK_ADD/DROP_MEMBERSHIP (no notifications are sent), NETLINK_CAP_ACK/EXT_ACK/GET_STRICT_CHK. Inet in host mode, ${OPTION_NOTE}. Inet on the Sentry\'s stack: SOL_SOCKET as AF_UNIX less SO_PEERCRED plus SO_REUSEPORT, SO_KEEPALIVE, SO_LINGER (0 resets on close; a timeout is kept but close does not wait), SO_RCVTIMEO/SNDTIMEO, SO_BROADCAST, SO_OOBINLINE, SO_PRIORITY, SO_RCVLOWAT (kept); IPPROTO_TCP TCP_NODELAY, TCP_CORK, TCP_KEEPIDLE/INTVL/CNT, TCP_MAXSEG, TCP_INFO, TCP_DEFER_ACCEPT, TCP_CONGESTION (reno only), TCP_SYNCNT, TCP_LINGER2, TCP_USER_TIMEOUT, TCP_WINDOW_CLAMP, TCP_NOTSENT_LOWAT, TCP_QUICKACK (kept, not all acted on); IPPROTO_IP IP_TOS, IP_TTL; IPPROTO_IPV6 IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS. Others ENOPROTOOPT. A host socket donated as stdio: SO_TYPE, SO_DOMAIN, SO_PROTOCOL and SO_ACCEPTCONN read only`;
+const PARTIAL = 'AF_UNIX; AF_NETLINK with NETLINK_ROUTE only (RTM_GETLINK/GETADDR/GETROUTE); AF_INET/AF_INET6: in --network=host host sockets (TCP, UDP, ICMP echo; SOCK_RAW is EPERM), in sandbox and none modes the Sentry\'s own stack (TCP and UDP over loopback only: 127.0.0.0/8 and ::1, other destinations ENETUNREACH; ICMP ping sockets EPROTONOSUPPORT; SOCK_RAW EPERM without CAP_NET_RAW, else EPROTONOSUPPORT)';
 
 export const defs: SyscallDef[] = [
   { nr: 41, name: 'socket', fn: socket, args: ['sock_domain', 'sock_type', 'sock_proto'], partial: PARTIAL },

@@ -280,10 +280,12 @@ async function mmsg(t: Task, a: number[], send: boolean): Promise<number> {
 
 const INET_CMSG = 'host-mode inet sockets carry no control messages either way (SCM_RIGHTS is ignored there, as on Linux; no IP_PKTINFO or timestamps); MSG_ERRQUEUE gives the bytes with MSG_CTRUNC, without the extended error';
 
+const SEND_PARTIAL = 'on the Sentry\'s stack MSG_OOB (urgent data) and MSG_MORE on a UDP socket (corked datagrams) are EOPNOTSUPP';
+
 export const defs: SyscallDef[] = [
-  { nr: 44, name: 'sendto', args: ['fd', 'inbuf', 'size', 'msg_flags', 'sockaddr', 'size'], fn: sendto },
+  { nr: 44, name: 'sendto', args: ['fd', 'inbuf', 'size', 'msg_flags', 'sockaddr', 'size'], fn: sendto, partial: SEND_PARTIAL },
   { nr: 45, name: 'recvfrom', args: ['fd', 'buf', 'size', 'msg_flags', 'sockaddr_out', 'int_out'], fn: recvfrom },
-  { nr: 46, name: 'sendmsg', args: ['fd', 'ptr', 'msg_flags'], fn: (t, a) => sendmsg1(t, a[0], a[1], i32(a[2])), partial: INET_CMSG },
+  { nr: 46, name: 'sendmsg', args: ['fd', 'ptr', 'msg_flags'], fn: (t, a) => sendmsg1(t, a[0], a[1], i32(a[2])), partial: `${INET_CMSG}; ${SEND_PARTIAL}` },
   { nr: 47, name: 'recvmsg', args: ['fd', 'ptr_out', 'msg_flags'], fn: (t, a) => recvmsg1(t, a[0], a[1], i32(a[2])), partial: INET_CMSG },
   { nr: 299, name: 'recvmmsg', args: ['fd', 'ptr', 'uint', 'hex', 'ptr'], fn: (t, a) => mmsg(t, a, false), partial: 'no timeout: EOPNOTSUPP when one is given' },
   { nr: 307, name: 'sendmmsg', args: ['fd', 'ptr', 'uint', 'hex'], fn: (t, a) => mmsg(t, a, true) },

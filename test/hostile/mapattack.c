@@ -122,7 +122,8 @@ int main(int argc, char **argv) {
   marker = argv[2];
   top = sandbox ? lowest_host_range() : TASK_SIZE;
   stub = sandbox ? STUB_BASE : TASK_SIZE;
-  beyond = sandbox ? STUB_BASE + (1UL << 20) : TASK_SIZE;
+  /* Above top, between the stub's pages and systrap's thread areas (which the stub's threads must be able to write). */
+  beyond = sandbox ? STUB_BASE + (1UL << 19) : TASK_SIZE;
   ctrl = sandbox ? STUB_BASE + 0x2000 : TASK_SIZE;
   void *r;
 

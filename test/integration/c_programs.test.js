@@ -28,8 +28,8 @@ for (const [name, spec] of Object.entries(C_PROGRAMS)) {
         identity.checkSandbox(sandbox.stdout, native.stdout);
         return;
       }
-      if (spec.pid1) {
-        if (!h.needTools(t, ['unshare'])) return;
+      if (spec.pid1 || spec.netns) {
+        if (!h.needTools(t, spec.netns ? ['unshare', 'ip'] : ['unshare'])) return;
         const dir = setup();
         const native = h.runNative(nativeArgv(spec, argv(dir)), { cwd: dir });
         assert.strictEqual(native.status, 0, h.describe('native', native));

@@ -57,7 +57,14 @@ function childrenOf(parents) {
     try {
       const stat = fs.readFileSync(`/proc/${name}/stat`, 'latin1');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (parents.includes(Number(f[1]))) out.push({ pid: Number(name), state: f[0] });
+      if (!parents.includes(Number(f[1]))) continue;
+      // On systrap the application runs in a thread of the stub, not its (traced) leader: running if any thread runs.
+      let state = f[0];
+      for (const tid of fs.readdirSync(`/proc/${name}/task`)) {
+        const ts = fs.readFileSync(`/proc/${name}/task/${tid}/stat`, 'latin1');
+        if (ts.slice(ts.lastIndexOf(')') + 2).split(' ')[0] === 'R') state = 'R';
+      }
+      out.push({ pid: Number(name), state });
     } catch {}
   }
   return out;

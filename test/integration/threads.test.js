@@ -61,6 +61,7 @@ test('an ended thread\'s host thread carries the next one: no state crosses, and
   assert.strictEqual(r.stdout, '40 threads in turn and a pair: 0 with state left over\ndone\n');
   // 43 threads ended one at a time or two at once: all but the first creations took a parked host thread.
   const stats = JSON.parse(require('node:fs').readFileSync(file, 'utf8'));
-  assert.ok(stats.threadsReused >= 40, JSON.stringify(stats));
+  // Parking host threads is the ptrace platform's; systrap reuses the threads' areas, not their host threads.
+  if (process.env.TSVISOR_PLATFORM !== 'systrap') assert.ok(stats.threadsReused >= 40, JSON.stringify(stats));
   assert.deepStrictEqual(r.leftovers, [], 'no stub process survives the sandbox');
 });

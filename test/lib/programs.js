@@ -147,10 +147,15 @@ const C_PROGRAMS = Object.freeze({
   cputimers: { args: () => [], endsWithDone: true },
   memargs: { args: () => [], endsWithDone: true },
   resolve: { args: (dir) => [dir], endsWithDone: true },
+  // IPv4 on the host's loopback needs a network namespace with lo up (this machine's root one has no 127.0.0.1).
+  inettcp: { args: () => [], endsWithDone: true, netns: true },
+  inetudp: { args: () => [], endsWithDone: true, netns: true },
 });
 
-// nativeArgv is how a program runs on the host: pid1 programs in a new PID namespace.
+// nativeArgv is how a program runs on the host: pid1 programs in a new PID
+// namespace, netns programs in a new network namespace with its loopback up.
 function nativeArgv(spec, argv) {
+  if (spec.netns) return ['unshare', '--map-root-user', '--net', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...argv];
   return spec.pid1 ? ['unshare', '--map-root-user', '--pid', '--fork', ...argv] : argv;
 }
 

@@ -1,5 +1,6 @@
 // /proc/net: the interface table (kernel/netinfo.ts) as dev, route and
-// if_inet6 show it, and the sandbox's bound unix sockets. One network
+// if_inet6 show it, the sandbox's bound unix sockets, and the TCP and UDP
+// sockets of its own stack. One network
 // namespace: /proc/net and /proc/PID/net are the same files.
 import { AF_INET, AF_INET6, AF_UNIX } from '../../abi/socket';
 import { RTN_UNICAST, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_TABLE_MAIN, type NetSnapshot } from '../../abi/netif';
@@ -97,5 +98,20 @@ export function netDir(fs: ProcFs, m: NodeMaker): Entry {
     n.file('route', () => routeText(snap())),
     n.file('if_inet6', () => ifInet6Text(snap())),
     n.file('unix', () => unixText(fs.kernel.unixNames)),
+    ...inetFiles(fs, n),
   ]);
+}
+
+const HEAD4 = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+const HEAD6 = '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+
+/**
+ * tcp, tcp6, udp, udp6: the sockets of the sandbox's own stack, which lives
+ * above procfs (net/) and answers through Kernel.netstack; before the first
+ * inet socket (and in host mode) the tables are empty.
+ */
+function inetFiles(fs: ProcFs, n: NodeMaker): Entry[] {
+  return (['tcp', 'tcp6', 'udp', 'udp6'] as const).map((name) =>
+    n.file(name, () => (fs.kernel.netstack ? fs.kernel.netstack.procNet(name) : name.endsWith('6') ? HEAD6 : HEAD4)),
+  );
 }

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as libc from '../../host/libc';
 import { MemoryFile } from '../memfile';
 import {
-  HOST_ERR, HOST_HUP, HostWatchError, newPlatformStats, type HostWatch, type Platform, type PlatformEvent, type PlatformStats, Reg,
+  type AddressSpace, HOST_ERR, HOST_HUP, HostWatchError, newPlatformStats, type HostWatch, type Platform, type PlatformEvent, type PlatformStats, Reg,
   type WatchOptions,
 } from '../platform';
 import * as P from './ptrace';
@@ -38,7 +38,7 @@ const EPOLLET = 1 << 31;
 const ENOENT = 2;
 const EEXIST = 17;
 /** The epoll token of the timerfd; watches get tokens from 1 up. */
-const TIMER_TOKEN = 0;
+export const TIMER_TOKEN = 0;
 const SYS_CLONE = 56;
 const SYS_MMAP = 9;
 const SYS_MPROTECT = 10;
@@ -73,38 +73,39 @@ export class PtracePlatform implements Platform {
   readonly memfile = new MemoryFile();
   readonly stats: PlatformStats = newPlatformStats();
   /** The Sentry's epoll set: the timerfd and every watched host fd. */
-  private readonly epfd: number;
+  protected readonly epfd: number;
   /** The waker's epoll set: the Sentry's set alone (the stubs' fd 4). */
-  private readonly wakeEpfd: number;
-  private readonly timerfd: number;
-  private master!: StubProcess;
-  private waker!: StubProcess;
+  protected readonly wakeEpfd: number;
+  protected readonly timerfd: number;
+  protected master!: StubProcess;
+  private waker: StubProcess | null = null;
   /** Every application thread's host thread, by tid: what the main wait reports stops of. */
   private readonly byTid = new Map<number, StubThread>();
   private readonly status = new Int32Array(1);
-  private readonly events = Buffer.alloc(12 * 64);
+  protected readonly events = Buffer.alloc(12 * 64);
   /** The epoll registration of each watched host fd, by fd number and by token. */
   private readonly regs = new Map<number, FdRegistration>();
-  private readonly byToken = new Map<number, FdRegistration>();
+  protected readonly byToken = new Map<number, FdRegistration>();
   private nextToken = TIMER_TOKEN + 1;
-  private reserved: Array<{ start: number; end: number; name: string }> = [];
-  private vdsoBase = 0;
+  protected reserved: Array<{ start: number; end: number; name: string }> = [];
+  protected vdsoBase = 0;
   /** The end of every application's address space: below the stub and the host's vDSO (see readLayout). */
-  private top = 0;
-  private maxMappings = 0;
+  protected top = 0;
+  protected maxMappings = 0;
   /** The frame holding the seccomp program, still mapped in the master (stubs map their control page over it). */
-  private filterFrame = -1;
+  protected filterFrame = -1;
   /** At process exit (a Sentry crash included) nothing of the stubs' group may survive. */
-  private readonly killGroupAtExit = (): void => this.killGroup();
+  protected readonly killGroupAtExit = (): void => this.killGroup();
   /** Where the tracer and the stubs run (see affinity.ts): pinned together at the first wait, compute-bound stubs spread. */
   readonly cpus: CpuPolicy;
-  private onThread = false;
+  protected onThread = false;
   /** Events served in a row while the thread is shared (a turn is handed on every FAIR_RUN). */
   private run = 0;
   /** When the last event came, while the thread is shared (monotonic ns). */
   private lastEventNs = 0;
 
-  constructor() {
+  /** mode: 'systrap' builds a subclass's platform on the same master stub, with no waker (see platform/systrap). */
+  constructor(protected readonly mode: 'ptrace' | 'systrap' = 'ptrace') {
     this.cpus = new CpuPolicy(this.stats);
     this.epfd = libc.epoll_create1(0);
     this.wakeEpfd = libc.epoll_create1(0);
@@ -119,14 +120,16 @@ export class PtracePlatform implements Platform {
     libc.fcntl(this.memfile.fd, F_SETFD, FD_CLOEXEC);
     this.startMaster();
     process.once('exit', this.killGroupAtExit);
-    this.waker = this.forkStub(null);
-    this.armWaker();
+    if (mode === 'ptrace') {
+      this.waker = this.forkStub(null);
+      this.armWaker();
+    }
     sentryThread.join();
     this.onThread = true;
   }
 
   /** epoll_ctl on the Sentry's set; the event's data is a token (struct epoll_event is packed: u32 events, u64 data). Returns 0 or the errno. */
-  private epollCtl(op: number, fd: number, events: number, token: number): number {
+  protected epollCtl(op: number, fd: number, events: number, token: number): number {
     const ev = this.ctlBuf;
     ev.writeUInt32LE(events >>> 0, 0);
     ev.writeUInt32LE(token, 4);
@@ -136,7 +139,7 @@ export class PtracePlatform implements Platform {
   private readonly ctlBuf = Buffer.alloc(12);
 
   private startMaster(): void {
-    const img = stubElf();
+    const img = this.stubImage();
     const fd = libc.memfd_create('tsvisor-stub', 1 /* MFD_CLOEXEC */);
     libc.write(fd, img, img.length);
     const fa = Buffer.alloc(256);
@@ -144,7 +147,7 @@ export class PtracePlatform implements Platform {
     libc.posix_spawn_file_actions_init(fa);
     // Two steps so the targets never equal the sources (dup2 onto itself keeps CLOEXEC).
     libc.posix_spawn_file_actions_adddup2(fa, this.memfile.fd, 1000);
-    libc.posix_spawn_file_actions_adddup2(fa, this.wakeEpfd, 1001);
+    libc.posix_spawn_file_actions_adddup2(fa, this.stubFd4(), 1001);
     for (const f of [0, 1, 2, 3, 4]) libc.posix_spawn_file_actions_addclose(fa, f);
     libc.posix_spawn_file_actions_adddup2(fa, 1000, 3);
     libc.posix_spawn_file_actions_adddup2(fa, 1001, 4);
@@ -165,7 +168,8 @@ export class PtracePlatform implements Platform {
       throw new Error(`stub process did not stop (status ${this.status[0].toString(16)})`);
     }
     // Inherited by every stub forked from the master and every thread made in one.
-    const opts = P.PTRACE_O_TRACESYSGOOD | P.PTRACE_O_TRACEFORK | P.PTRACE_O_TRACECLONE | P.PTRACE_O_EXITKILL;
+    // Systrap's application threads run untraced: no TRACECLONE there.
+    const opts = P.PTRACE_O_TRACESYSGOOD | P.PTRACE_O_TRACEFORK | (this.mode === 'ptrace' ? P.PTRACE_O_TRACECLONE : 0) | P.PTRACE_O_EXITKILL;
     if (libc.ptrace(P.PTRACE_SETOPTIONS, pid, 0, opts) < 0) throw new Error(`PTRACE_SETOPTIONS: errno ${libc.errno()}`);
     this.readLayout(pid);
     this.master = new StubProcess(pid, this.reserved, this.vdsoBase, this.top, this.maxMappings, this.stats);
@@ -188,8 +192,18 @@ export class PtracePlatform implements Platform {
     }
   }
 
+  /** The stub's image (the systrap platform appends its handlers). */
+  protected stubImage(): Buffer {
+    return stubElf();
+  }
+
+  /** The stub's fd 4: the waker's epoll set here. */
+  protected stubFd4(): number {
+    return this.wakeEpfd;
+  }
+
   /** Put the master (and so every stub forked from it) under the stub seccomp filter. */
-  private confineMaster(): void {
+  protected confineMaster(): void {
     const m = this.master;
     // Execute-only stub code where the host can (x86 protection keys): the
     // application cannot read it. It could never write it (read-execute, and
@@ -260,7 +274,7 @@ export class PtracePlatform implements Platform {
   }
 
   /** Fork a fresh, empty stub from the master. */
-  private forkStub(registry: Map<number, StubThread> | null): StubProcess {
+  protected forkStub(registry: Map<number, StubThread> | null): StubProcess {
     let child = -1;
     const r = this.master.inject(SYS_CLONE, [SIGCHLD, 0, 0, 0, 0], (pid) => (child = pid));
     if (r < 0 || child < 0) throw new StubError(`cannot fork a stub: ${r}`);
@@ -273,7 +287,7 @@ export class PtracePlatform implements Platform {
     return s;
   }
 
-  newAddressSpace(): StubProcess {
+  newAddressSpace(): AddressSpace {
     const s = this.forkStub(this.byTid);
     try {
       s.attachControlPage(this.memfile);
@@ -285,6 +299,7 @@ export class PtracePlatform implements Platform {
   }
 
   private armWaker(): void {
+    if (!this.waker) return;
     const c = this.waker.main;
     c.regs.set(Reg.RAX, SYS_EPOLL_WAIT);
     c.regs.set(Reg.ORIG_RAX, -1);
@@ -326,10 +341,10 @@ export class PtracePlatform implements Platform {
         return { kind: 'none' };
       }
       const s = this.reportStatus;
-      if (pid === this.waker.pid) {
+      if (pid === this.waker?.pid) {
         if (!P.stopped(s)) throw new Error('the waker stub died');
         this.stats.hostEvents++;
-        this.waker.main.loadRegs();
+        this.waker?.main.loadRegs();
         return { kind: 'host' };
       }
       const th = this.byTid.get(pid);
@@ -410,7 +425,7 @@ export class PtracePlatform implements Platform {
   private reportStatus = 0;
 
   private stubPids(): number[] {
-    return [this.master.pid, this.waker.pid, ...this.byTid.keys()];
+    return [this.master.pid, ...(this.waker ? [this.waker.pid] : []), ...this.byTid.keys()];
   }
 
   dispatchHostEvents(): boolean {
@@ -547,7 +562,7 @@ export class PtracePlatform implements Platform {
   /** The deadline the host timer holds (0: disarmed). */
   private armed = 0;
 
-  private armTimer(): void {
+  protected armTimer(): void {
     const k = this.kernelDeadline, c = this.cpuCheckAt;
     const deadlineNs = k && c ? Math.min(k, c) : k || c;
     if (deadlineNs === this.armed) return;
@@ -562,7 +577,7 @@ export class PtracePlatform implements Platform {
 
   shutdown(): void {
     for (const th of [...this.byTid.values()]) th.proc.release();
-    this.waker.release();
+    this.waker?.release();
     this.master.release();
     this.killGroup();
     process.off('exit', this.killGroupAtExit);
@@ -575,7 +590,7 @@ export class PtracePlatform implements Platform {
    * PTRACE_O_EXITKILL only reaches tracees, and a process that escaped
    * tracing must not outlive the Sentry either.
    */
-  private killGroup(): void {
+  protected killGroup(): void {
     // Never kill(0) or kill(-1): that would reach the Sentry's own group or every process.
     const pgid = this.master?.pid ?? 0;
     if (pgid > 1) libc.kill(-pgid, P.SIGKILL);
@@ -583,7 +598,7 @@ export class PtracePlatform implements Platform {
 }
 
 /** One watch() registration. */
-class Watch implements HostWatch {
+export class Watch implements HostWatch {
   live = true;
   constructor(
     readonly fd: number,
@@ -594,7 +609,7 @@ class Watch implements HostWatch {
 }
 
 /** The epoll entry of one host fd, shared by every watch on that fd. */
-interface FdRegistration {
+export interface FdRegistration {
   readonly fd: number;
   /** epoll data: never reused, so a report for a dropped entry is recognised. */
   readonly token: number;

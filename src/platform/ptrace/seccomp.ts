@@ -10,7 +10,7 @@
 
 import { STUB_CTRL, STUB_DATA } from './stub_elf';
 
-const BPF_LD_W_ABS = 0x20;
+export const BPF_LD_W_ABS = 0x20;
 const BPF_LD_IMM = 0x00;
 const BPF_LD_MEM = 0x60;
 const BPF_LDX_MEM = 0x61;
@@ -18,15 +18,15 @@ const BPF_ST = 0x02;
 const BPF_TAX = 0x07;
 const BPF_ADD_X = 0x0c;
 const BPF_JA = 0x05;
-const BPF_JEQ_K = 0x15;
-const BPF_JGT_K = 0x25;
+export const BPF_JEQ_K = 0x15;
+export const BPF_JGT_K = 0x25;
 const BPF_JGE_X = 0x3d;
-const BPF_JSET_K = 0x45;
-const BPF_RET_K = 0x06;
-const AUDIT_ARCH_X86_64 = 0xc000003e;
-const SECCOMP_RET_KILL_PROCESS = 0x80000000;
-const SECCOMP_RET_ALLOW = 0x7fff0000;
-const SECCOMP_RET_TRAP = 0x00030000;
+export const BPF_JSET_K = 0x45;
+export const BPF_RET_K = 0x06;
+export const AUDIT_ARCH_X86_64 = 0xc000003e;
+export const SECCOMP_RET_KILL_PROCESS = 0x80000000;
+export const SECCOMP_RET_ALLOW = 0x7fff0000;
+export const SECCOMP_RET_TRAP = 0x00030000;
 
 const SYS_MMAP = 9;
 const SYS_MPROTECT = 10;
@@ -45,8 +45,8 @@ const EPOLL_IN_STUB = 4;
 
 type Target = string | number;
 
-/** A tiny assembler: jump targets are labels, resolved to offsets at the end. */
-class Bpf {
+/** A tiny assembler: jump targets are labels, resolved to offsets at the end (the systrap filters use it too). */
+export class Bpf {
   private readonly ins: Array<{ code: number; jt: Target; jf: Target; k: number }> = [];
   private readonly labels = new Map<string, number>();
 
@@ -91,6 +91,28 @@ class Bpf {
 }
 
 /**
+ * The block labelled 'range': allow when args[0] + args[1] <= top (computed
+ * in 32-bit halves with a carry), else kill. Jumps to the labels 'allow' and
+ * 'kill', which the caller defines.
+ */
+export function rangeCheck(f: Bpf, top: number): void {
+  const topHi = Math.floor(top / 2 ** 32);
+  const topLo = top % 2 ** 32;
+  // addr + len <= top, in 32-bit halves: M[0] = lo(addr), M[1] = lo(end), M[2] = carry.
+  f.label('range');
+  f.loadArg(0, true).op(BPF_JGT_K, topHi, 'kill', 0);
+  f.loadArg(1, true).op(BPF_JGT_K, topHi, 'kill', 0); // both high halves small: their sum cannot wrap
+  f.loadArg(0, false).op(BPF_ST, 0).op(BPF_TAX);
+  f.loadArg(1, false).op(BPF_ADD_X).op(BPF_ST, 1);
+  f.op(BPF_JGE_X, 0, 'nocarry', 0); // lo(end) < lo(addr): the low halves wrapped
+  f.op(BPF_LD_IMM, 1).op(BPF_ST, 2).op(BPF_JA, 2); // over the no-carry store
+  f.label('nocarry').op(BPF_LD_IMM, 0).op(BPF_ST, 2);
+  f.loadArg(0, true).op(BPF_TAX).loadArg(1, true).op(BPF_ADD_X).op(BPF_TAX).op(BPF_LD_MEM, 2).op(BPF_ADD_X);
+  f.op(BPF_JGT_K, topHi, 'kill', 0).op(BPF_JEQ_K, topHi, 0, 'allow');
+  f.op(BPF_LD_MEM, 1).op(BPF_JGT_K, topLo, 'kill', 'allow');
+}
+
+/**
  * struct sock_filter array. top is the end of the application's address
  * space: mmap, mprotect and munmap are allowed only for ranges that end at or
  * below it, so even a confused Sentry or application code running as the stub
@@ -99,8 +121,6 @@ class Bpf {
  * file) when a stub is made.
  */
 export function stubFilter(layout: { top: number }): Buffer {
-  const topHi = Math.floor(layout.top / 2 ** 32);
-  const topLo = layout.top % 2 ** 32;
   const ctrlHi = Math.floor(STUB_CTRL / 2 ** 32);
   const ctrlLo = STUB_CTRL % 2 ** 32;
   const f = new Bpf();
@@ -127,18 +147,7 @@ export function stubFilter(layout: { top: number }): Buffer {
 
   f.label('mprotect').loadArg(2, true).op(BPF_JEQ_K, 0, 0, 'kill').loadArg(2, false).op(BPF_JSET_K, ~7, 'kill', 'range');
 
-  // addr + len <= top, in 32-bit halves: M[0] = lo(addr), M[1] = lo(end), M[2] = carry.
-  f.label('range');
-  f.loadArg(0, true).op(BPF_JGT_K, topHi, 'kill', 0);
-  f.loadArg(1, true).op(BPF_JGT_K, topHi, 'kill', 0); // both high halves small: their sum cannot wrap
-  f.loadArg(0, false).op(BPF_ST, 0).op(BPF_TAX);
-  f.loadArg(1, false).op(BPF_ADD_X).op(BPF_ST, 1);
-  f.op(BPF_JGE_X, 0, 'nocarry', 0); // lo(end) < lo(addr): the low halves wrapped
-  f.op(BPF_LD_IMM, 1).op(BPF_ST, 2).op(BPF_JA, 2); // over the no-carry store
-  f.label('nocarry').op(BPF_LD_IMM, 0).op(BPF_ST, 2);
-  f.loadArg(0, true).op(BPF_TAX).loadArg(1, true).op(BPF_ADD_X).op(BPF_TAX).op(BPF_LD_MEM, 2).op(BPF_ADD_X);
-  f.op(BPF_JGT_K, topHi, 'kill', 0).op(BPF_JEQ_K, topHi, 0, 'allow');
-  f.op(BPF_LD_MEM, 1).op(BPF_JGT_K, topLo, 'kill', 'allow');
+  rangeCheck(f, layout.top);
 
   // clone: the master forking a stub, or a stub making a thread of itself (traced too: never CLONE_UNTRACED).
   f.label('clone').loadArg(0, true).op(BPF_JEQ_K, 0, 0, 'kill').loadArg(0, false);

@@ -35,6 +35,12 @@ const BUDGET_SHARE = 4;
 /** Parked host threads one stub keeps at most (a thread pool's churn; more is host memory for nothing). */
 const PARK_MAX = 4;
 
+/** Another syscall site of the stub's code for an injection, with registers besides the arguments (systrap's clone). */
+export interface InjectSite {
+  rip: number;
+  regs: ReadonlyArray<[Reg, number]>;
+}
+
 /** Where the platform finds a thread by its host tid (its main wait's table). */
 export interface ThreadRegistry {
   set(tid: number, th: StubThread): unknown;
@@ -202,14 +208,14 @@ export class StubProcess implements AddressSpace {
    * be stopped) and return its raw result. The application's registers are
    * saved and restored around it. onFork gets the pid of a forked child.
    */
-  inject(nr: number, args: number[], onFork?: (childPid: number) => void): number {
-    return this.run(this.own(this.main), INJECT_ADDR, nr, args, (ev, msg) => {
+  inject(nr: number, args: number[], onFork?: (childPid: number) => void, at?: InjectSite): number {
+    return this.run(this.own(this.main), at?.rip ?? INJECT_ADDR, nr, args, (ev, msg) => {
       if (ev === P.PTRACE_EVENT_FORK) onFork?.(msg);
-    });
+    }, at?.regs);
   }
 
   /** Waits only for via's tid, so other threads' and tracees' stops stay queued for the main wait. */
-  private run(via: StubThread, rip: number, nr: number, args: number[], onEvent?: (ev: number, msg: number) => void): number {
+  private run(via: StubThread, rip: number, nr: number, args: number[], onEvent?: (ev: number, msg: number) => void, extra?: ReadonlyArray<[Reg, number]>): number {
     if (this.dead) throw new StubError('stub is gone');
     if (rip === BATCH_ADDR) this.stats.batches++;
     else this.stats.injections++;
@@ -222,6 +228,7 @@ export class StubProcess implements AddressSpace {
     // The application's trap flag (its own popf, or a tracer's single step) would stop a batch after one instruction.
     regs.set(Reg.EFLAGS, regs.get(Reg.EFLAGS) & ~0x100);
     for (let i = 0; i < args.length; i++) regs.set(ARG_REGS[i], args[i]);
+    for (const [r, v] of extra ?? []) regs.set(r, v);
     regs.set(Reg.RIP, rip);
     libc.ptraceBuf(P.PTRACE_SETREGS, tid, 0, via.regs.buf);
     let sig = 0;

@@ -86,9 +86,15 @@ function code(): { bytes: Buffer; inject: number; batch: number } {
 const built = code();
 export const INJECT_ADDR = STUB_BASE + CODE_OFF + built.inject;
 export const BATCH_ADDR = STUB_BASE + CODE_OFF + built.batch;
+/** Where code appended to the stub (the systrap platform's handlers, see stubElf) starts: 16-byte aligned. */
+export const STUB_EXTRA_ADDR = STUB_BASE + ((CODE_OFF + built.bytes.length + 15) & ~15);
 
-export function stubElf(): Buffer {
-  const img = Buffer.alloc(CODE_OFF + built.bytes.length);
+/** The stub image; extra is code placed at STUB_EXTRA_ADDR, in the same execute-only page (it must end below STUB_DATA). */
+export function stubElf(extra?: Buffer): Buffer {
+  const extraOff = STUB_EXTRA_ADDR - STUB_BASE;
+  if (extra && extraOff + extra.length > STUB_DATA - STUB_BASE) throw new Error('stub code does not fit in its page');
+  const img = Buffer.alloc(extra ? extraOff + extra.length : CODE_OFF + built.bytes.length, 0xcc);
+  img.fill(0, 0, CODE_OFF);
   img.write('\x7fELF', 0, 'latin1');
   img[4] = 2; img[5] = 1; img[6] = 1; // 64-bit, little endian, version 1
   img.writeUInt16LE(2, 16); // ET_EXEC
@@ -108,5 +114,6 @@ export function stubElf(): Buffer {
   seg(0, 5, 0, STUB_BASE, img.length, img.length); // R-X: headers and code
   seg(1, 6, 0, STUB_DATA, 0, 0x1000); // RW- scratch page (bss)
   built.bytes.copy(img, CODE_OFF);
+  extra?.copy(img, extraOff);
   return img;
 }

@@ -1,0 +1,106 @@
+// Constants of the Internet families on x86-64 Linux (ip(7), ipv6(7), tcp(7),
+// udp(7), socket(7)) and the sizes of their structures.
+
+export const IPPROTO_IP = 0;
+export const IPPROTO_ICMP = 1;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
+export const IPPROTO_IPV6 = 41;
+export const IPPROTO_ICMPV6 = 58;
+export const IPPROTO_RAW = 255;
+
+export const SOCK_RAW = 3;
+
+/** sizeof(struct sockaddr_in), sizeof(struct sockaddr_in6). */
+export const SOCKADDR_IN_SIZE = 16;
+export const SOCKADDR_IN6_SIZE = 28;
+
+// SOL_SOCKET options beyond the unix ones (abi/socket.ts).
+export const SO_DEBUG = 1;
+export const SO_DONTROUTE = 5;
+export const SO_BROADCAST = 6;
+export const SO_KEEPALIVE = 9;
+export const SO_OOBINLINE = 10;
+export const SO_NO_CHECK = 11;
+export const SO_PRIORITY = 12;
+export const SO_LINGER = 13;
+export const SO_REUSEPORT = 15;
+export const SO_RCVLOWAT = 18;
+export const SO_SNDLOWAT = 19;
+export const SO_RCVTIMEO_OLD = 20;
+export const SO_SNDTIMEO_OLD = 21;
+export const SO_BINDTODEVICE = 25;
+export const SO_TIMESTAMP_OLD = 29;
+export const SO_MARK = 36;
+export const SO_COOKIE = 57;
+export const SO_RCVTIMEO_NEW = 66;
+export const SO_SNDTIMEO_NEW = 67;
+
+// IPPROTO_TCP options.
+export const TCP_NODELAY = 1;
+export const TCP_MAXSEG = 2;
+export const TCP_CORK = 3;
+export const TCP_KEEPIDLE = 4;
+export const TCP_KEEPINTVL = 5;
+export const TCP_KEEPCNT = 6;
+export const TCP_SYNCNT = 7;
+export const TCP_LINGER2 = 8;
+export const TCP_DEFER_ACCEPT = 9;
+export const TCP_WINDOW_CLAMP = 10;
+export const TCP_INFO = 11;
+export const TCP_QUICKACK = 12;
+export const TCP_CONGESTION = 13;
+export const TCP_USER_TIMEOUT = 18;
+export const TCP_NOTSENT_LOWAT = 25;
+/** sizeof(struct tcp_info) in the uapi headers of Linux 6.x. */
+export const TCP_INFO_SIZE = 232;
+
+// IPPROTO_IP options.
+export const IP_TOS = 1;
+export const IP_TTL = 2;
+export const IP_HDRINCL = 3;
+export const IP_PKTINFO = 8;
+export const IP_MTU_DISCOVER = 10;
+export const IP_RECVERR = 11;
+export const IP_MTU = 14;
+export const IP_FREEBIND = 15;
+export const IP_BIND_ADDRESS_NO_PORT = 24;
+
+// IPPROTO_IPV6 options.
+export const IPV6_UNICAST_HOPS = 16;
+export const IPV6_V6ONLY = 26;
+export const IPV6_RECVPKTINFO = 49;
+export const IPV6_TCLASS = 67;
+
+export const MSG_CONFIRM = 0x800;
+export const MSG_ERRQUEUE = 0x2000;
+export const MSG_MORE = 0x8000;
+export const MSG_FASTOPEN = 0x20000000;
+
+/** ioctls: SIOCINQ is FIONREAD; SIOCOUTQ is TIOCOUTQ; SIOCOUTQNSD. */
+export const SIOCINQ = 0x541b;
+export const SIOCOUTQ = 0x5411;
+export const SIOCOUTQNSD = 0x894b;
+
+/** TCP states as Linux numbers them (tcp_info, /proc/net/tcp). */
+export const enum TcpState {
+  ESTABLISHED = 1,
+  SYN_SENT = 2,
+  SYN_RECV = 3,
+  FIN_WAIT1 = 4,
+  FIN_WAIT2 = 5,
+  TIME_WAIT = 6,
+  CLOSE = 7,
+  CLOSE_WAIT = 8,
+  LAST_ACK = 9,
+  LISTEN = 10,
+  CLOSING = 11,
+}
+
+/** net.ipv4.ip_local_port_range defaults. */
+export const EPHEMERAL_LOW = 32768;
+export const EPHEMERAL_HIGH = 60999;
+
+/** net.ipv4.tcp_rmem[1] and tcp_wmem[1]: SO_RCVBUF and SO_SNDBUF of a new TCP socket. */
+export const TCP_RMEM_DEFAULT = 131072;
+export const TCP_WMEM_DEFAULT = 16384;

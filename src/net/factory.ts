@@ -1,0 +1,83 @@
+// socket(AF_INET|AF_INET6, ...) in the sandbox's own network mode: the
+// socket types and protocols Linux takes for these families, and the stack,
+// made on the first socket and kept on the Kernel (one per sandbox), with the
+// kernel's clock, timers and heap budget.
+import { Errno, E } from '../abi/errno';
+import { SOCK_DGRAM, SOCK_STREAM } from '../abi/socket';
+import { IPPROTO_TCP, IPPROTO_UDP, SOCK_RAW } from '../abi/inet';
+import { hasCapability } from '../auth/creds';
+import { randomBytes } from '../host/random';
+import type { Kernel } from '../kernel/kernel';
+import type { Task } from '../kernel/task';
+import { KernelTimer } from '../kernel/timers';
+import type { SocketFile } from '../socket/socket';
+import type { InetEnv } from './inet_socket';
+import { procNetText } from './procnet';
+import { Stack } from './stack';
+import type { NetTimer, TimerTarget } from './tcp/host';
+import { TcpSocket } from './tcp_socket';
+import { UdpSocket } from './udp_socket';
+
+/** CAP_NET_RAW. */
+const CAP_NET_RAW = 13;
+
+/** A network stack timer on the kernel's timer queue. */
+class KernelNetTimer implements NetTimer {
+  private readonly tm: KernelTimer<'net'>;
+  constructor(private readonly k: Kernel, target: TimerTarget) {
+    this.tm = new KernelTimer('net', target);
+  }
+  arm(atMs: number): void {
+    this.k.timers.arm(this.tm, Math.ceil(atMs * 1e6));
+  }
+  cancel(): void {
+    this.k.timers.cancel(this.tm);
+  }
+}
+
+/** The stack of the sandbox that k runs, made on first use. */
+export class SandboxNetwork extends Stack {
+  procNet(file: 'tcp' | 'tcp6' | 'udp' | 'udp6'): string {
+    return procNetText(this, file);
+  }
+}
+
+export function stackOf(k: Kernel): SandboxNetwork {
+  if (k.netstack instanceof SandboxNetwork) return k.netstack;
+  const pool: { buf: Buffer; at: number } = { buf: Buffer.alloc(0), at: 0 };
+  const s = new SandboxNetwork({
+    heap: k.memfile.heap,
+    nowMs: () => k.monotonicNs() / 1e6,
+    newTimer: (target) => new KernelNetTimer(k, target),
+    randomU32: () => {
+      // Random numbers (ISNs, ports, timestamp offsets) come from getrandom in batches.
+      if (pool.at + 4 > pool.buf.length) {
+        pool.buf = randomBytes(1024);
+        pool.at = 0;
+      }
+      const v = pool.buf.readUInt32LE(pool.at);
+      pool.at += 4;
+      return v;
+    },
+  });
+  k.netstack = s;
+  return s;
+}
+
+/** socket(2) for AF_INET and AF_INET6 (type already stripped of SOCK_NONBLOCK and SOCK_CLOEXEC). */
+export function inetSocket(t: Task, family: number, kind: number, proto: number, nonblock: number): SocketFile {
+  if (kind === SOCK_RAW) {
+    if (!hasCapability(t.creds, CAP_NET_RAW)) throw new Errno(E.EPERM);
+    t.kernel.logOnce('socket-raw', 'socket(SOCK_RAW): raw IP sockets are not implemented (logged once)');
+    throw new Errno(E.EPROTONOSUPPORT);
+  }
+  if (kind !== SOCK_STREAM && kind !== SOCK_DGRAM) throw new Errno(E.ESOCKTNOSUPPORT);
+  const stack = stackOf(t.kernel);
+  const env: InetEnv = { stack, sockfs: t.kernel.sockfs, nowNs: () => t.kernel.monotonicNs() };
+  if (kind === SOCK_STREAM) {
+    if (proto !== 0 && proto !== IPPROTO_TCP) throw new Errno(E.EPROTONOSUPPORT);
+    return new TcpSocket(env, family, nonblock);
+  }
+  if (proto !== 0 && proto !== IPPROTO_UDP) throw new Errno(E.EPROTONOSUPPORT);
+  return new UdpSocket(env, family, nonblock);
+}

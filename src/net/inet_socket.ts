@@ -1,0 +1,282 @@
+// What TCP and UDP sockets of AF_INET and AF_INET6 share: the bound name, the
+// SOL_SOCKET, IPPROTO_IP and IPPROTO_IPV6 options (as Linux stores and
+// reports them), the timeouts of blocking calls, and the way a blocking call
+// waits (interruptibly, until SO_RCVTIMEO/SO_SNDTIMEO).
+import { Errno, E } from '../abi/errno';
+import { AF_INET, AF_INET6, SOL_SOCKET, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PROTOCOL, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE, RMEM_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, WMEM_MAX, MSG_DONTWAIT } from '../abi/socket';
+import {
+  IPPROTO_IP, IPPROTO_IPV6, IPV6_TCLASS, IPV6_UNICAST_HOPS, IPV6_V6ONLY, IP_TOS, IP_TTL, SO_BROADCAST, SO_KEEPALIVE, SO_LINGER, SO_OOBINLINE,
+  SO_PRIORITY, SO_RCVLOWAT, SO_RCVTIMEO_NEW, SO_RCVTIMEO_OLD, SO_REUSEPORT, SO_SNDTIMEO_NEW, SO_SNDTIMEO_OLD,
+} from '../abi/inet';
+import { O_NONBLOCK } from '../abi/fs';
+import { ALL_EVENTS } from '../abi/waitqueue';
+import type { FileCtx } from '../vfs/ctx';
+import { SocketFile } from '../socket/socket';
+import { ANY4, ANY6, formatSockaddr, isV4, type Ip } from './ip/addr';
+import type { Binding } from './ports';
+import type { Stack } from './stack';
+import type { PseudoFs } from '../vfs/numbering';
+
+/** The heap a socket object costs (estimated), beyond its connection and queues. */
+export const INET_SOCKET_COST = 2048;
+
+/** What an inet socket needs from its sandbox. */
+export interface InetEnv {
+  readonly stack: Stack;
+  readonly sockfs: PseudoFs;
+  /** Monotonic ns, for the deadlines of SO_RCVTIMEO and SO_SNDTIMEO. */
+  nowNs(): number;
+}
+
+export const int32 = (v: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(v, 0);
+  return b;
+};
+
+export function readInt(val: Buffer): number {
+  if (val.length < 4) throw new Errno(E.EINVAL);
+  return val.readInt32LE(0);
+}
+
+export abstract class InetSocket extends SocketFile {
+  binding: Binding | null = null;
+  reuseAddr = false;
+  reusePort = false;
+  keepalive = false;
+  lingerOn = false;
+  lingerSecs = 0;
+  sndbuf: number;
+  rcvbuf: number;
+  /** Set by the application (else the stack sizes the buffers itself, as Linux's autotuning). */
+  sndbufSet = false;
+  rcvbufSet = false;
+  rcvTimeoNs = 0;
+  sndTimeoNs = 0;
+  tos = 0;
+  ttl = -1;
+  v6only = false;
+  broadcast = false;
+  oobinline = false;
+  priority = 0;
+  passcred = false;
+  rcvlowat = 1;
+  /** sk_shutdown: RCV_SHUTDOWN, SEND_SHUTDOWN. */
+  shut = 0;
+  protected charged = 0;
+
+  constructor(readonly env: InetEnv, family: number, type: number, protocol: number, nonblock: number, sndbuf: number, rcvbuf: number) {
+    super(family, type, protocol, nonblock, env.sockfs);
+    this.sndbuf = sndbuf;
+    this.rcvbuf = rcvbuf;
+    env.stack.heap?.charge(INET_SOCKET_COST, E.ENOBUFS);
+    this.charged = INET_SOCKET_COST;
+  }
+
+  get stack(): Stack {
+    return this.env.stack;
+  }
+  get nonblocking(): boolean {
+    return (this.flags & O_NONBLOCK) !== 0;
+  }
+  mayBlock(flags: number): boolean {
+    return !this.nonblocking && !(flags & MSG_DONTWAIT);
+  }
+  wake(): void {
+    this.queue.notify(ALL_EVENTS);
+  }
+
+  /** The address a bind(2) or connect(2) names, checked for this socket's family. */
+  protected checkFamily(ip: Ip): void {
+    if (this.family === AF_INET6 && this.v6only && isV4(ip)) throw new Errno(E.ENETUNREACH);
+  }
+
+  /** The wildcard of this socket's family. */
+  get anyAddr(): Ip {
+    return this.family === AF_INET ? ANY4 : ANY6;
+  }
+
+  /**
+   * Wait for mask on this socket, at most until the timeout of this kind of
+   * call; resolves false when the timeout passed. A signal rejects (EINTR or
+   * a restart, as the caller's SA_RESTART says).
+   */
+  protected async wait(t: FileCtx, mask: number, timeoNs: number): Promise<boolean> {
+    const deadline = timeoNs > 0 ? this.env.nowNs() + timeoNs : undefined;
+    const ev = await t.block(this, mask, deadline);
+    return !(ev === 0 && deadline !== undefined && this.env.nowNs() >= deadline);
+  }
+
+  sockname(): Buffer {
+    const b = this.binding;
+    return formatSockaddr(this.family, this.localIp(), b ? b.port : 0);
+  }
+
+  /** The local address to report: the bound one, or the one a connection chose. */
+  protected localIp(): Ip {
+    return this.binding ? this.binding.ip : this.anyAddr;
+  }
+
+  // ------------------------------------------------------------ options
+
+  getsockopt(_t: FileCtx, level: number, name: number): Buffer {
+    if (level === SOL_SOCKET) return this.getSocketOpt(name);
+    if (level === IPPROTO_IP) {
+      if (name === IP_TOS) return int32(this.tos);
+      if (name === IP_TTL) return int32(this.ttl < 0 ? 64 : this.ttl);
+      throw new Errno(E.ENOPROTOOPT);
+    }
+    if (level === IPPROTO_IPV6 && this.family === AF_INET6) {
+      if (name === IPV6_V6ONLY) return int32(this.v6only ? 1 : 0);
+      if (name === IPV6_UNICAST_HOPS) return int32(this.ttl < 0 ? 64 : this.ttl);
+      if (name === IPV6_TCLASS) return int32(this.tos);
+      throw new Errno(E.ENOPROTOOPT);
+    }
+    return this.getProtoOpt(level, name);
+  }
+
+  setsockopt(_t: FileCtx, level: number, name: number, val: Buffer): void {
+    if (level === SOL_SOCKET) return this.setSocketOpt(name, val);
+    if (level === IPPROTO_IP) {
+      if (name === IP_TOS) {
+        // The ECN bits stay the stack's on a TCP socket.
+        this.tos = readInt(val) & 0xff & (this.type === 1 ? ~3 : 0xff);
+        return this.optionsChanged();
+      }
+      if (name === IP_TTL) {
+        const v = readInt(val);
+        if (v !== -1 && (v < 1 || v > 255)) throw new Errno(E.EINVAL);
+        this.ttl = v;
+        return this.optionsChanged();
+      }
+      throw new Errno(E.ENOPROTOOPT);
+    }
+    if (level === IPPROTO_IPV6 && this.family === AF_INET6) {
+      if (name === IPV6_V6ONLY) {
+        if (this.binding) throw new Errno(E.EINVAL);
+        this.v6only = readInt(val) !== 0;
+        return;
+      }
+      if (name === IPV6_UNICAST_HOPS) {
+        const v = readInt(val);
+        if (v < -1 || v > 255) throw new Errno(E.EINVAL);
+        this.ttl = v;
+        return this.optionsChanged();
+      }
+      if (name === IPV6_TCLASS) {
+        const v = readInt(val);
+        if (v < -1 || v > 255) throw new Errno(E.EINVAL);
+        this.tos = v < 0 ? 0 : v;
+        return this.optionsChanged();
+      }
+      throw new Errno(E.ENOPROTOOPT);
+    }
+    return this.setProtoOpt(level, name, val);
+  }
+
+  private getSocketOpt(name: number): Buffer {
+    switch (name) {
+      case SO_TYPE: return int32(this.type);
+      case SO_DOMAIN: return int32(this.family);
+      case SO_PROTOCOL: return int32(this.protocol);
+      case SO_ERROR: return int32(this.takeError());
+      case SO_ACCEPTCONN: return int32(this.listening() ? 1 : 0);
+      case SO_REUSEADDR: return int32(this.reuseAddr ? 1 : 0);
+      case SO_REUSEPORT: return int32(this.reusePort ? 1 : 0);
+      case SO_KEEPALIVE: return int32(this.keepalive ? 1 : 0);
+      case SO_BROADCAST: return int32(this.broadcast ? 1 : 0);
+      case SO_OOBINLINE: return int32(this.oobinline ? 1 : 0);
+      case SO_PRIORITY: return int32(this.priority);
+      case SO_PASSCRED: return int32(this.passcred ? 1 : 0);
+      case SO_RCVLOWAT: return int32(this.rcvlowat);
+      case SO_SNDBUF: return int32(this.sndbuf);
+      case SO_RCVBUF: return int32(this.rcvbuf);
+      case SO_LINGER: {
+        const b = Buffer.alloc(8);
+        b.writeInt32LE(this.lingerOn ? 1 : 0, 0);
+        b.writeInt32LE(this.lingerSecs, 4);
+        return b;
+      }
+      case SO_RCVTIMEO_OLD:
+      case SO_RCVTIMEO_NEW:
+      case SO_SNDTIMEO_OLD:
+      case SO_SNDTIMEO_NEW: {
+        const ns = name === SO_RCVTIMEO_OLD || name === SO_RCVTIMEO_NEW ? this.rcvTimeoNs : this.sndTimeoNs;
+        const b = Buffer.alloc(16);
+        b.writeBigInt64LE(BigInt(Math.floor(ns / 1e9)), 0);
+        b.writeBigInt64LE(BigInt(Math.floor((ns % 1e9) / 1e3)), 8);
+        return b;
+      }
+      default: throw new Errno(E.ENOPROTOOPT);
+    }
+  }
+
+  private setSocketOpt(name: number, val: Buffer): void {
+    switch (name) {
+      case SO_LINGER: {
+        if (val.length < 8) throw new Errno(E.EINVAL);
+        this.lingerOn = val.readInt32LE(0) !== 0;
+        this.lingerSecs = val.readInt32LE(4);
+        return;
+      }
+      case SO_RCVTIMEO_OLD:
+      case SO_RCVTIMEO_NEW:
+      case SO_SNDTIMEO_OLD:
+      case SO_SNDTIMEO_NEW: {
+        if (val.length < 16) throw new Errno(E.EINVAL);
+        const sec = Number(val.readBigInt64LE(0));
+        const usec = Number(val.readBigInt64LE(8));
+        if (usec < 0 || usec >= 1e6) throw new Errno(E.EDOM);
+        const ns = sec < 0 ? 0 : sec * 1e9 + usec * 1e3;
+        if (name === SO_RCVTIMEO_OLD || name === SO_RCVTIMEO_NEW) this.rcvTimeoNs = ns;
+        else this.sndTimeoNs = ns;
+        return;
+      }
+      default: break;
+    }
+    const v = readInt(val);
+    switch (name) {
+      case SO_REUSEADDR: this.reuseAddr = v !== 0; return;
+      case SO_REUSEPORT: this.reusePort = v !== 0; return;
+      case SO_KEEPALIVE:
+        this.keepalive = v !== 0;
+        return this.optionsChanged();
+      case SO_BROADCAST: this.broadcast = v !== 0; return;
+      case SO_OOBINLINE: this.oobinline = v !== 0; return;
+      case SO_PASSCRED: this.passcred = v !== 0; return;
+      case SO_PRIORITY:
+        if (v < 0 || v > 6) throw new Errno(E.EPERM);
+        this.priority = v;
+        return;
+      case SO_RCVLOWAT: this.rcvlowat = Math.max(1, v); return;
+      case SO_SNDBUF:
+        // Linux doubles the value (for its bookkeeping) and reports it so.
+        this.sndbuf = Math.max(Math.min(v >>> 0, WMEM_MAX) * 2, SOCK_MIN_SNDBUF);
+        this.sndbufSet = true;
+        return this.optionsChanged();
+      case SO_RCVBUF:
+        this.rcvbuf = Math.max(Math.min(v >>> 0, RMEM_MAX) * 2, SOCK_MIN_RCVBUF);
+        this.rcvbufSet = true;
+        return this.optionsChanged();
+      default: throw new Errno(E.ENOPROTOOPT);
+    }
+  }
+
+  /** SO_ERROR: the pending error, cleared. */
+  protected abstract takeError(): number;
+  protected abstract listening(): boolean;
+  protected abstract getProtoOpt(level: number, name: number): Buffer;
+  protected abstract setProtoOpt(level: number, name: number, val: Buffer): void;
+  /** Options that the protocol state copies changed. */
+  protected optionsChanged(): void {}
+
+  /** A binding for ip:port with this socket's flags (not yet in a table). */
+  protected makeBinding(ip: Ip, port: number, uid: number): Binding {
+    return { ip, port, v6only: this.v6only, reuseAddr: this.reuseAddr, reusePort: this.reusePort, uid, listening: false, forConnect: false, ino: this.ino };
+  }
+
+  protected override release(): void {
+    this.stack.heap?.uncharge(this.charged);
+    this.charged = 0;
+  }
+}

@@ -1,0 +1,42 @@
+// Network interfaces. A NIC carries whole Ethernet frames; the stack hands it
+// frames to transmit and takes the frames it receives. Loopback hands what it
+// transmits back to its own stack's receive queue.
+
+export interface NicStats {
+  rxPackets: number;
+  rxBytes: number;
+  txPackets: number;
+  txBytes: number;
+  rxDropped: number;
+}
+
+export interface Nic {
+  readonly name: string;
+  readonly index: number;
+  readonly mtu: number;
+  /** Received TCP/UDP checksums need no check: the bytes never left the Sentry's memory (Linux's lo marks them so too). */
+  readonly checksumOffload: boolean;
+  readonly stats: NicStats;
+  transmit(frame: Buffer): void;
+}
+
+export class LoopbackNic implements Nic {
+  readonly name = 'lo';
+  readonly mtu = 65536;
+  readonly checksumOffload = true;
+  readonly stats: NicStats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, rxDropped: 0 };
+
+  constructor(
+    readonly index: number,
+    /** The stack's receive path (which queues the frame: see Stack.receive). */
+    private readonly receive: (nic: Nic, frame: Buffer) => void,
+  ) {}
+
+  transmit(frame: Buffer): void {
+    this.stats.txPackets++;
+    this.stats.txBytes += frame.length;
+    this.stats.rxPackets++;
+    this.stats.rxBytes += frame.length;
+    this.receive(this, frame);
+  }
+}

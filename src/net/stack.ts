@@ -1,0 +1,286 @@
+// The sandbox's own network stack (one per sandbox, on the Kernel): its
+// interfaces (loopback today), the routing decision, the receive path that
+// parses each layer of a frame and hands the segment or datagram to its
+// connection, listener or UDP socket, the send path that builds the bytes,
+// the port tables, and counters of what was dropped and why.
+import type { HeapBudget } from '../abi/accounting';
+import { Errno, E } from '../abi/errno';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TcpState } from '../abi/inet';
+import { ANY4, ANY6, LOOP4, LOOP6, isAny, isLocal, isV4, type Ip } from './ip/addr';
+import { handleIcmp, portUnreachable } from './icmp';
+import { type Counters, count, headerRoom, parseFrame, writeHeaders, type IpPacket } from './ip/ip';
+import { LoopbackNic, type Nic } from './link';
+import { PortTable, type Binding } from './ports';
+import type { NetTimer, TcpHost, TimerTarget } from './tcp/host';
+import { resetFor, tcpInput } from './tcp/input';
+import { Listener } from './tcp/listener';
+import { ACK, RST, SYN, TCP_HLEN, noOptions, optionsLength, parseTcp, seqLT, writeTcp, type TcpSegment } from './tcp/segment';
+import { connKey, type Tcb } from './tcp/tcb';
+import { parseUdp, UDP_HLEN, writeUdp, type UdpEndpoint } from './udp';
+
+/** Frames the receive queue holds at most (net.core.netdev_max_backlog). */
+const MAX_BACKLOG = 1000;
+
+/** What the stack is given by whoever makes it: the kernel, or a unit test. */
+export interface StackEnv {
+  readonly heap: HeapBudget | null;
+  nowMs(): number;
+  newTimer(target: TimerTarget): NetTimer;
+  randomU32(): number;
+}
+
+export class Stack implements TcpHost {
+  readonly counters: Counters = {};
+  readonly heap: HeapBudget | null;
+  readonly nics: Nic[] = [];
+  readonly lo: Nic;
+  readonly tcpPorts: PortTable;
+  readonly udpPorts: PortTable;
+  /** Connections by 4-tuple (local address, port, remote address, port). */
+  readonly conns = new Map<string, Tcb>();
+  /** Port bindings of connections (accepted ones share their listener's port). */
+  readonly connBindings = new Map<Tcb, Binding>();
+  readonly listeners = new Map<Binding, Listener>();
+  readonly udp = new Map<Binding, UdpEndpoint>();
+  private ipId = 0;
+  /** Frames received and not yet processed (Linux's backlog), and whether flush() is draining them. */
+  private readonly rxQueue: Array<[Nic, Buffer]> = [];
+  private flushing = false;
+
+  constructor(private readonly env: StackEnv, lo?: Nic) {
+    this.heap = env.heap;
+    this.lo = lo ?? new LoopbackNic(1, (nic, f) => this.receive(nic, f));
+    this.nics.push(this.lo);
+    this.tcpPorts = new PortTable(() => env.randomU32());
+    this.udpPorts = new PortTable(() => env.randomU32());
+  }
+
+  nowMs(): number {
+    return this.env.nowMs();
+  }
+  /** A timer whose expiry is followed by a flush, as every entry into the stack is. */
+  newTimer(target: TimerTarget): NetTimer {
+    return this.env.newTimer({
+      onTimer: () => {
+        target.onTimer();
+        this.flush();
+      },
+    });
+  }
+  randomU32(): number {
+    return this.env.randomU32();
+  }
+
+  // ------------------------------------------------------------ routing
+
+  /** Where a packet to dst leaves, and from which address (ENETUNREACH off the loopback network). */
+  route(dst: Ip): { nic: Nic; src: Ip } {
+    if (!isLocal(dst)) throw new Errno(E.ENETUNREACH);
+    return { nic: this.lo, src: isV4(dst) ? LOOP4 : LOOP6 };
+  }
+
+  /** connect(2) to a wildcard means this host (Linux: INADDR_ANY and :: reach loopback). */
+  static destination(ip: Ip): Ip {
+    if (ip === ANY4) return LOOP4;
+    if (ip === ANY6) return LOOP6;
+    return ip;
+  }
+
+  // ------------------------------------------------------------ send path
+
+  private nextId(): number {
+    this.ipId = (this.ipId + 1) & 0xffff;
+    return this.ipId;
+  }
+
+  transmit(c: Tcb, seg: TcpSegment): void {
+    const room = headerRoom(c.v4);
+    const frame = Buffer.allocUnsafe(room + TCP_HLEN + optionsLength(seg, (seg.flags & SYN) !== 0) + seg.data.length);
+    writeTcp(frame, room, seg, c.v4, c.local, c.remote);
+    writeHeaders(frame, { v4: c.v4, src: c.local, dst: c.remote, proto: IPPROTO_TCP, tos: c.opts.tos, ttl: c.opts.ttl, id: this.nextId() });
+    count(this.counters, 'TcpOutSegs');
+    this.nicFor(c.remote).transmit(frame);
+  }
+
+  sendUdp(src: Ip, sport: number, dst: Ip, dport: number, data: Buffer, tos: number, ttl: number): void {
+    const v4 = isV4(dst);
+    const room = headerRoom(v4);
+    const frame = Buffer.allocUnsafe(room + UDP_HLEN + data.length);
+    writeUdp(frame, room, sport, dport, data, v4, src, dst);
+    writeHeaders(frame, { v4, src, dst, proto: IPPROTO_UDP, tos, ttl, id: this.nextId() });
+    count(this.counters, 'UdpOutDatagrams');
+    this.nicFor(dst).transmit(frame);
+  }
+
+  /** Send a raw transport packet (ICMP errors). */
+  sendRaw(src: Ip, dst: Ip, proto: number, body: Buffer): void {
+    const v4 = isV4(dst);
+    const room = headerRoom(v4);
+    const frame = Buffer.allocUnsafe(room + body.length);
+    body.copy(frame, room);
+    writeHeaders(frame, { v4, src, dst, proto, tos: 0, ttl: 64, id: this.nextId() });
+    this.nicFor(dst).transmit(frame);
+  }
+
+  private nicFor(dst: Ip): Nic {
+    return this.route(dst).nic;
+  }
+
+  // ------------------------------------------------------------ receive path
+
+  /**
+   * A frame from a NIC waits in the receive queue until flush(): a segment is
+   * never processed inside the call that sent it (the sender's state is then
+   * complete), as Linux leaves packets in a socket's backlog while a process
+   * holds it. Every entry into the stack (a socket call, a timer) ends with a
+   * flush.
+   */
+  receive(nic: Nic, frame: Buffer): void {
+    if (this.rxQueue.length >= MAX_BACKLOG) {
+      nic.stats.rxDropped++;
+      return;
+    }
+    this.rxQueue.push([nic, frame]);
+  }
+
+  /** Process the received frames, and those their processing sends, until none is left. */
+  flush(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      for (let e = this.rxQueue.shift(); e; e = this.rxQueue.shift()) this.input(e[0], e[1]);
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** A frame parsed layer by layer; whatever is malformed is dropped and counted. */
+  input(nic: Nic, frame: Buffer): void {
+    const pkt = parseFrame(frame, this.counters);
+    if (!pkt) return;
+    if (!isLocal(pkt.dst)) {
+      count(this.counters, pkt.v4 ? 'IpInAddrErrors' : 'Ip6InAddrErrors');
+      return;
+    }
+    const verify = !nic.checksumOffload;
+    switch (pkt.proto) {
+      case IPPROTO_TCP: {
+        const seg = parseTcp(pkt.payload, pkt.v4, pkt.src, pkt.dst, verify, this.counters);
+        if (seg) this.tcpReceive(pkt, seg);
+        return;
+      }
+      case IPPROTO_UDP: {
+        const d = parseUdp(pkt.payload, pkt.v4, pkt.src, pkt.dst, verify, this.counters);
+        if (d) this.udpReceive(frame, pkt, d.srcPort, d.dstPort, d.data);
+        return;
+      }
+      case IPPROTO_ICMP:
+      case IPPROTO_ICMPV6:
+        handleIcmp(this, pkt, verify);
+        return;
+      default:
+        count(this.counters, pkt.v4 ? 'IpInUnknownProtos' : 'Ip6InUnknownProtos');
+    }
+  }
+
+  private tcpReceive(pkt: IpPacket, seg: TcpSegment): void {
+    count(this.counters, 'TcpInSegs');
+    const c = this.conns.get(connKey(pkt.dst, seg.dstPort, pkt.src, seg.srcPort));
+    if (c) {
+      // A new SYN for a 4-tuple in TIME_WAIT may start a new connection (RFC 9293 3.6.1).
+      if (c.state === TcpState.TIME_WAIT && (seg.flags & (SYN | ACK | RST)) === SYN && seqLT(c.rcvNxt, seg.seq)) c.close();
+      else {
+        tcpInput(c, seg);
+        return;
+      }
+    }
+    if ((seg.flags & (SYN | ACK | RST)) === SYN) {
+      const l = this.findListener(pkt, seg);
+      if (l) {
+        l.onSyn(seg, pkt.dst, pkt.src, pkt.v4, this.lo.mtu);
+        return;
+      }
+    }
+    this.sendReset(pkt, seg);
+  }
+
+  private findListener(pkt: IpPacket, seg: TcpSegment): Listener | null {
+    const bs = this.tcpPorts.lookup(pkt.dst, seg.dstPort, (b) => this.listeners.has(b));
+    if (bs.length === 0) return null;
+    // SO_REUSEPORT: listeners share connections by a hash of the peer.
+    const b = bs.length === 1 ? bs[0] : bs[(parseInt(pkt.src.slice(-8), 16) ^ seg.srcPort) % bs.length];
+    return this.listeners.get(b) ?? null;
+  }
+
+  private sendReset(pkt: IpPacket, seg: TcpSegment): void {
+    const r = resetFor(seg);
+    if (!r) return;
+    count(this.counters, 'TcpOutRsts');
+    const out: TcpSegment = { ...noOptions(), srcPort: seg.dstPort, dstPort: seg.srcPort, seq: r.seq, ack: r.ack, flags: r.flags, window: 0, urgent: 0, data: Buffer.alloc(0) };
+    const room = headerRoom(pkt.v4);
+    const frame = Buffer.allocUnsafe(room + TCP_HLEN);
+    writeTcp(frame, room, out, pkt.v4, pkt.dst, pkt.src);
+    writeHeaders(frame, { v4: pkt.v4, src: pkt.dst, dst: pkt.src, proto: IPPROTO_TCP, tos: 0, ttl: 64, id: this.nextId() });
+    this.lo.transmit(frame);
+  }
+
+  private udpReceive(frame: Buffer, pkt: IpPacket, sport: number, dport: number, data: Buffer): void {
+    const bs = this.udpPorts.lookup(pkt.dst, dport, (b) => this.udp.get(b)?.accepts(pkt.src, sport) === true);
+    if (bs.length === 0) {
+      count(this.counters, 'UdpNoPorts');
+      portUnreachable(this, frame, pkt);
+      return;
+    }
+    // A connected socket before an unconnected one; SO_REUSEPORT spreads by the sender.
+    const eps = bs.map((b) => this.udp.get(b) as UdpEndpoint);
+    const conn = eps.filter((e) => e.remote !== null);
+    const pool = conn.length ? conn : eps;
+    const ep = pool.length === 1 ? pool[0] : pool[(parseInt(pkt.src.slice(-8), 16) ^ sport) % pool.length];
+    ep.deliver(data, pkt.src, sport, this.counters);
+  }
+
+  /** An ICMP error quoting a UDP datagram from (src, sport) to (dst, dport): a connected socket learns ECONNREFUSED. */
+  udpUnreachable(src: Ip, sport: number, dst: Ip, dport: number): void {
+    for (const b of this.udpPorts.lookup(src, sport, () => true)) {
+      const ep = this.udp.get(b);
+      if (ep && ep.remote === dst && ep.rport === dport) ep.unreachable();
+    }
+  }
+
+  // ------------------------------------------------------------ tables
+
+  addConn(c: Tcb, b: Binding): boolean {
+    if (this.conns.has(c.key)) return false;
+    this.conns.set(c.key, c);
+    this.connBindings.set(c, b);
+    return true;
+  }
+
+  remove(c: Tcb): void {
+    if (this.conns.get(c.key) === c) this.conns.delete(c.key);
+    const b = this.connBindings.get(c);
+    if (b) {
+      this.connBindings.delete(c);
+      // A socket's own binding stays with the socket while it is open; an accepted or orphaned one goes with the connection.
+      if (!this.socketBindings.has(b)) this.tcpPorts.remove(b);
+    }
+  }
+
+  /** Bindings a socket holds (released when the socket closes, not when its connection does). */
+  readonly socketBindings = new Set<Binding>();
+
+  /** A 4-tuple connect(2) may use: free, or held by a connection in TIME_WAIT, which is recycled (Linux's tcp_tw_reuse for loopback). */
+  tupleFree(local: Ip, lport: number, remote: Ip, rport: number): boolean {
+    const c = this.conns.get(connKey(local, lport, remote, rport));
+    if (!c) return true;
+    if (c.state !== TcpState.TIME_WAIT) return false;
+    c.close();
+    return true;
+  }
+
+  /** The address a connection from a socket bound to ip uses toward dst. */
+  localFor(bound: Ip, dst: Ip): Ip {
+    if (!isAny(bound)) return bound;
+    return this.route(dst).src;
+  }
+}

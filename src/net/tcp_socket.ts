@@ -1,0 +1,571 @@
+// TCP sockets (tcp(7)) on the sandbox's stack: bind, listen and accept
+// through a Listener, connect (blocking, or EINPROGRESS then SO_ERROR), the
+// stream data calls with MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL, MSG_MORE and
+// MSG_NOSIGNAL, shutdown, close (graceful, or a reset with unread data or
+// SO_LINGER 0), readiness as Linux's tcp_poll reports it, and the
+// IPPROTO_TCP options.
+import { Errno, E } from '../abi/errno';
+import {
+  AF_INET6, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUT_RDWR, SOMAXCONN, SOCK_STREAM,
+} from '../abi/socket';
+import {
+  IPPROTO_TCP, MSG_MORE, SIOCOUTQ, SIOCOUTQNSD, TCP_CONGESTION, TCP_CORK, TCP_DEFER_ACCEPT, TCP_INFO, TCP_KEEPCNT, TCP_KEEPIDLE,
+  TCP_KEEPINTVL, TCP_LINGER2, TCP_MAXSEG, TCP_NODELAY, TCP_NOTSENT_LOWAT, TCP_QUICKACK, TCP_SYNCNT, TCP_USER_TIMEOUT,
+  TCP_WINDOW_CLAMP, TCP_RMEM_DEFAULT, TCP_WMEM_DEFAULT, TcpState,
+} from '../abi/inet';
+import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDHUP, EVENT_RDNORM, EVENT_WRNORM } from '../abi/waitqueue';
+import type { FileCtx } from '../vfs/ctx';
+import type { MaybePromise } from '../vfs/file';
+import type { RecvResult, SendRequest, SocketFile } from '../socket/socket';
+import { formatSockaddr, isV4, parseSockaddr, type Ip } from './ip/addr';
+import { bindAddress } from './bind';
+import { InetSocket, int32, readInt, type InetEnv } from './inet_socket';
+import { Stack } from './stack';
+import { Listener } from './tcp/listener';
+import { Tcb, defaultTcbOptions, type TcbOptions } from './tcp/tcb';
+import { tcpInfo } from './tcp/info';
+import type { TcbOwner } from './tcp/host';
+import type { Task } from '../kernel/task';
+
+/** Without SO_SNDBUF/SO_RCVBUF the stack sizes a connection's queues itself (Linux autotunes them up to megabytes). */
+const AUTO_BUF = 256 * 1024;
+
+/** TCP_DEFER_ACCEPT's seconds as Linux keeps them: a count of SYN-ACK retransmissions (1 s doubling to 120 s), rounded up. */
+function deferRounded(secs: number): number {
+  if (secs <= 0) return 0;
+  let timeout = 1;
+  let period = 1;
+  let n = 1;
+  while (secs > period && n < 255) {
+    n++;
+    timeout = Math.min(timeout * 2, 120);
+    period += timeout;
+  }
+  return period;
+}
+
+export class TcpSocket extends InetSocket implements TcbOwner {
+  tcb: Tcb | null = null;
+  listener: Listener | null = null;
+  /** A non-blocking connect(2) is under way (a second one is EALREADY). */
+  private connecting = false;
+  nodelay = false;
+  cork = false;
+  keepIdle = 7200;
+  keepIntvl = 75;
+  keepCnt = 9;
+  userMss = 0;
+  deferAccept = 0;
+  private synCnt = 6;
+  private linger2 = 60;
+  private userTimeout = 0;
+  private windowClamp = 0;
+  private notsentLowat = -1;
+
+  constructor(env: InetEnv, family: number, nonblock: number) {
+    super(env, family, SOCK_STREAM, IPPROTO_TCP, nonblock, TCP_WMEM_DEFAULT, TCP_RMEM_DEFAULT);
+  }
+
+  /** A socket for a connection a listener accepted: its options are the listener's. */
+  static accepted(parent: TcpSocket, c: Tcb, nonblock: number): TcpSocket {
+    const s = new TcpSocket(parent.env, parent.family, nonblock);
+    for (const k of ['reuseAddr', 'keepalive', 'lingerOn', 'lingerSecs', 'sndbuf', 'rcvbuf', 'sndbufSet', 'rcvbufSet', 'tos', 'ttl', 'nodelay', 'keepIdle', 'keepIntvl', 'keepCnt', 'userMss', 'v6only'] as const) {
+      (s as unknown as Record<string, unknown>)[k] = parent[k];
+    }
+    s.tcb = c;
+    c.owner = s;
+    c.ino = s.ino;
+    return s;
+  }
+
+  tcbOptions(): TcbOptions {
+    const o = defaultTcbOptions();
+    o.nodelay = this.nodelay;
+    o.cork = this.cork;
+    o.keepalive = this.keepalive;
+    o.keepIdle = this.keepIdle;
+    o.keepIntvl = this.keepIntvl;
+    o.keepCnt = this.keepCnt;
+    o.rcvLimit = this.rcvbufSet ? this.rcvbuf >> 1 : AUTO_BUF;
+    o.sndLimit = this.sndbufSet ? this.sndbuf >> 1 : AUTO_BUF;
+    o.userMss = this.userMss;
+    o.deferAccept = this.deferAccept;
+    o.tos = this.tos;
+    o.ttl = this.ttl < 0 ? 64 : this.ttl;
+    return o;
+  }
+
+  protected override optionsChanged(): void {
+    const c = this.tcb;
+    if (c) {
+      const o = this.tcbOptions();
+      o.userMss = c.opts.userMss;
+      c.opts = o;
+      c.keepaliveChanged();
+      c.output();
+    }
+    if (this.listener) this.listener.opts = this.tcbOptions();
+    this.stack.flush();
+  }
+
+  // ------------------------------------------------------------ names
+
+  bind(t: FileCtx, raw: Buffer): void {
+    const sa = bindAddress(t, this.family, raw, this.v6only);
+    if (this.binding || this.tcb) throw new Errno(E.EINVAL);
+    const b = this.makeBinding(sa.ip, sa.port, t.creds.euid);
+    this.stack.tcpPorts.bind(b);
+    this.stack.socketBindings.add(b);
+    this.binding = b;
+  }
+
+  protected override localIp(): Ip {
+    return this.tcb ? this.tcb.local : super.localIp();
+  }
+
+  peername(): Buffer {
+    const c = this.tcb;
+    if (!c || c.state === TcpState.SYN_SENT || (c.state === TcpState.CLOSE && c.reset)) throw new Errno(E.ENOTCONN);
+    return formatSockaddr(this.family, c.remote, c.rport);
+  }
+
+  // ------------------------------------------------------------ connections
+
+  listen(t: FileCtx, backlog: number): void {
+    if (this.tcb) throw new Errno(this.tcb.state === TcpState.CLOSE ? E.EINVAL : E.EINVAL);
+    if (!this.binding) {
+      const b = this.makeBinding(this.anyAddr, 0, t.creds.euid);
+      this.stack.tcpPorts.bind(b);
+      this.stack.socketBindings.add(b);
+      this.binding = b;
+    }
+    const n = backlog >>> 0 > SOMAXCONN ? SOMAXCONN : backlog;
+    if (this.listener) {
+      this.listener.backlog = n;
+      return;
+    }
+    this.stack.tcpPorts.checkListen(this.binding);
+    this.binding.listening = true;
+    const stack = this.stack;
+    const binding = this.binding;
+    this.listener = new Listener(stack, n, this.tcbOptions(), () => this.wake(), (c) => {
+      c.uid = binding.uid;
+      const cb = { ...binding, ip: c.local, listening: false, forConnect: false, ino: 0 };
+      if (!stack.addConn(c, cb)) return false;
+      stack.tcpPorts.add(cb);
+      return true;
+    });
+    stack.listeners.set(this.binding, this.listener);
+  }
+
+  accept(t: FileCtx, nonblock: number): MaybePromise<SocketFile> {
+    const l = this.listener;
+    if (!l || l.closed) throw new Errno(E.EINVAL);
+    const c = l.take();
+    if (c) {
+      this.wake();
+      return TcpSocket.accepted(this, c, nonblock);
+    }
+    if (!this.nonblocking) {
+      return this.wait(t, EVENT_IN, this.rcvTimeoNs).then((ok) => {
+        if (!ok) throw new Errno(E.EAGAIN);
+        return this.accept(t, nonblock);
+      });
+    }
+    throw new Errno(E.EAGAIN);
+  }
+
+  connect(t: FileCtx, raw: Buffer): MaybePromise<void> {
+    if (raw.length >= 2 && raw.readUInt16LE(0) === 0) return this.disconnect();
+    const sa = parseSockaddr(raw, this.family);
+    const old = this.tcb;
+    if (old) {
+      if (old.state === TcpState.SYN_SENT) throw new Errno(this.connecting ? E.EALREADY : E.EALREADY);
+      if (this.connecting) {
+        // The outcome of a non-blocking connect, once.
+        this.connecting = false;
+        if (old.state === TcpState.CLOSE) throw new Errno(this.takeError() || E.ECONNREFUSED);
+        return;
+      }
+      if (old.state !== TcpState.CLOSE) throw new Errno(E.EISCONN);
+      if (old.reset) throw new Errno(E.EISCONN);
+    }
+    if (this.listener) throw new Errno(E.EISCONN);
+    this.checkFamily(sa.ip);
+    const dst = Stack.destination(sa.ip);
+    const stack = this.stack;
+    const local = stack.localFor(this.binding ? this.binding.ip : this.family === AF_INET6 && isV4(dst) ? this.anyAddr : this.anyAddr, dst);
+    if (isV4(local) !== isV4(dst)) throw new Errno(E.ENETUNREACH);
+    let b = this.binding;
+    if (!b) {
+      b = this.makeBinding(this.anyAddr, 0, t.creds.euid);
+      stack.tcpPorts.bindForConnect(b, (port) => stack.tupleFree(local, port, dst, sa.port));
+      stack.socketBindings.add(b);
+      this.binding = b;
+    } else if (!stack.tupleFree(local, b.port, dst, sa.port)) {
+      throw new Errno(E.EADDRNOTAVAIL);
+    }
+    const c = new Tcb(stack, local, b.port, dst, sa.port, isV4(dst), this.tcbOptions(), stack.route(dst).nic.mtu);
+    c.owner = this;
+    c.ino = this.ino;
+    c.uid = t.creds.euid;
+    if (!stack.addConn(c, b)) {
+      c.released();
+      throw new Errno(E.EADDRNOTAVAIL);
+    }
+    this.tcb = c;
+    this.shut = 0;
+    c.connect();
+    if (this.nonblocking) {
+      // Linux answers EINPROGRESS even on loopback: the handshake runs after the call.
+      this.connecting = true;
+      stack.flush();
+      throw new Errno(E.EINPROGRESS);
+    }
+    stack.flush();
+    return this.connectResult(t);
+  }
+
+  private connectResult(t: FileCtx): MaybePromise<void> {
+    const c = this.tcb as Tcb;
+    if (c.state === TcpState.SYN_SENT) {
+      if (this.nonblocking) {
+        this.connecting = true;
+        throw new Errno(E.EINPROGRESS);
+      }
+      return this.wait(t, EVENT_OUT, this.sndTimeoNs).then(
+        (ok) => {
+          if (!ok && c.state === TcpState.SYN_SENT) {
+            this.connecting = true;
+            throw new Errno(E.EINPROGRESS);
+          }
+          return this.connectResult(t);
+        },
+        (e: unknown) => {
+          // Interrupted: the handshake goes on; the next connect says how it went.
+          this.connecting = true;
+          throw e;
+        },
+      );
+    }
+    if (c.state === TcpState.CLOSE) {
+      const e = this.takeError() || E.ECONNREFUSED;
+      throw new Errno(e);
+    }
+  }
+
+  /** connect(AF_UNSPEC): drop the association (a reset for a connection). */
+  private disconnect(): void {
+    const c = this.tcb;
+    if (c && c.state !== TcpState.CLOSE) c.abort();
+    this.stack.flush();
+    this.tcb = null;
+    this.connecting = false;
+  }
+
+  shutdown(how: number): void {
+    if (how < 0 || how > SHUT_RDWR) throw new Errno(E.EINVAL);
+    const mode = how + 1;
+    if (this.listener) {
+      if (mode & RCV_SHUTDOWN) this.closeListener();
+      return;
+    }
+    const c = this.tcb;
+    if (!c || c.state === TcpState.SYN_SENT || (c.state === TcpState.CLOSE && !this.shut)) throw new Errno(E.ENOTCONN);
+    this.shut |= mode;
+    if (mode & SEND_SHUTDOWN) c.shutdownWrite();
+    this.stack.flush();
+    this.wake();
+  }
+
+  private closeListener(): void {
+    const l = this.listener;
+    if (!l) return;
+    l.close();
+    if (this.binding) {
+      this.binding.listening = false;
+      this.stack.listeners.delete(this.binding);
+    }
+    this.listener = null;
+    this.stack.flush();
+    this.wake();
+  }
+
+  // ------------------------------------------------------------ data
+
+  sendmsg(t: FileCtx, req: SendRequest): MaybePromise<number> {
+    if (req.flags & MSG_OOB) throw new Errno(E.EOPNOTSUPP);
+    return this.sendFrom(t, req, 0);
+  }
+
+  private sendFrom(t: FileCtx, req: SendRequest, done: number): MaybePromise<number> {
+    const len = req.data.length;
+    for (;;) {
+      const c = this.tcb;
+      if (!c || this.listener) throw new Errno(this.listener ? E.EPIPE : E.ENOTCONN);
+      if (c.err) {
+        if (done > 0) return done;
+        throw new Errno(this.takeError());
+      }
+      if (c.state === TcpState.SYN_SENT) {
+        if (!this.mayBlock(req.flags)) throw new Errno(E.EAGAIN);
+        return this.wait(t, EVENT_OUT, this.sndTimeoNs).then(() => this.sendFrom(t, req, done));
+      }
+      if (this.shut & SEND_SHUTDOWN || !c.canSend) {
+        if (done > 0) return done;
+        throw this.brokenPipe(t, req.flags);
+      }
+      if (len === 0) return 0;
+      const space = c.sndSpace;
+      if (space > 0) {
+        const n = Math.min(space, len - done);
+        const more = (req.flags & MSG_MORE) !== 0;
+        const queued = c.write(req.data.slice(done, n), more);
+        this.stack.flush();
+        if (!queued) {
+          if (done > 0) return done;
+          if (c.sendq.length === 0) throw new Errno(E.ENOBUFS);
+        } else {
+          done += n;
+          if (done >= len) return done;
+          continue;
+        }
+      }
+      if (!this.mayBlock(req.flags)) {
+        if (done > 0) return done;
+        throw new Errno(E.EAGAIN);
+      }
+      const sofar = done;
+      return this.wait(t, EVENT_OUT, this.sndTimeoNs).then(
+        (ok) => {
+          if (!ok) {
+            if (sofar > 0) return sofar;
+            throw new Errno(E.EAGAIN);
+          }
+          return this.sendFrom(t, req, sofar);
+        },
+        (e: unknown) => {
+          if (sofar > 0) return sofar;
+          throw e;
+        },
+      );
+    }
+  }
+
+  recvmsg(t: FileCtx, len: number, flags: number): MaybePromise<RecvResult> {
+    if (flags & MSG_OOB) throw new Errno(this.oobinline ? E.EINVAL : E.EINVAL);
+    return this.recvInto(t, len, flags, []);
+  }
+
+  private recvInto(t: FileCtx, len: number, flags: number, parts: Buffer[]): MaybePromise<RecvResult> {
+    const c = this.tcb;
+    if (this.listener || !c) throw new Errno(E.ENOTCONN);
+    const peek = (flags & MSG_PEEK) !== 0;
+    let got = 0;
+    for (const p of parts) got += p.length;
+    const want = flags & MSG_WAITALL && !peek ? len : 1;
+    if (c.recvq.length > 0 && got < len) {
+      const b = c.read(len - got, peek);
+      this.stack.flush();
+      parts.push(b);
+      got += b.length;
+    }
+    const result = (): RecvResult => {
+      const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+      // MSG_TRUNC on a stream: the bytes are dropped, not copied (tcp(7)).
+      return { data: flags & MSG_TRUNC ? Buffer.alloc(0) : data, n: data.length, flags: 0, addr: null, rights: null, cred: null };
+    };
+    if (got >= want || len === 0) return result();
+    if (c.state === TcpState.SYN_SENT && !this.mayBlock(flags)) throw new Errno(E.EAGAIN);
+    if (c.err) {
+      if (got > 0) return result();
+      throw new Errno(this.takeError());
+    }
+    if (c.finReceived || this.shut & RCV_SHUTDOWN || (c.state === TcpState.CLOSE && c.state !== (TcpState.SYN_SENT as number))) return result();
+    if (!this.mayBlock(flags)) {
+      if (got > 0) return result();
+      throw new Errno(E.EAGAIN);
+    }
+    return this.wait(t, EVENT_IN, this.rcvTimeoNs).then(
+      (ok) => {
+        if (!ok) {
+          if (got > 0) return result();
+          throw new Errno(E.EAGAIN);
+        }
+        return this.recvInto(t, len, flags, parts);
+      },
+      (e: unknown) => {
+        if (got > 0) return result();
+        throw e;
+      },
+    );
+  }
+
+  // ------------------------------------------------------------ readiness
+
+  override readiness(mask: number): number {
+    let r = 0;
+    const c = this.tcb;
+    if (this.listener) {
+      if (this.listener.acceptQ.length > 0) r |= EVENT_IN | EVENT_RDNORM;
+      return r & mask;
+    }
+    const state = c ? c.state : TcpState.CLOSE;
+    const rcvShut = (this.shut & RCV_SHUTDOWN) !== 0 || (c !== null && c.finReceived) || (c !== null && c.state === TcpState.CLOSE);
+    const sndShut = (this.shut & SEND_SHUTDOWN) !== 0 || (c !== null && (c.finQueued || c.state === TcpState.CLOSE));
+    if ((rcvShut && sndShut) || state === TcpState.CLOSE) r |= EVENT_HUP;
+    if (rcvShut && c) r |= EVENT_IN | EVENT_RDNORM | EVENT_RDHUP;
+    if (state !== TcpState.SYN_SENT && state !== TcpState.SYN_RECV) {
+      if (c && c.recvq.length > 0) r |= EVENT_IN | EVENT_RDNORM;
+      if (!sndShut) {
+        if (!c || c.sndSpace >= Math.max(1, c.sendq.length >> 1)) r |= EVENT_OUT | EVENT_WRNORM;
+      } else r |= EVENT_OUT | EVENT_WRNORM;
+    }
+    if (c && c.err) r |= EVENT_ERR;
+    return r & (mask | EVENT_ERR | EVENT_HUP);
+  }
+
+  override available(): number {
+    if (this.listener) throw new Errno(E.EINVAL);
+    return this.tcb ? this.tcb.recvq.length : 0;
+  }
+
+  override ioctl(t: FileCtx, cmd: number, arg: number): number {
+    if (cmd === SIOCOUTQ || cmd === SIOCOUTQNSD) {
+      if (this.listener) throw new Errno(E.EINVAL);
+      const c = this.tcb;
+      const n = !c ? 0 : cmd === SIOCOUTQ ? c.sendq.length : c.sendq.length - Math.min(c.sendq.length, Math.max(0, c.inFlight));
+      (t as Task).mm.writeI32(arg, n);
+      return 0;
+    }
+    throw new Errno(E.ENOTTY);
+  }
+
+  // ------------------------------------------------------------ options
+
+  protected takeError(): number {
+    const c = this.tcb;
+    if (!c || !c.err) return 0;
+    const e = c.err;
+    c.err = 0;
+    return e;
+  }
+
+  protected listening(): boolean {
+    return this.listener !== null;
+  }
+
+  protected getProtoOpt(level: number, name: number): Buffer {
+    if (level !== IPPROTO_TCP) throw new Errno(E.EOPNOTSUPP);
+    const c = this.tcb;
+    switch (name) {
+      case TCP_NODELAY: return int32(this.nodelay ? 1 : 0);
+      case TCP_CORK: return int32(this.cork ? 1 : 0);
+      case TCP_KEEPIDLE: return int32(this.keepIdle);
+      case TCP_KEEPINTVL: return int32(this.keepIntvl);
+      case TCP_KEEPCNT: return int32(this.keepCnt);
+      case TCP_MAXSEG: return int32(c && c.synchronized ? c.sendMss : this.userMss || 536);
+      case TCP_DEFER_ACCEPT: return int32(deferRounded(this.deferAccept));
+      case TCP_SYNCNT: return int32(this.synCnt);
+      case TCP_LINGER2: return int32(this.linger2);
+      case TCP_USER_TIMEOUT: return int32(this.userTimeout);
+      case TCP_WINDOW_CLAMP: return int32(this.windowClamp);
+      case TCP_QUICKACK: return int32(1);
+      case TCP_NOTSENT_LOWAT: return int32(this.notsentLowat < 0 ? 0 : this.notsentLowat);
+      case TCP_CONGESTION: {
+        const b = Buffer.alloc(16);
+        b.write('reno');
+        return b;
+      }
+      case TCP_INFO: return tcpInfo(c, this.listener, this.stack.nowMs());
+      default: throw new Errno(E.ENOPROTOOPT);
+    }
+  }
+
+  protected setProtoOpt(level: number, name: number, val: Buffer): void {
+    if (level !== IPPROTO_TCP) throw new Errno(E.ENOPROTOOPT);
+    if (name === TCP_CONGESTION) {
+      const algo = val.toString('latin1').replace(/\0.*$/s, '');
+      if (algo !== 'reno') throw new Errno(E.ENOENT);
+      return;
+    }
+    const v = readInt(val);
+    switch (name) {
+      case TCP_NODELAY:
+        this.nodelay = v !== 0;
+        if (this.tcb && this.nodelay) this.tcb.flushPartial = false;
+        break;
+      case TCP_CORK:
+        this.cork = v !== 0;
+        if (this.tcb && !this.cork) {
+          this.tcb.opts.cork = false;
+          this.tcb.flushPartial = true;
+          this.tcb.output();
+          this.tcb.flushPartial = false;
+          this.stack.flush();
+        }
+        break;
+      case TCP_KEEPIDLE:
+        if (v < 1 || v > 32767) throw new Errno(E.EINVAL);
+        this.keepIdle = v;
+        break;
+      case TCP_KEEPINTVL:
+        if (v < 1 || v > 32767) throw new Errno(E.EINVAL);
+        this.keepIntvl = v;
+        break;
+      case TCP_KEEPCNT:
+        if (v < 1 || v > 127) throw new Errno(E.EINVAL);
+        this.keepCnt = v;
+        break;
+      case TCP_MAXSEG:
+        if (v !== 0 && (v < 88 || v > 32767)) throw new Errno(E.EINVAL);
+        this.userMss = v;
+        return;
+      case TCP_DEFER_ACCEPT:
+        this.deferAccept = Math.max(0, v);
+        break;
+      case TCP_SYNCNT:
+        if (v < 1 || v > 127) throw new Errno(E.EINVAL);
+        this.synCnt = v;
+        return;
+      case TCP_LINGER2:
+        this.linger2 = v < 0 ? -1 : Math.min(v, 120);
+        return;
+      case TCP_USER_TIMEOUT:
+        if (v < 0) throw new Errno(E.EINVAL);
+        this.userTimeout = v;
+        return;
+      case TCP_WINDOW_CLAMP:
+        this.windowClamp = Math.max(0, v);
+        return;
+      case TCP_QUICKACK:
+        return;
+      case TCP_NOTSENT_LOWAT:
+        this.notsentLowat = v;
+        return;
+      default: throw new Errno(E.ENOPROTOOPT);
+    }
+    this.optionsChanged();
+  }
+
+  // ------------------------------------------------------------ close
+
+  protected override release(): void {
+    this.closeListener();
+    const c = this.tcb;
+    const b = this.binding;
+    if (b) this.stack.socketBindings.delete(b);
+    if (c) {
+      c.owner = null;
+      if (c.state !== TcpState.CLOSE) c.applicationClose(this.lingerOn && this.lingerSecs === 0);
+      else c.released();
+      // The binding now goes with the connection (TIME_WAIT keeps the port), or now if it is gone.
+      if (b && c.state === TcpState.CLOSE) this.stack.tcpPorts.remove(b);
+    } else if (b) {
+      this.stack.tcpPorts.remove(b);
+    }
+    this.tcb = null;
+    this.stack.flush();
+    super.release();
+  }
+}

@@ -1,0 +1,116 @@
+// UDP (RFC 768): the header with its checksum, and the receive side of a UDP
+// socket: whole datagrams with their sender, bounded by SO_RCVBUF (a datagram
+// that does not fit is dropped and counted, as Linux does) and charged to the
+// sandbox's heap budget.
+import { E } from '../abi/errno';
+import type { HeapBudget } from '../abi/accounting';
+import { IPPROTO_UDP } from '../abi/inet';
+import type { Ip } from './ip/addr';
+import { type Counters, count, checksumOf, foldSum, pseudoSum, sumBytes } from './ip/ip';
+import type { Binding } from './ports';
+
+export const UDP_HLEN = 8;
+/** What a queued datagram costs beyond its bytes (Linux counts the skb's truesize). */
+const DGRAM_OVERHEAD = 256;
+
+export interface UdpHeader {
+  srcPort: number;
+  dstPort: number;
+  data: Buffer;
+}
+
+export function parseUdp(p: Buffer, v4: boolean, src: Ip, dst: Ip, verifySum: boolean, c: Counters): UdpHeader | null {
+  if (p.length < UDP_HLEN) return bad(c);
+  const len = p.readUInt16BE(4);
+  if (len < UDP_HLEN || len > p.length) return bad(c);
+  const sum = p.readUInt16BE(6);
+  // IPv4 may send no checksum (0); IPv6 must (RFC 8200 8.1).
+  if (!v4 && sum === 0) return bad(c);
+  if (verifySum && sum !== 0 && foldSum(sumBytes(p, 0, len, pseudoSum(v4, src, dst, IPPROTO_UDP, len))) !== 0xffff) {
+    count(c, 'UdpInCsumErrors');
+    return bad(c);
+  }
+  return { srcPort: p.readUInt16BE(0), dstPort: p.readUInt16BE(2), data: p.subarray(UDP_HLEN, len) };
+}
+
+function bad(c: Counters): null {
+  count(c, 'UdpInErrors');
+  return null;
+}
+
+export function writeUdp(b: Buffer, off: number, srcPort: number, dstPort: number, data: Buffer, v4: boolean, src: Ip, dst: Ip): void {
+  const len = UDP_HLEN + data.length;
+  b.writeUInt16BE(srcPort, off);
+  b.writeUInt16BE(dstPort, off + 2);
+  b.writeUInt16BE(len, off + 4);
+  b.writeUInt16BE(0, off + 6);
+  data.copy(b, off + UDP_HLEN);
+  let sum = checksumOf(sumBytes(b, off, len, pseudoSum(v4, src, dst, IPPROTO_UDP, len)));
+  if (sum === 0) sum = 0xffff; // 0 means "none"
+  b.writeUInt16BE(sum, off + 6);
+}
+
+export interface Datagram {
+  data: Buffer;
+  from: Ip;
+  port: number;
+  cost: number;
+}
+
+export class UdpEndpoint {
+  binding: Binding | null = null;
+  /** connect(2)ed peer: only its datagrams are received, and sends go there by default. */
+  remote: Ip | null = null;
+  rport = 0;
+  readonly queue: Datagram[] = [];
+  queued = 0;
+  /** A pending error (ICMP port unreachable on a connected socket): ECONNREFUSED. */
+  err = 0;
+  rcvLimit: number;
+
+  constructor(
+    private readonly heap: HeapBudget | null,
+    rcvLimit: number,
+    /** Readiness may have changed. */
+    readonly wake: () => void,
+  ) {
+    this.rcvLimit = rcvLimit;
+  }
+
+  /** Whether a datagram from (ip, port) is for this endpoint. */
+  accepts(ip: Ip, port: number): boolean {
+    return this.remote === null || (this.remote === ip && this.rport === port);
+  }
+
+  deliver(data: Buffer, from: Ip, port: number, c: Counters): void {
+    const cost = data.length + DGRAM_OVERHEAD;
+    if (this.queued + cost > this.rcvLimit || (this.heap && !this.heap.tryCharge(cost))) {
+      count(c, 'UdpRcvbufErrors');
+      return;
+    }
+    count(c, 'UdpInDatagrams');
+    // The packet buffer may be large (a view of a whole frame): keep only the datagram.
+    this.queue.push({ data: Buffer.from(data), from, port, cost });
+    this.queued += cost;
+    this.wake();
+  }
+
+  shift(): Datagram | undefined {
+    const d = this.queue.shift();
+    if (d) {
+      this.queued -= d.cost;
+      this.heap?.uncharge(d.cost);
+    }
+    return d;
+  }
+
+  unreachable(): void {
+    if (this.remote === null) return;
+    this.err = E.ECONNREFUSED;
+    this.wake();
+  }
+
+  close(): void {
+    while (this.queue.length) this.shift();
+  }
+}

@@ -1,0 +1,202 @@
+// UDP sockets (udp(7)) on the sandbox's stack: bind, connect (a default
+// destination and a filter on what is received; AF_UNSPEC dissolves it),
+// sendto/sendmsg of whole datagrams, recvfrom/recvmsg of one datagram each
+// with its sender, MSG_PEEK and MSG_TRUNC, and ECONNREFUSED on a connected
+// socket whose datagrams met a closed port.
+import { Errno, E } from '../abi/errno';
+import { AF_INET, MSG_OOB, MSG_PEEK, MSG_TRUNC, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUT_RDWR, SOCK_DGRAM, WMEM_DEFAULT } from '../abi/socket';
+import { IPPROTO_UDP, MSG_MORE, SIOCOUTQ } from '../abi/inet';
+import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDHUP, EVENT_RDNORM, EVENT_WRNORM } from '../abi/waitqueue';
+import type { FileCtx } from '../vfs/ctx';
+import type { MaybePromise } from '../vfs/file';
+import type { RecvResult, SendRequest, SocketFile } from '../socket/socket';
+import type { Task } from '../kernel/task';
+import { formatSockaddr, isAny, isV4, parseSockaddr, type Ip } from './ip/addr';
+import { bindAddress } from './bind';
+import { InetSocket, type InetEnv } from './inet_socket';
+import { Stack } from './stack';
+import { UdpEndpoint } from './udp';
+
+/** The largest datagram IPv4 and IPv6 can carry (65535 less the headers). */
+const MAX_DGRAM_V4 = 65507;
+const MAX_DGRAM_V6 = 65527;
+
+export class UdpSocket extends InetSocket {
+  readonly ep: UdpEndpoint;
+  /** The local address a connect(2) chose (getsockname reports it). */
+  private connLocal: Ip | null = null;
+
+  constructor(env: InetEnv, family: number, nonblock: number) {
+    super(env, family, SOCK_DGRAM, IPPROTO_UDP, nonblock, WMEM_DEFAULT, WMEM_DEFAULT);
+    this.ep = new UdpEndpoint(env.stack.heap, this.rcvbuf, () => this.wake());
+  }
+
+  bind(t: FileCtx, raw: Buffer): void {
+    const sa = bindAddress(t, this.family, raw, this.v6only);
+    if (this.binding) throw new Errno(E.EINVAL);
+    this.bindTo(sa.ip, sa.port, t.creds.euid);
+  }
+
+  private bindTo(ip: Ip, port: number, uid: number): void {
+    const b = this.makeBinding(ip, port, uid);
+    this.stack.udpPorts.bind(b);
+    this.stack.udp.set(b, this.ep);
+    this.binding = b;
+    this.ep.binding = b;
+  }
+
+  /** An unbound socket that sends or connects gets an ephemeral port on the wildcard. */
+  private autobind(t: FileCtx): void {
+    if (!this.binding) this.bindTo(this.anyAddr, 0, t.creds.euid);
+  }
+
+  protected override localIp(): Ip {
+    return this.connLocal ?? super.localIp();
+  }
+
+  peername(): Buffer {
+    if (this.ep.remote === null) throw new Errno(E.ENOTCONN);
+    return formatSockaddr(this.family, this.ep.remote, this.ep.rport);
+  }
+
+  listen(): void {
+    throw new Errno(E.EOPNOTSUPP);
+  }
+  accept(): MaybePromise<SocketFile> {
+    throw new Errno(E.EOPNOTSUPP);
+  }
+
+  connect(t: FileCtx, raw: Buffer): void {
+    if (raw.length >= 2 && raw.readUInt16LE(0) === 0) {
+      this.ep.remote = null;
+      this.ep.rport = 0;
+      this.connLocal = null;
+      this.wake();
+      return;
+    }
+    const sa = parseSockaddr(raw, this.family);
+    this.checkFamily(sa.ip);
+    const dst = Stack.destination(sa.ip);
+    const route = this.stack.route(dst);
+    this.autobind(t);
+    const b = this.binding;
+    if (b && !isAny(b.ip) && isV4(b.ip) !== isV4(dst)) throw new Errno(E.EINVAL);
+    this.ep.remote = dst;
+    this.ep.rport = sa.port;
+    this.connLocal = b && !isAny(b.ip) ? b.ip : route.src;
+    this.ep.err = 0;
+    this.wake();
+  }
+
+  shutdown(how: number): void {
+    if (how < 0 || how > SHUT_RDWR) throw new Errno(E.EINVAL);
+    if (this.ep.remote === null) throw new Errno(E.ENOTCONN);
+    this.shut |= how + 1;
+    this.wake();
+  }
+
+  sendmsg(t: FileCtx, req: SendRequest): number {
+    if (req.flags & MSG_OOB) throw new Errno(E.EOPNOTSUPP);
+    if (req.flags & MSG_MORE) throw new Errno(E.EOPNOTSUPP); // corked datagrams are not supported
+    if (this.shut & SEND_SHUTDOWN) throw new Errno(E.EPIPE);
+    let dst: Ip;
+    let dport: number;
+    if (req.addr && req.addr.length > 0 && !(req.addr.length >= 2 && req.addr.readUInt16LE(0) === 0 && this.ep.remote !== null)) {
+      const sa = parseSockaddr(req.addr, this.family);
+      this.checkFamily(sa.ip);
+      if (sa.port === 0) throw new Errno(E.EINVAL);
+      dst = Stack.destination(sa.ip);
+      dport = sa.port;
+    } else {
+      if (this.ep.remote === null) throw new Errno(E.EDESTADDRREQ);
+      if (this.ep.err) throw new Errno(this.takeError());
+      dst = this.ep.remote;
+      dport = this.ep.rport;
+    }
+    const len = req.data.length;
+    if (len > (isV4(dst) ? MAX_DGRAM_V4 : MAX_DGRAM_V6)) throw new Errno(E.EMSGSIZE);
+    const route = this.stack.route(dst);
+    this.autobind(t);
+    const b = this.binding as NonNullable<typeof this.binding>;
+    const src = !isAny(b.ip) ? b.ip : route.src;
+    if (isV4(src) !== isV4(dst)) throw new Errno(this.family === AF_INET ? E.EINVAL : E.ENETUNREACH);
+    this.stack.sendUdp(src, b.port, dst, dport, len ? req.data.slice(0, len) : Buffer.alloc(0), this.tos, this.ttl < 0 ? 64 : this.ttl);
+    this.stack.flush();
+    return len;
+  }
+
+  recvmsg(t: FileCtx, len: number, flags: number): MaybePromise<RecvResult> {
+    if (flags & MSG_OOB) throw new Errno(E.EOPNOTSUPP);
+    const d = this.ep.queue[0];
+    if (!d) {
+      if (this.ep.err) throw new Errno(this.takeError());
+      if (this.shut & RCV_SHUTDOWN) return { data: Buffer.alloc(0), n: 0, flags: 0, addr: null, rights: null, cred: null };
+      if (!this.mayBlock(flags)) throw new Errno(E.EAGAIN);
+      return this.wait(t, EVENT_IN, this.rcvTimeoNs).then((ok) => {
+        if (!ok) throw new Errno(E.EAGAIN);
+        return this.recvmsg(t, len, flags);
+      });
+    }
+    if (!(flags & MSG_PEEK)) this.ep.shift();
+    const size = d.data.length;
+    const n = Math.min(len, size);
+    return {
+      data: n === size ? d.data : d.data.subarray(0, n),
+      n: flags & MSG_TRUNC ? size : n,
+      flags: size > len ? MSG_TRUNC : 0,
+      addr: formatSockaddr(this.family, d.from, d.port),
+      rights: null,
+      cred: null,
+    };
+  }
+
+  override readiness(mask: number): number {
+    let r = EVENT_OUT | EVENT_WRNORM;
+    if (this.ep.queue.length > 0) r |= EVENT_IN | EVENT_RDNORM;
+    if (this.shut & RCV_SHUTDOWN) r |= EVENT_IN | EVENT_RDNORM | EVENT_RDHUP;
+    if (this.shut === (RCV_SHUTDOWN | SEND_SHUTDOWN)) r |= EVENT_HUP;
+    if (this.ep.err) r |= EVENT_ERR;
+    return r & (mask | EVENT_ERR | EVENT_HUP);
+  }
+
+  /** FIONREAD on UDP: the size of the next datagram. */
+  override available(): number {
+    const d = this.ep.queue[0];
+    return d ? d.data.length : 0;
+  }
+
+  override ioctl(t: FileCtx, cmd: number, arg: number): number {
+    if (cmd === SIOCOUTQ) {
+      (t as Task).mm.writeI32(arg, 0); // datagrams leave at once
+      return 0;
+    }
+    throw new Errno(E.ENOTTY);
+  }
+
+  protected takeError(): number {
+    const e = this.ep.err;
+    this.ep.err = 0;
+    return e;
+  }
+  protected listening(): boolean {
+    return false;
+  }
+  protected getProtoOpt(): Buffer {
+    throw new Errno(E.ENOPROTOOPT);
+  }
+  protected setProtoOpt(): void {
+    throw new Errno(E.ENOPROTOOPT);
+  }
+  protected override optionsChanged(): void {
+    this.ep.rcvLimit = this.rcvbuf;
+  }
+
+  protected override release(): void {
+    if (this.binding) {
+      this.stack.udpPorts.remove(this.binding);
+      this.stack.udp.delete(this.binding);
+    }
+    this.ep.close();
+    super.release();
+  }
+}

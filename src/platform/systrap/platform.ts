@@ -1,0 +1,316 @@
+// The systrap platform: application threads trap with seccomp (SIGSYS) and
+// signals into a handler of the stub, which hands the trap to the Sentry
+// through shared memory; no ptrace stop per system call. The master stub,
+// the forking of stubs, mapping changes and thread creation are the ptrace
+// platform's (PtracePlatform, StubProcess): they run in each stub's leader
+// thread, which stays traced and never runs application code.
+//
+// The wait: poll the state word of every thread running application code,
+// spin a little while traps keep coming, then sleep in one epoll_wait on a
+// set that holds the eventfd the stubs write when the Sentry sleeps and the
+// Sentry's own epoll set (host fds, the kernel's timerfd, the stubs' pidfds).
+
+import * as fs from 'node:fs';
+import * as libc from '../../host/libc';
+import { type AddressSpace, HOST_IN, type HostWatch, type PlatformEvent, type Stop } from '../platform';
+import { PtracePlatform } from '../ptrace/platform';
+import { StubError } from '../ptrace/stub';
+import { STUB_BASE, STUB_DATA, stubElf } from '../ptrace/stub_elf';
+import { sentryThread } from '../thread';
+import { filterPage } from './filters';
+import { SystrapProcess } from './process';
+import { SpinBudget } from './spin';
+import type { SystrapThread } from './thread';
+import {
+  AREAS_END, F_LEADER_MASK, F_SIGACTION, G_ONE, G_SLEEPING, G_SPIN, HANDLER_ADDR, RESTORER_ADDR, STUB_FILTER, STUB_GLOBAL, SYSTRAP_CODE,
+} from './stub_code';
+
+const SYS_MMAP = 9;
+const SYS_MPROTECT = 10;
+const SYS_RT_SIGACTION = 13;
+const SYS_RT_SIGPROCMASK = 14;
+const SYS_PRCTL = 157;
+const SYS_SECCOMP = 317;
+const SYS_PIDFD_OPEN = 434;
+const PR_SET_NO_NEW_PRIVS = 38;
+const RLIMIT_CORE = 4;
+const MAP_SHARED_FIXED = 0x11;
+const SA_SIGINFO = 4;
+const SA_ONSTACK = 0x08000000;
+const SA_RESTORER = 0x04000000;
+const EFD_NONBLOCK = 0o4000;
+const EFD_CLOEXEC = 0o2000000;
+const EPOLL_CTL_ADD = 1;
+const EPOLLIN = 1;
+const EPOLLET = 1 << 31;
+const WNOHANG = 1;
+const WALL = 0x40000000;
+/** Tokens in the blocking set: the stubs' eventfd, the Sentry's own set. */
+const EVFD_TOKEN = 1;
+const EPFD_TOKEN = 2;
+/** Signals the leader never blocks: synchronous ones (blocking them would reset the handler when raised) and SIGTRAP (its injections end in int3). */
+const LEADER_UNBLOCKED = [4, 5, 7, 8, 11, 31];
+/** The Sentry's spin after its last trap (ns), adaptive between these (spin.ts): a stub's next call is usually back within it. */
+const SENTRY_SPIN_MIN = 2_000;
+const SENTRY_SPIN_MAX = 50_000;
+/** A stub's spin for its answer before it sleeps in futex, in iterations of `pause` (about 50 ns each here), adaptive too. */
+const STUB_SPIN_MIN = 20;
+const STUB_SPIN_MAX = 1_000;
+/** Spin only when the last trap is this recent (ns). */
+const RECENT_NS = 1_000_000;
+/** Nothing of ours for this long: a sandbox sharing the thread is idle (see Platform.wait). */
+const IDLE_NS = 2_000_000;
+/** Stops served between looks at host events while traps keep coming. */
+const HOST_CHECK_EVERY = 64;
+
+/** Can this host run systrap stubs? (FSGSBASE for the handler's fs/gs save; x86-64 Linux.) */
+export function systrapSupported(): string | null {
+  if (process.arch !== 'x64' || process.platform !== 'linux') return 'not x86-64 Linux';
+  try {
+    const auxv = fs.readFileSync('/proc/self/auxv');
+    for (let i = 0; i + 16 <= auxv.length; i += 16) {
+      if (auxv.readBigUInt64LE(i) === 26n /* AT_HWCAP2 */) return (auxv.readBigUInt64LE(i + 8) & 2n) !== 0n ? null : 'the CPU or kernel lacks FSGSBASE';
+    }
+  } catch {
+    return 'cannot read /proc/self/auxv';
+  }
+  return 'the kernel does not report FSGSBASE';
+}
+
+export class SystrapPlatform extends PtracePlatform {
+  // Set while the base constructor starts the master (stubFd4, confineMaster): declared, never re-initialised.
+  declare private evfd: number;
+  declare private globalFrame: number;
+  declare private global: Int32Array;
+  /** Application threads running application code: what the poll looks at. */
+  private readonly runningSet = new Set<SystrapThread>();
+  private readonly procs = new Set<SystrapProcess>();
+  /** Stops to report before anything else: threads of a process that died. */
+  private readonly gone: Array<{ kind: 'stop'; ctx: SystrapThread; stop: Stop }> = [];
+  private readonly pidWatches = new Map<SystrapProcess, HostWatch>();
+  private readonly sleepEvents = Buffer.alloc(12 * 4);
+  private readonly evBuf = Buffer.alloc(8);
+  private readonly statusBuf = new Int32Array(1);
+  private sinceHostCheck = 0;
+  private evWakes = 0;
+  private readonly sentrySpin = new SpinBudget(SENTRY_SPIN_MIN, SENTRY_SPIN_MAX, SENTRY_SPIN_MIN);
+  /** The stubs' spin, which the Sentry adapts at each answer (the global page's G_SPIN). */
+  readonly stubSpin = new SpinBudget(STUB_SPIN_MIN, STUB_SPIN_MAX, STUB_SPIN_MIN);
+  /** When the last trap was taken (monotonic ns): the poll spins only while traps are recent. */
+  private lastTrapNs = 0;
+  declare private sleepEpfd: number;
+
+  constructor() {
+    super('systrap');
+    // The master's own stub range reaches over the areas: nothing of the application may go there.
+    for (const r of this.reserved) if (r.name === '[stub]') r.end = AREAS_END;
+    this.sleepEpfd = libc.epoll_create1(EFD_CLOEXEC);
+    // Edge-triggered: each stub write wakes the Sentry once; the counter is drained only now and then.
+    this.addToSleepSet(this.evfd, EVFD_TOKEN, EPOLLET);
+    this.addToSleepSet(this.epfd, EPFD_TOKEN, 0);
+  }
+
+  private addToSleepSet(fd: number, token: number, flags: number): void {
+    const ev = Buffer.alloc(12);
+    ev.writeUInt32LE((EPOLLIN | flags) >>> 0, 0);
+    ev.writeUInt32LE(token, 4);
+    if (libc.epoll_ctl(this.sleepEpfd, EPOLL_CTL_ADD, fd, ev) !== 0) throw new Error(`epoll_ctl of the sleep set: errno ${libc.errno()}`);
+  }
+
+  protected override stubImage(): Buffer {
+    return stubElf(SYSTRAP_CODE);
+  }
+
+  protected override stubFd4(): number {
+    if (this.evfd === undefined) {
+      this.evfd = libc.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+      if (this.evfd < 0) throw new Error(`eventfd: errno ${libc.errno()}`);
+    }
+    return this.evfd;
+  }
+
+  /** The master's set-up: its shared pages, the handlers, the leader's mask, then the control filter. */
+  protected override confineMaster(): void {
+    const m = this.master;
+    const frame = this.memfile.alloc(1);
+    this.filterFrame = frame;
+    const act = Buffer.alloc(32);
+    act.writeBigUInt64LE(BigInt(HANDLER_ADDR), 0);
+    act.writeBigUInt64LE(BigInt(SA_SIGINFO | SA_ONSTACK | SA_RESTORER), 8);
+    act.writeBigUInt64LE(BigInt(RESTORER_ADDR), 16);
+    act.writeBigUInt64LE(0xffffffffffffffffn, 24);
+    let mask = 0xffffffffffffffffn;
+    for (const s of LEADER_UNBLOCKED) mask &= ~(1n << BigInt(s - 1));
+    const leaderMask = Buffer.alloc(8);
+    leaderMask.writeBigUInt64LE(mask);
+    const { ctlProg } = filterPage(this.memfile.bytes(frame), this.top, act, leaderMask);
+    const check = (what: string, r: number, want: number): void => {
+      if (r !== want) throw new StubError(`systrap stub setup: ${what} failed (${r})`);
+    };
+    check('mmap of the filter page', m.inject(SYS_MMAP, [STUB_FILTER, 4096, 1, MAP_SHARED_FIXED, 3, frame * 4096]), STUB_FILTER);
+    this.globalFrame = this.memfile.alloc(1);
+    const g = this.memfile.bytes(this.globalFrame);
+    this.global = new Int32Array(g.buffer, g.byteOffset, 1024);
+    g.writeBigUInt64LE(1n, G_ONE);
+    g.writeInt32LE(STUB_SPIN_MIN, G_SPIN);
+    check('mmap of the global page', m.inject(SYS_MMAP, [STUB_GLOBAL, 4096, 3, MAP_SHARED_FIXED, 3, this.globalFrame * 4096]), STUB_GLOBAL);
+    for (let sig = 1; sig < 32; sig++) {
+      if (sig === 9 || sig === 19) continue;
+      check(`rt_sigaction(${sig})`, m.inject(SYS_RT_SIGACTION, [sig, STUB_FILTER + F_SIGACTION, 0, 8]), 0);
+    }
+    check('rt_sigprocmask', m.inject(SYS_RT_SIGPROCMASK, [2, STUB_FILTER + F_LEADER_MASK, 0, 8]), 0);
+    // A stub the host kills for a blocked trap (the application forged its own mask) leaves no core file on the host.
+    if (libc.prlimit(m.pid, RLIMIT_CORE, Buffer.alloc(16), null) !== 0) throw new StubError(`prlimit(RLIMIT_CORE): errno ${libc.errno()}`);
+    check('mprotect of the code', m.inject(SYS_MPROTECT, [STUB_BASE, STUB_DATA - STUB_BASE, 4 /* PROT_EXEC */]), 0);
+    check('PR_SET_NO_NEW_PRIVS', m.inject(SYS_PRCTL, [PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0]), 0);
+    check('seccomp', m.inject(SYS_SECCOMP, [1, 0, ctlProg]), 0);
+  }
+
+  override newAddressSpace(): AddressSpace {
+    const leader = this.forkStub(null);
+    const p = new SystrapProcess(leader, this.memfile, this.runningSet, this.stubSpinner);
+    try {
+      leader.attachControlPage(this.memfile);
+      p.pidfd = libc.syscall3(SYS_PIDFD_OPEN, leader.pid, 0, 0);
+      if (p.pidfd < 0) throw new StubError(`pidfd_open: errno ${libc.errno()}`);
+      libc.fcntl(p.pidfd, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
+      this.pidWatches.set(p, this.watch(p.pidfd, HOST_IN, () => this.reap(p)));
+    } catch (e) {
+      leader.release();
+      throw e;
+    }
+    p.onGone = (th) => this.gone.push({ kind: 'stop', ctx: th, stop: { kind: 'gone', status: 9 } });
+    this.procs.add(p);
+    return p;
+  }
+
+  /** The stub process has ended (every thread): reap it, report threads the kernel still had, give back its areas. */
+  private reap(p: SystrapProcess): void {
+    const r = libc.waitpid(p.pid, this.statusBuf, WNOHANG | WALL);
+    if (r === 0) return;
+    const status = r === p.pid ? this.statusBuf[0] : 9;
+    if (!p.dead) {
+      for (const th of p.threads) this.gone.push({ kind: 'stop', ctx: th, stop: { kind: 'gone', status } });
+      p.dead = true;
+      for (const th of [...p.threads]) p.threadGone(th);
+    }
+    const w = this.pidWatches.get(p);
+    if (w) this.unwatch(w);
+    this.pidWatches.delete(p);
+    libc.close(p.pidfd);
+    p.pidfd = -1;
+    p.freeAreas();
+    this.procs.delete(p);
+  }
+
+  override wait(): PlatformEvent {
+    const g = this.gone.shift();
+    if (g) return g;
+    const shared = sentryThread.shared;
+    if (++this.sinceHostCheck >= HOST_CHECK_EVERY) {
+      this.sinceHostCheck = 0;
+      if (this.sleep(0)) return this.hostEvent();
+    }
+    let ev = this.poll();
+    if (ev) return ev;
+    // Spin while traps are recent and spinning has paid lately, then sleep.
+    const now = Number(process.hrtime.bigint());
+    const budget = now - this.lastTrapNs < RECENT_NS ? this.sentrySpin.next() : 0;
+    if (budget > 0) {
+      const until = now + budget;
+      do {
+        ev = this.poll();
+        if (ev) {
+          this.sentrySpin.hit();
+          this.stats.spinHits++;
+          return ev;
+        }
+      } while (Number(process.hrtime.bigint()) < until);
+      this.sentrySpin.miss();
+    }
+    if (shared) return { kind: 'yield', idle: now - this.lastTrapNs > IDLE_NS };
+    for (;;) {
+      // Say so first, then look once more: a stub that trapped before it saw the flag wrote nothing.
+      Atomics.store(this.global, G_SLEEPING / 4, 1);
+      ev = this.poll();
+      const host = ev ? false : this.sleep(-1);
+      Atomics.store(this.global, G_SLEEPING / 4, 0);
+      if (ev) return ev;
+      this.stats.sleeps++;
+      if (host) return this.hostEvent();
+      ev = this.poll();
+      if (ev) return ev;
+    }
+  }
+
+  /** The first thread that has published a trap, as a stop (or a queued 'gone'); null if none. */
+  private poll(): PlatformEvent | null {
+    for (const th of this.runningSet) {
+      if (!th.trapped()) continue;
+      const ev = this.report(th);
+      if (ev) return ev;
+    }
+    return this.gone.shift() ?? null;
+  }
+
+  /** What a thread's answer tells of the stubs' spin: it slept (the spin ran out) or was still spinning. */
+  private readonly stubSpinner = {
+    answered: (slept: boolean, spun: number): void => {
+      if (spun > 0) {
+        if (slept) this.stubSpin.miss();
+        else this.stubSpin.hit();
+      }
+      Atomics.store(this.global, G_SPIN / 4, this.stubSpin.next());
+    },
+    current: (): number => Atomics.load(this.global, G_SPIN / 4),
+  };
+
+  private hostEvent(): PlatformEvent {
+    this.stats.hostEvents++;
+    return { kind: 'host' };
+  }
+
+  /** One epoll_wait on the sleep set; drains the eventfd; true when the Sentry's own set has events. */
+  private sleep(timeout: number): boolean {
+    const n = libc.epoll_wait(this.sleepEpfd, this.sleepEvents, 4, timeout);
+    let host = false;
+    for (let i = 0; i < n; i++) {
+      const token = this.sleepEvents.readUInt32LE(i * 12 + 4);
+      // The counter stays far from its limit (2^64 - 2) if read every 2^20 wake-ups.
+      if (token === EVFD_TOKEN && (++this.evWakes & 0xfffff) === 0) libc.read(this.evfd, this.evBuf, 8);
+      else if (token === EPFD_TOKEN) host = true;
+    }
+    return host;
+  }
+
+  /** Take a published trap; null when it is not to be reported (a doomed thread's end, a process ended for a bad frame). */
+  private report(th: SystrapThread): PlatformEvent | null {
+    this.runningSet.delete(th);
+    this.lastTrapNs = Number(process.hrtime.bigint());
+    const t = th.take();
+    if (t === null) {
+      // The application wrote its own frame description: this thread cannot be resumed faithfully. End the process.
+      th.proc.killForBadFrame();
+      return this.gone.shift() ?? null;
+    }
+    if (th.doomed) {
+      th.exitNow();
+      return null;
+    }
+    if (t.stop.kind === 'fault') this.stats.faultStops++;
+    else if (t.stop.kind === 'syscall') this.stats.syscallStops++;
+    return { kind: 'stop', ctx: th, stop: t.stop };
+  }
+
+  override shutdown(): void {
+    for (const p of [...this.procs]) {
+      p.release();
+      const w = this.pidWatches.get(p);
+      if (w) this.unwatch(w);
+      if (p.pidfd >= 0) libc.close(p.pidfd);
+    }
+    this.procs.clear();
+    super.shutdown();
+    libc.close(this.sleepEpfd);
+  }
+}

@@ -1,0 +1,203 @@
+// A systrap address space: one stub process. Its leader thread stays under
+// ptrace and never runs application code: the Sentry injects into it the
+// mapping changes (the ptrace platform's batches, StubProcess) and the clone
+// of each application thread. Application threads are host threads of the
+// same process made by that clone, untraced, each with its shared area.
+
+import * as fs from 'node:fs';
+import * as libc from '../../host/libc';
+import type { AddressSpace, Context } from '../platform';
+import { Reg } from '../platform';
+import type { MemoryFile } from '../memfile';
+import { StubError, type StubProcess } from '../ptrace/stub';
+import { STUB_THREAD_CLONE_FLAGS } from '../ptrace/seccomp';
+import { SystrapThread } from './thread';
+import { A_STATE, AREA_SIZE, AREAS_BASE, CLONE_SITE, FIRST_TRAP_ADDR, MAX_SLOTS, ST_RESUME, ST_TRAPPED } from './stub_code';
+
+const SYS_MMAP = 9;
+const SYS_CLONE = 56;
+const MAP_SHARED_FIXED = 0x11;
+const MEMFD_IN_STUB = 3;
+const AREA_PAGES = AREA_SIZE / 4096;
+const SIGILL = 4;
+/** How long a new thread may take to report (it runs a few instructions). */
+const START_TIMEOUT_MS = 10_000;
+
+/** What the platform keeps of every address space: threads running application code, for its poll. */
+export interface ThreadSet {
+  add(th: SystrapThread): unknown;
+  delete(th: SystrapThread): unknown;
+}
+
+/** The platform's adaptive spin of the stubs (platform.ts). */
+export interface StubSpinner {
+  /** The spin a trap taken now was made with. */
+  current(): number;
+  /** A thread was answered: had it gone to sleep, after spinning spun iterations? */
+  answered(slept: boolean, spun: number): void;
+}
+
+export class SystrapProcess implements AddressSpace {
+  readonly threads = new Set<SystrapThread>();
+  private main: SystrapThread | null = null;
+  /** Area slots: frames of the memory file (first frame) by slot, kept for the life of the process. */
+  private readonly slotFrames: number[] = [];
+  /** Slots whose host thread was told to exit, with its tid (reused once the host thread is gone). */
+  private readonly freed: Array<{ slot: number; tid: number }> = [];
+  dead = false;
+  /** The process's pidfd (readable once every thread is gone), or -1. */
+  pidfd = -1;
+  /** Report a thread as gone (its process died under it) at the platform's next wait. */
+  onGone: (th: SystrapThread) => void = () => {};
+
+  constructor(
+    readonly leader: StubProcess,
+    private readonly memfile: MemoryFile,
+    private readonly runningSet: ThreadSet,
+    readonly spinner: StubSpinner,
+  ) {}
+
+  get pid(): number {
+    return this.leader.pid;
+  }
+  get reserved(): ReadonlyArray<{ start: number; end: number; name: string }> {
+    return this.leader.reserved;
+  }
+  get top(): number {
+    return this.leader.top;
+  }
+  get maxMappings(): number {
+    return this.leader.maxMappings;
+  }
+  get vdsoBase(): number {
+    return this.leader.vdsoBase;
+  }
+
+  areaAddr(slot: number): number {
+    return AREAS_BASE + slot * AREA_SIZE;
+  }
+
+  /** The thread was resumed: the platform's poll looks at it. */
+  running(th: SystrapThread): void {
+    this.runningSet.add(th);
+  }
+
+  threadGone(th: SystrapThread): void {
+    th.dead = true;
+    this.threads.delete(th);
+    this.runningSet.delete(th);
+    this.freed.push({ slot: th.slot, tid: th.tid });
+  }
+
+  mainContext(): Context {
+    if (!this.main) this.main = this.newThread();
+    return this.main;
+  }
+
+  newContext(via: Context): Context {
+    const from = via as SystrapThread;
+    if (!(from instanceof SystrapThread) || from.proc !== this || from.dead) throw new StubError('context of another address space');
+    const th = this.newThread();
+    th.regs.restore(from.regs.snapshot());
+    return th;
+  }
+
+  /** A slot for a new thread's area: one whose previous host thread is gone, or a fresh one. */
+  private takeSlot(): number {
+    for (let i = 0; i < this.freed.length; i++) {
+      const f = this.freed[i];
+      if (!fs.existsSync(`/proc/${this.pid}/task/${f.tid}`)) {
+        this.freed.splice(i, 1);
+        return f.slot;
+      }
+    }
+    const slot = this.slotFrames.length;
+    if (slot >= MAX_SLOTS) throw new StubError(`stub ${this.pid}: no room for another thread`);
+    const frame = this.memfile.alloc(AREA_PAGES);
+    this.slotFrames.push(frame);
+    this.leader.flushPending();
+    const r = this.leader.inject(SYS_MMAP, [this.areaAddr(slot), AREA_SIZE, 3, MAP_SHARED_FIXED, MEMFD_IN_STUB, frame * 4096]);
+    if (r !== this.areaAddr(slot)) throw new StubError(`stub ${this.pid}: cannot map a thread area (${r})`);
+    return slot;
+  }
+
+  /** Clone a host thread in the leader and wait for its first report (its ud2, after it installed the application filter). */
+  private newThread(): SystrapThread {
+    if (this.dead) throw new StubError('stub is gone');
+    const slot = this.takeSlot();
+    const area = this.memfile.bytes(this.slotFrames[slot], AREA_PAGES);
+    area.fill(0, 0, 4096);
+    const tid = this.leader.inject(SYS_CLONE, [STUB_THREAD_CLONE_FLAGS, 0, 0, 0, 0], undefined, {
+      rip: CLONE_SITE, regs: [[Reg.R12, this.areaAddr(slot)]],
+    });
+    if (tid <= 0) throw new StubError(`cannot make a thread in stub ${this.pid}: ${tid}`);
+    const th = new SystrapThread(this, slot, area, tid);
+    this.threads.add(th);
+    const state = new Int32Array(area.buffer, area.byteOffset, 1);
+    const until = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      // A signal that reached it before its filter was in place comes first: let it go on.
+      while (Atomics.load(state, A_STATE / 4) !== ST_TRAPPED) {
+        if (Date.now() > until) {
+          this.release();
+          throw new StubError(`new thread ${tid} of stub ${this.pid} did not start`);
+        }
+      }
+      const t = th.take();
+      if (t === null) throw new StubError(`new thread ${tid} of stub ${this.pid}: bad frame`);
+      if (t.signo === SIGILL && th.regs.get(Reg.RIP) === FIRST_TRAP_ADDR) break;
+      Atomics.store(state, A_STATE / 4, ST_RESUME);
+      libc.futexBuf(202, area, 1, 1, 0, 0, 0);
+    }
+    return th;
+  }
+
+  mapFrames(addr: number, npages: number, frame: number, prot: number): void {
+    this.leader.mapFrames(addr, npages, frame, prot);
+  }
+  unmap(addr: number, len: number): void {
+    this.leader.unmap(addr, len);
+  }
+  protect(addr: number, len: number, prot: number): void {
+    this.leader.protect(addr, len, prot);
+  }
+  readVdso(addr: number, len: number): Buffer | null {
+    return this.leader.readVdso(addr, len);
+  }
+  reserveMappings(n: number): void {
+    this.leader.reserveMappings(n);
+  }
+  flushPending(): void {
+    if (!this.dead) this.leader.flushPending();
+  }
+  discardPending(): void {
+    this.leader.discardPending();
+  }
+  unmapAllUser(): void {
+    this.leader.unmapAllUser();
+  }
+
+  /** Kill the host process; its areas go back to the memory file once it is reaped (the platform's pidfd watch). */
+  release(): void {
+    if (this.dead) return;
+    this.dead = true;
+    for (const th of [...this.threads]) this.threadGone(th);
+    this.leader.release();
+  }
+
+  /**
+   * A thread's area no longer describes a frame of it (the application wrote
+   * it): the process cannot go on faithfully. Every thread the kernel knows
+   * is reported gone, as if the process had been killed from outside.
+   */
+  killForBadFrame(): void {
+    for (const th of this.threads) this.onGone(th);
+    this.release();
+  }
+
+  /** After the host process is reaped: nothing can write the areas any more. */
+  freeAreas(): void {
+    for (const f of this.slotFrames) this.memfile.decRef(f, AREA_PAGES);
+    this.slotFrames.length = 0;
+  }
+}

@@ -1,0 +1,329 @@
+// One application thread on the systrap platform: a host thread of a stub
+// process that runs application code untraced, under the application filter,
+// and traps into the stub's handler for every system call and fault. Its
+// shared area (a run of memory-file frames, mapped in the stub and read by
+// the Sentry through its own mapping) holds the state word and, on the
+// alternate stack, the signal frame the host kernel wrote: the complete
+// register and FPU state. The Sentry copies what it needs once per trap into
+// its own Registers, and writes the answer back into the frame just before
+// it releases the thread. Everything in the area is hostile input: other
+// application threads can write it at any time.
+
+import * as fs from 'node:fs';
+import * as libc from '../../host/libc';
+import { type Context, type CpuTime, Reg, type Stop } from '../platform';
+import { PtraceRegs } from '../ptrace/regs';
+import { isVsyscallEntry } from '../ptrace/stops';
+import { StubError } from '../ptrace/stub_thread';
+import type { SystrapProcess } from './process';
+import {
+  A_FS_BASE, A_FUTEX_WAITING, A_GS_BASE, A_SIGINFO, A_SIGNO, A_STATE, A_UCONTEXT, ALTSTACK_OFF, AREA_SIZE, ST_EXIT, ST_RESUME,
+  ST_TRAPPED,
+} from './stub_code';
+
+const TICK_NS = 10_000_000;
+const SYS_FUTEX = 202;
+const FUTEX_WAKE = 1;
+/** The host signal Context.interrupt() sends; the handler reports it like any signal sent from outside. */
+const INTERRUPT_SIGNAL = 17;
+const SIGSYS = 31;
+const SIGSEGV = 11;
+const SYS_SECCOMP = 1;
+const SEGV_MAPERR = 1;
+const AUDIT_ARCH_X86_64 = 0xc000003e;
+const ENOSYS = 38;
+/** struct ucontext: uc_flags, uc_link, uc_stack (ss_sp, ss_flags, ss_size), then the sigcontext, then the mask. */
+const UC_STACK = 16;
+const UC_MCONTEXT = 40;
+const UC_SIGMASK = 40 + 256;
+const UC_SIZE = UC_SIGMASK + 8;
+const SC_CS = 144;
+const SC_FPSTATE = 184;
+const SIGINFO_SIZE = 128;
+/** Where each register of user_regs_struct lives in the sigcontext (-1: not there). */
+const SC_OFFSET: number[] = [];
+{
+  const m: Array<[Reg, number]> = [
+    [Reg.R8, 0], [Reg.R9, 8], [Reg.R10, 16], [Reg.R11, 24], [Reg.R12, 32], [Reg.R13, 40], [Reg.R14, 48], [Reg.R15, 56],
+    [Reg.RDI, 64], [Reg.RSI, 72], [Reg.RBP, 80], [Reg.RBX, 88], [Reg.RDX, 96], [Reg.RAX, 104], [Reg.RCX, 112], [Reg.RSP, 120],
+    [Reg.RIP, 128], [Reg.EFLAGS, 136],
+  ];
+  for (const [r, off] of m) SC_OFFSET[r] = off;
+}
+const GREGS = SC_OFFSET.map((off, r) => [r, off]).filter((x) => x !== undefined) as Array<[number, number]>;
+const USER_CS = 0x33;
+const USER_SS = 0x2b;
+/** struct _fpx_sw_bytes in the FXSAVE area's reserved bytes: magic1, extended_size, xfeatures (u64), xstate_size. */
+const SW_BYTES = 464;
+const FP_XSTATE_MAGIC1 = 0x46505853;
+const FP_XSTATE_MAGIC2 = 0x46505845;
+
+const SYSCALL_STOP: Stop = { kind: 'syscall' };
+const SYSCALL32_STOP: Stop = { kind: 'syscall32' };
+const INTERRUPTED_STOP: Stop = { kind: 'interrupted' };
+
+export class SystrapThread implements Context {
+  readonly regs = new PtraceRegs();
+  owner: unknown = null;
+  /** The area as the Sentry sees it: bytes, and 32-bit words for atomics and register copies. */
+  private readonly u32: Uint32Array;
+  private readonly i32: Int32Array;
+  /** The registers' buffer as 32-bit words. */
+  private readonly r32: Uint32Array;
+  /** The area's address in the stub. */
+  private readonly base: number;
+  /** Resumed into the application and no trap of it taken since. */
+  inApp = false;
+  interruptSent = false;
+  dead = false;
+  /** Released while it ran application code: its next trap ends it. */
+  doomed = false;
+  /** Where the frame of the trap being served lies (area offsets, checked): ucontext, FPU state and its size. */
+  private uc = 0;
+  private fpOff = 0;
+  private fpSize = 0;
+  /** An FPU image the kernel set, written into the frame at resume. */
+  private fp: Buffer | null = null;
+  private lastCpu: CpuTime = { userNs: 0, sysNs: 0 };
+  /** The stubs' spin when this trap was taken. */
+  private spunWith = 0;
+
+  constructor(
+    readonly proc: SystrapProcess,
+    /** The slot of the thread's area in the stub (its address: AREAS_BASE + slot * AREA_SIZE). */
+    readonly slot: number,
+    /** The area's bytes in the Sentry's mapping of the memory file. */
+    readonly area: Buffer,
+    public tid: number,
+  ) {
+    this.u32 = new Uint32Array(area.buffer, area.byteOffset, AREA_SIZE / 4);
+    this.r32 = new Uint32Array(this.regs.buf.buffer, this.regs.buf.byteOffset, this.regs.buf.length / 4);
+    this.base = proc.areaAddr(slot);
+    this.i32 = new Int32Array(area.buffer, area.byteOffset, AREA_SIZE / 4);
+  }
+
+  get hostTid(): number {
+    return this.tid;
+  }
+
+  /** Has the thread published a trap? (The main wait's poll: one atomic load.) */
+  trapped(): boolean {
+    return Atomics.load(this.i32, A_STATE / 4) === ST_TRAPPED;
+  }
+
+  /** Store a non-negative integer below 2^53 at an 8-aligned offset of the area. */
+  private put64(off: number, v: number): void {
+    this.u32[off >> 2] = v % 4294967296;
+    this.u32[(off >> 2) + 1] = Math.floor(v / 4294967296);
+  }
+
+  private u64(off: number): number {
+    return this.u32[(off >> 2) + 1] * 4294967296 + this.u32[off >> 2];
+  }
+
+  /**
+   * Take the trap the thread published: check where its frame lies, copy the
+   * registers out of it and classify it. Null when the area does not describe
+   * a frame of this thread (written by the application): the caller ends the
+   * address space, since this thread can no longer be resumed correctly.
+   */
+  take(): { signo: number; stop: Stop } | null {
+    this.inApp = false;
+    this.spunWith = this.proc.spinner.current();
+    const base = this.base;
+    const signo = this.u32[A_SIGNO / 4];
+    const uc = this.u64(A_UCONTEXT) - base;
+    const si = this.u64(A_SIGINFO) - base;
+    if (!(uc >= ALTSTACK_OFF && uc + UC_SIZE <= AREA_SIZE && uc % 8 === 0)) return null;
+    if (!(si >= ALTSTACK_OFF && si + SIGINFO_SIZE <= AREA_SIZE && si % 8 === 0)) return null;
+    const fpOff = this.u64(uc + UC_MCONTEXT + SC_FPSTATE) - base;
+    if (!(fpOff >= ALTSTACK_OFF && fpOff + 512 <= AREA_SIZE && fpOff % 64 === 0)) return null;
+    let fpSize = 512;
+    if (this.u32[(fpOff + SW_BYTES) >> 2] === FP_XSTATE_MAGIC1) {
+      const xsize = this.u32[(fpOff + SW_BYTES + 16) >> 2];
+      if (xsize > 512 && fpOff + xsize + 4 <= AREA_SIZE) fpSize = xsize;
+    }
+    this.uc = uc;
+    this.fpOff = fpOff;
+    this.fpSize = fpSize;
+    this.fp = null;
+    // The registers, from the sigcontext into user_regs_struct order.
+    const r = this.regs;
+    const dst = this.r32;
+    const sc = (uc + UC_MCONTEXT) >> 2;
+    for (const [reg, off] of GREGS) {
+      dst[reg * 2] = this.u32[sc + off / 4];
+      dst[reg * 2 + 1] = this.u32[sc + off / 4 + 1];
+    }
+    r.set(Reg.CS, this.area.readUInt16LE(uc + UC_MCONTEXT + SC_CS));
+    r.set(Reg.SS, this.area.readUInt16LE(uc + UC_MCONTEXT + SC_CS + 6));
+    for (const x of [Reg.DS, Reg.ES, Reg.FS, Reg.GS]) r.set(x, 0);
+    dst[Reg.FS_BASE * 2] = this.u32[A_FS_BASE / 4];
+    dst[Reg.FS_BASE * 2 + 1] = this.u32[A_FS_BASE / 4 + 1];
+    dst[Reg.GS_BASE * 2] = this.u32[A_GS_BASE / 4];
+    dst[Reg.GS_BASE * 2 + 1] = this.u32[A_GS_BASE / 4 + 1];
+    r.set(Reg.ORIG_RAX, -1);
+    r.dirty = false;
+    r.raxDirty = false;
+    return { signo, stop: this.classify(signo, si) };
+  }
+
+  private classify(signo: number, si: number): Stop {
+    const code = this.i32[(si + 8) >> 2];
+    if (signo === INTERRUPT_SIGNAL) this.interruptSent = false;
+    // si_code <= 0: sent by a process (the platform's interrupt, or from outside), not raised by the CPU or seccomp.
+    if (code <= 0) return INTERRUPTED_STOP;
+    const r = this.regs;
+    if (signo === SIGSYS) {
+      if (code !== SYS_SECCOMP) return INTERRUPTED_STOP;
+      const callAddr = Number(this.area.readBigInt64LE(si + 16));
+      const nr = this.i32[(si + 24) >> 2];
+      const arch = this.u32[(si + 28) >> 2];
+      if (isVsyscallEntry(callAddr)) {
+        // The host emulated the `ret` already (rip = caller, rsp + 8): undo it, as on ptrace.
+        r.set(Reg.RIP, callAddr);
+        r.set(Reg.RSP, r.get(Reg.RSP) - 8);
+        r.dirty = false;
+        return { kind: 'fault', signo: SIGSEGV, code: SEGV_MAPERR, addr: callAddr };
+      }
+      // As a ptrace syscall stop shows it: the number in orig_rax, -ENOSYS in rax.
+      r.set(Reg.ORIG_RAX, nr);
+      r.set(Reg.RAX, -ENOSYS);
+      r.dirty = false;
+      r.raxDirty = false;
+      return arch === AUDIT_ARCH_X86_64 ? SYSCALL_STOP : SYSCALL32_STOP;
+    }
+    if (signo === 11 || signo === 7 || signo === 8 || signo === 4 || signo === 5) {
+      return { kind: 'fault', signo, code, addr: Number(this.area.readBigInt64LE(si + 16)) };
+    }
+    return INTERRUPTED_STOP;
+  }
+
+  /** Write the registers (and a new FPU state) into the frame and let the thread return to them. */
+  resume(): void {
+    if (this.dead) throw new StubError(`thread ${this.tid} is gone`);
+    if (this.proc.dead) {
+      // Its process died while the kernel held it: the next wait reports that.
+      this.proc.onGone(this);
+      return;
+    }
+    this.proc.flushPending();
+    const r = this.regs;
+    const src = this.r32;
+    const uc = this.uc;
+    const sc = (uc + UC_MCONTEXT) >> 2;
+    for (const [reg, off] of GREGS) {
+      this.u32[sc + off / 4] = src[reg * 2];
+      this.u32[sc + off / 4 + 1] = src[reg * 2 + 1];
+    }
+    // The selectors are always the 64-bit user ones: another cs would make sigreturn fault.
+    this.area.writeUInt16LE(USER_CS, uc + UC_MCONTEXT + SC_CS);
+    this.area.writeUInt16LE(USER_SS, uc + UC_MCONTEXT + SC_CS + 6);
+    this.put64(uc + UC_MCONTEXT + SC_FPSTATE, this.base + this.fpOff);
+    // The application's mask and alternate stack are the Sentry's bookkeeping: the host's are fixed.
+    this.put64(uc + UC_SIGMASK, 0);
+    this.put64(uc + UC_STACK, this.base + ALTSTACK_OFF);
+    this.put64(uc + UC_STACK + 8, 0);
+    this.put64(uc + UC_STACK + 16, AREA_SIZE - ALTSTACK_OFF);
+    this.u32[A_FS_BASE / 4] = src[Reg.FS_BASE * 2];
+    this.u32[A_FS_BASE / 4 + 1] = src[Reg.FS_BASE * 2 + 1];
+    this.u32[A_GS_BASE / 4] = src[Reg.GS_BASE * 2];
+    this.u32[A_GS_BASE / 4 + 1] = src[Reg.GS_BASE * 2 + 1];
+    if (this.fp) this.writeFp(this.fp);
+    this.fp = null;
+    r.dirty = r.raxDirty = false;
+    this.inApp = true;
+    this.proc.running(this);
+    const slept = this.answer(ST_RESUME);
+    this.proc.spinner.answered(slept, this.spunWith);
+  }
+
+  /** Set the state word and wake the handler if it sleeps in its futex (then true). */
+  private answer(state: number): boolean {
+    Atomics.store(this.i32, A_STATE / 4, state);
+    if (Atomics.load(this.i32, A_FUTEX_WAITING / 4) === 0) return false;
+    libc.futexBuf(SYS_FUTEX, this.area, FUTEX_WAKE, 1, 0, 0, 0);
+    return true;
+  }
+
+  interrupt(): void {
+    if (!this.inApp || this.interruptSent || this.dead) return;
+    if (libc.tgkill(this.proc.pid, this.tid, INTERRUPT_SIGNAL) === 0) this.interruptSent = true;
+  }
+
+  release(): void {
+    if (this.dead || this.doomed) return;
+    if (this.inApp) {
+      this.doomed = true;
+      this.interrupt();
+      return;
+    }
+    this.exitNow();
+  }
+
+  /** The thread is held in its handler: tell it to exit, and forget it. */
+  exitNow(): void {
+    this.dead = true;
+    this.inApp = false;
+    this.proc.threadGone(this);
+    this.answer(ST_EXIT);
+  }
+
+  cpuTime(precise = false): CpuTime {
+    const dir = `/proc/${this.proc.pid}/task/${this.tid}`;
+    try {
+      const stat = fs.readFileSync(`${dir}/stat`, 'latin1');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ut = Number(f[11]);
+      const st = Number(f[12]);
+      let userNs = ut * TICK_NS;
+      let sysNs = st * TICK_NS;
+      if (precise) {
+        const total = Number(fs.readFileSync(`${dir}/schedstat`, 'latin1').split(' ')[0]);
+        if (Number.isFinite(total)) {
+          userNs = ut + st > 0 ? Math.round((total * ut) / (ut + st)) : total;
+          sysNs = total - userNs;
+        }
+      }
+      if (Number.isFinite(userNs) && Number.isFinite(sysNs)) this.lastCpu = { userNs, sysNs };
+    } catch {
+      // The thread is gone: its last reading stands.
+    }
+    return { ...this.lastCpu };
+  }
+
+  /** The FPU image of the frame (XSAVE layout with its software bytes, or FXSAVE's 512 bytes). */
+  getFpState(): Buffer {
+    if (this.fp) return Buffer.from(this.fp);
+    return Buffer.from(this.area.subarray(this.fpOff, this.fpOff + this.fpSize));
+  }
+
+  setFpState(b: Buffer): void {
+    this.fp = Buffer.from(b);
+  }
+
+  /**
+   * Put an image into the frame in the layout the host's sigreturn checks: the
+   * software bytes and the second magic stay the host's (they describe this
+   * frame); what the image lacks is zero (components its XSTATE_BV marks as
+   * unused).
+   */
+  private writeFp(img: Buffer): void {
+    const at = this.fpOff;
+    const size = this.fpSize;
+    if (img.length <= 512) {
+      // An FXSAVE image sets x87 and SSE only, as ptrace's SETFPREGS does: the
+      // other components (the upper halves, PKRU with the stub code's
+      // execute-only key) stay as the frame has them.
+      img.copy(this.area, at, 0, SW_BYTES);
+      if (size > 512) this.area.writeBigUInt64LE(this.area.readBigUInt64LE(at + 512) | 3n, at + 512);
+      return;
+    }
+    const sw = Buffer.from(this.area.subarray(at + SW_BYTES, at + 512));
+    const dst = this.area.subarray(at, at + size);
+    dst.fill(0);
+    img.copy(dst, 0, 0, Math.min(img.length, size));
+    sw.copy(dst, SW_BYTES);
+    if (size > 512) this.area.writeUInt32LE(FP_XSTATE_MAGIC2, at + size);
+  }
+}

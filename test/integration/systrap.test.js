@@ -1,0 +1,143 @@
+'use strict';
+// The systrap platform (platform/systrap), run explicitly with --platform
+// systrap whatever TSVISOR_PLATFORM says: programs work on it, and hostile
+// programs that know the stub's layout (test/hostile/systrap.c) get nothing
+// of the host out of it. Skipped where the host cannot run systrap (the
+// sandbox then says so on stderr and runs on ptrace).
+
+const assert = require('node:assert');
+const childProcess = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { test } = require('node:test');
+const h = require('../lib/harness');
+const w = require('../lib/stubwatch');
+
+const DIST = path.join(h.ROOT, 'dist');
+const FLAGS = ['--platform', 'systrap'];
+const UNAVAILABLE = /systrap platform unavailable/;
+
+function build(t, dir) {
+  if (!h.needTools(t, ['gcc'])) return null;
+  const bin = path.join(dir, 'systrap');
+  const src = path.join(__dirname, '..', 'hostile', 'systrap.c');
+  const cc = childProcess.spawnSync('gcc', ['-O1', '-static', '-pthread', '-o', bin, src], { encoding: 'utf8' });
+  assert.strictEqual(cc.status, 0, cc.stderr);
+  return bin;
+}
+
+/** The stub's layout, as an attacker who read the source knows it. */
+function layout() {
+  const elf = require(path.join(DIST, 'platform/ptrace/stub_elf.js'));
+  const code = require(path.join(DIST, 'platform/systrap/stub_code.js'));
+  const img = elf.stubElf(code.SYSTRAP_CODE);
+  const syscalls = [];
+  for (let i = 120; i + 1 < img.length; i++) if (img[i] === 0x0f && img[i + 1] === 0x05) syscalls.push(elf.STUB_BASE + i);
+  // The handler's rt_sigreturn: mov eax, 15; syscall.
+  const sig = Buffer.from([0xb8, 0x0f, 0, 0, 0, 0x0f, 0x05]);
+  const at = img.indexOf(sig);
+  assert.ok(at > 0, 'the handler has an rt_sigreturn');
+  return { syscalls, sigreturn: elf.STUB_BASE + at + 5, code, elf };
+}
+
+/** Host pids and tids of the stubs' group, sampled while the sandbox runs. */
+function hostIds(pgid) {
+  const ids = [];
+  for (const p of w.group(pgid)) {
+    ids.push(p.pid);
+    try {
+      for (const t of fs.readdirSync(`/proc/${p.pid}/task`)) ids.push(Number(t));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ids;
+}
+
+function skipIfUnavailable(t, r) {
+  if (UNAVAILABLE.test(r.stderr)) {
+    t.skip('systrap is not available on this host');
+    return true;
+  }
+  return false;
+}
+
+test('systrap runs a shell pipeline, threads and a forking program', { timeout: 120_000 }, (t) => {
+  const r = h.runSandbox(['/bin/sh', '-c', 'echo one; (echo two; echo three) | wc -l; /bin/true && echo four'], { flags: FLAGS });
+  if (skipIfUnavailable(t, r)) return;
+  assert.strictEqual(r.status, 0, h.describe('sandbox', r));
+  assert.strictEqual(r.stdout, 'one\n2\nfour\n');
+  const py = h.runSandbox(['python3', '-c', 'import threading,os\nr=[]\nts=[threading.Thread(target=lambda i=i: r.append(i*i)) for i in range(8)]\n[x.start() for x in ts]\n[x.join() for x in ts]\nprint(sorted(r))\npid=os.fork()\nif pid==0: os._exit(7)\nprint(os.waitpid(pid,0)[1]>>8)'], { flags: FLAGS });
+  assert.strictEqual(py.status, 0, h.describe('python3', py));
+  assert.strictEqual(py.stdout, '[0, 1, 4, 9, 16, 25, 36, 49]\n7\n');
+});
+
+test("jumping onto the stub's syscall instructions gives no host call", { timeout: 180_000 }, async (t) => {
+  const dir = h.tmpDir('tsvisor-systrap-');
+  const bin = build(t, dir);
+  if (!bin) return;
+  const { syscalls } = layout();
+  const seen = new Set();
+  const r = await w.runWatched([bin, 'jump', '39', ...syscalls.map((a) => a.toString(16))], {
+    flags: FLAGS, cwd: '/', sample: (pgid) => hostIds(pgid).forEach((id) => seen.add(id)),
+  });
+  if (skipIfUnavailable(t, r)) return;
+  assert.strictEqual(r.status, 0, `sandbox: ${r.status} ${r.signal}\n${r.stderr}\n${r.stdout}`);
+  // Each attempt ends with a signal the program caught (the call was the Sentry's: it printed what came back), or
+  // its process killed by the host (the control filter kills calls from the stub's code that are not the stub's own).
+  const outcomes = r.stdout.split('\n').filter((l) => l.startsWith('jump ') || /: child killed by signal \d+$/.test(l));
+  assert.strictEqual(outcomes.length, syscalls.length, r.stdout);
+  assert.ok(seen.size > 0, 'the stubs were seen');
+  for (const l of outcomes.filter((x) => x.startsWith('jump '))) {
+    const m = /^jump (\w+) nr 39: signal (\d+) rax (-?\d+) pid (\d+)$/.exec(l);
+    assert.ok(m, l);
+    assert.ok(!seen.has(Number(m[3])), `a host pid came back: ${l}`);
+    // A call that completed (at a syscall; int3 pair) was the sandbox's own getpid.
+    if (m[2] === '5') assert.strictEqual(m[3], m[4], l);
+  }
+  assert.match(r.stdout, /^done$/m);
+  assert.deepStrictEqual(r.leftovers, [], 'no stub process survives the sandbox');
+});
+
+test('a forged frame through the stub\'s rt_sigreturn, junk in the shared areas: the Sentry survives', { timeout: 180_000 }, async (t) => {
+  const dir = h.tmpDir('tsvisor-systrap-');
+  const bin = build(t, dir);
+  if (!bin) return;
+  const { sigreturn, code } = layout();
+  const seen = new Set();
+  const r = await w.runWatched([bin, 'sigreturn', sigreturn.toString(16)], {
+    flags: FLAGS, cwd: '/', sample: (pgid) => hostIds(pgid).forEach((id) => seen.add(id)),
+  });
+  if (skipIfUnavailable(t, r)) return;
+  assert.strictEqual(r.status, 0, `sandbox: ${r.status} ${r.signal}\n${r.stderr}\n${r.stdout}`);
+  // With every host signal blocked the next trap cannot be delivered: the host ends that process, nothing else.
+  assert.match(r.stdout, /^sigreturn: child (killed by signal \d+|exit 0)$/m);
+  const after = /after forged sigreturn: getpid (-?\d+)/.exec(r.stdout);
+  if (after) assert.ok(!seen.has(Number(after[1])), `a host pid came back: ${after[0]}`);
+  assert.match(r.stdout, /^done$/m);
+  const s = await w.runWatched([bin, 'scribble', code.AREAS_BASE.toString(16)], { flags: FLAGS, cwd: '/' });
+  assert.strictEqual(s.status, 0, `sandbox: ${s.status} ${s.signal}\n${s.stderr}\n${s.stdout}`);
+  assert.match(s.stdout, /^scribble: child (killed by signal \d+|exit \d+)$/m);
+  assert.doesNotMatch(s.stderr, /internal error|TypeError|RangeError/);
+  assert.match(s.stdout, /^done$/m);
+  assert.deepStrictEqual(s.leftovers, [], 'no stub process survives the sandbox');
+});
+
+test("the stub's regions cannot be mapped over, protected or unmapped", { timeout: 120_000 }, async (t) => {
+  const dir = h.tmpDir('tsvisor-systrap-');
+  const bin = build(t, dir);
+  if (!bin) return;
+  const { code } = layout();
+  const targets = [code.STUB_FILTER, code.STUB_GLOBAL, code.AREAS_BASE, code.AREAS_BASE + code.AREA_SIZE];
+  const r = h.runSandbox([bin, 'mapover', ...targets.map((a) => a.toString(16))], { flags: FLAGS, cwd: '/' });
+  if (skipIfUnavailable(t, r)) return;
+  assert.strictEqual(r.status, 0, h.describe('sandbox', r));
+  for (const a of targets) {
+    const x = a.toString(16);
+    // As Linux answers beyond TASK_SIZE (mapattack.c checks the same natively).
+    assert.match(r.stdout, new RegExp(`^mmap fixed at ${x}: Cannot allocate memory$`, 'm'));
+    assert.match(r.stdout, new RegExp(`^mprotect at ${x}: Cannot allocate memory$`, 'm'));
+    assert.match(r.stdout, new RegExp(`^munmap at ${x}: Invalid argument$`, 'm'));
+  }
+  assert.strictEqual((r.stdout.match(/^getpid after: \d+$/gm) || []).length, targets.length);
+});
