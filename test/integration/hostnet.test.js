@@ -85,7 +85,7 @@ test('host mode: ip(8) and /proc/net/{route,if_inet6,dev} show the host (a priva
   if (!netnsWorks()) return t.skip('unshare --net is not permitted here');
   // The machine's own interfaces change under the tests (other containers' veths come and go).
   const setup = 'echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad && ip link set lo up && ip link add v0 type veth peer name v1 && ip addr add 10.9.8.7/24 dev v0 && ip link set v0 up && ' +
-    'ip link set v1 up && ip -6 addr add fd12::1/64 dev v0 nodad && ip route add default via 10.9.8.1';
+    'ip link set v1 up && ip -6 addr add fd12::1/64 dev v0 nodad && ip route add default via 10.9.8.1 && sleep 1';
   const cmd = "ip addr; ip route; ip -6 route; ip link; cat /proc/net/route /proc/net/if_inet6 | sort; cut -d: -f1 /proc/net/dev";
   const script = `${setup} && sh -c '${cmd}' && echo ===== && ${process.execPath} ${h.TSVISOR} do --network host -- /bin/sh -c '${cmd}'`;
   const r = h.runNative(['unshare', '--map-root-user', '--net', 'sh', '-c', script], { env: h.sentryEnv() });
@@ -384,7 +384,7 @@ test('host mode in a private namespace with a veth pair: netlinkroute and ifioct
   if (!netnsWorks()) return t.skip('unshare --net is not permitted here');
   const b = h.buildPrograms();
   const setup = 'echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad && ip link set lo up && ip link add v0 type veth peer name v1 && ip addr add 10.9.8.7/24 dev v0 && ip link set v0 up && ' +
-    'ip link set v1 up && ip -6 addr add fd12::1/64 dev v0 nodad && ip route add default via 10.9.8.1';
+    'ip link set v1 up && ip -6 addr add fd12::1/64 dev v0 nodad && ip route add default via 10.9.8.1 && sleep 1';
   for (const argv of [[b.netlinkroute.dynamic], [b.ifioctl.static, 'inet'], [b.ifioctl.dynamic]]) {
     const prog = argv.join(' ');
     const script = `${setup} && ${prog} && echo ===== && ${process.execPath} ${h.TSVISOR} do --network host -- ${prog}`;
