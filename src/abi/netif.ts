@@ -150,6 +150,8 @@ export interface NetLink {
   /** IFF_*. */
   flags: number;
   mtu: number;
+  /** IFLA_LINK: the link this one is stacked on or paired with (a veth's peer), null if none. */
+  link: number | null;
   /** Hardware address and broadcast address (6 bytes for Ethernet and loopback). */
   hwaddr: Buffer;
   broadcast: Buffer;

@@ -5,7 +5,7 @@
 import * as libc from './libc';
 import {
   AF_NETLINK, IFA_ADDRESS, IFA_BROADCAST, IFA_CACHEINFO, IFA_FLAGS, IFA_LABEL, IFA_LOCAL, IFADDRMSG_LEN, IFINFOMSG_LEN, IFLA_ADDRESS,
-  IFLA_BROADCAST, IFLA_GROUP, IFLA_IFNAME, IFLA_LINKMODE, IFLA_MTU, IFLA_OPERSTATE, IFLA_QDISC, IFLA_STATS64, IFLA_TXQLEN, NETLINK_ROUTE,
+  IFLA_BROADCAST, IFLA_GROUP, IFLA_IFNAME, IFLA_LINK, IFLA_LINKMODE, IFLA_MTU, IFLA_OPERSTATE, IFLA_QDISC, IFLA_STATS64, IFLA_TXQLEN, NETLINK_ROUTE,
   NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_DUMP, NLM_F_REQUEST, RTA_DST, RTA_GATEWAY, RTA_OIF, RTA_PREF, RTA_PREFSRC, RTA_PRIORITY,
   RTA_TABLE, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, RTMSG_LEN, nlmsgAlign, zeroStats,
   type NetAddr, type NetLink, type NetRoute, type NetSnapshot,
@@ -66,6 +66,7 @@ function link(b: Buffer): NetLink | null {
   }
   return {
     index: b.readInt32LE(4), name: str(a.get(IFLA_IFNAME)), type: b.readUInt16LE(2), flags: b.readUInt32LE(8), mtu: u32(a.get(IFLA_MTU)),
+    link: a.has(IFLA_LINK) ? u32(a.get(IFLA_LINK)) : null,
     hwaddr: copy(a.get(IFLA_ADDRESS)) ?? Buffer.alloc(0), broadcast: copy(a.get(IFLA_BROADCAST)) ?? Buffer.alloc(0), qdisc: str(a.get(IFLA_QDISC)),
     txqlen: u32(a.get(IFLA_TXQLEN)), operstate: a.get(IFLA_OPERSTATE)?.[0] ?? 0, linkmode: a.get(IFLA_LINKMODE)?.[0] ?? 0, group: u32(a.get(IFLA_GROUP)), stats,
   };

@@ -68,7 +68,7 @@ export class LoopbackTable implements InterfaceTable {
     lo6[15] = 1;
     return {
       links: [{
-        index: 1, name: 'lo', type: ARPHRD_LOOPBACK, flags: IFF_UP | IFF_LOOPBACK | IFF_RUNNING | IFF_LOWER_UP, mtu: 65536,
+        index: 1, name: 'lo', type: ARPHRD_LOOPBACK, flags: IFF_UP | IFF_LOOPBACK | IFF_RUNNING | IFF_LOWER_UP, mtu: 65536, link: null,
         hwaddr: Buffer.alloc(6), broadcast: Buffer.alloc(6), qdisc: 'noqueue', txqlen: 1000, operstate: IF_OPER_UNKNOWN, linkmode: 0, group: 0,
         stats: zeroStats(),
       }],

@@ -7,7 +7,7 @@ import { Errno, E } from '../../abi/errno';
 import { AF_INET, AF_INET6, AF_UNSPEC } from '../../abi/socket';
 import {
   IFA_ADDRESS, IFA_BROADCAST, IFA_CACHEINFO, IFA_FLAGS, IFA_LABEL, IFA_LOCAL, IFADDRMSG_LEN, IFINFOMSG_LEN, IFLA_ADDRESS, IFLA_BROADCAST,
-  IFLA_GROUP, IFLA_IFNAME, IFLA_LINKMODE, IFLA_MTU, IFLA_OPERSTATE, IFLA_QDISC, IFLA_STATS, IFLA_STATS64, IFLA_TXQLEN, NLMSG_HDRLEN,
+  IFLA_GROUP, IFLA_IFNAME, IFLA_LINK, IFLA_LINKMODE, IFLA_MTU, IFLA_OPERSTATE, IFLA_QDISC, IFLA_STATS, IFLA_STATS64, IFLA_TXQLEN, NLMSG_HDRLEN,
   NLM_F_DUMP, RTA_DST, RTA_GATEWAY, RTA_OIF, RTA_PREF, RTA_PREFSRC, RTA_PRIORITY, RTA_TABLE, RTM_BASE, RTM_GETADDR,
   RTM_GETLINK, RTM_GETROUTE, RTM_MAX, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, RTMSG_LEN, nlmsgAlign,
   type NetAddr, type NetLink, type NetRoute, type NetSnapshot,
@@ -57,11 +57,13 @@ function linkBody(l: NetLink): Buffer[] {
     st32.writeUInt32LE(v % 0x100000000, 4 * i);
     st64.writeBigUInt64LE(BigInt(v), 8 * i);
   });
-  return [
+  const parts = [
     h, attr(IFLA_IFNAME, cstr(l.name)), attr(IFLA_TXQLEN, u32(l.txqlen)), attr(IFLA_OPERSTATE, u8(l.operstate)), attr(IFLA_LINKMODE, u8(l.linkmode)),
     attr(IFLA_MTU, u32(l.mtu)), attr(IFLA_GROUP, u32(l.group)), attr(IFLA_ADDRESS, l.hwaddr), attr(IFLA_BROADCAST, l.broadcast), attr(IFLA_QDISC, cstr(l.qdisc)),
     attr(IFLA_STATS, st32), attr(IFLA_STATS64, st64),
   ];
+  if (l.link !== null) parts.push(attr(IFLA_LINK, u32(l.link)));
+  return parts;
 }
 
 function addrBody(a: NetAddr): Buffer[] {
