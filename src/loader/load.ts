@@ -33,6 +33,8 @@ export interface ExecFile {
   accessed?(): void;
   /** The loader is done with the file (its mappings, if any, keep it open). */
   done?(): void;
+  /** Writing the file is allowed again though it stays mapped (the interpreter, once loaded). */
+  allowWrite?(): void;
   /** Its security.capability attribute (file capabilities), if any. */
   caps?: Buffer | null;
   /** On a nosuid mount. */
@@ -190,8 +192,9 @@ function loadElf(mm: MemoryManager, req: LoadRequest, vdsoBase: number, file: Ex
   if (interp) {
     const span = pageAlignUp(interp.elf.maxVaddr) - pageAlignDown(interp.elf.minVaddr);
     interpBias = mm.findFree(span) - pageAlignDown(interp.elf.minVaddr);
+    mapSegments(mm, interp.file, interp.elf, interpBias);
     // Linux lets writers at the interpreter again once it is loaded: only the program itself stays denied.
-    mapSegments(mm, { ...interp.file, hold: undefined }, interp.elf, interpBias);
+    interp.file.allowWrite?.();
   }
 
   const cpu = req.cpu;

@@ -197,7 +197,7 @@ export class Sandbox {
       const { hold, accessed, done } = execOpen(f);
       return {
         path: f.path, size: f.size, read: f.read, mappable: f.mappable, dev: inode.fs.dev, ino: inode.ino, mode: f.mode, uid: f.uid, gid: f.gid,
-        caps: f.caps, nosuid: f.nosuid, readable: f.readable, hold, accessed, done,
+        caps: f.caps, nosuid: f.nosuid, readable: f.readable, hold, accessed, done, allowWrite: () => f.hold.allowWrite(),
       };
     };
     this.kernel.lifecycle.execVfs = {

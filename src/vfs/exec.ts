@@ -46,12 +46,20 @@ export interface ExecFile {
  */
 class DenyWrite {
   private refs = 0;
-  constructor(private readonly inode: Inode) {}
+  private denies: boolean;
+  constructor(private readonly inode: Inode) {
+    this.denies = !inode.execWhileWritable;
+  }
   incRef(): void {
-    if (this.refs++ === 0 && !this.inode.execWhileWritable) this.inode.writeCount--;
+    if (this.refs++ === 0 && this.denies) this.inode.writeCount--;
   }
   decRef(): void {
-    if (--this.refs === 0 && !this.inode.execWhileWritable) this.inode.writeCount++;
+    if (--this.refs === 0 && this.denies) this.inode.writeCount++;
+  }
+  /** Writers are let in again while the mappings stay (Linux does so for the ELF interpreter once loaded). */
+  allowWrite(): void {
+    if (this.denies && this.refs > 0) this.inode.writeCount++;
+    this.denies = false;
   }
 }
 
