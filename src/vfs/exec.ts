@@ -98,6 +98,8 @@ export function execFileAt(t: ExecTask, vp: VPath): ExecFile {
 export interface ExecOpened {
   /** One reference per mapping of the file (each also denies writing, as ExecFile.hold). */
   hold: { incRef(): void; decRef(): void };
+  /** The same without denying writes (the interpreter's mappings: Linux lets it be written once loaded). */
+  keepOpen: { incRef(): void; decRef(): void };
   /** The loader read the file (IN_ACCESS). */
   accessed(): void;
   /** The exec is done with the file: its own reference goes (the mappings keep theirs). */
@@ -130,6 +132,12 @@ export function execOpen(f: ExecFile): ExecOpened {
         f.hold.decRef();
         drop();
       },
+    },
+    keepOpen: {
+      incRef: () => {
+        refs++;
+      },
+      decRef: drop,
     },
     accessed: () => notifyFile(dentry, inode, IN_ACCESS),
     done: () => {
