@@ -33,8 +33,8 @@ export interface ExecFile {
   accessed?(): void;
   /** The loader is done with the file (its mappings, if any, keep it open). */
   done?(): void;
-  /** Writing the file is allowed again though it stays mapped (the interpreter, once loaded). */
-  allowWrite?(): void;
+  /** As hold, without denying writes: what the interpreter's mappings take. */
+  keepOpen?: { incRef(): void; decRef(): void };
   /** Its security.capability attribute (file capabilities), if any. */
   caps?: Buffer | null;
   /** On a nosuid mount. */
@@ -192,9 +192,8 @@ function loadElf(mm: MemoryManager, req: LoadRequest, vdsoBase: number, file: Ex
   if (interp) {
     const span = pageAlignUp(interp.elf.maxVaddr) - pageAlignDown(interp.elf.minVaddr);
     interpBias = mm.findFree(span) - pageAlignDown(interp.elf.minVaddr);
-    mapSegments(mm, interp.file, interp.elf, interpBias);
     // Linux lets writers at the interpreter again once it is loaded: only the program itself stays denied.
-    interp.file.allowWrite?.();
+    mapSegments(mm, { ...interp.file, hold: interp.file.keepOpen }, interp.elf, interpBias);
   }
 
   const cpu = req.cpu;

@@ -194,10 +194,10 @@ export class Sandbox {
     const forLoader = (f: ReturnType<typeof openForExec>): ExecFile => {
       if (!f.mappable) throw new Errno(E.EACCES);
       const inode = f.vpath.dentry.inode;
-      const { hold, accessed, done } = execOpen(f);
+      const { hold, keepOpen, accessed, done } = execOpen(f);
       return {
         path: f.path, size: f.size, read: f.read, mappable: f.mappable, dev: inode.fs.dev, ino: inode.ino, mode: f.mode, uid: f.uid, gid: f.gid,
-        caps: f.caps, nosuid: f.nosuid, readable: f.readable, hold, accessed, done, allowWrite: () => f.hold.allowWrite(),
+        caps: f.caps, nosuid: f.nosuid, readable: f.readable, hold, keepOpen, accessed, done,
       };
     };
     this.kernel.lifecycle.execVfs = {

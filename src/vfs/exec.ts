@@ -46,7 +46,7 @@ export interface ExecFile {
  */
 class DenyWrite {
   private refs = 0;
-  private denies: boolean;
+  private readonly denies: boolean;
   constructor(private readonly inode: Inode) {
     this.denies = !inode.execWhileWritable;
   }
@@ -55,11 +55,6 @@ class DenyWrite {
   }
   decRef(): void {
     if (--this.refs === 0 && this.denies) this.inode.writeCount++;
-  }
-  /** Writers are let in again while the mappings stay (Linux does so for the ELF interpreter once loaded). */
-  allowWrite(): void {
-    if (this.denies && this.refs > 0) this.inode.writeCount++;
-    this.denies = false;
   }
 }
 
@@ -106,6 +101,8 @@ export function execFileAt(t: ExecTask, vp: VPath): ExecFile {
 export interface ExecOpened {
   /** One reference per mapping of the file (each also denies writing, as ExecFile.hold). */
   hold: { incRef(): void; decRef(): void };
+  /** The same without denying writes (the interpreter's mappings: Linux lets it be written once loaded). */
+  keepOpen: { incRef(): void; decRef(): void };
   /** The loader read the file (IN_ACCESS). */
   accessed(): void;
   /** The exec is done with the file: its own reference goes (the mappings keep theirs). */
@@ -138,6 +135,12 @@ export function execOpen(f: ExecFile): ExecOpened {
         f.hold.decRef();
         drop();
       },
+    },
+    keepOpen: {
+      incRef: () => {
+        refs++;
+      },
+      decRef: drop,
     },
     accessed: () => notifyFile(dentry, inode, IN_ACCESS),
     done: () => {
