@@ -72,6 +72,22 @@ test('systrap runs a shell pipeline, threads and a forking program', { timeout: 
   assert.strictEqual(py.stdout, '[0, 1, 4, 9, 16, 25, 36, 49]\n7\n');
 });
 
+test('ended processes leave no zombie stubs on the host while the sandbox runs', { timeout: 120_000 }, async (t) => {
+  // 300 short-lived processes, then a pause in which the host is sampled: a
+  // stub whose exit nobody reaps is a host pid kept for as long as the sandbox
+  // lives (a fork loop would exhaust the host's pids).
+  let most = 0;
+  const r = await w.runWatched(['/bin/sh', '-c', 'i=0; while [ $i -lt 300 ]; do /bin/true; i=$((i+1)); done; sleep 1; echo done'], {
+    flags: FLAGS, cwd: '/', sample: (pgid) => {
+      most = Math.max(most, w.group(pgid).filter((p) => p.state === 'Z').length);
+    },
+  });
+  if (skipIfUnavailable(t, r)) return;
+  assert.strictEqual(r.status, 0, `sandbox: ${r.status} ${r.signal}\n${r.stderr}`);
+  assert.strictEqual(r.stdout, 'done\n');
+  assert.ok(most < 20, `${most} zombie stubs at once`);
+});
+
 test("jumping onto the stub's syscall instructions gives no host call", { timeout: 180_000 }, async (t) => {
   const dir = h.tmpDir('tsvisor-systrap-');
   const bin = build(t, dir);

@@ -50,6 +50,7 @@ const EVFD_TOKEN = 1;
 const EPFD_TOKEN = 2;
 /** Signals the leader never blocks: synchronous ones (blocking them would reset the handler when raised) and SIGTRAP (its injections end in int3). */
 const LEADER_UNBLOCKED = [4, 5, 7, 8, 11, 31];
+const SIGCHLD = 17;
 /** The Sentry's spin after its last trap (ns), adaptive between these (spin.ts): a stub's next call is usually back within it. */
 const SENTRY_SPIN_MIN = 2_000;
 const SENTRY_SPIN_MAX = 50_000;
@@ -155,7 +156,8 @@ export class SystrapPlatform extends PtracePlatform {
     g.writeInt32LE(STUB_SPIN_MIN, G_SPIN);
     check('mmap of the global page', m.inject(SYS_MMAP, [STUB_GLOBAL, 4096, 3, MAP_SHARED_FIXED, 3, this.globalFrame * 4096]), STUB_GLOBAL);
     for (let sig = 1; sig < 32; sig++) {
-      if (sig === 9 || sig === 19) continue;
+      // SIGCHLD keeps the stub's SIG_IGN: a stub forked from the master is reaped by the host when it ends, never left a zombie.
+      if (sig === 9 || sig === 19 || sig === SIGCHLD) continue;
       check(`rt_sigaction(${sig})`, m.inject(SYS_RT_SIGACTION, [sig, STUB_FILTER + F_SIGACTION, 0, 8]), 0);
     }
     check('rt_sigprocmask', m.inject(SYS_RT_SIGPROCMASK, [2, STUB_FILTER + F_LEADER_MASK, 0, 8]), 0);

@@ -24,8 +24,12 @@ import {
 const TICK_NS = 10_000_000;
 const SYS_FUTEX = 202;
 const FUTEX_WAKE = 1;
-/** The host signal Context.interrupt() sends; the handler reports it like any signal sent from outside. */
-const INTERRUPT_SIGNAL = 17;
+/**
+ * The host signal Context.interrupt() sends (SIGURG); the handler reports it
+ * like any signal sent from outside. Not SIGCHLD: that one stays ignored in
+ * the stubs, so that the host reaps the stubs forked from the master.
+ */
+const INTERRUPT_SIGNAL = 23;
 const SIGSYS = 31;
 const SIGSEGV = 11;
 const SYS_SECCOMP = 1;
