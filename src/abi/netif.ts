@@ -20,6 +20,18 @@ export const NLM_F_DUMP = NLM_F_ROOT | NLM_F_MATCH;
 export const NLM_F_CAPPED = 0x100;
 export const nlmsgAlign = (n: number): number => (n + 3) & ~3;
 
+/** The attributes (type -> payload) of a netlink message body from off; a malformed one ends the walk. */
+export function netlinkAttrs(b: Buffer, off: number): Map<number, Buffer> {
+  const m = new Map<number, Buffer>();
+  while (off + 4 <= b.length) {
+    const len = b.readUInt16LE(off);
+    if (len < 4 || off + len > b.length) break;
+    m.set(b.readUInt16LE(off + 2) & 0x3fff, b.subarray(off + 4, off + len));
+    off += nlmsgAlign(len);
+  }
+  return m;
+}
+
 export const RTM_NEWLINK = 16;
 export const RTM_GETLINK = 18;
 export const RTM_NEWADDR = 20;

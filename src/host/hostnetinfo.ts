@@ -7,24 +7,13 @@ import {
   AF_NETLINK, IFA_ADDRESS, IFA_BROADCAST, IFA_CACHEINFO, IFA_FLAGS, IFA_LABEL, IFA_LOCAL, IFADDRMSG_LEN, IFINFOMSG_LEN, IFLA_ADDRESS,
   IFLA_BROADCAST, IFLA_GROUP, IFLA_IFNAME, IFLA_LINK, IFLA_LINKMODE, IFLA_MTU, IFLA_OPERSTATE, IFLA_QDISC, IFLA_STATS64, IFLA_TXQLEN, NETLINK_ROUTE,
   NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_DUMP, NLM_F_REQUEST, RTA_DST, RTA_GATEWAY, RTA_OIF, RTA_PREF, RTA_PREFSRC, RTA_PRIORITY,
-  RTA_TABLE, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, RTMSG_LEN, nlmsgAlign, zeroStats,
+  RTA_TABLE, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, RTMSG_LEN, netlinkAttrs, nlmsgAlign, zeroStats,
   type NetAddr, type NetLink, type NetRoute, type NetSnapshot,
 } from '../abi/netif';
 
 const SOCK_RAW = 3;
 const SOCK_CLOEXEC = 0o2000000;
 
-/** The attributes (type -> payload) of a netlink message body from off. */
-function attrs(b: Buffer, off: number): Map<number, Buffer> {
-  const m = new Map<number, Buffer>();
-  while (off + 4 <= b.length) {
-    const len = b.readUInt16LE(off);
-    if (len < 4 || off + len > b.length) break;
-    m.set(b.readUInt16LE(off + 2) & 0x3fff, b.subarray(off + 4, off + len));
-    off += nlmsgAlign(len);
-  }
-  return m;
-}
 
 const u32 = (b: Buffer | undefined, d = 0): number => (b && b.length >= 4 ? b.readUInt32LE(0) : d);
 const str = (b: Buffer | undefined): string => (b ? b.toString('latin1').replace(/\0.*$/s, '') : '');
@@ -57,7 +46,7 @@ function dump(fd: number, type: number, bodyLen: number, want: number): Buffer[]
 
 function link(b: Buffer): NetLink | null {
   if (b.length < IFINFOMSG_LEN) return null;
-  const a = attrs(b, IFINFOMSG_LEN);
+  const a = netlinkAttrs(b, IFINFOMSG_LEN);
   const s = a.get(IFLA_STATS64);
   const stats = zeroStats();
   if (s && s.length >= 72) {
@@ -74,7 +63,7 @@ function link(b: Buffer): NetLink | null {
 
 function addr(b: Buffer): NetAddr | null {
   if (b.length < IFADDRMSG_LEN) return null;
-  const a = attrs(b, IFADDRMSG_LEN);
+  const a = netlinkAttrs(b, IFADDRMSG_LEN);
   const address = copy(a.get(IFA_ADDRESS) ?? a.get(IFA_LOCAL));
   if (!address) return null;
   const ci = a.get(IFA_CACHEINFO);
@@ -87,7 +76,7 @@ function addr(b: Buffer): NetAddr | null {
 
 function route(b: Buffer): NetRoute | null {
   if (b.length < RTMSG_LEN) return null;
-  const a = attrs(b, RTMSG_LEN);
+  const a = netlinkAttrs(b, RTMSG_LEN);
   return {
     family: b[0], dstLen: b[1], srcLen: b[2], tos: b[3], table: a.has(RTA_TABLE) ? u32(a.get(RTA_TABLE)) : b[4], protocol: b[5], scope: b[6], type: b[7],
     flags: b.readUInt32LE(8), dst: copy(a.get(RTA_DST)), gateway: copy(a.get(RTA_GATEWAY)), prefsrc: copy(a.get(RTA_PREFSRC)),

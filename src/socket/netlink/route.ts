@@ -9,7 +9,7 @@ import {
   IFA_ADDRESS, IFA_BROADCAST, IFA_CACHEINFO, IFA_FLAGS, IFA_LABEL, IFA_LOCAL, IFADDRMSG_LEN, IFINFOMSG_LEN, IFLA_ADDRESS, IFLA_BROADCAST,
   IFLA_GROUP, IFLA_IFNAME, IFLA_LINK, IFLA_LINKMODE, IFLA_MTU, IFLA_OPERSTATE, IFLA_QDISC, IFLA_STATS, IFLA_STATS64, IFLA_TXQLEN, NLMSG_HDRLEN,
   NLM_F_DUMP, RTA_DST, RTA_GATEWAY, RTA_OIF, RTA_PREF, RTA_PREFSRC, RTA_PRIORITY, RTA_TABLE, RTM_BASE, RTM_GETADDR,
-  RTM_GETLINK, RTM_GETROUTE, RTM_MAX, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, RTMSG_LEN, nlmsgAlign,
+  RTM_GETLINK, RTM_GETROUTE, RTM_MAX, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, RTMSG_LEN, netlinkAttrs, nlmsgAlign,
   type NetAddr, type NetLink, type NetRoute, type NetSnapshot,
 } from '../../abi/netif';
 
@@ -98,17 +98,6 @@ function routeBody(r: NetRoute): Buffer[] {
   return out;
 }
 
-/** The attributes of a request body from off (type -> payload); malformed ones end the walk. */
-function reqAttrs(b: Buffer, off: number): Map<number, Buffer> {
-  const m = new Map<number, Buffer>();
-  while (off + 4 <= b.length) {
-    const len = b.readUInt16LE(off);
-    if (len < 4 || off + len > b.length) break;
-    m.set(b.readUInt16LE(off + 2) & 0x3fff, b.subarray(off + 4, off + len));
-    off += nlmsgAlign(len);
-  }
-  return m;
-}
 
 /** What a request asks: its type, flags, sequence number and body (after the header). */
 export interface RouteRequest {
@@ -137,7 +126,7 @@ export function answer(table: NetSnapshot, req: RouteRequest): { type: number; p
       if (dump) return table.links.map((l) => ({ type: RTM_NEWLINK, parts: linkBody(l) }));
       if (body.length < IFINFOMSG_LEN) throw new Errno(E.EINVAL);
       const index = body.readInt32LE(4);
-      const name = reqAttrs(body, IFINFOMSG_LEN).get(IFLA_IFNAME);
+      const name = netlinkAttrs(body, IFINFOMSG_LEN).get(IFLA_IFNAME);
       const wanted = name ? name.toString('latin1').replace(/\0.*$/s, '') : null;
       if (index <= 0 && wanted === null) throw new Errno(E.EINVAL);
       const l = table.links.find((x) => (index > 0 ? x.index === index : x.name === wanted));
