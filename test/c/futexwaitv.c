@@ -40,13 +40,31 @@ static void fill(int n, uint32_t flags) {
   }
 }
 
-/* A child that waits until the parent sleeps, then wakes word i (n times). */
+/* A wait that a waker ends; bounded so that a lost wake fails the run
+ * (ETIMEDOUT in the output) instead of hanging it. */
+static long waitv_woken(unsigned n) {
+  struct timespec ts = in_ms(CLOCK_MONOTONIC, 20000);
+  return waitv(vec, n, 0, &ts, CLOCK_MONOTONIC);
+}
+
+/* Wake up to n waiters on w once the parent sleeps. Sleeping is seen in
+ * /proc, which cannot tell futex_waitv from another sleep, so a wake that
+ * found nobody is retried rather than lost (a lost wake hung a CI run). */
+static int wake_parent(pid_t parent, uint32_t *w, int n) {
+  wait_asleep(parent);
+  for (int tries = 0; tries < 5000; tries++) {
+    long r = fx(w, FUTEX_WAKE, n, NULL, NULL, 0);
+    if (r != 0) return (int)r;
+    usleep(1000);
+  }
+  return 0;
+}
+
+/* A child that wakes word i (n times) once the parent waits. */
 static pid_t waker(pid_t parent, int i, int n) {
   pid_t p = xfork();
   if (p) return p;
-  wait_asleep(parent);
-  long r = fx(&words[i], FUTEX_WAKE, n, NULL, NULL, 0);
-  _exit((int)r);
+  _exit(wake_parent(parent, &words[i], n));
 }
 
 static void args(void) {
@@ -114,17 +132,17 @@ static void waits(void) {
   show("timeout passed", waitv(vec, 3, 0, &past, CLOCK_MONOTONIC));
   for (int i = 0; i < 3; i++) {
     pid_t k = waker(me, i, 1);
-    long r = waitv(vec, 3, 0, NULL, 0);
+    long r = waitv_woken(3);
     printf("woken at word %d: %ld, waker woke %d\n", i, r, exit_code(k));
   }
   /* The same word twice: one wake takes the first entry, two take both (the last index is returned). */
   fill(3, F32);
   vec[2] = vec[1];
   pid_t k = waker(me, 1, 1);
-  long r = waitv(vec, 3, 0, NULL, 0);
+  long r = waitv_woken(3);
   printf("same word twice, wake 1: %ld, waker woke %d\n", r, exit_code(k));
   k = waker(me, 1, 2);
-  r = waitv(vec, 3, 0, NULL, 0);
+  r = waitv_woken(3);
   printf("same word twice, wake 2: %ld, waker woke %d\n", r, exit_code(k));
   /* Private entries: the words are shared memory, so only a private wake in this process would find them. */
   fill(3, F32 | FPRIV);
@@ -140,10 +158,9 @@ static void waits(void) {
   }
   k = xfork();
   if (k == 0) {
-    wait_asleep(me);
-    _exit((int)fx(&many[127], FUTEX_WAKE, 1, NULL, NULL, 0));
+    _exit(wake_parent(me, &many[127], 1));
   }
-  r = waitv(vec, 128, 0, NULL, 0);
+  r = waitv_woken(128);
   printf("128 entries, last woken: %ld, waker woke %d\n", r, exit_code(k));
 
   /* Signals. */
