@@ -13,7 +13,7 @@
 // mmap, dropped when the file's size or mtime changes, and bounded per file
 // system (least recently used files lose theirs first).
 import { Errno, E } from '../../abi/errno';
-import { HostError, type HostDirent, type HostFiles, type HostNode, type HostStat } from '../../host/hostfs';
+import { HostError, type HostDirent, type HostFiles, type HostNode, type HostStat, type WritableHostFiles } from '../../host/hostfs';
 import { Inode, type FilesystemImpl } from '../../vfs/inode';
 import { LruList } from '../../vfs/lru';
 import type { MemoryAccess } from '../../mm/access';
@@ -67,6 +67,8 @@ export class HostFs implements FilesystemImpl {
   private readonly cached = new Set<HostInode>();
   private cachedPages = 0;
   readonly limits: HostFsLimits;
+  /** The same tree when it can be written (a read-write bind mount's source), else null. */
+  readonly writer: WritableHostFiles | null;
 
   constructor(readonly files: HostFiles, readonly frames: FrameSource | null, limits: Partial<HostFsLimits> = {}, dev = UNNUMBERED_DEV) {
     this.dev = dev;
@@ -75,6 +77,7 @@ export class HostFs implements FilesystemImpl {
       pages: limits.pages ?? 65536,
       revalidateMs: limits.revalidateMs ?? Number(process.env.TSVISOR_HOST_REVALIDATE_MS ?? 1000),
     };
+    this.writer = (files as Partial<WritableHostFiles>).writable === true ? (files as WritableHostFiles) : null;
     const r = files.root();
     if ((r.stat.mode & S_IFMT) !== S_IFDIR) throw new Error('rootfs is not a directory');
     this.rootInode = new HostInode(this, r);
