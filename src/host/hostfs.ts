@@ -11,6 +11,8 @@
 // when given a WritableHostFiles.
 // Descriptors donated to the sandbox (stdio, tty) are host/hostfd.ts.
 
+import type { StatFs } from '../abi/fs';
+
 export interface HostStat {
   dev: number;
   ino: number;
@@ -90,19 +92,9 @@ export interface HostSetAttr {
   mtime?: HostTime;
 }
 
-/** statfs(2) of the host file system holding a tree (struct statfs's fields). */
-export interface HostStatFs {
-  type: number;
-  bsize: number;
-  blocks: number;
-  bfree: number;
-  bavail: number;
-  files: number;
-  ffree: number;
-  namelen: number;
+/** statfs(2) of the host file system holding a tree: the sandbox's StatFs and the fragment size. */
+export interface HostStatFs extends StatFs {
   frsize: number;
-  /** ST_* mount flags (ST_RDONLY = 1, ST_NOSUID = 2, ...). */
-  flags: number;
 }
 
 /**
