@@ -42,7 +42,8 @@ function memoryLimit(v: string | undefined): number | undefined {
 
 export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
   const confined = ConfinedStart.fromEnv();
-  if (a.confineDrill !== undefined && (process.env[DRILL_ENV] !== '1' || a.confine !== true)) {
+  const confine = a.confine ?? process.env[CONFINE_ENV] === '1';
+  if (a.confineDrill !== undefined && (process.env[DRILL_ENV] !== '1' || !confine)) {
     fail(`--confine-drill is a test switch: it needs ${DRILL_ENV}=1 and confinement`);
   }
   const memory = memoryLimit(a.memory);
@@ -54,13 +55,13 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
     fail(`rootfs ${a.rootfs} does not exist`);
   }
   if (!st.isDirectory()) fail(`rootfs ${a.rootfs} is not a directory`);
-  if (!confined && a.confine === true) {
+  if (!confined && confine) {
     // The Sentry is a confined child (sandbox/confine_runtime.ts) running this same command.
     runConfined(process.argv.slice(1), { newNetns: a.network === 'none', nofileEnv: callerNofile() }, FORWARDED_SIGNALS);
     return;
   }
   const env = mergeEnv(
-    Object.entries(process.env).filter(([k]) => k !== CALLER_NOFILE_ENV && k !== PLATFORM_ENV && !k.startsWith(DRILL_ENV)).map(([k, v]) => `${k}=${v}`),
+    Object.entries(process.env).filter(([k]) => k !== CALLER_NOFILE_ENV && k !== PLATFORM_ENV && !k.startsWith(DRILL_ENV) && k !== CONFINE_ENV).map(([k, v]) => `${k}=${v}`),
     a.env,
   );
   // Like `runsc do`: with the host's root, the command starts where the caller is.
@@ -139,6 +140,9 @@ function mergeEnv(base: string[], extra: string[]): string[] {
   for (const kv of [...base, ...extra]) m.set(kv.slice(0, kv.indexOf('=')), kv);
   return [...m.values()];
 }
+
+/** Confinement's default when neither --confine nor --no-confine is given. */
+const CONFINE_ENV = 'TSVISOR_CONFINE';
 
 /** Signals the runtime passes to a confined Sentry (those the sandbox forwards to its init). */
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGWINCH'];

@@ -95,7 +95,8 @@ function build(): Command {
     .option('--env <K=V>', 'set an environment variable (repeatable)', collect, [])
     .addOption(new Option('--platform <name>', 'how application code runs: ptrace or systrap (default: $TSVISOR_PLATFORM, else ptrace)').choices(['ptrace', 'systrap']))
     .addOption(networkOption())
-    .option('--confine', 'run the Sentry confined: a child in its own namespaces, no capabilities, an empty root, its own seccomp filter (docs/SECURITY.md)')
+    .option('--confine', 'run the Sentry confined: a child in its own namespaces, no capabilities, an empty root, its own seccomp filter (docs/SECURITY.md; default: $TSVISOR_CONFINE=1)')
+    .option('--no-confine', 'run the Sentry in this process with the caller\'s host access (debugging)')
     .addOption(new Option('--confine-drill <step>', 'test switch (needs TSVISOR_CONFINE_DRILL=1): the confined Sentry tries an escape').choices(['open', 'connect', 'exec', 'ptrace']).hideHelp())
     .passThroughOptions()
     .action((argv: string[], f: DoFlags) => cmdDo(argv, f).catch((e) => fail(`internal error: ${(e as Error).stack ?? e}`, 125)));

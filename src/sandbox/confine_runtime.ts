@@ -22,11 +22,12 @@ const SIGSYS = 31;
 
 /**
  * Runs in the new namespaces as uid 0 of them, before Node: wait for the ID
- * maps, then drop every capability for good and start the Sentry.
+ * maps, then drop every capability for good and start the Sentry (the
+ * parent-death signal again: gaining and dropping capabilities cleared it).
  */
 const START = 'echo maps >&3; read r <&3; [ "$r" = ok ] || exit 125; '
   + 'exec setpriv --securebits=+noroot,+noroot_locked,+no_setuid_fixup,+no_setuid_fixup_locked,+keep_caps_locked '
-  + '--bounding-set=-all --inh-caps=-all --ambient-caps=-all --nnp -- "$@"';
+  + '--bounding-set=-all --inh-caps=-all --ambient-caps=-all --nnp --pdeathsig KILL -- "$@"';
 
 /**
  * Run by nsenter in the Sentry's namespaces (it has their capabilities):
