@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import { Errno, errnoName } from '../abi/errno';
 import { parseSize } from '../abi/accounting';
 import { type PlatformName, PLATFORM_ENV, Sandbox } from '../sandbox/sandbox';
-import { CALLER_NOFILE_ENV } from '../host/hostinfo';
+import { CALLER_NOFILE_ENV, captureHostInfo } from '../host/hostinfo';
 import { fail } from './fail';
 import type { NetworkMode } from '../kernel/netinfo';
 import { ConfinedStart } from '../sandbox/confine';
@@ -72,6 +72,8 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
     sb = new Sandbox({
       rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: a.stats, memory, platform: a.platform,
       network: a.network, ...hostIdentity(a.network),
+      // A confined Sentry's own bounding set is empty: the sandbox's root gets the caller's.
+      hostInfo: confined ? { ...captureHostInfo(), capBounding: confined.callerCapBounding } : undefined,
     });
   } catch (e) {
     fail(`cannot start the sandbox: ${(e as Error).message}`, 125);

@@ -39,16 +39,21 @@ function readLine(fd: number): string {
   return text.slice(0, text.indexOf('\n'));
 }
 
+/** The runtime's capability bounding set, for a confined Sentry (whose own is empty): the sandbox's root gets what the caller could give. */
+export const CALLER_CAPBND_ENV = 'TSVISOR_CONFINE_CAPBND';
+
 /** A confined Sentry's link to its runtime while it starts. */
 export class ConfinedStart {
-  private constructor(private readonly fd: number) {}
+  private constructor(private readonly fd: number, readonly callerCapBounding: bigint | null) {}
 
   /** The runtime's socket, if this process is a confined Sentry (the variable is removed so the sandbox never sees it). */
   static fromEnv(): ConfinedStart | null {
     const v = process.env[CONFINE_FD_ENV];
+    const bnd = process.env[CALLER_CAPBND_ENV];
     delete process.env[CONFINE_FD_ENV];
+    delete process.env[CALLER_CAPBND_ENV];
     if (v === undefined || !/^\d+$/.test(v)) return null;
-    return new ConfinedStart(Number(v));
+    return new ConfinedStart(Number(v), bnd !== undefined && /^[0-9a-f]+$/.test(bnd) ? BigInt(`0x${bnd}`) : null);
   }
 
   /** Give up the host (see the file's comment). Throws if any step fails: a Sentry never runs half-confined. */

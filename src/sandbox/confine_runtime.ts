@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as tty from 'node:tty';
 import { execFile, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { CONFINE_FD_ENV } from './confine';
+import { CALLER_CAPBND_ENV, CONFINE_FD_ENV } from './confine';
 
 const SENTRY_FD = 3;
 const CAP_SETGID = 6;
@@ -53,9 +53,14 @@ export interface ConfineOptions {
   nofileEnv: [string, string] | null;
 }
 
+function capSet(name: string): string | null {
+  const m = new RegExp(`^${name}:\\s*([0-9a-f]+)$`, 'm').exec(fs.readFileSync('/proc/self/status', 'latin1'));
+  return m ? m[1] : null;
+}
+
 function hasCap(cap: number): boolean {
-  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'latin1'));
-  return !!m && ((BigInt(`0x${m[1]}`) >> BigInt(cap)) & 1n) === 1n;
+  const eff = capSet('CapEff');
+  return eff !== null && ((BigInt(`0x${eff}`) >> BigInt(cap)) & 1n) === 1n;
 }
 
 /**
@@ -89,6 +94,8 @@ function sentryPid(unsharePid: number): number {
 export function runConfined(nodeArgs: string[], opts: ConfineOptions, forward: NodeJS.Signals[]): void {
   const env: NodeJS.ProcessEnv = { ...process.env, [CONFINE_FD_ENV]: String(SENTRY_FD) };
   if (opts.nofileEnv) env[opts.nofileEnv[0]] = opts.nofileEnv[1];
+  const bnd = capSet('CapBnd');
+  if (bnd !== null) env[CALLER_CAPBND_ENV] = bnd;
   const unshare = ['unshare', '--user', '--mount', '--pid', '--fork', '--kill-child=SIGKILL', '--ipc', '--uts', '--mount-proc', ...(opts.newNetns ? ['--net'] : [])];
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...unshare, '--', '/bin/sh', '-c', START, 'tsvisor-sentry', process.execPath, ...nodeArgs], {
     stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env,
