@@ -176,8 +176,24 @@ test('host mode: curl, python urllib and node fetch in the sandbox reach a serve
   }
 });
 
+/** The Sentry below a `tsvisor do` process: itself, or with --confine its child's child (under unshare). */
+function sentryOf(pid) {
+  const kids = (p) => {
+    try {
+      return fs.readFileSync(`/proc/${p}/task/${p}/children`, 'latin1').trim().split(/\s+/).filter(Boolean);
+    } catch {
+      return [];
+    }
+  };
+  for (const u of kids(pid)) {
+    if (fs.readFileSync(`/proc/${u}/comm`, 'latin1').trim() === 'unshare') return Number(kids(u)[0]);
+  }
+  return pid;
+}
+
 /** The Sentry's open host sockets (its /proc/PID/fd entries that are sockets). */
-function hostSockets(pid) {
+function hostSockets(runtime) {
+  const pid = sentryOf(runtime);
   let n = 0;
   for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
     try {
