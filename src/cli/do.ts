@@ -70,7 +70,7 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
   let sb: Sandbox;
   try {
     sb = new Sandbox({
-      rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: a.stats, memory, platform: a.platform,
+      rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: statsFile(a.stats, confined !== null), memory, platform: a.platform,
       network: a.network, ...hostIdentity(a.network),
       // A confined Sentry's own bounding set is empty: the sandbox's root gets the caller's.
       hostInfo: confined ? { ...captureHostInfo(), capBounding: confined.callerCapBounding } : undefined,
@@ -160,5 +160,19 @@ function callerNofile(): [string, string] | null {
     return m ? [CALLER_NOFILE_ENV, m[1]] : null;
   } catch {
     return null;
+  }
+}
+
+/**
+ * Where the Sentry writes --stats at the end. A confined Sentry has no host
+ * path by then: the file is opened now and written through its descriptor
+ * (its private /proc has /proc/self/fd).
+ */
+function statsFile(path: string | undefined, confined: boolean): string | undefined {
+  if (path === undefined || !confined) return path;
+  try {
+    return `/proc/self/fd/${fs.openSync(path, 'w', 0o644)}`;
+  } catch (e) {
+    fail(`--stats ${path}: ${(e as Error).message}`);
   }
 }
