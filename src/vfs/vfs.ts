@@ -393,6 +393,10 @@ export class VirtualFilesystem {
     this.checkWritable(p.dir);
     checkAccess(r.creds, p.dir.dentry.inode.attrs(), MAY_WRITE | MAY_EXEC);
     if ((src.dentry.inode.mode & S_IFMT) === S_IFDIR) throw new Errno(E.EPERM);
+    // A file whose last name went (open still) cannot get a new one, unless O_TMPFILE made it linkable.
+    const target = src.dentry.inode;
+    if (target.attrs().nlink === 0 && !target.linkable) throw new Errno(E.ENOENT);
+    target.linkable = false;
     p.dir.dentry.inode.link(p.name, src.dentry.inode);
     this.dropChild(p.dir, p.name);
     notifyInode(src.dentry.inode, IN_ATTRIB);
@@ -574,6 +578,23 @@ export class VirtualFilesystem {
       if ((target.dentry.inode.mode & S_IFMT) === S_IFLNK && !(flags & O_PATH)) throw new Errno(E.ELOOP);
     }
     return this.openAt(t, r, target, flags, created);
+  }
+
+  /**
+   * O_TMPFILE: an unnamed regular file in dir's file system, opened with
+   * flags (O_TMPFILE's own bits taken out); linkable (linkat may name it)
+   * unless O_EXCL. Its dentry is a dead "#ino" under dir, as Linux shows it
+   * in /proc/PID/fd ("dir/#ino (deleted)").
+   */
+  openTmpfile(t: FileCtx, r: Resolver, dir: VPath, flags: number, mode: number): MaybePromise<FileDescription> {
+    if ((dir.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
+    this.checkWritable(dir);
+    checkAccess(r.creds, dir.dentry.inode.attrs(), MAY_WRITE | MAY_EXEC);
+    const inode = dir.dentry.inode.createUnnamed(this.newSpec(r, dir, S_IFREG, mode));
+    inode.linkable = (flags & O_EXCL) === 0;
+    const d = new Dentry(inode, `#${inode.ino}`, dir.dentry);
+    d.dead = true;
+    return this.openAt(t, r, { mount: dir.mount, dentry: d }, flags & ~O_EXCL, true);
   }
 
   /** Open an already resolved location (also used to reopen /proc/self/fd/N). */

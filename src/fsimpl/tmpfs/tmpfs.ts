@@ -175,6 +175,12 @@ export class TmpfsInode extends Inode {
     this.touch();
     return c;
   }
+  override createUnnamed(spec: CreateSpec): TmpfsInode {
+    this.dir();
+    const c = this.fs.newInode(spec);
+    c.a.nlink = 0; // freed at its last close unless linked first (maybeFree)
+    return c;
+  }
   override link(name: string, target: Inode): void {
     const d = this.dir();
     if (!(target instanceof TmpfsInode) || target.fs !== this.fs) throw new Errno(E.EXDEV);
