@@ -234,6 +234,14 @@ export abstract class Inode {
    * not (ENOENT). Cleared by the first link.
    */
   linkable = false;
+  /** Inode flags (FS_IOC_GETFLAGS), or null where the file system keeps none (the request goes to the file). */
+  inodeFlags(): number | null {
+    return null;
+  }
+  /** Set the inode flags at ctime now (the caller checked ownership and capabilities); EOPNOTSUPP for flags not kept. */
+  setInodeFlags(_flags: number, _now: bigint): void {
+    throw new Errno(E.ENOTTY);
+  }
   /** An open file description now refers to this inode / stopped referring (lets tmpfs free unlinked data). */
   incOpen(): void {}
   decOpen(): void {}
