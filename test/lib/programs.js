@@ -143,6 +143,7 @@ const C_PROGRAMS = Object.freeze({
   // Works in a fresh directory of its own in /dev/shm (a tmpfs natively too), removed at the end.
   tmpfile: { args: () => [], endsWithDone: true },
   iflags: { args: () => [], endsWithDone: true },
+  settid: { args: () => [], endsWithDone: true },
   txtbusy: { args: (dir) => [dir], endsWithDone: true },
   // Run as root: it makes device nodes and drops to nobody for the unprivileged cases.
   nodes: { args: (dir) => [dir], endsWithDone: true },
