@@ -97,7 +97,12 @@ export interface ExecProcess {
   uid: number;
   gid: number;
   groups: number[];
-  /** Host fds for its 0, 1, 2 (donated as the first process's are). */
+  /**
+   * Host fds for its 0, 1, 2 (donated as the first process's are), three
+   * distinct fds that become the sandbox's: each is closed when the last
+   * sandbox file made from it is released (at the latest when the process
+   * and whatever inherited them end).
+   */
   stdio: [number, number, number];
 }
 
@@ -316,11 +321,24 @@ export class Sandbox {
    * exec), stdio from the given host fds. Resolves with its wait status.
    */
   exec(p: ExecProcess): { pid: number; exited: Promise<number> } {
+    const tty = terminalOf([p.stdio[0]]) !== null ? this.hostStdio.terminalFor(p.stdio[0], donatedFdStat(p.stdio[0]).rdev) : null;
     const fdTable = new FdTable();
+    // The fds are the sandbox's from here: each is closed when the last
+    // sandbox file using it is released, so an exec leaves no host fd behind.
     p.stdio.forEach((hostFd, i) => {
-      const f = donateHostFd(hostFd, this.hostStdio);
+      const f = donateHostFd(hostFd, this.hostStdio, true);
       if (f) fdTable.installAt(i, f);
     });
+    try {
+      return this.startExec(p, fdTable, tty);
+    } catch (e) {
+      fdTable.closeAll();
+      if (tty) this.forgetTerminal(tty);
+      throw e;
+    }
+  }
+
+  private startExec(p: ExecProcess, fdTable: FdTable, tty: Terminal | null): { pid: number; exited: Promise<number> } {
     const ctx = new FsContext(this.rootCtx.root, this.rootCtx.root);
     ctx.umask = this.rootCtx.umask;
     const probe = { creds: new Credentials(), root: ctx.root, ctx: null };
@@ -335,7 +353,7 @@ export class Sandbox {
     if (c?.noNewPrivileges) stateOf(t.tg).noNewPrivs = true;
     if (c?.seccomp) t.seccomp = attach(null, checkProgram(c.seccomp), false);
     const exited = new Promise<number>((resolve) => this.execs.set(t.tg, resolve));
-    if (terminalOf([p.stdio[0]]) !== null) this.execTerminals.set(t.tg.pid, this.hostStdio.terminalFor(p.stdio[0], donatedFdStat(p.stdio[0]).rdev));
+    if (tty) this.execTerminals.set(t.tg.pid, tty);
     this.kernel.lifecycle.start(t);
     this.kernel.noteWake();
     return { pid: t.tg.pid, exited };
@@ -345,11 +363,19 @@ export class Sandbox {
     const done = this.execs.get(t.tg);
     if (!done || !t.tg.exiting) return;
     this.execs.delete(t.tg);
+    const tty = this.execTerminals.get(t.tg.pid);
     this.execTerminals.delete(t.tg.pid);
+    if (tty) this.forgetTerminal(tty);
     done(t.tg.exitStatus ?? 0);
     // Whoever waits for it (the control channel's reply) continues in promise
     // jobs and I/O, which run only when the loop yields to Node.
     this.kernel.requestNodeTurn();
+  }
+
+  /** An exec'd process's terminal that no running exec uses any more. */
+  private forgetTerminal(tty: Terminal): void {
+    for (const other of this.execTerminals.values()) if (other === tty) return;
+    this.hostStdio.forget(tty);
   }
 
   /**
