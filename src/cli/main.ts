@@ -93,6 +93,7 @@ function build(): Command {
     .option('--stats <file>', "write the platform's counters here (JSON) at the end")
     .option('--cwd <dir>', 'working directory inside the sandbox')
     .option('--env <K=V>', 'set an environment variable (repeatable)', collect, [])
+    .option('-v, --volume <hostdir:dir[:ro]>', 'bind a host directory at dir, read-write unless :ro (repeatable)', collect, [])
     .addOption(new Option('--platform <name>', 'how application code runs: ptrace or systrap (default: $TSVISOR_PLATFORM, else ptrace)').choices(['ptrace', 'systrap']))
     .addOption(networkOption())
     .passThroughOptions()

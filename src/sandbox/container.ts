@@ -3,18 +3,18 @@
 // /sys, /dev and /dev/pts: a spec's proc, sysfs, devpts, or tmpfs on /dev at
 // those places is what is there already (the spec's /dev tmpfs exists for
 // runc to create device nodes in; devfs has them), so they are kept. Binds
-// show a host directory: read-only ones directly, read-write ones under a
-// tmpfs upper layer, since the host tree is served read-only (writes stay in
-// the sandbox). oci/plan.ts reports both in the runtime's log.
+// show a host directory or file: read-only ones through a read-only host tree
+// (files opened O_RDONLY, EROFS for every write), read-write ones through a
+// WritableHostTree, so writes reach the host as with runc.
 
 import * as path from 'node:path';
 import { HostTree } from '../host/hosttree';
+import { WritableHostTree } from '../host/hosttree_rw';
 import { E, Errno } from '../abi/errno';
 import { S_IFDIR, S_IFMT, S_IFREG } from '../abi/fs';
 import { Dentry, Mount, type MountFlags, type VPath } from '../vfs/dentry';
 import { attachAt, copyTree, topOf } from '../vfs/mount_ns';
 import { HostFs } from '../fsimpl/hostfs/hostfs';
-import { OverlayFs } from '../fsimpl/overlay/overlay';
 import { TmpfsFs } from '../fsimpl/tmpfs/tmpfs';
 import { Credentials } from '../auth/creds';
 import type { FrameSource } from '../mm/mappable';
@@ -64,20 +64,23 @@ function bindAt(vfs: VirtualFilesystem, r: Resolver, src: VPath, dest: string): 
 
 /**
  * A bind of a single host file: the file system of its host directory
- * (read-only, or under a tmpfs upper layer for writes that stay inside)
- * mounted with the file alone as its root, on a file at the destination.
- * The file is seen live until the sandbox writes it.
+ * (read-only, or writable) mounted with the file alone as its root, on a
+ * file at the destination. The file is seen live, and written through.
  */
 function bindFile(vfs: VirtualFilesystem, r: Resolver, memfile: FrameSource, m: MountPlan, flags: MountFlags): void {
   // plan.source is the host's real path (cli/container_spec.ts resolved its symlinks, as runc follows them on the host).
   const source = m.source;
-  const lower = new HostFs(new HostTree(path.dirname(source)), memfile, {}, vfs.devs.take());
-  const dirFs = m.readonly ? lower : new OverlayFs(lower, new TmpfsFs(memfile, { dev: vfs.devs.take() }), vfs.devs.take());
+  const dirFs = hostTreeFs(vfs, memfile, path.dirname(source), m.readonly);
   const dirMount = new Mount(vfs.allocMountId(), dirFs, new Dentry(dirFs.root(), '', null), null, null, { ...flags });
   const file = vfs.lookupChild(r, { mount: dirMount, dentry: dirMount.root }, path.basename(source));
   if (!file || (file.dentry.inode.mode & S_IFMT) !== S_IFREG) throw new Errno(E.ENOENT, `${m.source} is not a regular file`);
   fileMountPoint(vfs, r, m.destination);
   Object.assign(bindAt(vfs, r, file, m.destination).flags, flags);
+}
+
+/** A host directory as a file system: read-only, or written through to the host. */
+function hostTreeFs(vfs: VirtualFilesystem, memfile: FrameSource, dir: string, readonly: boolean): HostFs {
+  return new HostFs(readonly ? new HostTree(dir) : new WritableHostTree(dir), memfile, {}, vfs.devs.take());
 }
 
 /**
@@ -130,14 +133,9 @@ export function applyContainerMounts(vfs: VirtualFilesystem, memfile: FrameSourc
     }
     let mfs: FilesystemImpl;
     switch (m.kind) {
-      case 'bind': {
-        const lower = new HostFs(new HostTree(m.source), memfile, {}, vfs.devs.take());
-        if (m.readonly) mfs = lower;
-        else {
-          mfs = new OverlayFs(lower, new TmpfsFs(memfile, { dev: vfs.devs.take() }), vfs.devs.take());
-        }
+      case 'bind':
+        mfs = hostTreeFs(vfs, memfile, m.source, m.readonly);
         break;
-      }
       default: {
         const made = vfs.fsTypes.get(m.kind).make(m.kind, m.data, creds);
         mountPoint(vfs, r, m.destination);

@@ -30,7 +30,7 @@ import { HOST_SOCKET_LIMIT, HostSocketBudget, LoopbackTable, type NetworkMode } 
 import type { HostFs } from '../fsimpl/hostfs/hostfs';
 import { SentryOutput } from '../host/sentry_output';
 import * as S from '../abi/signals';
-import type { ContainerPlan } from '../oci/plan';
+import type { ContainerPlan, MountPlan } from '../oci/plan';
 import { applyContainerMounts, applyPathRules } from './container';
 import { loopbackHosts, writeEtcFiles } from './etcfiles';
 import type { VirtualFilesystem } from '../vfs/vfs';
@@ -146,6 +146,8 @@ export interface SandboxOptions {
   terminal?: boolean;
   /** An OCI container's identity, capabilities, limits and mounts (`tsvisor create`); its argv, env, cwd, rootfs and hostname are the fields above. */
   container?: ContainerPlan;
+  /** `tsvisor do -v`: bind mounts of host directories (read-write ones write through to the host). */
+  volumes?: MountPlan[];
 }
 
 export class Sandbox {
@@ -178,6 +180,7 @@ export class Sandbox {
     const proc = ns.vfs.mountAt('/proc', new ProcFs(this.kernel, host));
     // procfs belongs to the sandbox's one PID namespace: every mount of it is this one.
     ns.vfs.fsTypes.register('proc', { userns: false, make: (_src, data) => (noOptions(data), { fs: proc.fs, root: proc.root }) });
+    if (opts.volumes?.length) applyContainerMounts(ns.vfs, this.platform.memfile, opts.volumes, log);
     const c = opts.container;
     if (c) {
       applyContainerMounts(ns.vfs, this.platform.memfile, c.mounts, log);
