@@ -21,6 +21,8 @@ export interface DoFlags {
   memory?: string;
   platform?: PlatformName;
   network: NetworkMode;
+  /** --gofer / --no-gofer; undefined: $TSVISOR_GOFER. */
+  gofer?: boolean;
 }
 
 /** The smallest limit a program can start in (a shell and libc need a few MiB). */
@@ -55,7 +57,7 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
   try {
     sb = new Sandbox({
       rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: a.stats, memory, platform: a.platform,
-      network: a.network, ...hostIdentity(a.network),
+      network: a.network, gofer: a.gofer, ...hostIdentity(a.network),
     });
   } catch (e) {
     fail(`cannot start the sandbox: ${(e as Error).message}`, 125);

@@ -9,6 +9,9 @@
 
 import * as path from 'node:path';
 import { HostTree } from '../host/hosttree';
+import type { HostFiles } from '../host/hostfs';
+import type { GoferClient } from '../gofer/client';
+import { startGofer } from '../gofer/start';
 import { E, Errno } from '../abi/errno';
 import { S_IFDIR, S_IFMT, S_IFREG } from '../abi/fs';
 import { Dentry, Mount, type MountFlags, type VPath } from '../vfs/dentry';
@@ -68,10 +71,10 @@ function bindAt(vfs: VirtualFilesystem, r: Resolver, src: VPath, dest: string): 
  * mounted with the file alone as its root, on a file at the destination.
  * The file is seen live until the sandbox writes it.
  */
-function bindFile(vfs: VirtualFilesystem, r: Resolver, memfile: FrameSource, m: MountPlan, flags: MountFlags): void {
+function bindFile(vfs: VirtualFilesystem, r: Resolver, memfile: FrameSource, m: MountPlan, flags: MountFlags, hostFiles: HostFilesOf): void {
   // plan.source is the host's real path (cli/container_spec.ts resolved its symlinks, as runc follows them on the host).
   const source = m.source;
-  const lower = new HostFs(new HostTree(path.dirname(source)), memfile, {}, vfs.devs.take());
+  const lower = new HostFs(hostFiles(path.dirname(source)), memfile, {}, vfs.devs.take());
   const dirFs = m.readonly ? lower : new OverlayFs(lower, new TmpfsFs(memfile, { dev: vfs.devs.take() }), vfs.devs.take());
   const dirMount = new Mount(vfs.allocMountId(), dirFs, new Dentry(dirFs.root(), '', null), null, null, { ...flags });
   const file = vfs.lookupChild(r, { mount: dirMount, dentry: dirMount.root }, path.basename(source));
@@ -114,7 +117,35 @@ export function applyPathRules(vfs: VirtualFilesystem, memfile: FrameSource, mas
   }
 }
 
-export function applyContainerMounts(vfs: VirtualFilesystem, memfile: FrameSource, mounts: MountPlan[], log: (msg: string) => void): void {
+/** The host tree at a bind mount's source (a file's: its directory). */
+type HostFilesOf = (source: string) => HostFiles;
+
+/** Where a bind mount's host tree is: the file's directory for a file bind. */
+const treeSource = (m: MountPlan): string => (m.kind === 'file' ? path.dirname(m.source) : m.source);
+
+/**
+ * The host trees of a sandbox: the root file system's and one per bind
+ * mount source, all served by one Gofer when gofer is true (started here,
+ * before the Sentry reads a file), else opened by the Sentry itself.
+ */
+export function hostFilesFor(rootfs: string, mounts: MountPlan[], gofer: boolean): { rootfs: () => HostTree | GoferClient; forSource: HostFilesOf } {
+  if (!gofer) return { rootfs: () => new HostTree(rootfs), forSource: (p) => new HostTree(p) };
+  const sources = [...new Set(mounts.filter((m) => m.kind === 'bind' || m.kind === 'file').map(treeSource))];
+  // Served read-only: writes to binds stay in the sandbox's upper layer (as without the Gofer).
+  const { conn } = startGofer([rootfs, ...sources].map((p) => ({ path: p, writable: false })));
+  return {
+    rootfs: () => conn.tree(0),
+    forSource: (p) => {
+      const i = sources.indexOf(p);
+      if (i < 0) throw new Error(`the Gofer does not serve ${p}`);
+      return conn.tree(i + 1);
+    },
+  };
+}
+
+export function applyContainerMounts(
+  vfs: VirtualFilesystem, memfile: FrameSource, mounts: MountPlan[], log: (msg: string) => void, hostFiles: HostFilesOf,
+): void {
   const creds = new Credentials();
   const r: Resolver = { creds, root: vfs.root, ctx: null };
   for (const m of mounts) {
@@ -124,14 +155,14 @@ export function applyContainerMounts(vfs: VirtualFilesystem, memfile: FrameSourc
       continue;
     }
     if (m.kind === 'file') {
-      bindFile(vfs, r, memfile, m, flags);
+      bindFile(vfs, r, memfile, m, flags, hostFiles);
       log(`mounted file ${m.source} on ${m.destination} (${m.readonly ? 'ro' : 'rw'})`);
       continue;
     }
     let mfs: FilesystemImpl;
     switch (m.kind) {
       case 'bind': {
-        const lower = new HostFs(new HostTree(m.source), memfile, {}, vfs.devs.take());
+        const lower = new HostFs(hostFiles(treeSource(m)), memfile, {}, vfs.devs.take());
         if (m.readonly) mfs = lower;
         else {
           mfs = new OverlayFs(lower, new TmpfsFs(memfile, { dev: vfs.devs.take() }), vfs.devs.take());
