@@ -15,6 +15,8 @@ const MSG_TRUNC = 0x20;
 const MSG_CMSG_CLOEXEC = 0x40000000;
 const EINTR = 4;
 const EAGAIN = 11;
+const POLLIN = 1;
+const POLLHUP = 0x10;
 
 /** A connected pair, both ends close-on-exec: [Sentry's end, Gofer's end]. */
 export function seqpacketPair(): [number, number] {
@@ -89,11 +91,19 @@ export class Channel {
   recvPlain(): { msg: Buffer; len: number } {
     for (;;) {
       const r = Number(libc.recv(this.fd, this.data.buf, this.maxMessage + 1, MSG_TRUNC));
-      if (r === 0) throw new ChannelClosed('peer closed');
-      if (r > 0) return { msg: this.data.buf.subarray(0, Math.min(r, this.maxMessage)), len: r };
+      // 0 is also an empty message (a malformed request, answered as such): only a hang-up is the end.
+      if (r === 0 && this.hungUp()) throw new ChannelClosed('peer closed');
+      if (r >= 0) return { msg: this.data.buf.subarray(0, Math.min(r, this.maxMessage)), len: r };
       const e = libc.errno();
       if (e !== EINTR && e !== EAGAIN) throw new ChannelClosed(`recv: errno ${e}`);
     }
+  }
+
+  private hungUp(): boolean {
+    const p = Buffer.alloc(8);
+    p.writeInt32LE(this.fd, 0);
+    p.writeInt16LE(POLLIN, 4);
+    return (libc.poll(p, 1, 0) as number) > 0 && (p.readInt16LE(6) & POLLHUP) !== 0;
   }
 
   /** The next message and the descriptor it carried (-1 if none); extra descriptors are closed. */

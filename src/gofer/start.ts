@@ -27,6 +27,12 @@ export function goferWanted(choice: boolean | undefined): boolean {
  * ready, or fails with EIO if it could not start (its error is on stderr).
  */
 export function startGofer(trees: GoferTreeSpec[]): { conn: GoferConnection; pid: number } {
+  const { fd, pid } = spawnGofer(trees);
+  return { conn: new GoferConnection(fd), pid };
+}
+
+/** The Gofer process and the Sentry's end of its socket (tests speak the raw protocol on it). */
+export function spawnGofer(trees: GoferTreeSpec[]): { fd: number; pid: number } {
   const [mine, theirs] = seqpacketPair();
   const main = path.join(__dirname, 'main.js');
   const specs = trees.map((t) => `${t.writable ? 'rw' : 'ro'}:${t.path}`);
@@ -40,5 +46,5 @@ export function startGofer(trees: GoferTreeSpec[]): { conn: GoferConnection; pid
   }
   // The Sentry's event loop must not wait for it: it ends when the socket closes.
   child.unref();
-  return { conn: new GoferConnection(mine), pid: child.pid ?? -1 };
+  return { fd: mine, pid: child.pid ?? -1 };
 }
