@@ -24,14 +24,16 @@ import { donatedFdStat, donateHostFd, terminalOf } from '../fsimpl/hostfd/hostfd
 import { HostStdio, type Terminal } from '../fsimpl/hostfd/terminal';
 import { ProcFs } from '../fsimpl/proc/procfs';
 import { captureHostInfo, type HostInfo } from '../host/hostinfo';
-import { HostTree } from '../host/hosttree';
+import type { HostTree } from '../host/hosttree';
+import type { GoferClient } from '../gofer/client';
+import { goferWanted } from '../gofer/start';
 import { HostInterfaces } from '../host/hostnetinfo';
 import { HOST_SOCKET_LIMIT, HostSocketBudget, LoopbackTable, type NetworkMode } from '../kernel/netinfo';
 import type { HostFs } from '../fsimpl/hostfs/hostfs';
 import { SentryOutput } from '../host/sentry_output';
 import * as S from '../abi/signals';
 import type { ContainerPlan, MountPlan } from '../oci/plan';
-import { applyContainerMounts, applyPathRules } from './container';
+import { applyContainerMounts, applyPathRules, hostFilesFor } from './container';
 import { loopbackHosts, writeEtcFiles } from './etcfiles';
 import type { VirtualFilesystem } from '../vfs/vfs';
 import { stateOf } from '../syscalls/sys_info';
@@ -121,6 +123,8 @@ export interface SandboxOptions {
   hostname?: string;
   /** The network the application gets (kernel/netinfo.ts); default sandbox. */
   network?: NetworkMode;
+  /** Host files through a Gofer process (gofer/start.ts); undefined: $TSVISOR_GOFER=1. */
+  gofer?: boolean;
   /**
    * Host-mode /etc/hosts and /etc/resolv.conf (the host's, read by the
    * caller): with them and without a container, the identity files are
@@ -157,6 +161,8 @@ export class Sandbox {
   init: Task | null = null;
 
   constructor(private readonly opts: SandboxOptions) {
+    // First: a Gofer starts while the platform does.
+    const files = hostFilesFor(opts.rootfs, [...(opts.container?.mounts ?? []), ...(opts.volumes ?? [])], goferWanted(opts.gofer));
     this.out = new SentryOutput(opts.debugLog);
     const host = opts.hostInfo ?? captureHostInfo();
     this.hostInfo = host;
@@ -166,7 +172,7 @@ export class Sandbox {
     const stdio = opts.stdio ?? [0, 1, 2];
     const hostStdio = new HostStdio(terminalOf(stdio));
     this.hostStdio = hostStdio;
-    this.hostTree = new HostTree(opts.rootfs);
+    this.hostTree = files.rootfs();
     const ns = buildMountNamespace({ rootfs: this.hostTree, memfile: this.platform.memfile, host, stdio: hostStdio });
     this.hostfs = ns.hostfs;
     ns.vfs.dentries.setBudget(this.platform.memfile.heap);
@@ -180,10 +186,10 @@ export class Sandbox {
     const proc = ns.vfs.mountAt('/proc', new ProcFs(this.kernel, host));
     // procfs belongs to the sandbox's one PID namespace: every mount of it is this one.
     ns.vfs.fsTypes.register('proc', { userns: false, make: (_src, data) => (noOptions(data), { fs: proc.fs, root: proc.root }) });
-    if (opts.volumes?.length) applyContainerMounts(ns.vfs, this.platform.memfile, opts.volumes, log);
+    if (opts.volumes?.length) applyContainerMounts(ns.vfs, this.platform.memfile, opts.volumes, log, files.forSource);
     const c = opts.container;
     if (c) {
-      applyContainerMounts(ns.vfs, this.platform.memfile, c.mounts, log);
+      applyContainerMounts(ns.vfs, this.platform.memfile, c.mounts, log, files.forSource);
       applyPathRules(ns.vfs, this.platform.memfile, c.maskedPaths, c.readonlyPaths, log);
       // After the mounts: their mount points may have been made in the root's upper layer.
       if (c.rootReadonly) ns.vfs.rootMount.flags.readonly = true;
@@ -246,7 +252,7 @@ export class Sandbox {
   private readonly execTerminals = new Map<number, Terminal>();
   private readonly rootCtx: FsContext;
   private readonly fdTable: FdTable;
-  private readonly hostTree: HostTree;
+  private readonly hostTree: HostTree | GoferClient;
   private readonly hostfs: HostFs;
 
   /**
