@@ -8,6 +8,7 @@ import { parseSize } from '../abi/accounting';
 import { type PlatformName, PLATFORM_ENV, Sandbox } from '../sandbox/sandbox';
 import { CALLER_NOFILE_ENV } from '../host/hostinfo';
 import { fail } from './fail';
+import { parseVolumes } from './volume';
 import type { NetworkMode } from '../kernel/netinfo';
 
 export interface DoFlags {
@@ -21,6 +22,10 @@ export interface DoFlags {
   memory?: string;
   platform?: PlatformName;
   network: NetworkMode;
+  /** -v HOSTDIR:DIR[:ro] bind mounts. */
+  volume: string[];
+  /** --gofer / --no-gofer; undefined: $TSVISOR_GOFER. */
+  gofer?: boolean;
 }
 
 /** The smallest limit a program can start in (a shell and libc need a few MiB). */
@@ -37,6 +42,7 @@ function memoryLimit(v: string | undefined): number | undefined {
 export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
   const memory = memoryLimit(a.memory);
   for (const kv of a.env) if (!kv.includes('=')) fail(`--env wants K=V, got ${JSON.stringify(kv)}`);
+  const volumes = parseVolumes(a.volume ?? []);
   let st: fs.Stats;
   try {
     st = fs.statSync(a.rootfs);
@@ -55,7 +61,7 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
   try {
     sb = new Sandbox({
       rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: a.stats, memory, platform: a.platform,
-      network: a.network, ...hostIdentity(a.network),
+      network: a.network, volumes, gofer: a.gofer, ...hostIdentity(a.network),
     });
   } catch (e) {
     fail(`cannot start the sandbox: ${(e as Error).message}`, 125);

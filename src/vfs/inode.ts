@@ -248,6 +248,8 @@ export abstract class Inode {
   setattr(_a: SetAttr): void {
     throw new Errno(E.EROFS);
   }
+  /** fsync/fdatasync of a regular file or directory: file systems whose data lives elsewhere (a host file) write it there. */
+  sync(_dataOnly: boolean): void {}
   /**
    * Custom open (devices, synthetic files with state). Return null for the
    * VFS's default description (regular file on readAt/writeAt, directory, FIFO).
