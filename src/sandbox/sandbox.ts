@@ -33,7 +33,7 @@ import type { HostFs } from '../fsimpl/hostfs/hostfs';
 import { SentryOutput } from '../host/sentry_output';
 import * as S from '../abi/signals';
 import type { ContainerPlan, MountPlan } from '../oci/plan';
-import { applyContainerMounts, applyPathRules, hostFilesFor } from './container';
+import { applyContainerMounts, applyPathRules, applySysctls, hostFilesFor } from './container';
 import { loopbackHosts, writeEtcFiles } from './etcfiles';
 import type { VirtualFilesystem } from '../vfs/vfs';
 import { stateOf } from '../syscalls/sys_info';
@@ -190,6 +190,7 @@ export class Sandbox {
     const c = opts.container;
     if (c) {
       applyContainerMounts(ns.vfs, this.platform.memfile, c.mounts, log, files.forSource);
+      applySysctls(ns.vfs, c.sysctl);
       applyPathRules(ns.vfs, this.platform.memfile, c.maskedPaths, c.readonlyPaths, log);
       // After the mounts: their mount points may have been made in the root's upper layer.
       if (c.rootReadonly) ns.vfs.rootMount.flags.readonly = true;
