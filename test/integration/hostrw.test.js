@@ -212,3 +212,85 @@ test('tsvisor do -v: errors for a missing host dir, a relative DIR, an unknown o
   assert.strictEqual(r.stdout, 'one\n', h.describe('sandbox', r));
   assert.strictEqual(fs.readFileSync(path.join(dir, 'one'), 'utf8'), 'one\ntwo\n');
 });
+
+// The host racer of the escape test: swaps DIR/a (a directory) with a symlink
+// to OUT and DIR/f (a file) with a symlink to OUT/secret until DIR/stop.
+const RACER = `
+const fs = require('node:fs');
+const [dir, out] = process.argv.slice(1);
+let n = 0;
+const quiet = (f) => { try { f(); } catch {} };
+while (!fs.existsSync(dir + '/stop')) {
+  quiet(() => fs.renameSync(dir + '/a', dir + '/a.real'));
+  quiet(() => fs.symlinkSync(out, dir + '/a'));
+  quiet(() => fs.renameSync(dir + '/f', dir + '/f.real'));
+  quiet(() => fs.symlinkSync(out + '/secret', dir + '/f'));
+  quiet(() => fs.unlinkSync(dir + '/a'));
+  quiet(() => fs.renameSync(dir + '/a.real', dir + '/a'));
+  quiet(() => fs.unlinkSync(dir + '/f'));
+  quiet(() => fs.renameSync(dir + '/f.real', dir + '/f'));
+  n++;
+}
+process.stdout.write(String(n));
+`;
+
+/** Every entry under dir with its metadata and content, times included: any change shows. */
+function snapshot(dir) {
+  const out = [];
+  const walk = (rel) => {
+    for (const name of fs.readdirSync(path.join(dir, rel)).sort()) {
+      const p = path.join(dir, rel, name);
+      const st = fs.lstatSync(p);
+      const data = st.isFile() ? fs.readFileSync(p, 'latin1') : st.isSymbolicLink() ? fs.readlinkSync(p) : '';
+      out.push(`${path.join(rel, name)} ${st.mode} ${st.uid}:${st.gid} ${st.size} ${st.mtimeMs} ${st.ctimeMs} ${data}`);
+      if (st.isDirectory()) walk(path.join(rel, name));
+    }
+  };
+  walk('');
+  return out;
+}
+
+test('hostile: racing renames and symlink swaps (on the host and in the sandbox) never make a write or read leave the bind', { timeout: 180_000 }, async (t) => {
+  if (!h.needTools(t, ['gcc'])) return;
+  const top = h.tmpDir('tsvisor-hostrw-escape-');
+  const bind = path.join(top, 'bind');
+  const out = path.join(top, 'outside');
+  const rootfs = path.join(top, 'rootfs');
+  h.writeTree(out, { secret: 'OUTSIDE-MARKER\n', 'sub/deep': 'OUTSIDE-MARKER deep\n' });
+  h.writeTree(bind, { 'a/secret': 'inside\n', 'a/sub/deep': 'inside deep\n', f: 'inside f\n', up: { symlink: '..' } });
+  fs.mkdirSync(rootfs);
+  const bin = path.join(rootfs, 'escape');
+  const cc = childProcess.spawnSync('gcc', ['-O1', '-static', '-o', bin, path.join(__dirname, '..', 'hostile', 'hostrw_escape.c')], { encoding: 'utf8' });
+  assert.strictEqual(cc.status, 0, cc.stderr);
+  // Let the test's own snapshot settle its atime-free view: nothing below reads out/ but the snapshot.
+  const before = snapshot(out);
+  const racer = childProcess.spawn(process.execPath, ['-e', RACER, bind, out], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  let swaps = '';
+  racer.stdout.on('data', (d) => { swaps += d; });
+  const racerDone = new Promise((resolve) => racer.on('exit', resolve));
+  let r;
+  try {
+    r = await new Promise((resolve) => {
+      const child = childProcess.spawn(process.execPath, h.sandboxArgs(['/escape', out, '300'], { rootfs, cwd: '/', rawEnv: true, env: {}, flags: ['-v', `${bind}:/data`] }),
+        { cwd: h.ROOT, env: h.sentryEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => { stdout += d; });
+      child.stderr.on('data', (d) => { stderr += d; });
+      const watchdog = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch {} }, 150_000);
+      child.on('exit', (code) => { clearTimeout(watchdog); resolve({ code, stdout, stderr }); });
+    });
+  } finally {
+    fs.writeFileSync(path.join(bind, 'stop'), '');
+    await racerDone;
+  }
+  const ctx = `status=${r.code}\nstdout:\n${r.stdout.slice(-2000)}\nstderr:\n${r.stderr.slice(-2000)}`;
+  assert.doesNotMatch(r.stdout, /LEAK/, ctx);
+  assert.strictEqual(r.code, 0, ctx);
+  const m = /^ops=(\d+) succeeded=(\d+) leaks=0$/m.exec(r.stdout);
+  assert.ok(m && Number(m[2]) > 0, `some writes succeeded inside the bind\n${ctx}`);
+  assert.ok(Number(swaps) > 0, 'the host raced');
+  assert.deepStrictEqual(snapshot(out), before, 'nothing outside the bind was created, written or changed');
+  assert.deepStrictEqual(fs.readdirSync(top).sort(), ['bind', 'outside', 'rootfs'], 'nothing created next to the bind');
+  assert.deepStrictEqual(fs.readdirSync(rootfs), ['escape'], 'the rootfs is read-only to the sandbox (its overlay took any write)');
+});
