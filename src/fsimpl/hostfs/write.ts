@@ -17,6 +17,7 @@ import { XattrSet } from '../../vfs/xattrs';
 import { RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type SetAttr } from '../../abi/fs';
 import { PAGE_SIZE as PAGE } from '../../abi/mm';
 import type { CreateSpec, Inode } from '../../vfs/inode';
+import type { MemoryAccess } from '../../mm/access';
 import { attrsOf, hostErr, type HostInode } from './hostfs';
 
 const FALLOC_FL_PUNCH_HOLE = 2;
@@ -124,6 +125,26 @@ export class HostWrites {
     this.i.a.size = Math.max(this.i.a.size, off + n);
     this.stale = true;
     return n;
+  }
+
+  /** Straight from the writer's memory to the host, piece by piece (no copy); a bad buffer is EFAULT before anything is written. */
+  writeFromUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
+    if ((this.i.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
+    mem.checkRange(addr, len, false);
+    let done = 0;
+    try {
+      mem.drainTo(addr, len, (src, at) => {
+        const n = this.pwriteAll(off + at, src);
+        this.patchCache(off + at, n, src);
+        done = at + n;
+        if (n < src.length) throw new Errno(E.ENOSPC);
+      });
+    } catch (e) {
+      if (done === 0 || !(e instanceof Errno)) throw e;
+    }
+    this.i.a.size = Math.max(this.i.a.size, off + done);
+    this.stale = true;
+    return done;
   }
 
   allocate(mode: number, off: number, len: number): void {
