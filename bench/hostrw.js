@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 'use strict';
 // bench/hostrw.js: writes to a read-write bind mount (`tsvisor do -v`)
-// against the same operations natively on the host, interleaved, median of
-// --reps runs (default 5). Each phase is timed inside the program
+// against the same operations natively on the host, and for scale in the
+// sandbox's own /tmp (memory), interleaved, median of --reps runs (default 5). Each phase is timed inside the program
 // (bench/hostrw.c), so the sandbox's start-up is not counted.
 //
 //   node bench/hostrw.js [--reps N]
@@ -38,10 +38,12 @@ const median = (a) => a.slice().sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
 const nat = [[], [], []];
 const sb = [[], [], []];
+const mem = [[], [], []];
 try {
   for (let k = 0; k < reps; k++) {
     run([bin, nativeDir]).forEach((v, i) => nat[i].push(v));
     run([process.execPath, TSVISOR, 'do', '-v', `${work}:/w`, '--', '/w/hostrw', '/w/bind']).forEach((v, i) => sb[i].push(v));
+    run([process.execPath, TSVISOR, 'do', '-v', `${work}:/w`, '--', '/w/hostrw', '/tmp']).forEach((v, i) => mem[i].push(v));
   }
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
@@ -50,5 +52,6 @@ const names = ['write 32 x 1 MiB', 'create 1000 small', 'unlink 1000 small'];
 names.forEach((name, i) => {
   const n = median(nat[i]);
   const s = median(sb[i]);
-  console.log(`${name.padEnd(18)} native ${n.toFixed(1).padStart(8)} ms   rw bind ${s.toFixed(1).padStart(8)} ms   x${(s / n).toFixed(1)}`);
+  const m = median(mem[i]);
+  console.log(`${name.padEnd(18)} native ${n.toFixed(1).padStart(8)} ms   rw bind ${s.toFixed(1).padStart(8)} ms   x${(s / n).toFixed(1)}   sandbox /tmp ${m.toFixed(1).padStart(8)} ms`);
 });
