@@ -294,3 +294,14 @@ test('hostile: racing renames and symlink swaps (on the host and in the sandbox)
   assert.deepStrictEqual(fs.readdirSync(top).sort(), ['bind', 'outside', 'rootfs'], 'nothing created next to the bind');
   assert.deepStrictEqual(fs.readdirSync(rootfs), ['escape'], 'the rootfs is read-only to the sandbox (its overlay took any write)');
 });
+
+test('device nodes are never made on the host (EPERM); FIFOs and Unix sockets are, and work inside', { timeout: 60_000 }, () => {
+  const dir = h.tmpDir('tsvisor-hostrw-nodes-');
+  const py = 'import socket\ns=socket.socket(socket.AF_UNIX); s.bind("/data/sock"); s.listen(1)\nc=socket.socket(socket.AF_UNIX); c.connect("/data/sock"); a,_=s.accept(); c.send(b"hi"); print(a.recv(2).decode())';
+  const sb = h.runSandbox(['sh', '-c', `mknod /data/null c 1 3 2>&1; mknod /data/blk b 8 0 2>&1; mkfifo /data/fifo && (echo through > /data/fifo &) && cat /data/fifo; /usr/bin/python3 -c '${py}'`],
+    { flags: ['-v', `${dir}:/data`] });
+  assert.match(sb.stdout, /mknod: \/data\/null: Operation not permitted\nmknod: \/data\/blk: Operation not permitted\nthrough\nhi\n/, h.describe('sandbox', sb));
+  assert.deepStrictEqual(fs.readdirSync(dir).sort(), ['fifo', 'sock']);
+  assert.ok(fs.lstatSync(path.join(dir, 'fifo')).isFIFO());
+  assert.ok(fs.lstatSync(path.join(dir, 'sock')).isSocket());
+});

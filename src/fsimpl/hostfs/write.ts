@@ -14,7 +14,7 @@
 import { Errno, E } from '../../abi/errno';
 import { HostError, type HostNode, type HostSetAttr, type HostStat, type WritableHostFiles } from '../../host/hostfs';
 import { XattrSet } from '../../vfs/xattrs';
-import { RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type SetAttr } from '../../abi/fs';
+import { RENAME_EXCHANGE, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, type SetAttr } from '../../abi/fs';
 import { PAGE_SIZE as PAGE } from '../../abi/mm';
 import type { CreateSpec, Inode } from '../../vfs/inode';
 import type { MemoryAccess } from '../../mm/access';
@@ -189,8 +189,12 @@ export class HostWrites {
           return this.w.mkdir(dir, name, spec.mode, owner);
         case S_IFLNK:
           return this.w.symlink(dir, name, spec.target ?? '', owner);
+        case S_IFIFO:
+        case S_IFSOCK:
+          return this.w.mknod(dir, name, spec.type | (spec.mode & 0o7777), 0, owner);
         default:
-          return this.w.mknod(dir, name, spec.type | (spec.mode & 0o7777), spec.rdev ?? 0, owner);
+          // A device node made on the host would give host processes that open it the device itself, whatever the sandbox may do: refused, as gVisor's Gofer does.
+          throw new HostError(E.EPERM, 'device nodes are not made on the host');
       }
     });
     this.stale = true;
