@@ -305,3 +305,20 @@ test('device nodes are never made on the host (EPERM); FIFOs and Unix sockets ar
   assert.ok(fs.lstatSync(path.join(dir, 'fifo')).isFIFO());
   assert.ok(fs.lstatSync(path.join(dir, 'sock')).isSocket());
 });
+
+test('rootless: a Sentry run by an unprivileged user writes the bind as that user; chown inside is the host\'s EPERM', { timeout: 60_000 }, (t) => {
+  if (process.getuid() !== 0) return t.skip('needs root to switch to an unprivileged user');
+  if (!h.which('setpriv')) return t.skip('no setpriv');
+  const dir = h.tmpDir('tsvisor-hostrw-rootless-');
+  fs.chmodSync(path.dirname(dir), 0o755);
+  fs.chownSync(dir, 65534, 65534);
+  const r = childProcess.spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath,
+    ...h.sandboxArgs(['sh', '-c', 'echo one > /data/f; echo two > /data/f; cat /data/f; mkdir /data/d; ln -s f /data/l; chown 1000 /data/f 2>&1; echo "chown $?"'],
+      { flags: ['-v', `${dir}:/data`], env: { HOME: '/' } })],
+  { cwd: '/', env: { ...h.sentryEnv(), HOME: '/' }, encoding: 'utf8', timeout: 50_000, killSignal: 'SIGKILL' });
+  assert.strictEqual(r.stdout, 'two\nchown: changing ownership of \'/data/f\': Operation not permitted\nchown 1\n', `${r.status}\n${r.stderr}`);
+  for (const n of ['f', 'd', 'l']) {
+    const st = fs.lstatSync(path.join(dir, n));
+    assert.deepStrictEqual([st.uid, st.gid], [65534, 65534], n);
+  }
+});

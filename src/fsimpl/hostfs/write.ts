@@ -290,6 +290,9 @@ class HostXattrs extends XattrSet {
     this.i.w?.markStale();
   }
   override delete(name: string): boolean {
+    // Writes and truncations drop security.capability (vfs/perm.ts) on every file: absent is the usual
+    // case, and an unprivileged host refuses even the removal of an absent security.* attribute.
+    if (!this.has(name)) return false;
     try {
       this.w.removexattr(this.i.node, name);
     } catch (e) {
