@@ -24,6 +24,8 @@ export interface DoFlags {
   network: NetworkMode;
   /** -v HOSTDIR:DIR[:ro] bind mounts. */
   volume: string[];
+  /** --gofer / --no-gofer; undefined: $TSVISOR_GOFER. */
+  gofer?: boolean;
 }
 
 /** The smallest limit a program can start in (a shell and libc need a few MiB). */
@@ -59,7 +61,7 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
   try {
     sb = new Sandbox({
       rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: a.stats, memory, platform: a.platform,
-      network: a.network, volumes, ...hostIdentity(a.network),
+      network: a.network, volumes, gofer: a.gofer, ...hostIdentity(a.network),
     });
   } catch (e) {
     fail(`cannot start the sandbox: ${(e as Error).message}`, 125);

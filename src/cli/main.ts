@@ -96,6 +96,8 @@ function build(): Command {
     .option('-v, --volume <hostdir:dir[:ro]>', 'bind a host directory at dir, read-write unless :ro (repeatable)', collect, [])
     .addOption(new Option('--platform <name>', 'how application code runs: ptrace or systrap (default: $TSVISOR_PLATFORM, else ptrace)').choices(['ptrace', 'systrap']))
     .addOption(networkOption())
+    .option('--gofer', 'reach host files through a separate, confined Gofer process (default: $TSVISOR_GOFER=1)')
+    .option('--no-gofer', 'reach host files from the Sentry itself')
     .passThroughOptions()
     .action((argv: string[], f: DoFlags) => cmdDo(argv, f).catch((e) => fail(`internal error: ${(e as Error).stack ?? e}`, 125)));
 

@@ -38,6 +38,7 @@ const ENOENT = 2;
 const ENOTDIR = 20;
 const ESTALE = 116;
 const ELOOP = 40;
+const F_DUPFD_CLOEXEC = 1030;
 
 const EMPTY = Buffer.from([0]);
 const DOT = Buffer.from('.\0', 'latin1');
@@ -311,6 +312,13 @@ export class HostTree implements HostFiles {
     const r = Number(libc.pread(this.readFdOf(this.own(n)), buf, buf.length, off));
     if (r < 0) fail('pread');
     return r;
+  }
+
+  /** A new close-on-exec descriptor reading n, for the Gofer to donate to the Sentry; the caller closes it. */
+  dupReadFd(n: HostNode): number {
+    const fd = libc.fcntl(this.readFdOf(this.own(n)), F_DUPFD_CLOEXEC, 0) as number;
+    if (fd < 0) fail('dup');
+    return fd;
   }
 
   pin(n: HostNode): void {

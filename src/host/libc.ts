@@ -142,6 +142,21 @@ export const syscall3 = lib.func('long syscall(long nr, long a, long b, long c)'
 // Container terminals (host/pty.ts): the pty master goes to a console socket with SCM_RIGHTS.
 export const sendmsg = lib.func('long sendmsg(int fd, const void *msg, int flags)');
 
+// The Gofer (src/gofer): its socketpair with the Sentry, descriptors received
+// with SCM_RIGHTS, and its own confinement (mount namespace, capabilities,
+// seccomp). Paths here are NUL-terminated Buffers too.
+export const socketpair = lib.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)');
+export const recvmsg = lib.func('long recvmsg(int fd, void *msg, int flags)');
+export const mount = lib.func('int mount(const void *src, const void *target, const void *type, unsigned long flags, const void *data)');
+export const umount2 = lib.func('int umount2(const void *target, int flags)');
+export const prctl = lib.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
+/** A system call with two pointer arguments (pivot_root, capset). */
+export const syscallPtr2 = lib.func('long syscall(long nr, const void *a, const void *b)');
+/** A system call with two integers and a pointer (seccomp). */
+export const syscallIIP = lib.func('long syscall(long nr, long a, long b, const void *c)');
+/** open_tree, move_mount, mount_setattr: int, pointer, int, pointer, int. */
+export const syscallIPIPI = lib.func('long syscall(long nr, long a, const void *b, long c, const void *d, long e)');
+
 export function errno(): number {
   return koffi.errno();
 }

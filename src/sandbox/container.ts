@@ -10,6 +10,9 @@
 import * as path from 'node:path';
 import { HostTree } from '../host/hosttree';
 import { WritableHostTree } from '../host/hosttree_rw';
+import type { HostFiles } from '../host/hostfs';
+import type { GoferClient } from '../gofer/client';
+import { startGofer } from '../gofer/start';
 import { E, Errno } from '../abi/errno';
 import { S_IFDIR, S_IFMT, S_IFREG } from '../abi/fs';
 import { Dentry, Mount, type MountFlags, type VPath } from '../vfs/dentry';
@@ -67,10 +70,10 @@ function bindAt(vfs: VirtualFilesystem, r: Resolver, src: VPath, dest: string): 
  * (read-only, or writable) mounted with the file alone as its root, on a
  * file at the destination. The file is seen live, and written through.
  */
-function bindFile(vfs: VirtualFilesystem, r: Resolver, memfile: FrameSource, m: MountPlan, flags: MountFlags): void {
+function bindFile(vfs: VirtualFilesystem, r: Resolver, memfile: FrameSource, m: MountPlan, flags: MountFlags, hostFiles: HostFilesOf): void {
   // plan.source is the host's real path (cli/container_spec.ts resolved its symlinks, as runc follows them on the host).
   const source = m.source;
-  const dirFs = hostTreeFs(vfs, memfile, path.dirname(source), m.readonly);
+  const dirFs = hostTreeFs(vfs, memfile, hostFiles(path.dirname(source), m.readonly));
   const dirMount = new Mount(vfs.allocMountId(), dirFs, new Dentry(dirFs.root(), '', null), null, null, { ...flags });
   const file = vfs.lookupChild(r, { mount: dirMount, dentry: dirMount.root }, path.basename(source));
   if (!file || (file.dentry.inode.mode & S_IFMT) !== S_IFREG) throw new Errno(E.ENOENT, `${m.source} is not a regular file`);
@@ -79,8 +82,8 @@ function bindFile(vfs: VirtualFilesystem, r: Resolver, memfile: FrameSource, m: 
 }
 
 /** A host directory as a file system: read-only, or written through to the host. */
-function hostTreeFs(vfs: VirtualFilesystem, memfile: FrameSource, dir: string, readonly: boolean): HostFs {
-  return new HostFs(readonly ? new HostTree(dir) : new WritableHostTree(dir), memfile, {}, vfs.devs.take());
+function hostTreeFs(vfs: VirtualFilesystem, memfile: FrameSource, files: HostFiles): HostFs {
+  return new HostFs(files, memfile, {}, vfs.devs.take());
 }
 
 /**
@@ -117,7 +120,38 @@ export function applyPathRules(vfs: VirtualFilesystem, memfile: FrameSource, mas
   }
 }
 
-export function applyContainerMounts(vfs: VirtualFilesystem, memfile: FrameSource, mounts: MountPlan[], log: (msg: string) => void): void {
+/** The host tree at a bind mount's source (a file's: its directory). */
+/** The host files of a bind source: read-only, or writable (written through to the host). */
+type HostFilesOf = (source: string, readonly: boolean) => HostFiles;
+
+/** Where a bind mount's host tree is: the file's directory for a file bind. */
+const treeSource = (m: MountPlan): string => (m.kind === 'file' ? path.dirname(m.source) : m.source);
+
+/**
+ * The host trees of a sandbox: the root file system's and one per bind
+ * mount source, all served by one Gofer when gofer is true (started here,
+ * before the Sentry reads a file), else opened by the Sentry itself.
+ */
+export function hostFilesFor(rootfs: string, mounts: MountPlan[], gofer: boolean): { rootfs: () => HostTree | GoferClient; forSource: HostFilesOf } {
+  const inProcess: HostFilesOf = (p, readonly) => (readonly ? new HostTree(p) : new WritableHostTree(p));
+  if (!gofer) return { rootfs: () => new HostTree(rootfs), forSource: inProcess };
+  const sources = [...new Set(mounts.filter((m) => (m.kind === 'bind' || m.kind === 'file') && m.readonly).map(treeSource))];
+  // The Gofer serves the read-only trees; read-write binds are still written by the Sentry itself until the Gofer's writes land.
+  const { conn } = startGofer([rootfs, ...sources].map((p) => ({ path: p, writable: false })));
+  return {
+    rootfs: () => conn.tree(0),
+    forSource: (p, readonly) => {
+      if (!readonly) return inProcess(p, readonly);
+      const i = sources.indexOf(p);
+      if (i < 0) throw new Error(`the Gofer does not serve ${p}`);
+      return conn.tree(i + 1);
+    },
+  };
+}
+
+export function applyContainerMounts(
+  vfs: VirtualFilesystem, memfile: FrameSource, mounts: MountPlan[], log: (msg: string) => void, hostFiles: HostFilesOf,
+): void {
   const creds = new Credentials();
   const r: Resolver = { creds, root: vfs.root, ctx: null };
   for (const m of mounts) {
@@ -127,14 +161,14 @@ export function applyContainerMounts(vfs: VirtualFilesystem, memfile: FrameSourc
       continue;
     }
     if (m.kind === 'file') {
-      bindFile(vfs, r, memfile, m, flags);
+      bindFile(vfs, r, memfile, m, flags, hostFiles);
       log(`mounted file ${m.source} on ${m.destination} (${m.readonly ? 'ro' : 'rw'})`);
       continue;
     }
     let mfs: FilesystemImpl;
     switch (m.kind) {
       case 'bind':
-        mfs = hostTreeFs(vfs, memfile, m.source, m.readonly);
+        mfs = hostTreeFs(vfs, memfile, hostFiles(m.source, m.readonly));
         break;
       default: {
         const made = vfs.fsTypes.get(m.kind).make(m.kind, m.data, creds);

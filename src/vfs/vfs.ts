@@ -289,7 +289,7 @@ export class VirtualFilesystem {
   }
 
   /** The path of p as the resolver sees it (getcwd, /proc/self/fd, /proc/self/exe). */
-  pathname(r: Resolver | null, p: VPath): { path: string; reachable: boolean } {
+  pathname(r: Resolver | null, p: VPath): { path: string; reachable: boolean; outside: boolean } {
     return pathOf(p, r ? r.root : null);
   }
 

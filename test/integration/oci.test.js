@@ -430,6 +430,26 @@ test('exec runs more processes in a running container; control requests reach an
   ok(tsv(dir, ['delete', '--force', 'x1']), 'delete --force');
 });
 
+test('exec: the host fds of its stdio are the sandbox\'s and closed when it ends (none left per exec)', { timeout: 240_000 }, async () => {
+  const dir = h.tmpDir('oci-');
+  makeBundle(dir, { args: ['sleep', '1000'] });
+  ok(tsv(dir, ['run', '-d', 'fd1']), 'run -d');
+  const pid = state(dir, 'fd1').pid;
+  const fds = () => fs.readdirSync(`/proc/${pid}/fd`).length;
+  // One exec first: whatever the sandbox opens once (the control socket's connections, caches) is open by then.
+  ok(tsv(dir, ['exec', 'fd1', 'true']), 'exec');
+  const before = fds();
+  for (let i = 0; i < 50; i++) {
+    // Every tenth a failing one (no such program): its fds are closed too.
+    if (i % 10 === 9) fails(tsv(dir, ['exec', 'fd1', '/bin/none']), 'exec of a missing program', /no such file/);
+    else assert.strictEqual(ok(tsv(dir, ['exec', 'fd1', 'echo', String(i)]), `exec ${i}`).stdout, `${i}\n`);
+  }
+  const after = fds();
+  // A few may be in flight (a connection being torn down); 50 execs left behind would be 150.
+  assert.ok(after - before < 10, `the sandbox process had ${before} fds, ${after} after 50 execs`);
+  ok(tsv(dir, ['delete', '--force', 'fd1']), 'delete --force');
+});
+
 test('a terminal: the pty master goes to the console socket, the container sees a terminal of consoleSize', { timeout: 120_000 }, async (t) => {
   if (!h.needTools(t, ['python3'])) return;
   const dir = h.tmpDir('oci-');
