@@ -9,6 +9,7 @@ import { type PlatformName, PLATFORM_ENV, Sandbox } from '../sandbox/sandbox';
 import { CALLER_NOFILE_ENV } from '../host/hostinfo';
 import { fail } from './fail';
 import type { NetworkMode } from '../kernel/netinfo';
+import { parsePublish, type NatOptions } from '../sandbox/natconfig';
 
 export interface DoFlags {
   rootfs: string;
@@ -21,6 +22,8 @@ export interface DoFlags {
   memory?: string;
   platform?: PlatformName;
   network: NetworkMode;
+  publish: string[];
+  allowHostLoopback?: boolean;
 }
 
 /** The smallest limit a program can start in (a shell and libc need a few MiB). */
@@ -55,7 +58,7 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
   try {
     sb = new Sandbox({
       rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: a.stats, memory, platform: a.platform,
-      network: a.network, ...hostIdentity(a.network),
+      network: a.network, ...hostIdentity(a.network), nat: natOptions(a),
     });
   } catch (e) {
     fail(`cannot start the sandbox: ${(e as Error).message}`, 125);
@@ -88,6 +91,27 @@ function hostIdentity(mode: NetworkMode): { hostname?: string; hostEtc?: { hosts
     }
   };
   return { hostname: os.hostname(), hostEtc: { hosts: read('/etc/hosts'), resolvConf: read('/etc/resolv.conf') } };
+}
+
+/** The NAT of sandbox mode: published ports, host loopback, and the host's resolvers for 10.0.2.3. */
+function natOptions(a: DoFlags): NatOptions | undefined {
+  if (a.network !== 'sandbox') {
+    if (a.publish.length || a.allowHostLoopback) fail(`--publish and --allow-host-loopback need --network sandbox`);
+    return undefined;
+  }
+  let publish;
+  try {
+    publish = a.publish.map(parsePublish);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  let resolvConf = '';
+  try {
+    resolvConf = fs.readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    // No resolver on the host: 10.0.2.3 answers nothing.
+  }
+  return { publish, allowHostLoopback: !!a.allowHostLoopback, resolvConf };
 }
 
 /** Exit like a shell reports the child: the code, or 128+N for signal N. */

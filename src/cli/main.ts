@@ -95,6 +95,8 @@ function build(): Command {
     .option('--env <K=V>', 'set an environment variable (repeatable)', collect, [])
     .addOption(new Option('--platform <name>', 'how application code runs: ptrace or systrap (default: $TSVISOR_PLATFORM, else ptrace)').choices(['ptrace', 'systrap']))
     .addOption(networkOption())
+    .option('--publish <hostport:port[/proto]>', 'sandbox network: forward a host port (TCP by default) to the sandbox (repeatable)', collect, [])
+    .option('--allow-host-loopback', "sandbox network: 10.0.2.2 reaches the host's 127.0.0.1, and the host's other addresses are reachable")
     .passThroughOptions()
     .action((argv: string[], f: DoFlags) => cmdDo(argv, f).catch((e) => fail(`internal error: ${(e as Error).stack ?? e}`, 125)));
 

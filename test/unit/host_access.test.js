@@ -24,7 +24,7 @@ const ONLY_FROM = new Map([
   ['host/hostfd', ['fsimpl/hostfd/']],
   ['host/hosttree', ['sandbox/']],
   ['host/libc', ['platform/']],
-  ['host/hostsocket', ['socket/hostinet/']],
+  ['host/hostsocket', ['socket/hostinet/', 'net/nat/']],
   ['host/hostnetinfo', ['sandbox/']],
 ]);
 
