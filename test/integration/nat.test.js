@@ -208,7 +208,8 @@ test('--publish: nginx with curl and wrk, redis with redis-cli and redis-benchma
   fs.mkdirSync(path.join(dir, 'www'));
   fs.writeFileSync(path.join(dir, 'www', 'index.html'), 'nginx in the sandbox\n');
   fs.writeFileSync(path.join(dir, 'www', 'file4k'), Buffer.alloc(4096, 'n'));
-  fs.writeFileSync(path.join(dir, 'nginx.conf'), fs.readFileSync(path.join(DIR, 'nginx.conf'), 'utf8').replace('WWW', path.join(dir, 'www')));
+  fs.writeFileSync(path.join(dir, 'nginx.conf'), fs.readFileSync(path.join(DIR, 'nginx.conf'), 'utf8').replace('root WWW', `root ${path.join(dir, 'www')}`));
+  fs.chmodSync(dir, 0o755); // nginx's worker runs as nobody
   const mc = `import socket
 s = socket.create_connection(('127.0.0.1', 11212), timeout=30)
 s.sendall(b'set k 0 0 5\\r\\nhello\\r\\nget k\\r\\n')
@@ -218,7 +219,7 @@ print('memcached:', d.decode().replace('\\r\\n', ' ').strip())`;
   const r = await inNetns(t, `
 $TSV --publish 8080:8000 --publish 16379:6379 --publish 11212:11211 -- sh -c '
   nginx -c ${dir}/nginx.conf &
-  redis-server --port 6379 --save "" --appendonly no --daemonize no >/dev/null &
+  redis-server --port 6379 --save "" --appendonly no --daemonize no --protected-mode no >/dev/null &
   memcached -u nobody -p 11211 -U 0 &
   sleep 600' &
 wait_http http://127.0.0.1:8080/
@@ -232,6 +233,6 @@ for i in $(seq 1 100); do python3 -c 'import socket; socket.create_connection(("
 python3 -c "${mc.replace(/"/g, '\\"')}"`);
   assert.strictEqual(r.status, 0, h.describe('script', r));
   assert.strictEqual(r.stdout, [
-    'nginx in the sandbox', '4096', '0', 'wrk: many requests', 'redis: OK through-the-nat', '2', 'memcached: VALUE k 0 5 hello END', '',
+    'nginx in the sandbox', '4096', '0', 'wrk: many requests', 'redis: OK through-the-nat', '2', 'memcached: STORED VALUE k 0 5 hello END', '',
   ].join('\n'), r.stderr);
 });
