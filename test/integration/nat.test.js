@@ -236,3 +236,15 @@ python3 -c "${mc.replace(/"/g, '\\"')}"`);
     'nginx in the sandbox', '4096', '0', 'wrk: many requests', 'redis: OK through-the-nat', '2', 'memcached: STORED VALUE k 0 5 hello END', '',
   ].join('\n'), r.stderr);
 });
+
+test('--publish: postgresql (initdb and pg_ctl as postgres, psql over its Unix socket and TCP inside, psql from the host)', { timeout: 400_000 }, async (t) => {
+  if (!h.needTools(t, ['psql', 'pg_isready', 'setpriv', 'unshare', 'ip'])) return;
+  const out = path.join(h.tmpDir('tsvisor-nat-pg-'), 'out');
+  const r = await inNetns(t, `
+$TSV --publish 15432:5432 -- sh ${DIR}/postgres.sh > ${out} 2>&1 &
+for i in $(seq 1 600); do grep -q '^ready' ${out} && break; sleep 0.3; done
+cat ${out}
+psql -h 127.0.0.1 -p 15432 -U postgres -tAc "create table t(x int); insert into t select generate_series(1, 1000); select sum(x) from t"`);
+  assert.strictEqual(r.status, 0, h.describe('script', r));
+  assert.strictEqual(r.stdout, 'unix socket: 42\ntcp inside: inside\nready\nCREATE TABLE\nINSERT 0 1000\n500500\n', r.stderr);
+});
