@@ -10,6 +10,7 @@ import { CALLER_NOFILE_ENV } from '../host/hostinfo';
 import { fail } from './fail';
 import { parseVolumes } from './volume';
 import type { NetworkMode } from '../kernel/netinfo';
+import { parsePublish, type NatOptions } from '../sandbox/natconfig';
 
 export interface DoFlags {
   rootfs: string;
@@ -26,6 +27,8 @@ export interface DoFlags {
   volume: string[];
   /** --gofer / --no-gofer; undefined: $TSVISOR_GOFER. */
   gofer?: boolean;
+  publish: string[];
+  allowHostLoopback?: boolean;
 }
 
 /** The smallest limit a program can start in (a shell and libc need a few MiB). */
@@ -61,7 +64,7 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
   try {
     sb = new Sandbox({
       rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: a.stats, memory, platform: a.platform,
-      network: a.network, volumes, gofer: a.gofer, ...hostIdentity(a.network),
+      network: a.network, volumes, gofer: a.gofer, ...hostIdentity(a.network), nat: natOptions(a),
     });
   } catch (e) {
     fail(`cannot start the sandbox: ${(e as Error).message}`, 125);
@@ -94,6 +97,27 @@ function hostIdentity(mode: NetworkMode): { hostname?: string; hostEtc?: { hosts
     }
   };
   return { hostname: os.hostname(), hostEtc: { hosts: read('/etc/hosts'), resolvConf: read('/etc/resolv.conf') } };
+}
+
+/** The NAT of sandbox mode: published ports, host loopback, and the host's resolvers for 10.0.2.3. */
+function natOptions(a: DoFlags): NatOptions | undefined {
+  if (a.network !== 'sandbox') {
+    if (a.publish.length || a.allowHostLoopback) fail(`--publish and --allow-host-loopback need --network sandbox`);
+    return undefined;
+  }
+  let publish;
+  try {
+    publish = a.publish.map(parsePublish);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  let resolvConf = '';
+  try {
+    resolvConf = fs.readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    // No resolver on the host: 10.0.2.3 answers nothing.
+  }
+  return { publish, allowHostLoopback: !!a.allowHostLoopback, resolvConf };
 }
 
 /** Exit like a shell reports the child: the code, or 128+N for signal N. */

@@ -99,6 +99,8 @@ function build(): Command {
     .addOption(networkOption())
     .option('--gofer', 'reach host files through a separate, confined Gofer process (default: $TSVISOR_GOFER=1)')
     .option('--no-gofer', 'reach host files from the Sentry itself')
+    .option('--publish <hostport:port[/proto]>', 'sandbox network: forward a host port (TCP by default) to the sandbox (repeatable)', collect, [])
+    .option('--allow-host-loopback', "sandbox network: 10.0.2.2 reaches the host's 127.0.0.1, and the host's other addresses are reachable")
     .passThroughOptions()
     .action((argv: string[], f: DoFlags) => cmdDo(argv, f).catch((e) => fail(`internal error: ${(e as Error).stack ?? e}`, 125)));
 

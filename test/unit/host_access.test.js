@@ -25,7 +25,7 @@ const ONLY_FROM = new Map([
   ['host/hostfd', ['fsimpl/hostfd/']],
   ['host/hosttree', ['sandbox/', 'gofer/']],
   ['host/libc', ['platform/', 'gofer/']],
-  ['host/hostsocket', ['socket/hostinet/']],
+  ['host/hostsocket', ['socket/hostinet/', 'net/nat/']],
   ['host/hostnetinfo', ['sandbox/']],
 ]);
 
