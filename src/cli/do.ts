@@ -8,7 +8,9 @@ import { parseSize } from '../abi/accounting';
 import { type PlatformName, PLATFORM_ENV, Sandbox } from '../sandbox/sandbox';
 import { CALLER_NOFILE_ENV, captureHostInfo } from '../host/hostinfo';
 import { fail } from './fail';
+import { parseVolumes } from './volume';
 import type { NetworkMode } from '../kernel/netinfo';
+import { parsePublish, type NatOptions } from '../sandbox/natconfig';
 import { ConfinedStart } from '../sandbox/confine';
 import { runConfined } from '../sandbox/confine_runtime';
 import { DRILL_ENV, runDrill } from '../sandbox/confine_drill';
@@ -24,6 +26,12 @@ export interface DoFlags {
   memory?: string;
   platform?: PlatformName;
   network: NetworkMode;
+  /** -v HOSTDIR:DIR[:ro] bind mounts. */
+  volume: string[];
+  /** --gofer / --no-gofer; undefined: $TSVISOR_GOFER. */
+  gofer?: boolean;
+  publish: string[];
+  allowHostLoopback?: boolean;
   /** --confine: the Sentry runs as a confined child (docs/SECURITY.md); else in this process with the caller's host access. */
   confine?: boolean;
   confineDrill?: string;
@@ -48,6 +56,7 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
   }
   const memory = memoryLimit(a.memory);
   for (const kv of a.env) if (!kv.includes('=')) fail(`--env wants K=V, got ${JSON.stringify(kv)}`);
+  const volumes = parseVolumes(a.volume ?? []);
   let st: fs.Stats;
   try {
     st = fs.statSync(a.rootfs);
@@ -71,7 +80,7 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
   try {
     sb = new Sandbox({
       rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: statsFile(a.stats, confined !== null), memory, platform: a.platform,
-      network: a.network, ...hostIdentity(a.network),
+      network: a.network, volumes, gofer: a.gofer, ...hostIdentity(a.network), nat: natOptions(a),
       // A confined Sentry's own bounding set is empty: the sandbox's root gets the caller's.
       hostInfo: confined ? { ...captureHostInfo(), capBounding: confined.callerCapBounding } : undefined,
     });
@@ -121,6 +130,27 @@ function hostIdentity(mode: NetworkMode): { hostname?: string; hostEtc?: { hosts
     }
   };
   return { hostname: os.hostname(), hostEtc: { hosts: read('/etc/hosts'), resolvConf: read('/etc/resolv.conf') } };
+}
+
+/** The NAT of sandbox mode: published ports, host loopback, and the host's resolvers for 10.0.2.3. */
+function natOptions(a: DoFlags): NatOptions | undefined {
+  if (a.network !== 'sandbox') {
+    if (a.publish.length || a.allowHostLoopback) fail(`--publish and --allow-host-loopback need --network sandbox`);
+    return undefined;
+  }
+  let publish;
+  try {
+    publish = a.publish.map(parsePublish);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  let resolvConf = '';
+  try {
+    resolvConf = fs.readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    // No resolver on the host: 10.0.2.3 answers nothing.
+  }
+  return { publish, allowHostLoopback: !!a.allowHostLoopback, resolvConf };
 }
 
 /** Exit like a shell reports the child: the code, or 128+N for signal N. */
