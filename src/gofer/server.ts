@@ -13,6 +13,7 @@ import {
 
 const EINVAL = 22;
 const EIO = 5;
+const ESTALE = 116;
 const EROFS = 30;
 const EXDEV = 18;
 const ENOSYS = 38;
@@ -122,6 +123,9 @@ export class GoferServer {
       case Op.WALK:
         this.walk(r);
         return -1;
+      case Op.LOOKUP:
+        this.lookupMany(r);
+        return -1;
       case Op.STAT: {
         const e = this.entry(r.u32());
         this.w.stat(this.trees[e.tree].files.stat(e.node));
@@ -178,6 +182,30 @@ export class GoferServer {
       cur = next;
     }
     this.w.view().writeUInt16LE(found, countAt);
+  }
+
+  /** Several names of one directory (siblings, not a path): each found or not, with its id and attributes. */
+  private lookupMany(r: Reader): void {
+    const d = this.entry(r.u32());
+    const n = r.u16();
+    if (n === 0 || n > MAX_WALK) throw new HostError(EINVAL, 'bad lookup count');
+    const names: string[] = [];
+    for (let i = 0; i < n; i++) names.push(this.name(r));
+    const files = this.trees[d.tree].files;
+    this.w.u16(n);
+    for (const name of names) {
+      let c: HostNode | null = null;
+      try {
+        c = files.lookup(d.node, name);
+      } catch (e) {
+        // One bad name fails the request (a Sentry bug or attack); host errors on one name leave it out.
+        if (!(e instanceof HostError) || e.errno === EINVAL || e.errno === ESTALE) throw e;
+      }
+      if (c) {
+        this.w.u8(1);
+        this.putNode(d.tree, c);
+      } else this.w.u8(0);
+    }
   }
 
   private readdir(r: Reader): void {
