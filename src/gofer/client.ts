@@ -366,14 +366,18 @@ export class GoferClient implements HostFiles {
     return o.stat;
   }
 
-  /** READDIR; with plus, every entry's id and attributes too (kept as the directory's children). */
+  /**
+   * READDIR with every entry's id and attributes (plus), or those of the
+   * subdirectories only (a walk goes on into them: find, ls -R, du), kept
+   * as the directory's children.
+   */
   private readdirPlus(d: ClientNode, plus = true): HostDirent[] {
     const out: HostDirent[] = [];
     const fresh = new Map<string, ClientNode>();
     let from = 0;
     for (;;) {
       const at = from;
-      const { r } = this.callOn(d, Op.READDIR, (w) => w.u32(at).u8(plus ? 1 : 0));
+      const { r } = this.callOn(d, Op.READDIR, (w) => w.u32(at).u8(plus ? 1 : 2));
       const total = r.u32();
       const next = r.u32();
       const count = r.u16();
@@ -382,7 +386,7 @@ export class GoferClient implements HostFiles {
         const type = r.u8();
         const name = r.str(0xffff);
         out.push({ name, ino, type });
-        if (plus && r.u8() === 1) {
+        if (r.u8() === 1) {
           const id = r.u32();
           fresh.set(name, this.child(d, name, id, r.stat()));
         }
@@ -412,7 +416,7 @@ export class GoferClient implements HostFiles {
     return out;
   }
 
-  /** A plain listing: attributes come later, in batches, for the names looked up (see lookupListed). */
+  /** A listing with the subdirectories' attributes: the other names' come later, in batches, when looked up (see lookupListed). */
   readdir(dir: HostNode): HostDirent[] {
     return this.readdirPlus(this.own(dir), false);
   }

@@ -21,6 +21,7 @@ const EMSGSIZE = 90;
 const ENAMETOOLONG = 36;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
+const DT_DIR = 4;
 
 /** A tree the Gofer serves, and how it gives out a descriptor of one of its files. */
 export interface ServedTree {
@@ -212,7 +213,9 @@ export class GoferServer {
     const id = r.u32();
     const e = this.entry(id);
     const from = r.u32();
-    const plus = (r.u8() & 1) !== 0;
+    const flags = r.u8();
+    // 1: every entry's id and attributes; 2: those of subdirectories (and of entries of unknown type) only.
+    const plus = (flags & 3) !== 0;
     const files = this.trees[e.tree].files;
     if (from === 0 || !this.listing || this.listing.id !== id) this.listing = { id, ents: files.readdir(e.node) };
     const ents = this.listing.ents;
@@ -229,7 +232,7 @@ export class GoferServer {
       if (plus) {
         let n: HostNode | null = null;
         try {
-          n = files.lookup(e.node, d.name);
+          if ((flags & 1) !== 0 || d.type === DT_DIR || d.type === 0) n = files.lookup(e.node, d.name);
         } catch {
           // Gone or unreadable since the listing: the client looks it up itself if it needs it.
         }
