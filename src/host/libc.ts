@@ -113,6 +113,25 @@ export const statx = lib.func('int statx(int dirfd, const void *path, int flags,
 export const readlinkat = lib.func('long readlinkat(int dirfd, const void *path, void *buf, size_t n)');
 export const getdents64 = lib.func('long getdents64(int fd, void *buf, size_t n)');
 export const flock = lib.func('int flock(int fd, int op)');
+// The read-write host tree (host/hosttree_rw.ts): every call names a file by
+// a directory descriptor and one name, or by its own descriptor with AT_EMPTY_PATH.
+export const openatMode = lib.func('int openat(int dirfd, const void *path, int flags, unsigned int mode)');
+export const mkdirat = lib.func('int mkdirat(int dirfd, const void *path, unsigned int mode)');
+export const symlinkat = lib.func('int symlinkat(const void *target, int dirfd, const void *path)');
+export const mknodat = lib.func('int mknodat(int dirfd, const void *path, unsigned int mode, uint64_t dev)');
+export const linkat = lib.func('int linkat(int olddirfd, const void *oldpath, int newdirfd, const void *newpath, int flags)');
+export const unlinkat = lib.func('int unlinkat(int dirfd, const void *path, int flags)');
+export const fchownat = lib.func('int fchownat(int dirfd, const void *path, uint32_t uid, uint32_t gid, int flags)');
+export const utimensat = lib.func('int utimensat(int dirfd, const void *path, const void *times, int flags)');
+export const fstatfs = lib.func('int fstatfs(int fd, void *buf)');
+/** fchmodat2 (452): a directory fd, a path and two integers. */
+export const syscallPath = lib.func('long syscall(long nr, int dirfd, const void *path, long a, long b)');
+/** renameat2 (316). */
+export const syscallRename = lib.func('long syscall(long nr, int olddirfd, const void *oldpath, int newdirfd, const void *newpath, unsigned int flags)');
+/** listxattrat (465). */
+export const syscallList = lib.func('long syscall(long nr, int dirfd, const void *path, unsigned int atflags, void *list, size_t size)');
+/** setxattrat (463), getxattrat (464), removexattrat (466) with AT_EMPTY_PATH. */
+export const syscallXattr = lib.func('long syscall(long nr, int dirfd, const void *path, unsigned int atflags, const void *name, const void *args, size_t size)');
 // The systrap platform: its eventfd, futex wake-ups of stub threads through the
 // Sentry's mapping of the memory file, pidfds of stub processes.
 export const eventfd = lib.func('int eventfd(unsigned int initval, int flags)');
@@ -163,3 +182,8 @@ export function view(ptr: unknown, offset: number, len: number): ArrayBuffer {
   const base = koffi.address(ptr) + BigInt(offset);
   return koffi.view(koffi.decode(Buffer.from(new BigUint64Array([base]).buffer), 'void *'), len);
 }
+// The Sentry's confinement (sandbox/confine.ts): it leaves the host's
+// directory and installs its own seccomp filter on every thread.
+export const chdir = lib.func('int chdir(const char *path)');
+/** seccomp(2): op, flags and a struct sock_fprog. */
+export const syscallSeccomp = lib.func('long syscall(long nr, long op, long flags, const void *prog)');
