@@ -52,6 +52,10 @@ export const SENTRY_ALLOWED: Rule[] = [
     'copy_file_range', 326, 'sendfile', 40, 'splice', 275, 'fgetxattr', 193, 'flistxattr', 196, 'lgetxattr', 192, 'llistxattr', 195,
     'getxattr', 191, 'listxattr', 194, 'stat', 4, 'lstat', 6, 'fadvise64', 221,
   ]),
+  // Read-write bind mounts (host/hosttree_rw.ts): changes named by a descriptor the Sentry holds and one
+  // component, or by the file's own descriptor (AT_EMPTY_PATH, its /proc/self/fd link in the private /proc).
+  ...rules(['mkdirat', 258, 'mknodat', 259, 'fchownat', 260, 'unlinkat', 263, 'renameat2', 316, 'linkat', 265, 'symlinkat', 266,
+    'fchmodat', 268, 'fchmodat2', 452, 'utimensat', 280, 'setxattrat', 463, 'getxattrat', 464, 'listxattrat', 465, 'removexattrat', 466]),
   // Memory: V8's heap and the memory file's mappings.
   ...rules(['mmap', 9, 'mprotect', 10, 'munmap', 11, 'brk', 12, 'mremap', 25, 'msync', 26, 'mincore', 27, 'madvise', 28, 'membarrier', 324,
     'pkey_alloc', 330, 'pkey_free', 331, 'pkey_mprotect', 329, 'mlock', 149, 'munlock', 150]),
