@@ -234,9 +234,8 @@ export class HostInode extends Inode {
     if (performance.now() - child.checkedAt < this.fs.limits.revalidateMs) return true;
     const n = this.lookupNode(name);
     if (!n || n.dev !== child.node.dev || n.ino !== child.node.ino) return false;
+    // The same file under the same name: its node (and the descriptors it holds) stays.
     child.refresh(n.stat);
-    // Reach it by this name from now on (it may have been renamed).
-    child.adopt(n);
     return true;
   }
 
