@@ -81,6 +81,25 @@ export class WritableHostTree extends HostTree implements WritableHostFiles {
     this.xargs.writeBigUInt64LE(this.xval.addr, 0);
   }
 
+  /**
+   * n's O_PATH descriptor. One that was evicted comes back from a data
+   * descriptor n still holds when it has one (through its /proc/self/fd
+   * link: the very file, even with no name left or renamed), else by
+   * walking its names again.
+   */
+  protected override pathFdOf(n: Node): number {
+    if (n.pathFd < 0 && (n.writeFd >= 0 || n.readFd >= 0)) {
+      const fd = libc.openat(-100, procFd(n.writeFd >= 0 ? n.writeFd : n.readFd), O_PATH | O_CLOEXEC);
+      if (fd >= 0) {
+        this.opens++;
+        n.pathFd = fd;
+        this.paths.add(n);
+        return fd;
+      }
+    }
+    return super.pathFdOf(n);
+  }
+
   /** The new entry name in d, made by make(dirfd, name): owned as asked, its mode exact (the host umask undone), as a node. */
   private made(dir: HostNode, name: string, mode: number, owner: HostOwner, make: (dirfd: number, nb: Buffer) => number, chmod: boolean): Node {
     const d = this.own(dir);
@@ -207,12 +226,12 @@ export class WritableHostTree extends HostTree implements WritableHostFiles {
       if (type !== S_IFREG) err(EINVAL, 'truncate');
       if (libc.ftruncate(this.writeFdOf(o), a.size) < 0) fail('ftruncate');
     }
-    const fd = this.pathFdOf(o);
     if (a.uid !== undefined || a.gid !== undefined) {
-      if (libc.fchownat(fd, EMPTY, (a.uid ?? -1) >>> 0, (a.gid ?? -1) >>> 0, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) fail('fchownat');
+      if (libc.fchownat(this.pathFdOf(o), EMPTY, (a.uid ?? -1) >>> 0, (a.gid ?? -1) >>> 0, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) fail('fchownat');
     }
     if (a.mode !== undefined) {
       if (type === S_IFLNK) err(EOPNOTSUPP, 'chmod of a symlink');
+      const fd = this.pathFdOf(o);
       if (Number(libc.syscallPath(SYS_FCHMODAT2, fd, EMPTY, a.mode & 0o7777, AT_EMPTY_PATH)) < 0) {
         const e = libc.errno();
         // Before Linux 6.6: chmod through the descriptor's /proc link, which reaches that very file.
@@ -223,7 +242,7 @@ export class WritableHostTree extends HostTree implements WritableHostFiles {
     if (a.atime !== undefined || a.mtime !== undefined) {
       putTime(this.tsbuf, 0, a.atime ?? 'omit');
       putTime(this.tsbuf, 16, a.mtime ?? 'omit');
-      if (libc.utimensat(fd, EMPTY, this.tsbuf, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) fail('utimensat');
+      if (libc.utimensat(this.pathFdOf(o), EMPTY, this.tsbuf, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) fail('utimensat');
     }
     return this.stat(o);
   }

@@ -322,3 +322,16 @@ test('rootless: a Sentry run by an unprivileged user writes the bind as that use
     assert.deepStrictEqual([st.uid, st.gid], [65534, 65534], n);
   }
 });
+
+test('MAP_SHARED writes of a program that exits without munmap or close reach the host file', { timeout: 60_000 }, (t) => {
+  if (!fs.existsSync('/usr/bin/python3')) return t.skip('no /usr/bin/python3');
+  const dir = h.tmpDir('tsvisor-hostrw-mmap-');
+  fs.writeFileSync(path.join(dir, 'f'), '0'.repeat(8192));
+  const py = 'import mmap, os\nf = open("/data/f", "r+b"); m = mmap.mmap(f.fileno(), 8192)\nm[0:4] = b"abcd"; m[4096:4100] = b"efgh"\nos._exit(0)';
+  const sb = h.runSandbox(['/usr/bin/python3', '-c', py], { flags: ['-v', `${dir}:/data`] });
+  assert.strictEqual(sb.status, 0, h.describe('sandbox', sb));
+  const data = fs.readFileSync(path.join(dir, 'f'), 'latin1');
+  assert.strictEqual(data.slice(0, 6), 'abcd00');
+  assert.strictEqual(data.slice(4096, 4102), 'efgh00');
+  assert.strictEqual(data.length, 8192);
+});

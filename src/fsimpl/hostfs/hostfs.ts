@@ -72,8 +72,8 @@ export class HostFs implements FilesystemImpl {
   readonly limits: HostFsLimits;
   /** The same tree when it can be written (a read-write bind mount's source), else null. */
   readonly writer: WritableHostFiles | null;
-  /** New files get the creating task's ids on the host (the Sentry runs as root). */
-  readonly chownNew: boolean;
+  /** New files get the creating task's ids on the host (the Sentry runs as root, and the host has let it chown so far). */
+  chownNew: boolean;
 
   constructor(readonly files: HostFiles, readonly frames: FrameSource | null, limits: Partial<HostFsLimits> = {}, dev = UNNUMBERED_DEV) {
     this.dev = dev;
@@ -234,9 +234,8 @@ export class HostInode extends Inode {
     if (performance.now() - child.checkedAt < this.fs.limits.revalidateMs) return true;
     const n = this.lookupNode(name);
     if (!n || n.dev !== child.node.dev || n.ino !== child.node.ino) return false;
+    // The same file under the same name: its node (and the descriptors it holds) stays.
     child.refresh(n.stat);
-    // Reach it by this name from now on (it may have been renamed).
-    child.adopt(n);
     return true;
   }
 

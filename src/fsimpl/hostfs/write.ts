@@ -14,7 +14,7 @@
 import { Errno, E } from '../../abi/errno';
 import { HostError, type HostNode, type HostSetAttr, type HostStat, type WritableHostFiles } from '../../host/hostfs';
 import { XattrSet } from '../../vfs/xattrs';
-import { RENAME_EXCHANGE, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, type SetAttr } from '../../abi/fs';
+import { RENAME_EXCHANGE, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, type SetAttr } from '../../abi/fs';
 import { PAGE_SIZE as PAGE } from '../../abi/mm';
 import type { CreateSpec, Inode } from '../../vfs/inode';
 import type { MemoryAccess } from '../../mm/access';
@@ -179,7 +179,19 @@ export class HostWrites {
   // ---- directory operations (this inode is the directory) ----
 
   create(name: string, spec: CreateSpec): Inode {
-    const owner = this.i.fs.chownNew ? { uid: spec.uid, gid: spec.gid } : { uid: -1, gid: -1 };
+    const fs = this.i.fs;
+    if (!fs.chownNew) return this.createAs(name, spec, { uid: -1, gid: -1 });
+    try {
+      return this.createAs(name, spec, { uid: spec.uid, gid: spec.gid });
+    } catch (e) {
+      // A Sentry without CAP_CHOWN over the host ids (confined in its own user namespace): its files are its own from now on, as rootless.
+      if (!(e instanceof Errno) || (e.errno !== E.EPERM && e.errno !== E.EINVAL) || spec.type === S_IFCHR || spec.type === S_IFBLK) throw e;
+      fs.chownNew = false;
+      return this.createAs(name, spec, { uid: -1, gid: -1 });
+    }
+  }
+
+  private createAs(name: string, spec: CreateSpec, owner: { uid: number; gid: number }): Inode {
     const dir = this.i.node;
     const n = host(() => {
       switch (spec.type) {
