@@ -89,22 +89,24 @@ export class WritableHostTree extends HostTree implements WritableHostFiles {
     const fd = make(dirfd, nb);
     if (fd < 0) fail('create');
     // fd is the new file's own descriptor: chown and chmod act on it whatever the host does to the name meanwhile.
+    // Each only when the host did not already give what is asked (two metadata writes less per file).
+    let st: HostStat;
     try {
-      if ((owner.uid !== -1 || owner.gid !== -1) && libc.fchownat(fd, EMPTY, owner.uid >>> 0, owner.gid >>> 0, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) fail('fchownat');
+      st = this.statFd(fd);
+      if ((owner.uid !== -1 && owner.uid !== st.uid) || (owner.gid !== -1 && owner.gid !== st.gid)) {
+        if (libc.fchownat(fd, EMPTY, owner.uid >>> 0, owner.gid >>> 0, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) fail('fchownat');
+        st = this.statFd(fd);
+      }
       // After chown, which clears set-id bits; not for symlinks (no modes of their own).
-      if (chmod && Number(libc.syscallPath(SYS_FCHMODAT2, fd, EMPTY, mode & 0o7777, AT_EMPTY_PATH)) < 0) fail('fchmodat2');
+      if (chmod && (st.mode & 0o7777) !== (mode & 0o7777)) {
+        if (Number(libc.syscallPath(SYS_FCHMODAT2, fd, EMPTY, mode & 0o7777, AT_EMPTY_PATH)) < 0) fail('fchmodat2');
+        st = this.statFd(fd);
+      }
     } catch (e) {
       const isDir = ((this.statFdSafe(fd)?.mode ?? 0) & S_IFMT) === S_IFDIR;
       libc.close(fd);
       // Leave no file behind (unlinkat by name is the best the host offers; the name is inside the tree whatever it now is).
       libc.unlinkat(dirfd, nb, isDir ? AT_REMOVEDIR : 0);
-      throw e;
-    }
-    let st: HostStat;
-    try {
-      st = this.statFd(fd);
-    } catch (e) {
-      libc.close(fd);
       throw e;
     }
     const n = new Node(d, nb.subarray(0, nb.length - 1), st.dev, st.ino, st);

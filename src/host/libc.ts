@@ -182,3 +182,8 @@ export function view(ptr: unknown, offset: number, len: number): ArrayBuffer {
   const base = koffi.address(ptr) + BigInt(offset);
   return koffi.view(koffi.decode(Buffer.from(new BigUint64Array([base]).buffer), 'void *'), len);
 }
+// The Sentry's confinement (sandbox/confine.ts): it leaves the host's
+// directory and installs its own seccomp filter on every thread.
+export const chdir = lib.func('int chdir(const char *path)');
+/** seccomp(2): op, flags and a struct sock_fprog. */
+export const syscallSeccomp = lib.func('long syscall(long nr, long op, long flags, const void *prog)');

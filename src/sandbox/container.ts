@@ -14,7 +14,8 @@ import type { HostFiles } from '../host/hostfs';
 import type { GoferClient } from '../gofer/client';
 import { startGofer } from '../gofer/start';
 import { E, Errno } from '../abi/errno';
-import { S_IFDIR, S_IFMT, S_IFREG } from '../abi/fs';
+import { O_WRONLY, S_IFDIR, S_IFMT, S_IFREG } from '../abi/fs';
+import type { FileCtx } from '../vfs/ctx';
 import { Dentry, Mount, type MountFlags, type VPath } from '../vfs/dentry';
 import { attachAt, copyTree, topOf } from '../vfs/mount_ns';
 import { HostFs } from '../fsimpl/hostfs/hostfs';
@@ -22,6 +23,7 @@ import { TmpfsFs } from '../fsimpl/tmpfs/tmpfs';
 import { Credentials } from '../auth/creds';
 import type { FrameSource } from '../mm/mappable';
 import type { MountPlan } from '../oci/plan';
+import type { Sysctl } from '../oci/sysctl';
 import type { VirtualFilesystem, Resolver } from '../vfs/vfs';
 import type { FilesystemImpl } from '../vfs/inode';
 
@@ -120,7 +122,6 @@ export function applyPathRules(vfs: VirtualFilesystem, memfile: FrameSource, mas
   }
 }
 
-/** The host tree at a bind mount's source (a file's: its directory). */
 /** The host files of a bind source: read-only, or writable (written through to the host). */
 type HostFilesOf = (source: string, readonly: boolean) => HostFiles;
 
@@ -182,5 +183,29 @@ export function applyContainerMounts(
     mountPoint(vfs, r, m.destination);
     vfs.mountAt(m.destination, mfs, flags);
     log(`mounted ${m.source} on ${m.destination} (${m.readonly ? 'ro' : 'rw'})`);
+  }
+}
+
+/**
+ * linux.sysctl (checked by oci/sysctl.ts): each value written to its file
+ * under the sandbox's /proc/sys as root, before the path rules make /proc/sys
+ * read-only. A value the Sentry refuses fails the container, as under runc.
+ */
+export function applySysctls(vfs: VirtualFilesystem, sysctls: Sysctl[]): void {
+  const creds = new Credentials();
+  const ctx: FileCtx = { creds, pid: 0, block: () => Promise.reject(new Error('a sysctl write never blocks')), sendSignal: () => {} };
+  for (const s of sysctls) {
+    try {
+      const f = vfs.open(ctx, { creds, root: vfs.root, ctx: null }, vfs.root, `/proc/sys/${s.file}`, O_WRONLY, 0);
+      if (f instanceof Promise) throw new Errno(E.EINVAL);
+      try {
+        if (f.write(ctx, Buffer.from(s.value, 'utf8')) instanceof Promise) throw new Errno(E.EINVAL);
+      } finally {
+        f.decRef();
+      }
+    } catch (e) {
+      if (e instanceof Errno) throw new Error(`linux.sysctl: cannot set ${s.key} to ${JSON.stringify(s.value)}: ${e.message}`);
+      throw e;
+    }
   }
 }

@@ -28,12 +28,14 @@ import type { HostTree } from '../host/hosttree';
 import type { GoferClient } from '../gofer/client';
 import { goferWanted } from '../gofer/start';
 import { HostInterfaces } from '../host/hostnetinfo';
-import { HOST_SOCKET_LIMIT, HostSocketBudget, LoopbackTable, type NetworkMode } from '../kernel/netinfo';
+import { HOST_SOCKET_LIMIT, HostSocketBudget, LoopbackTable, NAT_SOCKET_LIMIT, NatTable, type NetworkMode } from '../kernel/netinfo';
+import { startNetwork, stopNetwork } from '../net/nat/start';
+import { NAT_RESOLV_CONF, natConfig, type NatOptions } from './natconfig';
 import type { HostFs } from '../fsimpl/hostfs/hostfs';
 import { SentryOutput } from '../host/sentry_output';
 import * as S from '../abi/signals';
 import type { ContainerPlan, MountPlan } from '../oci/plan';
-import { applyContainerMounts, applyPathRules, hostFilesFor } from './container';
+import { applyContainerMounts, applyPathRules, applySysctls, hostFilesFor } from './container';
 import { loopbackHosts, writeEtcFiles } from './etcfiles';
 import type { VirtualFilesystem } from '../vfs/vfs';
 import { stateOf } from '../syscalls/sys_info';
@@ -131,6 +133,8 @@ export interface SandboxOptions {
    * written (sandbox/etcfiles.ts).
    */
   hostEtc?: { hosts: string; resolvConf: string };
+  /** Sandbox mode's user-mode NAT (net/nat/): without it, the sandbox's stack has loopback only. */
+  nat?: NatOptions;
   /** Memory limit in bytes (default: half of the host's RAM). */
   memory?: number;
   /** What the sandbox shows of the host machine (default: this host's, captured now). */
@@ -181,7 +185,9 @@ export class Sandbox {
       this.out.stderr(`tsvisor: ${msg}\n`);
     };
     const mode = opts.network ?? 'sandbox';
-    const network = { mode, interfaces: mode === 'host' ? new HostInterfaces() : new LoopbackTable(), hostSockets: new HostSocketBudget(mode === 'host' ? HOST_SOCKET_LIMIT : 0), netlinkPorts: new Set<number>() };
+    const nat = mode === 'sandbox' && opts.nat ? natConfig(opts.nat) : undefined;
+    const interfaces = mode === 'host' ? new HostInterfaces() : nat ? new NatTable() : new LoopbackTable();
+    const network = { mode, interfaces, hostSockets: new HostSocketBudget(mode === 'host' ? HOST_SOCKET_LIMIT : nat ? NAT_SOCKET_LIMIT : 0), netlinkPorts: new Set<number>(), nat };
     this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostInfo: host, hostname: opts.hostname, network, log, warn });
     const proc = ns.vfs.mountAt('/proc', new ProcFs(this.kernel, host));
     // procfs belongs to the sandbox's one PID namespace: every mount of it is this one.
@@ -190,6 +196,7 @@ export class Sandbox {
     const c = opts.container;
     if (c) {
       applyContainerMounts(ns.vfs, this.platform.memfile, c.mounts, log, files.forSource);
+      applySysctls(ns.vfs, c.sysctl);
       applyPathRules(ns.vfs, this.platform.memfile, c.maskedPaths, c.readonlyPaths, log);
       // After the mounts: their mount points may have been made in the root's upper layer.
       if (c.rootReadonly) ns.vfs.rootMount.flags.readonly = true;
@@ -197,6 +204,7 @@ export class Sandbox {
       if (c.pidsLimit !== null) this.kernel.maxTasks = Math.min(this.kernel.maxTasks, c.pidsLimit);
     }
     if (!c) this.writeIdentity(ns.vfs, opts, log);
+    startNetwork(this.kernel);
     hostStdio.events = this.platform;
     const { table, hooks, missingFamilies } = buildTable();
     this.kernel.table = table;
@@ -241,6 +249,7 @@ export class Sandbox {
       files['/etc/hosts'] = opts.hostEtc.hosts;
       files['/etc/resolv.conf'] = opts.hostEtc.resolvConf;
     } else if (opts.network !== 'host') files['/etc/hosts'] = loopbackHosts(name);
+    if (this.kernel.network.nat) files['/etc/resolv.conf'] = NAT_RESOLV_CONF;
     writeEtcFiles(vfs, files, log);
   }
 
@@ -472,6 +481,7 @@ export class Sandbox {
       return await this.kernel.run();
     } finally {
       this.platform.unwatch(nodeLoop);
+      stopNetwork(this.kernel);
       for (const [name, fn] of handlers) process.off(name, fn);
       const mf = this.platform.memfile;
       this.log(`memory: peak ${mf.peakPages * 4} kB of the ${mf.limitPages * 4} kB limit; host holds ${Math.floor(mf.hostResidentBytes() / 1024)} kB; kernel objects peak ${Math.floor(mf.heap.peak / 1024)} kB of ${Math.floor(mf.heap.limit / 1024)} kB`);

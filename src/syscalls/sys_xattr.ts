@@ -129,7 +129,7 @@ function remove(t: Task, tg: Target, nameAddr: number): number {
   return 0;
 }
 
-const P = 'attributes are kept in memory with the inode (like all sandbox writes); an overlay copy-up does not carry host attributes';
+const P = 'attributes are kept in memory with the inode (like all sandbox writes), except on a read-write bind mount, where they are the host file\'s own; an overlay copy-up does not carry host attributes';
 
 export const defs: SyscallDef[] = [
   { nr: 191, name: 'getxattr', fn: (t, a) => get(t, byPath(t, a[0], true), a[1], a[2], a[3]), args: ['str', 'str', 'ptr', 'size'], partial: P },

@@ -212,3 +212,113 @@ test('tsvisor do -v: errors for a missing host dir, a relative DIR, an unknown o
   assert.strictEqual(r.stdout, 'one\n', h.describe('sandbox', r));
   assert.strictEqual(fs.readFileSync(path.join(dir, 'one'), 'utf8'), 'one\ntwo\n');
 });
+
+// The host racer of the escape test: swaps DIR/a (a directory) with a symlink
+// to OUT and DIR/f (a file) with a symlink to OUT/secret until DIR/stop.
+const RACER = `
+const fs = require('node:fs');
+const [dir, out] = process.argv.slice(1);
+let n = 0;
+const quiet = (f) => { try { f(); } catch {} };
+while (!fs.existsSync(dir + '/stop')) {
+  quiet(() => fs.renameSync(dir + '/a', dir + '/a.real'));
+  quiet(() => fs.symlinkSync(out, dir + '/a'));
+  quiet(() => fs.renameSync(dir + '/f', dir + '/f.real'));
+  quiet(() => fs.symlinkSync(out + '/secret', dir + '/f'));
+  quiet(() => fs.unlinkSync(dir + '/a'));
+  quiet(() => fs.renameSync(dir + '/a.real', dir + '/a'));
+  quiet(() => fs.unlinkSync(dir + '/f'));
+  quiet(() => fs.renameSync(dir + '/f.real', dir + '/f'));
+  n++;
+}
+process.stdout.write(String(n));
+`;
+
+/** Every entry under dir with its metadata and content, times included: any change shows. */
+function snapshot(dir) {
+  const out = [];
+  const walk = (rel) => {
+    for (const name of fs.readdirSync(path.join(dir, rel)).sort()) {
+      const p = path.join(dir, rel, name);
+      const st = fs.lstatSync(p);
+      const data = st.isFile() ? fs.readFileSync(p, 'latin1') : st.isSymbolicLink() ? fs.readlinkSync(p) : '';
+      out.push(`${path.join(rel, name)} ${st.mode} ${st.uid}:${st.gid} ${st.size} ${st.mtimeMs} ${st.ctimeMs} ${data}`);
+      if (st.isDirectory()) walk(path.join(rel, name));
+    }
+  };
+  walk('');
+  return out;
+}
+
+test('hostile: racing renames and symlink swaps (on the host and in the sandbox) never make a write or read leave the bind', { timeout: 180_000 }, async (t) => {
+  if (!h.needTools(t, ['gcc'])) return;
+  const top = h.tmpDir('tsvisor-hostrw-escape-');
+  const bind = path.join(top, 'bind');
+  const out = path.join(top, 'outside');
+  const rootfs = path.join(top, 'rootfs');
+  h.writeTree(out, { secret: 'OUTSIDE-MARKER\n', 'sub/deep': 'OUTSIDE-MARKER deep\n' });
+  h.writeTree(bind, { 'a/secret': 'inside\n', 'a/sub/deep': 'inside deep\n', f: 'inside f\n', up: { symlink: '..' } });
+  fs.mkdirSync(rootfs);
+  const bin = path.join(rootfs, 'escape');
+  const cc = childProcess.spawnSync('gcc', ['-O1', '-static', '-o', bin, path.join(__dirname, '..', 'hostile', 'hostrw_escape.c')], { encoding: 'utf8' });
+  assert.strictEqual(cc.status, 0, cc.stderr);
+  // Let the test's own snapshot settle its atime-free view: nothing below reads out/ but the snapshot.
+  const before = snapshot(out);
+  const racer = childProcess.spawn(process.execPath, ['-e', RACER, bind, out], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  let swaps = '';
+  racer.stdout.on('data', (d) => { swaps += d; });
+  const racerDone = new Promise((resolve) => racer.on('exit', resolve));
+  let r;
+  try {
+    r = await new Promise((resolve) => {
+      const child = childProcess.spawn(process.execPath, h.sandboxArgs(['/escape', out, '300'], { rootfs, cwd: '/', rawEnv: true, env: {}, flags: ['-v', `${bind}:/data`] }),
+        { cwd: h.ROOT, env: h.sentryEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => { stdout += d; });
+      child.stderr.on('data', (d) => { stderr += d; });
+      const watchdog = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch {} }, 150_000);
+      child.on('exit', (code) => { clearTimeout(watchdog); resolve({ code, stdout, stderr }); });
+    });
+  } finally {
+    fs.writeFileSync(path.join(bind, 'stop'), '');
+    await racerDone;
+  }
+  const ctx = `status=${r.code}\nstdout:\n${r.stdout.slice(-2000)}\nstderr:\n${r.stderr.slice(-2000)}`;
+  assert.doesNotMatch(r.stdout, /LEAK/, ctx);
+  assert.strictEqual(r.code, 0, ctx);
+  const m = /^ops=(\d+) succeeded=(\d+) leaks=0$/m.exec(r.stdout);
+  assert.ok(m && Number(m[2]) > 0, `some writes succeeded inside the bind\n${ctx}`);
+  assert.ok(Number(swaps) > 0, 'the host raced');
+  assert.deepStrictEqual(snapshot(out), before, 'nothing outside the bind was created, written or changed');
+  assert.deepStrictEqual(fs.readdirSync(top).sort(), ['bind', 'outside', 'rootfs'], 'nothing created next to the bind');
+  assert.deepStrictEqual(fs.readdirSync(rootfs), ['escape'], 'the rootfs is read-only to the sandbox (its overlay took any write)');
+});
+
+test('device nodes are never made on the host (EPERM); FIFOs and Unix sockets are, and work inside', { timeout: 60_000 }, () => {
+  const dir = h.tmpDir('tsvisor-hostrw-nodes-');
+  const py = 'import socket\ns=socket.socket(socket.AF_UNIX); s.bind("/data/sock"); s.listen(1)\nc=socket.socket(socket.AF_UNIX); c.connect("/data/sock"); a,_=s.accept(); c.send(b"hi"); print(a.recv(2).decode())';
+  const sb = h.runSandbox(['sh', '-c', `mknod /data/null c 1 3 2>&1; mknod /data/blk b 8 0 2>&1; mkfifo /data/fifo && (echo through > /data/fifo &) && cat /data/fifo; /usr/bin/python3 -c '${py}'`],
+    { flags: ['-v', `${dir}:/data`] });
+  assert.match(sb.stdout, /mknod: \/data\/null: Operation not permitted\nmknod: \/data\/blk: Operation not permitted\nthrough\nhi\n/, h.describe('sandbox', sb));
+  assert.deepStrictEqual(fs.readdirSync(dir).sort(), ['fifo', 'sock']);
+  assert.ok(fs.lstatSync(path.join(dir, 'fifo')).isFIFO());
+  assert.ok(fs.lstatSync(path.join(dir, 'sock')).isSocket());
+});
+
+test('rootless: a Sentry run by an unprivileged user writes the bind as that user; chown inside is the host\'s EPERM', { timeout: 60_000 }, (t) => {
+  if (process.getuid() !== 0) return t.skip('needs root to switch to an unprivileged user');
+  if (!h.which('setpriv')) return t.skip('no setpriv');
+  const dir = h.tmpDir('tsvisor-hostrw-rootless-');
+  fs.chmodSync(path.dirname(dir), 0o755);
+  fs.chownSync(dir, 65534, 65534);
+  const r = childProcess.spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath,
+    ...h.sandboxArgs(['sh', '-c', 'echo one > /data/f; echo two > /data/f; cat /data/f; mkdir /data/d; ln -s f /data/l; chown 1000 /data/f 2>&1; echo "chown $?"'],
+      { flags: ['-v', `${dir}:/data`], env: { HOME: '/' } })],
+  { cwd: '/', env: { ...h.sentryEnv(), HOME: '/' }, encoding: 'utf8', timeout: 50_000, killSignal: 'SIGKILL' });
+  assert.strictEqual(r.stdout, 'two\nchown: changing ownership of \'/data/f\': Operation not permitted\nchown 1\n', `${r.status}\n${r.stderr}`);
+  for (const n of ['f', 'd', 'l']) {
+    const st = fs.lstatSync(path.join(dir, n));
+    assert.deepStrictEqual([st.uid, st.gid], [65534, 65534], n);
+  }
+});

@@ -344,6 +344,9 @@ export class HostInode extends Inode {
   override writeAt(off: number, data: Buffer): number {
     return this.writes().writeAt(off, data);
   }
+  override writeFromUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
+    return this.writes().writeFromUser(off, mem, addr, len);
+  }
   override allocate(mode: number, off: number, len: number): void {
     this.writes().allocate(mode, off, len);
   }

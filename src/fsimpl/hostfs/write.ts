@@ -14,9 +14,10 @@
 import { Errno, E } from '../../abi/errno';
 import { HostError, type HostNode, type HostSetAttr, type HostStat, type WritableHostFiles } from '../../host/hostfs';
 import { XattrSet } from '../../vfs/xattrs';
-import { RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type SetAttr } from '../../abi/fs';
+import { RENAME_EXCHANGE, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, type SetAttr } from '../../abi/fs';
 import { PAGE_SIZE as PAGE } from '../../abi/mm';
 import type { CreateSpec, Inode } from '../../vfs/inode';
+import type { MemoryAccess } from '../../mm/access';
 import { attrsOf, hostErr, type HostInode } from './hostfs';
 
 const FALLOC_FL_PUNCH_HOLE = 2;
@@ -126,6 +127,26 @@ export class HostWrites {
     return n;
   }
 
+  /** Straight from the writer's memory to the host, piece by piece (no copy); a bad buffer is EFAULT before anything is written. */
+  writeFromUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
+    if ((this.i.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
+    mem.checkRange(addr, len, false);
+    let done = 0;
+    try {
+      mem.drainTo(addr, len, (src, at) => {
+        const n = this.pwriteAll(off + at, src);
+        this.patchCache(off + at, n, src);
+        done = at + n;
+        if (n < src.length) throw new Errno(E.ENOSPC);
+      });
+    } catch (e) {
+      if (done === 0 || !(e instanceof Errno)) throw e;
+    }
+    this.i.a.size = Math.max(this.i.a.size, off + done);
+    this.stale = true;
+    return done;
+  }
+
   allocate(mode: number, off: number, len: number): void {
     host(() => this.w.fallocate(this.i.node, mode, off, len));
     if (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) this.patchCache(off, len, null);
@@ -168,8 +189,12 @@ export class HostWrites {
           return this.w.mkdir(dir, name, spec.mode, owner);
         case S_IFLNK:
           return this.w.symlink(dir, name, spec.target ?? '', owner);
+        case S_IFIFO:
+        case S_IFSOCK:
+          return this.w.mknod(dir, name, spec.type | (spec.mode & 0o7777), 0, owner);
         default:
-          return this.w.mknod(dir, name, spec.type | (spec.mode & 0o7777), spec.rdev ?? 0, owner);
+          // A device node made on the host would give host processes that open it the device itself, whatever the sandbox may do: refused, as gVisor's Gofer does.
+          throw new HostError(E.EPERM, 'device nodes are not made on the host');
       }
     });
     this.stale = true;
@@ -265,6 +290,9 @@ class HostXattrs extends XattrSet {
     this.i.w?.markStale();
   }
   override delete(name: string): boolean {
+    // Writes and truncations drop security.capability (vfs/perm.ts) on every file: absent is the usual
+    // case, and an unprivileged host refuses even the removal of an absent security.* attribute.
+    if (!this.has(name)) return false;
     try {
       this.w.removexattr(this.i.node, name);
     } catch (e) {
