@@ -350,7 +350,7 @@ export const defs: SyscallDef[] = [
   { nr: 99, name: 'sysinfo', args: ['ptr_out'], fn: sysinfo, partial: 'load averages, shared/buffer RAM and swap are 0; RAM figures are the sandbox memory limit and what is left of it' },
   { nr: 318, name: 'getrandom', args: ['buf_hex', 'size', 'grnd_flags'], fn: getrandom },
   { nr: 135, name: 'personality', args: ['hex'], fn: personality,
-    partial: 'the value is stored, inherited and reported, but no personality flag changes behaviour (ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC, ...)' },
+    partial: 'the value is stored, inherited and reported; of the flags only STICKY_TIMEOUTS changes behaviour (select, pselect6 and ppoll leave the timeout as given), not ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC, ...' },
   { nr: 302, name: 'prlimit64', args: ['int', 'rlimit_res', 'rlimit', 'rlimit_out'], fn: prlimit64, partial: `limits above 2^53-1 are stored as RLIM_INFINITY; ${NOT_ENFORCED}` },
   { nr: 97, name: 'getrlimit', args: ['rlimit_res', 'rlimit_out'], fn: getrlimit },
   { nr: 160, name: 'setrlimit', args: ['rlimit_res', 'rlimit'], fn: setrlimit, partial: NOT_ENFORCED },

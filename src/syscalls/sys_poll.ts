@@ -12,6 +12,10 @@ import type { FileDescription } from '../vfs/file';
 import { i32, type SyscallDef } from '../kernel/syscall';
 
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI } from '../abi/poll';
+import { personalityOf } from './sys_info';
+
+/** personality(2)'s STICKY_TIMEOUTS: select and poll leave the timeout as given. */
+const STICKY_TIMEOUTS = 0x4000000;
 const POLLRDNORM = 0x40, POLLRDBAND = 0x80, POLLWRNORM = 0x100;
 
 interface Entry {
@@ -184,6 +188,8 @@ function timeoutArg(t: Task, addr: number, asTimeval: boolean): TimeoutArg | und
  * restart (ERESTARTNOHAND) goes on with what is left (Linux's
  * poll_select_finish). A zero timeout is left alone; if the write faults,
  * an interrupted call reports EINTR rather than restart with the old value.
+ * A process with the STICKY_TIMEOUTS personality keeps its timeout as given
+ * (and so cannot restart either: EINTR).
  */
 async function withTimeLeft(t: Task, tmo: TimeoutArg | undefined, fn: () => Promise<number>): Promise<number> {
   let ret: number | Errno;
@@ -193,7 +199,9 @@ async function withTimeLeft(t: Task, tmo: TimeoutArg | undefined, fn: () => Prom
     if (!(e instanceof Errno)) throw e;
     ret = e.errno === ERESTARTSYS ? new Errno(ERESTARTNOHAND) : e;
   }
-  if (tmo && !tmo.zero) {
+  if (tmo && !tmo.zero && personalityOf(t.tg) & STICKY_TIMEOUTS) {
+    if (ret instanceof Errno && ret.errno === ERESTARTNOHAND) ret = new Errno(E.EINTR);
+  } else if (tmo && !tmo.zero) {
     const left = Math.max(0, tmo.deadline - t.kernel.monotonicNs());
     const b = Buffer.alloc(16);
     if (tmo.asTimeval) encodeTimeval(b, 0, left);

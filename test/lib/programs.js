@@ -144,6 +144,7 @@ const C_PROGRAMS = Object.freeze({
   tmpfile: { args: () => [], endsWithDone: true },
   iflags: { args: () => [], endsWithDone: true },
   settid: { args: () => [], endsWithDone: true },
+  sticky: { args: () => [], endsWithDone: true },
   txtbusy: { args: (dir) => [dir], endsWithDone: true },
   // Run as root: it makes device nodes and drops to nobody for the unprivileged cases.
   nodes: { args: (dir) => [dir], endsWithDone: true },
