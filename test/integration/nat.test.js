@@ -248,3 +248,35 @@ psql -h 127.0.0.1 -p 15432 -U postgres -tAc "create table t(x int); insert into 
   assert.strictEqual(r.status, 0, h.describe('script', r));
   assert.strictEqual(r.stdout, 'unix socket: 42\ntcp inside: inside\nready\nCREATE TABLE\nINSERT 0 1000\n500500\n', r.stderr);
 });
+
+test('hostile: a connect, write and UDP flood through the NAT (test/hostile/natflood.c) leaves the Sentry up and its memory bounded', { timeout: 400_000 }, async (t) => {
+  if (!h.needTools(t, ['gcc', 'python3', 'unshare', 'ip'])) return;
+  const bin = cbin('natflood');
+  const log = path.join(h.tmpDir('tsvisor-natflood-'), 'debug.log');
+  const r = await inNetns(t, `
+python3 -u ${DIR}/sink.py 7000 7001 &
+SINK=$!
+wait_port 7001
+$TSV --memory 128m --allow-host-loopback --debug-log ${log} -- sh -c '${bin} 10.0.2.2 7000 7001; sleep 2' &
+S=$!
+HWM=0
+while kill -0 $S 2>/dev/null; do H=$(awk '/VmHWM/{print $2}' /proc/$S/status 2>/dev/null); [ -n "$H" ] && HWM=$H; sleep 0.5; done
+wait $S; echo "status $?"
+echo "sentry peak kB: $HWM"
+kill -USR1 $SINK; sleep 1`);
+  assert.strictEqual(r.status, 0, h.describe('script', r));
+  assert.match(r.stdout, /^connect flood: 1200 in progress, 0 other$/m);
+  assert.match(r.stdout, /^connections: many$/m);
+  assert.match(r.stdout, /^writers: wrote$/m);
+  assert.match(r.stdout, /^udp spray: sent$/m);
+  // After all that, the NAT still carries a fresh connection.
+  assert.match(r.stdout, /^after: still-up$/m);
+  assert.match(r.stdout, /^status 0$/m);
+  const peak = Number(/^sentry peak kB: (\d+)$/m.exec(r.stdout)?.[1]);
+  // A loose bound (node's own footprint is most of it): what the Sentry keeps for the flows is charged to the 128 MiB sandbox's kernel budget.
+  assert.ok(peak > 0 && peak < 512 * 1024, `the Sentry's peak RSS ${peak} kB`);
+  const sunk = Number(/^sink connections: (\d+)$/m.exec(r.stdout)?.[1]);
+  assert.ok(sunk >= 500 && sunk <= 1200, r.stdout);
+  const bugs = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('BUG'));
+  assert.deepStrictEqual(bugs, [], 'Sentry bugs');
+});
