@@ -280,3 +280,26 @@ kill -USR1 $SINK; sleep 1`);
   const bugs = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('BUG'));
   assert.deepStrictEqual(bugs, [], 'Sentry bugs');
 });
+
+test('sandbox mode\'s interfaces: lo and eth0 in netlink (ip), SIOCGIF* ioctls and /proc/net; eth0\'s counters move; none mode has lo only', { timeout: 300_000 }, async (t) => {
+  if (!h.needTools(t, ['ip', 'python3', 'curl', 'unshare'])) return;
+  const r = await inNetns(t, `
+python3 -m http.server 8000 --bind 127.0.0.1 >/dev/null 2>&1 &
+wait_port 8000
+$TSV --allow-host-loopback -- sh -c 'ip -4 addr show eth0; ip route; python3 ${DIR}/ifaces.py; curl -s -o /dev/null http://10.0.2.2:8000/; awk "/eth0/ { print (\\$2 > 0 && \\$10 > 0) ? \\"eth0 counters moved\\" : \\"eth0 counters: \\" \\$0 }" /proc/net/dev'
+$TSV --network none -- python3 -c 'import socket; print(socket.if_nameindex())'`);
+  assert.strictEqual(r.status, 0, h.describe('script', r));
+  assert.strictEqual(r.stdout, [
+    '2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP group default qlen 1000',
+    '    inet 10.0.2.15/24 brd 10.0.2.255 scope global eth0',
+    '       valid_lft forever preferred_lft forever',
+    'default via 10.0.2.2 dev eth0 ',
+    '10.0.2.0/24 dev eth0 proto kernel scope link src 10.0.2.15 ',
+    'lo 127.0.0.1 255.0.0.0 0x49',
+    'eth0 10.0.2.15 255.255.255.0 0x1043',
+    "[(1, 'lo'), (2, 'eth0')]",
+    'eth0 counters moved',
+    "[(1, 'lo')]",
+    '',
+  ].join('\n'), r.stderr);
+});
