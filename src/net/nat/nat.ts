@@ -293,8 +293,9 @@ export class Nat implements TcpHost {
     return { sa: sockaddr(b, port) };
   }
 
-  /** Close every host socket (the sandbox ends). */
+  /** Close every host socket (the sandbox ends); the counters go to the debug log. */
   shutdown(): void {
+    this.log(`counters: ${JSON.stringify(this.counters)}; stack: ${JSON.stringify(this.stack.counters)}`);
     for (const f of this.connecting.values()) f.destroy();
     this.connecting.clear();
     for (const c of [...this.conns.values()]) (c.owner as TcpFlow | null)?.destroy();
