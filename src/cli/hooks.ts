@@ -2,23 +2,63 @@
 // points of a container's life the specification names, each with the
 // container's state as JSON on its stdin. A failing prestart, createRuntime,
 // createContainer or startContainer hook fails the command; a failing
-// poststart or poststop hook is a warning.
+// poststart or poststop hook is a warning. createContainer and
+// startContainer hooks run in the container's namespaces: those of the
+// sandbox process that differ from the runtime's (its network namespace, and
+// whichever others it was started in), entered with nsenter, which execs the
+// hook in its place. The mount namespace is not among them unless the
+// sandbox process has its own: the container's file systems are the Sentry's,
+// which no host program can enter.
 
+import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import type { OciState } from '../oci/runtime';
 import type { HookKind, OciHooks } from '../oci/spec';
 import { RuntimeError } from './statedir';
 import type { RuntimeLog } from './runtime_log';
 
-/** Run the hooks of these kinds in order; returns false (after logging) if one failed and failures are only warnings. */
-export function runHooks(hooks: OciHooks, kinds: HookKind[], state: OciState, log: RuntimeLog, fatal: boolean): boolean {
+/** nsenter's option for each namespace of /proc/PID/ns. The user namespace is left out: it would change the hook's credentials. */
+const NSENTER: Array<[string, string]> = [['net', '--net'], ['uts', '--uts'], ['ipc', '--ipc'], ['pid', '--pid'], ['cgroup', '--cgroup'], ['mnt', '--mount']];
+
+/** The nsenter options that put a program into the namespaces of process pid that differ from ours. */
+function containerNamespaces(pid: number): string[] {
+  const out: string[] = [];
+  for (const [ns, opt] of NSENTER) {
+    try {
+      if (fs.readlinkSync(`/proc/${pid}/ns/${ns}`) !== fs.readlinkSync(`/proc/self/ns/${ns}`)) out.push(`${opt}=/proc/${pid}/ns/${ns}`);
+    } catch {
+      // the process is gone: the hook then fails to enter it, and says so
+    }
+  }
+  return out;
+}
+
+function nsenterPath(): string {
+  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
+    if (dir && fs.existsSync(`${dir}/nsenter`)) return `${dir}/nsenter`;
+  }
+  return '/usr/bin/nsenter';
+}
+
+/** Hooks that run in the container's namespaces rather than the runtime's. */
+const IN_CONTAINER = new Set<HookKind>(['createContainer', 'startContainer']);
+
+/**
+ * Run the hooks of these kinds in order; returns false (after logging) if
+ * one failed and failures are only warnings. pid: the sandbox process, whose
+ * namespaces createContainer and startContainer hooks enter.
+ */
+export function runHooks(hooks: OciHooks, kinds: HookKind[], state: OciState, log: RuntimeLog, fatal: boolean, pid: number | null = null): boolean {
   for (const kind of kinds) {
     for (const [i, h] of (hooks[kind] ?? []).entries()) {
       const env: Record<string, string> = {};
       for (const kv of h.env ?? []) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
       const args = h.args ?? [h.path];
-      const r = spawnSync(h.path, args.slice(1), {
-        argv0: args[0] ?? h.path, env, input: JSON.stringify(state), stdio: ['pipe', 'inherit', 'pipe'], encoding: 'utf8',
+      const ns = pid !== null && IN_CONTAINER.has(kind) ? containerNamespaces(pid) : [];
+      // nsenter (found by the runtime's PATH: the hook's env may have none) execs the hook with the spec's env; its argv[0] is then the path.
+      const [file, argv, argv0] = ns.length ? [nsenterPath(), [...ns, '--', h.path, ...args.slice(1)], 'nsenter'] : [h.path, args.slice(1), args[0] ?? h.path];
+      const r = spawnSync(file, argv, {
+        argv0, env, input: JSON.stringify(state), stdio: ['pipe', 'inherit', 'pipe'], encoding: 'utf8',
         timeout: h.timeout ? h.timeout * 1000 : undefined, killSignal: 'SIGKILL',
       });
       let why: string | null = null;

@@ -14,6 +14,7 @@ import { cmdDo, exitCodeOf, type DoFlags } from './do';
 import { fail } from './fail';
 import { featuresJson, listTable, Runtime, writeSpec, type CreateFlags, type ExecFlags } from './oci_commands';
 import type { ExecRequest } from './control';
+import type { CgroupRecord } from '../oci/resources';
 import { RuntimeLog, type LogFormat } from './runtime_log';
 import { forwardTerminalSignals, sandboxInit } from './sandbox_proc';
 import { install, type InstallFlags } from './install';
@@ -55,7 +56,7 @@ function build(): Command {
     .option('--log <file>', 'write the runtime log to this file (default: stderr)')
     .addOption(new Option('--log-format <format>', 'the log format').choices(['text', 'json']).default('text'))
     .option('--debug', 'debug lines in the log')
-    .option('--systemd-cgroup', 'accepted for runc compatibility (tsvisor makes no cgroups)')
+    .option('--systemd-cgroup', 'accepted: a cgroupsPath slice:prefix:name is laid out as systemd would, made directly (no D-Bus)')
     .addOption(new Option('--platform <name>', 'how application code runs: ptrace or systrap (default: $TSVISOR_PLATFORM, else ptrace)').choices(['ptrace', 'systrap']))
     .addOption(networkOption())
     .enablePositionalOptions()
@@ -93,10 +94,16 @@ function build(): Command {
     .option('--stats <file>', "write the platform's counters here (JSON) at the end")
     .option('--cwd <dir>', 'working directory inside the sandbox')
     .option('--env <K=V>', 'set an environment variable (repeatable)', collect, [])
+    .option('-v, --volume <hostdir:dir[:ro]>', 'bind a host directory at dir, read-write unless :ro (repeatable)', collect, [])
     .addOption(new Option('--platform <name>', 'how application code runs: ptrace or systrap (default: $TSVISOR_PLATFORM, else ptrace)').choices(['ptrace', 'systrap']))
     .addOption(networkOption())
+    .option('--gofer', 'reach host files through a separate, confined Gofer process (default: $TSVISOR_GOFER=1)')
+    .option('--no-gofer', 'reach host files from the Sentry itself')
     .option('--publish <hostport:port[/proto]>', 'sandbox network: forward a host port (TCP by default) to the sandbox (repeatable)', collect, [])
     .option('--allow-host-loopback', "sandbox network: 10.0.2.2 reaches the host's 127.0.0.1, and the host's other addresses are reachable")
+    .option('--confine', 'run the Sentry confined: a child in its own namespaces, no capabilities, an empty root, its own seccomp filter (docs/SECURITY.md; default: $TSVISOR_CONFINE=1)')
+    .option('--no-confine', 'run the Sentry in this process with the caller\'s host access (debugging)')
+    .addOption(new Option('--confine-drill <step>', 'test switch (needs TSVISOR_CONFINE_DRILL=1): the confined Sentry tries an escape').choices(['open', 'connect', 'exec', 'ptrace']).hideHelp())
     .passThroughOptions()
     .action((argv: string[], f: DoFlags) => cmdDo(argv, f).catch((e) => fail(`internal error: ${(e as Error).stack ?? e}`, 125)));
 
@@ -236,9 +243,9 @@ function build(): Command {
 
   program.command('sandbox-init', { hidden: true }).argument('<id>')
     .requiredOption('--bundle <dir>').requiredOption('--state-dir <dir>').addOption(new Option('--terminal <kind>').choices(['console', 'caller']))
-    .addOption(networkOption())
-    .action((_id: string, f: { bundle: string; stateDir: string; terminal?: 'console' | 'caller'; network: NetworkMode }) =>
-      sandboxInit(f.bundle, f.stateDir, f.terminal ?? null, f.network));
+    .addOption(networkOption()).option('--cgroup <json>')
+    .action((_id: string, f: { bundle: string; stateDir: string; terminal?: 'console' | 'caller'; network: NetworkMode; cgroup?: string }) =>
+      sandboxInit(f.bundle, f.stateDir, f.terminal ?? null, f.network, f.cgroup ? (JSON.parse(f.cgroup) as CgroupRecord) : null));
 
   return program;
 }

@@ -8,6 +8,8 @@ import { controlRequest } from './control';
 import type { Runtime } from './oci_commands';
 import { EXIT_FILE } from './sandbox_proc';
 import { RuntimeError } from './statedir';
+import { HostCgroup } from './cgroups';
+import type { ContainerRecord } from '../oci/runtime';
 import type { SandboxProcess, SandboxStats } from '../sandbox/sandbox';
 
 /** The host process and every host process below it (the platform's stubs), from /proc. */
@@ -75,20 +77,27 @@ function psTable(procs: SandboxProcess[]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 2))).join('')).join('\n') + '\n';
 }
 
-/** One stats event in runc's shape (types.Stats): cpu of the host processes, memory and pids as the sandbox accounts them. */
-async function statsEvent(rt: Runtime, id: string, pid: number): Promise<object> {
+/**
+ * One stats event in runc's shape (types.Stats): cpu, memory and pids of the
+ * container's host cgroup (what the host spends on the sandbox, Sentry
+ * included, as `docker stats` shows through the shim); without one, the
+ * host processes' cpu and the sandbox's own accounting.
+ */
+async function statsEvent(rt: Runtime, id: string, r: ContainerRecord): Promise<object> {
   const reply = await controlRequest(rt.state.dir(id), { op: 'stats' });
   if (!reply.ok) throw new RuntimeError(`cannot read the statistics of ${id}: ${reply.error}`);
   const s = reply.stats as SandboxStats;
-  const cpu = hostCpu(hostTree(pid));
+  const cg = r.cgroup ? HostCgroup.of(r.cgroup).stats() : null;
+  const cpu = cg ? cg.cpu : { ...hostCpu(hostTree(r.pid)), total: 0 };
+  const memory = cg ? cg.memory : { usage: s.memory.usage, max: s.memory.max, limit: s.memory.limit, failcnt: 0, raw: {} };
   return {
     type: 'stats', id,
     data: {
-      cpu: { usage: { total: cpu.user + cpu.kernel, user: cpu.user, kernel: cpu.kernel }, throttling: {} },
-      memory: { usage: { usage: s.memory.usage, max: s.memory.max, limit: s.memory.limit, failcnt: 0 }, raw: {} },
-      pids: { current: s.pids.current, limit: s.pids.limit },
+      cpu: { usage: { total: cpu.total || cpu.user + cpu.kernel, user: cpu.user, kernel: cpu.kernel }, throttling: {} },
+      memory: { usage: { usage: memory.usage, max: memory.max, limit: memory.limit, failcnt: memory.failcnt }, raw: memory.raw },
+      pids: cg ? cg.pids : { current: s.pids.current, limit: s.pids.limit },
       // The application's own CPU time as the Sentry counts it (not a runc field).
-      sandbox: { cpu: { user: s.cpu.userNs, system: s.cpu.sysNs } },
+      sandbox: { cpu: { user: s.cpu.userNs, system: s.cpu.sysNs }, memory: s.memory, pids: s.pids },
     },
   };
 }
@@ -112,7 +121,7 @@ export async function events(rt: Runtime, id: string, once: boolean, intervalMs:
     }
     let ev: object;
     try {
-      ev = await statsEvent(rt, id, r.pid);
+      ev = await statsEvent(rt, id, r);
     } catch (e) {
       // It stopped between the look and the question (its channel closes before the process is gone): the end of the stream, not an error.
       for (let i = 0; !once && i < 100 && rt.state.alive(r); i++) await new Promise((res) => setTimeout(res, 20));

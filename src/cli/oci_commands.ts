@@ -14,6 +14,7 @@ import { parseProcess, SpecError } from '../oci/spec';
 import { spawn } from 'node:child_process';
 import { readBundle } from './container_spec';
 import { spawnSandbox } from './sandbox_proc';
+import { HostCgroup } from './cgroups';
 import { runHooks } from './hooks';
 import { NEW_NETNS } from '../oci/plan';
 import { openHostPty, sendFd, type HostPty } from '../host/pty';
@@ -92,23 +93,25 @@ export class Runtime {
     }
     let child: ChildProcess | null = null;
     let tty: HostPty | null = null;
+    let cg: HostCgroup | null = null;
     try {
+      cg = HostCgroup.create(plan.cgroupsPath, id, plan.resources);
       if (f.consoleSocket) {
         tty = openHostPty(plan.consoleSize.height, plan.consoleSize.width);
         sendFd(f.consoleSocket, tty.master, '/dev/ptmx');
         fs.closeSync(tty.master);
       }
-      child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id), plan.netns, tty?.slave ?? null, plan.terminal && foreground, this.network);
+      child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id), plan.netns, tty?.slave ?? null, plan.terminal && foreground, this.network, cg.rec);
       const pid = child.pid ?? 0;
       const st = procStat(pid);
       if (!st) throw new RuntimeError('the sandbox process ended during start-up');
       const rec: ContainerRecord = {
         id, pid, pidStart: st.start, bundle, rootfs: plan.rootfs, created: new Date().toISOString(), status: 'created', annotations: plan.annotations,
-        owner: os.userInfo().username, hooks: plan.hooks,
+        owner: os.userInfo().username, hooks: plan.hooks, cgroup: cg.rec,
       };
       this.state.write(rec);
-      // The sandbox exists, its process is loaded and not running: the create-time hooks (the runtime's namespaces for all three).
-      runHooks(plan.hooks, ['prestart', 'createRuntime', 'createContainer'], { ...ociState(rec, true), status: 'creating' }, this.log, true);
+      // The sandbox exists, its process is loaded and not running: the create-time hooks (createContainer's in the container's namespaces).
+      runHooks(plan.hooks, ['prestart', 'createRuntime', 'createContainer'], { ...ociState(rec, true), status: 'creating' }, this.log, true, pid);
       if (f.pidFile) {
         const pf = path.resolve(f.pidFile);
         fs.writeFileSync(`${pf}.tmp`, String(pid));
@@ -121,6 +124,8 @@ export class Runtime {
     } catch (e) {
       // A failed create leaves nothing behind: no process, no state directory.
       if (child && child.exitCode === null) child.kill('SIGKILL');
+      // destroy() kills what is in the cgroup and waits for it: the process is gone before its directory goes.
+      if (cg) await cg.destroy().catch((ce: Error) => this.log.warn(`${id}: ${ce.message}`));
       this.state.remove(id);
       throw e instanceof RuntimeError ? e : new RuntimeError(`cannot create container ${id}: ${(e as Error).message}`);
     } finally {
@@ -136,7 +141,7 @@ export class Runtime {
       if (r.status !== 'created') throw new RuntimeError(`cannot start an already ${r.status} container`);
       const hooks = r.hooks ?? {};
       try {
-        runHooks(hooks, ['startContainer'], ociState(r, true), this.log, true);
+        runHooks(hooks, ['startContainer'], ociState(r, true), this.log, true, r.pid);
       } catch (e) {
         // As runc: a failed startContainer hook stops the container.
         process.kill(r.pid, 'SIGKILL');
@@ -276,6 +281,7 @@ export class Runtime {
         process.kill(r.pid, 'SIGKILL');
         await this.waitGone(r);
       }
+      if (r?.cgroup) await HostCgroup.of(r.cgroup).destroy();
       this.state.remove(id);
       if (r) runHooks(r.hooks ?? {}, ['poststop'], ociState(r, false), this.log, false);
     });

@@ -20,6 +20,8 @@ import { readBundle, sandboxOptions } from './container_spec';
 import { NEW_NETNS } from '../oci/plan';
 import { describeErrno } from './do';
 import type { NetworkMode } from '../kernel/netinfo';
+import type { CgroupRecord } from '../oci/resources';
+import { HostCgroup } from './cgroups';
 
 const READY_FD = 3;
 
@@ -103,7 +105,10 @@ export function forwardTerminalSignals(rt: Runtime, id: string): void {
  */
 export type TerminalKind = 'console' | 'caller' | null;
 
-export async function sandboxInit(bundle: string, stateDir: string, terminal: TerminalKind, network: NetworkMode): Promise<void> {
+export async function sandboxInit(bundle: string, stateDir: string, terminal: TerminalKind, network: NetworkMode, cgroup: CgroupRecord | null): Promise<void> {
+  // First of all: every host process of the sandbox (the stubs are forked later) is in the container's cgroup.
+  const cg = cgroup ? HostCgroup.of(cgroup) : null;
+  cg?.join(0);
   let sb: Sandbox;
   let started = false;
   /** exec'd processes by the host pid of the client waiting for them. */
@@ -113,7 +118,10 @@ export async function sandboxInit(bundle: string, stateDir: string, terminal: Te
       if (started) return { ok: false, error: 'the container has been started already' };
       started = true;
       setImmediate(() => {
-        sb.run().then((st) => exitAs(st, stateDir), (e: Error) => {
+        sb.run().then(async (st) => {
+          await cg?.settled();
+          exitAs(st, stateDir);
+        }, (e: Error) => {
           process.stderr.write(`tsvisor: the sandbox failed: ${e.message}\n`);
           process.exit(125);
         });
@@ -164,6 +172,7 @@ export async function sandboxInit(bundle: string, stateDir: string, terminal: Te
     // The host's OOM killer weighs the Sentry (and the stubs it forks) as the spec asks.
     if (plan.oomScoreAdj !== null) fs.writeFileSync('/proc/self/oom_score_adj', String(plan.oomScoreAdj));
     sb = new Sandbox({ ...sandboxOptions(plan), terminal: terminal !== null, network });
+    if (cg) sb.kernel.onOomKill = () => cg.raiseOom();
     try {
       sb.load();
     } catch (e) {
@@ -184,9 +193,10 @@ export async function sandboxInit(bundle: string, stateDir: string, terminal: Te
 }
 
 /** Start the sandbox process for a container and wait until it is ready; rejects with its reason if it is not. */
-export function spawnSandbox(bin: string, id: string, bundle: string, stateDir: string, netns: string | null, tty: number | null, callerTerminal: boolean, network: NetworkMode): Promise<ChildProcess> {
+export function spawnSandbox(bin: string, id: string, bundle: string, stateDir: string, netns: string | null, tty: number | null, callerTerminal: boolean, network: NetworkMode, cgroup: CgroupRecord | null): Promise<ChildProcess> {
   const kind = tty !== null ? 'console' : callerTerminal ? 'caller' : null;
-  const args = [bin, 'sandbox-init', '--bundle', bundle, '--state-dir', stateDir, ...(kind ? ['--terminal', kind] : []), '--network', network, id];
+  const args = [bin, 'sandbox-init', '--bundle', bundle, '--state-dir', stateDir, ...(kind ? ['--terminal', kind] : []), '--network', network,
+    ...(cgroup ? ['--cgroup', JSON.stringify(cgroup)] : []), id];
   // The network namespace the spec names is joined before Node starts: setns
   // moves only the calling thread, and Node has threads from its start.
   // nsenter execs Node in its place, so the pid stays the container's.

@@ -127,6 +127,8 @@ export class Kernel {
   settleFallbacks = 0;
   /** Exit status of the first process (wait status encoding) once it is gone. */
   initStatus: number | null = null;
+  /** Called after the OOM killer killed a process (the OCI runtime tells the host cgroup, see cli/cgroups.ts). */
+  onOomKill: (() => void) | null = null;
   private readonly loggedOnce = new Set<string>();
 
   constructor(opts: KernelOptions) {

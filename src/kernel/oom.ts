@@ -50,6 +50,7 @@ export function outOfMemory(k: Kernel, t: Task): boolean {
   const limitMiB = (k.memfile.limitPages * 4096) / 1048576;
   k.warn(`out of memory (sandbox limit ${limitMiB} MiB): killed process ${victim.pid} (${victim.comm}) total-vm:${Math.floor(size / 1024)}kB rss:${Math.floor(rss / 1024)}kB (memory file on the host: ${Math.floor(k.memfile.hostResidentBytes() / 1024)}kB)`);
   k.exitGroup(victim, SIGKILL);
+  k.onOomKill?.();
   return victim !== t.tg && t.state !== 'dead';
 }
 

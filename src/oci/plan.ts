@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import { ALL_CAPS, CAP_NAMES } from '../abi/capability';
 import { RLIMIT_NAMES, RLIM_INFINITY } from '../kernel/thread_group';
 import { compileSeccomp } from './seccomp';
+import { planSysctl, type Sysctl } from './sysctl';
+import { emptyResources, parseResources, type CgroupResources } from './resources';
 import { SpecError, type OciCapabilities, type OciHooks, type OciMount, type OciSpec } from './spec';
 
 export interface CapSets {
@@ -73,6 +75,12 @@ export interface ContainerPlan {
   readonlyPaths: string[];
   /** linux.resources.pids.limit: at most this many tasks; null: no limit of the container's own. */
   pidsLimit: number | null;
+  /** linux.resources for the host cgroup of the sandbox's processes (cli/cgroups.ts). */
+  resources: CgroupResources;
+  /** linux.cgroupsPath; null: the runtime's default (tsvisor/ID below its own cgroup). */
+  cgroupsPath: string | null;
+  /** linux.sysctl: written to the Sentry's /proc/sys before the container runs. */
+  sysctl: Sysctl[];
   /** What the spec asks for that tsvisor ignores, one line each. */
   unsupported: string[];
 }
@@ -81,8 +89,6 @@ export interface ContainerPlan {
 const PROCESS_KEYS = new Set(['terminal', 'consoleSize', 'oomScoreAdj', 'args', 'env', 'cwd', 'user', 'rlimits', 'capabilities', 'noNewPrivileges']);
 /** Top-level fields read here, or without effect on a sandbox (`linux` is looked at field by field). */
 const TOP_KEYS = new Set(['ociVersion', 'process', 'root', 'hostname', 'domainname', 'mounts', 'annotations', 'linux', 'hooks']);
-/** linux fields without a meaning for a sandbox that has its own kernel. */
-const LINUX_NOOP = new Set(['cgroupsPath']);
 
 /** Options of mount(8) that are mount flags rather than file system data. */
 const FLAG_OPTIONS = new Set(['ro', 'rw', 'nosuid', 'suid', 'nodev', 'dev', 'noexec', 'exec', 'bind', 'rbind', 'relatime', 'norelatime',
@@ -154,10 +160,8 @@ function mountPlan(m: OciMount, i: number, bundle: string, unsupported: string[]
         case 'file':
           // Docker's /etc/hostname, /etc/hosts and /etc/resolv.conf are such binds.
           p.kind = 'file';
-          if (!p.readonly) unsupported.push(`${at}: a read-write bind mount keeps its writes inside the sandbox (the host file is served read-only)`);
           return p;
         default:
-          if (!p.readonly) unsupported.push(`${at}: read-write bind mounts keep their writes inside the sandbox (the host tree is served read-only)`);
           return p;
       }
     case 'tmpfs':
@@ -187,47 +191,19 @@ interface LinuxPlan {
   netns: string | null;
   memoryLimit: number | null;
   pidsLimit: number | null;
+  resources: CgroupResources;
+  cgroupsPath: string | null;
+  sysctl: Sysctl[];
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Whether a resources value asks for anything: Docker sends zeroes, nulls and empty objects for controls it does not set. */
-function meaningful(v: unknown): boolean {
-  if (v === null || v === undefined || v === 0 || v === false || v === '') return false;
-  if (Array.isArray(v)) return v.some(meaningful);
-  if (isRecord(v)) return Object.values(v).some(meaningful);
-  return true;
-}
-
-/** linux.resources: memory.limit and pids.limit are the sandbox's own limits; every other control is reported. */
-function resources(r: unknown, out: LinuxPlan, unsupported: string[]): void {
-  if (!isRecord(r)) return;
-  for (const [k, v] of Object.entries(r)) {
-    if (k === 'memory' && isRecord(v)) {
-      for (const [mk, mv] of Object.entries(v)) {
-        if (mk === 'limit' && typeof mv === 'number' && mv > 0) out.memoryLimit = mv;
-        else if (mk === 'limit' && mv === -1) continue;
-        else if (mk === 'swap' && (mv === -1 || mv === v.limit)) continue;
-        else if (!meaningful(mv)) continue;
-        else unsupported.push(`linux.resources.memory.${mk} is not supported (ignored)`);
-      }
-    } else if (k === 'pids' && isRecord(v)) {
-      if (typeof v.limit === 'number' && v.limit > 0) out.pidsLimit = v.limit;
-    } else if (k === 'devices') {
-      // The sandbox's devfs has only its own virtual devices: a device allow list has nothing more to deny.
-      continue;
-    } else if (!meaningful(v)) continue;
-    else unsupported.push(`linux.resources.${k} is not supported (ignored)`);
-  }
-}
-
 function linuxPlan(linux: unknown, unsupported: string[]): LinuxPlan {
-  const out: LinuxPlan = { seccomp: null, maskedPaths: [], readonlyPaths: [], netns: null, memoryLimit: null, pidsLimit: null };
+  const out: LinuxPlan = { seccomp: null, maskedPaths: [], readonlyPaths: [], netns: null, memoryLimit: null, pidsLimit: null, resources: emptyResources(), cgroupsPath: null, sysctl: [] };
   if (!isRecord(linux)) return out;
   for (const [k, v] of Object.entries(linux)) {
-    if (LINUX_NOOP.has(k)) continue;
     if (k === 'namespaces' && Array.isArray(v)) {
       // The sandbox has its own pid, mount, ipc, uts and user namespaces (the Sentry's); a network namespace named by path is joined by the sandbox process.
       for (const ns of v) {
@@ -252,7 +228,18 @@ function linuxPlan(linux: unknown, unsupported: string[]): LinuxPlan {
       continue;
     }
     if (k === 'resources') {
-      resources(v, out, unsupported);
+      parseResources(v, out.resources, unsupported);
+      out.memoryLimit = out.resources.memory.limit;
+      out.pidsLimit = out.resources.pids;
+      continue;
+    }
+    if (k === 'sysctl') {
+      out.sysctl = planSysctl(v, unsupported);
+      continue;
+    }
+    if (k === 'cgroupsPath') {
+      if (typeof v !== 'string') throw new SpecError('linux.cgroupsPath: wants a string');
+      out.cgroupsPath = v || null;
       continue;
     }
     unsupported.push(`linux.${k} is not supported (ignored)`);
@@ -270,8 +257,8 @@ export function planContainer(spec: OciSpec, bundle: string, kindOf: HostPathKin
   for (const k of Object.keys(proc)) if (!PROCESS_KEYS.has(k)) unsupported.push(`process.${k} is not supported (ignored)`);
   for (const k of Object.keys(spec)) if (!TOP_KEYS.has(k)) unsupported.push(`${k} is not supported (ignored)`);
   const linux = linuxPlan(spec.linux, unsupported);
-  // The sandbox's namespaces are the Sentry's, which a host program cannot enter.
-  for (const h of inContainer) unsupported.push(`hook ${h.path}: createContainer and startContainer hooks run in the runtime's namespaces, not the container's`);
+  // They enter the sandbox process's host namespaces (cli/hooks.ts); the container's file systems are the Sentry's, which a host program cannot enter.
+  for (const h of inContainer) unsupported.push(`hook ${h.path}: createContainer and startContainer hooks run in the sandbox's host namespaces (its network namespace) but see the host's file system, not the container's (the Sentry's)`);
   const rlimits = (proc.rlimits ?? []).map((r, i) => {
     const name = r.type.toLowerCase().replace(/^rlimit_/, '');
     const resource = RLIMIT_NAMES.indexOf(name);

@@ -2,6 +2,7 @@
 // state is kept: the OCI state (runtime.md "State"), signal names as `kill`
 // takes them, the default config.json of `spec`, and `features`.
 
+import type { CgroupRecord } from './resources';
 import { NSIG, SIGNAL_NAMES } from '../abi/signals';
 import { CAP_NAMES } from '../abi/capability';
 import { HOOK_KINDS, type OciHooks } from './spec';
@@ -27,6 +28,8 @@ export interface ContainerRecord {
   owner: string;
   /** The spec's hooks: start and delete run theirs without the bundle. */
   hooks?: OciHooks;
+  /** The host cgroup of its sandbox (removed by delete). */
+  cgroup?: CgroupRecord;
 }
 
 export interface OciState {
@@ -118,7 +121,7 @@ export function features(): object {
     linux: {
       namespaces: ['pid', 'mount', 'ipc', 'uts', 'user', 'network', 'cgroup'],
       capabilities: [...CAP_NAMES],
-      cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
       seccomp: {
         enabled: true,
         actions: ['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE', 'SCMP_ACT_TRAP'],

@@ -24,7 +24,9 @@ import { donatedFdStat, donateHostFd, terminalOf } from '../fsimpl/hostfd/hostfd
 import { HostStdio, type Terminal } from '../fsimpl/hostfd/terminal';
 import { ProcFs } from '../fsimpl/proc/procfs';
 import { captureHostInfo, type HostInfo } from '../host/hostinfo';
-import { HostTree } from '../host/hosttree';
+import type { HostTree } from '../host/hosttree';
+import type { GoferClient } from '../gofer/client';
+import { goferWanted } from '../gofer/start';
 import { HostInterfaces } from '../host/hostnetinfo';
 import { HOST_SOCKET_LIMIT, HostSocketBudget, LoopbackTable, NAT_SOCKET_LIMIT, NatTable, type NetworkMode } from '../kernel/netinfo';
 import { startNetwork, stopNetwork } from '../net/nat/start';
@@ -32,8 +34,8 @@ import { NAT_RESOLV_CONF, natConfig, type NatOptions } from './natconfig';
 import type { HostFs } from '../fsimpl/hostfs/hostfs';
 import { SentryOutput } from '../host/sentry_output';
 import * as S from '../abi/signals';
-import type { ContainerPlan } from '../oci/plan';
-import { applyContainerMounts, applyPathRules } from './container';
+import type { ContainerPlan, MountPlan } from '../oci/plan';
+import { applyContainerMounts, applyPathRules, applySysctls, hostFilesFor } from './container';
 import { loopbackHosts, writeEtcFiles } from './etcfiles';
 import type { VirtualFilesystem } from '../vfs/vfs';
 import { stateOf } from '../syscalls/sys_info';
@@ -99,7 +101,12 @@ export interface ExecProcess {
   uid: number;
   gid: number;
   groups: number[];
-  /** Host fds for its 0, 1, 2 (donated as the first process's are). */
+  /**
+   * Host fds for its 0, 1, 2 (donated as the first process's are), three
+   * distinct fds that become the sandbox's: each is closed when the last
+   * sandbox file made from it is released (at the latest when the process
+   * and whatever inherited them end).
+   */
   stdio: [number, number, number];
 }
 
@@ -118,6 +125,8 @@ export interface SandboxOptions {
   hostname?: string;
   /** The network the application gets (kernel/netinfo.ts); default sandbox. */
   network?: NetworkMode;
+  /** Host files through a Gofer process (gofer/start.ts); undefined: $TSVISOR_GOFER=1. */
+  gofer?: boolean;
   /**
    * Host-mode /etc/hosts and /etc/resolv.conf (the host's, read by the
    * caller): with them and without a container, the identity files are
@@ -145,6 +154,8 @@ export interface SandboxOptions {
   terminal?: boolean;
   /** An OCI container's identity, capabilities, limits and mounts (`tsvisor create`); its argv, env, cwd, rootfs and hostname are the fields above. */
   container?: ContainerPlan;
+  /** `tsvisor do -v`: bind mounts of host directories (read-write ones write through to the host). */
+  volumes?: MountPlan[];
 }
 
 export class Sandbox {
@@ -154,6 +165,8 @@ export class Sandbox {
   init: Task | null = null;
 
   constructor(private readonly opts: SandboxOptions) {
+    // First: a Gofer starts while the platform does.
+    const files = hostFilesFor(opts.rootfs, [...(opts.container?.mounts ?? []), ...(opts.volumes ?? [])], goferWanted(opts.gofer));
     this.out = new SentryOutput(opts.debugLog);
     const host = opts.hostInfo ?? captureHostInfo();
     this.hostInfo = host;
@@ -163,7 +176,7 @@ export class Sandbox {
     const stdio = opts.stdio ?? [0, 1, 2];
     const hostStdio = new HostStdio(terminalOf(stdio));
     this.hostStdio = hostStdio;
-    this.hostTree = new HostTree(opts.rootfs);
+    this.hostTree = files.rootfs();
     const ns = buildMountNamespace({ rootfs: this.hostTree, memfile: this.platform.memfile, host, stdio: hostStdio });
     this.hostfs = ns.hostfs;
     ns.vfs.dentries.setBudget(this.platform.memfile.heap);
@@ -179,9 +192,11 @@ export class Sandbox {
     const proc = ns.vfs.mountAt('/proc', new ProcFs(this.kernel, host));
     // procfs belongs to the sandbox's one PID namespace: every mount of it is this one.
     ns.vfs.fsTypes.register('proc', { userns: false, make: (_src, data) => (noOptions(data), { fs: proc.fs, root: proc.root }) });
+    if (opts.volumes?.length) applyContainerMounts(ns.vfs, this.platform.memfile, opts.volumes, log, files.forSource);
     const c = opts.container;
     if (c) {
-      applyContainerMounts(ns.vfs, this.platform.memfile, c.mounts, log);
+      applyContainerMounts(ns.vfs, this.platform.memfile, c.mounts, log, files.forSource);
+      applySysctls(ns.vfs, c.sysctl);
       applyPathRules(ns.vfs, this.platform.memfile, c.maskedPaths, c.readonlyPaths, log);
       // After the mounts: their mount points may have been made in the root's upper layer.
       if (c.rootReadonly) ns.vfs.rootMount.flags.readonly = true;
@@ -246,7 +261,7 @@ export class Sandbox {
   private readonly execTerminals = new Map<number, Terminal>();
   private readonly rootCtx: FsContext;
   private readonly fdTable: FdTable;
-  private readonly hostTree: HostTree;
+  private readonly hostTree: HostTree | GoferClient;
   private readonly hostfs: HostFs;
 
   /**
@@ -324,11 +339,24 @@ export class Sandbox {
    * exec), stdio from the given host fds. Resolves with its wait status.
    */
   exec(p: ExecProcess): { pid: number; exited: Promise<number> } {
+    const tty = terminalOf([p.stdio[0]]) !== null ? this.hostStdio.terminalFor(p.stdio[0], donatedFdStat(p.stdio[0]).rdev) : null;
     const fdTable = new FdTable();
+    // The fds are the sandbox's from here: each is closed when the last
+    // sandbox file using it is released, so an exec leaves no host fd behind.
     p.stdio.forEach((hostFd, i) => {
-      const f = donateHostFd(hostFd, this.hostStdio);
+      const f = donateHostFd(hostFd, this.hostStdio, true);
       if (f) fdTable.installAt(i, f);
     });
+    try {
+      return this.startExec(p, fdTable, tty);
+    } catch (e) {
+      fdTable.closeAll();
+      if (tty) this.forgetTerminal(tty);
+      throw e;
+    }
+  }
+
+  private startExec(p: ExecProcess, fdTable: FdTable, tty: Terminal | null): { pid: number; exited: Promise<number> } {
     const ctx = new FsContext(this.rootCtx.root, this.rootCtx.root);
     ctx.umask = this.rootCtx.umask;
     const probe = { creds: new Credentials(), root: ctx.root, ctx: null };
@@ -343,7 +371,7 @@ export class Sandbox {
     if (c?.noNewPrivileges) stateOf(t.tg).noNewPrivs = true;
     if (c?.seccomp) t.seccomp = attach(null, checkProgram(c.seccomp), false);
     const exited = new Promise<number>((resolve) => this.execs.set(t.tg, resolve));
-    if (terminalOf([p.stdio[0]]) !== null) this.execTerminals.set(t.tg.pid, this.hostStdio.terminalFor(p.stdio[0], donatedFdStat(p.stdio[0]).rdev));
+    if (tty) this.execTerminals.set(t.tg.pid, tty);
     this.kernel.lifecycle.start(t);
     this.kernel.noteWake();
     return { pid: t.tg.pid, exited };
@@ -353,11 +381,19 @@ export class Sandbox {
     const done = this.execs.get(t.tg);
     if (!done || !t.tg.exiting) return;
     this.execs.delete(t.tg);
+    const tty = this.execTerminals.get(t.tg.pid);
     this.execTerminals.delete(t.tg.pid);
+    if (tty) this.forgetTerminal(tty);
     done(t.tg.exitStatus ?? 0);
     // Whoever waits for it (the control channel's reply) continues in promise
     // jobs and I/O, which run only when the loop yields to Node.
     this.kernel.requestNodeTurn();
+  }
+
+  /** An exec'd process's terminal that no running exec uses any more. */
+  private forgetTerminal(tty: Terminal): void {
+    for (const other of this.execTerminals.values()) if (other === tty) return;
+    this.hostStdio.forget(tty);
   }
 
   /**

@@ -14,14 +14,24 @@ const path = require('node:path');
 const { test, after } = require('node:test');
 const h = require('../lib/harness');
 
-const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'true', 'id', 'hostname', 'touch', 'grep', 'ls', 'mkdir'];
+const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'true', 'id', 'hostname', 'touch', 'grep', 'ls', 'mkdir', 'awk'];
 
 /** Bundles made by the tests: a test that fails half-way leaves containers, which are deleted at the end. */
 const bundles = [];
+/** Cgroup directories the tests looked at: removed at the end if a failed test left them (their processes killed first). */
+const cgroups = new Set();
 after(() => {
   for (const dir of bundles) {
     const ids = tsv(dir, ['list', '-q']).stdout.split('\n').filter(Boolean);
     for (const id of ids) tsv(dir, ['delete', '--force', id]);
+  }
+  for (const d of cgroups) {
+    try {
+      for (const p of fs.readFileSync(`${d}/cgroup.procs`, 'utf8').split('\n').filter(Boolean)) process.kill(Number(p), 'SIGKILL');
+      fs.rmdirSync(d);
+    } catch {
+      // gone already
+    }
   }
 });
 
@@ -65,6 +75,20 @@ function tsv(dir, args, opts = {}) {
   };
 }
 
+/** tsv with stdin from a file (a FIFO the test writes to later: opened without blocking, read-write). */
+function tsvIn(dir, args, input) {
+  const fd = fs.openSync(input, fs.constants.O_RDWR);
+  const out = path.join(dir, `out-${process.hrtime.bigint()}`);
+  const fd1 = fs.openSync(out + '.1', 'w');
+  const fd2 = fs.openSync(out + '.2', 'w');
+  const r = childProcess.spawnSync(process.execPath, [h.TSVISOR, '--root', path.join(dir, 'root'), ...args], {
+    cwd: dir, env: h.sentryEnv(), stdio: [fd, fd1, fd2], timeout: 60_000, killSignal: 'SIGKILL',
+  });
+  for (const f of [fd, fd1, fd2]) fs.closeSync(f);
+  const res = { status: r.status, signal: r.signal, timedOut: false, outFile: out + '.1', stdout: fs.readFileSync(out + '.1', 'utf8'), stderr: fs.readFileSync(out + '.2', 'utf8') };
+  return ok(res, args.join(' '));
+}
+
 function ok(r, what) {
   assert.ok(!r.timedOut, `${what} timed out`);
   assert.strictEqual(r.status, 0, `${what} failed\n${h.describe(what, r)}`);
@@ -100,6 +124,14 @@ function alive(pid) {
   } catch {
     return false;
   }
+}
+
+/** The host cgroup directories of a container, by controller (from its record; the test's cleanup removes what is left). */
+function cgroupDirs(dir, id) {
+  const rec = JSON.parse(fs.readFileSync(path.join(dir, 'root', id, 'state.json'), 'utf8'));
+  assert.ok(rec.cgroup, 'the record names the cgroup');
+  for (const d of Object.values(rec.cgroup.dirs)) cgroups.add(d);
+  return rec.cgroup.dirs;
 }
 
 /** Host processes that are sandbox processes of a container with this id (a failed create must leave none). */
@@ -151,7 +183,8 @@ test('spec writes a default config.json once; features says what is supported', 
   assert.strictEqual(f.linux.seccomp.enabled, true);
   assert.ok(f.linux.seccomp.operators.includes('SCMP_CMP_MASKED_EQ'));
   assert.deepStrictEqual(f.hooks, ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
-  assert.strictEqual(f.linux.cgroup.v1, false, 'no cgroups: said so');
+  assert.strictEqual(f.linux.cgroup.v1, true, 'host cgroups v1 and v2: said so');
+  assert.strictEqual(f.linux.cgroup.systemd, false, 'no systemd driver (paths are made directly)');
 });
 
 test('create, state, list, start, exit, delete', { timeout: 120_000 }, async () => {
@@ -314,7 +347,7 @@ test('config.json: read-only root, bind mounts, tmpfs; unsupported fields are lo
   const host = h.tmpDir('oci-host-');
   fs.writeFileSync(path.join(host, 'f'), 'from the host\n');
   const script = 'cat /ro/f; touch /ro/x 2>/dev/null && echo ro-writable; echo new > /rw/g && cat /rw/g; '
-    + 'touch /newfile 2>/dev/null && echo root-writable; echo t > /scratch/t && cat /scratch/t; ls /deep/er';
+    + 'touch /newfile 2>/dev/null && echo root-writable; echo t > /scratch/t && cat /scratch/t; ls /deep/er; cat /proc/sys/kernel/msgmax';
   makeBundle(dir, { args: ['sh', '-c', script] });
   setSpec(dir, (s) => {
     s.root.readonly = true;
@@ -325,17 +358,26 @@ test('config.json: read-only root, bind mounts, tmpfs; unsupported fields are lo
       { destination: '/deep/er', type: 'bind', source: host, options: ['bind', 'ro'] },
       { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue' },
     );
-    s.linux.sysctl = { 'kernel.shmmax': '1000000' };
+    s.linux.sysctl = { 'kernel.shmmax': '1000000', 'kernel/msgmax': '4096' };
   });
   const log = path.join(dir, 'log');
   const r = ok(tsv(dir, ['run', 'm1'], { globals: ['--log', log, '--log-format', 'json'] }), 'run');
-  assert.strictEqual(r.stdout, 'from the host\nnew\nt\nf\n');
-  assert.deepStrictEqual(fs.readdirSync(host), ['f'], 'writes through a bind mount do not reach the host (served read-only)');
+  // The read-write bind wrote to the host, where the read-only bind of the same directory sees it.
+  assert.strictEqual(r.stdout, 'from the host\nnew\nt\nf\ng\n4096\n', 'linux.sysctl kernel.msgmax set in the sandbox');
+  assert.deepStrictEqual(fs.readdirSync(host).sort(), ['f', 'g'], 'writes through a read-write bind mount reach the host');
+  assert.strictEqual(fs.readFileSync(path.join(host, 'g'), 'utf8'), 'new\n');
   const entries = fs.readFileSync(log, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
   const warnings = entries.filter((e) => e.level === 'warning').map((e) => e.msg);
   assert.ok(warnings.some((w) => /mqueue.*not supported/.test(w)), `mqueue reported:\n${warnings.join('\n')}`);
-  assert.ok(warnings.some((w) => /linux\.sysctl is not supported/.test(w)), 'sysctl reported');
+  assert.ok(warnings.some((w) => /linux\.sysctl: kernel\.shmmax is not supported by the sandbox/.test(w)), `a namespaced sysctl the Sentry does not serve is reported:\n${warnings.join('\n')}`);
   for (const e of entries) assert.ok(e.time && e.msg, 'every entry has a time and a message');
+  // As runc: a sysctl of no namespace of the container's own is an error; so is a value the kernel refuses.
+  setSpec(dir, (s) => (s.linux.sysctl = { 'vm.swappiness': '10' }));
+  fails(tsv(dir, ['create', 'm2']), 'a host sysctl', /sysctl "vm.swappiness" is not in a separate kernel namespace/);
+  setSpec(dir, (s) => (s.linux.sysctl = { 'kernel.msgmax': 'lots' }));
+  fails(tsv(dir, ['create', 'm3']), 'a bad sysctl value', /linux\.sysctl: cannot set kernel\.msgmax to "lots"/);
+  assert.deepStrictEqual(sandboxProcesses('m3'), []);
+  assert.ok(!fs.existsSync(path.join(dir, 'root', 'm3')), 'no state left');
 });
 
 test('errors go to --log in the text format too', () => {
@@ -428,6 +470,26 @@ test('exec runs more processes in a running container; control requests reach an
   ok(tsv(dir, ['delete', '--force', 'x1']), 'delete --force');
 });
 
+test('exec: the host fds of its stdio are the sandbox\'s and closed when it ends (none left per exec)', { timeout: 240_000 }, async () => {
+  const dir = h.tmpDir('oci-');
+  makeBundle(dir, { args: ['sleep', '1000'] });
+  ok(tsv(dir, ['run', '-d', 'fd1']), 'run -d');
+  const pid = state(dir, 'fd1').pid;
+  const fds = () => fs.readdirSync(`/proc/${pid}/fd`).length;
+  // One exec first: whatever the sandbox opens once (the control socket's connections, caches) is open by then.
+  ok(tsv(dir, ['exec', 'fd1', 'true']), 'exec');
+  const before = fds();
+  for (let i = 0; i < 50; i++) {
+    // Every tenth a failing one (no such program): its fds are closed too.
+    if (i % 10 === 9) fails(tsv(dir, ['exec', 'fd1', '/bin/none']), 'exec of a missing program', /no such file/);
+    else assert.strictEqual(ok(tsv(dir, ['exec', 'fd1', 'echo', String(i)]), `exec ${i}`).stdout, `${i}\n`);
+  }
+  const after = fds();
+  // A few may be in flight (a connection being torn down); 50 execs left behind would be 150.
+  assert.ok(after - before < 10, `the sandbox process had ${before} fds, ${after} after 50 execs`);
+  ok(tsv(dir, ['delete', '--force', 'fd1']), 'delete --force');
+});
+
 test('a terminal: the pty master goes to the console socket, the container sees a terminal of consoleSize', { timeout: 120_000 }, async (t) => {
   if (!h.needTools(t, ['python3'])) return;
   const dir = h.tmpDir('oci-');
@@ -471,18 +533,24 @@ test('a terminal: the pty master goes to the console socket, the container sees 
 test('hooks run in order with the state on stdin; a failing create hook fails create and leaves nothing', { timeout: 120_000 }, async () => {
   const dir = h.tmpDir('oci-');
   const log = path.join(dir, 'hooks.log');
-  const hook = (kind) => ({ path: '/bin/sh', args: ['sh', '-c', `printf "%s " "${kind}" >> ${log}; cat >> ${log}; echo >> ${log}`], env: ['X=1'], timeout: 10 });
+  // Each hook notes its kind, the network namespace it runs in, and the state it got.
+  const hook = (kind) => ({ path: '/bin/sh', args: ['sh', '-c', `printf "%s %s " "${kind}" "$(readlink /proc/self/ns/net)" >> ${log}; cat >> ${log}; echo >> ${log}`], env: ['X=1', 'PATH=/usr/bin:/bin'], timeout: 10 });
   const kinds = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
   makeBundle(dir, { args: ['sh', '-c', 'sleep 0.3; exit 2'] });
   setSpec(dir, (s) => (s.hooks = Object.fromEntries(kinds.map((k) => [k, [hook(k)]]))));
   ok(tsv(dir, ['create', 'h1']), 'create');
   const pid = state(dir, 'h1').pid;
+  const containerNet = fs.readlinkSync(`/proc/${pid}/ns/net`);
+  const runtimeNet = fs.readlinkSync('/proc/self/ns/net');
+  assert.notStrictEqual(containerNet, runtimeNet, 'the spec asks for a network namespace of its own');
   ok(tsv(dir, ['start', 'h1']), 'start');
   await until('the container to stop', () => !alive(pid));
   ok(tsv(dir, ['delete', 'h1']), 'delete');
   const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
   assert.deepStrictEqual(lines.map((l) => l.split(' ')[0]), kinds);
-  const states = lines.map((l) => JSON.parse(l.slice(l.indexOf(' ') + 1)));
+  // createContainer and startContainer in the container's namespaces, the others in the runtime's.
+  assert.deepStrictEqual(lines.map((l) => l.split(' ')[1]), [runtimeNet, runtimeNet, containerNet, containerNet, runtimeNet, runtimeNet]);
+  const states = lines.map((l) => JSON.parse(l.split(' ').slice(2).join(' ')));
   for (const s of states) {
     assert.strictEqual(s.id, 'h1');
     assert.strictEqual(s.bundle, dir);
@@ -501,6 +569,58 @@ test('hooks run in order with the state on stdin; a failing create hook fails cr
   assert.deepStrictEqual(sandboxProcesses('h3'), []);
   setSpec(dir, (s) => (s.hooks = { bogus: [] }));
   fails(tsv(dir, ['create', 'h4']), 'an unknown kind of hook', /hooks\.bogus: not a kind of hook/);
+});
+
+test('linux.resources: the host cgroup gets cpu, cpuset and memory; an allocation past the limit is an OOM kill the host records; no cgroup outlives delete or a failed create', { timeout: 180_000 }, async () => {
+  const dir = h.tmpDir('oci-');
+  makeBundle(dir, { args: ['sh', '-c', 'echo ready; read x; exec awk \'BEGIN { s = "x"; while (length(s) < 100000000) s = s s; print length(s) }\''] });
+  const cgPath = `tsvisor-test-${process.pid}/r1`;
+  setSpec(dir, (s) => {
+    s.linux.cgroupsPath = cgPath;
+    s.linux.resources = { memory: { limit: 64 * 1024 * 1024, swap: 64 * 1024 * 1024 }, cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0', mems: '0' }, pids: { limit: 100 } };
+  });
+  const fifo = path.join(dir, 'in');
+  childProcess.execFileSync('mkfifo', [fifo]);
+  const c = tsvIn(dir, ['create', 'r1'], fifo);
+  const cg = cgroupDirs(dir, 'r1');
+  // Relative to the runtime's own cgroup, as runc reads a relative cgroupsPath.
+  const own = (c2) => fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.split(':')[1].split(',').includes(c2)).split(':')[2];
+  assert.strictEqual(cg.memory, path.join('/sys/fs/cgroup/memory', own('memory'), cgPath));
+  const read = (ctl, f) => fs.readFileSync(path.join(cg[ctl], f), 'utf8').trim();
+  assert.strictEqual(read('memory', 'memory.limit_in_bytes'), String((64 + 256) * 1024 * 1024));
+  assert.strictEqual(read('cpu', 'cpu.shares'), '512');
+  assert.strictEqual(read('cpu', 'cpu.cfs_quota_us'), '50000');
+  assert.strictEqual(read('cpu', 'cpu.cfs_period_us'), '100000');
+  assert.strictEqual(read('cpuset', 'cpuset.cpus'), '0');
+  assert.strictEqual(read('pids', 'pids.max'), String(2 * 100 + 64));
+  const pid = state(dir, 'r1').pid;
+  for (const ctl of ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids']) assert.ok(read(ctl, 'cgroup.procs').split('\n').map(Number).includes(pid), `the sandbox process is in the ${ctl} cgroup`);
+  // The allocation, at full speed: the CPU limits off.
+  fs.writeFileSync(path.join(cg.cpu, 'cpu.cfs_quota_us'), '-1');
+  ok(tsv(dir, ['start', 'r1']), 'start');
+  await until('the shell to start', () => fs.readFileSync(c.outFile, 'utf8').includes('ready'));
+  fs.writeFileSync(fifo, 'go\n');
+  // The Sentry's OOM kill, then the host's (which takes some seconds, see cgroups.ts).
+  await until('the container to stop', () => !alive(pid), 90_000);
+  assert.strictEqual(tsv(dir, ['wait', 'r1']).status, 137, 'the application was killed by the OOM killer');
+  // The host recorded an OOM kill in the container's cgroup (what containerd's shim watches).
+  assert.match(read('memory', 'memory.oom_control'), /^oom_kill [1-9]/m);
+  ok(tsv(dir, ['delete', 'r1']), 'delete');
+  for (const d of Object.values(cg)) assert.ok(!fs.existsSync(d), `delete removed ${d}`);
+
+  // A create that fails after the cgroup was made (a failing hook) leaves none.
+  setSpec(dir, (s) => (s.hooks = { createRuntime: [{ path: '/bin/false' }] }));
+  fails(tsv(dir, ['create', 'r2']), 'a failing hook', /createRuntime hook 0/);
+  for (const d of Object.values(cg)) assert.ok(!fs.existsSync(path.join(path.dirname(d), 'r2')), 'no cgroup left by a failed create');
+  // A limit the host refuses is a failed create too (cpuset.cpus of a CPU the host lacks).
+  setSpec(dir, (s) => {
+    delete s.hooks;
+    s.linux.cgroupsPath = `tsvisor-test-${process.pid}/r3`;
+    s.linux.resources.cpu.cpus = '999';
+  });
+  fails(tsv(dir, ['create', 'r3']), 'a cpuset the host lacks', /cannot create container r3: cannot write 999 to .*cpuset.cpus/);
+  for (const d of Object.values(cg)) assert.ok(!fs.existsSync(path.join(path.dirname(d), 'r3')), 'no cgroup left by a refused limit');
+  for (const d of Object.values(cg)) fs.rmdirSync(path.dirname(d));
 });
 
 test('ps, events, wait; linux.resources memory and pids limits', { timeout: 120_000 }, async () => {
@@ -527,11 +647,21 @@ test('ps, events, wait; linux.resources memory and pids limits', { timeout: 120_
   const ev = JSON.parse(ok(tsv(dir, ['events', '--stats', 'p1']), 'events --stats').stdout);
   assert.strictEqual(ev.type, 'stats');
   assert.strictEqual(ev.id, 'p1');
-  assert.strictEqual(ev.data.memory.usage.limit, 64 * 1024 * 1024, 'linux.resources.memory.limit is the sandbox limit');
+  // The figures are the host cgroup's: the application's limit plus the Sentry's allowance (256 MiB), the Sentry's threads and the stubs' in pids.
+  const cg = cgroupDirs(dir, 'p1');
+  assert.strictEqual(ev.data.memory.usage.limit, (64 + 256) * 1024 * 1024);
+  assert.strictEqual(ev.data.memory.usage.limit, Number(fs.readFileSync(`${cg.memory}/memory.limit_in_bytes`, 'utf8')));
   assert.ok(ev.data.memory.usage.usage > 0 && ev.data.memory.usage.usage < ev.data.memory.usage.limit);
-  assert.strictEqual(ev.data.pids.limit, 12);
-  assert.strictEqual(ev.data.pids.current, 2);
-  assert.ok(ev.data.cpu.usage.total >= 0);
+  assert.strictEqual(ev.data.pids.limit, 2 * 12 + 64);
+  assert.ok(ev.data.pids.current > 2, 'host tasks: the Sentry\'s threads, the stubs');
+  assert.ok(ev.data.cpu.usage.total > 0, 'cpuacct.usage of the cgroup');
+  // The sandbox's own accounting of the application.
+  assert.strictEqual(ev.data.sandbox.memory.limit, 64 * 1024 * 1024, 'linux.resources.memory.limit is the sandbox limit');
+  assert.strictEqual(ev.data.sandbox.pids.limit, 12);
+  assert.strictEqual(ev.data.sandbox.pids.current, 2);
+  // Every host process of the sandbox is in the cgroup.
+  const procs = fs.readFileSync(`${cg.memory}/cgroup.procs`, 'utf8').trim().split('\n').map(Number);
+  for (const p of host) assert.ok(procs.includes(p), `host process ${p} is in the container's memory cgroup`);
   // The pids limit: forks past 12 tasks fail.
   const x = tsv(dir, ['exec', 'p1', 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 100 & done']);
   assert.notStrictEqual(x.status, 0);
@@ -552,4 +682,5 @@ test('ps, events, wait; linux.resources memory and pids limits', { timeout: 120_
   assert.strictEqual(await evsExit, 0, 'events ends with the container');
   fails(tsv(dir, ['ps', 'p1']), 'ps of a stopped container', /not running/);
   ok(tsv(dir, ['delete', 'p1']), 'delete');
+  for (const d of Object.values(cg)) assert.ok(!fs.existsSync(d), `delete removed the cgroup ${d}`);
 });

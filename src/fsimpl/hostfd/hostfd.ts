@@ -378,12 +378,17 @@ export function makeHostFdFile(hostFd: number, flags: number, stdio: HostStdio, 
  * that waits, never the whole Sentry, and without changing the flags of the
  * caller's own description (O_NONBLOCK is shared by every dup of it).
  * Regular files never block; sockets cannot be reopened: those stay as given.
+ * take: the host fd becomes the sandbox's, closed when its description is
+ * released (an exec's stdio, which nobody else closes).
  */
-export function donateHostFd(hostFd: number, stdio: HostStdio): HostFdFile | null {
+export function donateHostFd(hostFd: number, stdio: HostStdio, take = false): HostFdFile | null {
   const fl = hfd.statusFlags(hostFd);
   if (fl < 0) return null;
   const own = hfd.reopenNonBlocking(hostFd, fl);
-  return own === null ? new HostFdFile(hostFd, fl, stdio) : new HostFdFile(own, fl, stdio, true);
+  if (own === null) return new HostFdFile(hostFd, fl, stdio, take);
+  // take: the given fd is the sandbox's; its private reopening replaces it.
+  if (take) hfd.close(hostFd);
+  return new HostFdFile(own, fl, stdio, true);
 }
 
 /** The first of the caller's fds that is a terminal (for /dev/tty), or null. */

@@ -50,4 +50,9 @@ export class HostStdio {
     if (!t) this.others.set(rdev, (t = new Terminal(hostFd, rdev)));
     return t;
   }
+
+  /** Forget a terminal of an exec'd process that ended (it is reached through no donated fd any more). */
+  forget(t: Terminal): void {
+    if (this.others.get(t.rdev) === t) this.others.delete(t.rdev);
+  }
 }
