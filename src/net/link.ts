@@ -18,6 +18,8 @@ export interface Nic {
   readonly checksumOffload: boolean;
   readonly stats: NicStats;
   transmit(frame: Buffer): void;
+  /** The stack has processed every frame it had (end of a flush). */
+  idle?(): void;
 }
 
 export class LoopbackNic implements Nic {

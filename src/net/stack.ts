@@ -166,7 +166,11 @@ export class Stack implements TcpHost {
     if (this.flushing) return;
     this.flushing = true;
     try {
-      for (let e = this.rxQueue.shift(); e; e = this.rxQueue.shift()) this.input(e[0], e[1]);
+      do {
+        for (let e = this.rxQueue.shift(); e; e = this.rxQueue.shift()) this.input(e[0], e[1]);
+        // Once nothing is left to process, a NIC's far side does its batched work (the NAT moves bytes to and from host sockets), which may send more.
+        for (const n of this.nics) n.idle?.();
+      } while (this.rxQueue.length > 0);
     } finally {
       this.flushing = false;
     }

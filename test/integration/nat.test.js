@@ -248,3 +248,58 @@ psql -h 127.0.0.1 -p 15432 -U postgres -tAc "create table t(x int); insert into 
   assert.strictEqual(r.status, 0, h.describe('script', r));
   assert.strictEqual(r.stdout, 'unix socket: 42\ntcp inside: inside\nready\nCREATE TABLE\nINSERT 0 1000\n500500\n', r.stderr);
 });
+
+test('hostile: a connect, write and UDP flood through the NAT (test/hostile/natflood.c) leaves the Sentry up and its memory bounded', { timeout: 400_000 }, async (t) => {
+  if (!h.needTools(t, ['gcc', 'python3', 'unshare', 'ip'])) return;
+  const bin = cbin('natflood');
+  const log = path.join(h.tmpDir('tsvisor-natflood-'), 'debug.log');
+  const r = await inNetns(t, `
+python3 -u ${DIR}/sink.py 7000 7001 &
+SINK=$!
+wait_port 7001
+$TSV --memory 128m --allow-host-loopback --debug-log ${log} -- sh -c '${bin} 10.0.2.2 7000 7001; sleep 2' &
+S=$!
+HWM=0
+while kill -0 $S 2>/dev/null; do H=$(awk '/VmHWM/{print $2}' /proc/$S/status 2>/dev/null); [ -n "$H" ] && HWM=$H; sleep 0.5; done
+wait $S; echo "status $?"
+echo "sentry peak kB: $HWM"
+kill -USR1 $SINK; sleep 1`);
+  assert.strictEqual(r.status, 0, h.describe('script', r));
+  assert.match(r.stdout, /^connect flood: 1200 in progress, 0 other$/m);
+  assert.match(r.stdout, /^connections: many$/m);
+  assert.match(r.stdout, /^writers: wrote$/m);
+  assert.match(r.stdout, /^udp spray: sent$/m);
+  // After all that, the NAT still carries a fresh connection.
+  assert.match(r.stdout, /^after: still-up$/m);
+  assert.match(r.stdout, /^status 0$/m);
+  const peak = Number(/^sentry peak kB: (\d+)$/m.exec(r.stdout)?.[1]);
+  // A loose bound (node's own footprint is most of it): what the Sentry keeps for the flows is charged to the 128 MiB sandbox's kernel budget.
+  assert.ok(peak > 0 && peak < 512 * 1024, `the Sentry's peak RSS ${peak} kB`);
+  const sunk = Number(/^sink connections: (\d+)$/m.exec(r.stdout)?.[1]);
+  assert.ok(sunk >= 500 && sunk <= 1200, r.stdout);
+  const bugs = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('BUG'));
+  assert.deepStrictEqual(bugs, [], 'Sentry bugs');
+});
+
+test('sandbox mode\'s interfaces: lo and eth0 in netlink (ip), SIOCGIF* ioctls and /proc/net; eth0\'s counters move; none mode has lo only', { timeout: 300_000 }, async (t) => {
+  if (!h.needTools(t, ['ip', 'python3', 'curl', 'unshare'])) return;
+  const r = await inNetns(t, `
+python3 -m http.server 8000 --bind 127.0.0.1 >/dev/null 2>&1 &
+wait_port 8000
+$TSV --allow-host-loopback -- sh -c 'ip -4 addr show eth0; ip route; python3 ${DIR}/ifaces.py; curl -s -o /dev/null http://10.0.2.2:8000/; awk "/eth0/ { print (\\$2 > 0 && \\$10 > 0) ? \\"eth0 counters moved\\" : \\"eth0 counters: \\" \\$0 }" /proc/net/dev'
+$TSV --network none -- python3 -c 'import socket; print(socket.if_nameindex())'`);
+  assert.strictEqual(r.status, 0, h.describe('script', r));
+  assert.strictEqual(r.stdout, [
+    '2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP group default qlen 1000',
+    '    inet 10.0.2.15/24 brd 10.0.2.255 scope global eth0',
+    '       valid_lft forever preferred_lft forever',
+    'default via 10.0.2.2 dev eth0 ',
+    '10.0.2.0/24 dev eth0 proto kernel scope link src 10.0.2.15 ',
+    'lo 127.0.0.1 255.0.0.0 0x49',
+    'eth0 10.0.2.15 255.255.255.0 0x1043',
+    "[(1, 'lo'), (2, 'eth0')]",
+    'eth0 counters moved',
+    "[(1, 'lo')]",
+    '',
+  ].join('\n'), r.stderr);
+});

@@ -64,6 +64,9 @@ class NatNic implements Nic {
     this.stats.txBytes += frame.length;
     this.nat.fromSandbox(frame);
   }
+  idle(): void {
+    this.nat.runPending();
+  }
 }
 
 /** Where a flow to (dst, port) goes on the host: a sockaddr, or the ICMP code that refuses it. */
@@ -156,26 +159,27 @@ export class Nat implements TcpHost {
 
   /**
    * Work done from outside the stack (a host socket's readiness, a timer):
-   * then the flows it woke are pumped and the stack processes what it was sent.
+   * then the stack processes what it was sent, and at its end (eth0's idle)
+   * the flows woken meanwhile are pumped.
    */
   enter(fn: () => void): void {
     try {
       fn();
     } finally {
-      this.runPending();
       this.stack.flush();
     }
   }
 
-  /** A flow has something to do; it is pumped when the current work is done. */
+  /**
+   * A flow has something to do: it is pumped once the stack has processed
+   * every frame it had, so a burst of segments costs one pump per flow, and
+   * no flow is pumped inside a segment's processing.
+   */
   schedule(f: { pump(): void }): void {
     this.pending.add(f);
-    if (!this.running && !this.inInput) this.runPending();
   }
 
-  private inInput = false;
-
-  private runPending(): void {
+  runPending(): void {
     if (this.running) return;
     this.running = true;
     try {
@@ -192,20 +196,14 @@ export class Nat implements TcpHost {
   fromSandbox(frame: Buffer): void {
     const pkt = parseFrame(frame, this.counters);
     if (!pkt) return;
-    this.inInput = true;
-    try {
-      if (!pkt.v4) return void count(this.counters, 'NatDropV6');
-      if (pkt.proto === IPPROTO_TCP) {
-        const seg = parseTcp(pkt.payload, true, pkt.src, pkt.dst, false, this.counters);
-        if (seg) this.tcpFromSandbox(frame, pkt, seg);
-      } else if (pkt.proto === IPPROTO_UDP) {
-        const d = parseUdp(pkt.payload, true, pkt.src, pkt.dst, false, this.counters);
-        if (d) this.udp.fromSandbox(frame, pkt, d.srcPort, d.dstPort, d.data);
-      } else count(this.counters, 'NatDropProto');
-    } finally {
-      this.inInput = false;
-    }
-    this.runPending();
+    if (!pkt.v4) return void count(this.counters, 'NatDropV6');
+    if (pkt.proto === IPPROTO_TCP) {
+      const seg = parseTcp(pkt.payload, true, pkt.src, pkt.dst, false, this.counters);
+      if (seg) this.tcpFromSandbox(frame, pkt, seg);
+    } else if (pkt.proto === IPPROTO_UDP) {
+      const d = parseUdp(pkt.payload, true, pkt.src, pkt.dst, false, this.counters);
+      if (d) this.udp.fromSandbox(frame, pkt, d.srcPort, d.dstPort, d.data);
+    } else count(this.counters, 'NatDropProto');
   }
 
   // ------------------------------------------------------------ TCP
@@ -295,8 +293,9 @@ export class Nat implements TcpHost {
     return { sa: sockaddr(b, port) };
   }
 
-  /** Close every host socket (the sandbox ends). */
+  /** Close every host socket (the sandbox ends); the counters go to the debug log. */
   shutdown(): void {
+    this.log(`counters: ${JSON.stringify(this.counters)}; stack: ${JSON.stringify(this.stack.counters)}`);
     for (const f of this.connecting.values()) f.destroy();
     this.connecting.clear();
     for (const c of [...this.conns.values()]) (c.owner as TcpFlow | null)?.destroy();

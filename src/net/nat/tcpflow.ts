@@ -43,6 +43,8 @@ export class TcpFlow implements TcbOwner {
   /** Bytes from the host the sandbox's heap budget could not take yet. */
   private toSandbox: Buffer | null = null;
   private hostEof = false;
+  /** The host socket said EAGAIN to a send: no copy is tried again until its next readiness event (edge-triggered). */
+  private hostFull = false;
   private shutWr = false;
   private done = false;
 
@@ -104,6 +106,7 @@ export class TcpFlow implements TcbOwner {
       this.connected();
       return;
     }
+    this.hostFull = false;
     this.nat.schedule(this);
   }
 
@@ -148,10 +151,13 @@ export class TcpFlow implements TcbOwner {
       return;
     }
     // Sandbox to host: what the host takes leaves the receive queue, which opens the window.
-    while (c.recvq.length > 0) {
+    while (c.recvq.length > 0 && !this.hostFull) {
       const b = c.read(CHUNK, true);
       const n = s.send(b);
-      if (n === -E.EAGAIN) break;
+      if (n === -E.EAGAIN) {
+        this.hostFull = true;
+        break;
+      }
       if (n < 0) return this.hostFailed();
       c.read(n, false);
       if (n < b.length) break;
