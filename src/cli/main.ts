@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { compatibilityMarkdown } from '../syscalls/table';
+import { ociCompatibilityMarkdown } from '../oci/compat';
 import { OCI_VERSION } from '../oci/runtime';
 import { cmdDo, exitCodeOf, type DoFlags } from './do';
 import { fail } from './fail';
@@ -99,8 +100,8 @@ function build(): Command {
     .passThroughOptions()
     .action((argv: string[], f: DoFlags) => cmdDo(argv, f).catch((e) => fail(`internal error: ${(e as Error).stack ?? e}`, 125)));
 
-  program.command('compat').description('print the syscall compatibility table (Markdown)')
-    .action(() => void process.stdout.write(compatibilityMarkdown()));
+  program.command('compat').description('print the syscall compatibility table and the OCI spec fields not honoured (Markdown)')
+    .action(() => void process.stdout.write(compatibilityMarkdown() + ociCompatibilityMarkdown()));
 
   program.command('spec').description('write a default config.json for a bundle')
     .option('-b, --bundle <dir>', 'the bundle directory', '.')

@@ -167,6 +167,7 @@ export async function sandboxInit(bundle: string, stateDir: string, terminal: Te
   let argv0 = '';
   try {
     const plan = readBundle(bundle);
+    plan.mounts = plan.mounts.flatMap((m) => (m.kind !== 'cgroup' ? [m] : cg ? cg.viewMounts(m) : []));
     argv0 = plan.argv[0];
     if (terminal === 'console') takeTerminal();
     // The host's OOM killer weighs the Sentry (and the stubs it forks) as the spec asks.

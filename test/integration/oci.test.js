@@ -619,6 +619,16 @@ test('linux.resources: the host cgroup gets cpu, cpuset and memory; an allocatio
   fails(tsv(dir, ['create', 'r3']), 'a cpuset the host lacks', /cannot create container r3: cannot write 999 to .*cpuset.cpus/);
   for (const d of Object.values(cg)) assert.ok(!fs.existsSync(path.join(path.dirname(d), 'r3')), 'no cgroup left by a refused limit');
   for (const d of Object.values(cg)) fs.rmdirSync(path.dirname(d));
+
+  // A mount of type cgroup: the container's own cgroup, read-only.
+  setSpec(dir, (s) => {
+    s.linux.resources = { memory: { limit: 32 * 1024 * 1024 } };
+    delete s.linux.cgroupsPath;
+    s.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] });
+    s.process.args = ['sh', '-c', 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes; ls /sys/fs/cgroup; echo 1 > /sys/fs/cgroup/memory/memory.limit_in_bytes || echo read-only'];
+  });
+  const v = ok(tsv(dir, ['run', 'r4']), 'run with a cgroup mount');
+  assert.strictEqual(v.stdout, `${(32 + 256) * 1024 * 1024}\ncpu\ncpuacct\ncpuset\nmemory\npids\nread-only\n`);
 });
 
 test('ps, events, wait; linux.resources memory and pids limits', { timeout: 120_000 }, async () => {
