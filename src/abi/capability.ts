@@ -24,6 +24,7 @@ export const CAP_SETFCAP = 31;
 export const CAP_MAC_OVERRIDE = 32;
 export const CAP_SYSLOG = 34;
 export const CAP_WAKE_ALARM = 35;
+export const CAP_CHECKPOINT_RESTORE = 40;
 export const CAP_LAST_CAP = 40;
 export const ALL_CAPS = (1n << BigInt(CAP_LAST_CAP + 1)) - 1n;
 

@@ -91,7 +91,15 @@ export interface InodeAttrs {
   mtimeNs: bigint;
   ctimeNs: bigint;
   btimeNs: bigint;
+  /** Inode flags (FS_*_FL of ioctl_iflags(2)) of a file system that keeps them; absent: none. */
+  flags?: number;
 }
+
+/** Inode flags (ioctl_iflags(2)): no change nor removal; writes only at the end; not dumped; no atime updates. */
+export const FS_IMMUTABLE_FL = 0x10;
+export const FS_APPEND_FL = 0x20;
+export const FS_NODUMP_FL = 0x40;
+export const FS_NOATIME_FL = 0x80;
 
 /** A change of attributes (chmod, chown, truncate, utimes). Only set fields change. */
 export interface SetAttr {

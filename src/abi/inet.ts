@@ -68,6 +68,7 @@ export const IP_BIND_ADDRESS_NO_PORT = 24;
 
 // IPPROTO_IPV6 options.
 export const IPV6_UNICAST_HOPS = 16;
+export const IPV6_RECVERR = 25;
 export const IPV6_V6ONLY = 26;
 export const IPV6_RECVPKTINFO = 49;
 export const IPV6_TCLASS = 67;

@@ -8,7 +8,12 @@ import { parseSize } from '../abi/accounting';
 import { type PlatformName, PLATFORM_ENV, Sandbox } from '../sandbox/sandbox';
 import { CALLER_NOFILE_ENV } from '../host/hostinfo';
 import { fail } from './fail';
+import { parseVolumes } from './volume';
 import type { NetworkMode } from '../kernel/netinfo';
+import { parsePublish, type NatOptions } from '../sandbox/natconfig';
+import { ConfinedStart } from '../sandbox/confine';
+import { runConfined } from '../sandbox/confine_runtime';
+import { DRILL_ENV, runDrill } from '../sandbox/confine_drill';
 
 export interface DoFlags {
   rootfs: string;
@@ -21,6 +26,15 @@ export interface DoFlags {
   memory?: string;
   platform?: PlatformName;
   network: NetworkMode;
+  /** -v HOSTDIR:DIR[:ro] bind mounts. */
+  volume: string[];
+  /** --gofer / --no-gofer; undefined: $TSVISOR_GOFER. */
+  gofer?: boolean;
+  publish: string[];
+  allowHostLoopback?: boolean;
+  /** --confine: the Sentry runs as a confined child (docs/SECURITY.md); else in this process with the caller's host access. */
+  confine?: boolean;
+  confineDrill?: string;
 }
 
 /** The smallest limit a program can start in (a shell and libc need a few MiB). */
@@ -35,8 +49,14 @@ function memoryLimit(v: string | undefined): number | undefined {
 }
 
 export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
+  const confined = ConfinedStart.fromEnv();
+  const confine = a.confine ?? process.env[CONFINE_ENV] === '1';
+  if (a.confineDrill !== undefined && (process.env[DRILL_ENV] !== '1' || !confine)) {
+    fail(`--confine-drill is a test switch: it needs ${DRILL_ENV}=1 and confinement`);
+  }
   const memory = memoryLimit(a.memory);
   for (const kv of a.env) if (!kv.includes('=')) fail(`--env wants K=V, got ${JSON.stringify(kv)}`);
+  const volumes = parseVolumes(a.volume ?? []);
   let st: fs.Stats;
   try {
     st = fs.statSync(a.rootfs);
@@ -44,8 +64,13 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
     fail(`rootfs ${a.rootfs} does not exist`);
   }
   if (!st.isDirectory()) fail(`rootfs ${a.rootfs} is not a directory`);
+  if (!confined && confine) {
+    // The Sentry is a confined child (sandbox/confine_runtime.ts) running this same command.
+    runConfined(process.argv.slice(1), { newNetns: a.network === 'none', nofileEnv: callerNofile() }, FORWARDED_SIGNALS);
+    return;
+  }
   const env = mergeEnv(
-    Object.entries(process.env).filter(([k]) => k !== CALLER_NOFILE_ENV && k !== PLATFORM_ENV).map(([k, v]) => `${k}=${v}`),
+    Object.entries(process.env).filter(([k]) => k !== CALLER_NOFILE_ENV && k !== PLATFORM_ENV && !k.startsWith(DRILL_ENV) && k !== CONFINE_ENV).map(([k, v]) => `${k}=${v}`),
     a.env,
   );
   // Like `runsc do`: with the host's root, the command starts where the caller is.
@@ -55,10 +80,25 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
   try {
     sb = new Sandbox({
       rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: a.stats, memory, platform: a.platform,
-      network: a.network, ...hostIdentity(a.network),
+      network: a.network, volumes, gofer: a.gofer, ...hostIdentity(a.network), nat: natOptions(a),
     });
   } catch (e) {
     fail(`cannot start the sandbox: ${(e as Error).message}`, 125);
+  }
+  if (confined) {
+    try {
+      sb.load();
+    } catch (e) {
+      if (e instanceof Error && e.message.startsWith('--cwd')) fail(e.message, 125);
+      if (!(e instanceof Errno)) throw e;
+      fail(`${argv[0]}: ${describeErrno(e.errno)}`, e.errno === 2 ? 127 : 126);
+    }
+    try {
+      confined.enter(a.network === 'none' ? 'none' : 'inet');
+    } catch (e) {
+      fail(`cannot confine the Sentry: ${(e as Error).message}`, 125);
+    }
+    if (a.confineDrill !== undefined) runDrill(a.confineDrill);
   }
   let status: number;
   try {
@@ -90,6 +130,27 @@ function hostIdentity(mode: NetworkMode): { hostname?: string; hostEtc?: { hosts
   return { hostname: os.hostname(), hostEtc: { hosts: read('/etc/hosts'), resolvConf: read('/etc/resolv.conf') } };
 }
 
+/** The NAT of sandbox mode: published ports, host loopback, and the host's resolvers for 10.0.2.3. */
+function natOptions(a: DoFlags): NatOptions | undefined {
+  if (a.network !== 'sandbox') {
+    if (a.publish.length || a.allowHostLoopback) fail(`--publish and --allow-host-loopback need --network sandbox`);
+    return undefined;
+  }
+  let publish;
+  try {
+    publish = a.publish.map(parsePublish);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  let resolvConf = '';
+  try {
+    resolvConf = fs.readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    // No resolver on the host: 10.0.2.3 answers nothing.
+  }
+  return { publish, allowHostLoopback: !!a.allowHostLoopback, resolvConf };
+}
+
 /** Exit like a shell reports the child: the code, or 128+N for signal N. */
 export function exitCodeOf(status: number): number {
   const sig = status & 0x7f;
@@ -108,4 +169,24 @@ function mergeEnv(base: string[], extra: string[]): string[] {
   const m = new Map<string, string>();
   for (const kv of [...base, ...extra]) m.set(kv.slice(0, kv.indexOf('=')), kv);
   return [...m.values()];
+}
+
+/** Confinement's default when neither --confine nor --no-confine is given. */
+const CONFINE_ENV = 'TSVISOR_CONFINE';
+
+/** Signals the runtime passes to a confined Sentry (those the sandbox forwards to its init). */
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGWINCH'];
+
+/**
+ * The caller's soft RLIMIT_NOFILE for a confined Sentry, whose parent is
+ * outside its PID namespace: the shell's, else our parent's (hostinfo.ts).
+ */
+function callerNofile(): [string, string] | null {
+  if (process.env[CALLER_NOFILE_ENV] !== undefined) return null;
+  try {
+    const m = /^Max open files\s+(\S+)/m.exec(fs.readFileSync(`/proc/${process.ppid}/limits`, 'latin1'));
+    return m ? [CALLER_NOFILE_ENV, m[1]] : null;
+  } catch {
+    return null;
+  }
 }

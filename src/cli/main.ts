@@ -99,8 +99,16 @@ function build(): Command {
     .option('--stats <file>', "write the platform's counters here (JSON) at the end")
     .option('--cwd <dir>', 'working directory inside the sandbox')
     .option('--env <K=V>', 'set an environment variable (repeatable)', collect, [])
+    .option('-v, --volume <hostdir:dir[:ro]>', 'bind a host directory at dir, read-write unless :ro (repeatable)', collect, [])
     .addOption(new Option('--platform <name>', 'how application code runs: ptrace or systrap (default: $TSVISOR_PLATFORM, else ptrace)').choices(['ptrace', 'systrap']))
     .addOption(networkOption())
+    .option('--gofer', 'reach host files through a separate, confined Gofer process (default: $TSVISOR_GOFER=1)')
+    .option('--no-gofer', 'reach host files from the Sentry itself')
+    .option('--publish <hostport:port[/proto]>', 'sandbox network: forward a host port (TCP by default) to the sandbox (repeatable)', collect, [])
+    .option('--allow-host-loopback', "sandbox network: 10.0.2.2 reaches the host's 127.0.0.1, and the host's other addresses are reachable")
+    .option('--confine', 'run the Sentry confined: a child in its own namespaces, no capabilities, an empty root, its own seccomp filter (docs/SECURITY.md; default: $TSVISOR_CONFINE=1)')
+    .option('--no-confine', 'run the Sentry in this process with the caller\'s host access (debugging)')
+    .addOption(new Option('--confine-drill <step>', 'test switch (needs TSVISOR_CONFINE_DRILL=1): the confined Sentry tries an escape').choices(['open', 'connect', 'exec', 'ptrace']).hideHelp())
     .passThroughOptions()
     .action((argv: string[], f: DoFlags) => lazyDo().then(({ cmdDo }) => cmdDo(argv, f)).catch((e) => fail(`internal error: ${(e as Error).stack ?? e}`, 125)));
 

@@ -38,12 +38,21 @@ const ENOENT = 2;
 const ENOTDIR = 20;
 const ESTALE = 116;
 const ELOOP = 40;
+const F_DUPFD_CLOEXEC = 1030;
 
 const EMPTY = Buffer.from([0]);
 const DOT = Buffer.from('.\0', 'latin1');
-const cstr = (name: string): Buffer => Buffer.from(name + '\0', 'latin1');
+export const cstr = (name: string): Buffer => Buffer.from(name + '\0', 'latin1');
 
-function fail(what: string): never {
+/** name as a C string, if it is one component: "a/b" would let the host follow a symlink at "a", ".." leave the root. */
+export function singleName(name: string): Buffer {
+  if (name.length === 0 || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
+    throw new HostError(22, 'not a single name');
+  }
+  return cstr(name);
+}
+
+export function fail(what: string): never {
   const e = libc.errno();
   throw new HostError(e, `${what}: errno ${e}`);
 }
@@ -82,11 +91,13 @@ function parseStatx(b: Buffer): HostStat {
   };
 }
 
-class Node implements HostNode {
+export class Node implements HostNode {
   /** O_PATH descriptor, -1 while closed. */
   pathFd = -1;
   /** Read descriptor of a regular file, -1 while closed. */
   readFd = -1;
+  /** Write descriptor (the read-write tree's), -1 while closed. */
+  writeFd = -1;
   pins = 0;
 
   constructor(
@@ -99,7 +110,7 @@ class Node implements HostNode {
 }
 
 /** A bounded set of nodes holding a descriptor, least recently used first. */
-class FdLru {
+export class FdLru {
   private readonly order = new Set<Node>();
   constructor(
     private readonly max: number,
@@ -137,12 +148,12 @@ export interface HostTreeLimits {
 export const DEFAULT_HOST_TREE_LIMITS: HostTreeLimits = { pathFds: 256, readFds: 128, pinnedReadFds: 1024 };
 
 export class HostTree implements HostFiles {
-  private readonly rootNode: Node;
-  private readonly sbuf = Buffer.alloc(256);
+  protected readonly rootNode: Node;
+  protected readonly sbuf = Buffer.alloc(256);
   private readonly dbuf = Buffer.alloc(1 << 16);
-  private readonly paths: FdLru;
-  private readonly reads: FdLru;
-  private readonly pinnedReads: FdLru;
+  protected readonly paths: FdLru;
+  protected readonly reads: FdLru;
+  protected readonly pinnedReads: FdLru;
   /** Descriptors opened since boot (tests count walks with it). */
   opens = 0;
   /** Host reads of file data since boot (tests count the reads a transfer takes with it). */
@@ -177,18 +188,18 @@ export class HostTree implements HostFiles {
     return this.rootNode;
   }
 
-  private own(n: HostNode): Node {
+  protected own(n: HostNode): Node {
     if (!(n instanceof Node)) throw new Error('host node of another tree');
     return n;
   }
 
-  private statFd(fd: number): HostStat {
+  protected statFd(fd: number): HostStat {
     if (libc.statx(fd, EMPTY, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS_BTIME, this.sbuf) < 0) fail('statx');
     return parseStatx(this.sbuf);
   }
 
   /** The O_PATH descriptor of n, reopened by walking from the root if it was evicted. */
-  private pathFdOf(n: Node): number {
+  protected pathFdOf(n: Node): number {
     if (n.pathFd >= 0) {
       if (n !== this.rootNode) this.paths.touch(n);
       return n.pathFd;
@@ -201,7 +212,7 @@ export class HostTree implements HostFiles {
   }
 
   /** openat(dirfd, n.name) that must land on n itself (same dev and ino), else ESTALE. */
-  private openChild(dirfd: number, n: Node, flags: number): number {
+  protected openChild(dirfd: number, n: Node, flags: number): number {
     const fd = libc.openat(dirfd, n.name, flags);
     if (fd < 0) {
       const e = libc.errno();
@@ -227,11 +238,7 @@ export class HostTree implements HostFiles {
 
   lookup(dir: HostNode, name: string): HostNode | null {
     const d = this.own(dir);
-    // One component, never a path: "a/b" would let the host follow a symlink at "a", ".." leave the root.
-    if (name.length === 0 || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
-      throw new HostError(22, 'not a single name');
-    }
-    const nb = cstr(name);
+    const nb = singleName(name);
     if (libc.statx(this.pathFdOf(d), nb, AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS_BTIME, this.sbuf) < 0) {
       const e = libc.errno();
       if (e === ENOENT || e === ENOTDIR) return null;
@@ -243,7 +250,8 @@ export class HostTree implements HostFiles {
 
   stat(n: HostNode): HostStat {
     const o = this.own(n);
-    o.stat = this.statFd(this.pathFdOf(o));
+    // An open data descriptor first: it still reaches a file whose last name went (unlinked while open).
+    o.stat = this.statFd(o.writeFd >= 0 ? o.writeFd : o.readFd >= 0 ? o.readFd : this.pathFdOf(o));
     return o.stat;
   }
 
@@ -281,11 +289,11 @@ export class HostTree implements HostFiles {
     return buf.toString('latin1', 0, r);
   }
 
-  private readsOf(o: Node): FdLru {
+  protected readsOf(o: Node): FdLru {
     return o.pins === 0 ? this.reads : this.pinnedReads;
   }
 
-  private readFdOf(o: Node): number {
+  protected readFdOf(o: Node): number {
     if (o.readFd >= 0) {
       this.readsOf(o).touch(o);
       return o.readFd;
@@ -304,6 +312,13 @@ export class HostTree implements HostFiles {
     const r = Number(libc.pread(this.readFdOf(this.own(n)), buf, buf.length, off));
     if (r < 0) fail('pread');
     return r;
+  }
+
+  /** A new close-on-exec descriptor reading n, for the Gofer to donate to the Sentry; the caller closes it. */
+  dupReadFd(n: HostNode): number {
+    const fd = libc.fcntl(this.readFdOf(this.own(n)), F_DUPFD_CLOEXEC, 0) as number;
+    if (fd < 0) fail('dup');
+    return fd;
   }
 
   pin(n: HostNode): void {

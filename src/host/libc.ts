@@ -113,6 +113,25 @@ export const statx = lib.func('int statx(int dirfd, const void *path, int flags,
 export const readlinkat = lib.func('long readlinkat(int dirfd, const void *path, void *buf, size_t n)');
 export const getdents64 = lib.func('long getdents64(int fd, void *buf, size_t n)');
 export const flock = lib.func('int flock(int fd, int op)');
+// The read-write host tree (host/hosttree_rw.ts): every call names a file by
+// a directory descriptor and one name, or by its own descriptor with AT_EMPTY_PATH.
+export const openatMode = lib.func('int openat(int dirfd, const void *path, int flags, unsigned int mode)');
+export const mkdirat = lib.func('int mkdirat(int dirfd, const void *path, unsigned int mode)');
+export const symlinkat = lib.func('int symlinkat(const void *target, int dirfd, const void *path)');
+export const mknodat = lib.func('int mknodat(int dirfd, const void *path, unsigned int mode, uint64_t dev)');
+export const linkat = lib.func('int linkat(int olddirfd, const void *oldpath, int newdirfd, const void *newpath, int flags)');
+export const unlinkat = lib.func('int unlinkat(int dirfd, const void *path, int flags)');
+export const fchownat = lib.func('int fchownat(int dirfd, const void *path, uint32_t uid, uint32_t gid, int flags)');
+export const utimensat = lib.func('int utimensat(int dirfd, const void *path, const void *times, int flags)');
+export const fstatfs = lib.func('int fstatfs(int fd, void *buf)');
+/** fchmodat2 (452): a directory fd, a path and two integers. */
+export const syscallPath = lib.func('long syscall(long nr, int dirfd, const void *path, long a, long b)');
+/** renameat2 (316). */
+export const syscallRename = lib.func('long syscall(long nr, int olddirfd, const void *oldpath, int newdirfd, const void *newpath, unsigned int flags)');
+/** listxattrat (465). */
+export const syscallList = lib.func('long syscall(long nr, int dirfd, const void *path, unsigned int atflags, void *list, size_t size)');
+/** setxattrat (463), getxattrat (464), removexattrat (466) with AT_EMPTY_PATH. */
+export const syscallXattr = lib.func('long syscall(long nr, int dirfd, const void *path, unsigned int atflags, const void *name, const void *args, size_t size)');
 // The systrap platform: its eventfd, futex wake-ups of stub threads through the
 // Sentry's mapping of the memory file, pidfds of stub processes.
 export const eventfd = lib.func('int eventfd(unsigned int initval, int flags)');
@@ -122,6 +141,21 @@ export const futexBuf = lib.func('long syscall(long nr, void *uaddr, long op, lo
 export const syscall3 = lib.func('long syscall(long nr, long a, long b, long c)');
 // Container terminals (host/pty.ts): the pty master goes to a console socket with SCM_RIGHTS.
 export const sendmsg = lib.func('long sendmsg(int fd, const void *msg, int flags)');
+
+// The Gofer (src/gofer): its socketpair with the Sentry, descriptors received
+// with SCM_RIGHTS, and its own confinement (mount namespace, capabilities,
+// seccomp). Paths here are NUL-terminated Buffers too.
+export const socketpair = lib.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)');
+export const recvmsg = lib.func('long recvmsg(int fd, void *msg, int flags)');
+export const mount = lib.func('int mount(const void *src, const void *target, const void *type, unsigned long flags, const void *data)');
+export const umount2 = lib.func('int umount2(const void *target, int flags)');
+export const prctl = lib.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
+/** A system call with two pointer arguments (pivot_root, capset). */
+export const syscallPtr2 = lib.func('long syscall(long nr, const void *a, const void *b)');
+/** A system call with two integers and a pointer (seccomp). */
+export const syscallIIP = lib.func('long syscall(long nr, long a, long b, const void *c)');
+/** open_tree, move_mount, mount_setattr: int, pointer, int, pointer, int. */
+export const syscallIPIPI = lib.func('long syscall(long nr, long a, const void *b, long c, const void *d, long e)');
 
 export function errno(): number {
   return koffi.errno();
@@ -148,3 +182,8 @@ export function view(ptr: unknown, offset: number, len: number): ArrayBuffer {
   const base = koffi.address(ptr) + BigInt(offset);
   return koffi.view(koffi.decode(Buffer.from(new BigUint64Array([base]).buffer), 'void *'), len);
 }
+// The Sentry's confinement (sandbox/confine.ts): it leaves the host's
+// directory and installs its own seccomp filter on every thread.
+export const chdir = lib.func('int chdir(const char *path)');
+/** seccomp(2): op, flags and a struct sock_fprog. */
+export const syscallSeccomp = lib.func('long syscall(long nr, long op, long flags, const void *prog)');

@@ -9,6 +9,7 @@ import { AF_INET, AF_INET6 } from '../abi/socket';
 import {
   ARPHRD_LOOPBACK, IFA_F_PERMANENT, IFF_LOOPBACK, IFF_LOWER_UP, IFF_RUNNING, IFF_UP, IF_OPER_UNKNOWN, RTN_LOCAL, RTPROT_KERNEL,
   RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_LOCAL, zeroStats, type NetRoute, type NetSnapshot,
+  ARPHRD_ETHER, IFF_BROADCAST, IFF_MULTICAST, IF_OPER_UP, RT_TABLE_MAIN, RTN_UNICAST, RTPROT_BOOT, type LinkStats,
 } from '../abi/netif';
 
 /**
@@ -31,7 +32,30 @@ export interface NetworkConfig {
   readonly hostSockets: HostSocketBudget;
   /** Port ids bound by the sandbox's netlink sockets. */
   readonly netlinkPorts: Set<number>;
+  /** The user-mode NAT behind the stack's eth0 (sandbox mode of `tsvisor do`); absent: loopback only. */
+  readonly nat?: NatConfig;
 }
+
+/** --publish HOSTPORT:PORT[/tcp|/udp]. */
+export interface PublishSpec {
+  hostPort: number;
+  port: number;
+  proto: 'tcp' | 'udp';
+}
+
+/** What the NAT (net/nat/) is told about the host. */
+export interface NatConfig {
+  readonly publish: readonly PublishSpec[];
+  /** 10.0.2.2 reaches the host's 127.0.0.1, and the host's other addresses are reachable too. */
+  readonly allowHostLoopback: boolean;
+  /** The host's resolvers (4 or 16 bytes each), from its /etc/resolv.conf: where 10.0.2.3:53 goes. */
+  readonly resolvers: readonly Buffer[];
+  /** Whether addr (4 bytes) is one of the host's own addresses. */
+  hostOwns(addr: Buffer): boolean;
+}
+
+/** Host sockets the NAT may hold at once (connections, UDP flows, published listeners). */
+export const NAT_SOCKET_LIMIT = 4096;
 
 /**
  * Host sockets the sandbox holds, bounded: each is a host fd of the Sentry,
@@ -62,6 +86,13 @@ function route(r: Partial<NetRoute> & Pick<NetRoute, 'family' | 'dstLen' | 'tabl
 
 /** A new network namespace after `ip link set lo up`, as Linux shows it (the routes are the local table's). */
 export class LoopbackTable implements InterfaceTable {
+  /** The stack's counters of a link by index, once the stack exists (net/factory.ts sets it). */
+  linkStats: ((index: number) => LinkStats | null) | null = null;
+
+  protected stats(index: number): LinkStats {
+    return this.linkStats?.(index) ?? zeroStats();
+  }
+
   snapshot(): NetSnapshot {
     const v4 = (a: number[]) => Buffer.from(a);
     const lo6 = Buffer.alloc(16);
@@ -70,7 +101,7 @@ export class LoopbackTable implements InterfaceTable {
       links: [{
         index: 1, name: 'lo', type: ARPHRD_LOOPBACK, flags: IFF_UP | IFF_LOOPBACK | IFF_RUNNING | IFF_LOWER_UP, mtu: 65536, link: null,
         hwaddr: Buffer.alloc(6), broadcast: Buffer.alloc(6), qdisc: 'noqueue', txqlen: 1000, operstate: IF_OPER_UNKNOWN, linkmode: 0, group: 0,
-        stats: zeroStats(),
+        stats: this.stats(1),
       }],
       addrs: [
         { family: AF_INET, index: 1, prefixlen: 8, scope: RT_SCOPE_HOST, flags: IFA_F_PERMANENT, address: v4([127, 0, 0, 1]), local: v4([127, 0, 0, 1]), broadcast: null, label: 'lo', preferred: FOREVER, valid: FOREVER },
@@ -83,5 +114,33 @@ export class LoopbackTable implements InterfaceTable {
         route({ family: AF_INET6, dstLen: 128, table: RT_TABLE_LOCAL, type: RTN_LOCAL, scope: RT_SCOPE_UNIVERSE, dst: lo6, priority: 0, pref: 0 }),
       ],
     };
+  }
+}
+
+/**
+ * Sandbox mode with the NAT: loopback, and eth0 as slirp4netns configures its
+ * tap device (10.0.2.15/24, default route via 10.0.2.2, MTU 1500, slirp's
+ * MAC address), with the routes Linux adds for that address.
+ */
+export class NatTable extends LoopbackTable {
+  override snapshot(): NetSnapshot {
+    const s = super.snapshot();
+    const v4 = (a: number[]) => Buffer.from(a);
+    const me = v4([10, 0, 2, 15]);
+    s.links.push({
+      index: 2, name: 'eth0', type: ARPHRD_ETHER, flags: IFF_UP | IFF_BROADCAST | IFF_RUNNING | IFF_MULTICAST | IFF_LOWER_UP, mtu: 1500, link: null,
+      hwaddr: v4([0x52, 0x54, 0x00, 0x12, 0x34, 0x56]), broadcast: v4([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), qdisc: 'fq_codel', txqlen: 1000,
+      operstate: IF_OPER_UP, linkmode: 0, group: 0, stats: this.stats(2),
+    });
+    s.addrs.splice(1, 0, { family: AF_INET, index: 2, prefixlen: 24, scope: RT_SCOPE_UNIVERSE, flags: IFA_F_PERMANENT, address: me, local: me, broadcast: v4([10, 0, 2, 255]), label: 'eth0', preferred: FOREVER, valid: FOREVER });
+    s.routes.unshift(
+      route({ family: AF_INET, dstLen: 0, table: RT_TABLE_MAIN, type: RTN_UNICAST, scope: RT_SCOPE_UNIVERSE, protocol: RTPROT_BOOT, gateway: v4([10, 0, 2, 2]), oif: 2 }),
+      route({ family: AF_INET, dstLen: 24, table: RT_TABLE_MAIN, type: RTN_UNICAST, scope: RT_SCOPE_LINK, dst: v4([10, 0, 2, 0]), prefsrc: me, oif: 2 }),
+    );
+    s.routes.push(
+      route({ family: AF_INET, dstLen: 32, table: RT_TABLE_LOCAL, type: RTN_LOCAL, scope: RT_SCOPE_HOST, dst: me, prefsrc: me, oif: 2 }),
+      route({ family: AF_INET, dstLen: 32, table: RT_TABLE_LOCAL, type: RTN_BROADCAST, scope: RT_SCOPE_LINK, dst: v4([10, 0, 2, 255]), prefsrc: me, oif: 2 }),
+    );
+    return s;
   }
 }

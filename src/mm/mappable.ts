@@ -21,6 +21,8 @@ export interface Mappable {
   framesIn?(from: number, to: number): Map<number, number>;
   /** fallocate(PUNCH_HOLE|KEEP_SIZE) of [off, off+len) (MADV_REMOVE); files without holes leave it out (EOPNOTSUPP). */
   punch?(off: number, len: number): void;
+  /** Write what shared mappings changed to where the file lives (msync of a host file); files whose frames are the file leave it out. */
+  writeback?(): void;
 }
 
 /** The part of MemoryFile that file systems use (tests can pass a fake without the limits). */

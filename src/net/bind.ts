@@ -5,14 +5,14 @@ import { Errno, E } from '../abi/errno';
 import { AF_INET, AF_UNSPEC } from '../abi/socket';
 import { hasCapability } from '../auth/creds';
 import type { FileCtx } from '../vfs/ctx';
-import { isAny, isLocal, isV4, parseSockaddr, type SockAddr } from './ip/addr';
+import { isAny, isV4, parseSockaddr, type SockAddr } from './ip/addr';
 
 /** CAP_NET_BIND_SERVICE; net.ipv4.ip_unprivileged_port_start. */
 const CAP_NET_BIND_SERVICE = 10;
 const UNPRIVILEGED_PORT_START = 1024;
 
 /** The address of a bind(2) on a socket of family fam, checked: EAFNOSUPPORT, EINVAL, EADDRNOTAVAIL, EACCES. */
-export function bindAddress(t: FileCtx, fam: number, raw: Buffer, v6only: boolean): SockAddr {
+export function bindAddress(t: FileCtx, fam: number, raw: Buffer, v6only: boolean, isOwn: (ip: string) => boolean): SockAddr {
   // AF_INET takes AF_UNSPEC with INADDR_ANY, for old programs (Linux's __inet_bind).
   if (fam === AF_INET && raw.length >= 16 && raw.readUInt16LE(0) === AF_UNSPEC) {
     if (raw.readUInt32BE(4) !== 0) throw new Errno(E.EAFNOSUPPORT);
@@ -20,7 +20,7 @@ export function bindAddress(t: FileCtx, fam: number, raw: Buffer, v6only: boolea
     raw.writeUInt16LE(AF_INET, 0);
   }
   const sa = parseSockaddr(raw, fam);
-  if (!isAny(sa.ip) && !isLocal(sa.ip)) throw new Errno(E.EADDRNOTAVAIL);
+  if (!isAny(sa.ip) && !isOwn(sa.ip)) throw new Errno(E.EADDRNOTAVAIL);
   if (v6only && isV4(sa.ip)) throw new Errno(E.EINVAL);
   if (sa.port !== 0 && sa.port < UNPRIVILEGED_PORT_START && !hasCapability(t.creds, CAP_NET_BIND_SERVICE)) throw new Errno(E.EACCES);
   return sa;

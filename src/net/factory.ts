@@ -12,6 +12,8 @@ import type { Task } from '../kernel/task';
 import { KernelTimer } from '../kernel/timers';
 import type { SocketFile } from '../socket/socket';
 import type { InetEnv } from './inet_socket';
+import { LoopbackTable } from '../kernel/netinfo';
+import { zeroStats, type LinkStats } from '../abi/netif';
 import { procNetText } from './procnet';
 import { Stack } from './stack';
 import type { NetTimer, TimerTarget } from './tcp/host';
@@ -35,10 +37,18 @@ class KernelNetTimer implements NetTimer {
   }
 }
 
-/** The stack of the sandbox that k runs, made on first use. */
+/** The stack of the sandbox that k runs, made on first use, and the NAT behind its eth0 in sandbox mode with one configured. */
 export class SandboxNetwork extends Stack {
+  /** The NAT behind eth0 (net/nat/start.ts attaches it in sandbox mode when one is configured). */
+  nat: { shutdown(): void } | null = null;
   procNet(file: 'tcp' | 'tcp6' | 'udp' | 'udp6'): string {
     return procNetText(this, file);
+  }
+  /** A NIC's counters for the interface table (/proc/net/dev, RTM_GETLINK). */
+  linkStats(index: number): LinkStats | null {
+    const n = this.nics.find((x) => x.index === index);
+    if (!n) return null;
+    return { ...zeroStats(), rxPackets: n.stats.rxPackets, rxBytes: n.stats.rxBytes, txPackets: n.stats.txPackets, txBytes: n.stats.txBytes, rxDropped: n.stats.rxDropped };
   }
 }
 
@@ -61,6 +71,8 @@ export function stackOf(k: Kernel): SandboxNetwork {
     },
   });
   k.netstack = s;
+  const table = k.network.interfaces;
+  if (table instanceof LoopbackTable) table.linkStats = (i) => s.linkStats(i);
   return s;
 }
 

@@ -1,9 +1,12 @@
 // ICMP and ICMPv6, the part the stack needs: echo requests are answered, a
 // datagram to a port nobody has is answered with "port unreachable" (RFC 1122
 // 3.2.2.1, RFC 4443 3.1), and such an error quoting one of our datagrams gives
-// its connected UDP socket ECONNREFUSED. Malformed messages are dropped and
+// its connected UDP socket ECONNREFUSED; a destination unreachable quoting a
+// SYN ends that connect with the error Linux gives (ENETUNREACH, EHOSTUNREACH,
+// ECONNREFUSED). Malformed messages are dropped and
 // counted.
-import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP } from '../abi/inet';
+import { E } from '../abi/errno';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../abi/inet';
 import { ipFromBytes, type Ip } from './ip/addr';
 import { checksumOf, count, foldSum, IPV4_HLEN, IPV6_HLEN, pseudoSum, sumBytes, type IpPacket } from './ip/ip';
 import type { Stack } from './stack';
@@ -47,8 +50,8 @@ export function handleIcmp(stack: Stack, pkt: IpPacket, _verify: boolean): void 
     stack.sendRaw(pkt.dst, pkt.src, pkt.proto, finish(reply, pkt.v4, pkt.dst, pkt.src));
     return;
   }
-  const unreachable = pkt.v4 ? type === 3 && p[1] === 3 : type === 1 && p[1] === 4;
-  if (!unreachable) return;
+  const err = unreachableErrno(pkt.v4, type, p[1]);
+  if (!err) return;
   // The quoted packet: its IP header, then at least the UDP ports.
   const q = p.subarray(ICMP_HLEN);
   let src: Ip;
@@ -68,6 +71,33 @@ export function handleIcmp(stack: Stack, pkt: IpPacket, _verify: boolean): void 
     src = ipFromBytes(q, 8, 16);
     dst = ipFromBytes(q, 24, 16);
   }
-  if (proto !== IPPROTO_UDP || q.length < off + 4) return;
-  stack.udpUnreachable(src, q.readUInt16BE(off), dst, q.readUInt16BE(off + 2));
+  if (q.length < off + 4) return;
+  if (proto === IPPROTO_UDP && err === E.ECONNREFUSED) stack.udpUnreachable(src, q.readUInt16BE(off), dst, q.readUInt16BE(off + 2));
+  else if (proto === IPPROTO_TCP) stack.tcpUnreachable(src, q.readUInt16BE(off), dst, q.readUInt16BE(off + 2), err);
+}
+
+/** The error a destination unreachable message means (Linux's icmp_err_convert, and icmpv6_err_convert), 0 for other messages. */
+function unreachableErrno(v4: boolean, type: number, code: number): number {
+  if (v4) {
+    if (type !== 3) return 0;
+    if (code === 0) return E.ENETUNREACH;
+    if (code === 3) return E.ECONNREFUSED;
+    if (code === 1 || code === 10 || code === 13) return E.EHOSTUNREACH;
+    return 0;
+  }
+  if (type !== 1) return 0;
+  if (code === 4) return E.ECONNREFUSED;
+  if (code === 0) return E.ENETUNREACH;
+  if (code === 1 || code === 3) return E.EHOSTUNREACH;
+  return 0;
+}
+
+/** An ICMP destination unreachable from the stack itself (the NAT's answer to a flow it cannot carry), quoting the packet. */
+export function destUnreachable(stack: { sendRaw(src: Ip, dst: Ip, proto: number, body: Buffer): void }, from: Ip, frame: Buffer, pkt: IpPacket, code: number): void {
+  const quoted = frame.subarray(pkt.netOff, pkt.netOff + (pkt.v4 ? (frame[pkt.netOff] & 0xf) * 4 + 8 : Math.min(frame.length - pkt.netOff, ICMP6_ERROR_MAX - ICMP_HLEN)));
+  const body = Buffer.alloc(ICMP_HLEN + quoted.length);
+  body[0] = pkt.v4 ? 3 : 1;
+  body[1] = code;
+  quoted.copy(body, ICMP_HLEN);
+  stack.sendRaw(from, pkt.src, pkt.v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, finish(body, pkt.v4, from, pkt.src));
 }

@@ -5,7 +5,7 @@
 import { Errno, E } from '../abi/errno';
 import { AF_INET, AF_INET6, SOL_SOCKET, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PROTOCOL, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE, RMEM_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, WMEM_MAX, MSG_DONTWAIT } from '../abi/socket';
 import {
-  IPPROTO_IP, IPPROTO_IPV6, IPV6_TCLASS, IPV6_UNICAST_HOPS, IPV6_V6ONLY, IP_TOS, IP_TTL, SO_BROADCAST, SO_KEEPALIVE, SO_LINGER, SO_OOBINLINE,
+  IPPROTO_IP, IPPROTO_IPV6, IPV6_TCLASS, IP_RECVERR, IPV6_RECVERR, IPV6_UNICAST_HOPS, IPV6_V6ONLY, IP_TOS, IP_TTL, SO_BROADCAST, SO_KEEPALIVE, SO_LINGER, SO_OOBINLINE,
   SO_PRIORITY, SO_RCVLOWAT, SO_RCVTIMEO_NEW, SO_RCVTIMEO_OLD, SO_REUSEPORT, SO_SNDTIMEO_NEW, SO_SNDTIMEO_OLD,
 } from '../abi/inet';
 import { O_NONBLOCK } from '../abi/fs';
@@ -119,17 +119,26 @@ export abstract class InetSocket extends SocketFile {
 
   // ------------------------------------------------------------ options
 
+  /**
+   * IP_RECVERR/IPV6_RECVERR (glibc's resolver sets it on its UDP socket): kept
+   * and reported; the stack queues no extended errors, so MSG_ERRQUEUE finds
+   * none, and ICMP errors reach a connected socket as its pending error.
+   */
+  private recvErr = false;
+
   getsockopt(_t: FileCtx, level: number, name: number): Buffer {
     if (level === SOL_SOCKET) return this.getSocketOpt(name);
     if (level === IPPROTO_IP) {
       if (name === IP_TOS) return int32(this.tos);
       if (name === IP_TTL) return int32(this.ttl < 0 ? 64 : this.ttl);
+      if (name === IP_RECVERR) return int32(this.recvErr ? 1 : 0);
       throw new Errno(E.ENOPROTOOPT);
     }
     if (level === IPPROTO_IPV6 && this.family === AF_INET6) {
       if (name === IPV6_V6ONLY) return int32(this.v6only ? 1 : 0);
       if (name === IPV6_UNICAST_HOPS) return int32(this.ttl < 0 ? 64 : this.ttl);
       if (name === IPV6_TCLASS) return int32(this.tos);
+      if (name === IPV6_RECVERR) return int32(this.recvErr ? 1 : 0);
       throw new Errno(E.ENOPROTOOPT);
     }
     return this.getProtoOpt(level, name);
@@ -149,6 +158,7 @@ export abstract class InetSocket extends SocketFile {
         this.ttl = v;
         return this.optionsChanged();
       }
+      if (name === IP_RECVERR) return void (this.recvErr = readInt(val) !== 0);
       throw new Errno(E.ENOPROTOOPT);
     }
     if (level === IPPROTO_IPV6 && this.family === AF_INET6) {
@@ -169,6 +179,7 @@ export abstract class InetSocket extends SocketFile {
         this.tos = v < 0 ? 0 : v;
         return this.optionsChanged();
       }
+      if (name === IPV6_RECVERR) return void (this.recvErr = readInt(val) !== 0);
       throw new Errno(E.ENOPROTOOPT);
     }
     return this.setProtoOpt(level, name, val);

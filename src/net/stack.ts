@@ -43,6 +43,9 @@ export class Stack implements TcpHost {
   readonly listeners = new Map<Binding, Listener>();
   readonly udp = new Map<Binding, UdpEndpoint>();
   private ipId = 0;
+  /** Addresses of the NICs other than loopback, and the NIC of the default route (null: loopback only). */
+  private readonly addrs = new Map<Ip, Nic>();
+  private uplink: { nic: Nic; src: Ip } | null = null;
   /** Frames received and not yet processed (Linux's backlog), and whether flush() is draining them. */
   private readonly rxQueue: Array<[Nic, Buffer]> = [];
   private flushing = false;
@@ -75,8 +78,23 @@ export class Stack implements TcpHost {
 
   /** Where a packet to dst leaves, and from which address (ENETUNREACH off the loopback network). */
   route(dst: Ip): { nic: Nic; src: Ip } {
-    if (!isLocal(dst)) throw new Errno(E.ENETUNREACH);
-    return { nic: this.lo, src: isV4(dst) ? LOOP4 : LOOP6 };
+    if (isLocal(dst)) return { nic: this.lo, src: isV4(dst) ? LOOP4 : LOOP6 };
+    // An address of another NIC is this host too: Linux sends to it over lo, from itself.
+    if (this.addrs.has(dst)) return { nic: this.lo, src: dst };
+    if (this.uplink && isV4(dst) && !isAny(dst)) return this.uplink;
+    throw new Errno(E.ENETUNREACH);
+  }
+
+  /** Whether ip is one of this stack's addresses (loopback's, or another NIC's). */
+  isOwn(ip: Ip): boolean {
+    return isLocal(ip) || this.addrs.has(ip);
+  }
+
+  /** Add a NIC with its IPv4 address; with defaultRoute, every destination off loopback leaves through it from that address. */
+  attach(nic: Nic, addr: Ip, defaultRoute: boolean): void {
+    this.nics.push(nic);
+    this.addrs.set(addr, nic);
+    if (defaultRoute) this.uplink = { nic, src: addr };
   }
 
   /** connect(2) to a wildcard means this host (Linux: INADDR_ANY and :: reach loopback). */
@@ -158,7 +176,7 @@ export class Stack implements TcpHost {
   input(nic: Nic, frame: Buffer): void {
     const pkt = parseFrame(frame, this.counters);
     if (!pkt) return;
-    if (!isLocal(pkt.dst)) {
+    if (!this.isOwn(pkt.dst)) {
       count(this.counters, pkt.v4 ? 'IpInAddrErrors' : 'Ip6InAddrErrors');
       return;
     }
@@ -166,7 +184,7 @@ export class Stack implements TcpHost {
     switch (pkt.proto) {
       case IPPROTO_TCP: {
         const seg = parseTcp(pkt.payload, pkt.v4, pkt.src, pkt.dst, verify, this.counters);
-        if (seg) this.tcpReceive(pkt, seg);
+        if (seg) this.tcpReceive(nic, pkt, seg);
         return;
       }
       case IPPROTO_UDP: {
@@ -183,7 +201,7 @@ export class Stack implements TcpHost {
     }
   }
 
-  private tcpReceive(pkt: IpPacket, seg: TcpSegment): void {
+  private tcpReceive(nic: Nic, pkt: IpPacket, seg: TcpSegment): void {
     count(this.counters, 'TcpInSegs');
     const c = this.conns.get(connKey(pkt.dst, seg.dstPort, pkt.src, seg.srcPort));
     if (c) {
@@ -197,7 +215,7 @@ export class Stack implements TcpHost {
     if ((seg.flags & (SYN | ACK | RST)) === SYN) {
       const l = this.findListener(pkt, seg);
       if (l) {
-        l.onSyn(seg, pkt.dst, pkt.src, pkt.v4, this.lo.mtu);
+        l.onSyn(seg, pkt.dst, pkt.src, pkt.v4, nic.mtu);
         return;
       }
     }
@@ -221,7 +239,7 @@ export class Stack implements TcpHost {
     const frame = Buffer.allocUnsafe(room + TCP_HLEN);
     writeTcp(frame, room, out, pkt.v4, pkt.dst, pkt.src);
     writeHeaders(frame, { v4: pkt.v4, src: pkt.dst, dst: pkt.src, proto: IPPROTO_TCP, tos: 0, ttl: 64, id: this.nextId() });
-    this.lo.transmit(frame);
+    this.nicFor(pkt.src).transmit(frame);
   }
 
   private udpReceive(frame: Buffer, pkt: IpPacket, sport: number, dport: number, data: Buffer): void {
@@ -244,6 +262,15 @@ export class Stack implements TcpHost {
     for (const b of this.udpPorts.lookup(src, sport, () => true)) {
       const ep = this.udp.get(b);
       if (ep && ep.remote === dst && ep.rport === dport) ep.unreachable();
+    }
+  }
+
+  /** An ICMP error quoting a TCP segment from (src, sport) to (dst, dport): a connect under way fails with err (Linux's tcp_v4_err); others ignore it (soft errors). */
+  tcpUnreachable(src: Ip, sport: number, dst: Ip, dport: number, err: number): void {
+    const c = this.conns.get(connKey(src, sport, dst, dport));
+    if (c && c.state === TcpState.SYN_SENT) {
+      count(this.counters, 'TcpAttemptFails');
+      c.close(err);
     }
   }
 

@@ -14,7 +14,6 @@ const ROWS: Array<[string, string]> = [
   ['mounts of type mqueue', 'reported, not mounted (the POSIX queues work through mq_open; there is no mqueue file system to list them)'],
   ['mounts of type cgroup', 'the container\'s own host cgroup directories, read-only'],
   ['mounts of other types; devpts other than at /dev/pts; tmpfs on /dev', 'reported; the sandbox\'s own devfs and devpts are used'],
-  ['read-write bind mounts', 'writes stay inside the sandbox (reported) until the host tree is served writable'],
   ['hooks createContainer, startContainer', 'run in the sandbox process\'s host namespaces (network), but see the host\'s file system: the container\'s is the Sentry\'s'],
   ['process.apparmorProfile, selinuxLabel, ioPriority, scheduler, execCPUAffinity', 'reported, not applied'],
   ['linux.mountLabel, intelRdt, personality, rootfsPropagation, timeOffsets, memoryPolicy', 'reported, not applied'],

@@ -161,10 +161,8 @@ function mountPlan(m: OciMount, i: number, bundle: string, unsupported: string[]
         case 'file':
           // Docker's /etc/hostname, /etc/hosts and /etc/resolv.conf are such binds.
           p.kind = 'file';
-          if (!p.readonly) unsupported.push(`${at}: a read-write bind mount keeps its writes inside the sandbox (the host file is served read-only)`);
           return p;
         default:
-          if (!p.readonly) unsupported.push(`${at}: read-write bind mounts keep their writes inside the sandbox (the host tree is served read-only)`);
           return p;
       }
     case 'cgroup':

@@ -3,19 +3,22 @@
 // /sys, /dev and /dev/pts: a spec's proc, sysfs, devpts, or tmpfs on /dev at
 // those places is what is there already (the spec's /dev tmpfs exists for
 // runc to create device nodes in; devfs has them), so they are kept. Binds
-// show a host directory: read-only ones directly, read-write ones under a
-// tmpfs upper layer, since the host tree is served read-only (writes stay in
-// the sandbox). oci/plan.ts reports both in the runtime's log.
+// show a host directory or file: read-only ones through a read-only host tree
+// (files opened O_RDONLY, EROFS for every write), read-write ones through a
+// WritableHostTree, so writes reach the host as with runc.
 
 import * as path from 'node:path';
 import { HostTree } from '../host/hosttree';
+import { WritableHostTree } from '../host/hosttree_rw';
+import type { HostFiles } from '../host/hostfs';
+import type { GoferClient } from '../gofer/client';
+import { startGofer } from '../gofer/start';
 import { E, Errno } from '../abi/errno';
 import { O_WRONLY, S_IFDIR, S_IFMT, S_IFREG } from '../abi/fs';
 import type { FileCtx } from '../vfs/ctx';
 import { Dentry, Mount, type MountFlags, type VPath } from '../vfs/dentry';
 import { attachAt, copyTree, topOf } from '../vfs/mount_ns';
 import { HostFs } from '../fsimpl/hostfs/hostfs';
-import { OverlayFs } from '../fsimpl/overlay/overlay';
 import { TmpfsFs } from '../fsimpl/tmpfs/tmpfs';
 import { Credentials } from '../auth/creds';
 import type { FrameSource } from '../mm/mappable';
@@ -66,20 +69,23 @@ function bindAt(vfs: VirtualFilesystem, r: Resolver, src: VPath, dest: string): 
 
 /**
  * A bind of a single host file: the file system of its host directory
- * (read-only, or under a tmpfs upper layer for writes that stay inside)
- * mounted with the file alone as its root, on a file at the destination.
- * The file is seen live until the sandbox writes it.
+ * (read-only, or writable) mounted with the file alone as its root, on a
+ * file at the destination. The file is seen live, and written through.
  */
-function bindFile(vfs: VirtualFilesystem, r: Resolver, memfile: FrameSource, m: MountPlan, flags: MountFlags): void {
+function bindFile(vfs: VirtualFilesystem, r: Resolver, memfile: FrameSource, m: MountPlan, flags: MountFlags, hostFiles: HostFilesOf): void {
   // plan.source is the host's real path (cli/container_spec.ts resolved its symlinks, as runc follows them on the host).
   const source = m.source;
-  const lower = new HostFs(new HostTree(path.dirname(source)), memfile, {}, vfs.devs.take());
-  const dirFs = m.readonly ? lower : new OverlayFs(lower, new TmpfsFs(memfile, { dev: vfs.devs.take() }), vfs.devs.take());
+  const dirFs = hostTreeFs(vfs, memfile, hostFiles(path.dirname(source), m.readonly));
   const dirMount = new Mount(vfs.allocMountId(), dirFs, new Dentry(dirFs.root(), '', null), null, null, { ...flags });
   const file = vfs.lookupChild(r, { mount: dirMount, dentry: dirMount.root }, path.basename(source));
   if (!file || (file.dentry.inode.mode & S_IFMT) !== S_IFREG) throw new Errno(E.ENOENT, `${m.source} is not a regular file`);
   fileMountPoint(vfs, r, m.destination);
   Object.assign(bindAt(vfs, r, file, m.destination).flags, flags);
+}
+
+/** A host directory as a file system: read-only, or written through to the host. */
+function hostTreeFs(vfs: VirtualFilesystem, memfile: FrameSource, files: HostFiles): HostFs {
+  return new HostFs(files, memfile, {}, vfs.devs.take());
 }
 
 /**
@@ -116,7 +122,38 @@ export function applyPathRules(vfs: VirtualFilesystem, memfile: FrameSource, mas
   }
 }
 
-export function applyContainerMounts(vfs: VirtualFilesystem, memfile: FrameSource, mounts: MountPlan[], log: (msg: string) => void): void {
+/** The host tree at a bind mount's source (a file's: its directory). */
+/** The host files of a bind source: read-only, or writable (written through to the host). */
+type HostFilesOf = (source: string, readonly: boolean) => HostFiles;
+
+/** Where a bind mount's host tree is: the file's directory for a file bind. */
+const treeSource = (m: MountPlan): string => (m.kind === 'file' ? path.dirname(m.source) : m.source);
+
+/**
+ * The host trees of a sandbox: the root file system's and one per bind
+ * mount source, all served by one Gofer when gofer is true (started here,
+ * before the Sentry reads a file), else opened by the Sentry itself.
+ */
+export function hostFilesFor(rootfs: string, mounts: MountPlan[], gofer: boolean): { rootfs: () => HostTree | GoferClient; forSource: HostFilesOf } {
+  const inProcess: HostFilesOf = (p, readonly) => (readonly ? new HostTree(p) : new WritableHostTree(p));
+  if (!gofer) return { rootfs: () => new HostTree(rootfs), forSource: inProcess };
+  const sources = [...new Set(mounts.filter((m) => (m.kind === 'bind' || m.kind === 'file') && m.readonly).map(treeSource))];
+  // The Gofer serves the read-only trees; read-write binds are still written by the Sentry itself until the Gofer's writes land.
+  const { conn } = startGofer([rootfs, ...sources].map((p) => ({ path: p, writable: false })));
+  return {
+    rootfs: () => conn.tree(0),
+    forSource: (p, readonly) => {
+      if (!readonly) return inProcess(p, readonly);
+      const i = sources.indexOf(p);
+      if (i < 0) throw new Error(`the Gofer does not serve ${p}`);
+      return conn.tree(i + 1);
+    },
+  };
+}
+
+export function applyContainerMounts(
+  vfs: VirtualFilesystem, memfile: FrameSource, mounts: MountPlan[], log: (msg: string) => void, hostFiles: HostFilesOf,
+): void {
   const creds = new Credentials();
   const r: Resolver = { creds, root: vfs.root, ctx: null };
   for (const m of mounts) {
@@ -126,20 +163,15 @@ export function applyContainerMounts(vfs: VirtualFilesystem, memfile: FrameSourc
       continue;
     }
     if (m.kind === 'file') {
-      bindFile(vfs, r, memfile, m, flags);
+      bindFile(vfs, r, memfile, m, flags, hostFiles);
       log(`mounted file ${m.source} on ${m.destination} (${m.readonly ? 'ro' : 'rw'})`);
       continue;
     }
     let mfs: FilesystemImpl;
     switch (m.kind) {
-      case 'bind': {
-        const lower = new HostFs(new HostTree(m.source), memfile, {}, vfs.devs.take());
-        if (m.readonly) mfs = lower;
-        else {
-          mfs = new OverlayFs(lower, new TmpfsFs(memfile, { dev: vfs.devs.take() }), vfs.devs.take());
-        }
+      case 'bind':
+        mfs = hostTreeFs(vfs, memfile, hostFiles(m.source, m.readonly));
         break;
-      }
       default: {
         const made = vfs.fsTypes.get(m.kind).make(m.kind, m.data, creds);
         mountPoint(vfs, r, m.destination);

@@ -24,14 +24,18 @@ import { donatedFdStat, donateHostFd, terminalOf } from '../fsimpl/hostfd/hostfd
 import { HostStdio, type Terminal } from '../fsimpl/hostfd/terminal';
 import { ProcFs } from '../fsimpl/proc/procfs';
 import { captureHostInfo, type HostInfo } from '../host/hostinfo';
-import { HostTree } from '../host/hosttree';
+import type { HostTree } from '../host/hosttree';
+import type { GoferClient } from '../gofer/client';
+import { goferWanted } from '../gofer/start';
 import { HostInterfaces } from '../host/hostnetinfo';
-import { HOST_SOCKET_LIMIT, HostSocketBudget, LoopbackTable, type NetworkMode } from '../kernel/netinfo';
+import { HOST_SOCKET_LIMIT, HostSocketBudget, LoopbackTable, NAT_SOCKET_LIMIT, NatTable, type NetworkMode } from '../kernel/netinfo';
+import { startNetwork, stopNetwork } from '../net/nat/start';
+import { NAT_RESOLV_CONF, natConfig, type NatOptions } from './natconfig';
 import type { HostFs } from '../fsimpl/hostfs/hostfs';
 import { SentryOutput } from '../host/sentry_output';
 import * as S from '../abi/signals';
-import type { ContainerPlan } from '../oci/plan';
-import { applyContainerMounts, applyPathRules, applySysctls } from './container';
+import type { ContainerPlan, MountPlan } from '../oci/plan';
+import { applyContainerMounts, applyPathRules, applySysctls, hostFilesFor } from './container';
 import { loopbackHosts, writeEtcFiles } from './etcfiles';
 import type { VirtualFilesystem } from '../vfs/vfs';
 import { stateOf } from '../syscalls/sys_info';
@@ -121,12 +125,16 @@ export interface SandboxOptions {
   hostname?: string;
   /** The network the application gets (kernel/netinfo.ts); default sandbox. */
   network?: NetworkMode;
+  /** Host files through a Gofer process (gofer/start.ts); undefined: $TSVISOR_GOFER=1. */
+  gofer?: boolean;
   /**
    * Host-mode /etc/hosts and /etc/resolv.conf (the host's, read by the
    * caller): with them and without a container, the identity files are
    * written (sandbox/etcfiles.ts).
    */
   hostEtc?: { hosts: string; resolvConf: string };
+  /** Sandbox mode's user-mode NAT (net/nat/): without it, the sandbox's stack has loopback only. */
+  nat?: NatOptions;
   /** Memory limit in bytes (default: half of the host's RAM). */
   memory?: number;
   /** What the sandbox shows of the host machine (default: this host's, captured now). */
@@ -146,6 +154,8 @@ export interface SandboxOptions {
   terminal?: boolean;
   /** An OCI container's identity, capabilities, limits and mounts (`tsvisor create`); its argv, env, cwd, rootfs and hostname are the fields above. */
   container?: ContainerPlan;
+  /** `tsvisor do -v`: bind mounts of host directories (read-write ones write through to the host). */
+  volumes?: MountPlan[];
 }
 
 export class Sandbox {
@@ -155,6 +165,8 @@ export class Sandbox {
   init: Task | null = null;
 
   constructor(private readonly opts: SandboxOptions) {
+    // First: a Gofer starts while the platform does.
+    const files = hostFilesFor(opts.rootfs, [...(opts.container?.mounts ?? []), ...(opts.volumes ?? [])], goferWanted(opts.gofer));
     this.out = new SentryOutput(opts.debugLog);
     const host = opts.hostInfo ?? captureHostInfo();
     this.hostInfo = host;
@@ -164,7 +176,7 @@ export class Sandbox {
     const stdio = opts.stdio ?? [0, 1, 2];
     const hostStdio = new HostStdio(terminalOf(stdio));
     this.hostStdio = hostStdio;
-    this.hostTree = new HostTree(opts.rootfs);
+    this.hostTree = files.rootfs();
     const ns = buildMountNamespace({ rootfs: this.hostTree, memfile: this.platform.memfile, host, stdio: hostStdio });
     this.hostfs = ns.hostfs;
     ns.vfs.dentries.setBudget(this.platform.memfile.heap);
@@ -173,14 +185,17 @@ export class Sandbox {
       this.out.stderr(`tsvisor: ${msg}\n`);
     };
     const mode = opts.network ?? 'sandbox';
-    const network = { mode, interfaces: mode === 'host' ? new HostInterfaces() : new LoopbackTable(), hostSockets: new HostSocketBudget(mode === 'host' ? HOST_SOCKET_LIMIT : 0), netlinkPorts: new Set<number>() };
+    const nat = mode === 'sandbox' && opts.nat ? natConfig(opts.nat) : undefined;
+    const interfaces = mode === 'host' ? new HostInterfaces() : nat ? new NatTable() : new LoopbackTable();
+    const network = { mode, interfaces, hostSockets: new HostSocketBudget(mode === 'host' ? HOST_SOCKET_LIMIT : nat ? NAT_SOCKET_LIMIT : 0), netlinkPorts: new Set<number>(), nat };
     this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostInfo: host, hostname: opts.hostname, network, log, warn });
     const proc = ns.vfs.mountAt('/proc', new ProcFs(this.kernel, host));
     // procfs belongs to the sandbox's one PID namespace: every mount of it is this one.
     ns.vfs.fsTypes.register('proc', { userns: false, make: (_src, data) => (noOptions(data), { fs: proc.fs, root: proc.root }) });
+    if (opts.volumes?.length) applyContainerMounts(ns.vfs, this.platform.memfile, opts.volumes, log, files.forSource);
     const c = opts.container;
     if (c) {
-      applyContainerMounts(ns.vfs, this.platform.memfile, c.mounts, log);
+      applyContainerMounts(ns.vfs, this.platform.memfile, c.mounts, log, files.forSource);
       applySysctls(ns.vfs, c.sysctl);
       applyPathRules(ns.vfs, this.platform.memfile, c.maskedPaths, c.readonlyPaths, log);
       // After the mounts: their mount points may have been made in the root's upper layer.
@@ -189,6 +204,7 @@ export class Sandbox {
       if (c.pidsLimit !== null) this.kernel.maxTasks = Math.min(this.kernel.maxTasks, c.pidsLimit);
     }
     if (!c) this.writeIdentity(ns.vfs, opts, log);
+    startNetwork(this.kernel);
     hostStdio.events = this.platform;
     const { table, hooks, missingFamilies } = buildTable();
     this.kernel.table = table;
@@ -233,6 +249,7 @@ export class Sandbox {
       files['/etc/hosts'] = opts.hostEtc.hosts;
       files['/etc/resolv.conf'] = opts.hostEtc.resolvConf;
     } else if (opts.network !== 'host') files['/etc/hosts'] = loopbackHosts(name);
+    if (this.kernel.network.nat) files['/etc/resolv.conf'] = NAT_RESOLV_CONF;
     writeEtcFiles(vfs, files, log);
   }
 
@@ -244,7 +261,7 @@ export class Sandbox {
   private readonly execTerminals = new Map<number, Terminal>();
   private readonly rootCtx: FsContext;
   private readonly fdTable: FdTable;
-  private readonly hostTree: HostTree;
+  private readonly hostTree: HostTree | GoferClient;
   private readonly hostfs: HostFs;
 
   /**
@@ -464,6 +481,7 @@ export class Sandbox {
       return await this.kernel.run();
     } finally {
       this.platform.unwatch(nodeLoop);
+      stopNetwork(this.kernel);
       for (const [name, fn] of handlers) process.off(name, fn);
       const mf = this.platform.memfile;
       this.log(`memory: peak ${mf.peakPages * 4} kB of the ${mf.limitPages * 4} kB limit; host holds ${Math.floor(mf.hostResidentBytes() / 1024)} kB; kernel objects peak ${Math.floor(mf.heap.peak / 1024)} kB of ${Math.floor(mf.heap.limit / 1024)} kB`);

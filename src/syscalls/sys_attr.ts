@@ -3,11 +3,11 @@ import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { gidTo, uidTo } from '../auth/userns';
 import type { VPath } from '../vfs/dentry';
-import { checkAccess, checkChown, checkOwner, dropPrivileges, isOwnerOrCapable, mayAccess, maySetGid, MAY_WRITE } from '../vfs/perm';
+import { checkAccess, checkChown, checkMutable, checkOwner, dropPrivileges, isOwnerOrCapable, mayAccess, maySetGid, MAY_WRITE } from '../vfs/perm';
 import { beforeResize } from './filelimits';
 import { punchMapped } from '../kernel/filemaps';
 import { readPath, resolveAt, resolverOf, startOf, vfsOf } from './sysutil';
-import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, nowNs, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, type InodeAttrs, type SetAttr } from '../abi/fs';
+import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, FS_APPEND_FL, FS_IMMUTABLE_FL, nowNs, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, type InodeAttrs, type SetAttr } from '../abi/fs';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { notifyFile } from '../vfs/fsnotify';
 import { IN_MODIFY } from '../abi/inotify';
@@ -60,6 +60,7 @@ function fchown(t: Task, fd: number, uid: number, gid: number): number {
 function chmod(t: Task, p: VPath, mode: number): number {
   const a = p.dentry.inode.attrs();
   vfsOf(t).checkWritable(p);
+  checkMutable(a);
   checkOwner(t.creds, a);
   mode &= 0o7777;
   // Only a member of the file's group (or CAP_FSETID) may set the setgid bit, directories included.
@@ -77,6 +78,7 @@ function chown(t: Task, p: VPath, uid: number, gid: number): number {
   if (gid !== -1 && (gid = gidTo(ns, gid >>> 0) | 0) === -1) throw new Errno(E.EINVAL);
   const a = p.dentry.inode.attrs();
   vfsOf(t).checkWritable(p);
+  checkMutable(a);
   checkChown(t.creds, a, uid, gid);
   const s: SetAttr = {};
   if (uid !== -1) s.uid = uid >>> 0;
@@ -95,6 +97,9 @@ function setTimes(t: Task, p: VPath, times: Array<bigint | 'now' | 'omit'> | nul
   vfsOf(t).checkWritable(p);
   const allNow = times === null || times.every((x) => x === 'now' || x === 'omit');
   if (times && times.every((x) => x === 'omit')) return 0;
+  // Explicit times are refused on immutable and append-only files; the current time on immutable ones only.
+  if (allNow && (a.flags ?? 0) & FS_IMMUTABLE_FL) throw new Errno(E.EPERM);
+  if (!allNow) checkMutable(a);
   if (!isOwnerOrCapable(t.creds, a)) {
     // Setting the current time needs write permission; explicit times need ownership.
     if (!allNow || !mayAccess(t.creds, a, MAY_WRITE)) throw new Errno(allNow ? E.EACCES : E.EPERM);
@@ -148,6 +153,7 @@ async function truncate(t: Task, p: VPath, len: number): Promise<number> {
   if ((a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
   vfsOf(t).checkWritable(p);
   checkAccess(t.creds, a, MAY_WRITE);
+  if ((a.flags ?? 0) & FS_APPEND_FL) throw new Errno(E.EPERM);
   // A running program's file (vfs/exec.ts DenyWrite).
   const inode = p.dentry.inode;
   if (inode.writeCount < 0) throw new Errno(E.ETXTBSY);
@@ -230,6 +236,7 @@ export const defs: SyscallDef[] = [
       const f = t.fdTable.get(i32(a[0]));
       if (a[1] < 0) throw new Errno(E.EINVAL);
       if (!f.writable || !f.inode || (f.inode.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
+      if ((f.inode.attrs().flags ?? 0) & FS_APPEND_FL) throw new Errno(E.EPERM);
       beforeResize(t, f.inode, a[1]);
       const old = f.inode.attrs().size;
       if (f.path) vfsOf(t).setattr(f.path, { size: a[1], mtimeNs: nowNs() });
@@ -250,6 +257,8 @@ export const defs: SyscallDef[] = [
       if (!f.writable) throw new Errno(E.EBADF);
       if (mode & ~3) throw new Errno(E.EOPNOTSUPP);
       if (mode === 2) throw new Errno(E.EOPNOTSUPP); // PUNCH_HOLE needs KEEP_SIZE (vfs_fallocate)
+      const iflags = f.inode?.attrs().flags ?? 0;
+      if ((mode & ~1 && iflags & FS_APPEND_FL) || iflags & FS_IMMUTABLE_FL) throw new Errno(E.EPERM);
       if (!f.inode) throw new Errno(E.ESPIPE);
       const type = f.inode.mode & S_IFMT;
       if (type === S_IFDIR) throw new Errno(E.EISDIR);

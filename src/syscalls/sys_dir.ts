@@ -78,9 +78,11 @@ export const defs: SyscallDef[] = [
   {
     nr: 79, name: 'getcwd', args: ['cstr_out', 'size'],
     fn: (t, a) => {
-      const { path, reachable } = vfsOf(t).pathname(resolverOf(t), t.fs.cwd);
+      const { path, reachable, outside } = vfsOf(t).pathname(resolverOf(t), t.fs.cwd);
       if (!reachable) throw new Errno(E.ENOENT); // cwd was removed
-      const b = Buffer.from(path + '\0', 'latin1');
+      // A cwd outside the caller's root (left there by chroot) is marked as Linux marks it, so that
+      // it cannot be taken for a path under the root (glibc's getcwd then fails with ENOENT).
+      const b = Buffer.from((outside ? '(unreachable)' : '') + path + '\0', 'latin1');
       if (u32(a[1]) < b.length) throw new Errno(E.ERANGE);
       t.mm.copyOut(a[0], b);
       return b.length;

@@ -8,7 +8,7 @@ import { PipeFile } from '../fsimpl/pipe/pipe';
 import type { FileDescription } from '../vfs/file';
 import { checkOwner } from '../vfs/perm';
 import { F_RDLCK, F_UNLCK, F_WRLCK } from '../vfs/locks';
-import { O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, S_IFMT, S_IFREG, SEEK_CUR, SEEK_END, SEEK_SET } from '../abi/fs';
+import { FS_APPEND_FL, O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, S_IFMT, S_IFREG, SEEK_CUR, SEEK_END, SEEK_SET } from '../abi/fs';
 import { F_OWNER_PGRP, F_OWNER_PID, getOwner, getOwnerEx, getSig, leaseNotifier, setAsync, setOwner, setSig } from './fasync';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { F_ADD_SEALS, F_GET_SEALS } from '../abi/memfd';
@@ -100,6 +100,8 @@ async function fcntl(t: Task, fd: number, cmd: number, arg: number): Promise<num
     case F_GETFL:
       return f.flags;
     case F_SETFL:
+      // An append-only file's descriptors keep O_APPEND.
+      if ((u32(arg) ^ f.flags) & O_APPEND && f.inode && (f.inode.attrs().flags ?? 0) & FS_APPEND_FL) throw new Errno(E.EPERM);
       if (u32(arg) & O_NOATIME && !(f.flags & O_NOATIME) && f.inode) checkOwner(t.creds, f.stat());
       f.flags = (f.flags & ~SETFL_MASK & ~O_ASYNC) | (u32(arg) & SETFL_MASK & ~O_ASYNC) | (f.flags & O_ASYNC);
       setAsync(t, fd, f, (u32(arg) & O_ASYNC) !== 0);

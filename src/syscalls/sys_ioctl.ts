@@ -5,6 +5,7 @@ import { setAsync } from './fasync';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { SocketFile } from '../socket/socket';
 import { ifIoctl, isIfIoctl } from '../socket/ifioctl';
+import { fileattrIoctl } from './fileattr';
 
 const FIONREAD = 0x541b;
 const FIONBIO = 0x5421;
@@ -52,7 +53,7 @@ export const defs: SyscallDef[] = [
         default:
           // The interface requests of netdevice(7): any socket, from the sandbox's interface table.
           if (f instanceof SocketFile && isIfIoctl(cmd)) return ifIoctl(t.kernel.network.interfaces, t.mm, f.family, cmd, arg);
-          return f.ioctl(t, cmd, arg);
+          return fileattrIoctl(t, f, cmd, arg) ?? f.ioctl(t, cmd, arg);
       }
     },
   },

@@ -376,8 +376,9 @@ function msync(t: Task, a: number[]): number {
   if (wraps(a[0], len)) throw new Errno(E.ENOMEM);
   // MS_INVALIDATE cannot drop locked pages.
   if (flags & MS_INVALIDATE) for (const v of t.mm.vmas.overlapping(uaddr(a[0]), uaddr(a[0]) + len)) if (v.locked) throw new Errno(E.EBUSY);
-  // Mapped file pages are the file's own frames: there is nothing to write back.
   requireMapped(t, uaddr(a[0]), uaddr(a[0]) + len);
+  // Mapped file pages are the file's own frames, except a host file's page cache: that goes to the host.
+  for (const v of t.mm.vmas.overlapping(uaddr(a[0]), uaddr(a[0]) + len)) if (v.shared) v.file?.mappable.writeback?.();
   return 0;
 }
 

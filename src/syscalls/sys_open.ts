@@ -1,6 +1,7 @@
 // open, openat, openat2, creat, close, close_range.
 import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
+import type { FileDescription } from '../vfs/file';
 import { readPath, resolverOf, startOf, vfsOf } from './sysutil';
 import { O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH, O_RDONLY, O_TMPFILE, O_TRUNC, O_WRONLY, S_IFDIR, S_IFMT } from '../abi/fs';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
@@ -19,9 +20,14 @@ async function doOpen(t: Task, dirfd: number, pathAddr: number, flags: number, m
   else if (flags & O_TMPFILE_BIT) {
     // Linux's checks first (O_TMPFILE needs O_DIRECTORY, no O_CREAT, write access), then the directory.
     if ((flags & (O_TMPFILE | O_CREAT)) !== O_TMPFILE || (flags & O_ACCMODE) === O_RDONLY) throw new Errno(E.EINVAL);
-    const dir = vfsOf(t).resolve(resolverOf(t), startOf(t, dirfd, path), path, true);
-    if ((dir.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
-    throw new Errno(E.EOPNOTSUPP); // unnamed files are not offered: callers fall back to named temporaries
+    if (resolve & RESOLVE_CACHED) throw new Errno(E.EAGAIN);
+    // The directory is looked up as an O_PATH open would (openat2's resolve flags apply).
+    const r = resolverOf(t);
+    const d = await vfsOf(t).open(t, r, startOf(t, dirfd, resolve ? '.' : path), path, O_PATH | O_DIRECTORY, 0, resolve);
+    const dir = d.path;
+    d.decRef();
+    if (!dir) throw new Errno(E.ENOTDIR);
+    return install(t, await vfsOf(t).openTmpfile(t, r, dir, flags & ~O_TMPFILE, (mode & 0o7777) & ~t.fs.umask), flags);
   } else if (flags & O_CREAT && flags & O_DIRECTORY) throw new Errno(E.EINVAL);
   const m = (mode & 0o7777) & ~t.fs.umask;
   const vfs = vfsOf(t);
@@ -29,7 +35,10 @@ async function doOpen(t: Task, dirfd: number, pathAddr: number, flags: number, m
   if (resolve & RESOLVE_CACHED && flags & (O_CREAT | O_TRUNC | O_TMPFILE_BIT)) throw new Errno(E.EAGAIN);
   // With resolve flags the directory counts for absolute paths too (the scope's root, the mount to stay on).
   const start = startOf(t, dirfd, resolve ? '.' : path);
-  const f = await vfs.open(t, resolverOf(t), start, path, flags, m, resolve);
+  return install(t, await vfs.open(t, resolverOf(t), start, path, flags, m, resolve), flags);
+}
+
+function install(t: Task, f: FileDescription, flags: number): number {
   try {
     return t.fdTable.install(f, (flags & O_CLOEXEC) !== 0);
   } catch (e) {
@@ -38,7 +47,7 @@ async function doOpen(t: Task, dirfd: number, pathAddr: number, flags: number, m
   }
 }
 
-const TMPFILE = 'O_TMPFILE is validated as Linux does, then refused with EOPNOTSUPP (no unnamed files)';
+const TMPFILE = 'O_TMPFILE only on tmpfs (elsewhere EOPNOTSUPP, as a Linux file system without tmpfile)';
 
 export const defs: SyscallDef[] = [
   { nr: 2, name: 'open', args: ['str', 'openflags', 'open_mode'], fn: (t, a) => doOpen(t, -100, a[0], u32(a[1]), u32(a[2]), false), partial: TMPFILE },

@@ -11,10 +11,14 @@ import { i32, type SyscallDef } from '../kernel/syscall';
 import { checkKill } from './sigperm';
 import { encodeRusage, rusageOf } from '../kernel/rusage';
 import { checkNproc } from './nproc';
+import { nsCapable } from '../auth/userns';
+import { CAP_CHECKPOINT_RESTORE, CAP_SYS_ADMIN } from '../abi/capability';
+import { NEW_NS_FLAGS } from '../kernel/namespaces';
+import { SYSCTL_DEFAULTS } from '../fsimpl/proc/sys';
 import { readPath, startOf } from './sysutil';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../abi/fs';
 import { installPidfd, pidfdTarget } from './sys_pidfd';
-import { CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WSTOPPED, WUNTRACED } from '../abi/sched';
+import { CLONE_NEWUSER, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WSTOPPED, WUNTRACED } from '../abi/sched';
 
 const MAX_ARGS = 0x7fffffff;
 
@@ -93,6 +97,25 @@ const CLONE_DETACHED = 0x400000;
  * clone3(struct clone_args *, size): clone's flags as 64 bits, the exit
  * signal and the pidfd's address apart, the stack as a base and a size.
  */
+/**
+ * clone3's set_tid in Linux's order: the array is read (EFAULT), new
+ * namespaces need CAP_SYS_ADMIN (EPERM), a pid must be in [1, pid_max)
+ * (EINVAL), and choosing it needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN
+ * over the PID namespace (EPERM). A caller allowed all that still gets
+ * EINVAL: choosing a pid is not offered.
+ */
+function checkSetTid(t: Task, flags: number, setTid: bigint, count: number): void {
+  const tids = t.mm.copyIn(Number(setTid), count * 4);
+  if (flags & NEW_NS_FLAGS & ~CLONE_NEWUSER && !(flags & CLONE_NEWUSER) && !nsCapable(t.creds, t.creds.userns, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
+  const tid = tids.readInt32LE(0);
+  // One PID namespace level: one pid to choose.
+  if (count > 1 || tid < 1 || tid >= SYSCTL_DEFAULTS.pidMax) throw new Errno(E.EINVAL);
+  const owner = t.nsproxy.pid.owner;
+  if (!nsCapable(t.creds, owner, CAP_CHECKPOINT_RESTORE) && !nsCapable(t.creds, owner, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
+  t.kernel.logOnce('clone3-settid', 'clone3: set_tid (choosing the child\'s pid) is not offered: EINVAL');
+  throw new Errno(E.EINVAL);
+}
+
 function clone3(t: Task, addr: number, size: number): number | Promise<number> {
   if (size < CLONE_ARGS_SIZE_VER0) throw new Errno(E.EINVAL);
   if (size > CLONE_ARGS_MAX) throw new Errno(E.E2BIG);
@@ -111,10 +134,7 @@ function clone3(t: Task, addr: number, size: number): number | Promise<number> {
   // A stack is a base and a size, both or neither.
   if ((stack === 0n) !== (stackSize === 0n)) throw new Errno(E.EINVAL);
   if (stack + stackSize > 0x7fffffffffffn) throw new Errno(E.EINVAL);
-  if (setTidSize !== 0n) {
-    t.kernel.logOnce('clone3-settid', 'clone3: set_tid (choosing the child\'s pid) is not offered: EINVAL');
-    throw new Errno(E.EINVAL);
-  }
+  if (setTidSize !== 0n) checkSetTid(t, Number(flags & 0xffffffffn), setTid, Number(setTidSize));
   if (flags & BigInt(CLONE_INTO_CGROUP) || cgroup !== 0n) {
     t.kernel.logOnce('clone3-cgroup', 'clone3: CLONE_INTO_CGROUP is not offered: EINVAL');
     throw new Errno(E.EINVAL);
@@ -327,7 +347,7 @@ export const defs: SyscallDef[] = [
   { nr: 57, name: 'fork', fn: (t) => spawn(t, { flags: 0, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
   { nr: 58, name: 'vfork', fn: (t) => spawn(t, { flags: CLONE_VM | CLONE_VFORK, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
   { nr: 56, name: 'clone', fn: clone, args: ['clone', 'none', 'none', 'none', 'none'], partial: 'EINVAL for PID, network and time namespaces (CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME); threads of a traced process are not traced' },
-  { nr: 435, name: 'clone3', fn: (t, a) => clone3(t, a[0], a[1]), args: ['ptr', 'size'], partial: 'EINVAL for set_tid and CLONE_INTO_CGROUP, and for what clone refuses' },
+  { nr: 435, name: 'clone3', fn: (t, a) => clone3(t, a[0], a[1]), args: ['ptr', 'size'], partial: 'set_tid is checked as Linux (sizes, EFAULT, pid range, EPERM without CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN) and then EINVAL for a caller allowed to choose; EINVAL for CLONE_INTO_CGROUP, and for what clone refuses' },
   { nr: 59, name: 'execve', fn: (t, a) => execveat(t, -100, a[0], a[1], a[2], 0), args: ['str', 'argv', 'envp'] },
   { nr: 322, name: 'execveat', fn: (t, a) => execveat(t, i32(a[0]), a[1], a[2], a[3], a[4]), args: ['atfd', 'str', 'argv', 'envp', 'atflags'] },
   { nr: 60, name: 'exit', fn: (t, a) => t.kernel.lifecycle.exit(t, a[0] & 0xff, false), args: ['int'] },

@@ -12,7 +12,7 @@ import { CAP_SETFCAP, CAP_SYS_ADMIN } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import type { Inode } from '../vfs/inode';
-import { checkAccess, MAY_WRITE, XATTR_SECURITY_CAPABILITY } from '../vfs/perm';
+import { checkAccess, checkMutable, MAY_WRITE, XATTR_SECURITY_CAPABILITY } from '../vfs/perm';
 import { XattrSet } from '../vfs/xattrs';
 import { readPath, resolveAt } from './sysutil';
 import { S_IFDIR, S_IFMT, S_IFREG } from '../abi/fs';
@@ -83,6 +83,7 @@ function set(t: Task, tg: Target, nameAddr: number, value: number, size: number,
   if (size > XATTR_SIZE_MAX || size < 0) throw new Errno(E.E2BIG);
   const data = size ? t.mm.copyIn(value, size) : Buffer.alloc(0);
   if (tg.readonly) throw new Errno(E.EROFS);
+  checkMutable(tg.inode.attrs());
   checkUserNamespace(name, tg.inode);
   if (name.startsWith('trusted.') || name.startsWith('security.') || name.startsWith('system.')) {
     checkPrivilegedName(t, name);
@@ -119,6 +120,7 @@ function list(t: Task, tg: Target, buf: number, size: number): number {
 function remove(t: Task, tg: Target, nameAddr: number): number {
   const name = readName(t, nameAddr);
   if (tg.readonly) throw new Errno(E.EROFS);
+  checkMutable(tg.inode.attrs());
   if (name.startsWith('user.')) checkAccess(t.creds, tg.inode.attrs(), MAY_WRITE);
   else checkPrivilegedName(t, name);
   if (!tg.inode.xattrs?.delete(name)) throw new Errno(E.ENODATA);
@@ -127,7 +129,7 @@ function remove(t: Task, tg: Target, nameAddr: number): number {
   return 0;
 }
 
-const P = 'attributes are kept in memory with the inode (like all sandbox writes); an overlay copy-up does not carry host attributes';
+const P = 'attributes are kept in memory with the inode (like all sandbox writes), except on a read-write bind mount, where they are the host file\'s own; an overlay copy-up does not carry host attributes';
 
 export const defs: SyscallDef[] = [
   { nr: 191, name: 'getxattr', fn: (t, a) => get(t, byPath(t, a[0], true), a[1], a[2], a[3]), args: ['str', 'str', 'ptr', 'size'], partial: P },

@@ -88,15 +88,15 @@ export function samePath(a: VPath, b: VPath): boolean {
 /**
  * The absolute path of p as seen from root (byte string). If p is not under
  * root (e.g. a chrooted task's fd of an outside file), the path is as seen
- * from the namespace root. reachable=false when p was unlinked.
+ * from the namespace root and outside=true. reachable=false when p was unlinked.
  */
-export function pathOf(p: VPath, root: VPath | null): { path: string; reachable: boolean } {
+export function pathOf(p: VPath, root: VPath | null): { path: string; reachable: boolean; outside: boolean } {
   const parts: string[] = [];
   let m = p.mount;
   let d = p.dentry;
   let reachable = true;
   for (;;) {
-    if (root && m === root.mount && d === root.dentry) break;
+    if (root && m === root.mount && d === root.dentry) return done(parts, reachable, false);
     if (d.dead) reachable = false;
     if (d === m.root) {
       if (!m.parent || !m.mountpoint) break;
@@ -106,12 +106,16 @@ export function pathOf(p: VPath, root: VPath | null): { path: string; reachable:
     }
     // A named dentry outside any tree (a namespace file, "mnt:[4026531840]") is its own name.
     if (!d.parent) {
-      if (d.name && parts.length === 0 && m.root !== d) return { path: d.name, reachable };
+      if (d.name && parts.length === 0 && m.root !== d) return { path: d.name, reachable, outside: false };
       break;
     }
     parts.push(d.name);
     d = d.parent;
   }
+  return done(parts, reachable, root !== null);
+}
+
+function done(parts: string[], reachable: boolean, outside: boolean): { path: string; reachable: boolean; outside: boolean } {
   parts.reverse();
-  return { path: '/' + parts.join('/'), reachable };
+  return { path: '/' + parts.join('/'), reachable, outside };
 }

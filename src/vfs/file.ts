@@ -162,9 +162,10 @@ export abstract class FileDescription {
    * nothing; as on Linux only regular files and directories have a sync,
    * pipes, FIFOs, sockets and character devices refuse.
    */
-  sync(_dataOnly: boolean): void {
+  sync(dataOnly: boolean): void {
     const fmt = this.inode ? this.inode.mode & S_IFMT : 0;
     if (!this.path || (fmt !== S_IFREG && fmt !== S_IFDIR)) throw new Errno(E.EINVAL);
+    this.inode?.sync(dataOnly);
   }
   /** Files that never block, or that honour nowait in read/write, say so. */
   supportsNowait(_write: boolean): boolean {

@@ -148,6 +148,14 @@ export abstract class Inode {
     throw new Errno(E.EROFS);
   }
   /**
+   * O_TMPFILE: a new file of this directory's file system with no name (no
+   * link yet); EOPNOTSUPP where the file system has none (Linux's missing
+   * tmpfile operation).
+   */
+  createUnnamed(_spec: CreateSpec): Inode {
+    throw new Errno(E.EOPNOTSUPP);
+  }
+  /**
    * Can entries of this directory be removed at all? Linux refuses rmdir in a
    * directory without an rmdir operation (procfs, sysfs) with EPERM before it
    * looks at whether the victim is empty; false gives that order.
@@ -220,12 +228,28 @@ export abstract class Inode {
   }
 
   // ---- all ----
+  /**
+   * Linux's I_LINKABLE: an O_TMPFILE file opened without O_EXCL may be given
+   * a name (linkat) although it has none; any other file without names may
+   * not (ENOENT). Cleared by the first link.
+   */
+  linkable = false;
+  /** Inode flags (FS_IOC_GETFLAGS), or null where the file system keeps none (the request goes to the file). */
+  inodeFlags(): number | null {
+    return null;
+  }
+  /** Set the inode flags at ctime now (the caller checked ownership and capabilities); EOPNOTSUPP for flags not kept. */
+  setInodeFlags(_flags: number, _now: bigint): void {
+    throw new Errno(E.ENOTTY);
+  }
   /** An open file description now refers to this inode / stopped referring (lets tmpfs free unlinked data). */
   incOpen(): void {}
   decOpen(): void {}
   setattr(_a: SetAttr): void {
     throw new Errno(E.EROFS);
   }
+  /** fsync/fdatasync of a regular file or directory: file systems whose data lives elsewhere (a host file) write it there. */
+  sync(_dataOnly: boolean): void {}
   /**
    * Custom open (devices, synthetic files with state). Return null for the
    * VFS's default description (regular file on readAt/writeAt, directory, FIFO).

@@ -10,7 +10,7 @@ import { type Credentials, hasCapability } from '../auth/creds';
 import { idsMapped } from '../auth/userns';
 import { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID } from '../abi/capability';
 import type { InodeAttrs, SetAttr } from '../abi/fs';
-import { S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_ISVTX } from '../abi/fs';
+import { FS_APPEND_FL, FS_IMMUTABLE_FL, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_ISVTX } from '../abi/fs';
 import type { Inode } from './inode';
 
 export const MAY_EXEC = 1;
@@ -44,7 +44,20 @@ export function mayAccess(creds: Credentials, a: InodeAttrs, want: number): bool
 }
 
 export function checkAccess(creds: Credentials, a: InodeAttrs, want: number): void {
+  // An immutable file refuses writing to anybody, before the mode bits count (Linux's inode_permission).
+  if (want & MAY_WRITE && (a.flags ?? 0) & FS_IMMUTABLE_FL) throw new Errno(E.EPERM);
   if (!mayAccess(creds, a, want)) throw new Errno(E.EACCES);
+}
+
+/** Immutable or append-only files keep their mode, owner, times, extended attributes and names: EPERM. */
+export function checkMutable(a: InodeAttrs): void {
+  if ((a.flags ?? 0) & (FS_IMMUTABLE_FL | FS_APPEND_FL)) throw new Errno(E.EPERM);
+}
+
+/** Removing (or renaming away) child from dir: not from an append-only directory, not an immutable or append-only file. */
+export function checkDeletable(dir: InodeAttrs, child: InodeAttrs): void {
+  if ((dir.flags ?? 0) & FS_APPEND_FL) throw new Errno(E.EPERM);
+  checkMutable(child);
 }
 
 /** Sticky directories: only the owner of the entry or of the directory (or CAP_FOWNER) may remove or rename it. */

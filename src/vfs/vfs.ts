@@ -10,14 +10,14 @@ import { Dentry, Mount, pathOf, samePath, type MountFlags, type VPath } from './
 import { DEFAULT_DENTRY_CACHE, DentryCache } from './dentry_cache';
 import { DirectoryFile, PathFile, RegularFile, type FileDescription, type MaybePromise } from './file';
 import type { CreateSpec, FilesystemImpl, Inode } from './inode';
-import { checkAccess, checkHardlinkSource, checkOwner, checkSticky, createMode, MAY_EXEC, MAY_READ, MAY_WRITE, removePrivileges } from './perm';
+import { checkAccess, checkDeletable, checkHardlinkSource, checkMutable, checkOwner, checkSticky, createMode, MAY_EXEC, MAY_READ, MAY_WRITE, removePrivileges } from './perm';
 import { AnonDevs, PseudoFs } from './numbering';
 import { attachAt, dynamicMountpoint, FsTypes, subtree } from './mount_ns';
 import { changeMask, Fsnotify, notifyEntry, notifyFile, notifyInode, notifyMove, notifyOpen, notifyPath, notifyRemoved } from './fsnotify';
 import { IN_ATTRIB, IN_CREATE, IN_DELETE, IN_MODIFY } from '../abi/inotify';
 import type { SetAttr } from '../abi/fs';
 import {
-  NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOATIME, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, PATH_MAX,
+  FS_APPEND_FL, NAME_MAX, O_APPEND, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOATIME, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, PATH_MAX,
   RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, SYMLOOP_MAX,
 } from '../abi/fs';
 
@@ -289,7 +289,7 @@ export class VirtualFilesystem {
   }
 
   /** The path of p as the resolver sees it (getcwd, /proc/self/fd, /proc/self/exe). */
-  pathname(r: Resolver | null, p: VPath): { path: string; reachable: boolean } {
+  pathname(r: Resolver | null, p: VPath): { path: string; reachable: boolean; outside: boolean } {
     return pathOf(p, r ? r.root : null);
   }
 
@@ -392,7 +392,12 @@ export class VirtualFilesystem {
     checkHardlinkSource(r.creds, src.dentry.inode.attrs());
     this.checkWritable(p.dir);
     checkAccess(r.creds, p.dir.dentry.inode.attrs(), MAY_WRITE | MAY_EXEC);
+    checkMutable(src.dentry.inode.attrs());
     if ((src.dentry.inode.mode & S_IFMT) === S_IFDIR) throw new Errno(E.EPERM);
+    // A file whose last name went (open still) cannot get a new one, unless O_TMPFILE made it linkable.
+    const target = src.dentry.inode;
+    if (target.attrs().nlink === 0 && !target.linkable) throw new Errno(E.ENOENT);
+    target.linkable = false;
     p.dir.dentry.inode.link(p.name, src.dentry.inode);
     this.dropChild(p.dir, p.name);
     notifyInode(src.dentry.inode, IN_ATTRIB);
@@ -412,6 +417,7 @@ export class VirtualFilesystem {
     const da = p.dir.dentry.inode.attrs();
     checkAccess(r.creds, da, MAY_WRITE | MAY_EXEC);
     checkSticky(r.creds, da, c.inode.attrs());
+    checkDeletable(da, c.inode.attrs());
     if (this.isMountpoint(cp)) throw new Errno(E.EBUSY);
     p.dir.dentry.inode.unlink(p.name, c.inode);
     this.dropChild(p.dir, p.name);
@@ -431,6 +437,7 @@ export class VirtualFilesystem {
     const da = p.dir.dentry.inode.attrs();
     checkAccess(r.creds, da, MAY_WRITE | MAY_EXEC);
     checkSticky(r.creds, da, c.inode.attrs());
+    checkDeletable(da, c.inode.attrs());
     if (this.isMountpoint({ mount: p.dir.mount, dentry: c })) throw new Errno(E.EBUSY);
     if (!p.dir.dentry.inode.removesEntries) throw new Errno(E.EPERM);
     if (c.inode.readdir(r.ctx).length > 0) throw new Errno(E.ENOTEMPTY);
@@ -477,8 +484,10 @@ export class VirtualFilesystem {
         if (dstDir && (under(a.dir.dentry, dst) || dst.inode.readdir(r.ctx).length > 0)) throw new Errno(E.ENOTEMPTY);
       }
       checkSticky(r.creds, bda, dst.inode.attrs());
+      checkDeletable(bda, dst.inode.attrs());
     }
     checkSticky(r.creds, ada, src.inode.attrs());
+    checkDeletable(ada, src.inode.attrs());
     a.dir.dentry.inode.rename(a.name, b.dir.dentry.inode, b.name, flags);
     // Keep the dentry cache in step with the file system.
     a.dir.dentry.children?.delete(a.name);
@@ -576,6 +585,23 @@ export class VirtualFilesystem {
     return this.openAt(t, r, target, flags, created);
   }
 
+  /**
+   * O_TMPFILE: an unnamed regular file in dir's file system, opened with
+   * flags (O_TMPFILE's own bits taken out); linkable (linkat may name it)
+   * unless O_EXCL. Its dentry is a dead "#ino" under dir, as Linux shows it
+   * in /proc/PID/fd ("dir/#ino (deleted)").
+   */
+  openTmpfile(t: FileCtx, r: Resolver, dir: VPath, flags: number, mode: number): MaybePromise<FileDescription> {
+    if ((dir.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
+    this.checkWritable(dir);
+    checkAccess(r.creds, dir.dentry.inode.attrs(), MAY_WRITE | MAY_EXEC);
+    const inode = dir.dentry.inode.createUnnamed(this.newSpec(r, dir, S_IFREG, mode));
+    inode.linkable = (flags & O_EXCL) === 0;
+    const d = new Dentry(inode, `#${inode.ino}`, dir.dentry);
+    d.dead = true;
+    return this.openAt(t, r, { mount: dir.mount, dentry: d }, flags & ~O_EXCL, true);
+  }
+
   /** Open an already resolved location (also used to reopen /proc/self/fd/N). */
   openAt(t: FileCtx, r: Resolver, p: VPath, flags: number, created = false): MaybePromise<FileDescription> {
     const inode = p.dentry.inode;
@@ -593,6 +619,8 @@ export class VirtualFilesystem {
       if (wantWrite) want |= MAY_WRITE;
       const a = inode.attrs();
       checkAccess(r.creds, a, want);
+      // An append-only file opens for writing only with O_APPEND, and never truncates.
+      if ((a.flags ?? 0) & FS_APPEND_FL && ((acc !== O_RDONLY && !(flags & O_APPEND)) || flags & O_TRUNC)) throw new Errno(E.EPERM);
       if (flags & O_NOATIME) checkOwner(r.creds, a);
     }
     if (type === S_IFLNK) throw new Errno(E.ELOOP);

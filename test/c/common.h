@@ -53,6 +53,7 @@ static inline const char *ename(int e) {
   case ENAMETOOLONG: return "ENAMETOOLONG";
   case ENOSYS: return "ENOSYS";
   case ENOTEMPTY: return "ENOTEMPTY";
+  case ENODATA: return "ENODATA";
   case ELOOP: return "ELOOP";
   case ETXTBSY: return "ETXTBSY";
   case EDEADLK: return "EDEADLK";

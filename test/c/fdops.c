@@ -4,7 +4,10 @@
  * close_range(CLOSE_RANGE_UNSHARE) in a child sharing the table (CLONE_FILES)
  * closes only its own copy; fsync/fdatasync on pipes, FIFOs, sockets and
  * character devices are EINVAL; the old TCGETA/TCSETA termio requests on a
- * pty (16-bit flags, EFAULT for a bad address). */
+ * pty (16-bit flags, EFAULT for a bad address); random(4)'s ioctls on
+ * /dev/random and /dev/urandom (LTP ioctl07: RNDGETENTCNT agrees with
+ * /proc/sys/kernel/random/entropy_avail), EINVAL for any other request
+ * there, the privileged ones EPERM without CAP_SYS_ADMIN. */
 #define _GNU_SOURCE
 #include "common.h"
 #include <fcntl.h>
@@ -16,6 +19,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <linux/capability.h>
+#include <linux/random.h>
 
 #ifndef CLOSE_RANGE_UNSHARE
 #define CLOSE_RANGE_UNSHARE 2
@@ -107,12 +112,69 @@ static void termio(void) {
   SHOW("TCGETA on /dev/null", ioctl(f, TCGETA, &o));
 }
 
+static void randoms(const char *dev) {
+  int fd = open(dev, O_RDONLY);
+  if (fd < 0) DIE("open random");
+  int cnt = -1, avail = -2;
+  SHOW("RNDGETENTCNT", ioctl(fd, RNDGETENTCNT, &cnt));
+  FILE *f = fopen("/proc/sys/kernel/random/entropy_avail", "r");
+  if (!f || fscanf(f, "%d", &avail) != 1) DIE("entropy_avail");
+  fclose(f);
+  printf("  count agrees with entropy_avail: %d\n", cnt == avail);
+  SHOW("RNDGETENTCNT to a bad address", ioctl(fd, RNDGETENTCNT, (void *)8));
+  struct termios tio;
+  SHOW("TCGETS (isatty)", ioctl(fd, TCGETS, &tio));
+  SHOW("FIONREAD", ioctl(fd, FIONREAD, &cnt));
+  SHOW("unknown request", ioctl(fd, _IO('R', 0x77), 0));
+  int neg = -1, zero = 0;
+  SHOW("RNDADDTOENTCNT -1", ioctl(fd, RNDADDTOENTCNT, &neg));
+  SHOW("RNDADDTOENTCNT 0", ioctl(fd, RNDADDTOENTCNT, &zero));
+  SHOW("RNDADDTOENTCNT from a bad address", ioctl(fd, RNDADDTOENTCNT, (void *)8));
+  struct { int bits, size; char buf[8]; } add = {8, 8, "abcdefg"};
+  SHOW("RNDADDENTROPY", ioctl(fd, RNDADDENTROPY, &add));
+  add.bits = -1;
+  SHOW("RNDADDENTROPY, negative count", ioctl(fd, RNDADDENTROPY, &add));
+  add.bits = 8;
+  add.size = -1;
+  SHOW("RNDADDENTROPY, negative size", ioctl(fd, RNDADDENTROPY, &add));
+  SHOW("RNDZAPENTCNT", ioctl(fd, RNDZAPENTCNT, 0));
+  SHOW("RNDCLEARPOOL", ioctl(fd, RNDCLEARPOOL, 0));
+  SHOW("RNDRESEEDCRNG", ioctl(fd, RNDRESEEDCRNG, 0));
+  close(fd);
+  fd = open("/dev/null", O_RDONLY);
+  SHOW("/dev/null TCGETS", ioctl(fd, TCGETS, &tio));
+  SHOW("/dev/null RNDGETENTCNT", ioctl(fd, RNDGETENTCNT, &cnt));
+  close(fd);
+}
+
+/* random(4) as root, then in a child without CAP_SYS_ADMIN. */
+static void random_ioctls(void) {
+  printf("random ioctls:\n");
+  randoms("/dev/urandom");
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid < 0) DIE("fork");
+  if (pid == 0) {
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+    if (syscall(SYS_capget, &h, d) < 0) DIE("capget");
+    d[0].effective &= ~(1u << CAP_SYS_ADMIN);
+    if (syscall(SYS_capset, &h, d) < 0) DIE("capset");
+    printf("without CAP_SYS_ADMIN:\n");
+    randoms("/dev/random");
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(pid, NULL, 0);
+}
+
 int main(int argc, char **argv) {
   line_buffered();
   if (argc < 2) return 2;
   dups();
   syncs(argv[1]);
   termio();
+  random_ioctls();
   printf("done\n");
   return 0;
 }

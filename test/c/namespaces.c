@@ -204,6 +204,17 @@ static void chroots(void) {
   SHOW("chroot missing", chroot(at("nope")));
   SHOW("chroot", chroot(at("c")));
   SHOW("inner at /", access("/inner", F_OK));
+  /* The cwd stays outside the new root: getcwd marks it "(unreachable)" (LTP realpath01). */
+  char cwd[4096];
+  long n = syscall(SYS_getcwd, cwd, sizeof cwd);
+  printf("getcwd outside the root: %s\n", n < 0 ? ename(errno) : strncmp(cwd, "(unreachable)/", 14) == 0 ? "(unreachable)/..." : cwd);
+  SHOW("getcwd outside the root, short buffer", syscall(SYS_getcwd, cwd, 5));
+  printf("glibc getcwd: %s\n", getcwd(cwd, sizeof cwd) ? cwd : ename(errno));
+  char *real = realpath(".", NULL);
+  printf("realpath(.): %s\n", real ? real : ename(errno));
+  free(real);
+  SHOW("chdir /inner", chdir("/inner"));
+  printf("getcwd: %s\n", getcwd(cwd, sizeof cwd) ? cwd : ename(errno));
   SHOW("userns from chroot", unshare(CLONE_NEWUSER));
 }
 

@@ -252,9 +252,11 @@ test('docker run -v: binds of host directories and files, seen live, without a w
   assert.match(esc.stderr, /can't open '\/data\/shadow': No such file/);
   const ro = docker([...RUN, '-v', `${host}:/data:ro`, IMAGE, 'sh', '-c', 'echo x > /data/g']);
   assert.notStrictEqual(ro.status, 0, 'a read-only bind refuses writes');
-  // A read-write bind: writes succeed but stay in the sandbox until the Gofer (issue 12) serves host writes.
+  assert.ok(!fs.existsSync(path.join(host, 'g')), 'nothing written through the read-only bind');
+  // A read-write bind writes through to the host.
   assert.strictEqual(ok([...RUN, '-v', `${host}:/data`, IMAGE, 'sh', '-c', 'echo x > /data/g && cat /data/g']), 'x\n');
-  assert.ok(!fs.existsSync(path.join(host, 'g')));
+  assert.strictEqual(fs.readFileSync(path.join(host, 'g'), 'utf8'), 'x\n');
+  fs.unlinkSync(path.join(host, 'g'));
 
   // Live: a host-side change after start is seen inside, in a directory bind and in Docker's file binds (/etc/hostname).
   const id = ok(['run', '-d', '--runtime=tsvisor', '-v', `${host}:/data`, IMAGE, 'sh', '-c',

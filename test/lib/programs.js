@@ -140,6 +140,10 @@ const C_PROGRAMS = Object.freeze({
   netlinkroute: { args: () => [], endsWithDone: true, network: 'host', ownTest: true },
   ifioctl: { args: () => ['inet'], endsWithDone: true, network: 'host', ownTest: true },
   fdops: { args: (dir) => [dir], endsWithDone: true },
+  // Works in a fresh directory of its own in /dev/shm (a tmpfs natively too), removed at the end.
+  tmpfile: { args: () => [], endsWithDone: true },
+  iflags: { args: () => [], endsWithDone: true },
+  settid: { args: () => [], endsWithDone: true },
   txtbusy: { args: (dir) => [dir], endsWithDone: true },
   // Run as root: it makes device nodes and drops to nobody for the unprivileged cases.
   nodes: { args: (dir) => [dir], endsWithDone: true },

@@ -21,6 +21,7 @@ import { makeHostFdFile } from '../hostfd/hostfd';
 import type { HostStdio } from '../hostfd/terminal';
 import type { DevPtsFs } from '../devpts/devpts';
 import type { Task } from '../../kernel/task';
+import { randomIoctl } from './random_ioctl';
 
 type DevKind = 'null' | 'zero' | 'full' | 'random';
 
@@ -46,6 +47,11 @@ class DevFile extends FileDescription {
   /** Linux's random devices have a poll method; null, zero and full do not (epoll: EPERM). */
   override canPoll(): boolean {
     return this.kind === 'random';
+  }
+  /** null, zero and full have no ioctls (ENOTTY); the random devices have random(4)'s. */
+  override ioctl(t: FileCtx, cmd: number, arg: number): number {
+    if (this.kind !== 'random') throw new Errno(E.ENOTTY);
+    return randomIoctl(t as Task, cmd, arg);
   }
   override read(_t: FileCtx, len: number): Buffer {
     return this.produce(len);

@@ -1,7 +1,9 @@
-// hostfs: a read-only view of a host directory tree (the lower layer of the
-// root overlay), reached only through an injected HostFiles (host/hosttree.ts
-// today, the Gofer client later). Nothing here sees a host path or a host
-// descriptor.
+// hostfs: a view of a host directory tree (the lower layer of the root
+// overlay, or a bind mount's source), reached only through an injected
+// HostFiles (host/hosttree.ts today, the Gofer client later). Nothing here
+// sees a host path or a host descriptor. Given a WritableHostFiles (a
+// read-write bind mount) it also writes, through that interface alone
+// (hostfs/write.ts); otherwise it is read-only (EROFS).
 //
 // The host may change the tree while the sandbox runs. Lookups are never
 // cached here (a miss is one host statx either way); the VFS and the overlay
@@ -14,15 +16,16 @@
 // system (least recently used files lose theirs first).
 import { Errno, E } from '../../abi/errno';
 import { HostError, type HostDirent, type HostFiles, type HostNode, type HostStat, type WritableHostFiles } from '../../host/hostfs';
-import { Inode, type FilesystemImpl } from '../../vfs/inode';
+import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
 import { LruList } from '../../vfs/lru';
 import type { MemoryAccess } from '../../mm/access';
 import type { FrameSource, Mappable } from '../../mm/mappable';
 import {
   dtype, UNNUMBERED_DEV, S_IFLNK, S_IFMT, S_IFREG, ST_RDONLY,
-  type DirEntry, type InodeAttrs, type StatFs,
+  type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
 } from '../../abi/fs';
 import { PAGE_SIZE as PAGE } from '../../abi/mm';
+import { HostWrites } from './write';
 
 /** Pages read into the page cache per host read (see fillCache). */
 const READAHEAD_PAGES = 16;
@@ -37,12 +40,12 @@ export interface HostFsLimits {
   revalidateMs: number;
 }
 
-function hostErr(e: unknown): never {
+export function hostErr(e: unknown): never {
   if (e instanceof HostError) throw new Errno(e.errno);
   throw e;
 }
 
-function attrsOf(st: HostStat): InodeAttrs {
+export function attrsOf(st: HostStat): InodeAttrs {
   return {
     mode: st.mode, uid: st.uid, gid: st.gid, nlink: st.nlink, size: st.size, blocks: st.blocks, blksize: st.blksize,
     rdev: st.rdev, atimeNs: st.atimeNs, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, btimeNs: st.birthtimeNs,
@@ -57,7 +60,7 @@ function inodeKey(dev: number, ino: number): number | string {
 export class HostFs implements FilesystemImpl {
   readonly name = 'hostfs';
   readonly dev: number;
-  readonly readonly = true;
+  readonly readonly: boolean;
   readonly dynamic = false;
   /** Inodes by (dev, ino) (see inodeKey), and the same in least recently used order. */
   private readonly inodes = new Map<number | string, HostInode>();
@@ -69,6 +72,8 @@ export class HostFs implements FilesystemImpl {
   readonly limits: HostFsLimits;
   /** The same tree when it can be written (a read-write bind mount's source), else null. */
   readonly writer: WritableHostFiles | null;
+  /** New files get the creating task's ids on the host (the Sentry runs as root). */
+  readonly chownNew: boolean;
 
   constructor(readonly files: HostFiles, readonly frames: FrameSource | null, limits: Partial<HostFsLimits> = {}, dev = UNNUMBERED_DEV) {
     this.dev = dev;
@@ -78,6 +83,9 @@ export class HostFs implements FilesystemImpl {
       revalidateMs: limits.revalidateMs ?? Number(process.env.TSVISOR_HOST_REVALIDATE_MS ?? 1000),
     };
     this.writer = (files as Partial<WritableHostFiles>).writable === true ? (files as WritableHostFiles) : null;
+    this.readonly = this.writer === null;
+    // Root owns what it creates as the task's ids (as runc's identity mapping); an unprivileged Sentry cannot chown, so its files are its user's.
+    this.chownNew = process.geteuid?.() === 0;
     const r = files.root();
     if ((r.stat.mode & S_IFMT) !== S_IFDIR) throw new Error('rootfs is not a directory');
     this.rootInode = new HostInode(this, r);
@@ -108,6 +116,14 @@ export class HostFs implements FilesystemImpl {
   }
 
   statfs(): StatFs {
+    if (this.writer) {
+      try {
+        const s = this.writer.statfs();
+        return { type: s.type, bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree, namelen: s.namelen, flags: s.flags & ~ST_RDONLY };
+      } catch (e) {
+        hostErr(e);
+      }
+    }
     return { type: 0xef53, bsize: PAGE, blocks: 1 << 24, bfree: 0, bavail: 0, files: 1 << 20, ffree: 0, namelen: 255, flags: ST_RDONLY };
   }
 
@@ -122,8 +138,23 @@ export class HostFs implements FilesystemImpl {
   trimPages(keep: HostInode): void {
     for (const old of this.cached) {
       if (this.cachedPages <= this.limits.pages) break;
-      if (old !== keep) old.dropCache();
+      // Pages a shared writable mapping may still change stay until its file is closed (HostWrites.closed).
+      if (old !== keep && !old.w?.mapped()) old.dropCache();
     }
+  }
+
+  /** i has no name left on the host: its (dev, ino) may come back as another file. */
+  forget(i: HostInode): void {
+    const key = inodeKey(i.node.dev, i.node.ino);
+    if (this.inodes.get(key) === i) {
+      this.inodes.delete(key);
+      this.inodeOrder.remove(i);
+    }
+  }
+
+  /** The inode kept for (dev, ino), if any. */
+  known(dev: number, ino: number): HostInode | undefined {
+    return this.inodes.get(inodeKey(dev, ino));
   }
 
   /** Inodes kept for reuse now (--stats). */
@@ -143,10 +174,12 @@ export class HostInode extends Inode {
   lruPrev: HostInode | null = null;
   lruNext: HostInode | null = null;
   lruIn = false;
-  private a: InodeAttrs;
-  private cache: Map<number, number> | null = null;
+  a: InodeAttrs;
+  cache: Map<number, number> | null = null;
   private linkTarget: string | null = null;
-  private opens = 0;
+  opens = 0;
+  /** The writes of a read-write tree (null when read-only). */
+  readonly w: HostWrites | null;
   /** When the host last confirmed this inode under its name (performance.now()). */
   private checkedAt = performance.now();
 
@@ -154,6 +187,8 @@ export class HostInode extends Inode {
     super();
     this.ino = node.ino;
     this.a = attrsOf(node.stat);
+    this.w = fs.writer ? new HostWrites(this, fs.writer) : null;
+    if (this.w) this.xattrs = this.w.xattrSet();
   }
 
   /**
@@ -166,6 +201,7 @@ export class HostInode extends Inode {
   }
 
   attrs(): InodeAttrs {
+    this.w?.settle();
     return { ...this.a };
   }
   override get mode(): number {
@@ -174,12 +210,12 @@ export class HostInode extends Inode {
 
   /** Newer host attributes of this inode: cached pages are stale if the data may have changed. */
   refresh(st: HostStat): void {
-    if (st.mtimeNs !== this.a.mtimeNs || st.size !== this.a.size) this.dropCache();
+    if ((st.mtimeNs !== this.a.mtimeNs || st.size !== this.a.size) && !this.w?.mapped()) this.dropCache();
     this.a = attrsOf(st);
     this.checkedAt = performance.now();
   }
 
-  private lookupNode(name: string): HostNode | null {
+  lookupNode(name: string): HostNode | null {
     try {
       return this.fs.files.lookup(this.node, name);
     } catch (e) {
@@ -199,6 +235,8 @@ export class HostInode extends Inode {
     const n = this.lookupNode(name);
     if (!n || n.dev !== child.node.dev || n.ino !== child.node.ino) return false;
     child.refresh(n.stat);
+    // Reach it by this name from now on (it may have been renamed).
+    child.adopt(n);
     return true;
   }
 
@@ -237,13 +275,14 @@ export class HostInode extends Inode {
 
   override readAt(off: number, len: number): Buffer {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
+    this.w?.flush();
     len = Math.max(0, Math.min(len, 1 << 24));
     const buf = Buffer.allocUnsafe(len);
     return buf.subarray(0, this.preadFull(buf, off));
   }
 
   /** Host reads into dst from off on until it is full or the file ends. */
-  private preadFull(dst: Buffer, off: number): number {
+  preadFull(dst: Buffer, off: number): number {
     let got = 0;
     while (got < dst.length) {
       let n: number;
@@ -264,6 +303,7 @@ export class HostInode extends Inode {
   /** A host read straight into the application's memory: no Buffer in between. */
   override readToUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
+    this.w?.flush();
     len = Math.max(0, Math.min(len, 1 << 24));
     let pos = off;
     return mem.fillFrom(addr, len, (dst) => {
@@ -279,8 +319,44 @@ export class HostInode extends Inode {
   }
   override decOpen(): void {
     if (this.opens === 0) return;
+    // The last description (mappings hold theirs) went: what shared mappings wrote goes to the host.
+    if (this.opens === 1) this.w?.closed();
     this.opens--;
     this.fs.files.unpin(this.node);
+  }
+
+  // ---- writes (a read-write tree): hostfs/write.ts ----
+  override create(name: string, spec: CreateSpec): Inode {
+    return this.writes().create(name, spec);
+  }
+  override link(name: string, target: Inode): void {
+    this.writes().link(name, target);
+  }
+  override unlink(name: string, child: Inode): void {
+    this.writes().unlink(name, child);
+  }
+  override rename(oldName: string, newDir: Inode, newName: string, flags: number): void {
+    this.writes().rename(oldName, newDir, newName, flags);
+  }
+  override setattr(a: SetAttr): void {
+    this.writes().setattr(a);
+  }
+  override writeAt(off: number, data: Buffer): number {
+    return this.writes().writeAt(off, data);
+  }
+  override writeFromUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
+    return this.writes().writeFromUser(off, mem, addr, len);
+  }
+  override allocate(mode: number, off: number, len: number): void {
+    this.writes().allocate(mode, off, len);
+  }
+  override sync(dataOnly: boolean): void {
+    this.w?.sync(dataOnly);
+  }
+
+  private writes(): HostWrites {
+    if (!this.w) throw new Errno(E.EROFS);
+    return this.w;
   }
 
   cachedPages(): number {
@@ -336,8 +412,14 @@ export class HostInode extends Inode {
     if ((this.a.mode & S_IFMT) !== S_IFREG || !this.fs.frames) return null;
     const frames = this.fs.frames;
     return {
-      frameFor: (pi: number) => this.cache?.get(pi) ?? this.fillCache(frames, pi),
-      size: () => this.a.size,
+      frameFor: (pi: number, write: boolean) => {
+        const f = this.cache?.get(pi) ?? this.fillCache(frames, pi);
+        // A page a shared mapping may write: written back to the host at msync, fsync, reads and the last close.
+        if (write) this.w?.dirty.add(pi);
+        return f;
+      },
+      size: () => this.attrs().size,
+      writeback: this.w ? () => this.w?.flush() : undefined,
     };
   }
 }

@@ -12,6 +12,7 @@ import { dointvecWrite, SYSCTL_INT } from './numparse';
 import type { Entry, NodeMaker } from './nodes';
 import type { ProcFs } from './procfs';
 import { callerOf } from './task_info';
+import { POOL_BITS } from '../devfs/random_ioctl';
 
 const HOST_NAME_MAX = 64;
 const PIPE_PAGE = 4096;
@@ -105,8 +106,8 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
     dir(mm, 'random', [
       (r) => r.file('boot_id', () => `${fs.bootId}\n`, 0o444, E.EROFS),
       (r) => r.file('uuid', () => `${randomUUID()}\n`, 0o444, E.EROFS),
-      v('entropy_avail', 256),
-      v('poolsize', 256),
+      v('entropy_avail', POOL_BITS),
+      v('poolsize', POOL_BITS),
     ]),
   ];
   return m.staticDir('sys', (s) => [

@@ -10,7 +10,7 @@ import type { MemoryAccess } from '../../mm/access';
 import { copyToFrames } from '../../mm/framecopy';
 import { HEAP_COST, type HeapBudget } from '../../abi/accounting';
 import {
-  dtype, UNNUMBERED_DEV, nowNs, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, TMPFS_MAGIC,
+  dtype, FS_APPEND_FL, FS_IMMUTABLE_FL, FS_NOATIME_FL, FS_NODUMP_FL, UNNUMBERED_DEV, nowNs, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, TMPFS_MAGIC,
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
 } from '../../abi/fs';
 import { PAGE_SIZE as PAGE } from '../../abi/mm';
@@ -173,6 +173,12 @@ export class TmpfsInode extends Inode {
     d.set(name, c);
     if (spec.type === S_IFDIR) this.a.nlink++;
     this.touch();
+    return c;
+  }
+  override createUnnamed(spec: CreateSpec): TmpfsInode {
+    this.dir();
+    const c = this.fs.newInode(spec);
+    c.a.nlink = 0; // freed at its last close unless linked first (maybeFree)
     return c;
   }
   override link(name: string, target: Inode): void {
@@ -527,7 +533,17 @@ export class TmpfsInode extends Inode {
     this.a.ctimeNs = nowNs();
   }
 
+  /** tmpfs keeps immutable, append-only, nodump and noatime (Linux's SHMEM_FL_USER_MODIFIABLE). */
+  override inodeFlags(): number {
+    return this.a.flags ?? 0;
+  }
+  override setInodeFlags(flags: number, now: bigint): void {
+    if (flags & ~(FS_IMMUTABLE_FL | FS_APPEND_FL | FS_NODUMP_FL | FS_NOATIME_FL)) throw new Errno(E.EOPNOTSUPP);
+    this.a.flags = flags;
+    this.a.ctimeNs = now;
+  }
   override accessed(): void {
+    if ((this.a.flags ?? 0) & FS_NOATIME_FL) return;
     const now = nowNs();
     if (relatimeDue(this.a, now)) this.a.atimeNs = now;
   }

@@ -1,0 +1,147 @@
+// One end of the Sentry-Gofer socketpair (SOCK_SEQPACKET): blocking sends and
+// receives of whole messages through the libc bindings, so a Gofer call is
+// synchronous for the Sentry (its syscall handlers are). Only replies carry a
+// descriptor; the Gofer receives with recv(2), which gives it no control
+// buffer, so descriptors a hostile Sentry attaches are closed by the kernel
+// and never enter the Gofer's table.
+import * as libc from '../host/libc';
+
+const AF_UNIX = 1;
+const SOCK_SEQPACKET = 5;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SCM_RIGHTS = 1;
+const MSG_TRUNC = 0x20;
+const MSG_CMSG_CLOEXEC = 0x40000000;
+const EINTR = 4;
+const EAGAIN = 11;
+const POLLIN = 1;
+const POLLHUP = 0x10;
+
+/** A connected pair, both ends close-on-exec: [Sentry's end, Gofer's end]. */
+export function seqpacketPair(): [number, number] {
+  const sv = [0, 0];
+  if ((libc.socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) as number) < 0) throw new Error(`socketpair: errno ${libc.errno()}`);
+  return [sv[0], sv[1]];
+}
+
+export class ChannelClosed extends Error {}
+
+export class Channel {
+  private readonly data: { buf: Buffer; addr: bigint };
+  private readonly iov: { buf: Buffer; addr: bigint };
+  private readonly ctl: { buf: Buffer; addr: bigint };
+  private readonly msg = Buffer.alloc(56);
+  private readonly sendIov: { buf: Buffer; addr: bigint };
+  private sendData: { buf: Buffer; addr: bigint };
+  private readonly sendCtl: { buf: Buffer; addr: bigint };
+  private readonly sendMsg = Buffer.alloc(56);
+
+  constructor(readonly fd: number, readonly maxMessage: number) {
+    this.data = libc.allocPinned(maxMessage + 1);
+    this.iov = libc.allocPinned(16);
+    // struct cmsghdr (16 bytes) + room for a few ints: one is expected, more are closed.
+    this.ctl = libc.allocPinned(64);
+    this.sendIov = libc.allocPinned(16);
+    this.sendData = libc.allocPinned(256);
+    this.sendCtl = libc.allocPinned(24);
+  }
+
+  send(b: Buffer): void {
+    for (;;) {
+      const r = Number(libc.send(this.fd, b, b.length, 0));
+      if (r === b.length) return;
+      if (r >= 0) throw new ChannelClosed('short send');
+      const e = libc.errno();
+      if (e !== EINTR && e !== EAGAIN) throw new ChannelClosed(`send: errno ${e}`);
+    }
+  }
+
+  /** Send b with descriptor fd attached (SCM_RIGHTS). */
+  sendWithFd(b: Buffer, fd: number): void {
+    // Pinned memory is not given back: grow it only to the largest reply, once.
+    if (this.sendData.buf.length < b.length) this.sendData = libc.allocPinned(Math.max(b.length, this.maxMessage));
+    b.copy(this.sendData.buf);
+    this.sendIov.buf.writeBigUInt64LE(this.sendData.addr, 0);
+    this.sendIov.buf.writeBigUInt64LE(BigInt(b.length), 8);
+    const ctl = this.sendCtl.buf;
+    ctl.fill(0);
+    ctl.writeBigUInt64LE(20n, 0);
+    ctl.writeInt32LE(SOL_SOCKET, 8);
+    ctl.writeInt32LE(SCM_RIGHTS, 12);
+    ctl.writeInt32LE(fd, 16);
+    const msg = this.sendMsg;
+    msg.writeBigUInt64LE(this.sendIov.addr, 16);
+    msg.writeBigUInt64LE(1n, 24);
+    msg.writeBigUInt64LE(this.sendCtl.addr, 32);
+    msg.writeBigUInt64LE(24n, 40);
+    for (;;) {
+      const r = Number(libc.sendmsg(this.fd, msg, 0));
+      if (r === b.length) return;
+      if (r >= 0) throw new ChannelClosed('short send');
+      const e = libc.errno();
+      if (e !== EINTR && e !== EAGAIN) throw new ChannelClosed(`sendmsg: errno ${e}`);
+    }
+  }
+
+  /**
+   * The next message, without descriptors (the Gofer's side). Its length
+   * may exceed maxMessage (the tail is then lost): the caller refuses it.
+   */
+  recvPlain(): { msg: Buffer; len: number } {
+    for (;;) {
+      const r = Number(libc.recv(this.fd, this.data.buf, this.maxMessage + 1, MSG_TRUNC));
+      // 0 is also an empty message (a malformed request, answered as such): only a hang-up is the end.
+      if (r === 0 && this.hungUp()) throw new ChannelClosed('peer closed');
+      if (r >= 0) return { msg: this.data.buf.subarray(0, Math.min(r, this.maxMessage)), len: r };
+      const e = libc.errno();
+      if (e !== EINTR && e !== EAGAIN) throw new ChannelClosed(`recv: errno ${e}`);
+    }
+  }
+
+  private hungUp(): boolean {
+    const p = Buffer.alloc(8);
+    p.writeInt32LE(this.fd, 0);
+    p.writeInt16LE(POLLIN, 4);
+    return (libc.poll(p, 1, 0) as number) > 0 && (p.readInt16LE(6) & POLLHUP) !== 0;
+  }
+
+  /** The next message and the descriptor it carried (-1 if none); extra descriptors are closed. */
+  recvWithFd(): { msg: Buffer; fd: number } {
+    this.iov.buf.writeBigUInt64LE(this.data.addr, 0);
+    this.iov.buf.writeBigUInt64LE(BigInt(this.maxMessage), 8);
+    for (;;) {
+      this.msg.fill(0);
+      this.msg.writeBigUInt64LE(this.iov.addr, 16);
+      this.msg.writeBigUInt64LE(1n, 24);
+      this.msg.writeBigUInt64LE(this.ctl.addr, 32);
+      this.msg.writeBigUInt64LE(BigInt(this.ctl.buf.length), 40);
+      const r = Number(libc.recvmsg(this.fd, this.msg, MSG_CMSG_CLOEXEC));
+      if (r === 0) throw new ChannelClosed('peer closed');
+      if (r < 0) {
+        const e = libc.errno();
+        if (e === EINTR || e === EAGAIN) continue;
+        throw new ChannelClosed(`recvmsg: errno ${e}`);
+      }
+      let fd = -1;
+      const ctlLen = Number(this.msg.readBigUInt64LE(40));
+      for (let off = 0; off + 16 <= ctlLen; ) {
+        const len = Number(this.ctl.buf.readBigUInt64LE(off));
+        if (len < 16) break;
+        if (this.ctl.buf.readInt32LE(off + 8) === SOL_SOCKET && this.ctl.buf.readInt32LE(off + 12) === SCM_RIGHTS) {
+          for (let p = off + 16; p + 4 <= off + len; p += 4) {
+            const got = this.ctl.buf.readInt32LE(p);
+            if (fd < 0) fd = got;
+            else libc.close(got);
+          }
+        }
+        off += (len + 7) & ~7;
+      }
+      return { msg: Buffer.from(this.data.buf.subarray(0, r)), fd };
+    }
+  }
+
+  close(): void {
+    libc.close(this.fd);
+  }
+}

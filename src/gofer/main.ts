@@ -1,0 +1,67 @@
+// The Gofer process (started by gofer/start.ts as
+// `unshare -m -n --propagation private node main.js DIR SPEC...`, its end of
+// the socketpair on descriptor 3). SPEC is ro:PATH or rw:PATH, one per served
+// tree, in the order the Sentry names them (tree 0 is the root file
+// system). It confines itself (confine.ts), opens the trees, says hello
+// (errno 0, the number of trees) and serves requests one at a time until
+// the Sentry closes its end. Every module it needs is loaded before the
+// pivot: afterwards nothing of the host's file system is there to load from.
+import { ChannelClosed, Channel } from './channel';
+import { GoferServer, type ServedTree } from './server';
+import { MAX_REQUEST, Writer } from './protocol';
+import { HostTree } from '../host/hosttree';
+import * as libc from '../host/libc';
+import { dieWithParent, dropCapabilities, installFilter, pivotIntoTrees } from './confine';
+
+const SOCKET_FD = 3;
+
+function main(argv: string[]): void {
+  const [at, ...specs] = argv;
+  const trees = specs.map((s) => {
+    const m = /^(ro|rw):(.+)$/s.exec(s);
+    if (!m) throw new Error(`gofer: bad tree ${s}`);
+    return { path: m[2], writable: m[1] === 'rw' };
+  });
+  if (!at || trees.length === 0) throw new Error('usage: gofer DIR ro:PATH|rw:PATH...');
+  dieWithParent();
+  pivotIntoTrees(at, trees);
+  // Writable trees are served read-only until host/hosttree_rw.ts lands: the wire protocol has their calls already.
+  const served: ServedTree[] = trees.map((_t, i) => {
+    const tree = new HostTree(`/${i}`);
+    return { files: tree, openFd: (n) => tree.dupReadFd(n) };
+  });
+  dropCapabilities(trees.some((t) => t.writable));
+  installFilter();
+  const ch = new Channel(SOCKET_FD, MAX_REQUEST);
+  const server = new GoferServer(served, Number(process.env.TSVISOR_GOFER_MAX_IDS ?? 65536));
+  const hello = new Writer().i32(0).u32(trees.length);
+  for (const t of trees) hello.u8(t.writable ? 1 : 0);
+  ch.send(hello.view());
+  for (;;) {
+    let req: { msg: Buffer; len: number };
+    try {
+      req = ch.recvPlain();
+    } catch (e) {
+      if (e instanceof ChannelClosed) return;
+      throw e;
+    }
+    const rep = server.handle(req.msg, req.len);
+    try {
+      if (rep.fd >= 0) ch.sendWithFd(rep.msg, rep.fd);
+      else ch.send(rep.msg);
+    } catch (e) {
+      if (e instanceof ChannelClosed) return;
+      throw e;
+    } finally {
+      if (rep.fd >= 0) libc.close(rep.fd);
+    }
+  }
+}
+
+try {
+  main(process.argv.slice(2));
+  process.exit(0);
+} catch (e) {
+  process.stderr.write(`tsvisor gofer: ${(e as Error).message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,361 @@
+// The Gofer's request handler: one client (the Sentry), a few trees (the root
+// file system and the bind mounts' sources), each a HostFiles that resolves
+// component by component from descriptors (host/hosttree.ts). Everything
+// the client sends is untrusted: ids are looked up in this session's bounded
+// table (an unknown one is ENOID), names go to HostFiles.lookup, which
+// refuses "", ".", "..", "/" and NUL, lengths are checked by Reader, and any
+// failure becomes an error reply. handle() never throws.
+import { HostError, type HostFiles, type HostNode, type HostSetAttr, type HostTime, type WritableHostFiles } from '../host/hostfs';
+import {
+  ENOID, MAX_REPLY, MAX_REQUEST, MAX_WALK, NAME_MAX, Op, ProtocolError, Reader, SA_ATIME, SA_MODE, SA_MTIME, SA_OWNER, SA_SIZE, STAT_SIZE,
+  TARGET_MAX, T_NOW, T_OMIT, Writer, XATTR_MAX,
+} from './protocol';
+
+const EINVAL = 22;
+const EIO = 5;
+const EROFS = 30;
+const EXDEV = 18;
+const ENOSYS = 38;
+const EMSGSIZE = 90;
+const ENAMETOOLONG = 36;
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+
+/** A tree the Gofer serves, and how it gives out a descriptor of one of its files. */
+export interface ServedTree {
+  files: HostFiles;
+  /** A new descriptor reading (or, write true, writing) n; the Gofer closes its copy after sending it. */
+  openFd(n: HostNode, write: boolean): number;
+}
+
+interface Entry {
+  tree: number;
+  node: HostNode;
+}
+
+/** A reply: the message (valid until the next request) and a descriptor to attach, or -1. */
+export interface Reply {
+  msg: Buffer;
+  fd: number;
+}
+
+export class GoferServer {
+  /** Ids of nodes the client may name, least recently used first; the trees' roots are ids 1..n and never leave. */
+  private readonly ids = new Map<number, Entry>();
+  private readonly roots: Entry[];
+  private nextId: number;
+  /** The listing READDIR is paging through, so that later pages need not list again. */
+  private listing: { id: number; ents: ReturnType<HostFiles['readdir']> } | null = null;
+  private readonly w = new Writer(MAX_REPLY);
+  /** Requests served, and those refused as malformed (the fuzz test reads them). */
+  served = 0;
+  malformed = 0;
+
+  constructor(private readonly trees: ServedTree[], private readonly maxIds = 65536) {
+    this.roots = trees.map((t, i) => ({ tree: i, node: t.files.root() }));
+    this.nextId = trees.length + 1;
+  }
+
+  handle(msg: Buffer, len: number): Reply {
+    this.served++;
+    this.w.reset().i32(0);
+    let fd = -1;
+    try {
+      if (len > MAX_REQUEST) throw new HostError(EMSGSIZE, 'request too long');
+      const r = new Reader(msg);
+      const op = r.u8();
+      r.u8();
+      r.u16();
+      fd = this.dispatch(op, r);
+    } catch (e) {
+      const errno = e instanceof HostError ? e.errno : e instanceof ProtocolError || e instanceof RangeError ? EINVAL : EIO;
+      if (!(e instanceof HostError)) this.malformed++;
+      this.w.reset().i32(errno);
+    }
+    return { msg: this.w.view(), fd };
+  }
+
+  private entry(id: number): Entry {
+    if (id >= 1 && id <= this.roots.length) return this.roots[id - 1];
+    const e = this.ids.get(id);
+    if (!e) throw new HostError(ENOID, 'unknown node id');
+    this.ids.delete(id);
+    this.ids.set(id, e);
+    return e;
+  }
+
+  private addId(tree: number, node: HostNode): number {
+    while (this.ids.size >= this.maxIds) this.ids.delete(this.ids.keys().next().value as number);
+    let id = this.nextId;
+    while (this.ids.has(id) || id <= this.roots.length) id = id >= 0xffffffff ? this.roots.length + 1 : id + 1;
+    this.nextId = id >= 0xffffffff ? this.roots.length + 1 : id + 1;
+    this.ids.set(id, { tree, node });
+    return id;
+  }
+
+  private writable(tree: number): WritableHostFiles {
+    const f = this.trees[tree].files as Partial<WritableHostFiles> & HostFiles;
+    if (f.writable !== true) throw new HostError(EROFS, 'read-only tree');
+    return f as WritableHostFiles;
+  }
+
+  private name(r: Reader): string {
+    const n = r.str(TARGET_MAX);
+    if (n.length > NAME_MAX) throw new HostError(ENAMETOOLONG, 'name too long');
+    return n;
+  }
+
+  /** A new node's id and attributes, as every creating call replies. */
+  private putNode(tree: number, n: HostNode): void {
+    this.w.u32(this.addId(tree, n)).stat(n.stat);
+  }
+
+  private dispatch(op: number, r: Reader): number {
+    switch (op) {
+      case Op.ROOT: {
+        const t = r.u32();
+        if (t >= this.roots.length) throw new HostError(EINVAL, 'no such tree');
+        const e = this.roots[t];
+        this.w.u32(t + 1).stat(this.trees[t].files.stat(e.node));
+        return -1;
+      }
+      case Op.WALK:
+        this.walk(r);
+        return -1;
+      case Op.STAT: {
+        const e = this.entry(r.u32());
+        this.w.stat(this.trees[e.tree].files.stat(e.node));
+        return -1;
+      }
+      case Op.READDIR:
+        this.readdir(r);
+        return -1;
+      case Op.READLINK: {
+        const e = this.entry(r.u32());
+        const t = this.trees[e.tree].files.readlink(e.node);
+        if (t.length > TARGET_MAX) throw new HostError(ENAMETOOLONG, 'link target too long');
+        this.w.str(t);
+        return -1;
+      }
+      case Op.OPEN: {
+        const e = this.entry(r.u32());
+        const write = r.u8() !== 0;
+        if (write) this.writable(e.tree);
+        return this.trees[e.tree].openFd(e.node, write);
+      }
+      case Op.STATFS: {
+        const t = r.u32();
+        if (t >= this.roots.length) throw new HostError(EINVAL, 'no such tree');
+        const f = this.trees[t].files as Partial<WritableHostFiles>;
+        if (typeof f.statfs !== 'function') throw new HostError(ENOSYS, 'statfs of a read-only tree');
+        this.w.statfs(f.statfs());
+        return -1;
+      }
+      default:
+        this.write(op, r);
+        return -1;
+    }
+  }
+
+  private walk(r: Reader): void {
+    const start = this.entry(r.u32());
+    const n = r.u16();
+    if (n === 0 || n > MAX_WALK) throw new HostError(EINVAL, 'bad walk length');
+    const names: string[] = [];
+    for (let i = 0; i < n; i++) names.push(this.name(r));
+    const files = this.trees[start.tree].files;
+    const countAt = this.w.len;
+    this.w.u16(0);
+    let cur = start.node;
+    let found = 0;
+    for (const name of names) {
+      // A walk continues only through directories; a missing name ends it (the client sees how far it got).
+      if ((cur.stat.mode & S_IFMT) !== S_IFDIR) break;
+      const next = files.lookup(cur, name);
+      if (!next) break;
+      this.putNode(start.tree, next);
+      found++;
+      cur = next;
+    }
+    this.w.view().writeUInt16LE(found, countAt);
+  }
+
+  private readdir(r: Reader): void {
+    const id = r.u32();
+    const e = this.entry(id);
+    const from = r.u32();
+    const plus = (r.u8() & 1) !== 0;
+    const files = this.trees[e.tree].files;
+    if (from === 0 || !this.listing || this.listing.id !== id) this.listing = { id, ents: files.readdir(e.node) };
+    const ents = this.listing.ents;
+    if (from > ents.length) throw new HostError(EINVAL, 'readdir past the end');
+    this.w.u32(ents.length);
+    const nextAt = this.w.len;
+    this.w.u32(0).u16(0);
+    let i = from;
+    let count = 0;
+    for (; i < ents.length && count < 0xffff; i++) {
+      if (this.w.len + STAT_SIZE + 300 > MAX_REPLY) break;
+      const d = ents[i];
+      this.w.u64(d.ino).u8(d.type).str(d.name);
+      if (plus) {
+        let n: HostNode | null = null;
+        try {
+          n = files.lookup(e.node, d.name);
+        } catch {
+          // Gone or unreadable since the listing: the client looks it up itself if it needs it.
+        }
+        if (n) {
+          this.w.u8(1);
+          this.putNode(e.tree, n);
+        } else this.w.u8(0);
+      }
+      count++;
+    }
+    this.w.view().writeUInt32LE(i, nextAt);
+    this.w.view().writeUInt16LE(count, nextAt + 4);
+    if (i >= ents.length) this.listing = null;
+  }
+
+  private time(r: Reader): HostTime {
+    const kind = r.u8();
+    const v = r.i64();
+    return kind === T_NOW ? 'now' : kind === T_OMIT ? 'omit' : v;
+  }
+
+  /** Two nodes must be of one tree (a link or rename between trees is EXDEV, as between host mounts). */
+  private sameTree(a: Entry, b: Entry): void {
+    if (a.tree !== b.tree) throw new HostError(EXDEV, 'across trees');
+  }
+
+  private write(op: number, r: Reader): void {
+    switch (op) {
+      case Op.CREATE:
+      case Op.MKDIR: {
+        const d = this.entry(r.u32());
+        const name = this.name(r);
+        const mode = r.u32();
+        const owner = { uid: r.i32(), gid: r.i32() };
+        const f = this.writable(d.tree);
+        this.putNode(d.tree, op === Op.CREATE ? f.create(d.node, name, mode, owner) : f.mkdir(d.node, name, mode, owner));
+        return;
+      }
+      case Op.SYMLINK: {
+        const d = this.entry(r.u32());
+        const name = this.name(r);
+        const target = r.str(TARGET_MAX);
+        const owner = { uid: r.i32(), gid: r.i32() };
+        this.putNode(d.tree, this.writable(d.tree).symlink(d.node, name, target, owner));
+        return;
+      }
+      case Op.MKNOD: {
+        const d = this.entry(r.u32());
+        const name = this.name(r);
+        const mode = r.u32();
+        const rdev = r.u64();
+        const owner = { uid: r.i32(), gid: r.i32() };
+        this.putNode(d.tree, this.writable(d.tree).mknod(d.node, name, mode, rdev, owner));
+        return;
+      }
+      case Op.LINK: {
+        const t = this.entry(r.u32());
+        const d = this.entry(r.u32());
+        const name = this.name(r);
+        this.sameTree(t, d);
+        this.putNode(d.tree, this.writable(d.tree).link(t.node, d.node, name));
+        return;
+      }
+      case Op.UNLINK: {
+        const d = this.entry(r.u32());
+        const name = this.name(r);
+        const isDir = r.u8() !== 0;
+        this.writable(d.tree).unlink(d.node, name, isDir);
+        return;
+      }
+      case Op.RENAME: {
+        const od = this.entry(r.u32());
+        const on = this.name(r);
+        const nd = this.entry(r.u32());
+        const nn = this.name(r);
+        const flags = r.u32();
+        this.sameTree(od, nd);
+        this.writable(od.tree).rename(od.node, on, nd.node, nn, flags);
+        return;
+      }
+      case Op.SETATTR: {
+        const e = this.entry(r.u32());
+        const mask = r.u8();
+        const mode = r.u32();
+        const uid = r.i32();
+        const gid = r.i32();
+        const size = r.u64();
+        const atime = this.time(r);
+        const mtime = this.time(r);
+        const a: HostSetAttr = {};
+        if (mask & SA_MODE) a.mode = mode & 0o7777;
+        if (mask & SA_OWNER) Object.assign(a, { uid, gid });
+        if (mask & SA_SIZE) a.size = size;
+        if (mask & SA_ATIME) a.atime = atime;
+        if (mask & SA_MTIME) a.mtime = mtime;
+        this.w.stat(this.writable(e.tree).setattr(e.node, a));
+        return;
+      }
+      case Op.PWRITE: {
+        const e = this.entry(r.u32());
+        const off = r.u64();
+        const data = r.bytes(MAX_REQUEST);
+        this.w.u32(this.writable(e.tree).pwrite(e.node, data, off));
+        return;
+      }
+      case Op.FSYNC: {
+        const e = this.entry(r.u32());
+        this.writable(e.tree).fsync(e.node, r.u8() !== 0);
+        return;
+      }
+      case Op.FALLOCATE: {
+        const e = this.entry(r.u32());
+        const mode = r.u32();
+        const off = r.u64();
+        const len = r.u64();
+        this.writable(e.tree).fallocate(e.node, mode, off, len);
+        return;
+      }
+      case Op.GETXATTR: {
+        const e = this.entry(r.u32());
+        const v = this.writable(e.tree).getxattr(e.node, r.str(NAME_MAX));
+        if (v.length > XATTR_MAX) throw new HostError(EMSGSIZE, 'xattr too long');
+        this.w.bytes(v);
+        return;
+      }
+      case Op.SETXATTR: {
+        const e = this.entry(r.u32());
+        const name = r.str(NAME_MAX);
+        const value = r.bytes(XATTR_MAX);
+        this.writable(e.tree).setxattr(e.node, name, value, r.u32());
+        return;
+      }
+      case Op.LISTXATTR: {
+        const e = this.entry(r.u32());
+        const names = this.writable(e.tree).listxattr(e.node);
+        this.w.u32(names.length);
+        for (const n of names) {
+          if (this.w.len + n.length + 2 > MAX_REPLY) throw new HostError(EMSGSIZE, 'xattr list too long');
+          this.w.str(n);
+        }
+        return;
+      }
+      case Op.REMOVEXATTR: {
+        const e = this.entry(r.u32());
+        this.writable(e.tree).removexattr(e.node, r.str(NAME_MAX));
+        return;
+      }
+      default:
+        throw new HostError(ENOSYS, `unknown op ${op}`);
+    }
+  }
+
+  /** Ids held now (tests check the bound with it). */
+  idsHeld(): number {
+    return this.ids.size;
+  }
+}

@@ -1,0 +1,161 @@
+// The runtime's side of the Sentry's confinement (docs/SECURITY.md): start
+// the Sentry in its namespaces, write its ID maps, take the host from it when
+// it asks, pass signals on, and report how it ended. Node cannot unshare
+// a user or mount namespace itself (it has threads from its start), so the
+// namespaces come from util-linux: setpriv (the Sentry dies with us),
+// unshare (the namespaces), setpriv again (no capabilities, no_new_privs)
+// before Node starts; the root is taken away later by nsenter and perl
+// (essential on Debian), from outside, so that the Sentry never holds a
+// capability on any of its threads.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as tty from 'node:tty';
+import { execFile, spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { CONFINE_FD_ENV } from './confine';
+
+const SENTRY_FD = 3;
+const CAP_SETGID = 6;
+const CAP_SETUID = 7;
+const SIGSYS = 31;
+
+/**
+ * Runs in the new namespaces as uid 0 of them, before Node: wait for the ID
+ * maps, then drop every capability for good and start the Sentry (the
+ * parent-death signal again: gaining and dropping capabilities cleared it).
+ */
+const START = 'echo maps >&3; read r <&3; [ "$r" = ok ] || exit 125; '
+  + 'exec setpriv --securebits=+noroot,+noroot_locked,+no_setuid_fixup,+no_setuid_fixup_locked,+keep_caps_locked '
+  + '--bounding-set=-all --inh-caps=-all --ambient-caps=-all --nnp --pdeathsig KILL -- "$@"';
+
+/**
+ * Run by nsenter in the Sentry's namespaces (it has their capabilities):
+ * an empty tmpfs with a PID-only proc in it, read-only, becomes the root
+ * (pivot_root(".", ".") stacks the old root on the new one; detaching it
+ * leaves the new one alone). String arguments are variables: perl's
+ * syscall() wants writable buffers.
+ */
+const PIVOT = `sub ok { my ($r, $w) = @_; die "$w: $!\\n" if $r < 0 }
+my ($src, $tmp, $type, $opt, $pd, $proc, $popt, $dot) = ("tsvisor-root", "/tmp", "tmpfs", "size=16k,nr_inodes=16,mode=0555", "/tmp/proc", "proc", "subset=pid", ".");
+ok(syscall(165, $src, $tmp, $type, 14, $opt), "mount the empty root");
+mkdir($pd, 0555) or die "mkdir /proc: $!\\n";
+ok(syscall(165, $proc, $pd, $proc, 14, $popt), "mount /proc");
+ok(syscall(165, 0, $tmp, 0, 47, 0), "remount the root read-only");
+chdir($tmp) or die "chdir: $!\\n";
+ok(syscall(155, $dot, $dot), "pivot_root");
+ok(syscall(166, $dot, 2), "detach the host root");`;
+
+export interface ConfineOptions {
+  /** A new, empty network namespace (--network none); else the one the runtime is in. */
+  newNetns: boolean;
+  /** The caller's soft RLIMIT_NOFILE, handed on (the Sentry's parent is outside its PID namespace). */
+  nofileEnv: [string, string] | null;
+}
+
+function hasCap(cap: number): boolean {
+  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'latin1'));
+  return !!m && ((BigInt(`0x${m[1]}`) >> BigInt(cap)) & 1n) === 1n;
+}
+
+/**
+ * The ID maps: with CAP_SETUID/CAP_SETGID, the identity of every id our own
+ * user namespace has (root's whole range on a plain host, the one id inside
+ * an `unshare -Ur`); without, the caller alone, as root of the new namespace.
+ */
+function writeIdMaps(pid: number): void {
+  for (const [kind, cap, own] of [['uid', CAP_SETUID, process.geteuid!()], ['gid', CAP_SETGID, process.getegid!()]] as const) {
+    let map: string;
+    if (hasCap(cap)) {
+      map = fs.readFileSync(`/proc/self/${kind}_map`, 'latin1').trim().split('\n').map((l) => l.trim().split(/\s+/))
+        .filter((f) => f.length === 3).map(([inner, , count]) => `${inner} ${inner} ${count}`).join('\n');
+    } else {
+      if (kind === 'gid') fs.writeFileSync(`/proc/${pid}/setgroups`, 'deny');
+      map = `0 ${own} 1`;
+    }
+    if (!map) throw new Error(`this user namespace maps no ${kind}s`);
+    fs.writeFileSync(`/proc/${pid}/${kind}_map`, map + '\n');
+  }
+}
+
+/** The Sentry's host pid: the one child of unshare. */
+function sentryPid(unsharePid: number): number {
+  const kids = fs.readFileSync(`/proc/${unsharePid}/task/${unsharePid}/children`, 'latin1').trim().split(/\s+/).filter(Boolean);
+  if (kids.length !== 1) throw new Error('the Sentry process is not there');
+  return Number(kids[0]);
+}
+
+/** Start `node ARGS` as the confined Sentry and end this process as it ends. */
+export function runConfined(nodeArgs: string[], opts: ConfineOptions, forward: NodeJS.Signals[]): void {
+  const env: NodeJS.ProcessEnv = { ...process.env, [CONFINE_FD_ENV]: String(SENTRY_FD) };
+  if (opts.nofileEnv) env[opts.nofileEnv[0]] = opts.nofileEnv[1];
+  const unshare = ['unshare', '--user', '--mount', '--pid', '--fork', '--kill-child=SIGKILL', '--ipc', '--uts', '--mount-proc', ...(opts.newNetns ? ['--net'] : [])];
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...unshare, '--', '/bin/sh', '-c', START, 'tsvisor-sentry', process.execPath, ...nodeArgs], {
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env,
+  });
+  let sentry = 0;
+  let confined = false;
+  const sock = child.stdio[SENTRY_FD] as Socket;
+  let text = '';
+  const reply = (s: string): void => void sock.write(s + '\n');
+  sock.setEncoding('utf8');
+  sock.on('error', () => undefined);
+  sock.on('data', (c: string) => {
+    text += c;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n')) {
+      const line = text.slice(0, i);
+      text = text.slice(i + 1);
+      if (line === 'maps') {
+        try {
+          writeIdMaps(child.pid!);
+          reply('ok');
+        } catch (e) {
+          process.stderr.write(`tsvisor: cannot map the Sentry's user namespace: ${(e as Error).message}\n`);
+          reply('error');
+        }
+      } else if (line === 'pivot') {
+        try {
+          sentry = sentryPid(child.pid!);
+        } catch (e) {
+          reply(`error: ${(e as Error).message}`);
+          continue;
+        }
+        execFile('nsenter', ['-t', String(sentry), '-U', '-m', '-p', '--preserve-credentials', '--', 'perl', '-e', PIVOT], (err, _out, errText) => {
+          reply(err ? `cannot take the host root away: ${(errText || err.message).trim()}` : 'ok');
+        });
+      } else if (line === 'confined') {
+        confined = true;
+      }
+    }
+  });
+  // Signals meant for the sandbox reach the Sentry (init of its PID namespace: it has handlers).
+  // Those a terminal raises already reach it in our process group.
+  const onTty = tty.isatty(0);
+  for (const name of forward) {
+    process.on(name, () => {
+      if (onTty && (name === 'SIGINT' || name === 'SIGQUIT' || name === 'SIGWINCH')) return;
+      if (sentry) {
+        try {
+          process.kill(sentry, name);
+        } catch {
+          // gone already: its exit is on its way
+        }
+      }
+    });
+  }
+  child.on('error', (e) => {
+    process.stderr.write(`tsvisor: cannot start the confined Sentry (util-linux's setpriv and unshare are needed; --no-confine runs without): ${e.message}\n`);
+    process.exit(125);
+  });
+  child.on('exit', (code, sig) => {
+    if (sig === 'SIGSYS') {
+      process.stderr.write(`tsvisor: the Sentry was killed by its seccomp filter: it made a host system call outside its allowlist${confined ? '' : ' (during start-up)'}; the kernel log names it (dmesg: type=1326 ... syscall=N)\n`);
+      process.exit(128 + SIGSYS);
+    }
+    if (sig) {
+      process.stderr.write(`tsvisor: the Sentry died of ${sig}\n`);
+      process.exit(128 + os.constants.signals[sig]);
+    }
+    process.exit(code ?? 125);
+  });
+}

@@ -1,0 +1,229 @@
+'use strict';
+// confine: `tsvisor do --confine` runs the Sentry as a confined child
+// (docs/SECURITY.md). Read from the host's side: its /proc/PID/status (no
+// capability on any thread, no_new_privs, a seccomp filter), its namespaces,
+// its descriptors; the "compromised Sentry" drill (each escape refused, or
+// the Sentry killed by its filter and the runtime saying so); and that it
+// dies with its runtime.
+
+const assert = require('node:assert');
+const childProcess = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+const { test } = require('node:test');
+const h = require('../lib/harness');
+
+const CONFINE = ['--confine'];
+
+function children(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function comm(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'latin1').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** The confined Sentry below a runtime: the node process that unshare forked. */
+function sentryOf(runtime) {
+  for (const u of children(runtime)) {
+    if (comm(u) !== 'unshare') continue;
+    for (const s of children(u)) if (comm(s) === 'node' || comm(s).startsWith('tsvisor')) return s;
+  }
+  return 0;
+}
+
+/** Start a long-running confined sandbox in its own process group; resolves once the program inside runs. */
+async function startConfined(t, flags = []) {
+  const child = childProcess.spawn(process.execPath, h.sandboxArgs(['/bin/sh', '-c', 'echo ready; exec sleep 60'], { flags: [...CONFINE, ...flags] }), {
+    cwd: h.ROOT, env: h.sentryEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+  });
+  t.after(() => {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  });
+  let err = '';
+  child.stderr.on('data', (c) => (err += c));
+  await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c) => {
+      out += c;
+      if (out.includes('ready')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`the sandbox ended (${code}) before it ran: ${err}`)));
+  });
+  let sentry = 0;
+  for (let i = 0; i < 100 && !sentry; i++) {
+    sentry = sentryOf(child.pid);
+    if (!sentry) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(sentry, 'the confined Sentry process is found below its runtime');
+  return { child, sentry };
+}
+
+function field(status, name) {
+  const m = new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status);
+  return m ? m[1].trim() : null;
+}
+
+test('the confined Sentry: no capabilities on any thread, no_new_privs, a seccomp filter, its own namespaces', async (t) => {
+  const { sentry } = await startConfined(t);
+  const status = fs.readFileSync(`/proc/${sentry}/status`, 'latin1');
+  assert.strictEqual(field(status, 'NoNewPrivs'), '1');
+  assert.strictEqual(field(status, 'Seccomp'), '2');
+  const tasks = fs.readdirSync(`/proc/${sentry}/task`);
+  assert.ok(tasks.length > 1, 'Node has threads');
+  for (const tid of tasks) {
+    const s = fs.readFileSync(`/proc/${sentry}/task/${tid}/status`, 'latin1');
+    for (const set of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) assert.strictEqual(BigInt(`0x${field(s, set)}`), 0n, `thread ${tid} ${set}`);
+    assert.strictEqual(field(s, 'Seccomp'), '2', `thread ${tid} is under the filter`);
+  }
+  for (const ns of ['user', 'mnt', 'pid', 'ipc', 'uts']) {
+    assert.notStrictEqual(fs.readlinkSync(`/proc/${sentry}/ns/${ns}`), fs.readlinkSync(`/proc/self/ns/${ns}`), `${ns} namespace`);
+  }
+  // The sandbox's own stack: the Sentry stays in the host's network namespace (the NAT's host sockets are made there).
+  assert.strictEqual(fs.readlinkSync(`/proc/${sentry}/ns/net`), fs.readlinkSync('/proc/self/ns/net'));
+  // Its root: an empty read-only directory (seen through its own /proc/PID/root).
+  const root = fs.readdirSync(`/proc/${sentry}/root`);
+  assert.deepStrictEqual(root, ['proc']);
+  assert.throws(() => fs.statSync(`/proc/${sentry}/root/etc`), { code: 'ENOENT' });
+  assert.strictEqual(fs.readlinkSync(`/proc/${sentry}/cwd`), '/');
+});
+
+test('the confined Sentry holds only sockets, pipes, anonymous inodes, the memory file and read-only descriptors of the tree it serves', async (t) => {
+  const { sentry } = await startConfined(t);
+  const unexpected = [];
+  let served = 0;
+  for (const fd of fs.readdirSync(`/proc/${sentry}/fd`)) {
+    let target;
+    try {
+      target = fs.readlinkSync(`/proc/${sentry}/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    if (/^(socket|pipe):\[\d+\]$/.test(target) || target.startsWith('anon_inode:') || target.startsWith('/memfd:')) continue;
+    // The host tree it serves from the root's descriptor, until the Gofer does
+    // (docs/SECURITY.md, "Not covered"): read-only or O_PATH, never writable.
+    const flags = parseInt(/^flags:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/${sentry}/fdinfo/${fd}`, 'latin1'))[1], 8);
+    if ((flags & 3) === 0) {
+      served++;
+      continue;
+    }
+    unexpected.push(`${fd} -> ${target} (flags ${flags.toString(8)})`);
+  }
+  assert.deepStrictEqual(unexpected, []);
+  assert.ok(served > 0, 'the host tree is reached through descriptors it holds');
+});
+
+test('with --network none the Sentry is in a network namespace of its own', async (t) => {
+  const { sentry } = await startConfined(t, ['--network', 'none']);
+  assert.notStrictEqual(fs.readlinkSync(`/proc/${sentry}/ns/net`), fs.readlinkSync('/proc/self/ns/net'));
+});
+
+test('the confined Sentry dies when its runtime is SIGKILLed, and its stubs with it', async (t) => {
+  const { child, sentry } = await startConfined(t);
+  const stubs = children(sentry);
+  assert.ok(stubs.length > 0, 'the Sentry has stub processes');
+  process.kill(child.pid, 'SIGKILL');
+  const alive = (pid) => {
+    try {
+      const st = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+      return !/^\d+ \(.*\) [ZX] /.test(st);
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 200 && (alive(sentry) || stubs.some(alive)); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(!alive(sentry), 'the Sentry is gone');
+  assert.deepStrictEqual(stubs.filter(alive), [], 'no stub survives');
+});
+
+function drill(step, env = {}) {
+  return childProcess.spawnSync(process.execPath, h.sandboxArgs(['/bin/echo', 'the sandbox ran'], { flags: [...CONFINE, '--confine-drill', step] }), {
+    cwd: h.ROOT, env: { ...h.sentryEnv(), TSVISOR_CONFINE_DRILL: '1', ...env }, encoding: 'utf8', timeout: 120000, killSignal: 'SIGKILL',
+  });
+}
+
+test('drill: the confined Sentry cannot open /etc/shadow (its root is empty)', () => {
+  const r = drill('open');
+  assert.match(r.stderr, /confine drill: open \/etc\/shadow: refused \(errno 2\)/);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /the sandbox ran/);
+});
+
+test('drill: the confined Sentry cannot connect to a host Unix socket', async (t) => {
+  const dir = h.tmpDir('tsvisor-confine-');
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const sock = path.join(dir, 'host.sock');
+  let connections = 0;
+  const server = net.createServer((c) => {
+    connections++;
+    c.destroy();
+  });
+  await new Promise((r) => server.listen(sock, r));
+  t.after(() => server.close());
+  const r = await new Promise((resolve) => {
+    const c = childProcess.spawn(process.execPath, h.sandboxArgs(['/bin/true'], { flags: [...CONFINE, '--confine-drill', 'connect'] }), {
+      cwd: h.ROOT, env: { ...h.sentryEnv(), TSVISOR_CONFINE_DRILL: '1', TSVISOR_CONFINE_DRILL_SOCKET: sock }, stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    c.stderr.on('data', (d) => (err += d));
+    c.on('exit', (status) => resolve({ status, stderr: err }));
+  });
+  assert.match(r.stderr, new RegExp(`connect ${sock.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: refused \\(errno 2\\)`));
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.strictEqual(connections, 0);
+});
+
+for (const [step, what] of [['exec', 'execve a host program'], ['ptrace', 'ptrace a host process']]) {
+  test(`drill: the confined Sentry cannot ${what}: its filter kills it and the runtime says so`, () => {
+    const r = drill(step, { TSVISOR_CONFINE_DRILL_PID: String(process.pid) });
+    assert.match(r.stderr, new RegExp(`confine drill: ${step === 'exec' ? 'execve' : 'ptrace'}.*: trying`));
+    assert.doesNotMatch(r.stderr, /SUCCEEDED/);
+    assert.match(r.stderr, /the Sentry was killed by its seccomp filter/);
+    assert.strictEqual(r.status, 128 + 31);
+    assert.doesNotMatch(r.stdout, /the sandbox ran/);
+  });
+}
+
+test('the drill is refused without both its variable and its flag', () => {
+  const r = childProcess.spawnSync(process.execPath, h.sandboxArgs(['/bin/true'], { flags: [...CONFINE, '--confine-drill', 'open'] }), {
+    cwd: h.ROOT, env: h.sentryEnv(), encoding: 'utf8', timeout: 60000,
+  });
+  assert.notStrictEqual(r.status, 0);
+  assert.match(r.stderr, /--confine-drill is a test switch/);
+});
+
+test('exit statuses pass through the confined Sentry', () => {
+  const r = h.runSandbox(['/bin/sh', '-c', 'echo out; echo err >&2; exit 7'], { flags: CONFINE });
+  assert.strictEqual(r.status, 7, r.stderr);
+  assert.strictEqual(r.stdout, 'out\n');
+  assert.match(r.stderr, /^err$/m);
+});
+
+test('rootless: an unprivileged user runs a confined sandbox', (t) => {
+  if (!h.which('setpriv')) return t.skip('no setpriv');
+  // The repository must be readable by nobody for this; skip where it is not.
+  try {
+    childProcess.execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', 'test', '-r', path.join(h.ROOT, 'bin', 'tsvisor.js')]);
+  } catch {
+    return t.skip('the repository is not readable by nobody');
+  }
+  const r = childProcess.spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath,
+    ...h.sandboxArgs(['/bin/sh', '-c', 'echo rootless $(cat /etc/hostname)'], { flags: CONFINE })], {
+    cwd: '/', env: { ...h.sentryEnv(), HOME: '/' }, encoding: 'utf8', timeout: 120000, killSignal: 'SIGKILL',
+  });
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.strictEqual(r.stdout, 'rootless tsvisor\n');
+});
