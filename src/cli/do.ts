@@ -7,6 +7,7 @@ import { Errno, errnoName } from '../abi/errno';
 import { parseSize } from '../abi/accounting';
 import { type PlatformName, PLATFORM_ENV, Sandbox } from '../sandbox/sandbox';
 import { CALLER_NOFILE_ENV } from '../host/hostinfo';
+import { GOFER_ENV } from '../gofer/start';
 import { fail } from './fail';
 import { parseVolumes } from './volume';
 import type { NetworkMode } from '../kernel/netinfo';
@@ -70,7 +71,7 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
     return;
   }
   const env = mergeEnv(
-    Object.entries(process.env).filter(([k]) => k !== CALLER_NOFILE_ENV && k !== PLATFORM_ENV && !k.startsWith(DRILL_ENV) && k !== CONFINE_ENV).map(([k, v]) => `${k}=${v}`),
+    Object.entries(process.env).filter(([k]) => k !== CALLER_NOFILE_ENV && k !== PLATFORM_ENV && k !== GOFER_ENV && !k.startsWith(DRILL_ENV) && k !== CONFINE_ENV).map(([k, v]) => `${k}=${v}`),
     a.env,
   );
   // Like `runsc do`: with the host's root, the command starts where the caller is.

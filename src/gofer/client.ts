@@ -3,16 +3,18 @@
 // block on the socket (the Sentry's handlers are synchronous).
 //
 // Round trips are what a Gofer costs, so the client keeps:
-//  - per directory, the children it has seen (from READDIR, which returns
-//    every entry's attributes and id in the same reply, and from WALK), each
-//    trusted for ttlMs after the Gofer reported it: `ls -l`, `find` and
-//    `tar` stat what they just listed without asking again. Only positive
+//  - per directory, its last listing and the children it has seen (from
+//    READDIR with attributes, and from WALK and LOOKUP), each trusted for ttlMs (fsimpl/hostfs's
+//    revalidation interval, 1 s) after the Gofer reported it. Only positive
 //    entries are kept: a name that was absent is asked for every time, so a
 //    file added on the host is seen at once; one removed or replaced is seen
 //    within ttlMs (plus fsimpl/hostfs's own revalidation interval). The
 //    entries kept are bounded (least recently listed directories lose theirs);
-//  - a directory asked for several missing children in a row is listed
-//    whole (one READDIR for the lookups of `git status`'s lstats);
+//  - lookups of names of a fresh listing in the listing's order (`ls -l`,
+//    `tar`, `du` stat what they list) are batched: one LOOKUP for the next
+//    32, 128, then 256 names;
+//  - a directory asked for several missing children without a listing is
+//    listed whole with attributes (the lstats of `git status`);
 //  - read descriptors donated by the Gofer (OPEN), in two bounded LRUs as
 //    host/hosttree.ts keeps its own, so file data never passes the Gofer;
 //  - symlink targets (a target never changes: a new one is a new inode).
@@ -53,7 +55,13 @@ class ClientNode implements HostNode {
   /** When the Gofer last reported this node (performance.now()). */
   seenAt = performance.now();
   children: Map<string, ClientNode> | null = null;
+  /** The directory's last listing (READDIR), when, and its names' positions (made at the first lookup that needs them). */
+  listing: HostDirent[] | null = null;
   listedAt = -Infinity;
+  listingIndex: Map<string, number> | null = null;
+  /** Where the last batch of lookups in the listing ended, and how many names the next sequential batch takes. */
+  seqEnd = 0;
+  window = 1;
   misses = 0;
   link: string | null = null;
   fd = -1;
@@ -176,7 +184,7 @@ export class GoferClient implements HostFiles {
 
   constructor(protected readonly conn: GoferConnection, readonly treeIndex: number, limits: Partial<GoferClientLimits>) {
     const revalidate = Number(process.env.TSVISOR_HOST_REVALIDATE_MS ?? 1000);
-    this.lim = { ttlMs: Math.min(250, revalidate), entries: 65536, readFds: 128, pinnedReadFds: 1024, ...limits };
+    this.lim = { ttlMs: revalidate, entries: 65536, readFds: 128, pinnedReadFds: 1024, ...limits };
     this.reads = new FdLru(Math.max(1, this.lim.readFds));
     this.pinnedReads = new FdLru(Math.max(1, this.lim.pinnedReadFds));
     conn.begin(Op.ROOT).u32(treeIndex);
@@ -263,8 +271,10 @@ export class GoferClient implements HostFiles {
   }
 
   private forget(dir: ClientNode): void {
-    if (!dir.children) return;
-    this.entries -= dir.children.size;
+    if (dir.listing) this.entries -= dir.listing.length;
+    if (dir.children) this.entries -= dir.children.size;
+    dir.listing = null;
+    dir.listingIndex = null;
     dir.children = null;
     dir.listedAt = -Infinity;
     this.listed.delete(dir);
@@ -300,8 +310,11 @@ export class GoferClient implements HostFiles {
     const now = performance.now();
     const known = d.children?.get(name);
     if (known && now - known.seenAt < this.lim.ttlMs) return known;
-    // Several lookups in a directory not listed lately: list it (with attributes) once instead.
-    if (!known && ++d.misses >= 3 && now - d.listedAt >= this.lim.ttlMs && (d.stat.mode & S_IFMT) === S_IFDIR) {
+    if (d.listing && now - d.listedAt < this.lim.ttlMs) {
+      const i = (d.listingIndex ??= new Map(d.listing.map((e, k) => [e.name, k]))).get(name);
+      if (i !== undefined) return this.lookupListed(d, d.listing, i, name);
+    } else if (!known && ++d.misses >= 3 && (d.stat.mode & S_IFMT) === S_IFDIR) {
+      // Several lookups in a directory not listed lately (git status's lstats): list it with attributes once.
       d.misses = 0;
       this.readdirPlus(d);
       const c = d.children?.get(name);
@@ -316,6 +329,35 @@ export class GoferClient implements HostFiles {
     return this.child(d, name, id, r.stat());
   }
 
+  /**
+   * A name of the directory's fresh listing, at index i: looked up with the
+   * names after it in one LOOKUP, more of them each time the lookups follow
+   * the listing's order (ls -l, tar, du stat what they list in that order),
+   * one at a time otherwise (find looks up only the subdirectories).
+   */
+  private lookupListed(d: ClientNode, listing: HostDirent[], i: number, name: string): HostNode | null {
+    // In order from the listing's start or from the last batch's end: a bigger batch (32, 128, 256).
+    d.window = i === d.seqEnd ? Math.min(Math.max(d.window * 4, 32), MAX_WALK) : 1;
+    const names = listing.slice(i, i + d.window).map((e) => e.name);
+    d.seqEnd = i + names.length;
+    const { r } = this.callOn(d, Op.LOOKUP, (w) => {
+      w.u16(names.length);
+      for (const n of names) w.str(n);
+    });
+    let hit: ClientNode | null = null;
+    for (let k = r.u16(); k > 0; k--) {
+      const at = names.length - k;
+      if (r.u8() !== 1) {
+        if (d.children?.delete(names[at])) this.entries--;
+        continue;
+      }
+      const id = r.u32();
+      const c = this.child(d, names[at], id, r.stat());
+      if (at === 0) hit = c;
+    }
+    return hit;
+  }
+
   stat(n: HostNode): HostStat {
     const o = this.own(n);
     const { r } = this.callOn(o, Op.STAT, () => {});
@@ -324,13 +366,18 @@ export class GoferClient implements HostFiles {
     return o.stat;
   }
 
-  private readdirPlus(d: ClientNode): HostDirent[] {
+  /**
+   * READDIR with every entry's id and attributes (plus), or those of the
+   * subdirectories only (a walk goes on into them: find, ls -R, du), kept
+   * as the directory's children.
+   */
+  private readdirPlus(d: ClientNode, plus = true): HostDirent[] {
     const out: HostDirent[] = [];
     const fresh = new Map<string, ClientNode>();
     let from = 0;
     for (;;) {
       const at = from;
-      const { r } = this.callOn(d, Op.READDIR, (w) => w.u32(at).u8(1));
+      const { r } = this.callOn(d, Op.READDIR, (w) => w.u32(at).u8(plus ? 1 : 2));
       const total = r.u32();
       const next = r.u32();
       const count = r.u16();
@@ -348,19 +395,30 @@ export class GoferClient implements HostFiles {
       from = next;
     }
     // The listing is the directory now: names it lacks are gone.
-    if (d.children) {
+    if (plus && d.children) {
       this.entries -= d.children.size;
       this.entries += fresh.size;
       d.children = fresh;
       this.listed.delete(d);
       this.listed.add(d);
     }
+    // Kept for lookupListed, counted with the entries (a least recently listed directory loses both).
+    if (d.listing) this.entries -= d.listing.length;
+    d.listing = out;
+    d.listingIndex = null;
+    this.entries += out.length;
+    this.listed.delete(d);
+    this.listed.add(d);
+    this.trim();
     d.listedAt = performance.now();
+    d.seqEnd = 0;
+    d.window = 1;
     return out;
   }
 
+  /** A listing with the subdirectories' attributes: the other names' come later, in batches, when looked up (see lookupListed). */
   readdir(dir: HostNode): HostDirent[] {
-    return this.readdirPlus(this.own(dir));
+    return this.readdirPlus(this.own(dir), false);
   }
 
   readlink(n: HostNode): string {
@@ -420,8 +478,9 @@ export class GoferClient implements HostFiles {
   }
 
   /** What the client holds now (--stats; tests check the bounds with it). */
-  held(): { entries: number; read: number; pinnedRead: number; roundTrips: number } {
-    return { entries: this.entries, read: this.reads.size, pinnedRead: this.pinnedReads.size, roundTrips: this.conn.roundTrips };
+  held(): { path: number; entries: number; read: number; pinnedRead: number; roundTrips: number } {
+    // No path descriptors on this side: the Gofer holds them.
+    return { path: 0, entries: this.entries, read: this.reads.size, pinnedRead: this.pinnedReads.size, roundTrips: this.conn.roundTrips };
   }
 
   /** A node a creating call returned: remembered under its directory. */

@@ -25,6 +25,7 @@ export const enum Op {
   READDIR = 4,
   READLINK = 5,
   OPEN = 6,
+  LOOKUP = 7,
   CREATE = 10,
   MKDIR = 11,
   SYMLINK = 12,

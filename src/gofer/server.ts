@@ -13,6 +13,7 @@ import {
 
 const EINVAL = 22;
 const EIO = 5;
+const ESTALE = 116;
 const EROFS = 30;
 const EXDEV = 18;
 const ENOSYS = 38;
@@ -20,6 +21,7 @@ const EMSGSIZE = 90;
 const ENAMETOOLONG = 36;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
+const DT_DIR = 4;
 
 /** A tree the Gofer serves, and how it gives out a descriptor of one of its files. */
 export interface ServedTree {
@@ -122,6 +124,9 @@ export class GoferServer {
       case Op.WALK:
         this.walk(r);
         return -1;
+      case Op.LOOKUP:
+        this.lookupMany(r);
+        return -1;
       case Op.STAT: {
         const e = this.entry(r.u32());
         this.w.stat(this.trees[e.tree].files.stat(e.node));
@@ -180,11 +185,37 @@ export class GoferServer {
     this.w.view().writeUInt16LE(found, countAt);
   }
 
+  /** Several names of one directory (siblings, not a path): each found or not, with its id and attributes. */
+  private lookupMany(r: Reader): void {
+    const d = this.entry(r.u32());
+    const n = r.u16();
+    if (n === 0 || n > MAX_WALK) throw new HostError(EINVAL, 'bad lookup count');
+    const names: string[] = [];
+    for (let i = 0; i < n; i++) names.push(this.name(r));
+    const files = this.trees[d.tree].files;
+    this.w.u16(n);
+    for (const name of names) {
+      let c: HostNode | null = null;
+      try {
+        c = files.lookup(d.node, name);
+      } catch (e) {
+        // One bad name fails the request (a Sentry bug or attack); host errors on one name leave it out.
+        if (!(e instanceof HostError) || e.errno === EINVAL || e.errno === ESTALE) throw e;
+      }
+      if (c) {
+        this.w.u8(1);
+        this.putNode(d.tree, c);
+      } else this.w.u8(0);
+    }
+  }
+
   private readdir(r: Reader): void {
     const id = r.u32();
     const e = this.entry(id);
     const from = r.u32();
-    const plus = (r.u8() & 1) !== 0;
+    const flags = r.u8();
+    // 1: every entry's id and attributes; 2: those of subdirectories (and of entries of unknown type) only.
+    const plus = (flags & 3) !== 0;
     const files = this.trees[e.tree].files;
     if (from === 0 || !this.listing || this.listing.id !== id) this.listing = { id, ents: files.readdir(e.node) };
     const ents = this.listing.ents;
@@ -201,7 +232,7 @@ export class GoferServer {
       if (plus) {
         let n: HostNode | null = null;
         try {
-          n = files.lookup(e.node, d.name);
+          if ((flags & 1) !== 0 || d.type === DT_DIR || d.type === 0) n = files.lookup(e.node, d.name);
         } catch {
           // Gone or unreadable since the listing: the client looks it up itself if it needs it.
         }

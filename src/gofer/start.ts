@@ -16,9 +16,12 @@ export interface GoferTreeSpec {
   writable: boolean;
 }
 
+/** The runtime's own switch (not passed on to the sandboxed program). */
+export const GOFER_ENV = 'TSVISOR_GOFER';
+
 /** Whether the Gofer is asked for: an explicit choice, else TSVISOR_GOFER=1. */
 export function goferWanted(choice: boolean | undefined): boolean {
-  return choice ?? process.env.TSVISOR_GOFER === '1';
+  return choice ?? process.env[GOFER_ENV] === '1';
 }
 
 /**

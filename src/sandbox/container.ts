@@ -122,7 +122,6 @@ export function applyPathRules(vfs: VirtualFilesystem, memfile: FrameSource, mas
   }
 }
 
-/** The host tree at a bind mount's source (a file's: its directory). */
 /** The host files of a bind source: read-only, or writable (written through to the host). */
 type HostFilesOf = (source: string, readonly: boolean) => HostFiles;
 
