@@ -50,7 +50,8 @@ function cgroupParentDirs() {
       if (mine) out.push(sub);
     }
   };
-  for (const ctl of ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'systemd', 'unified']) walk(`/sys/fs/cgroup/${ctl}`, 0, false);
+  // Every hierarchy: the clients make directories in the controllers tsvisor does not use too (blkio, devices, freezer).
+  for (const ctl of fs.readdirSync('/sys/fs/cgroup')) walk(`/sys/fs/cgroup/${ctl}`, 0, false);
   return out;
 }
 

@@ -25,12 +25,14 @@ after(() => {
     const ids = tsv(dir, ['list', '-q']).stdout.split('\n').filter(Boolean);
     for (const id of ids) tsv(dir, ['delete', '--force', id]);
   }
-  for (const d of cgroups) {
+  // Deepest first, then the parents the tests named (tsvisor-test-PID) and tsvisor's default one, if empty.
+  const parents = new Set([...cgroups].map((d) => path.dirname(d)));
+  for (const d of [...cgroups, ...parents]) {
     try {
       for (const p of fs.readFileSync(`${d}/cgroup.procs`, 'utf8').split('\n').filter(Boolean)) process.kill(Number(p), 'SIGKILL');
       fs.rmdirSync(d);
     } catch {
-      // gone already
+      // gone already, or (tsvisor's default parent) another run's containers are in it
     }
   }
 });
