@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { CgroupRecord, CgroupResources } from '../oci/resources';
+import type { MountPlan } from '../oci/plan';
 
 /** Host memory the Sentry may use beyond the application's limit (Node's heap, code, buffers). */
 export const SENTRY_ALLOWANCE = 256 * 1024 * 1024;
@@ -216,6 +217,22 @@ export class HostCgroup {
     if (cpuset && mems !== null) write(cpuset, 'cpuset.mems', mems);
     const pids = this.dir('pids');
     if (pids && res.pids !== null) write(pids, 'pids.max', hostPidsLimit(res.pids));
+  }
+
+  /**
+   * What a mount of type cgroup shows: the container's own cgroup
+   * directories, read-only, as a cgroup namespace shows them under runc (the
+   * container's cgroup as the root). v1: a tmpfs with a read-only bind of
+   * each controller's directory (cpu and cpuacct are separate here); v2: a
+   * read-only bind of the one directory.
+   */
+  viewMounts(m: MountPlan): MountPlan[] {
+    const bind = (destination: string, source: string): MountPlan => ({ ...m, kind: 'bind', destination, source, readonly: true, data: '' });
+    if (this.rec.version === 2) return [bind(m.destination, this.rec.dirs[''])];
+    return [
+      { ...m, kind: 'tmpfs', readonly: false, data: 'mode=755' },
+      ...Object.entries(this.rec.dirs).map(([c, d]) => bind(path.posix.join(m.destination, c), d)),
+    ];
   }
 
   /** Move process pid (0: the caller) into the cgroup. */

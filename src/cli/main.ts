@@ -8,15 +8,20 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
-import { compatibilityMarkdown } from '../syscalls/table';
+import { ociCompatibilityMarkdown } from '../oci/compat';
 import { OCI_VERSION } from '../oci/runtime';
-import { cmdDo, exitCodeOf, type DoFlags } from './do';
+import type { DoFlags } from './do';
 import { fail } from './fail';
 import { featuresJson, listTable, Runtime, writeSpec, type CreateFlags, type ExecFlags } from './oci_commands';
 import type { ExecRequest } from './control';
 import type { CgroupRecord } from '../oci/resources';
 import { RuntimeLog, type LogFormat } from './runtime_log';
 import { forwardTerminalSignals, sandboxInit } from './sandbox_proc';
+
+// The kernel (the syscall table, `do`'s sandbox) is loaded only by the commands
+// that run one: the runtime commands Docker calls several times per container
+// (create, start, state, kill, delete) start faster without evaluating it.
+const lazyDo = () => import('./do');
 import { install, type InstallFlags } from './install';
 import { events, parseInterval, ps, wait } from './observe';
 import { RuntimeError } from './statedir';
@@ -105,10 +110,10 @@ function build(): Command {
     .option('--no-confine', 'run the Sentry in this process with the caller\'s host access (debugging)')
     .addOption(new Option('--confine-drill <step>', 'test switch (needs TSVISOR_CONFINE_DRILL=1): the confined Sentry tries an escape').choices(['open', 'connect', 'exec', 'ptrace']).hideHelp())
     .passThroughOptions()
-    .action((argv: string[], f: DoFlags) => cmdDo(argv, f).catch((e) => fail(`internal error: ${(e as Error).stack ?? e}`, 125)));
+    .action((argv: string[], f: DoFlags) => lazyDo().then(({ cmdDo }) => cmdDo(argv, f)).catch((e) => fail(`internal error: ${(e as Error).stack ?? e}`, 125)));
 
-  program.command('compat').description('print the syscall compatibility table (Markdown)')
-    .action(() => void process.stdout.write(compatibilityMarkdown()));
+  program.command('compat').description('print the syscall compatibility table and the OCI spec fields not honoured (Markdown)')
+    .action(async () => void process.stdout.write((await import('../syscalls/table')).compatibilityMarkdown() + ociCompatibilityMarkdown()));
 
   program.command('spec').description('write a default config.json for a bundle')
     .option('-b, --bundle <dir>', 'the bundle directory', '.')
@@ -177,14 +182,14 @@ function build(): Command {
         process.exit(sig ? 128 + os.constants.signals[sig] : code ?? 0);
       }
       if (f.pidFile) fs.writeFileSync(f.pidFile, String(process.pid));
-      process.exit(exitCodeOf(await rt.exec(id, req)));
+      process.exit((await lazyDo()).exitCodeOf(await rt.exec(id, req)));
     })());
 
   program.command('exec-wait', { hidden: true }).argument('<id>').requiredOption('--request <json>').option('--terminal')
     .action((id: string, f: { request: string; terminal?: boolean }) => act(async (rt) => {
       const req = { ...(JSON.parse(f.request) as ExecRequest), client: process.pid };
       if (f.terminal) forwardTerminalSignals(rt, id);
-      process.exit(exitCodeOf(await rt.exec(id, req)));
+      process.exit((await lazyDo()).exitCodeOf(await rt.exec(id, req)));
     })());
 
   program.command('state').description("print a container's state (OCI state JSON)").argument('<id>')

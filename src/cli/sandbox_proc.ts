@@ -12,13 +12,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { E, Errno } from '../abi/errno';
 import { defaultAction } from '../abi/signals';
-import { Sandbox } from '../sandbox/sandbox';
+import type { Sandbox } from '../sandbox/sandbox';
 import { ControlServer, controlRequest, type ControlReply, type ControlRequest } from './control';
 import * as S from '../abi/signals';
 import type { Runtime } from './oci_commands';
 import { readBundle, sandboxOptions } from './container_spec';
 import { NEW_NETNS } from '../oci/plan';
-import { describeErrno } from './do';
 import type { NetworkMode } from '../kernel/netinfo';
 import type { CgroupRecord } from '../oci/resources';
 import { HostCgroup } from './cgroups';
@@ -109,6 +108,8 @@ export async function sandboxInit(bundle: string, stateDir: string, terminal: Te
   // First of all: every host process of the sandbox (the stubs are forked later) is in the container's cgroup.
   const cg = cgroup ? HostCgroup.of(cgroup) : null;
   cg?.join(0);
+  // Loaded here: the runtime's other commands (which import this file) need no kernel.
+  const [{ Sandbox }, { describeErrno }] = await Promise.all([import('../sandbox/sandbox'), import('./do')]);
   let sb: Sandbox;
   let started = false;
   /** exec'd processes by the host pid of the client waiting for them. */
@@ -167,6 +168,7 @@ export async function sandboxInit(bundle: string, stateDir: string, terminal: Te
   let argv0 = '';
   try {
     const plan = readBundle(bundle);
+    plan.mounts = plan.mounts.flatMap((m) => (m.kind !== 'cgroup' ? [m] : cg ? cg.viewMounts(m) : []));
     argv0 = plan.argv[0];
     if (terminal === 'console') takeTerminal();
     // The host's OOM killer weighs the Sentry (and the stubs it forks) as the spec asks.

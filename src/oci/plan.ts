@@ -21,7 +21,8 @@ export interface CapSets {
 }
 
 /** The mount kinds the sandbox builds (see sandbox/container.ts). */
-export type MountKind = 'bind' | 'file' | 'tmpfs' | 'proc' | 'sysfs' | 'devpts';
+/** cgroup: the container's host cgroup, read-only (cli/cgroups.ts turns it into binds before the sandbox is built). */
+export type MountKind = 'bind' | 'file' | 'tmpfs' | 'proc' | 'sysfs' | 'devpts' | 'cgroup';
 
 export interface MountPlan {
   kind: MountKind;
@@ -164,6 +165,12 @@ function mountPlan(m: OciMount, i: number, bundle: string, unsupported: string[]
         default:
           return p;
       }
+    case 'cgroup':
+      // The container's own cgroup, as a cgroup namespace shows it: never writable from inside.
+      p.kind = 'cgroup';
+      if (!p.readonly) unsupported.push(`${at}: the cgroup view is read-only`);
+      p.readonly = true;
+      return p;
     case 'tmpfs':
     case 'proc':
     case 'sysfs':

@@ -25,6 +25,50 @@ let sock = null;
 let daemon = null;
 let bridgeBefore = false;
 const IMAGE = 'tsvisor-busybox:test';
+/**
+ * The daemon's cgroup parent: relative, so containers' cgroups are made below
+ * the test's own cgroup (runc's reading of a relative cgroupsPath) and not at
+ * the roots of the host's hierarchies; removed at the end.
+ */
+const CGROUP_PARENT = `tsvisor-test-docker-${process.pid}`;
+
+/** Every directory of the test's cgroup parent in any hierarchy (wherever a client put it), deepest first. */
+function cgroupParentDirs() {
+  const out = [];
+  const walk = (d, depth, inside) => {
+    let entries;
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const sub = path.join(d, e.name);
+      const mine = inside || e.name === CGROUP_PARENT;
+      if (mine || depth < 3) walk(sub, depth + 1, mine);
+      if (mine) out.push(sub);
+    }
+  };
+  // Every hierarchy: the clients make directories in the controllers tsvisor does not use too (blkio, devices, freezer).
+  for (const ctl of fs.readdirSync('/sys/fs/cgroup')) walk(`/sys/fs/cgroup/${ctl}`, 0, false);
+  return out;
+}
+
+/** The test's own cgroup in the memory hierarchy (podman makes a relative parent absolute: it is given this one below it). */
+const OWN_MEMORY_CGROUP = (fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => /^\d+:memory:/.test(l)) ?? '0:memory:/').split(':')[2];
+
+/** Remove the cgroups the daemon's containers left (their processes killed first). */
+function removeCgroups() {
+  for (const d of cgroupParentDirs()) {
+    try {
+      for (const p of fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) process.kill(Number(p), 'SIGKILL');
+      fs.rmdirSync(d);
+    } catch {
+      // gone, or busy for a moment: reported by the check below
+    }
+  }
+}
 
 function skipReason() {
   if (!ROOT_USER) return 'dockerd needs root';
@@ -122,6 +166,7 @@ before(async () => {
   daemon = childProcess.spawn(DOCKERD, [
     '--config-file', config, '--storage-driver=vfs', '--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'exec'),
     '--pidfile', path.join(dir, 'dockerd.pid'), '-H', `unix://${sock}`, '--iptables=false', '--ip6tables=false', '--ip-masq=false',
+    '--cgroup-parent', CGROUP_PARENT,
   ], { stdio: ['ignore', log, log] });
   fs.closeSync(log);
   await until('dockerd to answer', () => daemon.exitCode === null && fs.existsSync(sock) && docker(['version']).status === 0, 60_000).catch((e) => {
@@ -146,6 +191,8 @@ after(async () => {
   for (const m of mounts.sort().reverse()) childProcess.spawnSync('umount', ['-l', m]);
   if (!bridgeBefore && bridgeExists()) childProcess.spawnSync('ip', ['link', 'delete', 'docker0']);
   fs.rmSync(dir, { recursive: true, force: true });
+  removeCgroups();
+  assert.deepStrictEqual(cgroupParentDirs(), [], 'no cgroup left');
 });
 
 test('docker run --runtime=tsvisor: output, exit status, -e, -w, --user, capabilities, --init, --read-only, --tmpfs, networks', { timeout: 240_000 }, (t) => {
@@ -254,7 +301,19 @@ test('docker run --memory: an allocation past the limit is killed', { timeout: 1
   const r = docker(['run', '--name', 'tsv-oom', '--runtime=tsvisor', '--memory', '16m', IMAGE, 'sh', '-c', 'tr "\\0" a < /dev/zero | dd of=/dev/null bs=40M count=1 iflag=fullblock']);
   assert.strictEqual(r.status, 137, h.describe('oom', r));
   assert.match(r.stderr, /out of memory/);
+  // The Sentry's OOM kill is recorded by the host cgroup, which is how Docker learns of it.
+  assert.strictEqual(ok(['inspect', '-f', '{{.State.OOMKilled}} {{.State.ExitCode}}', 'tsv-oom']).trim(), 'true 137');
   ok(['rm', 'tsv-oom']);
+  // docker stats: the figures of the container's host cgroup (the limit plus the Sentry's allowance of 256 MiB).
+  const id = ok(['run', '-d', '--runtime=tsvisor', '--memory', '64m', '--cpus', '0.5', '--pids-limit', '50', IMAGE, 'sleep', '1000']).trim();
+  const st = ok(['stats', '--no-stream', '--format', '{{.MemUsage}} {{.PIDs}}', id]).trim();
+  assert.match(st, /^[\d.]+[KM]iB \/ 320MiB [1-9]\d*$/, st);
+  const cgs = cgroupParentDirs().filter((d) => d.endsWith(id));
+  assert.ok(cgs.length >= 4, `the container's cgroups: ${cgs.join(' ')}`);
+  const cpu = cgs.find((d) => d.startsWith('/sys/fs/cgroup/cpu/'));
+  assert.strictEqual(fs.readFileSync(path.join(cpu, 'cpu.cfs_quota_us'), 'utf8').trim(), '50000', '--cpus 0.5');
+  ok(['rm', '-f', id]);
+  assert.deepStrictEqual(cgroupParentDirs().filter((d) => d.endsWith(id)), [], 'docker rm removed its cgroups');
   assert.strictEqual(ok([...RUN, '--memory', '64m', IMAGE, 'sh', '-c', 'tr "\\0" a < /dev/zero | dd of=/dev/null bs=8M count=1 iflag=fullblock 2>/dev/null && echo fits']), 'fits\n');
 });
 
@@ -362,9 +421,9 @@ test('containerd: ctr run --runc-binary tsvisor (the runc v2 shim), ctr task exe
   must(['image', 'import', saved]);
   const ref = `docker.io/library/${IMAGE}`;
   const bin = path.resolve(h.TSVISOR);
-  assert.strictEqual(must(['run', '--rm', '--runc-binary', bin, ref, 'c1', 'sh', '-c', 'echo hi from $(uname -r)']), 'hi from 4.4.0\n');
-  assert.strictEqual(ctr(['run', '--rm', '--runc-binary', bin, ref, 'c2', 'sh', '-c', 'exit 7']).status, 7);
-  must(['run', '-d', '--runc-binary', bin, ref, 'c3', 'sleep', '1000']);
+  assert.strictEqual(must(['run', '--rm', '--runc-binary', bin, '--cgroup', `${CGROUP_PARENT}/c1`, ref, 'c1', 'sh', '-c', 'echo hi from $(uname -r)']), 'hi from 4.4.0\n');
+  assert.strictEqual(ctr(['run', '--rm', '--runc-binary', bin, '--cgroup', `${CGROUP_PARENT}/c2`, ref, 'c2', 'sh', '-c', 'exit 7']).status, 7);
+  must(['run', '-d', '--runc-binary', bin, '--cgroup', `${CGROUP_PARENT}/c3`, ref, 'c3', 'sleep', '1000']);
   const e = ctr(['task', 'exec', '--exec-id', 'e1', 'c3', 'sh', '-c', 'echo exec; exit 3']);
   assert.strictEqual(e.stdout, 'exec\n');
   assert.strictEqual(e.status, 3);
@@ -383,8 +442,11 @@ test('podman --runtime tsvisor: run, exit status, exec', { timeout: 180_000 }, (
   if (!h.needTools(t, ['podman'])) return;
   // Storage and run state of its own (vfs), no network set-up (no host bridge), no cgroups of its own.
   const pm = path.join(dir, 'podman');
+  // Runs get a cgroup parent below the test's own cgroup (podman's default, /libpod_parent, is at the hierarchies' roots).
+  const parent = path.posix.join(OWN_MEMORY_CGROUP, CGROUP_PARENT, 'podman');
   const podman = (args) => childProcess.spawnSync('podman', ['--root', path.join(pm, 'root'), '--runroot', path.join(pm, 'run'), '--storage-driver', 'vfs',
-    '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', path.resolve(h.TSVISOR), ...args], { encoding: 'utf8', timeout: 90_000, killSignal: 'SIGKILL' });
+    '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', path.resolve(h.TSVISOR),
+    ...(args[0] === 'run' ? ['run', '--cgroup-parent', parent, ...args.slice(1)] : args)], { encoding: 'utf8', timeout: 90_000, killSignal: 'SIGKILL' });
   const must = (args) => {
     const r = podman(args);
     assert.strictEqual(r.status, 0, `podman ${args.join(' ')}: ${r.status}\n${r.stderr}`);

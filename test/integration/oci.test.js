@@ -25,12 +25,14 @@ after(() => {
     const ids = tsv(dir, ['list', '-q']).stdout.split('\n').filter(Boolean);
     for (const id of ids) tsv(dir, ['delete', '--force', id]);
   }
-  for (const d of cgroups) {
+  // Deepest first, then the parents the tests named (tsvisor-test-PID) and tsvisor's default one, if empty.
+  const parents = new Set([...cgroups].map((d) => path.dirname(d)));
+  for (const d of [...cgroups, ...parents]) {
     try {
       for (const p of fs.readFileSync(`${d}/cgroup.procs`, 'utf8').split('\n').filter(Boolean)) process.kill(Number(p), 'SIGKILL');
       fs.rmdirSync(d);
     } catch {
-      // gone already
+      // gone already, or (tsvisor's default parent) another run's containers are in it
     }
   }
 });
@@ -475,7 +477,17 @@ test('exec: the host fds of its stdio are the sandbox\'s and closed when it ends
   makeBundle(dir, { args: ['sleep', '1000'] });
   ok(tsv(dir, ['run', '-d', 'fd1']), 'run -d');
   const pid = state(dir, 'fd1').pid;
-  const fds = () => fs.readdirSync(`/proc/${pid}/fd`).length;
+  // The fds that can be an exec's stdio: the runtime's output files (the test's), /dev/null, pipes. (The host
+  // tree's own descriptors of the image's files are another matter: see the report of issue 10's helper.)
+  const fds = () => fs.readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+    let to;
+    try {
+      to = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      return false;
+    }
+    return (to.startsWith(dir) && !to.startsWith(path.join(dir, 'rootfs'))) || to === '/dev/null' || to.startsWith('pipe:');
+  }).length;
   // One exec first: whatever the sandbox opens once (the control socket's connections, caches) is open by then.
   ok(tsv(dir, ['exec', 'fd1', 'true']), 'exec');
   const before = fds();
@@ -485,8 +497,8 @@ test('exec: the host fds of its stdio are the sandbox\'s and closed when it ends
     else assert.strictEqual(ok(tsv(dir, ['exec', 'fd1', 'echo', String(i)]), `exec ${i}`).stdout, `${i}\n`);
   }
   const after = fds();
-  // A few may be in flight (a connection being torn down); 50 execs left behind would be 150.
-  assert.ok(after - before < 10, `the sandbox process had ${before} fds, ${after} after 50 execs`);
+  // 50 execs leaving theirs behind would be 150.
+  assert.ok(after - before < 3, `the sandbox process had ${before} stdio-like fds, ${after} after 50 execs`);
   ok(tsv(dir, ['delete', '--force', 'fd1']), 'delete --force');
 });
 
@@ -621,6 +633,16 @@ test('linux.resources: the host cgroup gets cpu, cpuset and memory; an allocatio
   fails(tsv(dir, ['create', 'r3']), 'a cpuset the host lacks', /cannot create container r3: cannot write 999 to .*cpuset.cpus/);
   for (const d of Object.values(cg)) assert.ok(!fs.existsSync(path.join(path.dirname(d), 'r3')), 'no cgroup left by a refused limit');
   for (const d of Object.values(cg)) fs.rmdirSync(path.dirname(d));
+
+  // A mount of type cgroup: the container's own cgroup, read-only.
+  setSpec(dir, (s) => {
+    s.linux.resources = { memory: { limit: 32 * 1024 * 1024 } };
+    delete s.linux.cgroupsPath;
+    s.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] });
+    s.process.args = ['sh', '-c', 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes; ls /sys/fs/cgroup; echo 1 > /sys/fs/cgroup/memory/memory.limit_in_bytes || echo read-only'];
+  });
+  const v = ok(tsv(dir, ['run', 'r4']), 'run with a cgroup mount');
+  assert.strictEqual(v.stdout, `${(32 + 256) * 1024 * 1024}\ncpu\ncpuacct\ncpuset\nmemory\npids\nread-only\n`);
 });
 
 test('ps, events, wait; linux.resources memory and pids limits', { timeout: 120_000 }, async () => {

@@ -1,0 +1,27 @@
+// The part of config.json tsvisor does not honour, for docs/COMPATIBILITY.md
+// (`tsvisor compat`). Each of these is reported in the runtime log when a
+// spec asks for it (oci/plan.ts, resources.ts, sysctl.ts), never ignored
+// without a word.
+
+const ROWS: Array<[string, string]> = [
+  ['linux.namespaces with a path', 'only the network namespace is joined (the sandbox process starts in it); the others are reported: the sandbox\'s pid, mount, ipc, uts and user namespaces are the Sentry\'s own'],
+  ['linux.uidMappings, gidMappings', 'reported: the Sentry keeps its own credentials, and the host user namespace is not changed'],
+  ['linux.resources.blockIO, hugepageLimits, network, rdma, unified', 'reported, not applied'],
+  ['linux.resources.memory.kernel, kernelTCP, disableOOMKiller, useHierarchy', 'reported, not applied'],
+  ['linux.resources.cpu.realtimeRuntime, realtimePeriod, idle', 'reported, not applied'],
+  ['linux.resources.devices', 'nothing to deny: the sandbox\'s /dev has only its own virtual devices'],
+  ['linux.sysctl', 'kernel.msgmax, msgmnb, msgmni, sem, hostname, domainname are set in the Sentry; kernel.shm*, fs.mqueue.* and net.* are reported (the Sentry serves them read-only); any other is an error, as with runc'],
+  ['mounts of type mqueue', 'reported, not mounted (the POSIX queues work through mq_open; there is no mqueue file system to list them)'],
+  ['mounts of type cgroup', 'the container\'s own host cgroup directories, read-only'],
+  ['mounts of other types; devpts other than at /dev/pts; tmpfs on /dev', 'reported; the sandbox\'s own devfs and devpts are used'],
+  ['hooks createContainer, startContainer', 'run in the sandbox process\'s host namespaces (network), but see the host\'s file system: the container\'s is the Sentry\'s'],
+  ['process.apparmorProfile, selinuxLabel, ioPriority, scheduler, execCPUAffinity', 'reported, not applied'],
+  ['linux.mountLabel, intelRdt, personality, rootfsPropagation, timeOffsets, memoryPolicy', 'reported, not applied'],
+  ['seccomp SCMP_ACT_NOTIFY', 'refused (create fails)'],
+];
+
+export function ociCompatibilityMarkdown(): string {
+  return ['', '# OCI runtime specification: what is not honoured', '',
+    'Anything below in a config.json is written to the runtime log (`--log`) as a warning, or fails `create` where it says so.', '',
+    '| Field | What tsvisor does |', '|---|---|', ...ROWS.map(([f, w]) => `| ${f} | ${w} |`), ''].join('\n');
+}
