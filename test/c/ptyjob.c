@@ -41,10 +41,17 @@ static void openpair(void) {
   s = open(spath, O_RDWR | O_NOCTTY);
 }
 
+/* Linux hands pty output to the master through a work queue: what a child
+ * wrote just before may be a moment late, so read until 50 ms pass with nothing. */
 static void drain(const char *what) {
   char buf[256];
   struct pollfd p = {m, POLLIN, 0};
-  ssize_t n = poll(&p, 1, 0) > 0 && (p.revents & POLLIN) ? read(m, buf, sizeof buf) : 0;
+  ssize_t n = 0;
+  while (n < (ssize_t)sizeof buf && poll(&p, 1, 50) > 0 && (p.revents & POLLIN)) {
+    ssize_t r = read(m, buf + n, sizeof buf - n);
+    if (r <= 0) break;
+    n += r;
+  }
   printf("%s: \"", what);
   for (ssize_t i = 0; i < n; i++) printf(buf[i] >= 0x20 && buf[i] < 0x7f ? "%c" : "\\x%02x", (unsigned char)buf[i]);
   printf("\"\n");
