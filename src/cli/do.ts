@@ -10,6 +10,7 @@ import { CALLER_NOFILE_ENV, captureHostInfo } from '../host/hostinfo';
 import { GOFER_ENV } from '../gofer/start';
 import { fail } from './fail';
 import { parseVolumes } from './volume';
+import { parseUser } from './user';
 import type { NetworkMode } from '../kernel/netinfo';
 import { parsePublish, type NatOptions } from '../sandbox/natconfig';
 import { ConfinedStart } from '../sandbox/confine';
@@ -29,6 +30,8 @@ export interface DoFlags {
   network: NetworkMode;
   /** -v HOSTDIR:DIR[:ro] bind mounts. */
   volume: string[];
+  /** --user USER[:GROUP] of the first process. */
+  user?: string;
   /** --gofer / --no-gofer; undefined: $TSVISOR_GOFER. */
   gofer?: boolean;
   publish: string[];
@@ -81,7 +84,7 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
   try {
     sb = new Sandbox({
       rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: statsFile(a.stats, confined !== null), memory, platform: a.platform,
-      network: a.network, volumes, gofer: a.gofer, ...hostIdentity(a.network), nat: natOptions(a),
+      network: a.network, volumes, user: a.user === undefined ? undefined : parseUser(a.user, a.rootfs), gofer: a.gofer, ...hostIdentity(a.network), nat: natOptions(a),
       // A confined Sentry's own bounding set is empty: the sandbox's root gets the caller's.
       hostInfo: confined ? { ...captureHostInfo(), capBounding: confined.callerCapBounding } : undefined,
     });

@@ -156,6 +156,8 @@ export interface SandboxOptions {
   container?: ContainerPlan;
   /** `tsvisor do -v`: bind mounts of host directories (read-write ones write through to the host). */
   volumes?: MountPlan[];
+  /** The first process's identity (`tsvisor do --user`); else root with the caller's bounding set. */
+  user?: { uid: number; gid: number; groups: number[] };
 }
 
 export class Sandbox {
@@ -325,7 +327,7 @@ export class Sandbox {
     const rlimits = this.opts.rlimits ?? hostRlimits(this.hostInfo);
     const c = this.opts.container;
     for (const r of c?.rlimits ?? []) rlimits[r.resource] = { cur: r.cur, max: r.max };
-    const creds = c ? containerCreds(c, this.hostInfo) : initialCreds(this.hostInfo);
+    const creds = c ? containerCreds(c, this.hostInfo) : initialCreds(this.hostInfo, this.opts.user);
     const init = this.kernel.lifecycle.startInit({ path, argv: this.opts.argv, envp: this.opts.env, fdTable: this.fdTable, fs: this.rootCtx, rlimits, creds });
     if (c?.noNewPrivileges) stateOf(init.tg).noNewPrivs = true;
     if (c?.seccomp) init.seccomp = attach(null, checkProgram(c.seccomp), false);
@@ -515,10 +517,13 @@ function defaultMemoryLimit(host: HostInfo): number {
  * bounding set: a capability the caller could never have, the sandbox's root
  * does not get either.
  */
-function initialCreds(host: HostInfo): Credentials {
-  const c = new Credentials();
+function initialCreds(host: HostInfo, user?: { uid: number; gid: number; groups: number[] }): Credentials {
+  const u = user ?? { uid: 0, gid: 0, groups: [] };
+  // As a process exec'd with these ids: root gets the bounding set, any other user no capability.
+  const c = new Credentials(u.uid, u.gid, u.uid, u.gid, u.uid, u.gid, u.uid, u.gid, [...u.groups]);
   if (host.capBounding !== null) c.capBounding = host.capBounding & ALL_CAPS;
-  c.capPermitted = c.capEffective = c.capBounding;
+  c.capPermitted &= c.capBounding;
+  c.capEffective &= c.capBounding;
   return c;
 }
 

@@ -143,6 +143,43 @@ test('--rootfs runs a program from a minimal root file system', { timeout: 60_00
   assert.match(r.stdout, /^host-hidden$/m);
 });
 
+test('--user USER[:GROUP]: names from the root file system, numbers without an entry, supplementary groups, no capabilities', { timeout: 90_000 }, (t) => {
+  if (!h.needTools(t, ['/bin/busybox'])) return;
+  const root = h.tmpDir('tsvisor-user-');
+  fs.chmodSync(root, 0o755); // the users below must reach /bin
+  fs.mkdirSync(path.join(root, 'bin'));
+  fs.mkdirSync(path.join(root, 'etc'));
+  fs.mkdirSync(path.join(root, 'tmp'), { mode: 0o1777 });
+  fs.chmodSync(path.join(root, 'tmp'), 0o1777);
+  fs.copyFileSync('/bin/busybox', path.join(root, 'bin', 'busybox'));
+  fs.chmodSync(path.join(root, 'bin', 'busybox'), 0o755);
+  fs.writeFileSync(path.join(root, 'etc', 'passwd'), 'root:x:0:0::/:/bin/sh\napp:x:1234:2345::/:/bin/sh\n');
+  fs.writeFileSync(path.join(root, 'etc', 'group'), 'root:x:0:\napp:x:2345:\nextra:x:3456:app,other\nmail:x:8:\n');
+  const script = 'echo $(/bin/busybox id -u) $(/bin/busybox id -g) $(/bin/busybox id -G); /bin/busybox grep CapEff /proc/self/status;'
+    + ' /bin/busybox touch /tmp/f; /bin/busybox stat -c %u:%g /tmp/f';
+  const run = (user) => h.runSandbox(['/bin/busybox', 'sh', '-c', script], { rootfs: root, cwd: '/', flags: ['--user', user] });
+  const cases = [
+    ['app', '1234 2345 2345 3456', 'CapEff:\t0000000000000000', '1234:2345'],
+    ['1234:77', '1234 77 77 3456', 'CapEff:\t0000000000000000', '1234:77'],
+    ['4242', '4242 0 0', 'CapEff:\t0000000000000000', '4242:0'],
+    ['app:mail', '1234 8 8 3456', 'CapEff:\t0000000000000000', '1234:8'],
+  ];
+  for (const [user, ids, caps, owner] of cases) {
+    const r = run(user);
+    assert.strictEqual(r.status, 0, h.describe(`--user ${user}`, r));
+    assert.deepStrictEqual(r.stdout.trimEnd().split('\n'), [ids, caps, owner], `--user ${user}`);
+  }
+  const r = run('root:extra');
+  assert.strictEqual(r.status, 0, h.describe('--user root:extra', r));
+  assert.match(r.stdout, /^0 3456 3456\nCapEff:\t0*[1-9a-f][0-9a-f]*\n0:3456\n$/, 'root keeps its capabilities');
+  for (const [user, msg] of [['nosuch', /no user "nosuch"/], ['app:nogroup', /no group "nogroup"/], ['1:2:3', /USER\[:GROUP\]/], ['99999999999', /out of range/]]) {
+    const e = run(user);
+    assert.notStrictEqual(e.status, 0, `--user ${user} fails`);
+    assert.match(e.stderr, msg, `--user ${user}`);
+    assert.strictEqual(e.stdout, '', `--user ${user} runs nothing`);
+  }
+});
+
 test('--strace lists system calls by name with results', { timeout: 60_000 }, (t) => {
   if (!h.needTools(t, ['gcc'])) return;
   const bin = h.buildPrograms().rawsyscall.static;
