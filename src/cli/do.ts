@@ -11,6 +11,7 @@ import { GOFER_ENV } from '../gofer/start';
 import { fail } from './fail';
 import { parseVolumes } from './volume';
 import { parseUser } from './user';
+import { withInit } from './init';
 import type { NetworkMode } from '../kernel/netinfo';
 import { parsePublish, type NatOptions } from '../sandbox/natconfig';
 import { ConfinedStart } from '../sandbox/confine';
@@ -30,6 +31,9 @@ export interface DoFlags {
   network: NetworkMode;
   /** -v HOSTDIR:DIR[:ro] bind mounts. */
   volume: string[];
+  /** --init: tini as pid 1, the command its child. */
+  init?: boolean;
+  initPath?: string;
   /** --user USER[:GROUP] of the first process. */
   user?: string;
   /** --gofer / --no-gofer; undefined: $TSVISOR_GOFER. */
@@ -61,6 +65,12 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
   const memory = memoryLimit(a.memory);
   for (const kv of a.env) if (!kv.includes('=')) fail(`--env wants K=V, got ${JSON.stringify(kv)}`);
   const volumes = parseVolumes(a.volume ?? []);
+  if (a.initPath !== undefined && !a.init) fail('--init-path needs --init');
+  if (a.init) {
+    const i = withInit(argv, a.initPath);
+    volumes.push(i.mount);
+    argv = i.argv;
+  }
   let st: fs.Stats;
   try {
     st = fs.statSync(a.rootfs);

@@ -99,6 +99,8 @@ function build(): Command {
     .option('--stats <file>', "write the platform's counters here (JSON) at the end")
     .option('--cwd <dir>', 'working directory inside the sandbox')
     .option('--env <K=V>', 'set an environment variable (repeatable)', collect, [])
+    .option('--init', 'run a minimal init (tini, bound from the host) as pid 1 that forwards signals and reaps orphans, as docker run --init')
+    .option('--init-path <file>', 'the static init --init binds (default: /usr/bin/tini-static)')
     .option('-u, --user <user[:group]>', 'run as this user and group (names from the root file system\'s /etc/passwd and /etc/group, or numbers), as docker run --user')
     .option('-v, --volume <hostdir:dir[:ro]>', 'bind a host directory at dir, read-write unless :ro (repeatable)', collect, [])
     .addOption(new Option('--platform <name>', 'how application code runs: ptrace or systrap (default: $TSVISOR_PLATFORM, else ptrace)').choices(['ptrace', 'systrap']))

@@ -290,8 +290,9 @@ export class Kernel {
       // SIGTERM, SIGINT or SIGHUP for the sandbox itself (timeout, Ctrl-C, a
       // closed terminal) that init would drop, having no handler (Linux's
       // init rule): the sandbox ends as if init had died of it, as any other
-      // command would, instead of running on unseen.
-      const endsSandbox = (sig === S.SIGTERM || sig === S.SIGINT || sig === S.SIGHUP) && init.actions[sig].handler === S.SIG_DFL;
+      // command would, instead of running on unseen. An init that blocks it
+      // (tini, waiting in sigtimedwait) gets it queued, as Linux queues it.
+      const endsSandbox = (sig === S.SIGTERM || sig === S.SIGINT || sig === S.SIGHUP) && this.signals.initShielded(init, sig, true);
       if (endsSandbox) this.exitGroup(init, sig);
       // From outside the namespace: si_pid is 0, and init still needs a handler (but for SIGKILL/SIGSTOP).
       else this.signals.sendToGroup(init, sig, { signo: sig, code: 0, pid: 0, uid: 0 }, true);

@@ -66,7 +66,7 @@ export class SignalManager {
    * inside the namespace; from outside (the host), SIGKILL and SIGSTOP still
    * get through. Faults are forced separately and do kill it.
    */
-  private initShielded(tg: ThreadGroup, sig: number, fromOutside: boolean): boolean {
+  initShielded(tg: ThreadGroup, sig: number, fromOutside: boolean): boolean {
     if (tg.pid !== 1 || tg.actions[sig].handler !== S.SIG_DFL) return false;
     if (fromOutside && (sig === S.SIGKILL || sig === S.SIGSTOP)) return false;
     // A blocked signal is queued anyway (the action may change before it is

@@ -180,6 +180,35 @@ test('--user USER[:GROUP]: names from the root file system, numbers without an e
   }
 });
 
+test('--init: tini is pid 1, passes signals to the command and reaps orphans', { timeout: 90_000 }, async (t) => {
+  if (!h.needTools(t, ['/usr/bin/tini-static', 'python3'])) return;
+  let r = h.runSandbox(['/bin/sh', '-c', 'echo $$; cat /proc/1/comm; (sleep 0.2 &); sleep 1; cat /proc/[0-9]*/stat | grep -c " Z " ; exit 7'],
+    { flags: ['--init'] });
+  assert.strictEqual(r.status, 7, h.describe('--init', r));
+  assert.strictEqual(r.stdout, '2\ndocker-init\n0\n', 'the command is pid 2 under docker-init, and no zombie is left');
+  // A handler in the command sees the Ctrl-C (pid 1 is tini, which forwards it); without one, 128+SIGINT.
+  const handled = 'import signal, sys, time\nsignal.signal(signal.SIGINT, lambda *a: (print("handled", flush=True), sys.exit(5)))\nprint("ready", flush=True)\ntime.sleep(100)';
+  for (const [argv, want] of [[['python3', '-c', handled], 5], [['sleep', '100'], 130]]) {
+    const child = childProcess.spawn(process.execPath, [h.TSVISOR, 'do', '--init', '--', ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: h.sentryEnv() });
+    try {
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      const done = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+      const deadline = Date.now() + 60_000;
+      while (argv[0] === 'python3' && !out.includes('ready') && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+      if (argv[0] !== 'python3') await new Promise((res) => setTimeout(res, 2000));
+      child.kill('SIGINT');
+      assert.strictEqual(await done, want, `${argv[0]} under --init after SIGINT:\n${out}`);
+      if (want === 5) assert.strictEqual(out, 'ready\nhandled\n');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }
+  r = h.runSandbox(['true'], { flags: ['--init', '--init-path', '/nonexistent'] });
+  assert.notStrictEqual(r.status, 0);
+  assert.match(r.stderr, /--init-path \/nonexistent is not a file/);
+});
+
 test('--strace lists system calls by name with results', { timeout: 60_000 }, (t) => {
   if (!h.needTools(t, ['gcc'])) return;
   const bin = h.buildPrograms().rawsyscall.static;
