@@ -26,6 +26,7 @@ import {
   type WritableHostFiles,
 } from '../host/hostfs';
 import * as libc from '../host/libc';
+import { FdLru } from '../host/hosttree';
 import { Channel, ChannelClosed } from './channel';
 import {
   ENOID, MAX_REPLY, MAX_WALK, Op, Reader, SA_ATIME, SA_MODE, SA_MTIME, SA_OWNER, SA_SIZE, T_NOW, T_OMIT, T_VALUE, Writer,
@@ -80,29 +81,10 @@ class ClientNode implements HostNode {
   }
 }
 
-/** A bounded set of nodes holding a descriptor, least recently used first. */
-class FdLru {
-  private readonly order = new Set<ClientNode>();
-  constructor(private readonly max: number) {}
-  touch(n: ClientNode): void {
-    this.order.delete(n);
-    this.order.add(n);
-  }
-  add(n: ClientNode): void {
-    if (this.order.size >= this.max) {
-      const old = this.order.values().next().value as ClientNode;
-      this.order.delete(old);
-      libc.close(old.fd);
-      old.fd = -1;
-    }
-    this.order.add(n);
-  }
-  delete(n: ClientNode): void {
-    this.order.delete(n);
-  }
-  get size(): number {
-    return this.order.size;
-  }
+/** An evicted node's donated read descriptor is closed; the next read asks the Gofer again. */
+function closeReadFd(o: ClientNode): void {
+  libc.close(o.fd);
+  o.fd = -1;
 }
 
 /** The socket to one Gofer, shared by the clients of its trees. */
@@ -179,14 +161,14 @@ export class GoferClient implements HostFiles {
   /** Directories holding children, least recently listed first, and the entries they hold. */
   private readonly listed = new Set<ClientNode>();
   private entries = 0;
-  private readonly reads: FdLru;
-  private readonly pinnedReads: FdLru;
+  private readonly reads: FdLru<ClientNode>;
+  private readonly pinnedReads: FdLru<ClientNode>;
 
   constructor(protected readonly conn: GoferConnection, readonly treeIndex: number, limits: Partial<GoferClientLimits>) {
     const revalidate = Number(process.env.TSVISOR_HOST_REVALIDATE_MS ?? 1000);
     this.lim = { ttlMs: revalidate, entries: 65536, readFds: 128, pinnedReadFds: 1024, ...limits };
-    this.reads = new FdLru(Math.max(1, this.lim.readFds));
-    this.pinnedReads = new FdLru(Math.max(1, this.lim.pinnedReadFds));
+    this.reads = new FdLru<ClientNode>(Math.max(1, this.lim.readFds), closeReadFd);
+    this.pinnedReads = new FdLru<ClientNode>(Math.max(1, this.lim.pinnedReadFds), closeReadFd);
     conn.begin(Op.ROOT).u32(treeIndex);
     const { r } = conn.call();
     const id = r.u32();
@@ -427,7 +409,7 @@ export class GoferClient implements HostFiles {
     return o.link;
   }
 
-  private readsOf(o: ClientNode): FdLru {
+  private readsOf(o: ClientNode): FdLru<ClientNode> {
     return o.pins === 0 ? this.reads : this.pinnedReads;
   }
 

@@ -109,26 +109,26 @@ export class Node implements HostNode {
   ) {}
 }
 
-/** A bounded set of nodes holding a descriptor, least recently used first. */
-export class FdLru {
-  private readonly order = new Set<Node>();
+/** A bounded set of nodes holding a descriptor, least recently used first; closeOf closes the oldest's when full. */
+export class FdLru<T = Node> {
+  private readonly order = new Set<T>();
   constructor(
     private readonly max: number,
-    private readonly closeOf: (n: Node) => void,
+    private readonly closeOf: (n: T) => void,
   ) {}
-  touch(n: Node): void {
+  touch(n: T): void {
     this.order.delete(n);
     this.order.add(n);
   }
-  add(n: Node): void {
+  add(n: T): void {
     if (this.order.size >= this.max) {
-      const oldest = this.order.values().next().value as Node;
+      const oldest = this.order.values().next().value as T;
       this.order.delete(oldest);
       this.closeOf(oldest);
     }
     this.order.add(n);
   }
-  delete(n: Node): void {
+  delete(n: T): void {
     this.order.delete(n);
   }
   get size(): number {
