@@ -13,36 +13,17 @@
 // the (dev, ino) check of the walk. They live in a bounded LRU, and a file
 // the sandbox no longer has open loses its write descriptor at once (a host
 // process may want to run it: ETXTBSY while anyone holds it for writing).
+import { E } from '../abi/errno';
+import {
+  AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH,
+  O_RDONLY, O_RDWR, O_WRONLY, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
+} from '../abi/fs';
 import * as libc from './libc';
 import { HostTree, Node, FdLru, fail, singleName, type HostTreeLimits } from './hosttree';
 import {
   HostError, type HostNode, type HostOwner, type HostSetAttr, type HostStat, type HostStatFs, type HostTime, type WritableHostFiles,
 } from './hostfs';
 
-const O_RDONLY = 0;
-const O_WRONLY = 1;
-const O_RDWR = 2;
-const O_CREAT = 0o100;
-const O_EXCL = 0o200;
-const O_NOCTTY = 0o400;
-const O_NONBLOCK = 0o4000;
-const O_DIRECTORY = 0o200000;
-const O_NOFOLLOW = 0o400000;
-const O_CLOEXEC = 0o2000000;
-const O_PATH = 0o10000000;
-const AT_REMOVEDIR = 0x200;
-const AT_SYMLINK_NOFOLLOW = 0x100;
-const AT_EMPTY_PATH = 0x1000;
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
-const S_IFDIR = 0o040000;
-const S_IFLNK = 0o120000;
-const EACCES = 13;
-const EPERM = 1;
-const EINVAL = 22;
-const EISDIR = 21;
-const ENOSYS = 38;
-const EOPNOTSUPP = 95;
 const SYS_RENAMEAT2 = 316;
 const SYS_FCHMODAT2 = 452;
 const SYS_SETXATTRAT = 463;
@@ -167,7 +148,7 @@ export class WritableHostTree extends HostTree implements WritableHostFiles {
   }
 
   symlink(dir: HostNode, name: string, target: string, owner: HostOwner): HostNode {
-    if (target.includes('\0')) err(EINVAL, 'symlink target');
+    if (target.includes('\0')) err(E.EINVAL, 'symlink target');
     return this.made(dir, name, 0o777, owner, (dirfd, nb) => {
       if (libc.symlinkat(Buffer.from(target + '\0', 'latin1'), dirfd, nb) < 0) return -1;
       return this.openNew(dirfd, nb, 0);
@@ -176,7 +157,7 @@ export class WritableHostTree extends HostTree implements WritableHostFiles {
 
   mknod(dir: HostNode, name: string, mode: number, rdev: number, owner: HostOwner): HostNode {
     const type = mode & S_IFMT;
-    if (type === S_IFREG || type === S_IFDIR || type === S_IFLNK || type === 0) err(EINVAL, 'mknod type');
+    if (type === S_IFREG || type === S_IFDIR || type === S_IFLNK || type === 0) err(E.EINVAL, 'mknod type');
     return this.made(dir, name, mode, owner, (dirfd, nb) => {
       if (libc.mknodat(dirfd, nb, mode, BigInt(rdev)) < 0) return -1;
       return this.openNew(dirfd, nb, 0);
@@ -192,14 +173,14 @@ export class WritableHostTree extends HostTree implements WritableHostFiles {
 
   link(target: HostNode, dir: HostNode, name: string): HostNode {
     const t = this.own(target);
-    if ((t.stat.mode & S_IFMT) === S_IFDIR) err(EPERM, 'link of a directory');
+    if ((t.stat.mode & S_IFMT) === S_IFDIR) err(E.EPERM, 'link of a directory');
     const nb = singleName(name);
     const dirfd = this.pathFdOf(this.own(dir));
     const src = this.pathFdOf(t);
     // The descriptor itself, never a name: AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH), else its /proc/self/fd link.
     if (libc.linkat(src, EMPTY, dirfd, nb, AT_EMPTY_PATH) < 0) {
       const e = libc.errno();
-      if (e !== 2 /* ENOENT: no capability */ && e !== EPERM) err(e, 'linkat');
+      if (e !== E.ENOENT /* no capability */ && e !== E.EPERM) err(e, 'linkat');
       if (libc.linkat(-100, procFd(src), dirfd, nb, 0x400 /* AT_SYMLINK_FOLLOW */) < 0) fail('linkat');
     }
     return { dev: t.dev, ino: t.ino, stat: this.stat(t) };
@@ -222,20 +203,20 @@ export class WritableHostTree extends HostTree implements WritableHostFiles {
     const o = this.own(n);
     const type = o.stat.mode & S_IFMT;
     if (a.size !== undefined) {
-      if (type === S_IFDIR) err(EISDIR, 'truncate');
-      if (type !== S_IFREG) err(EINVAL, 'truncate');
+      if (type === S_IFDIR) err(E.EISDIR, 'truncate');
+      if (type !== S_IFREG) err(E.EINVAL, 'truncate');
       if (libc.ftruncate(this.writeFdOf(o), a.size) < 0) fail('ftruncate');
     }
     if (a.uid !== undefined || a.gid !== undefined) {
       if (libc.fchownat(this.pathFdOf(o), EMPTY, (a.uid ?? -1) >>> 0, (a.gid ?? -1) >>> 0, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) fail('fchownat');
     }
     if (a.mode !== undefined) {
-      if (type === S_IFLNK) err(EOPNOTSUPP, 'chmod of a symlink');
+      if (type === S_IFLNK) err(E.EOPNOTSUPP, 'chmod of a symlink');
       const fd = this.pathFdOf(o);
       if (Number(libc.syscallPath(SYS_FCHMODAT2, fd, EMPTY, a.mode & 0o7777, AT_EMPTY_PATH)) < 0) {
         const e = libc.errno();
         // Before Linux 6.6: chmod through the descriptor's /proc link, which reaches that very file.
-        if (e !== ENOSYS) err(e, 'fchmodat2');
+        if (e !== E.ENOSYS) err(e, 'fchmodat2');
         if (Number(libc.syscallPath(268 /* fchmodat */, -100, procFd(fd), a.mode & 0o7777, 0)) < 0) fail('fchmodat');
       }
     }
@@ -253,13 +234,13 @@ export class WritableHostTree extends HostTree implements WritableHostFiles {
       this.writes.touch(o);
       return o.writeFd;
     }
-    if ((o.stat.mode & S_IFMT) !== S_IFREG) err(EINVAL, 'not a regular file');
+    if ((o.stat.mode & S_IFMT) !== S_IFREG) err(E.EINVAL, 'not a regular file');
     const held = o.readFd >= 0 ? o.readFd : o.pathFd;
     let fd: number;
     if (held >= 0) {
       // The file this descriptor holds, even if its last name went: no name is looked at.
       fd = libc.openat(-100, procFd(held), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-      if (fd < 0 && libc.errno() === EACCES) fd = libc.openat(-100, procFd(held), O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+      if (fd < 0 && libc.errno() === E.EACCES) fd = libc.openat(-100, procFd(held), O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
       if (fd < 0) fail('reopen');
       this.opens++;
     } else {
@@ -267,7 +248,7 @@ export class WritableHostTree extends HostTree implements WritableHostFiles {
       try {
         fd = this.openChild(dirfd, o, O_RDWR | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
       } catch (e) {
-        if (!(e instanceof HostError) || e.errno !== EACCES) throw e;
+        if (!(e instanceof HostError) || e.errno !== E.EACCES) throw e;
         fd = this.openChild(dirfd, o, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
       }
     }
@@ -375,14 +356,14 @@ function procFd(fd: number): Buffer {
 }
 
 function xname(name: string): Buffer {
-  if (name.includes('\0')) err(EINVAL, 'xattr name');
+  if (name.includes('\0')) err(E.EINVAL, 'xattr name');
   return Buffer.from(name + '\0', 'latin1');
 }
 
 /** The *xattrat calls came with Linux 6.13: older hosts have no safe way to reach a symlink's, say so. */
 function xfail(what: string): never {
   const e = libc.errno();
-  err(e === ENOSYS ? EOPNOTSUPP : e, what);
+  err(e === E.ENOSYS ? E.EOPNOTSUPP : e, what);
 }
 
 function putTime(b: Buffer, off: number, t: HostTime): void {
