@@ -33,11 +33,15 @@ static void touch(int mb) {
   char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   for (size_t i = 0; i < n; i += 4096) p[i] = 1;
 }
+/* The sum is checked against 0.5 only at the end (three 0.3 s children by
+ * then): the user/system split Linux reports is scaled from sampled ticks, so
+ * a single 0.3 s child natively reads anywhere from 0.3 to over 0.5. */
 static void children(const char *when) {
   struct rusage ru;
   getrusage(RUSAGE_CHILDREN, &ru);
-  printf("%s: children utime>=0.25 %d >=0.5 %d maxrss>=48M %d >=96M %d\n", when, utime(&ru) >= 0.25, utime(&ru) >= 0.5,
-         ru.ru_maxrss >= 48 * 1024, ru.ru_maxrss >= 96 * 1024);
+  printf("%s: children utime>=0.25 %d maxrss>=48M %d >=96M %d\n", when, utime(&ru) >= 0.25, ru.ru_maxrss >= 48 * 1024,
+         ru.ru_maxrss >= 96 * 1024);
+  if (strcmp(when, "end") == 0) printf("children utime summed >=0.5 %d\n", utime(&ru) >= 0.5);
 }
 
 int main(void) {
