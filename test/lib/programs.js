@@ -157,6 +157,7 @@ const C_PROGRAMS = Object.freeze({
   // IPv4 on the host's loopback needs a network namespace with lo up (this machine's root one has no 127.0.0.1).
   inettcp: { args: () => [], endsWithDone: true, netns: true },
   inetudp: { args: () => [], endsWithDone: true, netns: true },
+  privport: { args: () => [], endsWithDone: true, netns: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID
