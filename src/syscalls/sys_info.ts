@@ -3,7 +3,7 @@
 // arch_prctl (prctl is sys_prctl.ts). CPU affinity, priorities and scheduling policies are
 // in sys_sched.ts.
 //
-// The kernel reports its own identity (Linux 4.4.0, like gVisor), never the
+// The kernel reports its own identity (the release in kernel/uts.ts), never the
 // host's. Per-process settings are ThreadGroup.procState, made on first use
 // from the parent's: personality,
 // nice, affinity, policy, dumpable, keepcaps, no_new_privs and the bounding
@@ -152,9 +152,13 @@ export function checkSameOwner(t: Task, tg: ThreadGroup): void {
 
 // ---- identity, sysinfo, getrandom, personality -----------------------------------------
 
+const UNAME26 = 0x0020000;
+
 function uname(t: Task, a: number[]): number {
   const uts = t.nsproxy.uts;
-  const fields = [UTS_SYSNAME, uts.hostname, UTS_RELEASE, UTS_VERSION, UTS_MACHINE, uts.domainname];
+  // The UNAME26 personality shows a 2.6.(60 + minor) release to programs that cannot parse newer ones.
+  const release = personalityOf(t.tg) & UNAME26 ? `2.6.${Number(UTS_RELEASE.split('.')[1]) + 60}` : UTS_RELEASE;
+  const fields = [UTS_SYSNAME, uts.hostname, release, UTS_VERSION, UTS_MACHINE, uts.domainname];
   const b = Buffer.alloc(6 * (UTS_LEN + 1));
   fields.forEach((f, i) => Buffer.from(f, 'latin1').copy(b, i * (UTS_LEN + 1), 0, UTS_LEN));
   t.mm.copyOut(a[0], b);
