@@ -48,6 +48,7 @@ const DEFAULT_STATE = {
   ioprio: 0,
   /** set_mempolicy's policy; null is MPOL_DEFAULT. */
   mempolicy: null as NumaPolicy | null,
+  dl: [0, 0, 0] as [number, number, number],
 };
 
 /** The CPUs the sandbox shows (its HostInfo's). */
@@ -68,7 +69,7 @@ function childState(parent: ProcState | null): ProcState {
   const c = { ...parent, pdeathsig: 0, subreaper: false, defaultTimerSlackNs: parent.timerSlackNs };
   if (c.resetOnFork) {
     // Realtime policies go back to SCHED_OTHER, a raised priority (negative nice) back to 0.
-    if (c.policy === 1 || c.policy === 2) Object.assign(c, { policy: SCHED_OTHER, rtprio: 0 });
+    if (c.policy === 1 || c.policy === 2 || c.policy === 6) Object.assign(c, { policy: SCHED_OTHER, rtprio: 0, dl: [0, 0, 0] });
     c.resetOnFork = false;
   }
   return c;
