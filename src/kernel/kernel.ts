@@ -75,6 +75,9 @@ export class Kernel {
   readonly tasks = new Map<number, Task>();
   /** Events reserved by every AIO context of the sandbox (fs.aio-nr), at most AIO_MAX_NR. */
   aioNr = 0;
+  /** kernel.core_pattern and kernel.core_uses_pid (/proc/sys, root may set them): where core dumps go. */
+  corePattern = 'core';
+  coreUsesPid = 0;
   readonly groups = new Map<number, ThreadGroup>();
   /**
    * The sandbox's bound AF_UNIX names (socket/unix/names.ts), abstract or of

@@ -147,6 +147,8 @@ const C_PROGRAMS = Object.freeze({
   iflags: { args: () => [], endsWithDone: true },
   settid: { args: () => [], endsWithDone: true },
   sticky: { args: () => [], endsWithDone: true },
+  kversion: { args: () => [], endsWithDone: true },
+  deadline: { args: () => [], endsWithDone: true },
   txtbusy: { args: (dir) => [dir], endsWithDone: true },
   // Run as root: it makes device nodes and drops to nobody for the unprivileged cases.
   nodes: { args: (dir) => [dir], endsWithDone: true },

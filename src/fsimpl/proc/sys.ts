@@ -3,7 +3,8 @@
 // read-only), except kernel/hostname and kernel/domainname, which root may
 // set as with sethostname/setdomainname, and the IPC limits (sem, msgmni,
 // msgmax, msgmnb: per IPC namespace, ProcFs.ipcSysctl) and randomize_va_space
-// (per sandbox, ProcFs.sysctl) and fs/lease-break-time and fs/pipe-max-size (the VFS's), which root may set and read back. Nothing consumes them yet: there is no SysV IPC, and the loader's
+// (per sandbox, ProcFs.sysctl), kernel/core_pattern and core_uses_pid (the
+// Kernel's, for core dumps) and fs/lease-break-time and fs/pipe-max-size (the VFS's), which root may set and read back. Nothing consumes them yet: there is no SysV IPC, and the loader's
 // address-space layout does not depend on randomize_va_space.
 import { randomUUID } from '../../host/random';
 import { Errno, E } from '../../abi/errno';
@@ -15,6 +16,8 @@ import { callerOf } from './task_info';
 import { POOL_BITS } from '../devfs/random_ioctl';
 
 const HOST_NAME_MAX = 64;
+/** The longest core_pattern, its NUL included. */
+const CORENAME_MAX_SIZE = 128;
 const PIPE_PAGE = 4096;
 
 export const SYSCTL_DEFAULTS = {
@@ -88,9 +91,13 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
     v('osrelease', UTS_RELEASE)(mm),
     v('version', UTS_VERSION)(mm),
     v('pid_max', d.pidMax)(mm),
-    // Where core files go (syscalls/sys_coredump.ts): "core" in the dying process's directory, no pid suffix.
-    v('core_pattern', 'core')(mm),
-    v('core_uses_pid', 0)(mm),
+    // Where core files go (syscalls/sys_coredump.ts expands it); at most 127 bytes, the first line, as Linux keeps.
+    mm.rwFile('core_pattern', () => `${k.corePattern}\n`, (data) => {
+      const s = data.toString('latin1').split('\n')[0];
+      k.corePattern = s.slice(0, CORENAME_MAX_SIZE - 1);
+    }),
+    mm.rwFile('core_uses_pid', () => `${k.coreUsesPid}\n`,
+      (data) => dointvecWrite(data, 1, SYSCTL_INT.min, SYSCTL_INT.max, (_, x) => (k.coreUsesPid = x))),
     // Nothing taints the sandbox's kernel (no modules, no oops, no forced loads).
     v('tainted', 0)(mm),
     v('threads-max', d.threadsMax)(mm),
