@@ -20,6 +20,7 @@ import { NEW_NETNS } from '../oci/plan';
 import { openHostPty, sendFd, type HostPty } from '../host/pty';
 import type { NetworkMode } from '../kernel/netinfo';
 import { procStat, RuntimeError, StateDir } from './statedir';
+import { checkNamespacePaths } from './ns_paths';
 import type { RuntimeLog } from './runtime_log';
 import type { FileLock } from '../host/filelock';
 
@@ -77,6 +78,7 @@ export class Runtime {
     if (!validId(id)) throw new RuntimeError(`invalid container id ${JSON.stringify(id)}`);
     const bundle = path.resolve(f.bundle ?? '.');
     const plan = readBundle(bundle);
+    plan.unsupported.push(...checkNamespacePaths(plan.nsPaths, this.state));
     if (plan.netns !== null && plan.netns !== NEW_NETNS && !fs.existsSync(plan.netns)) throw new RuntimeError(`linux.namespaces: network namespace ${plan.netns} does not exist`);
     // runc's rules: a terminal needs a console socket to send its master to, and a console socket a terminal.
     // (A foreground `run` without one: the container's terminal is the caller's own stdio.)

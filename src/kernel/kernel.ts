@@ -33,7 +33,6 @@ import { PseudoFs } from '../vfs/numbering';
 import { ShmNamespace } from './ipc/shm';
 import { SemNamespace } from './ipc/sem';
 import { MsgNamespace } from './ipc/msg';
-import { MqNamespace } from './ipc/mqueue';
 
 /** Microtask rounds the loop waits for woken continuations before it takes a macrotask turn instead. */
 const MAX_SETTLE_ROUNDS = 64;
@@ -118,8 +117,6 @@ export class Kernel {
   private kernelDeadline = 0;
   /** Yielding to Node's event loop (kernel/node_turns.ts). */
   private readonly nodeTurns: NodeTurns;
-  /** POSIX message queues of this sandbox (kernel/ipc/mqueue.ts; not yet per IPC namespace). */
-  readonly mqueue = new MqNamespace();
   /** Continuations made runnable (a task woken, a child to start) since the loop last let them run. */
   private wakes = 0;
   /** System calls whose handler returned a promise that has not settled yet. */

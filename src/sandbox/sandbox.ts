@@ -19,7 +19,7 @@ import { execFileAt, execOpen, openForExec } from '../vfs/exec';
 import { FdTable } from '../vfs/fd_table';
 import { FsContext } from '../vfs/fs_context';
 import type { ThreadGroup } from '../kernel/thread_group';
-import { buildMountNamespace, noOptions } from './mounts';
+import { buildMountNamespace, noOptions, registerMqueue } from './mounts';
 import { donatedFdStat, donateHostFd, terminalOf } from '../fsimpl/hostfd/hostfd';
 import { HostStdio, type Terminal } from '../fsimpl/hostfd/terminal';
 import { ProcFs } from '../fsimpl/proc/procfs';
@@ -194,6 +194,7 @@ export class Sandbox {
     const proc = ns.vfs.mountAt('/proc', new ProcFs(this.kernel, host));
     // procfs belongs to the sandbox's one PID namespace: every mount of it is this one.
     ns.vfs.fsTypes.register('proc', { userns: false, make: (_src, data) => (noOptions(data), { fs: proc.fs, root: proc.root }) });
+    registerMqueue(ns.vfs, this.kernel.rootNs.ipc, this.platform.memfile.heap, !opts.container);
     if (opts.volumes?.length) applyContainerMounts(ns.vfs, this.platform.memfile, opts.volumes, log, files.forSource);
     const c = opts.container;
     if (c) {
