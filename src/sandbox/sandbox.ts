@@ -26,7 +26,7 @@ import { ProcFs } from '../fsimpl/proc/procfs';
 import { captureHostInfo, type HostInfo } from '../host/hostinfo';
 import type { HostTree } from '../host/hosttree';
 import type { GoferClient } from '../gofer/client';
-import { goferWanted } from '../gofer/start';
+import { goferWanted, type GoferHandOff } from '../gofer/start';
 import { HostInterfaces } from '../host/hostnetinfo';
 import { HOST_SOCKET_LIMIT, HostSocketBudget, LoopbackTable, NAT_SOCKET_LIMIT, NatTable, defaultNetSysctl, type NetworkMode } from '../kernel/netinfo';
 import { startNetwork, stopNetwork } from '../net/nat/start';
@@ -125,8 +125,8 @@ export interface SandboxOptions {
   hostname?: string;
   /** The network the application gets (kernel/netinfo.ts); default sandbox. */
   network?: NetworkMode;
-  /** Host files through a Gofer process (gofer/start.ts); undefined: $TSVISOR_GOFER=1. */
-  gofer?: boolean;
+  /** Host files through a Gofer process (gofer/start.ts), or the one the runtime started; undefined: $TSVISOR_GOFER=1. */
+  gofer?: boolean | GoferHandOff;
   /**
    * Host-mode /etc/hosts and /etc/resolv.conf (the host's, read by the
    * caller): with them and without a container, the identity files are
