@@ -5,7 +5,7 @@
 // the continuations of woken tasks run (microtasks, no macrotask hop) until
 // every one has resumed its context or blocked again.
 
-import { HostSocketBudget, LoopbackTable, type NetworkConfig } from './netinfo';
+import { defaultNetSysctl, HostSocketBudget, LoopbackTable, type NetworkConfig } from './netinfo';
 import { unmapPastEof } from './filemaps';
 import { kernelAccessOom } from './oom';
 import type { MemoryFile } from '../platform/memfile';
@@ -74,6 +74,9 @@ export class Kernel {
   readonly tasks = new Map<number, Task>();
   /** Events reserved by every AIO context of the sandbox (fs.aio-nr), at most AIO_MAX_NR. */
   aioNr = 0;
+  /** kernel.core_pattern and kernel.core_uses_pid (/proc/sys, root may set them): where core dumps go. */
+  corePattern = 'core';
+  coreUsesPid = 0;
   readonly groups = new Map<number, ThreadGroup>();
   /**
    * The sandbox's bound AF_UNIX names (socket/unix/names.ts), abstract or of
@@ -135,7 +138,7 @@ export class Kernel {
     this.vfs.onShrink = (inode, size) => unmapPastEof(this, inode.fs.dev, inode.ino, size);
     this.memfile.userOom = (mm) => kernelAccessOom(this, mm);
     this.hostInfo = opts.hostInfo;
-    this.network = opts.network ?? { mode: 'sandbox', interfaces: new LoopbackTable(), hostSockets: new HostSocketBudget(0), netlinkPorts: new Set() };
+    this.network = opts.network ?? { mode: 'sandbox', interfaces: new LoopbackTable(), hostSockets: new HostSocketBudget(0), netlinkPorts: new Set(), sysctl: defaultNetSysctl() };
     this.log = opts.log ?? (() => {});
     this.warn = opts.warn ?? ((m) => this.log(m));
     this.nodeTurns = new NodeTurns(this.platform, () => this.armHostTimer());

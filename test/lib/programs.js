@@ -149,6 +149,8 @@ const C_PROGRAMS = Object.freeze({
   iflags: { args: () => [], endsWithDone: true },
   settid: { args: () => [], endsWithDone: true },
   sticky: { args: () => [], endsWithDone: true },
+  kversion: { args: () => [], endsWithDone: true },
+  deadline: { args: () => [], endsWithDone: true },
   txtbusy: { args: (dir) => [dir], endsWithDone: true },
   // Run as root: it makes device nodes and drops to nobody for the unprivileged cases.
   nodes: { args: (dir) => [dir], endsWithDone: true },
@@ -159,6 +161,7 @@ const C_PROGRAMS = Object.freeze({
   // IPv4 on the host's loopback needs a network namespace with lo up (this machine's root one has no 127.0.0.1).
   inettcp: { args: () => [], endsWithDone: true, netns: true },
   inetudp: { args: () => [], endsWithDone: true, netns: true },
+  privport: { args: () => [], endsWithDone: true, netns: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID
