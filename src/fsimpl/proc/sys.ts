@@ -58,6 +58,9 @@ function setName(data: Buffer, set: (s: string) => void): void {
   set(s);
 }
 
+/** net.ipv4.ip_local_port_range's first port (fixed here). */
+const LOCAL_PORT_LOW = 32768;
+
 export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
   const k = fs.kernel;
   const d = SYSCTL_DEFAULTS;
@@ -148,9 +151,15 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
         v('somaxconn', d.somaxconn), v('rmem_default', 212992), v('rmem_max', 212992), v('wmem_default', 212992), v('wmem_max', 212992),
       ]),
       (mm) => dir(mm, 'ipv4', [
-        v('ip_forward', 0), v('ip_local_port_range', '32768\t60999'), v('tcp_fin_timeout', 60), v('tcp_keepalive_intvl', 75),
+        v('ip_forward', 0), v('ip_local_port_range', `${LOCAL_PORT_LOW}\t60999`), v('tcp_fin_timeout', 60), v('tcp_keepalive_intvl', 75),
         v('tcp_keepalive_probes', 9), v('tcp_keepalive_time', 7200), v('tcp_max_syn_backlog', 4096), v('tcp_rmem', '4096\t131072\t6291456'),
         v('tcp_syncookies', 1), v('tcp_wmem', '4096\t16384\t4194304'), v('tcp_congestion_control', 'cubic'),
+        // Enforced by net/bind.ts. As Linux's ipv4_privileged_ports: 0-65535, and not above the local port range's start.
+        (n) => n.rwFile('ip_unprivileged_port_start', () => `${k.network.sysctl.unprivilegedPortStart}\n`,
+          (data) => dointvecWrite(data, 1, 0, 65535, (_, x) => {
+            if (x > LOCAL_PORT_LOW) throw new Errno(E.EINVAL);
+            k.network.sysctl.unprivilegedPortStart = x;
+          })),
       ]),
       (mm) => dir(mm, 'ipv6', [(c) => dir(c, 'conf', [(a) => dir(a, 'all', [v('disable_ipv6', 0)])])]),
     ]),
