@@ -279,6 +279,34 @@ wait $S; echo "server status $?"`);
   assert.ok(nat.NatHostEvents <= N + k, `readiness reports: ${why}`);
 });
 
+test('ping through the NAT: ping sockets and busybox ping (raw) reach 10.0.2.2 and the host\'s addresses only with --allow-host-loopback, as native pings reach 127.0.0.1', { timeout: 300_000 }, async (t) => {
+  if (!h.needTools(t, ['gcc', 'unshare', 'ip', 'busybox', 'sysctl'])) return;
+  const bin = cbin('icmpecho');
+  // The namespace's ping_group_range admits everyone, so that the Sentry (and the native run) may have host ping sockets; 192.168.77.1 stands for the host's LAN address.
+  const r = await inNetns(t, `
+ip addr add 192.168.77.1/24 dev lo
+sysctl -qw net.ipv4.ping_group_range="0 2147483647"
+echo native; ${bin} 127.0.0.1 192.168.77.1
+echo allowed; $TSV --allow-host-loopback -- ${bin} 10.0.2.2 192.168.77.1 127.0.0.1
+echo default; $TSV -- ${bin} 10.0.2.2 192.168.77.1
+echo none; $TSV --network none -- ${bin} 127.0.0.1 10.0.2.2
+echo busybox; $TSV --allow-host-loopback -- busybox ping -c 2 -W 5 10.0.2.2 | grep -E 'transmitted'
+$TSV -- busybox ping -c 1 -W 5 127.0.0.1 | grep -E 'transmitted'
+$TSV -u 65534 -- busybox ping -c 1 -W 5 127.0.0.1 2>&1 | grep ping:
+true`);
+  assert.strictEqual(r.status, 0, h.describe('script', r));
+  assert.deepStrictEqual(r.stdout.trim().split('\n'), [
+    'native', '127.0.0.1: 3 replies', '192.168.77.1: 3 replies',
+    // The gateway is the host's loopback, and the host's own addresses are reachable, only when allowed.
+    'allowed', '10.0.2.2: 3 replies', '192.168.77.1: 3 replies', '127.0.0.1: 3 replies',
+    'default', '10.0.2.2: 0 replies', '192.168.77.1: 0 replies',
+    'none', '127.0.0.1: 3 replies', '10.0.2.2: sendto: ENETUNREACH', '10.0.2.2: 0 replies',
+    // busybox's ping uses a raw socket: with CAP_NET_RAW (root in the sandbox), and refused without it, as on Linux.
+    'busybox', '2 packets transmitted, 2 packets received, 0% packet loss', '1 packets transmitted, 1 packets received, 0% packet loss',
+    'ping: permission denied (are you root?)',
+  ]);
+});
+
 test('hostile: a connect, write and UDP flood through the NAT (test/hostile/natflood.c) leaves the Sentry up and its memory bounded', { timeout: 400_000 }, async (t) => {
   if (!h.needTools(t, ['gcc', 'python3', 'unshare', 'ip'])) return;
   const bin = cbin('natflood');

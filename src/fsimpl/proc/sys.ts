@@ -144,6 +144,8 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
         v('ip_forward', 0), v('ip_local_port_range', '32768\t60999'), v('tcp_fin_timeout', 60), v('tcp_keepalive_intvl', 75),
         v('tcp_keepalive_probes', 9), v('tcp_keepalive_time', 7200), v('tcp_max_syn_backlog', 4096), v('tcp_rmem', '4096\t131072\t6291456'),
         v('tcp_syncookies', 1), v('tcp_wmem', '4096\t16384\t4194304'), v('tcp_congestion_control', 'cubic'),
+        // Ping sockets for every group, as Docker and containerd set it in containers (net/ping_socket.ts).
+        v('ping_group_range', '0\t2147483647'),
       ]),
       (mm) => dir(mm, 'ipv6', [(c) => dir(c, 'conf', [(a) => dir(a, 'all', [v('disable_ipv6', 0)])])]),
     ]),
