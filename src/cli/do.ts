@@ -7,7 +7,8 @@ import { Errno, errnoName } from '../abi/errno';
 import { parseSize } from '../abi/accounting';
 import { type PlatformName, PLATFORM_ENV, Sandbox } from '../sandbox/sandbox';
 import { CALLER_NOFILE_ENV, captureHostInfo } from '../host/hostinfo';
-import { GOFER_ENV } from '../gofer/start';
+import { GOFER_ENV, goferWanted, spawnGofer } from '../gofer/start';
+import { goferTrees } from '../sandbox/container';
 import { fail } from './fail';
 import { parseVolumes } from './volume';
 import { parseUser } from './user';
@@ -80,7 +81,13 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
   if (!st.isDirectory()) fail(`rootfs ${a.rootfs} is not a directory`);
   if (!confined && confine) {
     // The Sentry is a confined child (sandbox/confine_runtime.ts) running this same command.
-    runConfined(process.argv.slice(1), { newNetns: a.network === 'none', nofileEnv: callerNofile() }, FORWARDED_SIGNALS);
+    // The Gofer is started here, unconfined, before the Sentry: the Sentry gets only its socket.
+    let gofer = null;
+    if (goferWanted(a.gofer) === true) {
+      const trees = goferTrees(a.rootfs, volumes);
+      gofer = { fd: spawnGofer(trees).fd, trees };
+    }
+    runConfined(process.argv.slice(1), { newNetns: a.network === 'none', nofileEnv: callerNofile(), gofer }, FORWARDED_SIGNALS);
     return;
   }
   const env = mergeEnv(
@@ -94,7 +101,7 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
   try {
     sb = new Sandbox({
       rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: statsFile(a.stats, confined !== null), memory, platform: a.platform,
-      network: a.network, volumes, user: a.user === undefined ? undefined : parseUser(a.user, a.rootfs), gofer: a.gofer, ...hostIdentity(a.network), nat: natOptions(a),
+      network: a.network, volumes, user: a.user === undefined ? undefined : parseUser(a.user, a.rootfs), gofer: confined?.gofer ?? a.gofer, ...hostIdentity(a.network), nat: natOptions(a),
       // A confined Sentry's own bounding set is empty: the sandbox's root gets the caller's.
       hostInfo: confined ? { ...captureHostInfo(), capBounding: confined.callerCapBounding } : undefined,
     });

@@ -10,6 +10,9 @@ import * as libc from '../host/libc';
 import { seqpacketPair } from './channel';
 import { GoferConnection } from './client';
 
+const F_SETFD = 2;
+const FD_CLOEXEC = 1;
+
 export interface GoferTreeSpec {
   /** The host path (resolved by the runtime, as it was given). */
   path: string;
@@ -19,9 +22,50 @@ export interface GoferTreeSpec {
 /** The runtime's own switch (not passed on to the sandboxed program). */
 export const GOFER_ENV = 'TSVISOR_GOFER';
 
-/** Whether the Gofer is asked for: an explicit choice, else TSVISOR_GOFER=1. */
-export function goferWanted(choice: boolean | undefined): boolean {
+/**
+ * A Gofer started by someone else for this Sentry (the runtime of a confined
+ * Sentry, which cannot make the Gofer's mount namespace itself): its
+ * socket's descriptor here, and the trees it serves, in order.
+ */
+export interface GoferHandOff {
+  fd: number;
+  trees: GoferTreeSpec[];
+}
+
+/** Whether the Gofer is asked for: an explicit choice (or one already started), else TSVISOR_GOFER=1. */
+export function goferWanted(choice: boolean | GoferHandOff | undefined): boolean | GoferHandOff {
   return choice ?? process.env[GOFER_ENV] === '1';
+}
+
+/** The hand-off as an environment value (for the confined Sentry's runtime to pass it on). */
+export function encodeHandOff(h: GoferHandOff): string {
+  return JSON.stringify(h);
+}
+
+/** The hand-off from encodeHandOff's value, or null if it is not one. */
+export function decodeHandOff(v: string): GoferHandOff | null {
+  let h: unknown;
+  try {
+    h = JSON.parse(v);
+  } catch {
+    return null;
+  }
+  if (typeof h !== 'object' || h === null) return null;
+  const { fd, trees } = h as { fd?: unknown; trees?: unknown };
+  if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0 || !Array.isArray(trees)) return null;
+  const out: GoferTreeSpec[] = [];
+  for (const t of trees as unknown[]) {
+    const { path: p, writable } = (t ?? {}) as { path?: unknown; writable?: unknown };
+    if (typeof p !== 'string' || typeof writable !== 'boolean') return null;
+    out.push({ path: p, writable });
+  }
+  return { fd, trees: out };
+}
+
+/** The connection to a Gofer someone else started (its descriptor made close-on-exec: the stubs must not inherit it). */
+export function connectGofer(h: GoferHandOff): GoferConnection {
+  libc.fcntl(h.fd, F_SETFD, FD_CLOEXEC);
+  return new GoferConnection(h.fd);
 }
 
 /**

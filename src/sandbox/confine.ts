@@ -12,6 +12,7 @@
 import * as fs from 'node:fs';
 import * as libc from '../host/libc';
 import { sentryFilter, type ConfineNet } from './confine_filter';
+import { decodeHandOff, type GoferHandOff } from '../gofer/start';
 
 const SYS_SECCOMP = 317;
 const SECCOMP_SET_MODE_FILTER = 1;
@@ -42,18 +43,25 @@ function readLine(fd: number): string {
 /** The runtime's capability bounding set, for a confined Sentry (whose own is empty): the sandbox's root gets what the caller could give. */
 export const CALLER_CAPBND_ENV = 'TSVISOR_CONFINE_CAPBND';
 
+/** The Gofer the runtime started for a confined Sentry (its socket's fd here and its trees: gofer/start.ts's hand-off). */
+export const CONFINE_GOFER_ENV = 'TSVISOR_CONFINE_GOFER';
+
 /** A confined Sentry's link to its runtime while it starts. */
 export class ConfinedStart {
-  private constructor(private readonly fd: number, readonly callerCapBounding: bigint | null) {}
+  private constructor(private readonly fd: number, readonly callerCapBounding: bigint | null, readonly gofer: GoferHandOff | null) {}
 
   /** The runtime's socket, if this process is a confined Sentry (the variable is removed so the sandbox never sees it). */
   static fromEnv(): ConfinedStart | null {
     const v = process.env[CONFINE_FD_ENV];
     const bnd = process.env[CALLER_CAPBND_ENV];
+    const gofer = process.env[CONFINE_GOFER_ENV];
     delete process.env[CONFINE_FD_ENV];
     delete process.env[CALLER_CAPBND_ENV];
+    delete process.env[CONFINE_GOFER_ENV];
     if (v === undefined || !/^\d+$/.test(v)) return null;
-    return new ConfinedStart(Number(v), bnd !== undefined && /^[0-9a-f]+$/.test(bnd) ? BigInt(`0x${bnd}`) : null);
+    const handOff = gofer === undefined ? null : decodeHandOff(gofer);
+    if (gofer !== undefined && !handOff) throw new Error(`confinement: ${CONFINE_GOFER_ENV} is not a Gofer hand-off`);
+    return new ConfinedStart(Number(v), bnd !== undefined && /^[0-9a-f]+$/.test(bnd) ? BigInt(`0x${bnd}`) : null, handOff);
   }
 
   /** Give up the host (see the file's comment). Throws if any step fails: a Sentry never runs half-confined. */

@@ -13,9 +13,13 @@ import * as os from 'node:os';
 import * as tty from 'node:tty';
 import { execFile, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { CALLER_CAPBND_ENV, CONFINE_FD_ENV } from './confine';
+import { CALLER_CAPBND_ENV, CONFINE_FD_ENV, CONFINE_GOFER_ENV } from './confine';
+import { encodeHandOff, type GoferHandOff } from '../gofer/start';
+import * as libc from '../host/libc';
 
 const SENTRY_FD = 3;
+/** Where the confined Sentry finds its end of the Gofer's socket. */
+const GOFER_FD = 4;
 const CAP_SETGID = 6;
 const CAP_SETUID = 7;
 const SIGSYS = 31;
@@ -51,6 +55,12 @@ export interface ConfineOptions {
   newNetns: boolean;
   /** The caller's soft RLIMIT_NOFILE, handed on (the Sentry's parent is outside its PID namespace). */
   nofileEnv: [string, string] | null;
+  /**
+   * The Gofer the runtime started (it needs mount and network namespaces
+   * the confined Sentry cannot make): the Sentry's end of its socket, passed
+   * on as the Sentry's only way to host files, and closed here.
+   */
+  gofer: GoferHandOff | null;
 }
 
 function capSet(name: string): string | null {
@@ -96,10 +106,13 @@ export function runConfined(nodeArgs: string[], opts: ConfineOptions, forward: N
   if (opts.nofileEnv) env[opts.nofileEnv[0]] = opts.nofileEnv[1];
   const bnd = capSet('CapBnd');
   if (bnd !== null) env[CALLER_CAPBND_ENV] = bnd;
+  if (opts.gofer) env[CONFINE_GOFER_ENV] = encodeHandOff({ fd: GOFER_FD, trees: opts.gofer.trees });
   const unshare = ['unshare', '--user', '--mount', '--pid', '--fork', '--kill-child=SIGKILL', '--ipc', '--uts', '--mount-proc', ...(opts.newNetns ? ['--net'] : [])];
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...unshare, '--', '/bin/sh', '-c', START, 'tsvisor-sentry', process.execPath, ...nodeArgs], {
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env,
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe', ...(opts.gofer ? [opts.gofer.fd] : [])], env,
   });
+  // The Sentry has its copy: the Gofer ends when the Sentry's closes.
+  if (opts.gofer) libc.close(opts.gofer.fd);
   let sentry = 0;
   let confined = false;
   const sock = child.stdio[SENTRY_FD] as Socket;

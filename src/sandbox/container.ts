@@ -12,7 +12,7 @@ import { HostTree } from '../host/hosttree';
 import { WritableHostTree } from '../host/hosttree_rw';
 import type { HostFiles } from '../host/hostfs';
 import type { GoferClient } from '../gofer/client';
-import { startGofer } from '../gofer/start';
+import { connectGofer, startGofer, type GoferHandOff, type GoferTreeSpec } from '../gofer/start';
 import { E, Errno } from '../abi/errno';
 import { O_WRONLY, S_IFDIR, S_IFMT, S_IFREG } from '../abi/fs';
 import type { FileCtx } from '../vfs/ctx';
@@ -129,23 +129,38 @@ type HostFilesOf = (source: string, readonly: boolean) => HostFiles;
 const treeSource = (m: MountPlan): string => (m.kind === 'file' ? path.dirname(m.source) : m.source);
 
 /**
- * The host trees of a sandbox: the root file system's and one per bind
- * mount source, all served by one Gofer when gofer is true (started here,
- * before the Sentry reads a file), else opened by the Sentry itself.
+ * The trees one Gofer serves for a sandbox, in the order the Sentry names
+ * them: tree 0 the root file system, then each read-only bind source once
+ * (read-write binds are still written by the Sentry itself until the
+ * Gofer's writes land). The runtime of a confined Sentry starts the Gofer
+ * with this list, and the Sentry checks it gets the same one.
  */
-export function hostFilesFor(rootfs: string, mounts: MountPlan[], gofer: boolean): { rootfs: () => HostTree | GoferClient; forSource: HostFilesOf } {
-  const inProcess: HostFilesOf = (p, readonly) => (readonly ? new HostTree(p) : new WritableHostTree(p));
-  if (!gofer) return { rootfs: () => new HostTree(rootfs), forSource: inProcess };
+export function goferTrees(rootfs: string, mounts: MountPlan[]): GoferTreeSpec[] {
   const sources = [...new Set(mounts.filter((m) => (m.kind === 'bind' || m.kind === 'file') && m.readonly).map(treeSource))];
-  // The Gofer serves the read-only trees; read-write binds are still written by the Sentry itself until the Gofer's writes land.
-  const { conn } = startGofer([rootfs, ...sources].map((p) => ({ path: p, writable: false })));
+  return [rootfs, ...sources].map((p) => ({ path: p, writable: false }));
+}
+
+/**
+ * The host trees of a sandbox: the root file system's and one per bind
+ * mount source, all served by one Gofer when gofer is asked for (started
+ * here, before the Sentry reads a file, or handed over already started),
+ * else opened by the Sentry itself.
+ */
+export function hostFilesFor(rootfs: string, mounts: MountPlan[], gofer: boolean | GoferHandOff): { rootfs: () => HostTree | GoferClient; forSource: HostFilesOf } {
+  const inProcess: HostFilesOf = (p, readonly) => (readonly ? new HostTree(p) : new WritableHostTree(p));
+  if (gofer === false) return { rootfs: () => new HostTree(rootfs), forSource: inProcess };
+  const trees = goferTrees(rootfs, mounts);
+  if (gofer !== true && JSON.stringify(gofer.trees) !== JSON.stringify(trees)) {
+    throw new Error('the Gofer handed over does not serve the trees this sandbox needs');
+  }
+  const conn = gofer === true ? startGofer(trees).conn : connectGofer(gofer);
   return {
     rootfs: () => conn.tree(0),
     forSource: (p, readonly) => {
       if (!readonly) return inProcess(p, readonly);
-      const i = sources.indexOf(p);
+      const i = trees.findIndex((t, k) => k > 0 && t.path === p && !t.writable);
       if (i < 0) throw new Error(`the Gofer does not serve ${p}`);
-      return conn.tree(i + 1);
+      return conn.tree(i);
     },
   };
 }
@@ -172,7 +187,7 @@ export function applyContainerMounts(
         mfs = hostTreeFs(vfs, memfile, hostFiles(m.source, m.readonly));
         break;
       default: {
-        const made = vfs.fsTypes.get(m.kind).make(m.kind, m.data, creds);
+        const made = vfs.fsTypes.get(m.kind).make(m.kind, m.data, creds, null);
         mountPoint(vfs, r, m.destination);
         const at = vfs.resolve(r, vfs.root, m.destination, true);
         vfs.mount(made.fs, at, flags, made.root ?? undefined);

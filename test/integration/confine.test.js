@@ -42,8 +42,8 @@ function sentryOf(runtime) {
 }
 
 /** Start a long-running confined sandbox in its own process group; resolves once the program inside runs. */
-async function startConfined(t, flags = []) {
-  const child = childProcess.spawn(process.execPath, h.sandboxArgs(['/bin/sh', '-c', 'echo ready; exec sleep 60'], { flags: [...CONFINE, ...flags] }), {
+async function startConfined(t, flags = [], script = 'echo ready; exec sleep 60') {
+  const child = childProcess.spawn(process.execPath, h.sandboxArgs(['/bin/sh', '-c', script], { flags: [...CONFINE, ...flags] }), {
     cwd: h.ROOT, env: h.sentryEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true,
   });
   t.after(() => {
@@ -55,8 +55,8 @@ async function startConfined(t, flags = []) {
   });
   let err = '';
   child.stderr.on('data', (c) => (err += c));
+  let out = '';
   await new Promise((resolve, reject) => {
-    let out = '';
     child.stdout.on('data', (c) => {
       out += c;
       if (out.includes('ready')) resolve();
@@ -69,7 +69,7 @@ async function startConfined(t, flags = []) {
     if (!sentry) await new Promise((r) => setTimeout(r, 50));
   }
   assert.ok(sentry, 'the confined Sentry process is found below its runtime');
-  return { child, sentry };
+  return { child, sentry, out };
 }
 
 function field(status, name) {
@@ -149,8 +149,8 @@ test('the confined Sentry dies when its runtime is SIGKILLed, and its stubs with
   assert.deepStrictEqual(stubs.filter(alive), [], 'no stub survives');
 });
 
-function drill(step, env = {}) {
-  return childProcess.spawnSync(process.execPath, h.sandboxArgs(['/bin/echo', 'the sandbox ran'], { flags: [...CONFINE, '--confine-drill', step] }), {
+function drill(step, env = {}, flags = []) {
+  return childProcess.spawnSync(process.execPath, h.sandboxArgs(['/bin/echo', 'the sandbox ran'], { flags: [...CONFINE, ...flags, '--confine-drill', step] }), {
     cwd: h.ROOT, env: { ...h.sentryEnv(), TSVISOR_CONFINE_DRILL: '1', ...env }, encoding: 'utf8', timeout: 120000, killSignal: 'SIGKILL',
   });
 }
@@ -226,4 +226,70 @@ test('rootless: an unprivileged user runs a confined sandbox', (t) => {
   });
   assert.strictEqual(r.status, 0, r.stderr);
   assert.strictEqual(r.stdout, 'rootless tsvisor\n');
+});
+
+const O_PATH = 0o10000000;
+
+/** The Sentry's host descriptors that are neither sockets, pipes, anonymous inodes nor the memory file: [fd, target, flags]. */
+function fileFds(pid) {
+  const out = [];
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    let target;
+    try {
+      target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    if (/^(socket|pipe):\[\d+\]$/.test(target) || target.startsWith('anon_inode:') || target.startsWith('/memfd:')) continue;
+    out.push([fd, target, parseInt(/^flags:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'latin1'))[1], 8)]);
+  }
+  return out;
+}
+
+/** The Gofer the runtime started: its child that is a node process (unshare ran it in place). */
+function goferOf(runtime) {
+  return children(runtime).find((p) => comm(p) === 'node' || /gofer\/main\.js/.test(fs.readFileSync(`/proc/${p}/cmdline`, 'latin1'))) ?? 0;
+}
+
+test('--confine --gofer: the runtime starts the Gofer; the confined Sentry reads the root and a read-only bind through it, and walks no host tree itself', async (t) => {
+  const dir = h.tmpDir('tsvisor-confine-gofer-');
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, 'f'), 'from the bind\n');
+  const script = 'cat /mnt/f; head -c 8 /etc/os-release; echo; ls /usr/share | grep -c .; exec 3</etc/passwd; echo ready; exec sleep 60';
+  const { child, sentry, out } = await startConfined(t, ['--gofer', '-v', `${dir}:/mnt:ro`], script);
+  const native = fs.readFileSync('/etc/os-release', 'latin1').slice(0, 8);
+  const lines = out.split('\n');
+  assert.strictEqual(lines[0], 'from the bind');
+  assert.strictEqual(lines[1], native);
+  assert.strictEqual(Number(lines[2]), fs.readdirSync('/usr/share').length);
+  // The Sentry holds no O_PATH descriptor (no tree to walk) and nothing writable: only what the Gofer donated, read-only.
+  const fds = fileFds(sentry);
+  assert.deepStrictEqual(fds.filter(([, , fl]) => (fl & O_PATH) !== 0 || (fl & 3) !== 0), []);
+  assert.ok(fds.some(([, target]) => target.endsWith('/etc/passwd')), 'the file open in the sandbox is a donated read descriptor');
+  // The Gofer: a child of the runtime (not of the Sentry, outside its PID namespace), in mount and network namespaces of its own.
+  const gofer = goferOf(child.pid);
+  assert.ok(gofer, 'the Gofer runs below the runtime');
+  assert.ok(!children(sentry).includes(gofer));
+  for (const ns of ['mnt', 'net']) {
+    const g = fs.readlinkSync(`/proc/${gofer}/ns/${ns}`);
+    assert.notStrictEqual(g, fs.readlinkSync(`/proc/self/ns/${ns}`), `the Gofer's ${ns} namespace is not the host's`);
+    assert.notStrictEqual(g, fs.readlinkSync(`/proc/${sentry}/ns/${ns}`), `the Gofer's ${ns} namespace is not the Sentry's`);
+  }
+  assert.strictEqual(field(fs.readFileSync(`/proc/${gofer}/status`, 'latin1'), 'Seccomp'), '2');
+  assert.deepStrictEqual(fs.readdirSync(`/proc/${gofer}/root`).sort(), ['0', '1']);
+});
+
+test('--confine --gofer: the drill steps still fail', async (t) => {
+  for (const step of ['open', 'exec']) {
+    const r = drill(step, {}, ['--gofer']);
+    assert.doesNotMatch(r.stderr, /SUCCEEDED/);
+    if (step === 'open') {
+      assert.match(r.stderr, /confine drill: open \/etc\/shadow: refused \(errno 2\)/);
+      assert.strictEqual(r.status, 0, r.stderr);
+      assert.match(r.stdout, /the sandbox ran/, 'the program ran with its files from the Gofer');
+    } else {
+      assert.match(r.stderr, /the Sentry was killed by its seccomp filter/);
+      assert.strictEqual(r.status, 128 + 31);
+    }
+  }
 });
