@@ -80,21 +80,21 @@ export function stackOf(k: Kernel): SandboxNetwork {
 
 /** socket(2) for AF_INET and AF_INET6 (type already stripped of SOCK_NONBLOCK and SOCK_CLOEXEC). */
 export function inetSocket(t: Task, family: number, kind: number, proto: number, nonblock: number): SocketFile {
+  const env = (): InetEnv => ({ stack: stackOf(t.kernel), sockfs: t.kernel.sockfs, sysctl: t.kernel.network.sysctl, nowNs: () => t.kernel.monotonicNs() });
   if (kind === SOCK_RAW) {
     if (!hasCapability(t.creds, CAP_NET_RAW)) throw new Errno(E.EPERM);
-    if (family === AF_INET && proto === IPPROTO_ICMP) return new RawIcmpSocket({ stack: stackOf(t.kernel), sockfs: t.kernel.sockfs, nowNs: () => t.kernel.monotonicNs() }, nonblock);
+    if (family === AF_INET && proto === IPPROTO_ICMP) return new RawIcmpSocket(env(), nonblock);
     t.kernel.logOnce('socket-raw', 'socket(SOCK_RAW): raw IP sockets other than ICMP over IPv4 are not implemented (logged once)');
     throw new Errno(E.EPROTONOSUPPORT);
   }
   if (kind !== SOCK_STREAM && kind !== SOCK_DGRAM) throw new Errno(E.ESOCKTNOSUPPORT);
-  const stack = stackOf(t.kernel);
-  const env: InetEnv = { stack, sockfs: t.kernel.sockfs, sysctl: t.kernel.network.sysctl, nowNs: () => t.kernel.monotonicNs() };
+  const e = env();
   if (kind === SOCK_STREAM) {
     if (proto !== 0 && proto !== IPPROTO_TCP) throw new Errno(E.EPROTONOSUPPORT);
-    return new TcpSocket(env, family, nonblock);
+    return new TcpSocket(e, family, nonblock);
   }
   // An ICMP echo socket: every group may have one (ping_socket.ts).
-  if (proto === IPPROTO_ICMP && family === AF_INET) return new PingSocket(env, nonblock);
+  if (proto === IPPROTO_ICMP && family === AF_INET) return new PingSocket(e, nonblock);
   if (proto !== 0 && proto !== IPPROTO_UDP) throw new Errno(E.EPROTONOSUPPORT);
-  return new UdpSocket(env, family, nonblock);
+  return new UdpSocket(e, family, nonblock);
 }
