@@ -4,7 +4,8 @@
 // kernel's clock, timers and heap budget.
 import { Errno, E } from '../abi/errno';
 import { SOCK_DGRAM, SOCK_STREAM } from '../abi/socket';
-import { IPPROTO_TCP, IPPROTO_UDP, SOCK_RAW } from '../abi/inet';
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, SOCK_RAW } from '../abi/inet';
+import { AF_INET } from '../abi/socket';
 import { hasCapability } from '../auth/creds';
 import { randomBytes } from '../host/random';
 import type { Kernel } from '../kernel/kernel';
@@ -14,6 +15,7 @@ import type { SocketFile } from '../socket/socket';
 import type { InetEnv } from './inet_socket';
 import { LoopbackTable } from '../kernel/netinfo';
 import { zeroStats, type LinkStats } from '../abi/netif';
+import { PingSocket, RawIcmpSocket } from './ping_socket';
 import { procNetText } from './procnet';
 import { Stack } from './stack';
 import type { NetTimer, TimerTarget } from './tcp/host';
@@ -78,18 +80,21 @@ export function stackOf(k: Kernel): SandboxNetwork {
 
 /** socket(2) for AF_INET and AF_INET6 (type already stripped of SOCK_NONBLOCK and SOCK_CLOEXEC). */
 export function inetSocket(t: Task, family: number, kind: number, proto: number, nonblock: number): SocketFile {
+  const env = (): InetEnv => ({ stack: stackOf(t.kernel), sockfs: t.kernel.sockfs, sysctl: t.kernel.network.sysctl, nowNs: () => t.kernel.monotonicNs() });
   if (kind === SOCK_RAW) {
     if (!hasCapability(t.creds, CAP_NET_RAW)) throw new Errno(E.EPERM);
-    t.kernel.logOnce('socket-raw', 'socket(SOCK_RAW): raw IP sockets are not implemented (logged once)');
+    if (family === AF_INET && proto === IPPROTO_ICMP) return new RawIcmpSocket(env(), nonblock);
+    t.kernel.logOnce('socket-raw', 'socket(SOCK_RAW): raw IP sockets other than ICMP over IPv4 are not implemented (logged once)');
     throw new Errno(E.EPROTONOSUPPORT);
   }
   if (kind !== SOCK_STREAM && kind !== SOCK_DGRAM) throw new Errno(E.ESOCKTNOSUPPORT);
-  const stack = stackOf(t.kernel);
-  const env: InetEnv = { stack, sockfs: t.kernel.sockfs, sysctl: t.kernel.network.sysctl, nowNs: () => t.kernel.monotonicNs() };
+  const e = env();
   if (kind === SOCK_STREAM) {
     if (proto !== 0 && proto !== IPPROTO_TCP) throw new Errno(E.EPROTONOSUPPORT);
-    return new TcpSocket(env, family, nonblock);
+    return new TcpSocket(e, family, nonblock);
   }
+  // An ICMP echo socket: every group may have one (ping_socket.ts).
+  if (proto === IPPROTO_ICMP && family === AF_INET) return new PingSocket(e, nonblock);
   if (proto !== 0 && proto !== IPPROTO_UDP) throw new Errno(E.EPROTONOSUPPORT);
-  return new UdpSocket(env, family, nonblock);
+  return new UdpSocket(e, family, nonblock);
 }

@@ -1,4 +1,5 @@
-// ICMP and ICMPv6, the part the stack needs: echo requests are answered, a
+// ICMP and ICMPv6, the part the stack needs: echo requests are answered
+// (and echo replies go to the ping socket whose identifier they carry), a
 // datagram to a port nobody has is answered with "port unreachable" (RFC 1122
 // 3.2.2.1, RFC 4443 3.1), and such an error quoting one of our datagrams gives
 // its connected UDP socket ECONNREFUSED; a destination unreachable quoting a
@@ -15,7 +16,8 @@ const ICMP_HLEN = 8;
 /** RFC 4443 2.4(c): an ICMPv6 error fits the minimum MTU of 1280. */
 const ICMP6_ERROR_MAX = 1280 - IPV6_HLEN;
 
-function finish(body: Buffer, v4: boolean, src: Ip, dst: Ip): Buffer {
+/** The ICMP (or ICMPv6, over its pseudo-header) checksum written into body. */
+export function finish(body: Buffer, v4: boolean, src: Ip, dst: Ip): Buffer {
   const sum = v4 ? sumBytes(body, 0, body.length) : sumBytes(body, 0, body.length, pseudoSum(false, src, dst, IPPROTO_ICMPV6, body.length));
   body.writeUInt16BE(checksumOf(sum), 2);
   return body;
@@ -48,6 +50,10 @@ export function handleIcmp(stack: Stack, pkt: IpPacket, _verify: boolean): void 
     reply.writeUInt16BE(0, 2);
     count(c, `${name}OutEchoReps`);
     stack.sendRaw(pkt.dst, pkt.src, pkt.proto, finish(reply, pkt.v4, pkt.dst, pkt.src));
+    return;
+  }
+  if (pkt.v4 && type === 0) {
+    stack.pingReceive(pkt);
     return;
   }
   const err = unreachableErrno(pkt.v4, type, p[1]);

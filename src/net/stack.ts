@@ -45,6 +45,8 @@ export class Stack implements TcpHost {
   /** Ping sockets (SOCK_DGRAM, IPPROTO_ICMP) by their echo identifier, bound as ports are. */
   readonly icmpPorts: PortTable;
   readonly ping = new Map<Binding, UdpEndpoint>();
+  /** Raw ICMP sockets: each reads every ICMP packet received. */
+  readonly rawIcmp = new Set<UdpEndpoint>();
   private ipId = 0;
   /** Addresses of the NICs other than loopback, and the NIC of the default route (null: loopback only). */
   private readonly addrs = new Map<Ip, Nic>();
@@ -202,6 +204,7 @@ export class Stack implements TcpHost {
       }
       case IPPROTO_ICMP:
       case IPPROTO_ICMPV6:
+        if (pkt.v4 && this.rawIcmp.size > 0) this.rawReceive(frame, pkt);
         handleIcmp(this, pkt, verify);
         return;
       default:
@@ -263,6 +266,13 @@ export class Stack implements TcpHost {
     const pool = conn.length ? conn : eps;
     const ep = pool.length === 1 ? pool[0] : pool[(parseInt(pkt.src.slice(-8), 16) ^ sport) % pool.length];
     ep.deliver(data, pkt.src, sport, this.counters);
+  }
+
+  /** An IPv4 ICMP packet for the raw ICMP sockets: the IP header and the message, from a connected socket's peer only. */
+  private rawReceive(frame: Buffer, pkt: IpPacket): void {
+    const end = pkt.payload.byteOffset - frame.byteOffset + pkt.payload.length;
+    const packet = frame.subarray(pkt.netOff, end);
+    for (const ep of this.rawIcmp) if (ep.remote === null || ep.remote === pkt.src) ep.deliver(packet, pkt.src, 0, this.counters);
   }
 
   /** An ICMP echo reply for a ping socket: the one bound to its identifier (and connected to its sender, if connected) gets the whole message. */

@@ -14,6 +14,7 @@ import type { Task } from '../kernel/task';
 import { formatSockaddr, isAny, isV4, parseSockaddr, type Ip } from './ip/addr';
 import { bindAddress } from './bind';
 import { InetSocket, type InetEnv } from './inet_socket';
+import type { Binding, PortTable } from './ports';
 import { Stack } from './stack';
 import { UdpEndpoint } from './udp';
 
@@ -26,9 +27,17 @@ export class UdpSocket extends InetSocket {
   /** The local address a connect(2) chose (getsockname reports it). */
   private connLocal: Ip | null = null;
 
-  constructor(env: InetEnv, family: number, nonblock: number) {
-    super(env, family, SOCK_DGRAM, IPPROTO_UDP, nonblock, WMEM_DEFAULT, WMEM_DEFAULT);
+  constructor(env: InetEnv, family: number, nonblock: number, proto = IPPROTO_UDP) {
+    super(env, family, SOCK_DGRAM, proto, nonblock, WMEM_DEFAULT, WMEM_DEFAULT);
     this.ep = new UdpEndpoint(env.stack.heap, this.rcvbuf, () => this.wake());
+  }
+
+  /** The port table and endpoints this socket binds in (a ping socket's "ports" are ICMP echo identifiers: another table). */
+  protected get ports(): PortTable {
+    return this.stack.udpPorts;
+  }
+  protected get endpoints(): Map<Binding, UdpEndpoint> {
+    return this.stack.udp;
   }
 
   bind(t: FileCtx, raw: Buffer): void {
@@ -39,14 +48,14 @@ export class UdpSocket extends InetSocket {
 
   private bindTo(ip: Ip, port: number, uid: number): void {
     const b = this.makeBinding(ip, port, uid);
-    this.stack.udpPorts.bind(b);
-    this.stack.udp.set(b, this.ep);
+    this.ports.bind(b);
+    this.endpoints.set(b, this.ep);
     this.binding = b;
     this.ep.binding = b;
   }
 
   /** An unbound socket that sends or connects gets an ephemeral port on the wildcard. */
-  private autobind(t: FileCtx): void {
+  protected autobind(t: FileCtx): void {
     if (!this.binding) this.bindTo(this.anyAddr, 0, t.creds.euid);
   }
 
@@ -193,8 +202,8 @@ export class UdpSocket extends InetSocket {
 
   protected override release(): void {
     if (this.binding) {
-      this.stack.udpPorts.remove(this.binding);
-      this.stack.udp.delete(this.binding);
+      this.ports.remove(this.binding);
+      this.endpoints.delete(this.binding);
     }
     this.ep.close();
     super.release();

@@ -154,6 +154,8 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
         v('ip_forward', 0), v('ip_local_port_range', `${LOCAL_PORT_LOW}\t60999`), v('tcp_fin_timeout', 60), v('tcp_keepalive_intvl', 75),
         v('tcp_keepalive_probes', 9), v('tcp_keepalive_time', 7200), v('tcp_max_syn_backlog', 4096), v('tcp_rmem', '4096\t131072\t6291456'),
         v('tcp_syncookies', 1), v('tcp_wmem', '4096\t16384\t4194304'), v('tcp_congestion_control', 'cubic'),
+        // Ping sockets for every group, as Docker and containerd set it in containers (net/ping_socket.ts).
+        v('ping_group_range', '0\t2147483647'),
         // Enforced by net/bind.ts. As Linux's ipv4_privileged_ports: 0-65535, and not above the local port range's start.
         (n) => n.rwFile('ip_unprivileged_port_start', () => `${k.network.sysctl.unprivilegedPortStart}\n`,
           (data) => dointvecWrite(data, 1, 0, 65535, (_, x) => {

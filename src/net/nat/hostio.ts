@@ -21,9 +21,9 @@ export class HostSock {
   private open = true;
 
   /** A new host socket watched for readiness, which calls onReady; throws Errno (ENFILE when the budget is spent). */
-  static create(env: HostIoEnv, family: number, type: number, onReady: (revents: number) => void): HostSock {
+  static create(env: HostIoEnv, family: number, type: number, onReady: (revents: number) => void, protocol = 0): HostSock {
     env.budget.take();
-    const fd = hs.socket(family, type, 0);
+    const fd = hs.socket(family, type, protocol);
     if (fd < 0) {
       env.budget.give();
       throw new Errno(-fd);

@@ -14,7 +14,7 @@
 // when 127.0.0.1 is not.
 import type { HeapBudget } from '../../abi/accounting';
 import { Errno, E } from '../../abi/errno';
-import { IPPROTO_TCP, IPPROTO_UDP } from '../../abi/inet';
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../../abi/inet';
 import type { HostEvents } from '../../platform/platform';
 import type { HostSocketBudget, NatConfig } from '../../kernel/netinfo';
 import { destUnreachable } from '../icmp';
@@ -28,6 +28,7 @@ import { ACK, RST, SYN, TCP_HLEN, segment, optionsLength, parseTcp, writeTcp, ty
 import { connKey, type Tcb } from '../tcp/tcb';
 import { parseUdp, UDP_HLEN, writeUdp } from '../udp';
 import { sockaddr } from './hostio';
+import { IcmpFlows } from './icmpflow';
 import { Publisher } from './publish';
 import { TcpFlow } from './tcpflow';
 import { UdpFlows } from './udpflow';
@@ -81,6 +82,7 @@ export class Nat implements TcpHost {
   /** Flows a connect is under way for, by the same key: retransmitted SYNs wait for it. */
   readonly connecting = new Map<string, TcpFlow>();
   readonly udp: UdpFlows;
+  readonly icmp: IcmpFlows;
   readonly publisher: Publisher;
   /** Flows told something happened, pumped once the current entry's work is done (never inside the segment's processing). */
   private readonly pending = new Set<{ pump(): void }>();
@@ -94,6 +96,7 @@ export class Nat implements TcpHost {
     this.nic = new NatNic(this);
     stack.attach(this.nic, GUEST, true);
     this.udp = new UdpFlows(this);
+    this.icmp = new IcmpFlows(this);
     this.publisher = new Publisher(this);
   }
 
@@ -203,7 +206,8 @@ export class Nat implements TcpHost {
     } else if (pkt.proto === IPPROTO_UDP) {
       const d = parseUdp(pkt.payload, true, pkt.src, pkt.dst, false, this.counters);
       if (d) this.udp.fromSandbox(frame, pkt, d.srcPort, d.dstPort, d.data);
-    } else count(this.counters, 'NatDropProto');
+    } else if (pkt.proto === IPPROTO_ICMP) this.icmp.fromSandbox(frame, pkt);
+    else count(this.counters, 'NatDropProto');
   }
 
   // ------------------------------------------------------------ TCP
@@ -293,6 +297,13 @@ export class Nat implements TcpHost {
     return { sa: sockaddr(b, port) };
   }
 
+  /** Where an echo request to dst goes: as a flow to any port would, but 10.0.2.3 is the host's resolver itself. */
+  icmpDestination(dst: Ip): Destination {
+    if (dst !== DNS) return this.destination(dst, 0);
+    const r = this.env.config.resolvers[0];
+    return r ? { sa: sockaddr(r, 0) } : { refuse: HOST_UNREACH };
+  }
+
   /** Close every host socket (the sandbox ends); the counters go to the debug log. */
   shutdown(): void {
     this.log(`counters: ${JSON.stringify(this.counters)}; stack: ${JSON.stringify(this.stack.counters)}`);
@@ -300,6 +311,7 @@ export class Nat implements TcpHost {
     this.connecting.clear();
     for (const c of [...this.conns.values()]) (c.owner as TcpFlow | null)?.destroy();
     this.udp.shutdown();
+    this.icmp.shutdown();
     this.publisher.shutdown();
   }
 

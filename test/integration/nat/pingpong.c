@@ -1,7 +1,7 @@
 // Request/response over one TCP connection, for nat.test.js's count of what
 // the NAT does per message:
-//   pingpong server PORT          echo every byte of the first connection that
-//                                 sends any, then exit
+//   pingpong server PORT          echo every byte of each connection; exit after
+//                                 the second that sent any (a probe, then the run)
 //   pingpong client PORT N SIZE   N round trips of SIZE bytes to 127.0.0.1:PORT,
 //                                 each answer checked; prints "pingpong N ok"
 #include <arpa/inet.h>
@@ -18,8 +18,8 @@ static int serve(int port) {
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
   if (bind(l, (struct sockaddr *)&a, sizeof a) || listen(l, 4)) { perror("bind/listen"); return 1; }
   char buf[65536];
-  // Connections that send nothing (a probe that the port is open) are closed; the first that sends is served to its end.
-  for (;;) {
+  // Connections are served one after the other; the program ends after the second that sent anything (a probe, then the run).
+  for (int served = 0;;) {
     int c = accept(l, 0, 0);
     if (c < 0) { perror("accept"); return 1; }
     long total = 0;
@@ -31,7 +31,7 @@ static int serve(int port) {
       if (write(c, buf, n) != n) { perror("write"); return 1; }
     }
     close(c);
-    if (total > 0) return 0;
+    if (total > 0 && ++served == 2) return 0;
   }
 }
 
