@@ -61,7 +61,8 @@ export class MsgQueue {
     this.heap?.charge(cost, E.ENOBUFS);
     m.from.inFlight += cost;
     if (m.rights) countInFlight(m.rights, 1, this.inflight);
-    this.msgs.push({ ...m, off: 0, cost });
+    // One literal of a fixed shape: a spread followed by more properties costs V8 microseconds per object (measured for the netstack's segments).
+    this.msgs.push({ data: m.data, off: 0, from: m.from, addr: m.addr, rights: m.rights, cred: m.cred, cost });
   }
 
   /** Remove the first message: its charges are given back and its sender may write again. */
