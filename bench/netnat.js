@@ -6,8 +6,10 @@
 // (this host's loopback has no IPv4 address):
 //   redis-server   redis-benchmark SET and GET, 50 clients, and with -P 16
 //   nginx          wrk on a static 4 KiB file, 1 and 64 connections (req/s, p99)
-//   node bench/netnat.js [--reps N] [--requests N] [--seconds N]
-// Prints medians of the repetitions and the sandbox/native ratio.
+//   node bench/netnat.js [--reps N] [--requests N] [--seconds N] [--base DIR]
+// Prints medians of the repetitions and the sandbox/native ratio. --base DIR
+// (another checkout, built) runs its tsvisor too, interleaved, as "base":
+// before/after figures from one run.
 
 const childProcess = require('node:child_process');
 const fs = require('node:fs');
@@ -17,9 +19,13 @@ const path = require('node:path');
 const ROOT = path.resolve(__dirname, '..');
 const TSVISOR = path.join(ROOT, 'bin', 'tsvisor.js');
 
-const opts = { reps: 3, requests: 20000, seconds: 5 };
+const opts = { reps: 3, requests: 20000, seconds: 5, base: '' };
 const args = process.argv.slice(2);
 for (let i = 0; i < args.length; i += 2) {
+  if (args[i] === '--base' && args[i + 1] && fs.existsSync(path.join(args[i + 1], 'bin', 'tsvisor.js'))) {
+    opts.base = path.resolve(args[i + 1], 'bin', 'tsvisor.js');
+    continue;
+  }
   const k = { '--reps': 'reps', '--requests': 'requests', '--seconds': 'seconds' }[args[i]];
   if (!k || !/^\d+$/.test(args[i + 1] || '')) {
     process.stderr.write(`bench/netnat: unknown argument ${args[i]}\n`);
@@ -41,6 +47,7 @@ const script = `
 set -u
 ip link set lo up
 TSV="${process.execPath} ${TSVISOR} do"
+BASE="${process.execPath} ${opts.base} do"
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null' EXIT
 wait_redis() { for i in $(seq 1 300); do redis-cli -p $1 ping 2>/dev/null | grep -q PONG && return; sleep 0.2; done; echo "redis on $1 never answered" >&2; exit 1; }
 wait_http() { for i in $(seq 1 300); do curl -sf -o /dev/null "$1" && return; sleep 0.2; done; echo "$1 never answered" >&2; exit 1; }
@@ -57,8 +64,10 @@ web() { # PORT LABEL
 for rep in $(seq 1 ${opts.reps}); do
   ${redisCmd} >/dev/null & P=$!; wait_redis 6379; redis 6379 native; kill $P; wait $P 2>/dev/null
   $TSV --publish 16379:6379 -- ${redisCmd} >/dev/null & P=$!; wait_redis 16379; redis 16379 sandbox; kill $P; wait $P 2>/dev/null
+  ${opts.base ? `$BASE --publish 16379:6379 -- ${redisCmd} >/dev/null & P=$!; wait_redis 16379; redis 16379 base; kill $P; wait $P 2>/dev/null` : ''}
   nginx -c ${dir}/nginx.conf & P=$!; wait_http http://127.0.0.1:8000/file4k; web 8000 native; kill $P; wait $P 2>/dev/null
   $TSV --publish 8080:8000 -- nginx -c ${dir}/nginx.conf & P=$!; wait_http http://127.0.0.1:8080/file4k; web 8080 sandbox; kill $P; wait $P 2>/dev/null
+  ${opts.base ? `$BASE --publish 8080:8000 -- nginx -c ${dir}/nginx.conf & P=$!; wait_http http://127.0.0.1:8080/file4k; web 8080 base; kill $P; wait $P 2>/dev/null` : ''}
 done
 `;
 
@@ -74,7 +83,7 @@ for (const line of child.stdout.split('\n')) {
   const [server, label, metric, value] = line.trim().split(/\s+/);
   if (!value) continue;
   const k = `${server} ${metric}`;
-  if (!samples.has(k)) samples.set(k, { native: [], sandbox: [] });
+  if (!samples.has(k)) samples.set(k, { native: [], sandbox: [], base: [] });
   samples.get(k)[label].push(Number(value));
 }
 const median = (a) => {
@@ -82,10 +91,15 @@ const median = (a) => {
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
 };
 process.stdout.write(`# ${os.cpus().length} CPUs, ${opts.reps} reps, medians; redis -n ${opts.requests}, wrk ${opts.seconds}s\n`);
-process.stdout.write('| measure | native | sandbox (NAT, --publish) | sandbox/native |\n|---|---|---|---|\n');
+const withBase = opts.base !== '';
+process.stdout.write(`| measure | native |${withBase ? ' base |' : ''} sandbox (NAT, --publish) |${withBase ? ' base/native |' : ''} sandbox/native |\n|---|---|---|---|${withBase ? '---|---|' : ''}\n`);
 for (const [k, v] of samples) {
+  const ms = k.endsWith('ms');
+  const fmt = (x) => `${x.toFixed(ms ? 2 : 0)}${ms ? ' ms' : ' req/s'}`;
   const n = median(v.native);
   const s = median(v.sandbox);
-  const unit = k.endsWith('ms') ? ' ms' : ' req/s';
-  process.stdout.write(`| ${k} | ${n.toFixed(k.endsWith('ms') ? 2 : 0)}${unit} | ${s.toFixed(k.endsWith('ms') ? 2 : 0)}${unit} | ${(s / n).toFixed(2)} |\n`);
+  const b = median(v.base);
+  process.stdout.write(withBase
+    ? `| ${k} | ${fmt(n)} | ${fmt(b)} | ${fmt(s)} | ${(b / n).toFixed(2)} | ${(s / n).toFixed(2)} |\n`
+    : `| ${k} | ${fmt(n)} | ${fmt(s)} | ${(s / n).toFixed(2)} |\n`);
 }

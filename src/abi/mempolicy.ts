@@ -15,8 +15,10 @@ export interface NumaPolicy {
   mode: number;
   flags: number;
   nodes: bigint;
+  /** set_mempolicy_home_node's node for a bind or preferred-many range (-1: none). */
+  homeNode?: number;
 }
 
 export function samePolicy(a: NumaPolicy | null, b: NumaPolicy | null): boolean {
-  return a === b || (a !== null && b !== null && a.mode === b.mode && a.flags === b.flags && a.nodes === b.nodes);
+  return a === b || (a !== null && b !== null && a.mode === b.mode && a.flags === b.flags && a.nodes === b.nodes && (a.homeNode ?? -1) === (b.homeNode ?? -1));
 }

@@ -20,6 +20,7 @@ import { NEW_NETNS } from '../oci/plan';
 import { openHostPty, sendFd, type HostPty } from '../host/pty';
 import type { NetworkMode } from '../kernel/netinfo';
 import { procStat, RuntimeError, StateDir } from './statedir';
+import { checkNamespacePaths } from './ns_paths';
 import type { RuntimeLog } from './runtime_log';
 import type { FileLock } from '../host/filelock';
 
@@ -77,6 +78,7 @@ export class Runtime {
     if (!validId(id)) throw new RuntimeError(`invalid container id ${JSON.stringify(id)}`);
     const bundle = path.resolve(f.bundle ?? '.');
     const plan = readBundle(bundle);
+    plan.unsupported.push(...checkNamespacePaths(plan.nsPaths, this.state));
     if (plan.netns !== null && plan.netns !== NEW_NETNS && !fs.existsSync(plan.netns)) throw new RuntimeError(`linux.namespaces: network namespace ${plan.netns} does not exist`);
     // runc's rules: a terminal needs a console socket to send its master to, and a console socket a terminal.
     // (A foreground `run` without one: the container's terminal is the caller's own stdio.)
@@ -94,6 +96,8 @@ export class Runtime {
     let child: ChildProcess | null = null;
     let tty: HostPty | null = null;
     let cg: HostCgroup | null = null;
+    const t0 = performance.now();
+    const since = (): string => `${(performance.now() - t0).toFixed(0)} ms`;
     try {
       cg = HostCgroup.create(plan.cgroupsPath, id, plan.resources);
       if (f.consoleSocket) {
@@ -103,6 +107,7 @@ export class Runtime {
       }
       child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id), plan.netns, tty?.slave ?? null, plan.terminal && foreground, this.network, cg.rec);
       const pid = child.pid ?? 0;
+      this.log.debug(`${id}: sandbox process ${pid} ready (${since()})`);
       const st = procStat(pid);
       if (!st) throw new RuntimeError('the sandbox process ended during start-up');
       const rec: ContainerRecord = {
@@ -112,6 +117,7 @@ export class Runtime {
       this.state.write(rec);
       // The sandbox exists, its process is loaded and not running: the create-time hooks (createContainer's in the container's namespaces).
       runHooks(plan.hooks, ['prestart', 'createRuntime', 'createContainer'], { ...ociState(rec, true), status: 'creating' }, this.log, true, pid);
+      this.log.debug(`${id}: create-time hooks done (${since()})`);
       if (f.pidFile) {
         const pf = path.resolve(f.pidFile);
         fs.writeFileSync(`${pf}.tmp`, String(pid));

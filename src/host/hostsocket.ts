@@ -46,6 +46,11 @@ export function sendto(fd: number, data: Buffer, flags: number, sa: Buffer | nul
   return ret(libc.sendto(fd, data, data.length, flags, sa, sa ? sa.length : 0) as number);
 }
 
+/** Received bytes into buf, or -errno (a connected socket: no address asked for). */
+export function recv(fd: number, buf: Buffer, flags: number): number {
+  return ret(libc.recvfrom(fd, buf, buf.length, flags, null, null) as number);
+}
+
 /** Received bytes into buf (or -errno), and the sender's address. */
 export function recvfrom(fd: number, buf: Buffer, flags: number): { n: number; addr: Buffer } {
   const sa = Buffer.alloc(128);

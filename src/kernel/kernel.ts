@@ -5,7 +5,7 @@
 // the continuations of woken tasks run (microtasks, no macrotask hop) until
 // every one has resumed its context or blocked again.
 
-import { HostSocketBudget, LoopbackTable, type NetworkConfig } from './netinfo';
+import { defaultNetSysctl, HostSocketBudget, LoopbackTable, type NetworkConfig } from './netinfo';
 import { unmapPastEof } from './filemaps';
 import { kernelAccessOom } from './oom';
 import type { MemoryFile } from '../platform/memfile';
@@ -33,7 +33,6 @@ import { PseudoFs } from '../vfs/numbering';
 import { ShmNamespace } from './ipc/shm';
 import { SemNamespace } from './ipc/sem';
 import { MsgNamespace } from './ipc/msg';
-import { MqNamespace } from './ipc/mqueue';
 
 /** Microtask rounds the loop waits for woken continuations before it takes a macrotask turn instead. */
 const MAX_SETTLE_ROUNDS = 64;
@@ -75,6 +74,9 @@ export class Kernel {
   readonly tasks = new Map<number, Task>();
   /** Events reserved by every AIO context of the sandbox (fs.aio-nr), at most AIO_MAX_NR. */
   aioNr = 0;
+  /** kernel.core_pattern and kernel.core_uses_pid (/proc/sys, root may set them): where core dumps go. */
+  corePattern = 'core';
+  coreUsesPid = 0;
   readonly groups = new Map<number, ThreadGroup>();
   /**
    * The sandbox's bound AF_UNIX names (socket/unix/names.ts), abstract or of
@@ -115,8 +117,6 @@ export class Kernel {
   private kernelDeadline = 0;
   /** Yielding to Node's event loop (kernel/node_turns.ts). */
   private readonly nodeTurns: NodeTurns;
-  /** POSIX message queues of this sandbox (kernel/ipc/mqueue.ts; not yet per IPC namespace). */
-  readonly mqueue = new MqNamespace();
   /** Continuations made runnable (a task woken, a child to start) since the loop last let them run. */
   private wakes = 0;
   /** System calls whose handler returned a promise that has not settled yet. */
@@ -138,7 +138,7 @@ export class Kernel {
     this.vfs.onShrink = (inode, size) => unmapPastEof(this, inode.fs.dev, inode.ino, size);
     this.memfile.userOom = (mm) => kernelAccessOom(this, mm);
     this.hostInfo = opts.hostInfo;
-    this.network = opts.network ?? { mode: 'sandbox', interfaces: new LoopbackTable(), hostSockets: new HostSocketBudget(0), netlinkPorts: new Set() };
+    this.network = opts.network ?? { mode: 'sandbox', interfaces: new LoopbackTable(), hostSockets: new HostSocketBudget(0), netlinkPorts: new Set(), sysctl: defaultNetSysctl() };
     this.log = opts.log ?? (() => {});
     this.warn = opts.warn ?? ((m) => this.log(m));
     this.nodeTurns = new NodeTurns(this.platform, () => this.armHostTimer());

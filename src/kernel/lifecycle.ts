@@ -50,6 +50,8 @@ export interface ExecAt {
  * from each family's `hooks` export when the table is installed).
  */
 export interface FamilyHooks {
+  /** Whether the process may make a thread or child now: throws the errno clone fails with. */
+  mayFork?: (parent: ThreadGroup) => void;
   fork?: (parent: ThreadGroup, child: ThreadGroup) => void;
   exec?: (tg: ThreadGroup, ex: ExecOutcome) => void;
   /** Run for each task as it exits, while its memory is still mapped. */
@@ -67,12 +69,14 @@ export interface ExecOutcome {
 }
 
 export class LifecycleHooks {
+  readonly mayFork: Array<NonNullable<FamilyHooks['mayFork']>> = [];
   readonly fork: Array<NonNullable<FamilyHooks['fork']>> = [];
   readonly exec: Array<NonNullable<FamilyHooks['exec']>> = [];
   readonly taskExit: Array<NonNullable<FamilyHooks['taskExit']>> = [];
   coreDump: FamilyHooks['coreDump'] | null = null;
 
   add(h: FamilyHooks): void {
+    if (h.mayFork) this.mayFork.push(h.mayFork);
     if (h.fork) this.fork.push(h.fork);
     if (h.exec) this.exec.push(h.exec);
     if (h.taskExit) this.taskExit.push(h.taskExit);
@@ -214,6 +218,7 @@ export class Lifecycle {
     const vforkWait = (f & CLONE_VFORK) !== 0 && !vfork;
     // Every task is a host thread: a fork bomb must stop at the sandbox's limit, not the host's.
     if (this.k.tasks.size >= this.k.maxTasks) throw new Errno(E.EAGAIN);
+    for (const h of this.k.hooks.mayFork) h(t.tg);
     const pid = this.k.allocPid();
     const parentTg = f & CLONE_PARENT ? t.tg.parent ?? t.tg : t.tg;
     let tg: ThreadGroup;

@@ -1,8 +1,8 @@
 // The namespaces a task is in (Linux's nsproxy) and how clone, unshare and
 // setns change them. Each namespace is an object owned by the user
 // namespace that was current when it was made; the task's user namespace is
-// on its Credentials. Implemented: mount, UTS, IPC (its System V objects
-// and /proc/sys/kernel IPC limits), cgroup (the
+// on its Credentials. Implemented: mount, UTS, IPC (its System V objects,
+// /proc/sys/kernel IPC limits and POSIX message queues), cgroup (the
 // sandbox has one cgroup, which a new namespace is rooted at) and user.
 // PID, network and time namespaces are the initial ones only: asking for a
 // new one is EINVAL.
@@ -19,6 +19,7 @@ import { credsEntering, nsCapable, UserNamespace } from '../auth/userns';
 import { MountNamespace, type MountIds } from '../vfs/mount_ns';
 import type { FsContext } from '../vfs/fs_context';
 import type { Mount } from '../vfs/dentry';
+import { MqNamespace } from './ipc/mqueue';
 import { MsgNamespace } from './ipc/msg';
 import { SemNamespace } from './ipc/sem';
 import { ShmNamespace } from './ipc/shm';
@@ -52,7 +53,7 @@ export class PlainNamespace {
   ) {}
 }
 
-/** An IPC namespace: its System V shared memory, semaphores and message queues (procfs keeps its /proc/sys/kernel limits). */
+/** An IPC namespace: its System V shared memory, semaphores and message queues (procfs keeps its /proc/sys/kernel limits), and its POSIX message queues. */
 export class IpcNamespace {
   readonly kind = 'ipc';
   constructor(
@@ -61,6 +62,7 @@ export class IpcNamespace {
     readonly shm: ShmNamespace,
     readonly sem: SemNamespace,
     readonly msg: MsgNamespace,
+    readonly mq = new MqNamespace(),
   ) {}
 }
 
@@ -132,7 +134,11 @@ export function copyNamespaces(ids: MountIds, ns: NsProxy, creds: Credentials, f
     n = n.with('mnt', mnt);
   }
   if (flags & CLONE_NEWUTS) n = n.with('uts', new UtsNamespace(user, user.allocInum(), ns.uts.hostname, ns.uts.domainname));
-  if (flags & CLONE_NEWIPC) n = n.with('ipc', new IpcNamespace(user, user.allocInum(), new ShmNamespace(ns.ipc.shm.memory, ns.ipc.shm.now), new SemNamespace(), new MsgNamespace()));
+  if (flags & CLONE_NEWIPC) {
+    // Its mqueue file system's root belongs to the creator, as Linux makes it at the unshare.
+    const mq = new MqNamespace(creds.fsuid, creds.fsgid);
+    n = n.with('ipc', new IpcNamespace(user, user.allocInum(), new ShmNamespace(ns.ipc.shm.memory, ns.ipc.shm.now), new SemNamespace(), new MsgNamespace(), mq));
+  }
   if (flags & CLONE_NEWCGROUP) n = n.with('cgroup', new PlainNamespace('cgroup', user, user.allocInum()));
   return { ns: n, creds, fs };
 }
@@ -148,6 +154,7 @@ export function leftIpc(tasks: Iterable<Task>, ipc: IpcNamespace, initial: IpcNa
   for (const s of [...ipc.shm.set.values()]) ipc.shm.remove(s);
   for (const s of [...ipc.sem.set.values()]) ipc.sem.remove(s);
   for (const q of [...ipc.msg.set.values()]) ipc.msg.remove(q);
+  for (const q of [...ipc.mq.queues.values()]) ipc.mq.unlink(q);
 }
 
 /** Flags clone(2) refuses with namespace flags (Linux's copy_process checks). */

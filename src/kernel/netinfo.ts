@@ -32,8 +32,19 @@ export interface NetworkConfig {
   readonly hostSockets: HostSocketBudget;
   /** Port ids bound by the sandbox's netlink sockets. */
   readonly netlinkPorts: Set<number>;
+  /** The sandbox's network sysctls that change behaviour (/proc/sys/net/ipv4, OCI linux.sysctl). */
+  readonly sysctl: NetSysctl;
   /** The user-mode NAT behind the stack's eth0 (sandbox mode of `tsvisor do`); absent: loopback only. */
   readonly nat?: NatConfig;
+}
+
+export interface NetSysctl {
+  /** net.ipv4.ip_unprivileged_port_start: binding a lower port needs CAP_NET_BIND_SERVICE (Docker sets 0). */
+  unprivilegedPortStart: number;
+}
+
+export function defaultNetSysctl(): NetSysctl {
+  return { unprivilegedPortStart: 1024 };
 }
 
 /** --publish HOSTPORT:PORT[/tcp|/udp]. */

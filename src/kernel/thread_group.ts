@@ -59,6 +59,8 @@ export interface ProcState {
   ioprio: number;
   /** set_mempolicy's policy; null is MPOL_DEFAULT. */
   mempolicy: NumaPolicy | null;
+  /** SCHED_DEADLINE's runtime, deadline and period in ns (zeros under other policies). */
+  dl: [number, number, number];
 }
 
 /** What wait4/waitid can report about a child. */

@@ -344,6 +344,11 @@ export class MemoryManager extends UserCopy {
    * a hole is EFAULT unless the policy is the default and something in it is
    * mapped, as Linux's page walk decides.
    */
+  /** The VMAs that overlap [start, end), in address order. */
+  vmasIn(start: number, end: number): Vma[] {
+    return [...this.vmas.overlapping(start, end)];
+  }
+
   setPolicy(addr: number, len: number, policy: NumaPolicy | null): void {
     const end = addr + len;
     let any = false;

@@ -7,12 +7,13 @@ import { hasCapability } from '../auth/creds';
 import type { FileCtx } from '../vfs/ctx';
 import { isAny, isV4, parseSockaddr, type SockAddr } from './ip/addr';
 
-/** CAP_NET_BIND_SERVICE; net.ipv4.ip_unprivileged_port_start. */
 const CAP_NET_BIND_SERVICE = 10;
-const UNPRIVILEGED_PORT_START = 1024;
 
-/** The address of a bind(2) on a socket of family fam, checked: EAFNOSUPPORT, EINVAL, EADDRNOTAVAIL, EACCES. */
-export function bindAddress(t: FileCtx, fam: number, raw: Buffer, v6only: boolean, isOwn: (ip: string) => boolean): SockAddr {
+/**
+ * The address of a bind(2) on a socket of family fam, checked: EAFNOSUPPORT, EINVAL, EADDRNOTAVAIL, EACCES
+ * (a port below unprivilegedStart, net.ipv4.ip_unprivileged_port_start, without CAP_NET_BIND_SERVICE).
+ */
+export function bindAddress(t: FileCtx, fam: number, raw: Buffer, v6only: boolean, isOwn: (ip: string) => boolean, unprivilegedStart: number): SockAddr {
   // AF_INET takes AF_UNSPEC with INADDR_ANY, for old programs (Linux's __inet_bind).
   if (fam === AF_INET && raw.length >= 16 && raw.readUInt16LE(0) === AF_UNSPEC) {
     if (raw.readUInt32BE(4) !== 0) throw new Errno(E.EAFNOSUPPORT);
@@ -22,6 +23,6 @@ export function bindAddress(t: FileCtx, fam: number, raw: Buffer, v6only: boolea
   const sa = parseSockaddr(raw, fam);
   if (!isAny(sa.ip) && !isOwn(sa.ip)) throw new Errno(E.EADDRNOTAVAIL);
   if (v6only && isV4(sa.ip)) throw new Errno(E.EINVAL);
-  if (sa.port !== 0 && sa.port < UNPRIVILEGED_PORT_START && !hasCapability(t.creds, CAP_NET_BIND_SERVICE)) throw new Errno(E.EACCES);
+  if (sa.port !== 0 && sa.port < unprivilegedStart && !hasCapability(t.creds, CAP_NET_BIND_SERVICE)) throw new Errno(E.EACCES);
   return sa;
 }

@@ -85,7 +85,7 @@ export function inetSocket(t: Task, family: number, kind: number, proto: number,
   }
   if (kind !== SOCK_STREAM && kind !== SOCK_DGRAM) throw new Errno(E.ESOCKTNOSUPPORT);
   const stack = stackOf(t.kernel);
-  const env: InetEnv = { stack, sockfs: t.kernel.sockfs, nowNs: () => t.kernel.monotonicNs() };
+  const env: InetEnv = { stack, sockfs: t.kernel.sockfs, sysctl: t.kernel.network.sysctl, nowNs: () => t.kernel.monotonicNs() };
   if (kind === SOCK_STREAM) {
     if (proto !== 0 && proto !== IPPROTO_TCP) throw new Errno(E.EPROTONOSUPPORT);
     return new TcpSocket(env, family, nonblock);

@@ -16,6 +16,7 @@ import { ANY4, ANY6, formatSockaddr, isV4, type Ip } from './ip/addr';
 import type { Binding } from './ports';
 import type { Stack } from './stack';
 import type { PseudoFs } from '../vfs/numbering';
+import type { NetSysctl } from '../kernel/netinfo';
 
 /** The heap a socket object costs (estimated), beyond its connection and queues. */
 export const INET_SOCKET_COST = 2048;
@@ -24,6 +25,8 @@ export const INET_SOCKET_COST = 2048;
 export interface InetEnv {
   readonly stack: Stack;
   readonly sockfs: PseudoFs;
+  /** The network sysctls bind(2) obeys. */
+  readonly sysctl: NetSysctl;
   /** Monotonic ns, for the deadlines of SO_RCVTIMEO and SO_SNDTIMEO. */
   nowNs(): number;
 }

@@ -14,7 +14,7 @@ import { PortTable, type Binding } from './ports';
 import type { NetTimer, TcpHost, TimerTarget } from './tcp/host';
 import { resetFor, tcpInput } from './tcp/input';
 import { Listener } from './tcp/listener';
-import { ACK, RST, SYN, TCP_HLEN, noOptions, optionsLength, parseTcp, seqLT, writeTcp, type TcpSegment } from './tcp/segment';
+import { ACK, RST, SYN, TCP_HLEN, segment, optionsLength, parseTcp, seqLT, writeTcp, type TcpSegment } from './tcp/segment';
 import { connKey, type Tcb } from './tcp/tcb';
 import { parseUdp, UDP_HLEN, writeUdp, type UdpEndpoint } from './udp';
 
@@ -42,6 +42,9 @@ export class Stack implements TcpHost {
   readonly connBindings = new Map<Tcb, Binding>();
   readonly listeners = new Map<Binding, Listener>();
   readonly udp = new Map<Binding, UdpEndpoint>();
+  /** Ping sockets (SOCK_DGRAM, IPPROTO_ICMP) by their echo identifier, bound as ports are. */
+  readonly icmpPorts: PortTable;
+  readonly ping = new Map<Binding, UdpEndpoint>();
   private ipId = 0;
   /** Addresses of the NICs other than loopback, and the NIC of the default route (null: loopback only). */
   private readonly addrs = new Map<Ip, Nic>();
@@ -56,6 +59,7 @@ export class Stack implements TcpHost {
     this.nics.push(this.lo);
     this.tcpPorts = new PortTable(() => env.randomU32());
     this.udpPorts = new PortTable(() => env.randomU32());
+    this.icmpPorts = new PortTable(() => env.randomU32());
   }
 
   nowMs(): number {
@@ -238,7 +242,7 @@ export class Stack implements TcpHost {
     const r = resetFor(seg);
     if (!r) return;
     count(this.counters, 'TcpOutRsts');
-    const out: TcpSegment = { ...noOptions(), srcPort: seg.dstPort, dstPort: seg.srcPort, seq: r.seq, ack: r.ack, flags: r.flags, window: 0, urgent: 0, data: Buffer.alloc(0) };
+    const out = segment(seg.dstPort, seg.srcPort, r.seq, r.ack, r.flags, 0);
     const room = headerRoom(pkt.v4);
     const frame = Buffer.allocUnsafe(room + TCP_HLEN);
     writeTcp(frame, room, out, pkt.v4, pkt.dst, pkt.src);
@@ -259,6 +263,17 @@ export class Stack implements TcpHost {
     const pool = conn.length ? conn : eps;
     const ep = pool.length === 1 ? pool[0] : pool[(parseInt(pkt.src.slice(-8), 16) ^ sport) % pool.length];
     ep.deliver(data, pkt.src, sport, this.counters);
+  }
+
+  /** An ICMP echo reply for a ping socket: the one bound to its identifier (and connected to its sender, if connected) gets the whole message. */
+  pingReceive(pkt: IpPacket): void {
+    const id = pkt.payload.readUInt16BE(4);
+    const bs = this.icmpPorts.lookup(pkt.dst, id, (b) => {
+      const ep = this.ping.get(b);
+      return ep !== undefined && (ep.remote === null || ep.remote === pkt.src);
+    });
+    const ep = bs.length ? this.ping.get(bs[0]) : undefined;
+    if (ep) ep.deliver(pkt.payload, pkt.src, 0, this.counters);
   }
 
   /** An ICMP error quoting a UDP datagram from (src, sport) to (dst, dport): a connected socket learns ECONNREFUSED. */

@@ -111,7 +111,7 @@ export class TcpSocket extends InetSocket implements TcbOwner {
   // ------------------------------------------------------------ names
 
   bind(t: FileCtx, raw: Buffer): void {
-    const sa = bindAddress(t, this.family, raw, this.v6only, (ip) => this.stack.isOwn(ip));
+    const sa = bindAddress(t, this.family, raw, this.v6only, (ip) => this.stack.isOwn(ip), this.env.sysctl.unprivilegedPortStart);
     if (this.binding || this.tcb) throw new Errno(E.EINVAL);
     const b = this.makeBinding(sa.ip, sa.port, t.creds.euid);
     this.stack.tcpPorts.bind(b);

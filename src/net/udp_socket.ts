@@ -32,7 +32,7 @@ export class UdpSocket extends InetSocket {
   }
 
   bind(t: FileCtx, raw: Buffer): void {
-    const sa = bindAddress(t, this.family, raw, this.v6only, (ip) => this.stack.isOwn(ip));
+    const sa = bindAddress(t, this.family, raw, this.v6only, (ip) => this.stack.isOwn(ip), this.env.sysctl.unprivilegedPortStart);
     if (this.binding) throw new Errno(E.EINVAL);
     this.bindTo(sa.ip, sa.port, t.creds.euid);
   }

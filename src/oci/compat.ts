@@ -4,14 +4,13 @@
 // without a word.
 
 const ROWS: Array<[string, string]> = [
-  ['linux.namespaces with a path', 'only the network namespace is joined (the sandbox process starts in it); the others are reported: the sandbox\'s pid, mount, ipc, uts and user namespaces are the Sentry\'s own'],
+  ['linux.namespaces with a path', 'the network namespace is joined (the sandbox process starts in it); a pid, mount or time namespace path fails create (each container is a sandbox of its own, whose namespaces are its Sentry\'s: another container\'s cannot be shared); an ipc, uts, cgroup or user namespace path is reported (naming the container whose namespace it is) and the container gets its own'],
   ['linux.uidMappings, gidMappings', 'reported: the Sentry keeps its own credentials, and the host user namespace is not changed'],
   ['linux.resources.blockIO, hugepageLimits, network, rdma, unified', 'reported, not applied'],
   ['linux.resources.memory.kernel, kernelTCP, disableOOMKiller, useHierarchy', 'reported, not applied'],
   ['linux.resources.cpu.realtimeRuntime, realtimePeriod, idle', 'reported, not applied'],
   ['linux.resources.devices', 'nothing to deny: the sandbox\'s /dev has only its own virtual devices'],
-  ['linux.sysctl', 'kernel.msgmax, msgmnb, msgmni, sem, hostname, domainname are set in the Sentry; kernel.shm*, fs.mqueue.* and net.* are reported (the Sentry serves them read-only); any other is an error, as with runc'],
-  ['mounts of type mqueue', 'reported, not mounted (the POSIX queues work through mq_open; there is no mqueue file system to list them)'],
+  ['linux.sysctl', 'kernel.msgmax, msgmnb, msgmni, sem, hostname, domainname and net.ipv4.ip_unprivileged_port_start are set in the Sentry; kernel.shm*, fs.mqueue.* and the other net.* are reported (the Sentry serves them read-only); any other is an error, as with runc'],
   ['mounts of type cgroup', 'the container\'s own host cgroup directories, read-only'],
   ['mounts of other types; devpts other than at /dev/pts; tmpfs on /dev', 'reported; the sandbox\'s own devfs and devpts are used'],
   ['hooks createContainer, startContainer', 'run in the sandbox process\'s host namespaces (network), but see the host\'s file system: the container\'s is the Sentry\'s'],

@@ -22,7 +22,7 @@ export interface CapSets {
 
 /** The mount kinds the sandbox builds (see sandbox/container.ts). */
 /** cgroup: the container's host cgroup, read-only (cli/cgroups.ts turns it into binds before the sandbox is built). */
-export type MountKind = 'bind' | 'file' | 'tmpfs' | 'proc' | 'sysfs' | 'devpts' | 'cgroup';
+export type MountKind = 'bind' | 'file' | 'tmpfs' | 'proc' | 'sysfs' | 'devpts' | 'mqueue' | 'cgroup';
 
 export interface MountPlan {
   kind: MountKind;
@@ -64,6 +64,8 @@ export interface ContainerPlan {
   annotations: Record<string, string>;
   /** The network namespace to start the sandbox in: a path (linux.namespaces network path), NEW_NETNS (network without a path), null: the caller's. */
   netns: string | null;
+  /** Namespaces other than the network one that the spec names by path (cli/namespaces.ts decides what becomes of them). */
+  nsPaths: NsPath[];
   /** linux.resources.memory.limit: the application's memory limit in bytes; null: the default. */
   memoryLimit: number | null;
   /** The hooks to run, by kind (cli/hooks.ts runs them on the host). */
@@ -84,6 +86,12 @@ export interface ContainerPlan {
   sysctl: Sysctl[];
   /** What the spec asks for that tsvisor ignores, one line each. */
   unsupported: string[];
+}
+
+/** A linux.namespaces entry with a path, of a type other than network. */
+export interface NsPath {
+  type: string;
+  path: string;
 }
 
 /** process fields read here; any other is reported. */
@@ -175,6 +183,7 @@ function mountPlan(m: OciMount, i: number, bundle: string, unsupported: string[]
     case 'proc':
     case 'sysfs':
     case 'devpts':
+    case 'mqueue':
       p.kind = kind;
       if (kind === 'tmpfs' && p.destination === '/dev') unsupported.push(`${at}: the sandbox's own /dev (devfs, with its device nodes) is used instead of a tmpfs`);
       if (kind === 'devpts' && p.destination !== '/dev/pts') {
@@ -196,6 +205,7 @@ interface LinuxPlan {
   maskedPaths: string[];
   readonlyPaths: string[];
   netns: string | null;
+  nsPaths: NsPath[];
   memoryLimit: number | null;
   pidsLimit: number | null;
   resources: CgroupResources;
@@ -208,7 +218,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function linuxPlan(linux: unknown, unsupported: string[]): LinuxPlan {
-  const out: LinuxPlan = { seccomp: null, maskedPaths: [], readonlyPaths: [], netns: null, memoryLimit: null, pidsLimit: null, resources: emptyResources(), cgroupsPath: null, sysctl: [] };
+  const out: LinuxPlan = { seccomp: null, maskedPaths: [], readonlyPaths: [], netns: null, nsPaths: [], memoryLimit: null, pidsLimit: null, resources: emptyResources(), cgroupsPath: null, sysctl: [] };
   if (!isRecord(linux)) return out;
   for (const [k, v] of Object.entries(linux)) {
     if (k === 'namespaces' && Array.isArray(v)) {
@@ -218,8 +228,9 @@ function linuxPlan(linux: unknown, unsupported: string[]): LinuxPlan {
         // A new network namespace, as runc makes one: Docker's prestart hook then moves the container's veth into it (found by the state's pid).
         if (ns.type === 'network' && !ns.path) out.netns = NEW_NETNS;
         if (!ns.path) continue;
-        if (ns.type === 'network' && typeof ns.path === 'string') out.netns = ns.path;
-        else unsupported.push(`linux.namespaces: joining ${String(ns.type)} namespace ${String(ns.path)} is not supported`);
+        if (typeof ns.path !== 'string' || !ns.path.startsWith('/')) throw new SpecError(`linux.namespaces: the ${String(ns.type)} namespace path wants an absolute path, got ${JSON.stringify(ns.path)}`);
+        if (ns.type === 'network') out.netns = ns.path;
+        else out.nsPaths.push({ type: String(ns.type), path: ns.path });
       }
       continue;
     }

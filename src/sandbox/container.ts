@@ -191,7 +191,7 @@ export function applyContainerMounts(
         mfs = hostTreeFs(vfs, memfile, hostFiles(m.source, m.readonly));
         break;
       default: {
-        const made = vfs.fsTypes.get(m.kind).make(m.kind, m.data, creds);
+        const made = vfs.fsTypes.get(m.kind).make(m.kind, m.data, creds, null);
         mountPoint(vfs, r, m.destination);
         const at = vfs.resolve(r, vfs.root, m.destination, true);
         vfs.mount(made.fs, at, flags, made.root ?? undefined);

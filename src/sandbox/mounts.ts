@@ -11,6 +11,10 @@ import { OverlayFs } from '../fsimpl/overlay/overlay';
 import { SysFs } from '../fsimpl/sysfs/sysfs';
 import { openFifo } from '../fsimpl/pipe/pipe';
 import { TmpfsFs, type TmpfsOptions } from '../fsimpl/tmpfs/tmpfs';
+import { mqueueFsOf } from '../fsimpl/mqueue/fs';
+import type { IpcNamespace } from '../kernel/namespaces';
+import type { Task } from '../kernel/task';
+import type { HeapBudget } from '../abi/accounting';
 import { E, Errno } from '../abi/errno';
 import { gidTo, uidTo } from '../auth/userns';
 import type { HostStdio } from '../fsimpl/hostfd/terminal';
@@ -63,6 +67,26 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
     hostfs: lower,
     rootContext: () => new FsContext(vfs.root, vfs.root),
   };
+}
+
+/**
+ * mqueue (man 7 mq_overview): one file system per IPC namespace, the
+ * mounting task's (the sandbox's initial one while it is set up), owned by
+ * that namespace's user namespace. Without a container spec (`tsvisor do`)
+ * the initial namespace's is mounted on /dev/mqueue (nosuid, nodev,
+ * noexec), as runc's default spec and Docker put it; a container's spec
+ * names its own.
+ */
+export function registerMqueue(vfs: VirtualFilesystem, initial: IpcNamespace, heap: HeapBudget, mountOnDev: boolean): void {
+  vfs.fsTypes.register('mqueue', {
+    userns: true,
+    make: (_src, data, _creds, caller) => {
+      noOptions(data);
+      const ipc = (caller as Task | null)?.nsproxy.ipc ?? initial;
+      return { fs: mqueueFsOf(ipc.mq, vfs.devs, heap), root: null, owner: ipc.owner };
+    },
+  });
+  if (mountOnDev) vfs.mountAt('/dev/mqueue', mqueueFsOf(initial.mq, vfs.devs, heap), { readonly: false, noexec: true, nosuid: true, nodev: true });
 }
 
 /** Mount options every file system takes (superblock flags, applied by mount(2)'s flags word instead). */

@@ -19,7 +19,7 @@ import { execFileAt, execOpen, openForExec } from '../vfs/exec';
 import { FdTable } from '../vfs/fd_table';
 import { FsContext } from '../vfs/fs_context';
 import type { ThreadGroup } from '../kernel/thread_group';
-import { buildMountNamespace, noOptions } from './mounts';
+import { buildMountNamespace, noOptions, registerMqueue } from './mounts';
 import { donatedFdStat, donateHostFd, terminalOf } from '../fsimpl/hostfd/hostfd';
 import { HostStdio, type Terminal } from '../fsimpl/hostfd/terminal';
 import { ProcFs } from '../fsimpl/proc/procfs';
@@ -28,7 +28,7 @@ import type { HostTree } from '../host/hosttree';
 import type { GoferClient } from '../gofer/client';
 import { goferWanted, type GoferHandOff } from '../gofer/start';
 import { HostInterfaces } from '../host/hostnetinfo';
-import { HOST_SOCKET_LIMIT, HostSocketBudget, LoopbackTable, NAT_SOCKET_LIMIT, NatTable, type NetworkMode } from '../kernel/netinfo';
+import { HOST_SOCKET_LIMIT, HostSocketBudget, LoopbackTable, NAT_SOCKET_LIMIT, NatTable, defaultNetSysctl, type NetworkMode } from '../kernel/netinfo';
 import { startNetwork, stopNetwork } from '../net/nat/start';
 import { NAT_RESOLV_CONF, natConfig, type NatOptions } from './natconfig';
 import type { HostFs } from '../fsimpl/hostfs/hostfs';
@@ -189,11 +189,12 @@ export class Sandbox {
     const mode = opts.network ?? 'sandbox';
     const nat = mode === 'sandbox' && opts.nat ? natConfig(opts.nat) : undefined;
     const interfaces = mode === 'host' ? new HostInterfaces() : nat ? new NatTable() : new LoopbackTable();
-    const network = { mode, interfaces, hostSockets: new HostSocketBudget(mode === 'host' ? HOST_SOCKET_LIMIT : nat ? NAT_SOCKET_LIMIT : 0), netlinkPorts: new Set<number>(), nat };
+    const network = { mode, interfaces, hostSockets: new HostSocketBudget(mode === 'host' ? HOST_SOCKET_LIMIT : nat ? NAT_SOCKET_LIMIT : 0), netlinkPorts: new Set<number>(), sysctl: defaultNetSysctl(), nat };
     this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostInfo: host, hostname: opts.hostname, network, log, warn });
     const proc = ns.vfs.mountAt('/proc', new ProcFs(this.kernel, host));
     // procfs belongs to the sandbox's one PID namespace: every mount of it is this one.
     ns.vfs.fsTypes.register('proc', { userns: false, make: (_src, data) => (noOptions(data), { fs: proc.fs, root: proc.root }) });
+    registerMqueue(ns.vfs, this.kernel.rootNs.ipc, this.platform.memfile.heap, !opts.container);
     if (opts.volumes?.length) applyContainerMounts(ns.vfs, this.platform.memfile, opts.volumes, log, files.forSource);
     const c = opts.container;
     if (c) {

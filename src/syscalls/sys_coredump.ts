@@ -1,7 +1,8 @@
 // Core dumps: a process killed by a signal whose default action dumps core
-// (SIGSEGV, SIGABRT, SIGQUIT...) leaves an ELF core file named "core" in its
-// working directory when RLIMIT_CORE allows and the process is dumpable, as
-// Linux does with its default core_pattern; the wait status then has
+// (SIGSEGV, SIGABRT, SIGQUIT...) leaves an ELF core file named as
+// kernel.core_pattern says ("core" in its working directory by default;
+// root may set it through /proc/sys) when RLIMIT_CORE allows and the
+// process is dumpable; the wait status then has
 // WCOREDUMP. gdb reads the file: notes (NT_PRSTATUS and NT_FPREGSET per
 // thread, NT_PRPSINFO, NT_SIGINFO, NT_AUXV) and one PT_LOAD per mapping,
 // with Linux's default coredump_filter choice of contents (anonymous memory,
@@ -242,15 +243,20 @@ function dumpCore(t: Task, sig: number, info: S.SigInfo): boolean {
   const budget = { left: limit };
   const vfs = vfsOf(t);
   const r = resolverOf(t);
+  const name = coreName(t, sig & 0x7f, lim);
+  if (name === null) return noCore(t, `core_pattern ${JSON.stringify(t.kernel.corePattern)} pipes to a program, which the sandbox does not start`);
+  if (name === '') return noCore(t, 'core_pattern is empty');
+  // Relative names are the dying process's working directory's, absolute ones its root's.
+  const start = name.startsWith('/') ? t.fs.root : t.fs.cwd;
   // Linux removes an old core first, then creates the file exclusively, never through a symlink.
   try {
-    vfs.unlink(r, t.fs.cwd, 'core');
+    vfs.unlink(r, start, name);
   } catch {
     // Nothing there, or not ours to remove: the create below decides.
   }
   let f: FileDescription;
   try {
-    const o = vfs.open(t, r, t.fs.cwd, 'core', O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o600);
+    const o = vfs.open(t, r, start, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o600);
     // A file system that answers later (none writable here does) gets no core.
     if (o instanceof Promise) {
       o.then((x) => x.decRef(), () => undefined);
@@ -258,7 +264,7 @@ function dumpCore(t: Task, sig: number, info: S.SigInfo): boolean {
     }
     f = o;
   } catch (e) {
-    return noCore(t, `cannot create ./core: ${(e as Error).message}`);
+    return noCore(t, `cannot create ${name}: ${(e as Error).message}`);
   }
   try {
     writeAll(t, f, header, 0, budget);
@@ -286,10 +292,44 @@ function dumpCore(t: Task, sig: number, info: S.SigInfo): boolean {
       t.kernel.log(`pid ${t.tg.pid}: core dump truncated at RLIMIT_CORE ${limit}`);
       return true;
     }
-    return noCore(t, `writing ./core: ${(e as Error).message}`);
+    return noCore(t, `writing ${name}: ${(e as Error).message}`);
   } finally {
     f.decRef();
   }
+}
+
+/**
+ * The core file's name from kernel.core_pattern (Linux's format_corename):
+ * %p/%P pid, %i/%I tid, %u/%g real uid and gid, %d dumpable, %s the signal,
+ * %t seconds since the epoch, %h host name, %e comm and %E the executable's
+ * path (their slashes shown as '!'), %f its base name, %c RLIMIT_CORE, %%;
+ * other specifiers vanish. core_uses_pid adds ".PID" to a pattern without
+ * %p. null for a "|program" pattern: the sandbox starts no helper.
+ */
+function coreName(t: Task, sig: number, lim: number): string | null {
+  const k = t.kernel;
+  const pattern = k.corePattern;
+  if (pattern.startsWith('|')) return null;
+  const exe = t.tg.exePath;
+  const spec: Record<string, () => string> = {
+    '%': () => '%', p: () => `${t.tg.pid}`, P: () => `${t.tg.pid}`, i: () => `${t.tid}`, I: () => `${t.tid}`,
+    u: () => `${t.creds.uid}`, g: () => `${t.creds.gid}`, d: () => `${t.tg.procState?.dumpable ?? 1}`, s: () => `${sig}`,
+    t: () => `${Math.floor(Date.now() / 1000)}`, h: () => t.nsproxy.uts.hostname, e: () => t.comm.replace(/\//g, '!'),
+    E: () => exe.replace(/\//g, '!'), f: () => exe.slice(exe.lastIndexOf('/') + 1), c: () => (lim < 0 ? '18446744073709551615' : `${lim}`),
+  };
+  let name = '';
+  let pidSeen = false;
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] !== '%' || i + 1 >= pattern.length) {
+      if (pattern[i] !== '%') name += pattern[i];
+      continue;
+    }
+    const c = pattern[++i];
+    if (c === 'p') pidSeen = true;
+    name += spec[c]?.() ?? '';
+  }
+  if (k.coreUsesPid && !pidSeen) name += `.${t.tg.pid}`;
+  return name;
 }
 
 /** Why a process left no core, in the debug log. */

@@ -3,7 +3,7 @@
 // arch_prctl (prctl is sys_prctl.ts). CPU affinity, priorities and scheduling policies are
 // in sys_sched.ts.
 //
-// The kernel reports its own identity (Linux 4.4.0, like gVisor), never the
+// The kernel reports its own identity (the release in kernel/uts.ts), never the
 // host's. Per-process settings are ThreadGroup.procState, made on first use
 // from the parent's: personality,
 // nice, affinity, policy, dumpable, keepcaps, no_new_privs and the bounding
@@ -48,6 +48,7 @@ const DEFAULT_STATE = {
   ioprio: 0,
   /** set_mempolicy's policy; null is MPOL_DEFAULT. */
   mempolicy: null as NumaPolicy | null,
+  dl: [0, 0, 0] as [number, number, number],
 };
 
 /** The CPUs the sandbox shows (its HostInfo's). */
@@ -68,7 +69,7 @@ function childState(parent: ProcState | null): ProcState {
   const c = { ...parent, pdeathsig: 0, subreaper: false, defaultTimerSlackNs: parent.timerSlackNs };
   if (c.resetOnFork) {
     // Realtime policies go back to SCHED_OTHER, a raised priority (negative nice) back to 0.
-    if (c.policy === 1 || c.policy === 2) Object.assign(c, { policy: SCHED_OTHER, rtprio: 0 });
+    if (c.policy === 1 || c.policy === 2 || c.policy === 6) Object.assign(c, { policy: SCHED_OTHER, rtprio: 0, dl: [0, 0, 0] });
     c.resetOnFork = false;
   }
   return c;
@@ -152,9 +153,13 @@ export function checkSameOwner(t: Task, tg: ThreadGroup): void {
 
 // ---- identity, sysinfo, getrandom, personality -----------------------------------------
 
+const UNAME26 = 0x0020000;
+
 function uname(t: Task, a: number[]): number {
   const uts = t.nsproxy.uts;
-  const fields = [UTS_SYSNAME, uts.hostname, UTS_RELEASE, UTS_VERSION, UTS_MACHINE, uts.domainname];
+  // The UNAME26 personality shows a 2.6.(60 + minor) release to programs that cannot parse newer ones.
+  const release = personalityOf(t.tg) & UNAME26 ? `2.6.${Number(UTS_RELEASE.split('.')[1]) + 60}` : UTS_RELEASE;
+  const fields = [UTS_SYSNAME, uts.hostname, release, UTS_VERSION, UTS_MACHINE, uts.domainname];
   const b = Buffer.alloc(6 * (UTS_LEN + 1));
   fields.forEach((f, i) => Buffer.from(f, 'latin1').copy(b, i * (UTS_LEN + 1), 0, UTS_LEN));
   t.mm.copyOut(a[0], b);

@@ -6,6 +6,7 @@ import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { SocketFile } from '../socket/socket';
 import { ifIoctl, isIfIoctl } from '../socket/ifioctl';
 import { fileattrIoctl } from './fileattr';
+import { nsfsIoctl } from './nsfs_ioctl';
 
 const FIONREAD = 0x541b;
 const FIONBIO = 0x5421;
@@ -53,7 +54,7 @@ export const defs: SyscallDef[] = [
         default:
           // The interface requests of netdevice(7): any socket, from the sandbox's interface table.
           if (f instanceof SocketFile && isIfIoctl(cmd)) return ifIoctl(t.kernel.network.interfaces, t.mm, f.family, cmd, arg);
-          return fileattrIoctl(t, f, cmd, arg) ?? f.ioctl(t, cmd, arg);
+          return nsfsIoctl(t, f, cmd, arg) ?? fileattrIoctl(t, f, cmd, arg) ?? f.ioctl(t, cmd, arg);
       }
     },
   },

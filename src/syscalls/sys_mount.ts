@@ -137,15 +137,18 @@ function moveMount(t: Task, source: string | null, target: VPath): number {
 function newMount(t: Task, source: string | null, target: VPath, fstype: string | null, ms: number, data: string): number {
   if (!fstype) throw new Errno(E.EINVAL);
   const type = vfsOf(t).fsTypes.get(fstype);
-  // Only a file system that may live in a user namespace (tmpfs) is the mount namespace owner's to make.
+  // Only a file system that may live in a user namespace (tmpfs, mqueue) is the mount namespace owner's to make.
   if (!type.userns && !capableInit(t.creds, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
-  const made = type.make(source ?? '', data, t.creds);
+  const made = type.make(source ?? '', data, t.creds, t);
+  // Such a file system belongs to a user namespace (the caller's, or for mqueue its IPC namespace's owner): CAP_SYS_ADMIN there.
+  const owner = made.owner ?? t.creds.userns;
+  if (type.userns && !nsCapable(t.creds, owner, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
   const top = topOf(target);
   if ((top.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
   if (!inOwnNs(t, top.mount)) throw new Errno(E.EINVAL);
   const m = vfsOf(t).mount(made.fs, top, flagsFrom(ms), made.root ?? undefined);
   m.source = source ?? 'none';
-  if (type.userns) m.fsOwner = t.creds.userns;
+  if (type.userns) m.fsOwner = owner;
   return 0;
 }
 
@@ -288,7 +291,7 @@ function chroot(t: Task, a: number[]): number {
 
 export const defs: SyscallDef[] = [
   { nr: 165, name: 'mount', args: ['str', 'str', 'str', 'hex', 'ptr'], fn: mount,
-    partial: 'file systems: tmpfs, proc, sysfs, devtmpfs (the sandbox\'s own), no overlay; propagation is private only (MS_SHARED is EINVAL); a remount changes the mount\'s flags, not the file system\'s' },
+    partial: 'file systems: tmpfs, proc, sysfs, devtmpfs (the sandbox\'s own), mqueue (the caller\'s IPC namespace\'s), no overlay; propagation is private only (MS_SHARED is EINVAL); a remount changes the mount\'s flags, not the file system\'s' },
   { nr: 166, name: 'umount2', args: ['str', 'int'], fn: umount2,
     partial: 'EBUSY counts working directories, roots and open files in the mount, not memory mappings; MNT_FORCE unmounts as a plain umount' },
   { nr: 155, name: 'pivot_root', args: ['str', 'str'], fn: pivotRoot },

@@ -1,6 +1,7 @@
 // POSIX message queues: mq_open, mq_unlink, mq_timedsend, mq_timedreceive,
-// mq_notify, mq_getsetattr (man 2 mq_open & co; the queues are
-// kernel/ipc/mqueue.ts, the descriptions fsimpl/mqueue).
+// mq_notify, mq_getsetattr (man 2 mq_open & co; the queues, one set per
+// IPC namespace, are kernel/ipc/mqueue.ts, the descriptions and the mqueue
+// file system fsimpl/mqueue).
 import { E, Errno, ERESTARTNOHAND, ERESTARTSYS } from '../abi/errno';
 import { CAP_SYS_RESOURCE, CAP_FOWNER } from '../abi/capability';
 import { O_ACCMODE, O_CLOEXEC, O_CREAT, O_EXCL, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } from '../abi/fs';
@@ -12,8 +13,10 @@ import { type Credentials, hasCapability } from '../auth/creds';
 import { capableInit, idsMapped } from '../auth/userns';
 import type { Task } from '../kernel/task';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
-import { HARD_MSGMAX, HARD_MSGSIZEMAX, MessageQueue, MQ_PRIO_MAX, mqBytes, type MqAttr } from '../kernel/ipc/mqueue';
+import { HARD_MSGMAX, HARD_MSGSIZEMAX, MessageQueue, MQ_PRIO_MAX, type MqAttr } from '../kernel/ipc/mqueue';
 import { MqFile } from '../fsimpl/mqueue/mqueue';
+import { mqueueFsOf } from '../fsimpl/mqueue/fs';
+import { vfsOf } from './sysutil';
 
 const SI_MESGQ = -3;
 
@@ -39,7 +42,7 @@ function permitted(t: Task, q: MessageQueue, want: number): boolean {
 }
 
 function mqOpen(t: Task, nameAddr: number, oflag: number, mode: number, attrAddr: number): number {
-  const ns = t.kernel.mqueue;
+  const ns = t.nsproxy.ipc.mq;
   const name = readName(t, nameAddr);
   const acc = oflag & O_ACCMODE;
   if (acc === O_ACCMODE) throw new Errno(E.EINVAL);
@@ -50,7 +53,7 @@ function mqOpen(t: Task, nameAddr: number, oflag: number, mode: number, attrAddr
     if (!permitted(t, q, want)) throw new Errno(E.EACCES);
   } else {
     if (!(oflag & O_CREAT)) throw new Errno(E.ENOENT);
-    // The queues belong to the sandbox's initial IPC namespace: its user namespace decides.
+    // Linux asks capable(): the initial user namespace decides, whichever IPC namespace the queue is in.
     const privileged = capableInit(t.creds, CAP_SYS_RESOURCE);
     let attr: MqAttr = { maxmsg: ns.msgDefault, msgsize: ns.msgsizeDefault };
     if (attrAddr) {
@@ -60,17 +63,13 @@ function mqOpen(t: Task, nameAddr: number, oflag: number, mode: number, attrAddr
       if (!privileged && (attr.maxmsg > ns.msgMax || attr.msgsize > ns.msgsizeMax)) throw new Errno(E.EINVAL);
       if (attr.maxmsg > HARD_MSGMAX || attr.msgsize > HARD_MSGSIZEMAX) throw new Errno(E.EINVAL);
     }
-    if (ns.live >= ns.queuesMax && !privileged) throw new Errno(E.ENOSPC);
-    const bytes = mqBytes(attr);
-    const uid = t.creds.uid;
-    const used = ns.userBytes.get(uid) ?? 0;
-    if (used + bytes > t.tg.rlimits[RLIMIT_MSGQUEUE].cur) throw new Errno(E.EMFILE);
-    ns.userBytes.set(uid, used + bytes);
-    q = new MessageQueue(name, attr, t.creds.fsuid, t.creds.fsgid, mode & 0o777 & ~t.fs.umask, uid, bytes);
-    ns.queues.set(name, q);
-    ns.live++;
+    const c = t.creds;
+    q = ns.create(name, attr, mode & ~t.fs.umask, {
+      uid: c.uid, fsuid: c.fsuid, fsgid: c.fsgid, rlimit: t.tg.rlimits[RLIMIT_MSGQUEUE].cur, privileged, budget: t.heapBudget,
+    });
   }
-  const f = new MqFile(q, ns, acc | (oflag & O_NONBLOCK), t.heapBudget);
+  const node = mqueueFsOf(ns, vfsOf(t).devs, t.heapBudget).nodeOf(q);
+  const f = new MqFile(q, ns, acc | (oflag & O_NONBLOCK), node, null);
   try {
     return t.fdTable.install(f, (oflag & O_CLOEXEC) !== 0);
   } catch (e) {
@@ -80,14 +79,12 @@ function mqOpen(t: Task, nameAddr: number, oflag: number, mode: number, attrAddr
 }
 
 function mqUnlink(t: Task, nameAddr: number): number {
-  const ns = t.kernel.mqueue;
+  const ns = t.nsproxy.ipc.mq;
   const q = ns.queues.get(readName(t, nameAddr));
   if (!q) throw new Errno(E.ENOENT);
   // The mqueue root is a sticky, world-writable directory.
   if (t.creds.fsuid !== q.uid && !capOverQueue(t.creds, CAP_FOWNER, q)) throw new Errno(E.EACCES);
-  ns.queues.delete(q.name);
-  q.unlinked = true;
-  if (q.opens === 0) ns.free(q, t.heapBudget);
+  ns.unlink(q);
   return 0;
 }
 
@@ -128,7 +125,8 @@ async function timedsend(t: Task, fd: number, msg: number, len: number, prio: nu
   const q = f.mq;
   while (q.full) await wait(t, f, EVENT_OUT, deadline);
   const wasEmpty = q.count === 0;
-  q.push(text, prio, f.budget);
+  q.push(text, prio);
+  q.touch();
   // A notification goes out for a message on an empty queue nobody waits on.
   if (wasEmpty && q.notify && q.receivers === 0) {
     const n = q.notify;
@@ -162,7 +160,8 @@ async function timedreceive(t: Task, fd: number, msg: number, len: number, prioA
       q.receivers--;
     }
   }
-  const [text, prio] = q.shift(f.budget)!;
+  const [text, prio] = q.shift()!;
+  q.touch();
   q.queue.notify(ALL_EVENTS);
   t.mm.copyOut(msg, text);
   if (prioAddr) t.mm.writeU32(prioAddr, prio);

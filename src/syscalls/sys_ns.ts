@@ -99,7 +99,7 @@ export const hooks: FamilyHooks = {
 
 export const defs: SyscallDef[] = [
   { nr: 272, name: 'unshare', args: ['clone_flags'], fn: unshare,
-    partial: 'CLONE_NEWPID, CLONE_NEWNET and CLONE_NEWTIME are EINVAL (one PID, network and time namespace); a new IPC namespace has its own System V shared memory, semaphores and message queues and /proc/sys/kernel IPC limits; its objects go when its last process leaves, even while a bound /proc/PID/ns/ipc file keeps the namespace' },
+    partial: 'CLONE_NEWPID, CLONE_NEWNET and CLONE_NEWTIME are EINVAL (one PID, network and time namespace); a new IPC namespace has its own System V shared memory, semaphores and message queues, /proc/sys/kernel IPC limits, and POSIX message queues (its own mqueue file system); its objects go when its last process leaves, even while a bound /proc/PID/ns/ipc file keeps the namespace' },
   { nr: 308, name: 'setns', args: ['fd', 'clone_flags'], fn: setns,
     partial: 'takes /proc/PID/ns/* descriptors only (no pidfds); PID, network and time namespaces exist once, so joining them changes nothing; joining a mount or user namespace gives a process sharing its fs context (CLONE_FS) its own copy where Linux refuses with EINVAL' },
 ];

@@ -137,9 +137,44 @@ function mbind(t: Task, a: number[]): number {
   return 0;
 }
 
+/**
+ * set_mempolicy_home_node(2) (Linux 5.17): the node that MPOL_BIND and
+ * MPOL_PREFERRED_MANY ranges allocate from first; the one node is the only
+ * home. Ranges with the default policy are skipped, as are unmapped gaps;
+ * another policy stops the walk with EOPNOTSUPP; ENOENT when no range had a
+ * policy to change, as Linux answers.
+ */
+function setMempolicyHomeNode(t: Task, a: number[]): number {
+  const start = a[0];
+  const home = a[2];
+  need(start % PAGE_SIZE === 0 && start >= 0);
+  need(a[3] === 0);
+  need(home >= 0 && home < NR_NODE_IDS);
+  const len = Math.ceil(a[1] / PAGE_SIZE) * PAGE_SIZE;
+  need(len >= 0 && Number.isSafeInteger(start + len));
+  if (len === 0) return 0;
+  const end = start + len;
+  const homed: Array<[number, number, NumaPolicy]> = [];
+  let unsupported = false;
+  for (const v of t.mm.vmasIn(start, end)) {
+    if (!v.policy) continue;
+    if (v.policy.mode !== MPOL_BIND && v.policy.mode !== MPOL_PREFERRED_MANY) {
+      unsupported = true;
+      break;
+    }
+    homed.push([Math.max(v.start, start), Math.min(v.end, end), { ...v.policy, homeNode: home }]);
+  }
+  // The ranges before the first unsupported one keep their new home, as Linux's walk leaves them.
+  for (const [from, to, pol] of homed) t.mm.setPolicy(from, to - from, pol);
+  if (unsupported) throw new Errno(E.EOPNOTSUPP);
+  if (!homed.length) throw new Errno(E.ENOENT);
+  return 0;
+}
+
 export const defs: SyscallDef[] = [
   { nr: 238, name: 'set_mempolicy', args: ['int', 'ptr', 'size'], fn: setMempolicy,
     partial: 'one node (0); the policy is per process rather than per thread' },
   { nr: 239, name: 'get_mempolicy', args: ['ptr_out', 'ptr_out', 'size', 'ptr', 'hex'], fn: getMempolicy },
+  { nr: 450, name: 'set_mempolicy_home_node', args: ['ptr', 'size', 'int', 'hex'], fn: setMempolicyHomeNode },
   { nr: 237, name: 'mbind', args: ['ptr', 'size', 'int', 'ptr', 'size', 'hex'], fn: mbind },
 ];

@@ -183,7 +183,22 @@ function pidfdGetfd(t: Task, pidfd: number, targetFd: number, flags: number): nu
   }
 }
 
+/**
+ * process_mrelease(2) (Linux 5.15): free the memory of a process that is
+ * dying. Here a fatal signal or exit_group ends every thread and releases
+ * the address space at once: a dying process has nothing left to free
+ * (0), an exited one is ESRCH as in Linux 6.18, a live one EINVAL.
+ */
+function processMrelease(t: Task, fd: number, flags: number): number {
+  if (flags !== 0) throw new Errno(E.EINVAL);
+  const tg = livePidfd(t, fd);
+  if (tg.zombie) throw new Errno(E.ESRCH);
+  if (tg.exiting) return 0;
+  throw new Errno(E.EINVAL);
+}
+
 export const defs: SyscallDef[] = [
+  { nr: 448, name: 'process_mrelease', fn: (t, a) => processMrelease(t, i32(a[0]), a[1]), args: ['fd', 'hex'] },
   { nr: 434, name: 'pidfd_open', fn: (t, a) => pidfdOpen(t, i32(a[0]), u32(a[1])), args: ['int', 'hex'] },
   { nr: 424, name: 'pidfd_send_signal', fn: (t, a) => pidfdSendSignal(t, i32(a[0]), i32(a[1]), a[2], u32(a[3])), args: ['fd', 'signal', 'ptr', 'hex'] },
   { nr: 438, name: 'pidfd_getfd', fn: (t, a) => pidfdGetfd(t, i32(a[0]), i32(a[1]), u32(a[2])), args: ['fd', 'int', 'hex'] },

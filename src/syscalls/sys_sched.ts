@@ -9,6 +9,7 @@ import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
 import { allCpus, capable, checkSameOwner, credsOf, ncpus, need, rl, stateOf } from './sys_info';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
+import type { FamilyHooks } from '../kernel/lifecycle';
 
 const RLIMIT_NICE = 13, RLIMIT_RTPRIO = 14;
 const SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5, SCHED_DEADLINE = 6;
@@ -100,6 +101,8 @@ function schedSetaffinity(t: Task, a: number[]): number {
   for (let i = b.length - 1; i >= 0; i--) m = (m << 8n) | BigInt(b[i]);
   m &= allCpus(t);
   need(m !== 0n);
+  // A deadline task keeps every CPU of its root domain (admission counted them all).
+  if (stateOf(tg).policy === SCHED_DEADLINE && m !== allCpus(t)) throw new Errno(E.EBUSY);
   const target = affinityTarget(t, pid);
   if (target) target.affinity = m;
   else stateOf(tg).affinity = m;
@@ -186,6 +189,45 @@ function niceAllowed(tg: ThreadGroup, nice: number): boolean {
   return 20 - nice <= rl(tg.rlimits[RLIMIT_NICE].cur);
 }
 
+/** Linux's sched_deadline_period_min_us and _max_us defaults, in ns. */
+const DL_PERIOD_MIN = 100_000, DL_PERIOD_MAX = 4_194_304_000;
+/**
+ * The share of each CPU deadline tasks may reserve: sched_rt_runtime_us /
+ * sched_rt_period_us (95%), less the 5% (50 ms a second) that Linux 6.12
+ * and later reserve on each CPU for the fair class's deadline server.
+ */
+const DL_BW_SHARE = 0.95 - 0.05;
+
+/** Linux's __checkparam_dl: runtime <= deadline <= period (0: the deadline), the period within its bounds. */
+function validDeadline([runtime, deadline, period]: [number, number, number]): boolean {
+  const p = period || deadline;
+  return deadline !== 0 && runtime >= 1024 && deadline >= runtime && p >= deadline && p >= DL_PERIOD_MIN && p <= DL_PERIOD_MAX;
+}
+
+function bandwidth([runtime, deadline, period]: [number, number, number]): number {
+  return runtime / (period || deadline);
+}
+
+/**
+ * Admission control (Linux's sched_dl_overflow): the deadline tasks'
+ * bandwidths (runtime / period) may sum to DL_BW_SHARE of each of the
+ * sandbox's CPUs at most; past it the request is EBUSY. tg's own share is replaced.
+ */
+function admitDeadline(t: Task, tg: ThreadGroup, dl: [number, number, number]): void {
+  let used = bandwidth(dl);
+  for (const g of t.kernel.groups.values()) {
+    if (g === tg || g.zombie || g.procState?.policy !== SCHED_DEADLINE) continue;
+    used += bandwidth(g.procState.dl);
+  }
+  if (used > DL_BW_SHARE * ncpus(t)) throw new Errno(E.EBUSY);
+}
+
+/** Linux's sched_fork: a deadline task cannot fork (reset-on-fork children start as SCHED_OTHER and may). */
+function mayFork(tg: ThreadGroup): void {
+  const s = tg.procState;
+  if (s?.policy === SCHED_DEADLINE && !s.resetOnFork) throw new Errno(E.EAGAIN);
+}
+
 /**
  * One scheduling change, checked as Linux checks it: the values first
  * (EINVAL), then what an unprivileged caller may not do (EPERM without
@@ -209,10 +251,7 @@ function applySched(t: Task, x: Task, r: SchedRequest): void {
   need(!(r.flags & ~SCHED_FLAG_ALL));
   need(r.prio >= 0 && r.prio <= 99);
   need(isRt(policy) === (r.prio !== 0));
-  if (policy === SCHED_DEADLINE) {
-    const [runtime, deadline, period] = r.dl;
-    need(deadline !== 0 && runtime >= 1024 && deadline >= runtime && (period === 0 || period >= deadline));
-  }
+  if (policy === SCHED_DEADLINE) need(validDeadline(r.dl));
   if (!capable(t, CAP_SYS_NICE)) {
     const c = credsOf(tg);
     const lim = rl(tg.rlimits[RLIMIT_RTPRIO].cur);
@@ -225,14 +264,19 @@ function applySched(t: Task, x: Task, r: SchedRequest): void {
       (s.resetOnFork && !resetOnFork);
     if (refused) throw new Errno(E.EPERM);
   }
-  // As a kernel without CONFIG_UCLAMP_TASK; and no deadline bandwidth to admit a task to.
+  // As a kernel without CONFIG_UCLAMP_TASK.
   if (r.flags & SCHED_FLAG_UTIL_CLAMP) throw new Errno(E.EOPNOTSUPP);
-  if (policy === SCHED_DEADLINE) throw new Errno(E.EBUSY);
+  if (policy === SCHED_DEADLINE) {
+    // A deadline task must be allowed on every CPU of its root domain (here: the sandbox's).
+    if ((affinityOf(x) & allCpus(t)) !== allCpus(t)) throw new Errno(E.EPERM);
+    admitDeadline(t, tg, r.dl);
+  }
   s.resetOnFork = resetOnFork;
   // Linux quirk kept: with SCHED_FLAG_KEEP_PARAMS nothing but reset-on-fork changes, not even the policy.
   if (r.flags & SCHED_FLAG_KEEP_PARAMS) return;
   s.policy = policy;
   s.rtprio = r.prio;
+  s.dl = policy === SCHED_DEADLINE ? [...r.dl] : [0, 0, 0];
   if (fairPolicy(policy)) t.kernel.lifecycle.setNice(x, r.nice);
 }
 
@@ -292,7 +336,8 @@ function schedGetattr(t: Task, a: number[]): number {
   b.writeUInt32LE(s.policy, 4);
   b.writeBigUInt64LE(s.resetOnFork ? 1n : 0n, 8);
   if (isRt(s.policy)) b.writeUInt32LE(s.rtprio, 20);
-  else b.writeInt32LE(x.nice, 16);
+  else if (s.policy !== SCHED_DEADLINE) b.writeInt32LE(x.nice, 16);
+  s.dl.forEach((v, i) => b.writeBigUInt64LE(BigInt(v), 24 + 8 * i));
   b.writeUInt32LE(1024, 52); // util_max: no clamping (SCHED_CAPACITY_SCALE)
   t.mm.copyOut(addr, b.subarray(0, size));
   return 0;
@@ -370,7 +415,7 @@ const FAIR_SLICE_NS = 3_000_000;
 function schedRrGetInterval(t: Task, a: number[]): number {
   need(i32(a[0]) >= 0);
   const s = stateOf(findGroup(t, i32(a[0])));
-  const ns = s.policy === SCHED_RR ? RR_SLICE_NS : s.policy === SCHED_FIFO ? 0 : FAIR_SLICE_NS;
+  const ns = s.policy === SCHED_RR ? RR_SLICE_NS : s.policy === SCHED_FIFO || s.policy === SCHED_DEADLINE ? 0 : FAIR_SLICE_NS;
   const b = Buffer.alloc(16);
   b.writeBigInt64LE(BigInt(Math.floor(ns / 1e9)), 0);
   b.writeBigInt64LE(BigInt(ns % 1e9), 8);
@@ -396,18 +441,20 @@ export const defs: SyscallDef[] = [
   { nr: 141, name: 'setpriority', args: ['prio_which', 'int', 'int'], fn: setpriority,
     partial: 'nice values are per process (not per thread), stored and reported only: host scheduling is unchanged' },
   { nr: 144, name: 'sched_setscheduler', args: ['int', 'int', 'ptr'], fn: (t, a) => setScheduler(t, i32(a[0]), i32(a[1]), a[2]),
-    partial: 'policies (SCHED_OTHER/BATCH/IDLE; SCHED_FIFO/RR with CAP_SYS_NICE or RLIMIT_RTPRIO) and SCHED_RESET_ON_FORK are per process, stored and reported only; SCHED_DEADLINE is EBUSY' },
+    partial: 'policies (SCHED_OTHER/BATCH/IDLE; SCHED_FIFO/RR with CAP_SYS_NICE or RLIMIT_RTPRIO) and SCHED_RESET_ON_FORK are per process, stored and reported only; SCHED_DEADLINE with the parameter checks of Linux and admission (90% of each CPU, as Linux 6.18 with its fair server), which runs nothing sooner' },
   { nr: 142, name: 'sched_setparam', args: ['int', 'ptr'], fn: (t, a) => setScheduler(t, i32(a[0]), -1, a[1]) },
   { nr: 314, name: 'sched_setattr', args: ['int', 'ptr', 'hex'], fn: schedSetattr,
-    partial: 'as sched_setscheduler (per process, stored and reported only); SCHED_DEADLINE is EBUSY (no bandwidth to admit), SCHED_FLAG_UTIL_CLAMP_* EOPNOTSUPP as without CONFIG_UCLAMP_TASK' },
+    partial: 'as sched_setscheduler (per process, stored and reported only); SCHED_DEADLINE parameters checked, admitted against 90% of each CPU and reported, not scheduled by; SCHED_FLAG_UTIL_CLAMP_* EOPNOTSUPP as without CONFIG_UCLAMP_TASK' },
   { nr: 315, name: 'sched_getattr', args: ['int', 'ptr_out', 'uint', 'hex'], fn: schedGetattr },
   { nr: 251, name: 'ioprio_set', args: ['int', 'int', 'hex'], fn: ioprioSet,
     partial: 'per process rather than per thread; stored and reported only (the host does the I/O)' },
   { nr: 252, name: 'ioprio_get', args: ['int', 'int'], fn: ioprioGet },
   { nr: 145, name: 'sched_getscheduler', args: ['int'], fn: schedGetscheduler },
   { nr: 148, name: 'sched_rr_get_interval', args: ['int', 'timespec_out'], fn: schedRrGetInterval,
-    partial: 'SCHED_RR reports 100 ms, SCHED_FIFO 0 and the fair policies a fixed 3 ms slice, whatever the host\'s scheduler uses' },
+    partial: 'SCHED_RR reports 100 ms, SCHED_FIFO and SCHED_DEADLINE 0 and the fair policies a fixed 3 ms slice, whatever the host\'s scheduler uses' },
   { nr: 143, name: 'sched_getparam', args: ['int', 'ptr'], fn: schedGetparam },
   { nr: 146, name: 'sched_get_priority_max', args: ['int'], fn: (_t, a) => priorityBound(a, 99) },
   { nr: 147, name: 'sched_get_priority_min', args: ['int'], fn: (_t, a) => priorityBound(a, 1) },
 ];
+
+export const hooks: FamilyHooks = { mayFork };

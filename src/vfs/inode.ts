@@ -139,8 +139,8 @@ export abstract class Inode {
   readdir(_ctx: unknown): DirEntry[] {
     throw new Errno(E.ENOTDIR);
   }
-  /** Create a new entry (name is known not to exist). */
-  create(_name: string, _spec: CreateSpec): Inode {
+  /** Create a new entry (name is known not to exist); ctx is the calling task, as for lookup (mqueue charges it). */
+  create(_name: string, _spec: CreateSpec, _ctx?: unknown): Inode {
     throw new Errno(E.EROFS);
   }
   /** Add a hard link name -> target (target is of the same fs, not a directory). */

@@ -147,12 +147,19 @@ export function topOf(p: VPath): VPath {
 export interface MadeFs {
   fs: FilesystemImpl;
   root: Dentry | null;
+  /** The user namespace owning a userns type's instance when it is not the caller's (mqueue: its IPC namespace's owner). */
+  owner?: UserNamespace;
 }
 
 /** A file system type mount(2) can make: a new instance (tmpfs) or the sandbox's one (proc, sysfs). */
 export interface FsType {
-  /** Build (or find) the file system for mount(2)'s source and option string (EINVAL for bad options); IDs in options are creds'. */
-  make(source: string, data: string, creds: Credentials): MadeFs;
+  /**
+   * Build (or find) the file system for mount(2)'s source and option string
+   * (EINVAL for bad options); IDs in options are creds'. caller: the task
+   * mounting (opaque here; null while the sandbox is set up), whose
+   * namespaces decide which instance a per-namespace type (mqueue) gives.
+   */
+  make(source: string, data: string, creds: Credentials, caller: unknown): MadeFs;
   /** FS_USERNS_MOUNT with a new superblock owned by the caller's user namespace: the mount namespace's owner may make it. */
   readonly userns: boolean;
 }

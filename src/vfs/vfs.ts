@@ -324,7 +324,7 @@ export class VirtualFilesystem {
     checkAccess(r.creds, p.dir.dentry.inode.attrs(), MAY_WRITE | MAY_EXEC);
     // A device node without CAP_MKNOD: refused after the directory's checks, as Linux's vfs_mknod.
     if (!mayCreate) throw new Errno(E.EPERM);
-    const inode = p.dir.dentry.inode.create(p.name, this.newSpec(r, p.dir, type, mode, extra));
+    const inode = p.dir.dentry.inode.create(p.name, this.newSpec(r, p.dir, type, mode, extra), r.ctx);
     notifyEntry(p.dir.dentry.inode, IN_CREATE, p.name, inode);
     return { mount: p.dir.mount, dentry: this.cacheChild(p.dir, p.name, inode) };
   }
@@ -551,7 +551,7 @@ export class VirtualFilesystem {
           if (pr.trailingSlash) throw new Errno(E.EISDIR);
           this.checkWritable(pr.dir);
           checkAccess(r.creds, pr.dir.dentry.inode.attrs(), MAY_WRITE | MAY_EXEC);
-          const inode = pr.dir.dentry.inode.create(pr.name, this.newSpec(r, pr.dir, S_IFREG, mode));
+          const inode = pr.dir.dentry.inode.create(pr.name, this.newSpec(r, pr.dir, S_IFREG, mode), r.ctx);
           notifyEntry(pr.dir.dentry.inode, IN_CREATE, pr.name, inode);
           target = { mount: pr.dir.mount, dentry: this.cacheChild(pr.dir, pr.name, inode) };
           created = true;

@@ -188,15 +188,17 @@ test('--init: tini is pid 1, passes signals to the command and reaps orphans', {
   assert.strictEqual(r.stdout, '2\ndocker-init\n0\n', 'the command is pid 2 under docker-init, and no zombie is left');
   // A handler in the command sees the Ctrl-C (pid 1 is tini, which forwards it); without one, 128+SIGINT.
   const handled = 'import signal, sys, time\nsignal.signal(signal.SIGINT, lambda *a: (print("handled", flush=True), sys.exit(5)))\nprint("ready", flush=True)\ntime.sleep(100)';
-  for (const [argv, want] of [[['python3', '-c', handled], 5], [['sleep', '100'], 130]]) {
+  // Each command says when it runs: a SIGINT before the sandbox has its handlers would end tsvisor itself.
+  for (const [argv, want] of [[['python3', '-c', handled], 5], [['/bin/sh', '-c', 'echo ready; exec sleep 100'], 130]]) {
     const child = childProcess.spawn(process.execPath, [h.TSVISOR, 'do', '--init', '--', ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: h.sentryEnv() });
     try {
       let out = '';
       child.stdout.on('data', (d) => (out += d));
       const done = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
       const deadline = Date.now() + 60_000;
-      while (argv[0] === 'python3' && !out.includes('ready') && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
-      if (argv[0] !== 'python3') await new Promise((res) => setTimeout(res, 2000));
+      while (!out.includes('ready') && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+      // The shell's exec of sleep follows its echo.
+      if (want === 130) await new Promise((res) => setTimeout(res, 500));
       child.kill('SIGINT');
       assert.strictEqual(await done, want, `${argv[0]} under --init after SIGINT:\n${out}`);
       if (want === 5) assert.strictEqual(out, 'ready\nhandled\n');

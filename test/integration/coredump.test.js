@@ -72,3 +72,30 @@ test('no core without RLIMIT_CORE or under a page of it; a core cut at the limit
   assert.strictEqual(out[7], 'status 139', r.stdout);
   assert.ok(Number(out[8]) > 0 && Number(out[8]) <= 8192, r.stdout);
 });
+
+test('kernel.core_pattern: root sets it in the sandbox (never the host\'s); %p %s %e %% expand, core_uses_pid adds .PID, a pipe pattern dumps nothing', { timeout: 120_000 }, (t) => {
+  if (!h.needTools(t, ['gcc', 'bash'])) return;
+  const prog = build();
+  const hostPattern = fs.readFileSync('/proc/sys/kernel/core_pattern', 'utf8');
+  const crash = `{ ${prog}; echo "status $?"; } 2>&1 | sed 's/^.*line [0-9]*: *[0-9]* //'`;
+  const script = `ulimit -c unlimited; mkdir -p /tmp/cores && cd /tmp
+    cat /proc/sys/kernel/core_pattern
+    printf '/tmp/cores/c-%%e-%%s-%%%%-%%p-%%Z\\n' > /proc/sys/kernel/core_pattern; cat /proc/sys/kernel/core_pattern
+    ${crash}; ls /tmp/cores | sed 's/-[0-9]*-$/-PID-/'
+    echo rel > /proc/sys/kernel/core_pattern; echo 1 > /proc/sys/kernel/core_uses_pid
+    ${crash}; ls rel.* | sed 's/[0-9][0-9]*$/PID/'
+    echo '|/bin/false %p' > /proc/sys/kernel/core_pattern; ${crash}
+    head -c 200 /dev/zero | tr '\\0' x > /proc/sys/kernel/core_pattern; wc -c < /proc/sys/kernel/core_pattern
+    su nobody -s /bin/sh -c 'echo x > /proc/sys/kernel/core_pattern' 2>&1 | sed 's/.*: //'`;
+  const r = h.runSandbox(['/bin/bash', '-c', script], { timeout: 100_000 });
+  assert.strictEqual(r.status, 0, h.describe('core_pattern', r));
+  const out = r.stdout.replace(/ {2,}/g, ' ').replace(/ \/.*crash$/gm, '').split('\n');
+  assert.deepStrictEqual(out, [
+    'core', '/tmp/cores/c-%e-%s-%%-%p-%Z',
+    'Segmentation fault (core dumped)', 'status 139', 'c-crash-11-%-PID-',
+    'Segmentation fault (core dumped)', 'status 139', 'rel.PID',
+    'Segmentation fault', 'status 139',
+    '128', 'Permission denied', '',
+  ], r.stdout);
+  assert.strictEqual(fs.readFileSync('/proc/sys/kernel/core_pattern', 'utf8'), hostPattern);
+});

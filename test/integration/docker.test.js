@@ -200,7 +200,7 @@ test('docker run --runtime=tsvisor: output, exit status, -e, -w, --user, capabil
   if (why) return t.skip(why);
   assert.strictEqual(ok([...RUN, IMAGE, 'echo', 'hi']), 'hi\n');
   // The command runs in the sandbox: its kernel is the Sentry's.
-  assert.strictEqual(ok([...RUN, IMAGE, 'uname', '-r']), '4.4.0\n');
+  assert.strictEqual(ok([...RUN, IMAGE, 'uname', '-r']), '6.1.0\n');
   assert.strictEqual(docker([...RUN, IMAGE, 'sh', '-c', 'exit 3']).status, 3);
   const nf = docker([...RUN, IMAGE, 'nosuchprogram']);
   assert.strictEqual(nf.status, 127, h.describe('a missing program', nf));
@@ -421,7 +421,7 @@ test('containerd: ctr run --runc-binary tsvisor (the runc v2 shim), ctr task exe
   must(['image', 'import', saved]);
   const ref = `docker.io/library/${IMAGE}`;
   const bin = path.resolve(h.TSVISOR);
-  assert.strictEqual(must(['run', '--rm', '--runc-binary', bin, '--cgroup', `${CGROUP_PARENT}/c1`, ref, 'c1', 'sh', '-c', 'echo hi from $(uname -r)']), 'hi from 4.4.0\n');
+  assert.strictEqual(must(['run', '--rm', '--runc-binary', bin, '--cgroup', `${CGROUP_PARENT}/c1`, ref, 'c1', 'sh', '-c', 'echo hi from $(uname -r)']), 'hi from 6.1.0\n');
   assert.strictEqual(ctr(['run', '--rm', '--runc-binary', bin, '--cgroup', `${CGROUP_PARENT}/c2`, ref, 'c2', 'sh', '-c', 'exit 7']).status, 7);
   must(['run', '-d', '--runc-binary', bin, '--cgroup', `${CGROUP_PARENT}/c3`, ref, 'c3', 'sleep', '1000']);
   const e = ctr(['task', 'exec', '--exec-id', 'e1', 'c3', 'sh', '-c', 'echo exec; exit 3']);

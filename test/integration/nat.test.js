@@ -249,6 +249,36 @@ psql -h 127.0.0.1 -p 15432 -U postgres -tAc "create table t(x int); insert into 
   assert.strictEqual(r.stdout, 'unix socket: 42\ntcp inside: inside\nready\nCREATE TABLE\nINSERT 0 1000\n500500\n', r.stderr);
 });
 
+test('--publish: a ping-pong of small messages costs the NAT a bounded number of segments and host calls per message, and no timer', { timeout: 300_000 }, async (t) => {
+  if (!h.needTools(t, ['gcc', 'unshare', 'ip'])) return;
+  const bin = cbin('pingpong');
+  const log = path.join(h.tmpDir('tsvisor-natpp-'), 'debug.log');
+  const N = 300;
+  const r = await inNetns(t, `
+$TSV --debug-log ${log} --publish 17000:7000 -- ${bin} server 7000 &
+S=$!
+wait_port 17000
+${bin} client 17000 ${N} 64
+wait $S; echo "server status $?"`);
+  assert.strictEqual(r.status, 0, h.describe('script', r));
+  assert.match(r.stdout, new RegExp(`^pingpong ${N} ok$`, 'm'));
+  assert.match(r.stdout, /^server status 0$/m);
+  const m = /nat: counters: (\{.*\}); stack: (\{.*\})$/m.exec(fs.readFileSync(log, 'utf8'));
+  assert.ok(m, 'the NAT wrote its counters');
+  const nat = JSON.parse(m[1]), stack = JSON.parse(m[2]);
+  const k = 20; // the handshakes (wait_port's probe and the client's) and the closes
+  const why = JSON.stringify({ nat, stack });
+  // Each message is answered at once: no ACK waits for the delayed-ACK timer, nothing for the cork's, nothing is sent again.
+  for (const c of [nat, stack]) for (const name of ['DelayedACKs', 'TcpCorkTimeouts', 'TcpRetransSegs']) assert.strictEqual(c[name] ?? 0, 0, `${name}: ${why}`);
+  // Per round trip, each side sends the data and at most one ACK.
+  assert.ok(stack.TcpOutSegs <= 2 * N + k, `the sandbox's segments: ${why}`);
+  assert.ok(nat.IpInReceives <= 2 * N + k, `the frames the NAT received: ${why}`);
+  // One host send per answer; a host read only after a send or a readiness report (at most two per message, none for an ACK); at most one readiness report per message.
+  assert.ok(nat.NatHostSends >= N && nat.NatHostSends <= N + k, `host sends: ${why}`);
+  assert.ok(nat.NatHostRecvs <= 2 * N + k, `host reads: ${why}`);
+  assert.ok(nat.NatHostEvents <= N + k, `readiness reports: ${why}`);
+});
+
 test('hostile: a connect, write and UDP flood through the NAT (test/hostile/natflood.c) leaves the Sentry up and its memory bounded', { timeout: 400_000 }, async (t) => {
   if (!h.needTools(t, ['gcc', 'python3', 'unshare', 'ip'])) return;
   const bin = cbin('natflood');

@@ -349,7 +349,7 @@ test('config.json: read-only root, bind mounts, tmpfs; unsupported fields are lo
   const host = h.tmpDir('oci-host-');
   fs.writeFileSync(path.join(host, 'f'), 'from the host\n');
   const script = 'cat /ro/f; touch /ro/x 2>/dev/null && echo ro-writable; echo new > /rw/g && cat /rw/g; '
-    + 'touch /newfile 2>/dev/null && echo root-writable; echo t > /scratch/t && cat /scratch/t; ls /deep/er; cat /proc/sys/kernel/msgmax';
+    + 'touch /newfile 2>/dev/null && echo root-writable; echo t > /scratch/t && cat /scratch/t; ls /deep/er; cat /proc/sys/kernel/msgmax /proc/sys/net/ipv4/ip_unprivileged_port_start';
   makeBundle(dir, { args: ['sh', '-c', script] });
   setSpec(dir, (s) => {
     s.root.readonly = true;
@@ -358,19 +358,17 @@ test('config.json: read-only root, bind mounts, tmpfs; unsupported fields are lo
       { destination: '/rw', type: 'bind', source: host, options: ['rbind', 'rw'] },
       { destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'mode=1777'] },
       { destination: '/deep/er', type: 'bind', source: host, options: ['bind', 'ro'] },
-      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue' },
     );
-    s.linux.sysctl = { 'kernel.shmmax': '1000000', 'kernel/msgmax': '4096' };
+    s.linux.sysctl = { 'kernel.shmmax': '1000000', 'kernel/msgmax': '4096', 'net.ipv4.ip_unprivileged_port_start': '0' };
   });
   const log = path.join(dir, 'log');
   const r = ok(tsv(dir, ['run', 'm1'], { globals: ['--log', log, '--log-format', 'json'] }), 'run');
   // The read-write bind wrote to the host, where the read-only bind of the same directory sees it.
-  assert.strictEqual(r.stdout, 'from the host\nnew\nt\nf\ng\n4096\n', 'linux.sysctl kernel.msgmax set in the sandbox');
+  assert.strictEqual(r.stdout, 'from the host\nnew\nt\nf\ng\n4096\n0\n', 'linux.sysctl kernel.msgmax and net.ipv4.ip_unprivileged_port_start (as Docker sets it) set in the sandbox');
   assert.deepStrictEqual(fs.readdirSync(host).sort(), ['f', 'g'], 'writes through a read-write bind mount reach the host');
   assert.strictEqual(fs.readFileSync(path.join(host, 'g'), 'utf8'), 'new\n');
   const entries = fs.readFileSync(log, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
   const warnings = entries.filter((e) => e.level === 'warning').map((e) => e.msg);
-  assert.ok(warnings.some((w) => /mqueue.*not supported/.test(w)), `mqueue reported:\n${warnings.join('\n')}`);
   assert.ok(warnings.some((w) => /linux\.sysctl: kernel\.shmmax is not supported by the sandbox/.test(w)), `a namespaced sysctl the Sentry does not serve is reported:\n${warnings.join('\n')}`);
   for (const e of entries) assert.ok(e.time && e.msg, 'every entry has a time and a message');
   // As runc: a sysctl of no namespace of the container's own is an error; so is a value the kernel refuses.
@@ -380,6 +378,61 @@ test('config.json: read-only root, bind mounts, tmpfs; unsupported fields are lo
   fails(tsv(dir, ['create', 'm3']), 'a bad sysctl value', /linux\.sysctl: cannot set kernel\.msgmax to "lots"/);
   assert.deepStrictEqual(sandboxProcesses('m3'), []);
   assert.ok(!fs.existsSync(path.join(dir, 'root', 'm3')), 'no state left');
+});
+
+test('config.json: the mqueue mount of the default spec shows the container\'s POSIX queues', { timeout: 60_000 }, () => {
+  const dir = h.tmpDir('oci-');
+  // A queue made by open(O_CREAT) in the file system, its status line, its removal by unlink; mkdir is refused.
+  const script = 'grep mqueue /proc/mounts; : > /dev/mqueue/q1; ls -l /dev/mqueue | awk \'NR>1 {print $1, $3, $NF}\'; cat /dev/mqueue/q1; '
+    + 'mkdir /dev/mqueue/d 2>/dev/null || echo mkdir refused; rm /dev/mqueue/q1; ls /dev/mqueue | wc -l';
+  const spec = makeBundle(dir, { args: ['sh', '-c', script], env: ['PATH=/bin'] });
+  assert.ok(spec.mounts.some((m) => m.type === 'mqueue' && m.destination === '/dev/mqueue'), 'tsvisor spec mounts mqueue on /dev/mqueue, as runc spec does');
+  setSpec(dir, (s) => (s.process.user = { uid: 0, gid: 0, umask: 0o022 }));
+  const log = path.join(dir, 'log');
+  const r = ok(tsv(dir, ['run', 'q1'], { globals: ['--log', log] }), 'run');
+  assert.strictEqual(r.stdout, [
+    'mqueue /dev/mqueue mqueue rw,nosuid,nodev,noexec,relatime 0 0',
+    '-rw-r--r-- 0 q1',
+    'QSIZE:0          NOTIFY:0     SIGNO:0     NOTIFY_PID:0     ',
+    'mkdir refused',
+    '0',
+    '',
+  ].join('\n'));
+  // The log is made at the first entry: no file, no warning.
+  assert.doesNotMatch(fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '', /mqueue/, 'nothing about mqueue is reported');
+});
+
+test('linux.namespaces paths: a pod\'s container is not put in another sandbox\'s pid namespace (an error), nor its ipc and uts ones (said in the log)', { timeout: 120_000 }, async () => {
+  const dir = h.tmpDir('oci-');
+  makeBundle(dir, { args: ['sleep', '1000'] });
+  // The pod's first container (Kubernetes' pause container): the others name its namespaces by /proc/PID/ns paths.
+  ok(tsv(dir, ['run', '-d', 'pause']), 'run -d pause');
+  const pid = state(dir, 'pause').pid;
+  const withPaths = (paths) => setSpec(dir, (s) => {
+    s.process.args = ['echo', 'app ran'];
+    s.linux.namespaces = ['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup'].map((type) => (paths[type] ? { type, path: paths[type] } : { type }));
+  });
+  withPaths({ ipc: `/proc/${pid}/ns/ipc`, uts: `/proc/${pid}/ns/uts` });
+  const log = path.join(dir, 'log');
+  const r = ok(tsv(dir, ['run', 'app'], { globals: ['--log', log] }), 'run app');
+  assert.strictEqual(r.stdout, 'app ran\n');
+  const text = fs.readFileSync(log, 'utf8');
+  assert.match(text, /container pause's ipc namespace \(\/proc\/\d+\/ns\/ipc\) is not joined: pause runs in a sandbox of its own.*System V and POSIX IPC objects are not shared/);
+  assert.match(text, /container pause's uts namespace \(\/proc\/\d+\/ns\/uts\) is not joined.*hostname and domain name are not shared/);
+  // Sharing a pid namespace cannot be done: create fails, naming the container, and leaves nothing.
+  withPaths({ pid: `/proc/${pid}/ns/pid` });
+  fails(tsv(dir, ['create', 'app2']), 'a pid namespace path', /linux\.namespaces: cannot join container pause's pid namespace \(\/proc\/\d+\/ns\/pid\): pause runs in a sandbox of its own/);
+  assert.ok(!fs.existsSync(path.join(dir, 'root', 'app2')), 'no state directory');
+  assert.deepStrictEqual(sandboxProcesses('app2'), []);
+  withPaths({ mount: `/proc/${process.pid}/ns/mnt` });
+  fails(tsv(dir, ['create', 'app3']), 'a host mount namespace', /cannot join the mount namespace \/proc\/\d+\/ns\/mnt: the sandbox's mount namespace belongs to its own kernel/);
+  withPaths({ ipc: `/proc/${pid}/ns/uts` });
+  fails(tsv(dir, ['create', 'app4']), 'a path of another type', /\/proc\/\d+\/ns\/uts is not a ipc namespace \(uts:\[\d+\]\)/);
+  withPaths({ uts: path.join(dir, 'no-such-ns') });
+  fails(tsv(dir, ['create', 'app5']), 'a missing path', /uts namespace .*no-such-ns: ENOENT/);
+  // run deleted app when it ended; the failed creates left nothing.
+  assert.deepStrictEqual(fs.readdirSync(path.join(dir, 'root')), ['pause']);
+  ok(tsv(dir, ['delete', '--force', 'pause']), 'delete pause');
 });
 
 test('errors go to --log in the text format too', () => {

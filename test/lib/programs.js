@@ -7,7 +7,7 @@
 // checked against the expected identity of the kernel it runs on
 // (test/lib/identity.js) instead of only against the native run. pid1: it
 // must run as pid 1 of a PID namespace, natively under `unshare --map-root-user --pid --fork` (the
-// sandbox's first process is pid 1 already). network: the sandbox's --network mode (default: the default mode).
+// sandbox's first process is pid 1 already). network: the sandbox's --network mode (default: the default mode). ipcns: natively under `unshare --ipc --mount` (a fresh IPC namespace, and mounts that vanish with the run).
 
 const C_PROGRAMS = Object.freeze({
   hello: { args: () => ['one', 'two words', ''] },
@@ -93,6 +93,8 @@ const C_PROGRAMS = Object.freeze({
   sysvmsg: { args: () => [], endsWithDone: true },
   processvm: { args: () => [], endsWithDone: true },
   mqueue: { args: () => [], endsWithDone: true },
+  // Mounts the mqueue file system of a fresh IPC namespace (natively `unshare --ipc --mount`; the sandbox's is fresh already).
+  mqueuefs: { args: (dir) => [dir], endsWithDone: true, ipcns: true },
   seccomp: { args: () => [], endsWithDone: true },
   opath: { args: (dir) => [dir], endsWithDone: true },
   partialio: { args: (dir) => [dir], endsWithDone: true },
@@ -147,6 +149,8 @@ const C_PROGRAMS = Object.freeze({
   iflags: { args: () => [], endsWithDone: true },
   settid: { args: () => [], endsWithDone: true },
   sticky: { args: () => [], endsWithDone: true },
+  kversion: { args: () => [], endsWithDone: true },
+  deadline: { args: () => [], endsWithDone: true },
   txtbusy: { args: (dir) => [dir], endsWithDone: true },
   // Run as root: it makes device nodes and drops to nobody for the unprivileged cases.
   nodes: { args: (dir) => [dir], endsWithDone: true },
@@ -157,11 +161,14 @@ const C_PROGRAMS = Object.freeze({
   // IPv4 on the host's loopback needs a network namespace with lo up (this machine's root one has no 127.0.0.1).
   inettcp: { args: () => [], endsWithDone: true, netns: true },
   inetudp: { args: () => [], endsWithDone: true, netns: true },
+  privport: { args: () => [], endsWithDone: true, netns: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID
-// namespace, netns programs in a new network namespace with its loopback up.
+// namespace, netns programs in a new network namespace with its loopback up,
+// ipcns programs in new IPC and mount namespaces.
 function nativeArgv(spec, argv) {
+  if (spec.ipcns) return ['unshare', '--ipc', '--mount', ...argv];
   if (spec.netns) return ['unshare', '--map-root-user', '--net', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...argv];
   return spec.pid1 ? ['unshare', '--map-root-user', '--pid', '--fork', ...argv] : argv;
 }

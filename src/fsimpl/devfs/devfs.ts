@@ -3,7 +3,7 @@
 // or the caller's host terminal for the first session; ENXIO without one),
 // the fd/stdin/stdout/stderr symlinks into /proc/self/fd, ptmx linking to
 // pts/ptmx (as container runtimes make it), and empty directories shm (a
-// tmpfs is mounted there) and pts (devpts is). No fuse: as on a Linux whose fuse module is
+// tmpfs is mounted there), pts (devpts is) and mqueue (the mqueue file system). No fuse: as on a Linux whose fuse module is
 // not loaded, /dev/fuse does not exist (open gives ENOENT) and /proc/filesystems
 // lists no fuse. The set of entries is fixed.
 import { randomFill } from '../../host/random';
@@ -179,7 +179,8 @@ export class DevFs implements FilesystemImpl {
     add('ptmx', new DevLink(this, 'pts/ptmx'));
     add('shm', new DevDir(this, 0o1777));
     add('pts', new DevDir(this));
-    r.a.nlink = 4;
+    add('mqueue', new DevDir(this));
+    r.a.nlink = 5;
     this.rootDir = r;
   }
 

@@ -1,18 +1,26 @@
-// A description open on a POSIX message queue (kernel/ipc/mqueue.ts). read
-// gives the queue's status line as Linux's mqueue file system does; poll
-// says readable while messages wait and writable while there is room.
+// A description open on a POSIX message queue (kernel/ipc/mqueue.ts), made
+// by mq_open or by open(2) of the queue's file in an mqueue file system
+// (fs.ts). read gives the queue's status line as Linux's mqueue file system
+// does; poll says readable while messages wait and writable while there is
+// room; fstat shows the queue's file.
 
 import { EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM } from '../../abi/waitqueue';
-import { type InodeAttrs, S_IFREG } from '../../abi/fs';
-import type { HeapBudget } from '../../abi/accounting';
-import { anonAttrs, FileDescription } from '../../vfs/file';
+import { nowNs, type InodeAttrs } from '../../abi/fs';
+import { FileDescription } from '../../vfs/file';
 import type { FileCtx } from '../../vfs/ctx';
+import type { VPath } from '../../vfs/dentry';
+import type { Inode } from '../../vfs/inode';
 import type { MessageQueue, MqNamespace } from '../../kernel/ipc/mqueue';
 import type { Waiter } from '../../abi/waitqueue';
 
 export class MqFile extends FileDescription {
-  constructor(readonly mq: MessageQueue, private readonly ns: MqNamespace, flags: number, readonly budget: HeapBudget | null) {
-    super(null, null, flags);
+  /**
+   * node: the queue's file in its namespace's mqueue file system. path: where
+   * open(2) found it (null for mq_open, whose descriptor is on no mount of the
+   * sandbox, as Linux's is on the namespace's internal one).
+   */
+  constructor(readonly mq: MessageQueue, private readonly ns: MqNamespace, flags: number, private readonly node: Inode, path: VPath | null) {
+    super(path, path ? node : null, flags);
     mq.opens++;
   }
 
@@ -21,7 +29,11 @@ export class MqFile extends FileDescription {
   }
 
   override stat(): InodeAttrs {
-    return { ...anonAttrs(S_IFREG | this.mq.mode), uid: this.mq.uid, gid: this.mq.gid, size: this.mq.bytes };
+    return this.node.attrs();
+  }
+
+  override ids(): { dev: number; ino: number } {
+    return { dev: this.node.fs.dev, ino: this.node.ino };
   }
 
   override canPoll(): boolean {
@@ -43,17 +55,22 @@ export class MqFile extends FileDescription {
     return r & mask;
   }
 
-  /** The status line, read like a small file from the description's offset. */
+  /**
+   * The status line, read like a small file from the description's offset:
+   * the bytes queued, the registration's sigev_notify (SIGEV_SIGNAL 0,
+   * SIGEV_NONE 1), its signal and its process.
+   */
   override read(_t: FileCtx, len: number): Buffer {
     const n = this.mq.notify;
     const line = `QSIZE:${String(this.mq.bytes).padEnd(10)} NOTIFY:${String(n ? (n.signo ? 0 : 1) : 0).padEnd(5)} SIGNO:${String(n?.signo ?? 0).padEnd(5)} NOTIFY_PID:${String(n?.pid ?? 0).padEnd(6)}\n`;
     const b = Buffer.from(line, 'latin1').subarray(this.offset, this.offset + len);
     this.offset += b.length;
+    this.mq.atimeNs = this.mq.ctimeNs = nowNs();
     return Buffer.from(b);
   }
 
   protected override release(): void {
     this.mq.opens--;
-    if (this.mq.unlinked && this.mq.opens === 0) this.ns.free(this.mq, this.budget);
+    if (this.mq.unlinked && this.mq.opens === 0) this.ns.free(this.mq);
   }
 }

@@ -3,7 +3,8 @@
 // read-only), except kernel/hostname and kernel/domainname, which root may
 // set as with sethostname/setdomainname, and the IPC limits (sem, msgmni,
 // msgmax, msgmnb: per IPC namespace, ProcFs.ipcSysctl) and randomize_va_space
-// (per sandbox, ProcFs.sysctl) and fs/lease-break-time and fs/pipe-max-size (the VFS's), which root may set and read back. Nothing consumes them yet: there is no SysV IPC, and the loader's
+// (per sandbox, ProcFs.sysctl), kernel/core_pattern and core_uses_pid (the
+// Kernel's, for core dumps) and fs/lease-break-time and fs/pipe-max-size (the VFS's), which root may set and read back. Nothing consumes them yet: there is no SysV IPC, and the loader's
 // address-space layout does not depend on randomize_va_space.
 import { randomUUID } from '../../host/random';
 import { Errno, E } from '../../abi/errno';
@@ -15,6 +16,8 @@ import { callerOf } from './task_info';
 import { POOL_BITS } from '../devfs/random_ioctl';
 
 const HOST_NAME_MAX = 64;
+/** The longest core_pattern, its NUL included. */
+const CORENAME_MAX_SIZE = 128;
 const PIPE_PAGE = 4096;
 
 export const SYSCTL_DEFAULTS = {
@@ -55,6 +58,9 @@ function setName(data: Buffer, set: (s: string) => void): void {
   set(s);
 }
 
+/** net.ipv4.ip_local_port_range's first port (fixed here). */
+const LOCAL_PORT_LOW = 32768;
+
 export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
   const k = fs.kernel;
   const d = SYSCTL_DEFAULTS;
@@ -85,9 +91,13 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
     v('osrelease', UTS_RELEASE)(mm),
     v('version', UTS_VERSION)(mm),
     v('pid_max', d.pidMax)(mm),
-    // Where core files go (syscalls/sys_coredump.ts): "core" in the dying process's directory, no pid suffix.
-    v('core_pattern', 'core')(mm),
-    v('core_uses_pid', 0)(mm),
+    // Where core files go (syscalls/sys_coredump.ts expands it); at most 127 bytes, the first line, as Linux keeps.
+    mm.rwFile('core_pattern', () => `${k.corePattern}\n`, (data) => {
+      const s = data.toString('latin1').split('\n')[0];
+      k.corePattern = s.slice(0, CORENAME_MAX_SIZE - 1);
+    }),
+    mm.rwFile('core_uses_pid', () => `${k.coreUsesPid}\n`,
+      (data) => dointvecWrite(data, 1, SYSCTL_INT.min, SYSCTL_INT.max, (_, x) => (k.coreUsesPid = x))),
     // Nothing taints the sandbox's kernel (no modules, no oops, no forced loads).
     v('tainted', 0)(mm),
     v('threads-max', d.threadsMax)(mm),
@@ -141,9 +151,15 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
         v('somaxconn', d.somaxconn), v('rmem_default', 212992), v('rmem_max', 212992), v('wmem_default', 212992), v('wmem_max', 212992),
       ]),
       (mm) => dir(mm, 'ipv4', [
-        v('ip_forward', 0), v('ip_local_port_range', '32768\t60999'), v('tcp_fin_timeout', 60), v('tcp_keepalive_intvl', 75),
+        v('ip_forward', 0), v('ip_local_port_range', `${LOCAL_PORT_LOW}\t60999`), v('tcp_fin_timeout', 60), v('tcp_keepalive_intvl', 75),
         v('tcp_keepalive_probes', 9), v('tcp_keepalive_time', 7200), v('tcp_max_syn_backlog', 4096), v('tcp_rmem', '4096\t131072\t6291456'),
         v('tcp_syncookies', 1), v('tcp_wmem', '4096\t16384\t4194304'), v('tcp_congestion_control', 'cubic'),
+        // Enforced by net/bind.ts. As Linux's ipv4_privileged_ports: 0-65535, and not above the local port range's start.
+        (n) => n.rwFile('ip_unprivileged_port_start', () => `${k.network.sysctl.unprivilegedPortStart}\n`,
+          (data) => dointvecWrite(data, 1, 0, 65535, (_, x) => {
+            if (x > LOCAL_PORT_LOW) throw new Errno(E.EINVAL);
+            k.network.sysctl.unprivilegedPortStart = x;
+          })),
       ]),
       (mm) => dir(mm, 'ipv6', [(c) => dir(c, 'conf', [(a) => dir(a, 'all', [v('disable_ipv6', 0)])])]),
     ]),

@@ -1,16 +1,23 @@
-// POSIX message queues (man 7 mq_overview): named queues of one sandbox,
-// messages ordered by priority then arrival, a registration for mq_notify,
-// and the per-user RLIMIT_MSGQUEUE accounting. The file descriptions that
-// open them are fsimpl/mqueue.
+// POSIX message queues (man 7 mq_overview): the named queues of one IPC
+// namespace, messages ordered by priority then arrival, a registration for
+// mq_notify, and the per-user RLIMIT_MSGQUEUE accounting. A queue is also
+// the file that the namespace's mqueue file system shows (its mode, owner
+// and times are the file's); that file system and the descriptions are
+// fsimpl/mqueue.
 
+import { E, Errno } from '../../abi/errno';
+import { nowNs } from '../../abi/fs';
 import { WaitQueue } from '../../abi/waitqueue';
 import type { HeapBudget } from '../../abi/accounting';
+import type { FilesystemImpl } from '../../vfs/inode';
 
 /** Linux's defaults and hard limits (ipc/mqueue.c, /proc/sys/fs/mqueue). */
 export const MQ_PRIO_MAX = 32768;
 export const HARD_MSGMAX = 65536, HARD_MSGSIZEMAX = 16 * 1024 * 1024;
 /** What struct msg_msg and a priority tree node cost in RLIMIT_MSGQUEUE's formula (x86-64). */
 const MSG_MSG_SIZE = 48, TREE_NODE_SIZE = 40;
+/** The size Linux gives a queue's file, and what each entry adds to the directory's (ipc/mqueue.c). */
+export const FILENT_SIZE = 80, DIRENT_SIZE = 20;
 
 export interface MqAttr {
   maxmsg: number;
@@ -37,15 +44,31 @@ export class MessageQueue {
   unlinked = false;
   /** Open descriptions: the queue is freed when unlinked and closed by all. */
   opens = 0;
+  /** The file's size (FILENT_SIZE; truncate(2) changes it and nothing else) and times. */
+  size = FILENT_SIZE;
+  atimeNs: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
 
-  constructor(readonly name: string, readonly attr: MqAttr, public uid: number, public gid: number, public mode: number, readonly owner: number, readonly rlimitBytes: number) {}
+  /** budget: the sandbox's heap budget, charged for the messages. */
+  constructor(
+    readonly name: string, readonly attr: MqAttr, public uid: number, public gid: number, public mode: number,
+    readonly owner: number, readonly rlimitBytes: number, private readonly budget: HeapBudget | null,
+  ) {
+    this.atimeNs = this.mtimeNs = this.ctimeNs = nowNs();
+  }
 
   get full(): boolean {
     return this.count >= this.attr.maxmsg;
   }
 
-  push(text: Buffer, prio: number, budget: HeapBudget | null): void {
-    budget?.charge(text.length + 64, 12 /* ENOMEM */);
+  /** A send or a receive: Linux stamps all three times. */
+  touch(): void {
+    this.atimeNs = this.mtimeNs = this.ctimeNs = nowNs();
+  }
+
+  push(text: Buffer, prio: number): void {
+    this.budget?.charge(text.length + 64, E.ENOMEM);
     let l = this.byPrio.get(prio);
     if (!l) this.byPrio.set(prio, (l = []));
     l.push(text);
@@ -54,7 +77,7 @@ export class MessageQueue {
   }
 
   /** The oldest message of the highest priority. */
-  shift(budget: HeapBudget | null): [Buffer, number] | null {
+  shift(): [Buffer, number] | null {
     let best = -1;
     for (const p of this.byPrio.keys()) if (p > best) best = p;
     if (best < 0) return null;
@@ -63,18 +86,28 @@ export class MessageQueue {
     if (l.length === 0) this.byPrio.delete(best);
     this.count--;
     this.bytes -= m.length;
-    budget?.uncharge(m.length + 64);
+    this.budget?.uncharge(m.length + 64);
     return [m, best];
   }
 
-  drain(budget: HeapBudget | null): void {
-    while (this.shift(budget)) {}
+  drain(): void {
+    while (this.shift()) {}
   }
 }
 
 /** RLIMIT_MSGQUEUE's charge for a queue with these attributes, as Linux computes it. */
 export function mqBytes(a: MqAttr): number {
   return a.maxmsg * MSG_MSG_SIZE + Math.min(a.maxmsg, MQ_PRIO_MAX) * TREE_NODE_SIZE + a.maxmsg * a.msgsize;
+}
+
+/** Who creates a queue: its ids, RLIMIT_MSGQUEUE, and whether it has CAP_SYS_RESOURCE (over the initial user namespace, as Linux's capable()). */
+export interface MqCreator {
+  uid: number;
+  fsuid: number;
+  fsgid: number;
+  rlimit: number;
+  privileged: boolean;
+  budget: HeapBudget | null;
 }
 
 export class MqNamespace {
@@ -89,10 +122,46 @@ export class MqNamespace {
   live = 0;
   /** RLIMIT_MSGQUEUE bytes in use, per user. */
   readonly userBytes = new Map<number, number>();
+  /** The mqueue file system showing these queues (fsimpl/mqueue), made when first needed. */
+  fs: FilesystemImpl | null = null;
+  /** The file system's root directory: owned by whoever made the namespace; its times change with its entries. */
+  rootMode = 0o1777;
+  dirMtimeNs: bigint;
+  dirCtimeNs: bigint;
+
+  constructor(public rootUid = 0, public rootGid = 0) {
+    this.dirMtimeNs = this.dirCtimeNs = nowNs();
+  }
+
+  /**
+   * A new queue, by mq_open(O_CREAT) or open(2) with O_CREAT in the file
+   * system: queues_max (unless privileged) and the creator's RLIMIT_MSGQUEUE
+   * bound it. mode has the umask applied.
+   */
+  create(name: string, attr: MqAttr, mode: number, c: MqCreator): MessageQueue {
+    if (this.live >= this.queuesMax && !c.privileged) throw new Errno(E.ENOSPC);
+    const bytes = mqBytes(attr);
+    const used = this.userBytes.get(c.uid) ?? 0;
+    if (used + bytes > c.rlimit) throw new Errno(E.EMFILE);
+    this.userBytes.set(c.uid, used + bytes);
+    const q = new MessageQueue(name, attr, c.fsuid, c.fsgid, mode & 0o777, c.uid, bytes, c.budget);
+    this.queues.set(name, q);
+    this.live++;
+    this.dirMtimeNs = this.dirCtimeNs = q.ctimeNs;
+    return q;
+  }
+
+  /** mq_unlink or unlink(2): the name goes now, the queue when its last description closes. */
+  unlink(q: MessageQueue): void {
+    this.queues.delete(q.name);
+    q.unlinked = true;
+    this.dirMtimeNs = this.dirCtimeNs = q.ctimeNs = nowNs();
+    if (q.opens === 0) this.free(q);
+  }
 
   /** The last opener closed an unlinked queue, or an unopened one was unlinked: give back its charge. */
-  free(q: MessageQueue, budget: HeapBudget | null): void {
-    q.drain(budget);
+  free(q: MessageQueue): void {
+    q.drain();
     this.live--;
     this.userBytes.set(q.owner, (this.userBytes.get(q.owner) ?? 0) - q.rlimitBytes);
   }

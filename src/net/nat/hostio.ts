@@ -21,7 +21,7 @@ export class HostSock {
   private open = true;
 
   /** A new host socket watched for readiness, which calls onReady; throws Errno (ENFILE when the budget is spent). */
-  static create(env: HostIoEnv, family: number, type: number, onReady: () => void): HostSock {
+  static create(env: HostIoEnv, family: number, type: number, onReady: (revents: number) => void): HostSock {
     env.budget.take();
     const fd = hs.socket(family, type, 0);
     if (fd < 0) {
@@ -32,7 +32,7 @@ export class HostSock {
   }
 
   /** A connection accepted on a listening HostSock, or -errno (EAGAIN when none is waiting). */
-  accept(onReady: () => void): HostSock | number {
+  accept(onReady: (revents: number) => void): HostSock | number {
     try {
       this.env.budget.take();
     } catch (e) {
@@ -50,9 +50,9 @@ export class HostSock {
     return new HostSock(this.env, c.fd, onReady);
   }
 
-  private constructor(private readonly env: HostIoEnv, readonly fd: number, onReady: () => void) {
+  private constructor(private readonly env: HostIoEnv, readonly fd: number, onReady: (revents: number) => void) {
     try {
-      this.watch = env.events.watch(fd, HOST_IN | HOST_OUT, () => onReady(), { edge: true });
+      this.watch = env.events.watch(fd, HOST_IN | HOST_OUT, onReady, { edge: true });
     } catch (e) {
       if (!(e instanceof HostWatchError)) throw e;
       hs.close(fd);
@@ -96,7 +96,7 @@ export class HostSock {
     return hs.sendto(this.fd, b, 0x4000, sa);
   }
   recv(buf: Buffer): number {
-    return hs.recvfrom(this.fd, buf, 0).n;
+    return hs.recv(this.fd, buf, 0);
   }
   recvFrom(buf: Buffer): { n: number; addr: Buffer } {
     return hs.recvfrom(this.fd, buf, 0);

@@ -24,7 +24,7 @@ import type { Nic, NicStats } from '../link';
 import type { Stack } from '../stack';
 import type { NetTimer, TcpHost, TimerTarget } from '../tcp/host';
 import { resetFor, tcpInput } from '../tcp/input';
-import { ACK, RST, SYN, TCP_HLEN, noOptions, optionsLength, parseTcp, writeTcp, type TcpSegment } from '../tcp/segment';
+import { ACK, RST, SYN, TCP_HLEN, segment, optionsLength, parseTcp, writeTcp, type TcpSegment } from '../tcp/segment';
 import { connKey, type Tcb } from '../tcp/tcb';
 import { parseUdp, UDP_HLEN, writeUdp } from '../udp';
 import { sockaddr } from './hostio';
@@ -256,7 +256,7 @@ export class Nat implements TcpHost {
   reset(pkt: IpPacket, seg: TcpSegment): void {
     const r = resetFor(seg);
     if (!r) return;
-    const out: TcpSegment = { ...noOptions(), srcPort: seg.dstPort, dstPort: seg.srcPort, seq: r.seq, ack: r.ack, flags: r.flags, window: 0, urgent: 0, data: Buffer.alloc(0) };
+    const out = segment(seg.dstPort, seg.srcPort, r.seq, r.ack, r.flags, 0);
     const frame = Buffer.allocUnsafe(headerRoom(true) + TCP_HLEN);
     writeTcp(frame, headerRoom(true), out, true, pkt.dst, pkt.src);
     writeHeaders(frame, { v4: true, src: pkt.dst, dst: pkt.src, proto: IPPROTO_TCP, tos: 0, ttl: 64, id: this.nextId() });

@@ -13,8 +13,10 @@
 // acknowledged), both bounded by the Tcb's limits and charged to the
 // sandbox's heap budget; the host kernel's own socket buffers do the rest.
 import { Errno, E } from '../../abi/errno';
+import { count } from '../ip/ip';
 import { TcpState } from '../../abi/inet';
 import { AF_INET, AF_INET6, SOCK_STREAM } from '../../abi/socket';
+import { HOST_ERR, HOST_HUP, HOST_IN, HOST_OUT } from '../../platform/platform';
 import type { Ip } from '../ip/addr';
 import type { IpPacket } from '../ip/ip';
 import type { TcbOwner } from '../tcp/host';
@@ -45,6 +47,13 @@ export class TcpFlow implements TcbOwner {
   private hostEof = false;
   /** The host socket said EAGAIN to a send: no copy is tried again until its next readiness event (edge-triggered). */
   private hostFull = false;
+  /**
+   * The host socket may have bytes (or EOF, or an error) to read: set by a
+   * readiness report, cleared once a read found it empty. The socket is
+   * watched edge-triggered and every arrival reports again, so a flow woken
+   * by the sandbox (an ACK, a window update) makes no host call for nothing.
+   */
+  private hostReadable = true;
   private shutWr = false;
   private done = false;
 
@@ -55,7 +64,7 @@ export class TcpFlow implements TcbOwner {
     const f = new TcpFlow(nat, key);
     // The frame is the stack's: a copy is kept (to quote in an ICMP error), the SYN without its data.
     f.syn = { seg: { ...seg, data: Buffer.alloc(0), sack: [] }, frame: Buffer.from(frame), pkt: { ...pkt, payload: Buffer.alloc(0) } };
-    f.sock = HostSock.create(nat.env, sa.length === 16 ? AF_INET : AF_INET6, SOCK_STREAM, () => nat.enter(() => f.ready()));
+    f.sock = HostSock.create(nat.env, sa.length === 16 ? AF_INET : AF_INET6, SOCK_STREAM, (rev) => nat.enter(() => f.ready(rev)));
     const r = f.sock.connect(sa);
     if (r === 0) {
       f.connected();
@@ -67,10 +76,10 @@ export class TcpFlow implements TcbOwner {
   }
 
   /** A host connection accepted on a published port: the NAT's end connects to the sandbox's port. */
-  static inbound(nat: Nat, accept: (onReady: () => void) => HostSock | number, port: number): HostSock | number {
+  static inbound(nat: Nat, accept: (onReady: (revents: number) => void) => HostSock | number, port: number): HostSock | number {
     const lport = nat.freePort(GUEST, port);
     let f: TcpFlow | null = null;
-    const s = accept(() => nat.enter(() => f?.ready()));
+    const s = accept((rev) => nat.enter(() => f?.ready(rev)));
     if (typeof s === 'number') return s;
     if (lport === 0) {
       s.abortiveClose();
@@ -97,8 +106,9 @@ export class TcpFlow implements TcbOwner {
   }
 
   /** The host socket is ready (or failed). */
-  private ready(): void {
+  private ready(revents: number): void {
     if (this.done || !this.sock) return;
+    count(this.nat.counters, 'NatHostEvents');
     if (this.syn) {
       const err = this.sock.soError();
       if (err !== 0) return this.connectFailed(err);
@@ -106,7 +116,8 @@ export class TcpFlow implements TcbOwner {
       this.connected();
       return;
     }
-    this.hostFull = false;
+    if (revents & (HOST_OUT | HOST_ERR | HOST_HUP)) this.hostFull = false;
+    if (revents & (HOST_IN | HOST_ERR | HOST_HUP)) this.hostReadable = true;
     this.nat.schedule(this);
   }
 
@@ -151,15 +162,18 @@ export class TcpFlow implements TcbOwner {
       return;
     }
     // Sandbox to host: what the host takes leaves the receive queue, which opens the window.
+    let sent = false;
     while (c.recvq.length > 0 && !this.hostFull) {
       const b = c.read(CHUNK, true);
       const n = s.send(b);
+      count(this.nat.counters, 'NatHostSends');
       if (n === -E.EAGAIN) {
         this.hostFull = true;
         break;
       }
       if (n < 0) return this.hostFailed();
       c.read(n, false);
+      sent = true;
       if (n < b.length) break;
     }
     if (c.finReceived && c.recvq.length === 0 && !this.shutWr) {
@@ -171,10 +185,20 @@ export class TcpFlow implements TcbOwner {
       if (!c.write(this.toSandbox, false)) return;
       this.toSandbox = null;
     }
-    while (!this.hostEof && c.canSend && c.sndSpace > 0) {
+    // Read the host socket when it reported something, or right after a send (a
+    // peer that answers at once may already have: then no readiness report
+    // is waited for).
+    if (sent) this.hostReadable = true;
+    while (this.hostReadable && !this.hostEof && c.canSend && c.sndSpace > 0) {
       const buf = this.nat.scratch;
-      const n = s.recv(buf.subarray(0, Math.min(c.sndSpace, buf.length)));
-      if (n === -E.EAGAIN) break;
+      const want = Math.min(c.sndSpace, buf.length);
+      const n = s.recv(buf.subarray(0, want));
+      count(this.nat.counters, 'NatHostRecvs');
+      if (n === -E.EAGAIN) {
+        count(this.nat.counters, 'NatHostRecvEmpty');
+        this.hostReadable = false;
+        break;
+      }
       if (n < 0) return this.hostFailed();
       if (n === 0) {
         this.hostEof = true;
@@ -182,6 +206,8 @@ export class TcpFlow implements TcbOwner {
         break;
       }
       const data = Buffer.from(buf.subarray(0, n));
+      // Less than asked for: the socket had no more; what arrives later is reported again.
+      if (n < want) this.hostReadable = false;
       if (!c.write(data, false)) {
         this.toSandbox = data; // the sandbox's heap is full: kept until an ACK wakes us
         break;

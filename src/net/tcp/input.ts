@@ -7,7 +7,7 @@
 import { E } from '../../abi/errno';
 import { TcpState } from '../../abi/inet';
 import { count } from '../ip/ip';
-import { ACK, FIN, RST, SYN, seqAdd, seqDiff, seqLE, seqLT, type TcpSegment } from './segment';
+import { ACK, FIN, RST, SYN, segment, seqAdd, seqDiff, seqLE, seqLT, type TcpSegment } from './segment';
 import type { Tcb } from './tcb';
 
 /** What the stack does for a segment no connection takes: a RST unless it is one (RFC 9293's CLOSED state). */
@@ -59,7 +59,7 @@ export function tcpInput(c: Tcb, seg: TcpSegment): void {
   // The ACK.
   if (c.state === TcpState.SYN_RECV) {
     if (seqLT(seg.ack, seqAdd(c.sndUna, 1)) || seqLT(c.sndMax, seg.ack)) {
-      c.host.transmit(c, { ...seg, srcPort: c.lport, dstPort: c.rport, seq: seg.ack, ack: 0, flags: RST, window: 0, data: Buffer.alloc(0), sack: [], ts: false, mss: 0, wscale: -1, sackOk: false });
+      c.host.transmit(c, segment(c.lport, c.rport, seg.ack, 0, RST, 0));
       return;
     }
     c.sndWnd = seg.window << c.sndWscale;
@@ -97,7 +97,7 @@ function acceptable(rcvNxt: number, wnd: number, seq: number, len: number): bool
 
 function synSent(c: Tcb, seg: TcpSegment): void {
   if (seg.flags & ACK && (seqLE(seg.ack, c.iss) || seqLT(c.sndMax, seg.ack))) {
-    if (!(seg.flags & RST)) c.host.transmit(c, { ...seg, srcPort: c.lport, dstPort: c.rport, seq: seg.ack, ack: 0, flags: RST, window: 0, data: Buffer.alloc(0), sack: [], ts: false, mss: 0, wscale: -1, sackOk: false });
+    if (!(seg.flags & RST)) c.host.transmit(c, segment(c.lport, c.rport, seg.ack, 0, RST, 0));
     return;
   }
   if (seg.flags & RST) {

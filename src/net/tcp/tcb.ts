@@ -9,7 +9,7 @@ import type { Ip } from '../ip/addr';
 import { count } from '../ip/ip';
 import { OooQueue, RecvQueue, SendQueue } from './buffers';
 import type { NetTimer, TcbOwner, TcpHost, TimerTarget } from './host';
-import { ACK, FIN, PSH, RST, SYN, noOptions, seqAdd, seqDiff, seqLE, seqLT, type TcpSegment } from './segment';
+import { ACK, FIN, PSH, RST, SYN, segment, seqAdd, seqDiff, seqLE, seqLT, type TcpSegment } from './segment';
 
 /** Linux's TCP_RTO_MIN, TCP_RTO_MAX and initial RTO (RFC 6298 says 1 s). */
 const RTO_MIN = 200;
@@ -252,7 +252,7 @@ export class Tcb implements TimerTarget {
   }
 
   private sendSyn(ack: boolean): void {
-    const o = noOptions();
+    const o = segment(this.lport, this.rport, this.iss, ack ? this.rcvNxt : 0, SYN | (ack ? ACK : 0), 0);
     o.mss = this.advMss;
     o.wscale = ack && !this.wsOk ? -1 : this.rcvWscale;
     o.sackOk = ack ? this.sackOk : true;
@@ -265,7 +265,8 @@ export class Tcb implements TimerTarget {
     const seg = this.advMss - 12;
     const win = Math.floor(Math.min(this.rcvSpace(), 65535) / seg) * seg || Math.min(this.rcvSpace(), 65535);
     this.rcvAdv = seqAdd(this.rcvNxt, win);
-    this.emit({ ...o, srcPort: this.lport, dstPort: this.rport, seq: this.iss, ack: ack ? this.rcvNxt : 0, flags: SYN | (ack ? ACK : 0), window: win, urgent: 0, data: Buffer.alloc(0) });
+    o.window = win;
+    this.emit(o);
   }
 
   /** The handshake completed (our SYN acknowledged). */
@@ -347,7 +348,7 @@ export class Tcb implements TimerTarget {
   /** Send RST and drop the connection. */
   abort(): void {
     if (this.synchronized || this.state === TcpState.SYN_RECV) {
-      this.emit({ ...noOptions(), srcPort: this.lport, dstPort: this.rport, seq: this.sndNxt, ack: this.rcvNxt, flags: RST | ACK, window: 0, urgent: 0, data: Buffer.alloc(0) });
+      this.emit(segment(this.lport, this.rport, this.sndNxt, this.rcvNxt, RST | ACK, 0));
       count(this.host.counters, 'TcpOutRsts');
     }
     this.close();
@@ -427,16 +428,12 @@ export class Tcb implements TimerTarget {
 
   /** A segment carrying [seq, seq+len) of the send queue (and the FIN when fin), with the current ACK and window. */
   private sendData(seq: number, len: number, fin: boolean): void {
-    const data = len > 0 ? this.sendq.slice(seqDiff(seq, this.sndUna), len) : Buffer.alloc(0);
-    const o = noOptions();
-    if (this.tsOk) {
-      o.ts = true;
-      o.tsVal = this.tsNow();
-      o.tsEcr = this.tsRecent;
-    }
     const win = this.rcvWindowToAdvertise();
+    const o = segment(this.lport, this.rport, seq, this.rcvNxt, ACK | (fin ? FIN : 0) | (len > 0 ? PSH : 0), win >>> this.rcvWscale);
+    if (len > 0) o.data = this.sendq.slice(seqDiff(seq, this.sndUna), len);
+    this.stamp(o);
     this.rcvAdv = seqAdd(this.rcvNxt, win);
-    this.emit({ ...o, srcPort: this.lport, dstPort: this.rport, seq, ack: this.rcvNxt, flags: ACK | (fin ? FIN : 0) | (len > 0 ? PSH : 0), window: win >>> this.rcvWscale, urgent: 0, data });
+    this.emit(o);
   }
 
   /** A bare ACK now (with SACK blocks when out-of-order data is held). */
@@ -446,16 +443,20 @@ export class Tcb implements TimerTarget {
       this.sendSyn(true);
       return;
     }
-    const o = noOptions();
-    if (this.tsOk) {
-      o.ts = true;
-      o.tsVal = this.tsNow();
-      o.tsEcr = this.tsRecent;
-    }
-    if (this.sackOk && !this.ooo.empty) o.sack = this.ooo.sackBlocks(recentSeq);
     const win = this.rcvWindowToAdvertise();
+    const o = segment(this.lport, this.rport, this.sndNxt, this.rcvNxt, ACK, win >>> this.rcvWscale);
+    this.stamp(o);
+    if (this.sackOk && !this.ooo.empty) o.sack = this.ooo.sackBlocks(recentSeq);
     this.rcvAdv = seqAdd(this.rcvNxt, win);
-    this.emit({ ...o, srcPort: this.lport, dstPort: this.rport, seq: this.sndNxt, ack: this.rcvNxt, flags: ACK, window: win >>> this.rcvWscale, urgent: 0, data: Buffer.alloc(0) });
+    this.emit(o);
+  }
+
+  /** The timestamp option on a segment, when the connection uses timestamps. */
+  private stamp(o: TcpSegment): void {
+    if (!this.tsOk) return;
+    o.ts = true;
+    o.tsVal = this.tsNow();
+    o.tsEcr = this.tsRecent;
   }
 
   /** Data arrived: acknowledge at once (every second full segment, quick-ACK mode, or asked), else within DELACK_MS. */
@@ -647,10 +648,15 @@ export class Tcb implements TimerTarget {
     }
     if (this.delackAt && now >= this.delackAt) {
       this.delackAt = 0;
-      if (this.ackPending) this.sendAck();
+      if (this.ackPending) {
+        count(this.host.counters, 'DelayedACKs'); // an ACK the timer sent (netstat -s: "delayed acks sent")
+        this.sendAck();
+      }
     }
     if (this.corkAt && now >= this.corkAt) {
       this.corkAt = 0;
+      count(this.host.counters, 'TcpCorkTimeouts'); // a partial segment TCP_CORK, MSG_MORE held until the timer
+
       this.flushPartial = true;
       this.output();
       this.flushPartial = false;
@@ -692,14 +698,9 @@ export class Tcb implements TimerTarget {
 
   /** A segment below the window (seq snd_una - 1, no data): the peer answers with an ACK carrying its window. */
   private probe(): void {
-    const o = noOptions();
-    if (this.tsOk) {
-      o.ts = true;
-      o.tsVal = this.tsNow();
-      o.tsEcr = this.tsRecent;
-    }
-    const win = this.rcvWindowToAdvertise();
-    this.emit({ ...o, srcPort: this.lport, dstPort: this.rport, seq: seqAdd(this.sndUna, -1), ack: this.rcvNxt, flags: ACK, window: win >>> this.rcvWscale, urgent: 0, data: Buffer.alloc(0) });
+    const o = segment(this.lport, this.rport, seqAdd(this.sndUna, -1), this.rcvNxt, ACK, this.rcvWindowToAdvertise() >>> this.rcvWscale);
+    this.stamp(o);
+    this.emit(o);
   }
 
   private keepaliveTimer(now: number): void {

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+'use strict';
+// bench/startup.js: the cost of starting tsvisor's commands, against Node's
+// own start (`node -e 0`), and optionally against another tsvisor tree.
+//
+//   node bench/startup.js [--reps N] [--base DIR] [--json]
+//
+// Rows: `node -e 0`; `tsvisor state` of a missing container and `tsvisor
+// kill` of one (what Docker's shim calls several times per container, light
+// commands); `tsvisor do /bin/true` (the kernel). Each run is measured by
+// /usr/bin/time: wall ms, and CPU ms (user + system of the process and the
+// children it waited for), which a loaded machine inflates less than the
+// wall time. Systems and rows are interleaved run by run; medians.
+// --base DIR adds the same rows for the tree at DIR (built with npm run build).
+
+const childProcess = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+
+function parseArgs(argv) {
+  const o = { reps: 15, base: null, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--reps') o.reps = Number(argv[++i]);
+    else if (argv[i] === '--base') o.base = path.resolve(argv[++i]);
+    else if (argv[i] === '--json') o.json = true;
+    else throw new Error(`unknown argument ${argv[i]}`);
+  }
+  return o;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+/** One run under /usr/bin/time: { wall, cpu } in ms. */
+function measure(argv) {
+  const r = childProcess.spawnSync('/usr/bin/time', ['-f', '@@ %e %U %S', ...argv], { encoding: 'utf8' });
+  const m = /@@ ([\d.]+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  if (!m) throw new Error(`${argv.join(' ')}: no timing (${r.stderr.slice(-300)})`);
+  return { wall: Number(m[1]) * 1000, cpu: (Number(m[2]) + Number(m[3])) * 1000 };
+}
+
+function main() {
+  const o = parseArgs(process.argv.slice(2));
+  if (!fs.existsSync('/usr/bin/time')) throw new Error('bench/startup.js needs /usr/bin/time (apt-get install time)');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsv-startup-'));
+  const trees = [['tsvisor', ROOT], ...(o.base ? [['base', o.base]] : [])];
+  const rows = [['node -e 0', () => [[process.execPath, '-e', '0']]]];
+  const cmds = [
+    ['state (missing container)', ['--root', root, 'state', 'missing']],
+    ['kill (missing container)', ['--root', root, 'kill', 'missing', 'TERM']],
+    ['do /bin/true', ['do', '/bin/true']],
+  ];
+  for (const [label, args] of cmds) rows.push([label, () => trees.map(([, dir]) => [process.execPath, path.join(dir, 'bin', 'tsvisor.js'), ...args])]);
+  const columns = ['native', ...trees.map(([n]) => n)];
+  const results = new Map(rows.map(([label]) => [label, new Map()]));
+  // One untimed run of each first: code caches written after a build.
+  for (const [, argvs] of rows) for (const argv of argvs()) measure(argv);
+  for (let rep = 0; rep < o.reps; rep++) {
+    for (const [label, argvs] of rows) {
+      argvs().forEach((argv, i) => {
+        const col = label === 'node -e 0' ? 'native' : columns[1 + i];
+        const per = results.get(label);
+        if (!per.has(col)) per.set(col, []);
+        per.get(col).push(measure(argv));
+      });
+    }
+  }
+  fs.rmSync(root, { recursive: true, force: true });
+  const out = [];
+  for (const [label, per] of results) {
+    for (const [col, runs] of per) out.push({ row: label, system: col, wallMs: median(runs.map((r) => r.wall)), cpuMs: median(runs.map((r) => r.cpu)) });
+  }
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return;
+  }
+  const node = out.find((r) => r.row === 'node -e 0');
+  console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; medians of ${o.reps}`);
+  console.log('| row | system | wall ms | CPU ms | CPU beyond `node -e 0`, ms |');
+  console.log('|---|---|---:|---:|---:|');
+  for (const r of out) console.log(`| ${r.row} | ${r.system} | ${r.wallMs.toFixed(0)} | ${r.cpuMs.toFixed(0)} | ${(r.cpuMs - node.cpuMs).toFixed(0)} |`);
+}
+
+main();
