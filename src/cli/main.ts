@@ -152,8 +152,10 @@ function build(): Command {
         throw e;
       }
       if (f.detach) return void child.unref();
-      // Signals to `run` are for the container, as runc forwards them.
-      for (const s of ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGWINCH'] as const) process.on(s, () => child.kill(s));
+      // Signals to `run` are for the container, as runc forwards them; a ^Z at
+      // the caller's terminal (SIGTSTP) too: it is for the container's
+      // foreground job, and would otherwise stop the runtime.
+      for (const s of ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTSTP', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGWINCH'] as const) process.on(s, () => child.kill(s));
       const [code, sig] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on('exit', (c, s) => r([c, s])));
       await rt.delete(id, true);
       process.exit(sig ? 128 + os.constants.signals[sig] : code ?? 0);

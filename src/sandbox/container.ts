@@ -25,7 +25,8 @@ import { Credentials } from '../auth/creds';
 import type { FrameSource } from '../mm/mappable';
 import type { MountPlan } from '../oci/plan';
 import type { Sysctl } from '../oci/sysctl';
-import type { VirtualFilesystem, Resolver } from '../vfs/vfs';
+import type { VirtualFilesystem } from '../vfs/vfs';
+import type { Resolver } from '../vfs/walk';
 import type { FilesystemImpl } from '../vfs/inode';
 
 /** Where the sandbox mounts its own file systems of each kind. */

@@ -21,7 +21,8 @@ import type { HostStdio } from '../fsimpl/hostfd/terminal';
 import { FsContext } from '../vfs/fs_context';
 import type { FrameSource } from '../mm/mappable';
 import { AnonDevs } from '../vfs/numbering';
-import { VirtualFilesystem, type Resolver } from '../vfs/vfs';
+import { VirtualFilesystem } from '../vfs/vfs';
+import type { Resolver } from '../vfs/walk';
 
 export interface MountNamespaceOptions {
   /** The host directory tree shown read-only as "/". */

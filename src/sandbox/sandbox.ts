@@ -41,9 +41,9 @@ import type { VirtualFilesystem } from '../vfs/vfs';
 import { stateOf } from '../syscalls/sys_info';
 import { attach, checkProgram } from '../kernel/seccomp';
 
-/** Signals to the Sentry that are meant for the sandboxed program. */
+/** Signals to the Sentry that are meant for the sandboxed program (SIGTSTP too, as runc forwards it: it must not stop the Sentry). */
 const FORWARDED: Array<[NodeJS.Signals, number]> = [
-  ['SIGHUP', S.SIGHUP], ['SIGINT', S.SIGINT], ['SIGQUIT', S.SIGQUIT], ['SIGUSR1', S.SIGUSR1], ['SIGUSR2', S.SIGUSR2],
+  ['SIGHUP', S.SIGHUP], ['SIGINT', S.SIGINT], ['SIGQUIT', S.SIGQUIT], ['SIGTSTP', S.SIGTSTP], ['SIGUSR1', S.SIGUSR1], ['SIGUSR2', S.SIGUSR2],
   ['SIGTERM', S.SIGTERM], ['SIGWINCH', S.SIGWINCH],
 ];
 

@@ -5,7 +5,8 @@ import type { Task } from '../kernel/task';
 import type { VPath } from '../vfs/dentry';
 import type { FileDescription } from '../vfs/file';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, PATH_MAX, S_IFDIR, S_IFMT } from '../abi/fs';
-import type { Resolver, VirtualFilesystem } from '../vfs/vfs';
+import type { VirtualFilesystem } from '../vfs/vfs';
+import type { Resolver } from '../vfs/walk';
 import { USER_RANGE_END } from '../abi/mm';
 
 export function vfsOf(t: Task): VirtualFilesystem {

@@ -2,7 +2,7 @@
 import { E, Errno } from '../abi/errno';
 import type { Credentials } from '../auth/creds';
 import type { VPath } from './dentry';
-import type { Resolver } from './vfs';
+import type { Resolver } from './walk';
 import { S_IFDIR, S_IFMT } from '../abi/fs';
 
 export class FsContext {

@@ -1,6 +1,7 @@
 // The mount namespace and everything that works on paths: the mount table,
-// path resolution (man 7 path_resolution), and the name operations (open,
-// mkdir, unlink, rename, link, symlink, mknod) with their generic checks.
+// the lookups path resolution (vfs/walk.ts) steps through, and the name
+// operations (open, mkdir, unlink, rename, link, symlink, mknod) with their
+// generic checks.
 // File systems only implement per-inode operations (see inode.ts).
 import { Errno, E } from '../abi/errno';
 import { Credentials } from '../auth/creds';
@@ -8,6 +9,7 @@ import { monotonicOf, type FileCtx } from './ctx';
 import { RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV } from '../abi/fs';
 import { Dentry, Mount, pathOf, samePath, type MountFlags, type VPath } from './dentry';
 import { DEFAULT_DENTRY_CACHE, DentryCache } from './dentry_cache';
+import { checkLink, checkXdev, isDots, RESOLVE_SCOPED, walk, walkParent, walkState, type ParentResult, type Resolver, type WalkState } from './walk';
 import { DirectoryFile, PathFile, RegularFile, type FileDescription, type MaybePromise } from './file';
 import type { CreateSpec, FilesystemImpl, Inode } from './inode';
 import { checkAccess, checkDeletable, checkHardlinkSource, checkMutable, checkOwner, checkSticky, createMode, MAY_EXEC, MAY_READ, MAY_WRITE, removePrivileges } from './perm';
@@ -21,39 +23,8 @@ import {
   RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, SYMLOOP_MAX,
 } from '../abi/fs';
 
-/** Who resolves a path and from where: the caller's credentials and root (chroot). */
-export interface Resolver {
-  creds: Credentials;
-  root: VPath;
-  /** Passed to file systems (procfs resolves "self" with it). */
-  ctx: unknown;
-}
-
-interface WalkState extends Resolver {
-  links: number;
-  /** openat2's RESOLVE_* flags (0 for every other lookup). */
-  resolve?: number;
-  /** RESOLVE_NO_XDEV: the mount every step must stay on (the starting point's). */
-  xdevMount?: Mount;
-}
-
-const RESOLVE_SCOPED = RESOLVE_BENEATH | RESOLVE_IN_ROOT;
-
-export interface ParentResult {
-  dir: VPath;
-  /** Last component; "." when the path has none (e.g. "/"). */
-  name: string;
-  trailingSlash: boolean;
-}
-
-function state(r: Resolver): WalkState {
-  return { creds: r.creds, root: r.root, ctx: r.ctx, links: 0 };
-}
-
 /** Credentials used by setup-time resolution (mountAt). */
 const rootCreds = new Credentials();
-
-const isDots = (n: string) => n === '.' || n === '..';
 
 /**
  * Opens a FIFO's inode: the pipe implementation lives above the VFS, so the
@@ -195,97 +166,14 @@ export class VirtualFilesystem {
     return p.dentry.parent ? { mount: p.mount, dentry: p.dentry.parent } : p;
   }
 
-  private searchable(st: WalkState, dir: VPath): void {
-    if ((dir.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
-    checkAccess(st.creds, dir.dentry.inode.attrs(), MAY_EXEC);
-  }
-
   /** Resolve all but the last component of path. */
   resolveParent(r: Resolver, start: VPath, path: string): ParentResult {
-    return this.walkParent('links' in r ? (r as WalkState) : state(r), start, path);
-  }
-
-  private walkParent(st: WalkState, start: VPath, path: string): ParentResult {
-    if (path.length === 0) throw new Errno(E.ENOENT);
-    if (path.length >= PATH_MAX) throw new Errno(E.ENAMETOOLONG);
-    const absolute = path.charCodeAt(0) === 47;
-    // RESOLVE_BENEATH: no absolute paths (nor absolute symlinks); RESOLVE_IN_ROOT makes st.root the start.
-    if (absolute && st.resolve && st.resolve & RESOLVE_BENEATH) throw new Errno(E.EXDEV);
-    let cur = absolute ? st.root : start;
-    this.checkXdev(st, cur);
-    const comps = path.split('/').filter((c) => c.length > 0);
-    if (comps.length === 0) return { dir: cur, name: '.', trailingSlash: false };
-    const trailingSlash = path.charCodeAt(path.length - 1) === 47;
-    for (let i = 0; i < comps.length - 1; i++) cur = this.step(st, cur, comps[i]);
-    this.searchable(st, cur);
-    const name = comps[comps.length - 1];
-    if (name.length > NAME_MAX) throw new Errno(E.ENAMETOOLONG);
-    return { dir: cur, name, trailingSlash };
-  }
-
-  private step(st: WalkState, cur: VPath, name: string): VPath {
-    this.searchable(st, cur);
-    if (name === '.') return cur;
-    if (name === '..') return this.dotdot(st, cur);
-    if (name.length > NAME_MAX) throw new Errno(E.ENAMETOOLONG);
-    const child = this.lookupChild(st, cur, name);
-    if (!child) throw new Errno(E.ENOENT);
-    this.checkXdev(st, child);
-    if ((child.dentry.inode.mode & S_IFMT) === S_IFLNK) return this.followLink(st, cur, child);
-    return child;
-  }
-
-  /** "..": RESOLVE_BENEATH may not climb out of its starting directory (st.root), and RESOLVE_NO_XDEV not off its mount. */
-  private dotdot(st: WalkState, cur: VPath): VPath {
-    if (st.resolve && st.resolve & RESOLVE_BENEATH && samePath(cur, st.root)) throw new Errno(E.EXDEV);
-    const up = this.parentOf(st, cur);
-    this.checkXdev(st, up);
-    return up;
-  }
-
-  private checkXdev(st: WalkState, p: VPath): void {
-    if (st.xdevMount && p.mount !== st.xdevMount) throw new Errno(E.EXDEV);
-  }
-
-  /** A symlink about to be followed, under openat2's rules; magic says whether it is a magic link (/proc/self/fd/N). */
-  private checkLink(st: WalkState, magic: VPath | null): void {
-    const res = st.resolve ?? 0;
-    if (res & RESOLVE_NO_SYMLINKS) throw new Errno(E.ELOOP);
-    if (!magic) return;
-    if (res & RESOLVE_NO_MAGICLINKS) throw new Errno(E.ELOOP);
-    this.checkXdev(st, magic);
-    // Jumping through a magic link could leave the scope: refused (Linux's nd_jump_link).
-    if (res & RESOLVE_SCOPED) throw new Errno(E.EXDEV);
-  }
-
-  private followLink(st: WalkState, dir: VPath, link: VPath): VPath {
-    if (++st.links > SYMLOOP_MAX) throw new Errno(E.ELOOP);
-    const magic = link.dentry.inode.resolveLink(st.ctx);
-    if (st.resolve) this.checkLink(st, magic);
-    if (magic) return magic;
-    const target = link.dentry.inode.readlink(st.ctx);
-    if (target.length === 0) throw new Errno(E.ENOENT);
-    return this.walk(st, dir, target, true);
-  }
-
-  private walk(st: WalkState, start: VPath, path: string, follow: boolean): VPath {
-    const p = this.walkParent(st, start, path);
-    let res: VPath;
-    if (isDots(p.name)) res = p.name === '.' ? p.dir : this.dotdot(st, p.dir);
-    else {
-      const child = this.lookupChild(st, p.dir, p.name);
-      if (!child) throw new Errno(E.ENOENT);
-      this.checkXdev(st, child);
-      res = child;
-      if ((child.dentry.inode.mode & S_IFMT) === S_IFLNK && (follow || p.trailingSlash)) res = this.followLink(st, p.dir, child);
-    }
-    if (p.trailingSlash && (res.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
-    return res;
+    return walkParent(this, 'links' in r ? (r as WalkState) : walkState(r), start, path);
   }
 
   /** Resolve path from start (relative paths) or r.root (absolute). follow: follow a final symlink. */
   resolve(r: Resolver, start: VPath, path: string, follow: boolean): VPath {
-    return this.walk(state(r), start, path, follow);
+    return walk(this, walkState(r), start, path, follow);
   }
 
   /** The path of p as the resolver sees it (getcwd, /proc/self/fd, /proc/self/exe). */
@@ -531,7 +419,7 @@ export class VirtualFilesystem {
    * file description. mode has the umask applied already. May block (FIFOs).
    */
   open(t: FileCtx, r: Resolver, start: VPath, path: string, flags: number, mode: number, resolve = 0): MaybePromise<FileDescription> {
-    const st = state(r);
+    const st = walkState(r);
     if (resolve) {
       // openat2: RESOLVE_BENEATH and RESOLVE_IN_ROOT resolve within the starting directory, as if it were the root.
       st.resolve = resolve;
@@ -544,7 +432,7 @@ export class VirtualFilesystem {
       let dirStart = start;
       let p = path;
       for (;;) {
-        const pr = this.walkParent(st, dirStart, p);
+        const pr = walkParent(this, st, dirStart, p);
         if (isDots(pr.name)) throw new Errno(E.EISDIR);
         const child = this.lookupChild(st, pr.dir, pr.name);
         if (!child) {
@@ -558,12 +446,12 @@ export class VirtualFilesystem {
           break;
         }
         if (flags & O_EXCL) throw new Errno(E.EEXIST);
-        this.checkXdev(st, child);
+        checkXdev(st, child);
         if ((child.dentry.inode.mode & S_IFMT) === S_IFLNK) {
           if (flags & O_NOFOLLOW) throw new Errno(E.ELOOP);
           if (++st.links > SYMLOOP_MAX) throw new Errno(E.ELOOP);
           const magic = child.dentry.inode.resolveLink(r.ctx);
-          if (st.resolve) this.checkLink(st, magic);
+          if (st.resolve) checkLink(st, magic);
           if (magic) {
             target = magic;
             break;
@@ -579,7 +467,7 @@ export class VirtualFilesystem {
         break;
       }
     } else {
-      target = this.walk(st, start, path, !(flags & O_NOFOLLOW));
+      target = walk(this, st, start, path, !(flags & O_NOFOLLOW));
       if ((target.dentry.inode.mode & S_IFMT) === S_IFLNK && !(flags & O_PATH)) throw new Errno(E.ELOOP);
     }
     return this.openAt(t, r, target, flags, created);

@@ -6,6 +6,11 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
 
 static void res(const char *what, long r) {
   if (r < 0) printf("%s: -1 %s\n", what, ename(errno));
@@ -148,6 +153,24 @@ int main(int argc, char **argv) {
   if (write(p[1], "tee", 3) != 3) return 11;
   res("tee len -1", tee(p[0], q[1], (size_t)-1, 0));
   drain("q", q[0]);
+  /* Event descriptors have no splice: EINVAL at once, even from an empty pipe (LTP splice07). */
+  int empty[2];
+  if (pipe(empty) < 0) return 12;
+  int efd = eventfd(0, 0), ep = epoll_create1(0), tfd = timerfd_create(CLOCK_MONOTONIC, 0);
+  sigset_t ss;
+  sigemptyset(&ss);
+  sigaddset(&ss, SIGUSR1);
+  int sfd = signalfd(-1, &ss, 0);
+  int pfd = syscall(SYS_pidfd_open, getpid(), 0);
+  int fds[] = {efd, ep, tfd, sfd, pfd};
+  const char *names[] = {"eventfd", "epoll", "timerfd", "signalfd", "pidfd"};
+  for (int i = 0; i < 5; i++) {
+    char label[64];
+    snprintf(label, sizeof label, "empty pipe->%s", names[i]);
+    res(label, splice(empty[0], NULL, fds[i], NULL, 1, 0));
+    snprintf(label, sizeof label, "%s->pipe", names[i]);
+    res(label, splice(fds[i], NULL, empty[1], NULL, 1, 0));
+  }
   printf("done\n");
   return 0;
 }

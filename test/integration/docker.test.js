@@ -389,11 +389,11 @@ function driveTty(args) {
   });
   const text = r.stdout ?? '';
   const head = text.split('--- transcript')[0];
-  for (const step of ['prompt', 'tty', 'size', 'interrupt']) assert.match(head, new RegExp(`^${step}: ok$`, 'm'), `step ${step}\n${text}\n${r.stderr}`);
+  for (const step of ['prompt', 'tty', 'size', 'interrupt', 'suspend']) assert.match(head, new RegExp(`^${step}: ok$`, 'm'), `step ${step}\n${text}\n${r.stderr}`);
   assert.match(head, /^exit: 5$/m, `the shell's exit status\n${text}`);
 }
 
-test('docker run -it and exec -it: an interactive shell on a terminal (size, ^C, exit)', { timeout: 240_000 }, (t) => {
+test('docker run -it and exec -it: an interactive shell on a terminal (size, ^C, ^Z, exit)', { timeout: 240_000 }, (t) => {
   const why = skipReason();
   if (why) return t.skip(why);
   if (!h.needTools(t, ['python3'])) return;

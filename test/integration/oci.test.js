@@ -555,7 +555,7 @@ test('exec: the host fds of its stdio are the sandbox\'s and closed when it ends
   ok(tsv(dir, ['delete', '--force', 'fd1']), 'delete --force');
 });
 
-test('a terminal: the pty master goes to the console socket, the container sees a terminal of consoleSize', { timeout: 120_000 }, async (t) => {
+test('a terminal: the pty master goes to the console socket, the container sees a terminal of consoleSize; a foreground run passes ^C and ^Z on', { timeout: 120_000 }, async (t) => {
   if (!h.needTools(t, ['python3'])) return;
   const dir = h.tmpDir('oci-');
   makeBundle(dir, { terminal: true, consoleSize: { height: 25, width: 90 }, args: ['sh', '-c', '[ -t 0 ] && [ -t 1 ] && echo "is a tty"; stty size; read x; echo "got $x"; exit 4'] });
@@ -590,7 +590,7 @@ test('a terminal: the pty master goes to the console socket, the container sees 
     cwd: dir, encoding: 'utf8', timeout: 90_000, killSignal: 'SIGKILL', env: h.sentryEnv(),
   });
   const head = (r.stdout ?? '').split('--- transcript')[0];
-  for (const step of ['prompt', 'tty', 'size', 'interrupt']) assert.match(head, new RegExp(`^${step}: ok$`, 'm'), `step ${step}\n${r.stdout}\n${r.stderr}`);
+  for (const step of ['prompt', 'tty', 'size', 'interrupt', 'suspend']) assert.match(head, new RegExp(`^${step}: ok$`, 'm'), `step ${step}\n${r.stdout}\n${r.stderr}`);
   assert.match(head, /^exit: 5$/m);
   fails(tsv(dir, ['run', '--console-socket', sock, 't3']), 'a console socket with a foreground run', /cannot use console socket/);
 });

@@ -151,6 +151,7 @@ const C_PROGRAMS = Object.freeze({
   sticky: { args: () => [], endsWithDone: true },
   kversion: { args: () => [], endsWithDone: true },
   deadline: { args: () => [], endsWithDone: true },
+  pagemap: { args: (dir) => [dir], endsWithDone: true },
   txtbusy: { args: (dir) => [dir], endsWithDone: true },
   // Run as root: it makes device nodes and drops to nobody for the unprivileged cases.
   nodes: { args: (dir) => [dir], endsWithDone: true },

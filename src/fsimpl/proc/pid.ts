@@ -12,6 +12,7 @@ import type { Inode } from '../../vfs/inode';
 import { fdDir, fdinfoDir } from './fd';
 import { idMapEntries, nsDir } from './ns';
 import { memEntry } from './mem';
+import { pagemapEntry } from './pagemap';
 import { formatLimits, formatStat, formatStatm, formatStatus, PAGE_SIZE } from './format';
 import { NodeMaker, type Entry, type OwnerFn } from './nodes';
 import { kstrto } from './numparse';
@@ -105,6 +106,7 @@ export function pidDirNode(fs: ProcFs, tg: ThreadGroup, t: Task, thread: boolean
         if (privileged) x.oomScoreAdjMin = v;
         x.oomScoreAdj = v;
       }),
+      pagemapEntry(fs, m, tg, t),
       m.file('personality', () => (ensureExists(tg), '00000000\n'), 0o400),
       m.link('root', magic(fs, tg, t, () => t.fs.root)),
       m.file('sessionid', () => '4294967295'),

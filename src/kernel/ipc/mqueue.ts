@@ -8,7 +8,7 @@
 import { E, Errno } from '../../abi/errno';
 import { nowNs } from '../../abi/fs';
 import { WaitQueue } from '../../abi/waitqueue';
-import type { HeapBudget } from '../../abi/accounting';
+import { HEAP_COST, type HeapBudget } from '../../abi/accounting';
 import type { FilesystemImpl } from '../../vfs/inode';
 
 /** Linux's defaults and hard limits (ipc/mqueue.c, /proc/sys/fs/mqueue). */
@@ -93,6 +93,11 @@ export class MessageQueue {
   drain(): void {
     while (this.shift()) {}
   }
+
+  /** The queue is gone: give back its own charge (MqNamespace.create's). */
+  release(): void {
+    this.budget?.uncharge(HEAP_COST.inode + this.name.length);
+  }
 }
 
 /** RLIMIT_MSGQUEUE's charge for a queue with these attributes, as Linux computes it. */
@@ -143,6 +148,8 @@ export class MqNamespace {
     const bytes = mqBytes(attr);
     const used = this.userBytes.get(c.uid) ?? 0;
     if (used + bytes > c.rlimit) throw new Errno(E.EMFILE);
+    // The queue itself is Sentry heap too: a privileged creator (no queues_max) with no RLIMIT_MSGQUEUE is bounded here.
+    c.budget?.charge(HEAP_COST.inode + name.length, E.ENOMEM);
     this.userBytes.set(c.uid, used + bytes);
     const q = new MessageQueue(name, attr, c.fsuid, c.fsgid, mode & 0o777, c.uid, bytes, c.budget);
     this.queues.set(name, q);
@@ -162,6 +169,7 @@ export class MqNamespace {
   /** The last opener closed an unlinked queue, or an unopened one was unlinked: give back its charge. */
   free(q: MessageQueue): void {
     q.drain();
+    q.release();
     this.live--;
     this.userBytes.set(q.owner, (this.userBytes.get(q.owner) ?? 0) - q.rlimitBytes);
   }

@@ -1,7 +1,8 @@
 # Drives `docker run -it ... sh` (the command line in argv) through a
 # pseudo-terminal as a user at a terminal would: waits for the prompt, asks
 # for the terminal's name and size, interrupts a foreground `sleep` with ^C,
-# and exits the shell with a status. Prints one line per step (name: result)
+# suspends another with ^Z (the shell reports it stopped; the runtime itself
+# must not stop), and exits the shell with a status. Prints one line per step (name: result)
 # and then everything the terminal showed, after a line "--- transcript".
 import fcntl, os, pty, select, struct, sys, termios, time
 
@@ -42,6 +43,14 @@ time.sleep(2)
 os.write(fd, b'\x03')
 os.write(fd, b'echo "status=$?"\r')
 step('interrupt', until(b'status=130', 20))
+os.write(fd, b'sleep 101\r')
+time.sleep(2)
+os.write(fd, b'\x1a')
+# (What is waited for is computed by the shell: the terminal echoes what is typed.)
+os.write(fd, b'jobs; echo "jobs=$((40+2))"\r')
+step('suspend', until(b'jobs=42', 20) and b'Stopped' in out)
+os.write(fd, b'kill -9 %1; wait; echo "killed=$((1+1))"\r')
+until(b'killed=2', 20)
 os.write(fd, b'exit 5\r')
 until(b'\x00never', 10)
 _, st = os.waitpid(pid, 0)
