@@ -1,6 +1,8 @@
-// The Sentry's side of the Gofer: HostFiles (and WritableHostFiles) over the
-// socketpair, for fsimpl/hostfs to use in place of host/hosttree.ts. Calls
-// block on the socket (the Sentry's handlers are synchronous).
+// The Sentry's side of the Gofer: HostFiles over the socketpair
+// (gofer/connection.ts; a writable tree's WritableHostFiles is
+// gofer/client_rw.ts), for fsimpl/hostfs to use in place of
+// host/hosttree.ts. Calls block on the socket (the Sentry's handlers are
+// synchronous).
 //
 // Round trips are what a Gofer costs, so the client keeps:
 //  - per directory, its last listing and the children it has seen (from
@@ -15,22 +17,20 @@
 //    32, 128, then 256 names;
 //  - a directory asked for several missing children without a listing is
 //    listed whole with attributes (the lstats of `git status`);
+//  - in a recursive walk (find, ls -R, du, tar), the listings of the
+//    directories the walk reaches next, brought by one READDIR (RD_DESCEND,
+//    see readdir), each used by one readdir within ttlMs;
 //  - read descriptors donated by the Gofer (OPEN), in two bounded LRUs as
 //    host/hosttree.ts keeps its own, so file data never passes the Gofer;
 //  - symlink targets (a target never changes: a new one is a new inode).
 // Ids the Gofer forgot (ENOID) are found again by one WALK from the tree's
 // root along the names the node was found by, checked by (dev, ino): ESTALE
 // if those names lead elsewhere now.
-import {
-  HostError, type HostDirent, type HostFiles, type HostNode, type HostOwner, type HostSetAttr, type HostStat, type HostStatFs, type HostTime,
-  type WritableHostFiles,
-} from '../host/hostfs';
+import { HostError, type HostDirent, type HostFiles, type HostNode, type HostStat } from '../host/hostfs';
 import * as libc from '../host/libc';
-import { FdLru } from '../host/hosttree';
-import { Channel, ChannelClosed } from './channel';
-import {
-  ENOID, MAX_REPLY, MAX_WALK, Op, Reader, SA_ATIME, SA_MODE, SA_MTIME, SA_OWNER, SA_SIZE, T_NOW, T_OMIT, T_VALUE, Writer,
-} from './protocol';
+import { FdLru, parseStatx } from '../host/hosttree';
+import type { GoferConnection } from './connection';
+import { ENOID, MAX_WALK, Op, RD_DESCEND, RD_DIRS, RD_PLUS, type Reader, type Writer } from './protocol';
 
 const EINVAL = 22;
 const EIO = 5;
@@ -38,6 +38,10 @@ const ESTALE = 116;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const AT_EMPTY_PATH = 0x1000;
+const STATX_BASIC_STATS_BTIME = 0xfff;
+const EMPTY = Buffer.from([0]);
 
 export interface GoferClientLimits {
   /** How long (ms) an entry the Gofer reported is trusted without asking again. */
@@ -49,7 +53,7 @@ export interface GoferClientLimits {
   pinnedReadFds: number;
 }
 
-class ClientNode implements HostNode {
+export class ClientNode implements HostNode {
   id: number;
   dev: number;
   ino: number;
@@ -64,8 +68,12 @@ class ClientNode implements HostNode {
   seqEnd = 0;
   window = 1;
   misses = 0;
+  /** The listing came with the parent's (RD_DESCEND) and has not been used by a readdir yet. */
+  prefetched = false;
   link: string | null = null;
   fd = -1;
+  /** A writable tree's donated write descriptor, held while the file is open in the sandbox. */
+  wfd = -1;
   pins = 0;
 
   constructor(
@@ -87,72 +95,9 @@ function closeReadFd(o: ClientNode): void {
   o.fd = -1;
 }
 
-/** The socket to one Gofer, shared by the clients of its trees. */
-export class GoferConnection {
-  private readonly ch: Channel;
-  private readonly w = new Writer(1024);
-  /** Per tree: served writable; null until the Gofer's hello (read at the first tree() call, so its start-up overlaps the Sentry's). */
-  private writable: boolean[] | null = null;
-  /** Requests sent since start (tests and the benchmark count round trips with it). */
-  roundTrips = 0;
-
-  constructor(fd: number) {
-    this.ch = new Channel(fd, MAX_REPLY);
-  }
-
-  private hello(): boolean[] {
-    if (this.writable) return this.writable;
-    const { r } = this.recv();
-    const w: boolean[] = [];
-    for (let i = r.u32(); i > 0; i--) w.push(r.u8() !== 0);
-    this.writable = w;
-    return w;
-  }
-
-  /** The client of tree i (0: the root file system), writable if the Gofer serves it so. */
-  tree(i: number, limits: Partial<GoferClientLimits> = {}): GoferClient {
-    const w = this.hello();
-    if (i < 0 || i >= w.length) throw new Error(`the Gofer serves no tree ${i}`);
-    return w[i] ? new WritableGoferClient(this, i, limits) : new GoferClient(this, i, limits);
-  }
-
-  /** A request with op, its fields written by fill. */
-  begin(op: Op): Writer {
-    return this.w.reset().u8(op).u8(0).u16(0);
-  }
-
-  private recv(): { r: Reader; fd: number } {
-    let m: { msg: Buffer; fd: number };
-    try {
-      m = this.ch.recvWithFd();
-    } catch (e) {
-      if (e instanceof ChannelClosed) throw new HostError(EIO, `the Gofer is gone (${e.message})`);
-      throw e;
-    }
-    const r = new Reader(m.msg);
-    const errno = r.i32();
-    if (errno !== 0) {
-      if (m.fd >= 0) libc.close(m.fd);
-      throw new HostError(errno, `gofer: errno ${errno}`);
-    }
-    return { r, fd: m.fd };
-  }
-
-  /** Send the request begun with begin() and wait for its reply. */
-  call(): { r: Reader; fd: number } {
-    this.roundTrips++;
-    try {
-      this.ch.send(this.w.view());
-    } catch (e) {
-      if (e instanceof ChannelClosed) throw new HostError(EIO, `the Gofer is gone (${e.message})`);
-      throw e;
-    }
-    return this.recv();
-  }
-
-  close(): void {
-    this.ch.close();
-  }
+export function hostFail(what: string): never {
+  const e = libc.errno();
+  throw new HostError(e, `${what}: errno ${e}`);
 }
 
 export class GoferClient implements HostFiles {
@@ -160,9 +105,15 @@ export class GoferClient implements HostFiles {
   private readonly lim: GoferClientLimits;
   /** Directories holding children, least recently listed first, and the entries they hold. */
   private readonly listed = new Set<ClientNode>();
+  /** Directories whose listing came ahead of the walk (RD_DESCEND), not used yet: they lose theirs only after every other. */
+  private readonly pending = new Set<ClientNode>();
   private entries = 0;
   private readonly reads: FdLru<ClientNode>;
   private readonly pinnedReads: FdLru<ClientNode>;
+  private readonly sbuf = Buffer.alloc(256);
+  /** Listings that came ahead of the walk, and those a readdir used (the benchmark reads them). */
+  prefetched = 0;
+  prefetchUsed = 0;
 
   constructor(protected readonly conn: GoferConnection, readonly treeIndex: number, limits: Partial<GoferClientLimits>) {
     const revalidate = Number(process.env.TSVISOR_HOST_REVALIDATE_MS ?? 1000);
@@ -244,7 +195,7 @@ export class GoferClient implements HostFiles {
   private remember(dir: ClientNode, child: ClientNode): void {
     if (!dir.children) {
       dir.children = new Map();
-      this.listed.add(dir);
+      if (!this.pending.has(dir)) this.listed.add(dir);
     }
     const old = dir.children.get(child.name);
     if (!old) this.entries++;
@@ -259,12 +210,14 @@ export class GoferClient implements HostFiles {
     dir.listingIndex = null;
     dir.children = null;
     dir.listedAt = -Infinity;
+    dir.prefetched = false;
     this.listed.delete(dir);
+    this.pending.delete(dir);
   }
 
   private trim(): void {
     while (this.entries > this.lim.entries) {
-      const old = this.listed.values().next().value as ClientNode | undefined;
+      const old = (this.listed.values().next().value ?? this.pending.values().next().value) as ClientNode | undefined;
       if (!old) break;
       this.forget(old);
     }
@@ -298,7 +251,7 @@ export class GoferClient implements HostFiles {
     } else if (!known && ++d.misses >= 3 && (d.stat.mode & S_IFMT) === S_IFDIR) {
       // Several lookups in a directory not listed lately (git status's lstats): list it with attributes once.
       d.misses = 0;
-      this.readdirPlus(d);
+      this.readdirPlus(d, true, false);
       const c = d.children?.get(name);
       if (c) return c;
     }
@@ -342,6 +295,14 @@ export class GoferClient implements HostFiles {
 
   stat(n: HostNode): HostStat {
     const o = this.own(n);
+    const fd = o.wfd >= 0 ? o.wfd : o.fd;
+    if (fd >= 0) {
+      // A donated descriptor is the file itself (even unlinked): its attributes need no round trip.
+      if (libc.statx(fd, EMPTY, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS_BTIME, this.sbuf) < 0) hostFail('statx');
+      o.stat = parseStatx(this.sbuf);
+      o.seenAt = performance.now();
+      return o.stat;
+    }
     const { r } = this.callOn(o, Op.STAT, () => {});
     o.stat = r.stat();
     o.seenAt = performance.now();
@@ -351,56 +312,133 @@ export class GoferClient implements HostFiles {
   /**
    * READDIR with every entry's id and attributes (plus), or those of the
    * subdirectories only (a walk goes on into them: find, ls -R, du), kept
-   * as the directory's children.
+   * as the directory's children. With descend, the reply also brings the
+   * whole listings of subdirectories, breadth first, as many as fit: kept
+   * as theirs, each used by one readdir within ttlMs (see readdir).
    */
-  private readdirPlus(d: ClientNode, plus = true): HostDirent[] {
+  private readdirPlus(d: ClientNode, plus: boolean, descend: boolean): HostDirent[] {
     const out: HostDirent[] = [];
     const fresh = new Map<string, ClientNode>();
+    const byId = new Map<number, ClientNode>();
+    const flags = (plus ? RD_PLUS : RD_DIRS) | (descend ? RD_DESCEND : 0);
+    const frontier = descend ? this.walkFrontier(d) : [];
+    for (const n of frontier) byId.set(n.id, n);
     let from = 0;
     for (;;) {
       const at = from;
-      const { r } = this.callOn(d, Op.READDIR, (w) => w.u32(at).u8(plus ? 1 : 2));
+      const { r } = this.callOn(d, Op.READDIR, (w) => {
+        w.u32(at).u8(flags);
+        if (!descend) return;
+        w.u16(frontier.length);
+        for (const n of frontier) w.u32(n.id);
+      });
       const total = r.u32();
       const next = r.u32();
       const count = r.u16();
-      for (let i = 0; i < count; i++) {
-        const ino = r.u64();
-        const type = r.u8();
-        const name = r.str(0xffff);
-        out.push({ name, ino, type });
-        if (r.u8() === 1) {
-          const id = r.u32();
-          fresh.set(name, this.child(d, name, id, r.stat()));
+      this.entriesIn(r, d, count, out, fresh, byId);
+      if (descend) {
+        for (let k = r.u16(); k > 0; k--) {
+          const sub = byId.get(r.u32());
+          const subOut: HostDirent[] = [];
+          const subFresh = new Map<string, ClientNode>();
+          // A directory the reply did not name (a Gofer bug): parsed into a throwaway node, never kept.
+          const target = sub ?? new ClientNode(this, null, '', 0, d.stat);
+          this.entriesIn(r, target, r.u32(), subOut, subFresh, byId);
+          if (sub) {
+            this.keepListing(sub, subOut, subFresh, plus, true);
+            this.prefetched++;
+          }
         }
       }
       if (next >= total || count === 0) break;
       from = next;
     }
-    // The listing is the directory now: names it lacks are gone.
+    this.keepListing(d, out, fresh, plus, false);
+    return out;
+  }
+
+  /**
+   * The directories a depth-first walk lists after d's subtree, for
+   * RD_DESCEND to bring once d's subtree is listed: the subdirectories after
+   * d in its parent's listing, then after the parent in the grandparent's,
+   * and so on (at most 64, skipping those listed already).
+   */
+  private walkFrontier(d: ClientNode): ClientNode[] {
+    const out: ClientNode[] = [];
+    const now = performance.now();
+    for (let c = d, p = d.parent; p && out.length < 64; c = p, p = p.parent) {
+      if (!p.listing || !p.children || now - p.listedAt >= this.lim.ttlMs) break;
+      const at = (p.listingIndex ??= new Map(p.listing.map((e, k) => [e.name, k]))).get(c.name);
+      if (at === undefined) break;
+      for (let k = at + 1; k < p.listing.length && k <= at + 256 && out.length < 64; k++) {
+        const n = p.children.get(p.listing[k].name);
+        if (n && n.id !== 0 && (n.stat.mode & S_IFMT) === S_IFDIR && !(n.listing && now - n.listedAt < this.lim.ttlMs)) out.push(n);
+      }
+    }
+    return out;
+  }
+
+  /** count entries of a READDIR reply into out; those with attributes become dir's children (in fresh, and by id). */
+  private entriesIn(r: Reader, dir: ClientNode, count: number, out: HostDirent[], fresh: Map<string, ClientNode>, byId: Map<number, ClientNode>): void {
+    for (let i = 0; i < count; i++) {
+      const ino = r.u64();
+      const type = r.u8();
+      const name = r.str(0xffff);
+      out.push({ name, ino, type });
+      if (r.u8() === 1) {
+        const id = r.u32();
+        const c = dir.id === 0 && !dir.parent ? new ClientNode(this, dir, name, id, r.stat()) : this.child(dir, name, id, r.stat());
+        fresh.set(name, c);
+        byId.set(id, c);
+      }
+    }
+  }
+
+  /** A fresh listing of d kept for lookups (lookupListed) and counted with the entries (a least recently listed directory loses both). */
+  private keepListing(d: ClientNode, out: HostDirent[], fresh: Map<string, ClientNode>, plus: boolean, prefetched: boolean): void {
+    // With every entry's attributes, the listing is the directory now: names it lacks are gone.
     if (plus && d.children) {
       this.entries -= d.children.size;
       this.entries += fresh.size;
       d.children = fresh;
-      this.listed.delete(d);
-      this.listed.add(d);
     }
-    // Kept for lookupListed, counted with the entries (a least recently listed directory loses both).
     if (d.listing) this.entries -= d.listing.length;
     d.listing = out;
     d.listingIndex = null;
+    d.prefetched = prefetched;
     this.entries += out.length;
     this.listed.delete(d);
-    this.listed.add(d);
+    this.pending.delete(d);
+    (prefetched ? this.pending : this.listed).add(d);
     this.trim();
     d.listedAt = performance.now();
     d.seqEnd = 0;
     d.window = 1;
-    return out;
   }
 
-  /** A listing with the subdirectories' attributes: the other names' come later, in batches, when looked up (see lookupListed). */
+  /**
+   * A listing with the subdirectories' attributes: the other names' come
+   * later, in batches, when looked up (see lookupListed). A directory whose
+   * parent was listed a moment ago is part of a recursive walk (find, ls -R,
+   * du, tar, git status): its listing asks for the subdirectories' listings
+   * too (RD_DESCEND), with every entry's attributes if the parent's names
+   * were looked up in order (ls -lR), and the next directories of the walk
+   * are then listed from what came. A listing that came so is used once,
+   * within ttlMs: the next readdir of it asks the Gofer again.
+   */
   readdir(dir: HostNode): HostDirent[] {
-    return this.readdirPlus(this.own(dir), false);
+    const d = this.own(dir);
+    const now = performance.now();
+    if (d.prefetched && d.listing && now - d.listedAt < this.lim.ttlMs) {
+      d.prefetched = false;
+      this.pending.delete(d);
+      this.listed.add(d);
+      this.prefetchUsed++;
+      return d.listing;
+    }
+    const p = d.parent;
+    const walking = p !== null && now - p.listedAt < this.lim.ttlMs;
+    return this.readdirPlus(d, walking && p.window > 1, walking);
   }
 
   readlink(n: HostNode): string {
@@ -477,106 +515,3 @@ export class GoferClient implements HostFiles {
   }
 }
 
-function putTime(w: Writer, t: HostTime | undefined): void {
-  if (t === undefined || t === 'omit') w.u8(T_OMIT).i64(0n);
-  else if (t === 'now') w.u8(T_NOW).i64(0n);
-  else w.u8(T_VALUE).i64(t);
-}
-
-/** A tree the Gofer serves read-write (a read-write bind mount's source): every write is one request. */
-class WritableGoferClient extends GoferClient implements WritableHostFiles {
-  readonly writable = true;
-
-  create(dir: HostNode, name: string, mode: number, owner: HostOwner): HostNode {
-    const d = this.own(dir);
-    return this.created(d, name, this.callOn(d, Op.CREATE, (w) => w.str(name).u32(mode).i32(owner.uid).i32(owner.gid)).r);
-  }
-  mkdir(dir: HostNode, name: string, mode: number, owner: HostOwner): HostNode {
-    const d = this.own(dir);
-    return this.created(d, name, this.callOn(d, Op.MKDIR, (w) => w.str(name).u32(mode).i32(owner.uid).i32(owner.gid)).r);
-  }
-  symlink(dir: HostNode, name: string, target: string, owner: HostOwner): HostNode {
-    const d = this.own(dir);
-    return this.created(d, name, this.callOn(d, Op.SYMLINK, (w) => w.str(name).str(target).i32(owner.uid).i32(owner.gid)).r);
-  }
-  mknod(dir: HostNode, name: string, mode: number, rdev: number, owner: HostOwner): HostNode {
-    const d = this.own(dir);
-    return this.created(d, name, this.callOn(d, Op.MKNOD, (w) => w.str(name).u32(mode).u64(rdev).i32(owner.uid).i32(owner.gid)).r);
-  }
-  link(target: HostNode, dir: HostNode, name: string): HostNode {
-    const t = this.own(target);
-    const d = this.own(dir);
-    if (d.id === 0) this.stat(d);
-    const { r } = this.callOn(t, Op.LINK, (w) => w.u32(d.id).str(name));
-    r.u32();
-    t.stat = r.stat();
-    this.invalidate(d);
-    return t;
-  }
-  unlink(dir: HostNode, name: string, isDir: boolean): void {
-    const d = this.own(dir);
-    this.callOn(d, Op.UNLINK, (w) => w.str(name).u8(isDir ? 1 : 0));
-    this.invalidate(d);
-  }
-  rename(oldDir: HostNode, oldName: string, newDir: HostNode, newName: string, flags: number): void {
-    const od = this.own(oldDir);
-    const nd = this.own(newDir);
-    if (nd.id === 0) this.stat(nd);
-    this.callOn(od, Op.RENAME, (w) => w.str(oldName).u32(nd.id).str(newName).u32(flags));
-    this.invalidate(od);
-    this.invalidate(nd);
-  }
-  setattr(n: HostNode, a: HostSetAttr): HostStat {
-    const o = this.own(n);
-    let mask = 0;
-    if (a.mode !== undefined) mask |= SA_MODE;
-    if (a.uid !== undefined || a.gid !== undefined) mask |= SA_OWNER;
-    if (a.size !== undefined) mask |= SA_SIZE;
-    if (a.atime !== undefined) mask |= SA_ATIME;
-    if (a.mtime !== undefined) mask |= SA_MTIME;
-    const { r } = this.callOn(o, Op.SETATTR, (w) => {
-      w.u8(mask).u32(a.mode ?? 0).i32(a.uid ?? -1).i32(a.gid ?? -1).u64(a.size ?? 0);
-      putTime(w, a.atime);
-      putTime(w, a.mtime);
-    });
-    o.stat = r.stat();
-    return o.stat;
-  }
-  pwrite(n: HostNode, buf: Buffer, off: number): number {
-    const o = this.own(n);
-    let done = 0;
-    while (done < buf.length) {
-      const part = buf.subarray(done, done + (1 << 16));
-      const at = off + done;
-      const wrote = this.callOn(o, Op.PWRITE, (w) => w.u64(at).bytes(part)).r.u32();
-      done += wrote;
-      if (wrote < part.length) break;
-    }
-    return done;
-  }
-  fsync(n: HostNode, dataOnly: boolean): void {
-    this.callOn(this.own(n), Op.FSYNC, (w) => w.u8(dataOnly ? 1 : 0));
-  }
-  fallocate(n: HostNode, mode: number, off: number, len: number): void {
-    this.callOn(this.own(n), Op.FALLOCATE, (w) => w.u32(mode).u64(off).u64(len));
-  }
-  getxattr(n: HostNode, name: string): Buffer {
-    return this.callOn(this.own(n), Op.GETXATTR, (w) => w.str(name)).r.bytes(1 << 16);
-  }
-  setxattr(n: HostNode, name: string, value: Buffer, flags: number): void {
-    this.callOn(this.own(n), Op.SETXATTR, (w) => w.str(name).bytes(value).u32(flags));
-  }
-  listxattr(n: HostNode): string[] {
-    const { r } = this.callOn(this.own(n), Op.LISTXATTR, () => {});
-    const out: string[] = [];
-    for (let i = r.u32(); i > 0; i--) out.push(r.str(0xffff));
-    return out;
-  }
-  removexattr(n: HostNode, name: string): void {
-    this.callOn(this.own(n), Op.REMOVEXATTR, (w) => w.str(name));
-  }
-  statfs(): HostStatFs {
-    this.conn.begin(Op.STATFS).u32(this.treeIndex);
-    return this.conn.call().r.statfs();
-  }
-}

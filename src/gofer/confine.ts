@@ -4,13 +4,15 @@
 // host. Then:
 //  1. mount namespace: a small tmpfs becomes the new root, each served tree
 //     is bound (recursively) at /0, /1, ... (read-only trees remounted
-//     read-only), pivot_root moves there and the old root is detached, so
-//     the host's other files are not reachable from the Gofer at all, by
-//     any path;
+//     read-only), with a proc of the Gofer's own PID namespace (itself
+//     alone) at /proc; pivot_root moves there and the old root is
+//     detached, so the host's other files are not reachable from the
+//     Gofer at all, by any path;
 //  2. capabilities: the bounding, ambient, inheritable, permitted and
 //     effective sets are cut to the file-access ones the trees need (read:
 //     DAC_OVERRIDE and DAC_READ_SEARCH, as the in-process tree read as root;
-//     a writable tree adds CHOWN, FOWNER, FSETID and MKNOD);
+//     a writable tree adds CHOWN, FOWNER and FSETID: device nodes are
+//     refused, FIFOs and sockets need no capability);
 //  3. seccomp: no_new_privs, then a filter on every thread (TSYNC: Node's
 //     own threads too) that refuses the calls a compromised Gofer would
 //     escape or attack the host with (denylist: see docs/SECURITY.md).
@@ -59,7 +61,6 @@ const CAP_DAC_OVERRIDE = 1;
 const CAP_DAC_READ_SEARCH = 2;
 const CAP_FOWNER = 3;
 const CAP_FSETID = 4;
-const CAP_MKNOD = 27;
 const CAP_LAST = 63;
 
 const cstr = (s: string): Buffer => Buffer.from(s + '\0');
@@ -93,6 +94,10 @@ export function pivotIntoTrees(at: string, trees: Array<{ path: string; writable
     return fd;
   });
   check(libc.mount(cstr('tsvisor-gofer'), cstr(at), cstr('tmpfs'), MS_NOSUID | MS_NODEV | MS_NOEXEC, cstr('mode=0755,size=16k')), 'root tmpfs');
+  // /proc/self/fd: a writable tree reopens a file it holds by its descriptor's link (host/hosttree_rw.ts). The
+  // Gofer is pid 1 of a PID namespace of its own (gofer/start.ts), so this proc shows no other process.
+  fs.mkdirSync(`${at}/proc`);
+  check(libc.mount(cstr('proc'), cstr(`${at}/proc`), cstr('proc'), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, cstr('subset=pid')), 'proc');
   copies.forEach((fd, i) => {
     const dest = `${at}/${i}`;
     fs.mkdirSync(dest);
@@ -110,7 +115,7 @@ export function pivotIntoTrees(at: string, trees: Array<{ path: string; writable
 /** Keep only the capabilities serving the trees needs. */
 export function dropCapabilities(writable: boolean): void {
   const keep = new Set([CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH]);
-  if (writable) for (const c of [CAP_CHOWN, CAP_FOWNER, CAP_FSETID, CAP_MKNOD]) keep.add(c);
+  if (writable) for (const c of [CAP_CHOWN, CAP_FOWNER, CAP_FSETID]) keep.add(c);
   for (let c = 0; c <= CAP_LAST; c++) {
     if (keep.has(c)) continue;
     // EINVAL past the kernel's last capability: done.

@@ -1,5 +1,5 @@
 // The Gofer process (started by gofer/start.ts as
-// `unshare -m -n --propagation private node main.js DIR SPEC...`, its end of
+// `unshare -m -n -p -f --propagation private node main.js DIR SPEC...`, its end of
 // the socketpair on descriptor 3). SPEC is ro:PATH or rw:PATH, one per served
 // tree, in the order the Sentry names them (tree 0 is the root file
 // system). It confines itself (confine.ts), opens the trees, says hello
@@ -10,6 +10,7 @@ import { ChannelClosed, Channel } from './channel';
 import { GoferServer, type ServedTree } from './server';
 import { MAX_REQUEST, Writer } from './protocol';
 import { HostTree } from '../host/hosttree';
+import { WritableHostTree } from '../host/hosttree_rw';
 import * as libc from '../host/libc';
 import { dieWithParent, dropCapabilities, installFilter, pivotIntoTrees } from './confine';
 
@@ -25,8 +26,11 @@ function main(argv: string[]): void {
   if (!at || trees.length === 0) throw new Error('usage: gofer DIR ro:PATH|rw:PATH...');
   dieWithParent();
   pivotIntoTrees(at, trees);
-  // Writable trees are served read-only until host/hosttree_rw.ts lands: the wire protocol has their calls already.
-  const served: ServedTree[] = trees.map((_t, i) => {
+  const served: ServedTree[] = trees.map((t, i) => {
+    if (t.writable) {
+      const rw = new WritableHostTree(`/${i}`);
+      return { files: rw, openFd: (n, write) => (write ? rw.dupWriteFd(n) : rw.dupReadFd(n)), release: (n) => rw.release(n) };
+    }
     const tree = new HostTree(`/${i}`);
     return { files: tree, openFd: (n) => tree.dupReadFd(n) };
   });

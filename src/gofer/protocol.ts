@@ -1,7 +1,9 @@
 // The Gofer's wire format. One request or reply is one SOCK_SEQPACKET
 // message (so no framing of our own, and no message can run into the next).
 // A request is [op u8][0 u8 x3][fields]; a reply is [errno i32][fields], with
-// a descriptor attached (SCM_RIGHTS) to the reply of OPEN only. Integers are
+// a descriptor attached (SCM_RIGHTS) to the reply of OPEN only: reading, or
+// writing for a writable tree (file data never passes through the Gofer;
+// 18 and 20 were PWRITE and FALLOCATE, now made on the donated descriptor). Integers are
 // little-endian; a u64 is two u32 halves read into a JS number (exact below
 // 2^53, as HostStat's fields are), an i64 a BigInt. Strings (names, link
 // targets, xattr names) are byte strings: u16 length then the bytes, read as
@@ -34,9 +36,7 @@ export const enum Op {
   UNLINK = 15,
   RENAME = 16,
   SETATTR = 17,
-  PWRITE = 18,
   FSYNC = 19,
-  FALLOCATE = 20,
   GETXATTR = 21,
   SETXATTR = 22,
   LISTXATTR = 23,
@@ -55,6 +55,12 @@ export const MAX_WALK = 256;
 export const NAME_MAX = 255;
 export const TARGET_MAX = 4096;
 export const XATTR_MAX = 65536;
+/** READDIR's flags: every entry's id and attributes; those of subdirectories (and unknown types) only; and the subdirectories' listings after it. */
+export const RD_PLUS = 1;
+export const RD_DIRS = 2;
+export const RD_DESCEND = 4;
+/** Most listings one READDIR with RD_DESCEND brings. */
+export const MAX_DESCEND = 128;
 /** Bytes of a stat on the wire. */
 export const STAT_SIZE = 10 * 8 + 4 * 8;
 /** SETATTR's mask bits: which fields are present. */

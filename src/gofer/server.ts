@@ -5,9 +5,9 @@
 // table (an unknown one is ENOID), names go to HostFiles.lookup, which
 // refuses "", ".", "..", "/" and NUL, lengths are checked by Reader, and any
 // failure becomes an error reply. handle() never throws.
-import { HostError, type HostFiles, type HostNode, type HostSetAttr, type HostTime, type WritableHostFiles } from '../host/hostfs';
+import { HostError, type HostDirent, type HostFiles, type HostNode, type HostSetAttr, type HostTime, type WritableHostFiles } from '../host/hostfs';
 import {
-  ENOID, MAX_REPLY, MAX_REQUEST, MAX_WALK, NAME_MAX, Op, ProtocolError, Reader, SA_ATIME, SA_MODE, SA_MTIME, SA_OWNER, SA_SIZE, STAT_SIZE,
+  ENOID, MAX_DESCEND, MAX_REPLY, MAX_REQUEST, MAX_WALK, RD_DESCEND, NAME_MAX, Op, ProtocolError, Reader, SA_ATIME, SA_MODE, SA_MTIME, SA_OWNER, SA_SIZE, STAT_SIZE,
   TARGET_MAX, T_NOW, T_OMIT, Writer, XATTR_MAX,
 } from './protocol';
 
@@ -15,12 +15,15 @@ const EINVAL = 22;
 const EIO = 5;
 const ESTALE = 116;
 const EROFS = 30;
+const EPERM = 1;
 const EXDEV = 18;
 const ENOSYS = 38;
 const EMSGSIZE = 90;
 const ENAMETOOLONG = 36;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
 const DT_DIR = 4;
 
 /** A tree the Gofer serves, and how it gives out a descriptor of one of its files. */
@@ -28,6 +31,8 @@ export interface ServedTree {
   files: HostFiles;
   /** A new descriptor reading (or, write true, writing) n; the Gofer closes its copy after sending it. */
   openFd(n: HostNode, write: boolean): number;
+  /** A writable tree's: drop any write descriptor of n it kept during a request (the Gofer holds no file open for writing). */
+  release?(n: HostNode): void;
 }
 
 interface Entry {
@@ -214,8 +219,6 @@ export class GoferServer {
     const e = this.entry(id);
     const from = r.u32();
     const flags = r.u8();
-    // 1: every entry's id and attributes; 2: those of subdirectories (and of entries of unknown type) only.
-    const plus = (flags & 3) !== 0;
     const files = this.trees[e.tree].files;
     if (from === 0 || !this.listing || this.listing.id !== id) this.listing = { id, ents: files.readdir(e.node) };
     const ents = this.listing.ents;
@@ -223,29 +226,84 @@ export class GoferServer {
     this.w.u32(ents.length);
     const nextAt = this.w.len;
     this.w.u32(0).u16(0);
+    const subdirs: Array<{ id: number; node: HostNode }> = [];
     let i = from;
     let count = 0;
     for (; i < ents.length && count < 0xffff; i++) {
       if (this.w.len + STAT_SIZE + 300 > MAX_REPLY) break;
-      const d = ents[i];
-      this.w.u64(d.ino).u8(d.type).str(d.name);
-      if (plus) {
-        let n: HostNode | null = null;
-        try {
-          if ((flags & 1) !== 0 || d.type === DT_DIR || d.type === 0) n = files.lookup(e.node, d.name);
-        } catch {
-          // Gone or unreadable since the listing: the client looks it up itself if it needs it.
-        }
-        if (n) {
-          this.w.u8(1);
-          this.putNode(e.tree, n);
-        } else this.w.u8(0);
-      }
+      this.entryOut(e, ents[i], flags, subdirs);
       count++;
     }
     this.w.view().writeUInt32LE(i, nextAt);
     this.w.view().writeUInt16LE(count, nextAt + 4);
     if (i >= ents.length) this.listing = null;
+    if ((flags & RD_DESCEND) === 0) return;
+    const queue = i >= ents.length && from === 0 ? subdirs : [];
+    // The directories the walk reaches after this one's subtree (the client names them: its next siblings, its parent's...).
+    const after = r.left >= 2 ? Math.min(r.u16(), MAX_WALK) : 0;
+    for (let k = 0; k < after; k++) {
+      const nid = r.u32();
+      const other = this.ids.get(nid);
+      if (other && other.tree === e.tree && (other.node.stat.mode & S_IFMT) === S_IFDIR) queue.push({ id: nid, node: other.node });
+    }
+    this.descend(e.tree, queue, flags);
+  }
+
+  /**
+   * One entry of a listing: [ino u64][type u8][name], then with RD_PLUS (1)
+   * or RD_DIRS (2, subdirectories and unknown types only) a found flag and
+   * the id and attributes. Subdirectories found are queued for RD_DESCEND.
+   */
+  private entryOut(dir: Entry, d: HostDirent, flags: number, subdirs: Array<{ id: number; node: HostNode }>): void {
+    this.w.u64(d.ino).u8(d.type).str(d.name);
+    if ((flags & 3) === 0) return;
+    let n: HostNode | null = null;
+    try {
+      if ((flags & 1) !== 0 || d.type === DT_DIR || d.type === 0) n = this.trees[dir.tree].files.lookup(dir.node, d.name);
+    } catch {
+      // Gone or unreadable since the listing: the client looks it up itself if it needs it.
+    }
+    if (!n) {
+      this.w.u8(0);
+      return;
+    }
+    this.w.u8(1);
+    const nid = this.addId(dir.tree, n);
+    this.w.u32(nid).stat(n.stat);
+    if ((n.stat.mode & S_IFMT) === S_IFDIR) subdirs.push({ id: nid, node: n });
+  }
+
+  /**
+   * RD_DESCEND: after a whole listing, the whole listings of its
+   * subdirectories, breadth first, as many as fit in the reply (a recursive
+   * walk, find or ls -R, then lists them without a round trip each):
+   * [count u16] then per listing [dir id u32][entries u32][entries...].
+   * A listing that does not fit whole ends the reply.
+   */
+  private descend(tree: number, queue: Array<{ id: number; node: HostNode }>, flags: number): void {
+    const countAt = this.w.len;
+    this.w.u16(0);
+    const files = this.trees[tree].files;
+    const perEntry = (flags & 1) !== 0 ? STAT_SIZE + 20 : 16;
+    let listed = 0;
+    for (let q = 0; q < queue.length && listed < MAX_DESCEND; q++) {
+      const dir = queue[q];
+      let ents: HostDirent[];
+      try {
+        ents = files.readdir(dir.node);
+      } catch {
+        continue;
+      }
+      // A bound that holds for the listing (names' bytes, and attributes where they may come), checked before writing any of it.
+      let need = 8;
+      for (const d of ents) need += perEntry + d.name.length + (d.type === DT_DIR || d.type === 0 ? STAT_SIZE + 5 : 0);
+      if (this.w.len + need > MAX_REPLY) break;
+      const entry = { tree, node: dir.node };
+      this.w.u32(dir.id).u32(ents.length);
+      for (const d of ents) this.entryOut(entry, d, flags, queue);
+      listed++;
+    }
+    this.w.view().writeUInt16LE(listed, countAt);
   }
 
   private time(r: Reader): HostTime {
@@ -268,7 +326,9 @@ export class GoferServer {
         const mode = r.u32();
         const owner = { uid: r.i32(), gid: r.i32() };
         const f = this.writable(d.tree);
-        this.putNode(d.tree, op === Op.CREATE ? f.create(d.node, name, mode, owner) : f.mkdir(d.node, name, mode, owner));
+        const n = op === Op.CREATE ? f.create(d.node, name, mode, owner) : f.mkdir(d.node, name, mode, owner);
+        this.trees[d.tree].release?.(n);
+        this.putNode(d.tree, n);
         return;
       }
       case Op.SYMLINK: {
@@ -285,6 +345,8 @@ export class GoferServer {
         const mode = r.u32();
         const rdev = r.u64();
         const owner = { uid: r.i32(), gid: r.i32() };
+        // Never a device node on the host, whatever the Sentry asks (it refuses them itself: fsimpl/hostfs/write.ts).
+        if ((mode & S_IFMT) === S_IFCHR || (mode & S_IFMT) === S_IFBLK) throw new HostError(EPERM, 'device nodes are not made on the host');
         this.putNode(d.tree, this.writable(d.tree).mknod(d.node, name, mode, rdev, owner));
         return;
       }
@@ -328,27 +390,17 @@ export class GoferServer {
         if (mask & SA_SIZE) a.size = size;
         if (mask & SA_ATIME) a.atime = atime;
         if (mask & SA_MTIME) a.mtime = mtime;
-        this.w.stat(this.writable(e.tree).setattr(e.node, a));
-        return;
-      }
-      case Op.PWRITE: {
-        const e = this.entry(r.u32());
-        const off = r.u64();
-        const data = r.bytes(MAX_REQUEST);
-        this.w.u32(this.writable(e.tree).pwrite(e.node, data, off));
+        const f = this.writable(e.tree);
+        try {
+          this.w.stat(f.setattr(e.node, a));
+        } finally {
+          this.trees[e.tree].release?.(e.node);
+        }
         return;
       }
       case Op.FSYNC: {
         const e = this.entry(r.u32());
         this.writable(e.tree).fsync(e.node, r.u8() !== 0);
-        return;
-      }
-      case Op.FALLOCATE: {
-        const e = this.entry(r.u32());
-        const mode = r.u32();
-        const off = r.u64();
-        const len = r.u64();
-        this.writable(e.tree).fallocate(e.node, mode, off, len);
         return;
       }
       case Op.GETXATTR: {

@@ -1,14 +1,15 @@
 // Starting a sandbox's Gofer: one process serving the root file system and
 // every bind mount's source (see docs/ARCHITECTURE.md "Gofer" for why one).
-// It runs in new mount and network namespaces (unshare(1): the namespaces
-// exist before Node starts, so every thread of the Gofer is in them), then
+// It runs in new mount, network and PID namespaces (unshare(1): the
+// namespaces exist before Node starts, so every thread of the Gofer is in
+// them; the pid is unshare's, the Gofer is its one child), then
 // confines itself further (gofer/confine.ts). The Sentry keeps its end of a
 // SOCK_SEQPACKET socketpair; the Gofer ends when that end closes.
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import * as libc from '../host/libc';
 import { seqpacketPair } from './channel';
-import { GoferConnection } from './client';
+import { GoferConnection } from './connection';
 
 const F_SETFD = 2;
 const FD_CLOEXEC = 1;
@@ -85,7 +86,11 @@ export function spawnGofer(trees: GoferTreeSpec[]): { fd: number; pid: number } 
   const specs = trees.map((t) => `${t.writable ? 'rw' : 'ro'}:${t.path}`);
   let child;
   try {
-    child = spawn('unshare', ['--mount', '--net', '--propagation', 'private', '--', process.execPath, main, '/tmp', ...specs], {
+    // setpriv: unshare dies with us; --kill-child: the Gofer with unshare; --pid --fork: the Gofer is pid 1 of its own namespace.
+    // Run by an unprivileged user (rootless): a user namespace of its own first, the caller's one id as its root.
+    const userns = process.geteuid?.() === 0 ? [] : ['--user', '--map-root-user'];
+    const unshare = ['unshare', ...userns, '--mount', '--net', '--pid', '--fork', '--kill-child=SIGKILL', '--propagation', 'private'];
+    child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...unshare, '--', process.execPath, main, '/tmp', ...specs], {
       stdio: ['ignore', 'ignore', 'inherit', theirs],
     });
   } finally {

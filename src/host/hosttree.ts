@@ -72,7 +72,7 @@ function u64(b: Buffer, off: number): number {
 }
 
 /** struct statx (linux/stat.h) to HostStat. */
-function parseStatx(b: Buffer): HostStat {
+export function parseStatx(b: Buffer): HostStat {
   return {
     blksize: b.readUInt32LE(4),
     nlink: b.readUInt32LE(16),

@@ -34,6 +34,7 @@ const UTIME_NOW = (1 << 30) - 1;
 const UTIME_OMIT = (1 << 30) - 2;
 const XATTR_SIZE_MAX = 65536;
 const MAX_RW = 0x7ffff000;
+const F_DUPFD_CLOEXEC = 1030;
 
 const EMPTY = Buffer.from([0]);
 const DOT = Buffer.from('.\0', 'latin1');
@@ -94,7 +95,7 @@ export class WritableHostTree extends HostTree implements WritableHostFiles {
     try {
       st = this.statFd(fd);
       if ((owner.uid !== -1 && owner.uid !== st.uid) || (owner.gid !== -1 && owner.gid !== st.gid)) {
-        if (libc.fchownat(fd, EMPTY, owner.uid >>> 0, owner.gid >>> 0, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) fail('fchownat');
+        if (libc.fchownat(fd, EMPTY, owner.uid >>> 0, owner.gid >>> 0, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) chownFail();
         st = this.statFd(fd);
       }
       // After chown, which clears set-id bits; not for symlinks (no modes of their own).
@@ -208,7 +209,7 @@ export class WritableHostTree extends HostTree implements WritableHostFiles {
       if (libc.ftruncate(this.writeFdOf(o), a.size) < 0) fail('ftruncate');
     }
     if (a.uid !== undefined || a.gid !== undefined) {
-      if (libc.fchownat(this.pathFdOf(o), EMPTY, (a.uid ?? -1) >>> 0, (a.gid ?? -1) >>> 0, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) fail('fchownat');
+      if (libc.fchownat(this.pathFdOf(o), EMPTY, (a.uid ?? -1) >>> 0, (a.gid ?? -1) >>> 0, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) chownFail();
     }
     if (a.mode !== undefined) {
       if (type === S_IFLNK) err(E.EOPNOTSUPP, 'chmod of a symlink');
@@ -335,8 +336,18 @@ export class WritableHostTree extends HostTree implements WritableHostFiles {
 
   override unpin(n: HostNode): void {
     super.unpin(n);
-    const o = this.own(n);
     // No longer open in the sandbox: let go of the write descriptor (see the top of the file).
+    this.release(n);
+  }
+
+  /**
+   * Let go of n's write descriptor unless n is open in the sandbox. The
+   * Gofer, which is not told of opens (the Sentry holds the descriptors it
+   * donated), calls it after every request, so it never keeps a file open
+   * for writing.
+   */
+  release(n: HostNode): void {
+    const o = this.own(n);
     if (o.pins === 0 && o.writeFd >= 0) {
       this.writes.delete(o);
       libc.close(o.writeFd);
@@ -344,10 +355,30 @@ export class WritableHostTree extends HostTree implements WritableHostFiles {
     }
   }
 
+  /** A new close-on-exec descriptor writing regular file n (read-write where the host allows), for the Gofer to donate; the caller closes it. */
+  dupWriteFd(n: HostNode): number {
+    const o = this.own(n);
+    const fd = libc.fcntl(this.writeFdOf(o), F_DUPFD_CLOEXEC, 0) as number;
+    const e = libc.errno();
+    this.release(o);
+    if (fd < 0) err(e, 'dup');
+    return fd;
+  }
+
   /** Descriptors held now, the write ones included (tests check the bounds with it). */
   override held(): { path: number; read: number; pinnedRead: number; write: number } {
     return { ...super.held(), write: this.writes.size };
   }
+}
+
+/**
+ * A refused chown. EINVAL means an id the serving process's user namespace
+ * does not map (a rootless Gofer holds only the caller's): the sandbox gets
+ * what an unprivileged chown gets from the host, EPERM.
+ */
+function chownFail(): never {
+  const e = libc.errno();
+  err(e === E.EINVAL ? E.EPERM : e, 'fchownat');
 }
 
 /** /proc/self/fd/N: the file descriptor N holds, reached without any name of it. */

@@ -5,7 +5,8 @@
 // runc to create device nodes in; devfs has them), so they are kept. Binds
 // show a host directory or file: read-only ones through a read-only host tree
 // (files opened O_RDONLY, EROFS for every write), read-write ones through a
-// WritableHostTree, so writes reach the host as with runc.
+// WritableHostTree (in the Sentry, or in the Gofer with --gofer), so writes
+// reach the host as with runc.
 
 import * as path from 'node:path';
 import { HostTree } from '../host/hosttree';
@@ -131,14 +132,19 @@ const treeSource = (m: MountPlan): string => (m.kind === 'file' ? path.dirname(m
 
 /**
  * The trees one Gofer serves for a sandbox, in the order the Sentry names
- * them: tree 0 the root file system, then each read-only bind source once
- * (read-write binds are still written by the Sentry itself until the
- * Gofer's writes land). The runtime of a confined Sentry starts the Gofer
- * with this list, and the Sentry checks it gets the same one.
+ * them: tree 0 the root file system (read-only: its writes stay in the
+ * sandbox's upper layer), then each bind source once per kind (read-only,
+ * or written through to the host). The runtime of a confined Sentry starts
+ * the Gofer with this list, and the Sentry checks it gets the same one.
  */
 export function goferTrees(rootfs: string, mounts: MountPlan[]): GoferTreeSpec[] {
-  const sources = [...new Set(mounts.filter((m) => (m.kind === 'bind' || m.kind === 'file') && m.readonly).map(treeSource))];
-  return [rootfs, ...sources].map((p) => ({ path: p, writable: false }));
+  const trees: GoferTreeSpec[] = [{ path: rootfs, writable: false }];
+  for (const m of mounts) {
+    if (m.kind !== 'bind' && m.kind !== 'file') continue;
+    const t = { path: treeSource(m), writable: !m.readonly };
+    if (!trees.some((o, i) => i > 0 && o.path === t.path && o.writable === t.writable)) trees.push(t);
+  }
+  return trees;
 }
 
 /**
@@ -148,8 +154,7 @@ export function goferTrees(rootfs: string, mounts: MountPlan[]): GoferTreeSpec[]
  * else opened by the Sentry itself.
  */
 export function hostFilesFor(rootfs: string, mounts: MountPlan[], gofer: boolean | GoferHandOff): { rootfs: () => HostTree | GoferClient; forSource: HostFilesOf } {
-  const inProcess: HostFilesOf = (p, readonly) => (readonly ? new HostTree(p) : new WritableHostTree(p));
-  if (gofer === false) return { rootfs: () => new HostTree(rootfs), forSource: inProcess };
+  if (gofer === false) return { rootfs: () => new HostTree(rootfs), forSource: (p, readonly) => (readonly ? new HostTree(p) : new WritableHostTree(p)) };
   const trees = goferTrees(rootfs, mounts);
   if (gofer !== true && JSON.stringify(gofer.trees) !== JSON.stringify(trees)) {
     throw new Error('the Gofer handed over does not serve the trees this sandbox needs');
@@ -158,8 +163,7 @@ export function hostFilesFor(rootfs: string, mounts: MountPlan[], gofer: boolean
   return {
     rootfs: () => conn.tree(0),
     forSource: (p, readonly) => {
-      if (!readonly) return inProcess(p, readonly);
-      const i = trees.findIndex((t, k) => k > 0 && t.path === p && !t.writable);
+      const i = trees.findIndex((t, k) => k > 0 && t.path === p && t.writable === !readonly);
       if (i < 0) throw new Error(`the Gofer does not serve ${p}`);
       return conn.tree(i);
     },

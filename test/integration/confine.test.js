@@ -32,11 +32,19 @@ function comm(pid) {
   }
 }
 
-/** The confined Sentry below a runtime: the node process that unshare forked. */
+function isGofer(pid) {
+  try {
+    return /gofer\/main\.js/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1'));
+  } catch {
+    return false;
+  }
+}
+
+/** The confined Sentry below a runtime: the node process that unshare forked (the Gofer's unshare, with --gofer, forks the Gofer). */
 function sentryOf(runtime) {
   for (const u of children(runtime)) {
     if (comm(u) !== 'unshare') continue;
-    for (const s of children(u)) if (comm(s) === 'node' || comm(s).startsWith('tsvisor')) return s;
+    for (const s of children(u)) if ((comm(s) === 'node' || comm(s).startsWith('tsvisor')) && !isGofer(s)) return s;
   }
   return 0;
 }
@@ -212,7 +220,7 @@ test('exit statuses pass through the confined Sentry', () => {
   assert.match(r.stderr, /^err$/m);
 });
 
-test('rootless: an unprivileged user runs a confined sandbox', (t) => {
+for (const gofer of [[], ['--gofer']]) test(`rootless: an unprivileged user runs a confined sandbox${gofer.length ? ' with the Gofer (in a user namespace of its own)' : ''}`, (t) => {
   if (!h.which('setpriv')) return t.skip('no setpriv');
   // The repository must be readable by nobody for this; skip where it is not.
   try {
@@ -221,7 +229,7 @@ test('rootless: an unprivileged user runs a confined sandbox', (t) => {
     return t.skip('the repository is not readable by nobody');
   }
   const r = childProcess.spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath,
-    ...h.sandboxArgs(['/bin/sh', '-c', 'echo rootless $(cat /etc/hostname)'], { flags: CONFINE })], {
+    ...h.sandboxArgs(['/bin/sh', '-c', 'echo rootless $(cat /etc/hostname)'], { flags: [...CONFINE, ...gofer] })], {
     cwd: '/', env: { ...h.sentryEnv(), HOME: '/' }, encoding: 'utf8', timeout: 120000, killSignal: 'SIGKILL',
   });
   assert.strictEqual(r.status, 0, r.stderr);
@@ -246,9 +254,10 @@ function fileFds(pid) {
   return out;
 }
 
-/** The Gofer the runtime started: its child that is a node process (unshare ran it in place). */
+/** The Gofer the runtime started: the child of its unshare (pid 1 of the Gofer's own PID namespace). */
 function goferOf(runtime) {
-  return children(runtime).find((p) => comm(p) === 'node' || /gofer\/main\.js/.test(fs.readFileSync(`/proc/${p}/cmdline`, 'latin1'))) ?? 0;
+  for (const u of children(runtime)) for (const g of children(u)) if (isGofer(g)) return g;
+  return 0;
 }
 
 test('--confine --gofer: the runtime starts the Gofer; the confined Sentry reads the root and a read-only bind through it, and walks no host tree itself', async (t) => {
@@ -276,7 +285,7 @@ test('--confine --gofer: the runtime starts the Gofer; the confined Sentry reads
     assert.notStrictEqual(g, fs.readlinkSync(`/proc/${sentry}/ns/${ns}`), `the Gofer's ${ns} namespace is not the Sentry's`);
   }
   assert.strictEqual(field(fs.readFileSync(`/proc/${gofer}/status`, 'latin1'), 'Seccomp'), '2');
-  assert.deepStrictEqual(fs.readdirSync(`/proc/${gofer}/root`).sort(), ['0', '1']);
+  assert.deepStrictEqual(fs.readdirSync(`/proc/${gofer}/root`).sort(), ['0', '1', 'proc']);
 });
 
 test('--confine --gofer: the drill steps still fail', async (t) => {

@@ -24,7 +24,10 @@ const { Writer, Reader } = require(path.join(DIST, 'gofer', 'protocol.js'));
 const libc = require(path.join(DIST, 'host', 'libc.js'));
 
 // Op codes (src/gofer/protocol.ts Op, a const enum: not in the compiled module).
-const OP = { ROOT: 1, WALK: 2, STAT: 3, READDIR: 4, READLINK: 5, OPEN: 6, CREATE: 10, MKDIR: 11, UNLINK: 15, RENAME: 16, SETATTR: 17, PWRITE: 18, STATFS: 25 };
+const OP = {
+  ROOT: 1, WALK: 2, STAT: 3, READDIR: 4, READLINK: 5, OPEN: 6, LOOKUP: 7, CREATE: 10, MKDIR: 11, SYMLINK: 12, MKNOD: 13, LINK: 14, UNLINK: 15, RENAME: 16,
+  SETATTR: 17, FSYNC: 19, GETXATTR: 21, SETXATTR: 22, LISTXATTR: 23, REMOVEXATTR: 24, STATFS: 25,
+};
 const EINVAL = 22;
 const ENOID = 77;
 const EROFS = 30;
@@ -64,10 +67,13 @@ function inodesUnder(dir) {
 class Raw {
   constructor(trees) {
     const { fd, pid } = spawnGofer(trees);
-    this.pid = pid;
+    this.outer = pid;
     this.ch = new Channel(fd, 1 << 17);
     const hello = this.recv();
     assert.strictEqual(hello.errno, 0, 'the Gofer says hello');
+    // spawnGofer's pid is unshare's; the Gofer is its one child (pid 1 of its own PID namespace).
+    this.pid = Number(fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim().split(/\s+/)[0]);
+    assert.ok(this.pid > 0, 'the Gofer process is found');
   }
   recv() {
     const { msg, fd } = this.ch.recvWithFd();
@@ -100,7 +106,7 @@ class Raw {
   close() {
     this.ch.close();
     try {
-      process.kill(this.pid, 'SIGKILL');
+      process.kill(this.outer, 'SIGKILL');
     } catch {}
   }
 }
@@ -133,8 +139,10 @@ test('the Gofer is confined: its own mount and network namespaces, only the tree
   for (const ns of ['mnt', 'net']) {
     assert.notStrictEqual(fs.readlinkSync(`/proc/${g.pid}/ns/${ns}`), fs.readlinkSync(`/proc/self/ns/${ns}`), `own ${ns} namespace`);
   }
-  // Its root holds the served tree (at /0) and nothing else of the host.
-  assert.deepStrictEqual(fs.readdirSync(`/proc/${g.pid}/root`), ['0']);
+  // Its root holds the served tree (at /0) and its own /proc (itself alone) and nothing else of the host.
+  assert.deepStrictEqual(fs.readdirSync(`/proc/${g.pid}/root`).sort(), ['0', 'proc']);
+  assert.deepStrictEqual(fs.readdirSync(`/proc/${g.pid}/root/proc`).filter((e) => /^\d+$/.test(e)), ['1']);
+  assert.notStrictEqual(fs.readlinkSync(`/proc/${g.pid}/ns/pid`), fs.readlinkSync('/proc/self/ns/pid'), 'own PID namespace');
   assert.deepStrictEqual(fs.readdirSync(`/proc/${g.pid}/root/0`).sort(), fs.readdirSync(root).sort());
   // Read-only tree: read-only mount in the Gofer, and writes refused.
   assert.throws(() => fs.writeFileSync(`/proc/${g.pid}/root/0/new`, 'x'), /EROFS/);
@@ -393,4 +401,184 @@ test('through the Gofer, a file added on the host is seen at once; a listing the
       }
     });
   });
+});
+
+// Writable trees (read-write binds): the same hostility, now with the calls that change the host.
+
+/** Every path under dir with its type, mode, owner and content or target: what must not change outside the tree. */
+function snapshot(dir) {
+  const out = [];
+  const walk = (p) => {
+    const st = fs.lstatSync(p);
+    let what = '';
+    if (st.isSymbolicLink()) what = fs.readlinkSync(p);
+    else if (st.isFile()) what = fs.readFileSync(p, 'latin1');
+    out.push(`${path.relative(dir, p)} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.nlink} ${what}`);
+    if (st.isDirectory()) for (const e of fs.readdirSync(p).sort()) walk(path.join(p, e));
+  };
+  walk(dir);
+  return out.join('\n');
+}
+
+/** The id and attributes of the last component of a WALK, or null if the walk stopped short. */
+function walkId(g, id, names) {
+  const rep = g.walk(id, names);
+  if (rep.errno !== 0) return null;
+  const found = rep.r.u16();
+  let last = null;
+  for (let k = 0; k < found; k++) last = { id: rep.r.u32(), stat: rep.r.stat() };
+  return found === names.length ? last : null;
+}
+
+const creating = (w, id, name) => w.u32(id).str(name).u32(0o644).i32(-1).i32(-1);
+
+test('a writable tree: hostile write messages get errors, never a change outside the tree, never a device node', (t) => {
+  const { root, out } = buildTree();
+  const other = h.tmpDir('tsvisor-gofer-other-');
+  fs.writeFileSync(path.join(other, 'keep'), 'other tree\n');
+  const before = snapshot(out);
+  const g = new Raw([{ path: root, writable: true }, { path: other, writable: true }]);
+  t.after(() => g.close());
+  const status = fs.readFileSync(`/proc/${g.pid}/status`, 'utf8');
+  // DAC_OVERRIDE, DAC_READ_SEARCH, CHOWN, FOWNER, FSETID: no CAP_MKNOD.
+  assert.strictEqual(BigInt(`0x${/^CapEff:\s*(\S+)/m.exec(status)[1]}`), 0x1fn, status);
+  assert.strictEqual(g.req(OP.ROOT, (w) => w.u32(1)).errno, 0);
+  // Names that are not one component, in every call that takes one.
+  for (const bad of ['..', '.', '', '/', 'a/b', '../x', 'x\0y', '/etc/passwd']) {
+    const what = JSON.stringify(bad);
+    assert.strictEqual(g.req(OP.CREATE, (w) => creating(w, 1, bad)).errno, EINVAL, `create ${what}`);
+    assert.strictEqual(g.req(OP.MKDIR, (w) => creating(w, 1, bad)).errno, EINVAL, `mkdir ${what}`);
+    assert.strictEqual(g.req(OP.SYMLINK, (w) => w.u32(1).str(bad).str(out).i32(-1).i32(-1)).errno, EINVAL, `symlink ${what}`);
+    assert.strictEqual(g.req(OP.UNLINK, (w) => w.u32(1).str(bad).u8(0)).errno, EINVAL, `unlink ${what}`);
+    assert.strictEqual(g.req(OP.RENAME, (w) => w.u32(1).str('top').u32(1).str(bad).u32(0)).errno, EINVAL, `rename to ${what}`);
+    assert.strictEqual(g.req(OP.RENAME, (w) => w.u32(1).str(bad).u32(1).str('x').u32(0)).errno, EINVAL, `rename from ${what}`);
+  }
+  // A symlink to the outside used as a directory: ENOTDIR, nothing made there.
+  const link = walkId(g, 1, ['link-out']);
+  assert.ok(link);
+  for (const op of [OP.CREATE, OP.MKDIR]) assert.strictEqual(g.req(op, (w) => creating(w, link.id, 'planted')).errno, 20);
+  assert.strictEqual(g.req(OP.UNLINK, (w) => w.u32(link.id).str('secret').u8(0)).errno, 20);
+  assert.strictEqual(g.req(OP.RENAME, (w) => w.u32(link.id).str('secret').u32(1).str('stolen').u32(0)).errno, 20);
+  // Changing the symlink's attributes changes the symlink, never its target.
+  g.req(OP.SETATTR, (w) => w.u32(link.id).u8(1 | 2).u32(0o777).i32(1234).i32(1234).u64(0).u8(2).i64(0n).u8(2).i64(0n));
+  assert.strictEqual(g.req(OP.OPEN, (w) => w.u32(link.id).u8(1)).errno, EINVAL, 'a symlink is never opened for writing');
+  // Device nodes: refused by the Gofer itself.
+  for (const type of [0o020000, 0o060000]) {
+    assert.strictEqual(g.req(OP.MKNOD, (w) => w.u32(1).str('dev').u32(type | 0o666).u64(0x0801).i32(-1).i32(-1)).errno, 1);
+  }
+  assert.ok(!fs.existsSync(path.join(root, 'dev')));
+  // Across trees: EXDEV.
+  const top = walkId(g, 1, ['top']);
+  assert.strictEqual(g.req(OP.LINK, (w) => w.u32(top.id).u32(2).str('x')).errno, 18);
+  assert.strictEqual(g.req(OP.RENAME, (w) => w.u32(1).str('top').u32(2).str('x').u32(0)).errno, 18);
+  // A donated write descriptor is of the file asked for, inside the tree.
+  const o = g.req(OP.OPEN, (w) => w.u32(top.id).u8(1));
+  assert.strictEqual(o.errno, 0);
+  fs.writeSync(o.fd, 'written through the donated descriptor\n', 0);
+  fs.closeSync(o.fd);
+  assert.strictEqual(fs.readFileSync(path.join(root, 'top'), 'latin1'), 'written through the donated descriptor\n');
+  assert.notStrictEqual(g.req(OP.OPEN, (w) => w.u32(1).u8(1)).errno, 0, 'a directory is never opened for writing');
+  // The Gofer keeps no file open for writing once a request is done (a host exec would be ETXTBSY).
+  const writable = fs.readdirSync(`/proc/${g.pid}/fd`).filter((fd) => {
+    try {
+      // Files of the trees: /0/..., /1/... in the Gofer's root.
+      if (!/^\/\d+(\/|$)/.test(fs.readlinkSync(`/proc/${g.pid}/fd/${fd}`))) return false;
+      return (parseInt(/^flags:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/${g.pid}/fdinfo/${fd}`, 'latin1'))[1], 8) & 3) !== 0;
+    } catch {
+      return false;
+    }
+  });
+  assert.deepStrictEqual(writable, [], 'the Gofer holds no tree file open for writing');
+
+  // Random write requests with adversarial names and ids.
+  const names = ['a', 'b', 'f1', 'top', 'link-out', 'up', 'abs', '..', '.', '/', 'a\0', '', 'new', 'x'.repeat(255), 'x'.repeat(256)];
+  let seed = 777;
+  const rnd = (n) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const ops = [OP.CREATE, OP.MKDIR, OP.SYMLINK, OP.MKNOD, OP.LINK, OP.UNLINK, OP.RENAME, OP.SETATTR, OP.FSYNC, OP.GETXATTR, OP.SETXATTR,
+    OP.LISTXATTR, OP.REMOVEXATTR, OP.STATFS, OP.OPEN, OP.WALK, OP.READDIR, 18, 20];
+  const inside = () => inodesUnder(root);
+  for (let i = 0; i < 3000; i++) {
+    const op = ops[rnd(ops.length)];
+    const rep = g.req(op, (w) => {
+      w.u32(rnd(4) === 0 ? rnd(2 ** 31) : rnd(60));
+      for (let k = rnd(6); k > 0; k--) {
+        const f = rnd(4);
+        if (f === 0) w.str(names[rnd(names.length)]);
+        else if (f === 1) w.u32(rnd(3) === 0 ? rnd(2 ** 32) : rnd(60));
+        else if (f === 2) w.u8(rnd(256));
+        else w.i32(rnd(3) === 0 ? -1 : rnd(70000));
+      }
+    });
+    if (rep.fd >= 0) checkFd(rep.fd, inside(), `write message ${i}`);
+  }
+  assert.ok(g.alive(), 'the Gofer survived');
+  assert.strictEqual(snapshot(out), before, 'nothing outside the trees changed');
+});
+
+test('a writable tree: a host process swapping a directory for a symlink during writes never makes one land outside', async (t) => {
+  const { root, out } = buildTree();
+  const before = snapshot(out);
+  const g = new Raw([{ path: root, writable: true }]);
+  const swapper = childProcess.spawn(process.execPath, ['-e', SWAPPER, root, out], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let swaps = '';
+  swapper.stdout.on('data', (d) => { swaps += d; });
+  const done = new Promise((resolve) => swapper.on('exit', resolve));
+  t.after(() => {
+    g.close();
+    fs.writeFileSync(path.join(root, 'stop'), '');
+  });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  let wrote = 0;
+  for (let i = 0; i < 1500; i++) {
+    const b = walkId(g, 1, ['a', 'b']);
+    if (!b) continue;
+    const f = `f${i % 50}`;
+    const made = g.req(OP.CREATE, (w) => creating(w, b.id, `n${i}`));
+    if (made.errno === 0) wrote++;
+    g.req(OP.MKDIR, (w) => creating(w, b.id, `d${i}`));
+    g.req(OP.SYMLINK, (w) => w.u32(b.id).str(`s${i}`).str('/etc/passwd').i32(-1).i32(-1));
+    g.req(OP.RENAME, (w) => w.u32(b.id).str(f).u32(b.id).str(`${f}.moved`).u32(0));
+    g.req(OP.RENAME, (w) => w.u32(b.id).str(`${f}.moved`).u32(b.id).str(f).u32(0));
+    const fid = walkId(g, b.id, [f]);
+    if (fid) {
+      g.req(OP.SETATTR, (w) => w.u32(fid.id).u8(1 | 4 | 8 | 16).u32(0o600).i32(-1).i32(-1).u64(3).u8(1).i64(0n).u8(1).i64(0n));
+      const o = g.req(OP.OPEN, (w) => w.u32(fid.id).u8(1));
+      if (o.fd >= 0) {
+        fs.writeSync(o.fd, 'W', 0);
+        fs.closeSync(o.fd);
+      }
+    }
+    for (const n of [`n${i}`, `s${i}`]) g.req(OP.UNLINK, (w) => w.u32(b.id).str(n).u8(0));
+    g.req(OP.UNLINK, (w) => w.u32(b.id).str(`d${i}`).u8(1));
+  }
+  fs.writeFileSync(path.join(root, 'stop'), '');
+  await done;
+  assert.ok(Number(swaps) > 0, `the host swapped (${swaps})`);
+  assert.ok(wrote > 0, 'writes happened inside');
+  assert.ok(g.alive());
+  assert.strictEqual(snapshot(out), before, 'the outside tree is byte for byte the same');
+});
+
+test('read-write binds through the Gofer: test/integration/hostrw.test.js passes with TSVISOR_GOFER=1', { timeout: 900_000 }, () => {
+  const r = childProcess.spawnSync(process.execPath, ['--test', '--test-concurrency=1', path.join(__dirname, 'hostrw.test.js')], {
+    cwd: h.ROOT, env: { ...h.sentryEnv(), TSVISOR_GOFER: '1' }, encoding: 'utf8', timeout: 880_000, killSignal: 'SIGKILL', maxBuffer: 64 << 20,
+  });
+  assert.strictEqual(r.status, 0, r.stdout.split('\n').filter((l) => /^not ok|^# (pass|fail)|Error|expected|actual/.test(l)).join('\n'));
+  assert.match(r.stdout, /^# fail 0$/m);
+});
+
+test('--confine with a read-write bind through the Gofer: chown inside is done by the Gofer on the host', (t) => {
+  const dir = h.tmpDir('tsvisor-gofer-chown-');
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const r = h.runSandbox(['/bin/sh', '-c', 'cd /data && echo x > f && mkdir d && chown 1234:2345 f d && ln -s f l && chown -h 99:98 l && ls -ln f'], {
+    flags: ['--confine', '--gofer', '-v', `${dir}:/data`],
+  });
+  assert.strictEqual(r.status, 0, r.stderr);
+  for (const [name, uid, gid] of [['f', 1234, 2345], ['d', 1234, 2345], ['l', 99, 98]]) {
+    const st = fs.lstatSync(path.join(dir, name));
+    assert.deepStrictEqual([st.uid, st.gid], [uid, gid], name);
+  }
 });
