@@ -28,10 +28,27 @@ const ICMP_HLEN = 8;
 /** The largest ICMP message an IPv4 packet carries. */
 const MAX_ICMP = 65535 - 20;
 
-export class PingSocket extends UdpSocket {
+/** What both kinds of ICMP socket check before they send: flags, shutdown, the destination, the size. */
+abstract class IcmpSocket extends UdpSocket {
   constructor(env: InetEnv, nonblock: number) {
     super(env, AF_INET, nonblock, IPPROTO_ICMP);
   }
+
+  protected icmpDestination(req: SendRequest): Ip {
+    if (req.flags & (MSG_OOB | MSG_MORE)) throw new Errno(E.EOPNOTSUPP);
+    if (this.shut & SEND_SHUTDOWN) throw new Errno(E.EPIPE);
+    if (req.data.length > MAX_ICMP) throw new Errno(E.EMSGSIZE);
+    if (req.addr && req.addr.length > 0) {
+      const sa = parseSockaddr(req.addr, AF_INET);
+      this.checkFamily(sa.ip);
+      return Stack.destination(sa.ip);
+    }
+    if (this.ep.remote === null) throw new Errno(E.EDESTADDRREQ);
+    return this.ep.remote;
+  }
+}
+
+export class PingSocket extends IcmpSocket {
 
   protected override get ports(): PortTable {
     return this.stack.icmpPorts;
@@ -41,19 +58,8 @@ export class PingSocket extends UdpSocket {
   }
 
   override sendmsg(t: FileCtx, req: SendRequest): number {
-    if (req.flags & (MSG_OOB | MSG_MORE)) throw new Errno(E.EOPNOTSUPP);
-    if (this.shut & SEND_SHUTDOWN) throw new Errno(E.EPIPE);
-    let dst: Ip;
-    if (req.addr && req.addr.length > 0) {
-      const sa = parseSockaddr(req.addr, AF_INET);
-      this.checkFamily(sa.ip);
-      dst = Stack.destination(sa.ip);
-    } else {
-      if (this.ep.remote === null) throw new Errno(E.EDESTADDRREQ);
-      dst = this.ep.remote;
-    }
+    const dst = this.icmpDestination(req);
     const len = req.data.length;
-    if (len > MAX_ICMP) throw new Errno(E.EMSGSIZE);
     // Only echo requests, each with its whole header (ping_common_sendmsg).
     if (len < ICMP_HLEN) throw new Errno(E.EINVAL);
     const msg = req.data.slice(0, len);
@@ -79,9 +85,9 @@ export class PingSocket extends UdpSocket {
  * from a connected socket's peer only. Raw sockets of other protocols and
  * IP_HDRINCL are not implemented (EPROTONOSUPPORT, ENOPROTOOPT).
  */
-export class RawIcmpSocket extends UdpSocket {
+export class RawIcmpSocket extends IcmpSocket {
   constructor(env: InetEnv, nonblock: number) {
-    super(env, AF_INET, nonblock, IPPROTO_ICMP);
+    super(env, nonblock);
     this.stack.rawIcmp.add(this.ep);
   }
 
@@ -100,19 +106,8 @@ export class RawIcmpSocket extends UdpSocket {
   }
 
   override sendmsg(t: FileCtx, req: SendRequest): number {
-    if (req.flags & (MSG_OOB | MSG_MORE)) throw new Errno(E.EOPNOTSUPP);
-    if (this.shut & SEND_SHUTDOWN) throw new Errno(E.EPIPE);
-    let dst: Ip;
-    if (req.addr && req.addr.length > 0) {
-      const sa = parseSockaddr(req.addr, AF_INET);
-      this.checkFamily(sa.ip);
-      dst = Stack.destination(sa.ip);
-    } else {
-      if (this.ep.remote === null) throw new Errno(E.EDESTADDRREQ);
-      dst = this.ep.remote;
-    }
+    const dst = this.icmpDestination(req);
     const len = req.data.length;
-    if (len > MAX_ICMP) throw new Errno(E.EMSGSIZE);
     const route = this.stack.route(dst);
     const src = this.bound && !isAny(this.bound) ? this.bound : route.src;
     this.stack.sendRaw(src, dst, IPPROTO_ICMP, req.data.slice(0, len));
