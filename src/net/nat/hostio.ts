@@ -122,6 +122,15 @@ export class HostSock {
 }
 
 /** A sockaddr_in or sockaddr_in6 for an IPv4 (4 bytes) or IPv6 (16 bytes) address. */
+/** Close and forget the flows of map not used since old (ms): the idle sweep of the UDP and ICMP flows. */
+export function closeIdle<K>(map: Map<K, { lastUsed: number; sock: HostSock }>, old: number): void {
+  for (const [k, f] of map) {
+    if (f.lastUsed > old) continue;
+    f.sock.close();
+    map.delete(k);
+  }
+}
+
 export function sockaddr(addr: Buffer, port: number): Buffer {
   if (addr.length === 4) {
     const b = Buffer.alloc(16);

@@ -18,7 +18,7 @@ import { finish } from '../icmp';
 import type { Ip } from '../ip/addr';
 import { count, type IpPacket } from '../ip/ip';
 import type { NetTimer } from '../tcp/host';
-import { HostSock } from './hostio';
+import { closeIdle, HostSock } from './hostio';
 import { GUEST, type Nat } from './nat';
 
 const MAX_ICMP_FLOWS = 64;
@@ -107,12 +107,7 @@ export class IcmpFlows {
 
   private sweep(): void {
     this.armed = false;
-    const old = this.nat.nowMs() - ICMP_IDLE_MS;
-    for (const [k, f] of this.flows) {
-      if (f.lastUsed > old) continue;
-      f.sock.close();
-      this.flows.delete(k);
-    }
+    closeIdle(this.flows, this.nat.nowMs() - ICMP_IDLE_MS);
     if (this.flows.size > 0) this.arm();
   }
 

@@ -15,7 +15,7 @@ import type { Ip } from '../ip/addr';
 import { count, ETH_HLEN, headerRoom, writeHeaders, type IpPacket } from '../ip/ip';
 import type { NetTimer } from '../tcp/host';
 import { UDP_HLEN, writeUdp } from '../udp';
-import { HostSock } from './hostio';
+import { closeIdle, HostSock } from './hostio';
 import { GATEWAY, GUEST, type Nat } from './nat';
 
 /** Flows at once, each a host socket. */
@@ -153,11 +153,7 @@ export class UdpFlows {
   private sweep(): void {
     this.armed = false;
     const old = this.nat.nowMs() - UDP_IDLE_MS;
-    for (const [k, f] of this.out) {
-      if (f.lastUsed > old) continue;
-      f.sock.close();
-      this.out.delete(k);
-    }
+    closeIdle(this.out, old);
     for (const [k, e] of this.inByClient) {
       if (e.lastUsed > old) continue;
       this.inByClient.delete(k);
