@@ -300,19 +300,31 @@ while (!fs.existsSync(dir + '/stop')) {
 process.stdout.write(String(n));
 `;
 
-test('a host process swapping a directory for a symlink during walks never leads the Gofer outside', async (t) => {
-  const { root, out } = buildTree();
-  const inside = inodesUnder(root);
-  const g = new Raw([{ path: root, writable: false }]);
-  const swapper = childProcess.spawn(process.execPath, ['-e', SWAPPER, root, out], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** The SWAPPER running on root (until stop() asks it to end and checks it swapped); g is closed when the test ends. */
+async function startSwapper(t, g, root, out) {
+  const child = childProcess.spawn(process.execPath, ['-e', SWAPPER, root, out], { stdio: ['ignore', 'pipe', 'inherit'] });
   let swaps = '';
-  swapper.stdout.on('data', (d) => { swaps += d; });
-  const done = new Promise((resolve) => swapper.on('exit', resolve));
+  child.stdout.on('data', (d) => { swaps += d; });
+  const done = new Promise((resolve) => child.on('exit', resolve));
   t.after(() => {
     g.close();
     fs.writeFileSync(path.join(root, 'stop'), '');
   });
   await new Promise((resolve) => setTimeout(resolve, 100));
+  return {
+    async stop() {
+      fs.writeFileSync(path.join(root, 'stop'), '');
+      await done;
+      assert.ok(Number(swaps) > 0, `the host swapped (${swaps})`);
+    },
+  };
+}
+
+test('a host process swapping a directory for a symlink during walks never leads the Gofer outside', async (t) => {
+  const { root, out } = buildTree();
+  const inside = inodesUnder(root);
+  const g = new Raw([{ path: root, writable: false }]);
+  const swapper = await startSwapper(t, g, root, out);
   let opened = 0;
   let stopped = 0;
   for (let i = 0; i < 3000; i++) {
@@ -336,9 +348,7 @@ test('a host process swapping a directory for a symlink during walks never leads
       checkFd(o.fd, inside, `walk ${i}`);
     }
   }
-  fs.writeFileSync(path.join(root, 'stop'), '');
-  await done;
-  assert.ok(Number(swaps) > 0, `the host swapped (${swaps})`);
+  await swapper.stop();
   assert.ok(opened > 0 && stopped > 0, `walks saw both states (opened ${opened}, stopped at the symlink ${stopped})`);
   assert.ok(g.alive());
 });
@@ -522,15 +532,7 @@ test('a writable tree: a host process swapping a directory for a symlink during 
   const { root, out } = buildTree();
   const before = snapshot(out);
   const g = new Raw([{ path: root, writable: true }]);
-  const swapper = childProcess.spawn(process.execPath, ['-e', SWAPPER, root, out], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let swaps = '';
-  swapper.stdout.on('data', (d) => { swaps += d; });
-  const done = new Promise((resolve) => swapper.on('exit', resolve));
-  t.after(() => {
-    g.close();
-    fs.writeFileSync(path.join(root, 'stop'), '');
-  });
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  const swapper = await startSwapper(t, g, root, out);
   let wrote = 0;
   for (let i = 0; i < 1500; i++) {
     const b = walkId(g, 1, ['a', 'b']);
@@ -554,9 +556,7 @@ test('a writable tree: a host process swapping a directory for a symlink during 
     for (const n of [`n${i}`, `s${i}`]) g.req(OP.UNLINK, (w) => w.u32(b.id).str(n).u8(0));
     g.req(OP.UNLINK, (w) => w.u32(b.id).str(`d${i}`).u8(1));
   }
-  fs.writeFileSync(path.join(root, 'stop'), '');
-  await done;
-  assert.ok(Number(swaps) > 0, `the host swapped (${swaps})`);
+  await swapper.stop();
   assert.ok(wrote > 0, 'writes happened inside');
   assert.ok(g.alive());
   assert.strictEqual(snapshot(out), before, 'the outside tree is byte for byte the same');
