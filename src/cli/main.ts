@@ -39,6 +39,8 @@ interface GlobalFlags {
   systemdCgroup?: boolean;
   platform?: string;
   network: NetworkMode;
+  /** --confine / --no-confine: the sandbox process's Sentry runs confined, with the Gofer; undefined: $TSVISOR_CONFINE=1. */
+  confine?: boolean;
 }
 
 function version(): string {
@@ -64,6 +66,8 @@ function build(): Command {
     .option('--systemd-cgroup', 'accepted: a cgroupsPath slice:prefix:name is laid out as systemd would, made directly (no D-Bus)')
     .addOption(new Option('--platform <name>', 'how application code runs: ptrace or systrap (default: $TSVISOR_PLATFORM, else ptrace)').choices(['ptrace', 'systrap']))
     .addOption(networkOption())
+    .option('--confine', "containers' Sentries run confined, their host files served by a Gofer (docs/SECURITY.md; default: $TSVISOR_CONFINE=1)")
+    .option('--no-confine', "containers' Sentries run with the runtime's host access")
     .enablePositionalOptions()
     .showHelpAfterError(false)
     .configureOutput({ outputError: (s, write) => write(`tsvisor: ${s.replace(/^error: /, '')}`) });
@@ -76,7 +80,7 @@ function build(): Command {
   });
   const runtime = (): Runtime => {
     const g = globals();
-    return new Runtime(g.root, new RuntimeLog(g.log, g.logFormat, !!g.debug), process.argv[1], g.network);
+    return new Runtime(g.root, new RuntimeLog(g.log, g.logFormat, !!g.debug), process.argv[1], g.network, g.confine ?? process.env.TSVISOR_CONFINE === '1');
   };
   /** Run a command's body; a RuntimeError is its one-line failure. */
   const act = (fn: (rt: Runtime) => Promise<void> | void) => async (): Promise<void> => {
@@ -253,9 +257,9 @@ function build(): Command {
 
   program.command('sandbox-init', { hidden: true }).argument('<id>')
     .requiredOption('--bundle <dir>').requiredOption('--state-dir <dir>').addOption(new Option('--terminal <kind>').choices(['console', 'caller']))
-    .addOption(networkOption()).option('--cgroup <json>')
-    .action((_id: string, f: { bundle: string; stateDir: string; terminal?: 'console' | 'caller'; network: NetworkMode; cgroup?: string }) =>
-      sandboxInit(f.bundle, f.stateDir, f.terminal ?? null, f.network, f.cgroup ? (JSON.parse(f.cgroup) as CgroupRecord) : null));
+    .addOption(networkOption()).option('--cgroup <json>').option('--confine')
+    .action((id: string, f: { bundle: string; stateDir: string; terminal?: 'console' | 'caller'; network: NetworkMode; cgroup?: string; confine?: boolean }) =>
+      sandboxInit(id, f.bundle, f.stateDir, f.terminal ?? null, f.network, f.cgroup ? (JSON.parse(f.cgroup) as CgroupRecord) : null, !!f.confine));
 
   return program;
 }

@@ -45,7 +45,8 @@ export interface CreateFlags {
 export class Runtime {
   readonly state: StateDir;
 
-  constructor(root: string, readonly log: RuntimeLog, private readonly bin: string, private readonly network: NetworkMode = 'sandbox') {
+  /** confine: the sandbox process runs its Sentry confined, with a Gofer (cli/sandbox_confined.ts). */
+  constructor(root: string, readonly log: RuntimeLog, private readonly bin: string, private readonly network: NetworkMode = 'sandbox', private readonly confine = false) {
     this.state = new StateDir(path.resolve(root));
   }
 
@@ -105,7 +106,7 @@ export class Runtime {
         sendFd(f.consoleSocket, tty.master, '/dev/ptmx');
         fs.closeSync(tty.master);
       }
-      child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id), plan.netns, tty?.slave ?? null, plan.terminal && foreground, this.network, cg.rec);
+      child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id), plan.netns, tty?.slave ?? null, plan.terminal && foreground, this.network, cg.rec, this.confine);
       const pid = child.pid ?? 0;
       this.log.debug(`${id}: sandbox process ${pid} ready (${since()})`);
       const st = procStat(pid);

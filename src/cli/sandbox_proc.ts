@@ -21,13 +21,17 @@ import { NEW_NETNS } from '../oci/plan';
 import type { NetworkMode } from '../kernel/netinfo';
 import type { CgroupRecord } from '../oci/resources';
 import { HostCgroup } from './cgroups';
+import { ConfinedStart } from '../sandbox/confine';
+import { goferTrees } from '../sandbox/container';
+import { captureHostInfo } from '../host/hostinfo';
+import { CONFINED_READY_FD, RuntimeRequests, superviseConfined } from './sandbox_confined';
 
 const READY_FD = 3;
 
-function tellCreate(msg: { ok: true } | { ok: false; error: string }): void {
+function tellCreate(msg: { ok: true } | { ok: false; error: string }, fd = READY_FD): void {
   try {
-    fs.writeSync(READY_FD, JSON.stringify(msg) + '\n');
-    fs.closeSync(READY_FD);
+    fs.writeSync(fd, JSON.stringify(msg) + '\n');
+    fs.closeSync(fd);
   } catch {
     // create is gone: it cleans up after itself, and the process ends below or at start
   }
@@ -104,10 +108,41 @@ export function forwardTerminalSignals(rt: Runtime, id: string): void {
  */
 export type TerminalKind = 'console' | 'caller' | null;
 
-export async function sandboxInit(bundle: string, stateDir: string, terminal: TerminalKind, network: NetworkMode, cgroup: CgroupRecord | null): Promise<void> {
-  // First of all: every host process of the sandbox (the stubs are forked later) is in the container's cgroup.
+/**
+ * The sandbox process. confine: the Sentry runs confined below it
+ * (sandbox_confined.ts): this function runs twice, first as the runtime
+ * outside (which starts the Gofer and the Sentry), then as that Sentry.
+ */
+export async function sandboxInit(id: string, bundle: string, stateDir: string, terminal: TerminalKind, network: NetworkMode, cgroup: CgroupRecord | null, confine: boolean): Promise<void> {
+  const confined = confine ? ConfinedStart.fromEnv() : null;
+  const requests = confined ? new RuntimeRequests(confined) : null;
+  const readyFd = confined ? CONFINED_READY_FD : READY_FD;
+  // First of all: every host process of the sandbox (the stubs are forked later) is in the container's cgroup (a confined Sentry is born in it).
   const cg = cgroup ? HostCgroup.of(cgroup) : null;
-  cg?.join(0);
+  if (!confined) cg?.join(0);
+  const planOf = (): ReturnType<typeof readBundle> => {
+    const plan = readBundle(bundle);
+    plan.mounts = plan.mounts.flatMap((m) => (m.kind !== 'cgroup' ? [m] : cg ? cg.viewMounts(m) : []));
+    return plan;
+  };
+  if (confine && !confined) {
+    try {
+      const plan = planOf();
+      if (terminal === 'console') takeTerminal();
+      if (plan.oomScoreAdj !== null) fs.writeFileSync('/proc/self/oom_score_adj', String(plan.oomScoreAdj));
+      superviseConfined(plan, id, cg, READY_FD, { clientStdio, exitAs: (st) => exitAs(st, stateDir), tellCreate });
+    } catch (e) {
+      tellCreate({ ok: false, error: (e as Error).message });
+      process.exit(1);
+    }
+    return;
+  }
+  /** The container ended with wait status st: end as it did (a confined Sentry tells its runtime, which does). */
+  const finish = (st: number): never => {
+    if (!requests) exitAs(st, stateDir);
+    requests.status(st);
+    process.exit(0);
+  };
   // Loaded here: the runtime's other commands (which import this file) need no kernel.
   const [{ Sandbox }, { describeErrno }] = await Promise.all([import('../sandbox/sandbox'), import('./do')]);
   let sb: Sandbox;
@@ -121,7 +156,7 @@ export async function sandboxInit(bundle: string, stateDir: string, terminal: Te
       setImmediate(() => {
         sb.run().then(async (st) => {
           await cg?.settled();
-          exitAs(st, stateDir);
+          finish(st);
         }, (e: Error) => {
           process.stderr.write(`tsvisor: the sandbox failed: ${e.message}\n`);
           process.exit(125);
@@ -132,7 +167,9 @@ export async function sandboxInit(bundle: string, stateDir: string, terminal: Te
     if (req.op === 'exec') {
       if (!started) return { ok: false, error: 'the container is not running' };
       try {
-        const { pid, exited } = sb.exec({ ...req, stdio: clientStdio(req.client) });
+        const stdio = requests ? requests.execStdio(req.client) : clientStdio(req.client);
+        // Opened for this exec (through /proc): descriptions of their own.
+        const { pid, exited } = sb.exec({ ...req, stdio, ownDescriptions: true });
         execs.set(req.client, pid);
         const status = await exited;
         execs.delete(req.client);
@@ -161,20 +198,24 @@ export async function sandboxInit(bundle: string, stateDir: string, terminal: Te
     else {
       // Nothing runs yet: a signal whose default is to end the process ends the container.
       const act = defaultAction(req.signal);
-      if (req.signal === 9 || act === 'term' || act === 'core') setImmediate(() => exitAs(req.signal, stateDir));
+      if (req.signal === 9 || act === 'term' || act === 'core') setImmediate(() => finish(req.signal));
     }
     return { ok: true };
   };
   let argv0 = '';
   try {
-    const plan = readBundle(bundle);
-    plan.mounts = plan.mounts.flatMap((m) => (m.kind !== 'cgroup' ? [m] : cg ? cg.viewMounts(m) : []));
+    const plan = planOf();
     argv0 = plan.argv[0];
-    if (terminal === 'console') takeTerminal();
+    // Done by the runtime above a confined Sentry (inherited).
+    if (terminal === 'console' && !confined) takeTerminal();
     // The host's OOM killer weighs the Sentry (and the stubs it forks) as the spec asks.
-    if (plan.oomScoreAdj !== null) fs.writeFileSync('/proc/self/oom_score_adj', String(plan.oomScoreAdj));
-    sb = new Sandbox({ ...sandboxOptions(plan), terminal: terminal !== null, network });
-    if (cg) sb.kernel.onOomKill = () => cg.raiseOom();
+    if (plan.oomScoreAdj !== null && !confined) fs.writeFileSync('/proc/self/oom_score_adj', String(plan.oomScoreAdj));
+    sb = new Sandbox({
+      ...sandboxOptions(plan), terminal: terminal !== null, network,
+      // A confined Sentry: its files from the Gofer its runtime started; its own bounding set is empty (the sandbox's root gets the caller's).
+      ...(confined ? { gofer: confined.gofer ?? false, hostInfo: { ...captureHostInfo(), capBounding: confined.callerCapBounding } } : {}),
+    });
+    if (cg) sb.kernel.onOomKill = () => (requests ? requests.raiseOom() : cg.raiseOom());
     try {
       sb.load();
     } catch (e) {
@@ -186,19 +227,27 @@ export async function sandboxInit(bundle: string, stateDir: string, terminal: Te
       throw e;
     }
     await ControlServer.listen(stateDir, handle, () => sb.kernel.requestNodeTurn());
+    if (confined) {
+      // The control socket is bound (a host path): the host can go. Host files are changed by the Gofer only.
+      const hostWrites = confined.gofer === null && goferTrees(plan.rootfs, plan.mounts).some((t) => t.writable);
+      confined.enter(network === 'none' ? 'none' : 'inet', hostWrites, true);
+    }
   } catch (e) {
     const msg = e instanceof Errno ? describeErrno(e.errno) : (e as Error).message;
-    tellCreate({ ok: false, error: msg });
+    tellCreate({ ok: false, error: msg }, readyFd);
     process.exit(1);
   }
-  tellCreate({ ok: true });
+  tellCreate({ ok: true }, readyFd);
 }
 
 /** Start the sandbox process for a container and wait until it is ready; rejects with its reason if it is not. */
-export function spawnSandbox(bin: string, id: string, bundle: string, stateDir: string, netns: string | null, tty: number | null, callerTerminal: boolean, network: NetworkMode, cgroup: CgroupRecord | null): Promise<ChildProcess> {
+export function spawnSandbox(
+  bin: string, id: string, bundle: string, stateDir: string, netns: string | null, tty: number | null, callerTerminal: boolean, network: NetworkMode, cgroup: CgroupRecord | null,
+  confine: boolean,
+): Promise<ChildProcess> {
   const kind = tty !== null ? 'console' : callerTerminal ? 'caller' : null;
   const args = [bin, 'sandbox-init', '--bundle', bundle, '--state-dir', stateDir, ...(kind ? ['--terminal', kind] : []), '--network', network,
-    ...(cgroup ? ['--cgroup', JSON.stringify(cgroup)] : []), id];
+    ...(cgroup ? ['--cgroup', JSON.stringify(cgroup)] : []), ...(confine ? ['--confine'] : []), id];
   // The network namespace the spec names is joined before Node starts: setns
   // moves only the calling thread, and Node has threads from its start.
   // nsenter execs Node in its place, so the pid stays the container's.
@@ -222,16 +271,23 @@ export function spawnSandbox(bin: string, id: string, bundle: string, stateDir: 
     const pipe = child.stdio[READY_FD] as Readable | null;
     if (!pipe) return done('no start-up pipe to the sandbox process');
     pipe.setEncoding('utf8');
-    pipe.on('data', (c: string) => (text += c));
-    pipe.on('end', () => {
+    // One line, read as soon as it is whole: a confined Sentry's copy of the pipe is also held by its unshare, so no end comes.
+    const line = (): void => {
+      const nl = text.indexOf('\n');
       let msg: { ok: boolean; error?: string };
       try {
-        msg = JSON.parse(text) as { ok: boolean; error?: string };
+        msg = JSON.parse(nl >= 0 ? text.slice(0, nl) : text) as { ok: boolean; error?: string };
       } catch {
         return;
       }
+      pipe.destroy();
       done(msg.ok ? null : msg.error ?? 'the sandbox failed to start');
+    };
+    pipe.on('data', (c: string) => {
+      text += c;
+      if (text.includes('\n')) line();
     });
+    pipe.on('end', line);
     pipe.on('error', () => undefined);
     child.on('error', (e) => done(`cannot start the sandbox process: ${e.message}`));
     // 'close' comes after the pipe's end: an error the process wrote is reported, not just its exit.

@@ -9,6 +9,7 @@ import { HostError, type HostStat } from './hostfs';
 import * as libc from './libc';
 
 const F_GETFL = 3;
+const F_SETFL = 4;
 const O_NONBLOCK = 0o4000, O_NOCTTY = 0o400, O_CLOEXEC = 0o2000000;
 
 function ret(v: number | bigint): number {
@@ -112,6 +113,21 @@ export function fstat(fd: number): HostStat {
  * else or cannot be reopened. Opening /proc/self/fd/N reaches the object
  * itself, not the caller's description, whose flags stay untouched.
  */
+/**
+ * Make fd (a description nobody else uses, opened for the sandbox)
+ * non-blocking in place if it is a pipe, FIFO or terminal: what
+ * reopenNonBlocking gives, without an open (a confined Sentry opens
+ * nothing for writing).
+ */
+export function setNonBlocking(fd: number, flags: number): void {
+  try {
+    const st = fs.fstatSync(fd);
+    if (st.isFIFO() || st.isCharacterDevice()) libc.fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  } catch {
+    // not open: the sandbox's reads fail as they would
+  }
+}
+
 export function reopenNonBlocking(fd: number, flags: number): number | null {
   try {
     const st = fs.fstatSync(fd);

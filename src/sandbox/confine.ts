@@ -68,9 +68,10 @@ export class ConfinedStart {
    * Give up the host (see the file's comment). Throws if any step fails: a
    * Sentry never runs half-confined. hostWrites: the Sentry changes host
    * files itself (read-write binds without the Gofer); else its filter lets
-   * it open for reading only and change no file by name.
+   * it open for reading only and change no file by name. keepSocket: the
+   * runtime's socket stays open for tell().
    */
-  enter(net: ConfineNet, hostWrites: boolean): void {
+  enter(net: ConfineNet, hostWrites: boolean, keepSocket = false): void {
     fs.writeSync(this.fd, 'pivot\n');
     const reply = readLine(this.fd);
     if (reply !== 'ok') throw new Error(`confinement: ${reply}`);
@@ -86,6 +87,11 @@ export class ConfinedStart {
     if (rc > 0) throw new Error(`confinement: thread ${rc} could not take the seccomp filter`);
     if (rc < 0) throw new Error(`confinement: seccomp: errno ${libc.errno()}`);
     fs.writeSync(this.fd, 'confined\n');
-    fs.closeSync(this.fd);
+    if (!keepSocket) fs.closeSync(this.fd);
+  }
+
+  /** A line to the runtime after confinement (enter with keepSocket): a request it serves or the container's status. */
+  tell(line: string): void {
+    fs.writeSync(this.fd, line + '\n');
   }
 }

@@ -61,7 +61,16 @@ export interface ConfineOptions {
    * on as the Sentry's only way to host files, and closed here.
    */
   gofer: GoferHandOff | null;
+  /** More descriptors for the Sentry, as its fds 5, 6, ... (the OCI sandbox process's start-up pipe and requests channel); closed here. */
+  extraFds?: number[];
+  /** A line the Sentry sent after its confinement (it keeps its socket only when it has requests to make: sandbox_proc.ts). */
+  onLine?: (line: string) => void;
+  /** Instead of exiting as the Sentry did: called once it ended and its socket was read to the end. */
+  onExit?: (code: number | null, sig: NodeJS.Signals | null) => void;
 }
+
+/** Where the Sentry finds opts.extraFds[0]. */
+export const FIRST_EXTRA_FD = 5;
 
 function capSet(name: string): string | null {
   const m = new RegExp(`^${name}:\\s*([0-9a-f]+)$`, 'm').exec(fs.readFileSync('/proc/self/status', 'latin1'));
@@ -108,11 +117,13 @@ export function runConfined(nodeArgs: string[], opts: ConfineOptions, forward: N
   if (bnd !== null) env[CALLER_CAPBND_ENV] = bnd;
   if (opts.gofer) env[CONFINE_GOFER_ENV] = encodeHandOff({ fd: GOFER_FD, trees: opts.gofer.trees });
   const unshare = ['unshare', '--user', '--mount', '--pid', '--fork', '--kill-child=SIGKILL', '--ipc', '--uts', '--mount-proc', ...(opts.newNetns ? ['--net'] : [])];
+  const extra = opts.extraFds ?? [];
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...unshare, '--', '/bin/sh', '-c', START, 'tsvisor-sentry', process.execPath, ...nodeArgs], {
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe', ...(opts.gofer ? [opts.gofer.fd] : [])], env,
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe', opts.gofer ? opts.gofer.fd : 'ignore', ...extra], env,
   });
   // The Sentry has its copy: the Gofer ends when the Sentry's closes.
   if (opts.gofer) libc.close(opts.gofer.fd);
+  for (const fd of extra) libc.close(fd);
   let sentry = 0;
   let confined = false;
   const sock = child.stdio[SENTRY_FD] as Socket;
@@ -145,6 +156,8 @@ export function runConfined(nodeArgs: string[], opts: ConfineOptions, forward: N
         });
       } else if (line === 'confined') {
         confined = true;
+      } else if (confined) {
+        opts.onLine?.(line);
       }
     }
   });
@@ -167,7 +180,28 @@ export function runConfined(nodeArgs: string[], opts: ConfineOptions, forward: N
     process.stderr.write(`tsvisor: cannot start the confined Sentry (util-linux's setpriv and unshare are needed; --no-confine runs without): ${e.message}\n`);
     process.exit(125);
   });
+  let ended = false;
+  sock.on('close', () => (ended = true));
   child.on('exit', (code, sig) => {
+    if (opts.onExit) {
+      let called = false;
+      const cb = opts.onExit;
+      const onExit = (c: number | null, sg: NodeJS.Signals | null): void => {
+        if (!called) cb(c, sg);
+        called = true;
+      };
+      if (sig === 'SIGSYS') process.stderr.write(`tsvisor: the Sentry was killed by its seccomp filter: it made a host system call outside its allowlist; the kernel log names it (dmesg: type=1326 ... syscall=N)\n`);
+      // Its last lines (the container's status) may still be on their way.
+      if (ended) onExit(code, sig);
+      else {
+        const t = setTimeout(() => onExit(code, sig), 1000);
+        sock.once('close', () => {
+          clearTimeout(t);
+          onExit(code, sig);
+        });
+      }
+      return;
+    }
     if (sig === 'SIGSYS') {
       process.stderr.write(`tsvisor: the Sentry was killed by its seccomp filter: it made a host system call outside its allowlist${confined ? '' : ' (during start-up)'}; the kernel log names it (dmesg: type=1326 ... syscall=N)\n`);
       process.exit(128 + SIGSYS);

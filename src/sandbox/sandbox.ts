@@ -108,6 +108,8 @@ export interface ExecProcess {
    * and whatever inherited them end).
    */
   stdio: [number, number, number];
+  /** Each stdio fd is an open file description of its own (opened for this process): made non-blocking in place, not reopened. */
+  ownDescriptions?: boolean;
 }
 
 export interface SandboxOptions {
@@ -347,7 +349,7 @@ export class Sandbox {
     // The fds are the sandbox's from here: each is closed when the last
     // sandbox file using it is released, so an exec leaves no host fd behind.
     p.stdio.forEach((hostFd, i) => {
-      const f = donateHostFd(hostFd, this.hostStdio, true);
+      const f = donateHostFd(hostFd, this.hostStdio, true, p.ownDescriptions);
       if (f) fdTable.installAt(i, f);
     });
     try {

@@ -379,11 +379,17 @@ export function makeHostFdFile(hostFd: number, flags: number, stdio: HostStdio, 
  * caller's own description (O_NONBLOCK is shared by every dup of it).
  * Regular files never block; sockets cannot be reopened: those stay as given.
  * take: the host fd becomes the sandbox's, closed when its description is
- * released (an exec's stdio, which nobody else closes).
+ * released (an exec's stdio, which nobody else closes); ownDescription
+ * (with take): nobody else uses its description either.
  */
-export function donateHostFd(hostFd: number, stdio: HostStdio, take = false): HostFdFile | null {
+export function donateHostFd(hostFd: number, stdio: HostStdio, take = false, ownDescription = false): HostFdFile | null {
   const fl = hfd.statusFlags(hostFd);
   if (fl < 0) return null;
+  if (take && ownDescription) {
+    // Opened for the sandbox already (an exec's stdio): its flags are the sandbox's to change.
+    hfd.setNonBlocking(hostFd, fl);
+    return new HostFdFile(hostFd, fl, stdio, true);
+  }
   const own = hfd.reopenNonBlocking(hostFd, fl);
   if (own === null) return new HostFdFile(hostFd, fl, stdio, take);
   // take: the given fd is the sandbox's; its private reopening replaces it.

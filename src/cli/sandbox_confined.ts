@@ -1,0 +1,128 @@
+// The OCI sandbox process with a confined Sentry (`tsvisor --confine create`
+// or `run`, or TSVISOR_CONFINE=1; docs/SECURITY.md). The process create
+// starts stays outside: it joins the container's cgroup, takes the console,
+// starts the Gofer and the Sentry (sandbox/confine_runtime.ts, as `do
+// --confine --gofer` does) and serves the few requests a confined Sentry
+// cannot serve itself, each checked here: an exec client's stdio (opened
+// through the host's /proc, which the Sentry cannot see; sent back with
+// SCM_RIGHTS), the host's OOM record (a process it cannot start), and the
+// container's status (written to the state directory it cannot reach).
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { Channel, seqpacketPair } from '../gofer/channel';
+import { spawnGofer } from '../gofer/start';
+import { runConfined, FIRST_EXTRA_FD } from '../sandbox/confine_runtime';
+import type { ConfinedStart } from '../sandbox/confine';
+import { goferTrees } from '../sandbox/container';
+import type { ContainerPlan } from '../oci/plan';
+import type { HostCgroup } from './cgroups';
+
+/** The confined Sentry's descriptors after the Gofer's (confine_runtime.ts): create's start-up pipe, and the channel exec stdio comes on. */
+export const CONFINED_READY_FD = FIRST_EXTRA_FD;
+const CONFINED_STDIO_FD = FIRST_EXTRA_FD + 1;
+
+/** What the sandbox process does either way (sandbox_proc.ts). */
+export interface SandboxProcessHost {
+  clientStdio(client: number): [number, number, number];
+  exitAs(status: number): never;
+  tellCreate(msg: { ok: true } | { ok: false; error: string }): void;
+}
+
+/** Signals the runtime passes on to the Sentry (those sandbox-init takes for the container). */
+const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGWINCH', 'SIGTSTP', 'SIGCONT'];
+
+/**
+ * Whether host process pid is a `tsvisor exec` (or its `exec-wait`) of
+ * container id: the only processes whose stdio this process opens for the
+ * Sentry. A compromised Sentry names any pid it likes; without this check it
+ * could have the descriptors of any host process's fds 0-2 (a root shell's
+ * terminal, a daemon's log) opened for it.
+ */
+export function isExecClient(pid: number, id: string): boolean {
+  let argv: string[];
+  let exe: string;
+  try {
+    argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
+    exe = fs.readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return false;
+  }
+  if (exe !== fs.realpathSync(process.execPath)) return false;
+  const cmd = argv.findIndex((a) => a === 'exec' || a === 'exec-wait');
+  return cmd > 0 && argv.slice(cmd + 1).includes(id);
+}
+
+/** The runtime's side: start the Gofer and the confined Sentry (this command again, below), serve its requests, end as the container did. */
+export function superviseConfined(plan: ContainerPlan, id: string, cg: HostCgroup | null, readyFd: number, host: SandboxProcessHost): void {
+  const trees = goferTrees(plan.rootfs, plan.mounts);
+  const [mine, theirs] = seqpacketPair();
+  const stdioOut = new Channel(mine, 16);
+  let gofer;
+  try {
+    gofer = spawnGofer(trees);
+  } catch (e) {
+    host.tellCreate({ ok: false, error: `cannot start the Gofer: ${(e as Error).message}` });
+    process.exit(1);
+  }
+  let status: number | null = null;
+  const onLine = (line: string): void => {
+    const [word, arg] = line.split(' ');
+    if (word === 'stdio') {
+      const client = Number(arg);
+      // Refused: /dev/null for all three (the exec runs with nothing), and the attempt is logged.
+      const ok = /^\d+$/.test(arg ?? '') && isExecClient(client, id);
+      if (!ok) process.stderr.write(`tsvisor: the Sentry asked for the stdio of host process ${JSON.stringify(arg)}, which is not an exec of ${id}: refused\n`);
+      const fds = ok ? host.clientStdio(client) : [0, 1, 2].map(() => fs.openSync('/dev/null', 'r+'));
+      fds.forEach((fd, i) => {
+        try {
+          stdioOut.sendWithFd(Buffer.from([i]), fd);
+        } finally {
+          fs.closeSync(fd);
+        }
+      });
+    } else if (word === 'oom') {
+      cg?.raiseOom();
+    } else if (word === 'status' && /^\d+$/.test(arg ?? '')) {
+      status = Number(arg) & 0xffff;
+    }
+  };
+  const onExit = (code: number | null, sig: NodeJS.Signals | null): void => {
+    void (cg?.settled() ?? Promise.resolve()).then(() => {
+      if (status !== null) host.exitAs(status);
+      // Ended without a status: killed (the container dies of the same signal), or its start-up failed (create has its reason).
+      if (sig) host.exitAs(os.constants.signals[sig]);
+      process.exit(code ?? 125);
+    });
+  };
+  runConfined(process.argv.slice(1), { newNetns: false, nofileEnv: null, gofer: { fd: gofer.fd, trees }, extraFds: [readyFd, theirs], onLine, onExit }, FORWARDED);
+}
+
+/** The confined Sentry's requests to the runtime above (superviseConfined). */
+export class RuntimeRequests {
+  private readonly stdioIn = new Channel(CONFINED_STDIO_FD, 16);
+
+  constructor(private readonly confined: ConfinedStart) {}
+
+  /** An exec client's stdio (blocking: a few milliseconds). */
+  execStdio(client: number): [number, number, number] {
+    this.confined.tell(`stdio ${client}`);
+    const out: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { fd } = this.stdioIn.recvWithFd();
+      if (fd < 0) throw new Error('the runtime sent no descriptor');
+      out.push(fd);
+    }
+    return [out[0], out[1], out[2]];
+  }
+
+  /** The host's record of an OOM kill in the container (cgroups.ts's raiseOom). */
+  raiseOom(): void {
+    this.confined.tell('oom');
+  }
+
+  /** The container's wait status, for the runtime to end with. */
+  status(st: number): void {
+    this.confined.tell(`status ${st}`);
+  }
+}

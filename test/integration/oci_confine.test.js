@@ -1,0 +1,196 @@
+'use strict';
+// oci_confine: `tsvisor --confine create/run` (or TSVISOR_CONFINE=1): the
+// container's sandbox process stays outside and runs the Sentry confined,
+// its host files served by a Gofer, as `do --confine --gofer` does
+// (cli/sandbox_confined.ts, docs/SECURITY.md). Read from the host's side:
+// the Sentry's status, namespaces, root and descriptors; exec's stdio, its
+// status and the container's, a read-write bind written through the Gofer;
+// and the one check the runtime makes for the Sentry (whose stdio it opens).
+
+const assert = require('node:assert');
+const childProcess = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { test, after } = require('node:test');
+const h = require('../lib/harness');
+
+const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'true', 'ls', 'id'];
+const bundles = [];
+after(() => {
+  for (const dir of bundles) {
+    for (const id of tsv(dir, ['list', '-q']).stdout.split('\n').filter(Boolean)) tsv(dir, ['delete', '--force', id]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function makeBundle(args, edit = () => {}) {
+  const dir = h.tmpDir('tsvisor-oci-confine-');
+  bundles.push(dir);
+  const rootfs = path.join(dir, 'rootfs');
+  fs.mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
+  fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin', 'busybox'));
+  fs.chmodSync(path.join(rootfs, 'bin', 'busybox'), 0o755);
+  for (const a of APPLETS) fs.symlinkSync('busybox', path.join(rootfs, 'bin', a));
+  fs.mkdirSync(path.join(rootfs, 'data'));
+  fs.writeFileSync(path.join(rootfs, 'marker'), 'the bundle\'s root\n');
+  assert.strictEqual(tsv(dir, ['spec', '--bundle', dir]).status, 0);
+  const spec = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  spec.process.terminal = false;
+  spec.process.args = args;
+  edit(spec);
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
+  return dir;
+}
+
+/** tsvisor --root DIR/root --confine ARGS; stdout and stderr through files (the sandbox process inherits them); stdin from the file opts.input (a socket, node's own pipes, cannot be reopened through /proc). */
+function tsv(dir, args, opts = {}) {
+  const out = path.join(dir, `out-${process.hrtime.bigint()}`);
+  const fd1 = fs.openSync(out + '.1', 'w');
+  const fd2 = fs.openSync(out + '.2', 'w');
+  let fd0 = 'ignore';
+  if (opts.input !== undefined) {
+    fs.writeFileSync(out + '.0', opts.input);
+    fd0 = fs.openSync(out + '.0', 'r');
+  }
+  const r = childProcess.spawnSync(process.execPath, [h.TSVISOR, '--root', path.join(dir, 'root'), '--confine', ...args], {
+    cwd: dir, env: h.sentryEnv(), stdio: [fd0, fd1, fd2], timeout: 60_000, killSignal: 'SIGKILL',
+  });
+  for (const fd of [fd0, fd1, fd2]) if (typeof fd === 'number') fs.closeSync(fd);
+  return { status: r.status, signal: r.signal, stdout: fs.readFileSync(out + '.1', 'utf8'), stderr: fs.readFileSync(out + '.2', 'utf8') };
+}
+
+function ok(r, what) {
+  assert.strictEqual(r.status, 0, `${what}: status ${r.status} ${r.signal ?? ''}\n${r.stderr}`);
+  return r;
+}
+
+function children(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function cmdline(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
+  } catch {
+    return [];
+  }
+}
+
+/** The Sentry and the Gofer below a sandbox process: the children of its two unshares. */
+function below(sandboxPid) {
+  let sentry = 0;
+  let gofer = 0;
+  for (const u of children(sandboxPid)) {
+    for (const p of children(u)) {
+      const argv = cmdline(p);
+      if (argv.some((a) => /gofer\/main\.js$/.test(a))) gofer = p;
+      else if (argv.includes('sandbox-init')) sentry = p;
+    }
+  }
+  return { sentry, gofer };
+}
+
+function field(status, name) {
+  const m = new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status);
+  return m ? m[1].trim() : null;
+}
+
+test('--confine run: the container runs in a confined Sentry, its files from the Gofer; output and exit status pass through', () => {
+  const dir = makeBundle(['sh', '-c', 'cat /marker; ls /data; echo err >&2; exit 3']);
+  const r = tsv(dir, ['run', '--bundle', dir, 'r1']);
+  assert.strictEqual(r.status, 3, r.stderr);
+  assert.strictEqual(r.stdout, 'the bundle\'s root\n');
+  assert.strictEqual(r.stderr, 'err\n');
+});
+
+test('--confine create/start: the Sentry below the sandbox process has no capability, a seccomp filter, its own namespaces, an empty root, no writable host file', async () => {
+  const dir = makeBundle(['sleep', '60']);
+  ok(tsv(dir, ['create', '--bundle', dir, 'c1']), 'create');
+  ok(tsv(dir, ['start', 'c1']), 'start');
+  const pid = JSON.parse(ok(tsv(dir, ['state', 'c1']), 'state').stdout).pid;
+  let found = { sentry: 0, gofer: 0 };
+  for (let i = 0; i < 100 && !(found.sentry && found.gofer); i++) {
+    found = below(pid);
+    if (!found.sentry || !found.gofer) await new Promise((r) => setTimeout(r, 50));
+  }
+  const { sentry, gofer } = found;
+  assert.ok(sentry && gofer, 'the Sentry and the Gofer run below the sandbox process');
+  for (const tid of fs.readdirSync(`/proc/${sentry}/task`)) {
+    const s = fs.readFileSync(`/proc/${sentry}/task/${tid}/status`, 'latin1');
+    for (const set of ['CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) assert.strictEqual(BigInt(`0x${field(s, set)}`), 0n, `thread ${tid} ${set}`);
+    assert.strictEqual(field(s, 'Seccomp'), '2', `thread ${tid} is under the filter`);
+    assert.strictEqual(field(s, 'NoNewPrivs'), '1');
+  }
+  for (const ns of ['user', 'mnt', 'pid', 'ipc', 'uts']) assert.notStrictEqual(fs.readlinkSync(`/proc/${sentry}/ns/${ns}`), fs.readlinkSync(`/proc/${pid}/ns/${ns}`), ns);
+  assert.deepStrictEqual(fs.readdirSync(`/proc/${sentry}/root`), ['proc']);
+  // Beyond its stdio: no O_PATH descriptor (no tree to walk) and nothing open for writing but sockets, pipes and the memory file.
+  const bad = [];
+  for (const fd of fs.readdirSync(`/proc/${sentry}/fd`)) {
+    if (Number(fd) <= 2) continue;
+    let target;
+    try {
+      target = fs.readlinkSync(`/proc/${sentry}/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    if (/^(socket|pipe):\[\d+\]$/.test(target) || target.startsWith('anon_inode:') || target.startsWith('/memfd:')) continue;
+    const flags = parseInt(/^flags:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/${sentry}/fdinfo/${fd}`, 'latin1'))[1], 8);
+    if ((flags & 0o10000000) !== 0 || (flags & 3) !== 0) bad.push(`${fd} -> ${target} (${flags.toString(8)})`);
+  }
+  assert.deepStrictEqual(bad, []);
+  assert.deepStrictEqual(fs.readdirSync(`/proc/${gofer}/root`).sort(), ['0', 'proc']);
+  // The container dies with its sandbox process's signal; the Sentry and Gofer with it.
+  ok(tsv(dir, ['kill', 'c1', 'KILL']), 'kill');
+  for (let i = 0; i < 200 && JSON.parse(tsv(dir, ['state', 'c1']).stdout).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.strictEqual(JSON.parse(tsv(dir, ['state', 'c1']).stdout).status, 'stopped');
+  assert.strictEqual(fs.readFileSync(path.join(dir, 'root', 'c1', 'exit-status'), 'utf8'), '9');
+  for (let i = 0; i < 100 && (fs.existsSync(`/proc/${sentry}`) || fs.existsSync(`/proc/${gofer}`)); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(!fs.existsSync(`/proc/${sentry}`) && !fs.existsSync(`/proc/${gofer}`), 'the Sentry and the Gofer are gone');
+  ok(tsv(dir, ['delete', 'c1']), 'delete');
+});
+
+test('--confine exec: stdio and status through the runtime; a read-write bind is written on the host through the Gofer', () => {
+  const host = h.tmpDir('tsvisor-oci-confine-bind-');
+  const dir = makeBundle(['sleep', '60'], (s) => s.mounts.push({ destination: '/data', type: 'bind', source: host, options: ['rbind', 'rw'] }));
+  try {
+    ok(tsv(dir, ['create', '--bundle', dir, 'e1']), 'create');
+    ok(tsv(dir, ['start', 'e1']), 'start');
+    const r = tsv(dir, ['exec', 'e1', 'sh', '-c', 'echo out; echo err >&2; cat > /data/f; echo more >> /data/f; cat /data/f; exit 5'], { input: 'from stdin\n' });
+    assert.strictEqual(r.status, 5, r.stderr);
+    assert.strictEqual(r.stdout, 'out\nfrom stdin\nmore\n');
+    assert.strictEqual(r.stderr, 'err\n');
+    assert.strictEqual(fs.readFileSync(path.join(host, 'f'), 'utf8'), 'from stdin\nmore\n');
+    ok(tsv(dir, ['delete', '--force', 'e1']), 'delete');
+  } finally {
+    fs.rmSync(host, { recursive: true, force: true });
+  }
+});
+
+test('hostile: the runtime opens the stdio only of an exec of this container, whatever pid the Sentry names', async (t) => {
+  const { isExecClient } = require('../../dist/cli/sandbox_confined.js');
+  const spawned = [];
+  t.after(() => spawned.forEach((c) => c.kill('SIGKILL')));
+  const start = (file, args) => {
+    const c = childProcess.spawn(file, args, { stdio: 'ignore' });
+    spawned.push(c);
+    return c.pid;
+  };
+  // What `tsvisor exec ID ...` and `exec-wait ID` look like: node running tsvisor with the word and the id.
+  const exec = start(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', h.TSVISOR, 'exec', 'box1', 'sh']);
+  const wait = start(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', h.TSVISOR, 'exec-wait', 'box1', '--request', '{}']);
+  const other = start(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', h.TSVISOR, 'exec', 'box2', 'sh']);
+  // Not node: a shell whose arguments say the same.
+  const shell = start('/bin/sh', ['-c', 'sleep 30', 'exec', 'box1']);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.strictEqual(isExecClient(exec, 'box1'), true);
+  assert.strictEqual(isExecClient(wait, 'box1'), true);
+  assert.strictEqual(isExecClient(other, 'box1'), false, 'an exec of another container');
+  assert.strictEqual(isExecClient(shell, 'box1'), false, 'not a node process');
+  assert.strictEqual(isExecClient(process.pid, 'box1'), false, 'the test itself');
+  assert.strictEqual(isExecClient(1, 'box1'), false, 'init');
+  assert.strictEqual(isExecClient(2 ** 22 + 1, 'box1'), false, 'no such process');
+});
