@@ -7,7 +7,7 @@ import { Errno, errnoName } from '../abi/errno';
 import { parseSize } from '../abi/accounting';
 import { type PlatformName, PLATFORM_ENV, Sandbox } from '../sandbox/sandbox';
 import { CALLER_NOFILE_ENV, captureHostInfo } from '../host/hostinfo';
-import { GOFER_ENV, goferWanted, spawnGofer } from '../gofer/start';
+import { GOFER_ENV, goferWanted, spawnGofer, type GoferHandOff } from '../gofer/start';
 import { goferTrees } from '../sandbox/container';
 import { fail } from './fail';
 import { parseVolumes } from './volume';
@@ -57,7 +57,8 @@ function memoryLimit(v: string | undefined): number | undefined {
   return n;
 }
 
-export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
+/** early: a Gofer already started for this command (main.ts), handed to the sandbox. */
+export async function cmdDo(argv: string[], a: DoFlags, early: GoferHandOff | null = null): Promise<void> {
   const confined = ConfinedStart.fromEnv();
   const confine = a.confine ?? process.env[CONFINE_ENV] === '1';
   if (a.confineDrill !== undefined && (process.env[DRILL_ENV] !== '1' || !confine)) {
@@ -101,7 +102,7 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
   try {
     sb = new Sandbox({
       rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: statsFile(a.stats, confined !== null), memory, platform: a.platform,
-      network: a.network, volumes, user: a.user === undefined ? undefined : parseUser(a.user, a.rootfs), gofer: confined?.gofer ?? a.gofer, ...hostIdentity(a.network), nat: natOptions(a),
+      network: a.network, volumes, user: a.user === undefined ? undefined : parseUser(a.user, a.rootfs), gofer: confined?.gofer ?? early ?? a.gofer, ...hostIdentity(a.network), nat: natOptions(a),
       // A confined Sentry's own bounding set is empty: the sandbox's root gets the caller's.
       hostInfo: confined ? { ...captureHostInfo(), capBounding: confined.callerCapBounding } : undefined,
     });

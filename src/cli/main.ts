@@ -14,6 +14,7 @@ import type { DoFlags } from './do';
 import { fail } from './fail';
 import { featuresJson, listTable, Runtime, writeSpec, type CreateFlags, type ExecFlags } from './oci_commands';
 import type { ExecRequest } from './control';
+import type { GoferHandOff } from '../gofer/start';
 import type { CgroupRecord } from '../oci/resources';
 import { RuntimeLog, type LogFormat } from './runtime_log';
 import { forwardTerminalSignals, sandboxInit } from './sandbox_proc';
@@ -117,7 +118,7 @@ function build(): Command {
     .option('--no-confine', 'run the Sentry in this process with the caller\'s host access (debugging)')
     .addOption(new Option('--confine-drill <step>', 'test switch (needs TSVISOR_CONFINE_DRILL=1): the confined Sentry tries an escape').choices(['open', 'connect', 'exec', 'ptrace', 'create', 'mkdir', 'reopen', 'chmod']).hideHelp())
     .passThroughOptions()
-    .action((argv: string[], f: DoFlags) => lazyDo().then(({ cmdDo }) => cmdDo(argv, f)).catch((e) => fail(`internal error: ${(e as Error).stack ?? e}`, 125)));
+    .action((argv: string[], f: DoFlags) => earlyGofer(f).then((gofer) => lazyDo().then(({ cmdDo }) => cmdDo(argv, f, gofer))).catch((e) => fail(`internal error: ${(e as Error).stack ?? e}`, 125)));
 
   program.command('compat').description('print the syscall compatibility table and the OCI spec fields not honoured (Markdown)')
     .action(async () => void process.stdout.write((await import('../syscalls/table')).compatibilityMarkdown() + ociCompatibilityMarkdown()));
@@ -262,6 +263,25 @@ function build(): Command {
       sandboxInit(id, f.bundle, f.stateDir, f.terminal ?? null, f.network, f.cgroup ? (JSON.parse(f.cgroup) as CgroupRecord) : null, !!f.confine));
 
   return program;
+}
+
+/**
+ * `do --gofer` of the root alone (no volume, no --init, not confined: the
+ * common case), started before the kernel's modules load, so that the
+ * Gofer's own Node start overlaps theirs; null: the sandbox starts its
+ * Gofer itself, if it has one (gofer/start.ts).
+ */
+async function earlyGofer(f: DoFlags): Promise<GoferHandOff | null> {
+  const gofer = f.gofer ?? process.env.TSVISOR_GOFER === '1';
+  const confine = f.confine ?? process.env.TSVISOR_CONFINE === '1';
+  if (!gofer || confine || f.volume.length > 0 || f.init) return null;
+  try {
+    if (!fs.statSync(f.rootfs).isDirectory()) return null;
+  } catch {
+    return null;
+  }
+  const trees = [{ path: f.rootfs, writable: false }];
+  return { fd: (await import('../gofer/start')).spawnGofer(trees).fd, trees };
 }
 
 export function main(argv: string[]): void {

@@ -13,9 +13,12 @@ import * as os from 'node:os';
 import { Channel, seqpacketPair } from '../gofer/channel';
 import { spawnGofer } from '../gofer/start';
 import { runConfined, FIRST_EXTRA_FD } from '../sandbox/confine_runtime';
-import type { ConfinedStart } from '../sandbox/confine';
+import { ConfinedStart } from '../sandbox/confine';
 import { goferTrees } from '../sandbox/container';
+import type { SandboxOptions } from '../sandbox/sandbox';
+import { captureHostInfo } from '../host/hostinfo';
 import type { ContainerPlan } from '../oci/plan';
+import type { NetworkMode } from '../kernel/netinfo';
 import type { HostCgroup } from './cgroups';
 
 /** The confined Sentry's descriptors after the Gofer's (confine_runtime.ts): create's start-up pipe, and the channel exec stdio comes on. */
@@ -99,7 +102,7 @@ export function superviseConfined(plan: ContainerPlan, id: string, cg: HostCgrou
 }
 
 /** The confined Sentry's requests to the runtime above (superviseConfined). */
-export class RuntimeRequests {
+class RuntimeRequests {
   private readonly stdioIn = new Channel(CONFINED_STDIO_FD, 16);
 
   constructor(private readonly confined: ConfinedStart) {}
@@ -125,4 +128,21 @@ export class RuntimeRequests {
   status(st: number): void {
     this.confined.tell(`status ${st}`);
   }
+}
+
+/** This process as the confined Sentry (its runtime's socket in the environment), or null if it is the runtime. */
+export function confinedSentry(): { start: ConfinedStart; requests: RuntimeRequests } | null {
+  const start = ConfinedStart.fromEnv();
+  return start ? { start, requests: new RuntimeRequests(start) } : null;
+}
+
+/** A confined Sentry's sandbox: its files from the Gofer its runtime started; the sandbox's root gets the caller's bounding set (its own is empty). */
+export function confinedOptions(c: ConfinedStart): Partial<SandboxOptions> {
+  return { gofer: c.gofer ?? false, hostInfo: { ...captureHostInfo(), capBounding: c.callerCapBounding } };
+}
+
+/** Give up the host, keeping the runtime's socket for requests. Host files are changed by the Gofer only (the filter then opens for reading only). */
+export function enterConfinement(c: ConfinedStart, plan: ContainerPlan, network: NetworkMode): void {
+  const hostWrites = c.gofer === null && goferTrees(plan.rootfs, plan.mounts).some((t) => t.writable);
+  c.enter(network === 'none' ? 'none' : 'inet', hostWrites, true);
 }

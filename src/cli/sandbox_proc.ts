@@ -21,10 +21,6 @@ import { NEW_NETNS } from '../oci/plan';
 import type { NetworkMode } from '../kernel/netinfo';
 import type { CgroupRecord } from '../oci/resources';
 import { HostCgroup } from './cgroups';
-import { ConfinedStart } from '../sandbox/confine';
-import { goferTrees } from '../sandbox/container';
-import { captureHostInfo } from '../host/hostinfo';
-import { CONFINED_READY_FD, RuntimeRequests, superviseConfined } from './sandbox_confined';
 
 const READY_FD = 3;
 
@@ -114,9 +110,11 @@ export type TerminalKind = 'console' | 'caller' | null;
  * outside (which starts the Gofer and the Sentry), then as that Sentry.
  */
 export async function sandboxInit(id: string, bundle: string, stateDir: string, terminal: TerminalKind, network: NetworkMode, cgroup: CgroupRecord | null, confine: boolean): Promise<void> {
-  const confined = confine ? ConfinedStart.fromEnv() : null;
-  const requests = confined ? new RuntimeRequests(confined) : null;
-  const readyFd = confined ? CONFINED_READY_FD : READY_FD;
+  // Loaded only here: the runtime's other commands (which import this file) need none of it.
+  const conf = await import('./sandbox_confined');
+  const confined = confine ? conf.confinedSentry() : null;
+  const requests = confined?.requests ?? null;
+  const readyFd = confined ? conf.CONFINED_READY_FD : READY_FD;
   // First of all: every host process of the sandbox (the stubs are forked later) is in the container's cgroup (a confined Sentry is born in it).
   const cg = cgroup ? HostCgroup.of(cgroup) : null;
   if (!confined) cg?.join(0);
@@ -130,7 +128,7 @@ export async function sandboxInit(id: string, bundle: string, stateDir: string, 
       const plan = planOf();
       if (terminal === 'console') takeTerminal();
       if (plan.oomScoreAdj !== null) fs.writeFileSync('/proc/self/oom_score_adj', String(plan.oomScoreAdj));
-      superviseConfined(plan, id, cg, READY_FD, { clientStdio, exitAs: (st) => exitAs(st, stateDir), tellCreate });
+      conf.superviseConfined(plan, id, cg, READY_FD, { clientStdio, exitAs: (st) => exitAs(st, stateDir), tellCreate });
     } catch (e) {
       tellCreate({ ok: false, error: (e as Error).message });
       process.exit(1);
@@ -213,7 +211,7 @@ export async function sandboxInit(id: string, bundle: string, stateDir: string, 
     sb = new Sandbox({
       ...sandboxOptions(plan), terminal: terminal !== null, network,
       // A confined Sentry: its files from the Gofer its runtime started; its own bounding set is empty (the sandbox's root gets the caller's).
-      ...(confined ? { gofer: confined.gofer ?? false, hostInfo: { ...captureHostInfo(), capBounding: confined.callerCapBounding } } : {}),
+      ...(confined ? conf.confinedOptions(confined.start) : {}),
     });
     if (cg) sb.kernel.onOomKill = () => (requests ? requests.raiseOom() : cg.raiseOom());
     try {
@@ -227,11 +225,8 @@ export async function sandboxInit(id: string, bundle: string, stateDir: string, 
       throw e;
     }
     await ControlServer.listen(stateDir, handle, () => sb.kernel.requestNodeTurn());
-    if (confined) {
-      // The control socket is bound (a host path): the host can go. Host files are changed by the Gofer only.
-      const hostWrites = confined.gofer === null && goferTrees(plan.rootfs, plan.mounts).some((t) => t.writable);
-      confined.enter(network === 'none' ? 'none' : 'inet', hostWrites, true);
-    }
+    // The control socket is bound (a host path): the host can go.
+    if (confined) conf.enterConfinement(confined.start, plan, network);
   } catch (e) {
     const msg = e instanceof Errno ? describeErrno(e.errno) : (e as Error).message;
     tellCreate({ ok: false, error: msg }, readyFd);
