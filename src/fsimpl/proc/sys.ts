@@ -133,6 +133,11 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
           while (size < x) size *= 2;
           k.vfs.pipeMaxSize = size;
         })),
+      // Pipe pages per user (vfs/pipe_pages.ts); root may set them, 0 is no limit.
+      (mm) => mm.rwFile('pipe-user-pages-hard', () => `${k.vfs.pipeUsers.hard}\n`,
+        (data) => dointvecWrite(data, 1, 0, Number.MAX_SAFE_INTEGER, (_, x) => (k.vfs.pipeUsers.hard = x))),
+      (mm) => mm.rwFile('pipe-user-pages-soft', () => `${k.vfs.pipeUsers.soft}\n`,
+        (data) => dointvecWrite(data, 1, 0, Number.MAX_SAFE_INTEGER, (_, x) => (k.vfs.pipeUsers.soft = x))),
       // How long an open waits for a lease holder to give way (vfs/locks.ts); root may set it.
       (mm) => mm.rwFile('lease-break-time', () => `${k.vfs.leaseBreakSecs}\n`,
         (data) => dointvecWrite(data, 1, SYSCTL_INT.min, SYSCTL_INT.max, (_, x) => (k.vfs.leaseBreakSecs = x))),
