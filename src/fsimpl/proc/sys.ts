@@ -6,7 +6,7 @@
 // (per sandbox, ProcFs.sysctl; the loader's layout does not depend on it),
 // kernel/core_pattern and core_uses_pid (the Kernel's, for core dumps),
 // vm/max_map_count (the Kernel's, for every address space) and
-// fs/lease-break-time and fs/pipe-max-size (the VFS's), which root may set
+// fs/lease-break-time, fs/pipe-max-size and fs/pipe-user-pages-{soft,hard} (the VFS's), which root may set
 // and read back.
 import { randomUUID } from '../../host/random';
 import { Errno, E } from '../../abi/errno';
