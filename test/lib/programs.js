@@ -53,6 +53,7 @@ const C_PROGRAMS = Object.freeze({
   hostinfo: { args: () => [], endsWithDone: true },
   // Its own test runs it on a read-write bind (hostrw.test.js); here only its native runs are checked.
   hostrw: { args: (dir) => [dir], ownTest: true },
+  hostnotify: { args: (dir) => [dir], ownTest: true },
   vmamerge: { args: (dir) => [dir], endsWithDone: true },
   nofile: { args: () => [], endsWithDone: true },
   dacperm: { args: (dir) => [dir], endsWithDone: true },
