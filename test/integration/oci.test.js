@@ -349,7 +349,7 @@ test('config.json: read-only root, bind mounts, tmpfs; unsupported fields are lo
   const host = h.tmpDir('oci-host-');
   fs.writeFileSync(path.join(host, 'f'), 'from the host\n');
   const script = 'cat /ro/f; touch /ro/x 2>/dev/null && echo ro-writable; echo new > /rw/g && cat /rw/g; '
-    + 'touch /newfile 2>/dev/null && echo root-writable; echo t > /scratch/t && cat /scratch/t; ls /deep/er; cat /proc/sys/kernel/msgmax /proc/sys/net/ipv4/ip_unprivileged_port_start';
+    + 'touch /newfile 2>/dev/null && echo root-writable; echo t > /scratch/t && cat /scratch/t; ls /deep/er; cat /proc/sys/kernel/msgmax /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/fs/mqueue/msg_max';
   makeBundle(dir, { args: ['sh', '-c', script] });
   setSpec(dir, (s) => {
     s.root.readonly = true;
@@ -359,12 +359,12 @@ test('config.json: read-only root, bind mounts, tmpfs; unsupported fields are lo
       { destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'mode=1777'] },
       { destination: '/deep/er', type: 'bind', source: host, options: ['bind', 'ro'] },
     );
-    s.linux.sysctl = { 'kernel.shmmax': '1000000', 'kernel/msgmax': '4096', 'net.ipv4.ip_unprivileged_port_start': '0' };
+    s.linux.sysctl = { 'kernel.shmmax': '1000000', 'kernel/msgmax': '4096', 'net.ipv4.ip_unprivileged_port_start': '0', 'fs.mqueue.msg_max': '20' };
   });
   const log = path.join(dir, 'log');
   const r = ok(tsv(dir, ['run', 'm1'], { globals: ['--log', log, '--log-format', 'json'] }), 'run');
   // The read-write bind wrote to the host, where the read-only bind of the same directory sees it.
-  assert.strictEqual(r.stdout, 'from the host\nnew\nt\nf\ng\n4096\n0\n', 'linux.sysctl kernel.msgmax and net.ipv4.ip_unprivileged_port_start (as Docker sets it) set in the sandbox');
+  assert.strictEqual(r.stdout, 'from the host\nnew\nt\nf\ng\n4096\n0\n20\n', 'linux.sysctl kernel.msgmax, net.ipv4.ip_unprivileged_port_start (as Docker sets it) and fs.mqueue.msg_max set in the sandbox');
   assert.deepStrictEqual(fs.readdirSync(host).sort(), ['f', 'g'], 'writes through a read-write bind mount reach the host');
   assert.strictEqual(fs.readFileSync(path.join(host, 'g'), 'utf8'), 'new\n');
   const entries = fs.readFileSync(log, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
