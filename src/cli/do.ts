@@ -18,6 +18,7 @@ import { parsePublish, type NatOptions } from '../sandbox/natconfig';
 import { ConfinedStart } from '../sandbox/confine';
 import { runConfined } from '../sandbox/confine_runtime';
 import { DRILL_ENV, runDrill } from '../sandbox/confine_drill';
+import { callerEnv } from './caller_env';
 
 export interface DoFlags {
   rootfs: string;
@@ -92,7 +93,7 @@ export async function cmdDo(argv: string[], a: DoFlags, early: GoferHandOff | nu
     return;
   }
   const env = mergeEnv(
-    Object.entries(process.env).filter(([k]) => k !== CALLER_NOFILE_ENV && k !== PLATFORM_ENV && k !== GOFER_ENV && !k.startsWith(DRILL_ENV) && k !== CONFINE_ENV).map(([k, v]) => `${k}=${v}`),
+    callerEnv().filter(([k]) => k !== CALLER_NOFILE_ENV && k !== PLATFORM_ENV && k !== GOFER_ENV && !k.startsWith(DRILL_ENV) && k !== CONFINE_ENV).map(([k, v]) => `${k}=${v}`),
     a.env,
   );
   // Like `runsc do`: with the host's root, the command starts where the caller is.

@@ -65,6 +65,8 @@ export const SENTRY_ALLOWED: Rule[] = [
   ]),
   // openat: any flags only for a host-writing Sentry (HOST_WRITE_RULES), else for reading only.
   { name: 'openat', nr: 257, check: { kind: 'readOnlyOpen' } },
+  // Host change reports of watched bind-mount files (host/inotify_feed.ts): watches through its own O_PATH descriptors.
+  ...rules(['inotify_init1', 294, 'inotify_add_watch', 254, 'inotify_rm_watch', 255]),
   // Memory: V8's heap and the memory file's mappings.
   ...rules(['mmap', 9, 'mprotect', 10, 'munmap', 11, 'brk', 12, 'mremap', 25, 'msync', 26, 'mincore', 27, 'madvise', 28, 'membarrier', 324,
     'pkey_alloc', 330, 'pkey_free', 331, 'pkey_mprotect', 329, 'mlock', 149, 'munlock', 150]),
