@@ -39,7 +39,9 @@ function compile(file) {
     cachedData = undefined;
   }
   const script = new vm.Script(fs.readFileSync(file, 'latin1'), { filename: file, cachedData });
-  if (cachedData === undefined || script.cachedDataRejected) {
+  // Not by a confined Sentry (TSVISOR_CONFINE_FD, src/sandbox/confine.ts): its filter kills a
+  // write open, and the runtime above it, the same command, writes the cache.
+  if ((cachedData === undefined || script.cachedDataRejected) && process.env.TSVISOR_CONFINE_FD === undefined) {
     // After the run: the cache then holds the functions that ran, not just the top level.
     process.once('exit', () => {
       try {

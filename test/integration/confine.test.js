@@ -360,3 +360,11 @@ test('--stats of a Sentry that may not open files for writing: written on the de
   assert.strictEqual(r.status, 0, r.stderr);
   assert.strictEqual(typeof JSON.parse(fs.readFileSync(stats, 'utf8')), 'object');
 });
+
+test('a confined Sentry started without a code cache does not write one (its filter would kill it): the runtime does', () => {
+  for (const f of fs.readdirSync(path.join(h.ROOT, 'dist'))) if (f.endsWith('.cache')) fs.rmSync(path.join(h.ROOT, 'dist', f), { force: true });
+  const r = h.runSandbox(['/bin/sh', '-c', 'exit 4'], { flags: [...CONFINE, '--gofer'] });
+  assert.strictEqual(r.status, 4, r.stderr);
+  assert.doesNotMatch(r.stderr, /seccomp/);
+  assert.ok(fs.existsSync(path.join(h.ROOT, 'dist', 'tsvisor.rest.js.cache')), 'the runtime wrote the cache');
+});
