@@ -96,6 +96,8 @@ const C_PROGRAMS = Object.freeze({
   mqueue: { args: () => [], endsWithDone: true },
   // Mounts the mqueue file system of a fresh IPC namespace (natively `unshare --ipc --mount`; the sandbox's is fresh already).
   mqueuefs: { args: (dir) => [dir], endsWithDone: true, ipcns: true },
+  // Writes /proc/sys/fs/mqueue: natively in a fresh IPC namespace, so the host's limits are not touched.
+  mqsysctl: { args: () => [], endsWithDone: true, ipcns: true },
   seccomp: { args: () => [], endsWithDone: true },
   opath: { args: (dir) => [dir], endsWithDone: true },
   partialio: { args: (dir) => [dir], endsWithDone: true },

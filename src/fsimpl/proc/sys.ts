@@ -2,7 +2,8 @@
 // for writing fails with EROFS, as in a container whose /proc/sys is mounted
 // read-only), except kernel/hostname and kernel/domainname, which root may
 // set as with sethostname/setdomainname, and the IPC limits (sem, msgmni,
-// msgmax, msgmnb: per IPC namespace, ProcFs.ipcSysctl), randomize_va_space
+// msgmax, msgmnb: per IPC namespace, ProcFs.ipcSysctl; fs/mqueue/*: the IPC
+// namespace's MqNamespace, which mq_open enforces), randomize_va_space
 // (per sandbox, ProcFs.sysctl; the loader's layout does not depend on it),
 // kernel/core_pattern and core_uses_pid (the Kernel's, for core dumps),
 // vm/max_map_count (the Kernel's, for every address space) and
@@ -16,6 +17,7 @@ import type { Entry, NodeMaker } from './nodes';
 import type { ProcFs } from './procfs';
 import { callerOf } from './task_info';
 import { POOL_BITS } from '../devfs/random_ioctl';
+import { HARD_MSGMAX, HARD_MSGSIZEMAX, MIN_MSGMAX, MIN_MSGSIZEMAX, type MqNamespace } from '../../kernel/ipc/mqueue';
 
 const HOST_NAME_MAX = 64;
 /** The longest core_pattern, its NUL included. */
@@ -143,6 +145,21 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
         (data) => dointvecWrite(data, 1, SYSCTL_INT.min, SYSCTL_INT.max, (_, x) => (k.vfs.leaseBreakSecs = x))),
       // Enforced by vfs/perm.ts checkHardlinkSource.
       v('protected_hardlinks', 1),
+      // POSIX message queues' limits, the caller's IPC namespace's (a new one starts from Linux's defaults), which mq_open and
+      // the mqueue file system enforce (kernel/ipc/mqueue.ts). queues_max takes any int; the others Linux's ranges.
+      (mm) => {
+        const mq = (c: unknown): MqNamespace => (callerOf(k, c)?.nsproxy.ipc ?? k.rootNs.ipc).mq;
+        type MqKey = 'queuesMax' | 'msgMax' | 'msgsizeMax' | 'msgDefault' | 'msgsizeDefault';
+        const limit = (name: string, key: MqKey, min: number, max: number) => (sub: NodeMaker) =>
+          sub.rwFile(name, (c) => `${mq(c)[key]}\n`, (data, c) => dointvecWrite(data, 1, min, max, (_, x) => (mq(c)[key] = x)));
+        return dir(mm, 'mqueue', [
+          limit('msg_default', 'msgDefault', MIN_MSGMAX, HARD_MSGMAX),
+          limit('msg_max', 'msgMax', MIN_MSGMAX, HARD_MSGMAX),
+          limit('msgsize_default', 'msgsizeDefault', MIN_MSGSIZEMAX, HARD_MSGSIZEMAX),
+          limit('msgsize_max', 'msgsizeMax', MIN_MSGSIZEMAX, HARD_MSGSIZEMAX),
+          limit('queues_max', 'queuesMax', SYSCTL_INT.min, SYSCTL_INT.max),
+        ]);
+      },
       // The limits fsimpl/inotify enforces.
       (mm) => dir(mm, 'inotify', [
         v('max_user_watches', k.vfs.notify.maxUserWatches),
