@@ -104,6 +104,15 @@ export class MemoryManager extends UserCopy {
     this.roomFor(added);
   }
 
+  /**
+   * mremap's own margin (Linux's move_vma): a move is refused when fewer
+   * than `spare` + 3 VMAs are left below max_map_count (the source may split
+   * in two places and the target be a third one).
+   */
+  roomToMove(spare: number): void {
+    if (this.vmas.size + spare >= this.maxMapCount - 3) throw new Errno(E.ENOMEM, 'max_map_count reached');
+  }
+
   /** ENOMEM when `added` more VMAs (splits) would pass max_map_count. */
   private roomFor(added: number): void {
     if (this.vmas.size + added > this.maxMapCount) throw new Errno(E.ENOMEM, 'max_map_count reached');
