@@ -14,10 +14,8 @@ import { LOCK_ON, PAGE, THP_NEVER, Vma, type VmaFile, pageAlignUp } from './vma'
 import { remap } from './remap';
 import { SharedAnon } from './shm';
 import { VmaSet } from './vma_set';
+import type { VmSysctl } from './vm_sysctl';
 
-/** The x86-64 user address limit of Linux; an address space's own top (see MemoryManager.top) is lower. */
-/** vm.max_map_count as /proc/sys/vm/max_map_count advertises it (Linux's default). */
-export const MAX_MAP_COUNT = 65530;
 /** The lowest address a MAP_FIXED mapping may use; findFree stays above mmap_min_addr. */
 const MIN_FIXED_ADDR = 0x1000;
 const MMAP_MIN_ADDR = 0x10000;
@@ -56,16 +54,19 @@ export class MemoryManager extends UserCopy {
    * reach, as addresses above TASK_SIZE are on Linux.
    */
   readonly top: number;
-  /** Most VMAs this address space may hold (ENOMEM beyond, as Linux's max_map_count). */
-  readonly maxMapCount: number;
-
   constructor(
     readonly memfile: MemoryFile,
     readonly as: AddressSpace,
+    /** The sandbox's vm sysctls (max_map_count), read at every check so that a write applies at once. */
+    readonly sysctl: VmSysctl,
   ) {
     super();
     this.top = Math.min(TASK_SIZE, as.top);
-    this.maxMapCount = Math.min(MAX_MAP_COUNT, as.maxMappings);
+  }
+
+  /** Most VMAs this address space may hold: vm.max_map_count, capped by what the host lets the stub map. */
+  get maxMapCount(): number {
+    return Math.min(this.sysctl.maxMapCount, this.as.maxMappings);
   }
 
   // ---- lookup -------------------------------------------------------------
@@ -145,7 +146,9 @@ export class MemoryManager extends UserCopy {
    * returned is the one that holds the range.
    */
   mapAt(addr: number, len: number, prot: number, shared: boolean, file: VmaFile | null, pgoff: number, growsDown = false, name: string | null = null, noreserve = false, lazy = false, maywrite = true): Vma {
-    this.claim(addr, addr + len, 1 + this.splitsAt(addr, addr + len));
+    // Linux's do_mmap refuses only past max_map_count (so one more VMA than the
+    // limit can exist); a hole punched in one VMA is unmapRange's check.
+    this.claim(addr, addr + len, 0);
     this.unmapRange(addr, len);
     const pages = len / PAGE;
     // Anonymous memory has no file offset: Linux numbers private pages by address, a shared mapping from 0.
@@ -736,7 +739,7 @@ export class MemoryManager extends UserCopy {
 
   /** Copy this address space into a new one: private pages become copy-on-write in both. */
   fork(as: AddressSpace): MemoryManager {
-    const child = new MemoryManager(this.memfile, as);
+    const child = new MemoryManager(this.memfile, as, this.sysctl);
     Object.assign(child, {
       brkStart: this.brkStart, brkEnd: this.brkEnd, mmapBase: this.mmapBase, stackTop: this.stackTop,
       argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, auxv: this.auxv, stackLimit: this.stackLimit,

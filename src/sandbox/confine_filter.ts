@@ -56,6 +56,8 @@ export const SENTRY_ALLOWED: Rule[] = [
   ...rules(['mkdirat', 258, 'mknodat', 259, 'fchownat', 260, 'unlinkat', 263, 'renameat', 264, 'linkat', 265, 'symlinkat', 266, 'fchmodat', 268,
     'fchmodat2', 452, 'utimensat', 280, 'renameat2', 316, 'fchown', 93, 'fchmod', 91, 'fsetxattr', 190, 'fremovexattr', 199, 'syncfs', 306,
     'setxattrat', 463, 'getxattrat', 464, 'listxattrat', 465, 'removexattrat', 466]),
+  // Host change reports of watched bind-mount files (host/inotify_feed.ts): watches through its own O_PATH descriptors.
+  ...rules(['inotify_init1', 294, 'inotify_add_watch', 254, 'inotify_rm_watch', 255]),
   // Memory: V8's heap and the memory file's mappings.
   ...rules(['mmap', 9, 'mprotect', 10, 'munmap', 11, 'brk', 12, 'mremap', 25, 'msync', 26, 'mincore', 27, 'madvise', 28, 'membarrier', 324,
     'pkey_alloc', 330, 'pkey_free', 331, 'pkey_mprotect', 329, 'mlock', 149, 'munlock', 150]),
