@@ -118,7 +118,9 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
       fail(`${argv[0]}: ${describeErrno(e.errno)}`, e.errno === 2 ? 127 : 126);
     }
     try {
-      confined.enter(a.network === 'none' ? 'none' : 'inet');
+      // Host files are changed by the Gofer, or (without it) by the Sentry for its read-write binds only.
+      const hostWrites = confined.gofer === null && goferTrees(a.rootfs, volumes).some((t) => t.writable);
+      confined.enter(a.network === 'none' ? 'none' : 'inet', hostWrites);
     } catch (e) {
       fail(`cannot confine the Sentry: ${(e as Error).message}`, 125);
     }

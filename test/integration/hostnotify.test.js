@@ -66,7 +66,7 @@ function freshDir(prefix) {
 }
 
 for (const mode of ['rw', 'ro']) {
-  test(`inotify on a ${mode} bind reports the host's changes as Linux reports them natively`, { timeout: 180_000 }, async (t) => {
+  test(`inotify on a ${mode} bind reports the host's changes as Linux reports them natively`, { timeout: 600_000 }, async (t) => {
     if (!h.needTools(t, ['gcc'])) return;
     const bin = h.buildPrograms().hostnotify.dynamic;
     const extra = mode === 'ro' ? ['ro'] : [];
