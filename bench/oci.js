@@ -2,7 +2,13 @@
 'use strict';
 // bench/oci.js: tsvisor as an OCI runtime against runc (Debian's), as root.
 //
-//   node bench/oci.js [--reps N] [--docker unix:///path/docker.sock --image IMG] [--json]
+//   node bench/oci.js [--reps N] [--docker unix:///path/docker.sock --image IMG | --dockerd] [--only run,docker,pss] [--json]
+//
+// --dockerd starts a private dockerd for the run (as test/integration/
+// docker.test.js does: vfs storage, its own roots and socket under a
+// temporary folder, tsvisor registered with `tsvisor install --config`, no
+// host firewall changes), imports a busybox image from a tarball, and stops
+// the daemon by its pid at the end.
 //
 // Rows (medians over the repetitions, the runtimes interleaved):
 //   run true     wall time of `RUNTIME run ID` of a busybox bundle whose
@@ -23,11 +29,13 @@ const ROOT = path.resolve(__dirname, '..');
 const TSVISOR = path.join(ROOT, 'bin', 'tsvisor.js');
 
 function parseArgs(argv) {
-  const o = { reps: 11, docker: null, image: null, json: false };
+  const o = { reps: 11, docker: null, image: null, dockerd: false, only: null, json: false };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--reps') o.reps = Number(argv[++i]);
     else if (argv[i] === '--docker') o.docker = argv[++i];
     else if (argv[i] === '--image') o.image = argv[++i];
+    else if (argv[i] === '--dockerd') o.dockerd = true;
+    else if (argv[i] === '--only') o.only = argv[++i];
     else if (argv[i] === '--json') o.json = true;
     else throw new Error(`unknown argument ${argv[i]}`);
   }
@@ -116,36 +124,99 @@ function idleMemory(dir, n) {
   return res;
 }
 
+const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** A private dockerd with tsvisor installed and a busybox image: { sock, image, stop }. */
+function startDockerd() {
+  const dir = fs.mkdtempSync('/tmp/tsvb-');
+  const sock = path.join(dir, 'docker.sock');
+  const config = path.join(dir, 'daemon.json');
+  fs.writeFileSync(config, JSON.stringify({ 'log-level': 'warn' }));
+  childProcess.execFileSync(process.execPath, [TSVISOR, 'install', '--config', config]);
+  const log = fs.openSync(path.join(dir, 'dockerd.log'), 'w');
+  const daemon = childProcess.spawn('dockerd', [
+    '--config-file', config, '--storage-driver=vfs', '--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'exec'),
+    '--pidfile', path.join(dir, 'dockerd.pid'), '-H', `unix://${sock}`, '--iptables=false', '--ip6tables=false', '--ip-masq=false',
+  ], { stdio: ['ignore', log, log], detached: true });
+  fs.closeSync(log);
+  const docker = (args) => childProcess.spawnSync('docker', ['-H', `unix://${sock}`, ...args], { encoding: 'utf8' });
+  const stop = () => {
+    try {
+      process.kill(daemon.pid, 'SIGTERM');
+      for (let i = 0; i < 300 && fs.existsSync(`/proc/${daemon.pid}`) && !/\) Z/.test(fs.readFileSync(`/proc/${daemon.pid}/stat`, 'latin1')); i++) sleep(100);
+      process.kill(daemon.pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m && m.startsWith(dir));
+    for (const m of mounts.sort().reverse()) childProcess.spawnSync('umount', ['-l', m]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; ; i++) {
+      if (fs.existsSync(sock) && docker(['version']).status === 0) break;
+      if (i > 600) throw new Error(`dockerd did not answer: ${fs.readFileSync(path.join(dir, 'dockerd.log'), 'utf8').slice(-2000)}`);
+      sleep(100);
+    }
+    const root = path.join(dir, 'image');
+    bundle(path.join(dir, 'imgbundle'), ['true']);
+    fs.renameSync(path.join(dir, 'imgbundle', 'rootfs'), root);
+    const tar = path.join(dir, 'image.tar');
+    childProcess.execFileSync('tar', ['-C', root, '-cf', tar, '.']);
+    const imp = docker(['import', tar, 'tsvisor-bench:1']);
+    if (imp.status !== 0) throw new Error(`docker import: ${imp.stderr}`);
+  } catch (e) {
+    stop();
+    throw e;
+  }
+  return { sock: `unix://${sock}`, image: 'tsvisor-bench:1', stop };
+}
+
 function main() {
   const o = parseArgs(process.argv.slice(2));
   if (process.getuid() !== 0) throw new Error('runc run needs root');
+  const want = (row) => o.only === null || o.only.split(',').includes(row);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsvisor-bench-oci-'));
   const rows = [];
+  let daemon = null;
   try {
     bundle(path.join(dir, 'true'), ['true']);
     bundle(path.join(dir, 'idle'), ['sleep', '1000']);
-    const times = { tsvisor: [], runc: [] };
-    for (let i = 0; i < o.reps; i++) {
-      for (const [name, cmd, pre] of runtimes()) {
-        times[name].push(timed(cmd, [...pre, '--root', path.join(dir, `state-${name}`), 'run', '--bundle', path.join(dir, 'true'), `t${i}`]));
+    if (want('run')) {
+      const times = { tsvisor: [], runc: [] };
+      for (let i = 0; i < o.reps; i++) {
+        for (const [name, cmd, pre] of runtimes()) {
+          times[name].push(timed(cmd, [...pre, '--root', path.join(dir, `state-${name}`), 'run', '--bundle', path.join(dir, 'true'), `t${i}`]));
+        }
       }
+      rows.push({ row: 'run true (ms)', tsvisor: median(times.tsvisor), runc: median(times.runc) });
     }
-    rows.push({ row: 'run true (ms)', tsvisor: median(times.tsvisor), runc: median(times.runc) });
-    if (o.docker) {
+    if (o.dockerd && want('docker')) {
+      daemon = startDockerd();
+      o.docker = daemon.sock;
+      o.image = daemon.image;
+    }
+    if (o.docker && want('docker')) {
       const d = { tsvisor: [], runc: [] };
+      // One untimed run of each first: the image's first container, and code caches.
+      for (const rt of ['tsvisor', 'runc']) timed('docker', ['-H', o.docker, 'run', '--rm', `--runtime=${rt}`, o.image, 'true']);
       for (let i = 0; i < o.reps; i++) {
         for (const rt of ['tsvisor', 'runc']) d[rt].push(timed('docker', ['-H', o.docker, 'run', '--rm', `--runtime=${rt}`, o.image, 'true']));
       }
       rows.push({ row: 'docker run --rm true (ms)', tsvisor: median(d.tsvisor), runc: median(d.runc) });
     }
-    const one = idleMemory(dir, 1);
-    rows.push({ row: 'PSS, 1 idle container (kB)', ...one });
-    const ten = idleMemory(dir, 10);
-    rows.push({ row: 'PSS, 10 idle containers (kB)', ...ten });
+    if (want('pss')) {
+      const one = idleMemory(dir, 1);
+      rows.push({ row: 'PSS, 1 idle container (kB)', ...one });
+      const ten = idleMemory(dir, 10);
+      rows.push({ row: 'PSS, 10 idle containers (kB)', ...ten });
+    }
   } finally {
+    if (daemon) daemon.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
   if (o.json) return void process.stdout.write(JSON.stringify(rows) + '\n');
+  process.stdout.write(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; medians of ${o.reps}\n`);
   process.stdout.write('| | tsvisor | runc | ratio |\n|---|---:|---:|---:|\n');
   for (const r of rows) process.stdout.write(`| ${r.row} | ${Math.round(r.tsvisor)} | ${Math.round(r.runc)} | ${(r.tsvisor / r.runc).toFixed(1)}x |\n`);
 }

@@ -5,9 +5,13 @@
 //
 //   node bench/startup.js [--reps N] [--base DIR] [--json]
 //
-// Rows: `node -e 0`; `tsvisor state` of a missing container and `tsvisor
-// kill` of one (what Docker's shim calls several times per container, light
-// commands); `tsvisor do /bin/true` (the kernel). Each run is measured by
+// Rows: `node -e 0`; `tsvisor state` of a missing container, `tsvisor
+// kill` of one and `tsvisor delete --force` of one (what Docker's shim calls
+// several times per container, light commands); `tsvisor do /bin/true` (the
+// kernel). tsvisor is started as Docker starts it, by executing
+// bin/tsvisor.js (its shell line, then Node), in this process's environment
+// (the output says whether NODE_EXTRA_CA_CERTS is set in it: Node parses
+// those certificates at start-up, tsvisor keeps it from doing so). Each run is measured by
 // /usr/bin/time: wall ms, and CPU ms (user + system of the process and the
 // children it waited for), which a loaded machine inflates less than the
 // wall time. Systems and rows are interleaved run by run; medians.
@@ -50,9 +54,10 @@ function main() {
   const cmds = [
     ['state (missing container)', ['--root', root, 'state', 'missing']],
     ['kill (missing container)', ['--root', root, 'kill', 'missing', 'TERM']],
+    ['delete --force (missing container)', ['--root', root, 'delete', '--force', 'missing']],
     ['do /bin/true', ['do', '/bin/true']],
   ];
-  for (const [label, args] of cmds) rows.push([label, () => trees.map(([, dir]) => [process.execPath, path.join(dir, 'bin', 'tsvisor.js'), ...args])]);
+  for (const [label, args] of cmds) rows.push([label, () => trees.map(([, dir]) => [path.join(dir, 'bin', 'tsvisor.js'), ...args])]);
   const columns = ['native', ...trees.map(([n]) => n)];
   const results = new Map(rows.map(([label]) => [label, new Map()]));
   // One untimed run of each first: code caches written after a build.
@@ -77,7 +82,7 @@ function main() {
     return;
   }
   const node = out.find((r) => r.row === 'node -e 0');
-  console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; medians of ${o.reps}`);
+  console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; medians of ${o.reps}; NODE_EXTRA_CA_CERTS ${process.env.NODE_EXTRA_CA_CERTS === undefined ? 'unset' : 'set'}`);
   console.log('| row | system | wall ms | CPU ms | CPU beyond `node -e 0`, ms |');
   console.log('|---|---|---:|---:|---:|');
   for (const r of out) console.log(`| ${r.row} | ${r.system} | ${r.wallMs.toFixed(0)} | ${r.cpuMs.toFixed(0)} | ${(r.cpuMs - node.cpuMs).toFixed(0)} |`);

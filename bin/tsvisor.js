@@ -1,10 +1,17 @@
 #!/bin/sh
-':' //; export TSVISOR_CALLER_NOFILE="$(ulimit -Sn)"; exec node "$0" "$@"
+':' //; export TSVISOR_CALLER_NOFILE="$(ulimit -Sn)"; [ -z "${NODE_EXTRA_CA_CERTS+set}" ] || { export TSVISOR_CALLER_CA_CERTS="$NODE_EXTRA_CA_CERTS"; unset NODE_EXTRA_CA_CERTS; }; exec node "$0" "$@"
 'use strict';
 // The line above is the shell's and a no-op to JavaScript: Node raises its
 // soft RLIMIT_NOFILE to the hard limit before any script runs, so the
 // caller's soft limit (which the sandbox inherits) is handed over by the
-// shell that starts Node (src/host/hostinfo.ts reads it).
+// shell that starts Node (src/host/hostinfo.ts reads it). It also keeps
+// NODE_EXTRA_CA_CERTS from Node, which would parse the certificates at
+// start-up for nothing (src/cli/caller_env.ts); started by `node` directly,
+// the first statement below does that for the Node processes we start.
+if (process.env.NODE_EXTRA_CA_CERTS !== undefined) {
+  process.env.TSVISOR_CALLER_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
+  delete process.env.NODE_EXTRA_CA_CERTS;
+}
 // Start-up: dist/tsvisor.bundle.js (the modules the runtime commands run)
 // and dist/tsvisor.rest.js (the kernel and the rest, read only when first
 // needed) are built by tools/bundle.js and compiled with V8's code cache,
@@ -19,8 +26,11 @@ const { createRequire } = module.constructor;
 
 const DIST = path.join(__dirname, '..', 'dist');
 
-/** Compile a generated file of the bundle (a function expression around its source) with its code cache. */
-function compile(file, src, params) {
+/**
+ * Compile a generated file of the bundle (one function expression, pure
+ * ASCII: read as latin1, no UTF-8 decoding) with its code cache.
+ */
+function compile(file) {
   const cacheFile = `${file}.cache`;
   let cachedData;
   try {
@@ -28,7 +38,7 @@ function compile(file, src, params) {
   } catch {
     cachedData = undefined;
   }
-  const script = new vm.Script(`(function (${params}) {${src}\n})`, { filename: file, cachedData });
+  const script = new vm.Script(fs.readFileSync(file, 'latin1'), { filename: file, cachedData });
   if (cachedData === undefined || script.cachedDataRejected) {
     // After the run: the cache then holds the functions that ran, not just the top level.
     process.once('exit', () => {
@@ -46,22 +56,15 @@ function compile(file, src, params) {
 
 function loadMain() {
   const bundle = path.join(DIST, 'tsvisor.bundle.js');
-  let src;
   try {
     if (fs.statSync(bundle).mtimeMs < fs.statSync(path.join(DIST, 'cli', 'main.js')).mtimeMs) return require('../dist/cli/main.js');
-    src = fs.readFileSync(bundle, 'utf8');
   } catch {
     return require('../dist/cli/main.js');
   }
-  const loadRest = (mods) => {
-    const rest = path.join(DIST, 'tsvisor.rest.js');
-    const mod = { exports: {} };
-    compile(rest, fs.readFileSync(rest, 'utf8'), 'module')(mod);
-    mod.exports(mods);
-  };
+  const loadRest = (mods) => compile(path.join(DIST, 'tsvisor.rest.js'))(mods);
   const mod = { exports: {} };
   // Requires of packages (koffi) resolve from dist/, as they would from its modules.
-  compile(bundle, src, 'require, module, __filename, __dirname, __loadRest')(createRequire(bundle), mod, bundle, DIST, loadRest);
+  compile(bundle)(createRequire(bundle), mod, bundle, DIST, loadRest);
   return mod.exports('cli/main');
 }
 

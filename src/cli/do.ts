@@ -18,6 +18,7 @@ import { parsePublish, type NatOptions } from '../sandbox/natconfig';
 import { ConfinedStart } from '../sandbox/confine';
 import { runConfined } from '../sandbox/confine_runtime';
 import { DRILL_ENV, runDrill } from '../sandbox/confine_drill';
+import { callerEnv } from './caller_env';
 
 export interface DoFlags {
   rootfs: string;
@@ -91,7 +92,7 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
     return;
   }
   const env = mergeEnv(
-    Object.entries(process.env).filter(([k]) => k !== CALLER_NOFILE_ENV && k !== PLATFORM_ENV && k !== GOFER_ENV && !k.startsWith(DRILL_ENV) && k !== CONFINE_ENV).map(([k, v]) => `${k}=${v}`),
+    callerEnv().filter(([k]) => k !== CALLER_NOFILE_ENV && k !== PLATFORM_ENV && k !== GOFER_ENV && !k.startsWith(DRILL_ENV) && k !== CONFINE_ENV).map(([k, v]) => `${k}=${v}`),
     a.env,
   );
   // Like `runsc do`: with the host's root, the command starts where the caller is.
@@ -117,7 +118,9 @@ export async function cmdDo(argv: string[], a: DoFlags): Promise<void> {
       fail(`${argv[0]}: ${describeErrno(e.errno)}`, e.errno === 2 ? 127 : 126);
     }
     try {
-      confined.enter(a.network === 'none' ? 'none' : 'inet');
+      // Host files are changed by the Gofer, or (without it) by the Sentry for its read-write binds only.
+      const hostWrites = confined.gofer === null && goferTrees(a.rootfs, volumes).some((t) => t.writable);
+      confined.enter(a.network === 'none' ? 'none' : 'inet', hostWrites);
     } catch (e) {
       fail(`cannot confine the Sentry: ${(e as Error).message}`, 125);
     }

@@ -111,7 +111,7 @@ function build(): Command {
     .option('--allow-host-loopback', "sandbox network: 10.0.2.2 reaches the host's 127.0.0.1, and the host's other addresses are reachable")
     .option('--confine', 'run the Sentry confined: a child in its own namespaces, no capabilities, an empty root, its own seccomp filter (docs/SECURITY.md; default: $TSVISOR_CONFINE=1)')
     .option('--no-confine', 'run the Sentry in this process with the caller\'s host access (debugging)')
-    .addOption(new Option('--confine-drill <step>', 'test switch (needs TSVISOR_CONFINE_DRILL=1): the confined Sentry tries an escape').choices(['open', 'connect', 'exec', 'ptrace']).hideHelp())
+    .addOption(new Option('--confine-drill <step>', 'test switch (needs TSVISOR_CONFINE_DRILL=1): the confined Sentry tries an escape').choices(['open', 'connect', 'exec', 'ptrace', 'create', 'mkdir', 'reopen', 'chmod']).hideHelp())
     .passThroughOptions()
     .action((argv: string[], f: DoFlags) => lazyDo().then(({ cmdDo }) => cmdDo(argv, f)).catch((e) => fail(`internal error: ${(e as Error).stack ?? e}`, 125)));
 

@@ -3,7 +3,15 @@
 // never leaves a container locked). The OCI commands serialise on it.
 
 import * as fs from 'node:fs';
-import * as libc from './libc';
+import type * as Libc from './libc';
+
+/**
+ * libc, and koffi with it, loaded on first use: the runtime commands that
+ * import this module but never get that far (`state` or `delete --force`
+ * of a container that is gone, which Docker's shim runs for every
+ * container) start without them.
+ */
+const libc = (): typeof Libc => require('./libc') as typeof Libc;
 
 const LOCK_EX = 2;
 const EINTR = 4;
@@ -15,8 +23,9 @@ export class FileLock {
   static acquire(path: string): FileLock {
     const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
     for (;;) {
-      if (libc.flock(fd, LOCK_EX) === 0) return new FileLock(fd);
-      const e = libc.errno();
+      const { flock, errno } = libc();
+      if (flock(fd, LOCK_EX) === 0) return new FileLock(fd);
+      const e = errno();
       if (e === EINTR) continue;
       fs.closeSync(fd);
       throw new Error(`cannot lock ${path} (errno ${e})`);

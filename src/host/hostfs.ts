@@ -68,6 +68,32 @@ export interface HostFiles {
   /** The sandbox opened n: keep it readable even if its names change on the host. */
   pin(n: HostNode): void;
   unpin(n: HostNode): void;
+  /** Where changes made on the host to files of this tree are reported; absent where the server cannot watch (the Gofer today). */
+  changes?(): HostChangeFeed;
+}
+
+/** A change the host reported for a watched file: id from HostChangeFeed.add; name set for an entry of a watched directory. */
+export interface HostChange {
+  id: number;
+  /** Linux's IN_* bits as the host gave them (IN_ISDIR, IN_IGNORED included). */
+  mask: number;
+  cookie: number;
+  name: string | null;
+}
+
+/**
+ * The host's change notification for one tree (inotify). Only changes are
+ * watched (entries created, deleted, moved; data modified; attributes), not
+ * accesses, opens or closes, which the serving process itself makes.
+ */
+export interface HostChangeFeed {
+  /** Readable while changes are queued (for the host event service). */
+  readonly fd: number;
+  /** Watch n (a directory: its entries too); the same file gives the same id. HostError when the host refuses (its limits). */
+  add(n: HostNode): number;
+  remove(id: number): void;
+  /** The changes queued now, oldest first (none: an empty list). */
+  take(): HostChange[];
 }
 
 /** Host uid/gid a new file gets; -1 leaves the one the host gives it (the serving process's). */

@@ -19,7 +19,8 @@
 // and reopen by name at the next read (ESTALE if the name now leads to
 // another file).
 import * as libc from './libc';
-import { HostError, type HostDirent, type HostFiles, type HostNode, type HostStat } from './hostfs';
+import { HostError, type HostChangeFeed, type HostDirent, type HostFiles, type HostNode, type HostStat } from './hostfs';
+import { HostInotifyFeed } from './inotify_feed';
 
 const O_RDONLY = 0;
 const O_NONBLOCK = 0o4000;
@@ -186,6 +187,12 @@ export class HostTree implements HostFiles {
 
   root(): HostNode {
     return this.rootNode;
+  }
+
+  /** The host's inotify for this tree, made at the first watch (it lives as long as the tree, as the tree's descriptors do). */
+  private feed: HostInotifyFeed | null = null;
+  changes(): HostChangeFeed {
+    return (this.feed ??= new HostInotifyFeed((n) => this.pathFdOf(this.own(n))));
   }
 
   protected own(n: HostNode): Node {

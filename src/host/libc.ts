@@ -112,6 +112,7 @@ export const openat = lib.func('int openat(int dirfd, const void *path, int flag
 export const statx = lib.func('int statx(int dirfd, const void *path, int flags, unsigned int mask, void *buf)');
 export const readlinkat = lib.func('long readlinkat(int dirfd, const void *path, void *buf, size_t n)');
 export const getdents64 = lib.func('long getdents64(int fd, void *buf, size_t n)');
+/** @public host/filelock.ts reaches it through a lazy require, which knip does not follow. */
 export const flock = lib.func('int flock(int fd, int op)');
 // The read-write host tree (host/hosttree_rw.ts): every call names a file by
 // a directory descriptor and one name, or by its own descriptor with AT_EMPTY_PATH.

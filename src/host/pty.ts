@@ -5,7 +5,15 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as libc from './libc';
+import type * as Libc from './libc';
+
+/**
+ * libc, and koffi with it, loaded on first use: the runtime commands that
+ * import this module but never get that far (`state` or `delete --force`
+ * of a container that is gone, which Docker's shim runs for every
+ * container) start without them.
+ */
+const libc = (): typeof Libc => require('./libc') as typeof Libc;
 import { AF_UNIX, SCM_RIGHTS, SOCK_STREAM, SOL_SOCKET } from '../abi/socket';
 import { TIOCGPTN, TIOCSPTLCK, TIOCSWINSZ } from '../abi/termios';
 
@@ -17,7 +25,7 @@ export interface HostPty {
 }
 
 function check(r: number, what: string): number {
-  if (r < 0) throw new Error(`${what}: errno ${libc.errno()}`);
+  if (r < 0) throw new Error(`${what}: errno ${libc().errno()}`);
   return r;
 }
 
@@ -26,8 +34,8 @@ export function openHostPty(rows: number, cols: number): HostPty {
   const master = fs.openSync('/dev/ptmx', fs.constants.O_RDWR | fs.constants.O_NOCTTY);
   try {
     const arg = Buffer.alloc(4);
-    check(libc.ioctl(master, TIOCSPTLCK, arg) as number, 'unlocking the pty');
-    check(libc.ioctl(master, TIOCGPTN, arg) as number, 'reading the pty number');
+    check(libc().ioctl(master, TIOCSPTLCK, arg) as number, 'unlocking the pty');
+    check(libc().ioctl(master, TIOCGPTN, arg) as number, 'reading the pty number');
     const name = `/dev/pts/${arg.readInt32LE(0)}`;
     if (rows > 0 || cols > 0) setWindowSize(master, rows, cols);
     const slave = fs.openSync(name, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
@@ -42,7 +50,7 @@ export function setWindowSize(fd: number, rows: number, cols: number): void {
   const ws = Buffer.alloc(8);
   ws.writeUInt16LE(Math.min(rows, 0xffff), 0);
   ws.writeUInt16LE(Math.min(cols, 0xffff), 2);
-  check(libc.ioctl(fd, TIOCSWINSZ, ws) as number, 'setting the window size');
+  check(libc().ioctl(fd, TIOCSWINSZ, ws) as number, 'setting the window size');
 }
 
 /**
@@ -58,19 +66,19 @@ export function sendFd(socketPath: string, fd: number, name: string): void {
     process.chdir(path.dirname(abs));
     target = path.basename(abs);
   }
-  const s = check(libc.socket(AF_UNIX, SOCK_STREAM | 0o2000000, 0) as number, 'console socket');
+  const s = check(libc().socket(AF_UNIX, SOCK_STREAM | 0o2000000, 0) as number, 'console socket');
   try {
     const addr = Buffer.alloc(110);
     addr.writeUInt16LE(AF_UNIX, 0);
     addr.write(target, 2);
-    if (libc.connect(s, addr, 2 + Buffer.byteLength(target) + 1) < 0) throw new Error(`cannot connect to the console socket ${socketPath}: errno ${libc.errno()}`);
-    const data = libc.allocPinned(Math.max(1, Buffer.byteLength(name)));
+    if (libc().connect(s, addr, 2 + Buffer.byteLength(target) + 1) < 0) throw new Error(`cannot connect to the console socket ${socketPath}: errno ${libc().errno()}`);
+    const data = libc().allocPinned(Math.max(1, Buffer.byteLength(name)));
     data.buf.write(name);
-    const iov = libc.allocPinned(16);
+    const iov = libc().allocPinned(16);
     iov.buf.writeBigUInt64LE(data.addr, 0);
     iov.buf.writeBigUInt64LE(BigInt(data.buf.length), 8);
     // struct cmsghdr { size_t len; int level; int type; } + one int, padded to 8.
-    const ctl = libc.allocPinned(24);
+    const ctl = libc().allocPinned(24);
     ctl.buf.writeBigUInt64LE(20n, 0);
     ctl.buf.writeInt32LE(SOL_SOCKET, 8);
     ctl.buf.writeInt32LE(SCM_RIGHTS, 12);
@@ -81,9 +89,9 @@ export function sendFd(socketPath: string, fd: number, name: string): void {
     msg.writeBigUInt64LE(1n, 24);
     msg.writeBigUInt64LE(ctl.addr, 32);
     msg.writeBigUInt64LE(24n, 40);
-    check(libc.sendmsg(s, msg, 0) as number, 'sending the pty master');
+    check(libc().sendmsg(s, msg, 0) as number, 'sending the pty master');
   } finally {
-    libc.close(s);
+    libc().close(s);
     if (target !== abs) process.chdir(cwd);
   }
 }

@@ -33,6 +33,7 @@ import { PseudoFs } from '../vfs/numbering';
 import { ShmNamespace } from './ipc/shm';
 import { SemNamespace } from './ipc/sem';
 import { MsgNamespace } from './ipc/msg';
+import { VmSysctl } from '../mm/vm_sysctl';
 
 /** Microtask rounds the loop waits for woken continuations before it takes a macrotask turn instead. */
 const MAX_SETTLE_ROUNDS = 64;
@@ -77,6 +78,8 @@ export class Kernel {
   /** kernel.core_pattern and kernel.core_uses_pid (/proc/sys, root may set them): where core dumps go. */
   corePattern = 'core';
   coreUsesPid = 0;
+  /** vm.max_map_count (/proc/sys/vm, root may set it), obeyed by every address space of the sandbox. */
+  readonly vmSysctl = new VmSysctl();
   readonly groups = new Map<number, ThreadGroup>();
   /**
    * The sandbox's bound AF_UNIX names (socket/unix/names.ts), abstract or of

@@ -114,7 +114,7 @@ export class Lifecycle {
     const nofile = tg.rlimits[RLIMIT_NOFILE].cur;
     opts.fdTable.limit = nofile < 0 ? 1 << 20 : Math.min(nofile, 1 << 20);
     const as = this.k.platform.newAddressSpace();
-    const mm = new MemoryManager(this.k.memfile, as);
+    const mm = new MemoryManager(this.k.memfile, as, this.k.vmSysctl);
     // The first process's IDs and capabilities are those of the sandbox's initial user namespace.
     const creds = (opts.creds ?? new Credentials()).clone();
     creds.userns = this.k.rootNs.mnt.owner;
@@ -385,7 +385,7 @@ export class Lifecycle {
     const reuse = t.mm.users === 1 && !t.vforkParent;
     const as = reuse ? t.mm.as : this.k.platform.newAddressSpace();
     if (reuse) as.flushPending();
-    const mm = new MemoryManager(this.k.memfile, as);
+    const mm = new MemoryManager(this.k.memfile, as, this.k.vmSysctl);
     let ec: ExecCreds | null;
     try {
       ec = this.loadInto(t, mm, path, argv, envp, at);

@@ -10,7 +10,7 @@ const ROWS: Array<[string, string]> = [
   ['linux.resources.memory.kernel, kernelTCP, disableOOMKiller, useHierarchy', 'reported, not applied'],
   ['linux.resources.cpu.realtimeRuntime, realtimePeriod, idle', 'reported, not applied'],
   ['linux.resources.devices', 'nothing to deny: the sandbox\'s /dev has only its own virtual devices'],
-  ['linux.sysctl', 'kernel.msgmax, msgmnb, msgmni, sem, hostname, domainname and net.ipv4.ip_unprivileged_port_start are set in the Sentry; kernel.shm*, fs.mqueue.* and the other net.* are reported (the Sentry serves them read-only); any other is an error, as with runc'],
+  ['linux.sysctl', 'kernel.msgmax, msgmnb, msgmni, sem, hostname, domainname, fs.mqueue.* and net.ipv4.ip_unprivileged_port_start are set in the Sentry; kernel.shm* and the other net.* are reported (the Sentry serves them read-only); any other is an error, as with runc'],
   ['mounts of type cgroup', 'the container\'s own host cgroup directories, read-only'],
   ['mounts of other types; devpts other than at /dev/pts; tmpfs on /dev', 'reported; the sandbox\'s own devfs and devpts are used'],
   ['hooks createContainer, startContainer', 'run in the sandbox process\'s host namespaces (network), but see the host\'s file system: the container\'s is the Sentry\'s'],

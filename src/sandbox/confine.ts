@@ -64,14 +64,19 @@ export class ConfinedStart {
     return new ConfinedStart(Number(v), bnd !== undefined && /^[0-9a-f]+$/.test(bnd) ? BigInt(`0x${bnd}`) : null, handOff);
   }
 
-  /** Give up the host (see the file's comment). Throws if any step fails: a Sentry never runs half-confined. */
-  enter(net: ConfineNet): void {
+  /**
+   * Give up the host (see the file's comment). Throws if any step fails: a
+   * Sentry never runs half-confined. hostWrites: the Sentry changes host
+   * files itself (read-write binds without the Gofer); else its filter lets
+   * it open for reading only and change no file by name.
+   */
+  enter(net: ConfineNet, hostWrites: boolean): void {
     fs.writeSync(this.fd, 'pivot\n');
     const reply = readLine(this.fd);
     if (reply !== 'ok') throw new Error(`confinement: ${reply}`);
     // pivot_root moved our root, not our working directory: a host directory until now.
     if (libc.chdir('/') !== 0) throw new Error(`confinement: chdir /: errno ${libc.errno()}`);
-    const prog = sentryFilter(net);
+    const prog = sentryFilter(net, hostWrites);
     const pinned = libc.allocPinned(prog.length);
     prog.copy(pinned.buf);
     const fprog = Buffer.alloc(16);

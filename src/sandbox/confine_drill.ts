@@ -3,6 +3,12 @@
 // who took it over would try first, and reports what happened. Steps that
 // the seccomp filter answers kill the Sentry (the runtime reports that), so
 // each run tries one step.
+//
+// The host-writing steps (create, reopen, mkdir, chmod) are what a Sentry
+// that writes no host file itself (--gofer, or no read-write bind) must not
+// do: its filter kills it. reopen and chmod act on a descriptor the Gofer
+// donated for reading (TSVISOR_CONFINE_DRILL_FILE names it), the one way to
+// a host file the namespaces leave it.
 
 import * as fs from 'node:fs';
 import * as libc from '../host/libc';
@@ -12,6 +18,31 @@ const SYS_EXECVE = 59;
 const PTRACE_ATTACH = 16;
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
+const AT_FDCWD = -100;
+const O_WRONLY = 0o1;
+const O_RDWR = 0o2;
+const O_CREAT = 0o100;
+const O_CLOEXEC = 0o2000000;
+const F_GETFL = 3;
+const SYS_FCHMOD = 91;
+
+/** A regular file held open read-only, preferably the one whose path ends with name (a donated read descriptor). */
+function heldReadFd(name: string | undefined): { fd: number; target: string } | null {
+  let found: { fd: number; target: string } | null = null;
+  for (const e of fs.readdirSync('/proc/self/fd')) {
+    const fd = Number(e);
+    let target: string;
+    try {
+      target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      if (!fs.fstatSync(fd).isFile() || target.startsWith('/memfd:') || ((libc.fcntl(fd, F_GETFL, 0) as number) & 3) !== 0) continue;
+    } catch {
+      continue;
+    }
+    if (name !== undefined && target.endsWith(`/${name}`)) return { fd, target };
+    found ??= { fd, target };
+  }
+  return found;
+}
 
 function report(what: string, rc: number, errno: number): void {
   process.stderr.write(rc < 0 ? `tsvisor: confine drill: ${what}: refused (errno ${errno})\n` : `tsvisor: confine drill: ${what}: SUCCEEDED, the confinement is broken\n`);
@@ -46,6 +77,22 @@ export function runDrill(step: string): void {
     argv.buf.writeBigUInt64LE(p.addr, 0);
     const rc = Number(libc.syscall3(SYS_EXECVE, Number(p.addr), Number(argv.addr), 0));
     report('execve /bin/true', rc, libc.errno());
+  } else if (step === 'create' || step === 'mkdir') {
+    const what = step === 'create' ? 'create /tsvisor-drill' : 'mkdir /tsvisor-drill';
+    say(what);
+    const name = Buffer.from('/tsvisor-drill\0');
+    const rc = step === 'create' ? Number(libc.openatMode(AT_FDCWD, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)) : Number(libc.mkdirat(AT_FDCWD, name, 0o700));
+    report(what, rc, libc.errno());
+  } else if (step === 'reopen' || step === 'chmod') {
+    const held = heldReadFd(process.env[`${DRILL_ENV}_FILE`]);
+    if (!held) {
+      process.stderr.write(`tsvisor: confine drill: ${step}: no read descriptor of a host file is held\n`);
+      return;
+    }
+    const what = step === 'reopen' ? `reopen ${held.target} for writing` : `chmod 04777 ${held.target}`;
+    say(what);
+    const rc = step === 'reopen' ? Number(libc.openat(AT_FDCWD, Buffer.from(`/proc/self/fd/${held.fd}\0`), O_RDWR | O_CLOEXEC)) : Number(libc.syscall3(SYS_FCHMOD, held.fd, 0o4777, 0));
+    report(what, rc, libc.errno());
   } else if (step === 'ptrace') {
     const pid = Number(process.env[`${DRILL_ENV}_PID`] ?? 1);
     say(`ptrace PTRACE_ATTACH ${pid}`);

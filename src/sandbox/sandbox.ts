@@ -191,6 +191,8 @@ export class Sandbox {
     const interfaces = mode === 'host' ? new HostInterfaces() : nat ? new NatTable() : new LoopbackTable();
     const network = { mode, interfaces, hostSockets: new HostSocketBudget(mode === 'host' ? HOST_SOCKET_LIMIT : nat ? NAT_SOCKET_LIMIT : 0), netlinkPorts: new Set<number>(), sysctl: defaultNetSysctl(), nat };
     this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostInfo: host, hostname: opts.hostname, network, log, warn });
+    // Bind mounts' host change reports (fsimpl/hostfs/changes.ts) are watched through the platform's event service.
+    ns.vfs.notify.hostEvents = this.platform;
     const proc = ns.vfs.mountAt('/proc', new ProcFs(this.kernel, host));
     // procfs belongs to the sandbox's one PID namespace: every mount of it is this one.
     ns.vfs.fsTypes.register('proc', { userns: false, make: (_src, data) => (noOptions(data), { fs: proc.fs, root: proc.root }) });

@@ -4,7 +4,7 @@ import { capableInit } from '../auth/userns';
 import { CAP_LEASE, CAP_SYS_RESOURCE } from '../abi/capability';
 import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
-import { PipeFile } from '../fsimpl/pipe/pipe';
+import { PipeFile, pipeLimited } from '../fsimpl/pipe/pipe';
 import type { FileDescription } from '../vfs/file';
 import { checkOwner } from '../vfs/perm';
 import { F_RDLCK, F_UNLCK, F_WRLCK } from '../vfs/locks';
@@ -119,7 +119,7 @@ async function fcntl(t: Task, fd: number, cmd: number, arg: number): Promise<num
       return f.pipeSize;
     case F_SETPIPE_SZ:
       if (!(f instanceof PipeFile)) throw new Errno(E.EBADF);
-      return f.setPipeSize(u32(arg), capableInit(t.creds, CAP_SYS_RESOURCE), t.kernel.vfs.pipeMaxSize);
+      return f.setPipeSize(u32(arg), capableInit(t.creds, CAP_SYS_RESOURCE), t.kernel.vfs.pipeMaxSize, pipeLimited(t.creds));
     case F_GETOWN:
       return getOwner(f);
     case F_SETOWN: {

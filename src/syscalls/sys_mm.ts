@@ -296,7 +296,8 @@ function checkDroppable(vmas: Iterable<Vma>, anonOnly: boolean): void {
 function madvise(t: Task, a: number[]): number {
   const advice = i32(a[2]);
   // No KSM (MADV_MERGEABLE 12, UNMERGEABLE 13): EINVAL, as Linux built without it; the sandbox has no /sys/kernel/mm/ksm.
-  const known = [0, 1, 2, 3, 4, 8, 9, 10, 11, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 100, 101];
+  // No memory-failure injection (MADV_HWPOISON 100, SOFT_OFFLINE 101): EINVAL, as Linux without CONFIG_MEMORY_FAILURE.
+  const known = [0, 1, 2, 3, 4, 8, 9, 10, 11, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25];
   if (!known.includes(advice)) throw new Errno(E.EINVAL);
   if (a[0] % PAGE !== 0) throw new Errno(E.EINVAL);
   const len = pageAlignUp(usize(a[1]));
@@ -388,7 +389,7 @@ export const defs: SyscallDef[] = [
   { nr: 10, name: 'mprotect', fn: mprotect, args: ['ptr', 'size', 'prot'] },
   { nr: 25, name: 'mremap', fn: mremap, args: ['ptr', 'size', 'size', 'mremap_flags', 'ptr'], partial: 'a fixed destination must end below the stub, not at TASK_SIZE (EINVAL)' },
   { nr: 12, name: 'brk', fn: brk, args: ['ptr'] },
-  { nr: 28, name: 'madvise', fn: madvise, args: ['ptr', 'size', 'madvise'], partial: 'DONTNEED/FREE/REMOVE/DONTFORK/DOFORK/WIPEONFORK/KEEPONFORK/DONTDUMP/DODUMP/HUGEPAGE/NOHUGEPAGE act (FREE drops pages at once; HUGEPAGE is only a flag); REMOVE of System V segments and host files is EOPNOTSUPP; other advice is validated and ignored' },
+  { nr: 28, name: 'madvise', fn: madvise, args: ['ptr', 'size', 'madvise'], partial: 'DONTNEED/FREE/REMOVE/DONTFORK/DOFORK/WIPEONFORK/KEEPONFORK/DONTDUMP/DODUMP/HUGEPAGE/NOHUGEPAGE act (FREE drops pages at once; HUGEPAGE is only a flag); REMOVE of System V segments and host files is EOPNOTSUPP; MERGEABLE/UNMERGEABLE and HWPOISON/SOFT_OFFLINE are EINVAL (a kernel without KSM and CONFIG_MEMORY_FAILURE); other advice is validated and ignored' },
   { nr: 27, name: 'mincore', fn: mincore, args: ['ptr', 'size', 'ptr'] },
   { nr: 26, name: 'msync', fn: msync, args: ['ptr', 'size', 'msync_flags'] },
   ...mlockDefs,

@@ -55,7 +55,8 @@ function mqOpen(t: Task, nameAddr: number, oflag: number, mode: number, attrAddr
     if (!(oflag & O_CREAT)) throw new Errno(E.ENOENT);
     // Linux asks capable(): the initial user namespace decides, whichever IPC namespace the queue is in.
     const privileged = capableInit(t.creds, CAP_SYS_RESOURCE);
-    let attr: MqAttr = { maxmsg: ns.msgDefault, msgsize: ns.msgsizeDefault };
+    ns.checkRoom(privileged);
+    let attr: MqAttr = ns.defaultAttr();
     if (attrAddr) {
       const b = t.mm.copyIn(attrAddr, 64);
       attr = { maxmsg: Number(b.readBigInt64LE(8)), msgsize: Number(b.readBigInt64LE(16)) };

@@ -1,14 +1,14 @@
 // pipe, pipe2.
 import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
-import { makePipe, pipeStartLimit } from '../fsimpl/pipe/pipe';
+import { makePipe, pipeCharge, pipeStartLimit } from '../fsimpl/pipe/pipe';
 import { O_CLOEXEC, O_DIRECT, O_NONBLOCK } from '../abi/fs';
 import { u32, type SyscallDef } from '../kernel/syscall';
 
 function pipe2(t: Task, addr: number, flags: number): number {
   if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT)) throw new Errno(E.EINVAL);
   const vfs = t.kernel.vfs;
-  const [r, w] = makePipe(flags, t.mm.memfile.heap, vfs.pipefs, t.mm.memfile, pipeStartLimit(t.creds, vfs.pipeMaxSize));
+  const [r, w] = makePipe(flags, t.mm.memfile.heap, vfs.pipefs, t.mm.memfile, pipeStartLimit(t.creds, vfs.pipeMaxSize), pipeCharge(t.creds, vfs.pipeUsers));
   const cloexec = (flags & O_CLOEXEC) !== 0;
   let rfd: number;
   try {

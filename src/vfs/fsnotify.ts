@@ -15,6 +15,7 @@ import {
 import type { Dentry, VPath } from './dentry';
 import type { FilesystemImpl, Inode } from './inode';
 import type { FileDescription } from './file';
+import type { HostEvents } from '../platform/platform';
 
 /** What receives a watch's events: an inotify instance. */
 export interface NotifyGroup {
@@ -55,6 +56,8 @@ export class Fsnotify {
   /** Every watch by the file system of its inode, for IN_UNMOUNT. */
   private readonly byFs = new Map<FilesystemImpl, Set<Watch>>();
   private cookie = 0;
+  /** Where file systems of host files watch their host change feeds (the platform's); null: host changes go unreported. */
+  hostEvents: HostEvents | null = null;
 
   /** A group made w (attachWatch) / w is gone (NotifyGroup.detached). */
   track(w: Watch): void {
@@ -62,11 +65,13 @@ export class Fsnotify {
     let ws = this.byFs.get(fs);
     if (!ws) this.byFs.set(fs, (ws = new Set()));
     ws.add(w);
+    fs.watched?.(w.inode, true, this);
   }
 
   untrack(w: Watch): void {
     const ws = this.byFs.get(w.inode.fs);
     if (ws && ws.delete(w) && ws.size === 0) this.byFs.delete(w.inode.fs);
+    w.inode.fs.watched?.(w.inode, false, this);
   }
 
   /**
@@ -111,6 +116,16 @@ function deliver(inode: Inode, mask: number, cookie: number, name: string | null
     w.group.event(w, mask, cookie, name);
     if (w.mask & IN_ONESHOT) detachWatch(w);
   }
+}
+
+/** An event the host reported for inode (a file of a bind mount changed on the host): its watches get it as it came. */
+export function notifyWatchers(inode: Inode, mask: number, cookie: number, name: string | null): void {
+  deliver(inode, mask, cookie, name, false);
+}
+
+/** The host dropped its watch of inode (the file is gone there): every watch of it goes, each group queueing IN_IGNORED. */
+export function detachAll(inode: Inode): void {
+  for (const w of [...(inode.watches ?? [])]) detachWatch(w);
 }
 
 /** Take w off its inode; its group queues IN_IGNORED. */

@@ -26,7 +26,7 @@ import type { DirEntry, InodeAttrs, SetAttr, StatFs } from '../abi/fs';
 import { S_IFMT } from '../abi/fs';
 import type { FileDescription } from './file';
 import type { VPath } from './dentry';
-import type { Watch } from './fsnotify';
+import type { Fsnotify, Watch } from './fsnotify';
 
 export interface FilesystemImpl {
   /** File system type name as in /proc/mounts ("tmpfs", "overlay", "proc"). */
@@ -41,6 +41,8 @@ export interface FilesystemImpl {
   statfs(): StatFs;
   /** The node of a device this file system provides (devtmpfs), to open device nodes made elsewhere with mknod. */
   deviceNode?(type: number, rdev: number): Inode | null;
+  /** An inotify watch on inode was made (on) or is gone: a file system whose files change behind the VFS reports those changes while watched. */
+  watched?(inode: Inode, on: boolean, notify: Fsnotify): void;
 }
 
 /** What to create in a directory. */

@@ -3,6 +3,7 @@
 // operations (open, mkdir, unlink, rename, link, symlink, mknod) with their
 // generic checks.
 // File systems only implement per-inode operations (see inode.ts).
+import { PipeUserPages } from './pipe_pages';
 import { Errno, E } from '../abi/errno';
 import { Credentials } from '../auth/creds';
 import { monotonicOf, type FileCtx } from './ctx';
@@ -30,7 +31,7 @@ const rootCreds = new Credentials();
  * Opens a FIFO's inode: the pipe implementation lives above the VFS, so the
  * composition root hands it in (a VFS without one refuses FIFOs with ENXIO).
  */
-export type FifoOpener = (t: FileCtx, inode: Inode, path: VPath, flags: number, pipefs: PseudoFs, pipeMaxSize: number) => Promise<FileDescription>;
+export type FifoOpener = (t: FileCtx, inode: Inode, path: VPath, flags: number, pipefs: PseudoFs, pipeMaxSize: number, pipeUsers: PipeUserPages) => Promise<FileDescription>;
 
 export class VirtualFilesystem {
   readonly rootMount: Mount;
@@ -524,7 +525,7 @@ export class VirtualFilesystem {
     if (custom) return opened(custom);
     if (type === S_IFIFO) {
       if (!this.openFifo) throw new Errno(E.ENXIO);
-      const f = this.openFifo(t, inode, p, fflags, this.pipefs, this.pipeMaxSize);
+      const f = this.openFifo(t, inode, p, fflags, this.pipefs, this.pipeMaxSize, this.pipeUsers);
       return f instanceof Promise ? f.then(opened) : opened(f);
     }
     if (type === S_IFDIR) return opened(new DirectoryFile(p, inode, fflags, r.ctx));
@@ -559,6 +560,8 @@ export class VirtualFilesystem {
   leaseBreakSecs = 45;
   /** pipe-max-size (/proc/sys/fs): the largest pipe buffer a process without CAP_SYS_RESOURCE may have. */
   pipeMaxSize = 1048576;
+  /** Pipe pages per user and fs.pipe-user-pages-soft/-hard (/proc/sys/fs), the sandbox's own. */
+  readonly pipeUsers = new PipeUserPages();
 
   /** An open (or a truncate) that conflicts with leases on inode waits for them to be broken (locks.ts). */
   breakLeases(t: FileCtx, inode: Inode, forWrite: boolean, nonblock: boolean): Promise<void> {

@@ -41,6 +41,7 @@ static inline const char *ename(int e) {
   case EINVAL: return "EINVAL";
   case ETIMEDOUT: return "ETIMEDOUT";
   case EMFILE: return "EMFILE";
+  case ENFILE: return "ENFILE";
   case ENOTTY: return "ENOTTY";
   case EFBIG: return "EFBIG";
   case ENOSPC: return "ENOSPC";

@@ -123,6 +123,17 @@ test('--cwd and --env', { timeout: 60_000 }, () => {
   assert.strictEqual(r.stdout, `${dir}\nFOO=foo value BAR=a=b\n`);
 });
 
+test('NODE_EXTRA_CA_CERTS: kept from tsvisor\'s Node, passed on to the sandboxed program as given', { timeout: 60_000 }, () => {
+  const ca = path.join(h.tmpDir('ca-'), 'no-such-ca.pem');
+  // Executed as a user runs it: the shell line of bin/tsvisor.js, then Node (which warns when it cannot load the file).
+  const r = childProcess.spawnSync(h.TSVISOR, ['do', '--', '/bin/sh', '-c', 'echo "$NODE_EXTRA_CA_CERTS"; env | grep -c ^TSVISOR_'], {
+    env: { ...h.sentryEnv(), NODE_EXTRA_CA_CERTS: ca }, encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL',
+  });
+  assert.strictEqual(r.status, 1, h.describe('do', r));
+  assert.strictEqual(r.stdout, `${ca}\n0\n`);
+  assert.doesNotMatch(r.stderr, /extra certs/i, 'Node did not try to load the certificates');
+});
+
 test('--rootfs runs a program from a minimal root file system', { timeout: 60_000 }, (t) => {
   if (!h.needTools(t, ['gcc', '/bin/busybox'])) return;
   const root = h.tmpDir('tsvisor-rootfs-');

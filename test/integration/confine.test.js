@@ -302,3 +302,61 @@ test('--confine --gofer: the drill steps still fail', async (t) => {
     }
   }
 });
+
+// A Sentry that changes no host file itself (--gofer, or no read-write bind)
+// has a filter without the calls that change files by name and with openat
+// for reading only: reopening or chmod-ing a descriptor the Gofer donated for
+// reading (a file of a read-write bind, which a root-owned Sentry could
+// otherwise write) kills it, and the host file stays as it was.
+test('drill, --confine --gofer with a read-write bind: creating, reopening for writing or chmod-ing a host file kills the Sentry', (t) => {
+  const dir = h.tmpDir('tsvisor-confine-rw-');
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const prog = path.join(dir, 'echo');
+  fs.copyFileSync('/bin/echo', prog);
+  fs.chmodSync(prog, 0o755);
+  const before = fs.readFileSync(prog);
+  for (const step of ['create', 'mkdir', 'reopen', 'chmod']) {
+    const r = childProcess.spawnSync(process.execPath, h.sandboxArgs(['/mnt/echo', 'the sandbox ran'], { flags: [...CONFINE, '--gofer', '-v', `${dir}:/mnt`, '--confine-drill', step] }), {
+      cwd: h.ROOT, env: { ...h.sentryEnv(), TSVISOR_CONFINE_DRILL: '1', TSVISOR_CONFINE_DRILL_FILE: 'echo' }, encoding: 'utf8', timeout: 120000, killSignal: 'SIGKILL',
+    });
+    // The program's own file is the descriptor tried: the Gofer's path of it, in the bind's tree.
+    if (step === 'reopen' || step === 'chmod') assert.match(r.stderr, /confine drill: (reopen|chmod 04777) \/1\/echo.*: trying/, step);
+    else assert.match(r.stderr, /confine drill: (create|mkdir) \/tsvisor-drill: trying/, step);
+    assert.doesNotMatch(r.stderr, /SUCCEEDED|refused/, step);
+    assert.match(r.stderr, /the Sentry was killed by its seccomp filter/, step);
+    assert.strictEqual(r.status, 128 + 31, step);
+    assert.doesNotMatch(r.stdout, /the sandbox ran/);
+  }
+  assert.strictEqual(fs.statSync(prog).mode & 0o7777, 0o755);
+  assert.ok(fs.readFileSync(prog).equals(before));
+  assert.deepStrictEqual(fs.readdirSync(dir), ['echo']);
+});
+
+test('drill, --confine without a read-write bind: the Sentry reads its host tree itself, and cannot reopen it for writing', () => {
+  for (const step of ['reopen', 'mkdir']) {
+    const r = drill(step);
+    assert.match(r.stderr, /: trying/, step);
+    assert.doesNotMatch(r.stderr, /SUCCEEDED|refused/, step);
+    assert.match(r.stderr, /the Sentry was killed by its seccomp filter/, step);
+    assert.strictEqual(r.status, 128 + 31, step);
+  }
+});
+
+test('drill, --confine with a read-write bind and no Gofer: the Sentry writes the bind itself, its filter allows the call and the empty root refuses it', (t) => {
+  const dir = h.tmpDir('tsvisor-confine-rw-');
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const r = drill('mkdir', {}, ['-v', `${dir}:/mnt`]);
+  assert.match(r.stderr, /confine drill: mkdir \/tsvisor-drill: refused \(errno 30\)/);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /the sandbox ran/);
+});
+
+test('--stats of a Sentry that may not open files for writing: written on the descriptor opened before confinement', (t) => {
+  const dir = h.tmpDir('tsvisor-confine-stats-');
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const stats = path.join(dir, 'stats.json');
+  fs.writeFileSync(stats, 'x'.repeat(100000));
+  const r = h.runSandbox(['/bin/true'], { flags: [...CONFINE, '--gofer', '--stats', stats] });
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.strictEqual(typeof JSON.parse(fs.readFileSync(stats, 'utf8')), 'object');
+});

@@ -227,6 +227,51 @@ test('create, state, list, start, exit, delete', { timeout: 120_000 }, async () 
   ok(tsv(dir, ['delete', '--force', 'c1']), 'delete --force of an unknown id succeeds, as runc');
 });
 
+/** The preload that reports what a runtime command loaded (oci/loadwatch.js). */
+const LOADWATCH = path.join(__dirname, 'oci', 'loadwatch.js');
+
+/**
+ * A runtime command started as Docker's shim starts it: bin/tsvisor.js
+ * executed (its shell line, then Node), here with loadwatch preloaded and a
+ * NODE_EXTRA_CA_CERTS in the environment; returns the result and what
+ * loadwatch reported.
+ */
+function watched(dir, args) {
+  const out = path.join(dir, `out-${process.hrtime.bigint()}`);
+  const fd2 = fs.openSync(out + '.2', 'w');
+  const env = { ...h.sentryEnv(), NODE_OPTIONS: `--require ${LOADWATCH}`, NODE_EXTRA_CA_CERTS: path.join(dir, 'no-such-ca.pem') };
+  const r = childProcess.spawnSync(h.TSVISOR, ['--root', path.join(dir, 'root'), ...args], { cwd: dir, env, stdio: ['ignore', 'ignore', fd2], timeout: 60_000, killSignal: 'SIGKILL' });
+  fs.closeSync(fd2);
+  const stderr = fs.readFileSync(out + '.2', 'utf8');
+  const m = /^loadwatch (.*)$/m.exec(stderr);
+  assert.ok(m, `${args.join(' ')}: no loadwatch line (status ${r.status}): ${stderr}`);
+  const w = JSON.parse(m[1]);
+  assert.ok(w.read.includes('tsvisor.bundle.js'), `${args.join(' ')} runs from the bundle (npm run build): read ${w.read}`);
+  assert.ok(!w.read.includes('tsvisor.rest.js'), `${args.join(' ')} must not read the kernel's part of the bundle: read ${w.read}`);
+  assert.strictEqual(w.caSeenByNode, false, `${args.join(' ')}: NODE_EXTRA_CA_CERTS is kept from Node`);
+  assert.doesNotMatch(stderr, /extra certs/i);
+  return { status: r.status, stderr, koffi: w.loaded.some((m) => /(^|\/)koffi(\/|$)/.test(m)) };
+}
+
+test("the commands Docker's shim runs per container load no kernel; for a container that is gone, no koffi either; Node gets no NODE_EXTRA_CA_CERTS", { timeout: 120_000 }, async () => {
+  const dir = h.tmpDir('oci-');
+  makeBundle(dir, { args: ['true'] });
+  assert.strictEqual(watched(dir, ['create', '--bundle', dir, 'w1']).status, 0);
+  const s = state(dir, 'w1');
+  const env = fs.readFileSync(`/proc/${s.pid}/environ`, 'latin1').split('\0');
+  assert.ok(!env.some((kv) => kv.startsWith('NODE_EXTRA_CA_CERTS=')), 'the sandbox process\'s Node gets no NODE_EXTRA_CA_CERTS');
+  assert.strictEqual(watched(dir, ['state', 'w1']).status, 0);
+  assert.strictEqual(watched(dir, ['start', 'w1']).status, 0);
+  await until('the container to stop', () => !alive(s.pid));
+  assert.strictEqual(watched(dir, ['delete', 'w1']).status, 0);
+  // Docker's shim deletes twice; the second finds nothing.
+  for (const args of [['delete', '--force', 'w1'], ['state', 'w1'], ['kill', 'w1', 'KILL']]) {
+    const w = watched(dir, args);
+    assert.strictEqual(w.koffi, false, `${args.join(' ')} of a gone container loads no koffi`);
+    assert.strictEqual(w.status, args[0] === 'delete' ? 0 : 1, `${args.join(' ')}: ${w.stderr}`);
+  }
+});
+
 test('run waits and exits with the container status; --detach returns', { timeout: 120_000 }, async () => {
   const dir = h.tmpDir('oci-');
   makeBundle(dir, { args: ['sh', '-c', 'echo ran; exit 5'] });
@@ -349,7 +394,7 @@ test('config.json: read-only root, bind mounts, tmpfs; unsupported fields are lo
   const host = h.tmpDir('oci-host-');
   fs.writeFileSync(path.join(host, 'f'), 'from the host\n');
   const script = 'cat /ro/f; touch /ro/x 2>/dev/null && echo ro-writable; echo new > /rw/g && cat /rw/g; '
-    + 'touch /newfile 2>/dev/null && echo root-writable; echo t > /scratch/t && cat /scratch/t; ls /deep/er; cat /proc/sys/kernel/msgmax /proc/sys/net/ipv4/ip_unprivileged_port_start';
+    + 'touch /newfile 2>/dev/null && echo root-writable; echo t > /scratch/t && cat /scratch/t; ls /deep/er; cat /proc/sys/kernel/msgmax /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/fs/mqueue/msg_max';
   makeBundle(dir, { args: ['sh', '-c', script] });
   setSpec(dir, (s) => {
     s.root.readonly = true;
@@ -359,12 +404,12 @@ test('config.json: read-only root, bind mounts, tmpfs; unsupported fields are lo
       { destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'mode=1777'] },
       { destination: '/deep/er', type: 'bind', source: host, options: ['bind', 'ro'] },
     );
-    s.linux.sysctl = { 'kernel.shmmax': '1000000', 'kernel/msgmax': '4096', 'net.ipv4.ip_unprivileged_port_start': '0' };
+    s.linux.sysctl = { 'kernel.shmmax': '1000000', 'kernel/msgmax': '4096', 'net.ipv4.ip_unprivileged_port_start': '0', 'fs.mqueue.msg_max': '20' };
   });
   const log = path.join(dir, 'log');
   const r = ok(tsv(dir, ['run', 'm1'], { globals: ['--log', log, '--log-format', 'json'] }), 'run');
   // The read-write bind wrote to the host, where the read-only bind of the same directory sees it.
-  assert.strictEqual(r.stdout, 'from the host\nnew\nt\nf\ng\n4096\n0\n', 'linux.sysctl kernel.msgmax and net.ipv4.ip_unprivileged_port_start (as Docker sets it) set in the sandbox');
+  assert.strictEqual(r.stdout, 'from the host\nnew\nt\nf\ng\n4096\n0\n20\n', 'linux.sysctl kernel.msgmax, net.ipv4.ip_unprivileged_port_start (as Docker sets it) and fs.mqueue.msg_max set in the sandbox');
   assert.deepStrictEqual(fs.readdirSync(host).sort(), ['f', 'g'], 'writes through a read-write bind mount reach the host');
   assert.strictEqual(fs.readFileSync(path.join(host, 'g'), 'utf8'), 'new\n');
   const entries = fs.readFileSync(log, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));

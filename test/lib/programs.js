@@ -53,6 +53,7 @@ const C_PROGRAMS = Object.freeze({
   hostinfo: { args: () => [], endsWithDone: true },
   // Its own test runs it on a read-write bind (hostrw.test.js); here only its native runs are checked.
   hostrw: { args: (dir) => [dir], ownTest: true },
+  hostnotify: { args: (dir) => [dir], ownTest: true },
   vmamerge: { args: (dir) => [dir], endsWithDone: true },
   nofile: { args: () => [], endsWithDone: true },
   dacperm: { args: (dir) => [dir], endsWithDone: true },
@@ -95,6 +96,8 @@ const C_PROGRAMS = Object.freeze({
   mqueue: { args: () => [], endsWithDone: true },
   // Mounts the mqueue file system of a fresh IPC namespace (natively `unshare --ipc --mount`; the sandbox's is fresh already).
   mqueuefs: { args: (dir) => [dir], endsWithDone: true, ipcns: true },
+  // Writes /proc/sys/fs/mqueue: natively in a fresh IPC namespace, so the host's limits are not touched.
+  mqsysctl: { args: () => [], endsWithDone: true, ipcns: true },
   seccomp: { args: () => [], endsWithDone: true },
   opath: { args: (dir) => [dir], endsWithDone: true },
   partialio: { args: (dir) => [dir], endsWithDone: true },
@@ -152,6 +155,10 @@ const C_PROGRAMS = Object.freeze({
   kversion: { args: () => [], endsWithDone: true },
   deadline: { args: () => [], endsWithDone: true },
   pagemap: { args: (dir) => [dir], endsWithDone: true },
+  // Its own test also lowers the limit in the sandbox (sysctl_limits.test.js); here the machine's limit.
+  mapcount: { args: () => [], endsWithDone: true },
+  // Its own test also sets the hard limit in the sandbox (sysctl_limits.test.js); here the machine's limits.
+  pipepages: { args: () => [], endsWithDone: true },
   txtbusy: { args: (dir) => [dir], endsWithDone: true },
   // Run as root: it makes device nodes and drops to nobody for the unprivileged cases.
   nodes: { args: (dir) => [dir], endsWithDone: true },

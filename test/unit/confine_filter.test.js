@@ -4,40 +4,21 @@
 // compromised Sentry would reach for kill it, arguments are checked.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { sentryFilter, SENTRY_ALLOWED } = require('../../dist/sandbox/confine_filter.js');
+const { runFilter, X86_64 } = require('../lib/bpf');
+const { sentryFilter, SENTRY_ALLOWED, HOST_WRITE_RULES } = require('../../dist/sandbox/confine_filter.js');
 
 const ALLOW = 0x7fff0000;
 const KILL = 0x80000000;
 const ENOSYS = 0x00050000 | 38;
-const X86_64 = 0xc000003e;
 
-function run(prog, nr, args = [], arch = X86_64) {
-  const data = Buffer.alloc(64);
-  data.writeInt32LE(nr, 0);
-  data.writeUInt32LE(arch, 4);
-  args.forEach((a, i) => data.writeBigUInt64LE(BigInt.asUintN(64, BigInt(a)), 16 + 8 * i));
-  const n = prog.length / 8;
-  let A = 0;
-  for (let pc = 0; pc < n; pc++) {
-    const code = prog.readUInt16LE(pc * 8);
-    const jt = prog.readUInt8(pc * 8 + 2);
-    const jf = prog.readUInt8(pc * 8 + 3);
-    const k = prog.readUInt32LE(pc * 8 + 4);
-    const jump = (c) => (pc += c ? jt : jf);
-    switch (code) {
-      case 0x20: assert.ok(k % 4 === 0 && k < 64); A = data.readUInt32LE(k); break;
-      case 0x15: jump(A === k); break;
-      case 0x45: jump((A & k) !== 0); break;
-      case 0x06: return k;
-      default: throw new Error(`unknown BPF op ${code.toString(16)} at ${pc}`);
-    }
-    assert.ok(pc < n, 'jump out of the program');
-  }
-  throw new Error('fell off the end of the filter');
-}
+const run = (prog, nr, args = [], arch = X86_64) => runFilter(prog, nr, args, arch);
 
-const inet = sentryFilter('inet');
-const none = sentryFilter('none');
+const inet = sentryFilter('inet', true);
+const none = sentryFilter('none', true);
+/** A Sentry that changes no host file itself (the Gofer serves its binds, or it has no read-write bind). */
+const readOnly = sentryFilter('inet', false);
+const O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0o100, O_TRUNC = 0o1000, O_TMPFILE = 0o20200000, O_PATH = 0o10000000, O_DIRECTORY = 0o200000;
+const O_CLOEXEC = 0o2000000, O_NOFOLLOW = 0o400000, O_NONBLOCK = 0o4000, O_APPEND = 0o2000;
 const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, AF_NETLINK = 16, AF_PACKET = 17;
 
 test('what Node, libuv, V8 and the Sentry use passes', () => {
@@ -67,4 +48,25 @@ test('what a compromised Sentry reaches for kills it', () => {
   assert.equal(run(inet, 101, [0, 0, 0, 0]), KILL, 'PTRACE_TRACEME');
   assert.equal(run(inet, 0, [0, 0, 0], 0x40000003), KILL, 'i386');
   assert.equal(run(inet, 0x40000000 | 1, [0, 0, 0]), KILL, 'x32');
+});
+
+test('a Sentry that writes no host file: openat for reading only, no call that changes a file', () => {
+  for (const r of SENTRY_ALLOWED.filter((x) => !x.check)) assert.equal(run(readOnly, r.nr, [0, 0, 0]), ALLOW, r.name);
+  for (const fl of [0, O_PATH | O_NOFOLLOW | O_CLOEXEC, O_DIRECTORY | O_CLOEXEC, O_NONBLOCK, O_APPEND]) {
+    assert.equal(run(readOnly, 257, [-100, 0, fl]), ALLOW, `openat(${fl.toString(8)})`);
+  }
+  for (const fl of [O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_TMPFILE | O_RDWR, O_RDWR | O_NONBLOCK | O_CLOEXEC, O_WRONLY | O_CREAT | O_TRUNC]) {
+    assert.equal(run(readOnly, 257, [-100, 0, fl]), KILL, `openat(${fl.toString(8)})`);
+    assert.equal(run(inet, 257, [-100, 0, fl]), ALLOW, `openat(${fl.toString(8)}) by a host-writing Sentry`);
+  }
+  // flags is an int: the kernel does not look at the upper half, nor does the filter (bits only there open for reading).
+  assert.equal(run(readOnly, 257, [-100, 0, 2 ** 32 + O_RDWR]), KILL);
+  assert.equal(run(readOnly, 257, [-100, 0, 2 ** 32]), ALLOW);
+  for (const r of HOST_WRITE_RULES.filter((x) => x.nr !== 257)) {
+    assert.equal(run(readOnly, r.nr, [0, 0, 0]), KILL, r.name);
+    assert.equal(run(inet, r.nr, [0, 0, 0]), ALLOW, `${r.name} by a host-writing Sentry`);
+  }
+  for (const [nr, name] of [[85, 'creat'], [76, 'truncate'], [132, 'utime'], [235, 'utimes'], [94, 'lchown'], [188, 'setxattr'], [189, 'lsetxattr'], [197, 'removexattr']]) {
+    assert.equal(run(readOnly, nr, [0, 0, 0]), KILL, name);
+  }
 });

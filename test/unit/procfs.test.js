@@ -309,7 +309,7 @@ test('read-only files, writable values, zombies and reaped processes', () => {
   throwsErrno(() => open('/proc/newfile', O_WRONLY | O_CREAT), EACCES);
   throwsErrno(() => vfs.mkdir(r, vfs.root, '/proc/d', 0o755), EPERM);
   throwsErrno(() => vfs.unlink(r, vfs.root, '/proc/self/stat'), EPERM);
-  throwsErrno(() => open('/proc/sys/vm/max_map_count', O_WRONLY), 30);
+  throwsErrno(() => open('/proc/sys/vm/overcommit_memory', O_WRONLY), 30);
   const adj = open('/proc/self/oom_score_adj', O_WRONLY);
   assert.equal(adj.write(task, Buffer.from('500\n')), 4);
   throwsErrno(() => adj.write(task, Buffer.from('5000\n')), EINVAL);

@@ -26,6 +26,8 @@ import {
 } from '../../abi/fs';
 import { PAGE_SIZE as PAGE } from '../../abi/mm';
 import { HostWrites } from './write';
+import { HostChangeWatches } from './changes';
+import type { Fsnotify } from '../../vfs/fsnotify';
 
 /** Pages read into the page cache per host read (see fillCache). */
 const READAHEAD_PAGES = 16;
@@ -106,13 +108,27 @@ export class HostFs implements FilesystemImpl {
       return i;
     }
     i = new HostInode(this, n);
-    if (this.inodeOrder.size >= this.limits.inodes) {
+    // A watched inode stays: its inotify watches are on it (vfs/fsnotify), and so are its host change reports.
+    for (let tries = this.inodeOrder.size; this.inodeOrder.size >= this.limits.inodes && tries > 0; tries--) {
       const old = this.inodeOrder.shift() as HostInode;
+      if (old.watches !== null) {
+        this.inodeOrder.push(old);
+        continue;
+      }
       this.inodes.delete(inodeKey(old.node.dev, old.node.ino));
     }
     this.inodes.set(key, i);
     this.inodeOrder.push(i);
     return i;
+  }
+
+  /** Host changes of watched files (see changes.ts): regular files and directories. */
+  readonly changes = new HostChangeWatches(() => this.files.changes?.() ?? null);
+
+  watched(inode: Inode, on: boolean, notify: Fsnotify): void {
+    if (!(inode instanceof HostInode)) return;
+    const type = inode.mode & S_IFMT;
+    if (type === S_IFDIR || type === S_IFREG) this.changes.watched(inode, on, notify);
   }
 
   statfs(): StatFs {
@@ -182,6 +198,8 @@ export class HostInode extends Inode {
   readonly w: HostWrites | null;
   /** When the host last confirmed this inode under its name (performance.now()). */
   private checkedAt = performance.now();
+  /** When the host last reported a change of this directory's entries: cached children are asked again. */
+  private entriesChangedAt = 0;
 
   constructor(readonly fs: HostFs, public node: HostNode) {
     super();
@@ -215,6 +233,16 @@ export class HostInode extends Inode {
     this.checkedAt = performance.now();
   }
 
+  /** The host reported a change: of an entry (name) of this directory, or of this file itself. */
+  hostChanged(name: string | null, modified: boolean): void {
+    if (name !== null) {
+      this.entriesChangedAt = performance.now();
+      return;
+    }
+    this.checkedAt = 0;
+    if (modified && !this.w?.mapped()) this.dropCache();
+  }
+
   lookupNode(name: string): HostNode | null {
     try {
       return this.fs.files.lookup(this.node, name);
@@ -231,7 +259,7 @@ export class HostInode extends Inode {
 
   override revalidate(name: string, child: Inode): boolean {
     if (!(child instanceof HostInode)) return false;
-    if (performance.now() - child.checkedAt < this.fs.limits.revalidateMs) return true;
+    if (performance.now() - child.checkedAt < this.fs.limits.revalidateMs && child.checkedAt > this.entriesChangedAt) return true;
     const n = this.lookupNode(name);
     if (!n || n.dev !== child.node.dev || n.ino !== child.node.ino) return false;
     // The same file under the same name: its node (and the descriptors it holds) stays.

@@ -31,6 +31,11 @@ function host<T>(f: () => T): T {
   }
 }
 
+/** A change the Sentry makes to the host tree of inode i: as host(), and its host change report is not echoed (changes.ts). */
+function change<T>(i: HostInode, f: () => T): T {
+  return host(() => i.fs.changes.mutate(f));
+}
+
 export class HostWrites {
   /** Pages handed to shared writable mappings since the file was last closed. */
   readonly dirty = new Set<number>();
@@ -94,7 +99,7 @@ export class HostWrites {
   private pwriteAll(off: number, data: Buffer): number {
     let done = 0;
     while (done < data.length) {
-      const n = host(() => this.w.pwrite(this.i.node, done === 0 ? data : data.subarray(done), off + done));
+      const n = change(this.i, () => this.w.pwrite(this.i.node, done === 0 ? data : data.subarray(done), off + done));
       if (n <= 0) break;
       done += n;
     }
@@ -148,7 +153,7 @@ export class HostWrites {
   }
 
   allocate(mode: number, off: number, len: number): void {
-    host(() => this.w.fallocate(this.i.node, mode, off, len));
+    change(this.i, () => this.w.fallocate(this.i.node, mode, off, len));
     if (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) this.patchCache(off, len, null);
     this.stale = true;
   }
@@ -162,7 +167,7 @@ export class HostWrites {
     if (a.atimeNs !== undefined) h.atime = a.atimeNs;
     if (a.mtimeNs !== undefined) h.mtime = a.mtimeNs;
     if (a.size !== undefined) this.flush();
-    const st = host(() => this.w.setattr(this.i.node, h));
+    const st = change(this.i, () => this.w.setattr(this.i.node, h));
     if (a.size !== undefined) this.truncateCache(a.size);
     this.own(st);
   }
@@ -193,7 +198,7 @@ export class HostWrites {
 
   private createAs(name: string, spec: CreateSpec, owner: { uid: number; gid: number }): Inode {
     const dir = this.i.node;
-    const n = host(() => {
+    const n = change(this.i, () => {
       switch (spec.type) {
         case S_IFREG:
           return this.w.create(dir, name, spec.mode, owner);
@@ -215,14 +220,14 @@ export class HostWrites {
 
   link(name: string, target: Inode): void {
     const t = target as HostInode;
-    const n = host(() => this.w.link(t.node, this.i.node, name));
+    const n = change(this.i, () => this.w.link(t.node, this.i.node, name));
     t.w?.own(n.stat);
     this.stale = true;
   }
 
   unlink(name: string, child: Inode): void {
     const c = child as HostInode;
-    host(() => this.w.unlink(this.i.node, name, (c.a.mode & S_IFMT) === S_IFDIR));
+    change(this.i, () => this.w.unlink(this.i.node, name, (c.a.mode & S_IFMT) === S_IFDIR));
     this.stale = true;
     this.gone(c);
   }
@@ -242,7 +247,7 @@ export class HostWrites {
   rename(oldName: string, newDir: Inode, newName: string, flags: number): void {
     const nd = newDir as HostInode;
     const victim = flags & RENAME_EXCHANGE ? null : nd.lookupNode(newName);
-    host(() => this.w.rename(this.i.node, oldName, nd.node, newName, flags));
+    change(this.i, () => this.w.rename(this.i.node, oldName, nd.node, newName, flags));
     this.stale = true;
     nd.w?.markStale();
     const moved = this.rebind(nd, newName);
@@ -298,7 +303,7 @@ class HostXattrs extends XattrSet {
     return host(() => this.w.listxattr(this.i.node));
   }
   override set(name: string, value: Buffer): void {
-    host(() => this.w.setxattr(this.i.node, name, value, 0));
+    change(this.i, () => this.w.setxattr(this.i.node, name, value, 0));
     this.i.w?.markStale();
   }
   override delete(name: string): boolean {
@@ -306,7 +311,7 @@ class HostXattrs extends XattrSet {
     // case, and an unprivileged host refuses even the removal of an absent security.* attribute.
     if (!this.has(name)) return false;
     try {
-      this.w.removexattr(this.i.node, name);
+      this.i.fs.changes.mutate(() => this.w.removexattr(this.i.node, name));
     } catch (e) {
       if (e instanceof HostError && e.errno === E.ENODATA) return false;
       hostErr(e);

@@ -96,7 +96,7 @@ class MqRoot extends Inode {
       uid: t ? t.creds.uid : spec.uid, fsuid: spec.uid, fsgid: spec.gid, budget: this.fs.budget,
       rlimit: t ? t.tg.rlimits[RLIMIT_MSGQUEUE].cur : Infinity, privileged: t ? capableInit(t.creds, CAP_SYS_RESOURCE) : true,
     };
-    return this.fs.nodeOf(ns.create(name, { maxmsg: ns.msgDefault, msgsize: ns.msgsizeDefault }, spec.mode, creator));
+    return this.fs.nodeOf(ns.create(name, ns.defaultAttr(), spec.mode, creator));
   }
 
   override link(): void {

@@ -16,7 +16,8 @@ import type { MemoryAccess } from '../../mm/access';
 import type { FrameSource } from '../../mm/mappable';
 import type { Credentials } from '../../auth/creds';
 import { capableInit } from '../../auth/userns';
-import { CAP_SYS_RESOURCE } from '../../abi/capability';
+import { CAP_SYS_ADMIN, CAP_SYS_RESOURCE } from '../../abi/capability';
+import { PIPE_MIN_PAGES, type PipeCharge, type PipeUserPages } from '../../vfs/pipe_pages';
 
 export const PIPE_BUF = 4096;
 export const DEFAULT_PIPE_SIZE = 65536;
@@ -58,6 +59,10 @@ export class Pipe {
   startLimit = DEFAULT_PIPE_SIZE;
   /** Advisory locks of a pipe from pipe() (a FIFO's live on its inode). */
   lockTable: FileLocks | null = null;
+  /** The user charged for the buffer's pages (set before the pipe comes alive; null: nobody, as in unit tests). */
+  charge: PipeCharge | null = null;
+  /** Pages charged to that user now (Linux's nr_accounted). */
+  private accounted = 0;
 
   /** pipefs: the namespace's numbering of pipes (st_dev, st_ino, "pipe:[N]"). */
   constructor(
@@ -88,27 +93,55 @@ export class Pipe {
    * the default size gets one page; with not even that, ENFILE.
    */
   attach(): void {
-    if (this.charged > 0) return;
+    if (this.charged > 0 || this.accounted > 0) return;
     // An unprivileged creator gets no more than /proc/sys/fs/pipe-max-size (Linux's alloc_pipe_info).
-    const want = Math.max(PIPE_BUF, Math.min(DEFAULT_PIPE_SIZE, this.startLimit));
+    let want = Math.max(PIPE_BUF, Math.min(DEFAULT_PIPE_SIZE, this.startLimit));
+    const c = this.charge;
+    if (c) {
+      // Charged first, then cut to two pages past the soft limit, refused past the hard one (the creator's privilege decides).
+      let pages = want / PAGE_SIZE;
+      let total = c.book.account(c.uid, 0, pages);
+      if (c.limited && c.book.overSoft(total)) {
+        total = c.book.account(c.uid, pages, PIPE_MIN_PAGES);
+        pages = PIPE_MIN_PAGES;
+        want = pages * PAGE_SIZE;
+      }
+      if (c.limited && c.book.overHard(total)) {
+        c.book.account(c.uid, pages, 0);
+        throw new Errno(E.ENFILE, 'pipe-user-pages-hard');
+      }
+      this.accounted = pages;
+    }
     if (!this.heap) {
       this.capacity = want;
       return;
     }
     try {
-      this.heap.charge(want, E.ENFILE);
-      this.capacity = want;
-    } catch {
-      this.heap.charge(PIPE_BUF, E.ENFILE);
-      this.capacity = PIPE_BUF;
+      try {
+        this.heap.charge(want, E.ENFILE);
+        this.capacity = want;
+      } catch {
+        this.heap.charge(PIPE_BUF, E.ENFILE);
+        this.capacity = PIPE_BUF;
+      }
+    } catch (e) {
+      this.uncount();
+      throw e;
     }
     this.charged = this.capacity;
+  }
+
+  /** Give the user's pages back. */
+  private uncount(): void {
+    if (this.charge) this.charge.book.account(this.charge.uid, this.accounted, 0);
+    this.accounted = 0;
   }
 
   /** The last end closed: the buffer is gone, a FIFO's next open starts afresh. */
   detach(): void {
     this.heap?.uncharge(this.charged);
     this.charged = 0;
+    this.uncount();
     this.capacity = DEFAULT_PIPE_SIZE;
   }
 
@@ -216,18 +249,41 @@ export class Pipe {
     this.size = 0;
   }
 
-  /** F_SETPIPE_SZ; capSysResource: the caller may pass pipe-max-size. */
-  setCapacity(n: number, capSysResource: boolean, maxSize = MAX_PIPE_SIZE): number {
+  /**
+   * F_SETPIPE_SZ; capSysResource: the caller may pass pipe-max-size;
+   * limited: the per-user page limits apply to it (Linux's
+   * pipe_is_unprivileged_user). Only growing is refused by either.
+   */
+  setCapacity(n: number, capSysResource: boolean, maxSize = MAX_PIPE_SIZE, limited = false): number {
     if (n <= 0) n = 1;
     if (n > 2 ** 31) throw new Errno(E.EINVAL);
-    if (n > maxSize && !capSysResource) throw new Errno(E.EPERM);
-    if (n > HARD_PIPE_SIZE) throw new Errno(E.EPERM);
     let cap = PIPE_BUF;
     while (cap < n) cap *= 2;
+    const grows = cap > this.capacity;
+    if (grows && cap > maxSize && !capSysResource) throw new Errno(E.EPERM);
+    if (n > HARD_PIPE_SIZE) throw new Errno(E.EPERM);
     if (cap < this.size) throw new Errno(E.EBUSY);
+    const c = this.charge;
+    const was = this.accounted;
+    if (c) {
+      const total = c.book.account(c.uid, was, cap / PAGE_SIZE);
+      this.accounted = cap / PAGE_SIZE;
+      if (grows && limited && (c.book.overHard(total) || c.book.overSoft(total))) {
+        c.book.account(c.uid, this.accounted, was);
+        this.accounted = was;
+        throw new Errno(E.EPERM, 'pipe-user-pages');
+      }
+    }
+    if (this.heap && cap > this.charged) {
+      try {
+        this.heap.charge(cap - this.charged, E.EPERM);
+      } catch (e) {
+        if (c) c.book.account(c.uid, this.accounted, was);
+        this.accounted = was;
+        throw e;
+      }
+    } else this.heap?.uncharge(this.charged - cap);
     if (this.ring && this.ring.length > cap) this.shrinkRing(cap);
-    if (this.heap && cap > this.charged) this.heap.charge(cap - this.charged, E.EPERM);
-    else this.heap?.uncharge(this.charged - cap);
     if (this.heap) this.charged = cap;
     this.capacity = cap;
     this.notify(WRITE_EVENTS);
@@ -287,8 +343,8 @@ export class PipeFile extends FileDescription {
   get pipeSize(): number {
     return this.pipe.capacity;
   }
-  setPipeSize(n: number, privileged: boolean, maxSize: number): number {
-    return this.pipe.setCapacity(n, privileged, maxSize);
+  setPipeSize(n: number, privileged: boolean, maxSize: number, limited = false): number {
+    return this.pipe.setCapacity(n, privileged, maxSize, limited);
   }
 
   override supportsNowait(): boolean {
@@ -426,23 +482,37 @@ export function pipeStartLimit(creds: Credentials, pipeMaxSize: number): number 
   return capableInit(creds, CAP_SYS_RESOURCE) ? DEFAULT_PIPE_SIZE : Math.min(DEFAULT_PIPE_SIZE, pipeMaxSize);
 }
 
+/** Whether the per-user pipe page limits apply to creds (neither CAP_SYS_RESOURCE nor CAP_SYS_ADMIN). */
+export function pipeLimited(creds: Credentials): boolean {
+  return !capableInit(creds, CAP_SYS_RESOURCE) && !capableInit(creds, CAP_SYS_ADMIN);
+}
+
+/** The charge of a pipe that creds brings alive: its real user's pages in book. */
+export function pipeCharge(creds: Credentials, book: PipeUserPages): PipeCharge {
+  return { book, uid: creds.uid, limited: pipeLimited(creds) };
+}
+
 /** pipe2(): a read end and a write end. */
-export function makePipe(flags: number, heap: HeapBudget | null = null, fs?: PseudoFs, frames: FrameSource | null = null, startLimit = DEFAULT_PIPE_SIZE): [PipeFile, PipeFile] {
+export function makePipe(flags: number, heap: HeapBudget | null = null, fs?: PseudoFs, frames: FrameSource | null = null, startLimit = DEFAULT_PIPE_SIZE, charge: PipeCharge | null = null): [PipeFile, PipeFile] {
   const p = new Pipe(heap, fs, frames);
   p.startLimit = startLimit;
+  p.charge = charge;
   const st = flags & O_NONBLOCK;
   return [new PipeFile(p, O_RDONLY | st), new PipeFile(p, O_WRONLY | st)];
 }
 
 /** open() of a FIFO: blocks until the other side is present, per fifo(7). */
-export async function openFifo(t: FileCtx, inode: Inode, path: VPath, flags: number, fs?: PseudoFs, pipeMaxSize = MAX_PIPE_SIZE): Promise<PipeFile> {
+export async function openFifo(t: FileCtx, inode: Inode, path: VPath, flags: number, fs?: PseudoFs, pipeMaxSize = MAX_PIPE_SIZE, users: PipeUserPages | null = null): Promise<PipeFile> {
   let p = inode.fifo instanceof Pipe ? inode.fifo : null;
   if (!p) {
     p = new Pipe(t.heapBudget ?? null, fs, t.frames ?? null);
     inode.fifo = p;
   }
   // A FIFO's buffer is made by the open that brings it alive, with that opener's limit.
-  if (p.readers === 0 && p.writers === 0) p.startLimit = pipeStartLimit(t.creds, pipeMaxSize);
+  if (p.readers === 0 && p.writers === 0) {
+    p.startLimit = pipeStartLimit(t.creds, pipeMaxSize);
+    p.charge = users ? pipeCharge(t.creds, users) : null;
+  }
   const m = flags & O_ACCMODE;
   if (m === O_WRONLY && p.readers === 0 && flags & O_NONBLOCK) throw new Errno(E.ENXIO);
   const f = new PipeFile(p, flags, path, inode);

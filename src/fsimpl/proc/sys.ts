@@ -2,10 +2,13 @@
 // for writing fails with EROFS, as in a container whose /proc/sys is mounted
 // read-only), except kernel/hostname and kernel/domainname, which root may
 // set as with sethostname/setdomainname, and the IPC limits (sem, msgmni,
-// msgmax, msgmnb: per IPC namespace, ProcFs.ipcSysctl) and randomize_va_space
-// (per sandbox, ProcFs.sysctl), kernel/core_pattern and core_uses_pid (the
-// Kernel's, for core dumps) and fs/lease-break-time and fs/pipe-max-size (the VFS's), which root may set and read back. Nothing consumes them yet: there is no SysV IPC, and the loader's
-// address-space layout does not depend on randomize_va_space.
+// msgmax, msgmnb: per IPC namespace, ProcFs.ipcSysctl; fs/mqueue/*: the IPC
+// namespace's MqNamespace, which mq_open enforces), randomize_va_space
+// (per sandbox, ProcFs.sysctl; the loader's layout does not depend on it),
+// kernel/core_pattern and core_uses_pid (the Kernel's, for core dumps),
+// vm/max_map_count (the Kernel's, for every address space) and
+// fs/lease-break-time, fs/pipe-max-size and fs/pipe-user-pages-{soft,hard} (the VFS's), which root may set
+// and read back.
 import { randomUUID } from '../../host/random';
 import { Errno, E } from '../../abi/errno';
 import { UTS_RELEASE, UTS_SYSNAME, UTS_VERSION } from './format';
@@ -14,6 +17,7 @@ import type { Entry, NodeMaker } from './nodes';
 import type { ProcFs } from './procfs';
 import { callerOf } from './task_info';
 import { POOL_BITS } from '../devfs/random_ioctl';
+import { HARD_MSGMAX, HARD_MSGSIZEMAX, MIN_MSGMAX, MIN_MSGSIZEMAX, type MqNamespace } from '../../kernel/ipc/mqueue';
 
 const HOST_NAME_MAX = 64;
 /** The longest core_pattern, its NUL included. */
@@ -29,7 +33,6 @@ export const SYSCTL_DEFAULTS = {
   shmall: '18446744073692774399',
   shmmni: 4096,
   overflowId: 65534,
-  maxMapCount: 65530,
   mmapMinAddr: 65536,
   fileMax: '9223372036854775807',
   nrOpen: 1048576,
@@ -132,11 +135,31 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
           while (size < x) size *= 2;
           k.vfs.pipeMaxSize = size;
         })),
+      // Pipe pages per user (vfs/pipe_pages.ts); root may set them, 0 is no limit.
+      (mm) => mm.rwFile('pipe-user-pages-hard', () => `${k.vfs.pipeUsers.hard}\n`,
+        (data) => dointvecWrite(data, 1, 0, Number.MAX_SAFE_INTEGER, (_, x) => (k.vfs.pipeUsers.hard = x))),
+      (mm) => mm.rwFile('pipe-user-pages-soft', () => `${k.vfs.pipeUsers.soft}\n`,
+        (data) => dointvecWrite(data, 1, 0, Number.MAX_SAFE_INTEGER, (_, x) => (k.vfs.pipeUsers.soft = x))),
       // How long an open waits for a lease holder to give way (vfs/locks.ts); root may set it.
       (mm) => mm.rwFile('lease-break-time', () => `${k.vfs.leaseBreakSecs}\n`,
         (data) => dointvecWrite(data, 1, SYSCTL_INT.min, SYSCTL_INT.max, (_, x) => (k.vfs.leaseBreakSecs = x))),
       // Enforced by vfs/perm.ts checkHardlinkSource.
       v('protected_hardlinks', 1),
+      // POSIX message queues' limits, the caller's IPC namespace's (a new one starts from Linux's defaults), which mq_open and
+      // the mqueue file system enforce (kernel/ipc/mqueue.ts). queues_max takes any int; the others Linux's ranges.
+      (mm) => {
+        const mq = (c: unknown): MqNamespace => (callerOf(k, c)?.nsproxy.ipc ?? k.rootNs.ipc).mq;
+        type MqKey = 'queuesMax' | 'msgMax' | 'msgsizeMax' | 'msgDefault' | 'msgsizeDefault';
+        const limit = (name: string, key: MqKey, min: number, max: number) => (sub: NodeMaker) =>
+          sub.rwFile(name, (c) => `${mq(c)[key]}\n`, (data, c) => dointvecWrite(data, 1, min, max, (_, x) => (mq(c)[key] = x)));
+        return dir(mm, 'mqueue', [
+          limit('msg_default', 'msgDefault', MIN_MSGMAX, HARD_MSGMAX),
+          limit('msg_max', 'msgMax', MIN_MSGMAX, HARD_MSGMAX),
+          limit('msgsize_default', 'msgsizeDefault', MIN_MSGSIZEMAX, HARD_MSGSIZEMAX),
+          limit('msgsize_max', 'msgsizeMax', MIN_MSGSIZEMAX, HARD_MSGSIZEMAX),
+          limit('queues_max', 'queuesMax', SYSCTL_INT.min, SYSCTL_INT.max),
+        ]);
+      },
       // The limits fsimpl/inotify enforces.
       (mm) => dir(mm, 'inotify', [
         v('max_user_watches', k.vfs.notify.maxUserWatches),
@@ -168,7 +191,9 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
     dir(s, 'vm', [
       v('overcommit_memory', 0),
       v('overcommit_ratio', 50),
-      v('max_map_count', d.maxMapCount),
+      // Root may set it (0 and up); every address space checks it at its next mapping (mm/mm.ts).
+      (mm) => mm.rwFile('max_map_count', () => `${k.vmSysctl.maxMapCount}\n`,
+        (data) => dointvecWrite(data, 1, 0, SYSCTL_INT.max, (_, x) => (k.vmSysctl.maxMapCount = x))),
       v('mmap_min_addr', d.mmapMinAddr),
       // memfd_create without MFD_EXEC or MFD_NOEXEC_SEAL makes executable files (syscalls/sys_memfd.ts).
       v('memfd_noexec', 0),

@@ -7,26 +7,16 @@ import { Errno, E } from '../../abi/errno';
 import { Inode, relatimeDue, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
 import type { FrameSource, Mappable } from '../../mm/mappable';
 import type { MemoryAccess } from '../../mm/access';
-import { copyToFrames } from '../../mm/framecopy';
 import { HEAP_COST, type HeapBudget } from '../../abi/accounting';
 import {
   dtype, FS_APPEND_FL, FS_IMMUTABLE_FL, FS_NOATIME_FL, FS_NODUMP_FL, UNNUMBERED_DEV, nowNs, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, TMPFS_MAGIC,
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
 } from '../../abi/fs';
 import { PAGE_SIZE as PAGE } from '../../abi/mm';
+import { FilePages } from './pages';
 import { F_SEAL_ANY_WRITE, F_SEAL_EXEC, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK } from '../../abi/memfd';
 
 
-/** Walk [start, end) of a file page by page: page index, offset in it, length, file position. */
-function forEachPageSpan(start: number, end: number, fn: (pi: number, po: number, n: number, pos: number) => void): void {
-  for (let pos = start; pos < end; ) {
-    const pi = Math.floor(pos / PAGE);
-    const po = pos - pi * PAGE;
-    const n = Math.min(PAGE - po, end - pos);
-    fn(pi, po, n, pos);
-    pos += n;
-  }
-}
 const MAX_FILE = 2 ** 46; // refuse absurd sizes (EFBIG) before allocating page tables
 
 export interface TmpfsOptions {
@@ -109,9 +99,8 @@ export class TmpfsInode extends Inode {
   readonly a: InodeAttrs;
   entries: Map<string, TmpfsInode> | null = null;
   target = '';
-  private pages: number[] = []; // frame per page index, -1 for a hole
-  /** Pages that have a frame (st_blocks, and which walk of the pages is cheaper). */
-  private present = 0;
+  /** A regular file's data. */
+  private readonly data: FilePages;
   /** Overlay upper layer: this directory hides the lower one. */
   opaque = false;
   private openCount = 0;
@@ -120,6 +109,7 @@ export class TmpfsInode extends Inode {
 
   constructor(readonly fs: TmpfsFs, readonly ino: number, spec: CreateSpec) {
     super();
+    this.data = new FilePages(fs);
     const t = nowNs();
     this.a = { mode: spec.type | (spec.mode & 0o7777), uid: spec.uid, gid: spec.gid, nlink: 1, size: 0, blocks: 0, blksize: PAGE, rdev: spec.rdev ?? 0, atimeNs: t, mtimeNs: t, ctimeNs: t, btimeNs: t };
     if (spec.type === S_IFDIR) {
@@ -136,7 +126,7 @@ export class TmpfsInode extends Inode {
   }
 
   attrs(): InodeAttrs {
-    if ((this.a.mode & S_IFMT) === S_IFREG) this.a.blocks = this.present * (PAGE / 512);
+    if ((this.a.mode & S_IFMT) === S_IFREG) this.a.blocks = this.data.present * (PAGE / 512);
     return { ...this.a };
   }
   override get mode(): number {
@@ -255,75 +245,24 @@ export class TmpfsInode extends Inode {
     return this.target;
   }
 
-  // ---- regular file data ----
-  /**
-   * fn for each page with a frame in [from, to): by index when the range is
-   * shorter than the pages present, else over the pages present (for-in
-   * skips the holes of a sparse file), so neither a huge range nor a huge
-   * file makes one call cost more than the smaller of the two.
-   */
-  private forEachPresent(from: number, to: number, fn: (i: number, f: number) => void): void {
-    if (to - from <= this.present) {
-      for (let i = from; i < to; i++) {
-        const f = this.pages[i];
-        if (f !== undefined && f >= 0) fn(i, f);
-      }
-      return;
-    }
-    for (const k in this.pages) {
-      const i = Number(k);
-      const f = this.pages[i];
-      if (i >= from && i < to && f !== undefined && f >= 0) fn(i, f);
-    }
-  }
+  // ---- regular file data (the bytes are in this.data; the rules are here) ----
   override readAt(off: number, len: number): Buffer {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
     const end = Math.min(this.a.size, off + len);
     if (end <= off) return Buffer.alloc(0);
     const out = Buffer.alloc(end - off);
-    forEachPageSpan(off, end, (pi, po, n, pos) => {
-      const f = this.pages[pi];
-      if (f !== undefined && f >= 0) this.fs.frames.bytes(f).copy(out, pos - off, po, po + n);
-    });
+    this.data.readInto(off, end, out);
     return out;
   }
-  /** Straight from the file's pages into the reader's memory (no Buffer in between); holes read as zeros. */
   override readToUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
     const end = Math.min(this.a.size, off + len);
     if (end <= off) return 0;
-    let pos = off;
-    return mem.fillFrom(addr, end - off, (dst) => {
-      forEachPageSpan(pos, pos + dst.length, (pi, po, n, at) => {
-        const f = this.pages[pi];
-        if (f !== undefined && f >= 0) this.fs.frames.bytes(f).copy(dst, at - pos, po, po + n);
-        else dst.fill(0, at - pos, at - pos + n);
-      });
-      pos += dst.length;
-      return dst.length;
-    });
-  }
-  /** The frame of page pi, allocated if needed: ENOSPC past size=, ENOMEM past the sandbox memory limit. */
-  private frame(pi: number): number {
-    let f = this.pages[pi];
-    if (f === undefined || f < 0) {
-      this.fs.chargePage();
-      try {
-        // A sparse array (holes read as undefined): filling the gap would let a
-        // write at a huge offset allocate billions of entries and kill the Sentry.
-        f = this.fs.frames.alloc(1);
-      } catch (e) {
-        this.fs.usedPages--;
-        throw e;
-      }
-      this.pages[pi] = f;
-      this.present++;
-    }
-    return f;
+    return this.data.readToUser(off, end, mem, addr);
   }
   override writeAt(off: number, data: Buffer): number {
     const n = this.framesFor(off, data.length);
-    this.copyToPages(off, data.subarray(0, n));
+    this.data.copyIn(off, data.subarray(0, n));
     return this.wrote(off, n);
   }
   override writeFromUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
@@ -333,7 +272,7 @@ export class TmpfsInode extends Inode {
     let done = 0;
     try {
       mem.drainTo(addr, n, (src, at) => {
-        this.copyToPages(off + at, src);
+        this.data.copyIn(off + at, src);
         done = at + src.length;
       });
     } catch (e) {
@@ -341,40 +280,13 @@ export class TmpfsInode extends Inode {
     }
     return this.wrote(off, done);
   }
-  /**
-   * Frames for the pages of [off, off+len), allocated first: the bytes that
-   * have one. A full file system (or the memory limit) ends the write short at
-   * a page boundary, like Linux; nothing at all is the error.
-   */
+  /** What of a write of len bytes at off may go in (type, size, seals), with frames for it: the bytes that have one. */
   private framesFor(off: number, len: number): number {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
     if (off + len > MAX_FILE) throw new Errno(E.EFBIG);
     if (len <= 0) return 0;
     if (this.sealBits) len = this.sealedWrite(off, len);
-    const first = Math.floor(off / PAGE);
-    const end = Math.ceil((off + len) / PAGE);
-    for (let pi = first; pi < end; pi++) {
-      try {
-        this.frame(pi);
-      } catch (e) {
-        if (pi === first || !(e instanceof Errno)) throw e;
-        return pi * PAGE - off;
-      }
-    }
-    return len;
-  }
-  /** Copy src into the file's pages from pos on (they have frames): one copy per run of consecutive frames. */
-  private copyToPages(pos: number, src: Uint8Array): void {
-    for (let done = 0; done < src.length; ) {
-      const pi = Math.floor((pos + done) / PAGE);
-      const po = (pos + done) % PAGE;
-      const f = this.pages[pi];
-      let k = 1;
-      while ((k * PAGE) - po < src.length - done && this.pages[pi + k] === f + k) k++;
-      const n = Math.min(k * PAGE - po, src.length - done);
-      copyToFrames(this.fs.frames, f, po, src.subarray(done, done + n));
-      done += n;
-    }
+    return this.data.framesFor(off, len);
   }
   private wrote(off: number, done: number): number {
     if (off + done > this.a.size) this.a.size = off + done;
@@ -399,47 +311,8 @@ export class TmpfsInode extends Inode {
   }
   private truncate(size: number): void {
     if (size > MAX_FILE) throw new Errno(E.EFBIG);
-    if (size < this.a.size) {
-      const keep = Math.ceil(size / PAGE);
-      this.freePages(keep, this.pages.length);
-      this.pages.length = Math.min(this.pages.length, keep);
-      // Zero the tail of the last page so a later extension reads zeros.
-      const tail = size % PAGE;
-      const f = this.pages[keep - 1];
-      if (tail && f !== undefined && f >= 0) this.fs.frames.bytes(f).fill(0, tail);
-    }
+    if (size < this.a.size) this.data.shrinkTo(size);
     this.a.size = size;
-  }
-  private freePages(from: number, to: number): void {
-    to = Math.min(to, this.pages.length);
-    if (to <= from || this.present === 0) return;
-    // Runs of consecutive frames go back in one call (a file written in order has long ones).
-    let runFirst = -1;
-    let runLen = 0;
-    const free = (i: number) => {
-      const f = this.pages[i];
-      if (f === undefined || f < 0) return;
-      this.pages[i] = -1;
-      this.present--;
-      this.fs.usedPages--;
-      if (runLen > 0 && f === runFirst + runLen) {
-        runLen++;
-        return;
-      }
-      if (runLen > 0) this.fs.frames.decRef(runFirst, runLen);
-      runFirst = f;
-      runLen = 1;
-    };
-    if (to - from <= 4 * this.present + 64) {
-      for (let i = from; i < to; i++) free(i);
-    } else {
-      // Sparse (a write at a huge offset): only the pages present, not every hole.
-      for (const k in this.pages) {
-        const i = Number(k);
-        if (i >= from && i < to) free(i);
-      }
-    }
-    if (runLen > 0) this.fs.frames.decRef(runFirst, runLen);
   }
   override allocate(mode: number, off: number, len: number): void {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.ENODEV);
@@ -448,71 +321,32 @@ export class TmpfsInode extends Inode {
     // F_SEAL_GROW refuses any allocation past the end, KEEP_SIZE or not (as shmem_fallocate).
     if (!(mode & 2) && this.sealBits & F_SEAL_GROW && off + len > this.a.size) throw new Errno(E.EPERM);
     if (mode & 2) {
-      // PUNCH_HOLE: free whole pages, zero the partial ones at the edges.
-      const end = Math.min(off + len, this.pages.length * PAGE);
-      if (end > off) {
-        const first = Math.ceil(off / PAGE), last = Math.floor(end / PAGE);
-        this.freePages(first, last);
-        // The partial pages at the edges are zeroed, not freed.
-        const zero = (a: number, b: number) => forEachPageSpan(a, b, (pi, po, n) => {
-          const f = this.pages[pi];
-          if (f !== undefined && f >= 0) this.fs.frames.bytes(f).fill(0, po, po + n);
-        });
-        if (first > last) zero(off, end);
-        else {
-          zero(off, Math.min(end, first * PAGE));
-          zero(Math.max(off, last * PAGE), end);
-        }
-      }
+      this.data.punch(off, len);
     } else {
       const first = Math.floor(off / PAGE);
       const last = Math.ceil((off + len) / PAGE);
       // Linux fails the whole request rather than leave part of it allocated.
       // Counted from the pages present, never page by page over the range: a
       // hostile length (terabytes of a sparse file) must not cost a loop per page.
-      const missing = last - first - this.framesIn(first, last).size;
+      const missing = last - first - this.data.framesIn(first, last).size;
       if (this.fs.usedPages + missing > this.fs.sizePages) throw new Errno(E.ENOSPC);
-      for (let pi = first; pi < last; pi++) this.frame(pi);
+      for (let pi = first; pi < last; pi++) this.data.frame(pi);
       if (!(mode & 1) && off + len > this.a.size) this.a.size = off + len;
     }
     this.a.ctimeNs = this.a.mtimeNs = nowNs();
   }
   override seekData(off: number, hole: boolean): number {
-    const size = this.a.size;
-    if (off >= size) throw new Errno(E.ENXIO);
-    const start = Math.floor(off / PAGE), end = Math.ceil(size / PAGE);
-    if (!hole && end - start > this.present) {
-      // Data in a sparse file: the first page present from start (array
-      // index keys come in ascending order), not a walk over every hole.
-      for (const k in this.pages) {
-        const i = Number(k);
-        if (i < start || !(this.pages[i] >= 0)) continue;
-        if (i >= end) break;
-        return Math.max(off, i * PAGE);
-      }
-      throw new Errno(E.ENXIO);
-    }
-    // A hole is found within the pages present, plus one.
-    for (let pi = start; pi * PAGE < size; pi++) {
-      const f = this.pages[pi];
-      const isData = f !== undefined && f >= 0;
-      if (isData !== hole) return Math.min(size, Math.max(off, pi * PAGE));
-    }
-    if (hole) return size;
-    throw new Errno(E.ENXIO);
+    if (off >= this.a.size) throw new Errno(E.ENXIO);
+    const at = this.data.seek(off, this.a.size, hole);
+    if (at < 0) throw new Errno(E.ENXIO);
+    return at;
   }
   override mappable(): Mappable | null {
     if ((this.a.mode & S_IFMT) !== S_IFREG) return null;
     return {
-      frameFor: (pi: number) => this.frame(pi), size: () => this.a.size,
-      framesIn: (from, to) => this.framesIn(from, to), punch: (off, len) => this.allocate(3, off, len),
+      frameFor: (pi: number) => this.data.frame(pi), size: () => this.a.size,
+      framesIn: (from, to) => this.data.framesIn(from, to), punch: (off, len) => this.allocate(3, off, len),
     };
-  }
-  /** The frames of the pages present in [from, to), by page index (only those present are visited). */
-  private framesIn(from: number, to: number): Map<number, number> {
-    const out = new Map<number, number>();
-    this.forEachPresent(from, to, (i, f) => out.set(i, f));
-    return out;
   }
 
   override setattr(s: SetAttr): void {
@@ -561,10 +395,7 @@ export class TmpfsInode extends Inode {
   /** Data of a file with no names and no open descriptions goes back to the memory file. */
   private maybeFree(): void {
     if (this.a.nlink > 0 || this.openCount > 0) return;
-    if (this.pages.length) {
-      this.freePages(0, this.pages.length);
-      this.pages = [];
-    }
+    this.data.freeAll();
     if (!this.evicted) {
       this.evicted = true;
       this.xattrs?.release();

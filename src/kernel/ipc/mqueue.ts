@@ -14,6 +14,8 @@ import type { FilesystemImpl } from '../../vfs/inode';
 /** Linux's defaults and hard limits (ipc/mqueue.c, /proc/sys/fs/mqueue). */
 export const MQ_PRIO_MAX = 32768;
 export const HARD_MSGMAX = 65536, HARD_MSGSIZEMAX = 16 * 1024 * 1024;
+/** The least msg_max and msg_default, msgsize_max and msgsize_default that /proc/sys/fs/mqueue accepts. */
+export const MIN_MSGMAX = 1, MIN_MSGSIZEMAX = 128;
 /** What struct msg_msg and a priority tree node cost in RLIMIT_MSGQUEUE's formula (x86-64). */
 const MSG_MSG_SIZE = 48, TREE_NODE_SIZE = 40;
 /** The size Linux gives a queue's file, and what each entry adds to the directory's (ipc/mqueue.c). */
@@ -138,13 +140,18 @@ export class MqNamespace {
     this.dirMtimeNs = this.dirCtimeNs = nowNs();
   }
 
+  /** A queue created without attributes (mq_open with none, open(2) in the file system): the defaults, capped by the maxima. */
+  defaultAttr(): MqAttr {
+    return { maxmsg: Math.min(this.msgMax, this.msgDefault), msgsize: Math.min(this.msgsizeMax, this.msgsizeDefault) };
+  }
+
   /**
    * A new queue, by mq_open(O_CREAT) or open(2) with O_CREAT in the file
    * system: queues_max (unless privileged) and the creator's RLIMIT_MSGQUEUE
    * bound it. mode has the umask applied.
    */
   create(name: string, attr: MqAttr, mode: number, c: MqCreator): MessageQueue {
-    if (this.live >= this.queuesMax && !c.privileged) throw new Errno(E.ENOSPC);
+    this.checkRoom(c.privileged);
     const bytes = mqBytes(attr);
     const used = this.userBytes.get(c.uid) ?? 0;
     if (used + bytes > c.rlimit) throw new Errno(E.EMFILE);
@@ -156,6 +163,11 @@ export class MqNamespace {
     this.live++;
     this.dirMtimeNs = this.dirCtimeNs = q.ctimeNs;
     return q;
+  }
+
+  /** queues_max, which Linux checks before it looks at a new queue's attributes (ENOSPC comes first). */
+  checkRoom(privileged: boolean): void {
+    if (this.live >= this.queuesMax && !privileged) throw new Errno(E.ENOSPC);
   }
 
   /** mq_unlink or unlink(2): the name goes now, the queue when its last description closes. */

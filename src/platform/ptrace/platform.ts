@@ -13,9 +13,10 @@
 
 import * as fs from 'node:fs';
 import * as libc from '../../host/libc';
+import { HostFdWatches } from '../host_watches';
 import { MemoryFile } from '../memfile';
 import {
-  type AddressSpace, HOST_ERR, HOST_HUP, HostWatchError, newPlatformStats, type HostWatch, type Platform, type PlatformEvent, type PlatformStats, Reg,
+  type AddressSpace, newPlatformStats, type HostWatch, type Platform, type PlatformEvent, type PlatformStats, Reg,
   type WatchOptions,
 } from '../platform';
 import * as P from './ptrace';
@@ -24,19 +25,14 @@ import { StubError, StubThread } from './stub_thread';
 import { sentryThread } from '../thread';
 import { stubFilter } from './seccomp';
 import { CpuPolicy } from './affinity';
+import { readHostLayout, readVdsoImage } from './host_layout';
 import { signalStop, syscallStop } from './stops';
-import { INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_DATA, STUB_END, stubElf } from './stub_elf';
+import { INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_DATA, stubElf } from './stub_elf';
 import { FD_CLOEXEC } from '../../abi/fs';
 import { WNOHANG } from '../../abi/sched';
-import { TASK_SIZE } from '../../abi/mm';
 
 const EPOLL_CTL_ADD = 1;
-const EPOLL_CTL_DEL = 2;
-const EPOLL_CTL_MOD = 3;
 const EPOLLIN = 1;
-const EPOLLET = 1 << 31;
-const ENOENT = 2;
-const EEXIST = 17;
 /** The epoll token of the timerfd; watches get tokens from 1 up. */
 export const TIMER_TOKEN = 0;
 const SYS_CLONE = 56;
@@ -84,9 +80,8 @@ export class PtracePlatform implements Platform {
   private readonly status = new Int32Array(1);
   protected readonly events = Buffer.alloc(12 * 64);
   /** The epoll registration of each watched host fd, by fd number and by token. */
-  private readonly regs = new Map<number, FdRegistration>();
-  protected readonly byToken = new Map<number, FdRegistration>();
-  private nextToken = TIMER_TOKEN + 1;
+  /** Every watch() on a host fd: one epoll entry per fd in the Sentry's set. */
+  private readonly watches = new HostFdWatches((op, fd, events, token) => this.epollCtl(op, fd, events, token), TIMER_TOKEN + 1);
   protected reserved: Array<{ start: number; end: number; name: string }> = [];
   protected vdsoBase = 0;
   /** The end of every application's address space: below the stub and the host's vDSO (see readLayout). */
@@ -171,12 +166,16 @@ export class PtracePlatform implements Platform {
     // Systrap's application threads run untraced: no TRACECLONE there.
     const opts = P.PTRACE_O_TRACESYSGOOD | P.PTRACE_O_TRACEFORK | (this.mode === 'ptrace' ? P.PTRACE_O_TRACECLONE : 0) | P.PTRACE_O_EXITKILL;
     if (libc.ptrace(P.PTRACE_SETOPTIONS, pid, 0, opts) < 0) throw new Error(`PTRACE_SETOPTIONS: errno ${libc.errno()}`);
-    this.readLayout(pid);
+    const layout = readHostLayout(pid);
+    this.reserved = layout.reserved;
+    this.vdsoBase = layout.vdsoBase;
+    this.top = layout.top;
+    this.maxMappings = Math.max(0, layout.hostMaxMappings - STUB_OWN_MAPPINGS);
     this.master = new StubProcess(pid, this.reserved, this.vdsoBase, this.top, this.maxMappings, this.stats);
-    this.master.vdsoImage = this.readVdsoImage(pid);
+    this.master.vdsoImage = readVdsoImage(pid, this.reserved);
     this.master.main.loadRegs();
     // The host's stack of the stub would sit where applications put theirs.
-    for (const m of this.hostStack) this.master.inject(SYS_MUNMAP, [m.start, m.end - m.start]);
+    for (const m of layout.hostStack) this.master.inject(SYS_MUNMAP, [m.start, m.end - m.start]);
     this.confineMaster();
   }
 
@@ -225,52 +224,6 @@ export class PtracePlatform implements Platform {
     if (r !== 0) throw new Error(`stub setup: seccomp filter refused (${r})`);
     // The page stays: the filter allows no munmap above top. Stubs forked
     // from here map their own control page over it.
-  }
-
-  private hostStack: Array<{ start: number; end: number }> = [];
-
-  /** The [vdso] pages of the stub, for tracers in the sandbox (null if the host would not let us read them). */
-  private readVdsoImage(pid: number): Buffer | null {
-    const r = this.reserved.find((x) => x.name === '[vdso]');
-    if (!r || r.end - r.start > 1 << 20) return null;
-    let fd = -1;
-    try {
-      fd = fs.openSync(`/proc/${pid}/mem`, 'r');
-      const b = Buffer.alloc(r.end - r.start);
-      return fs.readSync(fd, b, 0, b.length, r.start) === b.length ? b : null;
-    } catch {
-      return null;
-    } finally {
-      if (fd >= 0) fs.closeSync(fd);
-    }
-  }
-
-  private readLayout(pid: number): void {
-    const maps = fs.readFileSync(`/proc/${pid}/maps`, 'latin1').split('\n');
-    this.reserved = [{ start: STUB_BASE, end: STUB_END, name: '[stub]' }];
-    for (const line of maps) {
-      const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
-      if (!m) continue;
-      const start = parseInt(m[1], 16);
-      const end = parseInt(m[2], 16);
-      const name = m[3];
-      if (name === '[vdso]' || name === '[vvar]' || name === '[vsyscall]' || name === '[vvar_vclock]') {
-        this.reserved.push({ start, end, name });
-        if (name === '[vdso]') this.vdsoBase = start;
-      } else if (name === '[stack]') {
-        this.hostStack.push({ start, end });
-      }
-    }
-    // The application's space ends under the lowest reserved range, as if the
-    // stub and the vDSO were above TASK_SIZE: no mapping path can reach them.
-    this.top = Math.min(TASK_SIZE, ...this.reserved.filter((r) => r.start < TASK_SIZE).map((r) => r.start));
-    let hostMax = 65530;
-    try {
-      hostMax = Number(fs.readFileSync('/proc/sys/vm/max_map_count', 'latin1').trim()) || hostMax;
-    } catch {
-      // Linux's default then.
-    }
-    this.maxMappings = Math.max(0, hostMax - STUB_OWN_MAPPINGS);
   }
 
   /** Fork a fresh, empty stub from the master. */
@@ -446,11 +399,7 @@ export class PtracePlatform implements Platform {
           continue;
         }
         // Gone since epoll_wait (unwatched by an earlier callback): dropped.
-        const reg = this.byToken.get(token);
-        if (!reg) continue;
-        for (const w of reg.watches.slice()) {
-          if (w.live && (revents & (w.events | HOST_ERR | HOST_HUP)) !== 0) w.cb(revents);
-        }
+        this.watches.dispatch(token, revents);
       }
     } finally {
       this.armWaker();
@@ -460,23 +409,7 @@ export class PtracePlatform implements Platform {
   private readonly timerBuf = Buffer.alloc(8);
 
   watch(fd: number, events: number, cb: (revents: number) => void, opts?: WatchOptions): HostWatch {
-    const w = new Watch(fd, events, cb, opts?.edge === true);
-    let reg = this.regs.get(fd);
-    const fresh = reg === undefined;
-    if (!reg) reg = { fd, token: this.nextToken++, armed: -1, watches: [] };
-    reg.watches.push(w);
-    const err = this.sync(reg);
-    if (err !== 0) {
-      reg.watches.pop();
-      w.live = false;
-      if (!fresh) this.sync(reg);
-      throw new HostWatchError(err, fd);
-    }
-    if (fresh) {
-      this.regs.set(fd, reg);
-      this.byToken.set(reg.token, reg);
-    }
-    return w;
+    return this.watches.watch(fd, events, cb, opts);
   }
 
   watchRuntime(cb: () => void): HostWatch {
@@ -496,51 +429,7 @@ export class PtracePlatform implements Platform {
   }
 
   unwatch(h: HostWatch): void {
-    const w = h as Watch;
-    if (!w.live) return;
-    w.live = false;
-    const reg = this.regs.get(w.fd);
-    if (!reg) return;
-    const i = reg.watches.indexOf(w);
-    if (i < 0) return;
-    reg.watches.splice(i, 1);
-    this.sync(reg);
-  }
-
-  /**
-   * Bring the epoll entry of reg in line with its watches: the union of their
-   * events, edge-triggered only if every watch is (a level watch must not
-   * miss readiness that persists). No watch left: the entry goes. Returns 0
-   * or the errno of adding the entry.
-   */
-  private sync(reg: FdRegistration): number {
-    if (reg.watches.length === 0) {
-      // The fd may be closed already (ENOENT, EBADF): the host dropped the entry with it.
-      if (reg.armed !== -1) this.epollCtl(EPOLL_CTL_DEL, reg.fd, 0, 0);
-      this.regs.delete(reg.fd);
-      this.byToken.delete(reg.token);
-      return 0;
-    }
-    let events = 0;
-    let edge = true;
-    for (const w of reg.watches) {
-      events |= w.events;
-      edge &&= w.edge;
-    }
-    const want = (events | (edge ? EPOLLET : 0)) >>> 0;
-    if (want === reg.armed) return 0;
-    let err: number;
-    if (reg.armed === -1) {
-      err = this.epollCtl(EPOLL_CTL_ADD, reg.fd, want, reg.token);
-      // An entry for this very file is there already (never ours to forget, but harmless): take it over.
-      if (err === EEXIST) err = this.epollCtl(EPOLL_CTL_MOD, reg.fd, want, reg.token);
-    } else {
-      err = this.epollCtl(EPOLL_CTL_MOD, reg.fd, want, reg.token);
-      // The number now names another file (closed and reused under a watch): register that one.
-      if (err === ENOENT) err = this.epollCtl(EPOLL_CTL_ADD, reg.fd, want, reg.token);
-    }
-    if (err === 0) reg.armed = want;
-    return err;
+    this.watches.unwatch(h);
   }
 
   private readonly ts = Buffer.alloc(16);
@@ -595,25 +484,4 @@ export class PtracePlatform implements Platform {
     const pgid = this.master?.pid ?? 0;
     if (pgid > 1) libc.kill(-pgid, P.SIGKILL);
   }
-}
-
-/** One watch() registration. */
-export class Watch implements HostWatch {
-  live = true;
-  constructor(
-    readonly fd: number,
-    readonly events: number,
-    readonly cb: (revents: number) => void,
-    readonly edge: boolean,
-  ) {}
-}
-
-/** The epoll entry of one host fd, shared by every watch on that fd. */
-export interface FdRegistration {
-  readonly fd: number;
-  /** epoll data: never reused, so a report for a dropped entry is recognised. */
-  readonly token: number;
-  /** Events (with EPOLLET) the entry has on the host; -1: no entry. */
-  armed: number;
-  watches: Watch[];
 }

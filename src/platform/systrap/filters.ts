@@ -10,11 +10,13 @@
 // - the application filter is installed by each application thread on
 //   itself before it runs any application code. It TRAPs every call except,
 //   from the handler's own instructions, exactly the handler's calls: futex
-//   wait/wake on a word of the areas, the eventfd write, rt_sigreturn, exit.
+//   wait/wake on a word of the areas, the eventfd write, rt_sigreturn, exit,
+//   and where the CPU lacks FSGSBASE, arch_prctl setting fs/gs base.
 //
 // An application that jumps onto one of the stub's syscall instructions
-// therefore runs under both: it can reach at most those four handler calls,
-// none of which hands it anything of the host (no pid, no file, no mapping).
+// therefore runs under both: it can reach at most those handler calls (and
+// setting its own fs/gs base), none of which hands it anything of the
+// host (no pid, no file, no mapping).
 
 import {
   AUDIT_ARCH_X86_64, Bpf, BPF_JEQ_K, BPF_JGT_K, BPF_JSET_K, BPF_LD_W_ABS, BPF_RET_K, rangeCheck, SECCOMP_RET_ALLOW,
@@ -22,7 +24,7 @@ import {
 } from '../ptrace/seccomp';
 import { STUB_BASE, STUB_CTRL, STUB_DATA } from '../ptrace/stub_elf';
 import {
-  AREA_SIZE, AREAS_BASE, AREAS_END, CLONE_SITE, EVENTFD_IN_STUB, F_APP_PROG, F_CTL_PROG, F_FILTERS, F_LEADER_MASK, F_SIGACTION, HANDLER_ADDR,
+  ARCH_SET_FS, ARCH_SET_GS, AREA_SIZE, AREAS_BASE, AREAS_END, CLONE_SITE, EVENTFD_IN_STUB, F_APP_PROG, F_CTL_PROG, F_FILTERS, F_LEADER_MASK, F_SIGACTION, HANDLER_ADDR,
   STUB_FILTER, STUB_GLOBAL,
 } from './stub_code';
 
@@ -36,6 +38,7 @@ const SYS_RT_SIGRETURN = 15;
 const SYS_CLONE = 56;
 const SYS_EXIT = 60;
 const SYS_SIGALTSTACK = 131;
+const SYS_ARCH_PRCTL = 158;
 const SYS_FUTEX = 202;
 const SYS_EXIT_GROUP = 231;
 const SYS_SECCOMP = 317;
@@ -66,6 +69,17 @@ function argIs(f: Bpf, i: number, v: number, otherwise: string): void {
   f.loadArg(i, true).op(BPF_JEQ_K, hi(v), 0, otherwise).loadArg(i, false).op(BPF_JEQ_K, lo(v), 0, otherwise);
 }
 
+/**
+ * The handler's fs/gs restore where the CPU lacks FSGSBASE (label
+ * 'arch_prctl'): setting either base, which the application may do through
+ * the Sentry anyway. Nothing else of arch_prctl (reads into memory, CET, the
+ * CPUID fault, XSTATE permissions) is reachable.
+ */
+function archPrctl(f: Bpf, otherwise: string): void {
+  f.label('arch_prctl').loadArg(0, true).op(BPF_JEQ_K, 0, 0, otherwise).loadArg(0, false);
+  f.op(BPF_JEQ_K, ARCH_SET_FS, 'allow', 0).op(BPF_JEQ_K, ARCH_SET_GS, 'allow', otherwise);
+}
+
 /** The control filter (see the top of the file). top: the end of the application's address space. */
 export function controlFilter(top: number): Buffer {
   const f = new Bpf();
@@ -83,6 +97,7 @@ export function controlFilter(top: number): Buffer {
   f.op(BPF_JEQ_K, SYS_RT_SIGRETURN, 'allow', 0);
   f.op(BPF_JEQ_K, SYS_FUTEX, 'futex', 0);
   f.op(BPF_JEQ_K, SYS_WRITE, 'write', 0);
+  f.op(BPF_JEQ_K, SYS_ARCH_PRCTL, 'arch_prctl', 0);
   f.op(BPF_JEQ_K, SYS_SIGALTSTACK, 'altstack', 0);
   f.op(BPF_JEQ_K, SYS_RT_SIGPROCMASK, 'sigmask', 0);
   f.op(BPF_JEQ_K, SYS_SECCOMP, 'seccomp', 'kill');
@@ -110,6 +125,7 @@ export function controlFilter(top: number): Buffer {
   argWithin(f, 0, AREAS_BASE, AREAS_END, 'kill');
   f.loadArg(1, true).op(BPF_JEQ_K, 0, 0, 'kill').loadArg(1, false).op(BPF_JGT_K, 1, 'kill', 'allow');
   f.label('write').argEq(0, EVENTFD_IN_STUB).argEq(2, 8).op(BPF_RET_K, SECCOMP_RET_ALLOW);
+  archPrctl(f, 'kill');
   // A new thread's set-up: its alternate stack in the areas, an empty mask, the application filter.
   f.label('altstack');
   argWithin(f, 0, AREAS_BASE, AREAS_END, 'kill');
@@ -133,6 +149,7 @@ export function appFilter(): Buffer {
   f.op(BPF_JEQ_K, SYS_RT_SIGRETURN, 'allow', 0);
   f.op(BPF_JEQ_K, SYS_EXIT, 'exit', 0);
   f.op(BPF_JEQ_K, SYS_FUTEX, 'futex', 0);
+  f.op(BPF_JEQ_K, SYS_ARCH_PRCTL, 'arch_prctl', 0);
   f.op(BPF_JEQ_K, SYS_WRITE, 'write', 'trap');
   f.label('exit');
   argIs(f, 0, 0, 'trap');
@@ -144,6 +161,7 @@ export function appFilter(): Buffer {
   argIs(f, 0, EVENTFD_IN_STUB, 'trap');
   argIs(f, 2, 8, 'trap');
   f.op(BPF_RET_K, SECCOMP_RET_ALLOW);
+  archPrctl(f, 'trap');
   f.label('allow').op(BPF_RET_K, SECCOMP_RET_ALLOW);
   f.label('trap').op(BPF_RET_K, SECCOMP_RET_TRAP);
   return f.build();

@@ -10,7 +10,6 @@
 // set that holds the eventfd the stubs write when the Sentry sleeps and the
 // Sentry's own epoll set (host fds, the kernel's timerfd, the stubs' pidfds).
 
-import * as fs from 'node:fs';
 import * as libc from '../../host/libc';
 import { type AddressSpace, HOST_IN, type HostWatch, type PlatformEvent, type Stop } from '../platform';
 import { PtracePlatform } from '../ptrace/platform';
@@ -52,7 +51,7 @@ const EPFD_TOKEN = 2;
 const LEADER_UNBLOCKED = [4, 5, 7, 8, 11, 31];
 const SIGCHLD = 17;
 /** The Sentry's spin after its last trap (ns), adaptive between these (spin.ts): a stub's next call is usually back within it. */
-const SENTRY_SPIN_MIN = 2_000;
+const SENTRY_SPIN_MIN = 40_000;
 const SENTRY_SPIN_MAX = 50_000;
 /** A stub's spin for its answer before it sleeps in futex, in iterations of `pause` (about 50 ns each here), adaptive too. */
 const STUB_SPIN_MIN = 20;
@@ -64,18 +63,10 @@ const IDLE_NS = 2_000_000;
 /** Stops served between looks at host events while traps keep coming. */
 const HOST_CHECK_EVERY = 64;
 
-/** Can this host run systrap stubs? (FSGSBASE for the handler's fs/gs save; x86-64 Linux.) */
+/** Can this host run systrap stubs? (x86-64 Linux; seccomp itself is tried when the master starts.) */
 export function systrapSupported(): string | null {
   if (process.arch !== 'x64' || process.platform !== 'linux') return 'not x86-64 Linux';
-  try {
-    const auxv = fs.readFileSync('/proc/self/auxv');
-    for (let i = 0; i + 16 <= auxv.length; i += 16) {
-      if (auxv.readBigUInt64LE(i) === 26n /* AT_HWCAP2 */) return (auxv.readBigUInt64LE(i + 8) & 2n) !== 0n ? null : 'the CPU or kernel lacks FSGSBASE';
-    }
-  } catch {
-    return 'cannot read /proc/self/auxv';
-  }
-  return 'the kernel does not report FSGSBASE';
+  return null;
 }
 
 export class SystrapPlatform extends PtracePlatform {

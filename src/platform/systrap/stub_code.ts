@@ -7,7 +7,7 @@
 //   interrupt). It runs on the thread's alternate stack inside its shared
 //   area, with every signal blocked; the host kernel has already saved the
 //   complete register and FPU state there (the signal frame). The handler
-//   adds fs/gs base, publishes the trap in the area's state word, wakes the
+//   adds fs/gs base (rdfsbase; see build() where the CPU lacks it), publishes the trap in the area's state word, wakes the
 //   Sentry if it sleeps (an eventfd write), spins briefly, then futex-waits
 //   until the Sentry answers: RESUME (restore fs/gs base, rt_sigreturn of the
 //   frame the Sentry rewrote) or EXIT (this host thread ends).
@@ -19,6 +19,7 @@
 // control flow: it has no stack of its own (no call, ret or push), and every
 // host call it can make is pinned by the filters (filters.ts).
 
+import * as fs from 'node:fs';
 import { STUB_BASE, STUB_EXTRA_ADDR } from '../ptrace/stub_elf';
 
 /** A read-only page of the memory file: the filters, the handlers' sigaction, signal masks. */
@@ -41,6 +42,9 @@ export const A_SIGINFO = 16;
 export const A_UCONTEXT = 24;
 export const A_FS_BASE = 32;
 export const A_GS_BASE = 40;
+/** Without FSGSBASE: the bases the handler last set on the host, to set them again only when the Sentry changed them. */
+const A_FS_SET = 48;
+const A_GS_SET = 56;
 const A_STACK_T = 64;
 const A_ZERO_MASK = 88;
 
@@ -54,6 +58,10 @@ export const ST_EXIT = 3;
 export const G_SLEEPING = 0;
 export const G_ONE = 8;
 export const G_SPIN = 16;
+
+/** arch_prctl codes (asm/prctl.h). */
+export const ARCH_SET_GS = 0x1001;
+export const ARCH_SET_FS = 0x1002;
 
 /** The stub's fds: 3 = the memory file (as on ptrace), 4 = the eventfd that wakes the Sentry. */
 export const EVENTFD_IN_STUB = 4;
@@ -132,11 +140,12 @@ const SYS_RT_SIGPROCMASK = 14;
 const SYS_RT_SIGRETURN = 15;
 const SYS_EXIT = 60;
 const SYS_SIGALTSTACK = 131;
+const SYS_ARCH_PRCTL = 158;
 const SYS_FUTEX = 202;
 const SYS_EXIT_GROUP = 231;
 const SYS_SECCOMP = 317;
 
-function build(): { code: Buffer; handler: number; cloneSite: number; firstTrap: number; restorer: number } {
+function build(fsgsbase: boolean): { code: Buffer; handler: number; cloneSite: number; firstTrap: number; restorer: number } {
   const a = new Asm(STUB_EXTRA_ADDR);
 
   // --- the handler: rdi = signo, rsi = &siginfo, rdx = &ucontext, rsp = the frame.
@@ -146,10 +155,15 @@ function build(): { code: Buffer; handler: number; cloneSite: number; firstTrap:
   a.bytes(0x89, 0x7b, A_SIGNO); // mov [rbx+8], edi
   a.bytes(0x48, 0x89, 0x73, A_SIGINFO); // mov [rbx+16], rsi
   a.bytes(0x48, 0x89, 0x53, A_UCONTEXT); // mov [rbx+24], rdx
-  a.bytes(0xf3, 0x48, 0x0f, 0xae, 0xc0); // rdfsbase rax
-  a.bytes(0x48, 0x89, 0x43, A_FS_BASE); // mov [rbx+32], rax
-  a.bytes(0xf3, 0x48, 0x0f, 0xae, 0xc8); // rdgsbase rax
-  a.bytes(0x48, 0x89, 0x43, A_GS_BASE); // mov [rbx+40], rax
+  if (fsgsbase) {
+    a.bytes(0xf3, 0x48, 0x0f, 0xae, 0xc0); // rdfsbase rax
+    a.bytes(0x48, 0x89, 0x43, A_FS_BASE); // mov [rbx+32], rax
+    a.bytes(0xf3, 0x48, 0x0f, 0xae, 0xc8); // rdgsbase rax
+    a.bytes(0x48, 0x89, 0x43, A_GS_BASE); // mov [rbx+40], rax
+  }
+  // Without FSGSBASE the words keep what the Sentry last set: every change of a
+  // base goes through it (arch_prctl, clone's TLS, execve), and reading one
+  // back would cost a host call per trap (arch_prctl, measured at 7-12 us here).
   a.movEax(ST_TRAPPED).bytes(0x87, 0x03); // xchg [rbx], eax: publish (a full barrier)
   a.bytes(0x48, 0xb9).imm64(STUB_GLOBAL); // movabs rcx, GLOBAL
   a.bytes(0x83, 0x39, 0x00); // cmp dword [rcx], 0: does the Sentry sleep?
@@ -190,10 +204,22 @@ function build(): { code: Buffer; handler: number; cloneSite: number; firstTrap:
   a.jmp8(0xeb, 'futex');
   a.label('resume');
   a.bytes(0xc7, 0x03).imm32(ST_RUNNING); // mov dword [rbx], RUNNING
-  a.bytes(0x48, 0x8b, 0x43, A_FS_BASE); // mov rax, [rbx+32]
-  a.bytes(0xf3, 0x48, 0x0f, 0xae, 0xd0); // wrfsbase rax
-  a.bytes(0x48, 0x8b, 0x43, A_GS_BASE); // mov rax, [rbx+40]
-  a.bytes(0xf3, 0x48, 0x0f, 0xae, 0xd8); // wrgsbase rax
+  if (fsgsbase) {
+    a.bytes(0x48, 0x8b, 0x43, A_FS_BASE); // mov rax, [rbx+32]
+    a.bytes(0xf3, 0x48, 0x0f, 0xae, 0xd0); // wrfsbase rax
+    a.bytes(0x48, 0x8b, 0x43, A_GS_BASE); // mov rax, [rbx+40]
+    a.bytes(0xf3, 0x48, 0x0f, 0xae, 0xd8); // wrgsbase rax
+  } else {
+    // A host call only when the Sentry changed a base since the last one set.
+    for (const [code, off, copy, skip] of [[ARCH_SET_FS, A_FS_BASE, A_FS_SET, 'fs_same'], [ARCH_SET_GS, A_GS_BASE, A_GS_SET, 'gs_same']] as const) {
+      a.bytes(0x48, 0x8b, 0x73, off); // mov rsi, [rbx+off]
+      a.bytes(0x48, 0x3b, 0x73, copy); // cmp rsi, [rbx+copy]
+      a.jmp8(0x74, skip); // je
+      a.bytes(0x48, 0x89, 0x73, copy); // mov [rbx+copy], rsi
+      a.movEax(SYS_ARCH_PRCTL).movEdi(code).syscall();
+      a.label(skip);
+    }
+  }
   a.bytes(0x48, 0x83, 0xc4, 0x08); // add rsp, 8: rt_sigreturn finds the ucontext right above the return address
   a.movEax(SYS_RT_SIGRETURN).syscall();
   a.label('restorer');
@@ -209,6 +235,8 @@ function build(): { code: Buffer; handler: number; cloneSite: number; firstTrap:
   a.jmp8(0x74, 'thread'); // the child
   a.bytes(0xcc); // the leader traps back to the Sentry
   a.label('thread');
+  // The host thread starts with the leader's bases, zero (the stub has no TLS): so do the words, whatever an earlier thread of this area left.
+  for (const off of [A_FS_BASE, A_GS_BASE, A_FS_SET, A_GS_SET]) a.bytes(0x49, 0xc7, 0x44, 0x24, off).imm32(0); // mov qword [r12+off], 0
   a.bytes(0x49, 0x8d, 0x84, 0x24).imm32(ALTSTACK_OFF); // lea rax, [r12+0x1000]
   a.bytes(0x49, 0x89, 0x44, 0x24, A_STACK_T); // mov [r12+64], rax: ss_sp
   a.bytes(0x41, 0xc7, 0x44, 0x24, A_STACK_T + 8).imm32(0); // ss_flags
@@ -238,7 +266,25 @@ function build(): { code: Buffer; handler: number; cloneSite: number; firstTrap:
   return { code, handler: a.addr('handler'), cloneSite: a.addr('clone'), firstTrap: a.addr('first'), restorer: a.addr('restorer') };
 }
 
-const built = build();
+/**
+ * Does this CPU and kernel let user code read and write fs/gs base
+ * (AT_HWCAP2's FSGSBASE bit)? Without it the handler sets them with
+ * arch_prctl when the Sentry changed them, and never reads them.
+ */
+export function hostHasFsgsbase(): boolean {
+  try {
+    const auxv = fs.readFileSync('/proc/self/auxv');
+    for (let i = 0; i + 16 <= auxv.length; i += 16) {
+      if (auxv.readBigUInt64LE(i) === 26n /* AT_HWCAP2 */) return (auxv.readBigUInt64LE(i + 8) & 2n) !== 0n;
+    }
+  } catch {
+    // no auxv: assume the older CPU
+  }
+  return false;
+}
+
+// Which variant is a fact of the host, the same for every sandbox in this process.
+const built = build(process.arch === 'x64' && hostHasFsgsbase());
 /** The systrap part of the stub's code (appended to the ptrace stub's image). */
 export const SYSTRAP_CODE = built.code;
 export const HANDLER_ADDR = built.handler;

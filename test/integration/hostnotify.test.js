@@ -1,0 +1,86 @@
+'use strict';
+// inotify on bind mounts reports changes made on the host
+// (fsimpl/hostfs/changes.ts): test/c/hostnotify.c watches a directory and a
+// file in it, then the host (this test) creates, writes, chmods, renames and
+// removes entries there. The same program runs natively on one host
+// directory and in the sandbox on a read-write and a read-only bind of
+// another; the events must be the same, except what the sandbox does not
+// watch on the host (CLOSE_WRITE: the serving process's own closes cannot be
+// told apart) and repeats the host merged while the reader was slower. The
+// program's own changes in the read-write bind come once each, not echoed.
+
+const assert = require('node:assert');
+const childProcess = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { test } = require('node:test');
+const h = require('../lib/harness');
+
+/** The host's changes, made once the program says it is ready. */
+function hostChanges(dir) {
+  fs.appendFileSync(path.join(dir, 'watched'), 'more\n');
+  fs.chmodSync(path.join(dir, 'watched'), 0o600);
+  fs.writeFileSync(path.join(dir, 'new'), '');
+  fs.mkdirSync(path.join(dir, 'sub'));
+  fs.renameSync(path.join(dir, 'old'), path.join(dir, 'renamed'));
+  fs.writeFileSync(path.join(dir, 'new'), 'x\n');
+  fs.unlinkSync(path.join(dir, 'new'));
+  fs.rmdirSync(path.join(dir, 'sub'));
+}
+
+/** Run argv (the program on dir, natively or in the sandbox), make the host's changes in dir at "ready", return its output. */
+async function runWithHostChanges(argv, dir) {
+  const child = childProcess.spawn(argv[0], argv.slice(1), { cwd: h.ROOT, env: h.sentryEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let stdout = '';
+  let stderr = '';
+  let changed = false;
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    if (!changed && /^ready$/m.test(stdout)) {
+      changed = true;
+      hostChanges(dir);
+    }
+  });
+  child.stderr.on('data', (d) => { stderr += d; });
+  const watchdog = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch {} }, 60_000);
+  try {
+    const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.strictEqual(code, 0, `${stdout}\n${stderr}`);
+    assert.ok(changed, 'the program got ready');
+    return stdout;
+  } finally {
+    clearTimeout(watchdog);
+  }
+}
+
+/** Events without CLOSE_WRITE, consecutive repeats merged, and without the counts (which those change). */
+function comparable(out) {
+  const lines = out.split('\n').filter((l) => l && !/CLOSE_WRITE/.test(l) && !/^(host|own): \d+ events$/.test(l));
+  return lines.filter((l, i) => l !== lines[i - 1]).join('\n');
+}
+
+function freshDir(prefix) {
+  const dir = h.tmpDir(prefix);
+  h.writeTree(dir, { watched: 'a\n', old: 'b\n' });
+  return dir;
+}
+
+for (const mode of ['rw', 'ro']) {
+  test(`inotify on a ${mode} bind reports the host's changes as Linux reports them natively`, { timeout: 600_000 }, async (t) => {
+    if (!h.needTools(t, ['gcc'])) return;
+    const bin = h.buildPrograms().hostnotify.dynamic;
+    const extra = mode === 'ro' ? ['ro'] : [];
+    const nativeDir = freshDir('tsvisor-hostnotify-native-');
+    const native = await runWithHostChanges([bin, nativeDir, ...extra], nativeDir);
+    const sbDir = freshDir('tsvisor-hostnotify-sb-');
+    const flags = ['-v', `${sbDir}:/data${mode === 'ro' ? ':ro' : ''}`];
+    const sandbox = await runWithHostChanges([process.execPath, ...h.sandboxArgs([bin, '/data', ...extra], { flags })], sbDir);
+    assert.match(native, /dir MOVED_TO renamed cookie#1/, native);
+    assert.strictEqual(comparable(sandbox), comparable(native), `sandbox:\n${sandbox}\nnative:\n${native}`);
+    if (mode === 'rw') {
+      // The program's own changes: each event once (the host's report of them is not forwarded again).
+      const own = (s) => s.slice(s.indexOf('host: ')).split('\n').filter((l) => / mine /.test(l));
+      assert.deepStrictEqual(own(sandbox), own(native), sandbox);
+    }
+  });
+}
