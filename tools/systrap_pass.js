@@ -14,7 +14,8 @@ const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
 // c_programs (every family against Linux) takes 16 min on systrap at a load of 10: TSVISOR_SYSTRAP_SUITE=1 runs it.
-const CORE = ['threads', 'hostile', 'pause', 'preempt', 'stub_hardening', 'sentry_kill', 'platform'];
+const CORE = ['threads', 'hostile', 'pause', 'preempt', 'stub_hardening', 'sentry_kill', 'platform', 'hardening', 'fdattack', 'futexbound',
+  'coredump', 'ptrace', 'procs', 'faultaround', 'memfd'];
 
 const { systrapSupported } = require(path.join(ROOT, 'dist', 'platform', 'systrap', 'platform.js'));
 const why = systrapSupported();
