@@ -129,6 +129,8 @@ const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 
 /** A private dockerd with tsvisor installed and a busybox image: { sock, image, stop }. */
 function startDockerd() {
   const dir = fs.mkdtempSync('/tmp/tsvb-');
+  // The daemon makes Docker's default bridge; removed at the end unless it was there before.
+  const bridgeBefore = fs.existsSync('/sys/class/net/docker0');
   const sock = path.join(dir, 'docker.sock');
   const config = path.join(dir, 'daemon.json');
   fs.writeFileSync(config, JSON.stringify({ 'log-level': 'warn' }));
@@ -151,6 +153,7 @@ function startDockerd() {
     const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m && m.startsWith(dir));
     for (const m of mounts.sort().reverse()) childProcess.spawnSync('umount', ['-l', m]);
     fs.rmSync(dir, { recursive: true, force: true });
+    if (!bridgeBefore && fs.existsSync('/sys/class/net/docker0')) childProcess.spawnSync('ip', ['link', 'delete', 'docker0']);
   };
   try {
     for (let i = 0; ; i++) {

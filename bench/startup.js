@@ -11,7 +11,8 @@
 // kernel). tsvisor is started as Docker starts it, by executing
 // bin/tsvisor.js (its shell line, then Node), in this process's environment
 // (the output says whether NODE_EXTRA_CA_CERTS is set in it: Node parses
-// those certificates at start-up, tsvisor keeps it from doing so). Each run is measured by
+// those certificates at start-up, tsvisor keeps it from doing so; a row
+// `node -e 0` without it is added then). Each run is measured by
 // /usr/bin/time: wall ms, and CPU ms (user + system of the process and the
 // children it waited for), which a loaded machine inflates less than the
 // wall time. Systems and rows are interleaved run by run; medians.
@@ -51,6 +52,8 @@ function main() {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsv-startup-'));
   const trees = [['tsvisor', ROOT], ...(o.base ? [['base', o.base]] : [])];
   const rows = [['node -e 0', () => [[process.execPath, '-e', '0']]]];
+  // What tsvisor's Node starts from (bin/tsvisor.js keeps the certificates from it).
+  if (process.env.NODE_EXTRA_CA_CERTS !== undefined) rows.push(['node -e 0 without NODE_EXTRA_CA_CERTS', () => [['env', '-u', 'NODE_EXTRA_CA_CERTS', process.execPath, '-e', '0']]]);
   const cmds = [
     ['state (missing container)', ['--root', root, 'state', 'missing']],
     ['kill (missing container)', ['--root', root, 'kill', 'missing', 'TERM']],
@@ -65,7 +68,7 @@ function main() {
   for (let rep = 0; rep < o.reps; rep++) {
     for (const [label, argvs] of rows) {
       argvs().forEach((argv, i) => {
-        const col = label === 'node -e 0' ? 'native' : columns[1 + i];
+        const col = label.startsWith('node -e 0') ? 'native' : columns[1 + i];
         const per = results.get(label);
         if (!per.has(col)) per.set(col, []);
         per.get(col).push(measure(argv));

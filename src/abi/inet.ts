@@ -81,6 +81,8 @@ export const MSG_FASTOPEN = 0x20000000;
 /** ioctls: SIOCINQ is FIONREAD; SIOCOUTQ is TIOCOUTQ; SIOCOUTQNSD. */
 export const SIOCINQ = 0x541b;
 export const SIOCOUTQ = 0x5411;
+/** ioctl: is the next byte read at the urgent mark (int). */
+export const SIOCATMARK = 0x8905;
 export const SIOCOUTQNSD = 0x894b;
 
 /** TCP states as Linux numbers them (tcp_info, /proc/net/tcp). */

@@ -120,6 +120,23 @@ export class SignalManager {
     if (!blocked) this.kick(t);
   }
 
+  /**
+   * A signal to the owner of a file (fcntl F_SETOWN/F_SETOWN_EX: type 0 a
+   * thread, 1 a process, 2 a process group; id 0 nobody): SIGIO and SIGURG.
+   */
+  sendToOwner(type: number, id: number, sig: number, info: S.SigInfo): void {
+    if (id === 0) return;
+    if (type === 0) {
+      const task = this.k.tasks.get(id);
+      if (task) task.sendSignal(sig, info);
+    } else if (type === 1) {
+      const tg = this.k.groups.get(id);
+      if (tg && !tg.zombie) this.sendToGroup(tg, sig, info);
+    } else {
+      for (const tg of this.k.groups.values()) if (tg.pgid === id && !tg.zombie) this.sendToGroup(tg, sig, info);
+    }
+  }
+
   sendToGroup(tg: ThreadGroup, sig: number, info: S.SigInfo, fromOutside = false): void {
     if (sig === 0 || tg.exiting || tg.zombie) return;
     if (this.overHardCap(sig)) return;

@@ -9,9 +9,9 @@ import { PROT_READ, PROT_WRITE, TASK_SIZE } from '../abi/mm';
 import { UserCopy } from './usercopy';
 import type { MemoryFile } from '../platform/memfile';
 import { FrameTable } from './frame_table';
-import { copyAround, faultWindow } from './fault_around';
 import { LOCK_ON, PAGE, THP_NEVER, Vma, type VmaFile, pageAlignUp } from './vma';
 import { remap } from './remap';
+import { growStack, handleFault, makePresent, presentForKernel, reclaimUntouched } from './fault';
 import { SharedAnon } from './shm';
 import { VmaSet } from './vma_set';
 import type { VmSysctl } from './vm_sysctl';
@@ -26,10 +26,6 @@ const EAGER_PAGES = 8192; // 32 MiB
 const EAGER_COPY_VMA = 64;
 /** ...up to this many pages per fork in all. */
 const EAGER_COPY_BUDGET = 1024;
-/** A fault in a large VMA fills this many pages around it (one host mmap). */
-const FAULT_CHUNK = 256; // 1 MiB
-/** Pages a fault fills in a MAP_STACK mapping (Vma.lazy). */
-const LAZY_CHUNK = 16;
 
 export class MemoryManager extends UserCopy {
   /** The VMAs in address order (a balanced tree with gap summaries: O(log n) lookups, changes and free-range searches). */
@@ -106,6 +102,15 @@ export class MemoryManager extends UserCopy {
   claim(start: number, end: number, added: number): void {
     if (!this.inBounds(start, end)) throw new Errno(E.ENOMEM, 'range outside the address space');
     this.roomFor(added);
+  }
+
+  /**
+   * mremap's own margin (Linux's move_vma): a move is refused when fewer
+   * than `spare` + 3 VMAs are left below max_map_count (the source may split
+   * in two places and the target be a third one).
+   */
+  roomToMove(spare: number): void {
+    if (this.vmas.size + spare >= this.maxMapCount - 3) throw new Errno(E.ENOMEM, 'max_map_count reached');
   }
 
   /** ENOMEM when `added` more VMAs (splits) would pass max_map_count. */
@@ -481,197 +486,16 @@ export class MemoryManager extends UserCopy {
     return remap(this, old, oldLen, newLen, flags, fixedAddr);
   }
 
-  // ---- faults and copy-on-write ------------------------------------------
+  // ---- faults and copy-on-write (mm/fault.ts) ------------------------------
 
-  /**
-   * Resolve a host fault at addr. Returns 'ok' when the page is now accessible,
-   * 'segv' for an access the VMA forbids, 'bus' for a file page beyond EOF.
-   * unmapped: the host had no mapping at addr (SEGV_MAPERR).
-   */
+  /** Resolve a host fault at addr (see mm/fault.ts). unmapped: the host had no mapping at addr (SEGV_MAPERR). */
   handleFault(addr: number, unmapped = false): 'ok' | 'segv' | 'bus' | 'oom' {
-    let v = this.findVma(addr);
-    if (!v) {
-      v = this.growStack(addr);
-      if (!v) return 'segv';
-    }
-    if (v.prot === 0) return 'segv';
-    const p = v.pageIndex(addr);
-    const f = v.frames.get(p);
-    // One fault makes at most a chunk's runs and a few calls more, each
-    // adding up to two host mappings: room for them all, so none is dropped.
-    this.as.reserveMappings(2 * (FAULT_CHUNK + 4));
-    try {
-      if (f >= 0 && unmapped) {
-        // The platform dropped its host mappings to stay under the host's
-        // limit: map the chunk's pages again as they are.
-        const c0 = Math.floor(p / FAULT_CHUNK) * FAULT_CHUNK;
-        this.syncHost(v, c0, Math.min(v.pages, c0 + FAULT_CHUNK));
-        return 'ok';
-      }
-      if (f < 0) {
-        // Not mapped yet (a file page, a large VMA filled as touched): map it;
-        // a write to a copy-on-write page retries and breaks COW then.
-        const c0 = Math.max(0, Math.floor(p / FAULT_CHUNK) * FAULT_CHUNK);
-        if (v.shm && v.pgoff + p >= v.shm.pages) throw new Errno(E.EFAULT);
-        if (v.file) {
-          if ((v.pgoff + p) * PAGE >= v.file.mappable.size()) throw new Errno(E.EFAULT);
-          const [from, to] = faultWindow(this.memfile, v, p);
-          this.populate(v, from, to, true);
-        } else if (v.lazy && this.memfile.fits(LAZY_CHUNK)) {
-          // A thread stack grows a little at a time: a small chunk around the page.
-          const l0 = Math.floor(p / LAZY_CHUNK) * LAZY_CHUNK;
-          this.populate(v, l0, Math.min(v.pages, l0 + LAZY_CHUNK), true);
-        } else if (this.memfile.fits(FAULT_CHUNK)) {
-          this.populate(v, c0, Math.min(v.pages, c0 + FAULT_CHUNK), true);
-        } else if (!v.shared) {
-          // Near the limit a read must not cost a frame (Linux maps its zero
-          // page): the zero frame, read-only; a write faults again and copies it.
-          const z = this.memfile.zero();
-          this.memfile.incRef(z);
-          v.frames.set(p, z);
-          this.syncHost(v, p, p + 1);
-        } else {
-          this.makePresent(v, p, false);
-        }
-        return 'ok';
-      }
-      // Present but the host refused: in a writable VMA this is a write to a
-      // page still mapped read-only (copy-on-write, or the other side of a
-      // fork already copied it away). The caller catches a fault that repeats.
-      if (v.prot & PROT_WRITE) {
-        // Private: the window's shared pages are copied and all its private
-        // pages (a fork's other side may have copied them away) made writable.
-        const [from, to] = faultWindow(this.memfile, v, p);
-        if (!v.shared && copyAround(this.memfile, v, from, to)) this.syncHost(v, from, to);
-        else this.makePresent(v, p, true);
-        return 'ok';
-      }
-    } catch (e) {
-      // Beyond EOF, or a shared page of a full tmpfs: SIGBUS, as on Linux.
-      if (e instanceof Errno && (e.errno === E.EFAULT || e.errno === E.ENOSPC)) return 'bus';
-      if (e instanceof Errno && e.errno === E.ENOMEM) return 'oom';
-      throw e;
-    }
-    return 'segv';
+    return handleFault(this, addr, unmapped);
   }
 
-  /**
-   * Under memory pressure: give back the frames of private anonymous pages
-   * that were handed out (mapped eagerly) but never touched, so the limit
-   * counts what the application really uses. Only for an address space whose
-   * tasks are all stopped: a running stub could touch a page between the
-   * check and the unmap. Returns the number of frames freed.
-   */
+  /** Under memory pressure, with every task of this address space stopped: frames handed out but never touched go back. */
   reclaimUntouched(): number {
-    let freed = 0;
-    const zero = this.memfile.zero();
-    const budget = { pages: Infinity };
-    for (const v of this.vmas) {
-      if (v.file || v.shared) continue;
-      const gone: number[] = [];
-      const zeros: number[] = [];
-      v.frames.forEachPresent(0, v.pages, (p, f) => {
-        if (this.memfile.refCount(f) !== 1) return;
-        if (this.memfile.isHole(f)) gone.push(p);
-        // Touched, but only read (or written with zeros): Linux's memcg would
-        // not count it (a read maps the zero page); it becomes the zero frame.
-        else if (this.memfile.allZero(f, 1, budget)) zeros.push(p);
-      });
-      for (const p of zeros) {
-        this.memfile.decRef(v.frames.get(p));
-        this.memfile.incRef(zero);
-        v.frames.set(p, zero);
-        this.syncHost(v, p, p + 1);
-      }
-      freed += zeros.length;
-      for (let i = 0; i < gone.length; ) {
-        let j = i + 1;
-        while (j < gone.length && gone[j] === gone[j - 1] + 1) j++;
-        this.as.unmap(v.start + gone[i] * PAGE, (j - i) * PAGE);
-        i = j;
-      }
-      for (const p of gone) {
-        this.memfile.decRef(v.frames.get(p));
-        v.frames.set(p, -1);
-      }
-      freed += gone.length;
-    }
-    return freed;
-  }
-
-  /** Ensure page p of v has a frame that may be accessed (and written, if write), updating the stub. */
-  private makePresent(v: Vma, p: number, write: boolean): number {
-    let f = v.frames.get(p);
-    if (f < 0) {
-      if (v.file) {
-        if ((v.pgoff + p) * PAGE >= v.file.mappable.size()) throw new Errno(E.EFAULT);
-        f = v.file.mappable.frameFor(v.pgoff + p, v.shared && write);
-        this.memfile.incRef(f);
-      } else if (v.shm) {
-        if (v.pgoff + p >= v.shm.pages) throw new Errno(E.EFAULT);
-        v.shm.fill(v.pgoff + p, v.pgoff + p + 1, (_i, g) => (f = g));
-        this.memfile.incRef(f);
-      } else {
-        f = this.memfile.alloc(1);
-      }
-      v.frames.set(p, f);
-      if (!write || v.shared) {
-        this.syncHost(v, p, p + 1);
-        return f;
-      }
-    }
-    if (write && !v.shared && this.memfile.refCount(f) > 1) {
-      const copy = this.memfile.copyFrame(f);
-      this.memfile.decRef(f);
-      f = copy;
-      v.frames.set(p, f);
-      // A private copy of a file page no longer follows the file.
-      this.as.mapFrames(v.start + p * PAGE, 1, f, v.prot);
-      return f;
-    }
-    this.syncHost(v, p, p + 1);
-    return f;
-  }
-
-  /**
-   * makePresent for a kernel-side access (copyOut, a read into the buffer):
-   * past the memory limit the OOM killer runs as for the application's own
-   * fault (MemoryFile.userOom, set by the kernel) and the access retries;
-   * EFAULT once the killer freed nothing or chose this address space's process.
-   */
-  private presentForKernel(v: Vma, p: number, write: boolean): number {
-    for (;;) {
-      try {
-        return this.makePresent(v, p, write);
-      } catch (e) {
-        if (!(e instanceof Errno && e.errno === E.ENOMEM)) throw e;
-        const used = this.memfile.usedPages;
-        if (!this.memfile.userOom?.(this) || this.memfile.usedPages >= used) throw new Errno(E.EFAULT, 'out of memory');
-      }
-    }
-  }
-
-  /** MAP_GROWSDOWN: a fault just below a stack VMA extends it (within the stack limit). */
-  private growStack(addr: number): Vma | null {
-    const v = this.vmas.lowerBound(addr);
-    if (!v || !v.growsDown || addr >= v.start) return null;
-    const newStart = Math.floor(addr / PAGE) * PAGE;
-    if (v.end - newStart > this.stackLimit) return null;
-    const prev = this.vmas.prev(v);
-    if (prev && prev.end > newStart - PAGE) return null; // keep a guard gap
-    try {
-      this.claim(newStart, v.start, 0);
-    } catch (e) {
-      if (e instanceof Errno) return null;
-      throw e;
-    }
-    const extra = (v.start - newStart) / PAGE;
-    v.frames.growFront(extra);
-    v.start = newStart;
-    v.pgoff -= extra;
-    this.vmas.update(v);
-    this.populate(v, 0, extra);
-    return v;
+    return reclaimUntouched(this);
   }
 
   stackLimit = 8 * 1024 * 1024;
@@ -688,7 +512,7 @@ export class MemoryManager extends UserCopy {
     while (done < len) {
       const a = addr + done;
       let v = this.findVma(a);
-      if (!v) v = this.growStack(a);
+      if (!v) v = growStack(this, a);
       if (!v) throw new Errno(E.EFAULT);
       if (!force && !(v.prot & (write ? PROT_WRITE : PROT_READ))) throw new Errno(E.EFAULT);
       const p = v.pageIndex(a);
@@ -698,7 +522,7 @@ export class MemoryManager extends UserCopy {
       // reference) needs no host change. Should the stub still map it
       // read-only (a fork's sharer went away), the application's own first
       // write faults and the fault path maps it writable then.
-      if (f < 0 || (write && !v.shared && this.memfile.refCount(f) > 1)) f = this.presentForKernel(v, p, write);
+      if (f < 0 || (write && !v.shared && this.memfile.refCount(f) > 1)) f = presentForKernel(this, v, p, write);
       const off = a % PAGE;
       // Following pages whose frames come next in the memory file (a fresh
       // anonymous area, a tmpfs file written in order) join one view: one
@@ -729,7 +553,7 @@ export class MemoryManager extends UserCopy {
     }
     const want = write ? PROT_WRITE : PROT_READ;
     for (let a = addr; a < addr + len; ) {
-      const v = this.findVma(a) ?? this.growStack(a);
+      const v = this.findVma(a) ?? growStack(this, a);
       if (!v || !(v.prot & want)) throw new Errno(E.EFAULT);
       a = v.end;
     }

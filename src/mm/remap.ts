@@ -27,6 +27,8 @@ export function remap(mm: MemoryManager, old: number, oldLen: number, newLen: nu
   }
   if (fixedAddr >= 0) {
     if (fixedAddr < old + oldLen && old < fixedAddr + newLen) throw new Errno(E.EINVAL);
+    // Linux's mremap_to keeps two more in reserve for the target's unmapping.
+    mm.roomToMove(2);
     if (oldLen === newLen) return moveMany(mm, old, oldLen, fixedAddr, dontUnmap);
     if (old + oldLen > v.end) throw new Errno(E.EFAULT);
     mm.claim(fixedAddr, fixedAddr + newLen, 2 + mm.splitsAt(old, old + oldLen) + mm.splitsAt(fixedAddr, fixedAddr + newLen));
@@ -48,6 +50,7 @@ export function remap(mm: MemoryManager, old: number, oldLen: number, newLen: nu
     return old;
   }
   if (!mayMove) throw new Errno(E.ENOMEM);
+  mm.roomToMove(0);
   const to = mm.findFree(newLen);
   mm.claim(to, to + newLen, 2 + mm.splitsAt(old, old + oldLen));
   return movePiece(mm, old, oldLen, newLen, to, dontUnmap);

@@ -7,6 +7,7 @@ import { SOCK_DGRAM, SOCK_STREAM } from '../abi/socket';
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, SOCK_RAW } from '../abi/inet';
 import { AF_INET } from '../abi/socket';
 import { hasCapability } from '../auth/creds';
+import { SIGURG, SI_KERNEL } from '../abi/signals';
 import { randomBytes } from '../host/random';
 import type { Kernel } from '../kernel/kernel';
 import type { Task } from '../kernel/task';
@@ -80,7 +81,14 @@ export function stackOf(k: Kernel): SandboxNetwork {
 
 /** socket(2) for AF_INET and AF_INET6 (type already stripped of SOCK_NONBLOCK and SOCK_CLOEXEC). */
 export function inetSocket(t: Task, family: number, kind: number, proto: number, nonblock: number): SocketFile {
-  const env = (): InetEnv => ({ stack: stackOf(t.kernel), sockfs: t.kernel.sockfs, sysctl: t.kernel.network.sysctl, nowNs: () => t.kernel.monotonicNs() });
+  const k = t.kernel;
+  const env = (): InetEnv => ({
+    stack: stackOf(k), sockfs: k.sockfs, sysctl: k.network.sysctl, nowNs: () => k.monotonicNs(),
+    sigurg: (f) => {
+      // Always SIGURG, whatever F_SETSIG says, and without O_ASYNC (Linux's sk_send_sigurg).
+      if (f.async) k.signals.sendToOwner(f.async.ownerType, f.async.owner, SIGURG, { signo: SIGURG, code: SI_KERNEL });
+    },
+  });
   if (kind === SOCK_RAW) {
     if (!hasCapability(t.creds, CAP_NET_RAW)) throw new Errno(E.EPERM);
     if (family === AF_INET && proto === IPPROTO_ICMP) return new RawIcmpSocket(env(), nonblock);

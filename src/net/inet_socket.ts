@@ -29,6 +29,8 @@ export interface InetEnv {
   readonly sysctl: NetSysctl;
   /** Monotonic ns, for the deadlines of SO_RCVTIMEO and SO_SNDTIMEO. */
   nowNs(): number;
+  /** SIGURG to the owner of f (fcntl F_SETOWN), if it has one. */
+  sigurg(f: SocketFile): void;
 }
 
 export const int32 = (v: number): Buffer => {
@@ -229,8 +231,9 @@ export abstract class InetSocket extends SocketFile {
     switch (name) {
       case SO_LINGER: {
         if (val.length < 8) throw new Errno(E.EINVAL);
+        // Turning it off keeps the time (Linux reports it so); a negative time waits for ever.
         this.lingerOn = val.readInt32LE(0) !== 0;
-        this.lingerSecs = val.readInt32LE(4);
+        if (this.lingerOn) this.lingerSecs = val.readInt32LE(4);
         return;
       }
       case SO_RCVTIMEO_OLD:
@@ -256,7 +259,9 @@ export abstract class InetSocket extends SocketFile {
         this.keepalive = v !== 0;
         return this.optionsChanged();
       case SO_BROADCAST: this.broadcast = v !== 0; return;
-      case SO_OOBINLINE: this.oobinline = v !== 0; return;
+      case SO_OOBINLINE:
+        this.oobinline = v !== 0;
+        return this.optionsChanged();
       case SO_PASSCRED: this.passcred = v !== 0; return;
       case SO_PRIORITY:
         if (v < 0 || v > 6) throw new Errno(E.EPERM);

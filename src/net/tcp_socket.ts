@@ -9,11 +9,11 @@ import {
   AF_INET6, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUT_RDWR, SOMAXCONN, SOCK_STREAM,
 } from '../abi/socket';
 import {
-  IPPROTO_TCP, MSG_MORE, SIOCOUTQ, SIOCOUTQNSD, TCP_CONGESTION, TCP_CORK, TCP_DEFER_ACCEPT, TCP_INFO, TCP_KEEPCNT, TCP_KEEPIDLE,
+  IPPROTO_TCP, MSG_MORE, SIOCATMARK, SIOCOUTQ, SIOCOUTQNSD, TCP_CONGESTION, TCP_CORK, TCP_DEFER_ACCEPT, TCP_INFO, TCP_KEEPCNT, TCP_KEEPIDLE,
   TCP_KEEPINTVL, TCP_LINGER2, TCP_MAXSEG, TCP_NODELAY, TCP_NOTSENT_LOWAT, TCP_QUICKACK, TCP_SYNCNT, TCP_USER_TIMEOUT,
   TCP_WINDOW_CLAMP, TCP_RMEM_DEFAULT, TCP_WMEM_DEFAULT, TcpState,
 } from '../abi/inet';
-import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDHUP, EVENT_RDNORM, EVENT_WRNORM } from '../abi/waitqueue';
+import { ALL_EVENTS, EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_PRI, EVENT_RDHUP, EVENT_RDNORM, EVENT_WRNORM } from '../abi/waitqueue';
 import type { FileCtx } from '../vfs/ctx';
 import type { MaybePromise } from '../vfs/file';
 import type { RecvResult, SendRequest, SocketFile } from '../socket/socket';
@@ -22,7 +22,7 @@ import { bindAddress } from './bind';
 import { InetSocket, int32, readInt, type InetEnv } from './inet_socket';
 import { Stack } from './stack';
 import { Listener } from './tcp/listener';
-import { Tcb, defaultTcbOptions, type TcbOptions } from './tcp/tcb';
+import { Tcb, URG_READ, URG_VALID, defaultTcbOptions, type TcbOptions } from './tcp/tcb';
 import { tcpInfo } from './tcp/info';
 import type { TcbOwner } from './tcp/host';
 import type { Task } from '../kernel/task';
@@ -69,7 +69,7 @@ export class TcpSocket extends InetSocket implements TcbOwner {
   /** A socket for a connection a listener accepted: its options are the listener's. */
   static accepted(parent: TcpSocket, c: Tcb, nonblock: number): TcpSocket {
     const s = new TcpSocket(parent.env, parent.family, nonblock);
-    for (const k of ['reuseAddr', 'keepalive', 'lingerOn', 'lingerSecs', 'sndbuf', 'rcvbuf', 'sndbufSet', 'rcvbufSet', 'tos', 'ttl', 'nodelay', 'keepIdle', 'keepIntvl', 'keepCnt', 'userMss', 'v6only'] as const) {
+    for (const k of ['reuseAddr', 'keepalive', 'lingerOn', 'lingerSecs', 'sndbuf', 'rcvbuf', 'sndbufSet', 'rcvbufSet', 'tos', 'ttl', 'nodelay', 'keepIdle', 'keepIntvl', 'keepCnt', 'userMss', 'v6only', 'oobinline'] as const) {
       (s as unknown as Record<string, unknown>)[k] = parent[k];
     }
     s.tcb = c;
@@ -92,6 +92,7 @@ export class TcpSocket extends InetSocket implements TcbOwner {
     o.deferAccept = this.deferAccept;
     o.tos = this.tos;
     o.ttl = this.ttl < 0 ? 64 : this.ttl;
+    o.oobinline = this.oobinline;
     return o;
   }
 
@@ -294,7 +295,6 @@ export class TcpSocket extends InetSocket implements TcbOwner {
   // ------------------------------------------------------------ data
 
   sendmsg(t: FileCtx, req: SendRequest): MaybePromise<number> {
-    if (req.flags & MSG_OOB) throw new Errno(E.EOPNOTSUPP);
     return this.sendFrom(t, req, 0);
   }
 
@@ -302,7 +302,8 @@ export class TcpSocket extends InetSocket implements TcbOwner {
     const len = req.data.length;
     for (;;) {
       const c = this.tcb;
-      if (!c || this.listener) throw new Errno(this.listener ? E.EPIPE : E.ENOTCONN);
+      // Never connected, or listening: EPIPE and SIGPIPE, as Linux's sk_stream_wait_connect.
+      if (!c || this.listener) throw this.brokenPipe(t, req.flags);
       if (c.err) {
         if (done > 0) return done;
         throw new Errno(this.takeError());
@@ -320,7 +321,7 @@ export class TcpSocket extends InetSocket implements TcbOwner {
       if (space > 0) {
         const n = Math.min(space, len - done);
         const more = (req.flags & MSG_MORE) !== 0;
-        const queued = c.write(req.data.slice(done, n), more);
+        const queued = c.write(req.data.slice(done, n), more, (req.flags & MSG_OOB) !== 0);
         this.stack.flush();
         if (!queued) {
           if (done > 0) return done;
@@ -353,8 +354,31 @@ export class TcpSocket extends InetSocket implements TcbOwner {
   }
 
   recvmsg(t: FileCtx, len: number, flags: number): MaybePromise<RecvResult> {
-    if (flags & MSG_OOB) throw new Errno(this.oobinline ? E.EINVAL : E.EINVAL);
+    if (flags & MSG_OOB) {
+      if (this.listener) throw new Errno(E.ENOTCONN);
+      return this.recvUrgent(len, flags);
+    }
     return this.recvInto(t, len, flags, []);
+  }
+
+  /**
+   * recv(MSG_OOB): the urgent byte once (MSG_PEEK leaves it), never blocking;
+   * EINVAL when there is none to read or it stays in the stream
+   * (SO_OOBINLINE), EAGAIN while it is announced but not here yet.
+   */
+  private recvUrgent(len: number, flags: number): RecvResult {
+    const c = this.tcb;
+    if (this.oobinline || !c || !c.urgData || c.urgData === URG_READ) throw new Errno(E.EINVAL);
+    if (c.state === TcpState.CLOSE && !c.finReceived) throw new Errno(E.ENOTCONN);
+    const out = (data: Buffer, n: number, f: number): RecvResult => ({ data, n, flags: f, addr: null, rights: null, cred: null });
+    if (c.urgData & URG_VALID) {
+      const byte = Buffer.of(c.urgData & 0xff);
+      if (!(flags & MSG_PEEK)) c.urgData = URG_READ;
+      if (len === 0) return out(Buffer.alloc(0), 0, MSG_OOB | MSG_TRUNC);
+      return out(flags & MSG_TRUNC ? Buffer.alloc(0) : byte, 1, MSG_OOB);
+    }
+    if (c.state === TcpState.CLOSE || this.shut & RCV_SHUTDOWN) return out(Buffer.alloc(0), 0, 0);
+    throw new Errno(E.EAGAIN);
   }
 
   private recvInto(t: FileCtx, len: number, flags: number, parts: Buffer[]): MaybePromise<RecvResult> {
@@ -364,7 +388,8 @@ export class TcpSocket extends InetSocket implements TcbOwner {
     let got = 0;
     for (const p of parts) got += p.length;
     const want = flags & MSG_WAITALL && !peek ? len : 1;
-    if (c.recvq.length > 0 && got < len) {
+    // A read that got something stops at the urgent mark, even with MSG_WAITALL.
+    if (c.recvq.length > 0 && got < len && !(got > 0 && c.atMark)) {
       const b = c.read(len - got, peek);
       this.stack.flush();
       parts.push(b);
@@ -375,7 +400,7 @@ export class TcpSocket extends InetSocket implements TcbOwner {
       // MSG_TRUNC on a stream: the bytes are dropped, not copied (tcp(7)).
       return { data: flags & MSG_TRUNC ? Buffer.alloc(0) : data, n: data.length, flags: 0, addr: null, rights: null, cred: null };
     };
-    if (got >= want || len === 0) return result();
+    if (got >= want || len === 0 || (got > 0 && c.atMark)) return result();
     if (c.state === TcpState.SYN_SENT && !this.mayBlock(flags)) throw new Errno(E.EAGAIN);
     if (c.err) {
       if (got > 0) return result();
@@ -416,7 +441,9 @@ export class TcpSocket extends InetSocket implements TcbOwner {
     if ((rcvShut && sndShut) || state === TcpState.CLOSE) r |= EVENT_HUP;
     if (rcvShut && c) r |= EVENT_IN | EVENT_RDNORM | EVENT_RDHUP;
     if (state !== TcpState.SYN_SENT && state !== TcpState.SYN_RECV) {
-      if (c && c.recvq.length > 0) r |= EVENT_IN | EVENT_RDNORM;
+      // An urgent byte out of band at the head does not make the socket readable by itself.
+      if (c && c.recvq.length > (c.atMark && !this.oobinline ? 1 : 0)) r |= EVENT_IN | EVENT_RDNORM;
+      if (c && c.urgData & URG_VALID) r |= EVENT_PRI;
       if (!sndShut) {
         if (!c || c.sndSpace >= Math.max(1, c.sendq.length >> 1)) r |= EVENT_OUT | EVENT_WRNORM;
       } else r |= EVENT_OUT | EVENT_WRNORM;
@@ -427,7 +454,7 @@ export class TcpSocket extends InetSocket implements TcbOwner {
 
   override available(): number {
     if (this.listener) throw new Errno(E.EINVAL);
-    return this.tcb ? this.tcb.recvq.length : 0;
+    return this.tcb ? this.tcb.inq : 0;
   }
 
   override ioctl(t: FileCtx, cmd: number, arg: number): number {
@@ -436,6 +463,10 @@ export class TcpSocket extends InetSocket implements TcbOwner {
       const c = this.tcb;
       const n = !c ? 0 : cmd === SIOCOUTQ ? c.sendq.length : c.sendq.length - Math.min(c.sendq.length, Math.max(0, c.inFlight));
       (t as Task).mm.writeI32(arg, n);
+      return 0;
+    }
+    if (cmd === SIOCATMARK) {
+      (t as Task).mm.writeI32(arg, this.tcb && this.tcb.atMark ? 1 : 0);
       return 0;
     }
     throw new Errno(E.ENOTTY);
@@ -548,7 +579,15 @@ export class TcpSocket extends InetSocket implements TcbOwner {
     this.optionsChanged();
   }
 
+  /** The peer marked urgent data: SIGURG to the owner, while the socket is open. */
+  urgent(): void {
+    if (!this.lingering) this.env.sigurg(this);
+  }
+
   // ------------------------------------------------------------ close
+
+  /** Closed with SO_LINGER and a time: the connection whose FIN close(2) waits to see acknowledged. */
+  private lingering: Tcb | null = null;
 
   protected override release(): void {
     this.closeListener();
@@ -557,8 +596,14 @@ export class TcpSocket extends InetSocket implements TcbOwner {
     if (b) this.stack.socketBindings.delete(b);
     if (c) {
       c.owner = null;
-      if (c.state !== TcpState.CLOSE) c.applicationClose(this.lingerOn && this.lingerSecs === 0);
-      else c.released();
+      if (c.state !== TcpState.CLOSE) {
+        c.applicationClose(this.lingerOn && this.lingerSecs === 0);
+        if (this.lingerOn && this.lingerSecs !== 0 && closing(c.state)) {
+          // Only to wake the waiting close: the connection is an orphan all the same.
+          c.owner = this;
+          this.lingering = c;
+        }
+      } else c.released();
       // The binding now goes with the connection (TIME_WAIT keeps the port), or now if it is gone.
       if (b && c.state === TcpState.CLOSE) this.stack.tcpPorts.remove(b);
     } else if (b) {
@@ -568,4 +613,30 @@ export class TcpSocket extends InetSocket implements TcbOwner {
     this.stack.flush();
     super.release();
   }
+
+  /**
+   * SO_LINGER with a time: the close(2) that released the socket returns once
+   * the peer acknowledged everything and the FIN, the time ran out, or a
+   * signal came (close still succeeds); the connection goes on in the
+   * background either way, as on Linux. A negative time waits for ever.
+   */
+  override closeWait(t: FileCtx): Promise<void> | null {
+    const c = this.lingering;
+    if (!c) return null;
+    const deadline = this.lingerSecs > 0 ? this.env.nowNs() + this.lingerSecs * 1e9 : undefined;
+    const done = (): void => {
+      if (c.owner === this) c.owner = null;
+      this.lingering = null;
+    };
+    const loop = async (): Promise<void> => {
+      while (closing(c.state)) {
+        await t.block(this, ALL_EVENTS, deadline);
+        if (deadline !== undefined && this.env.nowNs() >= deadline) return;
+      }
+    };
+    return loop().then(done, done);
+  }
 }
+
+/** The states in which a closed connection still waits for its FIN to be acknowledged (Linux's sk_stream_closing). */
+const closing = (s: TcpState): boolean => s === TcpState.FIN_WAIT1 || s === TcpState.CLOSING || s === TcpState.LAST_ACK;

@@ -135,7 +135,7 @@ export class UdpSocket extends InetSocket {
   }
 
   recvmsg(t: FileCtx, len: number, flags: number): MaybePromise<RecvResult> {
-    if (flags & MSG_OOB) throw new Errno(E.EOPNOTSUPP);
+    // MSG_OOB means nothing here and is ignored, as Linux's udp_recvmsg does.
     const d = this.ep.queue[0];
     if (!d) {
       if (this.ep.err) throw new Errno(this.takeError());

@@ -184,6 +184,8 @@ export function newPlatformStats(): PlatformStats {
 
 /** Host poll bits for watch() (the same values as EPOLLIN, EPOLLOUT, ...). */
 export const HOST_IN = 0x001;
+/** Urgent data (EPOLLPRI). */
+export const HOST_PRI = 0x002;
 export const HOST_OUT = 0x004;
 export const HOST_ERR = 0x008;
 export const HOST_HUP = 0x010;

@@ -54,16 +54,7 @@ export function sendSigio(k: Kernel, a: FileAsync, fd: number, reason: number, b
     raw.writeInt32LE(fd, 24); // si_fd
     info = { signo: a.sig, code: reason, raw };
   }
-  const sig = info.signo;
-  if (a.ownerType === F_OWNER_TID) {
-    const task = k.tasks.get(a.owner);
-    if (task) task.sendSignal(sig, info);
-  } else if (a.ownerType === F_OWNER_PID) {
-    const tg = k.groups.get(a.owner);
-    if (tg && !tg.zombie) k.signals.sendToGroup(tg, sig, info);
-  } else {
-    for (const tg of k.groups.values()) if (tg.pgid === a.owner && !tg.zombie) k.signals.sendToGroup(tg, sig, info);
-  }
+  k.signals.sendToOwner(a.ownerType, a.owner, info.signo, info);
 }
 
 /**

@@ -77,8 +77,11 @@ export const defs: SyscallDef[] = [
   {
     nr: 3, name: 'close', args: ['fd'],
     fn: (t, a) => {
-      t.fdTable.close(i32(a[0]));
-      return 0;
+      const fd = i32(a[0]);
+      const f = t.fdTable.getRaw(fd);
+      t.fdTable.close(fd);
+      const wait = f.closeWait(t);
+      return wait ? wait.then(() => 0) : 0;
     },
   },
   {

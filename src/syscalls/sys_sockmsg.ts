@@ -280,7 +280,7 @@ async function mmsg(t: Task, a: number[], send: boolean): Promise<number> {
 
 const INET_CMSG = 'host-mode inet sockets carry no control messages either way (SCM_RIGHTS is ignored there, as on Linux; no IP_PKTINFO or timestamps); MSG_ERRQUEUE gives the bytes with MSG_CTRUNC, without the extended error';
 
-const SEND_PARTIAL = 'on the Sentry\'s stack MSG_OOB (urgent data) and MSG_MORE on a UDP socket (corked datagrams) are EOPNOTSUPP';
+const SEND_PARTIAL = 'on the Sentry\'s stack MSG_MORE on a UDP socket (corked datagrams) is EOPNOTSUPP; in host mode urgent data sends no SIGURG';
 
 export const defs: SyscallDef[] = [
   { nr: 44, name: 'sendto', args: ['fd', 'inbuf', 'size', 'msg_flags', 'sockaddr', 'size'], fn: sendto, partial: SEND_PARTIAL },

@@ -301,6 +301,15 @@ export abstract class FileDescription {
   }
   /** Last reference gone. */
   protected release(): void {}
+  /**
+   * What close(2) waits for once it dropped the last reference (Linux runs
+   * the release in the closing task before close returns): a TCP socket with
+   * SO_LINGER waits for its peer's acknowledgements. Exits and other drops do
+   * not wait. null: nothing.
+   */
+  closeWait(_t: FileCtx): Promise<void> | null {
+    return null;
+  }
 }
 
 const anonBirth = nowNs();

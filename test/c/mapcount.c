@@ -4,7 +4,8 @@
  * munmap, mprotect or a MAP_FIXED mapping is ENOMEM; after one munmap one
  * mmap succeeds again; at the limit exactly, one split (mprotect of an end
  * page) is ENOMEM, one below it the split works and the restored protection
- * merges back, and a change needing two splits is ENOMEM.
+ * merges back, and a change needing two splits is ENOMEM; mremap moves
+ * only with three VMAs to spare below the limit, five for MREMAP_FIXED.
  *
  * Without arguments it runs at the machine's limit (compared with native by
  * c_programs). With "set N" (the sandbox only: natively it would change the
@@ -43,7 +44,7 @@ static int map_one(void) {
 }
 
 static int fill(void) {
-  int e;
+  int e = 0;
   int n = 0;
   while (nmaps < MAXMAPS && (e = map_one()) == 0) n++;
   if (nmaps == MAXMAPS) DIE("no limit reached");
@@ -111,12 +112,24 @@ int main(int argc, char **argv) {
   printf("mprotect one split below limit: %s\n", res(mprotect(maps[0], PG, PROT_NONE)));
   printf("mprotect back (merges): %s\n", res(mprotect(maps[0], PG, PROT_READ)));
   printf("mprotect two splits below limit: %s\n", res(mprotect(maps[3] + PG, PG, PROT_NONE)));
+  /* The two-split mprotect may have left one split (Linux splits before it fails): unmap maps[3] whole (limit - 2). */
+  munmap(maps[3], 3 * PG);
+  /* mremap moving a mapping keeps three VMAs in reserve (a mapping followed by another cannot grow in place). */
+  printf("munmap a third: %s\n", res(munmap(maps[6], 3 * PG)));
+  p = mremap(maps[8], 3 * PG, 9 * PG, MREMAP_MAYMOVE);
+  printf("mremap move at limit-3: %s\n", p == MAP_FAILED ? ename(errno) : "OK");
+  p = mremap(maps[8], 3 * PG, 3 * PG, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)next_addr);
+  printf("mremap to a fixed place at limit-3: %s\n", p == MAP_FAILED ? ename(errno) : "OK");
+  printf("munmap a fourth: %s\n", res(munmap(maps[10], 3 * PG)));
+  p = mremap(maps[8], 3 * PG, 9 * PG, MREMAP_MAYMOVE);
+  printf("mremap move at limit-4: %s\n", p == MAP_FAILED ? ename(errno) : "OK");
+  if (p != MAP_FAILED) maps[8] = p;
+  p = mremap(maps[12], 3 * PG, 3 * PG, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)next_addr);
+  printf("mremap to a fixed place at limit-4: %s\n", p == MAP_FAILED ? ename(errno) : "OK");
   if (set >= 0) {
     char buf[32];
     snprintf(buf, sizeof buf, "%ld\n", set + 10);
     printf("raise by 10: %s\n", res(write_sysctl(buf)));
-    /* The two-split mprotect above may have left one split (Linux splits before it fails): unmap maps[3] whole. */
-    munmap(maps[3], 3 * PG);
     munmap(maps[4], 3 * PG);
     printf("mapped after raising: %d\n", fill());
   }

@@ -100,6 +100,17 @@ true`);
   assert.match(r.stderr, /Failed to connect to 10\.0\.2\.2 port 8000/);
 });
 
+test('urgent data through the NAT: the sandbox\'s urgent byte reaches the host as urgent data; the host\'s arrives inline', { timeout: 300_000 }, async (t) => {
+  if (!h.needTools(t, ['gcc', 'python3', 'unshare', 'ip'])) return;
+  const bin = cbin('oobclient');
+  const r = await inNetns(t, `
+python3 ${path.join(DIR, 'oobsrv.py')} 8000 &
+wait_port 8000
+$TSV --allow-host-loopback -- ${bin} 10.0.2.2 8000`);
+  assert.strictEqual(r.status, 0, h.describe('script', r));
+  assert.strictEqual(r.stdout, 'abc|X|def;12Z34\n', r.stderr);
+});
+
 test('connect errors through the NAT are the ones Linux gives (ECONNREFUSED, ENETUNREACH, EHOSTUNREACH)', { timeout: 300_000 }, async (t) => {
   if (!h.needTools(t, ['gcc', 'python3', 'unshare', 'ip'])) return;
   const bin = cbin('connerr');

@@ -24,8 +24,10 @@ test('root sets vm.max_map_count in the sandbox; mmap, munmap and mprotect obey 
     'munmap whole: OK', 'mmap at limit: OK', 'munmap whole again: OK', 'mprotect one split at limit: ENOMEM',
     'MAP_FIXED hole at limit: ENOMEM', 'munmap another: OK', 'mprotect one split below limit: OK',
     'mprotect back (merges): OK', 'mprotect two splits below limit: ENOMEM',
-    // Three below the old limit, the new one ten above it: fourteen more, the last one past it (do_mmap's rule).
-    'raise by 10: OK', 'fill stopped by ENOMEM', 'mapped after raising: 14', 'done', '',
+    'munmap a third: OK', 'mremap move at limit-3: ENOMEM', 'mremap to a fixed place at limit-3: ENOMEM',
+    'munmap a fourth: OK', 'mremap move at limit-4: OK', 'mremap to a fixed place at limit-4: ENOMEM',
+    // Five below the old limit, the new one ten above it: sixteen more, the last one past it (do_mmap's rule).
+    'raise by 10: OK', 'fill stopped by ENOMEM', 'mapped after raising: 16', 'done', '',
   ].join('\n'));
 });
 

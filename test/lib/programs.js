@@ -169,6 +169,8 @@ const C_PROGRAMS = Object.freeze({
   // IPv4 on the host's loopback needs a network namespace with lo up (this machine's root one has no 127.0.0.1).
   inettcp: { args: () => [], endsWithDone: true, netns: true },
   inetudp: { args: () => [], endsWithDone: true, netns: true },
+  inetoob: { args: () => [], endsWithDone: true, netns: true },
+  inetlinger: { args: () => [], endsWithDone: true, netns: true },
   privport: { args: () => [], endsWithDone: true, netns: true },
 });
 

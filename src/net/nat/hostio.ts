@@ -6,7 +6,7 @@
 // creation, which fails with ENFILE when the budget is spent.
 import { Errno } from '../../abi/errno';
 import { AF_INET, AF_INET6, SOL_SOCKET, SO_ERROR } from '../../abi/socket';
-import { HOST_IN, HOST_OUT, HostWatchError, type HostEvents, type HostWatch } from '../../platform/platform';
+import { HOST_IN, HOST_OUT, HOST_PRI, HostWatchError, type HostEvents, type HostWatch } from '../../platform/platform';
 import * as hs from '../../host/hostsocket';
 import type { HostSocketBudget } from '../../kernel/netinfo';
 
@@ -52,7 +52,7 @@ export class HostSock {
 
   private constructor(private readonly env: HostIoEnv, readonly fd: number, onReady: (revents: number) => void) {
     try {
-      this.watch = env.events.watch(fd, HOST_IN | HOST_OUT, onReady, { edge: true });
+      this.watch = env.events.watch(fd, HOST_IN | HOST_PRI | HOST_OUT, onReady, { edge: true });
     } catch (e) {
       if (!(e instanceof HostWatchError)) throw e;
       hs.close(fd);
@@ -89,8 +89,9 @@ export class HostSock {
   connectedNow(): boolean {
     return typeof hs.name(this.fd, true) !== 'number';
   }
-  send(b: Buffer): number {
-    return hs.sendto(this.fd, b, 0x4000 /* MSG_NOSIGNAL */, null);
+  /** urgent: the last byte is urgent data (MSG_OOB). */
+  send(b: Buffer, urgent = false): number {
+    return hs.sendto(this.fd, b, 0x4000 /* MSG_NOSIGNAL */ | (urgent ? 1 /* MSG_OOB */ : 0), null);
   }
   sendTo(b: Buffer, sa: Buffer): number {
     return hs.sendto(this.fd, b, 0x4000, sa);

@@ -12,24 +12,33 @@
 // has not taken yet) and its send queue (what the sandbox has not
 // acknowledged), both bounded by the Tcb's limits and charged to the
 // sandbox's heap budget; the host kernel's own socket buffers do the rest.
+//
+// Urgent data: the sandbox's urgent byte reaches the host's peer as urgent
+// data (sent alone with MSG_OOB where the stream reaches it); the host
+// sockets keep urgent data from outside in the stream (SO_OOBINLINE), so it
+// reaches the sandbox as ordinary bytes, without the mark.
 import { Errno, E } from '../../abi/errno';
 import { count } from '../ip/ip';
-import { TcpState } from '../../abi/inet';
-import { AF_INET, AF_INET6, SOCK_STREAM } from '../../abi/socket';
-import { HOST_ERR, HOST_HUP, HOST_IN, HOST_OUT } from '../../platform/platform';
+import { SO_OOBINLINE, TcpState } from '../../abi/inet';
+import { AF_INET, AF_INET6, SOCK_STREAM, SOL_SOCKET } from '../../abi/socket';
+import { HOST_ERR, HOST_HUP, HOST_IN, HOST_OUT, HOST_PRI } from '../../platform/platform';
 import type { Ip } from '../ip/addr';
 import type { IpPacket } from '../ip/ip';
 import type { TcbOwner } from '../tcp/host';
 import type { TcpSegment } from '../tcp/segment';
-import { connKey, defaultTcbOptions, Tcb, type TcbOptions } from '../tcp/tcb';
+import { connKey, defaultTcbOptions, Tcb, URG_VALID, type TcbOptions } from '../tcp/tcb';
 import { HostSock } from './hostio';
 import { GATEWAY, GUEST, type Nat } from './nat';
 
 /** The most one host call moves. */
 const CHUNK = 64 * 1024;
 
-/** The NAT's end forwards at once (the host's kernel already coalesced what it passes on). */
-const natOptions = (): TcbOptions => ({ ...defaultTcbOptions(), nodelay: true });
+/**
+ * The NAT's end forwards at once (the host's kernel already coalesced what it
+ * passes on), and keeps an urgent byte in the stream: it is sent on with
+ * MSG_OOB when the reading reaches it.
+ */
+const natOptions = (): TcbOptions => ({ ...defaultTcbOptions(), nodelay: true, oobinline: true });
 
 /** The SYN an outbound flow answers once the host connected, and the frame to quote if it cannot. */
 interface HeldSyn {
@@ -54,6 +63,12 @@ export class TcpFlow implements TcbOwner {
    * by the sandbox (an ACK, a window update) makes no host call for nothing.
    */
   private hostReadable = true;
+  /**
+   * Urgent data came to the host socket (a HOST_PRI report): reads stop at
+   * its mark, so a short read does not mean the socket is empty until one
+   * says EAGAIN.
+   */
+  private hostUrgent = false;
   private shutWr = false;
   private done = false;
 
@@ -65,6 +80,7 @@ export class TcpFlow implements TcbOwner {
     // The frame is the stack's: a copy is kept (to quote in an ICMP error), the SYN without its data.
     f.syn = { seg: { ...seg, data: Buffer.alloc(0), sack: [] }, frame: Buffer.from(frame), pkt: { ...pkt, payload: Buffer.alloc(0) } };
     f.sock = HostSock.create(nat.env, sa.length === 16 ? AF_INET : AF_INET6, SOCK_STREAM, (rev) => nat.enter(() => f.ready(rev)));
+    f.sock.setInt(SOL_SOCKET, SO_OOBINLINE, 1);
     const r = f.sock.connect(sa);
     if (r === 0) {
       f.connected();
@@ -87,6 +103,7 @@ export class TcpFlow implements TcbOwner {
     }
     f = new TcpFlow(nat, connKey(GATEWAY, lport, GUEST, port));
     f.sock = s;
+    s.setInt(SOL_SOCKET, SO_OOBINLINE, 1);
     let c: Tcb;
     try {
       c = new Tcb(nat, GATEWAY, lport, GUEST, port, true, natOptions(), nat.nic.mtu);
@@ -118,6 +135,7 @@ export class TcpFlow implements TcbOwner {
     }
     if (revents & (HOST_OUT | HOST_ERR | HOST_HUP)) this.hostFull = false;
     if (revents & (HOST_IN | HOST_ERR | HOST_HUP)) this.hostReadable = true;
+    if (revents & HOST_PRI) this.hostUrgent = this.hostReadable = true;
     this.nat.schedule(this);
   }
 
@@ -164,8 +182,10 @@ export class TcpFlow implements TcbOwner {
     // Sandbox to host: what the host takes leaves the receive queue, which opens the window.
     let sent = false;
     while (c.recvq.length > 0 && !this.hostFull) {
-      const b = c.read(CHUNK, true);
-      const n = s.send(b);
+      // The urgent byte is next (reads stop before it): the host's peer gets it as urgent data too.
+      const urgent = c.atMark && (c.urgData & URG_VALID) !== 0;
+      const b = c.read(urgent ? 1 : CHUNK, true);
+      const n = s.send(b, urgent);
       count(this.nat.counters, 'NatHostSends');
       if (n === -E.EAGAIN) {
         this.hostFull = true;
@@ -196,7 +216,7 @@ export class TcpFlow implements TcbOwner {
       count(this.nat.counters, 'NatHostRecvs');
       if (n === -E.EAGAIN) {
         count(this.nat.counters, 'NatHostRecvEmpty');
-        this.hostReadable = false;
+        this.hostReadable = this.hostUrgent = false;
         break;
       }
       if (n < 0) return this.hostFailed();
@@ -207,7 +227,7 @@ export class TcpFlow implements TcbOwner {
       }
       const data = Buffer.from(buf.subarray(0, n));
       // Less than asked for: the socket had no more; what arrives later is reported again.
-      if (n < want) this.hostReadable = false;
+      if (n < want && !this.hostUrgent) this.hostReadable = false;
       if (!c.write(data, false)) {
         this.toSandbox = data; // the sandbox's heap is full: kept until an ACK wakes us
         break;

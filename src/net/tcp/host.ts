@@ -29,6 +29,8 @@ export interface TcpHost {
 export interface TcbOwner {
   /** Readiness may have changed. */
   wake(): void;
+  /** The peer sent a new urgent mark (SIGURG to the socket's owner). */
+  urgent?(): void;
   /** A connection of this listener became established (or got data, with TCP_DEFER_ACCEPT). */
   childReady?(c: Tcb): void;
   /** A connection of this listener went away before it was accepted. */

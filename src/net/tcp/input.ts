@@ -7,8 +7,8 @@
 import { E } from '../../abi/errno';
 import { TcpState } from '../../abi/inet';
 import { count } from '../ip/ip';
-import { ACK, FIN, RST, SYN, segment, seqAdd, seqDiff, seqLE, seqLT, type TcpSegment } from './segment';
-import type { Tcb } from './tcb';
+import { ACK, FIN, RST, SYN, URG, segment, seqAdd, seqDiff, seqLE, seqLT, type TcpSegment } from './segment';
+import { URG_NOTYET, URG_VALID, type Tcb } from './tcb';
 
 /** What the stack does for a segment no connection takes: a RST unless it is one (RFC 9293's CLOSED state). */
 export function resetFor(seg: TcpSegment): { seq: number; ack: number; flags: number } | null {
@@ -81,6 +81,7 @@ export function tcpInput(c: Tcb, seg: TcpSegment): void {
       c.abort();
       return;
     }
+    if (seg.flags & URG || c.urgData === URG_NOTYET) urgent(c, seg);
     receiveData(c, seg);
   } else if (seg.flags & FIN && (c.state === TcpState.TIME_WAIT)) {
     c.sendAck();
@@ -182,6 +183,34 @@ function processAck(c: Tcb, seg: TcpSegment): void {
       break;
   }
   c.output();
+}
+
+/**
+ * The urgent pointer (RFC 9293 3.10.7.4 step 6, as Linux reads it: it points
+ * one past the urgent byte, RFC 6093). A newer mark than the one held
+ * replaces it (the older byte becomes ordinary data, unless the reader stands
+ * on it: then it is passed over), the owner hears of it (SIGURG), and the
+ * byte is taken when the segment carrying it arrives; it stays in the stream,
+ * where reads pass over it unless SO_OOBINLINE.
+ */
+function urgent(c: Tcb, seg: TcpSegment): void {
+  if (seg.flags & URG) {
+    const ptr = seqAdd(seg.seq, seg.urgent ? seg.urgent - 1 : 0);
+    // Not one already read, not one behind what arrived in order (never seen again), not an older or the same mark.
+    if (!seqLT(ptr, c.copiedSeq) && !seqLT(ptr, c.rcvNxt) && !(c.urgData && seqLE(ptr, c.urgSeq))) {
+      c.owner?.urgent?.();
+      if (c.urgData && c.urgSeq === c.copiedSeq && !c.opts.oobinline && c.recvq.length > 0) c.skipUrgentByte();
+      c.urgData = URG_NOTYET;
+      c.urgSeq = ptr;
+    }
+  }
+  if (c.urgData === URG_NOTYET) {
+    const off = seqDiff(c.urgSeq, seg.seq);
+    if (off >= 0 && off < seg.data.length) {
+      c.urgData = URG_VALID | seg.data[off];
+      c.owner?.wake();
+    }
+  }
 }
 
 function receiveData(c: Tcb, seg: TcpSegment): void {

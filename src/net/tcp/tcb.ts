@@ -9,7 +9,7 @@ import type { Ip } from '../ip/addr';
 import { count } from '../ip/ip';
 import { OooQueue, RecvQueue, SendQueue } from './buffers';
 import type { NetTimer, TcbOwner, TcpHost, TimerTarget } from './host';
-import { ACK, FIN, PSH, RST, SYN, segment, seqAdd, seqDiff, seqLE, seqLT, type TcpSegment } from './segment';
+import { ACK, FIN, PSH, RST, SYN, URG, segment, seqAdd, seqDiff, seqLE, seqLT, type TcpSegment } from './segment';
 
 /** Linux's TCP_RTO_MIN, TCP_RTO_MAX and initial RTO (RFC 6298 says 1 s). */
 const RTO_MIN = 200;
@@ -49,12 +49,23 @@ export interface TcbOptions {
   deferAccept: number;
   tos: number;
   ttl: number;
+  /** SO_OOBINLINE: the urgent byte stays in the stream. */
+  oobinline: boolean;
 }
 
 export const defaultTcbOptions = (): TcbOptions => ({
   nodelay: false, cork: false, keepalive: false, keepIdle: 7200, keepIntvl: 75, keepCnt: 9,
-  rcvLimit: 256 * 1024, sndLimit: 256 * 1024, userMss: 0, deferAccept: 0, tos: 0, ttl: 64,
+  rcvLimit: 256 * 1024, sndLimit: 256 * 1024, userMss: 0, deferAccept: 0, tos: 0, ttl: 64, oobinline: false,
 });
+
+/**
+ * The urgent byte's state (urgData), as Linux keeps it: announced by an
+ * urgent pointer but not received yet, received (VALID with the byte in the
+ * low 8 bits), or read with MSG_OOB.
+ */
+export const URG_VALID = 0x100;
+export const URG_NOTYET = 0x200;
+export const URG_READ = 0x400;
 
 export class Tcb implements TimerTarget {
   state = TcpState.CLOSE;
@@ -91,6 +102,9 @@ export class Tcb implements TimerTarget {
   finSeq = 0;
   /** MSG_MORE on the last send: hold a partial segment as TCP_CORK does. */
   more = false;
+  /** MSG_OOB: segments before sndUp carry the urgent pointer (the sequence after the urgent byte) until it is acknowledged. */
+  sndUrg = false;
+  sndUp = 0;
 
   // Receive side.
   irs = 0;
@@ -101,6 +115,9 @@ export class Tcb implements TimerTarget {
   readonly recvq = new RecvQueue();
   readonly ooo = new OooQueue();
   finReceived = false;
+  /** The urgent byte (see URG_*) and its sequence number; 0: none. */
+  urgData = 0;
+  urgSeq = 0;
   /** Data bytes received and not acknowledged, segments since the last ACK, quick ACKs left. */
   private ackPending = false;
   private segsUnacked = 0;
@@ -194,6 +211,20 @@ export class Tcb implements TimerTarget {
     const cutoff = w > 536 ? w >> 1 : w;
     return cutoff && this.mss > cutoff ? Math.max(cutoff, 68 - 20 - (this.tsOk ? 12 : 0)) : this.mss;
   }
+  /** The sequence number of the next byte the application reads. */
+  get copiedSeq(): number {
+    return seqAdd(this.rcvNxt, -(this.recvq.length + (this.finReceived ? 1 : 0)));
+  }
+  /** SIOCATMARK: the next byte read is the urgent one (or was, read with MSG_OOB). */
+  get atMark(): boolean {
+    return this.urgData !== 0 && this.urgSeq === this.copiedSeq;
+  }
+  /** FIONREAD: the bytes before the mark while one is ahead and the urgent byte is out of band, else all. */
+  get inq(): number {
+    if (this.opts.oobinline || !this.urgData) return this.recvq.length;
+    const off = seqDiff(this.urgSeq, this.copiedSeq);
+    return off < 0 || off >= this.recvq.length ? this.recvq.length : off;
+  }
   get sndSpace(): number {
     return Math.max(0, this.opts.sndLimit - this.sendq.length);
   }
@@ -281,22 +312,42 @@ export class Tcb implements TimerTarget {
 
   // ------------------------------------------------------------ the application
 
-  /** Queue data the application wrote (the caller checked sndSpace and charged nothing yet). */
-  write(b: Buffer, more: boolean): boolean {
+  /** Queue data the application wrote (the caller checked sndSpace and charged nothing yet); urgent: its last byte is (MSG_OOB). */
+  write(b: Buffer, more: boolean, urgent = false): boolean {
     if (this.host.heap && !this.host.heap.tryCharge(b.length)) return false;
     this.charged += b.length;
     this.sendq.push(b);
     this.more = more;
+    if (urgent && b.length > 0) {
+      this.sndUrg = true;
+      this.sndUp = seqAdd(this.sndUna, this.sendq.length);
+    }
     this.output();
     return true;
   }
 
-  /** Up to n bytes the application reads (taken unless peek); opens the window as it drains. */
+  /**
+   * Up to n bytes the application reads (taken unless peek); opens the window
+   * as it drains. A read stops at the urgent mark; at the mark an urgent byte
+   * out of band is passed over (and so not read with MSG_OOB any more).
+   */
   read(n: number, peek: boolean): Buffer {
+    let skip = 0;
+    if (this.urgData) {
+      const off = seqDiff(this.urgSeq, this.copiedSeq);
+      if (off > 0) n = Math.min(n, off);
+      else if (off === 0 && !this.opts.oobinline) skip = 1;
+    }
     const before = this.rcvWindowToAdvertise();
-    const b = this.recvq.read(n, peek);
-    if (!peek && b.length) {
-      this.uncharge(b.length);
+    let b: Buffer;
+    if (skip && peek) b = this.recvq.read(n + 1, true).subarray(1);
+    else {
+      if (skip) this.recvq.read(1, false);
+      b = this.recvq.read(n, peek);
+    }
+    if (!peek && this.urgData && seqLT(this.urgSeq, this.copiedSeq)) this.urgData = 0;
+    if (!peek && b.length + skip) {
+      this.uncharge(b.length + skip);
       // Tell the peer the window opened when it grew enough to matter (RFC 9293's receiver SWS rule).
       const after = this.rcvWindowToAdvertise();
       // An ACK held back is sent once the reader emptied the queue (as Linux's tcp_cleanup_rbuf): the sender may be waiting on it (Nagle).
@@ -304,6 +355,12 @@ export class Tcb implements TimerTarget {
       if (this.synchronized && (drained || after - before >= Math.min(2 * this.mss, this.opts.rcvLimit >> 1) || (before === 0 && after > 0))) this.sendAck();
     }
     return b;
+  }
+
+  /** A newer urgent mark came while the reader stands on the old urgent byte: that byte is dropped unread. */
+  skipUrgentByte(): void {
+    this.recvq.read(1, false);
+    this.uncharge(1);
   }
 
   /** shutdown(SHUT_WR) or close(): a FIN after the queued data. */
@@ -431,6 +488,11 @@ export class Tcb implements TimerTarget {
     const win = this.rcvWindowToAdvertise();
     const o = segment(this.lport, this.rport, seq, this.rcvNxt, ACK | (fin ? FIN : 0) | (len > 0 ? PSH : 0), win >>> this.rcvWscale);
     if (len > 0) o.data = this.sendq.slice(seqDiff(seq, this.sndUna), len);
+    if (this.sndUrg && seqLT(seq, this.sndUp)) {
+      // The pointer is 16 bits: one further ahead points as far as it can (RFC 6093).
+      o.flags |= URG;
+      o.urgent = Math.min(seqDiff(this.sndUp, seq), 0xffff);
+    }
     this.stamp(o);
     this.rcvAdv = seqAdd(this.rcvNxt, win);
     this.emit(o);
@@ -493,6 +555,8 @@ export class Tcb implements TimerTarget {
         if (len < avail) {
           // Held back by the window: a small piece only when nothing is in flight (sender SWS avoidance).
           if (this.sndNxt !== this.sndUna) break;
+        } else if (this.sndUrg) {
+          // Urgent data goes at once, whatever TCP_CORK, MSG_MORE and Nagle say (as Linux).
         } else if ((this.opts.cork || this.more) && !this.flushPartial) {
           // TCP_CORK (and MSG_MORE) hold a partial segment, at most CORK_MS.
           if (!this.corkAt) this.corkAt = this.now() + CORK_MS;
@@ -541,6 +605,7 @@ export class Tcb implements TimerTarget {
     this.bytesAcked += data;
     this.sndUna = ack;
     if (seqLT(this.sndNxt, ack)) this.sndNxt = ack;
+    if (this.sndUrg && seqLE(this.sndUp, ack)) this.sndUrg = false;
     this.retries = 0;
     this.persistBackoff = 0;
     // RTT: from the echoed timestamp, else from the one timed segment (Karn: never a retransmitted one).

@@ -51,7 +51,7 @@ const EPFD_TOKEN = 2;
 const LEADER_UNBLOCKED = [4, 5, 7, 8, 11, 31];
 const SIGCHLD = 17;
 /** The Sentry's spin after its last trap (ns), adaptive between these (spin.ts): a stub's next call is usually back within it. */
-const SENTRY_SPIN_MIN = 40_000;
+const SENTRY_SPIN_MIN = 2_000;
 const SENTRY_SPIN_MAX = 50_000;
 /** A stub's spin for its answer before it sleeps in futex, in iterations of `pause` (about 50 ns each here), adaptive too. */
 const STUB_SPIN_MIN = 20;

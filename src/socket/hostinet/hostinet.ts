@@ -12,11 +12,12 @@ import {
   MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, SHUT_RDWR, SOCK_STREAM, SOL_SOCKET,
   SO_ERROR, SO_PASSCRED,
 } from '../../abi/socket';
-import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDHUP, EVENT_RDNORM, EVENT_WRNORM, type Waiter } from '../../abi/waitqueue';
-import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLRDHUP } from '../../abi/poll';
+import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_PRI, EVENT_RDHUP, EVENT_RDNORM, EVENT_WRNORM, type Waiter } from '../../abi/waitqueue';
+import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDHUP } from '../../abi/poll';
 import { O_NONBLOCK } from '../../abi/fs';
 import { SIOCOUTQ } from '../../abi/netif';
-import { HOST_IN, HOST_OUT, HostWatchError, type HostEvents, type HostWatch } from '../../platform/platform';
+import { SIOCATMARK, SO_LINGER } from '../../abi/inet';
+import { HOST_IN, HOST_OUT, HOST_PRI, HostWatchError, type HostEvents, type HostWatch } from '../../platform/platform';
 import * as hs from '../../host/hostsocket';
 import type { HostSocketBudget } from '../../kernel/netinfo';
 import type { FileCtx } from '../../vfs/ctx';
@@ -25,6 +26,7 @@ import type { MaybePromise } from '../../vfs/file';
 import { SocketFile, type RecvResult, type SendRequest } from '../socket';
 import { optionSpec, SO_RCVTIMEO, SO_SNDTIMEO } from './options';
 import { checkAddr } from './addr';
+import { HostLinger } from './linger';
 
 const MSG_DONTROUTE = 0x4, MSG_EOR = 0x80, MSG_CONFIRM = 0x800, MSG_ERRQUEUE = 0x2000, MSG_MORE = 0x8000;
 /** Flags the host is given; others are dropped (Linux ignores what a protocol does not use). */
@@ -33,7 +35,6 @@ const RECV_FLAGS = MSG_OOB | MSG_PEEK | MSG_TRUNC;
 /** The most one host call moves: a stream send or receive of more goes round again. */
 const CHUNK = 1 << 20;
 const SIOCOUTQNSD = 0x894b;
-const SIOCATMARK = 0x8905;
 
 /** What a host-mode socket needs from the sandbox. */
 export interface HostinetEnv {
@@ -51,6 +52,7 @@ interface MemCtx extends FileCtx {
 function toEvents(revents: number): number {
   let r = 0;
   if (revents & POLLIN) r |= EVENT_IN | EVENT_RDNORM;
+  if (revents & POLLPRI) r |= EVENT_PRI;
   if (revents & POLLOUT) r |= EVENT_OUT | EVENT_WRNORM;
   if (revents & POLLRDHUP) r |= EVENT_RDHUP;
   if (revents & (POLLERR | POLLNVAL)) r |= EVENT_ERR;
@@ -71,6 +73,10 @@ export class HostInetSocket extends SocketFile {
   private rcvTimeoNs = 0;
   private sndTimeoNs = 0;
   private closed = false;
+  /** SO_LINGER, kept here (linger.ts). */
+  private readonly linger = new HostLinger();
+  /** Released with a linger time: the host fd stays open for the close(2) that waits (closeWait), if one claims it. */
+  private lingerPending = false;
 
   /** A new host socket; the type's flags are the caller's to apply. */
   static create(env: HostinetEnv, family: number, type: number, protocol: number, nonblock: number): HostInetSocket {
@@ -122,6 +128,7 @@ export class HostInetSocket extends SocketFile {
       ev = 0;
       if (mask & (EVENT_IN | EVENT_RDNORM | EVENT_RDHUP)) ev |= HOST_IN;
       if (mask & (EVENT_OUT | EVENT_WRNORM)) ev |= HOST_OUT;
+      if (mask & EVENT_PRI) ev |= HOST_PRI;
     }
     if (ev === this.watchEvents) return;
     this.disarm();
@@ -141,7 +148,7 @@ export class HostInetSocket extends SocketFile {
   }
 
   override readiness(mask: number): number {
-    return toEvents(hs.poll(this.fd, POLLIN | POLLOUT | POLLRDHUP)) & (mask | EVENT_ERR | EVENT_HUP);
+    return toEvents(hs.poll(this.fd, POLLIN | POLLPRI | POLLOUT | POLLRDHUP)) & (mask | EVENT_ERR | EVENT_HUP);
   }
 
   /**
@@ -183,7 +190,11 @@ export class HostInetSocket extends SocketFile {
     for (;;) {
       this.env.budget.take();
       const c = hs.accept(this.fd);
-      if (c.fd >= 0) return new HostInetSocket(this.env, this.family, this.type, this.protocol, nonblock, c.fd, c.addr);
+      if (c.fd >= 0) {
+        const s = new HostInetSocket(this.env, this.family, this.type, this.protocol, nonblock, c.fd, c.addr);
+        s.linger.copyFrom(this.linger);
+        return s;
+      }
       this.env.budget.give();
       if (c.fd !== -E.EAGAIN && c.fd !== -E.EINTR) fail(c.fd);
       deadline = await this.waitFor(t, EVENT_IN, this.nonblocking, this.rcvTimeoNs, deadline);
@@ -282,6 +293,13 @@ export class HostInetSocket extends SocketFile {
     const nonblock = this.nonblocking || (flags & MSG_DONTWAIT) !== 0;
     const hostFlags = (flags & RECV_FLAGS) | MSG_DONTWAIT | (this.stream ? 0 : MSG_TRUNC);
     const waitall = this.stream && (flags & (MSG_WAITALL | MSG_PEEK)) === MSG_WAITALL && !nonblock;
+    if (this.stream && flags & MSG_OOB) {
+      // Urgent data: one call, never waited for (Linux says EAGAIN while it is announced, not here); the flags as tcp_recv_urg sets them.
+      const buf = Buffer.alloc(Math.min(len, 1));
+      const r = hs.recvfrom(this.fd, buf, hostFlags);
+      if (r.n < 0) fail(r.n);
+      return { data: flags & MSG_TRUNC ? Buffer.alloc(0) : buf.subarray(0, r.n), n: r.n, flags: r.n > 0 || len === 0 ? MSG_OOB | (len === 0 ? MSG_TRUNC : 0) : 0, addr: null, rights: null, cred: null };
+    }
     const parts: Buffer[] = [];
     let got = 0;
     let deadline: number | undefined;
@@ -342,6 +360,7 @@ export class HostInetSocket extends SocketFile {
     }
     // recvmsg asks for SO_PASSCRED: an inet socket never carries credentials.
     if (level === SOL_SOCKET && name === SO_PASSCRED) return Buffer.alloc(4);
+    if (level === SOL_SOCKET && name === SO_LINGER) return this.linger.get();
     const spec = optionSpec(level, name, this.family, this.stream);
     if (!spec || !spec.get) throw new Errno(E.ENOPROTOOPT);
     const r = hs.getsockopt(this.fd, level, name, spec.max);
@@ -360,6 +379,7 @@ export class HostInetSocket extends SocketFile {
       else this.sndTimeoNs = ns;
       return;
     }
+    if (level === SOL_SOCKET && name === SO_LINGER) val = this.linger.set(val);
     const spec = optionSpec(level, name, this.family, this.stream);
     if (!spec || !spec.set) throw new Errno(E.ENOPROTOOPT);
     if (val.length < spec.min) throw new Errno(E.EINVAL);
@@ -385,8 +405,27 @@ export class HostInetSocket extends SocketFile {
   protected override release(): void {
     this.closed = true;
     this.disarm();
+    if (this.stream && this.linger.begin(this.fd)) {
+      // Only close(2) waits (closeWait, called at once after this); any other release (an exit, dup2) does not.
+      this.lingerPending = true;
+      queueMicrotask(() => {
+        if (this.lingerPending) this.closeHost();
+      });
+      return;
+    }
+    this.closeHost();
+  }
+
+  private closeHost(): void {
+    this.lingerPending = false;
     hs.close(this.fd);
     this.env.budget.give();
+  }
+
+  override closeWait(t: FileCtx): Promise<void> | null {
+    if (!this.lingerPending) return null;
+    this.lingerPending = false;
+    return this.linger.wait(t, this.fd, this.queue).finally(() => this.closeHost());
   }
 }
 
