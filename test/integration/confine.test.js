@@ -13,24 +13,9 @@ const net = require('node:net');
 const path = require('node:path');
 const { test } = require('node:test');
 const h = require('../lib/harness');
+const { children, comm, statusField: field } = require('../lib/procinfo');
 
 const CONFINE = ['--confine'];
-
-function children(pid) {
-  try {
-    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-function comm(pid) {
-  try {
-    return fs.readFileSync(`/proc/${pid}/comm`, 'latin1').trim();
-  } catch {
-    return '';
-  }
-}
 
 function isGofer(pid) {
   try {
@@ -78,11 +63,6 @@ async function startConfined(t, flags = [], script = 'echo ready; exec sleep 60'
   }
   assert.ok(sentry, 'the confined Sentry process is found below its runtime');
   return { child, sentry, out };
-}
-
-function field(status, name) {
-  const m = new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status);
-  return m ? m[1].trim() : null;
 }
 
 test('the confined Sentry: no capabilities on any thread, no_new_privs, a seccomp filter, its own namespaces', async (t) => {

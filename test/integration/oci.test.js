@@ -13,6 +13,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { test, after } = require('node:test');
 const h = require('../lib/harness');
+const { busyboxRootfs } = require('../lib/procinfo');
 
 const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'true', 'id', 'hostname', 'touch', 'grep', 'ls', 'mkdir', 'awk'];
 
@@ -39,12 +40,7 @@ after(() => {
 
 function makeBundle(dir, process) {
   bundles.push(dir);
-  const rootfs = path.join(dir, 'rootfs');
-  fs.mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
-  fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin', 'busybox'));
-  fs.chmodSync(path.join(rootfs, 'bin', 'busybox'), 0o755);
-  for (const a of APPLETS) fs.symlinkSync('busybox', path.join(rootfs, 'bin', a));
-  fs.mkdirSync(path.join(rootfs, 'data'));
+  const rootfs = busyboxRootfs(dir, APPLETS);
   const r = tsv(dir, ['spec', '--bundle', dir]);
   assert.strictEqual(r.status, 0, h.describe('spec', r));
   const spec = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));

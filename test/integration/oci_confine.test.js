@@ -13,6 +13,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { test, after } = require('node:test');
 const h = require('../lib/harness');
+const { busyboxRootfs, children, cmdline, statusField: field } = require('../lib/procinfo');
 
 const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'true', 'ls', 'id'];
 const bundles = [];
@@ -26,12 +27,7 @@ after(() => {
 function makeBundle(args, edit = () => {}) {
   const dir = h.tmpDir('tsvisor-oci-confine-');
   bundles.push(dir);
-  const rootfs = path.join(dir, 'rootfs');
-  fs.mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
-  fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin', 'busybox'));
-  fs.chmodSync(path.join(rootfs, 'bin', 'busybox'), 0o755);
-  for (const a of APPLETS) fs.symlinkSync('busybox', path.join(rootfs, 'bin', a));
-  fs.mkdirSync(path.join(rootfs, 'data'));
+  const rootfs = busyboxRootfs(dir, APPLETS);
   fs.writeFileSync(path.join(rootfs, 'marker'), 'the bundle\'s root\n');
   assert.strictEqual(tsv(dir, ['spec', '--bundle', dir]).status, 0);
   const spec = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
@@ -64,22 +60,6 @@ function ok(r, what) {
   return r;
 }
 
-function children(pid) {
-  try {
-    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-function cmdline(pid) {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
-  } catch {
-    return [];
-  }
-}
-
 /** The Sentry and the Gofer below a sandbox process: the children of its two unshares. */
 function below(sandboxPid) {
   let sentry = 0;
@@ -92,11 +72,6 @@ function below(sandboxPid) {
     }
   }
   return { sentry, gofer };
-}
-
-function field(status, name) {
-  const m = new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status);
-  return m ? m[1].trim() : null;
 }
 
 test('--confine run: the container runs in a confined Sentry, its files from the Gofer; output and exit status pass through', () => {
