@@ -13,7 +13,7 @@ const net = require('node:net');
 const path = require('node:path');
 const { test } = require('node:test');
 const h = require('../lib/harness');
-const { children, comm, statusField: field } = require('../lib/procinfo');
+const { children, comm, fileFds, statusField: field } = require('../lib/procinfo');
 
 const CONFINE = ['--confine'];
 
@@ -93,17 +93,9 @@ test('the confined Sentry holds only sockets, pipes, anonymous inodes, the memor
   const { sentry } = await startConfined(t);
   const unexpected = [];
   let served = 0;
-  for (const fd of fs.readdirSync(`/proc/${sentry}/fd`)) {
-    let target;
-    try {
-      target = fs.readlinkSync(`/proc/${sentry}/fd/${fd}`);
-    } catch {
-      continue;
-    }
-    if (/^(socket|pipe):\[\d+\]$/.test(target) || target.startsWith('anon_inode:') || target.startsWith('/memfd:')) continue;
+  for (const [fd, target, flags] of fileFds(sentry)) {
     // The host tree it serves from the root's descriptor, until the Gofer does
     // (docs/SECURITY.md, "Not covered"): read-only or O_PATH, never writable.
-    const flags = parseInt(/^flags:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/${sentry}/fdinfo/${fd}`, 'latin1'))[1], 8);
     if ((flags & 3) === 0) {
       served++;
       continue;
@@ -219,21 +211,6 @@ for (const gofer of [[], ['--gofer']]) test(`rootless: an unprivileged user runs
 const O_PATH = 0o10000000;
 
 /** The Sentry's host descriptors that are neither sockets, pipes, anonymous inodes nor the memory file: [fd, target, flags]. */
-function fileFds(pid) {
-  const out = [];
-  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
-    let target;
-    try {
-      target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
-    } catch {
-      continue;
-    }
-    if (/^(socket|pipe):\[\d+\]$/.test(target) || target.startsWith('anon_inode:') || target.startsWith('/memfd:')) continue;
-    out.push([fd, target, parseInt(/^flags:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'latin1'))[1], 8)]);
-  }
-  return out;
-}
-
 /** The Gofer the runtime started: the child of its unshare (pid 1 of the Gofer's own PID namespace). */
 function goferOf(runtime) {
   for (const u of children(runtime)) for (const g of children(u)) if (isGofer(g)) return g;

@@ -84,3 +84,46 @@ for (const mode of ['rw', 'ro']) {
     }
   });
 }
+
+test('a program watching more bind-mount files than the bound gets its watches; the host holds at most 1024 for it', { timeout: 300_000 }, async () => {
+  const dir = h.tmpDir('tsvisor-hostnotify-many-');
+  for (let i = 0; i < 1100; i++) fs.writeFileSync(path.join(dir, `f${i}`), '');
+  // ctypes inotify: 1100 watches, then say so and wait for the test to look.
+  const script = [
+    'import ctypes, os, sys',
+    'libc = ctypes.CDLL(None, use_errno=True)',
+    'fd = libc.inotify_init1(0)',
+    'wds = [libc.inotify_add_watch(fd, f"/data/f{i}".encode(), 2) for i in range(1100)]',
+    'print("watches", sum(1 for w in wds if w > 0), flush=True)',
+    'sys.stdin.read()',
+  ].join('\n');
+  const child = childProcess.spawn(process.execPath, h.sandboxArgs(['python3', '-c', script], { flags: ['-v', `${dir}:/data`] }),
+    { cwd: h.ROOT, env: h.sentryEnv(), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => { stdout += d; });
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((resolve) => child.on('exit', (c) => resolve(c)));
+  const watchdog = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch {} }, 240_000);
+  try {
+    for (let i = 0; i < 2400 && !/watches/.test(stdout) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(stdout, /^watches 1100$/m, stderr);
+    // The Sentry's host inotify watches, from its fdinfo ('inotify wd:' lines).
+    let hostWatches = 0;
+    for (const fd of fs.readdirSync(`/proc/${child.pid}/fdinfo`)) {
+      let info = '';
+      try {
+        info = fs.readFileSync(`/proc/${child.pid}/fdinfo/${fd}`, 'latin1');
+      } catch {
+        continue;
+      }
+      hostWatches += (info.match(/^inotify wd:/gm) ?? []).length;
+    }
+    assert.ok(hostWatches > 0 && hostWatches <= 1024, `${hostWatches} host watches`);
+    child.stdin.end();
+    assert.strictEqual(await exited, 0, stderr);
+  } finally {
+    clearTimeout(watchdog);
+    if (child.exitCode === null) try { process.kill(-child.pid, 'SIGKILL'); } catch {}
+  }
+});

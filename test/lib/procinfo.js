@@ -34,6 +34,25 @@ function statusField(status, name) {
   return m ? m[1].trim() : null;
 }
 
+/** pid's descriptors of files, as [fd, target, open flags]: not sockets, pipes, anonymous inodes or memfds; a descriptor closed meanwhile is left out. */
+function fileFds(pid) {
+  const out = [];
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    const target = (() => {
+      try {
+        return fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        return null;
+      }
+    })();
+    if (target === null || /^(socket|pipe):\[\d+\]$/.test(target) || target.startsWith('anon_inode:') || target.startsWith('/memfd:')) continue;
+    const info = read(`/proc/${pid}/fdinfo/${fd}`);
+    if (info === null) continue;
+    out.push([fd, target, parseInt(/^flags:\s*([0-7]+)$/m.exec(info)[1], 8)]);
+  }
+  return out;
+}
+
 /** An OCI bundle's rootfs under dir: a static busybox and its applets in /bin, and an empty /data. */
 function busyboxRootfs(dir, applets) {
   const rootfs = path.join(dir, 'rootfs');
@@ -45,4 +64,4 @@ function busyboxRootfs(dir, applets) {
   return rootfs;
 }
 
-module.exports = { children, comm, cmdline, statusField, busyboxRootfs };
+module.exports = { children, comm, cmdline, statusField, fileFds, busyboxRootfs };
