@@ -11,6 +11,7 @@ import type { VPath } from '../../vfs/dentry';
 import type { Inode } from '../../vfs/inode';
 import { fdDir, fdinfoDir } from './fd';
 import { idMapEntries, nsDir } from './ns';
+import { timensEntry } from './timens';
 import { memEntry } from './mem';
 import { pagemapEntry } from './pagemap';
 import { formatLimits, formatStat, formatStatm, formatStatus, PAGE_SIZE } from './format';
@@ -116,6 +117,7 @@ export function pidDirNode(fs: ProcFs, tg: ThreadGroup, t: Task, thread: boolean
       m.file('status', (ctx) => (ensureExists(tg), formatStatus(buildStatus(tg, t, id, x.peaks, fs.ncpu, callerOf(k, ctx)?.creds.userns ?? null)))),
       ...idMapEntries(fs, m, tg, t),
       nsDir(fs, m, tg, t),
+      timensEntry(fs, m, tg, t),
       m.file('wchan', () => (ensureExists(tg), '0')),
     ];
     if (!thread) e.push(taskDir(fs, m, tg));
