@@ -214,8 +214,8 @@ export class Lifecycle {
     let creds = t.creds.clone();
     let nsproxy = t.nsproxy;
     if (f & NEW_NS_FLAGS) ({ ns: nsproxy, creds, fs: fsc } = copyNamespaces(this.k.vfs, t.nsproxy, creds, fsc, f));
-    // A child with memory of its own enters the time namespace for children (one sharing the memory shares its vDSO and stays).
-    if (!(f & CLONE_VM)) nsproxy = nsproxy.enterTimeForChildren();
+    // The child enters the time namespace for children, unless it shares the memory (and so the vDSO) and asked for no new namespace.
+    if (!(f & CLONE_VM) || f & NEW_NS_FLAGS) nsproxy = nsproxy.enterTimeForChildren();
     // A thread never waits like a vfork child's parent: its caller runs on beside it.
     const vfork = (f & CLONE_VFORK) !== 0 && (f & CLONE_VM) !== 0 && !thread;
     // CLONE_VFORK otherwise (a thread, or a child with its own memory): the

@@ -18,7 +18,7 @@ import { SYSCTL_DEFAULTS } from '../fsimpl/proc/sys';
 import { readPath, startOf } from './sysutil';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../abi/fs';
 import { installPidfd, pidfdTarget } from './sys_pidfd';
-import { CLONE_NEWUSER, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WSTOPPED, WUNTRACED } from '../abi/sched';
+import { CLONE_NEWTIME, CLONE_NEWUSER, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WSTOPPED, WUNTRACED } from '../abi/sched';
 
 const MAX_ARGS = 0x7fffffff;
 
@@ -125,8 +125,9 @@ function clone3(t: Task, addr: number, size: number): number | Promise<number> {
   const u64 = (off: number) => (off + 8 <= size ? raw.readBigUInt64LE(off) : 0n);
   const flags = u64(0), pidfd = u64(8), childTid = u64(16), parentTid = u64(24), exitSignal = u64(32);
   const stack = u64(40), stackSize = u64(48), tls = u64(56), setTid = u64(64), setTidSize = u64(72), cgroup = u64(80);
-  const known = BigInt(0xffffff00 & ~CLONE_DETACHED) | BigInt(CLONE_CLEAR_SIGHAND) | BigInt(CLONE_INTO_CGROUP);
-  // The exit signal has its own field: the low byte of flags (clone's CSIGNAL) is refused, as is CLONE_DETACHED.
+  const known = BigInt(0xffffff00 & ~CLONE_DETACHED) | BigInt(CLONE_NEWTIME) | BigInt(CLONE_CLEAR_SIGHAND) | BigInt(CLONE_INTO_CGROUP);
+  // The exit signal has its own field: the rest of the low byte of flags (clone's CSIGNAL) is refused, as is CLONE_DETACHED;
+  // CLONE_NEWTIME, in that byte, only clone3 can ask for.
   if (flags & ~known) throw new Errno(E.EINVAL);
   if (exitSignal > BigInt(S.NSIG) || (exitSignal !== 0n && (flags & BigInt(CLONE_THREAD | CLONE_PARENT)) !== 0n)) throw new Errno(E.EINVAL);
   if ((flags & BigInt(CLONE_CLEAR_SIGHAND)) !== 0n && (flags & BigInt(CLONE_SIGHAND)) !== 0n) throw new Errno(E.EINVAL);

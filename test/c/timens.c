@@ -18,6 +18,8 @@
 #include <sys/sysinfo.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
+#include <signal.h>
+#include <linux/sched.h>
 #include <stdint.h>
 
 #ifndef CLONE_NEWTIME
@@ -191,6 +193,36 @@ int main(int argc, char **argv) {
     exit(0);
   }
   wait_child(p, "unshare");
+
+  /* clone3(CLONE_NEWTIME) without CLONE_VM: the child is in the new namespace at once, its offsets frozen (still 0).
+   * (clone(2) cannot ask: the bit is part of its exit signal byte.) */
+  ino_t mine = ino_of("/proc/self/ns/time");
+  struct clone_args ca;
+  memset(&ca, 0, sizeof ca);
+  ca.flags = CLONE_NEWTIME;
+  ca.exit_signal = SIGCHLD;
+  p = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+  if (p == 0) {
+    printf("clone3: child in a new namespace %s, time_for_children the same %s\n", ino_of("/proc/self/ns/time") != mine ? "yes" : "no",
+           ino_of("/proc/self/ns/time") == ino_of("/proc/self/ns/time_for_children") ? "yes" : "no");
+    offsets("clone3 child");
+    try_offsets("in the cloned namespace", "1 5 0");
+    exit(0);
+  }
+  if (p < 0) DIE("clone3");
+  wait_child(p, "clone3");
+  /* With CLONE_VM the child shares the memory (and vDSO): it stays, and only its children go. */
+  memset(&ca, 0, sizeof ca);
+  ca.flags = CLONE_NEWTIME | CLONE_VM | CLONE_VFORK;
+  ca.exit_signal = SIGCHLD;
+  p = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+  if (p == 0) syscall(SYS_exit, ino_of("/proc/self/ns/time") == mine ? 10 : 20);
+  if (p < 0) printf("clone3 CLONE_VM: %s\n", ename(errno));
+  else {
+    int st;
+    waitpid(p, &st, 0);
+    printf("clone3 CLONE_VM: child stayed %s\n", WIFEXITED(st) && WEXITSTATUS(st) == 10 ? "yes" : "no");
+  }
 
   /* Namespaces made and dropped in a loop: each unshare frees the one before (nothing piles up). */
   p = fork();

@@ -117,10 +117,10 @@ export function pidDirNode(fs: ProcFs, tg: ThreadGroup, t: Task, thread: boolean
       m.file('status', (ctx) => (ensureExists(tg), formatStatus(buildStatus(tg, t, id, x.peaks, fs.ncpu, callerOf(k, ctx)?.creds.userns ?? null)))),
       ...idMapEntries(fs, m, tg, t),
       nsDir(fs, m, tg, t),
-      timensEntry(fs, m, tg, t),
       m.file('wchan', () => (ensureExists(tg), '0')),
     ];
-    if (!thread) e.push(taskDir(fs, m, tg));
+    // timens_offsets is a process's file only, as Linux lists it.
+    if (!thread) e.push(taskDir(fs, m, tg), timensEntry(fs, m, tg, t));
     return e.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   };
   const dir = m.dirNode('', {
