@@ -169,6 +169,20 @@ int main(int argc, char **argv) {
     try_offsets("garbage", "monotonic x y");
     try_offsets("unknown clock", "3 1 0");
     try_offsets("by name", "monotonic 1 0");
+    /* A long write: the first two lines are taken, the rest ignored (Linux's count); a long garbage line is EINVAL. */
+    static char big[65536];
+    memset(big, ' ', sizeof big - 1);
+    memcpy(big, "1 3 0\n7 4 0\n", 12);
+    try_offsets("long, two lines first", big);
+    memset(big, 'x', sizeof big - 1);
+    try_offsets("long garbage", big);
+    pid_t u = fork();
+    if (u == 0) {
+      if (setuid(65534) != 0) DIE("setuid");
+      try_offsets("unprivileged", "1 1 0");
+      exit(0);
+    }
+    wait_child(u, "unprivileged");
     try_offsets("two lines", "1 172800 0\n7 259200 0\n");
     offsets("after writes");
     long long mono0 = sys_now(CLOCK_MONOTONIC), boot0 = sys_now(CLOCK_BOOTTIME);

@@ -6,6 +6,7 @@
 // KTIME_MAX, and nothing once a process is inside (EACCES).
 import { CAP_SYS_ADMIN } from '../../abi/capability';
 import { E, Errno } from '../../abi/errno';
+import { PAGE_SIZE } from '../../abi/mm';
 import { nsCapable } from '../../auth/userns';
 import type { TimeNamespace } from '../../kernel/namespaces';
 import type { Task } from '../../kernel/task';
@@ -45,6 +46,8 @@ function parseOffsets(text: string): { offs: Offset[]; used: number } {
 }
 
 function writeOffsets(fs: ProcFs, ctx: unknown, tn: TimeNamespace, data: Buffer): number {
+  // Writes of a page or more are refused whole, as Linux's.
+  if (data.length >= PAGE_SIZE) throw new Errno(E.EINVAL);
   const w = callerOf(fs.kernel, ctx);
   if (!w || !nsCapable(w.creds, tn.owner, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
   const { offs, used } = parseOffsets(data.toString('latin1'));
