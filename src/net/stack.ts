@@ -15,6 +15,7 @@ import type { NetTimer, TcpHost, TimerTarget } from './tcp/host';
 import { resetFor, tcpInput } from './tcp/input';
 import { Listener } from './tcp/listener';
 import { ACK, RST, SYN, TCP_HLEN, segment, optionsLength, parseTcp, seqLT, writeTcp, type TcpSegment } from './tcp/segment';
+import type { TcbSender } from './tcp/send';
 import { connKey, type Tcb } from './tcp/tcb';
 import { parseUdp, UDP_HLEN, writeUdp, type UdpEndpoint } from './udp';
 
@@ -117,7 +118,7 @@ export class Stack implements TcpHost {
     return this.ipId;
   }
 
-  transmit(c: Tcb, seg: TcpSegment): void {
+  transmit(c: TcbSender, seg: TcpSegment): void {
     const room = headerRoom(c.v4);
     const frame = Buffer.allocUnsafe(room + TCP_HLEN + optionsLength(seg, (seg.flags & SYN) !== 0) + seg.data.length);
     writeTcp(frame, room, seg, c.v4, c.local, c.remote);

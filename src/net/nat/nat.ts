@@ -25,6 +25,7 @@ import type { Stack } from '../stack';
 import type { NetTimer, TcpHost, TimerTarget } from '../tcp/host';
 import { resetFor, tcpInput } from '../tcp/input';
 import { ACK, RST, SYN, TCP_HLEN, segment, optionsLength, parseTcp, writeTcp, type TcpSegment } from '../tcp/segment';
+import type { TcbSender } from '../tcp/send';
 import { connKey, type Tcb } from '../tcp/tcb';
 import { parseUdp, UDP_HLEN, writeUdp } from '../udp';
 import { sockaddr } from './hostio';
@@ -119,7 +120,7 @@ export class Nat implements TcpHost {
     // The stack's timers flush it after the target ran; the flows it woke are pumped first.
     return this.stack.newTimer({ onTimer: () => this.enter(() => target.onTimer()) });
   }
-  transmit(c: Tcb, seg: TcpSegment): void {
+  transmit(c: TcbSender, seg: TcpSegment): void {
     const room = headerRoom(c.v4);
     const frame = Buffer.allocUnsafe(room + TCP_HLEN + optionsLength(seg, (seg.flags & SYN) !== 0) + seg.data.length);
     writeTcp(frame, room, seg, c.v4, c.local, c.remote);

@@ -26,7 +26,8 @@ import type { Ip } from '../ip/addr';
 import type { IpPacket } from '../ip/ip';
 import type { TcbOwner } from '../tcp/host';
 import type { TcpSegment } from '../tcp/segment';
-import { connKey, defaultTcbOptions, Tcb, URG_VALID, type TcbOptions } from '../tcp/tcb';
+import { defaultTcbOptions, URG_VALID, type TcbOptions } from '../tcp/params';
+import { connKey, Tcb } from '../tcp/tcb';
 import { HostSock } from './hostio';
 import { GATEWAY, GUEST, type Nat } from './nat';
 
