@@ -49,9 +49,10 @@ export class Stack implements TcpHost {
   /** Raw ICMP sockets: each reads every ICMP packet received. */
   readonly rawIcmp = new Set<UdpEndpoint>();
   private ipId = 0;
-  /** Addresses of the NICs other than loopback, and the NIC of the default route (null: loopback only). */
+  /** Addresses of the NICs other than loopback, and the NIC of each family's default route (null: loopback only). */
   private readonly addrs = new Map<Ip, Nic>();
-  private uplink: { nic: Nic; src: Ip } | null = null;
+  private uplink4: { nic: Nic; src: Ip } | null = null;
+  private uplink6: { nic: Nic; src: Ip } | null = null;
   /** Frames received and not yet processed (Linux's backlog), and whether flush() is draining them. */
   private readonly rxQueue: Array<[Nic, Buffer]> = [];
   private flushing = false;
@@ -88,7 +89,8 @@ export class Stack implements TcpHost {
     if (isLocal(dst)) return { nic: this.lo, src: isV4(dst) ? LOOP4 : LOOP6 };
     // An address of another NIC is this host too: Linux sends to it over lo, from itself.
     if (this.addrs.has(dst)) return { nic: this.lo, src: dst };
-    if (this.uplink && isV4(dst) && !isAny(dst)) return this.uplink;
+    const up = isV4(dst) ? this.uplink4 : this.uplink6;
+    if (up && !isAny(dst)) return up;
     throw new Errno(E.ENETUNREACH);
   }
 
@@ -97,11 +99,15 @@ export class Stack implements TcpHost {
     return isLocal(ip) || this.addrs.has(ip);
   }
 
-  /** Add a NIC with its IPv4 address; with defaultRoute, every destination off loopback leaves through it from that address. */
-  attach(nic: Nic, addr: Ip, defaultRoute: boolean): void {
+  /** Add a NIC with its addresses (an IPv4 one, an IPv6 one); with defaultRoute, every destination of an address's family off loopback leaves through it from that address. */
+  attach(nic: Nic, addrs: Ip[], defaultRoute: boolean): void {
     this.nics.push(nic);
-    this.addrs.set(addr, nic);
-    if (defaultRoute) this.uplink = { nic, src: addr };
+    for (const a of addrs) {
+      this.addrs.set(a, nic);
+      if (!defaultRoute) continue;
+      if (isV4(a)) this.uplink4 = { nic, src: a };
+      else this.uplink6 = { nic, src: a };
+    }
   }
 
   /** connect(2) to a wildcard means this host (Linux: INADDR_ANY and :: reach loopback). */
@@ -287,11 +293,11 @@ export class Stack implements TcpHost {
     if (ep) ep.deliver(pkt.payload, pkt.src, 0, this.counters);
   }
 
-  /** An ICMP error quoting a UDP datagram from (src, sport) to (dst, dport): a connected socket learns ECONNREFUSED. */
-  udpUnreachable(src: Ip, sport: number, dst: Ip, dport: number): void {
+  /** A hard ICMP error quoting a UDP datagram from (src, sport) to (dst, dport): a connected socket learns err (ECONNREFUSED for a port unreachable). */
+  udpUnreachable(src: Ip, sport: number, dst: Ip, dport: number, err: number): void {
     for (const b of this.udpPorts.lookup(src, sport, () => true)) {
       const ep = this.udp.get(b);
-      if (ep && ep.remote === dst && ep.rport === dport) ep.unreachable();
+      if (ep && ep.remote === dst && ep.rport === dport) ep.unreachable(err);
     }
   }
 

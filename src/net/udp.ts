@@ -2,7 +2,6 @@
 // socket: whole datagrams with their sender, bounded by SO_RCVBUF (a datagram
 // that does not fit is dropped and counted, as Linux does) and charged to the
 // sandbox's heap budget.
-import { E } from '../abi/errno';
 import type { HeapBudget } from '../abi/accounting';
 import { IPPROTO_UDP } from '../abi/inet';
 import type { Ip } from './ip/addr';
@@ -64,7 +63,7 @@ export class UdpEndpoint {
   rport = 0;
   readonly queue: Datagram[] = [];
   queued = 0;
-  /** A pending error (ICMP port unreachable on a connected socket): ECONNREFUSED. */
+  /** A pending error (a hard ICMP error on a connected socket: ECONNREFUSED for port unreachable). */
   err = 0;
   rcvLimit: number;
 
@@ -104,9 +103,9 @@ export class UdpEndpoint {
     return d;
   }
 
-  unreachable(): void {
+  unreachable(err: number): void {
     if (this.remote === null) return;
-    this.err = E.ECONNREFUSED;
+    this.err = err;
     this.wake();
   }
 

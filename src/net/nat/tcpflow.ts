@@ -156,7 +156,7 @@ export class TcpFlow implements TcbOwner {
     const p = syn.pkt;
     let c: Tcb;
     try {
-      c = new Tcb(this.nat, p.dst as Ip, syn.seg.dstPort, p.src as Ip, syn.seg.srcPort, true, natOptions(), this.nat.nic.mtu);
+      c = new Tcb(this.nat, p.dst as Ip, syn.seg.dstPort, p.src as Ip, syn.seg.srcPort, p.v4, natOptions(), this.nat.nic.mtu);
     } catch {
       this.sock?.close();
       this.done = true;
