@@ -70,6 +70,10 @@ export const IP_BIND_ADDRESS_NO_PORT = 24;
 export const IPV6_UNICAST_HOPS = 16;
 export const IPV6_RECVERR = 25;
 export const IPV6_V6ONLY = 26;
+/** SOL_RAW's IPV6_CHECKSUM (where the kernel puts a raw IPv6 socket's checksum) and IPPROTO_ICMPV6's ICMP6_FILTER (RFC 3542). */
+export const SOL_RAW = 255;
+export const IPV6_CHECKSUM = 7;
+export const ICMP6_FILTER = 1;
 export const IPV6_RECVPKTINFO = 49;
 export const IPV6_TCLASS = 67;
 

@@ -43,6 +43,7 @@ export function handleIcmp(stack: Stack, pkt: IpPacket, _verify: boolean): void 
   const sum = pkt.v4 ? sumBytes(p, 0, p.length) : sumBytes(p, 0, p.length, pseudoSum(false, pkt.src, pkt.dst, IPPROTO_ICMPV6, p.length));
   if (foldSum(sum) !== 0xffff) return void count(c, `${name}InCsumErrors`);
   count(c, `${name}InMsgs`);
+  if (!pkt.v4 && stack.rawIcmp6.size > 0) stack.raw6Receive(pkt);
   const type = p[0];
   if ((pkt.v4 && type === 8) || (!pkt.v4 && type === 128)) {
     const reply = Buffer.from(p);
@@ -52,7 +53,7 @@ export function handleIcmp(stack: Stack, pkt: IpPacket, _verify: boolean): void 
     stack.sendRaw(pkt.dst, pkt.src, pkt.proto, finish(reply, pkt.v4, pkt.dst, pkt.src));
     return;
   }
-  if (pkt.v4 && type === 0) {
+  if (type === (pkt.v4 ? 0 : 129)) {
     stack.pingReceive(pkt);
     return;
   }

@@ -19,6 +19,12 @@ import type { TcbSender } from './tcp/send';
 import { connKey, type Tcb } from './tcp/tcb';
 import { parseUdp, UDP_HLEN, writeUdp, type UdpEndpoint } from './udp';
 
+/** A raw ICMPv6 socket as the stack sees it: its queue and its ICMP6_FILTER. */
+export interface RawIcmp6Receiver {
+  readonly ep: UdpEndpoint;
+  passes(type: number): boolean;
+}
+
 /** Frames the receive queue holds at most (net.core.netdev_max_backlog). */
 const MAX_BACKLOG = 1000;
 
@@ -48,6 +54,8 @@ export class Stack implements TcpHost {
   readonly ping = new Map<Binding, UdpEndpoint>();
   /** Raw ICMP sockets: each reads every ICMP packet received. */
   readonly rawIcmp = new Set<UdpEndpoint>();
+  /** Raw ICMPv6 sockets: each reads every ICMPv6 message received that its filter passes. */
+  readonly rawIcmp6 = new Set<RawIcmp6Receiver>();
   private ipId = 0;
   /** Addresses of the NICs other than loopback, and the NIC of each family's default route (null: loopback only). */
   private readonly addrs = new Map<Ip, Nic>();
@@ -280,6 +288,11 @@ export class Stack implements TcpHost {
     const end = pkt.payload.byteOffset - frame.byteOffset + pkt.payload.length;
     const packet = frame.subarray(pkt.netOff, end);
     for (const ep of this.rawIcmp) if (ep.remote === null || ep.remote === pkt.src) ep.deliver(packet, pkt.src, 0, this.counters);
+  }
+
+  /** An ICMPv6 message (checksum verified) for the raw ICMPv6 sockets: without the IPv6 header, from a connected socket's peer only. */
+  raw6Receive(pkt: IpPacket): void {
+    for (const r of this.rawIcmp6) if ((r.ep.remote === null || r.ep.remote === pkt.src) && r.passes(pkt.payload[0])) r.ep.deliver(pkt.payload, pkt.src, 0, this.counters);
   }
 
   /** An ICMP echo reply for a ping socket: the one bound to its identifier (and connected to its sender, if connected) gets the whole message. */

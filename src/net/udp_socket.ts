@@ -190,10 +190,10 @@ export class UdpSocket extends InetSocket {
   protected listening(): boolean {
     return false;
   }
-  protected getProtoOpt(): Buffer {
+  protected getProtoOpt(_level: number, _name: number): Buffer {
     throw new Errno(E.ENOPROTOOPT);
   }
-  protected setProtoOpt(): void {
+  protected setProtoOpt(_level: number, _name: number, _val: Buffer): void {
     throw new Errno(E.ENOPROTOOPT);
   }
   protected override optionsChanged(): void {

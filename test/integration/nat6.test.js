@@ -47,3 +47,29 @@ test('eth0\'s IPv6 address and routes as ip(8) and /proc/net/if_inet6 show them'
   assert.match(r.stdout, /^local fd00::5054:ff:fe12:3456 dev eth0/m);
   assert.match(r.stdout, /^fd00000000000000505400fffe123456 02 40 00 80 +eth0$/m);
 });
+
+test('ICMPv6 echo: ping sockets reach fd00::2 only with --allow-host-loopback and ::1 always, as native; busybox ping -6 (raw ICMPv6) too', { timeout: 300_000 }, async (t) => {
+  if (!h.needTools(t, ['gcc', 'unshare', 'ip', 'busybox', 'sysctl'])) return;
+  const bin = netns.cbin(DIR, 'icmpecho');
+  // The namespace's ping_group_range (IPv4's sysctl rules ICMPv6 ping sockets too) admits everyone: the native run and the Sentry's host sockets.
+  const r = await netns.inNetns(t, `
+ip addr add fd00::2/64 dev lo nodad
+sysctl -qw net.ipv4.ping_group_range="0 2147483647"
+echo native; ${bin} fd00::2 ::1
+echo allowed; $TSV --allow-host-loopback -- ${bin} fd00::2 ::1
+echo default; $TSV -- ${bin} fd00::2 fd00::99
+echo none; $TSV --network none -- ${bin} ::1 fd00::2
+echo busybox; $TSV --allow-host-loopback -- busybox ping -6 -c 2 -W 5 fd00::2 | grep -E 'transmitted'
+$TSV -- busybox ping -6 -c 1 -W 5 ::1 | grep -E 'transmitted'
+$TSV -u 65534 -- busybox ping -6 -c 1 -W 5 ::1 2>&1 | grep ping:
+true`);
+  assert.strictEqual(r.status, 0, h.describe('script', r));
+  assert.deepStrictEqual(r.stdout.trim().split('\n'), [
+    'native', 'fd00::2: 3 replies', '::1: 3 replies',
+    'allowed', 'fd00::2: 3 replies', '::1: 3 replies',
+    'default', 'fd00::2: 0 replies', 'fd00::99: 0 replies',
+    'none', '::1: 3 replies', 'fd00::2: sendto: ENETUNREACH', 'fd00::2: 0 replies',
+    'busybox', '2 packets transmitted, 2 packets received, 0% packet loss', '1 packets transmitted, 1 packets received, 0% packet loss',
+    'ping: permission denied (are you root?)',
+  ], r.stderr);
+});
