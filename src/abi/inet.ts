@@ -5,6 +5,10 @@ export const IPPROTO_IP = 0;
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
+/** UDP-Lite (RFC 3828) and its SOL_UDPLITE options (udplite(7)). */
+export const IPPROTO_UDPLITE = 136;
+export const UDPLITE_SEND_CSCOV = 10;
+export const UDPLITE_RECV_CSCOV = 11;
 export const IPPROTO_IPV6 = 41;
 export const IPPROTO_ICMPV6 = 58;
 export const IPPROTO_RAW = 255;

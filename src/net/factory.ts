@@ -4,7 +4,7 @@
 // kernel's clock, timers and heap budget.
 import { Errno, E } from '../abi/errno';
 import { SOCK_DGRAM, SOCK_STREAM } from '../abi/socket';
-import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, SOCK_RAW } from '../abi/inet';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, SOCK_RAW } from '../abi/inet';
 import { AF_INET, AF_INET6 } from '../abi/socket';
 import { hasCapability } from '../auth/creds';
 import { SIGURG, SI_KERNEL } from '../abi/signals';
@@ -103,6 +103,7 @@ export function inetSocket(t: Task, family: number, kind: number, proto: number,
   }
   // An ICMP echo socket: every group may have one (ping_socket.ts).
   if ((proto === IPPROTO_ICMP && family === AF_INET) || (proto === IPPROTO_ICMPV6 && family === AF_INET6)) return new PingSocket(e, family, nonblock);
+  if (proto === IPPROTO_UDPLITE) return new UdpSocket(e, family, nonblock, IPPROTO_UDPLITE);
   if (proto !== 0 && proto !== IPPROTO_UDP) throw new Errno(E.EPROTONOSUPPORT);
   return new UdpSocket(e, family, nonblock);
 }

@@ -7,7 +7,7 @@
 // ECONNREFUSED). Malformed messages are dropped and
 // counted.
 import { E } from '../abi/errno';
-import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../abi/inet';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE } from '../abi/inet';
 import { ipFromBytes, type Ip } from './ip/addr';
 import { checksumOf, count, foldSum, IPV4_HLEN, IPV6_HLEN, pseudoSum, sumBytes, type IpPacket } from './ip/ip';
 import type { Stack } from './stack';
@@ -81,7 +81,7 @@ export function handleIcmp(stack: Stack, pkt: IpPacket, _verify: boolean): void 
   }
   if (q.length < off + 4) return;
   // A connected UDP socket learns the hard errors only (Linux's __udp4_lib_err and __udp6_lib_err without IP_RECVERR).
-  if (proto === IPPROTO_UDP && u.fatal) stack.udpUnreachable(src, q.readUInt16BE(off), dst, q.readUInt16BE(off + 2), err);
+  if ((proto === IPPROTO_UDP || proto === IPPROTO_UDPLITE) && u.fatal) stack.udpUnreachable(src, q.readUInt16BE(off), dst, q.readUInt16BE(off + 2), err, proto === IPPROTO_UDPLITE);
   else if (proto === IPPROTO_TCP) stack.tcpUnreachable(src, q.readUInt16BE(off), dst, q.readUInt16BE(off + 2), err);
 }
 

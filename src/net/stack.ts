@@ -5,7 +5,7 @@
 // the port tables, and counters of what was dropped and why.
 import type { HeapBudget } from '../abi/accounting';
 import { Errno, E } from '../abi/errno';
-import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TcpState } from '../abi/inet';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, TcpState } from '../abi/inet';
 import { ANY4, ANY6, LOOP4, LOOP6, isAny, isLocal, isV4, type Ip } from './ip/addr';
 import { handleIcmp, portUnreachable } from './icmp';
 import { type Counters, count, headerRoom, parseFrame, writeHeaders, type IpPacket } from './ip/ip';
@@ -17,7 +17,7 @@ import { Listener } from './tcp/listener';
 import { ACK, RST, SYN, TCP_HLEN, segment, optionsLength, parseTcp, seqLT, writeTcp, type TcpSegment } from './tcp/segment';
 import type { TcbSender } from './tcp/send';
 import { connKey, type Tcb } from './tcp/tcb';
-import { parseUdp, UDP_HLEN, writeUdp, type UdpEndpoint } from './udp';
+import { parseUdp, parseUdpLite, UDP_HLEN, writeUdp, writeUdpLite, type UdpEndpoint } from './udp';
 
 /** A raw ICMPv6 socket as the stack sees it: its queue and its ICMP6_FILTER. */
 export interface RawIcmp6Receiver {
@@ -49,6 +49,9 @@ export class Stack implements TcpHost {
   readonly connBindings = new Map<Tcb, Binding>();
   readonly listeners = new Map<Binding, Listener>();
   readonly udp = new Map<Binding, UdpEndpoint>();
+  /** UDP-Lite's own ports and sockets (as Linux's udplite table). */
+  readonly udplitePorts: PortTable;
+  readonly udplite = new Map<Binding, UdpEndpoint>();
   /** Ping sockets (SOCK_DGRAM, IPPROTO_ICMP) by their echo identifier, bound as ports are. */
   readonly icmpPorts: PortTable;
   readonly ping = new Map<Binding, UdpEndpoint>();
@@ -71,6 +74,7 @@ export class Stack implements TcpHost {
     this.nics.push(this.lo);
     this.tcpPorts = new PortTable(() => env.randomU32());
     this.udpPorts = new PortTable(() => env.randomU32());
+    this.udplitePorts = new PortTable(() => env.randomU32());
     this.icmpPorts = new PortTable(() => env.randomU32());
   }
 
@@ -141,13 +145,15 @@ export class Stack implements TcpHost {
     this.nicFor(c.remote).transmit(frame);
   }
 
-  sendUdp(src: Ip, sport: number, dst: Ip, dport: number, data: Buffer, tos: number, ttl: number): void {
+  /** A UDP datagram, or with cscov a UDP-Lite one whose coverage field is cscov. */
+  sendUdp(src: Ip, sport: number, dst: Ip, dport: number, data: Buffer, tos: number, ttl: number, cscov: number | null = null): void {
     const v4 = isV4(dst);
     const room = headerRoom(v4);
     const frame = Buffer.allocUnsafe(room + UDP_HLEN + data.length);
-    writeUdp(frame, room, sport, dport, data, v4, src, dst);
-    writeHeaders(frame, { v4, src, dst, proto: IPPROTO_UDP, tos, ttl, id: this.nextId() });
-    count(this.counters, 'UdpOutDatagrams');
+    if (cscov === null) writeUdp(frame, room, sport, dport, data, v4, src, dst);
+    else writeUdpLite(frame, room, sport, dport, data, v4, src, dst, cscov);
+    writeHeaders(frame, { v4, src, dst, proto: cscov === null ? IPPROTO_UDP : IPPROTO_UDPLITE, tos, ttl, id: this.nextId() });
+    count(this.counters, cscov === null ? 'UdpOutDatagrams' : 'UdpLiteOutDatagrams');
     this.nicFor(dst).transmit(frame);
   }
 
@@ -217,6 +223,11 @@ export class Stack implements TcpHost {
         if (d) this.udpReceive(frame, pkt, d.srcPort, d.dstPort, d.data);
         return;
       }
+      case IPPROTO_UDPLITE: {
+        const d = parseUdpLite(pkt.payload, pkt.v4, pkt.src, pkt.dst, this.counters);
+        if (d) this.udpReceive(frame, pkt, d.srcPort, d.dstPort, d.data, d.cscov);
+        return;
+      }
       case IPPROTO_ICMP:
       case IPPROTO_ICMPV6:
         if (pkt.v4 && this.rawIcmp.size > 0) this.rawReceive(frame, pkt);
@@ -268,18 +279,22 @@ export class Stack implements TcpHost {
     this.nicFor(pkt.src).transmit(frame);
   }
 
-  private udpReceive(frame: Buffer, pkt: IpPacket, sport: number, dport: number, data: Buffer): void {
-    const bs = this.udpPorts.lookup(pkt.dst, dport, (b) => this.udp.get(b)?.accepts(pkt.src, sport) === true);
+  /** A UDP datagram, or (cscov given) a UDP-Lite one, for the socket bound to its port. */
+  private udpReceive(frame: Buffer, pkt: IpPacket, sport: number, dport: number, data: Buffer, cscov?: number): void {
+    const lite = cscov !== undefined;
+    const [ports, eps0] = lite ? [this.udplitePorts, this.udplite] : [this.udpPorts, this.udp];
+    const bs = ports.lookup(pkt.dst, dport, (b) => eps0.get(b)?.accepts(pkt.src, sport) === true);
     if (bs.length === 0) {
-      count(this.counters, 'UdpNoPorts');
+      count(this.counters, lite ? 'UdpLiteNoPorts' : 'UdpNoPorts');
       portUnreachable(this, frame, pkt);
       return;
     }
     // A connected socket before an unconnected one; SO_REUSEPORT spreads by the sender.
-    const eps = bs.map((b) => this.udp.get(b) as UdpEndpoint);
+    const eps = bs.map((b) => eps0.get(b) as UdpEndpoint);
     const conn = eps.filter((e) => e.remote !== null);
     const pool = conn.length ? conn : eps;
     const ep = pool.length === 1 ? pool[0] : pool[(parseInt(pkt.src.slice(-8), 16) ^ sport) % pool.length];
+    if (lite && !ep.coverageOk(cscov, UDP_HLEN + data.length)) return void count(this.counters, 'UdpLiteInErrors');
     ep.deliver(data, pkt.src, sport, this.counters);
   }
 
@@ -307,9 +322,9 @@ export class Stack implements TcpHost {
   }
 
   /** A hard ICMP error quoting a UDP datagram from (src, sport) to (dst, dport): a connected socket learns err (ECONNREFUSED for a port unreachable). */
-  udpUnreachable(src: Ip, sport: number, dst: Ip, dport: number, err: number): void {
-    for (const b of this.udpPorts.lookup(src, sport, () => true)) {
-      const ep = this.udp.get(b);
+  udpUnreachable(src: Ip, sport: number, dst: Ip, dport: number, err: number, lite = false): void {
+    for (const b of (lite ? this.udplitePorts : this.udpPorts).lookup(src, sport, () => true)) {
+      const ep = (lite ? this.udplite : this.udp).get(b);
       if (ep && ep.remote === dst && ep.rport === dport) ep.unreachable(err);
     }
   }

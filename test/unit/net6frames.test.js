@@ -114,10 +114,14 @@ test('hostile IPv6 frames and extension header chains are dropped and counted, n
     frame6(58, Buffer.from([128, 0, 0, 0, 0, 1, 0, 1])), // an echo request with a wrong checksum
     frame6(58, finish(Buffer.from([1, 4, 0, 0, 0, 0, 0, 0, 0x60, 0, 0]), false, PEER, ME)), // an error quoting a truncated packet
     frame6(17, Buffer.from([0, 53, 0, 53, 0, 8, 0, 0])), // UDP without a checksum
+    frame6(136, Buffer.from([0, 53, 0, 53, 0, 3, 1, 2, 9])), // UDP-Lite coverage below its header
+    frame6(136, Buffer.from([0, 53, 0, 53, 0, 40, 1, 2, 9])), // UDP-Lite coverage past the datagram
+    frame6(136, Buffer.from([0, 53, 0, 53, 0, 0, 0, 0, 9])), // UDP-Lite without a checksum
+    frame6(136, Buffer.from([0, 53])), // UDP-Lite shorter than its header
   ];
   for (const f of bad) w.feed(f);
   const c = w.s.counters;
-  for (const k of ['Ip6InHdrErrors', 'Ip6InTruncatedPkts', 'Ip6ReasmFails', 'Ip6InNoNextHeader', 'Ip6InAddrErrors', 'Ip6InUnknownProtos', 'Icmp6InErrors', 'Icmp6InCsumErrors', 'UdpInErrors']) {
+  for (const k of ['Ip6InHdrErrors', 'Ip6InTruncatedPkts', 'Ip6ReasmFails', 'Ip6InNoNextHeader', 'Ip6InAddrErrors', 'Ip6InUnknownProtos', 'Icmp6InErrors', 'Icmp6InCsumErrors', 'UdpInErrors', 'UdpLiteInErrors', 'UdpLiteInCsumErrors']) {
     assert.ok(c[k] > 0, `${k} counted: ${JSON.stringify(c)}`);
   }
   assert.strictEqual(synAcks(w.sent), 0, 'nothing dropped was answered');
