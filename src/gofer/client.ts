@@ -29,6 +29,7 @@
 import { HostError, type HostDirent, type HostFiles, type HostNode, type HostStat } from '../host/hostfs';
 import * as libc from '../host/libc';
 import { FdLru, parseStatx } from '../host/hosttree';
+import { ClientEntries, ClientNode } from './client_node';
 import type { GoferConnection } from './connection';
 import { ENOID, MAX_WALK, Op, RD_DESCEND, RD_DIRS, RD_PLUS, type Reader, type Writer } from './protocol';
 
@@ -53,42 +54,6 @@ export interface GoferClientLimits {
   pinnedReadFds: number;
 }
 
-export class ClientNode implements HostNode {
-  id: number;
-  dev: number;
-  ino: number;
-  /** When the Gofer last reported this node (performance.now()). */
-  seenAt = performance.now();
-  children: Map<string, ClientNode> | null = null;
-  /** The directory's last listing (READDIR), when, and its names' positions (made at the first lookup that needs them). */
-  listing: HostDirent[] | null = null;
-  listedAt = -Infinity;
-  listingIndex: Map<string, number> | null = null;
-  /** Where the last batch of lookups in the listing ended, and how many names the next sequential batch takes. */
-  seqEnd = 0;
-  window = 1;
-  misses = 0;
-  /** The listing came with the parent's (RD_DESCEND) and has not been used by a readdir yet. */
-  prefetched = false;
-  link: string | null = null;
-  fd = -1;
-  /** A writable tree's donated write descriptor, held while the file is open in the sandbox. */
-  wfd = -1;
-  pins = 0;
-
-  constructor(
-    readonly tree: GoferClient,
-    readonly parent: ClientNode | null,
-    readonly name: string,
-    id: number,
-    public stat: HostStat,
-  ) {
-    this.id = id;
-    this.dev = stat.dev;
-    this.ino = stat.ino;
-  }
-}
-
 /** An evicted node's donated read descriptor is closed; the next read asks the Gofer again. */
 function closeReadFd(o: ClientNode): void {
   libc.close(o.fd);
@@ -103,11 +68,7 @@ export function hostFail(what: string): never {
 export class GoferClient implements HostFiles {
   private readonly rootNode: ClientNode;
   private readonly lim: GoferClientLimits;
-  /** Directories holding children, least recently listed first, and the entries they hold. */
-  private readonly listed = new Set<ClientNode>();
-  /** Directories whose listing came ahead of the walk (RD_DESCEND), not used yet: they lose theirs only after every other. */
-  private readonly pending = new Set<ClientNode>();
-  private entries = 0;
+  private readonly entries: ClientEntries;
   private readonly reads: FdLru<ClientNode>;
   private readonly pinnedReads: FdLru<ClientNode>;
   private readonly sbuf = Buffer.alloc(256);
@@ -118,6 +79,7 @@ export class GoferClient implements HostFiles {
   constructor(protected readonly conn: GoferConnection, readonly treeIndex: number, limits: Partial<GoferClientLimits>) {
     const revalidate = Number(process.env.TSVISOR_HOST_REVALIDATE_MS ?? 1000);
     this.lim = { ttlMs: revalidate, entries: 65536, readFds: 128, pinnedReadFds: 1024, ...limits };
+    this.entries = new ClientEntries(this.lim.entries);
     this.reads = new FdLru<ClientNode>(Math.max(1, this.lim.readFds), closeReadFd);
     this.pinnedReads = new FdLru<ClientNode>(Math.max(1, this.lim.pinnedReadFds), closeReadFd);
     conn.begin(Op.ROOT).u32(treeIndex);
@@ -192,37 +154,6 @@ export class GoferClient implements HostFiles {
     }
   }
 
-  private remember(dir: ClientNode, child: ClientNode): void {
-    if (!dir.children) {
-      dir.children = new Map();
-      if (!this.pending.has(dir)) this.listed.add(dir);
-    }
-    const old = dir.children.get(child.name);
-    if (!old) this.entries++;
-    dir.children.set(child.name, child);
-    this.trim();
-  }
-
-  private forget(dir: ClientNode): void {
-    if (dir.listing) this.entries -= dir.listing.length;
-    if (dir.children) this.entries -= dir.children.size;
-    dir.listing = null;
-    dir.listingIndex = null;
-    dir.children = null;
-    dir.listedAt = -Infinity;
-    dir.prefetched = false;
-    this.listed.delete(dir);
-    this.pending.delete(dir);
-  }
-
-  private trim(): void {
-    while (this.entries > this.lim.entries) {
-      const old = (this.listed.values().next().value ?? this.pending.values().next().value) as ClientNode | undefined;
-      if (!old) break;
-      this.forget(old);
-    }
-  }
-
   private child(dir: ClientNode, name: string, id: number, st: HostStat): ClientNode {
     const old = dir.children?.get(name);
     // The same file as before: keep the node (its descriptor, link target and id stay good).
@@ -233,7 +164,7 @@ export class GoferClient implements HostFiles {
       return old;
     }
     const c = new ClientNode(this, dir, name, id, st);
-    this.remember(dir, c);
+    this.entries.remember(dir, c);
     return c;
   }
 
@@ -246,7 +177,7 @@ export class GoferClient implements HostFiles {
     const known = d.children?.get(name);
     if (known && now - known.seenAt < this.lim.ttlMs) return known;
     if (d.listing && now - d.listedAt < this.lim.ttlMs) {
-      const i = (d.listingIndex ??= new Map(d.listing.map((e, k) => [e.name, k]))).get(name);
+      const i = d.indexOfListed(name);
       if (i !== undefined) return this.lookupListed(d, d.listing, i, name);
     } else if (!known && ++d.misses >= 3 && (d.stat.mode & S_IFMT) === S_IFDIR) {
       // Several lookups in a directory not listed lately (git status's lstats): list it with attributes once.
@@ -257,7 +188,7 @@ export class GoferClient implements HostFiles {
     }
     const { r } = this.callOn(d, Op.WALK, (w) => w.u16(1).str(name));
     if (r.u16() === 0) {
-      if (d.children?.delete(name)) this.entries--;
+      this.entries.drop(d, name);
       return null;
     }
     const id = r.u32();
@@ -283,7 +214,7 @@ export class GoferClient implements HostFiles {
     for (let k = r.u16(); k > 0; k--) {
       const at = names.length - k;
       if (r.u8() !== 1) {
-        if (d.children?.delete(names[at])) this.entries--;
+        this.entries.drop(d, names[at]);
         continue;
       }
       const id = r.u32();
@@ -345,7 +276,7 @@ export class GoferClient implements HostFiles {
           const target = sub ?? new ClientNode(this, null, '', 0, d.stat);
           this.entriesIn(r, target, r.u32(), subOut, subFresh, byId);
           if (sub) {
-            this.keepListing(sub, subOut, subFresh, plus, true);
+            this.entries.keepListing(sub, subOut, subFresh, plus, true);
             this.prefetched++;
           }
         }
@@ -353,7 +284,7 @@ export class GoferClient implements HostFiles {
       if (next >= total || count === 0) break;
       from = next;
     }
-    this.keepListing(d, out, fresh, plus, false);
+    this.entries.keepListing(d, out, fresh, plus, false);
     return out;
   }
 
@@ -368,7 +299,7 @@ export class GoferClient implements HostFiles {
     const now = performance.now();
     for (let c = d, p = d.parent; p && out.length < 64; c = p, p = p.parent) {
       if (!p.listing || !p.children || now - p.listedAt >= this.lim.ttlMs) break;
-      const at = (p.listingIndex ??= new Map(p.listing.map((e, k) => [e.name, k]))).get(c.name);
+      const at = p.indexOfListed(c.name);
       if (at === undefined) break;
       for (let k = at + 1; k < p.listing.length && k <= at + 256 && out.length < 64; k++) {
         const n = p.children.get(p.listing[k].name);
@@ -394,28 +325,6 @@ export class GoferClient implements HostFiles {
     }
   }
 
-  /** A fresh listing of d kept for lookups (lookupListed) and counted with the entries (a least recently listed directory loses both). */
-  private keepListing(d: ClientNode, out: HostDirent[], fresh: Map<string, ClientNode>, plus: boolean, prefetched: boolean): void {
-    // With every entry's attributes, the listing is the directory now: names it lacks are gone.
-    if (plus && d.children) {
-      this.entries -= d.children.size;
-      this.entries += fresh.size;
-      d.children = fresh;
-    }
-    if (d.listing) this.entries -= d.listing.length;
-    d.listing = out;
-    d.listingIndex = null;
-    d.prefetched = prefetched;
-    this.entries += out.length;
-    this.listed.delete(d);
-    this.pending.delete(d);
-    (prefetched ? this.pending : this.listed).add(d);
-    this.trim();
-    d.listedAt = performance.now();
-    d.seqEnd = 0;
-    d.window = 1;
-  }
-
   /**
    * A listing with the subdirectories' attributes: the other names' come
    * later, in batches, when looked up (see lookupListed). A directory whose
@@ -430,9 +339,7 @@ export class GoferClient implements HostFiles {
     const d = this.own(dir);
     const now = performance.now();
     if (d.prefetched && d.listing && now - d.listedAt < this.lim.ttlMs) {
-      d.prefetched = false;
-      this.pending.delete(d);
-      this.listed.add(d);
+      this.entries.used(d);
       this.prefetchUsed++;
       return d.listing;
     }
@@ -500,7 +407,7 @@ export class GoferClient implements HostFiles {
   /** What the client holds now (--stats; tests check the bounds with it). */
   held(): { path: number; entries: number; read: number; pinnedRead: number; roundTrips: number } {
     // No path descriptors on this side: the Gofer holds them.
-    return { path: 0, entries: this.entries, read: this.reads.size, pinnedRead: this.pinnedReads.size, roundTrips: this.conn.roundTrips };
+    return { path: 0, entries: this.entries.count, read: this.reads.size, pinnedRead: this.pinnedReads.size, roundTrips: this.conn.roundTrips };
   }
 
   /** A node a creating call returned: remembered under its directory. */
@@ -511,7 +418,7 @@ export class GoferClient implements HostFiles {
 
   /** dir changed under the Sentry's hands: its cached children may be wrong. */
   protected invalidate(d: ClientNode): void {
-    this.forget(d);
+    this.entries.forget(d);
   }
 }
 
