@@ -23,12 +23,16 @@
 //  - read descriptors donated by the Gofer (OPEN), in two bounded LRUs as
 //    host/hosttree.ts keeps its own, so file data never passes the Gofer;
 //  - symlink targets (a target never changes: a new one is a new inode).
+// While the sandbox watches a file with inotify, the host's reports of its
+// changes (through the Gofer: client_changes.ts) end the trust in what they
+// name at once.
 // Ids the Gofer forgot (ENOID) are found again by one WALK from the tree's
 // root along the names the node was found by, checked by (dev, ino): ESTALE
 // if those names lead elsewhere now.
-import { HostError, type HostDirent, type HostFiles, type HostNode, type HostStat } from '../host/hostfs';
+import { HostError, type HostChangeFeed, type HostDirent, type HostFiles, type HostNode, type HostStat } from '../host/hostfs';
 import * as libc from '../host/libc';
 import { FdLru, parseStatx } from '../host/hosttree';
+import { GoferChangeFeed, type ChangeFeedClient } from './client_changes';
 import { ClientEntries, ClientNode } from './client_node';
 import type { GoferConnection } from './connection';
 import { ENOID, MAX_WALK, Op, RD_DESCEND, RD_DIRS, RD_PLUS, type Reader, type Writer } from './protocol';
@@ -65,7 +69,7 @@ export function hostFail(what: string): never {
   throw new HostError(e, `${what}: errno ${e}`);
 }
 
-export class GoferClient implements HostFiles {
+export class GoferClient implements HostFiles, ChangeFeedClient {
   private readonly rootNode: ClientNode;
   private readonly lim: GoferClientLimits;
   private readonly entries: ClientEntries;
@@ -408,6 +412,41 @@ export class GoferClient implements HostFiles {
   held(): { path: number; entries: number; read: number; pinnedRead: number; roundTrips: number } {
     // No path descriptors on this side: the Gofer holds them.
     return { path: 0, entries: this.entries.count, read: this.reads.size, pinnedRead: this.pinnedReads.size, roundTrips: this.conn.roundTrips };
+  }
+
+  /** The tree's host change feed: the Gofer watches, this side reads the events (client_changes.ts). */
+  private feed: GoferChangeFeed | null = null;
+  changes(): HostChangeFeed {
+    if (this.feed) return this.feed;
+    this.conn.begin(Op.FEED).u32(this.treeIndex);
+    return (this.feed = new GoferChangeFeed(this, this.conn.call().fd));
+  }
+
+  watchRequest(n: HostNode): { wd: number; node: ClientNode } {
+    const node = this.own(n);
+    return { wd: this.callOn(node, Op.WATCH, () => {}).r.i32(), node };
+  }
+
+  unwatchRequest(wd: number): void {
+    this.conn.begin(Op.UNWATCH).u32(this.treeIndex).i32(wd);
+    this.conn.call();
+  }
+
+  /**
+   * The host reported a change: what the client keeps of it is asked for
+   * again at its next use (an entry name of directory n, n itself, or, with
+   * n null, everything), not trusted for the rest of ttlMs.
+   */
+  changed(n: ClientNode | null, name: string | null): void {
+    if (!n) {
+      this.entries.staleAll();
+    } else if (name === null) {
+      n.seenAt = -Infinity;
+    } else {
+      n.listedAt = -Infinity;
+      const c = n.children?.get(name);
+      if (c) c.seenAt = -Infinity;
+    }
   }
 
   /** A node a creating call returned: remembered under its directory. */

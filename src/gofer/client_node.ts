@@ -120,6 +120,14 @@ export class ClientEntries {
     this.listed.add(d);
   }
 
+  /** Everything kept may be stale (the host's change queue overflowed): each entry is asked for again at its next use. */
+  staleAll(): void {
+    for (const d of [...this.listed, ...this.pending]) {
+      d.listedAt = -Infinity;
+      for (const c of d.children?.values() ?? []) c.seenAt = -Infinity;
+    }
+  }
+
   private trim(): void {
     while (this.count > this.limit) {
       const old = (this.listed.values().next().value ?? this.pending.values().next().value) as ClientNode | undefined;

@@ -10,6 +10,7 @@ import {
   ENOID, MAX_DESCEND, MAX_REPLY, MAX_REQUEST, MAX_WALK, RD_DESCEND, NAME_MAX, Op, ProtocolError, Reader, SA_ATIME, SA_MODE, SA_MTIME, SA_OWNER, SA_SIZE, STAT_SIZE,
   TARGET_MAX, T_NOW, T_OMIT, Writer, XATTR_MAX,
 } from './protocol';
+import { TreeWatches } from './watches';
 
 const EINVAL = 22;
 const EIO = 5;
@@ -54,6 +55,8 @@ export class GoferServer {
   /** The listing READDIR is paging through, so that later pages need not list again. */
   private listing: { id: number; ents: ReturnType<HostFiles['readdir']> } | null = null;
   private readonly w = new Writer(MAX_REPLY);
+  /** Per tree, the host change watches made for the client (watches.ts). */
+  private readonly watches: TreeWatches[];
   /** Requests served, and those refused as malformed (the fuzz test reads them). */
   served = 0;
   malformed = 0;
@@ -61,6 +64,7 @@ export class GoferServer {
   constructor(private readonly trees: ServedTree[], private readonly maxIds = 65536) {
     this.roots = trees.map((t, i) => ({ tree: i, node: t.files.root() }));
     this.nextId = trees.length + 1;
+    this.watches = trees.map((t) => new TreeWatches(t.files));
   }
 
   handle(msg: Buffer, len: number): Reply {
@@ -106,6 +110,13 @@ export class GoferServer {
     return f as WritableHostFiles;
   }
 
+  /** A tree's index. */
+  private tree(r: Reader): number {
+    const t = r.u32();
+    if (t >= this.roots.length) throw new HostError(EINVAL, 'no such tree');
+    return t;
+  }
+
   private name(r: Reader): string {
     const n = r.str(TARGET_MAX);
     if (n.length > NAME_MAX) throw new HostError(ENAMETOOLONG, 'name too long');
@@ -120,8 +131,7 @@ export class GoferServer {
   private dispatch(op: number, r: Reader): number {
     switch (op) {
       case Op.ROOT: {
-        const t = r.u32();
-        if (t >= this.roots.length) throw new HostError(EINVAL, 'no such tree');
+        const t = this.tree(r);
         const e = this.roots[t];
         this.w.u32(t + 1).stat(this.trees[t].files.stat(e.node));
         return -1;
@@ -154,13 +164,22 @@ export class GoferServer {
         return this.trees[e.tree].openFd(e.node, write);
       }
       case Op.STATFS: {
-        const t = r.u32();
-        if (t >= this.roots.length) throw new HostError(EINVAL, 'no such tree');
+        const t = this.tree(r);
         const f = this.trees[t].files as Partial<WritableHostFiles>;
         if (typeof f.statfs !== 'function') throw new HostError(ENOSYS, 'statfs of a read-only tree');
         this.w.statfs(f.statfs());
         return -1;
       }
+      case Op.WATCH: {
+        const e = this.entry(r.u32());
+        this.w.i32(this.watches[e.tree].watch(e.node));
+        return -1;
+      }
+      case Op.UNWATCH:
+        this.watches[this.tree(r)].unwatch(r.i32());
+        return -1;
+      case Op.FEED:
+        return this.watches[this.tree(r)].feedFd();
       default:
         this.write(op, r);
         return -1;
