@@ -20,8 +20,9 @@
 //  - in a recursive walk (find, ls -R, du, tar), the listings of the
 //    directories the walk reaches next, brought by one READDIR (RD_DESCEND,
 //    see readdir), each used by one readdir within ttlMs;
-//  - read descriptors donated by the Gofer (OPEN), in two bounded LRUs as
-//    host/hosttree.ts keeps its own, so file data never passes the Gofer;
+//  - read descriptors donated by the Gofer (OPEN, or OPEN_MANY for the next
+//    files of a listing read in order), in two bounded LRUs
+//    (client_reads.ts), so file data never passes the Gofer;
 //  - symlink targets (a target never changes: a new one is a new inode).
 // While the sandbox watches a file with inotify, the host's reports of its
 // changes (through the Gofer: client_changes.ts) end the trust in what they
@@ -31,17 +32,17 @@
 // if those names lead elsewhere now.
 import { HostError, type HostChangeFeed, type HostDirent, type HostFiles, type HostNode, type HostStat } from '../host/hostfs';
 import * as libc from '../host/libc';
-import { FdLru, parseStatx } from '../host/hosttree';
+import { parseStatx } from '../host/hosttree';
 import { GoferChangeFeed, type ChangeFeedClient } from './client_changes';
 import { ClientEntries, ClientNode } from './client_node';
+import { ClientReads, type ReadsClient } from './client_reads';
 import type { GoferConnection } from './connection';
-import { ENOID, MAX_WALK, Op, RD_DESCEND, RD_DIRS, RD_PLUS, type Reader, type Writer } from './protocol';
+import { ENOID, MAX_OPEN_MANY, MAX_WALK, Op, RD_DESCEND, RD_DIRS, RD_PLUS, type Reader, type Writer } from './protocol';
 
 const EINVAL = 22;
 const EIO = 5;
 const ESTALE = 116;
 const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_EMPTY_PATH = 0x1000;
@@ -58,23 +59,16 @@ export interface GoferClientLimits {
   pinnedReadFds: number;
 }
 
-/** An evicted node's donated read descriptor is closed; the next read asks the Gofer again. */
-function closeReadFd(o: ClientNode): void {
-  libc.close(o.fd);
-  o.fd = -1;
-}
-
 export function hostFail(what: string): never {
   const e = libc.errno();
   throw new HostError(e, `${what}: errno ${e}`);
 }
 
-export class GoferClient implements HostFiles, ChangeFeedClient {
+export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
   private readonly rootNode: ClientNode;
   private readonly lim: GoferClientLimits;
   private readonly entries: ClientEntries;
-  private readonly reads: FdLru<ClientNode>;
-  private readonly pinnedReads: FdLru<ClientNode>;
+  private readonly reads: ClientReads;
   private readonly sbuf = Buffer.alloc(256);
   /** Listings that came ahead of the walk, and those a readdir used (the benchmark reads them). */
   prefetched = 0;
@@ -84,8 +78,7 @@ export class GoferClient implements HostFiles, ChangeFeedClient {
     const revalidate = Number(process.env.TSVISOR_HOST_REVALIDATE_MS ?? 1000);
     this.lim = { ttlMs: revalidate, entries: 65536, readFds: 128, pinnedReadFds: 1024, ...limits };
     this.entries = new ClientEntries(this.lim.entries);
-    this.reads = new FdLru<ClientNode>(Math.max(1, this.lim.readFds), closeReadFd);
-    this.pinnedReads = new FdLru<ClientNode>(Math.max(1, this.lim.pinnedReadFds), closeReadFd);
+    this.reads = new ClientReads(this, this.lim.readFds, this.lim.pinnedReadFds);
     conn.begin(Op.ROOT).u32(treeIndex);
     const { r } = conn.call();
     const id = r.u32();
@@ -358,25 +351,31 @@ export class GoferClient implements HostFiles, ChangeFeedClient {
     return o.link;
   }
 
-  private readsOf(o: ClientNode): FdLru<ClientNode> {
-    return o.pins === 0 ? this.reads : this.pinnedReads;
-  }
-
-  private readFdOf(o: ClientNode): number {
-    if (o.fd >= 0) {
-      this.readsOf(o).touch(o);
-      return o.fd;
-    }
-    if ((o.stat.mode & S_IFMT) !== S_IFREG) throw new HostError(EINVAL, 'not a regular file');
+  openRequest(o: ClientNode): number {
     const { fd } = this.callOn(o, Op.OPEN, (w) => w.u8(0));
     if (fd < 0) throw new HostError(EIO, 'the Gofer sent no descriptor');
-    o.fd = fd;
-    this.readsOf(o).add(o);
     return fd;
   }
 
+  openManyRequest(files: ClientNode[]): number[] {
+    const w = this.conn.begin(Op.OPEN_MANY).u16(files.length);
+    for (const f of files) w.u32(f.id);
+    const { r, fds } = this.conn.call(MAX_OPEN_MANY);
+    const out: number[] = [];
+    let k = 0;
+    const n = r.u16();
+    for (let i = 0; i < files.length; i++) out.push(i < n && r.i32() === 0 && k < fds.length ? fds[k++] : -1);
+    // More descriptors than successes (a Gofer bug): not kept.
+    for (; k < fds.length; k++) libc.close(fds[k]);
+    return out;
+  }
+
+  freshListing(d: ClientNode): boolean {
+    return performance.now() - d.listedAt < this.lim.ttlMs;
+  }
+
   pread(n: HostNode, buf: Buffer, off: number): number {
-    const r = Number(libc.pread(this.readFdOf(this.own(n)), buf, buf.length, off));
+    const r = Number(libc.pread(this.reads.fdOf(this.own(n)), buf, buf.length, off));
     if (r < 0) {
       const e = libc.errno();
       throw new HostError(e, `pread: errno ${e}`);
@@ -385,33 +384,17 @@ export class GoferClient implements HostFiles, ChangeFeedClient {
   }
 
   pin(n: HostNode): void {
-    const o = this.own(n);
-    if (o.pins++ > 0 || (o.stat.mode & S_IFMT) !== S_IFREG) return;
-    if (o.fd >= 0) {
-      this.reads.delete(o);
-      this.pinnedReads.add(o);
-      return;
-    }
-    try {
-      this.readFdOf(o);
-    } catch {
-      // Unreadable on the host (permissions, gone): reads report it when they happen.
-    }
+    this.reads.pin(this.own(n));
   }
 
   unpin(n: HostNode): void {
-    const o = this.own(n);
-    if (o.pins === 0) return;
-    if (--o.pins === 0 && o.fd >= 0) {
-      this.pinnedReads.delete(o);
-      this.reads.add(o);
-    }
+    this.reads.unpin(this.own(n));
   }
 
   /** What the client holds now (--stats; tests check the bounds with it). */
   held(): { path: number; entries: number; read: number; pinnedRead: number; roundTrips: number } {
     // No path descriptors on this side: the Gofer holds them.
-    return { path: 0, entries: this.entries.count, read: this.reads.size, pinnedRead: this.pinnedReads.size, roundTrips: this.conn.roundTrips };
+    return { path: 0, entries: this.entries.count, ...this.reads.size, roundTrips: this.conn.roundTrips };
   }
 
   /** The tree's host change feed: the Gofer watches, this side reads the events (client_changes.ts). */

@@ -22,6 +22,9 @@ export class ClientNode implements HostNode {
   seqEnd = 0;
   window = 1;
   misses = 0;
+  /** Where the last batch of opens in the listing ended, and how many files the next takes (gofer/client_reads.ts). */
+  openEnd = 0;
+  openWindow = 1;
   /** The listing came with the parent's (RD_DESCEND) and has not been used by a readdir yet. */
   prefetched = false;
   link: string | null = null;
@@ -111,6 +114,8 @@ export class ClientEntries {
     d.listedAt = performance.now();
     d.seqEnd = 0;
     d.window = 1;
+    d.openEnd = 0;
+    d.openWindow = 1;
   }
 
   /** A listing that came ahead of the walk was used by a readdir: it ages as any other from now. */

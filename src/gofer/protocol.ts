@@ -4,8 +4,9 @@
 // a descriptor attached (SCM_RIGHTS) to the replies of OPEN (reading, or
 // writing for a writable tree: file data never passes through the Gofer;
 // 18 and 20 were PWRITE and FALLOCATE, now made on the donated descriptor)
-// and FEED (the tree's host inotify, whose watches only the Gofer makes:
-// see server.ts). Integers are
+// FEED (the tree's host inotify, whose watches only the Gofer makes:
+// watches.ts) and OPEN_MANY (one read descriptor per file opened, in the
+// order asked). Integers are
 // little-endian; a u64 is two u32 halves read into a JS number (exact below
 // 2^53, as HostStat's fields are), an i64 a BigInt. Strings (names, link
 // targets, xattr names) are byte strings: u16 length then the bytes, read as
@@ -48,6 +49,8 @@ export const enum Op {
   WATCH = 26,
   UNWATCH = 27,
   FEED = 28,
+  /** Read descriptors of several regular files at once (a reader going through a directory: tar, cp -r, grep -r). */
+  OPEN_MANY = 29,
 }
 
 /** The reply's errno for an id the Gofer does not (or no longer) know: EBADFD, never a host file error. */
@@ -67,6 +70,8 @@ export const RD_DIRS = 2;
 export const RD_DESCEND = 4;
 /** Most listings one READDIR with RD_DESCEND brings. */
 export const MAX_DESCEND = 128;
+/** Most files one OPEN_MANY opens (the descriptors one message carries: channel.ts MAX_FDS). */
+export const MAX_OPEN_MANY = 32;
 /** Host inotify watches the Gofer keeps per tree for the client (as the in-process tree's bound, fsimpl/hostfs/changes.ts). */
 export const MAX_WATCHES = 1024;
 /** Bytes of a stat on the wire. */

@@ -57,10 +57,21 @@ function inodesUnder(dir) {
   return set;
 }
 
-/** Check a donated descriptor: of a file inside the tree, never holding the marker; then close it. */
+/**
+ * Check a donated descriptor: of a file inside the tree, never holding the
+ * marker, or the tree's inotify feed (FEED) watching only files inside it;
+ * then close it.
+ */
 function checkFd(fd, inside, what) {
   if (fd < 0) return;
   try {
+    if (fs.readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:inotify') {
+      const inos = new Set([...inside].map((k) => k.split(':')[1]));
+      for (const m of fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1').matchAll(/^inotify wd:[0-9a-f]+ ino:([0-9a-f]+)/gm)) {
+        assert.ok(inos.has(String(parseInt(m[1], 16))), `${what}: a watch of a file outside the tree`);
+      }
+      return;
+    }
     const st = fs.fstatSync(fd);
     assert.ok(inside.has(`${st.dev}:${st.ino}`), `${what}: a descriptor of a file outside the tree`);
     const buf = Buffer.alloc(64);
@@ -166,7 +177,7 @@ test('adversarial messages get error replies; nothing outside the tree is reache
       });
     }
     if (rep.errno !== 0) errors++;
-    checkFd(rep.fd, inside, `message ${i}`);
+    for (const fd of rep.fds) checkFd(fd, inside, `message ${i}`);
   }
   assert.ok(errors > 1000, `most random messages are refused (${errors})`);
   assert.ok(g.alive(), 'the Gofer survived the fuzzing');

@@ -15,7 +15,7 @@ const { Writer, Reader } = require(path.join(DIST, 'gofer', 'protocol.js'));
 // Op codes (src/gofer/protocol.ts Op, a const enum: not in the compiled module).
 const OP = {
   ROOT: 1, WALK: 2, STAT: 3, READDIR: 4, READLINK: 5, OPEN: 6, LOOKUP: 7, CREATE: 10, MKDIR: 11, SYMLINK: 12, MKNOD: 13, LINK: 14, UNLINK: 15, RENAME: 16,
-  SETATTR: 17, FSYNC: 19, GETXATTR: 21, SETXATTR: 22, LISTXATTR: 23, REMOVEXATTR: 24, STATFS: 25, WATCH: 26, UNWATCH: 27, FEED: 28,
+  SETATTR: 17, FSYNC: 19, GETXATTR: 21, SETXATTR: 22, LISTXATTR: 23, REMOVEXATTR: 24, STATFS: 25, WATCH: 26, UNWATCH: 27, FEED: 28, OPEN_MANY: 29,
 };
 
 /** A raw client: one request, one reply (errno, reader, fd). */
@@ -31,9 +31,9 @@ class Raw {
     assert.ok(this.pid > 0, 'the Gofer process is found');
   }
   recv() {
-    const { msg, fd } = this.ch.recvWithFd();
+    const { msg, fds } = this.ch.recvWithFds();
     const r = new Reader(msg);
-    return { errno: r.i32(), r, fd };
+    return { errno: r.i32(), r, fd: fds.length > 0 ? fds[0] : -1, fds };
   }
   send(buf) {
     this.ch.send(buf);
