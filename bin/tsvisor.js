@@ -38,16 +38,27 @@ const vm = require('node:vm');
 const { createRequire } = module.constructor;
 
 const DIST = path.join(__dirname, '..', 'dist');
+/** Bytes before V8's data in a cache file: the source's size and mtime in ns. */
+const CACHE_STAMP = 16;
 
 /**
  * Compile a generated file of the bundle (one function expression, pure
- * ASCII: read as latin1, no UTF-8 decoding) with its code cache.
+ * ASCII: read as latin1, no UTF-8 decoding) with its code cache. V8 checks
+ * a cache against the source's length only: a rebuilt or reinstalled file
+ * of the same length would run the old bytecode. So the cache file begins
+ * with the size and modification time of the source it was made from, and
+ * is used only for that file.
  */
 function compile(file) {
   const cacheFile = `${file}.cache`;
+  const st = fs.statSync(file, { bigint: true });
+  const stamp = Buffer.alloc(CACHE_STAMP);
+  stamp.writeBigUInt64LE(st.size, 0);
+  stamp.writeBigUInt64LE(st.mtimeNs, 8);
   let cachedData;
   try {
-    cachedData = fs.readFileSync(cacheFile);
+    const b = fs.readFileSync(cacheFile);
+    if (b.length > CACHE_STAMP && b.subarray(0, CACHE_STAMP).equals(stamp)) cachedData = b.subarray(CACHE_STAMP);
   } catch {
     cachedData = undefined;
   }
@@ -59,7 +70,7 @@ function compile(file) {
     process.once('exit', () => {
       try {
         const tmp = `${cacheFile}.${process.pid}`;
-        fs.writeFileSync(tmp, script.createCachedData());
+        fs.writeFileSync(tmp, Buffer.concat([stamp, script.createCachedData()]));
         fs.renameSync(tmp, cacheFile);
       } catch {
         // a read-only install: no cache, just a slower start
