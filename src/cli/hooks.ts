@@ -46,15 +46,17 @@ const IN_CONTAINER = new Set<HookKind>(['createContainer', 'startContainer']);
 /**
  * Run the hooks of these kinds in order; returns false (after logging) if
  * one failed and failures are only warnings. pid: the sandbox process, whose
- * namespaces createContainer and startContainer hooks enter.
+ * namespaces createContainer and startContainer hooks enter. runtimeNet: the
+ * runtime's network namespace when this process is not in it (a create that
+ * became the sandbox process), which the other hooks enter.
  */
-export function runHooks(hooks: OciHooks, kinds: HookKind[], state: OciState, log: RuntimeLog, fatal: boolean, pid: number | null = null): boolean {
+export function runHooks(hooks: OciHooks, kinds: HookKind[], state: OciState, log: RuntimeLog, fatal: boolean, pid: number | null = null, runtimeNet: string | null = null): boolean {
   for (const kind of kinds) {
     for (const [i, h] of (hooks[kind] ?? []).entries()) {
       const env: Record<string, string> = {};
       for (const kv of h.env ?? []) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
       const args = h.args ?? [h.path];
-      const ns = pid !== null && IN_CONTAINER.has(kind) ? containerNamespaces(pid) : [];
+      const ns = IN_CONTAINER.has(kind) ? (pid !== null ? containerNamespaces(pid) : []) : runtimeNet !== null ? [`--net=${runtimeNet}`] : [];
       // nsenter (found by the runtime's PATH: the hook's env may have none) execs the hook with the spec's env; its argv[0] is then the path.
       const [file, argv, argv0] = ns.length ? [nsenterPath(), [...ns, '--', h.path, ...args.slice(1)], 'nsenter'] : [h.path, args.slice(1), args[0] ?? h.path];
       const r = spawnSync(file, argv, {

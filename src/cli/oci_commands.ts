@@ -14,7 +14,7 @@ import { parseProcess, SpecError } from '../oci/spec';
 import { spawn } from 'node:child_process';
 import { readBundle } from './container_spec';
 import { serveContainer, spawnSandbox } from './sandbox_proc';
-import { enterNetns, newSession, replaceFd, type NetnsReturn } from '../host/selfns';
+import { enterNetns, newSession, replaceFd, type RuntimeNetns } from '../host/selfns';
 import { HostCgroup } from './cgroups';
 import { runHooks } from './hooks';
 import { NEW_NETNS } from '../oci/plan';
@@ -110,7 +110,7 @@ export class Runtime {
     /** In place, once created: the terminal's slave is the sandbox's stdio. */
     let keepSlave = false;
     /** In place, in a network namespace of the container's: the way back to the runtime's, for its hooks. */
-    let netns: NetnsReturn | null = null;
+    let netns: RuntimeNetns | null = null;
     const t0 = performance.now();
     const since = (): string => `${(performance.now() - t0).toFixed(0)} ms`;
     try {
@@ -146,12 +146,8 @@ export class Runtime {
       this.state.write(rec);
       // The sandbox exists, its process is loaded and not running: the create-time hooks (createContainer's in the container's namespaces).
       const hookState = { ...ociState(rec, true), status: 'creating' as const };
-      if (netns) {
-        // This thread is in the container's network namespace: the runtime's hooks are started from the runtime's; createContainer's inherit the container's.
-        const back = netns;
-        back.inRuntime(() => runHooks(plan.hooks, ['prestart', 'createRuntime'], hookState, this.log, true));
-        runHooks(plan.hooks, ['createContainer'], hookState, this.log, true, pid);
-      } else runHooks(plan.hooks, ['prestart', 'createRuntime', 'createContainer'], hookState, this.log, true, pid);
+      // In place in the container's network namespace, the runtime's hooks enter the runtime's (createContainer's inherit the container's).
+      runHooks(plan.hooks, ['prestart', 'createRuntime', 'createContainer'], hookState, this.log, true, pid, netns?.path() ?? null);
       this.log.debug(`${id}: create-time hooks done (${since()})`);
       if (f.pidFile) {
         const pf = path.resolve(f.pidFile);

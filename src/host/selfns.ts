@@ -30,44 +30,36 @@ export function newSession(): void {
   check('setsid', libc().syscall3(SYS_SETSID, 0, 0, 0));
 }
 
-function setns(fd: number, what: string): void {
-  check(`setns ${what}`, libc().syscall3(SYS_SETNS, fd, CLONE_NEWNET, 0));
-}
-
 /**
- * The calling thread's way between the runtime's network namespace and the
- * container's, while create runs hooks: those of the runtime's namespaces
- * (prestart, createRuntime) are started from the runtime's, the others from
- * the container's. Descriptors close-on-exec: no hook inherits them.
+ * The runtime's network namespace, kept while create runs hooks: those of
+ * the runtime's namespaces (prestart, createRuntime) enter it by path
+ * (nsenter). The main thread is not moved back for them: /proc/PID/ns/net
+ * must name the container's namespace while they run (Docker's prestart
+ * hook has the daemon move the container's interface into it). The
+ * descriptor is close-on-exec: no hook inherits it.
  */
-export class NetnsReturn {
-  constructor(private readonly runtime: number, private readonly container: number) {}
+export class RuntimeNetns {
+  constructor(private readonly fd: number) {}
 
-  /** fn run with the calling thread back in the runtime's network namespace. */
-  inRuntime<T>(fn: () => T): T {
-    setns(this.runtime, "(the runtime's)");
-    try {
-      return fn();
-    } finally {
-      setns(this.container, "(the container's)");
-    }
+  /** A path to the namespace, for a child of this process. */
+  path(): string {
+    return `/proc/${process.pid}/fd/${this.fd}`;
   }
 
   close(): void {
-    fs.closeSync(this.runtime);
-    fs.closeSync(this.container);
+    fs.closeSync(this.fd);
   }
 }
 
-/** Move the calling (main) thread into the network namespace at path, or into a new one (path null). */
-export function enterNetns(path: string | null): NetnsReturn {
+/** Move the calling (main) thread into the network namespace at path, or into a new one (path null); returns the runtime's. */
+export function enterNetns(path: string | null): RuntimeNetns {
   const runtime = fs.openSync('/proc/thread-self/ns/net', fs.constants.O_RDONLY);
   try {
     if (path === null) check('unshare(CLONE_NEWNET)', libc().syscall3(SYS_UNSHARE, CLONE_NEWNET, 0, 0));
     else {
       const fd = fs.openSync(path, fs.constants.O_RDONLY);
       try {
-        setns(fd, path);
+        check(`setns ${path}`, libc().syscall3(SYS_SETNS, fd, CLONE_NEWNET, 0));
       } finally {
         fs.closeSync(fd);
       }
@@ -76,7 +68,7 @@ export function enterNetns(path: string | null): NetnsReturn {
     fs.closeSync(runtime);
     throw e;
   }
-  return new NetnsReturn(runtime, fs.openSync('/proc/thread-self/ns/net', fs.constants.O_RDONLY));
+  return new RuntimeNetns(runtime);
 }
 
 const SYS_DUP2 = 33;

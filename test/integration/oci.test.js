@@ -752,8 +752,12 @@ test('a terminal: the pty master goes to the console socket, the container sees 
 test('hooks run in order with the state on stdin; a failing create hook fails create and leaves nothing', { timeout: 120_000 }, async () => {
   const dir = h.tmpDir('oci-');
   const log = path.join(dir, 'hooks.log');
-  // Each hook notes its kind, the network namespace it runs in, and the state it got.
-  const hook = (kind) => ({ path: '/bin/sh', args: ['sh', '-c', `printf "%s %s " "${kind}" "$(readlink /proc/self/ns/net)" >> ${log}; cat >> ${log}; echo >> ${log}`], env: ['X=1', 'PATH=/usr/bin:/bin'], timeout: 10 });
+  // Each hook notes its kind, the network namespace it runs in, that of the state's pid (Docker's prestart hook moves an interface into it), and the state it got.
+  const hook = (kind) => ({
+    path: '/bin/sh',
+    args: ['sh', '-c', `s=$(cat); p=$(echo "$s" | sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p'); printf "%s %s %s %s\\n" "${kind}" "$(readlink /proc/self/ns/net)" "$(readlink /proc/$p/ns/net)" "$s" >> ${log}`],
+    env: ['X=1', 'PATH=/usr/bin:/bin'], timeout: 10,
+  });
   const kinds = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
   makeBundle(dir, { args: ['sh', '-c', 'sleep 0.3; exit 2'] });
   setSpec(dir, (s) => (s.hooks = Object.fromEntries(kinds.map((k) => [k, [hook(k)]]))));
@@ -769,7 +773,9 @@ test('hooks run in order with the state on stdin; a failing create hook fails cr
   assert.deepStrictEqual(lines.map((l) => l.split(' ')[0]), kinds);
   // createContainer and startContainer in the container's namespaces, the others in the runtime's.
   assert.deepStrictEqual(lines.map((l) => l.split(' ')[1]), [runtimeNet, runtimeNet, containerNet, containerNet, runtimeNet, runtimeNet]);
-  const states = lines.map((l) => JSON.parse(l.split(' ').slice(2).join(' ')));
+  // While the container lives, its pid's namespace is the container's, whichever namespace the hook runs in.
+  assert.deepStrictEqual(lines.slice(0, 5).map((l) => l.split(' ')[2]), Array(5).fill(containerNet));
+  const states = lines.map((l) => JSON.parse(l.split(' ').slice(3).join(' ')));
   for (const s of states) {
     assert.strictEqual(s.id, 'h1');
     assert.strictEqual(s.bundle, dir);
