@@ -57,8 +57,12 @@ export function runHooks(hooks: OciHooks, kinds: HookKind[], state: OciState, lo
       for (const kv of h.env ?? []) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
       const args = h.args ?? [h.path];
       const ns = IN_CONTAINER.has(kind) ? (pid !== null ? containerNamespaces(pid) : []) : runtimeNet !== null ? [`--net=${runtimeNet}`] : [];
-      // nsenter (found by the runtime's PATH: the hook's env may have none) execs the hook with the spec's env; its argv[0] is then the path.
-      const [file, argv, argv0] = ns.length ? [nsenterPath(), [...ns, '--', h.path, ...args.slice(1)], 'nsenter'] : [h.path, args.slice(1), args[0] ?? h.path];
+      // nsenter (found by the runtime's PATH: the hook's env may have none) execs the hook with the spec's env, through bash's
+      // `exec -a`: nsenter alone would make its argv[0] the path, and multi-call programs (Docker's prestart hook is dockerd's
+      // own executable, argv[0] libnetwork-setkey) choose what to do by argv[0]. No rc file: with a socket on its stdin (Node's pipes), bash would read ~/.bashrc.
+      const [file, argv, argv0] = ns.length
+        ? [nsenterPath(), [...ns, '--', '/bin/bash', '--norc', '--noprofile', '-c', 'exec -a "$0" "$@"', args[0] ?? h.path, h.path, ...args.slice(1)], 'nsenter']
+        : [h.path, args.slice(1), args[0] ?? h.path];
       const r = spawnSync(file, argv, {
         argv0, env, input: JSON.stringify(state), stdio: ['pipe', 'inherit', 'pipe'], encoding: 'utf8',
         timeout: h.timeout ? h.timeout * 1000 : undefined, killSignal: 'SIGKILL',

@@ -56,9 +56,28 @@ function clientStdio(client: number): [number, number, number] {
 /** The file in the state directory where the sandbox process leaves the container's wait status (`tsvisor wait` reads it). */
 export const EXIT_FILE = 'exit-status';
 
-/** Exit as the container did: its code, or death by its signal. */
-function exitAs(status: number, stateDir: string): never {
+/**
+ * Written beside EXIT_FILE when deleting the stopped container needs nothing
+ * but removing its cgroup directories (listed on its one line, separated by
+ * spaces) and its state directory: no poststop hook. bin/tsvisor.js's shell
+ * line then does it without starting Node (Docker's shim deletes every
+ * container after it exits); if a directory cannot be removed (a process
+ * left in it), it leaves the work to Node's delete, which kills it.
+ */
+const PLAIN_DELETE_FILE = 'delete-plain';
+
+/** The line of PLAIN_DELETE_FILE, or null where the shell line must not delete: poststop hooks, or a cgroup path with characters its word splitting would change. */
+function plainDelete(plan: ContainerPlan, cg: HostCgroup | null): string | null {
+  if ((plan.hooks.poststop ?? []).length > 0) return null;
+  const dirs = [...new Set(Object.values(cg?.rec.dirs ?? {}))];
+  return dirs.every((d) => /^\/[\w/.:@+-]+$/.test(d)) ? dirs.join(' ') : null;
+}
+
+/** Exit as the container did: its code, or death by its signal. plain: PLAIN_DELETE_FILE's line, if any. */
+function exitAs(status: number, stateDir: string, plain: string | null = null): never {
   try {
+    if (plain !== null) fs.writeFileSync(`${stateDir}/${PLAIN_DELETE_FILE}`, `${plain}\n`, { mode: 0o600 });
+    // Last: the shell line takes a container with this file for stopped.
     fs.writeFileSync(`${stateDir}/${EXIT_FILE}`, String(status), { mode: 0o600 });
   } catch {
     // the state directory is gone (delete --force): nobody waits
@@ -173,9 +192,11 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
   const confined = c.confined ?? null;
   const requests = confined?.requests ?? null;
   const conf = confined ? await import('./sandbox_confined') : null;
+  /** What deleting the container will need (plainDelete), once its plan is read. */
+  let plain: string | null = null;
   /** The container ended with wait status st: end as it did (a confined Sentry tells its runtime, which does). */
   const finish = (st: number): never => {
-    if (!requests) exitAs(st, stateDir);
+    if (!requests) exitAs(st, stateDir, plain);
     requests.status(st);
     process.exit(0);
   };
@@ -241,6 +262,7 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
   let argv0 = '';
   try {
     const plan = planOf(c.bundle, cg);
+    plain = plainDelete(plan, cg);
     argv0 = plan.argv[0];
     // Done by the runtime above a confined Sentry (inherited).
     if (terminal === 'console' && !confined) takeTerminal(c.stdio?.[0]);

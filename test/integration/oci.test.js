@@ -291,14 +291,35 @@ test("Docker's shim per container: create becomes the sandbox process (one Node 
   const w = c.report();
   assert.strictEqual(w.pid, s.pid);
   assert.ok(w.read.includes('tsvisor.rest.js'), 'the sandbox process loaded the kernel');
-  assert.strictEqual(watched(dir, ['delete', 'w1'], starts).status, 0);
-  // Docker's shim deletes twice; the second finds nothing, and is answered by the shell line alone.
+  const cg = Object.values(cgroupDirs(dir, 'w1'));
+  assert.ok(cg.every((d) => fs.existsSync(d)), 'the stopped container keeps its cgroup until delete');
+  // The shim's delete of the stopped container, then its second delete --force, which finds nothing: both answered by the shell line alone.
   const before = fs.readFileSync(starts, 'utf8');
-  const r = childProcess.spawnSync(h.TSVISOR, ['--root', path.join(dir, 'root'), 'delete', '--force', 'w1'], { env: { ...h.sentryEnv(), NODE_OPTIONS: `--require ${LOADWATCH}`, LOADWATCH_STARTS: starts } });
-  assert.strictEqual(r.status, 0, String(r.stderr));
-  assert.strictEqual(fs.readFileSync(starts, 'utf8'), before, 'delete --force of a gone container starts no Node');
+  const shimEnv = { ...h.sentryEnv(), NODE_OPTIONS: `--require ${LOADWATCH}`, LOADWATCH_STARTS: starts };
+  for (const args of [['delete', 'w1'], ['delete', '--force', 'w1']]) {
+    const r = childProcess.spawnSync(h.TSVISOR, ['--root', path.join(dir, 'root'), ...args], { env: shimEnv });
+    assert.strictEqual(r.status, 0, String(r.stderr));
+  }
+  assert.strictEqual(fs.readFileSync(starts, 'utf8'), before, 'the deletes of a stopped container start no Node');
+  assert.ok(!fs.existsSync(path.join(dir, 'root', 'w1')), 'the state directory is removed');
+  assert.deepStrictEqual(cg.filter((d) => fs.existsSync(d)), [], 'the cgroup is removed');
   const lines = fs.readFileSync(starts, 'utf8').trim().split('\n');
-  assert.deepStrictEqual(lines.map((l) => l.split(' ').slice(3, 4)[0]), ['create', 'state', 'start', 'delete'], 'one Node start per command but the second delete');
+  assert.deepStrictEqual(lines.map((l) => l.split(' ').slice(3, 4)[0]), ['create', 'state', 'start'], 'one Node start per command but the deletes');
+
+  // A process left in the stopped container's cgroup: the shell line cannot remove it, Node's delete kills what is in it and does.
+  const c2 = watched(dir, ['create', '--bundle', dir, 'w2'], starts);
+  assert.strictEqual(c2.status, 0);
+  const s2 = state(dir, 'w2');
+  const cg2 = Object.values(cgroupDirs(dir, 'w2'));
+  const stray = childProcess.spawn('sleep', ['1000'], { stdio: 'ignore', detached: true });
+  fs.writeFileSync(path.join(cg2[0], 'cgroup.procs'), String(stray.pid));
+  assert.strictEqual(watched(dir, ['start', 'w2'], starts).status, 0);
+  await until('the container to stop', () => !alive(s2.pid));
+  const n = fs.readFileSync(starts, 'utf8').split('\n').length;
+  assert.strictEqual(watched(dir, ['delete', 'w2'], starts).status, 0);
+  assert.strictEqual(fs.readFileSync(starts, 'utf8').split('\n').length, n + 1, "Node's delete ran");
+  await until('the stray process to be killed', () => !alive(stray.pid));
+  assert.deepStrictEqual(cg2.filter((d) => fs.existsSync(d)), [], 'the cgroup is removed');
   for (const args of [['delete', '--force', '--', 'w1'], ['state', 'w1'], ['kill', 'w1', 'KILL']]) {
     const g = watched(dir, args, path.join(dir, 'starts2'));
     assert.strictEqual(g.koffi, false, `${args.join(' ')} of a gone container loads no koffi`);
@@ -755,7 +776,7 @@ test('hooks run in order with the state on stdin; a failing create hook fails cr
   // Each hook notes its kind, the network namespace it runs in, that of the state's pid (Docker's prestart hook moves an interface into it), and the state it got.
   const hook = (kind) => ({
     path: '/bin/sh',
-    args: ['sh', '-c', `s=$(cat); p=$(echo "$s" | sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p'); printf "%s %s %s %s\\n" "${kind}" "$(readlink /proc/self/ns/net)" "$(readlink /proc/$p/ns/net)" "$s" >> ${log}`],
+    args: ['sh', '-c', `s=$(cat); p=$(echo "$s" | sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p'); a0=$(tr "\\0" "\\n" < /proc/$$/cmdline | head -n 1); printf "%s %s %s %s %s\\n" "${kind}" "$a0" "$(readlink /proc/self/ns/net)" "$(readlink /proc/$p/ns/net)" "$s" >> ${log}`],
     env: ['X=1', 'PATH=/usr/bin:/bin'], timeout: 10,
   });
   const kinds = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
@@ -772,10 +793,12 @@ test('hooks run in order with the state on stdin; a failing create hook fails cr
   const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
   assert.deepStrictEqual(lines.map((l) => l.split(' ')[0]), kinds);
   // createContainer and startContainer in the container's namespaces, the others in the runtime's.
-  assert.deepStrictEqual(lines.map((l) => l.split(' ')[1]), [runtimeNet, runtimeNet, containerNet, containerNet, runtimeNet, runtimeNet]);
+  // Each hook's argv[0] is the spec's (args[0]), also when it is started through nsenter.
+  assert.deepStrictEqual(lines.map((l) => l.split(' ')[1]), Array(6).fill('sh'));
+  assert.deepStrictEqual(lines.map((l) => l.split(' ')[2]), [runtimeNet, runtimeNet, containerNet, containerNet, runtimeNet, runtimeNet]);
   // While the container lives, its pid's namespace is the container's, whichever namespace the hook runs in.
-  assert.deepStrictEqual(lines.slice(0, 5).map((l) => l.split(' ')[2]), Array(5).fill(containerNet));
-  const states = lines.map((l) => JSON.parse(l.split(' ').slice(3).join(' ')));
+  assert.deepStrictEqual(lines.slice(0, 5).map((l) => l.split(' ')[3]), Array(5).fill(containerNet));
+  const states = lines.map((l) => JSON.parse(l.split(' ').slice(4).join(' ')));
   for (const s of states) {
     assert.strictEqual(s.id, 'h1');
     assert.strictEqual(s.bundle, dir);
