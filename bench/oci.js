@@ -23,7 +23,8 @@
 //   PSS idle     host memory (the sum of Pss in /proc/PID/smaps_rollup) of
 //                every host process of one container running `sleep 1000`
 //                (tsvisor: the sandbox process and its stubs; runc: the
-//                container's process), and of ten such containers at once.
+//                container's process), and of ten such containers at once;
+//                each made by create and start, as Docker's shim makes it.
 
 const childProcess = require('node:child_process');
 const fs = require('node:fs');
@@ -120,7 +121,9 @@ function idleMemory(dir, n) {
     const pids = [];
     try {
       for (const id of ids) {
-        childProcess.execFileSync(cmd, [...pre, '--root', root, 'run', '--detach', '--bundle', path.join(dir, 'idle'), id], { stdio: ['ignore', 'ignore', 'inherit'] });
+        // create and start, as Docker's shim does (tsvisor's create becomes the sandbox process).
+        childProcess.execFileSync(cmd, [...pre, '--root', root, 'create', '--bundle', path.join(dir, 'idle'), id], { stdio: ['ignore', 'ignore', 'inherit'] });
+        childProcess.execFileSync(cmd, [...pre, '--root', root, 'start', id], { stdio: ['ignore', 'ignore', 'inherit'] });
         const st = JSON.parse(childProcess.execFileSync(cmd, [...pre, '--root', root, 'state', id], { encoding: 'utf8' }));
         pids.push(st.pid);
       }
