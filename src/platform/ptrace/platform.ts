@@ -20,7 +20,7 @@ import {
   type WatchOptions,
 } from '../platform';
 import * as P from './ptrace';
-import { StubProcess } from './stub';
+import { StubPool, StubProcess } from './stub';
 import { StubError, StubThread } from './stub_thread';
 import { sentryThread } from '../thread';
 import { stubFilter } from './seccomp';
@@ -31,6 +31,8 @@ import { INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_DATA, stubElf } from './stub_el
 import { FD_CLOEXEC } from '../../abi/fs';
 import { WNOHANG } from '../../abi/sched';
 
+/** Emptied stubs kept for the next forks: a shell's fork+exec+exit cycle needs one; a parallel make a few. */
+const SPARE_STUBS = 4;
 const EPOLL_CTL_ADD = 1;
 const EPOLLIN = 1;
 /** The epoll token of the timerfd; watches get tokens from 1 up. */
@@ -77,6 +79,8 @@ export class PtracePlatform implements Platform {
   private waker: StubProcess | null = null;
   /** Every application thread's host thread, by tid: what the main wait reports stops of. */
   private readonly byTid = new Map<number, StubThread>();
+  /** Stubs of ended processes, emptied, for the next forks (stub.ts, StubPool). */
+  private readonly stubPool = new StubPool(SPARE_STUBS);
   private readonly status = new Int32Array(1);
   protected readonly events = Buffer.alloc(12 * 64);
   /** The epoll registration of each watched host fd, by fd number and by token. */
@@ -241,7 +245,13 @@ export class PtracePlatform implements Platform {
   }
 
   newAddressSpace(): AddressSpace {
+    const spare = this.stubPool.take();
+    if (spare) {
+      this.stats.stubsReused = (this.stats.stubsReused ?? 0) + 1;
+      return spare;
+    }
     const s = this.forkStub(this.byTid);
+    s.pool = this.stubPool;
     try {
       s.attachControlPage(this.memfile);
     } catch (e) {
@@ -465,6 +475,7 @@ export class PtracePlatform implements Platform {
   }
 
   shutdown(): void {
+    this.stubPool.close();
     for (const th of [...this.byTid.values()]) th.proc.release();
     this.waker?.release();
     this.master.release();

@@ -49,7 +49,9 @@ export interface ThreadRegistry {
 
 export class StubProcess implements AddressSpace {
   /** The first thread (the host process's leader): the one a new image starts on. */
-  readonly main: StubThread;
+  main: StubThread;
+  /** Where this stub goes when its process ends, to be taken by the next fork (null: killed). */
+  pool: StubPool | null = null;
   /** Live host threads by tid, the main one included while it lives. */
   readonly threads = new Map<number, StubThread>();
   dead = false;
@@ -124,6 +126,8 @@ export class StubProcess implements AddressSpace {
     const i = this.parked.indexOf(th);
     if (i >= 0) this.parked.splice(i, 1);
     this.registry?.delete(th.tid);
+    // A spare stub (its leader held like a parked thread) died where it waited.
+    if (th === this.main) this.dead = true;
   }
 
   mainContext(): Context {
@@ -222,7 +226,6 @@ export class StubProcess implements AddressSpace {
     const tid = via.tid;
     const regs: Registers = via.regs;
     const saved = regs.snapshot();
-    const savedFlags = (via.regs.dirty ? 1 : 0) | (via.regs.raxDirty ? 2 : 0);
     regs.set(Reg.RAX, nr);
     regs.set(Reg.ORIG_RAX, -1);
     // The application's trap flag (its own popf, or a tracer's single step) would stop a batch after one instruction.
@@ -260,10 +263,10 @@ export class StubProcess implements AddressSpace {
     via.loadRegs();
     const ret = via.regs.get(Reg.RAX);
     this.lastR12 = via.regs.get(Reg.R12);
+    // The host holds the injected run's registers until the thread's next
+    // flush, which every resume makes: one SETREGS there, not one here and
+    // another for the system call's result.
     via.regs.restore(saved);
-    libc.ptraceBuf(P.PTRACE_SETREGS, tid, 0, via.regs.buf);
-    via.regs.dirty = (savedFlags & 1) !== 0;
-    via.regs.raxDirty = (savedFlags & 2) !== 0;
     return ret;
   }
 
@@ -421,14 +424,103 @@ export class StubProcess implements AddressSpace {
 
   /** Kill the host process, every thread of it. */
   release(): void {
+    if (this.pool?.keep(this)) return;
+    this.kill();
+  }
+
+  /**
+   * Empty this stub for another process (its own process ended): every
+   * application mapping goes in one batch, and its leader is held like a
+   * parked thread (stopped, in the registry, never resumed) until revive.
+   * Only a stub the kernel holds whole qualifies: one host thread, stopped,
+   * no interrupt on its way, never reniced or let off the tracer's CPU.
+   * False: it must be killed.
+   */
+  retire(): boolean {
+    const m = this.main;
+    if (this.dead || this.threads.size !== 1 || this.parked.length > 0 || m.dead || m.inApp || m.interruptSent || m.doomed || m.hostNice !== 0 || m.cpu.spread) return false;
+    this.pending = [];
+    this.unmapAllUser();
+    try {
+      this.flush(m);
+    } catch {
+      return false;
+    }
+    this.mappingBound = 0;
+    this.credit = 0;
+    this.threads.delete(m.tid);
+    m.dead = true;
+    m.parked = true;
+    return true;
+  }
+
+  /**
+   * Take a retired stub for a new process: a fresh context for its leader
+   * (the ended process's Task may still hold the old one, dead now), with
+   * its CPU time counted from here. The kernel sets every register and the
+   * FP state before the new process runs. False if it died meanwhile.
+   */
+  revive(): boolean {
+    if (this.dead) return false;
+    const th = this.addThread(this.pid, true);
+    try {
+      th.loadRegs();
+    } catch {
+      this.threadGone(th);
+      this.dead = true;
+      return false;
+    }
+    this.main = th;
+    return true;
+  }
+
+  private kill(): void {
     // Never kill(0) or kill(-1): that would reach the Sentry's own group or every process.
     if (!this.dead && this.pid > 0) libc.kill(this.pid, P.SIGKILL);
     this.dead = true;
+    // A retired leader is in no list but the registry.
+    if (this.main.parked) this.registry?.delete(this.main.tid);
     for (const th of [...this.threads.values()]) this.threadGone(th);
     for (const th of [...this.parked]) this.parkedGone(th);
     this.pending = [];
     if (this.memfile && this.ctrlFrame >= 0) this.memfile.decRef(this.ctrlFrame);
     this.ctrlFrame = -1;
+  }
+}
+
+/**
+ * Stubs kept when their process ended, for the next fork: a fork of the
+ * master, its control page and the kill of the old stub cost about 0.6 ms
+ * of every fork+exec+exit here (three host round trips and a process
+ * creation and teardown); emptying a stub costs one batch.
+ */
+export class StubPool {
+  private readonly spare: StubProcess[] = [];
+  /** Set when the platform shuts down: every stub is killed from then on. */
+  closed = false;
+
+  constructor(private readonly max: number) {}
+
+  /** Keep s (its process ended) if there is room and it can be emptied. */
+  keep(s: StubProcess): boolean {
+    if (this.closed || this.spare.length >= this.max || !s.retire()) return false;
+    this.spare.push(s);
+    return true;
+  }
+
+  /** A spare stub, revived for a new process, or null. */
+  take(): StubProcess | null {
+    for (let s = this.spare.pop(); s; s = this.spare.pop()) {
+      if (s.revive()) return s;
+      s.release();
+    }
+    return null;
+  }
+
+  /** Kill every spare (the platform's shutdown). */
+  close(): void {
+    this.closed = true;
+    for (const s of this.spare.splice(0)) s.release();
   }
 }
 

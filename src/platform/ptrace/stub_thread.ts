@@ -2,7 +2,6 @@
 // registers, FPU state). The address space it runs in is its StubProcess; a
 // process has one thread per application thread sharing its memory.
 
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as libc from '../../host/libc';
 import { type Context, type CpuTime, Reg } from '../platform';
@@ -229,20 +228,36 @@ const NO_CPU: HostCpu = { ut: 0, st: 0, total: 0 };
  */
 function readHostCpu(pid: number, tid: number, precise: boolean): HostCpu | null {
   const dir = `/proc/${pid}/task/${tid}`;
+  const stat = readProc(`${dir}/stat`);
+  if (stat === null) return null;
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ut = Number(f[11]);
+  const st = Number(f[12]);
+  if (!Number.isFinite(ut) || !Number.isFinite(st)) return null;
+  let total = -1;
+  if (precise) {
+    total = Number((readProc(`${dir}/schedstat`) ?? '').split(' ')[0]);
+    if (!Number.isFinite(total) || total < 0) total = -1;
+  }
+  return { ut, st, total };
+}
+
+const procScratch = Buffer.alloc(1024);
+const O_RDONLY_CLOEXEC = 0o2000000;
+const AT_FDCWD = -100;
+/**
+ * A small /proc file's text by one openat, read and close: Node's
+ * readFileSync of a file /proc sizes as 0 cost about five times as much
+ * (measured 130 against 27 us here), once per thread at every exit.
+ */
+function readProc(path: string): string | null {
+  const fd = libc.openat(AT_FDCWD, Buffer.from(`${path}\0`, 'latin1'), O_RDONLY_CLOEXEC);
+  if (fd < 0) return null;
   try {
-    const stat = fs.readFileSync(`${dir}/stat`, 'latin1');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ut = Number(f[11]);
-    const st = Number(f[12]);
-    if (!Number.isFinite(ut) || !Number.isFinite(st)) return null;
-    let total = -1;
-    if (precise) {
-      total = Number(fs.readFileSync(`${dir}/schedstat`, 'latin1').split(' ')[0]);
-      if (!Number.isFinite(total)) total = -1;
-    }
-    return { ut, st, total };
-  } catch {
-    return null;
+    const n = Number(libc.read(fd, procScratch, procScratch.length));
+    return n > 0 ? procScratch.toString('latin1', 0, n) : null;
+  } finally {
+    libc.close(fd);
   }
 }
 

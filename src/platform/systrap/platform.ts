@@ -63,12 +63,16 @@ const IDLE_NS = 2_000_000;
 /** Stops served between looks at host events while traps keep coming. */
 const HOST_CHECK_EVERY = 64;
 
-/** Can this host run systrap stubs? (x86-64 Linux; seccomp itself is tried when the master starts.) */
+/**
+ * Can this host run systrap stubs? (x86-64 Linux; seccomp itself is tried when the master starts.)
+ * @public sandbox.ts requires this module only when systrap is asked for (knip does not follow require).
+ */
 export function systrapSupported(): string | null {
   if (process.arch !== 'x64' || process.platform !== 'linux') return 'not x86-64 Linux';
   return null;
 }
 
+/** @public (see systrapSupported) */
 export class SystrapPlatform extends PtracePlatform {
   // Set while the base constructor starts the master (stubFd4, confineMaster): declared, never re-initialised.
   declare private evfd: number;
