@@ -20,7 +20,8 @@ import {
   type WatchOptions,
 } from '../platform';
 import * as P from './ptrace';
-import { StubPool, StubProcess } from './stub';
+import { StubProcess } from './stub';
+import { StubPool } from './stub_pool';
 import { StubError, StubThread } from './stub_thread';
 import { sentryThread } from '../thread';
 import { stubFilter } from './seccomp';
