@@ -16,6 +16,7 @@ const C_PROGRAMS = Object.freeze({
   hello: { args: () => ['one', 'two words', ''] },
   fileio: { args: (dir) => [dir], endsWithDone: true },
   forkexec: { args: () => [], endsWithDone: true },
+  stubreuse: { args: () => [] },
   pipes: { args: () => [], endsWithDone: true },
   cow: { args: () => [], endsWithDone: true },
   mmap: { args: (dir) => [dir], endsWithDone: true },
