@@ -80,6 +80,10 @@ export const IPV6_CHECKSUM = 7;
 export const ICMP6_FILTER = 1;
 export const IPV6_RECVPKTINFO = 49;
 export const IPV6_TCLASS = 67;
+/** RFC 3542: ask for the hop limit and traffic class of received datagrams (IPV6_HOPLIMIT and IPV6_TCLASS control messages). */
+export const IPV6_RECVHOPLIMIT = 51;
+export const IPV6_HOPLIMIT = 52;
+export const IPV6_RECVTCLASS = 66;
 
 export const MSG_CONFIRM = 0x800;
 export const MSG_ERRQUEUE = 0x2000;

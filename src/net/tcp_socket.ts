@@ -115,7 +115,7 @@ export class TcpSocket extends TcpSockoptSocket implements TcbOwner {
       if (this.connecting) {
         // The outcome of a non-blocking connect, once.
         this.connecting = false;
-        if (old.state === TcpState.CLOSE) throw new Errno(this.takeError() || E.ECONNREFUSED);
+        if (old.state === TcpState.CLOSE) this.connectFailed(old);
         return;
       }
       if (old.state !== TcpState.CLOSE) throw new Errno(E.EISCONN);
@@ -179,10 +179,22 @@ export class TcpSocket extends TcpSockoptSocket implements TcbOwner {
         },
       );
     }
-    if (c.state === TcpState.CLOSE) {
-      const e = this.takeError() || E.ECONNREFUSED;
-      throw new Errno(e);
+    if (c.state === TcpState.CLOSE) this.connectFailed(c);
+  }
+
+  /**
+   * A connect that failed is reported (its error, once) and the socket is
+   * unconnected again, so another connect(2) may start (Linux's
+   * inet_stream_connect: SS_UNCONNECTED after the error); a connection that
+   * was established and then reset stays, and a connect on it is EISCONN.
+   */
+  private connectFailed(c: Tcb): never {
+    const e = this.takeError() || E.ECONNREFUSED;
+    if (this.tcb === c) {
+      c.released();
+      this.tcb = null;
     }
+    throw new Errno(e);
   }
 
   /** connect(AF_UNSPEC): drop the association (a reset for a connection). */

@@ -83,6 +83,9 @@ export interface Datagram {
   from: Ip;
   port: number;
   cost: number;
+  /** The IP header's TTL (hop limit) and TOS (traffic class), for IPV6_RECVHOPLIMIT and IPV6_RECVTCLASS. */
+  ttl: number;
+  tos: number;
 }
 
 export class UdpEndpoint {
@@ -119,7 +122,7 @@ export class UdpEndpoint {
     return this.remote === null || (this.remote === ip && this.rport === port);
   }
 
-  deliver(data: Buffer, from: Ip, port: number, c: Counters): void {
+  deliver(data: Buffer, from: Ip, port: number, c: Counters, ttl = 64, tos = 0): void {
     const cost = data.length + DGRAM_OVERHEAD;
     if (this.queued + cost > this.rcvLimit || (this.heap && !this.heap.tryCharge(cost))) {
       count(c, 'UdpRcvbufErrors');
@@ -127,7 +130,7 @@ export class UdpEndpoint {
     }
     count(c, 'UdpInDatagrams');
     // The packet buffer may be large (a view of a whole frame): keep only the datagram.
-    this.queue.push({ data: Buffer.from(data), from, port, cost });
+    this.queue.push({ data: Buffer.from(data), from, port, cost, ttl, tos });
     this.queued += cost;
     this.wake();
   }

@@ -6,19 +6,22 @@
 // IPPROTO_UDPLITE) are the same with their own ports and the checksum
 // coverage options.
 import { Errno, E } from '../abi/errno';
-import { AF_INET, MSG_OOB, MSG_PEEK, MSG_TRUNC, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUT_RDWR, SOCK_DGRAM, WMEM_DEFAULT } from '../abi/socket';
-import { IPPROTO_UDP, IPPROTO_UDPLITE, MSG_MORE, SIOCOUTQ, UDPLITE_RECV_CSCOV, UDPLITE_SEND_CSCOV } from '../abi/inet';
+import { AF_INET, AF_INET6, MSG_OOB, MSG_PEEK, MSG_TRUNC, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUT_RDWR, SOCK_DGRAM, WMEM_DEFAULT } from '../abi/socket';
+import {
+  IPPROTO_IPV6, IPPROTO_UDP, IPPROTO_UDPLITE, IPV6_HOPLIMIT, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS, IPV6_TCLASS, MSG_MORE, SIOCOUTQ,
+  UDPLITE_RECV_CSCOV, UDPLITE_SEND_CSCOV,
+} from '../abi/inet';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDHUP, EVENT_RDNORM, EVENT_WRNORM } from '../abi/waitqueue';
 import type { FileCtx } from '../vfs/ctx';
 import type { MaybePromise } from '../vfs/file';
-import type { RecvResult, SendRequest, SocketFile } from '../socket/socket';
+import type { Cmsg, RecvResult, SendRequest, SocketFile } from '../socket/socket';
 import type { Task } from '../kernel/task';
 import { formatSockaddr, isAny, isV4, parseSockaddr, type Ip } from './ip/addr';
 import { bindAddress } from './bind';
 import { InetSocket, int32, readInt, type InetEnv } from './inet_socket';
 import type { Binding, PortTable } from './ports';
 import { Stack } from './stack';
-import { UdpEndpoint } from './udp';
+import { UdpEndpoint, type Datagram } from './udp';
 
 /** The largest datagram IPv4 and IPv6 can carry (65535 less the headers). */
 const MAX_DGRAM_V4 = 65507;
@@ -40,6 +43,37 @@ export class UdpSocket extends InetSocket {
   }
   protected get endpoints(): Map<Binding, UdpEndpoint> {
     return this.protocol === IPPROTO_UDPLITE ? this.stack.udplite : this.stack.udp;
+  }
+
+  /** IPV6_RECVHOPLIMIT and IPV6_RECVTCLASS: received datagrams come with their hop limit and traffic class (RFC 3542). */
+  private recvHopLimit = false;
+  private recvTclass = false;
+
+  override getsockopt(t: FileCtx, level: number, name: number): Buffer {
+    if (level === IPPROTO_IPV6 && this.family === AF_INET6 && name === IPV6_RECVHOPLIMIT) return int32(this.recvHopLimit ? 1 : 0);
+    if (level === IPPROTO_IPV6 && this.family === AF_INET6 && name === IPV6_RECVTCLASS) return int32(this.recvTclass ? 1 : 0);
+    return super.getsockopt(t, level, name);
+  }
+
+  override setsockopt(t: FileCtx, level: number, name: number, val: Buffer): void {
+    if (level === IPPROTO_IPV6 && this.family === AF_INET6 && name === IPV6_RECVHOPLIMIT) return void (this.recvHopLimit = readInt(val) !== 0);
+    if (level === IPPROTO_IPV6 && this.family === AF_INET6 && name === IPV6_RECVTCLASS) return void (this.recvTclass = readInt(val) !== 0);
+    super.setsockopt(t, level, name, val);
+  }
+
+  /** IPV6_HOPLIMIT and IPV6_TCLASS control messages of a sendmsg on an IPv6 socket: this datagram's own (-1: the socket's); others of that level are EINVAL, as Linux's ip6_datagram_send_ctl. */
+  private sendControl(control: Cmsg[] | undefined, ttl: number, tos: number): { ttl: number; tos: number } {
+    for (const m of control ?? []) {
+      if (m.level !== IPPROTO_IPV6 || this.family !== AF_INET6) continue;
+      if (m.type !== IPV6_HOPLIMIT && m.type !== IPV6_TCLASS) throw new Errno(E.EINVAL);
+      if (m.data.length !== 4) throw new Errno(E.EINVAL);
+      const v = m.data.readInt32LE(0);
+      if (v < -1 || v > 255) throw new Errno(E.EINVAL);
+      if (v === -1) continue;
+      if (m.type === IPV6_HOPLIMIT) ttl = v;
+      else tos = v;
+    }
+    return { ttl, tos };
   }
 
   /** UDP-Lite's UDPLITE_SEND_CSCOV (null: never set, the coverage field is the length). */
@@ -142,7 +176,8 @@ export class UdpSocket extends InetSocket {
     const b = this.binding as NonNullable<typeof this.binding>;
     const src = !isAny(b.ip) ? b.ip : route.src;
     if (isV4(src) !== isV4(dst)) throw new Errno(this.family === AF_INET ? E.EINVAL : E.ENETUNREACH);
-    this.stack.sendUdp(src, b.port, dst, dport, len ? req.data.slice(0, len) : Buffer.alloc(0), this.tos, this.ttl < 0 ? 64 : this.ttl, this.coverageField(len));
+    const h = this.sendControl(req.control, this.ttl < 0 ? 64 : this.ttl, this.tos);
+    this.stack.sendUdp(src, b.port, dst, dport, len ? req.data.slice(0, len) : Buffer.alloc(0), h.tos, h.ttl, this.coverageField(len));
     this.stack.flush();
     return len;
   }
@@ -169,6 +204,7 @@ export class UdpSocket extends InetSocket {
       addr: formatSockaddr(this.family, d.from, d.port),
       rights: null,
       cred: null,
+      control: this.recvControl(d),
     };
   }
 
@@ -203,6 +239,15 @@ export class UdpSocket extends InetSocket {
   protected listening(): boolean {
     return false;
   }
+  /** The control messages a datagram is read with: its hop limit, then its traffic class, when asked (IPv6 datagrams only). */
+  private recvControl(d: Datagram): Cmsg[] | undefined {
+    if (this.family !== AF_INET6 || isV4(d.from) || !(this.recvHopLimit || this.recvTclass)) return undefined;
+    const out: Cmsg[] = [];
+    if (this.recvHopLimit) out.push({ level: IPPROTO_IPV6, type: IPV6_HOPLIMIT, data: int32(d.ttl) });
+    if (this.recvTclass) out.push({ level: IPPROTO_IPV6, type: IPV6_TCLASS, data: int32(d.tos) });
+    return out;
+  }
+
   /** SOL_UDPLITE (or SOL_UDP) on a UDP-Lite socket: the coverage options; UDP's own (UDP_CORK, UDP_SEGMENT...) are not implemented. */
   protected getProtoOpt(level: number, name: number): Buffer {
     if (this.protocol === IPPROTO_UDPLITE && (level === IPPROTO_UDPLITE || level === IPPROTO_UDP)) {

@@ -51,6 +51,15 @@ export interface SendRequest {
   cred: UCred | null;
   /** For a destination given by path. */
   names?: SocketNames;
+  /** Control messages of other levels than SOL_SOCKET (IPV6_HOPLIMIT...), for the protocol to take or refuse. */
+  control?: Cmsg[];
+}
+
+/** One control message: level, type and its data. */
+export interface Cmsg {
+  level: number;
+  type: number;
+  data: Buffer;
 }
 
 export interface RecvResult {
@@ -64,6 +73,8 @@ export interface RecvResult {
   /** Descriptions received (the caller installs them, owning one reference of each). */
   rights: FileDescription[] | null;
   cred: UCred | null;
+  /** Control messages of other levels (IPV6_HOPLIMIT...), written after those of SOL_SOCKET. */
+  control?: Cmsg[];
 }
 
 export abstract class SocketFile extends FileDescription {

@@ -12,7 +12,7 @@ import {
 import { hasCapability } from '../auth/creds';
 import type { Task } from '../kernel/task';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
-import type { RecvResult, SendSource, UCred } from '../socket/socket';
+import type { Cmsg, RecvResult, SendSource, UCred } from '../socket/socket';
 import type { FileDescription } from '../vfs/file';
 import { namesFor, readSockaddr, sockOf, writeSockaddr } from './sys_socket';
 import { readIovecs } from './sysutil';
@@ -77,10 +77,11 @@ function iovSource(t: Task, iov: Array<[number, number]>): SendSource {
 }
 
 /** Decode the control messages of a sendmsg: descriptions (with a reference taken) and credentials. */
-function readControl(t: Task, ptr: number, len: number): { rights: FileDescription[] | null; cred: UCred | null } {
+function readControl(t: Task, ptr: number, len: number): { rights: FileDescription[] | null; cred: UCred | null; other: Cmsg[] | null } {
   let rights: FileDescription[] | null = null;
   let cred: UCred | null = null;
-  if (len === 0) return { rights, cred };
+  let other: Cmsg[] | null = null;
+  if (len === 0) return { rights, cred, other };
   if (len > OPTMEM_MAX) throw new Errno(E.ENOBUFS);
   const c = t.mm.copyIn(ptr, len);
   try {
@@ -103,6 +104,8 @@ function readControl(t: Task, ptr: number, len: number): { rights: FileDescripti
           cred = { pid: c.readInt32LE(off + 16), uid: c.readInt32LE(off + 20), gid: c.readInt32LE(off + 24) };
           checkCred(t, cred);
         } else throw new Errno(E.EINVAL);
+      } else {
+        (other ??= []).push({ level, type, data: Buffer.from(c.subarray(off + CMSG_HDR, off + clen)) });
       }
       off += cmsgAlign(clen);
     }
@@ -110,7 +113,7 @@ function readControl(t: Task, ptr: number, len: number): { rights: FileDescripti
     if (rights) for (const f of rights) f.decRef();
     throw e;
   }
-  return { rights, cred };
+  return { rights, cred, other };
 }
 
 /** Credentials a sender may claim: its own, unless privileged (unix(7)). */
@@ -121,7 +124,7 @@ function checkCred(t: Task, c: UCred): void {
   if (c.gid !== k.gid && c.gid !== k.egid && c.gid !== k.sgid && !hasCapability(k, CAP_SETGID)) throw new Errno(E.EPERM);
 }
 
-async function doSend(t: Task, fd: number, data: SendSource, flags: number, addr: Buffer | null, ctl: { rights: FileDescription[] | null; cred: UCred | null }): Promise<number> {
+async function doSend(t: Task, fd: number, data: SendSource, flags: number, addr: Buffer | null, ctl: { rights: FileDescription[] | null; cred: UCred | null; other?: Cmsg[] | null }): Promise<number> {
   let s;
   try {
     s = sockOf(t, fd);
@@ -129,7 +132,7 @@ async function doSend(t: Task, fd: number, data: SendSource, flags: number, addr
     if (ctl.rights) for (const f of ctl.rights) f.decRef();
     throw e;
   }
-  return s.sendmsg(t, { data, flags, addr, rights: ctl.rights, cred: ctl.cred, names: namesFor(t) });
+  return s.sendmsg(t, { data, flags, addr, rights: ctl.rights, cred: ctl.cred, names: namesFor(t), control: ctl.other ?? undefined });
 }
 
 function sendto(t: Task, a: number[]): Promise<number> {
@@ -191,6 +194,26 @@ function writeControl(t: Task, r: RecvResult, passcred: boolean, ptr: number, ro
       out.push(b);
       used += b.length;
     }
+  }
+  // Other levels as Linux's put_cmsg: a header that does not fit is dropped, data that does not fit is cut, both with MSG_CTRUNC.
+  for (const m of r.control ?? []) {
+    const left = ptr === 0 ? 0 : room - used;
+    if (left < CMSG_HDR) {
+      mflags |= MSG_CTRUNC;
+      continue;
+    }
+    let clen = CMSG_HDR + m.data.length;
+    if (left < clen) {
+      mflags |= MSG_CTRUNC;
+      clen = left;
+    }
+    const b = Buffer.alloc(Math.min(cmsgSpace(m.data.length), left));
+    b.writeBigUInt64LE(BigInt(clen), 0);
+    b.writeInt32LE(m.level, 8);
+    b.writeInt32LE(m.type, 12);
+    m.data.copy(b, CMSG_HDR, 0, clen - CMSG_HDR);
+    out.push(b);
+    used += b.length;
   }
   if (used > 0) t.mm.copyOut(ptr, Buffer.concat(out));
   return { len: used, flags: mflags };

@@ -54,6 +54,18 @@ test('UDP-Lite over loopback (coverage options, partial coverage refused, a clos
   assert.match(sandbox.stdout, /^partial dropped$/m);
 });
 
+test('a refused connect may be retried, and RFC 3542 hop limit and traffic class control messages on UDP over IPv6, match native', { timeout: 120_000 }, (t) => {
+  if (!h.needTools(t, ['/usr/bin/python3', 'unshare', 'ip'])) return;
+  const script = path.join(DIR, 'reconnect.py');
+  const native = h.runNative(['unshare', '--map-root-user', '--net', 'sh', '-c', 'ip link set lo up && exec /usr/bin/python3 "$0"', script]);
+  assert.strictEqual(native.status, 0, h.describe('native', native));
+  const sandbox = h.runSandbox(['/usr/bin/python3', script], { cwd: '/', timeout: 100_000 });
+  assert.strictEqual(sandbox.status, 0, h.describe('sandbox', sandbox));
+  assert.strictEqual(sandbox.stdout, native.stdout);
+  assert.match(sandbox.stdout, /^blocking again: OK$/m);
+  assert.match(sandbox.stdout, /^b'one' \[\(41, 52, 7\), \(41, 67, 40\)\] $/m);
+});
+
 test('connect floods, thousands of connections and unread senders stay inside a 96 MiB sandbox', { timeout: 300_000 }, (t) => {
   if (!h.needTools(t, ['gcc'])) return;
   const dir = h.tmpDir('tsvisor-inetflood-');
