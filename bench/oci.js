@@ -2,13 +2,18 @@
 'use strict';
 // bench/oci.js: tsvisor as an OCI runtime against runc (Debian's), as root.
 //
-//   node bench/oci.js [--reps N] [--docker unix:///path/docker.sock --image IMG | --dockerd] [--only run,docker,pss] [--json]
+//   node bench/oci.js [--reps N] [--docker unix:///path/docker.sock --image IMG | --dockerd] [--base DIR] [--only run,docker,pss] [--json]
 //
 // --dockerd starts a private dockerd for the run (as test/integration/
 // docker.test.js does: vfs storage, its own roots and socket under a
 // temporary folder, tsvisor registered with `tsvisor install --config`, no
 // host firewall changes), imports a busybox image from a tarball, and stops
 // the daemon by its pid at the end.
+//
+// --base DIR adds another tsvisor tree (built with npm run build: main
+// before a change) as a third runtime, interleaved with the others; with
+// --dockerd it is registered as the runtime `tsvisor-base`. tsvisor is
+// executed as Docker executes it (bin/tsvisor.js, its shell line, then Node).
 //
 // Rows (medians over the repetitions, the runtimes interleaved):
 //   run true     wall time of `RUNTIME run ID` of a busybox bundle whose
@@ -18,7 +23,8 @@
 //   PSS idle     host memory (the sum of Pss in /proc/PID/smaps_rollup) of
 //                every host process of one container running `sleep 1000`
 //                (tsvisor: the sandbox process and its stubs; runc: the
-//                container's process), and of ten such containers at once.
+//                container's process), and of ten such containers at once;
+//                each made by create and start, as Docker's shim makes it.
 
 const childProcess = require('node:child_process');
 const fs = require('node:fs');
@@ -29,13 +35,14 @@ const ROOT = path.resolve(__dirname, '..');
 const TSVISOR = path.join(ROOT, 'bin', 'tsvisor.js');
 
 function parseArgs(argv) {
-  const o = { reps: 11, docker: null, image: null, dockerd: false, only: null, json: false };
+  const o = { reps: 11, docker: null, image: null, dockerd: false, base: null, only: null, json: false };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--reps') o.reps = Number(argv[++i]);
     else if (argv[i] === '--docker') o.docker = argv[++i];
     else if (argv[i] === '--image') o.image = argv[++i];
     else if (argv[i] === '--dockerd') o.dockerd = true;
     else if (argv[i] === '--only') o.only = argv[++i];
+    else if (argv[i] === '--base') o.base = path.resolve(argv[++i]);
     else if (argv[i] === '--json') o.json = true;
     else throw new Error(`unknown argument ${argv[i]}`);
   }
@@ -65,7 +72,11 @@ function bundle(dir, args) {
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
 }
 
-const runtimes = () => [['tsvisor', process.execPath, [TSVISOR]], ['runc', 'runc', []]];
+/** [name, command, arguments before tsvisor's own] of each runtime; base: the --base tree, or null. */
+let BASE = null;
+const runtimes = () => [['tsvisor', TSVISOR, []], ...(BASE ? [['base', path.join(BASE, 'bin', 'tsvisor.js'), []]] : []), ['runc', 'runc', []]];
+/** Docker's name of each runtime (startDockerd registers them). */
+const dockerName = { tsvisor: 'tsvisor', base: 'tsvisor-base', runc: 'runc' };
 
 /** Sum of Pss (kB) of these host processes. */
 function pss(pids) {
@@ -110,7 +121,9 @@ function idleMemory(dir, n) {
     const pids = [];
     try {
       for (const id of ids) {
-        childProcess.execFileSync(cmd, [...pre, '--root', root, 'run', '--detach', '--bundle', path.join(dir, 'idle'), id], { stdio: ['ignore', 'ignore', 'inherit'] });
+        // create and start, as Docker's shim does (tsvisor's create becomes the sandbox process).
+        childProcess.execFileSync(cmd, [...pre, '--root', root, 'create', '--bundle', path.join(dir, 'idle'), id], { stdio: ['ignore', 'ignore', 'inherit'] });
+        childProcess.execFileSync(cmd, [...pre, '--root', root, 'start', id], { stdio: ['ignore', 'ignore', 'inherit'] });
         const st = JSON.parse(childProcess.execFileSync(cmd, [...pre, '--root', root, 'state', id], { encoding: 'utf8' }));
         pids.push(st.pid);
       }
@@ -135,6 +148,7 @@ function startDockerd() {
   const config = path.join(dir, 'daemon.json');
   fs.writeFileSync(config, JSON.stringify({ 'log-level': 'warn' }));
   childProcess.execFileSync(process.execPath, [TSVISOR, 'install', '--config', config]);
+  if (BASE) childProcess.execFileSync(process.execPath, [path.join(BASE, 'bin', 'tsvisor.js'), 'install', '--config', config, '--runtime', 'tsvisor-base']);
   const log = fs.openSync(path.join(dir, 'dockerd.log'), 'w');
   const daemon = childProcess.spawn('dockerd', [
     '--config-file', config, '--storage-driver=vfs', '--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'exec'),
@@ -177,6 +191,7 @@ function startDockerd() {
 
 function main() {
   const o = parseArgs(process.argv.slice(2));
+  BASE = o.base;
   if (process.getuid() !== 0) throw new Error('runc run needs root');
   const want = (row) => o.only === null || o.only.split(',').includes(row);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsvisor-bench-oci-'));
@@ -186,13 +201,13 @@ function main() {
     bundle(path.join(dir, 'true'), ['true']);
     bundle(path.join(dir, 'idle'), ['sleep', '1000']);
     if (want('run')) {
-      const times = { tsvisor: [], runc: [] };
+      const times = Object.fromEntries(runtimes().map(([n]) => [n, []]));
       for (let i = 0; i < o.reps; i++) {
         for (const [name, cmd, pre] of runtimes()) {
           times[name].push(timed(cmd, [...pre, '--root', path.join(dir, `state-${name}`), 'run', '--bundle', path.join(dir, 'true'), `t${i}`]));
         }
       }
-      rows.push({ row: 'run true (ms)', tsvisor: median(times.tsvisor), runc: median(times.runc) });
+      rows.push({ row: 'run true (ms)', ...Object.fromEntries(Object.entries(times).map(([n, t]) => [n, median(t)])) });
     }
     if (o.dockerd && want('docker')) {
       daemon = startDockerd();
@@ -200,13 +215,14 @@ function main() {
       o.image = daemon.image;
     }
     if (o.docker && want('docker')) {
-      const d = { tsvisor: [], runc: [] };
+      const names = runtimes().map(([n]) => n);
+      const d = Object.fromEntries(names.map((n) => [n, []]));
       // One untimed run of each first: the image's first container, and code caches.
-      for (const rt of ['tsvisor', 'runc']) timed('docker', ['-H', o.docker, 'run', '--rm', `--runtime=${rt}`, o.image, 'true']);
+      for (const rt of names) timed('docker', ['-H', o.docker, 'run', '--rm', `--runtime=${dockerName[rt]}`, o.image, 'true']);
       for (let i = 0; i < o.reps; i++) {
-        for (const rt of ['tsvisor', 'runc']) d[rt].push(timed('docker', ['-H', o.docker, 'run', '--rm', `--runtime=${rt}`, o.image, 'true']));
+        for (const rt of names) d[rt].push(timed('docker', ['-H', o.docker, 'run', '--rm', `--runtime=${dockerName[rt]}`, o.image, 'true']));
       }
-      rows.push({ row: 'docker run --rm true (ms)', tsvisor: median(d.tsvisor), runc: median(d.runc) });
+      rows.push({ row: 'docker run --rm true (ms)', ...Object.fromEntries(names.map((n) => [n, median(d[n])])) });
     }
     if (want('pss')) {
       const one = idleMemory(dir, 1);
@@ -220,8 +236,11 @@ function main() {
   }
   if (o.json) return void process.stdout.write(JSON.stringify(rows) + '\n');
   process.stdout.write(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; medians of ${o.reps}\n`);
-  process.stdout.write('| | tsvisor | runc | ratio |\n|---|---:|---:|---:|\n');
-  for (const r of rows) process.stdout.write(`| ${r.row} | ${Math.round(r.tsvisor)} | ${Math.round(r.runc)} | ${(r.tsvisor / r.runc).toFixed(1)}x |\n`);
+  const b = o.base !== null;
+  process.stdout.write(`| | tsvisor |${b ? ' base |' : ''} runc | ratio |${b ? ' base ratio |' : ''}\n|---|---:|${b ? '---:|' : ''}---:|---:|${b ? '---:|' : ''}\n`);
+  for (const r of rows) {
+    process.stdout.write(`| ${r.row} | ${Math.round(r.tsvisor)} |${b ? ` ${Math.round(r.base)} |` : ''} ${Math.round(r.runc)} | ${(r.tsvisor / r.runc).toFixed(2)}x |${b ? ` ${(r.base / r.runc).toFixed(2)}x |` : ''}\n`);
+  }
 }
 
 main();

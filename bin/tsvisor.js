@@ -1,5 +1,5 @@
 #!/bin/sh
-':' //; export TSVISOR_CALLER_NOFILE="$(ulimit -Sn)"; [ -z "${NODE_EXTRA_CA_CERTS+set}" ] || { export TSVISOR_CALLER_CA_CERTS="$NODE_EXTRA_CA_CERTS"; unset NODE_EXTRA_CA_CERTS; }; exec node "$0" "$@"
+':' //; export TSVISOR_CALLER_NOFILE="$(ulimit -Sn)"; [ -z "${NODE_EXTRA_CA_CERTS+set}" ] || { export TSVISOR_CALLER_CA_CERTS="$NODE_EXTRA_CA_CERTS"; unset NODE_EXTRA_CA_CERTS; }; tsv_args() { tsv_r=/run/tsvisor; tsv_c=; while [ $# -gt 0 ]; do case $1 in --root|--log|--log-format|--platform|--network) [ "$1" = --root ] && tsv_r=${2-}; [ $# -gt 1 ] && shift;; --root=*) tsv_r=${1#*=};; -*) ;; *) tsv_c=$1; shift; break;; esac; shift; done; tsv_f=; tsv_i=; tsv_n=0; for tsv_a; do case $tsv_a in -f|--force) tsv_f=1;; -*) tsv_n=9;; *) tsv_i=$tsv_a; tsv_n=$((tsv_n+1));; esac; done; }; tsv_args "$@"; case $tsv_c in create) { { TSVISOR_CREATE_READY_FD=9 node "$0" "$@" 9>&1 >&8 8>&- <&7 7<&- & } | { read -r tsv_p; read -r tsv_s; case $tsv_s in 0) exit 0;; [0-9]*) while read -r tsv_p; do :; done; exit "$tsv_s";; esac; tsv_p=${tsv_p#pid }; [ -n "$tsv_p" ] || { echo 'tsvisor: create: the runtime process ended before it started' >&2; exit 1; }; TSVISOR_CREATE_ABANDONED=$tsv_p node "$0" "$@"; exit 1; }; } 8>&1 7<&0; exit;; delete) [ "$tsv_n" = 1 ] && case $tsv_i in *[!A-Za-z0-9_+.-]*|.*|'') ;; *) tsv_d=$tsv_r/$tsv_i; if [ ! -e "$tsv_d" ]; then [ "$tsv_f" != 1 ] || exit 0; elif [ -f "$tsv_d/exit-status" ] && [ -f "$tsv_d/delete-plain" ] && read -r tsv_g < "$tsv_d/delete-plain"; then { [ -z "$tsv_g" ] || rmdir $tsv_g 2>/dev/null; } && rm -rf "$tsv_d" && exit 0; fi;; esac;; esac; exec node "$0" "$@"
 'use strict';
 // The line above is the shell's and a no-op to JavaScript: Node raises its
 // soft RLIMIT_NOFILE to the hard limit before any script runs, so the
@@ -8,6 +8,23 @@
 // NODE_EXTRA_CA_CERTS from Node, which would parse the certificates at
 // start-up for nothing (src/cli/caller_env.ts); started by `node` directly,
 // the first statement below does that for the Node processes we start.
+// It finds the command after the global flags (those taking a value are
+// listed there; test/integration/oci.test.js keeps the list true):
+// - `create`: Node is started in the background with a pipe on fd 9
+//   (TSVISOR_CREATE_READY_FD, src/cli/create_ready.ts) and the shell exits
+//   with the status Node writes there: 0 when the container is created,
+//   while Node goes on as the container's sandbox process (as `runc create`
+//   leaves `runc init` behind; one Node start per create instead of two), or
+//   a failure's, after which it waits for the pipe's end (Node gone). Node's
+//   stdio is the caller's (saved on fds 8 and 7 around the pipeline). If the
+//   pipe ends without a status, the shell runs create again to remove what
+//   the dead one made.
+// - `delete --force ID` of a container whose state directory does not exist
+//   (Docker's shim deletes twice) succeeds without Node, as Node would; so
+//   does `delete ID` of a stopped container whose sandbox process left
+//   `delete-plain` (no poststop hook: only its cgroup directories and state
+//   directory to remove; src/cli/sandbox_proc.ts). If one of those
+//   directories cannot be removed, Node's delete does the rest.
 if (process.env.NODE_EXTRA_CA_CERTS !== undefined) {
   process.env.TSVISOR_CALLER_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
   delete process.env.NODE_EXTRA_CA_CERTS;
@@ -25,16 +42,27 @@ const vm = require('node:vm');
 const { createRequire } = module.constructor;
 
 const DIST = path.join(__dirname, '..', 'dist');
+/** Bytes before V8's data in a cache file: the source's size and mtime in ns. */
+const CACHE_STAMP = 16;
 
 /**
  * Compile a generated file of the bundle (one function expression, pure
- * ASCII: read as latin1, no UTF-8 decoding) with its code cache.
+ * ASCII: read as latin1, no UTF-8 decoding) with its code cache. V8 checks
+ * a cache against the source's length only: a rebuilt or reinstalled file
+ * of the same length would run the old bytecode. So the cache file begins
+ * with the size and modification time of the source it was made from, and
+ * is used only for that file.
  */
 function compile(file) {
   const cacheFile = `${file}.cache`;
+  const st = fs.statSync(file, { bigint: true });
+  const stamp = Buffer.alloc(CACHE_STAMP);
+  stamp.writeBigUInt64LE(st.size, 0);
+  stamp.writeBigUInt64LE(st.mtimeNs, 8);
   let cachedData;
   try {
-    cachedData = fs.readFileSync(cacheFile);
+    const b = fs.readFileSync(cacheFile);
+    if (b.length > CACHE_STAMP && b.subarray(0, CACHE_STAMP).equals(stamp)) cachedData = b.subarray(CACHE_STAMP);
   } catch {
     cachedData = undefined;
   }
@@ -46,7 +74,7 @@ function compile(file) {
     process.once('exit', () => {
       try {
         const tmp = `${cacheFile}.${process.pid}`;
-        fs.writeFileSync(tmp, script.createCachedData());
+        fs.writeFileSync(tmp, Buffer.concat([stamp, script.createCachedData()]));
         fs.renameSync(tmp, cacheFile);
       } catch {
         // a read-only install: no cache, just a slower start

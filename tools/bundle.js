@@ -163,5 +163,7 @@ const ascii = (text) => text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(
 for (const [out, text] of [[REST, rest], [OUT, parts]]) {
   fs.writeFileSync(`${out}.tmp`, ascii(text.join('\n')), 'latin1');
   fs.renameSync(`${out}.tmp`, out);
+  // bin/tsvisor.js would reject it anyway (its stamp names the old file); this saves the read.
+  fs.rmSync(`${out}.cache`, { force: true });
 }
 console.log(`tools/bundle.js: ${core.size} modules in ${path.basename(OUT)}, ${files.length - core.size} in ${path.basename(REST)}`);

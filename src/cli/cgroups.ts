@@ -240,6 +240,24 @@ export class HostCgroup {
     for (const dir of new Set(Object.values(this.rec.dirs))) write(dir, 'cgroup.procs', pid);
   }
 
+  /**
+   * Move the calling process into the cgroup; returns what moves it back to
+   * the cgroups it was in (a create that became the sandbox process and then
+   * failed leaves, so that destroy() kills its stubs, not itself).
+   */
+  enter(): () => void {
+    const { hier } = hostLayout();
+    const before = new Map<string, string>();
+    for (const [c, dir] of Object.entries(this.rec.dirs)) {
+      const h = hier.get(c);
+      if (h) before.set(dir, path.join(h.mount, path.posix.relative(h.root, h.own)));
+    }
+    this.join(0);
+    return () => {
+      for (const dir of new Set(before.values())) write(dir, 'cgroup.procs', 0);
+    };
+  }
+
   /** The host processes in the cgroup. */
   procs(): number[] {
     const out = new Set<number>();

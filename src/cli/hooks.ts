@@ -46,17 +46,23 @@ const IN_CONTAINER = new Set<HookKind>(['createContainer', 'startContainer']);
 /**
  * Run the hooks of these kinds in order; returns false (after logging) if
  * one failed and failures are only warnings. pid: the sandbox process, whose
- * namespaces createContainer and startContainer hooks enter.
+ * namespaces createContainer and startContainer hooks enter. runtimeNet: the
+ * runtime's network namespace when this process is not in it (a create that
+ * became the sandbox process), which the other hooks enter.
  */
-export function runHooks(hooks: OciHooks, kinds: HookKind[], state: OciState, log: RuntimeLog, fatal: boolean, pid: number | null = null): boolean {
+export function runHooks(hooks: OciHooks, kinds: HookKind[], state: OciState, log: RuntimeLog, fatal: boolean, pid: number | null = null, runtimeNet: string | null = null): boolean {
   for (const kind of kinds) {
     for (const [i, h] of (hooks[kind] ?? []).entries()) {
       const env: Record<string, string> = {};
       for (const kv of h.env ?? []) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
       const args = h.args ?? [h.path];
-      const ns = pid !== null && IN_CONTAINER.has(kind) ? containerNamespaces(pid) : [];
-      // nsenter (found by the runtime's PATH: the hook's env may have none) execs the hook with the spec's env; its argv[0] is then the path.
-      const [file, argv, argv0] = ns.length ? [nsenterPath(), [...ns, '--', h.path, ...args.slice(1)], 'nsenter'] : [h.path, args.slice(1), args[0] ?? h.path];
+      const ns = IN_CONTAINER.has(kind) ? (pid !== null ? containerNamespaces(pid) : []) : runtimeNet !== null ? [`--net=${runtimeNet}`] : [];
+      // nsenter (found by the runtime's PATH: the hook's env may have none) execs the hook with the spec's env, through bash's
+      // `exec -a`: nsenter alone would make its argv[0] the path, and multi-call programs (Docker's prestart hook is dockerd's
+      // own executable, argv[0] libnetwork-setkey) choose what to do by argv[0]. No rc file: with a socket on its stdin (Node's pipes), bash would read ~/.bashrc.
+      const [file, argv, argv0] = ns.length
+        ? [nsenterPath(), [...ns, '--', '/bin/bash', '--norc', '--noprofile', '-c', 'exec -a "$0" "$@"', args[0] ?? h.path, h.path, ...args.slice(1)], 'nsenter']
+        : [h.path, args.slice(1), args[0] ?? h.path];
       const r = spawnSync(file, argv, {
         argv0, env, input: JSON.stringify(state), stdio: ['pipe', 'inherit', 'pipe'], encoding: 'utf8',
         timeout: h.timeout ? h.timeout * 1000 : undefined, killSignal: 'SIGKILL',

@@ -26,6 +26,7 @@ const lazyDo = () => import('./do');
 import { install, type InstallFlags } from './install';
 import { events, parseInterval, ps, wait } from './observe';
 import { RuntimeError } from './statedir';
+import { ABANDONED_ENV, CreateReady } from './create_ready';
 import { NETWORK_MODES, type NetworkMode } from '../kernel/netinfo';
 
 /** --network: which network the sandboxed program gets (kernel/netinfo.ts). */
@@ -55,7 +56,7 @@ function version(): string {
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
-function build(): Command {
+function build(ready: CreateReady | null): Command {
   const program = new Command('tsvisor');
   program
     .description('a sandboxed container runtime: an application kernel serves every system call of the contained program')
@@ -137,9 +138,16 @@ function build(): Command {
 
   createFlags(program.command('create').description('create a container: its sandbox is ready, its process loaded, not running').argument('<id>'))
     .action((id: string, f: CreateFlags) => act(async (rt) => {
-      const child = await rt.create(id, f);
-      child.unref();
-      child.stdio[3]?.destroy();
+      const abandoned = process.env[ABANDONED_ENV];
+      if (abandoned !== undefined) {
+        await rt.abandonCreate(id, Number(abandoned));
+        throw new RuntimeError(`cannot create container ${id}: the runtime process ${abandoned} ended during start-up`);
+      }
+      // Started by the shell line (ready): this process becomes the sandbox process.
+      const child = await rt.create(id, f, false, ready !== null);
+      child?.unref();
+      child?.stdio[3]?.destroy();
+      ready?.done(0);
     })());
 
   program.command('start').description('let a created container run').argument('<id>')
@@ -149,6 +157,7 @@ function build(): Command {
     .option('-d, --detach', 'return once the container runs')
     .action((id: string, f: CreateFlags & { detach?: boolean }) => act(async (rt) => {
       const child = await rt.create(id, f, !f.detach);
+      if (!child) throw new RuntimeError('no sandbox process');
       child.stdio[3]?.destroy();
       try {
         await rt.start(id);
@@ -285,5 +294,5 @@ async function earlyGofer(f: DoFlags): Promise<GoferHandOff | null> {
 }
 
 export function main(argv: string[]): void {
-  build().parseAsync(argv, { from: 'user' }).catch((e: Error) => fail(`internal error: ${e.stack ?? e.message}`, 125));
+  build(CreateReady.fromEnv()).parseAsync(argv, { from: 'user' }).catch((e: Error) => fail(`internal error: ${e.stack ?? e.message}`, 125));
 }

@@ -13,7 +13,8 @@ import { controlRequest, type ExecRequest } from './control';
 import { parseProcess, SpecError } from '../oci/spec';
 import { spawn } from 'node:child_process';
 import { readBundle } from './container_spec';
-import { spawnSandbox } from './sandbox_proc';
+import { serveContainer, spawnSandbox } from './sandbox_proc';
+import { enterNetns, newSession, replaceFd, type RuntimeNetns } from '../host/selfns';
 import { HostCgroup } from './cgroups';
 import { runHooks } from './hooks';
 import { NEW_NETNS } from '../oci/plan';
@@ -74,8 +75,13 @@ export class Runtime {
     return r;
   }
 
-  /** Create the container; returns its sandbox process (run waits on it). */
-  async create(id: string, f: CreateFlags, foreground = false): Promise<ChildProcess> {
+  /**
+   * Create the container. With inPlace, this process becomes its sandbox
+   * process (bin/tsvisor.js's shell line started it for `create` and exits
+   * when told it is done, see main.ts) and null is returned; otherwise a
+   * sandbox process is started (`sandbox-init`) and returned (run waits on it).
+   */
+  async create(id: string, f: CreateFlags, foreground = false, inPlace = false): Promise<ChildProcess | null> {
     if (!validId(id)) throw new RuntimeError(`invalid container id ${JSON.stringify(id)}`);
     const bundle = path.resolve(f.bundle ?? '.');
     const plan = readBundle(bundle);
@@ -86,6 +92,8 @@ export class Runtime {
     if (plan.terminal && !f.consoleSocket && !foreground) throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
     if (plan.terminal && !f.consoleSocket && !isatty(0)) this.log.warn(`${id}: process.terminal: the standard input of run is not a terminal; the container has none`);
     if ((!plan.terminal || foreground) && f.consoleSocket) throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
+    // A confined Sentry is started below a runtime process of its own (sandbox_confined.ts): not in place.
+    inPlace &&= !this.confine;
     this.state.makeContainerDir(id);
     let lock: FileLock;
     try {
@@ -97,6 +105,12 @@ export class Runtime {
     let child: ChildProcess | null = null;
     let tty: HostPty | null = null;
     let cg: HostCgroup | null = null;
+    /** In place: what takes this process out of the container's cgroup again. */
+    let leave: (() => void) | null = null;
+    /** In place, once created: the terminal's slave is the sandbox's stdio. */
+    let keepSlave = false;
+    /** In place, in a network namespace of the container's: the way back to the runtime's, for its hooks. */
+    let netns: RuntimeNetns | null = null;
     const t0 = performance.now();
     const since = (): string => `${(performance.now() - t0).toFixed(0)} ms`;
     try {
@@ -106,18 +120,34 @@ export class Runtime {
         sendFd(f.consoleSocket, tty.master, '/dev/ptmx');
         fs.closeSync(tty.master);
       }
-      child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id), plan.netns, tty?.slave ?? null, plan.terminal && foreground, this.network, cg.rec, this.confine);
-      const pid = child.pid ?? 0;
+      const base = {
+        id, bundle, rootfs: plan.rootfs, created: new Date().toISOString(), annotations: plan.annotations, owner: os.userInfo().username, hooks: plan.hooks, cgroup: cg.rec,
+      };
+      let pid: number;
+      if (inPlace) {
+        pid = process.pid;
+        // Recorded at once: if this process dies during start-up, the shell line that started it removes what it made (main.ts).
+        this.state.write({ ...base, pid, pidStart: procStat(pid)?.start ?? 0, status: 'creating' });
+        // What sandbox-init's start gives it: a session of its own, the container's cgroup (before any stub is forked), its network namespace.
+        newSession();
+        leave = cg.enter();
+        if (plan.netns !== null) netns = enterNetns(plan.netns === NEW_NETNS ? null : plan.netns);
+        await serveContainer({
+          bundle, stateDir: this.state.dir(id), terminal: tty ? 'console' : null, network: this.network, cg, ...(tty ? { stdio: [tty.slave, tty.slave, tty.slave] } : {}),
+        });
+      } else {
+        child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id), plan.netns, tty?.slave ?? null, plan.terminal && foreground, this.network, cg.rec, this.confine);
+        pid = child.pid ?? 0;
+      }
       this.log.debug(`${id}: sandbox process ${pid} ready (${since()})`);
       const st = procStat(pid);
       if (!st) throw new RuntimeError('the sandbox process ended during start-up');
-      const rec: ContainerRecord = {
-        id, pid, pidStart: st.start, bundle, rootfs: plan.rootfs, created: new Date().toISOString(), status: 'created', annotations: plan.annotations,
-        owner: os.userInfo().username, hooks: plan.hooks, cgroup: cg.rec,
-      };
+      const rec: ContainerRecord = { ...base, pid, pidStart: st.start, status: 'created' };
       this.state.write(rec);
       // The sandbox exists, its process is loaded and not running: the create-time hooks (createContainer's in the container's namespaces).
-      runHooks(plan.hooks, ['prestart', 'createRuntime', 'createContainer'], { ...ociState(rec, true), status: 'creating' }, this.log, true, pid);
+      const hookState = { ...ociState(rec, true), status: 'creating' as const };
+      // In place in the container's network namespace, the runtime's hooks enter the runtime's (createContainer's inherit the container's).
+      runHooks(plan.hooks, ['prestart', 'createRuntime', 'createContainer'], hookState, this.log, true, pid, netns?.path() ?? null);
       this.log.debug(`${id}: create-time hooks done (${since()})`);
       if (f.pidFile) {
         const pf = path.resolve(f.pidFile);
@@ -127,18 +157,45 @@ export class Runtime {
       // Once it exists: a create that fails says only why.
       for (const u of plan.unsupported) this.log.warn(`${id}: ${u}`);
       this.log.debug(`${id}: created, sandbox process ${pid}`);
+      // In place, with a terminal: create's own stdio (a client may wait for the end of its pipes) gives way to the terminal's.
+      if (inPlace && tty) for (const fd of [0, 1, 2]) replaceFd(tty.slave, fd);
+      keepSlave = inPlace;
       return child;
     } catch (e) {
       // A failed create leaves nothing behind: no process, no state directory.
       if (child && child.exitCode === null) child.kill('SIGKILL');
+      // In place: this process leaves the cgroup, so that destroy() kills only what it started there (stubs).
+      try {
+        leave?.();
+      } catch (le) {
+        this.log.warn(`${id}: ${(le as Error).message}`);
+      }
       // destroy() kills what is in the cgroup and waits for it: the process is gone before its directory goes.
       if (cg) await cg.destroy().catch((ce: Error) => this.log.warn(`${id}: ${ce.message}`));
       this.state.remove(id);
       throw e instanceof RuntimeError ? e : new RuntimeError(`cannot create container ${id}: ${(e as Error).message}`);
     } finally {
-      if (tty) fs.closeSync(tty.slave);
+      if (tty && !keepSlave) fs.closeSync(tty.slave);
+      netns?.close();
       lock.release();
     }
+  }
+
+  /**
+   * The shell line of bin/tsvisor.js saw the `create` it started (pid) die
+   * before it said it was done (killed, or a crash in native code): remove
+   * what it made, as a failed create would have. Only that create's own:
+   * a record of another process is left alone.
+   */
+  async abandonCreate(id: string, pid: number): Promise<void> {
+    if (!validId(id) || !fs.existsSync(this.state.dir(id))) return;
+    await this.withLockAsync(id, async () => {
+      const r = this.state.read(id);
+      // No record under the lock: a create died between making the directory and recording itself.
+      if (r && (r.pid !== pid || this.state.alive(r))) return;
+      if (r?.cgroup) await HostCgroup.of(r.cgroup).destroy();
+      this.state.remove(id);
+    });
   }
 
   async start(id: string): Promise<void> {

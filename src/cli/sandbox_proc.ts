@@ -21,6 +21,8 @@ import { NEW_NETNS } from '../oci/plan';
 import type { NetworkMode } from '../kernel/netinfo';
 import type { CgroupRecord } from '../oci/resources';
 import { HostCgroup } from './cgroups';
+import type { ContainerPlan } from '../oci/plan';
+import type * as Confined from './sandbox_confined';
 
 const READY_FD = 3;
 
@@ -54,9 +56,28 @@ function clientStdio(client: number): [number, number, number] {
 /** The file in the state directory where the sandbox process leaves the container's wait status (`tsvisor wait` reads it). */
 export const EXIT_FILE = 'exit-status';
 
-/** Exit as the container did: its code, or death by its signal. */
-function exitAs(status: number, stateDir: string): never {
+/**
+ * Written beside EXIT_FILE when deleting the stopped container needs nothing
+ * but removing its cgroup directories (listed on its one line, separated by
+ * spaces) and its state directory: no poststop hook. bin/tsvisor.js's shell
+ * line then does it without starting Node (Docker's shim deletes every
+ * container after it exits); if a directory cannot be removed (a process
+ * left in it), it leaves the work to Node's delete, which kills it.
+ */
+const PLAIN_DELETE_FILE = 'delete-plain';
+
+/** The line of PLAIN_DELETE_FILE, or null where the shell line must not delete: poststop hooks, or a cgroup path with characters its word splitting would change. */
+function plainDelete(plan: ContainerPlan, cg: HostCgroup | null): string | null {
+  if ((plan.hooks.poststop ?? []).length > 0) return null;
+  const dirs = [...new Set(Object.values(cg?.rec.dirs ?? {}))];
+  return dirs.every((d) => /^\/[\w/.:@+-]+$/.test(d)) ? dirs.join(' ') : null;
+}
+
+/** Exit as the container did: its code, or death by its signal. plain: PLAIN_DELETE_FILE's line, if any. */
+function exitAs(status: number, stateDir: string, plain: string | null = null): never {
   try {
+    if (plain !== null) fs.writeFileSync(`${stateDir}/${PLAIN_DELETE_FILE}`, `${plain}\n`, { mode: 0o600 });
+    // Last: the shell line takes a container with this file for stopped.
     fs.writeFileSync(`${stateDir}/${EXIT_FILE}`, String(status), { mode: 0o600 });
   } catch {
     // the state directory is gone (delete --force): nobody waits
@@ -79,8 +100,8 @@ function exitAs(status: number, stateDir: string): never {
  * its own session): the host line discipline's ^C, ^\\ and ^Z and window
  * changes then reach it, and the sandbox passes them on.
  */
-function takeTerminal(): void {
-  const name = fs.readlinkSync('/proc/self/fd/0');
+function takeTerminal(fd = 0): void {
+  const name = fs.readlinkSync(`/proc/self/fd/${fd}`);
   // An open without O_NOCTTY by a session leader without a terminal takes it.
   fs.closeSync(fs.openSync(name, fs.constants.O_RDWR));
 }
@@ -105,27 +126,22 @@ export function forwardTerminalSignals(rt: Runtime, id: string): void {
 export type TerminalKind = 'console' | 'caller' | null;
 
 /**
- * The sandbox process. confine: the Sentry runs confined below it
- * (sandbox_confined.ts): this function runs twice, first as the runtime
- * outside (which starts the Gofer and the Sentry), then as that Sentry.
+ * The sandbox process (`sandbox-init`, started by spawnSandbox). confine: the
+ * Sentry runs confined below it (sandbox_confined.ts): this function runs
+ * twice, first as the runtime outside (which starts the Gofer and the
+ * Sentry), then as that Sentry.
  */
 export async function sandboxInit(id: string, bundle: string, stateDir: string, terminal: TerminalKind, network: NetworkMode, cgroup: CgroupRecord | null, confine: boolean): Promise<void> {
   // Loaded only here: the runtime's other commands (which import this file) need none of it.
   const conf = await import('./sandbox_confined');
   const confined = confine ? conf.confinedSentry() : null;
-  const requests = confined?.requests ?? null;
   const readyFd = confined ? conf.CONFINED_READY_FD : READY_FD;
   // First of all: every host process of the sandbox (the stubs are forked later) is in the container's cgroup (a confined Sentry is born in it).
   const cg = cgroup ? HostCgroup.of(cgroup) : null;
   if (!confined) cg?.join(0);
-  const planOf = (): ReturnType<typeof readBundle> => {
-    const plan = readBundle(bundle);
-    plan.mounts = plan.mounts.flatMap((m) => (m.kind !== 'cgroup' ? [m] : cg ? cg.viewMounts(m) : []));
-    return plan;
-  };
   if (confine && !confined) {
     try {
-      const plan = planOf();
+      const plan = planOf(bundle, cg);
       if (terminal === 'console') takeTerminal();
       if (plan.oomScoreAdj !== null) fs.writeFileSync('/proc/self/oom_score_adj', String(plan.oomScoreAdj));
       conf.superviseConfined(plan, id, cg, READY_FD, { clientStdio, exitAs: (st) => exitAs(st, stateDir), tellCreate });
@@ -135,9 +151,52 @@ export async function sandboxInit(id: string, bundle: string, stateDir: string, 
     }
     return;
   }
+  try {
+    await serveContainer({ bundle, stateDir, terminal, network, cg, confined });
+  } catch (e) {
+    tellCreate({ ok: false, error: (e as Error).message }, readyFd);
+    process.exit(1);
+  }
+  tellCreate({ ok: true }, readyFd);
+}
+
+/** The bundle's plan, its cgroup mounts made views of the container's cgroup. */
+function planOf(bundle: string, cg: HostCgroup | null): ContainerPlan {
+  const plan = readBundle(bundle);
+  plan.mounts = plan.mounts.flatMap((m) => (m.kind !== 'cgroup' ? [m] : cg ? cg.viewMounts(m) : []));
+  return plan;
+}
+
+/** What serveContainer builds the container's sandbox from. */
+export interface ContainerStart {
+  bundle: string;
+  stateDir: string;
+  terminal: TerminalKind;
+  network: NetworkMode;
+  /** The container's host cgroup, which this process has joined already (a confined Sentry: its runtime has). */
+  cg: HostCgroup | null;
+  /** The container's stdio, if not this process's 0-2 (create that becomes the sandbox process: the terminal's slave until create is done). */
+  stdio?: [number, number, number];
+  /** This process is a confined Sentry (sandbox_confined.ts): its runtime above does what needs the host. */
+  confined?: ReturnType<typeof Confined.confinedSentry>;
+}
+
+/**
+ * Build the container's sandbox in this process, load its first task (not
+ * running), and serve the control channel: `start` lets it run, and the
+ * process then ends as the container does. Throws (one line) if the sandbox
+ * cannot be built; the caller tells create, or is create.
+ */
+export async function serveContainer(c: ContainerStart): Promise<void> {
+  const { stateDir, terminal, network, cg } = c;
+  const confined = c.confined ?? null;
+  const requests = confined?.requests ?? null;
+  const conf = confined ? await import('./sandbox_confined') : null;
+  /** What deleting the container will need (plainDelete), once its plan is read. */
+  let plain: string | null = null;
   /** The container ended with wait status st: end as it did (a confined Sentry tells its runtime, which does). */
   const finish = (st: number): never => {
-    if (!requests) exitAs(st, stateDir);
+    if (!requests) exitAs(st, stateDir, plain);
     requests.status(st);
     process.exit(0);
   };
@@ -202,16 +261,17 @@ export async function sandboxInit(id: string, bundle: string, stateDir: string, 
   };
   let argv0 = '';
   try {
-    const plan = planOf();
+    const plan = planOf(c.bundle, cg);
+    plain = plainDelete(plan, cg);
     argv0 = plan.argv[0];
     // Done by the runtime above a confined Sentry (inherited).
-    if (terminal === 'console' && !confined) takeTerminal();
+    if (terminal === 'console' && !confined) takeTerminal(c.stdio?.[0]);
     // The host's OOM killer weighs the Sentry (and the stubs it forks) as the spec asks.
     if (plan.oomScoreAdj !== null && !confined) fs.writeFileSync('/proc/self/oom_score_adj', String(plan.oomScoreAdj));
     sb = new Sandbox({
-      ...sandboxOptions(plan), terminal: terminal !== null, network,
+      ...sandboxOptions(plan), terminal: terminal !== null, network, ...(c.stdio ? { stdio: c.stdio } : {}),
       // A confined Sentry: its files from the Gofer its runtime started; its own bounding set is empty (the sandbox's root gets the caller's).
-      ...(confined ? conf.confinedOptions(confined.start) : {}),
+      ...(confined && conf ? conf.confinedOptions(confined.start) : {}),
     });
     if (cg) sb.kernel.onOomKill = () => (requests ? requests.raiseOom() : cg.raiseOom());
     try {
@@ -226,13 +286,10 @@ export async function sandboxInit(id: string, bundle: string, stateDir: string, 
     }
     await ControlServer.listen(stateDir, handle, () => sb.kernel.requestNodeTurn());
     // The control socket is bound (a host path): the host can go.
-    if (confined) conf.enterConfinement(confined.start, plan, network);
+    if (confined && conf) conf.enterConfinement(confined.start, plan, network);
   } catch (e) {
-    const msg = e instanceof Errno ? describeErrno(e.errno) : (e as Error).message;
-    tellCreate({ ok: false, error: msg }, readyFd);
-    process.exit(1);
+    throw e instanceof Errno ? new Error(describeErrno(e.errno)) : e;
   }
-  tellCreate({ ok: true }, readyFd);
 }
 
 /** Start the sandbox process for a container and wait until it is ready; rejects with its reason if it is not. */

@@ -19,9 +19,30 @@ export function randomFill(b: Uint8Array, off = 0, len = b.length - off): void {
   }
 }
 
+/**
+ * Small requests (each exec's AT_RANDOM and address offsets) come from a
+ * block of host randomness fetched 4 KiB at a time: a getrandom through the
+ * FFI per request cost more than the rest of the computation. Bytes handed
+ * out are wiped from the block. Host entropy, not kernel state: sandboxes in
+ * one process share it and see no trace of each other's draws.
+ */
+const POOL_SIZE = 4096;
+const POOL_MAX_REQUEST = 64;
+const pool = { buf: Buffer.alloc(POOL_SIZE), off: POOL_SIZE };
+
 export function randomBytes(n: number): Buffer {
   const b = Buffer.allocUnsafe(n);
-  randomFill(b);
+  if (n > POOL_MAX_REQUEST) {
+    randomFill(b);
+    return b;
+  }
+  if (pool.off + n > POOL_SIZE) {
+    randomFill(pool.buf);
+    pool.off = 0;
+  }
+  pool.buf.copy(b, 0, pool.off, pool.off + n);
+  pool.buf.fill(0, pool.off, pool.off + n);
+  pool.off += n;
   return b;
 }
 
@@ -30,10 +51,8 @@ export function randomInt(lo: number, hi: number): number {
   const range = hi - lo;
   if (!(range > 0 && range <= 2 ** 32)) throw new RangeError(`randomInt range ${lo}..${hi}`);
   const limit = 2 ** 32 - (2 ** 32 % range);
-  const b = Buffer.allocUnsafe(4);
   for (;;) {
-    randomFill(b);
-    const v = b.readUInt32LE(0);
+    const v = randomBytes(4).readUInt32LE(0);
     if (v < limit) return lo + (v % range);
   }
 }

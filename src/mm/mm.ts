@@ -14,6 +14,8 @@ import { remap } from './remap';
 import { growStack, handleFault, makePresent, presentForKernel, reclaimUntouched } from './fault';
 import { SharedAnon } from './shm';
 import { VmaSet } from './vma_set';
+import { forkMemory } from './fork';
+import { discard, dropObjectPages, dropPastEof } from './drops';
 import type { VmSysctl } from './vm_sysctl';
 
 /** The lowest address a MAP_FIXED mapping may use; findFree stays above mmap_min_addr. */
@@ -22,10 +24,8 @@ const MMAP_MIN_ADDR = 0x10000;
 const MAX_FILL_RUN = 1 << 18;
 /** VMAs up to this many pages get frames when created; larger ones when touched. */
 const EAGER_PAGES = 8192; // 32 MiB
-/** fork copies private writable VMAs with up to this many pages at once instead of sharing them copy-on-write... */
-const EAGER_COPY_VMA = 64;
-/** ...up to this many pages per fork in all. */
-const EAGER_COPY_BUDGET = 1024;
+/** A private writable file mapping up to this many pages gets its own copies when created (and fork copies such areas: fork.ts). */
+export const EAGER_COPY_VMA = 64;
 
 export class MemoryManager extends UserCopy {
   /** The VMAs in address order (a balanced tree with gap summaries: O(log n) lookups, changes and free-range searches). */
@@ -298,7 +298,8 @@ export class MemoryManager extends UserCopy {
     }
   }
 
-  private dropFrames(v: Vma, from: number, to: number): void {
+  /** Give back v's frames of pages [from, to) (their host mappings are the caller's to remove). */
+  dropFrames(v: Vma, from: number, to: number): void {
     const gone: number[] = [];
     v.frames.forEachPresent(from, to, (p, f) => {
       this.memfile.decRef(f);
@@ -401,52 +402,14 @@ export class MemoryManager extends UserCopy {
     return n;
   }
 
-  /**
-   * The file (dev, ino) shrank to size bytes: its pages past the new end leave
-   * every mapping of it, shared ones and private copies alike (Linux's
-   * truncate unmaps COW pages too), so a touch there is SIGBUS and, once the
-   * file grows back, a fault maps the file's new page.
-   */
+  /** A file shrank to size bytes: its pages past the end leave every mapping of it (mm/drops.ts). */
   dropPastEof(dev: number, ino: number, size: number): void {
-    const endPage = Math.ceil(size / PAGE);
-    for (const v of this.vmas) {
-      // Device 0 is no filesystem's (SysV segments use it): never a match.
-      if (!v.file || dev === 0 || v.file.dev !== dev || v.file.ino !== ino) continue;
-      const from = Math.max(0, endPage - v.pgoff);
-      if (from >= v.pages) continue;
-      this.dropFrames(v, from, v.pages);
-      this.as.unmap(v.start + from * PAGE, (v.pages - from) * PAGE);
-    }
+    dropPastEof(this, dev, ino, size);
   }
 
-  /**
-   * Pages [from, to) of a file or shared object (page indices in it) were
-   * punched out: they leave the VMAs that match, shared pages and private
-   * ones that were still the object's frame (`frames`, page to frame, taken
-   * before the punch; null: shared mappings only), as Linux's
-   * unmap_mapping_range without its private copies. A touch then faults in
-   * the object's new (zero) page.
-   */
+  /** Pages [from, to) of a file or shared object were punched out: they leave the VMAs that match (mm/drops.ts). */
   dropObjectPages(match: (v: Vma) => boolean, from: number, to: number, frames: Map<number, number> | null): void {
-    for (const v of this.vmas) {
-      if (!match(v)) continue;
-      const a = Math.max(0, from - v.pgoff), b = Math.min(v.pages, to - v.pgoff);
-      if (a >= b) continue;
-      const gone: number[] = [];
-      v.frames.forEachPresent(a, b, (p, f) => {
-        if (v.shared || frames?.get(v.pgoff + p) === f) gone.push(p);
-      });
-      for (const p of gone) {
-        this.memfile.decRef(v.frames.get(p));
-        v.frames.set(p, -1);
-      }
-      for (let i = 0; i < gone.length; ) {
-        let j = i + 1;
-        while (j < gone.length && gone[j] === gone[j - 1] + 1) j++;
-        this.as.unmap(v.start + gone[i] * PAGE, (j - i) * PAGE);
-        i = j;
-      }
-    }
+    dropObjectPages(this, match, from, to, frames);
   }
 
   /** Grow v (the last VMA of brk) to newEnd; the caller checked the range is free. */
@@ -459,26 +422,9 @@ export class MemoryManager extends UserCopy {
     this.populate(v, oldPages, v.pages, v.locked === LOCK_ON && this.memfile.fits(v.pages - oldPages));
   }
 
-  /** MADV_DONTNEED: private pages read as zeros (or the file's contents) again; shared pages keep their data. */
+  /** MADV_DONTNEED (mm/drops.ts): private pages read as zeros (or the file's contents) again. */
   discard(addr: number, len: number): void {
-    const end = addr + len;
-    for (let a = addr; a < end; ) {
-      const v = this.findVma(a);
-      if (!v) throw new Errno(E.ENOMEM);
-      a = Math.min(v.end, end);
-    }
-    for (let a = addr; a < end; ) {
-      const v = this.findVma(a)!;
-      const from = v.pageIndex(a);
-      const stop = Math.min(v.end, end);
-      const to = v.pageIndex(stop - 1) + 1;
-      if (!v.shared) {
-        this.dropFrames(v, from, to);
-        this.as.unmap(v.start + from * PAGE, (to - from) * PAGE);
-        this.populate(v, from, to);
-      }
-      a = stop;
-    }
+    discard(this, addr, len);
   }
 
   /** mremap (remap.ts): shrink, grow in place, move, or duplicate a shared mapping (oldLen 0). */
@@ -561,70 +507,9 @@ export class MemoryManager extends UserCopy {
 
   // ---- fork and teardown --------------------------------------------------
 
-  /** Copy this address space into a new one: private pages become copy-on-write in both. */
+  /** Copy this address space into a new one (mm/fork.ts): private pages become copy-on-write in both. */
   fork(as: AddressSpace): MemoryManager {
-    const child = new MemoryManager(this.memfile, as, this.sysctl);
-    Object.assign(child, {
-      brkStart: this.brkStart, brkEnd: this.brkEnd, mmapBase: this.mmapBase, stackTop: this.stackTop,
-      argStart: this.argStart, argEnd: this.argEnd, envStart: this.envStart, envEnd: this.envEnd, auxv: this.auxv, stackLimit: this.stackLimit,
-    });
-    try {
-      this.forkInto(child);
-    } catch (e) {
-      // Past the memory limit (ENOMEM): the half-built child gives everything back.
-      child.release();
-      throw e;
-    }
-    return child;
-  }
-
-  private forkInto(child: MemoryManager): void {
-    let budget = EAGER_COPY_BUDGET;
-    for (const v of this.vmas) {
-      // MADV_DONTFORK: the child does not get this range at all.
-      if (v.dontfork) continue;
-      const c = new Vma(v.start, v.end, v.prot, v.shared, new FrameTable(0), v.file, v.pgoff, v.growsDown, v.name);
-      c.copyFlags(v);
-      // Memory locks are not inherited.
-      c.locked = 0;
-      // The child's private pages get their own identity, as Linux's anon_vma_fork gives a new anon_vma.
-      if (v.anon) c.anon = {};
-      c.retain();
-      child.vmas.insert(c);
-      if (v.wipeonfork) {
-        // MADV_WIPEONFORK: the child's pages start as zeros.
-        c.frames = new FrameTable(v.pages);
-        c.anon = null;
-        child.populate(c, 0, c.pages);
-        continue;
-      }
-      const present = v.frames.count();
-      if (!v.shared && v.prot & PROT_WRITE && present > 0 && present <= EAGER_COPY_VMA && present <= budget) {
-        // A copy-on-write fault costs a trap and a host mmap here, far more
-        // than copying a page: small writable areas (data, bss, heap, stack
-        // tops) are copied for the child now, and the parent keeps its pages.
-        budget -= present;
-        c.frames = this.copyFrames(v);
-      } else {
-        c.frames = v.frames.slice(0, v.pages);
-        c.frames.forEachPresent(0, v.pages, (_p, f) => this.memfile.incRef(f));
-        if (!v.shared && v.prot & PROT_WRITE) this.as.protect(v.start, v.end - v.start, v.prot & ~PROT_WRITE);
-      }
-      child.syncHost(c, 0, c.pages);
-    }
-  }
-
-  /** Fresh frames (one contiguous run) holding a copy of v's present pages. */
-  private copyFrames(v: Vma): FrameTable {
-    const out = new FrameTable(v.pages);
-    const pages: Array<[number, number]> = [];
-    v.frames.forEachPresent(0, v.pages, (p, f) => pages.push([p, f]));
-    const base = this.memfile.alloc(pages.length);
-    pages.forEach(([p, f], i) => {
-      this.memfile.bytes(f).copy(this.memfile.bytes(base + i));
-      out.set(p, base + i);
-    });
-    return out;
+    return forkMemory(this, as);
   }
 
   release(): void {

@@ -22,8 +22,8 @@ export interface ContainerRecord {
   bundle: string;
   rootfs: string;
   created: string;
-  /** The status last set by a command; `stopped` is found, not recorded. */
-  status: 'created' | 'running' | 'paused';
+  /** The status last set by a command (`creating`: create has not finished); `stopped` is found, not recorded. */
+  status: 'creating' | 'created' | 'running' | 'paused';
   annotations: Record<string, string>;
   owner: string;
   /** The spec's hooks: start and delete run theirs without the bundle. */

@@ -11,6 +11,8 @@ import { HeapBudget, heapBudgetFor } from '../abi/accounting';
 import { MAP_NORESERVE, MAP_SHARED, PAGE_SIZE as PAGE } from '../abi/mm';
 
 const CHUNK_PAGES = 1 << 18; // 1 GiB per Sentry view: keeps each ArrayBuffer small
+/** Frames per Sentry view of the memory file (32 MiB: under V8's 64 MiB external-memory trigger). */
+const WINDOW_PAGES = 1 << 11;
 const MAX_PAGES = 1 << 24; // 64 GiB of address space reserved in the Sentry (sparse)
 const PROT_RW = 3;
 const FALLOC_FL_KEEP_SIZE = 1;
@@ -29,7 +31,7 @@ const DOWN_MAX = 64;
 export class MemoryFile {
   readonly fd: number;
   private readonly base: unknown;
-  private readonly chunks: Buffer[] = [];
+  private readonly windows: Buffer[] = [];
   private refs = new Uint32Array(CHUNK_PAGES);
   private top = 0; // frames below top have been handed out at least once
   /** Freed frames that still hold old data (zeroed when reused, or punched out by scrub). */
@@ -279,16 +281,24 @@ export class MemoryFile {
     });
   }
 
-  /** The bytes of frames [frame, frame+n) as a Buffer over the Sentry's mapping (no copy). n must stay within one 1 GiB chunk. */
+  /**
+   * The bytes of frames [frame, frame+n) as a Buffer over the Sentry's
+   * mapping (no copy). n must stay within one 1 GiB chunk. Views are made
+   * per 32 MiB window: V8 counts an ArrayBuffer's whole length as external
+   * memory, and a first view of 1 GiB cost every sandbox two scavenges and a
+   * mark-compact at start-up ("external memory pressure"). A run across two
+   * windows gets a view of its own, not kept.
+   */
   bytes(frame: number, n = 1): Buffer {
-    const c = Math.floor(frame / CHUNK_PAGES);
-    let chunk = this.chunks[c];
-    if (!chunk) {
-      chunk = Buffer.from(libc.view(this.base, c * CHUNK_PAGES * PAGE, CHUNK_PAGES * PAGE));
-      this.chunks[c] = chunk;
+    const w = Math.floor(frame / WINDOW_PAGES);
+    const off = (frame - w * WINDOW_PAGES) * PAGE;
+    if (off + n * PAGE > WINDOW_PAGES * PAGE) return Buffer.from(libc.view(this.base, frame * PAGE, n * PAGE));
+    let win = this.windows[w];
+    if (!win) {
+      win = Buffer.from(libc.view(this.base, w * WINDOW_PAGES * PAGE, WINDOW_PAGES * PAGE));
+      this.windows[w] = win;
     }
-    const off = (frame - c * CHUNK_PAGES) * PAGE;
-    return chunk.subarray(off, off + n * PAGE);
+    return win.subarray(off, off + n * PAGE);
   }
 
   /**

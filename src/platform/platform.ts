@@ -163,6 +163,8 @@ export interface PlatformStats {
   /** Host threads kept parked after their thread ended, and taken by a new thread instead of making one. */
   threadsParked?: number;
   threadsReused?: number;
+  /** Stubs of ended processes taken by a fork instead of forking the master. */
+  stubsReused?: number;
   /** Times wait() came back for host events (fd readiness, the timer) rather than a stop. */
   hostEvents: number;
   /**

@@ -12,7 +12,7 @@ import type { Task } from '../kernel/task';
 import { Strace } from '../kernel/strace/strace';
 import type { ExecFile } from '../loader/load';
 import { PtracePlatform } from '../platform/ptrace/platform';
-import { SystrapPlatform, systrapSupported } from '../platform/systrap/platform';
+import type * as Systrap from '../platform/systrap/platform';
 import { SYSCALL_NAMES } from '../syscalls/names';
 import { buildTable } from '../syscalls/table';
 import { execFileAt, execOpen, openForExec } from '../vfs/exec';
@@ -59,6 +59,8 @@ function platformFromEnv(): PlatformName {
 /** The platform asked for; systrap falls back to ptrace, with one line on stderr, where the host cannot run it. */
 function makePlatform(name: PlatformName, warn: (msg: string) => void): PtracePlatform {
   if (name === 'ptrace') return new PtracePlatform();
+  // Loaded only when asked for: its stub code and filters are built at module evaluation, a few ms of every start.
+  const { SystrapPlatform, systrapSupported } = require('../platform/systrap/platform') as typeof Systrap;
   const why = systrapSupported();
   if (why === null) {
     try {

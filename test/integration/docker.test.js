@@ -118,7 +118,8 @@ function sandboxProcesses(id) {
     if (!/^\d+$/.test(p)) continue;
     try {
       const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'latin1').split('\0');
-      if (argv.includes('sandbox-init') && argv.includes(id)) out.push(Number(p));
+      // sandbox-init, or the create that became the sandbox process (bin/tsvisor.js executed, as the shim does).
+      if ((argv.includes('sandbox-init') || argv.includes('create')) && argv.includes(id) && argv.some((a) => a.endsWith('tsvisor.js'))) out.push(Number(p));
     } catch {
       // gone meanwhile
     }
@@ -339,7 +340,7 @@ test('docker run -d, logs, exec, top, kill -s, pause/unpause, ps states, stop, w
   const top = ok(['top', id]);
   const pids = JSON.parse(childProcess.execFileSync(process.execPath, [h.TSVISOR, '--root', path.join(dir, 'exec', 'runtime-runc', 'moby'), 'ps', '--format', 'json', id], { encoding: 'utf8' }));
   assert.ok(pids.length >= 2, `host pids ${pids}`);
-  assert.match(top, /sandbox-init/);
+  assert.match(top, /tsvisor\.js .* create .*/, 'the sandbox process is the create the shim ran');
   assert.deepStrictEqual(sandboxProcesses(id), [pids[0]]);
 
   ok(['kill', '-s', 'USR1', id]);

@@ -15,7 +15,7 @@ const { test, after } = require('node:test');
 const h = require('../lib/harness');
 const { busyboxRootfs } = require('../lib/procinfo');
 
-const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'true', 'id', 'hostname', 'touch', 'grep', 'ls', 'mkdir', 'awk'];
+const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'true', 'id', 'hostname', 'touch', 'grep', 'ls', 'mkdir', 'awk', 'wget'];
 
 /** Bundles made by the tests: a test that fails half-way leaves containers, which are deleted at the end. */
 const bundles = [];
@@ -56,13 +56,21 @@ function setSpec(dir, edit) {
   fs.writeFileSync(file, JSON.stringify(spec));
 }
 
+/**
+ * The command line of tsvisor as Docker's shim runs it: bin/tsvisor.js
+ * executed (its shell line, which lets `create` become the sandbox process),
+ * or with direct, Node started on it (create then starts a sandbox process).
+ */
+const tsvCmd = (direct) => (direct ? [process.execPath, [h.TSVISOR]] : [h.TSVISOR, []]);
+
 /** tsvisor with --root under dir; stdout and stderr go to files (the sandbox process inherits them and outlives create). */
 function tsv(dir, args, opts = {}) {
   const out = path.join(dir, `out-${process.hrtime.bigint()}`);
   const fd1 = fs.openSync(out + '.1', 'w');
   const fd2 = fs.openSync(out + '.2', 'w');
   const globals = opts.globals ?? [];
-  const r = childProcess.spawnSync(process.execPath, [h.TSVISOR, '--root', path.join(dir, 'root'), ...globals, ...args], {
+  const [cmd, pre] = tsvCmd(opts.direct);
+  const r = childProcess.spawnSync(cmd, [...pre, '--root', path.join(dir, 'root'), ...globals, ...args], {
     cwd: opts.cwd ?? dir, env: h.sentryEnv(), stdio: ['ignore', fd1, fd2], timeout: 60_000, killSignal: 'SIGKILL',
   });
   fs.closeSync(fd1);
@@ -79,7 +87,8 @@ function tsvIn(dir, args, input) {
   const out = path.join(dir, `out-${process.hrtime.bigint()}`);
   const fd1 = fs.openSync(out + '.1', 'w');
   const fd2 = fs.openSync(out + '.2', 'w');
-  const r = childProcess.spawnSync(process.execPath, [h.TSVISOR, '--root', path.join(dir, 'root'), ...args], {
+  const [cmd, pre] = tsvCmd(false);
+  const r = childProcess.spawnSync(cmd, [...pre, '--root', path.join(dir, 'root'), ...args], {
     cwd: dir, env: h.sentryEnv(), stdio: [fd, fd1, fd2], timeout: 60_000, killSignal: 'SIGKILL',
   });
   for (const f of [fd, fd1, fd2]) fs.closeSync(f);
@@ -139,7 +148,8 @@ function sandboxProcesses(id) {
     if (!/^\d+$/.test(p)) continue;
     try {
       const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'latin1').split('\0');
-      if (argv.includes('sandbox-init') && argv.includes(id)) out.push(Number(p));
+      // sandbox-init, or a create that became the sandbox process (started by bin/tsvisor.js's shell line).
+      if ((argv.includes('sandbox-init') || argv.includes('create')) && argv.includes(id) && argv.some((a) => a.endsWith('tsvisor.js'))) out.push(Number(p));
     } catch {
       // gone meanwhile
     }
@@ -185,12 +195,17 @@ test('spec writes a default config.json once; features says what is supported', 
   assert.strictEqual(f.linux.cgroup.systemd, false, 'no systemd driver (paths are made directly)');
 });
 
-test('create, state, list, start, exit, delete', { timeout: 120_000 }, async () => {
+for (const direct of [false, true]) test(`create, state, list, start, exit, delete (${direct ? 'node bin/tsvisor.js: create starts a sandbox process' : 'bin/tsvisor.js executed: create becomes the sandbox process'})`, { timeout: 120_000 }, async () => {
   const dir = h.tmpDir('oci-');
   makeBundle(dir, { args: ['sh', '-c', 'echo out; echo err >&2; exit 3'] });
   const pidFile = path.join(dir, 'pid');
-  const c = ok(tsv(dir, ['create', '--bundle', dir, '--pid-file', pidFile, '--no-pivot', '--no-new-keyring', 'c1']), 'create');
+  const c = ok(tsv(dir, ['create', '--bundle', dir, '--pid-file', pidFile, '--no-pivot', '--no-new-keyring', 'c1'], { direct }), 'create');
   const s = state(dir, 'c1');
+  const argv = fs.readFileSync(`/proc/${s.pid}/cmdline`, 'latin1').split('\0');
+  assert.strictEqual(argv.includes('sandbox-init'), direct, `the sandbox process: ${argv.join(' ')}`);
+  const stat = fs.readFileSync(`/proc/${s.pid}/stat`, 'latin1').slice(fs.readFileSync(`/proc/${s.pid}/stat`, 'latin1').lastIndexOf(')') + 2).split(' ');
+  assert.strictEqual(Number(stat[3]), s.pid, 'the sandbox process leads a session of its own');
+  assert.notStrictEqual(fs.readlinkSync(`/proc/${s.pid}/ns/net`), fs.readlinkSync('/proc/self/ns/net'), "the default spec's new network namespace");
   assert.strictEqual(s.status, 'created');
   assert.strictEqual(s.id, 'c1');
   assert.strictEqual(s.bundle, dir);
@@ -228,44 +243,113 @@ const LOADWATCH = path.join(__dirname, 'oci', 'loadwatch.js');
 
 /**
  * A runtime command started as Docker's shim starts it: bin/tsvisor.js
- * executed (its shell line, then Node), here with loadwatch preloaded and a
- * NODE_EXTRA_CA_CERTS in the environment; returns the result and what
- * loadwatch reported.
+ * executed (its shell line, then Node), here with loadwatch preloaded, a
+ * NODE_EXTRA_CA_CERTS in the environment, and every Node start counted in
+ * starts. Returns the result and what loadwatch reported (for `create`,
+ * whose process goes on as the sandbox process, a function that reads it
+ * once that process has ended).
  */
-function watched(dir, args) {
+function watched(dir, args, starts) {
   const out = path.join(dir, `out-${process.hrtime.bigint()}`);
   const fd2 = fs.openSync(out + '.2', 'w');
-  const env = { ...h.sentryEnv(), NODE_OPTIONS: `--require ${LOADWATCH}`, NODE_EXTRA_CA_CERTS: path.join(dir, 'no-such-ca.pem') };
+  const env = { ...h.sentryEnv(), NODE_OPTIONS: `--require ${LOADWATCH}`, NODE_EXTRA_CA_CERTS: path.join(dir, 'no-such-ca.pem'), LOADWATCH_STARTS: starts };
   const r = childProcess.spawnSync(h.TSVISOR, ['--root', path.join(dir, 'root'), ...args], { cwd: dir, env, stdio: ['ignore', 'ignore', fd2], timeout: 60_000, killSignal: 'SIGKILL' });
   fs.closeSync(fd2);
-  const stderr = fs.readFileSync(out + '.2', 'utf8');
-  const m = /^loadwatch (.*)$/m.exec(stderr);
-  assert.ok(m, `${args.join(' ')}: no loadwatch line (status ${r.status}): ${stderr}`);
-  const w = JSON.parse(m[1]);
-  assert.ok(w.read.includes('tsvisor.bundle.js'), `${args.join(' ')} runs from the bundle (npm run build): read ${w.read}`);
+  const report = () => {
+    const stderr = fs.readFileSync(out + '.2', 'utf8');
+    const m = /^loadwatch (.*)$/m.exec(stderr);
+    assert.ok(m, `${args.join(' ')}: no loadwatch line (status ${r.status}): ${stderr}`);
+    const w = JSON.parse(m[1]);
+    assert.ok(w.read.includes('tsvisor.bundle.js'), `${args.join(' ')} runs from the bundle (npm run build): read ${w.read}`);
+    assert.strictEqual(w.caSeenByNode, false, `${args.join(' ')}: NODE_EXTRA_CA_CERTS is kept from Node`);
+    assert.doesNotMatch(stderr, /extra certs/i);
+    return { ...w, status: r.status, stderr, koffi: w.loaded.some((m) => /(^|\/)koffi(\/|$)/.test(m)) };
+  };
+  if (args[0] === 'create') return { status: r.status, report };
+  const w = report();
   assert.ok(!w.read.includes('tsvisor.rest.js'), `${args.join(' ')} must not read the kernel's part of the bundle: read ${w.read}`);
-  assert.strictEqual(w.caSeenByNode, false, `${args.join(' ')}: NODE_EXTRA_CA_CERTS is kept from Node`);
-  assert.doesNotMatch(stderr, /extra certs/i);
-  return { status: r.status, stderr, koffi: w.loaded.some((m) => /(^|\/)koffi(\/|$)/.test(m)) };
+  return w;
 }
 
-test("the commands Docker's shim runs per container load no kernel; for a container that is gone, no koffi either; Node gets no NODE_EXTRA_CA_CERTS", { timeout: 120_000 }, async () => {
+test("Docker's shim per container: create becomes the sandbox process (one Node start), start and delete load no kernel, the second delete starts no Node; a gone container loads no koffi; Node gets no NODE_EXTRA_CA_CERTS", { timeout: 120_000 }, async () => {
   const dir = h.tmpDir('oci-');
   makeBundle(dir, { args: ['true'] });
-  assert.strictEqual(watched(dir, ['create', '--bundle', dir, 'w1']).status, 0);
+  const starts = path.join(dir, 'starts');
+  const pidFile = path.join(dir, 'pid');
+  const c = watched(dir, ['create', '--bundle', dir, '--pid-file', pidFile, 'w1'], starts);
+  assert.strictEqual(c.status, 0);
   const s = state(dir, 'w1');
   const env = fs.readFileSync(`/proc/${s.pid}/environ`, 'latin1').split('\0');
   assert.ok(!env.some((kv) => kv.startsWith('NODE_EXTRA_CA_CERTS=')), 'the sandbox process\'s Node gets no NODE_EXTRA_CA_CERTS');
-  assert.strictEqual(watched(dir, ['state', 'w1']).status, 0);
-  assert.strictEqual(watched(dir, ['start', 'w1']).status, 0);
+  assert.strictEqual(Number(fs.readFileSync(pidFile, 'utf8')), s.pid);
+  const createStarts = fs.readFileSync(starts, 'utf8').trim().split('\n');
+  assert.strictEqual(createStarts.length, 1, `create starts Node once: ${createStarts}`);
+  assert.strictEqual(Number(createStarts[0].split(' ')[0]), s.pid, 'the Node process of create is the sandbox process');
+  assert.strictEqual(watched(dir, ['state', 'w1'], starts).status, 0);
+  assert.strictEqual(watched(dir, ['start', 'w1'], starts).status, 0);
   await until('the container to stop', () => !alive(s.pid));
-  assert.strictEqual(watched(dir, ['delete', 'w1']).status, 0);
-  // Docker's shim deletes twice; the second finds nothing.
-  for (const args of [['delete', '--force', 'w1'], ['state', 'w1'], ['kill', 'w1', 'KILL']]) {
-    const w = watched(dir, args);
-    assert.strictEqual(w.koffi, false, `${args.join(' ')} of a gone container loads no koffi`);
-    assert.strictEqual(w.status, args[0] === 'delete' ? 0 : 1, `${args.join(' ')}: ${w.stderr}`);
+  const w = c.report();
+  assert.strictEqual(w.pid, s.pid);
+  assert.ok(w.read.includes('tsvisor.rest.js'), 'the sandbox process loaded the kernel');
+  const cg = Object.values(cgroupDirs(dir, 'w1'));
+  assert.ok(cg.every((d) => fs.existsSync(d)), 'the stopped container keeps its cgroup until delete');
+  // The shim's delete of the stopped container, then its second delete --force, which finds nothing: both answered by the shell line alone.
+  const before = fs.readFileSync(starts, 'utf8');
+  const shimEnv = { ...h.sentryEnv(), NODE_OPTIONS: `--require ${LOADWATCH}`, LOADWATCH_STARTS: starts };
+  for (const args of [['delete', 'w1'], ['delete', '--force', 'w1']]) {
+    const r = childProcess.spawnSync(h.TSVISOR, ['--root', path.join(dir, 'root'), ...args], { env: shimEnv });
+    assert.strictEqual(r.status, 0, String(r.stderr));
   }
+  assert.strictEqual(fs.readFileSync(starts, 'utf8'), before, 'the deletes of a stopped container start no Node');
+  assert.ok(!fs.existsSync(path.join(dir, 'root', 'w1')), 'the state directory is removed');
+  assert.deepStrictEqual(cg.filter((d) => fs.existsSync(d)), [], 'the cgroup is removed');
+  const lines = fs.readFileSync(starts, 'utf8').trim().split('\n');
+  assert.deepStrictEqual(lines.map((l) => l.split(' ').slice(3, 4)[0]), ['create', 'state', 'start'], 'one Node start per command but the deletes');
+
+  // A process left in the stopped container's cgroup: the shell line cannot remove it, Node's delete kills what is in it and does.
+  const c2 = watched(dir, ['create', '--bundle', dir, 'w2'], starts);
+  assert.strictEqual(c2.status, 0);
+  const s2 = state(dir, 'w2');
+  const cg2 = Object.values(cgroupDirs(dir, 'w2'));
+  const stray = childProcess.spawn('sleep', ['1000'], { stdio: 'ignore', detached: true });
+  fs.writeFileSync(path.join(cg2[0], 'cgroup.procs'), String(stray.pid));
+  assert.strictEqual(watched(dir, ['start', 'w2'], starts).status, 0);
+  await until('the container to stop', () => !alive(s2.pid));
+  const n = fs.readFileSync(starts, 'utf8').split('\n').length;
+  assert.strictEqual(watched(dir, ['delete', 'w2'], starts).status, 0);
+  assert.strictEqual(fs.readFileSync(starts, 'utf8').split('\n').length, n + 1, "Node's delete ran");
+  await until('the stray process to be killed', () => !alive(stray.pid));
+  assert.deepStrictEqual(cg2.filter((d) => fs.existsSync(d)), [], 'the cgroup is removed');
+  for (const args of [['delete', '--force', '--', 'w1'], ['state', 'w1'], ['kill', 'w1', 'KILL']]) {
+    const g = watched(dir, args, path.join(dir, 'starts2'));
+    assert.strictEqual(g.koffi, false, `${args.join(' ')} of a gone container loads no koffi`);
+    assert.strictEqual(g.status, args[0] === 'delete' ? 0 : 1, `${args.join(' ')}: ${g.stderr}`);
+  }
+});
+
+test("bin/tsvisor.js's shell line: it knows which global flags take a value; delete --force of a gone container needs no Node, anything else does", () => {
+  const dir = h.tmpDir('oci-');
+  const line = fs.readFileSync(h.TSVISOR, 'utf8').split('\n')[1];
+  const m = /case \$1 in ([-\w|]+)\)/.exec(line);
+  assert.ok(m, 'the flag list in the shell line');
+  const help = childProcess.spawnSync(process.execPath, [h.TSVISOR, '--help'], { encoding: 'utf8' }).stdout;
+  const valued = [...help.split('Commands:')[0].matchAll(/^\s+(?:-\w, )?(--[\w-]+) </gm)].map((x) => x[1]);
+  assert.deepStrictEqual(m[1].split('|').sort(), valued.sort(), 'the global flags that take a value, as commander has them');
+  // No node on PATH: what the shell answers alone succeeds, what needs Node fails.
+  const env = { ...h.sentryEnv(), PATH: '/nonexistent' };
+  const run = (args) => childProcess.spawnSync('/bin/sh', [h.TSVISOR, ...args], { env, encoding: 'utf8' });
+  const root = path.join(dir, 'root');
+  fs.mkdirSync(path.join(root, 'there'), { recursive: true });
+  for (const args of [['--root', root, 'delete', '--force', 'gone'], [`--root=${root}`, '--log', 'create', 'delete', '-f', 'gone'], ['--root', root, '--network', 'none', 'delete', 'gone', '--force']]) {
+    assert.strictEqual(run(args).status, 0, `${args.join(' ')}: answered by the shell`);
+  }
+  for (const args of [['--root', root, 'delete', '--force', 'there'], ['--root', root, 'delete', 'gone'], ['--root', root, 'delete', '--force', '../gone'], ['--root', root, 'state', 'gone'], ['--root', root, 'delete', '--force', 'a', 'b']]) {
+    assert.strictEqual(run(args).status, 127, `${args.join(' ')}: needs Node`);
+  }
+  // create without Node: the shell says so (nothing was made).
+  const c = run(['--root', root, 'create', 'x']);
+  assert.strictEqual(c.status, 1);
+  assert.match(c.stderr, /the runtime process ended before it started/);
 });
 
 test('run waits and exits with the container status; --detach returns', { timeout: 120_000 }, async () => {
@@ -363,6 +447,56 @@ test('a failed create leaves nothing behind', { timeout: 120_000 }, () => {
   fails(tsv(dir, ['create', '--bundle', path.join(dir, 'nowhere'), 'f4']), 'no bundle', /cannot read/);
   fails(tsv(dir, ['create', '../evil']), 'an id with a slash', /invalid container id/);
   assert.deepStrictEqual(sandboxProcesses('f2'), []);
+});
+
+test('a create killed during start-up (after its sandbox was built) leaves nothing: the shell line that started it cleans up', { timeout: 120_000 }, () => {
+  const dir = h.tmpDir('oci-');
+  makeBundle(dir, { args: ['true'] });
+  // A prestart hook runs once the sandbox is built and loaded (its stubs forked in the container's cgroup), before create is done: it kills create's process.
+  const kill = { path: '/bin/sh', args: ['sh', '-c', 'p=$(sed -n "s/.*\\"pid\\":\\([0-9]*\\).*/\\1/p"); kill -9 "$p"'] };
+  const cgPath = `/tsvisor-test-${process.pid}/k1`;
+  setSpec(dir, (s) => {
+    s.hooks = { prestart: [kill] };
+    s.linux.cgroupsPath = cgPath;
+  });
+  const memDir = path.join('/sys/fs/cgroup/memory', cgPath);
+  cgroups.add(memDir);
+  fails(tsv(dir, ['create', 'k1']), 'a create killed', /cannot create container k1: the runtime process \d+ ended during start-up/);
+  assert.ok(!fs.existsSync(path.join(dir, 'root', 'k1')), 'no state directory');
+  assert.ok(!fs.existsSync(memDir), 'no cgroup (what was in it killed)');
+  assert.deepStrictEqual(sandboxProcesses('k1'), [], 'no sandbox process');
+});
+
+test("linux.namespaces: a network namespace path is joined (the sandbox process's, its host sockets', its createContainer hook's)", { timeout: 120_000 }, async (t) => {
+  const dir = h.tmpDir('oci-');
+  makeBundle(dir, { args: ['wget', '-q', '-O', '-', 'http://127.0.0.1:8123/f'] });
+  // A network namespace held by a process; its loopback up, and a web server on its 127.0.0.1 (which the host's loopback lacks).
+  const holder = childProcess.spawn('unshare', ['--net', 'sleep', '1000'], { stdio: 'ignore', detached: true });
+  t.after(() => process.kill(-holder.pid, 'SIGKILL'));
+  const ns = `/proc/${holder.pid}/ns/net`;
+  await until('the namespace', () => fs.existsSync(ns) && fs.readlinkSync(ns) !== fs.readlinkSync('/proc/self/ns/net'));
+  assert.strictEqual(childProcess.spawnSync('nsenter', [`--net=${ns}`, 'ip', 'link', 'set', 'lo', 'up']).status, 0);
+  const www = path.join(dir, 'www');
+  fs.mkdirSync(www);
+  fs.writeFileSync(path.join(www, 'f'), 'from the namespace\n');
+  const server = childProcess.spawn('nsenter', [`--net=${ns}`, 'busybox', 'httpd', '-f', '-p', '127.0.0.1:8123', '-h', www], { stdio: 'ignore', detached: true });
+  t.after(() => process.kill(-server.pid, 'SIGKILL'));
+  const log = path.join(dir, 'hook.log');
+  setSpec(dir, (s) => {
+    s.linux.namespaces = s.linux.namespaces.map((n) => (n.type === 'network' ? { type: 'network', path: ns } : n));
+    s.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `readlink /proc/self/ns/net > ${log}`] }] };
+  });
+  for (const direct of [false, true]) {
+    const c = ok(tsv(dir, ['--network', 'host', 'create', 'n1'], { direct }), 'create');
+    const pid = state(dir, 'n1').pid;
+    assert.strictEqual(fs.readlinkSync(`/proc/${pid}/ns/net`), fs.readlinkSync(ns), 'the sandbox process is in the namespace');
+    assert.strictEqual(fs.readFileSync(log, 'utf8').trim(), fs.readlinkSync(ns), 'so is the createContainer hook');
+    ok(tsv(dir, ['start', 'n1']), 'start');
+    await until('the container to stop', () => !alive(pid));
+    assert.strictEqual(fs.readFileSync(c.outFile, 'utf8'), 'from the namespace\n', `the container reached the namespace's 127.0.0.1 (direct ${direct})`);
+    assert.strictEqual(fs.readFileSync(path.join(dir, 'root', 'n1', 'exit-status'), 'utf8'), '0');
+    ok(tsv(dir, ['delete', 'n1']), 'delete');
+  }
 });
 
 test('config.json: user, env, cwd, hostname, rlimits, umask, capabilities, noNewPrivileges', { timeout: 60_000 }, () => {
@@ -639,8 +773,12 @@ test('a terminal: the pty master goes to the console socket, the container sees 
 test('hooks run in order with the state on stdin; a failing create hook fails create and leaves nothing', { timeout: 120_000 }, async () => {
   const dir = h.tmpDir('oci-');
   const log = path.join(dir, 'hooks.log');
-  // Each hook notes its kind, the network namespace it runs in, and the state it got.
-  const hook = (kind) => ({ path: '/bin/sh', args: ['sh', '-c', `printf "%s %s " "${kind}" "$(readlink /proc/self/ns/net)" >> ${log}; cat >> ${log}; echo >> ${log}`], env: ['X=1', 'PATH=/usr/bin:/bin'], timeout: 10 });
+  // Each hook notes its kind, the network namespace it runs in, that of the state's pid (Docker's prestart hook moves an interface into it), and the state it got.
+  const hook = (kind) => ({
+    path: '/bin/sh',
+    args: ['sh', '-c', `s=$(cat); p=$(echo "$s" | sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p'); a0=$(tr "\\0" "\\n" < /proc/$$/cmdline | head -n 1); printf "%s %s %s %s %s\\n" "${kind}" "$a0" "$(readlink /proc/self/ns/net)" "$(readlink /proc/$p/ns/net)" "$s" >> ${log}`],
+    env: ['X=1', 'PATH=/usr/bin:/bin'], timeout: 10,
+  });
   const kinds = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
   makeBundle(dir, { args: ['sh', '-c', 'sleep 0.3; exit 2'] });
   setSpec(dir, (s) => (s.hooks = Object.fromEntries(kinds.map((k) => [k, [hook(k)]]))));
@@ -655,8 +793,12 @@ test('hooks run in order with the state on stdin; a failing create hook fails cr
   const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
   assert.deepStrictEqual(lines.map((l) => l.split(' ')[0]), kinds);
   // createContainer and startContainer in the container's namespaces, the others in the runtime's.
-  assert.deepStrictEqual(lines.map((l) => l.split(' ')[1]), [runtimeNet, runtimeNet, containerNet, containerNet, runtimeNet, runtimeNet]);
-  const states = lines.map((l) => JSON.parse(l.split(' ').slice(2).join(' ')));
+  // Each hook's argv[0] is the spec's (args[0]), also when it is started through nsenter.
+  assert.deepStrictEqual(lines.map((l) => l.split(' ')[1]), Array(6).fill('sh'));
+  assert.deepStrictEqual(lines.map((l) => l.split(' ')[2]), [runtimeNet, runtimeNet, containerNet, containerNet, runtimeNet, runtimeNet]);
+  // While the container lives, its pid's namespace is the container's, whichever namespace the hook runs in.
+  assert.deepStrictEqual(lines.slice(0, 5).map((l) => l.split(' ')[3]), Array(5).fill(containerNet));
+  const states = lines.map((l) => JSON.parse(l.split(' ').slice(4).join(' ')));
   for (const s of states) {
     assert.strictEqual(s.id, 'h1');
     assert.strictEqual(s.bundle, dir);

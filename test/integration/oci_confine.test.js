@@ -48,7 +48,8 @@ function tsv(dir, args, opts = {}) {
     fs.writeFileSync(out + '.0', opts.input);
     fd0 = fs.openSync(out + '.0', 'r');
   }
-  const r = childProcess.spawnSync(process.execPath, [h.TSVISOR, '--root', path.join(dir, 'root'), '--confine', ...args], {
+  // Executed as Docker's shim does (its shell line): a confined create still starts a sandbox process of its own.
+  const r = childProcess.spawnSync(h.TSVISOR, ['--root', path.join(dir, 'root'), '--confine', ...args], {
     cwd: dir, env: h.sentryEnv(), stdio: [fd0, fd1, fd2], timeout: 60_000, killSignal: 'SIGKILL',
   });
   for (const fd of [fd0, fd1, fd2]) if (typeof fd === 'number') fs.closeSync(fd);

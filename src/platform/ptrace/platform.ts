@@ -16,21 +16,24 @@ import * as libc from '../../host/libc';
 import { HostFdWatches } from '../host_watches';
 import { MemoryFile } from '../memfile';
 import {
-  type AddressSpace, newPlatformStats, type HostWatch, type Platform, type PlatformEvent, type PlatformStats, Reg,
+  type AddressSpace, type CpuTime, newPlatformStats, type HostWatch, type Platform, type PlatformEvent, type PlatformStats, Reg,
   type WatchOptions,
 } from '../platform';
 import * as P from './ptrace';
 import { StubProcess } from './stub';
+import { StubPool } from './stub_pool';
 import { StubError, StubThread } from './stub_thread';
 import { sentryThread } from '../thread';
 import { stubFilter } from './seccomp';
-import { CpuPolicy } from './affinity';
+import { CpuPolicy, type StubCpu } from './affinity';
 import { readHostLayout, readVdsoImage } from './host_layout';
 import { signalStop, syscallStop } from './stops';
 import { INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_DATA, stubElf } from './stub_elf';
 import { FD_CLOEXEC } from '../../abi/fs';
 import { WNOHANG } from '../../abi/sched';
 
+/** Emptied stubs kept for the next forks: a shell's fork+exec+exit cycle needs one; a parallel make a few. */
+const SPARE_STUBS = 4;
 const EPOLL_CTL_ADD = 1;
 const EPOLLIN = 1;
 /** The epoll token of the timerfd; watches get tokens from 1 up. */
@@ -77,6 +80,8 @@ export class PtracePlatform implements Platform {
   private waker: StubProcess | null = null;
   /** Every application thread's host thread, by tid: what the main wait reports stops of. */
   private readonly byTid = new Map<number, StubThread>();
+  /** Stubs of ended processes, emptied, for the next forks (stub.ts, StubPool). */
+  private readonly stubPool = new StubPool(SPARE_STUBS);
   private readonly status = new Int32Array(1);
   protected readonly events = Buffer.alloc(12 * 64);
   /** The epoll registration of each watched host fd, by fd number and by token. */
@@ -241,7 +246,13 @@ export class PtracePlatform implements Platform {
   }
 
   newAddressSpace(): AddressSpace {
+    const spare = this.stubPool.take();
+    if (spare) {
+      this.stats.stubsReused = (this.stats.stubsReused ?? 0) + 1;
+      return spare;
+    }
     const s = this.forkStub(this.byTid);
+    s.pool = this.stubPool;
     try {
       s.attachControlPage(this.memfile);
     } catch (e) {
@@ -265,12 +276,22 @@ export class PtracePlatform implements Platform {
     libc.ptrace(P.PTRACE_CONT, this.waker.pid, 0, 0);
   }
 
-  wait(): PlatformEvent {
+  /** The CPU policy's upkeep at every wait: settle the tracer's CPU once, and time the next look at running threads. */
+  protected cpuUpkeep(): void {
     if (!this.cpus.settled) this.cpus.settle(this.stubPids());
     if (this.cpus.checkWanted && this.cpuCheckAt === 0) {
       this.cpuCheckAt = Number(process.hrtime.bigint()) + this.cpus.nextCheckNs;
       this.armTimer();
     }
+  }
+
+  /** The application threads the CPU policy looks at when its timer fires. */
+  protected appThreads(): Iterable<{ cpu: StubCpu; inApp: boolean; cpuTime(): CpuTime }> {
+    return this.byTid.values();
+  }
+
+  wait(): PlatformEvent {
+    this.cpuUpkeep();
     const shared = sentryThread.shared;
     if (!shared) this.run = 0;
     else if (++this.run > FAIR_RUN) {
@@ -377,7 +398,7 @@ export class PtracePlatform implements Platform {
   private queueHead = 0;
   private reportStatus = 0;
 
-  private stubPids(): number[] {
+  protected stubPids(): number[] {
     return [this.master.pid, ...(this.waker ? [this.waker.pid] : []), ...this.byTid.keys()];
   }
 
@@ -394,7 +415,7 @@ export class PtracePlatform implements Platform {
           this.armed = 0;
           if (this.cpuCheckAt !== 0 && Number(process.hrtime.bigint()) >= this.cpuCheckAt) {
             this.cpuCheckAt = 0;
-            this.cpus.checkRunning(this.byTid.values());
+            this.cpus.checkRunning(this.appThreads());
           }
           continue;
         }
@@ -465,6 +486,7 @@ export class PtracePlatform implements Platform {
   }
 
   shutdown(): void {
+    this.stubPool.close();
     for (const th of [...this.byTid.values()]) th.proc.release();
     this.waker?.release();
     this.master.release();

@@ -13,6 +13,7 @@ import type { MemoryFile } from '../memfile';
 import { StubError, StubThread } from './stub_thread';
 import { STUB_THREAD_CLONE_FLAGS } from './seccomp';
 import type { CpuPolicy } from './affinity';
+import type { StubPool } from './stub_pool';
 import { BATCH_ADDR, BATCH_ENTRY, BATCH_MAX, INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_END } from './stub_elf';
 
 const status = new Int32Array(1);
@@ -49,7 +50,9 @@ export interface ThreadRegistry {
 
 export class StubProcess implements AddressSpace {
   /** The first thread (the host process's leader): the one a new image starts on. */
-  readonly main: StubThread;
+  main: StubThread;
+  /** Where this stub goes when its process ends, to be taken by the next fork (null: killed). */
+  pool: StubPool | null = null;
   /** Live host threads by tid, the main one included while it lives. */
   readonly threads = new Map<number, StubThread>();
   dead = false;
@@ -124,6 +127,8 @@ export class StubProcess implements AddressSpace {
     const i = this.parked.indexOf(th);
     if (i >= 0) this.parked.splice(i, 1);
     this.registry?.delete(th.tid);
+    // A spare stub (its leader held like a parked thread) died where it waited.
+    if (th === this.main) this.dead = true;
   }
 
   mainContext(): Context {
@@ -222,7 +227,6 @@ export class StubProcess implements AddressSpace {
     const tid = via.tid;
     const regs: Registers = via.regs;
     const saved = regs.snapshot();
-    const savedFlags = (via.regs.dirty ? 1 : 0) | (via.regs.raxDirty ? 2 : 0);
     regs.set(Reg.RAX, nr);
     regs.set(Reg.ORIG_RAX, -1);
     // The application's trap flag (its own popf, or a tracer's single step) would stop a batch after one instruction.
@@ -260,10 +264,10 @@ export class StubProcess implements AddressSpace {
     via.loadRegs();
     const ret = via.regs.get(Reg.RAX);
     this.lastR12 = via.regs.get(Reg.R12);
+    // The host holds the injected run's registers until the thread's next
+    // flush, which every resume makes: one SETREGS there, not one here and
+    // another for the system call's result.
     via.regs.restore(saved);
-    libc.ptraceBuf(P.PTRACE_SETREGS, tid, 0, via.regs.buf);
-    via.regs.dirty = (savedFlags & 1) !== 0;
-    via.regs.raxDirty = (savedFlags & 2) !== 0;
     return ret;
   }
 
@@ -421,9 +425,62 @@ export class StubProcess implements AddressSpace {
 
   /** Kill the host process, every thread of it. */
   release(): void {
+    if (this.pool?.keep(this)) return;
+    this.kill();
+  }
+
+  /**
+   * Empty this stub for another process (its own process ended): every
+   * application mapping goes in one batch, and its leader is held like a
+   * parked thread (stopped, in the registry, never resumed) until revive.
+   * Only a stub the kernel holds whole qualifies: one host thread, stopped,
+   * no interrupt on its way, never reniced or let off the tracer's CPU.
+   * False: it must be killed.
+   */
+  retire(): boolean {
+    const m = this.main;
+    if (this.dead || this.threads.size !== 1 || this.parked.length > 0 || m.dead || m.inApp || m.interruptSent || m.doomed || m.hostNice !== 0 || m.cpu.spread) return false;
+    this.pending = [];
+    this.unmapAllUser();
+    try {
+      this.flush(m);
+    } catch {
+      return false;
+    }
+    this.mappingBound = 0;
+    this.credit = 0;
+    this.threads.delete(m.tid);
+    m.dead = true;
+    m.parked = true;
+    return true;
+  }
+
+  /**
+   * Take a retired stub for a new process: a fresh context for its leader
+   * (the ended process's Task may still hold the old one, dead now), with
+   * its CPU time counted from here. The kernel sets every register and the
+   * FP state before the new process runs. False if it died meanwhile.
+   */
+  revive(): boolean {
+    if (this.dead) return false;
+    const th = this.addThread(this.pid, true);
+    try {
+      th.loadRegs();
+    } catch {
+      this.threadGone(th);
+      this.dead = true;
+      return false;
+    }
+    this.main = th;
+    return true;
+  }
+
+  private kill(): void {
     // Never kill(0) or kill(-1): that would reach the Sentry's own group or every process.
     if (!this.dead && this.pid > 0) libc.kill(this.pid, P.SIGKILL);
     this.dead = true;
+    // A retired leader is in no list but the registry.
+    if (this.main.parked) this.registry?.delete(this.main.tid);
     for (const th of [...this.threads.values()]) this.threadGone(th);
     for (const th of [...this.parked]) this.parkedGone(th);
     this.pending = [];

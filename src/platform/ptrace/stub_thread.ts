@@ -2,7 +2,6 @@
 // registers, FPU state). The address space it runs in is its StubProcess; a
 // process has one thread per application thread sharing its memory.
 
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as libc from '../../host/libc';
 import { type Context, type CpuTime, Reg } from '../platform';
@@ -12,8 +11,8 @@ import { INTERRUPT_SIGNAL } from './stops';
 import { StubCpu } from './affinity';
 import type { StubProcess } from './stub';
 import { INJECT_ADDR } from './stub_elf';
+import { cpuTimeSince, type HostCpu, NO_CPU, readHostCpu } from '../hostcpu';
 
-const TICK_NS = 10_000_000; // USER_HZ = 100
 const SYS_EXIT = 60;
 
 export class StubError extends Error {}
@@ -73,21 +72,9 @@ export class StubThread implements Context {
    * parked one, what it ran since.
    */
   cpuTime(precise = false): CpuTime {
-    const h = readHostCpu(this.proc.pid, this.tid, precise);
-    if (h) {
-      const b = this.base;
-      const ut = Math.max(0, h.ut - b.ut);
-      const st = Math.max(0, h.st - b.st);
-      let userNs = ut * TICK_NS;
-      let sysNs = st * TICK_NS;
-      if (precise && h.total >= 0) {
-        const total = Math.max(0, h.total - b.total);
-        userNs = ut + st > 0 ? Math.round((total * ut) / (ut + st)) : total;
-        sysNs = total - userNs;
-      }
-      this.lastCpu = { userNs, sysNs };
-    }
+    const t = cpuTimeSince(readHostCpu(this.proc.pid, this.tid, precise), this.base, precise);
     // The thread is gone: its last reading stands.
+    if (t) this.lastCpu = t;
     return { ...this.lastCpu };
   }
 
@@ -211,38 +198,6 @@ export class StubThread implements Context {
       if (libc.ptraceBuf(P.PTRACE_SETREGSET, this.tid, P.NT_X86_XSTATE, x.iov) === 0) return;
     }
     libc.ptraceBuf(P.PTRACE_SETFPREGS, this.tid, 0, fp.subarray(0, 512));
-  }
-}
-
-/** A host thread's CPU counters: ticks of user and system time, and the exact total in ns (-1: not read). */
-interface HostCpu {
-  ut: number;
-  st: number;
-  total: number;
-}
-const NO_CPU: HostCpu = { ut: 0, st: 0, total: 0 };
-
-/**
- * The host's counters of one of its threads: /proc/PID/task/TID/stat, and
- * with precise its schedstat. The host's /proc is the platform's to read:
- * these are its own processes. Null once the thread is gone.
- */
-function readHostCpu(pid: number, tid: number, precise: boolean): HostCpu | null {
-  const dir = `/proc/${pid}/task/${tid}`;
-  try {
-    const stat = fs.readFileSync(`${dir}/stat`, 'latin1');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ut = Number(f[11]);
-    const st = Number(f[12]);
-    if (!Number.isFinite(ut) || !Number.isFinite(st)) return null;
-    let total = -1;
-    if (precise) {
-      total = Number(fs.readFileSync(`${dir}/schedstat`, 'latin1').split(' ')[0]);
-      if (!Number.isFinite(total)) total = -1;
-    }
-    return { ut, st, total };
-  } catch {
-    return null;
   }
 }
 

@@ -63,12 +63,16 @@ const IDLE_NS = 2_000_000;
 /** Stops served between looks at host events while traps keep coming. */
 const HOST_CHECK_EVERY = 64;
 
-/** Can this host run systrap stubs? (x86-64 Linux; seccomp itself is tried when the master starts.) */
+/**
+ * Can this host run systrap stubs? (x86-64 Linux; seccomp itself is tried when the master starts.)
+ * @public sandbox.ts requires this module only when systrap is asked for (knip does not follow require).
+ */
 export function systrapSupported(): string | null {
   if (process.arch !== 'x64' || process.platform !== 'linux') return 'not x86-64 Linux';
   return null;
 }
 
+/** @public (see systrapSupported) */
 export class SystrapPlatform extends PtracePlatform {
   // Set while the base constructor starts the master (stubFd4, confineMaster): declared, never re-initialised.
   declare private evfd: number;
@@ -161,7 +165,7 @@ export class SystrapPlatform extends PtracePlatform {
 
   override newAddressSpace(): AddressSpace {
     const leader = this.forkStub(null);
-    const p = new SystrapProcess(leader, this.memfile, this.runningSet, this.stubSpinner);
+    const p = new SystrapProcess(leader, this.memfile, this.runningSet, this.stubSpinner, this.cpus);
     try {
       leader.attachControlPage(this.memfile);
       p.pidfd = libc.syscall3(SYS_PIDFD_OPEN, leader.pid, 0, 0);
@@ -196,7 +200,23 @@ export class SystrapPlatform extends PtracePlatform {
     this.procs.delete(p);
   }
 
+  /**
+   * The CPU policy looks at the threads running application code: a
+   * compute-bound one may leave the Sentry's CPU (its traps then cross CPUs,
+   * which the spins are for), one that traps often comes back.
+   */
+  protected override appThreads(): Iterable<SystrapThread> {
+    return this.runningSet;
+  }
+
+  protected override stubPids(): number[] {
+    const tids: number[] = [];
+    for (const p of this.procs) for (const th of p.threads) tids.push(th.tid);
+    return [...super.stubPids(), ...tids];
+  }
+
   override wait(): PlatformEvent {
+    this.cpuUpkeep();
     const g = this.gone.shift();
     if (g) return g;
     const shared = sentryThread.shared;
@@ -290,6 +310,7 @@ export class SystrapPlatform extends PtracePlatform {
       th.exitNow();
       return null;
     }
+    this.cpus.noteStop(th.cpu, th);
     if (t.stop.kind === 'fault') this.stats.faultStops++;
     else if (t.stop.kind === 'syscall') this.stats.syscallStops++;
     return { kind: 'stop', ctx: th, stop: t.stop };

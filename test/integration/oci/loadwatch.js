@@ -22,6 +22,8 @@ Module._load = function (request, ...rest) {
   return load.call(this, request, ...rest);
 };
 const caSeenByNode = process.env.NODE_EXTRA_CA_CERTS !== undefined;
+// Every Node start, counted: one line (pid and arguments) in the file LOADWATCH_STARTS names.
+if (process.env.LOADWATCH_STARTS) fs.appendFileSync(process.env.LOADWATCH_STARTS, `${process.pid} ${process.argv.slice(2).join(' ')}\n`);
 process.on('exit', () => {
-  fs.writeSync(2, `loadwatch ${JSON.stringify({ read: [...read].sort(), loaded: [...loaded], caSeenByNode })}\n`);
+  fs.writeSync(2, `loadwatch ${JSON.stringify({ pid: process.pid, read: [...read].sort(), loaded: [...loaded], caSeenByNode })}\n`);
 });
