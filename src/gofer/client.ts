@@ -15,8 +15,11 @@
 //  - lookups of names of a fresh listing in the listing's order (`ls -l`,
 //    `tar`, `du` stat what they list) are batched: one LOOKUP for the next
 //    32, 128, then 256 names;
-//  - a directory asked for several missing children without a listing is
-//    listed whole with attributes (the lstats of `git status`);
+//  - a directory asked for several children without a fresh listing (names
+//    it does not hold, or holds for longer than ttlMs) is listed whole with
+//    attributes (the lstats of `git status`, each round of them; at the
+//    first such lookup if the directory was listed before, with at most
+//    256 entries);
 //  - in a recursive walk (find, ls -R, du, tar), the listings of the
 //    directories the walk reaches next, brought by one READDIR (RD_DESCEND,
 //    see readdir), each used by one readdir within ttlMs;
@@ -176,8 +179,10 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
     if (d.listing && now - d.listedAt < this.lim.ttlMs) {
       const i = d.indexOfListed(name);
       if (i !== undefined) return this.lookupListed(d, d.listing, i, name);
-    } else if (!known && ++d.misses >= 3 && (d.stat.mode & S_IFMT) === S_IFDIR) {
-      // Several lookups in a directory not listed lately (git status's lstats): list it with attributes once.
+    } else if (++d.misses >= (d.listing && d.listing.length <= 256 ? 1 : 3) && (d.stat.mode & S_IFMT) === S_IFDIR) {
+      // Several lookups in a directory not listed lately, of names not kept or kept too long (git status's
+      // lstats, again once the first round's attributes are older than ttlMs): list it with attributes once; at
+      // the first such lookup if it was listed before and is small (one READDIR then costs what the WALK would).
       d.misses = 0;
       this.readdirPlus(d, true, false);
       const c = d.children?.get(name);

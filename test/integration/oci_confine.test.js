@@ -4,7 +4,8 @@
 // its host files served by a Gofer, as `do --confine --gofer` does
 // (cli/sandbox_confined.ts, docs/SECURITY.md). Read from the host's side:
 // the Sentry's status, namespaces, root and descriptors; exec's stdio, its
-// status and the container's, a read-write bind written through the Gofer;
+// status and the container's, exec --tty's terminal through a console socket,
+// a read-write bind written through the Gofer;
 // and the one check the runtime makes for the Sentry (whose stdio it opens).
 
 const assert = require('node:assert');
@@ -15,7 +16,7 @@ const { test, after } = require('node:test');
 const h = require('../lib/harness');
 const { busyboxRootfs, children, cmdline, fileFds, statusField: field } = require('../lib/procinfo');
 
-const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'true', 'ls', 'id'];
+const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'true', 'ls', 'id', '['];
 const bundles = [];
 after(() => {
   for (const dir of bundles) {
@@ -134,6 +135,30 @@ test('--confine exec: stdio and status through the runtime; a read-write bind is
     ok(tsv(dir, ['delete', '--force', 'e1']), 'delete');
   } finally {
     fs.rmSync(host, { recursive: true, force: true });
+  }
+});
+
+test('--confine exec --tty: the exec gets a terminal, its master through the console socket', { timeout: 120_000 }, async () => {
+  const dir = makeBundle(['sleep', '60']);
+  ok(tsv(dir, ['create', '--bundle', dir, 't1']), 'create');
+  ok(tsv(dir, ['start', 't1']), 'start');
+  const sock = path.join(dir, 'exec-console.sock');
+  const py = childProcess.spawn('python3', [path.join(__dirname, 'oci', 'console.py'), sock, 'hello\n'], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  let out = '';
+  py.stdout.setEncoding('utf8');
+  py.stdout.on('data', (d) => (out += d));
+  const exited = new Promise((r) => py.on('exit', r));
+  try {
+    for (let i = 0; i < 200 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+    const r = tsv(dir, ['exec', '--tty', '--console-socket', sock, 't1', 'sh', '-c', '[ -t 0 ] && [ -t 1 ] && echo "is a tty"; read x; echo "got $x"; exit 3']);
+    assert.strictEqual(r.status, 3, r.stderr);
+    await exited;
+    assert.match(out, /^name: \/dev\/ptmx$/m);
+    assert.match(out, /is a tty/);
+    assert.match(out, /got hello/);
+  } finally {
+    if (py.exitCode === null) try { process.kill(-py.pid, 'SIGKILL'); } catch {}
+    ok(tsv(dir, ['delete', '--force', 't1']), 'delete');
   }
 });
 
