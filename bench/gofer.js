@@ -5,7 +5,11 @@
 // native runs. Median wall time of --reps runs each, the three interleaved
 // (native, in-process, Gofer, native, ...) so load changes hit all alike.
 //
-//   node bench/gofer.js [--reps N] [--only NAME]
+//   node bench/gofer.js [--reps N] [--only NAME] [--against DIR]
+//
+// --against DIR adds DIR's build (another checkout, built: say a copy of
+// main) as two more columns, in-process and Gofer, run in the same
+// interleaving, so a change is measured against its base under one load.
 //
 // Rows:
 //   find /usr        find /usr -xdev | wc -l
@@ -23,10 +27,13 @@ const TSVISOR = path.join(__dirname, '..', 'bin', 'tsvisor.js');
 const BUILD = path.join(__dirname, 'build');
 let reps = 5;
 let only = null;
+let against = null;
 for (let i = 2; i < process.argv.length; i++) {
   if (process.argv[i] === '--reps') reps = Number(process.argv[++i]) || reps;
   else if (process.argv[i] === '--only') only = process.argv[++i];
+  else if (process.argv[i] === '--against') against = path.resolve(process.argv[++i]);
 }
+const BASE = against && path.join(against, 'bin', 'tsvisor.js');
 
 function gitTree() {
   const dir = path.join(BUILD, 'gofer-git');
@@ -57,23 +64,29 @@ function time(argv) {
 }
 const median = (a) => a.slice().sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
-console.log(`reps ${reps}, medians in ms; ratios against in-process`);
-console.log(`${'row'.padEnd(14)} ${'native'.padStart(8)} ${'in-proc'.padStart(8)} ${'gofer'.padStart(8)}   gofer/in-proc`);
+console.log(`reps ${reps}, medians in ms; ratios against in-process${BASE ? `; base: ${against}` : ''}`);
+const cols = ['native', 'inproc', 'gofer', ...(BASE ? ['baseInproc', 'baseGofer'] : [])];
+console.log(`${'row'.padEnd(14)} ${cols.map((c) => c.padStart(10)).join(' ')}   gofer/in-proc${BASE ? '   base gofer/in-proc' : ''}`);
 for (const [name, cmdOf] of rows) {
   if (only && name !== only) continue;
   const cmd = typeof cmdOf === 'function' ? cmdOf() : cmdOf;
-  const runs = { native: ['sh', '-c', cmd], inproc: [process.execPath, TSVISOR, 'do', '--no-gofer', '--', 'sh', '-c', cmd], gofer: [process.execPath, TSVISOR, 'do', '--gofer', '--', 'sh', '-c', cmd] };
-  const ms = { native: [], inproc: [], gofer: [] };
+  const sandboxed = (bin, mode) => [process.execPath, bin, 'do', mode, '--', 'sh', '-c', cmd];
+  const runs = {
+    native: ['sh', '-c', cmd], inproc: sandboxed(TSVISOR, '--no-gofer'), gofer: sandboxed(TSVISOR, '--gofer'),
+    ...(BASE ? { baseInproc: sandboxed(BASE, '--no-gofer'), baseGofer: sandboxed(BASE, '--gofer') } : {}),
+  };
+  const ms = Object.fromEntries(cols.map((c) => [c, []]));
   const outs = {};
   for (let k = 0; k < reps; k++) {
-    for (const which of ['native', 'inproc', 'gofer']) {
+    for (const which of cols) {
       const r = time(runs[which]);
       if (r.err) console.error(`${name} (${which}): ${r.err}`);
       ms[which].push(r.ms);
       outs[which] = r.out;
     }
   }
-  if (outs.gofer !== outs.native || outs.inproc !== outs.native) console.error(`${name}: outputs differ: ${JSON.stringify(outs)}`);
-  const [n, i, g] = ['native', 'inproc', 'gofer'].map((w) => median(ms[w]));
-  console.log(`${name.padEnd(14)} ${n.toFixed(0).padStart(8)} ${i.toFixed(0).padStart(8)} ${g.toFixed(0).padStart(8)}   x${(g / i).toFixed(2)}`);
+  if (cols.some((c) => outs[c] !== outs.native)) console.error(`${name}: outputs differ: ${JSON.stringify(outs)}`);
+  const m = Object.fromEntries(cols.map((c) => [c, median(ms[c])]));
+  const base = BASE ? `   x${(m.baseGofer / m.baseInproc).toFixed(2)}` : '';
+  console.log(`${name.padEnd(14)} ${cols.map((c) => m[c].toFixed(0).padStart(10)).join(' ')}   x${(m.gofer / m.inproc).toFixed(2)}${base}`);
 }

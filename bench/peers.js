@@ -8,7 +8,8 @@
 //
 //   --reps N       repetitions of the whole set (default 3)
 //   --only ROWS    row ids to run (see --list), comma separated
-//   --systems L    any of native,tsvisor,proot,uml (default all four)
+//   --systems L    any of native,tsvisor,systrap,proot,uml (default all;
+//                  systrap is tsvisor with --platform systrap)
 //   --timeout SEC  per run (default 300)
 //   --scale F      sizes times F (default 1: 200 MB files, 500 fork+exec...)
 //   --json         print the results as JSON instead of the table
@@ -43,7 +44,7 @@ const ROOT = path.resolve(__dirname, '..');
 const BUILD = path.join(__dirname, 'build');
 const SCRATCH = path.join(BUILD, 'peers');
 const TSVISOR = path.join(ROOT, 'bin', 'tsvisor.js');
-const SYSTEMS = ['native', 'tsvisor', 'proot', 'uml'];
+const SYSTEMS = ['native', 'tsvisor', 'systrap', 'proot', 'uml'];
 const BASE = 'base';
 const PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -211,6 +212,8 @@ class Systems {
         return ['/bin/sh', '-c', script];
       case 'tsvisor':
         return [process.execPath, TSVISOR, 'do', '--', '/bin/sh', '-c', script];
+      case 'systrap':
+        return [process.execPath, TSVISOR, 'do', '--platform', 'systrap', '--', '/bin/sh', '-c', script];
       case BASE:
         return [process.execPath, path.join(this.opts.base, 'bin', 'tsvisor.js'), 'do', '--', '/bin/sh', '-c', script];
       case 'proot':
@@ -432,7 +435,7 @@ function table(rows, opts, c) {
     if (!m) return '-';
     if (m.error) return 'error';
     const main = row.def.wallOnly ? m.wall : m.inside;
-    const showWall = !row.def.wallOnly && !row.def.pss && !row.def.parse && (s === 'tsvisor' || s === BASE || s === 'uml');
+    const showWall = !row.def.wallOnly && !row.def.pss && !row.def.parse && (s === 'tsvisor' || s === 'systrap' || s === BASE || s === 'uml');
     return showWall ? `${fmt(main)} (${fmt(m.wall)})` : fmt(main);
   };
   const val = (row, s) => {
@@ -448,6 +451,7 @@ function table(rows, opts, c) {
   const ratios = [];
   for (const s of sys) if (s !== 'native' && sys.includes('native')) ratios.push([s, 'native']);
   if (sys.includes('tsvisor')) for (const s of [BASE, 'proot', 'uml']) if (sys.includes(s)) ratios.push(['tsvisor', s]);
+  if (sys.includes('systrap')) for (const s of ['tsvisor', 'proot']) if (sys.includes(s)) ratios.push(['systrap', s]);
   const head = ['workload', ...sys, ...ratios.map(([a, b]) => `${a}/${b}`)];
   const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`];
   const emit = (row, what, v, cell) => {

@@ -5,6 +5,10 @@ export const IPPROTO_IP = 0;
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
+/** UDP-Lite (RFC 3828) and its SOL_UDPLITE options (udplite(7)). */
+export const IPPROTO_UDPLITE = 136;
+export const UDPLITE_SEND_CSCOV = 10;
+export const UDPLITE_RECV_CSCOV = 11;
 export const IPPROTO_IPV6 = 41;
 export const IPPROTO_ICMPV6 = 58;
 export const IPPROTO_RAW = 255;
@@ -70,6 +74,10 @@ export const IP_BIND_ADDRESS_NO_PORT = 24;
 export const IPV6_UNICAST_HOPS = 16;
 export const IPV6_RECVERR = 25;
 export const IPV6_V6ONLY = 26;
+/** SOL_RAW's IPV6_CHECKSUM (where the kernel puts a raw IPv6 socket's checksum) and IPPROTO_ICMPV6's ICMP6_FILTER (RFC 3542). */
+export const SOL_RAW = 255;
+export const IPV6_CHECKSUM = 7;
+export const ICMP6_FILTER = 1;
 export const IPV6_RECVPKTINFO = 49;
 export const IPV6_TCLASS = 67;
 

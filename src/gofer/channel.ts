@@ -17,6 +17,8 @@ const EINTR = 4;
 const EAGAIN = 11;
 const POLLIN = 1;
 const POLLHUP = 0x10;
+/** Most descriptors one message carries (OPEN_MANY's batch: gofer/protocol.ts). */
+export const MAX_FDS = 32;
 
 /** A connected pair, both ends close-on-exec: [Sentry's end, Gofer's end]. */
 export function seqpacketPair(): [number, number] {
@@ -40,11 +42,11 @@ export class Channel {
   constructor(readonly fd: number, readonly maxMessage: number) {
     this.data = libc.allocPinned(maxMessage + 1);
     this.iov = libc.allocPinned(16);
-    // struct cmsghdr (16 bytes) + room for a few ints: one is expected, more are closed.
-    this.ctl = libc.allocPinned(64);
+    // struct cmsghdr (16 bytes) + room for MAX_FDS ints (more than that: the kernel discards them, MSG_CTRUNC).
+    this.ctl = libc.allocPinned(16 + 4 * MAX_FDS);
     this.sendIov = libc.allocPinned(16);
     this.sendData = libc.allocPinned(256);
-    this.sendCtl = libc.allocPinned(24);
+    this.sendCtl = libc.allocPinned(16 + 4 * MAX_FDS);
   }
 
   send(b: Buffer): void {
@@ -59,6 +61,12 @@ export class Channel {
 
   /** Send b with descriptor fd attached (SCM_RIGHTS). */
   sendWithFd(b: Buffer, fd: number): void {
+    this.sendWithFds(b, [fd]);
+  }
+
+  /** Send b with descriptors fds attached (SCM_RIGHTS; 1 to MAX_FDS of them). */
+  sendWithFds(b: Buffer, fds: number[]): void {
+    if (fds.length === 0 || fds.length > MAX_FDS) throw new Error(`${fds.length} descriptors in one message`);
     // Pinned memory is not given back: grow it only to the largest reply, once.
     if (this.sendData.buf.length < b.length) this.sendData = libc.allocPinned(Math.max(b.length, this.maxMessage));
     b.copy(this.sendData.buf);
@@ -66,15 +74,16 @@ export class Channel {
     this.sendIov.buf.writeBigUInt64LE(BigInt(b.length), 8);
     const ctl = this.sendCtl.buf;
     ctl.fill(0);
-    ctl.writeBigUInt64LE(20n, 0);
+    ctl.writeBigUInt64LE(BigInt(16 + 4 * fds.length), 0);
     ctl.writeInt32LE(SOL_SOCKET, 8);
     ctl.writeInt32LE(SCM_RIGHTS, 12);
-    ctl.writeInt32LE(fd, 16);
+    fds.forEach((fd, i) => ctl.writeInt32LE(fd, 16 + 4 * i));
     const msg = this.sendMsg;
     msg.writeBigUInt64LE(this.sendIov.addr, 16);
     msg.writeBigUInt64LE(1n, 24);
     msg.writeBigUInt64LE(this.sendCtl.addr, 32);
-    msg.writeBigUInt64LE(24n, 40);
+    // CMSG_SPACE: the header and the ints, rounded up to 8.
+    msg.writeBigUInt64LE(BigInt((16 + 4 * fds.length + 7) & ~7), 40);
     for (;;) {
       const r = Number(libc.sendmsg(this.fd, msg, 0));
       if (r === b.length) return;
@@ -108,6 +117,13 @@ export class Channel {
 
   /** The next message and the descriptor it carried (-1 if none); extra descriptors are closed. */
   recvWithFd(): { msg: Buffer; fd: number } {
+    const { msg, fds } = this.recvWithFds();
+    for (let i = 1; i < fds.length; i++) libc.close(fds[i]);
+    return { msg, fd: fds.length > 0 ? fds[0] : -1 };
+  }
+
+  /** The next message and the descriptors it carried, in order (at most MAX_FDS). */
+  recvWithFds(): { msg: Buffer; fds: number[] } {
     this.iov.buf.writeBigUInt64LE(this.data.addr, 0);
     this.iov.buf.writeBigUInt64LE(BigInt(this.maxMessage), 8);
     for (;;) {
@@ -123,21 +139,17 @@ export class Channel {
         if (e === EINTR || e === EAGAIN) continue;
         throw new ChannelClosed(`recvmsg: errno ${e}`);
       }
-      let fd = -1;
+      const fds: number[] = [];
       const ctlLen = Number(this.msg.readBigUInt64LE(40));
       for (let off = 0; off + 16 <= ctlLen; ) {
         const len = Number(this.ctl.buf.readBigUInt64LE(off));
         if (len < 16) break;
         if (this.ctl.buf.readInt32LE(off + 8) === SOL_SOCKET && this.ctl.buf.readInt32LE(off + 12) === SCM_RIGHTS) {
-          for (let p = off + 16; p + 4 <= off + len; p += 4) {
-            const got = this.ctl.buf.readInt32LE(p);
-            if (fd < 0) fd = got;
-            else libc.close(got);
-          }
+          for (let p = off + 16; p + 4 <= off + len; p += 4) fds.push(this.ctl.buf.readInt32LE(p));
         }
         off += (len + 7) & ~7;
       }
-      return { msg: Buffer.from(this.data.buf.subarray(0, r)), fd };
+      return { msg: Buffer.from(this.data.buf.subarray(0, r)), fds };
     }
   }
 

@@ -20,23 +20,29 @@
 //  - in a recursive walk (find, ls -R, du, tar), the listings of the
 //    directories the walk reaches next, brought by one READDIR (RD_DESCEND,
 //    see readdir), each used by one readdir within ttlMs;
-//  - read descriptors donated by the Gofer (OPEN), in two bounded LRUs as
-//    host/hosttree.ts keeps its own, so file data never passes the Gofer;
+//  - read descriptors donated by the Gofer (OPEN, or OPEN_MANY for the next
+//    files of a listing read in order), in two bounded LRUs
+//    (client_reads.ts), so file data never passes the Gofer;
 //  - symlink targets (a target never changes: a new one is a new inode).
+// While the sandbox watches a file with inotify, the host's reports of its
+// changes (through the Gofer: client_changes.ts) end the trust in what they
+// name at once.
 // Ids the Gofer forgot (ENOID) are found again by one WALK from the tree's
 // root along the names the node was found by, checked by (dev, ino): ESTALE
 // if those names lead elsewhere now.
-import { HostError, type HostDirent, type HostFiles, type HostNode, type HostStat } from '../host/hostfs';
+import { HostError, type HostChangeFeed, type HostDirent, type HostFiles, type HostNode, type HostStat } from '../host/hostfs';
 import * as libc from '../host/libc';
-import { FdLru, parseStatx } from '../host/hosttree';
+import { parseStatx } from '../host/hosttree';
+import { GoferChangeFeed, type ChangeFeedClient } from './client_changes';
+import { ClientEntries, ClientNode } from './client_node';
+import { ClientReads, type ReadsClient } from './client_reads';
 import type { GoferConnection } from './connection';
-import { ENOID, MAX_WALK, Op, RD_DESCEND, RD_DIRS, RD_PLUS, type Reader, type Writer } from './protocol';
+import { ENOID, MAX_OPEN_MANY, MAX_WALK, Op, RD_DESCEND, RD_DIRS, RD_PLUS, type Reader, type Writer } from './protocol';
 
 const EINVAL = 22;
 const EIO = 5;
 const ESTALE = 116;
 const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_EMPTY_PATH = 0x1000;
@@ -53,63 +59,16 @@ export interface GoferClientLimits {
   pinnedReadFds: number;
 }
 
-export class ClientNode implements HostNode {
-  id: number;
-  dev: number;
-  ino: number;
-  /** When the Gofer last reported this node (performance.now()). */
-  seenAt = performance.now();
-  children: Map<string, ClientNode> | null = null;
-  /** The directory's last listing (READDIR), when, and its names' positions (made at the first lookup that needs them). */
-  listing: HostDirent[] | null = null;
-  listedAt = -Infinity;
-  listingIndex: Map<string, number> | null = null;
-  /** Where the last batch of lookups in the listing ended, and how many names the next sequential batch takes. */
-  seqEnd = 0;
-  window = 1;
-  misses = 0;
-  /** The listing came with the parent's (RD_DESCEND) and has not been used by a readdir yet. */
-  prefetched = false;
-  link: string | null = null;
-  fd = -1;
-  /** A writable tree's donated write descriptor, held while the file is open in the sandbox. */
-  wfd = -1;
-  pins = 0;
-
-  constructor(
-    readonly tree: GoferClient,
-    readonly parent: ClientNode | null,
-    readonly name: string,
-    id: number,
-    public stat: HostStat,
-  ) {
-    this.id = id;
-    this.dev = stat.dev;
-    this.ino = stat.ino;
-  }
-}
-
-/** An evicted node's donated read descriptor is closed; the next read asks the Gofer again. */
-function closeReadFd(o: ClientNode): void {
-  libc.close(o.fd);
-  o.fd = -1;
-}
-
 export function hostFail(what: string): never {
   const e = libc.errno();
   throw new HostError(e, `${what}: errno ${e}`);
 }
 
-export class GoferClient implements HostFiles {
+export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
   private readonly rootNode: ClientNode;
   private readonly lim: GoferClientLimits;
-  /** Directories holding children, least recently listed first, and the entries they hold. */
-  private readonly listed = new Set<ClientNode>();
-  /** Directories whose listing came ahead of the walk (RD_DESCEND), not used yet: they lose theirs only after every other. */
-  private readonly pending = new Set<ClientNode>();
-  private entries = 0;
-  private readonly reads: FdLru<ClientNode>;
-  private readonly pinnedReads: FdLru<ClientNode>;
+  private readonly entries: ClientEntries;
+  private readonly reads: ClientReads;
   private readonly sbuf = Buffer.alloc(256);
   /** Listings that came ahead of the walk, and those a readdir used (the benchmark reads them). */
   prefetched = 0;
@@ -118,8 +77,8 @@ export class GoferClient implements HostFiles {
   constructor(protected readonly conn: GoferConnection, readonly treeIndex: number, limits: Partial<GoferClientLimits>) {
     const revalidate = Number(process.env.TSVISOR_HOST_REVALIDATE_MS ?? 1000);
     this.lim = { ttlMs: revalidate, entries: 65536, readFds: 128, pinnedReadFds: 1024, ...limits };
-    this.reads = new FdLru<ClientNode>(Math.max(1, this.lim.readFds), closeReadFd);
-    this.pinnedReads = new FdLru<ClientNode>(Math.max(1, this.lim.pinnedReadFds), closeReadFd);
+    this.entries = new ClientEntries(this.lim.entries);
+    this.reads = new ClientReads(this, this.lim.readFds, this.lim.pinnedReadFds);
     conn.begin(Op.ROOT).u32(treeIndex);
     const { r } = conn.call();
     const id = r.u32();
@@ -192,37 +151,6 @@ export class GoferClient implements HostFiles {
     }
   }
 
-  private remember(dir: ClientNode, child: ClientNode): void {
-    if (!dir.children) {
-      dir.children = new Map();
-      if (!this.pending.has(dir)) this.listed.add(dir);
-    }
-    const old = dir.children.get(child.name);
-    if (!old) this.entries++;
-    dir.children.set(child.name, child);
-    this.trim();
-  }
-
-  private forget(dir: ClientNode): void {
-    if (dir.listing) this.entries -= dir.listing.length;
-    if (dir.children) this.entries -= dir.children.size;
-    dir.listing = null;
-    dir.listingIndex = null;
-    dir.children = null;
-    dir.listedAt = -Infinity;
-    dir.prefetched = false;
-    this.listed.delete(dir);
-    this.pending.delete(dir);
-  }
-
-  private trim(): void {
-    while (this.entries > this.lim.entries) {
-      const old = (this.listed.values().next().value ?? this.pending.values().next().value) as ClientNode | undefined;
-      if (!old) break;
-      this.forget(old);
-    }
-  }
-
   private child(dir: ClientNode, name: string, id: number, st: HostStat): ClientNode {
     const old = dir.children?.get(name);
     // The same file as before: keep the node (its descriptor, link target and id stay good).
@@ -233,7 +161,7 @@ export class GoferClient implements HostFiles {
       return old;
     }
     const c = new ClientNode(this, dir, name, id, st);
-    this.remember(dir, c);
+    this.entries.remember(dir, c);
     return c;
   }
 
@@ -246,7 +174,7 @@ export class GoferClient implements HostFiles {
     const known = d.children?.get(name);
     if (known && now - known.seenAt < this.lim.ttlMs) return known;
     if (d.listing && now - d.listedAt < this.lim.ttlMs) {
-      const i = (d.listingIndex ??= new Map(d.listing.map((e, k) => [e.name, k]))).get(name);
+      const i = d.indexOfListed(name);
       if (i !== undefined) return this.lookupListed(d, d.listing, i, name);
     } else if (!known && ++d.misses >= 3 && (d.stat.mode & S_IFMT) === S_IFDIR) {
       // Several lookups in a directory not listed lately (git status's lstats): list it with attributes once.
@@ -257,7 +185,7 @@ export class GoferClient implements HostFiles {
     }
     const { r } = this.callOn(d, Op.WALK, (w) => w.u16(1).str(name));
     if (r.u16() === 0) {
-      if (d.children?.delete(name)) this.entries--;
+      this.entries.drop(d, name);
       return null;
     }
     const id = r.u32();
@@ -283,7 +211,7 @@ export class GoferClient implements HostFiles {
     for (let k = r.u16(); k > 0; k--) {
       const at = names.length - k;
       if (r.u8() !== 1) {
-        if (d.children?.delete(names[at])) this.entries--;
+        this.entries.drop(d, names[at]);
         continue;
       }
       const id = r.u32();
@@ -345,7 +273,7 @@ export class GoferClient implements HostFiles {
           const target = sub ?? new ClientNode(this, null, '', 0, d.stat);
           this.entriesIn(r, target, r.u32(), subOut, subFresh, byId);
           if (sub) {
-            this.keepListing(sub, subOut, subFresh, plus, true);
+            this.entries.keepListing(sub, subOut, subFresh, plus, true);
             this.prefetched++;
           }
         }
@@ -353,7 +281,7 @@ export class GoferClient implements HostFiles {
       if (next >= total || count === 0) break;
       from = next;
     }
-    this.keepListing(d, out, fresh, plus, false);
+    this.entries.keepListing(d, out, fresh, plus, false);
     return out;
   }
 
@@ -368,7 +296,7 @@ export class GoferClient implements HostFiles {
     const now = performance.now();
     for (let c = d, p = d.parent; p && out.length < 64; c = p, p = p.parent) {
       if (!p.listing || !p.children || now - p.listedAt >= this.lim.ttlMs) break;
-      const at = (p.listingIndex ??= new Map(p.listing.map((e, k) => [e.name, k]))).get(c.name);
+      const at = p.indexOfListed(c.name);
       if (at === undefined) break;
       for (let k = at + 1; k < p.listing.length && k <= at + 256 && out.length < 64; k++) {
         const n = p.children.get(p.listing[k].name);
@@ -394,28 +322,6 @@ export class GoferClient implements HostFiles {
     }
   }
 
-  /** A fresh listing of d kept for lookups (lookupListed) and counted with the entries (a least recently listed directory loses both). */
-  private keepListing(d: ClientNode, out: HostDirent[], fresh: Map<string, ClientNode>, plus: boolean, prefetched: boolean): void {
-    // With every entry's attributes, the listing is the directory now: names it lacks are gone.
-    if (plus && d.children) {
-      this.entries -= d.children.size;
-      this.entries += fresh.size;
-      d.children = fresh;
-    }
-    if (d.listing) this.entries -= d.listing.length;
-    d.listing = out;
-    d.listingIndex = null;
-    d.prefetched = prefetched;
-    this.entries += out.length;
-    this.listed.delete(d);
-    this.pending.delete(d);
-    (prefetched ? this.pending : this.listed).add(d);
-    this.trim();
-    d.listedAt = performance.now();
-    d.seqEnd = 0;
-    d.window = 1;
-  }
-
   /**
    * A listing with the subdirectories' attributes: the other names' come
    * later, in batches, when looked up (see lookupListed). A directory whose
@@ -430,9 +336,7 @@ export class GoferClient implements HostFiles {
     const d = this.own(dir);
     const now = performance.now();
     if (d.prefetched && d.listing && now - d.listedAt < this.lim.ttlMs) {
-      d.prefetched = false;
-      this.pending.delete(d);
-      this.listed.add(d);
+      this.entries.used(d);
       this.prefetchUsed++;
       return d.listing;
     }
@@ -447,25 +351,31 @@ export class GoferClient implements HostFiles {
     return o.link;
   }
 
-  private readsOf(o: ClientNode): FdLru<ClientNode> {
-    return o.pins === 0 ? this.reads : this.pinnedReads;
-  }
-
-  private readFdOf(o: ClientNode): number {
-    if (o.fd >= 0) {
-      this.readsOf(o).touch(o);
-      return o.fd;
-    }
-    if ((o.stat.mode & S_IFMT) !== S_IFREG) throw new HostError(EINVAL, 'not a regular file');
+  openRequest(o: ClientNode): number {
     const { fd } = this.callOn(o, Op.OPEN, (w) => w.u8(0));
     if (fd < 0) throw new HostError(EIO, 'the Gofer sent no descriptor');
-    o.fd = fd;
-    this.readsOf(o).add(o);
     return fd;
   }
 
+  openManyRequest(files: ClientNode[]): number[] {
+    const w = this.conn.begin(Op.OPEN_MANY).u16(files.length);
+    for (const f of files) w.u32(f.id);
+    const { r, fds } = this.conn.call(MAX_OPEN_MANY);
+    const out: number[] = [];
+    let k = 0;
+    const n = r.u16();
+    for (let i = 0; i < files.length; i++) out.push(i < n && r.i32() === 0 && k < fds.length ? fds[k++] : -1);
+    // More descriptors than successes (a Gofer bug): not kept.
+    for (; k < fds.length; k++) libc.close(fds[k]);
+    return out;
+  }
+
+  freshListing(d: ClientNode): boolean {
+    return performance.now() - d.listedAt < this.lim.ttlMs;
+  }
+
   pread(n: HostNode, buf: Buffer, off: number): number {
-    const r = Number(libc.pread(this.readFdOf(this.own(n)), buf, buf.length, off));
+    const r = Number(libc.pread(this.reads.fdOf(this.own(n)), buf, buf.length, off));
     if (r < 0) {
       const e = libc.errno();
       throw new HostError(e, `pread: errno ${e}`);
@@ -474,33 +384,52 @@ export class GoferClient implements HostFiles {
   }
 
   pin(n: HostNode): void {
-    const o = this.own(n);
-    if (o.pins++ > 0 || (o.stat.mode & S_IFMT) !== S_IFREG) return;
-    if (o.fd >= 0) {
-      this.reads.delete(o);
-      this.pinnedReads.add(o);
-      return;
-    }
-    try {
-      this.readFdOf(o);
-    } catch {
-      // Unreadable on the host (permissions, gone): reads report it when they happen.
-    }
+    this.reads.pin(this.own(n));
   }
 
   unpin(n: HostNode): void {
-    const o = this.own(n);
-    if (o.pins === 0) return;
-    if (--o.pins === 0 && o.fd >= 0) {
-      this.pinnedReads.delete(o);
-      this.reads.add(o);
-    }
+    this.reads.unpin(this.own(n));
   }
 
   /** What the client holds now (--stats; tests check the bounds with it). */
   held(): { path: number; entries: number; read: number; pinnedRead: number; roundTrips: number } {
     // No path descriptors on this side: the Gofer holds them.
-    return { path: 0, entries: this.entries, read: this.reads.size, pinnedRead: this.pinnedReads.size, roundTrips: this.conn.roundTrips };
+    return { path: 0, entries: this.entries.count, ...this.reads.size, roundTrips: this.conn.roundTrips };
+  }
+
+  /** The tree's host change feed: the Gofer watches, this side reads the events (client_changes.ts). */
+  private feed: GoferChangeFeed | null = null;
+  changes(): HostChangeFeed {
+    if (this.feed) return this.feed;
+    this.conn.begin(Op.FEED).u32(this.treeIndex);
+    return (this.feed = new GoferChangeFeed(this, this.conn.call().fd));
+  }
+
+  watchRequest(n: HostNode): { wd: number; node: ClientNode } {
+    const node = this.own(n);
+    return { wd: this.callOn(node, Op.WATCH, () => {}).r.i32(), node };
+  }
+
+  unwatchRequest(wd: number): void {
+    this.conn.begin(Op.UNWATCH).u32(this.treeIndex).i32(wd);
+    this.conn.call();
+  }
+
+  /**
+   * The host reported a change: what the client keeps of it is asked for
+   * again at its next use (an entry name of directory n, n itself, or, with
+   * n null, everything), not trusted for the rest of ttlMs.
+   */
+  changed(n: ClientNode | null, name: string | null): void {
+    if (!n) {
+      this.entries.staleAll();
+    } else if (name === null) {
+      n.seenAt = -Infinity;
+    } else {
+      n.listedAt = -Infinity;
+      const c = n.children?.get(name);
+      if (c) c.seenAt = -Infinity;
+    }
   }
 
   /** A node a creating call returned: remembered under its directory. */
@@ -511,7 +440,7 @@ export class GoferClient implements HostFiles {
 
   /** dir changed under the Sentry's hands: its cached children may be wrong. */
   protected invalidate(d: ClientNode): void {
-    this.forget(d);
+    this.entries.forget(d);
   }
 }
 

@@ -8,7 +8,8 @@ import {
 } from '../host/hostfs';
 import * as libc from '../host/libc';
 import { FdLru } from '../host/hosttree';
-import { ClientNode, GoferClient, hostFail } from './client';
+import { GoferClient, hostFail } from './client';
+import type { ClientNode } from './client_node';
 import { Op, SA_ATIME, SA_MODE, SA_MTIME, SA_OWNER, SA_SIZE, T_NOW, T_OMIT, T_VALUE, type Writer } from './protocol';
 
 const EINVAL = 22;

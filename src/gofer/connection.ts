@@ -44,10 +44,10 @@ export class GoferConnection {
     return this.w.reset().u8(op).u8(0).u16(0);
   }
 
-  private recv(): { r: Reader; fd: number } {
-    let m: { msg: Buffer; fd: number };
+  private recv(): { r: Reader; fd: number; fds: number[] } {
+    let m: { msg: Buffer; fds: number[] };
     try {
-      m = this.ch.recvWithFd();
+      m = this.ch.recvWithFds();
     } catch (e) {
       if (e instanceof ChannelClosed) throw new HostError(EIO, `the Gofer is gone (${e.message})`);
       throw e;
@@ -55,14 +55,14 @@ export class GoferConnection {
     const r = new Reader(m.msg);
     const errno = r.i32();
     if (errno !== 0) {
-      if (m.fd >= 0) libc.close(m.fd);
+      for (const fd of m.fds) libc.close(fd);
       throw new HostError(errno, `gofer: errno ${errno}`);
     }
-    return { r, fd: m.fd };
+    return { r, fd: m.fds.length > 0 ? m.fds[0] : -1, fds: m.fds };
   }
 
-  /** Send the request begun with begin() and wait for its reply. */
-  call(): { r: Reader; fd: number } {
+  /** Send the request begun with begin() and wait for its reply (fd: the first descriptor it carried, or -1; fds: the first keep of them, in order). */
+  call(keep = 1): { r: Reader; fd: number; fds: number[] } {
     this.roundTrips++;
     try {
       this.ch.send(this.w.view());
@@ -70,7 +70,10 @@ export class GoferConnection {
       if (e instanceof ChannelClosed) throw new HostError(EIO, `the Gofer is gone (${e.message})`);
       throw e;
     }
-    return this.recv();
+    const rep = this.recv();
+    // Descriptors past those the request can bring (a Gofer bug) are not kept.
+    for (const fd of rep.fds.splice(keep)) libc.close(fd);
+    return rep;
   }
 
   close(): void {

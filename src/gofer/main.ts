@@ -51,13 +51,13 @@ function main(argv: string[]): void {
     }
     const rep = server.handle(req.msg, req.len);
     try {
-      if (rep.fd >= 0) ch.sendWithFd(rep.msg, rep.fd);
+      if (rep.fds.length > 0) ch.sendWithFds(rep.msg, rep.fds);
       else ch.send(rep.msg);
     } catch (e) {
       if (e instanceof ChannelClosed) return;
       throw e;
     } finally {
-      if (rep.fd >= 0) libc.close(rep.fd);
+      for (const fd of rep.fds) libc.close(fd);
     }
   }
 }

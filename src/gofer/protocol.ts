@@ -1,9 +1,12 @@
 // The Gofer's wire format. One request or reply is one SOCK_SEQPACKET
 // message (so no framing of our own, and no message can run into the next).
 // A request is [op u8][0 u8 x3][fields]; a reply is [errno i32][fields], with
-// a descriptor attached (SCM_RIGHTS) to the reply of OPEN only: reading, or
-// writing for a writable tree (file data never passes through the Gofer;
-// 18 and 20 were PWRITE and FALLOCATE, now made on the donated descriptor). Integers are
+// a descriptor attached (SCM_RIGHTS) to the replies of OPEN (reading, or
+// writing for a writable tree: file data never passes through the Gofer;
+// 18 and 20 were PWRITE and FALLOCATE, now made on the donated descriptor)
+// FEED (the tree's host inotify, whose watches only the Gofer makes:
+// watches.ts) and OPEN_MANY (one read descriptor per file opened, in the
+// order asked). Integers are
 // little-endian; a u64 is two u32 halves read into a JS number (exact below
 // 2^53, as HostStat's fields are), an i64 a BigInt. Strings (names, link
 // targets, xattr names) are byte strings: u16 length then the bytes, read as
@@ -42,6 +45,12 @@ export const enum Op {
   LISTXATTR = 23,
   REMOVEXATTR = 24,
   STATFS = 25,
+  /** Host change feeds (see server.ts watch): watch a node, drop a watch, the tree's inotify descriptor. */
+  WATCH = 26,
+  UNWATCH = 27,
+  FEED = 28,
+  /** Read descriptors of several regular files at once (a reader going through a directory: tar, cp -r, grep -r). */
+  OPEN_MANY = 29,
 }
 
 /** The reply's errno for an id the Gofer does not (or no longer) know: EBADFD, never a host file error. */
@@ -61,6 +70,10 @@ export const RD_DIRS = 2;
 export const RD_DESCEND = 4;
 /** Most listings one READDIR with RD_DESCEND brings. */
 export const MAX_DESCEND = 128;
+/** Most files one OPEN_MANY opens (the descriptors one message carries: channel.ts MAX_FDS). */
+export const MAX_OPEN_MANY = 32;
+/** Host inotify watches the Gofer keeps per tree for the client (as the in-process tree's bound, fsimpl/hostfs/changes.ts). */
+export const MAX_WATCHES = 1024;
 /** Bytes of a stat on the wire. */
 export const STAT_SIZE = 10 * 8 + 4 * 8;
 /** SETATTR's mask bits: which fields are present. */

@@ -7,9 +7,11 @@
 // failure becomes an error reply. handle() never throws.
 import { HostError, type HostDirent, type HostFiles, type HostNode, type HostSetAttr, type HostTime, type WritableHostFiles } from '../host/hostfs';
 import {
-  ENOID, MAX_DESCEND, MAX_REPLY, MAX_REQUEST, MAX_WALK, RD_DESCEND, NAME_MAX, Op, ProtocolError, Reader, SA_ATIME, SA_MODE, SA_MTIME, SA_OWNER, SA_SIZE, STAT_SIZE,
+  ENOID, MAX_DESCEND, MAX_OPEN_MANY, MAX_REPLY, MAX_REQUEST, MAX_WALK, RD_DESCEND, NAME_MAX, Op, ProtocolError, Reader, SA_ATIME, SA_MODE, SA_MTIME, SA_OWNER, SA_SIZE, STAT_SIZE,
   TARGET_MAX, T_NOW, T_OMIT, Writer, XATTR_MAX,
 } from './protocol';
+import * as libc from '../host/libc';
+import { TreeWatches } from './watches';
 
 const EINVAL = 22;
 const EIO = 5;
@@ -22,6 +24,7 @@ const EMSGSIZE = 90;
 const ENAMETOOLONG = 36;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 const DT_DIR = 4;
@@ -40,10 +43,10 @@ interface Entry {
   node: HostNode;
 }
 
-/** A reply: the message (valid until the next request) and a descriptor to attach, or -1. */
+/** A reply: the message (valid until the next request) and the descriptors to attach (the caller closes them once sent). */
 export interface Reply {
   msg: Buffer;
-  fd: number;
+  fds: number[];
 }
 
 export class GoferServer {
@@ -54,6 +57,8 @@ export class GoferServer {
   /** The listing READDIR is paging through, so that later pages need not list again. */
   private listing: { id: number; ents: ReturnType<HostFiles['readdir']> } | null = null;
   private readonly w = new Writer(MAX_REPLY);
+  /** Per tree, the host change watches made for the client (watches.ts). */
+  private readonly watches: TreeWatches[];
   /** Requests served, and those refused as malformed (the fuzz test reads them). */
   served = 0;
   malformed = 0;
@@ -61,25 +66,31 @@ export class GoferServer {
   constructor(private readonly trees: ServedTree[], private readonly maxIds = 65536) {
     this.roots = trees.map((t, i) => ({ tree: i, node: t.files.root() }));
     this.nextId = trees.length + 1;
+    this.watches = trees.map((t) => new TreeWatches(t.files));
   }
 
   handle(msg: Buffer, len: number): Reply {
     this.served++;
     this.w.reset().i32(0);
-    let fd = -1;
+    const fds: number[] = [];
     try {
       if (len > MAX_REQUEST) throw new HostError(EMSGSIZE, 'request too long');
       const r = new Reader(msg);
       const op = r.u8();
       r.u8();
       r.u16();
-      fd = this.dispatch(op, r);
+      if (op === Op.OPEN_MANY) this.openMany(r, fds);
+      else {
+        const fd = this.dispatch(op, r);
+        if (fd >= 0) fds.push(fd);
+      }
     } catch (e) {
+      for (const fd of fds.splice(0)) libc.close(fd);
       const errno = e instanceof HostError ? e.errno : e instanceof ProtocolError || e instanceof RangeError ? EINVAL : EIO;
       if (!(e instanceof HostError)) this.malformed++;
       this.w.reset().i32(errno);
     }
-    return { msg: this.w.view(), fd };
+    return { msg: this.w.view(), fds };
   }
 
   private entry(id: number): Entry {
@@ -106,6 +117,13 @@ export class GoferServer {
     return f as WritableHostFiles;
   }
 
+  /** A tree's index. */
+  private tree(r: Reader): number {
+    const t = r.u32();
+    if (t >= this.roots.length) throw new HostError(EINVAL, 'no such tree');
+    return t;
+  }
+
   private name(r: Reader): string {
     const n = r.str(TARGET_MAX);
     if (n.length > NAME_MAX) throw new HostError(ENAMETOOLONG, 'name too long');
@@ -120,8 +138,7 @@ export class GoferServer {
   private dispatch(op: number, r: Reader): number {
     switch (op) {
       case Op.ROOT: {
-        const t = r.u32();
-        if (t >= this.roots.length) throw new HostError(EINVAL, 'no such tree');
+        const t = this.tree(r);
         const e = this.roots[t];
         this.w.u32(t + 1).stat(this.trees[t].files.stat(e.node));
         return -1;
@@ -154,16 +171,45 @@ export class GoferServer {
         return this.trees[e.tree].openFd(e.node, write);
       }
       case Op.STATFS: {
-        const t = r.u32();
-        if (t >= this.roots.length) throw new HostError(EINVAL, 'no such tree');
+        const t = this.tree(r);
         const f = this.trees[t].files as Partial<WritableHostFiles>;
         if (typeof f.statfs !== 'function') throw new HostError(ENOSYS, 'statfs of a read-only tree');
         this.w.statfs(f.statfs());
         return -1;
       }
+      case Op.WATCH: {
+        const e = this.entry(r.u32());
+        this.w.i32(this.watches[e.tree].watch(e.node));
+        return -1;
+      }
+      case Op.UNWATCH:
+        this.watches[this.tree(r)].unwatch(r.i32());
+        return -1;
+      case Op.FEED:
+        return this.watches[this.tree(r)].feedFd();
       default:
         this.write(op, r);
         return -1;
+    }
+  }
+
+  /** OPEN_MANY: [n u16][id u32 x n] -> [n u16][errno i32 x n], a read descriptor attached for each 0, in order. */
+  private openMany(r: Reader, fds: number[]): void {
+    const n = r.u16();
+    if (n === 0 || n > MAX_OPEN_MANY) throw new HostError(EINVAL, 'bad open count');
+    const ids: number[] = [];
+    for (let i = 0; i < n; i++) ids.push(r.u32());
+    this.w.u16(n);
+    for (const id of ids) {
+      try {
+        const e = this.entry(id);
+        if ((e.node.stat.mode & S_IFMT) !== S_IFREG) throw new HostError(EINVAL, 'not a regular file');
+        fds.push(this.trees[e.tree].openFd(e.node, false));
+        this.w.i32(0);
+      } catch (e) {
+        if (!(e instanceof HostError)) throw e;
+        this.w.i32(e.errno);
+      }
     }
   }
 

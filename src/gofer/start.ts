@@ -6,7 +6,7 @@
 // confines itself further (gofer/confine.ts). The Sentry keeps its end of a
 // SOCK_SEQPACKET socketpair; the Gofer ends when that end closes.
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as libc from '../host/libc';
 import { seqpacketPair } from './channel';
 import { GoferConnection } from './connection';
@@ -84,19 +84,54 @@ export function spawnGofer(trees: GoferTreeSpec[]): { fd: number; pid: number } 
   const [mine, theirs] = seqpacketPair();
   const main = path.join(__dirname, 'main.js');
   const specs = trees.map((t) => `${t.writable ? 'rw' : 'ro'}:${t.path}`);
-  let child;
   try {
     // setpriv: unshare dies with us; --kill-child: the Gofer with unshare; --pid --fork: the Gofer is pid 1 of its own namespace.
     // Run by an unprivileged user (rootless): a user namespace of its own first, the caller's one id as its root.
     const userns = process.geteuid?.() === 0 ? [] : ['--user', '--map-root-user'];
     const unshare = ['unshare', ...userns, '--mount', '--net', '--pid', '--fork', '--kill-child=SIGKILL', '--propagation', 'private'];
-    child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...unshare, '--', process.execPath, main, '/tmp', ...specs], {
-      stdio: ['ignore', 'ignore', 'inherit', theirs],
-    });
+    return { fd: mine, pid: spawnRaw(['setpriv', '--pdeathsig', 'KILL', '--', ...unshare, '--', process.execPath, main, '/tmp', ...specs], theirs) };
+  } catch (e) {
+    libc.close(mine);
+    throw e;
   } finally {
     libc.close(theirs);
   }
-  // The Sentry's event loop must not wait for it: it ends when the socket closes.
-  child.unref();
-  return { fd: mine, pid: child.pid ?? -1 };
+}
+
+/**
+ * argv run with stdin and stdout on /dev/null, stderr ours and sock as fd 3,
+ * by posix_spawn rather than node:child_process: a Node child process makes
+ * libuv catch SIGCHLD, and a ptrace tracer gets a SIGCHLD at every stop of
+ * every stub, so each application system call would also run a signal
+ * handler and wake the platform's host-event waiter (measured: one waker
+ * round per two or three stops). The Gofer is not reaped before the Sentry
+ * exits (it ends with the Sentry's socket; pdeathsig otherwise).
+ */
+function spawnRaw(argv: string[], sock: number): number {
+  const exe = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').map((d) => path.join(d || '.', argv[0])).find((p) => fs.existsSync(p));
+  if (!exe) throw new Error(`${argv[0]} not found in PATH (util-linux)`);
+  const devNull = fs.openSync('/dev/null', 'r+');
+  try {
+    const fa = Buffer.alloc(256);
+    const attr = Buffer.alloc(512);
+    libc.posix_spawn_file_actions_init(fa);
+    // Two steps so no target equals its source (dup2 onto itself keeps close-on-exec).
+    libc.posix_spawn_file_actions_adddup2(fa, sock, 1000);
+    libc.posix_spawn_file_actions_adddup2(fa, devNull, 1001);
+    libc.posix_spawn_file_actions_adddup2(fa, 1000, 3);
+    libc.posix_spawn_file_actions_adddup2(fa, 1001, 0);
+    libc.posix_spawn_file_actions_adddup2(fa, 1001, 1);
+    libc.posix_spawn_file_actions_addclose(fa, 1000);
+    libc.posix_spawn_file_actions_addclose(fa, 1001);
+    libc.posix_spawnattr_init(attr);
+    libc.posix_spawnattr_setflags(attr, 0x08 /* POSIX_SPAWN_SETSIGMASK */);
+    libc.posix_spawnattr_setsigmask(attr, Buffer.alloc(128));
+    const env = Object.entries(process.env).filter((kv): kv is [string, string] => kv[1] !== undefined).map(([k, v]) => `${k}=${v}`);
+    const out = [0];
+    const rc = libc.posix_spawn(out, exe, fa, attr, [...argv, null], [...env, null]);
+    if (rc !== 0) throw new Error(`cannot start the Gofer (${exe}): errno ${rc}`);
+    return out[0];
+  } finally {
+    fs.closeSync(devNull);
+  }
 }

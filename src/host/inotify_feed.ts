@@ -1,5 +1,7 @@
 // HostChangeFeed on the host's inotify: one instance per watched tree, made
-// when the sandbox first watches a file of it. A node is watched through the
+// when the sandbox first watches a file of it (in the Sentry, or in the
+// Gofer, which donates the descriptor: gofer/watches.ts; the Sentry then
+// reads it with readInotifyEvents). A node is watched through the
 // tree's O_PATH descriptor of it (/proc/self/fd/N, so no host path is ever
 // walked), which follows nothing but that descriptor.
 
@@ -46,23 +48,28 @@ export class HostInotifyFeed implements HostChangeFeed {
   }
 
   take(): HostChange[] {
-    const out: HostChange[] = [];
-    for (;;) {
-      const n = libc.read(this.fd, this.buf, this.buf.length);
-      if (n <= 0) {
-        if (n < 0 && libc.errno() !== EAGAIN) throw new HostError(libc.errno(), 'read of the inotify feed');
-        return out;
-      }
-      for (let at = 0; at + EVENT_HEADER <= n; ) {
-        const len = this.buf.readUInt32LE(at + 12);
-        const raw = this.buf.subarray(at + EVENT_HEADER, at + EVENT_HEADER + len);
-        const nul = raw.indexOf(0);
-        out.push({
-          id: this.buf.readInt32LE(at), mask: this.buf.readUInt32LE(at + 4), cookie: this.buf.readUInt32LE(at + 8),
-          name: len > 0 ? raw.subarray(0, nul < 0 ? raw.length : nul).toString('latin1') : null,
-        });
-        at += EVENT_HEADER + len;
-      }
+    return readInotifyEvents(this.fd, this.buf);
+  }
+}
+
+/** The events queued now on an inotify descriptor (non-blocking), oldest first; buf: a buffer to read into. */
+export function readInotifyEvents(fd: number, buf: Buffer): HostChange[] {
+  const out: HostChange[] = [];
+  for (;;) {
+    const n = libc.read(fd, buf, buf.length);
+    if (n <= 0) {
+      if (n < 0 && libc.errno() !== EAGAIN) throw new HostError(libc.errno(), 'read of the inotify feed');
+      return out;
+    }
+    for (let at = 0; at + EVENT_HEADER <= n; ) {
+      const len = buf.readUInt32LE(at + 12);
+      const raw = buf.subarray(at + EVENT_HEADER, at + EVENT_HEADER + len);
+      const nul = raw.indexOf(0);
+      out.push({
+        id: buf.readInt32LE(at), mask: buf.readUInt32LE(at + 4), cookie: buf.readUInt32LE(at + 8),
+        name: len > 0 ? raw.subarray(0, nul < 0 ? raw.length : nul).toString('latin1') : null,
+      });
+      at += EVENT_HEADER + len;
     }
   }
 }

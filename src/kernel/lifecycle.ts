@@ -167,7 +167,8 @@ export class Lifecycle {
         stackLimit: Math.max(t.tg.rlimits[RLIMIT_STACK].cur < 0 ? 8 << 20 : t.tg.rlimits[RLIMIT_STACK].cur, 128 * 1024),
         cpu: this.k.hostInfo,
       },
-      mm.as.vdsoBase,
+      // The host's vDSO reads the host's clocks: a program in another time namespace goes without it (libc then makes the system call, which adds the offsets).
+      t.nsproxy.timeForChildren.initial ? mm.as.vdsoBase : 0,
     );
     const ctx = mm.as.mainContext();
     const regs = ctx.regs;
@@ -182,6 +183,8 @@ export class Lifecycle {
     const named = at?.nameFromFile ? img.exe.path : path;
     t.tg.comm = named.slice(named.lastIndexOf('/') + 1).slice(0, 15);
     t.tg.exePath = img.exe.path;
+    // exec enters the time namespace for children (Linux's exec_task_namespaces).
+    t.nsproxy = t.nsproxy.enterTimeForChildren();
     return ec;
   }
 
@@ -211,6 +214,8 @@ export class Lifecycle {
     let creds = t.creds.clone();
     let nsproxy = t.nsproxy;
     if (f & NEW_NS_FLAGS) ({ ns: nsproxy, creds, fs: fsc } = copyNamespaces(this.k.vfs, t.nsproxy, creds, fsc, f));
+    // The child enters the time namespace for children, unless it shares the memory (and so the vDSO) and asked for no new namespace.
+    if (!(f & CLONE_VM) || f & NEW_NS_FLAGS) nsproxy = nsproxy.enterTimeForChildren();
     // A thread never waits like a vfork child's parent: its caller runs on beside it.
     const vfork = (f & CLONE_VFORK) !== 0 && (f & CLONE_VM) !== 0 && !thread;
     // CLONE_VFORK otherwise (a thread, or a child with its own memory): the

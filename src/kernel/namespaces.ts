@@ -3,9 +3,10 @@
 // namespace that was current when it was made; the task's user namespace is
 // on its Credentials. Implemented: mount, UTS, IPC (its System V objects,
 // /proc/sys/kernel IPC limits and POSIX message queues), cgroup (the
-// sandbox has one cgroup, which a new namespace is rooted at) and user.
-// PID, network and time namespaces are the initial ones only: asking for a
-// new one is EINVAL.
+// sandbox has one cgroup, which a new namespace is rooted at), user and time
+// (offsets of CLOCK_MONOTONIC and CLOCK_BOOTTIME, entered by the children of
+// the task that made it). PID and network namespaces are the initial ones
+// only: asking for a new one is EINVAL.
 import { CAP_SYS_ADMIN } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import {
@@ -44,13 +45,42 @@ export class UtsNamespace {
   ) {}
 }
 
-/** A namespace that holds nothing but its identity here (IPC, cgroup) or exists once (PID, network, time). */
+/** A namespace that holds nothing but its identity here (cgroup) or exists once (PID, network). */
 export class PlainNamespace {
   constructor(
     readonly kind: NsKind,
     readonly owner: UserNamespace,
     readonly inum: number,
   ) {}
+}
+
+/**
+ * A time namespace (man 7 time_namespaces): what its processes' CLOCK_MONOTONIC
+ * and CLOCK_BOOTTIME read, as offsets from the initial namespace's. The
+ * offsets are written through /proc/PID/timens_offsets only until the first
+ * process enters (Linux's frozen_offsets); the initial namespace's never.
+ */
+export class TimeNamespace {
+  readonly kind = 'time';
+  /** [seconds, nanoseconds] added to CLOCK_MONOTONIC (and _RAW, _COARSE) and to CLOCK_BOOTTIME (and _ALARM); seconds may be negative, nanoseconds are 0..999999999. */
+  monotonic: [number, number] = [0, 0];
+  boottime: [number, number] = [0, 0];
+  frozen: boolean;
+  constructor(
+    readonly owner: UserNamespace,
+    readonly inum: number,
+    readonly initial = false,
+  ) {
+    this.frozen = initial;
+  }
+
+  /** A new namespace made by unshare or clone: it starts with its parent's offsets, as Linux copies them. */
+  child(owner: UserNamespace, inum: number): TimeNamespace {
+    const n = new TimeNamespace(owner, inum);
+    n.monotonic = [...this.monotonic];
+    n.boottime = [...this.boottime];
+    return n;
+  }
 }
 
 /** An IPC namespace: its System V shared memory, semaphores and message queues (procfs keeps its /proc/sys/kernel limits), and its POSIX message queues. */
@@ -66,7 +96,7 @@ export class IpcNamespace {
   ) {}
 }
 
-export type AnyNamespace = MountNamespace | UtsNamespace | PlainNamespace | IpcNamespace | UserNamespace;
+export type AnyNamespace = MountNamespace | UtsNamespace | PlainNamespace | IpcNamespace | UserNamespace | TimeNamespace;
 
 export class NsProxy {
   constructor(
@@ -76,7 +106,9 @@ export class NsProxy {
     readonly cgroup: PlainNamespace,
     readonly pid: PlainNamespace,
     readonly net: PlainNamespace,
-    readonly time: PlainNamespace,
+    readonly time: TimeNamespace,
+    /** Where the task's children go, and the task itself at its next exec (/proc/PID/ns/time_for_children). */
+    readonly timeForChildren: TimeNamespace = time,
   ) {}
 
   /** The sandbox's initial namespaces, owned by its initial user namespace. */
@@ -88,13 +120,29 @@ export class NsProxy {
       new PlainNamespace('cgroup', user, PROC_CGROUP_INIT_INO),
       new PlainNamespace('pid', user, PROC_PID_INIT_INO),
       new PlainNamespace('net', user, PROC_NET_INIT_INO),
-      new PlainNamespace('time', user, PROC_TIME_INIT_INO),
+      new TimeNamespace(user, PROC_TIME_INIT_INO, true),
     );
   }
 
   with(kind: 'mnt' | 'uts' | 'ipc' | 'cgroup', ns: AnyNamespace): NsProxy {
     const p = { mnt: this.mnt, uts: this.uts, ipc: this.ipc, cgroup: this.cgroup, [kind]: ns } as Pick<NsProxy, 'mnt' | 'uts' | 'ipc' | 'cgroup'>;
-    return new NsProxy(p.mnt, p.uts, p.ipc, p.cgroup, this.pid, this.net, this.time);
+    return new NsProxy(p.mnt, p.uts, p.ipc, p.cgroup, this.pid, this.net, this.time, this.timeForChildren);
+  }
+
+  /** The same namespaces with time and timeForChildren replaced. */
+  withTime(time: TimeNamespace, forChildren: TimeNamespace): NsProxy {
+    if (time === this.time && forChildren === this.timeForChildren) return this;
+    return new NsProxy(this.mnt, this.uts, this.ipc, this.cgroup, this.pid, this.net, time, forChildren);
+  }
+
+  /**
+   * The namespaces of a process this task forks, or of the task after exec:
+   * time becomes timeForChildren, whose offsets are then fixed (Linux's
+   * timens_on_fork and timens_commit).
+   */
+  enterTimeForChildren(): NsProxy {
+    this.timeForChildren.frozen = true;
+    return this.withTime(this.timeForChildren, this.timeForChildren);
   }
 
   get(kind: NsKind, creds: Credentials): AnyNamespace {
@@ -124,7 +172,7 @@ export function copyNamespaces(ids: MountIds, ns: NsProxy, creds: Credentials, f
   const others = flags & NEW_NS_FLAGS & ~CLONE_NEWUSER;
   if (!others) return { ns, creds, fs };
   if (!nsCapable(creds, creds.userns, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
-  if (flags & (CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME)) throw new Errno(E.EINVAL, 'PID, network and time namespaces are not supported');
+  if (flags & (CLONE_NEWPID | CLONE_NEWNET)) throw new Errno(E.EINVAL, 'PID and network namespaces are not supported');
   const user = creds.userns;
   let n = ns;
   if (flags & CLONE_NEWNS) {
@@ -140,6 +188,8 @@ export function copyNamespaces(ids: MountIds, ns: NsProxy, creds: Credentials, f
     n = n.with('ipc', new IpcNamespace(user, user.allocInum(), new ShmNamespace(ns.ipc.shm.memory, ns.ipc.shm.now), new SemNamespace(), new MsgNamespace(), mq));
   }
   if (flags & CLONE_NEWCGROUP) n = n.with('cgroup', new PlainNamespace('cgroup', user, user.allocInum()));
+  // Only the children move (and the caller at its next exec); clone's child enters it when it gets its own memory.
+  if (flags & CLONE_NEWTIME) n = n.withTime(n.time, ns.timeForChildren.child(user, user.allocInum()));
   return { ns: n, creds, fs };
 }
 

@@ -131,7 +131,9 @@ export class LoopbackTable implements InterfaceTable {
 /**
  * Sandbox mode with the NAT: loopback, and eth0 as slirp4netns configures its
  * tap device (10.0.2.15/24, default route via 10.0.2.2, MTU 1500, slirp's
- * MAC address), with the routes Linux adds for that address.
+ * MAC address; fd00::5054:ff:fe12:3456/64, the address SLAAC gives it from
+ * slirp's router fd00::2, the IPv6 default route), with the routes Linux adds
+ * for those addresses.
  */
 export class NatTable extends LoopbackTable {
   override snapshot(): NetSnapshot {
@@ -152,6 +154,15 @@ export class NatTable extends LoopbackTable {
       route({ family: AF_INET, dstLen: 32, table: RT_TABLE_LOCAL, type: RTN_LOCAL, scope: RT_SCOPE_HOST, dst: me, prefsrc: me, oif: 2 }),
       route({ family: AF_INET, dstLen: 32, table: RT_TABLE_LOCAL, type: RTN_BROADCAST, scope: RT_SCOPE_LINK, dst: v4([10, 0, 2, 255]), prefsrc: me, oif: 2 }),
     );
+    const v6 = (hex: string) => Buffer.from(hex, 'hex');
+    const me6 = v6('fd000000000000005054' + '00fffe123456');
+    s.addrs.push({ family: AF_INET6, index: 2, prefixlen: 64, scope: RT_SCOPE_UNIVERSE, flags: IFA_F_PERMANENT, address: me6, local: null, broadcast: null, label: null, preferred: FOREVER, valid: FOREVER });
+    const at = s.routes.findIndex((r) => r.family === AF_INET6);
+    s.routes.splice(at < 0 ? s.routes.length : at, 0,
+      route({ family: AF_INET6, dstLen: 64, table: RT_TABLE_MAIN, type: RTN_UNICAST, scope: RT_SCOPE_UNIVERSE, dst: v6('fd00' + '0'.repeat(28)), oif: 2, priority: 256, pref: 0 }),
+      route({ family: AF_INET6, dstLen: 0, table: RT_TABLE_MAIN, type: RTN_UNICAST, scope: RT_SCOPE_UNIVERSE, protocol: RTPROT_BOOT, gateway: v6('fd00' + '0'.repeat(27) + '2'), oif: 2, priority: 1024, pref: 0 }),
+    );
+    s.routes.push(route({ family: AF_INET6, dstLen: 128, table: RT_TABLE_LOCAL, type: RTN_LOCAL, scope: RT_SCOPE_UNIVERSE, dst: me6, oif: 2, priority: 0, pref: 0 }));
     return s;
   }
 }

@@ -4,8 +4,8 @@
 // kernel's clock, timers and heap budget.
 import { Errno, E } from '../abi/errno';
 import { SOCK_DGRAM, SOCK_STREAM } from '../abi/socket';
-import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, SOCK_RAW } from '../abi/inet';
-import { AF_INET } from '../abi/socket';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, SOCK_RAW } from '../abi/inet';
+import { AF_INET, AF_INET6 } from '../abi/socket';
 import { hasCapability } from '../auth/creds';
 import { SIGURG, SI_KERNEL } from '../abi/signals';
 import { randomBytes } from '../host/random';
@@ -91,8 +91,8 @@ export function inetSocket(t: Task, family: number, kind: number, proto: number,
   });
   if (kind === SOCK_RAW) {
     if (!hasCapability(t.creds, CAP_NET_RAW)) throw new Errno(E.EPERM);
-    if (family === AF_INET && proto === IPPROTO_ICMP) return new RawIcmpSocket(env(), nonblock);
-    t.kernel.logOnce('socket-raw', 'socket(SOCK_RAW): raw IP sockets other than ICMP over IPv4 are not implemented (logged once)');
+    if ((family === AF_INET && proto === IPPROTO_ICMP) || (family === AF_INET6 && proto === IPPROTO_ICMPV6)) return new RawIcmpSocket(env(), family, nonblock);
+    t.kernel.logOnce('socket-raw', 'socket(SOCK_RAW): raw IP sockets other than ICMP and ICMPv6 are not implemented (logged once)');
     throw new Errno(E.EPROTONOSUPPORT);
   }
   if (kind !== SOCK_STREAM && kind !== SOCK_DGRAM) throw new Errno(E.ESOCKTNOSUPPORT);
@@ -102,7 +102,8 @@ export function inetSocket(t: Task, family: number, kind: number, proto: number,
     return new TcpSocket(e, family, nonblock);
   }
   // An ICMP echo socket: every group may have one (ping_socket.ts).
-  if (proto === IPPROTO_ICMP && family === AF_INET) return new PingSocket(e, nonblock);
+  if ((proto === IPPROTO_ICMP && family === AF_INET) || (proto === IPPROTO_ICMPV6 && family === AF_INET6)) return new PingSocket(e, family, nonblock);
+  if (proto === IPPROTO_UDPLITE) return new UdpSocket(e, family, nonblock, IPPROTO_UDPLITE);
   if (proto !== 0 && proto !== IPPROTO_UDP) throw new Errno(E.EPROTONOSUPPORT);
   return new UdpSocket(e, family, nonblock);
 }

@@ -7,7 +7,7 @@
 // ECONNREFUSED). Malformed messages are dropped and
 // counted.
 import { E } from '../abi/errno';
-import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../abi/inet';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE } from '../abi/inet';
 import { ipFromBytes, type Ip } from './ip/addr';
 import { checksumOf, count, foldSum, IPV4_HLEN, IPV6_HLEN, pseudoSum, sumBytes, type IpPacket } from './ip/ip';
 import type { Stack } from './stack';
@@ -43,6 +43,7 @@ export function handleIcmp(stack: Stack, pkt: IpPacket, _verify: boolean): void 
   const sum = pkt.v4 ? sumBytes(p, 0, p.length) : sumBytes(p, 0, p.length, pseudoSum(false, pkt.src, pkt.dst, IPPROTO_ICMPV6, p.length));
   if (foldSum(sum) !== 0xffff) return void count(c, `${name}InCsumErrors`);
   count(c, `${name}InMsgs`);
+  if (!pkt.v4 && stack.rawIcmp6.size > 0) stack.raw6Receive(pkt);
   const type = p[0];
   if ((pkt.v4 && type === 8) || (!pkt.v4 && type === 128)) {
     const reply = Buffer.from(p);
@@ -52,12 +53,13 @@ export function handleIcmp(stack: Stack, pkt: IpPacket, _verify: boolean): void 
     stack.sendRaw(pkt.dst, pkt.src, pkt.proto, finish(reply, pkt.v4, pkt.dst, pkt.src));
     return;
   }
-  if (pkt.v4 && type === 0) {
+  if (type === (pkt.v4 ? 0 : 129)) {
     stack.pingReceive(pkt);
     return;
   }
-  const err = unreachableErrno(pkt.v4, type, p[1]);
-  if (!err) return;
+  const u = unreachableErrno(pkt.v4, type, p[1]);
+  if (!u) return;
+  const err = u.err;
   // The quoted packet: its IP header, then at least the UDP ports.
   const q = p.subarray(ICMP_HLEN);
   let src: Ip;
@@ -78,24 +80,31 @@ export function handleIcmp(stack: Stack, pkt: IpPacket, _verify: boolean): void 
     dst = ipFromBytes(q, 24, 16);
   }
   if (q.length < off + 4) return;
-  if (proto === IPPROTO_UDP && err === E.ECONNREFUSED) stack.udpUnreachable(src, q.readUInt16BE(off), dst, q.readUInt16BE(off + 2));
+  // A connected UDP socket learns the hard errors only (Linux's __udp4_lib_err and __udp6_lib_err without IP_RECVERR).
+  if ((proto === IPPROTO_UDP || proto === IPPROTO_UDPLITE) && u.fatal) stack.udpUnreachable(src, q.readUInt16BE(off), dst, q.readUInt16BE(off + 2), err, proto === IPPROTO_UDPLITE);
   else if (proto === IPPROTO_TCP) stack.tcpUnreachable(src, q.readUInt16BE(off), dst, q.readUInt16BE(off + 2), err);
 }
 
-/** The error a destination unreachable message means (Linux's icmp_err_convert, and icmpv6_err_convert), 0 for other messages. */
-function unreachableErrno(v4: boolean, type: number, code: number): number {
+/**
+ * The error a destination unreachable message means and whether it is hard
+ * (Linux's icmp_err_convert and icmpv6_err_convert), null for other messages.
+ */
+function unreachableErrno(v4: boolean, type: number, code: number): { err: number; fatal: boolean } | null {
   if (v4) {
-    if (type !== 3) return 0;
-    if (code === 0) return E.ENETUNREACH;
-    if (code === 3) return E.ECONNREFUSED;
-    if (code === 1 || code === 10 || code === 13) return E.EHOSTUNREACH;
-    return 0;
+    if (type !== 3) return null;
+    if (code === 0) return { err: E.ENETUNREACH, fatal: false };
+    if (code === 1) return { err: E.EHOSTUNREACH, fatal: false };
+    if (code === 3) return { err: E.ECONNREFUSED, fatal: true };
+    if (code === 10 || code === 13) return { err: E.EHOSTUNREACH, fatal: true };
+    return null;
   }
-  if (type !== 1) return 0;
-  if (code === 4) return E.ECONNREFUSED;
-  if (code === 0) return E.ENETUNREACH;
-  if (code === 1 || code === 3) return E.EHOSTUNREACH;
-  return 0;
+  if (type !== 1) return null;
+  if (code === 4) return { err: E.ECONNREFUSED, fatal: true };
+  if (code === 0) return { err: E.ENETUNREACH, fatal: false };
+  if (code === 2 || code === 3) return { err: E.EHOSTUNREACH, fatal: false };
+  // Administratively prohibited, source address failed policy, reject route.
+  if (code === 1 || code === 5 || code === 6) return { err: E.EACCES, fatal: true };
+  return null;
 }
 
 /** An ICMP destination unreachable from the stack itself (the NAT's answer to a flow it cannot carry), quoting the packet. */

@@ -5,7 +5,7 @@
 // the port tables, and counters of what was dropped and why.
 import type { HeapBudget } from '../abi/accounting';
 import { Errno, E } from '../abi/errno';
-import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TcpState } from '../abi/inet';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, TcpState } from '../abi/inet';
 import { ANY4, ANY6, LOOP4, LOOP6, isAny, isLocal, isV4, type Ip } from './ip/addr';
 import { handleIcmp, portUnreachable } from './icmp';
 import { type Counters, count, headerRoom, parseFrame, writeHeaders, type IpPacket } from './ip/ip';
@@ -15,8 +15,15 @@ import type { NetTimer, TcpHost, TimerTarget } from './tcp/host';
 import { resetFor, tcpInput } from './tcp/input';
 import { Listener } from './tcp/listener';
 import { ACK, RST, SYN, TCP_HLEN, segment, optionsLength, parseTcp, seqLT, writeTcp, type TcpSegment } from './tcp/segment';
+import type { TcbSender } from './tcp/send';
 import { connKey, type Tcb } from './tcp/tcb';
-import { parseUdp, UDP_HLEN, writeUdp, type UdpEndpoint } from './udp';
+import { parseUdp, parseUdpLite, UDP_HLEN, writeUdp, writeUdpLite, type UdpEndpoint } from './udp';
+
+/** A raw ICMPv6 socket as the stack sees it: its queue and its ICMP6_FILTER. */
+export interface RawIcmp6Receiver {
+  readonly ep: UdpEndpoint;
+  passes(type: number): boolean;
+}
 
 /** Frames the receive queue holds at most (net.core.netdev_max_backlog). */
 const MAX_BACKLOG = 1000;
@@ -42,15 +49,21 @@ export class Stack implements TcpHost {
   readonly connBindings = new Map<Tcb, Binding>();
   readonly listeners = new Map<Binding, Listener>();
   readonly udp = new Map<Binding, UdpEndpoint>();
+  /** UDP-Lite's own ports and sockets (as Linux's udplite table). */
+  readonly udplitePorts: PortTable;
+  readonly udplite = new Map<Binding, UdpEndpoint>();
   /** Ping sockets (SOCK_DGRAM, IPPROTO_ICMP) by their echo identifier, bound as ports are. */
   readonly icmpPorts: PortTable;
   readonly ping = new Map<Binding, UdpEndpoint>();
   /** Raw ICMP sockets: each reads every ICMP packet received. */
   readonly rawIcmp = new Set<UdpEndpoint>();
+  /** Raw ICMPv6 sockets: each reads every ICMPv6 message received that its filter passes. */
+  readonly rawIcmp6 = new Set<RawIcmp6Receiver>();
   private ipId = 0;
-  /** Addresses of the NICs other than loopback, and the NIC of the default route (null: loopback only). */
+  /** Addresses of the NICs other than loopback, and the NIC of each family's default route (null: loopback only). */
   private readonly addrs = new Map<Ip, Nic>();
-  private uplink: { nic: Nic; src: Ip } | null = null;
+  private uplink4: { nic: Nic; src: Ip } | null = null;
+  private uplink6: { nic: Nic; src: Ip } | null = null;
   /** Frames received and not yet processed (Linux's backlog), and whether flush() is draining them. */
   private readonly rxQueue: Array<[Nic, Buffer]> = [];
   private flushing = false;
@@ -61,6 +74,7 @@ export class Stack implements TcpHost {
     this.nics.push(this.lo);
     this.tcpPorts = new PortTable(() => env.randomU32());
     this.udpPorts = new PortTable(() => env.randomU32());
+    this.udplitePorts = new PortTable(() => env.randomU32());
     this.icmpPorts = new PortTable(() => env.randomU32());
   }
 
@@ -87,7 +101,8 @@ export class Stack implements TcpHost {
     if (isLocal(dst)) return { nic: this.lo, src: isV4(dst) ? LOOP4 : LOOP6 };
     // An address of another NIC is this host too: Linux sends to it over lo, from itself.
     if (this.addrs.has(dst)) return { nic: this.lo, src: dst };
-    if (this.uplink && isV4(dst) && !isAny(dst)) return this.uplink;
+    const up = isV4(dst) ? this.uplink4 : this.uplink6;
+    if (up && !isAny(dst)) return up;
     throw new Errno(E.ENETUNREACH);
   }
 
@@ -96,11 +111,15 @@ export class Stack implements TcpHost {
     return isLocal(ip) || this.addrs.has(ip);
   }
 
-  /** Add a NIC with its IPv4 address; with defaultRoute, every destination off loopback leaves through it from that address. */
-  attach(nic: Nic, addr: Ip, defaultRoute: boolean): void {
+  /** Add a NIC with its addresses (an IPv4 one, an IPv6 one); with defaultRoute, every destination of an address's family off loopback leaves through it from that address. */
+  attach(nic: Nic, addrs: Ip[], defaultRoute: boolean): void {
     this.nics.push(nic);
-    this.addrs.set(addr, nic);
-    if (defaultRoute) this.uplink = { nic, src: addr };
+    for (const a of addrs) {
+      this.addrs.set(a, nic);
+      if (!defaultRoute) continue;
+      if (isV4(a)) this.uplink4 = { nic, src: a };
+      else this.uplink6 = { nic, src: a };
+    }
   }
 
   /** connect(2) to a wildcard means this host (Linux: INADDR_ANY and :: reach loopback). */
@@ -117,7 +136,7 @@ export class Stack implements TcpHost {
     return this.ipId;
   }
 
-  transmit(c: Tcb, seg: TcpSegment): void {
+  transmit(c: TcbSender, seg: TcpSegment): void {
     const room = headerRoom(c.v4);
     const frame = Buffer.allocUnsafe(room + TCP_HLEN + optionsLength(seg, (seg.flags & SYN) !== 0) + seg.data.length);
     writeTcp(frame, room, seg, c.v4, c.local, c.remote);
@@ -126,13 +145,15 @@ export class Stack implements TcpHost {
     this.nicFor(c.remote).transmit(frame);
   }
 
-  sendUdp(src: Ip, sport: number, dst: Ip, dport: number, data: Buffer, tos: number, ttl: number): void {
+  /** A UDP datagram, or with cscov a UDP-Lite one whose coverage field is cscov. */
+  sendUdp(src: Ip, sport: number, dst: Ip, dport: number, data: Buffer, tos: number, ttl: number, cscov: number | null = null): void {
     const v4 = isV4(dst);
     const room = headerRoom(v4);
     const frame = Buffer.allocUnsafe(room + UDP_HLEN + data.length);
-    writeUdp(frame, room, sport, dport, data, v4, src, dst);
-    writeHeaders(frame, { v4, src, dst, proto: IPPROTO_UDP, tos, ttl, id: this.nextId() });
-    count(this.counters, 'UdpOutDatagrams');
+    if (cscov === null) writeUdp(frame, room, sport, dport, data, v4, src, dst);
+    else writeUdpLite(frame, room, sport, dport, data, v4, src, dst, cscov);
+    writeHeaders(frame, { v4, src, dst, proto: cscov === null ? IPPROTO_UDP : IPPROTO_UDPLITE, tos, ttl, id: this.nextId() });
+    count(this.counters, cscov === null ? 'UdpOutDatagrams' : 'UdpLiteOutDatagrams');
     this.nicFor(dst).transmit(frame);
   }
 
@@ -202,6 +223,11 @@ export class Stack implements TcpHost {
         if (d) this.udpReceive(frame, pkt, d.srcPort, d.dstPort, d.data);
         return;
       }
+      case IPPROTO_UDPLITE: {
+        const d = parseUdpLite(pkt.payload, pkt.v4, pkt.src, pkt.dst, this.counters);
+        if (d) this.udpReceive(frame, pkt, d.srcPort, d.dstPort, d.data, d.cscov);
+        return;
+      }
       case IPPROTO_ICMP:
       case IPPROTO_ICMPV6:
         if (pkt.v4 && this.rawIcmp.size > 0) this.rawReceive(frame, pkt);
@@ -253,18 +279,22 @@ export class Stack implements TcpHost {
     this.nicFor(pkt.src).transmit(frame);
   }
 
-  private udpReceive(frame: Buffer, pkt: IpPacket, sport: number, dport: number, data: Buffer): void {
-    const bs = this.udpPorts.lookup(pkt.dst, dport, (b) => this.udp.get(b)?.accepts(pkt.src, sport) === true);
+  /** A UDP datagram, or (cscov given) a UDP-Lite one, for the socket bound to its port. */
+  private udpReceive(frame: Buffer, pkt: IpPacket, sport: number, dport: number, data: Buffer, cscov?: number): void {
+    const lite = cscov !== undefined;
+    const [ports, eps0] = lite ? [this.udplitePorts, this.udplite] : [this.udpPorts, this.udp];
+    const bs = ports.lookup(pkt.dst, dport, (b) => eps0.get(b)?.accepts(pkt.src, sport) === true);
     if (bs.length === 0) {
-      count(this.counters, 'UdpNoPorts');
+      count(this.counters, lite ? 'UdpLiteNoPorts' : 'UdpNoPorts');
       portUnreachable(this, frame, pkt);
       return;
     }
     // A connected socket before an unconnected one; SO_REUSEPORT spreads by the sender.
-    const eps = bs.map((b) => this.udp.get(b) as UdpEndpoint);
+    const eps = bs.map((b) => eps0.get(b) as UdpEndpoint);
     const conn = eps.filter((e) => e.remote !== null);
     const pool = conn.length ? conn : eps;
     const ep = pool.length === 1 ? pool[0] : pool[(parseInt(pkt.src.slice(-8), 16) ^ sport) % pool.length];
+    if (lite && !ep.coverageOk(cscov, UDP_HLEN + data.length)) return void count(this.counters, 'UdpLiteInErrors');
     ep.deliver(data, pkt.src, sport, this.counters);
   }
 
@@ -273,6 +303,11 @@ export class Stack implements TcpHost {
     const end = pkt.payload.byteOffset - frame.byteOffset + pkt.payload.length;
     const packet = frame.subarray(pkt.netOff, end);
     for (const ep of this.rawIcmp) if (ep.remote === null || ep.remote === pkt.src) ep.deliver(packet, pkt.src, 0, this.counters);
+  }
+
+  /** An ICMPv6 message (checksum verified) for the raw ICMPv6 sockets: without the IPv6 header, from a connected socket's peer only. */
+  raw6Receive(pkt: IpPacket): void {
+    for (const r of this.rawIcmp6) if ((r.ep.remote === null || r.ep.remote === pkt.src) && r.passes(pkt.payload[0])) r.ep.deliver(pkt.payload, pkt.src, 0, this.counters);
   }
 
   /** An ICMP echo reply for a ping socket: the one bound to its identifier (and connected to its sender, if connected) gets the whole message. */
@@ -286,11 +321,11 @@ export class Stack implements TcpHost {
     if (ep) ep.deliver(pkt.payload, pkt.src, 0, this.counters);
   }
 
-  /** An ICMP error quoting a UDP datagram from (src, sport) to (dst, dport): a connected socket learns ECONNREFUSED. */
-  udpUnreachable(src: Ip, sport: number, dst: Ip, dport: number): void {
-    for (const b of this.udpPorts.lookup(src, sport, () => true)) {
-      const ep = this.udp.get(b);
-      if (ep && ep.remote === dst && ep.rport === dport) ep.unreachable();
+  /** A hard ICMP error quoting a UDP datagram from (src, sport) to (dst, dport): a connected socket learns err (ECONNREFUSED for a port unreachable). */
+  udpUnreachable(src: Ip, sport: number, dst: Ip, dport: number, err: number, lite = false): void {
+    for (const b of (lite ? this.udplitePorts : this.udpPorts).lookup(src, sport, () => true)) {
+      const ep = (lite ? this.udplite : this.udp).get(b);
+      if (ep && ep.remote === dst && ep.rport === dport) ep.unreachable(err);
     }
   }
 

@@ -1,10 +1,10 @@
-// UDP (RFC 768): the header with its checksum, and the receive side of a UDP
-// socket: whole datagrams with their sender, bounded by SO_RCVBUF (a datagram
+// UDP (RFC 768) and UDP-Lite (RFC 3828: the length field is the checksum's
+// coverage, the checksum is mandatory): the header with its checksum, and the
+// receive side of a UDP or UDP-Lite socket: whole datagrams with their sender, bounded by SO_RCVBUF (a datagram
 // that does not fit is dropped and counted, as Linux does) and charged to the
 // sandbox's heap budget.
-import { E } from '../abi/errno';
 import type { HeapBudget } from '../abi/accounting';
-import { IPPROTO_UDP } from '../abi/inet';
+import { IPPROTO_UDP, IPPROTO_UDPLITE } from '../abi/inet';
 import type { Ip } from './ip/addr';
 import { type Counters, count, checksumOf, foldSum, pseudoSum, sumBytes } from './ip/ip';
 import type { Binding } from './ports';
@@ -17,6 +17,34 @@ export interface UdpHeader {
   srcPort: number;
   dstPort: number;
   data: Buffer;
+  /** UDP-Lite: the bytes the checksum covers (header included; the whole datagram when it is all). */
+  cscov?: number;
+}
+
+/** A UDP-Lite datagram: its coverage (0 or 8 to the length, RFC 3828 3.1) and mandatory checksum over the covered bytes, always checked (no NIC offloads partial coverage). */
+export function parseUdpLite(p: Buffer, v4: boolean, src: Ip, dst: Ip, c: Counters): UdpHeader | null {
+  if (p.length < UDP_HLEN) return bad(c, 'UdpLiteInErrors');
+  const field = p.readUInt16BE(4);
+  const cov = field === 0 ? p.length : field;
+  if (cov < UDP_HLEN || cov > p.length) return bad(c, 'UdpLiteInErrors');
+  if (p.readUInt16BE(6) === 0 || foldSum(sumBytes(p, 0, cov, pseudoSum(v4, src, dst, IPPROTO_UDPLITE, p.length))) !== 0xffff) {
+    count(c, 'UdpLiteInCsumErrors');
+    return bad(c, 'UdpLiteInErrors');
+  }
+  return { srcPort: p.readUInt16BE(0), dstPort: p.readUInt16BE(2), data: p.subarray(UDP_HLEN), cscov: cov };
+}
+
+/** A UDP-Lite header with coverage field cscov (0: all) and the checksum over what it covers. */
+export function writeUdpLite(b: Buffer, off: number, srcPort: number, dstPort: number, data: Buffer, v4: boolean, src: Ip, dst: Ip, cscov: number): void {
+  const len = UDP_HLEN + data.length;
+  b.writeUInt16BE(srcPort, off);
+  b.writeUInt16BE(dstPort, off + 2);
+  b.writeUInt16BE(cscov, off + 4);
+  b.writeUInt16BE(0, off + 6);
+  data.copy(b, off + UDP_HLEN);
+  let sum = checksumOf(sumBytes(b, off, cscov === 0 ? len : cscov, pseudoSum(v4, src, dst, IPPROTO_UDPLITE, len)));
+  if (sum === 0) sum = 0xffff;
+  b.writeUInt16BE(sum, off + 6);
 }
 
 export function parseUdp(p: Buffer, v4: boolean, src: Ip, dst: Ip, verifySum: boolean, c: Counters): UdpHeader | null {
@@ -33,8 +61,8 @@ export function parseUdp(p: Buffer, v4: boolean, src: Ip, dst: Ip, verifySum: bo
   return { srcPort: p.readUInt16BE(0), dstPort: p.readUInt16BE(2), data: p.subarray(UDP_HLEN, len) };
 }
 
-function bad(c: Counters): null {
-  count(c, 'UdpInErrors');
+function bad(c: Counters, name = 'UdpInErrors'): null {
+  count(c, name);
   return null;
 }
 
@@ -64,7 +92,7 @@ export class UdpEndpoint {
   rport = 0;
   readonly queue: Datagram[] = [];
   queued = 0;
-  /** A pending error (ICMP port unreachable on a connected socket): ECONNREFUSED. */
+  /** A pending error (a hard ICMP error on a connected socket: ECONNREFUSED for port unreachable). */
   err = 0;
   rcvLimit: number;
 
@@ -75,6 +103,15 @@ export class UdpEndpoint {
     readonly wake: () => void,
   ) {
     this.rcvLimit = rcvLimit;
+  }
+
+  /** UDP-Lite's UDPLITE_RECV_CSCOV: null while unset (any coverage), 0 whole datagrams only, else the least coverage taken. */
+  minCov: number | null = null;
+
+  /** Whether a UDP-Lite datagram of len bytes covered by cscov is taken (Linux drops partial coverage below the socket's minimum). */
+  coverageOk(cscov: number, len: number): boolean {
+    if (this.minCov === null || cscov >= len) return true;
+    return this.minCov !== 0 && cscov >= this.minCov;
   }
 
   /** Whether a datagram from (ip, port) is for this endpoint. */
@@ -104,9 +141,9 @@ export class UdpEndpoint {
     return d;
   }
 
-  unreachable(): void {
+  unreachable(err: number): void {
     if (this.remote === null) return;
-    this.err = E.ECONNREFUSED;
+    this.err = err;
     this.wake();
   }
 

@@ -2,10 +2,12 @@
 // destination and a filter on what is received; AF_UNSPEC dissolves it),
 // sendto/sendmsg of whole datagrams, recvfrom/recvmsg of one datagram each
 // with its sender, MSG_PEEK and MSG_TRUNC, and ECONNREFUSED on a connected
-// socket whose datagrams met a closed port.
+// socket whose datagrams met a closed port. UDP-Lite sockets (udplite(7),
+// IPPROTO_UDPLITE) are the same with their own ports and the checksum
+// coverage options.
 import { Errno, E } from '../abi/errno';
 import { AF_INET, MSG_OOB, MSG_PEEK, MSG_TRUNC, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUT_RDWR, SOCK_DGRAM, WMEM_DEFAULT } from '../abi/socket';
-import { IPPROTO_UDP, MSG_MORE, SIOCOUTQ } from '../abi/inet';
+import { IPPROTO_UDP, IPPROTO_UDPLITE, MSG_MORE, SIOCOUTQ, UDPLITE_RECV_CSCOV, UDPLITE_SEND_CSCOV } from '../abi/inet';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDHUP, EVENT_RDNORM, EVENT_WRNORM } from '../abi/waitqueue';
 import type { FileCtx } from '../vfs/ctx';
 import type { MaybePromise } from '../vfs/file';
@@ -13,7 +15,7 @@ import type { RecvResult, SendRequest, SocketFile } from '../socket/socket';
 import type { Task } from '../kernel/task';
 import { formatSockaddr, isAny, isV4, parseSockaddr, type Ip } from './ip/addr';
 import { bindAddress } from './bind';
-import { InetSocket, type InetEnv } from './inet_socket';
+import { InetSocket, int32, readInt, type InetEnv } from './inet_socket';
 import type { Binding, PortTable } from './ports';
 import { Stack } from './stack';
 import { UdpEndpoint } from './udp';
@@ -34,10 +36,21 @@ export class UdpSocket extends InetSocket {
 
   /** The port table and endpoints this socket binds in (a ping socket's "ports" are ICMP echo identifiers: another table). */
   protected get ports(): PortTable {
-    return this.stack.udpPorts;
+    return this.protocol === IPPROTO_UDPLITE ? this.stack.udplitePorts : this.stack.udpPorts;
   }
   protected get endpoints(): Map<Binding, UdpEndpoint> {
-    return this.stack.udp;
+    return this.protocol === IPPROTO_UDPLITE ? this.stack.udplite : this.stack.udp;
+  }
+
+  /** UDP-Lite's UDPLITE_SEND_CSCOV (null: never set, the coverage field is the length). */
+  private sendCov: number | null = null;
+
+  /** The coverage field of a UDP-Lite datagram of len bytes (Linux's udplite_csum), null for UDP. */
+  private coverageField(len: number): number | null {
+    if (this.protocol !== IPPROTO_UDPLITE) return null;
+    const total = len + 8;
+    if (this.sendCov === null || this.sendCov >= total) return total;
+    return this.sendCov;
   }
 
   bind(t: FileCtx, raw: Buffer): void {
@@ -129,7 +142,7 @@ export class UdpSocket extends InetSocket {
     const b = this.binding as NonNullable<typeof this.binding>;
     const src = !isAny(b.ip) ? b.ip : route.src;
     if (isV4(src) !== isV4(dst)) throw new Errno(this.family === AF_INET ? E.EINVAL : E.ENETUNREACH);
-    this.stack.sendUdp(src, b.port, dst, dport, len ? req.data.slice(0, len) : Buffer.alloc(0), this.tos, this.ttl < 0 ? 64 : this.ttl);
+    this.stack.sendUdp(src, b.port, dst, dport, len ? req.data.slice(0, len) : Buffer.alloc(0), this.tos, this.ttl < 0 ? 64 : this.ttl, this.coverageField(len));
     this.stack.flush();
     return len;
   }
@@ -190,10 +203,24 @@ export class UdpSocket extends InetSocket {
   protected listening(): boolean {
     return false;
   }
-  protected getProtoOpt(): Buffer {
+  /** SOL_UDPLITE (or SOL_UDP) on a UDP-Lite socket: the coverage options; UDP's own (UDP_CORK, UDP_SEGMENT...) are not implemented. */
+  protected getProtoOpt(level: number, name: number): Buffer {
+    if (this.protocol === IPPROTO_UDPLITE && (level === IPPROTO_UDPLITE || level === IPPROTO_UDP)) {
+      if (name === UDPLITE_SEND_CSCOV) return int32(this.sendCov ?? 0);
+      if (name === UDPLITE_RECV_CSCOV) return int32(this.ep.minCov ?? 0);
+    }
     throw new Errno(E.ENOPROTOOPT);
   }
-  protected setProtoOpt(): void {
+  protected setProtoOpt(level: number, name: number, val: Buffer): void {
+    if (this.protocol === IPPROTO_UDPLITE && (level === IPPROTO_UDPLITE || level === IPPROTO_UDP) && (name === UDPLITE_SEND_CSCOV || name === UDPLITE_RECV_CSCOV)) {
+      // As Linux: 1 to 7 mean the header alone (8), above 65535 the most there is.
+      let v = readInt(val);
+      if (v !== 0 && v < 8) v = 8;
+      else if (v > 0xffff) v = 0xffff;
+      if (name === UDPLITE_SEND_CSCOV) this.sendCov = v;
+      else this.ep.minCov = v;
+      return;
+    }
     throw new Errno(E.ENOPROTOOPT);
   }
   protected override optionsChanged(): void {

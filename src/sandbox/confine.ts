@@ -77,7 +77,8 @@ export class ConfinedStart {
     if (reply !== 'ok') throw new Error(`confinement: ${reply}`);
     // pivot_root moved our root, not our working directory: a host directory until now.
     if (libc.chdir('/') !== 0) throw new Error(`confinement: chdir /: errno ${libc.errno()}`);
-    const prog = sentryFilter(net, hostWrites);
+    // Host inotify watches: the Sentry's own only without the Gofer (which makes them for it with one).
+    const prog = sentryFilter(net, hostWrites, this.gofer === null);
     const pinned = libc.allocPinned(prog.length);
     prog.copy(pinned.buf);
     const fprog = Buffer.alloc(16);

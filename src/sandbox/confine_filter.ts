@@ -65,8 +65,6 @@ export const SENTRY_ALLOWED: Rule[] = [
   ]),
   // openat: any flags only for a host-writing Sentry (HOST_WRITE_RULES), else for reading only.
   { name: 'openat', nr: 257, check: { kind: 'readOnlyOpen' } },
-  // Host change reports of watched bind-mount files (host/inotify_feed.ts): watches through its own O_PATH descriptors.
-  ...rules(['inotify_init1', 294, 'inotify_add_watch', 254, 'inotify_rm_watch', 255]),
   // Memory: V8's heap and the memory file's mappings.
   ...rules(['mmap', 9, 'mprotect', 10, 'munmap', 11, 'brk', 12, 'mremap', 25, 'msync', 26, 'mincore', 27, 'madvise', 28, 'membarrier', 324,
     'pkey_alloc', 330, 'pkey_free', 331, 'pkey_mprotect', 329, 'mlock', 149, 'munlock', 150]),
@@ -104,6 +102,16 @@ export const HOST_WRITE_RULES: Rule[] = rules(['openat', 257, 'mkdirat', 258, 'm
   'linkat', 265, 'symlinkat', 266, 'fchmodat', 268, 'fchmodat2', 452, 'utimensat', 280, 'renameat2', 316, 'fchown', 93, 'fchmod', 91,
   'fsetxattr', 190, 'fremovexattr', 199, 'syncfs', 306, 'setxattrat', 463, 'removexattrat', 466]);
 
+/**
+ * Only a Sentry that serves host files itself (without the Gofer) gets
+ * these: host change reports of watched bind-mount files
+ * (host/inotify_feed.ts), watches made through its own O_PATH descriptors.
+ * With the Gofer, the Gofer makes the watches and the Sentry only reads the
+ * descriptor it donated (gofer/watches.ts), so a compromised Sentry cannot
+ * spend the host user's inotify instances and watches.
+ */
+export const HOST_WATCH_RULES: Rule[] = rules(['inotify_init1', 294, 'inotify_add_watch', 254, 'inotify_rm_watch', 255]);
+
 function rules(pairs: Array<string | number>): Rule[] {
   const out: Rule[] = [];
   for (let i = 0; i < pairs.length; i += 2) out.push({ name: pairs[i] as string, nr: pairs[i + 1] as number });
@@ -115,14 +123,14 @@ function rules(pairs: Array<string | number>): Rule[] {
  * are tested one by one, each followed by its own verdict (classic BPF jumps
  * reach 255 instructions only); the commonest calls come first.
  */
-export function sentryFilter(net: ConfineNet, hostWrites: boolean, otherwise = SECCOMP_RET_KILL_PROCESS): Buffer {
+export function sentryFilter(net: ConfineNet, hostWrites: boolean, hostWatches: boolean, otherwise = SECCOMP_RET_KILL_PROCESS): Buffer {
   const deny = otherwise >>> 0;
   const f = new Bpf();
   f.op(BPF_LD_W_ABS, 4).op(BPF_JEQ_K, AUDIT_ARCH_X86_64, 1, 0).op(BPF_RET_K, deny);
   f.op(BPF_LD_W_ABS, 0).op(BPF_JSET_K, X32_SYSCALL_BIT, 0, 1).op(BPF_RET_K, deny);
   for (const r of ENOSYS_CALLS) f.op(BPF_JEQ_K, r.nr, 0, 1).op(BPF_RET_K, SECCOMP_RET_ERRNO | ENOSYS);
   // A host-writing Sentry's plain openat comes first: it is matched before the checked one.
-  for (const r of hostWrites ? [...HOST_WRITE_RULES, ...SENTRY_ALLOWED] : SENTRY_ALLOWED) {
+  for (const r of [...(hostWrites ? HOST_WRITE_RULES : []), ...SENTRY_ALLOWED, ...(hostWatches ? HOST_WATCH_RULES : [])]) {
     const c = r.check;
     if (!c) {
       f.op(BPF_JEQ_K, r.nr, 0, 1).op(BPF_RET_K, SECCOMP_RET_ALLOW);

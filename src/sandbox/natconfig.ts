@@ -57,7 +57,7 @@ class HostAddresses {
   owns(a: Buffer): boolean {
     const now = Date.now();
     if (now - this.readAt > HOST_ADDRS_TTL_MS) {
-      this.addrs = this.table.snapshot().addrs.flatMap((x) => [x.local, x.address]).filter((b): b is Buffer => b !== null && b.length === 4).map((b) => b.toString('hex'));
+      this.addrs = this.table.snapshot().addrs.flatMap((x) => [x.local, x.address]).filter((b): b is Buffer => b !== null && (b.length === 4 || b.length === 16)).map((b) => b.toString('hex'));
       this.readAt = now;
     }
     return this.addrs.includes(a.toString('hex'));

@@ -23,6 +23,7 @@ import { type ProcState, RLIM_INFINITY, type Rlimit, RLIMIT_NOFILE, type ThreadG
 import { Reg } from '../platform/platform';
 import { encodeRusage, rusageOf, sampleRss } from '../kernel/rusage';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
+import { boottimeOffsetNs } from './sys_time';
 
 import { UTS_MACHINE, UTS_RELEASE, UTS_SYSNAME, UTS_VERSION } from '../kernel/uts';
 import { TASK_SIZE } from '../abi/mm';
@@ -178,7 +179,8 @@ function setName(t: Task, a: number[], set: (name: string) => void): number {
 
 function sysinfo(t: Task, a: number[]): number {
   const k = t.kernel;
-  const up = Math.max(0, k.monotonicNs() - k.bootMonotonicNs);
+  // The uptime of the caller's time namespace (its CLOCK_BOOTTIME offset added), as Linux's.
+  const up = Math.max(0, k.monotonicNs() - k.bootMonotonicNs + boottimeOffsetNs(t));
   const b = Buffer.alloc(112); // loads, shared/buffer RAM, swap and high memory stay 0
   b.writeBigInt64LE(BigInt(Math.ceil(up / NS)), 0); // uptime, rounded up
   const ram = k.memfile.ramBytes(); // the sandbox's limit, not the host's RAM

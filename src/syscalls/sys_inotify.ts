@@ -51,7 +51,7 @@ export const defs: SyscallDef[] = [
   { nr: 294, name: 'inotify_init1', args: ['fdflags'], fn: (t, a) => init1(t, u32(a[0])) },
   {
     nr: 254, name: 'inotify_add_watch', args: ['fd', 'str', 'hex'], fn: (t, a) => addWatch(t, i32(a[0]), a[1], u32(a[2])),
-    partial: 'changes made on the host are reported for files of bind mounts (not of the root image, not with --gofer), without the host\'s OPEN, ACCESS and CLOSE events, at most 1024 host-watched files per bind; two names of one host file not yet copied up are watched apart',
+    partial: 'changes made on the host are reported for files of bind mounts (not of the root image; with --gofer the Gofer watches on the host), without the host\'s OPEN, ACCESS and CLOSE events, at most 1024 host-watched files per bind; two names of one host file not yet copied up are watched apart',
   },
   {
     nr: 255, name: 'inotify_rm_watch', args: ['fd', 'int'],

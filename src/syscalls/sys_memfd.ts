@@ -16,7 +16,8 @@ import type { Task } from '../kernel/task';
 import { u32, type SyscallDef } from '../kernel/syscall';
 import { TmpfsFs } from '../fsimpl/tmpfs/tmpfs';
 import { Dentry } from '../vfs/dentry';
-import { RegularFile, type FileDescription } from '../vfs/file';
+import type { FileDescription } from '../vfs/file';
+import { RegularFile } from '../vfs/regular_file';
 
 const MFD_ALL = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC;
 

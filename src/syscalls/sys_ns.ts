@@ -7,7 +7,7 @@ import { E, Errno } from '../abi/errno';
 import { CLONE_FILES, CLONE_FS, CLONE_NEWNS, CLONE_NEWUSER, CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD, CLONE_VM } from '../abi/sched';
 import { checkJoinUserns, credsEntering, nsCapable, UserNamespace } from '../auth/userns';
 import { NsInode } from '../fsimpl/proc/ns';
-import { copyNamespaces, type IpcNamespace, leftIpc, NEW_NS_FLAGS, NS_FLAG, type AnyNamespace, type NsKind, type UtsNamespace, type PlainNamespace } from '../kernel/namespaces';
+import { copyNamespaces, type IpcNamespace, leftIpc, NEW_NS_FLAGS, NS_FLAG, type AnyNamespace, type NsKind, type UtsNamespace, type PlainNamespace, type TimeNamespace } from '../kernel/namespaces';
 import type { FamilyHooks } from '../kernel/lifecycle';
 import type { Task } from '../kernel/task';
 import { u32, type SyscallDef } from '../kernel/syscall';
@@ -80,10 +80,19 @@ function setns(t: Task, a: number[]): number {
       t.nsproxy = t.nsproxy.with('mnt', m);
       return 0;
     }
+    case 'time': {
+      // The vDSO and the clocks are the whole process's: only a single-threaded one may switch (Linux's timens_install).
+      if ([...t.tg.tasks].some((x) => x !== t && x.state !== 'dead') || t.mm.users > 1) throw new Errno(E.EUSERS);
+      const tn = ns as TimeNamespace;
+      if (!nsCapable(c, tn.owner, CAP_SYS_ADMIN) || !nsCapable(c, c.userns, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
+      tn.frozen = true;
+      t.nsproxy = t.nsproxy.withTime(tn, tn);
+      return 0;
+    }
     default: {
       const owned = ns as UtsNamespace | PlainNamespace | IpcNamespace;
       if (!nsCapable(c, owned.owner, CAP_SYS_ADMIN) || !nsCapable(c, c.userns, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
-      // PID, network and time namespaces exist once: joining the one the task is in changes nothing.
+      // PID and network namespaces exist once: joining the one the task is in changes nothing.
       const oldIpc = t.nsproxy.ipc;
       if (kind === 'uts' || kind === 'ipc' || kind === 'cgroup') t.nsproxy = t.nsproxy.with(kind, owned);
       leftIpc(t.kernel.tasks.values(), oldIpc, t.kernel.rootNs.ipc, t);
@@ -99,7 +108,7 @@ export const hooks: FamilyHooks = {
 
 export const defs: SyscallDef[] = [
   { nr: 272, name: 'unshare', args: ['clone_flags'], fn: unshare,
-    partial: 'CLONE_NEWPID, CLONE_NEWNET and CLONE_NEWTIME are EINVAL (one PID, network and time namespace); a new IPC namespace has its own System V shared memory, semaphores and message queues, /proc/sys/kernel IPC limits, and POSIX message queues (its own mqueue file system); its objects go when its last process leaves, even while a bound /proc/PID/ns/ipc file keeps the namespace' },
+    partial: 'CLONE_NEWPID and CLONE_NEWNET are EINVAL (one PID and network namespace); a process forked into a new time namespace (not exec\'d) keeps the host\'s vDSO, whose clock reads lack the offsets (the system call has them; after exec there is no vDSO); a new IPC namespace has its own System V shared memory, semaphores and message queues, /proc/sys/kernel IPC limits, and POSIX message queues (its own mqueue file system); its objects go when its last process leaves, even while a bound /proc/PID/ns/ipc file keeps the namespace' },
   { nr: 308, name: 'setns', args: ['fd', 'clone_flags'], fn: setns,
-    partial: 'takes /proc/PID/ns/* descriptors only (no pidfds); PID, network and time namespaces exist once, so joining them changes nothing; joining a mount or user namespace gives a process sharing its fs context (CLONE_FS) its own copy where Linux refuses with EINVAL' },
+    partial: 'takes /proc/PID/ns/* descriptors only (no pidfds); PID and network namespaces exist once, so joining them changes nothing; a process that joins a time namespace keeps the host\'s vDSO until it execs (its clock reads through the vDSO lack the offsets); joining a mount or user namespace gives a process sharing its fs context (CLONE_FS) its own copy where Linux refuses with EINVAL' },
 ];

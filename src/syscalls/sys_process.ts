@@ -18,7 +18,7 @@ import { SYSCTL_DEFAULTS } from '../fsimpl/proc/sys';
 import { readPath, startOf } from './sysutil';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../abi/fs';
 import { installPidfd, pidfdTarget } from './sys_pidfd';
-import { CLONE_NEWUSER, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WSTOPPED, WUNTRACED } from '../abi/sched';
+import { CLONE_NEWTIME, CLONE_NEWUSER, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WSTOPPED, WUNTRACED } from '../abi/sched';
 
 const MAX_ARGS = 0x7fffffff;
 
@@ -125,8 +125,9 @@ function clone3(t: Task, addr: number, size: number): number | Promise<number> {
   const u64 = (off: number) => (off + 8 <= size ? raw.readBigUInt64LE(off) : 0n);
   const flags = u64(0), pidfd = u64(8), childTid = u64(16), parentTid = u64(24), exitSignal = u64(32);
   const stack = u64(40), stackSize = u64(48), tls = u64(56), setTid = u64(64), setTidSize = u64(72), cgroup = u64(80);
-  const known = BigInt(0xffffff00 & ~CLONE_DETACHED) | BigInt(CLONE_CLEAR_SIGHAND) | BigInt(CLONE_INTO_CGROUP);
-  // The exit signal has its own field: the low byte of flags (clone's CSIGNAL) is refused, as is CLONE_DETACHED.
+  const known = BigInt(0xffffff00 & ~CLONE_DETACHED) | BigInt(CLONE_NEWTIME) | BigInt(CLONE_CLEAR_SIGHAND) | BigInt(CLONE_INTO_CGROUP);
+  // The exit signal has its own field: the rest of the low byte of flags (clone's CSIGNAL) is refused, as is CLONE_DETACHED;
+  // CLONE_NEWTIME, in that byte, only clone3 can ask for.
   if (flags & ~known) throw new Errno(E.EINVAL);
   if (exitSignal > BigInt(S.NSIG) || (exitSignal !== 0n && (flags & BigInt(CLONE_THREAD | CLONE_PARENT)) !== 0n)) throw new Errno(E.EINVAL);
   if ((flags & BigInt(CLONE_CLEAR_SIGHAND)) !== 0n && (flags & BigInt(CLONE_SIGHAND)) !== 0n) throw new Errno(E.EINVAL);
@@ -346,7 +347,7 @@ function setsid(t: Task): number {
 export const defs: SyscallDef[] = [
   { nr: 57, name: 'fork', fn: (t) => spawn(t, { flags: 0, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
   { nr: 58, name: 'vfork', fn: (t) => spawn(t, { flags: CLONE_VM | CLONE_VFORK, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
-  { nr: 56, name: 'clone', fn: clone, args: ['clone', 'none', 'none', 'none', 'none'], partial: 'EINVAL for PID, network and time namespaces (CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME); threads of a traced process are not traced' },
+  { nr: 56, name: 'clone', fn: clone, args: ['clone', 'none', 'none', 'none', 'none'], partial: 'EINVAL for PID and network namespaces (CLONE_NEWPID, CLONE_NEWNET); threads of a traced process are not traced' },
   { nr: 435, name: 'clone3', fn: (t, a) => clone3(t, a[0], a[1]), args: ['ptr', 'size'], partial: 'set_tid is checked as Linux (sizes, EFAULT, pid range, EPERM without CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN) and then EINVAL for a caller allowed to choose; EINVAL for CLONE_INTO_CGROUP, and for what clone refuses' },
   { nr: 59, name: 'execve', fn: (t, a) => execveat(t, -100, a[0], a[1], a[2], 0), args: ['str', 'argv', 'envp'] },
   { nr: 322, name: 'execveat', fn: (t, a) => execveat(t, i32(a[0]), a[1], a[2], a[3], a[4]), args: ['atfd', 'str', 'argv', 'envp', 'atflags'] },

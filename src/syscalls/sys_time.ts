@@ -121,8 +121,52 @@ export function cpuClockOf(t: Task, id: number): CpuClock {
   return { which, task: null, group: tg };
 }
 
-/** The current value of clock id, in ns; EINVAL for an unknown clock. */
+/** [seconds, nanoseconds] the task's time namespace adds to clock id (man 7 time_namespaces). */
+function nsOffset(t: Task, id: number): [number, number] {
+  const tn = t.nsproxy.time;
+  switch (id) {
+    case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_RAW: case CLOCK_MONOTONIC_COARSE: return tn.monotonic;
+    case CLOCK_BOOTTIME: case CLOCK_BOOTTIME_ALARM: return tn.boottime;
+    default: return ZERO_OFFSET;
+  }
+}
+const ZERO_OFFSET: [number, number] = [0, 0];
+
+/** CLOCK_BOOTTIME's offset in the task's time namespace, in ns (sysinfo's uptime). */
+export function boottimeOffsetNs(t: Task): number {
+  const [s, n] = t.nsproxy.time.boottime;
+  return s * NS + n;
+}
+
+/** The current value of clock id, in ns, in the task's time namespace; EINVAL for an unknown clock. */
 export function clockNow(t: Task, id: number): number {
+  const [s, n] = nsOffset(t, id);
+  return clockNowInitial(t, id) + s * NS + n;
+}
+
+/** clock_gettime's answer: the clock read (from the host for the clocks the vDSO reads there) plus the namespace's offset. */
+function clockParts(t: Task, id: number): [number, number] {
+  const host = hostClock(id);
+  let sec: number;
+  let ns: number;
+  if (host >= 0) [sec, ns] = t.kernel.clock(host);
+  else {
+    const v = clockNowInitial(t, id);
+    sec = Math.floor(v / NS);
+    ns = v - sec * NS;
+  }
+  const [os, on] = nsOffset(t, id);
+  ns += on;
+  sec += os;
+  if (ns >= NS) {
+    ns -= NS;
+    sec++;
+  }
+  return [sec, ns];
+}
+
+/** The current value of clock id in the initial time namespace, in ns. */
+function clockNowInitial(t: Task, id: number): number {
   const k = t.kernel;
   switch (id) {
     case CLOCK_REALTIME: case CLOCK_REALTIME_COARSE: case CLOCK_REALTIME_ALARM: case CLOCK_TAI:
@@ -283,10 +327,7 @@ export const defs: SyscallDef[] = [
   {
     nr: 228, name: 'clock_gettime', args: ['clockid', 'timespec_out'],
     fn: (t, a) => {
-      const id = i32(a[0]);
-      const host = hostClock(id);
-      if (host >= 0) writeTimespecParts(t, a[1], t.kernel.clock(host));
-      else writeTimespec(t, a[1], clockNow(t, id));
+      writeTimespecParts(t, a[1], clockParts(t, i32(a[0])));
       return 0;
     },
     partial: 'CPU-time clocks count the host\'s CPU time of the stub processes (the Sentry\'s work for them is not charged); CLOCK_TAI equals CLOCK_REALTIME (TAI offset 0); BOOTTIME equals MONOTONIC (no suspend)',

@@ -8,7 +8,7 @@ import { decodeTimespec, encodeTimespec } from '../abi/time';
 import type { Task } from '../kernel/task';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { TimerFdFile } from '../fsimpl/timerfd/timerfd';
-import { CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_REALTIME_ALARM } from './sys_time';
+import { clockNow, CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_REALTIME_ALARM } from './sys_time';
 
 const TFD_TIMER_ABSTIME = 1, TFD_TIMER_CANCEL_ON_SET = 2;
 
@@ -49,8 +49,12 @@ function settime(t: Task, fd: number, flags: number, newAddr: number, oldAddr: n
   if (flags & ~(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET)) throw new Errno(E.EINVAL);
   const b = t.mm.copyIn(newAddr, 32);
   const interval = decodeTimespec(b, 0);
-  const value = decodeTimespec(b, 16);
+  let value = decodeTimespec(b, 16);
   const f = timerfdOf(t, fd);
+  // An absolute time on a monotonic or boot clock is in the task's time namespace: the file counts in the initial one.
+  if (flags & TFD_TIMER_ABSTIME && value > 0 && f.clockid !== CLOCK_REALTIME && f.clockid !== CLOCK_REALTIME_ALARM) {
+    value = Math.max(1, value - (clockNow(t, f.clockid) - t.kernel.monotonicNs()));
+  }
   const old = f.set(value, interval, (flags & TFD_TIMER_ABSTIME) !== 0, flags);
   if (oldAddr) writeItimerspec(t, oldAddr, old);
   return 0;

@@ -1,7 +1,7 @@
 // Open file descriptions (man 2 open: "open file description"): status flags,
 // offset and a reference count shared by dup'ed and inherited descriptors.
-// Subclasses: RegularFile (inode data through readAt/writeAt), DirectoryFile
-// (getdents), PathFile (O_PATH), and in fsimpl pipes, devices, host fds.
+// Subclasses: RegularFile (regular_file.ts), DirectoryFile (dir_file.ts,
+// getdents), PathFile (O_PATH, here), and in fsimpl pipes, devices, host fds.
 import { Errno, E } from '../abi/errno';
 import { WaitQueue, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, type Waiter } from '../abi/waitqueue';
 import type { FileCtx } from './ctx';
@@ -9,13 +9,12 @@ import type { VPath } from './dentry';
 import type { Inode } from './inode';
 import { FileLocks } from './locks';
 import type { Mappable } from '../mm/mappable';
-import type { DirEntry, InodeAttrs } from '../abi/fs';
+import type { InodeAttrs } from '../abi/fs';
 import type { MemoryAccess } from '../mm/access';
-import { putI64 } from './abi';
 import { notifyClose } from './fsnotify';
 import {
-  O_ACCMODE, O_APPEND, O_NOATIME, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
-  S_IFDIR, S_IFMT, S_IFREG, DT_DIR, PROC_MAGIC, TMPFS_MAGIC, nowNs,
+  O_ACCMODE, O_APPEND, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
+  S_IFDIR, S_IFMT, S_IFREG, nowNs,
 } from '../abi/fs';
 
 /** Who gets signal-driven I/O signals of a description, and which signal. */
@@ -318,96 +317,6 @@ export function anonAttrs(mode: number, ino = 0): InodeAttrs {
   return { mode, uid: 0, gid: 0, nlink: 1, size: 0, blocks: 0, blksize: 4096, rdev: 0, atimeNs: anonBirth, mtimeNs: anonBirth, ctimeNs: anonBirth, btimeNs: anonBirth };
 }
 
-/** A regular file whose data the inode serves through readAt/writeAt. */
-export class RegularFile extends FileDescription {
-  constructor(path: VPath, inode: Inode, flags: number) {
-    super(path, inode, flags);
-  }
-  private get ino(): Inode {
-    return this.inode as Inode;
-  }
-  override read(_t: FileCtx, len: number): Buffer {
-    const b = this.ino.readAt(this.offset, len);
-    this.offset += b.length;
-    this.accessed(len);
-    return b;
-  }
-  /** A read of len bytes happened (even one at the end of the file): atime, unless O_NOATIME. */
-  private accessed(len: number): void {
-    if (len > 0 && !(this.flags & O_NOATIME)) this.ino.accessed();
-  }
-  override readToUser(_t: FileCtx, mem: MemoryAccess, addr: number, len: number): number {
-    const room = len ? mem.prefix(addr, len, true) : 0;
-    if (len && room === 0) {
-      // At the end of the file nothing is copied: a bad buffer is no error there.
-      if (this.offset < this.ino.attrs().size) throw new Errno(E.EFAULT);
-      this.accessed(len);
-      return 0;
-    }
-    const n = this.ino.readToUser(this.offset, mem, addr, room);
-    this.accessed(len);
-    this.offset += n;
-    return n;
-  }
-  // The offset moves only by what was written: a failed O_APPEND write leaves it where it was.
-  override write(_t: FileCtx, data: Buffer): number {
-    const at = this.flags & O_APPEND ? this.ino.attrs().size : this.offset;
-    const n = this.ino.writeAt(at, data);
-    this.offset = at + n;
-    return n;
-  }
-  override writeFromUser(_t: FileCtx, mem: MemoryAccess, addr: number, len: number): number {
-    const at = this.flags & O_APPEND ? this.ino.attrs().size : this.offset;
-    const n = this.ino.writeFromUser(at, mem, addr, userRoom(mem, addr, len, false));
-    this.offset = at + n;
-    return n;
-  }
-  override pread(_t: FileCtx, len: number, off: number): Buffer {
-    const b = this.ino.readAt(off, len);
-    this.accessed(len);
-    return b;
-  }
-  override pwrite(_t: FileCtx, data: Buffer, off: number): number {
-    // Linux quirk kept: with O_APPEND, pwrite appends regardless of off.
-    if (this.flags & O_APPEND) off = this.ino.attrs().size;
-    return this.ino.writeAt(off, data);
-  }
-  override seek(off: number, whence: number): number {
-    this.offset = seekPosition(this.offset, this.ino, off, whence);
-    return this.offset;
-  }
-  /**
-   * Data is in memory: a read never waits. Linux refuses NOWAIT for buffered
-   * writes, and tmpfs refuses it for reads too.
-   */
-  override supportsNowait(write: boolean): boolean {
-    if (write) return false;
-    return !this.path || this.path.mount.fs.statfs().type !== TMPFS_MAGIC;
-  }
-  override positionedWrite(_t: FileCtx, data: Buffer, off: number | null): number {
-    const at = off ?? this.offset;
-    const n = this.ino.writeAt(at, data);
-    if (off === null) this.offset = at + n;
-    return n;
-  }
-  /** tmpfs refuses it, like its NOWAIT reads. */
-  override takesDontcache(): boolean {
-    return !this.path || this.path.mount.fs.statfs().type !== TMPFS_MAGIC;
-  }
-  override appendWrite(_t: FileCtx, data: Buffer, off: number | null): number {
-    const at = this.ino.attrs().size;
-    const n = this.ino.writeAt(at, data);
-    if (off === null) this.offset = at + n;
-    return n;
-  }
-  override mappable(): Mappable | null {
-    return this.ino.mappable();
-  }
-  override available(): number {
-    return Math.max(0, this.ino.attrs().size - this.offset);
-  }
-}
-
 export function seekPosition(cur: number, inode: Inode | null, off: number, whence: number): number {
   let pos: number;
   switch (whence) {
@@ -425,91 +334,6 @@ export function seekPosition(cur: number, inode: Inode | null, off: number, when
   // Past the largest file size is EINVAL, as Linux's vfs_setpos (sizes stop at 2^53 here).
   if (pos < 0 || pos > MAX_LFS) throw new Errno(E.EINVAL);
   return pos;
-}
-
-/** An open directory: entries are snapshotted at the first getdents after open/rewind. */
-export class DirectoryFile extends FileDescription {
-  private entries: DirEntry[] | null = null;
-  constructor(path: VPath, inode: Inode, flags: number, private readonly ctx: unknown) {
-    super(path, inode, flags);
-  }
-  override read(): Buffer {
-    throw new Errno(E.EISDIR);
-  }
-  override write(): number {
-    throw new Errno(E.EBADF);
-  }
-  override pread(): Buffer {
-    throw new Errno(E.EISDIR);
-  }
-  override seek(off: number, whence: number): number {
-    if (whence === SEEK_SET) {
-      if (off < 0) throw new Errno(E.EINVAL);
-    } else if (whence === SEEK_CUR) {
-      off += this.offset;
-      if (off < 0) throw new Errno(E.EINVAL);
-    } else if (this.path && this.path.mount.fs.statfs().type === PROC_MAGIC) {
-      // procfs directories seek as a file of size 0 (Linux's default_llseek).
-      if ((whence === SEEK_DATA || whence === SEEK_HOLE) && off >= 0) throw new Errno(E.ENXIO);
-      if (whence !== SEEK_END && whence !== SEEK_DATA && whence !== SEEK_HOLE) throw new Errno(E.EINVAL);
-      if (off < 0) throw new Errno(E.EINVAL);
-    } else throw new Errno(E.EINVAL);
-    if (off === 0) this.entries = null; // rewinddir sees new entries
-    this.offset = off;
-    return off;
-  }
-  private snapshot(): DirEntry[] {
-    if (this.entries) return this.entries;
-    const p = this.path as VPath;
-    const self = this.inode as Inode;
-    const parent = p.dentry.parent ? p.dentry.parent.inode : (p.mount.mountpoint ? p.mount.mountpoint.inode : self);
-    this.entries = [
-      { name: '.', ino: self.ino, type: DT_DIR },
-      { name: '..', ino: parent.ino, type: DT_DIR },
-      ...self.readdir(this.ctx),
-    ];
-    return this.entries;
-  }
-  override getdents(size: number, dirent64: boolean, room = size): Buffer {
-    const ents = this.snapshot();
-    if (!(this.flags & O_NOATIME)) (this.inode as Inode).accessed();
-    if (this.offset < ents.length && direntLen(ents[this.offset].name.length, dirent64) > size) throw new Errno(E.EINVAL);
-    size = Math.min(size, room);
-    // Measure first (names are byte strings: length is their size), then fill one buffer.
-    let used = 0;
-    let end = this.offset;
-    while (end < ents.length) {
-      const rec = direntLen(ents[end].name.length, dirent64);
-      if (used + rec > size) break;
-      used += rec;
-      end++;
-    }
-    if (end === this.offset && end < ents.length) throw new Errno(E.EFAULT); // fits the count, not the mapped buffer
-    const b = Buffer.alloc(used);
-    let at = 0;
-    for (; this.offset < end; this.offset++) at += writeDirent(b, at, ents[this.offset], this.offset + 1, dirent64);
-    return b;
-  }
-}
-
-function direntLen(nameLen: number, dirent64: boolean): number {
-  return dirent64 ? (19 + nameLen + 1 + 7) & ~7 : (18 + nameLen + 2 + 7) & ~7;
-}
-
-/** linux_dirent64 {u64 ino; s64 off; u16 reclen; u8 type; char name[]} or the old linux_dirent (type in the last byte), at b[at]. */
-function writeDirent(b: Buffer, at: number, e: DirEntry, nextOff: number, dirent64: boolean): number {
-  const reclen = direntLen(e.name.length, dirent64);
-  putI64(b, at, e.ino);
-  putI64(b, at + 8, nextOff);
-  b.writeUInt16LE(reclen, at + 16);
-  if (dirent64) {
-    b.writeUInt8(e.type, at + 18);
-    b.write(e.name, at + 19, 'latin1');
-  } else {
-    b.write(e.name, at + 18, 'latin1');
-    b.writeUInt8(e.type, at + reclen - 1);
-  }
-  return reclen;
 }
 
 /** O_PATH descriptions: a location only (fstat, fchdir, *at bases); I/O fails with EBADF. */

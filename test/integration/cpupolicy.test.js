@@ -5,8 +5,8 @@
 // `tsvisor do --stats` (cpuSpreads, cpuPins); test/c/cpuspread.c is either
 // about 2 ms of arithmetic per system call, a getppid loop, or two threads
 // that compute without stopping (judged by the platform's look at running
-// threads, not at stops). The policy is the ptrace platform's: these run on
-// ptrace whatever TSVISOR_PLATFORM says (systrap lets threads run anywhere).
+// threads, not at stops). Both platforms have the policy (on systrap a
+// "stop" is a trap), so each case runs on each, whatever TSVISOR_PLATFORM says.
 
 const assert = require('node:assert');
 const fs = require('node:fs');
@@ -15,36 +15,38 @@ const path = require('node:path');
 const { test } = require('node:test');
 const h = require('../lib/harness');
 
-function stats(bin, mode, dir) {
-  const file = path.join(dir, `${mode}.json`);
-  const r = h.runSandbox([bin, mode], { flags: ['--stats', file, '--platform', 'ptrace'], timeout: 240_000 });
+function stats(bin, mode, dir, platform) {
+  const file = path.join(dir, `${mode}-${platform}.json`);
+  const r = h.runSandbox([bin, mode], { flags: ['--stats', file, '--platform', platform], timeout: 240_000 });
   assert.strictEqual(r.status, 0, h.describe(`cpuspread ${mode}`, r));
   assert.strictEqual(r.stdout, `ok ${mode}\n`);
   return JSON.parse(fs.readFileSync(file, 'utf8'));
 }
 
-test('CPU policy: a compute-bound stub leaves the tracer\'s CPU, a syscall-bound one stays', { timeout: 300_000 }, (t) => {
-  if (!h.needTools(t, ['gcc'])) return;
-  if (os.availableParallelism() < 2) {
-    t.skip('one CPU: nothing to spread to');
-    return;
-  }
-  const bin = h.buildPrograms().cpuspread.dynamic;
-  const dir = h.tmpDir();
-  const sys = stats(bin, 'syscalls', dir);
-  assert.strictEqual(sys.cpuSpreads, 0, JSON.stringify(sys));
-  const compute = stats(bin, 'compute', dir);
-  assert.ok(compute.cpuSpreads >= 1, JSON.stringify(compute));
-  assert.strictEqual(compute.cpuPins, 0, JSON.stringify(compute));
-});
+for (const platform of ['ptrace', 'systrap']) {
+  test(`CPU policy (${platform}): a compute-bound stub leaves the tracer's CPU, a syscall-bound one stays`, { timeout: 300_000 }, (t) => {
+    if (!h.needTools(t, ['gcc'])) return;
+    if (os.availableParallelism() < 2) {
+      t.skip('one CPU: nothing to spread to');
+      return;
+    }
+    const bin = h.buildPrograms().cpuspread.dynamic;
+    const dir = h.tmpDir();
+    const sys = stats(bin, 'syscalls', dir, platform);
+    assert.strictEqual(sys.cpuSpreads, 0, JSON.stringify(sys));
+    const compute = stats(bin, 'compute', dir, platform);
+    assert.ok(compute.cpuSpreads >= 1, JSON.stringify(compute));
+    assert.strictEqual(compute.cpuPins, 0, JSON.stringify(compute));
+  });
 
-test('CPU policy: two threads computing without system calls both leave the tracer\'s CPU', { timeout: 300_000 }, (t) => {
-  if (!h.needTools(t, ['gcc'])) return;
-  if (os.availableParallelism() < 2) {
-    t.skip('one CPU: nothing to spread to');
-    return;
-  }
-  const bin = h.buildPrograms().cpuspread.dynamic;
-  const threads = stats(bin, 'threads', h.tmpDir());
-  assert.ok(threads.cpuSpreads >= 2, JSON.stringify(threads));
-});
+  test(`CPU policy (${platform}): two threads computing without system calls both leave the tracer's CPU`, { timeout: 300_000 }, (t) => {
+    if (!h.needTools(t, ['gcc'])) return;
+    if (os.availableParallelism() < 2) {
+      t.skip('one CPU: nothing to spread to');
+      return;
+    }
+    const bin = h.buildPrograms().cpuspread.dynamic;
+    const threads = stats(bin, 'threads', h.tmpDir(), platform);
+    assert.ok(threads.cpuSpreads >= 2, JSON.stringify(threads));
+  });
+}

@@ -18,16 +18,10 @@ const { test } = require('node:test');
 const h = require('../lib/harness');
 
 const DIST = path.join(h.ROOT, 'dist');
-const { spawnGofer, startGofer } = require(path.join(DIST, 'gofer', 'start.js'));
-const { Channel } = require(path.join(DIST, 'gofer', 'channel.js'));
-const { Writer, Reader } = require(path.join(DIST, 'gofer', 'protocol.js'));
+const { startGofer } = require(path.join(DIST, 'gofer', 'start.js'));
+const { OP, Raw } = require('../lib/goferraw');
 const libc = require(path.join(DIST, 'host', 'libc.js'));
 
-// Op codes (src/gofer/protocol.ts Op, a const enum: not in the compiled module).
-const OP = {
-  ROOT: 1, WALK: 2, STAT: 3, READDIR: 4, READLINK: 5, OPEN: 6, LOOKUP: 7, CREATE: 10, MKDIR: 11, SYMLINK: 12, MKNOD: 13, LINK: 14, UNLINK: 15, RENAME: 16,
-  SETATTR: 17, FSYNC: 19, GETXATTR: 21, SETXATTR: 22, LISTXATTR: 23, REMOVEXATTR: 24, STATFS: 25,
-};
 const EINVAL = 22;
 const ENOID = 77;
 const EROFS = 30;
@@ -63,58 +57,21 @@ function inodesUnder(dir) {
   return set;
 }
 
-/** A raw client: one request, one reply (errno, reader, fd). */
-class Raw {
-  constructor(trees) {
-    const { fd, pid } = spawnGofer(trees);
-    this.outer = pid;
-    this.ch = new Channel(fd, 1 << 17);
-    const hello = this.recv();
-    assert.strictEqual(hello.errno, 0, 'the Gofer says hello');
-    // spawnGofer's pid is unshare's; the Gofer is its one child (pid 1 of its own PID namespace).
-    this.pid = Number(fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim().split(/\s+/)[0]);
-    assert.ok(this.pid > 0, 'the Gofer process is found');
-  }
-  recv() {
-    const { msg, fd } = this.ch.recvWithFd();
-    const r = new Reader(msg);
-    return { errno: r.i32(), r, fd };
-  }
-  send(buf) {
-    this.ch.send(buf);
-    return this.recv();
-  }
-  req(op, fill = () => {}) {
-    const w = new Writer().u8(op).u8(0).u16(0);
-    fill(w);
-    return this.send(w.view());
-  }
-  walk(id, names) {
-    return this.req(OP.WALK, (w) => {
-      w.u32(id).u16(names.length);
-      for (const n of names) w.str(n);
-    });
-  }
-  alive() {
-    try {
-      process.kill(this.pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  close() {
-    this.ch.close();
-    try {
-      process.kill(this.outer, 'SIGKILL');
-    } catch {}
-  }
-}
-
-/** Check a donated descriptor: of a file inside the tree, never holding the marker; then close it. */
+/**
+ * Check a donated descriptor: of a file inside the tree, never holding the
+ * marker, or the tree's inotify feed (FEED) watching only files inside it;
+ * then close it.
+ */
 function checkFd(fd, inside, what) {
   if (fd < 0) return;
   try {
+    if (fs.readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:inotify') {
+      const inos = new Set([...inside].map((k) => k.split(':')[1]));
+      for (const m of fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1').matchAll(/^inotify wd:[0-9a-f]+ ino:([0-9a-f]+)/gm)) {
+        assert.ok(inos.has(String(parseInt(m[1], 16))), `${what}: a watch of a file outside the tree`);
+      }
+      return;
+    }
     const st = fs.fstatSync(fd);
     assert.ok(inside.has(`${st.dev}:${st.ino}`), `${what}: a descriptor of a file outside the tree`);
     const buf = Buffer.alloc(64);
@@ -220,7 +177,7 @@ test('adversarial messages get error replies; nothing outside the tree is reache
       });
     }
     if (rep.errno !== 0) errors++;
-    checkFd(rep.fd, inside, `message ${i}`);
+    for (const fd of rep.fds) checkFd(fd, inside, `message ${i}`);
   }
   assert.ok(errors > 1000, `most random messages are refused (${errors})`);
   assert.ok(g.alive(), 'the Gofer survived the fuzzing');

@@ -65,15 +65,19 @@ function freshDir(prefix) {
   return dir;
 }
 
-for (const mode of ['rw', 'ro']) {
-  test(`inotify on a ${mode} bind reports the host's changes as Linux reports them natively`, { timeout: 600_000 }, async (t) => {
+/** How the sandbox reaches the bind: itself, through the Gofer (which watches for it), and confined with the Gofer. */
+const SERVED = [[], ['--gofer'], ['--confine', '--gofer']];
+
+for (const served of SERVED) for (const mode of ['rw', 'ro']) {
+  if (served.includes('--confine') && mode === 'ro') continue;
+  test(`inotify on a ${mode} bind ${served.join(' ') || 'served in-process'} reports the host's changes as Linux reports them natively`, { timeout: 600_000 }, async (t) => {
     if (!h.needTools(t, ['gcc'])) return;
     const bin = h.buildPrograms().hostnotify.dynamic;
     const extra = mode === 'ro' ? ['ro'] : [];
     const nativeDir = freshDir('tsvisor-hostnotify-native-');
     const native = await runWithHostChanges([bin, nativeDir, ...extra], nativeDir);
     const sbDir = freshDir('tsvisor-hostnotify-sb-');
-    const flags = ['-v', `${sbDir}:/data${mode === 'ro' ? ':ro' : ''}`];
+    const flags = [...served, '-v', `${sbDir}:/data${mode === 'ro' ? ':ro' : ''}`];
     const sandbox = await runWithHostChanges([process.execPath, ...h.sandboxArgs([bin, '/data', ...extra], { flags })], sbDir);
     assert.match(native, /dir MOVED_TO renamed cookie#1/, native);
     assert.strictEqual(comparable(sandbox), comparable(native), `sandbox:\n${sandbox}\nnative:\n${native}`);
@@ -85,7 +89,7 @@ for (const mode of ['rw', 'ro']) {
   });
 }
 
-test('a program watching more bind-mount files than the bound gets its watches; the host holds at most 1024 for it', { timeout: 300_000 }, async () => {
+for (const served of SERVED.slice(0, 2)) test(`a program watching more bind-mount files than the bound gets its watches; the host holds at most 1024 for it (${served.join(' ') || 'in-process'})`, { timeout: 300_000 }, async () => {
   const dir = h.tmpDir('tsvisor-hostnotify-many-');
   for (let i = 0; i < 1100; i++) fs.writeFileSync(path.join(dir, `f${i}`), '');
   // ctypes inotify: 1100 watches, then say so and wait for the test to look.
@@ -97,7 +101,7 @@ test('a program watching more bind-mount files than the bound gets its watches; 
     'print("watches", sum(1 for w in wds if w > 0), flush=True)',
     'sys.stdin.read()',
   ].join('\n');
-  const child = childProcess.spawn(process.execPath, h.sandboxArgs(['python3', '-c', script], { flags: ['-v', `${dir}:/data`] }),
+  const child = childProcess.spawn(process.execPath, h.sandboxArgs(['python3', '-c', script], { flags: [...served, '-v', `${dir}:/data`] }),
     { cwd: h.ROOT, env: h.sentryEnv(), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   let stdout = '';
   let stderr = '';
@@ -108,7 +112,7 @@ test('a program watching more bind-mount files than the bound gets its watches; 
   try {
     for (let i = 0; i < 2400 && !/watches/.test(stdout) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
     assert.match(stdout, /^watches 1100$/m, stderr);
-    // The Sentry's host inotify watches, from its fdinfo ('inotify wd:' lines).
+    // The Sentry's host inotify watches, from its fdinfo ('inotify wd:' lines; with --gofer, of the instance the Gofer donated).
     let hostWatches = 0;
     for (const fd of fs.readdirSync(`/proc/${child.pid}/fdinfo`)) {
       let info = '';
@@ -125,5 +129,46 @@ test('a program watching more bind-mount files than the bound gets its watches; 
   } finally {
     clearTimeout(watchdog);
     if (child.exitCode === null) try { process.kill(-child.pid, 'SIGKILL'); } catch {}
+  }
+});
+
+for (const served of SERVED.slice(0, 2)) test(`a file the host removed is gone inside as soon as its DELETE event is read (${served.join(' ') || 'in-process'})`, { timeout: 300_000 }, async () => {
+  const dir = h.tmpDir('tsvisor-hostnotify-gone-');
+  fs.writeFileSync(path.join(dir, 'x'), 'x\n');
+  fs.mkdirSync(path.join(dir, 'd'));
+  // Stat x and d (so any cache holds them), watch the directory, say ready; at the DELETE events, stat them again.
+  const script = [
+    'import ctypes, os, struct',
+    'libc = ctypes.CDLL(None, use_errno=True)',
+    'os.stat("/data/x"); os.stat("/data/d"); os.listdir("/data")',
+    'fd = libc.inotify_init1(0)',
+    'assert libc.inotify_add_watch(fd, b"/data", 0x200) > 0',
+    'print("ready", flush=True)',
+    'gone = set()',
+    'while len(gone) < 2:',
+    '    buf = os.read(fd, 4096); at = 0',
+    '    while at < len(buf):',
+    '        wd, mask, cookie, n = struct.unpack_from("iIII", buf, at)',
+    '        gone.add(buf[at + 16:at + 16 + n].rstrip(b"\\0").decode()); at += 16 + n',
+    'print("exists", os.path.exists("/data/x"), os.path.exists("/data/d"), sorted(os.listdir("/data")), flush=True)',
+  ].join('\n');
+  const child = childProcess.spawn(process.execPath, h.sandboxArgs(['python3', '-c', script], { flags: [...served, '-v', `${dir}:/data`] }),
+    { cwd: h.ROOT, env: h.sentryEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    if (/^ready$/m.test(stdout) && fs.existsSync(path.join(dir, 'x'))) {
+      fs.unlinkSync(path.join(dir, 'x'));
+      fs.rmdirSync(path.join(dir, 'd'));
+    }
+  });
+  child.stderr.on('data', (d) => { stderr += d; });
+  const watchdog = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch {} }, 240_000);
+  try {
+    assert.strictEqual(await new Promise((resolve) => child.on('exit', (c) => resolve(c))), 0, `${stdout}\n${stderr}`);
+    assert.match(stdout, /^exists False False \[\]$/m, stderr);
+  } finally {
+    clearTimeout(watchdog);
   }
 });

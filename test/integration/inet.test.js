@@ -43,6 +43,17 @@ test('python socket and asyncio over loopback match native', { timeout: 180_000 
   assert.match(sandbox.stdout, /done\n$/);
 });
 
+test('UDP-Lite over loopback (coverage options, partial coverage refused, a closed port) matches native', { timeout: 120_000 }, (t) => {
+  if (!h.needTools(t, ['/usr/bin/python3', 'unshare', 'ip'])) return;
+  const script = path.join(DIR, 'udplite.py');
+  const native = h.runNative(['unshare', '--map-root-user', '--net', 'sh', '-c', 'ip link set lo up && exec /usr/bin/python3 "$0"', script]);
+  assert.strictEqual(native.status, 0, h.describe('native', native));
+  const sandbox = h.runSandbox(['/usr/bin/python3', script], { cwd: '/', timeout: 100_000 });
+  assert.strictEqual(sandbox.status, 0, h.describe('sandbox', sandbox));
+  assert.strictEqual(sandbox.stdout, native.stdout);
+  assert.match(sandbox.stdout, /^partial dropped$/m);
+});
+
 test('connect floods, thousands of connections and unread senders stay inside a 96 MiB sandbox', { timeout: 300_000 }, (t) => {
   if (!h.needTools(t, ['gcc'])) return;
   const dir = h.tmpDir('tsvisor-inetflood-');

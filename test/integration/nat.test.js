@@ -10,72 +10,16 @@
 // group, killed when the test ends, passed or failed.
 
 const assert = require('node:assert');
-const childProcess = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { test } = require('node:test');
 const h = require('../lib/harness');
+const netns = require('../lib/netns');
 
 const DIR = path.join(__dirname, 'nat');
 
-/** Compile DIR/name.c once per run into a temporary directory the sandbox can read. */
-const built = new Map();
-function cbin(name, flags = []) {
-  if (built.has(name)) return built.get(name);
-  const dir = h.tmpDir('tsvisor-nat-');
-  const out = path.join(dir, name);
-  const src = fs.existsSync(path.join(DIR, `${name}.c`)) ? path.join(DIR, `${name}.c`) : path.join(__dirname, '..', 'hostile', `${name}.c`);
-  const cc = childProcess.spawnSync('gcc', ['-O2', '-Wall', '-Werror', '-o', out, src, ...flags], { encoding: 'utf8' });
-  assert.strictEqual(cc.status, 0, cc.stderr);
-  built.set(name, out);
-  return out;
-}
-
-/**
- * Run a bash script in a new network namespace with lo up. $TSV is
- * `tsvisor do` with the harness's environment; wait_port PORT [HOST] waits
- * for a listener. Resolves with {status, stdout, stderr}; the process group
- * is killed at the end whatever happens.
- */
-function inNetns(t, script, { timeout = 240_000, env = {}, mountns = false } = {}) {
-  const envFlags = Object.entries(h.baseEnv).map(([k, v]) => `--env ${k}=${v}`).join(' ');
-  const prelude = [
-    'set -u',
-    'ip link set lo up',
-    `TSV="${process.execPath} ${h.TSVISOR} do ${envFlags}"`,
-    // Host-side servers started with & are children of this shell: killed on exit.
-    'trap \'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null\' EXIT',
-    'wait_http() { for i in $(seq 1 300); do curl -sf -o /dev/null "$1" && return 0; sleep 0.2; done; echo "$1 never answered" >&2; return 1; }',
-    'wait_port() { for i in $(seq 1 200); do (exec 3<>/dev/tcp/${2:-127.0.0.1}/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }',
-  ].join('\n');
-  const ns = mountns ? ['-n', '-m', '--propagation', 'private'] : ['-n'];
-  const child = childProcess.spawn('unshare', [...ns, '--kill-child', 'bash', '-c', `${prelude}\n${script}`], {
-    detached: true, env: { ...h.sentryEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const kill = () => {
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  };
-  t.after(kill);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      stderr += '\nTIMED OUT';
-      kill();
-    }, timeout);
-    child.on('close', (status, signal) => {
-      clearTimeout(timer);
-      kill();
-      resolve({ status, signal, stdout, stderr, ms: 0 });
-    });
-  });
-}
+const cbin = (name, flags = []) => netns.cbin(DIR, name, flags);
+const { inNetns } = netns;
 
 test('curl in the sandbox reaches a host server at 10.0.2.2 with --allow-host-loopback, not without', { timeout: 300_000 }, async (t) => {
   if (!h.needTools(t, ['curl', 'python3', 'unshare', 'ip'])) return;

@@ -88,6 +88,8 @@ const C_PROGRAMS = Object.freeze({
   epoll: { args: () => [], endsWithDone: true },
   // Mounts only inside private mount namespaces of its own children: the host's mounts never change.
   namespaces: { args: (dir) => [dir], endsWithDone: true },
+  // New time namespaces of its own children only; the initial one's offsets cannot be written.
+  timens: { args: () => [], endsWithDone: true },
   unixsock: { args: (dir) => [dir], endsWithDone: true },
   inotify: { args: (dir) => [dir], endsWithDone: true },
   inotifymount: { args: (dir) => [dir], endsWithDone: true },

@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { runFilter, X86_64 } = require('../lib/bpf');
-const { sentryFilter, SENTRY_ALLOWED, HOST_WRITE_RULES } = require('../../dist/sandbox/confine_filter.js');
+const { sentryFilter, SENTRY_ALLOWED, HOST_WRITE_RULES, HOST_WATCH_RULES } = require('../../dist/sandbox/confine_filter.js');
 
 const ALLOW = 0x7fff0000;
 const KILL = 0x80000000;
@@ -13,10 +13,12 @@ const ENOSYS = 0x00050000 | 38;
 
 const run = (prog, nr, args = [], arch = X86_64) => runFilter(prog, nr, args, arch);
 
-const inet = sentryFilter('inet', true);
-const none = sentryFilter('none', true);
-/** A Sentry that changes no host file itself (the Gofer serves its binds, or it has no read-write bind). */
-const readOnly = sentryFilter('inet', false);
+const inet = sentryFilter('inet', true, true);
+const none = sentryFilter('none', true, true);
+/** A Sentry that changes no host file itself (it has no read-write bind). */
+const readOnly = sentryFilter('inet', false, true);
+/** A Sentry with the Gofer: it changes and watches no host file itself. */
+const withGofer = sentryFilter('inet', false, false);
 const O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0o100, O_TRUNC = 0o1000, O_TMPFILE = 0o20200000, O_PATH = 0o10000000, O_DIRECTORY = 0o200000;
 const O_CLOEXEC = 0o2000000, O_NOFOLLOW = 0o400000, O_NONBLOCK = 0o4000, O_APPEND = 0o2000;
 const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, AF_NETLINK = 16, AF_PACKET = 17;
@@ -69,4 +71,15 @@ test('a Sentry that writes no host file: openat for reading only, no call that c
   for (const [nr, name] of [[85, 'creat'], [76, 'truncate'], [132, 'utime'], [235, 'utimes'], [94, 'lchown'], [188, 'setxattr'], [189, 'lsetxattr'], [197, 'removexattr']]) {
     assert.equal(run(readOnly, nr, [0, 0, 0]), KILL, name);
   }
+});
+
+test('host inotify watches: the Sentry\'s own only without the Gofer, which makes them for a Sentry with one', () => {
+  for (const r of HOST_WATCH_RULES) {
+    assert.equal(run(inet, r.nr, [0, 0, 0]), ALLOW, r.name);
+    assert.equal(run(readOnly, r.nr, [0, 0, 0]), ALLOW, `${r.name} by a read-only Sentry serving its own files`);
+    assert.equal(run(withGofer, r.nr, [0, 0, 0]), KILL, `${r.name} with the Gofer`);
+  }
+  // Reading the donated inotify descriptor is a plain read.
+  assert.equal(run(withGofer, 0, [5, 0, 4096]), ALLOW, 'read');
+  for (const r of SENTRY_ALLOWED.filter((x) => !x.check)) assert.equal(run(withGofer, r.nr, [0, 0, 0]), ALLOW, r.name);
 });

@@ -7,7 +7,8 @@
 const assert = require('node:assert');
 const { test } = require('node:test');
 const { Stack } = require('../../dist/net/stack');
-const { Tcb, defaultTcbOptions } = require('../../dist/net/tcp/tcb');
+const { Tcb } = require('../../dist/net/tcp/tcb');
+const { defaultTcbOptions } = require('../../dist/net/tcp/params');
 const { Listener } = require('../../dist/net/tcp/listener');
 const { parseFrame } = require('../../dist/net/ip/ip');
 const { parseTcp } = require('../../dist/net/tcp/segment');

@@ -90,6 +90,11 @@ const KINDS: Array<[string, NsKind]> = [
   ['time', 'time'], ['time_for_children', 'time'], ['user', 'user'], ['uts', 'uts'],
 ];
 
+/** The namespace /proc/PID/ns/NAME names (time_for_children is the task's own field; pid_for_children is its pid namespace, the only one). */
+function nsOf(t: Task, name: string, kind: NsKind): AnyNamespace {
+  return name === 'time_for_children' ? t.nsproxy.timeForChildren : t.nsproxy.get(kind, t.creds);
+}
+
 /** /proc/PID/ns: dr-x--x--x, links readable by whoever may inspect the process. */
 export function nsDir(fs: ProcFs, m: NodeMaker, tg: ThreadGroup, t: Task): Entry {
   const k = fs.kernel;
@@ -103,12 +108,12 @@ export function nsDir(fs: ProcFs, m: NodeMaker, tg: ThreadGroup, t: Task): Entry
       target: (ctx) => {
         live();
         checkInspect(k, ctx, t);
-        return `${kind}:[${t.nsproxy.get(kind, t.creds).inum}]`;
+        return `${kind}:[${nsOf(t, name, kind).inum}]`;
       },
       resolve: (ctx) => {
         live();
         checkInspect(k, ctx, t);
-        return fs.nsfs.pathOf(kind, t.nsproxy.get(kind, t.creds));
+        return fs.nsfs.pathOf(kind, nsOf(t, name, kind));
       },
     })),
   }, 0o511);

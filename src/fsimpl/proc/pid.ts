@@ -7,10 +7,12 @@ import { CAP_SYS_RESOURCE } from '../../abi/capability';
 import { Errno, E } from '../../abi/errno';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
+import { gidTo, uidTo } from '../../auth/userns';
 import type { VPath } from '../../vfs/dentry';
 import type { Inode } from '../../vfs/inode';
 import { fdDir, fdinfoDir } from './fd';
 import { idMapEntries, nsDir } from './ns';
+import { timensEntry } from './timens';
 import { memEntry } from './mem';
 import { pagemapEntry } from './pagemap';
 import { formatLimits, formatStat, formatStatm, formatStatus, PAGE_SIZE } from './format';
@@ -40,6 +42,20 @@ export interface PidExtras {
 }
 
 /**
+ * Who owns a process's /proc files (Linux's task_dump_owner): its effective
+ * IDs while it is dumpable, else root, the root of its user namespace when
+ * that maps one (a process that changed its IDs, or cleared PR_SET_DUMPABLE,
+ * keeps others and itself out of files such as timens_offsets and fd/).
+ */
+function dumpOwner(tg: ThreadGroup, t: Task): { uid: number; gid: number } {
+  if ((tg.procState?.dumpable ?? 1) === 1) return { uid: t.creds.euid, gid: t.creds.egid };
+  const ns = t.creds.userns;
+  const uid = uidTo(ns, 0);
+  const gid = gidTo(ns, 0);
+  return { uid: uid < 0 ? 0 : uid, gid: gid < 0 ? 0 : gid };
+}
+
+/**
  * The directory of process tg (thread === null) or of one of its threads
  * (/proc/PID/task/TID and the hidden /proc/TID).
  */
@@ -47,7 +63,7 @@ export function pidDirNode(fs: ProcFs, tg: ThreadGroup, t: Task, thread: boolean
   const k = fs.kernel;
   const id = thread ? t.tid : tg.pid;
   const key = thread ? `pid/${tg.pid}/task/${t.tid}` : `pid/${tg.pid}`;
-  const owner: OwnerFn = () => ({ uid: t.creds.euid, gid: t.creds.egid });
+  const owner: OwnerFn = () => dumpOwner(tg, t);
   const startNs = BigInt(Math.max(0, Math.round(k.bootRealtimeNs + (tg.startTimeNs - k.bootMonotonicNs))));
   const m = new NodeMaker(fs, key, owner, startNs);
   const x = fs.extras(tg);
@@ -118,7 +134,8 @@ export function pidDirNode(fs: ProcFs, tg: ThreadGroup, t: Task, thread: boolean
       nsDir(fs, m, tg, t),
       m.file('wchan', () => (ensureExists(tg), '0')),
     ];
-    if (!thread) e.push(taskDir(fs, m, tg));
+    // timens_offsets is a process's file only, as Linux lists it.
+    if (!thread) e.push(taskDir(fs, m, tg), timensEntry(fs, m, tg, t));
     return e.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   };
   const dir = m.dirNode('', {

@@ -43,9 +43,11 @@ export function meminfoText(fs: ProcFs): string {
   return formatMeminfo(Math.floor(total / 1024), Math.floor(free / 1024), Math.floor(free / 1024));
 }
 
-export function uptimeText(fs: ProcFs): string {
+/** /proc/uptime as the reader sees it: its time namespace's CLOCK_BOOTTIME offset added to the uptime (not to the idle time), as Linux's. */
+export function uptimeText(fs: ProcFs, ctx: unknown): string {
   const up = uptimeNs(fs);
-  return formatUptime(up, up * fs.ncpu);
+  const [s, n] = callerOf(fs.kernel, ctx)?.nsproxy.time.boottime ?? [0, 0];
+  return formatUptime(Math.max(0, up + s * 1e9 + n), up * fs.ncpu);
 }
 
 export function systemStatText(fs: ProcFs): string {
@@ -81,7 +83,7 @@ export function systemEntries(fs: ProcFs, m: NodeMaker): Entry[] {
         return `${t.tg.pid}/task/${t.tid}`;
       },
     }),
-    m.file('uptime', () => uptimeText(fs)),
+    m.file('uptime', (ctx) => uptimeText(fs, ctx)),
     m.file('version', procVersionString),
   ];
 }

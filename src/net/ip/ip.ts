@@ -119,12 +119,56 @@ export function parseFrame(frame: Buffer, c: Counters): IpPacket | null {
     if (avail < IPV6_HLEN || frame[o] >> 4 !== 6) return drop(c, 'Ip6InHdrErrors');
     const plen = frame.readUInt16BE(o + 4);
     if (IPV6_HLEN + plen > avail) return drop(c, 'Ip6InTruncatedPkts');
+    // A multicast source is never valid (RFC 4291 2.7).
+    if (frame[o + 8] === 0xff) return drop(c, 'Ip6InAddrErrors');
+    const end = o + IPV6_HLEN + plen;
+    const t = skipExtensions(frame, o + IPV6_HLEN, end, frame[o + 6], c);
+    if (!t) return null;
     return {
-      v4: false, tos: (frame.readUInt16BE(o) >> 4) & 0xff, id: 0, ttl: frame[o + 7], proto: frame[o + 6],
-      src: ipFromBytes(frame, o + 8, 16), dst: ipFromBytes(frame, o + 24, 16), payload: frame.subarray(o + IPV6_HLEN, o + IPV6_HLEN + plen), netOff: o,
+      v4: false, tos: (frame.readUInt16BE(o) >> 4) & 0xff, id: 0, ttl: frame[o + 7], proto: t.proto,
+      src: ipFromBytes(frame, o + 8, 16), dst: ipFromBytes(frame, o + 24, 16), payload: frame.subarray(t.off, end), netOff: o,
     };
   }
   return drop(c, 'LinkUnknownProto');
+}
+
+/** IPv6 extension headers (RFC 8200 4): hop-by-hop options (first only), routing, fragment, destination options, no next header. */
+const HOPOPTS = 0, ROUTING = 43, FRAGMENT = 44, NONE = 59, DSTOPTS = 60;
+/** Extension headers a packet may carry before its transport header; more is a hostile chain, dropped. */
+const MAX_EXTENSIONS = 8;
+
+/**
+ * The transport protocol and its offset after the extension headers from off
+ * to end, or null (counted). Options headers and a routing header with no
+ * segments left are passed over (no option the stack acts on is defined for
+ * them); a fragment is dropped, as IPv4's are (nothing is reassembled: the
+ * stack never fragments); a routing header still to be followed is dropped
+ * (the stack is no router).
+ */
+function skipExtensions(frame: Buffer, off: number, end: number, next: number, c: Counters): { proto: number; off: number } | null {
+  for (let n = 0; ; n++) {
+    switch (next) {
+      case HOPOPTS:
+        if (n !== 0) return drop(c, 'Ip6InHdrErrors');
+        break;
+      case DSTOPTS:
+      case ROUTING:
+        break;
+      case FRAGMENT:
+        return drop(c, 'Ip6ReasmFails');
+      case NONE:
+        return drop(c, 'Ip6InNoNextHeader');
+      default:
+        return { proto: next, off };
+    }
+    if (n >= MAX_EXTENSIONS) return drop(c, 'Ip6InHdrErrors');
+    if (off + 8 > end) return drop(c, 'Ip6InTruncatedPkts');
+    const len = (frame[off + 1] + 1) * 8;
+    if (off + len > end) return drop(c, 'Ip6InTruncatedPkts');
+    if (next === ROUTING && frame[off + 3] !== 0) return drop(c, 'Ip6InHdrErrors');
+    next = frame[off];
+    off += len;
+  }
 }
 
 function drop(c: Counters, name: string): null {

@@ -6,25 +6,28 @@
 // replies, and the NAT puts the sandbox's identifier back. Destinations
 // follow the TCP and UDP rules (Nat.destination: the gateway is the host's
 // loopback only with --allow-host-loopback, the host's own addresses are
-// refused the same way); 10.0.2.3 is the host's resolver. A host that
+// refused the same way); 10.0.2.3 is the host's resolver. ICMPv6 echo
+// (to fd00::2, fd00::3 and IPv6 destinations) goes the same way over host
+// ICMPv6 sockets. A host that
 // refuses the socket (outside ping_group_range, no CAP_NET_RAW either) gets
 // the echo dropped, counted and logged once: the application's ping times
 // out, as it would behind a firewall. Flows idle for a minute are closed;
 // there are at most MAX_ICMP_FLOWS, and nothing is queued in the Sentry.
 import { E } from '../../abi/errno';
-import { IPPROTO_ICMP } from '../../abi/inet';
-import { AF_INET, SOCK_DGRAM } from '../../abi/socket';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6 } from '../../abi/inet';
+import { AF_INET, AF_INET6, SOCK_DGRAM } from '../../abi/socket';
 import { finish } from '../icmp';
-import type { Ip } from '../ip/addr';
+import { isV4, type Ip } from '../ip/addr';
 import { count, type IpPacket } from '../ip/ip';
 import type { NetTimer } from '../tcp/host';
 import { closeIdle, HostSock } from './hostio';
-import { GUEST, type Nat } from './nat';
+import { GUEST, GUEST6, HOST_UNREACH, type Nat } from './nat';
 
 const MAX_ICMP_FLOWS = 64;
 const ICMP_IDLE_MS = 60_000;
 const SWEEP_MS = 10_000;
 const ECHO_REPLY = 0, ECHO = 8, ICMP_HLEN = 8;
+const ECHO6_REPLY = 129, ECHO6 = 128;
 
 class IcmpFlow {
   lastUsed: number;
@@ -47,18 +50,21 @@ export class IcmpFlows {
   fromSandbox(frame: Buffer, pkt: IpPacket): void {
     const nat = this.nat;
     const p = pkt.payload;
-    if (p.length < ICMP_HLEN || p[0] !== ECHO || p[1] !== 0 || pkt.src !== GUEST) return void count(nat.counters, 'NatIcmpDropped');
+    const v4 = pkt.v4;
+    if (p.length < ICMP_HLEN || p[0] !== (v4 ? ECHO : ECHO6) || p[1] !== 0 || pkt.src !== (v4 ? GUEST : GUEST6)) return void count(nat.counters, 'NatIcmpDropped');
     const id = p.readUInt16BE(4);
     const key = `${id}:${pkt.dst}`;
     let f = this.flows.get(key);
     if (!f) {
       const to = nat.icmpDestination(pkt.dst);
       if ('refuse' in to) return nat.refuse(frame, pkt, to.refuse);
+      // An echo of one family to a host address of the other (fd00::3 standing for an IPv4 resolver) cannot be carried.
+      if ((to.sa.length === 16) !== v4) return nat.refuse(frame, pkt, HOST_UNREACH);
       if (this.flows.size >= MAX_ICMP_FLOWS) return void count(nat.counters, 'NatIcmpFlowLimit');
       let s: HostSock;
       let flow: IcmpFlow | null = null;
       try {
-        s = HostSock.create(nat.env, AF_INET, SOCK_DGRAM, () => nat.enter(() => flow && this.ready(flow)), IPPROTO_ICMP);
+        s = HostSock.create(nat.env, v4 ? AF_INET : AF_INET6, SOCK_DGRAM, () => nat.enter(() => flow && this.ready(flow)), v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
       } catch (e) {
         count(nat.counters, 'NatIcmpNoHostSocket');
         if (!this.warned) nat.log(`ping: the host refuses the Sentry an ICMP socket (${String(e)}; net.ipv4.ping_group_range): echo requests are dropped`);
@@ -90,12 +96,14 @@ export class IcmpFlows {
         if (++errs > 8) return;
         continue;
       }
-      if (n < ICMP_HLEN || buf[0] !== ECHO_REPLY) continue;
+      const v4 = isV4(f.dst);
+      if (n < ICMP_HLEN || buf[0] !== (v4 ? ECHO_REPLY : ECHO6_REPLY)) continue;
       f.lastUsed = this.nat.nowMs();
       const reply = Buffer.from(buf.subarray(0, n));
       reply.writeUInt16BE(f.id, 4);
       reply.writeUInt16BE(0, 2);
-      this.nat.sendRaw(f.dst, GUEST, IPPROTO_ICMP, finish(reply, true, f.dst, GUEST));
+      const guest = v4 ? GUEST : GUEST6;
+      this.nat.sendRaw(f.dst, guest, v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, finish(reply, v4, f.dst, guest));
     }
   }
 

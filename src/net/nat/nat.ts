@@ -8,13 +8,17 @@
 //
 // Addresses (slirp4netns's): the sandbox is 10.0.2.15/24, the gateway 10.0.2.2
 // (the host's loopback with --allow-host-loopback, else nothing), the DNS
-// server 10.0.2.3 (port 53, forwarded to the host's first resolver). The
-// host's own addresses are refused like its loopback: a service the host
-// binds to 0.0.0.0 must not become reachable through the host's LAN address
-// when 127.0.0.1 is not.
+// server 10.0.2.3 (port 53, forwarded to the host's first resolver). IPv6 the
+// same way: the sandbox is fd00::5054:ff:fe12:3456/64 (the address SLAAC gives
+// slirp4netns's tap from the router's fd00::/64), the gateway fd00::2 (the
+// host's ::1 with --allow-host-loopback), the DNS server fd00::3; flows to
+// other IPv6 addresses go out of host IPv6 sockets. The host's own addresses
+// are refused like its loopback: a service the host binds to 0.0.0.0 or ::
+// must not become reachable through the host's LAN address when 127.0.0.1 is
+// not.
 import type { HeapBudget } from '../../abi/accounting';
 import { Errno, E } from '../../abi/errno';
-import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from '../../abi/inet';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../../abi/inet';
 import type { HostEvents } from '../../platform/platform';
 import type { HostSocketBudget, NatConfig } from '../../kernel/netinfo';
 import { destUnreachable } from '../icmp';
@@ -25,6 +29,7 @@ import type { Stack } from '../stack';
 import type { NetTimer, TcpHost, TimerTarget } from '../tcp/host';
 import { resetFor, tcpInput } from '../tcp/input';
 import { ACK, RST, SYN, TCP_HLEN, segment, optionsLength, parseTcp, writeTcp, type TcpSegment } from '../tcp/segment';
+import type { TcbSender } from '../tcp/send';
 import { connKey, type Tcb } from '../tcp/tcb';
 import { parseUdp, UDP_HLEN, writeUdp } from '../udp';
 import { sockaddr } from './hostio';
@@ -37,8 +42,16 @@ const ip4 = (a: number, b: number, c: number, d: number): Ip => ipFromBytes(Buff
 export const GUEST = ip4(10, 0, 2, 15);
 export const GATEWAY = ip4(10, 0, 2, 2);
 const DNS = ip4(10, 0, 2, 3);
-/** ICMP destination unreachable codes the NAT answers with. */
+/** fd00::/64, slirp4netns's IPv6 network, and its addresses (the sandbox's is the EUI-64 one of eth0's MAC 52:54:00:12:34:56). */
+const NET6 = 'fd000000000000000000000000000000'.slice(0, 16);
+export const GUEST6: Ip = NET6 + '505400fffe123456';
+export const GATEWAY6: Ip = NET6 + '0000000000000002';
+const DNS6: Ip = NET6 + '0000000000000003';
+const LOOP6_BYTES = Buffer.from('00000000000000000000000000000001', 'hex');
+/** ICMP destination unreachable codes the NAT answers with (ICMPv6's in icmpCode). */
 export const NET_UNREACH = 0, HOST_UNREACH = 1, ADMIN_PROHIBITED = 13;
+/** The ICMPv6 destination unreachable code (RFC 4443 3.1) for an ICMP one: no route, administratively prohibited, address unreachable. */
+const icmpCode = (v4: boolean, code: number): number => (v4 ? code : code === NET_UNREACH ? 0 : code === ADMIN_PROHIBITED ? 1 : 3);
 /** TCP connections under way or open at once (each holds a host socket and up to two windows of bytes). */
 const MAX_TCP_FLOWS = 4096;
 
@@ -94,7 +107,7 @@ export class Nat implements TcpHost {
   constructor(readonly stack: Stack, readonly env: NatEnv) {
     this.heap = env.heap;
     this.nic = new NatNic(this);
-    stack.attach(this.nic, GUEST, true);
+    stack.attach(this.nic, [GUEST, GUEST6], true);
     this.udp = new UdpFlows(this);
     this.icmp = new IcmpFlows(this);
     this.publisher = new Publisher(this);
@@ -119,7 +132,7 @@ export class Nat implements TcpHost {
     // The stack's timers flush it after the target ran; the flows it woke are pumped first.
     return this.stack.newTimer({ onTimer: () => this.enter(() => target.onTimer()) });
   }
-  transmit(c: Tcb, seg: TcpSegment): void {
+  transmit(c: TcbSender, seg: TcpSegment): void {
     const room = headerRoom(c.v4);
     const frame = Buffer.allocUnsafe(room + TCP_HLEN + optionsLength(seg, (seg.flags & SYN) !== 0) + seg.data.length);
     writeTcp(frame, room, seg, c.v4, c.local, c.remote);
@@ -145,10 +158,11 @@ export class Nat implements TcpHost {
   }
 
   sendUdp(src: Ip, sport: number, dst: Ip, dport: number, data: Buffer): void {
-    const room = headerRoom(true);
+    const v4 = isV4(dst);
+    const room = headerRoom(v4);
     const frame = Buffer.allocUnsafe(room + UDP_HLEN + data.length);
-    writeUdp(frame, room, sport, dport, data, true, src, dst);
-    writeHeaders(frame, { v4: true, src, dst, proto: IPPROTO_UDP, tos: 0, ttl: 64, id: this.nextId() });
+    writeUdp(frame, room, sport, dport, data, v4, src, dst);
+    writeHeaders(frame, { v4, src, dst, proto: IPPROTO_UDP, tos: 0, ttl: 64, id: this.nextId() });
     this.toSandbox(frame);
   }
 
@@ -199,14 +213,13 @@ export class Nat implements TcpHost {
   fromSandbox(frame: Buffer): void {
     const pkt = parseFrame(frame, this.counters);
     if (!pkt) return;
-    if (!pkt.v4) return void count(this.counters, 'NatDropV6');
     if (pkt.proto === IPPROTO_TCP) {
-      const seg = parseTcp(pkt.payload, true, pkt.src, pkt.dst, false, this.counters);
+      const seg = parseTcp(pkt.payload, pkt.v4, pkt.src, pkt.dst, false, this.counters);
       if (seg) this.tcpFromSandbox(frame, pkt, seg);
     } else if (pkt.proto === IPPROTO_UDP) {
-      const d = parseUdp(pkt.payload, true, pkt.src, pkt.dst, false, this.counters);
+      const d = parseUdp(pkt.payload, pkt.v4, pkt.src, pkt.dst, false, this.counters);
       if (d) this.udp.fromSandbox(frame, pkt, d.srcPort, d.dstPort, d.data);
-    } else if (pkt.proto === IPPROTO_ICMP) this.icmp.fromSandbox(frame, pkt);
+    } else if (pkt.proto === (pkt.v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6)) this.icmp.fromSandbox(frame, pkt);
     else count(this.counters, 'NatDropProto');
   }
 
@@ -254,16 +267,16 @@ export class Nat implements TcpHost {
 
   refuse(frame: Buffer, pkt: IpPacket, code: number): void {
     count(this.counters, 'NatRefused');
-    destUnreachable(this, pkt.dst, frame, pkt, code);
+    destUnreachable(this, pkt.dst, frame, pkt, icmpCode(pkt.v4, code));
   }
 
   reset(pkt: IpPacket, seg: TcpSegment): void {
     const r = resetFor(seg);
     if (!r) return;
     const out = segment(seg.dstPort, seg.srcPort, r.seq, r.ack, r.flags, 0);
-    const frame = Buffer.allocUnsafe(headerRoom(true) + TCP_HLEN);
-    writeTcp(frame, headerRoom(true), out, true, pkt.dst, pkt.src);
-    writeHeaders(frame, { v4: true, src: pkt.dst, dst: pkt.src, proto: IPPROTO_TCP, tos: 0, ttl: 64, id: this.nextId() });
+    const frame = Buffer.allocUnsafe(headerRoom(pkt.v4) + TCP_HLEN);
+    writeTcp(frame, headerRoom(pkt.v4), out, pkt.v4, pkt.dst, pkt.src);
+    writeHeaders(frame, { v4: pkt.v4, src: pkt.dst, dst: pkt.src, proto: IPPROTO_TCP, tos: 0, ttl: 64, id: this.nextId() });
     this.toSandbox(frame);
   }
 
@@ -282,6 +295,7 @@ export class Nat implements TcpHost {
 
   /** The host address a flow to (dst, port) from the sandbox goes to, or the ICMP code refusing it. */
   destination(dst: Ip, port: number): Destination {
+    if (!isV4(dst)) return this.destination6(dst, port);
     const cfg = this.env.config;
     const b = Buffer.from(dst.slice(24), 'hex');
     if (dst === GATEWAY) return cfg.allowHostLoopback ? { sa: sockaddr(Buffer.from([127, 0, 0, 1]), port) } : { refuse: ADMIN_PROHIBITED };
@@ -297,8 +311,29 @@ export class Nat implements TcpHost {
     return { sa: sockaddr(b, port) };
   }
 
-  /** Where an echo request to dst goes: as a flow to any port would, but 10.0.2.3 is the host's resolver itself. */
+  /** The same for IPv6: fd00::2 the host's ::1, fd00::3 its first resolver; the rest of fd00::/64 is nobody; link-local, multicast, loopback and unspecified are never routed. */
+  private destination6(dst: Ip, port: number): Destination {
+    const cfg = this.env.config;
+    if (dst === GATEWAY6) return cfg.allowHostLoopback ? { sa: sockaddr(LOOP6_BYTES, port) } : { refuse: ADMIN_PROHIBITED };
+    if (dst === DNS6) {
+      const r = cfg.resolvers[0];
+      if (port !== 53 || !r) return { refuse: port === 53 ? NET_UNREACH : ADMIN_PROHIBITED };
+      return { sa: sockaddr(r, 53) };
+    }
+    if (dst.startsWith(NET6)) return { refuse: HOST_UNREACH };
+    const b = Buffer.from(dst, 'hex');
+    // ::/8 holds ::, ::1 and the IPv4-compatible and -mapped forms; fe80::/10 needs a scope the NAT has not; ff00::/8 is multicast.
+    if (b[0] === 0 || b[0] === 0xff || (b[0] === 0xfe && (b[1] & 0xc0) === 0x80)) return { refuse: NET_UNREACH };
+    if (!cfg.allowHostLoopback && cfg.hostOwns(b)) return { refuse: ADMIN_PROHIBITED };
+    return { sa: sockaddr(b, port) };
+  }
+
+  /** Where an echo request to dst goes: as a flow to any port would, but 10.0.2.3 (fd00::3) is the host's resolver itself. */
   icmpDestination(dst: Ip): Destination {
+    if (dst === DNS6) {
+      const r = this.env.config.resolvers[0];
+      return r ? { sa: sockaddr(r, 0) } : { refuse: HOST_UNREACH };
+    }
     if (dst !== DNS) return this.destination(dst, 0);
     const r = this.env.config.resolvers[0];
     return r ? { sa: sockaddr(r, 0) } : { refuse: HOST_UNREACH };

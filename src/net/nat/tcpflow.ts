@@ -26,7 +26,8 @@ import type { Ip } from '../ip/addr';
 import type { IpPacket } from '../ip/ip';
 import type { TcbOwner } from '../tcp/host';
 import type { TcpSegment } from '../tcp/segment';
-import { connKey, defaultTcbOptions, Tcb, URG_VALID, type TcbOptions } from '../tcp/tcb';
+import { defaultTcbOptions, URG_VALID, type TcbOptions } from '../tcp/params';
+import { connKey, Tcb } from '../tcp/tcb';
 import { HostSock } from './hostio';
 import { GATEWAY, GUEST, type Nat } from './nat';
 
@@ -155,7 +156,7 @@ export class TcpFlow implements TcbOwner {
     const p = syn.pkt;
     let c: Tcb;
     try {
-      c = new Tcb(this.nat, p.dst as Ip, syn.seg.dstPort, p.src as Ip, syn.seg.srcPort, true, natOptions(), this.nat.nic.mtu);
+      c = new Tcb(this.nat, p.dst as Ip, syn.seg.dstPort, p.src as Ip, syn.seg.srcPort, p.v4, natOptions(), this.nat.nic.mtu);
     } catch {
       this.sock?.close();
       this.done = true;

@@ -11,7 +11,7 @@ import { E } from '../../abi/errno';
 import { IPPROTO_UDP } from '../../abi/inet';
 import { AF_INET, AF_INET6, SOCK_DGRAM } from '../../abi/socket';
 import { destUnreachable } from '../icmp';
-import type { Ip } from '../ip/addr';
+import { isV4, type Ip } from '../ip/addr';
 import { count, ETH_HLEN, headerRoom, writeHeaders, type IpPacket } from '../ip/ip';
 import type { NetTimer } from '../tcp/host';
 import { UDP_HLEN, writeUdp } from '../udp';
@@ -23,7 +23,7 @@ const MAX_UDP_FLOWS = 1024;
 /** A flow with no datagram either way for this long is closed (ms). */
 const UDP_IDLE_MS = 60_000;
 const SWEEP_MS = 10_000;
-const PORT_UNREACH = 3;
+const PORT_UNREACH = 3, PORT_UNREACH6 = 4;
 
 class UdpFlow {
   lastUsed: number;
@@ -115,11 +115,12 @@ export class UdpFlows {
 
   /** The host was told nobody listens there: the sandbox hears it as Linux would (ICMP port unreachable quoting its datagram). */
   private portUnreachable(f: UdpFlow): void {
-    const quoted = Buffer.alloc(headerRoom(true) + UDP_HLEN);
-    writeUdp(quoted, headerRoom(true), f.sport, f.dport, Buffer.alloc(0), true, f.src, f.dst);
-    writeHeaders(quoted, { v4: true, src: f.src, dst: f.dst, proto: IPPROTO_UDP, tos: 0, ttl: 64, id: 0 });
-    const pkt: IpPacket = { v4: true, src: f.src, dst: f.dst, proto: IPPROTO_UDP, tos: 0, ttl: 64, id: 0, payload: Buffer.alloc(0), netOff: ETH_HLEN };
-    destUnreachable(this.nat, f.dst, quoted, pkt, PORT_UNREACH);
+    const v4 = isV4(f.dst);
+    const quoted = Buffer.alloc(headerRoom(v4) + UDP_HLEN);
+    writeUdp(quoted, headerRoom(v4), f.sport, f.dport, Buffer.alloc(0), v4, f.src, f.dst);
+    writeHeaders(quoted, { v4, src: f.src, dst: f.dst, proto: IPPROTO_UDP, tos: 0, ttl: 64, id: 0 });
+    const pkt: IpPacket = { v4, src: f.src, dst: f.dst, proto: IPPROTO_UDP, tos: 0, ttl: 64, id: 0, payload: Buffer.alloc(0), netOff: ETH_HLEN };
+    destUnreachable(this.nat, f.dst, quoted, pkt, v4 ? PORT_UNREACH : PORT_UNREACH6);
   }
 
   /** A datagram from a host client to a published UDP port (listener), for the sandbox's port. */

@@ -4,6 +4,7 @@
 import type { HeapBudget } from '../../abi/accounting';
 import type { Counters } from '../ip/ip';
 import type { TcpSegment } from './segment';
+import type { TcbSender } from './send';
 import type { Tcb } from './tcb';
 
 export interface NetTimer {
@@ -19,7 +20,7 @@ export interface TcpHost {
   /** A timer that calls target.onTimer() when it expires. */
   newTimer(target: TimerTarget): NetTimer;
   /** Serialize and send a segment from c's addresses. */
-  transmit(c: Tcb, seg: TcpSegment): void;
+  transmit(c: TcbSender, seg: TcpSegment): void;
   /** c reached CLOSED: out of the connection and port tables. */
   remove(c: Tcb): void;
   randomU32(): number;

@@ -8,7 +8,8 @@ import { E } from '../../abi/errno';
 import { TcpState } from '../../abi/inet';
 import { count } from '../ip/ip';
 import { ACK, FIN, RST, SYN, URG, segment, seqAdd, seqDiff, seqLE, seqLT, type TcpSegment } from './segment';
-import { URG_NOTYET, URG_VALID, type Tcb } from './tcb';
+import { URG_NOTYET, URG_VALID } from './params';
+import type { Tcb } from './tcb';
 
 /** What the stack does for a segment no connection takes: a RST unless it is one (RFC 9293's CLOSED state). */
 export function resetFor(seg: TcpSegment): { seq: number; ack: number; flags: number } | null {

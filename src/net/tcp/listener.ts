@@ -7,7 +7,8 @@ import { TcpState } from '../../abi/inet';
 import { count } from '../ip/ip';
 import type { TcbOwner, TcpHost } from './host';
 import type { TcpSegment } from './segment';
-import { Tcb, type TcbOptions } from './tcb';
+import type { TcbOptions } from './params';
+import { Tcb } from './tcb';
 import type { Ip } from '../ip/addr';
 
 /** The SYN queue's floor (Linux sizes it from the backlog and tcp_max_syn_backlog). */

@@ -16,15 +16,16 @@ import * as libc from '../../host/libc';
 import { HostFdWatches } from '../host_watches';
 import { MemoryFile } from '../memfile';
 import {
-  type AddressSpace, newPlatformStats, type HostWatch, type Platform, type PlatformEvent, type PlatformStats, Reg,
+  type AddressSpace, type CpuTime, newPlatformStats, type HostWatch, type Platform, type PlatformEvent, type PlatformStats, Reg,
   type WatchOptions,
 } from '../platform';
 import * as P from './ptrace';
-import { StubPool, StubProcess } from './stub';
+import { StubProcess } from './stub';
+import { StubPool } from './stub_pool';
 import { StubError, StubThread } from './stub_thread';
 import { sentryThread } from '../thread';
 import { stubFilter } from './seccomp';
-import { CpuPolicy } from './affinity';
+import { CpuPolicy, type StubCpu } from './affinity';
 import { readHostLayout, readVdsoImage } from './host_layout';
 import { signalStop, syscallStop } from './stops';
 import { INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_DATA, stubElf } from './stub_elf';
@@ -275,12 +276,22 @@ export class PtracePlatform implements Platform {
     libc.ptrace(P.PTRACE_CONT, this.waker.pid, 0, 0);
   }
 
-  wait(): PlatformEvent {
+  /** The CPU policy's upkeep at every wait: settle the tracer's CPU once, and time the next look at running threads. */
+  protected cpuUpkeep(): void {
     if (!this.cpus.settled) this.cpus.settle(this.stubPids());
     if (this.cpus.checkWanted && this.cpuCheckAt === 0) {
       this.cpuCheckAt = Number(process.hrtime.bigint()) + this.cpus.nextCheckNs;
       this.armTimer();
     }
+  }
+
+  /** The application threads the CPU policy looks at when its timer fires. */
+  protected appThreads(): Iterable<{ cpu: StubCpu; inApp: boolean; cpuTime(): CpuTime }> {
+    return this.byTid.values();
+  }
+
+  wait(): PlatformEvent {
+    this.cpuUpkeep();
     const shared = sentryThread.shared;
     if (!shared) this.run = 0;
     else if (++this.run > FAIR_RUN) {
@@ -387,7 +398,7 @@ export class PtracePlatform implements Platform {
   private queueHead = 0;
   private reportStatus = 0;
 
-  private stubPids(): number[] {
+  protected stubPids(): number[] {
     return [this.master.pid, ...(this.waker ? [this.waker.pid] : []), ...this.byTid.keys()];
   }
 
@@ -404,7 +415,7 @@ export class PtracePlatform implements Platform {
           this.armed = 0;
           if (this.cpuCheckAt !== 0 && Number(process.hrtime.bigint()) >= this.cpuCheckAt) {
             this.cpuCheckAt = 0;
-            this.cpus.checkRunning(this.byTid.values());
+            this.cpus.checkRunning(this.appThreads());
           }
           continue;
         }

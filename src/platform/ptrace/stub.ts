@@ -13,6 +13,7 @@ import type { MemoryFile } from '../memfile';
 import { StubError, StubThread } from './stub_thread';
 import { STUB_THREAD_CLONE_FLAGS } from './seccomp';
 import type { CpuPolicy } from './affinity';
+import type { StubPool } from './stub_pool';
 import { BATCH_ADDR, BATCH_ENTRY, BATCH_MAX, INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_END } from './stub_elf';
 
 const status = new Int32Array(1);
@@ -485,42 +486,6 @@ export class StubProcess implements AddressSpace {
     this.pending = [];
     if (this.memfile && this.ctrlFrame >= 0) this.memfile.decRef(this.ctrlFrame);
     this.ctrlFrame = -1;
-  }
-}
-
-/**
- * Stubs kept when their process ended, for the next fork: a fork of the
- * master, its control page and the kill of the old stub cost about 0.6 ms
- * of every fork+exec+exit here (three host round trips and a process
- * creation and teardown); emptying a stub costs one batch.
- */
-export class StubPool {
-  private readonly spare: StubProcess[] = [];
-  /** Set when the platform shuts down: every stub is killed from then on. */
-  closed = false;
-
-  constructor(private readonly max: number) {}
-
-  /** Keep s (its process ended) if there is room and it can be emptied. */
-  keep(s: StubProcess): boolean {
-    if (this.closed || this.spare.length >= this.max || !s.retire()) return false;
-    this.spare.push(s);
-    return true;
-  }
-
-  /** A spare stub, revived for a new process, or null. */
-  take(): StubProcess | null {
-    for (let s = this.spare.pop(); s; s = this.spare.pop()) {
-      if (s.revive()) return s;
-      s.release();
-    }
-    return null;
-  }
-
-  /** Kill every spare (the platform's shutdown). */
-  close(): void {
-    this.closed = true;
-    for (const s of this.spare.splice(0)) s.release();
   }
 }
 

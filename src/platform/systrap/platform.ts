@@ -165,7 +165,7 @@ export class SystrapPlatform extends PtracePlatform {
 
   override newAddressSpace(): AddressSpace {
     const leader = this.forkStub(null);
-    const p = new SystrapProcess(leader, this.memfile, this.runningSet, this.stubSpinner);
+    const p = new SystrapProcess(leader, this.memfile, this.runningSet, this.stubSpinner, this.cpus);
     try {
       leader.attachControlPage(this.memfile);
       p.pidfd = libc.syscall3(SYS_PIDFD_OPEN, leader.pid, 0, 0);
@@ -200,7 +200,23 @@ export class SystrapPlatform extends PtracePlatform {
     this.procs.delete(p);
   }
 
+  /**
+   * The CPU policy looks at the threads running application code: a
+   * compute-bound one may leave the Sentry's CPU (its traps then cross CPUs,
+   * which the spins are for), one that traps often comes back.
+   */
+  protected override appThreads(): Iterable<SystrapThread> {
+    return this.runningSet;
+  }
+
+  protected override stubPids(): number[] {
+    const tids: number[] = [];
+    for (const p of this.procs) for (const th of p.threads) tids.push(th.tid);
+    return [...super.stubPids(), ...tids];
+  }
+
   override wait(): PlatformEvent {
+    this.cpuUpkeep();
     const g = this.gone.shift();
     if (g) return g;
     const shared = sentryThread.shared;
@@ -294,6 +310,7 @@ export class SystrapPlatform extends PtracePlatform {
       th.exitNow();
       return null;
     }
+    this.cpus.noteStop(th.cpu, th);
     if (t.stop.kind === 'fault') this.stats.faultStops++;
     else if (t.stop.kind === 'syscall') this.stats.syscallStops++;
     return { kind: 'stop', ctx: th, stop: t.stop };

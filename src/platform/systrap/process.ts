@@ -10,6 +10,7 @@ import type { AddressSpace, Context } from '../platform';
 import { Reg } from '../platform';
 import type { MemoryFile } from '../memfile';
 import { StubError, type StubProcess } from '../ptrace/stub';
+import type { CpuPolicy } from '../ptrace/affinity';
 import { STUB_THREAD_CLONE_FLAGS } from '../ptrace/seccomp';
 import { SystrapThread } from './thread';
 import { A_STATE, AREA_SIZE, AREAS_BASE, CLONE_SITE, FIRST_TRAP_ADDR, MAX_SLOTS, ST_RESUME, ST_TRAPPED } from './stub_code';
@@ -55,6 +56,8 @@ export class SystrapProcess implements AddressSpace {
     private readonly memfile: MemoryFile,
     private readonly runningSet: ThreadSet,
     readonly spinner: StubSpinner,
+    /** The platform's CPU policy, which each thread is judged by. */
+    private readonly cpus: CpuPolicy,
   ) {}
 
   get pid(): number {
@@ -132,6 +135,7 @@ export class SystrapProcess implements AddressSpace {
     });
     if (tid <= 0) throw new StubError(`cannot make a thread in stub ${this.pid}: ${tid}`);
     const th = new SystrapThread(this, slot, area, tid);
+    th.cpu.policy = this.cpus;
     this.threads.add(th);
     const state = new Int32Array(area.buffer, area.byteOffset, 1);
     const until = Date.now() + START_TIMEOUT_MS;

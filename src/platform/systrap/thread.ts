@@ -9,19 +9,19 @@
 // it releases the thread. Everything in the area is hostile input: other
 // application threads can write it at any time.
 
-import * as fs from 'node:fs';
 import * as libc from '../../host/libc';
 import { type Context, type CpuTime, Reg, type Stop } from '../platform';
 import { PtraceRegs } from '../ptrace/regs';
 import { isVsyscallEntry } from '../ptrace/stops';
 import { StubError } from '../ptrace/stub_thread';
+import { StubCpu } from '../ptrace/affinity';
+import { cpuTimeSince, NO_CPU, readHostCpu } from '../hostcpu';
 import type { SystrapProcess } from './process';
 import {
   A_FS_BASE, A_FUTEX_WAITING, A_GS_BASE, A_SIGINFO, A_SIGNO, A_STATE, A_UCONTEXT, ALTSTACK_OFF, AREA_SIZE, ST_EXIT, ST_RESUME,
   ST_TRAPPED,
 } from './stub_code';
 
-const TICK_NS = 10_000_000;
 const SYS_FUTEX = 202;
 const FUTEX_WAKE = 1;
 /**
@@ -78,6 +78,8 @@ export class SystrapThread implements Context {
   private readonly base: number;
   /** Resumed into the application and no trap of it taken since. */
   inApp = false;
+  /** The CPU policy's record of this host thread (ptrace/affinity.ts). */
+  readonly cpu: StubCpu;
   interruptSent = false;
   dead = false;
   /** Released while it ran application code: its next trap ends it. */
@@ -104,6 +106,7 @@ export class SystrapThread implements Context {
     this.r32 = new Uint32Array(this.regs.buf.buffer, this.regs.buf.byteOffset, this.regs.buf.length / 4);
     this.base = proc.areaAddr(slot);
     this.i32 = new Int32Array(area.buffer, area.byteOffset, AREA_SIZE / 4);
+    this.cpu = new StubCpu(tid);
   }
 
   get hostTid(): number {
@@ -238,6 +241,8 @@ export class SystrapThread implements Context {
     r.dirty = r.raxDirty = false;
     this.inApp = true;
     this.proc.running(this);
+    const c = this.cpu;
+    if (!c.spread && c.policy !== null) c.policy.checkWanted = true;
     const slept = this.answer(ST_RESUME);
     this.proc.spinner.answered(slept, this.spunWith);
   }
@@ -274,25 +279,9 @@ export class SystrapThread implements Context {
   }
 
   cpuTime(precise = false): CpuTime {
-    const dir = `/proc/${this.proc.pid}/task/${this.tid}`;
-    try {
-      const stat = fs.readFileSync(`${dir}/stat`, 'latin1');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ut = Number(f[11]);
-      const st = Number(f[12]);
-      let userNs = ut * TICK_NS;
-      let sysNs = st * TICK_NS;
-      if (precise) {
-        const total = Number(fs.readFileSync(`${dir}/schedstat`, 'latin1').split(' ')[0]);
-        if (Number.isFinite(total)) {
-          userNs = ut + st > 0 ? Math.round((total * ut) / (ut + st)) : total;
-          sysNs = total - userNs;
-        }
-      }
-      if (Number.isFinite(userNs) && Number.isFinite(sysNs)) this.lastCpu = { userNs, sysNs };
-    } catch {
-      // The thread is gone: its last reading stands.
-    }
+    const t = cpuTimeSince(readHostCpu(this.proc.pid, this.tid, precise), NO_CPU, precise);
+    // The thread is gone: its last reading stands.
+    if (t) this.lastCpu = t;
     return { ...this.lastCpu };
   }
 
