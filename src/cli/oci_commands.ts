@@ -78,7 +78,7 @@ export class Runtime {
   /**
    * Create the container. With inPlace, this process becomes its sandbox
    * process (bin/tsvisor.js's shell line started it for `create` and exits
-   * when told it is done, see main.ts) and null is returned; otherwise a
+   * when told it is done, see create_ready.ts) and null is returned; otherwise a
    * sandbox process is started (`sandbox-init`) and returned (run waits on it).
    */
   async create(id: string, f: CreateFlags, foreground = false, inPlace = false): Promise<ChildProcess | null> {
@@ -109,7 +109,7 @@ export class Runtime {
     let leave: (() => void) | null = null;
     /** In place, once created: the terminal's slave is the sandbox's stdio. */
     let keepSlave = false;
-    /** In place, in a network namespace of the container's: the way back to the runtime's, for its hooks. */
+    /** In place, in a network namespace of the container's: the runtime's, which its hooks enter. */
     let netns: RuntimeNetns | null = null;
     const t0 = performance.now();
     const since = (): string => `${(performance.now() - t0).toFixed(0)} ms`;
@@ -126,7 +126,7 @@ export class Runtime {
       let pid: number;
       if (inPlace) {
         pid = process.pid;
-        // Recorded at once: if this process dies during start-up, the shell line that started it removes what it made (main.ts).
+        // Recorded at once: if this process dies during start-up, the shell line that started it removes what it made (create_ready.ts).
         this.state.write({ ...base, pid, pidStart: procStat(pid)?.start ?? 0, status: 'creating' });
         // What sandbox-init's start gives it: a session of its own, the container's cgroup (before any stub is forked), its network namespace.
         newSession();
