@@ -21,7 +21,7 @@ import {
 } from '../platform';
 import * as P from './ptrace';
 import { StubProcess } from './stub';
-import { StubPool } from './stub_pool';
+import { NO_REPORT, type StopSource, StubPool } from './stub_pool';
 import { StubError, StubThread } from './stub_thread';
 import { sentryThread } from '../thread';
 import { stubFilter } from './seccomp';
@@ -68,7 +68,7 @@ const SPIN_NS = 50_000;
 /** Nothing of ours for this long: the loop sleeps a millisecond between polls instead of spinning. */
 const IDLE_NS = 2_000_000;
 
-export class PtracePlatform implements Platform {
+export class PtracePlatform implements Platform, StopSource {
   readonly memfile = new MemoryFile();
   readonly stats: PlatformStats = newPlatformStats();
   /** The Sentry's epoll set: the timerfd and every watched host fd. */
@@ -81,7 +81,7 @@ export class PtracePlatform implements Platform {
   /** Every application thread's host thread, by tid: what the main wait reports stops of. */
   private readonly byTid = new Map<number, StubThread>();
   /** Stubs of ended processes, emptied, for the next forks (stub.ts, StubPool). */
-  private readonly stubPool = new StubPool(SPARE_STUBS);
+  private readonly stubPool = new StubPool(SPARE_STUBS, this);
   private readonly status = new Int32Array(1);
   protected readonly events = Buffer.alloc(12 * 64);
   /** The epoll registration of each watched host fd, by fd number and by token. */
@@ -329,8 +329,10 @@ export class PtracePlatform implements Platform {
         continue;
       }
       if (th.parked) {
-        // A parked thread reports only its death (with its process): it is never resumed here.
-        if (!P.stopped(s)) th.proc.parkedGone(th);
+        // A spare stub's leader ends its emptying batch; any other parked
+        // thread reports only its death (with its process): never resumed here.
+        if (th.proc.retiring && th === th.proc.main) th.proc.retireStopped(s);
+        else if (!P.stopped(s)) th.proc.parkedGone(th);
         continue;
       }
       if (!P.stopped(s)) {
@@ -392,6 +394,24 @@ export class PtracePlatform implements Platform {
     }
     return pid;
   }
+  reportOf(tid: number): number | null {
+    for (let i = this.queueHead; i < this.queuedPids.length; i++) {
+      if (this.queuedPids[i] !== tid) continue;
+      const s = this.queuedStatus[i];
+      this.queuedPids.splice(i, 1);
+      this.queuedStatus.splice(i, 1);
+      if (this.queueHead === this.queuedPids.length) this.queuedPids.length = this.queuedStatus.length = this.queueHead = 0;
+      return s;
+    }
+    for (;;) {
+      const r = libc.waitpid(tid, this.status, P.WALL | WNOHANG);
+      if (r === tid) return this.status[0];
+      if (r === 0) return NO_REPORT;
+      if (r < 0 && libc.errno() === 4) continue;
+      return null;
+    }
+  }
+
   /** Reports taken by nextReport and not served yet, in the order taken. */
   private readonly queuedPids: number[] = [];
   private readonly queuedStatus: number[] = [];
