@@ -11,7 +11,7 @@ import { HeapBudget, heapBudgetFor } from '../abi/accounting';
 import { MAP_NORESERVE, MAP_SHARED, PAGE_SIZE as PAGE } from '../abi/mm';
 
 const CHUNK_PAGES = 1 << 18; // 1 GiB per Sentry view: keeps each ArrayBuffer small
-/** Frames per Sentry view of the memory file (32 MiB: under V8's 64 MiB external-memory trigger). */
+/** Frames per Sentry view of the memory file (8 MiB: well under V8's 64 MiB external-memory trigger). */
 const WINDOW_PAGES = 1 << 11;
 const MAX_PAGES = 1 << 24; // 64 GiB of address space reserved in the Sentry (sparse)
 const PROT_RW = 3;
@@ -299,7 +299,7 @@ export class MemoryFile {
   /**
    * The bytes of frames [frame, frame+n) as a Buffer over the Sentry's
    * mapping (no copy). n must stay within one 1 GiB chunk. Views are made
-   * per 32 MiB window: V8 counts an ArrayBuffer's whole length as external
+   * per 8 MiB window: V8 counts an ArrayBuffer's whole length as external
    * memory, and a first view of 1 GiB cost every sandbox two scavenges and a
    * mark-compact at start-up ("external memory pressure"). A run across two
    * windows gets a view of its own, not kept.
