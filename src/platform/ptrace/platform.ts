@@ -21,7 +21,8 @@ import {
 } from '../platform';
 import * as P from './ptrace';
 import { StubProcess } from './stub';
-import { NO_REPORT, type StopSource, StubPool } from './stub_pool';
+import { StubPool } from './stub_pool';
+import { WaitReports } from './wait_reports';
 import { StubError, StubThread } from './stub_thread';
 import { sentryThread } from '../thread';
 import { stubFilter } from './seccomp';
@@ -30,7 +31,6 @@ import { readHostLayout, readVdsoImage } from './host_layout';
 import { signalStop, syscallStop } from './stops';
 import { INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_DATA, stubElf } from './stub_elf';
 import { FD_CLOEXEC } from '../../abi/fs';
-import { WNOHANG } from '../../abi/sched';
 
 /** Emptied stubs kept for the next forks: a shell's fork+exec+exit cycle needs one; a parallel make a few. */
 const SPARE_STUBS = 4;
@@ -68,7 +68,7 @@ const SPIN_NS = 50_000;
 /** Nothing of ours for this long: the loop sleeps a millisecond between polls instead of spinning. */
 const IDLE_NS = 2_000_000;
 
-export class PtracePlatform implements Platform, StopSource {
+export class PtracePlatform implements Platform {
   readonly memfile = new MemoryFile();
   readonly stats: PlatformStats = newPlatformStats();
   /** The Sentry's epoll set: the timerfd and every watched host fd. */
@@ -77,11 +77,13 @@ export class PtracePlatform implements Platform, StopSource {
   protected readonly wakeEpfd: number;
   protected readonly timerfd: number;
   protected master!: StubProcess;
+  /** The stubs' wait reports (waitpid over the master's process group). */
+  private reports!: WaitReports;
   private waker: StubProcess | null = null;
   /** Every application thread's host thread, by tid: what the main wait reports stops of. */
   private readonly byTid = new Map<number, StubThread>();
   /** Stubs of ended processes, emptied, for the next forks (stub.ts, StubPool). */
-  private readonly stubPool = new StubPool(SPARE_STUBS, this);
+  private readonly stubPool = new StubPool(SPARE_STUBS);
   private readonly status = new Int32Array(1);
   protected readonly events = Buffer.alloc(12 * 64);
   /** The epoll registration of each watched host fd, by fd number and by token. */
@@ -177,6 +179,7 @@ export class PtracePlatform implements Platform, StopSource {
     this.top = layout.top;
     this.maxMappings = Math.max(0, layout.hostMaxMappings - STUB_OWN_MAPPINGS);
     this.master = new StubProcess(pid, this.reserved, this.vdsoBase, this.top, this.maxMappings, this.stats);
+    this.reports = new WaitReports(pid);
     this.master.vdsoImage = readVdsoImage(pid, this.reserved);
     this.master.main.loadRegs();
     // The host's stack of the stub would sit where applications put theirs.
@@ -246,7 +249,7 @@ export class PtracePlatform implements Platform, StopSource {
   }
 
   newAddressSpace(): AddressSpace {
-    const spare = this.stubPool.take();
+    const spare = this.stubPool.take(this.reports);
     if (spare) {
       this.stats.stubsReused = (this.stats.stubsReused ?? 0) + 1;
       return spare;
@@ -300,7 +303,7 @@ export class PtracePlatform implements Platform, StopSource {
     }
     let spinUntil = 0;
     for (;;) {
-      const pid = this.nextReport(shared);
+      const pid = this.reports.next(shared, this.byTid.size > 1);
       if (pid === 0) {
         const now = Number(process.hrtime.bigint());
         if (spinUntil === 0) spinUntil = now + SPIN_NS;
@@ -314,7 +317,7 @@ export class PtracePlatform implements Platform, StopSource {
         if (e === 4) continue; // EINTR
         return { kind: 'none' };
       }
-      const s = this.reportStatus;
+      const s = this.reports.status;
       if (pid === this.waker?.pid) {
         if (!P.stopped(s)) throw new Error('the waker stub died');
         this.stats.hostEvents++;
@@ -366,57 +369,6 @@ export class PtracePlatform implements Platform, StopSource {
     }
   }
 
-  /**
-   * The next wait report (pid, status in reportStatus): a queued one first.
-   * waitpid hands out the stops of the tracer's tracees in a fixed order
-   * (the newest first), so with several always ready the last ones would
-   * starve: a stress-ng parent behind its children, a thread behind its
-   * siblings. So when there is more than one thread, every report ready
-   * after a wait is taken at once and all are served before the next wait:
-   * each stopped thread is served within one round. One thread: no queue.
-   */
-  private nextReport(shared: boolean): number {
-    if (this.queueHead < this.queuedPids.length) {
-      const pid = this.queuedPids[this.queueHead];
-      this.reportStatus = this.queuedStatus[this.queueHead++];
-      if (this.queueHead === this.queuedPids.length) this.queuedPids.length = this.queuedStatus.length = this.queueHead = 0;
-      return pid;
-    }
-    const pid = libc.waitpid(-this.master.pid, this.status, shared ? P.WALL | WNOHANG : P.WALL);
-    this.reportStatus = this.status[0];
-    if (pid > 0 && this.byTid.size > 1) {
-      for (;;) {
-        const more = libc.waitpid(-this.master.pid, this.status, P.WALL | WNOHANG);
-        if (more <= 0) break;
-        this.queuedPids.push(more);
-        this.queuedStatus.push(this.status[0]);
-      }
-    }
-    return pid;
-  }
-  reportOf(tid: number): number | null {
-    for (let i = this.queueHead; i < this.queuedPids.length; i++) {
-      if (this.queuedPids[i] !== tid) continue;
-      const s = this.queuedStatus[i];
-      this.queuedPids.splice(i, 1);
-      this.queuedStatus.splice(i, 1);
-      if (this.queueHead === this.queuedPids.length) this.queuedPids.length = this.queuedStatus.length = this.queueHead = 0;
-      return s;
-    }
-    for (;;) {
-      const r = libc.waitpid(tid, this.status, P.WALL | WNOHANG);
-      if (r === tid) return this.status[0];
-      if (r === 0) return NO_REPORT;
-      if (r < 0 && libc.errno() === 4) continue;
-      return null;
-    }
-  }
-
-  /** Reports taken by nextReport and not served yet, in the order taken. */
-  private readonly queuedPids: number[] = [];
-  private readonly queuedStatus: number[] = [];
-  private queueHead = 0;
-  private reportStatus = 0;
 
   protected stubPids(): number[] {
     return [this.master.pid, ...(this.waker ? [this.waker.pid] : []), ...this.byTid.keys()];

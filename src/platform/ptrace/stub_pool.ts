@@ -26,10 +26,7 @@ export class StubPool {
   /** Set when the platform shuts down: every stub is killed from then on. */
   closed = false;
 
-  constructor(
-    private readonly max: number,
-    private readonly stops: StopSource,
-  ) {}
+  constructor(private readonly max: number) {}
 
   /** Keep s (its process ended) if there is room and it can be emptied. */
   keep(s: StubProcess): boolean {
@@ -38,11 +35,11 @@ export class StubPool {
     return true;
   }
 
-  /** An emptied spare stub, revived for a new process, or null. */
-  take(): StubProcess | null {
+  /** An emptied spare stub, revived for a new process, or null (stops: where its batch's end is reported). */
+  take(stops: StopSource): StubProcess | null {
     for (let k = this.spare.length - 1; k >= 0; k--) {
       const s = this.spare[k];
-      if (s.retiring) s.pollRetire(this.stops);
+      if (s.retiring) s.pollRetire(stops);
       if (s.retiring) continue;
       this.spare.splice(k, 1);
       if (s.revive()) return s;
