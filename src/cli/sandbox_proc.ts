@@ -209,6 +209,15 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
   const handle = async (req: ControlRequest): Promise<ControlReply> => {
     if (req.op === 'start') {
       if (started) return { ok: false, error: 'the container has been started already' };
+      // The namespace's interfaces become the stack's now: Docker moved the veth in during create.
+      if (takeOver) {
+        try {
+          const { takeOverInterfaces } = await import('../host/netns');
+          sb.attachLinks(takeOverInterfaces());
+        } catch (e) {
+          return { ok: false, error: (e as Error).message };
+        }
+      }
       started = true;
       setImmediate(() => {
         sb.run().then(async (st) => {
@@ -260,8 +269,11 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
     return { ok: true };
   };
   let argv0 = '';
+  /** Sandbox mode in a network namespace of the container's own: the stack takes its interfaces over at start. */
+  let takeOver = false;
   try {
     const plan = planOf(c.bundle, cg);
+    takeOver = network === 'sandbox' && plan.netns !== null && !confined;
     plain = plainDelete(plan, cg);
     argv0 = plan.argv[0];
     // Done by the runtime above a confined Sentry (inherited).

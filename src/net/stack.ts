@@ -6,7 +6,7 @@
 import type { HeapBudget } from '../abi/accounting';
 import { Errno, E } from '../abi/errno';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, TcpState } from '../abi/inet';
-import { ANY4, ANY6, LOOP4, LOOP6, isAny, isLocal, isV4, type Ip } from './ip/addr';
+import { ANY4, ANY6, LOOP4, LOOP6, isAny, isLocal, isV4, samePrefix, type Ip } from './ip/addr';
 import { handleIcmp, portUnreachable } from './icmp';
 import { type Counters, count, headerRoom, parseFrame, writeHeaders, type IpPacket } from './ip/ip';
 import { LoopbackNic, type Nic } from './link';
@@ -23,6 +23,12 @@ import { parseUdp, parseUdpLite, UDP_HLEN, writeUdp, writeUdpLite, type UdpEndpo
 export interface RawIcmp6Receiver {
   readonly ep: UdpEndpoint;
   passes(type: number): boolean;
+}
+
+/** Carries UDP datagrams sent to a loopback address nobody in the sandbox receives on (net/packet/dnsrelay.ts: Docker's DNS at 127.0.0.11). */
+export interface UdpRelay {
+  /** Whether the datagram was taken. */
+  relay(src: Ip, sport: number, dst: Ip, dport: number, data: Buffer): boolean;
 }
 
 /** Frames the receive queue holds at most (net.core.netdev_max_backlog). */
@@ -64,6 +70,9 @@ export class Stack implements TcpHost {
   private readonly addrs = new Map<Ip, Nic>();
   private uplink4: { nic: Nic; src: Ip } | null = null;
   private uplink6: { nic: Nic; src: Ip } | null = null;
+  /** The networks of the NICs' addresses (on-link routes), looked up before the default route. */
+  private readonly onLink: Array<{ nic: Nic; ip: Ip; bits: number }> = [];
+  udpRelay: UdpRelay | null = null;
   /** Frames received and not yet processed (Linux's backlog), and whether flush() is draining them. */
   private readonly rxQueue: Array<[Nic, Buffer]> = [];
   private flushing = false;
@@ -101,6 +110,7 @@ export class Stack implements TcpHost {
     if (isLocal(dst)) return { nic: this.lo, src: isV4(dst) ? LOOP4 : LOOP6 };
     // An address of another NIC is this host too: Linux sends to it over lo, from itself.
     if (this.addrs.has(dst)) return { nic: this.lo, src: dst };
+    for (const r of this.onLink) if (isV4(r.ip) === isV4(dst) && samePrefix(r.ip, dst, r.bits)) return { nic: r.nic, src: r.ip };
     const up = isV4(dst) ? this.uplink4 : this.uplink6;
     if (up && !isAny(dst)) return up;
     throw new Errno(E.ENETUNREACH);
@@ -120,6 +130,11 @@ export class Stack implements TcpHost {
       if (isV4(a)) this.uplink4 = { nic, src: a };
       else this.uplink6 = { nic, src: a };
     }
+  }
+
+  /** Destinations in ip's first bits bits (of the 128-bit form) leave through nic, from ip. */
+  addOnLink(nic: Nic, ip: Ip, bits: number): void {
+    this.onLink.push({ nic, ip, bits });
   }
 
   /** connect(2) to a wildcard means this host (Linux: INADDR_ANY and :: reach loopback). */
@@ -206,7 +221,10 @@ export class Stack implements TcpHost {
   /** A frame parsed layer by layer; whatever is malformed is dropped and counted. */
   input(nic: Nic, frame: Buffer): void {
     const pkt = parseFrame(frame, this.counters);
-    if (!pkt) return;
+    if (!pkt) {
+      nic.stats.rxDropped++;
+      return;
+    }
     if (!this.isOwn(pkt.dst)) {
       count(this.counters, pkt.v4 ? 'IpInAddrErrors' : 'Ip6InAddrErrors');
       return;
@@ -285,6 +303,7 @@ export class Stack implements TcpHost {
     const [ports, eps0] = lite ? [this.udplitePorts, this.udplite] : [this.udpPorts, this.udp];
     const bs = ports.lookup(pkt.dst, dport, (b) => eps0.get(b)?.accepts(pkt.src, sport) === true);
     if (bs.length === 0) {
+      if (!lite && this.udpRelay?.relay(pkt.src, sport, pkt.dst, dport, data)) return;
       count(this.counters, lite ? 'UdpLiteNoPorts' : 'UdpNoPorts');
       portUnreachable(this, frame, pkt);
       return;

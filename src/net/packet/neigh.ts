@@ -1,0 +1,109 @@
+// The neighbour table of a taken-over interface (ARP for IPv4, neighbour
+// discovery for IPv6): the link-layer address of each next hop, learnt from
+// the answers to our solicitations and from the solicitations others send
+// us. Frames waiting for an answer are queued per neighbour, a few at most;
+// the table itself is bounded, so neither a flood of destinations from the
+// application nor a flood of announcements from the link grows it.
+import type { Ip } from '../ip/addr';
+import { count, type Counters } from '../ip/ip';
+
+/** Neighbours remembered at most (the oldest goes first). */
+const MAX_NEIGHBOURS = 256;
+/** Frames queued per unresolved neighbour (Linux's unres_qlen is about this many full frames). */
+const MAX_QUEUED = 32;
+/** A solicitation is repeated at most this often, and given up after this many (Linux: 1 s, 3 tries). */
+const RETRANS_MS = 1000;
+const MAX_TRIES = 3;
+/** An answer is trusted this long; after that it is confirmed again while still in use. */
+const REACHABLE_MS = 30_000;
+
+interface Entry {
+  mac: Buffer | null;
+  confirmed: number;
+  solicited: number;
+  tries: number;
+  queue: Buffer[];
+}
+
+/** What the table does on the link: solicit a neighbour, send a frame to a link-layer address. */
+export interface NeighbourLink {
+  solicit(ip: Ip): void;
+  send(frame: Buffer, mac: Buffer): void;
+  nowMs(): number;
+}
+
+export class Neighbours {
+  private readonly table = new Map<Ip, Entry>();
+
+  constructor(private readonly link: NeighbourLink, private readonly counters: Counters) {}
+
+  get size(): number {
+    return this.table.size;
+  }
+
+  /** Send frame to next hop ip: now if its address is known, else once it is (or never, counted). */
+  output(ip: Ip, frame: Buffer): void {
+    const now = this.link.nowMs();
+    let e = this.table.get(ip);
+    if (!e) {
+      e = { mac: null, confirmed: 0, solicited: -Infinity, tries: 0, queue: [] };
+      this.insert(ip, e);
+    }
+    if (e.mac) {
+      this.link.send(frame, e.mac);
+      // Stale: ask again (unicast answers refresh it), sending to the old address meanwhile.
+      if (now - e.confirmed > REACHABLE_MS && now - e.solicited >= RETRANS_MS) this.ask(ip, e, now);
+      return;
+    }
+    if (e.queue.length >= MAX_QUEUED) {
+      e.queue.shift();
+      count(this.counters, 'NeighQueueDrops');
+    }
+    e.queue.push(frame);
+    if (now - e.solicited < RETRANS_MS) return;
+    if (e.tries >= MAX_TRIES) {
+      // Unanswered: what waits is dropped; a later frame starts over.
+      count(this.counters, 'NeighResolveFailed');
+      e.queue.length = 0;
+      e.tries = 0;
+      e.queue.push(frame);
+    }
+    this.ask(ip, e, now);
+  }
+
+  private ask(ip: Ip, e: Entry, now: number): void {
+    e.solicited = now;
+    e.tries++;
+    this.link.solicit(ip);
+  }
+
+  /**
+   * ip is at mac (an answer, or a solicitation from ip). An unknown neighbour
+   * is added only when create (it asked for one of our addresses, so we are
+   * about to answer it), never for unsolicited announcements.
+   */
+  learn(ip: Ip, mac: Buffer, create: boolean): void {
+    let e = this.table.get(ip);
+    if (!e) {
+      if (!create) return;
+      e = { mac: null, confirmed: 0, solicited: -Infinity, tries: 0, queue: [] };
+      this.insert(ip, e);
+    }
+    e.mac = Buffer.from(mac);
+    e.confirmed = this.link.nowMs();
+    e.tries = 0;
+    const q = e.queue;
+    e.queue = [];
+    for (const f of q) this.link.send(f, e.mac);
+  }
+
+  private insert(ip: Ip, e: Entry): void {
+    if (this.table.size >= MAX_NEIGHBOURS) {
+      const oldest = this.table.keys().next().value as Ip;
+      const old = this.table.get(oldest);
+      if (old && old.queue.length) count(this.counters, 'NeighQueueDrops');
+      this.table.delete(oldest);
+    }
+    this.table.set(ip, e);
+  }
+}
