@@ -144,7 +144,7 @@ export async function sandboxInit(id: string, bundle: string, stateDir: string, 
       const plan = planOf(bundle, cg);
       if (terminal === 'console') takeTerminal();
       if (plan.oomScoreAdj !== null) fs.writeFileSync('/proc/self/oom_score_adj', String(plan.oomScoreAdj));
-      conf.superviseConfined(plan, id, cg, READY_FD, { clientStdio, exitAs: (st) => exitAs(st, stateDir), tellCreate });
+      conf.superviseConfined(plan, id, cg, READY_FD, { clientStdio, exitAs: (st) => exitAs(st, stateDir), tellCreate }, network === 'sandbox' && plan.netns !== null);
     } catch (e) {
       tellCreate({ ok: false, error: (e as Error).message });
       process.exit(1);
@@ -212,8 +212,8 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
       // The namespace's interfaces become the stack's now: Docker moved the veth in during create.
       if (takeOver) {
         try {
-          const { takeOverInterfaces } = await import('../host/netns');
-          sb.attachLinks(takeOverInterfaces());
+          // A confined Sentry may not: its runtime does it and hands the packet sockets down.
+          sb.attachLinks(requests ? requests.links() : (await import('../host/netns')).takeOverInterfaces());
         } catch (e) {
           return { ok: false, error: (e as Error).message };
         }
@@ -273,7 +273,7 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
   let takeOver = false;
   try {
     const plan = planOf(c.bundle, cg);
-    takeOver = network === 'sandbox' && plan.netns !== null && !confined;
+    takeOver = network === 'sandbox' && plan.netns !== null;
     plain = plainDelete(plan, cg);
     argv0 = plan.argv[0];
     // Done by the runtime above a confined Sentry (inherited).

@@ -137,3 +137,17 @@ test('hostile frames from the host side of the veth: dropped and counted, the co
   assert.strictEqual(inspect(srv, '{{.State.Running}}'), 'true');
   d.ok(['rm', '-f', srv]);
 });
+
+test('a confined Sentry (--confine): its runtime takes the interface over and hands the packet socket down', { timeout: 240_000 }, async (t) => {
+  const why = skipReason();
+  if (why) return t.skip(why);
+  const srv = d.ok(['run', '-d', '--runtime=tsvisor-confined', '-p', '18082:80', d.image, ...httpd('confined')]).trim();
+  const ip = inspect(srv, '{{.NetworkSettings.IPAddress}}');
+  const gw = inspect(srv, '{{.NetworkSettings.Gateway}}');
+  assert.strictEqual(await fetchFromHost(`http://${gw}:18082/index.html`), 'confined\n');
+  assert.strictEqual(wgetFrom([], `http://${ip}/index.html`), 'confined\n', 'runc client');
+  assert.strictEqual(wgetFrom(['--runtime=tsvisor-confined'], `http://${ip}/index.html`), 'confined\n', 'confined client');
+  const pid = inspect(srv, '{{.State.Pid}}');
+  assert.doesNotMatch(sh(['nsenter', '-t', pid, '-n', 'ip', '-o', 'addr']).stdout, /eth0\s+inet/);
+  d.ok(['rm', '-f', srv]);
+});

@@ -65,8 +65,11 @@ class Dockerd {
     d.cgroupParent = `tsvisor-test-dockerd-${process.pid}`;
     const config = path.join(d.dir, 'daemon.json');
     fs.writeFileSync(config, JSON.stringify({ 'log-level': 'warn' }));
-    const inst = childProcess.spawnSync(process.execPath, [h.TSVISOR, 'install', '--config', config], { encoding: 'utf8', env: h.sentryEnv() });
-    assert.strictEqual(inst.status, 0, inst.stderr);
+    // Two runtimes: tsvisor, and tsvisor-confined (its Sentries confined: docs/SECURITY.md).
+    for (const args of [[], ['--runtime', 'tsvisor-confined', '--', '--confine']]) {
+      const inst = childProcess.spawnSync(process.execPath, [h.TSVISOR, 'install', '--config', config, ...args], { encoding: 'utf8', env: h.sentryEnv() });
+      assert.strictEqual(inst.status, 0, inst.stderr);
+    }
     const log = fs.openSync(path.join(d.dir, 'dockerd.log'), 'w');
     d.daemon = childProcess.spawn(DOCKERD, [
       '--config-file', config, '--storage-driver=vfs', '--data-root', path.join(d.dir, 'data'), '--exec-root', path.join(d.dir, 'exec'),
