@@ -245,4 +245,6 @@ export interface LinkConfig {
   readonly gateway6: Buffer | null;
   /** The AF_PACKET socket (a host fd of the Sentry, non-blocking) that carries its frames. */
   readonly fd: number;
+  /** The socket has PACKET_VNET_HDR: each frame carries a virtio-net header (segmentation offload both ways). */
+  readonly vnetHdr: boolean;
 }

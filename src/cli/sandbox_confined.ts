@@ -45,6 +45,7 @@ interface WireLink {
   addrs: Array<{ addr: string; prefix: number }>;
   gateway4: string | null;
   gateway6: string | null;
+  vnetHdr: boolean;
 }
 
 /** Take over the namespace's interfaces (this process may: it is root there) and send them, with their packet sockets, to the confined Sentry. */
@@ -58,7 +59,7 @@ function handOverLinks(out: Channel): void {
   }
   const wire: WireLink[] = links.map((l) => ({
     name: l.name, mac: l.mac.toString('hex'), mtu: l.mtu, addrs: l.addrs.map((a) => ({ addr: a.addr.toString('hex'), prefix: a.prefix })),
-    gateway4: l.gateway4?.toString('hex') ?? null, gateway6: l.gateway6?.toString('hex') ?? null,
+    gateway4: l.gateway4?.toString('hex') ?? null, gateway6: l.gateway6?.toString('hex') ?? null, vnetHdr: l.vnetHdr,
   }));
   const msg = Buffer.from(JSON.stringify({ links: wire }));
   try {
@@ -177,7 +178,7 @@ class RuntimeRequests {
     const hex = (h: string | null) => (h === null ? null : Buffer.from(h, 'hex'));
     return m.links.map((l, i) => ({
       name: l.name, mac: Buffer.from(l.mac, 'hex'), mtu: l.mtu, addrs: l.addrs.map((a) => ({ addr: Buffer.from(a.addr, 'hex'), prefix: a.prefix })),
-      gateway4: hex(l.gateway4), gateway6: hex(l.gateway6), fd: fds[i],
+      gateway4: hex(l.gateway4), gateway6: hex(l.gateway6), fd: fds[i], vnetHdr: l.vnetHdr === true,
     }));
   }
 

@@ -27,6 +27,7 @@ const SO_RCVBUFFORCE = 33;
 const SO_SNDBUFFORCE = 32;
 const SOL_PACKET = 263;
 const PACKET_IGNORE_OUTGOING = 23;
+const PACKET_VNET_HDR = 15;
 const RTM_DELADDR = 21;
 const RT_SCOPE_LINK = 253;
 /** The socket buffers of a packet socket: room for a burst of full-size (GSO) frames. */
@@ -84,8 +85,13 @@ function deleteAddress(nl: number, index: number, family: number, prefix: number
   if (err !== 0 && err !== -99) throw new TakeoverError(`network take-over: removing an address of interface ${index}: errno ${-err}`);
 }
 
-/** An AF_PACKET socket bound to interface index, non-blocking, with large buffers, not seeing its own transmissions. */
-function packetSocket(index: number): number {
+/**
+ * An AF_PACKET socket bound to interface index, non-blocking, with large
+ * buffers, not seeing its own transmissions, and with virtio-net headers if
+ * the host allows them (the host then cuts the Sentry's large TCP segments
+ * and hands it its own unsegmented).
+ */
+function packetSocket(index: number): { fd: number; vnetHdr: boolean } {
   const fd = check(libc.socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL)) as number, 'socket(AF_PACKET)');
   try {
     const sll = Buffer.alloc(20);
@@ -96,11 +102,12 @@ function packetSocket(index: number): number {
     const one = Buffer.alloc(4);
     one.writeInt32LE(1, 0);
     check(libc.setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, one, 4) as number, 'PACKET_IGNORE_OUTGOING');
+    const vnetHdr = Number(libc.setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, one, 4)) === 0;
     const size = Buffer.alloc(4);
     size.writeInt32LE(PACKET_BUFFER, 0);
     libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, size, 4);
     libc.setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, size, 4);
-    return fd;
+    return { fd, vnetHdr };
   } catch (e) {
     libc.close(fd);
     throw e;
@@ -108,7 +115,7 @@ function packetSocket(index: number): number {
 }
 
 /** What the namespace's Ethernet interfaces are configured with (their fd still -1). */
-function configured(s: NetSnapshot): Array<{ index: number; link: Omit<LinkConfig, 'fd'>; remove: Array<{ family: number; prefix: number; scope: number; addr: Buffer }> }> {
+function configured(s: NetSnapshot): Array<{ index: number; link: Omit<LinkConfig, 'fd' | 'vnetHdr'>; remove: Array<{ family: number; prefix: number; scope: number; addr: Buffer }> }> {
   const out = [];
   for (const l of s.links) {
     if (l.type !== ARPHRD_ETHER || (l.flags & IFF_LOOPBACK) || l.hwaddr.length !== 6) continue;
@@ -146,8 +153,7 @@ export function takeOverInterfaces(): LinkConfig[] {
       if (err !== 0) throw new TakeoverError(`network take-over: bringing loopback up: errno ${-err}`);
     }
     for (const f of found) {
-      const fd = packetSocket(f.index);
-      out.push({ ...f.link, fd });
+      out.push({ ...f.link, ...packetSocket(f.index) });
       // IPv6 off first: the kernel then forgets its IPv6 addresses (link-local too) and does no neighbour discovery or autoconfiguration on it.
       try {
         fs.writeFileSync(`/proc/sys/net/ipv6/conf/${f.link.name}/disable_ipv6`, '1');

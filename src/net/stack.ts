@@ -116,6 +116,10 @@ export class Stack implements TcpHost {
     throw new Errno(E.ENETUNREACH);
   }
 
+  gsoMax(remote: Ip): number {
+    return this.route(remote).nic.gsoMax ?? 0;
+  }
+
   /** Whether ip is one of this stack's addresses (loopback's, or another NIC's). */
   isOwn(ip: Ip): boolean {
     return isLocal(ip) || this.addrs.has(ip);
@@ -157,7 +161,8 @@ export class Stack implements TcpHost {
     writeTcp(frame, room, seg, c.v4, c.local, c.remote);
     writeHeaders(frame, { v4: c.v4, src: c.local, dst: c.remote, proto: IPPROTO_TCP, tos: c.opts.tos, ttl: c.opts.ttl, id: this.nextId() });
     count(this.counters, 'TcpOutSegs');
-    this.nicFor(c.remote).transmit(frame);
+    const mss = c.sendMss;
+    this.nicFor(c.remote).transmit(frame, seg.data.length > mss ? mss : 0);
   }
 
   /** A UDP datagram, or with cscov a UDP-Lite one whose coverage field is cscov. */

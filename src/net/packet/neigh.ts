@@ -22,13 +22,13 @@ interface Entry {
   confirmed: number;
   solicited: number;
   tries: number;
-  queue: Buffer[];
+  queue: Array<[Buffer, number]>;
 }
 
 /** What the table does on the link: solicit a neighbour, send a frame to a link-layer address. */
 export interface NeighbourLink {
   solicit(ip: Ip): void;
-  send(frame: Buffer, mac: Buffer): void;
+  send(frame: Buffer, mac: Buffer, gso: number): void;
   nowMs(): number;
 }
 
@@ -41,8 +41,8 @@ export class Neighbours {
     return this.table.size;
   }
 
-  /** Send frame to next hop ip: now if its address is known, else once it is (or never, counted). */
-  output(ip: Ip, frame: Buffer): void {
+  /** Send frame (gso: its segment size, for the NIC) to next hop ip: now if its address is known, else once it is (or never, counted). */
+  output(ip: Ip, frame: Buffer, gso: number): void {
     const now = this.link.nowMs();
     let e = this.table.get(ip);
     if (!e) {
@@ -50,7 +50,7 @@ export class Neighbours {
       this.insert(ip, e);
     }
     if (e.mac) {
-      this.link.send(frame, e.mac);
+      this.link.send(frame, e.mac, gso);
       // Stale: ask again (unicast answers refresh it), sending to the old address meanwhile.
       if (now - e.confirmed > REACHABLE_MS && now - e.solicited >= RETRANS_MS) this.ask(ip, e, now);
       return;
@@ -59,14 +59,14 @@ export class Neighbours {
       e.queue.shift();
       count(this.counters, 'NeighQueueDrops');
     }
-    e.queue.push(frame);
+    e.queue.push([frame, gso]);
     if (now - e.solicited < RETRANS_MS) return;
     if (e.tries >= MAX_TRIES) {
       // Unanswered: what waits is dropped; a later frame starts over.
       count(this.counters, 'NeighResolveFailed');
       e.queue.length = 0;
       e.tries = 0;
-      e.queue.push(frame);
+      e.queue.push([frame, gso]);
     }
     this.ask(ip, e, now);
   }
@@ -94,7 +94,7 @@ export class Neighbours {
     e.tries = 0;
     const q = e.queue;
     e.queue = [];
-    for (const f of q) this.link.send(f, e.mac);
+    for (const [f, gso] of q) this.link.send(f, e.mac, gso);
   }
 
   private insert(ip: Ip, e: Entry): void {

@@ -10,8 +10,10 @@ import { DnsRelay } from './dnsrelay';
 import { PacketNic } from './nic';
 
 class TakenLinks {
-  constructor(private readonly nics: PacketNic[], private readonly relay: DnsRelay) {}
+  constructor(private readonly nics: PacketNic[], private readonly relay: DnsRelay, private readonly log: (m: string) => void, private readonly counters: () => object) {}
+  /** Close the packet sockets and the relay's host sockets; the stack's counters go to the debug log. */
   shutdown(): void {
+    this.log(`counters: ${JSON.stringify(this.counters())}`);
     for (const n of this.nics) n.close();
     this.relay.shutdown();
   }
@@ -33,7 +35,7 @@ export function startLinks(k: Kernel): void {
   }
   const relay = new DnsRelay(s, { events: k.platform, budget: k.network.hostSockets });
   s.udpRelay = relay;
-  s.links = new TakenLinks(nics, relay);
+  s.links = new TakenLinks(nics, relay, env.log, () => s.counters);
 }
 
 /** The sandbox ends: the packet sockets and the relay's host sockets close (before the platform's event service goes). */
