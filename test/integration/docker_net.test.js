@@ -167,3 +167,25 @@ test('segmentation offload: the Sentry hands the host large TCP segments to cut 
   assert.ok(sent > 0 && sent < ((MIB << 20) / 1448) / 2, `${sent} frames sent for ${MIB} MiB`);
   d.ok(['rm', '-f', srv]);
 });
+
+test('IPv6 on a user-defined network: neighbour discovery by the Sentry, with the host, runc and tsvisor containers', { timeout: 240_000 }, async (t) => {
+  const why = skipReason();
+  if (why) return t.skip(why);
+  d.ok(['network', 'create', '--ipv6', '--subnet', 'fd00:7e57:beef::/64', 'tsvnet6']);
+  const ip6 = (id) => inspect(id, '{{range .NetworkSettings.Networks}}{{.GlobalIPv6Address}}{{end}}');
+  const srv = d.ok(['run', '-d', ...TSV, '--network', 'tsvnet6', d.image, ...httpd('six')]).trim();
+  const a = ip6(srv);
+  assert.match(a, /^fd00:7e57:beef:/);
+  assert.match(d.ok(['exec', srv, 'ip', '-6', 'addr']), new RegExp(`inet6 ${a}/64 scope global`));
+  assert.match(d.ok(['exec', srv, 'ip', '-6', 'route']), /default via fd00:7e57:beef::1 dev eth0/);
+  assert.strictEqual(await fetchFromHost(`http://[${a}]/index.html`), 'six\n');
+  assert.strictEqual(wgetFrom([], `http://[${a}]/index.html`, ['--network', 'tsvnet6']), 'six\n', 'runc client');
+  const runc = d.ok(['run', '-d', '--network', 'tsvnet6', d.image, ...httpd('runc-six')]).trim();
+  const b = ip6(runc);
+  await until('the runc server', () => sh(['curl', '-sS', '-m', '5', `http://[${b}]/index.html`]).status === 0);
+  assert.strictEqual(wgetFrom(TSV, `http://[${b}]/index.html`, ['--network', 'tsvnet6']), 'runc-six\n', 'tsvisor client');
+  // The host kernel of the namespace keeps no IPv6 address either (not even link-local).
+  assert.doesNotMatch(sh(['nsenter', '-t', inspect(srv, '{{.State.Pid}}'), '-n', 'ip', '-o', 'addr']).stdout, /eth0\s+inet6/);
+  d.ok(['rm', '-f', srv, runc]);
+  d.ok(['network', 'rm', 'tsvnet6']);
+});
