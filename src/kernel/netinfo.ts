@@ -69,8 +69,8 @@ export interface NatConfig {
   hostOwns(addr: Buffer): boolean;
 }
 
-/** Host sockets a sandbox with taken-over interfaces holds at once (the relay of Docker's DNS, net/packet/dnsrelay.ts). */
-export const LINK_SOCKET_LIMIT = 64;
+/** Host sockets a sandbox with taken-over interfaces holds at once (the relays of Docker's DNS: 64 UDP, 16 TCP; net/packet/). */
+export const LINK_SOCKET_LIMIT = 96;
 
 /** Host sockets the NAT may hold at once (connections, UDP flows, published listeners). */
 export const NAT_SOCKET_LIMIT = 4096;

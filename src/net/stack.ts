@@ -31,6 +31,14 @@ export interface UdpRelay {
   relay(src: Ip, sport: number, dst: Ip, dport: number, data: Buffer): boolean;
 }
 
+/** Takes TCP connections to a loopback address nobody in the sandbox listens on (net/packet/dnstcp.ts: Docker's DNS at 127.0.0.11). */
+export interface TcpRelay {
+  /** The relay's listener for a SYN to (dst, port), or null. */
+  listenerFor(dst: Ip, port: number): Listener | null;
+  /** The stack processed every frame it had: connections the relay was told about move their bytes. */
+  idle(): void;
+}
+
 /** Frames the receive queue holds at most (net.core.netdev_max_backlog). */
 const MAX_BACKLOG = 1000;
 
@@ -73,6 +81,7 @@ export class Stack implements TcpHost {
   /** The networks of the NICs' addresses (on-link routes), looked up before the default route. */
   private readonly onLink: Array<{ nic: Nic; ip: Ip; bits: number }> = [];
   udpRelay: UdpRelay | null = null;
+  tcpRelay: TcpRelay | null = null;
   /** Frames received and not yet processed (Linux's backlog), and whether flush() is draining them. */
   private readonly rxQueue: Array<[Nic, Buffer]> = [];
   private flushing = false;
@@ -217,6 +226,7 @@ export class Stack implements TcpHost {
         for (let e = this.rxQueue.shift(); e; e = this.rxQueue.shift()) this.input(e[0], e[1]);
         // Once nothing is left to process, a NIC's far side does its batched work (the NAT moves bytes to and from host sockets), which may send more.
         for (const n of this.nics) n.idle?.();
+        this.tcpRelay?.idle();
       } while (this.rxQueue.length > 0);
     } finally {
       this.flushing = false;
@@ -273,7 +283,7 @@ export class Stack implements TcpHost {
       }
     }
     if ((seg.flags & (SYN | ACK | RST)) === SYN) {
-      const l = this.findListener(pkt, seg);
+      const l = this.findListener(pkt, seg) ?? (this.tcpRelay && isLocal(pkt.dst) ? this.tcpRelay.listenerFor(pkt.dst, seg.dstPort) : null);
       if (l) {
         l.onSyn(seg, pkt.dst, pkt.src, pkt.v4, nic.mtu);
         return;

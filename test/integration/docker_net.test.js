@@ -94,9 +94,19 @@ test('Docker\'s embedded DNS at 127.0.0.11 on a user-defined network, carried by
   assert.match(out, new RegExp(`Address: ${ip.replace(/\./g, '\\.')}`), out);
   await until('the named server', () => sh(['curl', '-sS', '-m', '5', `http://${ip}/index.html`]).status === 0);
   assert.strictEqual(wgetFrom(TSV, 'http://named-srv/index.html', ['--network', 'tsvnet']), 'by-name\n');
-  // The same answer as in a runc container.
+  // Over TCP too (what a resolver does after a truncated answer): a query written to 127.0.0.11:53 by nc, the answer read back.
+  const name = 'named-srv';
+  const q = Buffer.concat([Buffer.from([0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, name.length]), Buffer.from(name), Buffer.from([0, 0, 1, 0, 1])]);
+  const msg = Buffer.concat([Buffer.from([0, q.length]), q]);
+  const octal = [...msg].map((x) => `\\${x.toString(8).padStart(3, '0')}`).join('');
+  const tcp = d.ok(['run', '--rm', ...TSV, '--network', 'tsvnet', d.image, 'sh', '-c', `(printf '${octal}'; sleep 3) | nc 127.0.0.11 53 | od -An -v -tx1`]);
+  const answer = Buffer.from(tcp.replace(/\s+/g, ''), 'hex');
+  assert.ok(answer.length > 2 + 12 && answer.readUInt16BE(2) === 0x1234, `a DNS answer over TCP: ${tcp}`);
+  assert.ok(answer.includes(Buffer.from(ip.split('.').map(Number))), `the answer holds ${ip}: ${tcp}`);
+  // The same answer as in a runc container (the names and addresses: the AAAA query goes on to the outside, which this host may not reach in time).
   const lookup = ['--network', 'tsvnet', d.image, 'nslookup', 'named-srv'];
-  assert.strictEqual(d.ok(['run', '--rm', ...TSV, ...lookup]), d.ok(['run', '--rm', ...lookup]));
+  const answers = (out) => out.split('\n').filter((l) => /^(Name:|Address: \d)/.test(l)).join('\n');
+  assert.strictEqual(answers(d.ok(['run', '--rm', ...TSV, ...lookup])), answers(d.ok(['run', '--rm', ...lookup])));
   d.ok(['rm', '-f', srv]);
   d.ok(['network', 'rm', 'tsvnet']);
 });

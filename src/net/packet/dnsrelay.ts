@@ -17,7 +17,7 @@ import { closeIdle, HostSock, sockaddr, type HostIoEnv } from '../nat/hostio';
 import type { UdpRelay, Stack } from '../stack';
 import type { NetTimer } from '../tcp/host';
 
-const RESOLVER = Buffer.from([127, 0, 0, 11]);
+export const RESOLVER = Buffer.from([127, 0, 0, 11]);
 export const DOCKER_DNS: Ip = ipFromBytes(RESOLVER, 0, 4);
 const DNS_PORT = 53;
 /** Host sockets for queries at once. */

@@ -7,15 +7,20 @@ import type { Kernel } from '../../kernel/kernel';
 import { linkIndex } from '../../kernel/linktable';
 import { SandboxNetwork, stackOf } from '../factory';
 import { DnsRelay } from './dnsrelay';
+import { DnsTcpRelay } from './dnstcp';
 import { PacketNic } from './nic';
 
 class TakenLinks {
-  constructor(private readonly nics: PacketNic[], private readonly relay: DnsRelay, private readonly log: (m: string) => void, private readonly counters: () => object) {}
+  constructor(
+    private readonly nics: PacketNic[], private readonly relay: DnsRelay, private readonly tcpRelay: DnsTcpRelay,
+    private readonly log: (m: string) => void, private readonly counters: () => object,
+  ) {}
   /** Close the packet sockets and the relay's host sockets; the stack's counters go to the debug log. */
   shutdown(): void {
     this.log(`counters: ${JSON.stringify(this.counters())}`);
     for (const n of this.nics) n.close();
     this.relay.shutdown();
+    this.tcpRelay.shutdown();
   }
 }
 
@@ -33,9 +38,12 @@ export function startLinks(k: Kernel): void {
     s.attach(n, n.addresses, dflt);
     for (const r of n.networks) s.addOnLink(n, r.ip, r.bits);
   }
-  const relay = new DnsRelay(s, { events: k.platform, budget: k.network.hostSockets });
+  const hostIo = { events: k.platform, budget: k.network.hostSockets };
+  const relay = new DnsRelay(s, hostIo);
+  const tcpRelay = new DnsTcpRelay(s, hostIo);
   s.udpRelay = relay;
-  s.links = new TakenLinks(nics, relay, env.log, () => s.counters);
+  s.tcpRelay = tcpRelay;
+  s.links = new TakenLinks(nics, relay, tcpRelay, env.log, () => s.counters);
 }
 
 /** The sandbox ends: the packet sockets and the relay's host sockets close (before the platform's event service goes). */
