@@ -80,6 +80,9 @@ test('a server in a tsvisor container: reached from the host with -p, from runc 
   // A port nothing listens on is refused by the sandbox's stack (a reset), not by the host's.
   const refused = sh(['curl', '-sS', '-m', '5', `http://${ip}:81/`]);
   assert.match(refused.stderr, /Connection refused|Couldn't connect/, refused.stderr);
+  // docker restart: a new namespace, taken over again.
+  d.ok(['restart', '-t', '1', srv]);
+  assert.strictEqual(await fetchFromHost(`http://${inspect(srv, '{{.NetworkSettings.IPAddress}}')}/index.html`), 'from-tsvisor\n');
   d.ok(['rm', '-f', srv, runc]);
 });
 
@@ -198,4 +201,15 @@ test('IPv6 on a user-defined network: neighbour discovery by the Sentry, with th
   assert.doesNotMatch(sh(['nsenter', '-t', inspect(srv, '{{.State.Pid}}'), '-n', 'ip', '-o', 'addr']).stdout, /eth0\s+inet6/);
   d.ok(['rm', '-f', srv, runc]);
   d.ok(['network', 'rm', 'tsvnet6']);
+});
+
+test('the runtime\'s --network host: host sockets in the container\'s namespace, whose veth keeps its address', { timeout: 120_000 }, async (t) => {
+  const why = skipReason();
+  if (why) return t.skip(why);
+  const srv = d.ok(['run', '-d', '--runtime=tsvisor-hostnet', '-p', '18083:80', d.image, ...httpd('hostnet')]).trim();
+  const ip = inspect(srv, '{{.NetworkSettings.IPAddress}}');
+  assert.strictEqual(await fetchFromHost(`http://${inspect(srv, '{{.NetworkSettings.Gateway}}')}:18083/index.html`), 'hostnet\n');
+  assert.strictEqual(wgetFrom(TSV, `http://${ip}/index.html`), 'hostnet\n', 'a sandbox-network client');
+  assert.match(sh(['nsenter', '-t', inspect(srv, '{{.State.Pid}}'), '-n', 'ip', '-o', 'addr']).stdout, new RegExp(`eth0\\s+inet ${ip.replace(/\./g, '\\.')}/`));
+  d.ok(['rm', '-f', srv]);
 });

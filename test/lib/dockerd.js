@@ -65,8 +65,8 @@ class Dockerd {
     d.cgroupParent = `tsvisor-test-dockerd-${process.pid}`;
     const config = path.join(d.dir, 'daemon.json');
     fs.writeFileSync(config, JSON.stringify({ 'log-level': 'warn' }));
-    // Two runtimes: tsvisor, and tsvisor-confined (its Sentries confined: docs/SECURITY.md).
-    for (const args of [[], ['--runtime', 'tsvisor-confined', '--', '--confine']]) {
+    // Three runtimes: tsvisor, tsvisor-confined (its Sentries confined: docs/SECURITY.md), tsvisor-hostnet (--network host).
+    for (const args of [[], ['--runtime', 'tsvisor-confined', '--', '--confine'], ['--runtime', 'tsvisor-hostnet', '--', '--network', 'host']]) {
       const inst = childProcess.spawnSync(process.execPath, [h.TSVISOR, 'install', '--config', config, ...args], { encoding: 'utf8', env: h.sentryEnv() });
       assert.strictEqual(inst.status, 0, inst.stderr);
     }
