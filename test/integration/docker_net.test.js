@@ -163,6 +163,14 @@ test('a confined Sentry (--confine): its runtime takes the interface over and ha
   const pid = inspect(srv, '{{.State.Pid}}');
   assert.doesNotMatch(sh(['nsenter', '-t', pid, '-n', 'ip', '-o', 'addr']).stdout, /eth0\s+inet/);
   d.ok(['rm', '-f', srv]);
+  // Docker's DNS from a confined Sentry (its relay's host sockets are AF_INET ones, which its filter allows).
+  d.ok(['network', 'create', 'tsvnetc']);
+  const named = d.ok(['run', '-d', '--network', 'tsvnetc', '--name', 'named-c', d.image, 'sleep', '100']).trim();
+  const nip = inspect(named, '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}');
+  const out = d.ok(['run', '--rm', '--runtime=tsvisor-confined', '--network', 'tsvnetc', d.image, 'nslookup', 'named-c']);
+  assert.match(out, new RegExp(`Address: ${nip.replace(/\./g, '\\.')}`), out);
+  d.ok(['rm', '-f', named]);
+  d.ok(['network', 'rm', 'tsvnetc']);
 });
 
 test('segmentation offload: the Sentry hands the host large TCP segments to cut (PACKET_VNET_HDR), counted in eth0\'s frames', { timeout: 240_000 }, async (t) => {
