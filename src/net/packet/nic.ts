@@ -29,6 +29,8 @@ const RX_BATCH = 64;
 /** The largest frame read: a 64 KiB IP packet the host segments later (GSO over a veth) and its Ethernet header. */
 const RX_MAX = 65536 + ETH_HLEN + 64 + 10;
 const NS = 135, NA = 136;
+/** Receive errors in a row after which the interface is no longer read. */
+const MAX_FAILURES = 64;
 /** struct virtio_net_hdr (without num_buffers): flags, gso_type, hdr_len, gso_size, csum_start, csum_offset. */
 const VNET_HLEN = 10;
 const VNET_F_NEEDS_CSUM = 1;
@@ -71,6 +73,9 @@ export class PacketNic implements Nic {
   /** Frames carry a virtio-net header (PACKET_VNET_HDR): the host cuts large TCP segments. */
   private readonly vnet: boolean;
   readonly gsoMax: number;
+  private closed = false;
+  /** Receive errors in a row. */
+  private failures = 0;
   /** Where a frame is put behind its virtio-net header to be sent. */
   private readonly tx: Buffer;
 
@@ -224,15 +229,29 @@ export class PacketNic implements Nic {
     for (; n < RX_BUDGET; n++) {
       const len = hs.recv(this.fd, this.rx, 0);
       if (len < 0) {
-        if (-len !== EAGAIN) this.env.log(`${this.name}: recv: errno ${-len}`);
+        if (-len !== EAGAIN) this.recvFailed(-len);
         break;
       }
+      this.failures = 0;
       // Behind the virtio-net header: checksums may be left to finish (not verified anyway: see checksumOffload), segments uncut.
       if (this.vnet && len < VNET_HLEN) continue;
       this.input(this.rx.subarray(this.vnet ? VNET_HLEN : 0, len));
       if (n % RX_BATCH === RX_BATCH - 1) this.stack.flush();
     }
     this.stack.flush();
+  }
+
+  /**
+   * A receive error (ENETDOWN once when the interface goes away). Errors in
+   * a row without a frame between them stop the watch, so that a socket
+   * that stays in error cannot keep the kernel's loop busy.
+   */
+  private recvFailed(errno: number): void {
+    count(this.stack.counters, 'LinkRxErrors');
+    if (++this.failures < MAX_FAILURES) return;
+    this.env.log(`${this.name}: recv failed ${MAX_FAILURES} times in a row (errno ${errno}): the interface is no longer read`);
+    if (this.watch) this.env.events.unwatch(this.watch);
+    this.watch = null;
   }
 
   /** One frame from the link (a view of the receive buffer: kept frames are copied). */
@@ -321,8 +340,9 @@ export class PacketNic implements Nic {
 
   /** The sandbox ends: stop watching and close the socket. */
   close(): void {
-    if (!this.watch) return;
-    this.env.events.unwatch(this.watch);
+    if (this.fd < 0 || this.closed) return;
+    this.closed = true;
+    if (this.watch) this.env.events.unwatch(this.watch);
     this.watch = null;
     hs.close(this.fd);
   }
