@@ -167,6 +167,10 @@ test('neighbour table: bounded in entries and in queued frames; solicitations ra
   assert.strictEqual(out.length, 32, 'the queue held at most 32 frames');
   assert.strictEqual(out[31][0][0], 200, 'the newest kept');
   assert.strictEqual(out[0][1].toString('hex'), PEER.toString('hex'));
+  // Large frames to many silent neighbours: at most 1 MiB waits in all.
+  const big = new Neighbours({ solicit: () => {}, send: () => {}, nowMs: () => now }, {});
+  for (let i = 0; i < 200; i++) for (let j = 0; j < 32; j++) big.output(`silent${i}`, Buffer.alloc(60000), 0);
+  assert.ok(big.queuedBytes <= 1 << 20 && big.queuedBytes > 0, `${big.queuedBytes} bytes queued`);
 });
 
 test('malformed frames are dropped and counted, frames for other hosts ignored', (t) => {

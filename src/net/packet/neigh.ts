@@ -2,7 +2,7 @@
 // discovery for IPv6): the link-layer address of each next hop, learnt from
 // the answers to our solicitations and from the solicitations others send
 // us. Frames waiting for an answer are queued per neighbour, a few at most;
-// the table itself is bounded, so neither a flood of destinations from the
+// the table and the bytes queued are bounded, so neither a flood of destinations from the
 // application nor a flood of announcements from the link grows it.
 import type { Ip } from '../ip/addr';
 import { count, type Counters } from '../ip/ip';
@@ -11,6 +11,8 @@ import { count, type Counters } from '../ip/ip';
 const MAX_NEIGHBOURS = 256;
 /** Frames queued per unresolved neighbour (Linux's unres_qlen is about this many full frames). */
 const MAX_QUEUED = 32;
+/** Bytes queued for all unresolved neighbours together (an application sending large datagrams to many silent addresses). */
+const MAX_QUEUED_BYTES = 1 << 20;
 /** A solicitation is repeated at most this often, and given up after this many (Linux: 1 s, 3 tries). */
 const RETRANS_MS = 1000;
 const MAX_TRIES = 3;
@@ -34,11 +36,17 @@ export interface NeighbourLink {
 
 export class Neighbours {
   private readonly table = new Map<Ip, Entry>();
+  /** Bytes of the frames queued in every entry. */
+  private queued = 0;
 
   constructor(private readonly link: NeighbourLink, private readonly counters: Counters) {}
 
   get size(): number {
     return this.table.size;
+  }
+
+  get queuedBytes(): number {
+    return this.queued;
   }
 
   /** Send frame (gso: its segment size, for the NIC) to next hop ip: now if its address is known, else once it is (or never, counted). */
@@ -55,20 +63,27 @@ export class Neighbours {
       if (now - e.confirmed > REACHABLE_MS && now - e.solicited >= RETRANS_MS) this.ask(ip, e, now);
       return;
     }
-    if (e.queue.length >= MAX_QUEUED) {
-      e.queue.shift();
+    if (e.queue.length >= MAX_QUEUED) this.dropOldest(e);
+    if (this.queued + frame.length > MAX_QUEUED_BYTES) {
       count(this.counters, 'NeighQueueDrops');
+      return;
     }
     e.queue.push([frame, gso]);
+    this.queued += frame.length;
     if (now - e.solicited < RETRANS_MS) return;
     if (e.tries >= MAX_TRIES) {
-      // Unanswered: what waits is dropped; a later frame starts over.
+      // Unanswered: what waited before is dropped; this frame starts over.
       count(this.counters, 'NeighResolveFailed');
-      e.queue.length = 0;
+      while (e.queue.length > 1) this.dropOldest(e);
       e.tries = 0;
-      e.queue.push([frame, gso]);
     }
     this.ask(ip, e, now);
+  }
+
+  private dropOldest(e: Entry): void {
+    const old = e.queue.shift();
+    if (old) this.queued -= old[0].length;
+    count(this.counters, 'NeighQueueDrops');
   }
 
   private ask(ip: Ip, e: Entry, now: number): void {
@@ -94,14 +109,17 @@ export class Neighbours {
     e.tries = 0;
     const q = e.queue;
     e.queue = [];
-    for (const [f, gso] of q) this.link.send(f, e.mac, gso);
+    for (const [f, gso] of q) {
+      this.queued -= f.length;
+      this.link.send(f, e.mac, gso);
+    }
   }
 
   private insert(ip: Ip, e: Entry): void {
     if (this.table.size >= MAX_NEIGHBOURS) {
       const oldest = this.table.keys().next().value as Ip;
       const old = this.table.get(oldest);
-      if (old && old.queue.length) count(this.counters, 'NeighQueueDrops');
+      if (old) while (old.queue.length) this.dropOldest(old);
       this.table.delete(oldest);
     }
     this.table.set(ip, e);
