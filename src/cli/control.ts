@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { SandboxProcess, SandboxStats } from '../sandbox/sandbox';
+import { isExecSecret } from './exec_secret';
 
 /** A process to start in the sandbox; its stdio are the client's fds 0-2 (opened through /proc/CLIENT/fd). */
 export interface ExecRequest {
@@ -19,8 +20,13 @@ export interface ExecRequest {
   uid: number;
   gid: number;
   groups: number[];
+  /** The host pid of the client, whose fds 0-2 become the process's stdio. */
   client: number;
+  /** What the client holds to prove it is that pid (exec_secret.ts). */
+  secret: string;
 }
+/** The process an exec asks for, before the client adds itself (Runtime.exec). */
+export type ExecSpec = Omit<ExecRequest, 'client' | 'secret'>;
 export type ControlRequest = { op: 'start' } | { op: 'pause' } | { op: 'resume' } | { op: 'ps' } | { op: 'stats' } | { op: 'kill'; signal: number; all: boolean } | { op: 'ttysignal'; client: number; signal: number } | ({ op: 'exec' } & ExecRequest);
 /** status: the wait status of an exec'd process, sent when it exits; processes: for ps; stats: for events. */
 export type ControlReply = { ok: true; status?: number; processes?: SandboxProcess[]; stats?: SandboxStats } | { ok: false; error: string };
@@ -29,10 +35,10 @@ const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s)
 const isId = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 
 function parseExec(o: Record<string, unknown>): ControlRequest | null {
-  const { argv, env, cwd, uid, gid, groups, client } = o;
+  const { argv, env, cwd, uid, gid, groups, client, secret } = o;
   if (!isStrings(argv) || argv.length === 0 || !isStrings(env) || typeof cwd !== 'string' || !isId(uid) || !isId(gid)) return null;
-  if (!Array.isArray(groups) || !groups.every(isId) || !isId(client)) return null;
-  return { op: 'exec', argv, env, cwd, uid, gid, groups, client };
+  if (!Array.isArray(groups) || !groups.every(isId) || !isId(client) || !isExecSecret(secret)) return null;
+  return { op: 'exec', argv, env, cwd, uid, gid, groups, client, secret };
 }
 
 const SOCKET = 'control.sock';

@@ -13,7 +13,7 @@ import { OCI_VERSION } from '../oci/runtime';
 import type { DoFlags } from './do';
 import { fail } from './fail';
 import { featuresJson, listTable, Runtime, writeSpec, type CreateFlags, type ExecFlags } from './oci_commands';
-import type { ExecRequest } from './control';
+import type { ExecSpec } from './control';
 import type { GoferHandOff } from '../gofer/start';
 import type { CgroupRecord } from '../oci/resources';
 import { RuntimeLog, type LogFormat } from './runtime_log';
@@ -206,7 +206,7 @@ function build(ready: CreateReady | null): Command {
 
   program.command('exec-wait', { hidden: true }).argument('<id>').requiredOption('--request <json>').option('--terminal')
     .action((id: string, f: { request: string; terminal?: boolean }) => act(async (rt) => {
-      const req = { ...(JSON.parse(f.request) as ExecRequest), client: process.pid };
+      const req = JSON.parse(f.request) as ExecSpec;
       if (f.terminal) forwardTerminalSignals(rt, id);
       process.exit((await lazyDo()).exitCodeOf(await rt.exec(id, req)));
     })());

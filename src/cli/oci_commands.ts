@@ -9,7 +9,8 @@ import { isatty } from 'node:tty';
 import * as path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { defaultSpec, features, ociState, parseSignal, validId, type ContainerRecord, type OciState } from '../oci/runtime';
-import { controlRequest, type ExecRequest } from './control';
+import { controlRequest, type ExecSpec } from './control';
+import { holdExecSecret } from './exec_secret';
 import { parseProcess, SpecError } from '../oci/spec';
 import { spawn } from 'node:child_process';
 import { readBundle } from './container_spec';
@@ -237,9 +238,9 @@ export class Runtime {
    * container's env, cwd and user, changed by the flags; and whether it has
    * a terminal (--tty, or process.terminal), with its first window size.
    */
-  execRequest(id: string, argv: string[], f: ExecFlags): { req: ExecRequest; tty: { height: number; width: number } | null } {
+  execRequest(id: string, argv: string[], f: ExecFlags): { req: ExecSpec; tty: { height: number; width: number } | null } {
     const r = this.withLock(id, () => this.record(id));
-    let req: ExecRequest;
+    let req: ExecSpec;
     let tty: { height: number; width: number } | null = f.tty ? { height: 0, width: 0 } : null;
     if (f.process) {
       let p;
@@ -253,11 +254,11 @@ export class Runtime {
         const n = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff ? v : 0);
         tty = { height: n(size?.height), width: n(size?.width) };
       }
-      req = { argv: p.args, env: p.env ?? [], cwd: p.cwd, uid: p.user.uid, gid: p.user.gid, groups: p.user.additionalGids ?? [], client: process.pid };
+      req = { argv: p.args, env: p.env ?? [], cwd: p.cwd, uid: p.user.uid, gid: p.user.gid, groups: p.user.additionalGids ?? [] };
     } else {
       if (argv.length === 0) throw new RuntimeError('exec needs a command or --process');
       const plan = readBundle(r.bundle);
-      req = { argv, env: plan.env, cwd: plan.cwd, uid: plan.uid, gid: plan.gid, groups: plan.groups, client: process.pid };
+      req = { argv, env: plan.env, cwd: plan.cwd, uid: plan.uid, gid: plan.gid, groups: plan.groups };
     }
     if (tty && !f.consoleSocket) throw new RuntimeError('cannot allocate tty without setting console socket');
     if (!tty && f.consoleSocket) throw new RuntimeError('cannot use console socket without a tty');
@@ -275,8 +276,9 @@ export class Runtime {
     return { req, tty };
   }
 
-  /** Run the process in the container and return its wait status. */
-  async exec(id: string, req: ExecRequest): Promise<number> {
+  /** Run the process in the container and return its wait status; its stdio are this process's, which proves it is the client with a secret it holds (exec_secret.ts). */
+  async exec(id: string, spec: ExecSpec): Promise<number> {
+    const req = { ...spec, client: process.pid, secret: holdExecSecret() };
     const r = this.withLock(id, () => this.record(id));
     if (!this.state.alive(r) || r.status === 'created') throw new RuntimeError('cannot exec in a stopped or not yet started container');
     if (r.status === 'paused') throw new RuntimeError('cannot exec in a paused container');
@@ -293,7 +295,7 @@ export class Runtime {
    * console socket and the slave is that process's stdio and controlling
    * terminal, so the signals the terminal raises reach it and are passed on.
    */
-  execDetached(id: string, req: ExecRequest, tty: { height: number; width: number } | null, consoleSocket: string | undefined): ChildProcess {
+  execDetached(id: string, req: ExecSpec, tty: { height: number; width: number } | null, consoleSocket: string | undefined): ChildProcess {
     let pty: HostPty | null = null;
     if (tty && consoleSocket) {
       pty = openHostPty(tty.height, tty.width);

@@ -23,6 +23,7 @@ import type { CgroupRecord } from '../oci/resources';
 import { HostCgroup } from './cgroups';
 import type { ContainerPlan } from '../oci/plan';
 import type * as Confined from './sandbox_confined';
+import { holdsExecSecret } from './exec_secret';
 
 const READY_FD = 3;
 
@@ -37,9 +38,9 @@ function tellCreate(msg: { ok: true } | { ok: false; error: string }, fd = READY
 
 /**
  * The exec client's stdio, opened through /proc (the client is the runtime's
- * own user: only it reaches the socket). Writes append, so that a regular
- * file the client writes to is not overwritten from its start. A closed fd
- * becomes /dev/null.
+ * own user: only it reaches the socket; and it holds the request's secret,
+ * checked by the caller). Writes append, so that a regular file the client
+ * writes to is not overwritten from its start. A closed fd becomes /dev/null.
  */
 function clientStdio(client: number): [number, number, number] {
   const open = (i: number): number => {
@@ -224,7 +225,8 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
     if (req.op === 'exec') {
       if (!started) return { ok: false, error: 'the container is not running' };
       try {
-        const stdio = requests ? requests.execStdio(req.client) : clientStdio(req.client);
+        if (!requests && !holdsExecSecret(req.client, req.secret)) return { ok: false, error: `host process ${req.client} does not hold the exec's secret` };
+        const stdio = requests ? requests.execStdio(req.client, req.secret) : clientStdio(req.client);
         // Opened for this exec (through /proc): descriptions of their own.
         const { pid, exited } = sb.exec({ ...req, stdio, ownDescriptions: true });
         execs.set(req.client, pid);
