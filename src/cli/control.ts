@@ -27,7 +27,17 @@ export interface ExecRequest {
 }
 /** The process an exec asks for, before the client adds itself (Runtime.exec). */
 export type ExecSpec = Omit<ExecRequest, 'client' | 'secret'>;
-export type ControlRequest = { op: 'start' } | { op: 'pause' } | { op: 'resume' } | { op: 'ps' } | { op: 'stats' } | { op: 'kill'; signal: number; all: boolean } | { op: 'ttysignal'; client: number; signal: number } | ({ op: 'exec' } & ExecRequest);
+/**
+ * container: a container that joined the sandbox (a pod's, sandbox/pod.ts);
+ * absent, the sandbox's own. create adds one (its bundle, which of the
+ * sandbox's UTS and IPC namespaces it shares, and its stand-in host process
+ * as client, whose stdio it gets), wait answers with its init's wait
+ * status when it exits, remove ends it and forgets it.
+ */
+type Target = { container?: string };
+export type PodCreate = { op: 'create'; container: string; bundle: string; shareUts: boolean; shareIpc: boolean; client: number; secret: string };
+export type ControlRequest = ({ op: 'start' } | { op: 'pause' } | { op: 'resume' } | { op: 'ps' } | { op: 'stats' } | { op: 'kill'; signal: number; all: boolean }
+  | { op: 'ttysignal'; client: number; signal: number } | ({ op: 'exec' } & ExecRequest) | { op: 'wait' } | { op: 'remove' }) & Target | PodCreate;
 /** status: the wait status of an exec'd process, sent when it exits; processes: for ps; stats: for events. */
 export type ControlReply = { ok: true; status?: number; processes?: SandboxProcess[]; stats?: SandboxStats } | { ok: false; error: string };
 
@@ -46,7 +56,15 @@ const SOCKET = 'control.sock';
 /** Requests larger than this are refused: the peer is the runtime, whose requests are a few bytes. */
 const MAX_REQUEST = 64 * 1024;
 
+/** A container id as runc takes it (oci/runtime.ts's validId): no path characters. */
+const isContainerId = (v: unknown): v is string => typeof v === 'string' && /^[\w+-][\w+.-]*$/.test(v) && v.length <= 1024;
+
 function parseRequest(line: string): ControlRequest | null {
+  const r = parseOp(line);
+  return r && r.op !== 'create' && r.container !== undefined && !isContainerId(r.container) ? null : r;
+}
+
+function parseOp(line: string): ControlRequest | null {
   let v: unknown;
   try {
     v = JSON.parse(line);
@@ -55,10 +73,18 @@ function parseRequest(line: string): ControlRequest | null {
   }
   if (typeof v !== 'object' || v === null) return null;
   const o = v as Record<string, unknown>;
-  if (o.op === 'start' || o.op === 'pause' || o.op === 'resume' || o.op === 'ps' || o.op === 'stats') return { op: o.op };
-  if (o.op === 'exec') return parseExec(o);
-  if (o.op === 'ttysignal' && isId(o.client) && typeof o.signal === 'number' && Number.isInteger(o.signal)) return { op: 'ttysignal', client: o.client, signal: o.signal };
-  if (o.op === 'kill' && typeof o.signal === 'number' && Number.isInteger(o.signal) && typeof o.all === 'boolean') return { op: 'kill', signal: o.signal, all: o.all };
+  const t: Target = o.container === undefined ? {} : { container: o.container as string };
+  if (o.op === 'start' || o.op === 'pause' || o.op === 'resume' || o.op === 'ps' || o.op === 'stats' || o.op === 'wait' || o.op === 'remove') return { op: o.op, ...t };
+  if (o.op === 'exec') {
+    const e = parseExec(o);
+    return e && { ...e, ...t };
+  }
+  if (o.op === 'ttysignal' && isId(o.client) && typeof o.signal === 'number' && Number.isInteger(o.signal)) return { op: 'ttysignal', client: o.client, signal: o.signal, ...t };
+  if (o.op === 'kill' && typeof o.signal === 'number' && Number.isInteger(o.signal) && typeof o.all === 'boolean') return { op: 'kill', signal: o.signal, all: o.all, ...t };
+  if (o.op === 'create' && isContainerId(o.container) && typeof o.bundle === 'string' && o.bundle.startsWith('/') && typeof o.shareUts === 'boolean' && typeof o.shareIpc === 'boolean'
+    && isId(o.client) && isExecSecret(o.secret)) {
+    return { op: 'create', container: o.container, bundle: o.bundle, shareUts: o.shareUts, shareIpc: o.shareIpc, client: o.client, secret: o.secret };
+  }
   return null;
 }
 

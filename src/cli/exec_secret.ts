@@ -11,10 +11,9 @@
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import type * as Libc from '../host/libc';
+import { holdNamedMemfd } from '../host/named_memfd';
 
 const PREFIX = 'tsvisor-exec:';
-const MFD_CLOEXEC = 1;
 
 /** 128 random bits, in hex: what a request's secret must look like. */
 export const isExecSecret = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{32}$/.test(v);
@@ -22,10 +21,7 @@ export const isExecSecret = (v: unknown): v is string => typeof v === 'string' &
 /** Make a secret and hold it as a memfd's name for the rest of this process (close-on-exec: no child inherits it). */
 export function holdExecSecret(): string {
   const secret = crypto.randomBytes(16).toString('hex');
-  // Loaded here: the runtime's commands that exec nothing load no koffi.
-  const { memfd_create } = require('../host/libc') as typeof Libc;
-  const fd = memfd_create(PREFIX + secret, MFD_CLOEXEC) as number;
-  if (fd < 0) throw new Error('cannot make the exec secret (memfd_create failed)');
+  holdNamedMemfd(PREFIX + secret);
   return secret;
 }
 

@@ -9,7 +9,7 @@ import { isatty } from 'node:tty';
 import * as path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { defaultSpec, features, ociState, parseSignal, validId, type ContainerRecord, type OciState } from '../oci/runtime';
-import { controlRequest, type ExecSpec } from './control';
+import { controlRequest, type ControlReply, type ControlRequest, type ExecSpec } from './control';
 import { holdExecSecret } from './exec_secret';
 import { parseProcess, SpecError } from '../oci/spec';
 import { spawn } from 'node:child_process';
@@ -23,6 +23,8 @@ import { openHostPty, sendFd, type HostPty } from '../host/pty';
 import type { NetworkMode } from '../kernel/netinfo';
 import { procStat, RuntimeError, StateDir } from './statedir';
 import { checkNamespacePaths } from './ns_paths';
+import { createInPod } from './pod_commands';
+import { podSandboxOf } from '../oci/pod';
 import type { RuntimeLog } from './runtime_log';
 import type { FileLock } from '../host/filelock';
 
@@ -48,7 +50,7 @@ export class Runtime {
   readonly state: StateDir;
 
   /** confine: the sandbox process runs its Sentry confined, with a Gofer (cli/sandbox_confined.ts). */
-  constructor(root: string, readonly log: RuntimeLog, private readonly bin: string, private readonly network: NetworkMode = 'sandbox', private readonly confine = false) {
+  constructor(root: string, readonly log: RuntimeLog, readonly bin: string, private readonly network: NetworkMode = 'sandbox', private readonly confine = false) {
     this.state = new StateDir(path.resolve(root));
   }
 
@@ -70,6 +72,15 @@ export class Runtime {
     }
   }
 
+  /**
+   * Send a request to the sandbox process of container r: its own, or the
+   * sandbox it joined (a pod's, pod_commands.ts), naming it.
+   */
+  request(r: ContainerRecord, req: ControlRequest, timeoutMs: number | null = 30_000): Promise<ControlReply> {
+    if (!r.sandbox) return controlRequest(this.state.dir(r.id), req, timeoutMs);
+    return controlRequest(this.state.dir(r.sandbox), req.op === 'create' ? req : { ...req, container: r.id }, timeoutMs);
+  }
+
   record(id: string): ContainerRecord {
     const r = this.state.read(id);
     if (!r) throw new RuntimeError(`container ${id} does not exist (it is being created, or its create failed)`);
@@ -86,6 +97,9 @@ export class Runtime {
     if (!validId(id)) throw new RuntimeError(`invalid container id ${JSON.stringify(id)}`);
     const bundle = path.resolve(f.bundle ?? '.');
     const plan = readBundle(bundle);
+    // A container of a pod whose sandbox is a tsvisor sandbox joins it (CRI's annotations).
+    const sandbox = podSandboxOf(plan.annotations);
+    if (sandbox !== null) return createInPod(this, id, f, plan, sandbox, bundle, foreground);
     plan.unsupported.push(...checkNamespacePaths(plan.nsPaths, this.state));
     if (plan.netns !== null && plan.netns !== NEW_NETNS && !fs.existsSync(plan.netns)) throw new RuntimeError(`linux.namespaces: network namespace ${plan.netns} does not exist`);
     // runc's rules: a terminal needs a console socket to send its master to, and a console socket a terminal.
@@ -212,7 +226,7 @@ export class Runtime {
         process.kill(r.pid, 'SIGKILL');
         throw e;
       }
-      const reply = await controlRequest(this.state.dir(id), { op: 'start' });
+      const reply = await this.request(r, { op: 'start' });
       if (!reply.ok) throw new RuntimeError(`cannot start container ${id}: ${reply.error}`);
       const running: ContainerRecord = { ...r, status: 'running' };
       this.state.write(running);
@@ -225,9 +239,10 @@ export class Runtime {
     await this.withLockAsync(id, async () => {
       const r = this.record(id);
       if (!this.state.alive(r)) throw new RuntimeError('container not running');
+      if (r.sandbox) throw new RuntimeError(`cannot ${pause ? 'pause' : 'resume'} container ${id}: one container of a pod cannot be paused alone`);
       if (pause && r.status !== 'running') throw new RuntimeError(r.status === 'paused' ? 'container already paused' : 'container not running');
       if (!pause && r.status !== 'paused') throw new RuntimeError('container not paused');
-      const reply = await controlRequest(this.state.dir(id), { op: pause ? 'pause' : 'resume' });
+      const reply = await this.request(r, { op: pause ? 'pause' : 'resume' });
       if (!reply.ok) throw new RuntimeError(`cannot ${pause ? 'pause' : 'resume'} container ${id}: ${reply.error}`);
       this.state.write({ ...r, status: pause ? 'paused' : 'running' });
     });
@@ -283,7 +298,7 @@ export class Runtime {
     if (!this.state.alive(r) || r.status === 'created') throw new RuntimeError('cannot exec in a stopped or not yet started container');
     if (r.status === 'paused') throw new RuntimeError('cannot exec in a paused container');
     // Not under the lock: the process may run for as long as the container.
-    const reply = await controlRequest(this.state.dir(id), { op: 'exec', ...req }, null);
+    const reply = await this.request(r, { op: 'exec', ...req }, null);
     if (!reply.ok) throw new RuntimeError(reply.error);
     return reply.status ?? 0;
   }
@@ -327,7 +342,7 @@ export class Runtime {
       const r = this.record(id);
       if (!this.state.alive(r)) throw new RuntimeError('container not running');
       try {
-        const reply = await controlRequest(this.state.dir(id), { op: 'kill', signal: sig, all });
+        const reply = await this.request(r, { op: 'kill', signal: sig, all });
         if (!reply.ok) throw new RuntimeError(`cannot signal container ${id}: ${reply.error}`);
       } catch (e) {
         // A sandbox that does not answer can still be killed as a host process.
@@ -344,8 +359,13 @@ export class Runtime {
       const r = this.state.read(id);
       if (r && this.state.alive(r)) {
         if (r.status !== 'created' && !force) throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${r.status}`);
+        // A pod's container ends in its sandbox (its stand-in then exits); the stand-in is killed too, in case the sandbox does not answer.
+        if (r.sandbox) await this.request(r, { op: 'remove' }).catch(() => undefined);
         process.kill(r.pid, 'SIGKILL');
         await this.waitGone(r);
+      } else if (r?.sandbox) {
+        // Stopped: its sandbox, if still there, forgets it (its place among the sandbox's containers is free again).
+        await this.request(r, { op: 'remove' }).catch(() => undefined);
       }
       if (r?.cgroup) await HostCgroup.of(r.cgroup).destroy();
       this.state.remove(id);
