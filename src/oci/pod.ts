@@ -16,3 +16,16 @@ export function podSandboxOf(annotations: Record<string, string>): string | null
   }
   return null;
 }
+
+/** At most this many containers join one sandbox besides its own (each holds a mount tree, namespaces, host trees and a stand-in host process until deleted). */
+export const MAX_POD_CONTAINERS = 64;
+
+/** The sandbox container's annotation that lowers that bound for its pod (1 to MAX_POD_CONTAINERS). */
+export const POD_LIMIT_ANNOTATION = 'dev.tsvisor.pod-containers';
+
+/** How many containers may join a sandbox whose container has these annotations. */
+export function podLimit(annotations: Record<string, string> | undefined): number {
+  const v = annotations?.[POD_LIMIT_ANNOTATION];
+  const n = v !== undefined && /^\d{1,3}$/.test(v) ? Number(v) : MAX_POD_CONTAINERS;
+  return Math.max(1, Math.min(n, MAX_POD_CONTAINERS));
+}

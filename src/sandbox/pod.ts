@@ -30,9 +30,6 @@ import type { VirtualFilesystem } from '../vfs/vfs';
 import type { Resolver } from '../vfs/walk';
 import { applyContainerMounts, applyPathRules, bindAt, hostFilesFor, mountPoint } from './container';
 
-/** At most this many containers join one sandbox (each holds a mount tree, namespaces and a Gofer or host trees until deleted). */
-export const MAX_POD_CONTAINERS = 64;
-
 /** Which of the sandbox's namespaces a joining container shares (its spec names the sandbox's), besides PID and network, which it always does. */
 export interface PodShare {
   uts: boolean;
@@ -76,6 +73,8 @@ export class Pod {
     /** Host files through a Gofer of each container's own (started by the sandbox process), as the sandbox's are. */
     private readonly gofer: boolean,
     private readonly log: (msg: string) => void,
+    /** At most this many containers (oci/pod.ts's podLimit). */
+    private readonly limit: number,
   ) {
     kernel.hooks.add({
       fork: (parent, child) => {
@@ -112,7 +111,7 @@ export class Pod {
   /** Make container id's mount tree and namespaces (its first process is the caller's to load). */
   add(id: string, plan: ContainerPlan, share: PodShare): PodContainer {
     if (this.containers.has(id)) throw new Error(`container ${id} is in this sandbox already`);
-    if (this.containers.size >= MAX_POD_CONTAINERS) throw new Error(`a sandbox holds at most ${MAX_POD_CONTAINERS} containers besides its own`);
+    if (this.containers.size >= this.limit) throw new Error(`this sandbox holds at most ${this.limit} containers besides its own`);
     const root = this.buildTree(plan);
     const k = this.kernel;
     const init = k.rootNs;

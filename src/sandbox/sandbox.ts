@@ -41,6 +41,7 @@ import type { VirtualFilesystem } from '../vfs/vfs';
 import { stateOf } from '../syscalls/sys_info';
 import { attach, checkProgram } from '../kernel/seccomp';
 import { Pod, type PodContainer, type PodShare } from './pod';
+import { podLimit } from '../oci/pod';
 
 /** Signals to the Sentry that are meant for the sandboxed program (SIGTSTP too, as runc forwards it: it must not stop the Sentry). */
 const FORWARDED: Array<[NodeJS.Signals, number]> = [
@@ -405,7 +406,7 @@ export class Sandbox {
   /** The containers that joined this sandbox (pod.ts). */
   get pod(): Pod {
     const gofer = goferWanted(this.opts.gofer);
-    this.podState ??= new Pod(this.kernel, this.platform.memfile, gofer === true, (m) => this.log(m));
+    this.podState ??= new Pod(this.kernel, this.platform.memfile, gofer === true, (m) => this.log(m), podLimit(this.opts.container?.annotations));
     return this.podState;
   }
 

@@ -87,8 +87,8 @@ const alive = (pid) => {
 };
 
 /** Start the pod's sandbox (pause) container id: sleep as its init. */
-function startSandbox(dir, id, root = 'root') {
-  bundle(dir, id, ['sleep', '1000'], { [CRI_TYPE]: 'sandbox', [CRI_SANDBOX]: id });
+function startSandbox(dir, id, root = 'root', extra = {}) {
+  bundle(dir, id, ['sleep', '1000'], { [CRI_TYPE]: 'sandbox', [CRI_SANDBOX]: id, ...extra });
   ok(tsv(dir, ['create', '--bundle', path.join(dir, id), id], root), `create ${id}`);
   ok(tsv(dir, ['start', id], root), `start ${id}`);
 }
@@ -209,6 +209,28 @@ test('a container of a pod: kill of its init, exec with its own identity, a crea
   assert.ok(!fs.existsSync(path.join(dir, 'root', 'w')));
   for (const id of ['u', 'v']) ok(tsv(dir, ['delete', id]), `delete ${id}`);
   ok(tsv(dir, ['delete', '--force', 'pod2']), 'delete pod2');
+});
+
+test('bound: a sandbox holds at most its number of containers; a deleted one frees its place', () => {
+  const dir = podDir();
+  // The default is 64 (MAX_POD_CONTAINERS); the sandbox's annotation lowers it, so that the test need not make 65 stand-ins.
+  startSandbox(dir, 'pod5', 'root', { 'dev.tsvisor.pod-containers': '2' });
+  join(dir, 'k1', 'pod5', ['sleep', '1000']);
+  join(dir, 'k2', 'pod5', ['sleep', '1000']);
+  bundle(dir, 'k3', ['sleep', '1000'], { [CRI_TYPE]: 'container', [CRI_SANDBOX]: 'pod5' });
+  const r = tsv(dir, ['create', '--bundle', path.join(dir, 'k3'), 'k3']);
+  assert.strictEqual(r.status, 1);
+  assert.match(r.stderr, /this sandbox holds at most 2 containers besides its own/);
+  assert.ok(!fs.existsSync(path.join(dir, 'root', 'k3')));
+  // A stopped container keeps its place until it is deleted.
+  ok(tsv(dir, ['kill', 'k1', 'KILL']), 'kill k1');
+  assert.strictEqual(tsv(dir, ['wait', 'k1']).status, 137);
+  assert.strictEqual(tsv(dir, ['create', '--bundle', path.join(dir, 'k3'), 'k3']).status, 1);
+  ok(tsv(dir, ['delete', 'k1']), 'delete k1');
+  ok(tsv(dir, ['create', '--bundle', path.join(dir, 'k3'), 'k3']), 'create k3 in the freed place');
+  ok(tsv(dir, ['delete', '--force', 'k3']), 'delete k3');
+  ok(tsv(dir, ['delete', '--force', 'k2']), 'delete k2');
+  ok(tsv(dir, ['delete', '--force', 'pod5']), 'delete pod5');
 });
 
 test('hostile: a container naming a missing, foreign, non-sandbox or malformed sandbox fails with one line and leaves nothing', () => {
