@@ -170,7 +170,7 @@ export class Runtime {
         fs.renameSync(`${pf}.tmp`, pf);
       }
       // Once it exists: a create that fails says only why.
-      for (const u of plan.unsupported) this.log.warn(`${id}: ${u}`);
+      for (const u of [...plan.unsupported, ...cg.warnings]) this.log.warn(`${id}: ${u}`);
       this.log.debug(`${id}: created, sandbox process ${pid}`);
       // In place, with a terminal: create's own stdio (a client may wait for the end of its pipes) gives way to the terminal's.
       if (inPlace && tty) for (const fd of [0, 1, 2]) replaceFd(tty.slave, fd);

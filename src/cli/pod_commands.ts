@@ -117,7 +117,7 @@ export async function createInPod(rt: Runtime, id: string, f: CreateFlags, plan:
       fs.writeFileSync(`${pf}.tmp`, String(pid));
       fs.renameSync(`${pf}.tmp`, pf);
     }
-    for (const u of [...plan.unsupported, ...share.warnings]) rt.log.warn(`${id}: ${u}`);
+    for (const u of [...plan.unsupported, ...share.warnings, ...cg.warnings]) rt.log.warn(`${id}: ${u}`);
     rt.log.debug(`${id}: created in the sandbox of ${sandboxId}, stand-in process ${pid}`);
     return child;
   } catch (e) {
