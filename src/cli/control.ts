@@ -97,10 +97,12 @@ export class ControlServer {
    * the new socket to its epoll set only in its next iteration, so a loop
    * that yields to Node only when that set has events must yield once more.
    */
-  static listen(dir: string, handle: (r: ControlRequest) => ControlReply | Promise<ControlReply>, onConnection: () => void): Promise<ControlServer> {
+  static listen(dir: string, handle: (r: ControlRequest, closed: Promise<void>) => ControlReply | Promise<ControlReply>, onConnection: () => void): Promise<ControlServer> {
     const server = net.createServer((sock) => {
       onConnection();
       let buf = '';
+      // Settles when the client goes (a request's answer may wait for long: a stand-in waiting for its container, pod_proxy.ts).
+      const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
       sock.setEncoding('utf8');
       sock.on('error', () => sock.destroy());
       sock.on('data', (chunk: string) => {
@@ -110,7 +112,7 @@ export class ControlServer {
         if (nl < 0) return;
         const req = parseRequest(buf.slice(0, nl));
         buf = '';
-        const answer = async (): Promise<ControlReply> => (req ? handle(req) : { ok: false, error: 'malformed request' });
+        const answer = async (): Promise<ControlReply> => (req ? handle(req, closed) : { ok: false, error: 'malformed request' });
         answer().then(
           (reply) => sock.end(JSON.stringify(reply) + '\n'),
           (e: Error) => sock.end(JSON.stringify({ ok: false, error: e.message }) + '\n'),

@@ -36,16 +36,16 @@ export class PodServer {
     return this.clientStdio(client);
   }
 
-  /** A request for a pod container (req.container set, or create). */
-  async handle(req: ControlRequest): Promise<ControlReply> {
+  /** A request for a pod container (req.container set, or create); closed: settles when its client goes. */
+  async handle(req: ControlRequest, closed: Promise<void>): Promise<ControlReply> {
     try {
-      return await this.serve(req);
+      return await this.serve(req, closed);
     } catch (e) {
       return { ok: false, error: e instanceof Errno ? this.describe(e.errno) : (e as Error).message };
     }
   }
 
-  private async serve(req: ControlRequest): Promise<ControlReply> {
+  private async serve(req: ControlRequest, closed: Promise<void>): Promise<ControlReply> {
     const sb = this.sb;
     if (req.op === 'create') {
       const plan = readBundle(req.bundle);
@@ -106,8 +106,20 @@ export class PodServer {
         return { ok: true, processes: sb.processes(c) };
       case 'stats':
         return { ok: true, stats: sb.stats(c) };
-      case 'wait':
-        return { ok: true, status: await c.exited };
+      case 'wait': {
+        // The stand-in waits for as long as the container lives: if it goes first (killed), so does the container, as killing runc's init pid ends its container.
+        const gone = closed.then(() => null);
+        const status = await Promise.race([c.exited, gone]);
+        if (status === null) {
+          if (c.init && !c.started) {
+            c.started = true;
+            sb.startTask(c.init);
+          }
+          sb.pod.signal(c, 9, true, null);
+          return { ok: false, error: 'the waiting client went' };
+        }
+        return { ok: true, status };
+      }
       case 'remove':
         sb.pod.remove(c.id);
         for (const [client, pid] of this.clients) if (pid === c.init?.tg.pid) this.clients.delete(client);

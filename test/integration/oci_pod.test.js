@@ -176,7 +176,7 @@ test('a pod: two containers join the sandbox; the same loopback, separate roots,
   assert.deepStrictEqual(tsv(dir, ['list', '-q']).stdout, '');
 });
 
-test('a container of a pod: kill of its init, exec with its own identity, a created one killed before start, a program that is not there, its hostname as its spec says', () => {
+test('a container of a pod: kill of its init, exec with its own identity, a created one killed before start, a program that is not there, its hostname as its spec says, its stand-in killed', () => {
   const dir = podDir();
   startSandbox(dir, 'pod2');
   const sbPid = state(dir, 'pod2').pid;
@@ -207,7 +207,15 @@ test('a container of a pod: kill of its init, exec with its own identity, a crea
   assert.strictEqual(w.status, 1);
   assert.match(w.stderr, /exec: "\/no\/such": no such file or directory/);
   assert.ok(!fs.existsSync(path.join(dir, 'root', 'w')));
-  for (const id of ['u', 'v']) ok(tsv(dir, ['delete', id]), `delete ${id}`);
+  // Its stand-in killed (SIGKILL, as a shim's kill of the pid would): the container ends with it. All of the pod's processes are seen from the sandbox's (one PID namespace).
+  join(dir, 'z', 'pod2', ['sleep', '1001']);
+  const seen = () => ok(tsv(dir, ['exec', 'pod2', 'ps']), 'ps in pod2').stdout;
+  assert.match(seen(), /sleep 1001/);
+  process.kill(state(dir, 'z').pid, 'SIGKILL');
+  for (let i = 0; i < 50 && /sleep 1001/.test(seen()); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+  assert.doesNotMatch(seen(), /sleep 1001/);
+  assert.strictEqual(state(dir, 'z').status, 'stopped');
+  for (const id of ['u', 'v', 'z']) ok(tsv(dir, ['delete', id]), `delete ${id}`);
   ok(tsv(dir, ['delete', '--force', 'pod2']), 'delete pod2');
 });
 
