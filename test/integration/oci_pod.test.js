@@ -17,7 +17,7 @@ const { test, after } = require('node:test');
 const h = require('../lib/harness');
 const { busyboxRootfs } = require('../lib/procinfo');
 
-const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'true', 'ls', 'nc', 'hostname', 'touch', 'ps'];
+const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'true', 'ls', 'nc', 'hostname', 'touch', 'ps', '[', 'stty'];
 const CRI_TYPE = 'io.kubernetes.cri.container-type';
 const CRI_SANDBOX = 'io.kubernetes.cri.sandbox-id';
 
@@ -297,4 +297,34 @@ test('hostile: the control channel gives an exec the stdio only of a client that
   assert.deepStrictEqual(await ask({ op: 'create', container: '../x', bundle: '/', shareUts: false, shareIpc: false, client: 1, secret: '0'.repeat(32) }), { ok: false, error: 'malformed request' });
   assert.deepStrictEqual(await ask({ op: 'kill', signal: 9, all: true, container: '../pod4' }), { ok: false, error: 'malformed request' });
   assert.strictEqual(state(dir, 'pod4').status, 'running');
+});
+
+test('a container of a pod with a terminal: the pty master goes to the console socket; the container sees a terminal of its consoleSize', { timeout: 120_000 }, async (t) => {
+  if (!h.needTools(t, ['python3'])) return;
+  const dir = podDir();
+  startSandbox(dir, 'pod6');
+  bundle(dir, 'tt', ['sh', '-c', '[ -t 0 ] && [ -t 1 ] && echo "is a tty"; stty size; read x; echo "got $x"; exit 4'], { [CRI_TYPE]: 'container', [CRI_SANDBOX]: 'pod6' }, (spec) => {
+    spec.process.terminal = true;
+    spec.process.consoleSize = { height: 25, width: 90 };
+  });
+  const sock = path.join(dir, 'console.sock');
+  const py = childProcess.spawn('python3', [path.join(__dirname, 'oci', 'console.py'), sock, 'hello\n'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => py.kill('SIGKILL'));
+  let out = '';
+  py.stdout.setEncoding('utf8');
+  py.stdout.on('data', (d) => (out += d));
+  const exited = new Promise((r) => py.on('exit', r));
+  for (let i = 0; i < 100 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+  const bad = tsv(dir, ['create', '--bundle', path.join(dir, 'tt'), 'tt']);
+  assert.match(bad.stderr, /cannot allocate tty/);
+  ok(tsv(dir, ['create', '--bundle', path.join(dir, 'tt'), '--console-socket', sock, 'tt']), 'create with a console socket');
+  ok(tsv(dir, ['start', 'tt']), 'start');
+  await exited;
+  assert.match(out, /^name: \/dev\/ptmx$/m);
+  assert.match(out, /is a tty/);
+  assert.match(out, /25 90/);
+  assert.match(out, /got hello/);
+  assert.strictEqual(tsv(dir, ['wait', 'tt']).status, 4);
+  ok(tsv(dir, ['delete', 'tt']), 'delete tt');
+  ok(tsv(dir, ['delete', '--force', 'pod6']), 'delete pod6');
 });
