@@ -22,6 +22,7 @@ import { HostFs } from '../fsimpl/hostfs/hostfs';
 import { OverlayFs } from '../fsimpl/overlay/overlay';
 import { TmpfsFs } from '../fsimpl/tmpfs/tmpfs';
 import type { FrameSource } from '../mm/mappable';
+import type { HostFiles } from '../host/hostfs';
 import type { ContainerPlan } from '../oci/plan';
 import { Dentry, Mount, type VPath } from '../vfs/dentry';
 import { FsContext } from '../vfs/fs_context';
@@ -52,6 +53,8 @@ export class PodContainer {
     readonly ns: NsProxy,
     /** The root of its mount tree. */
     readonly root: VPath,
+    /** The host trees its file systems read (closed when it is removed, so that the host can unmount them). */
+    readonly trees: HostFiles[],
   ) {}
 
   /** A file system context at its root (cwd there too), with its umask. */
@@ -112,7 +115,14 @@ export class Pod {
   add(id: string, plan: ContainerPlan, share: PodShare): PodContainer {
     if (this.containers.has(id)) throw new Error(`container ${id} is in this sandbox already`);
     if (this.containers.size >= this.limit) throw new Error(`this sandbox holds at most ${this.limit} containers besides its own`);
-    const root = this.buildTree(plan);
+    const trees: HostFiles[] = [];
+    let root: VPath;
+    try {
+      root = this.buildTree(plan, trees);
+    } catch (e) {
+      for (const t of trees) t.close?.();
+      throw e;
+    }
     const k = this.kernel;
     const init = k.rootNs;
     const owner = init.mnt.owner;
@@ -120,7 +130,7 @@ export class Pod {
     const uts = share.uts ? init.uts : new UtsNamespace(owner, owner.allocInum(), plan.hostname ?? init.uts.hostname, plan.domainname ?? init.uts.domainname);
     const ipc = share.ipc ? init.ipc
       : new IpcNamespace(owner, owner.allocInum(), new ShmNamespace(init.ipc.shm.memory, init.ipc.shm.now), new SemNamespace(), new MsgNamespace(), new MqNamespace());
-    const c = new PodContainer(id, plan, new NsProxy(mnt, uts, ipc, init.cgroup, init.pid, init.net, init.time), root);
+    const c = new PodContainer(id, plan, new NsProxy(mnt, uts, ipc, init.cgroup, init.pid, init.net, init.time), root, trees);
     this.containers.set(id, c);
     return c;
   }
@@ -133,11 +143,17 @@ export class Pod {
     this.kernel.noteWake();
   }
 
-  /** End every process of container id and forget it. */
+  /**
+   * End every process of container id and forget it; its host trees are
+   * closed, so that the host can unmount its root file system (containerd's
+   * shim does after delete). A file of it that a process of another container
+   * still holds (passed over a socket) reads EBADF from then on.
+   */
   remove(id: string): void {
     const c = this.get(id);
     this.signal(c, 9, true, null);
     this.containers.delete(id);
+    for (const t of c.trees) t.close?.();
   }
 
   /**
@@ -145,10 +161,17 @@ export class Pod {
    * sandbox's /proc, /sys and /dev (with /dev/pts and /dev/shm) bound in,
    * a /tmp of its own, then its spec's mounts and path rules.
    */
-  private buildTree(plan: ContainerPlan): VPath {
+  private buildTree(plan: ContainerPlan, trees: HostFiles[]): VPath {
     const vfs: VirtualFilesystem = this.kernel.vfs;
     const files = hostFilesFor(plan.rootfs, plan.mounts, this.gofer);
-    const lower = new HostFs(files.rootfs(), this.memfile, {}, vfs.devs.take());
+    const rootTree = files.rootfs();
+    trees.push(rootTree);
+    const forSource = (p: string, readonly: boolean): HostFiles => {
+      const t = files.forSource(p, readonly);
+      trees.push(t);
+      return t;
+    };
+    const lower = new HostFs(rootTree, this.memfile, {}, vfs.devs.take());
     const upper = new TmpfsFs(this.memfile, { dev: vfs.devs.take() });
     const overlay = new OverlayFs(lower, upper, vfs.devs.take());
     const mount = new Mount(vfs.allocMountId(), overlay, new Dentry(overlay.root(), '', null), null, null, { readonly: false, noexec: false });
@@ -158,7 +181,7 @@ export class Pod {
     for (const dir of ['/tmp', '/dev', '/proc', '/sys']) mountPoint(vfs, r, dir);
     vfs.mount(new TmpfsFs(this.memfile, { mode: 0o1777, dev: vfs.devs.take() }), vfs.resolve(r, root, '/tmp', true));
     for (const p of ['/proc', '/sys', '/dev']) bindAt(vfs, r, topOf(vfs.resolve(sandbox, vfs.root, p, true)), p);
-    applyContainerMounts(vfs, this.memfile, plan.mounts, this.log, files.forSource, root);
+    applyContainerMounts(vfs, this.memfile, plan.mounts, this.log, forSource, root);
     applyPathRules(vfs, this.memfile, plan.maskedPaths, plan.readonlyPaths, this.log, root);
     if (plan.rootReadonly) mount.flags.readonly = true;
     return root;
