@@ -453,7 +453,7 @@ export class StubProcess implements AddressSpace {
    * host calls), which a native exit pays in the exiting process, beside its
    * parent. So it runs while the Sentry serves the parent, on any CPU; its
    * end (the batch's trap) comes to retireStopped through the main wait,
-   * or through revive, which waits for it.
+   * or is polled when a fork looks for a spare (pollRetire).
    */
   retire(): boolean {
     const m = this.main;
