@@ -34,8 +34,7 @@ export function populate(mm: MemoryManager, v: Vma, from: number, to: number, fo
       if (v.frames.get(p) >= 0) continue;
       const f = v.file.mappable.frameFor(v.pgoff + p, v.shared && (v.prot & PROT_WRITE) !== 0);
       if (copy) {
-        // A host write, not a copy through the Sentry's mapping (a fault per new page: memfile.ts).
-        if (mm.memfile.write(base + (p - from), 0, mm.memfile.bytes(f)) !== PAGE) mm.memfile.bytes(f).copy(mm.memfile.bytes(base + (p - from)));
+        mm.memfile.copyPage(f, base + (p - from));
         v.frames.set(p, base + (p - from));
         continue;
       }
