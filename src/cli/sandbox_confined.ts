@@ -22,6 +22,7 @@ import type { LinkConfig } from '../abi/netif';
 import type { ContainerPlan } from '../oci/plan';
 import type { NetworkMode } from '../kernel/netinfo';
 import type { HostCgroup } from './cgroups';
+import { holdsExecSecret } from './exec_secret';
 
 /** The confined Sentry's descriptors after the Gofer's (confine_runtime.ts): create's start-up pipe, and the channel exec stdio comes on. */
 export const CONFINED_READY_FD = FIRST_EXTRA_FD;
@@ -74,24 +75,22 @@ function handOverLinks(out: Channel): void {
 const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGWINCH', 'SIGTSTP', 'SIGCONT'];
 
 /**
- * Whether host process pid is a `tsvisor exec` (or its `exec-wait`) of
- * container id: the only processes whose stdio this process opens for the
- * Sentry. A compromised Sentry names any pid it likes; without this check it
- * could have the descriptors of any host process's fds 0-2 (a root shell's
- * terminal, a daemon's log) opened for it.
+ * Whether host process pid is the exec client that sent the Sentry the
+ * request with this secret: a Node process (the runtime) holding the secret
+ * (exec_secret.ts), the only process whose stdio this process opens for the
+ * Sentry. A compromised Sentry names any pid it likes, and learns only the
+ * secrets of the execs sent to it: without the check it could have the
+ * stdio of any host process (a root shell's terminal, a daemon's log, the
+ * exec of a same-named container under another --root) opened for it.
  */
-export function isExecClient(pid: number, id: string): boolean {
-  let argv: string[];
+export function isExecClient(pid: number, secret: string): boolean {
   let exe: string;
   try {
-    argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
     exe = fs.readlinkSync(`/proc/${pid}/exe`);
   } catch {
     return false;
   }
-  if (exe !== fs.realpathSync(process.execPath)) return false;
-  const cmd = argv.findIndex((a) => a === 'exec' || a === 'exec-wait');
-  return cmd > 0 && argv.slice(cmd + 1).includes(id);
+  return exe === fs.realpathSync(process.execPath) && holdsExecSecret(pid, secret);
 }
 
 /** The runtime's side: start the Gofer and the confined Sentry (this command again, below), serve its requests, end as the container did. */
@@ -110,12 +109,12 @@ export function superviseConfined(plan: ContainerPlan, id: string, cg: HostCgrou
   }
   let status: number | null = null;
   const onLine = (line: string): void => {
-    const [word, arg] = line.split(' ');
+    const [word, arg, secret] = line.split(' ');
     if (word === 'stdio') {
       const client = Number(arg);
       // Refused: /dev/null for all three (the exec runs with nothing), and the attempt is logged.
-      const ok = /^\d+$/.test(arg ?? '') && isExecClient(client, id);
-      if (!ok) process.stderr.write(`tsvisor: the Sentry asked for the stdio of host process ${JSON.stringify(arg)}, which is not an exec of ${id}: refused\n`);
+      const ok = /^\d+$/.test(arg ?? '') && isExecClient(client, secret ?? '');
+      if (!ok) process.stderr.write(`tsvisor: the Sentry asked for the stdio of host process ${JSON.stringify(arg)}, which is not the client of an exec of ${id}: refused\n`);
       const fds = ok ? host.clientStdio(client) : [0, 1, 2].map(() => fs.openSync('/dev/null', 'r+'));
       fds.forEach((fd, i) => {
         try {
@@ -154,9 +153,9 @@ class RuntimeRequests {
 
   constructor(private readonly confined: ConfinedStart) {}
 
-  /** An exec client's stdio (blocking: a few milliseconds). */
-  execStdio(client: number): [number, number, number] {
-    this.confined.tell(`stdio ${client}`);
+  /** An exec client's stdio (blocking: a few milliseconds); secret: the request's, which the runtime checks the client holds. */
+  execStdio(client: number, secret: string): [number, number, number] {
+    this.confined.tell(`stdio ${client} ${secret}`);
     const out: number[] = [];
     for (let i = 0; i < 3; i++) {
       const { fd } = this.stdioIn.recvWithFd();
