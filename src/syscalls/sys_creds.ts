@@ -10,6 +10,7 @@
 // captured earlier (an open file's opener, say) keeps its values.
 
 import { type Credentials, fixCapsAfterSetuid, hasCapability } from '../auth/creds';
+import { vTask } from '../kernel/pid_ns';
 import { ALL_CAPS, CAP_SETGID, CAP_SETPCAP, CAP_SETUID } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
@@ -210,7 +211,7 @@ function capget(t: Task, a: number[]): number {
   if (h.pid < 0) throw new Errno(E.EINVAL);
   let c = t.creds;
   if (h.pid !== 0 && h.pid !== t.tid) {
-    const target = t.kernel.tasks.get(h.pid);
+    const target = vTask(t, h.pid);
     if (!target) throw new Errno(E.ESRCH);
     c = target.creds;
   }
