@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -341,6 +342,54 @@ static void across(void) {
   printf("waitid: si_pid is the fork result %d, status %d\n", si.si_pid == c, si.si_status);
 }
 
+/* ---- SCM_CREDENTIALS and SO_PEERCRED across the boundary ---------------------- */
+
+static void creds_across(void) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) DIE("socketpair");
+  int on = 1;
+  setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
+  if (unshare(CLONE_NEWPID) < 0) DIE("unshare");
+  pid_t c = xfork();
+  if (c == 0) {
+    struct ucred pc;
+    socklen_t l = sizeof pc;
+    getsockopt(sv[1], SOL_SOCKET, SO_PEERCRED, &pc, &l);
+    printf("child: SO_PEERCRED pid of the pair's maker (outside) = %d\n", pc.pid);
+    struct ucred uc = {getpid(), getuid(), getgid()};
+    char cbuf[CMSG_SPACE(sizeof uc)];
+    memset(cbuf, 0, sizeof cbuf);
+    char byte = 'x';
+    struct iovec iov = {&byte, 1};
+    struct msghdr mh = {0};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf;
+    mh.msg_controllen = sizeof cbuf;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_CREDENTIALS;
+    cm->cmsg_len = CMSG_LEN(sizeof uc);
+    memcpy(CMSG_DATA(cm), &uc, sizeof uc);
+    SHOW("child: sendmsg with its own pid (1)", sendmsg(sv[1], &mh, 0));
+    exit(0);
+  }
+  char byte;
+  struct iovec iov = {&byte, 1};
+  char cbuf[CMSG_SPACE(sizeof(struct ucred))];
+  struct msghdr mh = {0};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = cbuf;
+  mh.msg_controllen = sizeof cbuf;
+  if (recvmsg(sv[0], &mh, 0) != 1) DIE("recvmsg");
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+  struct ucred got;
+  memcpy(&got, CMSG_DATA(cm), sizeof got);
+  reap("creds child", c);
+  printf("parent: SCM_CREDENTIALS pid is the child's here: %d\n", got.pid == c);
+}
+
 /* ---- the bound on levels ---------------------------------------------------- */
 
 static int start_level(void) {
@@ -394,6 +443,9 @@ int main(void) {
   p = xfork();
   if (p == 0) { across(); exit(0); }
   reap("across", p);
+  p = xfork();
+  if (p == 0) { creds_across(); exit(0); }
+  reap("creds", p);
   p = xfork();
   if (p == 0) depth();
   reap("depth", p);
