@@ -43,6 +43,8 @@ test('unshare -p -f --mount-proc: ps sees the new PID namespace only', (t) => {
   h.compare(t, ['unshare', '-p', '-f', '--mount-proc', 'sh', '-c', 'sleep 100 & sleep 0.2; ps -o pid,ppid,comm; grep ^NS /proc/self/status; kill $!; wait']);
   // Rootless: the user namespace made first owns the PID namespace and the new /proc.
   h.compare(t, [...AS_1000, 'unshare', '-Urpf', '--mount-proc', 'sh', '-c', 'id -u; ps -o pid,ppid,comm; echo $$']);
+  // bubblewrap's own init (pid 1) above the command.
+  if (h.which('bwrap')) h.compare(t, ['bwrap', '--ro-bind', '/', '/', '--proc', '/proc', '--dev-bind', '/dev', '/dev', '--unshare-pid', '--unshare-user', 'sh', '-c', 'echo $$; ps -o pid,ppid,comm']);
 });
 
 test('unshare -u: a host name of its own', (t) => {
