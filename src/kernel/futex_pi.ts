@@ -12,6 +12,7 @@ import { E, Errno, ERESTARTNOINTR, ERESTARTSYS } from '../abi/errno';
 import { FUTEX_OWNER_DIED, FUTEX_TID_MASK, FUTEX_WAITERS } from '../abi/futex';
 import type { HeapBudget } from '../abi/accounting';
 import type { Task } from './task';
+import { findTask, ownTid, pidNsOf } from './pid_ns';
 import type { FutexKey, FutexTable, FutexWaiter } from './futex';
 
 /** Estimated Sentry heap of a PI state (Linux allocates one too, and fails with ENOMEM). */
@@ -113,20 +114,20 @@ export class FutexPi {
   private attempt(t: Task, uaddr: number, k: FutexKey, task: Task, setWaiters: boolean): Attempt {
     const uval = t.mm.readU32(uaddr);
     const pid = uval & FUTEX_TID_MASK;
-    if (pid === task.tid) throw new Errno(E.EDEADLK);
+    if (pid === ownTid(task)) throw new Errno(E.EDEADLK);
     const top = this.fx.top(k);
     if (top) {
       const ps = top.pi;
       if (!ps) throw new Errno(E.EINVAL);
-      if (!(uval & FUTEX_OWNER_DIED && pid === 0) && pid !== ps.owner.tid) throw new Errno(E.EINVAL);
+      if (!(uval & FUTEX_OWNER_DIED && pid === 0) && pid !== ownTid(ps.owner)) throw new Errno(E.EINVAL);
       return { locked: false, ps };
     }
     if (pid === 0) {
-      t.mm.writeU32(uaddr, ((uval & FUTEX_OWNER_DIED) | task.tid | (setWaiters ? FUTEX_WAITERS : 0)) >>> 0);
+      t.mm.writeU32(uaddr, ((uval & FUTEX_OWNER_DIED) | ownTid(task) | (setWaiters ? FUTEX_WAITERS : 0)) >>> 0);
       return { locked: true, ps: setWaiters ? this.create(task, k, t.heapBudget) : null };
     }
     t.mm.writeU32(uaddr, (uval | FUTEX_WAITERS) >>> 0);
-    const owner = t.kernel.tasks.get(pid);
+    const owner = findTask(t.kernel.tasks, pidNsOf(t), pid);
     if (!owner || owner.state === 'dead') throw new Errno(E.ESRCH);
     return { locked: false, ps: this.create(owner, k, t.heapBudget) };
   }
@@ -192,7 +193,7 @@ export class FutexPi {
    */
   unlock(t: Task, uaddr: number, priv: boolean): number {
     const uval = t.mm.readU32(uaddr);
-    if ((uval & FUTEX_TID_MASK) !== t.tid) throw new Errno(E.EPERM);
+    if ((uval & FUTEX_TID_MASK) !== ownTid(t)) throw new Errno(E.EPERM);
     const k = this.fx.key(t, uaddr, priv, true);
     const top = this.fx.top(k);
     if (!top) {
@@ -202,7 +203,7 @@ export class FutexPi {
     const ps = top.pi;
     if (!ps || ps.owner !== t) throw new Errno(E.EINVAL);
     const next = this.firstWaiter(ps)!;
-    t.mm.writeU32(uaddr, (FUTEX_WAITERS | next.task.tid) >>> 0);
+    t.mm.writeU32(uaddr, (FUTEX_WAITERS | ownTid(next.task)) >>> 0);
     this.handOver(ps, next);
     return 0;
   }
@@ -283,7 +284,7 @@ export class FutexPi {
       const w = this.firstWaiter(ps);
       if (!w) continue;
       try {
-        w.task.mm.writeU32(w.uaddr, (w.task.tid | FUTEX_WAITERS | FUTEX_OWNER_DIED) >>> 0);
+        w.task.mm.writeU32(w.uaddr, (ownTid(w.task) | FUTEX_WAITERS | FUTEX_OWNER_DIED) >>> 0);
       } catch {
         // The new owner's word is unwritable now: the lock is its all the same.
       }

@@ -69,6 +69,15 @@ export class PidNamespace {
     return false;
   }
 
+  /** The number given last (kernel.ns_last_pid): the next search starts after it. */
+  get lastNr(): number {
+    return this.last;
+  }
+
+  set lastNr(nr: number) {
+    this.last = nr;
+  }
+
   /** The next free number, cycling as Linux does (after a wrap, 1 is init's and never given again). */
   private allocNr(): number {
     for (let i = 0; i < PID_MAX; i++) {
@@ -162,4 +171,9 @@ export function vTask(t: Task, nr: number): Task | undefined {
 /** The process number nr names in t's PID namespace. */
 export function vGroup(t: Task, nr: number): ThreadGroup | undefined {
   return findGroup(t.kernel.groups, pidNsOf(t), nr);
+}
+
+/** t's thread id in its own namespace (gettid's answer): what futex words and robust lists hold. */
+export function ownTid(t: Task): number {
+  return t.threadPid ? t.threadPid.nrs[t.threadPid.ns.level] : t.tid;
 }

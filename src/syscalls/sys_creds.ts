@@ -229,7 +229,7 @@ function capget(t: Task, a: number[]): number {
 
 function capset(t: Task, a: number[]): number {
   const h = capHeader(t, a[0]);
-  if (h.pid !== 0 && h.pid !== t.tid) throw new Errno(E.EPERM);
+  if (h.pid !== 0 && vTask(t, h.pid) !== t) throw new Errno(E.EPERM);
   const b = t.mm.copyIn(a[1], 12 * h.words);
   const n: CapSets = { effective: 0n, permitted: 0n, inheritable: 0n };
   for (let w = 0; w < h.words; w++) {

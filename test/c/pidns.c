@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/mount.h>
@@ -390,6 +391,52 @@ static void creds_across(void) {
   printf("parent: SCM_CREDENTIALS pid is the child's here: %d\n", got.pid == c);
 }
 
+/* ---- futex words hold the namespace's thread ids -------------------------------- */
+
+static pthread_mutex_t pi_m, robust_m;
+
+static void *pi_waiter(void *arg) {
+  (void)arg;
+  int r = pthread_mutex_lock(&pi_m);
+  if (r == 0) r = pthread_mutex_unlock(&pi_m);
+  return (void *)(long)r;
+}
+
+static void *robust_holder(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&robust_m);
+  return NULL; /* dies holding it */
+}
+
+static int futex_child(void) {
+  pthread_mutexattr_t a;
+  pthread_mutexattr_init(&a);
+  pthread_mutexattr_setprotocol(&a, PTHREAD_PRIO_INHERIT);
+  pthread_mutex_init(&pi_m, &a);
+  pthread_mutex_lock(&pi_m);
+  pthread_t th;
+  pthread_create(&th, NULL, pi_waiter, NULL);
+  sleep_ms(50);
+  int u = pthread_mutex_unlock(&pi_m);
+  void *r;
+  pthread_join(th, &r);
+  printf("PI mutex in the namespace: unlock %s, waiter %s\n", ename(u), ename((int)(long)r));
+  pthread_mutexattr_t b;
+  pthread_mutexattr_init(&b);
+  pthread_mutexattr_setrobust(&b, PTHREAD_MUTEX_ROBUST);
+  pthread_mutex_init(&robust_m, &b);
+  pthread_create(&th, NULL, robust_holder, NULL);
+  pthread_join(th, NULL);
+  int e = pthread_mutex_lock(&robust_m);
+  printf("robust mutex of a dead thread: %s\n", e == EOWNERDEAD ? "EOWNERDEAD" : ename(e));
+  return 0;
+}
+
+static void futex_in_ns(void) {
+  if (unshare(CLONE_NEWPID) < 0) DIE("unshare");
+  reap("futex child", spawn(futex_child));
+}
+
 /* ---- the bound on levels ---------------------------------------------------- */
 
 static int start_level(void) {
@@ -446,6 +493,9 @@ int main(void) {
   p = xfork();
   if (p == 0) { creds_across(); exit(0); }
   reap("creds", p);
+  p = xfork();
+  if (p == 0) { futex_in_ns(); exit(0); }
+  reap("futex", p);
   p = xfork();
   if (p == 0) depth();
   reap("depth", p);
