@@ -379,7 +379,7 @@ export class Lifecycle {
       // Its own context all along: only the call completes.
       child.vforkWaiter = null;
       w.vforkChild = null;
-      if (w.ptrace) this.k.ptrace.onVforkDone(w, child.tid);
+      if (w.ptrace) this.k.ptrace.onVforkDone(w, child);
       this.k.noteWake();
       queueMicrotask(() => this.k.runner.finishParked(w, tidIn(child, pidNsOf(w))));
     }
@@ -392,7 +392,7 @@ export class Lifecycle {
     ctx.regs.restore(p.vforkSavedRegs!);
     ctx.setFpState(p.vforkSavedFp!);
     p.vforkSavedRegs = p.vforkSavedFp = null;
-    if (p.ptrace) this.k.ptrace.onVforkDone(p, child.tid);
+    if (p.ptrace) this.k.ptrace.onVforkDone(p, child);
     this.k.noteWake();
     queueMicrotask(() => this.k.runner.finishParked(p, tidIn(child, pidNsOf(p))));
   }
