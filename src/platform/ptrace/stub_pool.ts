@@ -3,11 +3,23 @@
 
 import type { StubProcess } from './stub';
 
+/** A report reportOf gives when there is none yet. */
+export const NO_REPORT = -1;
+
+/** Where a stub's wait reports come from (the platform's main wait). */
+export interface StopSource {
+  /** The next wait report of a host thread, not waited for: a queued one first, else the host's; NO_REPORT if none yet, null if none will come. */
+  reportOf(tid: number): number | null;
+}
+
 /**
  * Stubs kept when their process ended, for the next fork: a fork of the
  * master, its control page and the kill of the old stub cost about 0.6 ms
  * of every fork+exec+exit here (three host round trips and a process
- * creation and teardown); emptying a stub costs one batch.
+ * creation and teardown); emptying a stub costs one batch, which runs
+ * while the Sentry goes on (StubProcess.retire). A fork that finds only
+ * stubs still emptying gets a new one rather than wait: a loop of short
+ * children then rotates two stubs, each emptied during the other's child.
  */
 export class StubPool {
   private readonly spare: StubProcess[] = [];
@@ -23,9 +35,13 @@ export class StubPool {
     return true;
   }
 
-  /** A spare stub, revived for a new process, or null. */
-  take(): StubProcess | null {
-    for (let s = this.spare.pop(); s; s = this.spare.pop()) {
+  /** An emptied spare stub, revived for a new process, or null (stops: where its batch's end is reported). */
+  take(stops: StopSource): StubProcess | null {
+    for (let k = this.spare.length - 1; k >= 0; k--) {
+      const s = this.spare[k];
+      if (s.retiring) s.pollRetire(stops);
+      if (s.retiring) continue;
+      this.spare.splice(k, 1);
       if (s.revive()) return s;
       s.release();
     }
