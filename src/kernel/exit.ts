@@ -217,6 +217,8 @@ export class Exits {
     tg.parent?.children.delete(tg);
     this.k.groups.delete(tg.pid);
     this.k.releasePid(tg.pid);
+    this.k.releasePid(tg.pgid);
+    this.k.releasePid(tg.sid);
     tg.exitQueue.notify(0xffffffff);
   }
 

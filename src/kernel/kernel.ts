@@ -165,9 +165,14 @@ export class Kernel {
     return ns.alloc();
   }
 
-  /** Kernel-wide id g left Kernel.tasks or Kernel.groups: once in neither, its numbers are free in every namespace. */
+  /**
+   * Kernel-wide id g left Kernel.tasks or Kernel.groups, or stopped naming a
+   * process group or session: once it is none of these, its numbers are free
+   * in every namespace (Linux keeps a pid while a group or session has it).
+   */
   releasePid(g: number): void {
     if (this.tasks.has(g) || this.groups.has(g)) return;
+    for (const tg of this.groups.values()) if (tg.pgid === g || tg.sid === g) return;
     const p = this.rootNs.pid.byNr.get(g);
     if (p) PidNamespace.free(p);
   }

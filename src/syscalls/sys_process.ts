@@ -338,7 +338,9 @@ function setpgid(t: Task, pid: number, pgid: number): number {
     const exists = [...k.groups.values()].some((g) => g.pgid === newPg && g.sid === t.tg.sid);
     if (!exists) throw new Errno(E.EPERM);
   }
+  const old = target.pgid;
   target.pgid = newPg;
+  k.releasePid(old);
   return 0;
 }
 
@@ -359,8 +361,11 @@ function getsid(t: Task, pid: number): number {
 function setsid(t: Task): number {
   const tg = t.tg;
   for (const g of t.kernel.groups.values()) if (g.pgid === tg.pid) throw new Errno(E.EPERM);
+  const oldSid = tg.sid, oldPg = tg.pgid;
   tg.sid = tg.pid;
   tg.pgid = tg.pid;
+  t.kernel.releasePid(oldSid);
+  t.kernel.releasePid(oldPg);
   return tgidIn(tg, pidNsOf(t));
 }
 

@@ -182,12 +182,13 @@ static void on_usr(int sig, siginfo_t *si, void *uc) {
 static int orphan_go[2];
 
 static int orphan_child(void) {
-  /* pid 2 forks pid 3 and dies: 3 goes to init */
+  /* pid 2 leads a group, forks pid 3 and dies: 3 goes to init, the group (led by a pid gone) stays */
+  if (setpgid(0, 0) < 0) DIE("setpgid");
   pid_t q = xfork();
   if (q == 0) {
     char c;
     if (read(orphan_go[0], &c, 1) != 1) DIE("read orphan go");
-    printf("orphan: getpid %d getppid %d\n", getpid(), getppid());
+    printf("orphan: getpid %d getppid %d getpgid %d\n", getpid(), getppid(), getpgid(0));
     exit(3);
   }
   exit(2);
