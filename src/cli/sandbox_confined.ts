@@ -17,6 +17,8 @@ import { ConfinedStart } from '../sandbox/confine';
 import { goferTrees } from '../sandbox/container';
 import type { SandboxOptions } from '../sandbox/sandbox';
 import { captureHostInfo } from '../host/hostinfo';
+import { takeOverInterfaces } from '../host/netns';
+import type { LinkConfig } from '../abi/netif';
 import type { ContainerPlan } from '../oci/plan';
 import type { NetworkMode } from '../kernel/netinfo';
 import type { HostCgroup } from './cgroups';
@@ -30,6 +32,42 @@ export interface SandboxProcessHost {
   clientStdio(client: number): [number, number, number];
   exitAs(status: number): never;
   tellCreate(msg: { ok: true } | { ok: false; error: string }): void;
+}
+
+/** The largest message on the channel to the confined Sentry (the interfaces' description is the largest). */
+const CHANNEL_MESSAGE = 8192;
+
+/** A LinkConfig as JSON on the channel (its packet socket travels beside it, SCM_RIGHTS). */
+interface WireLink {
+  name: string;
+  mac: string;
+  mtu: number;
+  addrs: Array<{ addr: string; prefix: number }>;
+  gateway4: string | null;
+  gateway6: string | null;
+  vnetHdr: boolean;
+}
+
+/** Take over the namespace's interfaces (this process may: it is root there) and send them, with their packet sockets, to the confined Sentry. */
+function handOverLinks(out: Channel): void {
+  let links: LinkConfig[];
+  try {
+    links = takeOverInterfaces();
+  } catch (e) {
+    out.send(Buffer.from(JSON.stringify({ error: (e as Error).message })));
+    return;
+  }
+  const wire: WireLink[] = links.map((l) => ({
+    name: l.name, mac: l.mac.toString('hex'), mtu: l.mtu, addrs: l.addrs.map((a) => ({ addr: a.addr.toString('hex'), prefix: a.prefix })),
+    gateway4: l.gateway4?.toString('hex') ?? null, gateway6: l.gateway6?.toString('hex') ?? null, vnetHdr: l.vnetHdr,
+  }));
+  const msg = Buffer.from(JSON.stringify({ links: wire }));
+  try {
+    if (links.length) out.sendWithFds(msg, links.map((l) => l.fd));
+    else out.send(msg);
+  } finally {
+    for (const l of links) fs.closeSync(l.fd);
+  }
 }
 
 /** Signals the runtime passes on to the Sentry (those sandbox-init takes for the container). */
@@ -57,10 +95,12 @@ export function isExecClient(pid: number, id: string): boolean {
 }
 
 /** The runtime's side: start the Gofer and the confined Sentry (this command again, below), serve its requests, end as the container did. */
-export function superviseConfined(plan: ContainerPlan, id: string, cg: HostCgroup | null, readyFd: number, host: SandboxProcessHost): void {
+export function superviseConfined(plan: ContainerPlan, id: string, cg: HostCgroup | null, readyFd: number, host: SandboxProcessHost, takeOver: boolean): void {
   const trees = goferTrees(plan.rootfs, plan.mounts);
   const [mine, theirs] = seqpacketPair();
-  const stdioOut = new Channel(mine, 16);
+  const stdioOut = new Channel(mine, CHANNEL_MESSAGE);
+  /** The namespace's interfaces are handed over once, at start, and only in sandbox network mode with a namespace of the container's. */
+  let linksAsked = false;
   let gofer;
   try {
     gofer = spawnGofer(trees);
@@ -84,6 +124,13 @@ export function superviseConfined(plan: ContainerPlan, id: string, cg: HostCgrou
           fs.closeSync(fd);
         }
       });
+    } else if (word === 'links') {
+      if (!takeOver || linksAsked) {
+        stdioOut.send(Buffer.from(JSON.stringify({ error: 'the interfaces were handed over already, or are not to be' })));
+        return;
+      }
+      linksAsked = true;
+      handOverLinks(stdioOut);
     } else if (word === 'oom') {
       cg?.raiseOom();
     } else if (word === 'status' && /^\d+$/.test(arg ?? '')) {
@@ -103,7 +150,7 @@ export function superviseConfined(plan: ContainerPlan, id: string, cg: HostCgrou
 
 /** The confined Sentry's requests to the runtime above (superviseConfined). */
 class RuntimeRequests {
-  private readonly stdioIn = new Channel(CONFINED_STDIO_FD, 16);
+  private readonly stdioIn = new Channel(CONFINED_STDIO_FD, CHANNEL_MESSAGE);
 
   constructor(private readonly confined: ConfinedStart) {}
 
@@ -117,6 +164,22 @@ class RuntimeRequests {
       out.push(fd);
     }
     return [out[0], out[1], out[2]];
+  }
+
+  /** The container namespace's interfaces, taken over by the runtime, with their packet sockets (blocking: a few milliseconds). */
+  links(): LinkConfig[] {
+    this.confined.tell('links');
+    const { msg, fds } = this.stdioIn.recvWithFds();
+    const m = JSON.parse(msg.toString('utf8')) as { error?: string; links?: WireLink[] };
+    if (m.error || !m.links || m.links.length !== fds.length) {
+      for (const fd of fds) fs.closeSync(fd);
+      throw new Error(m.error ?? 'the runtime sent no interfaces');
+    }
+    const hex = (h: string | null) => (h === null ? null : Buffer.from(h, 'hex'));
+    return m.links.map((l, i) => ({
+      name: l.name, mac: Buffer.from(l.mac, 'hex'), mtu: l.mtu, addrs: l.addrs.map((a) => ({ addr: Buffer.from(a.addr, 'hex'), prefix: a.prefix })),
+      gateway4: hex(l.gateway4), gateway6: hex(l.gateway6), fd: fds[i], vnetHdr: l.vnetHdr === true,
+    }));
   }
 
   /** The host's record of an OOM kill in the container (cgroups.ts's raiseOom). */

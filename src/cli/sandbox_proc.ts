@@ -144,7 +144,7 @@ export async function sandboxInit(id: string, bundle: string, stateDir: string, 
       const plan = planOf(bundle, cg);
       if (terminal === 'console') takeTerminal();
       if (plan.oomScoreAdj !== null) fs.writeFileSync('/proc/self/oom_score_adj', String(plan.oomScoreAdj));
-      conf.superviseConfined(plan, id, cg, READY_FD, { clientStdio, exitAs: (st) => exitAs(st, stateDir), tellCreate });
+      conf.superviseConfined(plan, id, cg, READY_FD, { clientStdio, exitAs: (st) => exitAs(st, stateDir), tellCreate }, network === 'sandbox' && plan.netns !== null);
     } catch (e) {
       tellCreate({ ok: false, error: (e as Error).message });
       process.exit(1);
@@ -209,6 +209,15 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
   const handle = async (req: ControlRequest): Promise<ControlReply> => {
     if (req.op === 'start') {
       if (started) return { ok: false, error: 'the container has been started already' };
+      // The namespace's interfaces become the stack's now: Docker moved the veth in during create.
+      if (takeOver) {
+        try {
+          // A confined Sentry may not: its runtime does it and hands the packet sockets down.
+          sb.attachLinks(requests ? requests.links() : (await import('../host/netns')).takeOverInterfaces());
+        } catch (e) {
+          return { ok: false, error: (e as Error).message };
+        }
+      }
       started = true;
       setImmediate(() => {
         sb.run().then(async (st) => {
@@ -260,8 +269,11 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
     return { ok: true };
   };
   let argv0 = '';
+  /** Sandbox mode in a network namespace of the container's own: the stack takes its interfaces over at start. */
+  let takeOver = false;
   try {
     const plan = planOf(c.bundle, cg);
+    takeOver = network === 'sandbox' && plan.netns !== null;
     plain = plainDelete(plan, cg);
     argv0 = plan.argv[0];
     // Done by the runtime above a confined Sentry (inherited).

@@ -29,8 +29,11 @@ import type { HostTree } from '../host/hosttree';
 import type { GoferClient } from '../gofer/client';
 import { goferWanted, type GoferHandOff } from '../gofer/start';
 import { HostInterfaces } from '../host/hostnetinfo';
-import { HOST_SOCKET_LIMIT, HostSocketBudget, LoopbackTable, NAT_SOCKET_LIMIT, NatTable, defaultNetSysctl, type NetworkMode } from '../kernel/netinfo';
+import { HOST_SOCKET_LIMIT, HostSocketBudget, LINK_SOCKET_LIMIT, LoopbackTable, NAT_SOCKET_LIMIT, NatTable, defaultNetSysctl, type NetworkMode } from '../kernel/netinfo';
+import type { LinkConfig } from '../abi/netif';
+import { LinkTable } from '../kernel/linktable';
 import { startNetwork, stopNetwork } from '../net/nat/start';
+import { startLinks, stopLinks } from '../net/packet/start';
 import { NAT_RESOLV_CONF, natConfig, type NatOptions } from './natconfig';
 import type { HostFs } from '../fsimpl/hostfs/hostfs';
 import { SentryOutput } from '../host/sentry_output';
@@ -193,8 +196,11 @@ export class Sandbox {
     };
     const mode = opts.network ?? 'sandbox';
     const nat = mode === 'sandbox' && opts.nat ? natConfig(opts.nat) : undefined;
-    const interfaces = mode === 'host' ? new HostInterfaces() : nat ? new NatTable() : new LoopbackTable();
-    const network = { mode, interfaces, hostSockets: new HostSocketBudget(mode === 'host' ? HOST_SOCKET_LIMIT : nat ? NAT_SOCKET_LIMIT : 0), netlinkPorts: new Set<number>(), sysctl: defaultNetSysctl(), nat };
+    // Sandbox mode without the NAT: loopback, and the interfaces a container's namespace hands over at start (attachLinks).
+    const links: LinkConfig[] | undefined = mode === 'sandbox' && !nat ? [] : undefined;
+    const interfaces = mode === 'host' ? new HostInterfaces() : nat ? new NatTable() : links ? new LinkTable(links) : new LoopbackTable();
+    const sockets = mode === 'host' ? HOST_SOCKET_LIMIT : nat ? NAT_SOCKET_LIMIT : links ? LINK_SOCKET_LIMIT : 0;
+    const network = { mode, interfaces, hostSockets: new HostSocketBudget(sockets), netlinkPorts: new Set<number>(), sysctl: defaultNetSysctl(), nat, links };
     this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostInfo: host, hostname: opts.hostname, network, log, warn });
     // Bind mounts' host change reports (fsimpl/hostfs/changes.ts) are watched through the platform's event service.
     ns.vfs.notify.hostEvents = this.platform;
@@ -415,6 +421,19 @@ export class Sandbox {
   }
 
   /**
+   * A container's interfaces, taken over by the caller (host/netns.ts) once
+   * its namespace is set up (at start: Docker moves the veth in during
+   * create), become the stack's (net/packet/). Sandbox mode without the NAT
+   * only.
+   */
+  attachLinks(list: LinkConfig[]): void {
+    const links = this.kernel.network.links;
+    if (!links) throw new Error('interfaces are taken over in sandbox network mode without the NAT only');
+    links.push(...list);
+    startLinks(this.kernel);
+  }
+
+  /**
    * Send a signal from outside (`tsvisor kill`) to pid 1, or with all to
    * every process. As from an ancestor PID namespace on Linux: init gets only
    * the signals it handles, and SIGKILL and SIGSTOP (so `docker stop` of an
@@ -500,6 +519,7 @@ export class Sandbox {
     } finally {
       this.platform.unwatch(nodeLoop);
       stopNetwork(this.kernel);
+      stopLinks(this.kernel);
       for (const [name, fn] of handlers) process.off(name, fn);
       const mf = this.platform.memfile;
       this.log(`memory: peak ${mf.peakPages * 4} kB of the ${mf.limitPages * 4} kB limit; host holds ${Math.floor(mf.hostResidentBytes() / 1024)} kB; kernel objects peak ${Math.floor(mf.heap.peak / 1024)} kB of ${Math.floor(mf.heap.limit / 1024)} kB`);
