@@ -12,6 +12,7 @@ import { E, Errno, ERESTARTNOINTR, ERESTARTSYS } from '../abi/errno';
 import { FUTEX_OWNER_DIED, FUTEX_TID_MASK, FUTEX_WAITERS } from '../abi/futex';
 import type { HeapBudget } from '../abi/accounting';
 import type { Task } from './task';
+import { findTask, ownTid, pidNsOf } from './pid_ns';
 import type { FutexKey, FutexTable, FutexWaiter } from './futex';
 
 /** Estimated Sentry heap of a PI state (Linux allocates one too, and fails with ENOMEM). */
@@ -120,21 +121,21 @@ export class FutexPi {
       if (tries === PI_TRIES) throw new Errno(E.EAGAIN);
       const uval = t.mm.readU32(uaddr);
       const pid = uval & FUTEX_TID_MASK;
-      if (pid === task.tid) throw new Errno(E.EDEADLK);
+      if (pid === ownTid(task)) throw new Errno(E.EDEADLK);
       const top = this.fx.top(k);
       if (top) {
         const ps = top.pi;
         if (!ps) throw new Errno(E.EINVAL);
-        if (!(uval & FUTEX_OWNER_DIED && pid === 0) && pid !== ps.owner.tid) throw new Errno(E.EINVAL);
+        if (!(uval & FUTEX_OWNER_DIED && pid === 0) && pid !== ownTid(ps.owner)) throw new Errno(E.EINVAL);
         return { locked: false, ps };
       }
       if (pid === 0) {
-        const taken = ((uval & FUTEX_OWNER_DIED) | task.tid | (setWaiters ? FUTEX_WAITERS : 0)) >>> 0;
+        const taken = ((uval & FUTEX_OWNER_DIED) | ownTid(task) | (setWaiters ? FUTEX_WAITERS : 0)) >>> 0;
         if (t.mm.cmpxchgU32(uaddr, uval, taken) !== uval) continue;
         return { locked: true, ps: setWaiters ? this.create(task, k, t.heapBudget) : null };
       }
       if (!(uval & FUTEX_WAITERS) && t.mm.cmpxchgU32(uaddr, uval, (uval | FUTEX_WAITERS) >>> 0) !== uval) continue;
-      const owner = t.kernel.tasks.get(pid);
+      const owner = findTask(t.kernel.tasks, pidNsOf(t), pid);
       if (!owner || owner.state === 'dead') throw new Errno(E.ESRCH);
       return { locked: false, ps: this.create(owner, k, t.heapBudget) };
     }
@@ -201,12 +202,12 @@ export class FutexPi {
    */
   unlock(t: Task, uaddr: number, priv: boolean): number {
     const uval = t.mm.readU32(uaddr);
-    if ((uval & FUTEX_TID_MASK) !== t.tid) throw new Errno(E.EPERM);
+    if ((uval & FUTEX_TID_MASK) !== ownTid(t)) throw new Errno(E.EPERM);
     const k = this.fx.key(t, uaddr, priv, true);
     const top = this.fx.top(k);
     if (!top) {
       t.mm.updateU32(uaddr, (w) => {
-        if ((w & FUTEX_TID_MASK) !== t.tid) throw new Errno(E.EPERM);
+        if ((w & FUTEX_TID_MASK) !== ownTid(t)) throw new Errno(E.EPERM);
         return 0;
       });
       return 0;
@@ -214,7 +215,7 @@ export class FutexPi {
     const ps = top.pi;
     if (!ps || ps.owner !== t) throw new Errno(E.EINVAL);
     const next = this.firstWaiter(ps)!;
-    t.mm.updateU32(uaddr, () => (FUTEX_WAITERS | next.task.tid) >>> 0);
+    t.mm.updateU32(uaddr, () => (FUTEX_WAITERS | ownTid(next.task)) >>> 0);
     this.handOver(ps, next);
     return 0;
   }
@@ -295,7 +296,7 @@ export class FutexPi {
       const w = this.firstWaiter(ps);
       if (!w) continue;
       try {
-        w.task.mm.updateU32(w.uaddr, () => (w.task.tid | FUTEX_WAITERS | FUTEX_OWNER_DIED) >>> 0);
+        w.task.mm.updateU32(w.uaddr, () => (ownTid(w.task) | FUTEX_WAITERS | FUTEX_OWNER_DIED) >>> 0);
       } catch {
         // The new owner's word is unwritable now: the lock is its all the same.
       }

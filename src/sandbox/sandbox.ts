@@ -22,7 +22,8 @@ import type { ThreadGroup } from '../kernel/thread_group';
 import { buildMountNamespace, noOptions, registerMqueue } from './mounts';
 import { donatedFdStat, donateHostFd, terminalOf } from '../fsimpl/hostfd/hostfd';
 import { HostStdio, type Terminal } from '../fsimpl/hostfd/terminal';
-import { ProcFs } from '../fsimpl/proc/procfs';
+import { procFsOf } from '../fsimpl/proc/procfs';
+import { pidNsOf } from '../kernel/pid_ns';
 import { captureHostInfo, type HostInfo } from '../host/hostinfo';
 import type { HostTree } from '../host/hosttree';
 import type { GoferClient } from '../gofer/client';
@@ -205,9 +206,17 @@ export class Sandbox {
     this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostInfo: host, hostname: opts.hostname, network, log, warn });
     // Bind mounts' host change reports (fsimpl/hostfs/changes.ts) are watched through the platform's event service.
     ns.vfs.notify.hostEvents = this.platform;
-    const proc = ns.vfs.mountAt('/proc', new ProcFs(this.kernel, host));
-    // procfs belongs to the sandbox's one PID namespace: every mount of it is this one.
-    ns.vfs.fsTypes.register('proc', { userns: false, make: (_src, data) => (noOptions(data), { fs: proc.fs, root: proc.root }) });
+    const kernel = this.kernel;
+    const proc = ns.vfs.mountAt('/proc', procFsOf(kernel, host, kernel.rootNs.pid));
+    // procfs shows one PID namespace, the mounter's (one instance each); its owner's root may mount it.
+    ns.vfs.fsTypes.register('proc', {
+      userns: true,
+      make: (_src, data, _creds, caller) => {
+        noOptions(data);
+        const pidns = caller ? pidNsOf(caller as Task) : kernel.rootNs.pid;
+        return { fs: procFsOf(kernel, host, pidns), root: pidns === kernel.rootNs.pid ? proc.root : null, owner: pidns.owner };
+      },
+    });
     registerMqueue(ns.vfs, this.kernel.rootNs.ipc, this.platform.memfile.heap, !opts.container);
     if (opts.volumes?.length) applyContainerMounts(ns.vfs, this.platform.memfile, opts.volumes, log, files.forSource);
     const c = opts.container;

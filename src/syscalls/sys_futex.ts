@@ -3,6 +3,7 @@
 // FutexPi (kernel/futex_pi.ts).
 
 import { nsCapable } from '../auth/userns';
+import { vTask } from '../kernel/pid_ns';
 import { CAP_SYS_PTRACE } from '../abi/capability';
 import { decodeTimespec, TIMESPEC_SIZE } from '../abi/time';
 import { E, Errno, ERESTART_RESTARTBLOCK, ERESTARTSYS } from '../abi/errno';
@@ -202,7 +203,7 @@ function setRobustList(t: Task, a: number[]): number {
 
 function getRobustList(t: Task, a: number[]): number {
   const pid = i32(a[0]);
-  const target = pid === 0 ? t : t.kernel.tasks.get(pid);
+  const target = pid === 0 ? t : vTask(t, pid);
   if (!target) throw new Errno(E.ESRCH);
   if (target.tg !== t.tg && !nsCapable(t.creds, target.creds.userns, CAP_SYS_PTRACE) && t.creds.euid !== target.creds.uid) throw new Errno(E.EPERM);
   t.mm.writeU64(a[1], target.robustList);

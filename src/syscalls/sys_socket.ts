@@ -5,9 +5,10 @@ import { E, Errno } from '../abi/errno';
 import { MAY_WRITE, checkAccess } from '../vfs/perm';
 import { S_IFMT, S_IFSOCK } from '../abi/fs';
 import {
-  AF_INET, AF_INET6, AF_UNIX, SO_ACCEPTCONN, SO_DOMAIN, SO_PROTOCOL, SO_TYPE, SOL_SOCKET, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOCK_TYPE_MASK,
+  AF_INET, AF_INET6, AF_UNIX, SO_ACCEPTCONN, SO_DOMAIN, SO_PEERCRED, SO_PROTOCOL, SO_TYPE, SOL_SOCKET, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOCK_TYPE_MASK,
 } from '../abi/socket';
 import type { Task } from '../kernel/task';
+import { pidNsOf } from '../kernel/pid_ns';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { credOf, SocketFile, type SocketNames } from '../socket/socket';
 import { UnixSocket, type UnixEnv } from '../socket/unix/unix';
@@ -250,7 +251,12 @@ function sockopt(t: Task, a: number[], set: boolean): number {
   }
   const room = t.mm.copyIn(a[4], 4).readInt32LE(0);
   if (room < 0) throw new Errno(E.EINVAL);
-  const v = get().subarray(0, room);
+  let v = get().subarray(0, room);
+  // The peer's pid as the caller's PID namespace numbers it (0 outside it).
+  if (s && level === SOL_SOCKET && name === SO_PEERCRED && v.length >= 4) {
+    v = Buffer.from(v);
+    v.writeInt32LE(pidNsOf(t).nrOfGlobal(v.readInt32LE(0)), 0);
+  }
   if (v.length) t.mm.copyOut(a[3], v);
   const b = Buffer.alloc(4);
   b.writeInt32LE(v.length, 0);

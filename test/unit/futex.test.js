@@ -6,6 +6,7 @@
 const assert = require('node:assert');
 const { test } = require('node:test');
 const { FutexTable } = require('../../dist/kernel/futex.js');
+const { PidNamespace } = require('../../dist/kernel/pid_ns.js');
 const { FUTEX_BITSET_MATCH_ANY: BITSET_MATCH_ANY } = require('../../dist/abi/futex.js');
 
 /** A task whose memory is one private page of zeroes at 0x1000 and whose block() ends when told. */
@@ -94,7 +95,8 @@ function piWorld() {
     },
   };
   const budget = { used: 0, charge(n) { this.used += n; }, uncharge(n) { this.used -= n; } };
-  const kernel = { tasks: new Map() };
+  // Owners in the words are named in the initial PID namespace.
+  const kernel = { tasks: new Map(), rootNs: { pid: new PidNamespace(null, 0, null) } };
   const task = (tid) => {
     const t = fakeTask();
     Object.assign(t, { tid, mm, kernel, heapBudget: budget, state: 'running' });
