@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseSpec, SpecError } from '../oci/spec';
 import { planContainer, type ContainerPlan } from '../oci/plan';
-import type { SandboxOptions } from '../sandbox/sandbox';
+import type { SandboxOptions } from '../sandbox/options';
 import { RuntimeError } from './statedir';
 
 function hostPathKind(p: string): 'dir' | 'file' | 'missing' {

@@ -9,7 +9,7 @@
 
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import type { SandboxProcess, SandboxStats } from '../sandbox/sandbox';
+import type { SandboxProcess, SandboxStats } from '../sandbox/options';
 import { isExecSecret } from './exec_secret';
 
 /** A process to start in the sandbox; its stdio are the client's fds 0-2 (opened through /proc/CLIENT/fd). */

@@ -9,7 +9,7 @@ import { EXIT_FILE } from './sandbox_proc';
 import { RuntimeError } from './statedir';
 import { HostCgroup } from './cgroups';
 import type { ContainerRecord } from '../oci/runtime';
-import type { SandboxProcess, SandboxStats } from '../sandbox/sandbox';
+import type { SandboxProcess, SandboxStats } from '../sandbox/options';
 
 /** The host process and every host process below it (the platform's stubs), from /proc. */
 export function hostTree(root: number): number[] {

@@ -15,7 +15,7 @@ import { spawnGofer } from '../gofer/start';
 import { runConfined, FIRST_EXTRA_FD } from '../sandbox/confine_runtime';
 import { ConfinedStart } from '../sandbox/confine';
 import { goferTrees } from '../sandbox/container';
-import type { SandboxOptions } from '../sandbox/sandbox';
+import type { SandboxOptions } from '../sandbox/options';
 import { captureHostInfo } from '../host/hostinfo';
 import { takeOverInterfaces } from '../host/netns';
 import type { LinkConfig } from '../abi/netif';

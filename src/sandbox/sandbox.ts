@@ -4,15 +4,12 @@
 // API use this one path.
 
 import { Credentials } from '../auth/creds';
-import { ALL_CAPS } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import { Kernel } from '../kernel/kernel';
-import { defaultRlimits, RLIM_INFINITY, type Rlimit } from '../kernel/thread_group';
 import type { Task } from '../kernel/task';
 import { Strace } from '../kernel/strace/strace';
 import type { ExecFile } from '../loader/load';
 import { PtracePlatform } from '../platform/ptrace/platform';
-import type * as Systrap from '../platform/systrap/platform';
 import { SYSCALL_NAMES } from '../syscalls/names';
 import { buildTable } from '../syscalls/table';
 import { execFileAt, execOpen, openForExec } from '../vfs/exec';
@@ -27,24 +24,26 @@ import { pidNsOf } from '../kernel/pid_ns';
 import { captureHostInfo, type HostInfo } from '../host/hostinfo';
 import type { HostTree } from '../host/hosttree';
 import type { GoferClient } from '../gofer/client';
-import { goferWanted, type GoferHandOff } from '../gofer/start';
+import { goferWanted } from '../gofer/start';
 import { HostInterfaces } from '../host/hostnetinfo';
-import { HOST_SOCKET_LIMIT, HostSocketBudget, LINK_SOCKET_LIMIT, LoopbackTable, NAT_SOCKET_LIMIT, NatTable, defaultNetSysctl, type NetworkMode } from '../kernel/netinfo';
+import { HOST_SOCKET_LIMIT, HostSocketBudget, LINK_SOCKET_LIMIT, LoopbackTable, NAT_SOCKET_LIMIT, NatTable, defaultNetSysctl } from '../kernel/netinfo';
 import type { LinkConfig } from '../abi/netif';
 import { LinkTable } from '../kernel/linktable';
 import { startNetwork, stopNetwork } from '../net/nat/start';
 import { startLinks, stopLinks } from '../net/packet/start';
-import { NAT_RESOLV_CONF, natConfig, type NatOptions } from './natconfig';
+import { NAT_RESOLV_CONF, natConfig } from './natconfig';
 import type { HostFs } from '../fsimpl/hostfs/hostfs';
 import { SentryOutput } from '../host/sentry_output';
 import * as S from '../abi/signals';
-import type { ContainerPlan, MountPlan } from '../oci/plan';
+import type { ContainerPlan } from '../oci/plan';
 import { applyContainerMounts, applyPathRules, applySysctls, hostFilesFor } from './container';
 import { loopbackHosts, writeEtcFiles } from './etcfiles';
 import type { VirtualFilesystem } from '../vfs/vfs';
 import { stateOf } from '../syscalls/sys_info';
 import { attach, checkProgram } from '../kernel/seccomp';
 import { Pod, type PodContainer, type PodShare } from './pod';
+import { containerCreds, defaultMemoryLimit, hostRlimits, initialCreds } from './identity';
+import { type ExecProcess, makePlatform, platformFromEnv, type SandboxOptions, type SandboxProcess, type SandboxStats } from './options';
 import { podLimit } from '../oci/pod';
 
 /** Signals to the Sentry that are meant for the sandboxed program (SIGTSTP too, as runc forwards it: it must not stop the Sentry). */
@@ -53,122 +52,8 @@ const FORWARDED: Array<[NodeJS.Signals, number]> = [
   ['SIGTERM', S.SIGTERM], ['SIGWINCH', S.SIGWINCH],
 ];
 
-export type PlatformName = 'ptrace' | 'systrap';
-
-/** The variable that names the platform (how the test suite runs on systrap); tsvisor's own, never the program's. */
-export const PLATFORM_ENV = 'TSVISOR_PLATFORM';
-
-function platformFromEnv(): PlatformName {
-  return process.env[PLATFORM_ENV] === 'systrap' ? 'systrap' : 'ptrace';
-}
-
-/** The platform asked for; systrap falls back to ptrace, with one line on stderr, where the host cannot run it. */
-function makePlatform(name: PlatformName, warn: (msg: string) => void): PtracePlatform {
-  if (name === 'ptrace') return new PtracePlatform();
-  // Loaded only when asked for: its stub code and filters are built at module evaluation, a few ms of every start.
-  const { SystrapPlatform, systrapSupported } = require('../platform/systrap/platform') as typeof Systrap;
-  const why = systrapSupported();
-  if (why === null) {
-    try {
-      return new SystrapPlatform();
-    } catch (e) {
-      warn(`systrap platform unavailable (${e instanceof Error ? e.message : String(e)}), using ptrace`);
-      return new PtracePlatform();
-    }
-  }
-  warn(`systrap platform unavailable (${why}), using ptrace`);
-  return new PtracePlatform();
-}
-
-/** One process of the sandbox, as `tsvisor ps` lists it. */
-export interface SandboxProcess {
-  pid: number;
-  ppid: number;
-  uid: number;
-  state: string;
-  comm: string;
-  userNs: number;
-  sysNs: number;
-}
-
-/** What `tsvisor events --stats` reports of a sandbox's own accounting. */
-export interface SandboxStats {
-  memory: { usage: number; max: number; limit: number };
-  pids: { current: number; limit: number };
-  cpu: { userNs: number; sysNs: number };
-}
-
 /** Signals a terminal raises, for the terminal's foreground group (and SIGTSTP caught, which would otherwise stop the Sentry). */
 const TERMINAL_SIGNALS: Array<[NodeJS.Signals, number]> = [['SIGINT', S.SIGINT], ['SIGQUIT', S.SIGQUIT], ['SIGTSTP', S.SIGTSTP], ['SIGWINCH', S.SIGWINCH]];
-
-/** A process `tsvisor exec` starts in a running sandbox. */
-export interface ExecProcess {
-  argv: string[];
-  env: string[];
-  cwd: string;
-  uid: number;
-  gid: number;
-  groups: number[];
-  /**
-   * Host fds for its 0, 1, 2 (donated as the first process's are), three
-   * distinct fds that become the sandbox's: each is closed when the last
-   * sandbox file made from it is released (at the latest when the process
-   * and whatever inherited them end).
-   */
-  stdio: [number, number, number];
-  /** Each stdio fd is an open file description of its own (opened for this process): made non-blocking in place, not reopened. */
-  ownDescriptions?: boolean;
-}
-
-export interface SandboxOptions {
-  rootfs: string;
-  argv: string[];
-  env: string[];
-  cwd: string;
-  /** When the cwd does not exist inside, start at / instead of failing. */
-  cwdFallback?: boolean;
-  strace?: boolean;
-  /** Where debug and strace lines go (a path), else stderr for strace only. */
-  debugLog?: string;
-  /** Write the platform's counters (stops, injections, batches) here as JSON at the end. */
-  statsFile?: string;
-  hostname?: string;
-  /** The network the application gets (kernel/netinfo.ts); default sandbox. */
-  network?: NetworkMode;
-  /** Host files through a Gofer process (gofer/start.ts), or the one the runtime started; undefined: $TSVISOR_GOFER=1. */
-  gofer?: boolean | GoferHandOff;
-  /**
-   * Host-mode /etc/hosts and /etc/resolv.conf (the host's, read by the
-   * caller): with them and without a container, the identity files are
-   * written (sandbox/etcfiles.ts).
-   */
-  hostEtc?: { hosts: string; resolvConf: string };
-  /** Sandbox mode's user-mode NAT (net/nat/): without it, the sandbox's stack has loopback only. */
-  nat?: NatOptions;
-  /** Memory limit in bytes (default: half of the host's RAM). */
-  memory?: number;
-  /** What the sandbox shows of the host machine (default: this host's, captured now). */
-  hostInfo?: HostInfo;
-  /** Host fds to donate as the sandbox's 0, 1, 2. */
-  stdio?: [number, number, number];
-  /** Resource limits of the first process; default: the caller's, as a child of it would have. */
-  rlimits?: Rlimit[];
-  /** How application code runs: 'ptrace' (PTRACE_SYSEMU) or 'systrap' (seccomp traps); default: $TSVISOR_PLATFORM, else ptrace. */
-  platform?: PlatformName;
-  /**
-   * The stdio is a terminal whose host signals (the host line discipline's
-   * ^C, ^\, ^Z and window changes) are meant for the sandbox's terminal:
-   * they go to its foreground process group, not to pid 1 (a container's
-   * console, `tsvisor create` with --console-socket).
-   */
-  terminal?: boolean;
-  /** An OCI container's identity, capabilities, limits and mounts (`tsvisor create`); its argv, env, cwd, rootfs and hostname are the fields above. */
-  container?: ContainerPlan;
-  /** `tsvisor do -v`: bind mounts of host directories (read-write ones write through to the host). */
-  volumes?: MountPlan[];
-  /** The first process's identity (`tsvisor do --user`); else root with the caller's bounding set. */
-  user?: { uid: number; gid: number; groups: number[] };
-}
 
 export class Sandbox {
   readonly kernel: Kernel;
@@ -594,56 +479,4 @@ export class Sandbox {
     if (!vp.dentry.inode.attrs || (vp.dentry.inode.attrs().mode & 0o170000) !== 0o040000) throw new Errno(E.ENOTDIR);
     this.rootCtx.setCwd(vp);
   }
-}
-
-/** Default memory limit: half of the host's RAM, so that one sandbox cannot push the host (and the Sentry) into swapping or the host OOM killer. */
-function defaultMemoryLimit(host: HostInfo): number {
-  return Math.floor(host.totalMemory / 2 / 4096) * 4096;
-}
-
-/**
- * Root, with the capabilities an exec as root would give under the caller's
- * bounding set: a capability the caller could never have, the sandbox's root
- * does not get either.
- */
-function initialCreds(host: HostInfo, user?: { uid: number; gid: number; groups: number[] }): Credentials {
-  const u = user ?? { uid: 0, gid: 0, groups: [] };
-  // As a process exec'd with these ids: root gets the bounding set, any other user no capability.
-  const c = new Credentials(u.uid, u.gid, u.uid, u.gid, u.uid, u.gid, u.uid, u.gid, [...u.groups]);
-  if (host.capBounding !== null) c.capBounding = host.capBounding & ALL_CAPS;
-  c.capPermitted &= c.capBounding;
-  c.capEffective &= c.capBounding;
-  return c;
-}
-
-/** A container's process identity: its IDs, and the capability sets the spec gives, within the caller's bounding set. */
-function containerCreds(c: ContainerPlan, host: HostInfo): Credentials {
-  const cr = new Credentials(c.uid, c.gid, c.uid, c.gid, c.uid, c.gid, c.uid, c.gid, [...c.groups]);
-  const bound = host.capBounding !== null ? host.capBounding & ALL_CAPS : ALL_CAPS;
-  if (!c.caps) {
-    cr.capBounding = bound;
-    cr.capPermitted &= bound;
-    cr.capEffective &= bound;
-    return cr;
-  }
-  cr.capBounding = c.caps.bounding & bound;
-  cr.capPermitted = c.caps.permitted & cr.capBounding;
-  cr.capEffective = c.caps.effective & cr.capPermitted;
-  cr.capInheritable = c.caps.inheritable;
-  // Ambient capabilities must be permitted and inheritable (capabilities(7)).
-  cr.capAmbient = c.caps.ambient & cr.capPermitted & cr.capInheritable;
-  return cr;
-}
-
-/** The caller's limits (the Sentry's, with the caller's soft RLIMIT_NOFILE): inherited like any child's. */
-function hostRlimits(host: HostInfo): Rlimit[] {
-  const limits = defaultRlimits();
-  const value = (v: bigint): number => (v >= BigInt(Number.MAX_SAFE_INTEGER) ? RLIM_INFINITY : Number(v));
-  limits.forEach((r, i) => {
-    const h = host.rlimits[i];
-    if (!h) return; // unknown here: keep the default
-    r.cur = value(h.cur);
-    r.max = value(h.max);
-  });
-  return limits;
 }
