@@ -14,6 +14,7 @@ import * as libc from '../../host/libc';
 import { type AddressSpace, HOST_IN, type HostWatch, type PlatformEvent, type Stop } from '../platform';
 import { PtracePlatform } from '../ptrace/platform';
 import { StubError } from '../ptrace/stub';
+import { StubPool } from '../ptrace/stub_pool';
 import { STUB_BASE, STUB_DATA, stubElf } from '../ptrace/stub_elf';
 import { sentryThread } from '../thread';
 import { filterPage } from './filters';
@@ -60,6 +61,8 @@ const STUB_SPIN_MAX = 1_000;
 const RECENT_NS = 1_000_000;
 /** Nothing of ours for this long: a sandbox sharing the thread is idle (see Platform.wait). */
 const IDLE_NS = 2_000_000;
+/** Emptied stubs kept for the next forks, as on ptrace: a shell's fork+exec+exit cycle needs one, a parallel make a few. */
+const SPARE_STUBS = 4;
 /** Stops served between looks at host events while traps keep coming. */
 const HOST_CHECK_EVERY = 64;
 
@@ -81,6 +84,8 @@ export class SystrapPlatform extends PtracePlatform {
   /** Application threads running application code: what the poll looks at. */
   private readonly runningSet = new Set<SystrapThread>();
   private readonly procs = new Set<SystrapProcess>();
+  /** Stubs of ended processes, emptied, for the next forks (SystrapProcess.retire). */
+  private readonly spares = new StubPool<SystrapProcess>(SPARE_STUBS);
   /** Stops to report before anything else: threads of a process that died. */
   private readonly gone: Array<{ kind: 'stop'; ctx: SystrapThread; stop: Stop }> = [];
   private readonly pidWatches = new Map<SystrapProcess, HostWatch>();
@@ -164,8 +169,14 @@ export class SystrapPlatform extends PtracePlatform {
   }
 
   override newAddressSpace(): AddressSpace {
+    const spare = this.spares.take();
+    if (spare) {
+      this.stats.stubsReused = (this.stats.stubsReused ?? 0) + 1;
+      return spare;
+    }
     const leader = this.forkStub(null);
     const p = new SystrapProcess(leader, this.memfile, this.runningSet, this.stubSpinner, this.cpus);
+    p.pool = this.spares;
     try {
       leader.attachControlPage(this.memfile);
       p.pidfd = libc.syscall3(SYS_PIDFD_OPEN, leader.pid, 0, 0);
@@ -317,6 +328,7 @@ export class SystrapPlatform extends PtracePlatform {
   }
 
   override shutdown(): void {
+    this.spares.close();
     for (const p of [...this.procs]) {
       p.release();
       const w = this.pidWatches.get(p);

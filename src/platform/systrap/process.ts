@@ -11,12 +11,14 @@ import { Reg } from '../platform';
 import type { MemoryFile } from '../memfile';
 import { StubError, type StubProcess } from '../ptrace/stub';
 import type { CpuPolicy } from '../ptrace/affinity';
+import type { StubPool } from '../ptrace/stub_pool';
 import { STUB_THREAD_CLONE_FLAGS } from '../ptrace/seccomp';
 import { SystrapThread } from './thread';
 import { A_STATE, AREA_SIZE, AREAS_BASE, CLONE_SITE, FIRST_TRAP_ADDR, MAX_SLOTS, ST_RESUME, ST_TRAPPED } from './stub_code';
 
 const SYS_MMAP = 9;
 const SYS_CLONE = 56;
+const SYS_SCHED_YIELD = 24;
 const MAP_SHARED_FIXED = 0x11;
 const MEMFD_IN_STUB = 3;
 const AREA_PAGES = AREA_SIZE / 4096;
@@ -50,6 +52,10 @@ export class SystrapProcess implements AddressSpace {
   pidfd = -1;
   /** Report a thread as gone (its process died under it) at the platform's next wait. */
   onGone: (th: SystrapThread) => void = () => {};
+  /** Where this stub goes when its process ends, to be taken by the next fork (null: killed). */
+  pool: StubPool<SystrapProcess> | null = null;
+  /** A retired stub's one application thread, held in its handler with its area emptied, for revive. */
+  private spare: SystrapThread | null = null;
 
   constructor(
     readonly leader: StubProcess,
@@ -142,6 +148,8 @@ export class SystrapProcess implements AddressSpace {
     for (;;) {
       // A signal that reached it before its filter was in place comes first: let it go on.
       while (Atomics.load(state, A_STATE / 4) !== ST_TRAPPED) {
+        // The new thread shares the Sentry's CPU (it inherits the leader's pin): a plain spin would keep it off that CPU until the host preempts us (~4 ms here).
+        libc.syscall3(SYS_SCHED_YIELD, 0, 0, 0);
         if (Date.now() > until) {
           this.release();
           throw new StubError(`new thread ${tid} of stub ${this.pid} did not start`);
@@ -181,12 +189,61 @@ export class SystrapProcess implements AddressSpace {
     this.leader.unmapAllUser();
   }
 
-  /** Kill the host process; its areas go back to the memory file once it is reaped (the platform's pidfd watch). */
+  /** Kept for the next fork (StubPool) or killed. */
   release(): void {
+    if (this.dead) return;
+    if (this.pool?.keep(this)) return;
+    this.kill();
+  }
+
+  /** Kill the host process; its areas go back to the memory file once it is reaped (the platform's pidfd watch). */
+  private kill(): void {
     if (this.dead) return;
     this.dead = true;
     for (const th of [...this.threads]) this.threadGone(th);
+    if (this.spare) this.threadGone(this.spare);
+    this.spare = null;
     this.leader.release();
+  }
+
+  /**
+   * Empty this stub for another process (its own ended), as the ptrace
+   * platform's StubProcess.retire does, keeping its one application thread
+   * held in its handler: the next process then needs no fork of the master,
+   * control page, pidfd, area mapping, clone or thread start. Only a stub
+   * the kernel holds whole qualifies: one application thread, held in its
+   * handler (no interrupt on its way, never let off the tracer's CPU), every
+   * other host thread it had gone. Every area is emptied (scrubForReuse for
+   * the held thread's) and every application mapping unmapped in one batch.
+   * False: it must be killed.
+   */
+  retire(): boolean {
+    if (this.dead || this.threads.size !== 1 || this.spare) return false;
+    const [th] = this.threads;
+    if (th.dead || th.inApp || th.doomed || th.interruptSent || th.cpu.spread) return false;
+    // A host thread told to exit may still run its last instructions in its area.
+    for (const f of this.freed) if (fs.existsSync(`/proc/${this.pid}/task/${f.tid}`)) return false;
+    if (!th.scrubForReuse() || !this.leader.retire()) return false;
+    for (let slot = 0; slot < this.slotFrames.length; slot++) {
+      if (slot !== th.slot) this.memfile.bytes(this.slotFrames[slot], AREA_PAGES).fill(0);
+    }
+    th.dead = true;
+    this.threads.delete(th);
+    this.main = null;
+    this.spare = th;
+    return true;
+  }
+
+  /** Take a retired stub for a new process: its leader and held thread as fresh contexts. False if it died meanwhile. */
+  revive(): boolean {
+    const old = this.spare;
+    if (this.dead || !old || !old.trapped() || !this.leader.revive()) return false;
+    this.spare = null;
+    const th = SystrapThread.revived(old);
+    th.cpu.policy = this.cpus;
+    this.threads.add(th);
+    this.main = th;
+    return true;
   }
 
   /**
@@ -196,7 +253,7 @@ export class SystrapProcess implements AddressSpace {
    */
   killForBadFrame(): void {
     for (const th of this.threads) this.onGone(th);
-    this.release();
+    this.kill();
   }
 
   /** After the host process is reaped: nothing can write the areas any more. */

@@ -43,8 +43,8 @@ export const A_UCONTEXT = 24;
 export const A_FS_BASE = 32;
 export const A_GS_BASE = 40;
 /** Without FSGSBASE: the bases the handler last set on the host, to set them again only when the Sentry changed them. */
-const A_FS_SET = 48;
-const A_GS_SET = 56;
+export const A_FS_SET = 48;
+export const A_GS_SET = 56;
 const A_STACK_T = 64;
 const A_ZERO_MASK = 88;
 
