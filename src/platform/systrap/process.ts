@@ -14,11 +14,15 @@ import type { CpuPolicy } from '../ptrace/affinity';
 import type { StubPool } from '../ptrace/stub_pool';
 import { STUB_THREAD_CLONE_FLAGS } from '../ptrace/seccomp';
 import { SystrapThread } from './thread';
-import { A_STATE, AREA_SIZE, AREAS_BASE, CLONE_SITE, FIRST_TRAP_ADDR, MAX_SLOTS, ST_RESUME, ST_TRAPPED } from './stub_code';
+import { readProc } from '../hostcpu';
+import { A_STATE, AREA_SIZE, AREAS_BASE, CLONE_SITE, FIRST_TRAP_ADDR, FUTEX_RET_ADDR, MAX_SLOTS, ST_RESUME, ST_TRAPPED } from './stub_code';
 
 const SYS_MMAP = 9;
 const SYS_CLONE = 56;
 const SYS_SCHED_YIELD = 24;
+const SYS_FUTEX = 202;
+/** Looks at a retiring stub's thread before it is given up (it spins up to ~50 us before its futex wait). */
+const HELD_TRIES = 20;
 const MAP_SHARED_FIXED = 0x11;
 const MEMFD_IN_STUB = 3;
 const AREA_PAGES = AREA_SIZE / 4096;
@@ -56,6 +60,12 @@ export class SystrapProcess implements AddressSpace {
   pool: StubPool<SystrapProcess> | null = null;
   /** A retired stub's one application thread, held in its handler with its area emptied, for revive. */
   private spare: SystrapThread | null = null;
+  /**
+   * Where the host puts a trap's frame on an alternate stack (the same for
+   * every trap: fixed sizes, a fixed stack), as the first report of a new
+   * thread showed it, before any application code ran in it.
+   */
+  private frameShape = '';
 
   constructor(
     readonly leader: StubProcess,
@@ -157,7 +167,10 @@ export class SystrapProcess implements AddressSpace {
       }
       const t = th.take();
       if (t === null) throw new StubError(`new thread ${tid} of stub ${this.pid}: bad frame`);
-      if (t.signo === SIGILL && th.regs.get(Reg.RIP) === FIRST_TRAP_ADDR) break;
+      if (t.signo === SIGILL && th.regs.get(Reg.RIP) === FIRST_TRAP_ADDR) {
+        if (this.frameShape === '') this.frameShape = th.frameShape();
+        break;
+      }
       Atomics.store(state, A_STATE / 4, ST_RESUME);
       libc.futexBuf(202, area, 1, 1, 0, 0, 0);
     }
@@ -223,6 +236,7 @@ export class SystrapProcess implements AddressSpace {
     if (th.dead || th.inApp || th.doomed || th.interruptSent || th.cpu.spread) return false;
     // A host thread told to exit may still run its last instructions in its area.
     for (const f of this.freed) if (fs.existsSync(`/proc/${this.pid}/task/${f.tid}`)) return false;
+    if (th.frameShape() !== this.frameShape || !this.heldInHandler(th)) return false;
     if (!th.scrubForReuse() || !this.leader.retire()) return false;
     for (let slot = 0; slot < this.slotFrames.length; slot++) {
       if (slot !== th.slot) this.memfile.bytes(this.slotFrames[slot], AREA_PAGES).fill(0);
@@ -232,6 +246,33 @@ export class SystrapProcess implements AddressSpace {
     this.main = null;
     this.spare = th;
     return true;
+  }
+
+  /**
+   * Is th's host thread asleep in its handler's futex wait, on its own
+   * area, with the stack pointer on the frame the Sentry took? The state
+   * word is the application's to write: a trap it forged while its thread
+   * ran on would leave that thread running (or parked where it chose) into
+   * the next process. The host's own record of the thread
+   * (/proc/PID/task/TID/syscall: number, arguments, sp, pc) says where it
+   * really is; an application that jumped onto the handler's wait with the
+   * same registers is in the same state as the handler, which is all the
+   * next process relies on. A thread still spinning gets the CPU a few times
+   * first (it shares the Sentry's).
+   */
+  private heldInHandler(th: SystrapThread): boolean {
+    const sp = this.areaAddr(th.slot) + th.frameShape().split('/').map(Number)[0] - 8;
+    const area = `0x${this.areaAddr(th.slot).toString(16)}`;
+    for (let i = 0; i < HELD_TRIES; i++) {
+      const text = readProc(`/proc/${this.pid}/task/${th.tid}/syscall`);
+      if (text === null) return false;
+      const f = text.trim().split(' ');
+      if (f[0] !== 'running') {
+        return f.length === 9 && Number(f[0]) === SYS_FUTEX && f[1] === area && Number(f[7]) === sp && Number(f[8]) === FUTEX_RET_ADDR;
+      }
+      libc.syscall3(SYS_SCHED_YIELD, 0, 0, 0);
+    }
+    return false;
   }
 
   /** Take a retired stub for a new process: its leader and held thread as fresh contexts. False if it died meanwhile. */

@@ -145,7 +145,7 @@ const SYS_FUTEX = 202;
 const SYS_EXIT_GROUP = 231;
 const SYS_SECCOMP = 317;
 
-function build(fsgsbase: boolean): { code: Buffer; handler: number; cloneSite: number; firstTrap: number; restorer: number } {
+function build(fsgsbase: boolean): { code: Buffer; handler: number; cloneSite: number; firstTrap: number; restorer: number; futexRet: number } {
   const a = new Asm(STUB_EXTRA_ADDR);
 
   // --- the handler: rdi = signo, rsi = &siginfo, rdx = &ucontext, rsp = the frame.
@@ -191,6 +191,7 @@ function build(fsgsbase: boolean): { code: Buffer; handler: number; cloneSite: n
   a.bytes(0x31, 0xf6); // xor esi, esi: FUTEX_WAIT (shared: the Sentry wakes it through its own mapping)
   a.bytes(0x4d, 0x31, 0xd2); // xor r10, r10: no timeout
   a.syscall();
+  a.label('futex_ret');
   a.jmp8(0xeb, 'sleep');
   a.label('answered');
   a.bytes(0xc7, 0x43, A_FUTEX_WAITING).imm32(0); // mov dword [rbx+4], 0
@@ -263,7 +264,7 @@ function build(fsgsbase: boolean): { code: Buffer; handler: number; cloneSite: n
   a.movEax(SYS_EXIT_GROUP).movEdi(1).syscall();
   a.bytes(0x0f, 0x0b);
   const code = a.finish();
-  return { code, handler: a.addr('handler'), cloneSite: a.addr('clone'), firstTrap: a.addr('first'), restorer: a.addr('restorer') };
+  return { code, handler: a.addr('handler'), cloneSite: a.addr('clone'), firstTrap: a.addr('first'), restorer: a.addr('restorer'), futexRet: a.addr('futex_ret') };
 }
 
 /**
@@ -292,3 +293,5 @@ export const CLONE_SITE = built.cloneSite;
 /** The ud2 whose SIGILL is a new thread's first report (rip at it). */
 export const FIRST_TRAP_ADDR = built.firstTrap;
 export const RESTORER_ADDR = built.restorer;
+/** Where the handler's futex wait returns to: the pc the host shows of a thread held in its handler. */
+export const FUTEX_RET_ADDR = built.futexRet;

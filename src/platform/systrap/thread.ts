@@ -163,6 +163,11 @@ export class SystrapThread implements Context {
     return true;
   }
 
+  /** Where the frame of the trap being served lies (area offsets), as one string to compare. */
+  frameShape(): string {
+    return `${this.uc}/${this.fpOff}/${this.fpSize}`;
+  }
+
   get hostTid(): number {
     return this.tid;
   }
