@@ -13,7 +13,7 @@ import { StubError, type StubProcess } from '../ptrace/stub';
 import type { CpuPolicy } from '../ptrace/affinity';
 import type { StubPool } from '../ptrace/stub_pool';
 import { STUB_THREAD_CLONE_FLAGS } from '../ptrace/seccomp';
-import { SystrapThread } from './thread';
+import { type FrameTemplate, SystrapThread } from './thread';
 import { readProc } from '../hostcpu';
 import { A_STATE, AREA_SIZE, AREAS_BASE, CLONE_SITE, FIRST_TRAP_ADDR, FUTEX_RET_ADDR, MAX_SLOTS, ST_RESUME, ST_TRAPPED } from './stub_code';
 
@@ -62,10 +62,11 @@ export class SystrapProcess implements AddressSpace {
   private spare: SystrapThread | null = null;
   /**
    * Where the host puts a trap's frame on an alternate stack (the same for
-   * every trap: fixed sizes, a fixed stack), as the first report of a new
-   * thread showed it, before any application code ran in it.
+   * every trap: fixed sizes, a fixed stack) and what rt_sigreturn checks of
+   * it, as the first report of a new thread showed them, before any
+   * application code ran in it.
    */
-  private frameShape = '';
+  private frame: FrameTemplate | null = null;
 
   constructor(
     readonly leader: StubProcess,
@@ -168,7 +169,7 @@ export class SystrapProcess implements AddressSpace {
       const t = th.take();
       if (t === null) throw new StubError(`new thread ${tid} of stub ${this.pid}: bad frame`);
       if (t.signo === SIGILL && th.regs.get(Reg.RIP) === FIRST_TRAP_ADDR) {
-        if (this.frameShape === '') this.frameShape = th.frameShape();
+        this.frame ??= th.frameTemplate();
         break;
       }
       Atomics.store(state, A_STATE / 4, ST_RESUME);
@@ -236,8 +237,8 @@ export class SystrapProcess implements AddressSpace {
     if (th.dead || th.inApp || th.doomed || th.interruptSent || th.cpu.spread) return false;
     // A host thread told to exit may still run its last instructions in its area.
     for (const f of this.freed) if (fs.existsSync(`/proc/${this.pid}/task/${f.tid}`)) return false;
-    if (th.frameShape() !== this.frameShape || !this.heldInHandler(th)) return false;
-    if (!th.scrubForReuse() || !this.leader.retire()) return false;
+    if (!this.frame || th.frameShape() !== this.frame.shape || !this.heldInHandler(th)) return false;
+    if (!th.scrubForReuse(this.frame) || !this.leader.retire()) return false;
     for (let slot = 0; slot < this.slotFrames.length; slot++) {
       if (slot !== th.slot) this.memfile.bytes(this.slotFrames[slot], AREA_PAGES).fill(0);
     }
@@ -255,9 +256,11 @@ export class SystrapProcess implements AddressSpace {
    * ran on would leave that thread running (or parked where it chose) into
    * the next process. The host's own record of the thread
    * (/proc/PID/task/TID/syscall: number, arguments, sp, pc) says where it
-   * really is; an application that jumped onto the handler's wait with the
-   * same registers is in the same state as the handler, which is all the
-   * next process relies on. A thread still spinning gets the CPU a few times
+   * really is. An application that jumped onto the handler's wait with the
+   * same arguments and sp is then in the handler's state: after the wait
+   * the handler takes its area from sp again, not from a register, and
+   * returns through the frame at sp, which the next process's first resume
+   * writes whole. A thread still spinning gets the CPU a few times
    * first (it shares the Sentry's).
    */
   private heldInHandler(th: SystrapThread): boolean {

@@ -192,6 +192,9 @@ function build(fsgsbase: boolean): { code: Buffer; handler: number; cloneSite: n
   a.bytes(0x4d, 0x31, 0xd2); // xor r10, r10: no timeout
   a.syscall();
   a.label('futex_ret');
+  // The area again from the stack pointer: a thread the Sentry checks at this pc (a retired stub's) is known by its sp, not by rbx.
+  a.bytes(0x48, 0x89, 0xe3); // mov rbx, rsp
+  a.bytes(0x48, 0x81, 0xe3).imm32(-AREA_SIZE); // and rbx, ~(AREA_SIZE-1)
   a.jmp8(0xeb, 'sleep');
   a.label('answered');
   a.bytes(0xc7, 0x43, A_FUTEX_WAITING).imm32(0); // mov dword [rbx+4], 0

@@ -65,6 +65,13 @@ const FP_XSTATE_MAGIC2 = 0x46505845;
 const XSTATE_BV = 512;
 const XFEATURE_PKRU = 1n << 9n;
 
+/** See SystrapThread.frameTemplate. */
+export interface FrameTemplate {
+  shape: string;
+  ucFlags: bigint;
+  sw: Buffer;
+}
+
 const SYSCALL_STOP: Stop = { kind: 'syscall' };
 const SYSCALL32_STOP: Stop = { kind: 'syscall32' };
 const INTERRUPTED_STOP: Stop = { kind: 'interrupted' };
@@ -131,30 +138,40 @@ export class SystrapThread implements Context {
   }
 
   /**
-   * Empty the area of this held thread for another process: everything but
-   * the state words and what rt_sigreturn checks of the frame (uc_flags, the
-   * FPU image's software bytes and end magic) becomes zero, and the FPU image
-   * a valid x87+SSE-only one (other components in their initial state), so
-   * the next process, which can read its area, finds nothing of this one.
-   * The next resume writes every register, the mask and the alternate stack.
-   * False (the stub must go) when the frame cannot be rebuilt here: a frame
-   * never taken, or one holding PKRU, whose offset in the image only CPUID knows.
+   * What the host wrote of the frame just taken that rt_sigreturn checks:
+   * its place (frameShape), uc_flags and the FPU image's software bytes.
+   * Taken from a new thread's first report, before any application code
+   * ran in it: what a retired stub's frame is rebuilt from (scrubForReuse).
    */
-  scrubForReuse(): boolean {
+  frameTemplate(): FrameTemplate {
+    return { shape: this.frameShape(), ucFlags: this.area.readBigUInt64LE(this.uc), sw: Buffer.from(this.area.subarray(this.fpOff + SW_BYTES, this.fpOff + 512)) };
+  }
+
+  /**
+   * Empty the area of this held thread for another process: everything but
+   * the state words becomes zero and the frame is rebuilt from the template
+   * (uc_flags, the FPU image's software bytes and end magic), the FPU image
+   * a valid x87+SSE-only one (every other component in its initial state),
+   * so the next process, which can read its area, finds nothing of this
+   * one. The next resume writes every register, the mask and the alternate
+   * stack. False (the stub must go) when the frame is not where the
+   * template says, or holds PKRU (its offset in the image is CPUID's).
+   */
+  scrubForReuse(tpl: FrameTemplate): boolean {
     const a = this.area;
     const uc = this.uc, at = this.fpOff, size = this.fpSize;
-    if (uc === 0 || at === 0 || !this.trapped()) return false;
-    const ucFlags = a.readBigUInt64LE(uc);
-    const sw = Buffer.from(a.subarray(at + SW_BYTES, at + 512));
-    if (size > 512 && (a.readBigUInt64LE(at + XSTATE_BV) & XFEATURE_PKRU) !== 0n) return false;
+    if (uc === 0 || this.frameShape() !== tpl.shape || !this.trapped()) return false;
+    if ((tpl.sw.readBigUInt64LE(8) & XFEATURE_PKRU) !== 0n) return false;
     a.fill(0, A_SIGNO, AREA_SIZE);
+    // It sleeps in its futex wait (the caller checked): the next answer must wake it.
+    Atomics.store(this.i32, A_FUTEX_WAITING / 4, 1);
     // Without FSGSBASE the handler sets a base only when it differs from the one it last set: a value no base can have makes the first resume set both.
     a.writeBigInt64LE(-1n, A_FS_SET);
     a.writeBigInt64LE(-1n, A_GS_SET);
-    a.writeBigUInt64LE(ucFlags, uc);
+    a.writeBigUInt64LE(tpl.ucFlags, uc);
     a.writeUInt16LE(0x37f, at); // FCW
     a.writeUInt32LE(0x1f80, at + 24); // MXCSR
-    sw.copy(a, at + SW_BYTES);
+    tpl.sw.copy(a, at + SW_BYTES);
     if (size > 512) {
       a.writeBigUInt64LE(3n, at + XSTATE_BV);
       a.writeUInt32LE(FP_XSTATE_MAGIC2, at + size);
