@@ -225,23 +225,17 @@ export class SystrapProcess implements AddressSpace {
    * platform's StubProcess.retire does, keeping its one application thread
    * held in its handler: the next process then needs no fork of the master,
    * control page, pidfd, area mapping, clone or thread start. Only a stub
-   * the kernel holds whole qualifies: one application thread, held in its
-   * handler (no interrupt on its way, never let off the tracer's CPU), every
-   * other host thread it had gone. Every area is emptied (scrubForReuse for
-   * the held thread's) and every application mapping unmapped in one batch.
-   * False: it must be killed.
+   * the kernel holds whole qualifies: one application thread, taken (no
+   * interrupt on its way, never let off the tracer's CPU). Every
+   * application mapping goes now, in one batch; the thread and the areas
+   * are checked and emptied when the stub is taken (revive), by when the
+   * thread has long reached its futex wait. False: it must be killed.
    */
   retire(): boolean {
     if (this.dead || this.threads.size !== 1 || this.spare) return false;
     const [th] = this.threads;
     if (th.dead || th.inApp || th.doomed || th.interruptSent || th.cpu.spread) return false;
-    // A host thread told to exit may still run its last instructions in its area.
-    for (const f of this.freed) if (fs.existsSync(`/proc/${this.pid}/task/${f.tid}`)) return false;
-    if (!this.frame || th.frameShape() !== this.frame.shape || !this.heldInHandler(th)) return false;
-    if (!th.scrubForReuse(this.frame) || !this.leader.retire()) return false;
-    for (let slot = 0; slot < this.slotFrames.length; slot++) {
-      if (slot !== th.slot) this.memfile.bytes(this.slotFrames[slot], AREA_PAGES).fill(0);
-    }
+    if (!this.leader.retire()) return false;
     th.dead = true;
     this.threads.delete(th);
     this.main = null;
@@ -278,10 +272,23 @@ export class SystrapProcess implements AddressSpace {
     return false;
   }
 
-  /** Take a retired stub for a new process: its leader and held thread as fresh contexts. False if it died meanwhile. */
+  /**
+   * Take a retired stub for a new process: its leader and held thread as
+   * fresh contexts. First the checks: every other host thread it had is
+   * gone (one told to exit may still run its last instructions in its
+   * area), and the held thread is where the frame the Sentry took says
+   * (heldInHandler); then every area is emptied (scrubForReuse for the held
+   * thread's). False (it must be killed) if one fails or it died meanwhile.
+   */
   revive(): boolean {
     const old = this.spare;
-    if (this.dead || !old || !old.trapped() || !this.leader.revive()) return false;
+    if (this.dead || !old || !this.frame || old.frameShape() !== this.frame.shape) return false;
+    for (const f of this.freed) if (fs.existsSync(`/proc/${this.pid}/task/${f.tid}`)) return false;
+    if (!this.heldInHandler(old) || !old.scrubForReuse(this.frame)) return false;
+    for (let slot = 0; slot < this.slotFrames.length; slot++) {
+      if (slot !== old.slot) this.memfile.bytes(this.slotFrames[slot], AREA_PAGES).fill(0);
+    }
+    if (!this.leader.revive()) return false;
     this.spare = null;
     const th = SystrapThread.revived(old);
     th.cpu.policy = this.cpus;
