@@ -222,7 +222,11 @@ export class SystrapPlatform extends PtracePlatform {
 
   protected override stubPids(): number[] {
     const tids: number[] = [];
-    for (const p of this.procs) for (const th of p.threads) tids.push(th.tid);
+    // Each process's leader too: its batches and clones are ptrace round trips with the Sentry, and its new threads take its CPU.
+    for (const p of this.procs) {
+      tids.push(p.pid);
+      for (const th of p.threads) tids.push(th.tid);
+    }
     return [...super.stubPids(), ...tids];
   }
 
