@@ -100,6 +100,8 @@ export class SystrapPlatform extends PtracePlatform {
   /** When the last trap was taken (monotonic ns): the poll spins only while traps are recent. */
   private lastTrapNs = 0;
   declare private sleepEpfd: number;
+  /** A set holding the stubs' eventfd alone, level-triggered: a new thread's first report is awaited there. */
+  declare private startEpfd: number;
 
   constructor() {
     super('systrap');
@@ -109,6 +111,10 @@ export class SystrapPlatform extends PtracePlatform {
     // Edge-triggered: each stub write wakes the Sentry once; the counter is drained only now and then.
     this.addToSleepSet(this.evfd, EVFD_TOKEN, EPOLLET);
     this.addToSleepSet(this.epfd, EPFD_TOKEN, 0);
+    this.startEpfd = libc.epoll_create1(EFD_CLOEXEC);
+    const ev = Buffer.alloc(12);
+    ev.writeUInt32LE(EPOLLIN, 0);
+    if (libc.epoll_ctl(this.startEpfd, EPOLL_CTL_ADD, this.evfd, ev) !== 0) throw new Error(`epoll_ctl of the start set: errno ${libc.errno()}`);
   }
 
   private addToSleepSet(fd: number, token: number, flags: number): void {
@@ -291,6 +297,13 @@ export class SystrapPlatform extends PtracePlatform {
       Atomics.store(this.global, G_SPIN / 4, this.stubSpin.next());
     },
     current: (): number => Atomics.load(this.global, G_SPIN / 4),
+    awaitTrap: (ready: () => boolean, timeoutMs: number): void => {
+      // Drained first, the eventfd is readable only for a write from now on (a stub writes it when it traps while the Sentry sleeps).
+      libc.read(this.evfd, this.evBuf, 8);
+      Atomics.store(this.global, G_SLEEPING / 4, 1);
+      if (!ready()) libc.epoll_wait(this.startEpfd, this.sleepEvents, 1, timeoutMs);
+      Atomics.store(this.global, G_SLEEPING / 4, 0);
+    },
   };
 
   private hostEvent(): PlatformEvent {
@@ -342,5 +355,6 @@ export class SystrapPlatform extends PtracePlatform {
     this.procs.clear();
     super.shutdown();
     libc.close(this.sleepEpfd);
+    libc.close(this.startEpfd);
   }
 }

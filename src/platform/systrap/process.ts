@@ -29,6 +29,8 @@ const AREA_PAGES = AREA_SIZE / 4096;
 const SIGILL = 4;
 /** How long a new thread may take to report (it runs a few instructions). */
 const START_TIMEOUT_MS = 10_000;
+/** Each sleep for the new thread's report: it wakes the Sentry by the eventfd; this bounds a wake-up lost anyway. */
+const START_SLEEP_MS = 10;
 
 /** What the platform keeps of every address space: threads running application code, for its poll. */
 export interface ThreadSet {
@@ -42,6 +44,8 @@ export interface StubSpinner {
   current(): number;
   /** A thread was answered: had it gone to sleep, after spinning spun iterations? */
   answered(slept: boolean, spun: number): void;
+  /** Sleep until a stub traps (any: the caller looks at its own thread), ready() says one has, or timeoutMs passes. */
+  awaitTrap(ready: () => boolean, timeoutMs: number): void;
 }
 
 export class SystrapProcess implements AddressSpace {
@@ -158,9 +162,11 @@ export class SystrapProcess implements AddressSpace {
     const until = Date.now() + START_TIMEOUT_MS;
     for (;;) {
       // A signal that reached it before its filter was in place comes first: let it go on.
-      while (Atomics.load(state, A_STATE / 4) !== ST_TRAPPED) {
-        // The new thread shares the Sentry's CPU (it inherits the leader's pin): a plain spin would keep it off that CPU until the host preempts us (~4 ms here).
-        libc.syscall3(SYS_SCHED_YIELD, 0, 0, 0);
+      const reported = (): boolean => Atomics.load(state, A_STATE / 4) === ST_TRAPPED;
+      while (!reported()) {
+        // The new thread shares the Sentry's CPU (it inherits the leader's pin): a spin would keep it off that CPU until the
+        // host preempts us (~4 ms here), a yield lets other host processes run first on a busy machine. Sleep until it traps.
+        this.spinner.awaitTrap(reported, START_SLEEP_MS);
         if (Date.now() > until) {
           this.release();
           throw new StubError(`new thread ${tid} of stub ${this.pid} did not start`);
