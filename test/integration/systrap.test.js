@@ -175,7 +175,7 @@ test('a reused stub holds nothing of the ended process: its areas are empty for 
   assert.deepStrictEqual(r.leftovers, [], 'no stub process survives the sandbox');
 });
 
-test('a fork+exec+exit takes the ended process\'s stub: no injection, no new stub, as on ptrace (counted)', { timeout: 180_000 }, (t) => {
+test('a fork+exec+exit takes the ended process\'s stub: no injection, no thread start, as on ptrace (counted)', { timeout: 180_000 }, (t) => {
   // The difference between 60 and 10 runs of /bin/true from a shell, per run: start-up and the first fork fall out.
   const dir = h.tmpDir('tsvisor-systrap-');
   const per = (platform) => {
@@ -200,7 +200,10 @@ test('a fork+exec+exit takes the ended process\'s stub: no injection, no new stu
   }
   const pt = per('ptrace');
   // Before spare stubs, systrap paid 4 injections (fork of the master, control page, area, thread clone) and a thread start per run.
-  assert.strictEqual(sys.injections, 0, JSON.stringify(sys));
-  assert.strictEqual(sys.stubsReused, 1, JSON.stringify(sys));
+  // A spare still emptying itself (its batch runs while the Sentry goes on, as on ptrace) is passed over for a new stub: every
+  // run takes a spare and injects nothing, or makes a new stub with those 4 injections; most take one.
+  const fresh = 1 - sys.stubsReused;
+  assert.ok(sys.stubsReused >= 0.8, JSON.stringify(sys));
+  assert.strictEqual(Math.round(sys.injections * 50), Math.round(4 * fresh * 50), JSON.stringify(sys));
   assert.strictEqual(sys.syscallStops, pt.syscallStops, `systrap ${JSON.stringify(sys)} ptrace ${JSON.stringify(pt)}`);
 });

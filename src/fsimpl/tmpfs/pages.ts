@@ -30,6 +30,9 @@ function forEachPageSpan(start: number, end: number, fn: (pi: number, po: number
   }
 }
 
+/** Pages a growing file gets frames for in one allocation at most (the memory file's reuse size). */
+const RUN_MAX = 256;
+
 export class FilePages {
   private pages: number[] = []; // frame per page index, -1 or absent for a hole
   /** Pages that have a frame (st_blocks, and which walk of the pages is cheaper). */
@@ -116,6 +119,16 @@ export class FilePages {
     const first = Math.floor(off / PAGE);
     const end = Math.ceil((off + len) / PAGE);
     for (let pi = first; pi < end; pi++) {
+      if (this.frameAt(pi) >= 0) continue;
+      // A run of pages without frames (a file growing) takes one run of frames: one
+      // allocation (and one zeroing, for reused frames) instead of one per page, and
+      // one host write for the data after.
+      let k = 1;
+      while (k < RUN_MAX && pi + k < end && this.frameAt(pi + k) < 0) k++;
+      if (k > 1 && this.allocRun(pi, k)) {
+        pi += k - 1;
+        continue;
+      }
       try {
         this.frame(pi);
       } catch (e) {
@@ -124,6 +137,23 @@ export class FilePages {
       }
     }
     return len;
+  }
+
+  /** Frames for the k pages from pi on (none has one) in one run; false (nothing charged) if size= or the limit refuses. */
+  private allocRun(pi: number, k: number): boolean {
+    let charged = 0;
+    let f: number;
+    try {
+      for (; charged < k; charged++) this.owner.chargePage();
+      f = this.owner.frames.alloc(k);
+    } catch (e) {
+      this.owner.usedPages -= charged;
+      if (!(e instanceof Errno)) throw e;
+      return false;
+    }
+    for (let i = 0; i < k; i++) this.pages[pi + i] = f + i;
+    this.present += k;
+    return true;
   }
 
   /** Copy src into the pages from pos on (they have frames): one copy per run of consecutive frames. */

@@ -151,6 +151,13 @@ export class CpuPolicy {
     }
   }
 
+  /** Let a host thread that runs no application code run on every allowed CPU (a stub emptying itself); false if there is one. */
+  unpin(tid: number): boolean {
+    if (this.allowed.length < 2) return false;
+    libc.sched_setaffinity(tid, MASK_BYTES, maskOf(this.allowed));
+    return true;
+  }
+
   /** Put a thread let run anywhere back on the tracer's CPU (a parked host thread taken by a new thread). */
   pin(s: StubCpu): void {
     libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf([this.cpu]));

@@ -22,6 +22,7 @@ import {
 import * as P from './ptrace';
 import { StubProcess } from './stub';
 import { StubPool } from './stub_pool';
+import { WaitReports } from './wait_reports';
 import { StubError, StubThread } from './stub_thread';
 import { sentryThread } from '../thread';
 import { stubFilter } from './seccomp';
@@ -30,7 +31,6 @@ import { readHostLayout, readVdsoImage } from './host_layout';
 import { signalStop, syscallStop } from './stops';
 import { INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_DATA, stubElf } from './stub_elf';
 import { FD_CLOEXEC } from '../../abi/fs';
-import { WNOHANG } from '../../abi/sched';
 
 /** Emptied stubs kept for the next forks: a shell's fork+exec+exit cycle needs one; a parallel make a few. */
 const SPARE_STUBS = 4;
@@ -77,6 +77,8 @@ export class PtracePlatform implements Platform {
   protected readonly wakeEpfd: number;
   protected readonly timerfd: number;
   protected master!: StubProcess;
+  /** The stubs' wait reports (waitpid over the master's process group). */
+  private reports!: WaitReports;
   private waker: StubProcess | null = null;
   /** Every application thread's host thread, by tid: what the main wait reports stops of. */
   private readonly byTid = new Map<number, StubThread>();
@@ -177,6 +179,7 @@ export class PtracePlatform implements Platform {
     this.top = layout.top;
     this.maxMappings = Math.max(0, layout.hostMaxMappings - STUB_OWN_MAPPINGS);
     this.master = new StubProcess(pid, this.reserved, this.vdsoBase, this.top, this.maxMappings, this.stats);
+    this.reports = new WaitReports(pid);
     this.master.vdsoImage = readVdsoImage(pid, this.reserved);
     this.master.main.loadRegs();
     // The host's stack of the stub would sit where applications put theirs.
@@ -246,7 +249,7 @@ export class PtracePlatform implements Platform {
   }
 
   newAddressSpace(): AddressSpace {
-    const spare = this.stubPool.take();
+    const spare = this.stubPool.take(this.reports);
     if (spare) {
       this.stats.stubsReused = (this.stats.stubsReused ?? 0) + 1;
       return spare;
@@ -300,7 +303,7 @@ export class PtracePlatform implements Platform {
     }
     let spinUntil = 0;
     for (;;) {
-      const pid = this.nextReport(shared);
+      const pid = this.reports.next(shared, this.byTid.size > 1);
       if (pid === 0) {
         const now = Number(process.hrtime.bigint());
         if (spinUntil === 0) spinUntil = now + SPIN_NS;
@@ -314,7 +317,7 @@ export class PtracePlatform implements Platform {
         if (e === 4) continue; // EINTR
         return { kind: 'none' };
       }
-      const s = this.reportStatus;
+      const s = this.reports.status;
       if (pid === this.waker?.pid) {
         if (!P.stopped(s)) throw new Error('the waker stub died');
         this.stats.hostEvents++;
@@ -329,8 +332,10 @@ export class PtracePlatform implements Platform {
         continue;
       }
       if (th.parked) {
-        // A parked thread reports only its death (with its process): it is never resumed here.
-        if (!P.stopped(s)) th.proc.parkedGone(th);
+        // A spare stub's leader ends its emptying batch; any other parked
+        // thread reports only its death (with its process): never resumed here.
+        if (th.proc.retiring && th === th.proc.main) th.proc.retireStopped(s);
+        else if (!P.stopped(s)) th.proc.parkedGone(th);
         continue;
       }
       if (!P.stopped(s)) {
@@ -364,39 +369,6 @@ export class PtracePlatform implements Platform {
     }
   }
 
-  /**
-   * The next wait report (pid, status in reportStatus): a queued one first.
-   * waitpid hands out the stops of the tracer's tracees in a fixed order
-   * (the newest first), so with several always ready the last ones would
-   * starve: a stress-ng parent behind its children, a thread behind its
-   * siblings. So when there is more than one thread, every report ready
-   * after a wait is taken at once and all are served before the next wait:
-   * each stopped thread is served within one round. One thread: no queue.
-   */
-  private nextReport(shared: boolean): number {
-    if (this.queueHead < this.queuedPids.length) {
-      const pid = this.queuedPids[this.queueHead];
-      this.reportStatus = this.queuedStatus[this.queueHead++];
-      if (this.queueHead === this.queuedPids.length) this.queuedPids.length = this.queuedStatus.length = this.queueHead = 0;
-      return pid;
-    }
-    const pid = libc.waitpid(-this.master.pid, this.status, shared ? P.WALL | WNOHANG : P.WALL);
-    this.reportStatus = this.status[0];
-    if (pid > 0 && this.byTid.size > 1) {
-      for (;;) {
-        const more = libc.waitpid(-this.master.pid, this.status, P.WALL | WNOHANG);
-        if (more <= 0) break;
-        this.queuedPids.push(more);
-        this.queuedStatus.push(this.status[0]);
-      }
-    }
-    return pid;
-  }
-  /** Reports taken by nextReport and not served yet, in the order taken. */
-  private readonly queuedPids: number[] = [];
-  private readonly queuedStatus: number[] = [];
-  private queueHead = 0;
-  private reportStatus = 0;
 
   protected stubPids(): number[] {
     return [this.master.pid, ...(this.waker ? [this.waker.pid] : []), ...this.byTid.keys()];

@@ -13,7 +13,7 @@ import type { MemoryFile } from '../memfile';
 import { StubError, StubThread } from './stub_thread';
 import { STUB_THREAD_CLONE_FLAGS } from './seccomp';
 import type { CpuPolicy } from './affinity';
-import type { StubPool } from './stub_pool';
+import { NO_REPORT, type StopSource, type StubPool } from './stub_pool';
 import { BATCH_ADDR, BATCH_ENTRY, BATCH_MAX, INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_END } from './stub_elf';
 
 const status = new Int32Array(1);
@@ -221,24 +221,9 @@ export class StubProcess implements AddressSpace {
 
   /** Waits only for via's tid, so other threads' and tracees' stops stay queued for the main wait. */
   private run(via: StubThread, rip: number, nr: number, args: number[], onEvent?: (ev: number, msg: number) => void, extra?: ReadonlyArray<[Reg, number]>): number {
-    if (this.dead) throw new StubError('stub is gone');
-    if (rip === BATCH_ADDR) this.stats.batches++;
-    else this.stats.injections++;
     const tid = via.tid;
-    const regs: Registers = via.regs;
-    const saved = regs.snapshot();
-    regs.set(Reg.RAX, nr);
-    regs.set(Reg.ORIG_RAX, -1);
-    // The application's trap flag (its own popf, or a tracer's single step) would stop a batch after one instruction.
-    regs.set(Reg.EFLAGS, regs.get(Reg.EFLAGS) & ~0x100);
-    for (let i = 0; i < args.length; i++) regs.set(ARG_REGS[i], args[i]);
-    for (const [r, v] of extra ?? []) regs.set(r, v);
-    regs.set(Reg.RIP, rip);
-    libc.ptraceBuf(P.PTRACE_SETREGS, tid, 0, via.regs.buf);
-    let sig = 0;
+    const saved = this.launch(via, rip, nr, args, extra);
     for (;;) {
-      if (libc.ptrace(P.PTRACE_CONT, tid, 0, sig) < 0) throw this.lost(via);
-      sig = 0;
       const r = libc.waitpid(tid, status, P.WALL);
       if (r !== tid) throw this.lost(via);
       const s = status[0];
@@ -247,6 +232,7 @@ export class StubProcess implements AddressSpace {
       if (ev !== 0) {
         libc.ptraceBuf(P.PTRACE_GETEVENTMSG, tid, 0, eventMsg);
         onEvent?.(ev, Number(eventMsg[0]));
+        if (libc.ptrace(P.PTRACE_CONT, tid, 0, 0) < 0) throw this.lost(via);
         continue;
       }
       if (P.stopSig(s) === P.SIGTRAP) break;
@@ -260,6 +246,7 @@ export class StubProcess implements AddressSpace {
       // it. An interrupt is done with too: the kernel holds this context now
       // and delivers whatever is pending before the application runs again.
       if (got === INTERRUPT_SIGNAL) via.interruptSent = false;
+      if (libc.ptrace(P.PTRACE_CONT, tid, 0, 0) < 0) throw this.lost(via);
     }
     via.loadRegs();
     const ret = via.regs.get(Reg.RAX);
@@ -271,6 +258,36 @@ export class StubProcess implements AddressSpace {
     return ret;
   }
 
+  /** Set via's registers for a call at rip and let it go; what the registers were is returned. */
+  private launch(via: StubThread, rip: number, nr: number, args: number[], extra?: ReadonlyArray<[Reg, number]>): ReturnType<Registers['snapshot']> {
+    if (this.dead) throw new StubError('stub is gone');
+    if (rip === BATCH_ADDR) this.stats.batches++;
+    else this.stats.injections++;
+    const regs: Registers = via.regs;
+    const saved = regs.snapshot();
+    regs.set(Reg.RAX, nr);
+    regs.set(Reg.ORIG_RAX, -1);
+    // The application's trap flag (its own popf, or a tracer's single step) would stop a batch after one instruction.
+    regs.set(Reg.EFLAGS, regs.get(Reg.EFLAGS) & ~0x100);
+    for (let i = 0; i < args.length; i++) regs.set(ARG_REGS[i], args[i]);
+    for (const [r, v] of extra ?? []) regs.set(r, v);
+    regs.set(Reg.RIP, rip);
+    libc.ptraceBuf(P.PTRACE_SETREGS, via.tid, 0, via.regs.buf);
+    if (libc.ptrace(P.PTRACE_CONT, via.tid, 0, 0) < 0) throw this.lost(via);
+    return saved;
+  }
+
+  /** Write ops (at most BATCH_MAX) into the control page for the stub's batch code. */
+  private writeBatch(ops: Array<[number, number[]]>): void {
+    const page = (this.memfile as MemoryFile).bytes(this.ctrlFrame);
+    page.writeBigUInt64LE(BigInt(ops.length), 0);
+    ops.forEach(([nr, args], i) => {
+      const at = 8 + i * BATCH_ENTRY;
+      page.writeBigInt64LE(BigInt(nr), at);
+      for (let k = 0; k < 6; k++) page.writeBigInt64LE(BigInt(args[k] ?? 0), at + 8 + k * 8);
+    });
+  }
+
   /** Run the queued mapping changes through via (stopped), BATCH_MAX per stop. */
   flush(via: StubThread): void {
     while (this.pending.length > 0) {
@@ -279,13 +296,7 @@ export class StubProcess implements AddressSpace {
         for (const [nr, args] of ops) check(nr, args, this.run(via, INJECT_ADDR, nr, args));
         continue;
       }
-      const page = this.memfile.bytes(this.ctrlFrame);
-      page.writeBigUInt64LE(BigInt(ops.length), 0);
-      ops.forEach(([nr, args], i) => {
-        const at = 8 + i * BATCH_ENTRY;
-        page.writeBigInt64LE(BigInt(nr), at);
-        for (let k = 0; k < 6; k++) page.writeBigInt64LE(BigInt(args[k] ?? 0), at + 8 + k * 8);
-      });
+      this.writeBatch(ops);
       const r = this.run(via, BATCH_ADDR, 0, []);
       // The batch stops at the first failure: r is its result, lastR12 the calls left counting it.
       if (this.lastR12 === 0) continue;
@@ -432,27 +443,81 @@ export class StubProcess implements AddressSpace {
   /**
    * Empty this stub for another process (its own process ended): every
    * application mapping goes in one batch, and its leader is held like a
-   * parked thread (stopped, in the registry, never resumed) until revive.
-   * Only a stub the kernel holds whole qualifies: one host thread, stopped,
-   * no interrupt on its way, never reniced or let off the tracer's CPU.
-   * False: it must be killed.
+   * parked thread (in the registry, never resumed into the application)
+   * until revive. Only a stub the kernel holds whole qualifies: one host
+   * thread, stopped, no interrupt on its way, never reniced or let off the
+   * tracer's CPU. False: it must be killed.
+   *
+   * The batch is not waited for: tearing down the ended program's page
+   * tables costs the host 0.4-1 ms here (more than the rest of a fork+exec's
+   * host calls), which a native exit pays in the exiting process, beside its
+   * parent. So it runs while the Sentry serves the parent, on any CPU; its
+   * end (the batch's trap) comes to retireStopped through the main wait,
+   * or is polled when a fork looks for a spare (pollRetire).
    */
   retire(): boolean {
     const m = this.main;
     if (this.dead || this.threads.size !== 1 || this.parked.length > 0 || m.dead || m.inApp || m.interruptSent || m.doomed || m.hostNice !== 0 || m.cpu.spread) return false;
+    if (!this.memfile || this.ctrlFrame < 0) return false;
     this.pending = [];
-    this.unmapAllUser();
+    this.writeBatch([[SYS_MUNMAP, [0x1000, this.top - 0x1000]]]);
     try {
-      this.flush(m);
+      this.launch(m, BATCH_ADDR, 0, []);
     } catch {
       return false;
     }
+    this.retiring = true;
+    this.unpinned = this.cpus?.unpin(m.tid) ?? false;
     this.mappingBound = 0;
     this.credit = 0;
     this.threads.delete(m.tid);
     m.dead = true;
     m.parked = true;
     return true;
+  }
+
+  /** Its emptying batch still runs (retire): not to be revived before it trapped. */
+  retiring = false;
+  /** Retired with its leader let run on every CPU. */
+  private unpinned = false;
+
+  /**
+   * A wait report of the retiring leader: the batch's trap (emptied, or
+   * killed if any call failed), a signal to drop, or its death.
+   */
+  retireStopped(s: number): void {
+    const m = this.main;
+    if (!P.stopped(s)) {
+      this.retiring = false;
+      this.parkedGone(m);
+      return;
+    }
+    const sig = P.stopSig(s);
+    if (P.stopEvent(s) === 0 && sig === P.SIGTRAP) {
+      this.retiring = false;
+      try {
+        m.loadRegs();
+      } catch {
+        this.kill();
+        return;
+      }
+      if (m.regs.get(Reg.R12) !== 0 || m.regs.get(Reg.RAX) !== 0) this.kill();
+      return;
+    }
+    // Its code is gone, or it cannot be continued: no good for another process.
+    if (sig === 11 || sig === 7 || sig === 4 || libc.ptrace(P.PTRACE_CONT, m.tid, 0, 0) < 0) {
+      this.retiring = false;
+      this.kill();
+    }
+  }
+
+  /** Whether the emptying batch has ended (its report taken from the main wait's queue or the host), without waiting. */
+  pollRetire(stops: StopSource): void {
+    const s = stops.reportOf(this.main.tid);
+    if (s === null) {
+      this.retiring = false;
+      this.kill();
+    } else if (s !== NO_REPORT) this.retireStopped(s);
   }
 
   /**
@@ -462,8 +527,11 @@ export class StubProcess implements AddressSpace {
    * FP state before the new process runs. False if it died meanwhile.
    */
   revive(): boolean {
-    if (this.dead) return false;
+    if (this.dead || this.retiring) return false;
     const th = this.addThread(this.pid, true);
+    // It emptied itself on any CPU: back on the tracer's, as every new context starts.
+    if (this.unpinned) this.cpus?.pin(th.cpu);
+    this.unpinned = false;
     try {
       th.loadRegs();
     } catch {

@@ -14,7 +14,7 @@ import * as libc from '../../host/libc';
 import { type AddressSpace, HOST_IN, type HostWatch, type PlatformEvent, type Stop } from '../platform';
 import { PtracePlatform } from '../ptrace/platform';
 import { StubError } from '../ptrace/stub';
-import { StubPool } from '../ptrace/stub_pool';
+import { NO_REPORT, StubPool } from '../ptrace/stub_pool';
 import { STUB_BASE, STUB_DATA, stubElf } from '../ptrace/stub_elf';
 import { sentryThread } from '../thread';
 import { filterPage } from './filters';
@@ -175,7 +175,7 @@ export class SystrapPlatform extends PtracePlatform {
   }
 
   override newAddressSpace(): AddressSpace {
-    const spare = this.spares.take();
+    const spare = this.spares.take(this.leaderReports);
     if (spare) {
       this.stats.stubsReused = (this.stats.stubsReused ?? 0) + 1;
       return spare;
@@ -197,6 +197,19 @@ export class SystrapPlatform extends PtracePlatform {
     this.procs.add(p);
     return p;
   }
+
+  /**
+   * A retiring leader's report (its emptying batch's trap), for the pool:
+   * systrap's wait never takes the leaders' reports (only injections do,
+   * each waiting for its own), so the host has it, or nothing yet.
+   */
+  private readonly leaderReports = {
+    reportOf: (tid: number): number | null => {
+      const r = libc.waitpid(tid, this.statusBuf, WNOHANG | WALL);
+      if (r === 0) return NO_REPORT;
+      return r === tid ? this.statusBuf[0] : null;
+    },
+  };
 
   /** The stub process has ended (every thread): reap it, report threads the kernel still had, give back its areas. */
   private reap(p: SystrapProcess): void {

@@ -11,7 +11,7 @@ import { Reg } from '../platform';
 import type { MemoryFile } from '../memfile';
 import { StubError, type StubProcess } from '../ptrace/stub';
 import type { CpuPolicy } from '../ptrace/affinity';
-import type { StubPool } from '../ptrace/stub_pool';
+import type { StopSource, StubPool } from '../ptrace/stub_pool';
 import { STUB_THREAD_CLONE_FLAGS } from '../ptrace/seccomp';
 import { type FrameTemplate, SystrapThread } from './thread';
 import { readProc } from '../hostcpu';
@@ -278,6 +278,15 @@ export class SystrapProcess implements AddressSpace {
     return false;
   }
 
+  /** The leader's emptying batch still runs (StubProcess.retire does not wait for it). */
+  get retiring(): boolean {
+    return this.leader.retiring;
+  }
+
+  pollRetire(stops: StopSource): void {
+    this.leader.pollRetire(stops);
+  }
+
   /**
    * Take a retired stub for a new process: its leader and held thread as
    * fresh contexts. First the checks: every other host thread it had is
@@ -288,7 +297,7 @@ export class SystrapProcess implements AddressSpace {
    */
   revive(): boolean {
     const old = this.spare;
-    if (this.dead || !old || !this.frame || old.frameShape() !== this.frame.shape) return false;
+    if (this.dead || this.leader.dead || this.leader.retiring || !old || !this.frame || old.frameShape() !== this.frame.shape) return false;
     for (const f of this.freed) if (fs.existsSync(`/proc/${this.pid}/task/${f.tid}`)) return false;
     if (!this.heldInHandler(old) || !old.scrubForReuse(this.frame)) return false;
     for (let slot = 0; slot < this.slotFrames.length; slot++) {
