@@ -49,7 +49,7 @@ export function copyAround(memfile: MemoryFile, v: Vma, from: number, to: number
   const base = memfile.alloc(pages.length);
   pages.forEach((p, i) => {
     const f = v.frames.get(p);
-    memfile.bytes(f).copy(memfile.bytes(base + i));
+    memfile.copyPage(f, base + i);
     memfile.decRef(f);
     v.frames.set(p, base + i);
   });

@@ -70,7 +70,7 @@ function copyFrames(mm: MemoryManager, v: Vma): FrameTable {
   v.frames.forEachPresent(0, v.pages, (p, f) => pages.push([p, f]));
   const base = mm.memfile.alloc(pages.length);
   pages.forEach(([p, f], i) => {
-    mm.memfile.bytes(f).copy(mm.memfile.bytes(base + i));
+    mm.memfile.copyPage(f, base + i);
     out.set(p, base + i);
   });
   return out;

@@ -334,11 +334,16 @@ export class MemoryFile {
     return done;
   }
 
-  /** Copy a frame's contents into a newly allocated frame (copy-on-write break), with a host write (see write). */
+  /** Copy a frame's contents into a newly allocated frame (copy-on-write break). */
   copyFrame(frame: number): number {
     const f = this.alloc(1);
-    if (this.write(f, 0, this.bytes(frame)) !== PAGE) this.bytes(frame).copy(this.bytes(f));
+    this.copyPage(frame, f);
     return f;
+  }
+
+  /** Frame src's page into frame dst, with a host write (see write): dst may be new to the Sentry's mapping. */
+  copyPage(src: number, dst: number): void {
+    if (this.write(dst, 0, this.bytes(src)) !== PAGE) this.bytes(src).copy(this.bytes(dst));
   }
 }
 
