@@ -222,3 +222,29 @@ export interface NetSnapshot {
 }
 
 export const zeroStats = (): LinkStats => ({ rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0, rxErrors: 0, txErrors: 0, rxDropped: 0, txDropped: 0, multicast: 0 });
+
+/** An address of a taken-over interface: 4 or 16 bytes and its prefix length. */
+export interface LinkAddr {
+  readonly addr: Buffer;
+  readonly prefix: number;
+}
+
+/**
+ * A host interface the sandbox's stack took over (host/netns.ts reads it and
+ * removes its addresses from the host's view): what it was configured with,
+ * and the Sentry's AF_PACKET socket bound to it.
+ */
+export interface LinkConfig {
+  /** Its name in the namespace (eth0), kept in the sandbox. */
+  readonly name: string;
+  readonly mac: Buffer;
+  readonly mtu: number;
+  readonly addrs: readonly LinkAddr[];
+  /** The default routes' gateways through it (4 and 16 bytes), if any. */
+  readonly gateway4: Buffer | null;
+  readonly gateway6: Buffer | null;
+  /** The AF_PACKET socket (a host fd of the Sentry, non-blocking) that carries its frames. */
+  readonly fd: number;
+  /** The socket has PACKET_VNET_HDR: each frame carries a virtio-net header (segmentation offload both ways). */
+  readonly vnetHdr: boolean;
+}

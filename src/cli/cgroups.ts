@@ -43,8 +43,14 @@ interface Hierarchy {
   own: string;
 }
 
+/** The host's cgroup hierarchies: by v1 controller name, or '' for v2 alone. */
+export interface CgroupLayout {
+  version: 1 | 2;
+  hier: Map<string, Hierarchy>;
+}
+
 /** The host's cgroup hierarchies, by v1 controller name, or '' for v2 alone. */
-function hostLayout(): { version: 1 | 2; hier: Map<string, Hierarchy> } {
+function hostLayout(): CgroupLayout {
   const own = new Map<string, string>();
   for (const line of fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
     const m = /^\d+:([^:]*):(.*)$/.exec(line);
@@ -146,15 +152,18 @@ export class HostCgroup {
   /** The process raiseOom() started, while it lives (one at a time). */
   private canary: ChildProcess | null = null;
 
+  /** What the host cannot apply of the resources asked for (create's caller logs them). */
+  readonly warnings: string[] = [];
+
   private constructor(readonly rec: CgroupRecord) {}
 
   static of(rec: CgroupRecord): HostCgroup {
     return new HostCgroup(rec);
   }
 
-  /** Make the container's cgroup with these limits; on failure nothing made is left. */
-  static create(spec: string | null, id: string, res: CgroupResources): HostCgroup {
-    const { version, hier } = hostLayout();
+  /** Make the container's cgroup with these limits; on failure nothing made is left. layout: the host's (a test's fake cgroupfs). */
+  static create(spec: string | null, id: string, res: CgroupResources, layout: CgroupLayout = hostLayout()): HostCgroup {
+    const { version, hier } = layout;
     const made: string[] = [];
     const dirs: Record<string, string> = {};
     try {
@@ -176,8 +185,14 @@ export class HostCgroup {
       cg.apply(res);
       return cg;
     } catch (e) {
-      // Deepest first.
-      for (const d of made) rmdir(d);
+      // Deepest first; a directory that cannot go does not hide why create failed.
+      for (const d of made) {
+        try {
+          rmdir(d);
+        } catch {
+          // left behind (a process still in it); the error below says why create failed
+        }
+      }
       throw e;
     }
   }
@@ -201,6 +216,7 @@ export class HostCgroup {
     }
     if (mem && reservation !== null) write(mem, v2 ? 'memory.low' : 'memory.soft_limit_in_bytes', reservation);
     if (mem && swappiness !== null && !v2) write(mem, 'memory.swappiness', swappiness);
+    if (swappiness !== null && v2) this.warnings.push('linux.resources.memory.swappiness: cgroup v2 has none; not applied');
     const cpu = this.dir('cpu');
     const { shares, quota, period, cpus, mems } = res.cpu;
     if (cpu && shares !== null) write(cpu, v2 ? 'cpu.weight' : 'cpu.shares', v2 ? sharesToWeight(shares) : shares);
@@ -366,14 +382,27 @@ function rmdir(dir: string): void {
   }
 }
 
-/** v2: a controller works in a cgroup only if every cgroup above it enables it for its children. */
+/**
+ * v2: a controller works in a cgroup only if every cgroup above it enables
+ * it for its children. Best effort, one controller at a time, as runc does:
+ * a cgroup with processes of its own (the runtime's, when the container's
+ * path is below it) cannot enable any (EBUSY, the no-internal-processes
+ * rule), and a controller the parent lacks cannot be enabled. A limit that
+ * needs a missing controller then fails create, naming its file.
+ */
 function enableControllers(mount: string, leaf: string): void {
   const rel = path.relative(mount, path.dirname(leaf));
   let d = mount;
   for (const part of ['', ...(rel ? rel.split('/') : [])]) {
     d = part ? path.join(d, part) : d;
     const avail = (readText(path.join(d, 'cgroup.controllers')) ?? '').trim().split(/\s+/);
-    const want = V2_CONTROLLERS.filter((c) => avail.includes(c)).map((c) => `+${c}`).join(' ');
-    if (want) write(d, 'cgroup.subtree_control', want);
+    const on = (readText(path.join(d, 'cgroup.subtree_control')) ?? '').trim().split(/\s+/);
+    for (const c of V2_CONTROLLERS.filter((x) => avail.includes(x) && !on.includes(x))) {
+      try {
+        fs.writeFileSync(path.join(d, 'cgroup.subtree_control'), `+${c}`);
+      } catch {
+        // left disabled: see above
+      }
+    }
   }
 }

@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { SandboxProcess, SandboxStats } from '../sandbox/sandbox';
+import { isExecSecret } from './exec_secret';
 
 /** A process to start in the sandbox; its stdio are the client's fds 0-2 (opened through /proc/CLIENT/fd). */
 export interface ExecRequest {
@@ -19,9 +20,24 @@ export interface ExecRequest {
   uid: number;
   gid: number;
   groups: number[];
+  /** The host pid of the client, whose fds 0-2 become the process's stdio. */
   client: number;
+  /** What the client holds to prove it is that pid (exec_secret.ts). */
+  secret: string;
 }
-export type ControlRequest = { op: 'start' } | { op: 'pause' } | { op: 'resume' } | { op: 'ps' } | { op: 'stats' } | { op: 'kill'; signal: number; all: boolean } | { op: 'ttysignal'; client: number; signal: number } | ({ op: 'exec' } & ExecRequest);
+/** The process an exec asks for, before the client adds itself (Runtime.exec). */
+export type ExecSpec = Omit<ExecRequest, 'client' | 'secret'>;
+/**
+ * container: a container that joined the sandbox (a pod's, sandbox/pod.ts);
+ * absent, the sandbox's own. create adds one (its bundle, which of the
+ * sandbox's UTS and IPC namespaces it shares, and its stand-in host process
+ * as client, whose stdio it gets), wait answers with its init's wait
+ * status when it exits, remove ends it and forgets it.
+ */
+type Target = { container?: string };
+export type PodCreate = { op: 'create'; container: string; bundle: string; shareUts: boolean; shareIpc: boolean; client: number; secret: string };
+export type ControlRequest = ({ op: 'start' } | { op: 'pause' } | { op: 'resume' } | { op: 'ps' } | { op: 'stats' } | { op: 'kill'; signal: number; all: boolean }
+  | { op: 'ttysignal'; client: number; signal: number } | ({ op: 'exec' } & ExecRequest) | { op: 'wait' } | { op: 'remove' }) & Target | PodCreate;
 /** status: the wait status of an exec'd process, sent when it exits; processes: for ps; stats: for events. */
 export type ControlReply = { ok: true; status?: number; processes?: SandboxProcess[]; stats?: SandboxStats } | { ok: false; error: string };
 
@@ -29,10 +45,10 @@ const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s)
 const isId = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 
 function parseExec(o: Record<string, unknown>): ControlRequest | null {
-  const { argv, env, cwd, uid, gid, groups, client } = o;
+  const { argv, env, cwd, uid, gid, groups, client, secret } = o;
   if (!isStrings(argv) || argv.length === 0 || !isStrings(env) || typeof cwd !== 'string' || !isId(uid) || !isId(gid)) return null;
-  if (!Array.isArray(groups) || !groups.every(isId) || !isId(client)) return null;
-  return { op: 'exec', argv, env, cwd, uid, gid, groups, client };
+  if (!Array.isArray(groups) || !groups.every(isId) || !isId(client) || !isExecSecret(secret)) return null;
+  return { op: 'exec', argv, env, cwd, uid, gid, groups, client, secret };
 }
 
 const SOCKET = 'control.sock';
@@ -40,7 +56,15 @@ const SOCKET = 'control.sock';
 /** Requests larger than this are refused: the peer is the runtime, whose requests are a few bytes. */
 const MAX_REQUEST = 64 * 1024;
 
+/** A container id as runc takes it (oci/runtime.ts's validId): no path characters. */
+const isContainerId = (v: unknown): v is string => typeof v === 'string' && /^[\w+-][\w+.-]*$/.test(v) && v.length <= 1024;
+
 function parseRequest(line: string): ControlRequest | null {
+  const r = parseOp(line);
+  return r && r.op !== 'create' && r.container !== undefined && !isContainerId(r.container) ? null : r;
+}
+
+function parseOp(line: string): ControlRequest | null {
   let v: unknown;
   try {
     v = JSON.parse(line);
@@ -49,10 +73,18 @@ function parseRequest(line: string): ControlRequest | null {
   }
   if (typeof v !== 'object' || v === null) return null;
   const o = v as Record<string, unknown>;
-  if (o.op === 'start' || o.op === 'pause' || o.op === 'resume' || o.op === 'ps' || o.op === 'stats') return { op: o.op };
-  if (o.op === 'exec') return parseExec(o);
-  if (o.op === 'ttysignal' && isId(o.client) && typeof o.signal === 'number' && Number.isInteger(o.signal)) return { op: 'ttysignal', client: o.client, signal: o.signal };
-  if (o.op === 'kill' && typeof o.signal === 'number' && Number.isInteger(o.signal) && typeof o.all === 'boolean') return { op: 'kill', signal: o.signal, all: o.all };
+  const t: Target = o.container === undefined ? {} : { container: o.container as string };
+  if (o.op === 'start' || o.op === 'pause' || o.op === 'resume' || o.op === 'ps' || o.op === 'stats' || o.op === 'wait' || o.op === 'remove') return { op: o.op, ...t };
+  if (o.op === 'exec') {
+    const e = parseExec(o);
+    return e && { ...e, ...t };
+  }
+  if (o.op === 'ttysignal' && isId(o.client) && typeof o.signal === 'number' && Number.isInteger(o.signal)) return { op: 'ttysignal', client: o.client, signal: o.signal, ...t };
+  if (o.op === 'kill' && typeof o.signal === 'number' && Number.isInteger(o.signal) && typeof o.all === 'boolean') return { op: 'kill', signal: o.signal, all: o.all, ...t };
+  if (o.op === 'create' && isContainerId(o.container) && typeof o.bundle === 'string' && o.bundle.startsWith('/') && typeof o.shareUts === 'boolean' && typeof o.shareIpc === 'boolean'
+    && isId(o.client) && isExecSecret(o.secret)) {
+    return { op: 'create', container: o.container, bundle: o.bundle, shareUts: o.shareUts, shareIpc: o.shareIpc, client: o.client, secret: o.secret };
+  }
   return null;
 }
 
@@ -65,10 +97,12 @@ export class ControlServer {
    * the new socket to its epoll set only in its next iteration, so a loop
    * that yields to Node only when that set has events must yield once more.
    */
-  static listen(dir: string, handle: (r: ControlRequest) => ControlReply | Promise<ControlReply>, onConnection: () => void): Promise<ControlServer> {
+  static listen(dir: string, handle: (r: ControlRequest, closed: Promise<void>) => ControlReply | Promise<ControlReply>, onConnection: () => void): Promise<ControlServer> {
     const server = net.createServer((sock) => {
       onConnection();
       let buf = '';
+      // Settles when the client goes (a request's answer may wait for long: a stand-in waiting for its container, pod_proxy.ts).
+      const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
       sock.setEncoding('utf8');
       sock.on('error', () => sock.destroy());
       sock.on('data', (chunk: string) => {
@@ -78,7 +112,7 @@ export class ControlServer {
         if (nl < 0) return;
         const req = parseRequest(buf.slice(0, nl));
         buf = '';
-        const answer = async (): Promise<ControlReply> => (req ? handle(req) : { ok: false, error: 'malformed request' });
+        const answer = async (): Promise<ControlReply> => (req ? handle(req, closed) : { ok: false, error: 'malformed request' });
         answer().then(
           (reply) => sock.end(JSON.stringify(reply) + '\n'),
           (e: Error) => sock.end(JSON.stringify({ ok: false, error: e.message }) + '\n'),

@@ -13,7 +13,7 @@ import { OCI_VERSION } from '../oci/runtime';
 import type { DoFlags } from './do';
 import { fail } from './fail';
 import { featuresJson, listTable, Runtime, writeSpec, type CreateFlags, type ExecFlags } from './oci_commands';
-import type { ExecRequest } from './control';
+import type { ExecSpec } from './control';
 import type { GoferHandOff } from '../gofer/start';
 import type { CgroupRecord } from '../oci/resources';
 import { RuntimeLog, type LogFormat } from './runtime_log';
@@ -26,6 +26,7 @@ const lazyDo = () => import('./do');
 import { install, type InstallFlags } from './install';
 import { events, parseInterval, ps, wait } from './observe';
 import { RuntimeError } from './statedir';
+import type { PodProxyFlags } from './pod_proxy';
 import { ABANDONED_ENV, CreateReady } from './create_ready';
 import { NETWORK_MODES, type NetworkMode } from '../kernel/netinfo';
 
@@ -206,7 +207,7 @@ function build(ready: CreateReady | null): Command {
 
   program.command('exec-wait', { hidden: true }).argument('<id>').requiredOption('--request <json>').option('--terminal')
     .action((id: string, f: { request: string; terminal?: boolean }) => act(async (rt) => {
-      const req = { ...(JSON.parse(f.request) as ExecRequest), client: process.pid };
+      const req = JSON.parse(f.request) as ExecSpec;
       if (f.terminal) forwardTerminalSignals(rt, id);
       process.exit((await lazyDo()).exitCodeOf(await rt.exec(id, req)));
     })());
@@ -264,6 +265,10 @@ function build(ready: CreateReady | null): Command {
       install(process.argv[1], f, args);
       process.stdout.write(`runtime ${f.runtime} written to ${f.config}; reload dockerd (SIGHUP) to use it\n`);
     })());
+
+  program.command('pod-container', { hidden: true }).argument('<id>')
+    .requiredOption('--sandbox <id>').requiredOption('--bundle <dir>').requiredOption('--cgroup <json>').option('--share <kinds>', '', '').option('--terminal')
+    .action((id: string, f: PodProxyFlags) => act(async (rt) => (await import('./pod_proxy')).podProxy(rt, id, f))());
 
   program.command('sandbox-init', { hidden: true }).argument('<id>')
     .requiredOption('--bundle <dir>').requiredOption('--state-dir <dir>').addOption(new Option('--terminal <kind>').choices(['console', 'caller']))

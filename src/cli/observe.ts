@@ -4,7 +4,6 @@
 // wait (until the container stops; prints and exits with its status).
 
 import * as fs from 'node:fs';
-import { controlRequest } from './control';
 import type { Runtime } from './oci_commands';
 import { EXIT_FILE } from './sandbox_proc';
 import { RuntimeError } from './statedir';
@@ -53,16 +52,16 @@ function hostCpu(pids: number[]): { user: number; kernel: number } {
   return { user, kernel };
 }
 
-async function running(rt: Runtime, id: string): Promise<number> {
+async function running(rt: Runtime, id: string): Promise<ContainerRecord> {
   const r = rt.withLock(id, () => rt.record(id));
   if (!rt.state.alive(r)) throw new RuntimeError(`container ${id} is not running`);
-  return r.pid;
+  return r;
 }
 
 export async function ps(rt: Runtime, id: string, json: boolean): Promise<string> {
-  const pid = await running(rt, id);
-  if (json) return JSON.stringify(hostTree(pid)) + '\n';
-  const reply = await controlRequest(rt.state.dir(id), { op: 'ps' });
+  const r = await running(rt, id);
+  if (json) return JSON.stringify(hostTree(r.pid)) + '\n';
+  const reply = await rt.request(r, { op: 'ps' });
   if (!reply.ok) throw new RuntimeError(`cannot list the processes of ${id}: ${reply.error}`);
   return psTable(reply.processes ?? []);
 }
@@ -84,7 +83,7 @@ function psTable(procs: SandboxProcess[]): string {
  * host processes' cpu and the sandbox's own accounting.
  */
 async function statsEvent(rt: Runtime, id: string, r: ContainerRecord): Promise<object> {
-  const reply = await controlRequest(rt.state.dir(id), { op: 'stats' });
+  const reply = await rt.request(r, { op: 'stats' });
   if (!reply.ok) throw new RuntimeError(`cannot read the statistics of ${id}: ${reply.error}`);
   const s = reply.stats as SandboxStats;
   const cg = r.cgroup ? HostCgroup.of(r.cgroup).stats() : null;

@@ -9,7 +9,8 @@ import { isatty } from 'node:tty';
 import * as path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { defaultSpec, features, ociState, parseSignal, validId, type ContainerRecord, type OciState } from '../oci/runtime';
-import { controlRequest, type ExecRequest } from './control';
+import { controlRequest, type ControlReply, type ControlRequest, type ExecSpec } from './control';
+import { holdExecSecret } from './exec_secret';
 import { parseProcess, SpecError } from '../oci/spec';
 import { spawn } from 'node:child_process';
 import { readBundle } from './container_spec';
@@ -22,6 +23,8 @@ import { openHostPty, sendFd, type HostPty } from '../host/pty';
 import type { NetworkMode } from '../kernel/netinfo';
 import { procStat, RuntimeError, StateDir } from './statedir';
 import { checkNamespacePaths } from './ns_paths';
+import { createInPod } from './pod_commands';
+import { podSandboxOf } from '../oci/pod';
 import type { RuntimeLog } from './runtime_log';
 import type { FileLock } from '../host/filelock';
 
@@ -47,7 +50,7 @@ export class Runtime {
   readonly state: StateDir;
 
   /** confine: the sandbox process runs its Sentry confined, with a Gofer (cli/sandbox_confined.ts). */
-  constructor(root: string, readonly log: RuntimeLog, private readonly bin: string, private readonly network: NetworkMode = 'sandbox', private readonly confine = false) {
+  constructor(root: string, readonly log: RuntimeLog, readonly bin: string, private readonly network: NetworkMode = 'sandbox', private readonly confine = false) {
     this.state = new StateDir(path.resolve(root));
   }
 
@@ -69,6 +72,15 @@ export class Runtime {
     }
   }
 
+  /**
+   * Send a request to the sandbox process of container r: its own, or the
+   * sandbox it joined (a pod's, pod_commands.ts), naming it.
+   */
+  request(r: ContainerRecord, req: ControlRequest, timeoutMs: number | null = 30_000): Promise<ControlReply> {
+    if (!r.sandbox) return controlRequest(this.state.dir(r.id), req, timeoutMs);
+    return controlRequest(this.state.dir(r.sandbox), req.op === 'create' ? req : { ...req, container: r.id }, timeoutMs);
+  }
+
   record(id: string): ContainerRecord {
     const r = this.state.read(id);
     if (!r) throw new RuntimeError(`container ${id} does not exist (it is being created, or its create failed)`);
@@ -85,6 +97,9 @@ export class Runtime {
     if (!validId(id)) throw new RuntimeError(`invalid container id ${JSON.stringify(id)}`);
     const bundle = path.resolve(f.bundle ?? '.');
     const plan = readBundle(bundle);
+    // A container of a pod whose sandbox is a tsvisor sandbox joins it (CRI's annotations).
+    const sandbox = podSandboxOf(plan.annotations);
+    if (sandbox !== null) return createInPod(this, id, f, plan, sandbox, bundle, foreground);
     plan.unsupported.push(...checkNamespacePaths(plan.nsPaths, this.state));
     if (plan.netns !== null && plan.netns !== NEW_NETNS && !fs.existsSync(plan.netns)) throw new RuntimeError(`linux.namespaces: network namespace ${plan.netns} does not exist`);
     // runc's rules: a terminal needs a console socket to send its master to, and a console socket a terminal.
@@ -155,7 +170,7 @@ export class Runtime {
         fs.renameSync(`${pf}.tmp`, pf);
       }
       // Once it exists: a create that fails says only why.
-      for (const u of plan.unsupported) this.log.warn(`${id}: ${u}`);
+      for (const u of [...plan.unsupported, ...cg.warnings]) this.log.warn(`${id}: ${u}`);
       this.log.debug(`${id}: created, sandbox process ${pid}`);
       // In place, with a terminal: create's own stdio (a client may wait for the end of its pipes) gives way to the terminal's.
       if (inPlace && tty) for (const fd of [0, 1, 2]) replaceFd(tty.slave, fd);
@@ -211,7 +226,7 @@ export class Runtime {
         process.kill(r.pid, 'SIGKILL');
         throw e;
       }
-      const reply = await controlRequest(this.state.dir(id), { op: 'start' });
+      const reply = await this.request(r, { op: 'start' });
       if (!reply.ok) throw new RuntimeError(`cannot start container ${id}: ${reply.error}`);
       const running: ContainerRecord = { ...r, status: 'running' };
       this.state.write(running);
@@ -224,9 +239,10 @@ export class Runtime {
     await this.withLockAsync(id, async () => {
       const r = this.record(id);
       if (!this.state.alive(r)) throw new RuntimeError('container not running');
+      if (r.sandbox) throw new RuntimeError(`cannot ${pause ? 'pause' : 'resume'} container ${id}: one container of a pod cannot be paused alone`);
       if (pause && r.status !== 'running') throw new RuntimeError(r.status === 'paused' ? 'container already paused' : 'container not running');
       if (!pause && r.status !== 'paused') throw new RuntimeError('container not paused');
-      const reply = await controlRequest(this.state.dir(id), { op: pause ? 'pause' : 'resume' });
+      const reply = await this.request(r, { op: pause ? 'pause' : 'resume' });
       if (!reply.ok) throw new RuntimeError(`cannot ${pause ? 'pause' : 'resume'} container ${id}: ${reply.error}`);
       this.state.write({ ...r, status: pause ? 'paused' : 'running' });
     });
@@ -237,9 +253,9 @@ export class Runtime {
    * container's env, cwd and user, changed by the flags; and whether it has
    * a terminal (--tty, or process.terminal), with its first window size.
    */
-  execRequest(id: string, argv: string[], f: ExecFlags): { req: ExecRequest; tty: { height: number; width: number } | null } {
+  execRequest(id: string, argv: string[], f: ExecFlags): { req: ExecSpec; tty: { height: number; width: number } | null } {
     const r = this.withLock(id, () => this.record(id));
-    let req: ExecRequest;
+    let req: ExecSpec;
     let tty: { height: number; width: number } | null = f.tty ? { height: 0, width: 0 } : null;
     if (f.process) {
       let p;
@@ -253,11 +269,11 @@ export class Runtime {
         const n = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff ? v : 0);
         tty = { height: n(size?.height), width: n(size?.width) };
       }
-      req = { argv: p.args, env: p.env ?? [], cwd: p.cwd, uid: p.user.uid, gid: p.user.gid, groups: p.user.additionalGids ?? [], client: process.pid };
+      req = { argv: p.args, env: p.env ?? [], cwd: p.cwd, uid: p.user.uid, gid: p.user.gid, groups: p.user.additionalGids ?? [] };
     } else {
       if (argv.length === 0) throw new RuntimeError('exec needs a command or --process');
       const plan = readBundle(r.bundle);
-      req = { argv, env: plan.env, cwd: plan.cwd, uid: plan.uid, gid: plan.gid, groups: plan.groups, client: process.pid };
+      req = { argv, env: plan.env, cwd: plan.cwd, uid: plan.uid, gid: plan.gid, groups: plan.groups };
     }
     if (tty && !f.consoleSocket) throw new RuntimeError('cannot allocate tty without setting console socket');
     if (!tty && f.consoleSocket) throw new RuntimeError('cannot use console socket without a tty');
@@ -275,13 +291,14 @@ export class Runtime {
     return { req, tty };
   }
 
-  /** Run the process in the container and return its wait status. */
-  async exec(id: string, req: ExecRequest): Promise<number> {
+  /** Run the process in the container and return its wait status; its stdio are this process's, which proves it is the client with a secret it holds (exec_secret.ts). */
+  async exec(id: string, spec: ExecSpec): Promise<number> {
+    const req = { ...spec, client: process.pid, secret: holdExecSecret() };
     const r = this.withLock(id, () => this.record(id));
     if (!this.state.alive(r) || r.status === 'created') throw new RuntimeError('cannot exec in a stopped or not yet started container');
     if (r.status === 'paused') throw new RuntimeError('cannot exec in a paused container');
     // Not under the lock: the process may run for as long as the container.
-    const reply = await controlRequest(this.state.dir(id), { op: 'exec', ...req }, null);
+    const reply = await this.request(r, { op: 'exec', ...req }, null);
     if (!reply.ok) throw new RuntimeError(reply.error);
     return reply.status ?? 0;
   }
@@ -293,7 +310,7 @@ export class Runtime {
    * console socket and the slave is that process's stdio and controlling
    * terminal, so the signals the terminal raises reach it and are passed on.
    */
-  execDetached(id: string, req: ExecRequest, tty: { height: number; width: number } | null, consoleSocket: string | undefined): ChildProcess {
+  execDetached(id: string, req: ExecSpec, tty: { height: number; width: number } | null, consoleSocket: string | undefined): ChildProcess {
     let pty: HostPty | null = null;
     if (tty && consoleSocket) {
       pty = openHostPty(tty.height, tty.width);
@@ -325,7 +342,7 @@ export class Runtime {
       const r = this.record(id);
       if (!this.state.alive(r)) throw new RuntimeError('container not running');
       try {
-        const reply = await controlRequest(this.state.dir(id), { op: 'kill', signal: sig, all });
+        const reply = await this.request(r, { op: 'kill', signal: sig, all });
         if (!reply.ok) throw new RuntimeError(`cannot signal container ${id}: ${reply.error}`);
       } catch (e) {
         // A sandbox that does not answer can still be killed as a host process.
@@ -342,8 +359,13 @@ export class Runtime {
       const r = this.state.read(id);
       if (r && this.state.alive(r)) {
         if (r.status !== 'created' && !force) throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${r.status}`);
+        // A pod's container ends in its sandbox (its stand-in then exits); the stand-in is killed too, in case the sandbox does not answer.
+        if (r.sandbox) await this.request(r, { op: 'remove' }).catch(() => undefined);
         process.kill(r.pid, 'SIGKILL');
         await this.waitGone(r);
+      } else if (r?.sandbox) {
+        // Stopped: its sandbox, if still there, forgets it (its place among the sandbox's containers is free again).
+        await this.request(r, { op: 'remove' }).catch(() => undefined);
       }
       if (r?.cgroup) await HostCgroup.of(r.cgroup).destroy();
       this.state.remove(id);

@@ -17,9 +17,12 @@ import { ConfinedStart } from '../sandbox/confine';
 import { goferTrees } from '../sandbox/container';
 import type { SandboxOptions } from '../sandbox/sandbox';
 import { captureHostInfo } from '../host/hostinfo';
+import { takeOverInterfaces } from '../host/netns';
+import type { LinkConfig } from '../abi/netif';
 import type { ContainerPlan } from '../oci/plan';
 import type { NetworkMode } from '../kernel/netinfo';
 import type { HostCgroup } from './cgroups';
+import { holdsExecSecret } from './exec_secret';
 
 /** The confined Sentry's descriptors after the Gofer's (confine_runtime.ts): create's start-up pipe, and the channel exec stdio comes on. */
 export const CONFINED_READY_FD = FIRST_EXTRA_FD;
@@ -32,35 +35,71 @@ export interface SandboxProcessHost {
   tellCreate(msg: { ok: true } | { ok: false; error: string }): void;
 }
 
+/** The largest message on the channel to the confined Sentry (the interfaces' description is the largest). */
+const CHANNEL_MESSAGE = 8192;
+
+/** A LinkConfig as JSON on the channel (its packet socket travels beside it, SCM_RIGHTS). */
+interface WireLink {
+  name: string;
+  mac: string;
+  mtu: number;
+  addrs: Array<{ addr: string; prefix: number }>;
+  gateway4: string | null;
+  gateway6: string | null;
+  vnetHdr: boolean;
+}
+
+/** Take over the namespace's interfaces (this process may: it is root there) and send them, with their packet sockets, to the confined Sentry. */
+function handOverLinks(out: Channel): void {
+  let links: LinkConfig[];
+  try {
+    links = takeOverInterfaces();
+  } catch (e) {
+    out.send(Buffer.from(JSON.stringify({ error: (e as Error).message })));
+    return;
+  }
+  const wire: WireLink[] = links.map((l) => ({
+    name: l.name, mac: l.mac.toString('hex'), mtu: l.mtu, addrs: l.addrs.map((a) => ({ addr: a.addr.toString('hex'), prefix: a.prefix })),
+    gateway4: l.gateway4?.toString('hex') ?? null, gateway6: l.gateway6?.toString('hex') ?? null, vnetHdr: l.vnetHdr,
+  }));
+  const msg = Buffer.from(JSON.stringify({ links: wire }));
+  try {
+    if (links.length) out.sendWithFds(msg, links.map((l) => l.fd));
+    else out.send(msg);
+  } finally {
+    for (const l of links) fs.closeSync(l.fd);
+  }
+}
+
 /** Signals the runtime passes on to the Sentry (those sandbox-init takes for the container). */
 const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGWINCH', 'SIGTSTP', 'SIGCONT'];
 
 /**
- * Whether host process pid is a `tsvisor exec` (or its `exec-wait`) of
- * container id: the only processes whose stdio this process opens for the
- * Sentry. A compromised Sentry names any pid it likes; without this check it
- * could have the descriptors of any host process's fds 0-2 (a root shell's
- * terminal, a daemon's log) opened for it.
+ * Whether host process pid is the exec client that sent the Sentry the
+ * request with this secret: a Node process (the runtime) holding the secret
+ * (exec_secret.ts), the only process whose stdio this process opens for the
+ * Sentry. A compromised Sentry names any pid it likes, and learns only the
+ * secrets of the execs sent to it: without the check it could have the
+ * stdio of any host process (a root shell's terminal, a daemon's log, the
+ * exec of a same-named container under another --root) opened for it.
  */
-export function isExecClient(pid: number, id: string): boolean {
-  let argv: string[];
+export function isExecClient(pid: number, secret: string): boolean {
   let exe: string;
   try {
-    argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
     exe = fs.readlinkSync(`/proc/${pid}/exe`);
   } catch {
     return false;
   }
-  if (exe !== fs.realpathSync(process.execPath)) return false;
-  const cmd = argv.findIndex((a) => a === 'exec' || a === 'exec-wait');
-  return cmd > 0 && argv.slice(cmd + 1).includes(id);
+  return exe === fs.realpathSync(process.execPath) && holdsExecSecret(pid, secret);
 }
 
 /** The runtime's side: start the Gofer and the confined Sentry (this command again, below), serve its requests, end as the container did. */
-export function superviseConfined(plan: ContainerPlan, id: string, cg: HostCgroup | null, readyFd: number, host: SandboxProcessHost): void {
+export function superviseConfined(plan: ContainerPlan, id: string, cg: HostCgroup | null, readyFd: number, host: SandboxProcessHost, takeOver: boolean): void {
   const trees = goferTrees(plan.rootfs, plan.mounts);
   const [mine, theirs] = seqpacketPair();
-  const stdioOut = new Channel(mine, 16);
+  const stdioOut = new Channel(mine, CHANNEL_MESSAGE);
+  /** The namespace's interfaces are handed over once, at start, and only in sandbox network mode with a namespace of the container's. */
+  let linksAsked = false;
   let gofer;
   try {
     gofer = spawnGofer(trees);
@@ -70,12 +109,12 @@ export function superviseConfined(plan: ContainerPlan, id: string, cg: HostCgrou
   }
   let status: number | null = null;
   const onLine = (line: string): void => {
-    const [word, arg] = line.split(' ');
+    const [word, arg, secret] = line.split(' ');
     if (word === 'stdio') {
       const client = Number(arg);
       // Refused: /dev/null for all three (the exec runs with nothing), and the attempt is logged.
-      const ok = /^\d+$/.test(arg ?? '') && isExecClient(client, id);
-      if (!ok) process.stderr.write(`tsvisor: the Sentry asked for the stdio of host process ${JSON.stringify(arg)}, which is not an exec of ${id}: refused\n`);
+      const ok = /^\d+$/.test(arg ?? '') && isExecClient(client, secret ?? '');
+      if (!ok) process.stderr.write(`tsvisor: the Sentry asked for the stdio of host process ${JSON.stringify(arg)}, which is not the client of an exec of ${id}: refused\n`);
       const fds = ok ? host.clientStdio(client) : [0, 1, 2].map(() => fs.openSync('/dev/null', 'r+'));
       fds.forEach((fd, i) => {
         try {
@@ -84,6 +123,13 @@ export function superviseConfined(plan: ContainerPlan, id: string, cg: HostCgrou
           fs.closeSync(fd);
         }
       });
+    } else if (word === 'links') {
+      if (!takeOver || linksAsked) {
+        stdioOut.send(Buffer.from(JSON.stringify({ error: 'the interfaces were handed over already, or are not to be' })));
+        return;
+      }
+      linksAsked = true;
+      handOverLinks(stdioOut);
     } else if (word === 'oom') {
       cg?.raiseOom();
     } else if (word === 'status' && /^\d+$/.test(arg ?? '')) {
@@ -103,13 +149,13 @@ export function superviseConfined(plan: ContainerPlan, id: string, cg: HostCgrou
 
 /** The confined Sentry's requests to the runtime above (superviseConfined). */
 class RuntimeRequests {
-  private readonly stdioIn = new Channel(CONFINED_STDIO_FD, 16);
+  private readonly stdioIn = new Channel(CONFINED_STDIO_FD, CHANNEL_MESSAGE);
 
   constructor(private readonly confined: ConfinedStart) {}
 
-  /** An exec client's stdio (blocking: a few milliseconds). */
-  execStdio(client: number): [number, number, number] {
-    this.confined.tell(`stdio ${client}`);
+  /** An exec client's stdio (blocking: a few milliseconds); secret: the request's, which the runtime checks the client holds. */
+  execStdio(client: number, secret: string): [number, number, number] {
+    this.confined.tell(`stdio ${client} ${secret}`);
     const out: number[] = [];
     for (let i = 0; i < 3; i++) {
       const { fd } = this.stdioIn.recvWithFd();
@@ -117,6 +163,22 @@ class RuntimeRequests {
       out.push(fd);
     }
     return [out[0], out[1], out[2]];
+  }
+
+  /** The container namespace's interfaces, taken over by the runtime, with their packet sockets (blocking: a few milliseconds). */
+  links(): LinkConfig[] {
+    this.confined.tell('links');
+    const { msg, fds } = this.stdioIn.recvWithFds();
+    const m = JSON.parse(msg.toString('utf8')) as { error?: string; links?: WireLink[] };
+    if (m.error || !m.links || m.links.length !== fds.length) {
+      for (const fd of fds) fs.closeSync(fd);
+      throw new Error(m.error ?? 'the runtime sent no interfaces');
+    }
+    const hex = (h: string | null) => (h === null ? null : Buffer.from(h, 'hex'));
+    return m.links.map((l, i) => ({
+      name: l.name, mac: Buffer.from(l.mac, 'hex'), mtu: l.mtu, addrs: l.addrs.map((a) => ({ addr: Buffer.from(a.addr, 'hex'), prefix: a.prefix })),
+      gateway4: hex(l.gateway4), gateway6: hex(l.gateway6), fd: fds[i], vnetHdr: l.vnetHdr === true,
+    }));
   }
 
   /** The host's record of an OOM kill in the container (cgroups.ts's raiseOom). */

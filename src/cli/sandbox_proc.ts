@@ -23,10 +23,12 @@ import type { CgroupRecord } from '../oci/resources';
 import { HostCgroup } from './cgroups';
 import type { ContainerPlan } from '../oci/plan';
 import type * as Confined from './sandbox_confined';
+import { holdsExecSecret } from './exec_secret';
+import { loadError, PodServer } from './pod_serve';
 
 const READY_FD = 3;
 
-function tellCreate(msg: { ok: true } | { ok: false; error: string }, fd = READY_FD): void {
+export function tellCreate(msg: { ok: true } | { ok: false; error: string }, fd = READY_FD): void {
   try {
     fs.writeSync(fd, JSON.stringify(msg) + '\n');
     fs.closeSync(fd);
@@ -37,9 +39,9 @@ function tellCreate(msg: { ok: true } | { ok: false; error: string }, fd = READY
 
 /**
  * The exec client's stdio, opened through /proc (the client is the runtime's
- * own user: only it reaches the socket). Writes append, so that a regular
- * file the client writes to is not overwritten from its start. A closed fd
- * becomes /dev/null.
+ * own user: only it reaches the socket; and it holds the request's secret,
+ * checked by the caller). Writes append, so that a regular file the client
+ * writes to is not overwritten from its start. A closed fd becomes /dev/null.
  */
 function clientStdio(client: number): [number, number, number] {
   const open = (i: number): number => {
@@ -74,7 +76,7 @@ function plainDelete(plan: ContainerPlan, cg: HostCgroup | null): string | null 
 }
 
 /** Exit as the container did: its code, or death by its signal. plain: PLAIN_DELETE_FILE's line, if any. */
-function exitAs(status: number, stateDir: string, plain: string | null = null): never {
+export function exitAs(status: number, stateDir: string, plain: string | null = null): never {
   try {
     if (plain !== null) fs.writeFileSync(`${stateDir}/${PLAIN_DELETE_FILE}`, `${plain}\n`, { mode: 0o600 });
     // Last: the shell line takes a container with this file for stopped.
@@ -100,7 +102,7 @@ function exitAs(status: number, stateDir: string, plain: string | null = null): 
  * its own session): the host line discipline's ^C, ^\\ and ^Z and window
  * changes then reach it, and the sandbox passes them on.
  */
-function takeTerminal(fd = 0): void {
+export function takeTerminal(fd = 0): void {
   const name = fs.readlinkSync(`/proc/self/fd/${fd}`);
   // An open without O_NOCTTY by a session leader without a terminal takes it.
   fs.closeSync(fs.openSync(name, fs.constants.O_RDWR));
@@ -113,7 +115,7 @@ function takeTerminal(fd = 0): void {
 export function forwardTerminalSignals(rt: Runtime, id: string): void {
   takeTerminal();
   for (const [name, sig] of [['SIGINT', S.SIGINT], ['SIGQUIT', S.SIGQUIT], ['SIGTSTP', S.SIGTSTP], ['SIGWINCH', S.SIGWINCH]] as const) {
-    process.on(name, () => void controlRequest(rt.state.dir(id), { op: 'ttysignal', client: process.pid, signal: sig }).catch(() => undefined));
+    process.on(name, () => void rt.request(rt.record(id), { op: 'ttysignal', client: process.pid, signal: sig }).catch(() => undefined));
   }
 }
 
@@ -144,7 +146,7 @@ export async function sandboxInit(id: string, bundle: string, stateDir: string, 
       const plan = planOf(bundle, cg);
       if (terminal === 'console') takeTerminal();
       if (plan.oomScoreAdj !== null) fs.writeFileSync('/proc/self/oom_score_adj', String(plan.oomScoreAdj));
-      conf.superviseConfined(plan, id, cg, READY_FD, { clientStdio, exitAs: (st) => exitAs(st, stateDir), tellCreate });
+      conf.superviseConfined(plan, id, cg, READY_FD, { clientStdio, exitAs: (st) => exitAs(st, stateDir), tellCreate }, network === 'sandbox' && plan.netns !== null);
     } catch (e) {
       tellCreate({ ok: false, error: (e as Error).message });
       process.exit(1);
@@ -206,9 +208,26 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
   let started = false;
   /** exec'd processes by the host pid of the client waiting for them. */
   const execs = new Map<number, number>();
-  const handle = async (req: ControlRequest): Promise<ControlReply> => {
+  let pod: PodServer | null = null;
+  const handle = async (req: ControlRequest, closed: Promise<void>): Promise<ControlReply> => {
+    // A container that joins this sandbox (a pod's), or one that did.
+    if (req.op === 'create' || req.container !== undefined || req.op === 'wait' || req.op === 'remove') {
+      if (!started) return { ok: false, error: 'the sandbox container is not running' };
+      if (requests) return { ok: false, error: 'a confined sandbox holds one container' };
+      pod ??= new PodServer(sb, clientStdio, describeErrno);
+      return pod.handle(req, closed);
+    }
     if (req.op === 'start') {
       if (started) return { ok: false, error: 'the container has been started already' };
+      // The namespace's interfaces become the stack's now: Docker moved the veth in during create.
+      if (takeOver) {
+        try {
+          // A confined Sentry may not: its runtime does it and hands the packet sockets down.
+          sb.attachLinks(requests ? requests.links() : (await import('../host/netns')).takeOverInterfaces());
+        } catch (e) {
+          return { ok: false, error: (e as Error).message };
+        }
+      }
       started = true;
       setImmediate(() => {
         sb.run().then(async (st) => {
@@ -224,7 +243,8 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
     if (req.op === 'exec') {
       if (!started) return { ok: false, error: 'the container is not running' };
       try {
-        const stdio = requests ? requests.execStdio(req.client) : clientStdio(req.client);
+        if (!requests && !holdsExecSecret(req.client, req.secret)) return { ok: false, error: `host process ${req.client} does not hold the exec's secret` };
+        const stdio = requests ? requests.execStdio(req.client, req.secret) : clientStdio(req.client);
         // Opened for this exec (through /proc): descriptions of their own.
         const { pid, exited } = sb.exec({ ...req, stdio, ownDescriptions: true });
         execs.set(req.client, pid);
@@ -260,8 +280,11 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
     return { ok: true };
   };
   let argv0 = '';
+  /** Sandbox mode in a network namespace of the container's own: the stack takes its interfaces over at start. */
+  let takeOver = false;
   try {
     const plan = planOf(c.bundle, cg);
+    takeOver = network === 'sandbox' && plan.netns !== null;
     plain = plainDelete(plan, cg);
     argv0 = plan.argv[0];
     // Done by the runtime above a confined Sentry (inherited).
@@ -278,11 +301,7 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
       sb.load();
     } catch (e) {
       // runc's wording, which Docker turns into exit status 127 (not found) or 126.
-      if (e instanceof Errno && e.errno === E.ENOENT) {
-        throw new Error(argv0.includes('/') ? `exec: "${argv0}": no such file or directory` : `exec: "${argv0}": executable file not found in $PATH`);
-      }
-      if (e instanceof Errno) throw new Error(`exec: "${argv0}": ${describeErrno(e.errno)}`);
-      throw e;
+      throw loadError(e, argv0, describeErrno);
     }
     await ControlServer.listen(stateDir, handle, () => sb.kernel.requestNodeTurn());
     // The control socket is bound (a host path): the host can go.
@@ -310,6 +329,11 @@ export function spawnSandbox(
     stdio: tty === null ? ['inherit', 'inherit', 'inherit', 'pipe'] : [tty, tty, tty, 'pipe'],
     detached: true,
   });
+  return readyOf(child);
+}
+
+/** child once it said on fd 3 that it is ready; rejects with its reason if it is not (and kills it). */
+export function readyOf(child: ChildProcess): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     let text = '';
     let settled = false;

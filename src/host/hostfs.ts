@@ -58,6 +58,8 @@ export interface HostDirent {
  */
 export interface HostFiles {
   root(): HostNode;
+  /** Release every host descriptor it holds (a removed pod container's trees); later calls fail. */
+  close?(): void;
   /** The entry name in directory dir as it is now, or null. */
   lookup(dir: HostNode, name: string): HostNode | null;
   /** Fresh attributes of n. */

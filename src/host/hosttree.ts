@@ -132,6 +132,11 @@ export class FdLru<T = Node> {
   delete(n: T): void {
     this.order.delete(n);
   }
+  /** Close every descriptor held. */
+  drain(): void {
+    for (const n of this.order) this.closeOf(n);
+    this.order.clear();
+  }
   get size(): number {
     return this.order.size;
   }
@@ -187,6 +192,19 @@ export class HostTree implements HostFiles {
 
   root(): HostNode {
     return this.rootNode;
+  }
+
+  /**
+   * Close every descriptor the tree holds, its root's too (the container it
+   * served is gone: a pod's, sandbox/pod.ts), so that the host can unmount
+   * what it is on. Later calls fail (EBADF).
+   */
+  close(): void {
+    this.reads.drain();
+    this.pinnedReads.drain();
+    this.paths.drain();
+    if (this.rootNode.pathFd >= 0) libc.close(this.rootNode.pathFd);
+    this.rootNode.pathFd = -1;
   }
 
   /** The host's inotify for this tree, made at the first watch (it lives as long as the tree, as the tree's descriptors do). */

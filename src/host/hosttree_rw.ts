@@ -365,6 +365,11 @@ export class WritableHostTree extends HostTree implements WritableHostFiles {
     return fd;
   }
 
+  override close(): void {
+    this.writes.drain();
+    super.close();
+  }
+
   /** Descriptors held now, the write ones included (tests check the bounds with it). */
   override held(): { path: number; read: number; pinnedRead: number; write: number } {
     return { ...super.held(), write: this.writes.size };

@@ -10,6 +10,7 @@ import { sampleRss } from './rusage';
 import type { Kernel } from './kernel';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
+import { isNsInit } from './pid_ns';
 
 export class Exits {
   constructor(private readonly k: Kernel) {}
@@ -29,11 +30,15 @@ export class Exits {
       this.k.ptrace.unlink(x);
       tg.tasks.delete(x);
       this.k.tasks.delete(x.tid);
+      this.k.releasePid(x.tid);
     }
     if (leader !== t) {
+      const old = t.tid;
       this.k.tasks.delete(t.tid);
       t.tid = leader.tid;
+      t.threadPid = leader.threadPid;
       this.k.tasks.set(t.tid, t);
+      this.k.releasePid(old);
       t.ownComm = null;
     }
   }
@@ -54,6 +59,7 @@ export class Exits {
     for (const t of tg.tasks) {
       this.killTask(t, wholeAs);
       this.k.tasks.delete(t.tid);
+      this.k.releasePid(t.tid);
     }
     // Each traced thread's end is its tracer's to collect (under its tid), before the leader's.
     for (const t of [...tg.tasks]) if (this.k.ptrace.threadExited(t, tg.exitStatus)) tg.tasks.delete(t);
@@ -107,22 +113,39 @@ export class Exits {
       if (!asGoes) t.ctx.release();
     }
     t.fdTable.unshare();
+    this.k.releasePid(t.tid);
   }
 
-  /** Who adopts the orphans of tg: the nearest living ancestor that is a child subreaper (PR_SET_CHILD_SUBREAPER), else pid 1. */
+  /**
+   * Who adopts the orphans of tg: the nearest living ancestor in tg's PID
+   * namespace that is a child subreaper (PR_SET_CHILD_SUBREAPER), else the
+   * namespace's init.
+   */
   private newReaper(tg: ThreadGroup, init: ThreadGroup): ThreadGroup {
-    for (let r = tg.parent; r && r !== init; r = r.parent) if (r.procState?.subreaper && !r.exiting) return r;
+    const ns = tg.tgPid?.ns;
+    for (let r = tg.parent; r && r !== init && r.tgPid?.ns === ns; r = r.parent) if (r.procState?.subreaper && !r.exiting) return r;
     return init;
   }
 
   private becomeZombie(tg: ThreadGroup, signal: number, code: number, core: boolean): void {
-    const init = this.k.groups.get(1);
+    const ns = tg.tgPid?.ns ?? null;
+    const nsInit = isNsInit(tg);
+    const init = ns?.parent ? ns.init : this.k.groups.get(1);
     const reaper = init && init !== tg ? this.newReaper(tg, init) : null;
     let uid = 0;
     for (const t of tg.tasks) uid = t.creds.uid;
-    // Orphans go to their reaper; if pid 1 itself dies, the whole namespace dies with it.
+    if (nsInit && ns?.parent) {
+      // The init of a nested namespace: nobody may enter any more, and every
+      // other process in it (and below it) is killed (Linux's
+      // zap_pid_ns_processes); its children and the orphans are reaped here.
+      ns.adding = false;
+      for (const other of [...this.k.groups.values()]) {
+        if (other !== tg && !other.zombie && other.tgPid && ns.contains(other.tgPid.ns)) this.exitGroup(other, S.SIGKILL);
+      }
+    }
+    // Orphans go to their reaper; if a namespace's init itself dies, the whole namespace dies with it.
     for (const c of tg.children) {
-      if (tg.pid === 1 || !reaper) {
+      if (nsInit || !reaper) {
         c.parent = null;
         this.exitGroup(c, S.SIGKILL);
         if (c.zombie) this.reap(c);
@@ -193,6 +216,9 @@ export class Exits {
     for (const t of tg.tasks) this.k.ptrace.unlink(t);
     tg.parent?.children.delete(tg);
     this.k.groups.delete(tg.pid);
+    this.k.releasePid(tg.pid);
+    this.k.releasePid(tg.pgid);
+    this.k.releasePid(tg.sid);
     tg.exitQueue.notify(0xffffffff);
   }
 
@@ -233,6 +259,7 @@ export class Exits {
       if (!this.k.ptrace.threadExited(t, signal ? signal & 0x7f : (code & 0xff) << 8)) this.k.ptrace.unlink(t);
       tg.tasks.delete(t);
       this.k.tasks.delete(t.tid);
+      this.k.releasePid(t.tid);
     }
   }
 }

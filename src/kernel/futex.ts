@@ -15,6 +15,7 @@
 import { E, Errno } from '../abi/errno';
 import { TASK_SIZE, PROT_WRITE } from '../abi/mm';
 import type { Task } from './task';
+import { ownTid } from './pid_ns';
 import { WaitQueue } from '../abi/waitqueue';
 import { FUTEX_BITSET_MATCH_ANY as BITSET_MATCH_ANY, FUTEX_OWNER_DIED, FUTEX_TID_MASK, FUTEX_WAITERS } from '../abi/futex';
 import { FutexPi, type PiState } from './futex_pi';
@@ -262,9 +263,12 @@ export class FutexTable {
     if (addr % 4 !== 0) return;
     const v = t.mm.readU32(addr);
     if (pending && !pi && v === 0) return this.wakeAny(t, addr);
-    if ((v & FUTEX_TID_MASK) !== t.tid) return;
-    t.mm.writeU32(addr, ((v & FUTEX_WAITERS) | FUTEX_OWNER_DIED) >>> 0);
-    if (!pi && v & FUTEX_WAITERS) this.wakeAny(t, addr);
+    // Atomically: a sibling thread may be taking or releasing it in user space.
+    // The word holds the owner's tid in its own PID namespace (gettid's).
+    const tid = ownTid(t);
+    const old = t.mm.updateU32(addr, (w) => ((w & FUTEX_TID_MASK) !== tid ? null : ((w & FUTEX_WAITERS) | FUTEX_OWNER_DIED) >>> 0));
+    if ((old & FUTEX_TID_MASK) !== tid) return;
+    if (!pi && old & FUTEX_WAITERS) this.wakeAny(t, addr);
   }
 
   /** Exit of a task, its memory still mapped: its robust list, its PI locks, then clear_child_tid (write 0, wake a joiner). */

@@ -12,12 +12,15 @@ import { E, Errno, ERESTARTNOINTR, ERESTARTSYS } from '../abi/errno';
 import { FUTEX_OWNER_DIED, FUTEX_TID_MASK, FUTEX_WAITERS } from '../abi/futex';
 import type { HeapBudget } from '../abi/accounting';
 import type { Task } from './task';
+import { findTask, ownTid, pidNsOf } from './pid_ns';
 import type { FutexKey, FutexTable, FutexWaiter } from './futex';
 
 /** Estimated Sentry heap of a PI state (Linux allocates one too, and fails with ENOMEM). */
 const PI_STATE_COST = 256;
 /** How far a deadlock check follows owners blocked on other PI locks (Linux's max_lock_depth). */
 const MAX_LOCK_DEPTH = 1024;
+/** Looks at a PI futex word that user space keeps changing under the lock attempt, then EAGAIN (Linux retries; the Sentry must not spin for ever). */
+const PI_TRIES = 1000;
 
 /** A PI futex with waiters: who owns it, and how many waiters refer to it (it goes with the last). */
 export interface PiState {
@@ -111,24 +114,31 @@ export class FutexPi {
    * others behind it.
    */
   private attempt(t: Task, uaddr: number, k: FutexKey, task: Task, setWaiters: boolean): Attempt {
-    const uval = t.mm.readU32(uaddr);
-    const pid = uval & FUTEX_TID_MASK;
-    if (pid === task.tid) throw new Errno(E.EDEADLK);
-    const top = this.fx.top(k);
-    if (top) {
-      const ps = top.pi;
-      if (!ps) throw new Errno(E.EINVAL);
-      if (!(uval & FUTEX_OWNER_DIED && pid === 0) && pid !== ps.owner.tid) throw new Errno(E.EINVAL);
-      return { locked: false, ps };
+    // The word changes only by compare-and-exchange: other threads of the
+    // process may take or release it in user space meanwhile (a plain write
+    // made two owners of one mutex). A word that changed is looked at again.
+    for (let tries = 0; ; tries++) {
+      if (tries === PI_TRIES) throw new Errno(E.EAGAIN);
+      const uval = t.mm.readU32(uaddr);
+      const pid = uval & FUTEX_TID_MASK;
+      if (pid === ownTid(task)) throw new Errno(E.EDEADLK);
+      const top = this.fx.top(k);
+      if (top) {
+        const ps = top.pi;
+        if (!ps) throw new Errno(E.EINVAL);
+        if (!(uval & FUTEX_OWNER_DIED && pid === 0) && pid !== ownTid(ps.owner)) throw new Errno(E.EINVAL);
+        return { locked: false, ps };
+      }
+      if (pid === 0) {
+        const taken = ((uval & FUTEX_OWNER_DIED) | ownTid(task) | (setWaiters ? FUTEX_WAITERS : 0)) >>> 0;
+        if (t.mm.cmpxchgU32(uaddr, uval, taken) !== uval) continue;
+        return { locked: true, ps: setWaiters ? this.create(task, k, t.heapBudget) : null };
+      }
+      if (!(uval & FUTEX_WAITERS) && t.mm.cmpxchgU32(uaddr, uval, (uval | FUTEX_WAITERS) >>> 0) !== uval) continue;
+      const owner = findTask(t.kernel.tasks, pidNsOf(t), pid);
+      if (!owner || owner.state === 'dead') throw new Errno(E.ESRCH);
+      return { locked: false, ps: this.create(owner, k, t.heapBudget) };
     }
-    if (pid === 0) {
-      t.mm.writeU32(uaddr, ((uval & FUTEX_OWNER_DIED) | task.tid | (setWaiters ? FUTEX_WAITERS : 0)) >>> 0);
-      return { locked: true, ps: setWaiters ? this.create(task, k, t.heapBudget) : null };
-    }
-    t.mm.writeU32(uaddr, (uval | FUTEX_WAITERS) >>> 0);
-    const owner = t.kernel.tasks.get(pid);
-    if (!owner || owner.state === 'dead') throw new Errno(E.ESRCH);
-    return { locked: false, ps: this.create(owner, k, t.heapBudget) };
   }
 
   /**
@@ -192,17 +202,20 @@ export class FutexPi {
    */
   unlock(t: Task, uaddr: number, priv: boolean): number {
     const uval = t.mm.readU32(uaddr);
-    if ((uval & FUTEX_TID_MASK) !== t.tid) throw new Errno(E.EPERM);
+    if ((uval & FUTEX_TID_MASK) !== ownTid(t)) throw new Errno(E.EPERM);
     const k = this.fx.key(t, uaddr, priv, true);
     const top = this.fx.top(k);
     if (!top) {
-      t.mm.writeU32(uaddr, 0);
+      t.mm.updateU32(uaddr, (w) => {
+        if ((w & FUTEX_TID_MASK) !== ownTid(t)) throw new Errno(E.EPERM);
+        return 0;
+      });
       return 0;
     }
     const ps = top.pi;
     if (!ps || ps.owner !== t) throw new Errno(E.EINVAL);
     const next = this.firstWaiter(ps)!;
-    t.mm.writeU32(uaddr, (FUTEX_WAITERS | next.task.tid) >>> 0);
+    t.mm.updateU32(uaddr, () => (FUTEX_WAITERS | ownTid(next.task)) >>> 0);
     this.handOver(ps, next);
     return 0;
   }
@@ -283,7 +296,7 @@ export class FutexPi {
       const w = this.firstWaiter(ps);
       if (!w) continue;
       try {
-        w.task.mm.writeU32(w.uaddr, (w.task.tid | FUTEX_WAITERS | FUTEX_OWNER_DIED) >>> 0);
+        w.task.mm.updateU32(w.uaddr, () => (ownTid(w.task) | FUTEX_WAITERS | FUTEX_OWNER_DIED) >>> 0);
       } catch {
         // The new owner's word is unwritable now: the lock is its all the same.
       }

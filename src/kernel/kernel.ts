@@ -13,7 +13,6 @@ import type { Platform } from '../platform/platform';
 import type { HostInfo } from '../host/hostinfo';
 import type { SyscallDef } from './syscall';
 import type { VirtualFilesystem } from '../vfs/vfs';
-import { E, Errno } from '../abi/errno';
 import * as S from '../abi/signals';
 import { SignalManager } from './signals';
 import type { Task } from './task';
@@ -26,6 +25,7 @@ import type { Strace } from './strace/strace';
 import { KernelTimer, TimerQueue } from './timers';
 import { PauseControl } from './pause';
 import { NsProxy } from './namespaces';
+import { type Pid, PidNamespace } from './pid_ns';
 import { UserNamespace } from '../auth/userns';
 import { Ptrace } from './ptrace';
 import { NodeTurns } from './node_turns';
@@ -111,7 +111,6 @@ export class Kernel {
   maxTasks = 4096;
   readonly bootRealtimeNs: number;
   readonly bootMonotonicNs: number;
-  private nextPid = 1;
   /** Kernel timers (a heap of records dispatched by kind: kernel/timers.ts). */
   readonly timers: TimerQueue;
   /** Kernel.pause()/resume(): quiescence of every task (kernel/pause.ts). */
@@ -161,13 +160,21 @@ export class Kernel {
     this.log(msg);
   }
 
-  allocPid(): number {
-    for (let i = 0; i < 1 << 22; i++) {
-      const pid = this.nextPid;
-      this.nextPid = this.nextPid >= 4194304 ? 2 : this.nextPid + 1;
-      if (!this.tasks.has(pid) && !this.groups.has(pid)) return pid;
-    }
-    throw new Errno(E.EAGAIN);
+  /** A new pid in PID namespace ns and its ancestors (kernel/pid_ns.ts). */
+  allocPid(ns: PidNamespace): Pid {
+    return ns.alloc();
+  }
+
+  /**
+   * Kernel-wide id g left Kernel.tasks or Kernel.groups, or stopped naming a
+   * process group or session: once it is none of these, its numbers are free
+   * in every namespace (Linux keeps a pid while a group or session has it).
+   */
+  releasePid(g: number): void {
+    if (this.tasks.has(g) || this.groups.has(g)) return;
+    for (const tg of this.groups.values()) if (tg.pgid === g || tg.sid === g) return;
+    const p = this.rootNs.pid.byNr.get(g);
+    if (p) PidNamespace.free(p);
   }
 
   monotonicNs(): number {

@@ -15,6 +15,7 @@ import * as S from '../abi/signals';
 import { sampleRss } from './rusage';
 import { Task } from './task';
 import { Exits } from './exit';
+import { isNsInit, pidNsOf, PidNamespace, tidIn } from './pid_ns';
 import { type ChildSelector, waitForChild, type WaitResult } from './wait';
 import { type Rlimit, RLIMIT_NOFILE, RLIMIT_STACK, ThreadGroup } from './thread_group';
 import { checkCloneNsFlags, copyNamespaces, NEW_NS_FLAGS } from './namespaces';
@@ -106,8 +107,10 @@ export class Lifecycle {
 
   /** Create pid 1 and load its program. Errors (ENOENT, ENOEXEC...) are thrown before anything runs. */
   startInit(opts: { path: string; argv: string[]; envp: string[]; fdTable: FdTable; fs: FsContext; creds?: Credentials; rlimits?: Rlimit[] }): Task {
-    const pid = this.k.allocPid();
+    const p = this.k.allocPid(this.k.rootNs.pid);
+    const pid = p.global;
     const tg = new ThreadGroup(pid, pid, pid);
+    tg.tgPid = p;
     if (opts.rlimits) tg.rlimits = opts.rlimits.map((r) => ({ ...r }));
     tg.itimers.cpuLimit.watch(this.k);
     // The fd table enforces RLIMIT_NOFILE itself (at most fs.nr_open, 2^20).
@@ -119,6 +122,7 @@ export class Lifecycle {
     const creds = (opts.creds ?? new Credentials()).clone();
     creds.userns = this.k.rootNs.mnt.owner;
     const t = new Task(this.k, pid, tg, mm, opts.fdTable, opts.fs, creds, as.mainContext());
+    t.threadPid = p;
     tg.tasks.add(t);
     tg.startTimeNs = t.startTimeNs;
     try {
@@ -207,13 +211,16 @@ export class Lifecycle {
     if (f & CLONE_THREAD && !(f & CLONE_SIGHAND)) throw new Errno(E.EINVAL);
     if (f & CLONE_SIGHAND && !(f & CLONE_VM)) throw new Errno(E.EINVAL);
     // init may not make siblings of itself (its parent would never reap them).
-    if (f & CLONE_PARENT && t.tg.pid === 1) throw new Errno(E.EINVAL);
+    if (f & CLONE_PARENT && isNsInit(t.tg)) throw new Errno(E.EINVAL);
     checkCloneNsFlags(f);
+    // A thread stays in its process's PID namespace: not after unshare(CLONE_NEWPID) or setns.
+    const activePid = pidNsOf(t);
+    if (f & CLONE_THREAD && t.nsproxy.pid !== activePid) throw new Errno(E.EINVAL);
     const thread = (f & CLONE_THREAD) !== 0;
     let fsc = f & CLONE_FS ? t.fs : t.fs.fork();
     let creds = t.creds.clone();
     let nsproxy = t.nsproxy;
-    if (f & NEW_NS_FLAGS) ({ ns: nsproxy, creds, fs: fsc } = copyNamespaces(this.k.vfs, t.nsproxy, creds, fsc, f));
+    if (f & NEW_NS_FLAGS) ({ ns: nsproxy, creds, fs: fsc } = copyNamespaces(this.k.vfs, t.nsproxy, creds, fsc, f, activePid));
     // The child enters the time namespace for children, unless it shares the memory (and so the vDSO) and asked for no new namespace.
     if (!(f & CLONE_VM) || f & NEW_NS_FLAGS) nsproxy = nsproxy.enterTimeForChildren();
     // A thread never waits like a vfork child's parent: its caller runs on beside it.
@@ -224,13 +231,17 @@ export class Lifecycle {
     // Every task is a host thread: a fork bomb must stop at the sandbox's limit, not the host's.
     if (this.k.tasks.size >= this.k.maxTasks) throw new Errno(E.EAGAIN);
     for (const h of this.k.hooks.mayFork) h(t.tg);
-    const pid = this.k.allocPid();
+    const newPid = this.k.allocPid(nsproxy.pid);
+    const pid = newPid.global;
     const parentTg = f & CLONE_PARENT ? t.tg.parent ?? t.tg : t.tg;
     let tg: ThreadGroup;
     if (thread) {
       tg = t.tg;
     } else {
       tg = new ThreadGroup(pid, t.tg.pgid, t.tg.sid);
+      tg.tgPid = newPid;
+      // The first process of a new PID namespace is its init, reaper of its orphans.
+      if (newPid.nrs[newPid.ns.level] === 1 && newPid.ns.parent) newPid.ns.init = tg;
       tg.exitSignal = a.exitSignal;
       // CLONE_SIGHAND: one table of handlers, changed in place by either process.
       tg.actions = f & CLONE_SIGHAND ? t.tg.actions : t.tg.forkActions();
@@ -259,13 +270,20 @@ export class Lifecycle {
       ctx = mm.as.newContext(t.ctx);
       mm.users++;
     } else {
-      const as = this.k.platform.newAddressSpace();
-      mm = t.mm.fork(as);
-      ctx = as.mainContext();
+      try {
+        const as = this.k.platform.newAddressSpace();
+        mm = t.mm.fork(as);
+        ctx = as.mainContext();
+      } catch (e) {
+        // The numbers go back (a namespace's first process failing leaves it closed, as on Linux).
+        PidNamespace.free(newPid);
+        throw e;
+      }
     }
     const fdTable = f & CLONE_FILES ? t.fdTable.share() : t.fdTable.fork();
     const child = new Task(this.k, pid, tg, mm, fdTable, fsc, creds, ctx);
     child.nsproxy = nsproxy;
+    child.threadPid = newPid;
     child.sigmask = t.sigmask;
     // A new stack shares no alternate signal stack (clone with CLONE_VM but not CLONE_VFORK clears it).
     child.altStack = f & CLONE_VM && !vfork ? { sp: 0, size: 0, flags: 2 } : { ...t.altStack };
@@ -285,8 +303,10 @@ export class Lifecycle {
     if (a.stack) regs.set(Reg.RSP, a.stack);
     if (f & CLONE_SETTLS) regs.set(Reg.FS_BASE, a.tls);
     ctx.setFpState(parentFp);
-    if (f & CLONE_PARENT_SETTID && a.parentTid) t.mm.writeI32(a.parentTid, pid);
-    if (f & CLONE_CHILD_SETTID && a.childTid) child.mm.writeI32(a.childTid, pid);
+    // The caller's number for the child, and the child's own (Linux's pid_vnr in each).
+    const vnr = newPid.nrIn(activePid);
+    if (f & CLONE_PARENT_SETTID && a.parentTid) t.mm.writeI32(a.parentTid, vnr);
+    if (f & CLONE_CHILD_SETTID && a.childTid) child.mm.writeI32(a.childTid, newPid.nrs[newPid.ns.level]);
     if (f & CLONE_CHILD_CLEARTID) child.clearChildTid = a.childTid;
     // A thread starts with its creator's name and keeps it when the process is renamed.
     if (thread) child.ownComm = t.comm;
@@ -306,7 +326,7 @@ export class Lifecycle {
     if (!vfork) {
       queueMicrotask(() => this.start(child));
       this.k.noteWake();
-      return pid;
+      return vnr;
     }
     // The parent stays parked as state, not as a pending handler: its call
     // completes when the child lets go of the context (releaseVfork).
@@ -359,9 +379,9 @@ export class Lifecycle {
       // Its own context all along: only the call completes.
       child.vforkWaiter = null;
       w.vforkChild = null;
-      if (w.ptrace) this.k.ptrace.onVforkDone(w, child.tid);
+      if (w.ptrace) this.k.ptrace.onVforkDone(w, child);
       this.k.noteWake();
-      queueMicrotask(() => this.k.runner.finishParked(w, child.tid));
+      queueMicrotask(() => this.k.runner.finishParked(w, tidIn(child, pidNsOf(w))));
     }
     const p = child.vforkParent;
     if (!p) return;
@@ -372,9 +392,9 @@ export class Lifecycle {
     ctx.regs.restore(p.vforkSavedRegs!);
     ctx.setFpState(p.vforkSavedFp!);
     p.vforkSavedRegs = p.vforkSavedFp = null;
-    if (p.ptrace) this.k.ptrace.onVforkDone(p, child.tid);
+    if (p.ptrace) this.k.ptrace.onVforkDone(p, child);
     this.k.noteWake();
-    queueMicrotask(() => this.k.runner.finishParked(p, child.tid));
+    queueMicrotask(() => this.k.runner.finishParked(p, tidIn(child, pidNsOf(p))));
   }
 
   // ---- execve ---------------------------------------------------------------------

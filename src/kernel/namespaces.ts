@@ -5,8 +5,9 @@
 // /proc/sys/kernel IPC limits and POSIX message queues), cgroup (the
 // sandbox has one cgroup, which a new namespace is rooted at), user and time
 // (offsets of CLOCK_MONOTONIC and CLOCK_BOOTTIME, entered by the children of
-// the task that made it). PID and network namespaces are the initial ones
-// only: asking for a new one is EINVAL.
+// the task that made it), PID (kernel/pid_ns.ts: the namespace a task's
+// children are made in is here; its own is its Pid's). The network
+// namespace is the initial one only: asking for a new one is EINVAL.
 import { CAP_SYS_ADMIN } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import {
@@ -25,6 +26,7 @@ import { MsgNamespace } from './ipc/msg';
 import { SemNamespace } from './ipc/sem';
 import { ShmNamespace } from './ipc/shm';
 import type { Task } from './task';
+import { PidNamespace } from './pid_ns';
 
 export type NsKind = 'mnt' | 'uts' | 'ipc' | 'cgroup' | 'user' | 'pid' | 'net' | 'time';
 
@@ -45,7 +47,7 @@ export class UtsNamespace {
   ) {}
 }
 
-/** A namespace that holds nothing but its identity here (cgroup) or exists once (PID, network). */
+/** A namespace that holds nothing but its identity here (cgroup) or exists once (network). */
 export class PlainNamespace {
   constructor(
     readonly kind: NsKind,
@@ -96,7 +98,7 @@ export class IpcNamespace {
   ) {}
 }
 
-export type AnyNamespace = MountNamespace | UtsNamespace | PlainNamespace | IpcNamespace | UserNamespace | TimeNamespace;
+export type AnyNamespace = MountNamespace | UtsNamespace | PlainNamespace | IpcNamespace | UserNamespace | TimeNamespace | PidNamespace;
 
 export class NsProxy {
   constructor(
@@ -104,7 +106,8 @@ export class NsProxy {
     readonly uts: UtsNamespace,
     readonly ipc: IpcNamespace,
     readonly cgroup: PlainNamespace,
-    readonly pid: PlainNamespace,
+    /** Where the task's children are made (/proc/PID/ns/pid_for_children); the task's own is pidNsOf(task). */
+    readonly pid: PidNamespace,
     readonly net: PlainNamespace,
     readonly time: TimeNamespace,
     /** Where the task's children go, and the task itself at its next exec (/proc/PID/ns/time_for_children). */
@@ -118,15 +121,15 @@ export class NsProxy {
       new UtsNamespace(user, PROC_UTS_INIT_INO, hostname, '(none)'),
       new IpcNamespace(user, PROC_IPC_INIT_INO, shm, sem, msg),
       new PlainNamespace('cgroup', user, PROC_CGROUP_INIT_INO),
-      new PlainNamespace('pid', user, PROC_PID_INIT_INO),
+      new PidNamespace(user, PROC_PID_INIT_INO, null),
       new PlainNamespace('net', user, PROC_NET_INIT_INO),
       new TimeNamespace(user, PROC_TIME_INIT_INO, true),
     );
   }
 
-  with(kind: 'mnt' | 'uts' | 'ipc' | 'cgroup', ns: AnyNamespace): NsProxy {
-    const p = { mnt: this.mnt, uts: this.uts, ipc: this.ipc, cgroup: this.cgroup, [kind]: ns } as Pick<NsProxy, 'mnt' | 'uts' | 'ipc' | 'cgroup'>;
-    return new NsProxy(p.mnt, p.uts, p.ipc, p.cgroup, this.pid, this.net, this.time, this.timeForChildren);
+  with(kind: 'mnt' | 'uts' | 'ipc' | 'cgroup' | 'pid', ns: AnyNamespace): NsProxy {
+    const p = { mnt: this.mnt, uts: this.uts, ipc: this.ipc, cgroup: this.cgroup, pid: this.pid, [kind]: ns } as Pick<NsProxy, 'mnt' | 'uts' | 'ipc' | 'cgroup' | 'pid'>;
+    return new NsProxy(p.mnt, p.uts, p.ipc, p.cgroup, p.pid, this.net, this.time, this.timeForChildren);
   }
 
   /** The same namespaces with time and timeForChildren replaced. */
@@ -161,9 +164,10 @@ export interface NewNamespaces {
  * New namespaces for flags (clone's or unshare's CLONE_NEW* bits): the user
  * namespace first, as Linux does, so the rest is checked and owned there. fs
  * is the task's own (already unshared) fs context: its root and working
- * directory move into a new mount namespace's copy.
+ * directory move into a new mount namespace's copy. activePid: the task's own
+ * PID namespace, the parent of a new one.
  */
-export function copyNamespaces(ids: MountIds, ns: NsProxy, creds: Credentials, fs: FsContext, flags: number): NewNamespaces {
+export function copyNamespaces(ids: MountIds, ns: NsProxy, creds: Credentials, fs: FsContext, flags: number, activePid: PidNamespace): NewNamespaces {
   if (flags & CLONE_NEWUSER) {
     // A chrooted process could escape its root with the capabilities a new namespace gives.
     if (fs.root.mount !== ns.mnt.root || fs.root.dentry !== ns.mnt.root.root) throw new Errno(E.EPERM);
@@ -172,7 +176,9 @@ export function copyNamespaces(ids: MountIds, ns: NsProxy, creds: Credentials, f
   const others = flags & NEW_NS_FLAGS & ~CLONE_NEWUSER;
   if (!others) return { ns, creds, fs };
   if (!nsCapable(creds, creds.userns, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
-  if (flags & (CLONE_NEWPID | CLONE_NEWNET)) throw new Errno(E.EINVAL, 'PID and network namespaces are not supported');
+  if (flags & CLONE_NEWNET) throw new Errno(E.EINVAL, 'network namespaces are not supported');
+  // A second new PID namespace before the first has a process (or after setns) is EINVAL, as Linux's copy_pid_ns.
+  if (flags & CLONE_NEWPID && ns.pid !== activePid) throw new Errno(E.EINVAL);
   const user = creds.userns;
   let n = ns;
   if (flags & CLONE_NEWNS) {
@@ -188,6 +194,13 @@ export function copyNamespaces(ids: MountIds, ns: NsProxy, creds: Credentials, f
     n = n.with('ipc', new IpcNamespace(user, user.allocInum(), new ShmNamespace(ns.ipc.shm.memory, ns.ipc.shm.now), new SemNamespace(), new MsgNamespace(), mq));
   }
   if (flags & CLONE_NEWCGROUP) n = n.with('cgroup', new PlainNamespace('cgroup', user, user.allocInum()));
+  if (flags & CLONE_NEWPID) {
+    // The new namespace's owner must be at or below the parent namespace's owner (Linux's create_pid_namespace).
+    let u: UserNamespace | null = user;
+    while (u && u !== activePid.owner) u = u.parent;
+    if (!u) throw new Errno(E.EPERM);
+    n = n.with('pid', activePid.child(user, user.allocInum()));
+  }
   // Only the children move (and the caller at its next exec); clone's child enters it when it gets its own memory.
   if (flags & CLONE_NEWTIME) n = n.withTime(n.time, ns.timeForChildren.child(user, user.allocInum()));
   return { ns: n, creds, fs };

@@ -8,7 +8,7 @@ import { E, Errno } from '../abi/errno';
 import { AF_INET, AF_INET6 } from '../abi/socket';
 import {
   ARPHRD_LOOPBACK, IFA_F_PERMANENT, IFF_LOOPBACK, IFF_LOWER_UP, IFF_RUNNING, IFF_UP, IF_OPER_UNKNOWN, RTN_LOCAL, RTPROT_KERNEL,
-  RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_LOCAL, zeroStats, type NetRoute, type NetSnapshot,
+  RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_LOCAL, zeroStats, type LinkConfig, type NetRoute, type NetSnapshot,
   ARPHRD_ETHER, IFF_BROADCAST, IFF_MULTICAST, IF_OPER_UP, RT_TABLE_MAIN, RTN_UNICAST, RTPROT_BOOT, type LinkStats,
 } from '../abi/netif';
 
@@ -36,7 +36,11 @@ export interface NetworkConfig {
   readonly sysctl: NetSysctl;
   /** The user-mode NAT behind the stack's eth0 (sandbox mode of `tsvisor do`); absent: loopback only. */
   readonly nat?: NatConfig;
+  /** Interfaces of the container's network namespace the stack took over (sandbox mode of an OCI container, net/packet/). */
+  readonly links?: LinkConfig[];
 }
+
+
 
 export interface NetSysctl {
   /** net.ipv4.ip_unprivileged_port_start: binding a lower port needs CAP_NET_BIND_SERVICE (Docker sets 0). */
@@ -65,6 +69,9 @@ export interface NatConfig {
   hostOwns(addr: Buffer): boolean;
 }
 
+/** Host sockets a sandbox with taken-over interfaces holds at once (the relays of Docker's DNS: 64 UDP, 16 TCP; net/packet/). */
+export const LINK_SOCKET_LIMIT = 96;
+
 /** Host sockets the NAT may hold at once (connections, UDP flows, published listeners). */
 export const NAT_SOCKET_LIMIT = 4096;
 
@@ -88,10 +95,10 @@ export class HostSocketBudget {
 /** The default bound of host sockets: well under the Sentry's own fd limit. */
 export const HOST_SOCKET_LIMIT = 16384;
 
-const RTN_BROADCAST = 3;
-const FOREVER = 0xffffffff;
+export const RTN_BROADCAST = 3;
+export const FOREVER = 0xffffffff;
 
-function route(r: Partial<NetRoute> & Pick<NetRoute, 'family' | 'dstLen' | 'table' | 'type' | 'scope'>): NetRoute {
+export function route(r: Partial<NetRoute> & Pick<NetRoute, 'family' | 'dstLen' | 'table' | 'type' | 'scope'>): NetRoute {
   return { srcLen: 0, tos: 0, protocol: RTPROT_KERNEL, flags: 0, dst: null, gateway: null, prefsrc: null, oif: 1, priority: null, pref: null, ...r };
 }
 

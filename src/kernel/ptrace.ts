@@ -18,6 +18,7 @@ import { Reg } from '../platform/platform';
 import type { Kernel } from './kernel';
 import type { Task } from './task';
 import type { ChildEvent, ThreadGroup } from './thread_group';
+import { pidNsOf, tidIn } from './pid_ns';
 
 export type StopKind = 'signal' | 'syscall-enter' | 'syscall-exit' | 'event' | 'group' | 'trap';
 
@@ -394,20 +395,21 @@ export class Ptrace {
     // The child's first stop: SIGSTOP, or for a seized tracer a PTRACE_EVENT_STOP trap.
     if (tr.seized) child.ptrace!.trapPending = true;
     else child.pending.set(S.SIGSTOP, { signo: S.SIGSTOP, code: S.SI_USER, pid: 0, uid: 0 });
-    if (event) tr.pendingEvents.push({ event, msg: child.tid });
+    // The new task's id as the tracer's PID namespace numbers it.
+    if (event) tr.pendingEvents.push({ event, msg: tidIn(child, pidNsOf(tr.tracer)) });
   }
 
   /** A vfork child let go of its parent. */
-  onVforkDone(parent: Task, childTid: number): void {
+  onVforkDone(parent: Task, child: Task): void {
     const tr = parent.ptrace;
-    if (tr && tr.options & P.PTRACE_O_TRACEVFORKDONE) tr.pendingEvents.push({ event: P.PTRACE_EVENT_VFORK_DONE, msg: childTid });
+    if (tr && tr.options & P.PTRACE_O_TRACEVFORKDONE) tr.pendingEvents.push({ event: P.PTRACE_EVENT_VFORK_DONE, msg: tidIn(child, pidNsOf(tr.tracer)) });
   }
 
   /** A traced task's execve succeeded: PTRACE_EVENT_EXEC, or the old-style SIGTRAP. */
   onExec(t: Task): void {
     const tr = t.ptrace;
     if (!tr) return;
-    if (tr.options & P.PTRACE_O_TRACEEXEC) tr.pendingEvents.push({ event: P.PTRACE_EVENT_EXEC, msg: t.tid });
+    if (tr.options & P.PTRACE_O_TRACEEXEC) tr.pendingEvents.push({ event: P.PTRACE_EVENT_EXEC, msg: tidIn(t, pidNsOf(tr.tracer)) });
     else if (!tr.seized) t.pending.set(S.SIGTRAP, { signo: S.SIGTRAP, code: S.SI_USER, pid: t.pid, uid: t.creds.uid });
   }
 

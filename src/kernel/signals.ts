@@ -10,6 +10,7 @@ import { initFpState, restoreFrame, setupFrame } from './signal_frame';
 import { PTRACE_O_TRACEEXIT } from '../abi/ptrace';
 import type { Task } from './task';
 import { timerSignalTaken } from './posix_timers';
+import { isNsInit, tgidIn } from './pid_ns';
 
 /** The wait status bit of a process that dumped core (WCOREDUMP), passed to exitGroup with the signal. */
 const CORE_DUMPED = 0x80;
@@ -61,13 +62,14 @@ export class SignalManager {
   }
 
   /**
-   * The init process of the PID namespace (pid 1) only receives signals it
+   * The init process of a PID namespace (its pid 1) only receives signals it
    * has a handler for, like Linux's SIGNAL_UNKILLABLE: not even SIGKILL from
-   * inside the namespace; from outside (the host), SIGKILL and SIGSTOP still
-   * get through. Faults are forced separately and do kill it.
+   * inside the namespace; from outside (the host, or a process of an
+   * ancestor namespace), SIGKILL and SIGSTOP still get through. Faults are
+   * forced separately and do kill it.
    */
   initShielded(tg: ThreadGroup, sig: number, fromOutside: boolean): boolean {
-    if (tg.pid !== 1 || tg.actions[sig].handler !== S.SIG_DFL) return false;
+    if (!isNsInit(tg) || tg.actions[sig].handler !== S.SIG_DFL) return false;
     if (fromOutside && (sig === S.SIGKILL || sig === S.SIGSTOP)) return false;
     // A blocked signal is queued anyway (the action may change before it is
     // unblocked), and so is one that sigwaitinfo & co are waiting for.
@@ -104,8 +106,27 @@ export class SignalManager {
     if (this.overHardCap(sig)) throw new Errno(E.EAGAIN);
   }
 
+  /** Whether sender sends to tg from an ancestor PID namespace (tg's namespace cannot see it). */
+  fromOutside(sender: Task, tg: ThreadGroup): boolean {
+    const ns = tg.tgPid?.ns;
+    return !!ns?.parent && tgidIn(sender.tg, ns) === 0;
+  }
+
+  /**
+   * info as tg sees it: the pid the kernel put in (a sender's, a child's)
+   * becomes its number in tg's PID namespace, 0 when the namespace cannot
+   * see it. Values an application chose (sigqueue's) stay as they are.
+   */
+  private localInfo(tg: ThreadGroup, info: S.SigInfo): S.SigInfo {
+    const ns = tg.tgPid?.ns;
+    if (!ns?.parent || !info.pid) return info;
+    const fromKernel = info.code === S.SI_USER || info.code === S.SI_TKILL || (info.signo === S.SIGCHLD && info.code > 0);
+    return fromKernel ? { ...info, pid: ns.nrOfGlobal(info.pid) } : info;
+  }
+
   sendToTask(t: Task, sig: number, info: S.SigInfo, fromOutside = false): void {
     if (sig === 0 || t.state === 'dead' || t.tg.exiting) return;
+    info = this.localInfo(t.tg, info);
     if (this.overHardCap(sig)) return;
     if (this.initShielded(t.tg, sig, fromOutside)) return;
     if (sig === S.SIGKILL) {
@@ -139,6 +160,7 @@ export class SignalManager {
 
   sendToGroup(tg: ThreadGroup, sig: number, info: S.SigInfo, fromOutside = false): void {
     if (sig === 0 || tg.exiting || tg.zombie) return;
+    info = this.localInfo(tg, info);
     if (this.overHardCap(sig)) return;
     if (this.initShielded(tg, sig, fromOutside)) return;
     if (sig === S.SIGKILL) {

@@ -15,6 +15,7 @@ import type { Credentials } from '../auth/creds';
 import { Errno, ERESTARTSYS } from '../abi/errno';
 import type { Kernel } from './kernel';
 import type { NsProxy } from './namespaces';
+import type { Pid } from './pid_ns';
 import { type SigInfo, sigBit, SigQueue, UNBLOCKABLE } from '../abi/signals';
 import type { AltStack } from './signal_frame';
 import type { ThreadGroup } from './thread_group';
@@ -115,8 +116,10 @@ export class Task {
   affinity: bigint | null = null;
   /** The thread's nice value (-20..19): per thread as on Linux, a new task's is its creator's (Lifecycle.setNice). */
   nice = 0;
-  /** The namespaces the task is in, but its user namespace (that is on its credentials). */
+  /** The namespaces the task is in, but its user namespace (that is on its credentials) and its PID namespace (threadPid's). */
   nsproxy: NsProxy;
+  /** The task's numbers in its PID namespace and every ancestor (kernel/pid_ns.ts); threadPid.global is tid. */
+  threadPid: Pid | null = null;
   /** ptrace: this task's link to its tracer and its ptrace-stop (kernel/ptrace.ts); null when not traced. */
   ptrace: Tracee | null = null;
   /** ptrace: the tasks this task traces. */

@@ -8,6 +8,7 @@ import { Itimers } from './itimers';
 import type { PosixTimer } from './posix_timers';
 import { type SigAction, type SigInfo, defaultSigAction, NSIG, SigQueue } from '../abi/signals';
 import type { Task } from './task';
+import type { Pid } from './pid_ns';
 import { WaitQueue } from '../abi/waitqueue';
 import type { SemUndo } from './ipc/sem';
 
@@ -71,6 +72,8 @@ export class ThreadGroup {
   readonly tasks = new Set<Task>();
   parent: ThreadGroup | null = null;
   readonly children = new Set<ThreadGroup>();
+  /** The process's numbers in its PID namespace and its ancestors (its leader's); tgPid.global is pid. */
+  tgPid: Pid | null = null;
   pgid: number;
   sid: number;
   actions: SigAction[] = Array.from({ length: NSIG + 1 }, defaultSigAction);

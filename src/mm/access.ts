@@ -31,6 +31,10 @@ export interface MemoryAccess {
   /** Read a NUL-terminated string of at most max bytes (ENAMETOOLONG beyond), as a byte string (latin1). */
   readCString(addr: number, max: number): string;
   readU32(addr: number): number;
+  /** Atomic compare-and-exchange of an aligned 32-bit word (futex words); returns the value found. */
+  cmpxchgU32(addr: number, expected: number, next: number): number;
+  /** Atomic read-modify-write of an aligned 32-bit word (fn null: no change); returns the old value. */
+  updateU32(addr: number, fn: (old: number) => number | null): number;
   readI32(addr: number): number;
   /** 64-bit value as a number; exact below 2^53 (addresses, sizes, offsets). */
   readU64(addr: number): number;

@@ -8,6 +8,9 @@ import { E, Errno } from '../abi/errno';
 import type { MemoryAccess } from './access';
 import { PAGE } from './vma';
 
+/** Attempts of updateU32 against a word that keeps changing under it. */
+const ATOMIC_TRIES = 1000;
+
 export abstract class UserCopy implements MemoryAccess {
   protected abstract forEachPage(addr: number, len: number, write: boolean, fn: (bytes: Buffer, done: number) => void | boolean, force?: boolean): void;
   abstract checkRange(addr: number, len: number, write: boolean): void;
@@ -116,6 +119,41 @@ export abstract class UserCopy implements MemoryAccess {
   readBigU64(addr: number): bigint {
     return this.copyIn(addr, 8).readBigUInt64LE(0);
   }
+  /**
+   * Compare-and-exchange of the aligned 32-bit word at addr, atomic against
+   * the application's threads, which may be running on another CPU while
+   * the Sentry looks at it (Linux's futex_atomic_cmpxchg_inatomic): the word
+   * becomes next only if it holds expected. Returns the value found. A plain
+   * read and write would lose a CAS a thread makes in between (two owners of
+   * one PI mutex). EFAULT unless the word is mapped writable.
+   */
+  cmpxchgU32(addr: number, expected: number, next: number): number {
+    if (addr % 4 !== 0) throw new Errno(E.EINVAL);
+    let old = 0;
+    this.forEachPage(addr, 4, true, (b) => {
+      old = Atomics.compareExchange(new Int32Array(b.buffer, b.byteOffset, 1), 0, expected | 0, next | 0) >>> 0;
+    });
+    return old;
+  }
+
+  /**
+   * Replace the aligned word at addr by fn(its value), atomically (a
+   * compare-and-exchange loop), and return the value it replaced; fn
+   * returning null leaves the word alone. A word the application keeps
+   * changing is retried a bounded number of times, then EAGAIN.
+   */
+  updateU32(addr: number, fn: (old: number) => number | null): number {
+    let old = this.readU32(addr);
+    for (let tries = 0; tries < ATOMIC_TRIES; tries++) {
+      const next = fn(old);
+      if (next === null) return old;
+      const found = this.cmpxchgU32(addr, old, next >>> 0);
+      if (found === old) return old;
+      old = found;
+    }
+    throw new Errno(E.EAGAIN);
+  }
+
   writeU32(addr: number, v: number): void {
     const b = Buffer.alloc(4);
     b.writeUInt32LE(v >>> 0);

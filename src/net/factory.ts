@@ -44,6 +44,8 @@ class KernelNetTimer implements NetTimer {
 export class SandboxNetwork extends Stack {
   /** The NAT behind eth0 (net/nat/start.ts attaches it in sandbox mode when one is configured). */
   nat: { shutdown(): void } | null = null;
+  /** The container interfaces the stack took over (net/packet/start.ts). */
+  links: { shutdown(): void } | null = null;
   procNet(file: 'tcp' | 'tcp6' | 'udp' | 'udp6'): string {
     return procNetText(this, file);
   }

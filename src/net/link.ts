@@ -17,7 +17,10 @@ export interface Nic {
   /** Received TCP/UDP checksums need no check: the bytes never left the Sentry's memory (Linux's lo marks them so too). */
   readonly checksumOffload: boolean;
   readonly stats: NicStats;
-  transmit(frame: Buffer): void;
+  /** gsoSize: the frame's TCP payload is to be cut into segments of this size by the NIC (0: sent as it is). */
+  transmit(frame: Buffer, gsoSize?: number): void;
+  /** The largest TCP payload the NIC cuts itself (TCP segmentation offload); absent: none. */
+  readonly gsoMax?: number;
   /** The stack has processed every frame it had (end of a flush). */
   idle?(): void;
 }

@@ -6,7 +6,7 @@
 import type { HeapBudget } from '../abi/accounting';
 import { Errno, E } from '../abi/errno';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, TcpState } from '../abi/inet';
-import { ANY4, ANY6, LOOP4, LOOP6, isAny, isLocal, isV4, type Ip } from './ip/addr';
+import { ANY4, ANY6, LOOP4, LOOP6, isAny, isLocal, isV4, samePrefix, type Ip } from './ip/addr';
 import { handleIcmp, portUnreachable } from './icmp';
 import { type Counters, count, headerRoom, parseFrame, writeHeaders, type IpPacket } from './ip/ip';
 import { LoopbackNic, type Nic } from './link';
@@ -23,6 +23,20 @@ import { parseUdp, parseUdpLite, UDP_HLEN, writeUdp, writeUdpLite, type UdpEndpo
 export interface RawIcmp6Receiver {
   readonly ep: UdpEndpoint;
   passes(type: number): boolean;
+}
+
+/** Carries UDP datagrams sent to a loopback address nobody in the sandbox receives on (net/packet/dnsrelay.ts: Docker's DNS at 127.0.0.11). */
+export interface UdpRelay {
+  /** Whether the datagram was taken. */
+  relay(src: Ip, sport: number, dst: Ip, dport: number, data: Buffer): boolean;
+}
+
+/** Takes TCP connections to a loopback address nobody in the sandbox listens on (net/packet/dnstcp.ts: Docker's DNS at 127.0.0.11). */
+export interface TcpRelay {
+  /** The relay's listener for a SYN to (dst, port), or null. */
+  listenerFor(dst: Ip, port: number): Listener | null;
+  /** The stack processed every frame it had: connections the relay was told about move their bytes. */
+  idle(): void;
 }
 
 /** Frames the receive queue holds at most (net.core.netdev_max_backlog). */
@@ -64,6 +78,10 @@ export class Stack implements TcpHost {
   private readonly addrs = new Map<Ip, Nic>();
   private uplink4: { nic: Nic; src: Ip } | null = null;
   private uplink6: { nic: Nic; src: Ip } | null = null;
+  /** The networks of the NICs' addresses (on-link routes), looked up before the default route. */
+  private readonly onLink: Array<{ nic: Nic; ip: Ip; bits: number }> = [];
+  udpRelay: UdpRelay | null = null;
+  tcpRelay: TcpRelay | null = null;
   /** Frames received and not yet processed (Linux's backlog), and whether flush() is draining them. */
   private readonly rxQueue: Array<[Nic, Buffer]> = [];
   private flushing = false;
@@ -101,9 +119,14 @@ export class Stack implements TcpHost {
     if (isLocal(dst)) return { nic: this.lo, src: isV4(dst) ? LOOP4 : LOOP6 };
     // An address of another NIC is this host too: Linux sends to it over lo, from itself.
     if (this.addrs.has(dst)) return { nic: this.lo, src: dst };
+    for (const r of this.onLink) if (isV4(r.ip) === isV4(dst) && samePrefix(r.ip, dst, r.bits)) return { nic: r.nic, src: r.ip };
     const up = isV4(dst) ? this.uplink4 : this.uplink6;
     if (up && !isAny(dst)) return up;
     throw new Errno(E.ENETUNREACH);
+  }
+
+  gsoMax(remote: Ip): number {
+    return this.route(remote).nic.gsoMax ?? 0;
   }
 
   /** Whether ip is one of this stack's addresses (loopback's, or another NIC's). */
@@ -120,6 +143,11 @@ export class Stack implements TcpHost {
       if (isV4(a)) this.uplink4 = { nic, src: a };
       else this.uplink6 = { nic, src: a };
     }
+  }
+
+  /** Destinations in ip's first bits bits (of the 128-bit form) leave through nic, from ip. */
+  addOnLink(nic: Nic, ip: Ip, bits: number): void {
+    this.onLink.push({ nic, ip, bits });
   }
 
   /** connect(2) to a wildcard means this host (Linux: INADDR_ANY and :: reach loopback). */
@@ -142,7 +170,8 @@ export class Stack implements TcpHost {
     writeTcp(frame, room, seg, c.v4, c.local, c.remote);
     writeHeaders(frame, { v4: c.v4, src: c.local, dst: c.remote, proto: IPPROTO_TCP, tos: c.opts.tos, ttl: c.opts.ttl, id: this.nextId() });
     count(this.counters, 'TcpOutSegs');
-    this.nicFor(c.remote).transmit(frame);
+    const mss = c.sendMss;
+    this.nicFor(c.remote).transmit(frame, seg.data.length > mss ? mss : 0);
   }
 
   /** A UDP datagram, or with cscov a UDP-Lite one whose coverage field is cscov. */
@@ -197,6 +226,7 @@ export class Stack implements TcpHost {
         for (let e = this.rxQueue.shift(); e; e = this.rxQueue.shift()) this.input(e[0], e[1]);
         // Once nothing is left to process, a NIC's far side does its batched work (the NAT moves bytes to and from host sockets), which may send more.
         for (const n of this.nics) n.idle?.();
+        this.tcpRelay?.idle();
       } while (this.rxQueue.length > 0);
     } finally {
       this.flushing = false;
@@ -206,7 +236,10 @@ export class Stack implements TcpHost {
   /** A frame parsed layer by layer; whatever is malformed is dropped and counted. */
   input(nic: Nic, frame: Buffer): void {
     const pkt = parseFrame(frame, this.counters);
-    if (!pkt) return;
+    if (!pkt) {
+      nic.stats.rxDropped++;
+      return;
+    }
     if (!this.isOwn(pkt.dst)) {
       count(this.counters, pkt.v4 ? 'IpInAddrErrors' : 'Ip6InAddrErrors');
       return;
@@ -250,7 +283,7 @@ export class Stack implements TcpHost {
       }
     }
     if ((seg.flags & (SYN | ACK | RST)) === SYN) {
-      const l = this.findListener(pkt, seg);
+      const l = this.findListener(pkt, seg) ?? (this.tcpRelay && isLocal(pkt.dst) ? this.tcpRelay.listenerFor(pkt.dst, seg.dstPort) : null);
       if (l) {
         l.onSyn(seg, pkt.dst, pkt.src, pkt.v4, nic.mtu);
         return;
@@ -285,6 +318,7 @@ export class Stack implements TcpHost {
     const [ports, eps0] = lite ? [this.udplitePorts, this.udplite] : [this.udpPorts, this.udp];
     const bs = ports.lookup(pkt.dst, dport, (b) => eps0.get(b)?.accepts(pkt.src, sport) === true);
     if (bs.length === 0) {
+      if (!lite && this.udpRelay?.relay(pkt.src, sport, pkt.dst, dport, data)) return;
       count(this.counters, lite ? 'UdpLiteNoPorts' : 'UdpNoPorts');
       portUnreachable(this, frame, pkt);
       return;

@@ -4,7 +4,9 @@
 // without a word.
 
 const ROWS: Array<[string, string]> = [
-  ['linux.namespaces with a path', 'the network namespace is joined (the sandbox process starts in it); a pid, mount or time namespace path fails create (each container is a sandbox of its own, whose namespaces are its Sentry\'s: another container\'s cannot be shared); an ipc, uts, cgroup or user namespace path is reported (naming the container whose namespace it is) and the container gets its own'],
+  ['linux.namespaces with a path', 'the network namespace is joined (the sandbox process starts in it); a pid, mount or time namespace path fails create (each container is a sandbox of its own, whose namespaces are its Sentry\'s: another container\'s cannot be shared); an ipc, uts, cgroup or user namespace path is reported (naming the container whose namespace it is) and the container gets its own. A container of a pod (CRI annotations) joins its sandbox\'s Sentry instead: ipc and uts paths naming the sandbox are shared, it always shares the sandbox\'s PID and network namespaces (a network path naming another namespace, or a mount or time path, fails create)'],
+  ['linux.namespaces network (sandbox network mode)', 'at start the Sentry\'s stack takes over the namespace\'s Ethernet interfaces: their addresses are removed from the host kernel and their frames go through AF_PACKET sockets of the Sentry (docs/ARCHITECTURE.md "A container\'s interfaces"); routes other than the on-link and default ones, multicast membership and interfaces added after start are not followed; UDP and TCP to Docker\'s DNS at 127.0.0.11:53 are relayed into the namespace'],
+  ['linux.resources of a container of a pod', 'its host cgroup holds only its stand-in process: its processes are charged to the sandbox\'s cgroup and limits'],
   ['linux.uidMappings, gidMappings', 'reported: the Sentry keeps its own credentials, and the host user namespace is not changed'],
   ['linux.resources.blockIO, hugepageLimits, network, rdma, unified', 'reported, not applied'],
   ['linux.resources.memory.kernel, kernelTCP, disableOOMKiller, useHierarchy', 'reported, not applied'],

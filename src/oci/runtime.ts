@@ -30,6 +30,8 @@ export interface ContainerRecord {
   hooks?: OciHooks;
   /** The host cgroup of its sandbox (removed by delete). */
   cgroup?: CgroupRecord;
+  /** A pod's container that joined the sandbox of this container (its pid is its stand-in's, cli/pod_proxy.ts). */
+  sandbox?: string;
 }
 
 export interface OciState {

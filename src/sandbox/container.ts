@@ -32,15 +32,15 @@ import type { FilesystemImpl } from '../vfs/inode';
 /** Where the sandbox mounts its own file systems of each kind. */
 const BUILT_IN: Record<string, string> = { proc: '/proc', sysfs: '/sys', devpts: '/dev/pts' };
 
-/** mkdir -p of a mount point (in the root overlay's upper layer when the image lacks it). */
-function mountPoint(vfs: VirtualFilesystem, r: Resolver, dest: string): void {
+/** mkdir -p of a mount point (in the root overlay's upper layer when the image lacks it), from r's root. */
+export function mountPoint(vfs: VirtualFilesystem, r: Resolver, dest: string): void {
   let at = '';
   for (const part of dest.split('/').filter(Boolean)) {
     at += `/${part}`;
     try {
-      vfs.resolve(r, vfs.root, at, true);
+      vfs.resolve(r, r.root, at, true);
     } catch {
-      vfs.mkdir(r, vfs.root, at, 0o755);
+      vfs.mkdir(r, r.root, at, 0o755);
     }
   }
 }
@@ -49,20 +49,20 @@ function mountPoint(vfs: VirtualFilesystem, r: Resolver, dest: string): void {
 function fileMountPoint(vfs: VirtualFilesystem, r: Resolver, dest: string): void {
   mountPoint(vfs, r, path.posix.dirname(dest));
   try {
-    vfs.resolve(r, vfs.root, dest, true);
+    vfs.resolve(r, r.root, dest, true);
   } catch (e) {
     if (!(e instanceof Errno) || e.errno !== E.ENOENT) throw e;
-    vfs.mknod(r, vfs.root, dest, S_IFREG, 0o644);
+    vfs.mknod(r, r.root, dest, S_IFREG, 0o644);
   }
 }
 
 /**
  * Bind src (a file or a directory, with what is mounted below it) on the
- * path dest, as mount(2) with MS_BIND|MS_REC does; both must be of the same
- * kind. Returns the new mount, whose flags the caller may tighten.
+ * path dest (from r's root), as mount(2) with MS_BIND|MS_REC does; both must
+ * be of the same kind. Returns the new mount, whose flags the caller may tighten.
  */
-function bindAt(vfs: VirtualFilesystem, r: Resolver, src: VPath, dest: string): Mount {
-  const top = topOf(vfs.resolve(r, vfs.root, dest, true));
+export function bindAt(vfs: VirtualFilesystem, r: Resolver, src: VPath, dest: string): Mount {
+  const top = topOf(vfs.resolve(r, r.root, dest, true));
   if (((top.dentry.inode.mode & S_IFMT) === S_IFDIR) !== ((src.dentry.inode.mode & S_IFMT) === S_IFDIR)) throw new Errno(E.ENOTDIR);
   const m = copyTree(vfs, src.mount, src.dentry, true, new Map(), true);
   attachAt(m, top.mount, top.dentry);
@@ -95,11 +95,11 @@ function hostTreeFs(vfs: VirtualFilesystem, memfile: FrameSource, files: HostFil
  * file /dev/null bound on it (as runc does); readonlyPaths: a read-only bind
  * of the path on itself. A path the sandbox does not have needs nothing.
  */
-export function applyPathRules(vfs: VirtualFilesystem, memfile: FrameSource, masked: string[], readonly: string[], log: (msg: string) => void): void {
-  const r: Resolver = { creds: new Credentials(), root: vfs.root, ctx: null };
+export function applyPathRules(vfs: VirtualFilesystem, memfile: FrameSource, masked: string[], readonly: string[], log: (msg: string) => void, root = vfs.root): void {
+  const r: Resolver = { creds: new Credentials(), root, ctx: null };
   const find = (p: string): VPath | null => {
     try {
-      return vfs.resolve(r, vfs.root, p, true);
+      return vfs.resolve(r, root, p, true);
     } catch {
       return null;
     }
@@ -170,11 +170,12 @@ export function hostFilesFor(rootfs: string, mounts: MountPlan[], gofer: boolean
   };
 }
 
+/** The spec's mounts, in the tree whose root is root (the sandbox's, or a pod container's: pod.ts). */
 export function applyContainerMounts(
-  vfs: VirtualFilesystem, memfile: FrameSource, mounts: MountPlan[], log: (msg: string) => void, hostFiles: HostFilesOf,
+  vfs: VirtualFilesystem, memfile: FrameSource, mounts: MountPlan[], log: (msg: string) => void, hostFiles: HostFilesOf, root = vfs.root,
 ): void {
   const creds = new Credentials();
-  const r: Resolver = { creds, root: vfs.root, ctx: null };
+  const r: Resolver = { creds, root, ctx: null };
   for (const m of mounts) {
     const flags = { readonly: m.readonly, noexec: m.noexec, nosuid: m.nosuid, nodev: m.nodev };
     if (BUILT_IN[m.kind] === m.destination || (m.kind === 'tmpfs' && m.destination === '/dev')) {
@@ -194,14 +195,14 @@ export function applyContainerMounts(
       default: {
         const made = vfs.fsTypes.get(m.kind).make(m.kind, m.data, creds, null);
         mountPoint(vfs, r, m.destination);
-        const at = vfs.resolve(r, vfs.root, m.destination, true);
+        const at = vfs.resolve(r, root, m.destination, true);
         vfs.mount(made.fs, at, flags, made.root ?? undefined);
         log(`mounted ${m.kind} on ${m.destination}`);
         continue;
       }
     }
     mountPoint(vfs, r, m.destination);
-    vfs.mountAt(m.destination, mfs, flags);
+    vfs.mount(mfs, vfs.resolve(r, root, m.destination, true), flags);
     log(`mounted ${m.source} on ${m.destination} (${m.readonly ? 'ro' : 'rw'})`);
   }
 }

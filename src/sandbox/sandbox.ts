@@ -22,14 +22,18 @@ import type { ThreadGroup } from '../kernel/thread_group';
 import { buildMountNamespace, noOptions, registerMqueue } from './mounts';
 import { donatedFdStat, donateHostFd, terminalOf } from '../fsimpl/hostfd/hostfd';
 import { HostStdio, type Terminal } from '../fsimpl/hostfd/terminal';
-import { ProcFs } from '../fsimpl/proc/procfs';
+import { procFsOf } from '../fsimpl/proc/procfs';
+import { pidNsOf } from '../kernel/pid_ns';
 import { captureHostInfo, type HostInfo } from '../host/hostinfo';
 import type { HostTree } from '../host/hosttree';
 import type { GoferClient } from '../gofer/client';
 import { goferWanted, type GoferHandOff } from '../gofer/start';
 import { HostInterfaces } from '../host/hostnetinfo';
-import { HOST_SOCKET_LIMIT, HostSocketBudget, LoopbackTable, NAT_SOCKET_LIMIT, NatTable, defaultNetSysctl, type NetworkMode } from '../kernel/netinfo';
+import { HOST_SOCKET_LIMIT, HostSocketBudget, LINK_SOCKET_LIMIT, LoopbackTable, NAT_SOCKET_LIMIT, NatTable, defaultNetSysctl, type NetworkMode } from '../kernel/netinfo';
+import type { LinkConfig } from '../abi/netif';
+import { LinkTable } from '../kernel/linktable';
 import { startNetwork, stopNetwork } from '../net/nat/start';
+import { startLinks, stopLinks } from '../net/packet/start';
 import { NAT_RESOLV_CONF, natConfig, type NatOptions } from './natconfig';
 import type { HostFs } from '../fsimpl/hostfs/hostfs';
 import { SentryOutput } from '../host/sentry_output';
@@ -40,6 +44,8 @@ import { loopbackHosts, writeEtcFiles } from './etcfiles';
 import type { VirtualFilesystem } from '../vfs/vfs';
 import { stateOf } from '../syscalls/sys_info';
 import { attach, checkProgram } from '../kernel/seccomp';
+import { Pod, type PodContainer, type PodShare } from './pod';
+import { podLimit } from '../oci/pod';
 
 /** Signals to the Sentry that are meant for the sandboxed program (SIGTSTP too, as runc forwards it: it must not stop the Sentry). */
 const FORWARDED: Array<[NodeJS.Signals, number]> = [
@@ -192,14 +198,25 @@ export class Sandbox {
     };
     const mode = opts.network ?? 'sandbox';
     const nat = mode === 'sandbox' && opts.nat ? natConfig(opts.nat) : undefined;
-    const interfaces = mode === 'host' ? new HostInterfaces() : nat ? new NatTable() : new LoopbackTable();
-    const network = { mode, interfaces, hostSockets: new HostSocketBudget(mode === 'host' ? HOST_SOCKET_LIMIT : nat ? NAT_SOCKET_LIMIT : 0), netlinkPorts: new Set<number>(), sysctl: defaultNetSysctl(), nat };
+    // Sandbox mode without the NAT: loopback, and the interfaces a container's namespace hands over at start (attachLinks).
+    const links: LinkConfig[] | undefined = mode === 'sandbox' && !nat ? [] : undefined;
+    const interfaces = mode === 'host' ? new HostInterfaces() : nat ? new NatTable() : links ? new LinkTable(links) : new LoopbackTable();
+    const sockets = mode === 'host' ? HOST_SOCKET_LIMIT : nat ? NAT_SOCKET_LIMIT : links ? LINK_SOCKET_LIMIT : 0;
+    const network = { mode, interfaces, hostSockets: new HostSocketBudget(sockets), netlinkPorts: new Set<number>(), sysctl: defaultNetSysctl(), nat, links };
     this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostInfo: host, hostname: opts.hostname, network, log, warn });
     // Bind mounts' host change reports (fsimpl/hostfs/changes.ts) are watched through the platform's event service.
     ns.vfs.notify.hostEvents = this.platform;
-    const proc = ns.vfs.mountAt('/proc', new ProcFs(this.kernel, host));
-    // procfs belongs to the sandbox's one PID namespace: every mount of it is this one.
-    ns.vfs.fsTypes.register('proc', { userns: false, make: (_src, data) => (noOptions(data), { fs: proc.fs, root: proc.root }) });
+    const kernel = this.kernel;
+    const proc = ns.vfs.mountAt('/proc', procFsOf(kernel, host, kernel.rootNs.pid));
+    // procfs shows one PID namespace, the mounter's (one instance each); its owner's root may mount it.
+    ns.vfs.fsTypes.register('proc', {
+      userns: true,
+      make: (_src, data, _creds, caller) => {
+        noOptions(data);
+        const pidns = caller ? pidNsOf(caller as Task) : kernel.rootNs.pid;
+        return { fs: procFsOf(kernel, host, pidns), root: pidns === kernel.rootNs.pid ? proc.root : null, owner: pidns.owner };
+      },
+    });
     registerMqueue(ns.vfs, this.kernel.rootNs.ipc, this.platform.memfile.heap, !opts.container);
     if (opts.volumes?.length) applyContainerMounts(ns.vfs, this.platform.memfile, opts.volumes, log, files.forSource);
     const c = opts.container;
@@ -298,11 +315,11 @@ export class Sandbox {
     this.out.write(s, strace);
   }
 
-  /** Find the program like execvp: a name without a slash is looked up in PATH inside the sandbox. */
-  private resolveCommand(cmd: string, env = this.opts.env): string {
+  /** Find the program like execvp: a name without a slash is looked up in PATH inside the sandbox (in the file system of ctx). */
+  private resolveCommand(cmd: string, env = this.opts.env, ctx = this.rootCtx): string {
     if (cmd.includes('/')) return cmd;
     const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/bin:/usr/bin:/bin';
-    const probe = { fs: this.rootCtx, creds: new Credentials(), kernel: this.kernel };
+    const probe = { fs: ctx, creds: new Credentials(), kernel: this.kernel };
     for (const dir of pathVar.split(':')) {
       const p = `${dir || '.'}/${cmd}`;
       try {
@@ -347,7 +364,7 @@ export class Sandbox {
    * kernel, PID namespace and file systems, no parent inside (as gVisor's
    * exec), stdio from the given host fds. Resolves with its wait status.
    */
-  exec(p: ExecProcess): { pid: number; exited: Promise<number> } {
+  exec(p: ExecProcess, container: PodContainer | null = null, start = true): { pid: number; exited: Promise<number>; task: Task } {
     const tty = terminalOf([p.stdio[0]]) !== null ? this.hostStdio.terminalFor(p.stdio[0], donatedFdStat(p.stdio[0]).rdev) : null;
     const fdTable = new FdTable();
     // The fds are the sandbox's from here: each is closed when the last
@@ -357,7 +374,7 @@ export class Sandbox {
       if (f) fdTable.installAt(i, f);
     });
     try {
-      return this.startExec(p, fdTable, tty);
+      return this.startExec(p, fdTable, tty, container, start);
     } catch (e) {
       fdTable.closeAll();
       if (tty) this.forgetTerminal(tty);
@@ -365,25 +382,72 @@ export class Sandbox {
     }
   }
 
-  private startExec(p: ExecProcess, fdTable: FdTable, tty: Terminal | null): { pid: number; exited: Promise<number> } {
-    const ctx = new FsContext(this.rootCtx.root, this.rootCtx.root);
-    ctx.umask = this.rootCtx.umask;
+  /** container: a pod container's process (in its file systems and namespaces, with its spec's identity); start: run it now (else its container's start does). */
+  private startExec(p: ExecProcess, fdTable: FdTable, tty: Terminal | null, container: PodContainer | null, start: boolean): { pid: number; exited: Promise<number>; task: Task } {
+    const ctx = container ? container.context() : new FsContext(this.rootCtx.root, this.rootCtx.root);
+    if (!container) ctx.umask = this.rootCtx.umask;
     const probe = { creds: new Credentials(), root: ctx.root, ctx: null };
     const dir = this.kernel.vfs.resolve(probe, ctx.cwd, p.cwd, true);
     if (!dir.dentry.inode.attrs || (dir.dentry.inode.attrs().mode & 0o170000) !== 0o040000) throw new Errno(E.ENOTDIR);
     ctx.setCwd(dir);
-    const path = this.resolveCommand(p.argv[0], p.env);
-    const c = this.opts.container;
+    const path = this.resolveCommand(p.argv[0], p.env, ctx);
+    const c = container ? container.plan : this.opts.container;
     const creds = c ? containerCreds({ ...c, uid: p.uid, gid: p.gid, groups: p.groups }, this.hostInfo) : initialCreds(this.hostInfo);
-    const rlimits = this.init ? this.init.tg.rlimits.map((r) => ({ ...r })) : hostRlimits(this.hostInfo);
+    const init = container ? container.init : this.init;
+    const rlimits = init ? init.tg.rlimits.map((r) => ({ ...r })) : hostRlimits(this.hostInfo);
+    // A pod container's first process: its spec's limits.
+    if (container && !init) for (const r of container.plan.rlimits) rlimits[r.resource] = { cur: r.cur, max: r.max };
     const t = this.kernel.lifecycle.startInit({ path, argv: p.argv, envp: p.env, fdTable, fs: ctx, rlimits, creds });
+    if (container) {
+      t.nsproxy = container.ns;
+      this.pod.join(t.tg, container);
+    }
     if (c?.noNewPrivileges) stateOf(t.tg).noNewPrivs = true;
     if (c?.seccomp) t.seccomp = attach(null, checkProgram(c.seccomp), false);
     const exited = new Promise<number>((resolve) => this.execs.set(t.tg, resolve));
     if (tty) this.execTerminals.set(t.tg.pid, tty);
+    if (start) this.startTask(t);
+    return { pid: t.tg.pid, exited, task: t };
+  }
+
+  /** Let a loaded process run (a pod container's first, at its start). */
+  startTask(t: Task): void {
     this.kernel.lifecycle.start(t);
     this.kernel.noteWake();
-    return { pid: t.tg.pid, exited };
+  }
+
+  private podState: Pod | null = null;
+
+  /** The containers that joined this sandbox (pod.ts). */
+  get pod(): Pod {
+    const gofer = goferWanted(this.opts.gofer);
+    this.podState ??= new Pod(this.kernel, this.platform.memfile, gofer === true, (m) => this.log(m), podLimit(this.opts.container?.annotations));
+    return this.podState;
+  }
+
+  /**
+   * A container joins the sandbox: its file systems and namespaces, and its
+   * first process loaded (not running) with stdio from the host fds stdio opens,
+   * as an exec's; it runs at startContainer. When it exits, whatever is left
+   * of the container is killed, as when a PID namespace's init ends.
+   */
+  addContainer(id: string, plan: ContainerPlan, share: PodShare, stdio: () => [number, number, number]): PodContainer {
+    if (typeof this.opts.gofer === 'object') throw new Error('a confined sandbox holds one container');
+    const c = this.pod.add(id, plan, share);
+    try {
+      // Opened once the container exists: from here they are the sandbox's (exec closes them if the process cannot be made).
+      const { exited, task } = this.exec({ argv: plan.argv, env: plan.env, cwd: plan.cwd, uid: plan.uid, gid: plan.gid, groups: plan.groups, stdio: stdio(), ownDescriptions: true }, c, false);
+      c.init = task;
+      c.exited = exited.then((st) => {
+        c.status = st;
+        this.pod.signal(c, S.SIGKILL, true, null);
+        return st;
+      });
+    } catch (e) {
+      this.pod.remove(id);
+      throw e;
+    }
+    return c;
   }
 
   private execExited(t: Task): void {
@@ -406,6 +470,19 @@ export class Sandbox {
   }
 
   /**
+   * A container's interfaces, taken over by the caller (host/netns.ts) once
+   * its namespace is set up (at start: Docker moves the veth in during
+   * create), become the stack's (net/packet/). Sandbox mode without the NAT
+   * only.
+   */
+  attachLinks(list: LinkConfig[]): void {
+    const links = this.kernel.network.links;
+    if (!links) throw new Error('interfaces are taken over in sandbox network mode without the NAT only');
+    links.push(...list);
+    startLinks(this.kernel);
+  }
+
+  /**
    * Send a signal from outside (`tsvisor kill`) to pid 1, or with all to
    * every process. As from an ancestor PID namespace on Linux: init gets only
    * the signals it handles, and SIGKILL and SIGSTOP (so `docker stop` of an
@@ -413,15 +490,17 @@ export class Sandbox {
    */
   signal(sig: number, all: boolean): void {
     for (const tg of this.kernel.groups.values()) {
-      if (!tg.zombie && (all || tg.pid === 1)) this.kernel.signals.sendToGroup(tg, sig, { signo: sig, code: 0, pid: 0, uid: 0 }, true);
+      // kill --all of the sandbox's own container leaves the pod's other containers alone.
+      if (!tg.zombie && (all || tg.pid === 1) && !this.podState?.containerOf(tg)) this.kernel.signals.sendToGroup(tg, sig, { signo: sig, code: 0, pid: 0, uid: 0 }, true);
     }
     this.kernel.noteWake();
   }
 
-  /** The sandbox's processes (thread groups), by pid. */
-  processes(): SandboxProcess[] {
+  /** The processes (thread groups) of the sandbox's own container, or of a pod container, by pid. */
+  processes(container: PodContainer | null = null): SandboxProcess[] {
     const out: SandboxProcess[] = [];
     for (const tg of this.kernel.groups.values()) {
+      if ((this.podState?.containerOf(tg) ?? null) !== container) continue;
       const main = tg.tasks.values().next().value;
       const state = tg.zombie ? 'Z' : tg.stopped ? 'T' : 'S';
       const { userNs, sysNs } = tg.cpuTime();
@@ -430,17 +509,19 @@ export class Sandbox {
     return out.sort((a, b) => a.pid - b.pid);
   }
 
-  stats(): SandboxStats {
+  /** The sandbox's accounting; of a pod container, its processes' tasks and CPU time (memory is the sandbox's). */
+  stats(container: PodContainer | null = null): SandboxStats {
     const mf = this.platform.memfile;
     let userNs = 0;
     let sysNs = 0;
-    for (const p of this.processes()) {
+    for (const p of this.processes(container)) {
       userNs += p.userNs;
       sysNs += p.sysNs;
     }
+    const tasks = container ? this.pod.groups(container).reduce((n, tg) => n + tg.tasks.size, 0) : this.kernel.tasks.size;
     return {
       memory: { usage: mf.usedPages * 4096, max: mf.peakPages * 4096, limit: mf.limitPages * 4096 },
-      pids: { current: this.kernel.tasks.size, limit: this.kernel.maxTasks },
+      pids: { current: tasks, limit: this.kernel.maxTasks },
       cpu: { userNs, sysNs },
     };
   }
@@ -491,6 +572,7 @@ export class Sandbox {
     } finally {
       this.platform.unwatch(nodeLoop);
       stopNetwork(this.kernel);
+      stopLinks(this.kernel);
       for (const [name, fn] of handlers) process.off(name, fn);
       const mf = this.platform.memfile;
       this.log(`memory: peak ${mf.peakPages * 4} kB of the ${mf.limitPages * 4} kB limit; host holds ${Math.floor(mf.hostResidentBytes() / 1024)} kB; kernel objects peak ${Math.floor(mf.heap.peak / 1024)} kB of ${Math.floor(mf.heap.limit / 1024)} kB`);

@@ -9,6 +9,7 @@ import { E, Errno } from '../abi/errno';
 import type { Kernel } from '../kernel/kernel';
 import * as S from '../abi/signals';
 import type { Task } from '../kernel/task';
+import { pidNsOf } from '../kernel/pid_ns';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, type Waiter } from '../abi/waitqueue';
 import type { FileAsync, FileDescription } from '../vfs/file';
 import { O_ASYNC } from '../abi/fs';
@@ -74,6 +75,9 @@ export function setOwner(t: Task, f: FileDescription, type: number, id: number):
   if (type !== F_OWNER_TID && type !== F_OWNER_PID && type !== F_OWNER_PGRP) throw new Errno(E.EINVAL);
   if (id < 0) throw new Errno(E.EINVAL);
   const k = t.kernel;
+  // Kept kernel-wide: the caller names the owner in its PID namespace.
+  const ns = pidNsOf(t);
+  if (id !== 0 && ns.parent) id = ns.globalOf(id) || -1;
   if (id !== 0) {
     let found: boolean;
     if (type === F_OWNER_TID) found = k.tasks.has(id);
@@ -86,16 +90,17 @@ export function setOwner(t: Task, f: FileDescription, type: number, id: number):
   a.owner = id;
 }
 
-/** F_GETOWN: a process group is reported negated. */
-export function getOwner(f: FileDescription): number {
+/** F_GETOWN: a process group is reported negated; numbers are the caller's PID namespace's. */
+export function getOwner(t: Task, f: FileDescription): number {
   const a = f.async;
   if (!a) return 0;
-  return a.ownerType === F_OWNER_PGRP ? -a.owner : a.owner;
+  const id = pidNsOf(t).nrOfGlobal(a.owner);
+  return a.ownerType === F_OWNER_PGRP ? -id : id;
 }
 
-export function getOwnerEx(f: FileDescription): { type: number; id: number } {
+export function getOwnerEx(t: Task, f: FileDescription): { type: number; id: number } {
   const a = f.async;
-  return a ? { type: a.ownerType, id: a.owner } : { type: 0, id: 0 };
+  return a ? { type: a.ownerType, id: pidNsOf(t).nrOfGlobal(a.owner) } : { type: 0, id: 0 };
 }
 
 export function setSig(f: FileDescription, sig: number): void {

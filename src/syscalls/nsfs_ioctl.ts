@@ -2,7 +2,8 @@
 // /proc/PID/ns/KIND descriptor asked for the user namespace that owns the
 // namespace (NS_GET_USERNS), its parent in the hierarchy (NS_GET_PARENT,
 // PID and user namespaces only), its kind (NS_GET_NSTYPE) or, for a user
-// namespace, its creator's UID (NS_GET_OWNER_UID). Namespaces outside the
+// namespace, its creator's UID (NS_GET_OWNER_UID); for a PID namespace, a
+// pid translated to or from the caller's (Linux 6.11). Namespaces outside the
 // caller's reach (not its own user namespace or a descendant) are EPERM, so
 // a process cannot climb above the namespace it lives in.
 import { E, Errno } from '../abi/errno';
@@ -11,6 +12,7 @@ import { uidFrom, type UserNamespace } from '../auth/userns';
 import { NsInode } from '../fsimpl/proc/ns';
 import { NS_FLAG, type AnyNamespace } from '../kernel/namespaces';
 import type { Task } from '../kernel/task';
+import { findTask, pidNsOf, type PidNamespace, tgidIn, tidIn } from '../kernel/pid_ns';
 import type { FileDescription, MaybePromise } from '../vfs/file';
 import { resolverOf, vfsOf } from './sysutil';
 
@@ -18,6 +20,10 @@ const NS_GET_USERNS = 0xb701;
 const NS_GET_PARENT = 0xb702;
 const NS_GET_NSTYPE = 0xb703;
 const NS_GET_OWNER_UID = 0xb704;
+const NS_GET_PID_FROM_PIDNS = 0x8004b706;
+const NS_GET_TGID_FROM_PIDNS = 0x8004b707;
+const NS_GET_PID_IN_PIDNS = 0x8004b708;
+const NS_GET_TGID_IN_PIDNS = 0x8004b709;
 
 /** The user namespace that owns ns (a user namespace's is its parent; null for the initial one). */
 function ownerOf(inode: NsInode, ns: AnyNamespace): UserNamespace | null {
@@ -32,9 +38,35 @@ function reachableOwner(t: Task, owner: UserNamespace | null): UserNamespace {
   throw new Errno(E.EPERM);
 }
 
+/**
+ * NS_GET_PARENT of a PID namespace: its parent, if that is the caller's own
+ * PID namespace or below it (EPERM above: a process cannot climb out).
+ */
+function openPidParent(t: Task, inode: NsInode, ns: PidNamespace): MaybePromise<number> {
+  const parent = ns.parent;
+  if (!parent || !pidNsOf(t).contains(parent)) throw new Errno(E.EPERM);
+  return openNs(t, inode, 'pid', parent);
+}
+
+/** NS_GET_{PID,TGID}_{FROM,IN}_PIDNS (Linux 6.11): a number translated between ns and the caller's namespace; ESRCH when the other side cannot see it. */
+function translatePid(t: Task, ns: PidNamespace, nr: number, from: boolean, tgid: boolean): number {
+  const mine = pidNsOf(t);
+  const k = t.kernel;
+  const task = findTask(k.tasks, from ? ns : mine, nr);
+  if (!task) throw new Errno(E.ESRCH);
+  const to = from ? mine : ns;
+  const out = tgid ? tgidIn(task.tg, to) : tidIn(task, to);
+  if (!out) throw new Errno(E.ESRCH);
+  return out;
+}
+
 /** A new close-on-exec, read-only descriptor for the namespace of kind user (open_related_ns). */
 function openUserns(t: Task, inode: NsInode, ns: UserNamespace): MaybePromise<number> {
-  const p = inode.fs.pathOf('user', ns);
+  return openNs(t, inode, 'user', ns);
+}
+
+function openNs(t: Task, inode: NsInode, kind: 'user' | 'pid', ns: AnyNamespace): MaybePromise<number> {
+  const p = inode.fs.pathOf(kind, ns);
   const f = vfsOf(t).openAt(t, resolverOf(t), p, O_RDONLY);
   const install = (file: FileDescription) => t.fdTable.install(file, true);
   return f instanceof Promise ? f.then(install) : install(f);
@@ -49,12 +81,18 @@ export function nsfsIoctl(t: Task, f: FileDescription, cmd: number, arg: number)
     case NS_GET_USERNS:
       return openUserns(t, inode, reachableOwner(t, ownerOf(inode, ns)));
     case NS_GET_PARENT:
-      // The one PID namespace has no parent; the others are not hierarchical.
-      if (inode.kind === 'pid') throw new Errno(E.EPERM);
+      if (inode.kind === 'pid') return openPidParent(t, inode, ns as PidNamespace);
+      // The others are not hierarchical.
       if (inode.kind !== 'user') throw new Errno(E.EINVAL);
       return openUserns(t, inode, reachableOwner(t, ownerOf(inode, ns)));
     case NS_GET_NSTYPE:
       return NS_FLAG[inode.kind];
+    case NS_GET_PID_FROM_PIDNS:
+    case NS_GET_TGID_FROM_PIDNS:
+    case NS_GET_PID_IN_PIDNS:
+    case NS_GET_TGID_IN_PIDNS:
+      if (inode.kind !== 'pid') throw new Errno(E.EINVAL);
+      return translatePid(t, ns as PidNamespace, arg | 0, cmd === NS_GET_PID_FROM_PIDNS || cmd === NS_GET_TGID_FROM_PIDNS, cmd === NS_GET_TGID_FROM_PIDNS || cmd === NS_GET_TGID_IN_PIDNS);
     case NS_GET_OWNER_UID:
       if (inode.kind !== 'user') throw new Errno(E.EINVAL);
       t.mm.writeU32(arg, uidFrom(t.creds.userns, (ns as UserNamespace).owner) >>> 0);

@@ -10,6 +10,7 @@
 // captured earlier (an open file's opener, say) keeps its values.
 
 import { type Credentials, fixCapsAfterSetuid, hasCapability } from '../auth/creds';
+import { vTask } from '../kernel/pid_ns';
 import { ALL_CAPS, CAP_SETGID, CAP_SETPCAP, CAP_SETUID } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
@@ -210,7 +211,7 @@ function capget(t: Task, a: number[]): number {
   if (h.pid < 0) throw new Errno(E.EINVAL);
   let c = t.creds;
   if (h.pid !== 0 && h.pid !== t.tid) {
-    const target = t.kernel.tasks.get(h.pid);
+    const target = vTask(t, h.pid);
     if (!target) throw new Errno(E.ESRCH);
     c = target.creds;
   }
@@ -228,7 +229,7 @@ function capget(t: Task, a: number[]): number {
 
 function capset(t: Task, a: number[]): number {
   const h = capHeader(t, a[0]);
-  if (h.pid !== 0 && h.pid !== t.tid) throw new Errno(E.EPERM);
+  if (h.pid !== 0 && vTask(t, h.pid) !== t) throw new Errno(E.EPERM);
   const b = t.mm.copyIn(a[1], 12 * h.words);
   const n: CapSets = { effective: 0n, permitted: 0n, inheritable: 0n };
   for (let w = 0; w < h.words; w++) {

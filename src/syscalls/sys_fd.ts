@@ -4,6 +4,7 @@ import { capableInit } from '../auth/userns';
 import { CAP_LEASE, CAP_SYS_RESOURCE } from '../abi/capability';
 import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
+import { pidNsOf } from '../kernel/pid_ns';
 import { PipeFile, pipeLimited } from '../fsimpl/pipe/pipe';
 import type { FileDescription } from '../vfs/file';
 import { checkOwner } from '../vfs/perm';
@@ -60,7 +61,8 @@ async function lockCmd(t: Task, f: FileDescription, cmd: number, arg: number): P
       out.writeInt16LE(SEEK_SET, 2);
       out.writeBigInt64LE(BigInt(c.start), 8);
       out.writeBigInt64LE(c.end === Infinity ? 0n : BigInt(c.end - c.start + 1), 16);
-      out.writeInt32LE(c.pid, 24);
+      // The holder as the caller's PID namespace numbers it (-1: an OFD lock).
+      out.writeInt32LE(c.pid > 0 ? pidNsOf(t).nrOfGlobal(c.pid) : c.pid, 24);
     }
     t.mm.copyOut(arg, out);
     return 0;
@@ -121,14 +123,14 @@ async function fcntl(t: Task, fd: number, cmd: number, arg: number): Promise<num
       if (!(f instanceof PipeFile)) throw new Errno(E.EBADF);
       return f.setPipeSize(u32(arg), capableInit(t.creds, CAP_SYS_RESOURCE), t.kernel.vfs.pipeMaxSize, pipeLimited(t.creds));
     case F_GETOWN:
-      return getOwner(f);
+      return getOwner(t, f);
     case F_SETOWN: {
       const id = i32(arg);
       setOwner(t, f, id < 0 ? F_OWNER_PGRP : F_OWNER_PID, Math.abs(id));
       return 0;
     }
     case F_GETOWN_EX: {
-      const o = getOwnerEx(f);
+      const o = getOwnerEx(t, f);
       const b = Buffer.alloc(8);
       b.writeInt32LE(o.type, 0);
       b.writeInt32LE(o.id, 4);

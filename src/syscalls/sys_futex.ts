@@ -3,6 +3,7 @@
 // FutexPi (kernel/futex_pi.ts).
 
 import { nsCapable } from '../auth/userns';
+import { vTask } from '../kernel/pid_ns';
 import { CAP_SYS_PTRACE } from '../abi/capability';
 import { decodeTimespec, TIMESPEC_SIZE } from '../abi/time';
 import { E, Errno, ERESTART_RESTARTBLOCK, ERESTARTSYS } from '../abi/errno';
@@ -50,9 +51,11 @@ function wakeOp(t: Task, a: number[], priv: boolean): number {
   // Linux masks a shift out of 0..31 (with a warning) rather than refusing it.
   if (shift) oparg = 1 << (oparg & 31);
   if (opType > 4) throw new Errno(E.ENOSYS);
-  const old = t.mm.readI32(uaddr2);
-  const next = [oparg, (old + oparg) | 0, old | oparg, old & ~oparg, old ^ oparg][opType];
-  t.mm.writeI32(uaddr2, next);
+  // Atomic, as Linux's arch_futex_atomic_op_inuser: other threads may use the word meanwhile.
+  const old = t.mm.updateU32(uaddr2, (w) => {
+    const o = w | 0;
+    return [oparg, (o + oparg) | 0, o | oparg, o & ~oparg, o ^ oparg][opType] >>> 0;
+  }) | 0;
   const ok = [old === cmparg, old !== cmparg, old < cmparg, old <= cmparg, old > cmparg, old >= cmparg][cmp];
   if (ok === undefined) throw new Errno(E.ENOSYS);
   let r = fx.wake(k1, wakeCount(n1), BITSET_MATCH_ANY);
@@ -200,7 +203,7 @@ function setRobustList(t: Task, a: number[]): number {
 
 function getRobustList(t: Task, a: number[]): number {
   const pid = i32(a[0]);
-  const target = pid === 0 ? t : t.kernel.tasks.get(pid);
+  const target = pid === 0 ? t : vTask(t, pid);
   if (!target) throw new Errno(E.ESRCH);
   if (target.tg !== t.tg && !nsCapable(t.creds, target.creds.userns, CAP_SYS_PTRACE) && t.creds.euid !== target.creds.uid) throw new Errno(E.EPERM);
   t.mm.writeU64(a[1], target.robustList);

@@ -12,6 +12,7 @@
 // fork must not reach the child); the exec hook resets what execve resets.
 
 import type { NumaPolicy } from '../abi/mempolicy';
+import { vTask } from '../kernel/pid_ns';
 import type { ExecOutcome, FamilyHooks } from '../kernel/lifecycle';
 import { randomFill } from '../host/random';
 import { type Credentials, hasCapability } from '../auth/creds';
@@ -141,7 +142,7 @@ export function credsOf(tg: ThreadGroup): Credentials | null {
 /** The process a pid names (0: the caller's), or ESRCH. */
 export function findGroup(t: Task, pid: number): ThreadGroup {
   if (pid === 0) return t.tg;
-  const task = t.kernel.tasks.get(pid);
+  const task = vTask(t, pid);
   if (!task || task.tg.zombie) throw new Errno(E.ESRCH);
   return task.tg;
 }

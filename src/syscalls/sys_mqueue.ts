@@ -12,6 +12,7 @@ import { RLIMIT_MSGQUEUE } from '../abi/resource';
 import { type Credentials, hasCapability } from '../auth/creds';
 import { capableInit, idsMapped } from '../auth/userns';
 import type { Task } from '../kernel/task';
+import { tgidIn } from '../kernel/pid_ns';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { HARD_MSGMAX, HARD_MSGSIZEMAX, MessageQueue, MQ_PRIO_MAX, type MqAttr } from '../kernel/ipc/mqueue';
 import { MqFile } from '../fsimpl/mqueue/mqueue';
@@ -137,10 +138,12 @@ async function timedsend(t: Task, fd: number, msg: number, len: number, prio: nu
       const raw = Buffer.alloc(128);
       raw.writeInt32LE(n.signo, 0);
       raw.writeInt32LE(SI_MESGQ, 8);
-      raw.writeInt32LE(t.tg.pid, 16);
+      // The sender as the receiver's PID namespace numbers it.
+      const pid = tg.tgPid ? tgidIn(t.tg, tg.tgPid.ns) : t.tg.pid;
+      raw.writeInt32LE(pid, 16);
       raw.writeUInt32LE(t.creds.uid, 20);
       raw.writeBigUInt64LE(n.value, 24);
-      t.kernel.signals.sendToGroup(tg, n.signo, { signo: n.signo, code: SI_MESGQ, pid: t.tg.pid, uid: t.creds.uid, raw });
+      t.kernel.signals.sendToGroup(tg, n.signo, { signo: n.signo, code: SI_MESGQ, pid, uid: t.creds.uid, raw });
     }
   }
   q.queue.notify(ALL_EVENTS);

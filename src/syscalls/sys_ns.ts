@@ -10,6 +10,7 @@ import { NsInode } from '../fsimpl/proc/ns';
 import { copyNamespaces, type IpcNamespace, leftIpc, NEW_NS_FLAGS, NS_FLAG, type AnyNamespace, type NsKind, type UtsNamespace, type PlainNamespace, type TimeNamespace } from '../kernel/namespaces';
 import type { FamilyHooks } from '../kernel/lifecycle';
 import type { Task } from '../kernel/task';
+import { pidNsOf, type PidNamespace } from '../kernel/pid_ns';
 import { u32, type SyscallDef } from '../kernel/syscall';
 import { MountNamespace, topOf } from '../vfs/mount_ns';
 
@@ -25,7 +26,7 @@ function unshare(t: Task, a: number[]): number {
   if (flags & CLONE_NEWNS) flags |= CLONE_FS;
   if (flags & CLONE_VM && t.mm.users > 1) throw new Errno(E.EINVAL);
   const fs = flags & CLONE_FS ? t.fs.fork() : t.fs;
-  const r = copyNamespaces(t.kernel.vfs, t.nsproxy, t.creds, fs, flags & NEW_NS_FLAGS);
+  const r = copyNamespaces(t.kernel.vfs, t.nsproxy, t.creds, fs, flags & NEW_NS_FLAGS, pidNsOf(t));
   // Past every check: nothing below fails.
   if (flags & CLONE_FILES) unshareFdTable(t);
   t.fs = r.fs;
@@ -80,6 +81,14 @@ function setns(t: Task, a: number[]): number {
       t.nsproxy = t.nsproxy.with('mnt', m);
       return 0;
     }
+    case 'pid': {
+      // Only the children go (pid_for_children), and only into the caller's own namespace or one below it (Linux's pidns_install).
+      const pn = ns as PidNamespace;
+      if (!nsCapable(c, pn.owner, CAP_SYS_ADMIN) || !nsCapable(c, c.userns, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
+      if (!pidNsOf(t).contains(pn)) throw new Errno(E.EINVAL);
+      t.nsproxy = t.nsproxy.with('pid', pn);
+      return 0;
+    }
     case 'time': {
       // The vDSO and the clocks are the whole process's: only a single-threaded one may switch (Linux's timens_install).
       if ([...t.tg.tasks].some((x) => x !== t && x.state !== 'dead') || t.mm.users > 1) throw new Errno(E.EUSERS);
@@ -92,7 +101,7 @@ function setns(t: Task, a: number[]): number {
     default: {
       const owned = ns as UtsNamespace | PlainNamespace | IpcNamespace;
       if (!nsCapable(c, owned.owner, CAP_SYS_ADMIN) || !nsCapable(c, c.userns, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
-      // PID and network namespaces exist once: joining the one the task is in changes nothing.
+      // The network namespace exists once: joining the one the task is in changes nothing.
       const oldIpc = t.nsproxy.ipc;
       if (kind === 'uts' || kind === 'ipc' || kind === 'cgroup') t.nsproxy = t.nsproxy.with(kind, owned);
       leftIpc(t.kernel.tasks.values(), oldIpc, t.kernel.rootNs.ipc, t);
@@ -108,7 +117,7 @@ export const hooks: FamilyHooks = {
 
 export const defs: SyscallDef[] = [
   { nr: 272, name: 'unshare', args: ['clone_flags'], fn: unshare,
-    partial: 'CLONE_NEWPID and CLONE_NEWNET are EINVAL (one PID and network namespace); a process forked into a new time namespace (not exec\'d) keeps the host\'s vDSO, whose clock reads lack the offsets (the system call has them; after exec there is no vDSO); a new IPC namespace has its own System V shared memory, semaphores and message queues, /proc/sys/kernel IPC limits, and POSIX message queues (its own mqueue file system); its objects go when its last process leaves, even while a bound /proc/PID/ns/ipc file keeps the namespace' },
+    partial: 'CLONE_NEWNET is EINVAL (one network namespace); a process forked into a new time namespace (not exec\'d) keeps the host\'s vDSO, whose clock reads lack the offsets (the system call has them; after exec there is no vDSO); a new IPC namespace has its own System V shared memory, semaphores and message queues, /proc/sys/kernel IPC limits, and POSIX message queues (its own mqueue file system); its objects go when its last process leaves, even while a bound /proc/PID/ns/ipc file keeps the namespace' },
   { nr: 308, name: 'setns', args: ['fd', 'clone_flags'], fn: setns,
-    partial: 'takes /proc/PID/ns/* descriptors only (no pidfds); PID and network namespaces exist once, so joining them changes nothing; a process that joins a time namespace keeps the host\'s vDSO until it execs (its clock reads through the vDSO lack the offsets); joining a mount or user namespace gives a process sharing its fs context (CLONE_FS) its own copy where Linux refuses with EINVAL' },
+    partial: 'takes /proc/PID/ns/* descriptors only (no pidfds); the network namespace exists once, so joining it changes nothing; a process that joins a time namespace keeps the host\'s vDSO until it execs (its clock reads through the vDSO lack the offsets); joining a mount or user namespace gives a process sharing its fs context (CLONE_FS) its own copy where Linux refuses with EINVAL' },
 ];

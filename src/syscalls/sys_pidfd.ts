@@ -6,6 +6,7 @@
 // an fd, so RLIMIT_NOFILE bounds how many one process can hold.
 
 import { Errno, E } from '../abi/errno';
+import { vTask, vGroup } from '../kernel/pid_ns';
 import { CAP_SYS_PTRACE } from '../abi/capability';
 import { O_EXCL, O_NONBLOCK, O_RDWR } from '../abi/fs';
 import * as S from '../abi/signals';
@@ -111,10 +112,10 @@ export function installPidfd(t: Task, tg: ThreadGroup | null, flags: number): { 
 
 function pidfdOpen(t: Task, pid: number, flags: number): number {
   if (flags & ~(PIDFD_NONBLOCK | PIDFD_THREAD) || pid <= 0) throw new Errno(E.EINVAL);
-  const tg = t.kernel.groups.get(pid);
+  const tg = vGroup(t, pid);
   if (!tg) {
     // A thread id that is not a process's: ENOENT unless PIDFD_THREAD (threads do not exist here).
-    throw new Errno(t.kernel.tasks.has(pid) ? E.ENOENT : E.ESRCH);
+    throw new Errno(vTask(t, pid) !== undefined ? E.ENOENT : E.ESRCH);
   }
   return installPidfd(t, tg, flags).fd;
 }

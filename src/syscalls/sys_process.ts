@@ -14,6 +14,7 @@ import { checkNproc } from './nproc';
 import { nsCapable } from '../auth/userns';
 import { CAP_CHECKPOINT_RESTORE, CAP_SYS_ADMIN } from '../abi/capability';
 import { NEW_NS_FLAGS } from '../kernel/namespaces';
+import { findGroup, findTask, pidNsOf, tgidIn, tidIn } from '../kernel/pid_ns';
 import { SYSCTL_DEFAULTS } from '../fsimpl/proc/sys';
 import { readPath, startOf } from './sysutil';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../abi/fs';
@@ -52,7 +53,7 @@ function spawn(t: Task, opts: Parameters<Task['kernel']['lifecycle']['clone']>[1
 /** SCHED_RESET_ON_FORK: the new task starts without a negative nice (sys_info's childState resets the policy). */
 function resetNiceOnFork(t: Task, r: number | Promise<number>): number | Promise<number> {
   if (typeof r !== 'number' || !t.tg.procState?.resetOnFork) return r;
-  const child = r === VFORK_WAIT ? t.vforkChild : t.kernel.tasks.get(r);
+  const child = r === VFORK_WAIT ? t.vforkChild : findTask(t.kernel.tasks, pidNsOf(t), r);
   if (child && child.nice < 0) t.kernel.lifecycle.setNice(child, 0);
   return r;
 }
@@ -81,7 +82,7 @@ function cloneWithPidfd(t: Task, args: L.CloneArgs, pidfdAddr: number): number |
     t.fdTable.close(fd);
     throw e;
   }
-  const child = r === VFORK_WAIT ? t.vforkChild : t.kernel.tasks.get(r as number);
+  const child = r === VFORK_WAIT ? t.vforkChild : findTask(t.kernel.tasks, pidNsOf(t), r as number);
   if (child) file.attach(child.tg);
   return r;
 }
@@ -190,15 +191,25 @@ function execveat(t: Task, dirfd: number, pathAddr: number, argvAddr: number, en
   return lc.execve(t, name, argv, envp, { openFirst: () => vfs.openForExec(t, path, start, follow), pathInaccessible: cloexec, nameFromFile: false });
 }
 
+/** The kernel-wide id of number nr in the caller's PID namespace (0: none); a pgid of the root namespace is taken as it is. */
+function globalIn(t: Task, nr: number): number {
+  const ns = pidNsOf(t);
+  return ns.parent ? ns.globalOf(nr) : nr;
+}
+
 function selector(t: Task, pid: number): ChildSelector {
   if (pid === -1) return () => true;
   // A traced thread is waited for by its tid.
-  if (pid > 0) return (c, tid) => (tid ?? c.pid) === pid;
+  if (pid > 0) {
+    const g = globalIn(t, pid);
+    return (c, tid) => g !== 0 && (tid ?? c.pid) === g;
+  }
   if (pid === 0) {
     const pg = t.tg.pgid;
     return (c) => c.pgid === pg;
   }
-  return (c) => c.pgid === -pid;
+  const pg = globalIn(t, -pid);
+  return (c) => pg !== 0 && c.pgid === pg;
 }
 
 async function wait4(t: Task, a: number[]): Promise<number> {
@@ -211,7 +222,8 @@ async function wait4(t: Task, a: number[]): Promise<number> {
   if (!r) return 0;
   if (statusAddr) t.mm.writeI32(statusAddr, r.ev.status);
   if (a[3]) t.mm.copyOut(a[3], encodeRusage(rusageOf(r.tg, 'both')));
-  return r.task ? r.task.tid : r.tg.pid;
+  const ns = pidNsOf(t);
+  return r.task ? tidIn(r.task, ns) : tgidIn(r.tg, ns);
 }
 
 async function waitid(t: Task, a: number[]): Promise<number> {
@@ -226,11 +238,12 @@ async function waitid(t: Task, a: number[]): Promise<number> {
   if (idtype === P_ALL) sel = () => true;
   else if (idtype === P_PID) {
     if (id <= 0) throw new Errno(E.EINVAL);
-    sel = (c, tid) => (tid ?? c.pid) === id;
+    const g = globalIn(t, id);
+    sel = (c, tid) => g !== 0 && (tid ?? c.pid) === g;
   } else if (idtype === P_PGID) {
-    const pg = id === 0 ? t.tg.pgid : id;
     if (id < 0) throw new Errno(E.EINVAL);
-    sel = (c) => c.pgid === pg;
+    const pg = id === 0 ? t.tg.pgid : globalIn(t, id);
+    sel = (c) => pg !== 0 && c.pgid === pg;
   } else if (idtype === P_PIDFD) {
     // A pidfd opened O_NONBLOCK makes the wait WNOHANG, and "nothing yet" EAGAIN unless the caller asked WNOHANG itself.
     const target = pidfdTarget(t, id);
@@ -248,7 +261,8 @@ async function waitid(t: Task, a: number[]): Promise<number> {
 function waitidResult(t: Task, r: Awaited<ReturnType<Task['kernel']['lifecycle']['wait']>>, infop: number, ru: number): number {
   if (infop) {
     if (!r) t.mm.copyOut(infop, Buffer.alloc(128));
-    else t.mm.copyOut(infop, S.encodeSigInfo({ ...r.ev.si, signo: S.SIGCHLD }));
+    // The child's pid as the waiter's namespace numbers it.
+    else t.mm.copyOut(infop, S.encodeSigInfo({ ...r.ev.si, signo: S.SIGCHLD, pid: pidNsOf(t).nrOfGlobal(r.ev.si.pid ?? 0) }));
   }
   // Linux writes the rusage only when a child was found.
   if (ru && r) t.mm.copyOut(ru, encodeRusage(rusageOf(r.tg, 'both')));
@@ -260,21 +274,23 @@ function kill(t: Task, pid: number, sig: number): number {
   const info: S.SigInfo = { signo: sig, code: S.SI_USER, pid: t.pid, uid: t.creds.uid };
   const k = t.kernel;
   k.signals.checkHardCap(sig);
+  const ns = pidNsOf(t);
   const send = (tg: ThreadGroup): void => {
     checkKill(t, tg, sig);
-    if (!tg.zombie && sig !== 0) k.signals.sendToGroup(tg, sig, info);
+    if (!tg.zombie && sig !== 0) k.signals.sendToGroup(tg, sig, info, k.signals.fromOutside(t, tg));
   };
   if (pid > 0) {
     // Any thread's id names its process (Linux finds the task, then signals its group).
-    const tg = k.groups.get(pid) ?? k.tasks.get(pid)?.tg;
+    const tg = findGroup(k.groups, ns, pid) ?? findTask(k.tasks, ns, pid)?.tg;
     if (!tg) throw new Errno(E.ESRCH);
     send(tg); // a zombie still exists for kill(2)
     return 0;
   }
   // Linux: a group signal succeeds if any member took it, else fails with the
   // last member's error; -1 (everyone but init and the caller) never reports EPERM.
-  const pg = pid === 0 ? t.tg.pgid : -pid;
-  const targets = [...k.groups.values()].filter((tg) => (pid === -1 ? tg.pid !== 1 && tg !== t.tg : tg.pgid === pg));
+  // -1: every process the caller's namespace numbers, but its init and the caller.
+  const pg = pid === 0 ? t.tg.pgid : pid === -1 ? 0 : globalIn(t, -pid);
+  const targets = [...k.groups.values()].filter((tg) => (pid === -1 ? tgidIn(tg, ns) > 1 && tg !== t.tg : pg !== 0 && tg.pgid === pg));
   if (targets.length === 0) throw new Errno(E.ESRCH);
   let ok = false;
   let err: Errno | null = null;
@@ -294,20 +310,21 @@ function kill(t: Task, pid: number, sig: number): number {
 /** tgkill, and tkill with tgid null (no process to match). */
 function tgkill(t: Task, tgid: number | null, tid: number, sig: number): number {
   if (sig < 0 || sig > S.NSIG || tid <= 0 || (tgid !== null && tgid <= 0)) throw new Errno(E.EINVAL);
-  const target = t.kernel.tasks.get(tid);
-  if (!target || (tgid !== null && target.tg.pid !== tgid)) throw new Errno(E.ESRCH);
+  const ns = pidNsOf(t);
+  const target = findTask(t.kernel.tasks, ns, tid);
+  if (!target || (tgid !== null && tgidIn(target.tg, ns) !== tgid)) throw new Errno(E.ESRCH);
   checkKill(t, target.tg, sig);
   t.kernel.signals.checkHardCap(sig);
   // SI_TKILL does not override the receiver's RLIMIT_SIGPENDING (kill's SI_USER does): a real-time signal past it is EAGAIN.
   if (sig >= S.SIGRTMIN) t.kernel.signals.checkQueueLimit(target.tg);
-  if (sig) target.sendSignal(sig, { signo: sig, code: S.SI_TKILL, pid: t.pid, uid: t.creds.uid });
+  if (sig) t.kernel.signals.sendToTask(target, sig, { signo: sig, code: S.SI_TKILL, pid: t.pid, uid: t.creds.uid }, t.kernel.signals.fromOutside(t, target.tg));
   return 0;
 }
 
 function setpgid(t: Task, pid: number, pgid: number): number {
   const k = t.kernel;
   if (pgid < 0) throw new Errno(E.EINVAL);
-  const target = pid === 0 ? t.tg : k.groups.get(pid);
+  const target = pid === 0 ? t.tg : findGroup(k.groups, pidNsOf(t), pid);
   if (!target || (target !== t.tg && target.parent !== t.tg)) throw new Errno(E.ESRCH);
   if (target !== t.tg) {
     // A child (a zombie too, until reaped) in the caller's session that has not exec'd yet.
@@ -315,39 +332,47 @@ function setpgid(t: Task, pid: number, pgid: number): number {
     if (target.execed) throw new Errno(E.EACCES);
   }
   if (target.sid === target.pid) throw new Errno(E.EPERM); // a session leader
-  const newPg = pgid === 0 ? target.pid : pgid;
+  const newPg = pgid === 0 ? target.pid : globalIn(t, pgid);
+  if (newPg === 0) throw new Errno(E.EPERM);
   if (newPg !== target.pid) {
     const exists = [...k.groups.values()].some((g) => g.pgid === newPg && g.sid === t.tg.sid);
     if (!exists) throw new Errno(E.EPERM);
   }
+  const old = target.pgid;
   target.pgid = newPg;
+  k.releasePid(old);
   return 0;
 }
 
 function getpgid(t: Task, pid: number): number {
-  const tg = pid === 0 ? t.tg : t.kernel.groups.get(pid);
+  const ns = pidNsOf(t);
+  const tg = pid === 0 ? t.tg : findGroup(t.kernel.groups, ns, pid);
   if (!tg) throw new Errno(E.ESRCH);
-  return tg.pgid;
+  return ns.nrOfGlobal(tg.pgid);
 }
 
 function getsid(t: Task, pid: number): number {
-  const tg = pid === 0 ? t.tg : t.kernel.groups.get(pid);
+  const ns = pidNsOf(t);
+  const tg = pid === 0 ? t.tg : findGroup(t.kernel.groups, ns, pid);
   if (!tg) throw new Errno(E.ESRCH);
-  return tg.sid;
+  return ns.nrOfGlobal(tg.sid);
 }
 
 function setsid(t: Task): number {
   const tg = t.tg;
   for (const g of t.kernel.groups.values()) if (g.pgid === tg.pid) throw new Errno(E.EPERM);
+  const oldSid = tg.sid, oldPg = tg.pgid;
   tg.sid = tg.pid;
   tg.pgid = tg.pid;
-  return tg.pid;
+  t.kernel.releasePid(oldSid);
+  t.kernel.releasePid(oldPg);
+  return tgidIn(tg, pidNsOf(t));
 }
 
 export const defs: SyscallDef[] = [
   { nr: 57, name: 'fork', fn: (t) => spawn(t, { flags: 0, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
   { nr: 58, name: 'vfork', fn: (t) => spawn(t, { flags: CLONE_VM | CLONE_VFORK, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
-  { nr: 56, name: 'clone', fn: clone, args: ['clone', 'none', 'none', 'none', 'none'], partial: 'EINVAL for PID and network namespaces (CLONE_NEWPID, CLONE_NEWNET); threads of a traced process are not traced' },
+  { nr: 56, name: 'clone', fn: clone, args: ['clone', 'none', 'none', 'none', 'none'], partial: 'EINVAL for network namespaces (CLONE_NEWNET); threads of a traced process are not traced' },
   { nr: 435, name: 'clone3', fn: (t, a) => clone3(t, a[0], a[1]), args: ['ptr', 'size'], partial: 'set_tid is checked as Linux (sizes, EFAULT, pid range, EPERM without CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN) and then EINVAL for a caller allowed to choose; EINVAL for CLONE_INTO_CGROUP, and for what clone refuses' },
   { nr: 59, name: 'execve', fn: (t, a) => execveat(t, -100, a[0], a[1], a[2], 0), args: ['str', 'argv', 'envp'] },
   { nr: 322, name: 'execveat', fn: (t, a) => execveat(t, i32(a[0]), a[1], a[2], a[3], a[4]), args: ['atfd', 'str', 'argv', 'envp', 'atflags'] },
@@ -355,16 +380,17 @@ export const defs: SyscallDef[] = [
   { nr: 231, name: 'exit_group', fn: (t, a) => t.kernel.lifecycle.exit(t, a[0] & 0xff, true), args: ['int'] },
   { nr: 61, name: 'wait4', fn: wait4, args: ['int', 'wstatus_out', 'wait_opts', 'ptr_out'] },
   { nr: 247, name: 'waitid', fn: waitid, args: ['idtype', 'int', 'siginfo_out', 'waitid_opts', 'ptr_out'] },
-  { nr: 39, name: 'getpid', fn: (t) => t.tg.pid, args: [] },
-  { nr: 110, name: 'getppid', fn: (t) => t.tg.parent?.pid ?? 0, args: [] },
-  { nr: 186, name: 'gettid', fn: (t) => t.tid, args: [] },
-  { nr: 218, name: 'set_tid_address', fn: (t, a) => { t.clearChildTid = a[0]; return t.tid; }, args: ['hex'] },
+  { nr: 39, name: 'getpid', fn: (t) => tgidIn(t.tg, pidNsOf(t)), args: [] },
+  // 0 when the parent is outside the caller's PID namespace (the init of a nested one).
+  { nr: 110, name: 'getppid', fn: (t) => (t.tg.parent ? tgidIn(t.tg.parent, pidNsOf(t)) : 0), args: [] },
+  { nr: 186, name: 'gettid', fn: (t) => tidIn(t, pidNsOf(t)), args: [] },
+  { nr: 218, name: 'set_tid_address', fn: (t, a) => { t.clearChildTid = a[0]; return tidIn(t, pidNsOf(t)); }, args: ['hex'] },
   { nr: 62, name: 'kill', fn: (t, a) => kill(t, i32(a[0]), i32(a[1])), args: ['int', 'signal'] },
   { nr: 234, name: 'tgkill', fn: (t, a) => tgkill(t, i32(a[0]), i32(a[1]), i32(a[2])), args: ['int', 'int', 'signal'] },
   { nr: 200, name: 'tkill', fn: (t, a) => tgkill(t, null, i32(a[0]), i32(a[1])), args: ['int', 'signal'] },
   { nr: 109, name: 'setpgid', fn: (t, a) => setpgid(t, i32(a[0]), i32(a[1])), args: ['int', 'int'] },
   { nr: 121, name: 'getpgid', fn: (t, a) => getpgid(t, i32(a[0])), args: ['int'] },
-  { nr: 111, name: 'getpgrp', fn: (t) => t.tg.pgid, args: [] },
+  { nr: 111, name: 'getpgrp', fn: (t) => pidNsOf(t).nrOfGlobal(t.tg.pgid), args: [] },
   { nr: 124, name: 'getsid', fn: (t, a) => getsid(t, i32(a[0])), args: ['int'] },
   { nr: 112, name: 'setsid', fn: setsid, args: [] },
 ];

@@ -1,6 +1,7 @@
 // process_vm_readv, process_vm_writev (man 2 process_vm_readv) between
 // processes of the sandbox, and membarrier (man 2 membarrier).
 import { E, Errno } from '../abi/errno';
+import { vTask } from '../kernel/pid_ns';
 import type { Task } from '../kernel/task';
 import { ptraceMayAccess } from '../kernel/ptrace';
 import { i32, type SyscallDef } from '../kernel/syscall';
@@ -18,7 +19,7 @@ function transfer(t: Task, a: number[], write: boolean): number {
   if (a[5] !== 0) throw new Errno(E.EINVAL);
   const local = readIovecs(t, a[1], i32(a[2]));
   const remote = readIovecs(t, a[3], i32(a[4]));
-  const target = t.kernel.tasks.get(i32(a[0]));
+  const target = vTask(t, i32(a[0]));
   if (!target || target.state === 'dead' || target.tg.zombie) throw new Errno(E.ESRCH);
   // PTRACE_MODE_ATTACH_REALCREDS, the rule ptrace itself and /proc/PID/mem follow.
   if (!ptraceMayAccess(t, target)) throw new Errno(E.EPERM);

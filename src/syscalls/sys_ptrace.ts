@@ -5,6 +5,7 @@
 // platform's stub is out of reach (EIO, as for an unmapped address on Linux).
 
 import { E, Errno } from '../abi/errno';
+import { vTask } from '../kernel/pid_ns';
 import * as P from '../abi/ptrace';
 import * as S from '../abi/signals';
 import { Reg } from '../platform/platform';
@@ -88,7 +89,7 @@ function ptrace(t: Task, a: number[]): number {
     k.ptrace.traceme(t);
     return 0;
   }
-  const target = k.tasks.get(pid);
+  const target = vTask(t, pid);
   if (!target) throw new Errno(E.ESRCH);
   if (req === P.PTRACE_ATTACH || req === P.PTRACE_SEIZE) {
     const seize = req === P.PTRACE_SEIZE;

@@ -4,6 +4,7 @@
 // sys_info.ts), inherited on fork and reported back, as the notes in the table say.
 
 import { CAP_SYS_ADMIN, CAP_SYS_NICE } from '../abi/capability';
+import { vTask, vGroup } from '../kernel/pid_ns';
 import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
@@ -24,9 +25,9 @@ const SCHED_RESET_ON_FORK = 0x40000000;
  */
 function findGroup(t: Task, pid: number): ThreadGroup {
   if (pid === 0) return t.tg;
-  const task = t.kernel.tasks.get(pid);
+  const task = vTask(t, pid);
   if (task) return task.tg;
-  const tg = t.kernel.groups.get(pid);
+  const tg = vGroup(t, pid);
   if (tg) return tg;
   throw new Errno(E.ESRCH);
 }
@@ -34,7 +35,7 @@ function findGroup(t: Task, pid: number): ThreadGroup {
 /** The thread a scheduling call's pid names (0: the caller; a zombie process: its leader). */
 function findThread(t: Task, pid: number): Task {
   if (pid === 0) return t;
-  return t.kernel.tasks.get(pid) ?? findGroup(t, pid).leader;
+  return vTask(t, pid) ?? findGroup(t, pid).leader;
 }
 
 /** The processes one PRIO_PROCESS/IOPRIO_WHO_PROCESS pid names: none if it names nothing. */
@@ -74,7 +75,7 @@ function affinityOf(t: Task): bigint {
 /** The thread a pid names for the affinity calls (0: the caller; a process's pid: its leader), or null for a zombie's group. */
 function affinityTarget(t: Task, pid: number): Task | null {
   if (pid === 0) return t;
-  const task = t.kernel.tasks.get(pid);
+  const task = vTask(t, pid);
   if (task && task.state !== 'dead') return task;
   findGroup(t, pid);
   return null;
@@ -122,7 +123,7 @@ function prioTargets(t: Task, which: number, who: number): Task[] {
   const live = (g: ThreadGroup) => [...g.tasks].filter((x) => x.state !== 'dead');
   if (which === PRIO_PROCESS) {
     if (who === 0) return [t];
-    const x = t.kernel.tasks.get(who);
+    const x = vTask(t, who);
     // A zombie process is still there to be asked (its leader's nice stands).
     if (x) return [x];
     const g = oneProcess(t, who)[0];

@@ -1,6 +1,7 @@
 // Signal dispositions, masks, waiting for signals, and the alternate stack.
 
 import { E, Errno, ERESTART_RESTARTBLOCK, ERESTARTNOHAND } from '../abi/errno';
+import { vTask, vGroup } from '../kernel/pid_ns';
 import { decodeTimespec, TIMESPEC_SIZE } from '../abi/time';
 import { KEEP_REGS } from '../kernel/runner';
 import * as S from '../abi/signals';
@@ -225,11 +226,11 @@ function sigqueueinfo(t: Task, tgid: number, tid: number, sig: number, uinfo: nu
   const raw = t.mm.copyIn(uinfo, 128);
   const code = raw.readInt32LE(8);
   // rt_sigqueueinfo's pid may be any thread's id: it names that thread's process.
-  const tg = tid < 0 ? t.kernel.groups.get(tgid) ?? t.kernel.tasks.get(tgid)?.tg : t.kernel.groups.get(tgid);
+  const tg = tid < 0 ? vGroup(t, tgid) ?? vTask(t, tgid)?.tg : vGroup(t, tgid);
   if (!tg || tg.zombie) throw new Errno(E.ESRCH);
   let target: Task | undefined;
   if (tid >= 0) {
-    target = t.kernel.tasks.get(tid);
+    target = vTask(t, tid);
     if (!target || target.tg !== tg) throw new Errno(E.ESRCH);
   }
   // Only the kernel may claim kernel codes, except toward oneself.

@@ -11,6 +11,7 @@ import {
 } from '../abi/socket';
 import { hasCapability } from '../auth/creds';
 import type { Task } from '../kernel/task';
+import { pidNsOf } from '../kernel/pid_ns';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import type { Cmsg, RecvResult, SendSource, UCred } from '../socket/socket';
 import type { FileDescription } from '../vfs/file';
@@ -101,7 +102,9 @@ function readControl(t: Task, ptr: number, len: number): { rights: FileDescripti
           }
         } else if (type === SCM_CREDENTIALS) {
           if (clen !== CMSG_HDR + 12) throw new Errno(E.EINVAL);
-          cred = { pid: c.readInt32LE(off + 16), uid: c.readInt32LE(off + 20), gid: c.readInt32LE(off + 24) };
+          // The pid is the sender's number in its own PID namespace: kept kernel-wide, translated again for the receiver.
+          const ns = pidNsOf(t), vpid = c.readInt32LE(off + 16);
+          cred = { pid: ns.parent ? ns.globalOf(vpid) : vpid, uid: c.readInt32LE(off + 20), gid: c.readInt32LE(off + 24) };
           checkCred(t, cred);
         } else throw new Errno(E.EINVAL);
       } else {
@@ -162,7 +165,7 @@ function writeControl(t: Task, r: RecvResult, passcred: boolean, ptr: number, ro
       b.writeBigUInt64LE(BigInt(CMSG_HDR + 12), 0);
       b.writeInt32LE(SOL_SOCKET, 8);
       b.writeInt32LE(SCM_CREDENTIALS, 12);
-      b.writeInt32LE(r.cred.pid, 16);
+      b.writeInt32LE(pidNsOf(t).nrOfGlobal(r.cred.pid), 16);
       b.writeInt32LE(r.cred.uid, 20);
       b.writeInt32LE(r.cred.gid, 24);
       out.push(b);

@@ -14,6 +14,7 @@
 // restart_syscall runs (sys_restart.ts).
 
 import { capableInit } from '../auth/userns';
+import { vTask, vGroup } from '../kernel/pid_ns';
 import { CAP_WAKE_ALARM } from '../abi/capability';
 import { decodeTimespec, decodeTimeval, encodeTimespec, encodeTimeval, NSEC_PER_SEC as NS, TIMESPEC_SIZE } from '../abi/time';
 import { E, Errno, ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTSYS } from '../abi/errno';
@@ -93,11 +94,11 @@ function cpuClock(t: Task, id: number): { ns: number; perThread: boolean } {
   if (which === 3) throw new Errno(E.EINVAL);
   let c: { userNs: number; sysNs: number };
   if (perThread) {
-    const task = pid === 0 ? t : t.kernel.tasks.get(pid);
+    const task = pid === 0 ? t : vTask(t, pid);
     if (!task || task.tg !== t.tg) throw new Errno(E.EINVAL);
     c = task.cpuTime(true);
   } else {
-    const tg = pid === 0 ? t.tg : t.kernel.groups.get(pid);
+    const tg = pid === 0 ? t.tg : vGroup(t, pid);
     if (!tg || tg.zombie) throw new Errno(E.EINVAL);
     c = tg.cpuTime(true);
   }
@@ -112,11 +113,11 @@ export function cpuClockOf(t: Task, id: number): CpuClock {
   const pid = ~(id >> 3);
   if (id >= 0 || which === 3) throw new Errno(E.EINVAL);
   if (id & 4) {
-    const task = pid === 0 ? t : t.kernel.tasks.get(pid);
+    const task = pid === 0 ? t : vTask(t, pid);
     if (!task || task.tg !== t.tg) throw new Errno(E.EINVAL);
     return { which, task, group: null };
   }
-  const tg = pid === 0 ? t.tg : t.kernel.groups.get(pid);
+  const tg = pid === 0 ? t.tg : vGroup(t, pid);
   if (!tg || tg.zombie) throw new Errno(E.EINVAL);
   return { which, task: null, group: tg };
 }

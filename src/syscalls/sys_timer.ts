@@ -6,6 +6,7 @@
 // their expiry) are kernel objects: kernel/posix_timers.ts.
 
 import { capableInit } from '../auth/userns';
+import { vTask } from '../kernel/pid_ns';
 import { CAP_WAKE_ALARM } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import type { FamilyHooks } from '../kernel/lifecycle';
@@ -52,7 +53,7 @@ function timerCreate(t: Task, a: number[]): number {
     tm.notify = ev.readInt32LE(12);
     tm.tid = ev.readInt32LE(16);
     if (tm.notify === SIGEV_THREAD_ID) {
-      const target = t.kernel.tasks.get(tm.tid);
+      const target = vTask(t, tm.tid);
       if (!target || target.tg !== t.tg) throw new Errno(E.EINVAL);
     } else if (tm.notify !== SIGEV_SIGNAL && tm.notify !== SIGEV_NONE && tm.notify !== SIGEV_THREAD) {
       throw new Errno(E.EINVAL);

@@ -226,16 +226,19 @@ test('docker run --runtime=tsvisor: output, exit status, -e, -w, --user, capabil
     const pid = Number(ok(['inspect', '-f', '{{.State.Pid}}', id]).trim());
     const ns = fs.readlinkSync(`/proc/${pid}/ns/net`);
     const addrs = childProcess.execFileSync('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', '-o', 'addr'], { encoding: 'utf8' });
+    const links = childProcess.execFileSync('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', '-o', 'link'], { encoding: 'utf8' });
     ok(['rm', '-f', id]);
-    return { ns, addrs };
+    return { ns, addrs, links };
   };
   const hostNs = fs.readlinkSync('/proc/self/ns/net');
   const bridge = netOf([]);
   assert.notStrictEqual(bridge.ns, hostNs);
-  assert.match(bridge.addrs, /eth0\s+inet \d/, 'the veth is in the sandbox process\'s namespace');
+  // The veth is in the sandbox process's namespace, its addresses taken over by the sandbox's stack (docker_net.test.js).
+  assert.match(bridge.links, /eth0@/, 'the veth is in the sandbox process\'s namespace');
+  assert.doesNotMatch(bridge.addrs, /eth0\s+inet/);
   const none = netOf(['--network', 'none']);
   assert.notStrictEqual(none.ns, hostNs);
-  assert.doesNotMatch(none.addrs, /eth0/);
+  assert.doesNotMatch(none.links, /eth0/);
   assert.strictEqual(ok([...RUN, '--network', 'none', IMAGE, 'echo', 'none']), 'none\n');
 });
 
@@ -435,6 +438,51 @@ test('containerd: ctr run --runc-binary tsvisor (the runc v2 shim), ctr task exe
   must(['container', 'rm', 'c3']);
   assert.deepStrictEqual(sandboxProcesses('c3'), []);
   must(['image', 'rm', ref]);
+});
+
+test('containerd: a pod through the runc v2 shim with the CRI\'s annotations: the containers join the pause container\'s sandbox, each with its own exit status; delete lets the shim unmount its root', { timeout: 180_000 }, async (t) => {
+  const why = skipReason();
+  if (why) return t.skip(why);
+  if (!h.needTools(t, ['ctr'])) return;
+  const ctr = (args, opts = {}) => childProcess.spawnSync('ctr', ['--address', path.join(dir, 'exec', 'containerd', 'containerd.sock'), '-n', 'tsvisor-pod', ...args], {
+    encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL', ...opts,
+  });
+  const must = (args) => {
+    const r = ctr(args);
+    assert.strictEqual(r.status, 0, `ctr ${args.join(' ')}: ${r.status}\n${r.stderr}`);
+    return r.stdout;
+  };
+  const saved = path.join(dir, 'saved-pod.tar');
+  ok(['save', '-o', saved, IMAGE]);
+  must(['image', 'import', saved]);
+  const ref = `docker.io/library/${IMAGE}`;
+  const bin = path.resolve(h.TSVISOR);
+  // The CRI's annotations: the shim runs a pod's containers in the pause container's shim, and tsvisor in its sandbox.
+  const pod = (type) => ['--annotation', `io.kubernetes.cri.container-type=${type}`, '--annotation', 'io.kubernetes.cri.sandbox-id=pause1'];
+  const run = (id, extra, args, detach = false) => ['run', ...(detach ? ['-d'] : []), '--runc-binary', bin, '--cgroup', `${CGROUP_PARENT}/${id}`, ...extra, ref, id, ...args];
+  t.after(() => {
+    for (const id of ['k2', 'k1', 'pause1']) {
+      ctr(['task', 'kill', '-s', 'KILL', id]);
+      ctr(['task', 'rm', '-f', id]);
+      ctr(['container', 'rm', id]);
+    }
+    ctr(['image', 'rm', ref]);
+  });
+  must(run('pause1', pod('sandbox'), ['sleep', '1000'], true));
+  must(run('k1', pod('container'), ['sleep', '1000'], true));
+  // A container of the pod that exits: its status through the shim, which waits on its stand-in's pid; the pod runs on.
+  const k2 = ctr(run('k2', pod('container'), ['sh', '-c', 'exit 7']));
+  assert.strictEqual(k2.status, 7, k2.stderr);
+  const e = ctr(['task', 'exec', '--exec-id', 'e1', 'k1', 'sh', '-c', 'echo exec; exit 3']);
+  assert.strictEqual(e.stdout, 'exec\n');
+  assert.strictEqual(e.status, 3);
+  // One Sentry: k1's processes are seen from the pause container's (one PID namespace); no sandbox process of k1's own.
+  assert.match(must(['task', 'exec', '--exec-id', 'e2', 'pause1', 'ps']), /sleep 1000[\s\S]*sleep 1000/);
+  assert.deepStrictEqual(sandboxProcesses('k1'), []);
+  assert.match(must(['task', 'ls']), /k1\s+\d+\s+RUNNING/);
+  must(['task', 'kill', '-s', 'KILL', 'k1']);
+  await until('k1 to stop', () => /k1\s+\d+\s+STOPPED/.test(must(['task', 'ls'])));
+  assert.match(must(['task', 'ls']), /pause1\s+\d+\s+RUNNING/);
 });
 
 test('podman --runtime tsvisor: run, exit status, exec', { timeout: 180_000 }, (t) => {

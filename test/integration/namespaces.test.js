@@ -1,5 +1,5 @@
 'use strict';
-// Namespaces with real tools: unshare(1) (user, mount, UTS namespaces),
+// Namespaces with real tools: unshare(1) (user, mount, UTS, PID namespaces),
 // mount(8) inside them, compared with the same commands run natively (natively
 // every mount happens inside `unshare -m`, whose mounts are private by
 // default, so the host's mount table never changes). Then the hostile side:
@@ -33,6 +33,18 @@ test('unshare -m: mount a tmpfs, bind and remount it read-only, only inside', (t
     'mount -t tmpfs x /mnt && mkdir /mnt/d && mount --bind /mnt/d /mnt/d && mount -o remount,ro,bind /mnt/d; touch /mnt/d/f 2>/dev/null; echo $?; touch /mnt/f; echo $?']);
   // Rootless: a user namespace owns the new mount namespace, and its root may mount tmpfs there.
   h.compare(t, [...AS_1000, 'unshare', '-rm', 'sh', '-c', 'mount -t tmpfs t /mnt && touch /mnt/x && ls /mnt && stat -c %u:%g /mnt/x']);
+});
+
+test('unshare -p -f --mount-proc: ps sees the new PID namespace only', (t) => {
+  if (!h.needTools(t, ['unshare', 'setpriv', 'ps'])) return;
+  const r = h.compare(t, ['unshare', '-p', '-f', '--mount-proc', 'ps', '-o', 'pid,ppid,comm']);
+  assert.strictEqual(r.sandbox.stdout, '    PID    PPID COMMAND\n      1       0 ps\n');
+  // A shell as its init, a background child, and the numbers of the outer /proc's levels hidden.
+  h.compare(t, ['unshare', '-p', '-f', '--mount-proc', 'sh', '-c', 'sleep 100 & sleep 0.2; ps -o pid,ppid,comm; grep ^NS /proc/self/status; kill $!; wait']);
+  // Rootless: the user namespace made first owns the PID namespace and the new /proc.
+  h.compare(t, [...AS_1000, 'unshare', '-Urpf', '--mount-proc', 'sh', '-c', 'id -u; ps -o pid,ppid,comm; echo $$']);
+  // bubblewrap's own init (pid 1) above the command.
+  if (h.which('bwrap')) h.compare(t, ['bwrap', '--ro-bind', '/', '/', '--proc', '/proc', '--dev-bind', '/dev', '/dev', '--unshare-pid', '--unshare-user', 'sh', '-c', 'echo $$; ps -o pid,ppid,comm']);
 });
 
 test('unshare -u: a host name of its own', (t) => {

@@ -162,27 +162,39 @@ test('--confine exec --tty: the exec gets a terminal, its master through the con
   }
 });
 
-test('hostile: the runtime opens the stdio only of an exec of this container, whatever pid the Sentry names', async (t) => {
+test('hostile: the runtime opens the stdio only of the exec client that holds the request\'s secret, whatever pid the Sentry names', async (t) => {
   const { isExecClient } = require('../../dist/cli/sandbox_confined.js');
   const spawned = [];
   t.after(() => spawned.forEach((c) => c.kill('SIGKILL')));
-  const start = (file, args) => {
-    const c = childProcess.spawn(file, args, { stdio: 'ignore' });
+  /** A node process that holds a fresh exec secret (as `tsvisor exec` does) and prints it; extra: its command line. */
+  const client = (extra) => new Promise((resolve, reject) => {
+    const code = `process.stdout.write(require(${JSON.stringify(path.resolve(__dirname, '../../dist/cli/exec_secret.js'))}).holdExecSecret() + '\\n'); setTimeout(() => {}, 30000)`;
+    const c = childProcess.spawn(process.execPath, ['-e', code, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
     spawned.push(c);
-    return c.pid;
-  };
-  // What `tsvisor exec ID ...` and `exec-wait ID` look like: node running tsvisor with the word and the id.
-  const exec = start(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', h.TSVISOR, 'exec', 'box1', 'sh']);
-  const wait = start(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', h.TSVISOR, 'exec-wait', 'box1', '--request', '{}']);
-  const other = start(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', h.TSVISOR, 'exec', 'box2', 'sh']);
-  // Not node: a shell whose arguments say the same.
-  const shell = start('/bin/sh', ['-c', 'sleep 30', 'exec', 'box1']);
-  await new Promise((r) => setTimeout(r, 300));
-  assert.strictEqual(isExecClient(exec, 'box1'), true);
-  assert.strictEqual(isExecClient(wait, 'box1'), true);
-  assert.strictEqual(isExecClient(other, 'box1'), false, 'an exec of another container');
-  assert.strictEqual(isExecClient(shell, 'box1'), false, 'not a node process');
-  assert.strictEqual(isExecClient(process.pid, 'box1'), false, 'the test itself');
-  assert.strictEqual(isExecClient(1, 'box1'), false, 'init');
-  assert.strictEqual(isExecClient(2 ** 22 + 1, 'box1'), false, 'no such process');
+    let out = '';
+    c.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve({ pid: c.pid, secret: out.trim() });
+    });
+    c.on('exit', () => reject(new Error('the client ended')));
+  });
+  const mine = await client([h.TSVISOR, 'exec', 'box1', 'sh']);
+  // The exec of a same-named container under another --root: its secret went to another Sentry.
+  const foreign = await client([h.TSVISOR, '--root', '/other', 'exec', 'box1', 'sh']);
+  // What the command line check let through: a node process whose arguments name an exec of box1, holding no secret.
+  const lookalike = childProcess.spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', h.TSVISOR, 'exec', 'box1', 'sh'], { stdio: 'ignore' });
+  spawned.push(lookalike);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.match(mine.secret, /^[0-9a-f]{32}$/);
+  assert.notStrictEqual(mine.secret, foreign.secret);
+  assert.strictEqual(isExecClient(mine.pid, mine.secret), true, 'the client of the request');
+  assert.strictEqual(isExecClient(foreign.pid, mine.secret), false, 'a same-named container\'s exec under another root, named with the secret the Sentry knows');
+  assert.strictEqual(isExecClient(mine.pid, foreign.secret), false, 'a secret the client does not hold');
+  assert.strictEqual(isExecClient(lookalike.pid, mine.secret), false, 'a look-alike command line without the secret');
+  for (const bad of ['', mine.secret.slice(1), mine.secret.toUpperCase(), `${mine.secret} `, '../../etc/passwd', `${mine.secret.slice(0, 31)}/`]) {
+    assert.strictEqual(isExecClient(mine.pid, bad), false, `malformed secret ${JSON.stringify(bad)}`);
+  }
+  assert.strictEqual(isExecClient(process.pid, mine.secret), false, 'the test itself');
+  assert.strictEqual(isExecClient(1, mine.secret), false, 'init');
+  assert.strictEqual(isExecClient(2 ** 22 + 1, mine.secret), false, 'no such process');
 });

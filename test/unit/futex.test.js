@@ -6,6 +6,7 @@
 const assert = require('node:assert');
 const { test } = require('node:test');
 const { FutexTable } = require('../../dist/kernel/futex.js');
+const { PidNamespace } = require('../../dist/kernel/pid_ns.js');
 const { FUTEX_BITSET_MATCH_ANY: BITSET_MATCH_ANY } = require('../../dist/abi/futex.js');
 
 /** A task whose memory is one private page of zeroes at 0x1000 and whose block() ends when told. */
@@ -81,9 +82,21 @@ function piWorld() {
     findVma: (addr) => (addr >= 0x1000 && addr < 0x2000 ? { shared: false, prot: 3 } : null),
     readU32: (addr) => (inPage(addr), mem.get(addr) ?? 0),
     writeU32: (addr, v) => (inPage(addr), mem.set(addr, v >>> 0)),
+    cmpxchgU32(addr, expected, next) {
+      const old = this.readU32(addr);
+      if (old === expected >>> 0) this.writeU32(addr, next);
+      return old;
+    },
+    updateU32(addr, fn) {
+      const old = this.readU32(addr);
+      const next = fn(old);
+      if (next !== null) this.writeU32(addr, next);
+      return old;
+    },
   };
   const budget = { used: 0, charge(n) { this.used += n; }, uncharge(n) { this.used -= n; } };
-  const kernel = { tasks: new Map() };
+  // Owners in the words are named in the initial PID namespace.
+  const kernel = { tasks: new Map(), rootNs: { pid: new PidNamespace(null, 0, null) } };
   const task = (tid) => {
     const t = fakeTask();
     Object.assign(t, { tid, mm, kernel, heapBudget: budget, state: 'running' });
@@ -132,4 +145,31 @@ test('PI: a waiter that times out leaves the word marked WAITERS and no state be
   // A tid no task has: ESRCH.
   mm.writeU32(0x1004, 999);
   await assert.rejects(fx.pi.lock(b, 0x1004, true, undefined, false), (e) => e.errno === 3 /* ESRCH */);
+});
+
+test('PI: a word another thread takes in user space between the Sentry\'s read and its write is not overwritten (no second owner)', async () => {
+  const fx = new FutexTable();
+  const { mm, task } = piWorld();
+  const [b, c] = [task(302), task(303)];
+  // The Sentry reads 0 (free), then thread 303 takes the lock in user space
+  // (its own compare-and-exchange) before the Sentry writes.
+  const read = mm.readU32;
+  let raced = false;
+  mm.readU32 = function (addr) {
+    const v = read.call(this, addr);
+    if (!raced && addr === 0x1008 && v === 0) {
+      raced = true;
+      this.writeU32(addr, 303);
+    }
+    return v;
+  };
+  const lb = fx.pi.lock(b, 0x1008, true, undefined, false);
+  mm.readU32 = read;
+  assert.ok(raced);
+  // b did not take it: the word names 303, with WAITERS for b queued behind it.
+  assert.strictEqual(mm.readU32(0x1008), (0x80000000 | 303) >>> 0);
+  assert.strictEqual(fx.pi.states, 1);
+  assert.strictEqual(fx.pi.unlock(c, 0x1008, true), 0);
+  assert.strictEqual(await lb, 0);
+  assert.strictEqual(mm.readU32(0x1008), (0x80000000 | 302) >>> 0);
 });

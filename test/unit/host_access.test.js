@@ -27,7 +27,7 @@ const ONLY_FROM = new Map([
   ['host/hostfd', ['fsimpl/hostfd/']],
   ['host/hosttree', ['sandbox/', 'gofer/']],
   ['host/libc', ['platform/', 'gofer/', 'sandbox/confine']],
-  ['host/hostsocket', ['socket/hostinet/', 'net/nat/']],
+  ['host/hostsocket', ['socket/hostinet/', 'net/nat/', 'net/packet/']],
   ['host/hostnetinfo', ['sandbox/']],
 ]);
 

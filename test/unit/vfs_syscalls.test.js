@@ -9,6 +9,7 @@ const { buildMountNamespace } = require('../../dist/sandbox/mounts');
 const { FdTable } = require('../../dist/vfs/fd_table');
 const { openForExec } = require('../../dist/vfs/exec');
 const { FakeFrames, fakeTask, fakeMemory } = require('./vfs_fakes');
+const { PidNamespace } = require('../../dist/kernel/pid_ns');
 
 const families = ['sys_read_write', 'sys_open', 'sys_stat', 'sys_dir', 'sys_link', 'sys_attr', 'sys_fd', 'sys_pipe', 'sys_ioctl'];
 const table = new Map();
@@ -36,7 +37,8 @@ function makeTask() {
   };
   t.fs = rootContext();
   t.fdTable = new FdTable();
-  t.kernel = { vfs };
+  // Lock holders' pids are shown in the caller's PID namespace: the initial one here.
+  t.kernel = { vfs, rootNs: { pid: new PidNamespace(null, 0, null) } };
   // Writes and truncates consult RLIMIT_FSIZE.
   t.tg = { rlimits: require('../../dist/kernel/thread_group').defaultRlimits() };
   return { t, dir };

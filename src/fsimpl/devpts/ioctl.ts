@@ -8,6 +8,7 @@ import { CAP_SYS_ADMIN } from '../../abi/capability';
 import { capableInit } from '../../auth/userns';
 import * as T from '../../abi/termios';
 import type { Task } from '../../kernel/task';
+import { pidNsOf } from '../../kernel/pid_ns';
 import type { PtyEnd, SlaveFile } from './files';
 import type { Pty } from './pty';
 
@@ -141,14 +142,17 @@ export function ptyIoctl(t: Task, end: PtyEnd, cmd: number, arg: number): number
     }
     case T.TIOCGPGRP:
       if (slave && !p.controls(t.tg)) throw new Errno(E.ENOTTY);
-      t.mm.writeI32(arg, p.foreground ?? 0);
+      // Process groups and sessions in the caller's PID namespace's numbers (0 when led from outside it).
+      t.mm.writeI32(arg, pidNsOf(t).nrOfGlobal(p.foreground ?? 0));
       return 0;
     case T.TIOCSPGRP: {
       // From either end, only for a process whose controlling terminal it is.
       slave?.checkChange(t);
       if (!p.controls(t.tg)) throw new Errno(E.ENOTTY);
-      const g = t.mm.readI32(arg);
-      if (g < 0) throw new Errno(E.EINVAL);
+      const vg = t.mm.readI32(arg);
+      if (vg < 0) throw new Errno(E.EINVAL);
+      const ns = pidNsOf(t);
+      const g = ns.parent ? ns.globalOf(vg) : vg;
       const members = p.groupMembers(g);
       if (!members.length) throw new Errno(E.ESRCH);
       if (members.some((m) => m.sid !== t.tg.sid)) throw new Errno(E.EPERM);
@@ -157,7 +161,7 @@ export function ptyIoctl(t: Task, end: PtyEnd, cmd: number, arg: number): number
     }
     case T.TIOCGSID:
       if ((slave && !p.controls(t.tg)) || p.session === null) throw new Errno(E.ENOTTY);
-      t.mm.writeI32(arg, p.session);
+      t.mm.writeI32(arg, pidNsOf(t).nrOfGlobal(p.session));
       return 0;
     case T.TIOCEXCL:
       p.exclusive = true;

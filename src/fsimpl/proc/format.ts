@@ -163,6 +163,8 @@ export interface StatusInput {
   ppid: number;
   pgid: number;
   sid: number;
+  /** Every level's numbers, from the reader's namespace down to the task's own, when there is more than one. */
+  nsLevels?: { tgid: number[]; pid: number[]; pgid: number[]; sid: number[] };
   tracerPid?: number;
   uids: [number, number, number, number];
   gids: [number, number, number, number];
@@ -208,10 +210,11 @@ export function formatStatus(s: StatusInput): string {
   kv('Gid', s.gids.join('\t'));
   kv('FDSize', s.fdSize);
   kv('Groups', s.groups.join(' ') + ' ');
-  kv('NStgid', s.tgid);
-  kv('NSpid', s.pid);
-  kv('NSpgid', s.pgid);
-  kv('NSsid', s.sid);
+  const lv = s.nsLevels;
+  kv('NStgid', lv ? lv.tgid.join('\t') : s.tgid);
+  kv('NSpid', lv ? lv.pid.join('\t') : s.pid);
+  kv('NSpgid', lv ? lv.pgid.join('\t') : s.pgid);
+  kv('NSsid', lv ? lv.sid.join('\t') : s.sid);
   if (s.mem) {
     const m = s.mem;
     kb('VmPeak', m.peak);

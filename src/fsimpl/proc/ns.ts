@@ -13,6 +13,7 @@ import { gidTo, type IdExtent, type IdMap, nsCapable, uidTo, type UserNamespace 
 import type { AnyNamespace, NsKind } from '../../kernel/namespaces';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
+import { pidNsOf } from '../../kernel/pid_ns';
 import { Dentry, Mount, type VPath } from '../../vfs/dentry';
 import { Inode, type FilesystemImpl } from '../../vfs/inode';
 import type { Entry, NodeMaker } from './nodes';
@@ -90,9 +91,16 @@ const KINDS: Array<[string, NsKind]> = [
   ['time', 'time'], ['time_for_children', 'time'], ['user', 'user'], ['uts', 'uts'],
 ];
 
-/** The namespace /proc/PID/ns/NAME names (time_for_children is the task's own field; pid_for_children is its pid namespace, the only one). */
+/**
+ * The namespace /proc/PID/ns/NAME names: pid is the task's own PID
+ * namespace, pid_for_children where its children go (ENOENT while that is a
+ * new namespace without a process yet, as Linux).
+ */
 function nsOf(t: Task, name: string, kind: NsKind): AnyNamespace {
-  return name === 'time_for_children' ? t.nsproxy.timeForChildren : t.nsproxy.get(kind, t.creds);
+  if (name === 'time_for_children') return t.nsproxy.timeForChildren;
+  if (name === 'pid') return pidNsOf(t);
+  if (name === 'pid_for_children' && t.nsproxy.pid.parent && !t.nsproxy.pid.init) throw new Errno(E.ENOENT);
+  return t.nsproxy.get(kind, t.creds);
 }
 
 /** /proc/PID/ns: dr-x--x--x, links readable by whoever may inspect the process. */

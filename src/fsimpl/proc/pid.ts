@@ -7,6 +7,7 @@ import { CAP_SYS_RESOURCE } from '../../abi/capability';
 import { Errno, E } from '../../abi/errno';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
+import { tidIn } from '../../kernel/pid_ns';
 import { gidTo, uidTo } from '../../auth/userns';
 import type { VPath } from '../../vfs/dentry';
 import type { Inode } from '../../vfs/inode';
@@ -127,9 +128,9 @@ export function pidDirNode(fs: ProcFs, tg: ThreadGroup, t: Task, thread: boolean
       m.link('root', magic(fs, tg, t, () => t.fs.root)),
       m.file('sessionid', () => '4294967295'),
       m.file('smaps', () => (ensureExists(tg), hasResources(tg, t) ? smapsText(t.mm) : '')),
-      m.file('stat', () => (ensureExists(tg), formatStat(buildStat(k, tg, t, id)))),
+      m.file('stat', () => (ensureExists(tg), formatStat(buildStat(k, tg, t, id, fs.pidns)))),
       m.file('statm', () => (ensureExists(tg), statmText(tg, t))),
-      m.file('status', (ctx) => (ensureExists(tg), formatStatus(buildStatus(tg, t, id, x.peaks, fs.ncpu, callerOf(k, ctx)?.creds.userns ?? null)))),
+      m.file('status', (ctx) => (ensureExists(tg), formatStatus(buildStatus(tg, t, id, x.peaks, fs.ncpu, callerOf(k, ctx)?.creds.userns ?? null, fs.pidns)))),
       ...idMapEntries(fs, m, tg, t),
       nsDir(fs, m, tg, t),
       m.file('wchan', () => (ensureExists(tg), '0')),
@@ -191,11 +192,11 @@ function taskDir(fs: ProcFs, m: NodeMaker, tg: ThreadGroup): Entry {
   const find = (name: string): Inode | null => {
     if (!/^[1-9]\d*$/.test(name)) return null;
     const tid = Number(name);
-    const t = threadsOf(tg).find((x) => x.tid === tid);
+    const t = threadsOf(tg).find((x) => tidIn(x, fs.pidns) === tid);
     return t ? pidDirNode(fs, tg, t, true) : null;
   };
   return m.dir('task', {
-    list: () => (tg.reaped ? [] : threadsOf(tg).map((t): Entry => [String(t.tid), () => pidDirNode(fs, tg, t, true)])),
+    list: () => (tg.reaped ? [] : threadsOf(tg).map((t): Entry => [String(tidIn(t, fs.pidns)), () => pidDirNode(fs, tg, t, true)])),
     find: (name) => (tg.reaped ? null : find(name)),
   });
 }

@@ -1,9 +1,11 @@
 // procfs (man 5 proc): the sandbox's /proc, generated from the kernel's
 // objects at each access. The root lists the system files, sys/, self and
 // thread-self, and one directory per process (live or zombie) of the PID
-// namespace; thread ids are looked up but not listed, as in Linux.
+// namespace the instance was made for (procFsOf: one per namespace, by its
+// first mount there), named and filled with that namespace's numbers;
+// thread ids are looked up but not listed, as in Linux.
 //
-//   const proc = new ProcFs(kernel, hostInfo);
+//   const proc = procFsOf(kernel, hostInfo, kernel.rootNs.pid);
 //   vfs.mountAt('/proc', proc);
 //
 // Entries are dynamic (the VFS never caches them). Files are 0444 (a few,
@@ -23,6 +25,7 @@ import { NsFs } from './ns';
 import { systemEntries } from './system';
 import { netDir } from './net';
 import type { ProcKernel } from './task_info';
+import type { PidNamespace } from '../../kernel/pid_ns';
 
 export class ProcFs implements FilesystemImpl {
   readonly name = 'proc';
@@ -44,8 +47,12 @@ export class ProcFs implements FilesystemImpl {
   private readonly state = new WeakMap<ThreadGroup, PidExtras>();
   private readonly rootDir: ProcDirNode;
 
+  /** The PID namespace whose processes this instance shows, by their numbers there. */
+  readonly pidns: PidNamespace;
+
   /** host: the machine the sandbox shows (/proc/cpuinfo, the CPU rows of /proc/stat). */
-  constructor(readonly kernel: ProcKernel, host: Pick<HostInfo, 'cpuinfo' | 'ncpu'>) {
+  constructor(readonly kernel: ProcKernel, host: Pick<HostInfo, 'cpuinfo' | 'ncpu'>, pidns?: PidNamespace) {
+    this.pidns = pidns ?? kernel.rootNs.pid;
     // Numbered by the namespace it is made for, after the file systems the composition root made.
     this.dev = kernel.vfs.devs.take();
     this.cpuinfo = host.cpuinfo;
@@ -54,12 +61,11 @@ export class ProcFs implements FilesystemImpl {
     const fixed = (): Entry[] => [...systemEntries(this, m), sysDir(this, m), netDir(this, m)];
     this.rootDir = new ProcDirNode(this, 1, 0o555, rootOwner, this.birthNs, {
       list: () => {
-        const pids = [...this.kernel.groups.keys()].sort((a, b) => a - b);
-        const procs = pids.map((pid): Entry => [String(pid), () => this.pidNode(pid) as Inode]);
+        const procs = this.processNumbers().map(([nr, pid]): Entry => [String(nr), () => this.pidNode(pid) as Inode]);
         return [...fixed(), ...procs];
       },
       find: (name) => {
-        if (/^[1-9]\d{0,9}$/.test(name)) return this.pidNode(Number(name));
+        if (/^[1-9]\d{0,9}$/.test(name)) return this.pidNode(this.pidns.parent ? this.pidns.globalOf(Number(name)) : Number(name));
         const e = fixed().find(([n]) => n === name);
         return e ? e[1]() : null;
       },
@@ -89,8 +95,18 @@ export class ProcFs implements FilesystemImpl {
     return this.nsfsObj;
   }
 
-  /** /proc/N: a process (thread group) directory, or a thread's when N is a non-leader thread id. */
+  /** [number here, kernel-wide pid] of every process (live or zombie) this namespace sees, in order. */
+  private processNumbers(): Array<[number, number]> {
+    const ns = this.pidns;
+    if (!ns.parent) return [...this.kernel.groups.keys()].sort((a, b) => a - b).map((p) => [p, p]);
+    const out: Array<[number, number]> = [];
+    for (const [nr, p] of ns.byNr) if (this.kernel.groups.get(p.global)?.tgPid === p) out.push([nr, p.global]);
+    return out.sort((a, b) => a[0] - b[0]);
+  }
+
+  /** /proc/N (N kernel-wide, 0: none): a process (thread group) directory, or a thread's when N is a non-leader thread id. */
   private pidNode(id: number): Inode | null {
+    if (id === 0) return null;
     const tg = this.kernel.groups.get(id);
     if (tg) {
       const leader = [...tg.tasks][0];
@@ -132,4 +148,12 @@ export class ProcFs implements FilesystemImpl {
   statfs(): StatFs {
     return { type: PROC_MAGIC, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, namelen: 255, flags: 0 };
   }
+}
+
+/** The procfs instance of PID namespace ns (made at its first mount; the sandbox's own /proc is the root namespace's). */
+export function procFsOf(kernel: ProcKernel, host: Pick<HostInfo, 'cpuinfo' | 'ncpu'>, ns: PidNamespace): ProcFs {
+  if (ns.procFs instanceof ProcFs) return ns.procFs;
+  const fs = new ProcFs(kernel, host, ns);
+  ns.procFs = fs;
+  return fs;
 }

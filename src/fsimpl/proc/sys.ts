@@ -16,6 +16,9 @@ import { dointvecWrite, SYSCTL_INT } from './numparse';
 import type { Entry, NodeMaker } from './nodes';
 import type { ProcFs } from './procfs';
 import { callerOf } from './task_info';
+import { pidNsOf } from '../../kernel/pid_ns';
+import { nsCapable } from '../../auth/userns';
+import { CAP_CHECKPOINT_RESTORE, CAP_SYS_ADMIN } from '../../abi/capability';
 import { POOL_BITS } from '../devfs/random_ioctl';
 import { HARD_MSGMAX, HARD_MSGSIZEMAX, MIN_MSGMAX, MIN_MSGSIZEMAX, type MqNamespace } from '../../kernel/ipc/mqueue';
 
@@ -69,7 +72,11 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
   const d = SYSCTL_DEFAULTS;
   const v = (name: string, value: string | number) => (mm: NodeMaker) => mm.file(name, () => `${value}\n`, 0o444, E.EROFS);
   const dir = (mm: NodeMaker, name: string, items: Array<(mm: NodeMaker) => Entry>): Entry => mm.staticDir(name, (sub) => items.map((f) => f(sub)));
-  // The caller's UTS and IPC namespaces (the initial ones for the Sentry's own reads).
+  // The caller's UTS, IPC and PID namespaces (the initial ones for the Sentry's own reads).
+  const pidnsOf = (ctx: unknown) => {
+    const t = callerOf(k, ctx);
+    return t ? pidNsOf(t) : k.rootNs.pid;
+  };
   const uts = (ctx: unknown) => callerOf(k, ctx)?.nsproxy.uts ?? k.rootNs.uts;
   // randomize_va_space is the machine's; the IPC limits are the IPC namespace's (a new one starts from the defaults).
   const values = (ctx: unknown, key: IntKey | 'sem') => (key === 'randomizeVaSpace' ? fs.sysctl : fs.ipcSysctl(callerOf(k, ctx)?.nsproxy.ipc ?? k.rootNs.ipc));
@@ -94,6 +101,13 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
     v('osrelease', UTS_RELEASE)(mm),
     v('version', UTS_VERSION)(mm),
     v('pid_max', d.pidMax)(mm),
+    // The caller's PID namespace's last number given; writing it chooses the next (CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE over the namespace's owner).
+    mm.rwFile('ns_last_pid', (c) => `${pidnsOf(c).lastNr}\n`, (data, c) => {
+      const t = callerOf(k, c);
+      const ns = pidnsOf(c);
+      if (t && !nsCapable(t.creds, ns.owner, CAP_SYS_ADMIN) && !nsCapable(t.creds, ns.owner, CAP_CHECKPOINT_RESTORE)) throw new Errno(E.EPERM);
+      return dointvecWrite(data, 1, 0, d.pidMax, (_, x) => (ns.lastNr = x));
+    }, 0o666),
     // Where core files go (syscalls/sys_coredump.ts expands it); at most 127 bytes, the first line, as Linux keeps.
     mm.rwFile('core_pattern', () => `${k.corePattern}\n`, (data) => {
       const s = data.toString('latin1').split('\n')[0];

@@ -8,6 +8,7 @@ import {
 import type { Entry, NodeMaker } from './nodes';
 import type { ProcFs } from './procfs';
 import { callerOf } from './task_info';
+import { tgidIn, tidIn } from '../../kernel/pid_ns';
 
 const FILESYSTEMS = ['sysfs', 'tmpfs', 'bdev', 'proc', 'cgroup2', 'devtmpfs', 'binfmt_misc', 'debugfs', 'sockfs', 'pipefs', 'devpts', 'mqueue', 'overlay'];
 
@@ -65,6 +66,13 @@ function selfTask(fs: ProcFs, ctx: unknown) {
   return t;
 }
 
+/** The caller's process number in the instance's PID namespace (ENOENT when it cannot see the caller). */
+function selfNr(fs: ProcFs, ctx: unknown): number {
+  const nr = tgidIn(selfTask(fs, ctx).tg, fs.pidns);
+  if (!nr) throw new Errno(E.ENOENT);
+  return nr;
+}
+
 /** Entries of the /proc root other than the pid directories and sys/. */
 export function systemEntries(fs: ProcFs, m: NodeMaker): Entry[] {
   return [
@@ -74,13 +82,13 @@ export function systemEntries(fs: ProcFs, m: NodeMaker): Entry[] {
     m.file('loadavg', () => loadavgText(fs)),
     m.file('meminfo', () => meminfoText(fs)),
     m.link('mounts', { target: () => 'self/mounts' }),
-    m.link('self', { target: (ctx) => String(selfTask(fs, ctx).tg.pid) }),
+    m.link('self', { target: (ctx) => String(selfNr(fs, ctx)) }),
     m.file('stat', () => systemStatText(fs)),
     m.file('swaps', () => 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n'),
     m.link('thread-self', {
       target: (ctx) => {
         const t = selfTask(fs, ctx);
-        return `${t.tg.pid}/task/${t.tid}`;
+        return `${selfNr(fs, ctx)}/task/${tidIn(t, fs.pidns)}`;
       },
     }),
     m.file('uptime', (ctx) => uptimeText(fs, ctx)),

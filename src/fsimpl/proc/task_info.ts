@@ -10,6 +10,7 @@ import type { Kernel } from '../../kernel/kernel';
 import { SIG_IGN, NSIG, sigBit } from '../../abi/signals';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
+import { levelsBetween, type PidNamespace, tgidIn, tidIn } from '../../kernel/pid_ns';
 import type { MemoryManager } from '../../mm/mm';
 import { LOCK_ONFAULT, THP_HUGE, THP_NEVER, type Vma } from '../../mm/vma';
 import { pathOf, type Dentry, type Mount, type VPath } from '../../vfs/dentry';
@@ -171,7 +172,8 @@ export interface Peaks {
   rss: number;
 }
 
-export function buildStat(k: ProcKernel, tg: ThreadGroup, t: Task, id: number): StatInput {
+/** id: the kernel-wide pid or tid of the directory; ns: the procfs instance's PID namespace, whose numbers are shown. */
+export function buildStat(k: ProcKernel, tg: ThreadGroup, t: Task, id: number, ns: PidNamespace = k.rootNs.pid): StatInput {
   const live = hasResources(tg, t);
   const mem = live ? memStats(t.mm, tg.exePath) : null;
   const sig = signalSets(tg, t);
@@ -179,7 +181,8 @@ export function buildStat(k: ProcKernel, tg: ThreadGroup, t: Task, id: number): 
   const rssLim = tg.rlimits[5];
   const cpu = id === tg.pid ? tg.cpuTime() : t.cpuTime();
   return {
-    pid: id, comm: id === tg.pid ? tg.comm : t.comm, state: stateLetter(tg, t), ppid: tg.parent?.pid ?? 0, pgrp: tg.pgid, session: tg.sid,
+    pid: id === tg.pid ? tgidIn(tg, ns) : tidIn(t, ns), comm: id === tg.pid ? tg.comm : t.comm, state: stateLetter(tg, t),
+    ppid: tg.parent ? tgidIn(tg.parent, ns) : 0, pgrp: ns.nrOfGlobal(tg.pgid), session: ns.nrOfGlobal(tg.sid),
     flags: PF_RANDOMIZE, utime: nsToTicks(cpu.userNs), stime: nsToTicks(cpu.sysNs),
     cutime: nsToTicks(tg.childUserNs), cstime: nsToTicks(tg.childSysNs), numThreads: Math.max(1, threadsOf(tg).filter((x) => x.state !== 'dead').length),
     starttime: nsToTicks(startNs), vsize: mem?.size ?? 0, rss: mem ? mem.rss / PAGE_SIZE : 0,
@@ -194,7 +197,7 @@ export function buildStat(k: ProcKernel, tg: ThreadGroup, t: Task, id: number): 
 }
 
 /** reader: the user namespace the IDs are shown in (the reader's; null: the kernel's own). */
-export function buildStatus(tg: ThreadGroup, t: Task, id: number, peaks: Peaks | null, ncpu: number, reader: UserNamespace | null = null): StatusInput {
+export function buildStatus(tg: ThreadGroup, t: Task, id: number, peaks: Peaks | null, ncpu: number, reader: UserNamespace | null = null, ns: PidNamespace | null = null): StatusInput {
   const live = hasResources(tg, t);
   const c = t.creds;
   const u = (kid: number) => (reader ? uidFrom(reader, kid) : kid);
@@ -223,14 +226,23 @@ export function buildStatus(tg: ThreadGroup, t: Task, id: number, peaks: Peaks |
     while (fdSize <= max) fdSize *= 2;
   }
   const sigLimit = tg.rlimits[11];
+  // The numbers in the instance's namespace and in each one below it down to the task's own (NStgid & co).
+  const levels = ns && t.threadPid ? levelsBetween(ns, t.threadPid.ns) : [];
+  const own = levels.length ? levels[0] : null;
+  const pidAt = (n: PidNamespace) => (id === tg.pid ? tgidIn(tg, n) : tidIn(t, n));
   return {
-    name: id === tg.pid ? tg.comm : t.comm, umask: t.fs.umask, state: stateLetter(tg, t), tgid: tg.pid, pid: id, ppid: tg.parent?.pid ?? 0,
-    pgid: tg.pgid, sid: tg.sid, uids: [u(c.uid), u(c.euid), u(c.suid), u(c.fsuid)], gids: [g(c.gid), g(c.egid), g(c.sgid), g(c.fsgid)],
+    name: id === tg.pid ? tg.comm : t.comm, umask: t.fs.umask, state: stateLetter(tg, t),
+    tgid: own ? tgidIn(tg, own) : tg.pid, pid: own ? pidAt(own) : id, ppid: tg.parent ? (own ? tgidIn(tg.parent, own) : tg.parent.pid) : 0,
+    pgid: own ? own.nrOfGlobal(tg.pgid) : tg.pgid, sid: own ? own.nrOfGlobal(tg.sid) : tg.sid,
+    nsLevels: levels.length > 1 ? {
+      tgid: levels.map((n) => tgidIn(tg, n)), pid: levels.map(pidAt), pgid: levels.map((n) => n.nrOfGlobal(tg.pgid)), sid: levels.map((n) => n.nrOfGlobal(tg.sid)),
+    } : undefined,
+    uids: [u(c.uid), u(c.euid), u(c.suid), u(c.fsuid)], gids: [g(c.gid), g(c.egid), g(c.sgid), g(c.fsgid)],
     fdSize, groups: c.groups.map(g), mem, threads: Math.max(1, threadsOf(tg).filter((x) => x.state !== 'dead').length),
     sigQueued: t.pending.size + tg.pending.size, sigQueueLimit: sigLimit && sigLimit.cur >= 0 ? sigLimit.cur : 0,
     noNewPrivs: tg.procState?.noNewPrivs ?? false, seccomp: t.seccompStrict ? 1 : t.seccomp ? 2 : 0, seccompFilters: filterCount(t),
     sigPnd: sig.pending, shdPnd: sig.shared, sigBlk: sig.blocked, sigIgn: sig.ignored, sigCgt: sig.caught,
-    tracerPid: t.ptrace?.tracer.tid ?? 0,
+    tracerPid: t.ptrace ? (own ? tidIn(t.ptrace.tracer, own) : t.ptrace.tracer.tid) : 0,
     capInh: c.capInheritable, capPrm: c.capPermitted, capEff: c.capEffective, capBnd: c.capBounding, capAmb: c.capAmbient, ncpu,
   };
 }

@@ -28,6 +28,16 @@ export function writeIp(a: Ip, out: Buffer, off: number, v4: boolean): void {
   out.write(v4 ? a.slice(24) : a, off, 'hex');
 }
 
+/** Whether a and b (stack addresses, 32 hex digits) agree in their first bits bits. */
+export function samePrefix(a: Ip, b: Ip, bits: number): boolean {
+  const nib = bits >> 2;
+  if (a.slice(0, nib) !== b.slice(0, nib)) return false;
+  const rest = bits & 3;
+  if (!rest) return true;
+  const m = (0xf0 >> rest) & 0xf;
+  return (parseInt(a[nib], 16) & m) === (parseInt(b[nib], 16) & m);
+}
+
 /** Whether a is an address of this host's loopback interface (all of 127.0.0.0/8, and ::1). */
 export function isLocal(a: Ip): boolean {
   if (isV4(a)) return a.slice(24, 26) === '7f';

@@ -2,6 +2,7 @@
 // the tables, counters and the sandbox's heap budget. The stack implements it;
 // unit tests implement it over a lossy fake link and a fake clock.
 import type { HeapBudget } from '../../abi/accounting';
+import type { Ip } from '../ip/addr';
 import type { Counters } from '../ip/ip';
 import type { TcpSegment } from './segment';
 import type { TcbSender } from './send';
@@ -24,6 +25,8 @@ export interface TcpHost {
   /** c reached CLOSED: out of the connection and port tables. */
   remove(c: Tcb): void;
   randomU32(): number;
+  /** The largest segment payload the NIC toward remote cuts into MSS-sized frames itself (TCP segmentation offload); 0 or absent: none. */
+  gsoMax?(remote: Ip): number;
 }
 
 /** Told of what happens to a connection: the socket that owns it, or the listener of a connection not yet accepted. */

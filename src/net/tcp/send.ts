@@ -147,6 +147,18 @@ export abstract class TcbSender implements TimerTarget {
   get canSend(): boolean {
     return (this.state === TcpState.ESTABLISHED || this.state === TcpState.CLOSE_WAIT) && !this.finQueued;
   }
+  /** The NIC's segmentation offload limit toward the peer (asked once; 0: none). */
+  private gso = -1;
+  private get gsoLimit(): number {
+    if (this.gso < 0) {
+      try {
+        this.gso = this.host.gsoMax?.(this.remote) ?? 0;
+      } catch {
+        this.gso = 0;
+      }
+    }
+    return this.gso;
+  }
   /** The payload of a full segment: the MSS, bounded by half the largest window the peer offered (Linux's tcp_bound_to_half_wnd). */
   get sendMss(): number {
     const w = this.maxSndWnd;
@@ -297,7 +309,12 @@ export abstract class TcbSender implements TimerTarget {
       const wnd = Math.min(this.sndWnd, this.cwnd);
       const room = wnd - off;
       const mss = this.sendMss;
-      const len = Math.max(0, Math.min(avail, mss, room));
+      let len = Math.max(0, Math.min(avail, mss, room));
+      // Segmentation offload: whole segments at once, which the NIC cuts (urgent data goes as it would without).
+      if (len === mss && !this.sndUrg && this.gsoLimit > mss) {
+        const big = Math.min(avail, room, this.gsoLimit);
+        len = big - (big % mss);
+      }
       const fin = this.finQueued && !this.finSent && len === avail;
       if (len === 0 && !fin) break;
       if (len < mss && !fin) {

@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+'use strict';
+// bench/docker_net.js: TCP throughput of Docker containers, runc against
+// tsvisor (sandbox network mode: the Sentry's stack on the container's veth),
+// with bench/tcpsink.c (static, in a busybox image of a dockerd of the
+// bench's own, test/lib/dockerd.js):
+//   host -> container   the host sends to a published port (-p, through docker-proxy)
+//   container -> container   a client container sends to a server container on the bridge
+//                       (both of the runtime measured)
+//   node bench/docker_net.js [--reps N] [--mib N]
+// Runtimes interleaved in each repetition; prints medians (Mbit/s) and tsvisor/runc.
+
+const childProcess = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { Dockerd, skipReason, until } = require('../test/lib/dockerd');
+
+const opts = { reps: 5, mib: 128 };
+const args = process.argv.slice(2);
+for (let i = 0; i < args.length; i += 2) {
+  const k = { '--reps': 'reps', '--mib': 'mib' }[args[i]];
+  if (!k || !/^\d+$/.test(args[i + 1] || '')) {
+    process.stderr.write(`bench/docker_net: unknown argument ${args[i]}\n`);
+    process.exit(2);
+  }
+  opts[k] = Number(args[i + 1]);
+}
+
+const BUILD = path.join(__dirname, 'build');
+fs.mkdirSync(BUILD, { recursive: true });
+const bin = path.join(BUILD, 'tcpsink');
+const cc = childProcess.spawnSync('gcc', ['-O2', '-Wall', '-static', '-o', bin, path.join(__dirname, 'tcpsink.c')], { encoding: 'utf8' });
+if (cc.status !== 0) throw new Error(`gcc tcpsink.c: ${cc.stderr}`);
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const rate = (out) => {
+  const m = /mbit_per_s=([\d.]+)/.exec(out);
+  if (!m) throw new Error(`no figure in ${JSON.stringify(out)}`);
+  return Number(m[1]);
+};
+
+(async () => {
+  const why = skipReason();
+  if (why) throw new Error(why);
+  const d = await Dockerd.start({ extra: { 'bin/tcpsink': bin } });
+  try {
+    const runtimes = { runc: [], tsvisor: ['--runtime=tsvisor'] };
+    const servers = {};
+    let port = 18600;
+    for (const [name, rt] of Object.entries(runtimes)) {
+      const hostPort = port++;
+      const id = d.ok(['run', '-d', ...rt, '-p', `${hostPort}:5001`, d.image, 'tcpsink', 'serve', '5001']).trim();
+      const ip = d.ok(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', id]).trim();
+      const gw = d.ok(['inspect', '-f', '{{.NetworkSettings.Gateway}}', id]).trim();
+      await until(`${name} server`, () => childProcess.spawnSync(bin, ['send', ip, '5001', '1']).status === 0);
+      servers[name] = { id, ip, gw, hostPort };
+    }
+    const res = { runc: { host: [], c2c: [] }, tsvisor: { host: [], c2c: [] } };
+    for (let r = 0; r < opts.reps; r++) {
+      for (const [name, rt] of Object.entries(runtimes)) {
+        const s = servers[name];
+        const h = childProcess.spawnSync(bin, ['send', s.gw, String(s.hostPort), String(opts.mib)], { encoding: 'utf8', timeout: 600_000 });
+        if (h.status !== 0) throw new Error(`host -> ${name}: ${h.stderr}`);
+        res[name].host.push(rate(h.stdout));
+        res[name].c2c.push(rate(d.ok(['run', '--rm', ...rt, d.image, 'tcpsink', 'send', s.ip, '5001', String(opts.mib)], 'client', { timeout: 600_000 })));
+      }
+    }
+    process.stdout.write(`TCP throughput, ${opts.mib} MiB per run, ${opts.reps} runs, medians (Mbit/s):\n`);
+    for (const k of ['host', 'c2c']) {
+      const a = median(res.runc[k]);
+      const b = median(res.tsvisor[k]);
+      const what = k === 'host' ? 'host -> container (-p, docker-proxy)' : 'container -> container (bridge)  ';
+      process.stdout.write(`  ${what}  runc ${a.toFixed(0)}  tsvisor ${b.toFixed(0)}  tsvisor/runc ${(b / a).toFixed(3)}\n`);
+    }
+    process.stdout.write(`raw: ${JSON.stringify(res)}\n`);
+  } finally {
+    await d.stop();
+  }
+})().catch((e) => {
+  process.stderr.write(`bench/docker_net: ${e.stack}\n`);
+  process.exit(1);
+});

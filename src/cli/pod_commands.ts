@@ -1,0 +1,136 @@
+// `create` of a pod's application container (CRI's annotations, oci/pod.ts):
+// it joins the running tsvisor sandbox its annotations name instead of
+// starting a Sentry. Its state directory and record are its own (the record
+// names the sandbox; every later command sends its requests to the sandbox's
+// control channel naming it, Runtime.request). The pid in its state and pid
+// file is a host process of its own, its stand-in (pod_proxy.ts): it asks
+// the sandbox to add the container with its stdio, waits for the
+// container's first process and exits with its status, so that a shim
+// waiting for that pid (containerd's runc shim, one per pod) sees the
+// container end, not the pod. runsc reports the sandbox's pid for every
+// container, which only its own shim understands.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { isatty } from 'node:tty';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { ociState, validId, type ContainerRecord } from '../oci/runtime';
+import { NEW_NETNS, type ContainerPlan } from '../oci/plan';
+import { HostCgroup } from './cgroups';
+import { runHooks } from './hooks';
+import { openHostPty, sendFd, type HostPty } from '../host/pty';
+import type { CreateFlags, Runtime } from './oci_commands';
+import { readyOf } from './sandbox_proc';
+import { procStat, RuntimeError } from './statedir';
+import type { FileLock } from '../host/filelock';
+
+/** The spec's namespaces under /proc/PID/ns. */
+const PROC_NS: Record<string, string> = { pid: 'pid', mount: 'mnt', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time' };
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    const x = fs.statSync(a);
+    const y = fs.statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Which of the sandbox's namespaces the container shares, from its spec's
+ * linux.namespaces (the CRI names the sandbox's /proc/PID/ns/ipc, uts and
+ * network): UTS and IPC as the spec says, PID and network always (the
+ * kernel has one of each); a mount or time namespace cannot be joined; a
+ * network namespace other than the sandbox's cannot be had. Warnings for
+ * the rest.
+ */
+function podShares(plan: ContainerPlan, sandboxPid: number): { uts: boolean; ipc: boolean; warnings: string[] } {
+  const share = { uts: false, ipc: false };
+  const warnings: string[] = [];
+  for (const { type, path: p } of plan.nsPaths) {
+    const proc = PROC_NS[type];
+    if (!proc) throw new RuntimeError(`linux.namespaces: unknown namespace type ${JSON.stringify(type)}`);
+    if (!fs.existsSync(p)) throw new RuntimeError(`linux.namespaces: ${type} namespace ${p}: ENOENT`);
+    // The sandbox's: named through its pid (its sandbox process holds the host's namespaces of these kinds, not the kernel's).
+    const sandbox = p === `/proc/${sandboxPid}/ns/${proc}`;
+    if (type === 'mount' || type === 'time') throw new RuntimeError(`linux.namespaces: cannot join the ${type} namespace ${p}: a container of a pod has its own`);
+    if (type === 'uts' || type === 'ipc') share[type] = sandbox;
+    if (!sandbox) warnings.push(`linux.namespaces: the ${type} namespace ${p} is not the sandbox's: the container has its own${type === 'pid' ? ' (no: a pod\'s containers share the sandbox\'s PID namespace)' : ''}`);
+  }
+  warnings.push("the container shares its sandbox's PID namespace (its processes see the pod's; its first process is not pid 1)");
+  if (plan.netns === NEW_NETNS) warnings.push("linux.namespaces: network: the container shares its sandbox's network");
+  else if (plan.netns !== null && !sameFile(plan.netns, `/proc/${sandboxPid}/ns/net`)) {
+    throw new RuntimeError(`linux.namespaces: the network namespace ${plan.netns} is not the sandbox's: a container of a pod shares its sandbox's network`);
+  }
+  return { ...share, warnings };
+}
+
+/** Create container id as a member of the pod whose sandbox is container sandboxId (Runtime.create saw its annotations). */
+export async function createInPod(rt: Runtime, id: string, f: CreateFlags, plan: ContainerPlan, sandboxId: string, bundle: string, foreground: boolean): Promise<ChildProcess> {
+  if (!validId(sandboxId)) throw new RuntimeError(`cannot create container ${id}: its annotations name the sandbox ${JSON.stringify(sandboxId)}, which is not a container id`);
+  if (sandboxId === id) throw new RuntimeError(`cannot create container ${id}: its annotations name itself as its sandbox`);
+  const sb = rt.state.read(sandboxId);
+  if (!sb || !rt.state.alive(sb)) throw new RuntimeError(`cannot create container ${id}: its sandbox ${sandboxId} is not a running container under ${rt.state.root}`);
+  if (sb.sandbox) throw new RuntimeError(`cannot create container ${id}: ${sandboxId} is a container of the pod of ${sb.sandbox}, not a sandbox`);
+  if (sb.status !== 'running') throw new RuntimeError(`cannot create container ${id}: its sandbox ${sandboxId} is ${sb.status}, not running`);
+  const share = podShares(plan, sb.pid);
+  if (plan.terminal && !f.consoleSocket && !foreground) throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
+  if ((!plan.terminal || foreground) && f.consoleSocket) throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
+  if (plan.terminal && !f.consoleSocket && !isatty(0)) rt.log.warn(`${id}: process.terminal: the standard input of run is not a terminal; the container has none`);
+  rt.state.makeContainerDir(id);
+  let lock: FileLock;
+  try {
+    lock = rt.state.lock(id);
+  } catch (e) {
+    rt.state.remove(id);
+    throw e;
+  }
+  let child: ChildProcess | null = null;
+  let cg: HostCgroup | null = null;
+  let tty: HostPty | null = null;
+  try {
+    // Its own host cgroup, holding its stand-in (the pod's processes are charged to the sandbox's).
+    cg = HostCgroup.create(plan.cgroupsPath, id, plan.resources);
+    if (f.consoleSocket) {
+      tty = openHostPty(plan.consoleSize.height, plan.consoleSize.width);
+      sendFd(f.consoleSocket, tty.master, '/dev/ptmx');
+      fs.closeSync(tty.master);
+    }
+    const kinds = [...(share.uts ? ['uts'] : []), ...(share.ipc ? ['ipc'] : [])].join(',');
+    const args = [rt.bin, '--root', rt.state.root, 'pod-container', '--sandbox', sandboxId, '--bundle', bundle, '--share', kinds, '--cgroup', JSON.stringify(cg.rec),
+      ...(tty ? ['--terminal'] : []), id];
+    const stdio = tty ? tty.slave : 'inherit';
+    child = await readyOf(spawn(process.execPath, args, { stdio: [stdio, stdio, stdio, 'pipe'], detached: true }));
+    const pid = child.pid ?? 0;
+    const st = procStat(pid);
+    if (!st) throw new RuntimeError('the container\'s stand-in process ended during start-up');
+    const rec: ContainerRecord = {
+      id, bundle, rootfs: plan.rootfs, created: new Date().toISOString(), annotations: plan.annotations, owner: os.userInfo().username, hooks: plan.hooks, cgroup: cg.rec,
+      pid, pidStart: st.start, status: 'created', sandbox: sandboxId,
+    };
+    rt.state.write(rec);
+    runHooks(plan.hooks, ['prestart', 'createRuntime', 'createContainer'], { ...ociState(rec, true), status: 'creating' as const }, rt.log, true, pid, null);
+    if (f.pidFile) {
+      const pf = path.resolve(f.pidFile);
+      fs.writeFileSync(`${pf}.tmp`, String(pid));
+      fs.renameSync(`${pf}.tmp`, pf);
+    }
+    for (const u of [...plan.unsupported, ...share.warnings, ...cg.warnings]) rt.log.warn(`${id}: ${u}`);
+    rt.log.debug(`${id}: created in the sandbox of ${sandboxId}, stand-in process ${pid}`);
+    return child;
+  } catch (e) {
+    // Nothing is left: the container out of the sandbox, its stand-in, cgroup and state.
+    if (child) {
+      await rt.request({ id, sandbox: sandboxId } as ContainerRecord, { op: 'remove' }).catch(() => undefined);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    if (cg) await cg.destroy().catch((ce: Error) => rt.log.warn(`${id}: ${ce.message}`));
+    rt.state.remove(id);
+    throw e instanceof RuntimeError ? e : new RuntimeError(`cannot create container ${id}: ${(e as Error).message}`);
+  } finally {
+    if (tty) fs.closeSync(tty.slave);
+    lock.release();
+  }
+}

@@ -1,0 +1,189 @@
+// A pod's other containers in one sandbox (Kubernetes through CRI: the
+// sandbox is the pause container, the application containers join it). Each
+// is a process tree of the same kernel with a mount namespace of its own (its
+// root file system as an overlay over its host tree, the sandbox's proc, sys
+// and dev bound in, a /tmp and the spec's mounts and path rules), its own or
+// the sandbox's UTS and IPC namespaces as its spec says, and the sandbox's
+// PID and network namespaces (the kernel has one of each: the pod's
+// loopback and every socket are shared, its processes see the pod's).
+// Membership is kept per thread group and inherited at fork, so that kill
+// --all, ps and the end of a container's init touch its processes only.
+
+import { Credentials } from '../auth/creds';
+import type { Kernel } from '../kernel/kernel';
+import { IpcNamespace, NsProxy, UtsNamespace } from '../kernel/namespaces';
+import { MqNamespace } from '../kernel/ipc/mqueue';
+import { MsgNamespace } from '../kernel/ipc/msg';
+import { SemNamespace } from '../kernel/ipc/sem';
+import { ShmNamespace } from '../kernel/ipc/shm';
+import type { ThreadGroup } from '../kernel/thread_group';
+import type { Task } from '../kernel/task';
+import { HostFs } from '../fsimpl/hostfs/hostfs';
+import { OverlayFs } from '../fsimpl/overlay/overlay';
+import { TmpfsFs } from '../fsimpl/tmpfs/tmpfs';
+import type { FrameSource } from '../mm/mappable';
+import type { HostFiles } from '../host/hostfs';
+import type { ContainerPlan } from '../oci/plan';
+import { Dentry, Mount, type VPath } from '../vfs/dentry';
+import { FsContext } from '../vfs/fs_context';
+import { MountNamespace, topOf } from '../vfs/mount_ns';
+import type { VirtualFilesystem } from '../vfs/vfs';
+import type { Resolver } from '../vfs/walk';
+import { applyContainerMounts, applyPathRules, bindAt, hostFilesFor, mountPoint } from './container';
+
+/** Which of the sandbox's namespaces a joining container shares (its spec names the sandbox's), besides PID and network, which it always does. */
+export interface PodShare {
+  uts: boolean;
+  ipc: boolean;
+}
+
+/** One container that joined the sandbox. */
+export class PodContainer {
+  /** Its first process, loaded at create, run at start. */
+  init: Task | null = null;
+  /** Its init's wait status once it exited. */
+  status: number | null = null;
+  /** Settles with its init's wait status. */
+  exited: Promise<number> = Promise.resolve(0);
+  started = false;
+
+  constructor(
+    readonly id: string,
+    readonly plan: ContainerPlan,
+    readonly ns: NsProxy,
+    /** The root of its mount tree. */
+    readonly root: VPath,
+    /** The host trees its file systems read (closed when it is removed, so that the host can unmount them). */
+    readonly trees: HostFiles[],
+  ) {}
+
+  /** A file system context at its root (cwd there too), with its umask. */
+  context(): FsContext {
+    const ctx = new FsContext(this.root, this.root);
+    if (this.plan.umask !== null) ctx.umask = this.plan.umask;
+    return ctx;
+  }
+}
+
+export class Pod {
+  private readonly containers = new Map<string, PodContainer>();
+  /** Which container each thread group belongs to (none: the sandbox's own). */
+  private readonly members = new WeakMap<ThreadGroup, PodContainer>();
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly memfile: FrameSource,
+    /** Host files through a Gofer of each container's own (started by the sandbox process), as the sandbox's are. */
+    private readonly gofer: boolean,
+    private readonly log: (msg: string) => void,
+    /** At most this many containers (oci/pod.ts's podLimit). */
+    private readonly limit: number,
+  ) {
+    kernel.hooks.add({
+      fork: (parent, child) => {
+        const c = this.members.get(parent);
+        if (c) this.members.set(child, c);
+      },
+    });
+  }
+
+  get size(): number {
+    return this.containers.size;
+  }
+
+  get(id: string): PodContainer {
+    const c = this.containers.get(id);
+    if (!c) throw new Error(`no container ${id} in this sandbox`);
+    return c;
+  }
+
+  /** The container tg belongs to; null: the sandbox's own. */
+  containerOf(tg: ThreadGroup): PodContainer | null {
+    return this.members.get(tg) ?? null;
+  }
+
+  join(tg: ThreadGroup, c: PodContainer): void {
+    this.members.set(tg, c);
+  }
+
+  /** The live processes of c (null: of the sandbox's own container). */
+  groups(c: PodContainer | null): ThreadGroup[] {
+    return [...this.kernel.groups.values()].filter((tg) => !tg.zombie && this.containerOf(tg) === c);
+  }
+
+  /** Make container id's mount tree and namespaces (its first process is the caller's to load). */
+  add(id: string, plan: ContainerPlan, share: PodShare): PodContainer {
+    if (this.containers.has(id)) throw new Error(`container ${id} is in this sandbox already`);
+    if (this.containers.size >= this.limit) throw new Error(`this sandbox holds at most ${this.limit} containers besides its own`);
+    const trees: HostFiles[] = [];
+    let root: VPath;
+    try {
+      root = this.buildTree(plan, trees);
+    } catch (e) {
+      for (const t of trees) t.close?.();
+      throw e;
+    }
+    const k = this.kernel;
+    const init = k.rootNs;
+    const owner = init.mnt.owner;
+    const mnt = new MountNamespace(root.mount, owner, owner.allocInum());
+    const uts = share.uts ? init.uts : new UtsNamespace(owner, owner.allocInum(), plan.hostname ?? init.uts.hostname, plan.domainname ?? init.uts.domainname);
+    const ipc = share.ipc ? init.ipc
+      : new IpcNamespace(owner, owner.allocInum(), new ShmNamespace(init.ipc.shm.memory, init.ipc.shm.now), new SemNamespace(), new MsgNamespace(), new MqNamespace());
+    const c = new PodContainer(id, plan, new NsProxy(mnt, uts, ipc, init.cgroup, init.pid, init.net, init.time), root, trees);
+    this.containers.set(id, c);
+    return c;
+  }
+
+  /** Signal c's init, or every process of it; as from outside (kill(1) on the host side). */
+  signal(c: PodContainer | null, sig: number, all: boolean, init: ThreadGroup | null): void {
+    for (const tg of this.groups(c)) {
+      if (all || tg === init) this.kernel.signals.sendToGroup(tg, sig, { signo: sig, code: 0, pid: 0, uid: 0 }, true);
+    }
+    this.kernel.noteWake();
+  }
+
+  /**
+   * End every process of container id and forget it; its host trees are
+   * closed, so that the host can unmount its root file system (containerd's
+   * shim does after delete). A file of it that a process of another container
+   * still holds (passed over a socket) reads EBADF from then on.
+   */
+  remove(id: string): void {
+    const c = this.get(id);
+    this.signal(c, 9, true, null);
+    this.containers.delete(id);
+    for (const t of c.trees) t.close?.();
+  }
+
+  /**
+   * The container's root: an overlay of its host tree under a tmpfs, the
+   * sandbox's /proc, /sys and /dev (with /dev/pts and /dev/shm) bound in,
+   * a /tmp of its own, then its spec's mounts and path rules.
+   */
+  private buildTree(plan: ContainerPlan, trees: HostFiles[]): VPath {
+    const vfs: VirtualFilesystem = this.kernel.vfs;
+    const files = hostFilesFor(plan.rootfs, plan.mounts, this.gofer);
+    const rootTree = files.rootfs();
+    trees.push(rootTree);
+    const forSource = (p: string, readonly: boolean): HostFiles => {
+      const t = files.forSource(p, readonly);
+      trees.push(t);
+      return t;
+    };
+    const lower = new HostFs(rootTree, this.memfile, {}, vfs.devs.take());
+    const upper = new TmpfsFs(this.memfile, { dev: vfs.devs.take() });
+    const overlay = new OverlayFs(lower, upper, vfs.devs.take());
+    const mount = new Mount(vfs.allocMountId(), overlay, new Dentry(overlay.root(), '', null), null, null, { readonly: false, noexec: false });
+    const root: VPath = { mount, dentry: mount.root };
+    const r: Resolver = { creds: new Credentials(), root, ctx: null };
+    const sandbox: Resolver = { creds: r.creds, root: vfs.root, ctx: null };
+    for (const dir of ['/tmp', '/dev', '/proc', '/sys']) mountPoint(vfs, r, dir);
+    vfs.mount(new TmpfsFs(this.memfile, { mode: 0o1777, dev: vfs.devs.take() }), vfs.resolve(r, root, '/tmp', true));
+    for (const p of ['/proc', '/sys', '/dev']) bindAt(vfs, r, topOf(vfs.resolve(sandbox, vfs.root, p, true)), p);
+    applyContainerMounts(vfs, this.memfile, plan.mounts, this.log, forSource, root);
+    applyPathRules(vfs, this.memfile, plan.maskedPaths, plan.readonlyPaths, this.log, root);
+    if (plan.rootReadonly) mount.flags.readonly = true;
+    return root;
+  }
+}

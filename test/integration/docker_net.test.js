@@ -1,0 +1,223 @@
+'use strict';
+// docker_net: the sandbox's own stack takes over a Docker container's
+// network interface (--runtime=tsvisor, sandbox network mode, the default).
+// One dockerd of the test's own (test/lib/dockerd.js: Docker's default
+// bridge and a user-defined network, no host firewall changes). What must
+// hold: a server in a tsvisor container answers the host through `-p`
+// (docker-proxy), and runc and tsvisor containers on the bridge; a tsvisor
+// client reaches both; names resolve through Docker's embedded DNS at
+// 127.0.0.11 on a user-defined network; while the container runs, the
+// host kernel of its namespace holds no address on the veth (the frames are
+// the Sentry's); malformed frames injected from the host side of the veth
+// are dropped and counted, and the container keeps serving.
+
+const assert = require('node:assert');
+const childProcess = require('node:child_process');
+const path = require('node:path');
+const { test, before, after } = require('node:test');
+const { Dockerd, skipReason, until } = require('../lib/dockerd');
+
+let d = null;
+const TSV = ['--runtime=tsvisor'];
+/** A busybox httpd serving /tmp/index.html (the given text) on port 80. */
+const httpd = (text) => ['sh', '-c', `echo ${text} > /tmp/index.html && exec httpd -f -p 80 -h /tmp`];
+
+before(async () => {
+  if (skipReason()) return;
+  d = await Dockerd.start();
+});
+
+after(async () => {
+  if (d) await d.stop();
+});
+
+const inspect = (id, fmt) => d.ok(['inspect', '-f', fmt, id]).trim();
+const sh = (argv) => childProcess.spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 30_000 });
+
+/** Poll url from the host until it answers (the server starts after `run -d` returns). */
+async function fetchFromHost(url) {
+  let last = null;
+  await until(`${url} to answer`, () => {
+    last = sh(['curl', '-sS', '-m', '5', url]);
+    return last.status === 0;
+  }, 30_000).catch((e) => {
+    throw new Error(`${e.message}: ${last && last.stderr}`);
+  });
+  return last.stdout;
+}
+
+/** wget from a new container of the given runtime (its args) on the given network. */
+function wgetFrom(runtime, url, network = []) {
+  return d.ok(['run', '--rm', ...runtime, ...network, d.image, 'wget', '-qO-', url], `wget ${url}`);
+}
+
+test('a server in a tsvisor container: reached from the host with -p, from runc and tsvisor containers on the bridge; the veth holds no host address', { timeout: 240_000 }, async (t) => {
+  const why = skipReason();
+  if (why) return t.skip(why);
+  const srv = d.ok(['run', '-d', ...TSV, '-p', '18081:80', d.image, ...httpd('from-tsvisor')]).trim();
+  const ip = inspect(srv, '{{.NetworkSettings.IPAddress}}');
+  const gw = inspect(srv, '{{.NetworkSettings.Gateway}}');
+  // The host's address on the bridge, where docker-proxy listens (this host's loopback has no IPv4 address).
+  assert.strictEqual(await fetchFromHost(`http://${gw}:18081/index.html`), 'from-tsvisor\n');
+  // Directly from the host's bridge, and from containers on it.
+  assert.strictEqual(await fetchFromHost(`http://${ip}/index.html`), 'from-tsvisor\n');
+  assert.strictEqual(wgetFrom([], `http://${ip}/index.html`), 'from-tsvisor\n', 'runc client, tsvisor server');
+  assert.strictEqual(wgetFrom(TSV, `http://${ip}/index.html`), 'from-tsvisor\n', 'tsvisor client, tsvisor server');
+  const runc = d.ok(['run', '-d', d.image, ...httpd('from-runc')]).trim();
+  const rip = inspect(runc, '{{.NetworkSettings.IPAddress}}');
+  await until('the runc server', () => sh(['curl', '-sS', '-m', '5', `http://${rip}/index.html`]).status === 0);
+  assert.strictEqual(wgetFrom(TSV, `http://${rip}/index.html`), 'from-runc\n', 'tsvisor client, runc server');
+
+  // The host kernel's view of the container's namespace: the veth is there, without any address; the sandbox shows the address.
+  const pid = inspect(srv, '{{.State.Pid}}');
+  const hostView = sh(['nsenter', '-t', pid, '-n', 'ip', '-o', 'addr']).stdout;
+  assert.match(hostView, /^\d+: lo\s+inet 127\.0\.0\.1/m);
+  assert.doesNotMatch(hostView, /eth0\s+inet/, hostView);
+  assert.match(sh(['nsenter', '-t', pid, '-n', 'ip', '-o', 'link']).stdout, /eth0@/);
+  const inside = d.ok(['exec', srv, 'ip', '-o', 'addr']);
+  assert.match(inside, new RegExp(`eth0\\s+inet ${ip.replace(/\./g, '\\.')}/\\d+`), inside);
+  assert.match(d.ok(['exec', srv, 'ip', 'route']), new RegExp(`default via ${gw.replace(/\./g, '\\.')} dev eth0`));
+  // A port nothing listens on is refused by the sandbox's stack (a reset), not by the host's.
+  const refused = sh(['curl', '-sS', '-m', '5', `http://${ip}:81/`]);
+  assert.match(refused.stderr, /Connection refused|Couldn't connect/, refused.stderr);
+  // docker restart: a new namespace, taken over again.
+  d.ok(['restart', '-t', '1', srv]);
+  assert.strictEqual(await fetchFromHost(`http://${inspect(srv, '{{.NetworkSettings.IPAddress}}')}/index.html`), 'from-tsvisor\n');
+  d.ok(['rm', '-f', srv, runc]);
+});
+
+test('Docker\'s embedded DNS at 127.0.0.11 on a user-defined network, carried by a host socket in the container\'s namespace', { timeout: 240_000 }, async (t) => {
+  const why = skipReason();
+  if (why) return t.skip(why);
+  d.ok(['network', 'create', 'tsvnet']);
+  const srv = d.ok(['run', '-d', '--network', 'tsvnet', '--name', 'named-srv', d.image, ...httpd('by-name')]).trim();
+  const ip = inspect(srv, '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}');
+  const out = d.ok(['run', '--rm', ...TSV, '--network', 'tsvnet', d.image, 'sh', '-c', 'grep nameserver /etc/resolv.conf; nslookup named-srv']);
+  assert.match(out, /nameserver 127\.0\.0\.11/);
+  assert.match(out, new RegExp(`Address: ${ip.replace(/\./g, '\\.')}`), out);
+  await until('the named server', () => sh(['curl', '-sS', '-m', '5', `http://${ip}/index.html`]).status === 0);
+  assert.strictEqual(wgetFrom(TSV, 'http://named-srv/index.html', ['--network', 'tsvnet']), 'by-name\n');
+  // Over TCP too (what a resolver does after a truncated answer): a query written to 127.0.0.11:53 by nc, the answer read back.
+  const name = 'named-srv';
+  const q = Buffer.concat([Buffer.from([0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, name.length]), Buffer.from(name), Buffer.from([0, 0, 1, 0, 1])]);
+  const msg = Buffer.concat([Buffer.from([0, q.length]), q]);
+  const octal = [...msg].map((x) => `\\${x.toString(8).padStart(3, '0')}`).join('');
+  const tcp = d.ok(['run', '--rm', ...TSV, '--network', 'tsvnet', d.image, 'sh', '-c', `(printf '${octal}'; sleep 3) | nc 127.0.0.11 53 | od -An -v -tx1`]);
+  const answer = Buffer.from(tcp.replace(/\s+/g, ''), 'hex');
+  assert.ok(answer.length > 2 + 12 && answer.readUInt16BE(2) === 0x1234, `a DNS answer over TCP: ${tcp}`);
+  assert.ok(answer.includes(Buffer.from(ip.split('.').map(Number))), `the answer holds ${ip}: ${tcp}`);
+  // The same answer as in a runc container (the names and addresses: the AAAA query goes on to the outside, which this host may not reach in time).
+  const lookup = ['--network', 'tsvnet', d.image, 'nslookup', 'named-srv'];
+  const answers = (out) => out.split('\n').filter((l) => /^(Name:|Address: \d)/.test(l)).join('\n');
+  assert.strictEqual(answers(d.ok(['run', '--rm', ...TSV, ...lookup])), answers(d.ok(['run', '--rm', ...lookup])));
+  d.ok(['rm', '-f', srv]);
+  d.ok(['network', 'rm', 'tsvnet']);
+});
+
+test('--network none: loopback only, served inside the sandbox', { timeout: 120_000 }, (t) => {
+  const why = skipReason();
+  if (why) return t.skip(why);
+  const out = d.ok(['run', '--rm', ...TSV, '--network', 'none', d.image, 'sh', '-c', 'ip -o link; (httpd -f -p 8080 -h /etc &) ; sleep 1; wget -qO- http://127.0.0.1:8080/passwd | head -1']);
+  assert.match(out, /^1: lo:/m);
+  assert.doesNotMatch(out, /eth0/);
+  assert.match(out, /^root:x:0:0/m);
+});
+
+test('hostile frames from the host side of the veth: dropped and counted, the container keeps serving', { timeout: 240_000 }, async (t) => {
+  const why = skipReason();
+  if (why) return t.skip(why);
+  const srv = d.ok(['run', '-d', ...TSV, d.image, ...httpd('still-here')]).trim();
+  const ip = inspect(srv, '{{.NetworkSettings.IPAddress}}');
+  const mac = inspect(srv, '{{.NetworkSettings.MacAddress}}');
+  assert.strictEqual(await fetchFromHost(`http://${ip}/index.html`), 'still-here\n');
+  // The host side of the veth: the peer of the namespace's eth0 (eth0@ifN).
+  const pid = inspect(srv, '{{.State.Pid}}');
+  const peer = /eth0@if(\d+)/.exec(sh(['nsenter', '-t', pid, '-n', 'ip', '-o', 'link']).stdout)[1];
+  const hostIf = /^\d+: ([^:@]+)/.exec(sh(['ip', '-o', 'link', 'show', 'dev', `index:${peer}`]).stdout || sh(['sh', '-c', `ip -o link | grep "^${peer}:"`]).stdout)[1];
+  const dropped = () => {
+    const line = d.ok(['exec', srv, 'cat', '/proc/net/dev']).split('\n').find((l) => /^\s*eth0:/.test(l));
+    return Number(line.split(':')[1].trim().split(/\s+/)[3]);
+  };
+  const before = dropped();
+  const inj = sh(['python3', path.join(__dirname, 'docker', 'hostile_frames.py'), hostIf, mac, ip, '172.17.0.1']);
+  assert.strictEqual(inj.status, 0, inj.stderr);
+  const [sent, bad] = inj.stdout.trim().split(' ').map(Number);
+  assert.ok(sent > 1000 && bad >= 10, inj.stdout);
+  // The Sentry is up, serves, and counted at least every malformed frame of the link and IP layers.
+  assert.strictEqual(await fetchFromHost(`http://${ip}/index.html`), 'still-here\n');
+  const after = dropped();
+  assert.ok(after - before >= bad, `dropped ${before} -> ${after}, ${bad} malformed frames sent`);
+  assert.strictEqual(inspect(srv, '{{.State.Running}}'), 'true');
+  d.ok(['rm', '-f', srv]);
+});
+
+test('a confined Sentry (--confine): its runtime takes the interface over and hands the packet socket down', { timeout: 240_000 }, async (t) => {
+  const why = skipReason();
+  if (why) return t.skip(why);
+  const srv = d.ok(['run', '-d', '--runtime=tsvisor-confined', '-p', '18082:80', d.image, ...httpd('confined')]).trim();
+  const ip = inspect(srv, '{{.NetworkSettings.IPAddress}}');
+  const gw = inspect(srv, '{{.NetworkSettings.Gateway}}');
+  assert.strictEqual(await fetchFromHost(`http://${gw}:18082/index.html`), 'confined\n');
+  assert.strictEqual(wgetFrom([], `http://${ip}/index.html`), 'confined\n', 'runc client');
+  assert.strictEqual(wgetFrom(['--runtime=tsvisor-confined'], `http://${ip}/index.html`), 'confined\n', 'confined client');
+  const pid = inspect(srv, '{{.State.Pid}}');
+  assert.doesNotMatch(sh(['nsenter', '-t', pid, '-n', 'ip', '-o', 'addr']).stdout, /eth0\s+inet/);
+  d.ok(['rm', '-f', srv]);
+  // Docker's DNS from a confined Sentry (its relay's host sockets are AF_INET ones, which its filter allows).
+  d.ok(['network', 'create', 'tsvnetc']);
+  const named = d.ok(['run', '-d', '--network', 'tsvnetc', '--name', 'named-c', d.image, 'sleep', '100']).trim();
+  const nip = inspect(named, '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}');
+  const out = d.ok(['run', '--rm', '--runtime=tsvisor-confined', '--network', 'tsvnetc', d.image, 'nslookup', 'named-c']);
+  assert.match(out, new RegExp(`Address: ${nip.replace(/\./g, '\\.')}`), out);
+  d.ok(['rm', '-f', named]);
+  d.ok(['network', 'rm', 'tsvnetc']);
+});
+
+test('segmentation offload: the Sentry hands the host large TCP segments to cut (PACKET_VNET_HDR), counted in eth0\'s frames', { timeout: 240_000 }, async (t) => {
+  const why = skipReason();
+  if (why) return t.skip(why);
+  const MIB = 8;
+  const srv = d.ok(['run', '-d', ...TSV, d.image, 'sh', '-c', `head -c ${MIB << 20} /dev/zero > /tmp/big && exec httpd -f -p 80 -h /tmp`]).trim();
+  const ip = inspect(srv, '{{.NetworkSettings.IPAddress}}');
+  await until('the server', () => sh(['curl', '-sS', '-m', '5', '-o', '/dev/null', `http://${ip}/`]).status === 0 || sh(['curl', '-sS', '-m', '5', '-I', `http://${ip}/big`]).status === 0);
+  const txFrames = () => Number(d.ok(['exec', srv, 'grep', 'eth0:', '/proc/net/dev']).split(':')[1].trim().split(/\s+/)[9]);
+  const before = txFrames();
+  assert.strictEqual(d.ok(['run', '--rm', d.image, 'sh', '-c', `wget -qO- http://${ip}/big | wc -c`]).trim(), String(MIB << 20));
+  // Cut by the sandbox, 8 MiB would be over 5800 frames of 1448 bytes.
+  const sent = txFrames() - before;
+  assert.ok(sent > 0 && sent < ((MIB << 20) / 1448) / 2, `${sent} frames sent for ${MIB} MiB`);
+  d.ok(['rm', '-f', srv]);
+});
+
+test('IPv6 on a user-defined network: neighbour discovery by the Sentry, with the host, runc and tsvisor containers', { timeout: 240_000 }, async (t) => {
+  const why = skipReason();
+  if (why) return t.skip(why);
+  d.ok(['network', 'create', '--ipv6', '--subnet', 'fd00:7e57:beef::/64', 'tsvnet6']);
+  const ip6 = (id) => inspect(id, '{{range .NetworkSettings.Networks}}{{.GlobalIPv6Address}}{{end}}');
+  const srv = d.ok(['run', '-d', ...TSV, '--network', 'tsvnet6', d.image, ...httpd('six')]).trim();
+  const a = ip6(srv);
+  assert.match(a, /^fd00:7e57:beef:/);
+  assert.match(d.ok(['exec', srv, 'ip', '-6', 'addr']), new RegExp(`inet6 ${a}/64 scope global`));
+  assert.match(d.ok(['exec', srv, 'ip', '-6', 'route']), /default via fd00:7e57:beef::1 dev eth0/);
+  assert.strictEqual(await fetchFromHost(`http://[${a}]/index.html`), 'six\n');
+  assert.strictEqual(wgetFrom([], `http://[${a}]/index.html`, ['--network', 'tsvnet6']), 'six\n', 'runc client');
+  const runc = d.ok(['run', '-d', '--network', 'tsvnet6', d.image, ...httpd('runc-six')]).trim();
+  const b = ip6(runc);
+  await until('the runc server', () => sh(['curl', '-sS', '-m', '5', `http://[${b}]/index.html`]).status === 0);
+  assert.strictEqual(wgetFrom(TSV, `http://[${b}]/index.html`, ['--network', 'tsvnet6']), 'runc-six\n', 'tsvisor client');
+  // The host kernel of the namespace keeps no IPv6 address either (not even link-local).
+  assert.doesNotMatch(sh(['nsenter', '-t', inspect(srv, '{{.State.Pid}}'), '-n', 'ip', '-o', 'addr']).stdout, /eth0\s+inet6/);
+  d.ok(['rm', '-f', srv, runc]);
+  d.ok(['network', 'rm', 'tsvnet6']);
+});
+
+test('the runtime\'s --network host: host sockets in the container\'s namespace, whose veth keeps its address', { timeout: 120_000 }, async (t) => {
+  const why = skipReason();
+  if (why) return t.skip(why);
+  const srv = d.ok(['run', '-d', '--runtime=tsvisor-hostnet', '-p', '18083:80', d.image, ...httpd('hostnet')]).trim();
+  const ip = inspect(srv, '{{.NetworkSettings.IPAddress}}');
+  assert.strictEqual(await fetchFromHost(`http://${inspect(srv, '{{.NetworkSettings.Gateway}}')}:18083/index.html`), 'hostnet\n');
+  assert.strictEqual(wgetFrom(TSV, `http://${ip}/index.html`), 'hostnet\n', 'a sandbox-network client');
+  assert.match(sh(['nsenter', '-t', inspect(srv, '{{.State.Pid}}'), '-n', 'ip', '-o', 'addr']).stdout, new RegExp(`eth0\\s+inet ${ip.replace(/\./g, '\\.')}/`));
+  d.ok(['rm', '-f', srv]);
+});
