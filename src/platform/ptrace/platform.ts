@@ -83,7 +83,7 @@ export class PtracePlatform implements Platform {
   /** Every application thread's host thread, by tid: what the main wait reports stops of. */
   private readonly byTid = new Map<number, StubThread>();
   /** Stubs of ended processes, emptied, for the next forks (stub.ts, StubPool). */
-  private readonly stubPool = new StubPool(SPARE_STUBS);
+  private readonly stubPool = new StubPool<StubProcess>(SPARE_STUBS);
   private readonly status = new Int32Array(1);
   protected readonly events = Buffer.alloc(12 * 64);
   /** The epoll registration of each watched host fd, by fd number and by token. */

@@ -52,7 +52,7 @@ export class StubProcess implements AddressSpace {
   /** The first thread (the host process's leader): the one a new image starts on. */
   main: StubThread;
   /** Where this stub goes when its process ends, to be taken by the next fork (null: killed). */
-  pool: StubPool | null = null;
+  pool: StubPool<StubProcess> | null = null;
   /** Live host threads by tid, the main one included while it lives. */
   readonly threads = new Map<number, StubThread>();
   dead = false;

@@ -1,7 +1,5 @@
 // Spare stubs: the host processes of ended processes, emptied, kept for the
-// next forks (see StubProcess.retire and revive).
-
-import type { StubProcess } from './stub';
+// next forks (see StubProcess.retire and revive; systrap's SystrapProcess).
 
 /** A report reportOf gives when there is none yet. */
 export const NO_REPORT = -1;
@@ -10,6 +8,19 @@ export const NO_REPORT = -1;
 export interface StopSource {
   /** The next wait report of a host thread, not waited for: a queued one first, else the host's; NO_REPORT if none yet, null if none will come. */
   reportOf(tid: number): number | null;
+}
+
+/** A stub process that can be emptied when its process ends and taken by another. */
+export interface Reusable {
+  /** Empty it for another process (its emptying may go on: retiring); false: it must be killed. */
+  retire(): boolean;
+  /** Its emptying still runs: not to be revived yet. */
+  readonly retiring: boolean;
+  /** Whether the emptying has ended, without waiting. */
+  pollRetire(stops: StopSource): void;
+  /** Take it for a new process; false if it died meanwhile. */
+  revive(): boolean;
+  release(): void;
 }
 
 /**
@@ -21,22 +32,22 @@ export interface StopSource {
  * stubs still emptying gets a new one rather than wait: a loop of short
  * children then rotates two stubs, each emptied during the other's child.
  */
-export class StubPool {
-  private readonly spare: StubProcess[] = [];
+export class StubPool<S extends Reusable> {
+  private readonly spare: S[] = [];
   /** Set when the platform shuts down: every stub is killed from then on. */
   closed = false;
 
   constructor(private readonly max: number) {}
 
   /** Keep s (its process ended) if there is room and it can be emptied. */
-  keep(s: StubProcess): boolean {
+  keep(s: S): boolean {
     if (this.closed || this.spare.length >= this.max || !s.retire()) return false;
     this.spare.push(s);
     return true;
   }
 
   /** An emptied spare stub, revived for a new process, or null (stops: where its batch's end is reported). */
-  take(stops: StopSource): StubProcess | null {
+  take(stops: StopSource): S | null {
     for (let k = this.spare.length - 1; k >= 0; k--) {
       const s = this.spare[k];
       if (s.retiring) s.pollRetire(stops);

@@ -14,6 +14,7 @@ import * as libc from '../../host/libc';
 import { type AddressSpace, HOST_IN, type HostWatch, type PlatformEvent, type Stop } from '../platform';
 import { PtracePlatform } from '../ptrace/platform';
 import { StubError } from '../ptrace/stub';
+import { NO_REPORT, StubPool } from '../ptrace/stub_pool';
 import { STUB_BASE, STUB_DATA, stubElf } from '../ptrace/stub_elf';
 import { sentryThread } from '../thread';
 import { filterPage } from './filters';
@@ -60,6 +61,8 @@ const STUB_SPIN_MAX = 1_000;
 const RECENT_NS = 1_000_000;
 /** Nothing of ours for this long: a sandbox sharing the thread is idle (see Platform.wait). */
 const IDLE_NS = 2_000_000;
+/** Emptied stubs kept for the next forks, as on ptrace: a shell's fork+exec+exit cycle needs one, a parallel make a few. */
+const SPARE_STUBS = 4;
 /** Stops served between looks at host events while traps keep coming. */
 const HOST_CHECK_EVERY = 64;
 
@@ -81,6 +84,8 @@ export class SystrapPlatform extends PtracePlatform {
   /** Application threads running application code: what the poll looks at. */
   private readonly runningSet = new Set<SystrapThread>();
   private readonly procs = new Set<SystrapProcess>();
+  /** Stubs of ended processes, emptied, for the next forks (SystrapProcess.retire). */
+  private readonly spares = new StubPool<SystrapProcess>(SPARE_STUBS);
   /** Stops to report before anything else: threads of a process that died. */
   private readonly gone: Array<{ kind: 'stop'; ctx: SystrapThread; stop: Stop }> = [];
   private readonly pidWatches = new Map<SystrapProcess, HostWatch>();
@@ -95,6 +100,8 @@ export class SystrapPlatform extends PtracePlatform {
   /** When the last trap was taken (monotonic ns): the poll spins only while traps are recent. */
   private lastTrapNs = 0;
   declare private sleepEpfd: number;
+  /** A set holding the stubs' eventfd alone, level-triggered: a new thread's first report is awaited there. */
+  declare private startEpfd: number;
 
   constructor() {
     super('systrap');
@@ -104,6 +111,10 @@ export class SystrapPlatform extends PtracePlatform {
     // Edge-triggered: each stub write wakes the Sentry once; the counter is drained only now and then.
     this.addToSleepSet(this.evfd, EVFD_TOKEN, EPOLLET);
     this.addToSleepSet(this.epfd, EPFD_TOKEN, 0);
+    this.startEpfd = libc.epoll_create1(EFD_CLOEXEC);
+    const ev = Buffer.alloc(12);
+    ev.writeUInt32LE(EPOLLIN, 0);
+    if (libc.epoll_ctl(this.startEpfd, EPOLL_CTL_ADD, this.evfd, ev) !== 0) throw new Error(`epoll_ctl of the start set: errno ${libc.errno()}`);
   }
 
   private addToSleepSet(fd: number, token: number, flags: number): void {
@@ -164,8 +175,14 @@ export class SystrapPlatform extends PtracePlatform {
   }
 
   override newAddressSpace(): AddressSpace {
+    const spare = this.spares.take(this.leaderReports);
+    if (spare) {
+      this.stats.stubsReused = (this.stats.stubsReused ?? 0) + 1;
+      return spare;
+    }
     const leader = this.forkStub(null);
     const p = new SystrapProcess(leader, this.memfile, this.runningSet, this.stubSpinner, this.cpus);
+    p.pool = this.spares;
     try {
       leader.attachControlPage(this.memfile);
       p.pidfd = libc.syscall3(SYS_PIDFD_OPEN, leader.pid, 0, 0);
@@ -180,6 +197,19 @@ export class SystrapPlatform extends PtracePlatform {
     this.procs.add(p);
     return p;
   }
+
+  /**
+   * A retiring leader's report (its emptying batch's trap), for the pool:
+   * systrap's wait never takes the leaders' reports (only injections do,
+   * each waiting for its own), so the host has it, or nothing yet.
+   */
+  private readonly leaderReports = {
+    reportOf: (tid: number): number | null => {
+      const r = libc.waitpid(tid, this.statusBuf, WNOHANG | WALL);
+      if (r === 0) return NO_REPORT;
+      return r === tid ? this.statusBuf[0] : null;
+    },
+  };
 
   /** The stub process has ended (every thread): reap it, report threads the kernel still had, give back its areas. */
   private reap(p: SystrapProcess): void {
@@ -211,7 +241,11 @@ export class SystrapPlatform extends PtracePlatform {
 
   protected override stubPids(): number[] {
     const tids: number[] = [];
-    for (const p of this.procs) for (const th of p.threads) tids.push(th.tid);
+    // Each process's leader too: its batches and clones are ptrace round trips with the Sentry, and its new threads take its CPU.
+    for (const p of this.procs) {
+      tids.push(p.pid);
+      for (const th of p.threads) tids.push(th.tid);
+    }
     return [...super.stubPids(), ...tids];
   }
 
@@ -276,6 +310,13 @@ export class SystrapPlatform extends PtracePlatform {
       Atomics.store(this.global, G_SPIN / 4, this.stubSpin.next());
     },
     current: (): number => Atomics.load(this.global, G_SPIN / 4),
+    awaitTrap: (ready: () => boolean, timeoutMs: number): void => {
+      // Drained first, the eventfd is readable only for a write from now on (a stub writes it when it traps while the Sentry sleeps).
+      libc.read(this.evfd, this.evBuf, 8);
+      Atomics.store(this.global, G_SLEEPING / 4, 1);
+      if (!ready()) libc.epoll_wait(this.startEpfd, this.sleepEvents, 1, timeoutMs);
+      Atomics.store(this.global, G_SLEEPING / 4, 0);
+    },
   };
 
   private hostEvent(): PlatformEvent {
@@ -317,6 +358,7 @@ export class SystrapPlatform extends PtracePlatform {
   }
 
   override shutdown(): void {
+    this.spares.close();
     for (const p of [...this.procs]) {
       p.release();
       const w = this.pidWatches.get(p);
@@ -326,5 +368,6 @@ export class SystrapPlatform extends PtracePlatform {
     this.procs.clear();
     super.shutdown();
     libc.close(this.sleepEpfd);
+    libc.close(this.startEpfd);
   }
 }

@@ -11,18 +11,26 @@ import { Reg } from '../platform';
 import type { MemoryFile } from '../memfile';
 import { StubError, type StubProcess } from '../ptrace/stub';
 import type { CpuPolicy } from '../ptrace/affinity';
+import type { StopSource, StubPool } from '../ptrace/stub_pool';
 import { STUB_THREAD_CLONE_FLAGS } from '../ptrace/seccomp';
-import { SystrapThread } from './thread';
-import { A_STATE, AREA_SIZE, AREAS_BASE, CLONE_SITE, FIRST_TRAP_ADDR, MAX_SLOTS, ST_RESUME, ST_TRAPPED } from './stub_code';
+import { type FrameTemplate, SystrapThread } from './thread';
+import { readProc } from '../hostcpu';
+import { A_STATE, AREA_SIZE, AREAS_BASE, CLONE_SITE, FIRST_TRAP_ADDR, FUTEX_RET_ADDR, MAX_SLOTS, ST_RESUME, ST_TRAPPED } from './stub_code';
 
 const SYS_MMAP = 9;
 const SYS_CLONE = 56;
+const SYS_SCHED_YIELD = 24;
+const SYS_FUTEX = 202;
+/** Looks at a retiring stub's thread before it is given up (it spins up to ~50 us before its futex wait). */
+const HELD_TRIES = 20;
 const MAP_SHARED_FIXED = 0x11;
 const MEMFD_IN_STUB = 3;
 const AREA_PAGES = AREA_SIZE / 4096;
 const SIGILL = 4;
 /** How long a new thread may take to report (it runs a few instructions). */
 const START_TIMEOUT_MS = 10_000;
+/** Each sleep for the new thread's report: it wakes the Sentry by the eventfd; this bounds a wake-up lost anyway. */
+const START_SLEEP_MS = 10;
 
 /** What the platform keeps of every address space: threads running application code, for its poll. */
 export interface ThreadSet {
@@ -36,6 +44,8 @@ export interface StubSpinner {
   current(): number;
   /** A thread was answered: had it gone to sleep, after spinning spun iterations? */
   answered(slept: boolean, spun: number): void;
+  /** Sleep until a stub traps (any: the caller looks at its own thread), ready() says one has, or timeoutMs passes. */
+  awaitTrap(ready: () => boolean, timeoutMs: number): void;
 }
 
 export class SystrapProcess implements AddressSpace {
@@ -50,6 +60,17 @@ export class SystrapProcess implements AddressSpace {
   pidfd = -1;
   /** Report a thread as gone (its process died under it) at the platform's next wait. */
   onGone: (th: SystrapThread) => void = () => {};
+  /** Where this stub goes when its process ends, to be taken by the next fork (null: killed). */
+  pool: StubPool<SystrapProcess> | null = null;
+  /** A retired stub's one application thread, held in its handler with its area emptied, for revive. */
+  private spare: SystrapThread | null = null;
+  /**
+   * Where the host puts a trap's frame on an alternate stack (the same for
+   * every trap: fixed sizes, a fixed stack) and what rt_sigreturn checks of
+   * it, as the first report of a new thread showed them, before any
+   * application code ran in it.
+   */
+  private frame: FrameTemplate | null = null;
 
   constructor(
     readonly leader: StubProcess,
@@ -141,7 +162,11 @@ export class SystrapProcess implements AddressSpace {
     const until = Date.now() + START_TIMEOUT_MS;
     for (;;) {
       // A signal that reached it before its filter was in place comes first: let it go on.
-      while (Atomics.load(state, A_STATE / 4) !== ST_TRAPPED) {
+      const reported = (): boolean => Atomics.load(state, A_STATE / 4) === ST_TRAPPED;
+      while (!reported()) {
+        // The new thread shares the Sentry's CPU (it inherits the leader's pin): a spin would keep it off that CPU until the
+        // host preempts us (~4 ms here), a yield lets other host processes run first on a busy machine. Sleep until it traps.
+        this.spinner.awaitTrap(reported, START_SLEEP_MS);
         if (Date.now() > until) {
           this.release();
           throw new StubError(`new thread ${tid} of stub ${this.pid} did not start`);
@@ -149,7 +174,10 @@ export class SystrapProcess implements AddressSpace {
       }
       const t = th.take();
       if (t === null) throw new StubError(`new thread ${tid} of stub ${this.pid}: bad frame`);
-      if (t.signo === SIGILL && th.regs.get(Reg.RIP) === FIRST_TRAP_ADDR) break;
+      if (t.signo === SIGILL && th.regs.get(Reg.RIP) === FIRST_TRAP_ADDR) {
+        this.frame ??= th.frameTemplate();
+        break;
+      }
       Atomics.store(state, A_STATE / 4, ST_RESUME);
       libc.futexBuf(202, area, 1, 1, 0, 0, 0);
     }
@@ -181,12 +209,107 @@ export class SystrapProcess implements AddressSpace {
     this.leader.unmapAllUser();
   }
 
-  /** Kill the host process; its areas go back to the memory file once it is reaped (the platform's pidfd watch). */
+  /** Kept for the next fork (StubPool) or killed. */
   release(): void {
+    if (this.dead) return;
+    if (this.pool?.keep(this)) return;
+    this.kill();
+  }
+
+  /** Kill the host process; its areas go back to the memory file once it is reaped (the platform's pidfd watch). */
+  private kill(): void {
     if (this.dead) return;
     this.dead = true;
     for (const th of [...this.threads]) this.threadGone(th);
+    if (this.spare) this.threadGone(this.spare);
+    this.spare = null;
     this.leader.release();
+  }
+
+  /**
+   * Empty this stub for another process (its own ended), as the ptrace
+   * platform's StubProcess.retire does, keeping its one application thread
+   * held in its handler: the next process then needs no fork of the master,
+   * control page, pidfd, area mapping, clone or thread start. Only a stub
+   * the kernel holds whole qualifies: one application thread, taken (no
+   * interrupt on its way, never let off the tracer's CPU). Every
+   * application mapping goes now, in one batch; the thread and the areas
+   * are checked and emptied when the stub is taken (revive), by when the
+   * thread has long reached its futex wait. False: it must be killed.
+   */
+  retire(): boolean {
+    if (this.dead || this.threads.size !== 1 || this.spare) return false;
+    const [th] = this.threads;
+    if (th.dead || th.inApp || th.doomed || th.interruptSent || th.cpu.spread) return false;
+    if (!this.leader.retire()) return false;
+    th.dead = true;
+    this.threads.delete(th);
+    this.main = null;
+    this.spare = th;
+    return true;
+  }
+
+  /**
+   * Is th's host thread asleep in its handler's futex wait, on its own
+   * area, with the stack pointer on the frame the Sentry took? The state
+   * word is the application's to write: a trap it forged while its thread
+   * ran on would leave that thread running (or parked where it chose) into
+   * the next process. The host's own record of the thread
+   * (/proc/PID/task/TID/syscall: number, arguments, sp, pc) says where it
+   * really is. An application that jumped onto the handler's wait with the
+   * same arguments and sp is then in the handler's state: after the wait
+   * the handler takes its area from sp again, not from a register, and
+   * returns through the frame at sp, which the next process's first resume
+   * writes whole. A thread still spinning gets the CPU a few times
+   * first (it shares the Sentry's).
+   */
+  private heldInHandler(th: SystrapThread): boolean {
+    const sp = this.areaAddr(th.slot) + th.frameShape().split('/').map(Number)[0] - 8;
+    const area = `0x${this.areaAddr(th.slot).toString(16)}`;
+    for (let i = 0; i < HELD_TRIES; i++) {
+      const text = readProc(`/proc/${this.pid}/task/${th.tid}/syscall`);
+      if (text === null) return false;
+      const f = text.trim().split(' ');
+      if (f[0] !== 'running') {
+        return f.length === 9 && Number(f[0]) === SYS_FUTEX && f[1] === area && Number(f[7]) === sp && Number(f[8]) === FUTEX_RET_ADDR;
+      }
+      libc.syscall3(SYS_SCHED_YIELD, 0, 0, 0);
+    }
+    return false;
+  }
+
+  /** The leader's emptying batch still runs (StubProcess.retire does not wait for it). */
+  get retiring(): boolean {
+    return this.leader.retiring;
+  }
+
+  pollRetire(stops: StopSource): void {
+    this.leader.pollRetire(stops);
+  }
+
+  /**
+   * Take a retired stub for a new process: its leader and held thread as
+   * fresh contexts. First the checks: every other host thread it had is
+   * gone (one told to exit may still run its last instructions in its
+   * area), and the held thread is where the frame the Sentry took says
+   * (heldInHandler); then every area is emptied (scrubForReuse for the held
+   * thread's). False (it must be killed) if one fails or it died meanwhile.
+   */
+  revive(): boolean {
+    const old = this.spare;
+    if (this.dead || this.leader.dead || this.leader.retiring || !old || !this.frame || old.frameShape() !== this.frame.shape) return false;
+    for (const f of this.freed) if (fs.existsSync(`/proc/${this.pid}/task/${f.tid}`)) return false;
+    if (!this.heldInHandler(old) || !old.scrubForReuse(this.frame)) return false;
+    for (let slot = 0; slot < this.slotFrames.length; slot++) {
+      if (slot !== old.slot) this.memfile.bytes(this.slotFrames[slot], AREA_PAGES).fill(0);
+    }
+    if (!this.leader.revive()) return false;
+    this.spare = null;
+    const th = SystrapThread.revived(old);
+    th.cpu.policy = this.cpus;
+    this.threads.add(th);
+    this.main = th;
+    return true;
   }
 
   /**
@@ -196,7 +319,7 @@ export class SystrapProcess implements AddressSpace {
    */
   killForBadFrame(): void {
     for (const th of this.threads) this.onGone(th);
-    this.release();
+    this.kill();
   }
 
   /** After the host process is reaped: nothing can write the areas any more. */

@@ -43,8 +43,8 @@ export const A_UCONTEXT = 24;
 export const A_FS_BASE = 32;
 export const A_GS_BASE = 40;
 /** Without FSGSBASE: the bases the handler last set on the host, to set them again only when the Sentry changed them. */
-const A_FS_SET = 48;
-const A_GS_SET = 56;
+export const A_FS_SET = 48;
+export const A_GS_SET = 56;
 const A_STACK_T = 64;
 const A_ZERO_MASK = 88;
 
@@ -145,7 +145,7 @@ const SYS_FUTEX = 202;
 const SYS_EXIT_GROUP = 231;
 const SYS_SECCOMP = 317;
 
-function build(fsgsbase: boolean): { code: Buffer; handler: number; cloneSite: number; firstTrap: number; restorer: number } {
+function build(fsgsbase: boolean): { code: Buffer; handler: number; cloneSite: number; firstTrap: number; restorer: number; futexRet: number } {
   const a = new Asm(STUB_EXTRA_ADDR);
 
   // --- the handler: rdi = signo, rsi = &siginfo, rdx = &ucontext, rsp = the frame.
@@ -191,6 +191,10 @@ function build(fsgsbase: boolean): { code: Buffer; handler: number; cloneSite: n
   a.bytes(0x31, 0xf6); // xor esi, esi: FUTEX_WAIT (shared: the Sentry wakes it through its own mapping)
   a.bytes(0x4d, 0x31, 0xd2); // xor r10, r10: no timeout
   a.syscall();
+  a.label('futex_ret');
+  // The area again from the stack pointer: a thread the Sentry checks at this pc (a retired stub's) is known by its sp, not by rbx.
+  a.bytes(0x48, 0x89, 0xe3); // mov rbx, rsp
+  a.bytes(0x48, 0x81, 0xe3).imm32(-AREA_SIZE); // and rbx, ~(AREA_SIZE-1)
   a.jmp8(0xeb, 'sleep');
   a.label('answered');
   a.bytes(0xc7, 0x43, A_FUTEX_WAITING).imm32(0); // mov dword [rbx+4], 0
@@ -263,7 +267,7 @@ function build(fsgsbase: boolean): { code: Buffer; handler: number; cloneSite: n
   a.movEax(SYS_EXIT_GROUP).movEdi(1).syscall();
   a.bytes(0x0f, 0x0b);
   const code = a.finish();
-  return { code, handler: a.addr('handler'), cloneSite: a.addr('clone'), firstTrap: a.addr('first'), restorer: a.addr('restorer') };
+  return { code, handler: a.addr('handler'), cloneSite: a.addr('clone'), firstTrap: a.addr('first'), restorer: a.addr('restorer'), futexRet: a.addr('futex_ret') };
 }
 
 /**
@@ -292,3 +296,5 @@ export const CLONE_SITE = built.cloneSite;
 /** The ud2 whose SIGILL is a new thread's first report (rip at it). */
 export const FIRST_TRAP_ADDR = built.firstTrap;
 export const RESTORER_ADDR = built.restorer;
+/** Where the handler's futex wait returns to: the pc the host shows of a thread held in its handler. */
+export const FUTEX_RET_ADDR = built.futexRet;

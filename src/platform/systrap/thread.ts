@@ -15,11 +15,11 @@ import { PtraceRegs } from '../ptrace/regs';
 import { isVsyscallEntry } from '../ptrace/stops';
 import { StubError } from '../ptrace/stub_thread';
 import { StubCpu } from '../ptrace/affinity';
-import { cpuTimeSince, NO_CPU, readHostCpu } from '../hostcpu';
+import { cpuTimeSince, type HostCpu, NO_CPU, readHostCpu } from '../hostcpu';
 import type { SystrapProcess } from './process';
 import {
-  A_FS_BASE, A_FUTEX_WAITING, A_GS_BASE, A_SIGINFO, A_SIGNO, A_STATE, A_UCONTEXT, ALTSTACK_OFF, AREA_SIZE, ST_EXIT, ST_RESUME,
-  ST_TRAPPED,
+  A_FS_BASE, A_FS_SET, A_FUTEX_WAITING, A_GS_BASE, A_GS_SET, A_SIGINFO, A_SIGNO, A_STATE, A_UCONTEXT, ALTSTACK_OFF, AREA_SIZE, ST_EXIT,
+  ST_RESUME, ST_TRAPPED,
 } from './stub_code';
 
 const SYS_FUTEX = 202;
@@ -61,6 +61,16 @@ const USER_SS = 0x2b;
 const SW_BYTES = 464;
 const FP_XSTATE_MAGIC1 = 0x46505853;
 const FP_XSTATE_MAGIC2 = 0x46505845;
+/** XSAVE's header follows the legacy area: XSTATE_BV first. x87 and SSE are its bits 0 and 1; PKRU is bit 9. */
+const XSTATE_BV = 512;
+const XFEATURE_PKRU = 1n << 9n;
+
+/** See SystrapThread.frameTemplate. */
+export interface FrameTemplate {
+  shape: string;
+  ucFlags: bigint;
+  sw: Buffer;
+}
 
 const SYSCALL_STOP: Stop = { kind: 'syscall' };
 const SYSCALL32_STOP: Stop = { kind: 'syscall32' };
@@ -93,6 +103,8 @@ export class SystrapThread implements Context {
   private lastCpu: CpuTime = { userNs: 0, sysNs: 0 };
   /** The stubs' spin when this trap was taken. */
   private spunWith = 0;
+  /** The host thread's CPU counters when this context took it (a spare stub's thread ran another process before). */
+  private cpuBase: HostCpu = NO_CPU;
 
   constructor(
     readonly proc: SystrapProcess,
@@ -107,6 +119,70 @@ export class SystrapThread implements Context {
     this.base = proc.areaAddr(slot);
     this.i32 = new Int32Array(area.buffer, area.byteOffset, AREA_SIZE / 4);
     this.cpu = new StubCpu(tid);
+  }
+
+  /**
+   * The same host thread, held in its handler, as a fresh context for the
+   * next process of a revived stub (see scrubForReuse): the frame's place,
+   * and CPU time counted from now. The kernel sets every register and the
+   * FPU state before it runs.
+   */
+  static revived(old: SystrapThread): SystrapThread {
+    const th = new SystrapThread(old.proc, old.slot, old.area, old.tid);
+    th.uc = old.uc;
+    th.fpOff = old.fpOff;
+    th.fpSize = old.fpSize;
+    const b = readHostCpu(old.proc.pid, old.tid, true);
+    th.cpuBase = b ? { ...b, total: Math.max(0, b.total) } : NO_CPU;
+    return th;
+  }
+
+  /**
+   * What the host wrote of the frame just taken that rt_sigreturn checks:
+   * its place (frameShape), uc_flags and the FPU image's software bytes.
+   * Taken from a new thread's first report, before any application code
+   * ran in it: what a retired stub's frame is rebuilt from (scrubForReuse).
+   */
+  frameTemplate(): FrameTemplate {
+    return { shape: this.frameShape(), ucFlags: this.area.readBigUInt64LE(this.uc), sw: Buffer.from(this.area.subarray(this.fpOff + SW_BYTES, this.fpOff + 512)) };
+  }
+
+  /**
+   * Empty the area of this held thread for another process: everything but
+   * the state words becomes zero and the frame is rebuilt from the template
+   * (uc_flags, the FPU image's software bytes and end magic), the FPU image
+   * a valid x87+SSE-only one (every other component in its initial state),
+   * so the next process, which can read its area, finds nothing of this
+   * one. The next resume writes every register, the mask and the alternate
+   * stack. False (the stub must go) when the frame is not where the
+   * template says, or holds PKRU (its offset in the image is CPUID's).
+   */
+  scrubForReuse(tpl: FrameTemplate): boolean {
+    const a = this.area;
+    const uc = this.uc, at = this.fpOff, size = this.fpSize;
+    if (uc === 0 || this.frameShape() !== tpl.shape || !this.trapped()) return false;
+    if ((tpl.sw.readBigUInt64LE(8) & XFEATURE_PKRU) !== 0n) return false;
+    a.fill(0, A_SIGNO, AREA_SIZE);
+    // It sleeps in its futex wait (the caller checked): the next answer must wake it.
+    Atomics.store(this.i32, A_FUTEX_WAITING / 4, 1);
+    // Without FSGSBASE the handler sets a base only when it differs from the one it last set: a value no base can have makes the first resume set both.
+    a.writeBigInt64LE(-1n, A_FS_SET);
+    a.writeBigInt64LE(-1n, A_GS_SET);
+    a.writeBigUInt64LE(tpl.ucFlags, uc);
+    a.writeUInt16LE(0x37f, at); // FCW
+    a.writeUInt32LE(0x1f80, at + 24); // MXCSR
+    tpl.sw.copy(a, at + SW_BYTES);
+    if (size > 512) {
+      a.writeBigUInt64LE(3n, at + XSTATE_BV);
+      a.writeUInt32LE(FP_XSTATE_MAGIC2, at + size);
+    }
+    this.fp = null;
+    return true;
+  }
+
+  /** Where the frame of the trap being served lies (area offsets), as one string to compare. */
+  frameShape(): string {
+    return `${this.uc}/${this.fpOff}/${this.fpSize}`;
   }
 
   get hostTid(): number {
@@ -279,7 +355,7 @@ export class SystrapThread implements Context {
   }
 
   cpuTime(precise = false): CpuTime {
-    const t = cpuTimeSince(readHostCpu(this.proc.pid, this.tid, precise), NO_CPU, precise);
+    const t = cpuTimeSince(readHostCpu(this.proc.pid, this.tid, precise), this.cpuBase, precise);
     // The thread is gone: its last reading stands.
     if (t) this.lastCpu = t;
     return { ...this.lastCpu };
