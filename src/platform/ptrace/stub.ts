@@ -4,7 +4,6 @@
 // set the registers for the call with rip on the stub's `syscall; int3`,
 // continue, and wait for the int3.
 
-import * as fs from 'node:fs';
 import * as libc from '../../host/libc';
 import { type AddressSpace, type Context, type PlatformStats, Reg, type Registers } from '../platform';
 import * as P from './ptrace';
@@ -14,6 +13,7 @@ import { StubError, StubThread } from './stub_thread';
 import { STUB_THREAD_CLONE_FLAGS } from './seccomp';
 import type { CpuPolicy } from './affinity';
 import { NO_REPORT, type StopSource, type StubPool } from './stub_pool';
+import { HostMappingBudget } from './stub_budget';
 import { BATCH_ADDR, BATCH_ENTRY, BATCH_MAX, INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_END } from './stub_elf';
 
 const status = new Int32Array(1);
@@ -24,15 +24,6 @@ const SYS_MPROTECT = 10;
 const SYS_MUNMAP = 11;
 const SYS_CLONE = 56;
 const MAP_SHARED_FIXED = 0x11;
-/**
- * Host mappings one stub may hold: a quarter of what the host allows it.
- * Linux gives a process up to max_map_count VMAs; here pages of one VMA can
- * need several host mappings, so when a count finds more than half of this
- * in use the stub's host mappings are all dropped and fault back in (the
- * Sentry holds the frames, so nothing is lost). Programs with fewer than
- * this many pieces of touched memory never see it.
- */
-const BUDGET_SHARE = 4;
 /** Parked host threads one stub keeps at most (a thread pool's churn; more is host memory for nothing). */
 const PARK_MAX = 4;
 
@@ -57,16 +48,8 @@ export class StubProcess implements AddressSpace {
   readonly threads = new Map<number, StubThread>();
   dead = false;
 
-  /**
-   * An upper bound of the host mappings the application's pages take once
-   * the queued calls have run: the last count read from the host, plus two
-   * for every call since (one call splits at most one mapping into three).
-   */
-  private mappingBound = 0;
-  /** Of the bound, what a reservation has paid for calls still to come. */
-  private credit = 0;
-  /** Most host mappings the application's pages may take in this stub (see BUDGET_SHARE). */
-  readonly mappingBudget: number;
+  /** How many host mappings the application's pages may take here, and when to count them (stub_budget.ts). */
+  private readonly budget: HostMappingBudget;
 
   constructor(
     readonly pid: number,
@@ -79,7 +62,7 @@ export class StubProcess implements AddressSpace {
     private readonly cpus: CpuPolicy | null = null,
   ) {
     this.main = this.addThread(pid);
-    this.mappingBudget = Math.max(64, Math.floor(maxMappings / BUDGET_SHARE));
+    this.budget = new HostMappingBudget(maxMappings, stats);
   }
 
   private addThread(tid: number, reused = false): StubThread {
@@ -177,7 +160,7 @@ export class StubProcess implements AddressSpace {
   }
 
   /** A thread the kernel holds stopped now (any will do for a mapping change), or null. */
-  private stoppedThread(): StubThread | null {
+  stoppedThread(): StubThread | null {
     for (const th of this.threads.values()) if (!th.inApp && !th.dead && !th.doomed) return th;
     return null;
   }
@@ -346,75 +329,17 @@ export class StubProcess implements AddressSpace {
     this.pending.push([SYS_MPROTECT, [addr, len, prot]]);
   }
 
-  /**
-   * Room for calls that may add n host mappings. The bound only grows
-   * between counts, so the host is asked (its /proc/PID/task/TID/maps, after
-   * the queued calls have run) only once the bound would pass the budget. If
-   * more than half the budget is really in use, every application mapping
-   * is dropped (queued, in order with what came before): pages the Sentry
-   * has given frames fault back in as SEGV_MAPERR faults, a chunk at a time.
-   * Counting at most once per quarter budget of calls keeps this off the
-   * hot path; a program that does not fragment its memory never reaches it.
-   */
   reserveMappings(n: number): void {
-    // What the last reservation did not use goes back first.
-    this.mappingBound -= this.credit;
-    this.credit = 0;
-    this.room(n);
-    this.credit = n;
+    this.budget.reserve(n, this);
   }
 
-  /** One call: paid from a reservation, or room for the two mappings it may add. */
   private roomForCall(): void {
-    if (this.credit >= 2) this.credit -= 2;
-    else this.room(2);
+    this.budget.forCall(this);
   }
 
-  private room(n: number): void {
-    // With every thread running application code no call can run now: the
-    // count waits for a stop (the budget leaves the host three quarters spare).
-    const via = this.mappingBound + n <= this.mappingBudget || this.dead ? null : this.stoppedThread();
-    if (!via) {
-      this.mappingBound += n;
-      return;
-    }
-    try {
-      this.flush(via);
-    } catch (e) {
-      // A stub that died meanwhile: the task's next resume reports it.
-      if (!(e instanceof StubError && this.dead)) throw e;
-      return;
-    }
-    const real = this.countHostMappings(via);
-    this.stats.hostMappingCounts++;
-    if (real > this.stats.hostMappingsPeak) this.stats.hostMappingsPeak = real;
-    if (real + n > this.mappingBudget / 2) {
-      this.pending.push([SYS_MUNMAP, [0x1000, this.top - 0x1000]]);
-      this.stats.hostEvictions++;
-      this.mappingBound = n;
-    } else {
-      this.mappingBound = real + n;
-    }
-  }
-
-  /** The host's count of the application's mappings in this stub (those below top), read through a live thread. */
-  private countHostMappings(via: StubThread): number {
-    let text: string;
-    try {
-      // Through a thread: the process's own maps are empty once its leader thread has exited.
-      text = fs.readFileSync(`/proc/${this.pid}/task/${via.tid}/maps`, 'latin1');
-    } catch {
-      return this.mappingBudget; // gone: a drop costs nothing then
-    }
-    let n = 0;
-    for (let at = 0; at < text.length; ) {
-      const nl = text.indexOf('\n', at);
-      const dash = text.indexOf('-', at);
-      if (dash > at && parseInt(text.slice(at, dash), 16) < this.top) n++;
-      if (nl < 0) break;
-      at = nl + 1;
-    }
-    return n;
+  /** Queue the removal of every application mapping, outside the budget (the budget's own eviction). */
+  queueDropAll(): void {
+    this.pending.push([SYS_MUNMAP, [0x1000, this.top - 0x1000]]);
   }
 
   flushPending(): void {
@@ -468,8 +393,7 @@ export class StubProcess implements AddressSpace {
     }
     this.retiring = true;
     this.unpinned = this.cpus?.unpin(m.tid) ?? false;
-    this.mappingBound = 0;
-    this.credit = 0;
+    this.budget.reset();
     this.threads.delete(m.tid);
     m.dead = true;
     m.parked = true;
