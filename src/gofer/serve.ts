@@ -1,11 +1,11 @@
-// The Gofer process (started by gofer/start.ts as
-// `unshare -m -n -p -f --propagation private node main.js DIR SPEC...`, its end of
-// the socketpair on descriptor 3). SPEC is ro:PATH or rw:PATH, one per served
-// tree, in the order the Sentry names them (tree 0 is the root file
-// system). It confines itself (confine.ts), opens the trees, says hello
-// (errno 0, the number of trees) and serves requests one at a time until
-// the Sentry closes its end. Every module it needs is loaded before the
-// pivot: afterwards nothing of the host's file system is there to load from.
+// The Gofer's work (gofer/main.ts loads this module, from dist/gofer.bundle.js
+// when built): DIR is where it pivots, SPEC is ro:PATH or rw:PATH, one per
+// served tree, in the order the Sentry names them (tree 0 is the root file
+// system); its end of the socketpair is descriptor 3. It confines itself
+// (confine.ts), opens the trees, says hello (errno 0, the number of trees)
+// and serves requests one at a time until the Sentry closes its end. Every
+// module it needs is loaded before the pivot: afterwards nothing of the
+// host's file system is there to load from.
 import { ChannelClosed, Channel } from './channel';
 import { GoferServer, type ServedTree } from './server';
 import { MAX_REQUEST, Writer } from './protocol';
@@ -16,7 +16,11 @@ import { dieWithParent, dropCapabilities, installFilter, pivotIntoTrees } from '
 
 const SOCKET_FD = 3;
 
-function main(argv: string[]): void {
+/**
+ * Serve the Gofer's trees (argv: DIR SPEC...); beforePivot runs once the trees are parsed, before the host's file system goes away.
+ * @public (gofer/main.ts calls it through the bundle's loader, which knip does not follow)
+ */
+export function serveGofer(argv: string[], beforePivot: () => void): void {
   const [at, ...specs] = argv;
   const trees = specs.map((s) => {
     const m = /^(ro|rw):(.+)$/s.exec(s);
@@ -25,6 +29,7 @@ function main(argv: string[]): void {
   });
   if (!at || trees.length === 0) throw new Error('usage: gofer DIR ro:PATH|rw:PATH...');
   dieWithParent();
+  beforePivot();
   pivotIntoTrees(at, trees);
   const served: ServedTree[] = trees.map((t, i) => {
     if (t.writable) {
@@ -62,10 +67,3 @@ function main(argv: string[]): void {
   }
 }
 
-try {
-  main(process.argv.slice(2));
-  process.exit(0);
-} catch (e) {
-  process.stderr.write(`tsvisor gofer: ${(e as Error).message}\n`);
-  process.exit(1);
-}
