@@ -166,6 +166,7 @@ const C_PROGRAMS = Object.freeze({
   pagemap: { args: (dir) => [dir], endsWithDone: true },
   // Its own test also lowers the limit in the sandbox (sysctl_limits.test.js); here the machine's limit.
   mapcount: { args: () => [], endsWithDone: true },
+  landlock: { args: (dir) => [dir], endsWithDone: true },
   // Its own test also sets the hard limit in the sandbox (sysctl_limits.test.js); here the machine's limits.
   pipepages: { args: () => [], endsWithDone: true },
   txtbusy: { args: (dir) => [dir], endsWithDone: true },
