@@ -352,6 +352,27 @@ static void execs2(void) {
   show("exec without execute", execl("/usr/bin/true", "true", NULL));
 }
 
+// DIR/l was made before the program started (natively: files on disk; in
+// the sandbox: the root overlay's lower layer), so rules name lower files
+// and the first change copies their directory up.
+static void lower(void) {
+  struct stat st;
+  if (stat(at("l/a/f"), &st) < 0) {
+    printf("no l/a/f: %s\n", strerrorname_np(errno));
+    return;
+  }
+  int rs = ruleset(A_READ_FILE | A_WRITE_FILE | A_MAKE_REG | A_MAKE_DIR);
+  rule(rs, at("l/a"), A_READ_FILE | A_WRITE_FILE | A_MAKE_REG | A_MAKE_DIR);
+  enforce(rs);
+  show("read l/a/f", open(at("l/a/f"), O_RDONLY));
+  show("create l/a/new", open(at("l/a/new"), O_CREAT | O_WRONLY, 0644));
+  show("read l/a/f after the copy-up", open(at("l/a/f"), O_RDONLY));
+  show("write l/a/sub/g", open(at("l/a/sub/g"), O_WRONLY));
+  show("mkdir l/a/sub/d", mkdir(at("l/a/sub/d"), 0755));
+  show("write l/a/sub/g after the copy-up", open(at("l/a/sub/g"), O_WRONLY));
+  show("read l/b", open(at("l/b"), O_RDONLY));
+}
+
 static void mk(const char *rel, int isdir) {
   if (isdir) mkdir(at(rel), 0755);
   else close(open(at(rel), O_CREAT | O_WRONLY, 0644));
@@ -389,6 +410,7 @@ int main(int argc, char **argv) {
   scenario("tracing", tracing);
   scenario("exec needs read", execs);
   scenario("exec needs execute", execs2);
+  scenario("lower files", lower);
   printf("done\n");
   return 0;
 }
