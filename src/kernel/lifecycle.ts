@@ -11,6 +11,7 @@ import { Credentials, credsForExec, type ExecCreds } from '../auth/creds';
 import { E, Errno } from '../abi/errno';
 import type { Kernel } from './kernel';
 import { KEEP_REGS, VFORK_WAIT } from './runner';
+import { initialFxsave } from './signal_frame';
 import * as S from '../abi/signals';
 import { sampleRss } from './rusage';
 import { Task } from './task';
@@ -183,7 +184,7 @@ export class Lifecycle {
     regs.set(Reg.FS_BASE, 0);
     regs.set(Reg.GS_BASE, 0);
     regs.set(Reg.EFLAGS, 0x202);
-    ctx.setFpState(cleanFpState());
+    ctx.setFpState(initialFxsave());
     const named = at?.nameFromFile ? img.exe.path : path;
     t.tg.comm = named.slice(named.lastIndexOf('/') + 1).slice(0, 15);
     t.tg.exePath = img.exe.path;
@@ -493,12 +494,4 @@ export class Lifecycle {
   wait(t: Task, sel: ChildSelector, options: number): Promise<WaitResult | null> {
     return waitForChild(this.k, t, sel, options);
   }
-}
-
-function cleanFpState(): Buffer {
-  const b = Buffer.alloc(512);
-  b.writeUInt16LE(0x37f, 0); // FCW: all exceptions masked, extended precision
-  b.writeUInt32LE(0x1f80, 24); // MXCSR default
-  b.writeUInt32LE(0xffff, 28); // MXCSR mask
-  return b;
 }
