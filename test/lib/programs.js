@@ -140,6 +140,7 @@ const C_PROGRAMS = Object.freeze({
   procmisc: { args: () => [], endsWithDone: true },
   fpustate: { args: () => [], endsWithDone: true },
   pidfd: { args: () => [], endsWithDone: true },
+  pidfdinfo: { args: () => [], endsWithDone: true },
   procpidfd: { args: () => [], endsWithDone: true },
   stdiosock: { args: () => [], endsWithDone: true },
   aio: { args: (dir) => [dir], endsWithDone: true },
