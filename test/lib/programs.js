@@ -141,6 +141,7 @@ const C_PROGRAMS = Object.freeze({
   fpustate: { args: () => [], endsWithDone: true },
   pidfd: { args: () => [], endsWithDone: true },
   pidfdinfo: { args: () => [], endsWithDone: true },
+  kcmp: { args: () => [], endsWithDone: true },
   procpidfd: { args: () => [], endsWithDone: true },
   stdiosock: { args: () => [], endsWithDone: true },
   aio: { args: (dir) => [dir], endsWithDone: true },
