@@ -142,6 +142,7 @@ const C_PROGRAMS = Object.freeze({
   pidfd: { args: () => [], endsWithDone: true },
   pidfdinfo: { args: () => [], endsWithDone: true },
   kcmp: { args: () => [], endsWithDone: true },
+  nropen: { args: () => [], endsWithDone: true },
   procpidfd: { args: () => [], endsWithDone: true },
   stdiosock: { args: () => [], endsWithDone: true },
   aio: { args: (dir) => [dir], endsWithDone: true },
