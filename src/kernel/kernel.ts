@@ -5,6 +5,7 @@
 // the continuations of woken tasks run (microtasks, no macrotask hop) until
 // every one has resumed its context or blocked again.
 
+import { KcmpOrder } from './kcmp_order';
 import { defaultNetSysctl, HostSocketBudget, LoopbackTable, type NetworkConfig } from './netinfo';
 import { unmapPastEof } from './filemaps';
 import { kernelAccessOom } from './oom';
@@ -80,6 +81,8 @@ export class Kernel {
   coreUsesPid = 0;
   /** vm.max_map_count (/proc/sys/vm, root may set it), obeyed by every address space of the sandbox. */
   readonly vmSysctl = new VmSysctl();
+  /** How kcmp(2) orders kernel objects (a per-sandbox scrambling). */
+  readonly kcmpOrder = new KcmpOrder();
   readonly groups = new Map<number, ThreadGroup>();
   /**
    * The sandbox's bound AF_UNIX names (socket/unix/names.ts), abstract or of

@@ -214,6 +214,7 @@ export class Lifecycle {
     // init may not make siblings of itself (its parent would never reap them).
     if (f & CLONE_PARENT && isNsInit(t.tg)) throw new Errno(E.EINVAL);
     checkCloneNsFlags(f);
+    if (!(f & CLONE_FILES)) t.fdTable.checkCopy(this.k.vfs.nrOpen);
     // A thread stays in its process's PID namespace: not after unshare(CLONE_NEWPID) or setns.
     const activePid = pidNsOf(t);
     if (f & CLONE_THREAD && t.nsproxy.pid !== activePid) throw new Errno(E.EINVAL);

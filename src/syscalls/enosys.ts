@@ -15,7 +15,6 @@ export const ENOSYS_REASONS: Readonly<Record<string, string>> = {
   ustat: 'obsolete; glibc no longer exposes it',
   modify_ldt: '16-bit segments: Linux without CONFIG_MODIFY_LDT_SYSCALL answers ENOSYS',
   remap_file_pages: 'deprecated; no known user',
-  kcmp: 'comparing kernel objects (CRIU): not offered',
   memfd_secret: 'disabled by default in Linux (ENOSYS there too)',
   open_tree: NEW_MOUNT_API, move_mount: NEW_MOUNT_API, fsopen: NEW_MOUNT_API, fsconfig: NEW_MOUNT_API, fsmount: NEW_MOUNT_API,
   fspick: NEW_MOUNT_API, mount_setattr: NEW_MOUNT_API,

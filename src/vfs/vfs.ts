@@ -387,6 +387,8 @@ export class VirtualFilesystem extends MountTree {
   leaseBreakSecs = 45;
   /** pipe-max-size (/proc/sys/fs): the largest pipe buffer a process without CAP_SYS_RESOURCE may have. */
   pipeMaxSize = 1048576;
+  /** nr_open (/proc/sys/fs): the most descriptors a table may have (RLIMIT_NOFILE's ceiling; a copy of a larger table is EMFILE). */
+  nrOpen = 1048576;
   /** Pipe pages per user and fs.pipe-user-pages-soft/-hard (/proc/sys/fs), the sandbox's own. */
   readonly pipeUsers = new PipeUserPages();
 
