@@ -12,6 +12,11 @@ export function capBit(cap: number): bigint {
   return 1n << BigInt(cap);
 }
 
+/** A keyring the credentials name (the key objects are kernel/keys/key.ts, above this layer). */
+export interface KeyringRef {
+  readonly serial: number;
+}
+
 export class Credentials {
   /** Capability sets (bit n = capability n). Root starts with all of them, anyone else with none. */
   capEffective: bigint;
@@ -22,6 +27,11 @@ export class Credentials {
   securebits = 0;
   /** The user namespace the IDs are seen from and the capabilities held in (IDs themselves are kernel IDs). */
   userns: UserNamespace;
+  /** The thread, process and session keyrings (created on demand: kernel/keys/process_keys.ts) and KEYCTL_SET_REQKEY_KEYRING's choice. */
+  threadKeyring: KeyringRef | null = null;
+  processKeyring: KeyringRef | null = null;
+  sessionKeyring: KeyringRef | null = null;
+  reqkeyDefault = 0;
 
   constructor(
     public uid = 0,
@@ -48,6 +58,10 @@ export class Credentials {
     c.capBounding = this.capBounding;
     c.capAmbient = this.capAmbient;
     c.securebits = this.securebits;
+    c.threadKeyring = this.threadKeyring;
+    c.processKeyring = this.processKeyring;
+    c.sessionKeyring = this.sessionKeyring;
+    c.reqkeyDefault = this.reqkeyDefault;
     return c;
   }
 

@@ -21,6 +21,7 @@ import { FutexTable } from './futex';
 import { Lifecycle, LifecycleHooks } from './lifecycle';
 import { TaskRunner } from './runner';
 import { KernelLog } from './klog';
+import { KeyManager } from './keys/keys';
 import type { Strace } from './strace/strace';
 import { KernelTimer, TimerQueue } from './timers';
 import { PauseControl } from './pause';
@@ -80,6 +81,8 @@ export class Kernel {
   coreUsesPid = 0;
   /** vm.max_map_count (/proc/sys/vm, root may set it), obeyed by every address space of the sandbox. */
   readonly vmSysctl = new VmSysctl();
+  /** Keys and keyrings (add_key, request_key, keyctl), their quotas and kernel.keys.* (kernel/keys/). */
+  readonly keys: KeyManager = new KeyManager(() => this.memfile.heap, () => [...this.tasks.values()].map((t) => t.creds));
   readonly groups = new Map<number, ThreadGroup>();
   /**
    * The sandbox's bound AF_UNIX names (socket/unix/names.ts), abstract or of
