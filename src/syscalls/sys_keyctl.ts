@@ -117,7 +117,7 @@ function search(t: Task, ringid: number, typeAddr: number, descAddr: number, des
   const dest = destid !== 0 ? lookupUserKey(t, destid, LOOKUP_CREATE, WRITE).key : null;
   const type = keyType(typeName);
   if (!type) throw new Errno(E.ENOKEY);
-  const r = searchKeyring(t.creds, ring, type, (k) => k.description === desc, { stateCheck: true, nowSec: nowSec(t) });
+  const r = searchKeyring(t.creds, ring, type, desc, { stateCheck: true, nowSec: nowSec(t) });
   if (typeof r === 'number') throw new Errno(r === E.EAGAIN ? E.ENOKEY : r);
   if (dest) {
     keyPermission(t.creds, { key: r, possessed: ring.possessed }, LINK);

@@ -48,8 +48,10 @@ function addKey(t: Task, typeAddr: number, descAddr: number, payAddr: number, pl
   const k = m.alloc({ type, description: desc, uid: c.fsuid, gid: c.fsgid, perm: defaultPerm(type), payload });
   try {
     m.link(ring.key, k);
-  } finally {
+  } catch (e) {
+    // Not linked: nothing holds it, the next sweep takes it back.
     m.markDirty();
+    throw e;
   }
   return k.serial;
 }
@@ -82,7 +84,7 @@ function requestKey(t: Task, typeAddr: number, descAddr: number, calloutAddr: nu
   const m = t.kernel.keys;
   m.sweep();
   const now = nowSec(t);
-  const found = searchProcessKeyrings(m, t.creds, type, (k) => k.description === desc, { stateCheck: true, nowSec: now });
+  const found = searchProcessKeyrings(m, t.creds, type, desc, { stateCheck: true, nowSec: now });
   if (typeof found !== 'number') {
     if (dest) {
       keyPermission(t.creds, { key: found, possessed: true }, KEY_LINK);
@@ -105,8 +107,9 @@ function requestKey(t: Task, typeAddr: number, descAddr: number, calloutAddr: nu
   k.expiry = now + KEY_NEGATIVE_TIMEOUT;
   try {
     m.link(into, k);
-  } finally {
+  } catch (e) {
     m.markDirty();
+    throw e;
   }
   // What Linux answers when the upcall program cannot be run; the negative key answers ENOKEY from now on.
   throw new Errno(E.ENOENT);

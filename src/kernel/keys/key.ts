@@ -104,6 +104,8 @@ export class Key implements KeyringRef {
   payload: Buffer | null = null;
   /** A keyring's links, by type and description (insertion order). */
   readonly links: Map<string, Key> | null;
+  /** The keyrings among the links (searches descend through these only). */
+  readonly subrings: Set<Key> | null;
   /** KEYCTL_RESTRICT_KEYRING with no type: no more links may be made. */
   restricted = false;
   /** Bytes charged to the owner's quota: description + NUL, payload, links. */
@@ -125,6 +127,7 @@ export class Key implements KeyringRef {
     public user: KeyUser,
   ) {
     this.links = type === KEYRING ? new Map() : null;
+    this.subrings = type === KEYRING ? new Set() : null;
     this.quotaLen = description.length + 1;
   }
 

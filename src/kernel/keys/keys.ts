@@ -186,9 +186,11 @@ export class KeyManager {
       keyring.heapLen += LINK_OVERHEAD;
     } else {
       links.delete(idx);
+      keyring.subrings?.delete(old);
       this.dirty = true;
     }
     links.set(idx, key);
+    if (key.isKeyring) keyring.subrings?.add(key);
   }
 
   /** Removes key from keyring: ENOTDIR, or ENOENT when it is not there. */
@@ -208,6 +210,8 @@ export class KeyManager {
   }
 
   private dropLink(keyring: Key, idx: string): void {
+    const k = keyring.links?.get(idx);
+    if (k) keyring.subrings?.delete(k);
     keyring.links?.delete(idx);
     this.reserve(keyring, keyring.quotaLen - KEYQUOTA_LINK_BYTES);
     this.heap().uncharge(LINK_OVERHEAD);
@@ -227,9 +231,9 @@ export class KeyManager {
     for (let depth = 0; depth <= KEYRING_SEARCH_MAX_DEPTH && level.length; depth++) {
       const next: Key[] = [];
       for (const k of level) {
-        for (const c of k.links?.values() ?? []) {
+        for (const c of k.subrings ?? []) {
           if (c === keyring) throw new Errno(E.EDEADLK);
-          if (c.isKeyring && !seen.has(c)) {
+          if (!seen.has(c)) {
             seen.add(c);
             next.push(c);
           }
@@ -246,8 +250,7 @@ export class KeyManager {
     if (known !== undefined) return known;
     memo.set(k, KEYRING_SEARCH_MAX_DEPTH + 1);
     let h = 0;
-    for (const c of k.links?.values() ?? []) {
-      if (!c.isKeyring) continue;
+    for (const c of k.subrings ?? []) {
       h = Math.max(h, 1 + this.height(c, memo));
       if (h > KEYRING_SEARCH_MAX_DEPTH) break;
     }
@@ -320,6 +323,7 @@ export class KeyManager {
     u.qnbytes -= k.quotaLen;
     this.heap().uncharge(k.heapLen);
     k.links?.clear();
+    k.subrings?.clear();
     if (u.nkeys === 0) this.users.delete(u.uid);
   }
 }

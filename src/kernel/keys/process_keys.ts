@@ -10,7 +10,7 @@ import { uidFrom } from '../../auth/userns';
 import type { Task } from '../task';
 import {
   KEY_ALL, KEY_POS_ALL, KEY_POS_SETATTR, KEY_SEARCH, KEY_USR_ALL, KEY_USR_LINK, KEY_USR_READ, KEY_USR_VIEW, KEYRING,
-  KEYRING_SEARCH_MAX_DEPTH, NO_ID, type Key, type KeyType,
+  KEYRING_SEARCH_MAX_DEPTH, linkIndex, NO_ID, type Key, type KeyType,
 } from './key';
 import type { KeyManager, UserKeyrings } from './keys';
 
@@ -67,21 +67,25 @@ export interface SearchOptions {
   /** Revoked, invalidated, expired and negative matches are skipped, their error remembered. */
   stateCheck: boolean;
   nowSec: number;
+  /** Only this key will do (a possession check), not any of that type and description. */
+  only?: Key;
 }
 
 /**
  * Searches keyring (which the caller possesses or not) and the keyrings it
- * holds, KEYRING_SEARCH_MAX_DEPTH deep, for a key of type matching match:
- * the key, or the errno of the search (EAGAIN: nothing found; EACCES,
- * EKEYREVOKED, EKEYEXPIRED or a negative key's error when the only matches
- * could not be used). Keyrings without search permission are not entered.
+ * holds, KEYRING_SEARCH_MAX_DEPTH deep, for the key of that type and
+ * description: the key, or the errno of the search (EAGAIN: nothing found;
+ * EACCES, EKEYREVOKED, EKEYEXPIRED or a negative key's error when the only
+ * matches could not be used). Keyrings without search permission are not
+ * entered; each keyring is looked at once, by its index (a keyring holding
+ * many keys costs no more than one holding a few).
  */
-export function searchKeyring(c: Credentials, top: KeyRef, type: KeyType, match: (k: Key) => boolean, o: SearchOptions): Key | number {
+export function searchKeyring(c: Credentials, top: KeyRef, type: KeyType, desc: string, o: SearchOptions): Key | number {
   if (!top.key.isKeyring) return E.ENOTDIR;
   if (!hasPermission(c, top, KEY_SEARCH)) return E.EACCES;
   let err = E.EAGAIN;
-  const consider = (k: Key): boolean => {
-    if (k.type !== type || !match(k)) return false;
+  const consider = (k: Key | undefined): boolean => {
+    if (!k || k.type !== type || k.description !== desc || (o.only && k !== o.only)) return false;
     if (o.stateCheck) {
       if (k.revoked || k.invalidated) {
         err = E.EKEYREVOKED;
@@ -103,17 +107,19 @@ export function searchKeyring(c: Credentials, top: KeyRef, type: KeyType, match:
     return true;
   };
   if (consider(top.key)) return top.key;
+  const idx = linkIndex(type, desc);
   const visited = new Set<Key>([top.key]);
   let level: Key[] = [top.key];
   for (let depth = 0; depth <= KEYRING_SEARCH_MAX_DEPTH && level.length; depth++) {
     const next: Key[] = [];
     for (const ring of level) {
-      for (const k of ring.links?.values() ?? []) if (consider(k)) return k;
-      for (const k of ring.links?.values() ?? []) {
-        if (!k.isKeyring || visited.has(k)) continue;
-        if (!hasPermission(c, { key: k, possessed: top.possessed }, KEY_SEARCH)) continue;
-        visited.add(k);
-        next.push(k);
+      const k = ring.links?.get(idx);
+      if (k && consider(k)) return k;
+      for (const sub of ring.subrings ?? []) {
+        if (visited.has(sub)) continue;
+        if (!hasPermission(c, { key: sub, possessed: top.possessed }, KEY_SEARCH)) continue;
+        visited.add(sub);
+        next.push(sub);
       }
     }
     level = next;
@@ -126,13 +132,13 @@ export function searchKeyring(c: Credentials, top: KeyRef, type: KeyType, match:
  * session keyring or else the user-session keyring): a found key, else the
  * most telling error (a negative key's, then "nothing", then the others).
  */
-export function searchProcessKeyrings(m: KeyManager, c: Credentials, type: KeyType, match: (k: Key) => boolean, o: SearchOptions): Key | number {
+export function searchProcessKeyrings(m: KeyManager, c: Credentials, type: KeyType, desc: string, o: SearchOptions): Key | number {
   const tops = [m.fromRef(c.threadKeyring), m.fromRef(c.processKeyring), m.fromRef(c.sessionKeyring) ?? m.existingUserSession(c.userns, c.uid)];
   let ret = 0;
   let err = E.EAGAIN;
   for (const top of tops) {
     if (!top) continue;
-    const r = searchKeyring(c, { key: top, possessed: true }, type, match, o);
+    const r = searchKeyring(c, { key: top, possessed: true }, type, desc, o);
     if (typeof r !== 'number') return r;
     if (r === E.EAGAIN) {
       if (!ret) ret = r;
@@ -144,7 +150,7 @@ export function searchProcessKeyrings(m: KeyManager, c: Credentials, type: KeyTy
 
 /** Whether c possesses k: found by a search of its keyrings (search permission needed along the way, states ignored). */
 export function possesses(m: KeyManager, c: Credentials, k: Key): boolean {
-  return typeof searchProcessKeyrings(m, c, k.type, (x) => x === k, { stateCheck: false, nowSec: 0 }) !== 'number';
+  return typeof searchProcessKeyrings(m, c, k.type, k.description, { stateCheck: false, nowSec: 0, only: k }) !== 'number';
 }
 
 /** Every key c possesses (for /proc/keys: one walk instead of a search per key), by the rules of searchKeyring. */
