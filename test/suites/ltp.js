@@ -68,6 +68,8 @@ const FAMILIES = [
   // credentials
   'getuid', 'geteuid', 'getgid', 'getegid', 'setuid', 'setgid', 'setreuid', 'setregid', 'setresuid',
   'setresgid', 'getresuid', 'getresgid', 'setfsuid', 'setfsgid', 'getgroups', 'setgroups', 'capget', 'capset',
+  // self-restriction
+  'landlock',
   // keyrings
   'add_key', 'request_key', 'keyctl',
 ];
