@@ -20,9 +20,11 @@ import { SignalManager } from './signals';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 import { FutexTable } from './futex';
+import { HostNice } from './nice';
 import { Lifecycle, LifecycleHooks } from './lifecycle';
 import { TaskRunner } from './runner';
 import { KernelLog } from './klog';
+import { KeyManager } from './keys/keys';
 import type { Strace } from './strace/strace';
 import { KernelTimer, TimerQueue } from './timers';
 import { PauseControl } from './pause';
@@ -67,6 +69,8 @@ export class Kernel {
   readonly network: NetworkConfig;
   readonly signals = new SignalManager(this);
   readonly lifecycle = new Lifecycle(this);
+  /** The host threads' nice values (kernel/nice.ts). */
+  readonly nice = new HostNice(this);
   readonly runner = new TaskRunner(this);
   /** ptrace between sandboxed tasks (kernel/ptrace.ts). */
   readonly ptrace = new Ptrace(this);
@@ -84,6 +88,8 @@ export class Kernel {
   readonly vmSysctl = new VmSysctl();
   /** How kcmp(2) orders kernel objects (a per-sandbox scrambling). */
   readonly kcmpOrder = new KcmpOrder();
+  /** Keys and keyrings (add_key, request_key, keyctl), their quotas and kernel.keys.* (kernel/keys/). */
+  readonly keys: KeyManager = new KeyManager(() => this.memfile.heap, () => [...this.tasks.values()].map((t) => t.creds));
   readonly groups = new Map<number, ThreadGroup>();
   /**
    * The sandbox's bound AF_UNIX names (socket/unix/names.ts), abstract or of
