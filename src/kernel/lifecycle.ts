@@ -94,6 +94,8 @@ export interface CloneArgs {
   exitSignal: number;
   /** clone3's CLONE_CLEAR_SIGHAND: the child's handlers are reset to SIG_DFL (ignored signals stay ignored). */
   clearSighand?: boolean;
+  /** clone3's set_tid: the child's pids in its namespace and the ones above, innermost first, and who may choose them. */
+  setTid?: { tids: number[]; mayChoose: (ns: PidNamespace) => boolean };
 }
 
 export class Lifecycle {
@@ -232,7 +234,7 @@ export class Lifecycle {
     // Every task is a host thread: a fork bomb must stop at the sandbox's limit, not the host's.
     if (this.k.tasks.size >= this.k.maxTasks) throw new Errno(E.EAGAIN);
     for (const h of this.k.hooks.mayFork) h(t.tg);
-    const newPid = this.k.allocPid(nsproxy.pid);
+    const newPid = this.k.allocPid(nsproxy.pid, a.setTid?.tids, a.setTid?.mayChoose);
     const pid = newPid.global;
     const parentTg = f & CLONE_PARENT ? t.tg.parent ?? t.tg : t.tg;
     let tg: ThreadGroup;
