@@ -9,6 +9,7 @@ import { KcmpOrder } from './kcmp_order';
 import { defaultNetSysctl, HostSocketBudget, LoopbackTable, type NetworkConfig } from './netinfo';
 import { unmapPastEof } from './filemaps';
 import { kernelAccessOom } from './oom';
+import type { MemCharge } from '../platform/memcharge';
 import type { MemoryFile } from '../platform/memfile';
 import type { Platform } from '../platform/platform';
 import type { HostInfo } from '../host/hostinfo';
@@ -132,8 +133,8 @@ export class Kernel {
   settleFallbacks = 0;
   /** Exit status of the first process (wait status encoding) once it is gone. */
   initStatus: number | null = null;
-  /** Called after the OOM killer killed a process (the OCI runtime tells the host cgroup, see cli/cgroups.ts). */
-  onOomKill: (() => void) | null = null;
+  /** Called after the OOM killer killed a process, with the charge group it looked in (a pod container's; null: the sandbox's). The OCI runtime tells the host cgroup, see cli/cgroups.ts. */
+  onOomKill: ((charge: MemCharge | null) => void) | null = null;
   private readonly loggedOnce = new Set<string>();
 
   constructor(opts: KernelOptions) {

@@ -24,8 +24,6 @@ export const ENOSYS_REASONS: Readonly<Record<string, string>> = {
   io_uring_setup: 'io_uring: runtimes fall back to epoll and threads on ENOSYS (as under gVisor)',
   io_uring_enter: 'io_uring: see io_uring_setup', io_uring_register: 'io_uring: see io_uring_setup',
   add_key: 'keyrings: not yet (conformance issue)', request_key: 'keyrings: not yet', keyctl: 'keyrings: not yet',
-  landlock_create_ruleset: 'landlock: as a kernel built without it (programs carry on unrestricted)',
-  landlock_add_rule: 'landlock: see landlock_create_ruleset', landlock_restrict_self: 'landlock: see landlock_create_ruleset',
   process_madvise: 'advice to another process: not offered',
   migrate_pages: 'one NUMA node: nothing to migrate', move_pages: 'one NUMA node: nothing to move',
   perf_event_open: 'no performance counters in the sandbox (Linux without CONFIG_PERF_EVENTS answers ENOSYS)',

@@ -12,6 +12,7 @@ import { O_EXCL, O_NONBLOCK, O_RDWR } from '../abi/fs';
 import * as S from '../abi/signals';
 import { EVENT_HUP, EVENT_IN, EVENT_RDNORM, type Waiter } from '../abi/waitqueue';
 import { nsCapable } from '../auth/userns';
+import { landlockWithin } from '../auth/creds';
 import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
@@ -174,6 +175,7 @@ function pidfdSendSignal(t: Task, fd: number, sig: number, uinfo: number, flags:
  */
 function mayAttach(t: Task, tg: ThreadGroup): boolean {
   if (tg === t.tg) return true;
+  if (!landlockWithin(t.creds.landlock, tg.leader.creds.landlock)) return false;
   if (nsCapable(t.creds, tg.leader.creds.userns, CAP_SYS_PTRACE)) return true;
   const c = t.creds;
   const o = tg.leader.creds;
