@@ -100,6 +100,8 @@ function fakeKernel() {
     memfile: { ramBytes: () => ({ total: 64 << 20, free: 48 << 20 }) },
     // A machine unlike the test host: affinity masks follow it, not node:os.
     hostInfo: { ncpu: 3 },
+    // fs.nr_open, RLIMIT_NOFILE's ceiling.
+    vfs: { nrOpen: 1048576 },
   };
   k.timers = new TimerQueue(k, (d) => (k.hostTimer = d));
   return k;
