@@ -20,6 +20,7 @@ import { SignalManager } from './signals';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 import { FutexTable } from './futex';
+import { HostNice } from './nice';
 import { Lifecycle, LifecycleHooks } from './lifecycle';
 import { TaskRunner } from './runner';
 import { KernelLog } from './klog';
@@ -67,6 +68,8 @@ export class Kernel {
   readonly network: NetworkConfig;
   readonly signals = new SignalManager(this);
   readonly lifecycle = new Lifecycle(this);
+  /** The host threads' nice values (kernel/nice.ts). */
+  readonly nice = new HostNice(this);
   readonly runner = new TaskRunner(this);
   /** ptrace between sandboxed tasks (kernel/ptrace.ts). */
   readonly ptrace = new Ptrace(this);

@@ -327,7 +327,7 @@ export class Lifecycle {
     // Affinity and nice are per thread: the child gets its creator's.
     child.affinity = t.affinity;
     child.nice = t.nice;
-    if (!vfork) this.hostNice(child);
+    if (!vfork) this.k.nice.applyTo(child);
     // A thread's exit signal is none: PTRACE_O_TRACECLONE (or CLONE_PTRACE) follows it.
     if (t.ptrace) this.k.ptrace.onClone(t, child, f, thread ? 0 : a.exitSignal);
     if (vforkWait) {
@@ -349,37 +349,6 @@ export class Lifecycle {
     queueMicrotask(() => this.start(child));
     this.k.noteWake();
     return VFORK_WAIT;
-  }
-
-  /** The lowest nice of the live tasks, 0 at most: the host's nice values count from it. */
-  private niceFloor = 0;
-
-  /**
-   * Set t's nice, and weigh the host threads to match. The host sees each
-   * task's nice counted from the sandbox's lowest, never below the Sentry's
-   * own (0): a sandbox ranks its threads against each other (a niced thread
-   * gets less CPU than its siblings, LTP nice05) but never outranks the
-   * host's other work. Changing the lowest re-weighs every task.
-   */
-  setNice(t: Task, nice: number): void {
-    t.nice = nice;
-    this.niceChanged(t);
-  }
-
-  /** A task's nice changed or a task with a negative one went: recompute the floor. */
-  niceChanged(t: Task | null): void {
-    let floor = 0;
-    for (const x of this.k.tasks.values()) if (x.state !== 'dead' && x.nice < floor) floor = x.nice;
-    if (floor === this.niceFloor) {
-      if (t && t.state !== 'dead') this.hostNice(t);
-      return;
-    }
-    this.niceFloor = floor;
-    for (const x of this.k.tasks.values()) if (x.state !== 'dead' && !x.vforkParent) this.hostNice(x);
-  }
-
-  private hostNice(t: Task): void {
-    t.ctx.setHostNice?.(Math.min(19, t.nice - this.niceFloor));
   }
 
   /**
@@ -458,7 +427,7 @@ export class Lifecycle {
       }
       t.ctx = as.mainContext();
       t.ctx.owner = t;
-      this.hostNice(t);
+      this.k.nice.applyTo(t);
       this.releaseVfork(t);
       if (--old.users === 0) old.release();
     }
