@@ -12,6 +12,33 @@ export function capBit(cap: number): bigint {
   return 1n << BigInt(cap);
 }
 
+/**
+ * One ruleset of a Landlock domain, frozen when landlock_restrict_self added
+ * it: the file system rights it handles, and per file system (keyed by its
+ * object) the rights granted beneath each inode (keyed by the inode's
+ * identity in that file system). vfs/landlock.ts checks accesses against it.
+ */
+export interface LandlockLayer {
+  readonly handledFs: number;
+  readonly rules: ReadonlyMap<object, ReadonlyMap<number | string, number>>;
+}
+
+/** A Landlock domain: its layers, the oldest first (a child domain starts with its parent's layer objects). */
+export type LandlockDomain = readonly LandlockLayer[];
+
+/** Whether domain sub is domain dom or one made under it (the tasks a task restricted to dom may trace or look into). */
+export function landlockWithin(dom: LandlockDomain | null, sub: LandlockDomain | null): boolean {
+  if (!dom) return true;
+  if (!sub || sub.length < dom.length) return false;
+  for (let i = 0; i < dom.length; i++) if (dom[i] !== sub[i]) return false;
+  return true;
+}
+
+/** A keyring the credentials name (the key objects are kernel/keys/key.ts, above this layer). */
+export interface KeyringRef {
+  readonly serial: number;
+}
+
 export class Credentials {
   /** Capability sets (bit n = capability n). Root starts with all of them, anyone else with none. */
   capEffective: bigint;
@@ -22,6 +49,13 @@ export class Credentials {
   securebits = 0;
   /** The user namespace the IDs are seen from and the capabilities held in (IDs themselves are kernel IDs). */
   userns: UserNamespace;
+  /** The Landlock domain the task restricted itself to (inherited by children and across exec); null: none. */
+  landlock: LandlockDomain | null = null;
+  /** The thread, process and session keyrings (created on demand: kernel/keys/process_keys.ts) and KEYCTL_SET_REQKEY_KEYRING's choice. */
+  threadKeyring: KeyringRef | null = null;
+  processKeyring: KeyringRef | null = null;
+  sessionKeyring: KeyringRef | null = null;
+  reqkeyDefault = 0;
 
   constructor(
     public uid = 0,
@@ -48,6 +82,11 @@ export class Credentials {
     c.capBounding = this.capBounding;
     c.capAmbient = this.capAmbient;
     c.securebits = this.securebits;
+    c.landlock = this.landlock;
+    c.threadKeyring = this.threadKeyring;
+    c.processKeyring = this.processKeyring;
+    c.sessionKeyring = this.sessionKeyring;
+    c.reqkeyDefault = this.reqkeyDefault;
     return c;
   }
 

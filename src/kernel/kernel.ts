@@ -5,6 +5,7 @@
 // the continuations of woken tasks run (microtasks, no macrotask hop) until
 // every one has resumed its context or blocked again.
 
+import { KcmpOrder } from './kcmp_order';
 import { defaultNetSysctl, HostSocketBudget, LoopbackTable, type NetworkConfig } from './netinfo';
 import { unmapPastEof } from './filemaps';
 import { kernelAccessOom } from './oom';
@@ -19,9 +20,11 @@ import { SignalManager } from './signals';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 import { FutexTable } from './futex';
+import { HostNice } from './nice';
 import { Lifecycle, LifecycleHooks } from './lifecycle';
 import { TaskRunner } from './runner';
 import { KernelLog } from './klog';
+import { KeyManager } from './keys/keys';
 import type { Strace } from './strace/strace';
 import { KernelTimer, TimerQueue } from './timers';
 import { PauseControl } from './pause';
@@ -66,6 +69,8 @@ export class Kernel {
   readonly network: NetworkConfig;
   readonly signals = new SignalManager(this);
   readonly lifecycle = new Lifecycle(this);
+  /** The host threads' nice values (kernel/nice.ts). */
+  readonly nice = new HostNice(this);
   readonly runner = new TaskRunner(this);
   /** ptrace between sandboxed tasks (kernel/ptrace.ts). */
   readonly ptrace = new Ptrace(this);
@@ -81,6 +86,10 @@ export class Kernel {
   coreUsesPid = 0;
   /** vm.max_map_count (/proc/sys/vm, root may set it), obeyed by every address space of the sandbox. */
   readonly vmSysctl = new VmSysctl();
+  /** How kcmp(2) orders kernel objects (a per-sandbox scrambling). */
+  readonly kcmpOrder = new KcmpOrder();
+  /** Keys and keyrings (add_key, request_key, keyctl), their quotas and kernel.keys.* (kernel/keys/). */
+  readonly keys: KeyManager = new KeyManager(() => this.memfile.heap, () => [...this.tasks.values()].map((t) => t.creds));
   readonly groups = new Map<number, ThreadGroup>();
   /**
    * The sandbox's bound AF_UNIX names (socket/unix/names.ts), abstract or of
@@ -161,9 +170,9 @@ export class Kernel {
     this.log(msg);
   }
 
-  /** A new pid in PID namespace ns and its ancestors (kernel/pid_ns.ts). */
-  allocPid(ns: PidNamespace): Pid {
-    return ns.alloc();
+  /** A new pid in PID namespace ns and its ancestors (kernel/pid_ns.ts), with the innermost numbers chosen if asked (clone3's set_tid). */
+  allocPid(ns: PidNamespace, chosen?: readonly number[], mayChoose?: (ns: PidNamespace) => boolean): Pid {
+    return ns.alloc(chosen, mayChoose);
   }
 
   /**

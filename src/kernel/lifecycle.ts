@@ -11,6 +11,7 @@ import { Credentials, credsForExec, type ExecCreds } from '../auth/creds';
 import { E, Errno } from '../abi/errno';
 import type { Kernel } from './kernel';
 import { KEEP_REGS, VFORK_WAIT } from './runner';
+import { initialFxsave } from './signal_frame';
 import * as S from '../abi/signals';
 import { sampleRss } from './rusage';
 import { Task } from './task';
@@ -18,6 +19,7 @@ import { Exits } from './exit';
 import { isNsInit, pidNsOf, PidNamespace, tidIn } from './pid_ns';
 import { type ChildSelector, waitForChild, type WaitResult } from './wait';
 import { type PidsGroup, type Rlimit, RLIMIT_NOFILE, RLIMIT_STACK, type TaskLimits, ThreadGroup } from './thread_group';
+import { keyringsAtClone } from './keys/process_keys';
 import { checkCloneNsFlags, copyNamespaces, NEW_NS_FLAGS } from './namespaces';
 import { nsCapable } from '../auth/userns';
 import { CAP_SYS_PTRACE } from '../abi/capability';
@@ -94,6 +96,8 @@ export interface CloneArgs {
   exitSignal: number;
   /** clone3's CLONE_CLEAR_SIGHAND: the child's handlers are reset to SIG_DFL (ignored signals stay ignored). */
   clearSighand?: boolean;
+  /** clone3's set_tid: the child's pids in its namespace and the ones above, innermost first, and who may choose them. */
+  setTid?: { tids: number[]; mayChoose: (ns: PidNamespace) => boolean };
 }
 
 export class Lifecycle {
@@ -187,7 +191,7 @@ export class Lifecycle {
     regs.set(Reg.FS_BASE, 0);
     regs.set(Reg.GS_BASE, 0);
     regs.set(Reg.EFLAGS, 0x202);
-    ctx.setFpState(cleanFpState());
+    ctx.setFpState(initialFxsave());
     const named = at?.nameFromFile ? img.exe.path : path;
     t.tg.comm = named.slice(named.lastIndexOf('/') + 1).slice(0, 15);
     t.tg.exePath = img.exe.path;
@@ -224,6 +228,7 @@ export class Lifecycle {
     // init may not make siblings of itself (its parent would never reap them).
     if (f & CLONE_PARENT && isNsInit(t.tg)) throw new Errno(E.EINVAL);
     checkCloneNsFlags(f);
+    if (!(f & CLONE_FILES)) t.fdTable.checkCopy(this.k.vfs.nrOpen);
     // A thread stays in its process's PID namespace: not after unshare(CLONE_NEWPID) or setns.
     const activePid = pidNsOf(t);
     if (f & CLONE_THREAD && t.nsproxy.pid !== activePid) throw new Errno(E.EINVAL);
@@ -243,7 +248,8 @@ export class Lifecycle {
     if (this.k.tasks.size >= this.k.maxTasks) throw new Errno(E.EAGAIN);
     if (t.tg.pids && this.tasksOf(t.tg.pids) >= t.tg.pids.limit) throw new Errno(E.EAGAIN);
     for (const h of this.k.hooks.mayFork) h(t.tg);
-    const newPid = this.k.allocPid(nsproxy.pid);
+    keyringsAtClone(t, creds, thread);
+    const newPid = this.k.allocPid(nsproxy.pid, a.setTid?.tids, a.setTid?.mayChoose);
     const pid = newPid.global;
     const parentTg = f & CLONE_PARENT ? t.tg.parent ?? t.tg : t.tg;
     let tg: ThreadGroup;
@@ -327,7 +333,7 @@ export class Lifecycle {
     // Affinity and nice are per thread: the child gets its creator's.
     child.affinity = t.affinity;
     child.nice = t.nice;
-    if (!vfork) this.hostNice(child);
+    if (!vfork) this.k.nice.applyTo(child);
     // A thread's exit signal is none: PTRACE_O_TRACECLONE (or CLONE_PTRACE) follows it.
     if (t.ptrace) this.k.ptrace.onClone(t, child, f, thread ? 0 : a.exitSignal);
     if (vforkWait) {
@@ -349,37 +355,6 @@ export class Lifecycle {
     queueMicrotask(() => this.start(child));
     this.k.noteWake();
     return VFORK_WAIT;
-  }
-
-  /** The lowest nice of the live tasks, 0 at most: the host's nice values count from it. */
-  private niceFloor = 0;
-
-  /**
-   * Set t's nice, and weigh the host threads to match. The host sees each
-   * task's nice counted from the sandbox's lowest, never below the Sentry's
-   * own (0): a sandbox ranks its threads against each other (a niced thread
-   * gets less CPU than its siblings, LTP nice05) but never outranks the
-   * host's other work. Changing the lowest re-weighs every task.
-   */
-  setNice(t: Task, nice: number): void {
-    t.nice = nice;
-    this.niceChanged(t);
-  }
-
-  /** A task's nice changed or a task with a negative one went: recompute the floor. */
-  niceChanged(t: Task | null): void {
-    let floor = 0;
-    for (const x of this.k.tasks.values()) if (x.state !== 'dead' && x.nice < floor) floor = x.nice;
-    if (floor === this.niceFloor) {
-      if (t && t.state !== 'dead') this.hostNice(t);
-      return;
-    }
-    this.niceFloor = floor;
-    for (const x of this.k.tasks.values()) if (x.state !== 'dead' && !x.vforkParent) this.hostNice(x);
-  }
-
-  private hostNice(t: Task): void {
-    t.ctx.setHostNice?.(Math.min(19, t.nice - this.niceFloor));
   }
 
   /**
@@ -458,7 +433,7 @@ export class Lifecycle {
       }
       t.ctx = as.mainContext();
       t.ctx.owner = t;
-      this.hostNice(t);
+      this.k.nice.applyTo(t);
       this.releaseVfork(t);
       if (--old.users === 0) old.release();
     }
@@ -508,12 +483,4 @@ export class Lifecycle {
   wait(t: Task, sel: ChildSelector, options: number): Promise<WaitResult | null> {
     return waitForChild(this.k, t, sel, options);
   }
-}
-
-function cleanFpState(): Buffer {
-  const b = Buffer.alloc(512);
-  b.writeUInt16LE(0x37f, 0); // FCW: all exceptions masked, extended precision
-  b.writeUInt32LE(0x1f80, 24); // MXCSR default
-  b.writeUInt32LE(0xffff, 28); // MXCSR mask
-  return b;
 }

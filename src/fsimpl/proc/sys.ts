@@ -16,6 +16,7 @@ import { dointvecWrite, SYSCTL_INT } from './numparse';
 import type { Entry, NodeMaker } from './nodes';
 import type { ProcFs } from './procfs';
 import { callerOf } from './task_info';
+import { keysSysctlDir } from './keys';
 import { pidNsOf } from '../../kernel/pid_ns';
 import { nsCapable } from '../../auth/userns';
 import { CAP_CHECKPOINT_RESTORE, CAP_SYS_ADMIN } from '../../abi/capability';
@@ -38,9 +39,11 @@ export const SYSCTL_DEFAULTS = {
   overflowId: 65534,
   mmapMinAddr: 65536,
   fileMax: '9223372036854775807',
-  nrOpen: 1048576,
   somaxconn: 4096,
 };
+
+/** fs.nr_open's bounds: BITS_PER_LONG, and INT_MAX rounded down to it. */
+const NR_OPEN_MIN = 64, NR_OPEN_MAX = 0x7fffffc0;
 
 /** The largest number of semaphore sets (IPCMNI): a larger semmni is refused with ERANGE. */
 const IPCMNI = 32768;
@@ -130,6 +133,8 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
     int(mm, 'msgmax', 'msgmax', 0),
     int(mm, 'msgmnb', 'msgmnb', 0),
     int(mm, 'randomize_va_space', 'randomizeVaSpace', SYSCTL_INT.min),
+    // The key quotas (kernel/keys/keys.ts enforces them).
+    keysSysctlDir(fs, mm),
     dir(mm, 'random', [
       (r) => r.file('boot_id', () => `${fs.bootId}\n`, 0o444, E.EROFS),
       (r) => r.file('uuid', () => `${randomUUID()}\n`, 0o444, E.EROFS),
@@ -140,7 +145,9 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
   return m.staticDir('sys', (s) => [
     dir(s, 'fs', [
       v('file-max', d.fileMax),
-      v('nr_open', d.nrOpen),
+      // Root may set it within Linux's bounds (64 up to INT_MAX rounded down to 64): setrlimit and table copies obey it.
+      (mm) => mm.rwFile('nr_open', () => `${k.vfs.nrOpen}\n`,
+        (data) => dointvecWrite(data, 1, NR_OPEN_MIN, NR_OPEN_MAX, (_, x) => (k.vfs.nrOpen = x))),
       // Root may set it (rounded up to a power of two pages, as Linux's round_pipe_size); pipes read it at creation and F_SETPIPE_SZ.
       (mm) => mm.rwFile('pipe-max-size', () => `${k.vfs.pipeMaxSize}\n`,
         (data) => dointvecWrite(data, 1, 0, SYSCTL_INT.max, (_, x) => {
