@@ -8,12 +8,9 @@
 
 import * as fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
-import type * as Libc from '../host/libc';
+import { hostPipe, imageMemfd } from '../host/exec_fds';
 import { heldExecSecret } from './exec_secret';
 import { STAND_IN_NAME, standInElf } from './stand_in_elf';
-
-const MFD_CLOEXEC = 1;
-const O_CLOEXEC = 0o2000000;
 
 export interface StandIn {
   child: ChildProcess;
@@ -25,29 +22,20 @@ export interface StandIn {
 
 /** Start one with stdio (the container's: a pty slave, or inherited), making fd 0 its controlling terminal if terminal. */
 export function spawnStandIn(stdio: number | 'inherit', terminal: boolean): StandIn {
-  // Loaded here: the runtime's commands that start no stand-in load no koffi.
-  const { pipe2, memfd_create, errno } = require('../host/libc') as typeof Libc;
-  const pipe = (): [number, number] => {
-    const fds = new Int32Array(2);
-    if ((pipe2(fds, O_CLOEXEC) as number) < 0) throw new Error(`pipe2 failed: errno ${errno()}`);
-    return [fds[0], fds[1]];
-  };
   const { secret, fd: secretFd } = heldExecSecret();
   const mine: number[] = [];
   const theirs: number[] = [];
   let exe = -1;
   try {
-    const [statusR, statusW] = pipe();
+    const [statusR, statusW] = hostPipe();
     theirs.push(statusR);
     mine.push(statusW);
-    const [signalR, signalW] = pipe();
+    const [signalR, signalW] = hostPipe();
     mine.push(signalR);
     theirs.push(signalW);
-    exe = memfd_create(STAND_IN_NAME, MFD_CLOEXEC) as number;
-    if (exe < 0) throw new Error(`memfd_create failed: errno ${errno()}`);
+    exe = imageMemfd(STAND_IN_NAME, standInElf());
     // The child's fds 0-5 are set up by dup2 before it executes /proc/self/fd/EXE: EXE must be none of them.
     if (exe <= 5) throw new Error(`the stand-in's image got fd ${exe}`);
-    fs.writeFileSync(exe, standInElf());
     const child = spawn(`/proc/self/fd/${exe}`, terminal ? ['terminal'] : [], {
       argv0: STAND_IN_NAME, stdio: [stdio, stdio, stdio, statusR, signalW, secretFd], detached: true,
     });

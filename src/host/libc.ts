@@ -37,7 +37,7 @@ export const fsync = lib.func('int fsync(int fd)');
 export const fdatasync = lib.func('int fdatasync(int fd)');
 export const close = lib.func('int close(int fd)');
 /**
- * pipe2(fds, flags): fds an Int32Array of 2. Loaded lazily (cli/stand_in.ts).
+ * pipe2(fds, flags): fds an Int32Array of 2. Loaded lazily (host/exec_fds.ts).
  * @public
  */
 export const pipe2 = lib.func('int pipe2(void *fds, int flags)');
