@@ -31,13 +31,14 @@ export type ExecSpec = Omit<ExecRequest, 'client' | 'secret'>;
  * container: a container that joined the sandbox (a pod's, sandbox/pod.ts);
  * absent, the sandbox's own. create adds one (its bundle, which of the
  * sandbox's UTS and IPC namespaces it shares, and its stand-in host process
- * as client, whose stdio it gets), wait answers with its init's wait
- * status when it exits, remove ends it and forgets it.
+ * as client, whose stdio and pipes it gets, cli/stand_in_elf.ts), remove
+ * ends it and forgets it.
  */
 type Target = { container?: string };
-export type PodCreate = { op: 'create'; container: string; bundle: string; shareUts: boolean; shareIpc: boolean; client: number; secret: string };
+/** terminal: its stand-in's fd 0 is a terminal, whose ^C, ^\\, ^Z and window changes it passes on for the container's terminal. */
+export type PodCreate = { op: 'create'; container: string; bundle: string; shareUts: boolean; shareIpc: boolean; terminal: boolean; client: number; secret: string };
 export type ControlRequest = ({ op: 'start' } | { op: 'pause' } | { op: 'resume' } | { op: 'ps' } | { op: 'stats' } | { op: 'kill'; signal: number; all: boolean }
-  | { op: 'ttysignal'; client: number; signal: number } | ({ op: 'exec' } & ExecRequest) | { op: 'wait' } | { op: 'remove' }) & Target | PodCreate;
+  | { op: 'ttysignal'; client: number; signal: number } | ({ op: 'exec' } & ExecRequest) | { op: 'remove' }) & Target | PodCreate;
 /** status: the wait status of an exec'd process, sent when it exits; processes: for ps; stats: for events. */
 export type ControlReply = { ok: true; status?: number; processes?: SandboxProcess[]; stats?: SandboxStats } | { ok: false; error: string };
 
@@ -74,7 +75,7 @@ function parseOp(line: string): ControlRequest | null {
   if (typeof v !== 'object' || v === null) return null;
   const o = v as Record<string, unknown>;
   const t: Target = o.container === undefined ? {} : { container: o.container as string };
-  if (o.op === 'start' || o.op === 'pause' || o.op === 'resume' || o.op === 'ps' || o.op === 'stats' || o.op === 'wait' || o.op === 'remove') return { op: o.op, ...t };
+  if (o.op === 'start' || o.op === 'pause' || o.op === 'resume' || o.op === 'ps' || o.op === 'stats' || o.op === 'remove') return { op: o.op, ...t };
   if (o.op === 'exec') {
     const e = parseExec(o);
     return e && { ...e, ...t };
@@ -82,8 +83,8 @@ function parseOp(line: string): ControlRequest | null {
   if (o.op === 'ttysignal' && isId(o.client) && typeof o.signal === 'number' && Number.isInteger(o.signal)) return { op: 'ttysignal', client: o.client, signal: o.signal, ...t };
   if (o.op === 'kill' && typeof o.signal === 'number' && Number.isInteger(o.signal) && typeof o.all === 'boolean') return { op: 'kill', signal: o.signal, all: o.all, ...t };
   if (o.op === 'create' && isContainerId(o.container) && typeof o.bundle === 'string' && o.bundle.startsWith('/') && typeof o.shareUts === 'boolean' && typeof o.shareIpc === 'boolean'
-    && isId(o.client) && isExecSecret(o.secret)) {
-    return { op: 'create', container: o.container, bundle: o.bundle, shareUts: o.shareUts, shareIpc: o.shareIpc, client: o.client, secret: o.secret };
+    && typeof o.terminal === 'boolean' && isId(o.client) && isExecSecret(o.secret)) {
+    return { op: 'create', container: o.container, bundle: o.bundle, shareUts: o.shareUts, shareIpc: o.shareIpc, terminal: o.terminal, client: o.client, secret: o.secret };
   }
   return null;
 }
@@ -97,12 +98,10 @@ export class ControlServer {
    * the new socket to its epoll set only in its next iteration, so a loop
    * that yields to Node only when that set has events must yield once more.
    */
-  static listen(dir: string, handle: (r: ControlRequest, closed: Promise<void>) => ControlReply | Promise<ControlReply>, onConnection: () => void): Promise<ControlServer> {
+  static listen(dir: string, handle: (r: ControlRequest) => ControlReply | Promise<ControlReply>, onConnection: () => void): Promise<ControlServer> {
     const server = net.createServer((sock) => {
       onConnection();
       let buf = '';
-      // Settles when the client goes (a request's answer may wait for long: a stand-in waiting for its container, pod_proxy.ts).
-      const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
       sock.setEncoding('utf8');
       sock.on('error', () => sock.destroy());
       sock.on('data', (chunk: string) => {
@@ -112,7 +111,7 @@ export class ControlServer {
         if (nl < 0) return;
         const req = parseRequest(buf.slice(0, nl));
         buf = '';
-        const answer = async (): Promise<ControlReply> => (req ? handle(req, closed) : { ok: false, error: 'malformed request' });
+        const answer = async (): Promise<ControlReply> => (req ? handle(req) : { ok: false, error: 'malformed request' });
         answer().then(
           (reply) => sock.end(JSON.stringify(reply) + '\n'),
           (e: Error) => sock.end(JSON.stringify({ ok: false, error: e.message }) + '\n'),

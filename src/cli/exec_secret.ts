@@ -20,9 +20,13 @@ export const isExecSecret = (v: unknown): v is string => typeof v === 'string' &
 
 /** Make a secret and hold it as a memfd's name for the rest of this process (close-on-exec: no child inherits it). */
 export function holdExecSecret(): string {
+  return heldExecSecret().secret;
+}
+
+/** holdExecSecret, with the memfd's fd (a child given it as one of its stdio fds holds the secret too: a pod container's stand-in). */
+export function heldExecSecret(): { secret: string; fd: number } {
   const secret = crypto.randomBytes(16).toString('hex');
-  holdNamedMemfd(PREFIX + secret);
-  return secret;
+  return { secret, fd: holdNamedMemfd(PREFIX + secret) };
 }
 
 /** Whether host process pid holds secret (a memfd of that name among its fds). */

@@ -26,7 +26,6 @@ const lazyDo = () => import('./do');
 import { install, type InstallFlags } from './install';
 import { events, parseInterval, ps, wait } from './observe';
 import { RuntimeError } from './statedir';
-import type { PodProxyFlags } from './pod_proxy';
 import { ABANDONED_ENV, CreateReady } from './create_ready';
 import { NETWORK_MODES, type NetworkMode } from '../kernel/netinfo';
 
@@ -265,10 +264,6 @@ function build(ready: CreateReady | null): Command {
       install(process.argv[1], f, args);
       process.stdout.write(`runtime ${f.runtime} written to ${f.config}; reload dockerd (SIGHUP) to use it\n`);
     })());
-
-  program.command('pod-container', { hidden: true }).argument('<id>')
-    .requiredOption('--sandbox <id>').requiredOption('--bundle <dir>').requiredOption('--cgroup <json>').option('--share <kinds>', '', '').option('--terminal')
-    .action((id: string, f: PodProxyFlags) => act(async (rt) => (await import('./pod_proxy')).podProxy(rt, id, f))());
 
   program.command('sandbox-init', { hidden: true }).argument('<id>')
     .requiredOption('--bundle <dir>').requiredOption('--state-dir <dir>').addOption(new Option('--terminal <kind>').choices(['console', 'caller']))

@@ -217,7 +217,9 @@ export class Runtime {
     await this.withLockAsync(id, async () => {
       const r = this.record(id);
       if (!this.state.alive(r)) throw new RuntimeError('cannot start a container that has stopped');
-      if (r.status !== 'created') throw new RuntimeError(`cannot start an already ${r.status} container`);
+      // runc's words.
+      if (r.status === 'running') throw new RuntimeError('cannot start an already running container');
+      if (r.status !== 'created') throw new RuntimeError(`cannot start a container in the ${r.status} state`);
       const hooks = r.hooks ?? {};
       try {
         runHooks(hooks, ['startContainer'], ociState(r, true), this.log, true, r.pid);
@@ -234,17 +236,25 @@ export class Runtime {
     });
   }
 
-  /** pause (Kernel.pause: every task at rest, timers held) or resume. */
+  /**
+   * pause (Kernel.pause: every task at rest, timers held; of a pod's
+   * container, its freezer: its processes held, the pod's others running)
+   * or resume. A pod's container may be paused before its start, as runc's
+   * (resume makes it created again).
+   */
   async pause(id: string, pause: boolean): Promise<void> {
     await this.withLockAsync(id, async () => {
       const r = this.record(id);
       if (!this.state.alive(r)) throw new RuntimeError('container not running');
-      if (r.sandbox) throw new RuntimeError(`cannot ${pause ? 'pause' : 'resume'} container ${id}: one container of a pod cannot be paused alone`);
-      if (pause && r.status !== 'running') throw new RuntimeError(r.status === 'paused' ? 'container already paused' : 'container not running');
+      const pausable = r.status === 'running' || (r.sandbox !== undefined && r.status === 'created');
+      // runc's words (a paused container is "not running" to pause).
+      if (pause && !pausable) throw new RuntimeError('container not running');
       if (!pause && r.status !== 'paused') throw new RuntimeError('container not paused');
       const reply = await this.request(r, { op: pause ? 'pause' : 'resume' });
       if (!reply.ok) throw new RuntimeError(`cannot ${pause ? 'pause' : 'resume'} container ${id}: ${reply.error}`);
-      this.state.write({ ...r, status: pause ? 'paused' : 'running' });
+      const { resumeTo, ...rest } = r;
+      if (pause) this.state.write({ ...rest, status: 'paused', resumeTo: r.status === 'created' ? 'created' : 'running' });
+      else this.state.write({ ...rest, status: resumeTo ?? 'running' });
     });
   }
 

@@ -3,8 +3,9 @@
 // starting a Sentry. Its state directory and record are its own (the record
 // names the sandbox; every later command sends its requests to the sandbox's
 // control channel naming it, Runtime.request). The pid in its state and pid
-// file is a host process of its own, its stand-in (pod_proxy.ts): it asks
-// the sandbox to add the container with its stdio, waits for the
+// file is a host process of its own, its stand-in (stand_in_elf.ts, a tiny
+// static program): create asks the sandbox to add the container with the
+// stand-in's stdio and pipes; the stand-in passes the signals it gets to the
 // container's first process and exits with its status, so that a shim
 // waiting for that pid (containerd's runc shim, one per pod) sees the
 // container end, not the pod. runsc reports the sandbox's pid for every
@@ -14,14 +15,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isatty } from 'node:tty';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { ociState, validId, type ContainerRecord } from '../oci/runtime';
 import { NEW_NETNS, type ContainerPlan } from '../oci/plan';
 import { HostCgroup } from './cgroups';
 import { runHooks } from './hooks';
 import { openHostPty, sendFd, type HostPty } from '../host/pty';
 import type { CreateFlags, Runtime } from './oci_commands';
-import { readyOf } from './sandbox_proc';
+import { spawnStandIn, type StandIn } from './stand_in';
 import { procStat, RuntimeError } from './statedir';
 import type { FileLock } from '../host/filelock';
 
@@ -88,22 +89,28 @@ export async function createInPod(rt: Runtime, id: string, f: CreateFlags, plan:
     throw e;
   }
   let child: ChildProcess | null = null;
+  let standIn: StandIn | null = null;
   let cg: HostCgroup | null = null;
   let tty: HostPty | null = null;
   try {
-    // Its own host cgroup, holding its stand-in (the pod's processes are charged to the sandbox's).
+    // Its own host cgroup, holding its stand-in (the pod's processes are charged to the sandbox's; the Sentry holds them to the spec's limits).
     cg = HostCgroup.create(plan.cgroupsPath, id, plan.resources);
     if (f.consoleSocket) {
       tty = openHostPty(plan.consoleSize.height, plan.consoleSize.width);
       sendFd(f.consoleSocket, tty.master, '/dev/ptmx');
       fs.closeSync(tty.master);
     }
-    const kinds = [...(share.uts ? ['uts'] : []), ...(share.ipc ? ['ipc'] : [])].join(',');
-    const args = [rt.bin, '--root', rt.state.root, 'pod-container', '--sandbox', sandboxId, '--bundle', bundle, '--share', kinds, '--cgroup', JSON.stringify(cg.rec),
-      ...(tty ? ['--terminal'] : []), id];
-    const stdio = tty ? tty.slave : 'inherit';
-    child = await readyOf(spawn(process.execPath, args, { stdio: [stdio, stdio, stdio, 'pipe'], detached: true }));
+    standIn = spawnStandIn(tty ? tty.slave : 'inherit', tty !== null);
+    child = standIn.child;
+    child.on('error', () => undefined);
     const pid = child.pid ?? 0;
+    if (pid <= 0) throw new RuntimeError('the container\'s stand-in process did not start');
+    cg.join(pid);
+    const reply = await rt.request({ id, sandbox: sandboxId } as ContainerRecord, {
+      op: 'create', container: id, bundle, shareUts: share.uts, shareIpc: share.ipc, terminal: tty !== null, client: pid, secret: standIn.secret,
+    });
+    standIn.release();
+    if (!reply.ok) throw new Error(reply.error);
     const st = procStat(pid);
     if (!st) throw new RuntimeError('the container\'s stand-in process ended during start-up');
     const rec: ContainerRecord = {
@@ -130,6 +137,7 @@ export async function createInPod(rt: Runtime, id: string, f: CreateFlags, plan:
     rt.state.remove(id);
     throw e instanceof RuntimeError ? e : new RuntimeError(`cannot create container ${id}: ${(e as Error).message}`);
   } finally {
+    standIn?.release();
     if (tty) fs.closeSync(tty.slave);
     lock.release();
   }

@@ -1,15 +1,24 @@
 // The sandbox process's side of a pod (sandbox/pod.ts): the control
 // requests that name a container that joined the sandbox, and `create`,
 // which adds one. Its first process's stdio are the fds 0-2 of its stand-in
-// host process (pod_proxy.ts), the client of create, which proves its pid
-// with the request's secret as an exec client does (exec_secret.ts).
+// host process (stand_in_elf.ts), the client of create, which holds the
+// request's secret as an exec client does (exec_secret.ts); its pipes pass
+// signals down and the container's wait status up (stand_in_link.ts). When
+// the container ends, its wait status is left in its state directory for
+// `tsvisor wait`, before the stand-in is told.
 
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { E, Errno } from '../abi/errno';
+import * as S from '../abi/signals';
 import { defaultAction } from '../abi/signals';
 import type { Sandbox } from '../sandbox/sandbox';
 import type { ControlReply, ControlRequest } from './control';
 import { holdsExecSecret } from './exec_secret';
 import { readBundle } from './container_spec';
+import { EXIT_FILE } from './sandbox_proc';
+import { StandInLink } from './stand_in_link';
+import type { PodContainer } from '../sandbox/pod';
 
 /** runc's words for a first process that cannot be loaded, which Docker and the CRI turn into 127 (not found) or 126. */
 export function loadError(e: unknown, argv0: string, describe: (errno: number) => string): Error {
@@ -29,6 +38,8 @@ export class PodServer {
     /** The client's fds 0-2 (the sandbox process opens them through /proc). */
     private readonly clientStdio: (client: number) => [number, number, number],
     private readonly describe: (errno: number) => string,
+    /** The state root: a container's state directory is its id under it. */
+    private readonly stateRoot: string,
   ) {}
 
   private stdioOf(client: number, secret: string): [number, number, number] {
@@ -36,27 +47,75 @@ export class PodServer {
     return this.clientStdio(client);
   }
 
-  /** A request for a pod container (req.container set, or create); closed: settles when its client goes. */
-  async handle(req: ControlRequest, closed: Promise<void>): Promise<ControlReply> {
+  /** A request for a pod container (req.container set, or create). */
+  async handle(req: ControlRequest): Promise<ControlReply> {
     try {
-      return await this.serve(req, closed);
+      return await this.serve(req);
     } catch (e) {
       return { ok: false, error: e instanceof Errno ? this.describe(e.errno) : (e as Error).message };
     }
   }
 
-  private async serve(req: ControlRequest, closed: Promise<void>): Promise<ControlReply> {
+  /** The signals of a terminal, which go to its foreground group. */
+  private static readonly TTY_SIGNALS = [S.SIGINT, S.SIGQUIT, S.SIGTSTP, S.SIGWINCH];
+
+  /** Link container c to its stand-in client: signals it gets reach c; its end ends c; c's end ends it. */
+  private link(c: PodContainer, client: number, terminal: boolean): void {
+    const sb = this.sb;
+    const onSignal = (sig: number): void => {
+      if (terminal && PodServer.TTY_SIGNALS.includes(sig) && c.init) sb.execTerminalSignal(c.init.tg.pid, sig);
+      else this.kill(c, sig, false);
+    };
+    // The stand-in gone (killed) before the container: the container goes too, as killing runc's init pid ends its container.
+    const onGone = (): void => {
+      if (c.status === null && sb.pod.has(c)) this.kill(c, S.SIGKILL, true);
+    };
+    const l = StandInLink.open(client, onSignal, onGone);
+    void c.exited.then((st) => {
+      try {
+        fs.writeFileSync(path.join(this.stateRoot, c.id, EXIT_FILE), String(st), { mode: 0o600, flag: 'w' });
+      } catch {
+        // its state directory is gone (delete --force): nobody waits
+      }
+      l.exited(st);
+      l.close();
+    });
+  }
+
+  /** A signal for c from outside: its init, or all its processes. Before its start, one whose default ends a process ends it. */
+  private kill(c: PodContainer, sig: number, all: boolean): void {
+    const sb = this.sb;
+    if (!c.started && c.init) {
+      const act = defaultAction(sig);
+      if (sig !== S.SIGKILL && act !== 'term' && act !== 'core') return;
+      c.started = true;
+      sb.startTask(c.init);
+      sb.pod.signal(c, S.SIGKILL, true, null);
+    } else {
+      sb.pod.signal(c, sig, all, c.init?.tg ?? null);
+    }
+    // SIGKILL reaches a frozen container (a paused one's processes die), as the host's freezer lets it.
+    if (sig === S.SIGKILL) sb.pod.thaw(c);
+  }
+
+  private async serve(req: ControlRequest): Promise<ControlReply> {
     const sb = this.sb;
     if (req.op === 'create') {
       const plan = readBundle(req.bundle);
       // A cgroup mount shows the container's host cgroup, which holds its stand-in only: none.
       plan.mounts = plan.mounts.filter((m) => m.kind !== 'cgroup');
       if (!holdsExecSecret(req.client, req.secret)) throw new Error(`host process ${req.client} does not hold the request's secret`);
+      let c: PodContainer;
       try {
-        const c = sb.addContainer(req.container, plan, { uts: req.shareUts, ipc: req.shareIpc }, () => this.clientStdio(req.client));
-        if (c.init) this.clients.set(req.client, c.init.tg.pid);
+        c = sb.addContainer(req.container, plan, { uts: req.shareUts, ipc: req.shareIpc }, () => this.clientStdio(req.client));
       } catch (e) {
         throw loadError(e, plan.argv[0], this.describe);
+      }
+      try {
+        this.link(c, req.client, req.terminal);
+      } catch (e) {
+        sb.pod.remove(c.id);
+        throw e;
       }
       return { ok: true };
     }
@@ -69,19 +128,16 @@ export class PodServer {
         c.started = true;
         sb.startTask(c.init);
         return { ok: true };
-      case 'kill': {
-        if (!c.started && c.init) {
-          // Nothing runs yet: a signal whose default is to end the process ends the container (its process starts to die of it).
-          const act = defaultAction(req.signal);
-          if (req.signal !== 9 && act !== 'term' && act !== 'core') return { ok: true };
-          c.started = true;
-          sb.startTask(c.init);
-          sb.pod.signal(c, 9, true, null);
-          return { ok: true };
-        }
-        sb.pod.signal(c, req.signal, req.all, c.init?.tg ?? null);
+      case 'kill':
+        this.kill(c, req.signal, req.all);
         return { ok: true };
-      }
+      case 'pause':
+        if (c.status !== null) return { ok: false, error: 'container not running' };
+        await sb.pod.freeze(c);
+        return { ok: true };
+      case 'resume':
+        sb.pod.thaw(c);
+        return { ok: true };
       case 'exec': {
         if (!c.started || c.status !== null) return { ok: false, error: 'the container is not running' };
         const stdio = this.stdioOf(req.client, req.secret);
@@ -106,26 +162,12 @@ export class PodServer {
         return { ok: true, processes: sb.processes(c) };
       case 'stats':
         return { ok: true, stats: sb.stats(c) };
-      case 'wait': {
-        // The stand-in waits for as long as the container lives: if it goes first (killed), so does the container, as killing runc's init pid ends its container.
-        const gone = closed.then(() => null);
-        const status = await Promise.race([c.exited, gone]);
-        if (status === null) {
-          if (c.init && !c.started) {
-            c.started = true;
-            sb.startTask(c.init);
-          }
-          sb.pod.signal(c, 9, true, null);
-          return { ok: false, error: 'the waiting client went' };
-        }
-        return { ok: true, status };
-      }
       case 'remove':
         sb.pod.remove(c.id);
         for (const [client, pid] of this.clients) if (pid === c.init?.tg.pid) this.clients.delete(client);
         return { ok: true };
       default:
-        return { ok: false, error: `${req.op} of one container of a pod is not supported` };
+        return { ok: false, error: `${(req as ControlRequest).op} of one container of a pod is not supported` };
     }
   }
 }

@@ -8,6 +8,7 @@
 // pid 1 of `tsvisor do`.
 
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { E, Errno } from '../abi/errno';
@@ -209,13 +210,13 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
   /** exec'd processes by the host pid of the client waiting for them. */
   const execs = new Map<number, number>();
   let pod: PodServer | null = null;
-  const handle = async (req: ControlRequest, closed: Promise<void>): Promise<ControlReply> => {
+  const handle = async (req: ControlRequest): Promise<ControlReply> => {
     // A container that joins this sandbox (a pod's), or one that did.
-    if (req.op === 'create' || req.container !== undefined || req.op === 'wait' || req.op === 'remove') {
+    if (req.op === 'create' || req.container !== undefined || req.op === 'remove') {
       if (!started) return { ok: false, error: 'the sandbox container is not running' };
       if (requests) return { ok: false, error: 'a confined sandbox holds one container' };
-      pod ??= new PodServer(sb, clientStdio, describeErrno);
-      return pod.handle(req, closed);
+      pod ??= new PodServer(sb, clientStdio, describeErrno, path.dirname(stateDir));
+      return pod.handle(req);
     }
     if (req.op === 'start') {
       if (started) return { ok: false, error: 'the container has been started already' };

@@ -36,6 +36,11 @@ export const lseek = lib.func('int64_t lseek(int fd, int64_t off, int whence)');
 export const fsync = lib.func('int fsync(int fd)');
 export const fdatasync = lib.func('int fdatasync(int fd)');
 export const close = lib.func('int close(int fd)');
+/**
+ * pipe2(fds, flags): fds an Int32Array of 2. Loaded lazily (host/exec_fds.ts).
+ * @public
+ */
+export const pipe2 = lib.func('int pipe2(void *fds, int flags)');
 export const send = lib.func('long send(int fd, const void *buf, size_t n, int flags)');
 export const recv = lib.func('long recv(int fd, void *buf, size_t n, int flags)');
 export const getsockopt = lib.func('int getsockopt(int fd, int level, int name, void *val, void *len)');

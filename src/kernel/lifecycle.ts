@@ -125,6 +125,7 @@ export class Lifecycle {
     // A pod container's process: charged to its container from its first frame.
     mm.charge = opts.limits?.memory ?? null;
     tg.pids = opts.limits?.pids ?? null;
+    tg.freezer = opts.limits?.freezer ?? null;
     // The first process's IDs and capabilities are those of the sandbox's initial user namespace.
     const creds = (opts.creds ?? new Credentials()).clone();
     creds.userns = this.k.rootNs.mnt.owner;
@@ -265,6 +266,7 @@ export class Lifecycle {
       if (a.clearSighand) tg.actions = tg.actions.map((act) => (act.handler === S.SIG_IGN ? act : S.defaultSigAction()));
       tg.rlimits = t.tg.rlimits.map((r) => ({ ...r }));
       tg.pids = t.tg.pids;
+      tg.freezer = t.tg.freezer;
       tg.itimers.cpuLimit.watch(this.k);
       tg.comm = t.tg.comm;
       tg.exePath = t.tg.exePath;

@@ -349,8 +349,8 @@ export class TaskRunner {
       else this.parkStopped(t);
       return;
     }
-    if (this.k.pausing) {
-      // Kernel.pause: held here, at rest, until resume().
+    if (this.k.pausing || t.tg.freezer?.frozen) {
+      // Kernel.pause, or its container's freezer: held here, at rest, until resume() or the thaw.
       t.paused = true;
       return;
     }

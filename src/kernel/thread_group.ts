@@ -12,6 +12,7 @@ import type { Pid } from './pid_ns';
 import { WaitQueue } from '../abi/waitqueue';
 import type { SemUndo } from './ipc/sem';
 import type { MemCharge } from '../platform/memcharge';
+import type { Freezer } from './freezer';
 
 export const RLIMIT_NAMES = ['cpu', 'fsize', 'data', 'stack', 'core', 'rss', 'nproc', 'nofile', 'memlock', 'as', 'locks', 'sigpending', 'msgqueue', 'nice', 'rtprio', 'rttime'];
 export const RLIM_INFINITY = -1; // stored as -1, written out as 2^64-1
@@ -82,11 +83,14 @@ export class PidsGroup {
 export interface TaskLimits {
   memory: MemCharge | null;
   pids: PidsGroup | null;
+  freezer: Freezer | null;
 }
 
 export class ThreadGroup {
   /** Its container's pids controller; null: only the sandbox's task limit. */
   pids: PidsGroup | null = null;
+  /** Its container's freezer (kernel/freezer.ts): while frozen, its tasks are held. */
+  freezer: Freezer | null = null;
   readonly tasks = new Set<Task>();
   parent: ThreadGroup | null = null;
   readonly children = new Set<ThreadGroup>();

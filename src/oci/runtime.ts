@@ -30,8 +30,10 @@ export interface ContainerRecord {
   hooks?: OciHooks;
   /** The host cgroup of its sandbox (removed by delete). */
   cgroup?: CgroupRecord;
-  /** A pod's container that joined the sandbox of this container (its pid is its stand-in's, cli/pod_proxy.ts). */
+  /** A pod's container that joined the sandbox of this container (its pid is its stand-in's, cli/stand_in_elf.ts). */
   sandbox?: string;
+  /** Paused: the status resume gives back (a pod's container paused before its start is created again, as runc's). */
+  resumeTo?: 'created' | 'running';
 }
 
 export interface OciState {

@@ -24,6 +24,7 @@ import { TmpfsFs } from '../fsimpl/tmpfs/tmpfs';
 import { chargedFrames, type FrameSource } from '../mm/mappable';
 import type { MemoryFile } from '../platform/memfile';
 import { PidsGroup, type TaskLimits } from '../kernel/thread_group';
+import { Freezer } from '../kernel/freezer';
 import type { HostFiles } from '../host/hostfs';
 import type { ContainerPlan } from '../oci/plan';
 import { Dentry, Mount, type VPath } from '../vfs/dentry';
@@ -95,6 +96,11 @@ export class Pod {
     return this.containers.size;
   }
 
+  /** Whether c is still one of its containers (not removed). */
+  has(c: PodContainer): boolean {
+    return this.containers.get(c.id) === c;
+  }
+
   get(id: string): PodContainer {
     const c = this.containers.get(id);
     if (!c) throw new Error(`no container ${id} in this sandbox`);
@@ -121,7 +127,7 @@ export class Pod {
     if (this.containers.size >= this.limit) throw new Error(`this sandbox holds at most ${this.limit} containers besides its own`);
     const trees: HostFiles[] = [];
     const memory = this.memfile.charges.add(plan.memoryLimit === null ? this.memfile.limitPages : Math.max(1, Math.floor(plan.memoryLimit / 4096)));
-    const limits: TaskLimits = { memory, pids: plan.pidsLimit === null ? null : new PidsGroup(plan.pidsLimit) };
+    const limits: TaskLimits = { memory, pids: plan.pidsLimit === null ? null : new PidsGroup(plan.pidsLimit), freezer: new Freezer() };
     const frames = chargedFrames(this.memfile, memory);
     let root: VPath;
     try {
@@ -143,6 +149,28 @@ export class Pod {
     return c;
   }
 
+  /**
+   * Freeze c (`pause` of one container): resolves once every process of it
+   * is held; if they do not all come to rest within timeoutMs, c is thawed
+   * again and the pause fails. A container not started yet is frozen at
+   * once: its first process is held when it starts.
+   */
+  async freeze(c: PodContainer, timeoutMs = 10_000): Promise<void> {
+    const f = c.limits.freezer!;
+    f.freeze(this.kernel);
+    for (const t0 = Date.now(); c.started && !f.atRest(this.kernel); ) {
+      if (Date.now() - t0 > timeoutMs) {
+        f.thaw(this.kernel);
+        throw new Error(`the processes of container ${c.id} did not come to rest`);
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  thaw(c: PodContainer): void {
+    c.limits.freezer!.thaw(this.kernel);
+  }
+
   /** Signal c's init, or every process of it; as from outside (kill(1) on the host side). */
   signal(c: PodContainer | null, sig: number, all: boolean, init: ThreadGroup | null): void {
     for (const tg of this.groups(c)) {
@@ -160,6 +188,8 @@ export class Pod {
   remove(id: string): void {
     const c = this.get(id);
     this.signal(c, 9, true, null);
+    // A frozen container dies too (its held tasks go on to their SIGKILL), as runc's destroy thaws a paused one.
+    if (c.limits.freezer) this.thaw(c);
     this.containers.delete(id);
     for (const t of c.trees) t.close?.();
     // Its slot is free once the frames still charged to it (files passed to others) are.

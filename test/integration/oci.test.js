@@ -647,7 +647,7 @@ test('pause holds every process, resume lets them go on; wrong states are errors
   fails(tsv(dir, ['resume', 'p1']), 'resume of a running container', /not paused/);
   ok(tsv(dir, ['pause', 'p1']), 'pause');
   assert.strictEqual(state(dir, 'p1').status, 'paused');
-  fails(tsv(dir, ['pause', 'p1']), 'pause twice', /already paused/);
+  fails(tsv(dir, ['pause', 'p1']), 'pause twice', /container not running/);
   // Paused means no task reaches the application: the output stays as it was
   // (pause returns only once every task is at rest, so nothing is in flight).
   const held = lines();
