@@ -182,6 +182,8 @@ export interface PlatformStats {
   apartTraps?: number;
   placementSwitches?: number;
   placementProbesLost?: number;
+  /** systrap: probes of apart not tried because the other CPUs were busy. */
+  placementProbesSkipped?: number;
 }
 
 export function newPlatformStats(): PlatformStats {

@@ -16,7 +16,10 @@ const WARM = 64;
 function make(allowed = [0, 1], fixed = null) {
   const stats = newPlatformStats();
   const cpus = { allowed, cpu: allowed[0] };
-  return { p: new TrapPlacement(cpus, stats, fixed), stats, cpus };
+  const p = new TrapPlacement(cpus, stats, fixed);
+  // The other CPUs idle, unless a test says otherwise.
+  p.othersIdle = () => 1;
+  return { p, stats, cpus };
 }
 
 /** Feed traps at a given cost per trap (ns) in each placement; returns the clock. */
@@ -114,4 +117,17 @@ test('a thread is given a mask once per placement, and none while the CPU policy
   cpus.cpu = 1;
   p.place(th);
   assert.equal(th.placedKey, 'apart/1');
+});
+
+test('no probe of apart while the other CPUs are busy; one once they are idle', () => {
+  const { p, stats } = make();
+  let idle = 0.2;
+  p.othersIdle = () => idle;
+  let now = run(p, 1e9, 40 * WINDOW, { together: 10_000, apart: 1_000 });
+  assert.equal(p.mode, 'together');
+  assert.equal(stats.apartTraps, undefined, 'never moved');
+  assert.ok(stats.placementProbesSkipped >= 2);
+  idle = 0.9;
+  now = run(p, now, 600 * WINDOW, { together: 10_000, apart: 1_000 });
+  assert.equal(p.mode, 'apart');
 });

@@ -21,6 +21,7 @@
 // An idle sandbox spins in neither: the Sentry's spin needs a recent trap,
 // the stub's runs only after a trap of its own.
 
+import * as fs from 'node:fs';
 import * as libc from '../../host/libc';
 import type { PlatformStats } from '../platform';
 import type { CpuPolicy, StubCpu } from '../ptrace/affinity';
@@ -37,6 +38,9 @@ const PROBE_EVERY_MAX = 512;
 const SWITCH_BELOW = 0.85;
 /** What a probe may take beyond its traps' cost in the kept placement before it has lost (ns): moving the threads. */
 const PROBE_SLACK_NS = 1_000_000;
+
+/** A probe of apart needs the other CPUs at least this idle since the last look (their idle share of /proc/stat). */
+const PROBE_IDLE_MIN = 0.5;
 
 export type Placement = 'together' | 'apart';
 
@@ -56,6 +60,13 @@ export class TrapPlacement {
   private warm = 0;
   /** Cost (ns per trap) of the last judged window in the placement being kept; 0: none yet. */
   private keptCost = 0;
+  /**
+   * How idle the CPUs other than the Sentry's were since the last call (0-1):
+   * a probe of apart on a busy host costs milliseconds per trap before it is
+   * cut short, so it is not tried there. Replaceable (tests).
+   */
+  othersIdle: () => number;
+  private idleAt = new Map<number, { idle: number; total: number }>();
   /** Set while a window of the other placement is measured (its warm-up included), since probeStart (ns). */
   private probing = false;
   private probeStart = 0;
@@ -67,6 +78,34 @@ export class TrapPlacement {
     private readonly fixed: Placement | null,
   ) {
     if (fixed !== null) this.mode = this.cpus.allowed.length > 1 ? fixed : 'together';
+    this.othersIdle = () => this.readOthersIdle();
+    if (fixed === null && this.cpus.allowed.length > 1) this.readOthersIdle();
+  }
+
+  private readOthersIdle(): number {
+    let text: string;
+    try {
+      text = fs.readFileSync('/proc/stat', 'latin1');
+    } catch {
+      return 0;
+    }
+    let idle = 0, total = 0;
+    for (const line of text.split('\n')) {
+      const m = /^cpu(\d+) (.*)$/.exec(line);
+      if (!m) continue;
+      const cpu = Number(m[1]);
+      if (cpu === this.cpus.cpu || !this.cpus.allowed.includes(cpu)) continue;
+      const f = m[2].split(' ').map(Number);
+      // user nice system idle iowait ...: idle and iowait are idle.
+      const now = { idle: (f[3] ?? 0) + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
+      const was = this.idleAt.get(cpu);
+      this.idleAt.set(cpu, now);
+      if (!was) continue;
+      idle += now.idle - was.idle;
+      total += now.total - was.total;
+    }
+    // Under a tick since the last look says nothing: try.
+    return total > 0 ? idle / total : 1;
   }
 
   get apart(): boolean {
@@ -114,6 +153,13 @@ export class TrapPlacement {
     }
     this.keptCost = cost;
     if (++this.sinceProbe < this.probeEvery) return;
+    if (this.mode === 'together' && this.othersIdle() < PROBE_IDLE_MIN) {
+      // Counted as lost without moving anything: the next look comes later.
+      this.sinceProbe = 0;
+      this.stats.placementProbesSkipped = (this.stats.placementProbesSkipped ?? 0) + 1;
+      this.probeEvery = Math.min(PROBE_EVERY_MAX, this.probeEvery * 2);
+      return;
+    }
     this.probing = true;
     this.probeStart = now;
     this.flip();
