@@ -107,16 +107,23 @@ test('one CPU, or a fixed placement: no probing', () => {
 test('a thread is given a mask once per placement, and none while the CPU policy spreads it', () => {
   const { p, cpus } = make([0, 1], 'apart');
   // No such thread: sched_setaffinity fails with ESRCH, the key is what is checked.
-  const th = { cpu: { pid: 0x3fffffff, spread: false }, placedKey: '' };
+  const th = { cpu: { pid: 0x3fffffff, spread: false }, placedKey: -2 };
+  const keys = [];
   p.place(th);
-  assert.equal(th.placedKey, 'apart/0');
+  keys.push(th.placedKey);
+  p.place(th);
+  assert.equal(th.placedKey, keys[0], 'nothing changed, nothing done');
   th.cpu.spread = true;
   p.place(th);
-  assert.equal(th.placedKey, 'spread');
+  keys.push(th.placedKey);
   th.cpu.spread = false;
   cpus.cpu = 1;
   p.place(th);
-  assert.equal(th.placedKey, 'apart/1');
+  keys.push(th.placedKey);
+  p.mode = 'together';
+  p.place(th);
+  keys.push(th.placedKey);
+  assert.equal(new Set(keys).size, 4, `one key per mask: ${keys}`);
 });
 
 test('no probe of apart while the other CPUs are busy; one once they are idle', () => {

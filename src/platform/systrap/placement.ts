@@ -44,10 +44,15 @@ const PROBE_IDLE_MIN = 0.5;
 
 export type Placement = 'together' | 'apart';
 
-/** What the placement keeps per thread: the mask it last set, as a key. */
+/** What the placement keeps per thread: the mask it last set, as a key (placeKey). */
 export interface Placed {
   readonly cpu: StubCpu;
-  placedKey: string;
+  placedKey: number;
+}
+
+/** A number per mask a thread can be given: spread (-1), or the placement and the Sentry's CPU. */
+function placeKey(spread: boolean, apart: boolean, sentryCpu: number): number {
+  return spread ? -1 : sentryCpu * 2 + (apart ? 1 : 0);
 }
 
 export class TrapPlacement {
@@ -182,11 +187,11 @@ export class TrapPlacement {
 
   /**
    * Give a thread the current placement's mask, if it does not have it
-   * (called at its traps: one string compare). A thread the CPU policy
+   * (called at its traps: one compare). A thread the CPU policy
    * spread (compute-bound) keeps every CPU.
    */
   place(th: Placed): void {
-    const key = th.cpu.spread ? 'spread' : `${this.mode}/${this.cpus.cpu}`;
+    const key = placeKey(th.cpu.spread, this.mode === 'apart', this.cpus.cpu);
     if (th.placedKey === key) return;
     th.placedKey = key;
     if (th.cpu.spread) return;

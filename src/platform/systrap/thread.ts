@@ -93,7 +93,7 @@ export class SystrapThread implements Context {
   /** The CPU policy's record of this host thread (ptrace/affinity.ts). */
   readonly cpu: StubCpu;
   /** The mask the placement last gave it (placement.ts). */
-  placedKey = '';
+  placedKey = -2;
   interruptSent = false;
   dead = false;
   /** Released while it ran application code: its next trap ends it. */
