@@ -7,8 +7,9 @@
 //   host -> container   the host sends to a published port (-p, through docker-proxy)
 //   container -> container   a client container sends to a server container on the bridge
 //                       (both of the runtime measured)
+//   native              the host sends to a sink on the host itself, at its bridge address (no container)
 //   node bench/docker_net.js [--reps N] [--mib N]
-// Runtimes interleaved in each repetition; prints medians (Mbit/s) and tsvisor/runc.
+// Runtimes interleaved in each repetition; prints medians (Mbit/s), tsvisor/runc and the load average.
 
 const childProcess = require('node:child_process');
 const fs = require('node:fs');
@@ -46,6 +47,9 @@ const rate = (out) => {
   const why = skipReason();
   if (why) throw new Error(why);
   const d = await Dockerd.start({ extra: { 'bin/tcpsink': bin } });
+  const nativePort = 18650;
+  const sink = childProcess.spawn(bin, ['serve', String(nativePort)], { stdio: 'ignore', detached: true });
+  const load = [];
   try {
     const runtimes = { runc: [], tsvisor: ['--runtime=tsvisor'] };
     const servers = {};
@@ -58,8 +62,13 @@ const rate = (out) => {
       await until(`${name} server`, () => childProcess.spawnSync(bin, ['send', ip, '5001', '1']).status === 0);
       servers[name] = { id, ip, gw, hostPort };
     }
-    const res = { runc: { host: [], c2c: [] }, tsvisor: { host: [], c2c: [] } };
+    const res = { runc: { host: [], c2c: [] }, tsvisor: { host: [], c2c: [] }, native: [] };
+    const gw = servers.runc.gw;
     for (let r = 0; r < opts.reps; r++) {
+      load.push(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+      const n = childProcess.spawnSync(bin, ['send', gw, String(nativePort), String(opts.mib)], { encoding: 'utf8', timeout: 600_000 });
+      if (n.status !== 0) throw new Error(`native: ${n.stderr}`);
+      res.native.push(rate(n.stdout));
       for (const [name, rt] of Object.entries(runtimes)) {
         const s = servers[name];
         const h = childProcess.spawnSync(bin, ['send', s.gw, String(s.hostPort), String(opts.mib)], { encoding: 'utf8', timeout: 600_000 });
@@ -75,8 +84,15 @@ const rate = (out) => {
       const what = k === 'host' ? 'host -> container (-p, docker-proxy)' : 'container -> container (bridge)  ';
       process.stdout.write(`  ${what}  runc ${a.toFixed(0)}  tsvisor ${b.toFixed(0)}  tsvisor/runc ${(b / a).toFixed(3)}\n`);
     }
+    process.stdout.write(`  native (host -> host, bridge address)  ${median(res.native).toFixed(0)}\n`);
+    process.stdout.write(`load average (1 min) at each repetition: ${load.join(' ')}\n`);
     process.stdout.write(`raw: ${JSON.stringify(res)}\n`);
   } finally {
+    try {
+      process.kill(-sink.pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
     await d.stop();
   }
 })().catch((e) => {

@@ -12,6 +12,28 @@ export function capBit(cap: number): bigint {
   return 1n << BigInt(cap);
 }
 
+/**
+ * One ruleset of a Landlock domain, frozen when landlock_restrict_self added
+ * it: the file system rights it handles, and per file system (keyed by its
+ * object) the rights granted beneath each inode (keyed by the inode's
+ * identity in that file system). vfs/landlock.ts checks accesses against it.
+ */
+export interface LandlockLayer {
+  readonly handledFs: number;
+  readonly rules: ReadonlyMap<object, ReadonlyMap<number | string, number>>;
+}
+
+/** A Landlock domain: its layers, the oldest first (a child domain starts with its parent's layer objects). */
+export type LandlockDomain = readonly LandlockLayer[];
+
+/** Whether domain sub is domain dom or one made under it (the tasks a task restricted to dom may trace or look into). */
+export function landlockWithin(dom: LandlockDomain | null, sub: LandlockDomain | null): boolean {
+  if (!dom) return true;
+  if (!sub || sub.length < dom.length) return false;
+  for (let i = 0; i < dom.length; i++) if (dom[i] !== sub[i]) return false;
+  return true;
+}
+
 export class Credentials {
   /** Capability sets (bit n = capability n). Root starts with all of them, anyone else with none. */
   capEffective: bigint;
@@ -22,6 +44,8 @@ export class Credentials {
   securebits = 0;
   /** The user namespace the IDs are seen from and the capabilities held in (IDs themselves are kernel IDs). */
   userns: UserNamespace;
+  /** The Landlock domain the task restricted itself to (inherited by children and across exec); null: none. */
+  landlock: LandlockDomain | null = null;
 
   constructor(
     public uid = 0,
@@ -48,6 +72,7 @@ export class Credentials {
     c.capBounding = this.capBounding;
     c.capAmbient = this.capAmbient;
     c.securebits = this.securebits;
+    c.landlock = this.landlock;
     return c;
   }
 

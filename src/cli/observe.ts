@@ -80,15 +80,18 @@ function psTable(procs: SandboxProcess[]): string {
  * One stats event in runc's shape (types.Stats): cpu, memory and pids of the
  * container's host cgroup (what the host spends on the sandbox, Sentry
  * included, as `docker stats` shows through the shim); without one, the
- * host processes' cpu and the sandbox's own accounting.
+ * host processes' cpu and the sandbox's own accounting; of a pod's
+ * container, the sandbox's accounting of it.
  */
 async function statsEvent(rt: Runtime, id: string, r: ContainerRecord): Promise<object> {
   const reply = await rt.request(r, { op: 'stats' });
   if (!reply.ok) throw new RuntimeError(`cannot read the statistics of ${id}: ${reply.error}`);
   const s = reply.stats as SandboxStats;
-  const cg = r.cgroup ? HostCgroup.of(r.cgroup).stats() : null;
-  const cpu = cg ? cg.cpu : { ...hostCpu(hostTree(r.pid)), total: 0 };
-  const memory = cg ? cg.memory : { usage: s.memory.usage, max: s.memory.max, limit: s.memory.limit, failcnt: 0, raw: {} };
+  // A pod's container: its host cgroup holds its stand-in only; the sandbox counts what its processes use (their CPU time, the memory charged to it).
+  const cg = r.cgroup && !r.sandbox ? HostCgroup.of(r.cgroup).stats() : null;
+  const own = r.sandbox ? { user: s.cpu.userNs, kernel: s.cpu.sysNs, total: s.cpu.userNs + s.cpu.sysNs } : null;
+  const cpu = cg ? cg.cpu : own ?? { ...hostCpu(hostTree(r.pid)), total: 0 };
+  const memory = cg ? cg.memory : { usage: s.memory.usage, max: s.memory.max, limit: s.memory.limit, failcnt: s.memory.failcnt ?? 0, raw: {} };
   return {
     type: 'stats', id,
     data: {

@@ -296,7 +296,12 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
       // A confined Sentry: its files from the Gofer its runtime started; its own bounding set is empty (the sandbox's root gets the caller's).
       ...(confined && conf ? conf.confinedOptions(confined.start) : {}),
     });
-    if (cg) sb.kernel.onOomKill = () => (requests ? requests.raiseOom() : cg.raiseOom());
+    // An OOM kill within a pod's container (its charge group) is not the sandbox's: its stats count it.
+    if (cg) {
+      sb.kernel.onOomKill = (charge) => {
+        if (charge === null) (requests ? requests.raiseOom() : cg.raiseOom());
+      };
+    }
     try {
       sb.load();
     } catch (e) {

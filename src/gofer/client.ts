@@ -7,11 +7,17 @@
 // Round trips are what a Gofer costs, so the client keeps:
 //  - per directory, its last listing and the children it has seen (from
 //    READDIR with attributes, and from WALK and LOOKUP), each trusted for ttlMs (fsimpl/hostfs's
-//    revalidation interval, 1 s) after the Gofer reported it. Only positive
-//    entries are kept: a name that was absent is asked for every time, so a
-//    file added on the host is seen at once; one removed or replaced is seen
-//    within ttlMs (plus fsimpl/hostfs's own revalidation interval). The
-//    entries kept are bounded (least recently listed directories lose theirs);
+//    revalidation interval, 1 s) after the Gofer reported it. In a read-only
+//    tree, a name absent from a fresh listing is absent (the lookups of
+//    absent names of python's imports, of PATH searches, of git's
+//    per-directory .gitignore), so a file added on the host is seen within
+//    ttlMs, as one removed or replaced is (plus fsimpl/hostfs's own
+//    revalidation interval), and at once if the sandbox watches the
+//    directory (the change feed ends the listing's trust). In a writable
+//    tree an absent name is asked for every time: a create of a name the
+//    host added meanwhile would fail (EEXIST) where the sandbox expects to
+//    open the file. The entries kept are bounded (least recently listed
+//    directories lose theirs);
 //  - lookups of names of a fresh listing in the listing's order (`ls -l`,
 //    `tar`, `du` stat what they list) are batched: one LOOKUP for the next
 //    32, 128, then 256 names;
@@ -73,6 +79,10 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
   private readonly entries: ClientEntries;
   private readonly reads: ClientReads;
   private readonly sbuf = Buffer.alloc(256);
+  /** Served read-only (a WritableGoferClient says otherwise). */
+  readonly writable: boolean = false;
+  /** Lookups answered "absent" by a fresh listing, without a round trip (tests count them). */
+  negativeHits = 0;
   /** Listings that came ahead of the walk, and those a readdir used (the benchmark reads them). */
   prefetched = 0;
   prefetchUsed = 0;
@@ -179,14 +189,22 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
     if (d.listing && now - d.listedAt < this.lim.ttlMs) {
       const i = d.indexOfListed(name);
       if (i !== undefined) return this.lookupListed(d, d.listing, i, name);
-    } else if (++d.misses >= (d.listing && d.listing.length <= 256 ? 1 : 3) && (d.stat.mode & S_IFMT) === S_IFDIR) {
+      if (!this.writable) {
+        this.negativeHits++;
+        return null;
+      }
+    } else if (++d.misses >= (this.small(d) ? 1 : 3) && (d.stat.mode & S_IFMT) === S_IFDIR) {
       // Several lookups in a directory not listed lately, of names not kept or kept too long (git status's
       // lstats, again once the first round's attributes are older than ttlMs): list it with attributes once; at
-      // the first such lookup if it was listed before and is small (one READDIR then costs what the WALK would).
+      // the first such lookup if it is small (one READDIR then costs what the WALK would).
       d.misses = 0;
       this.readdirPlus(d, true, false);
       const c = d.children?.get(name);
       if (c) return c;
+      if (!this.writable && d.indexOfListed(name) === undefined) {
+        this.negativeHits++;
+        return null;
+      }
     }
     const { r } = this.callOn(d, Op.WALK, (w) => w.u16(1).str(name));
     if (r.u16() === 0) {
@@ -195,6 +213,16 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
     }
     const id = r.u32();
     return this.child(d, name, id, r.stat());
+  }
+
+  /**
+   * Whether listing d whole costs about what one WALK in it does: its last
+   * listing had at most 256 names, or, never listed, its size is one block
+   * (4096 bytes: a few hundred names at most on ext4, xfs, btrfs and tmpfs,
+   * whose directory sizes grow with their entries).
+   */
+  private small(d: ClientNode): boolean {
+    return d.listing ? d.listing.length <= 256 : d.stat.size <= 4096;
   }
 
   /**

@@ -31,7 +31,7 @@ function putTime(w: Writer, t: HostTime | undefined): void {
 
 /** A tree the Gofer serves read-write (a read-write bind mount's source): every write is one request. */
 export class WritableGoferClient extends GoferClient implements WritableHostFiles {
-  readonly writable = true;
+  override readonly writable = true;
   private readonly writes = new FdLru<ClientNode>(256, closeWriteFd);
 
   create(dir: HostNode, name: string, mode: number, owner: HostOwner): HostNode {

@@ -5,9 +5,11 @@
 // the continuations of woken tasks run (microtasks, no macrotask hop) until
 // every one has resumed its context or blocked again.
 
+import { KcmpOrder } from './kcmp_order';
 import { defaultNetSysctl, HostSocketBudget, LoopbackTable, type NetworkConfig } from './netinfo';
 import { unmapPastEof } from './filemaps';
 import { kernelAccessOom } from './oom';
+import type { MemCharge } from '../platform/memcharge';
 import type { MemoryFile } from '../platform/memfile';
 import type { Platform } from '../platform/platform';
 import type { HostInfo } from '../host/hostinfo';
@@ -18,6 +20,7 @@ import { SignalManager } from './signals';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 import { FutexTable } from './futex';
+import { HostNice } from './nice';
 import { Lifecycle, LifecycleHooks } from './lifecycle';
 import { TaskRunner } from './runner';
 import { KernelLog } from './klog';
@@ -65,6 +68,8 @@ export class Kernel {
   readonly network: NetworkConfig;
   readonly signals = new SignalManager(this);
   readonly lifecycle = new Lifecycle(this);
+  /** The host threads' nice values (kernel/nice.ts). */
+  readonly nice = new HostNice(this);
   readonly runner = new TaskRunner(this);
   /** ptrace between sandboxed tasks (kernel/ptrace.ts). */
   readonly ptrace = new Ptrace(this);
@@ -80,6 +85,8 @@ export class Kernel {
   coreUsesPid = 0;
   /** vm.max_map_count (/proc/sys/vm, root may set it), obeyed by every address space of the sandbox. */
   readonly vmSysctl = new VmSysctl();
+  /** How kcmp(2) orders kernel objects (a per-sandbox scrambling). */
+  readonly kcmpOrder = new KcmpOrder();
   readonly groups = new Map<number, ThreadGroup>();
   /**
    * The sandbox's bound AF_UNIX names (socket/unix/names.ts), abstract or of
@@ -129,8 +136,8 @@ export class Kernel {
   settleFallbacks = 0;
   /** Exit status of the first process (wait status encoding) once it is gone. */
   initStatus: number | null = null;
-  /** Called after the OOM killer killed a process (the OCI runtime tells the host cgroup, see cli/cgroups.ts). */
-  onOomKill: (() => void) | null = null;
+  /** Called after the OOM killer killed a process, with the charge group it looked in (a pod container's; null: the sandbox's). The OCI runtime tells the host cgroup, see cli/cgroups.ts. */
+  onOomKill: ((charge: MemCharge | null) => void) | null = null;
   private readonly loggedOnce = new Set<string>();
 
   constructor(opts: KernelOptions) {

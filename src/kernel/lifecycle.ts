@@ -11,13 +11,14 @@ import { Credentials, credsForExec, type ExecCreds } from '../auth/creds';
 import { E, Errno } from '../abi/errno';
 import type { Kernel } from './kernel';
 import { KEEP_REGS, VFORK_WAIT } from './runner';
+import { initialFxsave } from './signal_frame';
 import * as S from '../abi/signals';
 import { sampleRss } from './rusage';
 import { Task } from './task';
 import { Exits } from './exit';
 import { isNsInit, pidNsOf, PidNamespace, tidIn } from './pid_ns';
 import { type ChildSelector, waitForChild, type WaitResult } from './wait';
-import { type Rlimit, RLIMIT_NOFILE, RLIMIT_STACK, ThreadGroup } from './thread_group';
+import { type PidsGroup, type Rlimit, RLIMIT_NOFILE, RLIMIT_STACK, type TaskLimits, ThreadGroup } from './thread_group';
 import { checkCloneNsFlags, copyNamespaces, NEW_NS_FLAGS } from './namespaces';
 import { nsCapable } from '../auth/userns';
 import { CAP_SYS_PTRACE } from '../abi/capability';
@@ -106,7 +107,7 @@ export class Lifecycle {
   }
 
   /** Create pid 1 and load its program. Errors (ENOENT, ENOEXEC...) are thrown before anything runs. */
-  startInit(opts: { path: string; argv: string[]; envp: string[]; fdTable: FdTable; fs: FsContext; creds?: Credentials; rlimits?: Rlimit[] }): Task {
+  startInit(opts: { path: string; argv: string[]; envp: string[]; fdTable: FdTable; fs: FsContext; creds?: Credentials; rlimits?: Rlimit[]; limits?: TaskLimits }): Task {
     const p = this.k.allocPid(this.k.rootNs.pid);
     const pid = p.global;
     const tg = new ThreadGroup(pid, pid, pid);
@@ -118,6 +119,9 @@ export class Lifecycle {
     opts.fdTable.limit = nofile < 0 ? 1 << 20 : Math.min(nofile, 1 << 20);
     const as = this.k.platform.newAddressSpace();
     const mm = new MemoryManager(this.k.memfile, as, this.k.vmSysctl);
+    // A pod container's process: charged to its container from its first frame.
+    mm.charge = opts.limits?.memory ?? null;
+    tg.pids = opts.limits?.pids ?? null;
     // The first process's IDs and capabilities are those of the sandbox's initial user namespace.
     const creds = (opts.creds ?? new Credentials()).clone();
     creds.userns = this.k.rootNs.mnt.owner;
@@ -183,7 +187,7 @@ export class Lifecycle {
     regs.set(Reg.FS_BASE, 0);
     regs.set(Reg.GS_BASE, 0);
     regs.set(Reg.EFLAGS, 0x202);
-    ctx.setFpState(cleanFpState());
+    ctx.setFpState(initialFxsave());
     const named = at?.nameFromFile ? img.exe.path : path;
     t.tg.comm = named.slice(named.lastIndexOf('/') + 1).slice(0, 15);
     t.tg.exePath = img.exe.path;
@@ -205,6 +209,13 @@ export class Lifecycle {
 
   // ---- fork / clone -----------------------------------------------------------
 
+  /** The live tasks of a pids controller's processes. */
+  private tasksOf(g: PidsGroup): number {
+    let n = 0;
+    for (const t of this.k.tasks.values()) if (t.tg.pids === g) n++;
+    return n;
+  }
+
   clone(t: Task, a: CloneArgs): number | Promise<number> {
     const f = a.flags;
     // Linux's rules: a thread shares the handlers, which need the memory shared.
@@ -213,6 +224,7 @@ export class Lifecycle {
     // init may not make siblings of itself (its parent would never reap them).
     if (f & CLONE_PARENT && isNsInit(t.tg)) throw new Errno(E.EINVAL);
     checkCloneNsFlags(f);
+    if (!(f & CLONE_FILES)) t.fdTable.checkCopy(this.k.vfs.nrOpen);
     // A thread stays in its process's PID namespace: not after unshare(CLONE_NEWPID) or setns.
     const activePid = pidNsOf(t);
     if (f & CLONE_THREAD && t.nsproxy.pid !== activePid) throw new Errno(E.EINVAL);
@@ -230,6 +242,7 @@ export class Lifecycle {
     const vforkWait = (f & CLONE_VFORK) !== 0 && !vfork;
     // Every task is a host thread: a fork bomb must stop at the sandbox's limit, not the host's.
     if (this.k.tasks.size >= this.k.maxTasks) throw new Errno(E.EAGAIN);
+    if (t.tg.pids && this.tasksOf(t.tg.pids) >= t.tg.pids.limit) throw new Errno(E.EAGAIN);
     for (const h of this.k.hooks.mayFork) h(t.tg);
     const newPid = this.k.allocPid(nsproxy.pid);
     const pid = newPid.global;
@@ -247,6 +260,7 @@ export class Lifecycle {
       tg.actions = f & CLONE_SIGHAND ? t.tg.actions : t.tg.forkActions();
       if (a.clearSighand) tg.actions = tg.actions.map((act) => (act.handler === S.SIG_IGN ? act : S.defaultSigAction()));
       tg.rlimits = t.tg.rlimits.map((r) => ({ ...r }));
+      tg.pids = t.tg.pids;
       tg.itimers.cpuLimit.watch(this.k);
       tg.comm = t.tg.comm;
       tg.exePath = t.tg.exePath;
@@ -313,7 +327,7 @@ export class Lifecycle {
     // Affinity and nice are per thread: the child gets its creator's.
     child.affinity = t.affinity;
     child.nice = t.nice;
-    if (!vfork) this.hostNice(child);
+    if (!vfork) this.k.nice.applyTo(child);
     // A thread's exit signal is none: PTRACE_O_TRACECLONE (or CLONE_PTRACE) follows it.
     if (t.ptrace) this.k.ptrace.onClone(t, child, f, thread ? 0 : a.exitSignal);
     if (vforkWait) {
@@ -335,37 +349,6 @@ export class Lifecycle {
     queueMicrotask(() => this.start(child));
     this.k.noteWake();
     return VFORK_WAIT;
-  }
-
-  /** The lowest nice of the live tasks, 0 at most: the host's nice values count from it. */
-  private niceFloor = 0;
-
-  /**
-   * Set t's nice, and weigh the host threads to match. The host sees each
-   * task's nice counted from the sandbox's lowest, never below the Sentry's
-   * own (0): a sandbox ranks its threads against each other (a niced thread
-   * gets less CPU than its siblings, LTP nice05) but never outranks the
-   * host's other work. Changing the lowest re-weighs every task.
-   */
-  setNice(t: Task, nice: number): void {
-    t.nice = nice;
-    this.niceChanged(t);
-  }
-
-  /** A task's nice changed or a task with a negative one went: recompute the floor. */
-  niceChanged(t: Task | null): void {
-    let floor = 0;
-    for (const x of this.k.tasks.values()) if (x.state !== 'dead' && x.nice < floor) floor = x.nice;
-    if (floor === this.niceFloor) {
-      if (t && t.state !== 'dead') this.hostNice(t);
-      return;
-    }
-    this.niceFloor = floor;
-    for (const x of this.k.tasks.values()) if (x.state !== 'dead' && !x.vforkParent) this.hostNice(x);
-  }
-
-  private hostNice(t: Task): void {
-    t.ctx.setHostNice?.(Math.min(19, t.nice - this.niceFloor));
   }
 
   /**
@@ -411,6 +394,7 @@ export class Lifecycle {
     const as = reuse ? t.mm.as : this.k.platform.newAddressSpace();
     if (reuse) as.flushPending();
     const mm = new MemoryManager(this.k.memfile, as, this.k.vmSysctl);
+    mm.charge = t.mm.charge;
     let ec: ExecCreds | null;
     try {
       ec = this.loadInto(t, mm, path, argv, envp, at);
@@ -443,7 +427,7 @@ export class Lifecycle {
       }
       t.ctx = as.mainContext();
       t.ctx.owner = t;
-      this.hostNice(t);
+      this.k.nice.applyTo(t);
       this.releaseVfork(t);
       if (--old.users === 0) old.release();
     }
@@ -493,12 +477,4 @@ export class Lifecycle {
   wait(t: Task, sel: ChildSelector, options: number): Promise<WaitResult | null> {
     return waitForChild(this.k, t, sel, options);
   }
-}
-
-function cleanFpState(): Buffer {
-  const b = Buffer.alloc(512);
-  b.writeUInt16LE(0x37f, 0); // FCW: all exceptions masked, extended precision
-  b.writeUInt32LE(0x1f80, 24); // MXCSR default
-  b.writeUInt32LE(0xffff, 28); // MXCSR mask
-  return b;
 }

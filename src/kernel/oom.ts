@@ -9,12 +9,14 @@ import type { Kernel } from './kernel';
 import { SIGKILL } from '../abi/signals';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
+import type { MemCharge } from '../platform/memcharge';
 
-/** Address spaces that no task is executing in right now (t, the faulting task, is stopped). */
-function quiescentMms(k: Kernel, t: Task): Set<MemoryManager> {
+/** Address spaces that no task is executing in right now (t, the faulting task, is stopped), of charge group charge if given. */
+function quiescentMms(k: Kernel, t: Task, charge: MemCharge | null): Set<MemoryManager> {
   const busy = new Set<MemoryManager>();
   const all = new Set<MemoryManager>();
   for (const task of k.tasks.values()) {
+    if (charge && task.mm.charge !== charge) continue;
     all.add(task.mm);
     if (task !== t && task.state === 'running') busy.add(task.mm);
   }
@@ -22,35 +24,41 @@ function quiescentMms(k: Kernel, t: Task): Set<MemoryManager> {
   return all;
 }
 
-function rssOf(tg: ThreadGroup): { rss: number; size: number } {
-  for (const t of tg.tasks) if (t.state !== 'dead') return t.mm.usage();
-  return { rss: 0, size: 0 };
+function liveMm(tg: ThreadGroup): MemoryManager | null {
+  for (const t of tg.tasks) if (t.state !== 'dead') return t.mm;
+  return null;
 }
 
 /**
  * Make room for the fault of task t. Returns true when t should retry the
- * access, false when t's own process was the one killed.
+ * access, false when t's own process was the one killed. A pod container
+ * at its own limit (its charge group full) is a memory cgroup's OOM: the
+ * killer looks at its processes only.
  */
 export function outOfMemory(k: Kernel, t: Task): boolean {
+  const charge = t.mm.charge && !t.mm.charge.fits(1) ? t.mm.charge : null;
   let freed = 0;
-  for (const mm of quiescentMms(k, t)) freed += mm.reclaimUntouched();
+  for (const mm of quiescentMms(k, t, charge)) freed += mm.reclaimUntouched();
   if (freed > 0) return true;
   let victim: ThreadGroup | null = null;
   let best = -1;
   for (const tg of k.groups.values()) {
     if (tg.exiting || tg.zombie) continue;
-    const { rss } = rssOf(tg);
+    const mm = liveMm(tg);
+    if (!mm || (charge && mm.charge !== charge)) continue;
+    const { rss } = mm.usage();
     if (rss > best) {
       best = rss;
       victim = tg;
     }
   }
   if (!victim) victim = t.tg;
-  const { rss, size } = rssOf(victim);
-  const limitMiB = (k.memfile.limitPages * 4096) / 1048576;
-  k.warn(`out of memory (sandbox limit ${limitMiB} MiB): killed process ${victim.pid} (${victim.comm}) total-vm:${Math.floor(size / 1024)}kB rss:${Math.floor(rss / 1024)}kB (memory file on the host: ${Math.floor(k.memfile.hostResidentBytes() / 1024)}kB)`);
+  const { rss, size } = liveMm(victim)?.usage() ?? { rss: 0, size: 0 };
+  const limitMiB = ((charge ? charge.limitPages : k.memfile.limitPages) * 4096) / 1048576;
+  k.warn(`out of memory (${charge ? 'container' : 'sandbox'} limit ${limitMiB} MiB): killed process ${victim.pid} (${victim.comm}) total-vm:${Math.floor(size / 1024)}kB rss:${Math.floor(rss / 1024)}kB (memory file on the host: ${Math.floor(k.memfile.hostResidentBytes() / 1024)}kB)`);
   k.exitGroup(victim, SIGKILL);
-  k.onOomKill?.();
+  if (charge) charge.oomKills++;
+  k.onOomKill?.(charge);
   return victim !== t.tg && t.state !== 'dead';
 }
 

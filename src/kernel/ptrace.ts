@@ -14,6 +14,7 @@ import * as S from '../abi/signals';
 import { E, Errno } from '../abi/errno';
 import { CAP_SYS_PTRACE } from '../abi/capability';
 import { nsCapable } from '../auth/userns';
+import { landlockWithin } from '../auth/creds';
 import { Reg } from '../platform/platform';
 import type { Kernel } from './kernel';
 import type { Task } from './task';
@@ -36,6 +37,8 @@ export function ptraceMayAccess(tracer: Task, target: Task): boolean {
   if (tracer.tg === target.tg) return true;
   const c = tracer.creds;
   const d = target.creds;
+  // Landlock: a restricted task reaches only tasks restricted at least as much (its domain or one made under it).
+  if (!landlockWithin(c.landlock, d.landlock)) return false;
   const cap = nsCapable(c, d.userns, CAP_SYS_PTRACE);
   const sameIds = c.uid === d.uid && c.uid === d.euid && c.uid === d.suid && c.gid === d.gid && c.gid === d.egid && c.gid === d.sgid;
   if (!sameIds && !cap) return false;
@@ -116,6 +119,8 @@ export class Ptrace {
   traceme(t: Task): void {
     const p = t.tg.parent;
     if (t.ptrace !== null || !p || p.exiting || p.zombie) throw new Errno(E.EPERM);
+    // Landlock: a parent restricted outside the caller's domain may not become its tracer.
+    if (!landlockWithin(p.leader.creds.landlock, t.creds.landlock)) throw new Errno(E.EPERM);
     this.link(p.leader, t, false, 0);
   }
 

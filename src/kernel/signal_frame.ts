@@ -30,6 +30,15 @@ const SW_EXTENDED_SIZE = 468;
 const SW_XFEATURES = 472;
 const SW_XSTATE_SIZE = 480;
 
+/** The FXSAVE image a program starts with after execve: x87 control word 0x37f (all exceptions masked), MXCSR 0x1f80 and its mask. */
+export function initialFxsave(): Buffer {
+  const b = Buffer.alloc(512);
+  b.writeUInt16LE(0x37f, 0); // FCW
+  b.writeUInt32LE(0x1f80, 24); // MXCSR
+  b.writeUInt32LE(0xffff, 28); // MXCSR_MASK
+  return b;
+}
+
 /**
  * The FPU state a signal handler starts with, as Linux gives it: everything
  * in its initial state (x87 control word 0x37f, MXCSR 0x1f80, registers

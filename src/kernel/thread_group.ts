@@ -11,6 +11,7 @@ import type { Task } from './task';
 import type { Pid } from './pid_ns';
 import { WaitQueue } from '../abi/waitqueue';
 import type { SemUndo } from './ipc/sem';
+import type { MemCharge } from '../platform/memcharge';
 
 export const RLIMIT_NAMES = ['cpu', 'fsize', 'data', 'stack', 'core', 'rss', 'nproc', 'nofile', 'memlock', 'as', 'locks', 'sigpending', 'msgqueue', 'nice', 'rtprio', 'rttime'];
 export const RLIM_INFINITY = -1; // stored as -1, written out as 2^64-1
@@ -68,7 +69,24 @@ export interface ProcState {
 /** 'traced': a ptrace-stop, reported to the tracer only. */
 export type ChildEvent = { kind: 'exited' | 'stopped' | 'continued' | 'traced'; status: number; si: SigInfo };
 
+/**
+ * A pod container's pids controller (Linux's pids.max): its tasks, threads
+ * included, may number at most limit; clone fails with EAGAIN past it.
+ * Shared by every process of the container, inherited at fork.
+ */
+export class PidsGroup {
+  constructor(readonly limit: number) {}
+}
+
+/** What a pod container's processes are held to beyond the sandbox's limits (sandbox/pod.ts). */
+export interface TaskLimits {
+  memory: MemCharge | null;
+  pids: PidsGroup | null;
+}
+
 export class ThreadGroup {
+  /** Its container's pids controller; null: only the sandbox's task limit. */
+  pids: PidsGroup | null = null;
   readonly tasks = new Set<Task>();
   parent: ThreadGroup | null = null;
   readonly children = new Set<ThreadGroup>();

@@ -47,13 +47,13 @@ export function handleFault(mm: MemoryManager, addr: number, unmapped = false): 
       if (v.shm && v.pgoff + p >= v.shm.pages) throw new Errno(E.EFAULT);
       if (v.file) {
         if ((v.pgoff + p) * PAGE >= v.file.mappable.size()) throw new Errno(E.EFAULT);
-        const [from, to] = faultWindow(mm.memfile, v, p);
+        const [from, to] = faultWindow(mm.memfile, v, p, mm.charge);
         mm.populate(v, from, to, true);
-      } else if (v.lazy && mm.memfile.fits(LAZY_CHUNK)) {
+      } else if (v.lazy && mm.memfile.fits(LAZY_CHUNK, mm.charge)) {
         // A thread stack grows a little at a time: a small chunk around the page.
         const l0 = Math.floor(p / LAZY_CHUNK) * LAZY_CHUNK;
         mm.populate(v, l0, Math.min(v.pages, l0 + LAZY_CHUNK), true);
-      } else if (mm.memfile.fits(FAULT_CHUNK)) {
+      } else if (mm.memfile.fits(FAULT_CHUNK, mm.charge)) {
         mm.populate(v, c0, Math.min(v.pages, c0 + FAULT_CHUNK), true);
       } else if (!v.shared) {
         // Near the limit a read must not cost a frame (Linux maps its zero
@@ -73,8 +73,8 @@ export function handleFault(mm: MemoryManager, addr: number, unmapped = false): 
     if (v.prot & PROT_WRITE) {
       // Private: the window's shared pages are copied and all its private
       // pages (a fork's other side may have copied them away) made writable.
-      const [from, to] = faultWindow(mm.memfile, v, p);
-      if (!v.shared && copyAround(mm.memfile, v, from, to)) mm.syncHost(v, from, to);
+      const [from, to] = faultWindow(mm.memfile, v, p, mm.charge);
+      if (!v.shared && copyAround(mm.memfile, v, from, to, mm.charge)) mm.syncHost(v, from, to);
       else makePresent(mm, v, p, true);
       return 'ok';
     }
@@ -144,7 +144,7 @@ export function makePresent(mm: MemoryManager, v: Vma, p: number, write: boolean
       v.shm.fill(v.pgoff + p, v.pgoff + p + 1, (_i, g) => (f = g));
       mm.memfile.incRef(f);
     } else {
-      f = mm.memfile.alloc(1);
+      f = mm.memfile.alloc(1, mm.charge);
     }
     v.frames.set(p, f);
     if (!write || v.shared) {
@@ -153,7 +153,7 @@ export function makePresent(mm: MemoryManager, v: Vma, p: number, write: boolean
     }
   }
   if (write && !v.shared && mm.memfile.refCount(f) > 1) {
-    const copy = mm.memfile.copyFrame(f);
+    const copy = mm.memfile.copyFrame(f, mm.charge);
     mm.memfile.decRef(f);
     f = copy;
     v.frames.set(p, f);
@@ -177,8 +177,10 @@ export function presentForKernel(mm: MemoryManager, v: Vma, p: number, write: bo
       return makePresent(mm, v, p, write);
     } catch (e) {
       if (!(e instanceof Errno && e.errno === E.ENOMEM)) throw e;
+      // Progress: the sandbox's frames, or the charge group's, went down.
       const used = mm.memfile.usedPages;
-      if (!mm.memfile.userOom?.(mm) || mm.memfile.usedPages >= used) throw new Errno(E.EFAULT, 'out of memory');
+      const charged = mm.charge?.usedPages ?? 0;
+      if (!mm.memfile.userOom?.(mm) || (mm.memfile.usedPages >= used && (mm.charge?.usedPages ?? 0) >= charged)) throw new Errno(E.EFAULT, 'out of memory');
     }
   }
 }

@@ -8,6 +8,7 @@
 // fault per 16 pages instead of one per page.
 
 import type { MemoryFile } from '../platform/memfile';
+import type { MemCharge } from '../platform/memcharge';
 import { PAGE, type Vma } from './vma';
 
 /** Pages served by one fault: 64 KiB, Linux's default fault_around_bytes. */
@@ -20,11 +21,11 @@ const WINDOW_BYTES = FAULT_AROUND_PAGES * PAGE;
  * would not fit under the memory limit, just p (a fault must not OOM-kill
  * for pages nobody asked for).
  */
-export function faultWindow(memfile: MemoryFile, v: Vma, p: number): [number, number] {
+export function faultWindow(memfile: MemoryFile, v: Vma, p: number, charge: MemCharge | null): [number, number] {
   const at = Math.floor((v.start + p * PAGE) / WINDOW_BYTES) * WINDOW_BYTES;
   const from = Math.max(0, (at - v.start) / PAGE);
   const to = Math.min(v.pages, (at + WINDOW_BYTES - v.start) / PAGE);
-  if (!memfile.fits(to - from)) return [p, p + 1];
+  if (!memfile.fits(to - from, charge)) return [p, p + 1];
   return [from, to];
 }
 
@@ -39,14 +40,14 @@ export function faultWindow(memfile: MemoryFile, v: Vma, p: number): [number, nu
  * private mappings copied when mapped). False when the copies would not fit
  * under the memory limit (the single-page path, which may reclaim, does it).
  */
-export function copyAround(memfile: MemoryFile, v: Vma, from: number, to: number): boolean {
+export function copyAround(memfile: MemoryFile, v: Vma, from: number, to: number, charge: MemCharge | null): boolean {
   const pages: number[] = [];
   v.frames.forEachPresent(from, to, (p, f) => {
     if (memfile.refCount(f) > 1) pages.push(p);
   });
   if (pages.length === 0) return true;
-  if (!memfile.fits(pages.length)) return false;
-  const base = memfile.alloc(pages.length);
+  if (!memfile.fits(pages.length, charge)) return false;
+  const base = memfile.alloc(pages.length, charge);
   pages.forEach((p, i) => {
     const f = v.frames.get(p);
     memfile.copyPage(f, base + i);

@@ -14,6 +14,7 @@ const EAGER_COPY_BUDGET = 1024;
 
 export function forkMemory(parent: MemoryManager, as: AddressSpace): MemoryManager {
   const child = new MemoryManager(parent.memfile, as, parent.sysctl);
+  child.charge = parent.charge;
   Object.assign(child, {
     brkStart: parent.brkStart, brkEnd: parent.brkEnd, mmapBase: parent.mmapBase, stackTop: parent.stackTop,
     argStart: parent.argStart, argEnd: parent.argEnd, envStart: parent.envStart, envEnd: parent.envEnd, auxv: parent.auxv, stackLimit: parent.stackLimit,
@@ -68,7 +69,7 @@ function copyFrames(mm: MemoryManager, v: Vma): FrameTable {
   const out = new FrameTable(v.pages);
   const pages: Array<[number, number]> = [];
   v.frames.forEachPresent(0, v.pages, (p, f) => pages.push([p, f]));
-  const base = mm.memfile.alloc(pages.length);
+  const base = mm.memfile.alloc(pages.length, mm.charge);
   pages.forEach(([p, f], i) => {
     mm.memfile.copyPage(f, base + i);
     out.set(p, base + i);

@@ -2,6 +2,7 @@
 // tmpfs files hand out their own frames (so MAP_SHARED mappings and write()
 // see the same bytes); host files fill a page cache of frames on first use.
 import type { MemoryFile } from '../platform/memfile';
+import type { MemCharge } from '../platform/memcharge';
 
 export interface Mappable {
   /**
@@ -27,3 +28,22 @@ export interface Mappable {
 
 /** The part of MemoryFile that file systems use (tests can pass a fake without the limits). */
 export type FrameSource = Pick<MemoryFile, 'alloc' | 'bytes' | 'incRef' | 'decRef'> & Partial<Pick<MemoryFile, 'limitPages' | 'heap' | 'write'>>;
+
+/**
+ * The frames of a pod container's own file systems (its root's upper layer
+ * and page cache, its tmpfs mounts, its IPC namespace's shared memory),
+ * charged to its group as Linux charges page cache and shmem to the
+ * cgroup that first touched them (a tmpfs's default size stays half the
+ * sandbox's memory: the charge group's limit is the one that bites).
+ */
+export function chargedFrames(memfile: MemoryFile, charge: MemCharge): FrameSource {
+  return {
+    alloc: (n) => memfile.alloc(n, charge),
+    bytes: (frame, n) => memfile.bytes(frame, n),
+    incRef: (frame, n) => memfile.incRef(frame, n),
+    decRef: (frame, n) => memfile.decRef(frame, n),
+    write: (frame, off, src) => memfile.write(frame, off, src),
+    limitPages: memfile.limitPages,
+    heap: memfile.heap,
+  };
+}

@@ -8,6 +8,7 @@ import type { AddressSpace } from '../platform/platform';
 import { PROT_READ, PROT_WRITE, TASK_SIZE } from '../abi/mm';
 import { UserCopy } from './usercopy';
 import type { MemoryFile } from '../platform/memfile';
+import type { MemCharge } from '../platform/memcharge';
 import { FrameTable } from './frame_table';
 import { LOCK_ON, PAGE, THP_NEVER, Vma, type VmaFile, pageAlignUp } from './vma';
 import { remap } from './remap';
@@ -48,6 +49,8 @@ export class MemoryManager extends UserCopy {
    * reach, as addresses above TASK_SIZE are on Linux.
    */
   readonly top: number;
+  /** The memory charge group its new frames go to (a pod container's, platform/memcharge.ts); inherited at fork and exec. */
+  charge: MemCharge | null = null;
   constructor(
     readonly memfile: MemoryFile,
     readonly as: AddressSpace,
@@ -157,7 +160,7 @@ export class MemoryManager extends UserCopy {
     // Anonymous memory has no file offset: Linux numbers private pages by address, a shared mapping from 0.
     if (!file) pgoff = shared ? 0 : addr / PAGE;
     const v = new Vma(addr, addr + len, prot, shared, new FrameTable(pages), file, pgoff, growsDown, name);
-    if (shared && !file) v.shm = new SharedAnon(this.memfile, pages);
+    if (shared && !file) v.shm = new SharedAnon(this.memfile, pages, this.charge);
     v.noreserve = noreserve;
     v.lazy = lazy;
     // Linux 6.7+ gives MAP_STACK memory VM_NOHUGEPAGE (smaps "nh").
@@ -171,7 +174,7 @@ export class MemoryManager extends UserCopy {
     // Merge first: a new VMA has no anonymous pages yet, so nothing stops it joining a neighbour.
     this.vmas.mergeAround(addr, addr + len);
     const w = this.findVma(addr)!;
-    this.populate(w, (addr - w.start) / PAGE, (addr + len - w.start) / PAGE, w.locked === LOCK_ON && this.memfile.fits(len / PAGE));
+    this.populate(w, (addr - w.start) / PAGE, (addr + len - w.start) / PAGE, w.locked === LOCK_ON && this.memfile.fits(len / PAGE, this.charge));
     return w;
   }
 
@@ -322,7 +325,7 @@ export class MemoryManager extends UserCopy {
     v.frames.growBack((newEnd - v.end) / PAGE);
     v.end = newEnd;
     this.vmas.update(v);
-    this.populate(v, oldPages, v.pages, v.locked === LOCK_ON && this.memfile.fits(v.pages - oldPages));
+    this.populate(v, oldPages, v.pages, v.locked === LOCK_ON && this.memfile.fits(v.pages - oldPages, this.charge));
   }
 
   /** MADV_DONTNEED (mm/drops.ts): private pages read as zeros (or the file's contents) again. */

@@ -20,7 +20,7 @@ const EAGER_PAGES = 8192; // 32 MiB
 export function populate(mm: MemoryManager, v: Vma, from: number, to: number, force = false): void {
   if (v.prot === 0 || ((to - from > EAGER_PAGES || v.lazy) && !force)) return;
   // Near the memory limit, mappings still succeed (Linux overcommits) and get frames when touched.
-  if (!force && !mm.memfile.fits(to - from)) return;
+  if (!force && !mm.memfile.fits(to - from, mm.charge)) return;
   if (v.file) {
     const size = v.file.mappable.size();
     const lastPage = Math.ceil(size / PAGE) - v.pgoff;
@@ -29,7 +29,7 @@ export function populate(mm: MemoryManager, v: Vma, from: number, to: number, fo
     // is written at once by the dynamic loader: give it private copies now
     // rather than share the page cache and take a fault per page.
     const copy = !v.shared && (v.prot & PROT_WRITE) !== 0 && to - from <= EAGER_COPY_VMA && to > from;
-    const base = copy ? mm.memfile.alloc(to - from) : -1;
+    const base = copy ? mm.memfile.alloc(to - from, mm.charge) : -1;
     for (let p = from; p < to; p++) {
       if (v.frames.get(p) >= 0) continue;
       const f = v.file.mappable.frameFor(v.pgoff + p, v.shared && (v.prot & PROT_WRITE) !== 0);
@@ -78,10 +78,10 @@ export function populate(mm: MemoryManager, v: Vma, from: number, to: number, fo
  */
 function allocAnon(mm: MemoryManager, v: Vma, p: number, q: number): number {
   const above = v.frames.get(q);
-  if (above >= 0) return mm.memfile.allocNear(q - p, above - (q - p), true);
+  if (above >= 0) return mm.memfile.allocNear(q - p, above - (q - p), true, mm.charge);
   const below = v.frames.get(p - 1);
-  if (below >= 0) return mm.memfile.allocNear(q - p, below + 1, false);
-  return mm.memfile.allocNear(q - p, -1, true);
+  if (below >= 0) return mm.memfile.allocNear(q - p, below + 1, false, mm.charge);
+  return mm.memfile.allocNear(q - p, -1, true, mm.charge);
 }
 
 /** Host protection for a page: private pages shared with anyone are mapped read-only until written. */

@@ -4,6 +4,7 @@
 // first of them needs it, so all see the same one whatever the order.
 
 import type { MemoryFile } from '../platform/memfile';
+import type { MemCharge } from '../platform/memcharge';
 import { FrameTable } from './frame_table';
 
 export class SharedAnon {
@@ -15,6 +16,8 @@ export class SharedAnon {
     private readonly memfile: MemoryFile,
     /** Size in pages, fixed at mmap as shmem's: pages past it are SIGBUS (a mapping grown by mremap). */
     readonly pages: number,
+    /** The charge group of the process that made it (its frames are charged there). */
+    private readonly charge: MemCharge | null = null,
   ) {
     this.frames = new FrameTable(pages);
   }
@@ -28,7 +31,7 @@ export class SharedAnon {
         let q = p;
         while (q < to && this.frames.get(q) < 0) q++;
         const prev = p > 0 ? this.frames.get(p - 1) : -1;
-        const base = this.memfile.allocNear(q - p, prev >= 0 ? prev + 1 : -1, false);
+        const base = this.memfile.allocNear(q - p, prev >= 0 ? prev + 1 : -1, false, this.charge);
         for (let k = p; k < q; k++) this.frames.set(k, base + (k - p));
         f = this.frames.get(p);
       }

@@ -14,8 +14,16 @@ export interface Nic {
   readonly name: string;
   readonly index: number;
   readonly mtu: number;
-  /** Received TCP/UDP checksums need no check: the bytes never left the Sentry's memory (Linux's lo marks them so too). */
+  /** Received TCP/UDP checksums need no check: the bytes never left the Sentry's memory (Linux's lo marks them so too). A NIC may say so per frame instead (Stack.receive's verified). */
   readonly checksumOffload: boolean;
+  /**
+   * The NIC finishes TCP checksums of what it sends (Linux's CHECKSUM_PARTIAL):
+   * the stack writes only the pseudo-header's sum in the checksum field, and
+   * never sums the data.
+   */
+  readonly txChecksumOffload?: boolean;
+  /** A buffer for a frame of len bytes to transmit (room the NIC needs in front of it kept); absent: Buffer.allocUnsafe. */
+  allocFrame?(len: number): Buffer;
   readonly stats: NicStats;
   /** gsoSize: the frame's TCP payload is to be cut into segments of this size by the NIC (0: sent as it is). */
   transmit(frame: Buffer, gsoSize?: number): void;

@@ -83,7 +83,7 @@ export class Stack implements TcpHost {
   udpRelay: UdpRelay | null = null;
   tcpRelay: TcpRelay | null = null;
   /** Frames received and not yet processed (Linux's backlog), and whether flush() is draining them. */
-  private readonly rxQueue: Array<[Nic, Buffer]> = [];
+  private readonly rxQueue: Array<[Nic, Buffer, boolean]> = [];
   private flushing = false;
 
   constructor(private readonly env: StackEnv, lo?: Nic) {
@@ -166,34 +166,41 @@ export class Stack implements TcpHost {
 
   transmit(c: TcbSender, seg: TcpSegment): void {
     const room = headerRoom(c.v4);
-    const frame = Buffer.allocUnsafe(room + TCP_HLEN + optionsLength(seg, (seg.flags & SYN) !== 0) + seg.data.length);
-    writeTcp(frame, room, seg, c.v4, c.local, c.remote);
+    const nic = this.nicFor(c.remote);
+    const frame = this.frameFor(nic, room + TCP_HLEN + optionsLength(seg, (seg.flags & SYN) !== 0) + seg.data.length);
+    writeTcp(frame, room, seg, c.v4, c.local, c.remote, nic.txChecksumOffload === true);
     writeHeaders(frame, { v4: c.v4, src: c.local, dst: c.remote, proto: IPPROTO_TCP, tos: c.opts.tos, ttl: c.opts.ttl, id: this.nextId() });
     count(this.counters, 'TcpOutSegs');
     const mss = c.sendMss;
-    this.nicFor(c.remote).transmit(frame, seg.data.length > mss ? mss : 0);
+    nic.transmit(frame, seg.data.length > mss ? mss : 0);
+  }
+
+  private frameFor(nic: Nic, len: number): Buffer {
+    return nic.allocFrame ? nic.allocFrame(len) : Buffer.allocUnsafe(len);
   }
 
   /** A UDP datagram, or with cscov a UDP-Lite one whose coverage field is cscov. */
   sendUdp(src: Ip, sport: number, dst: Ip, dport: number, data: Buffer, tos: number, ttl: number, cscov: number | null = null): void {
     const v4 = isV4(dst);
     const room = headerRoom(v4);
-    const frame = Buffer.allocUnsafe(room + UDP_HLEN + data.length);
+    const nic = this.nicFor(dst);
+    const frame = this.frameFor(nic, room + UDP_HLEN + data.length);
     if (cscov === null) writeUdp(frame, room, sport, dport, data, v4, src, dst);
     else writeUdpLite(frame, room, sport, dport, data, v4, src, dst, cscov);
     writeHeaders(frame, { v4, src, dst, proto: cscov === null ? IPPROTO_UDP : IPPROTO_UDPLITE, tos, ttl, id: this.nextId() });
     count(this.counters, cscov === null ? 'UdpOutDatagrams' : 'UdpLiteOutDatagrams');
-    this.nicFor(dst).transmit(frame);
+    nic.transmit(frame);
   }
 
   /** Send a raw transport packet (ICMP errors). */
   sendRaw(src: Ip, dst: Ip, proto: number, body: Buffer): void {
     const v4 = isV4(dst);
     const room = headerRoom(v4);
-    const frame = Buffer.allocUnsafe(room + body.length);
+    const nic = this.nicFor(dst);
+    const frame = this.frameFor(nic, room + body.length);
     body.copy(frame, room);
     writeHeaders(frame, { v4, src, dst, proto, tos: 0, ttl: 64, id: this.nextId() });
-    this.nicFor(dst).transmit(frame);
+    nic.transmit(frame);
   }
 
   private nicFor(dst: Ip): Nic {
@@ -209,12 +216,12 @@ export class Stack implements TcpHost {
    * holds it. Every entry into the stack (a socket call, a timer) ends with a
    * flush.
    */
-  receive(nic: Nic, frame: Buffer): void {
+  receive(nic: Nic, frame: Buffer, verified = nic.checksumOffload): void {
     if (this.rxQueue.length >= MAX_BACKLOG) {
       nic.stats.rxDropped++;
       return;
     }
-    this.rxQueue.push([nic, frame]);
+    this.rxQueue.push([nic, frame, verified]);
   }
 
   /** Process the received frames, and those their processing sends, until none is left. */
@@ -223,7 +230,7 @@ export class Stack implements TcpHost {
     this.flushing = true;
     try {
       do {
-        for (let e = this.rxQueue.shift(); e; e = this.rxQueue.shift()) this.input(e[0], e[1]);
+        for (let e = this.rxQueue.shift(); e; e = this.rxQueue.shift()) this.input(e[0], e[1], e[2]);
         // Once nothing is left to process, a NIC's far side does its batched work (the NAT moves bytes to and from host sockets), which may send more.
         for (const n of this.nics) n.idle?.();
         this.tcpRelay?.idle();
@@ -233,8 +240,13 @@ export class Stack implements TcpHost {
     }
   }
 
-  /** A frame parsed layer by layer; whatever is malformed is dropped and counted. */
-  input(nic: Nic, frame: Buffer): void {
+  /**
+   * A frame parsed layer by layer; whatever is malformed is dropped and
+   * counted. verified: its TCP and UDP checksums need no check (the NIC's
+   * word, per frame or for all: Nic.checksumOffload); IPv4 header and ICMP
+   * checksums are checked always.
+   */
+  input(nic: Nic, frame: Buffer, verified = nic.checksumOffload): void {
     const pkt = parseFrame(frame, this.counters);
     if (!pkt) {
       nic.stats.rxDropped++;
@@ -244,7 +256,7 @@ export class Stack implements TcpHost {
       count(this.counters, pkt.v4 ? 'IpInAddrErrors' : 'Ip6InAddrErrors');
       return;
     }
-    const verify = !nic.checksumOffload;
+    const verify = !verified;
     switch (pkt.proto) {
       case IPPROTO_TCP: {
         const seg = parseTcp(pkt.payload, pkt.v4, pkt.src, pkt.dst, verify, this.counters);
@@ -306,10 +318,11 @@ export class Stack implements TcpHost {
     count(this.counters, 'TcpOutRsts');
     const out = segment(seg.dstPort, seg.srcPort, r.seq, r.ack, r.flags, 0);
     const room = headerRoom(pkt.v4);
-    const frame = Buffer.allocUnsafe(room + TCP_HLEN);
-    writeTcp(frame, room, out, pkt.v4, pkt.dst, pkt.src);
+    const nic = this.nicFor(pkt.src);
+    const frame = this.frameFor(nic, room + TCP_HLEN);
+    writeTcp(frame, room, out, pkt.v4, pkt.dst, pkt.src, nic.txChecksumOffload === true);
     writeHeaders(frame, { v4: pkt.v4, src: pkt.dst, dst: pkt.src, proto: IPPROTO_TCP, tos: 0, ttl: 64, id: this.nextId() });
-    this.nicFor(pkt.src).transmit(frame);
+    nic.transmit(frame);
   }
 
   /** A UDP datagram, or (cscov given) a UDP-Lite one, for the socket bound to its port. */

@@ -9,6 +9,8 @@ import * as libc from '../host/libc';
 import { E, Errno } from '../abi/errno';
 import { HeapBudget, heapBudgetFor } from '../abi/accounting';
 import { MAP_NORESERVE, MAP_SHARED, PAGE_SIZE as PAGE } from '../abi/mm';
+import { FreeExtents } from './free_extents';
+import { ChargeTable, type MemCharge } from './memcharge';
 
 const CHUNK_PAGES = 1 << 18; // 1 GiB per Sentry view: keeps each ArrayBuffer small
 /** Frames per Sentry view of the memory file (8 MiB: well under V8's 64 MiB external-memory trigger). */
@@ -55,6 +57,8 @@ export class MemoryFile {
    * were handed out but never touched (returns how many). Set by the kernel.
    */
   reclaim: ((want: number) => number) | null = null;
+  /** Pod containers' memory charge groups (memcharge.ts). */
+  readonly charges = new ChargeTable();
   /**
    * The OOM killer for a kernel-side access to the application memory of
    * `owner` (its MemoryManager) that found no frame: true when the access
@@ -82,9 +86,9 @@ export class MemoryFile {
     return { total: this.limitPages * PAGE, free: Math.max(0, this.limitPages - this.usedPages) * PAGE };
   }
 
-  /** Whether npages more frames fit under the limit without reclaiming anything. */
-  fits(npages: number): boolean {
-    return this.usedPages + npages <= this.limitPages;
+  /** Whether npages more frames fit under the limit (and charge's, if given) without reclaiming anything. */
+  fits(npages: number, charge: MemCharge | null = null): boolean {
+    return this.usedPages + npages <= this.limitPages && (!charge || charge.fits(npages));
   }
 
   /** Bytes of the memory file the host really holds (pages touched and not punched out). */
@@ -139,10 +143,15 @@ export class MemoryFile {
     return frame === this.zeroFrame;
   }
 
-  /** Allocate npages contiguous frames with reference count 1, zero-filled; ENOMEM past the limit. */
-  alloc(npages: number): number {
-    this.reserve(npages);
-    return this.allocFree(npages);
+  /** Allocate npages contiguous frames with reference count 1, zero-filled, charged to charge; ENOMEM past the limit or charge's. */
+  alloc(npages: number, charge: MemCharge | null = null): number {
+    this.reserve(npages, charge);
+    return this.charged(this.allocFree(npages), npages, charge);
+  }
+
+  private charged(first: number, n: number, charge: MemCharge | null): number {
+    this.charges.charge(first, n, charge);
+    return first;
   }
 
   /**
@@ -152,8 +161,12 @@ export class MemoryFile {
    * (growing down, the way mmap hands out addresses, or with no hint) from a
    * block handed out from its top down, else as alloc.
    */
-  allocNear(npages: number, hint: number, down: boolean): number {
-    this.reserve(npages);
+  allocNear(npages: number, hint: number, down: boolean, charge: MemCharge | null = null): number {
+    return this.charged(this.allocNearFree(npages, hint, down, charge), npages, charge);
+  }
+
+  private allocNearFree(npages: number, hint: number, down: boolean, charge: MemCharge | null): number {
+    this.reserve(npages, charge);
     if (hint >= 0 && this.sameChunk(hint, npages)) {
       if (hint + npages === this.down && hint >= this.downLo) {
         this.down = hint;
@@ -181,12 +194,16 @@ export class MemoryFile {
     return this.take(this.down, npages);
   }
 
-  /** ENOMEM unless npages more fit under the limit (after reclaiming untouched frames). */
-  private reserve(npages: number): void {
+  /** ENOMEM unless npages more fit under the limit (after reclaiming untouched frames) and under charge's. */
+  private reserve(npages: number, charge: MemCharge | null): void {
     if (npages <= 0) throw new Error('alloc of no pages');
     if (!this.fits(npages)) {
       if (this.reclaim) this.reclaim(this.usedPages + npages - this.limitPages);
       if (!this.fits(npages)) throw new Errno(E.ENOMEM, 'sandbox memory limit');
+    }
+    if (charge && !charge.fits(npages)) {
+      charge.failures++;
+      throw new Errno(E.ENOMEM, 'container memory limit');
     }
   }
 
@@ -283,6 +300,7 @@ export class MemoryFile {
   private release(first: number, n: number): void {
     if (n <= 0) return;
     this.usedPages -= n;
+    this.charges.uncharge(first, n);
     this.dirty.add(first, n);
     // Freed pages still held by the host count against the limit too.
     if (this.dirty.pages > DIRTY_MAX || this.usedPages + this.dirty.pages > this.limitPages) this.scrub();
@@ -335,8 +353,8 @@ export class MemoryFile {
   }
 
   /** Copy a frame's contents into a newly allocated frame (copy-on-write break). */
-  copyFrame(frame: number): number {
-    const f = this.alloc(1);
+  copyFrame(frame: number, charge: MemCharge | null = null): number {
+    const f = this.alloc(1, charge);
     this.copyPage(frame, f);
     return f;
   }
@@ -344,137 +362,5 @@ export class MemoryFile {
   /** Frame src's page into frame dst, with a host write (see write): dst may be new to the Sentry's mapping. */
   copyPage(src: number, dst: number): void {
     if (this.write(dst, 0, this.bytes(src)) !== PAGE) this.bytes(src).copy(this.bytes(dst));
-  }
-}
-
-interface Extent {
-  first: number;
-  count: number;
-  /** Index in its size class's array (for O(1) removal). */
-  slot: number;
-}
-
-/**
- * Free runs of frames: coalesced with their neighbours when added (two maps
- * by first and by end frame, O(1)), found for an allocation by size class
- * (runs of [2^k, 2^(k+1)) pages in bucket k: the first non-empty bucket at
- * or above the request's class fits, O(log max) buckets to look at). No run
- * crosses a multiple of `boundary`, so every piece handed out lies in one of
- * the Sentry's views.
- */
-export class FreeExtents {
-  private readonly byFirst = new Map<number, Extent>();
-  private readonly byEnd = new Map<number, Extent>();
-  private readonly buckets: Extent[][] = [];
-  /** Pages in all runs. */
-  pages = 0;
-
-  constructor(private readonly boundary: number) {}
-
-  get runs(): number {
-    return this.byFirst.size;
-  }
-
-  /** Add [first, first+n), merging with adjacent runs in the same boundary window. */
-  add(first: number, n: number): void {
-    while (n > 0) {
-      const windowEnd = (Math.floor(first / this.boundary) + 1) * this.boundary;
-      const piece = Math.min(n, windowEnd - first);
-      this.addWithin(first, piece);
-      first += piece;
-      n -= piece;
-    }
-  }
-
-  private addWithin(first: number, n: number): void {
-    this.pages += n;
-    const window = Math.floor(first / this.boundary);
-    const left = this.byEnd.get(first);
-    if (left && Math.floor(left.first / this.boundary) === window) {
-      this.unlink(left);
-      first = left.first;
-      n += left.count;
-    }
-    const right = this.byFirst.get(first + n);
-    if (right && Math.floor(right.first / this.boundary) === window) {
-      this.unlink(right);
-      n += right.count;
-    }
-    this.link({ first, count: n, slot: 0 });
-  }
-
-  /** Take n pages from one run (its lowest frames); -1 if no run is long enough. */
-  take(n: number): number {
-    const e = this.fit(n);
-    if (!e) return -1;
-    this.unlink(e);
-    this.pages -= n;
-    if (e.count > n) this.link({ first: e.first + n, count: e.count - n, slot: 0 });
-    return e.first;
-  }
-
-  /** Take exactly [first, first+n) if one run holds it, at the run's start or end. */
-  takeAt(first: number, n: number): boolean {
-    const e = this.byFirst.get(first);
-    if (e && e.count >= n) {
-      this.unlink(e);
-      this.pages -= n;
-      if (e.count > n) this.link({ first: first + n, count: e.count - n, slot: 0 });
-      return true;
-    }
-    const g = this.byEnd.get(first + n);
-    if (g && g.first <= first) {
-      this.unlink(g);
-      this.pages -= n;
-      if (g.first < first) this.link({ first: g.first, count: first - g.first, slot: 0 });
-      return true;
-    }
-    return false;
-  }
-
-  /** Remove every run, calling fn(first, n) for each. */
-  drain(fn: (first: number, n: number) => void): void {
-    const all = [...this.byFirst.values()];
-    this.byFirst.clear();
-    this.byEnd.clear();
-    this.buckets.length = 0;
-    this.pages = 0;
-    for (const e of all) fn(e.first, e.count);
-  }
-
-  private fit(n: number): Extent | null {
-    const exact = 31 - Math.clz32(n);
-    // Any run in a higher class is long enough; the request's own class may have some.
-    for (let k = n === 1 << exact ? exact : exact + 1; k < this.buckets.length; k++) {
-      const b = this.buckets[k];
-      if (b && b.length) return b[b.length - 1];
-    }
-    const same = this.buckets[exact];
-    if (same) {
-      // Bounded look: a long class of runs just too short must not make alloc linear.
-      for (let i = same.length - 1, seen = 0; i >= 0 && seen < 8; i--, seen++) if (same[i].count >= n) return same[i];
-    }
-    return null;
-  }
-
-  private link(e: Extent): void {
-    this.byFirst.set(e.first, e);
-    this.byEnd.set(e.first + e.count, e);
-    const k = 31 - Math.clz32(e.count);
-    while (this.buckets.length <= k) this.buckets.push([]);
-    const b = this.buckets[k];
-    e.slot = b.length;
-    b.push(e);
-  }
-
-  private unlink(e: Extent): void {
-    this.byFirst.delete(e.first);
-    this.byEnd.delete(e.first + e.count);
-    const b = this.buckets[31 - Math.clz32(e.count)];
-    const last = b.pop()!;
-    if (last !== e) {
-      b[e.slot] = last;
-      last.slot = e.slot;
-    }
   }
 }

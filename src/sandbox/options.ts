@@ -50,7 +50,8 @@ export interface SandboxProcess {
 
 /** What `tsvisor events --stats` reports of a sandbox's own accounting. */
 export interface SandboxStats {
-  memory: { usage: number; max: number; limit: number };
+  /** failcnt, oomKills: a pod container's (its charge group's refusals and OOM kills). */
+  memory: { usage: number; max: number; limit: number; failcnt?: number; oomKills?: number };
   pids: { current: number; limit: number };
   cpu: { userNs: number; sysNs: number };
 }

@@ -21,7 +21,9 @@ import type { Task } from '../kernel/task';
 import { HostFs } from '../fsimpl/hostfs/hostfs';
 import { OverlayFs } from '../fsimpl/overlay/overlay';
 import { TmpfsFs } from '../fsimpl/tmpfs/tmpfs';
-import type { FrameSource } from '../mm/mappable';
+import { chargedFrames, type FrameSource } from '../mm/mappable';
+import type { MemoryFile } from '../platform/memfile';
+import { PidsGroup, type TaskLimits } from '../kernel/thread_group';
 import type { HostFiles } from '../host/hostfs';
 import type { ContainerPlan } from '../oci/plan';
 import { Dentry, Mount, type VPath } from '../vfs/dentry';
@@ -55,6 +57,8 @@ export class PodContainer {
     readonly root: VPath,
     /** The host trees its file systems read (closed when it is removed, so that the host can unmount them). */
     readonly trees: HostFiles[],
+    /** Its spec's memory and pids limits, which the kernel holds its processes to (its memory usage is counted even without a limit). */
+    readonly limits: TaskLimits,
   ) {}
 
   /** A file system context at its root (cwd there too), with its umask. */
@@ -72,7 +76,7 @@ export class Pod {
 
   constructor(
     private readonly kernel: Kernel,
-    private readonly memfile: FrameSource,
+    private readonly memfile: MemoryFile,
     /** Host files through a Gofer of each container's own (started by the sandbox process), as the sandbox's are. */
     private readonly gofer: boolean,
     private readonly log: (msg: string) => void,
@@ -116,11 +120,15 @@ export class Pod {
     if (this.containers.has(id)) throw new Error(`container ${id} is in this sandbox already`);
     if (this.containers.size >= this.limit) throw new Error(`this sandbox holds at most ${this.limit} containers besides its own`);
     const trees: HostFiles[] = [];
+    const memory = this.memfile.charges.add(plan.memoryLimit === null ? this.memfile.limitPages : Math.max(1, Math.floor(plan.memoryLimit / 4096)));
+    const limits: TaskLimits = { memory, pids: plan.pidsLimit === null ? null : new PidsGroup(plan.pidsLimit) };
+    const frames = chargedFrames(this.memfile, memory);
     let root: VPath;
     try {
-      root = this.buildTree(plan, trees);
+      root = this.buildTree(plan, trees, frames);
     } catch (e) {
       for (const t of trees) t.close?.();
+      this.memfile.charges.release(memory);
       throw e;
     }
     const k = this.kernel;
@@ -129,8 +137,8 @@ export class Pod {
     const mnt = new MountNamespace(root.mount, owner, owner.allocInum());
     const uts = share.uts ? init.uts : new UtsNamespace(owner, owner.allocInum(), plan.hostname ?? init.uts.hostname, plan.domainname ?? init.uts.domainname);
     const ipc = share.ipc ? init.ipc
-      : new IpcNamespace(owner, owner.allocInum(), new ShmNamespace(init.ipc.shm.memory, init.ipc.shm.now), new SemNamespace(), new MsgNamespace(), new MqNamespace());
-    const c = new PodContainer(id, plan, new NsProxy(mnt, uts, ipc, init.cgroup, init.pid, init.net, init.time), root, trees);
+      : new IpcNamespace(owner, owner.allocInum(), new ShmNamespace(frames, init.ipc.shm.now), new SemNamespace(), new MsgNamespace(), new MqNamespace());
+    const c = new PodContainer(id, plan, new NsProxy(mnt, uts, ipc, init.cgroup, init.pid, init.net, init.time), root, trees, limits);
     this.containers.set(id, c);
     return c;
   }
@@ -154,6 +162,8 @@ export class Pod {
     this.signal(c, 9, true, null);
     this.containers.delete(id);
     for (const t of c.trees) t.close?.();
+    // Its slot is free once the frames still charged to it (files passed to others) are.
+    if (c.limits.memory) this.memfile.charges.release(c.limits.memory);
   }
 
   /**
@@ -161,7 +171,7 @@ export class Pod {
    * sandbox's /proc, /sys and /dev (with /dev/pts and /dev/shm) bound in,
    * a /tmp of its own, then its spec's mounts and path rules.
    */
-  private buildTree(plan: ContainerPlan, trees: HostFiles[]): VPath {
+  private buildTree(plan: ContainerPlan, trees: HostFiles[], frames: FrameSource): VPath {
     const vfs: VirtualFilesystem = this.kernel.vfs;
     const files = hostFilesFor(plan.rootfs, plan.mounts, this.gofer);
     const rootTree = files.rootfs();
@@ -171,18 +181,18 @@ export class Pod {
       trees.push(t);
       return t;
     };
-    const lower = new HostFs(rootTree, this.memfile, {}, vfs.devs.take());
-    const upper = new TmpfsFs(this.memfile, { dev: vfs.devs.take() });
+    const lower = new HostFs(rootTree, frames, {}, vfs.devs.take());
+    const upper = new TmpfsFs(frames, { dev: vfs.devs.take() });
     const overlay = new OverlayFs(lower, upper, vfs.devs.take());
     const mount = new Mount(vfs.allocMountId(), overlay, new Dentry(overlay.root(), '', null), null, null, { readonly: false, noexec: false });
     const root: VPath = { mount, dentry: mount.root };
     const r: Resolver = { creds: new Credentials(), root, ctx: null };
     const sandbox: Resolver = { creds: r.creds, root: vfs.root, ctx: null };
     for (const dir of ['/tmp', '/dev', '/proc', '/sys']) mountPoint(vfs, r, dir);
-    vfs.mount(new TmpfsFs(this.memfile, { mode: 0o1777, dev: vfs.devs.take() }), vfs.resolve(r, root, '/tmp', true));
+    vfs.mount(new TmpfsFs(frames, { mode: 0o1777, dev: vfs.devs.take() }), vfs.resolve(r, root, '/tmp', true));
     for (const p of ['/proc', '/sys', '/dev']) bindAt(vfs, r, topOf(vfs.resolve(sandbox, vfs.root, p, true)), p);
-    applyContainerMounts(vfs, this.memfile, plan.mounts, this.log, forSource, root);
-    applyPathRules(vfs, this.memfile, plan.maskedPaths, plan.readonlyPaths, this.log, root);
+    applyContainerMounts(vfs, frames, plan.mounts, this.log, forSource, root);
+    applyPathRules(vfs, frames, plan.maskedPaths, plan.readonlyPaths, this.log, root);
     if (plan.rootReadonly) mount.flags.readonly = true;
     return root;
   }

@@ -282,7 +282,7 @@ export class Sandbox {
     const rlimits = init ? init.tg.rlimits.map((r) => ({ ...r })) : hostRlimits(this.hostInfo);
     // A pod container's first process: its spec's limits.
     if (container && !init) for (const r of container.plan.rlimits) rlimits[r.resource] = { cur: r.cur, max: r.max };
-    const t = this.kernel.lifecycle.startInit({ path, argv: p.argv, envp: p.env, fdTable, fs: ctx, rlimits, creds });
+    const t = this.kernel.lifecycle.startInit({ path, argv: p.argv, envp: p.env, fdTable, fs: ctx, rlimits, creds, ...(container ? { limits: container.limits } : {}) });
     if (container) {
       t.nsproxy = container.ns;
       this.pod.join(t.tg, container);
@@ -394,7 +394,7 @@ export class Sandbox {
     return out.sort((a, b) => a.pid - b.pid);
   }
 
-  /** The sandbox's accounting; of a pod container, its processes' tasks and CPU time (memory is the sandbox's). */
+  /** The sandbox's accounting; of a pod container, its processes' tasks, CPU time and the memory charged to it, with its limits. */
   stats(container: PodContainer | null = null): SandboxStats {
     const mf = this.platform.memfile;
     let userNs = 0;
@@ -404,9 +404,13 @@ export class Sandbox {
       sysNs += p.sysNs;
     }
     const tasks = container ? this.pod.groups(container).reduce((n, tg) => n + tg.tasks.size, 0) : this.kernel.tasks.size;
+    const charge = container?.limits.memory;
+    const pidsLimit = Math.min(this.kernel.maxTasks, container?.limits.pids?.limit ?? Infinity);
     return {
-      memory: { usage: mf.usedPages * 4096, max: mf.peakPages * 4096, limit: mf.limitPages * 4096 },
-      pids: { current: tasks, limit: this.kernel.maxTasks },
+      memory: charge
+        ? { usage: charge.usedPages * 4096, max: charge.peakPages * 4096, limit: Math.min(charge.limitPages, mf.limitPages) * 4096, failcnt: charge.failures, oomKills: charge.oomKills }
+        : { usage: mf.usedPages * 4096, max: mf.peakPages * 4096, limit: mf.limitPages * 4096 },
+      pids: { current: tasks, limit: pidsLimit },
       cpu: { userNs, sysNs },
     };
   }

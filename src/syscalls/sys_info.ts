@@ -34,7 +34,6 @@ const UTS_LEN = 64; // __NEW_UTS_LEN: each utsname field is 65 bytes
 
 
 const NS = 1_000_000_000;
-const NR_OPEN = 1048576; // fs.nr_open: the ceiling of RLIMIT_NOFILE
 const SCHED_OTHER = 0;
 
 // ---- per-process state ------------------------------------------------------------------
@@ -253,13 +252,13 @@ function setRlimit(t: Task, tg: ThreadGroup, resource: number, n: Rlimit | null)
   const old = { ...tg.rlimits[resource] };
   if (!n) return old;
   need(rl(n.cur) <= rl(n.max));
-  if (resource === RLIMIT_NOFILE && rl(n.max) > NR_OPEN) throw new Errno(E.EPERM);
+  if (resource === RLIMIT_NOFILE && rl(n.max) > t.kernel.vfs.nrOpen) throw new Errno(E.EPERM);
   if (rl(n.max) > rl(old.max) && !capable(t, CAP_SYS_RESOURCE)) throw new Errno(E.EPERM);
   tg.rlimits[resource] = { cur: n.cur, max: n.max };
   if (resource === RLIMIT_CPU) tg.itimers.cpuLimit.watch(t.kernel);
   // The fd table checks new descriptors against the limit itself (nr_open bounds it).
   if (resource === RLIMIT_NOFILE) {
-    for (const task of tg.tasks) if (task.fdTable) task.fdTable.limit = Math.min(rl(n.cur), NR_OPEN);
+    for (const task of tg.tasks) if (task.fdTable) task.fdTable.limit = Math.min(rl(n.cur), t.kernel.vfs.nrOpen);
   }
   return old;
 }

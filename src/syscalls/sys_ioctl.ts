@@ -7,6 +7,7 @@ import { SocketFile } from '../socket/socket';
 import { ifIoctl, isIfIoctl } from '../socket/ifioctl';
 import { fileattrIoctl } from './fileattr';
 import { nsfsIoctl } from './nsfs_ioctl';
+import { pidfdIoctl } from './pidfd_info';
 
 const FIONREAD = 0x541b;
 const FIONBIO = 0x5421;
@@ -17,7 +18,7 @@ const FIOASYNC = 0x5452;
 export const defs: SyscallDef[] = [
   {
     nr: 16, name: 'ioctl', args: ['fd', 'ioctl_req', 'ioctl_arg'],
-    partial: 'terminals (docs/ARCHITECTURE.md, Terminals): no packet mode (TIOCPKT is EINVAL), no TIOCSTI, a pty master cannot be a controlling terminal (TIOCSCTTY on it is EINVAL). Sockets: the SIOCGIF* requests from the interface table; the SIOCSIF* setters are EPERM',
+    partial: 'terminals (docs/ARCHITECTURE.md, Terminals): no packet mode (TIOCPKT is EINVAL), no TIOCSTI, a pty master cannot be a controlling terminal (TIOCSCTTY on it is EINVAL). pidfds: PIDFD_GET_INFO only (the namespace getters of Linux 6.11 are ENOTTY). Sockets: the SIOCGIF* requests from the interface table; the SIOCSIF* setters are EPERM',
     fn: (t, a) => {
       const fd = i32(a[0]);
       const cmd = u32(a[1]);
@@ -54,7 +55,7 @@ export const defs: SyscallDef[] = [
         default:
           // The interface requests of netdevice(7): any socket, from the sandbox's interface table.
           if (f instanceof SocketFile && isIfIoctl(cmd)) return ifIoctl(t.kernel.network.interfaces, t.mm, f.family, cmd, arg);
-          return nsfsIoctl(t, f, cmd, arg) ?? fileattrIoctl(t, f, cmd, arg) ?? f.ioctl(t, cmd, arg);
+          return nsfsIoctl(t, f, cmd, arg) ?? pidfdIoctl(t, f, cmd, arg) ?? fileattrIoctl(t, f, cmd, arg) ?? f.ioctl(t, cmd, arg);
       }
     },
   },

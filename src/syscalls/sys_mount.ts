@@ -28,6 +28,8 @@ const PAGE = 4096;
 /** may_mount(): CAP_SYS_ADMIN over the caller's mount namespace. */
 function mayMount(t: Task): void {
   if (!nsCapable(t.creds, t.nsproxy.mnt.owner, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
+  // A Landlock domain could be escaped by remounting the tree its rules name: no mount changes under one.
+  if (t.creds.landlock) throw new Errno(E.EPERM);
 }
 
 function lookup(t: Task, path: string, follow = true): VPath {

@@ -40,6 +40,7 @@ function unshare(t: Task, a: number[]): number {
 /** unshare(CLONE_FILES), close_range(CLOSE_RANGE_UNSHARE): the task gets its own copy of a shared table. */
 export function unshareFdTable(t: Task): void {
   if (t.fdTable.users <= 1) return;
+  t.fdTable.checkCopy(t.kernel.vfs.nrOpen);
   const own = t.fdTable.fork();
   t.fdTable.unshare();
   t.fdTable = own;

@@ -12,6 +12,7 @@ import { O_EXCL, O_NONBLOCK, O_RDWR } from '../abi/fs';
 import * as S from '../abi/signals';
 import { EVENT_HUP, EVENT_IN, EVENT_RDNORM, type Waiter } from '../abi/waitqueue';
 import { nsCapable } from '../auth/userns';
+import { landlockWithin } from '../auth/creds';
 import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
@@ -19,6 +20,7 @@ import { anonAttrs, FileDescription } from '../vfs/file';
 import type { InodeAttrs } from '../abi/fs';
 import { checkKill } from './sigperm';
 import { ProcDirNode } from '../fsimpl/proc/nodes';
+import type { Pid } from '../kernel/pid_ns';
 import { stateOf } from './sys_info';
 
 const PIDFD_NONBLOCK = O_NONBLOCK;
@@ -35,6 +37,14 @@ const PIDFD_SIGNAL_THREAD = 1, PIDFD_SIGNAL_THREAD_GROUP = 2, PIDFD_SIGNAL_PROCE
 export class PidFdFile extends FileDescription implements Waiter {
   readonly mask = 0xffffffff;
   reaped = false;
+  /**
+   * Kept from the process once it is reaped, for PIDFD_GET_INFO
+   * (pidfd_info.ts): its numbers (which namespaces may ask), its wait
+   * status and whether it dumped core. Linux keeps them on the pid's pidfs inode.
+   */
+  deadPid: Pid | null = null;
+  exitStatus = 0;
+  dumpedMode = 0;
 
   constructor(public tg: ThreadGroup | null, flags: number) {
     super(null, null, O_RDWR | (flags & O_NONBLOCK));
@@ -45,16 +55,21 @@ export class PidFdFile extends FileDescription implements Waiter {
   attach(tg: ThreadGroup): void {
     this.tg = tg;
     tg.exitQueue.add(this);
+    if (tg.reaped) this.wake(0);
   }
 
   wake(events: number): void {
     const tg = this.tg;
     if (tg?.reaped) {
       tg.exitQueue.remove(this);
+      this.deadPid = tg.tgPid;
+      this.exitStatus = tg.exitStatus ?? 0;
+      // A core was written (the wait status's 0x80): the dumpable mode it was written under.
+      this.dumpedMode = this.exitStatus & 0x80 ? stateOf(tg).dumpable : 0;
       this.tg = null;
       this.reaped = true;
     }
-    this.queue.notify(events);
+    if (events) this.queue.notify(events);
   }
 
   override readiness(mask: number): number {
@@ -160,6 +175,7 @@ function pidfdSendSignal(t: Task, fd: number, sig: number, uinfo: number, flags:
  */
 function mayAttach(t: Task, tg: ThreadGroup): boolean {
   if (tg === t.tg) return true;
+  if (!landlockWithin(t.creds.landlock, tg.leader.creds.landlock)) return false;
   if (nsCapable(t.creds, tg.leader.creds.userns, CAP_SYS_PTRACE)) return true;
   const c = t.creds;
   const o = tg.leader.creds;

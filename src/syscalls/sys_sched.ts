@@ -150,7 +150,7 @@ function setpriority(t: Task, a: number[]): number {
     const c = credsOf(x.tg);
     if (!capable(t, CAP_SYS_NICE) && c && c.uid !== t.creds.euid && c.euid !== t.creds.euid) error = E.EPERM;
     else if (nice < x.nice && !capable(t, CAP_SYS_NICE) && 20 - nice > rl(t.tg.rlimits[RLIMIT_NICE].cur)) error = E.EACCES;
-    else t.kernel.lifecycle.setNice(x, nice);
+    else t.kernel.nice.set(x, nice);
   }
   if (error) throw new Errno(error);
   return 0;
@@ -278,7 +278,7 @@ function applySched(t: Task, x: Task, r: SchedRequest): void {
   s.policy = policy;
   s.rtprio = r.prio;
   s.dl = policy === SCHED_DEADLINE ? [...r.dl] : [0, 0, 0];
-  if (fairPolicy(policy)) t.kernel.lifecycle.setNice(x, r.nice);
+  if (fairPolicy(policy)) t.kernel.nice.set(x, r.nice);
 }
 
 /** sched_setscheduler, and sched_setparam with policy -1 (keep the current one). */

@@ -11,8 +11,8 @@ const FAMILIES = [
   'sys_process', 'sys_signal', 'sys_mm', 'sys_info', 'sys_prctl', 'sys_sched', 'sys_time', 'sys_creds',
   'sys_read_write', 'sys_open', 'sys_stat', 'sys_dir', 'sys_link', 'sys_attr', 'sys_fd', 'sys_pipe', 'sys_ioctl',
   'sys_poll', 'sys_epoll', 'sys_eventfd', 'sys_inotify', 'sys_timerfd', 'sys_signalfd', 'sys_shm', 'sys_sem', 'sys_msg', 'sys_mqueue', 'sys_process_vm', 'sys_seccomp', 'sys_futex', 'sys_restart', 'sys_socket', 'sys_sockmsg', 'sys_xattr', 'sys_timer', 'sys_splice', 'sys_advice', 'sys_numa', 'sys_admin',
-  'sys_ptrace', 'sys_pidfd', 'sys_aio', 'sys_memfd',
-  'sys_tty', 'sys_mount', 'sys_ns', 'sys_coredump',
+  'sys_ptrace', 'sys_pidfd', 'sys_kcmp', 'sys_aio', 'sys_memfd',
+  'sys_tty', 'sys_mount', 'sys_ns', 'sys_coredump', 'sys_landlock',
 ];
 
 /**
@@ -56,7 +56,7 @@ export function compatibilityMarkdown(): string {
     'Generated from the syscall table by `node bin/tsvisor.js compat > docs/COMPATIBILITY.md` (a unit test fails when this file is stale).',
     'States: **implemented**; **partial** (what is missing follows); **ENOSYS** (returns ENOSYS and is logged once; the reason follows).',
     'How far real programs get: the Linux Test Project\'s system call tests and CPython\'s regression tests, natively and in the sandbox, case by case, are in [SUITES.md](SUITES.md).',
-    'Last full LTP run (SUITES.md, third round; `node test/suites/ltp.js`, tsvisor at b97722d): 895 of 1008 cases pass natively, 760 of those in the sandbox (765 with the five fixed after it, 777 with the twelve of the fourth round, 778 with time namespaces: `clock_nanosleep03`); the reported release is Linux 6.1.0 (`src/kernel/uts.ts`).',
+    'Last full LTP run (SUITES.md, third round; `node test/suites/ltp.js`, tsvisor at b97722d): 895 of 1008 cases pass natively, 760 of those in the sandbox (765 with the five fixed after it, 777 with the twelve of the fourth round, 778 with time namespaces: `clock_nanosleep03`, 781 with PID namespaces, 787 with the seventh round\'s `ioctl_pidfd01`-`06`); the reported release is Linux 6.1.0 (`src/kernel/uts.ts`).',
     '',
     '| nr | name | state | notes |',
     '| --- | --- | --- | --- |',

@@ -78,6 +78,12 @@ export class EpollFile extends FileDescription implements ReleaseWatcher {
     return true;
   }
 
+  /** The file registered as the nth (from 0) entry under fd, or null (kcmp's KCMP_EPOLL_TFD). */
+  targetFile(fd: number, nth: number): FileDescription | null {
+    for (const [file, byFd] of this.entries) if (byFd.has(fd) && nth-- === 0) return file;
+    return null;
+  }
+
   // ---- epoll_ctl ----------------------------------------------------------------
 
   /**

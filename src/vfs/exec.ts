@@ -7,6 +7,7 @@ import type { VPath } from './dentry';
 import type { Inode } from './inode';
 import type { FsContext } from './fs_context';
 import type { Mappable } from '../mm/mappable';
+import { landlockCheckOpen } from './landlock';
 import { checkAccess, MAY_EXEC, MAY_READ, XATTR_SECURITY_CAPABILITY } from './perm';
 import { S_IFLNK, S_IFMT, S_IFREG } from '../abi/fs';
 import type { VirtualFilesystem } from './vfs';
@@ -73,6 +74,8 @@ export function execFileAt(t: ExecTask, vp: VPath): ExecFile {
   if ((a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EACCES);
   if (vp.mount.flags.noexec) throw new Errno(E.EACCES);
   checkAccess(t.creds, a, MAY_EXEC);
+  // Landlock: the exec's open is a read that runs the file.
+  landlockCheckOpen(t.creds, vp, true, false, true);
   // A file open for writing cannot be executed.
   if (inode.writeCount > 0 && !inode.execWhileWritable) throw new Errno(E.ETXTBSY);
   let readable = true;

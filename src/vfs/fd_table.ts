@@ -188,6 +188,16 @@ export class FdTable {
     return t;
   }
 
+  /**
+   * EMFILE if a copy of this table (fork, unshare(CLONE_FILES)) would need
+   * more slots than fs.nr_open allows: Linux sizes tables in whole words of
+   * 64 descriptors, up to the highest open one.
+   */
+  checkCopy(nrOpen: number): void {
+    const words = (n: number) => Math.ceil(n / 64) * 64;
+    if (words(this.slots.length) > words(nrOpen)) throw new Errno(E.EMFILE);
+  }
+
   /** clone(CLONE_FILES): one more task uses this table. */
   share(): FdTable {
     this.users++;

@@ -112,6 +112,15 @@ export abstract class Inode {
   /** Metadata kept outside setattr changed (extended attributes): ctime moves on where the file system keeps it. */
   touchCtime(): void {}
 
+  /**
+   * The file's identity within its file system for what must recognise it
+   * after this object is gone (Landlock rules): its inode number, unless the
+   * file system needs more to tell its files apart.
+   */
+  identity(): number | string {
+    return this.ino;
+  }
+
   /** The file's lock table, made on first use. */
   lockTable(): FileLocks {
     return (this.locks ??= new FileLocks());

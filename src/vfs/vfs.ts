@@ -13,6 +13,7 @@ import { PathFile, type FileDescription, type MaybePromise } from './file';
 import { DirectoryFile } from './dir_file';
 import { RegularFile } from './regular_file';
 import type { CreateSpec, FilesystemImpl, Inode } from './inode';
+import { landlockCheckCreate, landlockCheckOpen, landlockCheckRefer, landlockCheckRemove } from './landlock';
 import { checkAccess, checkDeletable, checkHardlinkSource, checkMutable, checkOwner, checkSticky, createMode, MAY_EXEC, MAY_READ, MAY_WRITE, removePrivileges } from './perm';
 import type { AnonDevs, PseudoFs } from './numbering';
 import { changeMask, notifyEntry, notifyFile, notifyInode, notifyMove, notifyOpen, notifyPath, notifyRemoved } from './fsnotify';
@@ -59,6 +60,7 @@ export class VirtualFilesystem extends MountTree {
     if (this.lookupRaw(r, p.dir, p.name)) throw new Errno(E.EEXIST);
     if (p.trailingSlash && type !== S_IFDIR) throw new Errno(E.ENOENT);
     this.checkWritable(p.dir);
+    landlockCheckCreate(r.creds, p.dir, type);
     checkAccess(r.creds, p.dir.dentry.inode.attrs(), MAY_WRITE | MAY_EXEC);
     // A device node without CAP_MKNOD: refused after the directory's checks, as Linux's vfs_mknod.
     if (!mayCreate) throw new Errno(E.EPERM);
@@ -98,6 +100,7 @@ export class VirtualFilesystem extends MountTree {
     if (src.mount !== p.dir.mount) throw new Errno(E.EXDEV);
     checkHardlinkSource(r.creds, src.dentry.inode.attrs());
     this.checkWritable(p.dir);
+    landlockCheckRefer(r.creds, { mount: src.mount, dentry: src.dentry.parent ?? src.dentry }, src.dentry.inode, p.dir, null, false, false);
     checkAccess(r.creds, p.dir.dentry.inode.attrs(), MAY_WRITE | MAY_EXEC);
     checkMutable(src.dentry.inode.attrs());
     if ((src.dentry.inode.mode & S_IFMT) === S_IFDIR) throw new Errno(E.EPERM);
@@ -121,6 +124,7 @@ export class VirtualFilesystem extends MountTree {
     if (isDir) throw new Errno(E.EISDIR);
     if (p.trailingSlash) throw new Errno(E.ENOTDIR);
     this.checkWritable(p.dir);
+    landlockCheckRemove(r.creds, p.dir, c.inode);
     const da = p.dir.dentry.inode.attrs();
     checkAccess(r.creds, da, MAY_WRITE | MAY_EXEC);
     checkSticky(r.creds, da, c.inode.attrs());
@@ -141,6 +145,7 @@ export class VirtualFilesystem extends MountTree {
     if (!c) throw new Errno(E.ENOENT);
     if ((c.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
     this.checkWritable(p.dir);
+    landlockCheckRemove(r.creds, p.dir, c.inode);
     const da = p.dir.dentry.inode.attrs();
     checkAccess(r.creds, da, MAY_WRITE | MAY_EXEC);
     checkSticky(r.creds, da, c.inode.attrs());
@@ -170,6 +175,7 @@ export class VirtualFilesystem extends MountTree {
     if (flags & RENAME_NOREPLACE && dst) throw new Errno(E.EEXIST);
     if (flags & RENAME_EXCHANGE && !dst) throw new Errno(E.ENOENT);
     this.checkWritable(a.dir);
+    landlockCheckRefer(r.creds, a.dir, src.inode, b.dir, dst ? dst.inode : null, true, (flags & RENAME_EXCHANGE) !== 0);
     const ada = a.dir.dentry.inode.attrs();
     const bda = b.dir.dentry.inode.attrs();
     checkAccess(r.creds, ada, MAY_WRITE | MAY_EXEC);
@@ -257,6 +263,7 @@ export class VirtualFilesystem extends MountTree {
         if (!child) {
           if (pr.trailingSlash) throw new Errno(E.EISDIR);
           this.checkWritable(pr.dir);
+          landlockCheckCreate(r.creds, pr.dir, S_IFREG);
           checkAccess(r.creds, pr.dir.dentry.inode.attrs(), MAY_WRITE | MAY_EXEC);
           const inode = pr.dir.dentry.inode.create(pr.name, this.newSpec(r, pr.dir, S_IFREG, mode), r.ctx);
           notifyEntry(pr.dir.dentry.inode, IN_CREATE, pr.name, inode);
@@ -335,6 +342,8 @@ export class VirtualFilesystem extends MountTree {
     // Device nodes on a nodev mount do not open.
     if ((type === S_IFCHR || type === S_IFBLK) && p.mount.flags.nodev) throw new Errno(E.EACCES);
     if (wantWrite && (type === S_IFREG || type === S_IFDIR)) this.checkWritable(p);
+    // Landlock's file_open hook: after the permission checks, for files just created too.
+    landlockCheckOpen(r.creds, p, acc === O_RDONLY || acc === O_RDWR, acc === O_WRONLY || acc === O_RDWR);
     // 64-bit Linux always sets O_LARGEFILE; F_GETFL shows it.
     const fflags = (flags & ~(O_CREAT | O_EXCL | O_TRUNC | 0o400 /* O_NOCTTY */ | 0o2000000 /* O_CLOEXEC */)) | 0o100000;
     let custom = inode.open(r.ctx, p, fflags, flags);
@@ -378,6 +387,8 @@ export class VirtualFilesystem extends MountTree {
   leaseBreakSecs = 45;
   /** pipe-max-size (/proc/sys/fs): the largest pipe buffer a process without CAP_SYS_RESOURCE may have. */
   pipeMaxSize = 1048576;
+  /** nr_open (/proc/sys/fs): the most descriptors a table may have (RLIMIT_NOFILE's ceiling; a copy of a larger table is EMFILE). */
+  nrOpen = 1048576;
   /** Pipe pages per user and fs.pipe-user-pages-soft/-hard (/proc/sys/fs), the sandbox's own. */
   readonly pipeUsers = new PipeUserPages();
 

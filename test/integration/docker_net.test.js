@@ -9,7 +9,8 @@
 // 127.0.0.11 on a user-defined network; while the container runs, the
 // host kernel of its namespace holds no address on the veth (the frames are
 // the Sentry's); malformed frames injected from the host side of the veth
-// are dropped and counted, and the container keeps serving.
+// are dropped and counted, and the container keeps serving; TCP segments
+// with a wrong checksum get no answer.
 
 const assert = require('node:assert');
 const childProcess = require('node:child_process');
@@ -148,6 +149,10 @@ test('hostile frames from the host side of the veth: dropped and counted, the co
   const after = dropped();
   assert.ok(after - before >= bad, `dropped ${before} -> ${after}, ${bad} malformed frames sent`);
   assert.strictEqual(inspect(srv, '{{.State.Running}}'), 'true');
+  // Transport checksums are verified (the host's packet socket marked these frames neither checked nor partial): a SYN with a wrong one gets no reset.
+  const cs = sh(['python3', path.join(__dirname, 'docker', 'checksum_frames.py'), hostIf, mac, ip, '172.17.0.1']);
+  assert.strictEqual(cs.status, 0, cs.stderr);
+  assert.strictEqual(cs.stdout.trim(), '41002 41004', 'only the SYNs with a right checksum are answered');
   d.ok(['rm', '-f', srv]);
 });
 

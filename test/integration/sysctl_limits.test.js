@@ -6,7 +6,9 @@
 // address space obeys a new value at once, with Linux's rules
 // (test/c/mapcount.c). fs.pipe-user-pages-hard (src/vfs/pipe_pages.ts): an
 // unprivileged user past it gets ENFILE from pipe() and EPERM growing a pipe
-// (test/c/pipepages.c).
+// (test/c/pipepages.c). fs.nr_open (VirtualFilesystem.nrOpen): setrlimit
+// and the copy of an fd table by fork or unshare(CLONE_FILES) obey it
+// (test/c/nropen.c).
 
 const assert = require('node:assert');
 const { test } = require('node:test');
@@ -43,4 +45,17 @@ test('root sets fs.pipe-user-pages-hard in the sandbox; pipe() and F_SETPIPE_SZ 
     'shrink another: 4096', 'then a pipe: 65536', 'after closing them all, a pipe: 65536',
     "root's 1044 pipes all 64 KiB: 1", 'done', '',
   ].join('\n'));
+});
+
+test('root sets fs.nr_open in the sandbox; setrlimit, fork and unshare(CLONE_FILES) obey it as Linux does', { timeout: 120_000 }, (t) => {
+  if (!h.needTools(t, ['gcc'])) return;
+  const bin = h.buildPrograms().nropen.static;
+  const r = h.runSandbox([bin, 'set']);
+  assert.strictEqual(r.status, 0, h.describe('sandbox', r));
+  assert.ok(r.stdout.endsWith([
+    'another user writes: EACCES', 'write 64: OK', 'read back: 64', 'setrlimit 65: EPERM',
+    // A table with a descriptor at 65 needs 128 slots, past the 64 allowed; one whose highest is 63 fits.
+    'fork with fd 65 open: EMFILE', 'unshare(CLONE_FILES) with fd 65 shared: EMFILE', 'fork with fd 63 the highest: OK',
+    'restore: OK', 'done', '',
+  ].join('\n')), h.describe('sandbox', r));
 });

@@ -140,6 +140,10 @@ const C_PROGRAMS = Object.freeze({
   procmisc: { args: () => [], endsWithDone: true },
   fpustate: { args: () => [], endsWithDone: true },
   pidfd: { args: () => [], endsWithDone: true },
+  pidfdinfo: { args: () => [], endsWithDone: true },
+  kcmp: { args: () => [], endsWithDone: true },
+  nropen: { args: () => [], endsWithDone: true },
+  procreuse: { args: () => [], endsWithDone: true, pid1: true },
   procpidfd: { args: () => [], endsWithDone: true },
   stdiosock: { args: () => [], endsWithDone: true },
   aio: { args: (dir) => [dir], endsWithDone: true },
@@ -166,6 +170,18 @@ const C_PROGRAMS = Object.freeze({
   pagemap: { args: (dir) => [dir], endsWithDone: true },
   // Its own test also lowers the limit in the sandbox (sysctl_limits.test.js); here the machine's limit.
   mapcount: { args: () => [], endsWithDone: true },
+  // A tree made before it runs: in the sandbox, files of the root overlay's lower layer.
+  landlock: {
+    args: (dir) => {
+      fs.mkdirSync(path.join(dir, 'l', 'a', 'sub'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'l', 'a', 'f'), 'f\n');
+      fs.writeFileSync(path.join(dir, 'l', 'a', 'sub', 'g'), 'g\n');
+      fs.writeFileSync(path.join(dir, 'l', 'b'), 'b\n');
+      return [dir];
+    },
+    endsWithDone: true,
+  },
+  landlock_escape: { args: (dir) => [dir], endsWithDone: true },
   // Its own test also sets the hard limit in the sandbox (sysctl_limits.test.js); here the machine's limits.
   pipepages: { args: () => [], endsWithDone: true },
   txtbusy: { args: (dir) => [dir], endsWithDone: true },

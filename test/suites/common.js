@@ -12,6 +12,17 @@
 const childProcess = require('node:child_process');
 const h = require('../lib/harness');
 
+// The tsvisor process's own environment: `tsvisor do` hands the caller's
+// environment to the program (as \`runsc do\` does), so the suite gives it
+// only what the native run gets, and tsvisor's own settings (TSVISOR_*).
+// Otherwise whatever the shell running the suite has (PYTHONUNBUFFERED, say)
+// would reach the sandboxed run alone.
+function sentryEnv() {
+  const env = { ...h.baseEnv };
+  for (const [k, v] of Object.entries(process.env)) if (k.startsWith('TSVISOR_')) env[k] = v;
+  return env;
+}
+
 // run spawns argv natively or in the sandbox and resolves to
 // {status, signal, stdout, stderr, timedOut, ms}. Output beyond 32 MiB is cut.
 function run(argv, { sandbox, timeoutMs, env, cwd }) {
@@ -24,7 +35,7 @@ function run(argv, { sandbox, timeoutMs, env, cwd }) {
   return new Promise((resolve) => {
     const child = childProcess.spawn(file, args, {
       cwd: sandbox ? undefined : cwd,
-      env: sandbox ? h.sentryEnv() : { ...h.baseEnv, ...(env || {}) },
+      env: sandbox ? sentryEnv() : { ...h.baseEnv, ...(env || {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // its own process group, so a timeout kills all of it
     });

@@ -68,6 +68,8 @@ const FAMILIES = [
   // credentials
   'getuid', 'geteuid', 'getgid', 'getegid', 'setuid', 'setgid', 'setreuid', 'setregid', 'setresuid',
   'setresgid', 'getresuid', 'getresgid', 'setfsuid', 'setfsgid', 'getgroups', 'setgroups', 'capget', 'capset',
+  // self-restriction
+  'landlock',
 ];
 
 // Tests that refuse to run on tmpfs (leases: they TCONF on tmpfs, NFS and

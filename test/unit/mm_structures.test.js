@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 const { VmaSet } = require('../../dist/mm/vma_set.js');
 const { Vma } = require('../../dist/mm/vma.js');
 const { FrameTable } = require('../../dist/mm/frame_table.js');
-const { FreeExtents } = require('../../dist/platform/memfile.js');
+const { FreeExtents } = require('../../dist/platform/free_extents.js');
 
 const PAGE = 4096;
 

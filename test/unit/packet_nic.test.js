@@ -77,8 +77,8 @@ function world(t, { vnetHdr = false } = {}) {
       out.push(Buffer.from(buf.subarray(vnetHdr ? 10 : 0, n)));
     }
   };
-  const inject = (frame) => {
-    assert.strictEqual(hs.sendto(peer, vnetHdr ? Buffer.concat([Buffer.alloc(10), frame]) : frame, 0, null), (vnetHdr ? 10 : 0) + frame.length);
+  const inject = (frame, vnet = Buffer.alloc(10)) => {
+    assert.strictEqual(hs.sendto(peer, vnetHdr ? Buffer.concat([vnet, frame]) : frame, 0, null), (vnetHdr ? 10 : 0) + frame.length);
     ready(1);
   };
   return { stack, nic, sent, inject, tick: (ms) => (now += ms), headers: () => {
@@ -259,6 +259,116 @@ test('segmentation offload: a large segment goes out behind a virtio-net header 
   assert.strictEqual(h.readUInt16LE(8), 16, 'checksum offset');
   assert.strictEqual(h.length, 10 + f.length);
   assert.deepStrictEqual(h.subarray(10, 16), PEER);
+});
+
+/** The Internet checksum of b (folded, complemented). */
+function csum(b, sum = 0) {
+  for (let i = 0; i + 1 < b.length; i += 2) sum += b.readUInt16BE(i);
+  if (b.length & 1) sum += b[b.length - 1] << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+/** An IPv4 frame from 10.0.0.9 to us carrying transport bytes t of protocol proto, its transport checksum (at field) right, or wrong by one bit. */
+function v4Frame(proto, t, field, bad) {
+  const src = ip4('10.0.0.9'), dst = ip4('10.0.0.2');
+  const pseudo = Buffer.concat([src, dst, Buffer.from([0, proto, t.length >> 8, t.length & 0xff])]);
+  t.writeUInt16BE(0, field);
+  let sum = 0;
+  for (let i = 0; i < pseudo.length; i += 2) sum += pseudo.readUInt16BE(i);
+  t.writeUInt16BE(csum(t, sum) ^ (bad ? 1 : 0), field);
+  const ip = Buffer.alloc(20);
+  ip[0] = 0x45;
+  ip.writeUInt16BE(20 + t.length, 2);
+  ip[8] = 64;
+  ip[9] = proto;
+  src.copy(ip, 12);
+  dst.copy(ip, 16);
+  ip.writeUInt16BE(csum(ip), 10);
+  return Buffer.concat([MAC, PEER, Buffer.from([0x08, 0x00]), ip, t]);
+}
+
+const syn = (port) => {
+  const t = Buffer.alloc(20);
+  t.writeUInt16BE(40000, 0);
+  t.writeUInt16BE(port, 2);
+  t.writeUInt32BE(1000, 4);
+  t[12] = 5 << 4;
+  t[13] = 0x02;
+  t.writeUInt16BE(65535, 14);
+  return t;
+};
+const udp = (port, text) => {
+  const t = Buffer.concat([Buffer.alloc(8), Buffer.from(text)]);
+  t.writeUInt16BE(40000, 0);
+  t.writeUInt16BE(port, 2);
+  t.writeUInt16BE(t.length, 4);
+  return t;
+};
+/** A virtio-net header with flags (and for NEEDS_CSUM the checksum's start and offset). */
+const vnet = (flags, start = 0, off = 0) => {
+  const h = Buffer.alloc(10);
+  h[0] = flags;
+  h.writeUInt16LE(start, 6);
+  h.writeUInt16LE(off, 8);
+  return h;
+};
+
+test('receive checksums behind the virtio-net header: verified unless the host checked them (DATA_VALID) or left them partial (NEEDS_CSUM)', (t) => {
+  const w = world(t, { vnetHdr: true });
+  assert.strictEqual(w.nic.checksumOffload, false);
+  // Our neighbour 10.0.0.9 known, so that answers go out at once.
+  w.stack.sendUdp(mapped('10.0.0.2'), 5000, mapped('10.0.0.9'), 53, Buffer.from('x'), 0, 64);
+  w.inject(arp(2, PEER, '10.0.0.9', MAC, '10.0.0.2'));
+  w.sent();
+  const c = w.stack.counters;
+  // A SYN to a closed port is answered by a reset; one with a bad checksum is dropped, counted, unanswered.
+  w.inject(v4Frame(6, syn(81), 16, true), vnet(0));
+  assert.deepStrictEqual(w.sent(), [], 'no reset for a corrupt SYN');
+  assert.strictEqual(c.TcpInCsumErrors, 1);
+  w.inject(v4Frame(6, syn(81), 16, false), vnet(0));
+  const [rst] = w.sent();
+  assert.ok(rst && (rst[14 + 20 + 13] & 0x04), 'a reset for a good SYN');
+  // The same corrupt SYN, vouched for by the host: taken as it is.
+  w.inject(v4Frame(6, syn(81), 16, true), vnet(2));
+  assert.strictEqual(w.sent().length, 1, 'DATA_VALID: answered');
+  w.inject(v4Frame(6, syn(81), 16, true), vnet(1, 34, 16));
+  assert.strictEqual(w.sent().length, 1, 'NEEDS_CSUM: answered');
+  // NEEDS_CSUM whose checksum field lies past the frame: not believed, verified, dropped.
+  w.inject(v4Frame(6, syn(81), 16, true), vnet(1, 34, 4000));
+  assert.deepStrictEqual(w.sent(), []);
+  assert.strictEqual(c.LinkBadCsumOffsets, 1);
+  assert.strictEqual(c.TcpInCsumErrors, 2);
+  // UDP to a closed port: a port unreachable for a good datagram, nothing for a corrupt one.
+  w.inject(v4Frame(17, udp(99, 'corrupt'), 6, true), vnet(0));
+  assert.deepStrictEqual(w.sent(), []);
+  assert.strictEqual(c.UdpInCsumErrors, 1);
+  w.inject(v4Frame(17, udp(99, 'fine'), 6, false), vnet(0));
+  const [icmp] = w.sent();
+  assert.ok(icmp && icmp[14 + 9] === 1 && icmp[14 + 20] === 3, 'port unreachable');
+  // A corrupt IPv4 header is dropped whatever the virtio-net header says.
+  const f = v4Frame(17, udp(99, 'hdr'), 6, false);
+  f[14 + 10] ^= 1;
+  w.inject(f, vnet(2));
+  assert.deepStrictEqual(w.sent(), []);
+  assert.strictEqual(c.IpInCsumErrors, 1);
+  // The reset went out with its checksum left to the host: NEEDS_CSUM, from the TCP header, the pseudo-header's sum in the field.
+  w.inject(v4Frame(6, syn(81), 16, false), vnet(0));
+  const h = w.headers();
+  assert.strictEqual(h[0], 1, 'NEEDS_CSUM');
+  assert.strictEqual(h[1], 0, 'not to be cut');
+  assert.strictEqual(h.readUInt16LE(6), 34);
+  assert.strictEqual(h.readUInt16LE(8), 16);
+  const seg = h.subarray(10 + 34);
+  const pseudo = Buffer.concat([ip4('10.0.0.2'), ip4('10.0.0.9'), Buffer.from([0, 6, 0, seg.length])]);
+  assert.strictEqual(seg.readUInt16BE(16), ~csum(pseudo) & 0xffff, 'the folded pseudo-header sum');
+  // Finished as the host would (the sum from csum_start, the field holding the pseudo-header's), the checksum is right.
+  const fin = Buffer.from(seg);
+  fin.writeUInt16BE(csum(fin), 16);
+  let v = 0;
+  for (const b of [pseudo, fin]) for (let i = 0; i < b.length; i += 2) v += b.readUInt16BE(i);
+  while (v > 0xffff) v = (v & 0xffff) + (v >>> 16);
+  assert.strictEqual(v, 0xffff);
 });
 
 test('the interface table shows the taken-over link as it was configured; prefixes compare by bits', () => {

@@ -73,7 +73,7 @@ function fakeKernel() {
     tasks: new Map(),
     groups: new Map(),
     // Nice values are the task's; the host weighing is the real Lifecycle's.
-    lifecycle: { setNice(t, nice) { t.nice = nice; } },
+    nice: { set(t, nice) { t.nice = nice; } },
     hostTimer: 0,
     sent: [],
     logged: [],
@@ -100,6 +100,8 @@ function fakeKernel() {
     memfile: { ramBytes: () => ({ total: 64 << 20, free: 48 << 20 }) },
     // A machine unlike the test host: affinity masks follow it, not node:os.
     hostInfo: { ncpu: 3 },
+    // fs.nr_open, RLIMIT_NOFILE's ceiling.
+    vfs: { nrOpen: 1048576 },
   };
   k.timers = new TimerQueue(k, (d) => (k.hostTimer = d));
   return k;

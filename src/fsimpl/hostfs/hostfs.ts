@@ -223,6 +223,11 @@ export class HostInode extends Inode {
    * name from now on, since the old one may be gone (renamed on the host).
    * Not while open: the open node is pinned and reads through it.
    */
+  /** A host tree may span host file systems (binds of mount points): the host device tells their inode numbers apart. */
+  override identity(): number | string {
+    return inodeKey(this.node.dev, this.node.ino);
+  }
+
   adopt(n: HostNode): void {
     if (this.opens === 0) this.node = n;
   }

@@ -88,6 +88,11 @@ export class OverlayInode extends Inode {
     return (this.upper ?? this.lower) as Inode;
   }
 
+  /** A file of the lower tree is known by that tree's identity (a host tree's spans host devices), before and after copy-up. */
+  override identity(): number | string {
+    return this.lower ? `L${this.lower.identity()}` : this.ino;
+  }
+
   attrs(): InodeAttrs {
     return this.top.attrs();
   }

@@ -63,7 +63,9 @@ function dumpOwner(tg: ThreadGroup, t: Task): { uid: number; gid: number } {
 export function pidDirNode(fs: ProcFs, tg: ThreadGroup, t: Task, thread: boolean): Inode {
   const k = fs.kernel;
   const id = thread ? t.tid : tg.pid;
-  const key = thread ? `pid/${tg.pid}/task/${t.tid}` : `pid/${tg.pid}`;
+  // The process's start names this incarnation of the pid: a process that reuses it gets other inodes (as Linux's are new).
+  const base = `pid/${tg.pid}@${tg.startTimeNs}`;
+  const key = thread ? `${base}/task/${t.tid}` : base;
   const owner: OwnerFn = () => dumpOwner(tg, t);
   const startNs = BigInt(Math.max(0, Math.round(k.bootRealtimeNs + (tg.startTimeNs - k.bootMonotonicNs))));
   const m = new NodeMaker(fs, key, owner, startNs);

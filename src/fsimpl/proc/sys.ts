@@ -38,9 +38,11 @@ export const SYSCTL_DEFAULTS = {
   overflowId: 65534,
   mmapMinAddr: 65536,
   fileMax: '9223372036854775807',
-  nrOpen: 1048576,
   somaxconn: 4096,
 };
+
+/** fs.nr_open's bounds: BITS_PER_LONG, and INT_MAX rounded down to it. */
+const NR_OPEN_MIN = 64, NR_OPEN_MAX = 0x7fffffc0;
 
 /** The largest number of semaphore sets (IPCMNI): a larger semmni is refused with ERANGE. */
 const IPCMNI = 32768;
@@ -140,7 +142,9 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
   return m.staticDir('sys', (s) => [
     dir(s, 'fs', [
       v('file-max', d.fileMax),
-      v('nr_open', d.nrOpen),
+      // Root may set it within Linux's bounds (64 up to INT_MAX rounded down to 64): setrlimit and table copies obey it.
+      (mm) => mm.rwFile('nr_open', () => `${k.vfs.nrOpen}\n`,
+        (data) => dointvecWrite(data, 1, NR_OPEN_MIN, NR_OPEN_MAX, (_, x) => (k.vfs.nrOpen = x))),
       // Root may set it (rounded up to a power of two pages, as Linux's round_pipe_size); pipes read it at creation and F_SETPIPE_SZ.
       (mm) => mm.rwFile('pipe-max-size', () => `${k.vfs.pipeMaxSize}\n`,
         (data) => dointvecWrite(data, 1, 0, SYSCTL_INT.max, (_, x) => {

@@ -33,7 +33,14 @@ const NS = 135, NA = 136;
 const MAX_FAILURES = 64;
 /** struct virtio_net_hdr (without num_buffers): flags, gso_type, hdr_len, gso_size, csum_start, csum_offset. */
 const VNET_HLEN = 10;
+/** The checksum is partial: to be finished from csum_start, written at csum_start + csum_offset (Linux's CHECKSUM_PARTIAL). */
 const VNET_F_NEEDS_CSUM = 1;
+/** The host checked the checksums already (CHECKSUM_UNNECESSARY). */
+const VNET_F_DATA_VALID = 2;
+/** Where TCP's checksum field is in its header. */
+const TCP_CSUM_OFF = 16;
+/** A frame at least this long is handed to the stack in the receive buffer itself (a new one is taken): at most half of a buffer kept is unused. */
+const RX_HANDOVER = RX_MAX >> 1;
 const VNET_GSO_TCPV4 = 1, VNET_GSO_TCPV6 = 4;
 /** The largest TCP payload handed to the host to cut (the IPv4 total length is 16 bits). */
 const GSO_MAX = 65000;
@@ -55,19 +62,24 @@ export class PacketNic implements Nic {
   readonly name: string;
   readonly mtu: number;
   /**
-   * Transport checksums are not verified: a veth's frames never cross a wire,
-   * and the host hands its own TCP segments over unfinished (checksum
-   * offload; Linux marks them verified on the container side). IPv4 header
-   * checksums are verified as always.
+   * Without virtio-net headers, transport checksums are not verified: the
+   * host hands its own TCP segments over unfinished (CHECKSUM_PARTIAL), and
+   * nothing tells those frames from others. With them, each frame says
+   * (readable()): a partial or host-checked checksum is taken as it is,
+   * others are verified. IPv4 header checksums are verified always.
    */
-  readonly checksumOffload = true;
+  readonly checksumOffload: boolean;
+  /** With virtio-net headers the host finishes the TCP checksums of what the Sentry sends (withHeader). */
+  readonly txChecksumOffload: boolean;
+  /** Frames made by allocFrame: room for the virtio-net header in front of them. */
+  private readonly roomy = new WeakSet<Buffer>();
   readonly stats: NicStats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, rxDropped: 0 };
   readonly mac: Buffer;
   private readonly own: OwnAddr[];
   private readonly gw4: Ip | null;
   private readonly gw6: Ip | null;
   private readonly neigh: Neighbours;
-  private readonly rx = Buffer.allocUnsafe(RX_MAX);
+  private rx = Buffer.allocUnsafeSlow(RX_MAX);
   private watch: HostWatch | null;
   private readonly fd: number;
   /** Frames carry a virtio-net header (PACKET_VNET_HDR): the host cuts large TCP segments. */
@@ -84,6 +96,8 @@ export class PacketNic implements Nic {
     this.mtu = cfg.mtu;
     this.fd = cfg.fd;
     this.vnet = cfg.vnetHdr;
+    this.checksumOffload = !cfg.vnetHdr;
+    this.txChecksumOffload = cfg.vnetHdr;
     this.gsoMax = cfg.vnetHdr ? GSO_MAX : 0;
     this.tx = Buffer.alloc(cfg.vnetHdr ? VNET_HLEN + ETH_HLEN + 60 + 60 + GSO_MAX : 0);
     this.mac = Buffer.from(cfg.mac);
@@ -142,6 +156,14 @@ export class PacketNic implements Nic {
     return (parseInt(a[nib], 16) | ((0xf0 >> rest) & 0xf)).toString(16) + a.slice(nib + 1);
   }
 
+  /** A frame's buffer with the virtio-net header's room in front of it, so that withHeader copies nothing. */
+  allocFrame(len: number): Buffer {
+    if (!this.vnet) return Buffer.allocUnsafe(len);
+    const f = Buffer.allocUnsafe(VNET_HLEN + len).subarray(VNET_HLEN);
+    this.roomy.add(f);
+    return f;
+  }
+
   private send(frame: Buffer, mac: Buffer, gso = 0): void {
     mac.copy(frame, 0);
     this.mac.copy(frame, 6);
@@ -152,29 +174,32 @@ export class PacketNic implements Nic {
   }
 
   /**
-   * frame behind its virtio-net header. A TCP segment to cut (gso > 0) gets
-   * the header that asks the host to (segment size, where the headers end)
-   * and to finish each piece's checksum, from the pseudo-header sum in the
-   * checksum field as Linux's CHECKSUM_PARTIAL has it.
+   * frame behind its virtio-net header (in the room allocFrame kept, else in
+   * a copy). Every TCP segment the stack sends here holds the pseudo-header's
+   * sum only (txChecksumOffload: writeTcp's partial), so its header asks the
+   * host to finish the checksum, as Linux's CHECKSUM_PARTIAL; one to cut
+   * (gso > 0) also says the segment size and where the headers end.
    */
   private withHeader(frame: Buffer, gso: number): Buffer {
-    const out = this.tx.subarray(0, VNET_HLEN + frame.length);
+    let out: Buffer;
+    if (this.roomy.has(frame)) out = Buffer.from(frame.buffer, frame.byteOffset - VNET_HLEN, VNET_HLEN + frame.length);
+    else {
+      out = this.tx.subarray(0, VNET_HLEN + frame.length);
+      frame.copy(out, VNET_HLEN);
+    }
     out.fill(0, 0, VNET_HLEN);
-    frame.copy(out, VNET_HLEN);
+    const v4 = frame.readUInt16BE(12) === ETH_P_IP;
+    if (!v4 && frame.readUInt16BE(12) !== ETH_P_IPV6) return out;
+    const proto = v4 ? frame[ETH_HLEN + 9] : frame[ETH_HLEN + 6];
+    if (proto !== IPPROTO_TCP) return out;
+    const t = ETH_HLEN + (v4 ? (frame[ETH_HLEN] & 0xf) * 4 : IPV6_HLEN);
+    out[0] = VNET_F_NEEDS_CSUM;
+    out.writeUInt16LE(t, 6);
+    out.writeUInt16LE(TCP_CSUM_OFF, 8);
     if (gso > 0) {
-      const v4 = frame.readUInt16BE(12) === ETH_P_IP;
-      const ipHlen = v4 ? (frame[ETH_HLEN] & 0xf) * 4 : IPV6_HLEN;
-      const t = ETH_HLEN + ipHlen;
-      const tcpHlen = (frame[t + 12] >> 4) * 4;
-      const src = v4 ? ipFromBytes(frame, ETH_HLEN + 12, 4) : ipFromBytes(frame, ETH_HLEN + 8, 16);
-      const dst = v4 ? ipFromBytes(frame, ETH_HLEN + 16, 4) : ipFromBytes(frame, ETH_HLEN + 24, 16);
-      out[0] = VNET_F_NEEDS_CSUM;
       out[1] = v4 ? VNET_GSO_TCPV4 : VNET_GSO_TCPV6;
-      out.writeUInt16LE(t + tcpHlen, 2);
+      out.writeUInt16LE(t + (frame[t + 12] >> 4) * 4, 2);
       out.writeUInt16LE(gso, 4);
-      out.writeUInt16LE(t, 6);
-      out.writeUInt16LE(16, 8);
-      out.writeUInt16BE(foldSum(pseudoSum(v4, src, dst, IPPROTO_TCP, frame.length - t)), VNET_HLEN + t + 16);
     }
     return out;
   }
@@ -185,7 +210,7 @@ export class PacketNic implements Nic {
     const src = this.own.find((a) => isV4(a.ip) === v4 && samePrefix(a.ip, ip, a.bits)) ?? this.own.find((a) => isV4(a.ip) === v4);
     if (!src) return;
     if (v4) {
-      const f = Buffer.alloc(ETH_HLEN + ARP_LEN);
+      const f = this.allocFrame(ETH_HLEN + ARP_LEN).fill(0);
       f.writeUInt16BE(ETH_P_ARP, 12);
       this.arpBody(f, 1, src.ip, Buffer.alloc(6), ip);
       this.send(f, BROADCAST);
@@ -203,7 +228,7 @@ export class PacketNic implements Nic {
   }
 
   private sendNdp(src: Ip, dst: Ip, body: Buffer, mac: Buffer): void {
-    const f = Buffer.alloc(ETH_HLEN + IPV6_HLEN + body.length);
+    const f = this.allocFrame(ETH_HLEN + IPV6_HLEN + body.length);
     body.copy(f, ETH_HLEN + IPV6_HLEN);
     writeHeaders(f, { v4: false, src, dst, proto: IPPROTO_ICMPV6, tos: 0, ttl: 255, id: 0 });
     this.send(f, mac);
@@ -233,12 +258,33 @@ export class PacketNic implements Nic {
         break;
       }
       this.failures = 0;
-      // Behind the virtio-net header: checksums may be left to finish (not verified anyway: see checksumOffload), segments uncut.
-      if (this.vnet && len < VNET_HLEN) continue;
-      this.input(this.rx.subarray(this.vnet ? VNET_HLEN : 0, len));
+      if (!this.vnet) this.input(this.rx.subarray(0, len), this.checksumOffload);
+      else if (len < VNET_HLEN) this.drop('LinkTruncated');
+      else this.input(this.rx.subarray(VNET_HLEN, len), this.checksumTrusted(len - VNET_HLEN));
       if (n % RX_BATCH === RX_BATCH - 1) this.stack.flush();
     }
     this.stack.flush();
+  }
+
+  /**
+   * Whether the transport checksum of the frame (of len bytes) behind the
+   * virtio-net header in the receive buffer needs no check: the host checked
+   * it (DATA_VALID), or it is partial (NEEDS_CSUM: a host's own stack made
+   * the segment and left the sum to hardware, which a veth has not; it
+   * crossed no wire), with its start and field inside the frame. The
+   * segmentation type (a large segment the host did not cut) needs nothing.
+   */
+  private checksumTrusted(len: number): boolean {
+    const flags = this.rx[0];
+    if (flags & VNET_F_DATA_VALID) return true;
+    if (!(flags & VNET_F_NEEDS_CSUM)) return false;
+    const start = this.rx.readUInt16LE(6);
+    const field = start + this.rx.readUInt16LE(8);
+    if (start < ETH_HLEN || field + 2 > len) {
+      count(this.stack.counters, 'LinkBadCsumOffsets');
+      return false;
+    }
+    return true;
   }
 
   /**
@@ -254,8 +300,8 @@ export class PacketNic implements Nic {
     this.watch = null;
   }
 
-  /** One frame from the link (a view of the receive buffer: kept frames are copied). */
-  private input(f: Buffer): void {
+  /** One frame from the link (a view of the receive buffer: kept frames are copied, or the buffer handed over), its transport checksum taken as verified or not. */
+  private input(f: Buffer, verified: boolean): void {
     if (f.length < ETH_HLEN) return this.drop('LinkTruncated');
     // Ours, broadcast or multicast: a bridge floods unicast for others too, which a NIC ignores.
     if ((f[0] & 1) === 0 && !this.mac.equals(f.subarray(0, 6))) return void count(this.stack.counters, 'LinkOtherHost');
@@ -268,7 +314,14 @@ export class PacketNic implements Nic {
       if (t === NS || t === NA) return this.ndp(f, t);
     }
     if (type !== ETH_P_IP && type !== ETH_P_IPV6) return this.drop('LinkUnknownProto');
-    this.stack.receive(this, Buffer.from(f));
+    this.stack.receive(this, this.keep(f), verified);
+  }
+
+  /** The frame f of the receive buffer, for the stack to keep: a large one in the buffer itself (a new buffer is taken for what follows), a small one copied. */
+  private keep(f: Buffer): Buffer {
+    if (f.length < RX_HANDOVER) return Buffer.from(f);
+    this.rx = Buffer.allocUnsafeSlow(RX_MAX);
+    return f;
   }
 
   private drop(why: string): void {
@@ -294,7 +347,7 @@ export class PacketNic implements Nic {
     const forUs = this.isOwn(tpa);
     if (known) this.neigh.learn(spa, sha, op === 1 && forUs);
     if (op !== 1 || !forUs) return;
-    const r = Buffer.alloc(ETH_HLEN + ARP_LEN);
+    const r = this.allocFrame(ETH_HLEN + ARP_LEN).fill(0);
     r.writeUInt16BE(ETH_P_ARP, 12);
     this.arpBody(r, 2, tpa, Buffer.from(sha), known ? spa : tpa);
     this.send(r, Buffer.from(sha));

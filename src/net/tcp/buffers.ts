@@ -35,7 +35,17 @@ export class SendQueue {
     }
   }
 
+  /** n bytes starting off bytes into the queue: a view when one chunk holds them (chunks are never written after push), else a copy. */
   slice(off: number, n: number): Buffer {
+    let skip = off + this.headOff;
+    for (const c of this.chunks) {
+      if (skip >= c.length) {
+        skip -= c.length;
+        continue;
+      }
+      if (c.length - skip >= n) return c.subarray(skip, skip + n);
+      break;
+    }
     const b = Buffer.allocUnsafe(n);
     this.copyTo(b, 0, off, n);
     return b;

@@ -120,9 +120,10 @@ export function optionsLength(o: TcpOptions, syn: boolean): number {
 /**
  * Write the header of s at off in b (room for optionsLength + data follows),
  * the data after it, and the checksum: the layout Linux sends, so a capture
- * reads the same.
+ * reads the same. partial: the NIC finishes the checksum (Nic's
+ * txChecksumOffload), which holds the pseudo-header's folded sum only.
  */
-export function writeTcp(b: Buffer, off: number, s: TcpSegment, v4: boolean, src: Ip, dst: Ip): number {
+export function writeTcp(b: Buffer, off: number, s: TcpSegment, v4: boolean, src: Ip, dst: Ip, partial = false): number {
   const syn = (s.flags & SYN) !== 0;
   const olen = optionsLength(s, syn);
   const hlen = TCP_HLEN + olen;
@@ -166,6 +167,7 @@ export function writeTcp(b: Buffer, off: number, s: TcpSegment, v4: boolean, src
   }
   if (s.data.length) s.data.copy(b, off + hlen);
   const len = hlen + s.data.length;
-  b.writeUInt16BE(checksumOf(sumBytes(b, off, len, pseudoSum(v4, src, dst, IPPROTO_TCP, len))), off + 16);
+  const pseudo = pseudoSum(v4, src, dst, IPPROTO_TCP, len);
+  b.writeUInt16BE(partial ? foldSum(pseudo) : checksumOf(sumBytes(b, off, len, pseudo)), off + 16);
   return len;
 }

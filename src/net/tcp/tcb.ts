@@ -101,7 +101,6 @@ export class Tcb extends TcbSender {
       if (off > 0) n = Math.min(n, off);
       else if (off === 0 && !this.opts.oobinline) skip = 1;
     }
-    const before = this.rcvWindowToAdvertise();
     let b: Buffer;
     if (skip && peek) b = this.recvq.read(n + 1, true).subarray(1);
     else {
@@ -111,11 +110,14 @@ export class Tcb extends TcbSender {
     if (!peek && this.urgData && seqLT(this.urgSeq, this.copiedSeq)) this.urgData = 0;
     if (!peek && b.length + skip) {
       this.uncharge(b.length + skip);
-      // Tell the peer the window opened when it grew enough to matter (RFC 9293's receiver SWS rule).
-      const after = this.rcvWindowToAdvertise();
+      // Tell the peer the window opened when what it may still send is at most half the buffer and the window now is at least twice that
+      // (Linux's tcp_cleanup_rbuf): a window update per read would be one more frame for every read.
+      const shown = Math.max(0, seqDiff(this.rcvAdv, this.rcvNxt));
+      const now = this.rcvWindowToAdvertise();
+      const opened = 2 * shown <= this.opts.rcvLimit && now > 0 && now >= 2 * shown;
       // An ACK held back is sent once the reader emptied the queue (as Linux's tcp_cleanup_rbuf): the sender may be waiting on it (Nagle).
       const drained = this.ackPending && this.recvq.length === 0;
-      if (this.synchronized && (drained || after - before >= Math.min(2 * this.mss, this.opts.rcvLimit >> 1) || (before === 0 && after > 0))) this.sendAck();
+      if (this.synchronized && (drained || opened)) this.sendAck();
     }
     return b;
   }
