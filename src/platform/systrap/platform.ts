@@ -118,7 +118,7 @@ export class SystrapPlatform extends PtracePlatform {
     super('systrap');
     const fixed = process.env.TSVISOR_SYSTRAP_PLACEMENT;
     this.placement = new TrapPlacement(this.cpus, this.stats, fixed === 'apart' || fixed === 'together' ? (fixed as Placement) : null);
-    Atomics.store(this.global, G_SPIN / 4, this.placement.apart ? this.stubSpin.next() : 0);
+    Atomics.store(this.global, G_SPIN / 4, this.placement.apart ? Math.max(STUB_SPIN_MIN, this.stubSpin.next()) : 0);
     // The master's own stub range reaches over the areas: nothing of the application may go there.
     for (const r of this.reserved) if (r.name === '[stub]') r.end = AREAS_END;
     this.sleepEpfd = libc.epoll_create1(EFD_CLOEXEC);
@@ -276,8 +276,9 @@ export class SystrapPlatform extends PtracePlatform {
     if (ev) return ev;
     // Spin while traps are recent and spinning has paid lately, then sleep.
     const now = nowNs();
-    // Together on one CPU, a spin would only keep the stub it waits for off that CPU.
-    const budget = this.placement.apart && now - this.lastTrapNs < RECENT_NS ? this.sentrySpin.next() : 0;
+    // Together on one CPU, a spin would only keep the stub it waits for off that CPU. Apart, never below the minimum:
+    // a zero spin there is a futex wake-up across CPUs for every trap, worse than together, and the placement's to end.
+    const budget = this.placement.apart && now - this.lastTrapNs < RECENT_NS ? Math.max(SENTRY_SPIN_MIN, this.sentrySpin.next()) : 0;
     if (budget > 0) {
       const until = now + budget;
       do {
@@ -322,7 +323,7 @@ export class SystrapPlatform extends PtracePlatform {
         if (slept) this.stubSpin.miss();
         else this.stubSpin.hit();
       }
-      Atomics.store(this.global, G_SPIN / 4, this.placement.apart ? this.stubSpin.next() : 0);
+      Atomics.store(this.global, G_SPIN / 4, this.placement.apart ? Math.max(STUB_SPIN_MIN, this.stubSpin.next()) : 0);
     },
     current: (): number => Atomics.load(this.global, G_SPIN / 4),
     awaitTrap: (ready: () => boolean, timeoutMs: number): void => {
