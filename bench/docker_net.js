@@ -8,7 +8,9 @@
 //   container -> container   a client container sends to a server container on the bridge
 //                       (both of the runtime measured)
 //   native              the host sends to a sink on the host itself, at its bridge address (no container)
-//   node bench/docker_net.js [--reps N] [--mib N]
+//   node bench/docker_net.js [--reps N] [--mib N] [--base DIR]
+// --base DIR: another tsvisor tree (built; main, or the branch's start) measured
+// beside, as the runtime tsvisor-base (registered after dockerd started: SIGHUP).
 // Runtimes interleaved in each repetition; prints medians (Mbit/s), tsvisor/runc and the load average.
 
 const childProcess = require('node:child_process');
@@ -16,9 +18,13 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { Dockerd, skipReason, until } = require('../test/lib/dockerd');
 
-const opts = { reps: 5, mib: 128 };
+const opts = { reps: 5, mib: 128, base: null };
 const args = process.argv.slice(2);
 for (let i = 0; i < args.length; i += 2) {
+  if (args[i] === '--base' && args[i + 1]) {
+    opts.base = path.resolve(args[i + 1]);
+    continue;
+  }
   const k = { '--reps': 'reps', '--mib': 'mib' }[args[i]];
   if (!k || !/^\d+$/.test(args[i + 1] || '')) {
     process.stderr.write(`bench/docker_net: unknown argument ${args[i]}\n`);
@@ -52,6 +58,12 @@ const rate = (out) => {
   const load = [];
   try {
     const runtimes = { runc: [], tsvisor: ['--runtime=tsvisor'] };
+    if (opts.base) {
+      childProcess.execFileSync(process.execPath, [path.join(opts.base, 'bin', 'tsvisor.js'), 'install', '--config', path.join(d.dir, 'daemon.json'), '--runtime', 'tsvisor-base']);
+      process.kill(d.daemon.pid, 'SIGHUP');
+      await until('dockerd to know tsvisor-base', () => d.run(['info', '--format', '{{json .Runtimes}}']).stdout.includes('tsvisor-base'));
+      runtimes.base = ['--runtime=tsvisor-base'];
+    }
     const servers = {};
     let port = 18600;
     for (const [name, rt] of Object.entries(runtimes)) {
@@ -62,7 +74,8 @@ const rate = (out) => {
       await until(`${name} server`, () => childProcess.spawnSync(bin, ['send', ip, '5001', '1']).status === 0);
       servers[name] = { id, ip, gw, hostPort };
     }
-    const res = { runc: { host: [], c2c: [] }, tsvisor: { host: [], c2c: [] }, native: [] };
+    const res = { native: [] };
+    for (const name of Object.keys(runtimes)) res[name] = { host: [], c2c: [] };
     const gw = servers.runc.gw;
     for (let r = 0; r < opts.reps; r++) {
       load.push(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
@@ -82,7 +95,8 @@ const rate = (out) => {
       const a = median(res.runc[k]);
       const b = median(res.tsvisor[k]);
       const what = k === 'host' ? 'host -> container (-p, docker-proxy)' : 'container -> container (bridge)  ';
-      process.stdout.write(`  ${what}  runc ${a.toFixed(0)}  tsvisor ${b.toFixed(0)}  tsvisor/runc ${(b / a).toFixed(3)}\n`);
+      const base = res.base ? `  base ${median(res.base[k]).toFixed(0)}  base/runc ${(median(res.base[k]) / a).toFixed(3)}` : '';
+      process.stdout.write(`  ${what}  runc ${a.toFixed(0)}  tsvisor ${b.toFixed(0)}  tsvisor/runc ${(b / a).toFixed(3)}${base}\n`);
     }
     process.stdout.write(`  native (host -> host, bridge address)  ${median(res.native).toFixed(0)}\n`);
     process.stdout.write(`load average (1 min) at each repetition: ${load.join(' ')}\n`);

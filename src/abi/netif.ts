@@ -229,6 +229,13 @@ export interface LinkAddr {
   readonly prefix: number;
 }
 
+/** A route through a taken-over interface: to dst/prefix, through gateway (null: on the link). */
+export interface LinkRoute {
+  readonly dst: Buffer;
+  readonly prefix: number;
+  readonly gateway: Buffer | null;
+}
+
 /**
  * A host interface the sandbox's stack took over (host/netns.ts reads it and
  * removes its addresses from the host's view): what it was configured with,
@@ -243,6 +250,8 @@ export interface LinkConfig {
   /** The default routes' gateways through it (4 and 16 bytes), if any. */
   readonly gateway4: Buffer | null;
   readonly gateway6: Buffer | null;
+  /** Its other routes (main table): neither a default route nor its addresses' own networks; absent: none. */
+  readonly routes?: readonly LinkRoute[];
   /** The AF_PACKET socket (a host fd of the Sentry, non-blocking) that carries its frames. */
   readonly fd: number;
   /** The socket has PACKET_VNET_HDR: each frame carries a virtio-net header (segmentation offload both ways). */

@@ -34,6 +34,11 @@ export function landlockWithin(dom: LandlockDomain | null, sub: LandlockDomain |
   return true;
 }
 
+/** A keyring the credentials name (the key objects are kernel/keys/key.ts, above this layer). */
+export interface KeyringRef {
+  readonly serial: number;
+}
+
 export class Credentials {
   /** Capability sets (bit n = capability n). Root starts with all of them, anyone else with none. */
   capEffective: bigint;
@@ -46,6 +51,11 @@ export class Credentials {
   userns: UserNamespace;
   /** The Landlock domain the task restricted itself to (inherited by children and across exec); null: none. */
   landlock: LandlockDomain | null = null;
+  /** The thread, process and session keyrings (created on demand: kernel/keys/process_keys.ts) and KEYCTL_SET_REQKEY_KEYRING's choice. */
+  threadKeyring: KeyringRef | null = null;
+  processKeyring: KeyringRef | null = null;
+  sessionKeyring: KeyringRef | null = null;
+  reqkeyDefault = 0;
 
   constructor(
     public uid = 0,
@@ -73,6 +83,10 @@ export class Credentials {
     c.capAmbient = this.capAmbient;
     c.securebits = this.securebits;
     c.landlock = this.landlock;
+    c.threadKeyring = this.threadKeyring;
+    c.processKeyring = this.processKeyring;
+    c.sessionKeyring = this.sessionKeyring;
+    c.reqkeyDefault = this.reqkeyDefault;
     return c;
   }
 

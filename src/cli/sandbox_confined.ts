@@ -46,6 +46,7 @@ interface WireLink {
   addrs: Array<{ addr: string; prefix: number }>;
   gateway4: string | null;
   gateway6: string | null;
+  routes: Array<{ dst: string; prefix: number; gateway: string | null }>;
   vnetHdr: boolean;
 }
 
@@ -61,6 +62,7 @@ function handOverLinks(out: Channel): void {
   const wire: WireLink[] = links.map((l) => ({
     name: l.name, mac: l.mac.toString('hex'), mtu: l.mtu, addrs: l.addrs.map((a) => ({ addr: a.addr.toString('hex'), prefix: a.prefix })),
     gateway4: l.gateway4?.toString('hex') ?? null, gateway6: l.gateway6?.toString('hex') ?? null, vnetHdr: l.vnetHdr,
+    routes: (l.routes ?? []).map((r) => ({ dst: r.dst.toString('hex'), prefix: r.prefix, gateway: r.gateway?.toString('hex') ?? null })),
   }));
   const msg = Buffer.from(JSON.stringify({ links: wire }));
   try {
@@ -178,6 +180,7 @@ class RuntimeRequests {
     return m.links.map((l, i) => ({
       name: l.name, mac: Buffer.from(l.mac, 'hex'), mtu: l.mtu, addrs: l.addrs.map((a) => ({ addr: Buffer.from(a.addr, 'hex'), prefix: a.prefix })),
       gateway4: hex(l.gateway4), gateway6: hex(l.gateway6), fd: fds[i], vnetHdr: l.vnetHdr === true,
+      routes: (l.routes ?? []).map((r) => ({ dst: Buffer.from(r.dst, 'hex'), prefix: r.prefix, gateway: hex(r.gateway) })),
     }));
   }
 

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as libc from './libc';
 import {
   AF_NETLINK, ARPHRD_ETHER, IFF_LOOPBACK, IFF_UP, IFINFOMSG_LEN, IFA_LOCAL, IFA_ADDRESS, NETLINK_ROUTE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK,
-  NLM_F_REQUEST, RTM_NEWLINK, RT_TABLE_MAIN, type LinkAddr, type LinkConfig, type NetSnapshot,
+  NLM_F_REQUEST, RTM_NEWLINK, RTN_UNICAST, RT_TABLE_MAIN, type LinkAddr, type LinkConfig, type LinkRoute, type NetSnapshot,
 } from '../abi/netif';
 import { AF_INET, AF_INET6 } from '../abi/socket';
 import { HostInterfaces } from './hostnetinfo';
@@ -114,6 +114,31 @@ function packetSocket(index: number): { fd: number; vnetHdr: boolean } {
   }
 }
 
+/** The first prefix bits of addr, the rest zero. */
+function prefixOf(addr: Buffer, prefix: number): Buffer {
+  const out = Buffer.from(addr);
+  for (let bit = prefix; bit < out.length * 8; bit++) out[bit >> 3] &= ~(0x80 >> (bit & 7));
+  return out;
+}
+
+/**
+ * The main table's unicast routes through interface index other than the
+ * default routes and its addresses' own networks (the kernel's), and other
+ * than IPv6's link-local and multicast ones: what CNI or a hook added.
+ */
+function otherRoutes(s: NetSnapshot, index: number, addrs: readonly LinkAddr[]): LinkRoute[] {
+  const out: LinkRoute[] = [];
+  for (const r of s.routes) {
+    if (r.table !== RT_TABLE_MAIN || r.type !== RTN_UNICAST || r.oif !== index || r.dstLen === 0 || !r.dst) continue;
+    if (r.family !== AF_INET && r.family !== AF_INET6) continue;
+    if (r.family === AF_INET6 && (r.dst[0] === 0xff || (r.dst[0] === 0xfe && (r.dst[1] & 0xc0) === 0x80))) continue;
+    const own = !r.gateway && addrs.some((a) => a.addr.length === r.dst?.length && a.prefix === r.dstLen && prefixOf(a.addr, a.prefix).equals(r.dst));
+    if (own) continue;
+    out.push({ dst: prefixOf(r.dst, r.dstLen), prefix: r.dstLen, gateway: r.gateway ? Buffer.from(r.gateway) : null });
+  }
+  return out;
+}
+
 /** What the namespace's Ethernet interfaces are configured with (their fd still -1). */
 function configured(s: NetSnapshot): Array<{ index: number; link: Omit<LinkConfig, 'fd' | 'vnetHdr'>; remove: Array<{ family: number; prefix: number; scope: number; addr: Buffer }> }> {
   const out = [];
@@ -124,7 +149,7 @@ function configured(s: NetSnapshot): Array<{ index: number; link: Omit<LinkConfi
     const gw = (family: number) => s.routes.find((r) => r.family === family && r.dstLen === 0 && r.table === RT_TABLE_MAIN && r.oif === l.index && r.gateway)?.gateway ?? null;
     out.push({
       index: l.index,
-      link: { name: l.name, mac: Buffer.from(l.hwaddr), mtu: l.mtu || 1500, addrs, gateway4: gw(AF_INET), gateway6: gw(AF_INET6) },
+      link: { name: l.name, mac: Buffer.from(l.hwaddr), mtu: l.mtu || 1500, addrs, gateway4: gw(AF_INET), gateway6: gw(AF_INET6), routes: otherRoutes(s, l.index, addrs) },
       remove: own.map((a) => ({ family: a.family, prefix: a.prefixlen, scope: a.scope, addr: Buffer.from(a.local ?? a.address) })),
     });
   }

@@ -24,6 +24,7 @@ import { HostNice } from './nice';
 import { Lifecycle, LifecycleHooks } from './lifecycle';
 import { TaskRunner } from './runner';
 import { KernelLog } from './klog';
+import { KeyManager } from './keys/keys';
 import type { Strace } from './strace/strace';
 import { KernelTimer, TimerQueue } from './timers';
 import { PauseControl } from './pause';
@@ -87,6 +88,8 @@ export class Kernel {
   readonly vmSysctl = new VmSysctl();
   /** How kcmp(2) orders kernel objects (a per-sandbox scrambling). */
   readonly kcmpOrder = new KcmpOrder();
+  /** Keys and keyrings (add_key, request_key, keyctl), their quotas and kernel.keys.* (kernel/keys/). */
+  readonly keys: KeyManager = new KeyManager(() => this.memfile.heap, () => [...this.tasks.values()].map((t) => t.creds));
   readonly groups = new Map<number, ThreadGroup>();
   /**
    * The sandbox's bound AF_UNIX names (socket/unix/names.ts), abstract or of

@@ -19,6 +19,7 @@ import { Exits } from './exit';
 import { isNsInit, pidNsOf, PidNamespace, tidIn } from './pid_ns';
 import { type ChildSelector, waitForChild, type WaitResult } from './wait';
 import { type PidsGroup, type Rlimit, RLIMIT_NOFILE, RLIMIT_STACK, type TaskLimits, ThreadGroup } from './thread_group';
+import { keyringsAtClone } from './keys/process_keys';
 import { checkCloneNsFlags, copyNamespaces, NEW_NS_FLAGS } from './namespaces';
 import { nsCapable } from '../auth/userns';
 import { CAP_SYS_PTRACE } from '../abi/capability';
@@ -244,6 +245,7 @@ export class Lifecycle {
     if (this.k.tasks.size >= this.k.maxTasks) throw new Errno(E.EAGAIN);
     if (t.tg.pids && this.tasksOf(t.tg.pids) >= t.tg.pids.limit) throw new Errno(E.EAGAIN);
     for (const h of this.k.hooks.mayFork) h(t.tg);
+    keyringsAtClone(t, creds, thread);
     const newPid = this.k.allocPid(nsproxy.pid);
     const pid = newPid.global;
     const parentTg = f & CLONE_PARENT ? t.tg.parent ?? t.tg : t.tg;

@@ -56,6 +56,13 @@ export class LinkTable extends LoopbackTable {
         }
       }
       if (l.gateway4) s.routes.unshift(route({ family: AF_INET, dstLen: 0, table: RT_TABLE_MAIN, type: RTN_UNICAST, scope: RT_SCOPE_UNIVERSE, protocol: RTPROT_BOOT, gateway: l.gateway4, oif: index }));
+      for (const r of l.routes ?? []) {
+        const v4 = r.dst.length === 4;
+        s.routes.push(route({
+          family: v4 ? AF_INET : AF_INET6, dstLen: r.prefix, table: RT_TABLE_MAIN, type: RTN_UNICAST, scope: r.gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK,
+          protocol: RTPROT_BOOT, dst: r.dst, gateway: r.gateway, oif: index, ...(v4 ? {} : { priority: 1024, pref: 0 }),
+        }));
+      }
       if (l.gateway6) s.routes.push(route({ family: AF_INET6, dstLen: 0, table: RT_TABLE_MAIN, type: RTN_UNICAST, scope: RT_SCOPE_UNIVERSE, protocol: RTPROT_BOOT, gateway: l.gateway6, oif: index, priority: 1024, pref: 0 }));
     });
     return s;

@@ -78,8 +78,8 @@ export class Stack implements TcpHost {
   private readonly addrs = new Map<Ip, Nic>();
   private uplink4: { nic: Nic; src: Ip } | null = null;
   private uplink6: { nic: Nic; src: Ip } | null = null;
-  /** The networks of the NICs' addresses (on-link routes), looked up before the default route. */
-  private readonly onLink: Array<{ nic: Nic; ip: Ip; bits: number }> = [];
+  /** The networks of the NICs' addresses (on-link routes) and their other routes, longest prefix first, looked up before the default route. */
+  private readonly onLink: Array<{ nic: Nic; ip: Ip; bits: number; src: Ip }> = [];
   udpRelay: UdpRelay | null = null;
   tcpRelay: TcpRelay | null = null;
   /** Frames received and not yet processed (Linux's backlog), and whether flush() is draining them. */
@@ -119,7 +119,7 @@ export class Stack implements TcpHost {
     if (isLocal(dst)) return { nic: this.lo, src: isV4(dst) ? LOOP4 : LOOP6 };
     // An address of another NIC is this host too: Linux sends to it over lo, from itself.
     if (this.addrs.has(dst)) return { nic: this.lo, src: dst };
-    for (const r of this.onLink) if (isV4(r.ip) === isV4(dst) && samePrefix(r.ip, dst, r.bits)) return { nic: r.nic, src: r.ip };
+    for (const r of this.onLink) if (isV4(r.ip) === isV4(dst) && samePrefix(r.ip, dst, r.bits)) return { nic: r.nic, src: r.src };
     const up = isV4(dst) ? this.uplink4 : this.uplink6;
     if (up && !isAny(dst)) return up;
     throw new Errno(E.ENETUNREACH);
@@ -145,9 +145,10 @@ export class Stack implements TcpHost {
     }
   }
 
-  /** Destinations in ip's first bits bits (of the 128-bit form) leave through nic, from ip. */
-  addOnLink(nic: Nic, ip: Ip, bits: number): void {
-    this.onLink.push({ nic, ip, bits });
+  /** Destinations in ip's first bits bits (of the 128-bit form) leave through nic, from src (an address of nic; the default: ip itself). */
+  addOnLink(nic: Nic, ip: Ip, bits: number, src: Ip = ip): void {
+    this.onLink.push({ nic, ip, bits, src });
+    this.onLink.sort((a, b) => b.bits - a.bits);
   }
 
   /** connect(2) to a wildcard means this host (Linux: INADDR_ANY and :: reach loopback). */

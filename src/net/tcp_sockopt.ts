@@ -14,8 +14,8 @@ import { defaultTcbOptions, type TcbOptions } from './tcp/params';
 import { tcpInfo } from './tcp/info';
 import type { Tcb } from './tcp/tcb';
 
-/** Without SO_SNDBUF/SO_RCVBUF the stack sizes a connection's queues itself (Linux autotunes them up to megabytes). */
-const AUTO_BUF = 256 * 1024;
+/** Without SO_SNDBUF/SO_RCVBUF the stack sizes a connection's queues itself (Linux autotunes them up to megabytes: 4 MiB to send, 6 to receive); deep queues let a sandboxed sender or reader that waits for the CPU keep the stream going. Charged to the heap budget as filled. */
+const AUTO_BUF = 1024 * 1024;
 
 /** TCP_DEFER_ACCEPT's seconds as Linux keeps them: a count of SYN-ACK retransmissions (1 s doubling to 120 s), rounded up. */
 function deferRounded(secs: number): number {

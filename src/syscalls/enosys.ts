@@ -23,7 +23,6 @@ export const ENOSYS_REASONS: Readonly<Record<string, string>> = {
   fanotify_mark: 'fanotify: not offered',
   io_uring_setup: 'io_uring: runtimes fall back to epoll and threads on ENOSYS (as under gVisor)',
   io_uring_enter: 'io_uring: see io_uring_setup', io_uring_register: 'io_uring: see io_uring_setup',
-  add_key: 'keyrings: not yet (conformance issue)', request_key: 'keyrings: not yet', keyctl: 'keyrings: not yet',
   process_madvise: 'advice to another process: not offered',
   migrate_pages: 'one NUMA node: nothing to migrate', move_pages: 'one NUMA node: nothing to move',
   perf_event_open: 'no performance counters in the sandbox (Linux without CONFIG_PERF_EVENTS answers ENOSYS)',

@@ -101,6 +101,8 @@ const C_PROGRAMS = Object.freeze({
   sysvshm: { args: () => [], endsWithDone: true },
   sysvsem: { args: () => [], endsWithDone: true },
   sysvmsg: { args: () => [], endsWithDone: true },
+  // Keys and keyrings; natively it joins a new session keyring first.
+  keyrings: { args: () => [], endsWithDone: true },
   processvm: { args: () => [], endsWithDone: true },
   mqueue: { args: () => [], endsWithDone: true },
   // Mounts the mqueue file system of a fresh IPC namespace (natively `unshare --ipc --mount`; the sandbox's is fresh already).

@@ -70,6 +70,8 @@ const FAMILIES = [
   'setresgid', 'getresuid', 'getresgid', 'setfsuid', 'setfsgid', 'getgroups', 'setgroups', 'capget', 'capset',
   // self-restriction
   'landlock',
+  // keyrings
+  'add_key', 'request_key', 'keyctl',
 ];
 
 // Tests that refuse to run on tmpfs (leases: they TCONF on tmpfs, NFS and

@@ -52,7 +52,7 @@ function link(t) {
   return [a, b];
 }
 
-function world(t, { vnetHdr = false } = {}) {
+function world(t, { vnetHdr = false, routes = [] } = {}) {
   const [fd, peer] = link(t);
   let now = 1000;
   let ready = null;
@@ -62,12 +62,13 @@ function world(t, { vnetHdr = false } = {}) {
   const cfg = {
     name: 'eth0', mac: MAC, mtu: 1500, fd, vnetHdr,
     addrs: [{ addr: ip4('10.0.0.2'), prefix: 24 }, { addr: Buffer.from('fd000000000000000000000000000002', 'hex'), prefix: 64 }],
-    gateway4: ip4('10.0.0.1'), gateway6: null,
+    gateway4: ip4('10.0.0.1'), gateway6: null, routes,
   };
   const nic = new PacketNic(stack, { events, log: () => {} }, cfg, 2);
   t.after(() => nic.close());
   stack.attach(nic, nic.addresses, true);
   for (const r of nic.networks) stack.addOnLink(nic, r.ip, r.bits);
+  for (const r of nic.routed) stack.addOnLink(nic, r.ip, r.bits, r.src);
   const sent = () => {
     const out = [];
     const buf = Buffer.alloc(70000);
@@ -369,6 +370,32 @@ test('receive checksums behind the virtio-net header: verified unless the host c
   for (const b of [pseudo, fin]) for (let i = 0; i < b.length; i += 2) v += b.readUInt16BE(i);
   while (v > 0xffff) v = (v & 0xffff) + (v >>> 16);
   assert.strictEqual(v, 0xffff);
+});
+
+test('routes other than on-link and default: through their own gateway, or on the link; the longest prefix wins; shown by the interface table', (t) => {
+  const routes = [
+    { dst: ip4('192.0.2.0'), prefix: 24, gateway: ip4('10.0.0.7') },
+    { dst: ip4('192.0.2.128'), prefix: 25, gateway: ip4('10.0.0.8') },
+    { dst: ip4('198.51.100.0'), prefix: 24, gateway: null },
+  ];
+  const w = world(t, { routes });
+  const asked = (dst) => {
+    w.stack.sendUdp(mapped('10.0.0.2'), 5000, mapped(dst), 53, Buffer.from('x'), 0, 64);
+    const [q] = w.sent();
+    assert.strictEqual(q.readUInt16BE(12), 0x0806, `an ARP request for the next hop to ${dst}`);
+    assert.deepStrictEqual([...q.subarray(28, 32)], [10, 0, 0, 2], 'from our address');
+    return q.subarray(38, 42).join('.');
+  };
+  assert.strictEqual(asked('192.0.2.5'), '10.0.0.7');
+  assert.strictEqual(asked('192.0.2.200'), '10.0.0.8', 'the /25 before the /24');
+  assert.strictEqual(asked('198.51.100.9'), '198.51.100.9', 'on the link: the destination itself');
+  assert.strictEqual(asked('203.0.113.1'), '10.0.0.1', 'the rest: the default gateway');
+  // The stack sends from the interface's address.
+  assert.deepStrictEqual(w.stack.route(mapped('192.0.2.5')).src, mapped('10.0.0.2'));
+  const links = [{ name: 'eth0', mac: MAC, mtu: 1500, fd: -1, vnetHdr: false, addrs: [{ addr: ip4('10.0.0.2'), prefix: 24 }], gateway4: ip4('10.0.0.1'), gateway6: null, routes }];
+  const rs = new LinkTable(links).snapshot().routes.filter((r) => r.table === 254 && r.dst && r.dstLen >= 24 && r.oif === 2);
+  const shown = rs.map((r) => `${r.dst.join('.')}/${r.dstLen} ${r.gateway ? r.gateway.join('.') : 'link'}`).sort();
+  assert.deepStrictEqual(shown, ['10.0.0.0/24 link', '192.0.2.0/24 10.0.0.7', '192.0.2.128/25 10.0.0.8', '198.51.100.0/24 link']);
 });
 
 test('the interface table shows the taken-over link as it was configured; prefixes compare by bits', () => {

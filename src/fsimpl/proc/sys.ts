@@ -16,6 +16,7 @@ import { dointvecWrite, SYSCTL_INT } from './numparse';
 import type { Entry, NodeMaker } from './nodes';
 import type { ProcFs } from './procfs';
 import { callerOf } from './task_info';
+import { keysSysctlDir } from './keys';
 import { pidNsOf } from '../../kernel/pid_ns';
 import { nsCapable } from '../../auth/userns';
 import { CAP_CHECKPOINT_RESTORE, CAP_SYS_ADMIN } from '../../abi/capability';
@@ -132,6 +133,8 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
     int(mm, 'msgmax', 'msgmax', 0),
     int(mm, 'msgmnb', 'msgmnb', 0),
     int(mm, 'randomize_va_space', 'randomizeVaSpace', SYSCTL_INT.min),
+    // The key quotas (kernel/keys/keys.ts enforces them).
+    keysSysctlDir(fs, mm),
     dir(mm, 'random', [
       (r) => r.file('boot_id', () => `${fs.bootId}\n`, 0o444, E.EROFS),
       (r) => r.file('uuid', () => `${randomUUID()}\n`, 0o444, E.EROFS),

@@ -9,6 +9,7 @@ import type { Entry, NodeMaker } from './nodes';
 import type { ProcFs } from './procfs';
 import { callerOf } from './task_info';
 import { tgidIn, tidIn } from '../../kernel/pid_ns';
+import { keysEntries } from './keys';
 
 const FILESYSTEMS = ['sysfs', 'tmpfs', 'bdev', 'proc', 'cgroup2', 'devtmpfs', 'binfmt_misc', 'debugfs', 'sockfs', 'pipefs', 'devpts', 'mqueue', 'overlay'];
 
@@ -93,5 +94,6 @@ export function systemEntries(fs: ProcFs, m: NodeMaker): Entry[] {
     }),
     m.file('uptime', (ctx) => uptimeText(fs, ctx)),
     m.file('version', procVersionString),
+    ...keysEntries(fs, m),
   ];
 }

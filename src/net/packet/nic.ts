@@ -76,6 +76,8 @@ export class PacketNic implements Nic {
   readonly stats: NicStats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, rxDropped: 0 };
   readonly mac: Buffer;
   private readonly own: OwnAddr[];
+  /** Routes other than on-link and default (LinkConfig.routes), longest prefix first: their gateway (null: on the link). */
+  private readonly routes: Array<{ ip: Ip; bits: number; gw: Ip | null }>;
   private readonly gw4: Ip | null;
   private readonly gw6: Ip | null;
   private readonly neigh: Neighbours;
@@ -102,6 +104,11 @@ export class PacketNic implements Nic {
     this.tx = Buffer.alloc(cfg.vnetHdr ? VNET_HLEN + ETH_HLEN + 60 + 60 + GSO_MAX : 0);
     this.mac = Buffer.from(cfg.mac);
     this.own = cfg.addrs.map((a) => ({ ip: ipFromBytes(a.addr, 0, a.addr.length === 4 ? 4 : 16), bits: a.addr.length === 4 ? 96 + a.prefix : a.prefix }));
+    this.routes = (cfg.routes ?? []).filter((r) => r.dst.length === 4 || r.dst.length === 16).map((r) => {
+      const v4 = r.dst.length === 4;
+      const gw = r.gateway && r.gateway.length === r.dst.length ? ipFromBytes(r.gateway, 0, v4 ? 4 : 16) : null;
+      return { ip: ipFromBytes(r.dst, 0, v4 ? 4 : 16), bits: Math.min(v4 ? 96 + r.prefix : r.prefix, 128), gw };
+    }).sort((a, b) => b.bits - a.bits);
     this.gw4 = cfg.gateway4 ? ipFromBytes(cfg.gateway4, 0, 4) : null;
     this.gw6 = cfg.gateway6 ? ipFromBytes(cfg.gateway6, 0, 16) : null;
     this.neigh = new Neighbours({ solicit: (ip) => this.solicit(ip), send: (f, mac, gso) => this.send(f, mac, gso), nowMs: () => stack.nowMs() }, stack.counters);
@@ -118,6 +125,16 @@ export class PacketNic implements Nic {
     return this.own;
   }
 
+  /** The destinations of its other routes, with the address of the family it sends them from (none: not routed here). */
+  get routed(): Array<{ ip: Ip; bits: number; src: Ip }> {
+    const out = [];
+    for (const r of this.routes) {
+      const src = this.own.find((a) => isV4(a.ip) === isV4(r.ip));
+      if (src) out.push({ ip: r.ip, bits: r.bits, src: src.ip });
+    }
+    return out;
+  }
+
   get hasDefaultRoute(): boolean {
     return this.gw4 !== null || this.gw6 !== null;
   }
@@ -130,7 +147,8 @@ export class PacketNic implements Nic {
     const group = this.groupMac(dst, v4);
     if (group) return this.send(frame, group);
     const onLink = this.own.some((a) => isV4(a.ip) === v4 && samePrefix(a.ip, dst, a.bits));
-    const hop = onLink ? dst : v4 ? this.gw4 : this.gw6;
+    const r = onLink ? undefined : this.routes.find((x) => isV4(x.ip) === v4 && samePrefix(x.ip, dst, x.bits));
+    const hop = onLink ? dst : r ? r.gw ?? dst : v4 ? this.gw4 : this.gw6;
     if (!hop) return void count(this.stack.counters, 'LinkNoRoute');
     this.neigh.output(hop, frame, this.vnet ? gsoSize : 0);
   }

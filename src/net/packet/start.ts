@@ -37,6 +37,7 @@ export function startLinks(k: Kernel): void {
     uplink ||= dflt;
     s.attach(n, n.addresses, dflt);
     for (const r of n.networks) s.addOnLink(n, r.ip, r.bits);
+    for (const r of n.routed) s.addOnLink(n, r.ip, r.bits, r.src);
   }
   const hostIo = { events: k.platform, budget: k.network.hostSockets };
   const relay = new DnsRelay(s, hostIo);
