@@ -65,8 +65,12 @@ function load(): { serve: Serve; saveCache: () => void } {
         fs.writeFileSync(tmp, Buffer.concat([stamp, script.createCachedData()]));
         fs.renameSync(tmp, CACHE);
       } catch {
-        // a read-only install: no cache, just a slower start
-        fs.rmSync(tmp, { force: true });
+        // a read-only install: no cache, just a slower start (and never a Gofer that fails for it)
+        try {
+          fs.rmSync(tmp, { force: true });
+        } catch {
+          // nothing was written
+        }
       }
     },
   };

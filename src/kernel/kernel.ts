@@ -170,9 +170,9 @@ export class Kernel {
     this.log(msg);
   }
 
-  /** A new pid in PID namespace ns and its ancestors (kernel/pid_ns.ts). */
-  allocPid(ns: PidNamespace): Pid {
-    return ns.alloc();
+  /** A new pid in PID namespace ns and its ancestors (kernel/pid_ns.ts), with the innermost numbers chosen if asked (clone3's set_tid). */
+  allocPid(ns: PidNamespace, chosen?: readonly number[], mayChoose?: (ns: PidNamespace) => boolean): Pid {
+    return ns.alloc(chosen, mayChoose);
   }
 
   /**

@@ -96,6 +96,8 @@ export interface CloneArgs {
   exitSignal: number;
   /** clone3's CLONE_CLEAR_SIGHAND: the child's handlers are reset to SIG_DFL (ignored signals stay ignored). */
   clearSighand?: boolean;
+  /** clone3's set_tid: the child's pids in its namespace and the ones above, innermost first, and who may choose them. */
+  setTid?: { tids: number[]; mayChoose: (ns: PidNamespace) => boolean };
 }
 
 export class Lifecycle {
@@ -246,7 +248,7 @@ export class Lifecycle {
     if (t.tg.pids && this.tasksOf(t.tg.pids) >= t.tg.pids.limit) throw new Errno(E.EAGAIN);
     for (const h of this.k.hooks.mayFork) h(t.tg);
     keyringsAtClone(t, creds, thread);
-    const newPid = this.k.allocPid(nsproxy.pid);
+    const newPid = this.k.allocPid(nsproxy.pid, a.setTid?.tids, a.setTid?.mayChoose);
     const pid = newPid.global;
     const parentTg = f & CLONE_PARENT ? t.tg.parent ?? t.tg : t.tg;
     let tg: ThreadGroup;

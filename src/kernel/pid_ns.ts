@@ -88,11 +88,27 @@ export class PidNamespace {
     throw new Errno(E.EAGAIN);
   }
 
-  /** A new pid in this namespace with a number at every level (Linux's alloc_pid): ENOMEM once init is gone. */
-  alloc(): Pid {
+  /**
+   * A new pid in this namespace with a number at every level (Linux's
+   * alloc_pid): ENOMEM once init is gone. chosen (clone3's set_tid) names
+   * the numbers of the innermost levels, this one first: each must be in
+   * range, 1 in a namespace without its init yet (EINVAL), allowed by
+   * mayChoose for its namespace (EPERM) and free (EEXIST). Chosen numbers
+   * do not move where the search for the next free one starts.
+   */
+  alloc(chosen: readonly number[] = [], mayChoose: (ns: PidNamespace) => boolean = () => false): Pid {
+    if (chosen.length > this.level + 1) throw new Errno(E.EINVAL);
+    let i = 0;
+    for (let n: PidNamespace | null = this; n && i < chosen.length; n = n.parent, i++) {
+      const nr = chosen[i];
+      if (nr < 1 || nr >= PID_MAX || (nr !== 1 && n.parent && !n.init)) throw new Errno(E.EINVAL);
+      if (!mayChoose(n)) throw new Errno(E.EPERM);
+      if (n.byNr.has(nr)) throw new Errno(E.EEXIST);
+    }
     for (let n: PidNamespace | null = this; n; n = n.parent) if (!n.adding) throw new Errno(E.ENOMEM);
     const nrs: number[] = new Array<number>(this.level + 1);
-    for (let n: PidNamespace | null = this; n; n = n.parent) nrs[n.level] = n.allocNr();
+    i = 0;
+    for (let n: PidNamespace | null = this; n; n = n.parent, i++) nrs[n.level] = i < chosen.length ? chosen[i] : n.allocNr();
     const p = new Pid(this, nrs);
     for (let n: PidNamespace | null = this; n; n = n.parent) n.byNr.set(nrs[n.level], p);
     return p;

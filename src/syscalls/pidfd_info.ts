@@ -62,7 +62,8 @@ function pidfdInfo(t: Task, f: PidFdFile, size: number, arg: number): number {
       out.writeUInt32LE(f.dumpedMode ? PIDFD_COREDUMPED | dumpMode(f.dumpedMode) : 0, 64);
     }
   } else {
-    if (!tg) throw new Errno(E.ESRCH);
+    // A zombie whose threads a tracer still has to collect may have none left to name its credentials.
+    if (!tg || tg.tasks.size === 0) throw new Errno(E.ESRCH);
     const ns = pidNsOf(t);
     const c = tg.leader.creds;
     const uns = t.creds.userns;

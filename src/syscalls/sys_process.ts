@@ -15,7 +15,6 @@ import { nsCapable } from '../auth/userns';
 import { CAP_CHECKPOINT_RESTORE, CAP_SYS_ADMIN } from '../abi/capability';
 import { NEW_NS_FLAGS } from '../kernel/namespaces';
 import { findGroup, findTask, pidNsOf, tgidIn, tidIn } from '../kernel/pid_ns';
-import { SYSCTL_DEFAULTS } from '../fsimpl/proc/sys';
 import { readPath, startOf } from './sysutil';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../abi/fs';
 import { installPidfd, pidfdTarget } from './sys_pidfd';
@@ -99,22 +98,19 @@ const CLONE_DETACHED = 0x400000;
  * signal and the pidfd's address apart, the stack as a base and a size.
  */
 /**
- * clone3's set_tid in Linux's order: the array is read (EFAULT), new
- * namespaces need CAP_SYS_ADMIN (EPERM), a pid must be in [1, pid_max)
- * (EINVAL), and choosing it needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN
- * over the PID namespace (EPERM). A caller allowed all that still gets
- * EINVAL: choosing a pid is not offered.
+ * clone3's set_tid, read here (EFAULT) with new namespaces refused without
+ * CAP_SYS_ADMIN first (EPERM), as Linux orders them; each pid is then
+ * checked level by level where it is taken (PidNamespace.alloc: its range,
+ * CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN over that namespace, whether it is free).
  */
-function checkSetTid(t: Task, flags: number, setTid: bigint, count: number): void {
-  const tids = t.mm.copyIn(Number(setTid), count * 4);
+function readSetTid(t: Task, flags: number, setTid: bigint, count: number): NonNullable<L.CloneArgs['setTid']> {
+  const raw = t.mm.copyIn(Number(setTid), count * 4);
   if (flags & NEW_NS_FLAGS & ~CLONE_NEWUSER && !(flags & CLONE_NEWUSER) && !nsCapable(t.creds, t.creds.userns, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
-  const tid = tids.readInt32LE(0);
-  // One PID namespace level: one pid to choose.
-  if (count > 1 || tid < 1 || tid >= SYSCTL_DEFAULTS.pidMax) throw new Errno(E.EINVAL);
-  const owner = t.nsproxy.pid.owner;
-  if (!nsCapable(t.creds, owner, CAP_CHECKPOINT_RESTORE) && !nsCapable(t.creds, owner, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
-  t.kernel.logOnce('clone3-settid', 'clone3: set_tid (choosing the child\'s pid) is not offered: EINVAL');
-  throw new Errno(E.EINVAL);
+  const tids = Array.from({ length: count }, (_, i) => raw.readInt32LE(4 * i));
+  // The credentials of the caller at the call: the child's are a copy of them until it runs.
+  const creds = t.creds;
+  const mayChoose = (ns: { owner: Parameters<typeof nsCapable>[1] }) => nsCapable(creds, ns.owner, CAP_CHECKPOINT_RESTORE) || nsCapable(creds, ns.owner, CAP_SYS_ADMIN);
+  return { tids, mayChoose };
 }
 
 function clone3(t: Task, addr: number, size: number): number | Promise<number> {
@@ -136,7 +132,7 @@ function clone3(t: Task, addr: number, size: number): number | Promise<number> {
   // A stack is a base and a size, both or neither.
   if ((stack === 0n) !== (stackSize === 0n)) throw new Errno(E.EINVAL);
   if (stack + stackSize > 0x7fffffffffffn) throw new Errno(E.EINVAL);
-  if (setTidSize !== 0n) checkSetTid(t, Number(flags & 0xffffffffn), setTid, Number(setTidSize));
+  const chosen = setTidSize !== 0n ? readSetTid(t, Number(flags & 0xffffffffn), setTid, Number(setTidSize)) : undefined;
   if (flags & BigInt(CLONE_INTO_CGROUP) || cgroup !== 0n) {
     t.kernel.logOnce('clone3-cgroup', 'clone3: CLONE_INTO_CGROUP is not offered: EINVAL');
     throw new Errno(E.EINVAL);
@@ -151,6 +147,7 @@ function clone3(t: Task, addr: number, size: number): number | Promise<number> {
     tls: Number(BigInt.asIntN(64, tls)),
     exitSignal: Number(exitSignal),
     clearSighand: (flags & BigInt(CLONE_CLEAR_SIGHAND)) !== 0n,
+    setTid: chosen,
   };
   if (low & CLONE_PIDFD) return cloneWithPidfd(t, args, Number(pidfd));
   return spawn(t, args);
@@ -373,7 +370,7 @@ export const defs: SyscallDef[] = [
   { nr: 57, name: 'fork', fn: (t) => spawn(t, { flags: 0, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
   { nr: 58, name: 'vfork', fn: (t) => spawn(t, { flags: CLONE_VM | CLONE_VFORK, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
   { nr: 56, name: 'clone', fn: clone, args: ['clone', 'none', 'none', 'none', 'none'], partial: 'EINVAL for network namespaces (CLONE_NEWNET); threads of a traced process are not traced' },
-  { nr: 435, name: 'clone3', fn: (t, a) => clone3(t, a[0], a[1]), args: ['ptr', 'size'], partial: 'set_tid is checked as Linux (sizes, EFAULT, pid range, EPERM without CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN) and then EINVAL for a caller allowed to choose; EINVAL for CLONE_INTO_CGROUP, and for what clone refuses' },
+  { nr: 435, name: 'clone3', fn: (t, a) => clone3(t, a[0], a[1]), args: ['ptr', 'size'], partial: 'EINVAL for CLONE_INTO_CGROUP (one cgroup), and for what clone refuses' },
   { nr: 59, name: 'execve', fn: (t, a) => execveat(t, -100, a[0], a[1], a[2], 0), args: ['str', 'argv', 'envp'] },
   { nr: 322, name: 'execveat', fn: (t, a) => execveat(t, i32(a[0]), a[1], a[2], a[3], a[4]), args: ['atfd', 'str', 'argv', 'envp', 'atflags'] },
   { nr: 60, name: 'exit', fn: (t, a) => t.kernel.lifecycle.exit(t, a[0] & 0xff, false), args: ['int'] },

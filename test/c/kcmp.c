@@ -94,16 +94,21 @@ int main(void) {
   for (int type = KCMP_VM; type <= KCMP_SYSVSEM; type++) show(names[type], me, me, type, 0, 0);
 
   /* A forked child: the inherited description is the same, its own open is not. */
+  int ready[2];
+  char rb;
   pipe(go);
+  pipe(ready);
   pid_t c = fork();
   if (c == 0) {
     char b;
     int mine = open("/proc/self/stat", O_RDONLY);
     dup2(mine, 100);
+    write(ready[1], "x", 1);
     read(go[0], &b, 1);
     _exit(0);
   }
-  usleep(100000);
+  /* Once the child has its own file at 100. */
+  read(ready[0], &rb, 1);
   show("inherited file", me, c, KCMP_FILE, fd, fd);
   show("child's own file", me, c, KCMP_FILE, fd, 100);
   for (int type = KCMP_VM; type <= KCMP_SYSVSEM; type++) {

@@ -1,5 +1,5 @@
 /* settid: clone3's set_tid (LTP clone304) checked in Linux's order without
- * the privilege to choose a pid: the sizes (EINVAL), the array's address
+ * the privilege to choose a pid (test/c/settidpriv.c: with it): the sizes (EINVAL), the array's address
  * (EFAULT), new namespaces without CAP_SYS_ADMIN (EPERM), the pid's range
  * (EINVAL), then CAP_CHECKPOINT_RESTORE/CAP_SYS_ADMIN over the PID
  * namespace (EPERM). Only refusals are compared: a privileged caller would
@@ -57,7 +57,9 @@ int main(void) {
     d[1].effective &= ~(1u << (CAP_CHECKPOINT_RESTORE - 32));
     if (syscall(SYS_capset, &h, d) < 0) DIE("capset");
     cases("without CAP_SYS_ADMIN and CAP_CHECKPOINT_RESTORE");
-    pid_t mine[1] = {getpid() + 1000};
+    /* Any pid below every pid_max (32768 at least): the capability is checked before whether it is free.
+     * (getpid() + 1000 could pass a host's pid_max of 32768: EINVAL there.) */
+    pid_t mine[1] = {1000};
     SHOW("  a free pid", clone3_tid(0, mine, 1));
     SHOW("  a free pid, CLONE_NEWUTS", clone3_tid(CLONE_NEWUTS, mine, 1));
     SHOW("  a free pid, CLONE_NEWPID", clone3_tid(CLONE_NEWPID, mine, 1));

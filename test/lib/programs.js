@@ -146,6 +146,7 @@ const C_PROGRAMS = Object.freeze({
   kcmp: { args: () => [], endsWithDone: true },
   nropen: { args: () => [], endsWithDone: true },
   procreuse: { args: () => [], endsWithDone: true, pid1: true },
+  settidpriv: { args: () => [], endsWithDone: true, pid1: true },
   procpidfd: { args: () => [], endsWithDone: true },
   stdiosock: { args: () => [], endsWithDone: true },
   aio: { args: (dir) => [dir], endsWithDone: true },

@@ -17,7 +17,8 @@
 // yet) and the ones in EXCLUDE below.
 //
 // Environment: SUITE_JOBS (runs at once, default 2), SUITE_TIMEOUT_S (per
-// run, default 120), SUITE_JSON (write the raw results there).
+// run, default 120), SUITE_JSON (write the raw results there),
+// SUITE_EXTRA_FAMILIES (folders added for one run, e.g. kcmp,pidfd_open).
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -130,7 +131,9 @@ function kernelConfig(tree) {
 function entries(tree, only) {
   const sys = path.join(tree, 'testcases', 'kernel', 'syscalls');
   const where = new Map(); // program name -> its folder
-  for (const fam of FAMILIES) {
+  // SUITE_EXTRA_FAMILIES (comma-separated folders) adds families for one run, outside the counted set.
+  const extra = (process.env.SUITE_EXTRA_FAMILIES || '').split(',').filter(Boolean);
+  for (const fam of [...FAMILIES, ...extra]) {
     const d = path.join(sys, fam);
     if (!fs.existsSync(d)) continue;
     for (const f of fs.readdirSync(d)) {
