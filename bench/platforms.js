@@ -14,7 +14,10 @@
 //   idle CPU        CPU time (ms per second of wall time) that tsvisor and
 //                   its stubs use while the sandboxed program sleeps
 // Each sandbox run also records the platform's counters (--stats): for
-// systrap, how often the Sentry caught a trap spinning against sleeping.
+// systrap, how often the Sentry caught a trap spinning against sleeping, and
+// how many traps were taken with the threads apart from the Sentry's CPU
+// (platform/systrap/placement.ts; TSVISOR_SYSTRAP_PLACEMENT=apart|together
+// in the environment fixes the placement for the whole run).
 
 const childProcess = require('node:child_process');
 const fs = require('node:fs');
@@ -109,11 +112,13 @@ async function idleCpu(platform) {
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
+  const load0 = os.loadavg().map((x) => x.toFixed(1)).join(' ');
   const bins = build();
   const res = { native: [], floor: [] };
   for (const p of PLATFORMS) {
     res[`getpid ${p}`] = [];
     res[`spin hits ${p}`] = [];
+    res[`apart ${p}`] = [];
     for (const T of [1, 2, 4]) res[`x${T} ${p}`] = [];
     res[`idle ${p}`] = [];
   }
@@ -126,6 +131,7 @@ async function main() {
       res[`getpid ${p}`].push(num(/ns_per_iter=([\d.]+)/, g.out));
       const st = g.stats;
       res[`spin hits ${p}`].push(st.syscallStops ? (100 * st.spinHits) / st.syscallStops : 0);
+      res[`apart ${p}`].push(st.syscallStops ? (100 * (st.apartTraps ?? 0)) / st.syscallStops : 0);
       for (const T of [1, 2, 4]) {
         res[`x${T} ${p}`].push(num(/calls_per_sec=([\d.]+)/, sandbox(p, [bins['getpid_mt.static'], String(T), String(o.mtIters)]).out));
       }
@@ -149,7 +155,8 @@ async function main() {
   }
   lines.push(`| idle sandbox CPU (ms/s) | | | ${f(m['idle ptrace'], 1)} | ${f(m['idle systrap'], 1)} | | |`);
   lines.push(`| systrap traps caught spinning (%) | | | | ${f(m['spin hits systrap'], 1)} | | |`);
-  lines.push('', `medians of ${o.reps} interleaved runs (idle CPU: 2); load average at the end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; ${os.cpus().length} CPUs`);
+  lines.push(`| systrap traps taken apart from the Sentry's CPU (%) | | | | ${f(m['apart systrap'], 1)} | | |`);
+  lines.push('', `medians of ${o.reps} interleaved runs (idle CPU: 2); TSVISOR_SYSTRAP_PLACEMENT=${process.env.TSVISOR_SYSTRAP_PLACEMENT ?? 'auto'}; load average at the start ${load0}, at the end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; ${os.cpus().length} CPUs`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 

@@ -178,6 +178,12 @@ export interface PlatformStats {
   /** systrap: traps the Sentry caught while spinning, and times it slept in epoll_wait for one. */
   spinHits: number;
   sleeps: number;
+  /** systrap: traps taken with the threads apart from the Sentry's CPU, placements switched, probes that lost (placement.ts). */
+  apartTraps?: number;
+  placementSwitches?: number;
+  placementProbesLost?: number;
+  /** systrap: probes of apart not tried because the other CPUs were busy. */
+  placementProbesSkipped?: number;
 }
 
 export function newPlatformStats(): PlatformStats {

@@ -72,6 +72,38 @@ test('systrap runs a shell pipeline, threads and a forking program', { timeout: 
   assert.strictEqual(py.stdout, '[0, 1, 4, 9, 16, 25, 36, 49]\n7\n');
 });
 
+test('both placements (threads on the Sentry\'s CPU, or apart and spinning) run threads, signals and a pipeline as natively (counted)', { timeout: 180_000 }, (t) => {
+  // The automatic placement stays together on a busy host, so each is forced here (platform/systrap/placement.ts).
+  if (!h.needTools(t, ['gcc'])) return;
+  const bin = h.buildPrograms().threads.static;
+  const native = childProcess.spawnSync(bin, [], { encoding: 'utf8', timeout: 60_000 });
+  assert.strictEqual(native.status, 0, native.stderr);
+  const dir = h.tmpDir('tsvisor-placement-');
+  const was = process.env.TSVISOR_SYSTRAP_PLACEMENT;
+  try {
+    for (const placement of ['apart', 'together']) {
+      process.env.TSVISOR_SYSTRAP_PLACEMENT = placement;
+      const out = path.join(dir, `${placement}.json`);
+      const r = h.runSandbox([bin], { flags: [...FLAGS, '--stats', out], timeout: 80_000 });
+      if (skipIfUnavailable(t, r)) return;
+      assert.strictEqual(r.status, 0, h.describe(placement, r));
+      assert.strictEqual(r.stdout, native.stdout, placement);
+      const st = JSON.parse(fs.readFileSync(out, 'utf8'));
+      const apart = st.apartTraps ?? 0;
+      if (placement === 'together' || require('node:os').availableParallelism() < 2) assert.strictEqual(apart, 0, JSON.stringify(st));
+      // Every trap was taken with the threads apart (faults and interrupts count too).
+      else assert.ok(apart >= st.syscallStops, JSON.stringify(st));
+      assert.strictEqual(st.placementProbesLost ?? 0, 0, 'a fixed placement is never probed');
+      const sh = h.runSandbox(['/bin/sh', '-c', 'echo one; (echo two; echo three) | wc -l; /bin/true && echo four'], { flags: FLAGS, timeout: 80_000 });
+      assert.strictEqual(sh.status, 0, h.describe(`${placement} sh`, sh));
+      assert.strictEqual(sh.stdout, 'one\n2\nfour\n');
+    }
+  } finally {
+    if (was === undefined) delete process.env.TSVISOR_SYSTRAP_PLACEMENT;
+    else process.env.TSVISOR_SYSTRAP_PLACEMENT = was;
+  }
+});
+
 test('ended processes leave no zombie stubs on the host while the sandbox runs', { timeout: 120_000 }, async (t) => {
   // 300 short-lived processes, then a pause in which the host is sampled: a
   // stub whose exit nobody reaps is a host pid kept for as long as the sandbox

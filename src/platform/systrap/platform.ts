@@ -19,6 +19,7 @@ import { STUB_BASE, STUB_DATA, stubElf } from '../ptrace/stub_elf';
 import { sentryThread } from '../thread';
 import { filterPage } from './filters';
 import { SystrapProcess } from './process';
+import { type Placement, TrapPlacement } from './placement';
 import { SpinBudget } from './spin';
 import type { SystrapThread } from './thread';
 import {
@@ -51,16 +52,24 @@ const EPFD_TOKEN = 2;
 /** Signals the leader never blocks: synchronous ones (blocking them would reset the handler when raised) and SIGTRAP (its injections end in int3). */
 const LEADER_UNBLOCKED = [4, 5, 7, 8, 11, 31];
 const SIGCHLD = 17;
-/** The Sentry's spin after its last trap (ns), adaptive between these (spin.ts): a stub's next call is usually back within it. */
-const SENTRY_SPIN_MIN = 2_000;
-const SENTRY_SPIN_MAX = 50_000;
-/** A stub's spin for its answer before it sleeps in futex, in iterations of `pause` (about 50 ns each here), adaptive too. */
-const STUB_SPIN_MIN = 20;
-const STUB_SPIN_MAX = 1_000;
+/**
+ * The Sentry's spin after its last trap (ns), adaptive between these (spin.ts), when the threads run apart
+ * (placement.ts): a getpid's way back from the other CPU takes ~5 us here, a compiler's next call tens.
+ */
+const SENTRY_SPIN_MIN = 10_000;
+const SENTRY_SPIN_MAX = 100_000;
+/**
+ * A stub's spin for its answer before it sleeps in futex, in iterations of `pause` (about 40 ns each on these
+ * EPYC VMs), adaptive too, when apart: the Sentry's work per trap is ~1.2 us at the median, tens of us for a file's open.
+ */
+const STUB_SPIN_MIN = 100;
+const STUB_SPIN_MAX = 2_000;
 /** Spin only when the last trap is this recent (ns). */
 const RECENT_NS = 1_000_000;
 /** Nothing of ours for this long: a sandbox sharing the thread is idle (see Platform.wait). */
 const IDLE_NS = 2_000_000;
+/** Monotonic ns as a double (performance.now: no BigInt per trap, as process.hrtime.bigint would make). */
+const nowNs = (): number => performance.now() * 1e6;
 /** Emptied stubs kept for the next forks, as on ptrace: a shell's fork+exec+exit cycle needs one, a parallel make a few. */
 const SPARE_STUBS = 4;
 /** Stops served between looks at host events while traps keep coming. */
@@ -97,6 +106,8 @@ export class SystrapPlatform extends PtracePlatform {
   private readonly sentrySpin = new SpinBudget(SENTRY_SPIN_MIN, SENTRY_SPIN_MAX, SENTRY_SPIN_MIN);
   /** The stubs' spin, which the Sentry adapts at each answer (the global page's G_SPIN). */
   readonly stubSpin = new SpinBudget(STUB_SPIN_MIN, STUB_SPIN_MAX, STUB_SPIN_MIN);
+  /** Where the application threads run and whether the two sides spin (placement.ts). */
+  readonly placement: TrapPlacement;
   /** When the last trap was taken (monotonic ns): the poll spins only while traps are recent. */
   private lastTrapNs = 0;
   declare private sleepEpfd: number;
@@ -105,6 +116,9 @@ export class SystrapPlatform extends PtracePlatform {
 
   constructor() {
     super('systrap');
+    const fixed = process.env.TSVISOR_SYSTRAP_PLACEMENT;
+    this.placement = new TrapPlacement(this.cpus, this.stats, fixed === 'apart' || fixed === 'together' ? (fixed as Placement) : null);
+    Atomics.store(this.global, G_SPIN / 4, this.placement.apart ? Math.max(STUB_SPIN_MIN, this.stubSpin.next()) : 0);
     // The master's own stub range reaches over the areas: nothing of the application may go there.
     for (const r of this.reserved) if (r.name === '[stub]') r.end = AREAS_END;
     this.sleepEpfd = libc.epoll_create1(EFD_CLOEXEC);
@@ -159,7 +173,7 @@ export class SystrapPlatform extends PtracePlatform {
     const g = this.memfile.bytes(this.globalFrame);
     this.global = new Int32Array(g.buffer, g.byteOffset, 1024);
     g.writeBigUInt64LE(1n, G_ONE);
-    g.writeInt32LE(STUB_SPIN_MIN, G_SPIN);
+    g.writeInt32LE(0, G_SPIN);
     check('mmap of the global page', m.inject(SYS_MMAP, [STUB_GLOBAL, 4096, 3, MAP_SHARED_FIXED, 3, this.globalFrame * 4096]), STUB_GLOBAL);
     for (let sig = 1; sig < 32; sig++) {
       // SIGCHLD keeps the stub's SIG_IGN: a stub forked from the master is reaped by the host when it ends, never left a zombie.
@@ -261,8 +275,10 @@ export class SystrapPlatform extends PtracePlatform {
     let ev = this.poll();
     if (ev) return ev;
     // Spin while traps are recent and spinning has paid lately, then sleep.
-    const now = Number(process.hrtime.bigint());
-    const budget = now - this.lastTrapNs < RECENT_NS ? this.sentrySpin.next() : 0;
+    const now = nowNs();
+    // Together on one CPU, a spin would only keep the stub it waits for off that CPU. Apart, never below the minimum:
+    // a zero spin there is a futex wake-up across CPUs for every trap, worse than together, and the placement's to end.
+    const budget = this.placement.apart && now - this.lastTrapNs < RECENT_NS ? Math.max(SENTRY_SPIN_MIN, this.sentrySpin.next()) : 0;
     if (budget > 0) {
       const until = now + budget;
       do {
@@ -272,7 +288,7 @@ export class SystrapPlatform extends PtracePlatform {
           this.stats.spinHits++;
           return ev;
         }
-      } while (Number(process.hrtime.bigint()) < until);
+      } while (nowNs() < until);
       this.sentrySpin.miss();
     }
     if (shared) return { kind: 'yield', idle: now - this.lastTrapNs > IDLE_NS };
@@ -307,7 +323,7 @@ export class SystrapPlatform extends PtracePlatform {
         if (slept) this.stubSpin.miss();
         else this.stubSpin.hit();
       }
-      Atomics.store(this.global, G_SPIN / 4, this.stubSpin.next());
+      Atomics.store(this.global, G_SPIN / 4, this.placement.apart ? Math.max(STUB_SPIN_MIN, this.stubSpin.next()) : 0);
     },
     current: (): number => Atomics.load(this.global, G_SPIN / 4),
     awaitTrap: (ready: () => boolean, timeoutMs: number): void => {
@@ -340,7 +356,7 @@ export class SystrapPlatform extends PtracePlatform {
   /** Take a published trap; null when it is not to be reported (a doomed thread's end, a process ended for a bad frame). */
   private report(th: SystrapThread): PlatformEvent | null {
     this.runningSet.delete(th);
-    this.lastTrapNs = Number(process.hrtime.bigint());
+    this.lastTrapNs = nowNs();
     const t = th.take();
     if (t === null) {
       // The application wrote its own frame description: this thread cannot be resumed faithfully. End the process.
@@ -352,6 +368,8 @@ export class SystrapPlatform extends PtracePlatform {
       return null;
     }
     this.cpus.noteStop(th.cpu, th);
+    this.placement.noteTrap(this.lastTrapNs);
+    this.placement.place(th);
     if (t.stop.kind === 'fault') this.stats.faultStops++;
     else if (t.stop.kind === 'syscall') this.stats.syscallStops++;
     return { kind: 'stop', ctx: th, stop: t.stop };

@@ -54,7 +54,9 @@ const SC_OFFSET: number[] = [];
   ];
   for (const [r, off] of m) SC_OFFSET[r] = off;
 }
-const GREGS = SC_OFFSET.map((off, r) => [r, off]).filter((x) => x !== undefined) as Array<[number, number]>;
+/** Pairs of 32-bit word indexes, each register's low word: in user_regs_struct, and in the sigcontext (from its start). */
+const GREG_WORDS = Int32Array.from(SC_OFFSET.flatMap((off, r) => [r * 2, off / 4]));
+const RAX_SC_WORD = SC_OFFSET[Reg.RAX] / 4;
 const USER_CS = 0x33;
 const USER_SS = 0x2b;
 /** struct _fpx_sw_bytes in the FXSAVE area's reserved bytes: magic1, extended_size, xfeatures (u64), xstate_size. */
@@ -90,6 +92,8 @@ export class SystrapThread implements Context {
   inApp = false;
   /** The CPU policy's record of this host thread (ptrace/affinity.ts). */
   readonly cpu: StubCpu;
+  /** The mask the placement last gave it (placement.ts). */
+  placedKey = -2;
   interruptSent = false;
   dead = false;
   /** Released while it ran application code: its next trap ends it. */
@@ -101,6 +105,11 @@ export class SystrapThread implements Context {
   /** An FPU image the kernel set, written into the frame at resume. */
   private fp: Buffer | null = null;
   private lastCpu: CpuTime = { userNs: 0, sysNs: 0 };
+  /**
+   * The next resume writes every register into the frame, not only those the
+   * kernel changed: a new context's first, whose frame is another's.
+   */
+  private writeAll = true;
   /** The stubs' spin when this trap was taken. */
   private spunWith = 0;
   /** The host thread's CPU counters when this context took it (a spare stub's thread ran another process before). */
@@ -234,13 +243,18 @@ export class SystrapThread implements Context {
     const r = this.regs;
     const dst = this.r32;
     const sc = (uc + UC_MCONTEXT) >> 2;
-    for (const [reg, off] of GREGS) {
-      dst[reg * 2] = this.u32[sc + off / 4];
-      dst[reg * 2 + 1] = this.u32[sc + off / 4 + 1];
+    const src = this.u32;
+    for (let i = 0; i < GREG_WORDS.length; i += 2) {
+      const d = GREG_WORDS[i], o = sc + GREG_WORDS[i + 1];
+      dst[d] = src[o];
+      dst[d + 1] = src[o + 1];
     }
     r.set(Reg.CS, this.area.readUInt16LE(uc + UC_MCONTEXT + SC_CS));
     r.set(Reg.SS, this.area.readUInt16LE(uc + UC_MCONTEXT + SC_CS + 6));
-    for (const x of [Reg.DS, Reg.ES, Reg.FS, Reg.GS]) r.set(x, 0);
+    r.set(Reg.DS, 0);
+    r.set(Reg.ES, 0);
+    r.set(Reg.FS, 0);
+    r.set(Reg.GS, 0);
     dst[Reg.FS_BASE * 2] = this.u32[A_FS_BASE / 4];
     dst[Reg.FS_BASE * 2 + 1] = this.u32[A_FS_BASE / 4 + 1];
     dst[Reg.GS_BASE * 2] = this.u32[A_GS_BASE / 4];
@@ -264,9 +278,9 @@ export class SystrapThread implements Context {
       const arch = this.u32[(si + 28) >> 2];
       if (isVsyscallEntry(callAddr)) {
         // The host emulated the `ret` already (rip = caller, rsp + 8): undo it, as on ptrace.
+        // (Left dirty: the frame has the host's rip and rsp.)
         r.set(Reg.RIP, callAddr);
         r.set(Reg.RSP, r.get(Reg.RSP) - 8);
-        r.dirty = false;
         return { kind: 'fault', signo: SIGSEGV, code: SEGV_MAPERR, addr: callAddr };
       }
       // As a ptrace syscall stop shows it: the number in orig_rax, -ENOSYS in rax.
@@ -295,9 +309,20 @@ export class SystrapThread implements Context {
     const src = this.r32;
     const uc = this.uc;
     const sc = (uc + UC_MCONTEXT) >> 2;
-    for (const [reg, off] of GREGS) {
-      this.u32[sc + off / 4] = src[reg * 2];
-      this.u32[sc + off / 4 + 1] = src[reg * 2 + 1];
+    const dst = this.u32;
+    if (r.dirty || this.writeAll) {
+      for (let i = 0; i < GREG_WORDS.length; i += 2) {
+        const o = sc + GREG_WORDS[i + 1], d = GREG_WORDS[i];
+        dst[o] = src[d];
+        dst[o + 1] = src[d + 1];
+      }
+      this.writeAll = false;
+    } else {
+      // The common return of a system call: only rax differs from the frame as taken (a syscall stop shows -ENOSYS
+      // there until the kernel sets the result). What the application wrote meanwhile into the frame's other
+      // registers is its own registers' worth: the host's rt_sigreturn checks the selectors, written below.
+      dst[sc + RAX_SC_WORD] = src[Reg.RAX * 2];
+      dst[sc + RAX_SC_WORD + 1] = src[Reg.RAX * 2 + 1];
     }
     // The selectors are always the 64-bit user ones: another cs would make sigreturn fault.
     this.area.writeUInt16LE(USER_CS, uc + UC_MCONTEXT + SC_CS);
