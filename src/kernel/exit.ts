@@ -96,7 +96,7 @@ export class Exits {
     const wasStopped = t.state === 'stopped';
     t.state = 'dead';
     // The lowest nice may rise now that this task is gone.
-    if (t.nice < 0) this.k.nice.changed(null);
+    if (t.nice < 0) this.k.hostSched.niceChanged(null);
     t.wakeForSignal();
     if (wasStopped) t.tg.contQueue.notify(0xffffffff);
     this.k.tasks.delete(t.tid);

@@ -20,7 +20,7 @@ import { SignalManager } from './signals';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 import { FutexTable } from './futex';
-import { HostNice } from './nice';
+import { HostScheduling } from './host_sched';
 import { Lifecycle, LifecycleHooks } from './lifecycle';
 import { TaskRunner } from './runner';
 import { KernelLog } from './klog';
@@ -69,8 +69,8 @@ export class Kernel {
   readonly network: NetworkConfig;
   readonly signals = new SignalManager(this);
   readonly lifecycle = new Lifecycle(this);
-  /** The host threads' nice values (kernel/nice.ts). */
-  readonly nice = new HostNice(this);
+  /** The host threads' nice values and CPUs (kernel/host_sched.ts). */
+  readonly hostSched = new HostScheduling(this);
   readonly runner = new TaskRunner(this);
   /** ptrace between sandboxed tasks (kernel/ptrace.ts). */
   readonly ptrace = new Ptrace(this);

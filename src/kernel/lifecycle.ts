@@ -333,7 +333,7 @@ export class Lifecycle {
     // Affinity and nice are per thread: the child gets its creator's.
     child.affinity = t.affinity;
     child.nice = t.nice;
-    if (!vfork) this.k.nice.applyTo(child);
+    if (!vfork) this.k.hostSched.applyTo(child);
     // A thread's exit signal is none: PTRACE_O_TRACECLONE (or CLONE_PTRACE) follows it.
     if (t.ptrace) this.k.ptrace.onClone(t, child, f, thread ? 0 : a.exitSignal);
     if (vforkWait) {
@@ -433,7 +433,7 @@ export class Lifecycle {
       }
       t.ctx = as.mainContext();
       t.ctx.owner = t;
-      this.k.nice.applyTo(t);
+      this.k.hostSched.applyTo(t);
       this.releaseVfork(t);
       if (--old.users === 0) old.release();
     }

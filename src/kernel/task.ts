@@ -114,7 +114,7 @@ export class Task {
   ownComm: string | null = null;
   /** This thread's CPU affinity once set for it (sched_setaffinity, or inherited from its creator's); null: the process's. */
   affinity: bigint | null = null;
-  /** The thread's nice value (-20..19): per thread as on Linux, a new task's is its creator's (HostNice.set). */
+  /** The thread's nice value (-20..19): per thread as on Linux, a new task's is its creator's (HostScheduling.setNice). */
   nice = 0;
   /** The namespaces the task is in, but its user namespace (that is on its credentials) and its PID namespace (threadPid's). */
   nsproxy: NsProxy;

@@ -85,6 +85,11 @@ export interface Context {
    * 19); platforms without per-context host threads may leave it out.
    */
   setHostNice?(nice: number): void;
+  /**
+   * The application's CPU affinity for this context (host CPU numbers; null:
+   * any): a platform with a host thread per context keeps it on those CPUs.
+   */
+  setAppCpus?(cpus: number[] | null): void;
   /** The host thread id backing the context (for debugging and isolation tests). */
   readonly hostTid: number;
   /**

@@ -53,7 +53,7 @@ function spawn(t: Task, opts: Parameters<Task['kernel']['lifecycle']['clone']>[1
 function resetNiceOnFork(t: Task, r: number | Promise<number>): number | Promise<number> {
   if (typeof r !== 'number' || !t.tg.procState?.resetOnFork) return r;
   const child = r === VFORK_WAIT ? t.vforkChild : findTask(t.kernel.tasks, pidNsOf(t), r);
-  if (child && child.nice < 0) t.kernel.nice.set(child, 0);
+  if (child && child.nice < 0) t.kernel.hostSched.setNice(child, 0);
   return r;
 }
 

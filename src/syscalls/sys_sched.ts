@@ -105,8 +105,13 @@ function schedSetaffinity(t: Task, a: number[]): number {
   // A deadline task keeps every CPU of its root domain (admission counted them all).
   if (stateOf(tg).policy === SCHED_DEADLINE && m !== allCpus(t)) throw new Errno(E.EBUSY);
   const target = affinityTarget(t, pid);
-  if (target) target.affinity = m;
-  else stateOf(tg).affinity = m;
+  if (target) {
+    target.affinity = m;
+    t.kernel.hostSched.affinityChanged(target);
+  } else {
+    stateOf(tg).affinity = m;
+    for (const x of tg.tasks) if (x.state !== 'dead' && x.affinity === null) t.kernel.hostSched.affinityChanged(x);
+  }
   return 0;
 }
 
@@ -150,7 +155,7 @@ function setpriority(t: Task, a: number[]): number {
     const c = credsOf(x.tg);
     if (!capable(t, CAP_SYS_NICE) && c && c.uid !== t.creds.euid && c.euid !== t.creds.euid) error = E.EPERM;
     else if (nice < x.nice && !capable(t, CAP_SYS_NICE) && 20 - nice > rl(t.tg.rlimits[RLIMIT_NICE].cur)) error = E.EACCES;
-    else t.kernel.nice.set(x, nice);
+    else t.kernel.hostSched.setNice(x, nice);
   }
   if (error) throw new Errno(error);
   return 0;
@@ -278,7 +283,7 @@ function applySched(t: Task, x: Task, r: SchedRequest): void {
   s.policy = policy;
   s.rtprio = r.prio;
   s.dl = policy === SCHED_DEADLINE ? [...r.dl] : [0, 0, 0];
-  if (fairPolicy(policy)) t.kernel.nice.set(x, r.nice);
+  if (fairPolicy(policy)) t.kernel.hostSched.setNice(x, r.nice);
 }
 
 /** sched_setscheduler, and sched_setparam with policy -1 (keep the current one). */

@@ -73,7 +73,7 @@ function fakeKernel() {
     tasks: new Map(),
     groups: new Map(),
     // Nice values are the task's; the host weighing is the real Lifecycle's.
-    nice: { set(t, nice) { t.nice = nice; } },
+    hostSched: { setNice(t, nice) { t.nice = nice; }, affinityChanged() {} },
     hostTimer: 0,
     sent: [],
     logged: [],

@@ -13,7 +13,11 @@
 //   time between stops than a round trip costs (compute-bound: gzip,
 //   compilers) may run on every allowed CPU, and goes back when it traps
 //   often again. Stub CPU time is the context's (/proc/PID/stat), read at a
-//   stop of that stub at most every EVAL_MS.
+//   stop of that stub at most every EVAL_MS;
+// - the application's own affinity (sched_setaffinity in the sandbox) bounds
+//   both: a thread whose mask leaves out the tracer's CPU runs on its mask's
+//   CPUs, so that it runs where it asked to (the vDSO's getcpu reads the
+//   host CPU), and a spread one runs on its mask's CPUs only.
 
 import * as fs from 'node:fs';
 import * as libc from '../../host/libc';
@@ -64,6 +68,8 @@ export class StubCpu {
    */
   cpuNsAt = 0;
   spread = false;
+  /** The application's affinity for this thread, as allowed host CPUs (null: any). */
+  appCpus: number[] | null = null;
   /** The stub's pid (sched_setaffinity). */
   constructor(readonly pid: number) {}
 }
@@ -160,7 +166,30 @@ export class CpuPolicy {
 
   /** Put a thread let run anywhere back on the tracer's CPU (a parked host thread taken by a new thread). */
   pin(s: StubCpu): void {
-    libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf([this.cpu]));
+    libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf(this.pinnedCpus(s)));
+  }
+
+  /**
+   * The application set this thread's affinity (cpus: host CPU numbers;
+   * null: all): keep it within them, on the tracer's CPU if they include it.
+   */
+  setAppCpus(s: StubCpu, cpus: number[] | null): void {
+    const within = cpus ? this.allowed.filter((c) => cpus.includes(c)) : [];
+    const next = within.length === 0 || within.length === this.allowed.length ? null : within;
+    if (String(next) === String(s.appCpus)) return;
+    s.appCpus = next;
+    if (this.allowed.length < 2) return;
+    libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf(s.spread ? this.spreadCpus(s) : this.pinnedCpus(s)));
+  }
+
+  /** Where a thread that traps often runs: the tracer's CPU, unless its application mask leaves that out. */
+  private pinnedCpus(s: StubCpu): number[] {
+    return s.appCpus && !s.appCpus.includes(this.cpu) ? s.appCpus : [this.cpu];
+  }
+
+  /** Where a compute-bound thread runs: every allowed CPU its application mask has. */
+  private spreadCpus(s: StubCpu): number[] {
+    return s.appCpus ?? this.allowed;
   }
 
   /** Judge s on its CPU time and stops since the last look; false if it ran too little to say anything. */
@@ -176,11 +205,11 @@ export class CpuPolicy {
     }
     const perStop = cpuMs / Math.max(1, s.stops - s.stopsAt);
     if (!s.spread && perStop >= SPREAD_MS_PER_STOP && cpuMs >= SPREAD_MIN_CPU_MS) {
-      libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf(this.allowed));
+      libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf(this.spreadCpus(s)));
       s.spread = true;
       this.stats.cpuSpreads++;
     } else if (s.spread && perStop < PIN_MS_PER_STOP) {
-      libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf([this.cpu]));
+      libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf(this.pinnedCpus(s)));
       s.spread = false;
       this.stats.cpuPins++;
     }

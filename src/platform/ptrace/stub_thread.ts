@@ -89,6 +89,10 @@ export class StubThread implements Context {
     }
   }
 
+  setAppCpus(cpus: number[] | null): void {
+    if (!this.dead) this.cpu.policy?.setAppCpus(this.cpu, cpus);
+  }
+
   loadRegs(): void {
     if (libc.ptraceBuf(P.PTRACE_GETREGS, this.tid, 0, this.regs.buf) < 0) throw new StubError(`GETREGS ${libc.errno()}`);
     this.regs.dirty = false;

@@ -195,7 +195,13 @@ export class TrapPlacement {
     if (th.placedKey === key) return;
     th.placedKey = key;
     if (th.cpu.spread) return;
-    const cpus = this.mode === 'apart' ? this.cpus.allowed.filter((c) => c !== this.cpus.cpu) : [this.cpus.cpu];
+    let cpus = this.mode === 'apart' ? this.cpus.allowed.filter((c) => c !== this.cpus.cpu) : [this.cpus.cpu];
+    // The application's own affinity bounds the placement (ptrace/affinity.ts).
+    const app = th.cpu.appCpus;
+    if (app) {
+      const within = cpus.filter((c) => app.includes(c));
+      cpus = within.length > 0 ? within : app;
+    }
     const mask = Buffer.alloc(MASK_BYTES);
     for (const c of cpus) mask[c >> 3] |= 1 << (c & 7);
     libc.sched_setaffinity(th.cpu.pid, MASK_BYTES, mask);

@@ -194,6 +194,12 @@ export class SystrapThread implements Context {
     return `${this.uc}/${this.fpOff}/${this.fpSize}`;
   }
 
+  setAppCpus(cpus: number[] | null): void {
+    this.cpu.policy?.setAppCpus(this.cpu, cpus);
+    // The placement gives the thread its mask again at its next trap.
+    this.placedKey = -2;
+  }
+
   get hostTid(): number {
     return this.tid;
   }
