@@ -30,6 +30,8 @@ export interface MountNamespaceOptions {
   memfile: FrameSource;
   /** The machine the sandbox shows (its CPUs in /sys). */
   host: Pick<HostInfo, 'cpuinfo' | 'ncpu'>;
+  /** The sandbox's memory (its NUMA node's meminfo in /sys). */
+  ram?: () => { total: number; free: number };
   /** The sandbox's donated host fds; its terminal is /dev/tty (null: none). */
   stdio?: HostStdio | null;
 }
@@ -56,7 +58,7 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
   vfs.mountAt('/dev/pts', pts);
   vfs.mountAt('/dev/shm', new TmpfsFs(opts.memfile, { mode: 0o1777, dev: shmDev }));
   // The sandbox's own sysfs: the host's /sys must not show through the root overlay.
-  const sys = vfs.mountAt('/sys', new SysFs(opts.host, sysDev));
+  const sys = vfs.mountAt('/sys', new SysFs(opts.host, sysDev, opts.ram));
   // What mount(2) can make: a new tmpfs each time; sysfs and devtmpfs are single instances, as on Linux.
   vfs.fsTypes.register('tmpfs', { userns: true, make: (_src, data, creds) => ({ fs: new TmpfsFs(opts.memfile, { ...tmpfsOptions(data, creds), dev: devs.take() }), root: null }) });
   vfs.fsTypes.register('sysfs', { userns: false, make: (_src, data) => (noOptions(data), { fs: sys.fs, root: sys.root }) });

@@ -74,7 +74,7 @@ export class Sandbox {
     const hostStdio = new HostStdio(terminalOf(stdio));
     this.hostStdio = hostStdio;
     this.hostTree = files.rootfs();
-    const ns = buildMountNamespace({ rootfs: this.hostTree, memfile: this.platform.memfile, host, stdio: hostStdio });
+    const ns = buildMountNamespace({ rootfs: this.hostTree, memfile: this.platform.memfile, host, stdio: hostStdio, ram: () => this.platform.memfile.ramBytes() });
     this.hostfs = ns.hostfs;
     ns.vfs.dentries.setBudget(this.platform.memfile.heap);
     const warn = (msg: string) => {

@@ -32,6 +32,20 @@ test('nproc, os.cpu_count() and lscpu agree with native', { timeout: 180_000 }, 
   }
 });
 
+test('one NUMA node, as a one-node host shows it: node files, node0\'s CPUs, lscpu\'s NUMA lines', { timeout: 180_000 }, (t) => {
+  if (!h.needTools(t, ['sh'])) return;
+  const script = 'cd /sys/devices/system/node && cat online possible has_cpu has_memory has_normal_memory node0/cpulist node0/cpumap node0/distance; ls node0 | grep -c "^cpu[0-9]"; grep -c "^Node 0 MemTotal:" node0/meminfo';
+  const native = h.runNative(['sh', '-c', script]);
+  if (native.status !== 0 || !/^0\n0\n/.test(native.stdout)) return t.skip('the host is not a one-node machine');
+  assert.strictEqual(h.runSandbox(['sh', '-c', script]).stdout, native.stdout);
+  if (h.which('lscpu')) {
+    const numa = (out) => out.split('\n').filter((l) => /^NUMA node/.test(l)).map((l) => l.replace(/:\s+/, ': ')).join('\n');
+    const n = numa(h.runNative(['lscpu']).stdout);
+    assert.match(n, /^NUMA node\(s\): 1$/m);
+    assert.strictEqual(numa(h.runSandbox(['lscpu']).stdout), n);
+  }
+});
+
 // Two packages of one core with two threads each.
 const FOUR = {
   cpuinfo: [0, 1, 2, 3]

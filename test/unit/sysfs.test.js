@@ -1,6 +1,6 @@
 'use strict';
-// sysfs's CPU set formats (Linux's cpulist and bitmap printing) and the
-// topology read from a cpuinfo text.
+// sysfs's CPU set formats (Linux's cpulist and bitmap printing), the
+// topology read from a cpuinfo text, and the NUMA node's meminfo.
 
 const assert = require('node:assert');
 const { test } = require('node:test');
@@ -28,4 +28,21 @@ test('cpuPlaces: physical and core ids from cpuinfo, one core per CPU without th
   assert.deepStrictEqual(cpuPlaces(info, 3), [{ pkg: 0, core: 0 }, { pkg: 0, core: 1 }, { pkg: 1, core: 0 }]);
   assert.deepStrictEqual(cpuPlaces('processor\t: 0\n\nprocessor\t: 1\n', 2), [{ pkg: 0, core: 0 }, { pkg: 0, core: 1 }]);
   assert.deepStrictEqual(cpuPlaces('', 2), [{ pkg: 0, core: 0 }, { pkg: 0, core: 1 }]);
+});
+
+test('node0/meminfo: per-node lines that libnuma and LTP parse ("Node 0 MemTotal: N kB"), MemUsed = total - free', () => {
+  const { formatNodeMeminfo } = require('../../dist/fsimpl/sysfs/node');
+  const text = formatNodeMeminfo(1000, 250);
+  const field = (k) => {
+    for (const l of text.split('\n')) {
+      const m = /^Node 0 (\S+):\s+(\d+) kB$/.exec(l);
+      if (m && m[1] === k) return Number(m[2]);
+    }
+    return null;
+  };
+  assert.strictEqual(field('MemTotal'), 1000);
+  assert.strictEqual(field('MemFree'), 250);
+  assert.strictEqual(field('MemUsed'), 750);
+  assert.strictEqual(field('FilePages'), 0);
+  assert.ok(text.split('\n').filter(Boolean).every((l) => /^Node 0 \S+:\s+\d+ kB$/.test(l)), text);
 });

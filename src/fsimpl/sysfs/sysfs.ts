@@ -3,6 +3,7 @@
 //
 //   /sys/devices/system/cpu/{online,possible,present,offline,kernel_max}
 //   /sys/devices/system/cpu/cpuN/topology/*   (from HostInfo's CPUs)
+//   /sys/devices/system/node/node0/*           (one NUMA node: every CPU, the sandbox's memory)
 //   /sys/kernel/mm/transparent_hugepage/{enabled,defrag,...}
 //   /sys/fs/cgroup/                            (empty: no cgroup fs yet)
 //   /sys/{block,bus,class,dev/{block,char},firmware,module,power}/, devices/virtual/
@@ -17,6 +18,7 @@ import type { HostInfo } from '../../host/hostinfo';
 import type { FilesystemImpl, Inode } from '../../vfs/inode';
 import { NodeMaker, ProcDirNode, rootOwner, type Entry } from '../proc/nodes';
 import { cpuDir } from './cpu';
+import { nodeDir, type RamSource } from './node';
 
 /** Transparent huge pages as a default distribution kernel shows them (the Sentry never backs memory with huge pages itself). */
 export const THP = {
@@ -42,8 +44,11 @@ export class SysFs implements FilesystemImpl {
   readonly ncpu: number;
   private readonly rootDir: ProcDirNode;
 
-  /** dev: the st_dev the mount namespace numbered for it. */
-  constructor(host: Pick<HostInfo, 'cpuinfo' | 'ncpu'>, readonly dev = UNNUMBERED_DEV) {
+  /**
+   * dev: the st_dev the mount namespace numbered for it; ram: the sandbox's
+   * memory for node0/meminfo (none: no memory shown).
+   */
+  constructor(host: Pick<HostInfo, 'cpuinfo' | 'ncpu'>, readonly dev = UNNUMBERED_DEV, ram: RamSource = () => ({ total: 0, free: 0 })) {
     this.cpuinfo = host.cpuinfo;
     this.ncpu = host.ncpu;
     const m = new NodeMaker<SysFs>(this, '', rootOwner, this.birthNs);
@@ -54,7 +59,7 @@ export class SysFs implements FilesystemImpl {
       empty(m, 'bus'),
       empty(m, 'class'),
       sysDir(m, 'dev', (d) => [empty(d, 'block'), empty(d, 'char')]),
-      sysDir(m, 'devices', (d) => [sysDir(d, 'system', (s) => [cpuDir(s)]), empty(d, 'virtual')]),
+      sysDir(m, 'devices', (d) => [sysDir(d, 'system', (s) => [cpuDir(s), nodeDir(s, ram)]), empty(d, 'virtual')]),
       empty(m, 'firmware'),
       sysDir(m, 'fs', (f) => [empty(f, 'cgroup')]),
       sysDir(m, 'kernel', (k) => [
