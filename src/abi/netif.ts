@@ -33,8 +33,11 @@ export function netlinkAttrs(b: Buffer, off: number): Map<number, Buffer> {
 }
 
 export const RTM_NEWLINK = 16;
+export const RTM_SETLINK = 19;
 export const RTM_GETLINK = 18;
 export const RTM_NEWADDR = 20;
+/** NLM_F_EXCL of a NEW request: fail with EEXIST if the object exists. */
+export const NLM_F_EXCL = 0x200;
 export const RTM_GETADDR = 22;
 export const RTM_NEWROUTE = 24;
 export const RTM_GETROUTE = 26;
@@ -103,6 +106,8 @@ export const IFF_RUNNING = 0x40;
 export const IFF_NOARP = 0x80;
 export const IFF_MULTICAST = 0x1000;
 export const IFF_LOWER_UP = 0x10000;
+/** The flags dev_change_flags lets a caller set (UP, DEBUG, NOTRAILERS, NOARP, PROMISC, ALLMULTI, MULTICAST, PORTSEL, AUTOMEDIA, DYNAMIC); the rest are the device's. */
+export const IFF_CHANGEABLE = 0x1 | 0x4 | 0x20 | 0x80 | 0x100 | 0x200 | 0x1000 | 0x2000 | 0x4000 | 0x8000;
 
 export const ARPHRD_ETHER = 1;
 export const ARPHRD_LOOPBACK = 772;

@@ -98,8 +98,10 @@ export class Kernel {
   readonly unixNames = new Map<string, object>();
   /** Unix sockets with references in flight, for the collector of unreachable cycles. */
   readonly unixInFlight = new Set<object>();
-  /** The sandbox's own network stack (net/stack.ts) in sandbox and none modes, made by the first AF_INET/AF_INET6 socket. */
-  netstack: KernelNetStack | null = null;
+  /** The initial network namespace's own stack (net/stack.ts) in sandbox and none modes, made by its first AF_INET/AF_INET6 socket. */
+  get netstack(): KernelNetStack | null {
+    return this.rootNs.net.stack;
+  }
   private sockfsCache: PseudoFs | null = null;
   /** sockfs: st_dev and inode numbers of sockets. */
   get sockfs(): PseudoFs {
@@ -155,7 +157,7 @@ export class Kernel {
     this.warn = opts.warn ?? ((m) => this.log(m));
     this.nodeTurns = new NodeTurns(this.platform, () => this.armHostTimer());
     // System V shared memory lives in IPC namespaces (kernel/ipc/shm.ts); this is the initial one's.
-    this.rootNs = NsProxy.initial(UserNamespace.initial(), opts.vfs.rootMount, opts.hostname ?? 'tsvisor', new ShmNamespace(this.memfile, () => this.realtimeNs()), new SemNamespace(), new MsgNamespace());
+    this.rootNs = NsProxy.initial(UserNamespace.initial(), opts.vfs.rootMount, opts.hostname ?? 'tsvisor', new ShmNamespace(this.memfile, () => this.realtimeNs()), new SemNamespace(), new MsgNamespace(), this.network);
     this.timers = new TimerQueue(this, (d) => {
       this.kernelDeadline = d;
       this.armHostTimer();

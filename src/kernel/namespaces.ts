@@ -6,8 +6,8 @@
 // sandbox has one cgroup, which a new namespace is rooted at), user and time
 // (offsets of CLOCK_MONOTONIC and CLOCK_BOOTTIME, entered by the children of
 // the task that made it), PID (kernel/pid_ns.ts: the namespace a task's
-// children are made in is here; its own is its Pid's). The network
-// namespace is the initial one only: asking for a new one is EINVAL.
+// children are made in is here; its own is its Pid's), network
+// (kernel/net_ns.ts: interfaces, stack, abstract AF_UNIX names).
 import { CAP_SYS_ADMIN } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import {
@@ -27,6 +27,8 @@ import { SemNamespace } from './ipc/sem';
 import { ShmNamespace } from './ipc/shm';
 import type { Task } from './task';
 import { PidNamespace } from './pid_ns';
+import { NetNamespace } from './net_ns';
+import type { NetworkConfig } from './netinfo';
 
 export type NsKind = 'mnt' | 'uts' | 'ipc' | 'cgroup' | 'user' | 'pid' | 'net' | 'time';
 
@@ -47,7 +49,7 @@ export class UtsNamespace {
   ) {}
 }
 
-/** A namespace that holds nothing but its identity here (cgroup) or exists once (network). */
+/** A namespace that holds nothing but its identity here (cgroup). */
 export class PlainNamespace {
   constructor(
     readonly kind: NsKind,
@@ -98,7 +100,7 @@ export class IpcNamespace {
   ) {}
 }
 
-export type AnyNamespace = MountNamespace | UtsNamespace | PlainNamespace | IpcNamespace | UserNamespace | TimeNamespace | PidNamespace;
+export type AnyNamespace = MountNamespace | UtsNamespace | PlainNamespace | IpcNamespace | UserNamespace | TimeNamespace | PidNamespace | NetNamespace;
 
 export class NsProxy {
   constructor(
@@ -108,28 +110,28 @@ export class NsProxy {
     readonly cgroup: PlainNamespace,
     /** Where the task's children are made (/proc/PID/ns/pid_for_children); the task's own is pidNsOf(task). */
     readonly pid: PidNamespace,
-    readonly net: PlainNamespace,
+    readonly net: NetNamespace,
     readonly time: TimeNamespace,
     /** Where the task's children go, and the task itself at its next exec (/proc/PID/ns/time_for_children). */
     readonly timeForChildren: TimeNamespace = time,
   ) {}
 
   /** The sandbox's initial namespaces, owned by its initial user namespace. */
-  static initial(user: UserNamespace, rootMount: Mount, hostname: string, shm: ShmNamespace, sem: SemNamespace, msg: MsgNamespace): NsProxy {
+  static initial(user: UserNamespace, rootMount: Mount, hostname: string, shm: ShmNamespace, sem: SemNamespace, msg: MsgNamespace, network: NetworkConfig): NsProxy {
     return new NsProxy(
       new MountNamespace(rootMount, user, PROC_MNT_INIT_INO),
       new UtsNamespace(user, PROC_UTS_INIT_INO, hostname, '(none)'),
       new IpcNamespace(user, PROC_IPC_INIT_INO, shm, sem, msg),
       new PlainNamespace('cgroup', user, PROC_CGROUP_INIT_INO),
       new PidNamespace(user, PROC_PID_INIT_INO, null),
-      new PlainNamespace('net', user, PROC_NET_INIT_INO),
+      new NetNamespace(user, PROC_NET_INIT_INO, network, true),
       new TimeNamespace(user, PROC_TIME_INIT_INO, true),
     );
   }
 
-  with(kind: 'mnt' | 'uts' | 'ipc' | 'cgroup' | 'pid', ns: AnyNamespace): NsProxy {
-    const p = { mnt: this.mnt, uts: this.uts, ipc: this.ipc, cgroup: this.cgroup, pid: this.pid, [kind]: ns } as Pick<NsProxy, 'mnt' | 'uts' | 'ipc' | 'cgroup' | 'pid'>;
-    return new NsProxy(p.mnt, p.uts, p.ipc, p.cgroup, p.pid, this.net, this.time, this.timeForChildren);
+  with(kind: 'mnt' | 'uts' | 'ipc' | 'cgroup' | 'pid' | 'net', ns: AnyNamespace): NsProxy {
+    const p = { mnt: this.mnt, uts: this.uts, ipc: this.ipc, cgroup: this.cgroup, pid: this.pid, net: this.net, [kind]: ns } as Pick<NsProxy, 'mnt' | 'uts' | 'ipc' | 'cgroup' | 'pid' | 'net'>;
+    return new NsProxy(p.mnt, p.uts, p.ipc, p.cgroup, p.pid, p.net, this.time, this.timeForChildren);
   }
 
   /** The same namespaces with time and timeForChildren replaced. */
@@ -176,7 +178,6 @@ export function copyNamespaces(ids: MountIds, ns: NsProxy, creds: Credentials, f
   const others = flags & NEW_NS_FLAGS & ~CLONE_NEWUSER;
   if (!others) return { ns, creds, fs };
   if (!nsCapable(creds, creds.userns, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
-  if (flags & CLONE_NEWNET) throw new Errno(E.EINVAL, 'network namespaces are not supported');
   // A second new PID namespace before the first has a process (or after setns) is EINVAL, as Linux's copy_pid_ns.
   if (flags & CLONE_NEWPID && ns.pid !== activePid) throw new Errno(E.EINVAL);
   const user = creds.userns;
@@ -193,6 +194,7 @@ export function copyNamespaces(ids: MountIds, ns: NsProxy, creds: Credentials, f
     const mq = new MqNamespace(creds.fsuid, creds.fsgid);
     n = n.with('ipc', new IpcNamespace(user, user.allocInum(), new ShmNamespace(ns.ipc.shm.memory, ns.ipc.shm.now), new SemNamespace(), new MsgNamespace(), mq));
   }
+  if (flags & CLONE_NEWNET) n = n.with('net', NetNamespace.fresh(user, user.allocInum()));
   if (flags & CLONE_NEWCGROUP) n = n.with('cgroup', new PlainNamespace('cgroup', user, user.allocInum()));
   if (flags & CLONE_NEWPID) {
     // The new namespace's owner must be at or below the parent namespace's owner (Linux's create_pid_namespace).

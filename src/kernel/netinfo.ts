@@ -7,7 +7,7 @@
 import { E, Errno } from '../abi/errno';
 import { AF_INET, AF_INET6 } from '../abi/socket';
 import {
-  ARPHRD_LOOPBACK, IFA_F_PERMANENT, IFF_LOOPBACK, IFF_LOWER_UP, IFF_RUNNING, IFF_UP, IF_OPER_UNKNOWN, RTN_LOCAL, RTPROT_KERNEL,
+  ARPHRD_LOOPBACK, IFA_F_PERMANENT, IF_OPER_DOWN, IFF_LOOPBACK, IFF_LOWER_UP, IFF_RUNNING, IFF_UP, IF_OPER_UNKNOWN, RTN_LOCAL, RTPROT_KERNEL,
   RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_LOCAL, zeroStats, type LinkConfig, type NetRoute, type NetSnapshot,
   ARPHRD_ETHER, IFF_BROADCAST, IFF_MULTICAST, IF_OPER_UP, RT_TABLE_MAIN, RTN_UNICAST, RTPROT_BOOT, type LinkStats,
 } from '../abi/netif';
@@ -23,6 +23,12 @@ export const NETWORK_MODES: readonly NetworkMode[] = ['host', 'sandbox', 'none']
 /** Where interface information comes from. */
 export interface InterfaceTable {
   snapshot(): NetSnapshot;
+  /** Whether interface index is up (absent: every interface the table shows is). */
+  isUp?(index: number): boolean;
+  /** Bring interface index up or down (absent: the table cannot be changed, EPERM). Throws ENODEV for an unknown index. */
+  setUp?(index: number, up: boolean): void;
+  /** Give the loopback its address of family (127.0.0.1/8, ::1/128); false if it has it already. */
+  addLoopbackAddress?(family: number): boolean;
 }
 
 export interface NetworkConfig {
@@ -131,6 +137,50 @@ export class LoopbackTable implements InterfaceTable {
         route({ family: AF_INET, dstLen: 32, table: RT_TABLE_LOCAL, type: RTN_BROADCAST, scope: RT_SCOPE_LINK, dst: v4([127, 255, 255, 255]), prefsrc: v4([127, 0, 0, 1]) }),
         route({ family: AF_INET6, dstLen: 128, table: RT_TABLE_LOCAL, type: RTN_LOCAL, scope: RT_SCOPE_UNIVERSE, dst: lo6, priority: 0, pref: 0 }),
       ],
+    };
+  }
+}
+
+/**
+ * The loopback of a namespace made by CLONE_NEWNET: down at first, with no
+ * address and no route, until `ip link set lo up` (RTM_NEWLINK) or
+ * SIOCSIFFLAGS brings it up; coming up gives it 127.0.0.1/8, ::1 and the
+ * local routes, as Linux's inetdev and addrconf do. Going down drops ::1 and
+ * the routes but 127.0.0.0/8's local ones, and keeps 127.0.0.1/8. Either
+ * address may also be added while it is down (bubblewrap adds 127.0.0.1/8
+ * before it brings the loopback up).
+ */
+export class NamespaceLoopbackTable extends LoopbackTable {
+  up = false;
+  private v4 = false;
+  private v6 = false;
+
+  isUp(index: number): boolean {
+    return index === 1 && this.up;
+  }
+
+  setUp(index: number, up: boolean): void {
+    if (index !== 1) throw new Errno(E.ENODEV);
+    this.up = up;
+    this.v4 ||= up;
+    this.v6 = up;
+  }
+
+  addLoopbackAddress(family: number): boolean {
+    const has = this.up || (family === AF_INET6 ? this.v6 : this.v4);
+    if (family === AF_INET6) this.v6 = true;
+    else this.v4 = true;
+    return !has;
+  }
+
+  override snapshot(): NetSnapshot {
+    const s = super.snapshot();
+    if (this.up) return s;
+    const lo = s.links[0];
+    return {
+      links: [{ ...lo, flags: IFF_LOOPBACK, qdisc: 'noop', operstate: IF_OPER_DOWN }],
+      addrs: s.addrs.filter((a) => (a.family === AF_INET ? this.v4 : this.v6)),
+      routes: this.v4 ? s.routes.filter((r) => r.family === AF_INET && r.type === RTN_LOCAL) : [],
     };
   }
 }

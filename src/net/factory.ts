@@ -1,7 +1,7 @@
 // socket(AF_INET|AF_INET6, ...) in the sandbox's own network mode: the
 // socket types and protocols Linux takes for these families, and the stack,
-// made on the first socket and kept on the Kernel (one per sandbox), with the
-// kernel's clock, timers and heap budget.
+// made on the first socket and kept on its network namespace (one per
+// namespace), with the kernel's clock, timers and heap budget.
 import { Errno, E } from '../abi/errno';
 import { SOCK_DGRAM, SOCK_STREAM } from '../abi/socket';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, SOCK_RAW } from '../abi/inet';
@@ -10,6 +10,7 @@ import { hasCapability } from '../auth/creds';
 import { SIGURG, SI_KERNEL } from '../abi/signals';
 import { randomBytes } from '../host/random';
 import type { Kernel } from '../kernel/kernel';
+import type { NetNamespace } from '../kernel/net_ns';
 import type { Task } from '../kernel/task';
 import { KernelTimer } from '../kernel/timers';
 import type { SocketFile } from '../socket/socket';
@@ -57,9 +58,11 @@ export class SandboxNetwork extends Stack {
   }
 }
 
-export function stackOf(k: Kernel): SandboxNetwork {
-  if (k.netstack instanceof SandboxNetwork) return k.netstack;
+/** The stack of network namespace ns (the sandbox's initial one by default), made on first use. */
+export function stackOf(k: Kernel, ns: NetNamespace = k.rootNs.net): SandboxNetwork {
+  if (ns.stack instanceof SandboxNetwork) return ns.stack;
   const pool: { buf: Buffer; at: number } = { buf: Buffer.alloc(0), at: 0 };
+  const table = ns.config.interfaces;
   const s = new SandboxNetwork({
     heap: k.memfile.heap,
     nowMs: () => k.monotonicNs() / 1e6,
@@ -74,9 +77,9 @@ export function stackOf(k: Kernel): SandboxNetwork {
       pool.at += 4;
       return v;
     },
+    ...(table.isUp ? { loopbackUp: () => table.isUp?.(1) ?? true } : {}),
   });
-  k.netstack = s;
-  const table = k.network.interfaces;
+  ns.stack = s;
   if (table instanceof LoopbackTable) table.linkStats = (i) => s.linkStats(i);
   return s;
 }
@@ -85,7 +88,7 @@ export function stackOf(k: Kernel): SandboxNetwork {
 export function inetSocket(t: Task, family: number, kind: number, proto: number, nonblock: number): SocketFile {
   const k = t.kernel;
   const env = (): InetEnv => ({
-    stack: stackOf(k), sockfs: k.sockfs, sysctl: k.network.sysctl, nowNs: () => k.monotonicNs(),
+    stack: stackOf(k, t.nsproxy.net), sockfs: k.sockfs, sysctl: t.nsproxy.net.config.sysctl, nowNs: () => k.monotonicNs(),
     sigurg: (f) => {
       // Always SIGURG, whatever F_SETSIG says, and without O_ASYNC (Linux's sk_send_sigurg).
       if (f.async) k.signals.sendToOwner(f.async.ownerType, f.async.owner, SIGURG, { signo: SIGURG, code: SI_KERNEL });

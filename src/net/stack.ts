@@ -48,6 +48,8 @@ export interface StackEnv {
   nowMs(): number;
   newTimer(target: TimerTarget): NetTimer;
   randomU32(): number;
+  /** Whether the loopback is up (absent: always; a new network namespace's starts down, and routes nothing until it is up). */
+  readonly loopbackUp?: () => boolean;
 }
 
 export class Stack implements TcpHost {
@@ -116,7 +118,10 @@ export class Stack implements TcpHost {
 
   /** Where a packet to dst leaves, and from which address (ENETUNREACH off the loopback network). */
   route(dst: Ip): { nic: Nic; src: Ip } {
-    if (isLocal(dst)) return { nic: this.lo, src: isV4(dst) ? LOOP4 : LOOP6 };
+    if (isLocal(dst)) {
+      if (this.env.loopbackUp && !this.env.loopbackUp()) throw new Errno(E.ENETUNREACH);
+      return { nic: this.lo, src: isV4(dst) ? LOOP4 : LOOP6 };
+    }
     // An address of another NIC is this host too: Linux sends to it over lo, from itself.
     if (this.addrs.has(dst)) return { nic: this.lo, src: dst };
     for (const r of this.onLink) if (isV4(r.ip) === isV4(dst) && samePrefix(r.ip, dst, r.bits)) return { nic: r.nic, src: r.src };

@@ -1,14 +1,16 @@
 // The interface ioctls of netdevice(7) on any socket (Linux serves them for
 // every family: sock_ioctl falls back to dev_ioctl), answered from the
 // sandbox's interface table. struct ifreq is 40 bytes: the name, then a
-// union (a sockaddr, flags, an index, an MTU). Setting anything is EPERM, as
-// for a process without CAP_NET_ADMIN over the network namespace.
+// union (a sockaddr, flags, an index, an MTU). Setting is EPERM without
+// CAP_NET_ADMIN over the network namespace, and in a table that cannot
+// change (the initial namespace's); a new namespace's loopback can be
+// brought up or down (SIOCSIFFLAGS), nothing else (EOPNOTSUPP).
 import { Errno, E } from '../abi/errno';
 import { AF_INET } from '../abi/socket';
 import {
   IFNAMSIZ, IFREQ_SIZE, SIOCGIFADDR, SIOCGIFBRDADDR, SIOCGIFCONF, SIOCGIFDSTADDR, SIOCGIFFLAGS, SIOCGIFHWADDR, SIOCGIFINDEX, SIOCGIFMETRIC,
   SIOCGIFMTU, SIOCGIFNAME, SIOCGIFNETMASK, SIOCGIFTXQLEN, SIOCSIFADDR, SIOCSIFBRDADDR, SIOCSIFDSTADDR, SIOCSIFFLAGS, SIOCSIFHWADDR,
-  SIOCSIFMETRIC, SIOCSIFMTU, SIOCSIFNAME, SIOCSIFNETMASK, SIOCSIFTXQLEN, type NetAddr, type NetSnapshot,
+  SIOCSIFMETRIC, SIOCSIFMTU, SIOCSIFNAME, SIOCSIFNETMASK, SIOCSIFTXQLEN, IFF_CHANGEABLE, IFF_UP, type NetAddr, type NetSnapshot,
 } from '../abi/netif';
 import type { InterfaceTable } from '../kernel/netinfo';
 
@@ -78,9 +80,10 @@ function ifconf(s: NetSnapshot, mem: IfMem, arg: number): number {
 /** The IPv4 address requests: only an AF_INET socket serves them (Linux's devinet_ioctl); others ENOTTY. */
 const ADDR_REQS = new Set([SIOCGIFADDR, SIOCSIFADDR, SIOCGIFDSTADDR, SIOCSIFDSTADDR, SIOCGIFBRDADDR, SIOCSIFBRDADDR, SIOCGIFNETMASK, SIOCSIFNETMASK]);
 
-export function ifIoctl(table: InterfaceTable, mem: IfMem, family: number, cmd: number, arg: number): number {
+/** admin: the caller has CAP_NET_ADMIN over the table's network namespace. */
+export function ifIoctl(table: InterfaceTable, mem: IfMem, family: number, cmd: number, arg: number, admin: boolean): number {
   if (ADDR_REQS.has(cmd) && family !== AF_INET) throw new Errno(E.ENOTTY);
-  if (SETTERS.has(cmd)) throw new Errno(E.EPERM);
+  if (SETTERS.has(cmd)) return setIf(table, mem, cmd, arg, admin);
   const s = table.snapshot();
   if (cmd === SIOCGIFCONF) return ifconf(s, mem, arg);
   const req = Buffer.from(mem.copyIn(arg, IFREQ_SIZE));
@@ -116,5 +119,20 @@ export function ifIoctl(table: InterfaceTable, mem: IfMem, family: number, cmd: 
   }
   u.copy(req, IFNAMSIZ);
   mem.copyOut(arg, req);
+  return 0;
+}
+
+/** SIOCSIF*: only the up flag of a table that can change. */
+function setIf(table: InterfaceTable, mem: IfMem, cmd: number, arg: number, admin: boolean): number {
+  if (!admin || !table.setUp) throw new Errno(E.EPERM);
+  if (cmd !== SIOCSIFFLAGS) throw new Errno(E.EOPNOTSUPP);
+  const req = Buffer.from(mem.copyIn(arg, IFREQ_SIZE));
+  req[IFNAMSIZ - 1] = 0;
+  const name = req.subarray(0, IFNAMSIZ).toString('latin1').replace(/\0.*$/s, '');
+  const l = table.snapshot().links.find((x) => x.name === name);
+  if (!l) throw new Errno(E.ENODEV);
+  const want = req.readUInt16LE(IFNAMSIZ);
+  if ((want ^ l.flags) & IFF_CHANGEABLE & ~IFF_UP) throw new Errno(E.EOPNOTSUPP);
+  table.setUp(l.index, (want & IFF_UP) !== 0);
   return 0;
 }

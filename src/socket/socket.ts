@@ -81,6 +81,8 @@ export abstract class SocketFile extends FileDescription {
   readonly ino: number;
   /** References held by messages in flight (SCM_RIGHTS), for the unix cycle collector. */
   inflight = 0;
+  /** The network namespace the socket was made in (kernel/net_ns.ts), whose interfaces its ioctls see; null: its user's. */
+  netns: object | null = null;
 
   constructor(
     readonly family: number,

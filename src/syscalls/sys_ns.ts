@@ -7,6 +7,7 @@ import { E, Errno } from '../abi/errno';
 import { CLONE_FILES, CLONE_FS, CLONE_NEWNS, CLONE_NEWUSER, CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD, CLONE_VM } from '../abi/sched';
 import { checkJoinUserns, credsEntering, nsCapable, UserNamespace } from '../auth/userns';
 import { NsInode } from '../fsimpl/proc/ns';
+import type { NetNamespace } from '../kernel/net_ns';
 import { copyNamespaces, type IpcNamespace, leftIpc, NEW_NS_FLAGS, NS_FLAG, type AnyNamespace, type NsKind, type UtsNamespace, type PlainNamespace, type TimeNamespace } from '../kernel/namespaces';
 import type { FamilyHooks } from '../kernel/lifecycle';
 import type { Task } from '../kernel/task';
@@ -100,11 +101,11 @@ function setns(t: Task, a: number[]): number {
       return 0;
     }
     default: {
-      const owned = ns as UtsNamespace | PlainNamespace | IpcNamespace;
+      const owned = ns as UtsNamespace | PlainNamespace | IpcNamespace | NetNamespace;
       if (!nsCapable(c, owned.owner, CAP_SYS_ADMIN) || !nsCapable(c, c.userns, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
-      // The network namespace exists once: joining the one the task is in changes nothing.
       const oldIpc = t.nsproxy.ipc;
-      if (kind === 'uts' || kind === 'ipc' || kind === 'cgroup') t.nsproxy = t.nsproxy.with(kind, owned);
+      // Sockets the task already has stay in the namespace they were made in.
+      if (kind === 'uts' || kind === 'ipc' || kind === 'cgroup' || kind === 'net') t.nsproxy = t.nsproxy.with(kind, owned);
       leftIpc(t.kernel.tasks.values(), oldIpc, t.kernel.rootNs.ipc, t);
       return 0;
     }
@@ -118,7 +119,7 @@ export const hooks: FamilyHooks = {
 
 export const defs: SyscallDef[] = [
   { nr: 272, name: 'unshare', args: ['clone_flags'], fn: unshare,
-    partial: 'CLONE_NEWNET is EINVAL (one network namespace); a process forked into a new time namespace (not exec\'d) keeps the host\'s vDSO, whose clock reads lack the offsets (the system call has them; after exec there is no vDSO); a new IPC namespace has its own System V shared memory, semaphores and message queues, /proc/sys/kernel IPC limits, and POSIX message queues (its own mqueue file system); its objects go when its last process leaves, even while a bound /proc/PID/ns/ipc file keeps the namespace' },
+    partial: 'a new network namespace has the Sentry\'s own stack with a loopback (down until brought up by RTM_NEWLINK or SIOCSIFFLAGS; it takes 127.0.0.1/8 and ::1 by RTM_NEWADDR, no other address, and no other interface can be made or changed: EOPNOTSUPP), its own abstract AF_UNIX names, netlink ports and /proc/net; a process forked into a new time namespace (not exec\'d) keeps the host\'s vDSO, whose clock reads lack the offsets (the system call has them; after exec there is no vDSO); a new IPC namespace has its own System V shared memory, semaphores and message queues, /proc/sys/kernel IPC limits, and POSIX message queues (its own mqueue file system); its objects go when its last process leaves, even while a bound /proc/PID/ns/ipc file keeps the namespace' },
   { nr: 308, name: 'setns', args: ['fd', 'clone_flags'], fn: setns,
-    partial: 'takes /proc/PID/ns/* descriptors only (no pidfds); the network namespace exists once, so joining it changes nothing; a process that joins a time namespace keeps the host\'s vDSO until it execs (its clock reads through the vDSO lack the offsets); joining a mount or user namespace gives a process sharing its fs context (CLONE_FS) its own copy where Linux refuses with EINVAL' },
+    partial: 'takes /proc/PID/ns/* descriptors only (no pidfds); a process that joins a time namespace keeps the host\'s vDSO until it execs (its clock reads through the vDSO lack the offsets); joining a mount or user namespace gives a process sharing its fs context (CLONE_FS) its own copy where Linux refuses with EINVAL' },
 ];

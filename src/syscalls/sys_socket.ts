@@ -18,6 +18,8 @@ import { OPTION_NOTE } from '../socket/hostinet/options';
 import { NetlinkSocket } from '../socket/netlink/netlink';
 import { inetSocket } from '../net/factory';
 import { AF_NETLINK, NETLINK_ROUTE } from '../abi/netif';
+import { CAP_NET_ADMIN } from '../abi/capability';
+import { nsCapable } from '../auth/userns';
 
 type HostSocketKind = { domain: number; type: number; protocol: number; listening: number };
 import { resolverOf, startOf, vfsOf } from './sysutil';
@@ -72,7 +74,7 @@ export function namesFor(t: Task): SocketNames {
 }
 
 function unixEnv(t: Task): UnixEnv {
-  return { heap: t.heapBudget, sockfs: t.kernel.sockfs, table: t.kernel.unixNames, inflight: t.kernel.unixInFlight };
+  return { heap: t.heapBudget, sockfs: t.kernel.sockfs, table: t.kernel.unixNames, inflight: t.kernel.unixInFlight, abstractScope: t.nsproxy.net.unixScope };
 }
 
 /** Checks of socket()/socketpair() arguments common to every family: the flags. */
@@ -102,14 +104,22 @@ function checkInet(domain: number, kind: number, proto: number): void {
   else throw new Errno(E.ESOCKTNOSUPPORT);
 }
 
-/**
- * The socket of a family, by the sandbox's network mode for the inet
- * families: a host socket in host mode; in sandbox and none modes the
- * Sentry's own stack (net/). AF_NETLINK (route)
- * answers from the interface table in every mode.
- */
+/** A socket, kept in the caller's network namespace for life. */
 function makeSocket(t: Task, domain: number, kind: number, proto: number, nonblock: number): SocketFile {
-  const net = t.kernel.network;
+  const f = makeSocketIn(t, domain, kind, proto, nonblock);
+  f.netns = t.nsproxy.net;
+  return f;
+}
+
+/**
+ * The socket of a family, by the network mode of the caller's network
+ * namespace for the inet families: a host socket in host mode; in sandbox
+ * and none modes the namespace's own stack (net/). AF_NETLINK (route)
+ * answers from the namespace's interface table in every mode.
+ */
+function makeSocketIn(t: Task, domain: number, kind: number, proto: number, nonblock: number): SocketFile {
+  const ns = t.nsproxy.net;
+  const net = ns.config;
   switch (domain) {
     case AF_UNIX:
       return new UnixSocket(unixEnv(t), unixKind(kind, proto), nonblock, credOf(t));
@@ -124,7 +134,8 @@ function makeSocket(t: Task, domain: number, kind: number, proto: number, nonblo
     case AF_NETLINK:
       if (kind !== SOCK_RAW && kind !== SOCK_DGRAM) throw new Errno(E.ESOCKTNOSUPPORT);
       if (proto !== NETLINK_ROUTE) throw new Errno(E.EPROTONOSUPPORT);
-      return new NetlinkSocket({ sockfs: t.kernel.sockfs, interfaces: net.interfaces, ports: net.netlinkPorts }, kind, nonblock);
+      // Changes need CAP_NET_ADMIN over the namespace, held by the socket's opener (Linux's netlink_net_capable).
+      return new NetlinkSocket({ sockfs: t.kernel.sockfs, interfaces: net.interfaces, ports: net.netlinkPorts, admin: nsCapable(t.creds, ns.owner, CAP_NET_ADMIN) }, kind, nonblock);
     default:
       throw new Errno(E.EAFNOSUPPORT);
   }
@@ -265,7 +276,7 @@ function sockopt(t: Task, a: number[], set: boolean): number {
 }
 
 const SOCKOPT_PARTIAL = `AF_UNIX, SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_SNDBUF (the send buffer limit), SO_RCVBUF (kept, reported), SO_PASSCRED, SO_REUSEADDR; other options ENOPROTOOPT, other levels EOPNOTSUPP. AF_NETLINK: SO_SNDBUF/RCVBUF, NETLINK_ADD/DROP_MEMBERSHIP (no notifications are sent), NETLINK_CAP_ACK/EXT_ACK/GET_STRICT_CHK. Inet in host mode, ${OPTION_NOTE}. Inet on the Sentry\'s stack: SOL_SOCKET as AF_UNIX less SO_PEERCRED plus SO_REUSEPORT, SO_KEEPALIVE, SO_LINGER (0 resets on close; with a time only close(2) waits, not dup2, close_range, exec or exit), SO_RCVTIMEO/SNDTIMEO, SO_BROADCAST, SO_OOBINLINE, SO_PRIORITY, SO_RCVLOWAT (kept); IPPROTO_TCP TCP_NODELAY, TCP_CORK, TCP_KEEPIDLE/INTVL/CNT, TCP_MAXSEG, TCP_INFO, TCP_DEFER_ACCEPT, TCP_CONGESTION (reno only), TCP_SYNCNT, TCP_LINGER2, TCP_USER_TIMEOUT, TCP_WINDOW_CLAMP, TCP_NOTSENT_LOWAT, TCP_QUICKACK (kept, not all acted on); IPPROTO_IP IP_TOS, IP_TTL, IP_RECVERR (kept; no extended errors are queued); IPPROTO_IPV6 IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS, IPV6_RECVERR (kept). Others ENOPROTOOPT. A host socket donated as stdio: SO_TYPE, SO_DOMAIN, SO_PROTOCOL and SO_ACCEPTCONN read only`;
-const PARTIAL = 'AF_UNIX; AF_NETLINK with NETLINK_ROUTE only (RTM_GETLINK/GETADDR/GETROUTE); AF_INET/AF_INET6: in --network=host host sockets (TCP, UDP, ICMP echo; SOCK_RAW is EPERM), in sandbox and none modes the Sentry\'s own stack (TCP, UDP, UDP-Lite and ICMP/ICMPv6 echo over loopback, 127.0.0.0/8 and ::1; in sandbox mode of `tsvisor do` IPv4 and IPv6 beyond it through the user-mode NAT on eth0 (10.0.2.15, fd00::5054:ff:fe12:3456), in an OCI container the interfaces of its network namespace, taken over (ARP and IPv6 neighbour discovery in the Sentry; UDP and TCP to Docker\'s DNS at 127.0.0.11:53 relayed into the namespace), in none mode every other destination ENETUNREACH; SOCK_RAW EPERM without CAP_NET_RAW, ICMP and ICMPv6 only, else EPROTONOSUPPORT)';
+const PARTIAL = 'AF_UNIX; AF_NETLINK with NETLINK_ROUTE only (RTM_GETLINK/GETADDR/GETROUTE, and in a new network namespace RTM_NEWLINK/SETLINK of its loopback\'s up flag and RTM_NEWADDR of 127.0.0.1/8 and ::1 on it; other changes EOPNOTSUPP there, EPERM elsewhere); AF_INET/AF_INET6: in --network=host host sockets (TCP, UDP, ICMP echo; SOCK_RAW is EPERM), in sandbox and none modes the Sentry\'s own stack (TCP, UDP, UDP-Lite and ICMP/ICMPv6 echo over loopback, 127.0.0.0/8 and ::1; in sandbox mode of `tsvisor do` IPv4 and IPv6 beyond it through the user-mode NAT on eth0 (10.0.2.15, fd00::5054:ff:fe12:3456), in an OCI container the interfaces of its network namespace, taken over (ARP and IPv6 neighbour discovery in the Sentry; UDP and TCP to Docker\'s DNS at 127.0.0.11:53 relayed into the namespace), in none mode every other destination ENETUNREACH; SOCK_RAW EPERM without CAP_NET_RAW, ICMP and ICMPv6 only, else EPROTONOSUPPORT)';
 
 export const defs: SyscallDef[] = [
   { nr: 41, name: 'socket', fn: socket, args: ['sock_domain', 'sock_type', 'sock_proto'], partial: PARTIAL },

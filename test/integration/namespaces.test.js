@@ -86,6 +86,43 @@ test('/proc/PID/ns: links name the namespaces, and change with unshare', () => {
   assert.strictEqual(mnt3, mnt);
 });
 
+test('unshare -n: a network namespace of its own, its loopback down until ip link set lo up', (t) => {
+  if (!h.needTools(t, ['unshare', 'ip'])) return;
+  const r = h.compare(t, ['unshare', '-n', 'sh', '-c', 'ip -o link; ip -o addr; ip link set lo up && ip -o link && ip -o addr && ip route show table local']);
+  assert.match(r.sandbox.stdout, /^1: lo: <LOOPBACK> mtu 65536 qdisc noop state DOWN/);
+  assert.match(r.sandbox.stdout, /inet 127\.0\.0\.1\/8 scope host lo/);
+  // ip addr add on a loopback that is down, then up, then down: the addresses and local routes Linux keeps.
+  h.compare(t, ['unshare', '-n', 'sh', '-c', 'ip addr add 127.0.0.1/8 dev lo; echo $?; ip addr add 127.0.0.1/8 dev lo 2>/dev/null; echo $?; ip -o addr; ip link set lo up; ip link set lo down; ip -o addr; ip route show table all']);
+  // A listener of the first namespace is not in the new one; the new one's is not in the first.
+  const py = 'import socket,sys\ns=socket.socket()\ntry:\n socket.create_connection(("127.0.0.1",int(sys.argv[1])),timeout=5); print("reached")\nexcept OSError as e: print(e.errno)';
+  const s = h.runSandbox(['sh', '-c', `python3 -m http.server -b 127.0.0.1 8765 >/dev/null 2>&1 & sleep 1.5; unshare -n sh -c 'python3 -c "$0" 8765; ip link set lo up; python3 -c "$0" 8765' '${py}'; python3 -c '${py}' 8765; kill $!`]);
+  assert.strictEqual(s.status, 0, h.describe('sandbox', s));
+  assert.strictEqual(s.stdout, '101\n111\nreached\n');
+});
+
+test('bwrap --unshare-all: its loopback set up in a network namespace of its own', (t) => {
+  if (!h.needTools(t, ['bwrap', 'ip'])) return;
+  const r = h.compare(t, ['bwrap', '--unshare-all', '--ro-bind', '/', '/', '--proc', '/proc', 'sh', '-c', 'ip -o link; ip -o addr']);
+  assert.match(r.sandbox.stdout, /inet 127\.0\.0\.1\/8 scope host lo/);
+});
+
+test('hostile: a new network namespace under --network host reaches no host socket', async (t) => {
+  if (!h.needTools(t, ['unshare', 'ip'])) return;
+  const net = require('node:net');
+  const server = net.createServer((c) => c.end());
+  await new Promise((resolve) => server.listen(0, '::1', resolve));
+  const port = server.address().port;
+  try {
+    const py = 'import socket,sys\ntry:\n socket.create_connection(("::1",int(sys.argv[1])),timeout=5); print("reached")\nexcept OSError as e: print(e.errno)';
+    const r = h.runSandbox(['sh', '-c', `python3 -c "$0" ${port}; unshare -n sh -c 'python3 -c "$0" ${port}; ip link set lo up; python3 -c "$0" ${port}' "$0"`, py], { flags: ['--network', 'host'] });
+    assert.strictEqual(r.status, 0, h.describe('sandbox', r));
+    // The host's listener from the sandbox's first (host) namespace; from a new one, the network is unreachable, then nobody listens.
+    assert.strictEqual(r.stdout, 'reached\n101\n111\n');
+  } finally {
+    server.close();
+  }
+});
+
 function hostMounts() {
   return fs.readFileSync('/proc/self/mountinfo', 'utf8');
 }

@@ -201,6 +201,7 @@ const C_PROGRAMS = Object.freeze({
   inetoob: { args: () => [], endsWithDone: true, netns: true },
   inetlinger: { args: () => [], endsWithDone: true, netns: true },
   privport: { args: () => [], endsWithDone: true, netns: true },
+  netnsnew: { args: () => [], endsWithDone: true, netns: true },
 });
 
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID

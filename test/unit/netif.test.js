@@ -5,9 +5,9 @@
 // length first, then family.
 const test = require('node:test');
 const assert = require('node:assert');
-const { answer, nlmsg } = require('../../dist/socket/netlink/route');
+const { addAddr, answer, nlmsg, setLink } = require('../../dist/socket/netlink/route');
 const { checkAddr } = require('../../dist/socket/hostinet/addr');
-const { LoopbackTable } = require('../../dist/kernel/netinfo');
+const { LoopbackTable, NamespaceLoopbackTable } = require('../../dist/kernel/netinfo');
 
 const RTM_GETLINK = 18, RTM_NEWLINK = 16, RTM_GETADDR = 22, RTM_NEWADDR = 20, RTM_GETROUTE = 26, RTM_NEWROUTE = 24;
 const DUMP = 0x300, REQUEST = 1;
@@ -75,4 +75,70 @@ test('host-mode sockaddrs: length first (EINVAL), then family (EAFNOSUPPORT); th
   assert.strictEqual(errnoOf(() => checkAddr(AF_INET, sin(0, 16), 'bind')), 97, 'AF_UNSPEC bind needs INADDR_ANY');
   const any = Buffer.alloc(16);
   assert.strictEqual(checkAddr(AF_INET, any, 'bind').readUInt16LE(0), AF_INET);
+});
+
+/** An ifinfomsg (index, flags, change) and attributes [type, payload]. */
+function ifinfo(index, flags, change, attrs = []) {
+  const h = Buffer.alloc(16);
+  h.writeInt32LE(index, 4);
+  h.writeUInt32LE(flags, 8);
+  h.writeUInt32LE(change, 12);
+  return Buffer.concat([h, ...attrs.map(([type, p]) => {
+    const a = Buffer.alloc((4 + p.length + 3) & ~3);
+    a.writeUInt16LE(4 + p.length, 0);
+    a.writeUInt16LE(type, 2);
+    p.copy(a, 4);
+    return a;
+  })]);
+}
+
+test('a new namespace\'s loopback: down and bare, up by RTM_NEWLINK, nothing else changes', () => {
+  const t = new NamespaceLoopbackTable();
+  const s = t.snapshot();
+  assert.strictEqual(s.links[0].flags & 1, 0);
+  assert.deepStrictEqual([s.addrs.length, s.routes.length], [0, 0]);
+  // Without CAP_NET_ADMIN, or in the initial namespace's table: EPERM.
+  assert.strictEqual(errnoOf(() => setLink(t, false, ifinfo(1, 1, 1))), 1);
+  assert.strictEqual(errnoOf(() => setLink(new LoopbackTable(), true, ifinfo(1, 1, 1))), 1);
+  // Short, unknown, other flags or attributes (IFLA_MTU): EINVAL, ENODEV, EOPNOTSUPP.
+  assert.strictEqual(errnoOf(() => setLink(t, true, Buffer.alloc(8))), 22);
+  assert.strictEqual(errnoOf(() => setLink(t, true, ifinfo(7, 1, 1))), 19);
+  assert.strictEqual(errnoOf(() => setLink(t, true, ifinfo(0, 1, 1))), 19);
+  assert.strictEqual(errnoOf(() => setLink(t, true, ifinfo(1, 0x100, 0x100))), 95);
+  assert.strictEqual(errnoOf(() => setLink(t, true, ifinfo(1, 1, 1, [[4, Buffer.alloc(4)]]))), 95);
+  assert.strictEqual(t.up, false);
+  // By name (IFLA_IFNAME), the up bit only: 127.0.0.1/8, ::1 and the local routes.
+  setLink(t, true, ifinfo(0, 1, 1, [[3, Buffer.from('lo\0')]]));
+  const up = t.snapshot();
+  assert.strictEqual(up.links[0].flags & 1, 1);
+  assert.deepStrictEqual(up.addrs.map((a) => a.family), [AF_INET, AF_INET6]);
+  assert.ok(up.routes.length > 0);
+  // Down again: 127.0.0.1/8 stays, ::1 goes.
+  setLink(t, true, ifinfo(1, 0, 1));
+  assert.deepStrictEqual(t.snapshot().addrs.map((a) => a.family), [AF_INET]);
+});
+
+test('RTM_NEWADDR in a new namespace: the loopback\'s own addresses only, EEXIST with NLM_F_EXCL', () => {
+  const t = new NamespaceLoopbackTable();
+  const ifaddr = (family, prefix, index, addr) => {
+    const h = Buffer.alloc(8);
+    h[0] = family;
+    h[1] = prefix;
+    h.writeInt32LE(index, 4);
+    const a = Buffer.alloc((4 + addr.length + 3) & ~3);
+    a.writeUInt16LE(4 + addr.length, 0);
+    a.writeUInt16LE(2, 2); // IFA_LOCAL
+    addr.copy(a, 4);
+    return Buffer.concat([h, a]);
+  };
+  const lo4 = Buffer.from([127, 0, 0, 1]);
+  assert.strictEqual(errnoOf(() => addAddr(t, false, 0, ifaddr(AF_INET, 8, 1, lo4))), 1);
+  assert.strictEqual(errnoOf(() => addAddr(t, true, 0, ifaddr(AF_INET, 8, 1, Buffer.from([10, 1, 1, 1])))), 95);
+  assert.strictEqual(errnoOf(() => addAddr(t, true, 0, ifaddr(AF_INET, 16, 1, lo4))), 95);
+  assert.strictEqual(errnoOf(() => addAddr(t, true, 0, ifaddr(AF_INET, 8, 9, lo4))), 19);
+  assert.strictEqual(errnoOf(() => addAddr(t, true, 0, Buffer.alloc(8, 0))), 19);
+  assert.strictEqual(errnoOf(() => addAddr(t, true, 0, ifaddr(AF_INET, 8, 1, lo4))), 0);
+  assert.deepStrictEqual(t.snapshot().addrs.map((a) => a.family), [AF_INET]);
+  assert.strictEqual(errnoOf(() => addAddr(t, true, 0x200, ifaddr(AF_INET, 8, 1, lo4))), 17);
+  assert.strictEqual(errnoOf(() => addAddr(t, true, 0, ifaddr(AF_INET, 8, 1, lo4))), 0);
 });

@@ -6,6 +6,8 @@ import { AF_INET, AF_INET6, AF_UNIX } from '../../abi/socket';
 import { RTN_UNICAST, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_TABLE_MAIN, type NetSnapshot } from '../../abi/netif';
 import type { Entry, NodeMaker } from './nodes';
 import type { ProcFs } from './procfs';
+import type { NetNamespace } from '../../kernel/net_ns';
+import { callerOf } from './task_info';
 
 const RTF_UP = 0x1, RTF_GATEWAY = 0x2, RTF_HOST = 0x4;
 const RT_SCOPE_SITE = 200;
@@ -91,12 +93,17 @@ export function unixText(names: Map<string, object>): string {
   return out;
 }
 
+/** The network namespace of the reader (Linux shows /proc/net through the reading task's). */
+function netOf(fs: ProcFs, ctx: unknown): NetNamespace {
+  return callerOf(fs.kernel, ctx)?.nsproxy.net ?? fs.kernel.rootNs.net;
+}
+
 export function netDir(fs: ProcFs, m: NodeMaker): Entry {
-  const snap = () => fs.kernel.network.interfaces.snapshot();
+  const snap = (ctx: unknown) => netOf(fs, ctx).config.interfaces.snapshot();
   return m.staticDir('net', (n) => [
-    n.file('dev', () => devText(snap())),
-    n.file('route', () => routeText(snap())),
-    n.file('if_inet6', () => ifInet6Text(snap())),
+    n.file('dev', (ctx) => devText(snap(ctx))),
+    n.file('route', (ctx) => routeText(snap(ctx))),
+    n.file('if_inet6', (ctx) => ifInet6Text(snap(ctx))),
     n.file('unix', () => unixText(fs.kernel.unixNames)),
     ...inetFiles(fs, n),
   ]);
@@ -107,11 +114,11 @@ const HEAD6 = '  sl  local_address                         remote_address       
 
 /**
  * tcp, tcp6, udp, udp6: the sockets of the sandbox's own stack, which lives
- * above procfs (net/) and answers through Kernel.netstack; before the first
+ * above procfs (net/) and answers through the reader's NetNamespace; before the first
  * inet socket (and in host mode) the tables are empty.
  */
 function inetFiles(fs: ProcFs, n: NodeMaker): Entry[] {
   return (['tcp', 'tcp6', 'udp', 'udp6'] as const).map((name) =>
-    n.file(name, () => (fs.kernel.netstack ? fs.kernel.netstack.procNet(name) : name.endsWith('6') ? HEAD6 : HEAD4)),
+    n.file(name, (ctx) => netOf(fs, ctx).stack?.procNet(name) ?? (name.endsWith('6') ? HEAD6 : HEAD4)),
   );
 }

@@ -16,6 +16,7 @@ import { dointvecWrite, SYSCTL_INT } from './numparse';
 import type { Entry, NodeMaker } from './nodes';
 import type { ProcFs } from './procfs';
 import { callerOf } from './task_info';
+import type { NetSysctl } from '../../kernel/netinfo';
 import { keysSysctlDir } from './keys';
 import { pidNsOf } from '../../kernel/pid_ns';
 import { nsCapable } from '../../auth/userns';
@@ -72,6 +73,7 @@ const LOCAL_PORT_LOW = 32768;
 
 export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
   const k = fs.kernel;
+  const netSysctl = (c: unknown): NetSysctl => (callerOf(k, c)?.nsproxy.net ?? k.rootNs.net).config.sysctl;
   const d = SYSCTL_DEFAULTS;
   const v = (name: string, value: string | number) => (mm: NodeMaker) => mm.file(name, () => `${value}\n`, 0o444, E.EROFS);
   const dir = (mm: NodeMaker, name: string, items: Array<(mm: NodeMaker) => Entry>): Entry => mm.staticDir(name, (sub) => items.map((f) => f(sub)));
@@ -201,10 +203,11 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
         // Ping sockets for every group, as Docker and containerd set it in containers (net/ping_socket.ts).
         v('ping_group_range', '0\t2147483647'),
         // Enforced by net/bind.ts. As Linux's ipv4_privileged_ports: 0-65535, and not above the local port range's start.
-        (n) => n.rwFile('ip_unprivileged_port_start', () => `${k.network.sysctl.unprivilegedPortStart}\n`,
-          (data) => dointvecWrite(data, 1, 0, 65535, (_, x) => {
+        // The reader's or writer's network namespace's.
+        (n) => n.rwFile('ip_unprivileged_port_start', (ctx) => `${netSysctl(ctx).unprivilegedPortStart}\n`,
+          (data, ctx) => dointvecWrite(data, 1, 0, 65535, (_, x) => {
             if (x > LOCAL_PORT_LOW) throw new Errno(E.EINVAL);
-            k.network.sysctl.unprivilegedPortStart = x;
+            netSysctl(ctx).unprivilegedPortStart = x;
           })),
       ]),
       (mm) => dir(mm, 'ipv6', [(c) => dir(c, 'conf', [(a) => dir(a, 'all', [v('disable_ipv6', 0)])])]),

@@ -12,7 +12,7 @@ import { EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, ALL_EVENTS } from '../
 import { O_NONBLOCK } from '../../abi/fs';
 import {
   AF_NETLINK, NETLINK_ADD_MEMBERSHIP, NETLINK_CAP_ACK, NETLINK_DROP_MEMBERSHIP, NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK,
-  NETLINK_ROUTE, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_CAPPED, NLM_F_DUMP, NLM_F_MULTI, NLM_F_REQUEST, RTM_BASE, SOL_NETLINK,
+  NETLINK_ROUTE, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_CAPPED, NLM_F_DUMP, NLM_F_MULTI, NLM_F_REQUEST, RTM_BASE, RTM_NEWADDR, RTM_NEWLINK, RTM_SETLINK, SOL_NETLINK,
   nlmsgAlign,
 } from '../../abi/netif';
 import type { InterfaceTable } from '../../kernel/netinfo';
@@ -20,7 +20,7 @@ import type { FileCtx } from '../../vfs/ctx';
 import type { PseudoFs } from '../../vfs/numbering';
 import type { MaybePromise } from '../../vfs/file';
 import { SocketFile, type RecvResult, type SendRequest } from '../socket';
-import { answer, nlmsg } from './route';
+import { addAddr, answer, nlmsg, setLink } from './route';
 
 const SOCKADDR_NL = 12;
 /** NLMSG_GOODSIZE on x86-64: the first datagram of a dump is at least this big. */
@@ -32,8 +32,10 @@ const DUMP_MAX = 32768;
 export interface NetlinkEnv {
   readonly sockfs: PseudoFs;
   readonly interfaces: InterfaceTable;
-  /** Bound port ids of the sandbox's netlink sockets. */
+  /** Bound port ids of the namespace's netlink sockets. */
   readonly ports: Set<number>;
+  /** The opener had CAP_NET_ADMIN over the network namespace: it may change what the table lets change. */
+  readonly admin?: boolean;
 }
 
 const int = (v: number): Buffer => {
@@ -156,16 +158,12 @@ export class NetlinkSocket extends SocketFile {
     let err = 0;
     // Not a request, or a control message (NOOP, ERROR, DONE...): acknowledged if asked, as Linux.
     if (flags & NLM_F_REQUEST && type >= RTM_BASE) {
-      const dump = (flags & NLM_F_DUMP) === NLM_F_DUMP;
       try {
-        if (dump && this.dump.length > 0) throw new Errno(E.EBUSY);
-        const replies = answer(this.env.interfaces.snapshot(), { type, flags, seq, body: m.subarray(NLMSG_HDRLEN) });
-        if (dump) {
-          this.dump = replies.map((r) => nlmsg(r.type, NLM_F_MULTI, seq, this.portid, r.parts));
-          this.dump.push(nlmsg(NLMSG_DONE, NLM_F_MULTI, seq, this.portid, [int(0)]));
-          return; // no ack after a dump, as Linux
-        }
-        for (const r of replies) this.enqueue(nlmsg(r.type, 0, seq, this.portid, r.parts));
+        const body = m.subarray(NLMSG_HDRLEN);
+        // A change has no reply of its own: the ack below, when asked.
+        if (type === RTM_NEWLINK || type === RTM_SETLINK) setLink(this.env.interfaces, this.env.admin === true, body);
+        else if (type === RTM_NEWADDR) addAddr(this.env.interfaces, this.env.admin === true, flags, body);
+        else if (this.reply(type, flags, seq, body)) return; // no ack after a dump, as Linux
       } catch (e) {
         if (!(e instanceof Errno)) throw e;
         err = e.errno;
@@ -175,6 +173,20 @@ export class NetlinkSocket extends SocketFile {
     // The ack or error echoes the request's header (the whole request on an error unless NETLINK_CAP_ACK).
     const echo = err && !this.capAck ? m : m.subarray(0, NLMSG_HDRLEN);
     this.enqueue(nlmsg(NLMSG_ERROR, echo.length === NLMSG_HDRLEN ? NLM_F_CAPPED : 0, seq, this.portid, [int(-err), echo]));
+  }
+
+  /** A GET request's replies queued, or (true) its dump prepared. */
+  private reply(type: number, flags: number, seq: number, body: Buffer): boolean {
+    const dump = (flags & NLM_F_DUMP) === NLM_F_DUMP;
+    if (dump && this.dump.length > 0) throw new Errno(E.EBUSY);
+    const replies = answer(this.env.interfaces.snapshot(), { type, flags, seq, body });
+    if (dump) {
+      this.dump = replies.map((r) => nlmsg(r.type, NLM_F_MULTI, seq, this.portid, r.parts));
+      this.dump.push(nlmsg(NLMSG_DONE, NLM_F_MULTI, seq, this.portid, [int(0)]));
+      return true;
+    }
+    for (const r of replies) this.enqueue(nlmsg(r.type, 0, seq, this.portid, r.parts));
+    return false;
   }
 
   /** A datagram for the reader; dropped with ENOBUFS reported when the receive buffer is full. */

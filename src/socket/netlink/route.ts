@@ -1,8 +1,11 @@
 // NETLINK_ROUTE requests answered from the sandbox's interface table
 // (kernel/netinfo.ts): RTM_GETLINK, RTM_GETADDR and RTM_GETROUTE, as dumps or
-// (links) single lookups. Everything that would change the table is EPERM, as
-// for a process without CAP_NET_ADMIN over the network namespace; requests
-// rtnetlink does not serve here are EOPNOTSUPP.
+// (links) single lookups, and RTM_NEWLINK/RTM_SETLINK bringing a link up or
+// down and RTM_NEWADDR of the loopback's own addresses where the table allows
+// it (a new network namespace's loopback).
+// Other changes are EPERM without CAP_NET_ADMIN over the network namespace or
+// in a table that cannot change; requests rtnetlink does not serve here are
+// EOPNOTSUPP.
 import { Errno, E } from '../../abi/errno';
 import { AF_INET, AF_INET6, AF_UNSPEC } from '../../abi/socket';
 import {
@@ -10,8 +13,9 @@ import {
   IFLA_GROUP, IFLA_IFNAME, IFLA_LINK, IFLA_LINKMODE, IFLA_MTU, IFLA_OPERSTATE, IFLA_QDISC, IFLA_STATS, IFLA_STATS64, IFLA_TXQLEN, NLMSG_HDRLEN,
   NLM_F_DUMP, RTA_DST, RTA_GATEWAY, RTA_OIF, RTA_PREF, RTA_PREFSRC, RTA_PRIORITY, RTA_TABLE, RTM_BASE, RTM_GETADDR,
   RTM_GETLINK, RTM_GETROUTE, RTM_MAX, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, RTMSG_LEN, netlinkAttrs, nlmsgAlign,
-  type NetAddr, type NetLink, type NetRoute, type NetSnapshot,
+  IFF_CHANGEABLE, IFF_UP, NLM_F_EXCL, type NetAddr, type NetLink, type NetRoute, type NetSnapshot,
 } from '../../abi/netif';
+import type { InterfaceTable } from '../../kernel/netinfo';
 
 /** One netlink attribute (header and payload, padded to 4). */
 function attr(type: number, payload: Buffer): Buffer {
@@ -105,6 +109,54 @@ export interface RouteRequest {
   flags: number;
   seq: number;
   body: Buffer;
+}
+
+/** IFLA_EXT_MASK: what a dump should include, harmless in a change. */
+const IFLA_EXT_MASK = 29;
+
+/**
+ * RTM_NEWLINK or RTM_SETLINK on an existing link (`ip link set DEV up|down`):
+ * only the up flag, only where the table can change; creating a link, or
+ * changing its name, MTU, address or other flags is EOPNOTSUPP.
+ */
+export function setLink(table: InterfaceTable, admin: boolean, body: Buffer): void {
+  if (!admin || !table.setUp) throw new Errno(E.EPERM);
+  if (body.length < IFINFOMSG_LEN) throw new Errno(E.EINVAL);
+  const index = body.readInt32LE(4);
+  const flags = body.readUInt32LE(8);
+  const change = body.readUInt32LE(12);
+  const attrs = netlinkAttrs(body, IFINFOMSG_LEN);
+  const name = attrs.get(IFLA_IFNAME)?.toString('latin1').replace(/\0.*$/s, '') ?? null;
+  const l = table.snapshot().links.find((x) => (index > 0 ? x.index === index : x.name === name));
+  if (!l || (index <= 0 && name === null)) throw new Errno(E.ENODEV);
+  for (const a of attrs.keys()) if (a !== IFLA_IFNAME && a !== IFLA_EXT_MASK) throw new Errno(E.EOPNOTSUPP);
+  if (flags === 0 && change === 0) return;
+  // Linux's rtnl_dev_combine_flags: the bits in change come from flags, the rest stay (no change mask: all of flags).
+  const want = change ? (flags & change) | (l.flags & ~change) : flags;
+  if ((want ^ l.flags) & IFF_CHANGEABLE & ~IFF_UP) throw new Errno(E.EOPNOTSUPP);
+  table.setUp(l.index, (want & IFF_UP) !== 0);
+}
+
+/**
+ * RTM_NEWADDR: only the loopback's own address (127.0.0.1/8 or ::1/128 on
+ * lo) where the table can change, as bubblewrap and `ip addr add` set up a
+ * new namespace; any other address is EOPNOTSUPP. EEXIST with NLM_F_EXCL
+ * when it is there already.
+ */
+export function addAddr(table: InterfaceTable, admin: boolean, flags: number, body: Buffer): void {
+  if (!admin || !table.addLoopbackAddress) throw new Errno(E.EPERM);
+  if (body.length < IFADDRMSG_LEN) throw new Errno(E.EINVAL);
+  const family = body[0];
+  const prefixlen = body[1];
+  const index = body.readInt32LE(4);
+  if (!table.snapshot().links.some((l) => l.index === index)) throw new Errno(E.ENODEV);
+  const attrs = netlinkAttrs(body, IFADDRMSG_LEN);
+  const addr = attrs.get(IFA_LOCAL) ?? attrs.get(IFA_ADDRESS);
+  if (!addr) throw new Errno(E.EINVAL);
+  const v4 = family === AF_INET && prefixlen === 8 && addr.length === 4 && addr.equals(Buffer.from([127, 0, 0, 1]));
+  const v6 = family === AF_INET6 && prefixlen === 128 && addr.length === 16 && addr.equals(Buffer.from('00000000000000000000000000000001', 'hex'));
+  if (index !== 1 || !(v4 || v6)) throw new Errno(E.EOPNOTSUPP);
+  if (!table.addLoopbackAddress(family) && flags & NLM_F_EXCL) throw new Errno(E.EEXIST);
 }
 
 const familyOk = (want: number, f: number): boolean => want === AF_UNSPEC || want === f;

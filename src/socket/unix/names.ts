@@ -29,5 +29,5 @@ export function unixSockaddr(a: UnixAddr | null): Buffer {
   return out;
 }
 
-/** Abstract names are per socket type: a stream and a datagram socket may share one. */
-export const abstractKey = (type: number, name: Buffer): string => `@${type}:` + name.toString('latin1');
+/** Abstract names are per socket type (a stream and a datagram socket may share one) and per network namespace (scope: '' for the initial one). */
+export const abstractKey = (type: number, name: Buffer, scope = ''): string => `@${scope}${scope ? '/' : ''}${type}:` + name.toString('latin1');

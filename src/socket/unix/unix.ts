@@ -30,6 +30,8 @@ export interface UnixEnv {
   readonly table: Map<string, object>;
   /** Sockets with references in flight (for collectCycles). */
   readonly inflight: Set<object>;
+  /** The network namespace's part of abstract names' keys (names.ts): abstract names are per namespace, paths are not. */
+  readonly abstractScope?: string;
 }
 
 export class UnixSocket extends SocketFile {
@@ -99,7 +101,7 @@ export class UnixSocket extends SocketFile {
     if (this.name && (a === null || a.abstract)) throw new Errno(E.EINVAL);
     if (a === null) return this.autobind();
     if (a.abstract) {
-      const key = abstractKey(this.type, a.abstract);
+      const key = abstractKey(this.type, a.abstract, this.env.abstractScope);
       if (this.env.table.has(key)) throw new Errno(E.EADDRINUSE);
       this.setName(key, unixSockaddr(a));
       return;
@@ -123,7 +125,7 @@ export class UnixSocket extends SocketFile {
     const start = Math.floor(Math.random() * 0x100000);
     for (let i = 0; i < 0x100000; i++) {
       const name = Buffer.from('\0' + ((start + i) % 0x100000).toString(16).padStart(5, '0'), 'latin1');
-      const key = abstractKey(this.type, name);
+      const key = abstractKey(this.type, name, this.env.abstractScope);
       if (this.env.table.has(key)) continue;
       this.setName(key, unixSockaddr({ abstract: name, path: null }));
       return;
@@ -142,7 +144,7 @@ export class UnixSocket extends SocketFile {
     const a = parseUnixAddr(addr);
     if (a === null) throw new Errno(E.EINVAL);
     let key: string;
-    if (a.abstract) key = abstractKey(this.type, a.abstract);
+    if (a.abstract) key = abstractKey(this.type, a.abstract, this.env.abstractScope);
     else {
       if (!names) throw new Errno(E.EINVAL);
       if (a.path.length === 0) throw new Errno(E.ENOENT);
