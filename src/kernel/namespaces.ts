@@ -167,9 +167,10 @@ export interface NewNamespaces {
  * namespace first, as Linux does, so the rest is checked and owned there. fs
  * is the task's own (already unshared) fs context: its root and working
  * directory move into a new mount namespace's copy. activePid: the task's own
- * PID namespace, the parent of a new one.
+ * PID namespace, the parent of a new one. initialNet: the sandbox's first
+ * network namespace, whose interface defaults a new one inherits.
  */
-export function copyNamespaces(ids: MountIds, ns: NsProxy, creds: Credentials, fs: FsContext, flags: number, activePid: PidNamespace): NewNamespaces {
+export function copyNamespaces(ids: MountIds, ns: NsProxy, creds: Credentials, fs: FsContext, flags: number, activePid: PidNamespace, initialNet: NetNamespace): NewNamespaces {
   if (flags & CLONE_NEWUSER) {
     // A chrooted process could escape its root with the capabilities a new namespace gives.
     if (fs.root.mount !== ns.mnt.root || fs.root.dentry !== ns.mnt.root.root) throw new Errno(E.EPERM);
@@ -194,7 +195,7 @@ export function copyNamespaces(ids: MountIds, ns: NsProxy, creds: Credentials, f
     const mq = new MqNamespace(creds.fsuid, creds.fsgid);
     n = n.with('ipc', new IpcNamespace(user, user.allocInum(), new ShmNamespace(ns.ipc.shm.memory, ns.ipc.shm.now), new SemNamespace(), new MsgNamespace(), mq));
   }
-  if (flags & CLONE_NEWNET) n = n.with('net', NetNamespace.fresh(user, user.allocInum()));
+  if (flags & CLONE_NEWNET) n = n.with('net', NetNamespace.fresh(user, user.allocInum(), initialNet));
   if (flags & CLONE_NEWCGROUP) n = n.with('cgroup', new PlainNamespace('cgroup', user, user.allocInum()));
   if (flags & CLONE_NEWPID) {
     // The new namespace's owner must be at or below the parent namespace's owner (Linux's create_pid_namespace).

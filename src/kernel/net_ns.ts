@@ -8,7 +8,7 @@
 // in (Linux's sock_net), whatever namespace its user joins later.
 import type { UserNamespace } from '../auth/userns';
 import type { KernelNetStack } from './kernel';
-import { defaultNetSysctl, HostSocketBudget, NamespaceLoopbackTable, type NetworkConfig } from './netinfo';
+import { defaultNetSysctl, devTag, HostSocketBudget, NamespaceLoopbackTable, type NetworkConfig } from './netinfo';
 
 export class NetNamespace {
   readonly kind = 'net';
@@ -26,10 +26,16 @@ export class NetNamespace {
     return this.initial ? '' : `${this.inum}`;
   }
 
-  /** A namespace made by CLONE_NEWNET: only a loopback, down, and no host sockets. */
-  static fresh(owner: UserNamespace, inum: number): NetNamespace {
+  /**
+   * A namespace made by CLONE_NEWNET: only a loopback, down, and no host
+   * sockets. Its conf.all and conf.default start as the initial namespace's
+   * (Linux's net.core.devconf_inherit_init_net 0).
+   */
+  static fresh(owner: UserNamespace, inum: number, initial: NetNamespace): NetNamespace {
+    const sysctl = defaultNetSysctl();
+    for (const dev of ['all', 'default']) sysctl.devTags.set(dev, devTag(initial.config.sysctl, dev));
     const config: NetworkConfig = {
-      mode: 'none', interfaces: new NamespaceLoopbackTable(), hostSockets: new HostSocketBudget(0), netlinkPorts: new Set(), sysctl: defaultNetSysctl(),
+      mode: 'none', interfaces: new NamespaceLoopbackTable(), hostSockets: new HostSocketBudget(0), netlinkPorts: new Set(), sysctl,
     };
     return new NetNamespace(owner, inum, config, false);
   }

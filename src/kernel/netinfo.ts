@@ -51,10 +51,22 @@ export interface NetworkConfig {
 export interface NetSysctl {
   /** net.ipv4.ip_unprivileged_port_start: binding a lower port needs CAP_NET_BIND_SERVICE (Docker sets 0). */
   unprivilegedPortStart: number;
+  /** net.ipv4.conf.DEV.tag by DEV (all, default, each interface): a label Linux keeps and never acts on; an interface's starts as default's. */
+  readonly devTags: Map<string, number>;
 }
 
 export function defaultNetSysctl(): NetSysctl {
-  return { unprivilegedPortStart: 1024 };
+  return { unprivilegedPortStart: 1024, devTags: new Map() };
+}
+
+/** net.ipv4.conf.DEV.tag: an interface first asked about takes default's value, as Linux copies it when the device registers. */
+export function devTag(s: NetSysctl, dev: string): number {
+  let v = s.devTags.get(dev);
+  if (v === undefined) {
+    v = dev === 'default' || dev === 'all' ? 0 : devTag(s, 'default');
+    s.devTags.set(dev, v);
+  }
+  return v;
 }
 
 /** --publish HOSTPORT:PORT[/tcp|/udp]. */

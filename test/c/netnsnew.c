@@ -2,7 +2,8 @@
  * has only a loopback, down (no address, connect is ENETUNREACH) until
  * SIOCSIFFLAGS or RTM_NEWLINK brings it up; its ports and abstract AF_UNIX
  * names are its own; setns returns to the first namespace, whose listeners
- * answer again; without CAP_SYS_ADMIN a new one is EPERM. Runs natively in a
+ * answer again; net.ipv4.conf.lo.tag is each namespace's own; without
+ * CAP_SYS_ADMIN a new one is EPERM. Runs natively in a
  * fresh namespace (unshare --net, loopback up) as the sandbox runs it with
  * --network none. */
 #define _GNU_SOURCE
@@ -38,6 +39,17 @@ static ino_t ns_ino(void) {
   struct stat st;
   if (stat("/proc/self/ns/net", &st) < 0) { perror("stat"); exit(1); }
   return st.st_ino;
+}
+
+/* net.ipv4.conf.lo.tag: each namespace's own (a new one's starts as the first namespace's default). */
+static void tag(const char *when, int set) {
+  FILE *f = fopen("/proc/sys/net/ipv4/conf/lo/tag", set >= 0 ? "w" : "r");
+  int v = -1;
+  if (!f) { perror("tag"); exit(1); }
+  if (set >= 0) fprintf(f, "%d\n", set);
+  else if (fscanf(f, "%d", &v) != 1) v = -2;
+  fclose(f);
+  if (set < 0) printf("%s: lo tag %d\n", when, v);
 }
 
 static int tcp_to(int port) {
@@ -138,12 +150,14 @@ int main(void) {
   int ul_s = socket(AF_UNIX, SOCK_STREAM, 0);
   if (bind(ul_s, (struct sockaddr *)&u, ul) < 0 || listen(ul_s, 4) < 0) { perror("unix listen"); return 1; }
   printf("first: tcp connect %s, unix connect %s\n", err(tcp_to(port)), err(unix_to("tsvisor-netnsnew")));
+  tag("first", 7);
   int first = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   ino_t first_ino = ns_ino();
 
   printf("unshare(CLONE_NEWNET): %s\n", err(unshare(CLONE_NEWNET)));
   printf("namespace changed: %s\n", ns_ino() != first_ino ? "yes" : "no");
   interfaces("new");
+  tag("new", -1);
   lo_flags("new");
   printf("new, lo down: tcp connect %s\n", err(tcp_to(port)));
   /* The port is free here: the first namespace's listener is not in this one. */
@@ -165,6 +179,7 @@ int main(void) {
   printf("setns(first): %s\n", err(setns(first, CLONE_NEWNET)));
   printf("back in the first: %s\n", ns_ino() == first_ino ? "yes" : "no");
   interfaces("first");
+  tag("first", -1);
   printf("first again: tcp connect %s, unix connect %s\n", err(tcp_to(port)), err(unix_to("tsvisor-netnsnew")));
 
   /* Without CAP_SYS_ADMIN (and CAP_NET_ADMIN), neither a new namespace nor a change of the loopback. */

@@ -16,7 +16,7 @@ import { dointvecWrite, SYSCTL_INT } from './numparse';
 import type { Entry, NodeMaker } from './nodes';
 import type { ProcFs } from './procfs';
 import { callerOf } from './task_info';
-import type { NetSysctl } from '../../kernel/netinfo';
+import { devTag, type NetSysctl, type NetworkConfig } from '../../kernel/netinfo';
 import { keysSysctlDir } from './keys';
 import { pidNsOf } from '../../kernel/pid_ns';
 import { nsCapable } from '../../auth/userns';
@@ -73,7 +73,16 @@ const LOCAL_PORT_LOW = 32768;
 
 export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
   const k = fs.kernel;
-  const netSysctl = (c: unknown): NetSysctl => (callerOf(k, c)?.nsproxy.net ?? k.rootNs.net).config.sysctl;
+  const netOf = (c: unknown): NetworkConfig => (callerOf(k, c)?.nsproxy.net ?? k.rootNs.net).config;
+  const netSysctl = (c: unknown): NetSysctl => netOf(c).sysctl;
+  // net.ipv4.conf: all, default and each interface of the reader's network namespace; only tag.
+  const devConf = (mm: NodeMaker): Entry => {
+    const conf = mm.sub('conf');
+    const list = (ctx: unknown): Entry[] => ['all', 'default', ...netOf(ctx).interfaces.snapshot().links.map((l) => l.name)].map((dev) =>
+      conf.staticDir(dev, (d) => [d.rwFile('tag', (c) => `${devTag(netSysctl(c), dev)}\n`,
+        (data, c) => dointvecWrite(data, 1, SYSCTL_INT.min, SYSCTL_INT.max, (_, x) => void netSysctl(c).devTags.set(dev, x)))]));
+    return mm.dir('conf', { list });
+  };
   const d = SYSCTL_DEFAULTS;
   const v = (name: string, value: string | number) => (mm: NodeMaker) => mm.file(name, () => `${value}\n`, 0o444, E.EROFS);
   const dir = (mm: NodeMaker, name: string, items: Array<(mm: NodeMaker) => Entry>): Entry => mm.staticDir(name, (sub) => items.map((f) => f(sub)));
@@ -197,6 +206,7 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
         v('somaxconn', d.somaxconn), v('rmem_default', 212992), v('rmem_max', 212992), v('wmem_default', 212992), v('wmem_max', 212992),
       ]),
       (mm) => dir(mm, 'ipv4', [
+        devConf,
         v('ip_forward', 0), v('ip_local_port_range', `${LOCAL_PORT_LOW}\t60999`), v('tcp_fin_timeout', 60), v('tcp_keepalive_intvl', 75),
         v('tcp_keepalive_probes', 9), v('tcp_keepalive_time', 7200), v('tcp_max_syn_backlog', 4096), v('tcp_rmem', '4096\t131072\t6291456'),
         v('tcp_syncookies', 1), v('tcp_wmem', '4096\t16384\t4194304'), v('tcp_congestion_control', 'cubic'),
