@@ -1,11 +1,14 @@
 // Who may send a signal to whom (man 2 kill, "Permissions"): every signal a
 // process sends by system call (kill, tkill, tgkill, rt_sigqueueinfo,
 // rt_tgsigqueueinfo) is checked here. Signals the kernel raises itself
-// (SIGCHLD, SIGPIPE, timers, faults) are not.
+// (SIGCHLD, SIGPIPE, timers, faults) are not; nor is SIGIO to an F_SETOWN
+// owner (Landlock's signal scope does not reach it here).
 import { nsCapable } from '../auth/userns';
 import { Errno, E } from '../abi/errno';
 import { CAP_KILL } from '../abi/capability';
 import { SIGCONT } from '../abi/signals';
+import { LANDLOCK_SCOPE_SIGNAL } from '../abi/landlock';
+import { landlockScoped } from '../auth/landlock';
 import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
 
@@ -15,7 +18,10 @@ import type { ThreadGroup } from '../kernel/thread_group';
  * sender's own session. Signal 0 is checked the same way.
  */
 export function mayKill(sender: Task, target: ThreadGroup, sig: number): boolean {
-  if (target === sender.tg || target.tasks.size === 0) return true;
+  if (target === sender.tg) return true;
+  // Landlock's task_kill hook (ABI 6): a domain scoped for signals reaches only processes within it.
+  if (landlockScoped(sender.creds.landlock, target.leader.creds.landlock, LANDLOCK_SCOPE_SIGNAL)) return false;
+  if (target.tasks.size === 0) return true;
   const s = sender.creds;
   const d = target.leader.creds;
   if (s.euid === d.suid || s.euid === d.uid || s.uid === d.suid || s.uid === d.uid) return true;

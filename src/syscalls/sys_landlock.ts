@@ -1,15 +1,15 @@
 // landlock_create_ruleset, landlock_add_rule, landlock_restrict_self (man 2
 // landlock_create_ruleset & co, man 7 landlock): an unprivileged task
 // restricts its own file system access, and that of everything it starts.
-// The sandbox offers ABI 2 (the file system rights up to REFER); the checks
-// themselves are vfs/landlock.ts.
+// The sandbox offers ABI 6 (file system rights up to IOCTL_DEV, TCP ports,
+// scopes); the checks themselves are vfs/landlock.ts and auth/landlock.ts.
 
 import { E, Errno } from '../abi/errno';
 import { CAP_SYS_ADMIN } from '../abi/capability';
 import { O_ACCMODE, O_RDONLY, O_RDWR, O_WRONLY, S_IFDIR, S_IFMT } from '../abi/fs';
 import {
-  ACCESS_FS_ALL, ACCESS_FS_FILE, LANDLOCK_ABI_VERSION, LANDLOCK_CREATE_RULESET_VERSION, LANDLOCK_MAX_NUM_LAYERS, LANDLOCK_RULE_PATH_BENEATH,
-  PATH_BENEATH_ATTR_SIZE, RULESET_ATTR_SIZE,
+  ACCESS_FS_ALL, ACCESS_FS_FILE, ACCESS_NET_ALL, LANDLOCK_ABI_VERSION, LANDLOCK_CREATE_RULESET_VERSION, LANDLOCK_MAX_NUM_LAYERS, LANDLOCK_RULE_NET_PORT,
+  LANDLOCK_RULE_PATH_BENEATH, LANDLOCK_SCOPE_ALL, NET_PORT_ATTR_SIZE, PATH_BENEATH_ATTR_SIZE, RULESET_ATTR_MIN_SIZE, RULESET_ATTR_SIZE,
 } from '../abi/landlock';
 import { PAGE_SIZE } from '../abi/mm';
 import { nsCapable } from '../auth/userns';
@@ -26,14 +26,19 @@ function createRuleset(t: Task, attr: number, size: number, flags: number): numb
   // Linux's copy_min_struct_from_user: at least the first field, at most a
   // page, and any bytes past what this ABI knows must be zero (size is a
   // size_t: a negative number here is a huge one).
-  if (size >= 0 && size < RULESET_ATTR_SIZE) throw new Errno(E.EINVAL);
+  if (attr === 0) throw new Errno(E.EFAULT);
+  // A shorter struct (an older ABI's) reads as zeros past its end.
+  if (size >= 0 && size < RULESET_ATTR_MIN_SIZE) throw new Errno(E.EINVAL);
   if (size < 0 || size > PAGE_SIZE) throw new Errno(E.E2BIG);
-  const raw = t.mm.copyIn(attr, size);
+  const raw = Buffer.alloc(Math.max(size, RULESET_ATTR_SIZE));
+  t.mm.copyIn(attr, size).copy(raw);
   if (raw.subarray(RULESET_ATTR_SIZE).some((b) => b !== 0)) throw new Errno(E.E2BIG);
-  const handled = raw.readBigUInt64LE(0);
-  if (handled & ~BigInt(ACCESS_FS_ALL)) throw new Errno(E.EINVAL);
-  if (handled === 0n) throw new Errno(E.ENOMSG);
-  const f = new LandlockRuleset(Number(handled), O_RDWR, t.heapBudget);
+  const fs = raw.readBigUInt64LE(0);
+  const net = raw.readBigUInt64LE(8);
+  const scoped = raw.readBigUInt64LE(16);
+  if (fs & ~BigInt(ACCESS_FS_ALL) || net & ~BigInt(ACCESS_NET_ALL) || scoped & ~BigInt(LANDLOCK_SCOPE_ALL)) throw new Errno(E.EINVAL);
+  if (fs === 0n && net === 0n && scoped === 0n) throw new Errno(E.ENOMSG);
+  const f = new LandlockRuleset(Number(fs), Number(net), Number(scoped), O_RDWR, t.heapBudget);
   try {
     return t.fdTable.install(f, true);
   } catch (e) {
@@ -55,6 +60,7 @@ function rulesetOf(t: Task, fd: number, mode: 'read' | 'write'): LandlockRuleset
 function addRule(t: Task, rulesetFd: number, type: number, attr: number, flags: number): number {
   if (flags) throw new Errno(E.EINVAL);
   const rs = rulesetOf(t, rulesetFd, 'write');
+  if (type === LANDLOCK_RULE_NET_PORT) return addNetRule(t, rs, attr);
   if (type !== LANDLOCK_RULE_PATH_BENEATH) throw new Errno(E.EINVAL);
   const raw = t.mm.copyIn(attr, PATH_BENEATH_ATTR_SIZE);
   const allowed = raw.readBigUInt64LE(0);
@@ -67,6 +73,18 @@ function addRule(t: Task, rulesetFd: number, type: number, attr: number, flags: 
   const access = Number(allowed);
   if ((f.path.dentry.inode.mode & S_IFMT) !== S_IFDIR && access & ~ACCESS_FS_FILE) throw new Errno(E.EINVAL);
   rs.addRule(f.path, access);
+  return 0;
+}
+
+/** A LANDLOCK_RULE_NET_PORT rule: rights the ruleset handles, on a port (host order) up to 65535. */
+function addNetRule(t: Task, rs: LandlockRuleset, attr: number): number {
+  const raw = t.mm.copyIn(attr, NET_PORT_ATTR_SIZE);
+  const allowed = raw.readBigUInt64LE(0);
+  const port = raw.readBigUInt64LE(8);
+  if (allowed === 0n) throw new Errno(E.ENOMSG);
+  if ((allowed | BigInt(rs.handledNet)) !== BigInt(rs.handledNet)) throw new Errno(E.EINVAL);
+  if (port > 0xffffn) throw new Errno(E.EINVAL);
+  rs.addNetRule(Number(port), Number(allowed));
   return 0;
 }
 
@@ -85,8 +103,11 @@ function restrictSelf(t: Task, rulesetFd: number, flags: number): number {
 export const defs: SyscallDef[] = [
   {
     nr: 444, name: 'landlock_create_ruleset', args: ['ptr', 'size', 'hex'], fn: (t, a) => createRuleset(t, a[0], a[1], u32(a[2])),
-    partial: 'ABI 2 (file system rights up to REFER, as Linux 6.1): TRUNCATE, IOCTL_DEV, network rules and scopes (ABI 3-6) are EINVAL',
+    partial: 'ABI 6 (as Linux 6.12, though uname says 6.1): LANDLOCK_CREATE_RULESET_ERRATA (6.15) is EINVAL; TCP rules cover bind and connect, not a TCP Fast Open sendto (as on Linux)',
   },
   { nr: 445, name: 'landlock_add_rule', args: ['fd', 'int', 'ptr', 'hex'], fn: (t, a) => addRule(t, i32(a[0]), u32(a[1]), a[2], u32(a[3])) },
-  { nr: 446, name: 'landlock_restrict_self', args: ['fd', 'hex'], fn: (t, a) => restrictSelf(t, i32(a[0]), u32(a[1])) },
+  {
+    nr: 446, name: 'landlock_restrict_self', args: ['fd', 'hex'], fn: (t, a) => restrictSelf(t, i32(a[0]), u32(a[1])),
+    partial: "ABI 7's logging flags (Linux 6.15) are EINVAL, as on 6.12",
+  },
 ];
