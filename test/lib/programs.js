@@ -186,6 +186,7 @@ const C_PROGRAMS = Object.freeze({
   },
   landlock_escape: { args: (dir) => [dir], endsWithDone: true },
   landlock6: { args: (dir) => [dir], endsWithDone: true },
+  procmapq: { args: (dir) => [dir], endsWithDone: true },
   cpumask: { args: () => [], endsWithDone: true },
   // Its own test also sets the hard limit in the sandbox (sysctl_limits.test.js); here the machine's limits.
   pipepages: { args: () => [], endsWithDone: true },
