@@ -1,12 +1,26 @@
 // Landlock (linux/landlock.h; Documentation/userspace-api/landlock.rst): the
-// constants of the ABI version the sandbox offers, 6 (Linux 6.12 to 6.14:
-// file system rights up to IOCTL_DEV, TCP port rules, scopes). ABI 7's audit
-// flags of landlock_restrict_self are EINVAL, as on 6.12.
+// constants of the ABI version the sandbox offers, 7 (Linux 6.15 to 6.18:
+// file system rights up to IOCTL_DEV, TCP port rules, scopes, and the audit
+// flags of landlock_restrict_self, accepted with nothing to log to).
 
 /** The ABI version landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION) answers. */
-export const LANDLOCK_ABI_VERSION = 6;
+export const LANDLOCK_ABI_VERSION = 7;
 
 export const LANDLOCK_CREATE_RULESET_VERSION = 1 << 0;
+export const LANDLOCK_CREATE_RULESET_ERRATA = 1 << 1;
+/**
+ * The errata whose fixes the checks follow, as bits (erratum N is bit N-1):
+ * 1 only TCP sockets are restricted by the TCP rights, 2 signals within a
+ * process are never scoped, 3 a disconnected directory gets the rights of
+ * both its hierarchies (vfs/landlock.ts granted).
+ */
+export const LANDLOCK_ERRATA = 0b111;
+
+/** ABI 7: landlock_restrict_self's audit flags (no audit log in the sandbox: they change nothing). */
+export const RESTRICT_SELF_LOG_SAME_EXEC_OFF = 1 << 0;
+export const RESTRICT_SELF_LOG_NEW_EXEC_ON = 1 << 1;
+export const RESTRICT_SELF_LOG_SUBDOMAINS_OFF = 1 << 2;
+export const RESTRICT_SELF_FLAGS = RESTRICT_SELF_LOG_SAME_EXEC_OFF | RESTRICT_SELF_LOG_NEW_EXEC_ON | RESTRICT_SELF_LOG_SUBDOMAINS_OFF;
 export const LANDLOCK_RULE_PATH_BENEATH = 1;
 export const LANDLOCK_RULE_NET_PORT = 2;
 
@@ -49,7 +63,7 @@ export const LANDLOCK_SCOPE_ALL = (LANDLOCK_SCOPE_SIGNAL << 1) - 1;
 /** A domain stacks at most this many rulesets (E2BIG beyond). */
 export const LANDLOCK_MAX_NUM_LAYERS = 16;
 
-/** sizeof(struct landlock_ruleset_attr) at ABI 6: handled_access_fs, handled_access_net, scoped. */
+/** sizeof(struct landlock_ruleset_attr) since ABI 6: handled_access_fs, handled_access_net, scoped. */
 export const RULESET_ATTR_SIZE = 24;
 /** The shortest landlock_ruleset_attr accepted: handled_access_fs alone (ABI 1 to 3). */
 export const RULESET_ATTR_MIN_SIZE = 8;

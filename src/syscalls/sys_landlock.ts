@@ -1,14 +1,16 @@
 // landlock_create_ruleset, landlock_add_rule, landlock_restrict_self (man 2
 // landlock_create_ruleset & co, man 7 landlock): an unprivileged task
 // restricts its own file system access, and that of everything it starts.
-// The sandbox offers ABI 6 (file system rights up to IOCTL_DEV, TCP ports,
-// scopes); the checks themselves are vfs/landlock.ts and auth/landlock.ts.
+// The sandbox offers ABI 7 (file system rights up to IOCTL_DEV, TCP ports,
+// scopes, audit flags); the checks themselves are vfs/landlock.ts and
+// auth/landlock.ts.
 
 import { E, Errno } from '../abi/errno';
 import { CAP_SYS_ADMIN } from '../abi/capability';
 import { O_ACCMODE, O_RDONLY, O_RDWR, O_WRONLY, S_IFDIR, S_IFMT } from '../abi/fs';
 import {
-  ACCESS_FS_ALL, ACCESS_FS_FILE, ACCESS_NET_ALL, LANDLOCK_ABI_VERSION, LANDLOCK_CREATE_RULESET_VERSION, LANDLOCK_MAX_NUM_LAYERS, LANDLOCK_RULE_NET_PORT,
+  ACCESS_FS_ALL, ACCESS_FS_FILE, ACCESS_NET_ALL, LANDLOCK_ABI_VERSION, LANDLOCK_CREATE_RULESET_ERRATA, LANDLOCK_CREATE_RULESET_VERSION, LANDLOCK_ERRATA,
+  LANDLOCK_MAX_NUM_LAYERS, LANDLOCK_RULE_NET_PORT, RESTRICT_SELF_FLAGS, RESTRICT_SELF_LOG_SUBDOMAINS_OFF,
   LANDLOCK_RULE_PATH_BENEATH, LANDLOCK_SCOPE_ALL, NET_PORT_ATTR_SIZE, PATH_BENEATH_ATTR_SIZE, RULESET_ATTR_MIN_SIZE, RULESET_ATTR_SIZE,
 } from '../abi/landlock';
 import { PAGE_SIZE } from '../abi/mm';
@@ -21,6 +23,7 @@ import { noNewPrivs } from './sys_info';
 function createRuleset(t: Task, attr: number, size: number, flags: number): number {
   if (flags) {
     if (flags === LANDLOCK_CREATE_RULESET_VERSION && attr === 0 && size === 0) return LANDLOCK_ABI_VERSION;
+    if (flags === LANDLOCK_CREATE_RULESET_ERRATA && attr === 0 && size === 0) return LANDLOCK_ERRATA;
     throw new Errno(E.EINVAL);
   }
   // Linux's copy_min_struct_from_user: at least the first field, at most a
@@ -90,7 +93,9 @@ function addNetRule(t: Task, rs: LandlockRuleset, attr: number): number {
 
 function restrictSelf(t: Task, rulesetFd: number, flags: number): number {
   if (!noNewPrivs(t.tg) && !nsCapable(t.creds, t.creds.userns, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
-  if (flags) throw new Errno(E.EINVAL);
+  if (flags & ~RESTRICT_SELF_FLAGS) throw new Errno(E.EINVAL);
+  // The audit flags change nothing here (no audit log); LOG_SUBDOMAINS_OFF alone may come without a ruleset.
+  if (rulesetFd === -1 && flags === RESTRICT_SELF_LOG_SUBDOMAINS_OFF) return 0;
   const rs = rulesetOf(t, rulesetFd, 'read');
   const old = t.creds.landlock ?? [];
   if (old.length >= LANDLOCK_MAX_NUM_LAYERS) throw new Errno(E.E2BIG);
@@ -103,11 +108,11 @@ function restrictSelf(t: Task, rulesetFd: number, flags: number): number {
 export const defs: SyscallDef[] = [
   {
     nr: 444, name: 'landlock_create_ruleset', args: ['ptr', 'size', 'hex'], fn: (t, a) => createRuleset(t, a[0], a[1], u32(a[2])),
-    partial: 'ABI 6 (as Linux 6.12, though uname says 6.1): LANDLOCK_CREATE_RULESET_ERRATA (6.15) is EINVAL; TCP rules cover bind and connect, not a TCP Fast Open sendto (as on Linux)',
+    partial: 'ABI 7 and errata 1-3 (as Linux 6.18, though uname says 6.1); TCP rules cover bind and connect, not a TCP Fast Open sendto (as on Linux)',
   },
   { nr: 445, name: 'landlock_add_rule', args: ['fd', 'int', 'ptr', 'hex'], fn: (t, a) => addRule(t, i32(a[0]), u32(a[1]), a[2], u32(a[3])) },
   {
     nr: 446, name: 'landlock_restrict_self', args: ['fd', 'hex'], fn: (t, a) => restrictSelf(t, i32(a[0]), u32(a[1])),
-    partial: "ABI 7's logging flags (Linux 6.15) are EINVAL, as on 6.12",
+    partial: "ABI 7's audit flags are accepted and change nothing: the sandbox has no audit log",
   },
 ];

@@ -48,7 +48,10 @@ function removeAccess(inode: Inode): number {
  * The rights each layer grants at p: the union of its rules on p and every
  * directory above it, up to the namespace root. null: p is a file with no
  * place in any tree (a pipe, socket or anonymous file reached through
- * /proc/PID/fd), which Landlock does not restrict.
+ * /proc/PID/fd), which Landlock does not restrict. A directory moved out
+ * from under a bind mount while held through it (disconnected: its parents
+ * end at the file system's root, not the mount's) gets the rules up to that
+ * root and those from the mount's root up, as Linux since its erratum 3.
  */
 function granted(dom: LandlockDomain, p: VPath): number[] | null {
   const got = dom.map(() => 0);
@@ -62,7 +65,12 @@ function granted(dom: LandlockDomain, p: VPath): number[] | null {
       m = m.parent;
       continue;
     }
-    if (!d.parent) return null;
+    if (!d.parent) {
+      // A mount of the whole file system cannot be left this way: this is an anonymous file.
+      if (!m.root.parent) return null;
+      d = m.root;
+      continue;
+    }
     d = d.parent;
   }
 }

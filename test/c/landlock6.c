@@ -1,11 +1,12 @@
-// landlock6: Landlock ABI 3 to 6 (the rights and rules added after ABI 2,
+// landlock6: Landlock ABI 3 to 7 (the rights and rules added after ABI 2,
 // which landlock.c covers): TRUNCATE (truncate, ftruncate with the right
 // kept at open, open with O_TRUNC), TCP port rules (bind, connect, the
 // hook's own address checks), IOCTL_DEV (device ioctls but the always
-// allowed commands), and the scopes of abstract Unix sockets and signals
-// through nested domains. Each scenario in a child of its own; only errno
-// names are printed, so the output is the same on any kernel with ABI 6 or
-// later. Run in DIR (an empty directory).
+// allowed commands), the scopes of abstract Unix sockets and signals through
+// nested domains and F_SETOWN, ABI 7's errata query and audit flags, and a
+// directory disconnected from its bind mount (erratum 3). Each scenario in a
+// child of its own; only errno names are printed, so the output is the same
+// on any kernel with ABI 7 and errata 1-3 (Linux 6.18). Run as root in DIR.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -190,6 +193,20 @@ static void args(void) {
   show("path rule on scope-only ruleset", add_rule(scoped, 1, &pb, 0));
   np.allowed_access = N_BIND;
   show("port rule on scope-only ruleset", add_rule(scoped, 2, &np, 0));
+
+  // ABI 7: the errata query, and restrict_self's audit flags.
+  printf("abi at least 7: %s\n", v >= 7 ? "yes" : "no");
+  long errata = create_ruleset(NULL, 0, 2);
+  printf("errata 1 to 3 fixed: %s\n", errata >= 0 && (errata & 7) == 7 ? "yes" : "no");
+  show("errata with a size", create_ruleset(NULL, 8, 2));
+  show("version and errata at once", create_ruleset(NULL, 0, 3));
+  prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  show("no ruleset, subdomain logging off", restrict_self(-1, 4));
+  show("no ruleset, same-exec logging off", restrict_self(-1, 1));
+  show("no ruleset, subdomain logging off and another flag", restrict_self(-1, 5));
+  show("unknown restrict flag", restrict_self(scoped, 1u << 31));
+  show("all three audit flags", restrict_self(scoped, 7));
+  show("signal after the audit-flagged domain", kill(getppid(), 0));
 }
 
 static void put(const char *rel, const char *text) {
@@ -462,6 +479,57 @@ static void signals_unscoped(void) {
   show("socket-scoped domain, signal an outside process", kill(outsider, 0));
 }
 
+// A directory moved out from under a bind mount while a descriptor holds it
+// there: its path no longer leads up to the mount's root. The rights are
+// those of its file system ancestors and of the mount's place (Linux's
+// erratum 3), not none and not all.
+static void disconnected(void) {
+  if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+    perror("unshare");
+    return;
+  }
+  mkdir(at("dc"), 0755);
+  mkdir(at("dc/src"), 0755);
+  mkdir(at("dc/src/a"), 0755);
+  mkdir(at("dc/src/a/x"), 0755);
+  mkdir(at("dc/mnt"), 0755);
+  put("dc/src/a/x/f", "f");
+  if (mount(at("dc/src/a"), at("dc/mnt"), NULL, MS_BIND, NULL) < 0) perror("bind");
+  int x = open(at("dc/mnt/x"), O_PATH | O_DIRECTORY);
+  if (rename(at("dc/src/a/x"), at("dc/src/y")) < 0) perror("rename");
+  pid_t p = fork();
+  if (p == 0) {
+    int rs = ruleset(A_READ_FILE, 0, 0);
+    rule(rs, at("t1"), A_READ_FILE);
+    enforce(rs);
+    show("disconnected, no rule on either side", openat(x, "f", O_RDONLY));
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(p, NULL, 0);
+  p = fork();
+  if (p == 0) {
+    int rs = ruleset(A_READ_FILE, 0, 0);
+    rule(rs, at("dc/mnt"), A_READ_FILE); // the mount's root
+    enforce(rs);
+    show("disconnected, a rule on the mount's root", openat(x, "f", O_RDONLY));
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(p, NULL, 0);
+  p = fork();
+  if (p == 0) {
+    int rs = ruleset(A_READ_FILE, 0, 0);
+    rule(rs, at("dc/src"), A_READ_FILE); // its new parent in the file system
+    enforce(rs);
+    show("disconnected, a rule on its file system parent", openat(x, "f", O_RDONLY));
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(p, NULL, 0);
+  umount2(at("dc/mnt"), MNT_DETACH);
+}
+
 static volatile sig_atomic_t sigios;
 
 static void on_sigio(int sig) {
@@ -507,6 +575,7 @@ int main(int argc, char **argv) {
   scenario("truncate", truncates);
   printf("outside: g %ld\n", (long)size_of("t2/g"));
   scenario("ioctl", ioctls);
+  scenario("disconnected directory", disconnected);
 
   // A listener, and a bound port nobody listens on (connect is refused there).
   int l = tcp(AF_INET), q = tcp(AF_INET);
