@@ -479,6 +479,21 @@ static void signals_unscoped(void) {
   show("socket-scoped domain, signal an outside process", kill(outsider, 0));
 }
 
+/** In a child restricted to reading beneath rule_path: open f in directory x. */
+static void disconnected_open(const char *what, const char *rule_path, int x) {
+  fflush(stdout);
+  pid_t p = fork();
+  if (p == 0) {
+    int rs = ruleset(A_READ_FILE, 0, 0);
+    rule(rs, rule_path, A_READ_FILE);
+    enforce(rs);
+    show(what, openat(x, "f", O_RDONLY));
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(p, NULL, 0);
+}
+
 // A directory moved out from under a bind mount while a descriptor holds it
 // there: its path no longer leads up to the mount's root. The rights are
 // those of its file system ancestors and of the mount's place (Linux's
@@ -497,36 +512,9 @@ static void disconnected(void) {
   if (mount(at("dc/src/a"), at("dc/mnt"), NULL, MS_BIND, NULL) < 0) perror("bind");
   int x = open(at("dc/mnt/x"), O_PATH | O_DIRECTORY);
   if (rename(at("dc/src/a/x"), at("dc/src/y")) < 0) perror("rename");
-  pid_t p = fork();
-  if (p == 0) {
-    int rs = ruleset(A_READ_FILE, 0, 0);
-    rule(rs, at("t1"), A_READ_FILE);
-    enforce(rs);
-    show("disconnected, no rule on either side", openat(x, "f", O_RDONLY));
-    fflush(stdout);
-    _exit(0);
-  }
-  waitpid(p, NULL, 0);
-  p = fork();
-  if (p == 0) {
-    int rs = ruleset(A_READ_FILE, 0, 0);
-    rule(rs, at("dc/mnt"), A_READ_FILE); // the mount's root
-    enforce(rs);
-    show("disconnected, a rule on the mount's root", openat(x, "f", O_RDONLY));
-    fflush(stdout);
-    _exit(0);
-  }
-  waitpid(p, NULL, 0);
-  p = fork();
-  if (p == 0) {
-    int rs = ruleset(A_READ_FILE, 0, 0);
-    rule(rs, at("dc/src"), A_READ_FILE); // its new parent in the file system
-    enforce(rs);
-    show("disconnected, a rule on its file system parent", openat(x, "f", O_RDONLY));
-    fflush(stdout);
-    _exit(0);
-  }
-  waitpid(p, NULL, 0);
+  disconnected_open("disconnected, no rule on either side", at("t1"), x);
+  disconnected_open("disconnected, a rule on the mount's root", at("dc/mnt"), x);
+  disconnected_open("disconnected, a rule on its file system parent", at("dc/src"), x);
   umount2(at("dc/mnt"), MNT_DETACH);
 }
 
