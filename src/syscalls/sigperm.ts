@@ -17,10 +17,12 @@ import type { ThreadGroup } from '../kernel/thread_group';
  * uid, or the sender has CAP_KILL; SIGCONT may always go to a process of the
  * sender's own session. Signal 0 is checked the same way.
  */
-export function mayKill(sender: Task, target: ThreadGroup, sig: number): boolean {
+export function mayKill(sender: Task, target: ThreadGroup, sig: number, thread: Task = target.leader): boolean {
   if (target === sender.tg) return true;
-  // Landlock's task_kill hook (ABI 6): a domain scoped for signals reaches only processes within it.
-  if (landlockScoped(sender.creds.landlock, target.leader.creds.landlock, LANDLOCK_SCOPE_SIGNAL)) return false;
+  // Landlock's task_kill hook (ABI 6): a domain scoped for signals reaches only
+  // processes within it, by the domain of the thread named (threads restrict
+  // themselves one by one; kill names the leader).
+  if (landlockScoped(sender.creds.landlock, thread.creds.landlock, LANDLOCK_SCOPE_SIGNAL)) return false;
   if (target.tasks.size === 0) return true;
   const s = sender.creds;
   const d = target.leader.creds;
@@ -30,6 +32,6 @@ export function mayKill(sender: Task, target: ThreadGroup, sig: number): boolean
   return sig === SIGCONT && target.sid === sender.tg.sid;
 }
 
-export function checkKill(sender: Task, target: ThreadGroup, sig: number): void {
-  if (!mayKill(sender, target, sig)) throw new Errno(E.EPERM);
+export function checkKill(sender: Task, target: ThreadGroup, sig: number, thread?: Task): void {
+  if (!mayKill(sender, target, sig, thread)) throw new Errno(E.EPERM);
 }

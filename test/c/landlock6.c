@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -474,6 +475,38 @@ static void signals(void) {
   inchild(grand_unscoped);
 }
 
+// Threads restrict themselves one by one: a thread in a domain, in a process
+// whose leader is not, is reached by a process of that domain when named
+// itself (tgkill, kill with its id), not through its leader.
+static pid_t leader;
+static pid_t thread_tid;
+
+static void *restricted_thread(void *arg) {
+  (void)arg;
+  thread_tid = gettid();
+  enforce(ruleset(0, 0, S_SIGNAL));
+  fflush(stdout);
+  pid_t c = fork(); // in the thread's domain
+  if (c == 0) {
+    show("same domain, tgkill the thread that made it", syscall(SYS_tgkill, leader, thread_tid, 0));
+    show("same domain, kill the thread by its id", kill(thread_tid, 0));
+    show("same domain, signal the thread's process leader", kill(leader, 0));
+    show("same domain, tgkill the leader thread", syscall(SYS_tgkill, leader, leader, 0));
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(c, NULL, 0);
+  show("restricted thread, signal its own leader thread", syscall(SYS_tgkill, leader, leader, 0));
+  return NULL;
+}
+
+static void thread_domains(void) {
+  leader = getpid();
+  pthread_t th;
+  pthread_create(&th, NULL, restricted_thread, NULL);
+  pthread_join(th, NULL);
+}
+
 static void signals_unscoped(void) {
   enforce(ruleset(0, 0, S_ABSTRACT));
   show("socket-scoped domain, signal an outside process", kill(outsider, 0));
@@ -601,6 +634,7 @@ int main(int argc, char **argv) {
   signal(SIGUSR1, SIG_IGN);
   scenario("signal scope", signals);
   scenario("signal, other scope", signals_unscoped);
+  scenario("signal scope of one thread", thread_domains);
   struct sigaction sa = {.sa_handler = on_sigio, .sa_flags = SA_RESTART};
   sigaction(SIGRTMIN + 1, &sa, NULL);
   scenario("SIGIO scope", sigio);
