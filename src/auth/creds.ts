@@ -21,6 +21,11 @@ export function capBit(cap: number): bigint {
 export interface LandlockLayer {
   readonly handledFs: number;
   readonly rules: ReadonlyMap<object, ReadonlyMap<number | string, number>>;
+  /** ABI 4: the TCP rights it handles, and what each port's rule grants. */
+  readonly handledNet: number;
+  readonly netRules: ReadonlyMap<number, number>;
+  /** ABI 6: LANDLOCK_SCOPE_* bits. */
+  readonly scoped: number;
 }
 
 /** A Landlock domain: its layers, the oldest first (a child domain starts with its parent's layer objects). */

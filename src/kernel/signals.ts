@@ -15,6 +15,9 @@ import { isNsInit, tgidIn } from './pid_ns';
 /** The wait status bit of a process that dumped core (WCOREDUMP), passed to exitGroup with the signal. */
 const CORE_DUMPED = 0x80;
 import type { ThreadGroup } from './thread_group';
+import { LANDLOCK_SCOPE_SIGNAL } from '../abi/landlock';
+import { landlockScoped } from '../auth/landlock';
+import type { LandlockDomain } from '../auth/creds';
 
 const RLIMIT_SIGPENDING = 11;
 /** Queued signals in a sandbox never pass this, whatever RLIMIT_SIGPENDING says: each holds Sentry heap. */
@@ -145,16 +148,18 @@ export class SignalManager {
    * A signal to the owner of a file (fcntl F_SETOWN/F_SETOWN_EX: type 0 a
    * thread, 1 a process, 2 a process group; id 0 nobody): SIGIO and SIGURG.
    */
-  sendToOwner(type: number, id: number, sig: number, info: S.SigInfo): void {
+  sendToOwner(type: number, id: number, sig: number, info: S.SigInfo, from: LandlockDomain | null = null): void {
     if (id === 0) return;
+    // Landlock's file_send_sigiotask hook: from is the domain of whoever set the owner (FileAsync.landlock).
+    const scoped = (d: LandlockDomain | null): boolean => landlockScoped(from, d, LANDLOCK_SCOPE_SIGNAL);
     if (type === 0) {
       const task = this.k.tasks.get(id);
-      if (task) task.sendSignal(sig, info);
+      if (task && !scoped(task.creds.landlock)) task.sendSignal(sig, info);
     } else if (type === 1) {
       const tg = this.k.groups.get(id);
-      if (tg && !tg.zombie) this.sendToGroup(tg, sig, info);
+      if (tg && !tg.zombie && !scoped(tg.leader.creds.landlock)) this.sendToGroup(tg, sig, info);
     } else {
-      for (const tg of this.k.groups.values()) if (tg.pgid === id && !tg.zombie) this.sendToGroup(tg, sig, info);
+      for (const tg of this.k.groups.values()) if (tg.pgid === id && !tg.zombie && !scoped(tg.leader.creds.landlock)) this.sendToGroup(tg, sig, info);
     }
   }
 

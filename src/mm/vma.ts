@@ -27,8 +27,10 @@ export const THP_NEVER = 2;
 
 export interface VmaFile {
   mappable: Mappable;
-  /** For /proc/PID/maps. */
+  /** For /proc/PID/maps: as it was at mmap. */
   name: string;
+  /** The name now (" (deleted)" once the file is unlinked after the mmap), when the file can tell. */
+  nameNow?: () => string;
   dev: number;
   ino: number;
   /** Keeps the open file alive for as long as the mapping exists. */

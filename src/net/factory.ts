@@ -91,7 +91,7 @@ export function inetSocket(t: Task, family: number, kind: number, proto: number,
     stack: stackOf(k, t.nsproxy.net), sockfs: k.sockfs, sysctl: t.nsproxy.net.config.sysctl, nowNs: () => k.monotonicNs(),
     sigurg: (f) => {
       // Always SIGURG, whatever F_SETSIG says, and without O_ASYNC (Linux's sk_send_sigurg).
-      if (f.async) k.signals.sendToOwner(f.async.ownerType, f.async.owner, SIGURG, { signo: SIGURG, code: SI_KERNEL });
+      if (f.async) k.signals.sendToOwner(f.async.ownerType, f.async.owner, SIGURG, { signo: SIGURG, code: SI_KERNEL }, f.async.landlock);
     },
   });
   if (kind === SOCK_RAW) {

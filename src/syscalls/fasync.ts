@@ -21,7 +21,7 @@ import { POLLERR, POLLHUP, POLLIN, POLLMSG, POLLOUT, POLLRDNORM, POLLWRBAND, POL
 const SI_KERNEL = 0x80;
 
 function stateOf(f: FileDescription): FileAsync {
-  if (!f.async) f.async = { ownerType: F_OWNER_PID, owner: 0, sig: 0, fd: -1, waiter: null };
+  if (!f.async) f.async = { ownerType: F_OWNER_PID, owner: 0, sig: 0, fd: -1, waiter: null, landlock: null };
   return f.async;
 }
 
@@ -55,7 +55,7 @@ export function sendSigio(k: Kernel, a: FileAsync, fd: number, reason: number, b
     raw.writeInt32LE(fd, 24); // si_fd
     info = { signo: a.sig, code: reason, raw };
   }
-  k.signals.sendToOwner(a.ownerType, a.owner, info.signo, info);
+  k.signals.sendToOwner(a.ownerType, a.owner, info.signo, info, a.landlock);
 }
 
 /**
@@ -66,6 +66,7 @@ export function leaseNotifier(t: Task, f: FileDescription, fd: number): () => vo
   const a = stateOf(f);
   a.ownerType = F_OWNER_PID;
   a.owner = t.tg.pid;
+  a.landlock = null;
   const k = t.kernel;
   return () => sendSigio(k, stateOf(f), fd, POLL_MSG, POLLIN | POLLRDNORM | POLLMSG);
 }
@@ -88,6 +89,9 @@ export function setOwner(t: Task, f: FileDescription, type: number, id: number):
   const a = stateOf(f);
   a.ownerType = type;
   a.owner = id;
+  // Landlock's file_set_fowner hook: the setter's domain, unless the owner is in its own process (always allowed).
+  const own = type === F_OWNER_TID ? k.tasks.get(id)?.tg === t.tg : type === F_OWNER_PID && id === t.tg.pid;
+  a.landlock = own ? null : t.creds.landlock;
 }
 
 /** F_GETOWN: a process group is reported negated; numbers are the caller's PID namespace's. */

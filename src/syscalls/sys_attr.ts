@@ -1,4 +1,6 @@
 // Attribute changes: chmod, chown, utimes, truncate, fallocate; sync; umask.
+import { ACCESS_FS_TRUNCATE } from '../abi/landlock';
+import { landlockCheck, landlockCheckTruncate } from '../vfs/landlock';
 import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import { gidTo, uidTo } from '../auth/userns';
@@ -157,6 +159,8 @@ async function truncate(t: Task, p: VPath, len: number): Promise<number> {
   // A running program's file (vfs/exec.ts DenyWrite).
   const inode = p.dentry.inode;
   if (inode.writeCount < 0) throw new Errno(E.ETXTBSY);
+  // Landlock's path_truncate hook (ABI 3), after the permission checks as on Linux.
+  landlockCheck(t.creds, p, ACCESS_FS_TRUNCATE);
   // Leases are broken first, the truncate counted as a writer meanwhile (Linux's get_write_access, then break_lease).
   if (inode.locks?.hasLeases) {
     inode.writeCount++;
@@ -237,6 +241,8 @@ export const defs: SyscallDef[] = [
       if (a[1] < 0) throw new Errno(E.EINVAL);
       if (!f.writable || !f.inode || (f.inode.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
       if ((f.inode.attrs().flags ?? 0) & FS_APPEND_FL) throw new Errno(E.EPERM);
+      // Landlock's file_truncate hook: what the domain granted when the file was opened.
+      landlockCheckTruncate(f.landlockAllowed);
       beforeResize(t, f.inode, a[1]);
       const old = f.inode.attrs().size;
       if (f.path) vfsOf(t).setattr(f.path, { size: a[1], mtimeNs: nowNs() });

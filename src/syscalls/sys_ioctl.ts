@@ -11,6 +11,7 @@ import { NetNamespace } from '../kernel/net_ns';
 import { fileattrIoctl } from './fileattr';
 import { nsfsIoctl } from './nsfs_ioctl';
 import { pidfdIoctl } from './pidfd_info';
+import { landlockCheckIoctl } from '../vfs/landlock';
 
 const FIONREAD = 0x541b;
 const FIONBIO = 0x5421;
@@ -28,6 +29,8 @@ export const defs: SyscallDef[] = [
       const arg = a[2];
       const f = t.fdTable.get(fd);
       if (f.flags & O_PATH) throw new Errno(E.EBADF);
+      // Landlock's file_ioctl hook (ABI 5) comes before any command, the generic ones too.
+      landlockCheckIoctl(f.landlockAllowed, f.path?.dentry.inode ?? f.inode, cmd);
       switch (cmd) {
         case FIOCLEX:
           t.fdTable.setCloexec(fd, true);

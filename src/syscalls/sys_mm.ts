@@ -94,7 +94,10 @@ function mmap(t: Task, a: number[]): number {
     if (!m && isDevZero(f)) {
       // /dev/zero maps as anonymous memory (shared or private), as on Linux.
     } else if (!m) throw new Errno(E.ENODEV);
-    else file = { mappable: m, name: fileName(t, f), dev: f.inode?.fs.dev ?? 0, ino: f.inode?.ino ?? 0, hold: f };
+    else {
+      const vfs = t.kernel.vfs;
+      file = { mappable: m, name: fileName(vfs, f), nameNow: () => fileName(vfs, f), dev: f.inode?.fs.dev ?? 0, ino: f.inode?.ino ?? 0, hold: f };
+    }
   } else {
     if (type !== MAP_SHARED && type !== MAP_PRIVATE) throw new Errno(E.EINVAL);
     shared = type === MAP_SHARED;
@@ -124,9 +127,9 @@ function isDevZero(f: { stat(): { mode: number; rdev: number } }): boolean {
 }
 
 /** The path /proc/PID/maps shows for a file mapping (an unlinked file's, a memfd's, with " (deleted)"). */
-function fileName(t: Task, f: FileDescription): string {
+function fileName(vfs: Task['kernel']['vfs'], f: FileDescription): string {
   if (!f.path) return '';
-  const r = t.kernel.vfs.pathname(null, f.path);
+  const r = vfs.pathname(null, f.path);
   return r.reachable ? r.path : `${r.path} (deleted)`;
 }
 

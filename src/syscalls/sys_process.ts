@@ -272,15 +272,16 @@ function kill(t: Task, pid: number, sig: number): number {
   const k = t.kernel;
   k.signals.checkHardCap(sig);
   const ns = pidNsOf(t);
-  const send = (tg: ThreadGroup): void => {
-    checkKill(t, tg, sig);
+  const send = (tg: ThreadGroup, thread?: Task): void => {
+    checkKill(t, tg, sig, thread);
     if (!tg.zombie && sig !== 0) k.signals.sendToGroup(tg, sig, info, k.signals.fromOutside(t, tg));
   };
   if (pid > 0) {
-    // Any thread's id names its process (Linux finds the task, then signals its group).
-    const tg = findGroup(k.groups, ns, pid) ?? findTask(k.tasks, ns, pid)?.tg;
-    if (!tg) throw new Errno(E.ESRCH);
-    send(tg); // a zombie still exists for kill(2)
+    // Any thread's id names its process (Linux finds the task, checks it, then signals its group).
+    const tg = findGroup(k.groups, ns, pid);
+    const task = tg ? undefined : findTask(k.tasks, ns, pid);
+    if (!tg && !task) throw new Errno(E.ESRCH);
+    send(tg ?? task!.tg, task); // a zombie still exists for kill(2)
     return 0;
   }
   // Linux: a group signal succeeds if any member took it, else fails with the
@@ -310,7 +311,7 @@ function tgkill(t: Task, tgid: number | null, tid: number, sig: number): number 
   const ns = pidNsOf(t);
   const target = findTask(t.kernel.tasks, ns, tid);
   if (!target || (tgid !== null && tgidIn(target.tg, ns) !== tgid)) throw new Errno(E.ESRCH);
-  checkKill(t, target.tg, sig);
+  checkKill(t, target.tg, sig, target);
   t.kernel.signals.checkHardCap(sig);
   // SI_TKILL does not override the receiver's RLIMIT_SIGPENDING (kill's SI_USER does): a real-time signal past it is EAGAIN.
   if (sig >= S.SIGRTMIN) t.kernel.signals.checkQueueLimit(target.tg);

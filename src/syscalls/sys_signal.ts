@@ -235,7 +235,7 @@ function sigqueueinfo(t: Task, tgid: number, tid: number, sig: number, uinfo: nu
   }
   // Only the kernel may claim kernel codes, except toward oneself.
   if ((code >= 0 || code === S.SI_TKILL) && tg !== t.tg) throw new Errno(E.EPERM);
-  checkKill(t, tg, sig);
+  checkKill(t, tg, sig, target);
   if (sig === 0) return 0;
   t.kernel.signals.checkQueueLimit(target?.tg ?? tg);
   const info: S.SigInfo = { signo: sig, code, raw };

@@ -1,6 +1,8 @@
 // Sockets: creation, names and connections. AF_UNIX (socket/unix), AF_NETLINK
 // route sockets (socket/netlink), and AF_INET/AF_INET6 by network mode
 // (makeSocket). The data calls (send*, recv*) are in sys_sockmsg.ts.
+import { ACCESS_NET_BIND_TCP, ACCESS_NET_CONNECT_TCP } from '../abi/landlock';
+import { landlockCheckNet } from '../auth/landlock';
 import { E, Errno } from '../abi/errno';
 import { MAY_WRITE, checkAccess } from '../vfs/perm';
 import { S_IFMT, S_IFSOCK } from '../abi/fs';
@@ -121,8 +123,11 @@ function makeSocketIn(t: Task, domain: number, kind: number, proto: number, nonb
   const ns = t.nsproxy.net;
   const net = ns.config;
   switch (domain) {
-    case AF_UNIX:
-      return new UnixSocket(unixEnv(t), unixKind(kind, proto), nonblock, credOf(t));
+    case AF_UNIX: {
+      const u = new UnixSocket(unixEnv(t), unixKind(kind, proto), nonblock, credOf(t));
+      u.landlock = t.creds.landlock;
+      return u;
+    }
     case AF_INET:
     case AF_INET6:
       if (net.mode === 'host') {
@@ -171,6 +176,7 @@ function socketpair(t: Task, a: number[]): number {
     throw e;
   }
   UnixSocket.pair(x, y);
+  x.landlock = y.landlock = t.creds.landlock;
   let fx: number;
   try {
     fx = t.fdTable.install(x, cloexec);
@@ -213,13 +219,17 @@ export function writeSockaddr(t: Task, addr: number, lenAddr: number, sa: Buffer
 
 function bind(t: Task, a: number[]): number {
   const s = sockOf(t, a[0]);
-  s.bind(t, readSockaddr(t, a[1], a[2]), namesFor(t));
+  const addr = readSockaddr(t, a[1], a[2]);
+  landlockCheckNet(t.creds, s, addr, ACCESS_NET_BIND_TCP);
+  s.bind(t, addr, namesFor(t));
   return 0;
 }
 
 async function connect(t: Task, a: number[]): Promise<number> {
   const s = sockOf(t, a[0]);
-  await s.connect(t, readSockaddr(t, a[1], a[2]), namesFor(t));
+  const addr = readSockaddr(t, a[1], a[2]);
+  landlockCheckNet(t.creds, s, addr, ACCESS_NET_CONNECT_TCP);
+  await s.connect(t, addr, namesFor(t));
   return 0;
 }
 

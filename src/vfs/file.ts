@@ -2,6 +2,7 @@
 // offset and a reference count shared by dup'ed and inherited descriptors.
 // Subclasses: RegularFile (regular_file.ts), DirectoryFile (dir_file.ts,
 // getdents), PathFile (O_PATH, here), and in fsimpl pipes, devices, host fds.
+import type { LandlockDomain } from '../auth/creds';
 import { Errno, E } from '../abi/errno';
 import { WaitQueue, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, type Waiter } from '../abi/waitqueue';
 import type { FileCtx } from './ctx';
@@ -29,6 +30,8 @@ export interface FileAsync {
   fd: number;
   /** Registered on the queue while O_ASYNC is set. */
   waiter: Waiter | null;
+  /** Landlock: the domain of the task that set an owner outside its own process (its signal scope applies); null: none. */
+  landlock: LandlockDomain | null;
 }
 
 /** Told when a description's last reference goes (an epoll set drops its entries for it). */
@@ -96,6 +99,12 @@ export abstract class FileDescription {
   }
   /** Opened through the VFS (vfs.openAt): counted on its inode for fsnotify, which hears of its close. */
   notifyOpened = false;
+  /**
+   * Landlock: the rights checked on the description after its open
+   * (TRUNCATE, IOCTL_DEV), as the opener's domain granted them; every right
+   * for files opened without one, or not opened by path (pipes, memfd).
+   */
+  landlockAllowed = -1;
   /** Epoll sets with entries for this description: null until one registers it. */
   protected releaseWatchers: Set<ReleaseWatcher> | null = null;
 

@@ -13,7 +13,7 @@ import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
 import {
   ACCESS_FS_EXECUTE, ACCESS_FS_FILE, ACCESS_FS_MAKE_BLOCK, ACCESS_FS_MAKE_CHAR, ACCESS_FS_MAKE_DIR, ACCESS_FS_MAKE_FIFO, ACCESS_FS_MAKE_REG,
   ACCESS_FS_MAKE_SOCK, ACCESS_FS_MAKE_SYM, ACCESS_FS_READ_DIR, ACCESS_FS_READ_FILE, ACCESS_FS_REFER, ACCESS_FS_REMOVE_DIR, ACCESS_FS_REMOVE_FILE,
-  ACCESS_FS_WRITE_FILE,
+  ACCESS_FS_ALL, ACCESS_FS_IOCTL_DEV, ACCESS_FS_OPTIONAL, ACCESS_FS_TRUNCATE, ACCESS_FS_WRITE_FILE,
 } from '../abi/landlock';
 import type { Credentials, LandlockDomain, LandlockLayer } from '../auth/creds';
 import type { Dentry, VPath } from './dentry';
@@ -48,7 +48,10 @@ function removeAccess(inode: Inode): number {
  * The rights each layer grants at p: the union of its rules on p and every
  * directory above it, up to the namespace root. null: p is a file with no
  * place in any tree (a pipe, socket or anonymous file reached through
- * /proc/PID/fd), which Landlock does not restrict.
+ * /proc/PID/fd), which Landlock does not restrict. A directory moved out
+ * from under a bind mount while held through it (disconnected: its parents
+ * end at the file system's root, not the mount's) gets the rules up to that
+ * root and those from the mount's root up, as Linux since its erratum 3.
  */
 function granted(dom: LandlockDomain, p: VPath): number[] | null {
   const got = dom.map(() => 0);
@@ -62,7 +65,12 @@ function granted(dom: LandlockDomain, p: VPath): number[] | null {
       m = m.parent;
       continue;
     }
-    if (!d.parent) return null;
+    if (!d.parent) {
+      // A mount of the whole file system cannot be left this way: this is an anonymous file.
+      if (!m.root.parent) return null;
+      d = m.root;
+      continue;
+    }
     d = d.parent;
   }
 }
@@ -107,16 +115,67 @@ export function landlockCheckRemove(creds: Credentials, dir: VPath, child: Inode
 /**
  * Opening a file: READ_FILE (READ_DIR for a directory) for reading, WRITE_FILE
  * for writing, and EXECUTE too when it is opened to run (execve, the ELF
- * interpreter). Access mode 3 asks for neither.
+ * interpreter). Access mode 3 asks for neither. Returns the rights the file
+ * description keeps (FileDescription.landlockAllowed): of TRUNCATE and
+ * IOCTL_DEV those granted here, as Linux decides them at open, not later.
  */
-export function landlockCheckOpen(creds: Credentials, p: VPath, read: boolean, write: boolean, exec = false): void {
-  if (!creds.landlock) return;
+export function landlockCheckOpen(creds: Credentials, p: VPath, read: boolean, write: boolean, exec = false): number {
+  const dom = creds.landlock;
+  if (!dom) return ACCESS_FS_ALL;
   const dir = (p.dentry.inode.mode & S_IFMT) === S_IFDIR;
   let want = 0;
   if (read) want |= dir ? ACCESS_FS_READ_DIR : ACCESS_FS_READ_FILE;
   if (write) want |= ACCESS_FS_WRITE_FILE;
   if (exec) want |= ACCESS_FS_EXECUTE;
-  landlockCheck(creds, p, want);
+  const got = granted(dom, p);
+  if (!got) return ACCESS_FS_ALL;
+  if (!allowedBy(dom, got, want)) throw new Errno(E.EACCES);
+  let keep = ACCESS_FS_ALL;
+  for (const bit of [ACCESS_FS_TRUNCATE, ACCESS_FS_IOCTL_DEV]) if (!allowedBy(dom, got, bit)) keep &= ~bit;
+  return keep;
+}
+
+/** ftruncate, and open with O_TRUNC: the TRUNCATE right kept at open (EACCES without). */
+export function landlockCheckTruncate(allowed: number): void {
+  if (!(allowed & ACCESS_FS_TRUNCATE)) throw new Errno(E.EACCES);
+}
+
+// The ioctl commands IOCTL_DEV never restricts: fcntl's equivalents, and those
+// about the file system rather than the device (Linux's list, fs.c).
+const FIOCLEX = 0x5451;
+const FIONCLEX = 0x5450;
+const FIONBIO = 0x5421;
+const FIOASYNC = 0x5452;
+const FIOQSIZE = 0x5460;
+const FIFREEZE = 0xc0045877;
+const FITHAW = 0xc0045878;
+const FS_IOC_FIEMAP = 0xc020660b;
+const FIGETBSZ = 2;
+const FICLONE = 0x40049409;
+const FICLONERANGE = 0x4020940d;
+const FIDEDUPERANGE = 0xc0189436;
+const FS_IOC_GETFSUUID = 0x80111500;
+const FS_IOC_GETFSSYSFSPATH = 0x80811501;
+function ioctlAlways(cmd: number): boolean {
+  switch (cmd) {
+    case FIOCLEX: case FIONCLEX: case FIONBIO: case FIOASYNC: case FIOQSIZE: case FIFREEZE: case FITHAW: case FS_IOC_FIEMAP:
+    case FIGETBSZ: case FICLONE: case FICLONERANGE: case FIDEDUPERANGE: case FS_IOC_GETFSUUID: case FS_IOC_GETFSSYSFSPATH:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * ioctl cmd on a file description that kept allowed at open: on a character
+ * or block device opened without IOCTL_DEV, EACCES for every command but the
+ * always allowed ones (FIONREAD among the refused: devices implement it).
+ */
+export function landlockCheckIoctl(allowed: number, inode: Inode | null, cmd: number): void {
+  if (allowed & ACCESS_FS_IOCTL_DEV || !inode) return;
+  const type = inode.mode & S_IFMT;
+  if (type !== S_IFCHR && type !== S_IFBLK) return;
+  if (!ioctlAlways(cmd >>> 0)) throw new Errno(E.EACCES);
 }
 
 /**
@@ -171,7 +230,15 @@ export class LandlockRuleset extends FileDescription {
   private count = 0;
   private readonly held = { bytes: 0 };
 
-  constructor(readonly handledFs: number, flags: number, private readonly budget: HeapBudget | undefined) {
+  readonly netRules = new Map<number, number>();
+
+  constructor(
+    readonly handledFs: number,
+    readonly handledNet: number,
+    readonly scoped: number,
+    flags: number,
+    private readonly budget: HeapBudget | undefined,
+  ) {
     super(null, null, flags);
     budget?.track(this, this.held);
   }
@@ -189,14 +256,23 @@ export class LandlockRuleset extends FileDescription {
     let rules = this.rules.get(p.mount.fs);
     const id = p.dentry.inode.identity();
     const had = rules?.get(id);
-    if (had === undefined) {
-      if (this.count >= MAX_RULES) throw new Errno(E.ENOMEM);
-      this.budget?.charge(RULE_COST, E.ENOMEM);
-      this.held.bytes += RULE_COST;
-      this.count++;
-    }
+    if (had === undefined) this.charge();
     if (!rules) this.rules.set(p.mount.fs, (rules = new Map()));
     rules.set(id, (had ?? 0) | access);
+  }
+
+  /** Grant TCP access to port (merged with an earlier rule on it); rules of both kinds count against one bound. */
+  addNetRule(port: number, access: number): void {
+    const had = this.netRules.get(port);
+    if (had === undefined) this.charge();
+    this.netRules.set(port, (had ?? 0) | access);
+  }
+
+  private charge(): void {
+    if (this.count >= MAX_RULES) throw new Errno(E.ENOMEM);
+    this.budget?.charge(RULE_COST, E.ENOMEM);
+    this.held.bytes += RULE_COST;
+    this.count++;
   }
 
   /** The layer landlock_restrict_self stacks: a copy, so later rules of this ruleset change no domain. */
@@ -205,7 +281,7 @@ export class LandlockRuleset extends FileDescription {
     for (const [fs, m] of this.rules) rules.set(fs, new Map(m));
     const bytes = this.count * RULE_COST;
     this.budget?.charge(bytes, E.ENOMEM);
-    const layer = { handledFs: this.handledFs, rules };
+    const layer = { handledFs: this.handledFs, rules, handledNet: this.handledNet, netRules: new Map(this.netRules), scoped: this.scoped };
     this.budget?.track(layer, { bytes });
     return layer;
   }

@@ -13,7 +13,7 @@ import { PathFile, type FileDescription, type MaybePromise } from './file';
 import { DirectoryFile } from './dir_file';
 import { RegularFile } from './regular_file';
 import type { CreateSpec, FilesystemImpl, Inode } from './inode';
-import { landlockCheckCreate, landlockCheckOpen, landlockCheckRefer, landlockCheckRemove } from './landlock';
+import { landlockCheckCreate, landlockCheckOpen, landlockCheckRefer, landlockCheckRemove, landlockCheckTruncate } from './landlock';
 import { checkAccess, checkDeletable, checkHardlinkSource, checkMutable, checkOwner, checkSticky, createMode, MAY_EXEC, MAY_READ, MAY_WRITE, removePrivileges } from './perm';
 import type { AnonDevs, PseudoFs } from './numbering';
 import { changeMask, notifyEntry, notifyFile, notifyInode, notifyMove, notifyOpen, notifyPath, notifyRemoved } from './fsnotify';
@@ -343,19 +343,25 @@ export class VirtualFilesystem extends MountTree {
     if ((type === S_IFCHR || type === S_IFBLK) && p.mount.flags.nodev) throw new Errno(E.EACCES);
     if (wantWrite && (type === S_IFREG || type === S_IFDIR)) this.checkWritable(p);
     // Landlock's file_open hook: after the permission checks, for files just created too.
-    landlockCheckOpen(r.creds, p, acc === O_RDONLY || acc === O_RDWR, acc === O_WRONLY || acc === O_RDWR);
+    const ll = landlockCheckOpen(r.creds, p, acc === O_RDONLY || acc === O_RDWR, acc === O_WRONLY || acc === O_RDWR);
+    const done = (f: FileDescription): FileDescription => {
+      f.landlockAllowed = ll;
+      return opened(f);
+    };
+    // Landlock's file_truncate hook for O_TRUNC (regular files only, not one just created): the right the open just kept.
+    if (type === S_IFREG && flags & O_TRUNC && !created) landlockCheckTruncate(ll);
     // 64-bit Linux always sets O_LARGEFILE; F_GETFL shows it.
     const fflags = (flags & ~(O_CREAT | O_EXCL | O_TRUNC | 0o400 /* O_NOCTTY */ | 0o2000000 /* O_CLOEXEC */)) | 0o100000;
     let custom = inode.open(r.ctx, p, fflags, flags);
     // A device node made with mknod opens the sandbox's device of that number, if it has one (else ENXIO below).
     if (!custom && (type === S_IFCHR || type === S_IFBLK)) custom = this.deviceNode(type, inode.attrs().rdev)?.open(r.ctx, p, fflags, flags) ?? null;
-    if (custom) return opened(custom);
+    if (custom) return done(custom);
     if (type === S_IFIFO) {
       if (!this.openFifo) throw new Errno(E.ENXIO);
       const f = this.openFifo(t, inode, p, fflags, this.pipefs, this.pipeMaxSize, this.pipeUsers);
-      return f instanceof Promise ? f.then(opened) : opened(f);
+      return f instanceof Promise ? f.then(done) : done(f);
     }
-    if (type === S_IFDIR) return opened(new DirectoryFile(p, inode, fflags, r.ctx));
+    if (type === S_IFDIR) return done(new DirectoryFile(p, inode, fflags, r.ctx));
     if (type !== S_IFREG) throw new Errno(E.ENXIO); // device nodes with no driver
     const truncate = (flags & O_TRUNC) !== 0 && !created;
     // A program running from the file cannot be opened for writing (nor truncated by the open).
@@ -370,7 +376,7 @@ export class VirtualFilesystem extends MountTree {
           this.onShrink?.(inode, 0);
         }
       }
-      opened(f);
+      done(f);
       // Linux truncates after the open (IN_OPEN, then IN_MODIFY), even an empty file.
       if (truncate) notifyFile(p.dentry, inode, IN_MODIFY);
       return f;

@@ -185,6 +185,8 @@ const C_PROGRAMS = Object.freeze({
     endsWithDone: true,
   },
   landlock_escape: { args: (dir) => [dir], endsWithDone: true },
+  landlock6: { args: (dir) => [dir], endsWithDone: true },
+  procmapq: { args: (dir) => [dir], endsWithDone: true },
   cpumask: { args: () => [], endsWithDone: true },
   // Its own test also sets the hard limit in the sandbox (sysctl_limits.test.js); here the machine's limits.
   pipepages: { args: () => [], endsWithDone: true },

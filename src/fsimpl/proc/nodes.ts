@@ -6,7 +6,7 @@
 import { Errno, E } from '../../abi/errno';
 import type { FileCtx } from '../../vfs/ctx';
 import type { VPath } from '../../vfs/dentry';
-import { FileDescription, seekPosition } from '../../vfs/file';
+import { FileDescription, seekPosition, type MaybePromise } from '../../vfs/file';
 import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
 import {
   dtype, O_ACCMODE, O_RDONLY, SEEK_CUR, SEEK_SET, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
@@ -89,6 +89,8 @@ export interface FileSpec {
   write?: (data: Buffer, ctx: unknown) => number | void;
   /** Error for opening a read-only file for writing (after the permission check). */
   roErr?: E;
+  /** The file's ioctls (absent: ENOTTY for all); null from it: not one of them. */
+  ioctl?: (t: FileCtx, cmd: number, arg: number) => number | null;
 }
 
 export class ProcFileNode extends ProcInode {
@@ -152,6 +154,9 @@ export class ProcFileDescription extends FileDescription {
   }
   override available(): number {
     return Math.max(0, this.content(this.offset).length - this.offset);
+  }
+  override ioctl(t: FileCtx, cmd: number, arg: number): MaybePromise<number> {
+    return this.node.spec.ioctl?.(t, cmd, arg) ?? super.ioctl(t, cmd, arg);
   }
 }
 

@@ -2,6 +2,7 @@
 // to a thread group and one of its tasks when it is looked up; its files read
 // the live kernel objects at each read, and fail with ESRCH once the process
 // has been reaped.
+import { PROCMAP_QUERY, procmapQuery } from './procmap_query';
 import { hasCapability } from '../../auth/creds';
 import { CAP_SYS_RESOURCE } from '../../abi/capability';
 import { Errno, E } from '../../abi/errno';
@@ -110,7 +111,10 @@ export function pidDirNode(fs: ProcFs, tg: ThreadGroup, t: Task, thread: boolean
       m.file('limits', () => (ensureExists(tg), formatLimits(tg.rlimits))),
       m.file('loginuid', () => '4294967295', 0o644),
       memEntry(fs, m, tg, t),
-      m.file('maps', () => (ensureExists(tg), hasResources(tg, t) ? mapsText(t.mm) : '')),
+      ['maps', () => m.fileNode('maps', {
+        read: () => (ensureExists(tg), hasResources(tg, t) ? mapsText(t.mm) : ''),
+        ioctl: (c, cmd, arg) => (cmd === PROCMAP_QUERY ? procmapQuery(c as Task, tg, t, arg) : null),
+      })],
       m.file('mountinfo', () => (ensureExists(tg), mountsText(t.nsproxy.mnt, t.fs.root, true))),
       m.file('mounts', () => (ensureExists(tg), mountsText(t.nsproxy.mnt, t.fs.root, false))),
       m.file('oom_score', () => (ensureExists(tg), `${oomScore(fs, tg, t, x.oomScoreAdj)}\n`)),

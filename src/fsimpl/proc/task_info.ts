@@ -262,7 +262,7 @@ export function mapsEntries(mm: MemoryManager): Array<{ e: MapsEntry; vma: Vma |
         start: v.start, end: v.end, read: (v.prot & PROT_READ) !== 0, write: (v.prot & PROT_WRITE) !== 0,
         exec: (v.prot & PROT_EXEC) !== 0, shared: v.shared, offset: f ? v.pgoff * PAGE_SIZE : 0,
         major: f ? devMajor(f.dev) : 0, minor: f ? devMinor(f.dev) : 0, ino: f ? f.ino : 0,
-        name: f ? f.name : v.name ?? '',
+        name: f ? f.nameNow?.() ?? f.name : v.name ?? '',
       },
     });
   }

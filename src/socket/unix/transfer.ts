@@ -83,6 +83,7 @@ export function sendDgram(s: UnixSocket, t: FileCtx, req: SendRequest): MaybePro
       throw new Errno(E.ECONNREFUSED);
     }
     if (p.peer && p.peer !== s && !p.peer.dead) throw new Errno(E.EPERM);
+    if (p !== s.peer) s.checkScope(t, p);
     if (p.shut & RCV_SHUTDOWN) throw new Errno(E.EPIPE);
   }
   if (len + MSG_OVERHEAD > s.sndbuf) throw new Errno(E.EMSGSIZE);

@@ -3,6 +3,9 @@
 // for datagrams, addressed per message. Names are paths (a socket node in the
 // sandbox's file system) or abstract; both lead through SocketNames to the
 // bound socket. The data path is in transfer.ts.
+import { LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET } from '../../abi/landlock';
+import { landlockScoped } from '../../auth/landlock';
+import type { LandlockDomain } from '../../auth/creds';
 import { Errno, E } from '../../abi/errno';
 import type { HeapBudget } from '../../abi/accounting';
 import {
@@ -60,6 +63,8 @@ export class UnixSocket extends SocketFile {
   ownCred: UCred;
   dead = false;
   private charged = 0;
+  /** Landlock: the domain of the task that made the socket (its file's credentials), for the abstract socket scope. */
+  landlock: LandlockDomain | null = null;
 
   constructor(readonly env: UnixEnv, type: number, nonblock: number, cred: UCred) {
     super(AF_UNIX, type, 0, nonblock, env.sockfs);
@@ -156,6 +161,16 @@ export class UnixSocket extends SocketFile {
     return s;
   }
 
+  /**
+   * Landlock's unix_stream_connect and unix_may_send hooks (ABI 6): EPERM
+   * when other is an abstract socket made outside a domain of the caller
+   * scoped for them.
+   */
+  checkScope(t: FileCtx, other: UnixSocket): void {
+    if (!t.creds.landlock || !other.nameKey?.startsWith('@')) return;
+    if (landlockScoped(t.creds.landlock, other.landlock, LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET)) throw new Errno(E.EPERM);
+  }
+
   sockname(): Buffer {
     return this.name ?? unixSockaddr(null);
   }
@@ -187,6 +202,7 @@ export class UnixSocket extends SocketFile {
       if (this.nonblocking) throw new Errno(E.EAGAIN);
       return t.block(l, EVENT_OUT).then(() => this.connect(t, addr, names));
     }
+    this.checkScope(t, l);
     if (this.passcred) this.autobind();
     const srv = new UnixSocket(this.env, this.type, 0, l.ownCred);
     srv.name = l.name;
@@ -205,6 +221,7 @@ export class UnixSocket extends SocketFile {
       return;
     }
     const p = this.lookup(addr, names);
+    if (p !== this.peer) this.checkScope(t, p);
     if (this.passcred) this.autobind();
     this.peer = p;
     this.peerCred = p.ownCred;
