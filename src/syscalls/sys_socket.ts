@@ -72,7 +72,7 @@ export function namesFor(t: Task): SocketNames {
 }
 
 function unixEnv(t: Task): UnixEnv {
-  return { heap: t.heapBudget, sockfs: t.kernel.sockfs, table: t.kernel.unixNames, inflight: t.kernel.unixInFlight };
+  return { heap: t.heapBudget, sockfs: t.kernel.sockfs, table: t.kernel.unixNames, inflight: t.kernel.unixInFlight, kmem: t.mm.memfile, charge: t.mm.charge };
 }
 
 /** Checks of socket()/socketpair() arguments common to every family: the flags. */

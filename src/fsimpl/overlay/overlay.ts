@@ -326,11 +326,11 @@ export class OverlayInode extends Inode {
   override mappable(): Mappable | null {
     if ((this.mode & S_IFMT) !== S_IFREG) return null;
     return {
-      frameFor: (pi: number, write: boolean) => {
+      frameFor: (pi, write, charge) => {
         const layer = write ? this.copyUp() : this.top;
         const m = layer.mappable();
         if (!m) throw new Errno(E.ENODEV);
-        return m.frameFor(pi, write);
+        return m.frameFor(pi, write, charge);
       },
       size: () => this.attrs().size,
     };

@@ -7,6 +7,7 @@ import { Errno, E } from '../../abi/errno';
 import { Inode, relatimeDue, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
 import type { FrameSource, Mappable } from '../../mm/mappable';
 import type { MemoryAccess } from '../../mm/access';
+import type { MemCharge } from '../../platform/memcharge';
 import { HEAP_COST, type HeapBudget } from '../../abi/accounting';
 import {
   dtype, FS_APPEND_FL, FS_IMMUTABLE_FL, FS_NOATIME_FL, FS_NODUMP_FL, UNNUMBERED_DEV, nowNs, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, TMPFS_MAGIC,
@@ -268,7 +269,7 @@ export class TmpfsInode extends Inode {
   override writeFromUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
     // Straight from the writer's memory into the file's pages; a bad buffer is EFAULT before anything is written.
     mem.checkRange(addr, len, false);
-    const n = this.framesFor(off, len);
+    const n = this.framesFor(off, len, mem.charge ?? null);
     let done = 0;
     try {
       mem.drainTo(addr, n, (src, at) => {
@@ -281,12 +282,12 @@ export class TmpfsInode extends Inode {
     return this.wrote(off, done);
   }
   /** What of a write of len bytes at off may go in (type, size, seals), with frames for it: the bytes that have one. */
-  private framesFor(off: number, len: number): number {
+  private framesFor(off: number, len: number, charge: MemCharge | null = null): number {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
     if (off + len > MAX_FILE) throw new Errno(E.EFBIG);
     if (len <= 0) return 0;
     if (this.sealBits) len = this.sealedWrite(off, len);
-    return this.data.framesFor(off, len);
+    return this.data.framesFor(off, len, charge);
   }
   private wrote(off: number, done: number): number {
     if (off + done > this.a.size) this.a.size = off + done;
@@ -344,7 +345,7 @@ export class TmpfsInode extends Inode {
   override mappable(): Mappable | null {
     if ((this.a.mode & S_IFMT) !== S_IFREG) return null;
     return {
-      frameFor: (pi: number) => this.data.frame(pi), size: () => this.a.size,
+      frameFor: (pi, _write, charge) => this.data.frame(pi, charge ?? null), size: () => this.a.size,
       framesIn: (from, to) => this.data.framesIn(from, to), punch: (off, len) => this.allocate(3, off, len),
     };
   }

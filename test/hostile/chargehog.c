@@ -1,0 +1,139 @@
+// chargehog: a program that tries to pass its memory limit through memory the
+// kernel holds for it rather than its own pages. Run under a small memory
+// limit (tsvisor do --memory, a pod container's linux.resources, or natively
+// a memory cgroup; test/integration/memcharge.test.js):
+//   pipes    pipes grown to 1 MiB (F_SETPIPE_SZ) and filled, until a pipe,
+//            the resize or a write is refused (or the OOM kill ends it)
+//   sockets  AF_UNIX stream socket pairs filled until the send would block,
+//            until a pair or a send is refused
+//   shm      a file in /dev/shm written 1 MiB at a time until refused
+// Each stops at the first refusal, prints its errno and the MiB it held,
+// frees everything and holds 8 MiB the same way again (the memory came
+// back), then prints "alive".
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MIB (1L << 20)
+#define MAXFDS 8192
+
+static char chunk[65536];
+static int fds[MAXFDS][2];
+
+/* Fill pipes until one is refused or limit bytes are held; returns the bytes held, *err the errno that stopped it. */
+static long fillPipes(int *n, long limit, int *err) {
+  long held = 0;
+  *err = 0;
+  for (*n = 0; *n < MAXFDS && held < limit; (*n)++) {
+    if (pipe2(fds[*n], O_NONBLOCK)) {
+      *err = errno;
+      break;
+    }
+    if (fcntl(fds[*n][1], F_SETPIPE_SZ, (int)MIB) < 0) {
+      *err = errno;
+      (*n)++;
+      break;
+    }
+    for (;;) {
+      long w = write(fds[*n][1], chunk, sizeof chunk);
+      if (w < 0) {
+        if (errno != EAGAIN) *err = errno;
+        break;
+      }
+      held += w;
+    }
+    if (*err) {
+      (*n)++;
+      break;
+    }
+  }
+  return held;
+}
+
+static long fillSockets(int *n, long limit, int *err) {
+  long held = 0;
+  *err = 0;
+  for (*n = 0; *n < MAXFDS && held < limit; (*n)++) {
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds[*n])) {
+      *err = errno;
+      break;
+    }
+    for (;;) {
+      long w = send(fds[*n][0], chunk, sizeof chunk, MSG_DONTWAIT);
+      if (w < 0) {
+        if (errno != EAGAIN) *err = errno;
+        break;
+      }
+      held += w;
+    }
+    if (*err) {
+      (*n)++;
+      break;
+    }
+  }
+  return held;
+}
+
+static long fillShm(const char *name, long limit, int *err) {
+  long held = 0;
+  *err = 0;
+  int fd = open(name, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+  if (fd < 0) {
+    *err = errno;
+    return 0;
+  }
+  static char big[MIB];
+  memset(big, 's', sizeof big);
+  while (held < limit) {
+    long w = write(fd, big, sizeof big);
+    if (w < 0) {
+      *err = errno;
+      break;
+    }
+    held += w;
+  }
+  close(fd);
+  return held;
+}
+
+static void closeAll(int n) {
+  for (int i = 0; i < n; i++) {
+    close(fds[i][0]);
+    close(fds[i][1]);
+  }
+}
+
+int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  if (argc < 2) return 2;
+  struct rlimit rl = {2 * MAXFDS + 64, 2 * MAXFDS + 64};
+  setrlimit(RLIMIT_NOFILE, &rl);
+  memset(chunk, 'c', sizeof chunk);
+  const char *mode = argv[1];
+  long endless = 1L << 40;
+  int n = 0, err = 0;
+  long held;
+  if (!strcmp(mode, "pipes")) held = fillPipes(&n, endless, &err);
+  else if (!strcmp(mode, "sockets")) held = fillSockets(&n, endless, &err);
+  else if (!strcmp(mode, "shm")) held = fillShm("/dev/shm/chargehog", endless, &err);
+  else return 2;
+  printf("%s: %s\n", mode, err ? strerrorname_np(err) : "no error");
+  printf("held MiB: %ld\n", held / MIB);
+  closeAll(n);
+  if (!strcmp(mode, "shm")) unlink("/dev/shm/chargehog");
+  int again = 0;
+  if (!strcmp(mode, "pipes")) held = fillPipes(&n, 8 * MIB, &again);
+  else if (!strcmp(mode, "sockets")) held = fillSockets(&n, 8 * MIB, &again);
+  else held = fillShm("/dev/shm/chargehog", 8 * MIB, &again);
+  printf("again: %s\n", again ? strerrorname_np(again) : (held >= 8 * MIB ? "ok" : "short"));
+  closeAll(n);
+  unlink("/dev/shm/chargehog");
+  printf("alive\n");
+  return 0;
+}
