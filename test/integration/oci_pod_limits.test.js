@@ -3,9 +3,12 @@
 // inside the shared sandbox (issue 10): linux.resources.memory.limit by the
 // Sentry's charge group of the container (an allocation past it OOM-kills
 // within the container, as a memory cgroup's OOM), pids.limit by its pids
-// controller (a fork past it fails with EAGAIN). The sandbox and the pod's
-// other containers are unaffected, and the same programs under runc (the
-// reference, with the same limits) say the same.
+// controller (a fork past it fails with EAGAIN). The OOM kill is recorded
+// in the container's host cgroup, as docker inspect's OOMKilled needs. The
+// sandbox and the pod's other containers are unaffected, and the same
+// programs under runc (the reference, with the same limits) say the same.
+// What a container makes the Sentry hold for it (pipe buffers, socket
+// queues, /dev/shm pages: test/hostile/chargehog.c) is charged to it.
 
 const assert = require('node:assert');
 const childProcess = require('node:child_process');
@@ -26,6 +29,15 @@ const PROGRAMS = {
   pids: 'for i in 1 2 3 4 5 6; do sleep 100 & echo forked $i; done',
 };
 const LIMITS = { mem: { memory: { limit: 32 * MiB, swap: 32 * MiB } }, pids: { pids: { limit: 4 } } };
+
+/** The OOM kills the host recorded in container id's host cgroup (memory.oom_control on v1, memory.events on v2; 0 without a memory cgroup). */
+function oomKills(dir, id) {
+  const rec = JSON.parse(fs.readFileSync(path.join(dir, 'root', id, 'state.json'), 'utf8')).cgroup;
+  const mem = rec?.dirs.memory;
+  if (!mem) return 0;
+  const m = /^oom_kill (\d+)$/m.exec(fs.readFileSync(path.join(mem, rec.version === 2 ? 'memory.events' : 'memory.oom_control'), 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
 
 /** The same program under runc with the same limits: what it prints and its exit status. */
 function underRunc(t, dir, name) {
@@ -62,6 +74,8 @@ test('a container of a pod is held to its own memory and pids limits, as runc ho
   assert.strictEqual(tsv(dir, ['wait', 'mem']).status, 0);
   const mem = fs.readFileSync(path.join(dir, 'shared', 'mem.out'), 'utf8');
   assert.strictEqual(mem, 'big=137\nsmall=0\n');
+  // The host recorded the OOM kill in the container's own host cgroup (what containerd's shim watches for OOMKilled), not in the sandbox's.
+  assert.ok(oomKills(dir, 'mem') >= 1, 'an OOM kill in the container\'s host cgroup');
   // The same allocation in a neighbour without a limit, and in the sandbox's own container: fine.
   member('free', PROGRAMS.mem, null);
   assert.strictEqual(tsv(dir, ['wait', 'free']).status, 0);
@@ -73,6 +87,7 @@ test('a container of a pod is held to its own memory and pids limits, as runc ho
   const pids = fs.readFileSync(path.join(dir, 'shared', 'pids.out'), 'utf8');
   assert.strictEqual(pids, 'forked 1\nforked 2\nforked 3\nsh: can\'t fork: Resource temporarily unavailable\n');
   assert.strictEqual(state(dir, 'lim').status, 'running');
+  for (const id of ['lim', 'free', 'pids']) assert.strictEqual(oomKills(dir, id), 0, `no OOM kill recorded for ${id}`);
 
   // runc, the reference: the same lines and statuses.
   const rMem = underRunc(t, dir, 'mem');
