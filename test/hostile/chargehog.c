@@ -26,6 +26,19 @@
 static char chunk[65536];
 static int fds[MAXFDS][2];
 
+/* Write to fd (a socket: send) until it would block; returns the bytes written, *err the errno of another failure. */
+static long fillOne(int fd, int sock, int *err) {
+  long held = 0;
+  for (;;) {
+    long w = sock ? send(fd, chunk, sizeof chunk, MSG_DONTWAIT) : write(fd, chunk, sizeof chunk);
+    if (w < 0) {
+      if (errno != EAGAIN) *err = errno;
+      return held;
+    }
+    held += w;
+  }
+}
+
 /* Fill pipes until one is refused or limit bytes are held; returns the bytes held, *err the errno that stopped it. */
 static long fillPipes(int *n, long limit, int *err) {
   long held = 0;
@@ -40,14 +53,7 @@ static long fillPipes(int *n, long limit, int *err) {
       (*n)++;
       break;
     }
-    for (;;) {
-      long w = write(fds[*n][1], chunk, sizeof chunk);
-      if (w < 0) {
-        if (errno != EAGAIN) *err = errno;
-        break;
-      }
-      held += w;
-    }
+    held += fillOne(fds[*n][1], 0, err);
     if (*err) {
       (*n)++;
       break;
@@ -64,14 +70,7 @@ static long fillSockets(int *n, long limit, int *err) {
       *err = errno;
       break;
     }
-    for (;;) {
-      long w = send(fds[*n][0], chunk, sizeof chunk, MSG_DONTWAIT);
-      if (w < 0) {
-        if (errno != EAGAIN) *err = errno;
-        break;
-      }
-      held += w;
-    }
+    held += fillOne(fds[*n][0], 1, err);
     if (*err) {
       (*n)++;
       break;
