@@ -7,6 +7,9 @@
 //   sockets  AF_UNIX stream socket pairs filled until the send would block,
 //            until a pair or a send is refused
 //   shm      a file in /dev/shm written 1 MiB at a time until refused
+//   memfd    the same in a memfd (the sandbox's internal tmpfs)
+//   sysvshm  System V segments of 8 MiB attached and touched page by page
+//            (the OOM kill ends it: touched pages cannot be refused)
 // Each stops at the first refusal, prints its errno and the MiB it held,
 // frees everything and holds 8 MiB the same way again (the memory came
 // back), then prints "alive".
@@ -16,7 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -82,7 +88,7 @@ static long fillSockets(int *n, long limit, int *err) {
 static long fillShm(const char *name, long limit, int *err) {
   long held = 0;
   *err = 0;
-  int fd = open(name, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+  int fd = name ? open(name, O_CREAT | O_TRUNC | O_WRONLY, 0600) : memfd_create("chargehog", 0);
   if (fd < 0) {
     *err = errno;
     return 0;
@@ -98,6 +104,29 @@ static long fillShm(const char *name, long limit, int *err) {
     held += w;
   }
   close(fd);
+  return held;
+}
+
+/* Segments made, attached and touched until one is refused; the OOM kill usually comes first. */
+static long touchSysv(int *n, long limit, int *err) {
+  long held = 0;
+  *err = 0;
+  for (*n = 0; *n < MAXFDS && held < limit; (*n)++) {
+    int id = shmget(IPC_PRIVATE, 8 * MIB, IPC_CREAT | 0600);
+    if (id < 0) {
+      *err = errno;
+      break;
+    }
+    fds[*n][0] = id;
+    char *m = shmat(id, NULL, 0);
+    shmctl(id, IPC_RMID, NULL);
+    if (m == (char *)-1) {
+      *err = errno;
+      break;
+    }
+    for (long i = 0; i < 8 * MIB; i += 4096) m[i] = 1;
+    held += 8 * MIB;
+  }
   return held;
 }
 
@@ -121,17 +150,21 @@ int main(int argc, char **argv) {
   if (!strcmp(mode, "pipes")) held = fillPipes(&n, endless, &err);
   else if (!strcmp(mode, "sockets")) held = fillSockets(&n, endless, &err);
   else if (!strcmp(mode, "shm")) held = fillShm("/dev/shm/chargehog", endless, &err);
+  else if (!strcmp(mode, "memfd")) held = fillShm(NULL, endless, &err);
+  else if (!strcmp(mode, "sysvshm")) held = touchSysv(&n, endless, &err);
   else return 2;
   printf("%s: %s\n", mode, err ? strerrorname_np(err) : "no error");
   printf("held MiB: %ld\n", held / MIB);
-  closeAll(n);
+  if (strcmp(mode, "sysvshm")) closeAll(n);
   if (!strcmp(mode, "shm")) unlink("/dev/shm/chargehog");
   int again = 0;
   if (!strcmp(mode, "pipes")) held = fillPipes(&n, 8 * MIB, &again);
   else if (!strcmp(mode, "sockets")) held = fillSockets(&n, 8 * MIB, &again);
-  else held = fillShm("/dev/shm/chargehog", 8 * MIB, &again);
+  else if (!strcmp(mode, "memfd")) held = fillShm(NULL, 8 * MIB, &again);
+  else if (!strcmp(mode, "shm")) held = fillShm("/dev/shm/chargehog", 8 * MIB, &again);
+  else return 1;
   printf("again: %s\n", again ? strerrorname_np(again) : (held >= 8 * MIB ? "ok" : "short"));
-  closeAll(n);
+  if (strcmp(mode, "sysvshm")) closeAll(n);
   unlink("/dev/shm/chargehog");
   printf("alive\n");
   return 0;
