@@ -4,6 +4,7 @@
 // a memory cgroup; test/integration/memcharge.test.js):
 //   pipes    pipes grown to 1 MiB (F_SETPIPE_SZ) and filled, until a pipe,
 //            the resize or a write is refused (or the OOM kill ends it)
+//   splice   the same, filled by splice from /dev/zero
 //   sockets  AF_UNIX stream socket pairs filled until the send would block,
 //            until a pair or a send is refused
 //   shm      a file in /dev/shm written 1 MiB at a time until refused
@@ -32,11 +33,15 @@
 static char chunk[65536];
 static int fds[MAXFDS][2];
 
-/* Write to fd (a socket: send) until it would block; returns the bytes written, *err the errno of another failure. */
-static long fillOne(int fd, int sock, int *err) {
+static int zero = -1;
+
+/* Write to fd (how: 0 write, 1 send, 2 splice from /dev/zero) until it would block; returns the bytes written, *err the errno of another failure. */
+static long fillOne(int fd, int how, int *err) {
   long held = 0;
   for (;;) {
-    long w = sock ? send(fd, chunk, sizeof chunk, MSG_DONTWAIT) : write(fd, chunk, sizeof chunk);
+    long w = how == 1 ? send(fd, chunk, sizeof chunk, MSG_DONTWAIT)
+      : how == 2 ? splice(zero, NULL, fd, NULL, sizeof chunk, SPLICE_F_NONBLOCK)
+      : write(fd, chunk, sizeof chunk);
     if (w < 0) {
       if (errno != EAGAIN) *err = errno;
       return held;
@@ -45,8 +50,8 @@ static long fillOne(int fd, int sock, int *err) {
   }
 }
 
-/* Fill pipes until one is refused or limit bytes are held; returns the bytes held, *err the errno that stopped it. */
-static long fillPipes(int *n, long limit, int *err) {
+/* Fill pipes (how: by write or splice) until one is refused or limit bytes are held; returns the bytes held, *err the errno that stopped it. */
+static long fillPipes(int *n, long limit, int how, int *err) {
   long held = 0;
   *err = 0;
   for (*n = 0; *n < MAXFDS && held < limit; (*n)++) {
@@ -59,7 +64,7 @@ static long fillPipes(int *n, long limit, int *err) {
       (*n)++;
       break;
     }
-    held += fillOne(fds[*n][1], 0, err);
+    held += fillOne(fds[*n][1], how, err);
     if (*err) {
       (*n)++;
       break;
@@ -147,7 +152,8 @@ int main(int argc, char **argv) {
   long endless = 1L << 40;
   int n = 0, err = 0;
   long held;
-  if (!strcmp(mode, "pipes")) held = fillPipes(&n, endless, &err);
+  zero = open("/dev/zero", O_RDONLY);
+  if (!strcmp(mode, "pipes") || !strcmp(mode, "splice")) held = fillPipes(&n, endless, strcmp(mode, "pipes") ? 2 : 0, &err);
   else if (!strcmp(mode, "sockets")) held = fillSockets(&n, endless, &err);
   else if (!strcmp(mode, "shm")) held = fillShm("/dev/shm/chargehog", endless, &err);
   else if (!strcmp(mode, "memfd")) held = fillShm(NULL, endless, &err);
@@ -158,7 +164,7 @@ int main(int argc, char **argv) {
   if (strcmp(mode, "sysvshm")) closeAll(n);
   if (!strcmp(mode, "shm")) unlink("/dev/shm/chargehog");
   int again = 0;
-  if (!strcmp(mode, "pipes")) held = fillPipes(&n, 8 * MIB, &again);
+  if (!strcmp(mode, "pipes") || !strcmp(mode, "splice")) held = fillPipes(&n, 8 * MIB, strcmp(mode, "pipes") ? 2 : 0, &again);
   else if (!strcmp(mode, "sockets")) held = fillSockets(&n, 8 * MIB, &again);
   else if (!strcmp(mode, "memfd")) held = fillShm(NULL, 8 * MIB, &again);
   else if (!strcmp(mode, "shm")) held = fillShm("/dev/shm/chargehog", 8 * MIB, &again);

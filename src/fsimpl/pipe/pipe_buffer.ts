@@ -196,8 +196,9 @@ export class Pipe {
     return n;
   }
 
-  put(data: Buffer): void {
-    this.append(data.length, (dst, at) => data.copy(dst, 0, at, at + dst.length));
+  /** Append data; charge: the writer's group, for a ring grown (as putFromUser). */
+  put(data: Buffer, charge: MemCharge | null = null): void {
+    this.append(data.length, (dst, at) => data.copy(dst, 0, at, at + dst.length), charge);
   }
 
   /** Append n bytes straight from application memory at addr; a ring grown for them is charged to the writer's group, as Linux charges pipe pages to the writing task's memory cgroup. */
@@ -216,9 +217,9 @@ export class Pipe {
   // splice, tee and vmsplice (syscalls/sys_splice.ts) move data ring to ring,
   // or between a ring and a file, without a Buffer in between.
 
-  /** Copy n bytes (n <= size, n <= free room of dst) into dst; consumed here unless keep (tee). */
-  transferTo(dst: Pipe, n: number, keep: boolean): void {
-    dst.append(n, (d, at) => this.copyFromRing(at, d.length, (src, k) => src.copy(d, k)));
+  /** Copy n bytes (n <= size, n <= free room of dst) into dst (a ring grown there charged to charge, the caller's group); consumed here unless keep (tee). */
+  transferTo(dst: Pipe, n: number, keep: boolean, charge: MemCharge | null = null): void {
+    dst.append(n, (d, at) => this.copyFromRing(at, d.length, (src, k) => src.copy(d, k)), charge);
     if (!keep) this.consume(n);
   }
 
@@ -234,9 +235,9 @@ export class Pipe {
     if (n > 0) this.consume(Math.min(n, this.size));
   }
 
-  /** Append n bytes that fill() writes into the ring's free pieces (fill gets each piece and its offset). */
-  fill(n: number, fill: (dst: Buffer, at: number) => void): void {
-    this.append(n, fill);
+  /** Append n bytes that fill() writes into the ring's free pieces (fill gets each piece and its offset); charge: the writer's group. */
+  fill(n: number, fill: (dst: Buffer, at: number) => void, charge: MemCharge | null = null): void {
+    this.append(n, fill, charge);
   }
 
   clear(): void {
