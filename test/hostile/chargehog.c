@@ -8,6 +8,7 @@
 //   sockets  AF_UNIX stream socket pairs filled until the send would block,
 //            until a pair or a send is refused
 //   shm      a file in /dev/shm written 1 MiB at a time until refused
+//   fallocate  the same by fallocate
 //   memfd    the same in a memfd (the sandbox's internal tmpfs)
 //   sysvshm  System V segments of 8 MiB attached and touched page by page
 //            (the OOM kill ends it: touched pages cannot be refused)
@@ -90,7 +91,8 @@ static long fillSockets(int *n, long limit, int *err) {
   return held;
 }
 
-static long fillShm(const char *name, long limit, int *err) {
+/* A file in name (NULL: a memfd) written, or fallocated, 1 MiB at a time. */
+static long fillShm(const char *name, long limit, int alloc, int *err) {
   long held = 0;
   *err = 0;
   int fd = name ? open(name, O_CREAT | O_TRUNC | O_WRONLY, 0600) : memfd_create("chargehog", 0);
@@ -101,7 +103,7 @@ static long fillShm(const char *name, long limit, int *err) {
   static char big[MIB];
   memset(big, 's', sizeof big);
   while (held < limit) {
-    long w = write(fd, big, sizeof big);
+    long w = alloc ? (fallocate(fd, 0, held, MIB) ? -1 : MIB) : write(fd, big, sizeof big);
     if (w < 0) {
       *err = errno;
       break;
@@ -155,19 +157,19 @@ int main(int argc, char **argv) {
   zero = open("/dev/zero", O_RDONLY);
   if (!strcmp(mode, "pipes") || !strcmp(mode, "splice")) held = fillPipes(&n, endless, strcmp(mode, "pipes") ? 2 : 0, &err);
   else if (!strcmp(mode, "sockets")) held = fillSockets(&n, endless, &err);
-  else if (!strcmp(mode, "shm")) held = fillShm("/dev/shm/chargehog", endless, &err);
-  else if (!strcmp(mode, "memfd")) held = fillShm(NULL, endless, &err);
+  else if (!strcmp(mode, "shm") || !strcmp(mode, "fallocate")) held = fillShm("/dev/shm/chargehog", endless, !strcmp(mode, "fallocate"), &err);
+  else if (!strcmp(mode, "memfd")) held = fillShm(NULL, endless, 0, &err);
   else if (!strcmp(mode, "sysvshm")) held = touchSysv(&n, endless, &err);
   else return 2;
   printf("%s: %s\n", mode, err ? strerrorname_np(err) : "no error");
   printf("held MiB: %ld\n", held / MIB);
   if (strcmp(mode, "sysvshm")) closeAll(n);
-  if (!strcmp(mode, "shm")) unlink("/dev/shm/chargehog");
+  unlink("/dev/shm/chargehog");
   int again = 0;
   if (!strcmp(mode, "pipes") || !strcmp(mode, "splice")) held = fillPipes(&n, 8 * MIB, strcmp(mode, "pipes") ? 2 : 0, &again);
   else if (!strcmp(mode, "sockets")) held = fillSockets(&n, 8 * MIB, &again);
-  else if (!strcmp(mode, "memfd")) held = fillShm(NULL, 8 * MIB, &again);
-  else if (!strcmp(mode, "shm")) held = fillShm("/dev/shm/chargehog", 8 * MIB, &again);
+  else if (!strcmp(mode, "memfd")) held = fillShm(NULL, 8 * MIB, 0, &again);
+  else if (!strcmp(mode, "shm") || !strcmp(mode, "fallocate")) held = fillShm("/dev/shm/chargehog", 8 * MIB, !strcmp(mode, "fallocate"), &again);
   else return 1;
   printf("again: %s\n", again ? strerrorname_np(again) : (held >= 8 * MIB ? "ok" : "short"));
   if (strcmp(mode, "sysvshm")) closeAll(n);

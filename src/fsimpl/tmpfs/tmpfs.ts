@@ -261,8 +261,8 @@ export class TmpfsInode extends Inode {
     if (end <= off) return 0;
     return this.data.readToUser(off, end, mem, addr);
   }
-  override writeAt(off: number, data: Buffer): number {
-    const n = this.framesFor(off, data.length);
+  override writeAt(off: number, data: Buffer, charge: MemCharge | null = null): number {
+    const n = this.framesFor(off, data.length, charge);
     this.data.copyIn(off, data.subarray(0, n));
     return this.wrote(off, n);
   }
@@ -315,7 +315,7 @@ export class TmpfsInode extends Inode {
     if (size < this.a.size) this.data.shrinkTo(size);
     this.a.size = size;
   }
-  override allocate(mode: number, off: number, len: number): void {
+  override allocate(mode: number, off: number, len: number, charge: MemCharge | null = null): void {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.ENODEV);
     if (mode & 2 && this.sealBits & F_SEAL_ANY_WRITE) throw new Errno(E.EPERM);
     if (off + len > MAX_FILE) throw new Errno(E.EFBIG);
@@ -331,7 +331,7 @@ export class TmpfsInode extends Inode {
       // hostile length (terabytes of a sparse file) must not cost a loop per page.
       const missing = last - first - this.data.framesIn(first, last).size;
       if (this.fs.usedPages + missing > this.fs.sizePages) throw new Errno(E.ENOSPC);
-      for (let pi = first; pi < last; pi++) this.data.frame(pi);
+      for (let pi = first; pi < last; pi++) this.data.frame(pi, charge);
       if (!(mode & 1) && off + len > this.a.size) this.a.size = off + len;
     }
     this.a.ctimeNs = this.a.mtimeNs = nowNs();
