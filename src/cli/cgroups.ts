@@ -312,20 +312,32 @@ export class HostCgroup {
    * first victim (oom_score_adj 1000) fills memory until the kernel kills it,
    * which raises the cgroup's OOM notification and its oom_kill count, what
    * containerd's shim (and so `docker inspect`'s OOMKilled) watches. Only
-   * with a memory limit; bounded in case the limit is not reached.
+   * with a memory limit; bounded in case the limit is not reached. join:
+   * the caller is not in this cgroup (a pod's container's, whose stand-in
+   * it holds): the process is moved in before it starts filling.
    */
-  raiseOom(): void {
+  raiseOom(join = false): void {
     const mem = this.dir('memory');
     if (!mem) return;
     const limit = readNum(path.join(mem, this.rec.version === 2 ? 'memory.max' : 'memory.limit_in_bytes'));
     if (!limit || limit > 2 ** 50) return;
     const chunks = Math.ceil(limit / (8 << 20)) + 1;
-    const script = `require('fs').writeFileSync('/proc/self/oom_score_adj','1000');const k=[];for(let i=0;i<${chunks};i++){const b=Buffer.allocUnsafeSlow(8<<20);b.fill(1);k.push(b);}`;
+    const fill = `require('fs').writeFileSync('/proc/self/oom_score_adj','1000');const k=[];for(let i=0;i<${chunks};i++){const b=Buffer.allocUnsafeSlow(8<<20);b.fill(1);k.push(b);}`;
     if (this.canary) return;
-    const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+    // Moved in first: it waits for a byte on its stdin (or its end) before it fills.
+    const script = join ? `process.stdin.once('data',()=>{${fill}});process.stdin.once('end',()=>process.exit(0));` : fill;
+    const child = spawn(process.execPath, ['-e', script], { stdio: [join ? 'pipe' : 'ignore', 'ignore', 'ignore'] });
     this.canary = child;
     child.on('error', () => undefined);
     child.on('exit', () => (this.canary = null));
+    if (!join) return;
+    child.stdin?.on('error', () => undefined);
+    try {
+      this.join(child.pid ?? 0);
+      child.stdin?.end('go');
+    } catch {
+      child.kill('SIGKILL');
+    }
   }
 
   /**

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { SandboxProcess, SandboxStats } from '../sandbox/options';
 import { isExecSecret } from './exec_secret';
+import type { CgroupRecord } from '../oci/resources';
 
 /** A process to start in the sandbox; its stdio are the client's fds 0-2 (opened through /proc/CLIENT/fd). */
 export interface ExecRequest {
@@ -35,8 +36,12 @@ export type ExecSpec = Omit<ExecRequest, 'client' | 'secret'>;
  * ends it and forgets it.
  */
 type Target = { container?: string };
-/** terminal: its stand-in's fd 0 is a terminal, whose ^C, ^\\, ^Z and window changes it passes on for the container's terminal. */
-export type PodCreate = { op: 'create'; container: string; bundle: string; shareUts: boolean; shareIpc: boolean; terminal: boolean; client: number; secret: string };
+/**
+ * terminal: its stand-in's fd 0 is a terminal, whose ^C, ^\\, ^Z and window
+ * changes it passes on for the container's terminal; cgroup: the container's
+ * host cgroup (holding its stand-in), where an OOM kill within it is recorded.
+ */
+export type PodCreate = { op: 'create'; container: string; bundle: string; shareUts: boolean; shareIpc: boolean; terminal: boolean; client: number; secret: string; cgroup: CgroupRecord | null };
 export type ControlRequest = ({ op: 'start' } | { op: 'pause' } | { op: 'resume' } | { op: 'ps' } | { op: 'stats' } | { op: 'kill'; signal: number; all: boolean }
   | { op: 'ttysignal'; client: number; signal: number } | ({ op: 'exec' } & ExecRequest) | { op: 'remove' }) & Target | PodCreate;
 /** status: the wait status of an exec'd process, sent when it exits; processes: for ps; stats: for events. */
@@ -50,6 +55,17 @@ function parseExec(o: Record<string, unknown>): ControlRequest | null {
   if (!isStrings(argv) || argv.length === 0 || !isStrings(env) || typeof cwd !== 'string' || !isId(uid) || !isId(gid)) return null;
   if (!Array.isArray(groups) || !groups.every(isId) || !isId(client) || !isExecSecret(secret)) return null;
   return { op: 'exec', argv, env, cwd, uid, gid, groups, client, secret };
+}
+
+/** A host cgroup as the runtime recorded it: absolute directories, no '..', a controller name each. */
+function parseCgroup(v: unknown): CgroupRecord | null | undefined {
+  if (v === null || v === undefined) return null;
+  if (typeof v !== 'object') return undefined;
+  const { version, dirs } = v as Record<string, unknown>;
+  if ((version !== 1 && version !== 2) || typeof dirs !== 'object' || dirs === null) return undefined;
+  const entries = Object.entries(dirs);
+  const good = entries.length <= 16 && entries.every(([c, d]) => /^[\w.=-]{1,64}$/.test(c) && typeof d === 'string' && d.startsWith('/') && d.length < 4096 && !d.split('/').includes('..'));
+  return good ? { version, dirs: Object.fromEntries(entries) as Record<string, string> } : undefined;
 }
 
 const SOCKET = 'control.sock';
@@ -84,7 +100,9 @@ function parseOp(line: string): ControlRequest | null {
   if (o.op === 'kill' && typeof o.signal === 'number' && Number.isInteger(o.signal) && typeof o.all === 'boolean') return { op: 'kill', signal: o.signal, all: o.all, ...t };
   if (o.op === 'create' && isContainerId(o.container) && typeof o.bundle === 'string' && o.bundle.startsWith('/') && typeof o.shareUts === 'boolean' && typeof o.shareIpc === 'boolean'
     && typeof o.terminal === 'boolean' && isId(o.client) && isExecSecret(o.secret)) {
-    return { op: 'create', container: o.container, bundle: o.bundle, shareUts: o.shareUts, shareIpc: o.shareIpc, terminal: o.terminal, client: o.client, secret: o.secret };
+    const cgroup = parseCgroup(o.cgroup);
+    if (cgroup === undefined) return null;
+    return { op: 'create', container: o.container, bundle: o.bundle, shareUts: o.shareUts, shareIpc: o.shareIpc, terminal: o.terminal, client: o.client, secret: o.secret, cgroup };
   }
   return null;
 }

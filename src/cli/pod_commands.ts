@@ -107,7 +107,7 @@ export async function createInPod(rt: Runtime, id: string, f: CreateFlags, plan:
     if (pid <= 0) throw new RuntimeError('the container\'s stand-in process did not start');
     cg.join(pid);
     const reply = await rt.request({ id, sandbox: sandboxId } as ContainerRecord, {
-      op: 'create', container: id, bundle, shareUts: share.uts, shareIpc: share.ipc, terminal: tty !== null, client: pid, secret: standIn.secret,
+      op: 'create', container: id, bundle, shareUts: share.uts, shareIpc: share.ipc, terminal: tty !== null, client: pid, secret: standIn.secret, cgroup: cg.rec,
     });
     standIn.release();
     if (!reply.ok) throw new Error(reply.error);

@@ -19,6 +19,8 @@ import { readBundle } from './container_spec';
 import { EXIT_FILE } from './sandbox_proc';
 import { StandInLink } from './stand_in_link';
 import type { PodContainer } from '../sandbox/pod';
+import type { MemCharge } from '../platform/memcharge';
+import { HostCgroup } from './cgroups';
 
 /** runc's words for a first process that cannot be loaded, which Docker and the CRI turn into 127 (not found) or 126. */
 export function loadError(e: unknown, argv0: string, describe: (errno: number) => string): Error {
@@ -32,6 +34,8 @@ export function loadError(e: unknown, argv0: string, describe: (errno: number) =
 export class PodServer {
   /** exec'd processes (and containers' first ones) by the host pid of the client standing for them, for the signals their terminal raises. */
   private readonly clients = new Map<number, number>();
+  /** The containers' host cgroups (create's request names each), where their OOM kills are recorded. */
+  private readonly cgroups = new Map<PodContainer, HostCgroup>();
 
   constructor(
     private readonly sb: Sandbox,
@@ -71,7 +75,10 @@ export class PodServer {
       if (c.status === null && sb.pod.has(c)) this.kill(c, S.SIGKILL, true);
     };
     const l = StandInLink.open(client, onSignal, onGone);
-    void c.exited.then((st) => {
+    // After the host has recorded an OOM kill in it (oomKill), as the sandbox's own container waits.
+    void c.exited.then(async (st) => {
+      await this.cgroups.get(c)?.settled();
+      this.cgroups.delete(c);
       try {
         fs.writeFileSync(path.join(this.stateRoot, c.id, EXIT_FILE), String(st), { mode: 0o600, flag: 'w' });
       } catch {
@@ -80,6 +87,16 @@ export class PodServer {
       l.exited(st);
       l.close();
     });
+  }
+
+  /**
+   * The Sentry's OOM killer killed a process of the container whose charge
+   * group is charge: make its host cgroup record an OOM kill, which
+   * containerd's shim watches (docker inspect's OOMKilled), as the sandbox's
+   * own container does (HostCgroup.raiseOom).
+   */
+  oomKill(charge: MemCharge): void {
+    for (const [c, cg] of this.cgroups) if (c.limits.memory === charge) cg.raiseOom(true);
   }
 
   /** A signal for c from outside: its init, or all its processes. Before its start, one whose default ends a process ends it. */
@@ -111,9 +128,11 @@ export class PodServer {
       } catch (e) {
         throw loadError(e, plan.argv[0], this.describe);
       }
+      if (req.cgroup) this.cgroups.set(c, HostCgroup.of(req.cgroup));
       try {
         this.link(c, req.client, req.terminal);
       } catch (e) {
+        this.cgroups.delete(c);
         sb.pod.remove(c.id);
         throw e;
       }
@@ -164,6 +183,7 @@ export class PodServer {
         return { ok: true, stats: sb.stats(c) };
       case 'remove':
         sb.pod.remove(c.id);
+        this.cgroups.delete(c);
         for (const [client, pid] of this.clients) if (pid === c.init?.tg.pid) this.clients.delete(client);
         return { ok: true };
       default:

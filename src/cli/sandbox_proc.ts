@@ -297,12 +297,11 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
       // A confined Sentry: its files from the Gofer its runtime started; its own bounding set is empty (the sandbox's root gets the caller's).
       ...(confined && conf ? conf.confinedOptions(confined.start) : {}),
     });
-    // An OOM kill within a pod's container (its charge group) is not the sandbox's: its stats count it.
-    if (cg) {
-      sb.kernel.onOomKill = (charge) => {
-        if (charge === null) (requests ? requests.raiseOom() : cg.raiseOom());
-      };
-    }
+    // An OOM kill within a pod's container (its charge group) is recorded in that container's host cgroup, not the sandbox's.
+    sb.kernel.onOomKill = (charge) => {
+      if (charge !== null) pod?.oomKill(charge);
+      else if (cg) (requests ? requests.raiseOom() : cg.raiseOom());
+    };
     try {
       sb.load();
     } catch (e) {

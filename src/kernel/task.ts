@@ -6,6 +6,7 @@
 
 import type { SeccompFilter } from './seccomp';
 import type { MemoryFile } from '../platform/memfile';
+import type { MemCharge } from '../platform/memcharge';
 import type { HeapBudget } from '../abi/accounting';
 import type { MemoryManager } from '../mm/mm';
 import type { Context } from '../platform/platform';
@@ -147,6 +148,10 @@ export class Task {
 
   get frames(): MemoryFile {
     return this.mm.memfile;
+  }
+
+  get memCharge(): MemCharge | null {
+    return this.mm.charge;
   }
 
   get pid(): number {

@@ -1,8 +1,11 @@
 // The view of application memory that syscall handlers use. Every accessor checks
 // the address range against the VMAs and throws Errno(EFAULT) for a bad pointer,
 // so a hostile pointer can never crash the Sentry.
+import type { MemCharge } from '../platform/memcharge';
 
 export interface MemoryAccess {
+  /** The memory charge group of this address space (a pod container's): what the kernel allocates for its writes goes to it. */
+  readonly charge?: MemCharge | null;
   /** EFAULT unless [addr, addr+len) is mapped with that access; touches nothing. */
   checkRange(addr: number, len: number, write: boolean): void;
   /**

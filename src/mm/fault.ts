@@ -137,7 +137,7 @@ export function makePresent(mm: MemoryManager, v: Vma, p: number, write: boolean
   if (f < 0) {
     if (v.file) {
       if ((v.pgoff + p) * PAGE >= v.file.mappable.size()) throw new Errno(E.EFAULT);
-      f = v.file.mappable.frameFor(v.pgoff + p, v.shared && write);
+      f = v.file.mappable.frameFor(v.pgoff + p, v.shared && write, mm.charge);
       mm.memfile.incRef(f);
     } else if (v.shm) {
       if (v.pgoff + p >= v.shm.pages) throw new Errno(E.EFAULT);

@@ -9,9 +9,11 @@ export interface Mappable {
    * The frame in the memory file holding page pageIndex of the file, allocated
    * (zero-filled or read from the backing store) if needed. write=true means the
    * caller will modify it through a shared mapping. The caller takes its own
-   * reference with memfile.incRef(frame) if it keeps the frame.
+   * reference with memfile.incRef(frame) if it keeps the frame. charge: the
+   * group of the faulting address space, which a file whose pages are
+   * memory (tmpfs) charges a new frame to.
    */
-  frameFor(pageIndex: number, write: boolean): number;
+  frameFor(pageIndex: number, write: boolean, charge?: MemCharge | null): number;
   /** Current file size in bytes. */
   size(): number;
   /**
@@ -38,7 +40,8 @@ export type FrameSource = Pick<MemoryFile, 'alloc' | 'bytes' | 'incRef' | 'decRe
  */
 export function chargedFrames(memfile: MemoryFile, charge: MemCharge): FrameSource {
   return {
-    alloc: (n) => memfile.alloc(n, charge),
+    // A writer of a pod container (c) is charged for what it allocates; the sandbox's own processes, the group of the file system.
+    alloc: (n, c) => memfile.alloc(n, c ?? charge),
     bytes: (frame, n) => memfile.bytes(frame, n),
     incRef: (frame, n) => memfile.incRef(frame, n),
     decRef: (frame, n) => memfile.decRef(frame, n),

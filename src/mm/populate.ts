@@ -32,7 +32,7 @@ export function populate(mm: MemoryManager, v: Vma, from: number, to: number, fo
     const base = copy ? mm.memfile.alloc(to - from, mm.charge) : -1;
     for (let p = from; p < to; p++) {
       if (v.frames.get(p) >= 0) continue;
-      const f = v.file.mappable.frameFor(v.pgoff + p, v.shared && (v.prot & PROT_WRITE) !== 0);
+      const f = v.file.mappable.frameFor(v.pgoff + p, v.shared && (v.prot & PROT_WRITE) !== 0, mm.charge);
       if (copy) {
         mm.memfile.copyPage(f, base + (p - from));
         v.frames.set(p, base + (p - from));

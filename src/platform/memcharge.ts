@@ -3,13 +3,26 @@
 // Every frame records the group it was charged to when it was allocated and
 // is uncharged from that group when it is freed, whoever holds it by then
 // (Linux's rule: a page stays charged to the group that first touched it).
-// A group's frames count against the sandbox's limit as well.
+// A group's frames count against the sandbox's limit as well. Memory the
+// Sentry holds for the application outside the memory file (unix socket
+// queues) is charged in bytes (kernelBytes), as Linux charges kernel memory
+// (kmem) to the cgroup of the task that allocated it, rounded up to pages.
+
+import { PAGE_SIZE as PAGE } from '../abi/mm';
 
 /** Frames record their group in a byte: group 0 is "none" (the sandbox's own). */
 const MAX_GROUPS = 255;
 
+
+/** Pages that bytes of kernel memory take (rounded up, as a page of slab is charged whole). */
+export function kernelPages(bytes: number): number {
+  return Math.ceil(bytes / PAGE);
+}
+
 export class MemCharge {
   usedPages = 0;
+  /** Kernel memory held for the group outside the memory file (socket queues), in bytes. */
+  kernelBytes = 0;
   /** Highest usedPages so far. */
   peakPages = 0;
   /** Allocations refused at the group's limit (memory.failcnt). */
@@ -27,7 +40,17 @@ export class MemCharge {
   ) {}
 
   fits(npages: number): boolean {
-    return this.usedPages + npages <= this.limitPages;
+    return this.usedPages + kernelPages(this.kernelBytes) + npages <= this.limitPages;
+  }
+
+  /** memory.current: its frames and its kernel memory, in bytes. */
+  usageBytes(): number {
+    return this.usedPages * PAGE + this.kernelBytes;
+  }
+
+  notePeak(): void {
+    const now = this.usedPages + kernelPages(this.kernelBytes);
+    if (now > this.peakPages) this.peakPages = now;
   }
 }
 
@@ -35,6 +58,8 @@ export class MemCharge {
 export class ChargeTable {
   private readonly groups: Array<MemCharge | null> = [null];
   owners = new Uint8Array(0);
+  /** Kernel memory of the whole sandbox (every group's and the sandbox's own), in bytes. */
+  kernelBytes = 0;
 
   /** A new group limited to limitPages; an error when every slot holds one (bounded: the frames keep a byte each). */
   add(limitPages: number): MemCharge {
@@ -52,7 +77,7 @@ export class ChargeTable {
   /** Its container is gone: its slot is reused once its last frame is freed. */
   release(c: MemCharge): void {
     c.released = true;
-    if (c.usedPages === 0 && this.groups[c.slot] === c) this.groups[c.slot] = null;
+    this.freeIfDone(c);
   }
 
   /** Make room for owner bytes of frames below n (the memory file's reference counts grew to len). */
@@ -69,7 +94,20 @@ export class ChargeTable {
     this.grow(first + n);
     this.owners.fill(c.slot, first, first + n);
     c.usedPages += n;
-    if (c.usedPages > c.peakPages) c.peakPages = c.usedPages;
+    c.notePeak();
+  }
+
+  /** bytes of kernel memory taken (positive) or given back (negative) for c (null: the sandbox's own). */
+  chargeKernel(bytes: number, c: MemCharge | null): void {
+    this.kernelBytes += bytes;
+    if (!c) return;
+    c.kernelBytes += bytes;
+    if (bytes > 0) c.notePeak();
+    else this.freeIfDone(c);
+  }
+
+  private freeIfDone(c: MemCharge): void {
+    if (c.released && c.usedPages === 0 && c.kernelBytes === 0 && this.groups[c.slot] === c) this.groups[c.slot] = null;
   }
 
   /** Frames [first, first+n) were freed: each is uncharged from its group. */
@@ -81,7 +119,7 @@ export class ChargeTable {
       this.owners[i] = 0;
       const c = this.groups[slot]!;
       c.usedPages--;
-      if (c.released && c.usedPages === 0) this.groups[slot] = null;
+      if (c.released && c.usedPages === 0) this.freeIfDone(c);
     }
   }
 }

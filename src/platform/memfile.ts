@@ -10,7 +10,7 @@ import { E, Errno } from '../abi/errno';
 import { HeapBudget, heapBudgetFor } from '../abi/accounting';
 import { MAP_NORESERVE, MAP_SHARED, PAGE_SIZE as PAGE } from '../abi/mm';
 import { FreeExtents } from './free_extents';
-import { ChargeTable, type MemCharge } from './memcharge';
+import { ChargeTable, kernelPages, type MemCharge } from './memcharge';
 
 const CHUNK_PAGES = 1 << 18; // 1 GiB per Sentry view: keeps each ArrayBuffer small
 /** Frames per Sentry view of the memory file (8 MiB: well under V8's 64 MiB external-memory trigger). */
@@ -83,12 +83,36 @@ export class MemoryFile {
 
   /** The sandbox's RAM as its programs see it (/proc/meminfo, sysinfo): the limit, and what is left of it. */
   ramBytes(): { total: number; free: number } {
-    return { total: this.limitPages * PAGE, free: Math.max(0, this.limitPages - this.usedPages) * PAGE };
+    return { total: this.limitPages * PAGE, free: Math.max(0, this.limitPages - this.usedPages - kernelPages(this.charges.kernelBytes)) * PAGE };
   }
 
-  /** Whether npages more frames fit under the limit (and charge's, if given) without reclaiming anything. */
+  /** Whether npages more frames fit under the limit (and charge's, if given) without reclaiming anything; kernel memory (chargeKernel) counts. */
   fits(npages: number, charge: MemCharge | null = null): boolean {
-    return this.usedPages + npages <= this.limitPages && (!charge || charge.fits(npages));
+    return this.usedPages + kernelPages(this.charges.kernelBytes) + npages <= this.limitPages && (!charge || charge.fits(npages));
+  }
+
+  /**
+   * Memory the Sentry holds for the application outside this file (a unix
+   * socket's queued messages): counted under the limit and charge's (the
+   * sending task's group), as Linux charges kmem to the memory cgroup.
+   * ENOMEM past either (after reclaiming untouched frames for the limit).
+   */
+  chargeKernel(bytes: number, charge: MemCharge | null): void {
+    const more = kernelPages(this.charges.kernelBytes + bytes) - kernelPages(this.charges.kernelBytes);
+    if (more > 0 && !this.fits(more)) {
+      if (this.reclaim) this.reclaim(this.usedPages + kernelPages(this.charges.kernelBytes) + more - this.limitPages);
+      if (!this.fits(more)) throw new Errno(E.ENOMEM, 'sandbox memory limit');
+    }
+    if (charge && charge.usedPages + kernelPages(charge.kernelBytes + bytes) > charge.limitPages) {
+      charge.failures++;
+      throw new Errno(E.ENOMEM, 'container memory limit');
+    }
+    this.charges.chargeKernel(bytes, charge);
+  }
+
+  /** Give back what chargeKernel took. */
+  unchargeKernel(bytes: number, charge: MemCharge | null): void {
+    this.charges.chargeKernel(-bytes, charge);
   }
 
   /** Bytes of the memory file the host really holds (pages touched and not punched out). */
@@ -198,7 +222,7 @@ export class MemoryFile {
   private reserve(npages: number, charge: MemCharge | null): void {
     if (npages <= 0) throw new Error('alloc of no pages');
     if (!this.fits(npages)) {
-      if (this.reclaim) this.reclaim(this.usedPages + npages - this.limitPages);
+      if (this.reclaim) this.reclaim(this.usedPages + kernelPages(this.charges.kernelBytes) + npages - this.limitPages);
       if (!this.fits(npages)) throw new Errno(E.ENOMEM, 'sandbox memory limit');
     }
     if (charge && !charge.fits(npages)) {

@@ -408,8 +408,8 @@ export class Sandbox {
     const pidsLimit = Math.min(this.kernel.maxTasks, container?.limits.pids?.limit ?? Infinity);
     return {
       memory: charge
-        ? { usage: charge.usedPages * 4096, max: charge.peakPages * 4096, limit: Math.min(charge.limitPages, mf.limitPages) * 4096, failcnt: charge.failures, oomKills: charge.oomKills }
-        : { usage: mf.usedPages * 4096, max: mf.peakPages * 4096, limit: mf.limitPages * 4096 },
+        ? { usage: charge.usageBytes(), max: charge.peakPages * 4096, limit: Math.min(charge.limitPages, mf.limitPages) * 4096, failcnt: charge.failures, oomKills: charge.oomKills }
+        : { usage: mf.usedPages * 4096 + mf.charges.kernelBytes, max: mf.peakPages * 4096, limit: mf.limitPages * 4096 },
       pids: { current: tasks, limit: pidsLimit },
       cpu: { userNs, sysNs },
     };

@@ -273,7 +273,7 @@ export const defs: SyscallDef[] = [
       const inode = f.inode;
       // A hole takes its pages out of the mappings too: they read zeros, as the file does.
       if (mode & 2) punchMapped(t.kernel, inode.mappable(), inode.fs.dev, inode.ino, off, len, () => inode.allocate(mode, off, len));
-      else inode.allocate(mode, off, len);
+      else inode.allocate(mode, off, len, t.memCharge);
       notifyFile(f.path ? f.path.dentry : null, inode, IN_MODIFY);
       return 0;
     },

@@ -76,7 +76,10 @@ export function namesFor(t: Task): SocketNames {
 }
 
 function unixEnv(t: Task): UnixEnv {
-  return { heap: t.heapBudget, sockfs: t.kernel.sockfs, table: t.kernel.unixNames, inflight: t.kernel.unixInFlight, abstractScope: t.nsproxy.net.unixScope };
+  return {
+    heap: t.heapBudget, sockfs: t.kernel.sockfs, table: t.kernel.unixNames, inflight: t.kernel.unixInFlight, kmem: t.mm.memfile, charge: t.mm.charge,
+    abstractScope: t.nsproxy.net.unixScope,
+  };
 }
 
 /** Checks of socket()/socketpair() arguments common to every family: the flags. */

@@ -77,7 +77,7 @@ async function pipeToPipe(t: Task, ip: Pipe, op: Pipe, len: number, nonblock: bo
     if (ip.size === 0 && ip.writers === 0) return 0;
     const n = Math.min(len, ip.size, op.capacity - op.size);
     if (n > 0) {
-      ip.transferTo(op, n, false);
+      ip.transferTo(op, n, false, t.mm.charge);
       ip.notify(WRITE_EVENTS);
       op.notify(READ_EVENTS);
       return n;
@@ -97,7 +97,7 @@ async function fileToPipe(t: Task, f: FileDescription, off: number | null, op: P
   const n = Math.min(data.length, op.capacity - op.size);
   if (n < data.length && off === null) f.seek(n - data.length, 1 /* SEEK_CUR */);
   if (n > 0) {
-    op.fill(n, (dst, at) => data.copy(dst, 0, at, at + dst.length));
+    op.fill(n, (dst, at) => data.copy(dst, 0, at, at + dst.length), t.mm.charge);
     op.notify(READ_EVENTS);
     if (f.inode) notifyFile(f.path ? f.path.dentry : null, f.inode, IN_ACCESS);
   }
@@ -214,7 +214,7 @@ async function tee(t: Task, a: number[]): Promise<number> {
   await waitRoom(t, op, nonblock);
   const n = Math.min(sizeArg(len), ip.size, op.capacity - op.size);
   if (n > 0) {
-    ip.transferTo(op, n, true);
+    ip.transferTo(op, n, true, t.mm.charge);
     op.notify(READ_EVENTS);
   }
   return n;
@@ -250,7 +250,7 @@ async function vmsplice(t: Task, a: number[]): Promise<number> {
     await waitRoom(t, p, nonblock);
     const n = Math.min(total, p.capacity - p.size);
     // Linux lends the pages to the pipe; here the bytes are copied at the call (see the table's note).
-    p.fill(n, (dst, at) => walkIovecs(vecs, at, dst.length, (addr, o, k) => t.mm.copyInto(addr, dst.subarray(o, o + k))));
+    p.fill(n, (dst, at) => walkIovecs(vecs, at, dst.length, (addr, o, k) => t.mm.copyInto(addr, dst.subarray(o, o + k))), t.mm.charge);
     p.notify(READ_EVENTS);
     return n;
   }

@@ -4,6 +4,7 @@ import type { Credentials } from '../auth/creds';
 import type { Waitable } from '../abi/waitqueue';
 import type { HeapBudget } from '../abi/accounting';
 import type { FrameSource } from '../mm/mappable';
+import type { MemCharge } from '../platform/memcharge';
 
 export interface FileCtx {
   creds: Credentials;
@@ -15,6 +16,8 @@ export interface FileCtx {
   readonly heapBudget?: HeapBudget;
   /** The memory file, where pipe buffers live (absent in unit tests). */
   readonly frames?: FrameSource;
+  /** The memory charge group of the task's address space: what its writes make the kernel hold is charged to it (absent in unit tests). */
+  readonly memCharge?: MemCharge | null;
 }
 
 /** Process group of a task, when the kernel provides one (used for terminal foreground groups). */

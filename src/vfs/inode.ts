@@ -22,6 +22,7 @@ import { FileLocks } from './locks';
 import { Errno, E } from '../abi/errno';
 import type { Mappable } from '../mm/mappable';
 import type { MemoryAccess } from '../mm/access';
+import type { MemCharge } from '../platform/memcharge';
 import type { DirEntry, InodeAttrs, SetAttr, StatFs } from '../abi/fs';
 import { S_IFMT } from '../abi/fs';
 import type { FileDescription } from './file';
@@ -199,7 +200,8 @@ export abstract class Inode {
   readAt(_off: number, _len: number): Buffer {
     throw new Errno(E.EINVAL);
   }
-  writeAt(_off: number, _data: Buffer): number {
+  /** charge: the writer's memory charge group (a file whose pages are memory charges new ones to it). */
+  writeAt(_off: number, _data: Buffer, _charge: MemCharge | null = null): number {
     throw new Errno(E.EROFS);
   }
   /** readAt into application memory at addr (checked writable by the caller); returns the count. */
@@ -216,7 +218,7 @@ export abstract class Inode {
     return this.writeAt(off, len ? mem.copyIn(addr, len) : Buffer.alloc(0));
   }
   /** fallocate: mode 0 / KEEP_SIZE (1) / PUNCH_HOLE|KEEP_SIZE (3). */
-  allocate(_mode: number, _off: number, _len: number): void {
+  allocate(_mode: number, _off: number, _len: number, _charge: MemCharge | null = null): void {
     throw new Errno(E.EOPNOTSUPP);
   }
   /** First data offset >= off (SEEK_DATA) or hole (SEEK_HOLE); default: file is all data. */

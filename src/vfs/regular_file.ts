@@ -41,9 +41,9 @@ export class RegularFile extends FileDescription {
     return n;
   }
   // The offset moves only by what was written: a failed O_APPEND write leaves it where it was.
-  override write(_t: FileCtx, data: Buffer): number {
+  override write(t: FileCtx, data: Buffer): number {
     const at = this.flags & O_APPEND ? this.ino.attrs().size : this.offset;
-    const n = this.ino.writeAt(at, data);
+    const n = this.ino.writeAt(at, data, t.memCharge ?? null);
     this.offset = at + n;
     return n;
   }
@@ -58,10 +58,10 @@ export class RegularFile extends FileDescription {
     this.accessed(len);
     return b;
   }
-  override pwrite(_t: FileCtx, data: Buffer, off: number): number {
+  override pwrite(t: FileCtx, data: Buffer, off: number): number {
     // Linux quirk kept: with O_APPEND, pwrite appends regardless of off.
     if (this.flags & O_APPEND) off = this.ino.attrs().size;
-    return this.ino.writeAt(off, data);
+    return this.ino.writeAt(off, data, t.memCharge ?? null);
   }
   override seek(off: number, whence: number): number {
     this.offset = seekPosition(this.offset, this.ino, off, whence);
@@ -75,9 +75,9 @@ export class RegularFile extends FileDescription {
     if (write) return false;
     return !this.path || this.path.mount.fs.statfs().type !== TMPFS_MAGIC;
   }
-  override positionedWrite(_t: FileCtx, data: Buffer, off: number | null): number {
+  override positionedWrite(t: FileCtx, data: Buffer, off: number | null): number {
     const at = off ?? this.offset;
-    const n = this.ino.writeAt(at, data);
+    const n = this.ino.writeAt(at, data, t.memCharge ?? null);
     if (off === null) this.offset = at + n;
     return n;
   }
@@ -85,9 +85,9 @@ export class RegularFile extends FileDescription {
   override takesDontcache(): boolean {
     return !this.path || this.path.mount.fs.statfs().type !== TMPFS_MAGIC;
   }
-  override appendWrite(_t: FileCtx, data: Buffer, off: number | null): number {
+  override appendWrite(t: FileCtx, data: Buffer, off: number | null): number {
     const at = this.ino.attrs().size;
-    const n = this.ino.writeAt(at, data);
+    const n = this.ino.writeAt(at, data, t.memCharge ?? null);
     if (off === null) this.offset = at + n;
     return n;
   }

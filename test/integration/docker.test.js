@@ -461,7 +461,7 @@ test('containerd: a pod through the runc v2 shim with the CRI\'s annotations: th
   const pod = (type) => ['--annotation', `io.kubernetes.cri.container-type=${type}`, '--annotation', 'io.kubernetes.cri.sandbox-id=pause1'];
   const run = (id, extra, args, detach = false) => ['run', ...(detach ? ['-d'] : []), '--runc-binary', bin, '--cgroup', `${CGROUP_PARENT}/${id}`, ...extra, ref, id, ...args];
   t.after(() => {
-    for (const id of ['k2', 'k1', 'pause1']) {
+    for (const id of ['k3', 'k2', 'k1', 'pause1']) {
       ctr(['task', 'kill', '-s', 'KILL', id]);
       ctr(['task', 'rm', '-f', id]);
       ctr(['container', 'rm', id]);
@@ -473,6 +473,17 @@ test('containerd: a pod through the runc v2 shim with the CRI\'s annotations: th
   // A container of the pod that exits: its status through the shim, which waits on its stand-in's pid; the pod runs on.
   const k2 = ctr(run('k2', pod('container'), ['sh', '-c', 'exit 7']));
   assert.strictEqual(k2.status, 7, k2.stderr);
+  // A container of the pod killed at its own memory limit (the Sentry's charge group of it): the shim learns of
+  // the OOM kill from the container's host cgroup (a /tasks/oom event, what the CRI reports as OOMKilled).
+  const events = childProcess.spawn('ctr', ['--address', path.join(dir, 'exec', 'containerd', 'containerd.sock'), '-n', 'tsvisor-pod', 'events'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  t.after(() => events.kill('SIGKILL'));
+  let seen = '';
+  events.stdout.on('data', (d) => (seen += d));
+  const k3 = ctr(run('k3', [...pod('container'), '--memory-limit', String(16 * 1024 * 1024)], ['sh', '-c', 'tr "\\0" a < /dev/zero | dd of=/dev/null bs=40M count=1 iflag=fullblock']));
+  assert.strictEqual(k3.status, 137, k3.stderr);
+  await until('the shim\'s OOM event of k3', () => /\/tasks\/oom\s.*"k3"/.test(seen));
+  assert.doesNotMatch(seen, /\/tasks\/oom\s.*"(pause1|k1|k2)"/);
+  events.kill('SIGKILL');
   const e = ctr(['task', 'exec', '--exec-id', 'e1', 'k1', 'sh', '-c', 'echo exec; exit 3']);
   assert.strictEqual(e.stdout, 'exec\n');
   assert.strictEqual(e.status, 3);

@@ -3,9 +3,12 @@
 // inside the shared sandbox (issue 10): linux.resources.memory.limit by the
 // Sentry's charge group of the container (an allocation past it OOM-kills
 // within the container, as a memory cgroup's OOM), pids.limit by its pids
-// controller (a fork past it fails with EAGAIN). The sandbox and the pod's
-// other containers are unaffected, and the same programs under runc (the
-// reference, with the same limits) say the same.
+// controller (a fork past it fails with EAGAIN). The OOM kill is recorded
+// in the container's host cgroup, as docker inspect's OOMKilled needs. The
+// sandbox and the pod's other containers are unaffected, and the same
+// programs under runc (the reference, with the same limits) say the same.
+// What a container makes the Sentry hold for it (pipe buffers, socket
+// queues, /dev/shm pages: test/hostile/chargehog.c) is charged to it.
 
 const assert = require('node:assert');
 const childProcess = require('node:child_process');
@@ -26,6 +29,15 @@ const PROGRAMS = {
   pids: 'for i in 1 2 3 4 5 6; do sleep 100 & echo forked $i; done',
 };
 const LIMITS = { mem: { memory: { limit: 32 * MiB, swap: 32 * MiB } }, pids: { pids: { limit: 4 } } };
+
+/** The OOM kills the host recorded in container id's host cgroup (memory.oom_control on v1, memory.events on v2; 0 without a memory cgroup). */
+function oomKills(dir, id) {
+  const rec = JSON.parse(fs.readFileSync(path.join(dir, 'root', id, 'state.json'), 'utf8')).cgroup;
+  const mem = rec?.dirs.memory;
+  if (!mem) return 0;
+  const m = /^oom_kill (\d+)$/m.exec(fs.readFileSync(path.join(mem, rec.version === 2 ? 'memory.events' : 'memory.oom_control'), 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
 
 /** The same program under runc with the same limits: what it prints and its exit status. */
 function underRunc(t, dir, name) {
@@ -62,6 +74,8 @@ test('a container of a pod is held to its own memory and pids limits, as runc ho
   assert.strictEqual(tsv(dir, ['wait', 'mem']).status, 0);
   const mem = fs.readFileSync(path.join(dir, 'shared', 'mem.out'), 'utf8');
   assert.strictEqual(mem, 'big=137\nsmall=0\n');
+  // The host recorded the OOM kill in the container's own host cgroup (what containerd's shim watches for OOMKilled), not in the sandbox's.
+  assert.ok(oomKills(dir, 'mem') >= 1, 'an OOM kill in the container\'s host cgroup');
   // The same allocation in a neighbour without a limit, and in the sandbox's own container: fine.
   member('free', PROGRAMS.mem, null);
   assert.strictEqual(tsv(dir, ['wait', 'free']).status, 0);
@@ -73,6 +87,7 @@ test('a container of a pod is held to its own memory and pids limits, as runc ho
   const pids = fs.readFileSync(path.join(dir, 'shared', 'pids.out'), 'utf8');
   assert.strictEqual(pids, 'forked 1\nforked 2\nforked 3\nsh: can\'t fork: Resource temporarily unavailable\n');
   assert.strictEqual(state(dir, 'lim').status, 'running');
+  for (const id of ['lim', 'free', 'pids']) assert.strictEqual(oomKills(dir, id), 0, `no OOM kill recorded for ${id}`);
 
   // runc, the reference: the same lines and statuses.
   const rMem = underRunc(t, dir, 'mem');
@@ -118,4 +133,47 @@ test('events --stats of a pod\'s container: the memory charged to it and its lim
   assert.ok(stats().memory.usage.usage < 24 * MiB);
   for (const id of ['hold', 'other']) ok(tsv(dir, ['delete', '--force', id]), `delete ${id}`);
   ok(tsv(dir, ['delete', '--force', 'lim2']), 'delete lim2');
+});
+
+test('what a pod\'s container makes the Sentry hold for it (pipe buffers written or spliced, unix socket queues, /dev/shm, memfd and shared System V pages) is charged to its own limit, and given back', { timeout: 180_000 }, (t) => {
+  if (!h.needTools(t, ['gcc'])) return;
+  const dir = podDir();
+  const bin = path.join(dir, 'shared', 'chargehog');
+  const cc = childProcess.spawnSync('gcc', ['-O1', '-Wall', '-Werror', '-static', '-o', bin, path.join(__dirname, '..', 'hostile', 'chargehog.c')], { encoding: 'utf8' });
+  assert.strictEqual(cc.status, 0, cc.stderr);
+  startSandbox(dir, 'lim3');
+  const modes = ['pipes', 'splice', 'sockets', 'shm', 'fallocate', 'memfd'];
+  bundle(dir, 'hog', ['sh', '-c', `${modes.map((m) => `/shared/chargehog ${m} > /shared/${m}.out 2>&1`).join('; ')}; touch /shared/done; exec sleep 1000`], { [CRI_TYPE]: 'container', [CRI_SANDBOX]: 'lim3' }, (spec) => {
+    spec.linux.resources = { ...spec.linux.resources, memory: { limit: 32 * MiB } };
+  });
+  ok(tsv(dir, ['create', '--bundle', path.join(dir, 'hog'), 'hog']), 'create hog');
+  ok(tsv(dir, ['start', 'hog']), 'start hog');
+  for (let i = 0; i < 600 && !fs.existsSync(path.join(dir, 'shared', 'done')); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+  // Each stops at the container's 32 MiB (the sandbox's own limit and budget are far larger), then gets its memory back.
+  const expect = { pipes: 'ENOMEM', splice: 'ENOMEM', sockets: 'ENOBUFS', shm: 'ENOMEM', fallocate: 'ENOMEM', memfd: 'ENOMEM' };
+  for (const m of modes) {
+    const out = fs.readFileSync(path.join(dir, 'shared', `${m}.out`), 'utf8');
+    const held = /^held MiB: (\d+)$/m.exec(out);
+    assert.ok(held && Number(held[1]) >= 16 && Number(held[1]) < 32, `${m}: ${out}`);
+    assert.match(out, new RegExp(`^${m}: ${expect[m]}\\nheld MiB: \\d+\\nagain: ok\\nalive\\n$`), `${m}: ${out}`);
+  }
+  const s = JSON.parse(ok(tsv(dir, ['events', '--stats', 'hog']), 'events hog').stdout).data;
+  assert.ok(s.memory.usage.failcnt >= 6, `failcnt ${s.memory.usage.failcnt}`);
+  assert.ok(s.memory.usage.max >= 16 * MiB && s.memory.usage.max <= 32 * MiB, `max ${s.memory.usage.max}`);
+  // All of it given back: what is left is its shell's and sleep's.
+  assert.ok(s.memory.usage.usage < 8 * MiB, `usage ${s.memory.usage.usage}`);
+  // System V segments of the sandbox's IPC namespace (shared, as a pod's containers share it under the CRI), touched: its pages are the toucher's, and the OOM kill is within the container.
+  const sbPid = state(dir, 'lim3').pid;
+  bundle(dir, 'shmhog', ['sh', '-c', '/shared/chargehog sysvshm > /shared/sysvshm.out 2>&1; echo "status $?" >> /shared/sysvshm.out'], { [CRI_TYPE]: 'container', [CRI_SANDBOX]: 'lim3' }, (spec) => {
+    spec.linux.resources = { ...spec.linux.resources, memory: { limit: 32 * MiB } };
+    spec.linux.namespaces = spec.linux.namespaces.map((n) => (n.type === 'ipc' ? { type: 'ipc', path: `/proc/${sbPid}/ns/ipc` } : n));
+  });
+  ok(tsv(dir, ['create', '--bundle', path.join(dir, 'shmhog'), 'shmhog']), 'create shmhog');
+  ok(tsv(dir, ['start', 'shmhog']), 'start shmhog');
+  assert.strictEqual(tsv(dir, ['wait', 'shmhog']).status, 0);
+  assert.match(fs.readFileSync(path.join(dir, 'shared', 'sysvshm.out'), 'utf8'), /^(Killed\n)?status 137\n$/);
+  assert.ok(oomKills(dir, 'shmhog') >= 1, 'the OOM kill recorded in its host cgroup');
+  assert.strictEqual(state(dir, 'lim3').status, 'running');
+  for (const id of ['hog', 'shmhog']) ok(tsv(dir, ['delete', '--force', id]), `delete ${id}`);
+  ok(tsv(dir, ['delete', '--force', 'lim3']), 'delete lim3');
 });

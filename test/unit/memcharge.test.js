@@ -59,3 +59,36 @@ test('charge group: a released group keeps its slot while frames are charged to 
   }, /at most 255 memory charge groups/);
   assert.strictEqual(more.length, 253);
 });
+
+test('kernel memory (socket queues): bytes charged to a group and the sandbox, rounded up to pages, ENOMEM past either, a released group kept until it is given back', () => {
+  const mf = new MemoryFile();
+  mf.setLimit(100 * 4096);
+  const a = mf.charges.add(4);
+  // One byte takes a page of the group's room and of the sandbox's.
+  mf.chargeKernel(1, a);
+  assert.strictEqual(a.usageBytes(), 1);
+  assert.strictEqual(mf.fits(3, a), true);
+  assert.strictEqual(mf.fits(4, a), false);
+  assert.strictEqual(mf.fits(99), true);
+  assert.strictEqual(mf.fits(100), false);
+  // Frames and kernel bytes share the limit.
+  const f = mf.alloc(2, a);
+  assert.throws(() => mf.chargeKernel(2 * 4096, a), (e) => e.errno === 12);
+  assert.strictEqual(a.failures, 1);
+  mf.chargeKernel(4096, a);
+  assert.strictEqual(a.peakPages, 4);
+  assert.throws(() => mf.alloc(1, a), (e) => e.errno === 12);
+  // The sandbox's own kernel memory counts under its limit.
+  assert.throws(() => mf.chargeKernel(97 * 4096, null), (e) => e.errno === 12);
+  mf.chargeKernel(96 * 4096, null);
+  assert.strictEqual(mf.ramBytes().free, 0);
+  mf.unchargeKernel(96 * 4096, null);
+  // Released with bytes charged: the slot stays taken until they are given back.
+  mf.decRef(f, 2);
+  mf.charges.release(a);
+  assert.notStrictEqual(mf.charges.add(1).slot, a.slot);
+  mf.unchargeKernel(4097, a);
+  assert.strictEqual(a.usageBytes(), 0);
+  assert.strictEqual(mf.charges.kernelBytes, 0);
+  assert.strictEqual(mf.charges.add(1).slot, a.slot, 'the freed slot is reused');
+});

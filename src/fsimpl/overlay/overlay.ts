@@ -10,6 +10,7 @@ import { Errno, E } from '../../abi/errno';
 import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
 import type { Mappable } from '../../mm/mappable';
 import type { MemoryAccess } from '../../mm/access';
+import type { MemCharge } from '../../platform/memcharge';
 import {
   dtype, UNNUMBERED_DEV, OVERLAYFS_MAGIC, RENAME_EXCHANGE, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
@@ -304,8 +305,8 @@ export class OverlayInode extends Inode {
   override readAt(off: number, len: number): Buffer {
     return this.top.readAt(off, len);
   }
-  override writeAt(off: number, data: Buffer): number {
-    return this.copyUp().writeAt(off, data);
+  override writeAt(off: number, data: Buffer, charge: MemCharge | null = null): number {
+    return this.copyUp().writeAt(off, data, charge);
   }
   override readToUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
     return this.top.readToUser(off, mem, addr, len);
@@ -313,8 +314,8 @@ export class OverlayInode extends Inode {
   override writeFromUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
     return this.copyUp().writeFromUser(off, mem, addr, len);
   }
-  override allocate(mode: number, off: number, len: number): void {
-    this.copyUp().allocate(mode, off, len);
+  override allocate(mode: number, off: number, len: number, charge: MemCharge | null = null): void {
+    this.copyUp().allocate(mode, off, len, charge);
   }
   override seekData(off: number, hole: boolean): number {
     return this.top.seekData(off, hole);
@@ -326,11 +327,11 @@ export class OverlayInode extends Inode {
   override mappable(): Mappable | null {
     if ((this.mode & S_IFMT) !== S_IFREG) return null;
     return {
-      frameFor: (pi: number, write: boolean) => {
+      frameFor: (pi, write, charge) => {
         const layer = write ? this.copyUp() : this.top;
         const m = layer.mappable();
         if (!m) throw new Errno(E.ENODEV);
-        return m.frameFor(pi, write);
+        return m.frameFor(pi, write, charge);
       },
       size: () => this.attrs().size,
     };

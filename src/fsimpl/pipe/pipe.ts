@@ -111,7 +111,7 @@ export class PipeFile extends FileDescription {
   }
 
   override write(t: FileCtx, data: Buffer, nowait = false): MaybePromise<number> {
-    return this.writeWith(t, data.length, nowait, (p, at, n) => p.put(data.subarray(at, at + n)));
+    return this.writeWith(t, data.length, nowait, (p, at, n) => p.put(data.subarray(at, at + n), t.memCharge ?? null));
   }
 
   override faultGranule(): number {

@@ -11,6 +11,7 @@ import { PAGE_SIZE } from '../../abi/mm';
 import { UNNUMBERED_DEV, type InodeAttrs } from '../../abi/fs';
 import type { MemoryAccess } from '../../mm/access';
 import type { FrameSource } from '../../mm/mappable';
+import type { MemCharge } from '../../platform/memcharge';
 import { PIPE_MIN_PAGES, type PipeCharge } from '../../vfs/pipe_pages';
 
 export const PIPE_BUF = 4096;
@@ -27,8 +28,9 @@ export class Pipe {
    * first write and grown up to the capacity, then reused: a 64 KiB write
    * is one copy from the writer's memory into it, a read one copy out. It is
    * a run of memory-file frames (ringFrame on), counted under the sandbox's
-   * memory limit as Linux charges pipe pages to the memory cgroup; a Buffer
-   * on the heap only without a memory file (unit tests).
+   * memory limit and the charge group of the writer that grew it, as Linux
+   * charges pipe pages to the memory cgroup; a Buffer on the heap only
+   * without a memory file (unit tests).
    */
   private ring: Buffer | null = null;
   private ringFrame = -1;
@@ -67,10 +69,10 @@ export class Pipe {
     this.ino = fs.ino();
   }
 
-  /** A ring of len bytes (a power of two, at least a page): frames of the memory file (ENOMEM past the limit), else heap. */
-  private newRing(len: number): { buf: Buffer; frame: number } {
+  /** A ring of len bytes (a power of two, at least a page): frames of the memory file charged to charge (ENOMEM past the limit or its), else heap. */
+  private newRing(len: number, charge: MemCharge | null = null): { buf: Buffer; frame: number } {
     if (!this.frames) return { buf: Buffer.allocUnsafe(len), frame: -1 };
-    const frame = this.frames.alloc(len / PAGE_SIZE);
+    const frame = this.frames.alloc(len / PAGE_SIZE, charge);
     return { buf: this.frames.bytes(frame, len / PAGE_SIZE), frame };
   }
 
@@ -144,14 +146,14 @@ export class Pipe {
     for (const e of this.ends) e.queue.notify(events);
   }
 
-  /** Room for n more bytes in the ring (never past the capacity the writer was given). */
-  private reserve(n: number): Buffer {
+  /** Room for n more bytes in the ring (never past the capacity the writer was given); a ring grown is charged to charge. */
+  private reserve(n: number, charge: MemCharge | null): Buffer {
     const need = this.size + n;
     const r = this.ring;
     if (r && r.length >= need) return r;
     let len = r ? r.length : Math.min(this.capacity, DEFAULT_PIPE_SIZE);
     while (len < need) len *= 2;
-    const out = this.newRing(len);
+    const out = this.newRing(len, charge);
     if (r) this.copyFromRing(0, this.size, (src, at) => src.copy(out.buf, at));
     this.setRing(out);
     this.head = 0;
@@ -164,10 +166,10 @@ export class Pipe {
     ringPieces(r, (this.head + from) % r.length, n, fn);
   }
 
-  /** Append n bytes that fill() writes into the (at most two) free pieces it is given. */
-  private append(n: number, fill: (dst: Buffer, at: number) => void): void {
+  /** Append n bytes that fill() writes into the (at most two) free pieces it is given; charge: the writer's group. */
+  private append(n: number, fill: (dst: Buffer, at: number) => void, charge: MemCharge | null = null): void {
     if (n === 0) return;
-    const r = this.reserve(n);
+    const r = this.reserve(n, charge);
     ringPieces(r, (this.head + this.size) % r.length, n, fill);
     // Only now: a fault in the writer's memory half way leaves the pipe as it was.
     this.size += n;
@@ -194,13 +196,14 @@ export class Pipe {
     return n;
   }
 
-  put(data: Buffer): void {
-    this.append(data.length, (dst, at) => data.copy(dst, 0, at, at + dst.length));
+  /** Append data; charge: the writer's group, for a ring grown (as putFromUser). */
+  put(data: Buffer, charge: MemCharge | null = null): void {
+    this.append(data.length, (dst, at) => data.copy(dst, 0, at, at + dst.length), charge);
   }
 
-  /** Append n bytes straight from application memory at addr. */
+  /** Append n bytes straight from application memory at addr; a ring grown for them is charged to the writer's group, as Linux charges pipe pages to the writing task's memory cgroup. */
   putFromUser(mem: MemoryAccess, addr: number, n: number): void {
-    this.append(n, (dst, at) => mem.copyInto(addr + at, dst));
+    this.append(n, (dst, at) => mem.copyInto(addr + at, dst), mem.charge ?? null);
   }
 
   /** The ring no larger than cap (the data fits: size <= cap), so a shrunk pipe holds no more heap than charged. */
@@ -214,9 +217,9 @@ export class Pipe {
   // splice, tee and vmsplice (syscalls/sys_splice.ts) move data ring to ring,
   // or between a ring and a file, without a Buffer in between.
 
-  /** Copy n bytes (n <= size, n <= free room of dst) into dst; consumed here unless keep (tee). */
-  transferTo(dst: Pipe, n: number, keep: boolean): void {
-    dst.append(n, (d, at) => this.copyFromRing(at, d.length, (src, k) => src.copy(d, k)));
+  /** Copy n bytes (n <= size, n <= free room of dst) into dst (a ring grown there charged to charge, the caller's group); consumed here unless keep (tee). */
+  transferTo(dst: Pipe, n: number, keep: boolean, charge: MemCharge | null = null): void {
+    dst.append(n, (d, at) => this.copyFromRing(at, d.length, (src, k) => src.copy(d, k)), charge);
     if (!keep) this.consume(n);
   }
 
@@ -232,9 +235,9 @@ export class Pipe {
     if (n > 0) this.consume(Math.min(n, this.size));
   }
 
-  /** Append n bytes that fill() writes into the ring's free pieces (fill gets each piece and its offset). */
-  fill(n: number, fill: (dst: Buffer, at: number) => void): void {
-    this.append(n, fill);
+  /** Append n bytes that fill() writes into the ring's free pieces (fill gets each piece and its offset); charge: the writer's group. */
+  fill(n: number, fill: (dst: Buffer, at: number) => void, charge: MemCharge | null = null): void {
+    this.append(n, fill, charge);
   }
 
   clear(): void {

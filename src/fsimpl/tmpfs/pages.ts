@@ -9,6 +9,7 @@ import { Errno } from '../../abi/errno';
 import { PAGE_SIZE as PAGE } from '../../abi/mm';
 import type { FrameSource } from '../../mm/mappable';
 import type { MemoryAccess } from '../../mm/access';
+import type { MemCharge } from '../../platform/memcharge';
 import { copyToFrames } from '../../mm/framecopy';
 
 /** Where file pages are charged: the file system's size= and its frames. */
@@ -92,13 +93,18 @@ export class FilePages {
     });
   }
 
-  /** The frame of page pi, allocated if needed: ENOSPC past size=, ENOMEM past the sandbox memory limit. */
-  frame(pi: number): number {
+  /**
+   * The frame of page pi, allocated if needed: ENOSPC past size=, ENOMEM past
+   * the sandbox memory limit or charge's (the group of the task whose write
+   * or fault allocates it, as Linux charges shmem to its memory cgroup;
+   * null: the file system's frames decide).
+   */
+  frame(pi: number, charge: MemCharge | null = null): number {
     let f = this.frameAt(pi);
     if (f < 0) {
       this.owner.chargePage();
       try {
-        f = this.owner.frames.alloc(1);
+        f = this.owner.frames.alloc(1, charge);
       } catch (e) {
         this.owner.usedPages--;
         throw e;
@@ -114,7 +120,7 @@ export class FilePages {
    * have one. A full file system (or the memory limit) ends the write short at
    * a page boundary, like Linux; nothing at all is the error.
    */
-  framesFor(off: number, len: number): number {
+  framesFor(off: number, len: number, charge: MemCharge | null = null): number {
     if (len <= 0) return 0;
     const first = Math.floor(off / PAGE);
     const end = Math.ceil((off + len) / PAGE);
@@ -125,12 +131,12 @@ export class FilePages {
       // one host write for the data after.
       let k = 1;
       while (k < RUN_MAX && pi + k < end && this.frameAt(pi + k) < 0) k++;
-      if (k > 1 && this.allocRun(pi, k)) {
+      if (k > 1 && this.allocRun(pi, k, charge)) {
         pi += k - 1;
         continue;
       }
       try {
-        this.frame(pi);
+        this.frame(pi, charge);
       } catch (e) {
         if (pi === first || !(e instanceof Errno)) throw e;
         return pi * PAGE - off;
@@ -140,12 +146,12 @@ export class FilePages {
   }
 
   /** Frames for the k pages from pi on (none has one) in one run; false (nothing charged) if size= or the limit refuses. */
-  private allocRun(pi: number, k: number): boolean {
+  private allocRun(pi: number, k: number, charge: MemCharge | null): boolean {
     let charged = 0;
     let f: number;
     try {
       for (; charged < k; charged++) this.owner.chargePage();
-      f = this.owner.frames.alloc(k);
+      f = this.owner.frames.alloc(k, charge);
     } catch (e) {
       this.owner.usedPages -= charged;
       if (!(e instanceof Errno)) throw e;

@@ -7,6 +7,7 @@ import { Errno, E } from '../../abi/errno';
 import { Inode, relatimeDue, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
 import type { FrameSource, Mappable } from '../../mm/mappable';
 import type { MemoryAccess } from '../../mm/access';
+import type { MemCharge } from '../../platform/memcharge';
 import { HEAP_COST, type HeapBudget } from '../../abi/accounting';
 import {
   dtype, FS_APPEND_FL, FS_IMMUTABLE_FL, FS_NOATIME_FL, FS_NODUMP_FL, UNNUMBERED_DEV, nowNs, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, TMPFS_MAGIC,
@@ -260,15 +261,15 @@ export class TmpfsInode extends Inode {
     if (end <= off) return 0;
     return this.data.readToUser(off, end, mem, addr);
   }
-  override writeAt(off: number, data: Buffer): number {
-    const n = this.framesFor(off, data.length);
+  override writeAt(off: number, data: Buffer, charge: MemCharge | null = null): number {
+    const n = this.framesFor(off, data.length, charge);
     this.data.copyIn(off, data.subarray(0, n));
     return this.wrote(off, n);
   }
   override writeFromUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
     // Straight from the writer's memory into the file's pages; a bad buffer is EFAULT before anything is written.
     mem.checkRange(addr, len, false);
-    const n = this.framesFor(off, len);
+    const n = this.framesFor(off, len, mem.charge ?? null);
     let done = 0;
     try {
       mem.drainTo(addr, n, (src, at) => {
@@ -281,12 +282,12 @@ export class TmpfsInode extends Inode {
     return this.wrote(off, done);
   }
   /** What of a write of len bytes at off may go in (type, size, seals), with frames for it: the bytes that have one. */
-  private framesFor(off: number, len: number): number {
+  private framesFor(off: number, len: number, charge: MemCharge | null = null): number {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.EINVAL);
     if (off + len > MAX_FILE) throw new Errno(E.EFBIG);
     if (len <= 0) return 0;
     if (this.sealBits) len = this.sealedWrite(off, len);
-    return this.data.framesFor(off, len);
+    return this.data.framesFor(off, len, charge);
   }
   private wrote(off: number, done: number): number {
     if (off + done > this.a.size) this.a.size = off + done;
@@ -314,7 +315,7 @@ export class TmpfsInode extends Inode {
     if (size < this.a.size) this.data.shrinkTo(size);
     this.a.size = size;
   }
-  override allocate(mode: number, off: number, len: number): void {
+  override allocate(mode: number, off: number, len: number, charge: MemCharge | null = null): void {
     if ((this.a.mode & S_IFMT) !== S_IFREG) throw new Errno(E.ENODEV);
     if (mode & 2 && this.sealBits & F_SEAL_ANY_WRITE) throw new Errno(E.EPERM);
     if (off + len > MAX_FILE) throw new Errno(E.EFBIG);
@@ -330,7 +331,7 @@ export class TmpfsInode extends Inode {
       // hostile length (terabytes of a sparse file) must not cost a loop per page.
       const missing = last - first - this.data.framesIn(first, last).size;
       if (this.fs.usedPages + missing > this.fs.sizePages) throw new Errno(E.ENOSPC);
-      for (let pi = first; pi < last; pi++) this.data.frame(pi);
+      for (let pi = first; pi < last; pi++) this.data.frame(pi, charge);
       if (!(mode & 1) && off + len > this.a.size) this.a.size = off + len;
     }
     this.a.ctimeNs = this.a.mtimeNs = nowNs();
@@ -344,7 +345,7 @@ export class TmpfsInode extends Inode {
   override mappable(): Mappable | null {
     if ((this.a.mode & S_IFMT) !== S_IFREG) return null;
     return {
-      frameFor: (pi: number) => this.data.frame(pi), size: () => this.a.size,
+      frameFor: (pi, _write, charge) => this.data.frame(pi, charge ?? null), size: () => this.a.size,
       framesIn: (from, to) => this.data.framesIn(from, to), punch: (off, len) => this.allocate(3, off, len),
     };
   }

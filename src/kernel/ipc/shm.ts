@@ -6,6 +6,7 @@
 
 import { IpcSet, type IpcObject, type IpcPerm } from './ipc';
 import type { Mappable, FrameSource } from '../../mm/mappable';
+import type { MemCharge } from '../../platform/memcharge';
 import { PAGE_SIZE as PAGE } from '../../abi/mm';
 
 /** Linux's defaults (ipc/shm.c, include/uapi/linux/shm.h). */
@@ -48,10 +49,11 @@ export class ShmSegment implements IpcObject, Mappable {
     return n;
   }
 
-  frameFor(pageIndex: number): number {
+  /** charge: the faulting address space's group, which a new page is charged to (Linux charges shmem to the faulting task's memory cgroup); else the namespace's. */
+  frameFor(pageIndex: number, _write = false, charge: MemCharge | null = null): number {
     let f = this.frames[pageIndex];
     if (f === undefined) {
-      f = this.ns.memory.alloc(1);
+      f = this.ns.memory.alloc(1, charge);
       this.frames[pageIndex] = f;
     }
     return f;

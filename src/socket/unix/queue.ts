@@ -1,9 +1,13 @@
 // The receive queue of a unix socket: messages as sent (a stream reads across
 // them, a datagram socket one at a time). Each message is charged to its
-// sender's send buffer (SO_SNDBUF, as Linux counts unix sockets) and to the
-// sandbox's heap budget until the receiver takes it.
-import { E } from '../../abi/errno';
+// sender's send buffer (SO_SNDBUF, as Linux counts unix sockets), to the
+// sandbox's heap budget and to the memory limit (the sender's charge group,
+// as Linux charges the skbs to the sending task's memory cgroup) until the
+// receiver takes it.
+import { E, Errno } from '../../abi/errno';
 import type { HeapBudget } from '../../abi/accounting';
+import type { MemCharge } from '../../platform/memcharge';
+import type { MemoryFile } from '../../platform/memfile';
 import type { FileDescription } from '../../vfs/file';
 import { SocketFile, type UCred } from '../socket';
 
@@ -13,6 +17,8 @@ export const MSG_OVERHEAD = 512;
 /** The sending side of a message, credited back when the message is taken. */
 export interface MsgSender {
   inFlight: number;
+  /** The charge group of the task that made the sending socket (null: the sandbox's own). */
+  readonly memCharge: MemCharge | null;
   wakeSender(): void;
 }
 
@@ -45,7 +51,12 @@ export class MsgQueue {
   readonly msgs: Msg[] = [];
   private head = 0;
 
-  constructor(private readonly heap: HeapBudget | null, private readonly inflight: Set<object>) {}
+  constructor(
+    private readonly heap: HeapBudget | null,
+    private readonly inflight: Set<object>,
+    /** Where queued bytes count under the memory limit (absent in unit tests). */
+    private readonly kmem: Pick<MemoryFile, 'chargeKernel' | 'unchargeKernel'> | null = null,
+  ) {}
 
   get length(): number {
     return this.msgs.length - this.head;
@@ -54,11 +65,18 @@ export class MsgQueue {
     return this.msgs[this.head + i];
   }
 
-  /** Queue a message (ENOBUFS when the sandbox's budget is spent). */
+  /** Queue a message (ENOBUFS when the sandbox's budget is spent, or past the memory limit or the sender's group's). */
   push(m: Omit<Msg, 'off' | 'cost'>): void {
     // Descriptions in flight cost their slots too.
     const cost = m.data.length + MSG_OVERHEAD + (m.rights ? m.rights.length * 16 : 0);
     this.heap?.charge(cost, E.ENOBUFS);
+    try {
+      this.kmem?.chargeKernel(cost, m.from.memCharge);
+    } catch (e) {
+      this.heap?.uncharge(cost);
+      // As Linux's failed skb allocation (sock_alloc_send_pskb).
+      throw e instanceof Errno ? new Errno(E.ENOBUFS, e.message) : e;
+    }
     m.from.inFlight += cost;
     if (m.rights) countInFlight(m.rights, 1, this.inflight);
     // One literal of a fixed shape: a spread followed by more properties costs V8 microseconds per object (measured for the netstack's segments).
@@ -73,6 +91,7 @@ export class MsgQueue {
       this.head = 0;
     }
     this.heap?.uncharge(m.cost);
+    this.kmem?.unchargeKernel(m.cost, m.from.memCharge);
     m.from.inFlight -= m.cost;
     m.from.wakeSender();
     return m;

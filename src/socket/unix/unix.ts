@@ -8,6 +8,8 @@ import { landlockScoped } from '../../auth/landlock';
 import type { LandlockDomain } from '../../auth/creds';
 import { Errno, E } from '../../abi/errno';
 import type { HeapBudget } from '../../abi/accounting';
+import type { MemCharge } from '../../platform/memcharge';
+import type { MemoryFile } from '../../platform/memfile';
 import {
   AF_UNIX, MAX_DGRAM_QLEN, RCV_SHUTDOWN, RMEM_MAX, SEND_SHUTDOWN, SHUT_RDWR, SOCK_DGRAM, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF,
   SOCK_STREAM, SOL_SOCKET, SOMAXCONN, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PEERCRED, SO_PROTOCOL,
@@ -29,6 +31,10 @@ const SOCKET_COST = 2048;
 /** The sandbox-wide things a unix socket needs. */
 export interface UnixEnv {
   readonly heap: HeapBudget | null;
+  /** The memory file, under whose limit queued messages count (absent in unit tests). */
+  readonly kmem?: Pick<MemoryFile, 'chargeKernel' | 'unchargeKernel'>;
+  /** The charge group of the task making the socket: what its sends queue is charged to. */
+  readonly charge?: MemCharge | null;
   readonly sockfs: PseudoFs;
   readonly table: Map<string, object>;
   /** Sockets with references in flight (for collectCycles). */
@@ -70,7 +76,7 @@ export class UnixSocket extends SocketFile {
     super(AF_UNIX, type, 0, nonblock, env.sockfs);
     env.heap?.charge(SOCKET_COST, E.ENOBUFS);
     this.charged = SOCKET_COST;
-    this.recvQ = new MsgQueue(env.heap, env.inflight);
+    this.recvQ = new MsgQueue(env.heap, env.inflight, env.kmem ?? null);
     this.ownCred = cred;
   }
 
@@ -87,6 +93,9 @@ export class UnixSocket extends SocketFile {
   }
   wakeSender(): void {
     this.wake();
+  }
+  get memCharge(): MemCharge | null {
+    return this.env.charge ?? null;
   }
 
   /** Join two fresh sockets (socketpair, or a connection a listener accepted). */
