@@ -322,6 +322,7 @@ export class SystrapPlatform extends PtracePlatform {
   /** What a thread's answer tells of the stubs' spin: it slept (the spin ran out) or was still spinning. */
   private readonly stubSpinner = {
     answered: (slept: boolean, spun: number): void => {
+      if (slept) this.stats.stubWakes = (this.stats.stubWakes ?? 0) + 1;
       if (spun > 0) {
         if (slept) this.stubSpin.miss();
         else this.stubSpin.hit();
