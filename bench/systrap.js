@@ -10,7 +10,9 @@
 //            (bench/floor.c), on ptrace, and on systrap with the placement
 //            automatic, forced together and forced apart
 //            (TSVISOR_SYSTRAP_PLACEMENT), with systrap's counters: the share
-//            of traps taken apart, switches, probes lost and skipped
+//            of traps taken apart, the hand-off's host calls per trap (the
+//            Sentry's sleeps and the stubs it had to wake), switches, probes
+//            lost and skipped
 //   mt       total getpid calls per second in 1, 2 and 4 threads
 //            (bench/getpid_mt.c) under the multi-threaded C floor
 //            (bench/floor_mt.c), on ptrace, systrap auto and systrap apart
@@ -144,6 +146,8 @@ async function main() {
         const st = r.stats;
         const traps = st.syscallStops + st.faultStops;
         push(`apart% ${pl}`, traps ? (100 * (st.apartTraps ?? 0)) / traps : 0);
+        // The hand-off's host calls in the Sentry: an epoll_wait per sleep, a futex wake per stub found asleep.
+        push(`calls ${pl}`, traps ? (st.sleeps + (st.stubWakes ?? 0)) / traps : 0);
         if (pl === 'auto') {
           push('switches auto', st.placementSwitches ?? 0);
           push('lost auto', st.placementProbesLost ?? 0);
@@ -187,6 +191,7 @@ async function main() {
     lines.push(`| x the floor | 1.00 | ${ratio('getpid ptrace', 'getpid floor')} | ${ratio('getpid auto', 'getpid floor')} | ${ratio('getpid together', 'getpid floor')} | ${ratio('getpid apart', 'getpid floor')} |`);
     lines.push(`| x ptrace | | 1.00 | ${ratio('getpid auto', 'getpid ptrace')} | ${ratio('getpid together', 'getpid ptrace')} | ${ratio('getpid apart', 'getpid ptrace')} |`);
     lines.push(`| traps apart (%) | | | ${cell('apart% auto', 1)} | ${cell('apart% together', 1)} | ${cell('apart% apart', 1)} |`);
+    lines.push(`| Sentry sleeps + stub wake-ups per trap | | | ${cell('calls auto', 2)} | ${cell('calls together', 2)} | ${cell('calls apart', 2)} |`);
     lines.push('', `auto: placement switches ${cell('switches auto')}, probes lost ${cell('lost auto')}, skipped ${cell('skipped auto')}`, '');
   }
   if (s['x1 floor']) {
