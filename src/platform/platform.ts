@@ -189,6 +189,8 @@ export interface PlatformStats {
   apartTraps?: number;
   placementSwitches?: number;
   placementProbesLost?: number;
+  /** systrap: host threads given a new mask by the placement (a sched_setaffinity each; never one per trap). */
+  placementMoves?: number;
   /** systrap: probes of apart not tried because the other CPUs were busy. */
   placementProbesSkipped?: number;
 }

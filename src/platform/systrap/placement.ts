@@ -283,6 +283,7 @@ export class TrapPlacement {
     }
     const mask = Buffer.alloc(MASK_BYTES);
     for (const c of cpus) mask[c >> 3] |= 1 << (c & 7);
+    this.stats.placementMoves = (this.stats.placementMoves ?? 0) + 1;
     libc.sched_setaffinity(th.cpu.pid, MASK_BYTES, mask);
   }
 }
