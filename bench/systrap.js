@@ -4,7 +4,8 @@
 // the C ptrace floor and tsvisor on ptrace in the same round, interleaved,
 // with the load average of every round:
 //
-//   node bench/systrap.js [--rounds N] [--iters N] [--mt-iters N] [--idle-s S] [--only getpid,mt,idle] [--json]
+//   node bench/systrap.js [--rounds N] [--iters N] [--mt-iters N] [--idle-s S] [--only getpid,mt,idle]
+//                         [--trace FILE] [--json]
 //
 //   getpid   ns per getpid (bench/getpid.c, static) under the C floor
 //            (bench/floor.c), on ptrace, and on systrap with the placement
@@ -20,7 +21,8 @@
 //            tsvisor process) and of its stubs over S seconds (default 5)
 //            while the sandboxed program sleeps, on each platform
 //
-// Medians over the rounds, with the range. Re-run it as it is on a quiet
+// --trace FILE appends the automatic placement's decisions in each getpid
+// run (TSVISOR_SYSTRAP_PLACEMENT_TRACE) to FILE. Medians over the rounds, with the range. Re-run it as it is on a quiet
 // machine: the defaults (5 rounds of 30000 calls) take about 2 minutes there.
 
 const childProcess = require('node:child_process');
@@ -34,7 +36,7 @@ const TSVISOR = path.join(ROOT, 'bin', 'tsvisor.js');
 const TICK_MS = 1000 / 100; // USER_HZ
 
 function parseArgs(argv) {
-  const o = { rounds: 5, iters: 30_000, mtIters: 10_000, idleS: 5, only: ['getpid', 'mt', 'idle'], json: false };
+  const o = { rounds: 5, iters: 30_000, mtIters: 10_000, idleS: 5, only: ['getpid', 'mt', 'idle'], trace: null, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--rounds') o.rounds = Number(argv[++i]);
@@ -42,6 +44,7 @@ function parseArgs(argv) {
     else if (a === '--mt-iters') o.mtIters = Number(argv[++i]);
     else if (a === '--idle-s') o.idleS = Number(argv[++i]);
     else if (a === '--only') o.only = argv[++i].split(',');
+    else if (a === '--trace') o.trace = argv[++i];
     else if (a === '--json') o.json = true;
     else throw new Error(`unknown argument ${a}`);
   }
@@ -68,17 +71,18 @@ function build() {
 function run(argv, env = {}) {
   const r = childProcess.spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 600_000, env: { ...process.env, ...env } });
   if (r.status !== 0) throw new Error(`${argv.join(' ')}: status ${r.status} ${r.signal ?? ''}\n${r.stderr}`);
-  return r.stdout;
+  return { stdout: r.stdout, stderr: r.stderr };
 }
 
 const statsFile = path.join(os.tmpdir(), `tsvisor-systrap-bench-${process.pid}.json`);
 
 /** A sandbox run: its output and its platform counters. placement: null (ptrace), 'auto', 'together' or 'apart'. */
-function sandbox(placement, argv) {
+function sandbox(placement, argv, trace = false) {
   const platform = placement === null ? 'ptrace' : 'systrap';
   const env = placement === null || placement === 'auto' ? { TSVISOR_SYSTRAP_PLACEMENT: '' } : { TSVISOR_SYSTRAP_PLACEMENT: placement };
-  const out = run([process.execPath, TSVISOR, 'do', '--platform', platform, '--stats', statsFile, '--', ...argv], env);
-  return { out, stats: JSON.parse(fs.readFileSync(statsFile, 'utf8')) };
+  if (trace) env.TSVISOR_SYSTRAP_PLACEMENT_TRACE = '1';
+  const r = run([process.execPath, TSVISOR, 'do', '--platform', platform, '--stats', statsFile, '--', ...argv], env);
+  return { out: r.stdout, stderr: r.stderr, stats: JSON.parse(fs.readFileSync(statsFile, 'utf8')) };
 }
 
 const num = (re, s) => {
@@ -138,11 +142,15 @@ async function main() {
     loads.push(load1());
     if (o.only.includes('getpid')) {
       const prog = [bin['getpid.static'], String(o.iters)];
-      push('getpid floor', num(/ns_per_iter=([\d.]+)/, run([bin.floor, ...prog])));
+      push('getpid floor', num(/ns_per_iter=([\d.]+)/, run([bin.floor, ...prog]).stdout));
       push('getpid ptrace', num(/ns_per_iter=([\d.]+)/, sandbox(null, prog).out));
       for (const pl of ['auto', 'together', 'apart']) {
-        const r = sandbox(pl, prog);
+        const r = sandbox(pl, prog, o.trace !== null && pl === 'auto');
         push(`getpid ${pl}`, num(/ns_per_iter=([\d.]+)/, r.out));
+        if (o.trace !== null && pl === 'auto') {
+          const lines = r.stderr.split('\n').filter((l) => l.startsWith('systrap placement:'));
+          fs.appendFileSync(o.trace, `round ${round + 1}, load ${load1().toFixed(1)}: ${r.out.trim()}\n${lines.join('\n')}\n`);
+        }
         const st = r.stats;
         const traps = st.syscallStops + st.faultStops;
         push(`apart% ${pl}`, traps ? (100 * (st.apartTraps ?? 0)) / traps : 0);
@@ -158,7 +166,7 @@ async function main() {
     if (o.only.includes('mt')) {
       for (const T of [1, 2, 4]) {
         const prog = [bin['getpid_mt.static'], String(T), String(o.mtIters)];
-        push(`x${T} floor`, num(/calls_per_sec=([\d.]+)/, run([bin.floor_mt, ...prog])));
+        push(`x${T} floor`, num(/calls_per_sec=([\d.]+)/, run([bin.floor_mt, ...prog]).stdout));
         push(`x${T} ptrace`, num(/calls_per_sec=([\d.]+)/, sandbox(null, prog).out));
         for (const pl of ['auto', 'apart']) push(`x${T} ${pl}`, num(/calls_per_sec=([\d.]+)/, sandbox(pl, prog).out));
       }

@@ -213,10 +213,12 @@ export class TrapPlacement {
     }
     this.sinceProbe = 0;
     this.takenAt = keptCost;
-    if (this.mode === 'together' && this.othersIdle() < PROBE_IDLE_MIN) {
+    const idle = this.mode === 'together' ? this.othersIdle() : 1;
+    if (idle < PROBE_IDLE_MIN) {
       // Nothing moved: the next look comes later, but not much later (it costs one read of /proc/stat).
       this.stats.placementProbesSkipped = (this.stats.placementProbesSkipped ?? 0) + 1;
       if (this.probeEvery < SKIP_EVERY_MAX) this.probeEvery = Math.min(this.probeEvery * 2, SKIP_EVERY_MAX);
+      this.trace?.(`no probe of apart: the other CPUs ${Math.round(idle * 100)}% idle; next look in ${this.probeEvery} windows`);
       return;
     }
     this.probing = true;
