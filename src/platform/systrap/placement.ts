@@ -66,7 +66,7 @@ const DEGRADED_ABOVE = 2;
 
 /**
  * A probe of apart needs the other CPUs at least this idle since the last look (their idle share of /proc/stat): at
- * a load of 14 the stubs there waited milliseconds per trap. Not more: at a load of 3 (the other CPU a third idle)
+ * a load of 14 the stubs there waited milliseconds per trap. Not more: at a load of 3 (the other CPU under half idle)
  * apart still took 4-7 us per trap against 13 together, and a probe that loses is cut short (ABORT_RATIO).
  */
 const PROBE_IDLE_MIN = 0.25;
