@@ -46,6 +46,8 @@ const WARM_TRAPS = 32;
 /** Judged windows between probes of the other placement: doubled after each probe lost, up to the max. */
 const PROBE_EVERY_MIN = 2;
 const PROBE_EVERY_MAX = 512;
+/** After a switch: the placement left was just measured dearer, so the next probe of it can wait. */
+const PROBE_EVERY_SWITCHED = 8;
 /** After a probe skipped because the other CPUs were busy, the next look comes at most this many windows later (a look is one read of /proc/stat). */
 const SKIP_EVERY_MAX = 32;
 /** The other placement is taken when its median costs less than this fraction of the kept one's: hysteresis against noise. */
@@ -58,11 +60,14 @@ const SWITCH_BELOW = 0.85;
 const ABORT_RATIO = 3;
 const PROBE_SLACK_NS = 2_000_000;
 /**
- * The kept placement's cost (the median of its last windows) above this times what it cost when taken or last
- * probed against: the machine changed (another program took the other CPU), so the other placement is probed now
- * rather than after the back-off.
+ * DEGRADED_WINDOWS windows in a row of the kept placement each costing above DEGRADED_ABOVE times what it cost when
+ * taken or last probed against: the machine changed (another program took the other CPU), so the other placement is
+ * probed now rather than after the back-off. In a row: a pause (a preemption, a GC) spoils one window, and a test on
+ * the median of the last five was set off by pauses in any three of them (a seeded model, a 2 ms pause every 600
+ * traps: a needless probe every 20 windows).
  */
 const DEGRADED_ABOVE = 2;
+const DEGRADED_WINDOWS = 3;
 
 /**
  * A probe of apart needs the other CPUs at least this idle since the last look (their idle share of /proc/stat): at
@@ -106,6 +111,9 @@ export class TrapPlacement {
   /** The current window: its start (ns, 0: none yet) and traps so far; traps still to skip before it. */
   private winStart = 0;
   private winTraps = 0;
+  /** The last trap's time, and the window's longest gap between two traps (ns). */
+  private lastAt = 0;
+  private winLongest = 0;
   private warm = 0;
   /** The kept placement's last windows (ns per trap), newest last. */
   private kept: number[] = [];
@@ -185,15 +193,19 @@ export class TrapPlacement {
       return;
     }
     if (this.winStart === 0) {
-      this.winStart = now;
-      this.winTraps = 0;
+      this.winStart = this.lastAt = now;
+      this.winTraps = this.winLongest = 0;
       return;
     }
+    const gap = now - this.lastAt;
+    this.lastAt = now;
+    if (gap > this.winLongest) this.winLongest = gap;
     const took = now - this.winStart;
     if (++this.winTraps < WINDOW_TRAPS && (took < WINDOW_NS || this.winTraps < MIN_WINDOW_TRAPS)) return;
-    const cost = took / this.winTraps;
+    // Less its longest gap: one pause (a preemption, a GC) says nothing of the placement, and would decide a window.
+    const cost = (took - this.winLongest) / (this.winTraps - 1);
     this.winStart = now;
-    this.winTraps = 0;
+    this.winTraps = this.winLongest = 0;
     if (this.probing) this.probeWindow(cost);
     else this.keptWindow(cost, now);
   }
@@ -204,10 +216,9 @@ export class TrapPlacement {
     if (this.kept.length < KEPT_WINDOWS) return;
     const keptCost = median(this.kept);
     if (this.takenAt === 0) this.takenAt = keptCost;
-    if (keptCost > this.takenAt * DEGRADED_ABOVE) {
-      // Most of the last windows cost far more than this placement did when it was taken (or last probed against).
+    if (Math.min(...this.kept.slice(-DEGRADED_WINDOWS)) > this.takenAt * DEGRADED_ABOVE) {
+      // The back-off stays: a probe that loses here still makes the next one wait longer.
       this.trace?.(`${this.mode}: ${Math.round(keptCost)} ns per trap, was ${Math.round(this.takenAt)}: probe now`);
-      this.probeEvery = PROBE_EVERY_MIN;
     } else if (++this.sinceProbe < this.probeEvery) {
       return;
     }
@@ -246,7 +257,7 @@ export class TrapPlacement {
     this.trace?.(`switched to ${this.mode}: ${Math.round(probeCost)} ns per trap against ${Math.round(this.probeAgainst)}`);
     this.kept = this.probed;
     this.takenAt = probeCost;
-    this.probeEvery = PROBE_EVERY_MIN;
+    this.probeEvery = PROBE_EVERY_SWITCHED;
     this.sinceProbe = 0;
   }
 
