@@ -183,10 +183,14 @@ export interface PlatformStats {
   /** systrap: traps the Sentry caught while spinning, and times it slept in epoll_wait for one. */
   spinHits: number;
   sleeps: number;
+  /** systrap: answers that had to wake a stub thread asleep in its futex (one host call each; the rest found it spinning). */
+  stubWakes?: number;
   /** systrap: traps taken with the threads apart from the Sentry's CPU, placements switched, probes that lost (placement.ts). */
   apartTraps?: number;
   placementSwitches?: number;
   placementProbesLost?: number;
+  /** systrap: host threads given a new mask by the placement (a sched_setaffinity each; never one per trap). */
+  placementMoves?: number;
   /** systrap: probes of apart not tried because the other CPUs were busy. */
   placementProbesSkipped?: number;
 }

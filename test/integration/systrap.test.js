@@ -104,6 +104,40 @@ test('both placements (threads on the Sentry\'s CPU, or apart and spinning) run 
   }
 });
 
+test('a trap costs the Sentry no host call beyond the hand-off, in either placement (counted)', { timeout: 180_000 }, (t) => {
+  // stopcount getpid N against N = 0: per getpid one trap, no injection, no batch, no new mask for the thread (the
+  // placement's per-trap check is a compare), and at most the hand-off's own host calls: an epoll_wait when the
+  // Sentry slept, a futex wake when the stub slept (how often depends on the machine's load; the bound does not).
+  if (!h.needTools(t, ['gcc'])) return;
+  const bin = h.buildPrograms().stopcount.static;
+  const dir = h.tmpDir('tsvisor-trapcost-');
+  const N = 3000;
+  const was = process.env.TSVISOR_SYSTRAP_PLACEMENT;
+  try {
+    for (const placement of ['apart', 'together']) {
+      process.env.TSVISOR_SYSTRAP_PLACEMENT = placement;
+      const st = [0, N].map((n) => {
+        const out = path.join(dir, `${placement}.${n}.json`);
+        const r = h.runSandbox([bin, 'getpid', String(n)], { flags: [...FLAGS, '--stats', out], timeout: 80_000 });
+        if (skipIfUnavailable(t, r)) return null;
+        assert.strictEqual(r.status, 0, h.describe(`${placement} ${n}`, r));
+        assert.strictEqual(r.stdout, 'ok getpid\n');
+        return JSON.parse(fs.readFileSync(out, 'utf8'));
+      });
+      if (st.includes(null)) return;
+      const d = (k) => (st[1][k] ?? 0) - (st[0][k] ?? 0);
+      const all = JSON.stringify(st);
+      assert.strictEqual(d('syscallStops'), N, all);
+      assert.deepStrictEqual([d('faultStops'), d('injections'), d('batches'), d('placementMoves')], [0, 0, 0, 0], `${placement}: ${all}`);
+      assert.ok(d('sleeps') + d('stubWakes') <= 2 * N, `${placement}: ${all}`);
+      if (placement === 'together') assert.strictEqual(d('spinHits'), 0, `nothing spins together: ${all}`);
+    }
+  } finally {
+    if (was === undefined) delete process.env.TSVISOR_SYSTRAP_PLACEMENT;
+    else process.env.TSVISOR_SYSTRAP_PLACEMENT = was;
+  }
+});
+
 test('ended processes leave no zombie stubs on the host while the sandbox runs', { timeout: 120_000 }, async (t) => {
   // 300 short-lived processes, then a pause in which the host is sampled: a
   // stub whose exit nobody reaps is a host pid kept for as long as the sandbox

@@ -14,8 +14,9 @@
 //   someone else's work (the stub's spin is preempted, its wake-ups cross CPUs).
 //
 // Neither is right on every machine, so the Sentry measures: the wall time
-// per trap over windows of WINDOW_TRAPS traps, now and then one window in the
-// other placement, kept when it is clearly cheaper. Where traps are sparse
+// per trap over windows of WINDOW_TRAPS traps, now and then a probe of a few
+// windows in the other placement, kept when it is clearly cheaper (see
+// TrapPlacement for what makes a probe fair). Where traps are sparse
 // (a compute-bound program) the two cost about the same, and the CPU
 // policy's spreading (ptrace/affinity.ts) decides where the thread computes.
 // An idle sandbox spins in neither: the Sentry's spin needs a recent trap,
@@ -27,20 +28,53 @@ import type { PlatformStats } from '../platform';
 import type { CpuPolicy, StubCpu } from '../ptrace/affinity';
 
 const MASK_BYTES = 128;
-/** Traps per window. */
-const WINDOW_TRAPS = 256;
-/** Traps let pass after a switch before the probe window starts (the threads move, the spins settle). */
-const WARM_TRAPS = 64;
+/** Traps per window, at most: a window's cost is its wall time per trap. */
+const WINDOW_TRAPS = 128;
+/** A window also ends after this long (ns) once it has MIN_WINDOW_TRAPS: at a millisecond per trap, 128 traps would take a tenth of a second. */
+const WINDOW_NS = 20_000_000;
+const MIN_WINDOW_TRAPS = 8;
+/** The kept placement's cost is the median of its last KEPT_WINDOWS windows (a GC pause or a timer spoils one, not the median). */
+const KEPT_WINDOWS = 5;
+/** A probe is PROBE_WINDOWS windows after its warm-up, judged by their median: decided as soon as a majority of them agree. */
+const PROBE_WINDOWS = 3;
+const PROBE_MAJORITY = (PROBE_WINDOWS >> 1) + 1;
+/**
+ * Traps let pass after a switch before a window counts: the threads move, the other CPU wakes from idle, the spins
+ * settle (traced here: the first 2 to 5 traps apart cost several times the steady ones, 20-50 us against 4-7).
+ */
+const WARM_TRAPS = 32;
 /** Judged windows between probes of the other placement: doubled after each probe lost, up to the max. */
-const PROBE_EVERY_MIN = 4;
+const PROBE_EVERY_MIN = 2;
 const PROBE_EVERY_MAX = 512;
-/** The other placement is taken when its window costs less than this fraction of the current one's. */
+/** After a switch: the placement left was just measured dearer, so the next probe of it can wait. */
+const PROBE_EVERY_SWITCHED = 8;
+/** After a probe skipped because the other CPUs were busy, the next look comes at most this many windows later (a look is one read of /proc/stat). */
+const SKIP_EVERY_MAX = 32;
+/** The other placement is taken when its median costs less than this fraction of the kept one's: hysteresis against noise. */
 const SWITCH_BELOW = 0.85;
-/** What a probe may take beyond its traps' cost in the kept placement before it has lost (ns): moving the threads. */
-const PROBE_SLACK_NS = 1_000_000;
+/**
+ * A probe has lost as soon as it took longer than ABORT_RATIO times what its traps would have cost in the kept
+ * placement, plus PROBE_SLACK_NS (moving the threads, the warm-up): on a busy host the other placement can cost a
+ * hundred times more per trap, and its windows would take that long.
+ */
+const ABORT_RATIO = 3;
+const PROBE_SLACK_NS = 2_000_000;
+/**
+ * DEGRADED_WINDOWS windows in a row of the kept placement each costing above DEGRADED_ABOVE times what it cost when
+ * taken or last probed against: the machine changed (another program took the other CPU), so the other placement is
+ * probed now rather than after the back-off. In a row: a pause (a preemption, a GC) spoils one window, and a test on
+ * the median of the last five was set off by pauses in any three of them (a seeded model, a 2 ms pause every 600
+ * traps: a needless probe every 20 windows).
+ */
+const DEGRADED_ABOVE = 2;
+const DEGRADED_WINDOWS = 3;
 
-/** A probe of apart needs the other CPUs at least this idle since the last look (their idle share of /proc/stat). */
-const PROBE_IDLE_MIN = 0.5;
+/**
+ * A probe of apart needs the other CPUs at least this idle since the last look (their idle share of /proc/stat): at
+ * a load of 14 the stubs there waited milliseconds per trap. Not more: at a load of 3 (the other CPU under half idle)
+ * apart still took 4-7 us per trap against 13 together, and a probe that loses is cut short (ABORT_RATIO).
+ */
+const PROBE_IDLE_MIN = 0.25;
 
 export type Placement = 'together' | 'apart';
 
@@ -55,6 +89,21 @@ function placeKey(spread: boolean, apart: boolean, sentryCpu: number): number {
   return spread ? -1 : sentryCpu * 2 + (apart ? 1 : 0);
 }
 
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
+
+/**
+ * Where the threads run, decided from the wall time per trap. Fair probes: a
+ * switch's first traps are not measured (WARM_TRAPS), a probe is several
+ * windows and the kept placement's cost the median of its recent windows,
+ * the other placement is taken only when clearly cheaper (SWITCH_BELOW), a
+ * probe far worse ends at once, lost probes back off, and a kept placement
+ * that becomes much dearer is questioned at once. Fed only times (noteTrap)
+ * and the other CPUs' idleness (othersIdle), so a unit test can drive it.
+ */
 export class TrapPlacement {
   mode: Placement = 'together';
   private probeEvery = PROBE_EVERY_MIN;
@@ -62,19 +111,30 @@ export class TrapPlacement {
   /** The current window: its start (ns, 0: none yet) and traps so far; traps still to skip before it. */
   private winStart = 0;
   private winTraps = 0;
+  /** The last trap's time, and the window's longest gap between two traps (ns). */
+  private lastAt = 0;
+  private winLongest = 0;
   private warm = 0;
-  /** Cost (ns per trap) of the last judged window in the placement being kept; 0: none yet. */
-  private keptCost = 0;
+  /** The kept placement's last windows (ns per trap), newest last. */
+  private kept: number[] = [];
+  /** The kept placement's cost when it was taken (or first measured): what DEGRADED_ABOVE compares with; 0: none yet. */
+  private takenAt = 0;
+  /** The probe's windows so far; set while a probe of the other placement runs (its warm-up included), since probeStart (ns). */
+  private probing = false;
+  private probeStart = 0;
+  private probeTraps = 0;
+  private probed: number[] = [];
+  /** The kept placement's cost when the probe started (median of its windows). */
+  private probeAgainst = 0;
   /**
    * How idle the CPUs other than the Sentry's were since the last call (0-1):
    * a probe of apart on a busy host costs milliseconds per trap before it is
    * cut short, so it is not tried there. Replaceable (tests).
    */
   othersIdle: () => number;
+  /** Told each decision, when set (TSVISOR_SYSTRAP_PLACEMENT_TRACE; tests). */
+  trace: ((line: string) => void) | null = null;
   private idleAt = new Map<number, { idle: number; total: number }>();
-  /** Set while a window of the other placement is measured (its warm-up included), since probeStart (ns). */
-  private probing = false;
-  private probeStart = 0;
 
   constructor(
     private readonly cpus: CpuPolicy,
@@ -121,62 +181,94 @@ export class TrapPlacement {
   noteTrap(now: number): void {
     if (this.mode === 'apart') this.stats.apartTraps = (this.stats.apartTraps ?? 0) + 1;
     if (this.fixed !== null || this.cpus.allowed.length < 2) return;
-    // A probe that already took longer than its traps cost in the kept placement has lost: on a busy host the other
-    // placement can cost a hundred times more per trap, and the window would take that long.
-    if (this.probing && now - this.probeStart > this.keptCost * (WARM_TRAPS + WINDOW_TRAPS) + PROBE_SLACK_NS) {
-      this.lost();
-      return;
+    if (this.probing) {
+      this.probeTraps++;
+      if (now - this.probeStart > this.probeAgainst * this.probeTraps * ABORT_RATIO + PROBE_SLACK_NS) {
+        this.lost(`cut short after ${this.probeTraps} traps, ${Math.round((now - this.probeStart) / this.probeTraps)} ns each`);
+        return;
+      }
     }
     if (this.warm > 0) {
       this.warm--;
       return;
     }
     if (this.winStart === 0) {
-      this.winStart = now;
-      this.winTraps = 0;
+      this.winStart = this.lastAt = now;
+      this.winTraps = this.winLongest = 0;
       return;
     }
-    if (++this.winTraps < WINDOW_TRAPS) return;
+    const gap = now - this.lastAt;
+    this.lastAt = now;
+    if (gap > this.winLongest) this.winLongest = gap;
     const took = now - this.winStart;
+    if (++this.winTraps < WINDOW_TRAPS && (took < WINDOW_NS || this.winTraps < MIN_WINDOW_TRAPS)) return;
+    // Less its longest gap: one pause (a preemption, a GC) says nothing of the placement, and would decide a window.
+    const cost = (took - this.winLongest) / (this.winTraps - 1);
     this.winStart = now;
-    this.winTraps = 0;
-    this.judge(took / WINDOW_TRAPS, now);
+    this.winTraps = this.winLongest = 0;
+    if (this.probing) this.probeWindow(cost);
+    else this.keptWindow(cost, now);
   }
 
-  private judge(cost: number, now: number): void {
-    if (this.probing) {
-      this.probing = false;
-      if (this.keptCost > 0 && cost < this.keptCost * SWITCH_BELOW) {
-        this.stats.placementSwitches = (this.stats.placementSwitches ?? 0) + 1;
-        this.keptCost = cost;
-        this.probeEvery = PROBE_EVERY_MIN;
-        this.sinceProbe = 0;
-      } else {
-        this.lost();
-      }
+  private keptWindow(cost: number, now: number): void {
+    this.kept.push(cost);
+    if (this.kept.length > KEPT_WINDOWS) this.kept.shift();
+    if (this.kept.length < KEPT_WINDOWS) return;
+    const keptCost = median(this.kept);
+    if (this.takenAt === 0) this.takenAt = keptCost;
+    if (Math.min(...this.kept.slice(-DEGRADED_WINDOWS)) > this.takenAt * DEGRADED_ABOVE) {
+      // The back-off stays: a probe that loses here still makes the next one wait longer.
+      this.trace?.(`${this.mode}: ${Math.round(keptCost)} ns per trap, was ${Math.round(this.takenAt)}: probe now`);
+    } else if (++this.sinceProbe < this.probeEvery) {
       return;
     }
-    this.keptCost = cost;
-    if (++this.sinceProbe < this.probeEvery) return;
-    if (this.mode === 'together' && this.othersIdle() < PROBE_IDLE_MIN) {
-      // Counted as lost without moving anything: the next look comes later.
-      this.sinceProbe = 0;
+    this.sinceProbe = 0;
+    this.takenAt = keptCost;
+    const idle = this.mode === 'together' ? this.othersIdle() : 1;
+    if (idle < PROBE_IDLE_MIN) {
+      // Nothing moved: the next look comes later, but not much later (it costs one read of /proc/stat).
       this.stats.placementProbesSkipped = (this.stats.placementProbesSkipped ?? 0) + 1;
-      this.probeEvery = Math.min(PROBE_EVERY_MAX, this.probeEvery * 2);
+      if (this.probeEvery < SKIP_EVERY_MAX) this.probeEvery = Math.min(this.probeEvery * 2, SKIP_EVERY_MAX);
+      this.trace?.(`no probe of apart: the other CPUs ${Math.round(idle * 100)}% idle; next look in ${this.probeEvery} windows`);
       return;
     }
     this.probing = true;
     this.probeStart = now;
+    this.probeTraps = 0;
+    this.probed = [];
+    this.probeAgainst = keptCost;
     this.flip();
+    this.trace?.(`probe ${this.mode} against ${Math.round(keptCost)} ns per trap`);
+  }
+
+  private probeWindow(cost: number): void {
+    this.probed.push(cost);
+    // The median of PROBE_WINDOWS is decided once a majority falls on one side of the bar.
+    const bar = this.probeAgainst * SWITCH_BELOW;
+    const cheaper = this.probed.filter((c) => c < bar).length;
+    if (cheaper < PROBE_MAJORITY && this.probed.length - cheaper < PROBE_MAJORITY) return;
+    this.probing = false;
+    const probeCost = median(this.probed);
+    if (cheaper < PROBE_MAJORITY) {
+      this.lost(`${Math.round(probeCost)} ns per trap`);
+      return;
+    }
+    this.stats.placementSwitches = (this.stats.placementSwitches ?? 0) + 1;
+    this.trace?.(`switched to ${this.mode}: ${Math.round(probeCost)} ns per trap against ${Math.round(this.probeAgainst)}`);
+    this.kept = this.probed;
+    this.takenAt = probeCost;
+    this.probeEvery = PROBE_EVERY_SWITCHED;
+    this.sinceProbe = 0;
   }
 
   /** The probe lost: back to the kept placement, and the next probe later. */
-  private lost(): void {
+  private lost(why: string): void {
     this.probing = false;
     this.sinceProbe = 0;
     this.stats.placementProbesLost = (this.stats.placementProbesLost ?? 0) + 1;
     this.probeEvery = Math.min(PROBE_EVERY_MAX, this.probeEvery * 2);
     this.flip();
+    this.trace?.(`probe lost (${why}), back to ${this.mode}; next in ${this.probeEvery} windows`);
   }
 
   private flip(): void {
@@ -204,6 +296,7 @@ export class TrapPlacement {
     }
     const mask = Buffer.alloc(MASK_BYTES);
     for (const c of cpus) mask[c >> 3] |= 1 << (c & 7);
+    this.stats.placementMoves = (this.stats.placementMoves ?? 0) + 1;
     libc.sched_setaffinity(th.cpu.pid, MASK_BYTES, mask);
   }
 }

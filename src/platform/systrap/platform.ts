@@ -10,6 +10,7 @@
 // set that holds the eventfd the stubs write when the Sentry sleeps and the
 // Sentry's own epoll set (host fds, the kernel's timerfd, the stubs' pidfds).
 
+import * as fs from 'node:fs';
 import * as libc from '../../host/libc';
 import { type AddressSpace, HOST_IN, type HostWatch, type PlatformEvent, type Stop } from '../platform';
 import { PtracePlatform } from '../ptrace/platform';
@@ -118,6 +119,8 @@ export class SystrapPlatform extends PtracePlatform {
     super('systrap');
     const fixed = process.env.TSVISOR_SYSTRAP_PLACEMENT;
     this.placement = new TrapPlacement(this.cpus, this.stats, fixed === 'apart' || fixed === 'together' ? (fixed as Placement) : null);
+    // Each decision of the placement on stderr, for a bench or a person looking at why it chose what it did.
+    if (process.env.TSVISOR_SYSTRAP_PLACEMENT_TRACE === '1') this.placement.trace = (line) => fs.writeSync(2, `systrap placement: ${line}\n`);
     Atomics.store(this.global, G_SPIN / 4, this.placement.apart ? Math.max(STUB_SPIN_MIN, this.stubSpin.next()) : 0);
     // The master's own stub range reaches over the areas: nothing of the application may go there.
     for (const r of this.reserved) if (r.name === '[stub]') r.end = AREAS_END;
@@ -319,6 +322,7 @@ export class SystrapPlatform extends PtracePlatform {
   /** What a thread's answer tells of the stubs' spin: it slept (the spin ran out) or was still spinning. */
   private readonly stubSpinner = {
     answered: (slept: boolean, spun: number): void => {
+      if (slept) this.stats.stubWakes = (this.stats.stubWakes ?? 0) + 1;
       if (spun > 0) {
         if (slept) this.stubSpin.miss();
         else this.stubSpin.hit();
