@@ -1,5 +1,5 @@
 'use strict';
-// oci_confine: `tsvisor --confine create/run` (or TSVISOR_CONFINE=1): the
+// oci_confine: `tsvisor --confine create/run` (the default for containers): the
 // container's sandbox process stays outside and runs the Sentry confined,
 // its host files served by a Gofer, as `do --confine --gofer` does
 // (cli/sandbox_confined.ts, docs/SECURITY.md). Read from the host's side:
@@ -49,7 +49,7 @@ function tsv(dir, args, opts = {}) {
     fs.writeFileSync(out + '.0', opts.input);
     fd0 = fs.openSync(out + '.0', 'r');
   }
-  // Executed as Docker's shim does (its shell line): a confined create still starts a sandbox process of its own.
+  // Executed as Docker's shim does (its shell line): a confined create becomes the Sentry's runtime (the sandbox process).
   const r = childProcess.spawnSync(h.TSVISOR, ['--root', path.join(dir, 'root'), '--confine', ...args], {
     cwd: dir, env: h.sentryEnv(), stdio: [fd0, fd1, fd2], timeout: 60_000, killSignal: 'SIGKILL',
   });
@@ -119,6 +119,30 @@ test('--confine create/start: the Sentry below the sandbox process has no capabi
   for (let i = 0; i < 100 && (fs.existsSync(`/proc/${sentry}`) || fs.existsSync(`/proc/${gofer}`)); i++) await new Promise((r) => setTimeout(r, 50));
   assert.ok(!fs.existsSync(`/proc/${sentry}`) && !fs.existsSync(`/proc/${gofer}`), 'the Sentry and the Gofer are gone');
   ok(tsv(dir, ['delete', 'c1']), 'delete');
+});
+
+test('--confine: a bundle and a state root below a directory only capabilities can search (containerd\'s /run/containerd, mode 0600): the runtime hands the Sentry the plan and the state directory', () => {
+  const dir = makeBundle(['sh', '-c', 'cat /marker; exit 4']);
+  // The bundle moved below a mode 0600 directory; the state root too.
+  const locked = path.join(dir, 'locked');
+  fs.mkdirSync(locked, { mode: 0o700 });
+  const bundle = path.join(locked, 'bundle');
+  fs.mkdirSync(bundle);
+  for (const f of ['config.json', 'rootfs']) fs.renameSync(path.join(dir, f), path.join(bundle, f));
+  fs.chmodSync(locked, 0o600);
+  const root = path.join(locked, 'root');
+  try {
+    const r = childProcess.spawnSync(h.TSVISOR, ['--root', root, '--confine', 'run', '--bundle', bundle, 'l1'], { cwd: dir, env: h.sentryEnv(), encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
+    assert.strictEqual(r.status, 4, `run: ${r.status} ${r.signal ?? ''}\n${r.stderr}`);
+    assert.strictEqual(r.stdout, 'the bundle\'s root\n');
+    // Executed as the shim does: create is the Sentry's runtime, the control socket reached through it.
+    const c = childProcess.spawnSync(h.TSVISOR, ['--root', root, '--confine', 'create', '--bundle', bundle, 'l2'], { cwd: dir, env: h.sentryEnv(), stdio: 'ignore', timeout: 60_000, killSignal: 'SIGKILL' });
+    assert.strictEqual(c.status, 0, 'create');
+    const st = childProcess.spawnSync(h.TSVISOR, ['--root', root, 'delete', '--force', 'l2'], { cwd: dir, env: h.sentryEnv(), encoding: 'utf8', timeout: 60_000 });
+    assert.strictEqual(st.status, 0, st.stderr);
+  } finally {
+    fs.chmodSync(locked, 0o700);
+  }
 });
 
 test('--confine exec: stdio and status through the runtime; a read-write bind is written on the host through the Gofer', () => {
