@@ -147,6 +147,7 @@ export async function sandboxInit(id: string, bundle: string, stateDir: string, 
       const plan = planOf(bundle, cg);
       if (terminal === 'console') takeTerminal();
       if (plan.oomScoreAdj !== null) fs.writeFileSync('/proc/self/oom_score_adj', String(plan.oomScoreAdj));
+      hostNetSysctls(plan, network);
       const plain = plainDelete(plan, cg);
       conf.superviseConfined({
         plan, id, cg, host: { clientStdio, exitAs: (st) => exitAs(st, stateDir, plain), tellCreate }, takeOver: network === 'sandbox' && plan.netns !== null,
@@ -165,6 +166,26 @@ export async function sandboxInit(id: string, bundle: string, stateDir: string, 
     process.exit(1);
   }
   tellCreate({ ok: true }, readyFd);
+}
+
+/**
+ * The host network mode in a network namespace of the container's own: the
+ * spec's net.* sysctls are that namespace's (the sandbox has no stack of
+ * its own to hold them), written by the runtime as runc writes them (this
+ * thread is in the namespace). A confined Sentry needs it most: Docker's
+ * net.ipv4.ip_unprivileged_port_start=0 is what lets it, without
+ * capabilities, bind the container's port 80.
+ */
+function hostNetSysctls(plan: ContainerPlan, network: NetworkMode): void {
+  if (network !== 'host' || plan.netns === null) return;
+  for (const s of plan.sysctl) {
+    if (!s.key.startsWith('net.')) continue;
+    try {
+      fs.writeFileSync(`/proc/sys/${s.file}`, s.value);
+    } catch (e) {
+      throw new Error(`linux.sysctl: cannot write ${s.value} to ${s.key}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
 }
 
 /** The bundle's plan, its cgroup mounts made views of the container's cgroup. */
@@ -338,6 +359,7 @@ export async function superviseInPlace(c: ContainerStart & { id: string; bin: st
   const plan = planOf(c.bundle, cg);
   if (terminal === 'console') takeTerminal(c.stdio?.[0]);
   if (plan.oomScoreAdj !== null) fs.writeFileSync('/proc/self/oom_score_adj', String(plan.oomScoreAdj));
+  hostNetSysctls(plan, network);
   const plain = plainDelete(plan, cg);
   const { child, created } = conf.superviseConfined({
     plan, id, cg, host: { clientStdio, exitAs: (st) => exitAs(st, stateDir, plain), tellCreate }, takeOver: network === 'sandbox' && plan.netns !== null,

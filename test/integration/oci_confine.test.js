@@ -16,7 +16,7 @@ const { test, after } = require('node:test');
 const h = require('../lib/harness');
 const { busyboxRootfs, children, cmdline, fileFds, statusField: field } = require('../lib/procinfo');
 
-const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'true', 'ls', 'id', '['];
+const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'true', 'ls', 'id', '[', 'httpd'];
 const bundles = [];
 after(() => {
   for (const dir of bundles) {
@@ -142,6 +142,32 @@ test('--confine: a bundle and a state root below a directory only capabilities c
     assert.strictEqual(st.status, 0, st.stderr);
   } finally {
     fs.chmodSync(locked, 0o700);
+  }
+});
+
+test('--confine --network host in a network namespace of the container\'s: its net.* sysctls are the namespace\'s, so the Sentry, without capabilities, binds port 80 (Docker\'s ip_unprivileged_port_start=0)', async () => {
+  const holder = childProcess.spawn('unshare', ['--net', 'sleep', '1000'], { stdio: 'ignore' });
+  try {
+    const own = fs.readlinkSync('/proc/self/ns/net');
+    for (let i = 0; i < 100 && (!fs.existsSync(`/proc/${holder.pid}/ns/net`) || fs.readlinkSync(`/proc/${holder.pid}/ns/net`) === own || !/sleep/.test(fs.readFileSync(`/proc/${holder.pid}/cmdline`, 'latin1'))); i++) await new Promise((r) => setTimeout(r, 20));
+    const ns = `/proc/${holder.pid}/ns/net`;
+    const dir = makeBundle(['sh', '-c', 'echo hi > /tmp/index.html; exec httpd -f -p 80 -h /tmp'], (spec) => {
+      spec.linux.namespaces = spec.linux.namespaces.filter((n) => n.type !== 'network').concat([{ type: 'network', path: ns }]);
+      spec.linux.sysctl = { 'net.ipv4.ip_unprivileged_port_start': '0' };
+    });
+    ok(tsv(dir, ['--network', 'host', 'run', '--detach', '--bundle', dir, 'n1']), 'run --detach');
+    const inNs = (file) => childProcess.execFileSync('nsenter', [`--net=${ns}`, 'cat', file], { encoding: 'utf8' });
+    assert.strictEqual(inNs('/proc/sys/net/ipv4/ip_unprivileged_port_start').trim(), '0', "the namespace's sysctl");
+    // Port 80 (0050) listening in the namespace: the httpd's host socket, made by the confined Sentry.
+    let listening = false;
+    for (let i = 0; i < 200 && !listening; i++) {
+      listening = /^\s*\d+: [0-9A-F]+:0050 0+:0000 0A /m.test(inNs('/proc/net/tcp') + inNs('/proc/net/tcp6'));
+      if (!listening) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(listening, 'port 80 listens in the container\'s namespace');
+    ok(tsv(dir, ['delete', '--force', 'n1']), 'delete');
+  } finally {
+    holder.kill('SIGKILL');
   }
 });
 
