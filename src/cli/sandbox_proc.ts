@@ -26,6 +26,7 @@ import type { ContainerPlan } from '../oci/plan';
 import type * as Confined from './sandbox_confined';
 import { holdsExecSecret } from './exec_secret';
 import { loadError, PodServer } from './pod_serve';
+import { hostTree } from './observe';
 
 const READY_FD = 3;
 
@@ -76,8 +77,37 @@ function plainDelete(plan: ContainerPlan, cg: HostCgroup | null): string | null 
   return dirs.every((d) => /^\/[\w/.:@+-]+$/.test(d)) ? dirs.join(' ') : null;
 }
 
+/**
+ * Before the shell line may delete the stopped container without Node:
+ * this process's descendants (the stubs; above a confined Sentry, the Gofer
+ * and the unshare processes) are killed and gone from the cgroup
+ * directories, so that its rmdir does not find them dying there (EBUSY,
+ * then a Node start for nothing). Another process in the cgroup is left
+ * for delete to kill. Bounded: 2 s.
+ */
+function leaveCgroupEmpty(dirs: string[]): void {
+  const mine = new Set(hostTree(process.pid).filter((p) => p !== process.pid));
+  for (const p of mine) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const end = Date.now() + 2000;
+  const left = (): boolean => dirs.some((d) => {
+    try {
+      return fs.readFileSync(`${d}/cgroup.procs`, 'latin1').split('\n').some((p) => mine.has(Number(p)));
+    } catch {
+      return false;
+    }
+  });
+  while (left() && Date.now() < end) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+}
+
 /** Exit as the container did: its code, or death by its signal. plain: PLAIN_DELETE_FILE's line, if any. */
 export function exitAs(status: number, stateDir: string, plain: string | null = null): never {
+  if (plain) leaveCgroupEmpty(plain.split(' '));
   try {
     if (plain !== null) fs.writeFileSync(`${stateDir}/${PLAIN_DELETE_FILE}`, `${plain}\n`, { mode: 0o600 });
     // Last: the shell line takes a container with this file for stopped.

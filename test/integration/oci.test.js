@@ -311,6 +311,8 @@ for (const [mode, more] of MODES) test(`Docker's shim per container, ${mode}: cr
   }
   const cg = Object.values(cgroupDirs(dir, 'w1'));
   assert.ok(cg.every((d) => fs.existsSync(d)), 'the stopped container keeps its cgroup until delete');
+  // The shim deletes once it has reaped the process it waited for (here init reaps it, when it will: a zombie keeps its cgroup busy).
+  await until('the cgroup to be empty', () => cg.every((d) => fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').trim() === ''));
   // The shim's delete of the stopped container, then its second delete --force, which finds nothing: both answered by the shell line alone.
   const before = fs.readFileSync(starts, 'utf8');
   const shimEnv = { ...h.sentryEnv(), ...more, NODE_OPTIONS: `--require ${LOADWATCH}`, LOADWATCH_STARTS: starts };
