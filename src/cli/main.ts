@@ -41,7 +41,7 @@ interface GlobalFlags {
   systemdCgroup?: boolean;
   platform?: string;
   network: NetworkMode;
-  /** --confine / --no-confine: the sandbox process's Sentry runs confined, with the Gofer; undefined: $TSVISOR_CONFINE=1. */
+  /** --confine / --no-confine: the sandbox process's Sentry runs confined, with the Gofer; undefined: unless $TSVISOR_CONFINE=0. */
   confine?: boolean;
 }
 
@@ -68,8 +68,8 @@ function build(ready: CreateReady | null): Command {
     .option('--systemd-cgroup', 'accepted: a cgroupsPath slice:prefix:name is laid out as systemd would, made directly (no D-Bus)')
     .addOption(new Option('--platform <name>', 'how application code runs: ptrace or systrap (default: $TSVISOR_PLATFORM, else ptrace)').choices(['ptrace', 'systrap']))
     .addOption(networkOption())
-    .option('--confine', "containers' Sentries run confined, their host files served by a Gofer (docs/SECURITY.md; default: $TSVISOR_CONFINE=1)")
-    .option('--no-confine', "containers' Sentries run with the runtime's host access")
+    .option('--confine', "containers' Sentries run confined, their host files served by a Gofer (docs/SECURITY.md; the default unless $TSVISOR_CONFINE=0)")
+    .option('--no-confine', "containers' Sentries run with the runtime's host access (default with $TSVISOR_CONFINE=0)")
     .enablePositionalOptions()
     .showHelpAfterError(false)
     .configureOutput({ outputError: (s, write) => write(`tsvisor: ${s.replace(/^error: /, '')}`) });
@@ -82,7 +82,7 @@ function build(ready: CreateReady | null): Command {
   });
   const runtime = (): Runtime => {
     const g = globals();
-    return new Runtime(g.root, new RuntimeLog(g.log, g.logFormat, !!g.debug), process.argv[1], g.network, g.confine ?? process.env.TSVISOR_CONFINE === '1');
+    return new Runtime(g.root, new RuntimeLog(g.log, g.logFormat, !!g.debug), process.argv[1], g.network, g.confine ?? process.env.TSVISOR_CONFINE !== '0');
   };
   /** Run a command's body; a RuntimeError is its one-line failure. */
   const act = (fn: (rt: Runtime) => Promise<void> | void) => async (): Promise<void> => {

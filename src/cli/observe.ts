@@ -35,6 +35,36 @@ export function hostTree(root: number): number[] {
   return out;
 }
 
+/** A host process's pids from its own PID namespace inward (/proc/PID/status NSpid), or null if gone. */
+function nsPids(pid: number): number[] | null {
+  try {
+    const m = /^NSpid:\s*(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return m ? m[1].trim().split(/\s+/).map(Number) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The host processes that stand for the container, as runc's `ps --format
+ * json` lists the container's (what `docker top` shows): the sandbox process
+ * and the platform's stubs, where the application runs. Of a confined
+ * Sentry (sandbox_confined.ts), the stubs are the processes of its PID
+ * namespace other than its init (the Sentry); the Gofer (init of a PID
+ * namespace of its own) and the util-linux processes that started them
+ * (in the runtime's) are the runtime's machinery, not the container's.
+ */
+export function containerHostPids(root: number): number[] {
+  const tree = hostTree(root);
+  const depth = nsPids(root)?.length ?? 1;
+  const nested = tree.filter((p) => {
+    const ns = nsPids(p);
+    return ns !== null && ns.length > depth && ns[ns.length - 1] !== 1;
+  });
+  const confined = tree.some((p) => (nsPids(p)?.length ?? 0) > depth);
+  return confined ? [root, ...nested] : tree;
+}
+
 /** CPU time (ns) of host processes, from /proc/PID/stat (utime, stime in clock ticks of 10 ms). */
 function hostCpu(pids: number[]): { user: number; kernel: number } {
   let user = 0;
@@ -60,7 +90,7 @@ async function running(rt: Runtime, id: string): Promise<ContainerRecord> {
 
 export async function ps(rt: Runtime, id: string, json: boolean): Promise<string> {
   const r = await running(rt, id);
-  if (json) return JSON.stringify(hostTree(r.pid)) + '\n';
+  if (json) return JSON.stringify(containerHostPids(r.pid)) + '\n';
   const reply = await rt.request(r, { op: 'ps' });
   if (!reply.ok) throw new RuntimeError(`cannot list the processes of ${id}: ${reply.error}`);
   return psTable(reply.processes ?? []);

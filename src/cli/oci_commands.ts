@@ -14,7 +14,7 @@ import { holdExecSecret } from './exec_secret';
 import { parseProcess, SpecError } from '../oci/spec';
 import { spawn } from 'node:child_process';
 import { readBundle } from './container_spec';
-import { serveContainer, spawnSandbox } from './sandbox_proc';
+import { serveContainer, spawnSandbox, superviseInPlace } from './sandbox_proc';
 import { enterNetns, newSession, replaceFd, type RuntimeNetns } from '../host/selfns';
 import { HostCgroup } from './cgroups';
 import { runHooks } from './hooks';
@@ -24,7 +24,7 @@ import type { NetworkMode } from '../kernel/netinfo';
 import { procStat, RuntimeError, StateDir } from './statedir';
 import { checkNamespacePaths } from './ns_paths';
 import { createInPod } from './pod_commands';
-import { podSandboxOf } from '../oci/pod';
+import { isPodSandbox, podSandboxOf } from '../oci/pod';
 import type { RuntimeLog } from './runtime_log';
 import type { FileLock } from '../host/filelock';
 
@@ -100,6 +100,9 @@ export class Runtime {
     // A container of a pod whose sandbox is a tsvisor sandbox joins it (CRI's annotations).
     const sandbox = podSandboxOf(plan.annotations);
     if (sandbox !== null) return createInPod(this, id, f, plan, sandbox, bundle, foreground);
+    // A pod's sandbox is not confined yet: its Sentry serves the containers that join it, each with host trees of its own (docs/SECURITY.md).
+    const confine = this.confine && !isPodSandbox(plan.annotations);
+    if (this.confine && !confine) this.log.debug(`${id}: a pod's sandbox: its Sentry is not confined`);
     plan.unsupported.push(...checkNamespacePaths(plan.nsPaths, this.state));
     if (plan.netns !== null && plan.netns !== NEW_NETNS && !fs.existsSync(plan.netns)) throw new RuntimeError(`linux.namespaces: network namespace ${plan.netns} does not exist`);
     // runc's rules: a terminal needs a console socket to send its master to, and a console socket a terminal.
@@ -107,8 +110,6 @@ export class Runtime {
     if (plan.terminal && !f.consoleSocket && !foreground) throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
     if (plan.terminal && !f.consoleSocket && !isatty(0)) this.log.warn(`${id}: process.terminal: the standard input of run is not a terminal; the container has none`);
     if ((!plan.terminal || foreground) && f.consoleSocket) throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
-    // A confined Sentry is started below a runtime process of its own (sandbox_confined.ts): not in place.
-    inPlace &&= !this.confine;
     this.state.makeContainerDir(id);
     let lock: FileLock;
     try {
@@ -124,6 +125,8 @@ export class Runtime {
     let leave: (() => void) | null = null;
     /** In place, once created: the terminal's slave is the sandbox's stdio. */
     let keepSlave = false;
+    /** In place and confined: what makes this process end as the container does, once create is done. */
+    let created: (() => void) | null = null;
     /** In place, in a network namespace of the container's: the runtime's, which its hooks enter. */
     let netns: RuntimeNetns | null = null;
     const t0 = performance.now();
@@ -147,11 +150,14 @@ export class Runtime {
         newSession();
         leave = cg.enter();
         if (plan.netns !== null) netns = enterNetns(plan.netns === NEW_NETNS ? null : plan.netns);
-        await serveContainer({
-          bundle, stateDir: this.state.dir(id), terminal: tty ? 'console' : null, network: this.network, cg, ...(tty ? { stdio: [tty.slave, tty.slave, tty.slave] } : {}),
-        });
+        const start = {
+          bundle, stateDir: this.state.dir(id), terminal: tty ? 'console' as const : null, network: this.network, cg, ...(tty ? { stdio: [tty.slave, tty.slave, tty.slave] as [number, number, number] } : {}),
+        };
+        // Confined: this process is the Sentry's runtime (it starts the Gofer and the Sentry), as sandbox-init's would be.
+        if (confine) created = await superviseInPlace({ ...start, id, bin: this.bin });
+        else await serveContainer(start);
       } else {
-        child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id), plan.netns, tty?.slave ?? null, plan.terminal && foreground, this.network, cg.rec, this.confine);
+        child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id), plan.netns, tty?.slave ?? null, plan.terminal && foreground, this.network, cg.rec, confine);
         pid = child.pid ?? 0;
       }
       this.log.debug(`${id}: sandbox process ${pid} ready (${since()})`);
@@ -175,6 +181,7 @@ export class Runtime {
       // In place, with a terminal: create's own stdio (a client may wait for the end of its pipes) gives way to the terminal's.
       if (inPlace && tty) for (const fd of [0, 1, 2]) replaceFd(tty.slave, fd);
       keepSlave = inPlace;
+      created?.();
       return child;
     } catch (e) {
       // A failed create leaves nothing behind: no process, no state directory.

@@ -10,6 +10,8 @@
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { Channel, seqpacketPair } from '../gofer/channel';
 import { spawnGofer } from '../gofer/start';
 import { runConfined, FIRST_EXTRA_FD } from '../sandbox/confine_runtime';
@@ -27,6 +29,32 @@ import { holdsExecSecret } from './exec_secret';
 /** The confined Sentry's descriptors after the Gofer's (confine_runtime.ts): create's start-up pipe, and the channel exec stdio comes on. */
 export const CONFINED_READY_FD = FIRST_EXTRA_FD;
 const CONFINED_STDIO_FD = FIRST_EXTRA_FD + 1;
+/**
+ * The container's state directory (read-only): the Sentry binds its control
+ * socket there through /proc/self/fd. Its host path may pass directories it
+ * may not search without the capabilities it never has (containerd's shim
+ * makes /run/containerd mode 0600); and a pipe on which the runtime sends
+ * the container's plan, read from a bundle that may be out of its reach
+ * too, so that the Sentry never reads config.json.
+ */
+const CONFINED_STATE_FD = FIRST_EXTRA_FD + 2;
+const CONFINED_PLAN_FD = FIRST_EXTRA_FD + 3;
+
+/** The plan as JSON: its bigints (capability sets) and Buffers (a compiled seccomp filter) tagged. */
+function encodePlan(plan: ContainerPlan): string {
+  return JSON.stringify(plan, (_k, v: unknown) => (typeof v === 'bigint' ? { $bigint: v.toString(16) } : v));
+}
+
+function decodePlan(text: string): ContainerPlan {
+  return JSON.parse(text, (_k, v: unknown) => {
+    if (v && typeof v === 'object') {
+      const o = v as { $bigint?: unknown; type?: unknown; data?: unknown };
+      if (typeof o.$bigint === 'string') return BigInt(`0x${o.$bigint}`);
+      if (o.type === 'Buffer' && Array.isArray(o.data)) return Buffer.from(o.data as number[]);
+    }
+    return v;
+  }) as ContainerPlan;
+}
 
 /** What the sandbox process does either way (sandbox_proc.ts). */
 export interface SandboxProcessHost {
@@ -95,9 +123,36 @@ export function isExecClient(pid: number, secret: string): boolean {
   return exe === fs.realpathSync(process.execPath) && holdsExecSecret(pid, secret);
 }
 
-/** The runtime's side: start the Gofer and the confined Sentry (this command again, below), serve its requests, end as the container did. */
-export function superviseConfined(plan: ContainerPlan, id: string, cg: HostCgroup | null, readyFd: number, host: SandboxProcessHost, takeOver: boolean): void {
-  const trees = goferTrees(plan.rootfs, plan.mounts);
+/** How the runtime starts the confined Sentry (superviseConfined). */
+export interface ConfinedSupervision {
+  plan: ContainerPlan;
+  id: string;
+  cg: HostCgroup | null;
+  host: SandboxProcessHost;
+  /** Take the container namespace's interfaces over for the Sentry at start (sandbox network mode, a namespace of the container's own). */
+  takeOver: boolean;
+  /** The Sentry's command line after Node (the sandbox-init command). */
+  sentryArgs: string[];
+  /**
+   * Where the Sentry says it is ready (tellCreate): create's start-up pipe
+   * (sandbox-init started by create), or 'pipe', a pipe to this process (a
+   * create that is the runtime itself: it reads the line from the returned
+   * child's stdio[CONFINED_READY_FD], and the Sentry's end before created()
+   * is create's failure to report, not the container's).
+   */
+  ready: number | 'pipe';
+  /** The Sentry's fds 0-2, if not this process's (a console's terminal). */
+  stdio?: [number, number, number];
+  /** The terminal's signals reach the Sentry from the terminal (this process has it as its controlling terminal, in the foreground). */
+  terminalSignals: boolean;
+  /** The container's state directory (CONFINED_STATE_FD). */
+  stateDir: string;
+}
+
+/** The runtime's side: start the Gofer and the confined Sentry, serve its requests, end as the container did. */
+export function superviseConfined(s: ConfinedSupervision): { child: ChildProcess; created: () => void } {
+  const { id, cg, host } = s;
+  const trees = goferTrees(s.plan.rootfs, s.plan.mounts);
   const [mine, theirs] = seqpacketPair();
   const stdioOut = new Channel(mine, CHANNEL_MESSAGE);
   /** The namespace's interfaces are handed over once, at start, and only in sandbox network mode with a namespace of the container's. */
@@ -106,8 +161,9 @@ export function superviseConfined(plan: ContainerPlan, id: string, cg: HostCgrou
   try {
     gofer = spawnGofer(trees);
   } catch (e) {
-    host.tellCreate({ ok: false, error: `cannot start the Gofer: ${(e as Error).message}` });
-    process.exit(1);
+    fs.closeSync(mine);
+    fs.closeSync(theirs);
+    throw new Error(`cannot start the Gofer: ${(e as Error).message}`);
   }
   let status: number | null = null;
   const onLine = (line: string): void => {
@@ -126,7 +182,7 @@ export function superviseConfined(plan: ContainerPlan, id: string, cg: HostCgrou
         }
       });
     } else if (word === 'links') {
-      if (!takeOver || linksAsked) {
+      if (!s.takeOver || linksAsked) {
         stdioOut.send(Buffer.from(JSON.stringify({ error: 'the interfaces were handed over already, or are not to be' })));
         return;
       }
@@ -138,15 +194,36 @@ export function superviseConfined(plan: ContainerPlan, id: string, cg: HostCgrou
       status = Number(arg) & 0xffff;
     }
   };
+  /** Before create is done (ready 'pipe'), the Sentry's end is create's to report: held until created(). */
+  let isCreated = s.ready !== 'pipe';
+  let ended: (() => void) | null = null;
   const onExit = (code: number | null, sig: NodeJS.Signals | null): void => {
-    void (cg?.settled() ?? Promise.resolve()).then(() => {
+    ended = () => void (cg?.settled() ?? Promise.resolve()).then(() => {
       if (status !== null) host.exitAs(status);
       // Ended without a status: killed (the container dies of the same signal), or its start-up failed (create has its reason).
       if (sig) host.exitAs(os.constants.signals[sig]);
       process.exit(code ?? 125);
     });
+    if (isCreated) ended();
   };
-  runConfined(process.argv.slice(1), { newNetns: false, nofileEnv: null, gofer: { fd: gofer.fd, trees }, extraFds: [readyFd, theirs], onLine, onExit }, FORWARDED);
+  let stateFd: number;
+  try {
+    stateFd = fs.openSync(s.stateDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  } catch (e) {
+    for (const fd of [mine, theirs, gofer.fd]) fs.closeSync(fd);
+    throw e;
+  }
+  const child = runConfined(s.sentryArgs, {
+    newNetns: false, nofileEnv: null, gofer: { fd: gofer.fd, trees }, extraFds: [s.ready, theirs, stateFd, 'pipe'], onLine, onExit, terminalSignals: s.terminalSignals, ...(s.stdio ? { stdio: s.stdio } : {}),
+  }, FORWARDED);
+  const planPipe = child.stdio[CONFINED_PLAN_FD] as Writable | null;
+  planPipe?.on('error', () => undefined);
+  planPipe?.end(encodePlan(s.plan));
+  const created = (): void => {
+    isCreated = true;
+    ended?.();
+  };
+  return { child, created };
 }
 
 /** The confined Sentry's requests to the runtime above (superviseConfined). */
@@ -187,6 +264,24 @@ class RuntimeRequests {
   /** The host's record of an OOM kill in the container (cgroups.ts's raiseOom). */
   raiseOom(): void {
     this.confined.tell('oom');
+  }
+
+  /** The container's plan, as its runtime read it (CONFINED_PLAN_FD; blocking: until the runtime has written it). */
+  plan(): ContainerPlan {
+    try {
+      return decodePlan(fs.readFileSync(CONFINED_PLAN_FD, 'utf8'));
+    } finally {
+      fs.closeSync(CONFINED_PLAN_FD);
+    }
+  }
+
+  /** The state directory, reached through the descriptor the runtime opened (closeStateDir() once the control socket is bound). */
+  stateDir(): string {
+    return `/proc/self/fd/${CONFINED_STATE_FD}`;
+  }
+
+  closeStateDir(): void {
+    fs.closeSync(CONFINED_STATE_FD);
   }
 
   /** The container's wait status, for the runtime to end with. */

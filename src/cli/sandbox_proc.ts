@@ -26,6 +26,7 @@ import type { ContainerPlan } from '../oci/plan';
 import type * as Confined from './sandbox_confined';
 import { holdsExecSecret } from './exec_secret';
 import { loadError, PodServer } from './pod_serve';
+import { hostTree } from './observe';
 
 const READY_FD = 3;
 
@@ -76,8 +77,37 @@ function plainDelete(plan: ContainerPlan, cg: HostCgroup | null): string | null 
   return dirs.every((d) => /^\/[\w/.:@+-]+$/.test(d)) ? dirs.join(' ') : null;
 }
 
+/**
+ * Before the shell line may delete the stopped container without Node:
+ * this process's descendants (the stubs; above a confined Sentry, the Gofer
+ * and the unshare processes) are killed and gone from the cgroup
+ * directories, so that its rmdir does not find them dying there (EBUSY,
+ * then a Node start for nothing). Another process in the cgroup is left
+ * for delete to kill. Bounded: 2 s.
+ */
+function leaveCgroupEmpty(dirs: string[]): void {
+  const mine = new Set(hostTree(process.pid).filter((p) => p !== process.pid));
+  for (const p of mine) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const end = Date.now() + 2000;
+  const left = (): boolean => dirs.some((d) => {
+    try {
+      return fs.readFileSync(`${d}/cgroup.procs`, 'latin1').split('\n').some((p) => mine.has(Number(p)));
+    } catch {
+      return false;
+    }
+  });
+  while (left() && Date.now() < end) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+}
+
 /** Exit as the container did: its code, or death by its signal. plain: PLAIN_DELETE_FILE's line, if any. */
 export function exitAs(status: number, stateDir: string, plain: string | null = null): never {
+  if (plain) leaveCgroupEmpty(plain.split(' '));
   try {
     if (plain !== null) fs.writeFileSync(`${stateDir}/${PLAIN_DELETE_FILE}`, `${plain}\n`, { mode: 0o600 });
     // Last: the shell line takes a container with this file for stopped.
@@ -147,7 +177,12 @@ export async function sandboxInit(id: string, bundle: string, stateDir: string, 
       const plan = planOf(bundle, cg);
       if (terminal === 'console') takeTerminal();
       if (plan.oomScoreAdj !== null) fs.writeFileSync('/proc/self/oom_score_adj', String(plan.oomScoreAdj));
-      conf.superviseConfined(plan, id, cg, READY_FD, { clientStdio, exitAs: (st) => exitAs(st, stateDir), tellCreate }, network === 'sandbox' && plan.netns !== null);
+      hostNetSysctls(plan, network);
+      const plain = plainDelete(plan, cg);
+      conf.superviseConfined({
+        plan, id, cg, host: { clientStdio, exitAs: (st) => exitAs(st, stateDir, plain), tellCreate }, takeOver: network === 'sandbox' && plan.netns !== null,
+        sentryArgs: process.argv.slice(1), ready: READY_FD, terminalSignals: terminal === 'console', stateDir,
+      });
     } catch (e) {
       tellCreate({ ok: false, error: (e as Error).message });
       process.exit(1);
@@ -161,6 +196,26 @@ export async function sandboxInit(id: string, bundle: string, stateDir: string, 
     process.exit(1);
   }
   tellCreate({ ok: true }, readyFd);
+}
+
+/**
+ * The host network mode in a network namespace of the container's own: the
+ * spec's net.* sysctls are that namespace's (the sandbox has no stack of
+ * its own to hold them), written by the runtime as runc writes them (this
+ * thread is in the namespace). A confined Sentry needs it most: Docker's
+ * net.ipv4.ip_unprivileged_port_start=0 is what lets it, without
+ * capabilities, bind the container's port 80.
+ */
+function hostNetSysctls(plan: ContainerPlan, network: NetworkMode): void {
+  if (network !== 'host' || plan.netns === null) return;
+  for (const s of plan.sysctl) {
+    if (!s.key.startsWith('net.')) continue;
+    try {
+      fs.writeFileSync(`/proc/sys/${s.file}`, s.value);
+    } catch (e) {
+      throw new Error(`linux.sysctl: cannot write ${s.value} to ${s.key}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
 }
 
 /** The bundle's plan, its cgroup mounts made views of the container's cgroup. */
@@ -284,7 +339,8 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
   /** Sandbox mode in a network namespace of the container's own: the stack takes its interfaces over at start. */
   let takeOver = false;
   try {
-    const plan = planOf(c.bundle, cg);
+    // A confined Sentry: the plan its runtime read (the bundle may be out of its reach).
+    const plan = requests ? requests.plan() : planOf(c.bundle, cg);
     takeOver = network === 'sandbox' && plan.netns !== null;
     plain = plainDelete(plan, cg);
     argv0 = plan.argv[0];
@@ -308,12 +364,45 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
       // runc's wording, which Docker turns into exit status 127 (not found) or 126.
       throw loadError(e, argv0, describeErrno);
     }
-    await ControlServer.listen(stateDir, handle, () => sb.kernel.requestNodeTurn());
+    await ControlServer.listen(requests ? requests.stateDir() : stateDir, handle, () => sb.kernel.requestNodeTurn());
+    requests?.closeStateDir();
     // The control socket is bound (a host path): the host can go.
     if (confined && conf) conf.enterConfinement(confined.start, plan, network);
   } catch (e) {
     throw e instanceof Errno ? new Error(describeErrno(e.errno)) : e;
   }
+}
+
+/**
+ * A create that is the container's sandbox process (started by the shell
+ * line, oci_commands.ts) with its Sentry confined: this process becomes the
+ * Sentry's runtime (as sandbox-init's would, above), starting the Gofer and
+ * the Sentry (sandbox-init, confined) itself; resolves once the Sentry is
+ * ready. Its state pid stays this process, the one the caller executed.
+ * The returned function is called once create is done: from then on this
+ * process ends as the container does.
+ */
+export async function superviseInPlace(c: ContainerStart & { id: string; bin: string }): Promise<() => void> {
+  const conf = await import('./sandbox_confined');
+  const { id, stateDir, terminal, network, cg } = c;
+  const plan = planOf(c.bundle, cg);
+  if (terminal === 'console') takeTerminal(c.stdio?.[0]);
+  if (plan.oomScoreAdj !== null) fs.writeFileSync('/proc/self/oom_score_adj', String(plan.oomScoreAdj));
+  hostNetSysctls(plan, network);
+  const plain = plainDelete(plan, cg);
+  const { child, created } = conf.superviseConfined({
+    plan, id, cg, host: { clientStdio, exitAs: (st) => exitAs(st, stateDir, plain), tellCreate }, takeOver: network === 'sandbox' && plan.netns !== null,
+    sentryArgs: sandboxInitArgs(c.bin, id, c.bundle, stateDir, terminal, network, cg?.rec ?? null, true), ready: 'pipe',
+    terminalSignals: terminal === 'console', stateDir, ...(c.stdio ? { stdio: c.stdio } : {}),
+  });
+  await readyOf(child, conf.CONFINED_READY_FD);
+  return created;
+}
+
+/** The command line (after Node) of a container's sandbox process. */
+function sandboxInitArgs(bin: string, id: string, bundle: string, stateDir: string, kind: TerminalKind, network: NetworkMode, cgroup: CgroupRecord | null, confine: boolean): string[] {
+  return [bin, 'sandbox-init', '--bundle', bundle, '--state-dir', stateDir, ...(kind ? ['--terminal', kind] : []), '--network', network,
+    ...(cgroup ? ['--cgroup', JSON.stringify(cgroup)] : []), ...(confine ? ['--confine'] : []), id];
 }
 
 /** Start the sandbox process for a container and wait until it is ready; rejects with its reason if it is not. */
@@ -322,8 +411,7 @@ export function spawnSandbox(
   confine: boolean,
 ): Promise<ChildProcess> {
   const kind = tty !== null ? 'console' : callerTerminal ? 'caller' : null;
-  const args = [bin, 'sandbox-init', '--bundle', bundle, '--state-dir', stateDir, ...(kind ? ['--terminal', kind] : []), '--network', network,
-    ...(cgroup ? ['--cgroup', JSON.stringify(cgroup)] : []), ...(confine ? ['--confine'] : []), id];
+  const args = sandboxInitArgs(bin, id, bundle, stateDir, kind, network, cgroup, confine);
   // The network namespace the spec names is joined before Node starts: setns
   // moves only the calling thread, and Node has threads from its start.
   // nsenter execs Node in its place, so the pid stays the container's.
@@ -337,8 +425,8 @@ export function spawnSandbox(
   return readyOf(child);
 }
 
-/** child once it said on fd 3 that it is ready; rejects with its reason if it is not (and kills it). */
-export function readyOf(child: ChildProcess): Promise<ChildProcess> {
+/** child once it said on fd (its start-up pipe) that it is ready; rejects with its reason if it is not (and kills it). */
+export function readyOf(child: ChildProcess, fd = READY_FD): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     let text = '';
     let settled = false;
@@ -349,7 +437,7 @@ export function readyOf(child: ChildProcess): Promise<ChildProcess> {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       reject(new Error(err));
     };
-    const pipe = child.stdio[READY_FD] as Readable | null;
+    const pipe = child.stdio[fd] as Readable | null;
     if (!pipe) return done('no start-up pipe to the sandbox process');
     pipe.setEncoding('utf8');
     // One line, read as soon as it is whole: a confined Sentry's copy of the pipe is also held by its unshare, so no end comes.

@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as tty from 'node:tty';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { CALLER_CAPBND_ENV, CONFINE_FD_ENV, CONFINE_GOFER_ENV } from './confine';
 import { encodeHandOff, type GoferHandOff } from '../gofer/start';
@@ -61,8 +61,16 @@ export interface ConfineOptions {
    * on as the Sentry's only way to host files, and closed here.
    */
   gofer: GoferHandOff | null;
-  /** More descriptors for the Sentry, as its fds 5, 6, ... (the OCI sandbox process's start-up pipe and requests channel); closed here. */
-  extraFds?: number[];
+  /** More descriptors for the Sentry, as its fds 5, 6, ... (the OCI sandbox process's start-up pipe and requests channel); closed here. 'pipe': a pipe to the runtime (the child's stdio[5 + i]). */
+  extraFds?: Array<number | 'pipe'>;
+  /** The Sentry's fds 0-2, if not this process's (a container's terminal). */
+  stdio?: [number, number, number];
+  /**
+   * The signals of a terminal (^C, ^\\, window changes) reach the Sentry
+   * from the terminal itself (its foreground process group is ours), so
+   * they are not passed on. Default: fd 0 is a terminal.
+   */
+  terminalSignals?: boolean;
   /** A line the Sentry sent after its confinement (it keeps its socket only when it has requests to make: sandbox_proc.ts). */
   onLine?: (line: string) => void;
   /** Instead of exiting as the Sentry did: called once it ended and its socket was read to the end. */
@@ -109,8 +117,8 @@ function sentryPid(unsharePid: number): number {
   return Number(kids[0]);
 }
 
-/** Start `node ARGS` as the confined Sentry and end this process as it ends. */
-export function runConfined(nodeArgs: string[], opts: ConfineOptions, forward: NodeJS.Signals[]): void {
+/** Start `node ARGS` as the confined Sentry and end this process as it ends (or call opts.onExit); returns its runtime's child (setpriv). */
+export function runConfined(nodeArgs: string[], opts: ConfineOptions, forward: NodeJS.Signals[]): ChildProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, [CONFINE_FD_ENV]: String(SENTRY_FD) };
   if (opts.nofileEnv) env[opts.nofileEnv[0]] = opts.nofileEnv[1];
   const bnd = capSet('CapBnd');
@@ -119,11 +127,11 @@ export function runConfined(nodeArgs: string[], opts: ConfineOptions, forward: N
   const unshare = ['unshare', '--user', '--mount', '--pid', '--fork', '--kill-child=SIGKILL', '--ipc', '--uts', '--mount-proc', ...(opts.newNetns ? ['--net'] : [])];
   const extra = opts.extraFds ?? [];
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...unshare, '--', '/bin/sh', '-c', START, 'tsvisor-sentry', process.execPath, ...nodeArgs], {
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe', opts.gofer ? opts.gofer.fd : 'ignore', ...extra], env,
+    stdio: [...(opts.stdio ?? ['inherit', 'inherit', 'inherit'] as const), 'pipe', opts.gofer ? opts.gofer.fd : 'ignore', ...extra], env,
   });
   // The Sentry has its copy: the Gofer ends when the Sentry's closes.
   if (opts.gofer) libc.close(opts.gofer.fd);
-  for (const fd of extra) libc.close(fd);
+  for (const fd of extra) if (fd !== 'pipe') libc.close(fd);
   let sentry = 0;
   let confined = false;
   const sock = child.stdio[SENTRY_FD] as Socket;
@@ -163,7 +171,7 @@ export function runConfined(nodeArgs: string[], opts: ConfineOptions, forward: N
   });
   // Signals meant for the sandbox reach the Sentry (init of its PID namespace: it has handlers).
   // Those a terminal raises already reach it in our process group.
-  const onTty = tty.isatty(0);
+  const onTty = opts.terminalSignals ?? tty.isatty(0);
   for (const name of forward) {
     process.on(name, () => {
       if (onTty && (name === 'SIGINT' || name === 'SIGQUIT' || name === 'SIGWINCH')) return;
@@ -212,4 +220,5 @@ export function runConfined(nodeArgs: string[], opts: ConfineOptions, forward: N
     }
     process.exit(code ?? 125);
   });
+  return child;
 }

@@ -15,6 +15,9 @@ const { test, after } = require('node:test');
 const h = require('../lib/harness');
 const { busyboxRootfs } = require('../lib/procinfo');
 
+/** The tests that run both ways (the sandbox's Sentry confined, with a Gofer; or not): the environment of each. The others run as the environment says (confined unless TSVISOR_CONFINE=0). */
+const MODES = [['confined', { TSVISOR_CONFINE: '1' }], ['not confined', { TSVISOR_CONFINE: '0' }]];
+
 const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'true', 'id', 'hostname', 'touch', 'grep', 'ls', 'mkdir', 'awk', 'wget'];
 
 /** Bundles made by the tests: a test that fails half-way leaves containers, which are deleted at the end. */
@@ -63,7 +66,7 @@ function setSpec(dir, edit) {
  */
 const tsvCmd = (direct) => (direct ? [process.execPath, [h.TSVISOR]] : [h.TSVISOR, []]);
 
-/** tsvisor with --root under dir; stdout and stderr go to files (the sandbox process inherits them and outlives create). */
+/** tsvisor with --root under dir; stdout and stderr go to files (the sandbox process inherits them and outlives create). opts.env: more environment. */
 function tsv(dir, args, opts = {}) {
   const out = path.join(dir, `out-${process.hrtime.bigint()}`);
   const fd1 = fs.openSync(out + '.1', 'w');
@@ -71,7 +74,7 @@ function tsv(dir, args, opts = {}) {
   const globals = opts.globals ?? [];
   const [cmd, pre] = tsvCmd(opts.direct);
   const r = childProcess.spawnSync(cmd, [...pre, '--root', path.join(dir, 'root'), ...globals, ...args], {
-    cwd: opts.cwd ?? dir, env: h.sentryEnv(), stdio: ['ignore', fd1, fd2], timeout: 60_000, killSignal: 'SIGKILL',
+    cwd: opts.cwd ?? dir, env: { ...h.sentryEnv(), ...opts.env }, stdio: ['ignore', fd1, fd2], timeout: 60_000, killSignal: 'SIGKILL',
   });
   fs.closeSync(fd1);
   fs.closeSync(fd2);
@@ -80,6 +83,8 @@ function tsv(dir, args, opts = {}) {
     outFile: out + '.1', stdout: fs.readFileSync(out + '.1', 'utf8'), stderr: fs.readFileSync(out + '.2', 'utf8'),
   };
 }
+
+const tsvDefault = tsv;
 
 /** tsv with stdin from a file (a FIFO the test writes to later: opened without blocking, read-write). */
 function tsvIn(dir, args, input) {
@@ -195,8 +200,10 @@ test('spec writes a default config.json once; features says what is supported', 
   assert.strictEqual(f.linux.cgroup.systemd, false, 'no systemd driver (paths are made directly)');
 });
 
-for (const direct of [false, true]) test(`create, state, list, start, exit, delete (${direct ? 'node bin/tsvisor.js: create starts a sandbox process' : 'bin/tsvisor.js executed: create becomes the sandbox process'})`, { timeout: 120_000 }, async () => {
+for (const [mode, env] of MODES) for (const direct of [false, true]) test(`create, state, list, start, exit, delete, ${mode} (${direct ? 'node bin/tsvisor.js: create starts a sandbox process' : 'bin/tsvisor.js executed: create becomes the sandbox process'})`, { timeout: 120_000 }, async () => {
   const dir = h.tmpDir('oci-');
+  const tsv = (d, args, opts = {}) => tsvDefault(d, args, { ...opts, env });
+  const state = (d, id) => JSON.parse(ok(tsv(d, ['state', id]), `state ${id}`).stdout);
   makeBundle(dir, { args: ['sh', '-c', 'echo out; echo err >&2; exit 3'] });
   const pidFile = path.join(dir, 'pid');
   const c = ok(tsv(dir, ['create', '--bundle', dir, '--pid-file', pidFile, '--no-pivot', '--no-new-keyring', 'c1'], { direct }), 'create');
@@ -249,17 +256,18 @@ const LOADWATCH = path.join(__dirname, 'oci', 'loadwatch.js');
  * whose process goes on as the sandbox process, a function that reads it
  * once that process has ended).
  */
-function watched(dir, args, starts) {
+function watchedIn(dir, args, starts, more = {}) {
   const out = path.join(dir, `out-${process.hrtime.bigint()}`);
   const fd2 = fs.openSync(out + '.2', 'w');
-  const env = { ...h.sentryEnv(), NODE_OPTIONS: `--require ${LOADWATCH}`, NODE_EXTRA_CA_CERTS: path.join(dir, 'no-such-ca.pem'), LOADWATCH_STARTS: starts };
+  const env = { ...h.sentryEnv(), ...more, NODE_OPTIONS: `--require ${LOADWATCH}`, NODE_EXTRA_CA_CERTS: path.join(dir, 'no-such-ca.pem'), LOADWATCH_STARTS: starts };
   const r = childProcess.spawnSync(h.TSVISOR, ['--root', path.join(dir, 'root'), ...args], { cwd: dir, env, stdio: ['ignore', 'ignore', fd2], timeout: 60_000, killSignal: 'SIGKILL' });
   fs.closeSync(fd2);
   const report = () => {
     const stderr = fs.readFileSync(out + '.2', 'utf8');
-    const m = /^loadwatch (.*)$/m.exec(stderr);
-    assert.ok(m, `${args.join(' ')}: no loadwatch line (status ${r.status}): ${stderr}`);
-    const w = JSON.parse(m[1]);
+    // Every Node process writes one (a confined sandbox's runtime, Gofer and Sentry share the file): the runtime's own first, if it wrote one.
+    const all = [...stderr.matchAll(/^loadwatch (.*)$/gm)].map((x) => JSON.parse(x[1]));
+    assert.ok(all.length > 0, `${args.join(' ')}: no loadwatch line (status ${r.status}): ${stderr}`);
+    const w = { ...(all.find((x) => !x.read.includes('gofer.bundle.js') && !x.read.includes('tsvisor.rest.js')) ?? all[0]), all };
     assert.ok(w.read.includes('tsvisor.bundle.js'), `${args.join(' ')} runs from the bundle (npm run build): read ${w.read}`);
     assert.strictEqual(w.caSeenByNode, false, `${args.join(' ')}: NODE_EXTRA_CA_CERTS is kept from Node`);
     assert.doesNotMatch(stderr, /extra certs/i);
@@ -271,7 +279,9 @@ function watched(dir, args, starts) {
   return w;
 }
 
-test("Docker's shim per container: create becomes the sandbox process (one Node start), start and delete load no kernel, the second delete starts no Node; a gone container loads no koffi; Node gets no NODE_EXTRA_CA_CERTS", { timeout: 120_000 }, async () => {
+for (const [mode, more] of MODES) test(`Docker's shim per container, ${mode}: create becomes the sandbox process (one Node start), start and delete load no kernel, the second delete starts no Node; a gone container loads no koffi; Node gets no NODE_EXTRA_CA_CERTS`, { timeout: 120_000 }, async () => {
+  const confined = more.TSVISOR_CONFINE === '1';
+  const watched = (d, args, starts) => watchedIn(d, args, starts, more);
   const dir = h.tmpDir('oci-');
   makeBundle(dir, { args: ['true'] });
   const starts = path.join(dir, 'starts');
@@ -283,19 +293,29 @@ test("Docker's shim per container: create becomes the sandbox process (one Node 
   assert.ok(!env.some((kv) => kv.startsWith('NODE_EXTRA_CA_CERTS=')), 'the sandbox process\'s Node gets no NODE_EXTRA_CA_CERTS');
   assert.strictEqual(Number(fs.readFileSync(pidFile, 'utf8')), s.pid);
   const createStarts = fs.readFileSync(starts, 'utf8').trim().split('\n');
-  assert.strictEqual(createStarts.length, 1, `create starts Node once: ${createStarts}`);
+  // Confined, the sandbox process is the Sentry's runtime: it starts the Gofer and the Sentry (Node each), not Node for itself again.
+  assert.strictEqual(createStarts.length, confined ? 3 : 1, `create starts Node once${confined ? ', and the Gofer and the Sentry' : ''}: ${createStarts}`);
   assert.strictEqual(Number(createStarts[0].split(' ')[0]), s.pid, 'the Node process of create is the sandbox process');
+  if (confined) {
+    assert.ok(createStarts.some((l) => / \/tmp ro:/.test(l)), `the Gofer: ${createStarts}`);
+    assert.ok(createStarts.some((l) => / sandbox-init .* --confine w1$/.test(l)), `the Sentry: ${createStarts}`);
+  }
   assert.strictEqual(watched(dir, ['state', 'w1'], starts).status, 0);
   assert.strictEqual(watched(dir, ['start', 'w1'], starts).status, 0);
   await until('the container to stop', () => !alive(s.pid));
   const w = c.report();
-  assert.strictEqual(w.pid, s.pid);
-  assert.ok(w.read.includes('tsvisor.rest.js'), 'the sandbox process loaded the kernel');
+  if (confined) assert.ok(w.all.some((x) => x.pid !== s.pid && x.read.includes('tsvisor.rest.js')), 'the Sentry loaded the kernel');
+  else {
+    assert.strictEqual(w.pid, s.pid);
+    assert.ok(w.read.includes('tsvisor.rest.js'), 'the sandbox process loaded the kernel');
+  }
   const cg = Object.values(cgroupDirs(dir, 'w1'));
   assert.ok(cg.every((d) => fs.existsSync(d)), 'the stopped container keeps its cgroup until delete');
+  // The shim deletes once it has reaped the process it waited for (here init reaps it, when it will: a zombie keeps its cgroup busy).
+  await until('the cgroup to be empty', () => cg.every((d) => fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').trim() === ''));
   // The shim's delete of the stopped container, then its second delete --force, which finds nothing: both answered by the shell line alone.
   const before = fs.readFileSync(starts, 'utf8');
-  const shimEnv = { ...h.sentryEnv(), NODE_OPTIONS: `--require ${LOADWATCH}`, LOADWATCH_STARTS: starts };
+  const shimEnv = { ...h.sentryEnv(), ...more, NODE_OPTIONS: `--require ${LOADWATCH}`, LOADWATCH_STARTS: starts };
   for (const args of [['delete', 'w1'], ['delete', '--force', 'w1']]) {
     const r = childProcess.spawnSync(h.TSVISOR, ['--root', path.join(dir, 'root'), ...args], { env: shimEnv });
     assert.strictEqual(r.status, 0, String(r.stderr));
@@ -303,7 +323,8 @@ test("Docker's shim per container: create becomes the sandbox process (one Node 
   assert.strictEqual(fs.readFileSync(starts, 'utf8'), before, 'the deletes of a stopped container start no Node');
   assert.ok(!fs.existsSync(path.join(dir, 'root', 'w1')), 'the state directory is removed');
   assert.deepStrictEqual(cg.filter((d) => fs.existsSync(d)), [], 'the cgroup is removed');
-  const lines = fs.readFileSync(starts, 'utf8').trim().split('\n');
+  // The runtime's commands (the Gofer and a confined Sentry are started without --root).
+  const lines = fs.readFileSync(starts, 'utf8').trim().split('\n').filter((l) => l.split(' ')[1] === '--root');
   assert.deepStrictEqual(lines.map((l) => l.split(' ').slice(3, 4)[0]), ['create', 'state', 'start'], 'one Node start per command but the deletes');
 
   // A process left in the stopped container's cgroup: the shell line cannot remove it, Node's delete kills what is in it and does.
@@ -895,13 +916,22 @@ test('ps, events, wait; linux.resources memory and pids limits', { timeout: 120_
   assert.match(table[0], /^UID\s+PID\s+PPID\s+STAT\s+TIME\s+CMD$/);
   assert.ok(table.some((l) => /^0\s+1\s+0\s+\S+\s+\S+\s+sh$/.test(l)), table.join('\n'));
   assert.ok(table.some((l) => /^0\s+\d+\s+1\s+\S+\s+\S+\s+sleep$/.test(l)), table.join('\n'));
-  // The host pids standing for it: the sandbox process first, then the processes below it.
+  // The host pids standing for it: the sandbox process first, then the processes below it where the application runs (the stubs; not a confined sandbox's Sentry and Gofer).
   const host = JSON.parse(ok(tsv(dir, ['ps', '--format', 'json', 'p1']), 'ps json').stdout);
   assert.strictEqual(host[0], pid);
-  for (const p of host.slice(1)) {
+  const ppid = (p) => {
     const st = fs.readFileSync(`/proc/${p}/stat`, 'latin1');
-    assert.ok(host.includes(Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1])), `${p} is below the sandbox process`);
+    return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+  };
+  const below = (p) => {
+    for (let q = ppid(p); q > 1; q = ppid(q)) if (q === pid) return true;
+    return false;
+  };
+  for (const p of host.slice(1)) {
+    assert.ok(below(p), `${p} is below the sandbox process`);
+    assert.match(fs.readFileSync(`/proc/${p}/cmdline`, 'latin1'), /^$|stub/, `${p} is a stub`);
   }
+  assert.ok(host.length >= 3, `the stubs of sh and sleep: ${host}`);
   const ev = JSON.parse(ok(tsv(dir, ['events', '--stats', 'p1']), 'events --stats').stdout);
   assert.strictEqual(ev.type, 'stats');
   assert.strictEqual(ev.id, 'p1');

@@ -1,5 +1,5 @@
 'use strict';
-// oci_confine: `tsvisor --confine create/run` (or TSVISOR_CONFINE=1): the
+// oci_confine: `tsvisor --confine create/run` (the default for containers): the
 // container's sandbox process stays outside and runs the Sentry confined,
 // its host files served by a Gofer, as `do --confine --gofer` does
 // (cli/sandbox_confined.ts, docs/SECURITY.md). Read from the host's side:
@@ -16,7 +16,7 @@ const { test, after } = require('node:test');
 const h = require('../lib/harness');
 const { busyboxRootfs, children, cmdline, fileFds, statusField: field } = require('../lib/procinfo');
 
-const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'true', 'ls', 'id', '['];
+const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'true', 'ls', 'id', '[', 'httpd'];
 const bundles = [];
 after(() => {
   for (const dir of bundles) {
@@ -49,7 +49,7 @@ function tsv(dir, args, opts = {}) {
     fs.writeFileSync(out + '.0', opts.input);
     fd0 = fs.openSync(out + '.0', 'r');
   }
-  // Executed as Docker's shim does (its shell line): a confined create still starts a sandbox process of its own.
+  // Executed as Docker's shim does (its shell line): a confined create becomes the Sentry's runtime (the sandbox process).
   const r = childProcess.spawnSync(h.TSVISOR, ['--root', path.join(dir, 'root'), '--confine', ...args], {
     cwd: dir, env: h.sentryEnv(), stdio: [fd0, fd1, fd2], timeout: 60_000, killSignal: 'SIGKILL',
   });
@@ -119,6 +119,56 @@ test('--confine create/start: the Sentry below the sandbox process has no capabi
   for (let i = 0; i < 100 && (fs.existsSync(`/proc/${sentry}`) || fs.existsSync(`/proc/${gofer}`)); i++) await new Promise((r) => setTimeout(r, 50));
   assert.ok(!fs.existsSync(`/proc/${sentry}`) && !fs.existsSync(`/proc/${gofer}`), 'the Sentry and the Gofer are gone');
   ok(tsv(dir, ['delete', 'c1']), 'delete');
+});
+
+test('--confine: a bundle and a state root below a directory only capabilities can search (containerd\'s /run/containerd, mode 0600): the runtime hands the Sentry the plan and the state directory', () => {
+  const dir = makeBundle(['sh', '-c', 'cat /marker; exit 4']);
+  // The bundle moved below a mode 0600 directory; the state root too.
+  const locked = path.join(dir, 'locked');
+  fs.mkdirSync(locked, { mode: 0o700 });
+  const bundle = path.join(locked, 'bundle');
+  fs.mkdirSync(bundle);
+  for (const f of ['config.json', 'rootfs']) fs.renameSync(path.join(dir, f), path.join(bundle, f));
+  fs.chmodSync(locked, 0o600);
+  const root = path.join(locked, 'root');
+  try {
+    const r = childProcess.spawnSync(h.TSVISOR, ['--root', root, '--confine', 'run', '--bundle', bundle, 'l1'], { cwd: dir, env: h.sentryEnv(), encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
+    assert.strictEqual(r.status, 4, `run: ${r.status} ${r.signal ?? ''}\n${r.stderr}`);
+    assert.strictEqual(r.stdout, 'the bundle\'s root\n');
+    // Executed as the shim does: create is the Sentry's runtime, the control socket reached through it.
+    const c = childProcess.spawnSync(h.TSVISOR, ['--root', root, '--confine', 'create', '--bundle', bundle, 'l2'], { cwd: dir, env: h.sentryEnv(), stdio: 'ignore', timeout: 60_000, killSignal: 'SIGKILL' });
+    assert.strictEqual(c.status, 0, 'create');
+    const st = childProcess.spawnSync(h.TSVISOR, ['--root', root, 'delete', '--force', 'l2'], { cwd: dir, env: h.sentryEnv(), encoding: 'utf8', timeout: 60_000 });
+    assert.strictEqual(st.status, 0, st.stderr);
+  } finally {
+    fs.chmodSync(locked, 0o700);
+  }
+});
+
+test('--confine --network host in a network namespace of the container\'s: its net.* sysctls are the namespace\'s, so the Sentry, without capabilities, binds port 80 (Docker\'s ip_unprivileged_port_start=0)', async () => {
+  const holder = childProcess.spawn('unshare', ['--net', 'sleep', '1000'], { stdio: 'ignore' });
+  try {
+    const own = fs.readlinkSync('/proc/self/ns/net');
+    for (let i = 0; i < 100 && (!fs.existsSync(`/proc/${holder.pid}/ns/net`) || fs.readlinkSync(`/proc/${holder.pid}/ns/net`) === own || !/sleep/.test(fs.readFileSync(`/proc/${holder.pid}/cmdline`, 'latin1'))); i++) await new Promise((r) => setTimeout(r, 20));
+    const ns = `/proc/${holder.pid}/ns/net`;
+    const dir = makeBundle(['sh', '-c', 'echo hi > /tmp/index.html; exec httpd -f -p 80 -h /tmp'], (spec) => {
+      spec.linux.namespaces = spec.linux.namespaces.filter((n) => n.type !== 'network').concat([{ type: 'network', path: ns }]);
+      spec.linux.sysctl = { 'net.ipv4.ip_unprivileged_port_start': '0' };
+    });
+    ok(tsv(dir, ['--network', 'host', 'run', '--detach', '--bundle', dir, 'n1']), 'run --detach');
+    const inNs = (file) => childProcess.execFileSync('nsenter', [`--net=${ns}`, 'cat', file], { encoding: 'utf8' });
+    assert.strictEqual(inNs('/proc/sys/net/ipv4/ip_unprivileged_port_start').trim(), '0', "the namespace's sysctl");
+    // Port 80 (0050) listening in the namespace: the httpd's host socket, made by the confined Sentry.
+    let listening = false;
+    for (let i = 0; i < 200 && !listening; i++) {
+      listening = /^\s*\d+: [0-9A-F]+:0050 0+:0000 0A /m.test(inNs('/proc/net/tcp') + inNs('/proc/net/tcp6'));
+      if (!listening) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(listening, 'port 80 listens in the container\'s namespace');
+    ok(tsv(dir, ['delete', '--force', 'n1']), 'delete');
+  } finally {
+    holder.kill('SIGKILL');
+  }
 });
 
 test('--confine exec: stdio and status through the runtime; a read-write bind is written on the host through the Gofer', () => {
