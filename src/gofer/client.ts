@@ -39,14 +39,15 @@
 // Ids the Gofer forgot (ENOID) are found again by one WALK from the tree's
 // root along the names the node was found by, checked by (dev, ino): ESTALE
 // if those names lead elsewhere now.
-import { HostError, type HostChangeFeed, type HostDirent, type HostFiles, type HostNode, type HostStat } from '../host/hostfs';
+import { HostError, type HostChangeFeed, type HostDirent, type HostFiles, type HostLookupAhead, type HostNode, type HostStat } from '../host/hostfs';
 import * as libc from '../host/libc';
 import { parseStatx } from '../host/hosttree';
 import { GoferChangeFeed, type ChangeFeedClient } from './client_changes';
 import { ClientEntries, ClientNode } from './client_node';
 import { ClientReads, type ReadsClient } from './client_reads';
+import { pathAhead, type WalkPath } from './client_walk';
 import type { GoferConnection } from './connection';
-import { ENOID, MAX_OPEN_MANY, MAX_WALK, Op, RD_DESCEND, RD_DIRS, RD_PLUS, type Reader, type Writer } from './protocol';
+import { ENOID, MAX_OPEN_MANY, MAX_WALK, Op, RD_DESCEND, RD_DIRS, RD_PLUS, WALK_ABSENT, WALK_OPEN, type Reader, type Writer } from './protocol';
 
 const EINVAL = 22;
 const EIO = 5;
@@ -86,6 +87,8 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
   /** Listings that came ahead of the walk, and those a readdir used (the benchmark reads them). */
   prefetched = 0;
   prefetchUsed = 0;
+  /** When everything kept was last made untrusted (the host's change queue overflowed): absent names older are asked again. */
+  private staleAt = -Infinity;
 
   constructor(protected readonly conn: GoferConnection, readonly treeIndex: number, limits: Partial<GoferClientLimits>) {
     const revalidate = Number(process.env.TSVISOR_HOST_REVALIDATE_MS ?? 1000);
@@ -178,7 +181,7 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
     return c;
   }
 
-  lookup(dir: HostNode, name: string): HostNode | null {
+  lookup(dir: HostNode, name: string, ahead?: HostLookupAhead): HostNode | null {
     const d = this.own(dir);
     if (name.length === 0 || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
       throw new HostError(EINVAL, 'not a single name');
@@ -186,13 +189,21 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
     const now = performance.now();
     const known = d.children?.get(name);
     if (known && now - known.seenAt < this.lim.ttlMs) return known;
+    if (!this.writable && d.absentName === name && now - d.absentAt < this.lim.ttlMs && d.absentAt > this.staleAt) {
+      this.negativeHits++;
+      return null;
+    }
+    // A path walk going on below name, or opening it: one WALK of the rest of the path (and the file's descriptor).
+    const path = ahead ? pathAhead(name, ahead) : null;
     if (d.listing && now - d.listedAt < this.lim.ttlMs) {
       const i = d.indexOfListed(name);
-      if (i !== undefined) return this.lookupListed(d, d.listing, i, name);
+      if (i !== undefined) return path ? this.walkPath(d, path) : this.lookupListed(d, d.listing, i, name);
       if (!this.writable) {
         this.negativeHits++;
         return null;
       }
+    } else if (path) {
+      return this.walkPath(d, path);
     } else if (++d.misses >= (this.small(d) ? 1 : 3) && (d.stat.mode & S_IFMT) === S_IFDIR) {
       // Several lookups in a directory not listed lately, of names not kept or kept too long (git status's
       // lstats, again once the first round's attributes are older than ttlMs): list it with attributes once; at
@@ -213,6 +224,49 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
     }
     const id = r.u32();
     return this.child(d, name, id, r.stat());
+  }
+
+  /**
+   * One WALK of names from d (with WALK_OPEN if open): every node found is
+   * kept as its directory's child, a name found absent is remembered as such
+   * (read-only trees, for ttlMs: the lookup the VFS makes of it next), and a
+   * read descriptor of the last name, if it came, is kept as OPEN's would be.
+   * The node of the first name, or null.
+   */
+  private walkPath(d: ClientNode, path: WalkPath): ClientNode | null {
+    const { names, open } = path;
+    const { r, fd } = this.callOn(d, Op.WALK, (w) => {
+      w.u16(names.length);
+      for (const n of names) w.str(n);
+      w.u8(open ? WALK_OPEN : 0);
+    });
+    try {
+      const found = Math.min(r.u16(), names.length);
+      let cur = d;
+      let first: ClientNode | null = null;
+      for (let k = 0; k < found; k++) {
+        const id = r.u32();
+        cur = this.child(cur, names[k], id, r.stat());
+        first ??= cur;
+      }
+      const end = r.u8();
+      if (found < names.length && end === WALK_ABSENT && (cur.stat.mode & S_IFMT) === S_IFDIR) {
+        this.entries.drop(cur, names[found]);
+        if (!this.writable) {
+          cur.absentName = names[found];
+          cur.absentAt = performance.now();
+        }
+      }
+      if (open && r.u8() === 1 && fd >= 0 && found === names.length) {
+        this.reads.adopt(cur, fd);
+        return first;
+      }
+      if (fd >= 0) libc.close(fd);
+      return first;
+    } catch (e) {
+      if (fd >= 0) libc.close(fd);
+      throw e;
+    }
   }
 
   /**
@@ -456,10 +510,12 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
   changed(n: ClientNode | null, name: string | null): void {
     if (!n) {
       this.entries.staleAll();
+      this.staleAt = performance.now();
     } else if (name === null) {
       n.seenAt = -Infinity;
     } else {
       n.listedAt = -Infinity;
+      n.absentName = null;
       const c = n.children?.get(name);
       if (c) c.seenAt = -Infinity;
     }

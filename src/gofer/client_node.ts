@@ -25,6 +25,9 @@ export class ClientNode implements HostNode {
   /** Where the last batch of opens in the listing ended, and how many files the next takes (gofer/client_reads.ts). */
   openEnd = 0;
   openWindow = 1;
+  /** A name a WALK found absent here, and when (read-only trees: gofer/client.ts lookup). */
+  absentName: string | null = null;
+  absentAt = -Infinity;
   /** The listing came with the parent's (RD_DESCEND) and has not been used by a readdir yet. */
   prefetched = false;
   link: string | null = null;

@@ -105,6 +105,16 @@ export class ClientReads {
     return batch;
   }
 
+  /** A read descriptor of o that came with its lookup (WALK_OPEN): kept as OPEN's would be, unless o has one. */
+  adopt(o: ClientNode, fd: number): void {
+    if (o.fd >= 0 || !isRegular(o)) {
+      libc.close(fd);
+      return;
+    }
+    o.fd = fd;
+    this.lruOf(o).add(o);
+  }
+
   /** The sandbox opened o: its descriptor moves to the pinned LRU, or is asked for now. */
   pin(o: ClientNode): void {
     if (o.pins++ > 0 || !isRegular(o)) return;
