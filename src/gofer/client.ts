@@ -58,6 +58,11 @@ const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_EMPTY_PATH = 0x1000;
 const STATX_BASIC_STATS_BTIME = 0xfff;
 const EMPTY = Buffer.from([0]);
+/** The read calls' names in --stats (the rest by number). */
+const OP_NAMES: Record<number, string> = {
+  [Op.ROOT]: 'ROOT', [Op.WALK]: 'WALK', [Op.STAT]: 'STAT', [Op.READDIR]: 'READDIR', [Op.READLINK]: 'READLINK', [Op.OPEN]: 'OPEN', [Op.LOOKUP]: 'LOOKUP',
+  [Op.OPEN_MANY]: 'OPEN_MANY',
+};
 
 export interface GoferClientLimits {
   /** How long (ms) an entry the Gofer reported is trusted without asking again. */
@@ -189,20 +194,26 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
     const now = performance.now();
     const known = d.children?.get(name);
     if (known && now - known.seenAt < this.lim.ttlMs) return known;
-    if (!this.writable && d.absentName === name && now - d.absentAt < this.lim.ttlMs && d.absentAt > this.staleAt) {
+    const absentAt = d.absent?.get(name);
+    if (absentAt !== undefined && !this.writable && now - absentAt < this.lim.ttlMs && absentAt > this.staleAt) {
       this.negativeHits++;
       return null;
     }
-    // A path walk going on below name, or opening it: one WALK of the rest of the path (and the file's descriptor).
+    // A path walk going on below name, or opening it: the WALK that asks the Gofer carries the rest of the path
+    // (and WALK_OPEN). A name never seen here, in a walk going further (a cold path: a stat ten directories
+    // deep), is asked for so at once, and so is a file about to be opened that a fresh listing has (python's
+    // .pyc files: the LOOKUP and the OPEN in one); a name seen before (revalidated: ls -lR's, git status's
+    // lstats) goes the ways below, whose batches and listings also bring its siblings.
     const path = ahead ? pathAhead(name, ahead) : null;
+    const cold = path !== null && path.names.length > 1 && known === undefined;
     if (d.listing && now - d.listedAt < this.lim.ttlMs) {
       const i = d.indexOfListed(name);
-      if (i !== undefined) return path ? this.walkPath(d, path) : this.lookupListed(d, d.listing, i, name);
+      if (i !== undefined) return cold || path?.open ? this.walkPath(d, path ?? { names: [name], open: false }) : this.lookupListed(d, d.listing, i, name);
       if (!this.writable) {
         this.negativeHits++;
         return null;
       }
-    } else if (path) {
+    } else if (cold) {
       return this.walkPath(d, path);
     } else if (++d.misses >= (this.small(d) ? 1 : 3) && (d.stat.mode & S_IFMT) === S_IFDIR) {
       // Several lookups in a directory not listed lately, of names not kept or kept too long (git status's
@@ -217,13 +228,7 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
         return null;
       }
     }
-    const { r } = this.callOn(d, Op.WALK, (w) => w.u16(1).str(name));
-    if (r.u16() === 0) {
-      this.entries.drop(d, name);
-      return null;
-    }
-    const id = r.u32();
-    return this.child(d, name, id, r.stat());
+    return this.walkPath(d, path ?? { names: [name], open: false });
   }
 
   /**
@@ -252,10 +257,7 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
       const end = r.u8();
       if (found < names.length && end === WALK_ABSENT && (cur.stat.mode & S_IFMT) === S_IFDIR) {
         this.entries.drop(cur, names[found]);
-        if (!this.writable) {
-          cur.absentName = names[found];
-          cur.absentAt = performance.now();
-        }
+        if (!this.writable) cur.noteAbsent(names[found]);
       }
       if (open && r.u8() === 1 && fd >= 0 && found === names.length) {
         this.reads.adopt(cur, fd);
@@ -478,10 +480,12 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
     this.reads.unpin(this.own(n));
   }
 
-  /** What the client holds now (--stats; tests check the bounds with it). */
-  held(): { path: number; entries: number; read: number; pinnedRead: number; roundTrips: number } {
+  /** What the client holds now, and the round trips so far, per op too (--stats; tests check the bounds with it). */
+  held(): { path: number; entries: number; read: number; pinnedRead: number; roundTrips: number; perOp: Record<string, number> } {
+    const perOp: Record<string, number> = {};
+    for (const [op, n] of this.conn.perOp) perOp[OP_NAMES[op] ?? String(op)] = n;
     // No path descriptors on this side: the Gofer holds them.
-    return { path: 0, entries: this.entries.count, ...this.reads.size, roundTrips: this.conn.roundTrips };
+    return { path: 0, entries: this.entries.count, ...this.reads.size, roundTrips: this.conn.roundTrips, perOp };
   }
 
   /** The tree's host change feed: the Gofer watches, this side reads the events (client_changes.ts). */
@@ -515,7 +519,7 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
       n.seenAt = -Infinity;
     } else {
       n.listedAt = -Infinity;
-      n.absentName = null;
+      n.absent = null;
       const c = n.children?.get(name);
       if (c) c.seenAt = -Infinity;
     }

@@ -7,6 +7,9 @@
 import type { HostDirent, HostNode, HostStat } from '../host/hostfs';
 import type { GoferClient } from './client';
 
+/** Absent names kept per directory (PATH searches, a program's locale files, python's paths). */
+const ABSENT_KEPT = 16;
+
 export class ClientNode implements HostNode {
   id: number;
   dev: number;
@@ -25,9 +28,8 @@ export class ClientNode implements HostNode {
   /** Where the last batch of opens in the listing ended, and how many files the next takes (gofer/client_reads.ts). */
   openEnd = 0;
   openWindow = 1;
-  /** A name a WALK found absent here, and when (read-only trees: gofer/client.ts lookup). */
-  absentName: string | null = null;
-  absentAt = -Infinity;
+  /** Names WALKs found absent here, and when (read-only trees: gofer/client.ts lookup), the last ABSENT_KEPT. */
+  absent: Map<string, number> | null = null;
   /** The listing came with the parent's (RD_DESCEND) and has not been used by a readdir yet. */
   prefetched = false;
   link: string | null = null;
@@ -46,6 +48,13 @@ export class ClientNode implements HostNode {
     this.id = id;
     this.dev = stat.dev;
     this.ino = stat.ino;
+  }
+
+  noteAbsent(name: string): void {
+    const a = (this.absent ??= new Map());
+    a.delete(name);
+    if (a.size >= ABSENT_KEPT) a.delete(a.keys().next().value as string);
+    a.set(name, performance.now());
   }
 
   /** Positions of the listing's names. */
