@@ -32,7 +32,11 @@
 //  - read descriptors donated by the Gofer (OPEN, or OPEN_MANY for the next
 //    files of a listing read in order), in two bounded LRUs
 //    (client_reads.ts), so file data never passes the Gofer;
-//  - symlink targets (a target never changes: a new one is a new inode).
+//  - symlink targets (a target never changes: a new one is a new inode);
+//  - names a WALK found absent (read-only trees, 16 per directory, ttlMs).
+// A path walk tells each lookup the names after it (client_walk.ts): a name
+// never seen, in a walk going further, is asked for with the rest of the
+// path in one WALK, and a file the walk opens comes with its descriptor.
 // While the sandbox watches a file with inotify, the host's reports of its
 // changes (through the Gofer: client_changes.ts) end the trust in what they
 // name at once.
@@ -45,13 +49,12 @@ import { parseStatx } from '../host/hosttree';
 import { GoferChangeFeed, type ChangeFeedClient } from './client_changes';
 import { ClientEntries, ClientNode } from './client_node';
 import { ClientReads, type ReadsClient } from './client_reads';
-import { pathAhead, type WalkPath } from './client_walk';
+import { pathAhead, refind, type WalkPath } from './client_walk';
 import type { GoferConnection } from './connection';
 import { ENOID, MAX_OPEN_MANY, MAX_WALK, Op, RD_DESCEND, RD_DIRS, RD_PLUS, WALK_ABSENT, WALK_OPEN, type Reader, type Writer } from './protocol';
 
 const EINVAL = 22;
 const EIO = 5;
-const ESTALE = 116;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -118,7 +121,7 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
   /** Send a request naming n (written by fill after the op and n's id); once more after finding n again if the Gofer forgot its id. */
   protected callOn(n: ClientNode, op: Op, fill: (w: Writer) => void): { r: Reader; fd: number } {
     for (let attempt = 0; ; attempt++) {
-      if (n.id === 0) this.refind(n);
+      if (n.id === 0) refind(this.conn, this.rootNode, n);
       const w = this.conn.begin(op).u32(n.id);
       fill(w);
       try {
@@ -127,48 +130,6 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
         if (!(e instanceof HostError) || e.errno !== ENOID || attempt > 0) throw e;
         n.id = 0;
       }
-    }
-  }
-
-  /** A new id for n: one WALK from its nearest ancestor with an id (the root's never goes). */
-  private refind(n: ClientNode): void {
-    for (;;) {
-      const chain: ClientNode[] = [];
-      let from: ClientNode = n;
-      while (from.id === 0 && from.parent) {
-        chain.unshift(from);
-        from = from.parent;
-      }
-      if (chain.length === 0) return;
-      try {
-        this.walkChain(from, chain);
-        return;
-      } catch (e) {
-        // The ancestor's id is gone too: start one level further up.
-        if (!(e instanceof HostError) || e.errno !== ENOID || from === this.rootNode) throw e;
-        from.id = 0;
-      }
-    }
-  }
-
-  /** WALK from `from` along chain's names, giving each node its id; ESTALE where a name leads to another file or nowhere. */
-  private walkChain(from: ClientNode, chain: ClientNode[]): void {
-    for (let i = 0; i < chain.length; i += MAX_WALK) {
-      const part = chain.slice(i, i + MAX_WALK);
-      const w = this.conn.begin(Op.WALK).u32(i === 0 ? from.id : chain[i - 1].id).u16(part.length);
-      for (const p of part) w.str(p.name);
-      const { r } = this.conn.call();
-      const found = r.u16();
-      for (let k = 0; k < found; k++) {
-        const id = r.u32();
-        const st = r.stat();
-        const want = part[k];
-        if (st.dev !== want.dev || st.ino !== want.ino) throw new HostError(ESTALE, 'host node replaced');
-        want.id = id;
-        want.stat = st;
-        want.seenAt = performance.now();
-      }
-      if (found < part.length) throw new HostError(ESTALE, 'host node gone');
     }
   }
 
