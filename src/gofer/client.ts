@@ -134,6 +134,7 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
   }
 
   private child(dir: ClientNode, name: string, id: number, st: HostStat): ClientNode {
+    dir.absent?.delete(name);
     const old = dir.children?.get(name);
     // The same file as before: keep the node (its descriptor, link target and id stay good).
     if (old && old.dev === st.dev && old.ino === st.ino) {

@@ -117,6 +117,8 @@ export class ClientEntries {
     if (d.listing) this.count -= d.listing.length;
     d.listing = out;
     d.listingIndex = null;
+    // The listing is newer than any absence a WALK saw.
+    d.absent = null;
     d.prefetched = prefetched;
     this.count += out.length;
     this.listed.delete(d);

@@ -84,6 +84,18 @@ test('a lookup told the rest of its path brings it in one WALK; a missing name i
   assert.ok(trips() <= before + 1);
 });
 
+test('an absence a WALK saw never hides a name a later listing has', (t) => {
+  const dir = deepTree();
+  const { c } = client(t, dir, { ttlMs: 600_000 });
+  assert.strictEqual(walkAsVfs(c, ['a', 'b', 'late', 'x']), null);
+  const b = walkAsVfs(c, ['a', 'b']);
+  assert.strictEqual(c.lookup(b, 'late'), null, 'absent, as the WALK saw');
+  // A regular file: the listing brings its name, not its attributes (those come at its lookup).
+  fs.writeFileSync(path.join(dir, 'a', 'b', 'late'), 'late\n');
+  assert.ok(c.readdir(b).some((e) => e.name === 'late'), 'the listing has it');
+  assert.ok(c.lookup(b, 'late'), 'and so does the lookup after it');
+});
+
 test('a walk that opens its file brings the read descriptor along: the read needs no OPEN', (t) => {
   const dir = deepTree();
   const { c, trips } = client(t, dir, { ttlMs: 600_000 });
