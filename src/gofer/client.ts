@@ -32,31 +32,40 @@
 //  - read descriptors donated by the Gofer (OPEN, or OPEN_MANY for the next
 //    files of a listing read in order), in two bounded LRUs
 //    (client_reads.ts), so file data never passes the Gofer;
-//  - symlink targets (a target never changes: a new one is a new inode).
+//  - symlink targets (a target never changes: a new one is a new inode);
+//  - names a WALK found absent (read-only trees, 16 per directory, ttlMs).
+// A path walk tells each lookup the names after it (client_walk.ts): a name
+// never seen, in a walk going further, is asked for with the rest of the
+// path in one WALK, and a file the walk opens comes with its descriptor.
 // While the sandbox watches a file with inotify, the host's reports of its
 // changes (through the Gofer: client_changes.ts) end the trust in what they
 // name at once.
 // Ids the Gofer forgot (ENOID) are found again by one WALK from the tree's
 // root along the names the node was found by, checked by (dev, ino): ESTALE
 // if those names lead elsewhere now.
-import { HostError, type HostChangeFeed, type HostDirent, type HostFiles, type HostNode, type HostStat } from '../host/hostfs';
+import { HostError, type HostChangeFeed, type HostDirent, type HostFiles, type HostLookupAhead, type HostNode, type HostStat } from '../host/hostfs';
 import * as libc from '../host/libc';
 import { parseStatx } from '../host/hosttree';
 import { GoferChangeFeed, type ChangeFeedClient } from './client_changes';
 import { ClientEntries, ClientNode } from './client_node';
 import { ClientReads, type ReadsClient } from './client_reads';
+import { pathAhead, refind, type WalkPath } from './client_walk';
 import type { GoferConnection } from './connection';
-import { ENOID, MAX_OPEN_MANY, MAX_WALK, Op, RD_DESCEND, RD_DIRS, RD_PLUS, type Reader, type Writer } from './protocol';
+import { ENOID, MAX_OPEN_MANY, MAX_WALK, Op, RD_DESCEND, RD_DIRS, RD_PLUS, WALK_ABSENT, WALK_OPEN, type Reader, type Writer } from './protocol';
 
 const EINVAL = 22;
 const EIO = 5;
-const ESTALE = 116;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_EMPTY_PATH = 0x1000;
 const STATX_BASIC_STATS_BTIME = 0xfff;
 const EMPTY = Buffer.from([0]);
+/** The read calls' names in --stats (the rest by number). */
+const OP_NAMES: Record<number, string> = {
+  [Op.ROOT]: 'ROOT', [Op.WALK]: 'WALK', [Op.STAT]: 'STAT', [Op.READDIR]: 'READDIR', [Op.READLINK]: 'READLINK', [Op.OPEN]: 'OPEN', [Op.LOOKUP]: 'LOOKUP',
+  [Op.OPEN_MANY]: 'OPEN_MANY',
+};
 
 export interface GoferClientLimits {
   /** How long (ms) an entry the Gofer reported is trusted without asking again. */
@@ -86,6 +95,8 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
   /** Listings that came ahead of the walk, and those a readdir used (the benchmark reads them). */
   prefetched = 0;
   prefetchUsed = 0;
+  /** When everything kept was last made untrusted (the host's change queue overflowed): absent names older are asked again. */
+  private staleAt = -Infinity;
 
   constructor(protected readonly conn: GoferConnection, readonly treeIndex: number, limits: Partial<GoferClientLimits>) {
     const revalidate = Number(process.env.TSVISOR_HOST_REVALIDATE_MS ?? 1000);
@@ -110,7 +121,7 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
   /** Send a request naming n (written by fill after the op and n's id); once more after finding n again if the Gofer forgot its id. */
   protected callOn(n: ClientNode, op: Op, fill: (w: Writer) => void): { r: Reader; fd: number } {
     for (let attempt = 0; ; attempt++) {
-      if (n.id === 0) this.refind(n);
+      if (n.id === 0) refind(this.conn, this.rootNode, n);
       const w = this.conn.begin(op).u32(n.id);
       fill(w);
       try {
@@ -122,49 +133,8 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
     }
   }
 
-  /** A new id for n: one WALK from its nearest ancestor with an id (the root's never goes). */
-  private refind(n: ClientNode): void {
-    for (;;) {
-      const chain: ClientNode[] = [];
-      let from: ClientNode = n;
-      while (from.id === 0 && from.parent) {
-        chain.unshift(from);
-        from = from.parent;
-      }
-      if (chain.length === 0) return;
-      try {
-        this.walkChain(from, chain);
-        return;
-      } catch (e) {
-        // The ancestor's id is gone too: start one level further up.
-        if (!(e instanceof HostError) || e.errno !== ENOID || from === this.rootNode) throw e;
-        from.id = 0;
-      }
-    }
-  }
-
-  /** WALK from `from` along chain's names, giving each node its id; ESTALE where a name leads to another file or nowhere. */
-  private walkChain(from: ClientNode, chain: ClientNode[]): void {
-    for (let i = 0; i < chain.length; i += MAX_WALK) {
-      const part = chain.slice(i, i + MAX_WALK);
-      const w = this.conn.begin(Op.WALK).u32(i === 0 ? from.id : chain[i - 1].id).u16(part.length);
-      for (const p of part) w.str(p.name);
-      const { r } = this.conn.call();
-      const found = r.u16();
-      for (let k = 0; k < found; k++) {
-        const id = r.u32();
-        const st = r.stat();
-        const want = part[k];
-        if (st.dev !== want.dev || st.ino !== want.ino) throw new HostError(ESTALE, 'host node replaced');
-        want.id = id;
-        want.stat = st;
-        want.seenAt = performance.now();
-      }
-      if (found < part.length) throw new HostError(ESTALE, 'host node gone');
-    }
-  }
-
   private child(dir: ClientNode, name: string, id: number, st: HostStat): ClientNode {
+    dir.absent?.delete(name);
     const old = dir.children?.get(name);
     // The same file as before: keep the node (its descriptor, link target and id stay good).
     if (old && old.dev === st.dev && old.ino === st.ino) {
@@ -178,7 +148,7 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
     return c;
   }
 
-  lookup(dir: HostNode, name: string): HostNode | null {
+  lookup(dir: HostNode, name: string, ahead?: HostLookupAhead): HostNode | null {
     const d = this.own(dir);
     if (name.length === 0 || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
       throw new HostError(EINVAL, 'not a single name');
@@ -186,13 +156,27 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
     const now = performance.now();
     const known = d.children?.get(name);
     if (known && now - known.seenAt < this.lim.ttlMs) return known;
+    const absentAt = d.absent?.get(name);
+    if (absentAt !== undefined && !this.writable && now - absentAt < this.lim.ttlMs && absentAt > this.staleAt) {
+      this.negativeHits++;
+      return null;
+    }
+    // A path walk going on below name, or opening it: the WALK that asks the Gofer carries the rest of the path
+    // (and WALK_OPEN). A name never seen here, in a walk going further (a cold path: a stat ten directories
+    // deep), is asked for so at once, and so is a file about to be opened that a fresh listing has (python's
+    // .pyc files: the LOOKUP and the OPEN in one); a name seen before (revalidated: ls -lR's, git status's
+    // lstats) goes the ways below, whose batches and listings also bring its siblings.
+    const path = ahead ? pathAhead(name, ahead) : null;
+    const cold = path !== null && path.names.length > 1 && known === undefined;
     if (d.listing && now - d.listedAt < this.lim.ttlMs) {
       const i = d.indexOfListed(name);
-      if (i !== undefined) return this.lookupListed(d, d.listing, i, name);
+      if (i !== undefined) return cold || path?.open ? this.walkPath(d, path ?? { names: [name], open: false }) : this.lookupListed(d, d.listing, i, name);
       if (!this.writable) {
         this.negativeHits++;
         return null;
       }
+    } else if (cold) {
+      return this.walkPath(d, path);
     } else if (++d.misses >= (this.small(d) ? 1 : 3) && (d.stat.mode & S_IFMT) === S_IFDIR) {
       // Several lookups in a directory not listed lately, of names not kept or kept too long (git status's
       // lstats, again once the first round's attributes are older than ttlMs): list it with attributes once; at
@@ -206,13 +190,47 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
         return null;
       }
     }
-    const { r } = this.callOn(d, Op.WALK, (w) => w.u16(1).str(name));
-    if (r.u16() === 0) {
-      this.entries.drop(d, name);
-      return null;
+    return this.walkPath(d, path ?? { names: [name], open: false });
+  }
+
+  /**
+   * One WALK of names from d (with WALK_OPEN if open): every node found is
+   * kept as its directory's child, a name found absent is remembered as such
+   * (read-only trees, for ttlMs: the lookup the VFS makes of it next), and a
+   * read descriptor of the last name, if it came, is kept as OPEN's would be.
+   * The node of the first name, or null.
+   */
+  private walkPath(d: ClientNode, path: WalkPath): ClientNode | null {
+    const { names, open } = path;
+    const { r, fd } = this.callOn(d, Op.WALK, (w) => {
+      w.u16(names.length);
+      for (const n of names) w.str(n);
+      w.u8(open ? WALK_OPEN : 0);
+    });
+    try {
+      const found = Math.min(r.u16(), names.length);
+      let cur = d;
+      let first: ClientNode | null = null;
+      for (let k = 0; k < found; k++) {
+        const id = r.u32();
+        cur = this.child(cur, names[k], id, r.stat());
+        first ??= cur;
+      }
+      const end = r.u8();
+      if (found < names.length && end === WALK_ABSENT && (cur.stat.mode & S_IFMT) === S_IFDIR) {
+        this.entries.drop(cur, names[found]);
+        if (!this.writable) cur.noteAbsent(names[found]);
+      }
+      if (open && r.u8() === 1 && fd >= 0 && found === names.length) {
+        this.reads.adopt(cur, fd);
+        return first;
+      }
+      if (fd >= 0) libc.close(fd);
+      return first;
+    } catch (e) {
+      if (fd >= 0) libc.close(fd);
+      throw e;
     }
-    const id = r.u32();
-    return this.child(d, name, id, r.stat());
   }
 
   /**
@@ -424,10 +442,12 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
     this.reads.unpin(this.own(n));
   }
 
-  /** What the client holds now (--stats; tests check the bounds with it). */
-  held(): { path: number; entries: number; read: number; pinnedRead: number; roundTrips: number } {
+  /** What the client holds now, and the round trips so far, per op too (--stats; tests check the bounds with it). */
+  held(): { path: number; entries: number; read: number; pinnedRead: number; roundTrips: number; perOp: Record<string, number> } {
+    const perOp: Record<string, number> = {};
+    for (const [op, n] of this.conn.perOp) perOp[OP_NAMES[op] ?? String(op)] = n;
     // No path descriptors on this side: the Gofer holds them.
-    return { path: 0, entries: this.entries.count, ...this.reads.size, roundTrips: this.conn.roundTrips };
+    return { path: 0, entries: this.entries.count, ...this.reads.size, roundTrips: this.conn.roundTrips, perOp };
   }
 
   /** The tree's host change feed: the Gofer watches, this side reads the events (client_changes.ts). */
@@ -456,10 +476,12 @@ export class GoferClient implements HostFiles, ChangeFeedClient, ReadsClient {
   changed(n: ClientNode | null, name: string | null): void {
     if (!n) {
       this.entries.staleAll();
+      this.staleAt = performance.now();
     } else if (name === null) {
       n.seenAt = -Infinity;
     } else {
       n.listedAt = -Infinity;
+      n.absent = null;
       const c = n.children?.get(name);
       if (c) c.seenAt = -Infinity;
     }

@@ -7,6 +7,9 @@
 import type { HostDirent, HostNode, HostStat } from '../host/hostfs';
 import type { GoferClient } from './client';
 
+/** Absent names kept per directory (PATH searches, a program's locale files, python's paths). */
+const ABSENT_KEPT = 16;
+
 export class ClientNode implements HostNode {
   id: number;
   dev: number;
@@ -25,6 +28,8 @@ export class ClientNode implements HostNode {
   /** Where the last batch of opens in the listing ended, and how many files the next takes (gofer/client_reads.ts). */
   openEnd = 0;
   openWindow = 1;
+  /** Names WALKs found absent here, and when (read-only trees: gofer/client.ts lookup), the last ABSENT_KEPT. */
+  absent: Map<string, number> | null = null;
   /** The listing came with the parent's (RD_DESCEND) and has not been used by a readdir yet. */
   prefetched = false;
   link: string | null = null;
@@ -43,6 +48,13 @@ export class ClientNode implements HostNode {
     this.id = id;
     this.dev = stat.dev;
     this.ino = stat.ino;
+  }
+
+  noteAbsent(name: string): void {
+    const a = (this.absent ??= new Map());
+    a.delete(name);
+    if (a.size >= ABSENT_KEPT) a.delete(a.keys().next().value as string);
+    a.set(name, performance.now());
   }
 
   /** Positions of the listing's names. */
@@ -105,6 +117,8 @@ export class ClientEntries {
     if (d.listing) this.count -= d.listing.length;
     d.listing = out;
     d.listingIndex = null;
+    // The listing is newer than any absence a WALK saw.
+    d.absent = null;
     d.prefetched = prefetched;
     this.count += out.length;
     this.listed.delete(d);

@@ -7,7 +7,7 @@
 // grep -r, rsync: each opens the files it just listed and lstat'ed) would
 // pay one OPEN round trip per file. So an open of a file of a fresh listing
 // asks, in one OPEN_MANY, for the next regular files of that listing the
-// client has nodes for (those it looked up): 4 at a directory's first open,
+// client has nodes for (those it looked up): 16 at a directory's first open,
 // twice as many each time the opens keep to the listing's order (up to 32),
 // the file alone otherwise. The extra descriptors go to the unpinned LRU
 // and are read from, or evicted, like any other.
@@ -20,6 +20,11 @@ import { MAX_OPEN_MANY } from './protocol';
 const EINVAL = 22;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
+/**
+ * Files asked for at a directory's first open: 16, not 4, cut tar's round trips by a tenth (1730-1789
+ * against 1991-2022 for /usr/include, most directories there holding fewer than 16 files) for the same CPU.
+ */
+const FIRST_BATCH = 16;
 /** How far past a batch's end the next open may be and still count as in order (a reader skips the subdirectories). */
 const IN_ORDER_SLACK = 64;
 
@@ -92,7 +97,7 @@ export class ClientReads {
     if (!d || !d.listing || !d.children || !this.client.freshListing(d) || o.id === 0) return [o];
     const i = d.indexOfListed(o.name);
     if (i === undefined) return [o];
-    if (d.openEnd === 0) d.openWindow = 4;
+    if (d.openEnd === 0) d.openWindow = FIRST_BATCH;
     else if (i >= d.openEnd - 1 && i <= d.openEnd + IN_ORDER_SLACK) d.openWindow = Math.min(d.openWindow * 2, MAX_OPEN_MANY);
     else d.openWindow = 1;
     const batch = [o];
@@ -103,6 +108,16 @@ export class ClientReads {
     }
     d.openEnd = k;
     return batch;
+  }
+
+  /** A read descriptor of o that came with its lookup (WALK_OPEN): kept as OPEN's would be, unless o has one. */
+  adopt(o: ClientNode, fd: number): void {
+    if (o.fd >= 0 || !isRegular(o)) {
+      libc.close(fd);
+      return;
+    }
+    o.fd = fd;
+    this.lruOf(o).add(o);
   }
 
   /** The sandbox opened o: its descriptor moves to the pinned LRU, or is asked for now. */

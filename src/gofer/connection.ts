@@ -16,8 +16,9 @@ export class GoferConnection {
   private readonly w = new Writer(1024);
   /** Per tree: served writable; null until the Gofer's hello (read at the first tree() call, so its start-up overlaps the Sentry's). */
   private writable: boolean[] | null = null;
-  /** Requests sent since start (tests and the benchmark count round trips with it). */
+  /** Requests sent since start (tests and the benchmark count round trips with it), and per op code (--stats). */
   roundTrips = 0;
+  readonly perOp = new Map<number, number>();
 
   constructor(fd: number) {
     this.ch = new Channel(fd, MAX_REPLY);
@@ -64,8 +65,10 @@ export class GoferConnection {
   /** Send the request begun with begin() and wait for its reply (fd: the first descriptor it carried, or -1; fds: the first keep of them, in order). */
   call(keep = 1): { r: Reader; fd: number; fds: number[] } {
     this.roundTrips++;
+    const msg = this.w.view();
+    this.perOp.set(msg[0], (this.perOp.get(msg[0]) ?? 0) + 1);
     try {
-      this.ch.send(this.w.view());
+      this.ch.send(msg);
     } catch (e) {
       if (e instanceof ChannelClosed) throw new HostError(EIO, `the Gofer is gone (${e.message})`);
       throw e;

@@ -60,6 +60,18 @@ export const MAX_REQUEST = 1 << 17;
 export const MAX_REPLY = 1 << 17;
 /** Components one WALK may carry (a path of the sandbox's PATH_MAX has fewer). */
 export const MAX_WALK = 256;
+/**
+ * WALK's optional flags byte (after the names; a request with it gets
+ * [end u8] after the nodes: WALK_DONE, WALK_ABSENT or WALK_ERROR). With
+ * WALK_OPEN, the last name is opened for reading if the walk reaches it
+ * and it is a regular file (the reply then ends with a u8, 1 when a read
+ * descriptor is attached). No other bit is valid.
+ */
+export const WALK_OPEN = 1;
+/** How a WALK with flags ended: every name found or a non-directory reached; the next name absent; a host error on it. */
+export const WALK_DONE = 0;
+export const WALK_ABSENT = 1;
+export const WALK_ERROR = 2;
 /** Longest single name (NAME_MAX) and symlink target or xattr value (PATH_MAX / XATTR_SIZE_MAX). */
 export const NAME_MAX = 255;
 export const TARGET_MAX = 4096;

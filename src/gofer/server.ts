@@ -7,7 +7,7 @@
 // failure becomes an error reply. handle() never throws.
 import { HostError, type HostDirent, type HostFiles, type HostNode, type HostSetAttr, type HostTime, type WritableHostFiles } from '../host/hostfs';
 import {
-  ENOID, MAX_DESCEND, MAX_OPEN_MANY, MAX_REPLY, MAX_REQUEST, MAX_WALK, RD_DESCEND, NAME_MAX, Op, ProtocolError, Reader, SA_ATIME, SA_MODE, SA_MTIME, SA_OWNER, SA_SIZE, STAT_SIZE,
+  ENOID, MAX_DESCEND, MAX_OPEN_MANY, MAX_REPLY, MAX_REQUEST, MAX_WALK, RD_DESCEND, WALK_ABSENT, WALK_DONE, WALK_ERROR, WALK_OPEN, NAME_MAX, Op, ProtocolError, Reader, SA_ATIME, SA_MODE, SA_MTIME, SA_OWNER, SA_SIZE, STAT_SIZE,
   TARGET_MAX, T_NOW, T_OMIT, Writer, XATTR_MAX,
 } from './protocol';
 import * as libc from '../host/libc';
@@ -144,8 +144,7 @@ export class GoferServer {
         return -1;
       }
       case Op.WALK:
-        this.walk(r);
-        return -1;
+        return this.walk(r);
       case Op.LOOKUP:
         this.lookupMany(r);
         return -1;
@@ -213,27 +212,62 @@ export class GoferServer {
     }
   }
 
-  private walk(r: Reader): void {
+  /**
+   * WALK: [id u32][n u16][name x n], then optionally [flags u8] (WALK_OPEN)
+   * -> [found u16][id u32, stat] x found, then with flags [end u8] (how it
+   * ended: protocol.ts) and with WALK_OPEN [opened u8] and, if 1, the last
+   * name's read descriptor (a regular file reached by the whole walk; one
+   * descriptor per request at most).
+   */
+  private walk(r: Reader): number {
     const start = this.entry(r.u32());
     const n = r.u16();
     if (n === 0 || n > MAX_WALK) throw new HostError(EINVAL, 'bad walk length');
     const names: string[] = [];
     for (let i = 0; i < n; i++) names.push(this.name(r));
+    const withFlags = r.left > 0;
+    const flags = withFlags ? r.u8() : 0;
+    if ((flags & ~WALK_OPEN) !== 0 || r.left !== 0) throw new HostError(EINVAL, 'bad walk flags');
     const files = this.trees[start.tree].files;
     const countAt = this.w.len;
     this.w.u16(0);
     let cur = start.node;
     let found = 0;
+    let end = WALK_DONE;
     for (const name of names) {
       // A walk continues only through directories; a missing name ends it (the client sees how far it got).
       if ((cur.stat.mode & S_IFMT) !== S_IFDIR) break;
-      const next = files.lookup(cur, name);
-      if (!next) break;
+      let next: HostNode | null;
+      try {
+        next = files.lookup(cur, name);
+      } catch (e) {
+        // Past the first name a host error (EACCES, ...) ends the walk; a bad name fails it whole.
+        if (found === 0 || !(e instanceof HostError) || e.errno === EINVAL) throw e;
+        end = WALK_ERROR;
+        break;
+      }
+      if (!next) {
+        end = WALK_ABSENT;
+        break;
+      }
       this.putNode(start.tree, next);
       found++;
       cur = next;
     }
     this.w.view().writeUInt16LE(found, countAt);
+    if (withFlags) this.w.u8(end);
+    if ((flags & WALK_OPEN) === 0) return -1;
+    let fd = -1;
+    if (found === n && (cur.stat.mode & S_IFMT) === S_IFREG) {
+      try {
+        fd = this.trees[start.tree].openFd(cur, false);
+      } catch (e) {
+        // Unreadable (permissions, replaced since the lookup): the walk's answer stands, the client opens it alone later.
+        if (!(e instanceof HostError)) throw e;
+      }
+    }
+    this.w.u8(fd >= 0 ? 1 : 0);
+    return fd;
   }
 
   /** Several names of one directory (siblings, not a path): each found or not, with its id and attributes. */

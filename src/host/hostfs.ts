@@ -60,8 +60,14 @@ export interface HostFiles {
   root(): HostNode;
   /** Release every host descriptor it holds (a removed pod container's trees); later calls fail. */
   close?(): void;
-  /** The entry name in directory dir as it is now, or null. */
-  lookup(dir: HostNode, name: string): HostNode | null;
+  /**
+   * The entry name in directory dir as it is now, or null. ahead, from a
+   * path walk: names[at] is name, names[at + 1] and on are looked up next
+   * if name is a directory, and the last is then opened for reading if
+   * open (vfs/inode.ts LookupAhead): a server across a socket may bring
+   * them in the same round trip; only read during the call.
+   */
+  lookup(dir: HostNode, name: string, ahead?: HostLookupAhead): HostNode | null;
   /** Fresh attributes of n. */
   stat(n: HostNode): HostStat;
   readdir(dir: HostNode): HostDirent[];
@@ -72,6 +78,13 @@ export interface HostFiles {
   unpin(n: HostNode): void;
   /** Where changes made on the host to files of this tree are reported; absent where the server cannot watch (the Gofer today). */
   changes?(): HostChangeFeed;
+}
+
+/** What a path walk looks up after a name (the VFS's LookupAhead, which has the same shape: host/ does not import the VFS). */
+export interface HostLookupAhead {
+  readonly names: readonly string[];
+  readonly at: number;
+  readonly open: boolean;
 }
 
 /** A change the host reported for a watched file: id from HostChangeFeed.add; name set for an entry of a watched directory. */

@@ -62,7 +62,8 @@ class DenyWrite {
 export function openForExec(t: ExecTask, path: string, start: VPath = t.fs.cwd, follow = true): ExecFile {
   const vfs = t.kernel.vfs;
   const r = t.fs.resolver(t.creds, t);
-  const vp = vfs.resolve(r, start, path, follow);
+  // The file is read next (its headers, then its pages): a hint that lets the Gofer client bring its descriptor with the lookup.
+  const vp = vfs.resolve(r, start, path, follow, true);
   return execFileAt(t, vp);
 }
 

@@ -46,6 +46,21 @@ export interface FilesystemImpl {
   watched?(inode: Inode, on: boolean, notify: Fsnotify): void;
 }
 
+/**
+ * What a path walk looks up after a name (vfs/walk.ts): names[at] is the name
+ * asked for now, names[at + 1] and on follow it (each if the one before is a
+ * directory, and "." or ".." as the walk meets them), and open says the
+ * walk's last name is then opened for reading. Only a hint: the walk still
+ * looks up, checks and crosses mounts one name at a time; the Gofer client
+ * (gofer/client.ts) fetches the rest of the path in the same round trip.
+ * The walk changes at as it goes: read it during the call, never keep it.
+ */
+export interface LookupAhead {
+  readonly names: readonly string[];
+  at: number;
+  readonly open: boolean;
+}
+
 /** What to create in a directory. */
 export interface CreateSpec {
   type: number; // S_IFREG, S_IFDIR, S_IFLNK, S_IFIFO, S_IFSOCK
@@ -135,16 +150,20 @@ export abstract class Inode {
   }
 
   // ---- directories (only called on directories) ----
-  /** The child named name, or null. name is never "", "." or "..". */
-  lookup(_name: string, _ctx: unknown): Inode | null {
+  /**
+   * The child named name, or null. name is never "", "." or "..". ahead
+   * (path walks only) says what the walk looks up next: a hint a file system
+   * whose lookups cost a round trip may fetch with this one (see LookupAhead).
+   */
+  lookup(_name: string, _ctx: unknown, _ahead?: LookupAhead): Inode | null {
     throw new Errno(E.ENOTDIR);
   }
   /**
    * Is child, cached under name, still what name refers to? File systems
    * whose entries can change outside the sandbox (the host tree) look the
-   * name up again; false makes the VFS drop its cached dentry.
+   * name up again; false makes the VFS drop its cached dentry. ahead as for lookup.
    */
-  revalidate(_name: string, _child: Inode, _ctx: unknown): boolean {
+  revalidate(_name: string, _child: Inode, _ctx: unknown, _ahead?: LookupAhead): boolean {
     return true;
   }
   /** All entries except "." and "..". */

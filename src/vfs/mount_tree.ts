@@ -6,7 +6,7 @@ import { Credentials } from '../auth/creds';
 import { Dentry, Mount, pathOf, samePath, type MountFlags, type VPath } from './dentry';
 import { DEFAULT_DENTRY_CACHE, DentryCache } from './dentry_cache';
 import { walk, walkParent, walkState, type ParentResult, type Resolver, type WalkState } from './walk';
-import type { FilesystemImpl, Inode } from './inode';
+import type { FilesystemImpl, Inode, LookupAhead } from './inode';
 import { AnonDevs, PseudoFs } from './numbering';
 import { attachAt, dynamicMountpoint, FsTypes, subtree } from './mount_ns';
 import { Fsnotify } from './fsnotify';
@@ -105,20 +105,20 @@ export class MountTree {
     return p;
   }
 
-  /** The dentry for name in dir (same mount, no mount crossing), or null. */
-  lookupRaw(r: Resolver, dir: VPath, name: string): Dentry | null {
+  /** The dentry for name in dir (same mount, no mount crossing), or null; ahead: what a path walk looks up next (a hint). */
+  lookupRaw(r: Resolver, dir: VPath, name: string, ahead?: LookupAhead): Dentry | null {
     const d = dir.dentry;
     const fs = dir.mount.fs;
     if (!fs.dynamic) {
       const c = d.children?.get(name);
       // A mount point stays what it is; anything else may have changed behind the VFS (the host tree).
-      if (c && (dir.mount.children.has(c) || d.inode.revalidate(name, c.inode, r.ctx))) {
+      if (c && (dir.mount.children.has(c) || d.inode.revalidate(name, c.inode, r.ctx, ahead))) {
         this.dentries.touch(c);
         return c;
       }
       if (c) this.dropChild(dir, name);
     }
-    const inode = d.inode.lookup(name, r.ctx);
+    const inode = d.inode.lookup(name, r.ctx, ahead);
     if (!inode) return null;
     // A mount point of a dynamic file system keeps its dentry: it is the key of the mount.
     if (fs.dynamic && dir.mount.children.size) {
@@ -130,8 +130,8 @@ export class MountTree {
     return c;
   }
 
-  lookupChild(r: Resolver, dir: VPath, name: string): VPath | null {
-    const d = this.lookupRaw(r, dir, name);
+  lookupChild(r: Resolver, dir: VPath, name: string, ahead?: LookupAhead): VPath | null {
+    const d = this.lookupRaw(r, dir, name, ahead);
     return d ? this.crossMounts({ mount: dir.mount, dentry: d }) : null;
   }
 
@@ -150,9 +150,11 @@ export class MountTree {
     return walkParent(this, 'links' in r ? (r as WalkState) : walkState(r), start, path);
   }
 
-  /** Resolve path from start (relative paths) or r.root (absolute). follow: follow a final symlink. */
-  resolve(r: Resolver, start: VPath, path: string, follow: boolean): VPath {
-    return walk(this, walkState(r), start, path, follow);
+  /** Resolve path from start (relative paths) or r.root (absolute). follow: follow a final symlink; openRead: the file is read next (a hint, LookupAhead). */
+  resolve(r: Resolver, start: VPath, path: string, follow: boolean, openRead = false): VPath {
+    const st = walkState(r);
+    if (openRead) st.openRead = true;
+    return walk(this, st, start, path, follow);
   }
 
   /** The path of p as the resolver sees it (getcwd, /proc/self/fd, /proc/self/exe). */

@@ -293,6 +293,8 @@ export class VirtualFilesystem extends MountTree {
         break;
       }
     } else {
+      // Read only: a hint to the lookups (a file system may bring the file's read descriptor along: the Gofer client).
+      if ((flags & (O_ACCMODE | O_PATH | O_TRUNC | O_DIRECTORY)) === O_RDONLY) st.openRead = true;
       target = walk(this, st, start, path, !(flags & O_NOFOLLOW));
       if ((target.dentry.inode.mode & S_IFMT) === S_IFLNK && !(flags & O_PATH)) throw new Errno(E.ELOOP);
     }

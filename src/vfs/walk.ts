@@ -8,6 +8,7 @@ import type { Credentials } from '../auth/creds';
 import { NAME_MAX, PATH_MAX, RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, S_IFDIR, S_IFLNK, S_IFMT, SYMLOOP_MAX } from '../abi/fs';
 import { samePath, type Mount, type VPath } from './dentry';
 import { checkAccess, MAY_EXEC } from './perm';
+import type { LookupAhead } from './inode';
 
 /** Who resolves a path and from where: the caller's credentials and root (chroot). */
 export interface Resolver {
@@ -23,6 +24,8 @@ export interface WalkState extends Resolver {
   resolve?: number;
   /** RESOLVE_NO_XDEV: the mount every step must stay on (the starting point's). */
   xdevMount?: Mount;
+  /** The walk's file is then opened for reading (open(2), execve): told to lookups as a hint (LookupAhead). */
+  openRead?: boolean;
 }
 
 export const RESOLVE_SCOPED = RESOLVE_BENEATH | RESOLVE_IN_ROOT;
@@ -32,6 +35,8 @@ export interface ParentResult {
   /** Last component; "." when the path has none (e.g. "/"). */
   name: string;
   trailingSlash: boolean;
+  /** The path's components, at the last (for the lookup of name). */
+  ahead?: LookupAhead;
 }
 
 export function walkState(r: Resolver): WalkState {
@@ -42,7 +47,7 @@ export const isDots = (n: string): boolean => n === '.' || n === '..';
 
 /** What a walk asks of the VFS: one component's lookup (crossing mounts) and the parent of a path (crossing back up). */
 export interface PathLookup {
-  lookupChild(r: Resolver, dir: VPath, name: string): VPath | null;
+  lookupChild(r: Resolver, dir: VPath, name: string, ahead?: LookupAhead): VPath | null;
   parentOf(r: Resolver, p: VPath): VPath;
 }
 
@@ -63,19 +68,25 @@ export function walkParent(v: PathLookup, st: WalkState, start: VPath, path: str
   const comps = path.split('/').filter((c) => c.length > 0);
   if (comps.length === 0) return { dir: cur, name: '.', trailingSlash: false };
   const trailingSlash = path.charCodeAt(path.length - 1) === 47;
-  for (let i = 0; i < comps.length - 1; i++) cur = step(v, st, cur, comps[i]);
+  // One hint object per walk, its position moved along (lookups read it during the call only).
+  const ahead: LookupAhead = { names: comps, at: 0, open: st.openRead === true };
+  for (let i = 0; i < comps.length - 1; i++) {
+    ahead.at = i;
+    cur = step(v, st, cur, comps[i], ahead);
+  }
   searchable(st, cur);
   const name = comps[comps.length - 1];
   if (name.length > NAME_MAX) throw new Errno(E.ENAMETOOLONG);
-  return { dir: cur, name, trailingSlash };
+  ahead.at = comps.length - 1;
+  return { dir: cur, name, trailingSlash, ahead };
 }
 
-function step(v: PathLookup, st: WalkState, cur: VPath, name: string): VPath {
+function step(v: PathLookup, st: WalkState, cur: VPath, name: string, ahead: LookupAhead): VPath {
   searchable(st, cur);
   if (name === '.') return cur;
   if (name === '..') return dotdot(v, st, cur);
   if (name.length > NAME_MAX) throw new Errno(E.ENAMETOOLONG);
-  const child = v.lookupChild(st, cur, name);
+  const child = v.lookupChild(st, cur, name, ahead);
   if (!child) throw new Errno(E.ENOENT);
   checkXdev(st, child);
   if ((child.dentry.inode.mode & S_IFMT) === S_IFLNK) return followLink(v, st, cur, child);
@@ -121,7 +132,7 @@ export function walk(v: PathLookup, st: WalkState, start: VPath, path: string, f
   let res: VPath;
   if (isDots(p.name)) res = p.name === '.' ? p.dir : dotdot(v, st, p.dir);
   else {
-    const child = v.lookupChild(st, p.dir, p.name);
+    const child = v.lookupChild(st, p.dir, p.name, p.ahead);
     if (!child) throw new Errno(E.ENOENT);
     checkXdev(st, child);
     res = child;

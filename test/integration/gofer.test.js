@@ -171,6 +171,9 @@ test('adversarial messages get error replies; nothing outside the tree is reache
         if (op === OP.WALK) {
           w.u16(n);
           for (let k = 0; k < n; k++) w.str(names[rnd(names.length)]);
+          // WALK's flags byte (WALK_OPEN, a descriptor of the last name): valid, unknown bits, or followed by more bytes.
+          if (rnd(2)) w.u8(rnd(3) === 0 ? rnd(256) : rnd(2));
+          if (rnd(8) === 0) w.u8(rnd(256));
         } else {
           for (let k = 0; k < n; k++) (rnd(2) ? w.u32(rnd(2 ** 31)) : w.str(names[rnd(names.length)]));
         }

@@ -16,7 +16,7 @@
 // system (least recently used files lose theirs first).
 import { Errno, E } from '../../abi/errno';
 import { HostError, type HostDirent, type HostFiles, type HostNode, type HostStat, type WritableHostFiles } from '../../host/hostfs';
-import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
+import { Inode, type CreateSpec, type FilesystemImpl, type LookupAhead } from '../../vfs/inode';
 import { LruList } from '../../vfs/lru';
 import type { MemoryAccess } from '../../mm/access';
 import type { FrameSource, Mappable } from '../../mm/mappable';
@@ -257,24 +257,24 @@ export class HostInode extends Inode {
     if (modified && !this.w?.mapped()) this.dropCache();
   }
 
-  lookupNode(name: string): HostNode | null {
+  lookupNode(name: string, ahead?: LookupAhead): HostNode | null {
     try {
-      return this.fs.files.lookup(this.node, name);
+      return this.fs.files.lookup(this.node, name, ahead);
     } catch (e) {
       hostErr(e);
     }
   }
 
-  override lookup(name: string): HostInode | null {
+  override lookup(name: string, _ctx?: unknown, ahead?: LookupAhead): HostInode | null {
     if ((this.a.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
-    const n = this.lookupNode(name);
+    const n = this.lookupNode(name, ahead);
     return n ? this.fs.inodeFor(n) : null;
   }
 
-  override revalidate(name: string, child: Inode): boolean {
+  override revalidate(name: string, child: Inode, _ctx?: unknown, ahead?: LookupAhead): boolean {
     if (!(child instanceof HostInode)) return false;
     if (performance.now() - child.checkedAt < this.fs.limits.revalidateMs && child.checkedAt > this.entriesChangedAt) return true;
-    const n = this.lookupNode(name);
+    const n = this.lookupNode(name, ahead);
     if (!n || n.dev !== child.node.dev || n.ino !== child.node.ino) return false;
     // The same file under the same name: its node (and the descriptors it holds) stays.
     child.refresh(n.stat);

@@ -7,7 +7,7 @@
 // stay those of the lower file after copy-up. Nothing is ever written to the
 // host.
 import { Errno, E } from '../../abi/errno';
-import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
+import { Inode, type CreateSpec, type FilesystemImpl, type LookupAhead } from '../../vfs/inode';
 import type { Mappable } from '../../mm/mappable';
 import type { MemoryAccess } from '../../mm/access';
 import type { MemCharge } from '../../platform/memcharge';
@@ -106,15 +106,15 @@ export class OverlayInode extends Inode {
     return this.lower !== null && isDirI(this.lower) && !(this.upper && this.upper.opaque);
   }
 
-  override lookup(name: string): OverlayInode | null {
+  override lookup(name: string, _ctx?: unknown, ahead?: LookupAhead): OverlayInode | null {
     if (!isDirI(this.top)) throw new Errno(E.ENOTDIR);
     const cached = this.children.get(name);
-    if (cached && this.revalidate(name, cached, null)) return cached;
+    if (cached && this.revalidate(name, cached, null, ahead)) return cached;
     let u = this.upper ? (this.upper.lookup(name) as TmpfsInode | null) : null;
     if (u && isWhiteout(u)) return null;
     let l: Inode | null = null;
     if (this.lowerVisible() && (!u || isDirI(u))) {
-      l = (this.lower as Inode).lookup(name, null);
+      l = (this.lower as Inode).lookup(name, null, ahead);
       if (l && u && !isDirI(l)) l = null;
     }
     if (!u && !l) return null;
@@ -131,18 +131,18 @@ export class OverlayInode extends Inode {
    * The lower layer changed on the host (a merged directory's lower side, or
    * a lower-only entry): false drops the cached child.
    */
-  override revalidate(name: string, child: Inode, ctx: unknown): boolean {
+  override revalidate(name: string, child: Inode, ctx: unknown, ahead?: LookupAhead): boolean {
     if (!(child instanceof OverlayInode)) return false;
     const lower = this.lowerVisible() ? (this.lower as Inode) : null;
     if (child.upper) {
       // Upper entries change only through this file system; a merged directory follows its lower side.
-      if (child.lower && isDirI(child.upper) && !child.upper.opaque && !(lower && lower.revalidate(name, child.lower, ctx))) {
-        const l = lower ? lower.lookup(name, ctx) : null;
+      if (child.lower && isDirI(child.upper) && !child.upper.opaque && !(lower && lower.revalidate(name, child.lower, ctx, ahead))) {
+        const l = lower ? lower.lookup(name, ctx, ahead) : null;
         child.setLower(l && isDirI(l) ? l : null);
       }
       return true;
     }
-    if (child.lower && lower && lower.revalidate(name, child.lower, ctx)) return true;
+    if (child.lower && lower && lower.revalidate(name, child.lower, ctx, ahead)) return true;
     if (this.children.get(name) === child) this.children.delete(name);
     return false;
   }
