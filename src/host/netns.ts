@@ -8,11 +8,23 @@
 // connections to the container's ports: the frames are the Sentry's alone.
 // Loopback is brought up (the host socket that carries Docker's embedded DNS
 // needs 127.0.0.11 there) and otherwise left alone.
+//
+// After start the namespace keeps changing (`docker network connect` moves
+// a new veth in, `ip addr add` inside it): a NETLINK_ROUTE socket
+// subscribed to its link, address and route groups tells the Sentry, which
+// calls sync() again. The host's main table keeps each taken interface's
+// routes, its addresses' networks as link routes without a source (a route
+// added later through a gateway there is then accepted, as Docker's
+// gateway change does), except the default routes: with those the
+// namespace's own traffic (Docker's resolver forwarding a query) would
+// leave from 0.0.0.0 and wait instead of failing at once, so the Sentry
+// takes them and they are deleted from the host's view.
 import * as fs from 'node:fs';
 import * as libc from './libc';
 import {
   AF_NETLINK, ARPHRD_ETHER, IFF_LOOPBACK, IFF_UP, IFINFOMSG_LEN, IFA_LOCAL, IFA_ADDRESS, NETLINK_ROUTE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK,
-  NLM_F_REQUEST, RTM_NEWLINK, RTN_UNICAST, RT_TABLE_MAIN, type LinkAddr, type LinkConfig, type LinkRoute, type NetSnapshot,
+  NLM_F_REQUEST, RTA_DST, RTA_GATEWAY, RTA_OIF, RTM_DELROUTE, RTM_NEWLINK, RTM_NEWROUTE, RTMSG_LEN, RTN_UNICAST, RTPROT_BOOT, RT_SCOPE_UNIVERSE,
+  RT_TABLE_MAIN, type LinkAddr, type LinkConfig, type LinkRoute, type LinkUpdate, type NetSnapshot,
 } from '../abi/netif';
 import { AF_INET, AF_INET6 } from '../abi/socket';
 import { HostInterfaces } from './hostnetinfo';
@@ -30,6 +42,15 @@ const PACKET_IGNORE_OUTGOING = 23;
 const PACKET_VNET_HDR = 15;
 const RTM_DELADDR = 21;
 const RT_SCOPE_LINK = 253;
+const NLM_F_EXCL = 0x200;
+const NLM_F_CREATE = 0x400;
+/** rtnetlink's multicast groups: links, IPv4 and IPv6 addresses and routes. */
+const RTMGRP_LINK = 0x1, RTMGRP_IPV4_IFADDR = 0x10, RTMGRP_IPV4_ROUTE = 0x40, RTMGRP_IPV6_IFADDR = 0x100, RTMGRP_IPV6_ROUTE = 0x400;
+const EEXIST = 17, ESRCH = 3, EADDRNOTAVAIL = 99;
+/** Interfaces taken over at most (more are left to the host, and logged by the caller through the update's silence). */
+const MAX_LINKS = 32;
+/** The monitor socket's receive buffer: a burst of changes; an overflow (ENOBUFS) only means a look is due. */
+const MONITOR_BUFFER = 256 << 10;
 /** The socket buffers of a packet socket: room for a burst of full-size (GSO) frames. */
 const PACKET_BUFFER = 4 << 20;
 
@@ -45,11 +66,11 @@ function check(rc: number | bigint, what: string): number {
 }
 
 /** One netlink request, and its acknowledgement's error (0, or a negative errno). */
-function request(fd: number, type: number, body: Buffer, seq: number): number {
+function request(fd: number, type: number, body: Buffer, seq: number, flags = 0): number {
   const msg = Buffer.alloc(NLMSG_HDRLEN + body.length);
   msg.writeUInt32LE(msg.length, 0);
   msg.writeUInt16LE(type, 4);
-  msg.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK, 6);
+  msg.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK | flags, 6);
   msg.writeUInt32LE(seq, 8);
   body.copy(msg, NLMSG_HDRLEN);
   check(libc.send(fd, msg, msg.length, 0), 'netlink send');
@@ -65,15 +86,38 @@ function request(fd: number, type: number, body: Buffer, seq: number): number {
   }
 }
 
+/** A netlink attribute (struct rtattr) holding data. */
+function rtattr(type: number, data: Buffer): Buffer {
+  const a = Buffer.alloc((4 + data.length + 3) & ~3);
+  a.writeUInt16LE(4 + data.length, 0);
+  a.writeUInt16LE(type, 2);
+  data.copy(a, 4);
+  return a;
+}
+
+/**
+ * RTM_NEWROUTE (add: EEXIST is fine) or RTM_DELROUTE (ESRCH is fine) of an
+ * IPv4 or IPv6 route of the main table through interface index, the
+ * error of anything else returned.
+ */
+function changeRoute(nl: number, add: boolean, index: number, r: LinkRoute, seq: number): number {
+  const rtm = Buffer.alloc(RTMSG_LEN);
+  rtm[0] = r.dst.length === 4 ? AF_INET : AF_INET6;
+  rtm[1] = r.prefix;
+  rtm[4] = RT_TABLE_MAIN;
+  rtm[5] = RTPROT_BOOT;
+  rtm[6] = r.gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+  rtm[7] = RTN_UNICAST;
+  const oif = Buffer.alloc(4);
+  oif.writeUInt32LE(index, 0);
+  const body = Buffer.concat([rtm, ...(r.prefix > 0 ? [rtattr(RTA_DST, r.dst)] : []), ...(r.gateway ? [rtattr(RTA_GATEWAY, r.gateway)] : []), rtattr(RTA_OIF, oif)]);
+  const err = request(nl, add ? RTM_NEWROUTE : RTM_DELROUTE, body, seq, add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+  return err === -EEXIST || err === -ESRCH ? 0 : err;
+}
+
 /** RTM_DELADDR for one address of interface index. */
 function deleteAddress(nl: number, index: number, family: number, prefix: number, scope: number, addr: Buffer, seq: number): void {
-  const attr = (type: number) => {
-    const a = Buffer.alloc((4 + addr.length + 3) & ~3);
-    a.writeUInt16LE(4 + addr.length, 0);
-    a.writeUInt16LE(type, 2);
-    addr.copy(a, 4);
-    return a;
-  };
+  const attr = (type: number) => rtattr(type, addr);
   const msg = Buffer.alloc(8);
   msg[0] = family;
   msg[1] = prefix;
@@ -82,7 +126,7 @@ function deleteAddress(nl: number, index: number, family: number, prefix: number
   const body = Buffer.concat([msg, attr(IFA_LOCAL), ...(family === AF_INET6 ? [] : [attr(IFA_ADDRESS)])]);
   const err = request(nl, RTM_DELADDR, body, seq);
   // ENOADDR (EADDRNOTAVAIL): gone already (IPv6 was turned off first).
-  if (err !== 0 && err !== -99) throw new TakeoverError(`network take-over: removing an address of interface ${index}: errno ${-err}`);
+  if (err !== 0 && err !== -EADDRNOTAVAIL) throw new TakeoverError(`network take-over: removing an address of interface ${index}: errno ${-err}`);
 }
 
 /**
@@ -139,59 +183,217 @@ function otherRoutes(s: NetSnapshot, index: number, addrs: readonly LinkAddr[]):
   return out;
 }
 
-/** What the namespace's Ethernet interfaces are configured with (their fd still -1). */
-function configured(s: NetSnapshot): Array<{ index: number; link: Omit<LinkConfig, 'fd' | 'vnetHdr'>; remove: Array<{ family: number; prefix: number; scope: number; addr: Buffer }> }> {
-  const out = [];
+/** One Ethernet interface of a snapshot: its configuration as the host shows it, and the addresses to delete from the host's view. */
+interface Seen {
+  index: number;
+  up: boolean;
+  link: Omit<LinkConfig, 'fd' | 'vnetHdr'>;
+  remove: Array<{ family: number; prefix: number; scope: number; addr: Buffer }>;
+}
+
+/** What the namespace's Ethernet interfaces are configured with, as the host shows them. */
+function configured(s: NetSnapshot): Seen[] {
+  const out: Seen[] = [];
   for (const l of s.links) {
     if (l.type !== ARPHRD_ETHER || (l.flags & IFF_LOOPBACK) || l.hwaddr.length !== 6) continue;
     const own = s.addrs.filter((a) => a.index === l.index && (a.family === AF_INET || a.family === AF_INET6));
     const addrs: LinkAddr[] = own.filter((a) => a.scope !== RT_SCOPE_LINK).map((a) => ({ addr: Buffer.from(a.local ?? a.address), prefix: a.prefixlen }));
     const gw = (family: number) => s.routes.find((r) => r.family === family && r.dstLen === 0 && r.table === RT_TABLE_MAIN && r.oif === l.index && r.gateway)?.gateway ?? null;
     out.push({
-      index: l.index,
-      link: { name: l.name, mac: Buffer.from(l.hwaddr), mtu: l.mtu || 1500, addrs, gateway4: gw(AF_INET), gateway6: gw(AF_INET6), routes: otherRoutes(s, l.index, addrs) },
+      index: l.index, up: (l.flags & IFF_UP) !== 0,
+      link: { name: l.name, mac: Buffer.from(l.hwaddr), mtu: l.mtu || 1500, addrs, gateway4: gw(AF_INET), gateway6: gw(AF_INET6), routes: otherRoutes(s, l.index, addrs), hostIndex: l.index },
       remove: own.map((a) => ({ family: a.family, prefix: a.prefixlen, scope: a.scope, addr: Buffer.from(a.local ?? a.address) })),
     });
   }
   return out;
 }
 
-/**
- * Take over the Ethernet interfaces of this process's network namespace
- * (none: an empty list, as with `docker run --network none`). Needs
- * CAP_NET_ADMIN and CAP_NET_RAW in the namespace. Throws TakeoverError.
- */
-export function takeOverInterfaces(): LinkConfig[] {
-  const snap = new HostInterfaces().snapshot();
-  const found = configured(snap);
-  const nl = check(libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) as number, 'socket(AF_NETLINK)');
-  const out: LinkConfig[] = [];
+/** An interface taken over: its configuration as the Sentry has it (the host's view holds none of its addresses). */
+interface Taken {
+  link: Omit<LinkConfig, 'fd' | 'vnetHdr'> & { addrs: LinkAddr[]; routes: LinkRoute[] };
+  vnetHdr: boolean;
+}
+
+const sameAddr = (a: LinkAddr, b: LinkAddr): boolean => a.prefix === b.prefix && a.addr.equals(b.addr);
+const sameRoute = (a: LinkRoute, b: LinkRoute): boolean => a.prefix === b.prefix && a.dst.equals(b.dst) && (a.gateway === null ? b.gateway === null : b.gateway !== null && a.gateway.equals(b.gateway));
+const sameGw = (a: Buffer | null, b: Buffer | null): boolean => (a === null ? b === null : b !== null && a.equals(b));
+const v4Routes = (rs: readonly LinkRoute[]): LinkRoute[] => rs.filter((r) => r.dst.length === 4);
+
+/** A NETLINK_ROUTE socket subscribed to this namespace's link, address and route changes (non-blocking). */
+function openMonitor(): number {
+  const fd = check(libc.socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE) as number, 'socket(AF_NETLINK)');
   try {
-    let seq = 1;
-    const lo = snap.links.find((l) => l.flags & IFF_LOOPBACK);
-    if (lo && !(lo.flags & IFF_UP)) {
-      const ifi = Buffer.alloc(IFINFOMSG_LEN);
-      ifi.writeInt32LE(lo.index, 4);
-      ifi.writeUInt32LE(IFF_UP, 8);
-      ifi.writeUInt32LE(IFF_UP, 12);
-      const err = request(nl, RTM_NEWLINK, ifi, seq++);
-      if (err !== 0) throw new TakeoverError(`network take-over: bringing loopback up: errno ${-err}`);
+    const snl = Buffer.alloc(12);
+    snl.writeUInt16LE(AF_NETLINK, 0);
+    snl.writeUInt32LE(RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_IFADDR | RTMGRP_IPV6_ROUTE, 8);
+    check(libc.bind(fd, snl, snl.length) as number, 'bind(AF_NETLINK groups)');
+    const size = Buffer.alloc(4);
+    size.writeInt32LE(MONITOR_BUFFER, 0);
+    libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, size, 4);
+    return fd;
+  } catch (e) {
+    libc.close(fd);
+    throw e;
+  }
+}
+
+/**
+ * The Ethernet interfaces of this process's network namespace, taken over
+ * for the sandbox's stack, at start and as they change (needs CAP_NET_ADMIN
+ * and CAP_NET_RAW in the namespace). Throws TakeoverError.
+ */
+export class NamespaceLinks {
+  /** By index in the namespace. */
+  private readonly taken = new Map<number, Taken>();
+  private seq = 1;
+
+  /**
+   * The monitor socket (opened before the first look, so that no change
+   * after it is missed) and the interfaces as of now, taken over (none: an
+   * empty list, as with `docker run --network none`).
+   */
+  start(): { links: LinkConfig[]; monitorFd: number } {
+    const monitorFd = openMonitor();
+    try {
+      return { links: this.sync(true).added, monitorFd };
+    } catch (e) {
+      libc.close(monitorFd);
+      throw e;
     }
-    for (const f of found) {
-      out.push({ ...f.link, ...packetSocket(f.index) });
+  }
+
+  /**
+   * Look at the namespace again: interfaces that appeared (up; at the first
+   * look all of them) are taken over, new addresses on taken ones are taken
+   * too, routes through them followed, and interfaces gone are reported.
+   */
+  sync(first = false): LinkUpdate {
+    const snap = new HostInterfaces().snapshot();
+    const nl = check(libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) as number, 'socket(AF_NETLINK)');
+    const added: LinkConfig[] = [];
+    const changed = new Set<number>();
+    const removed: number[] = [];
+    try {
+      if (first) this.loopbackUp(nl, snap);
+      for (const index of [...this.taken.keys()]) {
+        if (snap.links.some((l) => l.index === index)) continue;
+        this.taken.delete(index);
+        removed.push(index);
+      }
+      for (const seen of configured(snap)) {
+        const t = this.taken.get(seen.index);
+        if (!t) {
+          if ((!first && !seen.up) || this.taken.size >= MAX_LINKS) continue;
+          added.push(this.takeOver(nl, seen));
+          if (seen.link.gateway4) this.gatewayMoved(seen.index, changed);
+        } else if (this.follow(nl, seen, t)) {
+          changed.add(seen.index);
+          if (seen.link.gateway4) this.gatewayMoved(seen.index, changed);
+        }
+      }
+    } catch (e) {
+      for (const l of added) libc.close(l.fd);
+      throw e;
+    } finally {
+      libc.close(nl);
+    }
+    const configOf = (index: number): LinkConfig => {
+      const t = this.taken.get(index) as Taken;
+      return { ...t.link, addrs: [...t.link.addrs], routes: [...t.link.routes], fd: -1, vnetHdr: t.vnetHdr };
+    };
+    const fresh = new Set(added.map((l) => l.hostIndex));
+    return { added: added.map((l) => ({ ...configOf(l.hostIndex as number), fd: l.fd })), changed: [...changed].filter((i) => !fresh.has(i) && this.taken.has(i)).map(configOf), removed };
+  }
+
+  private loopbackUp(nl: number, snap: NetSnapshot): void {
+    const lo = snap.links.find((l) => l.flags & IFF_LOOPBACK);
+    if (!lo || (lo.flags & IFF_UP)) return;
+    const ifi = Buffer.alloc(IFINFOMSG_LEN);
+    ifi.writeInt32LE(lo.index, 4);
+    ifi.writeUInt32LE(IFF_UP, 8);
+    ifi.writeUInt32LE(IFF_UP, 12);
+    const err = request(nl, RTM_NEWLINK, ifi, this.seq++);
+    if (err !== 0) throw new TakeoverError(`network take-over: bringing loopback up: errno ${-err}`);
+  }
+
+  /** A new interface: its packet socket, its IPv6 off, its addresses and default route out of the host's view, its other routes put back. */
+  private takeOver(nl: number, seen: Seen): LinkConfig {
+    const sock = packetSocket(seen.index);
+    try {
       // IPv6 off first: the kernel then forgets its IPv6 addresses (link-local too) and does no neighbour discovery or autoconfiguration on it.
       try {
-        fs.writeFileSync(`/proc/sys/net/ipv6/conf/${f.link.name}/disable_ipv6`, '1');
+        fs.writeFileSync(`/proc/sys/net/ipv6/conf/${seen.link.name}/disable_ipv6`, '1');
       } catch {
         // no IPv6 in this kernel: nothing to turn off
       }
-      for (const a of f.remove) deleteAddress(nl, f.index, a.family, a.prefix, a.scope, a.addr, seq++);
+      const link = { ...seen.link, addrs: [...seen.link.addrs], routes: [...(seen.link.routes ?? [])] };
+      this.taken.set(seen.index, { link, vnetHdr: sock.vnetHdr });
+      this.release(nl, seen);
+      this.putBack(nl, seen.index, link);
+    } catch (e) {
+      this.taken.delete(seen.index);
+      libc.close(sock.fd);
+      throw e;
     }
-  } catch (e) {
-    for (const l of out) libc.close(l.fd);
-    throw e;
-  } finally {
-    libc.close(nl);
+    return { ...seen.link, ...sock };
   }
-  return out;
+
+  /** A taken interface as the host shows it now: new addresses taken, routes followed. Whether the Sentry's configuration changed. */
+  private follow(nl: number, seen: Seen, t: Taken): boolean {
+    let changed = false;
+    for (const a of seen.link.addrs) {
+      if (t.link.addrs.some((b) => sameAddr(a, b))) continue;
+      t.link.addrs.push(a);
+      changed = true;
+    }
+    if (seen.link.gateway4 && !sameGw(seen.link.gateway4, t.link.gateway4)) {
+      t.link = { ...t.link, gateway4: seen.link.gateway4 };
+      changed = true;
+    }
+    // The host's routes through it are the Sentry's (IPv6 ones stay as taken: the host's IPv6 is off there); own networks are not "other" routes.
+    const hostRoutes = v4Routes(seen.link.routes ?? []).filter((r) => !t.link.addrs.some((a) => !r.gateway && a.addr.length === 4 && a.prefix === r.prefix && prefixOf(a.addr, a.prefix).equals(r.dst)));
+    const mine = v4Routes(t.link.routes);
+    if (hostRoutes.length !== mine.length || hostRoutes.some((r) => !mine.some((m) => sameRoute(r, m)))) {
+      t.link.routes = [...hostRoutes, ...t.link.routes.filter((r) => r.dst.length !== 4)];
+      changed = true;
+    }
+    const released = this.release(nl, seen);
+    const missing = t.link.addrs.some((a) => a.addr.length === 4 && !seen.link.routes?.some((r) => !r.gateway && r.prefix === a.prefix && prefixOf(a.addr, a.prefix).equals(r.dst)));
+    if (released || missing) this.putBack(nl, seen.index, t.link);
+    return changed;
+  }
+
+  /** Delete what the host shows of seen's addresses and default routes (the Sentry has them). Whether anything was. */
+  private release(nl: number, seen: Seen): boolean {
+    for (const a of seen.remove) deleteAddress(nl, seen.index, a.family, a.prefix, a.scope, a.addr, this.seq++);
+    // IPv6's went with its addresses when IPv6 was turned off.
+    const gw = seen.link.gateway4;
+    if (gw) {
+      const err = changeRoute(nl, false, seen.index, { dst: Buffer.alloc(4), prefix: 0, gateway: gw }, this.seq++);
+      if (err !== 0) throw new TakeoverError(`network take-over: removing the default route of interface ${seen.index}: errno ${-err}`);
+    }
+    return seen.remove.length > 0 || gw !== null;
+  }
+
+  /**
+   * The host's routes through a taken interface, which deleting its last
+   * address flushed: its IPv4 networks as link routes, then its other IPv4
+   * routes (IPv6 is off there).
+   */
+  private putBack(nl: number, index: number, link: Taken['link']): void {
+    const nets = link.addrs.filter((a) => a.addr.length === 4).map((a) => ({ dst: prefixOf(a.addr, a.prefix), prefix: a.prefix, gateway: null }));
+    for (const r of [...nets, ...v4Routes(link.routes)]) {
+      const err = changeRoute(nl, true, index, r, this.seq++);
+      if (err !== 0) throw new TakeoverError(`network take-over: a route of interface ${index}: errno ${-err}`);
+    }
+  }
+
+  /** A default route appeared on interface index: the Sentry's other interfaces no longer have one (as Docker moves the gateway). */
+  private gatewayMoved(index: number, changed: Set<number>): void {
+    for (const [i, t] of this.taken) {
+      if (i === index || !t.link.gateway4) continue;
+      t.link = { ...t.link, gateway4: null };
+      changed.add(i);
+    }
+  }
 }
