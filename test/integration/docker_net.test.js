@@ -197,9 +197,10 @@ test('segmentation offload: the Sentry hands the host large TCP segments to cut 
   const txFrames = () => Number(d.ok(['exec', srv, 'grep', 'eth0:', '/proc/net/dev']).split(':')[1].trim().split(/\s+/)[9]);
   const before = txFrames();
   assert.strictEqual(d.ok(['run', '--rm', d.image, 'sh', '-c', `wget -qO- http://${ip}/big | wc -c`]).trim(), String(MIB << 20));
-  // Cut by the sandbox, 8 MiB would be over 5800 frames of 1448 bytes.
+  // Cut by the sandbox, 8 MiB would be over 5800 frames of 1448 bytes; sent as the ACKs free the window, 28 KiB a frame on average (about 300);
+  // held back until a segment of 64 KiB (or a third of the window) may go, as Linux's TSO deferral, fewer than 48 KiB a frame never happens.
   const sent = txFrames() - before;
-  assert.ok(sent > 0 && sent < ((MIB << 20) / 1448) / 2, `${sent} frames sent for ${MIB} MiB`);
+  assert.ok(sent > 0 && sent < (MIB << 20) / (48 << 10), `${sent} frames sent for ${MIB} MiB`);
   d.ok(['rm', '-f', srv]);
 });
 
