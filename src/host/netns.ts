@@ -46,7 +46,7 @@ const NLM_F_EXCL = 0x200;
 const NLM_F_CREATE = 0x400;
 /** rtnetlink's multicast groups: links, IPv4 and IPv6 addresses and routes. */
 const RTMGRP_LINK = 0x1, RTMGRP_IPV4_IFADDR = 0x10, RTMGRP_IPV4_ROUTE = 0x40, RTMGRP_IPV6_IFADDR = 0x100, RTMGRP_IPV6_ROUTE = 0x400;
-const EEXIST = 17, ESRCH = 3, EADDRNOTAVAIL = 99;
+const EEXIST = 17, ESRCH = 3, EADDRNOTAVAIL = 99, ENETDOWN = 100;
 /** Interfaces taken over at most (more are left to the host, and logged by the caller through the update's silence). */
 const MAX_LINKS = 32;
 /** The monitor socket's receive buffer: a burst of changes; an overflow (ENOBUFS) only means a look is due. */
@@ -269,6 +269,8 @@ export class NamespaceLinks {
    */
   sync(first = false): LinkUpdate {
     const snap = new HostInterfaces().snapshot();
+    // Every namespace has a loopback: no link at all is a dump that failed, not interfaces gone.
+    if (snap.links.length === 0) throw new TakeoverError('network take-over: the namespace\'s interfaces could not be read');
     const nl = check(libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) as number, 'socket(AF_NETLINK)');
     const added: LinkConfig[] = [];
     const changed = new Set<number>();
@@ -359,7 +361,8 @@ export class NamespaceLinks {
     }
     const released = this.release(nl, seen);
     const missing = t.link.addrs.some((a) => a.addr.length === 4 && !seen.link.routes?.some((r) => !r.gateway && r.prefix === a.prefix && prefixOf(a.addr, a.prefix).equals(r.dst)));
-    if (released || missing) this.putBack(nl, seen.index, t.link);
+    // A link that is down has no routes (Docker sets it down before taking it out of the namespace); they are put back when it is up again.
+    if ((released || missing) && seen.up) this.putBack(nl, seen.index, t.link);
     return changed;
   }
 
@@ -384,7 +387,8 @@ export class NamespaceLinks {
     const nets = link.addrs.filter((a) => a.addr.length === 4).map((a) => ({ dst: prefixOf(a.addr, a.prefix), prefix: a.prefix, gateway: null }));
     for (const r of [...nets, ...v4Routes(link.routes)]) {
       const err = changeRoute(nl, true, index, r, this.seq++);
-      if (err !== 0) throw new TakeoverError(`network take-over: a route of interface ${index}: errno ${-err}`);
+      // ENETDOWN: it went down meanwhile (see follow).
+      if (err !== 0 && err !== -ENETDOWN) throw new TakeoverError(`network take-over: a route of interface ${index}: errno ${-err}`);
     }
   }
 
