@@ -16,6 +16,8 @@
 
 const assert = require('node:assert');
 const childProcess = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { test, before, after } = require('node:test');
 const { Dockerd, skipReason, until } = require('../lib/dockerd');
@@ -301,7 +303,22 @@ test('the gateway moves to a network connected later (Docker\'s choice), and add
   } finally {
     sh(['ip', 'addr', 'del', '10.231.0.1/24', 'dev', bridge]);
   }
+  // Disconnecting the gateway's network moves the default route back (Docker deletes and adds it in the namespace; the host's view kept eth0's link route, so the add is accepted).
+  d.ok(['network', 'disconnect', 'tsva', ref]);
+  assert.match(sh(['nsenter', '-t', inspect(ref, '{{.State.Pid}}'), '-n', 'ip', 'route']).stdout, /default via 172\.27\.0\.1 dev eth0/);
   d.ok(['network', 'disconnect', 'tsva', srv]);
+  await until('the default route back through eth0', () => /default via 172\.27\.0\.1 dev eth0/.test(d.run(['exec', srv, 'ip', 'route']).stdout));
+  // Through it: the host's address on the network just left (172.26.0.1) is off-link now, reached through the gateway on tsvz.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsv-gw-'));
+  fs.writeFileSync(path.join(dir, 'gw.txt'), 'via-gateway\n');
+  const web = childProcess.spawn('python3', ['-m', 'http.server', '18091', '--bind', '0.0.0.0', '--directory', dir], { stdio: 'ignore' });
+  try {
+    await until('the host server', () => sh(['curl', '-sS', '-m', '5', 'http://127.0.0.1:18091/gw.txt']).status === 0);
+    assert.strictEqual(d.ok(['exec', srv, 'wget', '-qO-', 'http://172.26.0.1:18091/gw.txt']), 'via-gateway\n');
+  } finally {
+    web.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
   d.ok(['rm', '-f', srv, ref]);
   d.ok(['network', 'rm', 'tsva', 'tsvz']);
 });
