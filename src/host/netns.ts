@@ -3,9 +3,11 @@
 // own stack: read each Ethernet interface's MAC address, MTU, addresses and
 // default routes; open an AF_PACKET socket bound to it (the Sentry's, made
 // here because a confined Sentry may not); then remove its addresses from
-// the host kernel's view and turn off its IPv6, so that the host kernel
-// neither answers ARP or neighbour solicitations for them nor resets
-// connections to the container's ports: the frames are the Sentry's alone.
+// the host kernel's view (IPv6 ones too, link-local included, with IPv6's
+// own address generation and router advertisements off there), so that the
+// host kernel neither answers ARP or neighbour solicitations for them nor
+// resets connections to the container's ports: the frames are the Sentry's
+// alone.
 // Loopback is brought up (the host socket that carries Docker's embedded DNS
 // needs 127.0.0.11 there) and otherwise left alone.
 //
@@ -15,7 +17,7 @@
 // calls sync() again. The host's main table keeps each taken interface's
 // routes, its addresses' networks as link routes without a source (a route
 // added later through a gateway there is then accepted, as Docker's
-// gateway change does), except the default routes: with those the
+// gateway change does, IPv4 and IPv6), except the default routes: with those the
 // namespace's own traffic (Docker's resolver forwarding a query) would
 // leave from 0.0.0.0 and wait instead of failing at once, so the Sentry
 // takes them and they are deleted from the host's view.
@@ -42,6 +44,7 @@ const PACKET_IGNORE_OUTGOING = 23;
 const PACKET_VNET_HDR = 15;
 const RTM_DELADDR = 21;
 const RT_SCOPE_LINK = 253;
+const RT_SCOPE_NOWHERE = 255;
 const NLM_F_EXCL = 0x200;
 const NLM_F_CREATE = 0x400;
 /** rtnetlink's multicast groups: links, IPv4 and IPv6 addresses and routes. */
@@ -105,8 +108,9 @@ function changeRoute(nl: number, add: boolean, index: number, r: LinkRoute, seq:
   rtm[0] = r.dst.length === 4 ? AF_INET : AF_INET6;
   rtm[1] = r.prefix;
   rtm[4] = RT_TABLE_MAIN;
-  rtm[5] = RTPROT_BOOT;
-  rtm[6] = r.gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+  // A deletion matches any protocol and scope (whoever added the route: Docker, ip, the kernel).
+  rtm[5] = add ? RTPROT_BOOT : 0;
+  rtm[6] = !add ? RT_SCOPE_NOWHERE : r.gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
   rtm[7] = RTN_UNICAST;
   const oif = Buffer.alloc(4);
   oif.writeUInt32LE(index, 0);
@@ -125,7 +129,7 @@ function deleteAddress(nl: number, index: number, family: number, prefix: number
   msg.writeUInt32LE(index, 4);
   const body = Buffer.concat([msg, attr(IFA_LOCAL), ...(family === AF_INET6 ? [] : [attr(IFA_ADDRESS)])]);
   const err = request(nl, RTM_DELADDR, body, seq);
-  // ENOADDR (EADDRNOTAVAIL): gone already (IPv6 was turned off first).
+  // ENOADDR (EADDRNOTAVAIL): gone already.
   if (err !== 0 && err !== -EADDRNOTAVAIL) throw new TakeoverError(`network take-over: removing an address of interface ${index}: errno ${-err}`);
 }
 
@@ -217,7 +221,17 @@ interface Taken {
 const sameAddr = (a: LinkAddr, b: LinkAddr): boolean => a.prefix === b.prefix && a.addr.equals(b.addr);
 const sameRoute = (a: LinkRoute, b: LinkRoute): boolean => a.prefix === b.prefix && a.dst.equals(b.dst) && (a.gateway === null ? b.gateway === null : b.gateway !== null && a.gateway.equals(b.gateway));
 const sameGw = (a: Buffer | null, b: Buffer | null): boolean => (a === null ? b === null : b !== null && a.equals(b));
-const v4Routes = (rs: readonly LinkRoute[]): LinkRoute[] => rs.filter((r) => r.dst.length === 4);
+/** Whether route r is the network of one of addrs (a link route the kernel made for it, or one put back). */
+const ownNetwork = (r: LinkRoute, addrs: readonly LinkAddr[]): boolean => !r.gateway && addrs.some((a) => a.addr.length === r.dst.length && a.prefix === r.prefix && prefixOf(a.addr, a.prefix).equals(r.dst));
+
+/** Write a sysctl of interface name (IPv6's: none in a kernel without IPv6). */
+function ipv6Conf(name: string, key: string, value: string): void {
+  try {
+    fs.writeFileSync(`/proc/sys/net/ipv6/conf/${name}/${key}`, value);
+  } catch {
+    // no IPv6 in this kernel
+  }
+}
 
 /** A NETLINK_ROUTE socket subscribed to this namespace's link, address and route changes (non-blocking). */
 function openMonitor(): number {
@@ -287,10 +301,10 @@ export class NamespaceLinks {
         if (!t) {
           if ((!first && !seen.up) || this.taken.size >= MAX_LINKS) continue;
           added.push(this.takeOver(nl, seen));
-          if (seen.link.gateway4) this.gatewayMoved(seen.index, changed);
+          this.gatewayMoved(seen, changed);
         } else if (this.follow(nl, seen, t)) {
           changed.add(seen.index);
-          if (seen.link.gateway4) this.gatewayMoved(seen.index, changed);
+          this.gatewayMoved(seen, changed);
         }
       }
     } catch (e) {
@@ -318,16 +332,15 @@ export class NamespaceLinks {
     if (err !== 0) throw new TakeoverError(`network take-over: bringing loopback up: errno ${-err}`);
   }
 
-  /** A new interface: its packet socket, its IPv6 off, its addresses and default route out of the host's view, its other routes put back. */
+  /** A new interface: its packet socket, IPv6's autoconfiguration off, its addresses and default routes out of the host's view, its other routes put back. */
   private takeOver(nl: number, seen: Seen): LinkConfig {
     const sock = packetSocket(seen.index);
     try {
-      // IPv6 off first: the kernel then forgets its IPv6 addresses (link-local too) and does no neighbour discovery or autoconfiguration on it.
-      try {
-        fs.writeFileSync(`/proc/sys/net/ipv6/conf/${seen.link.name}/disable_ipv6`, '1');
-      } catch {
-        // no IPv6 in this kernel: nothing to turn off
-      }
+      // No IPv6 address of the kernel's own making (link-local, SLAAC from a router's advertisement) comes back once the addresses are deleted.
+      // (IPv6 stays on: a gateway Docker gives it later must find the interface's IPv6 link route.)
+      ipv6Conf(seen.link.name, 'addr_gen_mode', '1');
+      ipv6Conf(seen.link.name, 'accept_ra', '0');
+      ipv6Conf(seen.link.name, 'autoconf', '0');
       const link = { ...seen.link, addrs: [...seen.link.addrs], routes: [...(seen.link.routes ?? [])] };
       this.taken.set(seen.index, { link, vnetHdr: sock.vnetHdr });
       this.release(nl, seen);
@@ -352,15 +365,19 @@ export class NamespaceLinks {
       t.link = { ...t.link, gateway4: seen.link.gateway4 };
       changed = true;
     }
-    // The host's routes through it are the Sentry's (IPv6 ones stay as taken: the host's IPv6 is off there); own networks are not "other" routes.
-    const hostRoutes = v4Routes(seen.link.routes ?? []).filter((r) => !t.link.addrs.some((a) => !r.gateway && a.addr.length === 4 && a.prefix === r.prefix && prefixOf(a.addr, a.prefix).equals(r.dst)));
-    const mine = v4Routes(t.link.routes);
+    if (seen.link.gateway6 && !sameGw(seen.link.gateway6, t.link.gateway6)) {
+      t.link = { ...t.link, gateway6: seen.link.gateway6 };
+      changed = true;
+    }
+    // The host's routes through it are the Sentry's; its own networks are not "other" routes.
+    const hostRoutes = (seen.link.routes ?? []).filter((r) => !ownNetwork(r, t.link.addrs));
+    const mine = t.link.routes;
     if (hostRoutes.length !== mine.length || hostRoutes.some((r) => !mine.some((m) => sameRoute(r, m)))) {
-      t.link.routes = [...hostRoutes, ...t.link.routes.filter((r) => r.dst.length !== 4)];
+      t.link.routes = [...hostRoutes];
       changed = true;
     }
     const released = this.release(nl, seen);
-    const missing = t.link.addrs.some((a) => a.addr.length === 4 && !seen.link.routes?.some((r) => !r.gateway && r.prefix === a.prefix && prefixOf(a.addr, a.prefix).equals(r.dst)));
+    const missing = t.link.addrs.some((a) => !seen.link.routes?.some((r) => ownNetwork(r, [a])));
     // A link that is down has no routes (Docker sets it down before taking it out of the namespace); they are put back when it is up again.
     if ((released || missing) && seen.up) this.putBack(nl, seen.index, t.link);
     return changed;
@@ -369,35 +386,41 @@ export class NamespaceLinks {
   /** Delete what the host shows of seen's addresses and default routes (the Sentry has them). Whether anything was. */
   private release(nl: number, seen: Seen): boolean {
     for (const a of seen.remove) deleteAddress(nl, seen.index, a.family, a.prefix, a.scope, a.addr, this.seq++);
-    // IPv6's went with its addresses when IPv6 was turned off.
-    const gw = seen.link.gateway4;
-    if (gw) {
-      const err = changeRoute(nl, false, seen.index, { dst: Buffer.alloc(4), prefix: 0, gateway: gw }, this.seq++);
-      if (err !== 0) throw new TakeoverError(`network take-over: removing the default route of interface ${seen.index}: errno ${-err}`);
+    let any = seen.remove.length > 0;
+    for (const gw of [seen.link.gateway4, seen.link.gateway6]) {
+      if (!gw) continue;
+      any = true;
+      const err = changeRoute(nl, false, seen.index, { dst: Buffer.alloc(gw.length), prefix: 0, gateway: gw }, this.seq++);
+      if (err !== 0) throw new TakeoverError(`network take-over: removing a default route of interface ${seen.index}: errno ${-err}`);
     }
-    return seen.remove.length > 0 || gw !== null;
+    return any;
   }
 
   /**
    * The host's routes through a taken interface, which deleting its last
-   * address flushed: its IPv4 networks as link routes, then its other IPv4
-   * routes (IPv6 is off there).
+   * address flushed: its networks as link routes, then its other routes.
    */
   private putBack(nl: number, index: number, link: Taken['link']): void {
-    const nets = link.addrs.filter((a) => a.addr.length === 4).map((a) => ({ dst: prefixOf(a.addr, a.prefix), prefix: a.prefix, gateway: null }));
-    for (const r of [...nets, ...v4Routes(link.routes)]) {
+    const nets = link.addrs.map((a) => ({ dst: prefixOf(a.addr, a.prefix), prefix: a.prefix, gateway: null }));
+    for (const r of [...nets, ...link.routes]) {
       const err = changeRoute(nl, true, index, r, this.seq++);
       // ENETDOWN: it went down meanwhile (see follow).
       if (err !== 0 && err !== -ENETDOWN) throw new TakeoverError(`network take-over: a route of interface ${index}: errno ${-err}`);
     }
   }
 
-  /** A default route appeared on interface index: the Sentry's other interfaces no longer have one (as Docker moves the gateway). */
-  private gatewayMoved(index: number, changed: Set<number>): void {
+  /** A default route appeared on seen: the Sentry's other interfaces no longer have one of its family (as Docker moves the gateway). */
+  private gatewayMoved(seen: Seen, changed: Set<number>): void {
     for (const [i, t] of this.taken) {
-      if (i === index || !t.link.gateway4) continue;
-      t.link = { ...t.link, gateway4: null };
-      changed.add(i);
+      if (i === seen.index) continue;
+      if (seen.link.gateway4 && t.link.gateway4) {
+        t.link = { ...t.link, gateway4: null };
+        changed.add(i);
+      }
+      if (seen.link.gateway6 && t.link.gateway6) {
+        t.link = { ...t.link, gateway6: null };
+        changed.add(i);
+      }
     }
   }
 }

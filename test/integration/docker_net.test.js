@@ -303,6 +303,10 @@ test('the gateway moves to a network connected later (Docker\'s choice), and add
   } finally {
     sh(['ip', 'addr', 'del', '10.231.0.1/24', 'dev', bridge]);
   }
+  // The host's view of the namespace holds no default route (the Sentry's), nor any address on eth1.
+  const hostRoutes = sh(['nsenter', '-t', pid, '-n', 'ip', 'route']).stdout;
+  assert.doesNotMatch(hostRoutes, /default/, hostRoutes);
+  assert.match(hostRoutes, /172\.26\.0\.0\/16 dev eth1/, hostRoutes);
   // Disconnecting the gateway's network moves the default route back (Docker deletes and adds it in the namespace; the host's view kept eth0's link route, so the add is accepted).
   d.ok(['network', 'disconnect', 'tsva', ref]);
   assert.match(sh(['nsenter', '-t', inspect(ref, '{{.State.Pid}}'), '-n', 'ip', 'route']).stdout, /default via 172\.27\.0\.1 dev eth0/);
@@ -319,6 +323,13 @@ test('the gateway moves to a network connected later (Docker\'s choice), and add
     web.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  // An IPv6 network connected later that becomes the gateway (runc's choice again): Docker's IPv6 default route through the new interface is accepted, and taken.
+  d.ok(['network', 'create', '--ipv6', '--subnet', 'fd00:7e57:a::/64', 'tsv6a']);
+  d.ok(['network', 'connect', 'tsv6a', srv]);
+  await until('the IPv6 default route through eth2', () => /default via fd00:7e57:a::1 dev eth2/.test(d.run(['exec', srv, 'ip', '-6', 'route']).stdout));
+  const a6 = inspect(srv, '{{(index .NetworkSettings.Networks "tsv6a").GlobalIPv6Address}}');
+  assert.strictEqual(await fetchFromHost(`http://[${a6}]/index.html`), 'moved\n');
+  assert.doesNotMatch(sh(['nsenter', '-t', pid, '-n', 'ip', '-o', 'addr']).stdout, /eth2\s+inet6/);
   d.ok(['rm', '-f', srv, ref]);
-  d.ok(['network', 'rm', 'tsva', 'tsvz']);
+  d.ok(['network', 'rm', 'tsva', 'tsvz', 'tsv6a']);
 });
