@@ -274,6 +274,8 @@ export interface LinkUpdate {
   readonly added: LinkConfig[];
   readonly changed: LinkConfig[];
   readonly removed: number[];
+  /** What could not be done (an interface left to the host), for the debug log. */
+  readonly errors?: string[];
 }
 
 /**

@@ -57,6 +57,7 @@ interface WireUpdate {
   links?: WireLink[];
   changed?: WireLink[];
   removed?: number[];
+  errors?: string[];
   monitor?: boolean;
 }
 
@@ -89,7 +90,7 @@ function handOverLinks(out: Channel, ns: NamespaceLinks, first: boolean): void {
     out.send(Buffer.from(JSON.stringify({ error: (e as Error).message })));
     return;
   }
-  const wire: WireUpdate = { links: links.map(toWire), changed: update?.changed.map(toWire), removed: update?.removed, monitor: monitor >= 0 };
+  const wire: WireUpdate = { links: links.map(toWire), changed: update?.changed.map(toWire), removed: update?.removed, errors: update?.errors, monitor: monitor >= 0 };
   const fds = [...links.map((l) => l.fd), ...(monitor >= 0 ? [monitor] : [])];
   const msg = Buffer.from(JSON.stringify(wire));
   try {
@@ -223,7 +224,8 @@ class RuntimeRequests {
     }
     return {
       added: m.links.map((l, i) => fromWire(l, fds[i])), changed: (m.changed ?? []).map((l) => fromWire(l, -1)),
-      removed: (m.removed ?? []).filter((i) => typeof i === 'number'), monitorFd: first ? fds[fds.length - 1] : -1,
+      removed: (m.removed ?? []).filter((i) => typeof i === 'number'), errors: (m.errors ?? []).filter((e) => typeof e === 'string').slice(0, 8),
+      monitorFd: first ? fds[fds.length - 1] : -1,
     };
   }
 

@@ -195,6 +195,19 @@ interface Seen {
   remove: Array<{ family: number; prefix: number; scope: number; addr: Buffer }>;
 }
 
+/**
+ * seen with the routes the host has now: deleting an interface's last IPv4
+ * address flushes every route through it, so one added since the snapshot
+ * (Docker sets the gateway right after it brings the interface up) would be
+ * lost unless read again just before.
+ */
+function freshen(seen: Seen, s: NetSnapshot): Seen {
+  const routes = new HostInterfaces().routes();
+  if (!routes) return seen;
+  const again = configured({ ...s, routes }).find((x) => x.index === seen.index);
+  return again ? { ...seen, link: { ...seen.link, gateway4: again.link.gateway4, gateway6: again.link.gateway6, routes: again.link.routes } } : seen;
+}
+
 /** What the namespace's Ethernet interfaces are configured with, as the host shows them. */
 function configured(s: NetSnapshot): Seen[] {
   const out: Seen[] = [];
@@ -289,6 +302,7 @@ export class NamespaceLinks {
     const added: LinkConfig[] = [];
     const changed = new Set<number>();
     const removed: number[] = [];
+    const errors: string[] = [];
     try {
       if (first) this.loopbackUp(nl, snap);
       for (const index of [...this.taken.keys()]) {
@@ -296,19 +310,30 @@ export class NamespaceLinks {
         this.taken.delete(index);
         removed.push(index);
       }
-      for (const seen of configured(snap)) {
-        const t = this.taken.get(seen.index);
-        if (!t) {
-          if ((!first && !seen.up) || this.taken.size >= MAX_LINKS) continue;
-          added.push(this.takeOver(nl, seen));
-          this.gatewayMoved(seen, changed);
-        } else if (this.follow(nl, seen, t)) {
-          changed.add(seen.index);
-          this.gatewayMoved(seen, changed);
+      for (const shown of configured(snap)) {
+        const t = this.taken.get(shown.index);
+        // Addresses to delete: the routes read again first (freshen).
+        const seen = shown.remove.length > 0 && (t || first || shown.up) ? freshen(shown, snap) : shown;
+        try {
+          if (!t) {
+            if ((!first && !seen.up) || this.taken.size >= MAX_LINKS) continue;
+            added.push(this.takeOver(nl, seen));
+            this.gatewayMoved(seen, changed);
+          } else if (this.follow(nl, seen, t)) {
+            changed.add(seen.index);
+            this.gatewayMoved(seen, changed);
+          }
+        } catch (e) {
+          // At start every interface must be taken; later one that fails is left (takeOver undid itself), and the others go on.
+          if (first || !(e instanceof TakeoverError)) throw e;
+          errors.push(e.message);
         }
       }
     } catch (e) {
-      for (const l of added) libc.close(l.fd);
+      for (const l of added) {
+        libc.close(l.fd);
+        this.taken.delete(l.hostIndex as number);
+      }
       throw e;
     } finally {
       libc.close(nl);
@@ -318,7 +343,7 @@ export class NamespaceLinks {
       return { ...t.link, addrs: [...t.link.addrs], routes: [...t.link.routes], fd: -1, vnetHdr: t.vnetHdr };
     };
     const fresh = new Set(added.map((l) => l.hostIndex));
-    return { added: added.map((l) => ({ ...configOf(l.hostIndex as number), fd: l.fd })), changed: [...changed].filter((i) => !fresh.has(i) && this.taken.has(i)).map(configOf), removed };
+    return { added: added.map((l) => ({ ...configOf(l.hostIndex as number), fd: l.fd })), changed: [...changed].filter((i) => !fresh.has(i) && this.taken.has(i)).map(configOf), removed, errors };
   }
 
   private loopbackUp(nl: number, snap: NetSnapshot): void {

@@ -102,6 +102,7 @@ class TakenLinks {
 
   /** Interfaces that came, changed or went. */
   apply(u: LinkUpdate): void {
+    for (const e of u.errors ?? []) this.env.log(`following the namespace's interfaces: ${e}`);
     if (u.added.length + u.changed.length + u.removed.length === 0) return;
     for (const i of u.removed) {
       const nic = this.nics.get(i);
