@@ -229,6 +229,8 @@ function configured(s: NetSnapshot): Seen[] {
 interface Taken {
   link: Omit<LinkConfig, 'fd' | 'vnetHdr'> & { addrs: LinkAddr[]; routes: LinkRoute[] };
   vnetHdr: boolean;
+  /** Its IPv6 is off in the host's view (taken at start): no IPv6 route can be put back there. */
+  ipv6Off: boolean;
 }
 
 const sameAddr = (a: LinkAddr, b: LinkAddr): boolean => a.prefix === b.prefix && a.addr.equals(b.addr);
@@ -317,7 +319,7 @@ export class NamespaceLinks {
         try {
           if (!t) {
             if ((!first && !seen.up) || this.taken.size >= MAX_LINKS) continue;
-            added.push(this.takeOver(nl, seen));
+            added.push(this.takeOver(nl, seen, first));
             this.gatewayMoved(seen, changed);
           } else if (this.follow(nl, seen, t)) {
             changed.add(seen.index);
@@ -358,18 +360,24 @@ export class NamespaceLinks {
   }
 
   /** A new interface: its packet socket, IPv6's autoconfiguration off, its addresses and default routes out of the host's view, its other routes put back. */
-  private takeOver(nl: number, seen: Seen): LinkConfig {
+  private takeOver(nl: number, seen: Seen, first: boolean): LinkConfig {
     const sock = packetSocket(seen.index);
     try {
-      // No IPv6 address of the kernel's own making (link-local, SLAAC from a router's advertisement) comes back once the addresses are deleted.
-      // (IPv6 stays on: a gateway Docker gives it later must find the interface's IPv6 link route.)
-      ipv6Conf(seen.link.name, 'addr_gen_mode', '1');
-      ipv6Conf(seen.link.name, 'accept_ra', '0');
-      ipv6Conf(seen.link.name, 'autoconf', '0');
+      if (first) {
+        // At start: IPv6 off, the kernel forgets its IPv6 addresses (link-local too) and does no neighbour discovery or autoconfiguration there.
+        ipv6Conf(seen.link.name, 'disable_ipv6', '1');
+      } else {
+        // Later (docker network connect): IPv6 stays on, for the IPv6 gateway Docker may give it next must find its IPv6 link route;
+        // no IPv6 address of the kernel's own making (link-local, SLAAC) comes back once the addresses are deleted.
+        ipv6Conf(seen.link.name, 'addr_gen_mode', '1');
+        ipv6Conf(seen.link.name, 'accept_ra', '0');
+        ipv6Conf(seen.link.name, 'autoconf', '0');
+      }
       const link = { ...seen.link, addrs: [...seen.link.addrs], routes: [...(seen.link.routes ?? [])] };
-      this.taken.set(seen.index, { link, vnetHdr: sock.vnetHdr });
+      const t = { link, vnetHdr: sock.vnetHdr, ipv6Off: first };
+      this.taken.set(seen.index, t);
       this.release(nl, seen);
-      this.putBack(nl, seen.index, link);
+      this.putBack(nl, seen.index, t);
     } catch (e) {
       this.taken.delete(seen.index);
       libc.close(sock.fd);
@@ -402,9 +410,9 @@ export class NamespaceLinks {
       changed = true;
     }
     const released = this.release(nl, seen);
-    const missing = t.link.addrs.some((a) => !seen.link.routes?.some((r) => ownNetwork(r, [a])));
+    const missing = t.link.addrs.some((a) => !(t.ipv6Off && a.addr.length === 16) && !seen.link.routes?.some((r) => ownNetwork(r, [a])));
     // A link that is down has no routes (Docker sets it down before taking it out of the namespace); they are put back when it is up again.
-    if ((released || missing) && seen.up) this.putBack(nl, seen.index, t.link);
+    if ((released || missing) && seen.up) this.putBack(nl, seen.index, t);
     return changed;
   }
 
@@ -425,9 +433,10 @@ export class NamespaceLinks {
    * The host's routes through a taken interface, which deleting its last
    * address flushed: its networks as link routes, then its other routes.
    */
-  private putBack(nl: number, index: number, link: Taken['link']): void {
-    const nets = link.addrs.map((a) => ({ dst: prefixOf(a.addr, a.prefix), prefix: a.prefix, gateway: null }));
-    for (const r of [...nets, ...link.routes]) {
+  private putBack(nl: number, index: number, t: Taken): void {
+    const nets = t.link.addrs.map((a) => ({ dst: prefixOf(a.addr, a.prefix), prefix: a.prefix, gateway: null }));
+    for (const r of [...nets, ...t.link.routes]) {
+      if (t.ipv6Off && r.dst.length === 16) continue;
       const err = changeRoute(nl, true, index, r, this.seq++);
       // ENETDOWN: it went down meanwhile (see follow).
       if (err !== 0 && err !== -ENETDOWN) throw new TakeoverError(`network take-over: a route of interface ${index}: errno ${-err}`);
