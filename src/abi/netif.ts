@@ -40,6 +40,7 @@ export const RTM_NEWADDR = 20;
 export const NLM_F_EXCL = 0x200;
 export const RTM_GETADDR = 22;
 export const RTM_NEWROUTE = 24;
+export const RTM_DELROUTE = 25;
 export const RTM_GETROUTE = 26;
 /** The first and last message types rtnetlink knows (RTM_BASE .. RTM_MAX). */
 export const RTM_BASE = 16;
@@ -261,4 +262,34 @@ export interface LinkConfig {
   readonly fd: number;
   /** The socket has PACKET_VNET_HDR: each frame carries a virtio-net header (segmentation offload both ways). */
   readonly vnetHdr: boolean;
+  /** Its index in the container's namespace (what identifies it in later updates); absent: not known. */
+  readonly hostIndex?: number;
+  /** Its index in the sandbox (given when the stack attaches it, never reused); absent: 2 + its place in the table. */
+  readonly index?: number;
+}
+
+/**
+ * What changed in the container's namespace since the last look
+ * (host/netns.ts's NamespaceLinks.sync): interfaces taken over now (with
+ * their packet sockets), interfaces already taken whose addresses or routes
+ * changed (the whole new configuration, fd -1), and the host indexes of
+ * interfaces that left the namespace.
+ */
+export interface LinkUpdate {
+  readonly added: LinkConfig[];
+  readonly changed: LinkConfig[];
+  readonly removed: number[];
+  /** What could not be done (an interface left to the host), for the debug log. */
+  readonly errors?: string[];
+}
+
+/**
+ * The container namespace's interfaces after start: monitorFd is a
+ * NETLINK_ROUTE socket subscribed to the namespace's link, address and
+ * route changes (non-blocking; its messages only say that something
+ * changed), and sync() takes over what is new and reports it.
+ */
+export interface LinkSource {
+  readonly monitorFd: number;
+  sync(): LinkUpdate;
 }

@@ -19,8 +19,8 @@ import { ConfinedStart } from '../sandbox/confine';
 import { goferTrees } from '../sandbox/container';
 import type { SandboxOptions } from '../sandbox/options';
 import { captureHostInfo } from '../host/hostinfo';
-import { takeOverInterfaces } from '../host/netns';
-import type { LinkConfig } from '../abi/netif';
+import { NamespaceLinks } from '../host/netns';
+import type { LinkConfig, LinkSource, LinkUpdate } from '../abi/netif';
 import type { ContainerPlan } from '../oci/plan';
 import type { NetworkMode } from '../kernel/netinfo';
 import type { HostCgroup } from './cgroups';
@@ -76,28 +76,56 @@ interface WireLink {
   gateway6: string | null;
   routes: Array<{ dst: string; prefix: number; gateway: string | null }>;
   vnetHdr: boolean;
+  hostIndex?: number;
 }
 
-/** Take over the namespace's interfaces (this process may: it is root there) and send them, with their packet sockets, to the confined Sentry. */
-function handOverLinks(out: Channel): void {
+/** The runtime's answer to `links` and `links-sync`: the interfaces taken over now (their packet sockets beside, then the monitor socket's), and changes. */
+interface WireUpdate {
+  error?: string;
+  links?: WireLink[];
+  changed?: WireLink[];
+  removed?: number[];
+  errors?: string[];
+  monitor?: boolean;
+}
+
+const toWire = (l: LinkConfig): WireLink => ({
+  name: l.name, mac: l.mac.toString('hex'), mtu: l.mtu, addrs: l.addrs.map((a) => ({ addr: a.addr.toString('hex'), prefix: a.prefix })),
+  gateway4: l.gateway4?.toString('hex') ?? null, gateway6: l.gateway6?.toString('hex') ?? null, vnetHdr: l.vnetHdr, hostIndex: l.hostIndex,
+  routes: (l.routes ?? []).map((r) => ({ dst: r.dst.toString('hex'), prefix: r.prefix, gateway: r.gateway?.toString('hex') ?? null })),
+});
+
+const hex = (h: string | null): Buffer | null => (h === null ? null : Buffer.from(h, 'hex'));
+const fromWire = (l: WireLink, fd: number): LinkConfig => ({
+  name: l.name, mac: Buffer.from(l.mac, 'hex'), mtu: l.mtu, addrs: l.addrs.map((a) => ({ addr: Buffer.from(a.addr, 'hex'), prefix: a.prefix })),
+  gateway4: hex(l.gateway4), gateway6: hex(l.gateway6), fd, vnetHdr: l.vnetHdr === true, hostIndex: typeof l.hostIndex === 'number' ? l.hostIndex : undefined,
+  routes: (l.routes ?? []).map((r) => ({ dst: Buffer.from(r.dst, 'hex'), prefix: r.prefix, gateway: hex(r.gateway) })),
+});
+
+/**
+ * Take over the namespace's interfaces (this process may: it is root there),
+ * first all of them with the monitor socket (first), later what changed
+ * (ns.sync), and send them, with their packet sockets, to the confined Sentry.
+ */
+function handOverLinks(out: Channel, ns: NamespaceLinks, first: boolean): void {
   let links: LinkConfig[];
+  let update: LinkUpdate | null = null;
+  let monitor = -1;
   try {
-    links = takeOverInterfaces();
+    if (first) ({ links, monitorFd: monitor } = ns.start());
+    else links = (update = ns.sync()).added;
   } catch (e) {
     out.send(Buffer.from(JSON.stringify({ error: (e as Error).message })));
     return;
   }
-  const wire: WireLink[] = links.map((l) => ({
-    name: l.name, mac: l.mac.toString('hex'), mtu: l.mtu, addrs: l.addrs.map((a) => ({ addr: a.addr.toString('hex'), prefix: a.prefix })),
-    gateway4: l.gateway4?.toString('hex') ?? null, gateway6: l.gateway6?.toString('hex') ?? null, vnetHdr: l.vnetHdr,
-    routes: (l.routes ?? []).map((r) => ({ dst: r.dst.toString('hex'), prefix: r.prefix, gateway: r.gateway?.toString('hex') ?? null })),
-  }));
-  const msg = Buffer.from(JSON.stringify({ links: wire }));
+  const wire: WireUpdate = { links: links.map(toWire), changed: update?.changed.map(toWire), removed: update?.removed, errors: update?.errors, monitor: monitor >= 0 };
+  const fds = [...links.map((l) => l.fd), ...(monitor >= 0 ? [monitor] : [])];
+  const msg = Buffer.from(JSON.stringify(wire));
   try {
-    if (links.length) out.sendWithFds(msg, links.map((l) => l.fd));
+    if (fds.length) out.sendWithFds(msg, fds);
     else out.send(msg);
   } finally {
-    for (const l of links) fs.closeSync(l.fd);
+    for (const fd of fds) fs.closeSync(fd);
   }
 }
 
@@ -155,8 +183,9 @@ export function superviseConfined(s: ConfinedSupervision): { child: ChildProcess
   const trees = goferTrees(s.plan.rootfs, s.plan.mounts);
   const [mine, theirs] = seqpacketPair();
   const stdioOut = new Channel(mine, CHANNEL_MESSAGE);
-  /** The namespace's interfaces are handed over once, at start, and only in sandbox network mode with a namespace of the container's. */
+  /** The namespace's interfaces are handed over at start, then what changed, and only in sandbox network mode with a namespace of the container's. */
   let linksAsked = false;
+  const ns = new NamespaceLinks();
   let gofer;
   try {
     gofer = spawnGofer(trees);
@@ -187,7 +216,13 @@ export function superviseConfined(s: ConfinedSupervision): { child: ChildProcess
         return;
       }
       linksAsked = true;
-      handOverLinks(stdioOut);
+      handOverLinks(stdioOut, ns, true);
+    } else if (word === 'links-sync') {
+      if (!linksAsked) {
+        stdioOut.send(Buffer.from(JSON.stringify({ error: 'the interfaces were not handed over' })));
+        return;
+      }
+      handOverLinks(stdioOut, ns, false);
     } else if (word === 'oom') {
       cg?.raiseOom();
     } else if (word === 'status' && /^\d+$/.test(arg ?? '')) {
@@ -244,21 +279,31 @@ class RuntimeRequests {
     return [out[0], out[1], out[2]];
   }
 
-  /** The container namespace's interfaces, taken over by the runtime, with their packet sockets (blocking: a few milliseconds). */
-  links(): LinkConfig[] {
-    this.confined.tell('links');
+  /**
+   * The container namespace's interfaces, taken over by the runtime, with
+   * their packet sockets, and the source of later changes (the monitor
+   * socket it sent, and links-sync requests); blocking: a few milliseconds.
+   */
+  links(): { links: LinkConfig[]; source: LinkSource } {
+    const first = this.ask('links', true);
+    const monitorFd = first.monitorFd;
+    return { links: first.added, source: { monitorFd, sync: () => this.ask('links-sync', false) } };
+  }
+
+  private ask(word: string, first: boolean): LinkUpdate & { monitorFd: number } {
+    this.confined.tell(word);
     const { msg, fds } = this.stdioIn.recvWithFds();
-    const m = JSON.parse(msg.toString('utf8')) as { error?: string; links?: WireLink[] };
-    if (m.error || !m.links || m.links.length !== fds.length) {
+    const m = JSON.parse(msg.toString('utf8')) as WireUpdate;
+    const want = (m.links?.length ?? 0) + (m.monitor ? 1 : 0);
+    if (m.error || !m.links || want !== fds.length || m.monitor !== first) {
       for (const fd of fds) fs.closeSync(fd);
       throw new Error(m.error ?? 'the runtime sent no interfaces');
     }
-    const hex = (h: string | null) => (h === null ? null : Buffer.from(h, 'hex'));
-    return m.links.map((l, i) => ({
-      name: l.name, mac: Buffer.from(l.mac, 'hex'), mtu: l.mtu, addrs: l.addrs.map((a) => ({ addr: Buffer.from(a.addr, 'hex'), prefix: a.prefix })),
-      gateway4: hex(l.gateway4), gateway6: hex(l.gateway6), fd: fds[i], vnetHdr: l.vnetHdr === true,
-      routes: (l.routes ?? []).map((r) => ({ dst: Buffer.from(r.dst, 'hex'), prefix: r.prefix, gateway: hex(r.gateway) })),
-    }));
+    return {
+      added: m.links.map((l, i) => fromWire(l, fds[i])), changed: (m.changed ?? []).map((l) => fromWire(l, -1)),
+      removed: (m.removed ?? []).filter((i) => typeof i === 'number'), errors: (m.errors ?? []).filter((e) => typeof e === 'string').slice(0, 8),
+      monitorFd: first ? fds[fds.length - 1] : -1,
+    };
   }
 
   /** The host's record of an OOM kill in the container (cgroups.ts's raiseOom). */

@@ -20,6 +20,7 @@ import type { Runtime } from './oci_commands';
 import { readBundle, sandboxOptions } from './container_spec';
 import { NEW_NETNS } from '../oci/plan';
 import type { NetworkMode } from '../kernel/netinfo';
+import type { LinkConfig, LinkSource } from '../abi/netif';
 import type { CgroupRecord } from '../oci/resources';
 import { HostCgroup } from './cgroups';
 import type { ContainerPlan } from '../oci/plan';
@@ -71,6 +72,14 @@ export const EXIT_FILE = 'exit-status';
 const PLAIN_DELETE_FILE = 'delete-plain';
 
 /** The line of PLAIN_DELETE_FILE, or null where the shell line must not delete: poststop hooks, or a cgroup path with characters its word splitting would change. */
+/** This process takes the namespace's interfaces over itself (it is root there); the netns module is loaded only then. */
+async function takeOverHere(): Promise<{ links: LinkConfig[]; source: LinkSource }> {
+  const { NamespaceLinks } = await import('../host/netns');
+  const ns = new NamespaceLinks();
+  const { links, monitorFd } = ns.start();
+  return { links, source: { monitorFd, sync: () => ns.sync() } };
+}
+
 function plainDelete(plan: ContainerPlan, cg: HostCgroup | null): string | null {
   if ((plan.hooks.poststop ?? []).length > 0) return null;
   const dirs = [...new Set(Object.values(cg?.rec.dirs ?? {}))];
@@ -279,7 +288,8 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
       if (takeOver) {
         try {
           // A confined Sentry may not: its runtime does it and hands the packet sockets down.
-          sb.attachLinks(requests ? requests.links() : (await import('../host/netns')).takeOverInterfaces());
+          const taken = requests ? requests.links() : await takeOverHere();
+          sb.attachLinks(taken.links, taken.source);
         } catch (e) {
           return { ok: false, error: (e as Error).message };
         }

@@ -88,6 +88,17 @@ const notNull = <T>(x: T | null): x is T => x !== null;
 
 /** The host's links, addresses and routes as of now (empty lists for what the host refused). */
 export class HostInterfaces {
+  /** The routes alone, as of now (null: the host refused). */
+  routes(): NetRoute[] | null {
+    const fd = libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) as number;
+    if (fd < 0) return null;
+    try {
+      return dump(fd, RTM_GETROUTE, RTMSG_LEN, RTM_NEWROUTE)?.map(route).filter(notNull) ?? null;
+    } finally {
+      libc.close(fd);
+    }
+  }
+
   snapshot(): NetSnapshot {
     const fd = libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) as number;
     if (fd < 0) return { links: [], addrs: [], routes: [] };

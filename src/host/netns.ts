@@ -3,16 +3,30 @@
 // own stack: read each Ethernet interface's MAC address, MTU, addresses and
 // default routes; open an AF_PACKET socket bound to it (the Sentry's, made
 // here because a confined Sentry may not); then remove its addresses from
-// the host kernel's view and turn off its IPv6, so that the host kernel
-// neither answers ARP or neighbour solicitations for them nor resets
-// connections to the container's ports: the frames are the Sentry's alone.
+// the host kernel's view (IPv6 ones too, link-local included, with IPv6's
+// own address generation and router advertisements off there), so that the
+// host kernel neither answers ARP or neighbour solicitations for them nor
+// resets connections to the container's ports: the frames are the Sentry's
+// alone.
 // Loopback is brought up (the host socket that carries Docker's embedded DNS
 // needs 127.0.0.11 there) and otherwise left alone.
+//
+// After start the namespace keeps changing (`docker network connect` moves
+// a new veth in, `ip addr add` inside it): a NETLINK_ROUTE socket
+// subscribed to its link, address and route groups tells the Sentry, which
+// calls sync() again. The host's main table keeps each taken interface's
+// routes, its addresses' networks as link routes without a source (a route
+// added later through a gateway there is then accepted, as Docker's
+// gateway change does, IPv4 and IPv6), except the default routes: with those the
+// namespace's own traffic (Docker's resolver forwarding a query) would
+// leave from 0.0.0.0 and wait instead of failing at once, so the Sentry
+// takes them and they are deleted from the host's view.
 import * as fs from 'node:fs';
 import * as libc from './libc';
 import {
   AF_NETLINK, ARPHRD_ETHER, IFF_LOOPBACK, IFF_UP, IFINFOMSG_LEN, IFA_LOCAL, IFA_ADDRESS, NETLINK_ROUTE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK,
-  NLM_F_REQUEST, RTM_NEWLINK, RTN_UNICAST, RT_TABLE_MAIN, type LinkAddr, type LinkConfig, type LinkRoute, type NetSnapshot,
+  NLM_F_REQUEST, RTA_DST, RTA_GATEWAY, RTA_OIF, RTM_DELROUTE, RTM_NEWLINK, RTM_NEWROUTE, RTMSG_LEN, RTN_UNICAST, RTPROT_BOOT, RT_SCOPE_UNIVERSE,
+  RT_TABLE_MAIN, type LinkAddr, type LinkConfig, type LinkRoute, type LinkUpdate, type NetSnapshot,
 } from '../abi/netif';
 import { AF_INET, AF_INET6 } from '../abi/socket';
 import { HostInterfaces } from './hostnetinfo';
@@ -30,6 +44,16 @@ const PACKET_IGNORE_OUTGOING = 23;
 const PACKET_VNET_HDR = 15;
 const RTM_DELADDR = 21;
 const RT_SCOPE_LINK = 253;
+const RT_SCOPE_NOWHERE = 255;
+const NLM_F_EXCL = 0x200;
+const NLM_F_CREATE = 0x400;
+/** rtnetlink's multicast groups: links, IPv4 and IPv6 addresses and routes. */
+const RTMGRP_LINK = 0x1, RTMGRP_IPV4_IFADDR = 0x10, RTMGRP_IPV4_ROUTE = 0x40, RTMGRP_IPV6_IFADDR = 0x100, RTMGRP_IPV6_ROUTE = 0x400;
+const EEXIST = 17, ESRCH = 3, EADDRNOTAVAIL = 99, ENETDOWN = 100;
+/** Interfaces taken over at most (more are left to the host, and logged by the caller through the update's silence). */
+const MAX_LINKS = 32;
+/** The monitor socket's receive buffer: a burst of changes; an overflow (ENOBUFS) only means a look is due. */
+const MONITOR_BUFFER = 256 << 10;
 /** The socket buffers of a packet socket: room for a burst of full-size (GSO) frames. */
 const PACKET_BUFFER = 4 << 20;
 
@@ -45,11 +69,11 @@ function check(rc: number | bigint, what: string): number {
 }
 
 /** One netlink request, and its acknowledgement's error (0, or a negative errno). */
-function request(fd: number, type: number, body: Buffer, seq: number): number {
+function request(fd: number, type: number, body: Buffer, seq: number, flags = 0): number {
   const msg = Buffer.alloc(NLMSG_HDRLEN + body.length);
   msg.writeUInt32LE(msg.length, 0);
   msg.writeUInt16LE(type, 4);
-  msg.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK, 6);
+  msg.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK | flags, 6);
   msg.writeUInt32LE(seq, 8);
   body.copy(msg, NLMSG_HDRLEN);
   check(libc.send(fd, msg, msg.length, 0), 'netlink send');
@@ -65,15 +89,39 @@ function request(fd: number, type: number, body: Buffer, seq: number): number {
   }
 }
 
+/** A netlink attribute (struct rtattr) holding data. */
+function rtattr(type: number, data: Buffer): Buffer {
+  const a = Buffer.alloc((4 + data.length + 3) & ~3);
+  a.writeUInt16LE(4 + data.length, 0);
+  a.writeUInt16LE(type, 2);
+  data.copy(a, 4);
+  return a;
+}
+
+/**
+ * RTM_NEWROUTE (add: EEXIST is fine) or RTM_DELROUTE (ESRCH is fine) of an
+ * IPv4 or IPv6 route of the main table through interface index, the
+ * error of anything else returned.
+ */
+function changeRoute(nl: number, add: boolean, index: number, r: LinkRoute, seq: number): number {
+  const rtm = Buffer.alloc(RTMSG_LEN);
+  rtm[0] = r.dst.length === 4 ? AF_INET : AF_INET6;
+  rtm[1] = r.prefix;
+  rtm[4] = RT_TABLE_MAIN;
+  // A deletion matches any protocol and scope (whoever added the route: Docker, ip, the kernel).
+  rtm[5] = add ? RTPROT_BOOT : 0;
+  rtm[6] = !add ? RT_SCOPE_NOWHERE : r.gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+  rtm[7] = RTN_UNICAST;
+  const oif = Buffer.alloc(4);
+  oif.writeUInt32LE(index, 0);
+  const body = Buffer.concat([rtm, ...(r.prefix > 0 ? [rtattr(RTA_DST, r.dst)] : []), ...(r.gateway ? [rtattr(RTA_GATEWAY, r.gateway)] : []), rtattr(RTA_OIF, oif)]);
+  const err = request(nl, add ? RTM_NEWROUTE : RTM_DELROUTE, body, seq, add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+  return err === -EEXIST || err === -ESRCH ? 0 : err;
+}
+
 /** RTM_DELADDR for one address of interface index. */
 function deleteAddress(nl: number, index: number, family: number, prefix: number, scope: number, addr: Buffer, seq: number): void {
-  const attr = (type: number) => {
-    const a = Buffer.alloc((4 + addr.length + 3) & ~3);
-    a.writeUInt16LE(4 + addr.length, 0);
-    a.writeUInt16LE(type, 2);
-    addr.copy(a, 4);
-    return a;
-  };
+  const attr = (type: number) => rtattr(type, addr);
   const msg = Buffer.alloc(8);
   msg[0] = family;
   msg[1] = prefix;
@@ -81,8 +129,8 @@ function deleteAddress(nl: number, index: number, family: number, prefix: number
   msg.writeUInt32LE(index, 4);
   const body = Buffer.concat([msg, attr(IFA_LOCAL), ...(family === AF_INET6 ? [] : [attr(IFA_ADDRESS)])]);
   const err = request(nl, RTM_DELADDR, body, seq);
-  // ENOADDR (EADDRNOTAVAIL): gone already (IPv6 was turned off first).
-  if (err !== 0 && err !== -99) throw new TakeoverError(`network take-over: removing an address of interface ${index}: errno ${-err}`);
+  // ENOADDR (EADDRNOTAVAIL): gone already.
+  if (err !== 0 && err !== -EADDRNOTAVAIL) throw new TakeoverError(`network take-over: removing an address of interface ${index}: errno ${-err}`);
 }
 
 /**
@@ -139,59 +187,274 @@ function otherRoutes(s: NetSnapshot, index: number, addrs: readonly LinkAddr[]):
   return out;
 }
 
-/** What the namespace's Ethernet interfaces are configured with (their fd still -1). */
-function configured(s: NetSnapshot): Array<{ index: number; link: Omit<LinkConfig, 'fd' | 'vnetHdr'>; remove: Array<{ family: number; prefix: number; scope: number; addr: Buffer }> }> {
-  const out = [];
+/** One Ethernet interface of a snapshot: its configuration as the host shows it, and the addresses to delete from the host's view. */
+interface Seen {
+  index: number;
+  up: boolean;
+  link: Omit<LinkConfig, 'fd' | 'vnetHdr'>;
+  remove: Array<{ family: number; prefix: number; scope: number; addr: Buffer }>;
+}
+
+/**
+ * seen with the routes the host has now: deleting an interface's last IPv4
+ * address flushes every route through it, so one added since the snapshot
+ * (Docker sets the gateway right after it brings the interface up) would be
+ * lost unless read again just before.
+ */
+function freshen(seen: Seen, s: NetSnapshot): Seen {
+  const routes = new HostInterfaces().routes();
+  if (!routes) return seen;
+  const again = configured({ ...s, routes }).find((x) => x.index === seen.index);
+  return again ? { ...seen, link: { ...seen.link, gateway4: again.link.gateway4, gateway6: again.link.gateway6, routes: again.link.routes } } : seen;
+}
+
+/** What the namespace's Ethernet interfaces are configured with, as the host shows them. */
+function configured(s: NetSnapshot): Seen[] {
+  const out: Seen[] = [];
   for (const l of s.links) {
     if (l.type !== ARPHRD_ETHER || (l.flags & IFF_LOOPBACK) || l.hwaddr.length !== 6) continue;
     const own = s.addrs.filter((a) => a.index === l.index && (a.family === AF_INET || a.family === AF_INET6));
     const addrs: LinkAddr[] = own.filter((a) => a.scope !== RT_SCOPE_LINK).map((a) => ({ addr: Buffer.from(a.local ?? a.address), prefix: a.prefixlen }));
     const gw = (family: number) => s.routes.find((r) => r.family === family && r.dstLen === 0 && r.table === RT_TABLE_MAIN && r.oif === l.index && r.gateway)?.gateway ?? null;
     out.push({
-      index: l.index,
-      link: { name: l.name, mac: Buffer.from(l.hwaddr), mtu: l.mtu || 1500, addrs, gateway4: gw(AF_INET), gateway6: gw(AF_INET6), routes: otherRoutes(s, l.index, addrs) },
+      index: l.index, up: (l.flags & IFF_UP) !== 0,
+      link: { name: l.name, mac: Buffer.from(l.hwaddr), mtu: l.mtu || 1500, addrs, gateway4: gw(AF_INET), gateway6: gw(AF_INET6), routes: otherRoutes(s, l.index, addrs), hostIndex: l.index },
       remove: own.map((a) => ({ family: a.family, prefix: a.prefixlen, scope: a.scope, addr: Buffer.from(a.local ?? a.address) })),
     });
   }
   return out;
 }
 
-/**
- * Take over the Ethernet interfaces of this process's network namespace
- * (none: an empty list, as with `docker run --network none`). Needs
- * CAP_NET_ADMIN and CAP_NET_RAW in the namespace. Throws TakeoverError.
- */
-export function takeOverInterfaces(): LinkConfig[] {
-  const snap = new HostInterfaces().snapshot();
-  const found = configured(snap);
-  const nl = check(libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) as number, 'socket(AF_NETLINK)');
-  const out: LinkConfig[] = [];
+/** An interface taken over: its configuration as the Sentry has it (the host's view holds none of its addresses). */
+interface Taken {
+  link: Omit<LinkConfig, 'fd' | 'vnetHdr'> & { addrs: LinkAddr[]; routes: LinkRoute[] };
+  vnetHdr: boolean;
+  /** Its IPv6 is off in the host's view (taken at start): no IPv6 route can be put back there. */
+  ipv6Off: boolean;
+}
+
+const sameAddr = (a: LinkAddr, b: LinkAddr): boolean => a.prefix === b.prefix && a.addr.equals(b.addr);
+const sameRoute = (a: LinkRoute, b: LinkRoute): boolean => a.prefix === b.prefix && a.dst.equals(b.dst) && (a.gateway === null ? b.gateway === null : b.gateway !== null && a.gateway.equals(b.gateway));
+const sameGw = (a: Buffer | null, b: Buffer | null): boolean => (a === null ? b === null : b !== null && a.equals(b));
+/** Whether route r is the network of one of addrs (a link route the kernel made for it, or one put back). */
+const ownNetwork = (r: LinkRoute, addrs: readonly LinkAddr[]): boolean => !r.gateway && addrs.some((a) => a.addr.length === r.dst.length && a.prefix === r.prefix && prefixOf(a.addr, a.prefix).equals(r.dst));
+
+/** Write a sysctl of interface name (IPv6's: none in a kernel without IPv6). */
+function ipv6Conf(name: string, key: string, value: string): void {
   try {
-    let seq = 1;
-    const lo = snap.links.find((l) => l.flags & IFF_LOOPBACK);
-    if (lo && !(lo.flags & IFF_UP)) {
-      const ifi = Buffer.alloc(IFINFOMSG_LEN);
-      ifi.writeInt32LE(lo.index, 4);
-      ifi.writeUInt32LE(IFF_UP, 8);
-      ifi.writeUInt32LE(IFF_UP, 12);
-      const err = request(nl, RTM_NEWLINK, ifi, seq++);
-      if (err !== 0) throw new TakeoverError(`network take-over: bringing loopback up: errno ${-err}`);
-    }
-    for (const f of found) {
-      out.push({ ...f.link, ...packetSocket(f.index) });
-      // IPv6 off first: the kernel then forgets its IPv6 addresses (link-local too) and does no neighbour discovery or autoconfiguration on it.
-      try {
-        fs.writeFileSync(`/proc/sys/net/ipv6/conf/${f.link.name}/disable_ipv6`, '1');
-      } catch {
-        // no IPv6 in this kernel: nothing to turn off
-      }
-      for (const a of f.remove) deleteAddress(nl, f.index, a.family, a.prefix, a.scope, a.addr, seq++);
-    }
-  } catch (e) {
-    for (const l of out) libc.close(l.fd);
-    throw e;
-  } finally {
-    libc.close(nl);
+    fs.writeFileSync(`/proc/sys/net/ipv6/conf/${name}/${key}`, value);
+  } catch {
+    // no IPv6 in this kernel
   }
-  return out;
+}
+
+/** A NETLINK_ROUTE socket subscribed to this namespace's link, address and route changes (non-blocking). */
+function openMonitor(): number {
+  const fd = check(libc.socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE) as number, 'socket(AF_NETLINK)');
+  try {
+    const snl = Buffer.alloc(12);
+    snl.writeUInt16LE(AF_NETLINK, 0);
+    snl.writeUInt32LE(RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_IFADDR | RTMGRP_IPV6_ROUTE, 8);
+    check(libc.bind(fd, snl, snl.length) as number, 'bind(AF_NETLINK groups)');
+    const size = Buffer.alloc(4);
+    size.writeInt32LE(MONITOR_BUFFER, 0);
+    libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, size, 4);
+    return fd;
+  } catch (e) {
+    libc.close(fd);
+    throw e;
+  }
+}
+
+/**
+ * The Ethernet interfaces of this process's network namespace, taken over
+ * for the sandbox's stack, at start and as they change (needs CAP_NET_ADMIN
+ * and CAP_NET_RAW in the namespace). Throws TakeoverError.
+ */
+export class NamespaceLinks {
+  /** By index in the namespace. */
+  private readonly taken = new Map<number, Taken>();
+  private seq = 1;
+
+  /**
+   * The monitor socket (opened before the first look, so that no change
+   * after it is missed) and the interfaces as of now, taken over (none: an
+   * empty list, as with `docker run --network none`).
+   */
+  start(): { links: LinkConfig[]; monitorFd: number } {
+    const monitorFd = openMonitor();
+    try {
+      return { links: this.sync(true).added, monitorFd };
+    } catch (e) {
+      libc.close(monitorFd);
+      throw e;
+    }
+  }
+
+  /**
+   * Look at the namespace again: interfaces that appeared (up; at the first
+   * look all of them) are taken over, new addresses on taken ones are taken
+   * too, routes through them followed, and interfaces gone are reported.
+   */
+  sync(first = false): LinkUpdate {
+    const snap = new HostInterfaces().snapshot();
+    // Every namespace has a loopback: no link at all is a dump that failed, not interfaces gone.
+    if (snap.links.length === 0) throw new TakeoverError('network take-over: the namespace\'s interfaces could not be read');
+    const nl = check(libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) as number, 'socket(AF_NETLINK)');
+    const added: LinkConfig[] = [];
+    const changed = new Set<number>();
+    const removed: number[] = [];
+    const errors: string[] = [];
+    try {
+      if (first) this.loopbackUp(nl, snap);
+      for (const index of [...this.taken.keys()]) {
+        if (snap.links.some((l) => l.index === index)) continue;
+        this.taken.delete(index);
+        removed.push(index);
+      }
+      for (const shown of configured(snap)) {
+        const t = this.taken.get(shown.index);
+        // Addresses to delete: the routes read again first (freshen).
+        const seen = shown.remove.length > 0 && (t || first || shown.up) ? freshen(shown, snap) : shown;
+        try {
+          if (!t) {
+            if ((!first && !seen.up) || this.taken.size >= MAX_LINKS) continue;
+            added.push(this.takeOver(nl, seen, first));
+            this.gatewayMoved(seen, changed);
+          } else if (this.follow(nl, seen, t)) {
+            changed.add(seen.index);
+            this.gatewayMoved(seen, changed);
+          }
+        } catch (e) {
+          // At start every interface must be taken; later one that fails is left (takeOver undid itself), and the others go on.
+          if (first || !(e instanceof TakeoverError)) throw e;
+          errors.push(e.message);
+        }
+      }
+    } catch (e) {
+      for (const l of added) {
+        libc.close(l.fd);
+        this.taken.delete(l.hostIndex as number);
+      }
+      throw e;
+    } finally {
+      libc.close(nl);
+    }
+    const configOf = (index: number): LinkConfig => {
+      const t = this.taken.get(index) as Taken;
+      return { ...t.link, addrs: [...t.link.addrs], routes: [...t.link.routes], fd: -1, vnetHdr: t.vnetHdr };
+    };
+    const fresh = new Set(added.map((l) => l.hostIndex));
+    return { added: added.map((l) => ({ ...configOf(l.hostIndex as number), fd: l.fd })), changed: [...changed].filter((i) => !fresh.has(i) && this.taken.has(i)).map(configOf), removed, errors };
+  }
+
+  private loopbackUp(nl: number, snap: NetSnapshot): void {
+    const lo = snap.links.find((l) => l.flags & IFF_LOOPBACK);
+    if (!lo || (lo.flags & IFF_UP)) return;
+    const ifi = Buffer.alloc(IFINFOMSG_LEN);
+    ifi.writeInt32LE(lo.index, 4);
+    ifi.writeUInt32LE(IFF_UP, 8);
+    ifi.writeUInt32LE(IFF_UP, 12);
+    const err = request(nl, RTM_NEWLINK, ifi, this.seq++);
+    if (err !== 0) throw new TakeoverError(`network take-over: bringing loopback up: errno ${-err}`);
+  }
+
+  /** A new interface: its packet socket, IPv6's autoconfiguration off, its addresses and default routes out of the host's view, its other routes put back. */
+  private takeOver(nl: number, seen: Seen, first: boolean): LinkConfig {
+    const sock = packetSocket(seen.index);
+    try {
+      if (first) {
+        // At start: IPv6 off, the kernel forgets its IPv6 addresses (link-local too) and does no neighbour discovery or autoconfiguration there.
+        ipv6Conf(seen.link.name, 'disable_ipv6', '1');
+      } else {
+        // Later (docker network connect): IPv6 stays on, for the IPv6 gateway Docker may give it next must find its IPv6 link route;
+        // no IPv6 address of the kernel's own making (link-local, SLAAC) comes back once the addresses are deleted.
+        ipv6Conf(seen.link.name, 'addr_gen_mode', '1');
+        ipv6Conf(seen.link.name, 'accept_ra', '0');
+        ipv6Conf(seen.link.name, 'autoconf', '0');
+      }
+      const link = { ...seen.link, addrs: [...seen.link.addrs], routes: [...(seen.link.routes ?? [])] };
+      const t = { link, vnetHdr: sock.vnetHdr, ipv6Off: first };
+      this.taken.set(seen.index, t);
+      this.release(nl, seen);
+      this.putBack(nl, seen.index, t);
+    } catch (e) {
+      this.taken.delete(seen.index);
+      libc.close(sock.fd);
+      throw e;
+    }
+    return { ...seen.link, ...sock };
+  }
+
+  /** A taken interface as the host shows it now: new addresses taken, routes followed. Whether the Sentry's configuration changed. */
+  private follow(nl: number, seen: Seen, t: Taken): boolean {
+    let changed = false;
+    for (const a of seen.link.addrs) {
+      if (t.link.addrs.some((b) => sameAddr(a, b))) continue;
+      t.link.addrs.push(a);
+      changed = true;
+    }
+    if (seen.link.gateway4 && !sameGw(seen.link.gateway4, t.link.gateway4)) {
+      t.link = { ...t.link, gateway4: seen.link.gateway4 };
+      changed = true;
+    }
+    if (seen.link.gateway6 && !sameGw(seen.link.gateway6, t.link.gateway6)) {
+      t.link = { ...t.link, gateway6: seen.link.gateway6 };
+      changed = true;
+    }
+    // The host's routes through it are the Sentry's; its own networks are not "other" routes.
+    const hostRoutes = (seen.link.routes ?? []).filter((r) => !ownNetwork(r, t.link.addrs));
+    const mine = t.link.routes;
+    if (hostRoutes.length !== mine.length || hostRoutes.some((r) => !mine.some((m) => sameRoute(r, m)))) {
+      t.link.routes = [...hostRoutes];
+      changed = true;
+    }
+    const released = this.release(nl, seen);
+    const missing = t.link.addrs.some((a) => !(t.ipv6Off && a.addr.length === 16) && !seen.link.routes?.some((r) => ownNetwork(r, [a])));
+    // A link that is down has no routes (Docker sets it down before taking it out of the namespace); they are put back when it is up again.
+    if ((released || missing) && seen.up) this.putBack(nl, seen.index, t);
+    return changed;
+  }
+
+  /** Delete what the host shows of seen's addresses and default routes (the Sentry has them). Whether anything was. */
+  private release(nl: number, seen: Seen): boolean {
+    for (const a of seen.remove) deleteAddress(nl, seen.index, a.family, a.prefix, a.scope, a.addr, this.seq++);
+    let any = seen.remove.length > 0;
+    for (const gw of [seen.link.gateway4, seen.link.gateway6]) {
+      if (!gw) continue;
+      any = true;
+      const err = changeRoute(nl, false, seen.index, { dst: Buffer.alloc(gw.length), prefix: 0, gateway: gw }, this.seq++);
+      if (err !== 0) throw new TakeoverError(`network take-over: removing a default route of interface ${seen.index}: errno ${-err}`);
+    }
+    return any;
+  }
+
+  /**
+   * The host's routes through a taken interface, which deleting its last
+   * address flushed: its networks as link routes, then its other routes.
+   */
+  private putBack(nl: number, index: number, t: Taken): void {
+    const nets = t.link.addrs.map((a) => ({ dst: prefixOf(a.addr, a.prefix), prefix: a.prefix, gateway: null }));
+    for (const r of [...nets, ...t.link.routes]) {
+      if (t.ipv6Off && r.dst.length === 16) continue;
+      const err = changeRoute(nl, true, index, r, this.seq++);
+      // ENETDOWN: it went down meanwhile (see follow).
+      if (err !== 0 && err !== -ENETDOWN) throw new TakeoverError(`network take-over: a route of interface ${index}: errno ${-err}`);
+    }
+  }
+
+  /** A default route appeared on seen: the Sentry's other interfaces no longer have one of its family (as Docker moves the gateway). */
+  private gatewayMoved(seen: Seen, changed: Set<number>): void {
+    for (const [i, t] of this.taken) {
+      if (i === seen.index) continue;
+      if (seen.link.gateway4 && t.link.gateway4) {
+        t.link = { ...t.link, gateway4: null };
+        changed.add(i);
+      }
+      if (seen.link.gateway6 && t.link.gateway6) {
+        t.link = { ...t.link, gateway6: null };
+        changed.add(i);
+      }
+    }
+  }
 }

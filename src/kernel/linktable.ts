@@ -31,7 +31,7 @@ export class LinkTable extends LoopbackTable {
   override snapshot(): NetSnapshot {
     const s = super.snapshot();
     this.links.forEach((l, i) => {
-      const index = linkIndex(i);
+      const index = l.index ?? linkIndex(i);
       s.links.push({
         index, name: l.name, type: ARPHRD_ETHER, flags: IFF_UP | IFF_BROADCAST | IFF_RUNNING | IFF_MULTICAST | IFF_LOWER_UP, mtu: l.mtu, link: null,
         hwaddr: Buffer.from(l.mac), broadcast: Buffer.alloc(6, 0xff), qdisc: 'noqueue', txqlen: 1000, operstate: IF_OPER_UP, linkmode: 0, group: 0,

@@ -141,12 +141,44 @@ export class Stack implements TcpHost {
 
   /** Add a NIC with its addresses (an IPv4 one, an IPv6 one); with defaultRoute, every destination of an address's family off loopback leaves through it from that address. */
   attach(nic: Nic, addrs: Ip[], defaultRoute: boolean): void {
-    this.nics.push(nic);
+    if (!this.nics.includes(nic)) this.nics.push(nic);
     for (const a of addrs) {
       this.addrs.set(a, nic);
       if (!defaultRoute) continue;
       if (isV4(a)) this.uplink4 = { nic, src: a };
       else this.uplink6 = { nic, src: a };
+    }
+  }
+
+  /** Every destination of src's family off loopback leaves through nic, from src (an address of nic). */
+  setDefaultRoute(nic: Nic, src: Ip): void {
+    if (isV4(src)) this.uplink4 = { nic, src };
+    else this.uplink6 = { nic, src };
+  }
+
+  /** Forget nic's addresses and routes (its configuration changed: attach and addOnLink give the new one). */
+  forget(nic: Nic): void {
+    for (const [a, n] of this.addrs) if (n === nic) this.addrs.delete(a);
+    if (this.uplink4?.nic === nic) this.uplink4 = null;
+    if (this.uplink6?.nic === nic) this.uplink6 = null;
+    for (let i = this.onLink.length - 1; i >= 0; i--) if (this.onLink[i].nic === nic) this.onLink.splice(i, 1);
+  }
+
+  /** nic leaves the stack (its interface left the container's namespace); what was sent through it finds no route and is dropped, counted. */
+  detach(nic: Nic): void {
+    this.forget(nic);
+    const i = this.nics.indexOf(nic);
+    if (i >= 0) this.nics.splice(i, 1);
+  }
+
+  /** The NIC a packet the stack makes by itself (a segment, a reset, an ICMP error) leaves by, or null (counted) when its destination has no route any more. */
+  private nicOrDrop(dst: Ip): Nic | null {
+    try {
+      return this.route(dst).nic;
+    } catch (e) {
+      if (!(e instanceof Errno)) throw e;
+      count(this.counters, 'IpOutNoRoutes');
+      return null;
     }
   }
 
@@ -172,7 +204,8 @@ export class Stack implements TcpHost {
 
   transmit(c: TcbSender, seg: TcpSegment): void {
     const room = headerRoom(c.v4);
-    const nic = this.nicFor(c.remote);
+    const nic = this.nicOrDrop(c.remote);
+    if (!nic) return;
     const frame = this.frameFor(nic, room + TCP_HLEN + optionsLength(seg, (seg.flags & SYN) !== 0) + seg.data.length);
     writeTcp(frame, room, seg, c.v4, c.local, c.remote, nic.txChecksumOffload === true);
     writeHeaders(frame, { v4: c.v4, src: c.local, dst: c.remote, proto: IPPROTO_TCP, tos: c.opts.tos, ttl: c.opts.ttl, id: this.nextId() });
@@ -202,7 +235,8 @@ export class Stack implements TcpHost {
   sendRaw(src: Ip, dst: Ip, proto: number, body: Buffer): void {
     const v4 = isV4(dst);
     const room = headerRoom(v4);
-    const nic = this.nicFor(dst);
+    const nic = this.nicOrDrop(dst);
+    if (!nic) return;
     const frame = this.frameFor(nic, room + body.length);
     body.copy(frame, room);
     writeHeaders(frame, { v4, src, dst, proto, tos: 0, ttl: 64, id: this.nextId() });
@@ -324,7 +358,8 @@ export class Stack implements TcpHost {
     count(this.counters, 'TcpOutRsts');
     const out = segment(seg.dstPort, seg.srcPort, r.seq, r.ack, r.flags, 0);
     const room = headerRoom(pkt.v4);
-    const nic = this.nicFor(pkt.src);
+    const nic = this.nicOrDrop(pkt.src);
+    if (!nic) return;
     const frame = this.frameFor(nic, room + TCP_HLEN);
     writeTcp(frame, room, out, pkt.v4, pkt.dst, pkt.src, nic.txChecksumOffload === true);
     writeHeaders(frame, { v4: pkt.v4, src: pkt.dst, dst: pkt.src, proto: IPPROTO_TCP, tos: 0, ttl: 64, id: this.nextId() });

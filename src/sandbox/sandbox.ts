@@ -27,7 +27,7 @@ import type { GoferClient } from '../gofer/client';
 import { goferWanted } from '../gofer/start';
 import { HostInterfaces } from '../host/hostnetinfo';
 import { HOST_SOCKET_LIMIT, HostSocketBudget, LINK_SOCKET_LIMIT, LoopbackTable, NAT_SOCKET_LIMIT, NatTable, defaultNetSysctl } from '../kernel/netinfo';
-import type { LinkConfig } from '../abi/netif';
+import type { LinkConfig, LinkSource } from '../abi/netif';
 import { LinkTable } from '../kernel/linktable';
 import { startNetwork, stopNetwork } from '../net/nat/start';
 import { startLinks, stopLinks } from '../net/packet/start';
@@ -357,14 +357,12 @@ export class Sandbox {
   /**
    * A container's interfaces, taken over by the caller (host/netns.ts) once
    * its namespace is set up (at start: Docker moves the veth in during
-   * create), become the stack's (net/packet/). Sandbox mode without the NAT
-   * only.
+   * create), become the stack's (net/packet/); source: where the namespace's
+   * later changes come from. Sandbox mode without the NAT only.
    */
-  attachLinks(list: LinkConfig[]): void {
-    const links = this.kernel.network.links;
-    if (!links) throw new Error('interfaces are taken over in sandbox network mode without the NAT only');
-    links.push(...list);
-    startLinks(this.kernel);
+  attachLinks(list: LinkConfig[], source: LinkSource | null = null): void {
+    if (!this.kernel.network.links) throw new Error('interfaces are taken over in sandbox network mode without the NAT only');
+    startLinks(this.kernel, list, source);
   }
 
   /**

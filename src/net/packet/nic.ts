@@ -75,11 +75,11 @@ export class PacketNic implements Nic {
   private readonly roomy = new WeakSet<Buffer>();
   readonly stats: NicStats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, rxDropped: 0 };
   readonly mac: Buffer;
-  private readonly own: OwnAddr[];
+  private own: OwnAddr[] = [];
   /** Routes other than on-link and default (LinkConfig.routes), longest prefix first: their gateway (null: on the link). */
-  private readonly routes: Array<{ ip: Ip; bits: number; gw: Ip | null }>;
-  private readonly gw4: Ip | null;
-  private readonly gw6: Ip | null;
+  private routes: Array<{ ip: Ip; bits: number; gw: Ip | null }> = [];
+  private gw4: Ip | null = null;
+  private gw6: Ip | null = null;
   private readonly neigh: Neighbours;
   private rx = Buffer.allocUnsafeSlow(RX_MAX);
   private watch: HostWatch | null;
@@ -103,16 +103,35 @@ export class PacketNic implements Nic {
     this.gsoMax = cfg.vnetHdr ? GSO_MAX : 0;
     this.tx = Buffer.alloc(cfg.vnetHdr ? VNET_HLEN + ETH_HLEN + 60 + 60 + GSO_MAX : 0);
     this.mac = Buffer.from(cfg.mac);
+    this.reconfigure(cfg);
+    this.neigh = new Neighbours({ solicit: (ip) => this.solicit(ip), send: (f, mac, gso) => this.send(f, mac, gso), nowMs: () => stack.nowMs() }, stack.counters);
+    this.watch = env.events.watch(this.fd, HOST_IN, () => this.readable());
+  }
+
+  /**
+   * The interface's addresses, routes and gateways (at start, and when the
+   * namespace's configuration changed: the stack is then told again).
+   * Neighbours already known stay.
+   */
+  reconfigure(cfg: LinkConfig): void {
     this.own = cfg.addrs.map((a) => ({ ip: ipFromBytes(a.addr, 0, a.addr.length === 4 ? 4 : 16), bits: a.addr.length === 4 ? 96 + a.prefix : a.prefix }));
     this.routes = (cfg.routes ?? []).filter((r) => r.dst.length === 4 || r.dst.length === 16).map((r) => {
       const v4 = r.dst.length === 4;
       const gw = r.gateway && r.gateway.length === r.dst.length ? ipFromBytes(r.gateway, 0, v4 ? 4 : 16) : null;
       return { ip: ipFromBytes(r.dst, 0, v4 ? 4 : 16), bits: Math.min(v4 ? 96 + r.prefix : r.prefix, 128), gw };
     }).sort((a, b) => b.bits - a.bits);
-    this.gw4 = cfg.gateway4 ? ipFromBytes(cfg.gateway4, 0, 4) : null;
-    this.gw6 = cfg.gateway6 ? ipFromBytes(cfg.gateway6, 0, 16) : null;
-    this.neigh = new Neighbours({ solicit: (ip) => this.solicit(ip), send: (f, mac, gso) => this.send(f, mac, gso), nowMs: () => stack.nowMs() }, stack.counters);
-    this.watch = env.events.watch(this.fd, HOST_IN, () => this.readable());
+    this.gw4 = cfg.gateway4 && cfg.gateway4.length === 4 ? ipFromBytes(cfg.gateway4, 0, 4) : null;
+    this.gw6 = cfg.gateway6 && cfg.gateway6.length === 16 ? ipFromBytes(cfg.gateway6, 0, 16) : null;
+  }
+
+  /** The address of each family its default route leaves from: the first of the family, for a family with a gateway. */
+  get defaultSources(): Ip[] {
+    const out: Ip[] = [];
+    for (const [v4, gw] of [[true, this.gw4], [false, this.gw6]] as const) {
+      const a = gw ? this.own.find((o) => isV4(o.ip) === v4) : undefined;
+      if (a) out.push(a.ip);
+    }
+    return out;
   }
 
   /** The addresses the stack gives this NIC. */
@@ -133,10 +152,6 @@ export class PacketNic implements Nic {
       if (src) out.push({ ip: r.ip, bits: r.bits, src: src.ip });
     }
     return out;
-  }
-
-  get hasDefaultRoute(): boolean {
-    return this.gw4 !== null || this.gw6 !== null;
   }
 
   // ------------------------------------------------------------ transmit

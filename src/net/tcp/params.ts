@@ -8,6 +8,8 @@ export const RTO_INIT = 1000;
 /** Delayed ACK timeout (Linux's TCP_DELACK_MIN) and TCP_CORK's ceiling. */
 export const DELACK_MS = 40;
 export const CORK_MS = 200;
+/** A segment for the NIC to cut waits for more window unless it is at least this fraction of the window (Linux's tcp_tso_win_divisor). */
+export const TSO_WIN_DIVISOR = 3;
 /** TIME_WAIT (2 MSL) and an orphan's FIN_WAIT_2 (tcp_fin_timeout), in ms. */
 export const TIME_WAIT_MS = 60_000;
 export const FIN_TIMEOUT_MS = 60_000;

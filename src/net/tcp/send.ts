@@ -10,7 +10,7 @@ import type { Ip } from '../ip/addr';
 import { count } from '../ip/ip';
 import { OooQueue, RecvQueue, SendQueue } from './buffers';
 import type { NetTimer, TcbOwner, TcpHost, TimerTarget } from './host';
-import { CORK_MS, DELACK_MS, RCV_WSCALE, RTO_INIT, RTO_MAX, RTO_MIN, TCB_COST, type TcbOptions } from './params';
+import { CORK_MS, TSO_WIN_DIVISOR, DELACK_MS, RCV_WSCALE, RTO_INIT, RTO_MAX, RTO_MIN, TCB_COST, type TcbOptions } from './params';
 import { ACK, FIN, PSH, SYN, URG, segment, seqAdd, seqDiff, seqLE, seqLT, type TcpSegment } from './segment';
 export abstract class TcbSender implements TimerTarget {
   state = TcpState.CLOSE;
@@ -317,6 +317,8 @@ export abstract class TcbSender implements TimerTarget {
       }
       const fin = this.finQueued && !this.finSent && len === avail;
       if (len === 0 && !fin) break;
+      // Segmentation offload held back by the window while data is in flight: wait for the ACKs that let a larger segment go (Linux's tcp_tso_should_defer, its window divisor 3), one host send per 64 KiB instead of one per ACK.
+      if (len >= mss && len < avail && this.gsoLimit > mss && this.sndNxt !== this.sndUna && len < Math.min(this.gsoLimit - (this.gsoLimit % mss), Math.floor(wnd / TSO_WIN_DIVISOR))) break;
       if (len < mss && !fin) {
         if (len < avail) {
           // Held back by the window: a small piece only when nothing is in flight (sender SWS avoidance).
