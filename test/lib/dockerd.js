@@ -54,8 +54,22 @@ function imageTar(dir, extra = {}) {
 }
 
 class Dockerd {
-  /** flags: more dockerd flags; extra: files added to the image. */
-  static async start({ flags = [], extra = {}, image = 'tsvisor-busybox:test' } = {}) {
+  /**
+   * flags: more dockerd flags; extra: files added to the image. A daemon whose
+   * own containerd does not come up in time (seen once in a CI rehearsal:
+   * "timeout waiting for containerd to start", while the next daemon of the
+   * same run started in a second) is stopped and started once more.
+   */
+  static async start(opts = {}) {
+    try {
+      return await Dockerd.startOnce(opts);
+    } catch (e) {
+      process.stderr.write(`dockerd did not start, once more: ${e.message.split('\n')[0]}\n`);
+      return Dockerd.startOnce(opts);
+    }
+  }
+
+  static async startOnce({ flags = [], extra = {}, image = 'tsvisor-busybox:test' } = {}) {
     const d = new Dockerd();
     d.image = image;
     d.bridgeBefore = fs.existsSync('/sys/class/net/docker0');
@@ -77,8 +91,15 @@ class Dockerd {
       '--cgroup-parent', d.cgroupParent, ...flags,
     ], { stdio: ['ignore', log, log] });
     fs.closeSync(log);
-    await until('dockerd to answer', () => d.daemon.exitCode === null && fs.existsSync(d.sock) && d.run(['version']).status === 0, 60_000).catch((e) => {
-      throw new Error(`${e.message}\n${d.log()}`);
+    await until('dockerd to answer', () => d.daemon.exitCode === null && fs.existsSync(d.sock) && d.run(['version']).status === 0, 60_000).catch(async (e) => {
+      const log = d.log();
+      if (d.daemon.exitCode === null) {
+        // SIGTERM first: dockerd stops the containerd it started.
+        d.daemon.kill('SIGTERM');
+        await until('dockerd to end', () => d.daemon.exitCode !== null || d.daemon.signalCode !== null, 15_000).catch(() => d.daemon.kill('SIGKILL'));
+      }
+      d.removeDir();
+      throw new Error(`${e.message}\n${log}`);
     });
     d.ok(['import', imageTar(d.dir, extra), image], 'import');
     return d;
@@ -112,12 +133,17 @@ class Dockerd {
       d.kill('SIGTERM');
       await until('dockerd to stop', () => d.exitCode !== null || d.signalCode !== null, 30_000).catch(() => d.kill('SIGKILL'));
     }
-    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m && m.startsWith(this.dir));
-    for (const m of mounts.sort().reverse()) childProcess.spawnSync('umount', ['-l', m]);
+    this.removeDir();
     if (!this.bridgeBefore && fs.existsSync('/sys/class/net/docker0')) childProcess.spawnSync('ip', ['link', 'delete', 'docker0']);
-    fs.rmSync(this.dir, { recursive: true, force: true });
     this.removeCgroups();
     this.daemon = null;
+  }
+
+  /** The daemon's directory, with what it mounted under it (the data root is made a private mount of itself). */
+  removeDir() {
+    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m && m.startsWith(this.dir));
+    for (const m of mounts.sort().reverse()) childProcess.spawnSync('umount', ['-l', m]);
+    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** The cgroups the daemon's containers left below its parent, in every hierarchy (processes killed first). */
