@@ -9,6 +9,7 @@ import type { FileCtx } from '../vfs/ctx';
 import { anonAttrs, FileDescription, type MaybePromise } from '../vfs/file';
 import type { PseudoFs } from '../vfs/numbering';
 import type { MemoryAccess } from '../mm/access';
+import type { NetNamespace } from '../kernel/net_ns';
 
 /** Credentials carried by a message (SCM_CREDENTIALS) or a connection (SO_PEERCRED). */
 export interface UCred {
@@ -82,7 +83,7 @@ export abstract class SocketFile extends FileDescription {
   /** References held by messages in flight (SCM_RIGHTS), for the unix cycle collector. */
   inflight = 0;
   /** The network namespace the socket was made in (kernel/net_ns.ts), whose interfaces its ioctls see; null: its user's. */
-  netns: object | null = null;
+  netns: NetNamespace | null = null;
 
   constructor(
     readonly family: number,

@@ -7,7 +7,6 @@ import { SocketFile } from '../socket/socket';
 import { ifIoctl, isIfIoctl } from '../socket/ifioctl';
 import { CAP_NET_ADMIN } from '../abi/capability';
 import { nsCapable } from '../auth/userns';
-import { NetNamespace } from '../kernel/net_ns';
 import { fileattrIoctl } from './fileattr';
 import { nsfsIoctl } from './nsfs_ioctl';
 import { pidfdIoctl } from './pidfd_info';
@@ -61,7 +60,7 @@ export const defs: SyscallDef[] = [
         default:
           // The interface requests of netdevice(7): any socket, from its network namespace's interface table.
           if (f instanceof SocketFile && isIfIoctl(cmd)) {
-            const ns = f.netns instanceof NetNamespace ? f.netns : t.nsproxy.net;
+            const ns = f.netns ?? t.nsproxy.net;
             return ifIoctl(ns.config.interfaces, t.mm, f.family, cmd, arg, nsCapable(t.creds, ns.owner, CAP_NET_ADMIN));
           }
           return nsfsIoctl(t, f, cmd, arg) ?? pidfdIoctl(t, f, cmd, arg) ?? fileattrIoctl(t, f, cmd, arg) ?? f.ioctl(t, cmd, arg);
