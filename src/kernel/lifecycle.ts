@@ -397,7 +397,23 @@ export class Lifecycle {
     // With other threads (or CLONE_VM processes) in the address space, the
     // new image gets a fresh one, as gVisor does: the old one goes with them.
     const reuse = t.mm.users === 1 && !t.vforkParent;
-    const as = reuse ? t.mm.as : this.k.platform.newAddressSpace();
+    let as = t.mm.as;
+    if (!reuse) {
+      // The program is opened first: an exec that fails to find or open it
+      // (a PATH search, mostly) costs no address space. On systrap a fresh
+      // one that never ran a thread cannot be kept as a spare, so each such
+      // failure was a stub forked and killed.
+      const vfs = this.execVfs;
+      if (!vfs) throw new Error('no VFS for exec');
+      const file = at ? at.openFirst() : vfs.openForExec(t, path);
+      at = { openFirst: () => file, pathInaccessible: at?.pathInaccessible ?? false, nameFromFile: at?.nameFromFile ?? false };
+      try {
+        as = this.k.platform.newAddressSpace();
+      } catch (e) {
+        file.done?.();
+        throw e;
+      }
+    }
     if (reuse) as.flushPending();
     const mm = new MemoryManager(this.k.memfile, as, this.k.vmSysctl);
     mm.charge = t.mm.charge;

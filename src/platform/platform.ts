@@ -170,6 +170,8 @@ export interface PlatformStats {
   threadsReused?: number;
   /** Stubs of ended processes taken by a fork instead of forking the master. */
   stubsReused?: number;
+  /** Stubs forked from the master for an address space (none reused was ready). */
+  stubsForked?: number;
   /** Times wait() came back for host events (fd readiness, the timer) rather than a stop. */
   hostEvents: number;
   /**

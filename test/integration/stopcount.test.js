@@ -54,3 +54,28 @@ test('platform round trips per system call', { timeout: 300_000 }, (t) => {
   }
   assert.deepStrictEqual(got, EXPECTED);
 });
+
+test('an execve that finds no program takes no address space, on either platform (counted)', { timeout: 180_000 }, (t) => {
+  // A shell runs a missing program n times, each in a subshell: a fork, and an exec that fails with ENOENT. Per run, one
+  // address space (the fork's: a spare stub or a forked one); before, the failing exec took a second one and threw it
+  // away (on systrap a stub forked from the master and killed, as one that never ran a thread cannot be kept).
+  const dir = h.tmpDir();
+  for (const platform of ['ptrace', 'systrap']) {
+    const c = [10, 60].map((n) => {
+      const out = path.join(dir, `${platform}.${n}.json`);
+      const r = h.runSandbox(['/bin/sh', '-c', `i=0; while [ $i -lt ${n} ]; do (exec /no/such/program) 2>/dev/null; i=$((i+1)); done; echo ok`], {
+        flags: ['--platform', platform, '--stats', out],
+      });
+      assert.strictEqual(r.status, 0, h.describe(platform, r));
+      assert.strictEqual(r.stdout, 'ok\n');
+      if (/systrap platform unavailable/.test(r.stderr)) return null;
+      return JSON.parse(fs.readFileSync(out, 'utf8'));
+    });
+    if (c.includes(null)) {
+      t.diagnostic(`${platform} is not available here`);
+      continue;
+    }
+    const d = (k) => ((c[1][k] ?? 0) - (c[0][k] ?? 0)) / 50;
+    assert.strictEqual(d('stubsReused') + d('stubsForked'), 1, `${platform}: ${JSON.stringify(c[1])}`);
+  }
+});

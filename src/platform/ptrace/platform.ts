@@ -255,6 +255,7 @@ export class PtracePlatform implements Platform {
       return spare;
     }
     const s = this.forkStub(this.byTid);
+    this.stats.stubsForked = (this.stats.stubsForked ?? 0) + 1;
     s.pool = this.stubPool;
     try {
       s.attachControlPage(this.memfile);

@@ -198,6 +198,7 @@ export class SystrapPlatform extends PtracePlatform {
       return spare;
     }
     const leader = this.forkStub(null);
+    this.stats.stubsForked = (this.stats.stubsForked ?? 0) + 1;
     const p = new SystrapProcess(leader, this.memfile, this.runningSet, this.stubSpinner, this.cpus);
     p.pool = this.spares;
     try {
