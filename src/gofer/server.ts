@@ -5,19 +5,19 @@
 // table (an unknown one is ENOID), names go to HostFiles.lookup, which
 // refuses "", ".", "..", "/" and NUL, lengths are checked by Reader, and any
 // failure becomes an error reply. handle() never throws.
-import { HostError, type HostDirent, type HostFiles, type HostNode, type HostSetAttr, type HostTime, type WritableHostFiles } from '../host/hostfs';
+import { HostError, type HostDirent, type HostFiles, type HostNode, type HostTime, type WritableHostFiles } from '../host/hostfs';
 import {
-  ENOID, MAX_DESCEND, MAX_OPEN_MANY, MAX_REPLY, MAX_REQUEST, MAX_WALK, RD_DESCEND, WALK_ABSENT, WALK_DONE, WALK_ERROR, WALK_OPEN, NAME_MAX, Op, ProtocolError, Reader, SA_ATIME, SA_MODE, SA_MTIME, SA_OWNER, SA_SIZE, STAT_SIZE,
-  TARGET_MAX, T_NOW, T_OMIT, Writer, XATTR_MAX,
+  ENOID, MAX_DESCEND, MAX_OPEN_MANY, MAX_REPLY, MAX_REQUEST, MAX_WALK, RD_DESCEND, WALK_ABSENT, WALK_DONE, WALK_ERROR, WALK_OPEN, NAME_MAX, Op, ProtocolError, Reader, STAT_SIZE,
+  TARGET_MAX, T_NOW, T_OMIT, Writer,
 } from './protocol';
 import * as libc from '../host/libc';
 import { TreeWatches } from './watches';
+import { serveWrite } from './server_write';
 
 const EINVAL = 22;
 const EIO = 5;
 const ESTALE = 116;
 const EROFS = 30;
-const EPERM = 1;
 const EXDEV = 18;
 const ENOSYS = 38;
 const EMSGSIZE = 90;
@@ -25,8 +25,6 @@ const ENAMETOOLONG = 36;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
-const S_IFCHR = 0o020000;
-const S_IFBLK = 0o060000;
 const DT_DIR = 4;
 
 /** A tree the Gofer serves, and how it gives out a descriptor of one of its files. */
@@ -38,7 +36,7 @@ export interface ServedTree {
   release?(n: HostNode): void;
 }
 
-interface Entry {
+export interface Entry {
   tree: number;
   node: HostNode;
 }
@@ -56,14 +54,14 @@ export class GoferServer {
   private nextId: number;
   /** The listing READDIR is paging through, so that later pages need not list again. */
   private listing: { id: number; ents: ReturnType<HostFiles['readdir']> } | null = null;
-  private readonly w = new Writer(MAX_REPLY);
+  readonly w = new Writer(MAX_REPLY);
   /** Per tree, the host change watches made for the client (watches.ts). */
   private readonly watches: TreeWatches[];
   /** Requests served, and those refused as malformed (the fuzz test reads them). */
   served = 0;
   malformed = 0;
 
-  constructor(private readonly trees: ServedTree[], private readonly maxIds = 65536) {
+  constructor(readonly trees: ServedTree[], private readonly maxIds = 65536) {
     this.roots = trees.map((t, i) => ({ tree: i, node: t.files.root() }));
     this.nextId = trees.length + 1;
     this.watches = trees.map((t) => new TreeWatches(t.files));
@@ -93,7 +91,8 @@ export class GoferServer {
     return { msg: this.w.view(), fds };
   }
 
-  private entry(id: number): Entry {
+  /** The entry of a client-named id (ENOID if unknown), now the most recently used. */
+  entry(id: number): Entry {
     if (id >= 1 && id <= this.roots.length) return this.roots[id - 1];
     const e = this.ids.get(id);
     if (!e) throw new HostError(ENOID, 'unknown node id');
@@ -111,7 +110,7 @@ export class GoferServer {
     return id;
   }
 
-  private writable(tree: number): WritableHostFiles {
+  writable(tree: number): WritableHostFiles {
     const f = this.trees[tree].files as Partial<WritableHostFiles> & HostFiles;
     if (f.writable !== true) throw new HostError(EROFS, 'read-only tree');
     return f as WritableHostFiles;
@@ -124,14 +123,14 @@ export class GoferServer {
     return t;
   }
 
-  private name(r: Reader): string {
+  name(r: Reader): string {
     const n = r.str(TARGET_MAX);
     if (n.length > NAME_MAX) throw new HostError(ENAMETOOLONG, 'name too long');
     return n;
   }
 
   /** A new node's id and attributes, as every creating call replies. */
-  private putNode(tree: number, n: HostNode): void {
+  putNode(tree: number, n: HostNode): void {
     this.w.u32(this.addId(tree, n)).stat(n.stat);
   }
 
@@ -187,7 +186,7 @@ export class GoferServer {
       case Op.FEED:
         return this.watches[this.tree(r)].feedFd();
       default:
-        this.write(op, r);
+        serveWrite(this, op, r);
         return -1;
     }
   }
@@ -386,137 +385,13 @@ export class GoferServer {
     this.w.view().writeUInt16LE(listed, countAt);
   }
 
-  private time(r: Reader): HostTime {
+  time(r: Reader): HostTime {
     const kind = r.u8();
     const v = r.i64();
     return kind === T_NOW ? 'now' : kind === T_OMIT ? 'omit' : v;
   }
 
   /** Two nodes must be of one tree (a link or rename between trees is EXDEV, as between host mounts). */
-  private sameTree(a: Entry, b: Entry): void {
-    if (a.tree !== b.tree) throw new HostError(EXDEV, 'across trees');
-  }
-
-  private write(op: number, r: Reader): void {
-    switch (op) {
-      case Op.CREATE:
-      case Op.MKDIR: {
-        const d = this.entry(r.u32());
-        const name = this.name(r);
-        const mode = r.u32();
-        const owner = { uid: r.i32(), gid: r.i32() };
-        const f = this.writable(d.tree);
-        const n = op === Op.CREATE ? f.create(d.node, name, mode, owner) : f.mkdir(d.node, name, mode, owner);
-        this.trees[d.tree].release?.(n);
-        this.putNode(d.tree, n);
-        return;
-      }
-      case Op.SYMLINK: {
-        const d = this.entry(r.u32());
-        const name = this.name(r);
-        const target = r.str(TARGET_MAX);
-        const owner = { uid: r.i32(), gid: r.i32() };
-        this.putNode(d.tree, this.writable(d.tree).symlink(d.node, name, target, owner));
-        return;
-      }
-      case Op.MKNOD: {
-        const d = this.entry(r.u32());
-        const name = this.name(r);
-        const mode = r.u32();
-        const rdev = r.u64();
-        const owner = { uid: r.i32(), gid: r.i32() };
-        // Never a device node on the host, whatever the Sentry asks (it refuses them itself: fsimpl/hostfs/write.ts).
-        if ((mode & S_IFMT) === S_IFCHR || (mode & S_IFMT) === S_IFBLK) throw new HostError(EPERM, 'device nodes are not made on the host');
-        this.putNode(d.tree, this.writable(d.tree).mknod(d.node, name, mode, rdev, owner));
-        return;
-      }
-      case Op.LINK: {
-        const t = this.entry(r.u32());
-        const d = this.entry(r.u32());
-        const name = this.name(r);
-        this.sameTree(t, d);
-        this.putNode(d.tree, this.writable(d.tree).link(t.node, d.node, name));
-        return;
-      }
-      case Op.UNLINK: {
-        const d = this.entry(r.u32());
-        const name = this.name(r);
-        const isDir = r.u8() !== 0;
-        this.writable(d.tree).unlink(d.node, name, isDir);
-        return;
-      }
-      case Op.RENAME: {
-        const od = this.entry(r.u32());
-        const on = this.name(r);
-        const nd = this.entry(r.u32());
-        const nn = this.name(r);
-        const flags = r.u32();
-        this.sameTree(od, nd);
-        this.writable(od.tree).rename(od.node, on, nd.node, nn, flags);
-        return;
-      }
-      case Op.SETATTR: {
-        const e = this.entry(r.u32());
-        const mask = r.u8();
-        const mode = r.u32();
-        const uid = r.i32();
-        const gid = r.i32();
-        const size = r.u64();
-        const atime = this.time(r);
-        const mtime = this.time(r);
-        const a: HostSetAttr = {};
-        if (mask & SA_MODE) a.mode = mode & 0o7777;
-        if (mask & SA_OWNER) Object.assign(a, { uid, gid });
-        if (mask & SA_SIZE) a.size = size;
-        if (mask & SA_ATIME) a.atime = atime;
-        if (mask & SA_MTIME) a.mtime = mtime;
-        const f = this.writable(e.tree);
-        try {
-          this.w.stat(f.setattr(e.node, a));
-        } finally {
-          this.trees[e.tree].release?.(e.node);
-        }
-        return;
-      }
-      case Op.FSYNC: {
-        const e = this.entry(r.u32());
-        this.writable(e.tree).fsync(e.node, r.u8() !== 0);
-        return;
-      }
-      case Op.GETXATTR: {
-        const e = this.entry(r.u32());
-        const v = this.writable(e.tree).getxattr(e.node, r.str(NAME_MAX));
-        if (v.length > XATTR_MAX) throw new HostError(EMSGSIZE, 'xattr too long');
-        this.w.bytes(v);
-        return;
-      }
-      case Op.SETXATTR: {
-        const e = this.entry(r.u32());
-        const name = r.str(NAME_MAX);
-        const value = r.bytes(XATTR_MAX);
-        this.writable(e.tree).setxattr(e.node, name, value, r.u32());
-        return;
-      }
-      case Op.LISTXATTR: {
-        const e = this.entry(r.u32());
-        const names = this.writable(e.tree).listxattr(e.node);
-        this.w.u32(names.length);
-        for (const n of names) {
-          if (this.w.len + n.length + 2 > MAX_REPLY) throw new HostError(EMSGSIZE, 'xattr list too long');
-          this.w.str(n);
-        }
-        return;
-      }
-      case Op.REMOVEXATTR: {
-        const e = this.entry(r.u32());
-        this.writable(e.tree).removexattr(e.node, r.str(NAME_MAX));
-        return;
-      }
-      default:
-        throw new HostError(ENOSYS, `unknown op ${op}`);
-    }
-  }
-
   /** Ids held now (tests check the bound with it). */
   idsHeld(): number {
     return this.ids.size;
