@@ -9,7 +9,7 @@ import { checkAccess, checkChown, checkMutable, checkOwner, dropPrivileges, isOw
 import { beforeResize } from './filelimits';
 import { punchMapped } from '../kernel/filemaps';
 import { readPath, resolveAt, resolverOf, startOf, vfsOf } from './sysutil';
-import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, FS_APPEND_FL, FS_IMMUTABLE_FL, nowNs, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, type InodeAttrs, type SetAttr } from '../abi/fs';
+import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, FS_APPEND_FL, FS_IMMUTABLE_FL, nowNs, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, type InodeAttrs, type SetAttr } from '../abi/fs';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { notifyFile } from '../vfs/fsnotify';
 import { IN_MODIFY } from '../abi/inotify';
@@ -63,6 +63,8 @@ function chmod(t: Task, p: VPath, mode: number): number {
   const a = p.dentry.inode.attrs();
   vfsOf(t).checkWritable(p);
   checkMutable(a);
+  // A symlink's mode never changes (Linux 6.6's notify_change; reached by fchmodat2's AT_SYMLINK_NOFOLLOW or an O_PATH link).
+  if ((a.mode & S_IFMT) === S_IFLNK) throw new Errno(E.EOPNOTSUPP);
   checkOwner(t.creds, a);
   mode &= 0o7777;
   // Only a member of the file's group (or CAP_FSETID) may set the setgid bit, directories included.
@@ -189,6 +191,14 @@ export const defs: SyscallDef[] = [
   {
     nr: 268, name: 'fchmodat', args: ['atfd', 'str', 'oct'],
     fn: (t, a) => chmod(t, pathArg(t, i32(a[0]), a[1], 0), u32(a[2])),
+  },
+  {
+    nr: 452, name: 'fchmodat2', args: ['atfd', 'str', 'oct', 'atflags'],
+    fn: (t, a) => {
+      const flags = u32(a[3]);
+      if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new Errno(E.EINVAL);
+      return chmod(t, pathArg(t, i32(a[0]), a[1], flags), u32(a[2]));
+    },
   },
   { nr: 92, name: 'chown', args: ['str', 'int', 'int'], fn: (t, a) => chown(t, pathArg(t, -100, a[0], 0), a[1], a[2]) },
   { nr: 93, name: 'fchown', args: ['fd', 'int', 'int'], fn: (t, a) => fchown(t, i32(a[0]), a[1], a[2]) },

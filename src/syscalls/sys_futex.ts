@@ -193,6 +193,81 @@ function futexWaitv(t: Task, a: number[]): Promise<number> {
   return t.kernel.futexes.waitv(t, entries, deadline);
 }
 
+/**
+ * The futex2 flags of futex_wake, futex_wait and a futex_requeue entry
+ * (Linux 6.7): FUTEX2_SIZE_U32 is the only size, with FUTEX2_PRIVATE
+ * besides; anything else (FUTEX2_NUMA, FUTEX2_MPOL of later kernels) is
+ * EINVAL. True: private.
+ */
+function futex2Private(flags: number): boolean {
+  if (flags & ~(F.FUTEX2_SIZE_MASK | F.FUTEX2_PRIVATE)) throw new Errno(E.EINVAL);
+  if ((flags & F.FUTEX2_SIZE_MASK) !== F.FUTEX2_SIZE_U32) throw new Errno(E.EINVAL);
+  return (flags & F.FUTEX2_PRIVATE) !== 0;
+}
+
+/** A value or mask given for a 32-bit futex must fit 32 bits (EINVAL). */
+function fits32(v: number): number {
+  if (v > 0xffffffff) throw new Errno(E.EINVAL);
+  return v >>> 0;
+}
+
+/** futex_wake(uaddr, mask, nr, flags): a count of 0 wakes none (strict, unlike FUTEX_WAKE), checked after the key. */
+function futex2Wake(t: Task, a: number[]): number {
+  const priv = futex2Private(a[3] >>> 0);
+  const mask = fits32(a[1]);
+  if (mask === 0) throw new Errno(E.EINVAL);
+  const fx = t.kernel.futexes;
+  const k = fx.key(t, a[0], priv);
+  const n = i32(a[2]);
+  if (n === 0) return 0;
+  return fx.wake(k, wakeCount(n), mask);
+}
+
+/**
+ * futex_wait(uaddr, val, mask, flags, timeout, clockid): the timeout is
+ * absolute on clockid (CLOCK_MONOTONIC or CLOCK_REALTIME). A signal
+ * restarts the call as it was (ERESTARTSYS): the deadline is absolute.
+ */
+function futex2Wait(t: Task, a: number[]): Promise<number> {
+  const priv = futex2Private(a[3] >>> 0);
+  const val = fits32(a[1]);
+  const mask = fits32(a[2]);
+  let deadline: number | undefined;
+  if (a[4] !== 0) {
+    const clock = i32(a[5]);
+    if (clock !== CLOCK_REALTIME && clock !== CLOCK_MONOTONIC) throw new Errno(E.EINVAL);
+    deadline = readTimeout(t, a[4], true, clock === CLOCK_REALTIME);
+  }
+  if (mask === 0) throw new Errno(E.EINVAL);
+  const fx = t.kernel.futexes;
+  return fx.wait(t, fx.key(t, a[0], priv), a[0], val | 0, mask, deadline);
+}
+
+/**
+ * futex_requeue(waiters[2], flags, nr_wake, nr_requeue): waiters[0] is the
+ * futex to wake (its val compared as FUTEX_CMP_REQUEUE's), waiters[1] where
+ * the rest go; each entry's flags are its own (private or shared).
+ */
+function futex2Requeue(t: Task, a: number[]): number {
+  if (a[1] >>> 0 !== 0 || a[0] === 0) throw new Errno(E.EINVAL);
+  const b = t.mm.copyIn(a[0], 2 * F.FUTEX_WAITV_SIZE);
+  const ents = [0, 1].map((i) => {
+    const o = i * F.FUTEX_WAITV_SIZE;
+    if (b.readUInt32LE(o + 20) !== 0) throw new Errno(E.EINVAL);
+    const priv = futex2Private(b.readUInt32LE(o + 16));
+    const val = b.readBigUInt64LE(o);
+    if (val >> 32n) throw new Errno(E.EINVAL);
+    return { val: Number(val), uaddr: Number(b.readBigUInt64LE(o + 8)), priv };
+  });
+  const [nWake, nMove] = [i32(a[2]), i32(a[3])];
+  if (nWake < 0 || nMove < 0) throw new Errno(E.EINVAL);
+  const fx = t.kernel.futexes;
+  const from = fx.key(t, ents[0].uaddr, ents[0].priv);
+  const to = fx.key(t, ents[1].uaddr, ents[1].priv);
+  if (t.mm.readU32(ents[0].uaddr) !== ents[0].val) throw new Errno(E.EAGAIN);
+  return fx.requeue(from, to, nWake, nMove);
+}
+
 const ROBUST_HEAD_SIZE = 24;
 
 function setRobustList(t: Task, a: number[]): number {
@@ -226,6 +301,18 @@ export const defs: SyscallDef[] = [
     name: 'futex_waitv',
     fn: futexWaitv,
     args: ['ptr', 'uint', 'hex', 'timespec', 'clockid'],
+    partial: 'FUTEX2_SIZE_U32 entries only (FUTEX2_NUMA and FUTEX2_MPOL are EINVAL), as the kernels before 6.16',
+  },
+  {
+    nr: 454, name: 'futex_wake', fn: futex2Wake, args: ['ptr', 'hex', 'int', 'hex'],
+    partial: 'FUTEX2_SIZE_U32 only (FUTEX2_NUMA and FUTEX2_MPOL are EINVAL), as the kernels before 6.16',
+  },
+  {
+    nr: 455, name: 'futex_wait', fn: futex2Wait, args: ['ptr', 'hex', 'hex', 'hex', 'timespec', 'clockid'],
+    partial: 'FUTEX2_SIZE_U32 only (FUTEX2_NUMA and FUTEX2_MPOL are EINVAL), as the kernels before 6.16',
+  },
+  {
+    nr: 456, name: 'futex_requeue', fn: futex2Requeue, args: ['ptr', 'hex', 'int', 'int'],
     partial: 'FUTEX2_SIZE_U32 entries only (FUTEX2_NUMA and FUTEX2_MPOL are EINVAL), as the kernels before 6.16',
   },
 ];

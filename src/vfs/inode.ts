@@ -249,6 +249,14 @@ export abstract class Inode {
   mappable(): Mappable | null {
     return null;
   }
+  /**
+   * cachestat(2): how many of the pages [first, end) the file's page cache
+   * holds, and how many of those await writing out. A file whose data is
+   * not kept in pages here (a pipe, a socket, a device, procfs) holds none.
+   */
+  pageCacheIn(_first: number, _end: number): { cache: number; dirty: number } {
+    return { cache: 0, dirty: 0 };
+  }
 
   /**
    * How many names the file has left after one went (fsnotify sends

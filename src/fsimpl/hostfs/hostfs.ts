@@ -404,6 +404,13 @@ export class HostInode extends Inode {
     return this.cache ? this.cache.size : 0;
   }
 
+  /** The Sentry's page cache of the file (writes go to the host at once: nothing is counted dirty). */
+  override pageCacheIn(first: number, end: number): { cache: number; dirty: number } {
+    let cache = 0;
+    if (this.cache) for (const pi of this.cache.keys()) if (pi >= first && pi < end) cache++;
+    return { cache, dirty: 0 };
+  }
+
   /** Give the page cache's frame references back (mappings hold their own). */
   dropCache(): void {
     const c = this.cache;

@@ -324,6 +324,10 @@ export class OverlayInode extends Inode {
     // A truncate to the current size of a lower file still copies up: the caller meant to write.
     this.copyUp().setattr(a);
   }
+  /** The page cache of the layer that has the file now (Linux's overlay file maps the real file's pages). */
+  override pageCacheIn(first: number, end: number): { cache: number; dirty: number } {
+    return this.top.pageCacheIn(first, end);
+  }
   override mappable(): Mappable | null {
     if ((this.mode & S_IFMT) !== S_IFREG) return null;
     return {

@@ -342,6 +342,11 @@ export class TmpfsInode extends Inode {
     if (at < 0) throw new Errno(E.ENXIO);
     return at;
   }
+  /** The file's pages are its page cache; never dirty (Linux's shmem pages have no backing store to be written to). */
+  override pageCacheIn(first: number, end: number): { cache: number; dirty: number } {
+    if ((this.a.mode & S_IFMT) !== S_IFREG) return { cache: 0, dirty: 0 };
+    return { cache: this.data.framesIn(first, end).size, dirty: 0 };
+  }
   override mappable(): Mappable | null {
     if ((this.a.mode & S_IFMT) !== S_IFREG) return null;
     return {
