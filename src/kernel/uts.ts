@@ -3,12 +3,13 @@
 // the newest whose system calls and ioctls the Sentry all has (or answers as
 // a Linux built without them would: io_uring, landlock, ... ENOSYS), so that
 // programs and test suites that choose features by release use what exists.
-// Newer ones are missing (fchmodat2 6.6, futex_wake/wait 6.7, statmount 6.8,
-// mseal 6.10, ...), which rules out a later release. gVisor claims 4.4.0,
+// Newer ones are missing (statmount 6.8, mseal 6.10, ...), which rules out a
+// later release; 6.7's own (cachestat, fchmodat2, futex_wake/wait/requeue)
+// are here. gVisor claims 4.4.0,
 // which makes programs skip the many features added since that are here.
 
 export const UTS_SYSNAME = 'Linux';
-export const UTS_RELEASE = '6.1.0';
+export const UTS_RELEASE = '6.7.0';
 export const UTS_VERSION = '#1 SMP PREEMPT_DYNAMIC Sun Dec 11 12:00:00 UTC 2022';
 export const UTS_MACHINE = 'x86_64';
 

@@ -108,7 +108,7 @@ function restrictSelf(t: Task, rulesetFd: number, flags: number): number {
 export const defs: SyscallDef[] = [
   {
     nr: 444, name: 'landlock_create_ruleset', args: ['ptr', 'size', 'hex'], fn: (t, a) => createRuleset(t, a[0], a[1], u32(a[2])),
-    partial: 'ABI 7 and errata 1-3 (as Linux 6.18, though uname says 6.1); TCP rules cover bind and connect, not a TCP Fast Open sendto (as on Linux)',
+    partial: 'ABI 7 and errata 1-3 (as Linux 6.18, though uname says 6.7); TCP rules cover bind and connect, not a TCP Fast Open sendto (as on Linux)',
   },
   { nr: 445, name: 'landlock_add_rule', args: ['fd', 'int', 'ptr', 'hex'], fn: (t, a) => addRule(t, i32(a[0]), u32(a[1]), a[2], u32(a[3])) },
   {
