@@ -108,7 +108,7 @@ function cachestat(t: Task, a: number[]): number {
 export const defs: SyscallDef[] = [
   {
     nr: 451, name: 'cachestat', args: ['fd', 'ptr', 'ptr', 'hex'], fn: cachestat,
-    partial: 'counts tmpfs pages and the Sentry\'s page cache of host files (nothing dirty, under writeback or evicted); a small shared mapping of a tmpfs file gets frames for its holes when mapped, which Linux allocates at first touch, so they count as cached',
+    partial: 'counts tmpfs pages and the Sentry\'s page cache of host files (nothing dirty, under writeback or evicted)',
   },
   { nr: 221, name: 'fadvise64', args: ['fd', 'long', 'size', 'int'], fn: (t, a) => fadvise(fileOf(t, a[0]), a[2], i32(a[3])) },
   { nr: 187, name: 'readahead', args: ['fd', 'long', 'size'], fn: readahead },
