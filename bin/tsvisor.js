@@ -29,9 +29,10 @@ if (process.env.NODE_EXTRA_CA_CERTS !== undefined) {
   process.env.TSVISOR_CALLER_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
   delete process.env.NODE_EXTRA_CA_CERTS;
 }
-// Start-up: dist/tsvisor.bundle.js (the modules the runtime commands run)
-// and dist/tsvisor.rest.js (the kernel and the rest, read only when first
-// needed) are built by tools/bundle.js and compiled with V8's code cache,
+// Start-up: dist/tsvisor.bundle.js (the modules the runtime commands run),
+// dist/tsvisor.supervise.js (what the runtime of a confined Sentry adds) and
+// dist/tsvisor.rest.js (the kernel and the rest), the last two read only
+// when first needed, are built by tools/bundle.js and compiled with V8's code cache,
 // one cache file next to each, written after the first run that used it,
 // so neither module resolution nor parsing is paid again. A bundle older
 // than tsc's output (tsc run alone since) is not used.
@@ -84,6 +85,20 @@ function compile(file) {
   return script.runInThisContext();
 }
 
+/**
+ * TSVISOR_MODULE_TRACE=FILE (debugging, and the start-up tests): each module
+ * of the bundle this process evaluates is appended to FILE as a line `PID
+ * ID`, and the reading of the kernel's half as `PID [tsvisor.rest.js]`, as
+ * it happens (a process may end by a signal). Not by a confined Sentry (it
+ * gives up the host's files).
+ */
+function moduleTrace() {
+  const file = process.env.TSVISOR_MODULE_TRACE;
+  if (!file || process.env.TSVISOR_CONFINE_FD !== undefined) return undefined;
+  const fd = fs.openSync(file, 'a');
+  return (id) => fs.writeSync(fd, `${process.pid} ${id}\n`);
+}
+
 function loadMain() {
   const bundle = path.join(DIST, 'tsvisor.bundle.js');
   try {
@@ -91,10 +106,14 @@ function loadMain() {
   } catch {
     return require('../dist/cli/main.js');
   }
-  const loadRest = (mods) => compile(path.join(DIST, 'tsvisor.rest.js'))(mods);
+  const trace = moduleTrace();
+  const loadPart = (name, mods) => {
+    if (trace) trace(`[tsvisor.${name}.js]`);
+    compile(path.join(DIST, `tsvisor.${name}.js`))(mods);
+  };
   const mod = { exports: {} };
   // Requires of packages (koffi) resolve from dist/, as they would from its modules.
-  compile(bundle)(createRequire(bundle), mod, bundle, DIST, loadRest);
+  compile(bundle)(createRequire(bundle), mod, bundle, DIST, loadPart, trace);
   return mod.exports('cli/main');
 }
 

@@ -13,8 +13,8 @@ import * as os from 'node:os';
 import * as tty from 'node:tty';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { CALLER_CAPBND_ENV, CONFINE_FD_ENV, CONFINE_GOFER_ENV } from './confine';
-import { encodeHandOff, type GoferHandOff } from '../gofer/start';
+import { CALLER_CAPBND_ENV, CONFINE_FD_ENV, CONFINE_GOFER_ENV } from './confine_env';
+import { encodeHandOff, type GoferHandOff } from '../gofer/spawn';
 import * as libc from '../host/libc';
 
 const SENTRY_FD = 3;
