@@ -68,17 +68,22 @@ function compile(file) {
     cachedData = undefined;
   }
   const script = new vm.Script(fs.readFileSync(file, 'latin1'), { filename: file, cachedData });
-  // Not by a confined Sentry (TSVISOR_CONFINE_FD, src/sandbox/confine.ts): its filter kills a
-  // write open, and the runtime above it, the same command, writes the cache.
-  if ((cachedData === undefined || script.cachedDataRejected) && process.env.TSVISOR_CONFINE_FD === undefined) {
+  if (cachedData === undefined || script.cachedDataRejected) {
     // After the run: the cache then holds the functions that ran, not just the top level.
-    process.once('exit', () => {
+    // A confined Sentry (TSVISOR_CONFINE_FD, src/sandbox/confine.ts) cannot at its exit (its
+    // filter kills a write open): it writes when its sandbox is built, just before it gives up
+    // the host (the event, src/sandbox/confine_env.ts). Its runtime loads none of the kernel,
+    // so nobody else would write the cache of tsvisor.rest.js. Pid 1 of its namespace: a
+    // random name keeps concurrent writers apart.
+    const confined = process.env.TSVISOR_CONFINE_FD !== undefined;
+    process.once(confined ? 'tsvisor:before-confine' : 'exit', () => {
+      const tmp = `${cacheFile}.${process.pid}.${Math.random().toString(36).slice(2)}`;
       try {
-        const tmp = `${cacheFile}.${process.pid}`;
         fs.writeFileSync(tmp, Buffer.concat([stamp, script.createCachedData()]));
         fs.renameSync(tmp, cacheFile);
       } catch {
         // a read-only install: no cache, just a slower start
+        fs.rmSync(tmp, { force: true });
       }
     });
   }

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as libc from '../host/libc';
 import { sentryFilter, type ConfineNet } from './confine_filter';
 import { decodeHandOff, type GoferHandOff } from '../gofer/spawn';
-import { CALLER_CAPBND_ENV, CONFINE_FD_ENV, CONFINE_GOFER_ENV } from './confine_env';
+import { BEFORE_CONFINE_EVENT, CALLER_CAPBND_ENV, CONFINE_FD_ENV, CONFINE_GOFER_ENV } from './confine_env';
 
 const SYS_SECCOMP = 317;
 const SECCOMP_SET_MODE_FILTER = 1;
@@ -64,6 +64,7 @@ export class ConfinedStart {
    * runtime's socket stays open for tell().
    */
   enter(net: ConfineNet, hostWrites: boolean, keepSocket = false): void {
+    (process as NodeJS.EventEmitter).emit(BEFORE_CONFINE_EVENT);
     fs.writeSync(this.fd, 'pivot\n');
     const reply = readLine(this.fd);
     if (reply !== 'ok') throw new Error(`confinement: ${reply}`);

@@ -11,3 +11,9 @@ export const CALLER_CAPBND_ENV = 'TSVISOR_CONFINE_CAPBND';
 
 /** The Gofer the runtime started for a confined Sentry (its socket's fd here and its trees: gofer/spawn.ts's hand-off). */
 export const CONFINE_GOFER_ENV = 'TSVISOR_CONFINE_GOFER';
+
+/**
+ * Emitted on process by a confined Sentry just before it gives up the host:
+ * bin/tsvisor.js then writes the code caches it could not write at exit.
+ */
+export const BEFORE_CONFINE_EVENT = 'tsvisor:before-confine';
