@@ -153,6 +153,8 @@ export interface ConfinedSupervision {
   terminalSignals: boolean;
   /** The container's state directory (CONFINED_STATE_FD). */
   stateDir: string;
+  /** A debug line at each step of the start-up. */
+  debug?: (msg: string) => void;
 }
 
 /** The runtime's side: start the Gofer and the confined Sentry, serve its requests, end as the container did. */
@@ -173,6 +175,7 @@ export function superviseConfined(s: ConfinedSupervision): { child: ChildProcess
     fs.closeSync(theirs);
     throw new Error(`cannot start the Gofer: ${(e as Error).message}`);
   }
+  s.debug?.('the Gofer started');
   let status: number | null = null;
   const onLine = (line: string): void => {
     const [word, arg, secret] = line.split(' ');
@@ -228,7 +231,7 @@ export function superviseConfined(s: ConfinedSupervision): { child: ChildProcess
     throw e;
   }
   const child = runConfined(s.sentryArgs, {
-    newNetns: false, nofileEnv: null, gofer: { fd: gofer.fd, trees }, extraFds: [s.ready, theirs, stateFd, 'pipe'], onLine, onExit, terminalSignals: s.terminalSignals, ...(s.stdio ? { stdio: s.stdio } : {}),
+    newNetns: false, nofileEnv: null, gofer: { fd: gofer.fd, trees }, extraFds: [s.ready, theirs, stateFd, 'pipe'], onLine, onExit, terminalSignals: s.terminalSignals, debug: s.debug, ...(s.stdio ? { stdio: s.stdio } : {}),
   }, FORWARDED);
   const planPipe = child.stdio[CONFINED_PLAN_FD] as Writable | null;
   planPipe?.on('error', () => undefined);

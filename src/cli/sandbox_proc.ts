@@ -393,7 +393,7 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
  * The returned function is called once create is done: from then on this
  * process ends as the container does.
  */
-export async function superviseInPlace(c: ContainerStart & { id: string; bin: string }): Promise<() => void> {
+export async function superviseInPlace(c: ContainerStart & { id: string; bin: string; debug?: (msg: string) => void }): Promise<() => void> {
   const conf = await import('./sandbox_confined');
   const { id, stateDir, terminal, network, cg } = c;
   const plan = planOf(c.bundle, cg);
@@ -404,8 +404,9 @@ export async function superviseInPlace(c: ContainerStart & { id: string; bin: st
   const { child, created } = conf.superviseConfined({
     plan, id, cg, host: { clientStdio, exitAs: (st) => exitAs(st, stateDir, plain), tellCreate }, takeOver: network === 'sandbox' && plan.netns !== null,
     sentryArgs: sandboxInitArgs(c.bin, id, c.bundle, stateDir, terminal, network, cg?.rec ?? null, true), ready: 'pipe',
-    terminalSignals: terminal === 'console', stateDir, ...(c.stdio ? { stdio: c.stdio } : {}),
+    terminalSignals: terminal === 'console', stateDir, ...(c.stdio ? { stdio: c.stdio } : {}), debug: c.debug,
   });
+  c.debug?.('the Sentry started');
   await readyOf(child, conf.CONFINED_READY_FD);
   return created;
 }
