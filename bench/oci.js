@@ -17,14 +17,19 @@
 //
 // Rows (medians over the repetitions, the runtimes interleaved):
 //   run true     wall time of `RUNTIME run ID` of a busybox bundle whose
-//                process is `true` (create, start, wait, delete).
+//                process is `true` (create, start, wait, delete); and, in
+//                runs of their own, its CPU time (user + system, GNU time:
+//                the processes run waited for, so not a Gofer).
 //   docker true  wall time of `docker run --rm --runtime=R IMG true`, with
 //                --docker (a daemon with tsvisor installed as `tsvisor`).
 //   PSS idle     host memory (the sum of Pss in /proc/PID/smaps_rollup) of
 //                every host process of one container running `sleep 1000`
 //                (tsvisor: the sandbox process and its stubs; runc: the
 //                container's process), and of ten such containers at once;
-//                each made by create and start, as Docker's shim makes it.
+//                each made by create and start, as Docker's shim makes it;
+//                and one container's by process (the sandbox process, for
+//                a confined Sentry its runtime; the Sentry; the Gofer; the
+//                stubs; util-linux helpers).
 
 const childProcess = require('node:child_process');
 const fs = require('node:fs');
@@ -57,6 +62,14 @@ function timed(cmd, args) {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.status} ${r.stderr}`);
   return ms;
+}
+
+/** User + system CPU ms of a command and the descendants it waited for (GNU time); a Gofer, never reaped by its starter, is not among them. */
+function cpuOf(cmd, args) {
+  const r = childProcess.spawnSync('/usr/bin/time', ['-f', 'cpu %U %S', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 120_000 });
+  const m = /^cpu ([\d.]+) ([\d.]+)$/m.exec(r.stderr);
+  if (r.status !== 0 || !m) throw new Error(`${cmd} ${args.join(' ')}: ${r.status} ${r.stderr}`);
+  return (Number(m[1]) + Number(m[2])) * 1000;
 }
 
 function bundle(dir, args) {
@@ -113,6 +126,23 @@ function tree(root) {
   return out;
 }
 
+/** PSS (kB) of one container's host processes by role: the sandbox process (the runtime, or the Sentry unconfined), the Sentry, the Gofer, stubs and helpers. */
+const perProcess = {};
+function byRole(root) {
+  const out = {};
+  for (const p of tree(root)) {
+    let cmd = '';
+    try {
+      cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'latin1');
+    } catch {
+      continue;
+    }
+    const role = p === root ? 'sandbox process' : cmd.includes('gofer/main.js') ? 'Gofer' : cmd.includes('sandbox-init') ? 'Sentry' : /^(setpriv|unshare|\/bin\/sh)\0/.test(cmd) ? 'helpers' : 'stubs';
+    out[role] = (out[role] ?? 0) + pss([p]);
+  }
+  return out;
+}
+
 function idleMemory(dir, n) {
   const res = {};
   for (const [name, cmd, pre] of runtimes()) {
@@ -130,6 +160,7 @@ function idleMemory(dir, n) {
       // Let start-up garbage settle as an idle container's would.
       childProcess.execFileSync('sleep', ['3']);
       res[name] = pss(pids.flatMap(tree));
+      if (n === 1) perProcess[name] = byRole(pids[0]);
     } finally {
       for (const id of ids) childProcess.spawnSync(cmd, [...pre, '--root', root, 'delete', '--force', id]);
     }
@@ -208,6 +239,12 @@ function main() {
         }
       }
       rows.push({ row: 'run true (ms)', ...Object.fromEntries(Object.entries(times).map(([n, t]) => [n, median(t)])) });
+      // CPU time, in separate runs (GNU time's own start is not timed above).
+      const cpu = Object.fromEntries(runtimes().map(([n]) => [n, []]));
+      for (let i = 0; i < o.reps; i++) {
+        for (const [name, cmd, pre] of runtimes()) cpu[name].push(cpuOf(cmd, [...pre, '--root', path.join(dir, `state-${name}`), 'run', '--bundle', path.join(dir, 'true'), `c${i}`]));
+      }
+      rows.push({ row: 'run true, CPU (ms, user+sys, Gofer not counted)', ...Object.fromEntries(Object.entries(cpu).map(([n, t]) => [n, median(t)])) });
     }
     if (o.dockerd && want('docker')) {
       daemon = startDockerd();
@@ -234,13 +271,14 @@ function main() {
     if (daemon) daemon.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  if (o.json) return void process.stdout.write(JSON.stringify(rows) + '\n');
+  if (o.json) return void process.stdout.write(JSON.stringify({ rows, perProcess }) + '\n');
   process.stdout.write(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; medians of ${o.reps}\n`);
   const b = o.base !== null;
   process.stdout.write(`| | tsvisor |${b ? ' base |' : ''} runc | ratio |${b ? ' base ratio |' : ''}\n|---|---:|${b ? '---:|' : ''}---:|---:|${b ? '---:|' : ''}\n`);
   for (const r of rows) {
     process.stdout.write(`| ${r.row} | ${Math.round(r.tsvisor)} |${b ? ` ${Math.round(r.base)} |` : ''} ${Math.round(r.runc)} | ${(r.tsvisor / r.runc).toFixed(2)}x |${b ? ` ${(r.base / r.runc).toFixed(2)}x |` : ''}\n`);
   }
+  for (const [name, roles] of Object.entries(perProcess)) process.stdout.write(`PSS of 1 idle container, ${name}: ${Object.entries(roles).map(([k, v]) => `${k} ${v} kB`).join(', ')}\n`);
 }
 
 main();

@@ -29,9 +29,10 @@ if (process.env.NODE_EXTRA_CA_CERTS !== undefined) {
   process.env.TSVISOR_CALLER_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
   delete process.env.NODE_EXTRA_CA_CERTS;
 }
-// Start-up: dist/tsvisor.bundle.js (the modules the runtime commands run)
-// and dist/tsvisor.rest.js (the kernel and the rest, read only when first
-// needed) are built by tools/bundle.js and compiled with V8's code cache,
+// Start-up: dist/tsvisor.bundle.js (the modules the runtime commands run),
+// dist/tsvisor.supervise.js (what the runtime of a confined Sentry adds) and
+// dist/tsvisor.rest.js (the kernel and the rest), the last two read only
+// when first needed, are built by tools/bundle.js and compiled with V8's code cache,
 // one cache file next to each, written after the first run that used it,
 // so neither module resolution nor parsing is paid again. A bundle older
 // than tsc's output (tsc run alone since) is not used.
@@ -67,21 +68,40 @@ function compile(file) {
     cachedData = undefined;
   }
   const script = new vm.Script(fs.readFileSync(file, 'latin1'), { filename: file, cachedData });
-  // Not by a confined Sentry (TSVISOR_CONFINE_FD, src/sandbox/confine.ts): its filter kills a
-  // write open, and the runtime above it, the same command, writes the cache.
-  if ((cachedData === undefined || script.cachedDataRejected) && process.env.TSVISOR_CONFINE_FD === undefined) {
+  if (cachedData === undefined || script.cachedDataRejected) {
     // After the run: the cache then holds the functions that ran, not just the top level.
-    process.once('exit', () => {
+    // A confined Sentry (TSVISOR_CONFINE_FD, src/sandbox/confine.ts) cannot at its exit (its
+    // filter kills a write open): it writes when its sandbox is built, just before it gives up
+    // the host (the event, src/sandbox/confine_env.ts). Its runtime loads none of the kernel,
+    // so nobody else would write the cache of tsvisor.rest.js. Pid 1 of its namespace: a
+    // random name keeps concurrent writers apart.
+    const confined = process.env.TSVISOR_CONFINE_FD !== undefined;
+    process.once(confined ? 'tsvisor:before-confine' : 'exit', () => {
+      const tmp = `${cacheFile}.${process.pid}.${Math.random().toString(36).slice(2)}`;
       try {
-        const tmp = `${cacheFile}.${process.pid}`;
         fs.writeFileSync(tmp, Buffer.concat([stamp, script.createCachedData()]));
         fs.renameSync(tmp, cacheFile);
       } catch {
         // a read-only install: no cache, just a slower start
+        fs.rmSync(tmp, { force: true });
       }
     });
   }
   return script.runInThisContext();
+}
+
+/**
+ * TSVISOR_MODULE_TRACE=FILE (debugging, and the start-up tests): each module
+ * of the bundle this process evaluates is appended to FILE as a line `PID
+ * ID`, and the reading of the kernel's half as `PID [tsvisor.rest.js]`, as
+ * it happens (a process may end by a signal). Not by a confined Sentry (it
+ * gives up the host's files).
+ */
+function moduleTrace() {
+  const file = process.env.TSVISOR_MODULE_TRACE;
+  if (!file || process.env.TSVISOR_CONFINE_FD !== undefined) return undefined;
+  const fd = fs.openSync(file, 'a');
+  return (id) => fs.writeSync(fd, `${process.pid} ${id}\n`);
 }
 
 function loadMain() {
@@ -91,10 +111,14 @@ function loadMain() {
   } catch {
     return require('../dist/cli/main.js');
   }
-  const loadRest = (mods) => compile(path.join(DIST, 'tsvisor.rest.js'))(mods);
+  const trace = moduleTrace();
+  const loadPart = (name, mods) => {
+    if (trace) trace(`[tsvisor.${name}.js]`);
+    compile(path.join(DIST, `tsvisor.${name}.js`))(mods);
+  };
   const mod = { exports: {} };
   // Requires of packages (koffi) resolve from dist/, as they would from its modules.
-  compile(bundle)(createRequire(bundle), mod, bundle, DIST, loadRest);
+  compile(bundle)(createRequire(bundle), mod, bundle, DIST, loadPart, trace);
   return mod.exports('cli/main');
 }
 

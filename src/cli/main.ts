@@ -14,7 +14,7 @@ import type { DoFlags } from './do';
 import { fail } from './fail';
 import { featuresJson, listTable, Runtime, writeSpec, type CreateFlags, type ExecFlags } from './oci_commands';
 import type { ExecSpec } from './control';
-import type { GoferHandOff } from '../gofer/start';
+import type { GoferHandOff } from '../gofer/spawn';
 import type { CgroupRecord } from '../oci/resources';
 import { RuntimeLog, type LogFormat } from './runtime_log';
 import { forwardTerminalSignals, sandboxInit } from './sandbox_proc';
@@ -290,7 +290,7 @@ async function earlyGofer(f: DoFlags): Promise<GoferHandOff | null> {
     return null;
   }
   const trees = [{ path: f.rootfs, writable: false }];
-  return { fd: (await import('../gofer/start')).spawnGofer(trees).fd, trees };
+  return { fd: (await import('../gofer/spawn')).spawnGofer(trees).fd, trees };
 }
 
 export function main(argv: string[]): void {

@@ -154,7 +154,7 @@ export class Runtime {
           bundle, stateDir: this.state.dir(id), terminal: tty ? 'console' as const : null, network: this.network, cg, ...(tty ? { stdio: [tty.slave, tty.slave, tty.slave] as [number, number, number] } : {}),
         };
         // Confined: this process is the Sentry's runtime (it starts the Gofer and the Sentry), as sandbox-init's would be.
-        if (confine) created = await superviseInPlace({ ...start, id, bin: this.bin });
+        if (confine) created = await superviseInPlace({ ...start, id, bin: this.bin, debug: (m) => this.log.debug(`${id}: ${m} (${since()})`) });
         else await serveContainer(start);
       } else {
         child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id), plan.netns, tty?.slave ?? null, plan.terminal && foreground, this.network, cg.rec, confine);

@@ -13,22 +13,18 @@ import * as os from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { Channel, seqpacketPair } from '../gofer/channel';
-import { spawnGofer } from '../gofer/start';
+import { spawnGofer } from '../gofer/spawn';
 import { runConfined, FIRST_EXTRA_FD } from '../sandbox/confine_runtime';
-import { ConfinedStart } from '../sandbox/confine';
-import { goferTrees } from '../sandbox/container';
-import type { SandboxOptions } from '../sandbox/options';
-import { captureHostInfo } from '../host/hostinfo';
-import { NamespaceLinks } from '../host/netns';
-import type { LinkConfig, LinkSource, LinkUpdate } from '../abi/netif';
+import { goferTrees } from '../sandbox/gofer_trees';
+import type { NamespaceLinks } from '../host/netns';
+import type { LinkConfig, LinkUpdate } from '../abi/netif';
 import type { ContainerPlan } from '../oci/plan';
-import type { NetworkMode } from '../kernel/netinfo';
 import type { HostCgroup } from './cgroups';
 import { holdsExecSecret } from './exec_secret';
 
 /** The confined Sentry's descriptors after the Gofer's (confine_runtime.ts): create's start-up pipe, and the channel exec stdio comes on. */
 export const CONFINED_READY_FD = FIRST_EXTRA_FD;
-const CONFINED_STDIO_FD = FIRST_EXTRA_FD + 1;
+export const CONFINED_STDIO_FD = FIRST_EXTRA_FD + 1;
 /**
  * The container's state directory (read-only): the Sentry binds its control
  * socket there through /proc/self/fd. Its host path may pass directories it
@@ -37,23 +33,12 @@ const CONFINED_STDIO_FD = FIRST_EXTRA_FD + 1;
  * the container's plan, read from a bundle that may be out of its reach
  * too, so that the Sentry never reads config.json.
  */
-const CONFINED_STATE_FD = FIRST_EXTRA_FD + 2;
-const CONFINED_PLAN_FD = FIRST_EXTRA_FD + 3;
+export const CONFINED_STATE_FD = FIRST_EXTRA_FD + 2;
+export const CONFINED_PLAN_FD = FIRST_EXTRA_FD + 3;
 
 /** The plan as JSON: its bigints (capability sets) and Buffers (a compiled seccomp filter) tagged. */
 function encodePlan(plan: ContainerPlan): string {
   return JSON.stringify(plan, (_k, v: unknown) => (typeof v === 'bigint' ? { $bigint: v.toString(16) } : v));
-}
-
-function decodePlan(text: string): ContainerPlan {
-  return JSON.parse(text, (_k, v: unknown) => {
-    if (v && typeof v === 'object') {
-      const o = v as { $bigint?: unknown; type?: unknown; data?: unknown };
-      if (typeof o.$bigint === 'string') return BigInt(`0x${o.$bigint}`);
-      if (o.type === 'Buffer' && Array.isArray(o.data)) return Buffer.from(o.data as number[]);
-    }
-    return v;
-  }) as ContainerPlan;
 }
 
 /** What the sandbox process does either way (sandbox_proc.ts). */
@@ -64,10 +49,10 @@ export interface SandboxProcessHost {
 }
 
 /** The largest message on the channel to the confined Sentry (the interfaces' description is the largest). */
-const CHANNEL_MESSAGE = 8192;
+export const CHANNEL_MESSAGE = 8192;
 
 /** A LinkConfig as JSON on the channel (its packet socket travels beside it, SCM_RIGHTS). */
-interface WireLink {
+export interface WireLink {
   name: string;
   mac: string;
   mtu: number;
@@ -80,7 +65,7 @@ interface WireLink {
 }
 
 /** The runtime's answer to `links` and `links-sync`: the interfaces taken over now (their packet sockets beside, then the monitor socket's), and changes. */
-interface WireUpdate {
+export interface WireUpdate {
   error?: string;
   links?: WireLink[];
   changed?: WireLink[];
@@ -93,13 +78,6 @@ const toWire = (l: LinkConfig): WireLink => ({
   name: l.name, mac: l.mac.toString('hex'), mtu: l.mtu, addrs: l.addrs.map((a) => ({ addr: a.addr.toString('hex'), prefix: a.prefix })),
   gateway4: l.gateway4?.toString('hex') ?? null, gateway6: l.gateway6?.toString('hex') ?? null, vnetHdr: l.vnetHdr, hostIndex: l.hostIndex,
   routes: (l.routes ?? []).map((r) => ({ dst: r.dst.toString('hex'), prefix: r.prefix, gateway: r.gateway?.toString('hex') ?? null })),
-});
-
-const hex = (h: string | null): Buffer | null => (h === null ? null : Buffer.from(h, 'hex'));
-const fromWire = (l: WireLink, fd: number): LinkConfig => ({
-  name: l.name, mac: Buffer.from(l.mac, 'hex'), mtu: l.mtu, addrs: l.addrs.map((a) => ({ addr: Buffer.from(a.addr, 'hex'), prefix: a.prefix })),
-  gateway4: hex(l.gateway4), gateway6: hex(l.gateway6), fd, vnetHdr: l.vnetHdr === true, hostIndex: typeof l.hostIndex === 'number' ? l.hostIndex : undefined,
-  routes: (l.routes ?? []).map((r) => ({ dst: Buffer.from(r.dst, 'hex'), prefix: r.prefix, gateway: hex(r.gateway) })),
 });
 
 /**
@@ -175,6 +153,8 @@ export interface ConfinedSupervision {
   terminalSignals: boolean;
   /** The container's state directory (CONFINED_STATE_FD). */
   stateDir: string;
+  /** A debug line at each step of the start-up. */
+  debug?: (msg: string) => void;
 }
 
 /** The runtime's side: start the Gofer and the confined Sentry, serve its requests, end as the container did. */
@@ -185,7 +165,8 @@ export function superviseConfined(s: ConfinedSupervision): { child: ChildProcess
   const stdioOut = new Channel(mine, CHANNEL_MESSAGE);
   /** The namespace's interfaces are handed over at start, then what changed, and only in sandbox network mode with a namespace of the container's. */
   let linksAsked = false;
-  const ns = new NamespaceLinks();
+  // Loaded only where the interfaces are taken over (asked for once the Sentry is built: loaded by then, and in order).
+  const ns: Promise<NamespaceLinks> | null = s.takeOver ? import('../host/netns').then((m) => new m.NamespaceLinks()) : null;
   let gofer;
   try {
     gofer = spawnGofer(trees);
@@ -194,6 +175,7 @@ export function superviseConfined(s: ConfinedSupervision): { child: ChildProcess
     fs.closeSync(theirs);
     throw new Error(`cannot start the Gofer: ${(e as Error).message}`);
   }
+  s.debug?.('the Gofer started');
   let status: number | null = null;
   const onLine = (line: string): void => {
     const [word, arg, secret] = line.split(' ');
@@ -216,13 +198,13 @@ export function superviseConfined(s: ConfinedSupervision): { child: ChildProcess
         return;
       }
       linksAsked = true;
-      handOverLinks(stdioOut, ns, true);
+      void ns?.then((n) => handOverLinks(stdioOut, n, true));
     } else if (word === 'links-sync') {
       if (!linksAsked) {
         stdioOut.send(Buffer.from(JSON.stringify({ error: 'the interfaces were not handed over' })));
         return;
       }
-      handOverLinks(stdioOut, ns, false);
+      void ns?.then((n) => handOverLinks(stdioOut, n, false));
     } else if (word === 'oom') {
       cg?.raiseOom();
     } else if (word === 'status' && /^\d+$/.test(arg ?? '')) {
@@ -249,7 +231,7 @@ export function superviseConfined(s: ConfinedSupervision): { child: ChildProcess
     throw e;
   }
   const child = runConfined(s.sentryArgs, {
-    newNetns: false, nofileEnv: null, gofer: { fd: gofer.fd, trees }, extraFds: [s.ready, theirs, stateFd, 'pipe'], onLine, onExit, terminalSignals: s.terminalSignals, ...(s.stdio ? { stdio: s.stdio } : {}),
+    newNetns: false, nofileEnv: null, gofer: { fd: gofer.fd, trees }, extraFds: [s.ready, theirs, stateFd, 'pipe'], onLine, onExit, terminalSignals: s.terminalSignals, debug: s.debug, ...(s.stdio ? { stdio: s.stdio } : {}),
   }, FORWARDED);
   const planPipe = child.stdio[CONFINED_PLAN_FD] as Writable | null;
   planPipe?.on('error', () => undefined);
@@ -261,93 +243,3 @@ export function superviseConfined(s: ConfinedSupervision): { child: ChildProcess
   return { child, created };
 }
 
-/** The confined Sentry's requests to the runtime above (superviseConfined). */
-class RuntimeRequests {
-  private readonly stdioIn = new Channel(CONFINED_STDIO_FD, CHANNEL_MESSAGE);
-
-  constructor(private readonly confined: ConfinedStart) {}
-
-  /** An exec client's stdio (blocking: a few milliseconds); secret: the request's, which the runtime checks the client holds. */
-  execStdio(client: number, secret: string): [number, number, number] {
-    this.confined.tell(`stdio ${client} ${secret}`);
-    const out: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const { fd } = this.stdioIn.recvWithFd();
-      if (fd < 0) throw new Error('the runtime sent no descriptor');
-      out.push(fd);
-    }
-    return [out[0], out[1], out[2]];
-  }
-
-  /**
-   * The container namespace's interfaces, taken over by the runtime, with
-   * their packet sockets, and the source of later changes (the monitor
-   * socket it sent, and links-sync requests); blocking: a few milliseconds.
-   */
-  links(): { links: LinkConfig[]; source: LinkSource } {
-    const first = this.ask('links', true);
-    const monitorFd = first.monitorFd;
-    return { links: first.added, source: { monitorFd, sync: () => this.ask('links-sync', false) } };
-  }
-
-  private ask(word: string, first: boolean): LinkUpdate & { monitorFd: number } {
-    this.confined.tell(word);
-    const { msg, fds } = this.stdioIn.recvWithFds();
-    const m = JSON.parse(msg.toString('utf8')) as WireUpdate;
-    const want = (m.links?.length ?? 0) + (m.monitor ? 1 : 0);
-    if (m.error || !m.links || want !== fds.length || m.monitor !== first) {
-      for (const fd of fds) fs.closeSync(fd);
-      throw new Error(m.error ?? 'the runtime sent no interfaces');
-    }
-    return {
-      added: m.links.map((l, i) => fromWire(l, fds[i])), changed: (m.changed ?? []).map((l) => fromWire(l, -1)),
-      removed: (m.removed ?? []).filter((i) => typeof i === 'number'), errors: (m.errors ?? []).filter((e) => typeof e === 'string').slice(0, 8),
-      monitorFd: first ? fds[fds.length - 1] : -1,
-    };
-  }
-
-  /** The host's record of an OOM kill in the container (cgroups.ts's raiseOom). */
-  raiseOom(): void {
-    this.confined.tell('oom');
-  }
-
-  /** The container's plan, as its runtime read it (CONFINED_PLAN_FD; blocking: until the runtime has written it). */
-  plan(): ContainerPlan {
-    try {
-      return decodePlan(fs.readFileSync(CONFINED_PLAN_FD, 'utf8'));
-    } finally {
-      fs.closeSync(CONFINED_PLAN_FD);
-    }
-  }
-
-  /** The state directory, reached through the descriptor the runtime opened (closeStateDir() once the control socket is bound). */
-  stateDir(): string {
-    return `/proc/self/fd/${CONFINED_STATE_FD}`;
-  }
-
-  closeStateDir(): void {
-    fs.closeSync(CONFINED_STATE_FD);
-  }
-
-  /** The container's wait status, for the runtime to end with. */
-  status(st: number): void {
-    this.confined.tell(`status ${st}`);
-  }
-}
-
-/** This process as the confined Sentry (its runtime's socket in the environment), or null if it is the runtime. */
-export function confinedSentry(): { start: ConfinedStart; requests: RuntimeRequests } | null {
-  const start = ConfinedStart.fromEnv();
-  return start ? { start, requests: new RuntimeRequests(start) } : null;
-}
-
-/** A confined Sentry's sandbox: its files from the Gofer its runtime started; the sandbox's root gets the caller's bounding set (its own is empty). */
-export function confinedOptions(c: ConfinedStart): Partial<SandboxOptions> {
-  return { gofer: c.gofer ?? false, hostInfo: { ...captureHostInfo(), capBounding: c.callerCapBounding } };
-}
-
-/** Give up the host, keeping the runtime's socket for requests. Host files are changed by the Gofer only (the filter then opens for reading only). */
-export function enterConfinement(c: ConfinedStart, plan: ContainerPlan, network: NetworkMode): void {
-  const hostWrites = c.gofer === null && goferTrees(plan.rootfs, plan.mounts).some((t) => t.writable);
-  c.enter(network === 'none' ? 'none' : 'inet', hostWrites, true);
-}

@@ -24,7 +24,8 @@ import type { LinkConfig, LinkSource } from '../abi/netif';
 import type { CgroupRecord } from '../oci/resources';
 import { HostCgroup } from './cgroups';
 import type { ContainerPlan } from '../oci/plan';
-import type * as Confined from './sandbox_confined';
+import type * as Confined from './confined_sentry';
+import { CONFINE_FD_ENV } from '../sandbox/confine_env';
 import { holdsExecSecret } from './exec_secret';
 import { loadError, PodServer } from './pod_serve';
 import { hostTree } from './observe';
@@ -174,9 +175,9 @@ export type TerminalKind = 'console' | 'caller' | null;
  * Sentry), then as that Sentry.
  */
 export async function sandboxInit(id: string, bundle: string, stateDir: string, terminal: TerminalKind, network: NetworkMode, cgroup: CgroupRecord | null, confine: boolean): Promise<void> {
-  // Loaded only here: the runtime's other commands (which import this file) need none of it.
+  // Loaded only here: the runtime's other commands (which import this file) need none of it, the runtime of a confined Sentry none of the Sentry's side.
   const conf = await import('./sandbox_confined');
-  const confined = confine ? conf.confinedSentry() : null;
+  const confined = confine && process.env[CONFINE_FD_ENV] !== undefined ? (await import('./confined_sentry')).confinedSentry() : null;
   const readyFd = confined ? conf.CONFINED_READY_FD : READY_FD;
   // First of all: every host process of the sandbox (the stubs are forked later) is in the container's cgroup (a confined Sentry is born in it).
   const cg = cgroup ? HostCgroup.of(cgroup) : null;
@@ -258,7 +259,7 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
   const { stateDir, terminal, network, cg } = c;
   const confined = c.confined ?? null;
   const requests = confined?.requests ?? null;
-  const conf = confined ? await import('./sandbox_confined') : null;
+  const conf = confined ? await import('./confined_sentry') : null;
   /** What deleting the container will need (plainDelete), once its plan is read. */
   let plain: string | null = null;
   /** The container ended with wait status st: end as it did (a confined Sentry tells its runtime, which does). */
@@ -392,7 +393,7 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
  * The returned function is called once create is done: from then on this
  * process ends as the container does.
  */
-export async function superviseInPlace(c: ContainerStart & { id: string; bin: string }): Promise<() => void> {
+export async function superviseInPlace(c: ContainerStart & { id: string; bin: string; debug?: (msg: string) => void }): Promise<() => void> {
   const conf = await import('./sandbox_confined');
   const { id, stateDir, terminal, network, cg } = c;
   const plan = planOf(c.bundle, cg);
@@ -403,8 +404,9 @@ export async function superviseInPlace(c: ContainerStart & { id: string; bin: st
   const { child, created } = conf.superviseConfined({
     plan, id, cg, host: { clientStdio, exitAs: (st) => exitAs(st, stateDir, plain), tellCreate }, takeOver: network === 'sandbox' && plan.netns !== null,
     sentryArgs: sandboxInitArgs(c.bin, id, c.bundle, stateDir, terminal, network, cg?.rec ?? null, true), ready: 'pipe',
-    terminalSignals: terminal === 'console', stateDir, ...(c.stdio ? { stdio: c.stdio } : {}),
+    terminalSignals: terminal === 'console', stateDir, ...(c.stdio ? { stdio: c.stdio } : {}), debug: c.debug,
   });
+  c.debug?.('the Sentry started');
   await readyOf(child, conf.CONFINED_READY_FD);
   return created;
 }

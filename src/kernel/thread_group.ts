@@ -14,10 +14,8 @@ import type { SemUndo } from './ipc/sem';
 import type { MemCharge } from '../platform/memcharge';
 import type { Freezer } from './freezer';
 
-export const RLIMIT_NAMES = ['cpu', 'fsize', 'data', 'stack', 'core', 'rss', 'nproc', 'nofile', 'memlock', 'as', 'locks', 'sigpending', 'msgqueue', 'nice', 'rtprio', 'rttime'];
-export const RLIM_INFINITY = -1; // stored as -1, written out as 2^64-1
-export { RLIMIT_NOFILE, RLIMIT_STACK } from '../abi/resource';
-import { RLIMIT_NOFILE, RLIMIT_STACK } from '../abi/resource';
+export { RLIM_INFINITY, RLIMIT_NOFILE, RLIMIT_STACK } from '../abi/resource';
+import { RLIM_INFINITY, RLIMIT_NAMES, RLIMIT_NOFILE, RLIMIT_STACK } from '../abi/resource';
 
 export interface Rlimit {
   cur: number;

@@ -6,7 +6,7 @@
 
 import * as path from 'node:path';
 import { ALL_CAPS, CAP_NAMES } from '../abi/capability';
-import { RLIMIT_NAMES, RLIM_INFINITY } from '../kernel/thread_group';
+import { RLIMIT_NAMES, RLIM_INFINITY } from '../abi/resource';
 import { compileSeccomp } from './seccomp';
 import { planSysctl, type Sysctl } from './sysctl';
 import { emptyResources, parseResources, type CgroupResources } from './resources';

@@ -12,14 +12,12 @@
 import * as fs from 'node:fs';
 import * as libc from '../host/libc';
 import { sentryFilter, type ConfineNet } from './confine_filter';
-import { decodeHandOff, type GoferHandOff } from '../gofer/start';
+import { decodeHandOff, type GoferHandOff } from '../gofer/spawn';
+import { BEFORE_CONFINE_EVENT, CALLER_CAPBND_ENV, CONFINE_FD_ENV, CONFINE_GOFER_ENV } from './confine_env';
 
 const SYS_SECCOMP = 317;
 const SECCOMP_SET_MODE_FILTER = 1;
 const SECCOMP_FILTER_FLAG_TSYNC = 1;
-
-/** The environment variable naming the fd of the runtime's socket in a confined Sentry. */
-export const CONFINE_FD_ENV = 'TSVISOR_CONFINE_FD';
 
 /** A line from the runtime's socket (blocking: nothing else runs yet). */
 function readLine(fd: number): string {
@@ -39,12 +37,6 @@ function readLine(fd: number): string {
   }
   return text.slice(0, text.indexOf('\n'));
 }
-
-/** The runtime's capability bounding set, for a confined Sentry (whose own is empty): the sandbox's root gets what the caller could give. */
-export const CALLER_CAPBND_ENV = 'TSVISOR_CONFINE_CAPBND';
-
-/** The Gofer the runtime started for a confined Sentry (its socket's fd here and its trees: gofer/start.ts's hand-off). */
-export const CONFINE_GOFER_ENV = 'TSVISOR_CONFINE_GOFER';
 
 /** A confined Sentry's link to its runtime while it starts. */
 export class ConfinedStart {
@@ -72,6 +64,7 @@ export class ConfinedStart {
    * runtime's socket stays open for tell().
    */
   enter(net: ConfineNet, hostWrites: boolean, keepSocket = false): void {
+    (process as NodeJS.EventEmitter).emit(BEFORE_CONFINE_EVENT);
     fs.writeSync(this.fd, 'pivot\n');
     const reply = readLine(this.fd);
     if (reply !== 'ok') throw new Error(`confinement: ${reply}`);

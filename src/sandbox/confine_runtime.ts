@@ -13,8 +13,8 @@ import * as os from 'node:os';
 import * as tty from 'node:tty';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { CALLER_CAPBND_ENV, CONFINE_FD_ENV, CONFINE_GOFER_ENV } from './confine';
-import { encodeHandOff, type GoferHandOff } from '../gofer/start';
+import { CALLER_CAPBND_ENV, CONFINE_FD_ENV, CONFINE_GOFER_ENV } from './confine_env';
+import { encodeHandOff, type GoferHandOff } from '../gofer/spawn';
 import * as libc from '../host/libc';
 
 const SENTRY_FD = 3;
@@ -50,6 +50,13 @@ chdir($tmp) or die "chdir: $!\\n";
 ok(syscall(155, $dot, $dot), "pivot_root");
 ok(syscall(166, $dot, 2), "detach the host root");`;
 
+/** The Sentry's start-up lines, as create --debug says them. */
+const STEPS = new Map([
+  ['maps', "the Sentry's namespaces exist, its ID maps asked for"],
+  ['pivot', 'the Sentry built the sandbox and asks to lose the host root'],
+  ['confined', 'the Sentry is confined'],
+]);
+
 export interface ConfineOptions {
   /** A new, empty network namespace (--network none); else the one the runtime is in. */
   newNetns: boolean;
@@ -75,6 +82,8 @@ export interface ConfineOptions {
   onLine?: (line: string) => void;
   /** Instead of exiting as the Sentry did: called once it ended and its socket was read to the end. */
   onExit?: (code: number | null, sig: NodeJS.Signals | null) => void;
+  /** A debug line at each step of the Sentry's start-up (create --debug: where its time goes). */
+  debug?: (msg: string) => void;
 }
 
 /** Where the Sentry finds opts.extraFds[0]. */
@@ -144,6 +153,8 @@ export function runConfined(nodeArgs: string[], opts: ConfineOptions, forward: N
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n')) {
       const line = text.slice(0, i);
       text = text.slice(i + 1);
+      const step = STEPS.get(line);
+      if (step) opts.debug?.(step);
       if (line === 'maps') {
         try {
           writeIdMaps(child.pid!);
@@ -160,6 +171,7 @@ export function runConfined(nodeArgs: string[], opts: ConfineOptions, forward: N
           continue;
         }
         execFile('nsenter', ['-t', String(sentry), '-U', '-m', '-p', '--preserve-credentials', '--', 'perl', '-e', PIVOT], (err, _out, errText) => {
+          opts.debug?.('its host root taken away');
           reply(err ? `cannot take the host root away: ${(errText || err.message).trim()}` : 'ok');
         });
       } else if (line === 'confined') {

@@ -13,7 +13,9 @@ import { HostTree } from '../host/hosttree';
 import { WritableHostTree } from '../host/hosttree_rw';
 import type { HostFiles } from '../host/hostfs';
 import type { GoferClient } from '../gofer/client';
-import { connectGofer, startGofer, type GoferHandOff, type GoferTreeSpec } from '../gofer/start';
+import { connectGofer, startGofer } from '../gofer/start';
+import type { GoferHandOff } from '../gofer/spawn';
+import { goferTrees } from './gofer_trees';
 import { E, Errno } from '../abi/errno';
 import { O_WRONLY, S_IFDIR, S_IFMT, S_IFREG } from '../abi/fs';
 import type { FileCtx } from '../vfs/ctx';
@@ -126,26 +128,6 @@ export function applyPathRules(vfs: VirtualFilesystem, memfile: FrameSource, mas
 
 /** The host files of a bind source: read-only, or writable (written through to the host). */
 type HostFilesOf = (source: string, readonly: boolean) => HostFiles;
-
-/** Where a bind mount's host tree is: the file's directory for a file bind. */
-const treeSource = (m: MountPlan): string => (m.kind === 'file' ? path.dirname(m.source) : m.source);
-
-/**
- * The trees one Gofer serves for a sandbox, in the order the Sentry names
- * them: tree 0 the root file system (read-only: its writes stay in the
- * sandbox's upper layer), then each bind source once per kind (read-only,
- * or written through to the host). The runtime of a confined Sentry starts
- * the Gofer with this list, and the Sentry checks it gets the same one.
- */
-export function goferTrees(rootfs: string, mounts: MountPlan[]): GoferTreeSpec[] {
-  const trees: GoferTreeSpec[] = [{ path: rootfs, writable: false }];
-  for (const m of mounts) {
-    if (m.kind !== 'bind' && m.kind !== 'file') continue;
-    const t = { path: treeSource(m), writable: !m.readonly };
-    if (!trees.some((o, i) => i > 0 && o.path === t.path && o.writable === t.writable)) trees.push(t);
-  }
-  return trees;
-}
 
 /**
  * The host trees of a sandbox: the root file system's and one per bind

@@ -5,7 +5,7 @@ import type { Rlimit } from '../kernel/thread_group';
 import { PtracePlatform } from '../platform/ptrace/platform';
 import type * as Systrap from '../platform/systrap/platform';
 import type { HostInfo } from '../host/hostinfo';
-import type { GoferHandOff } from '../gofer/start';
+import type { GoferHandOff } from '../gofer/spawn';
 import type { NetworkMode } from '../kernel/netinfo';
 import type { NatOptions } from './natconfig';
 import type { ContainerPlan, MountPlan } from '../oci/plan';

@@ -259,7 +259,7 @@ const LOADWATCH = path.join(__dirname, 'oci', 'loadwatch.js');
 function watchedIn(dir, args, starts, more = {}) {
   const out = path.join(dir, `out-${process.hrtime.bigint()}`);
   const fd2 = fs.openSync(out + '.2', 'w');
-  const env = { ...h.sentryEnv(), ...more, NODE_OPTIONS: `--require ${LOADWATCH}`, NODE_EXTRA_CA_CERTS: path.join(dir, 'no-such-ca.pem'), LOADWATCH_STARTS: starts };
+  const env = { ...h.sentryEnv(), ...more, NODE_OPTIONS: `--require ${LOADWATCH}`, NODE_EXTRA_CA_CERTS: path.join(dir, 'no-such-ca.pem'), LOADWATCH_STARTS: starts, TSVISOR_MODULE_TRACE: path.join(dir, 'modules') };
   const r = childProcess.spawnSync(h.TSVISOR, ['--root', path.join(dir, 'root'), ...args], { cwd: dir, env, stdio: ['ignore', 'ignore', fd2], timeout: 60_000, killSignal: 'SIGKILL' });
   fs.closeSync(fd2);
   const report = () => {
@@ -276,7 +276,15 @@ function watchedIn(dir, args, starts, more = {}) {
   if (args[0] === 'create') return { status: r.status, report };
   const w = report();
   assert.ok(!w.read.includes('tsvisor.rest.js'), `${args.join(' ')} must not read the kernel's part of the bundle: read ${w.read}`);
+  const mods = modulesOf(dir, w.pid);
+  assert.ok(mods.includes('cli/main'), `${args.join(' ')}: traced (TSVISOR_MODULE_TRACE)`);
+  assert.deepStrictEqual(mods.filter((m) => m.startsWith('[') || (m.startsWith('kernel/') && m !== 'kernel/netinfo')), [], `${args.join(' ')} evaluates no module of the kernel (kernel/netinfo: the network modes) and reads no other part of the bundle`);
   return w;
+}
+
+/** What process pid of watchedIn's commands in dir evaluated, in order: the bundle's modules, and [FILE] where it read another part of it (bin/tsvisor.js's TSVISOR_MODULE_TRACE). */
+function modulesOf(dir, pid) {
+  return fs.readFileSync(path.join(dir, 'modules'), 'utf8').split('\n').filter((l) => l.startsWith(`${pid} `)).map((l) => l.slice(l.indexOf(' ') + 1));
 }
 
 for (const [mode, more] of MODES) test(`Docker's shim per container, ${mode}: create becomes the sandbox process (one Node start), start and delete load no kernel, the second delete starts no Node; a gone container loads no koffi; Node gets no NODE_EXTRA_CA_CERTS`, { timeout: 120_000 }, async () => {
@@ -286,6 +294,9 @@ for (const [mode, more] of MODES) test(`Docker's shim per container, ${mode}: cr
   makeBundle(dir, { args: ['true'] });
   const starts = path.join(dir, 'starts');
   const pidFile = path.join(dir, 'pid');
+  // On this path only the Sentry loads the kernel: without a code cache for it, the Sentry writes one before it gives up the host.
+  const restCache = path.join(h.ROOT, 'dist', 'tsvisor.rest.js.cache');
+  if (confined) fs.rmSync(restCache, { force: true });
   const c = watched(dir, ['create', '--bundle', dir, '--pid-file', pidFile, 'w1'], starts);
   assert.strictEqual(c.status, 0);
   const s = state(dir, 'w1');
@@ -304,8 +315,18 @@ for (const [mode, more] of MODES) test(`Docker's shim per container, ${mode}: cr
   assert.strictEqual(watched(dir, ['start', 'w1'], starts).status, 0);
   await until('the container to stop', () => !alive(s.pid));
   const w = c.report();
-  if (confined) assert.ok(w.all.some((x) => x.pid !== s.pid && x.read.includes('tsvisor.rest.js')), 'the Sentry loaded the kernel');
-  else {
+  if (confined) {
+    assert.ok(w.all.some((x) => x.pid !== s.pid && x.read.includes('tsvisor.rest.js')), 'the Sentry loaded the kernel');
+    // The Sentry's runtime (create's process) starts the Gofer and the Sentry: none of the kernel, the Gofer's client or the Sentry's side of confinement.
+    const runtime = w.all.find((x) => x.pid === s.pid);
+    assert.ok(runtime && !runtime.read.includes('tsvisor.rest.js'), `the runtime must not read the kernel's part of the bundle: read ${runtime && runtime.read}`);
+    const mods = modulesOf(dir, s.pid);
+    assert.ok(mods.includes('cli/sandbox_confined') && mods.includes('[tsvisor.supervise.js]'), `the runtime's modules: ${mods}`);
+    assert.ok(fs.existsSync(restCache), 'the confined Sentry wrote the code cache of the kernel\'s part of the bundle');
+    for (const m of ['[tsvisor.rest.js]', 'sandbox/container', 'sandbox/confine', 'gofer/client', 'gofer/connection', 'host/hostinfo', 'cli/confined_sentry', 'kernel/kernel']) {
+      assert.ok(!mods.includes(m), `the runtime evaluated ${m}: ${mods}`);
+    }
+  } else {
     assert.strictEqual(w.pid, s.pid);
     assert.ok(w.read.includes('tsvisor.rest.js'), 'the sandbox process loaded the kernel');
   }

@@ -8,7 +8,7 @@ const path = require('node:path');
 const h = require('./harness');
 
 const DIST = path.join(h.ROOT, 'dist');
-const { spawnGofer } = require(path.join(DIST, 'gofer', 'start.js'));
+const { spawnGofer } = require(path.join(DIST, 'gofer', 'spawn.js'));
 const { Channel } = require(path.join(DIST, 'gofer', 'channel.js'));
 const { Writer, Reader } = require(path.join(DIST, 'gofer', 'protocol.js'));
 
