@@ -333,6 +333,7 @@ export class Lifecycle {
     // Affinity and nice are per thread: the child gets its creator's.
     child.affinity = t.affinity;
     child.nice = t.nice;
+    child.tscSigsegv = t.tscSigsegv;
     if (!vfork) this.k.hostSched.applyTo(child);
     // A thread's exit signal is none: PTRACE_O_TRACECLONE (or CLONE_PTRACE) follows it.
     if (t.ptrace) this.k.ptrace.onClone(t, child, f, thread ? 0 : a.exitSignal);

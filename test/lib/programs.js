@@ -136,6 +136,7 @@ const C_PROGRAMS = Object.freeze({
   threadsig: { args: () => [], endsWithDone: true },
   threadmisc: { args: () => [], endsWithDone: true },
   threadreuse: { args: () => [], endsWithDone: true },
+  tsc: { args: () => [], endsWithDone: true },
   vforkwait: { args: () => [], endsWithDone: true },
   nicethread: { args: () => [], endsWithDone: true },
   inotifyexec: { args: (dir) => [dir], endsWithDone: true },

@@ -193,6 +193,15 @@ export class SystrapProcess implements AddressSpace {
   protect(addr: number, len: number, prot: number): void {
     this.leader.protect(addr, len, prot);
   }
+  get vdsoHidden(): boolean {
+    return this.leader.vdsoHidden;
+  }
+
+  /** The leader runs the munmaps in its next batch: the vDSO is the whole process's. */
+  hideVdso(): void {
+    this.leader.hideVdso();
+  }
+
   readVdso(addr: number, len: number): Buffer | null {
     return this.leader.readVdso(addr, len);
   }
