@@ -215,5 +215,5 @@ function setMm(t: Task, opt: number, addr: number, arg4: number, arg5: number): 
 
 export const defs: SyscallDef[] = [
   { nr: 157, name: 'prctl', args: ['prctl_op', 'prctl_arg', 'prctl_arg', 'prctl_arg', 'prctl_arg'], fn: prctl,
-    partial: 'supported: PDEATHSIG, DUMPABLE, KEEPCAPS, SECUREBITS, NAME (per process), GET/SET_SECCOMP, CAPBSET_READ/DROP, CHILD_SUBREAPER, NO_NEW_PRIVS, CAP_AMBIENT, TIMERSLACK, SET_MM (ARG_START/END, ENV_START/END, MAP_SIZE; the other fields are EINVAL); PR_SET_PTRACER is EINVAL as without Yama; all other options (PR_SET_VMA, ...) are EINVAL' },
+    partial: 'supported: PDEATHSIG, DUMPABLE, KEEPCAPS, SECUREBITS, NAME (per process), GET/SET_SECCOMP, CAPBSET_READ/DROP, CHILD_SUBREAPER, NO_NEW_PRIVS, CAP_AMBIENT, TIMERSLACK, GET/SET_TSC (per thread, on the host thread that runs it), SET_MM (ARG_START/END, ENV_START/END, MAP_SIZE; the other fields are EINVAL); PR_SET_PTRACER is EINVAL as without Yama; all other options (PR_SET_VMA, ...) are EINVAL' },
 ];

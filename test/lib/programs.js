@@ -90,6 +90,7 @@ const C_PROGRAMS = Object.freeze({
   namespaces: { args: (dir) => [dir], endsWithDone: true },
   // New time namespaces of its own children only; the initial one's offsets cannot be written.
   timens: { args: () => [], endsWithDone: true },
+  timensvdso: { args: () => [], endsWithDone: true },
   // New PID namespaces of its own children only; mounts /proc only in their private mount namespaces.
   pidns: { args: () => [], endsWithDone: true },
   unixsock: { args: (dir) => [dir], endsWithDone: true },
