@@ -147,6 +147,13 @@ export interface AddressSpace {
   hideVdso(): void;
   /** Whether hideVdso was called. */
   readonly vdsoHidden: boolean;
+  /**
+   * Which of pages pages from addr (at most 512) the application touched
+   * in its host mappings since they were mapped (1 each), or null when the
+   * platform cannot tell: mincore's answer for pages the Sentry cannot
+   * tell apart (a frame of zeros).
+   */
+  touchedPages(addr: number, pages: number): Uint8Array | null;
   /** Kill the backing process(es). */
   release(): void;
   /**

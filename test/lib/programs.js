@@ -138,6 +138,7 @@ const C_PROGRAMS = Object.freeze({
   threadmisc: { args: () => [], endsWithDone: true },
   threadreuse: { args: () => [], endsWithDone: true },
   tsc: { args: () => [], endsWithDone: true },
+  mincorezero: { args: () => [], endsWithDone: true },
   vforkwait: { args: () => [], endsWithDone: true },
   nicethread: { args: () => [], endsWithDone: true },
   inotifyexec: { args: (dir) => [dir], endsWithDone: true },

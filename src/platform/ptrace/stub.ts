@@ -14,6 +14,7 @@ import { STUB_THREAD_CLONE_FLAGS, vdsoRanges } from './seccomp';
 import type { CpuPolicy } from './affinity';
 import { NO_REPORT, type StopSource, type StubPool } from './stub_pool';
 import { HostMappingBudget } from './stub_budget';
+import { readTouched } from './host_layout';
 import { BATCH_ADDR, BATCH_ENTRY, BATCH_MAX, INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_END } from './stub_elf';
 
 const status = new Int32Array(1);
@@ -187,6 +188,10 @@ export class StubProcess implements AddressSpace {
   }
 
   vdsoHidden = false;
+
+  touchedPages(addr: number, pages: number): Uint8Array | null {
+    return this.dead ? null : readTouched(this.pid, addr, pages);
+  }
 
   hideVdso(): void {
     if (this.vdsoHidden) return;

@@ -193,6 +193,11 @@ export class SystrapProcess implements AddressSpace {
   protect(addr: number, len: number, prot: number): void {
     this.leader.protect(addr, len, prot);
   }
+  /** Every thread shares the leader's memory. */
+  touchedPages(addr: number, pages: number): Uint8Array | null {
+    return this.leader.touchedPages(addr, pages);
+  }
+
   get vdsoHidden(): boolean {
     return this.leader.vdsoHidden;
   }
