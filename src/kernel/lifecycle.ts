@@ -385,6 +385,8 @@ export class Lifecycle {
     ctx.owner = p;
     ctx.regs.restore(p.vforkSavedRegs!);
     ctx.setFpState(p.vforkSavedFp!);
+    // The child may have set its own TSC mode on the host thread they shared.
+    ctx.setTsc?.(p.tscSigsegv);
     p.vforkSavedRegs = p.vforkSavedFp = null;
     if (p.ptrace) this.k.ptrace.onVforkDone(p, child);
     this.k.noteWake();

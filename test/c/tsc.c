@@ -129,6 +129,18 @@ int main(int argc, char **argv) {
   waitpid(p, &st, 0);
   report("exec'd child", st);
 
+  /* A vfork child that sets its own mode leaves its parent's alone. */
+  fflush(stdout);
+  p = vfork();
+  if (p == 0) {
+    prctl(PR_SET_TSC, PR_TSC_ENABLE, 0, 0, 0);
+    _exit(mode());
+  }
+  waitpid(p, &st, 0);
+  report("vfork child that set PR_TSC_ENABLE", st);
+  printf("parent after the vfork child: mode %d\n", mode());
+  probe("parent rdtsc", 0);
+
   /* A process that leaves PR_TSC_SIGSEGV behind, then the next ones. */
   try_set("back to PR_TSC_ENABLE", PR_TSC_ENABLE, 0);
   for (int round = 0; round < 3; round++) {
