@@ -29,8 +29,9 @@ for (const platform of ['ptrace', 'systrap']) {
     if (/systrap platform unavailable/.test(r.stderr)) return t.skip('systrap is not available on this host');
     assert.strictEqual(r.status, 0, h.describe(platform, r));
     assert.strictEqual(r.stdout, `rounds whose next process reads the TSC freely: ${ROUNDS} of ${ROUNDS}\n`);
-    // Stubs were taken again: on systrap the hostile ones themselves (the next process resets the mode); on
-    // ptrace only those left with rdtsc allowed (a stub whose thread has PR_TSC_SIGSEGV is not kept).
-    assert.ok(JSON.parse(fs.readFileSync(stats, 'utf8')).stubsReused >= (platform === 'systrap' ? 2 * ROUNDS - 1 : 1), fs.readFileSync(stats, 'utf8'));
+    // Stubs were taken again: on systrap the hostile ones themselves in most rounds (the next process resets the
+    // mode; one whose second thread is still on its way out is not kept); on ptrace only those left with rdtsc
+    // allowed (a stub whose thread has PR_TSC_SIGSEGV is not kept).
+    assert.ok(JSON.parse(fs.readFileSync(stats, 'utf8')).stubsReused >= (platform === 'systrap' ? ROUNDS : 1), fs.readFileSync(stats, 'utf8'));
   });
 }
