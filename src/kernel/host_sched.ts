@@ -40,10 +40,12 @@ export class HostScheduling {
     for (const x of this.k.tasks.values()) if (x.state !== 'dead' && !x.vforkParent) this.applyNice(x);
   }
 
-  /** Give t's host thread its nice and its CPUs (a new context: clone, exec). */
+  /** Give t's host thread its nice, its CPUs and its TSC mode (a new context: clone, exec). */
   applyTo(t: Task): void {
     this.applyNice(t);
     this.affinityChanged(t);
+    // A new host thread may have come from the master (rdtsc allowed) or from another process's parked thread.
+    t.ctx.setTsc?.(t.tscSigsegv);
   }
 
   /** t's affinity (its own, or its process's) changed: keep its host thread on those CPUs. */

@@ -24,6 +24,7 @@ import { checkCloneNsFlags, copyNamespaces, NEW_NS_FLAGS } from './namespaces';
 import { nsCapable } from '../auth/userns';
 import { CAP_SYS_PTRACE } from '../abi/capability';
 import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM } from '../abi/sched';
+import { hideVdsoOutsideInitialTime } from './vdso';
 
 
 /** The VFS operations the process core needs, supplied by whoever boots the kernel. */
@@ -179,8 +180,9 @@ export class Lifecycle {
         stackLimit: Math.max(t.tg.rlimits[RLIMIT_STACK].cur < 0 ? 8 << 20 : t.tg.rlimits[RLIMIT_STACK].cur, 128 * 1024),
         cpu: this.k.hostInfo,
       },
-      // The host's vDSO reads the host's clocks: a program in another time namespace goes without it (libc then makes the system call, which adds the offsets).
-      t.nsproxy.timeForChildren.initial ? mm.as.vdsoBase : 0,
+      // The host's vDSO reads the host's clocks: a program in another time namespace goes without it (libc then makes the system call, which adds the offsets),
+      // and so does one in an address space whose vDSO is gone (an exec reusing it after setns back to the initial namespace).
+      t.nsproxy.timeForChildren.initial && !mm.as.vdsoHidden ? mm.as.vdsoBase : 0,
     );
     const ctx = mm.as.mainContext();
     const regs = ctx.regs;
@@ -333,6 +335,9 @@ export class Lifecycle {
     // Affinity and nice are per thread: the child gets its creator's.
     child.affinity = t.affinity;
     child.nice = t.nice;
+    child.tscSigsegv = t.tscSigsegv;
+    // A child with memory of its own in another time namespace: the host's clock pages go (vdso.ts).
+    if (!(f & CLONE_VM)) hideVdsoOutsideInitialTime(child);
     if (!vfork) this.k.hostSched.applyTo(child);
     // A thread's exit signal is none: PTRACE_O_TRACECLONE (or CLONE_PTRACE) follows it.
     if (t.ptrace) this.k.ptrace.onClone(t, child, f, thread ? 0 : a.exitSignal);
@@ -380,6 +385,8 @@ export class Lifecycle {
     ctx.owner = p;
     ctx.regs.restore(p.vforkSavedRegs!);
     ctx.setFpState(p.vforkSavedFp!);
+    // The child may have set its own TSC mode on the host thread they shared.
+    ctx.setTsc?.(p.tscSigsegv);
     p.vforkSavedRegs = p.vforkSavedFp = null;
     if (p.ptrace) this.k.ptrace.onVforkDone(p, child);
     this.k.noteWake();
@@ -456,6 +463,7 @@ export class Lifecycle {
     // A CLONE_VFORK caller with its own context goes on now (the other kind was let go above).
     if (t.vforkWaiter) this.releaseVfork(t);
     t.tg.execed = true;
+    hideVdsoOutsideInitialTime(t);
     t.fdTable.closeOnExec();
     t.tg.actions = t.tg.actions.map((act) => (act.handler === S.SIG_IGN ? act : S.defaultSigAction()));
     t.altStack = { sp: 0, size: 0, flags: 2 };

@@ -10,6 +10,7 @@ import * as S from '../abi/signals';
 import type { Task } from './task';
 import { TASK_SIZE } from '../abi/mm';
 import { outOfMemory } from './oom';
+import { VdsoCalls } from './vdso';
 
 /** A handler result meaning "registers already hold the outcome" (execve, rt_sigreturn, exit). */
 export const KEEP_REGS = Number.MIN_SAFE_INTEGER;
@@ -42,6 +43,9 @@ export class TaskRunner {
   interrupts = 0;
   /** System calls whose handler returned a promise not settled yet (Kernel.pause waits for 0). */
   inFlight = 0;
+
+  /** The host vDSO's entry points, for processes whose vDSO is hidden (a time namespace; vdso.ts). */
+  private readonly vdso = new VdsoCalls();
 
   constructor(private readonly k: Kernel) {}
 
@@ -241,7 +245,13 @@ export class TaskRunner {
     t.lastFaultAddr = addr;
     t.lastFaultRip = rip;
     if (signo === S.SIGSEGV && addr === rip && VSYSCALLS.has(addr)) {
-      this.vsyscall(t, VSYSCALLS.get(addr)!);
+      this.vsyscall(t, VSYSCALLS.get(addr)!, VSYSCALL_ARGS[VSYSCALLS.get(addr)!]);
+      return;
+    }
+    // A call into a hidden vDSO: its entry point's system call, as the vDSO's own fallback makes it.
+    const vdsoCall = signo === S.SIGSEGV && addr === rip ? this.vdso.callAt(t.mm.as, addr) : undefined;
+    if (vdsoCall !== undefined) {
+      this.vsyscall(t, vdsoCall, null);
       return;
     }
     // SI_KERNEL: the host's own verdict (a call into the vsyscall page off its entry points), passed on as is.
@@ -274,9 +284,11 @@ export class TaskRunner {
    * system call of that entry and emulates the `ret`. A result pointer
    * beyond TASK_SIZE is SIGSEGV/SEGV_MAPERR at that pointer; a bad stack, or
    * a call failing with EFAULT (a user pointer not mapped), is a bare
-   * SIGSEGV (SI_KERNEL); none returns, as there.
+   * SIGSEGV (SI_KERNEL); none returns, as there. sizes null: a call into a
+   * hidden vDSO (vdso.ts), whose result, an error too, goes back in rax as
+   * the vDSO's fallback returns it.
    */
-  private vsyscall(t: Task, nr: number): void {
+  private vsyscall(t: Task, nr: number, sizes: number[] | null): void {
     const regs = t.ctx.regs;
     const sp = regs.get(Reg.RSP);
     const args = loadArgs(t);
@@ -288,8 +300,7 @@ export class TaskRunner {
       this.segv(t, 0, S.SI_KERNEL);
       return;
     }
-    const sizes = VSYSCALL_ARGS[nr];
-    for (let i = 0; i < sizes.length; i++) {
+    for (let i = 0; sizes && i < sizes.length; i++) {
       if (args[i] !== 0 && (args[i] < 0 || args[i] + sizes[i] > TASK_SIZE)) {
         this.segv(t, args[i], S.SEGV_MAPERR);
         return;
@@ -308,7 +319,7 @@ export class TaskRunner {
       }
     }
     if (this.k.strace) this.k.strace.exit(t, r);
-    if (r === -E.EFAULT) {
+    if (r === -E.EFAULT && sizes) {
       this.segv(t, 0, S.SI_KERNEL);
       return;
     }

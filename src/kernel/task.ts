@@ -117,6 +117,8 @@ export class Task {
   affinity: bigint | null = null;
   /** The thread's nice value (-20..19): per thread as on Linux, a new task's is its creator's (HostScheduling.setNice). */
   nice = 0;
+  /** prctl PR_SET_TSC: rdtsc raises SIGSEGV (PR_TSC_SIGSEGV) on this thread; inherited by clone, kept across execve, as on Linux. */
+  tscSigsegv = false;
   /** The namespaces the task is in, but its user namespace (that is on its credentials) and its PID namespace (threadPid's). */
   nsproxy: NsProxy;
   /** The task's numbers in its PID namespace and every ancestor (kernel/pid_ns.ts); threadPid.global is tid. */

@@ -90,6 +90,12 @@ export interface Context {
    * any): a platform with a host thread per context keeps it on those CPUs.
    */
   setAppCpus?(cpus: number[] | null): void;
+  /**
+   * Make rdtsc (and rdtscp) in this context raise SIGSEGV (SI_KERNEL), or
+   * allow it again: prctl(PR_SET_TSC) on the host thread that runs the
+   * application. Set before the context next runs application code.
+   */
+  setTsc?(sigsegv: boolean): void;
   /** The host thread id backing the context (for debugging and isolation tests). */
   readonly hostTid: number;
   /**
@@ -131,6 +137,23 @@ export interface AddressSpace {
    * is not inside it. The vDSO is never written.
    */
   readVdso(addr: number, len: number): Buffer | null;
+  /**
+   * Take the host's vDSO and vvar pages out of this address space for good
+   * (a process in a time namespace of its own: the host's clock pages hold
+   * no offsets). A call into the vDSO then faults at its entry point, which
+   * the kernel emulates; the address space is never given to another
+   * process. Queued like a mapping change.
+   */
+  hideVdso(): void;
+  /** Whether hideVdso was called. */
+  readonly vdsoHidden: boolean;
+  /**
+   * Which of pages pages from addr (at most 512) the application touched
+   * in its host mappings since they were mapped (1 each), or null when the
+   * platform cannot tell: mincore's answer for pages the Sentry cannot
+   * tell apart (a frame of zeros).
+   */
+  touchedPages(addr: number, pages: number): Uint8Array | null;
   /** Kill the backing process(es). */
   release(): void;
   /**

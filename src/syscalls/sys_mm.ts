@@ -357,15 +357,28 @@ function mincore(t: Task, a: number[]): number {
   const out = Buffer.alloc(pages);
   const memfile = t.mm.memfile;
   const budget = { pages: Infinity };
+  // The host's own record of the pages the application touched, read a window at a time, only where needed.
+  const WINDOW = 512;
+  let window = -1;
+  let touched: Uint8Array | null = null;
+  const hostTouched = (i: number): boolean => {
+    const w = Math.floor(i / WINDOW);
+    if (w !== window) {
+      window = w;
+      touched = t.mm.as.touchedPages(addr + w * WINDOW * PAGE, Math.min(WINDOW, pages - w * WINDOW));
+    }
+    return touched !== null && touched[i % WINDOW] === 1;
+  };
   for (let i = 0; i < pages; i++) {
     const x = addr + i * PAGE;
     const v = t.mm.findVma(x);
     if (!v) throw new Errno(E.ENOMEM);
     const f = v.frames.get(v.pageIndex(x));
     // Small anonymous mappings get their frames when mapped (MemoryManager.populate): a
-    // frame still all zeros was never written, which Linux would not count as resident.
-    // (A page written with zeros only is reported absent; read-only use maps the zero frame.)
-    out[i] = f >= 0 && (v.file || v.locked === LOCK_ON || memfile.isZeroFrame(f) || !memfile.allZero(f, 1, budget)) ? 1 : 0;
+    // frame still all zeros was never written, which Linux would not count as resident,
+    // unless the application touched it in its host mapping (it wrote zeros: mlock201).
+    // Read-only use maps the zero frame.
+    out[i] = f >= 0 && (v.file || v.locked === LOCK_ON || memfile.isZeroFrame(f) || !memfile.allZero(f, 1, budget) || hostTouched(i)) ? 1 : 0;
   }
   t.mm.copyOut(a[2], out);
   return 0;

@@ -14,6 +14,7 @@ import type { Task } from '../kernel/task';
 import { pidNsOf, type PidNamespace } from '../kernel/pid_ns';
 import { u32, type SyscallDef } from '../kernel/syscall';
 import { MountNamespace, topOf } from '../vfs/mount_ns';
+import { hideVdsoOutsideInitialTime } from '../kernel/vdso';
 
 const UNSHARE_FLAGS = CLONE_THREAD | CLONE_FS | CLONE_SIGHAND | CLONE_VM | CLONE_FILES | CLONE_SYSVSEM | NEW_NS_FLAGS;
 
@@ -98,6 +99,7 @@ function setns(t: Task, a: number[]): number {
       if (!nsCapable(c, tn.owner, CAP_SYS_ADMIN) || !nsCapable(c, c.userns, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
       tn.frozen = true;
       t.nsproxy = t.nsproxy.withTime(tn, tn);
+      hideVdsoOutsideInitialTime(t);
       return 0;
     }
     default: {
@@ -119,7 +121,7 @@ export const hooks: FamilyHooks = {
 
 export const defs: SyscallDef[] = [
   { nr: 272, name: 'unshare', args: ['clone_flags'], fn: unshare,
-    partial: 'a new network namespace has the Sentry\'s own stack with a loopback (down until brought up by RTM_NEWLINK or SIOCSIFFLAGS; it takes 127.0.0.1/8 and ::1 by RTM_NEWADDR, no other address, and no other interface can be made or changed: EOPNOTSUPP), its own abstract AF_UNIX names, netlink ports and /proc/net; a process forked into a new time namespace (not exec\'d) keeps the host\'s vDSO, whose clock reads lack the offsets (the system call has them; after exec there is no vDSO); a new IPC namespace has its own System V shared memory, semaphores and message queues, /proc/sys/kernel IPC limits, and POSIX message queues (its own mqueue file system); its objects go when its last process leaves, even while a bound /proc/PID/ns/ipc file keeps the namespace' },
+    partial: 'a new network namespace has the Sentry\'s own stack with a loopback (down until brought up by RTM_NEWLINK or SIOCSIFFLAGS; it takes 127.0.0.1/8 and ::1 by RTM_NEWADDR, no other address, and no other interface can be made or changed: EOPNOTSUPP), its own abstract AF_UNIX names, netlink ports and /proc/net; a process in a time namespace other than the initial one has no host clock pages (vvar, vDSO): a process forked into it calls the vDSO entry points its libc found, and each is served as its system call (with the offsets; a read of the vDSO\'s pages faults, where Linux has them readable), and a program exec\'d in it gets no vDSO; a new IPC namespace has its own System V shared memory, semaphores and message queues, /proc/sys/kernel IPC limits, and POSIX message queues (its own mqueue file system); its objects go when its last process leaves, even while a bound /proc/PID/ns/ipc file keeps the namespace' },
   { nr: 308, name: 'setns', args: ['fd', 'clone_flags'], fn: setns,
-    partial: 'takes /proc/PID/ns/* descriptors only (no pidfds); a process that joins a time namespace keeps the host\'s vDSO until it execs (its clock reads through the vDSO lack the offsets); joining a mount or user namespace gives a process sharing its fs context (CLONE_FS) its own copy where Linux refuses with EINVAL' },
+    partial: 'takes /proc/PID/ns/* descriptors only (no pidfds); a process that joins a time namespace loses the host\'s clock pages (its calls into the vDSO are served as system calls, with the offsets); joining a mount or user namespace gives a process sharing its fs context (CLONE_FS) its own copy where Linux refuses with EINVAL' },
 ];

@@ -32,6 +32,7 @@ const PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8, PR_SET_NAME = 15, PR_GET_NAME = 
 const PR_GET_SECCOMP = 21, PR_SET_SECCOMP = 22, PR_CAPBSET_READ = 23, PR_CAPBSET_DROP = 24, PR_GET_SECUREBITS = 27, PR_SET_SECUREBITS = 28;
 const PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
 const PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39, PR_CAP_AMBIENT = 47;
+const PR_GET_TSC = 25, PR_SET_TSC = 26, PR_TSC_ENABLE = 1, PR_TSC_SIGSEGV = 2;
 const PR_SET_TIMERSLACK = 29, PR_GET_TIMERSLACK = 30, PR_SET_MM = 35;
 const PR_CAP_AMBIENT_IS_SET = 1, PR_CAP_AMBIENT_RAISE = 2, PR_CAP_AMBIENT_LOWER = 3, PR_CAP_AMBIENT_CLEAR_ALL = 4;
 
@@ -159,6 +160,19 @@ function prctl(t: Task, a: number[]): number {
       return s.policy === 1 || s.policy === 2 ? 0 : s.timerSlackNs;
     case PR_SET_MM:
       return setMm(t, arg2, arg3, arg4, arg5);
+    case PR_GET_TSC:
+      t.mm.writeI32(arg2, t.tscSigsegv ? PR_TSC_SIGSEGV : PR_TSC_ENABLE);
+      return 0;
+    case PR_SET_TSC: {
+      // Linux takes arg2 as an unsigned int and ignores the other arguments.
+      const mode = u32(arg2);
+      need(mode === PR_TSC_ENABLE || mode === PR_TSC_SIGSEGV);
+      // Only the host thread that runs the application can make rdtsc fault (and the vDSO with it).
+      if (!t.ctx.setTsc) throw new Errno(E.EINVAL);
+      t.tscSigsegv = mode === PR_TSC_SIGSEGV;
+      t.ctx.setTsc(t.tscSigsegv);
+      return 0;
+    }
     default: // PR_SET_PTRACER (no Yama), PR_SET_VMA, ...
       t.kernel.logOnce(`prctl-${option}`, `prctl: option ${option} (0x${(option >>> 0).toString(16)}) is not supported: EINVAL`);
       throw new Errno(E.EINVAL);
@@ -201,5 +215,5 @@ function setMm(t: Task, opt: number, addr: number, arg4: number, arg5: number): 
 
 export const defs: SyscallDef[] = [
   { nr: 157, name: 'prctl', args: ['prctl_op', 'prctl_arg', 'prctl_arg', 'prctl_arg', 'prctl_arg'], fn: prctl,
-    partial: 'supported: PDEATHSIG, DUMPABLE, KEEPCAPS, SECUREBITS, NAME (per process), GET/SET_SECCOMP, CAPBSET_READ/DROP, CHILD_SUBREAPER, NO_NEW_PRIVS, CAP_AMBIENT, TIMERSLACK, SET_MM (ARG_START/END, ENV_START/END, MAP_SIZE; the other fields are EINVAL); PR_SET_PTRACER is EINVAL as without Yama; all other options (PR_SET_VMA, ...) are EINVAL' },
+    partial: 'supported: PDEATHSIG, DUMPABLE, KEEPCAPS, SECUREBITS, NAME (per process), GET/SET_SECCOMP, CAPBSET_READ/DROP, CHILD_SUBREAPER, NO_NEW_PRIVS, CAP_AMBIENT, TIMERSLACK, GET/SET_TSC (per thread, on the host thread that runs it), SET_MM (ARG_START/END, ENV_START/END, MAP_SIZE; the other fields are EINVAL); PR_SET_PTRACER is EINVAL as without Yama; all other options (PR_SET_VMA, ...) are EINVAL' },
 ];

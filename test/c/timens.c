@@ -5,9 +5,9 @@
  * CLOCK_BOOTTIME read by the system call, absolute sleeps and timers on the
  * namespace's clocks, sysinfo and /proc/uptime, setns back and forth, exec
  * entering time_for_children.
- * Clocks are read with the system call (a forked child keeps the vDSO of a
- * process made in the initial namespace: see docs/COMPATIBILITY.md), except
- * after an exec inside the namespace, where libc's own reads are checked.
+ * Clocks are read with the system call (reads through the vDSO are
+ * timensvdso.c's), except after an exec inside the namespace, where libc's
+ * own reads are checked.
  * Times are printed only as whole-day offsets. Runs as root. */
 #define _GNU_SOURCE
 #include "common.h"

@@ -90,6 +90,7 @@ const C_PROGRAMS = Object.freeze({
   namespaces: { args: (dir) => [dir], endsWithDone: true },
   // New time namespaces of its own children only; the initial one's offsets cannot be written.
   timens: { args: () => [], endsWithDone: true },
+  timensvdso: { args: () => [], endsWithDone: true },
   // New PID namespaces of its own children only; mounts /proc only in their private mount namespaces.
   pidns: { args: () => [], endsWithDone: true },
   unixsock: { args: (dir) => [dir], endsWithDone: true },
@@ -139,6 +140,8 @@ const C_PROGRAMS = Object.freeze({
   threadsig: { args: () => [], endsWithDone: true },
   threadmisc: { args: () => [], endsWithDone: true },
   threadreuse: { args: () => [], endsWithDone: true },
+  tsc: { args: () => [], endsWithDone: true },
+  mincorezero: { args: () => [], endsWithDone: true },
   vforkwait: { args: () => [], endsWithDone: true },
   nicethread: { args: () => [], endsWithDone: true },
   inotifyexec: { args: (dir) => [dir], endsWithDone: true },

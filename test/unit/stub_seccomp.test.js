@@ -18,7 +18,10 @@ const KILL = 0x80000000;
 const run = (prog, nr, args, arch = X86_64) => runFilter(prog, nr, args, arch);
 
 const TOP = 0x7f4614dfa000; // a vvar start as seen on these hosts: below the stub
-const prog = stubFilter({ top: TOP });
+// The host's clock pages as on these hosts: [vvar], [vvar_vclock], [vdso] from top up.
+const CLOCK_PAGES = [{ start: TOP, end: TOP + 0x4000, name: '[vvar]' }, { start: TOP + 0x4000, end: TOP + 0x6000, name: '[vvar_vclock]' }, { start: TOP + 0x6000, end: TOP + 0x8000, name: '[vdso]' }];
+const RESERVED = [{ start: STUB_BASE, end: STUB_DATA, name: '[stub]' }, ...CLOCK_PAGES];
+const prog = stubFilter({ top: TOP, reserved: RESERVED });
 const MMAP = 9, MPROTECT = 10, MUNMAP = 11, CLONE = 56, EPOLL_WAIT = 232;
 const HI = 2 ** 32;
 
@@ -34,6 +37,23 @@ test('the filter allows what the platform injects', () => {
   assert.equal(run(prog, EPOLL_WAIT, [4, STUB_DATA, 1, -1]), ALLOW);
   assert.equal(run(prog, 60, [0]), ALLOW);
   assert.equal(run(prog, 231, [1]), ALLOW);
+});
+
+test("a process in a time namespace: munmap of exactly each of the host's clock pages, nothing else above top", () => {
+  for (const r of CLOCK_PAGES) assert.equal(run(prog, MUNMAP, [r.start, r.end - r.start]), ALLOW, r.name);
+  assert.equal(run(prog, MUNMAP, [TOP, 0x8000]), KILL, 'all three at once');
+  assert.equal(run(prog, MUNMAP, [TOP + 0x6000, 0x1000]), KILL, 'part of the vDSO');
+  assert.equal(run(prog, MUNMAP, [TOP + 0x6000 + HI, 0x2000]), KILL, 'the high half of the address');
+  assert.equal(run(prog, MUNMAP, [TOP + 0x6000, 0x2000 + HI]), KILL, 'the high half of the length');
+  assert.equal(run(prog, MPROTECT, [TOP + 0x6000, 0x2000, 0]), KILL, 'mprotect of the vDSO');
+  assert.equal(run(prog, MMAP, [TOP + 0x6000, 0x2000, 5, 0x11, 3, 0]), KILL, 'a mapping over the vDSO');
+});
+
+test("prctl(PR_SET_TSC) with mode 1 or 2 only (the application's own TSC mode, set in its host thread)", () => {
+  const PRCTL = 157;
+  assert.equal(run(prog, PRCTL, [26, 1]), ALLOW);
+  assert.equal(run(prog, PRCTL, [26, 2]), ALLOW);
+  for (const args of [[26, 0], [26, 3], [26, 1 + HI], [26 + HI, 1], [25, 1], [38, 1], [22, 2]]) assert.equal(run(prog, PRCTL, args), KILL, `prctl(${args})`);
 });
 
 test('the filter kills any other call or argument', () => {

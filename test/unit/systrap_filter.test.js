@@ -24,7 +24,9 @@ const IN_APP = 0x401000;
 const AREA = code.AREAS_BASE + 3 * code.AREA_SIZE;
 
 const app = appFilter();
-const ctl = controlFilter(TOP);
+const CLOCK_PAGES = [{ start: TOP, end: TOP + 0x4000, name: '[vvar]' }, { start: TOP + 0x4000, end: TOP + 0x6000, name: '[vvar_vclock]' }, { start: TOP + 0x6000, end: TOP + 0x8000, name: '[vdso]' }];
+const ctl = controlFilter(TOP, CLOCK_PAGES);
+const PRCTL = 157, MUNMAP = 11;
 
 test('every call from the application traps, whatever its arguments', () => {
   for (const [nr, args] of [[GETPID, []], [ARCH_PRCTL, [ARCH_SET_FS, 0x1234]], [FUTEX, [AREA, 0]], [WRITE, [code.EVENTFD_IN_STUB, 0, 8]], [RT_SIGRETURN, []]]) {
@@ -42,6 +44,26 @@ test("from the handler's instructions: only the handler's calls", () => {
   assert.equal(runFilter(app, EXIT, [0], undefined, IN_HANDLER), ALLOW);
   assert.equal(runFilter(app, EXIT, [3], undefined, IN_HANDLER), TRAP, 'exit with another status');
   assert.equal(runFilter(app, GETPID, [], undefined, IN_HANDLER), TRAP, 'getpid at a stub syscall');
+});
+
+test('prctl(PR_SET_TSC, 1 or 2) from the stub (the handler sets the thread\'s TSC mode), nothing else of prctl', () => {
+  for (const prog of [app, ctl]) {
+    const deny = prog === app ? TRAP : KILL;
+    const ip = prog === app ? IN_HANDLER : STUB_BASE + 0x100;
+    assert.equal(runFilter(prog, PRCTL, [26, 1], undefined, ip), ALLOW);
+    assert.equal(runFilter(prog, PRCTL, [26, 2], undefined, ip), ALLOW);
+    for (const args of [[26, 0], [26, 3], [26, 2 + 2 ** 32], [22, 2], [38, 1], [4, 1]]) assert.equal(runFilter(prog, PRCTL, args, undefined, ip), deny, `prctl(${args})`);
+  }
+  assert.equal(runFilter(app, PRCTL, [26, 2], undefined, IN_APP), TRAP, 'from the application: the Sentry serves it');
+});
+
+test("the leader may unmap exactly the host's clock pages (a process in a time namespace), nothing else above top", () => {
+  const ip = STUB_BASE + 0x100;
+  for (const r of CLOCK_PAGES) assert.equal(runFilter(ctl, MUNMAP, [r.start, r.end - r.start], undefined, ip), ALLOW, r.name);
+  assert.equal(runFilter(ctl, MUNMAP, [TOP, 0x8000], undefined, ip), KILL, 'all at once');
+  assert.equal(runFilter(ctl, MUNMAP, [TOP + 0x6000, 0x1000], undefined, ip), KILL, 'part of the vDSO');
+  assert.equal(runFilter(ctl, MUNMAP, [code.AREAS_BASE, code.AREA_SIZE], undefined, ip), KILL, 'an area');
+  assert.equal(runFilter(ctl, MUNMAP, [TOP + 0x6000, 0x2000], undefined, IN_APP), TRAP, 'from the application');
 });
 
 test('arch_prctl from the stub: setting fs/gs base only (the restore where the CPU lacks FSGSBASE)', () => {

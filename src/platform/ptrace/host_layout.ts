@@ -61,3 +61,28 @@ export function readVdsoImage(pid: number, reserved: HostLayout['reserved']): Bu
     if (fd >= 0) fs.closeSync(fd);
   }
 }
+
+/** Pages read from /proc/PID/pagemap at once, at most (8 bytes each). */
+const PAGEMAP_WINDOW = 512;
+
+/**
+ * Which of pages pages from addr the host has mapped in the stub process
+ * (pagemap's present bit): pages the application touched there since they
+ * were mapped; null if the host would not tell.
+ */
+export function readTouched(pid: number, addr: number, pages: number): Uint8Array | null {
+  if (pid <= 0 || pages <= 0 || pages > PAGEMAP_WINDOW || addr % 4096 !== 0) return null;
+  const b = Buffer.alloc(pages * 8);
+  let fd = -1;
+  try {
+    fd = fs.openSync(`/proc/${pid}/pagemap`, 'r');
+    if (fs.readSync(fd, b, 0, b.length, (addr / 4096) * 8) !== b.length) return null;
+  } catch {
+    return null;
+  } finally {
+    if (fd >= 0) fs.closeSync(fd);
+  }
+  const out = new Uint8Array(pages);
+  for (let i = 0; i < pages; i++) out[i] = b.readUInt32LE(i * 8 + 4) >>> 31;
+  return out;
+}

@@ -220,7 +220,7 @@ export class PtracePlatform implements Platform {
     const frame = this.memfile.alloc(1);
     this.filterFrame = frame;
     const page = this.memfile.bytes(frame);
-    const filter = stubFilter({ top: this.top });
+    const filter = stubFilter({ top: this.top, reserved: this.reserved });
     filter.copy(page, 64);
     page.writeUInt16LE(filter.length / 8, 0); // struct sock_fprog { len; filter }
     page.writeBigUInt64LE(BigInt(STUB_CTRL + 64), 8);

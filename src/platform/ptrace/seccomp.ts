@@ -32,6 +32,9 @@ const SYS_MMAP = 9;
 const SYS_MPROTECT = 10;
 const SYS_MUNMAP = 11;
 const SYS_CLONE = 56;
+const SYS_PRCTL = 157;
+/** prctl(PR_SET_TSC, PR_TSC_ENABLE or PR_TSC_SIGSEGV): the application's own setting, made in its host thread (the systrap filters use it too). */
+export const PR_SET_TSC = 26;
 const SYS_EXIT = 60;
 const SYS_EPOLL_WAIT = 232;
 const SYS_EXIT_GROUP = 231;
@@ -112,15 +115,41 @@ export function rangeCheck(f: Bpf, top: number): void {
   f.op(BPF_LD_MEM, 1).op(BPF_JGT_K, topLo, 'kill', 'allow');
 }
 
+/** The host's clock pages ([vvar], [vvar_vclock], [vdso]), which AddressSpace.hideVdso unmaps. */
+export function vdsoRanges(reserved: ReadonlyArray<{ start: number; end: number; name: string }>): Array<{ start: number; end: number }> {
+  return reserved.filter((r) => r.name === '[vdso]' || r.name === '[vvar]' || r.name === '[vvar_vclock]');
+}
+
+/**
+ * The block labelled 'munmap': munmap of exactly one of ranges (the clock
+ * pages, taken from a process in a time namespace) goes to 'allow', any
+ * other to 'range' (the application's part only).
+ */
+export function munmapCheck(f: Bpf, ranges: ReadonlyArray<{ start: number; end: number }>): void {
+  f.label('munmap');
+  ranges.forEach((r, i) => {
+    const next = `munmap${i + 1}`;
+    const len = r.end - r.start;
+    for (const [arg, v] of [[0, r.start], [1, len]]) {
+      f.loadArg(arg, true).op(BPF_JEQ_K, Math.floor(v / 2 ** 32), 0, next);
+      f.loadArg(arg, false).op(BPF_JEQ_K, v % 2 ** 32, 0, next);
+    }
+    f.op(BPF_JEQ_K, 0, 'allow', 'allow'); // jump always (classic BPF's ja takes no label here)
+    f.label(next);
+  });
+  f.op(BPF_JEQ_K, 0, 'range', 'range');
+}
+
 /**
  * struct sock_filter array. top is the end of the application's address
  * space: mmap, mprotect and munmap are allowed only for ranges that end at or
  * below it, so even a confused Sentry or application code running as the stub
- * cannot touch the stub's code, its control page or the host's vDSO. The one
- * exception is the control page itself, mapped (read-only, from the memory
- * file) when a stub is made.
+ * cannot touch the stub's code, its control page or the host's vDSO. The
+ * exceptions: the control page itself, mapped (read-only, from the memory
+ * file) when a stub is made, and munmap of exactly the host's clock pages
+ * (AddressSpace.hideVdso).
  */
-export function stubFilter(layout: { top: number }): Buffer {
+export function stubFilter(layout: { top: number; reserved: ReadonlyArray<{ start: number; end: number; name: string }> }): Buffer {
   const ctrlHi = Math.floor(STUB_CTRL / 2 ** 32);
   const ctrlLo = STUB_CTRL % 2 ** 32;
   const f = new Bpf();
@@ -132,9 +161,10 @@ export function stubFilter(layout: { top: number }): Buffer {
   f.op(BPF_LD_W_ABS, 0);
   f.op(BPF_JEQ_K, SYS_MMAP, 'mmap', 0);
   f.op(BPF_JEQ_K, SYS_MPROTECT, 'mprotect', 0);
-  f.op(BPF_JEQ_K, SYS_MUNMAP, 'range', 0);
+  f.op(BPF_JEQ_K, SYS_MUNMAP, 'munmap', 0);
   f.op(BPF_JEQ_K, SYS_CLONE, 'clone', 0);
   f.op(BPF_JEQ_K, SYS_EPOLL_WAIT, 'epoll', 0);
+  f.op(BPF_JEQ_K, SYS_PRCTL, 'prctl', 0);
   f.op(BPF_JEQ_K, SYS_EXIT, 'allow', 0);
   f.op(BPF_JEQ_K, SYS_EXIT_GROUP, 'allow', 'kill');
 
@@ -146,6 +176,7 @@ export function stubFilter(layout: { top: number }): Buffer {
   f.argEq(1, 4096).argEq(2, 1).op(BPF_RET_K, SECCOMP_RET_ALLOW);
 
   f.label('mprotect').loadArg(2, true).op(BPF_JEQ_K, 0, 0, 'kill').loadArg(2, false).op(BPF_JSET_K, ~7, 'kill', 'range');
+  munmapCheck(f, vdsoRanges(layout.reserved));
 
   rangeCheck(f, layout.top);
 
@@ -155,7 +186,15 @@ export function stubFilter(layout: { top: number }): Buffer {
   // epoll_wait: the waker, one event into the scratch page.
   f.label('epoll').argEq(0, EPOLL_IN_STUB).argEq(1, STUB_DATA).argEq(2, 1).op(BPF_RET_K, SECCOMP_RET_ALLOW);
 
+  tscPrctl(f, 'kill');
+
   f.label('allow').op(BPF_RET_K, SECCOMP_RET_ALLOW);
   f.label('kill').op(BPF_RET_K, SECCOMP_RET_KILL_PROCESS);
   return f.build();
+}
+
+/** The block labelled 'prctl': PR_SET_TSC with mode 1 or 2 goes to 'allow', anything else to otherwise. */
+export function tscPrctl(f: Bpf, otherwise: string): void {
+  f.label('prctl').loadArg(0, true).op(BPF_JEQ_K, 0, 0, otherwise).loadArg(0, false).op(BPF_JEQ_K, PR_SET_TSC, 0, otherwise);
+  f.loadArg(1, true).op(BPF_JEQ_K, 0, 0, otherwise).loadArg(1, false).op(BPF_JEQ_K, 1, 'allow', 0).op(BPF_JEQ_K, 2, 'allow', otherwise);
 }

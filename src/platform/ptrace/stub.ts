@@ -10,10 +10,11 @@ import * as P from './ptrace';
 import { INTERRUPT_SIGNAL } from './stops';
 import type { MemoryFile } from '../memfile';
 import { StubError, StubThread } from './stub_thread';
-import { STUB_THREAD_CLONE_FLAGS } from './seccomp';
+import { STUB_THREAD_CLONE_FLAGS, vdsoRanges } from './seccomp';
 import type { CpuPolicy } from './affinity';
 import { NO_REPORT, type StopSource, type StubPool } from './stub_pool';
 import { HostMappingBudget } from './stub_budget';
+import { readTouched } from './host_layout';
 import { BATCH_ADDR, BATCH_ENTRY, BATCH_MAX, INJECT_ADDR, STUB_BASE, STUB_CTRL, STUB_END } from './stub_elf';
 
 const status = new Int32Array(1);
@@ -23,6 +24,8 @@ const SYS_MMAP = 9;
 const SYS_MPROTECT = 10;
 const SYS_MUNMAP = 11;
 const SYS_CLONE = 56;
+const SYS_PRCTL = 157;
+const PR_SET_TSC = 26, PR_TSC_ENABLE = 1, PR_TSC_SIGSEGV = 2;
 const MAP_SHARED_FIXED = 0x11;
 /** Parked host threads one stub keeps at most (a thread pool's churn; more is host memory for nothing). */
 const PARK_MAX = 4;
@@ -131,6 +134,7 @@ export class StubProcess implements AddressSpace {
       // the CPU policy (back on the tracer's CPU) and a CPU time counted from now.
       const th = this.addThread(old.tid, true);
       th.hostNice = old.hostNice;
+      th.hostTsc = old.hostTsc;
       if (old.cpu.spread) this.cpus?.pin(th.cpu);
       th.loadRegs();
       this.stats.threadsReused = (this.stats.threadsReused ?? 0) + 1;
@@ -146,6 +150,8 @@ export class StubProcess implements AddressSpace {
     if (w !== tid || !P.stopped(status[0])) throw new StubError(`new stub thread ${tid} did not stop`);
     const th = this.addThread(tid);
     th.hostNice = from.hostNice;
+    // The host copies the TSC flag into a clone: the kernel sets the task's own before it runs.
+    th.hostTsc = from.hostTsc;
     // A clone runs where its creator may: one let run anywhere passed that on.
     if (from.cpu.spread) this.cpus?.pin(th.cpu);
     th.loadRegs();
@@ -157,6 +163,13 @@ export class StubProcess implements AddressSpace {
     if (!(th instanceof StubThread) || th.proc !== this || th.dead) throw new StubError('context of another address space');
     if (th.inApp) throw new StubError(`thread ${th.tid} is running: it cannot inject`);
     return th;
+  }
+
+  /** prctl(PR_SET_TSC) in th's host thread (stopped, held by the kernel): its rdtsc faults or not from its next resume. */
+  setTsc(th: StubThread, sigsegv: boolean): void {
+    const r = this.run(this.own(th), INJECT_ADDR, SYS_PRCTL, [PR_SET_TSC, sigsegv ? PR_TSC_SIGSEGV : PR_TSC_ENABLE, 0, 0, 0]);
+    if (r !== 0) throw new StubError(`stub ${this.pid}: PR_SET_TSC refused (${r})`);
+    th.hostTsc = sigsegv;
   }
 
   /** A thread the kernel holds stopped now (any will do for a mapping change), or null. */
@@ -172,6 +185,19 @@ export class StubProcess implements AddressSpace {
     const img = this.vdsoImage;
     if (!img || addr < this.vdsoBase || len < 0 || addr + len > this.vdsoBase + img.length) return null;
     return Buffer.from(img.subarray(addr - this.vdsoBase, addr - this.vdsoBase + len));
+  }
+
+  vdsoHidden = false;
+
+  touchedPages(addr: number, pages: number): Uint8Array | null {
+    return this.dead ? null : readTouched(this.pid, addr, pages);
+  }
+
+  hideVdso(): void {
+    if (this.vdsoHidden) return;
+    this.vdsoHidden = true;
+    // Exactly the ranges the stub filter lets go (vdsoRanges): nothing else above top.
+    for (const r of vdsoRanges(this.reserved)) this.pending.push([SYS_MUNMAP, [r.start, r.end - r.start]]);
   }
 
   /** A frame of the memory file mapped at STUB_CTRL: where batches of calls are written. */
@@ -371,7 +397,8 @@ export class StubProcess implements AddressSpace {
    * parked thread (in the registry, never resumed into the application)
    * until revive. Only a stub the kernel holds whole qualifies: one host
    * thread, stopped, no interrupt on its way, never reniced or let off the
-   * tracer's CPU. False: it must be killed.
+   * tracer's CPU, rdtsc allowed (no PR_SET_TSC left behind), its vDSO in
+   * place (hideVdso). False: it must be killed.
    *
    * The batch is not waited for: tearing down the ended program's page
    * tables costs the host 0.4-1 ms here (more than the rest of a fork+exec's
@@ -382,7 +409,7 @@ export class StubProcess implements AddressSpace {
    */
   retire(): boolean {
     const m = this.main;
-    if (this.dead || this.threads.size !== 1 || this.parked.length > 0 || m.dead || m.inApp || m.interruptSent || m.doomed || m.hostNice !== 0 || m.cpu.spread) return false;
+    if (this.dead || this.threads.size !== 1 || this.parked.length > 0 || m.dead || m.inApp || m.interruptSent || m.doomed || m.hostNice !== 0 || m.cpu.spread || m.hostTsc || this.vdsoHidden) return false;
     if (!this.memfile || this.ctrlFrame < 0) return false;
     this.pending = [];
     this.writeBatch([[SYS_MUNMAP, [0x1000, this.top - 0x1000]]]);

@@ -42,6 +42,8 @@ export class StubThread implements Context {
   parked = false;
   /** The host thread's nice (a new host thread has its creator's; stub.ts sets it). */
   hostNice = 0;
+  /** The host thread's rdtsc faults (PR_TSC_SIGSEGV; a clone has its creator's, stub.ts sets it). */
+  hostTsc = false;
   /** The CPU policy's record of this thread (affinity.ts). */
   readonly cpu: StubCpu;
   private lastCpu: CpuTime = { userNs: 0, sysNs: 0 };
@@ -91,6 +93,10 @@ export class StubThread implements Context {
 
   setAppCpus(cpus: number[] | null): void {
     if (!this.dead) this.cpu.policy?.setAppCpus(this.cpu, cpus);
+  }
+
+  setTsc(sigsegv: boolean): void {
+    if (sigsegv !== this.hostTsc && !this.dead) this.proc.setTsc(this, sigsegv);
   }
 
   loadRegs(): void {

@@ -11,6 +11,7 @@
 //   itself before it runs any application code. It TRAPs every call except,
 //   from the handler's own instructions, exactly the handler's calls: futex
 //   wait/wake on a word of the areas, the eventfd write, rt_sigreturn, exit,
+//   prctl(PR_SET_TSC) (the application's own TSC mode, set in its thread),
 //   and where the CPU lacks FSGSBASE, arch_prctl setting fs/gs base.
 //
 // An application that jumps onto one of the stub's syscall instructions
@@ -20,7 +21,7 @@
 
 import {
   AUDIT_ARCH_X86_64, Bpf, BPF_JEQ_K, BPF_JGT_K, BPF_JSET_K, BPF_LD_W_ABS, BPF_RET_K, rangeCheck, SECCOMP_RET_ALLOW,
-  SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_TRAP, STUB_CLONE_FLAGS, STUB_THREAD_CLONE_FLAGS,
+  munmapCheck, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_TRAP, STUB_CLONE_FLAGS, STUB_THREAD_CLONE_FLAGS, tscPrctl, vdsoRanges,
 } from '../ptrace/seccomp';
 import { STUB_BASE, STUB_CTRL, STUB_DATA } from '../ptrace/stub_elf';
 import {
@@ -38,6 +39,7 @@ const SYS_RT_SIGRETURN = 15;
 const SYS_CLONE = 56;
 const SYS_EXIT = 60;
 const SYS_SIGALTSTACK = 131;
+const SYS_PRCTL = 157;
 const SYS_ARCH_PRCTL = 158;
 const SYS_FUTEX = 202;
 const SYS_EXIT_GROUP = 231;
@@ -81,7 +83,7 @@ function archPrctl(f: Bpf, otherwise: string): void {
 }
 
 /** The control filter (see the top of the file). top: the end of the application's address space. */
-export function controlFilter(top: number): Buffer {
+export function controlFilter(top: number, reserved: ReadonlyArray<{ start: number; end: number; name: string }>): Buffer {
   const f = new Bpf();
   // A call from a kernel address is the host emulating the vsyscall page: TRAP (the Sentry emulates it).
   f.op(BPF_LD_W_ABS, 12).op(BPF_JEQ_K, 0xffffffff, 'trap', 0);
@@ -90,7 +92,7 @@ export function controlFilter(top: number): Buffer {
   f.op(BPF_LD_W_ABS, 0);
   f.op(BPF_JEQ_K, SYS_MMAP, 'mmap', 0);
   f.op(BPF_JEQ_K, SYS_MPROTECT, 'mprotect', 0);
-  f.op(BPF_JEQ_K, SYS_MUNMAP, 'range', 0);
+  f.op(BPF_JEQ_K, SYS_MUNMAP, 'munmap', 0);
   f.op(BPF_JEQ_K, SYS_CLONE, 'clone', 0);
   f.op(BPF_JEQ_K, SYS_EXIT, 'allow', 0);
   f.op(BPF_JEQ_K, SYS_EXIT_GROUP, 'allow', 0);
@@ -98,6 +100,7 @@ export function controlFilter(top: number): Buffer {
   f.op(BPF_JEQ_K, SYS_FUTEX, 'futex', 0);
   f.op(BPF_JEQ_K, SYS_WRITE, 'write', 0);
   f.op(BPF_JEQ_K, SYS_ARCH_PRCTL, 'arch_prctl', 0);
+  f.op(BPF_JEQ_K, SYS_PRCTL, 'prctl', 0);
   f.op(BPF_JEQ_K, SYS_SIGALTSTACK, 'altstack', 0);
   f.op(BPF_JEQ_K, SYS_RT_SIGPROCMASK, 'sigmask', 0);
   f.op(BPF_JEQ_K, SYS_SECCOMP, 'seccomp', 'kill');
@@ -115,6 +118,7 @@ export function controlFilter(top: number): Buffer {
   f.label('page_rw').argEq(1, 4096).argEq(2, 3).op(BPF_RET_K, SECCOMP_RET_ALLOW);
 
   f.label('mprotect').loadArg(2, true).op(BPF_JEQ_K, 0, 0, 'kill').loadArg(2, false).op(BPF_JSET_K, ~7, 'kill', 'range');
+  munmapCheck(f, vdsoRanges(reserved));
   rangeCheck(f, top);
 
   // clone: the master forking a stub, or the leader making an application thread (never CLONE_UNTRACED, a namespace...).
@@ -126,6 +130,7 @@ export function controlFilter(top: number): Buffer {
   f.loadArg(1, true).op(BPF_JEQ_K, 0, 0, 'kill').loadArg(1, false).op(BPF_JGT_K, 1, 'kill', 'allow');
   f.label('write').argEq(0, EVENTFD_IN_STUB).argEq(2, 8).op(BPF_RET_K, SECCOMP_RET_ALLOW);
   archPrctl(f, 'kill');
+  tscPrctl(f, 'kill');
   // A new thread's set-up: its alternate stack in the areas, an empty mask, the application filter.
   f.label('altstack');
   argWithin(f, 0, AREAS_BASE, AREAS_END, 'kill');
@@ -150,6 +155,7 @@ export function appFilter(): Buffer {
   f.op(BPF_JEQ_K, SYS_EXIT, 'exit', 0);
   f.op(BPF_JEQ_K, SYS_FUTEX, 'futex', 0);
   f.op(BPF_JEQ_K, SYS_ARCH_PRCTL, 'arch_prctl', 0);
+  f.op(BPF_JEQ_K, SYS_PRCTL, 'prctl', 0);
   f.op(BPF_JEQ_K, SYS_WRITE, 'write', 'trap');
   f.label('exit');
   argIs(f, 0, 0, 'trap');
@@ -162,6 +168,7 @@ export function appFilter(): Buffer {
   argIs(f, 2, 8, 'trap');
   f.op(BPF_RET_K, SECCOMP_RET_ALLOW);
   archPrctl(f, 'trap');
+  tscPrctl(f, 'trap');
   f.label('allow').op(BPF_RET_K, SECCOMP_RET_ALLOW);
   f.label('trap').op(BPF_RET_K, SECCOMP_RET_TRAP);
   return f.build();
@@ -172,8 +179,8 @@ export function appFilter(): Buffer {
  * into this page as the stub sees it), the handlers' struct sigaction, the
  * leader's signal mask, then the two programs.
  */
-export function filterPage(page: Buffer, top: number, sigaction: Buffer, leaderMask: Buffer): { ctlProg: number } {
-  const ctl = controlFilter(top);
+export function filterPage(page: Buffer, top: number, reserved: ReadonlyArray<{ start: number; end: number; name: string }>, sigaction: Buffer, leaderMask: Buffer): { ctlProg: number } {
+  const ctl = controlFilter(top, reserved);
   const app = appFilter();
   let at = F_FILTERS;
   const put = (prog: Buffer, structAt: number): void => {

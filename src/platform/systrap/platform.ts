@@ -167,7 +167,7 @@ export class SystrapPlatform extends PtracePlatform {
     for (const s of LEADER_UNBLOCKED) mask &= ~(1n << BigInt(s - 1));
     const leaderMask = Buffer.alloc(8);
     leaderMask.writeBigUInt64LE(mask);
-    const { ctlProg } = filterPage(this.memfile.bytes(frame), this.top, act, leaderMask);
+    const { ctlProg } = filterPage(this.memfile.bytes(frame), this.top, this.reserved, act, leaderMask);
     const check = (what: string, r: number, want: number): void => {
       if (r !== want) throw new StubError(`systrap stub setup: ${what} failed (${r})`);
     };

@@ -193,6 +193,20 @@ export class SystrapProcess implements AddressSpace {
   protect(addr: number, len: number, prot: number): void {
     this.leader.protect(addr, len, prot);
   }
+  /** Every thread shares the leader's memory. */
+  touchedPages(addr: number, pages: number): Uint8Array | null {
+    return this.leader.touchedPages(addr, pages);
+  }
+
+  get vdsoHidden(): boolean {
+    return this.leader.vdsoHidden;
+  }
+
+  /** The leader runs the munmaps in its next batch: the vDSO is the whole process's. */
+  hideVdso(): void {
+    this.leader.hideVdso();
+  }
+
   readVdso(addr: number, len: number): Buffer | null {
     return this.leader.readVdso(addr, len);
   }

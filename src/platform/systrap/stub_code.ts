@@ -21,6 +21,7 @@
 
 import * as fs from 'node:fs';
 import { STUB_BASE, STUB_EXTRA_ADDR } from '../ptrace/stub_elf';
+import { PR_SET_TSC } from '../ptrace/seccomp';
 
 /** A read-only page of the memory file: the filters, the handlers' sigaction, signal masks. */
 export const STUB_FILTER = STUB_BASE + 0x3000;
@@ -47,6 +48,15 @@ export const A_FS_SET = 48;
 export const A_GS_SET = 56;
 const A_STACK_T = 64;
 const A_ZERO_MASK = 88;
+/**
+ * prctl(PR_SET_TSC) mode the Sentry wants for the thread (1 allow, 2
+ * SIGSEGV; written at every resume), and the one the handler last set on
+ * the host: it calls prctl only when they differ. A new thread starts with
+ * the leader's (1); a revived stub's area is zeroed, so its first resume
+ * sets the mode whatever the ended process left.
+ */
+export const A_TSC = 96;
+const A_TSC_SET = 104;
 
 /** State word values. */
 export const ST_RUNNING = 0;
@@ -140,6 +150,7 @@ const SYS_RT_SIGPROCMASK = 14;
 const SYS_RT_SIGRETURN = 15;
 const SYS_EXIT = 60;
 const SYS_SIGALTSTACK = 131;
+const SYS_PRCTL = 157;
 const SYS_ARCH_PRCTL = 158;
 const SYS_FUTEX = 202;
 const SYS_EXIT_GROUP = 231;
@@ -224,6 +235,12 @@ function build(fsgsbase: boolean): { code: Buffer; handler: number; cloneSite: n
       a.label(skip);
     }
   }
+  a.bytes(0x48, 0x8b, 0x73, A_TSC); // mov rsi, [rbx+A_TSC]
+  a.bytes(0x48, 0x3b, 0x73, A_TSC_SET); // cmp rsi, [rbx+A_TSC_SET]
+  a.jmp8(0x74, 'tsc_same'); // je
+  a.bytes(0x48, 0x89, 0x73, A_TSC_SET); // mov [rbx+A_TSC_SET], rsi
+  a.movEax(SYS_PRCTL).movEdi(PR_SET_TSC).syscall();
+  a.label('tsc_same');
   a.bytes(0x48, 0x83, 0xc4, 0x08); // add rsp, 8: rt_sigreturn finds the ucontext right above the return address
   a.movEax(SYS_RT_SIGRETURN).syscall();
   a.label('restorer');
@@ -241,6 +258,8 @@ function build(fsgsbase: boolean): { code: Buffer; handler: number; cloneSite: n
   a.label('thread');
   // The host thread starts with the leader's bases, zero (the stub has no TLS): so do the words, whatever an earlier thread of this area left.
   for (const off of [A_FS_BASE, A_GS_BASE, A_FS_SET, A_GS_SET]) a.bytes(0x49, 0xc7, 0x44, 0x24, off).imm32(0); // mov qword [r12+off], 0
+  // rdtsc allowed, as in the leader it was cloned from (which never runs application code).
+  a.bytes(0x49, 0xc7, 0x44, 0x24, A_TSC_SET).imm32(1); // mov qword [r12+A_TSC_SET], 1
   a.bytes(0x49, 0x8d, 0x84, 0x24).imm32(ALTSTACK_OFF); // lea rax, [r12+0x1000]
   a.bytes(0x49, 0x89, 0x44, 0x24, A_STACK_T); // mov [r12+64], rax: ss_sp
   a.bytes(0x41, 0xc7, 0x44, 0x24, A_STACK_T + 8).imm32(0); // ss_flags

@@ -18,7 +18,7 @@ import { StubCpu } from '../ptrace/affinity';
 import { cpuTimeSince, type HostCpu, NO_CPU, readHostCpu } from '../hostcpu';
 import type { SystrapProcess } from './process';
 import {
-  A_FS_BASE, A_FS_SET, A_FUTEX_WAITING, A_GS_BASE, A_GS_SET, A_SIGINFO, A_SIGNO, A_STATE, A_UCONTEXT, ALTSTACK_OFF, AREA_SIZE, ST_EXIT,
+  A_FS_BASE, A_FS_SET, A_TSC, A_FUTEX_WAITING, A_GS_BASE, A_GS_SET, A_SIGINFO, A_SIGNO, A_STATE, A_UCONTEXT, ALTSTACK_OFF, AREA_SIZE, ST_EXIT,
   ST_RESUME, ST_TRAPPED,
 } from './stub_code';
 
@@ -194,6 +194,13 @@ export class SystrapThread implements Context {
     return `${this.uc}/${this.fpOff}/${this.fpSize}`;
   }
 
+  /** PR_SET_TSC's mode for the host thread (1 allow, 2 SIGSEGV): the handler sets it on the host before it returns to the application. */
+  private tscMode = 1;
+
+  setTsc(sigsegv: boolean): void {
+    this.tscMode = sigsegv ? 2 : 1;
+  }
+
   setAppCpus(cpus: number[] | null): void {
     this.cpu.policy?.setAppCpus(this.cpu, cpus);
     // The placement gives the thread its mask again at its next trap.
@@ -343,6 +350,9 @@ export class SystrapThread implements Context {
     this.u32[A_FS_BASE / 4 + 1] = src[Reg.FS_BASE * 2 + 1];
     this.u32[A_GS_BASE / 4] = src[Reg.GS_BASE * 2];
     this.u32[A_GS_BASE / 4 + 1] = src[Reg.GS_BASE * 2 + 1];
+    // Every resume: the handler makes the host call only when the mode it last set differs.
+    this.u32[A_TSC / 4] = this.tscMode;
+    this.u32[A_TSC / 4 + 1] = 0;
     if (this.fp) this.writeFp(this.fp);
     this.fp = null;
     r.dirty = r.raxDirty = false;
