@@ -34,3 +34,7 @@ export const MAP_FIXED_NOREPLACE = 0x100000;
 export const MREMAP_MAYMOVE = 1;
 export const MREMAP_FIXED = 2;
 export const MREMAP_DONTUNMAP = 4;
+
+/** prctl(PR_SET_MDWE) bits: refuse writable+executable mappings and gaining execute; and not into children or a new image. */
+export const MDWE_REFUSE_EXEC_GAIN = 1;
+export const MDWE_NO_INHERIT = 2;

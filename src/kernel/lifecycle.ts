@@ -424,6 +424,7 @@ export class Lifecycle {
     if (reuse) as.flushPending();
     const mm = new MemoryManager(this.k.memfile, as, this.k.vmSysctl);
     mm.charge = t.mm.charge;
+    mm.mdwe = t.mm.inheritMdwe();
     let ec: ExecCreds | null;
     try {
       ec = this.loadInto(t, mm, path, argv, envp, at);

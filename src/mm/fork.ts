@@ -15,6 +15,7 @@ const EAGER_COPY_BUDGET = 1024;
 export function forkMemory(parent: MemoryManager, as: AddressSpace): MemoryManager {
   const child = new MemoryManager(parent.memfile, as, parent.sysctl);
   child.charge = parent.charge;
+  child.mdwe = parent.inheritMdwe();
   Object.assign(child, {
     brkStart: parent.brkStart, brkEnd: parent.brkEnd, mmapBase: parent.mmapBase, stackTop: parent.stackTop,
     argStart: parent.argStart, argEnd: parent.argEnd, envStart: parent.envStart, envEnd: parent.envEnd, auxv: parent.auxv, stackLimit: parent.stackLimit,

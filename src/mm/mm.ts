@@ -5,7 +5,7 @@
 import type { NumaPolicy } from '../abi/mempolicy';
 import { E, Errno } from '../abi/errno';
 import type { AddressSpace } from '../platform/platform';
-import { PROT_READ, PROT_WRITE, TASK_SIZE } from '../abi/mm';
+import { MDWE_NO_INHERIT, MDWE_REFUSE_EXEC_GAIN, PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE } from '../abi/mm';
 import { UserCopy } from './usercopy';
 import type { MemoryFile } from '../platform/memfile';
 import type { MemCharge } from '../platform/memcharge';
@@ -42,6 +42,12 @@ export class MemoryManager extends UserCopy {
   auxv: Buffer = Buffer.alloc(0);
   /** Users: tasks sharing this address space (vfork children, threads later). */
   users = 1;
+  /**
+   * prctl(PR_SET_MDWE) bits (memory-deny-write-execute, Linux 6.3): with
+   * REFUSE_EXEC_GAIN no mapping is writable and executable, and none becomes
+   * executable; NO_INHERIT drops both at fork and exec (inheritMdwe).
+   */
+  mdwe = 0;
 
   /**
    * The end of the application's address space: the platform's lowest
@@ -412,6 +418,17 @@ export class MemoryManager extends UserCopy {
   }
 
   // ---- fork and teardown --------------------------------------------------
+
+  /** What a new image (exec) or a fork's copy of this address space keeps of PR_SET_MDWE: all of it, or nothing under NO_INHERIT. */
+  inheritMdwe(): number {
+    return this.mdwe & MDWE_NO_INHERIT ? 0 : this.mdwe;
+  }
+
+  /** A new mapping or protection prot, of a VMA that was executable or not: EACCES when PR_SET_MDWE refuses it. */
+  checkMdwe(prot: number, wasExec: boolean): void {
+    if (!(this.mdwe & MDWE_REFUSE_EXEC_GAIN) || !(prot & PROT_EXEC)) return;
+    if (prot & PROT_WRITE || !wasExec) throw new Errno(E.EACCES);
+  }
 
   /** Copy this address space into a new one (mm/fork.ts): private pages become copy-on-write in both. */
   fork(as: AddressSpace): MemoryManager {

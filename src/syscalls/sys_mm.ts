@@ -108,6 +108,7 @@ function mmap(t: Task, a: number[]): number {
   const locked = lockOnMap(t, flags, size);
   checkExpand(t, size, isData(p, shared, growsDown), fixed ? addr : 0, fixed ? addr + size : 0);
   if (!noreserve && ((!shared && p & PROT_WRITE) || (shared && !file))) checkCommit(t, size);
+  mm.checkMdwe(p, (p & PROT_EXEC) !== 0);
   // A thread stack (MAP_STACK) is filled as touched: its few used pages, not all of its megabytes.
   const v = mm.mapAt(addr, size, p, shared, file, off / PAGE, growsDown, null, noreserve, (flags & MAP_STACK) !== 0 && !file, maywrite);
   if (locked && v.locked !== locked) {
@@ -180,6 +181,7 @@ function mprotect(t: Task, a: number[]): number {
   // A shared mapping that may not become writable (a read-only descriptor's, a sealed file's): EACCES.
   if (prot & PROT_WRITE) for (const v of t.mm.vmas.overlapping(start, start + len)) if (v.shared && !v.maywrite) throw new Errno(E.EACCES);
   checkProtect(t, start, start + len, prot);
+  for (const v of t.mm.vmas.overlapping(start, start + len)) t.mm.checkMdwe(prot, (v.prot & PROT_EXEC) !== 0);
   if (prot & PROT_WRITE) {
     // Private memory first made writable is charged (VM_ACCOUNT): the overcommit check applies.
     let becoming = 0;

@@ -9,7 +9,7 @@ import { seccompMode, setFilter, setStrict } from './sys_seccomp';
 import { capBit, hasCapability } from '../auth/creds';
 import { CAP_LAST_CAP, CAP_SETPCAP, CAP_SYS_RESOURCE, SECBIT_KEEP_CAPS, SECBIT_NO_CAP_AMBIENT_RAISE, SECURE_ALL_BITS, SECURE_ALL_LOCKS } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
-import { TASK_SIZE } from '../abi/mm';
+import { MDWE_NO_INHERIT, MDWE_REFUSE_EXEC_GAIN, TASK_SIZE } from '../abi/mm';
 import type { Task } from '../kernel/task';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { capable, need, stateOf } from './sys_info';
@@ -34,6 +34,9 @@ const PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37;
 const PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39, PR_CAP_AMBIENT = 47;
 const PR_GET_TSC = 25, PR_SET_TSC = 26, PR_TSC_ENABLE = 1, PR_TSC_SIGSEGV = 2;
 const PR_SET_TIMERSLACK = 29, PR_GET_TIMERSLACK = 30, PR_SET_MM = 35;
+const PR_SET_MDWE = 65, PR_GET_MDWE = 66, PR_GET_AUXV = 0x41555856;
+/** sizeof(mm->saved_auxv) on x86-64 (Linux 6.18): what PR_GET_AUXV returns, whatever the vector's own length. */
+const SAVED_AUXV_SIZE = 448;
 const PR_CAP_AMBIENT_IS_SET = 1, PR_CAP_AMBIENT_RAISE = 2, PR_CAP_AMBIENT_LOWER = 3, PR_CAP_AMBIENT_CLEAR_ALL = 4;
 
 function capValid(c: number): boolean {
@@ -173,6 +176,28 @@ function prctl(t: Task, a: number[]): number {
       t.ctx.setTsc(t.tscSigsegv);
       return 0;
     }
+    case PR_GET_AUXV: {
+      need(!arg4 && !arg5);
+      const n = Math.min(SAVED_AUXV_SIZE, arg3);
+      if (n > 0) {
+        const b = Buffer.alloc(SAVED_AUXV_SIZE);
+        t.mm.auxv.copy(b, 0, 0, Math.min(t.mm.auxv.length, SAVED_AUXV_SIZE));
+        t.mm.copyOut(arg2, b.subarray(0, n));
+      }
+      return SAVED_AUXV_SIZE;
+    }
+    case PR_SET_MDWE: {
+      const bits = arg2;
+      need(!arg3 && !arg4 && !arg5 && bits >= 0 && bits <= (MDWE_REFUSE_EXEC_GAIN | MDWE_NO_INHERIT));
+      need(!(bits & MDWE_NO_INHERIT) || (bits & MDWE_REFUSE_EXEC_GAIN) !== 0);
+      // Set once: it can be set again as it is, never changed or cleared.
+      if (t.mm.mdwe && t.mm.mdwe !== bits) throw new Errno(E.EPERM);
+      t.mm.mdwe = bits;
+      return 0;
+    }
+    case PR_GET_MDWE:
+      need(!arg2 && !arg3 && !arg4 && !arg5);
+      return t.mm.mdwe;
     default: // PR_SET_PTRACER (no Yama), PR_SET_VMA, ...
       t.kernel.logOnce(`prctl-${option}`, `prctl: option ${option} (0x${(option >>> 0).toString(16)}) is not supported: EINVAL`);
       throw new Errno(E.EINVAL);
@@ -215,5 +240,5 @@ function setMm(t: Task, opt: number, addr: number, arg4: number, arg5: number): 
 
 export const defs: SyscallDef[] = [
   { nr: 157, name: 'prctl', args: ['prctl_op', 'prctl_arg', 'prctl_arg', 'prctl_arg', 'prctl_arg'], fn: prctl,
-    partial: 'supported: PDEATHSIG, DUMPABLE, KEEPCAPS, SECUREBITS, NAME (per process), GET/SET_SECCOMP, CAPBSET_READ/DROP, CHILD_SUBREAPER, NO_NEW_PRIVS, CAP_AMBIENT, TIMERSLACK, GET/SET_TSC (per thread, on the host thread that runs it), SET_MM (ARG_START/END, ENV_START/END, MAP_SIZE; the other fields are EINVAL); PR_SET_PTRACER is EINVAL as without Yama; all other options (PR_SET_VMA, ...) are EINVAL' },
+    partial: 'supported: PDEATHSIG, DUMPABLE, KEEPCAPS, SECUREBITS, NAME (per process), GET/SET_SECCOMP, CAPBSET_READ/DROP, CHILD_SUBREAPER, NO_NEW_PRIVS, CAP_AMBIENT, TIMERSLACK, GET/SET_TSC (per thread, on the host thread that runs it), SET/GET_MDWE, GET_AUXV, SET_MM (ARG_START/END, ENV_START/END, MAP_SIZE; the other fields are EINVAL); PR_SET_PTRACER is EINVAL as without Yama; all other options (PR_SET_VMA, ...) are EINVAL' },
 ];
