@@ -136,3 +136,27 @@ test('resume after a system call changes rax and the state word only (counted); 
   assert.equal(area.readBigUInt64LE(UC + 16), BigInt(C.AREAS_BASE + 2 * C.AREA_SIZE + 0x1000));
   assert.equal(area.readBigUInt64LE(SC + 184), BigInt(C.AREAS_BASE + 2 * C.AREA_SIZE + FP));
 });
+
+test('the threads the wait polls: out at a trap, back at the answer, in any order, with no array growth (counted)', () => {
+  const { RunningThreads } = require('../../dist/platform/systrap/running.js');
+  const set = new RunningThreads();
+  const ths = Array.from({ length: 5 }, (_, i) => ({ runIdx: -1, i }));
+  const members = () => [...set].map((t) => t.i).sort();
+  for (const t of ths) set.add(t);
+  set.add(ths[2]); // twice: once
+  assert.deepEqual(members(), [0, 1, 2, 3, 4]);
+  set.delete(ths[1]);
+  set.delete(ths[1]);
+  set.delete(ths[4]);
+  assert.deepEqual(members(), [0, 2, 3]);
+  for (const t of [...set]) assert.equal(set.items[t.runIdx], t);
+  assert.equal(ths[1].runIdx, -1);
+  // A getpid loop: one thread out and back 10000 times; the array keeps its 5 slots.
+  for (let n = 0; n < 10000; n++) {
+    set.delete(ths[0]);
+    set.add(ths[0]);
+  }
+  assert.deepEqual(members(), [0, 2, 3]);
+  assert.equal(set.items.length, 5);
+  assert.equal(set.size, 3);
+});

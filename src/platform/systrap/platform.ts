@@ -22,6 +22,7 @@ import { filterPage } from './filters';
 import { SystrapProcess } from './process';
 import { type Placement, TrapPlacement } from './placement';
 import { SpinBudget } from './spin';
+import { RunningThreads } from './running';
 import type { SystrapThread } from './thread';
 import {
   AREAS_END, F_LEADER_MASK, F_SIGACTION, G_ONE, G_SLEEPING, G_SPIN, HANDLER_ADDR, RESTORER_ADDR, STUB_FILTER, STUB_GLOBAL, SYSTRAP_CODE,
@@ -73,8 +74,11 @@ const IDLE_NS = 2_000_000;
 const nowNs = (): number => performance.now() * 1e6;
 /** Emptied stubs kept for the next forks, as on ptrace: a shell's fork+exec+exit cycle needs one, a parallel make a few. */
 const SPARE_STUBS = 4;
-/** Polls of a spin between two reads of the clock. */
-const SPIN_POLLS = 16;
+/**
+ * Polls of a spin between two reads of the clock: a poll is a few ns, a read about 0.1 us and a number the
+ * host's clock call allocates (~200 bytes of garbage per trap at 16).
+ */
+const SPIN_POLLS = 64;
 /** Stops served between looks at host events while traps keep coming. */
 const HOST_CHECK_EVERY = 64;
 
@@ -94,7 +98,7 @@ export class SystrapPlatform extends PtracePlatform {
   declare private globalFrame: number;
   declare private global: Int32Array;
   /** Application threads running application code: what the poll looks at. */
-  private readonly runningSet = new Set<SystrapThread>();
+  private readonly runningSet = new RunningThreads<SystrapThread>();
   private readonly procs = new Set<SystrapProcess>();
   /** Stubs of ended processes, emptied, for the next forks (SystrapProcess.retire). */
   private readonly spares = new StubPool<SystrapProcess>(SPARE_STUBS);
@@ -322,10 +326,14 @@ export class SystrapPlatform extends PtracePlatform {
 
   /** The first thread that has published a trap, as a stop (or a queued 'gone'); null if none. */
   private poll(): PlatformEvent | null {
-    for (const th of this.runningSet) {
+    const running = this.runningSet.items;
+    for (let i = 0; i < this.runningSet.size; i++) {
+      const th = running[i]!;
       if (!th.trapped()) continue;
       const ev = this.report(th);
       if (ev) return ev;
+      // Not reported (it ended): another thread took its slot, look at that one.
+      i--;
     }
     return this.gone.shift() ?? null;
   }
@@ -392,7 +400,10 @@ export class SystrapPlatform extends PtracePlatform {
     this.placement.place(th);
     if (stop.kind === 'fault') this.stats.faultStops++;
     else if (stop.kind === 'syscall') this.stats.syscallStops++;
-    return { kind: 'stop', ctx: th, stop };
+    // The thread's own event object, refilled: the kernel's loop reads it at once and keeps nothing of it.
+    const ev = th.stopEvent;
+    ev.stop = stop;
+    return ev;
   }
 
   override shutdown(): void {

@@ -95,6 +95,10 @@ export class SystrapThread implements Context {
   private readonly base: number;
   /** Resumed into the application and no trap of it taken since. */
   inApp = false;
+  /** Its index among the threads the wait polls (RunningThreads), -1 when not there. */
+  runIdx = -1;
+  /** The event the platform's wait returns for this thread's traps (one object, refilled: nothing allocated per trap). */
+  readonly stopEvent: { kind: 'stop'; ctx: SystrapThread; stop: Stop } = { kind: 'stop', ctx: this, stop: SYSCALL_STOP };
   /** The CPU policy's record of this host thread (ptrace/affinity.ts). */
   readonly cpu: StubCpu;
   /** The mask the placement last gave it (placement.ts). */
