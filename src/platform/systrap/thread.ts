@@ -152,6 +152,9 @@ export class SystrapThread implements Context {
     th.uc = old.uc;
     th.fpOff = old.fpOff;
     th.fpSize = old.fpBytes();
+    // The host thread keeps the mask the placement gave it (a retired thread was never spread); one the application
+    // restricted is set again, as the new CPU record starts with no application mask.
+    if (old.cpu.appCpus === null && !old.cpu.spread) th.placedKey = old.placedKey;
     const b = readHostCpu(old.proc.pid, old.tid, true);
     th.cpuBase = b ? { ...b, total: Math.max(0, b.total) } : NO_CPU;
     return th;
@@ -206,9 +209,11 @@ export class SystrapThread implements Context {
   }
 
   setAppCpus(cpus: number[] | null): void {
+    const before = this.cpu.appCpus;
     this.cpu.policy?.setAppCpus(this.cpu, cpus);
-    // The placement gives the thread its mask again at its next trap.
-    this.placedKey = -2;
+    // The policy set a new mask (the application's changed): the placement gives the thread its own again at its next trap.
+    // (Unchanged, as at most forks and execs, nothing was set: no host call.)
+    if (this.cpu.appCpus !== before) this.placedKey = -2;
   }
 
   get hostTid(): number {
