@@ -189,6 +189,9 @@ export class Kernel {
     if (p) PidNamespace.free(p);
   }
 
+  /** monotonicNs, bound once (NodeTurns.due reads it only when it needs the time). */
+  private readonly monotonicClock = (): number => this.monotonicNs();
+
   monotonicNs(): number {
     return Number(process.hrtime.bigint());
   }
@@ -331,7 +334,7 @@ export class Kernel {
       }
       // Node's own callbacks (forwarded host signals above all) and timers
       // run only when the loop yields.
-      if (this.nodeTurns.due(this.monotonicNs())) {
+      if (this.nodeTurns.due(this.monotonicClock)) {
         await this.nodeTurns.turn();
         continue;
       }

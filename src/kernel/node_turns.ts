@@ -44,12 +44,16 @@ export class NodeTurns {
     this.wanted = true;
   }
 
-  /** Before blocking: follow Node's next timer; returns whether Node should have a turn first. */
-  due(now: number): boolean {
+  /**
+   * Before blocking: follow Node's next timer; returns whether Node should
+   * have a turn first. The clock is read only when Node may have new timers
+   * (not at every stop: a read costs ~0.1 us, a tenth of a trap's work).
+   */
+  due(clock: () => number): boolean {
     if (this.mayChange) {
       this.mayChange = false;
       let d = this.platform.runtimeDeadline();
-      if (d && d <= now) {
+      if (d && d <= clock()) {
         if (this.timerTurns < TIMER_TURNS) {
           this.wanted = true;
           this.forTimer = true;

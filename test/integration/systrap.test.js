@@ -257,9 +257,18 @@ test('a fork+exec+exit takes the ended process\'s stub: no injection, no thread 
     });
     if (c.includes(null)) return null;
     const d = (k) => ((c[1][k] ?? 0) - (c[0][k] ?? 0)) / 50;
-    return { syscallStops: d('syscallStops'), injections: d('injections'), stubsReused: d('stubsReused') };
+    return { syscallStops: d('syscallStops'), injections: d('injections'), stubsReused: d('stubsReused'), placementMoves: d('placementMoves') };
   };
-  const sys = per('systrap');
+  // A fixed placement (no probes): a host thread gets its mask once, at its first trap, and a reused one keeps it.
+  const was = process.env.TSVISOR_SYSTRAP_PLACEMENT;
+  process.env.TSVISOR_SYSTRAP_PLACEMENT = 'together';
+  let sys;
+  try {
+    sys = per('systrap');
+  } finally {
+    if (was === undefined) delete process.env.TSVISOR_SYSTRAP_PLACEMENT;
+    else process.env.TSVISOR_SYSTRAP_PLACEMENT = was;
+  }
   if (!sys) {
     t.skip('systrap is not available on this host');
     return;
@@ -271,5 +280,6 @@ test('a fork+exec+exit takes the ended process\'s stub: no injection, no thread 
   const fresh = 1 - sys.stubsReused;
   assert.ok(sys.stubsReused >= 0.8, JSON.stringify(sys));
   assert.strictEqual(Math.round(sys.injections * 50), Math.round(4 * fresh * 50), JSON.stringify(sys));
+  assert.strictEqual(Math.round(sys.placementMoves * 50), Math.round(fresh * 50), `a mask per new stub's thread only: ${JSON.stringify(sys)}`);
   assert.strictEqual(sys.syscallStops, pt.syscallStops, `systrap ${JSON.stringify(sys)} ptrace ${JSON.stringify(pt)}`);
 });

@@ -22,6 +22,7 @@ import { filterPage } from './filters';
 import { SystrapProcess } from './process';
 import { type Placement, TrapPlacement } from './placement';
 import { SpinBudget } from './spin';
+import { RunningThreads } from './running';
 import type { SystrapThread } from './thread';
 import {
   AREAS_END, F_LEADER_MASK, F_SIGACTION, G_ONE, G_SLEEPING, G_SPIN, HANDLER_ADDR, RESTORER_ADDR, STUB_FILTER, STUB_GLOBAL, SYSTRAP_CODE,
@@ -73,6 +74,11 @@ const IDLE_NS = 2_000_000;
 const nowNs = (): number => performance.now() * 1e6;
 /** Emptied stubs kept for the next forks, as on ptrace: a shell's fork+exec+exit cycle needs one, a parallel make a few. */
 const SPARE_STUBS = 4;
+/**
+ * Polls of a spin between two reads of the clock: a poll is a few ns, a read about 0.1 us and a number the
+ * host's clock call allocates (~200 bytes of garbage per trap at 16).
+ */
+const SPIN_POLLS = 64;
 /** Stops served between looks at host events while traps keep coming. */
 const HOST_CHECK_EVERY = 64;
 
@@ -92,7 +98,7 @@ export class SystrapPlatform extends PtracePlatform {
   declare private globalFrame: number;
   declare private global: Int32Array;
   /** Application threads running application code: what the poll looks at. */
-  private readonly runningSet = new Set<SystrapThread>();
+  private readonly runningSet = new RunningThreads<SystrapThread>();
   private readonly procs = new Set<SystrapProcess>();
   /** Stubs of ended processes, emptied, for the next forks (SystrapProcess.retire). */
   private readonly spares = new StubPool<SystrapProcess>(SPARE_STUBS);
@@ -109,8 +115,12 @@ export class SystrapPlatform extends PtracePlatform {
   readonly stubSpin = new SpinBudget(STUB_SPIN_MIN, STUB_SPIN_MAX, STUB_SPIN_MIN);
   /** Where the application threads run and whether the two sides spin (placement.ts). */
   readonly placement: TrapPlacement;
+  /** The stubs' spin as last written to the global page's G_SPIN (only the Sentry writes it). */
+  private stubSpinNow = 0;
   /** When the last trap was taken (monotonic ns): the poll spins only while traps are recent. */
   private lastTrapNs = 0;
+  /** The clock as the wait last read it (monotonic ns): a trap's time, to within a spin's SPIN_POLLS polls. */
+  private clockNs = 0;
   declare private sleepEpfd: number;
   /** A set holding the stubs' eventfd alone, level-triggered: a new thread's first report is awaited there. */
   declare private startEpfd: number;
@@ -121,7 +131,8 @@ export class SystrapPlatform extends PtracePlatform {
     this.placement = new TrapPlacement(this.cpus, this.stats, fixed === 'apart' || fixed === 'together' ? (fixed as Placement) : null);
     // Each decision of the placement on stderr, for a bench or a person looking at why it chose what it did.
     if (process.env.TSVISOR_SYSTRAP_PLACEMENT_TRACE === '1') this.placement.trace = (line) => fs.writeSync(2, `systrap placement: ${line}\n`);
-    Atomics.store(this.global, G_SPIN / 4, this.placement.apart ? Math.max(STUB_SPIN_MIN, this.stubSpin.next()) : 0);
+    this.stubSpinNow = this.placement.apart ? Math.max(STUB_SPIN_MIN, this.stubSpin.next()) : 0;
+    Atomics.store(this.global, G_SPIN / 4, this.stubSpinNow);
     // The master's own stub range reaches over the areas: nothing of the application may go there.
     for (const r of this.reserved) if (r.name === '[stub]') r.end = AREAS_END;
     this.sleepEpfd = libc.epoll_create1(EFD_CLOEXEC);
@@ -276,23 +287,26 @@ export class SystrapPlatform extends PtracePlatform {
       this.sinceHostCheck = 0;
       if (this.sleep(0)) return this.hostEvent();
     }
+    // One clock read per wait: the traps this wait finds are stamped with it (to within a spin's clock reads below).
+    const now = (this.clockNs = nowNs());
     let ev = this.poll();
     if (ev) return ev;
     // Spin while traps are recent and spinning has paid lately, then sleep.
-    const now = nowNs();
     // Together on one CPU, a spin would only keep the stub it waits for off that CPU. Apart, never below the minimum:
     // a zero spin there is a futex wake-up across CPUs for every trap, worse than together, and the placement's to end.
     const budget = this.placement.apart && now - this.lastTrapNs < RECENT_NS ? Math.max(SENTRY_SPIN_MIN, this.sentrySpin.next()) : 0;
     if (budget > 0) {
       const until = now + budget;
-      do {
+      // The clock every SPIN_POLLS polls (a read costs about as much as a few polls): a trap is seen sooner.
+      for (let i = 1; ; i++) {
         ev = this.poll();
         if (ev) {
           this.sentrySpin.hit();
           this.stats.spinHits++;
           return ev;
         }
-      } while (nowNs() < until);
+        if (i % SPIN_POLLS === 0 && (this.clockNs = nowNs()) >= until) break;
+      }
       this.sentrySpin.miss();
     }
     if (shared) return { kind: 'yield', idle: now - this.lastTrapNs > IDLE_NS };
@@ -302,6 +316,7 @@ export class SystrapPlatform extends PtracePlatform {
       ev = this.poll();
       const host = ev ? false : this.sleep(-1);
       Atomics.store(this.global, G_SLEEPING / 4, 0);
+      if (!ev) this.clockNs = nowNs();
       if (ev) return ev;
       this.stats.sleeps++;
       if (host) return this.hostEvent();
@@ -312,10 +327,14 @@ export class SystrapPlatform extends PtracePlatform {
 
   /** The first thread that has published a trap, as a stop (or a queued 'gone'); null if none. */
   private poll(): PlatformEvent | null {
-    for (const th of this.runningSet) {
+    const running = this.runningSet.items;
+    for (let i = 0; i < this.runningSet.size; i++) {
+      const th = running[i]!;
       if (!th.trapped()) continue;
       const ev = this.report(th);
       if (ev) return ev;
+      // Not reported (it ended): another thread took its slot, look at that one.
+      i--;
     }
     return this.gone.shift() ?? null;
   }
@@ -328,9 +347,14 @@ export class SystrapPlatform extends PtracePlatform {
         if (slept) this.stubSpin.miss();
         else this.stubSpin.hit();
       }
-      Atomics.store(this.global, G_SPIN / 4, this.placement.apart ? Math.max(STUB_SPIN_MIN, this.stubSpin.next()) : 0);
+      // Written only when it changes: the stubs read this word at every trap, and each write takes its cache line from them.
+      const spin = this.placement.apart ? Math.max(STUB_SPIN_MIN, this.stubSpin.next()) : 0;
+      if (spin !== this.stubSpinNow) {
+        this.stubSpinNow = spin;
+        Atomics.store(this.global, G_SPIN / 4, spin);
+      }
     },
-    current: (): number => Atomics.load(this.global, G_SPIN / 4),
+    current: (): number => this.stubSpinNow,
     awaitTrap: (ready: () => boolean, timeoutMs: number): void => {
       // Drained first, the eventfd is readable only for a write from now on (a stub writes it when it traps while the Sentry sleeps).
       libc.read(this.evfd, this.evBuf, 8);
@@ -361,9 +385,9 @@ export class SystrapPlatform extends PtracePlatform {
   /** Take a published trap; null when it is not to be reported (a doomed thread's end, a process ended for a bad frame). */
   private report(th: SystrapThread): PlatformEvent | null {
     this.runningSet.delete(th);
-    this.lastTrapNs = nowNs();
-    const t = th.take();
-    if (t === null) {
+    this.lastTrapNs = this.clockNs;
+    const stop = th.take();
+    if (stop === null) {
       // The application wrote its own frame description: this thread cannot be resumed faithfully. End the process.
       th.proc.killForBadFrame();
       return this.gone.shift() ?? null;
@@ -375,9 +399,12 @@ export class SystrapPlatform extends PtracePlatform {
     this.cpus.noteStop(th.cpu, th);
     this.placement.noteTrap(this.lastTrapNs);
     this.placement.place(th);
-    if (t.stop.kind === 'fault') this.stats.faultStops++;
-    else if (t.stop.kind === 'syscall') this.stats.syscallStops++;
-    return { kind: 'stop', ctx: th, stop: t.stop };
+    if (stop.kind === 'fault') this.stats.faultStops++;
+    else if (stop.kind === 'syscall') this.stats.syscallStops++;
+    // The thread's own event object, refilled: the kernel's loop reads it at once and keeps nothing of it.
+    const ev = th.stopEvent;
+    ev.stop = stop;
+    return ev;
   }
 
   override shutdown(): void {

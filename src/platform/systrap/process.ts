@@ -172,9 +172,8 @@ export class SystrapProcess implements AddressSpace {
           throw new StubError(`new thread ${tid} of stub ${this.pid} did not start`);
         }
       }
-      const t = th.take();
-      if (t === null) throw new StubError(`new thread ${tid} of stub ${this.pid}: bad frame`);
-      if (t.signo === SIGILL && th.regs.get(Reg.RIP) === FIRST_TRAP_ADDR) {
+      if (th.take() === null) throw new StubError(`new thread ${tid} of stub ${this.pid}: bad frame`);
+      if (th.signo === SIGILL && th.regs.get(Reg.RIP) === FIRST_TRAP_ADDR) {
         this.frame ??= th.frameTemplate();
         break;
       }

@@ -10,7 +10,7 @@
 // application threads can write it at any time.
 
 import * as libc from '../../host/libc';
-import { type Context, type CpuTime, Reg, type Stop } from '../platform';
+import { type Context, type CpuTime, NREGS, Reg, type Stop } from '../platform';
 import { PtraceRegs } from '../ptrace/regs';
 import { isVsyscallEntry } from '../ptrace/stops';
 import { StubError } from '../ptrace/stub_thread';
@@ -74,6 +74,11 @@ export interface FrameTemplate {
   sw: Buffer;
 }
 
+/** Make a word of the area hold v, writing it only if it holds something else (see resume). */
+function keep(words: Uint32Array, i: number, v: number): void {
+  if (words[i] !== v >>> 0) words[i] = v;
+}
+
 const SYSCALL_STOP: Stop = { kind: 'syscall' };
 const SYSCALL32_STOP: Stop = { kind: 'syscall32' };
 const INTERRUPTED_STOP: Stop = { kind: 'interrupted' };
@@ -90,6 +95,10 @@ export class SystrapThread implements Context {
   private readonly base: number;
   /** Resumed into the application and no trap of it taken since. */
   inApp = false;
+  /** Its index among the threads the wait polls (RunningThreads), -1 when not there. */
+  runIdx = -1;
+  /** The event the platform's wait returns for this thread's traps (one object, refilled: nothing allocated per trap). */
+  readonly stopEvent: { kind: 'stop'; ctx: SystrapThread; stop: Stop } = { kind: 'stop', ctx: this, stop: SYSCALL_STOP };
   /** The CPU policy's record of this host thread (ptrace/affinity.ts). */
   readonly cpu: StubCpu;
   /** The mask the placement last gave it (placement.ts). */
@@ -98,10 +107,12 @@ export class SystrapThread implements Context {
   dead = false;
   /** Released while it ran application code: its next trap ends it. */
   doomed = false;
-  /** Where the frame of the trap being served lies (area offsets, checked): ucontext, FPU state and its size. */
+  /** Where the frame of the trap being served lies (area offsets, checked): ucontext, FPU state and its size (0: not read yet, fpBytes). */
   private uc = 0;
   private fpOff = 0;
   private fpSize = 0;
+  /** The signal number of the trap being served. */
+  signo = 0;
   /** An FPU image the kernel set, written into the frame at resume. */
   private fp: Buffer | null = null;
   private lastCpu: CpuTime = { userNs: 0, sysNs: 0 };
@@ -140,7 +151,10 @@ export class SystrapThread implements Context {
     const th = new SystrapThread(old.proc, old.slot, old.area, old.tid);
     th.uc = old.uc;
     th.fpOff = old.fpOff;
-    th.fpSize = old.fpSize;
+    th.fpSize = old.fpBytes();
+    // The host thread keeps the mask the placement gave it (a retired thread was never spread); one the application
+    // restricted is set again, as the new CPU record starts with no application mask.
+    if (old.cpu.appCpus === null && !old.cpu.spread) th.placedKey = old.placedKey;
     const b = readHostCpu(old.proc.pid, old.tid, true);
     th.cpuBase = b ? { ...b, total: Math.max(0, b.total) } : NO_CPU;
     return th;
@@ -168,7 +182,7 @@ export class SystrapThread implements Context {
    */
   scrubForReuse(tpl: FrameTemplate): boolean {
     const a = this.area;
-    const uc = this.uc, at = this.fpOff, size = this.fpSize;
+    const uc = this.uc, at = this.fpOff, size = this.fpBytes();
     if (uc === 0 || this.frameShape() !== tpl.shape || !this.trapped()) return false;
     if ((tpl.sw.readBigUInt64LE(8) & XFEATURE_PKRU) !== 0n) return false;
     a.fill(0, A_SIGNO, AREA_SIZE);
@@ -191,7 +205,7 @@ export class SystrapThread implements Context {
 
   /** Where the frame of the trap being served lies (area offsets), as one string to compare. */
   frameShape(): string {
-    return `${this.uc}/${this.fpOff}/${this.fpSize}`;
+    return `${this.uc}/${this.fpOff}/${this.fpBytes()}`;
   }
 
   /** PR_SET_TSC's mode for the host thread (1 allow, 2 SIGSEGV): the handler sets it on the host before it returns to the application. */
@@ -202,9 +216,11 @@ export class SystrapThread implements Context {
   }
 
   setAppCpus(cpus: number[] | null): void {
+    const before = this.cpu.appCpus;
     this.cpu.policy?.setAppCpus(this.cpu, cpus);
-    // The placement gives the thread its mask again at its next trap.
-    this.placedKey = -2;
+    // The policy set a new mask (the application's changed): the placement gives the thread its own again at its next trap.
+    // (Unchanged, as at most forks and execs, nothing was set: no host call.)
+    if (this.cpu.appCpus !== before) this.placedKey = -2;
   }
 
   get hostTid(): number {
@@ -214,12 +230,6 @@ export class SystrapThread implements Context {
   /** Has the thread published a trap? (The main wait's poll: one atomic load.) */
   trapped(): boolean {
     return Atomics.load(this.i32, A_STATE / 4) === ST_TRAPPED;
-  }
-
-  /** Store a non-negative integer below 2^53 at an 8-aligned offset of the area. */
-  private put64(off: number, v: number): void {
-    this.u32[off >> 2] = v % 4294967296;
-    this.u32[(off >> 2) + 1] = Math.floor(v / 4294967296);
   }
 
   private u64(off: number): number {
@@ -232,50 +242,52 @@ export class SystrapThread implements Context {
    * a frame of this thread (written by the application): the caller ends the
    * address space, since this thread can no longer be resumed correctly.
    */
-  take(): { signo: number; stop: Stop } | null {
+  take(): Stop | null {
     this.inApp = false;
     this.spunWith = this.proc.spinner.current();
     const base = this.base;
-    const signo = this.u32[A_SIGNO / 4];
+    const src = this.u32;
+    const signo = src[A_SIGNO / 4];
     const uc = this.u64(A_UCONTEXT) - base;
     const si = this.u64(A_SIGINFO) - base;
     if (!(uc >= ALTSTACK_OFF && uc + UC_SIZE <= AREA_SIZE && uc % 8 === 0)) return null;
     if (!(si >= ALTSTACK_OFF && si + SIGINFO_SIZE <= AREA_SIZE && si % 8 === 0)) return null;
     const fpOff = this.u64(uc + UC_MCONTEXT + SC_FPSTATE) - base;
     if (!(fpOff >= ALTSTACK_OFF && fpOff + 512 <= AREA_SIZE && fpOff % 64 === 0)) return null;
-    let fpSize = 512;
-    if (this.u32[(fpOff + SW_BYTES) >> 2] === FP_XSTATE_MAGIC1) {
-      const xsize = this.u32[(fpOff + SW_BYTES + 16) >> 2];
-      if (xsize > 512 && fpOff + xsize + 4 <= AREA_SIZE) fpSize = xsize;
-    }
+    this.signo = signo;
     this.uc = uc;
     this.fpOff = fpOff;
-    this.fpSize = fpSize;
+    // The image's size is read when the FPU state is asked for (fpBytes): a system call seldom does, and the
+    // cache line of its software bytes is one less to take from the stub's CPU per trap.
+    this.fpSize = 0;
     this.fp = null;
-    // The registers, from the sigcontext into user_regs_struct order.
-    const r = this.regs;
+    // The registers, from the sigcontext into user_regs_struct order, word by word (no BigInt, no allocation).
     const dst = this.r32;
     const sc = (uc + UC_MCONTEXT) >> 2;
-    const src = this.u32;
     for (let i = 0; i < GREG_WORDS.length; i += 2) {
       const d = GREG_WORDS[i], o = sc + GREG_WORDS[i + 1];
       dst[d] = src[o];
       dst[d + 1] = src[o + 1];
     }
-    r.set(Reg.CS, this.area.readUInt16LE(uc + UC_MCONTEXT + SC_CS));
-    r.set(Reg.SS, this.area.readUInt16LE(uc + UC_MCONTEXT + SC_CS + 6));
-    r.set(Reg.DS, 0);
-    r.set(Reg.ES, 0);
-    r.set(Reg.FS, 0);
-    r.set(Reg.GS, 0);
-    dst[Reg.FS_BASE * 2] = this.u32[A_FS_BASE / 4];
-    dst[Reg.FS_BASE * 2 + 1] = this.u32[A_FS_BASE / 4 + 1];
-    dst[Reg.GS_BASE * 2] = this.u32[A_GS_BASE / 4];
-    dst[Reg.GS_BASE * 2 + 1] = this.u32[A_GS_BASE / 4 + 1];
-    r.set(Reg.ORIG_RAX, -1);
+    // cs and ss (16 bits each, in the words of cs|gs and fs|ss); the other selectors are 0 in 64-bit mode.
+    dst[Reg.CS * 2] = src[sc + SC_CS / 4] & 0xffff;
+    dst[Reg.SS * 2] = src[sc + SC_CS / 4 + 1] >>> 16;
+    dst[Reg.CS * 2 + 1] = dst[Reg.SS * 2 + 1] = 0;
+    for (let i = Reg.DS * 2; i < NREGS * 2; i++) dst[i] = 0;
+    dst[Reg.FS_BASE * 2] = src[A_FS_BASE / 4];
+    dst[Reg.FS_BASE * 2 + 1] = src[A_FS_BASE / 4 + 1];
+    dst[Reg.GS_BASE * 2] = src[A_GS_BASE / 4];
+    dst[Reg.GS_BASE * 2 + 1] = src[A_GS_BASE / 4 + 1];
+    dst[Reg.ORIG_RAX * 2] = dst[Reg.ORIG_RAX * 2 + 1] = 0xffffffff;
+    const r = this.regs;
     r.dirty = false;
     r.raxDirty = false;
-    return { signo, stop: this.classify(signo, si) };
+    return this.classify(signo, si);
+  }
+
+  /** The 64-bit signed value at an 8-aligned offset of the area, as a number (exact within +-2^53). */
+  private s64(off: number): number {
+    return this.i32[(off >> 2) + 1] * 4294967296 + this.u32[off >> 2];
   }
 
   private classify(signo: number, si: number): Stop {
@@ -286,7 +298,7 @@ export class SystrapThread implements Context {
     const r = this.regs;
     if (signo === SIGSYS) {
       if (code !== SYS_SECCOMP) return INTERRUPTED_STOP;
-      const callAddr = Number(this.area.readBigInt64LE(si + 16));
+      const callAddr = this.s64(si + 16);
       const nr = this.i32[(si + 24) >> 2];
       const arch = this.u32[(si + 28) >> 2];
       if (isVsyscallEntry(callAddr)) {
@@ -296,15 +308,16 @@ export class SystrapThread implements Context {
         r.set(Reg.RSP, r.get(Reg.RSP) - 8);
         return { kind: 'fault', signo: SIGSEGV, code: SEGV_MAPERR, addr: callAddr };
       }
-      // As a ptrace syscall stop shows it: the number in orig_rax, -ENOSYS in rax.
-      r.set(Reg.ORIG_RAX, nr);
-      r.set(Reg.RAX, -ENOSYS);
-      r.dirty = false;
-      r.raxDirty = false;
+      // As a ptrace syscall stop shows it: the number in orig_rax, -ENOSYS in rax (not changes of the kernel's: not dirty).
+      const w = this.r32;
+      w[Reg.ORIG_RAX * 2] = nr;
+      w[Reg.ORIG_RAX * 2 + 1] = nr < 0 ? 0xffffffff : 0;
+      w[Reg.RAX * 2] = -ENOSYS;
+      w[Reg.RAX * 2 + 1] = 0xffffffff;
       return arch === AUDIT_ARCH_X86_64 ? SYSCALL_STOP : SYSCALL32_STOP;
     }
     if (signo === 11 || signo === 7 || signo === 8 || signo === 4 || signo === 5) {
-      return { kind: 'fault', signo, code, addr: Number(this.area.readBigInt64LE(si + 16)) };
+      return { kind: 'fault', signo, code, addr: this.s64(si + 16) };
     }
     return INTERRUPTED_STOP;
   }
@@ -337,15 +350,26 @@ export class SystrapThread implements Context {
       dst[sc + RAX_SC_WORD] = src[Reg.RAX * 2];
       dst[sc + RAX_SC_WORD + 1] = src[Reg.RAX * 2 + 1];
     }
-    // The selectors are always the 64-bit user ones: another cs would make sigreturn fault.
-    this.area.writeUInt16LE(USER_CS, uc + UC_MCONTEXT + SC_CS);
-    this.area.writeUInt16LE(USER_SS, uc + UC_MCONTEXT + SC_CS + 6);
-    this.put64(uc + UC_MCONTEXT + SC_FPSTATE, this.base + this.fpOff);
-    // The application's mask and alternate stack are the Sentry's bookkeeping: the host's are fixed.
-    this.put64(uc + UC_SIGMASK, 0);
-    this.put64(uc + UC_STACK, this.base + ALTSTACK_OFF);
-    this.put64(uc + UC_STACK + 8, 0);
-    this.put64(uc + UC_STACK + 16, AREA_SIZE - ALTSTACK_OFF);
+    // The selectors are always the 64-bit user ones (another cs would make sigreturn fault), and the application's
+    // mask and alternate stack are the Sentry's bookkeeping: the host's are fixed. Each word is written only when the
+    // frame holds another value (as the host wrote it, it holds these): a cache line the Sentry only read stays in
+    // the stub's CPU's cache too, where its rt_sigreturn reads it, instead of coming back from the Sentry's.
+    const cs = sc + SC_CS / 4;
+    keep(dst, cs, (dst[cs] & 0xffff0000) | USER_CS);
+    keep(dst, cs + 1, (dst[cs + 1] & 0xffff) | (USER_SS << 16));
+    const fpAddr = this.base + this.fpOff;
+    keep(dst, sc + SC_FPSTATE / 4, fpAddr % 4294967296);
+    keep(dst, sc + SC_FPSTATE / 4 + 1, Math.floor(fpAddr / 4294967296));
+    const w = uc >> 2;
+    keep(dst, w + UC_SIGMASK / 4, 0);
+    keep(dst, w + UC_SIGMASK / 4 + 1, 0);
+    const ss = this.base + ALTSTACK_OFF;
+    keep(dst, w + UC_STACK / 4, ss % 4294967296);
+    keep(dst, w + UC_STACK / 4 + 1, Math.floor(ss / 4294967296));
+    keep(dst, w + UC_STACK / 4 + 2, 0);
+    keep(dst, w + UC_STACK / 4 + 3, 0);
+    keep(dst, w + UC_STACK / 4 + 4, AREA_SIZE - ALTSTACK_OFF);
+    keep(dst, w + UC_STACK / 4 + 5, 0);
     this.u32[A_FS_BASE / 4] = src[Reg.FS_BASE * 2];
     this.u32[A_FS_BASE / 4 + 1] = src[Reg.FS_BASE * 2 + 1];
     this.u32[A_GS_BASE / 4] = src[Reg.GS_BASE * 2];
@@ -402,10 +426,28 @@ export class SystrapThread implements Context {
     return { ...this.lastCpu };
   }
 
+  /**
+   * The size of the frame's FPU image: the XSAVE size its software bytes give
+   * (checked to fit in the area), else FXSAVE's 512. Read once per trap, when
+   * first needed.
+   */
+  private fpBytes(): number {
+    if (this.fpSize === 0) {
+      const at = this.fpOff;
+      let size = 512;
+      if (this.u32[(at + SW_BYTES) >> 2] === FP_XSTATE_MAGIC1) {
+        const xsize = this.u32[(at + SW_BYTES + 16) >> 2];
+        if (xsize > 512 && at + xsize + 4 <= AREA_SIZE) size = xsize;
+      }
+      this.fpSize = size;
+    }
+    return this.fpSize;
+  }
+
   /** The FPU image of the frame (XSAVE layout with its software bytes, or FXSAVE's 512 bytes). */
   getFpState(): Buffer {
     if (this.fp) return Buffer.from(this.fp);
-    return Buffer.from(this.area.subarray(this.fpOff, this.fpOff + this.fpSize));
+    return Buffer.from(this.area.subarray(this.fpOff, this.fpOff + this.fpBytes()));
   }
 
   setFpState(b: Buffer): void {
@@ -420,7 +462,7 @@ export class SystrapThread implements Context {
    */
   private writeFp(img: Buffer): void {
     const at = this.fpOff;
-    const size = this.fpSize;
+    const size = this.fpBytes();
     if (img.length <= 512) {
       // An FXSAVE image sets x87 and SSE only, as ptrace's SETFPREGS does: the
       // other components (the upper halves, PKRU with the stub code's
