@@ -54,7 +54,7 @@ export interface ExecAt {
  */
 export interface FamilyHooks {
   /** Whether the process may make a thread or child now: throws the errno clone fails with. */
-  mayFork?: (parent: ThreadGroup) => void;
+  mayFork?: (parent: Task) => void;
   fork?: (parent: ThreadGroup, child: ThreadGroup) => void;
   exec?: (tg: ThreadGroup, ex: ExecOutcome) => void;
   /** Run for each task as it exits, while its memory is still mapped. */
@@ -247,7 +247,7 @@ export class Lifecycle {
     // Every task is a host thread: a fork bomb must stop at the sandbox's limit, not the host's.
     if (this.k.tasks.size >= this.k.maxTasks) throw new Errno(E.EAGAIN);
     if (t.tg.pids && this.tasksOf(t.tg.pids) >= t.tg.pids.limit) throw new Errno(E.EAGAIN);
-    for (const h of this.k.hooks.mayFork) h(t.tg);
+    for (const h of this.k.hooks.mayFork) h(t);
     keyringsAtClone(t, creds, thread);
     const newPid = this.k.allocPid(nsproxy.pid, a.setTid?.tids, a.setTid?.mayChoose);
     const pid = newPid.global;
@@ -330,9 +330,9 @@ export class Lifecycle {
     if (f & CLONE_CHILD_CLEARTID) child.clearChildTid = a.childTid;
     // A thread starts with its creator's name and keeps it when the process is renamed.
     if (thread) child.ownComm = t.comm;
-    // Affinity and nice are per thread: the child gets its creator's.
+    // Affinity, nice and the scheduling policy are per thread: the child gets its creator's.
     child.affinity = t.affinity;
-    child.nice = t.nice;
+    this.k.hostSched.inherit(t, child);
     if (!vfork) this.k.hostSched.applyTo(child);
     // A thread's exit signal is none: PTRACE_O_TRACECLONE (or CLONE_PTRACE) follows it.
     if (t.ptrace) this.k.ptrace.onClone(t, child, f, thread ? 0 : a.exitSignal);

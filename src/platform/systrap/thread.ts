@@ -13,7 +13,7 @@ import * as libc from '../../host/libc';
 import { type Context, type CpuTime, Reg, type Stop } from '../platform';
 import { PtraceRegs } from '../ptrace/regs';
 import { isVsyscallEntry } from '../ptrace/stops';
-import { StubError } from '../ptrace/stub_thread';
+import { reniceHostThread, StubError } from '../ptrace/stub_thread';
 import { StubCpu } from '../ptrace/affinity';
 import { cpuTimeSince, type HostCpu, NO_CPU, readHostCpu } from '../hostcpu';
 import type { SystrapProcess } from './process';
@@ -92,6 +92,12 @@ export class SystrapThread implements Context {
   inApp = false;
   /** The CPU policy's record of this host thread (ptrace/affinity.ts). */
   readonly cpu: StubCpu;
+  /**
+   * The host thread's nice: 0 for a new one (cloned from the stub's leader,
+   * which is never reniced); a stub whose thread was reniced is not retired
+   * for reuse (process.ts), so a revived one is at 0 too.
+   */
+  hostNice = 0;
   /** The mask the placement last gave it (placement.ts). */
   placedKey = -2;
   interruptSent = false;
@@ -192,6 +198,11 @@ export class SystrapThread implements Context {
   /** Where the frame of the trap being served lies (area offsets), as one string to compare. */
   frameShape(): string {
     return `${this.uc}/${this.fpOff}/${this.fpSize}`;
+  }
+
+  setHostNice(nice: number): void {
+    if (nice === this.hostNice || this.dead) return;
+    if (reniceHostThread(this.tid, nice)) this.hostNice = nice;
   }
 
   setAppCpus(cpus: number[] | null): void {
