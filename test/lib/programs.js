@@ -142,6 +142,7 @@ const C_PROGRAMS = Object.freeze({
   // Its own test (hostnice.test.js) passes a file to wait for and reads the host threads' nice.
   hostnice: { args: () => [], endsWithDone: true },
   waitmore: { args: () => [], endsWithDone: true },
+  clonematrix: { args: () => [], endsWithDone: true },
   inotifyexec: { args: (dir) => [dir], endsWithDone: true },
   procmisc: { args: () => [], endsWithDone: true },
   fpustate: { args: () => [], endsWithDone: true },
