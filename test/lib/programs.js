@@ -143,6 +143,7 @@ const C_PROGRAMS = Object.freeze({
   hostnice: { args: () => [], endsWithDone: true },
   waitmore: { args: () => [], endsWithDone: true },
   clonematrix: { args: () => [], endsWithDone: true },
+  exitrace: { args: () => [], endsWithDone: true },
   inotifyexec: { args: (dir) => [dir], endsWithDone: true },
   procmisc: { args: () => [], endsWithDone: true },
   fpustate: { args: () => [], endsWithDone: true },
