@@ -1,7 +1,8 @@
 // What the host's scheduler knows of the sandbox's tasks: each task is a
 // host thread, with a nice value and the CPUs the application chose for it.
 //
-// Nice: per thread, as the scheduling policy (Task.sched). The host sees a task's nice counted from the sandbox's lowest, never
+// Nice: per thread, as the scheduling policy (Task.sched). The host sees
+// a task's nice counted from the sandbox's lowest, never
 // below the Sentry's own (0): a sandbox ranks its threads against each
 // other (a niced thread gets less CPU than its siblings, LTP nice05) but
 // never outranks the host's other work. Changing the lowest re-weighs every
