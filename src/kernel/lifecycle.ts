@@ -55,7 +55,7 @@ export interface ExecAt {
  */
 export interface FamilyHooks {
   /** Whether the process may make a thread or child now: throws the errno clone fails with. */
-  mayFork?: (parent: ThreadGroup) => void;
+  mayFork?: (parent: Task) => void;
   fork?: (parent: ThreadGroup, child: ThreadGroup) => void;
   exec?: (tg: ThreadGroup, ex: ExecOutcome) => void;
   /** Run for each task as it exits, while its memory is still mapped. */
@@ -249,7 +249,7 @@ export class Lifecycle {
     // Every task is a host thread: a fork bomb must stop at the sandbox's limit, not the host's.
     if (this.k.tasks.size >= this.k.maxTasks) throw new Errno(E.EAGAIN);
     if (t.tg.pids && this.tasksOf(t.tg.pids) >= t.tg.pids.limit) throw new Errno(E.EAGAIN);
-    for (const h of this.k.hooks.mayFork) h(t.tg);
+    for (const h of this.k.hooks.mayFork) h(t);
     keyringsAtClone(t, creds, thread);
     const newPid = this.k.allocPid(nsproxy.pid, a.setTid?.tids, a.setTid?.mayChoose);
     const pid = newPid.global;
@@ -332,9 +332,9 @@ export class Lifecycle {
     if (f & CLONE_CHILD_CLEARTID) child.clearChildTid = a.childTid;
     // A thread starts with its creator's name and keeps it when the process is renamed.
     if (thread) child.ownComm = t.comm;
-    // Affinity and nice are per thread: the child gets its creator's.
+    // Affinity, nice and the scheduling policy are per thread: the child gets its creator's.
     child.affinity = t.affinity;
-    child.nice = t.nice;
+    this.k.hostSched.inherit(t, child);
     child.tscSigsegv = t.tscSigsegv;
     // A child with memory of its own in another time namespace: the host's clock pages go (vdso.ts).
     if (!(f & CLONE_VM)) hideVdsoOutsideInitialTime(child);

@@ -27,6 +27,18 @@ import type { Tracee } from './ptrace';
 export type TaskState = 'running' | 'blocked' | 'stopped' | 'dead';
 
 /**
+ * A thread's scheduling policy (per thread on Linux, as nice is): the
+ * policy, its realtime priority, SCHED_RESET_ON_FORK, and SCHED_DEADLINE's
+ * runtime, deadline and period in ns (zeros under other policies).
+ */
+export interface SchedPolicy {
+  policy: number;
+  rtprio: number;
+  resetOnFork: boolean;
+  dl: [number, number, number];
+}
+
+/**
  * What restart_syscall continues after a call failed with
  * ERESTART_RESTARTBLOCK: plain data, run by the table in syscalls/sys_time.ts.
  * Deadlines are monotonic ns, so a sleep resumed later (after a signal, or
@@ -119,6 +131,8 @@ export class Task {
   nice = 0;
   /** prctl PR_SET_TSC: rdtsc raises SIGSEGV (PR_TSC_SIGSEGV) on this thread; inherited by clone, kept across execve, as on Linux. */
   tscSigsegv = false;
+  /** The thread's scheduling policy: a new task's is its creator's, less what SCHED_RESET_ON_FORK clears (lifecycle.ts). */
+  sched: SchedPolicy = { policy: 0, rtprio: 0, resetOnFork: false, dl: [0, 0, 0] };
   /** The namespaces the task is in, but its user namespace (that is on its credentials) and its PID namespace (threadPid's). */
   nsproxy: NsProxy;
   /** The task's numbers in its PID namespace and every ancestor (kernel/pid_ns.ts); threadPid.global is tid. */

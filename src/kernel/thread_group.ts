@@ -39,14 +39,13 @@ export function defaultRlimits(): Rlimit[] {
 
 /**
  * Per-process settings of the info and scheduling families (personality,
- * scheduling policy, affinity with one bit per host CPU, prctl flags; nice
- * is per thread, Task.nice).
+ * affinity with one bit per host CPU until a thread sets its own, prctl
+ * flags; nice and the scheduling policy are per thread, Task.nice and
+ * Task.sched).
  * Made on first use from the parent's (syscalls/sys_info.ts stateOf).
  */
 export interface ProcState {
   personality: number;
-  policy: number;
-  rtprio: number;
   dumpable: number;
   noNewPrivs: boolean;
   pdeathsig: number;
@@ -54,14 +53,10 @@ export interface ProcState {
   timerSlackNs: number;
   defaultTimerSlackNs: number;
   affinity: bigint;
-  /** SCHED_RESET_ON_FORK: a child starts without a realtime policy or a negative nice. */
-  resetOnFork: boolean;
   /** ioprio_set's value (class << 13 | level). */
   ioprio: number;
   /** set_mempolicy's policy; null is MPOL_DEFAULT. */
   mempolicy: NumaPolicy | null;
-  /** SCHED_DEADLINE's runtime, deadline and period in ns (zeros under other policies). */
-  dl: [number, number, number];
 }
 
 /** What wait4/waitid can report about a child. */

@@ -427,6 +427,14 @@ export class Sandbox {
     this.kernel.noteWake();
   }
 
+  /** A signal the caller's terminal raised (see run): to its foreground group once one other than init's is set, else to init. */
+  private callerTerminalSignal(sig: number): void {
+    const fg = this.hostStdio.terminal?.foreground ?? null;
+    const init = this.kernel.groups.get(1);
+    if (fg === null || !init || init.zombie || fg === init.pgid) this.kernel.forwardSignal(sig);
+    else this.terminalSignal(sig);
+  }
+
   /** A signal the host terminal of exec'd process pid raised (`tsvisor exec --tty`), for that terminal's foreground group. */
   execTerminalSignal(pid: number, sig: number): void {
     const term = this.execTerminals.get(pid);
@@ -442,10 +450,18 @@ export class Sandbox {
     // (A signalfd cannot do it: Node's threads leave these signals unblocked,
     // and a signalfd polled from the waker answers for the waker's signals.)
     const handlers: Array<readonly [NodeJS.Signals, () => void]> = FORWARDED.map(([name, sig]) => [name, () => this.kernel.forwardSignal(sig)] as const);
-    if (this.opts.terminal) {
+    // A console (OCI) is the sandbox's own terminal: its signals are always
+    // the terminal's. The caller's terminal (`tsvisor do` from a shell) is
+    // the terminal's once a job-control shell in the sandbox has made a
+    // group foreground, the one it runs a job in (^C, ^Z then reach the job,
+    // as on Linux); until then, and while init's group is in front, they
+    // stay signals for the sandbox (to init, which ends on an unhandled
+    // SIGINT as any command would).
+    const callerTty = !this.opts.terminal && this.hostStdio.terminal !== null;
+    if (this.opts.terminal || callerTty) {
       for (const [name, sig] of TERMINAL_SIGNALS) {
         const i = handlers.findIndex(([n]) => n === name);
-        const h = [name, () => this.terminalSignal(sig)] as const;
+        const h = [name, () => (callerTty ? this.callerTerminalSignal(sig) : this.terminalSignal(sig))] as const;
         if (i >= 0) handlers[i] = h;
         else handlers.push(h);
       }

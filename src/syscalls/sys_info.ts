@@ -34,22 +34,18 @@ const UTS_LEN = 64; // __NEW_UTS_LEN: each utsname field is 65 bytes
 
 
 const NS = 1_000_000_000;
-const SCHED_OTHER = 0;
 
 // ---- per-process state ------------------------------------------------------------------
 
 const DEFAULT_STATE = {
-  personality: 0, policy: SCHED_OTHER, rtprio: 0, dumpable: 1, noNewPrivs: false,
+  personality: 0, dumpable: 1, noNewPrivs: false,
   pdeathsig: 0, subreaper: false,
   /** PR_SET_TIMERSLACK (ns); 0 restores the default, which is the parent's slack at fork (50 us for the first process). */
   timerSlackNs: 50_000, defaultTimerSlackNs: 50_000,
-  /** SCHED_RESET_ON_FORK / SCHED_FLAG_RESET_ON_FORK: children start with the default policy. */
-  resetOnFork: false,
   /** ioprio_set's value (class << 13 | data); 0 is IOPRIO_CLASS_NONE, which follows the nice value. */
   ioprio: 0,
   /** set_mempolicy's policy; null is MPOL_DEFAULT. */
   mempolicy: null as NumaPolicy | null,
-  dl: [0, 0, 0] as [number, number, number],
 };
 
 /** The CPUs the sandbox shows (its HostInfo's). */
@@ -67,13 +63,7 @@ const EVERY_CPU = -1n;
 /** A child's settings: its parent's, less what fork clears. */
 function childState(parent: ProcState | null): ProcState {
   if (!parent) return { ...DEFAULT_STATE, affinity: EVERY_CPU };
-  const c = { ...parent, pdeathsig: 0, subreaper: false, defaultTimerSlackNs: parent.timerSlackNs };
-  if (c.resetOnFork) {
-    // Realtime policies go back to SCHED_OTHER, a raised priority (negative nice) back to 0.
-    if (c.policy === 1 || c.policy === 2 || c.policy === 6) Object.assign(c, { policy: SCHED_OTHER, rtprio: 0, dl: [0, 0, 0] });
-    c.resetOnFork = false;
-  }
-  return c;
+  return { ...parent, pdeathsig: 0, subreaper: false, defaultTimerSlackNs: parent.timerSlackNs };
 }
 
 export function stateOf(tg: ThreadGroup): ProcState {

@@ -149,6 +149,5 @@ export const defs: SyscallDef[] = [
   { nr: 70, name: 'msgrcv', args: ['int', 'ptr', 'size', 'long', 'hex'], fn: (t, a) => msgrcv(t, i32(a[0]), a[1], a[2], BigInt(a[3]), i32(a[4])) },
   {
     nr: 71, name: 'msgctl', args: ['int', 'int', 'ptr'], fn: (t, a) => msgctl(t, i32(a[0]), i32(a[1]), a[2]),
-    partial: 'the namespace is the sandbox (no IPC namespaces yet)',
   },
 ];

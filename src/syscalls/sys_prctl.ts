@@ -156,11 +156,11 @@ function prctl(t: Task, a: number[]): number {
       return capAmbient(t, arg2, arg3, arg4, arg5);
     case PR_SET_TIMERSLACK:
       // Realtime tasks have no slack; 0 goes back to the value the process started with.
-      if (s.policy === 1 || s.policy === 2) return 0;
+      if (t.sched.policy === 1 || t.sched.policy === 2) return 0;
       s.timerSlackNs = arg2 === 0 ? s.defaultTimerSlackNs : arg2;
       return 0;
     case PR_GET_TIMERSLACK:
-      return s.policy === 1 || s.policy === 2 ? 0 : s.timerSlackNs;
+      return t.sched.policy === 1 || t.sched.policy === 2 ? 0 : s.timerSlackNs;
     case PR_SET_MM:
       return setMm(t, arg2, arg3, arg4, arg5);
     case PR_GET_TSC:

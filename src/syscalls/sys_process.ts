@@ -46,15 +46,7 @@ function readStringArray(t: Task, addr: number): string[] {
 
 function spawn(t: Task, opts: Parameters<Task['kernel']['lifecycle']['clone']>[1]): number | Promise<number> {
   checkNproc(t);
-  return resetNiceOnFork(t, t.kernel.lifecycle.clone(t, opts));
-}
-
-/** SCHED_RESET_ON_FORK: the new task starts without a negative nice (sys_info's childState resets the policy). */
-function resetNiceOnFork(t: Task, r: number | Promise<number>): number | Promise<number> {
-  if (typeof r !== 'number' || !t.tg.procState?.resetOnFork) return r;
-  const child = r === VFORK_WAIT ? t.vforkChild : findTask(t.kernel.tasks, pidNsOf(t), r);
-  if (child && child.nice < 0) t.kernel.hostSched.setNice(child, 0);
-  return r;
+  return t.kernel.lifecycle.clone(t, opts);
 }
 
 function clone(t: Task, a: number[]): number | Promise<number> {
@@ -76,7 +68,7 @@ function cloneWithPidfd(t: Task, args: L.CloneArgs, pidfdAddr: number): number |
   let r: number | Promise<number>;
   try {
     t.mm.writeI32(pidfdAddr, fd);
-    r = resetNiceOnFork(t, t.kernel.lifecycle.clone(t, args));
+    r = t.kernel.lifecycle.clone(t, args);
   } catch (e) {
     t.fdTable.close(fd);
     throw e;

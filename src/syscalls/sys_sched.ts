@@ -1,7 +1,10 @@
 // Scheduling as a process sees it: CPU affinity, getcpu, sched_yield, nice
-// values and scheduling policies. The Sentry does not schedule host threads by
-// these values: they are kept per process (with the other per-process knobs of
-// sys_info.ts), inherited on fork and reported back, as the notes in the table say.
+// values and scheduling policies. Affinity, nice and the policy are per
+// thread, as on Linux (on the Task; a process-wide affinity until a thread
+// sets its own), inherited at clone and reported back. The host's scheduler
+// runs the threads: kernel/host_sched.ts hands it the affinity, the nice
+// values and SCHED_IDLE; the other policies are kept and reported only, as
+// the notes in the table say.
 
 import { CAP_SYS_ADMIN, CAP_SYS_NICE } from '../abi/capability';
 import { vTask, vGroup } from '../kernel/pid_ns';
@@ -102,9 +105,9 @@ function schedSetaffinity(t: Task, a: number[]): number {
   for (let i = b.length - 1; i >= 0; i--) m = (m << 8n) | BigInt(b[i]);
   m &= allCpus(t);
   need(m !== 0n);
-  // A deadline task keeps every CPU of its root domain (admission counted them all).
-  if (stateOf(tg).policy === SCHED_DEADLINE && m !== allCpus(t)) throw new Errno(E.EBUSY);
   const target = affinityTarget(t, pid);
+  // A deadline task keeps every CPU of its root domain (admission counted them all).
+  if ((target ?? tg.leader).sched.policy === SCHED_DEADLINE && m !== allCpus(t)) throw new Errno(E.EBUSY);
   if (target) {
     target.affinity = m;
     t.kernel.hostSched.affinityChanged(target);
@@ -219,19 +222,19 @@ function bandwidth([runtime, deadline, period]: [number, number, number]): numbe
  * bandwidths (runtime / period) may sum to DL_BW_SHARE of each of the
  * sandbox's CPUs at most; past it the request is EBUSY. tg's own share is replaced.
  */
-function admitDeadline(t: Task, tg: ThreadGroup, dl: [number, number, number]): void {
+function admitDeadline(t: Task, x: Task, dl: [number, number, number]): void {
   let used = bandwidth(dl);
-  for (const g of t.kernel.groups.values()) {
-    if (g === tg || g.zombie || g.procState?.policy !== SCHED_DEADLINE) continue;
-    used += bandwidth(g.procState.dl);
+  for (const y of t.kernel.tasks.values()) {
+    if (y === x || y.state === 'dead' || y.sched.policy !== SCHED_DEADLINE) continue;
+    used += bandwidth(y.sched.dl);
   }
   if (used > DL_BW_SHARE * ncpus(t)) throw new Errno(E.EBUSY);
 }
 
-/** Linux's sched_fork: a deadline task cannot fork (reset-on-fork children start as SCHED_OTHER and may). */
-function mayFork(tg: ThreadGroup): void {
-  const s = tg.procState;
-  if (s?.policy === SCHED_DEADLINE && !s.resetOnFork) throw new Errno(E.EAGAIN);
+/** Linux's sched_fork: a deadline thread cannot fork or make threads (reset-on-fork children start as SCHED_OTHER and may). */
+function mayFork(parent: Task): void {
+  const s = parent.sched;
+  if (s.policy === SCHED_DEADLINE && !s.resetOnFork) throw new Errno(E.EAGAIN);
 }
 
 /**
@@ -244,7 +247,7 @@ function mayFork(tg: ThreadGroup): void {
  */
 function applySched(t: Task, x: Task, r: SchedRequest): void {
   const tg = x.tg;
-  const s = stateOf(tg);
+  const s = x.sched;
   let policy = r.policy;
   let resetOnFork: boolean;
   if (policy < 0) {
@@ -275,7 +278,7 @@ function applySched(t: Task, x: Task, r: SchedRequest): void {
   if (policy === SCHED_DEADLINE) {
     // A deadline task must be allowed on every CPU of its root domain (here: the sandbox's).
     if ((affinityOf(x) & allCpus(t)) !== allCpus(t)) throw new Errno(E.EPERM);
-    admitDeadline(t, tg, r.dl);
+    admitDeadline(t, x, r.dl);
   }
   s.resetOnFork = resetOnFork;
   // Linux quirk kept: with SCHED_FLAG_KEEP_PARAMS nothing but reset-on-fork changes, not even the policy.
@@ -283,7 +286,8 @@ function applySched(t: Task, x: Task, r: SchedRequest): void {
   s.policy = policy;
   s.rtprio = r.prio;
   s.dl = policy === SCHED_DEADLINE ? [...r.dl] : [0, 0, 0];
-  if (fairPolicy(policy)) t.kernel.hostSched.setNice(x, r.nice);
+  // setNice weighs the host thread for the new policy too (SCHED_IDLE).
+  t.kernel.hostSched.setNice(x, fairPolicy(policy) ? r.nice : x.nice);
 }
 
 /** sched_setscheduler, and sched_setparam with policy -1 (keep the current one). */
@@ -321,7 +325,7 @@ function schedSetattr(t: Task, a: number[]): number {
   const dl: [number, number, number] = [Number(raw.readBigUInt64LE(24)), Number(raw.readBigUInt64LE(32)), Number(raw.readBigUInt64LE(40))];
   if (flags & SCHED_FLAG_KEEP_POLICY) policy = -1;
   const x = findThread(t, pid);
-  const s = stateOf(x.tg);
+  const s = x.sched;
   let keptNice = nice;
   if (flags & SCHED_FLAG_KEEP_PARAMS) {
     if (isRt(s.policy)) prio = s.rtprio;
@@ -335,7 +339,7 @@ function schedGetattr(t: Task, a: number[]): number {
   const pid = i32(a[0]), addr = a[1], usize = u32(a[2]);
   need(addr && pid >= 0 && usize <= PAGE_SIZE && usize >= SCHED_ATTR_SIZE_VER0 && u32(a[3]) === 0);
   const x = findThread(t, pid);
-  const s = stateOf(x.tg);
+  const s = x.sched;
   const size = Math.min(usize, SCHED_ATTR_SIZE);
   const b = Buffer.alloc(SCHED_ATTR_SIZE);
   b.writeUInt32LE(size, 0);
@@ -403,13 +407,13 @@ function ioprioSet(t: Task, a: number[]): number {
 
 function schedGetscheduler(t: Task, a: number[]): number {
   need(i32(a[0]) >= 0);
-  const s = stateOf(findGroup(t, i32(a[0])));
+  const s = findThread(t, i32(a[0])).sched;
   return s.policy | (s.resetOnFork ? SCHED_RESET_ON_FORK : 0);
 }
 
 function schedGetparam(t: Task, a: number[]): number {
   need(a[1] && i32(a[0]) >= 0);
-  t.mm.writeI32(a[1], stateOf(findGroup(t, i32(a[0]))).rtprio);
+  t.mm.writeI32(a[1], findThread(t, i32(a[0])).sched.rtprio);
   return 0;
 }
 
@@ -420,7 +424,7 @@ const FAIR_SLICE_NS = 3_000_000;
 
 function schedRrGetInterval(t: Task, a: number[]): number {
   need(i32(a[0]) >= 0);
-  const s = stateOf(findGroup(t, i32(a[0])));
+  const s = findThread(t, i32(a[0])).sched;
   const ns = s.policy === SCHED_RR ? RR_SLICE_NS : s.policy === SCHED_FIFO || s.policy === SCHED_DEADLINE ? 0 : FAIR_SLICE_NS;
   const b = Buffer.alloc(16);
   b.writeBigInt64LE(BigInt(Math.floor(ns / 1e9)), 0);
@@ -441,16 +445,16 @@ export const defs: SyscallDef[] = [
   { nr: 309, name: 'getcpu', args: ['ptr', 'ptr', 'ptr'], fn: getcpu, partial: 'the first CPU of the caller\'s affinity mask, node 0' },
   { nr: 204, name: 'sched_getaffinity', args: ['int', 'uint', 'ptr_out'], fn: schedGetaffinity },
   { nr: 203, name: 'sched_setaffinity', args: ['int', 'uint', 'ptr'], fn: schedSetaffinity,
-    partial: 'the mask is stored and reported per process; host threads do not move' },
+    partial: 'per thread (a process\'s pid names its leader); the host thread is kept on the masked CPUs within the platform\'s own placement' },
   { nr: 24, name: 'sched_yield', args: [], fn: () => 0 },
   { nr: 140, name: 'getpriority', args: ['prio_which', 'int'], fn: getpriority },
   { nr: 141, name: 'setpriority', args: ['prio_which', 'int', 'int'], fn: setpriority,
-    partial: 'nice values are per process (not per thread), stored and reported only: host scheduling is unchanged' },
+    partial: 'per thread; the host threads are weighed by nice counted from the sandbox\'s lowest, never above the Sentry\'s own priority (a sandbox ranks its threads against each other, not against the host\'s work)' },
   { nr: 144, name: 'sched_setscheduler', args: ['int', 'int', 'ptr'], fn: (t, a) => setScheduler(t, i32(a[0]), i32(a[1]), a[2]),
-    partial: 'policies (SCHED_OTHER/BATCH/IDLE; SCHED_FIFO/RR with CAP_SYS_NICE or RLIMIT_RTPRIO) and SCHED_RESET_ON_FORK are per process, stored and reported only; SCHED_DEADLINE with the parameter checks of Linux and admission (90% of each CPU, as Linux 6.18 with its fair server), which runs nothing sooner' },
+    partial: 'policies (SCHED_OTHER/BATCH/IDLE; SCHED_FIFO/RR with CAP_SYS_NICE or RLIMIT_RTPRIO) and SCHED_RESET_ON_FORK are per thread and inherited as on Linux; only SCHED_IDLE reaches the host (its thread weighs as nice 19): BATCH runs as OTHER, and FIFO/RR preempt nothing (the host runs them as fair threads at their nice); SCHED_DEADLINE with the parameter checks of Linux and admission (90% of each CPU, as Linux 6.18 with its fair server), which runs nothing sooner' },
   { nr: 142, name: 'sched_setparam', args: ['int', 'ptr'], fn: (t, a) => setScheduler(t, i32(a[0]), -1, a[1]) },
   { nr: 314, name: 'sched_setattr', args: ['int', 'ptr', 'hex'], fn: schedSetattr,
-    partial: 'as sched_setscheduler (per process, stored and reported only); SCHED_DEADLINE parameters checked, admitted against 90% of each CPU and reported, not scheduled by; SCHED_FLAG_UTIL_CLAMP_* EOPNOTSUPP as without CONFIG_UCLAMP_TASK' },
+    partial: 'as sched_setscheduler (per thread; of the policies only SCHED_IDLE reaches the host); SCHED_DEADLINE parameters checked, admitted against 90% of each CPU and reported, not scheduled by; SCHED_FLAG_UTIL_CLAMP_* EOPNOTSUPP as without CONFIG_UCLAMP_TASK' },
   { nr: 315, name: 'sched_getattr', args: ['int', 'ptr_out', 'uint', 'hex'], fn: schedGetattr },
   { nr: 251, name: 'ioprio_set', args: ['int', 'int', 'hex'], fn: ioprioSet,
     partial: 'per process rather than per thread; stored and reported only (the host does the I/O)' },

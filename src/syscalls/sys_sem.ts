@@ -201,6 +201,6 @@ export const defs: SyscallDef[] = [
   },
   {
     nr: 66, name: 'semctl', args: ['int', 'int', 'int', 'hex'], fn: (t, a) => semctl(t, i32(a[0]), i32(a[1]), i32(a[2]), a[3]),
-    partial: 'semadj values are not bounded by SEMAEM; the namespace is the sandbox (no IPC namespaces yet)',
+    partial: 'semadj values are not bounded by SEMAEM',
   },
 ];

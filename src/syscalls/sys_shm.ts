@@ -151,6 +151,6 @@ export const defs: SyscallDef[] = [
   { nr: 67, name: 'shmdt', args: ['ptr'], fn: (t, a) => shmdt(t, a[0]) },
   {
     nr: 31, name: 'shmctl', args: ['int', 'int', 'ptr'], fn: (t, a) => shmctl(t, i32(a[0]), i32(a[1]), a[2]),
-    partial: 'SHM_LOCK/SHM_UNLOCK only set the flag (no memory is ever swapped); the namespace is the sandbox (no IPC namespaces yet)',
+    partial: 'SHM_LOCK/SHM_UNLOCK only set the flag (no memory is ever swapped)',
   },
 ];

@@ -1,5 +1,6 @@
 /* procsys: writable proc files and their parsing rules (kernel IPC sysctls,
- * randomize_va_space, oom_score_adj with oom_score, coredump_filter) and the
+ * randomize_va_space, the inotify limits, oom_score_adj with oom_score,
+ * coredump_filter) and the
  * task/ directory (nlink, getdents without duplicates). Host-wide values are
  * only written back unchanged or with values Linux refuses; the IPC sysctls
  * are written inside a new IPC namespace when the kernel allows one. */
@@ -94,6 +95,30 @@ static void ipc_sysctls(void) {
   wr(path, "  tabs, no newline", s, 0);
   snprintf(s, sizeof s, "%d %d %d %d 5\n", a, b, c, d);
   wr(path, "  five values", s, 0);
+}
+
+/* fs.inotify's limits: writable by root, one integer from 0 to INT_MAX (only refused values and the same value are written). */
+static void inotify_sysctls(void) {
+  const char *names[] = {"max_user_instances", "max_user_watches", "max_queued_events"};
+  char path[128], cur[128], again[128];
+  for (int i = 0; i < 3; i++) {
+    snprintf(path, sizeof path, "/proc/sys/fs/inotify/%s", names[i]);
+    struct stat st;
+    if (stat(path, &st) < 0) DIE("stat");
+    if (readf(path, cur, sizeof cur) < 0) DIE("read");
+    printf("%s: mode %o, one integer %s\n", names[i], st.st_mode & 07777, one_int(cur) ? "yes" : "no");
+    int fd = open(path, O_WRONLY);
+    ssize_t r = fd < 0 ? -1 : write(fd, cur, strlen(cur));
+    if (fd >= 0) close(fd);
+    printf("  same value: %s\n", r == (ssize_t)strlen(cur) ? "written whole" : ename(errno));
+    wr(path, "  'abc'", "abc\n", 0);
+    wr(path, "  '12x'", "12x\n", 0);
+    wr(path, "  -1", "-1\n", 0);
+    wr(path, "  2^31", "2147483648\n", 0);
+    wr(path, "  empty", "", 0);
+    readf(path, again, sizeof again);
+    printf("  unchanged: %s\n", strcmp(cur, again) == 0 ? "yes" : "no");
+  }
 }
 
 static void oom(void) {
@@ -217,6 +242,7 @@ static void tasks(void) {
 int main(void) {
   line_buffered();
   ipc_sysctls();
+  inotify_sysctls();
   oom();
   coredump();
   tasks();

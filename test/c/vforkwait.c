@@ -2,8 +2,11 @@
 // whatever else is shared: with its own memory (no CLONE_VM), as a thread
 // (CLONE_VM|CLONE_THREAD|CLONE_SIGHAND), and with a child that execs. The
 // child sleeps first, so a caller that did not wait would see its marker
-// missing.
+// missing. Then posix_spawn (glibc's CLONE_VM|CLONE_VFORK child on a stack
+// of its own): a failed exec is reported to the caller, a good one runs.
 #define _GNU_SOURCE
+#include <errno.h>
+#include <spawn.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -92,6 +95,16 @@ int main(void) {
   drain(seen, sizeof seen);
   waitpid(c, &st, 0);
   printf("vfork, shared memory: order %s, flag %d, status %d\n", seen, flag, WEXITSTATUS(st));
+
+  // 5. posix_spawn: the exec's failure comes back through the shared memory before the call returns.
+  extern char **environ;
+  char *argv_true[] = {"true", NULL};
+  int r = posix_spawn(&c, "/nonexistent/program", NULL, NULL, argv_true, environ);
+  printf("posix_spawn of a missing program: %s\n", strerror(r));
+  if (r == 0) waitpid(c, &st, 0);
+  r = posix_spawn(&c, "/bin/true", NULL, NULL, argv_true, environ);
+  if (r == 0) waitpid(c, &st, 0);
+  printf("posix_spawn of true: %d, status %d\n", r, r == 0 ? WEXITSTATUS(st) : -1);
   printf("done\n");
   return 0;
 }

@@ -20,6 +20,24 @@ test('interactive bash with job control on a sandbox pty matches native', { time
   h.compare(t, ['/usr/bin/python3', DRIVER], { setup: () => h.tmpDir('tsvisor-pty-'), expectStatus: 0 });
 });
 
+// `tsvisor do` started from a terminal (the driver's pty is the caller's
+// terminal): the sandbox's terminal behaves like it, so job control in an
+// interactive shell works as natively (^C and ^Z reach the foreground job,
+// not the shell).
+for (const platform of ['ptrace', 'systrap']) {
+  test(`interactive bash in tsvisor do (${platform}) on the caller's terminal matches native`, { timeout: 180_000 }, (t) => {
+    if (!h.needTools(t, ['python3', 'bash'])) return;
+    const native = h.runNative(['/usr/bin/python3', DRIVER], { cwd: h.tmpDir('tsvisor-pty-') });
+    assert.strictEqual(native.status, 0, h.describe('native', native) + native.stdout);
+    // `node bin/tsvisor.js do --platform P --`, the program's environment the driver's own.
+    const tsvisor = [process.execPath, ...h.sandboxArgs([], { rawEnv: true, flags: ['--platform', platform] })];
+    const sandboxed = h.runNative(['/usr/bin/python3', DRIVER, ...tsvisor], { cwd: h.tmpDir('tsvisor-pty-') });
+    if (/systrap platform unavailable/.test(sandboxed.stderr)) return t.skip('systrap is not available on this host');
+    assert.strictEqual(sandboxed.stdout, native.stdout, sandboxed.stderr);
+    assert.strictEqual(sandboxed.status, 0);
+  });
+}
+
 // test/hostile/ptyflood.c: line-editing floods whose echoes nobody reads,
 // output and input nobody reads, bad pointers and flags to the pty ioctls,
 // pairs opened until something refuses. Only ever run inside the sandbox.

@@ -145,6 +145,12 @@ const C_PROGRAMS = Object.freeze({
   mincorezero: { args: () => [], endsWithDone: true },
   vforkwait: { args: () => [], endsWithDone: true },
   nicethread: { args: () => [], endsWithDone: true },
+  schedthread: { args: () => [], endsWithDone: true },
+  // Its own test (hostnice.test.js) passes a file to wait for and reads the host threads' nice.
+  hostnice: { args: () => [], endsWithDone: true },
+  waitmore: { args: () => [], endsWithDone: true },
+  clonematrix: { args: () => [], endsWithDone: true },
+  exitrace: { args: () => [], endsWithDone: true },
   inotifyexec: { args: (dir) => [dir], endsWithDone: true },
   procmisc: { args: () => [], endsWithDone: true },
   fpustate: { args: () => [], endsWithDone: true },

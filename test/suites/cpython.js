@@ -78,17 +78,20 @@ function parse(r) {
   let importError = null;
   let done = false;
   const rank = { pass: 0, skip: 1, fail: 2 };
+  // A marker may follow, on its line, what a child process (a worker of
+  // multiprocessing's forkserver, say) wrote to the same stdout without a
+  // newline: it is looked for anywhere in the line.
   for (const line of r.stdout.split('\n')) {
-    let m = /^@@CASE (\S+) (\S+) ?(.*)$/.exec(line);
+    let m = /@@CASE (\S+) (\S+) ?(.*)$/.exec(line);
     if (m) {
       const status = m[1] === 'ok' || m[1] === 'xfail' ? 'pass' : m[1] === 'skip' ? 'skip' : 'fail';
       const old = cases.get(m[2]);
       if (!old || rank[status] > rank[old.status]) cases.set(m[2], { status, reason: m[3] });
       continue;
     }
-    m = /^@@IMPORT (.*)$/.exec(line);
+    m = /@@IMPORT (.*)$/.exec(line);
     if (m) importError = m[1];
-    if (line === '@@DONE') done = true;
+    if (line.endsWith('@@DONE')) done = true;
   }
   return { cases, importError, done };
 }

@@ -109,4 +109,8 @@ def main():
     OUT.write('@@DONE\n')
 
 
-main()
+# The spawn and forkserver start methods of multiprocessing import the main
+# module again in each child: unguarded, every child would run the module's
+# tests itself (test_concurrent_futures then hangs, natively too).
+if __name__ == '__main__':
+    main()

@@ -178,7 +178,7 @@ function setup() {
   const task = {
     tid: 7, pid: 7, tg, mm: fakeMm(), fdTable, fs: new FsContext(vfs.root, vfs.resolve(r0, vfs.root, '/work', true)), nsproxy: kernel.rootNs,
     creds: new Credentials(0, 0, 0, 0, 0, 0, 0, 0, [], kernel.rootNs.mnt.owner),
-    state: 'running', sigmask: 1n << 1n, pending: new Map(), startTimeNs: tg.startTimeNs, kernel,
+    nice: 0, sched: { policy: 0, rtprio: 0, resetOnFork: false, dl: [0, 0, 0] }, state: 'running', sigmask: 1n << 1n, pending: new Map(), startTimeNs: tg.startTimeNs, kernel,
     block: () => Promise.reject(new Error('would block')), sendSignal: () => {},
     ctx: { cpuTime: () => ({ userNs: 2.5e9, sysNs: 0.5e9 }) },
     cpuTime() {

@@ -115,7 +115,7 @@ function fakeTask(k, pid, uid = 0, parentTg = null) {
   tg.childUserNs = 3_000_000_000;
   tg.childSysNs = 10_000_000;
   const t = {
-    kernel: k, tid: pid, tg, mm: new FakeMem(), fdTable: { limit: 1024 }, nice: 0, state: 'running',
+    kernel: k, tid: pid, tg, mm: new FakeMem(), fdTable: { limit: 1024 }, nice: 0, sched: { policy: 0, rtprio: 0, resetOnFork: false, dl: [0, 0, 0] }, state: 'running',
     creds: new Credentials(uid, uid, uid, uid, uid, uid, uid, uid, [], k.rootNs.mnt.owner),
     nsproxy: k.rootNs,
     ctx: { regs: { get: (r) => regs.get(r) ?? 0, set: (r, v) => regs.set(r, v) }, cpuTime: () => ({ userNs: 1_500_000_000, sysNs: 250_000_000 }) },

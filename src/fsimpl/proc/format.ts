@@ -96,6 +96,9 @@ export interface StatInput {
   cstime?: number;
   priority?: number;
   nice?: number;
+  /** The realtime priority (0 under the other policies) and the policy number. */
+  rtPriority?: number;
+  policy?: number;
   numThreads: number;
   /** Clock ticks since boot. */
   starttime: number;
@@ -135,7 +138,7 @@ export function formatStat(s: StatInput): string {
     s.startcode ?? 0, s.endcode ?? 0, s.startstack ?? 0, 0, 0, // kstkesp kstkeip
     u(s.signal), u(s.blocked), u(s.sigignore), u(s.sigcatch),
     0, 0, 0, // wchan nswap cnswap
-    s.exitSignal, s.processor ?? 0, 0, 0, // rt_priority policy
+    s.exitSignal, s.processor ?? 0, s.rtPriority ?? 0, s.policy ?? 0,
     0, 0, 0, // delayacct_blkio_ticks guest_time cguest_time
     s.startData ?? 0, s.endData ?? 0, s.startBrk ?? 0, s.argStart ?? 0, s.argEnd ?? 0, s.envStart ?? 0, s.envEnd ?? 0,
     s.exitCode ?? 0,

@@ -192,12 +192,18 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
           limit('queues_max', 'queuesMax', SYSCTL_INT.min, SYSCTL_INT.max),
         ]);
       },
-      // The limits fsimpl/inotify enforces.
-      (mm) => dir(mm, 'inotify', [
-        v('max_user_watches', k.vfs.notify.maxUserWatches),
-        v('max_user_instances', k.vfs.notify.maxUserInstances),
-        v('max_queued_events', k.vfs.notify.maxQueuedEvents),
-      ]),
+      // The limits fsimpl/inotify enforces, writable as Linux's (0 to INT_MAX): watches and queued
+      // events are charged to the sandbox's heap budget as well, so a raised limit cannot outgrow it.
+      (mm) => {
+        type NotifyKey = 'maxUserWatches' | 'maxUserInstances' | 'maxQueuedEvents';
+        const limit = (name: string, key: NotifyKey) => (sub: NodeMaker) =>
+          sub.rwFile(name, () => `${k.vfs.notify[key]}\n`, (data) => dointvecWrite(data, 1, 0, SYSCTL_INT.max, (_, x) => (k.vfs.notify[key] = x)));
+        return dir(mm, 'inotify', [
+          limit('max_user_watches', 'maxUserWatches'),
+          limit('max_user_instances', 'maxUserInstances'),
+          limit('max_queued_events', 'maxQueuedEvents'),
+        ]);
+      },
     ]),
     s.staticDir('kernel', kernel),
     // Linux's defaults in every network mode (in host mode the host's own may differ).

@@ -193,7 +193,15 @@ export function buildStat(k: ProcKernel, tg: ThreadGroup, t: Task, id: number, n
     startBrk: live ? t.mm.brkStart : 0, argStart: live ? t.mm.argStart : 0, argEnd: live ? t.mm.argEnd : 0,
     envStart: live ? t.mm.envStart : 0, envEnd: live ? t.mm.envEnd : 0,
     exitCode: tg.zombie ? tg.exitStatus ?? 0 : 0,
+    priority: statPriority(t), nice: t.nice, rtPriority: t.sched.rtprio, policy: t.sched.policy,
   };
+}
+
+/** The stat file's priority (Linux's task_prio): 20 + nice for the fair policies, -1 - rtprio for realtime, -101 for deadline. */
+function statPriority(t: Task): number {
+  const p = t.sched.policy;
+  if (p === 6) return -101;
+  return p === 1 || p === 2 ? -1 - t.sched.rtprio : 20 + t.nice;
 }
 
 /** reader: the user namespace the IDs are shown in (the reader's; null: the kernel's own). */

@@ -17,6 +17,20 @@ const SYS_EXIT = 60;
 
 export class StubError extends Error {}
 
+/**
+ * Weigh one host thread as nice (setpriority with PRIO_PROCESS and a tid:
+ * that thread alone). False when the thread is gone or the host refuses (a
+ * Sentry niced above it): it then runs as it was.
+ */
+export function reniceHostThread(tid: number, nice: number): boolean {
+  try {
+    os.setPriority(tid, nice);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export class StubThread implements Context {
   readonly regs = new PtraceRegs();
   owner: unknown = null;
@@ -82,13 +96,7 @@ export class StubThread implements Context {
 
   setHostNice(nice: number): void {
     if (nice === this.hostNice || this.dead) return;
-    try {
-      // PRIO_PROCESS with a tid: this host thread alone.
-      os.setPriority(this.tid, nice);
-      this.hostNice = nice;
-    } catch {
-      // Gone, or the host refuses (a Sentry niced above it): it runs as it was.
-    }
+    if (reniceHostThread(this.tid, nice)) this.hostNice = nice;
   }
 
   setAppCpus(cpus: number[] | null): void {

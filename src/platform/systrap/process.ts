@@ -245,7 +245,7 @@ export class SystrapProcess implements AddressSpace {
    * held in its handler: the next process then needs no fork of the master,
    * control page, pidfd, area mapping, clone or thread start. Only a stub
    * the kernel holds whole qualifies: one application thread, taken (no
-   * interrupt on its way, never let off the tracer's CPU). Every
+   * interrupt on its way, never let off the tracer's CPU, never reniced). Every
    * application mapping goes now, in one batch; the thread and the areas
    * are checked and emptied when the stub is taken (revive), by when the
    * thread has long reached its futex wait. False: it must be killed.
@@ -253,7 +253,7 @@ export class SystrapProcess implements AddressSpace {
   retire(): boolean {
     if (this.dead || this.threads.size !== 1 || this.spare) return false;
     const [th] = this.threads;
-    if (th.dead || th.inApp || th.doomed || th.interruptSent || th.cpu.spread) return false;
+    if (th.dead || th.inApp || th.doomed || th.interruptSent || th.cpu.spread || th.hostNice !== 0) return false;
     if (!this.leader.retire()) return false;
     th.dead = true;
     this.threads.delete(th);

@@ -13,7 +13,7 @@ import * as libc from '../../host/libc';
 import { type Context, type CpuTime, NREGS, Reg, type Stop } from '../platform';
 import { PtraceRegs } from '../ptrace/regs';
 import { isVsyscallEntry } from '../ptrace/stops';
-import { StubError } from '../ptrace/stub_thread';
+import { reniceHostThread, StubError } from '../ptrace/stub_thread';
 import { StubCpu } from '../ptrace/affinity';
 import { cpuTimeSince, type HostCpu, NO_CPU, readHostCpu } from '../hostcpu';
 import type { SystrapProcess } from './process';
@@ -101,6 +101,12 @@ export class SystrapThread implements Context {
   readonly stopEvent: { kind: 'stop'; ctx: SystrapThread; stop: Stop } = { kind: 'stop', ctx: this, stop: SYSCALL_STOP };
   /** The CPU policy's record of this host thread (ptrace/affinity.ts). */
   readonly cpu: StubCpu;
+  /**
+   * The host thread's nice: 0 for a new one (cloned from the stub's leader,
+   * which is never reniced); a stub whose thread was reniced is not retired
+   * for reuse (process.ts), so a revived one is at 0 too.
+   */
+  hostNice = 0;
   /** The mask the placement last gave it (placement.ts). */
   placedKey = -2;
   interruptSent = false;
@@ -213,6 +219,11 @@ export class SystrapThread implements Context {
 
   setTsc(sigsegv: boolean): void {
     this.tscMode = sigsegv ? 2 : 1;
+  }
+
+  setHostNice(nice: number): void {
+    if (nice === this.hostNice || this.dead) return;
+    if (reniceHostThread(this.tid, nice)) this.hostNice = nice;
   }
 
   setAppCpus(cpus: number[] | null): void {

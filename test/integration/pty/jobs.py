@@ -1,12 +1,15 @@
 # Drives an interactive bash on a pty it makes itself (pty.fork: openpty,
 # setsid, TIOCSCTTY): a background job, jobs, fg, ^C, ^Z, fg again. Prints a
-# transcript with process ids replaced, and the shell's exit status.
+# transcript with process ids replaced, and the shell's exit status. With
+# arguments, they are a command that runs the bash for it (`tsvisor do --`:
+# the sandbox started from a terminal).
 import os, pty, re, select, sys, time
 
 pid, fd = pty.fork()
 if pid == 0:
     os.environ.update({'PS1': '$ ', 'TERM': 'dumb', 'HOME': '/root'})
-    os.execv('/bin/bash', ['bash', '--norc', '--noprofile', '-i'])
+    argv = sys.argv[1:] + ['/bin/bash', '--norc', '--noprofile', '-i']
+    os.execvp(argv[0], argv)
 
 out = b''
 
