@@ -71,7 +71,7 @@ interface WireLink {
   name: string;
   mac: string;
   mtu: number;
-  addrs: Array<{ addr: string; prefix: number }>;
+  addrs: Array<{ addr: string; prefix: number; scope?: number; flags?: number }>;
   gateway4: string | null;
   gateway6: string | null;
   routes: Array<{ dst: string; prefix: number; gateway: string | null }>;
@@ -90,14 +90,16 @@ interface WireUpdate {
 }
 
 const toWire = (l: LinkConfig): WireLink => ({
-  name: l.name, mac: l.mac.toString('hex'), mtu: l.mtu, addrs: l.addrs.map((a) => ({ addr: a.addr.toString('hex'), prefix: a.prefix })),
+  name: l.name, mac: l.mac.toString('hex'), mtu: l.mtu, addrs: l.addrs.map((a) => ({ addr: a.addr.toString('hex'), prefix: a.prefix, scope: a.scope, flags: a.flags })),
   gateway4: l.gateway4?.toString('hex') ?? null, gateway6: l.gateway6?.toString('hex') ?? null, vnetHdr: l.vnetHdr, hostIndex: l.hostIndex,
   routes: (l.routes ?? []).map((r) => ({ dst: r.dst.toString('hex'), prefix: r.prefix, gateway: r.gateway?.toString('hex') ?? null })),
 });
 
 const hex = (h: string | null): Buffer | null => (h === null ? null : Buffer.from(h, 'hex'));
 const fromWire = (l: WireLink, fd: number): LinkConfig => ({
-  name: l.name, mac: Buffer.from(l.mac, 'hex'), mtu: l.mtu, addrs: l.addrs.map((a) => ({ addr: Buffer.from(a.addr, 'hex'), prefix: a.prefix })),
+  name: l.name, mac: Buffer.from(l.mac, 'hex'), mtu: l.mtu, addrs: l.addrs.map((a) => ({
+    addr: Buffer.from(a.addr, 'hex'), prefix: a.prefix, ...(typeof a.scope === 'number' ? { scope: a.scope } : {}), ...(typeof a.flags === 'number' ? { flags: a.flags } : {}),
+  })),
   gateway4: hex(l.gateway4), gateway6: hex(l.gateway6), fd, vnetHdr: l.vnetHdr === true, hostIndex: typeof l.hostIndex === 'number' ? l.hostIndex : undefined,
   routes: (l.routes ?? []).map((r) => ({ dst: Buffer.from(r.dst, 'hex'), prefix: r.prefix, gateway: hex(r.gateway) })),
 });
