@@ -233,7 +233,10 @@ test('IPv6 on a user-defined network: neighbour discovery by the Sentry, with th
   const view = (id) => {
     const mine = (text) => text.split(ip6(id)).join('GLOBAL').split(linkLocal(id)).join('LINKLOCAL');
     const addrs = d.ok(['exec', id, 'ip', '-6', 'addr']).split('\n').filter((l) => /^\s+(inet6|valid_lft)/.test(l)).join('\n');
-    return `${mine(addrs)}\n${mine(d.ok(['exec', id, 'ip', '-6', 'route']))}`;
+    // /proc/net/ipv6_route without its reference and use counts, and with the addresses in the form it prints them.
+    const hex = (a) => Buffer.from(a.split(':').reduce((acc, g, i, all) => acc.concat(g === '' && i > 0 && i < all.length - 1 ? Array(9 - all.length).fill('0000') : [g.padStart(4, '0')]), []).join(''), 'hex').toString('hex');
+    const routes6 = d.ok(['exec', id, 'cat', '/proc/net/ipv6_route']).split('\n').map((l) => l.split(/\s+/).filter((_, i) => i !== 6 && i !== 7).join(' ')).join('\n');
+    return `${mine(addrs)}\n${mine(d.ok(['exec', id, 'ip', '-6', 'route']))}\n${routes6.split(hex(ip6(id))).join('GLOBAL').split(hex(linkLocal(id))).join('LINKLOCAL')}`;
   };
   assert.ok(linkLocal(srv), d.ok(['exec', srv, 'ip', '-6', 'addr']));
   assert.strictEqual(view(srv), view(runc));
