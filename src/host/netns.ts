@@ -30,17 +30,11 @@ import {
   NLM_F_REQUEST, IFA_F_NODAD, RTA_DST, RTA_GATEWAY, RTA_OIF, RTM_NEWLINK, RTM_NEWROUTE, RTMSG_LEN, RTN_UNICAST, RTPROT_BOOT, RT_SCOPE_UNIVERSE,
   RT_TABLE_MAIN, type LinkAddr, type LinkConfig, type LinkRoute, type LinkUpdate, type NetSnapshot,
 } from '../abi/netif';
-import { AF_INET, AF_INET6 } from '../abi/socket';
+import { AF_INET, AF_INET6, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW, SOL_SOCKET, SO_RCVBUFFORCE } from '../abi/socket';
 import { HostInterfaces } from './hostnetinfo';
 import { RouteWatch, sameHostRoute } from './route_watch';
 import { TakeoverError, check, packetSocket } from './packet_socket';
 
-const SOCK_RAW = 3;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
-const SO_RCVBUFFORCE = 33;
-const SO_SNDBUFFORCE = 32;
 const RTM_DELADDR = 21;
 const RT_SCOPE_LINK = 253;
 const NLM_F_EXCL = 0x200;

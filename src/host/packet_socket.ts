@@ -1,14 +1,9 @@
 // The AF_PACKET socket through which the Sentry sends and receives a
 // taken-over interface's frames (host/netns.ts), and the take-over's
 // failures.
+import { SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW, SOL_SOCKET, SO_RCVBUFFORCE, SO_SNDBUFFORCE } from '../abi/socket';
 import * as libc from './libc';
 
-const SOCK_RAW = 3;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
-const SO_RCVBUFFORCE = 33;
-const SO_SNDBUFFORCE = 32;
 const AF_PACKET = 17;
 const ETH_P_ALL = 0x0003;
 const SOL_PACKET = 263;

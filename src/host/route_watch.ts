@@ -6,13 +6,11 @@
 // unseen. A socket subscribed to the route groups before that read hears
 // the addition: what it heard added and not deleted, but the host no
 // longer has, was flushed by the take-over and is put back.
+import { SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW } from '../abi/socket';
 import * as libc from './libc';
 import { AF_NETLINK, NETLINK_ROUTE, NLMSG_HDRLEN, RTM_DELROUTE, RTM_NEWROUTE, RTN_UNICAST, RT_TABLE_MAIN, nlmsgAlign, type NetRoute } from '../abi/netif';
 import { decodeRoute } from './hostnetinfo';
 
-const SOCK_RAW = 3;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
 const RTMGRP_IPV4_ROUTE = 0x40, RTMGRP_IPV6_ROUTE = 0x400;
 
 const key = (r: NetRoute): string => `${r.family}/${r.dstLen}/${r.dst?.toString('hex') ?? ''}/${r.gateway?.toString('hex') ?? ''}`;
