@@ -117,6 +117,7 @@ export const IF_OPER_UNKNOWN = 0;
 export const IF_OPER_DOWN = 2;
 export const IF_OPER_UP = 6;
 export const IFA_F_PERMANENT = 0x80;
+export const IFA_F_NODAD = 0x02;
 export const IFNAMSIZ = 16;
 /** struct ifreq is 40 bytes on x86-64: the name, then a 24-byte union. */
 export const IFREQ_SIZE = 40;
@@ -233,6 +234,10 @@ export const zeroStats = (): LinkStats => ({ rxPackets: 0, txPackets: 0, rxBytes
 export interface LinkAddr {
   readonly addr: Buffer;
   readonly prefix: number;
+  /** RT_SCOPE_LINK for an IPv6 link-local address (fe80::/10); absent: global. */
+  readonly scope?: number;
+  /** The IFA_F_* flags the host showed that `ip addr` prints (IFA_F_NODAD); absent: none. */
+  readonly flags?: number;
 }
 
 /** A route through a taken-over interface: to dst/prefix, through gateway (null: on the link). */

@@ -27,7 +27,9 @@ function decodePlan(text: string): ContainerPlan {
 
 const hex = (h: string | null): Buffer | null => (h === null ? null : Buffer.from(h, 'hex'));
 const fromWire = (l: WireLink, fd: number): LinkConfig => ({
-  name: l.name, mac: Buffer.from(l.mac, 'hex'), mtu: l.mtu, addrs: l.addrs.map((a) => ({ addr: Buffer.from(a.addr, 'hex'), prefix: a.prefix })),
+  name: l.name, mac: Buffer.from(l.mac, 'hex'), mtu: l.mtu, addrs: l.addrs.map((a) => ({
+    addr: Buffer.from(a.addr, 'hex'), prefix: a.prefix, ...(typeof a.scope === 'number' ? { scope: a.scope } : {}), ...(typeof a.flags === 'number' ? { flags: a.flags } : {}),
+  })),
   gateway4: hex(l.gateway4), gateway6: hex(l.gateway6), fd, vnetHdr: l.vnetHdr === true, hostIndex: typeof l.hostIndex === 'number' ? l.hostIndex : undefined,
   routes: (l.routes ?? []).map((r) => ({ dst: Buffer.from(r.dst, 'hex'), prefix: r.prefix, gateway: hex(r.gateway) })),
 });

@@ -56,7 +56,7 @@ export interface WireLink {
   name: string;
   mac: string;
   mtu: number;
-  addrs: Array<{ addr: string; prefix: number }>;
+  addrs: Array<{ addr: string; prefix: number; scope?: number; flags?: number }>;
   gateway4: string | null;
   gateway6: string | null;
   routes: Array<{ dst: string; prefix: number; gateway: string | null }>;
@@ -75,7 +75,7 @@ export interface WireUpdate {
 }
 
 const toWire = (l: LinkConfig): WireLink => ({
-  name: l.name, mac: l.mac.toString('hex'), mtu: l.mtu, addrs: l.addrs.map((a) => ({ addr: a.addr.toString('hex'), prefix: a.prefix })),
+  name: l.name, mac: l.mac.toString('hex'), mtu: l.mtu, addrs: l.addrs.map((a) => ({ addr: a.addr.toString('hex'), prefix: a.prefix, scope: a.scope, flags: a.flags })),
   gateway4: l.gateway4?.toString('hex') ?? null, gateway6: l.gateway6?.toString('hex') ?? null, vnetHdr: l.vnetHdr, hostIndex: l.hostIndex,
   routes: (l.routes ?? []).map((r) => ({ dst: r.dst.toString('hex'), prefix: r.prefix, gateway: r.gateway?.toString('hex') ?? null })),
 });

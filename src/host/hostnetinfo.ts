@@ -74,7 +74,8 @@ function addr(b: Buffer): NetAddr | null {
   };
 }
 
-function route(b: Buffer): NetRoute | null {
+/** A route message's body (struct rtmsg and its attributes) decoded, or null when short. */
+export function decodeRoute(b: Buffer): NetRoute | null {
   if (b.length < RTMSG_LEN) return null;
   const a = netlinkAttrs(b, RTMSG_LEN);
   return {
@@ -93,7 +94,7 @@ export class HostInterfaces {
     const fd = libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) as number;
     if (fd < 0) return null;
     try {
-      return dump(fd, RTM_GETROUTE, RTMSG_LEN, RTM_NEWROUTE)?.map(route).filter(notNull) ?? null;
+      return dump(fd, RTM_GETROUTE, RTMSG_LEN, RTM_NEWROUTE)?.map(decodeRoute).filter(notNull) ?? null;
     } finally {
       libc.close(fd);
     }
@@ -106,7 +107,7 @@ export class HostInterfaces {
       return {
         links: (dump(fd, RTM_GETLINK, IFINFOMSG_LEN, RTM_NEWLINK) ?? []).map(link).filter(notNull),
         addrs: (dump(fd, RTM_GETADDR, IFADDRMSG_LEN, RTM_NEWADDR) ?? []).map(addr).filter(notNull),
-        routes: (dump(fd, RTM_GETROUTE, RTMSG_LEN, RTM_NEWROUTE) ?? []).map(route).filter(notNull),
+        routes: (dump(fd, RTM_GETROUTE, RTMSG_LEN, RTM_NEWROUTE) ?? []).map(decodeRoute).filter(notNull),
       };
     } finally {
       libc.close(fd);

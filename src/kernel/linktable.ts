@@ -10,6 +10,10 @@ import {
 } from '../abi/netif';
 import { FOREVER, LoopbackTable, RTN_BROADCAST, route } from './netinfo';
 
+const RTN_MULTICAST = 5;
+/** ff00::/8. */
+const FF00 = Buffer.from('ff' + '00'.repeat(15), 'hex');
+
 /** The interface index the sandbox gives the i-th taken-over link (1 is loopback). */
 export const linkIndex = (i: number): number => 2 + i;
 
@@ -50,7 +54,10 @@ export class LinkTable extends LoopbackTable {
           s.routes.push(route({ family: AF_INET, dstLen: 32, table: RT_TABLE_LOCAL, type: RTN_LOCAL, scope: RT_SCOPE_HOST, dst: a.addr, prefsrc: a.addr, oif: index }));
           if (a.prefix < 31) s.routes.push(route({ family: AF_INET, dstLen: 32, table: RT_TABLE_LOCAL, type: RTN_BROADCAST, scope: RT_SCOPE_LINK, dst: bcast, prefsrc: a.addr, oif: index }));
         } else {
-          s.addrs.push({ family: AF_INET6, index, prefixlen: a.prefix, scope: RT_SCOPE_UNIVERSE, flags: IFA_F_PERMANENT, address: a.addr, local: null, broadcast: null, label: null, preferred: FOREVER, valid: FOREVER });
+          s.addrs.push({
+            family: AF_INET6, index, prefixlen: a.prefix, scope: a.scope ?? RT_SCOPE_UNIVERSE, flags: IFA_F_PERMANENT | (a.flags ?? 0), address: a.addr, local: null, broadcast: null,
+            label: null, preferred: FOREVER, valid: FOREVER,
+          });
           s.routes.push(route({ family: AF_INET6, dstLen: a.prefix, table: RT_TABLE_MAIN, type: RTN_UNICAST, scope: RT_SCOPE_UNIVERSE, dst: net, oif: index, priority: 256, pref: 0 }));
           s.routes.push(route({ family: AF_INET6, dstLen: 128, table: RT_TABLE_LOCAL, type: RTN_LOCAL, scope: RT_SCOPE_UNIVERSE, dst: a.addr, oif: index, priority: 0, pref: 0 }));
         }
@@ -64,6 +71,10 @@ export class LinkTable extends LoopbackTable {
         }));
       }
       if (l.gateway6) s.routes.push(route({ family: AF_INET6, dstLen: 0, table: RT_TABLE_MAIN, type: RTN_UNICAST, scope: RT_SCOPE_UNIVERSE, protocol: RTPROT_BOOT, gateway: l.gateway6, oif: index, priority: 1024, pref: 0 }));
+      // Linux's multicast route of an interface with IPv6 (in the local table; busybox's `ip -6 route` shows it).
+      if (l.addrs.some((a) => a.addr.length === 16)) {
+        s.routes.push(route({ family: AF_INET6, dstLen: 8, table: RT_TABLE_LOCAL, type: RTN_MULTICAST, scope: RT_SCOPE_UNIVERSE, dst: FF00, oif: index, priority: 256, pref: 0 }));
+      }
     });
     return s;
   }

@@ -12,7 +12,9 @@
 // are dropped and counted, and the container keeps serving; TCP segments
 // with a wrong checksum get no answer; networks connected to and
 // disconnected from a running container, a gateway Docker moves, and
-// addresses and routes added in the namespace by hand are followed.
+// addresses and routes added in the namespace by hand, and default routes
+// deleted or replaced there, are followed; on an IPv6 network `ip -6 addr`
+// and `ip -6 route` show what a runc container's do (link-local too).
 
 const assert = require('node:assert');
 const childProcess = require('node:child_process');
@@ -222,8 +224,32 @@ test('IPv6 on a user-defined network: neighbour discovery by the Sentry, with th
   const b = ip6(runc);
   await until('the runc server', () => sh(['curl', '-sS', '-m', '5', `http://[${b}]/index.html`]).status === 0);
   assert.strictEqual(wgetFrom(TSV, `http://[${b}]/index.html`, ['--network', 'tsvnet6']), 'runc-six\n', 'tsvisor client');
-  // The host kernel of the namespace keeps no IPv6 address either (not even link-local).
-  assert.doesNotMatch(sh(['nsenter', '-t', inspect(srv, '{{.State.Pid}}'), '-n', 'ip', '-o', 'addr']).stdout, /eth0\s+inet6/);
+  // The host kernel of the namespace keeps no IPv6 address either (not even link-local); its IPv6 stays on, with the network's link route.
+  const pid = inspect(srv, '{{.State.Pid}}');
+  assert.doesNotMatch(sh(['nsenter', '-t', pid, '-n', 'ip', '-o', 'addr']).stdout, /eth0\s+inet6/);
+  assert.match(sh(['nsenter', '-t', pid, '-n', 'ip', '-6', 'route']).stdout, /fd00:7e57:beef::\/64 dev eth0/);
+  // `ip -6 addr` and `ip -6 route` inside: what the runc container shows, its own addresses (global and link-local) apart.
+  const linkLocal = (id) => /inet6 (fe80::[0-9a-f:]+)\/64 scope link/.exec(d.ok(['exec', id, 'ip', '-6', 'addr']))?.[1];
+  const view = (id) => {
+    const mine = (text) => text.split(ip6(id)).join('GLOBAL').split(linkLocal(id)).join('LINKLOCAL');
+    const addrs = d.ok(['exec', id, 'ip', '-6', 'addr']).split('\n').filter((l) => /^\s+(inet6|valid_lft)/.test(l)).join('\n');
+    // /proc/net/ipv6_route without its reference and use counts, and with the addresses in the form it prints them.
+    const hex = (a) => Buffer.from(a.split(':').reduce((acc, g, i, all) => acc.concat(g === '' && i > 0 && i < all.length - 1 ? Array(9 - all.length).fill('0000') : [g.padStart(4, '0')]), []).join(''), 'hex').toString('hex');
+    const routes6 = d.ok(['exec', id, 'cat', '/proc/net/ipv6_route']).split('\n').map((l) => l.split(/\s+/).filter((_, i) => i !== 6 && i !== 7).join(' ')).join('\n');
+    return `${mine(addrs)}\n${mine(d.ok(['exec', id, 'ip', '-6', 'route']))}\n${routes6.split(hex(ip6(id))).join('GLOBAL').split(hex(linkLocal(id))).join('LINKLOCAL')}`;
+  };
+  assert.ok(linkLocal(srv), d.ok(['exec', srv, 'ip', '-6', 'addr']));
+  assert.strictEqual(view(srv), view(runc));
+  // The IPv6 default route deleted and put back in the namespace (the host's view keeps eth0's IPv6 on): followed.
+  assert.strictEqual(sh(['nsenter', '-t', pid, '-n', 'ip', '-6', 'route', 'del', 'default']).status, 0);
+  await until('no IPv6 default route in the sandbox', () => !/default/.test(d.run(['exec', srv, 'ip', '-6', 'route']).stdout));
+  const add = sh(['nsenter', '-t', pid, '-n', 'ip', '-6', 'route', 'replace', 'default', 'via', 'fd00:7e57:beef::1', 'dev', 'eth0']);
+  assert.strictEqual(add.status, 0, add.stderr);
+  await until('the IPv6 default route back', () => /default via fd00:7e57:beef::1 dev eth0/.test(d.run(['exec', srv, 'ip', '-6', 'route']).stdout));
+  assert.strictEqual(wgetFrom(TSV, `http://[${b}]/index.html`, ['--network', 'tsvnet6']), 'runc-six\n', 'tsvisor client');
+  // Over the link-local addresses, both ways.
+  assert.match(d.ok(['exec', runc, 'ping', '-c', '1', '-W', '5', `${linkLocal(srv)}%eth0`]), /1 packets received/);
+  assert.match(d.ok(['exec', srv, 'ping', '-c', '1', '-W', '5', `${linkLocal(runc)}%eth0`]), /1 packets received/);
   d.ok(['rm', '-f', srv, runc]);
   d.ok(['network', 'rm', 'tsvnet6']);
 });
@@ -303,10 +329,21 @@ test('the gateway moves to a network connected later (Docker\'s choice), and add
   } finally {
     sh(['ip', 'addr', 'del', '10.231.0.1/24', 'dev', bridge]);
   }
-  // The host's view of the namespace holds no default route (the Sentry's), nor any address on eth1.
-  const hostRoutes = sh(['nsenter', '-t', pid, '-n', 'ip', 'route']).stdout;
-  assert.doesNotMatch(hostRoutes, /default/, hostRoutes);
+  // The host's view of the namespace keeps the default route (so that a change there is seen), which its own traffic does not use: it fails at once.
+  const nsIp = (...args) => sh(['nsenter', '-t', pid, '-n', 'ip', ...args]);
+  const hostRoutes = nsIp('route').stdout;
+  assert.match(hostRoutes, /default via 172\.26\.0\.1 dev eth1/, hostRoutes);
   assert.match(hostRoutes, /172\.26\.0\.0\/16 dev eth1/, hostRoutes);
+  assert.match(nsIp('route', 'get', '192.0.2.1').stderr, /unreachable/i);
+  // The default route deleted in the namespace: gone from the sandbox; replaced there: the new one is the sandbox's.
+  assert.strictEqual(nsIp('route', 'del', 'default').status, 0);
+  await until('no default route in the sandbox', () => !/default/.test(d.run(['exec', srv, 'ip', 'route']).stdout));
+  assert.match(d.run(['exec', srv, 'nc', '-w', '3', '192.0.2.1', '80']).stderr, /Network is unreachable/);
+  assert.strictEqual(nsIp('route', 'replace', 'default', 'via', '172.27.0.1', 'dev', 'eth0').status, 0);
+  await until('the default route through eth0', () => /default via 172\.27\.0\.1 dev eth0/.test(d.run(['exec', srv, 'ip', 'route']).stdout));
+  assert.strictEqual(nsIp('route', 'replace', 'default', 'via', '172.26.0.1', 'dev', 'eth1').status, 0);
+  await until('the default route through eth1 again', () => /default via 172\.26\.0\.1 dev eth1/.test(d.run(['exec', srv, 'ip', 'route']).stdout));
+  assert.doesNotMatch(d.ok(['exec', srv, 'ip', 'route']), /default via 172\.27/);
   // Disconnecting the gateway's network moves the default route back (Docker deletes and adds it in the namespace; the host's view kept eth0's link route, so the add is accepted).
   d.ok(['network', 'disconnect', 'tsva', ref]);
   assert.match(sh(['nsenter', '-t', inspect(ref, '{{.State.Pid}}'), '-n', 'ip', 'route']).stdout, /default via 172\.27\.0\.1 dev eth0/);

@@ -415,3 +415,27 @@ test('the interface table shows the taken-over link as it was configured; prefix
   assert.ok(samePrefix(mapped('10.0.0.9'), mapped('10.0.0.14'), 96 + 29));
   assert.ok(!samePrefix(mapped('10.0.0.9'), mapped('10.0.0.17'), 96 + 29));
 });
+
+test('an IPv6 interface: its link-local address and routes as ip(8) and /proc/net/ipv6_route show them under runc', () => {
+  const { ipv6RouteText, ifInet6Text } = require('../../dist/fsimpl/proc/net');
+  const six = (h) => Buffer.from(h, 'hex');
+  const links = [{
+    name: 'eth0', mac: Buffer.from('0242ac120002', 'hex'), mtu: 1500, fd: -1, vnetHdr: false, gateway4: null,
+    addrs: [{ addr: six('fd007e57beef00000000000000000002'), prefix: 64, flags: 0x02 }, { addr: six('fe800000000000000042acfffe120002'), prefix: 64, scope: 253 }],
+    gateway6: six('fd007e57beef00000000000000000001'),
+  }];
+  const s = new LinkTable(links).snapshot();
+  // What a runc container on `docker network create --ipv6 --subnet fd00:7e57:beef::/64` showed (interface 2150 there), without the reference and use counts.
+  const runc = `fd007e57beef00000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000003 00000000 00000001     eth0
+fe800000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0
+00000000000000000000000000000000 00 00000000000000000000000000000000 00 fd007e57beef00000000000000000001 00000400 00000001 00000000 00000003     eth0
+00000000000000000000000000000001 80 00000000000000000000000000000000 00 00000000000000000000000000000000 00000000 00000002 00000000 80200001       lo
+fd007e57beef00000000000000000002 80 00000000000000000000000000000000 00 00000000000000000000000000000000 00000000 00000002 00000000 80200001     eth0
+fe800000000000000042acfffe120002 80 00000000000000000000000000000000 00 00000000000000000000000000000000 00000000 00000002 00000000 80200001     eth0
+ff000000000000000000000000000000 08 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000005 00000000 00000001     eth0
+00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo
+`;
+  const counts = (text) => text.split('\n').map((l) => l.split(/\s+/).filter((_, i) => i !== 6 && i !== 7).join(' ')).join('\n');
+  assert.strictEqual(counts(ipv6RouteText(s)), counts(runc));
+  assert.strictEqual(ifInet6Text(s).split('\n').filter((l) => l.endsWith('eth0')).map((l) => l.split(' ').slice(2).join(' ')).join('\n'), '40 00 82     eth0\n40 20 80     eth0');
+});

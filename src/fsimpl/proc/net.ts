@@ -1,9 +1,9 @@
-// /proc/net: the interface table (kernel/netinfo.ts) as dev, route and
-// if_inet6 show it, the sandbox's bound unix sockets, and the TCP and UDP
+// /proc/net: the interface table (kernel/netinfo.ts) as dev, route,
+// ipv6_route and if_inet6 show it, the sandbox's bound unix sockets, and the TCP and UDP
 // sockets of its own stack. One network
 // namespace: /proc/net and /proc/PID/net are the same files.
 import { AF_INET, AF_INET6, AF_UNIX } from '../../abi/socket';
-import { RTN_UNICAST, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_TABLE_MAIN, type NetSnapshot } from '../../abi/netif';
+import { RTN_LOCAL, RTN_UNICAST, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_TABLE_LOCAL, RT_TABLE_MAIN, type NetRoute, type NetSnapshot } from '../../abi/netif';
 import type { Entry, NodeMaker } from './nodes';
 import type { ProcFs } from './procfs';
 import type { NetNamespace } from '../../kernel/net_ns';
@@ -11,6 +11,8 @@ import { callerOf } from './task_info';
 
 const RTF_UP = 0x1, RTF_GATEWAY = 0x2, RTF_HOST = 0x4;
 const RT_SCOPE_SITE = 200;
+/** IPv6's route flags beyond those (include/uapi/linux/ipv6_route.h). */
+const RTF_REJECT = 0x200, RTF_NONEXTHOP = 0x200000, RTF_LOCAL = 0x80000000;
 
 export function devText(s: NetSnapshot): string {
   let out = 'Inter-|   Receive                                                |  Transmit\n' +
@@ -37,6 +39,33 @@ export function routeText(s: NetSnapshot): string {
     const flags = RTF_UP | (r.gateway ? RTF_GATEWAY : 0) | (r.dstLen === 32 ? RTF_HOST : 0);
     const line = `${dev}\t${hex4(r.dst)}\t${hex4(r.gateway)}\t${flags.toString(16).toUpperCase().padStart(4, '0')}\t0\t0\t${r.priority ?? 0}\t${hex4(mask)}\t0\t0\t0`;
     out += line.padEnd(127) + '\n';
+  }
+  return out;
+}
+
+/**
+ * The IPv6 routes of the main and then the local table, each ended by
+ * Linux's null entry where it has no default route: destination, prefix,
+ * source (none), next hop, metric, reference and use counts (not kept: 1
+ * and 0), flags, device.
+ */
+export function ipv6RouteText(s: NetSnapshot): string {
+  const zero = '0'.repeat(32);
+  const h8 = (v: number) => (v >>> 0).toString(16).padStart(8, '0');
+  const line = (dst: string, len: number, gw: string, metric: number, flags: number, dev: string) =>
+    `${dst} ${len.toString(16).padStart(2, '0')} ${zero} 00 ${gw} ${h8(metric)} ${h8(1)} ${h8(0)} ${h8(flags)} ${dev.padStart(8)}\n`;
+  let out = '';
+  const dst = (r: NetRoute) => (r.dstLen === 0 ? zero : r.dst?.toString('hex') ?? zero);
+  for (const table of [RT_TABLE_MAIN, RT_TABLE_LOCAL]) {
+    // Linux walks each table's tree: by address, its root (::/0) last, which is the null entry where the table has no default route.
+    const routes = s.routes.filter((r) => r.family === AF_INET6 && r.table === table);
+    const inner = routes.filter((r) => r.dstLen > 0).sort((a, b) => (dst(a) < dst(b) ? -1 : dst(a) > dst(b) ? 1 : 0));
+    for (const r of [...inner, ...routes.filter((x) => x.dstLen === 0)]) {
+      const flags = RTF_UP | (r.gateway ? RTF_GATEWAY : 0) | (r.type === RTN_LOCAL ? RTF_LOCAL | RTF_NONEXTHOP : 0);
+      const dev = s.links.find((l) => l.index === r.oif)?.name ?? '';
+      out += line(dst(r), r.dstLen, r.gateway?.toString('hex') ?? zero, r.priority ?? 0, flags, dev);
+    }
+    if (!routes.some((r) => r.dstLen === 0)) out += line(zero, 0, zero, 0xffffffff, RTF_REJECT | RTF_NONEXTHOP, 'lo');
   }
   return out;
 }
@@ -104,6 +133,7 @@ export function netDir(fs: ProcFs, m: NodeMaker): Entry {
     n.file('dev', (ctx) => devText(snap(ctx))),
     n.file('route', (ctx) => routeText(snap(ctx))),
     n.file('if_inet6', (ctx) => ifInet6Text(snap(ctx))),
+    n.file('ipv6_route', (ctx) => ipv6RouteText(snap(ctx))),
     n.file('unix', () => unixText(fs.kernel.unixNames)),
     ...inetFiles(fs, n),
   ]);

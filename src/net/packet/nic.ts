@@ -128,10 +128,16 @@ export class PacketNic implements Nic {
   get defaultSources(): Ip[] {
     const out: Ip[] = [];
     for (const [v4, gw] of [[true, this.gw4], [false, this.gw6]] as const) {
-      const a = gw ? this.own.find((o) => isV4(o.ip) === v4) : undefined;
-      if (a) out.push(a.ip);
+      const a = gw ? this.source(v4) : undefined;
+      if (a) out.push(a);
     }
     return out;
+  }
+
+  /** What leaves off the link in family v4 goes from: its first address of the family that is not IPv6 link-local (else that one). */
+  private source(v4: boolean): Ip | undefined {
+    const fam = this.own.filter((o) => isV4(o.ip) === v4);
+    return (fam.find((o) => !/^fe[89ab]/.test(o.ip)) ?? fam[0])?.ip;
   }
 
   /** The addresses the stack gives this NIC. */
@@ -148,8 +154,8 @@ export class PacketNic implements Nic {
   get routed(): Array<{ ip: Ip; bits: number; src: Ip }> {
     const out = [];
     for (const r of this.routes) {
-      const src = this.own.find((a) => isV4(a.ip) === isV4(r.ip));
-      if (src) out.push({ ip: r.ip, bits: r.bits, src: src.ip });
+      const src = this.source(isV4(r.ip));
+      if (src) out.push({ ip: r.ip, bits: r.bits, src });
     }
     return out;
   }
