@@ -36,8 +36,10 @@ async function timers() {
   const order = [];
   let immediate = false;
   await new Promise((resolve) => {
-    setTimeout(() => order.push('t30'), 30);
+    // The shorter one first: each timer's start is read from the clock when it is set, so a stall of
+    // over 20 ms between the two (a loaded machine) would otherwise let the 30 ms one expire first.
     setTimeout(() => order.push('t10'), 10);
+    setTimeout(() => order.push('t30'), 30);
     setImmediate(() => (immediate = true));
     process.nextTick(() => order.push('tick'));
     Promise.resolve().then(() => order.push('micro'));
