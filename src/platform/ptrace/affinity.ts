@@ -12,8 +12,10 @@
 // - every stub starts on the tracer's CPU; one that spends much more CPU
 //   time between stops than a round trip costs (compute-bound: gzip,
 //   compilers) may run on every allowed CPU, and goes back when it traps
-//   often again. Stub CPU time is the context's (/proc/PID/stat), read at a
-//   stop of that stub at most every EVAL_MS;
+//   often again. Stub CPU time is the host thread's run time in
+//   nanoseconds (/proc/TID/schedstat; the context's /proc/PID/stat ticks
+//   where the host has no schedstat), read at a stop of that stub at most
+//   every EVAL_MS, and every RUNNING_CHECK_NS while it runs without stops;
 // - the application's own affinity (sched_setaffinity in the sandbox) bounds
 //   both: a thread whose mask leaves out the tracer's CPU runs on its mask's
 //   CPUs, so that it runs where it asked to (the vDSO's getcpu reads the
@@ -30,15 +32,16 @@ const EVAL_MS = 200;
  * often even if it never stops: a thread that computes without system calls
  * gives no stop to be judged at.
  */
-const RUNNING_CHECK_NS = 50_000_000;
+const RUNNING_CHECK_NS = 10_000_000;
 /**
  * After a look that could only take a thread's baseline (it had stopped
  * since the last one: page faults while a compute thread fills its
- * arrays), look again this soon: that is enough CPU time to judge it on,
- * and a compute thread leaves the tracer's CPU ~25 ms after it stops
- * stopping instead of 50.
+ * arrays), look again this soon. With the run time in nanoseconds, two
+ * compute threads sharing the tracer's CPU leave it within about 20-30 ms
+ * (with 10 ms ticks it took about 100: half of a 100 ms computation ran on
+ * one CPU, 1.85x native on a quiet machine).
  */
-const RUNNING_RECHECK_NS = 25_000_000;
+const RUNNING_RECHECK_NS = 10_000_000;
 /**
  * Look at the clock only every this many stops of a stub: a clock read costs
  * 0.3-0.8 us in these VMs, a few percent of a stop. A compute-bound stub
@@ -47,8 +50,10 @@ const RUNNING_RECHECK_NS = 25_000_000;
 const CLOCK_EVERY = 32;
 /** Compute-bound: at least this much CPU per stop, ms (a cross-CPU round trip then adds a few percent at most)... */
 const SPREAD_MS_PER_STOP = 1;
-/** ...over at least this much CPU time, ms (two ticks: less says nothing). */
+/** ...over at least this much CPU time, ms (in ticks of 10 ms, two: less says nothing). */
 const SPREAD_MIN_CPU_MS = 20;
+/** The same with the run time in nanoseconds: 5 ms without a stop is compute. */
+const SPREAD_MIN_RUN_MS = 5;
 /** Back on the tracer's CPU below this much CPU per stop, ms. */
 const PIN_MS_PER_STOP = 0.25;
 const MASK_BYTES = 128;
@@ -67,6 +72,8 @@ export class StubCpu {
    * already judges what it ran since it began.
    */
   cpuNsAt = 0;
+  /** Run time (schedstat, ns) at the last look; -1 until the first look takes it (a reused host thread's is not zero). */
+  runNsAt = -1;
   spread = false;
   /** The application's affinity for this thread, as allowed host CPUs (null: any). */
   appCpus: number[] | null = null;
@@ -86,6 +93,8 @@ export class CpuPolicy {
   nextCheckNs = RUNNING_CHECK_NS;
   private readonly busyAtStart: Map<number, number>;
   private readonly selfAtStart = process.cpuUsage();
+  /** The host gives each thread's run time in nanoseconds (/proc/TID/schedstat). */
+  private readonly precise = fs.existsSync('/proc/self/schedstat');
   constructor(private readonly stats: PlatformStats) {
     this.allowed = readMask(0);
     this.cpu = libc.sched_getcpu();
@@ -194,17 +203,32 @@ export class CpuPolicy {
 
   /** Judge s on its CPU time and stops since the last look; false if it ran too little to say anything. */
   private evaluate(s: StubCpu, ctx: { cpuTime(): CpuTime }, now: number): boolean {
-    const t = ctx.cpuTime();
-    const ns = t.userNs + t.sysNs;
-    const cpuMs = (ns - s.cpuNsAt) / 1e6;
+    const run = this.precise ? runNs(s.pid) : -1;
+    let ns: number;
+    let min = SPREAD_MIN_CPU_MS;
+    if (run >= 0) {
+      if (s.runNsAt < 0) {
+        // The first look only takes the baseline.
+        s.runNsAt = run;
+        s.evalAt = now;
+        s.stopsAt = s.stops;
+        return false;
+      }
+      ns = run - s.runNsAt;
+      min = SPREAD_MIN_RUN_MS;
+    } else {
+      const t = ctx.cpuTime();
+      ns = t.userNs + t.sysNs - s.cpuNsAt;
+    }
+    const cpuMs = ns / 1e6;
     // Too little CPU since the last look to say anything (a busy host may
     // give a thread less than a look's interval): keep counting from there.
-    if (!s.spread && cpuMs < SPREAD_MIN_CPU_MS) {
+    if (!s.spread && cpuMs < min) {
       s.evalAt = now;
       return false;
     }
     const perStop = cpuMs / Math.max(1, s.stops - s.stopsAt);
-    if (!s.spread && perStop >= SPREAD_MS_PER_STOP && cpuMs >= SPREAD_MIN_CPU_MS) {
+    if (!s.spread && perStop >= SPREAD_MS_PER_STOP && cpuMs >= min) {
       libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf(this.spreadCpus(s)));
       s.spread = true;
       this.stats.cpuSpreads++;
@@ -215,8 +239,20 @@ export class CpuPolicy {
     }
     s.evalAt = now;
     s.stopsAt = s.stops;
-    s.cpuNsAt = ns;
+    if (run >= 0) s.runNsAt = run;
+    else s.cpuNsAt += ns;
     return true;
+  }
+}
+
+/** A host thread's run time in nanoseconds (the first field of /proc/TID/schedstat), or -1. */
+function runNs(tid: number): number {
+  try {
+    const text = fs.readFileSync(`/proc/${tid}/schedstat`, 'latin1');
+    const n = Number(text.slice(0, text.indexOf(' ')));
+    return Number.isFinite(n) ? n : -1;
+  } catch {
+    return -1;
   }
 }
 
