@@ -184,9 +184,9 @@ export class MemoryManager extends UserCopy {
     return w;
   }
 
-  /** Give pages [from, to) of v frames and map them in the stub (populate.ts; need: which holes of a tmpfs file to fill). */
-  populate(v: Vma, from: number, to: number, force = false, need: number | 'all' = force ? 'all' : -1): void {
-    populate(this, v, from, to, force, need);
+  /** Give pages [from, to) of v frames and map them in the stub (populate.ts). */
+  populate(v: Vma, from: number, to: number, force = false): void {
+    populate(this, v, from, to, force);
   }
 
   /** Mirror pages [from, to) of v into the stub (populate.ts). */

@@ -16,14 +16,14 @@ const EAGER_PAGES = 8192; // 32 MiB
  * Give pages [from, to) of v frames and map them in the stub. Ranges up to
  * EAGER_PAGES are done at once (memfd pages cost nothing until touched);
  * larger ones fill in by FAULT_CHUNK as they are touched. In a file whose
- * pages are memory (tmpfs: its mappable lists the pages it has), a hole
- * gets a page only when need names it or is 'all' (a fault's window, mlock,
- * MAP_POPULATE): mapping a sparse file allocates nothing, as on Linux. A
+ * pages are memory (tmpfs: its mappable lists the pages it has), holes get
+ * pages only when forced (a fault's window, mlock, MAP_POPULATE): mapping a
+ * sparse file allocates nothing, as on Linux. A
  * fault fills its whole 64 KiB window (fault_around.ts), where Linux
  * allocates the touched page only: st_blocks and SEEK_HOLE then see 16
  * pages per touched window, the price of one fault stop per window.
  */
-export function populate(mm: MemoryManager, v: Vma, from: number, to: number, force = false, need: number | 'all' = force ? 'all' : -1): void {
+export function populate(mm: MemoryManager, v: Vma, from: number, to: number, force = false): void {
   if (v.prot === 0 || ((to - from > EAGER_PAGES || v.lazy) && !force)) return;
   // Near the memory limit, mappings still succeed (Linux overcommits) and get frames when touched.
   if (!force && !mm.memfile.fits(to - from, mm.charge)) return;
@@ -36,10 +36,10 @@ export function populate(mm: MemoryManager, v: Vma, from: number, to: number, fo
     // rather than share the page cache and take a fault per page.
     const copy = !v.shared && (v.prot & PROT_WRITE) !== 0 && to - from <= EAGER_COPY_VMA && to > from;
     const base = copy ? mm.memfile.alloc(to - from, mm.charge) : -1;
-    const has = need !== 'all' && v.file.mappable.framesIn ? v.file.mappable.framesIn(v.pgoff + from, v.pgoff + to) : null;
+    const has = !force && v.file.mappable.framesIn ? v.file.mappable.framesIn(v.pgoff + from, v.pgoff + to) : null;
     for (let p = from; p < to; p++) {
       if (v.frames.get(p) >= 0) continue;
-      if (has && p !== need && !has.has(v.pgoff + p)) continue;
+      if (has && !has.has(v.pgoff + p)) continue;
       const f = v.file.mappable.frameFor(v.pgoff + p, v.shared && (v.prot & PROT_WRITE) !== 0, mm.charge);
       if (copy) {
         mm.memfile.copyPage(f, base + (p - from));
