@@ -156,6 +156,8 @@ const C_PROGRAMS = Object.freeze({
   fpustate: { args: () => [], endsWithDone: true },
   pidfd: { args: () => [], endsWithDone: true },
   pidfdinfo: { args: () => [], endsWithDone: true },
+  // SO_PEERPIDFD and SCM_PIDFD; compared with a host of Linux 6.16 or later (pidfds of reaped peers, SCM_RIGHTS before SCM_PIDFD).
+  peerpidfd: { args: () => [], endsWithDone: true },
   kcmp: { args: () => [], endsWithDone: true },
   nropen: { args: () => [], endsWithDone: true },
   procreuse: { args: () => [], endsWithDone: true, pid1: true },
