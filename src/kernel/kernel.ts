@@ -162,8 +162,13 @@ export class Kernel {
       this.kernelDeadline = d;
       this.armHostTimer();
     });
-    this.bootMonotonicNs = this.monotonicNs();
-    this.bootRealtimeNs = this.realtimeNs();
+    // Boot is the host's, as a container on Linux sees it: uptime (sysinfo, /proc/uptime) is then
+    // CLOCK_BOOTTIME, which the application also reads, and a time namespace's negative boot offset
+    // keeps the two in step (a sandbox-relative uptime of a second or two went below 0: sysinfo03).
+    const [bs, bns] = this.clock(7 /* CLOCK_BOOTTIME */);
+    const sinceBoot = bs * 1e9 + bns;
+    this.bootMonotonicNs = this.monotonicNs() - sinceBoot;
+    this.bootRealtimeNs = this.realtimeNs() - sinceBoot;
   }
 
   logOnce(key: string, msg: string): void {
