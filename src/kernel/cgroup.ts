@@ -71,6 +71,24 @@ export class Cgroup {
     return `${up === '/' ? '' : up}/${this.name}`;
   }
 
+  /** Its path as seen from a cgroup namespace rooted at root ("/.." for each step above it, as Linux's cgroup_path_ns). */
+  pathFrom(root: Cgroup | null): string {
+    const from = root ?? this.tree.root;
+    if (from.contains(this)) {
+      const mine = this.path(), base = from.path();
+      return base === '/' ? mine : mine.slice(base.length) || '/';
+    }
+    // Up from the namespace's root to the common ancestor, then down.
+    let up = '';
+    let a: Cgroup = from;
+    while (!a.contains(this)) {
+      up += '/..';
+      a = a.parent!;
+    }
+    const rest = a === this ? '' : this.pathFrom(a);
+    return up + (rest === '/' ? '' : rest);
+  }
+
   *subtree(): Generator<Cgroup> {
     yield this;
     for (const c of this.children.values()) yield* c.subtree();

@@ -241,7 +241,7 @@ export class Lifecycle {
     let fsc = f & CLONE_FS ? t.fs : t.fs.fork();
     let creds = t.creds.clone();
     let nsproxy = t.nsproxy;
-    if (f & NEW_NS_FLAGS) ({ ns: nsproxy, creds, fs: fsc } = copyNamespaces(this.k.vfs, t.nsproxy, creds, fsc, f, activePid, this.k.rootNs.net));
+    if (f & NEW_NS_FLAGS) ({ ns: nsproxy, creds, fs: fsc } = copyNamespaces(this.k.vfs, t.nsproxy, creds, fsc, f, activePid, this.k.rootNs.net, t.tg.cgroup));
     // The child enters the time namespace for children, unless it shares the memory (and so the vDSO) and asked for no new namespace.
     if (!(f & CLONE_VM) || f & NEW_NS_FLAGS) nsproxy = nsproxy.enterTimeForChildren();
     // A thread never waits like a vfork child's parent: its caller runs on beside it.

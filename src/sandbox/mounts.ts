@@ -1,6 +1,7 @@
 // Builds the sandbox's mount namespace: the root overlay (host rootfs under a
 // tmpfs), tmpfs on /tmp and /dev/shm, devfs on /dev, devpts on /dev/pts, sysfs on /sys. procfs is mounted on
 // /proc later by its own code with vfs.mountAt('/proc', procfs).
+import { Dentry } from '../vfs/dentry';
 import { CgroupFs } from '../fsimpl/cgroupfs/cgroupfs';
 import type { Kernel } from '../kernel/kernel';
 import type { HostFiles } from '../host/hostfs';
@@ -99,7 +100,7 @@ const CGROUP2_OPTIONS = new Set(['nsdelegate', 'favordynmods', 'memory_localeven
 
 /**
  * cgroup2 (fsimpl/cgroupfs): one file system over the kernel's hierarchy,
- * whose every mount shows the same tree. Without a container spec (`tsvisor
+ * each mount showing it from the mounter's cgroup namespace root. Without a container spec (`tsvisor
  * do`) it is mounted read-only on /sys/fs/cgroup (nosuid, nodev, noexec), as
  * Docker mounts a container's own cgroup (cgroupns=private) there; a new
  * mount of it (`mount -t cgroup2 none /sys/fs/cgroup`) is writable. An OCI
@@ -109,9 +110,11 @@ export function registerCgroup2(vfs: VirtualFilesystem, kernel: Kernel, mountOnS
   const fs = new CgroupFs(kernel, vfs.devs.take());
   vfs.fsTypes.register('cgroup2', {
     userns: false,
-    make: (_src, data) => {
+    make: (_src, data, _creds, caller) => {
       for (const o of data.split(',')) if (o && !SB_OPTIONS.has(o) && !CGROUP2_OPTIONS.has(o)) throw new Errno(E.EINVAL);
-      return { fs, root: null };
+      // A mount shows the tree from the mounter's cgroup namespace root.
+      const root = (caller as Task | null)?.nsproxy.cgroup.cgroupRoot ?? null;
+      return { fs, root: root ? new Dentry(fs.dirOf(root), root.name, null) : null };
     },
   });
   if (mountOnSys) vfs.mountAt('/sys/fs/cgroup', fs, { readonly: true, noexec: true, nosuid: true, nodev: true });

@@ -4,8 +4,9 @@
  * sandbox's shows its own): mount, statfs, the core interface files,
  * mkdir/rmdir (EEXIST, EBUSY while populated or a parent), moving processes
  * with cgroup.procs and /proc/self/cgroup, clone3's CLONE_INTO_CGROUP
- * (EBADF, ENODEV), cgroup.max.depth and .max.descendants (EAGAIN), and the
- * name operations kernfs refuses. Controllers are not used: this machine's
+ * (EBADF, ENOENT, an O_PATH fd), cgroup.max.depth and .max.descendants
+ * (EAGAIN, ERANGE), a cgroup namespace made inside (its paths, "/..", a
+ * mount from its root), and the name operations kernfs refuses. Controllers are not used: this machine's
  * v2 hierarchy has none (they are tested in the sandbox by
  * test/integration/cgroupfs.test.js). argv[1]: a directory to mount in. */
 #define _GNU_SOURCE
@@ -202,6 +203,37 @@ int main(int argc, char **argv) {
   res("rmdir x/y", rmdir(p("x/y")));
   res("rename x", rename(p("x"), p("w")));
   res("rmdir x", rmdir(p("x")));
+
+  /* A cgroup namespace made in ns: its paths and a new mount start there; outside it, "/..". */
+  res("mkdir ns", mkdir(p("ns"), 0755));
+  res("mkdir sib", mkdir(p("sib"), 0755));
+  res("enter ns", put(p("ns/cgroup.procs"), "0"));
+  fflush(stdout);
+  c = fork();
+  if (c == 0) {
+    res("unshare cgroup", unshare(CLONE_NEWCGROUP));
+    own_cgroup("in the new namespace");
+    char inner[4200];
+    snprintf(inner, sizeof inner, "%s2", mnt);
+    mkdir(inner, 0755);
+    res("mount inside", mount("none", inner, "cgroup2", 0, NULL));
+    snprintf(inner, sizeof inner, "%s2/cgroup.procs", mnt);
+    printf("its root holds me: %d\n", holds(inner, getpid()));
+    snprintf(inner, sizeof inner, "%s2/ns", mnt);
+    printf("its root has ns: %d\n", access(inner, F_OK) == 0);
+    res("to sib", put(p("sib/cgroup.procs"), "0"));
+    own_cgroup("in sib, seen from ns");
+    res("to the root", put(p("cgroup.procs"), "0"));
+    own_cgroup("at the root, seen from ns");
+    snprintf(inner, sizeof inner, "%s2", mnt);
+    res("umount inside", umount(inner));
+    rmdir(inner);
+    _exit(0);
+  }
+  waitpid(c, NULL, 0);
+  res("back", put(p("cgroup.procs"), "0"));
+  res("rmdir ns", rmdir(p("ns")));
+  res("rmdir sib", rmdir(p("sib")));
 
   res("create a file", open(p("f"), O_CREAT | O_WRONLY, 0644));
   res("mknod", mknod(p("n"), S_IFIFO | 0644, 0));
