@@ -104,6 +104,19 @@ test('controllers: subtree_control rules, pids.max at fork, memory and cpu files
   ]);
 });
 
+test('memory.max holds a cgroup\'s processes: the one past it is OOM-killed and counted in memory.events', { timeout: 60_000 }, (t) => {
+  if (!h.needTools(t, ['busybox'])) return;
+  const r = sh([
+    'mount -t cgroup2 none /sys/fs/cgroup && cd /sys/fs/cgroup && mkdir init w && echo $$ > init/cgroup.procs',
+    'echo +memory > cgroup.subtree_control && echo 8388608 > w/memory.max',
+    'sh -c \'echo 0 > /sys/fs/cgroup/w/cgroup.procs; x=$(head -c 30000000 /dev/zero | tr -c x a); echo "len ${#x}"\'; echo "rc $?"',
+    'grep -e "^oom_kill" w/memory.events; awk \'{ print ($1 > 4194304 && $1 <= 8388608) }\' w/memory.peak; echo "current $(cat w/memory.current)"',
+  ].join('; '));
+  assert.strictEqual(r.status, 0, r.stderr);
+  // The peak is up to the limit (the allocation that would pass it is refused whole).
+  assert.strictEqual(r.stdout, 'rc 137\noom_kill 1\n1\ncurrent 0\n');
+});
+
 test('a cgroup bomb meets the cap with EAGAIN and the Sentry survives', { timeout: 60_000 }, (t) => {
   if (!h.needTools(t, ['gcc'])) return;
   const dir = h.tmpDir('tsvisor-cgroupbomb-');
