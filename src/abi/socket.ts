@@ -38,6 +38,9 @@ export const SO_SNDBUF = 7;
 export const SO_RCVBUF = 8;
 export const SO_PASSCRED = 16;
 export const SO_PEERCRED = 17;
+/** Linux 6.5: SCM_PIDFD on received messages; a pidfd of the peer (include/uapi/asm-generic/socket.h). */
+export const SO_PASSPIDFD = 76;
+export const SO_PEERPIDFD = 77;
 export const SO_ACCEPTCONN = 30;
 export const SO_SNDBUFFORCE = 32;
 export const SO_RCVBUFFORCE = 33;
@@ -46,6 +49,7 @@ export const SO_DOMAIN = 39;
 
 export const SCM_RIGHTS = 1;
 export const SCM_CREDENTIALS = 2;
+export const SCM_PIDFD = 4;
 /** SCM_MAX_FD: descriptors one message may carry. */
 export const SCM_MAX_FD = 253;
 

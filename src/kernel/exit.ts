@@ -215,6 +215,7 @@ export class Exits {
     tg.reaped = true;
     for (const t of tg.tasks) this.k.ptrace.unlink(t);
     tg.parent?.children.delete(tg);
+    this.k.cgroups.reaped(tg);
     this.k.groups.delete(tg.pid);
     this.k.releasePid(tg.pid);
     this.k.releasePid(tg.pgid);

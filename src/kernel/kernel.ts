@@ -5,6 +5,7 @@
 // the continuations of woken tasks run (microtasks, no macrotask hop) until
 // every one has resumed its context or blocked again.
 
+import { CgroupTree } from './cgroup';
 import { KcmpOrder } from './kcmp_order';
 import { defaultNetSysctl, HostSocketBudget, LoopbackTable, type NetworkConfig } from './netinfo';
 import { unmapPastEof } from './filemaps';
@@ -78,6 +79,8 @@ export class Kernel {
   readonly futexes = new FutexTable();
   /** Fork, exec and task-exit work of syscall families (registered from the table). */
   readonly hooks = new LifecycleHooks();
+  /** The cgroup v2 hierarchy (kernel/cgroup.ts; its files are fsimpl/cgroupfs). */
+  readonly cgroups: CgroupTree;
   readonly tasks = new Map<number, Task>();
   /** Events reserved by every AIO context of the sandbox (fs.aio-nr), at most AIO_MAX_NR. */
   aioNr = 0;
@@ -162,8 +165,15 @@ export class Kernel {
       this.kernelDeadline = d;
       this.armHostTimer();
     });
-    this.bootMonotonicNs = this.monotonicNs();
-    this.bootRealtimeNs = this.realtimeNs();
+    // Boot is the host's, as a container on Linux sees it: uptime (sysinfo, /proc/uptime) is then
+    // CLOCK_BOOTTIME, which the application also reads, and a time namespace's negative boot offset
+    // keeps the two in step (a sandbox-relative uptime of a second or two went below 0: sysinfo03).
+    const [bs, bns] = this.clock(7 /* CLOCK_BOOTTIME */);
+    const sinceBoot = bs * 1e9 + bns;
+    this.bootMonotonicNs = this.monotonicNs() - sinceBoot;
+    const mf = this.memfile;
+    this.cgroups = new CgroupTree({ groups: this.groups, tasks: this.tasks, charges: mf.charges, get limitPages() { return mf.limitPages; } });
+    this.bootRealtimeNs = this.realtimeNs() - sinceBoot;
   }
 
   logOnce(key: string, msg: string): void {

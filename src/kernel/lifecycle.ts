@@ -1,6 +1,7 @@
 // The life of processes and threads: the first process, fork/vfork/clone,
 // execve; their end is kernel/exit.ts, waiting for children kernel/wait.ts.
 
+import type { Cgroup } from './cgroup';
 import { loadProgram, type ExecFile } from '../loader/load';
 import type { VPath } from '../vfs/dentry';
 import { MemoryManager } from '../mm/mm';
@@ -99,6 +100,8 @@ export interface CloneArgs {
   clearSighand?: boolean;
   /** clone3's set_tid: the child's pids in its namespace and the ones above, innermost first, and who may choose them. */
   setTid?: { tids: number[]; mayChoose: (ns: PidNamespace) => boolean };
+  /** clone3's CLONE_INTO_CGROUP: the child's cgroup (checked by the caller). */
+  cgroup?: Cgroup;
 }
 
 export class Lifecycle {
@@ -238,7 +241,7 @@ export class Lifecycle {
     let fsc = f & CLONE_FS ? t.fs : t.fs.fork();
     let creds = t.creds.clone();
     let nsproxy = t.nsproxy;
-    if (f & NEW_NS_FLAGS) ({ ns: nsproxy, creds, fs: fsc } = copyNamespaces(this.k.vfs, t.nsproxy, creds, fsc, f, activePid, this.k.rootNs.net));
+    if (f & NEW_NS_FLAGS) ({ ns: nsproxy, creds, fs: fsc } = copyNamespaces(this.k.vfs, t.nsproxy, creds, fsc, f, activePid, this.k.rootNs.net, t.tg.cgroup));
     // The child enters the time namespace for children, unless it shares the memory (and so the vDSO) and asked for no new namespace.
     if (!(f & CLONE_VM) || f & NEW_NS_FLAGS) nsproxy = nsproxy.enterTimeForChildren();
     // A thread never waits like a vfork child's parent: its caller runs on beside it.
@@ -249,6 +252,7 @@ export class Lifecycle {
     // Every task is a host thread: a fork bomb must stop at the sandbox's limit, not the host's.
     if (this.k.tasks.size >= this.k.maxTasks) throw new Errno(E.EAGAIN);
     if (t.tg.pids && this.tasksOf(t.tg.pids) >= t.tg.pids.limit) throw new Errno(E.EAGAIN);
+    this.k.cgroups.checkFork(a.cgroup ?? this.k.cgroups.of(t.tg));
     for (const h of this.k.hooks.mayFork) h(t);
     keyringsAtClone(t, creds, thread);
     const newPid = this.k.allocPid(nsproxy.pid, a.setTid?.tids, a.setTid?.mayChoose);
@@ -269,6 +273,7 @@ export class Lifecycle {
       tg.rlimits = t.tg.rlimits.map((r) => ({ ...r }));
       tg.pids = t.tg.pids;
       tg.freezer = t.tg.freezer;
+      tg.cgroup = a.cgroup ?? t.tg.cgroup;
       tg.itimers.cpuLimit.watch(this.k);
       tg.comm = t.tg.comm;
       tg.exePath = t.tg.exePath;
@@ -312,6 +317,7 @@ export class Lifecycle {
     child.seccomp = t.seccomp;
     child.seccompStrict = t.seccompStrict;
     tg.tasks.add(child);
+    if (a.cgroup && !thread) this.k.cgroups.recharge(tg);
     if (!thread) {
       tg.parent = parentTg;
       parentTg.children.add(tg);

@@ -8,6 +8,7 @@
 // the task that made it), PID (kernel/pid_ns.ts: the namespace a task's
 // children are made in is here; its own is its Pid's), network
 // (kernel/net_ns.ts: interfaces, stack, abstract AF_UNIX names).
+import type { Cgroup } from './cgroup';
 import { CAP_SYS_ADMIN } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import {
@@ -49,12 +50,17 @@ export class UtsNamespace {
   ) {}
 }
 
-/** A namespace that holds nothing but its identity here (cgroup). */
+/**
+ * A cgroup namespace: its identity and its root, the cgroup its creator was
+ * in (null: the hierarchy's root), which /proc/PID/cgroup paths and cgroup2
+ * mounts made inside start from.
+ */
 export class PlainNamespace {
   constructor(
     readonly kind: NsKind,
     readonly owner: UserNamespace,
     readonly inum: number,
+    readonly cgroupRoot: Cgroup | null = null,
   ) {}
 }
 
@@ -170,7 +176,7 @@ export interface NewNamespaces {
  * PID namespace, the parent of a new one. initialNet: the sandbox's first
  * network namespace, whose interface defaults a new one inherits.
  */
-export function copyNamespaces(ids: MountIds, ns: NsProxy, creds: Credentials, fs: FsContext, flags: number, activePid: PidNamespace, initialNet: NetNamespace): NewNamespaces {
+export function copyNamespaces(ids: MountIds, ns: NsProxy, creds: Credentials, fs: FsContext, flags: number, activePid: PidNamespace, initialNet: NetNamespace, cgroup: Cgroup | null = null): NewNamespaces {
   if (flags & CLONE_NEWUSER) {
     // A chrooted process could escape its root with the capabilities a new namespace gives.
     if (fs.root.mount !== ns.mnt.root || fs.root.dentry !== ns.mnt.root.root) throw new Errno(E.EPERM);
@@ -196,7 +202,7 @@ export function copyNamespaces(ids: MountIds, ns: NsProxy, creds: Credentials, f
     n = n.with('ipc', new IpcNamespace(user, user.allocInum(), new ShmNamespace(ns.ipc.shm.memory, ns.ipc.shm.now), new SemNamespace(), new MsgNamespace(), mq));
   }
   if (flags & CLONE_NEWNET) n = n.with('net', NetNamespace.fresh(user, user.allocInum(), initialNet));
-  if (flags & CLONE_NEWCGROUP) n = n.with('cgroup', new PlainNamespace('cgroup', user, user.allocInum()));
+  if (flags & CLONE_NEWCGROUP) n = n.with('cgroup', new PlainNamespace('cgroup', user, user.allocInum(), cgroup));
   if (flags & CLONE_NEWPID) {
     // The new namespace's owner must be at or below the parent namespace's owner (Linux's create_pid_namespace).
     let u: UserNamespace | null = user;

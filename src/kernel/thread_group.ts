@@ -13,6 +13,7 @@ import { WaitQueue } from '../abi/waitqueue';
 import type { SemUndo } from './ipc/sem';
 import type { MemCharge } from '../platform/memcharge';
 import type { Freezer } from './freezer';
+import type { Cgroup } from './cgroup';
 
 export { RLIM_INFINITY, RLIMIT_NOFILE, RLIMIT_STACK } from '../abi/resource';
 import { RLIM_INFINITY, RLIMIT_NAMES, RLIMIT_NOFILE, RLIMIT_STACK } from '../abi/resource';
@@ -84,6 +85,8 @@ export class ThreadGroup {
   pids: PidsGroup | null = null;
   /** Its container's freezer (kernel/freezer.ts): while frozen, its tasks are held. */
   freezer: Freezer | null = null;
+  /** Its cgroup (kernel/cgroup.ts); null: the root. Inherited at fork. */
+  cgroup: Cgroup | null = null;
   readonly tasks = new Set<Task>();
   parent: ThreadGroup | null = null;
   readonly children = new Set<ThreadGroup>();

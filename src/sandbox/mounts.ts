@@ -1,6 +1,9 @@
 // Builds the sandbox's mount namespace: the root overlay (host rootfs under a
 // tmpfs), tmpfs on /tmp and /dev/shm, devfs on /dev, devpts on /dev/pts, sysfs on /sys. procfs is mounted on
 // /proc later by its own code with vfs.mountAt('/proc', procfs).
+import { Dentry } from '../vfs/dentry';
+import { CgroupFs } from '../fsimpl/cgroupfs/cgroupfs';
+import type { Kernel } from '../kernel/kernel';
 import type { HostFiles } from '../host/hostfs';
 import type { HostInfo } from '../host/hostinfo';
 import { Credentials } from '../auth/creds';
@@ -90,6 +93,31 @@ export function registerMqueue(vfs: VirtualFilesystem, initial: IpcNamespace, he
     },
   });
   if (mountOnDev) vfs.mountAt('/dev/mqueue', mqueueFsOf(initial.mq, vfs.devs, heap), { readonly: false, noexec: true, nosuid: true, nodev: true });
+}
+
+/** cgroup2's own mount options (accepted; the sandbox's hierarchy behaves the same with or without them). */
+const CGROUP2_OPTIONS = new Set(['nsdelegate', 'favordynmods', 'memory_localevents', 'memory_recursiveprot', 'memory_hugetlb_accounting']);
+
+/**
+ * cgroup2 (fsimpl/cgroupfs): one file system over the kernel's hierarchy,
+ * each mount showing it from the mounter's cgroup namespace root. Without a container spec (`tsvisor
+ * do`) it is mounted read-only on /sys/fs/cgroup (nosuid, nodev, noexec), as
+ * Docker mounts a container's own cgroup (cgroupns=private) there; a new
+ * mount of it (`mount -t cgroup2 none /sys/fs/cgroup`) is writable. An OCI
+ * container's spec mount of type cgroup shows its host cgroup instead.
+ */
+export function registerCgroup2(vfs: VirtualFilesystem, kernel: Kernel, mountOnSys: boolean): void {
+  const fs = new CgroupFs(kernel, vfs.devs.take());
+  vfs.fsTypes.register('cgroup2', {
+    userns: false,
+    make: (_src, data, _creds, caller) => {
+      for (const o of data.split(',')) if (o && !SB_OPTIONS.has(o) && !CGROUP2_OPTIONS.has(o)) throw new Errno(E.EINVAL);
+      // A mount shows the tree from the mounter's cgroup namespace root.
+      const root = (caller as Task | null)?.nsproxy.cgroup.cgroupRoot ?? null;
+      return { fs, root: root ? new Dentry(fs.dirOf(root), root.name, null) : null };
+    },
+  });
+  if (mountOnSys) vfs.mountAt('/sys/fs/cgroup', fs, { readonly: true, noexec: true, nosuid: true, nodev: true });
 }
 
 /** Mount options every file system takes (superblock flags, applied by mount(2)'s flags word instead). */

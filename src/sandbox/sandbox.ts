@@ -16,7 +16,7 @@ import { execFileAt, execOpen, openForExec } from '../vfs/exec';
 import { FdTable } from '../vfs/fd_table';
 import { FsContext } from '../vfs/fs_context';
 import type { ThreadGroup } from '../kernel/thread_group';
-import { buildMountNamespace, noOptions, registerMqueue } from './mounts';
+import { buildMountNamespace, noOptions, registerCgroup2, registerMqueue } from './mounts';
 import { donatedFdStat, donateHostFd, terminalOf } from '../fsimpl/hostfd/hostfd';
 import { HostStdio, type Terminal } from '../fsimpl/hostfd/terminal';
 import { procFsOf } from '../fsimpl/proc/procfs';
@@ -103,6 +103,7 @@ export class Sandbox {
       },
     });
     registerMqueue(ns.vfs, this.kernel.rootNs.ipc, this.platform.memfile.heap, !opts.container);
+    registerCgroup2(ns.vfs, kernel, !opts.container);
     if (opts.volumes?.length) applyContainerMounts(ns.vfs, this.platform.memfile, opts.volumes, log, files.forSource);
     const c = opts.container;
     if (c) {

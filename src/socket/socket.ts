@@ -16,10 +16,19 @@ export interface UCred {
   pid: number;
   uid: number;
   gid: number;
+  /**
+   * The process pid names, as Linux's struct pid reference: what SO_PEERPIDFD
+   * and SCM_PIDFD make a pidfd of (the kernel's ThreadGroup; opaque here).
+   * Absent when no process stands behind the number.
+   */
+  proc?: object;
 }
 
+/** The process of a task (the kernel's ThreadGroup), when the kernel provides one. */
+export const procOf = (t: FileCtx): object | undefined => (t as unknown as { tg?: object }).tg;
+
 /** SO_PEERCRED's view of a task: effective ids. */
-export const credOf = (t: FileCtx): UCred => ({ pid: t.pid, uid: t.creds.euid, gid: t.creds.egid });
+export const credOf = (t: FileCtx): UCred => ({ pid: t.pid, uid: t.creds.euid, gid: t.creds.egid, proc: procOf(t) });
 
 /** What the syscall layer gives a socket to resolve path names with, for the calling task. */
 export interface SocketNames {

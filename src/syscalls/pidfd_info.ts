@@ -31,7 +31,7 @@ const PIDFD_INFO_EXIT = 8n;
 const PIDFD_INFO_COREDUMP = 16n;
 
 const PIDFD_COREDUMPED = 1, PIDFD_COREDUMP_SKIP = 2, PIDFD_COREDUMP_USER = 4, PIDFD_COREDUMP_ROOT = 8;
-/** The sandbox has one cgroup, the root of its hierarchy (/proc/PID/cgroup is 0::/), whose id is 1 as on Linux. */
+/** The root cgroup's id, 1 as on Linux: a reaped process's (its own is not kept). */
 const ROOT_CGROUP_ID = 1n;
 
 /** The core dump mode bits for a dumpable setting (0 never, 1 as the user, 2 as root). */
@@ -83,7 +83,7 @@ function pidfdInfo(t: Task, f: PidFdFile, size: number, arg: number): number {
     }
   }
   out.writeBigUInt64LE(mask, 0);
-  out.writeBigUInt64LE(ROOT_CGROUP_ID, 8);
+  out.writeBigUInt64LE(tg && !f.reaped ? BigInt(t.kernel.cgroups.of(tg).id) : ROOT_CGROUP_ID, 8);
   t.mm.copyOut(arg, out.subarray(0, size));
   return 0;
 }

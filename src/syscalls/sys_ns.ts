@@ -28,7 +28,7 @@ function unshare(t: Task, a: number[]): number {
   if (flags & CLONE_NEWNS) flags |= CLONE_FS;
   if (flags & CLONE_VM && t.mm.users > 1) throw new Errno(E.EINVAL);
   const fs = flags & CLONE_FS ? t.fs.fork() : t.fs;
-  const r = copyNamespaces(t.kernel.vfs, t.nsproxy, t.creds, fs, flags & NEW_NS_FLAGS, pidNsOf(t), t.kernel.rootNs.net);
+  const r = copyNamespaces(t.kernel.vfs, t.nsproxy, t.creds, fs, flags & NEW_NS_FLAGS, pidNsOf(t), t.kernel.rootNs.net, t.tg.cgroup);
   // Past every check: nothing below fails.
   if (flags & CLONE_FILES) unshareFdTable(t);
   t.fs = r.fs;

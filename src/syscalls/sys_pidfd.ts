@@ -125,6 +125,18 @@ export function installPidfd(t: Task, tg: ThreadGroup | null, flags: number): { 
   }
 }
 
+/**
+ * A pidfd a socket hands out (SO_PEERPIDFD, SCM_PIDFD), close-on-exec as
+ * Linux installs them: of a process that may have exited or been reaped
+ * since the socket named it, as Linux 6.16 and later do (pidfs keeps the
+ * process's identity); the file then holds only what PIDFD_GET_INFO reports.
+ */
+export function installSocketPidfd(t: Task, tg: ThreadGroup): number {
+  const r = installPidfd(t, tg, 0);
+  if (tg.reaped) r.file.wake(0);
+  return r.fd;
+}
+
 function pidfdOpen(t: Task, pid: number, flags: number): number {
   if (flags & ~(PIDFD_NONBLOCK | PIDFD_THREAD) || pid <= 0) throw new Errno(E.EINVAL);
   const tg = vGroup(t, pid);

@@ -1,5 +1,7 @@
 // Process creation, execution, exit, waiting, and process/session identity.
 
+import type { Cgroup } from '../kernel/cgroup';
+import { cgroupOfInode } from '../fsimpl/cgroupfs/cgroupfs';
 import { E, Errno } from '../abi/errno';
 import * as L from '../kernel/lifecycle';
 import { KEEP_REGS, VFORK_WAIT } from '../kernel/runner';
@@ -125,10 +127,7 @@ function clone3(t: Task, addr: number, size: number): number | Promise<number> {
   if ((stack === 0n) !== (stackSize === 0n)) throw new Errno(E.EINVAL);
   if (stack + stackSize > 0x7fffffffffffn) throw new Errno(E.EINVAL);
   const chosen = setTidSize !== 0n ? readSetTid(t, Number(flags & 0xffffffffn), setTid, Number(setTidSize)) : undefined;
-  if (flags & BigInt(CLONE_INTO_CGROUP) || cgroup !== 0n) {
-    t.kernel.logOnce('clone3-cgroup', 'clone3: CLONE_INTO_CGROUP is not offered: EINVAL');
-    throw new Errno(E.EINVAL);
-  }
+  const into = flags & BigInt(CLONE_INTO_CGROUP) ? intoCgroup(t, cgroup, size) : undefined;
   const low = Number(flags & 0xffffffffn);
   const args: L.CloneArgs = {
     flags: low & ~CLONE_PIDFD,
@@ -140,9 +139,25 @@ function clone3(t: Task, addr: number, size: number): number | Promise<number> {
     exitSignal: Number(exitSignal),
     clearSighand: (flags & BigInt(CLONE_CLEAR_SIGHAND)) !== 0n,
     setTid: chosen,
+    cgroup: into,
   };
   if (low & CLONE_PIDFD) return cloneWithPidfd(t, args, Number(pidfd));
   return spawn(t, args);
+}
+
+/**
+ * CLONE_INTO_CGROUP's target: an fd of a cgroup2 directory (EBADF for any
+ * other file), a cgroup still there (ENOENT, as Linux's lookup of it) without controllers given to
+ * children (EBUSY, the no-internal-process rule); EINVAL for an fd past
+ * INT_MAX or a struct too old to have the field.
+ */
+function intoCgroup(t: Task, fd: bigint, size: number): Cgroup {
+  if (fd > 0x7fffffffn || size < 88) throw new Errno(E.EINVAL);
+  const inode = t.fdTable.getRaw(Number(fd)).inode; // O_PATH too, as Linux takes it (fget_raw)
+  const c = inode ? cgroupOfInode(inode) : null;
+  if (!c) throw new Errno(E.EBADF);
+  t.kernel.cgroups.checkEnter(c, E.ENOENT);
+  return c;
 }
 
 /**
@@ -363,7 +378,7 @@ export const defs: SyscallDef[] = [
   { nr: 57, name: 'fork', fn: (t) => spawn(t, { flags: 0, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
   { nr: 58, name: 'vfork', fn: (t) => spawn(t, { flags: CLONE_VM | CLONE_VFORK, stack: 0, parentTid: 0, childTid: 0, tls: 0, exitSignal: S.SIGCHLD }), args: [] },
   { nr: 56, name: 'clone', fn: clone, args: ['clone', 'none', 'none', 'none', 'none'], partial: 'threads of a traced process are not traced; a new network namespace (CLONE_NEWNET) is as unshare(2) notes' },
-  { nr: 435, name: 'clone3', fn: (t, a) => clone3(t, a[0], a[1]), args: ['ptr', 'size'], partial: 'EINVAL for CLONE_INTO_CGROUP (one cgroup), and for what clone refuses' },
+  { nr: 435, name: 'clone3', fn: (t, a) => clone3(t, a[0], a[1]), args: ['ptr', 'size'], partial: 'EINVAL for what clone refuses' },
   { nr: 59, name: 'execve', fn: (t, a) => execveat(t, -100, a[0], a[1], a[2], 0), args: ['str', 'argv', 'envp'] },
   { nr: 322, name: 'execveat', fn: (t, a) => execveat(t, i32(a[0]), a[1], a[2], a[3], a[4]), args: ['atfd', 'str', 'argv', 'envp', 'atflags'] },
   { nr: 60, name: 'exit', fn: (t, a) => t.kernel.lifecycle.exit(t, a[0] & 0xff, false), args: ['int'] },

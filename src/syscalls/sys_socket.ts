@@ -7,12 +7,14 @@ import { E, Errno } from '../abi/errno';
 import { MAY_WRITE, checkAccess } from '../vfs/perm';
 import { S_IFMT, S_IFSOCK } from '../abi/fs';
 import {
-  AF_INET, AF_INET6, AF_UNIX, SO_ACCEPTCONN, SO_DOMAIN, SO_PEERCRED, SO_PROTOCOL, SO_TYPE, SOL_SOCKET, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOCK_TYPE_MASK,
+  AF_INET, AF_INET6, AF_UNIX, SO_ACCEPTCONN, SO_DOMAIN, SO_PEERCRED, SO_PEERPIDFD, SO_PROTOCOL, SO_TYPE, SOL_SOCKET, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOCK_TYPE_MASK,
 } from '../abi/socket';
 import type { Task } from '../kernel/task';
 import { pidNsOf } from '../kernel/pid_ns';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { credOf, SocketFile, type SocketNames } from '../socket/socket';
+import { ThreadGroup } from '../kernel/thread_group';
+import { installSocketPidfd } from './sys_pidfd';
 import { UnixSocket, type UnixEnv } from '../socket/unix/unix';
 import { HostFdFile } from '../fsimpl/hostfd/hostfd';
 import { HostInetSocket } from '../socket/hostinet/hostinet';
@@ -275,6 +277,7 @@ function sockopt(t: Task, a: number[], set: boolean): number {
   }
   const room = t.mm.copyIn(a[4], 4).readInt32LE(0);
   if (room < 0) throw new Errno(E.EINVAL);
+  if (s && level === SOL_SOCKET && name === SO_PEERPIDFD) return peerPidfd(t, s, a[3], a[4], room);
   let v = get().subarray(0, room);
   // The peer's pid as the caller's PID namespace numbers it (0 outside it).
   if (s && level === SOL_SOCKET && name === SO_PEERCRED && v.length >= 4) {
@@ -288,7 +291,32 @@ function sockopt(t: Task, a: number[], set: boolean): number {
   return 0;
 }
 
-const SOCKOPT_PARTIAL = `AF_UNIX, SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_SNDBUF (the send buffer limit), SO_RCVBUF (kept, reported), SO_PASSCRED, SO_REUSEADDR; other options ENOPROTOOPT, other levels EOPNOTSUPP. AF_NETLINK: SO_SNDBUF/RCVBUF, NETLINK_ADD/DROP_MEMBERSHIP (no notifications are sent), NETLINK_CAP_ACK/EXT_ACK/GET_STRICT_CHK. Inet in host mode, ${OPTION_NOTE}. Inet on the Sentry\'s stack: SOL_SOCKET as AF_UNIX less SO_PEERCRED plus SO_REUSEPORT, SO_KEEPALIVE, SO_LINGER (0 resets on close; with a time only close(2) waits, not dup2, close_range, exec or exit), SO_RCVTIMEO/SNDTIMEO, SO_BROADCAST, SO_OOBINLINE, SO_PRIORITY, SO_RCVLOWAT (kept); IPPROTO_TCP TCP_NODELAY, TCP_CORK, TCP_KEEPIDLE/INTVL/CNT, TCP_MAXSEG, TCP_INFO, TCP_DEFER_ACCEPT, TCP_CONGESTION (reno only), TCP_SYNCNT, TCP_LINGER2, TCP_USER_TIMEOUT, TCP_WINDOW_CLAMP, TCP_NOTSENT_LOWAT, TCP_QUICKACK (kept, not all acted on); IPPROTO_IP IP_TOS, IP_TTL, IP_RECVERR (kept; no extended errors are queued); IPPROTO_IPV6 IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS, IPV6_RECVERR (kept). Others ENOPROTOOPT. A host socket donated as stdio: SO_TYPE, SO_DOMAIN, SO_PROTOCOL and SO_ACCEPTCONN read only`;
+/**
+ * SO_PEERPIDFD (Linux 6.5): a new close-on-exec pidfd of the peer's process
+ * as of connect, socketpair or listen; ENODATA for sockets without peer
+ * credentials (other families, datagram associations). The fd is closed
+ * again if its number cannot be written, as Linux does.
+ */
+function peerPidfd(t: Task, s: SocketFile, valPtr: number, lenPtr: number, room: number): number {
+  const proc = s instanceof UnixSocket ? s.peerProcess() : null;
+  if (!(proc instanceof ThreadGroup)) throw new Errno(E.ENODATA);
+  const fd = installSocketPidfd(t, proc);
+  const len = Math.min(room, 4);
+  const v = Buffer.alloc(4);
+  v.writeInt32LE(fd, 0);
+  const n = Buffer.alloc(4);
+  n.writeInt32LE(len, 0);
+  try {
+    if (len) t.mm.copyOut(valPtr, v.subarray(0, len));
+    t.mm.copyOut(lenPtr, n);
+  } catch (e) {
+    t.fdTable.close(fd);
+    throw e;
+  }
+  return 0;
+}
+
+const SOCKOPT_PARTIAL = `AF_UNIX, SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_PEERPIDFD, SO_SNDBUF (the send buffer limit), SO_RCVBUF (kept, reported), SO_PASSCRED, SO_PASSPIDFD, SO_REUSEADDR; other options ENOPROTOOPT, other levels EOPNOTSUPP. AF_NETLINK: SO_SNDBUF/RCVBUF, NETLINK_ADD/DROP_MEMBERSHIP (no notifications are sent), NETLINK_CAP_ACK/EXT_ACK/GET_STRICT_CHK. Inet in host mode, ${OPTION_NOTE}. Inet on the Sentry\'s stack: SOL_SOCKET as AF_UNIX less SO_PEERCRED plus SO_REUSEPORT, SO_KEEPALIVE, SO_LINGER (0 resets on close; with a time only close(2) waits, not dup2, close_range, exec or exit), SO_RCVTIMEO/SNDTIMEO, SO_BROADCAST, SO_OOBINLINE, SO_PRIORITY, SO_RCVLOWAT (kept); IPPROTO_TCP TCP_NODELAY, TCP_CORK, TCP_KEEPIDLE/INTVL/CNT, TCP_MAXSEG, TCP_INFO, TCP_DEFER_ACCEPT, TCP_CONGESTION (reno only), TCP_SYNCNT, TCP_LINGER2, TCP_USER_TIMEOUT, TCP_WINDOW_CLAMP, TCP_NOTSENT_LOWAT, TCP_QUICKACK (kept, not all acted on); IPPROTO_IP IP_TOS, IP_TTL, IP_RECVERR (kept; no extended errors are queued); IPPROTO_IPV6 IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS, IPV6_RECVERR (kept). Others ENOPROTOOPT. A host socket donated as stdio: SO_TYPE, SO_DOMAIN, SO_PROTOCOL and SO_ACCEPTCONN read only`;
 const PARTIAL = 'AF_UNIX; AF_NETLINK with NETLINK_ROUTE only (RTM_GETLINK/GETADDR/GETROUTE, and in a new network namespace RTM_NEWLINK/SETLINK of its loopback\'s up flag and RTM_NEWADDR of 127.0.0.1/8 and ::1 on it; other changes EOPNOTSUPP there, EPERM elsewhere); AF_INET/AF_INET6: in --network=host host sockets (TCP, UDP, ICMP echo; SOCK_RAW is EPERM), in sandbox and none modes the Sentry\'s own stack (TCP, UDP, UDP-Lite and ICMP/ICMPv6 echo over loopback, 127.0.0.0/8 and ::1; in sandbox mode of `tsvisor do` IPv4 and IPv6 beyond it through the user-mode NAT on eth0 (10.0.2.15, fd00::5054:ff:fe12:3456), in an OCI container the interfaces of its network namespace, taken over (ARP and IPv6 neighbour discovery in the Sentry; UDP and TCP to Docker\'s DNS at 127.0.0.11:53 relayed into the namespace), in none mode every other destination ENETUNREACH; SOCK_RAW EPERM without CAP_NET_RAW, ICMP and ICMPv6 only, else EPROTONOSUPPORT)';
 
 export const defs: SyscallDef[] = [

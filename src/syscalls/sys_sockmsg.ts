@@ -1,17 +1,20 @@
 // The data calls of sockets: send, sendto, sendmsg, sendmmsg and their recv
 // counterparts. struct msghdr and the control messages (SCM_RIGHTS,
-// SCM_CREDENTIALS) are decoded and encoded here; sockets see buffers, open
+// SCM_CREDENTIALS; SCM_PIDFD received) are decoded and encoded here; sockets see buffers, open
 // descriptions and credentials. Descriptions in flight hold a reference; the
 // receiver's RLIMIT_NOFILE applies when they are installed (MSG_CTRUNC and
 // the rest closed when it is reached or the control buffer is too small).
 import { E, Errno } from '../abi/errno';
 import { CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN } from '../abi/capability';
 import {
-  CMSG_HDR, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, SCM_CREDENTIALS, SCM_MAX_FD, SCM_RIGHTS, SOL_SOCKET, SO_PASSCRED, cmsgAlign, cmsgSpace,
+  CMSG_HDR, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, SCM_CREDENTIALS, SCM_MAX_FD, SCM_PIDFD, SCM_RIGHTS, SOL_SOCKET, SO_PASSCRED, SO_PASSPIDFD,
+  cmsgAlign, cmsgSpace,
 } from '../abi/socket';
 import { hasCapability } from '../auth/creds';
 import type { Task } from '../kernel/task';
 import { pidNsOf } from '../kernel/pid_ns';
+import { ThreadGroup } from '../kernel/thread_group';
+import { installSocketPidfd } from './sys_pidfd';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import type { Cmsg, RecvResult, SendSource, UCred } from '../socket/socket';
 import type { FileDescription } from '../vfs/file';
@@ -106,6 +109,8 @@ function readControl(t: Task, ptr: number, len: number): { rights: FileDescripti
           const ns = pidNsOf(t), vpid = c.readInt32LE(off + 16);
           cred = { pid: ns.parent ? ns.globalOf(vpid) : vpid, uid: c.readInt32LE(off + 20), gid: c.readInt32LE(off + 24) };
           checkCred(t, cred);
+          // The process the pid names now (SCM_PIDFD's), as Linux looks the pid up at send.
+          cred.proc = t.kernel.groups.get(cred.pid);
         } else throw new Errno(E.EINVAL);
       } else {
         (other ??= []).push({ level, type, data: Buffer.from(c.subarray(off + CMSG_HDR, off + clen)) });
@@ -153,12 +158,27 @@ function sendmsg1(t: Task, fd: number, hdrAddr: number, flags: number): Promise<
   return doSend(t, fd, data, flags, addr, readControl(t, h.control, h.controllen));
 }
 
-/** Control messages for a receiver: credentials (SO_PASSCRED), then descriptions installed while they fit. */
-function writeControl(t: Task, r: RecvResult, passcred: boolean, ptr: number, room: number, flags: number): { len: number; flags: number } {
+/** The int of an SCM_PIDFD message, with the room it takes (its CMSG_SPACE, or what is left). */
+function pidfdCmsg(value: number, left: number): Buffer {
+  const b = Buffer.alloc(Math.min(cmsgSpace(4), left));
+  b.writeBigUInt64LE(BigInt(CMSG_HDR + 4), 0);
+  b.writeInt32LE(SOL_SOCKET, 8);
+  b.writeInt32LE(SCM_PIDFD, 12);
+  b.writeInt32LE(value, CMSG_HDR);
+  return b;
+}
+
+/**
+ * Control messages for a receiver, in Linux's order (6.8 and later):
+ * credentials (SO_PASSCRED), descriptions installed while they fit, then
+ * the sender's pidfd (SO_PASSPIDFD). No control buffer: MSG_CTRUNC if any was due.
+ */
+function writeControl(t: Task, r: RecvResult, pass: { cred: boolean; pidfd: boolean }, ptr: number, room: number, flags: number): { len: number; flags: number } {
   const out: Buffer[] = [];
   let used = 0;
   let mflags = 0;
-  if (passcred && r.cred) {
+  if (ptr === 0 && (pass.cred || pass.pidfd || r.rights)) mflags |= MSG_CTRUNC;
+  if (pass.cred && r.cred) {
     if (ptr === 0 || room - used < cmsgSpace(12)) mflags |= MSG_CTRUNC;
     else {
       const b = Buffer.alloc(cmsgSpace(12));
@@ -194,6 +214,22 @@ function writeControl(t: Task, r: RecvResult, passcred: boolean, ptr: number, ro
       b.writeInt32LE(SOL_SOCKET, 8);
       b.writeInt32LE(SCM_RIGHTS, 12);
       fds.forEach((fd, i) => b.writeInt32LE(fd, CMSG_HDR + 4 * i));
+      out.push(b);
+      used += b.length;
+    }
+  }
+  if (pass.pidfd && ptr !== 0) {
+    // Room for the header and an int, else MSG_CTRUNC; a pidfd that cannot be installed (RLIMIT_NOFILE) is sent as -errno, as Linux does.
+    if (room - used < CMSG_HDR + 4) mflags |= MSG_CTRUNC;
+    else if (r.cred?.proc instanceof ThreadGroup) {
+      let v: number;
+      try {
+        v = installSocketPidfd(t, r.cred.proc);
+      } catch (e) {
+        if (!(e instanceof Errno)) throw e;
+        v = -e.errno;
+      }
+      const b = pidfdCmsg(v, room - used);
       out.push(b);
       used += b.length;
     }
@@ -249,6 +285,18 @@ async function recvfrom(t: Task, a: number[]): Promise<number> {
   return r.n;
 }
 
+/** Which credentials messages the socket asked for (SO_PASSCRED, SO_PASSPIDFD; only unix sockets know the latter). */
+function passes(t: Task, s: ReturnType<typeof sockOf>): { cred: boolean; pidfd: boolean } {
+  const on = (name: number): boolean => {
+    try {
+      return s.getsockopt(t, SOL_SOCKET, name).readInt32LE(0) !== 0;
+    } catch {
+      return false;
+    }
+  };
+  return { cred: on(SO_PASSCRED), pidfd: on(SO_PASSPIDFD) };
+}
+
 async function recvmsg1(t: Task, fd: number, hdrAddr: number, flags: number): Promise<number> {
   const s = sockOf(t, fd);
   const h = readMsgHdr(t, hdrAddr);
@@ -262,7 +310,7 @@ async function recvmsg1(t: Task, fd: number, hdrAddr: number, flags: number): Pr
   let ctl: { len: number; flags: number };
   try {
     scatter(t, h.iov, r.data);
-    ctl = writeControl(t, r, s.getsockopt(t, SOL_SOCKET, SO_PASSCRED).readInt32LE(0) !== 0, h.control, h.controllen, flags);
+    ctl = writeControl(t, r, passes(t, s), h.control, h.controllen, flags);
   } finally {
     dropRights(r);
   }
@@ -275,7 +323,8 @@ async function recvmsg1(t: Task, fd: number, hdrAddr: number, flags: number): Pr
   cl.writeBigUInt64LE(BigInt(ctl.len), 0);
   t.mm.copyOut(hdrAddr + 40, cl);
   const fl = Buffer.alloc(4);
-  fl.writeInt32LE(r.flags | ctl.flags, 0);
+  // Linux starts msg_flags from the call's MSG_CMSG_CLOEXEC.
+  fl.writeInt32LE(r.flags | ctl.flags | (flags & MSG_CMSG_CLOEXEC), 0);
   t.mm.copyOut(hdrAddr + 48, fl);
   return r.n;
 }

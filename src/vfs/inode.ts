@@ -194,6 +194,10 @@ export abstract class Inode {
   get removesEntries(): boolean {
     return true;
   }
+  /** Does this directory hold entries that make rmdir fail with ENOTEMPTY? (cgroupfs's interface files do not.) */
+  blocksRmdir(ctx: unknown): boolean {
+    return this.readdir(ctx).length > 0;
+  }
   /** Remove entry name; the VFS has checked its type and, for directories, that it is empty. */
   unlink(_name: string, _child: Inode): void {
     throw new Errno(E.EROFS);

@@ -152,7 +152,7 @@ export class VirtualFilesystem extends MountTree {
     checkDeletable(da, c.inode.attrs());
     if (this.isMountpoint({ mount: p.dir.mount, dentry: c })) throw new Errno(E.EBUSY);
     if (!p.dir.dentry.inode.removesEntries) throw new Errno(E.EPERM);
-    if (c.inode.readdir(r.ctx).length > 0) throw new Errno(E.ENOTEMPTY);
+    if (c.inode.blocksRmdir(r.ctx)) throw new Errno(E.ENOTEMPTY);
     p.dir.dentry.inode.unlink(p.name, c.inode);
     this.dropChild(p.dir, p.name);
     notifyRemoved(c.inode, true);

@@ -21,7 +21,7 @@ test('C programs compile warning-free, dynamic and static', (t) => {
 
 for (const [name, spec] of Object.entries(C_PROGRAMS)) {
   test(`${name}: native runs are deterministic`, { timeout: 120_000 }, (t) => {
-    if (!h.needTools(t, spec.pid1 || spec.netns || spec.ipcns ? ['gcc', 'unshare'] : ['gcc'])) return;
+    if (!h.needTools(t, spec.pid1 || spec.netns || spec.ipcns || spec.cgroupns ? ['gcc', 'unshare'] : ['gcc'])) return;
     const prog = h.buildPrograms()[name];
     const outs = [];
     for (const [label, bin] of [['dynamic', prog.dynamic], ['dynamic again', prog.dynamic], ['static', prog.static]]) {

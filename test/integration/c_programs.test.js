@@ -28,7 +28,7 @@ for (const [name, spec] of Object.entries(C_PROGRAMS)) {
         identity.checkSandbox(sandbox.stdout, native.stdout);
         return;
       }
-      if (spec.pid1 || spec.netns || spec.ipcns) {
+      if (spec.pid1 || spec.netns || spec.ipcns || spec.cgroupns) {
         if (!h.needTools(t, spec.netns ? ['unshare', 'ip'] : ['unshare'])) return;
         const dir = setup();
         const native = h.runNative(nativeArgv(spec, argv(dir)), { cwd: dir });

@@ -156,6 +156,10 @@ const C_PROGRAMS = Object.freeze({
   fpustate: { args: () => [], endsWithDone: true },
   pidfd: { args: () => [], endsWithDone: true },
   pidfdinfo: { args: () => [], endsWithDone: true },
+  // SO_PEERPIDFD and SCM_PIDFD; compared with a host of Linux 6.16 or later (pidfds of reaped peers, SCM_RIGHTS before SCM_PIDFD).
+  peerpidfd: { args: () => [], endsWithDone: true },
+  // Natively in a new cgroup of the host's v2 hierarchy, entered with a new cgroup namespace (removed after).
+  cgroupfs: { args: (dir) => [dir], endsWithDone: true, cgroupns: true },
   kcmp: { args: () => [], endsWithDone: true },
   nropen: { args: () => [], endsWithDone: true },
   procreuse: { args: () => [], endsWithDone: true, pid1: true },
@@ -222,7 +226,21 @@ const C_PROGRAMS = Object.freeze({
 // nativeArgv is how a program runs on the host: pid1 programs in a new PID
 // namespace, netns programs in a new network namespace with its loopback up,
 // ipcns programs in new IPC and mount namespaces.
+/**
+ * cgroupns: a fresh cgroup of the host's cgroup v2 hierarchy (the unified
+ * one of a hybrid host) as the program's cgroup namespace root, and its own
+ * mount namespace; the shell goes back to its cgroup and removes the new one after.
+ */
+const CGROUP_WRAP = [
+  'b=/sys/fs/cgroup/unified; [ -e $b/cgroup.procs ] || b=/sys/fs/cgroup',
+  'o=$(sed -n "s/^0:://p" /proc/self/cgroup); d=$b/tsvisor-test-$$',
+  'mkdir "$d" && echo $$ > "$d/cgroup.procs" || exit 99',
+  'unshare --cgroup --mount "$@"; r=$?',
+  'echo $$ > "$b${o%/}/cgroup.procs"; rmdir "$d"; exit $r',
+].join('\n');
+
 function nativeArgv(spec, argv) {
+  if (spec.cgroupns) return ['sh', '-c', CGROUP_WRAP, 'sh', ...argv];
   if (spec.ipcns) return ['unshare', '--ipc', '--mount', ...argv];
   if (spec.netns) return ['unshare', '--map-root-user', '--net', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...argv];
   return spec.pid1 ? ['unshare', '--map-root-user', '--pid', '--fork', ...argv] : argv;

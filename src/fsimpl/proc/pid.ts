@@ -75,7 +75,8 @@ export function pidDirNode(fs: ProcFs, tg: ThreadGroup, t: Task, thread: boolean
   const entries = (): Entry[] => {
     const e: Entry[] = [
       m.file('auxv', (ctx) => (ensureExists(tg), checkInspect(k, ctx, t), hasResources(tg, t) ? Buffer.from(t.mm.auxv) : Buffer.alloc(0)), 0o400),
-      m.file('cgroup', () => (ensureExists(tg), '0::/\n')),
+      // Its cgroup's path from the reader's cgroup namespace root.
+      m.file('cgroup', (ctx) => (ensureExists(tg), `0::${k.cgroups?.of(tg).pathFrom(callerOf(k, ctx)?.nsproxy.cgroup.cgroupRoot ?? null) ?? '/'}\n`)),
       m.file('cmdline', () => (ensureExists(tg), cmdline(tg, t))),
       m.rwFile('comm', () => (ensureExists(tg), `${thread ? t.comm : tg.comm}\n`), (data, ctx) => {
         ensureExists(tg);

@@ -25,7 +25,7 @@ import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../abi/mm';
 const PF_RANDOMIZE = 0x400000;
 
 /** What procfs reads from the kernel (a narrow view, so tests can pass a small fake). */
-export type ProcKernel = Pick<Kernel, 'tasks' | 'groups' | 'rootNs' | 'bootMonotonicNs' | 'bootRealtimeNs' | 'monotonicNs' | 'vfs' | 'unixNames' | 'corePattern' | 'coreUsesPid' | 'vmSysctl'> & Partial<Pick<Kernel, 'keys'>> & {
+export type ProcKernel = Pick<Kernel, 'tasks' | 'groups' | 'rootNs' | 'bootMonotonicNs' | 'bootRealtimeNs' | 'monotonicNs' | 'vfs' | 'unixNames' | 'corePattern' | 'coreUsesPid' | 'vmSysctl'> & Partial<Pick<Kernel, 'keys' | 'cgroups'>> & {
   memfile: Pick<MemoryFile, 'ramBytes'>;
 };
 

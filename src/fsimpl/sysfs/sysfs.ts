@@ -5,7 +5,7 @@
 //   /sys/devices/system/cpu/cpuN/topology/*   (from HostInfo's CPUs)
 //   /sys/devices/system/node/node0/*           (one NUMA node: every CPU, the sandbox's memory)
 //   /sys/kernel/mm/transparent_hugepage/{enabled,defrag,...}
-//   /sys/fs/cgroup/                            (empty: no cgroup fs yet)
+//   /sys/fs/cgroup/                            (a mount point: cgroup2 is mounted there, fsimpl/cgroupfs)
 //   /sys/{block,bus,class,dev/{block,char},firmware,module,power}/, devices/virtual/
 //
 // Every name operation is refused as a real sysfs refuses it to root

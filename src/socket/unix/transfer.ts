@@ -12,12 +12,12 @@ import {
 import { EVENT_IN, EVENT_OUT } from '../../abi/waitqueue';
 import type { FileCtx } from '../../vfs/ctx';
 import type { FileDescription, MaybePromise } from '../../vfs/file';
-import { type RecvResult, type SendRequest, type UCred } from '../socket';
+import { procOf, type RecvResult, type SendRequest, type UCred } from '../socket';
 import { MSG_OVERHEAD, type Msg } from './queue';
 import type { UnixSocket } from './unix';
 
 /** SCM_CREDENTIALS a message carries unless the sender gave its own: real ids. */
-const scmCred = (t: FileCtx): UCred => ({ pid: t.pid, uid: t.creds.uid, gid: t.creds.gid });
+const scmCred = (t: FileCtx): UCred => ({ pid: t.pid, uid: t.creds.uid, gid: t.creds.gid, proc: procOf(t) });
 
 const mayBlock = (s: UnixSocket, flags: number): boolean => !s.nonblocking && !(flags & MSG_DONTWAIT);
 
@@ -87,7 +87,7 @@ export function sendDgram(s: UnixSocket, t: FileCtx, req: SendRequest): MaybePro
     if (p.shut & RCV_SHUTDOWN) throw new Errno(E.EPIPE);
   }
   if (len + MSG_OVERHEAD > s.sndbuf) throw new Errno(E.EMSGSIZE);
-  if (s.passcred) s.autobind();
+  if (s.passcred || s.passpidfd) s.autobind();
   if (s.inFlight + len + MSG_OVERHEAD > s.sndbuf || (!s.connBased && p.dgramQueueFull(s))) {
     if (!mayBlock(s, req.flags)) throw new Errno(E.EAGAIN);
     // A full receiver wakes its senders when it is read (or goes).
@@ -115,7 +115,7 @@ function takeRights(s: UnixSocket, m: Msg, peek: boolean): FileDescription[] | n
   return s.recvQ.takeRights(m);
 }
 
-const sameCred = (a: UCred, b: UCred): boolean => a.pid === b.pid && a.uid === b.uid && a.gid === b.gid;
+const sameCred = (a: UCred, b: UCred): boolean => a.pid === b.pid && a.uid === b.uid && a.gid === b.gid && a.proc === b.proc;
 
 export function recvStream(s: UnixSocket, t: FileCtx, len: number, flags: number, parts: Buffer[] = [], got = 0, first: Msg | null = null): MaybePromise<RecvResult> {
   if (flags & MSG_OOB) throw new Errno(E.EINVAL);

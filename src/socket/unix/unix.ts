@@ -12,7 +12,7 @@ import type { MemCharge } from '../../platform/memcharge';
 import type { MemoryFile } from '../../platform/memfile';
 import {
   AF_UNIX, MAX_DGRAM_QLEN, RCV_SHUTDOWN, RMEM_MAX, SEND_SHUTDOWN, SHUT_RDWR, SOCK_DGRAM, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF,
-  SOCK_STREAM, SOL_SOCKET, SOMAXCONN, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PEERCRED, SO_PROTOCOL,
+  SOCK_STREAM, SOL_SOCKET, SOMAXCONN, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PASSPIDFD, SO_PEERCRED, SO_PROTOCOL,
   SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE, WMEM_DEFAULT, WMEM_MAX,
 } from '../../abi/socket';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDHUP, EVENT_RDNORM, EVENT_WRNORM, ALL_EVENTS } from '../../abi/waitqueue';
@@ -62,8 +62,10 @@ export class UnixSocket extends SocketFile {
   sndbuf = WMEM_DEFAULT;
   rcvbuf = WMEM_DEFAULT;
   passcred = false;
+  /** SO_PASSPIDFD (Linux 6.5): received messages carry SCM_PIDFD. */
+  passpidfd = false;
   private reuseaddr = 0;
-  /** SO_PEERCRED: the peer's credentials when the connection was made. */
+  /** SO_PEERCRED: the peer's credentials when the connection was made (a listener's own, from listen; none for datagrams). */
   peerCred: UCred | null = null;
   /** Ours as a listener or socketpair end gives them. */
   ownCred: UCred;
@@ -195,7 +197,8 @@ export class UnixSocket extends SocketFile {
     if (!this.connBased) throw new Errno(E.EOPNOTSUPP);
     if (!this.name || this.connected) throw new Errno(E.EINVAL);
     this.backlog = backlog >>> 0 > SOMAXCONN ? SOMAXCONN : backlog;
-    if (!this.listening) this.ownCred = credOf(t);
+    // Linux sets a listener's credentials at every listen, and reports them as its SO_PEERCRED.
+    this.ownCred = this.peerCred = credOf(t);
     this.listening = true;
     this.wake();
   }
@@ -212,10 +215,11 @@ export class UnixSocket extends SocketFile {
       return t.block(l, EVENT_OUT).then(() => this.connect(t, addr, names));
     }
     this.checkScope(t, l);
-    if (this.passcred) this.autobind();
+    if (this.passcred || this.passpidfd) this.autobind();
     const srv = new UnixSocket(this.env, this.type, 0, l.ownCred);
     srv.name = l.name;
     srv.passcred = l.passcred;
+    srv.passpidfd = l.passpidfd;
     this.ownCred = credOf(t);
     UnixSocket.pair(this, srv);
     l.pending.push(srv);
@@ -231,10 +235,9 @@ export class UnixSocket extends SocketFile {
     }
     const p = this.lookup(addr, names);
     if (p !== this.peer) this.checkScope(t, p);
-    if (this.passcred) this.autobind();
+    if (this.passcred || this.passpidfd) this.autobind();
+    // No SO_PEERCRED for a datagram association: Linux copies credentials on stream connects and socketpair only.
     this.peer = p;
-    this.peerCred = p.ownCred;
-    void t;
     this.wake();
   }
 
@@ -314,6 +317,7 @@ export class UnixSocket extends SocketFile {
       case SO_SNDBUF: return int(this.sndbuf);
       case SO_RCVBUF: return int(this.rcvbuf);
       case SO_PASSCRED: return int(this.passcred ? 1 : 0);
+      case SO_PASSPIDFD: return int(this.passpidfd ? 1 : 0);
       case SO_REUSEADDR: return int(this.reuseaddr);
       case SO_PEERCRED: {
         const b = Buffer.alloc(12);
@@ -325,6 +329,13 @@ export class UnixSocket extends SocketFile {
       }
       default: throw new Errno(E.ENOPROTOOPT);
     }
+  }
+
+  /** SO_PEERPIDFD's process (the syscall layer makes the pidfd): ENODATA without a peer's credentials, as Linux. */
+  peerProcess(): object {
+    const p = this.peerCred?.proc;
+    if (!p) throw new Errno(E.ENODATA);
+    return p;
   }
 
   setsockopt(_t: FileCtx, level: number, name: number, val: Buffer): void {
@@ -342,6 +353,9 @@ export class UnixSocket extends SocketFile {
         return;
       case SO_PASSCRED:
         this.passcred = v !== 0;
+        return;
+      case SO_PASSPIDFD:
+        this.passpidfd = v !== 0;
         return;
       case SO_REUSEADDR:
         this.reuseaddr = v !== 0 ? 1 : 0;

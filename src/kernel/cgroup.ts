@@ -1,0 +1,275 @@
+// The sandbox's cgroup v2 hierarchy (one per sandbox, as a container's
+// cgroup namespace shows its own cgroup as the root): the tree, its limits
+// and the rules of man 7 cgroups that the kernel enforces. The files that
+// show and change it are fsimpl/cgroupfs. A process's cgroup is
+// ThreadGroup.cgroup (null: the root); membership is computed from the
+// live processes, so nothing here holds a process.
+//
+// Controllers: pids (pids.max enforced at fork and clone, EAGAIN), memory
+// (each non-root cgroup is a memory charge group of the memory file:
+// memory.current, peak and events are its charge's, memory.max its limit,
+// so the cgroup's own processes are held to it), cpu (cpu.stat from the
+// processes' CPU times; cpu.max and cpu.weight are kept, not enforced).
+import { Errno, E } from '../abi/errno';
+import type { ChargeTable, MemCharge } from '../platform/memcharge';
+import type { ThreadGroup } from './thread_group';
+import type { Task } from './task';
+
+export const CONTROLLERS = ['cpu', 'memory', 'pids'] as const;
+export type Controller = (typeof CONTROLLERS)[number];
+
+/** Cgroups a sandbox may hold besides its root (each is a memory charge group, of which there are 255). */
+export const MAX_CGROUPS = 128;
+
+/** What the tree needs of the kernel. */
+export interface CgroupHost {
+  readonly groups: ReadonlyMap<number, ThreadGroup>;
+  readonly tasks: ReadonlyMap<number, Task>;
+  /** The memory file's charge groups (absent in unit tests: no memory controller behind the files). */
+  readonly charges: ChargeTable | null;
+  /** The memory file's size in pages: a new cgroup's charge limit until memory.max says less. */
+  readonly limitPages: number;
+}
+
+export class Cgroup {
+  readonly children = new Map<string, Cgroup>();
+  readonly subtreeControl = new Set<Controller>();
+  maxDepth = Infinity;
+  maxDescendants = Infinity;
+  pidsMax = Infinity;
+  /** Forks refused here at pids.max (pids.events' max). */
+  pidsRefused = 0;
+  /** memory.max in bytes (Infinity: "max"). */
+  memoryMax = Infinity;
+  /** cpu.max as written ("$MAX $PERIOD") and cpu.weight: kept, not enforced. */
+  cpuMax = 'max 100000';
+  cpuWeight = 100;
+  /** CPU time of reaped processes that ended here, and of removed children (cpu.stat keeps it). */
+  exitedUserNs = 0;
+  exitedSysNs = 0;
+  removed = false;
+  readonly id: number;
+
+  constructor(
+    readonly tree: CgroupTree,
+    readonly parent: Cgroup | null,
+    readonly name: string,
+    /** The memory charge group of its processes (null for the root: the sandbox's own). */
+    readonly charge: MemCharge | null,
+  ) {
+    this.id = tree.nextId++;
+  }
+
+  get depth(): number {
+    return this.parent ? this.parent.depth + 1 : 0;
+  }
+
+  /** Its path from the root: "/" for the root. */
+  path(): string {
+    if (!this.parent) return '/';
+    const up = this.parent.path();
+    return `${up === '/' ? '' : up}/${this.name}`;
+  }
+
+  /** Its path as seen from a cgroup namespace rooted at root ("/.." for each step above it, as Linux's cgroup_path_ns). */
+  pathFrom(root: Cgroup | null): string {
+    const from = root ?? this.tree.root;
+    if (from.contains(this)) {
+      const mine = this.path(), base = from.path();
+      return base === '/' ? mine : mine.slice(base.length) || '/';
+    }
+    // Up from the namespace's root to the common ancestor, then down.
+    let up = '';
+    let a: Cgroup = from;
+    while (!a.contains(this)) {
+      up += '/..';
+      a = a.parent!;
+    }
+    const rest = a === this ? '' : this.pathFrom(a);
+    return up + (rest === '/' ? '' : rest);
+  }
+
+  *subtree(): Generator<Cgroup> {
+    yield this;
+    for (const c of this.children.values()) yield* c.subtree();
+  }
+
+  descendants(): number {
+    let n = -1;
+    for (const _ of this.subtree()) n++;
+    return n;
+  }
+
+  contains(c: Cgroup): boolean {
+    for (let x: Cgroup | null = c; x; x = x.parent) if (x === this) return true;
+    return false;
+  }
+
+  /** cgroup.controllers: all for the root, else what the parent enabled for its children. */
+  controllers(): Controller[] {
+    return this.parent ? CONTROLLERS.filter((c) => this.parent!.subtreeControl.has(c)) : [...CONTROLLERS];
+  }
+
+  /** Live processes here (cgroup.procs), in pid order. */
+  procs(): ThreadGroup[] {
+    const out: ThreadGroup[] = [];
+    for (const g of this.tree.host.groups.values()) if (!g.zombie && this.tree.of(g) === this) out.push(g);
+    return out.sort((a, b) => a.pid - b.pid);
+  }
+
+  /** Live tasks (threads) in the subtree: pids.current. */
+  tasksInSubtree(): number {
+    let n = 0;
+    for (const t of this.tree.host.tasks.values()) if (t.state !== 'dead' && !t.tg.zombie && this.contains(this.tree.of(t.tg))) n++;
+    return n;
+  }
+
+  /** cgroup.events' populated: a live process here or below. */
+  populated(): boolean {
+    for (const g of this.tree.host.groups.values()) if (!g.zombie && this.contains(this.tree.of(g))) return true;
+    return false;
+  }
+
+  /** cpu.stat's usage: processes here and below (their whole run), and the ones that ended here. */
+  cpuNs(): { userNs: number; sysNs: number } {
+    let userNs = 0, sysNs = 0;
+    for (const c of this.subtree()) {
+      userNs += c.exitedUserNs;
+      sysNs += c.exitedSysNs;
+    }
+    for (const g of this.tree.host.groups.values()) {
+      if (!this.contains(this.tree.of(g))) continue;
+      const t = g.cpuTime();
+      userNs += t.userNs;
+      sysNs += t.sysNs;
+    }
+    return { userNs, sysNs };
+  }
+
+  /** memory.current in bytes: the charges of the subtree, or the sandbox's whole use for the root. */
+  memoryBytes(sandboxBytes: () => number): number {
+    if (!this.charge) return sandboxBytes();
+    let n = 0;
+    for (const c of this.subtree()) n += c.charge?.usageBytes() ?? 0;
+    return n;
+  }
+
+  /** memory.max: a charge's limit is the least of its own and its ancestors' maxima (each cgroup's own processes are held to it). */
+  setMemoryMax(bytes: number): void {
+    if (!this.charge) throw new Errno(E.EPERM); // the root's is the sandbox's memory limit, set at start
+    this.memoryMax = bytes;
+    for (const c of this.subtree()) c.applyLimit();
+  }
+
+  private applyLimit(): void {
+    if (!this.charge) return;
+    let bytes = Infinity;
+    for (let x: Cgroup | null = this; x; x = x.parent) bytes = Math.min(bytes, x.memoryMax);
+    this.charge.limitPages = Number.isFinite(bytes) ? Math.floor(bytes / 4096) : this.tree.host.limitPages;
+  }
+}
+
+export class CgroupTree {
+  nextId = 1;
+  readonly root: Cgroup;
+  /** Cgroups besides the root. */
+  count = 0;
+
+  constructor(readonly host: CgroupHost) {
+    this.root = new Cgroup(this, null, '', null);
+  }
+
+  /** A process's cgroup. */
+  of(g: ThreadGroup): Cgroup {
+    return g.cgroup instanceof Cgroup && g.cgroup.tree === this ? g.cgroup : this.root;
+  }
+
+  /** mkdir: EAGAIN past an ancestor's cgroup.max.depth or .max.descendants, or the sandbox's cap, as Linux at its limits. */
+  mkdir(parent: Cgroup, name: string): Cgroup {
+    if (parent.removed) throw new Errno(E.ENOENT);
+    if (name.includes('\n')) throw new Errno(E.EINVAL);
+    for (let a: Cgroup | null = parent, d = 1; a; a = a.parent, d++) {
+      if (d > a.maxDepth || a.descendants() + 1 > a.maxDescendants) throw new Errno(E.EAGAIN);
+    }
+    if (this.count >= MAX_CGROUPS) throw new Errno(E.EAGAIN);
+    let charge: MemCharge | null = null;
+    if (this.host.charges) {
+      try {
+        charge = this.host.charges.add(this.host.limitPages);
+      } catch {
+        throw new Errno(E.EAGAIN); // every charge slot is held (pod containers, removed cgroups' pages)
+      }
+    }
+    const c = new Cgroup(this, parent, name, charge);
+    parent.children.set(name, c);
+    this.count++;
+    if (charge) c.setMemoryMax(Infinity); // its charge's limit: the least of its ancestors' memory.max
+    return c;
+  }
+
+  /** rmdir: EBUSY while a process or a child cgroup is in it. */
+  rmdir(c: Cgroup): void {
+    if (!c.parent) throw new Errno(E.EBUSY);
+    if (c.children.size > 0 || c.populated()) throw new Errno(E.EBUSY);
+    c.removed = true;
+    c.parent.children.delete(c.name);
+    c.parent.exitedUserNs += c.exitedUserNs;
+    c.parent.exitedSysNs += c.exitedSysNs;
+    // Zombies still naming it count as the parent's from now on.
+    for (const g of this.host.groups.values()) if (g.cgroup === c) g.cgroup = c.parent === this.root ? null : c.parent;
+    if (c.charge && this.host.charges) this.host.charges.release(c.charge);
+    this.count--;
+  }
+
+  /**
+   * A process may enter c (cgroup.procs, CLONE_INTO_CGROUP): not a removed
+   * one (removedErr), and not one that gives
+   * controllers to children (the no-internal-process rule: EBUSY).
+   */
+  checkEnter(c: Cgroup, removedErr: E): void {
+    if (c.removed) throw new Errno(removedErr);
+    if (c.subtreeControl.size > 0) throw new Errno(E.EBUSY);
+  }
+
+  /** Move a process into c; its new memory is charged there (what it holds stays where it was charged, as on Linux). */
+  move(g: ThreadGroup, c: Cgroup): void {
+    this.checkEnter(c, E.ENOENT);
+    g.cgroup = c === this.root ? null : c;
+    this.recharge(g);
+  }
+
+  /**
+   * The charge group of g's address space after a move: its cgroup's; a
+   * pod container's process keeps its container's (its limit must hold).
+   */
+  recharge(g: ThreadGroup): void {
+    let mm = null;
+    for (const t of g.tasks) mm = t.mm;
+    if (!mm) return;
+    if (mm.charge && !this.owns(mm.charge)) return;
+    mm.charge = this.of(g).charge;
+  }
+
+  private owns(charge: MemCharge): boolean {
+    for (const c of this.root.subtree()) if (c.charge === charge) return true;
+    return false;
+  }
+
+  /** Before a fork or clone into c: EAGAIN where a pids.max on the way up is reached (counted in that cgroup's pids.events). */
+  checkFork(c: Cgroup): void {
+    for (let a: Cgroup | null = c; a; a = a.parent) {
+      if (Number.isFinite(a.pidsMax) && a.tasksInSubtree() >= a.pidsMax) {
+        a.pidsRefused++;
+        throw new Errno(E.EAGAIN);
+      }
+    }
+  }
+
+  /** A process was reaped: its CPU time stays in its cgroup's cpu.stat. */
+  reaped(g: ThreadGroup): void {
+    const c = this.of(g);
+    const t = g.cpuTime();
+    c.exitedUserNs += t.userNs;
+    c.exitedSysNs += t.sysNs;
+  }
+}
