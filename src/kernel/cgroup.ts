@@ -231,9 +231,20 @@ export class CgroupTree {
     if (c.subtreeControl.size > 0) throw new Errno(E.EBUSY);
   }
 
-  /** Move a process into c; its new memory is charged there (what it holds stays where it was charged, as on Linux). */
-  move(g: ThreadGroup, c: Cgroup): void {
+  /**
+   * Move a process into c; its new memory is charged there (what it holds
+   * stays where it was charged, as on Linux). A writer in a cgroup namespace
+   * (nsRoot) moves only between cgroups whose common ancestor is inside it
+   * (ENOENT otherwise, as Linux's cgroup_procs_write_permission): a process
+   * cannot pull itself or another out of the subtree its namespace shows.
+   */
+  move(g: ThreadGroup, c: Cgroup, nsRoot: Cgroup | null = null): void {
     this.checkEnter(c, E.ENOENT);
+    if (nsRoot) {
+      let common: Cgroup = c;
+      while (!common.contains(this.of(g))) common = common.parent!;
+      if (!nsRoot.contains(common)) throw new Errno(E.ENOENT);
+    }
     g.cgroup = c === this.root ? null : c;
     this.recharge(g);
   }
