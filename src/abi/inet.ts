@@ -34,6 +34,9 @@ export const SO_SNDLOWAT = 19;
 export const SO_RCVTIMEO_OLD = 20;
 export const SO_SNDTIMEO_OLD = 21;
 export const SO_BINDTODEVICE = 25;
+export const SO_BINDTOIFINDEX = 62;
+/** CAP_NET_RAW: raw sockets, and changing the interface a socket is tied to. */
+export const CAP_NET_RAW = 13;
 export const SO_TIMESTAMP_OLD = 29;
 export const SO_MARK = 36;
 export const SO_COOKIE = 57;

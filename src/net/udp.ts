@@ -86,6 +86,8 @@ export interface Datagram {
   /** The IP header's TTL (hop limit) and TOS (traffic class), for IPV6_RECVHOPLIMIT and IPV6_RECVTCLASS. */
   ttl: number;
   tos: number;
+  /** The index of the interface it came in on (a link-local sender's scope id). */
+  ifindex: number;
 }
 
 export class UdpEndpoint {
@@ -117,12 +119,16 @@ export class UdpEndpoint {
     return this.minCov !== 0 && cscov >= this.minCov;
   }
 
-  /** Whether a datagram from (ip, port) is for this endpoint. */
-  accepts(ip: Ip, port: number): boolean {
+  /** The interface the socket is tied to (SO_BINDTODEVICE): datagrams that came in on another are not its. 0: any. */
+  dev = 0;
+
+  /** Whether a datagram from (ip, port) that came in on the interface of index iif is for this endpoint. */
+  accepts(ip: Ip, port: number, iif = 0): boolean {
+    if (this.dev !== 0 && iif !== 0 && this.dev !== iif) return false;
     return this.remote === null || (this.remote === ip && this.rport === port);
   }
 
-  deliver(data: Buffer, from: Ip, port: number, c: Counters, ttl = 64, tos = 0): void {
+  deliver(data: Buffer, from: Ip, port: number, c: Counters, ttl = 64, tos = 0, ifindex = 0): void {
     const cost = data.length + DGRAM_OVERHEAD;
     if (this.queued + cost > this.rcvLimit || (this.heap && !this.heap.tryCharge(cost))) {
       count(c, 'UdpRcvbufErrors');
@@ -130,7 +136,7 @@ export class UdpEndpoint {
     }
     count(c, 'UdpInDatagrams');
     // The packet buffer may be large (a view of a whole frame): keep only the datagram.
-    this.queue.push({ data: Buffer.from(data), from, port, cost, ttl, tos });
+    this.queue.push({ data: Buffer.from(data), from, port, cost, ttl, tos, ifindex });
     this.queued += cost;
     this.wake();
   }

@@ -88,8 +88,8 @@ export class UdpSocket extends InetSocket {
   }
 
   bind(t: FileCtx, raw: Buffer): void {
-    const sa = bindAddress(t, this.family, raw, this.v6only, (ip) => this.stack.isOwn(ip), this.env.sysctl.unprivilegedPortStart);
     if (this.binding) throw new Errno(E.EINVAL);
+    const sa = bindAddress(t, this.family, raw, this.v6only, (ip) => this.stack.isOwn(ip), this.env.sysctl.unprivilegedPortStart, (a) => this.bindLinkLocal(a));
     this.bindTo(sa.ip, sa.port, t.creds.euid);
   }
 
@@ -112,7 +112,7 @@ export class UdpSocket extends InetSocket {
 
   peername(): Buffer {
     if (this.ep.remote === null) throw new Errno(E.ENOTCONN);
-    return formatSockaddr(this.family, this.ep.remote, this.ep.rport);
+    return formatSockaddr(this.family, this.ep.remote, this.ep.rport, this.boundDev);
   }
 
   listen(): void {
@@ -132,8 +132,9 @@ export class UdpSocket extends InetSocket {
     }
     const sa = parseSockaddr(raw, this.family);
     this.checkFamily(sa.ip);
+    this.connectScope(sa);
     const dst = Stack.destination(sa.ip);
-    const route = this.stack.route(dst);
+    const route = this.stack.route(dst, this.boundDev);
     this.autobind(t);
     const b = this.binding;
     if (b && !isAny(b.ip) && isV4(b.ip) !== isV4(dst)) throw new Errno(E.EINVAL);
@@ -157,12 +158,14 @@ export class UdpSocket extends InetSocket {
     if (this.shut & SEND_SHUTDOWN) throw new Errno(E.EPIPE);
     let dst: Ip;
     let dport: number;
+    let oif = this.boundDev;
     if (req.addr && req.addr.length > 0 && !(req.addr.length >= 2 && req.addr.readUInt16LE(0) === 0 && this.ep.remote !== null)) {
       const sa = parseSockaddr(req.addr, this.family);
       this.checkFamily(sa.ip);
       if (sa.port === 0) throw new Errno(E.EINVAL);
       dst = Stack.destination(sa.ip);
       dport = sa.port;
+      oif = this.sendDev(sa);
     } else {
       if (this.ep.remote === null) throw new Errno(E.EDESTADDRREQ);
       if (this.ep.err) throw new Errno(this.takeError());
@@ -171,13 +174,13 @@ export class UdpSocket extends InetSocket {
     }
     const len = req.data.length;
     if (len > (isV4(dst) ? MAX_DGRAM_V4 : MAX_DGRAM_V6)) throw new Errno(E.EMSGSIZE);
-    const route = this.stack.route(dst);
+    const route = this.stack.route(dst, oif);
     this.autobind(t);
     const b = this.binding as NonNullable<typeof this.binding>;
     const src = !isAny(b.ip) ? b.ip : route.src;
     if (isV4(src) !== isV4(dst)) throw new Errno(this.family === AF_INET ? E.EINVAL : E.ENETUNREACH);
     const h = this.sendControl(req.control, this.ttl < 0 ? 64 : this.ttl, this.tos);
-    this.stack.sendUdp(src, b.port, dst, dport, len ? req.data.slice(0, len) : Buffer.alloc(0), h.tos, h.ttl, this.coverageField(len));
+    this.stack.sendUdp(src, b.port, dst, dport, len ? req.data.slice(0, len) : Buffer.alloc(0), h.tos, h.ttl, this.coverageField(len), oif);
     this.stack.flush();
     return len;
   }
@@ -201,7 +204,7 @@ export class UdpSocket extends InetSocket {
       data: n === size ? d.data : d.data.subarray(0, n),
       n: flags & MSG_TRUNC ? size : n,
       flags: size > len ? MSG_TRUNC : 0,
-      addr: formatSockaddr(this.family, d.from, d.port),
+      addr: formatSockaddr(this.family, d.from, d.port, d.ifindex),
       rights: null,
       cred: null,
       control: this.recvControl(d),
@@ -270,6 +273,10 @@ export class UdpSocket extends InetSocket {
   }
   protected override optionsChanged(): void {
     this.ep.rcvLimit = this.rcvbuf;
+  }
+  /** SO_BINDTODEVICE: datagrams that came in on another interface are not this socket's. */
+  protected override devChanged(): void {
+    this.ep.dev = this.boundDev;
   }
 
   protected override release(): void {

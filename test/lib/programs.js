@@ -215,6 +215,8 @@ const C_PROGRAMS = Object.freeze({
   inetudp: { args: () => [], endsWithDone: true, netns: true },
   inetoob: { args: () => [], endsWithDone: true, netns: true },
   inetlinger: { args: () => [], endsWithDone: true, netns: true },
+  // SO_BINDTODEVICE/SO_BINDTOIFINDEX and IPv6 scope ids (hostnet.test.js runs it in host mode too; test/unit/netscope.test.js covers two interfaces).
+  inetscope: { args: () => [], endsWithDone: true, netns: true },
   privport: { args: () => [], endsWithDone: true, netns: true },
   netnsnew: { args: () => [], endsWithDone: true, netns: true },
 });
