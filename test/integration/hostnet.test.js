@@ -437,3 +437,18 @@ test('host mode in a private namespace with a veth pair: netlinkroute and ifioct
     assert.strictEqual(sandbox, native, prog);
   }
 });
+
+test('/proc/sys/net/ipv6/conf: an interface with IPv6 turned off (as Docker leaves an IPv4-only network\'s) reads disable_ipv6 1, as natively (host mode, a private namespace with a veth pair)', { timeout: 60_000 }, (t) => {
+  if (!h.needTools(t, ['ip', 'unshare'])) return;
+  if (!netnsWorks()) return t.skip('unshare --net is not permitted here');
+  const setup = 'echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad && ip link set lo up && ip link add v0 type veth peer name v1 && ' +
+    'echo 1 > /proc/sys/net/ipv6/conf/v0/disable_ipv6 && ip addr add 10.9.8.7/24 dev v0 && ip link set v0 up && ip link set v1 up && sleep 1';
+  const cmd = 'cd /proc/sys/net/ipv6/conf && grep . */disable_ipv6';
+  const script = `${setup} && sh -c '${cmd}' && echo ===== && ${process.execPath} ${h.TSVISOR} do --network host -- /bin/sh -c '${cmd}'`;
+  const r = h.runNative(['unshare', '--map-root-user', '--net', 'sh', '-c', script], { env: h.sentryEnv() });
+  assert.strictEqual(r.status, 0, h.describe('disable_ipv6', r));
+  const [native, sandbox] = r.stdout.split('=====\n');
+  assert.match(native, /^v0\/disable_ipv6:1$/m);
+  assert.match(native, /^v1\/disable_ipv6:0$/m);
+  assert.strictEqual(sandbox, native);
+});
