@@ -5,7 +5,7 @@
 import { Errno, E } from '../abi/errno';
 import { AF_INET, AF_INET6, SOL_SOCKET, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PROTOCOL, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE, RMEM_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, WMEM_MAX, MSG_DONTWAIT } from '../abi/socket';
 import {
-  IPPROTO_IP, IPPROTO_IPV6, IPV6_TCLASS, IP_RECVERR, IPV6_RECVERR, IPV6_UNICAST_HOPS, IPV6_V6ONLY, IP_TOS, IP_TTL, SO_BROADCAST, SO_KEEPALIVE, SO_LINGER, SO_OOBINLINE,
+  IPPROTO_IP, IPPROTO_IPV6, IPV6_TCLASS, IP_PKTINFO, IP_RECVERR, IPV6_RECVERR, IPV6_UNICAST_HOPS, IPV6_V6ONLY, IP_TOS, IP_TTL, SO_BROADCAST, SO_KEEPALIVE, SO_LINGER, SO_OOBINLINE,
   SO_BINDTODEVICE, SO_BINDTOIFINDEX, SO_PRIORITY, SO_RCVLOWAT, SO_RCVTIMEO_NEW, SO_RCVTIMEO_OLD, SO_REUSEPORT, SO_SNDTIMEO_NEW, SO_SNDTIMEO_OLD,
 } from '../abi/inet';
 import { O_NONBLOCK } from '../abi/fs';
@@ -206,6 +206,8 @@ export abstract class InetSocket extends SocketFile {
    * none, and ICMP errors reach a connected socket as its pending error.
    */
   private recvErr = false;
+  /** IP_PKTINFO: IPv4 datagrams are read with their destination and interface (udp_socket.ts). */
+  protected ipPktinfo = false;
 
   getsockopt(_t: FileCtx, level: number, name: number): Buffer {
     if (level === SOL_SOCKET && (name === SO_BINDTODEVICE || name === SO_BINDTOIFINDEX)) return this.getDevice(name);
@@ -214,6 +216,7 @@ export abstract class InetSocket extends SocketFile {
       if (name === IP_TOS) return int32(this.tos);
       if (name === IP_TTL) return int32(this.ttl < 0 ? 64 : this.ttl);
       if (name === IP_RECVERR) return int32(this.recvErr ? 1 : 0);
+      if (name === IP_PKTINFO) return int32(this.ipPktinfo ? 1 : 0);
       throw new Errno(E.ENOPROTOOPT);
     }
     if (level === IPPROTO_IPV6 && this.family === AF_INET6) {
@@ -242,6 +245,7 @@ export abstract class InetSocket extends SocketFile {
         return this.optionsChanged();
       }
       if (name === IP_RECVERR) return void (this.recvErr = readInt(val) !== 0);
+      if (name === IP_PKTINFO) return void (this.ipPktinfo = readInt(val) !== 0);
       throw new Errno(E.ENOPROTOOPT);
     }
     if (level === IPPROTO_IPV6 && this.family === AF_INET6) {

@@ -420,7 +420,7 @@ export class Stack implements TcpHost {
     const pool = conn.length ? conn : eps;
     const ep = pool.length === 1 ? pool[0] : pool[(parseInt(pkt.src.slice(-8), 16) ^ sport) % pool.length];
     if (lite && !ep.coverageOk(cscov, UDP_HLEN + data.length)) return void count(this.counters, 'UdpLiteInErrors');
-    ep.deliver(data, pkt.src, sport, this.counters, pkt.ttl, pkt.tos, nic.index);
+    ep.deliver(data, pkt.src, sport, this.counters, pkt.ttl, pkt.tos, nic.index, pkt.dst);
   }
 
   /** An IPv4 ICMP packet for the raw ICMP sockets: the IP header and the message, from a connected socket's peer only. */
