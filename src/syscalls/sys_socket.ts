@@ -19,7 +19,8 @@ import { HostInetSocket } from '../socket/hostinet/hostinet';
 import { OPTION_NOTE } from '../socket/hostinet/options';
 import { NetlinkSocket } from '../socket/netlink/netlink';
 import { inetSocket } from '../net/factory';
-import { AF_NETLINK, NETLINK_ROUTE } from '../abi/netif';
+import { AF_NETLINK, IFNAMSIZ, NETLINK_ROUTE } from '../abi/netif';
+import { SO_BINDTODEVICE } from '../abi/inet';
 import { CAP_NET_ADMIN } from '../abi/capability';
 import { nsCapable } from '../auth/userns';
 
@@ -275,7 +276,10 @@ function sockopt(t: Task, a: number[], set: boolean): number {
   }
   const room = t.mm.copyIn(a[4], 4).readInt32LE(0);
   if (room < 0) throw new Errno(E.EINVAL);
-  let v = get().subarray(0, room);
+  const full = get();
+  // SO_BINDTODEVICE: a name is never cut; a tied socket's needs IFNAMSIZ bytes of room (Linux's sock_getbindtodevice).
+  if (level === SOL_SOCKET && name === SO_BINDTODEVICE && full.length > 0 && room < IFNAMSIZ) throw new Errno(E.EINVAL);
+  let v = full.subarray(0, room);
   // The peer's pid as the caller's PID namespace numbers it (0 outside it).
   if (s && level === SOL_SOCKET && name === SO_PEERCRED && v.length >= 4) {
     v = Buffer.from(v);

@@ -98,6 +98,7 @@ int main(void) {
     setdev(what, s, "lo", 3);
     getdev(what, s, 16);
     getdev(what, s, 64);
+    getdev(what, s, 15); /* bound: shorter than IFNAMSIZ is EINVAL */
     setdev(what, s, "lo", 2); /* no NUL: the name is the bytes given */
     setdev(what, s, "lo\0garbage-after-nul", 21); /* cut at IFNAMSIZ-1 */
     setdev(what, s, "nosuchif0", 10);
