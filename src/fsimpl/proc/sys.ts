@@ -86,16 +86,19 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
     return mm.dir('conf', { list });
   };
   // net.ipv6.conf: all, default and each interface of the reader's network namespace; only disable_ipv6 (read only).
-  // An interface other than a loopback with no IPv6 address at all reads 1: that is how an interface of an IPv4-only
-  // Docker network shows (Docker turns IPv6 off on it, and the Sentry takes an interface over with the addresses
-  // it had, so the sandbox's table has none either); every other reads Linux's default, 0.
+  // An interface other than a loopback with no IPv6 address at all reads 1: that is how Docker leaves the interface of
+  // an IPv4-only network (the Sentry takes an interface over with the addresses it had, so the sandbox's table has
+  // none either). When no such interface has any, IPv6 is off in the whole namespace, as Docker leaves a container
+  // whose networks are all IPv4-only: all, default and the loopback read 1 too. Otherwise Linux's default, 0.
   const ipv6Conf = (mm: NodeMaker): Entry => {
     const conf = mm.sub('conf');
     const list = (ctx: unknown): Entry[] => {
       const snap = netOf(ctx).interfaces.snapshot();
-      const v6 = new Set(snap.addrs.filter((a) => a.family === AF_INET6).map((a) => a.index));
-      const off = (l: NetLink): number => (l.type !== ARPHRD_LOOPBACK && !v6.has(l.index) ? 1 : 0);
-      return [['all', 0] as const, ['default', 0] as const, ...snap.links.map((l) => [l.name, off(l)] as const)].map(([dev, value]) =>
+      const loop = new Set(snap.links.filter((l) => l.type === ARPHRD_LOOPBACK).map((l) => l.index));
+      const v6 = new Set(snap.addrs.filter((a) => a.family === AF_INET6 && !loop.has(a.index)).map((a) => a.index));
+      const allOff = snap.links.length > loop.size && v6.size === 0 ? 1 : 0;
+      const off = (l: NetLink): number => (loop.has(l.index) ? allOff : v6.has(l.index) ? 0 : 1);
+      return [['all', allOff] as const, ['default', allOff] as const, ...snap.links.map((l) => [l.name, off(l)] as const)].map(([dev, value]) =>
         conf.staticDir(dev, (dd) => [dd.file('disable_ipv6', () => `${value}\n`, 0o444, E.EROFS)]));
     };
     return mm.dir('conf', { list });
