@@ -329,6 +329,7 @@ export class Stack implements TcpHost {
       count(this.counters, pkt.v4 ? 'IpInAddrErrors' : 'Ip6InAddrErrors');
       return;
     }
+    pkt.iif = nic.index;
     const verify = !verified;
     switch (pkt.proto) {
       case IPPROTO_TCP: {
@@ -427,12 +428,14 @@ export class Stack implements TcpHost {
   private rawReceive(frame: Buffer, pkt: IpPacket): void {
     const end = pkt.payload.byteOffset - frame.byteOffset + pkt.payload.length;
     const packet = frame.subarray(pkt.netOff, end);
-    for (const ep of this.rawIcmp) if (ep.remote === null || ep.remote === pkt.src) ep.deliver(packet, pkt.src, 0, this.counters);
+    for (const ep of this.rawIcmp) if ((ep.remote === null || ep.remote === pkt.src) && ep.onDev(pkt.iif)) ep.deliver(packet, pkt.src, 0, this.counters, 64, 0, pkt.iif, pkt.dst);
   }
 
   /** An ICMPv6 message (checksum verified) for the raw ICMPv6 sockets: without the IPv6 header, from a connected socket's peer only. */
   raw6Receive(pkt: IpPacket): void {
-    for (const r of this.rawIcmp6) if ((r.ep.remote === null || r.ep.remote === pkt.src) && r.passes(pkt.payload[0])) r.ep.deliver(pkt.payload, pkt.src, 0, this.counters);
+    for (const r of this.rawIcmp6) {
+      if ((r.ep.remote === null || r.ep.remote === pkt.src) && r.ep.onDev(pkt.iif) && r.passes(pkt.payload[0])) r.ep.deliver(pkt.payload, pkt.src, 0, this.counters, 64, 0, pkt.iif, pkt.dst);
+    }
   }
 
   /** An ICMP echo reply for a ping socket: the one bound to its identifier (and connected to its sender, if connected) gets the whole message. */
@@ -440,10 +443,10 @@ export class Stack implements TcpHost {
     const id = pkt.payload.readUInt16BE(4);
     const bs = this.icmpPorts.lookup(pkt.dst, id, (b) => {
       const ep = this.ping.get(b);
-      return ep !== undefined && (ep.remote === null || ep.remote === pkt.src);
+      return ep !== undefined && (ep.remote === null || ep.remote === pkt.src) && ep.onDev(pkt.iif);
     });
     const ep = bs.length ? this.ping.get(bs[0]) : undefined;
-    if (ep) ep.deliver(pkt.payload, pkt.src, 0, this.counters);
+    if (ep) ep.deliver(pkt.payload, pkt.src, 0, this.counters, 64, 0, pkt.iif, pkt.dst);
   }
 
   /** A hard ICMP error quoting a UDP datagram from (src, sport) to (dst, dport): a connected socket learns err (ECONNREFUSED for a port unreachable). */

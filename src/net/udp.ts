@@ -125,8 +125,13 @@ export class UdpEndpoint {
 
   /** Whether a datagram from (ip, port) that came in on the interface of index iif is for this endpoint. */
   accepts(ip: Ip, port: number, iif = 0): boolean {
-    if (this.dev !== 0 && iif !== 0 && this.dev !== iif) return false;
+    if (!this.onDev(iif)) return false;
     return this.remote === null || (this.remote === ip && this.rport === port);
+  }
+
+  /** Whether what came in on the interface of index iif (0: unknown) may reach a socket tied to dev. */
+  onDev(iif = 0): boolean {
+    return this.dev === 0 || iif === 0 || this.dev === iif;
   }
 
   deliver(data: Buffer, from: Ip, port: number, c: Counters, ttl = 64, tos = 0, ifindex = 0, dst: Ip = ANY6): void {

@@ -182,3 +182,36 @@ test('TCP: a listener tied to eth1 does not see a SYN that came in on eth0; a co
   assert.strictEqual(scopeOf(c.sockname()), 3);
   assert.strictEqual(c.getsockopt(t, 1, 62).readInt32LE(0), 3, 'the scope id tied the socket');
 });
+
+test('ping sockets: an echo reply is read only when it came in on the socket\'s interface, with the scope id of a link-local sender', () => {
+  const { s, eth0, eth1, inet, t } = world();
+  const { PingSocket } = require('../../dist/net/ping_socket');
+  const { finish } = require('../../dist/net/icmp');
+  const p = new PingSocket(inet, AF_INET6, 0);
+  p.setsockopt(t, 1, 25, Buffer.from('eth1\0'));
+  const req = Buffer.from([128, 0, 0, 0, 0, 0, 0, 1, 0x61, 0x62]);
+  p.sendmsg(t, { data: bufferSource(req), flags: 0, addr: sa6(PEER, 0, 0), rights: null, cred: null });
+  assert.strictEqual(eth1.sent.length, 1, 'the request left by eth1');
+  assert.strictEqual(eth0.sent.length, 0);
+  const id = parseFrame(eth1.sent[0], {}).payload.readUInt16BE(4);
+  /** The echo reply from PEER to LL1 as a frame (a scratch stack writes the headers). */
+  const reply = () => {
+    const env = { heap: null, nowMs: () => 0, randomU32: () => 1, newTimer: () => ({ arm() {}, cancel() {} }) };
+    const x = new Stack(env);
+    const out = { name: 'x', index: 2, mtu: 1500, checksumOffload: true, stats: { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, rxDropped: 0 }, sent: [], transmit(f) { this.sent.push(f); } };
+    x.attach(out, [PEER], true);
+    const msg = Buffer.from([129, 0, 0, 0, 0, 0, 0, 1, 0x61, 0x62]);
+    msg.writeUInt16BE(id, 4);
+    x.sendRaw(PEER, LL1, 58, finish(msg, false, PEER, LL1));
+    return out.sent[0];
+  };
+  s.receive(eth0, reply());
+  s.flush();
+  assert.throws(() => p.recvmsg(t, 100, 0x40), { message: 'EAGAIN' });
+  s.receive(eth1, reply());
+  s.flush();
+  const r = p.recvmsg(t, 100, 0x40);
+  assert.strictEqual(r.data[0], 129);
+  assert.strictEqual(ipOf(r.addr), PEER);
+  assert.strictEqual(scopeOf(r.addr), 3);
+});
