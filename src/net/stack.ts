@@ -50,6 +50,8 @@ export interface StackEnv {
   randomU32(): number;
   /** Whether the loopback is up (absent: always; a new network namespace's starts down, and routes nothing until it is up). */
   readonly loopbackUp?: () => boolean;
+  /** Whether IPv6 is off in the namespace (absent: never): ::1 is then no address of the stack (net.ipv6.conf.lo.disable_ipv6). */
+  readonly ipv6Off?: () => boolean;
 }
 
 export class Stack implements TcpHost {
@@ -127,6 +129,8 @@ export class Stack implements TcpHost {
     if (oif) return this.routeVia(dst, oif);
     if (isLocal(dst)) {
       if (this.env.loopbackUp && !this.env.loopbackUp()) throw new Errno(E.ENETUNREACH);
+      // No address of the family to send from (Linux's source address selection fails).
+      if (dst === LOOP6 && this.env.ipv6Off?.()) throw new Errno(E.EADDRNOTAVAIL);
       return { nic: this.lo, src: isV4(dst) ? LOOP4 : LOOP6 };
     }
     // An address of another NIC is this host too: Linux sends to it over lo, from itself.
@@ -164,7 +168,7 @@ export class Stack implements TcpHost {
 
   /** Whether ip is an address of nic (loopback's: 127.0.0.0/8 and ::1). */
   hasAddrOn(ip: Ip, nic: Nic): boolean {
-    return nic === this.lo ? isLocal(ip) : this.addrs.get(ip) === nic;
+    return nic === this.lo ? isLocal(ip) && this.isOwn(ip) : this.addrs.get(ip) === nic;
   }
 
   gsoMax(remote: Ip, oif = 0): number {
@@ -173,6 +177,7 @@ export class Stack implements TcpHost {
 
   /** Whether ip is one of this stack's addresses (loopback's, or another NIC's). */
   isOwn(ip: Ip): boolean {
+    if (ip === LOOP6 && this.env.ipv6Off?.()) return false;
     return isLocal(ip) || this.addrs.has(ip);
   }
 
