@@ -124,8 +124,13 @@ export class UdpSocket extends InetSocket {
   }
 
   bind(t: FileCtx, raw: Buffer): void {
+    // A bound socket's bind is EINVAL after the family's checks, before a link-local scope ties it (Linux's __inet6_bind).
+    const bound = (): boolean => {
+      if (this.binding) throw new Errno(E.EINVAL);
+      return false;
+    };
+    const sa = bindAddress(t, this.family, raw, this.v6only, (ip) => this.stack.isOwn(ip), this.env.sysctl.unprivilegedPortStart, (a) => bound() || this.bindLinkLocal(a));
     if (this.binding) throw new Errno(E.EINVAL);
-    const sa = bindAddress(t, this.family, raw, this.v6only, (ip) => this.stack.isOwn(ip), this.env.sysctl.unprivilegedPortStart, (a) => this.bindLinkLocal(a));
     this.bindTo(sa.ip, sa.port, t.creds.euid);
   }
 
