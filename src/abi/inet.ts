@@ -34,6 +34,9 @@ export const SO_SNDLOWAT = 19;
 export const SO_RCVTIMEO_OLD = 20;
 export const SO_SNDTIMEO_OLD = 21;
 export const SO_BINDTODEVICE = 25;
+export const SO_BINDTOIFINDEX = 62;
+/** CAP_NET_RAW: raw sockets, and changing the interface a socket is tied to. */
+export const CAP_NET_RAW = 13;
 export const SO_TIMESTAMP_OLD = 29;
 export const SO_MARK = 36;
 export const SO_COOKIE = 57;
@@ -79,6 +82,8 @@ export const SOL_RAW = 255;
 export const IPV6_CHECKSUM = 7;
 export const ICMP6_FILTER = 1;
 export const IPV6_RECVPKTINFO = 49;
+/** RFC 3542's in6_pktinfo control message: a datagram's destination and interface (recvmsg), or its source and interface (sendmsg). */
+export const IPV6_PKTINFO = 50;
 export const IPV6_TCLASS = 67;
 /** RFC 3542: ask for the hop limit and traffic class of received datagrams (IPV6_HOPLIMIT and IPV6_TCLASS control messages). */
 export const IPV6_RECVHOPLIMIT = 51;

@@ -32,8 +32,21 @@ export class LinkTable extends LoopbackTable {
     super();
   }
 
+  /**
+   * A container whose networks are all IPv4-only has IPv6 turned off by
+   * Docker in its whole namespace (net.ipv6.conf.all.disable_ipv6, and so no
+   * ::1 on its loopback either); its interfaces came with no IPv6 address.
+   */
+  ipv6Off(): boolean {
+    return this.links.length > 0 && !this.links.some((l) => l.addrs.some((a) => a.addr.length === 16));
+  }
+
   override snapshot(): NetSnapshot {
     const s = super.snapshot();
+    if (this.ipv6Off()) {
+      s.addrs = s.addrs.filter((a) => a.family !== AF_INET6);
+      s.routes = s.routes.filter((r) => r.family !== AF_INET6);
+    }
     this.links.forEach((l, i) => {
       const index = l.index ?? linkIndex(i);
       s.links.push({

@@ -29,6 +29,8 @@ export interface InterfaceTable {
   setUp?(index: number, up: boolean): void;
   /** Give the loopback its address of family (127.0.0.1/8, ::1/128); false if it has it already. */
   addLoopbackAddress?(family: number): boolean;
+  /** IPv6 is off in the whole namespace, the loopback's ::1 included (absent: never). */
+  ipv6Off?(): boolean;
 }
 
 export interface NetworkConfig {

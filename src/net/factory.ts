@@ -78,6 +78,7 @@ export function stackOf(k: Kernel, ns: NetNamespace = k.rootNs.net): SandboxNetw
       return v;
     },
     ...(table.isUp ? { loopbackUp: () => table.isUp?.(1) ?? true } : {}),
+    ...(table.ipv6Off ? { ipv6Off: () => table.ipv6Off?.() ?? false } : {}),
   });
   ns.stack = s;
   if (table instanceof LoopbackTable) table.linkStats = (i) => s.linkStats(i);

@@ -5,14 +5,15 @@
 import { Errno, E } from '../abi/errno';
 import { AF_INET, AF_INET6, SOL_SOCKET, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PROTOCOL, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE, RMEM_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, WMEM_MAX, MSG_DONTWAIT } from '../abi/socket';
 import {
-  IPPROTO_IP, IPPROTO_IPV6, IPV6_TCLASS, IP_RECVERR, IPV6_RECVERR, IPV6_UNICAST_HOPS, IPV6_V6ONLY, IP_TOS, IP_TTL, SO_BROADCAST, SO_KEEPALIVE, SO_LINGER, SO_OOBINLINE,
-  SO_PRIORITY, SO_RCVLOWAT, SO_RCVTIMEO_NEW, SO_RCVTIMEO_OLD, SO_REUSEPORT, SO_SNDTIMEO_NEW, SO_SNDTIMEO_OLD,
+  IPPROTO_IP, IPPROTO_IPV6, IPV6_TCLASS, IP_PKTINFO, IP_RECVERR, IPV6_RECVERR, IPV6_UNICAST_HOPS, IPV6_V6ONLY, IP_TOS, IP_TTL, SO_BROADCAST, SO_KEEPALIVE, SO_LINGER, SO_OOBINLINE,
+  SO_BINDTODEVICE, SO_BINDTOIFINDEX, SO_PRIORITY, SO_RCVLOWAT, SO_RCVTIMEO_NEW, SO_RCVTIMEO_OLD, SO_REUSEPORT, SO_SNDTIMEO_NEW, SO_SNDTIMEO_OLD,
 } from '../abi/inet';
 import { O_NONBLOCK } from '../abi/fs';
 import { ALL_EVENTS } from '../abi/waitqueue';
 import type { FileCtx } from '../vfs/ctx';
 import { SocketFile } from '../socket/socket';
-import { ANY4, ANY6, formatSockaddr, isV4, type Ip } from './ip/addr';
+import { ANY4, ANY6, formatSockaddr, isLinkLocal, isV4, type Ip, type SockAddr } from './ip/addr';
+import { deviceIndex, deviceName, deviceNameValue, newDevice } from '../socket/bindtodevice';
 import type { Binding } from './ports';
 import type { Stack } from './stack';
 import type { PseudoFs } from '../vfs/numbering';
@@ -114,7 +115,82 @@ export abstract class InetSocket extends SocketFile {
 
   sockname(): Buffer {
     const b = this.binding;
-    return formatSockaddr(this.family, this.localIp(), b ? b.port : 0);
+    return formatSockaddr(this.family, this.localIp(), b ? b.port : 0, this.dev);
+  }
+
+  // ------------------------------------------------------------ the interface
+
+  /** sk_bound_dev_if: the index of the interface the socket is tied to (SO_BINDTODEVICE, SO_BINDTOIFINDEX, a link-local bind or connect), 0: none. */
+  private dev = 0;
+
+  get boundDev(): number {
+    return this.dev;
+  }
+
+  /** Tie the socket to the interface of index i (0: untie); the protocol's state follows (devChanged). */
+  protected tieTo(i: number): void {
+    this.dev = i;
+    this.devChanged();
+  }
+
+  /** The socket's interface changed: what the protocol keeps of it (an endpoint's filter, a connection's route) follows. */
+  protected devChanged(): void {}
+
+  /**
+   * bind(2) of a link-local address (RFC 4007), before its address is
+   * checked: the scope id ties the socket to its interface (even when the
+   * bind then fails, as Linux's inet6_bind); without one nor a tied socket
+   * EINVAL, an unknown interface ENODEV, an address not on it EADDRNOTAVAIL.
+   * Whether sa was such an address.
+   */
+  protected bindLinkLocal(sa: SockAddr): boolean {
+    if (sa.family !== AF_INET6 || !isLinkLocal(sa.ip)) return false;
+    if (sa.scope) this.tieTo(sa.scope);
+    if (!this.dev) throw new Errno(E.EINVAL);
+    const nic = this.stack.nicByIndex(this.dev);
+    if (!nic) throw new Errno(E.ENODEV);
+    if (!this.stack.hasAddrOn(sa.ip, nic)) throw new Errno(E.EADDRNOTAVAIL);
+    return true;
+  }
+
+  /**
+   * connect(2) to a link-local address: its scope id ties the socket to that
+   * interface (EINVAL when the socket is tied to another); without a scope id
+   * the socket must be tied already (else EINVAL), as tcp_v6_connect and
+   * ip6_datagram_connect. Other addresses leave the tie as it is.
+   */
+  protected connectScope(sa: SockAddr): void {
+    if (sa.family !== AF_INET6 || !isLinkLocal(sa.ip)) return;
+    if (sa.scope) {
+      if (this.dev && this.dev !== sa.scope) throw new Errno(E.EINVAL);
+      this.tieTo(sa.scope);
+    }
+    if (!this.dev) throw new Errno(E.EINVAL);
+  }
+
+  /** The interface a datagram to sa leaves by: a link-local destination's scope id, else the socket's (udpv6_sendmsg). */
+  protected sendDev(sa: SockAddr): number {
+    return sa.family === AF_INET6 && sa.scope && isLinkLocal(sa.ip) ? sa.scope : this.dev;
+  }
+
+  private setDevice(t: FileCtx, name: number, val: Buffer): void {
+    let index: number;
+    if (name === SO_BINDTOIFINDEX) index = deviceIndex(val);
+    else {
+      const dev = deviceName(val);
+      const nic = dev ? this.stack.nicByName(dev) : undefined;
+      if (dev && !nic) throw new Errno(E.ENODEV);
+      index = nic ? nic.index : 0;
+    }
+    this.tieTo(newDevice(t.creds, this.dev, index));
+  }
+
+  private getDevice(name: number): Buffer {
+    if (name === SO_BINDTOIFINDEX) return int32(this.dev);
+    if (!this.dev) return deviceNameValue('');
+    const nic = this.stack.nicByIndex(this.dev);
+    if (!nic) throw new Errno(E.ENODEV);
+    return deviceNameValue(nic.name);
   }
 
   /** The local address to report: the bound one, or the one a connection chose. */
@@ -130,13 +206,17 @@ export abstract class InetSocket extends SocketFile {
    * none, and ICMP errors reach a connected socket as its pending error.
    */
   private recvErr = false;
+  /** IP_PKTINFO: IPv4 datagrams are read with their destination and interface (udp_socket.ts). */
+  protected ipPktinfo = false;
 
   getsockopt(_t: FileCtx, level: number, name: number): Buffer {
+    if (level === SOL_SOCKET && (name === SO_BINDTODEVICE || name === SO_BINDTOIFINDEX)) return this.getDevice(name);
     if (level === SOL_SOCKET) return this.getSocketOpt(name);
     if (level === IPPROTO_IP) {
       if (name === IP_TOS) return int32(this.tos);
       if (name === IP_TTL) return int32(this.ttl < 0 ? 64 : this.ttl);
       if (name === IP_RECVERR) return int32(this.recvErr ? 1 : 0);
+      if (name === IP_PKTINFO) return int32(this.ipPktinfo ? 1 : 0);
       throw new Errno(E.ENOPROTOOPT);
     }
     if (level === IPPROTO_IPV6 && this.family === AF_INET6) {
@@ -149,7 +229,8 @@ export abstract class InetSocket extends SocketFile {
     return this.getProtoOpt(level, name);
   }
 
-  setsockopt(_t: FileCtx, level: number, name: number, val: Buffer): void {
+  setsockopt(t: FileCtx, level: number, name: number, val: Buffer): void {
+    if (level === SOL_SOCKET && (name === SO_BINDTODEVICE || name === SO_BINDTOIFINDEX)) return this.setDevice(t, name, val);
     if (level === SOL_SOCKET) return this.setSocketOpt(name, val);
     if (level === IPPROTO_IP) {
       if (name === IP_TOS) {
@@ -164,6 +245,7 @@ export abstract class InetSocket extends SocketFile {
         return this.optionsChanged();
       }
       if (name === IP_RECVERR) return void (this.recvErr = readInt(val) !== 0);
+      if (name === IP_PKTINFO) return void (this.ipPktinfo = readInt(val) !== 0);
       throw new Errno(E.ENOPROTOOPT);
     }
     if (level === IPPROTO_IPV6 && this.family === AF_INET6) {

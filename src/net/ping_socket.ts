@@ -38,17 +38,18 @@ abstract class IcmpSocket extends UdpSocket {
     if (family === AF_INET6) this.v6only = true;
   }
 
-  protected icmpDestination(req: SendRequest): Ip {
+  /** Where an echo request goes, and the interface it leaves by (a link-local destination's scope id, else the socket's). */
+  protected icmpDestination(req: SendRequest): { dst: Ip; oif: number } {
     if (req.flags & (MSG_OOB | MSG_MORE)) throw new Errno(E.EOPNOTSUPP);
     if (this.shut & SEND_SHUTDOWN) throw new Errno(E.EPIPE);
     if (req.data.length > MAX_ICMP) throw new Errno(E.EMSGSIZE);
     if (req.addr && req.addr.length > 0) {
       const sa = parseSockaddr(req.addr, this.family);
       this.checkFamily(sa.ip);
-      return Stack.destination(sa.ip);
+      return { dst: Stack.destination(sa.ip), oif: this.sendDev(sa) };
     }
     if (this.ep.remote === null) throw new Errno(E.EDESTADDRREQ);
-    return this.ep.remote;
+    return { dst: this.ep.remote, oif: this.boundDev };
   }
 }
 
@@ -61,21 +62,21 @@ export class PingSocket extends IcmpSocket {
   }
 
   override sendmsg(t: FileCtx, req: SendRequest): number {
-    const dst = this.icmpDestination(req);
+    const { dst, oif } = this.icmpDestination(req);
     const len = req.data.length;
     // Only echo requests, each with its whole header (ping_common_sendmsg).
     if (len < ICMP_HLEN) throw new Errno(E.EINVAL);
     const msg = req.data.slice(0, len);
     const v4 = this.family === AF_INET;
     if (msg[0] !== (v4 ? ICMP_ECHO : ICMPV6_ECHO) || msg[1] !== 0) throw new Errno(E.EINVAL);
-    const route = this.stack.route(dst);
+    const route = this.stack.route(dst, oif);
     this.autobind(t);
     const b = this.binding as NonNullable<typeof this.binding>;
     const src = !isAny(b.ip) ? b.ip : route.src;
     if (isV4(src) !== v4) throw new Errno(E.EINVAL);
     msg.writeUInt16BE(b.port, 4);
     msg.writeUInt16BE(0, 2);
-    this.stack.sendRaw(src, dst, v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, finish(msg, v4, src, dst));
+    this.stack.sendRaw(src, dst, v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, finish(msg, v4, src, dst), oif);
     this.stack.flush();
     return len;
   }
@@ -126,12 +127,12 @@ export class RawIcmpSocket extends IcmpSocket implements RawIcmp6Receiver {
   }
 
   override sendmsg(t: FileCtx, req: SendRequest): number {
-    const dst = this.icmpDestination(req);
+    const { dst, oif } = this.icmpDestination(req);
     const len = req.data.length;
-    const route = this.stack.route(dst);
+    const route = this.stack.route(dst, oif);
     const src = this.bound && !isAny(this.bound) ? this.bound : route.src;
     if (this.family === AF_INET) {
-      this.stack.sendRaw(src, dst, IPPROTO_ICMP, req.data.slice(0, len));
+      this.stack.sendRaw(src, dst, IPPROTO_ICMP, req.data.slice(0, len), oif);
     } else {
       const msg = req.data.slice(0, len);
       if (this.csumOff >= 0) {
@@ -139,7 +140,7 @@ export class RawIcmpSocket extends IcmpSocket implements RawIcmp6Receiver {
         msg.writeUInt16BE(0, this.csumOff);
         msg.writeUInt16BE(checksumOf(sumBytes(msg, 0, len, pseudoSum(false, src, dst, IPPROTO_ICMPV6, len))), this.csumOff);
       }
-      this.stack.sendRaw(src, dst, IPPROTO_ICMPV6, msg);
+      this.stack.sendRaw(src, dst, IPPROTO_ICMPV6, msg, oif);
     }
     this.stack.flush();
     return len;

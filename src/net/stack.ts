@@ -50,6 +50,8 @@ export interface StackEnv {
   randomU32(): number;
   /** Whether the loopback is up (absent: always; a new network namespace's starts down, and routes nothing until it is up). */
   readonly loopbackUp?: () => boolean;
+  /** Whether IPv6 is off in the namespace (absent: never): ::1 is then no address of the stack (net.ipv6.conf.lo.disable_ipv6). */
+  readonly ipv6Off?: () => boolean;
 }
 
 export class Stack implements TcpHost {
@@ -116,10 +118,19 @@ export class Stack implements TcpHost {
 
   // ------------------------------------------------------------ routing
 
-  /** Where a packet to dst leaves, and from which address (ENETUNREACH off the loopback network). */
-  route(dst: Ip): { nic: Nic; src: Ip } {
+  /**
+   * Where a packet to dst leaves, and from which address (ENETUNREACH off the
+   * loopback network). oif: the interface the socket is tied to
+   * (SO_BINDTODEVICE, a link-local scope id): only routes through it count;
+   * one that does not exist is ENODEV for IPv4 and ENETUNREACH for IPv6, as
+   * Linux's route lookups say.
+   */
+  route(dst: Ip, oif = 0): { nic: Nic; src: Ip } {
+    if (oif) return this.routeVia(dst, oif);
     if (isLocal(dst)) {
       if (this.env.loopbackUp && !this.env.loopbackUp()) throw new Errno(E.ENETUNREACH);
+      // No address of the family to send from (Linux's source address selection fails).
+      if (dst === LOOP6 && this.env.ipv6Off?.()) throw new Errno(E.EADDRNOTAVAIL);
       return { nic: this.lo, src: isV4(dst) ? LOOP4 : LOOP6 };
     }
     // An address of another NIC is this host too: Linux sends to it over lo, from itself.
@@ -130,12 +141,43 @@ export class Stack implements TcpHost {
     throw new Errno(E.ENETUNREACH);
   }
 
-  gsoMax(remote: Ip): number {
-    return this.route(remote).nic.gsoMax ?? 0;
+  /** route() restricted to the interface of index oif: its own addresses and loopback's over lo, its on-link and other routes, the default route when it is through it. */
+  private routeVia(dst: Ip, oif: number): { nic: Nic; src: Ip } {
+    const nic = this.nicByIndex(oif);
+    if (!nic) throw new Errno(isV4(dst) ? E.ENODEV : E.ENETUNREACH);
+    if (nic === this.lo) {
+      if (isLocal(dst) || this.addrs.has(dst)) return this.route(dst);
+      throw new Errno(E.ENETUNREACH);
+    }
+    if (this.addrs.get(dst) === nic) return { nic: this.lo, src: dst };
+    for (const r of this.onLink) if (r.nic === nic && isV4(r.ip) === isV4(dst) && samePrefix(r.ip, dst, r.bits)) return { nic, src: r.src };
+    const up = isV4(dst) ? this.uplink4 : this.uplink6;
+    if (up && up.nic === nic && !isAny(dst)) return up;
+    throw new Errno(E.ENETUNREACH);
+  }
+
+  /** The interface of index i, or undefined. */
+  nicByIndex(i: number): Nic | undefined {
+    return this.nics.find((n) => n.index === i);
+  }
+
+  /** The interface named name, or undefined. */
+  nicByName(name: string): Nic | undefined {
+    return this.nics.find((n) => n.name === name);
+  }
+
+  /** Whether ip is an address of nic (loopback's: 127.0.0.0/8 and ::1). */
+  hasAddrOn(ip: Ip, nic: Nic): boolean {
+    return nic === this.lo ? isLocal(ip) && this.isOwn(ip) : this.addrs.get(ip) === nic;
+  }
+
+  gsoMax(remote: Ip, oif = 0): number {
+    return this.route(remote, oif).nic.gsoMax ?? 0;
   }
 
   /** Whether ip is one of this stack's addresses (loopback's, or another NIC's). */
   isOwn(ip: Ip): boolean {
+    if (ip === LOOP6 && this.env.ipv6Off?.()) return false;
     return isLocal(ip) || this.addrs.has(ip);
   }
 
@@ -172,9 +214,9 @@ export class Stack implements TcpHost {
   }
 
   /** The NIC a packet the stack makes by itself (a segment, a reset, an ICMP error) leaves by, or null (counted) when its destination has no route any more. */
-  private nicOrDrop(dst: Ip): Nic | null {
+  private nicOrDrop(dst: Ip, oif = 0): Nic | null {
     try {
-      return this.route(dst).nic;
+      return this.route(dst, oif).nic;
     } catch (e) {
       if (!(e instanceof Errno)) throw e;
       count(this.counters, 'IpOutNoRoutes');
@@ -204,7 +246,7 @@ export class Stack implements TcpHost {
 
   transmit(c: TcbSender, seg: TcpSegment): void {
     const room = headerRoom(c.v4);
-    const nic = this.nicOrDrop(c.remote);
+    const nic = this.nicOrDrop(c.remote, c.oif);
     if (!nic) return;
     const frame = this.frameFor(nic, room + TCP_HLEN + optionsLength(seg, (seg.flags & SYN) !== 0) + seg.data.length);
     writeTcp(frame, room, seg, c.v4, c.local, c.remote, nic.txChecksumOffload === true);
@@ -219,10 +261,10 @@ export class Stack implements TcpHost {
   }
 
   /** A UDP datagram, or with cscov a UDP-Lite one whose coverage field is cscov. */
-  sendUdp(src: Ip, sport: number, dst: Ip, dport: number, data: Buffer, tos: number, ttl: number, cscov: number | null = null): void {
+  sendUdp(src: Ip, sport: number, dst: Ip, dport: number, data: Buffer, tos: number, ttl: number, cscov: number | null = null, oif = 0): void {
     const v4 = isV4(dst);
     const room = headerRoom(v4);
-    const nic = this.nicFor(dst);
+    const nic = this.route(dst, oif).nic;
     const frame = this.frameFor(nic, room + UDP_HLEN + data.length);
     if (cscov === null) writeUdp(frame, room, sport, dport, data, v4, src, dst);
     else writeUdpLite(frame, room, sport, dport, data, v4, src, dst, cscov);
@@ -232,19 +274,15 @@ export class Stack implements TcpHost {
   }
 
   /** Send a raw transport packet (ICMP errors). */
-  sendRaw(src: Ip, dst: Ip, proto: number, body: Buffer): void {
+  sendRaw(src: Ip, dst: Ip, proto: number, body: Buffer, oif = 0): void {
     const v4 = isV4(dst);
     const room = headerRoom(v4);
-    const nic = this.nicOrDrop(dst);
+    const nic = this.nicOrDrop(dst, oif);
     if (!nic) return;
     const frame = this.frameFor(nic, room + body.length);
     body.copy(frame, room);
     writeHeaders(frame, { v4, src, dst, proto, tos: 0, ttl: 64, id: this.nextId() });
     nic.transmit(frame);
-  }
-
-  private nicFor(dst: Ip): Nic {
-    return this.route(dst).nic;
   }
 
   // ------------------------------------------------------------ receive path
@@ -296,6 +334,7 @@ export class Stack implements TcpHost {
       count(this.counters, pkt.v4 ? 'IpInAddrErrors' : 'Ip6InAddrErrors');
       return;
     }
+    pkt.iif = nic.index;
     const verify = !verified;
     switch (pkt.proto) {
       case IPPROTO_TCP: {
@@ -305,12 +344,12 @@ export class Stack implements TcpHost {
       }
       case IPPROTO_UDP: {
         const d = parseUdp(pkt.payload, pkt.v4, pkt.src, pkt.dst, verify, this.counters);
-        if (d) this.udpReceive(frame, pkt, d.srcPort, d.dstPort, d.data);
+        if (d) this.udpReceive(nic, frame, pkt, d.srcPort, d.dstPort, d.data);
         return;
       }
       case IPPROTO_UDPLITE: {
         const d = parseUdpLite(pkt.payload, pkt.v4, pkt.src, pkt.dst, this.counters);
-        if (d) this.udpReceive(frame, pkt, d.srcPort, d.dstPort, d.data, d.cscov);
+        if (d) this.udpReceive(nic, frame, pkt, d.srcPort, d.dstPort, d.data, d.cscov);
         return;
       }
       case IPPROTO_ICMP:
@@ -335,17 +374,21 @@ export class Stack implements TcpHost {
       }
     }
     if ((seg.flags & (SYN | ACK | RST)) === SYN) {
-      const l = this.findListener(pkt, seg) ?? (this.tcpRelay && isLocal(pkt.dst) ? this.tcpRelay.listenerFor(pkt.dst, seg.dstPort) : null);
+      const l = this.findListener(nic, pkt, seg) ?? (this.tcpRelay && isLocal(pkt.dst) ? this.tcpRelay.listenerFor(pkt.dst, seg.dstPort) : null);
       if (l) {
-        l.onSyn(seg, pkt.dst, pkt.src, pkt.v4, nic.mtu);
+        l.onSyn(seg, pkt.dst, pkt.src, pkt.v4, nic.mtu, nic.index);
         return;
       }
     }
     this.sendReset(pkt, seg);
   }
 
-  private findListener(pkt: IpPacket, seg: TcpSegment): Listener | null {
-    const bs = this.tcpPorts.lookup(pkt.dst, seg.dstPort, (b) => this.listeners.has(b));
+  /** The listener for a SYN that came in on nic: one tied to another interface (SO_BINDTODEVICE) does not see it. */
+  private findListener(nic: Nic, pkt: IpPacket, seg: TcpSegment): Listener | null {
+    const bs = this.tcpPorts.lookup(pkt.dst, seg.dstPort, (b) => {
+      const l = this.listeners.get(b);
+      return l !== undefined && (l.dev === 0 || l.dev === nic.index);
+    });
     if (bs.length === 0) return null;
     // SO_REUSEPORT: listeners share connections by a hash of the peer.
     const b = bs.length === 1 ? bs[0] : bs[(parseInt(pkt.src.slice(-8), 16) ^ seg.srcPort) % bs.length];
@@ -367,10 +410,10 @@ export class Stack implements TcpHost {
   }
 
   /** A UDP datagram, or (cscov given) a UDP-Lite one, for the socket bound to its port. */
-  private udpReceive(frame: Buffer, pkt: IpPacket, sport: number, dport: number, data: Buffer, cscov?: number): void {
+  private udpReceive(nic: Nic, frame: Buffer, pkt: IpPacket, sport: number, dport: number, data: Buffer, cscov?: number): void {
     const lite = cscov !== undefined;
     const [ports, eps0] = lite ? [this.udplitePorts, this.udplite] : [this.udpPorts, this.udp];
-    const bs = ports.lookup(pkt.dst, dport, (b) => eps0.get(b)?.accepts(pkt.src, sport) === true);
+    const bs = ports.lookup(pkt.dst, dport, (b) => eps0.get(b)?.accepts(pkt.src, sport, nic.index) === true);
     if (bs.length === 0) {
       if (!lite && this.udpRelay?.relay(pkt.src, sport, pkt.dst, dport, data)) return;
       count(this.counters, lite ? 'UdpLiteNoPorts' : 'UdpNoPorts');
@@ -383,19 +426,21 @@ export class Stack implements TcpHost {
     const pool = conn.length ? conn : eps;
     const ep = pool.length === 1 ? pool[0] : pool[(parseInt(pkt.src.slice(-8), 16) ^ sport) % pool.length];
     if (lite && !ep.coverageOk(cscov, UDP_HLEN + data.length)) return void count(this.counters, 'UdpLiteInErrors');
-    ep.deliver(data, pkt.src, sport, this.counters, pkt.ttl, pkt.tos);
+    ep.deliver(data, pkt.src, sport, this.counters, pkt.ttl, pkt.tos, nic.index, pkt.dst);
   }
 
   /** An IPv4 ICMP packet for the raw ICMP sockets: the IP header and the message, from a connected socket's peer only. */
   private rawReceive(frame: Buffer, pkt: IpPacket): void {
     const end = pkt.payload.byteOffset - frame.byteOffset + pkt.payload.length;
     const packet = frame.subarray(pkt.netOff, end);
-    for (const ep of this.rawIcmp) if (ep.remote === null || ep.remote === pkt.src) ep.deliver(packet, pkt.src, 0, this.counters);
+    for (const ep of this.rawIcmp) if ((ep.remote === null || ep.remote === pkt.src) && ep.onDev(pkt.iif)) ep.deliver(packet, pkt.src, 0, this.counters, 64, 0, pkt.iif, pkt.dst);
   }
 
   /** An ICMPv6 message (checksum verified) for the raw ICMPv6 sockets: without the IPv6 header, from a connected socket's peer only. */
   raw6Receive(pkt: IpPacket): void {
-    for (const r of this.rawIcmp6) if ((r.ep.remote === null || r.ep.remote === pkt.src) && r.passes(pkt.payload[0])) r.ep.deliver(pkt.payload, pkt.src, 0, this.counters);
+    for (const r of this.rawIcmp6) {
+      if ((r.ep.remote === null || r.ep.remote === pkt.src) && r.ep.onDev(pkt.iif) && r.passes(pkt.payload[0])) r.ep.deliver(pkt.payload, pkt.src, 0, this.counters, 64, 0, pkt.iif, pkt.dst);
+    }
   }
 
   /** An ICMP echo reply for a ping socket: the one bound to its identifier (and connected to its sender, if connected) gets the whole message. */
@@ -403,10 +448,10 @@ export class Stack implements TcpHost {
     const id = pkt.payload.readUInt16BE(4);
     const bs = this.icmpPorts.lookup(pkt.dst, id, (b) => {
       const ep = this.ping.get(b);
-      return ep !== undefined && (ep.remote === null || ep.remote === pkt.src);
+      return ep !== undefined && (ep.remote === null || ep.remote === pkt.src) && ep.onDev(pkt.iif);
     });
     const ep = bs.length ? this.ping.get(bs[0]) : undefined;
-    if (ep) ep.deliver(pkt.payload, pkt.src, 0, this.counters);
+    if (ep) ep.deliver(pkt.payload, pkt.src, 0, this.counters, 64, 0, pkt.iif, pkt.dst);
   }
 
   /** A hard ICMP error quoting a UDP datagram from (src, sport) to (dst, dport): a connected socket learns err (ECONNREFUSED for a port unreachable). */
@@ -458,8 +503,8 @@ export class Stack implements TcpHost {
   }
 
   /** The address a connection from a socket bound to ip uses toward dst. */
-  localFor(bound: Ip, dst: Ip): Ip {
+  localFor(bound: Ip, dst: Ip, oif = 0): Ip {
     if (!isAny(bound)) return bound;
-    return this.route(dst).src;
+    return this.route(dst, oif).src;
   }
 }

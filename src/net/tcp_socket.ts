@@ -34,6 +34,7 @@ export class TcpSocket extends TcpSockoptSocket implements TcbOwner {
       (s as unknown as Record<string, unknown>)[k] = parent[k];
     }
     s.tcb = c;
+    s.tieTo(c.oif);
     c.owner = s;
     c.ino = s.ino;
     return s;
@@ -42,7 +43,12 @@ export class TcpSocket extends TcpSockoptSocket implements TcbOwner {
   // ------------------------------------------------------------ names
 
   bind(t: FileCtx, raw: Buffer): void {
-    const sa = bindAddress(t, this.family, raw, this.v6only, (ip) => this.stack.isOwn(ip), this.env.sysctl.unprivilegedPortStart);
+    // A bound socket's bind is EINVAL after the family's checks, before a link-local scope ties it (Linux's __inet6_bind).
+    const bound = (): boolean => {
+      if (this.binding || this.tcb) throw new Errno(E.EINVAL);
+      return false;
+    };
+    const sa = bindAddress(t, this.family, raw, this.v6only, (ip) => this.stack.isOwn(ip), this.env.sysctl.unprivilegedPortStart, (a) => bound() || this.bindLinkLocal(a));
     if (this.binding || this.tcb) throw new Errno(E.EINVAL);
     const b = this.makeBinding(sa.ip, sa.port, t.creds.euid);
     this.stack.tcpPorts.bind(b);
@@ -57,7 +63,7 @@ export class TcpSocket extends TcpSockoptSocket implements TcbOwner {
   peername(): Buffer {
     const c = this.tcb;
     if (!c || c.state === TcpState.SYN_SENT || (c.state === TcpState.CLOSE && c.reset)) throw new Errno(E.ENOTCONN);
-    return formatSockaddr(this.family, c.remote, c.rport);
+    return formatSockaddr(this.family, c.remote, c.rport, this.boundDev);
   }
 
   // ------------------------------------------------------------ connections
@@ -86,7 +92,14 @@ export class TcpSocket extends TcpSockoptSocket implements TcbOwner {
       stack.tcpPorts.add(cb);
       return true;
     });
+    this.listener.dev = this.boundDev;
     stack.listeners.set(this.binding, this.listener);
+  }
+
+  /** SO_BINDTODEVICE after listen(2) or connect(2): the listener's SYNs and the connection's segments follow it. */
+  protected override devChanged(): void {
+    if (this.listener) this.listener.dev = this.boundDev;
+    if (this.tcb) this.tcb.oif = this.boundDev;
   }
 
   accept(t: FileCtx, nonblock: number): MaybePromise<SocketFile> {
@@ -123,9 +136,11 @@ export class TcpSocket extends TcpSockoptSocket implements TcbOwner {
     }
     if (this.listener) throw new Errno(E.EISCONN);
     this.checkFamily(sa.ip);
+    this.connectScope(sa);
     const dst = Stack.destination(sa.ip);
     const stack = this.stack;
-    const local = stack.localFor(this.binding ? this.binding.ip : this.family === AF_INET6 && isV4(dst) ? this.anyAddr : this.anyAddr, dst);
+    const oif = this.boundDev;
+    const local = stack.localFor(this.binding ? this.binding.ip : this.anyAddr, dst, oif);
     if (isV4(local) !== isV4(dst)) throw new Errno(E.ENETUNREACH);
     let b = this.binding;
     if (!b) {
@@ -136,7 +151,8 @@ export class TcpSocket extends TcpSockoptSocket implements TcbOwner {
     } else if (!stack.tupleFree(local, b.port, dst, sa.port)) {
       throw new Errno(E.EADDRNOTAVAIL);
     }
-    const c = new Tcb(stack, local, b.port, dst, sa.port, isV4(dst), this.tcbOptions(), stack.route(dst).nic.mtu);
+    const c = new Tcb(stack, local, b.port, dst, sa.port, isV4(dst), this.tcbOptions(), stack.route(dst, oif).nic.mtu);
+    c.oif = oif;
     c.owner = this;
     c.ino = this.ino;
     c.uid = t.creds.euid;

@@ -5,7 +5,7 @@
 // sandbox's heap budget.
 import type { HeapBudget } from '../abi/accounting';
 import { IPPROTO_UDP, IPPROTO_UDPLITE } from '../abi/inet';
-import type { Ip } from './ip/addr';
+import { ANY6, type Ip } from './ip/addr';
 import { type Counters, count, checksumOf, foldSum, pseudoSum, sumBytes } from './ip/ip';
 import type { Binding } from './ports';
 
@@ -86,6 +86,9 @@ export interface Datagram {
   /** The IP header's TTL (hop limit) and TOS (traffic class), for IPV6_RECVHOPLIMIT and IPV6_RECVTCLASS. */
   ttl: number;
   tos: number;
+  /** The index of the interface it came in on (a link-local sender's scope id), and the address it was sent to (IP_PKTINFO). */
+  ifindex: number;
+  dst: Ip;
 }
 
 export class UdpEndpoint {
@@ -117,12 +120,21 @@ export class UdpEndpoint {
     return this.minCov !== 0 && cscov >= this.minCov;
   }
 
-  /** Whether a datagram from (ip, port) is for this endpoint. */
-  accepts(ip: Ip, port: number): boolean {
+  /** The interface the socket is tied to (SO_BINDTODEVICE): datagrams that came in on another are not its. 0: any. */
+  dev = 0;
+
+  /** Whether a datagram from (ip, port) that came in on the interface of index iif is for this endpoint. */
+  accepts(ip: Ip, port: number, iif = 0): boolean {
+    if (!this.onDev(iif)) return false;
     return this.remote === null || (this.remote === ip && this.rport === port);
   }
 
-  deliver(data: Buffer, from: Ip, port: number, c: Counters, ttl = 64, tos = 0): void {
+  /** Whether what came in on the interface of index iif (0: unknown) may reach a socket tied to dev. */
+  onDev(iif = 0): boolean {
+    return this.dev === 0 || iif === 0 || this.dev === iif;
+  }
+
+  deliver(data: Buffer, from: Ip, port: number, c: Counters, ttl = 64, tos = 0, ifindex = 0, dst: Ip = ANY6): void {
     const cost = data.length + DGRAM_OVERHEAD;
     if (this.queued + cost > this.rcvLimit || (this.heap && !this.heap.tryCharge(cost))) {
       count(c, 'UdpRcvbufErrors');
@@ -130,7 +142,7 @@ export class UdpEndpoint {
     }
     count(c, 'UdpInDatagrams');
     // The packet buffer may be large (a view of a whole frame): keep only the datagram.
-    this.queue.push({ data: Buffer.from(data), from, port, cost, ttl, tos });
+    this.queue.push({ data: Buffer.from(data), from, port, cost, ttl, tos, ifindex, dst });
     this.queued += cost;
     this.wake();
   }

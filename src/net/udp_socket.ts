@@ -8,7 +8,7 @@
 import { Errno, E } from '../abi/errno';
 import { AF_INET, AF_INET6, MSG_OOB, MSG_PEEK, MSG_TRUNC, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUT_RDWR, SOCK_DGRAM, WMEM_DEFAULT } from '../abi/socket';
 import {
-  IPPROTO_IPV6, IPPROTO_UDP, IPPROTO_UDPLITE, IPV6_HOPLIMIT, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS, IPV6_TCLASS, MSG_MORE, SIOCOUTQ,
+  IPPROTO_IP, IPPROTO_IPV6, IPPROTO_UDP, IPPROTO_UDPLITE, IP_PKTINFO, IPV6_HOPLIMIT, IPV6_PKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVPKTINFO, IPV6_RECVTCLASS, IPV6_TCLASS, MSG_MORE, SIOCOUTQ,
   UDPLITE_RECV_CSCOV, UDPLITE_SEND_CSCOV,
 } from '../abi/inet';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDHUP, EVENT_RDNORM, EVENT_WRNORM } from '../abi/waitqueue';
@@ -16,7 +16,8 @@ import type { FileCtx } from '../vfs/ctx';
 import type { MaybePromise } from '../vfs/file';
 import type { Cmsg, RecvResult, SendRequest, SocketFile } from '../socket/socket';
 import type { Task } from '../kernel/task';
-import { formatSockaddr, isAny, isV4, parseSockaddr, type Ip } from './ip/addr';
+import { formatSockaddr, isAny, isLinkLocal, isV4, parseSockaddr, type Ip } from './ip/addr';
+import { in6Pktinfo, inPktinfo, parseIn6Pktinfo, parseInPktinfo } from './pktinfo';
 import { bindAddress } from './bind';
 import { InetSocket, int32, readInt, type InetEnv } from './inet_socket';
 import type { Binding, PortTable } from './ports';
@@ -45,26 +46,61 @@ export class UdpSocket extends InetSocket {
     return this.protocol === IPPROTO_UDPLITE ? this.stack.udplite : this.stack.udp;
   }
 
-  /** IPV6_RECVHOPLIMIT and IPV6_RECVTCLASS: received datagrams come with their hop limit and traffic class (RFC 3542). */
+  /** IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS and IPV6_RECVPKTINFO: received datagrams come with their hop limit, traffic class, and destination and interface (RFC 3542). */
   private recvHopLimit = false;
   private recvTclass = false;
+  private recvPktinfo6 = false;
 
   override getsockopt(t: FileCtx, level: number, name: number): Buffer {
     if (level === IPPROTO_IPV6 && this.family === AF_INET6 && name === IPV6_RECVHOPLIMIT) return int32(this.recvHopLimit ? 1 : 0);
     if (level === IPPROTO_IPV6 && this.family === AF_INET6 && name === IPV6_RECVTCLASS) return int32(this.recvTclass ? 1 : 0);
+    if (level === IPPROTO_IPV6 && this.family === AF_INET6 && name === IPV6_RECVPKTINFO) return int32(this.recvPktinfo6 ? 1 : 0);
     return super.getsockopt(t, level, name);
   }
 
   override setsockopt(t: FileCtx, level: number, name: number, val: Buffer): void {
     if (level === IPPROTO_IPV6 && this.family === AF_INET6 && name === IPV6_RECVHOPLIMIT) return void (this.recvHopLimit = readInt(val) !== 0);
     if (level === IPPROTO_IPV6 && this.family === AF_INET6 && name === IPV6_RECVTCLASS) return void (this.recvTclass = readInt(val) !== 0);
+    if (level === IPPROTO_IPV6 && this.family === AF_INET6 && name === IPV6_RECVPKTINFO) return void (this.recvPktinfo6 = readInt(val) !== 0);
     super.setsockopt(t, level, name, val);
   }
 
-  /** IPV6_HOPLIMIT and IPV6_TCLASS control messages of a sendmsg on an IPv6 socket: this datagram's own (-1: the socket's); others of that level are EINVAL, as Linux's ip6_datagram_send_ctl. */
-  private sendControl(control: Cmsg[] | undefined, ttl: number, tos: number): { ttl: number; tos: number } {
+  /**
+   * The control messages of a sendmsg: on an IPv6 socket IPV6_HOPLIMIT and
+   * IPV6_TCLASS (this datagram's own, -1: the socket's) and IPV6_PKTINFO,
+   * others of that level EINVAL, as Linux's ip6_datagram_send_ctl; on an
+   * IPv4 socket IP_PKTINFO. A PKTINFO names the interface (0: as routed)
+   * and source (the wildcard: the socket's) of this datagram; oif is the
+   * interface chosen so far (a scope id's, or the socket's).
+   */
+  private sendControl(control: Cmsg[] | undefined, ttl: number, tos: number, oif: number): { ttl: number; tos: number; oif: number; src: Ip | null } {
+    let src: Ip | null = null;
     for (const m of control ?? []) {
+      if (m.level === IPPROTO_IP && m.type === IP_PKTINFO && this.family === AF_INET) {
+        const pi = parseInPktinfo(m.data);
+        if (pi.ifindex) oif = pi.ifindex;
+        if (!isAny(pi.addr)) {
+          // Not an address of ours: no route from it (Linux's ip_route_output_key).
+          if (!this.stack.isOwn(pi.addr)) throw new Errno(E.ENETUNREACH);
+          src = pi.addr;
+        }
+        continue;
+      }
       if (m.level !== IPPROTO_IPV6 || this.family !== AF_INET6) continue;
+      if (m.type === IPV6_PKTINFO) {
+        const pi = parseIn6Pktinfo(m.data);
+        if (pi.ifindex) {
+          // Another interface than a sendto's scope id, or a connected socket's, is EINVAL.
+          if (oif && pi.ifindex !== oif && (this.ep.remote !== null || oif !== this.boundDev)) throw new Errno(E.EINVAL);
+          oif = pi.ifindex;
+        }
+        const nic = oif ? this.stack.nicByIndex(oif) : undefined;
+        if (oif && !nic) throw new Errno(E.ENODEV);
+        if (isAny(pi.addr)) continue;
+        if (isLinkLocal(pi.addr) ? !nic || !this.stack.hasAddrOn(pi.addr, nic) : !this.stack.isOwn(pi.addr)) throw new Errno(E.EINVAL);
+        src = pi.addr;
+        continue;
+      }
       if (m.type !== IPV6_HOPLIMIT && m.type !== IPV6_TCLASS) throw new Errno(E.EINVAL);
       if (m.data.length !== 4) throw new Errno(E.EINVAL);
       const v = m.data.readInt32LE(0);
@@ -73,7 +109,7 @@ export class UdpSocket extends InetSocket {
       if (m.type === IPV6_HOPLIMIT) ttl = v;
       else tos = v;
     }
-    return { ttl, tos };
+    return { ttl, tos, oif, src };
   }
 
   /** UDP-Lite's UDPLITE_SEND_CSCOV (null: never set, the coverage field is the length). */
@@ -88,7 +124,12 @@ export class UdpSocket extends InetSocket {
   }
 
   bind(t: FileCtx, raw: Buffer): void {
-    const sa = bindAddress(t, this.family, raw, this.v6only, (ip) => this.stack.isOwn(ip), this.env.sysctl.unprivilegedPortStart);
+    // A bound socket's bind is EINVAL after the family's checks, before a link-local scope ties it (Linux's __inet6_bind).
+    const bound = (): boolean => {
+      if (this.binding) throw new Errno(E.EINVAL);
+      return false;
+    };
+    const sa = bindAddress(t, this.family, raw, this.v6only, (ip) => this.stack.isOwn(ip), this.env.sysctl.unprivilegedPortStart, (a) => bound() || this.bindLinkLocal(a));
     if (this.binding) throw new Errno(E.EINVAL);
     this.bindTo(sa.ip, sa.port, t.creds.euid);
   }
@@ -112,7 +153,7 @@ export class UdpSocket extends InetSocket {
 
   peername(): Buffer {
     if (this.ep.remote === null) throw new Errno(E.ENOTCONN);
-    return formatSockaddr(this.family, this.ep.remote, this.ep.rport);
+    return formatSockaddr(this.family, this.ep.remote, this.ep.rport, this.boundDev);
   }
 
   listen(): void {
@@ -132,8 +173,9 @@ export class UdpSocket extends InetSocket {
     }
     const sa = parseSockaddr(raw, this.family);
     this.checkFamily(sa.ip);
+    this.connectScope(sa);
     const dst = Stack.destination(sa.ip);
-    const route = this.stack.route(dst);
+    const route = this.stack.route(dst, this.boundDev);
     this.autobind(t);
     const b = this.binding;
     if (b && !isAny(b.ip) && isV4(b.ip) !== isV4(dst)) throw new Errno(E.EINVAL);
@@ -157,12 +199,14 @@ export class UdpSocket extends InetSocket {
     if (this.shut & SEND_SHUTDOWN) throw new Errno(E.EPIPE);
     let dst: Ip;
     let dport: number;
+    let oif = this.boundDev;
     if (req.addr && req.addr.length > 0 && !(req.addr.length >= 2 && req.addr.readUInt16LE(0) === 0 && this.ep.remote !== null)) {
       const sa = parseSockaddr(req.addr, this.family);
       this.checkFamily(sa.ip);
       if (sa.port === 0) throw new Errno(E.EINVAL);
       dst = Stack.destination(sa.ip);
       dport = sa.port;
+      oif = this.sendDev(sa);
     } else {
       if (this.ep.remote === null) throw new Errno(E.EDESTADDRREQ);
       if (this.ep.err) throw new Errno(this.takeError());
@@ -171,13 +215,13 @@ export class UdpSocket extends InetSocket {
     }
     const len = req.data.length;
     if (len > (isV4(dst) ? MAX_DGRAM_V4 : MAX_DGRAM_V6)) throw new Errno(E.EMSGSIZE);
-    const route = this.stack.route(dst);
+    const h = this.sendControl(req.control, this.ttl < 0 ? 64 : this.ttl, this.tos, oif);
+    const route = this.stack.route(dst, h.oif);
     this.autobind(t);
     const b = this.binding as NonNullable<typeof this.binding>;
-    const src = !isAny(b.ip) ? b.ip : route.src;
+    const src = h.src ?? (!isAny(b.ip) ? b.ip : route.src);
     if (isV4(src) !== isV4(dst)) throw new Errno(this.family === AF_INET ? E.EINVAL : E.ENETUNREACH);
-    const h = this.sendControl(req.control, this.ttl < 0 ? 64 : this.ttl, this.tos);
-    this.stack.sendUdp(src, b.port, dst, dport, len ? req.data.slice(0, len) : Buffer.alloc(0), h.tos, h.ttl, this.coverageField(len));
+    this.stack.sendUdp(src, b.port, dst, dport, len ? req.data.slice(0, len) : Buffer.alloc(0), h.tos, h.ttl, this.coverageField(len), h.oif);
     this.stack.flush();
     return len;
   }
@@ -201,7 +245,7 @@ export class UdpSocket extends InetSocket {
       data: n === size ? d.data : d.data.subarray(0, n),
       n: flags & MSG_TRUNC ? size : n,
       flags: size > len ? MSG_TRUNC : 0,
-      addr: formatSockaddr(this.family, d.from, d.port),
+      addr: formatSockaddr(this.family, d.from, d.port, d.ifindex),
       rights: null,
       cred: null,
       control: this.recvControl(d),
@@ -241,8 +285,14 @@ export class UdpSocket extends InetSocket {
   }
   /** The control messages a datagram is read with: its hop limit, then its traffic class, when asked (IPv6 datagrams only). */
   private recvControl(d: Datagram): Cmsg[] | undefined {
-    if (this.family !== AF_INET6 || isV4(d.from) || !(this.recvHopLimit || this.recvTclass)) return undefined;
     const out: Cmsg[] = [];
+    // As Linux orders them: IPV6_PKTINFO (an IPv4 datagram's too, mapped), the IPv6 header's values (IPv6 datagrams only), IP_PKTINFO (IPv4 datagrams only).
+    if (this.family === AF_INET6 && this.recvPktinfo6) out.push({ level: IPPROTO_IPV6, type: IPV6_PKTINFO, data: in6Pktinfo(d.ifindex, d.dst) });
+    if (isV4(d.from)) {
+      if (this.ipPktinfo) out.push({ level: IPPROTO_IP, type: IP_PKTINFO, data: inPktinfo(d.ifindex, d.dst) });
+      return out.length ? out : undefined;
+    }
+    if (this.family !== AF_INET6 || !(this.recvHopLimit || this.recvTclass)) return out.length ? out : undefined;
     if (this.recvHopLimit) out.push({ level: IPPROTO_IPV6, type: IPV6_HOPLIMIT, data: int32(d.ttl) });
     if (this.recvTclass) out.push({ level: IPPROTO_IPV6, type: IPV6_TCLASS, data: int32(d.tos) });
     return out;
@@ -270,6 +320,10 @@ export class UdpSocket extends InetSocket {
   }
   protected override optionsChanged(): void {
     this.ep.rcvLimit = this.rcvbuf;
+  }
+  /** SO_BINDTODEVICE: datagrams that came in on another interface are not this socket's. */
+  protected override devChanged(): void {
+    this.ep.dev = this.boundDev;
   }
 
   protected override release(): void {

@@ -21,7 +21,8 @@ import { HostInetSocket } from '../socket/hostinet/hostinet';
 import { OPTION_NOTE } from '../socket/hostinet/options';
 import { NetlinkSocket } from '../socket/netlink/netlink';
 import { inetSocket } from '../net/factory';
-import { AF_NETLINK, NETLINK_ROUTE } from '../abi/netif';
+import { AF_NETLINK, IFNAMSIZ, NETLINK_ROUTE } from '../abi/netif';
+import { SO_BINDTODEVICE } from '../abi/inet';
 import { CAP_NET_ADMIN } from '../abi/capability';
 import { nsCapable } from '../auth/userns';
 
@@ -278,7 +279,10 @@ function sockopt(t: Task, a: number[], set: boolean): number {
   const room = t.mm.copyIn(a[4], 4).readInt32LE(0);
   if (room < 0) throw new Errno(E.EINVAL);
   if (s && level === SOL_SOCKET && name === SO_PEERPIDFD) return peerPidfd(t, s, a[3], a[4], room);
-  let v = get().subarray(0, room);
+  const full = get();
+  // SO_BINDTODEVICE: a name is never cut; a tied socket's needs IFNAMSIZ bytes of room (Linux's sock_getbindtodevice).
+  if (level === SOL_SOCKET && name === SO_BINDTODEVICE && full.length > 0 && room < IFNAMSIZ) throw new Errno(E.EINVAL);
+  let v = full.subarray(0, room);
   // The peer's pid as the caller's PID namespace numbers it (0 outside it).
   if (s && level === SOL_SOCKET && name === SO_PEERCRED && v.length >= 4) {
     v = Buffer.from(v);
@@ -316,7 +320,7 @@ function peerPidfd(t: Task, s: SocketFile, valPtr: number, lenPtr: number, room:
   return 0;
 }
 
-const SOCKOPT_PARTIAL = `AF_UNIX, SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_PEERPIDFD, SO_SNDBUF (the send buffer limit), SO_RCVBUF (kept, reported), SO_PASSCRED, SO_PASSPIDFD, SO_REUSEADDR; other options ENOPROTOOPT, other levels EOPNOTSUPP. AF_NETLINK: SO_SNDBUF/RCVBUF, NETLINK_ADD/DROP_MEMBERSHIP (no notifications are sent), NETLINK_CAP_ACK/EXT_ACK/GET_STRICT_CHK. Inet in host mode, ${OPTION_NOTE}. Inet on the Sentry\'s stack: SOL_SOCKET as AF_UNIX less SO_PEERCRED plus SO_REUSEPORT, SO_KEEPALIVE, SO_LINGER (0 resets on close; with a time only close(2) waits, not dup2, close_range, exec or exit), SO_RCVTIMEO/SNDTIMEO, SO_BROADCAST, SO_OOBINLINE, SO_PRIORITY, SO_RCVLOWAT (kept); IPPROTO_TCP TCP_NODELAY, TCP_CORK, TCP_KEEPIDLE/INTVL/CNT, TCP_MAXSEG, TCP_INFO, TCP_DEFER_ACCEPT, TCP_CONGESTION (reno only), TCP_SYNCNT, TCP_LINGER2, TCP_USER_TIMEOUT, TCP_WINDOW_CLAMP, TCP_NOTSENT_LOWAT, TCP_QUICKACK (kept, not all acted on); IPPROTO_IP IP_TOS, IP_TTL, IP_RECVERR (kept; no extended errors are queued); IPPROTO_IPV6 IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS, IPV6_RECVERR (kept). Others ENOPROTOOPT. A host socket donated as stdio: SO_TYPE, SO_DOMAIN, SO_PROTOCOL and SO_ACCEPTCONN read only`;
+const SOCKOPT_PARTIAL = `AF_UNIX, SOL_SOCKET: SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED, SO_PEERPIDFD, SO_SNDBUF (the send buffer limit), SO_RCVBUF (kept, reported), SO_PASSCRED, SO_PASSPIDFD, SO_REUSEADDR; other options ENOPROTOOPT, other levels EOPNOTSUPP. AF_NETLINK: SO_SNDBUF/RCVBUF, NETLINK_ADD/DROP_MEMBERSHIP (no notifications are sent), NETLINK_CAP_ACK/EXT_ACK/GET_STRICT_CHK. Inet in host mode, ${OPTION_NOTE}. Inet on the Sentry\'s stack: SOL_SOCKET as AF_UNIX less SO_PEERCRED plus SO_REUSEPORT, SO_KEEPALIVE, SO_LINGER (0 resets on close; with a time only close(2) waits, not dup2, close_range, exec or exit), SO_RCVTIMEO/SNDTIMEO, SO_BROADCAST, SO_OOBINLINE, SO_PRIORITY, SO_RCVLOWAT (kept), SO_BINDTODEVICE/SO_BINDTOIFINDEX (routes and arrivals through that interface only); IPPROTO_TCP TCP_NODELAY, TCP_CORK, TCP_KEEPIDLE/INTVL/CNT, TCP_MAXSEG, TCP_INFO, TCP_DEFER_ACCEPT, TCP_CONGESTION (reno only), TCP_SYNCNT, TCP_LINGER2, TCP_USER_TIMEOUT, TCP_WINDOW_CLAMP, TCP_NOTSENT_LOWAT, TCP_QUICKACK (kept, not all acted on); IPPROTO_IP IP_TOS, IP_TTL, IP_RECVERR (kept; no extended errors are queued), IP_PKTINFO; IPPROTO_IPV6 IPV6_V6ONLY, IPV6_UNICAST_HOPS, IPV6_TCLASS, IPV6_RECVERR (kept), and on UDP IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS, IPV6_RECVPKTINFO. Others ENOPROTOOPT. A host socket donated as stdio: SO_TYPE, SO_DOMAIN, SO_PROTOCOL and SO_ACCEPTCONN read only`;
 const PARTIAL = 'AF_UNIX; AF_NETLINK with NETLINK_ROUTE only (RTM_GETLINK/GETADDR/GETROUTE, and in a new network namespace RTM_NEWLINK/SETLINK of its loopback\'s up flag and RTM_NEWADDR of 127.0.0.1/8 and ::1 on it; other changes EOPNOTSUPP there, EPERM elsewhere); AF_INET/AF_INET6: in --network=host host sockets (TCP, UDP, ICMP echo; SOCK_RAW is EPERM), in sandbox and none modes the Sentry\'s own stack (TCP, UDP, UDP-Lite and ICMP/ICMPv6 echo over loopback, 127.0.0.0/8 and ::1; in sandbox mode of `tsvisor do` IPv4 and IPv6 beyond it through the user-mode NAT on eth0 (10.0.2.15, fd00::5054:ff:fe12:3456), in an OCI container the interfaces of its network namespace, taken over (ARP and IPv6 neighbour discovery in the Sentry; UDP and TCP to Docker\'s DNS at 127.0.0.11:53 relayed into the namespace), in none mode every other destination ENETUNREACH; SOCK_RAW EPERM without CAP_NET_RAW, ICMP and ICMPv6 only, else EPROTONOSUPPORT)';
 
 export const defs: SyscallDef[] = [

@@ -14,7 +14,9 @@
 // disconnected from a running container, a gateway Docker moves, and
 // addresses and routes added in the namespace by hand, and default routes
 // deleted or replaced there, are followed; on an IPv6 network `ip -6 addr`
-// and `ip -6 route` show what a runc container's do (link-local too).
+// and `ip -6 route` show what a runc container's do (link-local too), and
+// TCP over link-local addresses needs a scope id (EINVAL without); on an
+// IPv4-only bridge /proc/sys/net/ipv6/conf says IPv6 is off, as in runc's.
 
 const assert = require('node:assert');
 const childProcess = require('node:child_process');
@@ -369,4 +371,39 @@ test('the gateway moves to a network connected later (Docker\'s choice), and add
   assert.doesNotMatch(sh(['nsenter', '-t', pid, '-n', 'ip', '-o', 'addr']).stdout, /eth2\s+inet6/);
   d.ok(['rm', '-f', srv, ref]);
   d.ok(['network', 'rm', 'tsva', 'tsvz', 'tsv6a']);
+});
+
+test('an IPv4-only bridge: IPv6 off in the whole namespace as in a runc container (disable_ipv6, no ::1, no IPv6 route)', { timeout: 240_000 }, async (t) => {
+  const why = skipReason();
+  if (why) return t.skip(why);
+  // No IPv6 address at all, ::1 included: a connect or a ping to it has no source address (EADDRNOTAVAIL).
+  // (busybox's `ip -6 addr` crashes natively when there is none: /proc/net/if_inet6 instead.)
+  const cmd = ['sh', '-c', 'cd /proc/sys/net/ipv6/conf && grep . */disable_ipv6; ip -6 route; echo "ip $?"; cat /proc/net/if_inet6; nc -w 2 ::1 1 </dev/null 2>&1; echo "nc $?"; ping -6 -c 1 -W 1 ::1 2>&1 | tail -1'];
+  const runc = d.ok(['run', '--rm', d.image, ...cmd]);
+  const tsv = d.ok(['run', '--rm', ...TSV, d.image, ...cmd]);
+  assert.match(runc, /^eth0\/disable_ipv6:1$/m);
+  assert.match(runc, /Cannot assign requested address/);
+  assert.strictEqual(tsv, runc);
+});
+
+test('link-local TCP with scope ids between a tsvisor and a runc container on an IPv6 network', { timeout: 240_000 }, async (t) => {
+  const why = skipReason();
+  if (why) return t.skip(why);
+  d.ok(['network', 'create', '--ipv6', '--subnet', 'fd00:7e57:5c0e::/64', 'tsvscope']);
+  const linkLocal = (id) => /inet6 (fe80::[0-9a-f:]+)\/64 scope link/.exec(d.ok(['exec', id, 'ip', '-6', 'addr']))?.[1];
+  const srv = d.ok(['run', '-d', ...TSV, '--network', 'tsvscope', d.image, ...httpd('scoped')]).trim();
+  const runc = d.ok(['run', '-d', '--network', 'tsvscope', d.image, ...httpd('runc-scoped')]).trim();
+  const a = linkLocal(srv);
+  const b = linkLocal(runc);
+  assert.ok(a && b);
+  await until('the tsvisor server over its link-local address', () => d.run(['exec', runc, 'wget', '-qO-', `http://[${a}%eth0]/index.html`]).stdout === 'scoped\n');
+  assert.strictEqual(d.ok(['exec', srv, 'wget', '-qO-', `http://[${b}%eth0]/index.html`]), 'runc-scoped\n', 'tsvisor client');
+  // Without a scope id a link-local connect is EINVAL, in both.
+  for (const id of [srv, runc]) {
+    const r = d.run(['exec', id, 'wget', '-qO-', `http://[${id === srv ? b : a}]/index.html`]);
+    assert.notStrictEqual(r.status, 0);
+    assert.match(r.stderr, /Invalid argument/, id === srv ? 'tsvisor' : 'runc');
+  }
+  d.ok(['rm', '-f', srv, runc]);
+  d.ok(['network', 'rm', 'tsvscope']);
 });

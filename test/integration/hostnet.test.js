@@ -88,7 +88,8 @@ test('host mode over IPv4 in a fresh namespace: inetsock 4 matches native', { ti
 // sandbox would then never see it start. Urgent data goes through the host sockets as Linux's, with
 // POLLPRI, SIOCATMARK and recv(MSG_OOB)'s flags; SIGURG is not sent in host mode (the host sends it
 // to the Sentry's own socket, which has no owner), so that one line is left out of the comparison.
-for (const prog of ['inetlinger', 'inetoob']) {
+// inetscope: SO_BINDTODEVICE, SO_BINDTOIFINDEX (the application's CAP_NET_RAW checked by the Sentry) and scope ids through host sockets.
+for (const prog of ['inetlinger', 'inetoob', 'inetscope']) {
   test(`host mode in a fresh namespace: ${prog} matches native`, { timeout: 180_000 }, (t) => {
     if (!h.needTools(t, ['gcc', 'unshare', 'ip'])) return;
     if (!netnsWorks()) return t.skip('unshare --net is not permitted here');
@@ -435,4 +436,19 @@ test('host mode in a private namespace with a veth pair: netlinkroute and ifioct
     assert.match(native, /10\.9\.8\.7/);
     assert.strictEqual(sandbox, native, prog);
   }
+});
+
+test('/proc/sys/net/ipv6/conf: an interface with IPv6 turned off (as Docker leaves an IPv4-only network\'s) reads disable_ipv6 1, as natively (host mode, a private namespace with a veth pair)', { timeout: 60_000 }, (t) => {
+  if (!h.needTools(t, ['ip', 'unshare'])) return;
+  if (!netnsWorks()) return t.skip('unshare --net is not permitted here');
+  const setup = 'echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad && ip link set lo up && ip link add v0 type veth peer name v1 && ' +
+    'echo 1 > /proc/sys/net/ipv6/conf/v0/disable_ipv6 && ip addr add 10.9.8.7/24 dev v0 && ip link set v0 up && ip link set v1 up && sleep 1';
+  const cmd = 'cd /proc/sys/net/ipv6/conf && grep . */disable_ipv6';
+  const script = `${setup} && sh -c '${cmd}' && echo ===== && ${process.execPath} ${h.TSVISOR} do --network host -- /bin/sh -c '${cmd}'`;
+  const r = h.runNative(['unshare', '--map-root-user', '--net', 'sh', '-c', script], { env: h.sentryEnv() });
+  assert.strictEqual(r.status, 0, h.describe('disable_ipv6', r));
+  const [native, sandbox] = r.stdout.split('=====\n');
+  assert.match(native, /^v0\/disable_ipv6:1$/m);
+  assert.match(native, /^v1\/disable_ipv6:0$/m);
+  assert.strictEqual(sandbox, native);
 });

@@ -86,3 +86,16 @@ test('connect floods, thousands of connections and unread senders stay inside a 
   const bugs = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('BUG'));
   assert.deepStrictEqual(bugs, [], 'Sentry bugs');
 });
+
+test('busybox ping -I lo (SO_BINDTODEVICE on a raw ICMP socket) over 127.0.0.1 and ::1, and an unknown interface, as in a fresh namespace', { timeout: 120_000 }, (t) => {
+  if (!h.needTools(t, ['unshare', 'ip', 'busybox'])) return;
+  const bb = childProcess.execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim();
+  const script = `for a in 127.0.0.1 ::1; do ${bb} ping -c 2 -W 5 -I lo $a | grep transmitted; echo "status $?"; done; ` +
+    `${bb} ping -c 1 -W 2 -I nosuch0 127.0.0.1 2>&1; echo "status $?"`;
+  const native = h.runNative(['unshare', '--map-root-user', '--net', 'sh', '-c', `ip link set lo up && ${script}`]);
+  assert.strictEqual(native.status, 0, h.describe('native', native));
+  const sandbox = h.runSandbox(['/bin/sh', '-c', script], { cwd: '/', flags: ['--network', 'none'] });
+  assert.strictEqual(sandbox.status, 0, h.describe('sandbox', sandbox));
+  assert.strictEqual(sandbox.stdout, native.stdout);
+  assert.match(native.stdout, /^2 packets transmitted, 2 packets received/m);
+});

@@ -219,6 +219,10 @@ const C_PROGRAMS = Object.freeze({
   inetudp: { args: () => [], endsWithDone: true, netns: true },
   inetoob: { args: () => [], endsWithDone: true, netns: true },
   inetlinger: { args: () => [], endsWithDone: true, netns: true },
+  // SO_BINDTODEVICE/SO_BINDTOIFINDEX and IPv6 scope ids (hostnet.test.js runs it in host mode too; test/unit/netscope.test.js covers two interfaces).
+  inetscope: { args: () => [], endsWithDone: true, netns: true },
+  // IP_PKTINFO and IPV6_PKTINFO on UDP (the Sentry's stack only: host-mode sockets carry no control messages).
+  inetpktinfo: { args: () => [], endsWithDone: true, netns: true },
   privport: { args: () => [], endsWithDone: true, netns: true },
   netnsnew: { args: () => [], endsWithDone: true, netns: true },
 });

@@ -17,6 +17,8 @@ import type { Entry, NodeMaker } from './nodes';
 import type { ProcFs } from './procfs';
 import { callerOf } from './task_info';
 import { devTag, type NetSysctl, type NetworkConfig } from '../../kernel/netinfo';
+import { ARPHRD_LOOPBACK, type NetLink } from '../../abi/netif';
+import { AF_INET6 } from '../../abi/socket';
 import { keysSysctlDir } from './keys';
 import { pidNsOf } from '../../kernel/pid_ns';
 import { nsCapable } from '../../auth/userns';
@@ -81,6 +83,24 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
     const list = (ctx: unknown): Entry[] => ['all', 'default', ...netOf(ctx).interfaces.snapshot().links.map((l) => l.name)].map((dev) =>
       conf.staticDir(dev, (d) => [d.rwFile('tag', (c) => `${devTag(netSysctl(c), dev)}\n`,
         (data, c) => dointvecWrite(data, 1, SYSCTL_INT.min, SYSCTL_INT.max, (_, x) => void netSysctl(c).devTags.set(dev, x)))]));
+    return mm.dir('conf', { list });
+  };
+  // net.ipv6.conf: all, default and each interface of the reader's network namespace; only disable_ipv6 (read only).
+  // An interface other than a loopback with no IPv6 address at all reads 1: that is how Docker leaves the interface of
+  // an IPv4-only network (the Sentry takes an interface over with the addresses it had, so the sandbox's table has
+  // none either). When no such interface has any, IPv6 is off in the whole namespace, as Docker leaves a container
+  // whose networks are all IPv4-only: all, default and the loopback read 1 too. Otherwise Linux's default, 0.
+  const ipv6Conf = (mm: NodeMaker): Entry => {
+    const conf = mm.sub('conf');
+    const list = (ctx: unknown): Entry[] => {
+      const snap = netOf(ctx).interfaces.snapshot();
+      const loop = new Set(snap.links.filter((l) => l.type === ARPHRD_LOOPBACK).map((l) => l.index));
+      const v6 = new Set(snap.addrs.filter((a) => a.family === AF_INET6 && !loop.has(a.index)).map((a) => a.index));
+      const allOff = snap.links.length > loop.size && v6.size === 0 ? 1 : 0;
+      const off = (l: NetLink): number => (loop.has(l.index) ? allOff : v6.has(l.index) ? 0 : 1);
+      return [['all', allOff] as const, ['default', allOff] as const, ...snap.links.map((l) => [l.name, off(l)] as const)].map(([dev, value]) =>
+        conf.staticDir(dev, (dd) => [dd.file('disable_ipv6', () => `${value}\n`, 0o444, E.EROFS)]));
+    };
     return mm.dir('conf', { list });
   };
   const d = SYSCTL_DEFAULTS;
@@ -226,7 +246,7 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
             netSysctl(ctx).unprivilegedPortStart = x;
           })),
       ]),
-      (mm) => dir(mm, 'ipv6', [(c) => dir(c, 'conf', [(a) => dir(a, 'all', [v('disable_ipv6', 0)])])]),
+      (mm) => dir(mm, 'ipv6', [ipv6Conf]),
     ]),
     dir(s, 'vm', [
       v('overcommit_memory', 0),

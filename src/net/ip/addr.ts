@@ -38,6 +38,11 @@ export function samePrefix(a: Ip, b: Ip, bits: number): boolean {
   return (parseInt(a[nib], 16) & m) === (parseInt(b[nib], 16) & m);
 }
 
+/** Whether a is an IPv6 link-local unicast address (fe80::/10), which names its interface by a scope id (RFC 4007). */
+export function isLinkLocal(a: Ip): boolean {
+  return a.startsWith('fe') && '89ab'.includes(a[2]);
+}
+
 /** Whether a is an address of this host's loopback interface (all of 127.0.0.0/8, and ::1). */
 export function isLocal(a: Ip): boolean {
   if (isV4(a)) return a.slice(24, 26) === '7f';
@@ -72,8 +77,8 @@ export function parseSockaddr(b: Buffer, fam: number): SockAddr {
   return { ip: ipFromBytes(b, 8, 16), port: b.readUInt16BE(2), family: AF_INET6, flowinfo: b.readUInt32BE(4), scope: b.length >= 28 ? b.readUInt32LE(24) : 0 };
 }
 
-/** The sockaddr of (ip, port) as a socket of family fam reports it (IPv4 addresses mapped on AF_INET6). */
-export function formatSockaddr(fam: number, ip: Ip, port: number): Buffer {
+/** The sockaddr of (ip, port) as a socket of family fam reports it (IPv4 addresses mapped on AF_INET6), with a link-local address's scope id. */
+export function formatSockaddr(fam: number, ip: Ip, port: number, scope = 0): Buffer {
   if (fam === AF_INET) {
     const b = Buffer.alloc(SOCKADDR_IN_SIZE);
     b.writeUInt16LE(AF_INET, 0);
@@ -85,5 +90,6 @@ export function formatSockaddr(fam: number, ip: Ip, port: number): Buffer {
   b.writeUInt16LE(AF_INET6, 0);
   b.writeUInt16BE(port, 2);
   writeIp(ip, b, 8, false);
+  if (scope && isLinkLocal(ip)) b.writeUInt32LE(scope, 24);
   return b;
 }

@@ -92,6 +92,8 @@ export interface IpPacket extends IpHeader {
   payload: Buffer;
   /** The frame's network header offset and length, for ICMP errors that quote it. */
   netOff: number;
+  /** The index of the interface it came in on (set by the stack's receive path; absent: unknown). */
+  iif?: number;
 }
 
 /** The IP packet in frame, or null (counted in c) when it is malformed or not for the stack. */

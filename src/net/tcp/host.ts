@@ -26,7 +26,7 @@ export interface TcpHost {
   remove(c: Tcb): void;
   randomU32(): number;
   /** The largest segment payload the NIC toward remote cuts into MSS-sized frames itself (TCP segmentation offload); 0 or absent: none. */
-  gsoMax?(remote: Ip): number;
+  gsoMax?(remote: Ip, oif: number): number;
 }
 
 /** Told of what happens to a connection: the socket that owns it, or the listener of a connection not yet accepted. */

@@ -9,7 +9,7 @@ import type { TcbOwner, TcpHost } from './host';
 import type { TcpSegment } from './segment';
 import type { TcbOptions } from './params';
 import { Tcb } from './tcb';
-import type { Ip } from '../ip/addr';
+import { isLinkLocal, type Ip } from '../ip/addr';
 
 /** The SYN queue's floor (Linux sizes it from the backlog and tcp_max_syn_backlog). */
 const MIN_SYN_QUEUE = 16;
@@ -34,8 +34,11 @@ export class Listener implements TcbOwner {
     return this.acceptQ.length > this.backlog;
   }
 
-  /** A SYN for this listener: a child in SYN-RECEIVED, unless a queue is full. */
-  onSyn(seg: TcpSegment, local: Ip, remote: Ip, v4: boolean, mtu: number): void {
+  /** The interface the listening socket is tied to (SO_BINDTODEVICE; 0: any): its connections are too. */
+  dev = 0;
+
+  /** A SYN for this listener: a child in SYN-RECEIVED, unless a queue is full. iif: the interface it came in on, which a connection from a link-local peer is tied to. */
+  onSyn(seg: TcpSegment, local: Ip, remote: Ip, v4: boolean, mtu: number, iif = 0): void {
     if (this.acceptQueueFull) {
       count(this.host.counters, 'ListenOverflows');
       return;
@@ -52,6 +55,7 @@ export class Listener implements TcbOwner {
       return;
     }
     c.parent = this;
+    c.oif = this.dev || (isLinkLocal(remote) ? iif : 0);
     if (!this.adopt(c)) return;
     this.synQ.add(c);
     count(this.host.counters, 'TcpPassiveOpens');

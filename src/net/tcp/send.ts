@@ -23,6 +23,8 @@ export abstract class TcbSender implements TimerTarget {
   orphan = false;
   /** The inode number and owner of the socket it belongs to (/proc/net/tcp). */
   ino = 0;
+  /** The interface the connection is tied to (its socket's SO_BINDTODEVICE or link-local scope; 0: routed freely). */
+  oif = 0;
   uid = 0;
   /** The error the socket reports (SO_ERROR, the next call), 0: none. */
   err = 0;
@@ -152,7 +154,7 @@ export abstract class TcbSender implements TimerTarget {
   private get gsoLimit(): number {
     if (this.gso < 0) {
       try {
-        this.gso = this.host.gsoMax?.(this.remote) ?? 0;
+        this.gso = this.host.gsoMax?.(this.remote, this.oif) ?? 0;
       } catch {
         this.gso = 0;
       }

@@ -27,6 +27,8 @@ import { SocketFile, type RecvResult, type SendRequest } from '../socket';
 import { optionSpec, SO_RCVTIMEO, SO_SNDTIMEO } from './options';
 import { checkAddr } from './addr';
 import { HostLinger } from './linger';
+import { deviceIndex, deviceName, newDevice } from '../bindtodevice';
+import { SO_BINDTODEVICE, SO_BINDTOIFINDEX } from '../../abi/inet';
 
 const MSG_DONTROUTE = 0x4, MSG_EOR = 0x80, MSG_CONFIRM = 0x800, MSG_ERRQUEUE = 0x2000, MSG_MORE = 0x8000;
 /** Flags the host is given; others are dropped (Linux ignores what a protocol does not use). */
@@ -367,7 +369,8 @@ export class HostInetSocket extends SocketFile {
     return typeof r === 'number' ? fail(r) : r;
   }
 
-  setsockopt(_t: FileCtx, level: number, name: number, val: Buffer): void {
+  setsockopt(t: FileCtx, level: number, name: number, val: Buffer): void {
+    if (level === SOL_SOCKET && (name === SO_BINDTODEVICE || name === SO_BINDTOIFINDEX)) return this.setDevice(t, name, val);
     if (level === SOL_SOCKET && (name === SO_RCVTIMEO || name === SO_SNDTIMEO)) {
       if (val.length < 16) throw new Errno(E.EINVAL);
       const sec = Number(val.readBigInt64LE(0));
@@ -384,6 +387,30 @@ export class HostInetSocket extends SocketFile {
     if (!spec || !spec.set) throw new Errno(E.ENOPROTOOPT);
     if (val.length < spec.min) throw new Errno(E.EINVAL);
     const r = hs.setsockopt(this.fd, level, name, Buffer.from(val.subarray(0, spec.max)));
+    if (r < 0) fail(r);
+  }
+
+  /**
+   * SO_BINDTODEVICE and SO_BINDTOIFINDEX: the value checked as the Sentry's
+   * stack checks it (socket/bindtodevice.ts), the application's CAP_NET_RAW
+   * for a change of a socket tied already, then the host's own table says
+   * whether the interface exists. The host socket gets a fresh value: the
+   * name with its NUL, or the index.
+   */
+  private setDevice(t: FileCtx, name: number, val: Buffer): void {
+    const cur = hs.getsockopt(this.fd, SOL_SOCKET, SO_BINDTOIFINDEX, 4);
+    const current = typeof cur === 'number' ? fail(cur) : cur.readInt32LE(0);
+    let value: Buffer;
+    if (name === SO_BINDTOIFINDEX) {
+      const b = Buffer.alloc(4);
+      b.writeInt32LE(newDevice(t.creds, current, deviceIndex(val)), 0);
+      value = b;
+    } else {
+      const dev = deviceName(val);
+      newDevice(t.creds, current, 0);
+      value = Buffer.from(dev + '\0', 'latin1');
+    }
+    const r = hs.setsockopt(this.fd, SOL_SOCKET, name, value);
     if (r < 0) fail(r);
   }
 
