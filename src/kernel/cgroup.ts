@@ -233,18 +233,12 @@ export class CgroupTree {
 
   /**
    * Move a process into c; its new memory is charged there (what it holds
-   * stays where it was charged, as on Linux). A writer in a cgroup namespace
-   * (nsRoot) moves only between cgroups whose common ancestor is inside it
-   * (ENOENT otherwise, as Linux's cgroup_procs_write_permission): a process
-   * cannot pull itself or another out of the subtree its namespace shows.
+   * stays where it was charged, as on Linux). As on a hierarchy mounted
+   * without nsdelegate, the writer's cgroup namespace does not bound the
+   * move (with nsdelegate Linux gives ENOENT when either end is outside it).
    */
-  move(g: ThreadGroup, c: Cgroup, nsRoot: Cgroup | null = null): void {
+  move(g: ThreadGroup, c: Cgroup): void {
     this.checkEnter(c, E.ENOENT);
-    if (nsRoot) {
-      let common: Cgroup = c;
-      while (!common.contains(this.of(g))) common = common.parent!;
-      if (!nsRoot.contains(common)) throw new Errno(E.ENOENT);
-    }
     g.cgroup = c === this.root ? null : c;
     this.recharge(g);
   }

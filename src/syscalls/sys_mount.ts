@@ -293,7 +293,7 @@ function chroot(t: Task, a: number[]): number {
 
 export const defs: SyscallDef[] = [
   { nr: 165, name: 'mount', args: ['str', 'str', 'str', 'hex', 'ptr'], fn: mount,
-    partial: 'file systems: tmpfs, proc, sysfs, devtmpfs (the sandbox\'s own), mqueue (the caller\'s IPC namespace\'s), cgroup2 (the sandbox\'s one hierarchy, from the mounter\'s cgroup namespace root; controllers pids and memory enforced, cpu.max and cpu.weight kept but not enforced; no threaded cgroups, freezer, kill or pressure files; a move through cgroup.procs is checked against the writer\'s cgroup namespace, not for delegation: write access to the common ancestor\'s cgroup.procs is not checked), no overlay; propagation is private only (MS_SHARED is EINVAL); a remount changes the mount\'s flags, not the file system\'s' },
+    partial: 'file systems: tmpfs, proc, sysfs, devtmpfs (the sandbox\'s own), mqueue (the caller\'s IPC namespace\'s), cgroup2 (the sandbox\'s one hierarchy, from the mounter\'s cgroup namespace root; controllers pids and memory enforced, cpu.max and cpu.weight kept but not enforced; no threaded cgroups, freezer, kill or pressure files; no nsdelegate: a move through cgroup.procs is not bounded by the writer\'s cgroup namespace, as on a hierarchy mounted without it, and delegation\'s write check on the common ancestor\'s cgroup.procs is not made), no overlay; propagation is private only (MS_SHARED is EINVAL); a remount changes the mount\'s flags, not the file system\'s' },
   { nr: 166, name: 'umount2', args: ['str', 'int'], fn: umount2,
     partial: 'EBUSY counts working directories, roots and open files in the mount, not memory mappings; MNT_FORCE unmounts as a plain umount' },
   { nr: 155, name: 'pivot_root', args: ['str', 'str'], fn: pivotRoot },

@@ -107,23 +107,3 @@ test('cpu time stays after a process is reaped and after rmdir; memory charges p
   tree.move(h, c);
   assert.strictEqual([...h.tasks][0].mm.charge, c.charge);
 });
-
-test('a writer in a cgroup namespace moves only under its root: ENOENT when the common ancestor is above it', () => {
-  const { tree, proc } = world();
-  const a = tree.mkdir(tree.root, 'a');
-  const a1 = tree.mkdir(a, 'a1');
-  const a2 = tree.mkdir(a, 'a2');
-  const b = tree.mkdir(tree.root, 'b');
-  const inside = proc(a1);
-  const outside = proc(b);
-  tree.move(inside, a2, a);
-  assert.strictEqual(tree.of(inside), a2);
-  // Out of the namespace's subtree, or an outside process pulled in: the common ancestor is the root.
-  assert.throws(() => tree.move(inside, b, a), errno('ENOENT'));
-  assert.throws(() => tree.move(outside, a1, a), errno('ENOENT'));
-  assert.strictEqual(tree.of(inside), a2);
-  assert.strictEqual(tree.of(outside), b);
-  // Without a namespace (the sandbox's root view) both moves are allowed.
-  tree.move(outside, a1);
-  assert.strictEqual(tree.of(outside), a1);
-});

@@ -58,7 +58,7 @@ function writeProcs(k: Kernel, c: Cgroup, data: Buffer, ctx: unknown): void {
   const pid = Number(s);
   const g = pid === 0 ? t.tg : vGroup(t, pid);
   if (!g || g.zombie) throw new Errno(E.ESRCH);
-  k.cgroups.move(g, c, t.nsproxy.cgroup.cgroupRoot);
+  k.cgroups.move(g, c);
 }
 
 /** cgroup.subtree_control: "+ctl" and "-ctl" words, all checked before any applies. */
