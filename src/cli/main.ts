@@ -8,26 +8,40 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
-import { ociCompatibilityMarkdown } from '../oci/compat';
+import type * as OciCompat from '../oci/compat';
 import { OCI_VERSION } from '../oci/runtime';
 import type { DoFlags } from './do';
 import { fail } from './fail';
-import { featuresJson, listTable, Runtime, writeSpec, type CreateFlags, type ExecFlags } from './oci_commands';
+import type * as OciCommands from './oci_commands';
+import type { CreateFlags, ExecFlags } from './oci_commands';
 import type { ExecSpec } from './control';
 import type { GoferHandOff } from '../gofer/spawn';
 import type { CgroupRecord } from '../oci/resources';
-import { RuntimeLog, type LogFormat } from './runtime_log';
-import { forwardTerminalSignals, sandboxInit } from './sandbox_proc';
+import type * as RuntimeLogs from './runtime_log';
+import type { LogFormat } from './runtime_log';
+import type * as SandboxProc from './sandbox_proc';
+import type * as Install from './install';
+import type { InstallFlags } from './install';
+import type * as Observe from './observe';
+import type * as StateDir from './statedir';
+import { ABANDONED_ENV, CreateReady } from './create_ready';
+import { NETWORK_MODES, type NetworkMode } from '../kernel/netinfo';
 
 // The kernel (the syscall table, `do`'s sandbox) is loaded only by the commands
 // that run one: the runtime commands Docker calls several times per container
 // (create, start, state, kill, delete) start faster without evaluating it.
 const lazyDo = () => import('./do');
-import { install, type InstallFlags } from './install';
-import { events, parseInterval, ps, wait } from './observe';
-import { RuntimeError } from './statedir';
-import { ABANDONED_ENV, CreateReady } from './create_ready';
-import { NETWORK_MODES, type NetworkMode } from '../kernel/netinfo';
+// The runtime commands' modules are evaluated by the command that runs, not at
+// start-up: `do` needs none of them (nor node:child_process, node:net,
+// node:tty and node:crypto, which they load), and a runtime command pays for
+// them when its action runs instead. They stay in the first bundle file
+// (tools/bundle.js counts these requires as eager), so a runtime command still
+// reads no kernel.
+const oci = (): typeof OciCommands => require('./oci_commands') as typeof OciCommands;
+const sandboxProc = (): typeof SandboxProc => require('./sandbox_proc') as typeof SandboxProc;
+const observe = (): typeof Observe => require('./observe') as typeof Observe;
+const stateDir = (): typeof StateDir => require('./statedir') as typeof StateDir;
+const runtimeLogs = (): typeof RuntimeLogs => require('./runtime_log') as typeof RuntimeLogs;
 
 /** --network: which network the sandboxed program gets (kernel/netinfo.ts). */
 const networkOption = (): Option => new Option('--network <mode>', 'host: the host\'s network through host sockets; sandbox: the Sentry\'s own stack; none: loopback only')
@@ -80,17 +94,17 @@ function build(ready: CreateReady | null): Command {
     const p = globals().platform;
     if (p) process.env.TSVISOR_PLATFORM = p;
   });
-  const runtime = (): Runtime => {
+  const runtime = (): OciCommands.Runtime => {
     const g = globals();
-    return new Runtime(g.root, new RuntimeLog(g.log, g.logFormat, !!g.debug), process.argv[1], g.network, g.confine ?? process.env.TSVISOR_CONFINE !== '0');
+    return new (oci().Runtime)(g.root, new (runtimeLogs().RuntimeLog)(g.log, g.logFormat, !!g.debug), process.argv[1], g.network, g.confine ?? process.env.TSVISOR_CONFINE !== '0');
   };
   /** Run a command's body; a RuntimeError is its one-line failure. */
-  const act = (fn: (rt: Runtime) => Promise<void> | void) => async (): Promise<void> => {
+  const act = (fn: (rt: OciCommands.Runtime) => Promise<void> | void) => async (): Promise<void> => {
     const rt = runtime();
     try {
       await fn(rt);
     } catch (e) {
-      if (e instanceof RuntimeError) rt.log.fatal(e.message);
+      if (e instanceof stateDir().RuntimeError) rt.log.fatal(e.message);
       rt.log.fatal(`internal error: ${(e as Error).stack ?? String(e)}`);
     }
   };
@@ -122,12 +136,12 @@ function build(ready: CreateReady | null): Command {
     .action((argv: string[], f: DoFlags) => earlyGofer(f).then((gofer) => lazyDo().then(({ cmdDo }) => cmdDo(argv, f, gofer))).catch((e) => fail(`internal error: ${(e as Error).stack ?? e}`, 125)));
 
   program.command('compat').description('print the syscall compatibility table and the OCI spec fields not honoured (Markdown)')
-    .action(async () => void process.stdout.write((await import('../syscalls/table')).compatibilityMarkdown() + ociCompatibilityMarkdown()));
+    .action(async () => void process.stdout.write((await import('../syscalls/table')).compatibilityMarkdown() + (require('../oci/compat') as typeof OciCompat).ociCompatibilityMarkdown()));
 
   program.command('spec').description('write a default config.json for a bundle')
     .option('-b, --bundle <dir>', 'the bundle directory', '.')
     .option('--rootless', 'a spec for a container run without root')
-    .action((f: { bundle: string; rootless?: boolean }) => act(() => writeSpec(f.bundle, !!f.rootless))());
+    .action((f: { bundle: string; rootless?: boolean }) => act(() => oci().writeSpec(f.bundle, !!f.rootless))());
 
   const createFlags = (c: Command): Command => c
     .option('-b, --bundle <dir>', 'the bundle directory (default: the current directory)')
@@ -141,7 +155,7 @@ function build(ready: CreateReady | null): Command {
       const abandoned = process.env[ABANDONED_ENV];
       if (abandoned !== undefined) {
         await rt.abandonCreate(id, Number(abandoned));
-        throw new RuntimeError(`cannot create container ${id}: the runtime process ${abandoned} ended during start-up`);
+        throw new (stateDir().RuntimeError)(`cannot create container ${id}: the runtime process ${abandoned} ended during start-up`);
       }
       // Started by the shell line (ready): this process becomes the sandbox process.
       const child = await rt.create(id, f, false, ready !== null);
@@ -157,7 +171,7 @@ function build(ready: CreateReady | null): Command {
     .option('-d, --detach', 'return once the container runs')
     .action((id: string, f: CreateFlags & { detach?: boolean }) => act(async (rt) => {
       const child = await rt.create(id, f, !f.detach);
-      if (!child) throw new RuntimeError('no sandbox process');
+      if (!child) throw new (stateDir().RuntimeError)('no sandbox process');
       child.stdio[3]?.destroy();
       try {
         await rt.start(id);
@@ -207,7 +221,7 @@ function build(ready: CreateReady | null): Command {
   program.command('exec-wait', { hidden: true }).argument('<id>').requiredOption('--request <json>').option('--terminal')
     .action((id: string, f: { request: string; terminal?: boolean }) => act(async (rt) => {
       const req = JSON.parse(f.request) as ExecSpec;
-      if (f.terminal) forwardTerminalSignals(rt, id);
+      if (f.terminal) sandboxProc().forwardTerminalSignals(rt, id);
       process.exit((await lazyDo()).exitCodeOf(await rt.exec(id, req)));
     })());
 
@@ -230,38 +244,38 @@ function build(ready: CreateReady | null): Command {
       const states = rt.list();
       if (f.quiet) process.stdout.write(states.map((s) => s.id + '\n').join(''));
       else if (f.format === 'json') process.stdout.write(JSON.stringify(states) + '\n');
-      else process.stdout.write(listTable(states));
+      else process.stdout.write(oci().listTable(states));
     })());
 
   program.command('ps').description("list a container's processes (the sandbox's), or with --format json the host pids standing for them")
     .argument('<id>')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
-    .action((id: string, f: { format: string }) => act(async (rt) => void process.stdout.write(await ps(rt, id, f.format === 'json')))());
+    .action((id: string, f: { format: string }) => act(async (rt) => void process.stdout.write(await observe().ps(rt, id, f.format === 'json')))());
 
   program.command('events').description("a running container's statistics as JSON lines, every --interval until it stops")
     .argument('<id>')
     .option('--stats', 'print the statistics once and exit')
     .option('--interval <duration>', 'time between two events (5s, 500ms)', '5s')
     .action((id: string, f: { stats?: boolean; interval: string }) =>
-      act((rt) => events(rt, id, !!f.stats, parseInterval(f.interval), (l) => void process.stdout.write(l)))());
+      act((rt) => observe().events(rt, id, !!f.stats, observe().parseInterval(f.interval), (l) => void process.stdout.write(l)))());
 
   program.command('wait').description('wait for a container to stop; prints its exit status and exits with it')
     .argument('<id>')
     .action((id: string) => act(async (rt) => {
-      const code = await wait(rt, id);
+      const code = await observe().wait(rt, id);
       process.stdout.write(`${code}\n`);
       process.exit(code);
     })());
 
   program.command('features').description('print what this runtime supports (JSON)')
-    .action(() => void process.stdout.write(featuresJson()));
+    .action(() => void process.stdout.write(oci().featuresJson()));
 
   program.command('install').description("register tsvisor as a Docker runtime: add or update its entry in daemon.json's runtimes, keeping the rest")
     .argument('[runtimeArgs...]', 'extra arguments Docker passes to tsvisor (after --)')
     .option('--config <file>', "Docker's daemon configuration", '/etc/docker/daemon.json')
     .option('--runtime <name>', 'the runtime name (docker run --runtime=NAME)', 'tsvisor')
     .action((args: string[], f: InstallFlags) => act(() => {
-      install(process.argv[1], f, args);
+      (require('./install') as typeof Install).install(process.argv[1], f, args);
       process.stdout.write(`runtime ${f.runtime} written to ${f.config}; reload dockerd (SIGHUP) to use it\n`);
     })());
 
@@ -269,7 +283,7 @@ function build(ready: CreateReady | null): Command {
     .requiredOption('--bundle <dir>').requiredOption('--state-dir <dir>').addOption(new Option('--terminal <kind>').choices(['console', 'caller']))
     .addOption(networkOption()).option('--cgroup <json>').option('--confine')
     .action((id: string, f: { bundle: string; stateDir: string; terminal?: 'console' | 'caller'; network: NetworkMode; cgroup?: string; confine?: boolean }) =>
-      sandboxInit(id, f.bundle, f.stateDir, f.terminal ?? null, f.network, f.cgroup ? (JSON.parse(f.cgroup) as CgroupRecord) : null, !!f.confine));
+      sandboxProc().sandboxInit(id, f.bundle, f.stateDir, f.terminal ?? null, f.network, f.cgroup ? (JSON.parse(f.cgroup) as CgroupRecord) : null, !!f.confine));
 
   return program;
 }

@@ -405,19 +405,24 @@ export class Runtime {
   }
 }
 
+/** @public cli/main.ts requires this module when a command runs (a lazy require, which knip does not follow). */
 export function listTable(states: OciState[]): string {
   const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('')).join('\n') + '\n';
 }
 
-/** `spec`: write a default config.json into dir, refusing to overwrite one. */
+/**
+ * `spec`: write a default config.json into dir, refusing to overwrite one.
+ * @public cli/main.ts requires this module when a command runs (a lazy require, which knip does not follow).
+ */
 export function writeSpec(dir: string, rootless: boolean): void {
   const file = path.join(dir, 'config.json');
   if (fs.existsSync(file)) throw new RuntimeError(`File ${file} exists. Remove it first`);
   fs.writeFileSync(file, JSON.stringify(defaultSpec(rootless), null, '\t') + '\n');
 }
 
+/** @public cli/main.ts requires this module when a command runs (a lazy require, which knip does not follow). */
 export function featuresJson(): string {
   return JSON.stringify(features(), null, '    ') + '\n';
 }
