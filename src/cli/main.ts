@@ -12,6 +12,7 @@ import type * as OciCompat from '../oci/compat';
 import { OCI_VERSION } from '../oci/runtime';
 import type { DoFlags } from './do';
 import { fail } from './fail';
+import { writeStdio } from './stdio';
 import type * as OciCommands from './oci_commands';
 import type { CreateFlags, ExecFlags } from './oci_commands';
 import type { ExecSpec } from './control';
@@ -136,7 +137,7 @@ function build(ready: CreateReady | null): Command {
     .action((argv: string[], f: DoFlags) => earlyGofer(f).then((gofer) => lazyDo().then(({ cmdDo }) => cmdDo(argv, f, gofer))).catch((e) => fail(`internal error: ${(e as Error).stack ?? e}`, 125)));
 
   program.command('compat').description('print the syscall compatibility table and the OCI spec fields not honoured (Markdown)')
-    .action(async () => void process.stdout.write((await import('../syscalls/table')).compatibilityMarkdown() + (require('../oci/compat') as typeof OciCompat).ociCompatibilityMarkdown()));
+    .action(async () => void writeStdio(1, (await import('../syscalls/table')).compatibilityMarkdown() + (require('../oci/compat') as typeof OciCompat).ociCompatibilityMarkdown()));
 
   program.command('spec').description('write a default config.json for a bundle')
     .option('-b, --bundle <dir>', 'the bundle directory', '.')
@@ -226,7 +227,7 @@ function build(ready: CreateReady | null): Command {
     })());
 
   program.command('state').description("print a container's state (OCI state JSON)").argument('<id>')
-    .action((id: string) => act((rt) => void process.stdout.write(JSON.stringify(rt.stateOf(id), null, '  ') + '\n'))());
+    .action((id: string) => act((rt) => void writeStdio(1, JSON.stringify(rt.stateOf(id), null, '  ') + '\n'))());
 
   program.command('kill').description("send a signal (default SIGTERM) to a container's init, or with --all to all its processes")
     .argument('<id>').argument('[signal]', 'name (TERM, SIGTERM) or number', 'SIGTERM')
@@ -242,15 +243,15 @@ function build(ready: CreateReady | null): Command {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action((f: { quiet?: boolean; format: string }) => act((rt) => {
       const states = rt.list();
-      if (f.quiet) process.stdout.write(states.map((s) => s.id + '\n').join(''));
-      else if (f.format === 'json') process.stdout.write(JSON.stringify(states) + '\n');
-      else process.stdout.write(oci().listTable(states));
+      if (f.quiet) writeStdio(1, states.map((s) => s.id + '\n').join(''));
+      else if (f.format === 'json') writeStdio(1, JSON.stringify(states) + '\n');
+      else writeStdio(1, oci().listTable(states));
     })());
 
   program.command('ps').description("list a container's processes (the sandbox's), or with --format json the host pids standing for them")
     .argument('<id>')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
-    .action((id: string, f: { format: string }) => act(async (rt) => void process.stdout.write(await observe().ps(rt, id, f.format === 'json')))());
+    .action((id: string, f: { format: string }) => act(async (rt) => void writeStdio(1, await observe().ps(rt, id, f.format === 'json')))());
 
   program.command('events').description("a running container's statistics as JSON lines, every --interval until it stops")
     .argument('<id>')
@@ -263,12 +264,12 @@ function build(ready: CreateReady | null): Command {
     .argument('<id>')
     .action((id: string) => act(async (rt) => {
       const code = await observe().wait(rt, id);
-      process.stdout.write(`${code}\n`);
+      writeStdio(1, `${code}\n`);
       process.exit(code);
     })());
 
   program.command('features').description('print what this runtime supports (JSON)')
-    .action(() => void process.stdout.write(oci().featuresJson()));
+    .action(() => void writeStdio(1, oci().featuresJson()));
 
   program.command('install').description("register tsvisor as a Docker runtime: add or update its entry in daemon.json's runtimes, keeping the rest")
     .argument('[runtimeArgs...]', 'extra arguments Docker passes to tsvisor (after --)')
@@ -276,7 +277,7 @@ function build(ready: CreateReady | null): Command {
     .option('--runtime <name>', 'the runtime name (docker run --runtime=NAME)', 'tsvisor')
     .action((args: string[], f: InstallFlags) => act(() => {
       (require('./install') as typeof Install).install(process.argv[1], f, args);
-      process.stdout.write(`runtime ${f.runtime} written to ${f.config}; reload dockerd (SIGHUP) to use it\n`);
+      writeStdio(1, `runtime ${f.runtime} written to ${f.config}; reload dockerd (SIGHUP) to use it\n`);
     })());
 
   program.command('sandbox-init', { hidden: true }).argument('<id>')

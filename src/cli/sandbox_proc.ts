@@ -9,7 +9,8 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from './lazy_builtins';
 import type { Readable } from 'node:stream';
 import { E, Errno } from '../abi/errno';
 import { defaultAction } from '../abi/signals';
@@ -432,7 +433,7 @@ export function spawnSandbox(
   // A new one (the spec names none): unshare execs Node in a new network namespace.
   const [file, argv] = netns === NEW_NETNS ? ['unshare', ['--net', '--', process.execPath, ...args]]
     : netns ? ['nsenter', [`--net=${netns}`, '--', process.execPath, ...args]] : [process.execPath, args];
-  const child = spawn(file, argv, {
+  const child = childProcess().spawn(file, argv, {
     stdio: tty === null ? ['inherit', 'inherit', 'inherit', 'pipe'] : [tty, tty, tty, 'pipe'],
     detached: true,
   });

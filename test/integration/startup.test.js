@@ -64,4 +64,14 @@ test('startup: a runtime command (state of a missing container) evaluates its mo
   assert.ok(r.modules.includes('cli/oci_commands') && r.modules.includes('cli/statedir'), `state evaluates the runtime: ${r.modules}`);
   assert.ok(r.modules.indexOf('cli/oci_commands') > r.modules.indexOf('@pkg/commander/index'), 'after the command line is parsed');
   assert.deepStrictEqual(r.modules.filter((id) => id.startsWith('[') || (id.startsWith('kernel/') && id !== 'kernel/netinfo')), [], 'no kernel, no other bundle file');
+  // Its error goes to a pipe (as to Docker's shim) without building process.stderr's stream (cli/stdio.ts).
+  for (const b of [...UNUSED_BUILTINS, 'stream']) assert.ok(!r.builtins.includes(b), `state loaded node:${b}: ${r.builtins}`);
+});
+
+test('startup: a command\'s output through a pipe is whole (cli/stdio.ts writes fd 1 directly)', () => {
+  const r = childProcess.spawnSync(h.TSVISOR, ['compat'], { encoding: 'utf8', env: h.sentryEnv(), timeout: 60_000 });
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.ok(r.stdout.length > 16384, `${r.stdout.length} bytes`);
+  assert.match(r.stdout, /^\| 0 \| read \| implemented \|/m, 'the syscall table');
+  assert.match(r.stdout, /\| seccomp SCMP_ACT_NOTIFY \| refused \(create fails\) \|\n$/, 'the OCI part, to its last line');
 });
