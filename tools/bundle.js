@@ -68,6 +68,10 @@ const eager = {};
 const sources = {};
 for (const { file, id } of files) {
   let src = fs.readFileSync(file, 'utf8').replace(/^\/\/# sourceMappingURL=.*$/m, '');
+  // tsc writes `import * as fs from 'node:fs'` as __importStar(require("node:fs")): a new object with a getter per
+  // export (about a hundred for node:fs), made again by each of the ~50 modules that import one, several ms of every
+  // start. A built-in's exports object already has every export, live: the modules use it as it is.
+  if (!id.startsWith('@pkg/')) src = src.replace(/__importStar\(require\("(node:[a-z0-9_/]+)"\)\)/g, 'require("$1")');
   if (id.startsWith('@pkg/')) for (const b of LAZY_BUILTINS) src = src.replace(new RegExp(`\\brequire\\((["'])${b}\\1\\)`, 'g'), `__lazyBuiltin(${JSON.stringify(b)})`);
   if (/String\.raw/.test(src) && /[^\x00-\x7f]/.test(src)) throw new Error(`${file}: String.raw and characters outside ASCII, which the bundle escapes`);
   sources[id] = src;

@@ -75,3 +75,11 @@ test('startup: a command\'s output through a pipe is whole (cli/stdio.ts writes 
   assert.match(r.stdout, /^\| 0 \| read \| implemented \|/m, 'the syscall table');
   assert.match(r.stdout, /\| seccomp SCMP_ACT_NOTIFY \| refused \(create fails\) \|\n$/, 'the OCI part, to its last line');
 });
+
+test('startup: the bundle uses a built-in module\'s exports as they are, not a copy per importing module (tools/bundle.js)', () => {
+  for (const f of ['tsvisor.bundle.js', 'tsvisor.rest.js', 'gofer.bundle.js']) {
+    const src = fs.readFileSync(path.join(h.ROOT, 'dist', f), 'latin1');
+    assert.doesNotMatch(src, /__importStar\(require\("node:/, f);
+    assert.match(src, /require\("node:fs"\)/, f);
+  }
+});
