@@ -71,7 +71,31 @@ function version(): string {
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
-function build(ready: CreateReady | null): Command {
+/**
+ * The command argv runs: its first argument that is not one of program's
+ * (global) options or an option's value; undefined when there is none, or
+ * an option program does not declare (--help) comes first.
+ */
+function commandOf(program: Command, argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('-')) return a;
+    if (a.startsWith('--') && a.includes('=')) continue;
+    const o = program.options.find((x) => x.long === a || x.short === a);
+    if (!o || o.optional) return undefined;
+    if (o.required) i++;
+  }
+  return undefined;
+}
+
+/**
+ * The command line. With argv, only the command it runs is declared (with
+ * the global options): declaring all ~20 commands and their options was
+ * about a tenth of a light command's start-up CPU beyond Node's own. A
+ * command line without one of ours (help, a typo, --help first) gets them
+ * all, for commander's help and suggestions.
+ */
+function build(ready: CreateReady | null, argv: string[] | null): Command {
   const program = new Command('tsvisor');
   program
     .description('a sandboxed container runtime: an application kernel serves every system call of the contained program')
@@ -89,6 +113,13 @@ function build(ready: CreateReady | null): Command {
     .showHelpAfterError(false)
     .configureOutput({ outputError: (s, write) => write(`tsvisor: ${s.replace(/^error: /, '')}`) });
 
+  const only = argv === null ? undefined : commandOf(program, argv);
+  let declared = 0;
+  const want = (...names: string[]): boolean => {
+    const yes = only === undefined || names.includes(only);
+    if (yes) declared++;
+    return yes;
+  };
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();
   // The platform reaches every sandbox this process starts, and the sandbox processes it spawns, through the environment.
   program.hook('preAction', () => {
@@ -110,7 +141,7 @@ function build(ready: CreateReady | null): Command {
     }
   };
 
-  program.command('do')
+  if (want('do')) program.command('do')
     .description('run one command sandboxed (the host root, or --rootfs, seen read-only under a private upper layer)')
     .argument('<command...>', 'the command and its arguments')
     .option('--rootfs <dir>', 'root file system (a host directory)', '/')
@@ -136,10 +167,10 @@ function build(ready: CreateReady | null): Command {
     .passThroughOptions()
     .action((argv: string[], f: DoFlags) => earlyGofer(f).then((gofer) => lazyDo().then(({ cmdDo }) => cmdDo(argv, f, gofer))).catch((e) => fail(`internal error: ${(e as Error).stack ?? e}`, 125)));
 
-  program.command('compat').description('print the syscall compatibility table and the OCI spec fields not honoured (Markdown)')
+  if (want('compat')) program.command('compat').description('print the syscall compatibility table and the OCI spec fields not honoured (Markdown)')
     .action(async () => void writeStdio(1, (await import('../syscalls/table')).compatibilityMarkdown() + (require('../oci/compat') as typeof OciCompat).ociCompatibilityMarkdown()));
 
-  program.command('spec').description('write a default config.json for a bundle')
+  if (want('spec')) program.command('spec').description('write a default config.json for a bundle')
     .option('-b, --bundle <dir>', 'the bundle directory', '.')
     .option('--rootless', 'a spec for a container run without root')
     .action((f: { bundle: string; rootless?: boolean }) => act(() => oci().writeSpec(f.bundle, !!f.rootless))());
@@ -151,7 +182,7 @@ function build(ready: CreateReady | null): Command {
     .option('--no-pivot', 'accepted (the sandbox has its own root)')
     .option('--no-new-keyring', 'accepted (the sandbox has no keyrings)');
 
-  createFlags(program.command('create').description('create a container: its sandbox is ready, its process loaded, not running').argument('<id>'))
+  if (want('create')) createFlags(program.command('create').description('create a container: its sandbox is ready, its process loaded, not running').argument('<id>'))
     .action((id: string, f: CreateFlags) => act(async (rt) => {
       const abandoned = process.env[ABANDONED_ENV];
       if (abandoned !== undefined) {
@@ -165,10 +196,10 @@ function build(ready: CreateReady | null): Command {
       ready?.done(0);
     })());
 
-  program.command('start').description('let a created container run').argument('<id>')
+  if (want('start')) program.command('start').description('let a created container run').argument('<id>')
     .action((id: string) => act((rt) => rt.start(id))());
 
-  createFlags(program.command('run').description('create and start a container, and wait for it unless --detach').argument('<id>'))
+  if (want('run')) createFlags(program.command('run').description('create and start a container, and wait for it unless --detach').argument('<id>'))
     .option('-d, --detach', 'return once the container runs')
     .action((id: string, f: CreateFlags & { detach?: boolean }) => act(async (rt) => {
       const child = await rt.create(id, f, !f.detach);
@@ -190,13 +221,13 @@ function build(ready: CreateReady | null): Command {
       process.exit(sig ? 128 + os.constants.signals[sig] : code ?? 0);
     })());
 
-  program.command('pause').description('pause a running container (every process at rest, timers held)').argument('<id>')
+  if (want('pause')) program.command('pause').description('pause a running container (every process at rest, timers held)').argument('<id>')
     .action((id: string) => act((rt) => rt.pause(id, true))());
 
-  program.command('resume').description('resume a paused container').argument('<id>')
+  if (want('resume')) program.command('resume').description('resume a paused container').argument('<id>')
     .action((id: string) => act((rt) => rt.pause(id, false))());
 
-  program.command('exec').description('run another process in a running container').argument('<id>').argument('[command...]', 'the command and its arguments')
+  if (want('exec')) program.command('exec').description('run another process in a running container').argument('<id>').argument('[command...]', 'the command and its arguments')
     .option('-p, --process <file>', 'the process as a JSON file (the process object of config.json)')
     .option('-e, --env <K=V>', 'set an environment variable (repeatable)', collect, [])
     .option('--cwd <dir>', 'working directory inside the container')
@@ -219,26 +250,26 @@ function build(ready: CreateReady | null): Command {
       process.exit((await lazyDo()).exitCodeOf(await rt.exec(id, req)));
     })());
 
-  program.command('exec-wait', { hidden: true }).argument('<id>').requiredOption('--request <json>').option('--terminal')
+  if (want('exec-wait')) program.command('exec-wait', { hidden: true }).argument('<id>').requiredOption('--request <json>').option('--terminal')
     .action((id: string, f: { request: string; terminal?: boolean }) => act(async (rt) => {
       const req = JSON.parse(f.request) as ExecSpec;
       if (f.terminal) sandboxProc().forwardTerminalSignals(rt, id);
       process.exit((await lazyDo()).exitCodeOf(await rt.exec(id, req)));
     })());
 
-  program.command('state').description("print a container's state (OCI state JSON)").argument('<id>')
+  if (want('state')) program.command('state').description("print a container's state (OCI state JSON)").argument('<id>')
     .action((id: string) => act((rt) => void writeStdio(1, JSON.stringify(rt.stateOf(id), null, '  ') + '\n'))());
 
-  program.command('kill').description("send a signal (default SIGTERM) to a container's init, or with --all to all its processes")
+  if (want('kill')) program.command('kill').description("send a signal (default SIGTERM) to a container's init, or with --all to all its processes")
     .argument('<id>').argument('[signal]', 'name (TERM, SIGTERM) or number', 'SIGTERM')
     .option('-a, --all', 'signal every process of the container')
     .action((id: string, sig: string, f: { all?: boolean }) => act((rt) => rt.kill(id, sig, !!f.all))());
 
-  program.command('delete').description('delete a stopped (or, with --force, any) container').argument('<id>')
+  if (want('delete')) program.command('delete').description('delete a stopped (or, with --force, any) container').argument('<id>')
     .option('-f, --force', 'kill the container first if it runs')
     .action((id: string, f: { force?: boolean }) => act((rt) => rt.delete(id, !!f.force))());
 
-  program.command('list').alias('ls').description('list the containers under --root')
+  if (want('list', 'ls')) program.command('list').alias('ls').description('list the containers under --root')
     .option('-q, --quiet', 'only the IDs')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action((f: { quiet?: boolean; format: string }) => act((rt) => {
@@ -248,19 +279,19 @@ function build(ready: CreateReady | null): Command {
       else writeStdio(1, oci().listTable(states));
     })());
 
-  program.command('ps').description("list a container's processes (the sandbox's), or with --format json the host pids standing for them")
+  if (want('ps')) program.command('ps').description("list a container's processes (the sandbox's), or with --format json the host pids standing for them")
     .argument('<id>')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action((id: string, f: { format: string }) => act(async (rt) => void writeStdio(1, await observe().ps(rt, id, f.format === 'json')))());
 
-  program.command('events').description("a running container's statistics as JSON lines, every --interval until it stops")
+  if (want('events')) program.command('events').description("a running container's statistics as JSON lines, every --interval until it stops")
     .argument('<id>')
     .option('--stats', 'print the statistics once and exit')
     .option('--interval <duration>', 'time between two events (5s, 500ms)', '5s')
     .action((id: string, f: { stats?: boolean; interval: string }) =>
       act((rt) => observe().events(rt, id, !!f.stats, observe().parseInterval(f.interval), (l) => void process.stdout.write(l)))());
 
-  program.command('wait').description('wait for a container to stop; prints its exit status and exits with it')
+  if (want('wait')) program.command('wait').description('wait for a container to stop; prints its exit status and exits with it')
     .argument('<id>')
     .action((id: string) => act(async (rt) => {
       const code = await observe().wait(rt, id);
@@ -268,10 +299,10 @@ function build(ready: CreateReady | null): Command {
       process.exit(code);
     })());
 
-  program.command('features').description('print what this runtime supports (JSON)')
+  if (want('features')) program.command('features').description('print what this runtime supports (JSON)')
     .action(() => void writeStdio(1, oci().featuresJson()));
 
-  program.command('install').description("register tsvisor as a Docker runtime: add or update its entry in daemon.json's runtimes, keeping the rest")
+  if (want('install')) program.command('install').description("register tsvisor as a Docker runtime: add or update its entry in daemon.json's runtimes, keeping the rest")
     .argument('[runtimeArgs...]', 'extra arguments Docker passes to tsvisor (after --)')
     .option('--config <file>', "Docker's daemon configuration", '/etc/docker/daemon.json')
     .option('--runtime <name>', 'the runtime name (docker run --runtime=NAME)', 'tsvisor')
@@ -280,13 +311,13 @@ function build(ready: CreateReady | null): Command {
       writeStdio(1, `runtime ${f.runtime} written to ${f.config}; reload dockerd (SIGHUP) to use it\n`);
     })());
 
-  program.command('sandbox-init', { hidden: true }).argument('<id>')
+  if (want('sandbox-init')) program.command('sandbox-init', { hidden: true }).argument('<id>')
     .requiredOption('--bundle <dir>').requiredOption('--state-dir <dir>').addOption(new Option('--terminal <kind>').choices(['console', 'caller']))
     .addOption(networkOption()).option('--cgroup <json>').option('--confine')
     .action((id: string, f: { bundle: string; stateDir: string; terminal?: 'console' | 'caller'; network: NetworkMode; cgroup?: string; confine?: boolean }) =>
       sandboxProc().sandboxInit(id, f.bundle, f.stateDir, f.terminal ?? null, f.network, f.cgroup ? (JSON.parse(f.cgroup) as CgroupRecord) : null, !!f.confine));
 
-  return program;
+  return declared > 0 ? program : build(ready, null);
 }
 
 /**
@@ -309,5 +340,5 @@ async function earlyGofer(f: DoFlags): Promise<GoferHandOff | null> {
 }
 
 export function main(argv: string[]): void {
-  build(CreateReady.fromEnv()).parseAsync(argv, { from: 'user' }).catch((e: Error) => fail(`internal error: ${e.stack ?? e.message}`, 125));
+  build(CreateReady.fromEnv(), argv).parseAsync(argv, { from: 'user' }).catch((e: Error) => fail(`internal error: ${e.stack ?? e.message}`, 125));
 }

@@ -83,3 +83,22 @@ test('startup: the bundle uses a built-in module\'s exports as they are, not a c
     assert.match(src, /require\("node:fs"\)/, f);
   }
 });
+
+test('startup: the command line declares the command it runs; help and a mistyped command still see them all', () => {
+  const root = h.tmpDir('startup-root-');
+  const run = (args) => childProcess.spawnSync(h.TSVISOR, args, { encoding: 'utf8', env: h.sentryEnv(), timeout: 60_000 });
+  const typo = run(['--root', root, 'stat', 'x']);
+  assert.notStrictEqual(typo.status, 0);
+  assert.match(typo.stderr, /unknown command 'stat'\n\(Did you mean one of start, state\?\)/);
+  const help = run(['--help']);
+  assert.strictEqual(help.status, 0);
+  for (const c of ['do', 'create', 'start', 'state', 'kill', 'delete', 'list|ls', 'features']) assert.match(help.stdout, new RegExp(`^  ${c.replace('|', '\\|')} `, 'm'), c);
+  assert.match(run(['help', 'state']).stdout, /^Usage: tsvisor state \[options\] <id>/);
+  // Global options with values, before the command, in both spellings.
+  for (const args of [['--root', root, '--log-format', 'json', 'state', 'x'], [`--root=${root}`, '--debug', 'state', 'x']]) {
+    const r = run(args);
+    assert.strictEqual(r.status, 1);
+    assert.match(r.stderr, /container x does not exist/, args.join(' '));
+  }
+  assert.strictEqual(run(['--root', root, 'ls', '-q']).stdout, '');
+});
