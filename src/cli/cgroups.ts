@@ -11,7 +11,8 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from './lazy_builtins';
 import type { CgroupRecord, CgroupResources } from '../oci/resources';
 import type { MountPlan } from '../oci/plan';
 
@@ -326,7 +327,7 @@ export class HostCgroup {
     if (this.canary) return;
     // Moved in first: it waits for a byte on its stdin (or its end) before it fills.
     const script = join ? `process.stdin.once('data',()=>{${fill}});process.stdin.once('end',()=>process.exit(0));` : fill;
-    const child = spawn(process.execPath, ['-e', script], { stdio: [join ? 'pipe' : 'ignore', 'ignore', 'ignore'] });
+    const child = childProcess().spawn(process.execPath, ['-e', script], { stdio: [join ? 'pipe' : 'ignore', 'ignore', 'ignore'] });
     this.canary = child;
     child.on('error', () => undefined);
     child.on('exit', () => (this.canary = null));

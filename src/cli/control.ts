@@ -8,7 +8,8 @@
 // yields to whenever the loop has work (a connection is such work).
 
 import * as fs from 'node:fs';
-import * as net from 'node:net';
+import type { Server } from 'node:net';
+import { net } from './lazy_builtins';
 import type { SandboxProcess, SandboxStats } from '../sandbox/options';
 import { isExecSecret } from './exec_secret';
 import type { CgroupRecord } from '../oci/resources';
@@ -108,7 +109,7 @@ function parseOp(line: string): ControlRequest | null {
 }
 
 export class ControlServer {
-  private constructor(private readonly server: net.Server) {}
+  private constructor(private readonly server: Server) {}
 
   /**
    * Listen on control.sock in dir (mode 0600) and answer each request with
@@ -117,7 +118,7 @@ export class ControlServer {
    * that yields to Node only when that set has events must yield once more.
    */
   static listen(dir: string, handle: (r: ControlRequest) => ControlReply | Promise<ControlReply>, onConnection: () => void): Promise<ControlServer> {
-    const server = net.createServer((sock) => {
+    const server = net().createServer((sock) => {
       onConnection();
       let buf = '';
       sock.setEncoding('utf8');
@@ -159,7 +160,7 @@ export class ControlServer {
 export function controlRequest(dir: string, req: ControlRequest, timeoutMs: number | null = 30_000): Promise<ControlReply> {
   return new Promise((resolve, reject) => {
     process.chdir(dir);
-    const sock = net.createConnection(SOCKET);
+    const sock = net().createConnection(SOCKET);
     let buf = '';
     // An exec's answer comes when its process exits: no timeout then.
     const timer = timeoutMs === null ? undefined : setTimeout(() => {

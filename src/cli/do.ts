@@ -9,7 +9,8 @@ import { Sandbox } from '../sandbox/sandbox';
 import { type PlatformName, PLATFORM_ENV } from '../sandbox/options';
 import { CALLER_NOFILE_ENV, captureHostInfo } from '../host/hostinfo';
 import { GOFER_ENV, goferWanted } from '../gofer/start';
-import { spawnGofer, type GoferHandOff } from '../gofer/spawn';
+import type { GoferHandOff } from '../gofer/spawn';
+import type * as GoferSpawn from '../gofer/spawn';
 import { goferTrees } from '../sandbox/gofer_trees';
 import { fail } from './fail';
 import { parseVolumes } from './volume';
@@ -18,7 +19,7 @@ import { withInit } from './init';
 import type { NetworkMode } from '../kernel/netinfo';
 import { parsePublish, type NatOptions } from '../sandbox/natconfig';
 import { ConfinedStart } from '../sandbox/confine';
-import { runConfined } from '../sandbox/confine_runtime';
+import type * as ConfineRuntime from '../sandbox/confine_runtime';
 import { DRILL_ENV, runDrill } from '../sandbox/confine_drill';
 import { callerEnv } from './caller_env';
 
@@ -89,9 +90,10 @@ export async function cmdDo(argv: string[], a: DoFlags, early: GoferHandOff | nu
     let gofer = null;
     if (goferWanted(a.gofer) === true) {
       const trees = goferTrees(a.rootfs, volumes);
-      gofer = { fd: spawnGofer(trees).fd, trees };
+      gofer = { fd: (require('../gofer/spawn') as typeof GoferSpawn).spawnGofer(trees).fd, trees };
     }
-    runConfined(process.argv.slice(1), { newNetns: a.network === 'none', nofileEnv: callerNofile(), gofer }, FORWARDED_SIGNALS);
+    // Loaded here only: it brings node:child_process and node:tty, which a sandbox in this process never uses.
+    (require('../sandbox/confine_runtime') as typeof ConfineRuntime).runConfined(process.argv.slice(1), { newNetns: a.network === 'none', nofileEnv: callerNofile(), gofer }, FORWARDED_SIGNALS);
     return;
   }
   const env = mergeEnv(

@@ -9,7 +9,7 @@
 // side that opens the stdio checks that the pid holds that memfd, which no
 // other process can make it hold.
 
-import * as crypto from 'node:crypto';
+import { crypto } from './lazy_builtins';
 import * as fs from 'node:fs';
 import { holdNamedMemfd } from '../host/named_memfd';
 
@@ -25,7 +25,7 @@ export function holdExecSecret(): string {
 
 /** holdExecSecret, with the memfd's fd (a child given it as one of its stdio fds holds the secret too: a pod container's stand-in). */
 export function heldExecSecret(): { secret: string; fd: number } {
-  const secret = crypto.randomBytes(16).toString('hex');
+  const secret = crypto().randomBytes(16).toString('hex');
   return { secret, fd: holdNamedMemfd(PREFIX + secret) };
 }
 

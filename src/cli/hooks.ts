@@ -11,7 +11,7 @@
 // which no host program can enter.
 
 import * as fs from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { childProcess } from './lazy_builtins';
 import type { OciState } from '../oci/runtime';
 import type { HookKind, OciHooks } from '../oci/spec';
 import { RuntimeError } from './statedir';
@@ -63,7 +63,7 @@ export function runHooks(hooks: OciHooks, kinds: HookKind[], state: OciState, lo
       const [file, argv, argv0] = ns.length
         ? [nsenterPath(), [...ns, '--', '/bin/bash', '--norc', '--noprofile', '-c', 'exec -a "$0" "$@"', args[0] ?? h.path, h.path, ...args.slice(1)], 'nsenter']
         : [h.path, args.slice(1), args[0] ?? h.path];
-      const r = spawnSync(file, argv, {
+      const r = childProcess().spawnSync(file, argv, {
         argv0, env, input: JSON.stringify(state), stdio: ['pipe', 'inherit', 'pipe'], encoding: 'utf8',
         timeout: h.timeout ? h.timeout * 1000 : undefined, killSignal: 'SIGKILL',
       });

@@ -88,6 +88,7 @@ async function running(rt: Runtime, id: string): Promise<ContainerRecord> {
   return r;
 }
 
+/** @public cli/main.ts requires this module when a command runs (a lazy require, which knip does not follow). */
 export async function ps(rt: Runtime, id: string, json: boolean): Promise<string> {
   const r = await running(rt, id);
   if (json) return JSON.stringify(containerHostPids(r.pid)) + '\n';
@@ -134,7 +135,10 @@ async function statsEvent(rt: Runtime, id: string, r: ContainerRecord): Promise<
   };
 }
 
-/** A duration as runc takes it (5s, 500ms, 1m) in ms. */
+/**
+ * A duration as runc takes it (5s, 500ms, 1m) in ms.
+ * @public cli/main.ts requires this module when a command runs (a lazy require, which knip does not follow).
+ */
 export function parseInterval(v: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v);
   if (!m) throw new RuntimeError(`--interval wants a duration such as 5s or 500ms, got ${JSON.stringify(v)}`);
@@ -143,7 +147,10 @@ export function parseInterval(v: string): number {
   return ms;
 }
 
-/** events: with stats once, one event; else one every interval until the container stops. */
+/**
+ * events: with stats once, one event; else one every interval until the container stops.
+ * @public cli/main.ts requires this module when a command runs (a lazy require, which knip does not follow).
+ */
 export async function events(rt: Runtime, id: string, once: boolean, intervalMs: number, out: (line: string) => void): Promise<void> {
   for (;;) {
     const r = rt.withLock(id, () => rt.record(id));
@@ -166,7 +173,10 @@ export async function events(rt: Runtime, id: string, once: boolean, intervalMs:
   }
 }
 
-/** wait: until the container stops; returns its exit status as a shell shows it (128+N for a signal). */
+/**
+ * wait: until the container stops; returns its exit status as a shell shows it (128+N for a signal).
+ * @public cli/main.ts requires this module when a command runs (a lazy require, which knip does not follow).
+ */
 export async function wait(rt: Runtime, id: string): Promise<number> {
   const r = rt.withLock(id, () => rt.record(id));
   while (rt.state.alive(r)) await new Promise((res) => setTimeout(res, 50));

@@ -5,14 +5,13 @@
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { isatty } from 'node:tty';
 import * as path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { defaultSpec, features, ociState, parseSignal, validId, type ContainerRecord, type OciState } from '../oci/runtime';
 import { controlRequest, type ControlReply, type ControlRequest, type ExecSpec } from './control';
 import { holdExecSecret } from './exec_secret';
 import { parseProcess, SpecError } from '../oci/spec';
-import { spawn } from 'node:child_process';
+import { childProcess, tty as ttyModule } from './lazy_builtins';
 import { readBundle } from './container_spec';
 import { serveContainer, spawnSandbox, superviseInPlace } from './sandbox_proc';
 import { enterNetns, newSession, replaceFd, type RuntimeNetns } from '../host/selfns';
@@ -108,7 +107,7 @@ export class Runtime {
     // runc's rules: a terminal needs a console socket to send its master to, and a console socket a terminal.
     // (A foreground `run` without one: the container's terminal is the caller's own stdio.)
     if (plan.terminal && !f.consoleSocket && !foreground) throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
-    if (plan.terminal && !f.consoleSocket && !isatty(0)) this.log.warn(`${id}: process.terminal: the standard input of run is not a terminal; the container has none`);
+    if (plan.terminal && !f.consoleSocket && !ttyModule().isatty(0)) this.log.warn(`${id}: process.terminal: the standard input of run is not a terminal; the container has none`);
     if ((!plan.terminal || foreground) && f.consoleSocket) throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
     this.state.makeContainerDir(id);
     let lock: FileLock;
@@ -339,7 +338,7 @@ export class Runtime {
     }
     const args = [this.bin, '--root', this.state.root, 'exec-wait', '--request', JSON.stringify(req), ...(pty ? ['--terminal'] : []), id];
     try {
-      return spawn(process.execPath, args, { stdio: pty ? [pty.slave, pty.slave, pty.slave] : 'inherit', detached: true });
+      return childProcess().spawn(process.execPath, args, { stdio: pty ? [pty.slave, pty.slave, pty.slave] : 'inherit', detached: true });
     } finally {
       if (pty) fs.closeSync(pty.slave);
     }
@@ -405,19 +404,24 @@ export class Runtime {
   }
 }
 
+/** @public cli/main.ts requires this module when a command runs (a lazy require, which knip does not follow). */
 export function listTable(states: OciState[]): string {
   const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('')).join('\n') + '\n';
 }
 
-/** `spec`: write a default config.json into dir, refusing to overwrite one. */
+/**
+ * `spec`: write a default config.json into dir, refusing to overwrite one.
+ * @public cli/main.ts requires this module when a command runs (a lazy require, which knip does not follow).
+ */
 export function writeSpec(dir: string, rootless: boolean): void {
   const file = path.join(dir, 'config.json');
   if (fs.existsSync(file)) throw new RuntimeError(`File ${file} exists. Remove it first`);
   fs.writeFileSync(file, JSON.stringify(defaultSpec(rootless), null, '\t') + '\n');
 }
 
+/** @public cli/main.ts requires this module when a command runs (a lazy require, which knip does not follow). */
 export function featuresJson(): string {
   return JSON.stringify(features(), null, '    ') + '\n';
 }

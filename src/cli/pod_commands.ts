@@ -14,7 +14,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isatty } from 'node:tty';
+import { tty as ttyModule } from './lazy_builtins';
 import type { ChildProcess } from 'node:child_process';
 import { ociState, validId, type ContainerRecord } from '../oci/runtime';
 import { NEW_NETNS, type ContainerPlan } from '../oci/plan';
@@ -79,7 +79,7 @@ export async function createInPod(rt: Runtime, id: string, f: CreateFlags, plan:
   const share = podShares(plan, sb.pid);
   if (plan.terminal && !f.consoleSocket && !foreground) throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
   if ((!plan.terminal || foreground) && f.consoleSocket) throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
-  if (plan.terminal && !f.consoleSocket && !isatty(0)) rt.log.warn(`${id}: process.terminal: the standard input of run is not a terminal; the container has none`);
+  if (plan.terminal && !f.consoleSocket && !ttyModule().isatty(0)) rt.log.warn(`${id}: process.terminal: the standard input of run is not a terminal; the container has none`);
   rt.state.makeContainerDir(id);
   let lock: FileLock;
   try {

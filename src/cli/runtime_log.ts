@@ -4,6 +4,7 @@
 // when there is none; debug lines only with --debug.
 
 import * as fs from 'node:fs';
+import { writeStdio } from './stdio';
 
 export type LogFormat = 'text' | 'json';
 type Level = 'debug' | 'info' | 'warning' | 'error';
@@ -32,17 +33,17 @@ export class RuntimeLog {
   }
 
   debug(msg: string): void {
-    if (this.debugOn && !this.append('debug', msg)) process.stderr.write(`tsvisor: debug: ${msg}\n`);
+    if (this.debugOn && !this.append('debug', msg)) writeStdio(2, `tsvisor: debug: ${msg}\n`);
   }
 
   warn(msg: string): void {
-    if (!this.append('warning', msg)) process.stderr.write(`tsvisor: warning: ${msg}\n`);
+    if (!this.append('warning', msg)) writeStdio(2, `tsvisor: warning: ${msg}\n`);
   }
 
   /** The one line a failed command prints, and exits with 1 (runc's status for every error). */
   fatal(msg: string, code = 1): never {
     this.append('error', msg);
-    process.stderr.write(`tsvisor: ${msg}\n`);
+    writeStdio(2, `tsvisor: ${msg}\n`);
     process.exit(code);
   }
 }

@@ -9,7 +9,8 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from './lazy_builtins';
 import type { Readable } from 'node:stream';
 import { E, Errno } from '../abi/errno';
 import { defaultAction } from '../abi/signals';
@@ -152,6 +153,7 @@ export function takeTerminal(fd = 0): void {
 /**
  * exec-wait with a terminal: take it as the controlling terminal and pass the
  * signals it raises to the exec'd process's terminal in the sandbox.
+ * @public cli/main.ts requires this module when a command runs (a lazy require, which knip does not follow).
  */
 export function forwardTerminalSignals(rt: Runtime, id: string): void {
   takeTerminal();
@@ -173,6 +175,7 @@ export type TerminalKind = 'console' | 'caller' | null;
  * Sentry runs confined below it (sandbox_confined.ts): this function runs
  * twice, first as the runtime outside (which starts the Gofer and the
  * Sentry), then as that Sentry.
+ * @public cli/main.ts requires this module when a command runs (a lazy require, which knip does not follow).
  */
 export async function sandboxInit(id: string, bundle: string, stateDir: string, terminal: TerminalKind, network: NetworkMode, cgroup: CgroupRecord | null, confine: boolean): Promise<void> {
   // Loaded only here: the runtime's other commands (which import this file) need none of it, the runtime of a confined Sentry none of the Sentry's side.
@@ -430,7 +433,7 @@ export function spawnSandbox(
   // A new one (the spec names none): unshare execs Node in a new network namespace.
   const [file, argv] = netns === NEW_NETNS ? ['unshare', ['--net', '--', process.execPath, ...args]]
     : netns ? ['nsenter', [`--net=${netns}`, '--', process.execPath, ...args]] : [process.execPath, args];
-  const child = spawn(file, argv, {
+  const child = childProcess().spawn(file, argv, {
     stdio: tty === null ? ['inherit', 'inherit', 'inherit', 'pipe'] : [tty, tty, tty, 'pipe'],
     detached: true,
   });

@@ -7,7 +7,8 @@
 // looks ended to either side before both are in place.
 
 import * as fs from 'node:fs';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from './lazy_builtins';
 import { hostPipe, imageMemfd } from '../host/exec_fds';
 import { heldExecSecret } from './exec_secret';
 import { STAND_IN_NAME, standInElf } from './stand_in_elf';
@@ -36,7 +37,7 @@ export function spawnStandIn(stdio: number | 'inherit', terminal: boolean): Stan
     exe = imageMemfd(STAND_IN_NAME, standInElf());
     // The child's fds 0-5 are set up by dup2 before it executes /proc/self/fd/EXE: EXE must be none of them.
     if (exe <= 5) throw new Error(`the stand-in's image got fd ${exe}`);
-    const child = spawn(`/proc/self/fd/${exe}`, terminal ? ['terminal'] : [], {
+    const child = childProcess().spawn(`/proc/self/fd/${exe}`, terminal ? ['terminal'] : [], {
       argv0: STAND_IN_NAME, stdio: [stdio, stdio, stdio, statusR, signalW, secretFd], detached: true,
     });
     const release = (): void => {

@@ -8,13 +8,14 @@
 // the status pipe when it ends, and the stand-in exits as it did.
 
 import * as fs from 'node:fs';
-import * as net from 'node:net';
+import type { Socket } from 'node:net';
+import { net } from './lazy_builtins';
 import { STAND_IN_SIGNALS } from './stand_in_elf';
 
 export class StandInLink {
   private status: number;
 
-  private constructor(status: number, private readonly sock: net.Socket) {
+  private constructor(status: number, private readonly sock: Socket) {
     this.status = status;
   }
 
@@ -34,7 +35,7 @@ export class StandInLink {
       if (signals >= 0) fs.closeSync(signals);
       throw e;
     }
-    const sock = new net.Socket({ fd: signals, readable: true, writable: false });
+    const sock = new (net().Socket)({ fd: signals, readable: true, writable: false });
     let buf = Buffer.alloc(0);
     sock.on('data', (d: Buffer) => {
       buf = Buffer.concat([buf, d]);

@@ -5,7 +5,8 @@
 // next number of a counter, scrambled by a cookie drawn for this sandbox,
 // which makes the order total, stable for the object's life and unrelated to
 // creation order. The numbers are held weakly (an object that goes, goes).
-import { randomInt } from 'node:crypto';
+// host/random, not node:crypto: loading that costs every sandbox's start-up several milliseconds.
+import { randomInt } from '../host/random';
 
 export class KcmpOrder {
   private readonly ids = new WeakMap<object, number>();

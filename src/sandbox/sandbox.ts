@@ -7,7 +7,7 @@ import { Credentials } from '../auth/creds';
 import { E, Errno } from '../abi/errno';
 import { Kernel } from '../kernel/kernel';
 import type { Task } from '../kernel/task';
-import { Strace } from '../kernel/strace/strace';
+import type * as StraceMod from '../kernel/strace/strace';
 import type { ExecFile } from '../loader/load';
 import { PtracePlatform } from '../platform/ptrace/platform';
 import { SYSCALL_NAMES } from '../syscalls/names';
@@ -124,7 +124,8 @@ export class Sandbox {
     this.kernel.hooks.add({ taskExit: (t) => this.execExited(t) });
     this.kernel.syscallNames = SYSCALL_NAMES;
     if (missingFamilies.length) log(`syscall families not built yet: ${missingFamilies.join(', ')}`);
-    if (opts.strace) this.kernel.strace = new Strace(this.kernel, (line) => this.write(line + '\n', true));
+    // The decoders are loaded only for --strace: nine modules a sandbox without it never runs.
+    if (opts.strace) this.kernel.strace = new (require('../kernel/strace/strace') as typeof StraceMod).Strace(this.kernel, (line) => this.write(line + '\n', true));
     const forLoader = (f: ReturnType<typeof openForExec>): ExecFile => {
       if (!f.mappable) throw new Errno(E.EACCES);
       const inode = f.vpath.dentry.inode;
