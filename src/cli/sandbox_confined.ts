@@ -229,21 +229,31 @@ export function superviseConfined(s: ConfinedSupervision): { child: ChildProcess
     } else if (word === 'status' && /^\d+$/.test(arg ?? '')) {
       s.debug?.(`the Sentry says the container ended (${arg})`);
       status = Number(arg) & 0xffff;
+      // The status is the Sentry's last word (it exits next): the container has ended, and this process ends as it did
+      // without waiting for the Sentry's own exit (exitAs kills what is left of the sandbox, or it dies with this process).
+      if (isCreated) end(null, null);
     }
   };
   /** Before create is done (ready 'pipe'), the Sentry's end is create's to report: held until created(). */
   let isCreated = s.ready !== 'pipe';
-  let ended: (() => void) | null = null;
-  const onExit = (code: number | null, sig: NodeJS.Signals | null): void => {
-    s.debug?.('the Sentry ended');
-    ended = () => void (cg?.settled() ?? Promise.resolve()).then(() => {
+  /** The Sentry's exit, once it came: [code, signal]. */
+  let exited: [number | null, NodeJS.Signals | null] | null = null;
+  let ending = false;
+  const end = (code: number | null, sig: NodeJS.Signals | null): void => {
+    if (ending) return;
+    ending = true;
+    void (cg?.settled() ?? Promise.resolve()).then(() => {
       s.debug?.('the container ends');
       if (status !== null) host.exitAs(status);
       // Ended without a status: killed (the container dies of the same signal), or its start-up failed (create has its reason).
       if (sig) host.exitAs(os.constants.signals[sig]);
       process.exit(code ?? 125);
     });
-    if (isCreated) ended();
+  };
+  const onExit = (code: number | null, sig: NodeJS.Signals | null): void => {
+    s.debug?.('the Sentry ended');
+    exited = [code, sig];
+    if (isCreated) end(code, sig);
   };
   let stateFd: number;
   try {
@@ -260,7 +270,7 @@ export function superviseConfined(s: ConfinedSupervision): { child: ChildProcess
   planPipe?.end(encodePlan(s.plan));
   const created = (): void => {
     isCreated = true;
-    ended?.();
+    if (exited) end(...exited);
     // After create's reply is out (its caller goes on to start meanwhile).
     if (s.takeOver) setImmediate(() => void takenFirst());
   };

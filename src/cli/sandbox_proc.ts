@@ -401,6 +401,7 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
  */
 export async function superviseInPlace(c: ContainerStart & { id: string; bin: string; plan: ContainerPlan; debug?: (msg: string) => void }): Promise<{ ready: Promise<void>; created: () => void }> {
   const conf = await import('./sandbox_confined');
+  c.debug?.("the supervisor's modules loaded");
   const { id, stateDir, terminal, network, cg, plan } = c;
   viewCgroupMounts(plan, cg);
   if (terminal === 'console') takeTerminal(c.stdio?.[0]);
