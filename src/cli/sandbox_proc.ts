@@ -116,8 +116,11 @@ function leaveCgroupEmpty(dirs: string[]): void {
 }
 
 /** Exit as the container did: its code, or death by its signal. plain: PLAIN_DELETE_FILE's line, if any. */
-export function exitAs(status: number, stateDir: string, plain: string | null = null): never {
-  if (plain) leaveCgroupEmpty(plain.split(' '));
+export function exitAs(status: number, stateDir: string, plain: string | null = null, debug?: (msg: string) => void): never {
+  if (plain) {
+    leaveCgroupEmpty(plain.split(' '));
+    debug?.("the sandbox's other host processes are gone");
+  }
   try {
     if (plain !== null) fs.writeFileSync(`${stateDir}/${PLAIN_DELETE_FILE}`, `${plain}\n`, { mode: 0o600 });
     // Last: the shell line takes a container with this file for stopped.
@@ -409,7 +412,7 @@ export async function superviseInPlace(c: ContainerStart & { id: string; bin: st
   hostNetSysctls(plan, network);
   const plain = plainDelete(plan, cg);
   const { child, created } = conf.superviseConfined({
-    plan, id, cg, host: { clientStdio, exitAs: (st) => exitAs(st, stateDir, plain), tellCreate }, takeOver: network === 'sandbox' && plan.netns !== null,
+    plan, id, cg, host: { clientStdio, exitAs: (st) => exitAs(st, stateDir, plain, c.debug), tellCreate }, takeOver: network === 'sandbox' && plan.netns !== null,
     sentryArgs: sandboxInitArgs(c.bin, id, c.bundle, stateDir, terminal, network, cg?.rec ?? null, true), ready: 'pipe',
     terminalSignals: terminal === 'console', stateDir, ...(c.stdio ? { stdio: c.stdio } : {}), debug: c.debug,
   });
