@@ -3,6 +3,7 @@
 // bench/oci.js: tsvisor as an OCI runtime against runc (Debian's), as root.
 //
 //   node bench/oci.js [--reps N] [--docker unix:///path/docker.sock --image IMG | --dockerd] [--base DIR] [--only run,docker,pss] [--json]
+//   node bench/oci.js --dockerd --timeline N
 //
 // --dockerd starts a private dockerd for the run (as test/integration/
 // docker.test.js does: vfs storage, its own roots and socket under a
@@ -30,6 +31,13 @@
 //                and one container's by process (the sandbox process, for
 //                a confined Sentry its runtime; the Sentry; the Gofer; the
 //                stubs; util-linux helpers).
+//
+// --timeline N (with --dockerd; no other rows): N `docker run --rm IMG true`
+// of each runtime through a wrapper registered as `R-trace`, which logs
+// when each runtime command docker's shim executes begins and ends (bash's
+// EPOCHREALTIME, no fork) and gives tsvisor `--debug` with its log in the
+// trace (the Sentry's start-up steps); prints each run's timeline in ms
+// since `docker run` was started, then the median of each step.
 
 const childProcess = require('node:child_process');
 const fs = require('node:fs');
@@ -40,7 +48,7 @@ const ROOT = path.resolve(__dirname, '..');
 const TSVISOR = path.join(ROOT, 'bin', 'tsvisor.js');
 
 function parseArgs(argv) {
-  const o = { reps: 11, docker: null, image: null, dockerd: false, base: null, only: null, json: false };
+  const o = { reps: 11, docker: null, image: null, dockerd: false, base: null, only: null, json: false, timeline: 0 };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--reps') o.reps = Number(argv[++i]);
     else if (argv[i] === '--docker') o.docker = argv[++i];
@@ -49,10 +57,20 @@ function parseArgs(argv) {
     else if (argv[i] === '--only') o.only = argv[++i];
     else if (argv[i] === '--base') o.base = path.resolve(argv[++i]);
     else if (argv[i] === '--json') o.json = true;
+    else if (argv[i] === '--timeline') o.timeline = Number(argv[++i]);
     else throw new Error(`unknown argument ${argv[i]}`);
   }
   return o;
 }
+
+/**
+ * xs starting at its i-th: the runtimes take turns at going first. In a
+ * fixed order the second runtime's docker run was 5-7% faster than the
+ * first's at load 8-10 (the same two trees swapped gave the same
+ * difference the other way): the run after another meets Docker's
+ * cleanup of that one.
+ */
+const rotate = (xs, i) => [...xs.slice(i % xs.length), ...xs.slice(0, i % xs.length)];
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
@@ -170,8 +188,88 @@ function idleMemory(dir, n) {
 
 const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
+/**
+ * A runtime command that logs to trace when each command begins and ends,
+ * then runs cmd; tsvisor's (debug): with --debug and its log in trace.debug.
+ */
+function traceWrapper(dir, trace, cmd, debug) {
+  const file = path.join(dir, `trace-${path.basename(path.dirname(path.dirname(cmd)))}-${path.basename(cmd)}`);
+  const rewrite = debug
+    ? 'a=(); while [ $# -gt 0 ]; do case $1 in --log) a+=(--log "$L.debug"); shift 2;; --log-format) a+=(--log-format text); shift 2;; *) a+=("$1"); shift;; esac; done; set -- --debug "${a[@]}"\n'
+    : '';
+  fs.writeFileSync(file, `#!/bin/bash\nL='${trace}'\necho "$EPOCHREALTIME $$ begin $*" >> "$L"\n${rewrite}'${cmd}' "$@"; rc=$?\necho "$EPOCHREALTIME $$ end $rc" >> "$L"\nexit $rc\n`, { mode: 0o755 });
+  return file;
+}
+
+/** The subcommand of a runtime command line (after the global flags, those with a value skipped). */
+function subcommand(words) {
+  for (let i = 0; i < words.length; i++) {
+    if (['--root', '--log', '--log-format', '--platform', '--network', '--criu'].includes(words[i])) i++;
+    else if (!words[i].startsWith('-')) return words[i];
+  }
+  return '?';
+}
+
+/**
+ * --timeline: n runs of each runtime through its -trace wrapper; each run's
+ * events (a runtime command's begin and end, tsvisor's debug lines) in ms
+ * since docker run began, and the medians.
+ */
+function timeline(daemon, trace, n) {
+  const out = [];
+  for (const [name] of runtimes()) {
+    const runs = [];
+    for (let i = 0; i <= n; i++) {
+      fs.writeFileSync(trace, '');
+      fs.writeFileSync(`${trace}.debug`, '');
+      const t0 = Date.now();
+      const ms = timed('docker', ['-H', daemon.sock, 'run', '--rm', `--runtime=${dockerName[name]}-trace`, daemon.image, 'true']);
+      // Docker's shim may run its last delete after docker run returned.
+      sleep(300);
+      const events = [];
+      const open = new Map();
+      for (const l of fs.readFileSync(trace, 'utf8').split('\n').filter(Boolean)) {
+        const [t, pid, what, ...rest] = l.split(' ');
+        const at = Number(t) * 1000 - t0;
+        if (what === 'begin') open.set(pid, { cmd: subcommand(rest), at });
+        else if (open.has(pid)) {
+          const b = open.get(pid);
+          events.push({ what: `${b.cmd}`, from: b.at, to: at, rc: rest[0] });
+        }
+      }
+      for (const l of fs.readFileSync(`${trace}.debug`, 'utf8').split('\n').filter(Boolean)) {
+        const m = /^time="([^"]+)" level=\w+ msg="(.*)"$/.exec(l);
+        if (m && !/^\S+: (linux\.|mounts\[)/.test(m[2])) events.push({ what: JSON.parse(`"${m[2]}"`).replace(/^[\w-]+: /, '').replace(/ \(\d+ ms\)$/, ''), from: Date.parse(m[1]) - t0 });
+      }
+      events.sort((a, b) => a.from - b.from);
+      // The first run of each: image and code caches warm up.
+      if (i > 0) runs.push({ ms, events });
+      if (i > 0) process.stdout.write(`${name} run ${i}: ${ms.toFixed(0)} ms: ${events.map((e) => `${e.what} ${e.from.toFixed(0)}${e.to !== undefined ? `-${e.to.toFixed(0)}${e.rc !== '0' ? ` rc ${e.rc}` : ''}` : ''}`).join(', ')}\n`);
+    }
+    // Medians by event name and occurrence.
+    const keys = new Map();
+    for (const r of runs) {
+      const seen = new Map();
+      for (const e of r.events) {
+        // The same step whatever its numbers (pids, ms) say; the numbers' medians are not kept.
+        const w = e.what.replace(/\d+/g, 'N');
+        const k = `${w}#${(seen.get(w) ?? 0) + 1}`;
+        seen.set(w, (seen.get(w) ?? 0) + 1);
+        if (!keys.has(k)) keys.set(k, { from: [], to: [] });
+        keys.get(k).from.push(e.from);
+        if (e.to !== undefined) keys.get(k).to.push(e.to);
+      }
+    }
+    const lines = [...keys].filter(([, v]) => v.from.length * 2 > runs.length).map(([k, v]) => ({ k: k.replace(/#1$/, ''), from: median(v.from), to: v.to.length ? median(v.to) : null }))
+      .sort((a, b) => a.from - b.from);
+    out.push(`${name}: docker run median ${median(runs.map((r) => r.ms)).toFixed(0)} ms; medians (ms since docker run began):`);
+    for (const l of lines) out.push(`  ${l.from.toFixed(0).padStart(5)}${l.to !== null ? `-${l.to.toFixed(0).padEnd(5)} (${(l.to - l.from).toFixed(0)} ms)` : ''.padEnd(15)}  ${l.k}`);
+  }
+  process.stdout.write(out.join('\n') + '\n');
+}
+
 /** A private dockerd with tsvisor installed and a busybox image: { sock, image, stop }. */
-function startDockerd() {
+function startDockerd(trace = null) {
   const dir = fs.mkdtempSync('/tmp/tsvb-');
   // The daemon makes Docker's default bridge; removed at the end unless it was there before.
   const bridgeBefore = fs.existsSync('/sys/class/net/docker0');
@@ -180,6 +278,11 @@ function startDockerd() {
   fs.writeFileSync(config, JSON.stringify({ 'log-level': 'warn' }));
   childProcess.execFileSync(process.execPath, [TSVISOR, 'install', '--config', config]);
   if (BASE) childProcess.execFileSync(process.execPath, [path.join(BASE, 'bin', 'tsvisor.js'), 'install', '--config', config, '--runtime', 'tsvisor-base']);
+  if (trace) {
+    const c = JSON.parse(fs.readFileSync(config, 'utf8'));
+    for (const [name, cmd] of runtimes()) c.runtimes[`${dockerName[name]}-trace`] = { path: traceWrapper(dir, trace, cmd, name !== 'runc') };
+    fs.writeFileSync(config, JSON.stringify(c));
+  }
   const log = fs.openSync(path.join(dir, 'dockerd.log'), 'w');
   const daemon = childProcess.spawn('dockerd', [
     '--config-file', config, '--storage-driver=vfs', '--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'exec'),
@@ -234,7 +337,7 @@ function main() {
     if (want('run')) {
       const times = Object.fromEntries(runtimes().map(([n]) => [n, []]));
       for (let i = 0; i < o.reps; i++) {
-        for (const [name, cmd, pre] of runtimes()) {
+        for (const [name, cmd, pre] of rotate(runtimes(), i)) {
           times[name].push(timed(cmd, [...pre, '--root', path.join(dir, `state-${name}`), 'run', '--bundle', path.join(dir, 'true'), `t${i}`]));
         }
       }
@@ -242,9 +345,15 @@ function main() {
       // CPU time, in separate runs (GNU time's own start is not timed above).
       const cpu = Object.fromEntries(runtimes().map(([n]) => [n, []]));
       for (let i = 0; i < o.reps; i++) {
-        for (const [name, cmd, pre] of runtimes()) cpu[name].push(cpuOf(cmd, [...pre, '--root', path.join(dir, `state-${name}`), 'run', '--bundle', path.join(dir, 'true'), `c${i}`]));
+        for (const [name, cmd, pre] of rotate(runtimes(), i)) cpu[name].push(cpuOf(cmd, [...pre, '--root', path.join(dir, `state-${name}`), 'run', '--bundle', path.join(dir, 'true'), `c${i}`]));
       }
       rows.push({ row: 'run true, CPU (ms, user+sys, Gofer not counted)', ...Object.fromEntries(Object.entries(cpu).map(([n, t]) => [n, median(t)])) });
+    }
+    if (o.timeline) {
+      const trace = path.join(dir, 'trace.log');
+      daemon = startDockerd(trace);
+      timeline(daemon, trace, o.timeline);
+      return;
     }
     if (o.dockerd && want('docker')) {
       daemon = startDockerd();
@@ -257,7 +366,7 @@ function main() {
       // One untimed run of each first: the image's first container, and code caches.
       for (const rt of names) timed('docker', ['-H', o.docker, 'run', '--rm', `--runtime=${dockerName[rt]}`, o.image, 'true']);
       for (let i = 0; i < o.reps; i++) {
-        for (const rt of names) d[rt].push(timed('docker', ['-H', o.docker, 'run', '--rm', `--runtime=${dockerName[rt]}`, o.image, 'true']));
+        for (const rt of rotate(names, i)) d[rt].push(timed('docker', ['-H', o.docker, 'run', '--rm', `--runtime=${dockerName[rt]}`, o.image, 'true']));
       }
       rows.push({ row: 'docker run --rm true (ms)', ...Object.fromEntries(names.map((n) => [n, median(d[n])])) });
     }

@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import { childProcess } from './lazy_builtins';
 import type { OciState } from '../oci/runtime';
-import type { HookKind, OciHooks } from '../oci/spec';
+import type { HookKind, OciHook, OciHooks } from '../oci/spec';
 import { RuntimeError } from './statedir';
 import type { RuntimeLog } from './runtime_log';
 
@@ -43,6 +43,51 @@ function nsenterPath(): string {
 /** Hooks that run in the container's namespaces rather than the runtime's. */
 const IN_CONTAINER = new Set<HookKind>(['createContainer', 'startContainer']);
 
+/** How one hook is started: through nsenter into the namespaces its kind wants, or directly. */
+function hookCommand(kind: HookKind, h: OciHook, pid: number | null, runtimeNet: string | null): { file: string; argv: string[]; argv0: string; env: Record<string, string> } {
+  const env: Record<string, string> = {};
+  for (const kv of h.env ?? []) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
+  const args = h.args ?? [h.path];
+  const ns = IN_CONTAINER.has(kind) ? (pid !== null ? containerNamespaces(pid) : []) : runtimeNet !== null ? [`--net=${runtimeNet}`] : [];
+  // nsenter (found by the runtime's PATH: the hook's env may have none) execs the hook with the spec's env, through bash's
+  // `exec -a`: nsenter alone would make its argv[0] the path, and multi-call programs (Docker's prestart hook is dockerd's
+  // own executable, argv[0] libnetwork-setkey) choose what to do by argv[0]. No rc file: with a socket on its stdin (Node's pipes), bash would read ~/.bashrc.
+  return ns.length
+    ? { file: nsenterPath(), argv: [...ns, '--', '/bin/bash', '--norc', '--noprofile', '-c', 'exec -a "$0" "$@"', args[0] ?? h.path, h.path, ...args.slice(1)], argv0: 'nsenter', env }
+    : { file: h.path, argv: args.slice(1), argv0: args[0] ?? h.path, env };
+}
+
+/** How a hook ended, as spawnSync says it (and runHooksAsync collects it). */
+interface HookResult {
+  error?: Error;
+  signal: NodeJS.Signals | null;
+  status: number | null;
+  stderr: string;
+}
+
+/** Why the hook failed, or null if it did not. */
+function hookFailure(h: OciHook, r: HookResult): string | null {
+  // A hook that does not read its state (it exits first) is no failure: EPIPE is writing the state, not the hook.
+  const epipe = (r.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
+  if (r.error && !epipe) return (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? `timed out after ${h.timeout} s` : r.error.message;
+  if (r.signal) return `killed by ${r.signal}`;
+  if (r.status !== 0) return `exit status ${r.status}`;
+  return null;
+}
+
+/** Log that the hook ran (true), or fail: throw if fatal, else warn (false). */
+function judge(kind: HookKind, i: number, h: OciHook, r: HookResult, state: OciState, log: RuntimeLog, fatal: boolean): boolean {
+  const why = hookFailure(h, r);
+  if (why === null) {
+    log.debug(`${state.id}: ${kind} hook ${h.path} ran`);
+    return true;
+  }
+  const msg = `${kind} hook ${i} (${h.path}) failed: ${why}${r.stderr ? `: ${r.stderr.trim()}` : ''}`;
+  if (fatal) throw new RuntimeError(msg);
+  log.warn(`${state.id}: ${msg}`);
+  return false;
+}
+
 /**
  * Run the hooks of these kinds in order; returns false (after logging) if
  * one failed and failures are only warnings. pid: the sandbox process, whose
@@ -53,35 +98,48 @@ const IN_CONTAINER = new Set<HookKind>(['createContainer', 'startContainer']);
 export function runHooks(hooks: OciHooks, kinds: HookKind[], state: OciState, log: RuntimeLog, fatal: boolean, pid: number | null = null, runtimeNet: string | null = null): boolean {
   for (const kind of kinds) {
     for (const [i, h] of (hooks[kind] ?? []).entries()) {
-      const env: Record<string, string> = {};
-      for (const kv of h.env ?? []) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
-      const args = h.args ?? [h.path];
-      const ns = IN_CONTAINER.has(kind) ? (pid !== null ? containerNamespaces(pid) : []) : runtimeNet !== null ? [`--net=${runtimeNet}`] : [];
-      // nsenter (found by the runtime's PATH: the hook's env may have none) execs the hook with the spec's env, through bash's
-      // `exec -a`: nsenter alone would make its argv[0] the path, and multi-call programs (Docker's prestart hook is dockerd's
-      // own executable, argv[0] libnetwork-setkey) choose what to do by argv[0]. No rc file: with a socket on its stdin (Node's pipes), bash would read ~/.bashrc.
-      const [file, argv, argv0] = ns.length
-        ? [nsenterPath(), [...ns, '--', '/bin/bash', '--norc', '--noprofile', '-c', 'exec -a "$0" "$@"', args[0] ?? h.path, h.path, ...args.slice(1)], 'nsenter']
-        : [h.path, args.slice(1), args[0] ?? h.path];
-      const r = childProcess().spawnSync(file, argv, {
-        argv0, env, input: JSON.stringify(state), stdio: ['pipe', 'inherit', 'pipe'], encoding: 'utf8',
+      const c = hookCommand(kind, h, pid, runtimeNet);
+      const r = childProcess().spawnSync(c.file, c.argv, {
+        argv0: c.argv0, env: c.env, input: JSON.stringify(state), stdio: ['pipe', 'inherit', 'pipe'], encoding: 'utf8',
         timeout: h.timeout ? h.timeout * 1000 : undefined, killSignal: 'SIGKILL',
       });
-      let why: string | null = null;
-      // A hook that does not read its state (it exits first) is no failure: EPIPE is writing the state, not the hook.
-      const epipe = (r.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
-      if (r.error && !epipe) why = (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? `timed out after ${h.timeout} s` : r.error.message;
-      else if (r.signal) why = `killed by ${r.signal}`;
-      else if (r.status !== 0) why = `exit status ${r.status}`;
-      if (why === null) {
-        log.debug(`${state.id}: ${kind} hook ${h.path} ran`);
-        continue;
-      }
-      const msg = `${kind} hook ${i} (${h.path}) failed: ${why}${r.stderr ? `: ${r.stderr.trim()}` : ''}`;
-      if (fatal) throw new RuntimeError(msg);
-      log.warn(`${state.id}: ${msg}`);
-      return false;
+      if (!judge(kind, i, h, { error: r.error, signal: r.signal, status: r.status, stderr: r.stderr ?? '' }, state, log, fatal)) return false;
     }
   }
   return true;
+}
+
+/** One hook, not blocking this process's event loop; resolves as spawnSync would return. */
+function spawnHook(c: ReturnType<typeof hookCommand>, h: OciHook, state: OciState): Promise<HookResult> {
+  return new Promise((resolve) => {
+    let stderr = '';
+    let error: Error | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const child = childProcess().spawn(c.file, c.argv, { argv0: c.argv0, env: c.env, stdio: ['pipe', 'inherit', 'pipe'] });
+    if (h.timeout) {
+      timer = setTimeout(() => {
+        error = Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' });
+        child.kill('SIGKILL');
+      }, h.timeout * 1000);
+    }
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdin?.on('error', (e) => (error ??= e));
+    child.stdin?.end(JSON.stringify(state));
+    child.on('error', (e) => (error ??= e));
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ error, signal, status, stderr });
+    });
+  });
+}
+
+/**
+ * runHooks with fatal failures, without blocking the event loop: a create
+ * whose confined Sentry starts meanwhile (it asks this process for its ID
+ * maps and its confinement) runs the create-time hooks beside that start.
+ */
+export async function runHooksAsync(hooks: OciHooks, kinds: HookKind[], state: OciState, log: RuntimeLog, pid: number | null, runtimeNet: string | null): Promise<void> {
+  for (const kind of kinds) {
+    for (const [i, h] of (hooks[kind] ?? []).entries()) judge(kind, i, h, await spawnHook(hookCommand(kind, h, pid, runtimeNet), h, state), state, log, true);
+  }
 }

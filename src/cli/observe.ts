@@ -11,25 +11,36 @@ import { HostCgroup } from './cgroups';
 import type { ContainerRecord } from '../oci/runtime';
 import type { SandboxProcess, SandboxStats } from '../sandbox/options';
 
-/** The host process and every host process below it (the platform's stubs), from /proc. */
-export function hostTree(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
+/** The children of host process pid (each thread's, /proc/PID/task/TID/children); none if it is gone. */
+function childrenOf(pid: number): number[] {
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const tid of tids) {
     try {
-      const st = fs.readFileSync(`/proc/${e}/stat`, 'latin1');
-      const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(e));
-      children.set(ppid, list);
+      for (const c of fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').split(' ')) if (c.trim()) out.push(Number(c));
     } catch {
       // gone meanwhile
     }
   }
+  return out;
+}
+
+/**
+ * The host process and every host process below it (the platform's stubs),
+ * from the kernel's lists of children: a few reads along the tree, not one
+ * per host process (a scan of /proc took 10-55 ms with 130 processes, the
+ * Sentry exiting meanwhile, in the way of a container's end).
+ */
+export function hostTree(root: number): number[] {
   const out: number[] = [];
   const walk = (p: number) => {
     out.push(p);
-    for (const c of children.get(p) ?? []) walk(c);
+    for (const c of childrenOf(p)) walk(c);
   };
   walk(root);
   return out;

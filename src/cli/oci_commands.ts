@@ -10,13 +10,13 @@ import type { ChildProcess } from 'node:child_process';
 import { defaultSpec, features, ociState, parseSignal, validId, type ContainerRecord, type OciState } from '../oci/runtime';
 import { controlRequest, type ControlReply, type ControlRequest, type ExecSpec } from './control';
 import { holdExecSecret } from './exec_secret';
-import { parseProcess, SpecError } from '../oci/spec';
+import { parseProcess, SpecError, type HookKind } from '../oci/spec';
 import { childProcess, tty as ttyModule } from './lazy_builtins';
 import { readBundle } from './container_spec';
 import { serveContainer, spawnSandbox, superviseInPlace } from './sandbox_proc';
 import { enterNetns, newSession, replaceFd, type RuntimeNetns } from '../host/selfns';
 import { HostCgroup } from './cgroups';
-import { runHooks } from './hooks';
+import { runHooks, runHooksAsync } from './hooks';
 import { NEW_NETNS } from '../oci/plan';
 import { openHostPty, sendFd, type HostPty } from '../host/pty';
 import type { NetworkMode } from '../kernel/netinfo';
@@ -43,6 +43,12 @@ export interface CreateFlags {
   pidFile?: string;
   consoleSocket?: string;
 }
+
+/** The hooks create runs, in this order. */
+const CREATE_HOOKS: HookKind[] = ['prestart', 'createRuntime', 'createContainer'];
+
+/** The state the create-time hooks get: the container's, still being created. */
+const hookState = (rec: ContainerRecord): OciState => ({ ...ociState(rec, true), status: 'creating' });
 
 /** What every command works with: the state root, the log, and the path of bin/tsvisor.js for the sandbox process. */
 export class Runtime {
@@ -128,8 +134,12 @@ export class Runtime {
     let created: (() => void) | null = null;
     /** In place, in a network namespace of the container's: the runtime's, which its hooks enter. */
     let netns: RuntimeNetns | null = null;
+    /** The create-time hooks ran already (beside a confined Sentry's start-up). */
+    let hooksRan = false;
     const t0 = performance.now();
     const since = (): string => `${(performance.now() - t0).toFixed(0)} ms`;
+    // performance.now() counts from this process's start: what its Node start and modules took.
+    this.log.debug(`${id}: create began, ${t0.toFixed(0)} ms after this process started`);
     try {
       cg = HostCgroup.create(plan.cgroupsPath, id, plan.resources);
       if (f.consoleSocket) {
@@ -153,8 +163,19 @@ export class Runtime {
           bundle, stateDir: this.state.dir(id), terminal: tty ? 'console' as const : null, network: this.network, cg, ...(tty ? { stdio: [tty.slave, tty.slave, tty.slave] as [number, number, number] } : {}),
         };
         // Confined: this process is the Sentry's runtime (it starts the Gofer and the Sentry), as sandbox-init's would be.
-        if (confine) created = await superviseInPlace({ ...start, id, bin: this.bin, debug: (m) => this.log.debug(`${id}: ${m} (${since()})`) });
-        else await serveContainer(start);
+        if (confine) {
+          const sup = await superviseInPlace({ ...start, id, bin: this.bin, plan, debug: (m) => this.log.debug(`${id}: ${m} (${since()})`) });
+          // The create-time hooks run while the Sentry starts (they need its pid, this process's, and its network namespace,
+          // which this process is in; not the sandbox: runc too runs them before its init has looked the program up). Both
+          // are waited for; a hook's failure is create's, else the Sentry's.
+          const [hooks, ready] = await Promise.allSettled([
+            runHooksAsync(plan.hooks, CREATE_HOOKS, hookState({ ...base, pid, pidStart: procStat(pid)?.start ?? 0, status: 'created' }), this.log, pid, netns?.path() ?? null),
+            sup.ready,
+          ]);
+          for (const r of [hooks, ready]) if (r.status === 'rejected') throw r.reason;
+          hooksRan = true;
+          created = sup.created;
+        } else await serveContainer(start);
       } else {
         child = await spawnSandbox(this.bin, id, bundle, this.state.dir(id), plan.netns, tty?.slave ?? null, plan.terminal && foreground, this.network, cg.rec, confine);
         pid = child.pid ?? 0;
@@ -165,9 +186,8 @@ export class Runtime {
       const rec: ContainerRecord = { ...base, pid, pidStart: st.start, status: 'created' };
       this.state.write(rec);
       // The sandbox exists, its process is loaded and not running: the create-time hooks (createContainer's in the container's namespaces).
-      const hookState = { ...ociState(rec, true), status: 'creating' as const };
       // In place in the container's network namespace, the runtime's hooks enter the runtime's (createContainer's inherit the container's).
-      runHooks(plan.hooks, ['prestart', 'createRuntime', 'createContainer'], hookState, this.log, true, pid, netns?.path() ?? null);
+      if (!hooksRan) runHooks(plan.hooks, CREATE_HOOKS, hookState(rec), this.log, true, pid, netns?.path() ?? null);
       this.log.debug(`${id}: create-time hooks done (${since()})`);
       if (f.pidFile) {
         const pf = path.resolve(f.pidFile);
@@ -220,6 +240,7 @@ export class Runtime {
   }
 
   async start(id: string): Promise<void> {
+    this.log.debug(`${id}: start began, ${performance.now().toFixed(0)} ms after this process started`);
     await this.withLockAsync(id, async () => {
       const r = this.record(id);
       if (!this.state.alive(r)) throw new RuntimeError('cannot start a container that has stopped');
@@ -235,6 +256,7 @@ export class Runtime {
         throw e;
       }
       const reply = await this.request(r, { op: 'start' });
+      this.log.debug(`${id}: the sandbox answered start`);
       if (!reply.ok) throw new RuntimeError(`cannot start container ${id}: ${reply.error}`);
       const running: ContainerRecord = { ...r, status: 'running' };
       this.state.write(running);

@@ -80,12 +80,18 @@ const toWire = (l: LinkConfig): WireLink => ({
   routes: (l.routes ?? []).map((r) => ({ dst: r.dst.toString('hex'), prefix: r.prefix, gateway: r.gateway?.toString('hex') ?? null })),
 });
 
+/** Interfaces taken over, as the channel carries them: the description, and the packet sockets (then the monitor socket) beside it. */
+interface TakenLinks {
+  msg: Buffer;
+  fds: number[];
+}
+
 /**
  * Take over the namespace's interfaces (this process may: it is root there),
  * first all of them with the monitor socket (first), later what changed
- * (ns.sync), and send them, with their packet sockets, to the confined Sentry.
+ * (ns.sync).
  */
-function handOverLinks(out: Channel, ns: NamespaceLinks, first: boolean): void {
+function takeLinks(ns: NamespaceLinks, first: boolean): TakenLinks {
   let links: LinkConfig[];
   let update: LinkUpdate | null = null;
   let monitor = -1;
@@ -93,17 +99,19 @@ function handOverLinks(out: Channel, ns: NamespaceLinks, first: boolean): void {
     if (first) ({ links, monitorFd: monitor } = ns.start());
     else links = (update = ns.sync()).added;
   } catch (e) {
-    out.send(Buffer.from(JSON.stringify({ error: (e as Error).message })));
-    return;
+    return { msg: Buffer.from(JSON.stringify({ error: (e as Error).message })), fds: [] };
   }
   const wire: WireUpdate = { links: links.map(toWire), changed: update?.changed.map(toWire), removed: update?.removed, errors: update?.errors, monitor: monitor >= 0 };
-  const fds = [...links.map((l) => l.fd), ...(monitor >= 0 ? [monitor] : [])];
-  const msg = Buffer.from(JSON.stringify(wire));
+  return { msg: Buffer.from(JSON.stringify(wire)), fds: [...links.map((l) => l.fd), ...(monitor >= 0 ? [monitor] : [])] };
+}
+
+/** Send interfaces taken over to the confined Sentry, with their packet sockets (closed here). */
+function sendLinks(out: Channel, t: TakenLinks): void {
   try {
-    if (fds.length) out.sendWithFds(msg, fds);
-    else out.send(msg);
+    if (t.fds.length) out.sendWithFds(t.msg, t.fds);
+    else out.send(t.msg);
   } finally {
-    for (const fd of fds) fs.closeSync(fd);
+    for (const fd of t.fds) fs.closeSync(fd);
   }
 }
 
@@ -167,6 +175,13 @@ export function superviseConfined(s: ConfinedSupervision): { child: ChildProcess
   let linksAsked = false;
   // Loaded only where the interfaces are taken over (asked for once the Sentry is built: loaded by then, and in order).
   const ns: Promise<NamespaceLinks> | null = s.takeOver ? import('../host/netns').then((m) => new m.NamespaceLinks()) : null;
+  /**
+   * The first take-over: made once create is done (as runsc's create sets up
+   * the sandbox's network), while the caller gets to `start`, whose Sentry
+   * then asks for it; what changes in between, the monitor socket tells.
+   */
+  let first: Promise<TakenLinks> | null = null;
+  const takenFirst = (): Promise<TakenLinks> => (first ??= ns ? ns.then((n) => takeLinks(n, true)) : Promise.resolve({ msg: Buffer.from('{"error":"no take-over"}'), fds: [] }));
   let gofer;
   try {
     gofer = spawnGofer(trees);
@@ -198,30 +213,47 @@ export function superviseConfined(s: ConfinedSupervision): { child: ChildProcess
         return;
       }
       linksAsked = true;
-      void ns?.then((n) => handOverLinks(stdioOut, n, true));
+      s.debug?.('the Sentry asks for the interfaces');
+      void takenFirst().then((t) => {
+        sendLinks(stdioOut, t);
+        s.debug?.('the interfaces handed over');
+      });
     } else if (word === 'links-sync') {
       if (!linksAsked) {
         stdioOut.send(Buffer.from(JSON.stringify({ error: 'the interfaces were not handed over' })));
         return;
       }
-      void ns?.then((n) => handOverLinks(stdioOut, n, false));
+      void ns?.then((n) => sendLinks(stdioOut, takeLinks(n, false)));
     } else if (word === 'oom') {
       cg?.raiseOom();
     } else if (word === 'status' && /^\d+$/.test(arg ?? '')) {
+      s.debug?.(`the Sentry says the container ended (${arg})`);
       status = Number(arg) & 0xffff;
+      // The status is the Sentry's last word (it exits next): the container has ended, and this process ends as it did
+      // without waiting for the Sentry's own exit (exitAs kills what is left of the sandbox, or it dies with this process).
+      if (isCreated) end(null, null);
     }
   };
   /** Before create is done (ready 'pipe'), the Sentry's end is create's to report: held until created(). */
   let isCreated = s.ready !== 'pipe';
-  let ended: (() => void) | null = null;
-  const onExit = (code: number | null, sig: NodeJS.Signals | null): void => {
-    ended = () => void (cg?.settled() ?? Promise.resolve()).then(() => {
+  /** The Sentry's exit, once it came: [code, signal]. */
+  let exited: [number | null, NodeJS.Signals | null] | null = null;
+  let ending = false;
+  const end = (code: number | null, sig: NodeJS.Signals | null): void => {
+    if (ending) return;
+    ending = true;
+    void (cg?.settled() ?? Promise.resolve()).then(() => {
+      s.debug?.('the container ends');
       if (status !== null) host.exitAs(status);
       // Ended without a status: killed (the container dies of the same signal), or its start-up failed (create has its reason).
       if (sig) host.exitAs(os.constants.signals[sig]);
       process.exit(code ?? 125);
     });
-    if (isCreated) ended();
+  };
+  const onExit = (code: number | null, sig: NodeJS.Signals | null): void => {
+    s.debug?.('the Sentry ended');
+    exited = [code, sig];
+    if (isCreated) end(code, sig);
   };
   let stateFd: number;
   try {
@@ -238,7 +270,9 @@ export function superviseConfined(s: ConfinedSupervision): { child: ChildProcess
   planPipe?.end(encodePlan(s.plan));
   const created = (): void => {
     isCreated = true;
-    ended?.();
+    if (exited) end(...exited);
+    // After create's reply is out (its caller goes on to start meanwhile).
+    if (s.takeOver) setImmediate(() => void takenFirst());
   };
   return { child, created };
 }

@@ -117,8 +117,11 @@ function leaveCgroupEmpty(dirs: string[]): void {
 }
 
 /** Exit as the container did: its code, or death by its signal. plain: PLAIN_DELETE_FILE's line, if any. */
-export function exitAs(status: number, stateDir: string, plain: string | null = null): never {
-  if (plain) leaveCgroupEmpty(plain.split(' '));
+export function exitAs(status: number, stateDir: string, plain: string | null = null, debug?: (msg: string) => void): never {
+  if (plain) {
+    leaveCgroupEmpty(plain.split(' '));
+    debug?.("the sandbox's other host processes are gone");
+  }
   try {
     if (plain !== null) fs.writeFileSync(`${stateDir}/${PLAIN_DELETE_FILE}`, `${plain}\n`, { mode: 0o600 });
     // Last: the shell line takes a container with this file for stopped.
@@ -231,11 +234,15 @@ function hostNetSysctls(plan: ContainerPlan, network: NetworkMode): void {
   }
 }
 
-/** The bundle's plan, its cgroup mounts made views of the container's cgroup. */
-function planOf(bundle: string, cg: HostCgroup | null): ContainerPlan {
-  const plan = readBundle(bundle);
+/** The plan's cgroup mounts made views of the container's cgroup. */
+function viewCgroupMounts(plan: ContainerPlan, cg: HostCgroup | null): ContainerPlan {
   plan.mounts = plan.mounts.flatMap((m) => (m.kind !== 'cgroup' ? [m] : cg ? cg.viewMounts(m) : []));
   return plan;
+}
+
+/** The bundle's plan, its cgroup mounts made views of the container's cgroup. */
+function planOf(bundle: string, cg: HostCgroup | null): ContainerPlan {
+  return viewCgroupMounts(readBundle(bundle), cg);
 }
 
 /** What serveContainer builds the container's sandbox from. */
@@ -391,27 +398,29 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
  * A create that is the container's sandbox process (started by the shell
  * line, oci_commands.ts) with its Sentry confined: this process becomes the
  * Sentry's runtime (as sandbox-init's would, above), starting the Gofer and
- * the Sentry (sandbox-init, confined) itself; resolves once the Sentry is
- * ready. Its state pid stays this process, the one the caller executed.
- * The returned function is called once create is done: from then on this
- * process ends as the container does.
+ * the Sentry (sandbox-init, confined) itself, from the plan create read
+ * (config.json is read once). Returns once they are started: ready resolves
+ * when the Sentry is (create meanwhile runs the create-time hooks), and
+ * created() is called once create is done: from then on this process ends
+ * as the container does. Its state pid stays this process, the one the
+ * caller executed.
  */
-export async function superviseInPlace(c: ContainerStart & { id: string; bin: string; debug?: (msg: string) => void }): Promise<() => void> {
+export async function superviseInPlace(c: ContainerStart & { id: string; bin: string; plan: ContainerPlan; debug?: (msg: string) => void }): Promise<{ ready: Promise<void>; created: () => void }> {
   const conf = await import('./sandbox_confined');
-  const { id, stateDir, terminal, network, cg } = c;
-  const plan = planOf(c.bundle, cg);
+  c.debug?.("the supervisor's modules loaded");
+  const { id, stateDir, terminal, network, cg, plan } = c;
+  viewCgroupMounts(plan, cg);
   if (terminal === 'console') takeTerminal(c.stdio?.[0]);
   if (plan.oomScoreAdj !== null) fs.writeFileSync('/proc/self/oom_score_adj', String(plan.oomScoreAdj));
   hostNetSysctls(plan, network);
   const plain = plainDelete(plan, cg);
   const { child, created } = conf.superviseConfined({
-    plan, id, cg, host: { clientStdio, exitAs: (st) => exitAs(st, stateDir, plain), tellCreate }, takeOver: network === 'sandbox' && plan.netns !== null,
+    plan, id, cg, host: { clientStdio, exitAs: (st) => exitAs(st, stateDir, plain, c.debug), tellCreate }, takeOver: network === 'sandbox' && plan.netns !== null,
     sentryArgs: sandboxInitArgs(c.bin, id, c.bundle, stateDir, terminal, network, cg?.rec ?? null, true), ready: 'pipe',
     terminalSignals: terminal === 'console', stateDir, ...(c.stdio ? { stdio: c.stdio } : {}), debug: c.debug,
   });
   c.debug?.('the Sentry started');
-  await readyOf(child, conf.CONFINED_READY_FD);
-  return created;
+  return { ready: readyOf(child, conf.CONFINED_READY_FD).then(() => undefined), created };
 }
 
 /** The command line (after Node) of a container's sandbox process. */

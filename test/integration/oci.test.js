@@ -491,10 +491,10 @@ test('a failed create leaves nothing behind', { timeout: 120_000 }, () => {
   assert.deepStrictEqual(sandboxProcesses('f2'), []);
 });
 
-test('a create killed during start-up (after its sandbox was built) leaves nothing: the shell line that started it cleans up', { timeout: 120_000 }, () => {
+test('a create killed during start-up (while its sandbox is built) leaves nothing: the shell line that started it cleans up', { timeout: 120_000 }, () => {
   const dir = h.tmpDir('oci-');
   makeBundle(dir, { args: ['true'] });
-  // A prestart hook runs once the sandbox is built and loaded (its stubs forked in the container's cgroup), before create is done: it kills create's process.
+  // A prestart hook runs while the confined Sentry starts (its Gofer and Sentry in the container's cgroup), before create is done: it kills create's process.
   const kill = { path: '/bin/sh', args: ['sh', '-c', 'p=$(sed -n "s/.*\\"pid\\":\\([0-9]*\\).*/\\1/p"); kill -9 "$p"'] };
   const cgPath = `/tsvisor-test-${process.pid}/k1`;
   setSpec(dir, (s) => {
