@@ -20,6 +20,9 @@
 //   both: a thread whose mask leaves out the tracer's CPU runs on its mask's
 //   CPUs, so that it runs where it asked to (the vDSO's getcpu reads the
 //   host CPU), and a spread one runs on its mask's CPUs only.
+// TSVISOR_CPU_TRACE=1 writes every look and move, with the host's
+// CLOCK_MONOTONIC in ms, to the Sentry's stderr (bench/cpu_mt.c prints its
+// own times on the same clock with CPU_MT_TIMES=1).
 
 import * as fs from 'node:fs';
 import * as libc from '../../host/libc';
@@ -93,14 +96,21 @@ export class CpuPolicy {
   nextCheckNs = RUNNING_CHECK_NS;
   private readonly busyAtStart: Map<number, number>;
   private readonly selfAtStart = process.cpuUsage();
+  /** TSVISOR_CPU_TRACE=1: every look and move, with its time, on stderr (the Sentry's). */
+  trace: ((line: string) => void) | null = null;
   /** The host gives each thread's run time in nanoseconds (/proc/TID/schedstat). */
   private readonly precise = fs.existsSync('/proc/self/schedstat');
-  constructor(private readonly stats: PlatformStats) {
+  /** threads: the application threads of the platform (those running application code are what a spread thread is placed against). */
+  constructor(
+    private readonly stats: PlatformStats,
+    private readonly threads: () => Iterable<{ cpu: StubCpu; inApp: boolean }>,
+  ) {
     this.allowed = readMask(0);
     this.cpu = libc.sched_getcpu();
     // Stubs spawned from now on inherit the mask.
     libc.sched_setaffinity(0, MASK_BYTES, maskOf([this.cpu]));
     this.busyAtStart = this.allowed.length > 1 ? busyTicks() : new Map();
+    if (process.env.TSVISOR_CPU_TRACE === '1') this.trace = (line) => fs.writeSync(2, `cpu policy ${(Number(process.hrtime.bigint()) / 1e6).toFixed(3)} ms: ${line}\n`);
   }
 
   /**
@@ -155,8 +165,10 @@ export class CpuPolicy {
     this.checkWanted = false;
     this.nextCheckNs = RUNNING_CHECK_NS;
     if (this.allowed.length < 2) return;
+    this.trace?.('look at running threads');
     const now = performance.now();
     for (const th of threads) {
+      if (this.trace && th.inApp && th.cpu.spread) this.trace(`tid ${th.cpu.pid} spread, on CPU ${lastCpu(th.cpu.pid)} (run ${(runNs(th.cpu.pid) / 1e6).toFixed(1)} ms)`);
       if (!th.inApp || th.cpu.spread) continue;
       const before = th.cpu.stopsAt;
       const judged = this.evaluate(th.cpu, th, now);
@@ -201,6 +213,38 @@ export class CpuPolicy {
     return s.appCpus ?? this.allowed;
   }
 
+  /**
+   * Let s run on every CPU of its spread set, starting on the one with the
+   * fewest other threads running application code (its own CPU among
+   * equals). Widening the mask alone moves nothing: the host leaves a
+   * running thread on its CPU, the tracer's, which the other pinned compute
+   * threads share, until its load balancer moves it; traced here (load
+   * 3-4), two spread threads were both still on the tracer's CPU 10-20 ms
+   * later. Pinning it to the chosen CPU first makes the host
+   * migrate it at once; the mask is widened right after, so that the host
+   * may still move it.
+   */
+  private spread(s: StubCpu): void {
+    const cpus = this.spreadCpus(s);
+    // Where the threads are, as the host says (on systrap a pinned thread may sit on the other CPUs: placement.ts).
+    const load = new Map<number, number>(cpus.map((c) => [c, 0]));
+    for (const th of this.threads()) {
+      if (!th.inApp || th.cpu === s) continue;
+      const c = lastCpu(th.cpu.pid);
+      const n = load.get(c);
+      if (n !== undefined) load.set(c, n + 1);
+    }
+    const here = lastCpu(s.pid);
+    let home = load.has(here) ? here : cpus[0];
+    for (const c of cpus) if ((load.get(c) ?? 0) < (load.get(home) ?? 0)) home = c;
+    if (home !== here) {
+      libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf([home]));
+      this.stats.cpuSpreadsAway = (this.stats.cpuSpreadsAway ?? 0) + 1;
+    }
+    libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf(cpus));
+    this.trace?.(`tid ${s.pid} spread from CPU ${here} to ${home} (others in application code: ${[...load].map(([c, n]) => `${n} on ${c}`).join(', ')})`);
+  }
+
   /** Judge s on its CPU time and stops since the last look; false if it ran too little to say anything. */
   private evaluate(s: StubCpu, ctx: { cpuTime(): CpuTime }, now: number): boolean {
     const run = this.precise ? runNs(s.pid) : -1;
@@ -208,6 +252,7 @@ export class CpuPolicy {
     let min = SPREAD_MIN_CPU_MS;
     if (run >= 0) {
       if (s.runNsAt < 0) {
+        this.trace?.(`tid ${s.pid} baseline (run ${(run / 1e6).toFixed(1)} ms, ${s.stops} stops)`);
         // The first look only takes the baseline.
         s.runNsAt = run;
         s.evalAt = now;
@@ -224,12 +269,13 @@ export class CpuPolicy {
     // Too little CPU since the last look to say anything (a busy host may
     // give a thread less than a look's interval): keep counting from there.
     if (!s.spread && cpuMs < min) {
+      this.trace?.(`tid ${s.pid} ran ${cpuMs.toFixed(2)} ms in ${s.stops - s.stopsAt} stops: too little`);
       s.evalAt = now;
       return false;
     }
     const perStop = cpuMs / Math.max(1, s.stops - s.stopsAt);
     if (!s.spread && perStop >= SPREAD_MS_PER_STOP && cpuMs >= min) {
-      libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf(this.spreadCpus(s)));
+      this.spread(s);
       s.spread = true;
       this.stats.cpuSpreads++;
     } else if (s.spread && perStop < PIN_MS_PER_STOP) {
@@ -237,6 +283,7 @@ export class CpuPolicy {
       s.spread = false;
       this.stats.cpuPins++;
     }
+    this.trace?.(`tid ${s.pid} ran ${cpuMs.toFixed(2)} ms in ${s.stops - s.stopsAt} stops (run ${(run / 1e6).toFixed(1)} ms): ${s.spread ? 'spread' : 'pinned'}, on CPU ${lastCpu(s.pid)} (tracer ${this.cpu})`);
     s.evalAt = now;
     s.stopsAt = s.stops;
     if (run >= 0) s.runNsAt = run;
@@ -251,6 +298,16 @@ function runNs(tid: number): number {
     const text = fs.readFileSync(`/proc/${tid}/schedstat`, 'latin1');
     const n = Number(text.slice(0, text.indexOf(' ')));
     return Number.isFinite(n) ? n : -1;
+  } catch {
+    return -1;
+  }
+}
+
+/** The CPU a host thread runs or last ran on (field 39 of /proc/TID/stat), or -1. */
+function lastCpu(tid: number): number {
+  try {
+    const text = fs.readFileSync(`/proc/${tid}/stat`, 'latin1');
+    return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[36]);
   } catch {
     return -1;
   }
