@@ -55,8 +55,13 @@ const CLOCK_EVERY = 32;
 const SPREAD_MS_PER_STOP = 1;
 /** ...over at least this much CPU time, ms (in ticks of 10 ms, two: less says nothing). */
 const SPREAD_MIN_CPU_MS = 20;
-/** The same with the run time in nanoseconds: 5 ms without a stop is compute. */
-const SPREAD_MIN_RUN_MS = 5;
+/**
+ * The same with the run time in nanoseconds: 2.5 ms with at most two stops
+ * is compute. With 5 ms, two threads computing on the tracer's CPU (each
+ * gets about half of a look's 10 ms) were often found with 4-5 ms and
+ * judged at the look after, 10 ms later (TSVISOR_CPU_TRACE).
+ */
+const SPREAD_MIN_RUN_MS = 2.5;
 /** Back on the tracer's CPU below this much CPU per stop, ms. */
 const PIN_MS_PER_STOP = 0.25;
 const MASK_BYTES = 128;
