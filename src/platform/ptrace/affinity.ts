@@ -46,6 +46,14 @@ const RUNNING_CHECK_NS = 10_000_000;
  */
 const RUNNING_RECHECK_NS = 10_000_000;
 /**
+ * Looks while only spread threads run (keepApart) come RUNNING_CHECK_NS
+ * apart while one of them stopped since the last look (the host may have
+ * woken it on the tracer's CPU), and back off, doubling, to this when none
+ * did: a look wakes the idle Sentry, about 0.6 ms of its CPU time each
+ * (100 looks a second took 55-62 ms of it per second).
+ */
+const APART_CHECK_MAX_NS = 320_000_000;
+/**
  * Look at the clock only every this many stops of a stub: a clock read costs
  * 0.3-0.8 us in these VMs, a few percent of a stop. A compute-bound stub
  * (1 ms or more per stop) still gets looked at every 32 ms of its CPU time.
@@ -83,6 +91,8 @@ export class StubCpu {
   /** Run time (schedstat, ns) at the last look; -1 until the first look takes it (a reused host thread's is not zero). */
   runNsAt = -1;
   spread = false;
+  /** stops at the policy's last look at it while spread. */
+  stopsAtLook = 0;
   /** The application's affinity for this thread, as allowed host CPUs (null: any). */
   appCpus: number[] | null = null;
   /** The stub's pid (sched_setaffinity). */
@@ -99,6 +109,8 @@ export class CpuPolicy {
   checkWanted = false;
   /** When the platform should look at running threads next, ns from now (while checkWanted). */
   nextCheckNs = RUNNING_CHECK_NS;
+  /** The interval of looks while only spread threads run (APART_CHECK_MAX_NS). */
+  private apartNs = RUNNING_CHECK_NS;
   private readonly busyAtStart: Map<number, number>;
   private readonly selfAtStart = process.cpuUsage();
   /** TSVISOR_CPU_TRACE=1: every look and move, with its time, on stderr (the Sentry's). */
@@ -161,10 +173,11 @@ export class CpuPolicy {
   }
 
   /**
-   * The threads running application code on the tracer's CPU (every
-   * RUNNING_CHECK_NS while there are any): one that used much CPU since the
-   * last look with few stops may run anywhere. checkWanted stays set while
-   * such threads remain, so the platform looks again.
+   * The threads running application code (every RUNNING_CHECK_NS while
+   * there are any): one on the tracer's CPU that used much CPU since the
+   * last look with few stops may run anywhere; spread ones that share a CPU
+   * while another has none of them are put apart (keepApart). checkWanted
+   * stays set while such threads remain, so the platform looks again.
    */
   checkRunning(threads: Iterable<{ cpu: StubCpu; inApp: boolean; cpuTime(): CpuTime }>): void {
     this.checkWanted = false;
@@ -172,15 +185,64 @@ export class CpuPolicy {
     if (this.allowed.length < 2) return;
     this.trace?.('look at running threads');
     const now = performance.now();
+    let spread = 0;
+    let stirred = false;
     for (const th of threads) {
-      if (this.trace && th.inApp && th.cpu.spread) this.trace(`tid ${th.cpu.pid} spread, on CPU ${lastCpu(th.cpu.pid)} (run ${(runNs(th.cpu.pid) / 1e6).toFixed(1)} ms)`);
-      if (!th.inApp || th.cpu.spread) continue;
+      if (!th.inApp) continue;
+      if (th.cpu.spread) {
+        spread++;
+        if (th.cpu.stops !== th.cpu.stopsAtLook) stirred = true;
+        th.cpu.stopsAtLook = th.cpu.stops;
+        continue;
+      }
       const before = th.cpu.stopsAt;
       const judged = this.evaluate(th.cpu, th, now);
       if (th.cpu.spread) continue;
       this.checkWanted = true;
       if (judged && th.cpu.stops !== before) this.nextCheckNs = RUNNING_RECHECK_NS;
     }
+    if (spread === 0) {
+      this.apartNs = RUNNING_CHECK_NS;
+      return;
+    }
+    const moved = this.keepApart();
+    this.apartNs = moved || stirred ? RUNNING_CHECK_NS : Math.min(this.apartNs * 2, APART_CHECK_MAX_NS);
+    this.nextCheckNs = this.checkWanted ? Math.min(this.nextCheckNs, this.apartNs) : this.apartNs;
+    this.checkWanted = true;
+  }
+
+  /**
+   * Spread threads do not stay where spread() put them: one that still
+   * stops (page faults while it fills its memory) is woken by the tracer,
+   * and the host may wake it on the tracer's CPU; traced here, two threads
+   * spread during their page faults were both back on the tracer's CPU and
+   * stayed there together for 30-60 ms of their computation. So at each
+   * look, a spread thread that shares a CPU with another of the sandbox's
+   * threads in application code, while a CPU it may use has none, is moved
+   * there (as spread() does). True if one was moved.
+   */
+  private keepApart(): boolean {
+    const on = new Map<number, number>(this.allowed.map((c) => [c, 0]));
+    const spread: { s: StubCpu; cpu: number }[] = [];
+    for (const th of this.threads()) {
+      if (!th.inApp) continue;
+      const cpu = lastCpu(th.cpu.pid);
+      on.set(cpu, (on.get(cpu) ?? 0) + 1);
+      if (th.cpu.spread) spread.push({ s: th.cpu, cpu });
+    }
+    let moved = false;
+    for (const { s, cpu } of spread) {
+      if ((on.get(cpu) ?? 0) < 2) continue;
+      const free = this.spreadCpus(s).find((c) => on.get(c) === 0);
+      if (free === undefined) continue;
+      this.moveSpread(s, free);
+      on.set(cpu, (on.get(cpu) ?? 0) - 1);
+      on.set(free, 1);
+      moved = true;
+      this.trace?.(`tid ${s.pid} spread, moved from CPU ${cpu} to ${free}`);
+    }
+    if (this.trace) for (const { s, cpu } of spread) this.trace(`tid ${s.pid} spread, on CPU ${cpu} (run ${(runNs(s.pid) / 1e6).toFixed(1)} ms)`);
+    return moved;
   }
 
   /** Let a host thread that runs no application code run on every allowed CPU (a stub emptying itself); false if there is one. */
@@ -242,12 +304,16 @@ export class CpuPolicy {
     const here = lastCpu(s.pid);
     let home = load.has(here) ? here : cpus[0];
     for (const c of cpus) if ((load.get(c) ?? 0) < (load.get(home) ?? 0)) home = c;
-    if (home !== here) {
-      libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf([home]));
-      this.stats.cpuSpreadsAway = (this.stats.cpuSpreadsAway ?? 0) + 1;
-    }
-    libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf(cpus));
+    if (home !== here) this.moveSpread(s, home);
+    else libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf(cpus));
     this.trace?.(`tid ${s.pid} spread from CPU ${here} to ${home} (others in application code: ${[...load].map(([c, n]) => `${n} on ${c}`).join(', ')})`);
+  }
+
+  /** Move spread thread s to CPU cpu now (pinned there: the host migrates a running thread at once), then let it run on all of its spread set again. */
+  private moveSpread(s: StubCpu, cpu: number): void {
+    libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf([cpu]));
+    libc.sched_setaffinity(s.pid, MASK_BYTES, maskOf(this.spreadCpus(s)));
+    this.stats.cpuSpreadsAway = (this.stats.cpuSpreadsAway ?? 0) + 1;
   }
 
   /** Judge s on its CPU time and stops since the last look; false if it ran too little to say anything. */
