@@ -16,6 +16,11 @@
 //   nanoseconds (/proc/TID/schedstat; the context's /proc/PID/stat ticks
 //   where the host has no schedstat), read at a stop of that stub at most
 //   every EVAL_MS, and every RUNNING_CHECK_NS while it runs without stops;
+// - a thread let run anywhere is moved at once to the CPU with the fewest
+//   of the sandbox's threads running application code, and moved again if
+//   the host puts it back beside another (spread, keepApart): two compute
+//   threads get a CPU each within milliseconds, not when the host's load
+//   balancer gets to it;
 // - the application's own affinity (sched_setaffinity in the sandbox) bounds
 //   both: a thread whose mask leaves out the tracer's CPU runs on its mask's
 //   CPUs, so that it runs where it asked to (the vDSO's getcpu reads the
