@@ -58,6 +58,8 @@ const RUNNING_RECHECK_NS = 10_000_000;
  * (100 looks a second took 55-62 ms of it per second).
  */
 const APART_CHECK_MAX_NS = 320_000_000;
+/** keepApart looks at most this many threads in application code per allowed CPU. */
+const APART_MAX_PER_CPU = 2;
 /**
  * Look at the clock only every this many stops of a stub: a clock read costs
  * 0.3-0.8 us in these VMs, a few percent of a stop. A compute-bound stub
@@ -191,9 +193,11 @@ export class CpuPolicy {
     this.trace?.('look at running threads');
     const now = performance.now();
     let spread = 0;
+    let inApp = 0;
     let stirred = false;
     for (const th of threads) {
       if (!th.inApp) continue;
+      inApp++;
       if (th.cpu.spread) {
         spread++;
         if (th.cpu.stops !== th.cpu.stopsAtLook) stirred = true;
@@ -210,7 +214,7 @@ export class CpuPolicy {
       this.apartNs = RUNNING_CHECK_NS;
       return;
     }
-    const moved = this.keepApart();
+    const moved = this.keepApart(inApp);
     this.apartNs = moved || stirred ? RUNNING_CHECK_NS : Math.min(this.apartNs * 2, APART_CHECK_MAX_NS);
     this.nextCheckNs = this.checkWanted ? Math.min(this.nextCheckNs, this.apartNs) : this.apartNs;
     this.checkWanted = true;
@@ -224,9 +228,13 @@ export class CpuPolicy {
    * stayed there together for 30-60 ms of their computation. So at each
    * look, a spread thread that shares a CPU with another of the sandbox's
    * threads in application code, while a CPU it may use has none, is moved
-   * there (as spread() does). True if one was moved.
+   * there (as spread() does). True if one was moved. It reads where each
+   * thread in application code is (a /proc file each), so it does nothing
+   * with more than APART_MAX_PER_CPU of them per CPU: the host's balancer
+   * is quick to even out a large difference, the slow one is one thread too many.
    */
-  private keepApart(): boolean {
+  private keepApart(inApp: number): boolean {
+    if (inApp > this.allowed.length * APART_MAX_PER_CPU) return false;
     const on = new Map<number, number>(this.allowed.map((c) => [c, 0]));
     const spread: { s: StubCpu; cpu: number }[] = [];
     for (const th of this.threads()) {
