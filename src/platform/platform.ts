@@ -188,6 +188,8 @@ export interface PlatformStats {
   /** Times a compute-bound stub was let run on every CPU, and put back on the tracer's. */
   cpuSpreads: number;
   cpuPins: number;
+  /** Spreads that moved the thread off its CPU at once (others computed there): see platform/ptrace/affinity.ts. */
+  cpuSpreadsAway?: number;
   /** Host threads kept parked after their thread ended, and taken by a new thread instead of making one. */
   threadsParked?: number;
   threadsReused?: number;

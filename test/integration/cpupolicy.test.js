@@ -5,7 +5,8 @@
 // `tsvisor do --stats` (cpuSpreads, cpuPins); test/c/cpuspread.c is either
 // about 2 ms of arithmetic per system call, a getppid loop, or two threads
 // that compute without stopping (judged by the platform's look at running
-// threads, not at stops). Both platforms have the policy (on systrap a
+// threads, not at stops), and the first of them is moved off the CPU the
+// other computes on (cpuSpreadsAway). Both platforms have the policy (on systrap a
 // "stop" is a trap), so each case runs on each, whatever TSVISOR_PLATFORM says.
 
 const assert = require('node:assert');
@@ -37,6 +38,8 @@ for (const platform of ['ptrace', 'systrap']) {
     const compute = stats(bin, 'compute', dir, platform);
     assert.ok(compute.cpuSpreads >= 1, JSON.stringify(compute));
     assert.strictEqual(compute.cpuPins, 0, JSON.stringify(compute));
+    // Alone, it stays where it is (its mask widened): nothing else computes on the tracer's CPU.
+    assert.strictEqual(compute.cpuSpreadsAway ?? 0, 0, JSON.stringify(compute));
   });
 
   test(`CPU policy (${platform}): two threads computing without system calls both leave the tracer's CPU`, { timeout: 300_000 }, (t) => {
@@ -48,5 +51,8 @@ for (const platform of ['ptrace', 'systrap']) {
     const bin = h.buildPrograms().cpuspread.dynamic;
     const threads = stats(bin, 'threads', h.tmpDir(), platform);
     assert.ok(threads.cpuSpreads >= 2, JSON.stringify(threads));
+    // The first one spread is moved off the CPU the other still computes on
+    // (a wider mask alone left both there for tens of milliseconds).
+    assert.ok((threads.cpuSpreadsAway ?? 0) >= 1, JSON.stringify(threads));
   });
 }

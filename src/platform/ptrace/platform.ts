@@ -108,7 +108,7 @@ export class PtracePlatform implements Platform {
 
   /** mode: 'systrap' builds a subclass's platform on the same master stub, with no waker (see platform/systrap). */
   constructor(protected readonly mode: 'ptrace' | 'systrap' = 'ptrace') {
-    this.cpus = new CpuPolicy(this.stats);
+    this.cpus = new CpuPolicy(this.stats, () => this.appThreads());
     this.epfd = libc.epoll_create1(0);
     this.wakeEpfd = libc.epoll_create1(0);
     this.timerfd = libc.timerfd_create(1 /* CLOCK_MONOTONIC */, 0o4000 /* TFD_NONBLOCK */);

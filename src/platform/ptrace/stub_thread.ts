@@ -131,7 +131,7 @@ export class StubThread implements Context {
     libc.ptrace(P.PTRACE_SYSEMU, this.tid, 0, 0);
     this.inApp = true;
     const c = this.cpu;
-    if (!c.spread && c.policy !== null) c.policy.checkWanted = true;
+    if (c.policy !== null) c.policy.checkWanted = true;
   }
 
   interrupt(): void {

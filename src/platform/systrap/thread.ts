@@ -394,7 +394,7 @@ export class SystrapThread implements Context {
     this.inApp = true;
     this.proc.running(this);
     const c = this.cpu;
-    if (!c.spread && c.policy !== null) c.policy.checkWanted = true;
+    if (c.policy !== null) c.policy.checkWanted = true;
     const slept = this.answer(ST_RESUME);
     this.proc.spinner.answered(slept, this.spunWith);
   }
