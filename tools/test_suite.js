@@ -96,13 +96,15 @@ function jobEnv(platform, cache) {
   return env;
 }
 
-/** Runs one file; resolves {code, out, ms, counts}. */
-function runJob(job, cache) {
+/** Runs one file (its node --test process in children); resolves {code, out, ms, counts}. */
+function runJob(job, cache, children) {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = childProcess.spawn(process.execPath, ['--test', '--test-reporter=tap', job.file], {
       cwd: ROOT, env: jobEnv(job.platform, cache), stdio: ['ignore', 'pipe', 'pipe'],
     });
+    children.add(child);
+    child.on('close', () => children.delete(child));
     const chunks = [];
     child.stdout.on('data', (d) => chunks.push(d));
     child.stderr.on('data', (d) => chunks.push(d));
@@ -138,6 +140,15 @@ async function main() {
   require(path.join(ROOT, 'test', 'lib', 'harness.js')).buildPrograms();
   console.log(`# compiled in ${((Date.now() - started) / 1000).toFixed(1)} s; ${jobs.length} files, ${jobsWide} at a time`);
   const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'native-runs-'));
+  // Stopped, the suite stops its files' runs (they clean up after themselves on SIGTERM) and removes the kept runs.
+  const children = new Set();
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, () => {
+      for (const c of children) c.kill('SIGTERM');
+      fs.rmSync(cache, { recursive: true, force: true });
+      process.exit(130);
+    });
+  }
   const pending = [...jobs];
   const running = new Set();
   const done = [];
@@ -155,7 +166,7 @@ async function main() {
         if (i < 0) break;
         const [job] = pending.splice(i, 1);
         running.add(job);
-        runJob(job, cache).then((r) => {
+        runJob(job, cache, children).then((r) => {
           running.delete(job);
           if (job.file.endsWith('/c_native.test.js')) cNativeDone = true;
           done.push({ ...job, ...r });

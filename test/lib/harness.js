@@ -213,7 +213,8 @@ function nativeCacheFile(argv, opts) {
   const dir = process.env.NATIVE_RUN_CACHE;
   if (!dir || !opts.cacheDir) return null;
   const binHash = (a) => {
-    if (!a.startsWith(`${BUILD_DIR}/`) || !fs.existsSync(a)) return a.split(opts.cacheDir).join('<dir>');
+    if (a.includes(opts.cacheDir)) return a.split(opts.cacheDir).join('<dir>');
+    if (!a.startsWith(`${BUILD_DIR}/`) || !fs.statSync(a, { throwIfNoEntry: false })?.isFile()) return a;
     return `sha256:${crypto.createHash('sha256').update(fs.readFileSync(a)).digest('hex')}`;
   };
   const key = JSON.stringify([argv.map(binHash), { ...baseEnv, ...(opts.env || {}) }, opts.input === undefined ? null : String(opts.input)]);
