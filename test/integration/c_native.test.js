@@ -24,9 +24,12 @@ for (const [name, spec] of Object.entries(C_PROGRAMS)) {
     if (!h.needTools(t, spec.pid1 || spec.netns || spec.ipcns || spec.cgroupns ? ['gcc', 'unshare'] : ['gcc'])) return;
     const prog = h.buildPrograms()[name];
     const outs = [];
+    const kept = [];
     for (const [label, bin] of [['dynamic', prog.dynamic], ['dynamic again', prog.dynamic], ['static', prog.static]]) {
       const dir = h.tmpDir();
-      const r = h.runNative(nativeArgv(spec, [bin, ...spec.args(dir)]), { cwd: dir });
+      const argv = nativeArgv(spec, [bin, ...spec.args(dir)]);
+      const r = h.runNative(argv, { cwd: dir });
+      if (label !== 'dynamic again') kept.push([argv, dir, r]);
       assert.strictEqual(r.status, 0, h.describe(`${name} ${label}`, r) + `\n${r.stdout}`);
       assert.strictEqual(r.stderr, '', `${name} ${label} wrote to stderr`);
       assert.doesNotMatch(r.stdout, /FATAL|FAILED/, `${name} ${label}:\n${r.stdout}`);
@@ -37,5 +40,7 @@ for (const [name, spec] of Object.entries(C_PROGRAMS)) {
     for (const [label, out] of outs.slice(1)) {
       assert.strictEqual(out, outs[0][1], `${name}: ${label} output differs from the first dynamic run`);
     }
+    // Shown deterministic: c_programs.test.js compares its sandboxed runs with these (test/lib/harness.js storeNative).
+    for (const [argv, dir, r] of kept) h.storeNative(argv, { cacheDir: dir }, r);
   });
 }

@@ -17,6 +17,7 @@
 
 const assert = require('node:assert');
 const childProcess = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -100,46 +101,83 @@ function mtime(p) {
   }
 }
 
-// buildOne compiles test/c/NAME.c into out (atomically, through a temporary
-// name) unless out is newer than the source and every header in test/c.
-function buildOne(name, out, extraFlags) {
+// stale reports whether out must be (re)built: it is missing or older than
+// test/c/NAME.c or any header in test/c.
+function stale(name, out) {
   const src = path.join(C_DIR, `${name}.c`);
   const headers = fs.readdirSync(C_DIR).filter((f) => f.endsWith('.h'));
   const newest = Math.max(mtime(src), ...headers.map((h) => mtime(path.join(C_DIR, h))));
-  if (mtime(out) > newest) return;
-  const tmp = `${out}.tmp-${process.pid}`;
-  const r = childProcess.spawnSync(
-    'gcc',
-    [...CFLAGS, ...extraFlags, '-o', tmp, src],
-    { encoding: 'utf8', timeout: 120_000 },
-  );
-  if (r.error) throw new Error(`gcc ${name}: ${r.error.message}`);
-  if (r.status !== 0 || r.stderr.trim() !== '') {
-    try {
-      fs.unlinkSync(tmp);
-    } catch {}
-    throw new Error(`gcc ${extraFlags.join(' ')} ${name}.c failed (status ${r.status}):\n${r.stderr}`);
+  return mtime(out) <= newest;
+}
+
+// COMPILE_ALL runs in a child node process: it compiles every job
+// [name, out, extraFlags] into out (atomically, through a temporary name)
+// with as many gcc processes at a time as the machine has CPUs, and prints
+// [{name, flags, status, stderr}] of the jobs. A synchronous spawn of it
+// keeps buildPrograms synchronous for the tests that call it.
+const COMPILE_ALL = `
+const cp = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const [cDir, cflags, jobs] = JSON.parse(process.argv[1]);
+const results = [];
+let next = 0;
+function one() {
+  if (next >= jobs.length) return Promise.resolve();
+  const [name, out, extra] = jobs[next++];
+  const tmp = out + '.tmp-' + process.pid;
+  return new Promise((resolve) => {
+    const gcc = cp.spawn('gcc', [...cflags, ...extra, '-o', tmp, cDir + '/' + name + '.c'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    gcc.stderr.on('data', (d) => { stderr += d; });
+    gcc.on('error', (e) => { stderr += e.message; });
+    gcc.on('close', (status) => {
+      if (status === 0 && stderr.trim() === '') fs.renameSync(tmp, out);
+      else fs.rmSync(tmp, { force: true });
+      results.push({ name, flags: extra, status, stderr });
+      resolve();
+    });
+  }).then(one);
+}
+const width = Math.max(1, Math.min(jobs.length, os.availableParallelism()));
+Promise.all(Array.from({ length: width }, one)).then(() => process.stdout.write(JSON.stringify(results)));
+`;
+
+// compileAll compiles the jobs [name, out, extraFlags] warning-free, or throws.
+function compileAll(jobs) {
+  if (jobs.length === 0) return;
+  const r = childProcess.spawnSync(process.execPath, ['-e', COMPILE_ALL, JSON.stringify([C_DIR, CFLAGS, jobs])], {
+    encoding: 'utf8', timeout: 600_000, maxBuffer: 64 << 20,
+  });
+  if (r.error || r.status !== 0) throw new Error(`compiling test/c: ${r.error ? r.error.message : r.stderr}`);
+  for (const j of JSON.parse(r.stdout)) {
+    if (j.status !== 0 || j.stderr.trim() !== '') {
+      throw new Error(`gcc ${j.flags.join(' ')} ${j.name}.c failed (status ${j.status}):\n${j.stderr}`);
+    }
   }
-  fs.renameSync(tmp, out);
 }
 
 let built = null;
 
 // buildPrograms compiles every test/c/*.c program, dynamic and -static, and
 // returns {NAME: {dynamic: path, static: path}}. It throws if gcc is missing
-// or a program does not compile warning-free.
+// or a program does not compile warning-free. Out-of-date programs are
+// compiled in parallel (one gcc per CPU): the first call in a clean tree
+// compiles some 340 binaries.
 function buildPrograms() {
   if (built) return built;
   if (!which('gcc')) throw new Error('gcc not found: install gcc and libc6-dev (.ci/run does)');
   fs.mkdirSync(BUILD_DIR, { recursive: true });
   const result = {};
+  const jobs = [];
   for (const name of cSources()) {
     const dynamic = path.join(BUILD_DIR, name);
     const stat = path.join(BUILD_DIR, `${name}.static`);
-    buildOne(name, dynamic, []);
-    buildOne(name, stat, ['-static']);
+    if (stale(name, dynamic)) jobs.push([name, dynamic, []]);
+    if (stale(name, stat)) jobs.push([name, stat, ['-static']]);
     result[name] = { dynamic, static: stat };
   }
+  compileAll(jobs);
   built = result;
   return result;
 }
@@ -161,8 +199,47 @@ function toResult(r, started) {
   };
 }
 
-// runNative runs argv on the host. opts: {cwd, env, input, timeout}.
+// Native runs kept for the suite's second pass. tools/test_suite.js makes a
+// fresh directory per suite run and names it in NATIVE_RUN_CACHE (no
+// TSVISOR_ prefix: tests check that no such variable reaches a sandbox).
+// c_native.test.js stores the native runs of each test/c program once it
+// has shown them deterministic (two dynamic runs and the static one print
+// the same bytes, exit 0, stderr empty); c_programs.test.js then compares
+// its sandboxed runs, on both platforms, with those instead of running the
+// same binary natively again. The key is the binaries' content (sha256),
+// argv with the run's fresh directory as a placeholder, the environment and
+// the input: a rebuilt program or another argument is another entry.
+function nativeCacheFile(argv, opts) {
+  const dir = process.env.NATIVE_RUN_CACHE;
+  if (!dir || !opts.cacheDir) return null;
+  const binHash = (a) => {
+    if (a.includes(opts.cacheDir)) return a.split(opts.cacheDir).join('<dir>');
+    if (!a.startsWith(`${BUILD_DIR}/`) || !fs.statSync(a, { throwIfNoEntry: false })?.isFile()) return a;
+    return `sha256:${crypto.createHash('sha256').update(fs.readFileSync(a)).digest('hex')}`;
+  };
+  const key = JSON.stringify([argv.map(binHash), { ...baseEnv, ...(opts.env || {}) }, opts.input === undefined ? null : String(opts.input)]);
+  return path.join(dir, `${crypto.createHash('sha256').update(key).digest('hex')}.json`);
+}
+
+// storeNative keeps r, a native run of argv with opts.cacheDir as its fresh
+// directory, for runNative(argv, {cacheDir, cached: true}); only a clean run
+// (exit 0, no signal, nothing on stderr) is kept.
+function storeNative(argv, opts, r) {
+  const file = nativeCacheFile(argv, opts);
+  if (!file || r.status !== 0 || r.signal || r.timedOut || r.error || r.stderr !== '') return;
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, JSON.stringify({ stdout: r.stdoutBuf.toString('base64') }));
+  fs.renameSync(tmp, file);
+}
+
+// runNative runs argv on the host. opts: {cwd, env, input, timeout}, and
+// {cacheDir, cached: true} to take the run stored by storeNative if any.
 function runNative(argv, opts = {}) {
+  const file = opts.cached ? nativeCacheFile(argv, opts) : null;
+  if (file && fs.existsSync(file)) {
+    const out = Buffer.from(JSON.parse(fs.readFileSync(file, 'utf8')).stdout, 'base64');
+    return { status: 0, signal: null, stdout: out.toString('utf8'), stderr: '', stdoutBuf: out, timedOut: false, error: null, ms: 0, cached: true };
+  }
   const started = Date.now();
   const r = childProcess.spawnSync(argv[0], argv.slice(1), {
     cwd: opts.cwd,
@@ -228,7 +305,8 @@ function describe(label, r) {
 
 // compare runs argv natively and in the sandbox and asserts equal stdout
 // (byte for byte) and exit status. opts: {cwd, env, setup, expectStatus,
-// native: opts for runNative only, sandbox: opts for runSandbox only}.
+// native: opts for runNative only (such as {cached: true}), sandbox: opts
+// for runSandbox only}.
 // opts.setup(), if given, is called before each run and returns the cwd,
 // so that each run starts from an identical fresh directory; argv may then
 // be a function of that directory. The default cwd is /.
@@ -236,7 +314,7 @@ function describe(label, r) {
 function compare(t, argv, opts = {}) {
   const nativeCwd = opts.setup ? opts.setup('native') : opts.cwd || '/';
   const nativeArgv = typeof argv === 'function' ? argv(nativeCwd) : argv;
-  const native = runNative(nativeArgv, { ...opts, cwd: nativeCwd, ...(opts.native || {}) });
+  const native = runNative(nativeArgv, { ...opts, cwd: nativeCwd, cacheDir: nativeCwd, ...(opts.native || {}) });
   assert.ok(!native.timedOut && !native.error, describe('native run failed', native));
   if (opts.expectStatus !== undefined) {
     assert.strictEqual(native.status, opts.expectStatus, describe('native run: unexpected status', native));
@@ -327,6 +405,7 @@ module.exports = {
   needTools,
   buildPrograms,
   runNative,
+  storeNative,
   runSandbox,
   sandboxArgs,
   sentryEnv,
