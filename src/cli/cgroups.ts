@@ -156,6 +156,9 @@ export class HostCgroup {
   /** What the host cannot apply of the resources asked for (create's caller logs them). */
   readonly warnings: string[] = [];
 
+  /** The cgroup.procs files of the cgroups this process was in before enter() (the runtime's own hooks go back there). */
+  callerProcs: string[] = [];
+
   private constructor(readonly rec: CgroupRecord) {}
 
   static of(rec: CgroupRecord): HostCgroup {
@@ -270,8 +273,10 @@ export class HostCgroup {
       if (h) before.set(dir, path.join(h.mount, path.posix.relative(h.root, h.own)));
     }
     this.join(0);
+    this.callerProcs = [...new Set(before.values())].map((dir) => path.join(dir, 'cgroup.procs'));
     return () => {
       for (const dir of new Set(before.values())) write(dir, 'cgroup.procs', 0);
+      this.callerProcs = [];
     };
   }
 

@@ -43,18 +43,31 @@ function nsenterPath(): string {
 /** Hooks that run in the container's namespaces rather than the runtime's. */
 const IN_CONTAINER = new Set<HookKind>(['createContainer', 'startContainer']);
 
-/** How one hook is started: through nsenter into the namespaces its kind wants, or directly. */
-function hookCommand(kind: HookKind, h: OciHook, pid: number | null, runtimeNet: string | null): { file: string; argv: string[]; argv0: string; env: Record<string, string> } {
+/**
+ * How one hook is started: through nsenter into the namespaces its kind
+ * wants, or directly. outOf: the cgroup.procs files of the runtime's caller
+ * when this process has joined the container's cgroup (a create that became
+ * the sandbox process): the runtime's own hooks move themselves back there
+ * before they exec, as runc runs them from its caller's cgroup, so that
+ * Docker's prestart hook is not charged to the container's limits.
+ */
+function hookCommand(kind: HookKind, h: OciHook, pid: number | null, runtimeNet: string | null, outOf: string[] = []): { file: string; argv: string[]; argv0: string; env: Record<string, string> } {
   const env: Record<string, string> = {};
   for (const kv of h.env ?? []) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
   const args = h.args ?? [h.path];
-  const ns = IN_CONTAINER.has(kind) ? (pid !== null ? containerNamespaces(pid) : []) : runtimeNet !== null ? [`--net=${runtimeNet}`] : [];
-  // nsenter (found by the runtime's PATH: the hook's env may have none) execs the hook with the spec's env, through bash's
-  // `exec -a`: nsenter alone would make its argv[0] the path, and multi-call programs (Docker's prestart hook is dockerd's
-  // own executable, argv[0] libnetwork-setkey) choose what to do by argv[0]. No rc file: with a socket on its stdin (Node's pipes), bash would read ~/.bashrc.
+  const inContainer = IN_CONTAINER.has(kind);
+  const ns = inContainer ? (pid !== null ? containerNamespaces(pid) : []) : runtimeNet !== null ? [`--net=${runtimeNet}`] : [];
+  const back = inContainer ? [] : outOf;
+  if (!ns.length && !back.length) return { file: h.path, argv: args.slice(1), argv0: args[0] ?? h.path, env };
+  // bash (found by the runtime's PATH: the hook's env may have none) moves itself into each cgroup named (a failure leaves it
+  // where it is, as a hook of a runtime that cannot write there) and execs the hook with the spec's env, through `exec -a`:
+  // nsenter alone would make its argv[0] the path, and multi-call programs (Docker's prestart hook is dockerd's own
+  // executable, argv[0] libnetwork-setkey) choose what to do by argv[0]. No rc file: with a socket on its stdin (Node's pipes), bash would read ~/.bashrc.
+  const script = 'n=$1; shift; while [ "$n" -gt 0 ]; do { echo $$ > "$1"; } 2>/dev/null; shift; n=$((n-1)); done; exec -a "$0" "$@"';
+  const inner = ['/bin/bash', '--norc', '--noprofile', '-c', script, args[0] ?? h.path, String(back.length), ...back, h.path, ...args.slice(1)];
   return ns.length
-    ? { file: nsenterPath(), argv: [...ns, '--', '/bin/bash', '--norc', '--noprofile', '-c', 'exec -a "$0" "$@"', args[0] ?? h.path, h.path, ...args.slice(1)], argv0: 'nsenter', env }
-    : { file: h.path, argv: args.slice(1), argv0: args[0] ?? h.path, env };
+    ? { file: nsenterPath(), argv: [...ns, '--', ...inner], argv0: 'nsenter', env }
+    : { file: inner[0], argv: inner.slice(1), argv0: 'bash', env };
 }
 
 /** How a hook ended, as spawnSync says it (and runHooksAsync collects it). */
@@ -95,10 +108,10 @@ function judge(kind: HookKind, i: number, h: OciHook, r: HookResult, state: OciS
  * runtime's network namespace when this process is not in it (a create that
  * became the sandbox process), which the other hooks enter.
  */
-export function runHooks(hooks: OciHooks, kinds: HookKind[], state: OciState, log: RuntimeLog, fatal: boolean, pid: number | null = null, runtimeNet: string | null = null): boolean {
+export function runHooks(hooks: OciHooks, kinds: HookKind[], state: OciState, log: RuntimeLog, fatal: boolean, pid: number | null = null, runtimeNet: string | null = null, outOf: string[] = []): boolean {
   for (const kind of kinds) {
     for (const [i, h] of (hooks[kind] ?? []).entries()) {
-      const c = hookCommand(kind, h, pid, runtimeNet);
+      const c = hookCommand(kind, h, pid, runtimeNet, outOf);
       const r = childProcess().spawnSync(c.file, c.argv, {
         argv0: c.argv0, env: c.env, input: JSON.stringify(state), stdio: ['pipe', 'inherit', 'pipe'], encoding: 'utf8',
         timeout: h.timeout ? h.timeout * 1000 : undefined, killSignal: 'SIGKILL',
@@ -138,8 +151,8 @@ function spawnHook(c: ReturnType<typeof hookCommand>, h: OciHook, state: OciStat
  * whose confined Sentry starts meanwhile (it asks this process for its ID
  * maps and its confinement) runs the create-time hooks beside that start.
  */
-export async function runHooksAsync(hooks: OciHooks, kinds: HookKind[], state: OciState, log: RuntimeLog, pid: number | null, runtimeNet: string | null): Promise<void> {
+export async function runHooksAsync(hooks: OciHooks, kinds: HookKind[], state: OciState, log: RuntimeLog, pid: number | null, runtimeNet: string | null, outOf: string[]): Promise<void> {
   for (const kind of kinds) {
-    for (const [i, h] of (hooks[kind] ?? []).entries()) judge(kind, i, h, await spawnHook(hookCommand(kind, h, pid, runtimeNet), h, state), state, log, true);
+    for (const [i, h] of (hooks[kind] ?? []).entries()) judge(kind, i, h, await spawnHook(hookCommand(kind, h, pid, runtimeNet, outOf), h, state), state, log, true);
   }
 }

@@ -169,7 +169,7 @@ export class Runtime {
           // which this process is in; not the sandbox: runc too runs them before its init has looked the program up). Both
           // are waited for; a hook's failure is create's, else the Sentry's.
           const [hooks, ready] = await Promise.allSettled([
-            runHooksAsync(plan.hooks, CREATE_HOOKS, hookState({ ...base, pid, pidStart: procStat(pid)?.start ?? 0, status: 'created' }), this.log, pid, netns?.path() ?? null),
+            runHooksAsync(plan.hooks, CREATE_HOOKS, hookState({ ...base, pid, pidStart: procStat(pid)?.start ?? 0, status: 'created' }), this.log, pid, netns?.path() ?? null, cg.callerProcs),
             sup.ready,
           ]);
           for (const r of [hooks, ready]) if (r.status === 'rejected') throw r.reason;
@@ -187,7 +187,7 @@ export class Runtime {
       this.state.write(rec);
       // The sandbox exists, its process is loaded and not running: the create-time hooks (createContainer's in the container's namespaces).
       // In place in the container's network namespace, the runtime's hooks enter the runtime's (createContainer's inherit the container's).
-      if (!hooksRan) runHooks(plan.hooks, CREATE_HOOKS, hookState(rec), this.log, true, pid, netns?.path() ?? null);
+      if (!hooksRan) runHooks(plan.hooks, CREATE_HOOKS, hookState(rec), this.log, true, pid, netns?.path() ?? null, cg.callerProcs);
       this.log.debug(`${id}: create-time hooks done (${since()})`);
       if (f.pidFile) {
         const pf = path.resolve(f.pidFile);

@@ -815,10 +815,10 @@ test('a terminal: the pty master goes to the console socket, the container sees 
 test('hooks run in order with the state on stdin; a failing create hook fails create and leaves nothing', { timeout: 120_000 }, async () => {
   const dir = h.tmpDir('oci-');
   const log = path.join(dir, 'hooks.log');
-  // Each hook notes its kind, the network namespace it runs in, that of the state's pid (Docker's prestart hook moves an interface into it), and the state it got.
+  // Each hook notes its kind, the network namespace it runs in, that of the state's pid (Docker's prestart hook moves an interface into it), its cgroups, and the state it got.
   const hook = (kind) => ({
     path: '/bin/sh',
-    args: ['sh', '-c', `s=$(cat); p=$(echo "$s" | sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p'); a0=$(tr "\\0" "\\n" < /proc/$$/cmdline | head -n 1); printf "%s %s %s %s %s\\n" "${kind}" "$a0" "$(readlink /proc/self/ns/net)" "$(readlink /proc/$p/ns/net)" "$s" >> ${log}`],
+    args: ['sh', '-c', `s=$(cat); p=$(echo "$s" | sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p'); a0=$(tr "\\0" "\\n" < /proc/$$/cmdline | head -n 1); printf "%s %s %s %s %s %s\\n" "${kind}" "$a0" "$(readlink /proc/self/ns/net)" "$(readlink /proc/$p/ns/net)" "$(tr "\\n" "," < /proc/self/cgroup)" "$s" >> ${log}`],
     env: ['X=1', 'PATH=/usr/bin:/bin'], timeout: 10,
   });
   const kinds = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
@@ -829,6 +829,7 @@ test('hooks run in order with the state on stdin; a failing create hook fails cr
   const containerNet = fs.readlinkSync(`/proc/${pid}/ns/net`);
   const runtimeNet = fs.readlinkSync('/proc/self/ns/net');
   assert.notStrictEqual(containerNet, runtimeNet, 'the spec asks for a network namespace of its own');
+  const containerCgroup = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').replace(/\n/g, ',');
   ok(tsv(dir, ['start', 'h1']), 'start');
   await until('the container to stop', () => !alive(pid));
   ok(tsv(dir, ['delete', 'h1']), 'delete');
@@ -840,7 +841,12 @@ test('hooks run in order with the state on stdin; a failing create hook fails cr
   assert.deepStrictEqual(lines.map((l) => l.split(' ')[2]), [runtimeNet, runtimeNet, containerNet, containerNet, runtimeNet, runtimeNet]);
   // While the container lives, its pid's namespace is the container's, whichever namespace the hook runs in.
   assert.deepStrictEqual(lines.slice(0, 5).map((l) => l.split(' ')[3]), Array(5).fill(containerNet));
-  const states = lines.map((l) => JSON.parse(l.split(' ').slice(4).join(' ')));
+  // The runtime's own create-time hooks run in its caller's cgroups, as runc's (not charged to the container's limits),
+  // though the create that runs them became the sandbox process in the container's cgroup.
+  const mine = fs.readFileSync('/proc/self/cgroup', 'utf8').replace(/\n/g, ',');
+  assert.notStrictEqual(containerCgroup, mine, 'the sandbox process is in the container\'s cgroup');
+  assert.deepStrictEqual(lines.slice(0, 2).map((l) => l.split(' ')[4]), [mine, mine]);
+  const states = lines.map((l) => JSON.parse(l.split(' ').slice(5).join(' ')));
   for (const s of states) {
     assert.strictEqual(s.id, 'h1');
     assert.strictEqual(s.bundle, dir);
