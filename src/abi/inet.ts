@@ -67,6 +67,11 @@ export const IP_TOS = 1;
 export const IP_TTL = 2;
 export const IP_HDRINCL = 3;
 export const IP_PKTINFO = 8;
+/** Ask for the TTL and TOS of received datagrams (IP_TTL, an int, and IP_TOS, a byte, as control messages). */
+export const IP_RECVTTL = 12;
+export const IP_RECVTOS = 13;
+/** Ask for a datagram's original destination (an IP_ORIGDSTADDR control message, a sockaddr_in); the same number names both. */
+export const IP_RECVORIGDSTADDR = 20;
 export const IP_MTU_DISCOVER = 10;
 export const IP_RECVERR = 11;
 export const IP_MTU = 14;
@@ -89,6 +94,8 @@ export const IPV6_TCLASS = 67;
 export const IPV6_RECVHOPLIMIT = 51;
 export const IPV6_HOPLIMIT = 52;
 export const IPV6_RECVTCLASS = 66;
+/** IPV6_ORIGDSTADDR's control message (a sockaddr_in6) and the option asking for it share the number. */
+export const IPV6_RECVORIGDSTADDR = 74;
 
 export const MSG_CONFIRM = 0x800;
 export const MSG_ERRQUEUE = 0x2000;

@@ -60,6 +60,60 @@ export function recvfrom(fd: number, buf: Buffer, flags: number): { n: number; a
   return { n, addr: n < 0 ? Buffer.alloc(0) : sa.subarray(0, Math.min(sa.length, len.readUInt32LE(0))) };
 }
 
+// struct msghdr (x86-64) and one iovec, laid out in one Buffer with the name
+// and control areas after them: the host reads and writes only that Buffer
+// and the data buffer, both referenced until the call returns.
+const MSGHDR = 56;
+const IOVEC = 16;
+const NAME_ROOM = 128;
+
+function msghdr(data: Buffer, name: Buffer | null, nameRoom: number, control: Buffer | null, controlRoom: number): Buffer {
+  const ctlLen = control ? control.length : controlRoom;
+  const m = Buffer.alloc(MSGHDR + IOVEC + nameRoom + ctlLen);
+  const nameAt = MSGHDR + IOVEC, ctlAt = nameAt + nameRoom;
+  const base = libc.bufferAddress(m);
+  if (nameRoom) {
+    if (name) name.copy(m, nameAt);
+    m.writeBigUInt64LE(base + BigInt(nameAt), 0);
+    m.writeUInt32LE(name ? name.length : nameRoom, 8);
+  }
+  m.writeBigUInt64LE(base + BigInt(MSGHDR), 16);
+  m.writeBigUInt64LE(1n, 24);
+  m.writeBigUInt64LE(libc.bufferAddress(data), MSGHDR);
+  m.writeBigUInt64LE(BigInt(data.length), MSGHDR + 8);
+  if (ctlLen) {
+    if (control) control.copy(m, ctlAt);
+    m.writeBigUInt64LE(base + BigInt(ctlAt), 32);
+    m.writeBigUInt64LE(BigInt(ctlLen), 40);
+  }
+  return m;
+}
+
+/** sendmsg(2) of data to sa (null: the connected peer) with control data the caller built and checked (null: none): bytes sent, or -errno. */
+export function sendmsg(fd: number, data: Buffer, flags: number, sa: Buffer | null, control: Buffer | null): number {
+  const m = msghdr(data, sa, sa ? sa.length : 0, control, 0);
+  const r = ret(libc.sendmsg(fd, m, flags) as number);
+  // The host reads data through the address in m: the clamp is a use of data after the call, which keeps it referenced until then.
+  return Math.min(r, data.length);
+}
+
+/** recvmsg(2) into buf with room for controlRoom bytes of control data: the count (or -errno), the sender's address, the control data and msg_flags. */
+export function recvmsg(fd: number, buf: Buffer, flags: number, controlRoom: number): { n: number; addr: Buffer; control: Buffer; flags: number } {
+  const m = msghdr(buf, null, NAME_ROOM, null, controlRoom);
+  const n = ret(libc.recvmsg(fd, m, flags) as number);
+  // The caller reads buf after this returns, which keeps it referenced through the call.
+  if (n < 0) return { n, addr: Buffer.alloc(0), control: Buffer.alloc(0), flags: 0 };
+  const nameAt = MSGHDR + IOVEC;
+  const namelen = Math.min(m.readUInt32LE(8), NAME_ROOM);
+  const ctlLen = Math.min(Number(m.readBigUInt64LE(40)), controlRoom);
+  return {
+    n,
+    addr: Buffer.from(m.subarray(nameAt, nameAt + namelen)),
+    control: Buffer.from(m.subarray(nameAt + NAME_ROOM, nameAt + NAME_ROOM + ctlLen)),
+    flags: m.readInt32LE(48),
+  };
+}
+
 /** getsockname or getpeername: the address, or -errno. */
 export function name(fd: number, peer: boolean): Buffer | number {
   const sa = Buffer.alloc(128);

@@ -176,6 +176,15 @@ export function allocPinned(len: number): { buf: Buffer; addr: bigint } {
   return { buf: Buffer.from(koffi.view(p, len)), addr: koffi.address(p) };
 }
 
+/**
+ * The address of a Buffer's first byte (its backing store never moves), for
+ * structures that point at the caller's buffers (a msghdr's iovec). The
+ * caller keeps the Buffer referenced until the call that uses it returns.
+ */
+export function bufferAddress(b: Buffer): bigint {
+  return b.length ? (koffi.address(b) as bigint) : 0n;
+}
+
 /** mmap returning an opaque pointer usable with view(), or null on failure. */
 export function mmapForView(len: number, prot: number, flags: number, fd: number, off: number): unknown {
   const p: unknown = mmapPtr(0, len, prot, flags, fd, off);

@@ -1,8 +1,9 @@
 // Host-mode inet sockets (--network=host), as runsc's hostinet: an AF_INET or
 // AF_INET6 socket of the application is a non-blocking host socket the Sentry
 // made and owns. Every argument is checked here first (addresses, option
-// names and lengths, flags) and only then handed to the host; control data
-// never crosses (no SCM_RIGHTS either way). A call that would block parks
+// names and lengths, flags) and only then handed to the host; control
+// messages cross on datagram sockets through cmsg.ts's allowlist only (never
+// SCM_RIGHTS or credentials, either way). A call that would block parks
 // only the calling task: it waits for the host fd's readiness through the
 // platform's event service (an edge-triggered watch armed while anyone
 // waits, as for donated host fds) and is interrupted by signals like any
@@ -26,6 +27,7 @@ import type { MaybePromise } from '../../vfs/file';
 import { SocketFile, type RecvResult, type SendRequest } from '../socket';
 import { optionSpec, SO_RCVTIMEO, SO_SNDTIMEO } from './options';
 import { checkAddr } from './addr';
+import { appRecvControl, hostSendControl, RECV_CONTROL_ROOM } from './cmsg';
 import { HostLinger } from './linger';
 import { deviceIndex, deviceName, newDevice } from '../bindtodevice';
 import { SO_BINDTODEVICE, SO_BINDTOIFINDEX } from '../../abi/inet';
@@ -257,6 +259,8 @@ export class HostInetSocket extends SocketFile {
     req.rights = null;
     // A stream socket ignores a destination (no fast open); a datagram's is checked like connect's.
     const sa = req.addr && req.addr.length > 0 && !this.stream ? checkAddr(this.family, req.addr, 'sendto') : null;
+    // TCP takes no IP-level control messages (Linux ignores them there).
+    const ctl = this.stream ? null : hostSendControl(this.family, req.control);
     const nonblock = this.nonblocking || (req.flags & MSG_DONTWAIT) !== 0;
     const flags = (req.flags & SEND_FLAGS) | MSG_DONTWAIT | MSG_NOSIGNAL;
     const total = req.data.length;
@@ -266,7 +270,7 @@ export class HostInetSocket extends SocketFile {
     do {
       const n = Math.min(total - done, CHUNK);
       const chunk = req.data.slice(done, n);
-      const r = hs.sendto(this.fd, chunk, flags, sa);
+      const r = ctl ? hs.sendmsg(this.fd, chunk, flags, sa, ctl) : hs.sendto(this.fd, chunk, flags, sa);
       if (r >= 0) {
         done += r;
         if (!this.stream) return r;
@@ -308,12 +312,14 @@ export class HostInetSocket extends SocketFile {
     for (;;) {
       const room = this.stream ? Math.min(len - got, CHUNK) : Math.min(len, CHUNK);
       const buf = Buffer.allocUnsafe(room);
-      const r = hs.recvfrom(this.fd, buf, hostFlags);
+      // A datagram comes with the control messages its options asked for (cmsg.ts); a stream's never do.
+      const r = this.stream ? { ...hs.recvfrom(this.fd, buf, hostFlags), control: null, flags: 0 } : hs.recvmsg(this.fd, buf, hostFlags, RECV_CONTROL_ROOM);
       if (r.n >= 0) {
         if (!this.stream) {
           const n = Math.min(r.n, room);
           const trunc = r.n > room;
-          return { data: buf.subarray(0, n), n: flags & MSG_TRUNC ? r.n : n, flags: trunc ? MSG_TRUNC : 0, addr: r.addr.length ? r.addr : null, rights: null, cred: null };
+          const control = r.control ? appRecvControl(r.control) : undefined;
+          return { data: buf.subarray(0, n), n: flags & MSG_TRUNC ? r.n : n, flags: (trunc ? MSG_TRUNC : 0) | (r.flags & MSG_CTRUNC), addr: r.addr.length ? r.addr : null, rights: null, cred: null, control };
         }
         // MSG_TRUNC on a stream discards the bytes: nothing is copied out.
         if (!(flags & MSG_TRUNC)) parts.push(buf.subarray(0, r.n));

@@ -71,7 +71,11 @@ const TABLE = new Map<number, Map<number, OptionSpec>>([
     [1, int()], // IP_TOS
     [2, int()], // IP_TTL
     [10, int()], // IP_MTU_DISCOVER
+    [8, int()], // IP_PKTINFO (its control messages: cmsg.ts)
     [11, int()], // IP_RECVERR (glibc's resolver sets it; the queue is read with MSG_ERRQUEUE, without the control message)
+    [12, int()], // IP_RECVTTL
+    [13, int()], // IP_RECVTOS
+    [20, int()], // IP_RECVORIGDSTADDR
     [14, ro()], // IP_MTU
     [15, int()], // IP_FREEBIND
     [24, int()], // IP_BIND_ADDRESS_NO_PORT
@@ -92,7 +96,12 @@ const TABLE = new Map<number, Map<number, OptionSpec>>([
     [24, ro()], // IPV6_MTU
     [25, int()], // IPV6_RECVERR
     [26, int()], // IPV6_V6ONLY
+    [49, int()], // IPV6_RECVPKTINFO
+    [50, { min: 20, max: 20, get: false, set: true }], // IPV6_PKTINFO, sticky (RFC 3542): an in6_pktinfo; Linux reads it back as ENOPROTOOPT
+    [51, int()], // IPV6_RECVHOPLIMIT
+    [66, int()], // IPV6_RECVTCLASS
     [67, int()], // IPV6_TCLASS
+    [74, int()], // IPV6_RECVORIGDSTADDR
   ])],
 ]);
 
@@ -105,4 +114,4 @@ export function optionSpec(level: number, name: number, family: number, stream: 
 }
 
 /** Listed for the syscall table's note. */
-export const OPTION_NOTE = 'host mode: SOL_SOCKET SO_REUSEADDR/REUSEPORT/KEEPALIVE/LINGER/SNDBUF/RCVBUF/RCVTIMEO/SNDTIMEO/BROADCAST/OOBINLINE/PRIORITY/RCVLOWAT/DONTROUTE/BINDTODEVICE/BINDTOIFINDEX and the read-only ones; SOL_TCP NODELAY/CORK/KEEPIDLE/KEEPINTVL/KEEPCNT/SYNCNT/LINGER2/DEFER_ACCEPT/WINDOW_CLAMP/INFO/QUICKACK/CONGESTION/USER_TIMEOUT/NOTSENT_LOWAT/MAXSEG; UDP_CORK; IP TOS/TTL/MTU_DISCOVER/MTU/RECVERR/FREEBIND/BIND_ADDRESS_NO_PORT/multicast; IPV6 V6ONLY/RECVERR/TCLASS/hops/MTU/multicast';
+export const OPTION_NOTE = 'host mode: SOL_SOCKET SO_REUSEADDR/REUSEPORT/KEEPALIVE/LINGER/SNDBUF/RCVBUF/RCVTIMEO/SNDTIMEO/BROADCAST/OOBINLINE/PRIORITY/RCVLOWAT/DONTROUTE/BINDTODEVICE/BINDTOIFINDEX and the read-only ones; SOL_TCP NODELAY/CORK/KEEPIDLE/KEEPINTVL/KEEPCNT/SYNCNT/LINGER2/DEFER_ACCEPT/WINDOW_CLAMP/INFO/QUICKACK/CONGESTION/USER_TIMEOUT/NOTSENT_LOWAT/MAXSEG; UDP_CORK; IP TOS/TTL/MTU_DISCOVER/MTU/RECVERR/FREEBIND/BIND_ADDRESS_NO_PORT/PKTINFO/RECVTTL/RECVTOS/RECVORIGDSTADDR/multicast; IPV6 V6ONLY/RECVERR/TCLASS/hops/MTU/multicast/RECVPKTINFO/RECVHOPLIMIT/RECVTCLASS/RECVORIGDSTADDR and the sticky PKTINFO (set only, as Linux)';

@@ -1,0 +1,90 @@
+// Control messages of host-mode sockets, the one place where they cross
+// between the application and its host socket, each way through an
+// allowlist of (level, type) pairs with the lengths Linux takes or gives:
+// - sendmsg: IP_PKTINFO, IP_TTL, IP_TOS, IPV6_PKTINFO, IPV6_HOPLIMIT and
+//   IPV6_TCLASS, copied into a fresh buffer after their length is checked
+//   (EINVAL otherwise, as Linux's ip_cmsg_send and ip6_datagram_send_ctl);
+//   another type of the socket's own IP level is EINVAL (unknown to Linux,
+//   or not passed here), messages of other levels are dropped, as Linux
+//   ignores them. SOL_SOCKET's never get here: the syscall layer takes
+//   SCM_RIGHTS and SCM_CREDENTIALS apart and hostinet.ts drops them.
+// - recvmsg: what the host wrote for the options options.ts lets through
+//   (IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, IP_RECVORIGDSTADDR, and
+//   IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS,
+//   IPV6_RECVORIGDSTADDR), each of its exact size; anything else, which no
+//   allowed option asks for, is dropped, so a host descriptor can never
+//   reach the application.
+// Interface indices are the host's on both sides: host mode shows the
+// application the host's interfaces (host/hostnetinfo.ts), so an index
+// passes unchanged.
+import { Errno, E } from '../../abi/errno';
+import { CMSG_HDR, cmsgAlign, cmsgSpace } from '../../abi/socket';
+import { IP_PKTINFO, IP_RECVORIGDSTADDR, IP_TOS, IP_TTL, IPV6_HOPLIMIT, IPV6_PKTINFO, IPV6_RECVORIGDSTADDR, IPV6_TCLASS } from '../../abi/inet';
+import type { Cmsg } from '../socket';
+import { SOL_IP, SOL_IPV6 } from './options';
+
+const AF_INET6 = 10;
+const IN_PKTINFO = 12;
+const IN6_PKTINFO = 20;
+
+/** How many bytes of a sent message's data the host gets, or -1: EINVAL. */
+type SendLen = (len: number) => number;
+const exactly = (...sizes: number[]): SendLen => (len) => (sizes.includes(len) ? len : -1);
+/** An in6_pktinfo: longer is accepted and its first 20 bytes are read, as Linux does. */
+const atLeast = (size: number): SendLen => (len) => (len >= size ? size : -1);
+
+const SEND = new Map<number, Map<number, SendLen>>([
+  [SOL_IP, new Map([
+    [IP_PKTINFO, exactly(IN_PKTINFO)],
+    [IP_TTL, exactly(4)],
+    [IP_TOS, exactly(1, 4)],
+  ])],
+  [SOL_IPV6, new Map([
+    [IPV6_PKTINFO, atLeast(IN6_PKTINFO)],
+    [IPV6_HOPLIMIT, exactly(4)],
+    [IPV6_TCLASS, exactly(4)],
+  ])],
+]);
+
+/** The sizes of the messages a host socket gives for the allowed options. */
+const RECV = new Map<number, Map<number, number>>([
+  [SOL_IP, new Map([[IP_PKTINFO, IN_PKTINFO], [IP_TTL, 4], [IP_TOS, 1], [IP_RECVORIGDSTADDR, 16]])],
+  [SOL_IPV6, new Map([[IPV6_PKTINFO, IN6_PKTINFO], [IPV6_HOPLIMIT, 4], [IPV6_TCLASS, 4], [IPV6_RECVORIGDSTADDR, 28]])],
+]);
+
+/** Room for every message the allowed options can bring with one datagram. */
+export const RECV_CONTROL_ROOM = 256;
+
+/** The control data of a host sendmsg for the application's messages, or null when none crosses. */
+export function hostSendControl(family: number, control: Cmsg[] | undefined): Buffer | null {
+  const own = family === AF_INET6 ? SOL_IPV6 : SOL_IP;
+  const out: Buffer[] = [];
+  for (const m of control ?? []) {
+    const len = SEND.get(m.level)?.get(m.type)?.(m.data.length);
+    if (len === undefined) {
+      if (m.level === own) throw new Errno(E.EINVAL);
+      continue;
+    }
+    if (len < 0) throw new Errno(E.EINVAL);
+    const b = Buffer.alloc(cmsgSpace(len));
+    b.writeBigUInt64LE(BigInt(CMSG_HDR + len), 0);
+    b.writeInt32LE(m.level, 8);
+    b.writeInt32LE(m.type, 12);
+    m.data.copy(b, CMSG_HDR, 0, len);
+    out.push(b);
+  }
+  return out.length ? Buffer.concat(out) : null;
+}
+
+/** The messages of a host recvmsg's control data the application is given (undefined: none). */
+export function appRecvControl(ctl: Buffer): Cmsg[] | undefined {
+  const out: Cmsg[] = [];
+  for (let off = 0; off + CMSG_HDR <= ctl.length; ) {
+    const clen = Number(ctl.readBigUInt64LE(off));
+    if (clen < CMSG_HDR || clen > ctl.length - off) break;
+    const level = ctl.readInt32LE(off + 8), type = ctl.readInt32LE(off + 12);
+    if (RECV.get(level)?.get(type) === clen - CMSG_HDR) out.push({ level, type, data: Buffer.from(ctl.subarray(off + CMSG_HDR, off + clen)) });
+    off += cmsgAlign(clen);
+  }
+  return out.length ? out : undefined;
+}
