@@ -5,7 +5,7 @@
 import { Errno, E } from '../abi/errno';
 import { AF_INET, AF_INET6, SOL_SOCKET, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PROTOCOL, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE, RMEM_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, WMEM_MAX, MSG_DONTWAIT } from '../abi/socket';
 import {
-  IPPROTO_IP, IPPROTO_IPV6, IPV6_TCLASS, IP_PKTINFO, IP_RECVERR, IPV6_RECVERR, IPV6_UNICAST_HOPS, IPV6_V6ONLY, IP_TOS, IP_TTL, SO_BROADCAST, SO_KEEPALIVE, SO_LINGER, SO_OOBINLINE,
+  IPPROTO_IP, IPPROTO_IPV6, IPV6_PKTINFO, IPV6_TCLASS, IP_PKTINFO, IP_RECVERR, IP_RECVORIGDSTADDR, IP_RECVTOS, IP_RECVTTL, IPV6_RECVERR, IPV6_UNICAST_HOPS, IPV6_V6ONLY, IP_TOS, IP_TTL, SO_BROADCAST, SO_KEEPALIVE, SO_LINGER, SO_OOBINLINE,
   SO_BINDTODEVICE, SO_BINDTOIFINDEX, SO_PRIORITY, SO_RCVLOWAT, SO_RCVTIMEO_NEW, SO_RCVTIMEO_OLD, SO_REUSEPORT, SO_SNDTIMEO_NEW, SO_SNDTIMEO_OLD,
 } from '../abi/inet';
 import { O_NONBLOCK } from '../abi/fs';
@@ -15,9 +15,13 @@ import { SocketFile } from '../socket/socket';
 import { ANY4, ANY6, formatSockaddr, isLinkLocal, isV4, type Ip, type SockAddr } from './ip/addr';
 import { deviceIndex, deviceName, deviceNameValue, newDevice } from '../socket/bindtodevice';
 import type { Binding } from './ports';
+import { parseIn6Pktinfo } from './pktinfo';
 import type { Stack } from './stack';
 import type { PseudoFs } from '../vfs/numbering';
 import type { NetSysctl } from '../kernel/netinfo';
+
+/** The IPPROTO_IP options that ask for control messages with each datagram. */
+const IP_RECV_OPTS = [IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, IP_RECVORIGDSTADDR];
 
 /** The heap a socket object costs (estimated), beyond its connection and queues. */
 export const INET_SOCKET_COST = 2048;
@@ -206,8 +210,19 @@ export abstract class InetSocket extends SocketFile {
    * none, and ICMP errors reach a connected socket as its pending error.
    */
   private recvErr = false;
-  /** IP_PKTINFO: IPv4 datagrams are read with their destination and interface (udp_socket.ts). */
-  protected ipPktinfo = false;
+  /**
+   * IP_PKTINFO, IP_RECVTTL, IP_RECVTOS and IP_RECVORIGDSTADDR, those set: IPv4
+   * datagrams are read with their destination and interface, TTL, TOS and
+   * destination address and port (udp_socket.ts).
+   */
+  protected readonly ipRecv = new Set<number>();
+  /**
+   * The sticky IPV6_PKTINFO's interface (RFC 3542): where datagrams to IPv6
+   * destinations leave when nothing else chose one (udp_socket.ts). Linux
+   * 6.18 keeps the address too but chooses no UDP source by it and never
+   * reads the option back (ENOPROTOOPT): only the index is kept here.
+   */
+  protected stickyIf = 0;
 
   getsockopt(_t: FileCtx, level: number, name: number): Buffer {
     if (level === SOL_SOCKET && (name === SO_BINDTODEVICE || name === SO_BINDTOIFINDEX)) return this.getDevice(name);
@@ -216,7 +231,7 @@ export abstract class InetSocket extends SocketFile {
       if (name === IP_TOS) return int32(this.tos);
       if (name === IP_TTL) return int32(this.ttl < 0 ? 64 : this.ttl);
       if (name === IP_RECVERR) return int32(this.recvErr ? 1 : 0);
-      if (name === IP_PKTINFO) return int32(this.ipPktinfo ? 1 : 0);
+      if (IP_RECV_OPTS.includes(name)) return int32(this.ipRecv.has(name) ? 1 : 0);
       throw new Errno(E.ENOPROTOOPT);
     }
     if (level === IPPROTO_IPV6 && this.family === AF_INET6) {
@@ -245,7 +260,11 @@ export abstract class InetSocket extends SocketFile {
         return this.optionsChanged();
       }
       if (name === IP_RECVERR) return void (this.recvErr = readInt(val) !== 0);
-      if (name === IP_PKTINFO) return void (this.ipPktinfo = readInt(val) !== 0);
+      if (IP_RECV_OPTS.includes(name)) {
+        if (readInt(val) !== 0) this.ipRecv.add(name);
+        else this.ipRecv.delete(name);
+        return;
+      }
       throw new Errno(E.ENOPROTOOPT);
     }
     if (level === IPPROTO_IPV6 && this.family === AF_INET6) {
@@ -267,6 +286,13 @@ export abstract class InetSocket extends SocketFile {
         return this.optionsChanged();
       }
       if (name === IPV6_RECVERR) return void (this.recvErr = readInt(val) !== 0);
+      if (name === IPV6_PKTINFO) {
+        // Shorter than an in6_pktinfo EINVAL (parseIn6Pktinfo); a tied socket's must name its own interface, 0 included (Linux's sk_dev_equal_l3scope).
+        const pi = parseIn6Pktinfo(val);
+        if (this.dev && pi.ifindex !== this.dev) throw new Errno(E.EINVAL);
+        this.stickyIf = pi.ifindex;
+        return;
+      }
       throw new Errno(E.ENOPROTOOPT);
     }
     return this.setProtoOpt(level, name, val);

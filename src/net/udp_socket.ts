@@ -8,7 +8,8 @@
 import { Errno, E } from '../abi/errno';
 import { AF_INET, AF_INET6, MSG_OOB, MSG_PEEK, MSG_TRUNC, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUT_RDWR, SOCK_DGRAM, WMEM_DEFAULT } from '../abi/socket';
 import {
-  IPPROTO_IP, IPPROTO_IPV6, IPPROTO_UDP, IPPROTO_UDPLITE, IP_PKTINFO, IPV6_HOPLIMIT, IPV6_PKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVPKTINFO, IPV6_RECVTCLASS, IPV6_TCLASS, MSG_MORE, SIOCOUTQ,
+  IPPROTO_IP, IPPROTO_IPV6, IPPROTO_UDP, IPPROTO_UDPLITE, IP_PKTINFO, IP_RECVORIGDSTADDR, IP_RECVTOS, IP_RECVTTL, IP_TOS, IP_TTL, IPV6_HOPLIMIT, IPV6_PKTINFO, IPV6_RECVHOPLIMIT,
+  IPV6_RECVORIGDSTADDR, IPV6_RECVPKTINFO, IPV6_RECVTCLASS, IPV6_TCLASS, MSG_MORE, SIOCOUTQ,
   UDPLITE_RECV_CSCOV, UDPLITE_SEND_CSCOV,
 } from '../abi/inet';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDHUP, EVENT_RDNORM, EVENT_WRNORM } from '../abi/waitqueue';
@@ -23,6 +24,9 @@ import { InetSocket, int32, readInt, type InetEnv } from './inet_socket';
 import type { Binding, PortTable } from './ports';
 import { Stack } from './stack';
 import { UdpEndpoint, type Datagram } from './udp';
+
+/** The IPPROTO_IPV6 options that ask for control messages with each datagram. */
+const IP6_RECV_OPTS = [IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS, IPV6_RECVORIGDSTADDR];
 
 /** The largest datagram IPv4 and IPv6 can carry (65535 less the headers). */
 const MAX_DGRAM_V4 = 65507;
@@ -46,22 +50,25 @@ export class UdpSocket extends InetSocket {
     return this.protocol === IPPROTO_UDPLITE ? this.stack.udplite : this.stack.udp;
   }
 
-  /** IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS and IPV6_RECVPKTINFO: received datagrams come with their hop limit, traffic class, and destination and interface (RFC 3542). */
-  private recvHopLimit = false;
-  private recvTclass = false;
-  private recvPktinfo6 = false;
+  /**
+   * IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS and
+   * IPV6_RECVORIGDSTADDR, those set: received datagrams come with their
+   * destination and interface, hop limit, traffic class, and destination
+   * address and port (RFC 3542).
+   */
+  private readonly ip6Recv = new Set<number>();
 
   override getsockopt(t: FileCtx, level: number, name: number): Buffer {
-    if (level === IPPROTO_IPV6 && this.family === AF_INET6 && name === IPV6_RECVHOPLIMIT) return int32(this.recvHopLimit ? 1 : 0);
-    if (level === IPPROTO_IPV6 && this.family === AF_INET6 && name === IPV6_RECVTCLASS) return int32(this.recvTclass ? 1 : 0);
-    if (level === IPPROTO_IPV6 && this.family === AF_INET6 && name === IPV6_RECVPKTINFO) return int32(this.recvPktinfo6 ? 1 : 0);
+    if (level === IPPROTO_IPV6 && this.family === AF_INET6 && IP6_RECV_OPTS.includes(name)) return int32(this.ip6Recv.has(name) ? 1 : 0);
     return super.getsockopt(t, level, name);
   }
 
   override setsockopt(t: FileCtx, level: number, name: number, val: Buffer): void {
-    if (level === IPPROTO_IPV6 && this.family === AF_INET6 && name === IPV6_RECVHOPLIMIT) return void (this.recvHopLimit = readInt(val) !== 0);
-    if (level === IPPROTO_IPV6 && this.family === AF_INET6 && name === IPV6_RECVTCLASS) return void (this.recvTclass = readInt(val) !== 0);
-    if (level === IPPROTO_IPV6 && this.family === AF_INET6 && name === IPV6_RECVPKTINFO) return void (this.recvPktinfo6 = readInt(val) !== 0);
+    if (level === IPPROTO_IPV6 && this.family === AF_INET6 && IP6_RECV_OPTS.includes(name)) {
+      if (readInt(val) !== 0) this.ip6Recv.add(name);
+      else this.ip6Recv.delete(name);
+      return;
+    }
     super.setsockopt(t, level, name, val);
   }
 
@@ -69,7 +76,10 @@ export class UdpSocket extends InetSocket {
    * The control messages of a sendmsg: on an IPv6 socket IPV6_HOPLIMIT and
    * IPV6_TCLASS (this datagram's own, -1: the socket's) and IPV6_PKTINFO,
    * others of that level EINVAL, as Linux's ip6_datagram_send_ctl; on an
-   * IPv4 socket IP_PKTINFO. A PKTINFO names the interface (0: as routed)
+   * IPv4 socket IP_PKTINFO, IP_TTL (an int, 1 to 255) and IP_TOS (an int or
+   * a byte), others of that level EINVAL, as Linux's ip_cmsg_send (which
+   * also takes IP_RETOPTS: IP options are not implemented, EINVAL here). A
+   * PKTINFO names the interface (0: as routed)
    * and source (the wildcard: the socket's) of this datagram; oif is the
    * interface chosen so far (a scope id's, or the socket's).
    */
@@ -84,6 +94,16 @@ export class UdpSocket extends InetSocket {
           if (!this.stack.isOwn(pi.addr)) throw new Errno(E.ENETUNREACH);
           src = pi.addr;
         }
+        continue;
+      }
+      if (m.level === IPPROTO_IP && this.family === AF_INET) {
+        if (m.type === IP_TTL && m.data.length === 4) {
+          ttl = m.data.readInt32LE(0);
+          if (ttl < 1 || ttl > 255) throw new Errno(E.EINVAL);
+        } else if (m.type === IP_TOS && (m.data.length === 4 || m.data.length === 1)) {
+          tos = m.data.length === 1 ? m.data[0] : m.data.readInt32LE(0);
+          if (tos < 0 || tos > 255) throw new Errno(E.EINVAL);
+        } else throw new Errno(E.EINVAL);
         continue;
       }
       if (m.level !== IPPROTO_IPV6 || this.family !== AF_INET6) continue;
@@ -175,7 +195,7 @@ export class UdpSocket extends InetSocket {
     this.checkFamily(sa.ip);
     this.connectScope(sa);
     const dst = Stack.destination(sa.ip);
-    const route = this.stack.route(dst, this.boundDev);
+    const route = this.stack.route(dst, this.stickyOif(dst, this.boundDev));
     this.autobind(t);
     const b = this.binding;
     if (b && !isAny(b.ip) && isV4(b.ip) !== isV4(dst)) throw new Errno(E.EINVAL);
@@ -215,7 +235,7 @@ export class UdpSocket extends InetSocket {
     }
     const len = req.data.length;
     if (len > (isV4(dst) ? MAX_DGRAM_V4 : MAX_DGRAM_V6)) throw new Errno(E.EMSGSIZE);
-    const h = this.sendControl(req.control, this.ttl < 0 ? 64 : this.ttl, this.tos, oif);
+    const h = this.sendControl(req.control, this.ttl < 0 ? 64 : this.ttl, this.tos, this.stickyOif(dst, oif));
     const route = this.stack.route(dst, h.oif);
     this.autobind(t);
     const b = this.binding as NonNullable<typeof this.binding>;
@@ -283,19 +303,33 @@ export class UdpSocket extends InetSocket {
   protected listening(): boolean {
     return false;
   }
-  /** The control messages a datagram is read with: its hop limit, then its traffic class, when asked (IPv6 datagrams only). */
+  /** The interface a datagram to dst leaves by when oif (a scope id's, the socket's) is none: the sticky IPV6_PKTINFO's, for IPv6 destinations only. */
+  private stickyOif(dst: Ip, oif: number): number {
+    return oif || (isV4(dst) ? 0 : this.stickyIf);
+  }
+
+  /**
+   * The control messages a datagram is read with, those asked for, in
+   * Linux's order: IPV6_PKTINFO (an IPv4 datagram's too, mapped); then an
+   * IPv6 datagram's hop limit, traffic class and destination, or an IPv4
+   * one's IP_PKTINFO, IP_TTL, IP_TOS (one byte) and destination.
+   */
   private recvControl(d: Datagram): Cmsg[] | undefined {
     const out: Cmsg[] = [];
-    // As Linux orders them: IPV6_PKTINFO (an IPv4 datagram's too, mapped), the IPv6 header's values (IPv6 datagrams only), IP_PKTINFO (IPv4 datagrams only).
-    if (this.family === AF_INET6 && this.recvPktinfo6) out.push({ level: IPPROTO_IPV6, type: IPV6_PKTINFO, data: in6Pktinfo(d.ifindex, d.dst) });
+    const want6 = (o: number): boolean => this.family === AF_INET6 && this.ip6Recv.has(o);
+    const port = this.binding ? this.binding.port : 0;
+    if (want6(IPV6_RECVPKTINFO)) out.push({ level: IPPROTO_IPV6, type: IPV6_PKTINFO, data: in6Pktinfo(d.ifindex, d.dst) });
     if (isV4(d.from)) {
-      if (this.ipPktinfo) out.push({ level: IPPROTO_IP, type: IP_PKTINFO, data: inPktinfo(d.ifindex, d.dst) });
-      return out.length ? out : undefined;
+      if (this.ipRecv.has(IP_PKTINFO)) out.push({ level: IPPROTO_IP, type: IP_PKTINFO, data: inPktinfo(d.ifindex, d.dst) });
+      if (this.ipRecv.has(IP_RECVTTL)) out.push({ level: IPPROTO_IP, type: IP_TTL, data: int32(d.ttl) });
+      if (this.ipRecv.has(IP_RECVTOS)) out.push({ level: IPPROTO_IP, type: IP_TOS, data: Buffer.from([d.tos]) });
+      if (this.ipRecv.has(IP_RECVORIGDSTADDR)) out.push({ level: IPPROTO_IP, type: IP_RECVORIGDSTADDR, data: formatSockaddr(AF_INET, d.dst, port) });
+    } else {
+      if (want6(IPV6_RECVHOPLIMIT)) out.push({ level: IPPROTO_IPV6, type: IPV6_HOPLIMIT, data: int32(d.ttl) });
+      if (want6(IPV6_RECVTCLASS)) out.push({ level: IPPROTO_IPV6, type: IPV6_TCLASS, data: int32(d.tos) });
+      if (want6(IPV6_RECVORIGDSTADDR)) out.push({ level: IPPROTO_IPV6, type: IPV6_RECVORIGDSTADDR, data: formatSockaddr(AF_INET6, d.dst, port, d.ifindex) });
     }
-    if (this.family !== AF_INET6 || !(this.recvHopLimit || this.recvTclass)) return out.length ? out : undefined;
-    if (this.recvHopLimit) out.push({ level: IPPROTO_IPV6, type: IPV6_HOPLIMIT, data: int32(d.ttl) });
-    if (this.recvTclass) out.push({ level: IPPROTO_IPV6, type: IPV6_TCLASS, data: int32(d.tos) });
-    return out;
+    return out.length ? out : undefined;
   }
 
   /** SOL_UDPLITE (or SOL_UDP) on a UDP-Lite socket: the coverage options; UDP's own (UDP_CORK, UDP_SEGMENT...) are not implemented. */

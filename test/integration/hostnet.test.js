@@ -90,7 +90,7 @@ test('host mode over IPv4 in a fresh namespace: inetsock 4 matches native', { ti
 // to the Sentry's own socket, which has no owner), so that one line is left out of the comparison.
 // inetscope: SO_BINDTODEVICE, SO_BINDTOIFINDEX (the application's CAP_NET_RAW checked by the Sentry) and scope ids through host sockets.
 // inetpktinfo and inetcmsg: control messages through host sockets both ways (socket/hostinet/cmsg.ts), the sticky IPV6_PKTINFO.
-for (const prog of ['inetlinger', 'inetoob', 'inetscope', 'inetpktinfo']) {
+for (const prog of ['inetlinger', 'inetoob', 'inetscope', 'inetpktinfo', 'inetcmsg']) {
   test(`host mode in a fresh namespace: ${prog} matches native`, { timeout: 180_000 }, (t) => {
     if (!h.needTools(t, ['gcc', 'unshare', 'ip'])) return;
     if (!netnsWorks()) return t.skip('unshare --net is not permitted here');
