@@ -1,0 +1,55 @@
+'use strict';
+// socket/hostinet/cmsg.ts, the allowlist of control messages between a
+// host-mode socket's application and its host socket: what the host gets
+// (fresh, length-checked, never SOL_SOCKET) and what the application gets
+// back (listed pairs of their exact size only: a host SCM_RIGHTS, which would
+// carry a host descriptor number, never passes; malformed data ends the walk).
+const test = require('node:test');
+const assert = require('node:assert');
+const { appRecvControl, hostSendControl } = require('../../dist/socket/hostinet/cmsg');
+
+const SOL_SOCKET = 1, SOL_IP = 0, SOL_IPV6 = 41, AF_INET = 2, AF_INET6 = 10;
+const SCM_RIGHTS = 1, IP_TTL = 2, IP_TOS = 1, IP_PKTINFO = 8, IP_RETOPTS = 7, IPV6_PKTINFO = 50, IPV6_HOPLIMIT = 52;
+
+function cmsg(level, type, data) {
+  const b = Buffer.alloc(16 + ((data.length + 7) & ~7));
+  b.writeBigUInt64LE(BigInt(16 + data.length), 0);
+  b.writeInt32LE(level, 8);
+  b.writeInt32LE(type, 12);
+  data.copy(b, 16);
+  return b;
+}
+const int = (v) => { const b = Buffer.alloc(4); b.writeInt32LE(v, 0); return b; };
+const errno = (fn) => { try { fn(); } catch (e) { return e.errno; } return 0; };
+
+test('sendmsg: listed pairs are copied with their checked length, others of the own level are EINVAL, other levels dropped', () => {
+  assert.strictEqual(hostSendControl(AF_INET, undefined), null);
+  const pi = Buffer.alloc(12, 7);
+  assert.deepStrictEqual(hostSendControl(AF_INET, [{ level: SOL_IP, type: IP_PKTINFO, data: pi }]), cmsg(SOL_IP, IP_PKTINFO, pi));
+  assert.strictEqual(errno(() => hostSendControl(AF_INET, [{ level: SOL_IP, type: IP_PKTINFO, data: Buffer.alloc(16) }])), 22);
+  assert.strictEqual(errno(() => hostSendControl(AF_INET, [{ level: SOL_IP, type: IP_TTL, data: Buffer.alloc(2) }])), 22);
+  assert.strictEqual(errno(() => hostSendControl(AF_INET, [{ level: SOL_IP, type: IP_RETOPTS, data: Buffer.alloc(4) }])), 22);
+  assert.deepStrictEqual(hostSendControl(AF_INET, [{ level: SOL_IP, type: IP_TOS, data: Buffer.from([0x20]) }]), cmsg(SOL_IP, IP_TOS, Buffer.from([0x20])));
+  // An in6_pktinfo may be longer: the host gets its 20 bytes.
+  const p6 = Buffer.alloc(32, 1);
+  assert.deepStrictEqual(hostSendControl(AF_INET6, [{ level: SOL_IPV6, type: IPV6_PKTINFO, data: p6 }]), cmsg(SOL_IPV6, IPV6_PKTINFO, p6.subarray(0, 20)));
+  // SOL_SOCKET (descriptors, credentials), another IP level's unknown type, a foreign level: nothing reaches the host.
+  for (const m of [{ level: SOL_SOCKET, type: SCM_RIGHTS, data: int(3) }, { level: SOL_IPV6, type: 99, data: int(1) }, { level: 99, type: 1, data: int(1) }]) {
+    assert.strictEqual(hostSendControl(AF_INET, [m]), null);
+  }
+  assert.deepStrictEqual(hostSendControl(AF_INET6, [{ level: SOL_SOCKET, type: SCM_RIGHTS, data: int(3) }, { level: SOL_IPV6, type: IPV6_HOPLIMIT, data: int(9) }]), cmsg(SOL_IPV6, IPV6_HOPLIMIT, int(9)));
+});
+
+test('recvmsg: only listed pairs of their exact size reach the application', () => {
+  const pi = Buffer.alloc(12, 5);
+  const ctl = Buffer.concat([cmsg(SOL_SOCKET, SCM_RIGHTS, int(7)), cmsg(SOL_IP, IP_PKTINFO, pi), cmsg(SOL_IP, IP_TTL, Buffer.alloc(2)), cmsg(SOL_IP, IP_TTL, int(64)), cmsg(SOL_IP, 99, int(1))]);
+  assert.deepStrictEqual(appRecvControl(ctl), [{ level: SOL_IP, type: IP_PKTINFO, data: pi }, { level: SOL_IP, type: IP_TTL, data: int(64) }]);
+  assert.strictEqual(appRecvControl(cmsg(SOL_SOCKET, SCM_RIGHTS, int(7))), undefined);
+  assert.strictEqual(appRecvControl(Buffer.alloc(0)), undefined);
+  // A length past the end, or shorter than a header: the walk stops there.
+  const bad = cmsg(SOL_IP, IP_TTL, int(64));
+  bad.writeBigUInt64LE(1000n, 0);
+  assert.strictEqual(appRecvControl(Buffer.concat([bad])), undefined);
+  const zero = Buffer.concat([Buffer.alloc(16), cmsg(SOL_IP, IP_TTL, int(64))]);
+  assert.strictEqual(appRecvControl(zero), undefined);
+});
