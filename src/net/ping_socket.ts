@@ -62,7 +62,8 @@ export class PingSocket extends IcmpSocket {
   }
 
   override sendmsg(t: FileCtx, req: SendRequest): number {
-    const { dst, oif } = this.icmpDestination(req);
+    const d = this.icmpDestination(req);
+    const dst = d.dst, oif = this.stickyOif(dst, d.oif);
     const len = req.data.length;
     // Only echo requests, each with its whole header (ping_common_sendmsg).
     if (len < ICMP_HLEN) throw new Errno(E.EINVAL);

@@ -303,8 +303,8 @@ export class UdpSocket extends InetSocket {
   protected listening(): boolean {
     return false;
   }
-  /** The interface a datagram to dst leaves by when oif (a scope id's, the socket's) is none: the sticky IPV6_PKTINFO's, for IPv6 destinations only. */
-  private stickyOif(dst: Ip, oif: number): number {
+  /** The interface a datagram to dst leaves by when oif (a scope id's, the socket's) is none: the sticky IPV6_PKTINFO's, for IPv6 destinations only (UDP and ping sockets; Linux's raw sockets do not use it). */
+  protected stickyOif(dst: Ip, oif: number): number {
     return oif || (isV4(dst) ? 0 : this.stickyIf);
   }
 

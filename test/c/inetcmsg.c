@@ -11,7 +11,8 @@
  *   Linux), the interface it names used by later sends and connects to
  *   IPv6 destinations (not IPv4 ones), against a sendmsg's own
  *   IPV6_PKTINFO, and against SO_BINDTOIFINDEX; its address is kept but
- *   does not choose the source of a UDP datagram on Linux 6.18.
+ *   does not choose the source of a UDP datagram on Linux 6.18; an ICMPv6
+ *   echo socket's sends follow it too.
  * Run in a fresh network namespace with lo up (natively), in the sandbox with
  * --network none, and with --network host in such a namespace. */
 #define _GNU_SOURCE
@@ -265,6 +266,26 @@ int main(void) {
   int f = socket(AF_INET, SOCK_DGRAM, 0);
   printf("sticky on an IPv4 socket: %s\n", en(sticky(f, "::1", 0, 20)));
   close(f);
+  /* An ICMPv6 echo socket follows the sticky interface too (a raw one does not, on Linux). Natively
+   * the namespace's ping_group_range admits nobody: the program admits its own group, 0 (the only
+   * one mapped in the test's user namespace); the sandbox's admits every group. */
+  int p = socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6);
+  if (p < 0 && errno == EACCES) {
+    FILE *g = fopen("/proc/sys/net/ipv4/ping_group_range", "w");
+    if (g) {
+      fputs("0 0\n", g);
+      fclose(g);
+    }
+    p = socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6);
+  }
+  printf("ping socket: %s\n", en(p));
+  unsigned char echo[8] = { 128 };
+  struct sockaddr_in6 lo6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+  printf("  sticky ifindex 77: %s\n", en(sticky(p, NULL, 77, 20)));
+  printf("  echo to ::1: %s\n", en(sendto(p, echo, sizeof echo, 0, (struct sockaddr *)&lo6, sizeof lo6)));
+  printf("  sticky ifindex 1: %s\n", en(sticky(p, NULL, 1, 20)));
+  printf("  echo to ::1: %s\n", en(sendto(p, echo, sizeof echo, 0, (struct sockaddr *)&lo6, sizeof lo6)));
+  close(p);
   show("nothing more", r, 0);
   printf("done\n");
   return 0;
