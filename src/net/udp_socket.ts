@@ -18,7 +18,7 @@ import type { MaybePromise } from '../vfs/file';
 import type { Cmsg, RecvResult, SendRequest, SocketFile } from '../socket/socket';
 import type { Task } from '../kernel/task';
 import { formatSockaddr, isAny, isLinkLocal, isV4, parseSockaddr, type Ip } from './ip/addr';
-import { in6Pktinfo, inPktinfo, parseIn6Pktinfo, parseInPktinfo } from './pktinfo';
+import { in6Pktinfo, inPktinfo, parseIn6Pktinfo, parseInPktinfo, type PktInfo } from './pktinfo';
 import { bindAddress } from './bind';
 import { InetSocket, int32, readInt, type InetEnv } from './inet_socket';
 import type { Binding, PortTable } from './ports';
@@ -73,30 +73,40 @@ export class UdpSocket extends InetSocket {
   }
 
   /**
-   * The control messages of a sendmsg: on an IPv6 socket IPV6_HOPLIMIT and
-   * IPV6_TCLASS (this datagram's own, -1: the socket's) and IPV6_PKTINFO,
-   * others of that level EINVAL, as Linux's ip6_datagram_send_ctl; on an
-   * IPv4 socket IP_PKTINFO, IP_TTL (an int, 1 to 255) and IP_TOS (an int or
-   * a byte), others of that level EINVAL, as Linux's ip_cmsg_send (which
-   * also takes IP_RETOPTS: IP options are not implemented, EINVAL here). A
-   * PKTINFO names the interface (0: as routed)
-   * and source (the wildcard: the socket's) of this datagram; oif is the
-   * interface chosen so far (a scope id's, or the socket's).
+   * The control messages of a sendmsg, by the destination's family as Linux
+   * (an IPv6 socket's datagram to a mapped address follows IPv4's rules).
+   * To IPv4, as ip_cmsg_send: IP_PKTINFO (or an IPv6 socket's IPV6_PKTINFO
+   * with a mapped source, another EINVAL), IP_TTL (an int, 1 to 255), IP_TOS
+   * (an int or a byte), other IP types EINVAL (IP_RETOPTS too: IP options
+   * are not implemented), other levels ignored. To IPv6, as
+   * ip6_datagram_send_ctl: IPV6_PKTINFO, IPV6_HOPLIMIT and IPV6_TCLASS (this
+   * datagram's own, -1: the socket's), other IPv6 types EINVAL, other levels
+   * ignored. A PKTINFO names the interface (0: as routed) and source (the
+   * wildcard: the socket's) of this datagram; oif is the interface chosen so
+   * far (a scope id's, the socket's, the sticky one's).
    */
-  private sendControl(control: Cmsg[] | undefined, ttl: number, tos: number, oif: number): { ttl: number; tos: number; oif: number; src: Ip | null } {
+  private sendControl(control: Cmsg[] | undefined, ttl: number, tos: number, oif: number, v4: boolean): { ttl: number; tos: number; oif: number; src: Ip | null } {
     let src: Ip | null = null;
     for (const m of control ?? []) {
-      if (m.level === IPPROTO_IP && m.type === IP_PKTINFO && this.family === AF_INET) {
-        const pi = parseInPktinfo(m.data);
-        if (pi.ifindex) oif = pi.ifindex;
-        if (!isAny(pi.addr)) {
-          // Not an address of ours: no route from it (Linux's ip_route_output_key).
-          if (!this.stack.isOwn(pi.addr)) throw new Errno(E.ENETUNREACH);
-          src = pi.addr;
+      if (v4) {
+        let pi: PktInfo | null = null;
+        if (m.level === IPPROTO_IP && m.type === IP_PKTINFO) pi = parseInPktinfo(m.data);
+        else if (m.level === IPPROTO_IPV6 && m.type === IPV6_PKTINFO && this.family === AF_INET6) {
+          const p6 = parseIn6Pktinfo(m.data);
+          const a = Stack.destination(p6.addr);
+          if (!isAny(p6.addr) && !isV4(a)) throw new Errno(E.EINVAL);
+          pi = { ifindex: p6.ifindex, addr: a };
         }
-        continue;
-      }
-      if (m.level === IPPROTO_IP && this.family === AF_INET) {
+        if (pi) {
+          if (pi.ifindex) oif = pi.ifindex;
+          if (!isAny(pi.addr)) {
+            // Not an address of ours: no route from it (Linux's ip_route_output_key).
+            if (!this.stack.isOwn(pi.addr)) throw new Errno(E.ENETUNREACH);
+            src = pi.addr;
+          }
+          continue;
+        }
+        if (m.level !== IPPROTO_IP) continue;
         if (m.type === IP_TTL && m.data.length === 4) {
           ttl = m.data.readInt32LE(0);
           if (ttl < 1 || ttl > 255) throw new Errno(E.EINVAL);
@@ -106,7 +116,7 @@ export class UdpSocket extends InetSocket {
         } else throw new Errno(E.EINVAL);
         continue;
       }
-      if (m.level !== IPPROTO_IPV6 || this.family !== AF_INET6) continue;
+      if (m.level !== IPPROTO_IPV6) continue;
       if (m.type === IPV6_PKTINFO) {
         const pi = parseIn6Pktinfo(m.data);
         if (pi.ifindex) {
@@ -235,7 +245,7 @@ export class UdpSocket extends InetSocket {
     }
     const len = req.data.length;
     if (len > (isV4(dst) ? MAX_DGRAM_V4 : MAX_DGRAM_V6)) throw new Errno(E.EMSGSIZE);
-    const h = this.sendControl(req.control, this.ttl < 0 ? 64 : this.ttl, this.tos, this.stickyOif(dst, oif));
+    const h = this.sendControl(req.control, this.ttl < 0 ? 64 : this.ttl, this.tos, this.stickyOif(dst, oif), isV4(dst));
     const route = this.stack.route(dst, h.oif);
     this.autobind(t);
     const b = this.binding as NonNullable<typeof this.binding>;

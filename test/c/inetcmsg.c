@@ -6,7 +6,10 @@
  *   too small (MSG_CTRUNC) or absent;
  * - sendmsg's IP_TTL, IP_TOS, IPV6_HOPLIMIT and IPV6_TCLASS: values, bad
  *   lengths and values, unknown types of the socket's level, messages of
- *   another level (ignored), SCM_RIGHTS on a UDP socket (ignored);
+ *   another level (ignored), SCM_RIGHTS on a UDP socket (ignored); an
+ *   IPv6 socket sending to an IPv4-mapped address follows IPv4's rules
+ *   (IP_PKTINFO, IP_TTL, IPV6_PKTINFO with a mapped source; other IPv6
+ *   types ignored, unknown IP ones EINVAL);
  * - setsockopt(IPV6_PKTINFO): short values, getsockopt (ENOPROTOOPT on
  *   Linux), the interface it names used by later sends and connects to
  *   IPv6 destinations (not IPv4 ones), against a sendmsg's own
@@ -217,6 +220,41 @@ int main(void) {
   sendto(s4, "p", 1, 0, (struct sockaddr *)&t4, sizeof t4);
   show("v4 to the dual-stack receiver", r, 512);
   close(s4);
+
+  /* ---- an IPv6 socket sending to an IPv4-mapped address: IPv4's rules ---- */
+  struct sockaddr_in r4a;
+  int r4 = udp(AF_INET, "0.0.0.0", &r4a);
+  myport = ntohs(r4a.sin_port);
+  setsockopt(r4, IPPROTO_IP, IP_RECVTTL, &one, sizeof one);
+  int m6 = socket(AF_INET6, SOCK_DGRAM, 0);
+  struct sockaddr_in6 tmap = { .sin6_family = AF_INET6, .sin6_port = r4a.sin_port };
+  inet_pton(AF_INET6, "::ffff:127.0.0.1", &tmap.sin6_addr);
+  struct in6_pktinfo pm = { 0 };
+  inet_pton(AF_INET6, "::ffff:127.0.0.9", &pm.ipi6_addr);
+  printf("mapped: IPV6_PKTINFO from ::ffff:127.0.0.9: %s\n", en(send1(m6, &tmap, sizeof tmap, IPPROTO_IPV6, IPV6_PKTINFO, &pm, sizeof pm, 'A')));
+  show("mapped", r4, 512);
+  struct in_pktinfo p4 = { 0 };
+  inet_pton(AF_INET, "127.0.0.8", &p4.ipi_spec_dst);
+  printf("mapped: IP_PKTINFO from 127.0.0.8: %s\n", en(send1(m6, &tmap, sizeof tmap, IPPROTO_IP, IP_PKTINFO, &p4, sizeof p4, 'B')));
+  show("mapped", r4, 512);
+  v = 5;
+  printf("mapped: IPV6_HOPLIMIT 5 (ignored): %s\n", en(send1(m6, &tmap, sizeof tmap, IPPROTO_IPV6, IPV6_HOPLIMIT, &v, 4, 'C')));
+  show("mapped", r4, 512);
+  printf("mapped: IP_TTL 5: %s\n", en(send1(m6, &tmap, sizeof tmap, IPPROTO_IP, IP_TTL, &v, 4, 'D')));
+  show("mapped", r4, 512);
+  printf("mapped: IPV6 type 25 (ignored): %s\n", en(send1(m6, &tmap, sizeof tmap, IPPROTO_IPV6, IPV6_RECVERR, &v, 4, 'E')));
+  show("mapped", r4, 512);
+  printf("mapped: IP type 11: %s\n", en(send1(m6, &tmap, sizeof tmap, IPPROTO_IP, IP_RECVERR, &v, 4, 'F')));
+  pm.ipi6_addr = in6addr_loopback;
+  printf("mapped: IPV6_PKTINFO from ::1: %s\n", en(send1(m6, &tmap, sizeof tmap, IPPROTO_IPV6, IPV6_PKTINFO, &pm, sizeof pm, 'G')));
+  printf("connect mapped: %s\n", en(connect(m6, (struct sockaddr *)&tmap, sizeof tmap)));
+  printf("mapped connected: IP type 11: %s\n", en(send1(m6, NULL, 0, IPPROTO_IP, IP_RECVERR, &v, 4, 'H')));
+  printf("mapped connected: IPV6 type 25 (ignored): %s\n", en(send1(m6, NULL, 0, IPPROTO_IPV6, IPV6_RECVERR, &v, 4, 'I')));
+  show("mapped", r4, 512);
+  show("mapped", r4, 512);
+  close(m6);
+  close(r4);
+  myport = ntohs(ra6.sin6_port);
 
   /* ---- the sticky IPV6_PKTINFO ---- */
   int u = socket(AF_INET6, SOCK_DGRAM, 0);

@@ -20,24 +20,35 @@ function cmsg(level, type, data) {
   return b;
 }
 const int = (v) => { const b = Buffer.alloc(4); b.writeInt32LE(v, 0); return b; };
+/** The destination's family an IPv6 socket's datagram goes to (asked only for a message not listed). */
+const v6 = () => false;
 const errno = (fn) => { try { fn(); } catch (e) { return e.errno; } return 0; };
 
 test('sendmsg: listed pairs are copied with their checked length, others of the own level are EINVAL, other levels dropped', () => {
-  assert.strictEqual(hostSendControl(AF_INET, undefined), null);
+  assert.strictEqual(hostSendControl(AF_INET, undefined, v6), null);
   const pi = Buffer.alloc(12, 7);
-  assert.deepStrictEqual(hostSendControl(AF_INET, [{ level: SOL_IP, type: IP_PKTINFO, data: pi }]), cmsg(SOL_IP, IP_PKTINFO, pi));
-  assert.strictEqual(errno(() => hostSendControl(AF_INET, [{ level: SOL_IP, type: IP_PKTINFO, data: Buffer.alloc(16) }])), 22);
-  assert.strictEqual(errno(() => hostSendControl(AF_INET, [{ level: SOL_IP, type: IP_TTL, data: Buffer.alloc(2) }])), 22);
-  assert.strictEqual(errno(() => hostSendControl(AF_INET, [{ level: SOL_IP, type: IP_RETOPTS, data: Buffer.alloc(4) }])), 22);
-  assert.deepStrictEqual(hostSendControl(AF_INET, [{ level: SOL_IP, type: IP_TOS, data: Buffer.from([0x20]) }]), cmsg(SOL_IP, IP_TOS, Buffer.from([0x20])));
+  assert.deepStrictEqual(hostSendControl(AF_INET, [{ level: SOL_IP, type: IP_PKTINFO, data: pi }], v6), cmsg(SOL_IP, IP_PKTINFO, pi));
+  assert.strictEqual(errno(() => hostSendControl(AF_INET, [{ level: SOL_IP, type: IP_PKTINFO, data: Buffer.alloc(16) }], v6)), 22);
+  assert.strictEqual(errno(() => hostSendControl(AF_INET, [{ level: SOL_IP, type: IP_TTL, data: Buffer.alloc(2) }], v6)), 22);
+  assert.strictEqual(errno(() => hostSendControl(AF_INET, [{ level: SOL_IP, type: IP_RETOPTS, data: Buffer.alloc(4) }], v6)), 22);
+  assert.deepStrictEqual(hostSendControl(AF_INET, [{ level: SOL_IP, type: IP_TOS, data: Buffer.from([0x20]) }], v6), cmsg(SOL_IP, IP_TOS, Buffer.from([0x20])));
   // An in6_pktinfo may be longer: the host gets its 20 bytes.
   const p6 = Buffer.alloc(32, 1);
-  assert.deepStrictEqual(hostSendControl(AF_INET6, [{ level: SOL_IPV6, type: IPV6_PKTINFO, data: p6 }]), cmsg(SOL_IPV6, IPV6_PKTINFO, p6.subarray(0, 20)));
+  assert.deepStrictEqual(hostSendControl(AF_INET6, [{ level: SOL_IPV6, type: IPV6_PKTINFO, data: p6 }], v6), cmsg(SOL_IPV6, IPV6_PKTINFO, p6.subarray(0, 20)));
   // SOL_SOCKET (descriptors, credentials), another IP level's unknown type, a foreign level: nothing reaches the host.
   for (const m of [{ level: SOL_SOCKET, type: SCM_RIGHTS, data: int(3) }, { level: SOL_IPV6, type: 99, data: int(1) }, { level: 99, type: 1, data: int(1) }]) {
-    assert.strictEqual(hostSendControl(AF_INET, [m]), null);
+    assert.strictEqual(hostSendControl(AF_INET, [m], v6), null);
   }
-  assert.deepStrictEqual(hostSendControl(AF_INET6, [{ level: SOL_SOCKET, type: SCM_RIGHTS, data: int(3) }, { level: SOL_IPV6, type: IPV6_HOPLIMIT, data: int(9) }]), cmsg(SOL_IPV6, IPV6_HOPLIMIT, int(9)));
+  assert.deepStrictEqual(hostSendControl(AF_INET6, [{ level: SOL_SOCKET, type: SCM_RIGHTS, data: int(3) }, { level: SOL_IPV6, type: IPV6_HOPLIMIT, data: int(9) }], v6), cmsg(SOL_IPV6, IPV6_HOPLIMIT, int(9)));
+  // An IPv6 socket's datagram to a mapped address follows IPv4's rules: an unknown IP type is EINVAL, an unknown IPv6 one dropped; no destination: both dropped (the host fails the call).
+  const unknown = [{ level: SOL_IPV6, type: 25, data: int(1) }];
+  assert.strictEqual(errno(() => hostSendControl(AF_INET6, unknown, v6)), 22);
+  assert.strictEqual(hostSendControl(AF_INET6, unknown, () => true), null);
+  assert.strictEqual(errno(() => hostSendControl(AF_INET6, [{ level: SOL_IP, type: 11, data: int(1) }], () => true)), 22);
+  assert.strictEqual(hostSendControl(AF_INET6, [{ level: SOL_IP, type: 11, data: int(1) }], () => null), null);
+  let asked = 0;
+  hostSendControl(AF_INET6, [{ level: SOL_IPV6, type: IPV6_HOPLIMIT, data: int(9) }], () => { asked++; return false; });
+  assert.strictEqual(asked, 0, 'listed messages need no destination');
 });
 
 test('recvmsg: only listed pairs of their exact size reach the application', () => {

@@ -54,3 +54,9 @@ export function checkAddr(family: number, addr: Buffer, use: 'bind' | 'connect' 
   if (fam !== AF_INET6) throw new Errno(E.EAFNOSUPPORT);
   return in6(addr);
 }
+
+/** Whether a checked sockaddr names an IPv4 address: AF_INET, or AF_INET6 with an IPv4-mapped address (::ffff:a.b.c.d). */
+export function isV4Sockaddr(sa: Buffer): boolean {
+  if (sa.readUInt16LE(0) === AF_INET) return true;
+  return sa.length >= SIN6_LEN_RFC2133 && sa.subarray(8, 18).every((b) => b === 0) && sa.readUInt16BE(18) === 0xffff;
+}

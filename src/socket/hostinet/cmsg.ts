@@ -4,8 +4,9 @@
 // - sendmsg: IP_PKTINFO, IP_TTL, IP_TOS, IPV6_PKTINFO, IPV6_HOPLIMIT and
 //   IPV6_TCLASS, copied into a fresh buffer after their length is checked
 //   (EINVAL otherwise, as Linux's ip_cmsg_send and ip6_datagram_send_ctl);
-//   another type of the socket's own IP level is EINVAL (unknown to Linux,
-//   or not passed here), messages of other levels are dropped, as Linux
+//   another type of the destination's IP level (SOL_IP for IPv4 and an
+//   IPv6 socket's mapped destinations, SOL_IPV6 else) is EINVAL (unknown
+//   to Linux, or not passed here), other messages are dropped, as Linux
 //   ignores them. SOL_SOCKET's never get here: the syscall layer takes
 //   SCM_RIGHTS and SCM_CREDENTIALS apart and hostinet.ts drops them.
 // - recvmsg: what the host wrote for the options options.ts lets through
@@ -55,13 +56,22 @@ const RECV = new Map<number, Map<number, number>>([
 /** Room for every message the allowed options can bring with one datagram. */
 export const RECV_CONTROL_ROOM = 256;
 
-/** The control data of a host sendmsg for the application's messages, or null when none crosses. */
-export function hostSendControl(family: number, control: Cmsg[] | undefined): Buffer | null {
-  const own = family === AF_INET6 ? SOL_IPV6 : SOL_IP;
+/**
+ * The control data of a host sendmsg for the application's messages, or
+ * null when none crosses. v4dst says whether an IPv6 socket's datagram goes
+ * to an IPv4 (mapped) address, null when not known (no destination: the
+ * host then fails the call); asked only when a message is not listed.
+ */
+export function hostSendControl(family: number, control: Cmsg[] | undefined, v4dst: () => boolean | null): Buffer | null {
   const out: Buffer[] = [];
+  let own: number | null | undefined;
   for (const m of control ?? []) {
     const len = SEND.get(m.level)?.get(m.type)?.(m.data.length);
     if (len === undefined) {
+      if (own === undefined) {
+        const v4 = family === AF_INET6 ? v4dst() : true;
+        own = v4 === null ? null : v4 ? SOL_IP : SOL_IPV6;
+      }
       if (m.level === own) throw new Errno(E.EINVAL);
       continue;
     }

@@ -26,7 +26,7 @@ import type { PseudoFs } from '../../vfs/numbering';
 import type { MaybePromise } from '../../vfs/file';
 import { SocketFile, type RecvResult, type SendRequest } from '../socket';
 import { optionSpec, SO_RCVTIMEO, SO_SNDTIMEO } from './options';
-import { checkAddr } from './addr';
+import { checkAddr, isV4Sockaddr } from './addr';
 import { appRecvControl, hostSendControl, RECV_CONTROL_ROOM } from './cmsg';
 import { HostLinger } from './linger';
 import { deviceIndex, deviceName, newDevice } from '../bindtodevice';
@@ -260,7 +260,7 @@ export class HostInetSocket extends SocketFile {
     // A stream socket ignores a destination (no fast open); a datagram's is checked like connect's.
     const sa = req.addr && req.addr.length > 0 && !this.stream ? checkAddr(this.family, req.addr, 'sendto') : null;
     // TCP takes no IP-level control messages (Linux ignores them there).
-    const ctl = this.stream ? null : hostSendControl(this.family, req.control);
+    const ctl = this.stream ? null : hostSendControl(this.family, req.control, () => this.toV4(sa));
     const nonblock = this.nonblocking || (req.flags & MSG_DONTWAIT) !== 0;
     const flags = (req.flags & SEND_FLAGS) | MSG_DONTWAIT | MSG_NOSIGNAL;
     const total = req.data.length;
@@ -292,6 +292,13 @@ export class HostInetSocket extends SocketFile {
       fail(r);
     } while (done < total);
     return done;
+  }
+
+  /** Whether a datagram to sa (null: the connected peer) goes to an IPv4 address, a mapped one included; null with no peer. */
+  private toV4(sa: Buffer | null): boolean | null {
+    const to = sa ?? hs.name(this.fd, true);
+    if (typeof to === 'number') return null;
+    return isV4Sockaddr(to);
   }
 
   async recvmsg(t: FileCtx, len: number, flags: number): Promise<RecvResult> {
