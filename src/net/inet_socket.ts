@@ -261,7 +261,8 @@ export abstract class InetSocket extends SocketFile {
       }
       if (name === IP_RECVERR) return void (this.recvErr = readInt(val) !== 0);
       if (IP_RECV_OPTS.includes(name)) {
-        if (readInt(val) !== 0) this.ipRecv.add(name);
+        // As Linux's SOL_IP integers: an int, a byte when shorter, 0 when empty.
+        if ((val.length >= 4 ? val.readInt32LE(0) : val.length ? val[0] : 0) !== 0) this.ipRecv.add(name);
         else this.ipRecv.delete(name);
         return;
       }

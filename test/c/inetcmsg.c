@@ -142,6 +142,12 @@ int main(void) {
   struct sockaddr_in to = ra;
   inet_pton(AF_INET, "127.0.0.5", &to.sin_addr);
   intopt("IP_RECVTTL before", r, IPPROTO_IP, IP_RECVTTL);
+  /* SOL_IP switches take an int, a byte, or nothing (0). */
+  unsigned char on = 1;
+  printf("set IP_RECVTOS (a byte): %s\n", en(setsockopt(r, IPPROTO_IP, IP_RECVTOS, &on, 1)));
+  intopt("IP_RECVTOS", r, IPPROTO_IP, IP_RECVTOS);
+  printf("set IP_RECVTOS (empty): %s\n", en(setsockopt(r, IPPROTO_IP, IP_RECVTOS, &one, 0)));
+  intopt("IP_RECVTOS", r, IPPROTO_IP, IP_RECVTOS);
   printf("set IP_RECVTTL: %s\n", en(setsockopt(r, IPPROTO_IP, IP_RECVTTL, &one, sizeof one)));
   printf("set IP_RECVTOS: %s\n", en(setsockopt(r, IPPROTO_IP, IP_RECVTOS, &one, sizeof one)));
   printf("set IP_RECVORIGDSTADDR: %s\n", en(setsockopt(r, IPPROTO_IP, IP_RECVORIGDSTADDR, &one, sizeof one)));

@@ -23,6 +23,8 @@ export interface OptionSpec {
 }
 
 const int = (get = true, set = true): OptionSpec => ({ min: 4, max: 4, get, set });
+/** A SOL_IP switch: Linux takes an int, a byte, or nothing (0). */
+const bool = (): OptionSpec => ({ min: 0, max: 4, get: true, set: true });
 const ro = (max = 4): OptionSpec => ({ min: max, max, get: true, set: false });
 
 const TABLE = new Map<number, Map<number, OptionSpec>>([
@@ -71,11 +73,11 @@ const TABLE = new Map<number, Map<number, OptionSpec>>([
     [1, int()], // IP_TOS
     [2, int()], // IP_TTL
     [10, int()], // IP_MTU_DISCOVER
-    [8, int()], // IP_PKTINFO (its control messages: cmsg.ts)
+    [8, bool()], // IP_PKTINFO (its control messages: cmsg.ts)
     [11, int()], // IP_RECVERR (glibc's resolver sets it; the queue is read with MSG_ERRQUEUE, without the control message)
-    [12, int()], // IP_RECVTTL
-    [13, int()], // IP_RECVTOS
-    [20, int()], // IP_RECVORIGDSTADDR
+    [12, bool()], // IP_RECVTTL
+    [13, bool()], // IP_RECVTOS
+    [20, bool()], // IP_RECVORIGDSTADDR
     [14, ro()], // IP_MTU
     [15, int()], // IP_FREEBIND
     [24, int()], // IP_BIND_ADDRESS_NO_PORT
