@@ -135,6 +135,7 @@ const C_PROGRAMS = Object.freeze({
   futex2: { args: () => [], endsWithDone: true },
   cachestat: { args: () => [], endsWithDone: true },
   fchmodat2: { args: (dir) => [dir], endsWithDone: true },
+  mseal: { args: () => [], endsWithDone: true },
   mdwe: { args: () => [], endsWithDone: true },
   futexpithr: { args: () => [], endsWithDone: true },
   threads: { args: () => [], endsWithDone: true },

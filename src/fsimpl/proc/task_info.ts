@@ -314,6 +314,8 @@ export function smapsText(mm: MemoryManager): string {
     if (vma?.dontdump) flags.push('dd');
     if (vma?.thp === THP_HUGE) flags.push('hg');
     if (vma?.thp === THP_NEVER) flags.push('nh');
+    // VM_SEALED is the highest flag bit: last.
+    if (vma?.sealed) flags.push('sl');
     s += formatMapsLine(e) + '\n';
     s += formatSmapsBlock({
       sizeKb: (e.end - e.start) / 1024, rssKb: vma ? residentBytes(vma) / 1024 : 0,
