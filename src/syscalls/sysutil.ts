@@ -74,3 +74,17 @@ export function readIovecs(t: Task, addr: number, cnt: number): Array<[number, n
 
 /** Linux caps one read/write at MAX_RW_COUNT (INT_MAX rounded down to a page). */
 export const MAX_RW = 0x7ffff000;
+
+/**
+ * A versioned argument struct (Linux's copy_struct_from_user): `usize` bytes
+ * at addr, of which the kernel knows `ksize`; a shorter one reads as
+ * zero-extended, a longer one is E2BIG unless its unknown tail is all zero.
+ * The caller bounds usize (EINVAL below the first version, E2BIG beyond a page).
+ */
+export function copyStructIn(t: Task, addr: number, usize: number, ksize: number): Buffer {
+  const raw = t.mm.copyIn(addr, usize);
+  if (raw.subarray(ksize).some((b) => b !== 0)) throw new Errno(E.E2BIG);
+  const out = Buffer.alloc(ksize);
+  raw.copy(out, 0, 0, Math.min(ksize, usize));
+  return out;
+}

@@ -136,6 +136,7 @@ const C_PROGRAMS = Object.freeze({
   cachestat: { args: () => [], endsWithDone: true },
   fchmodat2: { args: (dir) => [dir], endsWithDone: true },
   mseal: { args: () => [], endsWithDone: true },
+  xattrat: { args: (dir) => [dir], endsWithDone: true },
   mdwe: { args: () => [], endsWithDone: true },
   futexpithr: { args: () => [], endsWithDone: true },
   threads: { args: () => [], endsWithDone: true },
