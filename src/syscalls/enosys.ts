@@ -42,6 +42,5 @@ export const ENOSYS_REASONS: Readonly<Record<string, string>> = {
   map_shadow_stack: 'shadow stacks: Linux without CONFIG_X86_USER_SHADOW_STACK answers ENOSYS',
   statmount: AFTER_RELEASE, listmount: AFTER_RELEASE, lsm_get_self_attr: AFTER_RELEASE, lsm_set_self_attr: AFTER_RELEASE,
   lsm_list_modules: AFTER_RELEASE,
-  open_tree_attr: AFTER_RELEASE, file_getattr: AFTER_RELEASE,
-  file_setattr: AFTER_RELEASE,
+  open_tree_attr: AFTER_RELEASE,
 };

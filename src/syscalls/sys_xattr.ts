@@ -14,7 +14,8 @@ import type { Task } from '../kernel/task';
 import type { Inode } from '../vfs/inode';
 import { checkAccess, checkMutable, MAY_WRITE, XATTR_SECURITY_CAPABILITY } from '../vfs/perm';
 import { XattrSet } from '../vfs/xattrs';
-import { copyStructIn, readPath, resolveAt } from './sysutil';
+import { copyStructIn, readPath, resolveAt, resolveAtMaybeNull } from './sysutil';
+import type { FileDescription } from '../vfs/file';
 import type { VPath } from '../vfs/dentry';
 import { PAGE_SIZE } from '../abi/mm';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, S_IFDIR, S_IFMT, S_IFREG } from '../abi/fs';
@@ -50,28 +51,25 @@ function byPath(t: Task, pathAddr: number, follow: boolean): Resolve {
 
 /** The f* calls: an open file, not an O_PATH one (EBADF, as Linux's fdget). */
 function byFd(t: Task, fd: number): Resolve {
-  return () => {
-    const f = t.fdTable.get(i32(fd));
-    const inode = f.path?.dentry.inode ?? f.inode;
-    if (!inode) throw new Errno(E.EOPNOTSUPP);
-    return { inode, readonly: (f.path?.mount.flags.readonly ?? false) || inode.fs.readonly, dentry: f.path ? f.path.dentry : null };
-  };
+  return () => ofFile(t.fdTable.get(i32(fd)));
+}
+
+function ofFile(f: FileDescription): Target {
+  const inode = f.path?.dentry.inode ?? f.inode;
+  if (!inode) throw new Errno(E.EOPNOTSUPP);
+  return { inode, readonly: (f.path?.mount.flags.readonly ?? false) || inode.fs.readonly, dentry: f.path ? f.path.dentry : null };
 }
 
 /**
  * The *xattrat calls (Linux 6.13): AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH
- * only (others EINVAL, checked at once). With AT_EMPTY_PATH an empty or NULL
- * path means dirfd's open file, as the f* calls (O_PATH: EBADF), or the
- * working directory for AT_FDCWD.
+ * only (others EINVAL, checked at once); an empty or NULL path with
+ * AT_EMPTY_PATH is dirfd's open file (resolveAtMaybeNull).
  */
 function byAt(t: Task, dirfd: number, pathAddr: number, atFlags: number): Resolve {
   if (atFlags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new Errno(E.EINVAL);
   return () => {
-    const path = atFlags & AT_EMPTY_PATH && pathAddr === 0 ? '' : readPath(t, pathAddr);
-    if (path === '' && atFlags & AT_EMPTY_PATH && i32(dirfd) >= 0) return byFd(t, dirfd)();
-    const r = resolveAt(t, dirfd, path, atFlags);
-    if (!r.p) throw new Errno(E.ENOENT);
-    return ofPath(r.p);
+    const r = resolveAtMaybeNull(t, dirfd, pathAddr, atFlags);
+    return r.file ? ofFile(r.file) : ofPath(r.p!);
   };
 }
 

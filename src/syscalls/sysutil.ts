@@ -88,3 +88,20 @@ export function copyStructIn(t: Task, addr: number, usize: number, ksize: number
   raw.copy(out, 0, 0, Math.min(ksize, usize));
   return out;
 }
+
+/**
+ * (dirfd, path, AT_ flags) of the calls that take AT_EMPTY_PATH with an
+ * empty or NULL path to mean dirfd's open file (Linux's getname_maybe_null:
+ * *xattrat, file_getattr/setattr): then an O_PATH descriptor is EBADF, as
+ * for the f* calls; AT_FDCWD means the working directory.
+ */
+export function resolveAtMaybeNull(t: Task, dirfd: number, pathAddr: number, atFlags: number): { p: VPath | null; file: FileDescription | null } {
+  const path = atFlags & AT_EMPTY_PATH && pathAddr === 0 ? '' : readPath(t, pathAddr);
+  if (path === '' && atFlags & AT_EMPTY_PATH && (dirfd | 0) >= 0) {
+    const f = t.fdTable.get(dirfd | 0);
+    return { p: f.path, file: f };
+  }
+  const r = resolveAt(t, dirfd, path, atFlags);
+  if (!r.p) throw new Errno(E.ENOENT);
+  return r;
+}

@@ -137,6 +137,7 @@ const C_PROGRAMS = Object.freeze({
   fchmodat2: { args: (dir) => [dir], endsWithDone: true },
   mseal: { args: () => [], endsWithDone: true },
   xattrat: { args: (dir) => [dir], endsWithDone: true },
+  fileattr: { args: () => [], endsWithDone: true },
   mdwe: { args: () => [], endsWithDone: true },
   futexpithr: { args: () => [], endsWithDone: true },
   threads: { args: () => [], endsWithDone: true },
