@@ -138,6 +138,7 @@ const C_PROGRAMS = Object.freeze({
   mseal: { args: () => [], endsWithDone: true },
   xattrat: { args: (dir) => [dir], endsWithDone: true },
   fileattr: { args: () => [], endsWithDone: true },
+  lsmattr: { args: () => [], endsWithDone: true },
   mdwe: { args: () => [], endsWithDone: true },
   futexpithr: { args: () => [], endsWithDone: true },
   threads: { args: () => [], endsWithDone: true },
