@@ -40,7 +40,5 @@ export const ENOSYS_REASONS: Readonly<Record<string, string>> = {
   acct: 'process accounting: not offered', vhangup: 'virtual hangup of the terminal: not offered',
   iopl: 'no port I/O in the sandbox', ioperm: 'no port I/O in the sandbox',
   map_shadow_stack: 'shadow stacks: Linux without CONFIG_X86_USER_SHADOW_STACK answers ENOSYS',
-  statmount: AFTER_RELEASE, listmount: AFTER_RELEASE, 
- 
   open_tree_attr: AFTER_RELEASE,
 };

@@ -139,6 +139,7 @@ const C_PROGRAMS = Object.freeze({
   xattrat: { args: (dir) => [dir], endsWithDone: true },
   fileattr: { args: () => [], endsWithDone: true },
   lsmattr: { args: () => [], endsWithDone: true },
+  statmount: { args: () => [], endsWithDone: true },
   mdwe: { args: () => [], endsWithDone: true },
   futexpithr: { args: () => [], endsWithDone: true },
   threads: { args: () => [], endsWithDone: true },

@@ -1,0 +1,168 @@
+// statmount and listmount (Linux 6.8, with the later fields up to 6.18):
+// the caller's mount namespace as /proc/self/mountinfo shows it, addressed by
+// 64-bit unique mount ids (Mount.uniqueId, also statx's
+// STATX_MNT_ID_UNIQUE). Mounts are private (mount_ns.ts): no peer groups,
+// masters or propagation sources; no idmapped mounts, no file system or
+// security options (mountinfo shows none either), so those parts of the
+// reply are left out as Linux leaves out what it has nothing to say about.
+
+import { E, Errno } from '../abi/errno';
+import { PAGE_SIZE, USER_RANGE_END } from '../abi/mm';
+import type { Task } from '../kernel/task';
+import { u32, type SyscallDef } from '../kernel/syscall';
+import { MNT_UNIQUE_ID_OFFSET, type Mount, type VPath } from '../vfs/dentry';
+import { devMajor, devMinor } from '../abi/fs';
+import { mountPointFrom, pathInFs } from '../fsimpl/proc/task_info';
+import { copyStructIn } from './sysutil';
+
+const MNT_ID_REQ_SIZE_VER0 = 24;
+/** struct mnt_id_req as of 6.18: size, spare, mnt_id, param, mnt_ns_id. */
+const MNT_ID_REQ_SIZE = 32;
+const LSMT_ROOT = 2n ** 64n - 1n;
+const LISTMOUNT_REVERSE = 1;
+/** Linux refuses to list more ids than this in one call. */
+const LISTMOUNT_MAX = 1000000;
+/** struct statmount's fixed part; the strings follow it. */
+const STATMOUNT_SIZE = 512;
+
+const SM_SB_BASIC = 0x1, SM_MNT_BASIC = 0x2, SM_PROPAGATE_FROM = 0x4, SM_MNT_ROOT = 0x8, SM_MNT_POINT = 0x10;
+const SM_FS_TYPE = 0x20, SM_MNT_NS_ID = 0x40, SM_SB_SOURCE = 0x200, SM_SUPPORTED_MASK = 0x1000;
+/** Every request bit Linux 6.18 knows (STATMOUNT_SUPPORTED_MASK's answer). */
+const SM_SUPPORTED = 0x7fff;
+const MOUNT_ATTR_RDONLY = 0x1, MOUNT_ATTR_NOSUID = 0x2, MOUNT_ATTR_NODEV = 0x4, MOUNT_ATTR_NOEXEC = 0x8;
+const MS_UNBINDABLE = 1 << 17, MS_PRIVATE = 1 << 18;
+const SB_RDONLY = 1;
+
+/** struct mnt_id_req: EINVAL below the first version, E2BIG past a page or with a non-zero tail, EINVAL for spare or an id no mount can have. */
+function readReq(t: Task, addr: number, listing: boolean): { id: bigint; param: bigint; nsId: bigint } {
+  const usize = t.mm.readU32(addr);
+  if (usize < MNT_ID_REQ_SIZE_VER0) throw new Errno(E.EINVAL);
+  if (usize > PAGE_SIZE) throw new Errno(E.E2BIG);
+  const raw = copyStructIn(t, addr, usize, MNT_ID_REQ_SIZE);
+  if (raw.readUInt32LE(4) !== 0) throw new Errno(E.EINVAL);
+  const id = raw.readBigUInt64LE(8);
+  if (id <= BigInt(MNT_UNIQUE_ID_OFFSET) && !(listing && id === LSMT_ROOT)) throw new Errno(E.EINVAL);
+  return { id, param: raw.readBigUInt64LE(16), nsId: raw.readBigUInt64LE(24) };
+}
+
+/**
+ * The mounts of the caller's namespace it can see from its root, in unique
+ * id order. Another namespace's id is ENOENT: only the caller's own is
+ * offered (its id is its inode number, as nsfs shows it).
+ */
+function visibleMounts(t: Task, nsId: bigint): { mounts: Array<{ m: Mount; point: string }>; root: VPath; nsInum: number } {
+  const ns = t.nsproxy.mnt;
+  if (nsId !== 0n && nsId !== BigInt(ns.inum)) throw new Errno(E.ENOENT);
+  const root = t.fs.root;
+  const mounts: Array<{ m: Mount; point: string }> = [];
+  for (const m of ns.mounts()) {
+    const point = mountPointFrom(m, root);
+    if (point !== null) mounts.push({ m, point });
+  }
+  return { mounts, root, nsInum: ns.inum };
+}
+
+function findMount(list: Array<{ m: Mount; point: string }>, id: bigint): { m: Mount; point: string } {
+  const e = list.find((x) => BigInt(x.m.uniqueId) === id);
+  if (!e) throw new Errno(E.ENOENT);
+  return e;
+}
+
+function statmount(t: Task, a: number[]): number {
+  const [reqAddr, buf] = a;
+  const bufsize = a[2] < 0 ? Infinity : a[2];
+  if (u32(a[3]) !== 0) throw new Errno(E.EINVAL);
+  const req = readReq(t, reqAddr, false);
+  const { mounts, nsInum } = visibleMounts(t, req.nsId);
+  const { m, point } = findMount(mounts, req.id);
+  // access_ok of the whole buffer first, as Linux.
+  if (buf + Math.min(bufsize, STATMOUNT_SIZE) > USER_RANGE_END || bufsize > USER_RANGE_END) throw new Errno(E.EFAULT);
+  const want = Number(req.param & BigInt(SM_SUPPORTED));
+  const hdr = Buffer.alloc(STATMOUNT_SIZE);
+  let mask = 0;
+  // The strings, each NUL-terminated, after an empty one (offset 0 means "none").
+  const strs: Buffer[] = [Buffer.alloc(1)];
+  let strLen = 1;
+  const addStr = (off: number, bit: number, s: string) => {
+    hdr.writeUInt32LE(strLen, off);
+    const b = Buffer.from(s + '\0', 'latin1');
+    strs.push(b);
+    strLen += b.length;
+    mask |= bit;
+  };
+  if (want & SM_SB_BASIC) {
+    hdr.writeUInt32LE(devMajor(m.fs.dev), 16);
+    hdr.writeUInt32LE(devMinor(m.fs.dev), 20);
+    hdr.writeBigUInt64LE(BigInt(m.fs.statfs().type >>> 0), 24);
+    hdr.writeUInt32LE(m.fs.readonly ? SB_RDONLY : 0, 32);
+    mask |= SM_SB_BASIC;
+  }
+  if (want & SM_MNT_BASIC) {
+    const parent = m.parent ?? m;
+    hdr.writeBigUInt64LE(BigInt(m.uniqueId), 40);
+    hdr.writeBigUInt64LE(BigInt(parent.uniqueId), 48);
+    hdr.writeUInt32LE(m.id, 56);
+    hdr.writeUInt32LE(parent.id, 60);
+    const f = m.flags;
+    const attr = (f.readonly ? MOUNT_ATTR_RDONLY : 0) | (f.nosuid ? MOUNT_ATTR_NOSUID : 0) | (f.nodev ? MOUNT_ATTR_NODEV : 0) | (f.noexec ? MOUNT_ATTR_NOEXEC : 0);
+    hdr.writeBigUInt64LE(BigInt(attr), 64);
+    hdr.writeBigUInt64LE(BigInt(m.unbindable ? MS_UNBINDABLE : MS_PRIVATE), 72);
+    mask |= SM_MNT_BASIC;
+  }
+  // No propagation: nothing propagates to this mount (0).
+  if (want & SM_PROPAGATE_FROM) mask |= SM_PROPAGATE_FROM;
+  if (want & SM_FS_TYPE) addStr(36, SM_FS_TYPE, m.fs.name);
+  if (want & SM_MNT_ROOT) addStr(104, SM_MNT_ROOT, pathInFs(m.root));
+  if (want & SM_MNT_POINT) addStr(108, SM_MNT_POINT, point);
+  if (want & SM_SB_SOURCE) addStr(124, SM_SB_SOURCE, m.source ?? m.fs.name);
+  if (want & SM_MNT_NS_ID) {
+    hdr.writeBigUInt64LE(BigInt(nsInum), 112);
+    mask |= SM_MNT_NS_ID;
+  }
+  if (want & SM_SUPPORTED_MASK) {
+    hdr.writeBigUInt64LE(BigInt(SM_SUPPORTED), 144);
+    mask |= SM_SUPPORTED_MASK;
+  }
+  const withStrings = strLen > 1;
+  if (withStrings && bufsize < STATMOUNT_SIZE + strLen) throw new Errno(E.EOVERFLOW);
+  hdr.writeUInt32LE(STATMOUNT_SIZE + (withStrings ? strLen : 0), 0);
+  hdr.writeBigUInt64LE(BigInt(mask), 8);
+  // A buffer shorter than the fixed part gets what fits of it.
+  const out = withStrings ? Buffer.concat([hdr, ...strs]) : hdr.subarray(0, Math.min(bufsize, STATMOUNT_SIZE));
+  t.mm.copyOut(buf, out);
+  return 0;
+}
+
+function listmount(t: Task, a: number[]): number {
+  const [reqAddr, ids] = a;
+  const nr = a[2] < 0 ? Infinity : a[2];
+  const flags = u32(a[3]);
+  if (flags & ~LISTMOUNT_REVERSE) throw new Errno(E.EINVAL);
+  if (nr > LISTMOUNT_MAX) throw new Errno(E.EOVERFLOW);
+  if (ids + nr * 8 > USER_RANGE_END) throw new Errno(E.EFAULT);
+  const req = readReq(t, reqAddr, true);
+  const { mounts, root } = visibleMounts(t, req.nsId);
+  // LSMT_ROOT: everything below the caller's root mount; else below the mount named.
+  const orig = req.id === LSMT_ROOT ? root.mount : findMount(mounts, req.id).m;
+  const reverse = (flags & LISTMOUNT_REVERSE) !== 0;
+  const last = req.param;
+  const below = (m: Mount) => {
+    for (let p = m.parent; p; p = p.parent) if (p === orig) return true;
+    return false;
+  };
+  const chosen = mounts
+    .map((x) => x.m)
+    .filter((m) => below(m) && (last === 0n || (reverse ? BigInt(m.uniqueId) < last : BigInt(m.uniqueId) > last)))
+    .sort((x, y) => (reverse ? y.uniqueId - x.uniqueId : x.uniqueId - y.uniqueId))
+    .slice(0, nr);
+  if (chosen.length === 0) return 0;
+  const out = Buffer.alloc(chosen.length * 8);
+  chosen.forEach((m, i) => out.writeBigUInt64LE(BigInt(m.uniqueId), i * 8));
+  t.mm.copyOut(ids, out);
+  return chosen.length;
+}
+
+export const defs: SyscallDef[] = [
+  { nr: 457, name: 'statmount', fn: statmount, args: ['ptr', 'ptr', 'size', 'hex'], partial: 'the caller\'s own mount namespace only (another\'s mnt_ns_id is ENOENT), and only mounts visible from its root; mnt_ns_id is the namespace\'s inode number; mounts are private (no peer groups), carry no idmaps and show no file system or security options, as in /proc/PID/mountinfo' },
+  { nr: 458, name: 'listmount', fn: listmount, args: ['ptr', 'ptr', 'size', 'hex'], partial: 'the caller\'s own mount namespace only (another\'s mnt_ns_id is ENOENT), and only mounts visible from its root' },
+];
