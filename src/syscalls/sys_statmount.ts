@@ -10,7 +10,11 @@ import { E, Errno } from '../abi/errno';
 import { PAGE_SIZE, USER_RANGE_END } from '../abi/mm';
 import type { Task } from '../kernel/task';
 import { u32, type SyscallDef } from '../kernel/syscall';
-import { MNT_UNIQUE_ID_OFFSET, type Mount, type VPath } from '../vfs/dentry';
+import { MNT_UNIQUE_ID_OFFSET, type Mount } from '../vfs/dentry';
+import type { MountNamespace } from '../vfs/mount_ns';
+import { NsInode } from '../fsimpl/proc/ns';
+import { nsCapable } from '../auth/userns';
+import { CAP_SYS_ADMIN } from '../abi/capability';
 import { devMajor, devMinor } from '../abi/fs';
 import { mountPointFrom, pathInFs } from '../fsimpl/proc/task_info';
 import { copyStructIn } from './sysutil';
@@ -33,39 +37,48 @@ const MOUNT_ATTR_RDONLY = 0x1, MOUNT_ATTR_NOSUID = 0x2, MOUNT_ATTR_NODEV = 0x4, 
 const MS_UNBINDABLE = 1 << 17, MS_PRIVATE = 1 << 18;
 const SB_RDONLY = 1;
 
-/** struct mnt_id_req: EINVAL below the first version, E2BIG past a page or with a non-zero tail, EINVAL for spare or an id no mount can have. */
-function readReq(t: Task, addr: number, listing: boolean): { id: bigint; param: bigint; nsId: bigint } {
+/**
+ * struct mnt_id_req: EINVAL below the first version, E2BIG past a page or
+ * with a non-zero tail, EINVAL for an id no mount can have (and, listing, a
+ * "last id" param no mount can have). The second field is mnt_ns_fd (6.18):
+ * a descriptor of a mount namespace (EBADF when not open, EINVAL when not a
+ * mount namespace or given with mnt_ns_id too).
+ */
+function readReq(t: Task, addr: number, listing: boolean): { id: bigint; param: bigint; ns: MountNamespace } {
   const usize = t.mm.readU32(addr);
   if (usize < MNT_ID_REQ_SIZE_VER0) throw new Errno(E.EINVAL);
   if (usize > PAGE_SIZE) throw new Errno(E.E2BIG);
   const raw = copyStructIn(t, addr, usize, MNT_ID_REQ_SIZE);
-  if (raw.readUInt32LE(4) !== 0) throw new Errno(E.EINVAL);
   const id = raw.readBigUInt64LE(8);
+  const param = raw.readBigUInt64LE(16);
+  const nsId = raw.readBigUInt64LE(24);
+  const nsFd = raw.readInt32LE(4);
   if (id <= BigInt(MNT_UNIQUE_ID_OFFSET) && !(listing && id === LSMT_ROOT)) throw new Errno(E.EINVAL);
-  return { id, param: raw.readBigUInt64LE(16), nsId: raw.readBigUInt64LE(24) };
+  if (listing && param !== 0n && param <= BigInt(MNT_UNIQUE_ID_OFFSET)) throw new Errno(E.EINVAL);
+  const own = t.nsproxy.mnt;
+  if (nsFd !== 0) {
+    if (nsId !== 0n) throw new Errno(E.EINVAL);
+    const inode = t.fdTable.getRaw(nsFd).inode;
+    if (!(inode instanceof NsInode) || inode.ns === null || inode.kind !== 'mnt') throw new Errno(E.EINVAL);
+    // Only the caller's own namespace is offered (another's: as an id nobody has).
+    if (inode.ns !== own) throw new Errno(E.ENOENT);
+    return { id, param, ns: own };
+  }
+  if (nsId !== 0n && nsId !== BigInt(own.inum)) throw new Errno(E.ENOENT);
+  return { id, param, ns: own };
 }
 
 /**
- * The mounts of the caller's namespace it can see from its root, in unique
- * id order. Another namespace's id is ENOENT: only the caller's own is
- * offered (its id is its inode number, as nsfs shows it).
+ * The mount with unique id `id` in ns and where the caller sees it (null:
+ * not from its root, after a chroot; then only CAP_SYS_ADMIN over the
+ * namespace may ask, as Linux's is_path_reachable check: EPERM).
  */
-function visibleMounts(t: Task, nsId: bigint): { mounts: Array<{ m: Mount; point: string }>; root: VPath; nsInum: number } {
-  const ns = t.nsproxy.mnt;
-  if (nsId !== 0n && nsId !== BigInt(ns.inum)) throw new Errno(E.ENOENT);
-  const root = t.fs.root;
-  const mounts: Array<{ m: Mount; point: string }> = [];
-  for (const m of ns.mounts()) {
-    const point = mountPointFrom(m, root);
-    if (point !== null) mounts.push({ m, point });
-  }
-  return { mounts, root, nsInum: ns.inum };
-}
-
-function findMount(list: Array<{ m: Mount; point: string }>, id: bigint): { m: Mount; point: string } {
-  const e = list.find((x) => BigInt(x.m.uniqueId) === id);
-  if (!e) throw new Errno(E.ENOENT);
-  return e;
+function findMount(t: Task, ns: MountNamespace, id: bigint): { m: Mount; point: string | null } {
+  const m = ns.mounts().find((x) => BigInt(x.uniqueId) === id);
+  if (!m) throw new Errno(E.ENOENT);
+  const point = mountPointFrom(m, t.fs.root);
+  if (point === null && !nsCapable(t.creds, ns.owner, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
+  return { m, point };
 }
 
 function statmount(t: Task, a: number[]): number {
@@ -73,8 +86,8 @@ function statmount(t: Task, a: number[]): number {
   const bufsize = a[2] < 0 ? Infinity : a[2];
   if (u32(a[3]) !== 0) throw new Errno(E.EINVAL);
   const req = readReq(t, reqAddr, false);
-  const { mounts, nsInum } = visibleMounts(t, req.nsId);
-  const { m, point } = findMount(mounts, req.id);
+  const { m, point } = findMount(t, req.ns, req.id);
+  const nsInum = req.ns.inum;
   // access_ok of the whole buffer first, as Linux.
   if (buf + Math.min(bufsize, STATMOUNT_SIZE) > USER_RANGE_END || bufsize > USER_RANGE_END) throw new Errno(E.EFAULT);
   const want = Number(req.param & BigInt(SM_SUPPORTED));
@@ -113,7 +126,7 @@ function statmount(t: Task, a: number[]): number {
   if (want & SM_PROPAGATE_FROM) mask |= SM_PROPAGATE_FROM;
   if (want & SM_FS_TYPE) addStr(36, SM_FS_TYPE, m.fs.name);
   if (want & SM_MNT_ROOT) addStr(104, SM_MNT_ROOT, pathInFs(m.root));
-  if (want & SM_MNT_POINT) addStr(108, SM_MNT_POINT, point);
+  if (want & SM_MNT_POINT && point !== null) addStr(108, SM_MNT_POINT, point);
   if (want & SM_SB_SOURCE) addStr(124, SM_SB_SOURCE, m.source ?? m.fs.name);
   if (want & SM_MNT_NS_ID) {
     hdr.writeBigUInt64LE(BigInt(nsInum), 112);
@@ -141,18 +154,18 @@ function listmount(t: Task, a: number[]): number {
   if (nr > LISTMOUNT_MAX) throw new Errno(E.EOVERFLOW);
   if (ids + nr * 8 > USER_RANGE_END) throw new Errno(E.EFAULT);
   const req = readReq(t, reqAddr, true);
-  const { mounts, root } = visibleMounts(t, req.nsId);
-  // LSMT_ROOT: everything below the caller's root mount; else below the mount named.
-  const orig = req.id === LSMT_ROOT ? root.mount : findMount(mounts, req.id).m;
+  const root = t.fs.root;
+  // LSMT_ROOT: what the caller sees below its root; else everything below the mount named.
+  const orig = req.id === LSMT_ROOT ? root.mount : findMount(t, req.ns, req.id).m;
   const reverse = (flags & LISTMOUNT_REVERSE) !== 0;
   const last = req.param;
   const below = (m: Mount) => {
     for (let p = m.parent; p; p = p.parent) if (p === orig) return true;
     return false;
   };
-  const chosen = mounts
-    .map((x) => x.m)
-    .filter((m) => below(m) && (last === 0n || (reverse ? BigInt(m.uniqueId) < last : BigInt(m.uniqueId) > last)))
+  const chosen = req.ns.mounts()
+    .filter((m) => below(m) && (req.id !== LSMT_ROOT || mountPointFrom(m, root) !== null))
+    .filter((m) => (last === 0n || (reverse ? BigInt(m.uniqueId) < last : BigInt(m.uniqueId) > last)))
     .sort((x, y) => (reverse ? y.uniqueId - x.uniqueId : x.uniqueId - y.uniqueId))
     .slice(0, nr);
   if (chosen.length === 0) return 0;
@@ -163,6 +176,6 @@ function listmount(t: Task, a: number[]): number {
 }
 
 export const defs: SyscallDef[] = [
-  { nr: 457, name: 'statmount', fn: statmount, args: ['ptr', 'ptr', 'size', 'hex'], partial: 'the caller\'s own mount namespace only (another\'s mnt_ns_id is ENOENT), and only mounts visible from its root; mnt_ns_id is the namespace\'s inode number; mounts are private (no peer groups), carry no idmaps and show no file system or security options, as in /proc/PID/mountinfo' },
-  { nr: 458, name: 'listmount', fn: listmount, args: ['ptr', 'ptr', 'size', 'hex'], partial: 'the caller\'s own mount namespace only (another\'s mnt_ns_id is ENOENT), and only mounts visible from its root' },
+  { nr: 457, name: 'statmount', fn: statmount, args: ['ptr', 'ptr', 'size', 'hex'], partial: 'the caller\'s own mount namespace only (another\'s mnt_ns_id or mnt_ns_fd is ENOENT); mnt_ns_id is the namespace\'s inode number; mounts are private (no peer groups), carry no idmaps and show no file system or security options, as in /proc/PID/mountinfo' },
+  { nr: 458, name: 'listmount', fn: listmount, args: ['ptr', 'ptr', 'size', 'hex'], partial: 'the caller\'s own mount namespace only (another\'s mnt_ns_id or mnt_ns_fd is ENOENT)' },
 ];

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 
 #define NR_STATMOUNT 457
 #define NR_LISTMOUNT 458
@@ -161,6 +162,18 @@ int main(void) {
   r.mnt_ns_id = ns;
   res("req own mnt_ns_id", syscall(NR_STATMOUNT, &r, buf, sizeof buf, 0));
   r.mnt_ns_id = 0;
+  r.spare = (uint32_t)-1;
+  res("req mnt_ns_fd -1", syscall(NR_STATMOUNT, &r, buf, sizeof buf, 0));
+  int nsfd = open("/proc/self/ns/mnt", O_RDONLY);
+  r.spare = nsfd;
+  res("req mnt_ns_fd of own namespace", syscall(NR_STATMOUNT, &r, buf, sizeof buf, 0));
+  r.mnt_ns_id = ns;
+  res("req mnt_ns_fd and mnt_ns_id", syscall(NR_STATMOUNT, &r, buf, sizeof buf, 0));
+  r.mnt_ns_id = 0;
+  int netfd = open("/proc/self/ns/net", O_RDONLY);
+  r.spare = netfd;
+  res("req mnt_ns_fd of a net namespace", syscall(NR_STATMOUNT, &r, buf, sizeof buf, 0));
+  r.spare = 0;
   res("req NULL", syscall(NR_STATMOUNT, NULL, buf, sizeof buf, 0));
   res("req bad", syscall(NR_STATMOUNT, (void *)8, buf, sizeof buf, 0));
 
@@ -194,6 +207,26 @@ int main(void) {
   res("listmount huge nr", lsm(LSMT_ROOT, 0, ids, 1UL << 40, 0));
   res("listmount nr 1000001", lsm(LSMT_ROOT, 0, ids, 1000001, 0));
   res("listmount req NULL", syscall(NR_LISTMOUNT, NULL, ids, 16, 0));
+  res("listmount param 5 (no such id)", lsm(LSMT_ROOT, 5, ids, 16, 0));
+  res("listmount param 2^31", lsm(LSMT_ROOT, UNIQUE_OFFSET, ids, 16, 0));
+
+  /* After chroot into /dev the root mount is out of sight: root may still ask, nobody may not. */
+  pid_t c = xfork();
+  if (c == 0) {
+    if (chroot("/dev") != 0) DIE("chroot");
+    memset(buf, 0xee, sizeof buf);
+    res("chrooted root: statmount /", stm(root, 0x12, buf, sizeof buf, 0));
+    printf("  mask %#llx\n", (unsigned long long)s->mask);
+    res("chrooted root: listmount /", lsm(root, 0, ids, 4096, 0) > 0 ? 0 : -1);
+    if (setuid(65534) != 0) DIE("setuid");
+    res("chrooted nobody: statmount /", stm(root, 0x12, buf, sizeof buf, 0));
+    res("chrooted nobody: listmount /", lsm(root, 0, ids, 4096, 0));
+    res("chrooted nobody: statmount /proc", stm(proc, 0x12, buf, sizeof buf, 0));
+    fflush(stdout);
+    _exit(0);
+  }
+  int status;
+  waitpid(c, &status, 0);
   struct req q = {16, 0, LSMT_ROOT, 0, 0};
   res("listmount req size 16", syscall(NR_LISTMOUNT, &q, ids, 16, 0));
   printf("done\n");
