@@ -204,9 +204,15 @@ export class MemoryManager extends UserCopy {
    * without PROT_WRITE (Linux lets file and shared mappings through).
    */
   checkUnsealed(start: number, end: number, discard = false): void {
+    if (this.firstSealed(start, end, discard)) throw new Errno(E.EPERM, 'sealed (mseal)');
+  }
+
+  /** The first VMA of [start, end) that checkUnsealed refuses, or null. */
+  firstSealed(start: number, end: number, discard = false): Vma | null {
     for (const v of this.vmas.overlapping(start, end)) {
-      if (v.sealed && (!discard || (!v.file && !v.shared && !(v.prot & PROT_WRITE)))) throw new Errno(E.EPERM, 'sealed (mseal)');
+      if (v.sealed && (!discard || (!v.file && !v.shared && !(v.prot & PROT_WRITE)))) return v;
     }
+    return null;
   }
 
   /** Remove every mapping in [addr, addr+len). */

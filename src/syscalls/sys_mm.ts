@@ -314,8 +314,22 @@ function madvise(t: Task, a: number[]): number {
   const end = start + len;
   requireMapped(t, start, end);
   const mm = t.mm;
-  // mseal: advice that throws pages away is refused on sealed memory the application could not write (Linux's is_discard).
-  if (DISCARDING.includes(advice)) mm.checkUnsealed(start, end, true);
+  // mseal: advice that throws pages away stops at the first sealed VMA the
+  // application could not write (Linux's is_discard, VMA by VMA: those
+  // before it get the advice), EPERM.
+  const sealed = DISCARDING.includes(advice) ? mm.firstSealed(start, end, true) : null;
+  if (sealed) {
+    if (sealed.start > start) applyAdvice(t, advice, start, sealed.start);
+    throw new Errno(E.EPERM, 'sealed (mseal)');
+  }
+  applyAdvice(t, advice, start, end);
+  return 0;
+}
+
+/** madvise's work on [start, end), every page mapped. */
+function applyAdvice(t: Task, advice: number, start: number, end: number): void {
+  const mm = t.mm;
+  const len = end - start;
   switch (advice) {
     case MADV_DONTNEED:
     case MADV_FREE:
@@ -346,7 +360,6 @@ function madvise(t: Task, a: number[]): number {
       mm.changeVmas(start, end, (v) => (v.thp = advice === MADV_HUGEPAGE ? THP_HUGE : THP_NEVER));
       break;
   }
-  return 0;
 }
 
 function mincore(t: Task, a: number[]): number {

@@ -50,6 +50,21 @@ static void smaps_of(const char *what, char *a, size_t len) {
   printf("%-44s vmas %d sealed %d\n", what, vmas, sealed);
 }
 
+/* How many VMAs in [a, a+len) carry "dc" (MADV_DONTFORK). */
+static void smaps_dc(const char *what, char *a, size_t len) {
+  FILE *f = fopen("/proc/self/smaps", "r");
+  if (!f) DIE("smaps");
+  char line[512];
+  int in = 0, dc = 0;
+  while (fgets(line, sizeof line, f)) {
+    unsigned long s, e;
+    if (strchr(line, ':') > strchr(line, ' ') && sscanf(line, "%lx-%lx ", &s, &e) == 2) in = s < (unsigned long)a + len && e > (unsigned long)a;
+    else if (in && strncmp(line, "VmFlags:", 8) == 0 && strstr(line, " dc")) dc++;
+  }
+  fclose(f);
+  printf("%-44s %d\n", what, dc);
+}
+
 static void readable(const char *what, char *p, char want) {
   printf("%-44s %s\n", what, p[0] == want ? "intact" : "CHANGED");
 }
@@ -180,6 +195,35 @@ int main(void) {
     shmctl(id, IPC_RMID, NULL);
   }
   readable("  data at the end", s + PG, 'x');
+
+  /* Advice over a range whose middle is sealed read-only: Linux goes VMA by VMA, the ones before it get the advice. */
+  char *v = map(3 * PG, PROT_READ | PROT_WRITE);
+  v[0] = 'a';
+  v[PG] = 'b';
+  v[2 * PG] = 'c';
+  mprotect(v + PG, PG, PROT_READ);
+  res("seal the middle of three (read-only)", mseal_(v + PG, PG, 0));
+  res("madvise DONTNEED across it", madvise(v, 3 * PG, MADV_DONTNEED));
+  printf("%-44s %d %d %d\n", "  first, sealed, last", v[0], v[PG], v[2 * PG]);
+  res("madvise DONTFORK across it", madvise(v, 3 * PG, MADV_DONTFORK));
+  smaps_dc("  VMAs marked dc", v, 3 * PG);
+
+  /* shmdt of a sealed attachment succeeds and leaves it mapped. */
+  int id2 = shmget(IPC_PRIVATE, PG, IPC_CREAT | 0600);
+  if (id2 >= 0) {
+    char *at = shmat(id2, NULL, 0);
+    res("seal a shm attachment", mseal_(at, PG, 0));
+    res("shmdt of it", shmdt(at));
+    res("  still mapped (mprotect EPERM)", mprotect(at, PG, PROT_READ));
+    res("shmdt again", shmdt(at));
+    shmctl(id2, IPC_RMID, NULL);
+  }
+
+  /* A sealed grows-down mapping: PROT_GROWSDOWN reaches the sealed start. */
+  char *g = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0);
+  if (g == MAP_FAILED) DIE("mmap growsdown");
+  res("seal a grows-down mapping", mseal_(g, 2 * PG, 0));
+  res("mprotect PROT_GROWSDOWN", mprotect(g + PG, PG, PROT_READ | PROT_GROWSDOWN));
   printf("done\n");
   return 0;
 }
