@@ -6,7 +6,9 @@
  * read-only private anonymous memory, allowed on writable) and advice that
  * does not, brk shrinking over a sealed heap, shmat SHM_REMAP over it,
  * sealing kept across fork and in /proc/self/smaps ("sl"), sealing parts
- * of a VMA (splits), and the data still readable after every refusal. */
+ * of a VMA (splits), advice across a sealed VMA, shmdt and io_destroy of
+ * sealed mappings (they succeed, the memory stays), and the data still
+ * readable after every refusal. */
 #define _GNU_SOURCE
 #include "common.h"
 #include <fcntl.h>
@@ -224,6 +226,14 @@ int main(void) {
   if (g == MAP_FAILED) DIE("mmap growsdown");
   res("seal a grows-down mapping", mseal_(g, 2 * PG, 0));
   res("mprotect PROT_GROWSDOWN", mprotect(g + PG, PG, PROT_READ | PROT_GROWSDOWN));
+  /* io_destroy of a context whose ring is sealed: the context goes, the ring stays. */
+  unsigned long ctx = 0;
+  if (syscall(SYS_io_setup, 8, &ctx) == 0) {
+    res("seal an aio ring", mseal_((void *)ctx, PG, 0));
+    res("io_destroy", syscall(SYS_io_destroy, ctx));
+    res("  ring still mapped (mprotect EPERM)", mprotect((void *)ctx, PG, PROT_READ));
+    res("io_destroy again", syscall(SYS_io_destroy, ctx));
+  }
   printf("done\n");
   return 0;
 }
