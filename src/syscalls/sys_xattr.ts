@@ -1,5 +1,6 @@
-// Extended attributes (getxattr & co, and the *xattrat calls of Linux 6.13). Attributes live in memory with the
-// inode, like everything the sandbox writes. Names must carry a known
+// Extended attributes (getxattr & co, and the *xattrat calls of Linux 6.13).
+// Attributes live in memory with the inode, like everything the sandbox
+// writes. Names must carry a known
 // namespace; values up to 64 KiB; XATTR_CREATE/XATTR_REPLACE and the size
 // probe (size 0 returns the size) follow Linux.
 
