@@ -194,9 +194,31 @@ export class MemoryManager extends UserCopy {
     syncHost(this, v, from, to);
   }
 
+  /**
+   * mseal's one guard: EPERM when a VMA of [start, end) is sealed. Every
+   * path that unmaps, replaces (MAP_FIXED, SHM_REMAP), moves or resizes
+   * (mremap), shrinks (brk) or re-protects memory passes here before it
+   * changes anything. With `discard`, for advice that throws pages away
+   * (MADV_DONTNEED, FREE, REMOVE, DONTFORK, WIPEONFORK), only sealed memory
+   * the application could not write itself counts: private anonymous memory
+   * without PROT_WRITE (Linux lets file and shared mappings through).
+   */
+  checkUnsealed(start: number, end: number, discard = false): void {
+    if (this.firstSealed(start, end, discard)) throw new Errno(E.EPERM, 'sealed (mseal)');
+  }
+
+  /** The first VMA of [start, end) that checkUnsealed refuses, or null. */
+  firstSealed(start: number, end: number, discard = false): Vma | null {
+    for (const v of this.vmas.overlapping(start, end)) {
+      if (v.sealed && (!discard || (!v.file && !v.shared && !(v.prot & PROT_WRITE)))) return v;
+    }
+    return null;
+  }
+
   /** Remove every mapping in [addr, addr+len). */
   unmapRange(addr: number, len: number): void {
     const end = addr + len;
+    this.checkUnsealed(addr, end);
     // A hole punched in the middle of one VMA leaves one more (Linux: ENOMEM at max_map_count).
     const inside = this.findVma(addr);
     if (inside && inside.start < addr && inside.end > end) this.roomFor(1);
@@ -240,6 +262,7 @@ export class MemoryManager extends UserCopy {
       if (!v) throw new Errno(E.ENOMEM);
       a = v.end;
     }
+    this.checkUnsealed(addr, end);
     this.roomFor(this.splitsAt(addr, end));
     this.splitAround(addr, end);
     for (const v of this.vmas.overlapping(addr, end)) {

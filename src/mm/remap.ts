@@ -17,6 +17,8 @@ export function remap(mm: MemoryManager, old: number, oldLen: number, newLen: nu
   const dontUnmap = (flags & MREMAP_DONTUNMAP) !== 0;
   const v = mm.findVma(old);
   if (!v) throw new Errno(E.EFAULT);
+  // A sealed source is never shrunk, grown, moved or duplicated (a sealed target: unmapRange's check).
+  mm.checkUnsealed(old, old + Math.max(oldLen, PAGE));
   if (oldLen === 0) {
     // A second mapping of the same shared pages (only shared ones: private pages have no object to share).
     if (!v.shared) throw new Errno(E.EINVAL, 'mremap duplicate of a private mapping');

@@ -77,6 +77,12 @@ export class Vma {
    * 6.7+ marks it VM_NOHUGEPAGE, it merges only with its like).
    */
   lazy = false;
+  /**
+   * mseal (VM_SEALED, Linux 6.10): the range may no longer be unmapped,
+   * moved, replaced, re-protected, nor discarded while read-only private
+   * anonymous memory (MemoryManager.checkUnsealed). Kept by fork, gone at exec.
+   */
+  sealed = false;
 
   constructor(
     public start: number,
@@ -126,6 +132,7 @@ export class Vma {
     this.dontdump = from.dontdump;
     this.thp = from.thp;
     this.lazy = from.lazy;
+    this.sealed = from.sealed;
   }
 
   /**
@@ -151,6 +158,7 @@ export class Vma {
       this.maywrite === next.maywrite &&
       this.dontdump === next.dontdump &&
       this.thp === next.thp &&
+      this.sealed === next.sealed &&
       samePolicy(this.policy, next.policy)
     );
   }

@@ -3,7 +3,6 @@
 
 const NOT_ON_X86_64 = 'not implemented by Linux on x86-64 either (ENOSYS natively)';
 const NEW_MOUNT_API = 'the new mount API: programs fall back to mount(2)';
-const AFTER_RELEASE = 'added after the release the sandbox reports (uname, kernel/uts.ts): not offered yet';
 
 export const ENOSYS_REASONS: Readonly<Record<string, string>> = {
   afs_syscall: NOT_ON_X86_64, create_module: NOT_ON_X86_64, epoll_ctl_old: NOT_ON_X86_64, epoll_wait_old: NOT_ON_X86_64,
@@ -40,8 +39,5 @@ export const ENOSYS_REASONS: Readonly<Record<string, string>> = {
   acct: 'process accounting: not offered', vhangup: 'virtual hangup of the terminal: not offered',
   iopl: 'no port I/O in the sandbox', ioperm: 'no port I/O in the sandbox',
   map_shadow_stack: 'shadow stacks: Linux without CONFIG_X86_USER_SHADOW_STACK answers ENOSYS',
-  statmount: AFTER_RELEASE, listmount: AFTER_RELEASE, lsm_get_self_attr: AFTER_RELEASE, lsm_set_self_attr: AFTER_RELEASE,
-  lsm_list_modules: AFTER_RELEASE, mseal: AFTER_RELEASE, setxattrat: AFTER_RELEASE, getxattrat: AFTER_RELEASE,
-  listxattrat: AFTER_RELEASE, removexattrat: AFTER_RELEASE, open_tree_attr: AFTER_RELEASE, file_getattr: AFTER_RELEASE,
-  file_setattr: AFTER_RELEASE,
+  open_tree_attr: 'open_tree and mount_setattr in one call (6.15): ' + NEW_MOUNT_API,
 };

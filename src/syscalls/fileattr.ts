@@ -16,6 +16,7 @@ import { notifyFile } from '../vfs/fsnotify';
 import { IN_ATTRIB } from '../abi/inotify';
 import type { FileDescription } from '../vfs/file';
 import type { Inode } from '../vfs/inode';
+import type { VPath } from '../vfs/dentry';
 import type { Task } from '../kernel/task';
 import { vfsOf } from './sysutil';
 
@@ -29,7 +30,7 @@ const FSXATTR_SIZE = 28;
 /** FS_XFLAG_* of the inode flags that have one. */
 const XFLAGS: Array<[number, number]> = [[FS_IMMUTABLE_FL, 0x8], [FS_APPEND_FL, 0x10], [FS_NOATIME_FL, 0x40], [FS_NODUMP_FL, 0x80]];
 
-function toXflags(flags: number): number {
+export function toXflags(flags: number): number {
   let x = 0;
   for (const [fl, xf] of XFLAGS) if (flags & fl) x |= xf;
   return x;
@@ -57,32 +58,41 @@ export function fileattrIoctl(t: Task, f: FileDescription, cmd: number, arg: num
     case FS_IOC_SETFLAGS: {
       const flags = t.mm.readI32(arg); // read first, as Linux
       if (!inode || inode.inodeFlags() === null) return null;
-      return setFlags(t, f, inode, flags >>> 0);
+      return setFlags(t, f.path, inode, flags >>> 0);
     }
     default: {
       const b = t.mm.copyIn(arg, FSXATTR_SIZE);
       if (!inode || inode.inodeFlags() === null) return null;
-      const xflags = b.readUInt32LE(0);
-      let flags = 0;
-      let known = 0;
-      for (const [fl, xf] of XFLAGS) {
-        known |= xf;
-        if (xflags & xf) flags |= fl;
-      }
-      // Other XFS flags, extent sizes and project ids are kept by no file system here (tmpfs: EOPNOTSUPP).
-      const extra = (xflags & ~known) !== 0 || b.readUInt32LE(4) !== 0 || b.readUInt32LE(12) !== 0 || b.readUInt32LE(16) !== 0;
-      return setFlags(t, f, inode, flags, extra);
+      const { flags, extra } = fromXflags(b.readUInt32LE(0), b.readUInt32LE(4) !== 0 || b.readUInt32LE(12) !== 0 || b.readUInt32LE(16) !== 0);
+      return setFlags(t, f.path, inode, flags, extra);
     }
   }
 }
 
-function setFlags(t: Task, f: FileDescription, inode: Inode, flags: number, unsupported = false): number {
-  if (f.path) vfsOf(t).checkWritable(f.path);
+/**
+ * FS_XFLAG_* as inode flags; extra: something no file system here keeps
+ * (other XFS flags, extent sizes, project ids; tmpfs answers EOPNOTSUPP).
+ * The read-only flags (PREALLOC, HASATTR) are ignored, as Linux does.
+ */
+export function fromXflags(xflags: number, otherFields: boolean): { flags: number; extra: boolean } {
+  const READ_ONLY = 0x2 | 0x80000000;
+  let flags = 0;
+  let known = READ_ONLY;
+  for (const [fl, xf] of XFLAGS) {
+    known |= xf;
+    if (xflags & xf) flags |= fl;
+  }
+  return { flags, extra: ((xflags & ~known) >>> 0) !== 0 || otherFields };
+}
+
+/** Set an inode's flags for ioctl or file_setattr (path: where it was reached, for the read-only mount check and fsnotify). */
+export function setFlags(t: Task, path: VPath | null, inode: Inode, flags: number, unsupported = false): number {
+  if (path) vfsOf(t).checkWritable(path);
   if (!isOwnerOrCapable(t.creds, inode.attrs())) throw new Errno(E.EPERM);
   const cur = inode.inodeFlags() ?? 0;
   if ((cur ^ flags) & (FS_IMMUTABLE_FL | FS_APPEND_FL) && !hasCapability(t.creds, CAP_LINUX_IMMUTABLE)) throw new Errno(E.EPERM);
   if (unsupported) throw new Errno(E.EOPNOTSUPP);
   inode.setInodeFlags(flags, nowNs());
-  notifyFile(f.path ? f.path.dentry : null, inode, IN_ATTRIB);
+  notifyFile(path ? path.dentry : null, inode, IN_ATTRIB);
   return 0;
 }

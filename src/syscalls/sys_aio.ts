@@ -92,7 +92,8 @@ function destroy(t: Task, ctx: AioContext): void {
   t.tg.aio?.delete(ctx.id);
   t.kernel.aioNr -= ctx.maxReqs;
   ctx.queue.notify(0xffffffff);
-  t.mm.unmapRange(ctx.id, ctx.ringLen);
+  // A ring sealed by the application (mseal) stays mapped; the context is gone all the same, as on Linux.
+  if (!t.mm.firstSealed(ctx.id, ctx.id + ctx.ringLen)) t.mm.unmapRange(ctx.id, ctx.ringLen);
 }
 
 /** Contexts die with the address space: at exec and exit, the ring already gone with the old memory. */

@@ -265,7 +265,8 @@ function requireMapped(t: Task, start: number, end: number): void {
 
 const MADV_DONTNEED = 4, MADV_FREE = 8, MADV_REMOVE = 9, MADV_DONTFORK = 10, MADV_DOFORK = 11;
 const MADV_HUGEPAGE = 14, MADV_NOHUGEPAGE = 15, MADV_DONTDUMP = 16, MADV_DODUMP = 17;
-const MADV_WIPEONFORK = 18, MADV_KEEPONFORK = 19;
+const MADV_WIPEONFORK = 18, MADV_KEEPONFORK = 19, MADV_DONTNEED_LOCKED = 24;
+const DISCARDING = [MADV_DONTNEED, MADV_FREE, MADV_REMOVE, MADV_DONTFORK, MADV_WIPEONFORK, MADV_DONTNEED_LOCKED];
 
 /**
  * MADV_REMOVE: punch the range out of the shared file or shared anonymous
@@ -313,6 +314,22 @@ function madvise(t: Task, a: number[]): number {
   const end = start + len;
   requireMapped(t, start, end);
   const mm = t.mm;
+  // mseal: advice that throws pages away stops at the first sealed VMA the
+  // application could not write (Linux's is_discard, VMA by VMA: those
+  // before it get the advice), EPERM.
+  const sealed = DISCARDING.includes(advice) ? mm.firstSealed(start, end, true) : null;
+  if (sealed) {
+    if (sealed.start > start) applyAdvice(t, advice, start, sealed.start);
+    throw new Errno(E.EPERM, 'sealed (mseal)');
+  }
+  applyAdvice(t, advice, start, end);
+  return 0;
+}
+
+/** madvise's work on [start, end), every page mapped. */
+function applyAdvice(t: Task, advice: number, start: number, end: number): void {
+  const mm = t.mm;
+  const len = end - start;
   switch (advice) {
     case MADV_DONTNEED:
     case MADV_FREE:
@@ -343,7 +360,6 @@ function madvise(t: Task, a: number[]): number {
       mm.changeVmas(start, end, (v) => (v.thp = advice === MADV_HUGEPAGE ? THP_HUGE : THP_NEVER));
       break;
   }
-  return 0;
 }
 
 function mincore(t: Task, a: number[]): number {

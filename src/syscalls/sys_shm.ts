@@ -69,7 +69,8 @@ function shmdt(t: Task, addr: number): number {
     const w = t.mm.findVma(a);
     if (!w || w.file?.mappable !== seg) break;
     const stop = Math.min(w.end, end);
-    t.mm.unmapRange(w.start, stop - w.start);
+    // A sealed piece (mseal) stays: Linux's shmdt skips what it may not unmap and still succeeds.
+    if (!t.mm.firstSealed(w.start, stop)) t.mm.unmapRange(w.start, stop - w.start);
     a = stop;
   }
   seg.lpid = t.tg.pid;

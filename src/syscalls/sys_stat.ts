@@ -16,7 +16,7 @@ function statOf(t: Task, p: VPath | null, f: FileDescription | null): { buf: Buf
     const a = attrsSeenFrom(t.creds.userns, p.dentry.inode.attrs());
     const dev = p.mount.fs.dev;
     const ino = p.dentry.inode.ino;
-    return { buf: encodeStat(a, dev, ino), x: () => encodeStatx(a, dev, ino, p.mount.id) };
+    return { buf: encodeStat(a, dev, ino), x: (mask) => encodeStatx(a, dev, ino, p.mount.id, mask, p.mount.uniqueId) };
   }
   const file = f as FileDescription;
   const a = attrsSeenFrom(t.creds.userns, file.stat());

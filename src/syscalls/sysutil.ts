@@ -74,3 +74,34 @@ export function readIovecs(t: Task, addr: number, cnt: number): Array<[number, n
 
 /** Linux caps one read/write at MAX_RW_COUNT (INT_MAX rounded down to a page). */
 export const MAX_RW = 0x7ffff000;
+
+/**
+ * A versioned argument struct (Linux's copy_struct_from_user): `usize` bytes
+ * at addr, of which the kernel knows `ksize`; a shorter one reads as
+ * zero-extended, a longer one is E2BIG unless its unknown tail is all zero.
+ * The caller bounds usize (EINVAL below the first version, E2BIG beyond a page).
+ */
+export function copyStructIn(t: Task, addr: number, usize: number, ksize: number): Buffer {
+  const raw = t.mm.copyIn(addr, usize);
+  if (raw.subarray(ksize).some((b) => b !== 0)) throw new Errno(E.E2BIG);
+  const out = Buffer.alloc(ksize);
+  raw.copy(out, 0, 0, Math.min(ksize, usize));
+  return out;
+}
+
+/**
+ * (dirfd, path, AT_ flags) of the calls that take AT_EMPTY_PATH with an
+ * empty or NULL path to mean dirfd's open file (Linux's getname_maybe_null:
+ * *xattrat, file_getattr/setattr): then an O_PATH descriptor is EBADF, as
+ * for the f* calls; AT_FDCWD means the working directory.
+ */
+export function resolveAtMaybeNull(t: Task, dirfd: number, pathAddr: number, atFlags: number): { p: VPath | null; file: FileDescription | null } {
+  const path = atFlags & AT_EMPTY_PATH && pathAddr === 0 ? '' : readPath(t, pathAddr);
+  if (path === '' && atFlags & AT_EMPTY_PATH && (dirfd | 0) >= 0) {
+    const f = t.fdTable.get(dirfd | 0);
+    return { p: f.path, file: f };
+  }
+  const r = resolveAt(t, dirfd, path, atFlags);
+  if (!r.p) throw new Errno(E.ENOENT);
+  return r;
+}

@@ -12,7 +12,7 @@ const FAMILIES = [
   'sys_read_write', 'sys_open', 'sys_stat', 'sys_dir', 'sys_link', 'sys_attr', 'sys_fd', 'sys_pipe', 'sys_ioctl',
   'sys_poll', 'sys_epoll', 'sys_eventfd', 'sys_inotify', 'sys_timerfd', 'sys_signalfd', 'sys_shm', 'sys_sem', 'sys_msg', 'sys_mqueue', 'sys_process_vm', 'sys_seccomp', 'sys_futex', 'sys_restart', 'sys_socket', 'sys_sockmsg', 'sys_xattr', 'sys_timer', 'sys_splice', 'sys_advice', 'sys_numa', 'sys_admin',
   'sys_ptrace', 'sys_pidfd', 'sys_kcmp', 'sys_aio', 'sys_memfd',
-  'sys_tty', 'sys_mount', 'sys_ns', 'sys_coredump', 'sys_landlock', 'sys_keys',
+  'sys_tty', 'sys_mount', 'sys_ns', 'sys_coredump', 'sys_landlock', 'sys_keys', 'sys_mseal', 'sys_fileattr', 'sys_lsm', 'sys_statmount',
 ];
 
 /**
@@ -56,7 +56,7 @@ export function compatibilityMarkdown(): string {
     'Generated from the syscall table by `node bin/tsvisor.js compat > docs/COMPATIBILITY.md` (a unit test fails when this file is stale).',
     'States: **implemented**; **partial** (what is missing follows); **ENOSYS** (returns ENOSYS and is logged once; the reason follows).',
     'How far real programs get: the Linux Test Project\'s system call tests and CPython\'s regression tests, natively and in the sandbox, case by case, are in [SUITES.md](SUITES.md).',
-    'Last full LTP run (SUITES.md, "Full run (2026-12-03)"; `node test/suites/ltp.js`, tsvisor at 4862832): 902 of 1018 cases pass natively, 786 of those in the sandbox (795 with the seventh round\'s `ioctl_pidfd01`-`06`, `getcpu01` and `get_mempolicy01`-`02`; with the keyring families, 814 of 921); the reported release is Linux 6.7.0 (`src/kernel/uts.ts`; 6.1.0 at the time of that run).',
+    'Last full LTP run (SUITES.md, "Full run (2026-12-03)"; `node test/suites/ltp.js`, tsvisor at 4862832): 902 of 1018 cases pass natively, 786 of those in the sandbox (795 with the seventh round\'s `ioctl_pidfd01`-`06`, `getcpu01` and `get_mempolicy01`-`02`; with the keyring families, 814 of 921); the reported release is Linux 6.7.0 (`src/kernel/uts.ts`; 6.1.0 at the time of that run), and the calls of later releases listed below as served are offered all the same (ARCHITECTURE.md, "The reported release").',
     '',
     '| nr | name | state | notes |',
     '| --- | --- | --- | --- |',

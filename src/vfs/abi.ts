@@ -56,11 +56,18 @@ function putTime(b: Buffer, off: number, ns: bigint): void {
 export const STATX_BASIC_STATS = 0x7ff;
 export const STATX_BTIME = 0x800;
 export const STATX_MNT_ID = 0x1000;
+const STATX_MNT_ID_UNIQUE = 0x4000;
 
-/** struct statx (256 bytes). */
-export function encodeStatx(a: InodeAttrs, dev: number, ino: number, mntId: number): Buffer {
+/**
+ * struct statx (256 bytes). mntId: the mountinfo id, or with
+ * STATX_MNT_ID_UNIQUE in the request the unique one (uniqueMntId), which
+ * then replaces it as Linux does.
+ */
+export function encodeStatx(a: InodeAttrs, dev: number, ino: number, mntId: number, mask = 0, uniqueMntId = 0): Buffer {
   const b = Buffer.alloc(256);
-  b.writeUInt32LE(STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID, 0);
+  const unique = (mask & STATX_MNT_ID_UNIQUE) !== 0;
+  b.writeUInt32LE(STATX_BASIC_STATS | STATX_BTIME | (unique ? STATX_MNT_ID_UNIQUE : STATX_MNT_ID), 0);
+  if (unique) mntId = uniqueMntId;
   b.writeUInt32LE(a.blksize, 4);
   b.writeUInt32LE(a.nlink, 16);
   b.writeUInt32LE(a.uid >>> 0, 20);

@@ -37,6 +37,8 @@ export interface MountFlags {
   nodev?: boolean;
 }
 
+export const MNT_UNIQUE_ID_OFFSET = 2 ** 31;
+
 export class Mount {
   /** Mounts stacked on dentries of this mount. */
   readonly children = new Map<Dentry, Mount>();
@@ -58,6 +60,16 @@ export class Mount {
   fsOwner: UserNamespace | null = null;
   /** What /proc/PID/mounts shows as the source (mount(2)'s source argument); null: the file system's name. */
   source: string | null = null;
+
+  /**
+   * The 64-bit mount id of statx(STATX_MNT_ID_UNIQUE), statmount and
+   * listmount: never reused, above 2^31 as Linux's (MNT_UNIQUE_ID_OFFSET),
+   * so that it cannot be taken for a /proc/PID/mountinfo id. The VFS never
+   * reuses `id`, so the offset id is unique too.
+   */
+  get uniqueId(): number {
+    return MNT_UNIQUE_ID_OFFSET + this.id;
+  }
 
   constructor(
     /** Unique in its VFS (mnt_id, /proc/PID/mountinfo): the VFS hands them out. */

@@ -314,6 +314,8 @@ export function smapsText(mm: MemoryManager): string {
     if (vma?.dontdump) flags.push('dd');
     if (vma?.thp === THP_HUGE) flags.push('hg');
     if (vma?.thp === THP_NEVER) flags.push('nh');
+    // VM_SEALED is the highest flag bit: last.
+    if (vma?.sealed) flags.push('sl');
     s += formatMapsLine(e) + '\n';
     s += formatSmapsBlock({
       sizeKb: (e.end - e.start) / 1024, rssKb: vma ? residentBytes(vma) / 1024 : 0,
@@ -353,7 +355,7 @@ export function environ(tg: ThreadGroup, t: Task): Buffer {
 // ---------------------------------------------------------------- mounts
 
 /** Where mount m appears for a reader whose root is root, or null if it is outside. */
-function mountPointFrom(m: Mount, root: VPath): string | null {
+export function mountPointFrom(m: Mount, root: VPath): string | null {
   if (m === root.mount) return '/';
   const parts: string[] = [];
   let cm: Mount = m;
@@ -373,7 +375,7 @@ function mountPointFrom(m: Mount, root: VPath): string | null {
 }
 
 /** The path of dentry d inside its file system (the root a bind mount shows). */
-function pathInFs(d: Dentry): string {
+export function pathInFs(d: Dentry): string {
   // A namespace file bound somewhere shows its name ("mnt:[4026531840]"), as nsfs's root-less dentries do.
   if (!d.parent && d.name) return d.name;
   const parts: string[] = [];
