@@ -19,6 +19,7 @@ import { forkMemory } from './fork';
 import { discard, dropObjectPages, dropPastEof } from './drops';
 import { populate, syncHost } from './populate';
 import type { VmSysctl } from './vm_sysctl';
+import { checkKernelAccess, missingCtx, type UserfaultCtx } from './userfault';
 
 /** The lowest address a MAP_FIXED mapping may use; findFree stays above mmap_min_addr. */
 const MIN_FIXED_ADDR = 0x1000;
@@ -347,8 +348,14 @@ export class MemoryManager extends UserCopy {
   // ---- faults and copy-on-write (mm/fault.ts) ------------------------------
 
   /** Resolve a host fault at addr (see mm/fault.ts). unmapped: the host had no mapping at addr (SEGV_MAPERR). */
-  handleFault(addr: number, unmapped = false): 'ok' | 'segv' | 'bus' | 'oom' {
+  handleFault(addr: number, unmapped = false): 'ok' | 'segv' | 'bus' | 'oom' | 'uffd' {
     return handleFault(this, addr, unmapped);
+  }
+
+  /** The userfaultfd that serves a fault at addr (handleFault said 'uffd'), or null. */
+  userfaultCtx(addr: number): UserfaultCtx | null {
+    const v = this.findVma(addr);
+    return v ? missingCtx(v, v.pageIndex(addr)) : null;
   }
 
   /** Under memory pressure, with every task of this address space stopped: frames handed out but never touched go back. */
@@ -380,6 +387,7 @@ export class MemoryManager extends UserCopy {
       // reference) needs no host change. Should the stub still map it
       // read-only (a fork's sharer went away), the application's own first
       // write faults and the fault path maps it writable then.
+      if (f < 0) checkKernelAccess(v, p, a, write);
       if (f < 0 || (write && !v.shared && this.memfile.refCount(f) > 1)) f = presentForKernel(this, v, p, write);
       const off = a % PAGE;
       // Following pages whose frames come next in the memory file (a fresh
@@ -413,6 +421,11 @@ export class MemoryManager extends UserCopy {
     for (let a = addr; a < addr + len; ) {
       const v = this.findVma(a) ?? growStack(this, a);
       if (!v || !(v.prot & want)) throw new Errno(E.EFAULT);
+      // A missing page of a userfaultfd's range is served before the call consumes anything.
+      if (v.uffd !== null) {
+        const stop = Math.min(v.end, addr + len);
+        for (let q = Math.floor(a / PAGE) * PAGE; q < stop; q += PAGE) checkKernelAccess(v, v.pageIndex(q), Math.max(q, a), write);
+      }
       a = v.end;
     }
   }

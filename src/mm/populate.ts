@@ -25,6 +25,11 @@ const EAGER_PAGES = 8192; // 32 MiB
  */
 export function populate(mm: MemoryManager, v: Vma, from: number, to: number, force = false): void {
   if (v.prot === 0 || ((to - from > EAGER_PAGES || v.lazy) && !force)) return;
+  // A userfaultfd's range gets pages only from its context (UFFDIO_COPY, mm/userfault.ts).
+  if (v.uffd !== null) {
+    syncHost(mm, v, from, to);
+    return;
+  }
   // Near the memory limit, mappings still succeed (Linux overcommits) and get frames when touched.
   if (!force && !mm.memfile.fits(to - from, mm.charge)) return;
   if (v.file) {

@@ -9,6 +9,7 @@ import type { Mappable } from './mappable';
 import { FrameTable } from './frame_table';
 import type { MemoryFile } from '../platform/memfile';
 import type { SharedAnon } from './shm';
+import type { UserfaultCtx } from './userfault';
 import { PAGE_SIZE as PAGE } from '../abi/mm';
 
 export { PAGE };
@@ -77,6 +78,9 @@ export class Vma {
    * 6.7+ marks it VM_NOHUGEPAGE, it merges only with its like).
    */
   lazy = false;
+  /** The userfaultfd this range is registered with (VM_UFFD_*), and its UFFDIO_REGISTER_MODE_* bits (mm/userfault.ts). */
+  uffd: UserfaultCtx | null = null;
+  uffdMode = 0;
 
   constructor(
     public start: number,
@@ -105,6 +109,9 @@ export class Vma {
     const [left, rightFrames] = this.frames.split(n);
     const right = new Vma(addr, this.end, this.prot, this.shared, rightFrames, this.file, this.pgoff + n, this.growsDown, this.name);
     right.copyFlags(this);
+    // A split keeps the registration; a fork child or a moved VMA does not (copyFlags), as Linux without the EVENT features.
+    right.uffd = this.uffd;
+    right.uffdMode = this.uffdMode;
     this.frames = left;
     this.end = addr;
     right.retain();
@@ -151,6 +158,8 @@ export class Vma {
       this.maywrite === next.maywrite &&
       this.dontdump === next.dontdump &&
       this.thp === next.thp &&
+      this.uffd === next.uffd &&
+      this.uffdMode === next.uffdMode &&
       samePolicy(this.policy, next.policy)
     );
   }

@@ -1,0 +1,337 @@
+/* uffd: userfaultfd(2) as an application uses it. The API handshake and its
+ * errors, registering ranges (bad ones EINVAL, a file mapping EINVAL), the
+ * classic handler thread (a thread touches a registered page, the handler
+ * reads the message and UFFDIO_COPYs), ZEROPAGE, WAKE without a fill (the
+ * fault comes again), EEXIST and ENOENT, a read(2) of a pipe into a missing
+ * page (the system call waits for the handler), poll readiness, a signal to
+ * a task blocked in a fault (handler, then the fault again), close while a
+ * task is blocked (it gets a zero page), MADV_DONTNEED (missing again), a
+ * fork child (not registered), UFFD_USER_MODE_ONLY (a kernel access is
+ * EFAULT), UFFD_FEATURE_SIGBUS and THREAD_ID. */
+#define _GNU_SOURCE
+#include "common.h"
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#define PG 4096
+#define NPAGES 16
+
+static int uffd(int flags) { return syscall(SYS_userfaultfd, flags); }
+
+static void show(const char *what, long r) {
+  printf("%s: %s\n", what, r < 0 ? ename(errno) : "OK");
+}
+
+static int api(int fd, uint64_t features) {
+  struct uffdio_api a = {.api = UFFD_API, .features = features};
+  return ioctl(fd, UFFDIO_API, &a);
+}
+
+static int reg(int fd, void *start, uint64_t len) {
+  struct uffdio_register r = {.range = {.start = (uintptr_t)start, .len = len}, .mode = UFFDIO_REGISTER_MODE_MISSING};
+  return ioctl(fd, UFFDIO_REGISTER, &r);
+}
+
+static int copy(int fd, void *dst, void *src, uint64_t len, long long *out) {
+  struct uffdio_copy c = {.dst = (uintptr_t)dst, .src = (uintptr_t)src, .len = len};
+  int r = ioctl(fd, UFFDIO_COPY, &c);
+  if (out) *out = c.copy;
+  return r;
+}
+
+static char *area;
+static int ufd;
+static volatile int sigs;
+static volatile pid_t toucher_tid;
+
+static void *toucher(void *arg) {
+  toucher_tid = gettid();
+  volatile char *p = arg;
+  char c = *p;
+  return (void *)(intptr_t)c;
+}
+
+static int touch_in_thread(void *addr, pthread_t *th) {
+  return pthread_create(th, NULL, toucher, addr);
+}
+
+static struct uffd_msg next_msg(int fd) {
+  struct uffd_msg m;
+  ssize_t n = read(fd, &m, sizeof m);
+  if (n != sizeof m) {
+    printf("read msg: %zd %s\n", n, ename(errno));
+    exit(1);
+  }
+  return m;
+}
+
+static void print_msg(const char *what, struct uffd_msg m, char *base) {
+  printf("%s: event %#x page %ld\n", what, m.event, (long)((char *)(uintptr_t)m.arg.pagefault.address - base) / PG);
+}
+
+static void on_usr1(int s) { (void)s; sigs++; }
+
+static void *reader(void *arg) {
+  int *p = arg;
+  char buf[8] = {0};
+  ssize_t n = read(p[0], area + 3 * PG + 100, 8);
+  (void)buf;
+  return (void *)(intptr_t)n;
+}
+
+int main(void) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  char src[PG];
+  memset(src, 'x', PG);
+
+  /* Flags and the handshake. */
+  errno = 0;
+  show("userfaultfd bad flags", uffd(0x100));
+  ufd = uffd(O_CLOEXEC);
+  show("userfaultfd", ufd);
+  struct uffdio_api a = {.api = UFFD_API};
+  char buf[64];
+  show("read before API", read(ufd, buf, sizeof buf));
+  struct pollfd pf = {.fd = ufd, .events = POLLIN};
+  int pr = poll(&pf, 1, 0);
+  printf("poll before API: %d revents %#x\n", pr, pf.revents);
+  area = mmap(NULL, NPAGES * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  show("register before API", reg(ufd, area, PG));
+  a.api = 0x55;
+  show("API bad api", ioctl(ufd, UFFDIO_API, &a));
+  a.api = UFFD_API;
+  a.features = 1ULL << 40;
+  show("API unknown feature", ioctl(ufd, UFFDIO_API, &a));
+  printf("  struct after: api %llu features %llu ioctls %llu\n", (unsigned long long)a.api, (unsigned long long)a.features, (unsigned long long)a.ioctls);
+  show("API bad pointer", ioctl(ufd, UFFDIO_API, (void *)8));
+  a.api = UFFD_API;
+  a.features = 0;
+  show("API", ioctl(ufd, UFFDIO_API, &a));
+  printf("  api %#llx ioctls has REGISTER %d UNREGISTER %d API %d\n", (unsigned long long)a.api,
+         !!(a.ioctls & (1ULL << _UFFDIO_REGISTER)), !!(a.ioctls & (1ULL << _UFFDIO_UNREGISTER)), !!(a.ioctls & (1ULL << _UFFDIO_API)));
+  printf("  features has SIGBUS %d THREAD_ID %d\n", !!(a.features & UFFD_FEATURE_SIGBUS), !!(a.features & UFFD_FEATURE_THREAD_ID));
+  show("API again", api(ufd, 0));
+  show("unknown ioctl", ioctl(ufd, _IOWR(0xAA, 0x30, struct uffdio_range), buf));
+  pr = poll(&pf, 1, 0);
+  printf("poll after API: %d revents %#x\n", pr, pf.revents);
+
+  /* Register: bad ranges, a file mapping, then the area. */
+  show("register unaligned start", reg(ufd, area + 1, PG));
+  show("register len 0", reg(ufd, area, 0));
+  show("register unaligned len", reg(ufd, area, 100));
+  show("register at 0", reg(ufd, NULL, PG));
+  show("register huge", reg(ufd, area, 1ULL << 62));
+  show("register past the top", reg(ufd, (void *)(1ULL << 47), PG));
+  struct uffdio_register r = {.range = {.start = (uintptr_t)area, .len = PG}, .mode = 0};
+  show("register mode 0", ioctl(ufd, UFFDIO_REGISTER, &r));
+  r.mode = 1 << 5;
+  show("register mode 32", ioctl(ufd, UFFDIO_REGISTER, &r));
+  show("register bad pointer", ioctl(ufd, UFFDIO_REGISTER, (void *)8));
+  char *hole = mmap(NULL, 4 * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  munmap(hole, 4 * PG);
+  show("register unmapped", reg(ufd, hole, 4 * PG));
+  char *holey = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  munmap(holey + PG, PG);
+  show("register with a hole", reg(ufd, holey, 3 * PG));
+  struct uffdio_range hr = {.start = (uintptr_t)holey, .len = 3 * PG};
+  show("unregister with a hole", ioctl(ufd, UFFDIO_UNREGISTER, &hr));
+  show("unregister unmapped", ioctl(ufd, UFFDIO_UNREGISTER, &((struct uffdio_range){.start = (uintptr_t)hole, .len = PG})));
+  int exe = open("/proc/self/exe", O_RDONLY);
+  char *fmap = mmap(NULL, PG, PROT_READ, MAP_PRIVATE, exe, 0);
+  show("register file mapping", reg(ufd, fmap, PG));
+  r.mode = UFFDIO_REGISTER_MODE_MISSING;
+  r.range.start = (uintptr_t)area;
+  r.range.len = NPAGES * PG;
+  show("register", ioctl(ufd, UFFDIO_REGISTER, &r));
+  printf("  ioctls WAKE %d COPY %d ZEROPAGE %d\n", !!(r.ioctls & (1ULL << _UFFDIO_WAKE)), !!(r.ioctls & (1ULL << _UFFDIO_COPY)),
+         !!(r.ioctls & (1ULL << _UFFDIO_ZEROPAGE)));
+  int other = uffd(O_CLOEXEC | O_NONBLOCK);
+  api(other, 0);
+  show("register with another uffd", reg(other, area, PG));
+  show("read nonblocking, nothing pending", read(other, buf, sizeof buf));
+  show("read short buffer", read(other, buf, 8));
+  struct pollfd opf = {.fd = other, .events = POLLIN};
+  pr = poll(&opf, 1, 0);
+  printf("poll nonblocking uffd: %d revents %#x\n", pr, opf.revents);
+
+  /* The classic handler: a thread touches page 0, we copy it in. */
+  pthread_t th;
+  touch_in_thread(area, &th);
+  struct uffd_msg m = next_msg(ufd);
+  print_msg("fault", m, area);
+  long long res;
+  show("copy", copy(ufd, area, src, PG, &res));
+  printf("  copied %lld\n", res);
+  void *ret;
+  pthread_join(th, &ret);
+  printf("thread read '%c'\n", (char)(intptr_t)ret);
+
+  /* ZEROPAGE for page 1. */
+  touch_in_thread(area + PG + 5, &th);
+  m = next_msg(ufd);
+  print_msg("fault", m, area);
+  struct uffdio_zeropage z = {.range = {.start = (uintptr_t)area + PG, .len = PG}};
+  show("zeropage", ioctl(ufd, UFFDIO_ZEROPAGE, &z));
+  printf("  zeropage %lld\n", (long long)z.zeropage);
+  pthread_join(th, &ret);
+  printf("thread read %d\n", (int)(intptr_t)ret);
+  show("zeropage again", ioctl(ufd, UFFDIO_ZEROPAGE, &z));
+  printf("  zeropage %lld\n", (long long)z.zeropage);
+  z.mode = 4;
+  show("zeropage bad mode", ioctl(ufd, UFFDIO_ZEROPAGE, &z));
+
+  /* Copy errors. */
+  show("copy onto a present page", copy(ufd, area, src, PG, &res));
+  printf("  copy %lld\n", res);
+  show("copy unaligned dst", copy(ufd, area + 1, src, PG, &res));
+  show("copy len 0", copy(ufd, area + 8 * PG, src, 0, &res));
+  show("copy bad src", copy(ufd, area + 8 * PG, (void *)0x10000, PG, &res));
+  printf("  copy %lld\n", res);
+  char *plain = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  show("copy to unregistered", copy(ufd, plain, src, PG, &res));
+  printf("  copy %lld\n", res);
+  show("copy bad struct", ioctl(ufd, UFFDIO_COPY, (void *)8));
+  show("copy onto page 9", copy(ufd, area + 9 * PG, src, PG, &res));
+  printf("  copy %lld\n", res);
+  show("copy pages 8-9, second present", copy(ufd, area + 8 * PG, src, 2 * PG, &res));
+  printf("  copy %lld\n", res);
+  show("copy pages 8-9, first present", copy(ufd, area + 8 * PG, src, 2 * PG, &res));
+  printf("  copy %lld\n", res);
+
+  /* WAKE without a fill: the fault comes again. */
+  touch_in_thread(area + 2 * PG, &th);
+  m = next_msg(ufd);
+  print_msg("fault", m, area);
+  struct uffdio_range wr = {.start = (uintptr_t)area + 2 * PG, .len = PG};
+  show("wake", ioctl(ufd, UFFDIO_WAKE, &wr));
+  m = next_msg(ufd);
+  print_msg("fault again", m, area);
+  wr.len = 0;
+  show("wake len 0", ioctl(ufd, UFFDIO_WAKE, &wr));
+  copy(ufd, area + 2 * PG, src, PG, NULL);
+  pthread_join(th, &ret);
+  printf("thread read '%c'\n", (char)(intptr_t)ret);
+
+  /* A signal to a task blocked in a fault: its handler runs, then the fault again. */
+  signal(SIGUSR1, on_usr1);
+  touch_in_thread(area + 4 * PG, &th);
+  m = next_msg(ufd);
+  print_msg("fault", m, area);
+  pthread_kill(th, SIGUSR1);
+  m = next_msg(ufd);
+  print_msg("fault after the signal", m, area);
+  copy(ufd, area + 4 * PG, src, PG, NULL);
+  pthread_join(th, &ret);
+  printf("handler ran %d, thread read '%c'\n", sigs, (char)(intptr_t)ret);
+
+  /* A read(2) into a missing page: the call waits for the handler (a write fault). */
+  int p[2];
+  pipe(p);
+  write(p[1], "12345678", 8);
+  pthread_create(&th, NULL, reader, p);
+  pf.fd = ufd;
+  pf.events = POLLIN;
+  pr = poll(&pf, 1, -1);
+  printf("poll with a fault pending: %d revents %#x\n", pr, pf.revents);
+  m = next_msg(ufd);
+  print_msg("fault of read(2)", m, area);
+  printf("  write flag %d\n", !!(m.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE));
+  copy(ufd, area + 3 * PG, src, PG, NULL);
+  pthread_join(th, &ret);
+  printf("read returned %d, data '%.8s' then '%c'\n", (int)(intptr_t)ret, area + 3 * PG + 100, area[3 * PG + 108]);
+  printf("poll nothing pending: %d\n", poll(&pf, 1, 0));
+
+  /* MADV_DONTNEED makes a page missing again. */
+  madvise(area, PG, MADV_DONTNEED);
+  touch_in_thread(area, &th);
+  m = next_msg(ufd);
+  print_msg("fault after DONTNEED", m, area);
+  src[0] = 'y';
+  copy(ufd, area, src, PG, NULL);
+  pthread_join(th, &ret);
+  printf("thread read '%c'\n", (char)(intptr_t)ret);
+
+  /* A fork child's memory is not registered: it reads zeros. */
+  pid_t c = fork();
+  if (c == 0) {
+    printf("child reads %d\n", area[5 * PG]);
+    _exit(0);
+  }
+  waitpid(c, NULL, 0);
+
+  /* UNREGISTER: the pages fill as plain memory. */
+  struct uffdio_range ur = {.start = (uintptr_t)area + 12 * PG, .len = 4 * PG};
+  show("unregister", ioctl(ufd, UFFDIO_UNREGISTER, &ur));
+  area[12 * PG] = 7;
+  printf("unregistered page reads %d\n", area[12 * PG]);
+  ur.start++;
+  show("unregister unaligned", ioctl(ufd, UFFDIO_UNREGISTER, &ur));
+  show("copy after unregister", copy(ufd, area + 13 * PG, src, PG, &res));
+
+  /* Shared anonymous memory. */
+  char *sh = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  show("register shared", reg(ufd, sh, 2 * PG));
+  touch_in_thread(sh + PG, &th);
+  m = next_msg(ufd);
+  print_msg("shared fault", m, sh);
+  src[0] = 's';
+  copy(ufd, sh + PG, src, PG, NULL);
+  pthread_join(th, &ret);
+  printf("thread read '%c'\n", (char)(intptr_t)ret);
+
+  /* THREAD_ID and close while a task is blocked (it then gets a zero page). */
+  int t2 = uffd(O_CLOEXEC);
+  show("API THREAD_ID", api(t2, UFFD_FEATURE_THREAD_ID));
+  char *b2 = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  b2[0] = 1; /* present: registering leaves it so */
+  reg(t2, b2, PG);
+  printf("present page reads %d\n", b2[0]);
+  madvise(b2, PG, MADV_DONTNEED);
+  toucher_tid = 0;
+  touch_in_thread(b2, &th);
+  m = next_msg(t2);
+  print_msg("fault", m, b2);
+  printf("  ptid is the toucher's: %d\n", m.arg.pagefault.feat.ptid == (uint32_t)toucher_tid);
+  close(t2);
+  pthread_join(th, &ret);
+  printf("after close the thread read %d\n", (int)(intptr_t)ret);
+
+  /* UFFD_FEATURE_SIGBUS: the touch is SIGBUS, a kernel access EFAULT (in a child: SIGBUS ends it). */
+  write(p[1], "abcd", 4);
+  c = fork();
+  if (c == 0) {
+    int t3 = uffd(O_CLOEXEC);
+    show("API SIGBUS", api(t3, UFFD_FEATURE_SIGBUS));
+    char *b3 = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    reg(t3, b3, PG);
+    show("read(2) into a SIGBUS range", read(p[0], b3, 4));
+    volatile char x = *b3;
+    (void)x;
+    _exit(0);
+  }
+  int st;
+  waitpid(c, &st, 0);
+  printf("child touching it: signal %d\n", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+
+  /* UFFD_USER_MODE_ONLY: the kernel's access to a missing page is EFAULT. */
+  int t4 = uffd(O_CLOEXEC | UFFD_USER_MODE_ONLY);
+  show("userfaultfd user mode only", t4);
+  api(t4, 0);
+  char *b4 = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  reg(t4, b4, PG);
+  show("read(2) into a user-mode-only range", read(p[0], b4, 4));
+  close(t4);
+  printf("after close the page reads %d\n", b4[0]);
+
+  close(ufd);
+  printf("done\n");
+  return 0;
+}
