@@ -7,7 +7,8 @@
  * a task blocked in a fault (handler, then the fault again), close while a
  * task is blocked (it gets a zero page), MADV_DONTNEED (missing again), a
  * fork child (not registered), UFFD_USER_MODE_ONLY (a kernel access is
- * EFAULT), UFFD_FEATURE_SIGBUS and THREAD_ID. */
+ * EFAULT), UFFD_FEATURE_SIGBUS and THREAD_ID, /dev/userfaultfd, and who may
+ * make one. */
 #define _GNU_SOURCE
 #include "common.h"
 #include <fcntl.h>
@@ -330,6 +331,33 @@ int main(void) {
   show("read(2) into a user-mode-only range", read(p[0], b4, 4));
   close(t4);
   printf("after close the page reads %d\n", b4[0]);
+
+  /* /dev/userfaultfd. */
+  int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+  show("open /dev/userfaultfd", dev);
+  int t5 = ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
+  show("USERFAULTFD_IOC_NEW", t5);
+  show("  its API", api(t5, 0));
+  printf("  nonblocking %d cloexec %d\n", !!(fcntl(t5, F_GETFL) & O_NONBLOCK), !!(fcntl(t5, F_GETFD) & FD_CLOEXEC));
+  show("USERFAULTFD_IOC_NEW bad flags", ioctl(dev, USERFAULTFD_IOC_NEW, 0x100));
+  show("other ioctl on the device", ioctl(dev, UFFDIO_API, &a));
+  close(t5);
+  close(dev);
+
+  /* Who may: vm.unprivileged_userfaultfd (0 here), CAP_SYS_PTRACE, or user mode only. */
+  FILE *sf = fopen("/proc/sys/vm/unprivileged_userfaultfd", "r");
+  int sv = -1;
+  if (sf && fscanf(sf, "%d", &sv) == 1) printf("vm.unprivileged_userfaultfd %d\n", sv);
+  if (sf) fclose(sf);
+  c = fork();
+  if (c == 0) {
+    if (setgid(65534) < 0 || setuid(65534) < 0) _exit(1);
+    show("unprivileged userfaultfd", uffd(O_CLOEXEC));
+    show("unprivileged userfaultfd, user mode only", uffd(O_CLOEXEC | UFFD_USER_MODE_ONLY));
+    show("unprivileged open /dev/userfaultfd", open("/dev/userfaultfd", O_RDWR));
+    _exit(0);
+  }
+  waitpid(c, NULL, 0);
 
   close(ufd);
   printf("done\n");
