@@ -3,7 +3,8 @@
  * classic handler thread (a thread touches a registered page, the handler
  * reads the message and UFFDIO_COPYs), ZEROPAGE, WAKE without a fill (the
  * fault comes again), EEXIST and ENOENT, a read(2) of a pipe into a missing
- * page (the system call waits for the handler), poll readiness, a signal to
+ * page, a write(2) from one and a futex(2) on one (the system call waits for
+ * the handler), poll readiness, a signal to
  * a task blocked in a fault (handler, then the fault again), close while a
  * task is blocked (it gets a zero page), MADV_DONTNEED (missing again), a
  * fork child (not registered), UFFD_USER_MODE_ONLY (a kernel access is
@@ -21,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/futex.h>
 
 #define PG 4096
 #define NPAGES 16
@@ -79,6 +81,17 @@ static void print_msg(const char *what, struct uffd_msg m, char *base) {
 }
 
 static void on_usr1(int s) { (void)s; sigs++; }
+
+/* write(2) from a missing page, and a futex wait on a word in another: both wait for the handler. */
+static void *writer(void *arg) {
+  int *p = arg;
+  return (void *)(intptr_t)write(p[1], area + 6 * PG, 4);
+}
+
+static void *futex_waiter(void *arg) {
+  (void)arg;
+  return (void *)(long)syscall(SYS_futex, (uint32_t *)(area + 7 * PG), FUTEX_WAIT_PRIVATE, 1, NULL, NULL, 0);
+}
 
 static void *reader(void *arg) {
   int *p = arg;
@@ -154,6 +167,16 @@ int main(void) {
   show("register", ioctl(ufd, UFFDIO_REGISTER, &r));
   printf("  ioctls WAKE %d COPY %d ZEROPAGE %d\n", !!(r.ioctls & (1ULL << _UFFDIO_WAKE)), !!(r.ioctls & (1ULL << _UFFDIO_COPY)),
          !!(r.ioctls & (1ULL << _UFFDIO_ZEROPAGE)));
+  /* smaps shows the registration ("um" in VmFlags). */
+  FILE *sm = fopen("/proc/self/smaps", "r");
+  char line[512];
+  int inside = 0;
+  unsigned long lo, hi;
+  while (sm && fgets(line, sizeof line, sm)) {
+    if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) inside = lo <= (uintptr_t)area && (uintptr_t)area < hi;
+    else if (inside && !strncmp(line, "VmFlags:", 8)) printf("VmFlags has um: %d\n", strstr(line, " um") != NULL);
+  }
+  if (sm) fclose(sm);
   int other = uffd(O_CLOEXEC | O_NONBLOCK);
   api(other, 0);
   show("register with another uffd", reg(other, area, PG));
@@ -249,6 +272,23 @@ int main(void) {
   pthread_join(th, &ret);
   printf("read returned %d, data '%.8s' then '%c'\n", (int)(intptr_t)ret, area + 3 * PG + 100, area[3 * PG + 108]);
   printf("poll nothing pending: %d\n", poll(&pf, 1, 0));
+
+  pthread_create(&th, NULL, writer, p);
+  m = next_msg(ufd);
+  print_msg("fault of write(2)", m, area);
+  printf("  write flag %d\n", !!(m.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE));
+  src[0] = 'w';
+  copy(ufd, area + 6 * PG, src, PG, NULL);
+  pthread_join(th, &ret);
+  char wb[4];
+  int rb = (int)read(p[0], wb, 4);
+  printf("write returned %d, read back %d '%c'\n", (int)(intptr_t)ret, rb, wb[0]);
+  pthread_create(&th, NULL, futex_waiter, NULL);
+  m = next_msg(ufd);
+  print_msg("fault of futex(2)", m, area);
+  copy(ufd, area + 7 * PG, src, PG, NULL); /* the word is not 1: the wait ends at once */
+  pthread_join(th, &ret);
+  printf("futex returned %ld\n", (long)(intptr_t)ret);
 
   /* MADV_DONTNEED makes a page missing again. */
   madvise(area, PG, MADV_DONTNEED);
