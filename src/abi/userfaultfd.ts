@@ -12,6 +12,7 @@ export const UFFDIO_UNREGISTER = 0x8010aa01; // struct uffdio_range, 16 bytes
 export const UFFDIO_WAKE = 0x8010aa02; // struct uffdio_range
 export const UFFDIO_COPY = 0xc028aa03; // struct uffdio_copy, 40 bytes
 export const UFFDIO_ZEROPAGE = 0xc020aa04; // struct uffdio_zeropage, 32 bytes
+export const UFFDIO_WRITEPROTECT = 0xc018aa06; // struct uffdio_writeprotect, 24 bytes
 /** /dev/userfaultfd: _IO(0xAA, 0), the argument is userfaultfd(2)'s flags. */
 export const USERFAULTFD_IOC_NEW = 0xaa00;
 
@@ -21,6 +22,7 @@ export const NR_UNREGISTER = 0x01;
 export const NR_WAKE = 0x02;
 export const NR_COPY = 0x03;
 export const NR_ZEROPAGE = 0x04;
+export const NR_WRITEPROTECT = 0x06;
 export const NR_API = 0x3f;
 
 export const UFFDIO_REGISTER_MODE_MISSING = 1;
@@ -29,7 +31,10 @@ export const UFFDIO_REGISTER_MODE_MINOR = 4;
 export const UFFDIO_COPY_MODE_DONTWAKE = 1;
 export const UFFDIO_COPY_MODE_WP = 2;
 export const UFFDIO_ZEROPAGE_MODE_DONTWAKE = 1;
+export const UFFDIO_WRITEPROTECT_MODE_WP = 1;
+export const UFFDIO_WRITEPROTECT_MODE_DONTWAKE = 2;
 
+export const UFFD_FEATURE_PAGEFAULT_FLAG_WP = 1 << 0;
 export const UFFD_FEATURE_EVENT_FORK = 1 << 1;
 export const UFFD_FEATURE_MISSING_SHMEM = 1 << 5;
 export const UFFD_FEATURE_SIGBUS = 1 << 7;
@@ -38,5 +43,6 @@ export const UFFD_FEATURE_EXACT_ADDRESS = 1 << 11;
 
 export const UFFD_EVENT_PAGEFAULT = 0x12;
 export const UFFD_PAGEFAULT_FLAG_WRITE = 1;
+export const UFFD_PAGEFAULT_FLAG_WP = 2;
 /** sizeof(struct uffd_msg). */
 export const UFFD_MSG_SIZE = 32;

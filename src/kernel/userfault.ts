@@ -10,18 +10,18 @@ import { E, ERESTARTNOINTR } from '../abi/errno';
 import { EVENT_IN } from '../abi/waitqueue';
 import { PAGE_SIZE } from '../abi/mm';
 import * as S from '../abi/signals';
-import { UFFD_PAGEFAULT_FLAG_WRITE } from '../abi/userfaultfd';
 import type { UserfaultCtx, UserfaultPending } from '../mm/userfault';
 import type { Task } from './task';
 import type { TaskRunner } from './runner';
 
 /** The application faulted on a missing page of a registered range (handleFault said 'uffd'). */
 export function userFault(runner: TaskRunner, t: Task, addr: number): void {
-  const ctx = t.mm.userfaultCtx(addr);
-  if (ctx === null) {
+  const at = t.mm.userfaultAt(addr);
+  if (at === null) {
     runner.returnToUser(t, false); // served meanwhile: run the instruction again
     return;
   }
+  const ctx = at.ctx;
   if (ctx.sigbus) {
     runner.forceSignal(t, S.SIGBUS, { signo: S.SIGBUS, code: S.BUS_ADRERR, addr });
     runner.returnToUser(t, false);
@@ -30,8 +30,8 @@ export function userFault(runner: TaskRunner, t: Task, addr: number): void {
   // Each round is a fresh fault, not the application's own repeating one.
   t.faultRepeats = 0;
   t.lastFaultAddr = -1;
-  // The platform does not tell a read fault from a write: flags stay 0 (docs/COMPATIBILITY.md).
-  const pf = ctx.fault(addr, 0, t.tid);
+  // The platform does not tell a read fault from a write: a missing page's flags stay 0 (docs/COMPATIBILITY.md); only a write faults on a write-protected one.
+  const pf = ctx.fault(addr, at.flags, t.tid);
   // Counted as a call in progress: the loop knows a continuation is to come, a pause waits for it.
   t.kernel.asyncCallStarted();
   runner.inFlight++;
@@ -56,7 +56,7 @@ export function userFault(runner: TaskRunner, t: Task, addr: number): void {
  */
 export async function kernelFault(t: Task, e: UserfaultPending): Promise<number> {
   const ctx: UserfaultCtx = e.ctx;
-  const pf = ctx.fault(Math.floor(e.addr / PAGE_SIZE) * PAGE_SIZE, e.write ? UFFD_PAGEFAULT_FLAG_WRITE : 0, t.tid);
+  const pf = ctx.fault(Math.floor(e.addr / PAGE_SIZE) * PAGE_SIZE, e.flags, t.tid);
   try {
     await t.block(pf.queue, EVENT_IN);
   } catch {

@@ -31,8 +31,8 @@ export function handleFault(mm: MemoryManager, addr: number, unmapped = false): 
   if (v.prot === 0) return 'segv';
   const p = v.pageIndex(addr);
   const f = v.frames.get(p);
-  // A missing page of a userfaultfd's range: its context serves it (kernel/userfault.ts).
-  if (f < 0 && missingCtx(v, p) !== null) return 'uffd';
+  // A missing page of a userfaultfd's range, or a write to a page it write-protected (reads pass): its context serves it (kernel/userfault.ts).
+  if (f < 0 ? missingCtx(v, p) !== null : !unmapped && v.wp !== null && v.wp.has(p)) return 'uffd';
   // One fault makes at most a chunk's runs and a few calls more, each
   // adding up to two host mappings: room for them all, so none is dropped.
   mm.as.reserveMappings(2 * (FAULT_CHUNK + 4));

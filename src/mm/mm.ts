@@ -19,7 +19,7 @@ import { forkMemory } from './fork';
 import { discard, dropObjectPages, dropPastEof } from './drops';
 import { populate, syncHost } from './populate';
 import type { VmSysctl } from './vm_sysctl';
-import { checkKernelAccess, missingCtx, type UserfaultCtx } from './userfault';
+import { checkKernelAccess, faultCtx, type UserfaultCtx } from './userfault';
 
 /** The lowest address a MAP_FIXED mapping may use; findFree stays above mmap_min_addr. */
 const MIN_FIXED_ADDR = 0x1000;
@@ -219,6 +219,8 @@ export class MemoryManager extends UserCopy {
       gone.push(p);
     });
     for (const p of gone) v.frames.set(p, -1);
+    // A write protection belongs to the page: a page filled again starts writable.
+    if (v.wp) for (const p of gone) v.wp.delete(p);
   }
 
   /** Make VMA boundaries fall exactly at start and end. */
@@ -352,10 +354,10 @@ export class MemoryManager extends UserCopy {
     return handleFault(this, addr, unmapped);
   }
 
-  /** The userfaultfd that serves a fault at addr (handleFault said 'uffd'), or null. */
-  userfaultCtx(addr: number): UserfaultCtx | null {
+  /** The userfaultfd that serves an application's fault at addr (handleFault said 'uffd') and the message's flags, or null. */
+  userfaultAt(addr: number): { ctx: UserfaultCtx; flags: number } | null {
     const v = this.findVma(addr);
-    return v ? missingCtx(v, v.pageIndex(addr)) : null;
+    return v ? faultCtx(v, v.pageIndex(addr)) : null;
   }
 
   /** Under memory pressure, with every task of this address space stopped: frames handed out but never touched go back. */
@@ -387,7 +389,7 @@ export class MemoryManager extends UserCopy {
       // reference) needs no host change. Should the stub still map it
       // read-only (a fork's sharer went away), the application's own first
       // write faults and the fault path maps it writable then.
-      if (f < 0) checkKernelAccess(v, p, a, write);
+      if (f < 0 || (write && v.wp !== null)) checkKernelAccess(v, p, a, write);
       if (f < 0 || (write && !v.shared && this.memfile.refCount(f) > 1)) f = presentForKernel(this, v, p, write);
       const off = a % PAGE;
       // Following pages whose frames come next in the memory file (a fresh

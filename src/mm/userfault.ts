@@ -7,7 +7,7 @@
 
 import { E, Errno } from '../abi/errno';
 import { PROT_WRITE } from '../abi/mm';
-import { UFFDIO_REGISTER_MODE_MISSING } from '../abi/userfaultfd';
+import { UFFD_PAGEFAULT_FLAG_WP, UFFD_PAGEFAULT_FLAG_WRITE, UFFDIO_REGISTER_MODE_MISSING, UFFDIO_REGISTER_MODE_WP } from '../abi/userfaultfd';
 import { WaitQueue } from '../abi/waitqueue';
 import type { MemoryManager } from './mm';
 import { PAGE, type Vma } from './vma';
@@ -45,7 +45,8 @@ export class UserfaultPending extends Errno {
   constructor(
     readonly ctx: UserfaultCtx,
     readonly addr: number,
-    readonly write: boolean,
+    /** The message's UFFD_PAGEFAULT_FLAG_* bits. */
+    readonly flags: number,
   ) {
     super(E.EFAULT, 'userfaultfd: missing page');
   }
@@ -59,21 +60,34 @@ export function missingCtx(v: Vma, p: number): UserfaultCtx | null {
   return v.uffd;
 }
 
-/**
- * A Sentry access to page p of v: an error when the page is missing in a
- * registered range (the context's to serve, or EFAULT for a user-mode-only
- * or SIGBUS context), nothing otherwise.
- */
-export function checkKernelAccess(v: Vma, p: number, addr: number, write: boolean): void {
-  const c = missingCtx(v, p);
-  if (c === null) return;
-  if (c.userModeOnly || c.sigbus) throw new Errno(E.EFAULT);
-  throw new UserfaultPending(c, addr, write);
+/** The context that serves the application's fault on page p of v, and the message's flags: a missing page, or a write-protected one (only a write faults there). */
+export function faultCtx(v: Vma, p: number): { ctx: UserfaultCtx; flags: number } | null {
+  const ctx = missingCtx(v, p);
+  if (ctx !== null) return { ctx, flags: 0 };
+  if (v.uffd !== null && v.wp !== null && v.wp.has(p) && v.frames.get(p) >= 0) return { ctx: v.uffd, flags: UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP };
+  return null;
 }
 
-/** Whether a VMA may be registered: anonymous memory, private or shared (shmem). */
-function registrable(v: Vma): boolean {
-  return v.file === null;
+/**
+ * A Sentry access to page p of v: an error when the page is missing in a
+ * registered range, or write-protected and written (the context's to
+ * serve, or EFAULT for a user-mode-only or SIGBUS context), nothing otherwise.
+ */
+export function checkKernelAccess(v: Vma, p: number, addr: number, write: boolean): void {
+  let c = missingCtx(v, p);
+  let flags = write ? UFFD_PAGEFAULT_FLAG_WRITE : 0;
+  if (c === null && write && v.uffd !== null && v.wp !== null && v.wp.has(p) && v.frames.get(p) >= 0) {
+    c = v.uffd;
+    flags = UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP;
+  }
+  if (c === null) return;
+  if (c.userModeOnly || c.sigbus) throw new Errno(E.EFAULT);
+  throw new UserfaultPending(c, addr, flags);
+}
+
+/** Whether a VMA may be registered in mode: anonymous memory, private or shared (shmem); write protection for private memory only. */
+function registrable(v: Vma, mode = UFFDIO_REGISTER_MODE_MISSING): boolean {
+  return v.file === null && !(mode & UFFDIO_REGISTER_MODE_WP && v.shared);
 }
 
 /**
@@ -88,14 +102,16 @@ export function registerRange(mm: MemoryManager, ctx: UserfaultCtx, start: numbe
   const vmas = mm.vmasIn(start, end);
   if (vmas.length === 0) throw new Errno(E.EINVAL);
   for (const v of vmas) {
-    if (!registrable(v)) throw new Errno(E.EINVAL);
+    if (!registrable(v, mode)) throw new Errno(E.EINVAL);
     if (v.shared && !v.maywrite) throw new Errno(E.EPERM);
     if (v.uffd !== null && v.uffd !== ctx) throw new Errno(E.EBUSY);
   }
   mm.changeVmas(start, end, (v) => {
+    // A new mode replaces the old one, as a second UFFDIO_REGISTER does on Linux.
+    if (v.uffd !== null && !(mode & UFFDIO_REGISTER_MODE_WP)) clearWp(mm, v);
     v.uffd = ctx;
     v.uffdMode = mode;
-    dropUntouched(mm, v);
+    if (mode & UFFDIO_REGISTER_MODE_MISSING) dropUntouched(mm, v);
   });
 }
 
@@ -108,6 +124,7 @@ export function unregisterRange(mm: MemoryManager, ctx: UserfaultCtx, start: num
   if (vmas.length === 0) return;
   mm.changeVmas(Math.max(start, vmas[0].start), Math.min(end, vmas[vmas.length - 1].end), (v) => {
     if (v.uffd !== ctx) return;
+    clearWp(mm, v);
     v.uffd = null;
     v.uffdMode = 0;
   });
@@ -119,10 +136,45 @@ export function unregisterAll(mm: MemoryManager, ctx: UserfaultCtx): void {
   for (const [s, e] of mine) {
     const v = mm.findVma(s);
     if (v && v.uffd === ctx) {
+      clearWp(mm, v);
       v.uffd = null;
       v.uffdMode = 0;
     }
     mm.vmas.mergeAround(s, e);
+  }
+}
+
+/** v's pages are write-protected no more: the host may write them again. */
+function clearWp(mm: MemoryManager, v: Vma): void {
+  if (v.wp === null) return;
+  const pages = [...v.wp];
+  v.wp = null;
+  for (const p of pages) mm.syncHost(v, p, p + 1);
+}
+
+/**
+ * UFFDIO_WRITEPROTECT: write-protect (on) or release the present pages of
+ * [start, end) in VMAs registered for write protection (ENOENT for another
+ * VMA in the range; holes are skipped). A page not present stays so: it
+ * fills writable, as Linux without UFFD_FEATURE_WP_UNPOPULATED.
+ */
+export function writeProtect(mm: MemoryManager, start: number, end: number, on: boolean): void {
+  const vmas = mm.vmasIn(start, end);
+  if (vmas.length === 0) throw new Errno(E.ENOENT);
+  for (const v of vmas) if (v.uffd === null || !(v.uffdMode & UFFDIO_REGISTER_MODE_WP)) throw new Errno(E.ENOENT);
+  for (const v of vmas) {
+    const from = v.pageIndex(Math.max(start, v.start));
+    const to = v.pageIndex(Math.min(end, v.end) - 1) + 1;
+    const pages: number[] = [];
+    v.frames.forEachPresent(from, to, (p) => pages.push(p));
+    if (on) {
+      if (pages.length === 0) continue;
+      const wp = (v.wp ??= new Set());
+      for (const p of pages) wp.add(p);
+    } else if (v.wp !== null) {
+      for (let p = from; p < to; p++) v.wp.delete(p);
+    }
+    mm.syncHost(v, from, to);
   }
 }
 
@@ -174,8 +226,10 @@ const FILL_RUN = 256;
  * was filled yet (as a bad source does with its error), else the count so
  * far, as Linux's partial copy.
  */
-export function fillMissing(mm: MemoryManager, ctx: UserfaultCtx, start: number, end: number, fill: ((page: number, into: Buffer) => void) | null): number {
+export function fillMissing(mm: MemoryManager, ctx: UserfaultCtx, start: number, end: number, fill: ((page: number, into: Buffer) => void) | null, wp = false): number {
   const v = registeredVma(mm, ctx, start, end);
+  // UFFDIO_COPY_MODE_WP: the pages arrive write-protected, in a range registered for it only.
+  if (wp && !(v.uffdMode & UFFDIO_REGISTER_MODE_WP)) throw new Errno(E.EINVAL);
   const present = (p: number) => v.frames.get(p) >= 0 || (v.shm !== null && v.shm.frameAt(v.pgoff + p) >= 0);
   const first = v.pageIndex(start);
   const last = Math.min(v.pageIndex(end - 1) + 1, first + FILL_MAX);
@@ -214,6 +268,7 @@ export function fillMissing(mm: MemoryManager, ctx: UserfaultCtx, start: number,
       for (let k = 0; k < q - p; k++) {
         if (data) mm.memfile.bytes(frames[k]).set(data.subarray(k * PAGE, (k + 1) * PAGE));
         v.frames.set(p + k, frames[k]);
+        if (wp) (v.wp ??= new Set()).add(p + k);
       }
       if (!v.shared && v.prot & PROT_WRITE) mm.vmas.prepareAnon(v);
       mm.syncHost(v, p, q);

@@ -81,6 +81,8 @@ export class Vma {
   /** The userfaultfd this range is registered with (VM_UFFD_*), and its UFFDIO_REGISTER_MODE_* bits (mm/userfault.ts). */
   uffd: UserfaultCtx | null = null;
   uffdMode = 0;
+  /** Pages (indices in this VMA) a userfaultfd write-protected (UFFDIO_WRITEPROTECT): present ones only, so bounded by the frames. */
+  wp: Set<number> | null = null;
 
   constructor(
     public start: number,
@@ -112,6 +114,13 @@ export class Vma {
     // A split keeps the registration; a fork child or a moved VMA does not (copyFlags), as Linux without the EVENT features.
     right.uffd = this.uffd;
     right.uffdMode = this.uffdMode;
+    if (this.wp) {
+      for (const p of [...this.wp]) {
+        if (p < n) continue;
+        this.wp.delete(p);
+        (right.wp ??= new Set()).add(p - n);
+      }
+    }
     this.frames = left;
     this.end = addr;
     right.retain();
@@ -202,6 +211,7 @@ export class Vma {
 
   /** Become this VMA followed by next (canMerge holds); next is consumed. */
   absorb(next: Vma): void {
+    if (next.wp) for (const p of next.wp) (this.wp ??= new Set()).add(p + this.pages);
     this.frames = FrameTable.concat(this.frames, next.frames);
     this.end = next.end;
     this.anon ??= next.anon;

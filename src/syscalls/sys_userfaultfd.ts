@@ -22,7 +22,7 @@ function userfaultfd(t: Task, flags: number): number {
 export const defs: SyscallDef[] = [
   {
     nr: 323, name: 'userfaultfd', args: ['fdflags'],
-    partial: 'missing-page faults (UFFDIO_REGISTER_MODE_MISSING) of anonymous memory, private and shared; UFFDIO_API, REGISTER, UNREGISTER, COPY, ZEROPAGE, WAKE; features MISSING_SHMEM, SIGBUS, THREAD_ID, EXACT_ADDRESS. WP and MINOR modes, file (tmpfs, memfd) ranges, UFFDIO_CONTINUE/MOVE/POISON/WRITEPROTECT and the fork/remap/remove/unmap events are EINVAL. A fault message of the application\'s own access has flags 0 (the platforms do not tell a read from a write). Pages handed out before the registration that hold only zeros count as missing. A system call that meets a missing page waits and then restarts from the start',
+    partial: 'anonymous memory: missing-page faults (UFFDIO_REGISTER_MODE_MISSING) private and shared, write protection (MODE_WP) private only; UFFDIO_API, REGISTER, UNREGISTER, COPY (MODE_WP too), ZEROPAGE, WAKE, WRITEPROTECT; features PAGEFAULT_FLAG_WP, MISSING_SHMEM, SIGBUS, THREAD_ID, EXACT_ADDRESS. The MINOR mode, WP of shared memory, file (tmpfs, memfd) ranges, UFFDIO_CONTINUE/MOVE/POISON and the fork/remap/remove/unmap events are EINVAL. A missing-page message of the application\'s own access has flags 0 (the platforms do not tell a read from a write). Pages handed out before the registration that hold only zeros count as missing. A system call that meets a missing or write-protected page waits and then restarts from the start',
     fn: (t, a) => userfaultfd(t, i32(a[0])),
   },
 ];

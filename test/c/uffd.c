@@ -9,7 +9,7 @@
  * task is blocked (it gets a zero page), MADV_DONTNEED (missing again), a
  * fork child (not registered), UFFD_USER_MODE_ONLY (a kernel access is
  * EFAULT), UFFD_FEATURE_SIGBUS and THREAD_ID, /dev/userfaultfd, and who may
- * make one. */
+ * make one, write protection. */
 #define _GNU_SOURCE
 #include "common.h"
 #include <fcntl.h>
@@ -81,6 +81,23 @@ static void print_msg(const char *what, struct uffd_msg m, char *base) {
 }
 
 static void on_usr1(int s) { (void)s; sigs++; }
+
+static char *volatile wp_page;
+static void *wp_writer(void *arg) {
+  (void)arg;
+  wp_page[0xf] = 'W';
+  return NULL;
+}
+
+static void *wp_reader(void *arg) {
+  int *p = arg;
+  return (void *)(intptr_t)read(p[0], wp_page + PG, 2);
+}
+
+static int copy_mode(int fd, void *dst, void *src, uint64_t len, uint64_t mode) {
+  struct uffdio_copy c = {.dst = (uintptr_t)dst, .src = (uintptr_t)src, .len = len, .mode = mode};
+  return ioctl(fd, UFFDIO_COPY, &c);
+}
 
 /* write(2) from a missing page, and a futex wait on a word in another: both wait for the handler. */
 static void *writer(void *arg) {
@@ -371,6 +388,63 @@ int main(void) {
   show("read(2) into a user-mode-only range", read(p[0], b4, 4));
   close(t4);
   printf("after close the page reads %d\n", b4[0]);
+
+  /* Write protection: reads pass, a write waits (WRITE|WP) until released. */
+  char *w = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  memset(w, 'a', 2 * PG);
+  r.range.start = (uintptr_t)w;
+  r.range.len = 2 * PG;
+  r.mode = UFFDIO_REGISTER_MODE_WP;
+  show("register WP", ioctl(ufd, UFFDIO_REGISTER, &r));
+  printf("  ioctls WRITEPROTECT %d COPY %d\n", !!(r.ioctls & (1ULL << _UFFDIO_WRITEPROTECT)), !!(r.ioctls & (1ULL << _UFFDIO_COPY)));
+  struct uffdio_writeprotect wp = {.range = {.start = (uintptr_t)w, .len = 2 * PG}, .mode = UFFDIO_WRITEPROTECT_MODE_WP};
+  show("writeprotect", ioctl(ufd, UFFDIO_WRITEPROTECT, &wp));
+  printf("read of a protected page: '%c'\n", w[10]);
+  wp_page = w;
+  pthread_create(&th, NULL, wp_writer, NULL);
+  m = next_msg(ufd);
+  print_msg("WP fault", m, w);
+  printf("  write %d wp %d, the page still '%c'\n", !!(m.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE), !!(m.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP), w[0xf]);
+  wp.range.len = PG;
+  wp.mode = 0;
+  show("release page 0", ioctl(ufd, UFFDIO_WRITEPROTECT, &wp));
+  pthread_join(th, NULL);
+  printf("after release: '%c'\n", w[0xf]);
+  write(p[1], "kw", 2);
+  pthread_create(&th, NULL, wp_reader, p);
+  m = next_msg(ufd);
+  print_msg("WP fault of read(2)", m, w);
+  printf("  write %d wp %d\n", !!(m.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE), !!(m.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP));
+  wp.range.start = (uintptr_t)w + PG;
+  show("release page 1", ioctl(ufd, UFFDIO_WRITEPROTECT, &wp));
+  pthread_join(th, &ret);
+  printf("read returned %d: '%c%c'\n", (int)(intptr_t)ret, w[PG], w[PG + 1]);
+  wp.mode = UFFDIO_WRITEPROTECT_MODE_WP | UFFDIO_WRITEPROTECT_MODE_DONTWAKE;
+  show("writeprotect WP|DONTWAKE", ioctl(ufd, UFFDIO_WRITEPROTECT, &wp));
+  wp.mode = 4;
+  show("writeprotect mode 4", ioctl(ufd, UFFDIO_WRITEPROTECT, &wp));
+  wp.mode = UFFDIO_WRITEPROTECT_MODE_WP;
+  wp.range.start = (uintptr_t)plain;
+  show("writeprotect unregistered", ioctl(ufd, UFFDIO_WRITEPROTECT, &wp));
+  show("copy WP into a WP-less range", copy_mode(ufd, area + 10 * PG, src, PG, UFFDIO_COPY_MODE_WP));
+  /* MISSING|WP: a page copied in write-protected faults on its first write. */
+  char *mw = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  r.range.start = (uintptr_t)mw;
+  r.range.len = PG;
+  r.mode = UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP;
+  show("register MISSING|WP", ioctl(ufd, UFFDIO_REGISTER, &r));
+  src[0] = 'c';
+  show("copy WP", copy_mode(ufd, mw, src, PG, UFFDIO_COPY_MODE_WP));
+  printf("read of it: '%c'\n", mw[0]);
+  wp_page = mw;
+  pthread_create(&th, NULL, wp_writer, NULL);
+  m = next_msg(ufd);
+  print_msg("WP fault", m, mw);
+  wp.range.start = (uintptr_t)mw;
+  wp.mode = 0;
+  ioctl(ufd, UFFDIO_WRITEPROTECT, &wp);
+  pthread_join(th, NULL);
+  printf("after release: '%c'\n", mw[0xf]);
 
   /* /dev/userfaultfd. */
   int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);

@@ -3,28 +3,33 @@
 // WAKE). Every argument the application passes is checked here, Linux's
 // way: a range must be page aligned, non-empty, above mmap_min_addr and
 // below the top of the address space (EINVAL), and the structure readable
-// (EFAULT). Anything else (WP and MINOR modes, CONTINUE, MOVE, POISON) is
-// EINVAL: not implemented (docs/COMPATIBILITY.md).
+// (EFAULT). Write protection is for private anonymous memory; anything else
+// (the MINOR mode, CONTINUE, MOVE, POISON) is EINVAL: not implemented
+// (docs/COMPATIBILITY.md).
 
 import { E, Errno } from '../../abi/errno';
 import { PAGE_SIZE, TASK_SIZE } from '../../abi/mm';
 import { CAP_SYS_PTRACE } from '../../abi/capability';
 import {
-  NR_API, NR_COPY, NR_REGISTER, NR_UNREGISTER, NR_WAKE, NR_ZEROPAGE, UFFD_API, UFFD_FEATURE_EVENT_FORK,
+  NR_API, NR_COPY, NR_REGISTER, NR_UNREGISTER, NR_WAKE, NR_WRITEPROTECT, NR_ZEROPAGE, UFFD_API, UFFD_FEATURE_EVENT_FORK,
+  UFFD_FEATURE_PAGEFAULT_FLAG_WP, UFFDIO_COPY_MODE_WP, UFFDIO_REGISTER_MODE_WP, UFFDIO_WRITEPROTECT,
+  UFFDIO_WRITEPROTECT_MODE_DONTWAKE, UFFDIO_WRITEPROTECT_MODE_WP,
   UFFD_FEATURE_EXACT_ADDRESS, UFFD_FEATURE_MISSING_SHMEM, UFFD_FEATURE_SIGBUS, UFFD_FEATURE_THREAD_ID,
   UFFDIO_API, UFFDIO_COPY, UFFDIO_COPY_MODE_DONTWAKE, UFFDIO_REGISTER, UFFDIO_REGISTER_MODE_MISSING,
   UFFDIO_UNREGISTER, UFFDIO_WAKE, UFFDIO_ZEROPAGE, UFFDIO_ZEROPAGE_MODE_DONTWAKE,
 } from '../../abi/userfaultfd';
 import { capableInit } from '../../auth/userns';
-import { fillMissing, registerRange, unregisterRange } from '../../mm/userfault';
+import { fillMissing, registerRange, unregisterRange, writeProtect } from '../../mm/userfault';
 import type { Task } from '../../kernel/task';
 import type { UserfaultFile } from './userfaultfd';
 
 /** The features this implementation has (UFFDIO_API reports them; asking for another is EINVAL). */
-export const UFFD_FEATURES = UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | UFFD_FEATURE_EXACT_ADDRESS;
+export const UFFD_FEATURES = UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | UFFD_FEATURE_EXACT_ADDRESS;
 const API_IOCTLS = (1n << BigInt(NR_REGISTER)) | (1n << BigInt(NR_UNREGISTER)) | (1n << BigInt(NR_API));
-/** What UFFDIO_REGISTER reports for a range registered for missing faults. */
+/** What UFFDIO_REGISTER reports for a range (WRITEPROTECT with the WP mode only). */
 const RANGE_IOCTLS = (1n << BigInt(NR_WAKE)) | (1n << BigInt(NR_COPY)) | (1n << BigInt(NR_ZEROPAGE));
+const WP_IOCTL = 1n << BigInt(NR_WRITEPROTECT);
+const MODES = BigInt(UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP);
 /** vm.mmap_min_addr: ranges below it are EINVAL. */
 const MMAP_MIN_ADDR = 0x10000;
 
@@ -51,11 +56,11 @@ export function userfaultIoctl(t: Task, f: UserfaultFile, cmd: number, arg: numb
     case UFFDIO_REGISTER: {
       const b = t.mm.copyIn(arg, 24);
       const mode = b.readBigUInt64LE(16);
-      // WP and MINOR are Linux's too, not implemented here: EINVAL as for an unknown mode.
-      if (mode !== BigInt(UFFDIO_REGISTER_MODE_MISSING)) throw new Errno(E.EINVAL);
+      // MINOR is Linux's too, not implemented here: EINVAL as for an unknown mode.
+      if (mode === 0n || mode & ~MODES) throw new Errno(E.EINVAL);
       const [start, end] = checkRange(b.readBigUInt64LE(0), b.readBigUInt64LE(8));
       registerRange(f.mm, f, start, end, Number(mode));
-      t.mm.writeU64(arg + 24, Number(RANGE_IOCTLS));
+      t.mm.writeU64(arg + 24, Number(mode & BigInt(UFFDIO_REGISTER_MODE_WP) ? RANGE_IOCTLS | WP_IOCTL : RANGE_IOCTLS));
       return 0;
     }
     case UFFDIO_UNREGISTER: {
@@ -73,6 +78,19 @@ export function userfaultIoctl(t: Task, f: UserfaultFile, cmd: number, arg: numb
     }
     case UFFDIO_COPY:
       return copy(t, f, arg);
+    case UFFDIO_WRITEPROTECT: {
+      const b = t.mm.copyIn(arg, 24);
+      const [start, end] = checkRange(b.readBigUInt64LE(0), b.readBigUInt64LE(8));
+      const mode = b.readBigUInt64LE(16);
+      if (mode & ~BigInt(UFFDIO_WRITEPROTECT_MODE_WP | UFFDIO_WRITEPROTECT_MODE_DONTWAKE)) throw new Errno(E.EINVAL);
+      const on = (mode & BigInt(UFFDIO_WRITEPROTECT_MODE_WP)) !== 0n;
+      const dontwake = (mode & BigInt(UFFDIO_WRITEPROTECT_MODE_DONTWAKE)) !== 0n;
+      if (on && dontwake) throw new Errno(E.EINVAL);
+      writeProtect(f.mm, start, end, on);
+      // Releasing a page wakes the writers waiting for it.
+      if (!on && !dontwake) f.wake(start, end);
+      return 0;
+    }
     case UFFDIO_ZEROPAGE: {
       const b = t.mm.copyIn(arg, 24);
       const [start, end] = checkRange(b.readBigUInt64LE(0), b.readBigUInt64LE(8));
@@ -119,10 +137,11 @@ function copy(t: Task, f: UserfaultFile, arg: number): number {
   const src = b.readBigUInt64LE(8);
   checkUnaligned(src, b.readBigUInt64LE(16));
   const mode = b.readBigUInt64LE(24);
-  if (mode & ~BigInt(UFFDIO_COPY_MODE_DONTWAKE)) throw new Errno(E.EINVAL);
+  if (mode & ~BigInt(UFFDIO_COPY_MODE_DONTWAKE | UFFDIO_COPY_MODE_WP)) throw new Errno(E.EINVAL);
   const from = Number(src);
-  return settle(t, f, arg + 32, start, end, mode !== 0n, () =>
-    fillMissing(f.mm, f, start, end, (page, into) => t.mm.copyInto(from + page * PAGE_SIZE, into)));
+  const wp = (mode & BigInt(UFFDIO_COPY_MODE_WP)) !== 0n;
+  return settle(t, f, arg + 32, start, end, (mode & BigInt(UFFDIO_COPY_MODE_DONTWAKE)) !== 0n, () =>
+    fillMissing(f.mm, f, start, end, (page, into) => t.mm.copyInto(from + page * PAGE_SIZE, into), wp));
 }
 
 /**
