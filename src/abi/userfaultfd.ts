@@ -13,6 +13,7 @@ export const UFFDIO_WAKE = 0x8010aa02; // struct uffdio_range
 export const UFFDIO_COPY = 0xc028aa03; // struct uffdio_copy, 40 bytes
 export const UFFDIO_ZEROPAGE = 0xc020aa04; // struct uffdio_zeropage, 32 bytes
 export const UFFDIO_WRITEPROTECT = 0xc018aa06; // struct uffdio_writeprotect, 24 bytes
+export const UFFDIO_CONTINUE = 0xc020aa07; // struct uffdio_continue, 32 bytes
 /** /dev/userfaultfd: _IO(0xAA, 0), the argument is userfaultfd(2)'s flags. */
 export const USERFAULTFD_IOC_NEW = 0xaa00;
 
@@ -23,6 +24,7 @@ export const NR_WAKE = 0x02;
 export const NR_COPY = 0x03;
 export const NR_ZEROPAGE = 0x04;
 export const NR_WRITEPROTECT = 0x06;
+export const NR_CONTINUE = 0x07;
 export const NR_API = 0x3f;
 
 export const UFFDIO_REGISTER_MODE_MISSING = 1;
@@ -31,6 +33,7 @@ export const UFFDIO_REGISTER_MODE_MINOR = 4;
 export const UFFDIO_COPY_MODE_DONTWAKE = 1;
 export const UFFDIO_COPY_MODE_WP = 2;
 export const UFFDIO_ZEROPAGE_MODE_DONTWAKE = 1;
+export const UFFDIO_CONTINUE_MODE_DONTWAKE = 1;
 export const UFFDIO_WRITEPROTECT_MODE_WP = 1;
 export const UFFDIO_WRITEPROTECT_MODE_DONTWAKE = 2;
 
@@ -39,10 +42,12 @@ export const UFFD_FEATURE_EVENT_FORK = 1 << 1;
 export const UFFD_FEATURE_MISSING_SHMEM = 1 << 5;
 export const UFFD_FEATURE_SIGBUS = 1 << 7;
 export const UFFD_FEATURE_THREAD_ID = 1 << 8;
+export const UFFD_FEATURE_MINOR_SHMEM = 1 << 10;
 export const UFFD_FEATURE_EXACT_ADDRESS = 1 << 11;
 
 export const UFFD_EVENT_PAGEFAULT = 0x12;
 export const UFFD_PAGEFAULT_FLAG_WRITE = 1;
 export const UFFD_PAGEFAULT_FLAG_WP = 2;
+export const UFFD_PAGEFAULT_FLAG_MINOR = 4;
 /** sizeof(struct uffd_msg). */
 export const UFFD_MSG_SIZE = 32;

@@ -9,7 +9,7 @@ import { PROT_WRITE } from '../abi/mm';
 import { copyAround, faultWindow } from './fault_around';
 import type { MemoryManager } from './mm';
 import { PAGE, type Vma } from './vma';
-import { missingCtx } from './userfault';
+import { faultCtx } from './userfault';
 
 /** A fault in a large VMA fills this many pages around it (one host mmap). */
 const FAULT_CHUNK = 256; // 1 MiB
@@ -32,7 +32,11 @@ export function handleFault(mm: MemoryManager, addr: number, unmapped = false): 
   const p = v.pageIndex(addr);
   const f = v.frames.get(p);
   // A missing page of a userfaultfd's range, or a write to a page it write-protected (reads pass): its context serves it (kernel/userfault.ts).
-  if (f < 0 ? missingCtx(v, p) !== null : !unmapped && v.wp !== null && v.wp.has(p)) return 'uffd';
+  if (v.uffd !== null && (f < 0 || !unmapped)) {
+    if (faultCtx(v, p) !== null) return 'uffd';
+    // A page the context does not intercept fills alone, as Linux does (fault-around would fill intercepted ones).
+    if (f < 0) return fillOne(mm, v, p);
+  }
   // One fault makes at most a chunk's runs and a few calls more, each
   // adding up to two host mappings: room for them all, so none is dropped.
   mm.as.reserveMappings(2 * (FAULT_CHUNK + 4));
@@ -89,6 +93,18 @@ export function handleFault(mm: MemoryManager, addr: number, unmapped = false): 
     throw e;
   }
   return 'segv';
+}
+
+/** handleFault's fill of one page of a userfaultfd's range. */
+function fillOne(mm: MemoryManager, v: Vma, p: number): 'ok' | 'bus' | 'oom' {
+  try {
+    makePresent(mm, v, p, false);
+    return 'ok';
+  } catch (e) {
+    if (e instanceof Errno && (e.errno === E.EFAULT || e.errno === E.ENOSPC)) return 'bus';
+    if (e instanceof Errno && e.errno === E.ENOMEM) return 'oom';
+    throw e;
+  }
 }
 
 /**

@@ -389,7 +389,7 @@ export class MemoryManager extends UserCopy {
       // reference) needs no host change. Should the stub still map it
       // read-only (a fork's sharer went away), the application's own first
       // write faults and the fault path maps it writable then.
-      if (f < 0 || (write && v.wp !== null)) checkKernelAccess(v, p, a, write);
+      if (v.uffd !== null) checkKernelAccess(v, p, a, write);
       if (f < 0 || (write && !v.shared && this.memfile.refCount(f) > 1)) f = presentForKernel(this, v, p, write);
       const off = a % PAGE;
       // Following pages whose frames come next in the memory file (a fresh
@@ -400,6 +400,8 @@ export class MemoryManager extends UserCopy {
       while (pages < want && p + pages < v.pages) {
         const g = v.frames.get(p + pages);
         if (g !== f + pages || (write && !v.shared && this.memfile.refCount(g) > 1) || !this.memfile.sameChunk(f, pages + 1)) break;
+        // A write-protected page is the userfaultfd's to check: it starts a run of its own.
+        if (write && v.wp !== null && v.wp.has(p + pages)) break;
         pages++;
       }
       const n = Math.min(pages * PAGE - off, len - done);

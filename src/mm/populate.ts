@@ -7,7 +7,7 @@ import { PROT_WRITE } from '../abi/mm';
 import type { MemoryManager } from './mm';
 import { EAGER_COPY_VMA } from './mm';
 import { PAGE, type Vma } from './vma';
-import { UFFDIO_REGISTER_MODE_MISSING } from '../abi/userfaultfd';
+import { UFFDIO_REGISTER_MODE_MINOR, UFFDIO_REGISTER_MODE_MISSING } from '../abi/userfaultfd';
 
 const MAX_FILL_RUN = 1 << 18;
 /** VMAs up to this many pages get frames when created; larger ones when touched. */
@@ -27,7 +27,7 @@ const EAGER_PAGES = 8192; // 32 MiB
 export function populate(mm: MemoryManager, v: Vma, from: number, to: number, force = false): void {
   if (v.prot === 0 || ((to - from > EAGER_PAGES || v.lazy) && !force)) return;
   // A userfaultfd's range gets pages only from its context (UFFDIO_COPY, mm/userfault.ts).
-  if (v.uffd !== null && v.uffdMode & UFFDIO_REGISTER_MODE_MISSING) {
+  if (v.uffd !== null && v.uffdMode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR)) {
     syncHost(mm, v, from, to);
     return;
   }

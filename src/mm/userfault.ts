@@ -7,7 +7,10 @@
 
 import { E, Errno } from '../abi/errno';
 import { PROT_WRITE } from '../abi/mm';
-import { UFFD_PAGEFAULT_FLAG_WP, UFFD_PAGEFAULT_FLAG_WRITE, UFFDIO_REGISTER_MODE_MISSING, UFFDIO_REGISTER_MODE_WP } from '../abi/userfaultfd';
+import {
+  UFFD_PAGEFAULT_FLAG_MINOR, UFFD_PAGEFAULT_FLAG_WP, UFFD_PAGEFAULT_FLAG_WRITE, UFFDIO_REGISTER_MODE_MINOR,
+  UFFDIO_REGISTER_MODE_MISSING, UFFDIO_REGISTER_MODE_WP,
+} from '../abi/userfaultfd';
 import { WaitQueue } from '../abi/waitqueue';
 import type { MemoryManager } from './mm';
 import { PAGE, type Vma } from './vma';
@@ -52,19 +55,33 @@ export class UserfaultPending extends Errno {
   }
 }
 
-/** The context that serves a fault on page p of v, when the page is missing in a range registered for missing faults. */
-export function missingCtx(v: Vma, p: number): UserfaultCtx | null {
-  if (v.uffd === null || !(v.uffdMode & UFFDIO_REGISTER_MODE_MISSING) || v.frames.get(p) >= 0) return null;
-  // A shared page another mapping of the object filled is not missing.
-  if (v.shm && v.shm.frameAt(v.pgoff + p) >= 0) return null;
-  return v.uffd;
+/** Whether v is shared memory (shmem: a shared anonymous mapping, or a file whose pages are memory, tmpfs and memfd). */
+function shmem(v: Vma): boolean {
+  return v.shm !== null || (v.file !== null && v.shared && v.file.mappable.framesIn !== undefined && v.file.mappable.punch !== undefined);
 }
 
-/** The context that serves the application's fault on page p of v, and the message's flags: a missing page, or a write-protected one (only a write faults there). */
+/** Whether page p of shmem VMA v has a page in its object (Linux's page cache): another mapping, write(2) or an earlier touch filled it. */
+function inCache(v: Vma, p: number): boolean {
+  if (v.shm) return v.shm.frameAt(v.pgoff + p) >= 0;
+  if (v.file?.mappable.framesIn) return v.file.mappable.framesIn(v.pgoff + p, v.pgoff + p + 1).has(v.pgoff + p);
+  return false;
+}
+
+/**
+ * The context that serves the application's fault on page p of v, and the
+ * message's flags: a page not mapped here, missing (no page in the
+ * object either) in a MISSING range or in the object in a MINOR one, or a
+ * write-protected page (only a write faults there).
+ */
 export function faultCtx(v: Vma, p: number): { ctx: UserfaultCtx; flags: number } | null {
-  const ctx = missingCtx(v, p);
-  if (ctx !== null) return { ctx, flags: 0 };
-  if (v.uffd !== null && v.wp !== null && v.wp.has(p) && v.frames.get(p) >= 0) return { ctx: v.uffd, flags: UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP };
+  if (v.uffd === null) return null;
+  if (v.frames.get(p) < 0) {
+    const cached = inCache(v, p);
+    if (!cached && v.uffdMode & UFFDIO_REGISTER_MODE_MISSING) return { ctx: v.uffd, flags: 0 };
+    if (cached && v.uffdMode & UFFDIO_REGISTER_MODE_MINOR) return { ctx: v.uffd, flags: UFFD_PAGEFAULT_FLAG_MINOR };
+    return null;
+  }
+  if (v.wp !== null && v.wp.has(p)) return { ctx: v.uffd, flags: UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP };
   return null;
 }
 
@@ -74,20 +91,22 @@ export function faultCtx(v: Vma, p: number): { ctx: UserfaultCtx; flags: number 
  * serve, or EFAULT for a user-mode-only or SIGBUS context), nothing otherwise.
  */
 export function checkKernelAccess(v: Vma, p: number, addr: number, write: boolean): void {
-  let c = missingCtx(v, p);
-  let flags = write ? UFFD_PAGEFAULT_FLAG_WRITE : 0;
-  if (c === null && write && v.uffd !== null && v.wp !== null && v.wp.has(p) && v.frames.get(p) >= 0) {
-    c = v.uffd;
-    flags = UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP;
-  }
-  if (c === null) return;
-  if (c.userModeOnly || c.sigbus) throw new Errno(E.EFAULT);
-  throw new UserfaultPending(c, addr, flags);
+  const at = faultCtx(v, p);
+  // A read passes a write-protected page.
+  if (at === null || (!write && at.flags & UFFD_PAGEFAULT_FLAG_WP)) return;
+  if (at.ctx.userModeOnly || at.ctx.sigbus) throw new Errno(E.EFAULT);
+  throw new UserfaultPending(at.ctx, addr, at.flags | (write ? UFFD_PAGEFAULT_FLAG_WRITE : 0));
 }
 
-/** Whether a VMA may be registered in mode: anonymous memory, private or shared (shmem); write protection for private memory only. */
+/**
+ * Whether a VMA may be registered in mode: anonymous memory and shmem
+ * files; minor faults for shmem only, write protection for private
+ * anonymous memory only.
+ */
 function registrable(v: Vma, mode = UFFDIO_REGISTER_MODE_MISSING): boolean {
-  return v.file === null && !(mode & UFFDIO_REGISTER_MODE_WP && v.shared);
+  if (v.file !== null && !shmem(v)) return false;
+  if (mode & UFFDIO_REGISTER_MODE_MINOR && !shmem(v)) return false;
+  return !(mode & UFFDIO_REGISTER_MODE_WP && v.shared);
 }
 
 /**
@@ -111,7 +130,11 @@ export function registerRange(mm: MemoryManager, ctx: UserfaultCtx, start: numbe
     if (v.uffd !== null && !(mode & UFFDIO_REGISTER_MODE_WP)) clearWp(mm, v);
     v.uffd = ctx;
     v.uffdMode = mode;
-    if (mode & UFFDIO_REGISTER_MODE_MISSING) dropUntouched(mm, v);
+    // Anonymous pages handed out eagerly that hold only zeros are not there on Linux (for a shared object, punching zeros changes nothing).
+    if (v.file === null && (mode & UFFDIO_REGISTER_MODE_MISSING || (v.shm && mode & UFFDIO_REGISTER_MODE_MINOR))) dropUntouched(mm, v);
+    // A file's pages were mapped when the mapping was made, where Linux maps them at the first touch:
+    // in a minor-fault range they leave the mapping (not the file), so the first touch asks the context.
+    else if (v.file !== null && mode & UFFDIO_REGISTER_MODE_MINOR) unmapAll(mm, v);
   });
 }
 
@@ -142,6 +165,13 @@ export function unregisterAll(mm: MemoryManager, ctx: UserfaultCtx): void {
     }
     mm.vmas.mergeAround(s, e);
   }
+}
+
+/** Every page of v leaves the mapping (a shared one: its object keeps it). */
+function unmapAll(mm: MemoryManager, v: Vma): void {
+  if (v.frames.count() === 0) return;
+  mm.dropFrames(v, 0, v.pages);
+  mm.as.unmap(v.start, v.end - v.start);
 }
 
 /** v's pages are write-protected no more: the host may write them again. */
@@ -192,6 +222,7 @@ function dropUntouched(mm: MemoryManager, v: Vma): void {
   for (const p of gone) {
     mm.memfile.decRef(v.frames.get(p));
     v.frames.set(p, -1);
+    v.wp?.delete(p);
     if (v.shm) v.shm.punch(v.pgoff + p, v.pgoff + p + 1);
   }
   for (let i = 0; i < gone.length; ) {
@@ -230,7 +261,7 @@ export function fillMissing(mm: MemoryManager, ctx: UserfaultCtx, start: number,
   const v = registeredVma(mm, ctx, start, end);
   // UFFDIO_COPY_MODE_WP: the pages arrive write-protected, in a range registered for it only.
   if (wp && !(v.uffdMode & UFFDIO_REGISTER_MODE_WP)) throw new Errno(E.EINVAL);
-  const present = (p: number) => v.frames.get(p) >= 0 || (v.shm !== null && v.shm.frameAt(v.pgoff + p) >= 0);
+  const present = (p: number) => v.frames.get(p) >= 0 || inCache(v, p);
   const first = v.pageIndex(start);
   const last = Math.min(v.pageIndex(end - 1) + 1, first + FILL_MAX);
   let p = first;
@@ -285,9 +316,44 @@ function frameRun(mm: MemoryManager, v: Vma, p: number, q: number): number[] {
   if (v.shm) {
     v.shm.fill(v.pgoff + p, v.pgoff + q, (_i, g) => frames.push(g));
     for (const g of frames) mm.memfile.incRef(g);
+  } else if (v.file) {
+    for (let k = p; k < q; k++) frames.push(shmemFrame(mm, v, k));
   } else {
     const base = mm.memfile.alloc(q - p, mm.charge);
     for (let k = 0; k < q - p; k++) frames.push(base + k);
   }
   return frames;
+}
+
+/** The object's frame of page p of shmem VMA v (made now if it has none), with v's reference taken. */
+function shmemFrame(mm: MemoryManager, v: Vma, p: number): number {
+  let f = -1;
+  if (v.shm) v.shm.fill(v.pgoff + p, v.pgoff + p + 1, (_i, g) => (f = g));
+  else f = v.file!.mappable.frameFor(v.pgoff + p, (v.prot & PROT_WRITE) !== 0, mm.charge);
+  mm.memfile.incRef(f);
+  return f;
+}
+
+/**
+ * UFFDIO_CONTINUE: map the object's pages of [start, end) where the range
+ * (registered for minor faults: EINVAL otherwise) does not map them yet.
+ * Returns the bytes mapped; a page mapped already ends it (EEXIST if
+ * first), as does one the object lacks (EFAULT if first).
+ */
+export function continueRange(mm: MemoryManager, ctx: UserfaultCtx, start: number, end: number): number {
+  const v = registeredVma(mm, ctx, start, end);
+  if (!(v.uffdMode & UFFDIO_REGISTER_MODE_MINOR)) throw new Errno(E.EINVAL);
+  const first = v.pageIndex(start);
+  const last = Math.min(v.pageIndex(end - 1) + 1, first + FILL_MAX);
+  let p = first;
+  for (; p < last; p++) {
+    const err = v.frames.get(p) >= 0 ? E.EEXIST : inCache(v, p) ? 0 : E.EFAULT;
+    if (err !== 0) {
+      if (p === first) throw new Errno(err);
+      break;
+    }
+    v.frames.set(p, shmemFrame(mm, v, p));
+  }
+  mm.syncHost(v, first, p);
+  return (p - first) * PAGE;
 }

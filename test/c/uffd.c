@@ -9,7 +9,8 @@
  * task is blocked (it gets a zero page), MADV_DONTNEED (missing again), a
  * fork child (not registered), UFFD_USER_MODE_ONLY (a kernel access is
  * EFAULT), UFFD_FEATURE_SIGBUS and THREAD_ID, /dev/userfaultfd, and who may
- * make one, write protection. */
+ * make one, write protection, a memfd (missing and minor faults, CONTINUE)
+ * and minor faults of shared anonymous memory. */
 #define _GNU_SOURCE
 #include "common.h"
 #include <fcntl.h>
@@ -148,7 +149,8 @@ int main(void) {
   show("API", ioctl(ufd, UFFDIO_API, &a));
   printf("  api %#llx ioctls has REGISTER %d UNREGISTER %d API %d\n", (unsigned long long)a.api,
          !!(a.ioctls & (1ULL << _UFFDIO_REGISTER)), !!(a.ioctls & (1ULL << _UFFDIO_UNREGISTER)), !!(a.ioctls & (1ULL << _UFFDIO_API)));
-  printf("  features has SIGBUS %d THREAD_ID %d\n", !!(a.features & UFFD_FEATURE_SIGBUS), !!(a.features & UFFD_FEATURE_THREAD_ID));
+  printf("  features has SIGBUS %d THREAD_ID %d WP %d MINOR_SHMEM %d MISSING_SHMEM %d\n", !!(a.features & UFFD_FEATURE_SIGBUS), !!(a.features & UFFD_FEATURE_THREAD_ID),
+         !!(a.features & UFFD_FEATURE_PAGEFAULT_FLAG_WP), !!(a.features & UFFD_FEATURE_MINOR_SHMEM), !!(a.features & UFFD_FEATURE_MISSING_SHMEM));
   show("API again", api(ufd, 0));
   show("unknown ioctl", ioctl(ufd, _IOWR(0xAA, 0x30, struct uffdio_range), buf));
   pr = poll(&pf, 1, 0);
@@ -445,6 +447,69 @@ int main(void) {
   ioctl(ufd, UFFDIO_WRITEPROTECT, &wp);
   pthread_join(th, NULL);
   printf("after release: '%c'\n", mw[0xf]);
+
+  /* A memfd (shmem file): MISSING for a page not in the file, MINOR for one in it, CONTINUE. */
+  int mfd = memfd_create("uffd", MFD_CLOEXEC);
+  if (ftruncate(mfd, 3 * PG) < 0 || pwrite(mfd, "F", 1, 0) != 1) return 1;
+  char *mf = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+  r.range.start = (uintptr_t)mf;
+  r.range.len = 3 * PG;
+  r.mode = UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR;
+  show("register memfd MISSING|MINOR", ioctl(ufd, UFFDIO_REGISTER, &r));
+  printf("  ioctls CONTINUE %d\n", !!(r.ioctls & (1ULL << _UFFDIO_CONTINUE)));
+  touch_in_thread(mf, &th);
+  m = next_msg(ufd);
+  print_msg("memfd fault, a page in the file", m, mf);
+  printf("  minor %d\n", !!(m.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_MINOR));
+  struct uffdio_continue cont = {.range = {.start = (uintptr_t)mf, .len = PG}};
+  show("continue", ioctl(ufd, UFFDIO_CONTINUE, &cont));
+  pthread_join(th, &ret);
+  printf("thread read '%c'\n", (char)(intptr_t)ret);
+  touch_in_thread(mf + PG, &th);
+  m = next_msg(ufd);
+  print_msg("memfd fault", m, mf);
+  printf("  minor %d\n", !!(m.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_MINOR));
+  src[0] = 'M';
+  show("copy into the memfd", copy(ufd, mf + PG, src, PG, NULL));
+  pthread_join(th, &ret);
+  char fb = 0;
+  if (pread(mfd, &fb, 1, PG) != 1) return 1;
+  printf("thread read '%c', the file has '%c'\n", (char)(intptr_t)ret, fb);
+  madvise(mf, 2 * PG, MADV_DONTNEED);
+  touch_in_thread(mf + PG, &th);
+  m = next_msg(ufd);
+  print_msg("memfd fault after DONTNEED", m, mf);
+  printf("  minor %d\n", !!(m.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_MINOR));
+  if (pwrite(mfd, "N", 1, PG) != 1) return 1;
+  cont.range.start = (uintptr_t)mf + PG;
+  show("continue", ioctl(ufd, UFFDIO_CONTINUE, &cont));
+  printf("  mapped %lld\n", (long long)cont.mapped);
+  pthread_join(th, &ret);
+  printf("thread read '%c'\n", (char)(intptr_t)ret);
+  show("continue again", ioctl(ufd, UFFDIO_CONTINUE, &cont));
+  printf("  mapped %lld\n", (long long)cont.mapped);
+  cont.range.start = (uintptr_t)mf + 2 * PG;
+  show("continue, not in the file", ioctl(ufd, UFFDIO_CONTINUE, &cont));
+  printf("  mapped %lld\n", (long long)cont.mapped);
+  cont.range.start = (uintptr_t)area + 10 * PG;
+  show("continue in a range without MINOR", ioctl(ufd, UFFDIO_CONTINUE, &cont));
+  cont.mode = 2;
+  show("continue mode 2", ioctl(ufd, UFFDIO_CONTINUE, &cont));
+  show("register MINOR on private memory", ioctl(ufd, UFFDIO_REGISTER, &((struct uffdio_register){.range = {.start = (uintptr_t)plain, .len = PG}, .mode = UFFDIO_REGISTER_MODE_MINOR})));
+  /* Shared anonymous memory, MINOR: a page another mapping filled. */
+  char *sa = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  sa[0] = 'S';
+  show("register shared MINOR", ioctl(ufd, UFFDIO_REGISTER, &((struct uffdio_register){.range = {.start = (uintptr_t)sa, .len = PG}, .mode = UFFDIO_REGISTER_MODE_MINOR})));
+  madvise(sa, PG, MADV_DONTNEED);
+  touch_in_thread(sa, &th);
+  m = next_msg(ufd);
+  print_msg("shared minor fault", m, sa);
+  printf("  minor %d\n", !!(m.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_MINOR));
+  cont.range.start = (uintptr_t)sa;
+  cont.mode = 0;
+  show("continue", ioctl(ufd, UFFDIO_CONTINUE, &cont));
+  pthread_join(th, &ret);
+  printf("thread read '%c'\n", (char)(intptr_t)ret);
 
   /* /dev/userfaultfd. */
   int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);

@@ -3,33 +3,35 @@
 // WAKE). Every argument the application passes is checked here, Linux's
 // way: a range must be page aligned, non-empty, above mmap_min_addr and
 // below the top of the address space (EINVAL), and the structure readable
-// (EFAULT). Write protection is for private anonymous memory; anything else
-// (the MINOR mode, CONTINUE, MOVE, POISON) is EINVAL: not implemented
-// (docs/COMPATIBILITY.md).
+// (EFAULT). Minor faults are for shmem (shared anonymous memory, tmpfs and
+// memfd files), write protection for private anonymous memory; MOVE and
+// POISON are EINVAL: not implemented (docs/COMPATIBILITY.md).
 
 import { E, Errno } from '../../abi/errno';
 import { PAGE_SIZE, TASK_SIZE } from '../../abi/mm';
 import { CAP_SYS_PTRACE } from '../../abi/capability';
 import {
-  NR_API, NR_COPY, NR_REGISTER, NR_UNREGISTER, NR_WAKE, NR_WRITEPROTECT, NR_ZEROPAGE, UFFD_API, UFFD_FEATURE_EVENT_FORK,
-  UFFD_FEATURE_PAGEFAULT_FLAG_WP, UFFDIO_COPY_MODE_WP, UFFDIO_REGISTER_MODE_WP, UFFDIO_WRITEPROTECT,
+  NR_API, NR_CONTINUE, NR_COPY, NR_REGISTER, NR_UNREGISTER, NR_WAKE, NR_WRITEPROTECT, NR_ZEROPAGE, UFFD_API, UFFD_FEATURE_EVENT_FORK,
+  UFFD_FEATURE_MINOR_SHMEM, UFFD_FEATURE_PAGEFAULT_FLAG_WP, UFFDIO_CONTINUE, UFFDIO_CONTINUE_MODE_DONTWAKE,
+  UFFDIO_COPY_MODE_WP, UFFDIO_REGISTER_MODE_MINOR, UFFDIO_REGISTER_MODE_WP, UFFDIO_WRITEPROTECT,
   UFFDIO_WRITEPROTECT_MODE_DONTWAKE, UFFDIO_WRITEPROTECT_MODE_WP,
   UFFD_FEATURE_EXACT_ADDRESS, UFFD_FEATURE_MISSING_SHMEM, UFFD_FEATURE_SIGBUS, UFFD_FEATURE_THREAD_ID,
   UFFDIO_API, UFFDIO_COPY, UFFDIO_COPY_MODE_DONTWAKE, UFFDIO_REGISTER, UFFDIO_REGISTER_MODE_MISSING,
   UFFDIO_UNREGISTER, UFFDIO_WAKE, UFFDIO_ZEROPAGE, UFFDIO_ZEROPAGE_MODE_DONTWAKE,
 } from '../../abi/userfaultfd';
 import { capableInit } from '../../auth/userns';
-import { fillMissing, registerRange, unregisterRange, writeProtect } from '../../mm/userfault';
+import { continueRange, fillMissing, registerRange, unregisterRange, writeProtect } from '../../mm/userfault';
 import type { Task } from '../../kernel/task';
 import type { UserfaultFile } from './userfaultfd';
 
 /** The features this implementation has (UFFDIO_API reports them; asking for another is EINVAL). */
-export const UFFD_FEATURES = UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | UFFD_FEATURE_EXACT_ADDRESS;
+export const UFFD_FEATURES = UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | UFFD_FEATURE_EXACT_ADDRESS;
 const API_IOCTLS = (1n << BigInt(NR_REGISTER)) | (1n << BigInt(NR_UNREGISTER)) | (1n << BigInt(NR_API));
 /** What UFFDIO_REGISTER reports for a range (WRITEPROTECT with the WP mode only). */
 const RANGE_IOCTLS = (1n << BigInt(NR_WAKE)) | (1n << BigInt(NR_COPY)) | (1n << BigInt(NR_ZEROPAGE));
 const WP_IOCTL = 1n << BigInt(NR_WRITEPROTECT);
-const MODES = BigInt(UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP);
+const CONTINUE_IOCTL = 1n << BigInt(NR_CONTINUE);
+const MODES = BigInt(UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP | UFFDIO_REGISTER_MODE_MINOR);
 /** vm.mmap_min_addr: ranges below it are EINVAL. */
 const MMAP_MIN_ADDR = 0x10000;
 
@@ -56,11 +58,13 @@ export function userfaultIoctl(t: Task, f: UserfaultFile, cmd: number, arg: numb
     case UFFDIO_REGISTER: {
       const b = t.mm.copyIn(arg, 24);
       const mode = b.readBigUInt64LE(16);
-      // MINOR is Linux's too, not implemented here: EINVAL as for an unknown mode.
       if (mode === 0n || mode & ~MODES) throw new Errno(E.EINVAL);
       const [start, end] = checkRange(b.readBigUInt64LE(0), b.readBigUInt64LE(8));
       registerRange(f.mm, f, start, end, Number(mode));
-      t.mm.writeU64(arg + 24, Number(mode & BigInt(UFFDIO_REGISTER_MODE_WP) ? RANGE_IOCTLS | WP_IOCTL : RANGE_IOCTLS));
+      let ioctls = RANGE_IOCTLS;
+      if (mode & BigInt(UFFDIO_REGISTER_MODE_WP)) ioctls |= WP_IOCTL;
+      if (mode & BigInt(UFFDIO_REGISTER_MODE_MINOR)) ioctls |= CONTINUE_IOCTL;
+      t.mm.writeU64(arg + 24, Number(ioctls));
       return 0;
     }
     case UFFDIO_UNREGISTER: {
@@ -78,6 +82,13 @@ export function userfaultIoctl(t: Task, f: UserfaultFile, cmd: number, arg: numb
     }
     case UFFDIO_COPY:
       return copy(t, f, arg);
+    case UFFDIO_CONTINUE: {
+      const b = t.mm.copyIn(arg, 24);
+      const [start, end] = checkRange(b.readBigUInt64LE(0), b.readBigUInt64LE(8));
+      const mode = b.readBigUInt64LE(16);
+      if (mode & ~BigInt(UFFDIO_CONTINUE_MODE_DONTWAKE)) throw new Errno(E.EINVAL);
+      return settle(t, f, arg + 24, start, end, mode !== 0n, () => continueRange(f.mm, f, start, end));
+    }
     case UFFDIO_WRITEPROTECT: {
       const b = t.mm.copyIn(arg, 24);
       const [start, end] = checkRange(b.readBigUInt64LE(0), b.readBigUInt64LE(8));
