@@ -14,6 +14,7 @@ export const UFFDIO_COPY = 0xc028aa03; // struct uffdio_copy, 40 bytes
 export const UFFDIO_ZEROPAGE = 0xc020aa04; // struct uffdio_zeropage, 32 bytes
 export const UFFDIO_WRITEPROTECT = 0xc018aa06; // struct uffdio_writeprotect, 24 bytes
 export const UFFDIO_CONTINUE = 0xc020aa07; // struct uffdio_continue, 32 bytes
+export const UFFDIO_POISON = 0xc020aa08; // struct uffdio_poison, 32 bytes
 /** /dev/userfaultfd: _IO(0xAA, 0), the argument is userfaultfd(2)'s flags. */
 export const USERFAULTFD_IOC_NEW = 0xaa00;
 
@@ -25,6 +26,7 @@ export const NR_COPY = 0x03;
 export const NR_ZEROPAGE = 0x04;
 export const NR_WRITEPROTECT = 0x06;
 export const NR_CONTINUE = 0x07;
+export const NR_POISON = 0x08;
 export const NR_API = 0x3f;
 
 export const UFFDIO_REGISTER_MODE_MISSING = 1;
@@ -34,6 +36,7 @@ export const UFFDIO_COPY_MODE_DONTWAKE = 1;
 export const UFFDIO_COPY_MODE_WP = 2;
 export const UFFDIO_ZEROPAGE_MODE_DONTWAKE = 1;
 export const UFFDIO_CONTINUE_MODE_DONTWAKE = 1;
+export const UFFDIO_POISON_MODE_DONTWAKE = 1;
 export const UFFDIO_WRITEPROTECT_MODE_WP = 1;
 export const UFFDIO_WRITEPROTECT_MODE_DONTWAKE = 2;
 
@@ -44,6 +47,7 @@ export const UFFD_FEATURE_SIGBUS = 1 << 7;
 export const UFFD_FEATURE_THREAD_ID = 1 << 8;
 export const UFFD_FEATURE_MINOR_SHMEM = 1 << 10;
 export const UFFD_FEATURE_EXACT_ADDRESS = 1 << 11;
+export const UFFD_FEATURE_POISON = 1 << 14;
 
 export const UFFD_EVENT_PAGEFAULT = 0x12;
 export const UFFD_PAGEFAULT_FLAG_WRITE = 1;

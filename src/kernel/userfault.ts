@@ -10,12 +10,18 @@ import { E, ERESTARTNOINTR } from '../abi/errno';
 import { EVENT_IN } from '../abi/waitqueue';
 import { PAGE_SIZE } from '../abi/mm';
 import * as S from '../abi/signals';
-import type { UserfaultCtx, UserfaultPending } from '../mm/userfault';
+import { poisonedAt, type UserfaultCtx, type UserfaultPending } from '../mm/userfault';
 import type { Task } from './task';
 import type { TaskRunner } from './runner';
 
 /** The application faulted on a missing page of a registered range (handleFault said 'uffd'). */
 export function userFault(runner: TaskRunner, t: Task, addr: number): void {
+  if (poisonedAt(t.mm, addr)) {
+    // As Linux 6.18 answers a poison marker: SIGBUS, BUS_ADRERR.
+    runner.forceSignal(t, S.SIGBUS, { signo: S.SIGBUS, code: S.BUS_ADRERR, addr });
+    runner.returnToUser(t, false);
+    return;
+  }
   const at = t.mm.userfaultAt(addr);
   if (at === null) {
     runner.returnToUser(t, false); // served meanwhile: run the instruction again

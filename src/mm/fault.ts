@@ -32,8 +32,9 @@ export function handleFault(mm: MemoryManager, addr: number, unmapped = false): 
   const p = v.pageIndex(addr);
   const f = v.frames.get(p);
   // A missing page of a userfaultfd's range, or a write to a page it write-protected (reads pass): its context serves it (kernel/userfault.ts).
-  if (v.uffd !== null && (f < 0 || !unmapped)) {
-    if (faultCtx(v, p) !== null) return 'uffd';
+  // Poisoned pages stay so once the context is gone (Linux's poison markers): filled one page at a time.
+  if ((v.uffd !== null || v.poison !== null) && (f < 0 || !unmapped)) {
+    if (faultCtx(v, p) !== null || (f < 0 && v.poison !== null && v.poison.has(p))) return 'uffd';
     // A page the context does not intercept fills alone, as Linux does (fault-around would fill intercepted ones).
     if (f < 0) return fillOne(mm, v, p);
   }

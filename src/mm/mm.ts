@@ -389,7 +389,7 @@ export class MemoryManager extends UserCopy {
       // reference) needs no host change. Should the stub still map it
       // read-only (a fork's sharer went away), the application's own first
       // write faults and the fault path maps it writable then.
-      if (v.uffd !== null) checkKernelAccess(v, p, a, write);
+      if (v.uffd !== null || v.poison !== null) checkKernelAccess(v, p, a, write);
       if (f < 0 || (write && !v.shared && this.memfile.refCount(f) > 1)) f = presentForKernel(this, v, p, write);
       const off = a % PAGE;
       // Following pages whose frames come next in the memory file (a fresh
@@ -426,7 +426,7 @@ export class MemoryManager extends UserCopy {
       const v = this.findVma(a) ?? growStack(this, a);
       if (!v || !(v.prot & want)) throw new Errno(E.EFAULT);
       // A missing page of a userfaultfd's range is served before the call consumes anything.
-      if (v.uffd !== null) {
+      if (v.uffd !== null || v.poison !== null) {
         const stop = Math.min(v.end, addr + len);
         for (let q = Math.floor(a / PAGE) * PAGE; q < stop; q += PAGE) checkKernelAccess(v, v.pageIndex(q), Math.max(q, a), write);
       }

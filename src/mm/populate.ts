@@ -27,7 +27,7 @@ const EAGER_PAGES = 8192; // 32 MiB
 export function populate(mm: MemoryManager, v: Vma, from: number, to: number, force = false): void {
   if (v.prot === 0 || ((to - from > EAGER_PAGES || v.lazy) && !force)) return;
   // A userfaultfd's range gets pages only from its context (UFFDIO_COPY, mm/userfault.ts).
-  if (v.uffd !== null && v.uffdMode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR)) {
+  if ((v.uffd !== null && v.uffdMode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR)) || v.poison !== null) {
     syncHost(mm, v, from, to);
     return;
   }

@@ -91,6 +91,7 @@ export function faultCtx(v: Vma, p: number): { ctx: UserfaultCtx; flags: number 
  * serve, or EFAULT for a user-mode-only or SIGBUS context), nothing otherwise.
  */
 export function checkKernelAccess(v: Vma, p: number, addr: number, write: boolean): void {
+  if (v.poison !== null && v.poison.has(p) && v.frames.get(p) < 0) throw new Errno(E.EFAULT);
   const at = faultCtx(v, p);
   // A read passes a write-protected page.
   if (at === null || (!write && at.flags & UFFD_PAGEFAULT_FLAG_WP)) return;
@@ -355,5 +356,33 @@ export function continueRange(mm: MemoryManager, ctx: UserfaultCtx, start: numbe
     v.frames.set(p, shmemFrame(mm, v, p));
   }
   mm.syncHost(v, first, p);
+  return (p - first) * PAGE;
+}
+
+/** Whether the application's touch at addr meets a page a userfaultfd poisoned (SIGBUS). */
+export function poisonedAt(mm: MemoryManager, addr: number): boolean {
+  const v = mm.findVma(addr);
+  if (v === null || v.poison === null) return false;
+  const p = v.pageIndex(addr);
+  return v.poison.has(p) && v.frames.get(p) < 0;
+}
+
+/**
+ * UFFDIO_POISON: mark the missing pages of [start, end) poisoned, so that a
+ * touch is SIGBUS as on a hardware memory error. Returns the bytes marked;
+ * a page present (or poisoned) ends it, EEXIST if first.
+ */
+export function poisonRange(mm: MemoryManager, ctx: UserfaultCtx, start: number, end: number): number {
+  const v = registeredVma(mm, ctx, start, end);
+  const first = v.pageIndex(start);
+  const last = Math.min(v.pageIndex(end - 1) + 1, first + FILL_MAX);
+  let p = first;
+  for (; p < last; p++) {
+    if (v.frames.get(p) >= 0 || inCache(v, p) || v.poison?.has(p)) {
+      if (p === first) throw new Errno(E.EEXIST);
+      break;
+    }
+    (v.poison ??= new Set()).add(p);
+  }
   return (p - first) * PAGE;
 }

@@ -83,6 +83,8 @@ export class Vma {
   uffdMode = 0;
   /** Pages (indices in this VMA) a userfaultfd write-protected (UFFDIO_WRITEPROTECT): present ones only, so bounded by the frames. */
   wp: Set<number> | null = null;
+  /** Missing pages a userfaultfd poisoned (UFFDIO_POISON): a touch is SIGBUS, until MADV_DONTNEED or munmap. */
+  poison: Set<number> | null = null;
 
   constructor(
     public start: number,
@@ -114,13 +116,8 @@ export class Vma {
     // A split keeps the registration; a fork child or a moved VMA does not (copyFlags), as Linux without the EVENT features.
     right.uffd = this.uffd;
     right.uffdMode = this.uffdMode;
-    if (this.wp) {
-      for (const p of [...this.wp]) {
-        if (p < n) continue;
-        this.wp.delete(p);
-        (right.wp ??= new Set()).add(p - n);
-      }
-    }
+    right.wp = splitSet(this.wp, n);
+    right.poison = splitSet(this.poison, n);
     this.frames = left;
     this.end = addr;
     right.retain();
@@ -212,6 +209,7 @@ export class Vma {
   /** Become this VMA followed by next (canMerge holds); next is consumed. */
   absorb(next: Vma): void {
     if (next.wp) for (const p of next.wp) (this.wp ??= new Set()).add(p + this.pages);
+    if (next.poison) for (const p of next.poison) (this.poison ??= new Set()).add(p + this.pages);
     this.frames = FrameTable.concat(this.frames, next.frames);
     this.end = next.end;
     this.anon ??= next.anon;
@@ -230,6 +228,18 @@ export class Vma {
     this.file?.hold?.decRef();
     this.shm?.decRef();
   }
+}
+
+/** The page indices of set at n and above leave it, renumbered from n, for the right half of a split (null: none). */
+function splitSet(set: Set<number> | null, n: number): Set<number> | null {
+  if (set === null) return null;
+  let right: Set<number> | null = null;
+  for (const p of [...set]) {
+    if (p < n) continue;
+    set.delete(p);
+    (right ??= new Set()).add(p - n);
+  }
+  return right;
 }
 
 function sameFile(a: VmaFile | null, b: VmaFile | null): boolean {

@@ -10,7 +10,7 @@
  * fork child (not registered), UFFD_USER_MODE_ONLY (a kernel access is
  * EFAULT), UFFD_FEATURE_SIGBUS and THREAD_ID, /dev/userfaultfd, and who may
  * make one, write protection, a memfd (missing and minor faults, CONTINUE)
- * and minor faults of shared anonymous memory. */
+ * and minor faults of shared anonymous memory, UFFDIO_POISON. */
 #define _GNU_SOURCE
 #include "common.h"
 #include <fcntl.h>
@@ -24,6 +24,19 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/futex.h>
+
+#include <setjmp.h>
+
+#ifndef UFFDIO_POISON /* Linux 6.6; older headers lack it */
+struct uffdio_poison {
+  struct uffdio_range range;
+  __u64 mode;
+  __s64 updated;
+};
+#define _UFFDIO_POISON 0x08
+#define UFFDIO_POISON _IOWR(UFFDIO, _UFFDIO_POISON, struct uffdio_poison)
+#define UFFD_FEATURE_POISON (1 << 14)
+#endif
 
 #define PG 4096
 #define NPAGES 16
@@ -82,6 +95,16 @@ static void print_msg(const char *what, struct uffd_msg m, char *base) {
 }
 
 static void on_usr1(int s) { (void)s; sigs++; }
+
+static sigjmp_buf bus_jmp;
+static volatile int bus_code, bus_lsb;
+static void on_bus(int s, siginfo_t *si, void *uc) {
+  (void)s;
+  (void)uc;
+  bus_code = si->si_code;
+  bus_lsb = si->si_addr_lsb;
+  siglongjmp(bus_jmp, 1);
+}
 
 static char *volatile wp_page;
 static void *wp_writer(void *arg) {
@@ -510,6 +533,40 @@ int main(void) {
   show("continue", ioctl(ufd, UFFDIO_CONTINUE, &cont));
   pthread_join(th, &ret);
   printf("thread read '%c'\n", (char)(intptr_t)ret);
+
+  /* UFFDIO_POISON: a touch of the page is SIGBUS (BUS_MCEERR_AR), a read(2) into it EFAULT, until MADV_DONTNEED. */
+  printf("features has POISON %d\n", !!(a.features & UFFD_FEATURE_POISON));
+  struct uffdio_poison po = {.range = {.start = (uintptr_t)area + 11 * PG, .len = PG}};
+  show("poison", ioctl(ufd, UFFDIO_POISON, &po));
+  printf("  updated %lld\n", (long long)po.updated);
+  show("poison again", ioctl(ufd, UFFDIO_POISON, &po));
+  printf("  updated %lld\n", (long long)po.updated);
+  po.range.start = (uintptr_t)area;
+  show("poison a present page", ioctl(ufd, UFFDIO_POISON, &po));
+  po.mode = 2;
+  show("poison mode 2", ioctl(ufd, UFFDIO_POISON, &po));
+  struct sigaction bsa = {.sa_sigaction = on_bus, .sa_flags = SA_SIGINFO};
+  sigaction(SIGBUS, &bsa, NULL);
+  if (sigsetjmp(bus_jmp, 1) == 0) {
+    volatile char x = area[11 * PG];
+    (void)x;
+    printf("no SIGBUS\n");
+  } else {
+    printf("SIGBUS code %d lsb %d\n", bus_code, bus_lsb);
+  }
+  signal(SIGBUS, SIG_DFL);
+  write(p[1], "pq", 2);
+  show("read(2) into a poisoned page", read(p[0], area + 11 * PG, 2));
+  madvise(area + 11 * PG, PG, MADV_DONTNEED);
+  touch_in_thread(area + 11 * PG, &th);
+  m = next_msg(ufd);
+  print_msg("fault after DONTNEED of a poisoned page", m, area);
+  z.range.start = (uintptr_t)area + 11 * PG;
+  z.range.len = PG;
+  z.mode = 0;
+  ioctl(ufd, UFFDIO_ZEROPAGE, &z);
+  pthread_join(th, &ret);
+  printf("thread read %d\n", (int)(intptr_t)ret);
 
   /* /dev/userfaultfd. */
   int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);

@@ -4,15 +4,15 @@
 // way: a range must be page aligned, non-empty, above mmap_min_addr and
 // below the top of the address space (EINVAL), and the structure readable
 // (EFAULT). Minor faults are for shmem (shared anonymous memory, tmpfs and
-// memfd files), write protection for private anonymous memory; MOVE and
-// POISON are EINVAL: not implemented (docs/COMPATIBILITY.md).
+// memfd files), write protection for private anonymous memory; MOVE is
+// EINVAL: not implemented (docs/COMPATIBILITY.md).
 
 import { E, Errno } from '../../abi/errno';
 import { PAGE_SIZE, TASK_SIZE } from '../../abi/mm';
 import { CAP_SYS_PTRACE } from '../../abi/capability';
 import {
-  NR_API, NR_CONTINUE, NR_COPY, NR_REGISTER, NR_UNREGISTER, NR_WAKE, NR_WRITEPROTECT, NR_ZEROPAGE, UFFD_API, UFFD_FEATURE_EVENT_FORK,
-  UFFD_FEATURE_MINOR_SHMEM, UFFD_FEATURE_PAGEFAULT_FLAG_WP, UFFDIO_CONTINUE, UFFDIO_CONTINUE_MODE_DONTWAKE,
+  NR_API, NR_CONTINUE, NR_COPY, NR_POISON, NR_REGISTER, NR_UNREGISTER, NR_WAKE, NR_WRITEPROTECT, NR_ZEROPAGE, UFFD_API, UFFD_FEATURE_EVENT_FORK,
+  UFFD_FEATURE_MINOR_SHMEM, UFFD_FEATURE_PAGEFAULT_FLAG_WP, UFFD_FEATURE_POISON, UFFDIO_POISON, UFFDIO_POISON_MODE_DONTWAKE, UFFDIO_CONTINUE, UFFDIO_CONTINUE_MODE_DONTWAKE,
   UFFDIO_COPY_MODE_WP, UFFDIO_REGISTER_MODE_MINOR, UFFDIO_REGISTER_MODE_WP, UFFDIO_WRITEPROTECT,
   UFFDIO_WRITEPROTECT_MODE_DONTWAKE, UFFDIO_WRITEPROTECT_MODE_WP,
   UFFD_FEATURE_EXACT_ADDRESS, UFFD_FEATURE_MISSING_SHMEM, UFFD_FEATURE_SIGBUS, UFFD_FEATURE_THREAD_ID,
@@ -20,15 +20,15 @@ import {
   UFFDIO_UNREGISTER, UFFDIO_WAKE, UFFDIO_ZEROPAGE, UFFDIO_ZEROPAGE_MODE_DONTWAKE,
 } from '../../abi/userfaultfd';
 import { capableInit } from '../../auth/userns';
-import { continueRange, fillMissing, registerRange, unregisterRange, writeProtect } from '../../mm/userfault';
+import { continueRange, fillMissing, poisonRange, registerRange, unregisterRange, writeProtect } from '../../mm/userfault';
 import type { Task } from '../../kernel/task';
 import type { UserfaultFile } from './userfaultfd';
 
 /** The features this implementation has (UFFDIO_API reports them; asking for another is EINVAL). */
-export const UFFD_FEATURES = UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | UFFD_FEATURE_EXACT_ADDRESS;
+export const UFFD_FEATURES = UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_POISON | UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | UFFD_FEATURE_EXACT_ADDRESS;
 const API_IOCTLS = (1n << BigInt(NR_REGISTER)) | (1n << BigInt(NR_UNREGISTER)) | (1n << BigInt(NR_API));
 /** What UFFDIO_REGISTER reports for a range (WRITEPROTECT with the WP mode only). */
-const RANGE_IOCTLS = (1n << BigInt(NR_WAKE)) | (1n << BigInt(NR_COPY)) | (1n << BigInt(NR_ZEROPAGE));
+const RANGE_IOCTLS = (1n << BigInt(NR_WAKE)) | (1n << BigInt(NR_COPY)) | (1n << BigInt(NR_ZEROPAGE)) | (1n << BigInt(NR_POISON));
 const WP_IOCTL = 1n << BigInt(NR_WRITEPROTECT);
 const CONTINUE_IOCTL = 1n << BigInt(NR_CONTINUE);
 const MODES = BigInt(UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP | UFFDIO_REGISTER_MODE_MINOR);
@@ -88,6 +88,13 @@ export function userfaultIoctl(t: Task, f: UserfaultFile, cmd: number, arg: numb
       const mode = b.readBigUInt64LE(16);
       if (mode & ~BigInt(UFFDIO_CONTINUE_MODE_DONTWAKE)) throw new Errno(E.EINVAL);
       return settle(t, f, arg + 24, start, end, mode !== 0n, () => continueRange(f.mm, f, start, end));
+    }
+    case UFFDIO_POISON: {
+      const b = t.mm.copyIn(arg, 24);
+      const [start, end] = checkRange(b.readBigUInt64LE(0), b.readBigUInt64LE(8));
+      const mode = b.readBigUInt64LE(16);
+      if (mode & ~BigInt(UFFDIO_POISON_MODE_DONTWAKE)) throw new Errno(E.EINVAL);
+      return settle(t, f, arg + 24, start, end, mode !== 0n, () => poisonRange(f.mm, f, start, end));
     }
     case UFFDIO_WRITEPROTECT: {
       const b = t.mm.copyIn(arg, 24);
