@@ -245,6 +245,8 @@ function registeredVma(mm: MemoryManager, ctx: UserfaultCtx, start: number, end:
   return v;
 }
 
+/** Poisoned pages an address space may hold (1 GiB of them). */
+const MAX_POISONED = 262144;
 /** Pages one UFFDIO_COPY or ZEROPAGE fills at most (64 MiB): a longer range is partial (EAGAIN), and the caller goes on. */
 const FILL_MAX = 16384;
 /** Pages filled with one allocation and one host mapping. */
@@ -374,12 +376,19 @@ export function poisonedAt(mm: MemoryManager, addr: number): boolean {
  */
 export function poisonRange(mm: MemoryManager, ctx: UserfaultCtx, start: number, end: number): number {
   const v = registeredVma(mm, ctx, start, end);
+  // Linux keeps its markers in the page tables; here they are Sentry memory, so an address space holds at most MAX_POISONED.
+  let held = 0;
+  for (const w of mm.vmas) held += w.poison?.size ?? 0;
   const first = v.pageIndex(start);
   const last = Math.min(v.pageIndex(end - 1) + 1, first + FILL_MAX);
   let p = first;
   for (; p < last; p++) {
     if (v.frames.get(p) >= 0 || inCache(v, p) || v.poison?.has(p)) {
       if (p === first) throw new Errno(E.EEXIST);
+      break;
+    }
+    if (held++ >= MAX_POISONED) {
+      if (p === first) throw new Errno(E.ENOMEM);
       break;
     }
     (v.poison ??= new Set()).add(p);

@@ -144,6 +144,7 @@ static void *reader(void *arg) {
 
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
+  int st;
   char src[PG];
   memset(src, 'x', PG);
 
@@ -400,7 +401,6 @@ int main(void) {
     (void)x;
     _exit(0);
   }
-  int st;
   waitpid(c, &st, 0);
   printf("child touching it: signal %d\n", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 
@@ -555,6 +555,14 @@ int main(void) {
     printf("SIGBUS code %d lsb %d\n", bus_code, bus_lsb);
   }
   signal(SIGBUS, SIG_DFL);
+  c = fork();
+  if (c == 0) {
+    volatile char x = area[11 * PG];
+    (void)x;
+    _exit(0);
+  }
+  waitpid(c, &st, 0);
+  printf("a fork child touching it: signal %d\n", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
   write(p[1], "pq", 2);
   show("read(2) into a poisoned page", read(p[0], area + 11 * PG, 2));
   madvise(area + 11 * PG, PG, MADV_DONTNEED);
