@@ -82,20 +82,10 @@ export function userfaultIoctl(t: Task, f: UserfaultFile, cmd: number, arg: numb
     }
     case UFFDIO_COPY:
       return copy(t, f, arg);
-    case UFFDIO_CONTINUE: {
-      const b = t.mm.copyIn(arg, 24);
-      const [start, end] = checkRange(b.readBigUInt64LE(0), b.readBigUInt64LE(8));
-      const mode = b.readBigUInt64LE(16);
-      if (mode & ~BigInt(UFFDIO_CONTINUE_MODE_DONTWAKE)) throw new Errno(E.EINVAL);
-      return settle(t, f, arg + 24, start, end, mode !== 0n, () => continueRange(f.mm, f, start, end));
-    }
-    case UFFDIO_POISON: {
-      const b = t.mm.copyIn(arg, 24);
-      const [start, end] = checkRange(b.readBigUInt64LE(0), b.readBigUInt64LE(8));
-      const mode = b.readBigUInt64LE(16);
-      if (mode & ~BigInt(UFFDIO_POISON_MODE_DONTWAKE)) throw new Errno(E.EINVAL);
-      return settle(t, f, arg + 24, start, end, mode !== 0n, () => poisonRange(f.mm, f, start, end));
-    }
+    case UFFDIO_CONTINUE:
+      return rangeOp(t, f, arg, UFFDIO_CONTINUE_MODE_DONTWAKE, (start, end) => continueRange(f.mm, f, start, end));
+    case UFFDIO_POISON:
+      return rangeOp(t, f, arg, UFFDIO_POISON_MODE_DONTWAKE, (start, end) => poisonRange(f.mm, f, start, end));
     case UFFDIO_WRITEPROTECT: {
       const b = t.mm.copyIn(arg, 24);
       const [start, end] = checkRange(b.readBigUInt64LE(0), b.readBigUInt64LE(8));
@@ -109,13 +99,8 @@ export function userfaultIoctl(t: Task, f: UserfaultFile, cmd: number, arg: numb
       if (!on && !dontwake) f.wake(start, end);
       return 0;
     }
-    case UFFDIO_ZEROPAGE: {
-      const b = t.mm.copyIn(arg, 24);
-      const [start, end] = checkRange(b.readBigUInt64LE(0), b.readBigUInt64LE(8));
-      const mode = b.readBigUInt64LE(16);
-      if (mode & ~BigInt(UFFDIO_ZEROPAGE_MODE_DONTWAKE)) throw new Errno(E.EINVAL);
-      return settle(t, f, arg + 24, start, end, mode !== 0n, () => fillMissing(f.mm, f, start, end, null));
-    }
+    case UFFDIO_ZEROPAGE:
+      return rangeOp(t, f, arg, UFFDIO_ZEROPAGE_MODE_DONTWAKE, (start, end) => fillMissing(f.mm, f, start, end, null));
     default:
       throw new Errno(E.EINVAL);
   }
@@ -160,6 +145,15 @@ function copy(t: Task, f: UserfaultFile, arg: number): number {
   const wp = (mode & BigInt(UFFDIO_COPY_MODE_WP)) !== 0n;
   return settle(t, f, arg + 32, start, end, (mode & BigInt(UFFDIO_COPY_MODE_DONTWAKE)) !== 0n, () =>
     fillMissing(f.mm, f, start, end, (page, into) => t.mm.copyInto(from + page * PAGE_SIZE, into), wp));
+}
+
+/** ZEROPAGE, CONTINUE and POISON: struct { range; mode (only DONTWAKE); s64 result }, reported by settle. */
+function rangeOp(t: Task, f: UserfaultFile, arg: number, dontwake: number, op: (start: number, end: number) => number): number {
+  const b = t.mm.copyIn(arg, 24);
+  const [start, end] = checkRange(b.readBigUInt64LE(0), b.readBigUInt64LE(8));
+  const mode = b.readBigUInt64LE(16);
+  if (mode & ~BigInt(dontwake)) throw new Errno(E.EINVAL);
+  return settle(t, f, arg + 24, start, end, mode !== 0n, () => op(start, end));
 }
 
 /**
