@@ -11,6 +11,8 @@ import type { Task } from './task';
 import { TASK_SIZE } from '../abi/mm';
 import { outOfMemory } from './oom';
 import { VdsoCalls } from './vdso';
+import { UserfaultPending } from '../mm/userfault';
+import { kernelFault, userFault } from './userfault';
 
 /** A handler result meaning "registers already hold the outcome" (execve, rt_sigreturn, exit). */
 export const KEEP_REGS = Number.MIN_SAFE_INTEGER;
@@ -127,7 +129,7 @@ export class TaskRunner {
       try {
         r = def.fn(t, args);
       } catch (e) {
-        r = toRet(e, t, def.name);
+        r = e instanceof UserfaultPending ? kernelFault(t, e) : toRet(e, t, def.name);
       }
     }
     if (typeof r === 'number') {
@@ -146,7 +148,10 @@ export class TaskRunner {
         this.kernelBug(t, e);
       }
     };
-    r.then(done, (e) => done(toRet(e, t, def?.name ?? String(nr))));
+    r.then(done, (e) => {
+      if (e instanceof UserfaultPending) kernelFault(t, e).then(done, (x) => done(toRet(x, t, def?.name ?? String(nr))));
+      else done(toRet(e, t, def?.name ?? String(nr)));
+    });
   }
 
   /**
@@ -266,6 +271,10 @@ export class TaskRunner {
       }
       if (r === 'ok') {
         this.returnToUser(t, false);
+        return;
+      }
+      if (r === 'uffd') {
+        userFault(this, t, addr);
         return;
       }
       if (r === 'bus') {

@@ -66,7 +66,11 @@ export function discard(mm: MemoryManager, addr: number, len: number): void {
     const from = v.pageIndex(a);
     const stop = Math.min(v.end, end);
     const to = v.pageIndex(stop - 1) + 1;
-    if (!v.shared) {
+    // A shared page stays in its object: dropping the mapping's reference changes nothing, except
+    // in a userfaultfd's range, where the next touch is a minor fault (or missing, once punched).
+    if (!v.shared || v.uffd !== null) {
+      // A poisoned page reads as a fresh one again.
+      if (v.poison) for (let p = from; p < to; p++) v.poison.delete(p);
       mm.dropFrames(v, from, to);
       mm.as.unmap(v.start + from * PAGE, (to - from) * PAGE);
       mm.populate(v, from, to);

@@ -9,6 +9,7 @@ import { PROT_WRITE } from '../abi/mm';
 import { copyAround, faultWindow } from './fault_around';
 import type { MemoryManager } from './mm';
 import { PAGE, type Vma } from './vma';
+import { faultCtx } from './userfault';
 
 /** A fault in a large VMA fills this many pages around it (one host mmap). */
 const FAULT_CHUNK = 256; // 1 MiB
@@ -17,10 +18,11 @@ const LAZY_CHUNK = 16;
 
 /**
  * Resolve a host fault at addr. Returns 'ok' when the page is now accessible,
- * 'segv' for an access the VMA forbids, 'bus' for a file page beyond EOF.
+ * 'segv' for an access the VMA forbids, 'bus' for a file page beyond EOF,
+ * 'uffd' for a missing page a userfaultfd serves.
  * unmapped: the host had no mapping at addr (SEGV_MAPERR).
  */
-export function handleFault(mm: MemoryManager, addr: number, unmapped = false): 'ok' | 'segv' | 'bus' | 'oom' {
+export function handleFault(mm: MemoryManager, addr: number, unmapped = false): 'ok' | 'segv' | 'bus' | 'oom' | 'uffd' {
   let v = mm.findVma(addr);
   if (!v) {
     v = growStack(mm, addr);
@@ -29,6 +31,13 @@ export function handleFault(mm: MemoryManager, addr: number, unmapped = false): 
   if (v.prot === 0) return 'segv';
   const p = v.pageIndex(addr);
   const f = v.frames.get(p);
+  // A missing page of a userfaultfd's range, or a write to a page it write-protected (reads pass): its context serves it (kernel/userfault.ts).
+  // Poisoned pages stay so once the context is gone (Linux's poison markers): filled one page at a time.
+  if ((v.uffd !== null || v.poison !== null) && (f < 0 || !unmapped)) {
+    if (faultCtx(v, p) !== null || (f < 0 && v.poison !== null && v.poison.has(p))) return 'uffd';
+    // A page the context does not intercept fills alone, as Linux does (fault-around would fill intercepted ones).
+    if (f < 0) return fillOne(mm, v, p);
+  }
   // One fault makes at most a chunk's runs and a few calls more, each
   // adding up to two host mappings: room for them all, so none is dropped.
   mm.as.reserveMappings(2 * (FAULT_CHUNK + 4));
@@ -87,6 +96,18 @@ export function handleFault(mm: MemoryManager, addr: number, unmapped = false): 
   return 'segv';
 }
 
+/** handleFault's fill of one page of a userfaultfd's range. */
+function fillOne(mm: MemoryManager, v: Vma, p: number): 'ok' | 'bus' | 'oom' {
+  try {
+    makePresent(mm, v, p, false);
+    return 'ok';
+  } catch (e) {
+    if (e instanceof Errno && (e.errno === E.EFAULT || e.errno === E.ENOSPC)) return 'bus';
+    if (e instanceof Errno && e.errno === E.ENOMEM) return 'oom';
+    throw e;
+  }
+}
+
 /**
  * Under memory pressure: give back the frames of private anonymous pages
  * that were handed out (mapped eagerly) but never touched, so the limit
@@ -99,7 +120,8 @@ export function reclaimUntouched(mm: MemoryManager): number {
   const zero = mm.memfile.zero();
   const budget = { pages: Infinity };
   for (const v of mm.vmas) {
-    if (v.file || v.shared) continue;
+    // A userfaultfd's page once dropped would be missing again: a fault its context never expects.
+    if (v.file || v.shared || v.uffd !== null) continue;
     const gone: number[] = [];
     const zeros: number[] = [];
     v.frames.forEachPresent(0, v.pages, (p, f) => {

@@ -39,6 +39,8 @@ function forkInto(parent: MemoryManager, child: MemoryManager): void {
     c.copyFlags(v);
     // Memory locks are not inherited.
     c.locked = 0;
+    // A userfaultfd's poisoned pages are, as Linux copies its poison markers (the registration is not: copyFlags).
+    if (v.poison) c.poison = new Set(v.poison);
     // The child's private pages get their own identity, as Linux's anon_vma_fork gives a new anon_vma.
     if (v.anon) c.anon = {};
     c.retain();

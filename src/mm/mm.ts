@@ -19,6 +19,7 @@ import { forkMemory } from './fork';
 import { discard, dropObjectPages, dropPastEof } from './drops';
 import { populate, syncHost } from './populate';
 import type { VmSysctl } from './vm_sysctl';
+import { checkKernelAccess, faultCtx, type UserfaultCtx } from './userfault';
 
 /** The lowest address a MAP_FIXED mapping may use; findFree stays above mmap_min_addr. */
 const MIN_FIXED_ADDR = 0x1000;
@@ -240,6 +241,8 @@ export class MemoryManager extends UserCopy {
       gone.push(p);
     });
     for (const p of gone) v.frames.set(p, -1);
+    // A write protection belongs to the page: a page filled again starts writable.
+    if (v.wp) for (const p of gone) v.wp.delete(p);
   }
 
   /** Make VMA boundaries fall exactly at start and end. */
@@ -370,8 +373,14 @@ export class MemoryManager extends UserCopy {
   // ---- faults and copy-on-write (mm/fault.ts) ------------------------------
 
   /** Resolve a host fault at addr (see mm/fault.ts). unmapped: the host had no mapping at addr (SEGV_MAPERR). */
-  handleFault(addr: number, unmapped = false): 'ok' | 'segv' | 'bus' | 'oom' {
+  handleFault(addr: number, unmapped = false): 'ok' | 'segv' | 'bus' | 'oom' | 'uffd' {
     return handleFault(this, addr, unmapped);
+  }
+
+  /** The userfaultfd that serves an application's fault at addr (handleFault said 'uffd') and the message's flags, or null. */
+  userfaultAt(addr: number): { ctx: UserfaultCtx; flags: number } | null {
+    const v = this.findVma(addr);
+    return v ? faultCtx(v, v.pageIndex(addr)) : null;
   }
 
   /** Under memory pressure, with every task of this address space stopped: frames handed out but never touched go back. */
@@ -403,6 +412,7 @@ export class MemoryManager extends UserCopy {
       // reference) needs no host change. Should the stub still map it
       // read-only (a fork's sharer went away), the application's own first
       // write faults and the fault path maps it writable then.
+      if (v.uffd !== null || v.poison !== null) checkKernelAccess(v, p, a, write);
       if (f < 0 || (write && !v.shared && this.memfile.refCount(f) > 1)) f = presentForKernel(this, v, p, write);
       const off = a % PAGE;
       // Following pages whose frames come next in the memory file (a fresh
@@ -413,6 +423,8 @@ export class MemoryManager extends UserCopy {
       while (pages < want && p + pages < v.pages) {
         const g = v.frames.get(p + pages);
         if (g !== f + pages || (write && !v.shared && this.memfile.refCount(g) > 1) || !this.memfile.sameChunk(f, pages + 1)) break;
+        // A write-protected page is the userfaultfd's to check: it starts a run of its own.
+        if (write && v.wp !== null && v.wp.has(p + pages)) break;
         pages++;
       }
       const n = Math.min(pages * PAGE - off, len - done);
@@ -436,6 +448,11 @@ export class MemoryManager extends UserCopy {
     for (let a = addr; a < addr + len; ) {
       const v = this.findVma(a) ?? growStack(this, a);
       if (!v || !(v.prot & want)) throw new Errno(E.EFAULT);
+      // A missing page of a userfaultfd's range is served before the call consumes anything.
+      if (v.uffd !== null || v.poison !== null) {
+        const stop = Math.min(v.end, addr + len);
+        for (let q = Math.floor(a / PAGE) * PAGE; q < stop; q += PAGE) checkKernelAccess(v, v.pageIndex(q), Math.max(q, a), write);
+      }
       a = v.end;
     }
   }

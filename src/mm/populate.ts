@@ -7,6 +7,7 @@ import { PROT_WRITE } from '../abi/mm';
 import type { MemoryManager } from './mm';
 import { EAGER_COPY_VMA } from './mm';
 import { PAGE, type Vma } from './vma';
+import { UFFDIO_REGISTER_MODE_MINOR, UFFDIO_REGISTER_MODE_MISSING } from '../abi/userfaultfd';
 
 const MAX_FILL_RUN = 1 << 18;
 /** VMAs up to this many pages get frames when created; larger ones when touched. */
@@ -25,6 +26,11 @@ const EAGER_PAGES = 8192; // 32 MiB
  */
 export function populate(mm: MemoryManager, v: Vma, from: number, to: number, force = false): void {
   if (v.prot === 0 || ((to - from > EAGER_PAGES || v.lazy) && !force)) return;
+  // A userfaultfd's range gets pages only from its context (UFFDIO_COPY, mm/userfault.ts).
+  if ((v.uffd !== null && v.uffdMode & (UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR)) || v.poison !== null) {
+    syncHost(mm, v, from, to);
+    return;
+  }
   // Near the memory limit, mappings still succeed (Linux overcommits) and get frames when touched.
   if (!force && !mm.memfile.fits(to - from, mm.charge)) return;
   if (v.file) {
@@ -92,9 +98,10 @@ function allocAnon(mm: MemoryManager, v: Vma, p: number, q: number): number {
   return mm.memfile.allocNear(q - p, -1, true, mm.charge);
 }
 
-/** Host protection for a page: private pages shared with anyone are mapped read-only until written. */
-function hostProt(mm: MemoryManager, v: Vma, frame: number): number {
+/** Host protection for a page: private pages shared with anyone, and pages a userfaultfd write-protected, are mapped read-only until written. */
+function hostProt(mm: MemoryManager, v: Vma, p: number, frame: number): number {
   if (frame < 0) return 0;
+  if (v.wp !== null && v.wp.has(p)) return v.prot & ~PROT_WRITE;
   // A frame referenced elsewhere (another process, a file's page cache) is copied on write.
   if (!v.shared && v.prot & PROT_WRITE && mm.memfile.refCount(frame) > 1) return v.prot & ~PROT_WRITE;
   return v.prot;
@@ -111,7 +118,7 @@ export function syncHost(mm: MemoryManager, v: Vma, from: number, to: number): v
     runLen = 0;
   };
   v.frames.forEachPresent(from, to, (p, f) => {
-    const prot = hostProt(mm, v, f);
+    const prot = hostProt(mm, v, p, f);
     if (runLen > 0 && p === runStart + runLen && f === runFrame + runLen && prot === runProt) {
       runLen++;
       return;

@@ -40,6 +40,11 @@ export class SharedAnon {
     }
   }
 
+  /** The frame of page p, -1 while it has none (a userfaultfd's missing page). */
+  frameAt(p: number): number {
+    return p < this.pages ? this.frames.get(p) : -1;
+  }
+
   incRef(): void {
     this.users++;
   }

@@ -7,6 +7,7 @@
 import { E, Errno } from '../abi/errno';
 import type { MemoryAccess } from './access';
 import { PAGE } from './vma';
+import { UserfaultPending } from './userfault';
 
 /** Attempts of updateU32 against a word that keeps changing under it. */
 const ATOMIC_TRIES = 1000;
@@ -21,7 +22,8 @@ export abstract class UserCopy implements MemoryAccess {
       this.checkRange(addr, len, write);
       return len;
     } catch (e) {
-      if (!(e instanceof Errno)) throw e;
+      // A missing page of a userfaultfd's range is no bad page: the call waits for it, then restarts.
+      if (!(e instanceof Errno) || e instanceof UserfaultPending) throw e;
     }
     // Rare (a buffer that ends in a hole): find the first bad page.
     let done = 0;

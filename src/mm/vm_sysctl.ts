@@ -12,4 +12,6 @@ export class VmSysctl {
    * whatever is written here (MemoryManager.maxMapCount).
    */
   maxMapCount = MAX_MAP_COUNT;
+  /** vm.unprivileged_userfaultfd: 1 lets anyone make a userfaultfd for kernel faults too (syscalls/sys_userfaultfd.ts); 0, Linux's default, only CAP_SYS_PTRACE. */
+  unprivilegedUserfaultfd = 0;
 }

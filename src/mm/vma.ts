@@ -9,6 +9,7 @@ import type { Mappable } from './mappable';
 import { FrameTable } from './frame_table';
 import type { MemoryFile } from '../platform/memfile';
 import type { SharedAnon } from './shm';
+import type { UserfaultCtx } from './userfault';
 import { PAGE_SIZE as PAGE } from '../abi/mm';
 
 export { PAGE };
@@ -83,6 +84,13 @@ export class Vma {
    * anonymous memory (MemoryManager.checkUnsealed). Kept by fork, gone at exec.
    */
   sealed = false;
+  /** The userfaultfd this range is registered with (VM_UFFD_*), and its UFFDIO_REGISTER_MODE_* bits (mm/userfault.ts). */
+  uffd: UserfaultCtx | null = null;
+  uffdMode = 0;
+  /** Pages (indices in this VMA) a userfaultfd write-protected (UFFDIO_WRITEPROTECT): present ones only, so bounded by the frames. */
+  wp: Set<number> | null = null;
+  /** Missing pages a userfaultfd poisoned (UFFDIO_POISON): a touch is SIGBUS, until MADV_DONTNEED or munmap. */
+  poison: Set<number> | null = null;
 
   constructor(
     public start: number,
@@ -111,6 +119,11 @@ export class Vma {
     const [left, rightFrames] = this.frames.split(n);
     const right = new Vma(addr, this.end, this.prot, this.shared, rightFrames, this.file, this.pgoff + n, this.growsDown, this.name);
     right.copyFlags(this);
+    // A split keeps the registration; a fork child or a moved VMA does not (copyFlags), as Linux without the EVENT features.
+    right.uffd = this.uffd;
+    right.uffdMode = this.uffdMode;
+    right.wp = splitSet(this.wp, n);
+    right.poison = splitSet(this.poison, n);
     this.frames = left;
     this.end = addr;
     right.retain();
@@ -159,6 +172,8 @@ export class Vma {
       this.dontdump === next.dontdump &&
       this.thp === next.thp &&
       this.sealed === next.sealed &&
+      this.uffd === next.uffd &&
+      this.uffdMode === next.uffdMode &&
       samePolicy(this.policy, next.policy)
     );
   }
@@ -201,6 +216,8 @@ export class Vma {
 
   /** Become this VMA followed by next (canMerge holds); next is consumed. */
   absorb(next: Vma): void {
+    if (next.wp) for (const p of next.wp) (this.wp ??= new Set()).add(p + this.pages);
+    if (next.poison) for (const p of next.poison) (this.poison ??= new Set()).add(p + this.pages);
     this.frames = FrameTable.concat(this.frames, next.frames);
     this.end = next.end;
     this.anon ??= next.anon;
@@ -219,6 +236,18 @@ export class Vma {
     this.file?.hold?.decRef();
     this.shm?.decRef();
   }
+}
+
+/** The page indices of set at n and above leave it, renumbered from n, for the right half of a split (null: none). */
+function splitSet(set: Set<number> | null, n: number): Set<number> | null {
+  if (set === null) return null;
+  let right: Set<number> | null = null;
+  for (const p of [...set]) {
+    if (p < n) continue;
+    set.delete(p);
+    (right ??= new Set()).add(p - n);
+  }
+  return right;
 }
 
 function sameFile(a: VmaFile | null, b: VmaFile | null): boolean {

@@ -26,7 +26,7 @@ export const ENOSYS_REASONS: Readonly<Record<string, string>> = {
   process_madvise: 'advice to another process: not offered',
   migrate_pages: 'one NUMA node: nothing to migrate', move_pages: 'one NUMA node: nothing to move',
   perf_event_open: 'no performance counters in the sandbox (Linux without CONFIG_PERF_EVENTS answers ENOSYS)',
-  bpf: 'no eBPF in the sandbox', userfaultfd: 'no user-space fault handling in the sandbox',
+  bpf: 'no eBPF in the sandbox',
   pkey_mprotect: 'memory protection keys: not offered to applications', pkey_alloc: 'memory protection keys: not offered',
   pkey_free: 'memory protection keys: not offered',
   name_to_handle_at: 'file handles: not offered', open_by_handle_at: 'file handles: not offered',

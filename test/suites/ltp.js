@@ -44,7 +44,7 @@ const FAMILIES = [
   'fremovexattr', 'lgetxattr', 'llistxattr', 'lremovexattr', 'realpath', 'nftw', 'pathconf', 'fpathconf',
   // memory
   'mmap', 'munmap', 'mprotect', 'mremap', 'msync', 'mincore', 'madvise', 'brk', 'sbrk', 'mlock', 'mlock2',
-  'munlock', 'mlockall', 'munlockall', 'getpagesize', 'get_mempolicy', 'set_mempolicy', 'mbind',
+  'munlock', 'mlockall', 'munlockall', 'getpagesize', 'get_mempolicy', 'set_mempolicy', 'mbind', 'userfaultfd',
   // pipes, polling, splicing, futexes
   'pipe', 'pipe2', 'poll', 'ppoll', 'select', 'pselect', 'splice', 'tee', 'vmsplice', 'futex',
   // processes

@@ -1,5 +1,5 @@
 // devfs: the sandbox's /dev. Character devices null, zero, full, random,
-// urandom and tty (the controlling terminal: a pty of the sandbox's devpts,
+// urandom, userfaultfd (root's, as Linux's) and tty (the controlling terminal: a pty of the sandbox's devpts,
 // or the caller's host terminal for the first session; ENXIO without one),
 // the fd/stdin/stdout/stderr symlinks into /proc/self/fd, ptmx linking to
 // pts/ptmx (as container runtimes make it), and empty directories shm (a
@@ -22,6 +22,8 @@ import type { HostStdio } from '../hostfd/terminal';
 import type { DevPtsFs } from '../devpts/devpts';
 import type { Task } from '../../kernel/task';
 import { randomIoctl } from './random_ioctl';
+import { newUserfaultfd } from '../userfaultfd/userfaultfd';
+import { USERFAULTFD_IOC_NEW } from '../../abi/userfaultfd';
 
 type DevKind = 'null' | 'zero' | 'full' | 'random';
 
@@ -127,6 +129,24 @@ class CharDev extends DevInode {
   }
 }
 
+/** /dev/userfaultfd (10:257, root's only): USERFAULTFD_IOC_NEW makes a userfaultfd without vm.unprivileged_userfaultfd's check. */
+class UserfaultDev extends DevInode {
+  constructor(fs: DevFs) {
+    super(fs, S_IFCHR | 0o600, makedev(10, 257));
+  }
+  override open(_ctx: unknown, path: VPath, flags: number): FileDescription {
+    return new UserfaultDevFile(path, this, flags);
+  }
+}
+
+class UserfaultDevFile extends FileDescription {
+  /** Linux's userfaultfd_dev_ioctl: USERFAULTFD_IOC_NEW with userfaultfd(2)'s flags, anything else EINVAL. */
+  override ioctl(t: FileCtx, cmd: number, arg: number): number {
+    if (cmd !== USERFAULTFD_IOC_NEW) throw new Errno(E.EINVAL);
+    return newUserfaultfd(t as Task, arg | 0);
+  }
+}
+
 class DevLink extends DevInode {
   constructor(fs: DevFs, private readonly target: string) {
     super(fs, S_IFLNK | 0o777, 0, target.length);
@@ -172,6 +192,7 @@ export class DevFs implements FilesystemImpl {
     add('random', new CharDev(this, 1, 8, 'random'));
     add('urandom', new CharDev(this, 1, 9, 'random'));
     add('tty', new CharDev(this, 5, 0, 'tty'));
+    add('userfaultfd', new UserfaultDev(this));
     add('fd', new DevLink(this, '/proc/self/fd'));
     add('stdin', new DevLink(this, '/proc/self/fd/0'));
     add('stdout', new DevLink(this, '/proc/self/fd/1'));

@@ -255,6 +255,8 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
       (mm) => mm.rwFile('max_map_count', () => `${k.vmSysctl.maxMapCount}\n`,
         (data) => dointvecWrite(data, 1, 0, SYSCTL_INT.max, (_, x) => (k.vmSysctl.maxMapCount = x))),
       v('mmap_min_addr', d.mmapMinAddr),
+      (mm) => mm.rwFile('unprivileged_userfaultfd', () => `${k.vmSysctl.unprivilegedUserfaultfd}\n`,
+        (data) => dointvecWrite(data, 1, 0, 1, (_, x) => (k.vmSysctl.unprivilegedUserfaultfd = x))),
       // memfd_create without MFD_EXEC or MFD_NOEXEC_SEAL makes executable files (syscalls/sys_memfd.ts).
       v('memfd_noexec', 0),
     ]),

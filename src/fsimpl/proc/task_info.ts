@@ -305,7 +305,7 @@ export function smapsText(mm: MemoryManager): string {
     flags.push('me');
     if (e.shared) flags.push('ms');
     if (vma?.growsDown) flags.push('gd');
-    // In Linux's bit order: VM_LOCKED, VM_DONTCOPY, VM_LOCKONFAULT, VM_ACCOUNT, VM_WIPEONFORK, VM_DONTDUMP, VM_HUGEPAGE, VM_NOHUGEPAGE.
+    // In Linux's bit order: VM_LOCKED, VM_DONTCOPY, VM_LOCKONFAULT, VM_ACCOUNT, VM_WIPEONFORK, VM_DONTDUMP, VM_HUGEPAGE, VM_NOHUGEPAGE, VM_UFFD_MISSING.
     if (vma?.locked) flags.push('lo');
     if (vma?.dontfork) flags.push('dc');
     if (vma && vma.locked & LOCK_ONFAULT) flags.push('lf');
@@ -314,6 +314,8 @@ export function smapsText(mm: MemoryManager): string {
     if (vma?.dontdump) flags.push('dd');
     if (vma?.thp === THP_HUGE) flags.push('hg');
     if (vma?.thp === THP_NEVER) flags.push('nh');
+    // VM_UFFD_MISSING, after VM_MERGEABLE's "mg" (never set here).
+    if (vma?.uffd) flags.push('um');
     // VM_SEALED is the highest flag bit: last.
     if (vma?.sealed) flags.push('sl');
     s += formatMapsLine(e) + '\n';

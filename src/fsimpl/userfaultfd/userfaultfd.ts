@@ -1,0 +1,135 @@
+// A userfaultfd (userfaultfd(2)): the context that serves the missing pages
+// of the ranges it registered in the address space that made it. A task
+// that touches one blocks (kernel/userfault.ts) and its message waits here
+// until read(2) hands it to the handler; UFFDIO_COPY, ZEROPAGE or WAKE
+// (ioctl.ts) wake it. Closing the last reference unregisters every range
+// and wakes every waiter, whose pages then fill as unregistered memory does.
+// What it keeps is one message per blocked task: bounded by the tasks.
+
+import { E, Errno } from '../../abi/errno';
+import { EVENT_ERR, EVENT_IN, EVENT_RDNORM } from '../../abi/waitqueue';
+import { O_CLOEXEC, O_NONBLOCK, O_RDWR, type InodeAttrs } from '../../abi/fs';
+import { PAGE_SIZE } from '../../abi/mm';
+import { UFFD_USER_MODE_ONLY, UFFD_EVENT_PAGEFAULT, UFFD_FEATURE_EXACT_ADDRESS, UFFD_FEATURE_SIGBUS, UFFD_FEATURE_THREAD_ID, UFFD_MSG_SIZE } from '../../abi/userfaultfd';
+import { anonAttrs, FileDescription, type MaybePromise } from '../../vfs/file';
+import type { FileCtx } from '../../vfs/ctx';
+import type { MemoryManager } from '../../mm/mm';
+import type { Task } from '../../kernel/task';
+import { userfaultIoctl } from './ioctl';
+import { PendingFault, unregisterAll, type UserfaultCtx } from '../../mm/userfault';
+
+const READ_EVENTS = EVENT_IN | EVENT_RDNORM;
+
+export class UserfaultFile extends FileDescription implements UserfaultCtx {
+  /** UFFDIO_API done: the features chosen (Linux's UFFD_FEATURE_INITIALIZED). */
+  initialized = false;
+  features = 0;
+  /** Messages not read yet, oldest first. */
+  private readonly unread: PendingFault[] = [];
+  /** Every task waiting, its message read or not (UFFDIO_WAKE wakes both). */
+  private readonly waiting = new Set<PendingFault>();
+
+  constructor(
+    /** The address space whose ranges it serves: the creator's, whoever uses the descriptor later (Linux's ctx->mm). */
+    readonly mm: MemoryManager,
+    flags: number,
+    readonly userModeOnly: boolean,
+  ) {
+    super(null, null, flags);
+  }
+
+  get sigbus(): boolean {
+    return (this.features & UFFD_FEATURE_SIGBUS) !== 0;
+  }
+
+  procName(): string {
+    return 'anon_inode:[userfaultfd]';
+  }
+
+  override stat(): InodeAttrs {
+    return anonAttrs(0o600);
+  }
+
+  override canPoll(): boolean {
+    return true;
+  }
+
+  override supportsNowait(): boolean {
+    return true;
+  }
+
+  /**
+   * Readable while a message waits. An error before UFFDIO_API, and always
+   * without O_NONBLOCK, as Linux's userfaultfd_poll (a message may be gone
+   * before the read: only a non-blocking reader can poll safely).
+   */
+  override readiness(mask: number): number {
+    if (!this.initialized || !(this.flags & O_NONBLOCK)) return EVENT_ERR;
+    return this.unread.length > 0 ? READ_EVENTS & mask : 0;
+  }
+
+  fault(addr: number, flags: number, tid: number): PendingFault {
+    const at = this.features & UFFD_FEATURE_EXACT_ADDRESS ? addr : Math.floor(addr / PAGE_SIZE) * PAGE_SIZE;
+    const pf = new PendingFault(at, flags, tid);
+    this.unread.push(pf);
+    this.waiting.add(pf);
+    this.queue.notify(READ_EVENTS);
+    return pf;
+  }
+
+  forget(pf: PendingFault): void {
+    this.waiting.delete(pf);
+    if (pf.read) return;
+    const i = this.unread.indexOf(pf);
+    if (i >= 0) this.unread.splice(i, 1);
+  }
+
+  /** Wake the tasks waiting for a page in [start, end). */
+  wake(start: number, end: number): void {
+    for (const pf of [...this.waiting]) {
+      if (pf.addr >= start && pf.addr < end) pf.queue.notify(EVENT_IN);
+    }
+  }
+
+  override ioctl(t: FileCtx, cmd: number, arg: number): number {
+    return userfaultIoctl(t as Task, this, cmd, arg);
+  }
+
+  /** As many messages as fit in len (EINVAL below one); the first may block, the rest do not. */
+  override read(t: FileCtx, len: number, nowait = false): MaybePromise<Buffer> {
+    if (!this.initialized || len < UFFD_MSG_SIZE) throw new Errno(E.EINVAL);
+    if (this.unread.length === 0) {
+      if (this.flags & O_NONBLOCK || nowait) throw new Errno(E.EAGAIN);
+      return t.block(this, READ_EVENTS).then(() => this.read(t, len, nowait));
+    }
+    const n = Math.min(this.unread.length, Math.floor(len / UFFD_MSG_SIZE));
+    const out = Buffer.alloc(n * UFFD_MSG_SIZE);
+    for (let i = 0; i < n; i++) {
+      const pf = this.unread.shift()!;
+      pf.read = true;
+      const o = i * UFFD_MSG_SIZE;
+      out.writeUInt8(UFFD_EVENT_PAGEFAULT, o);
+      out.writeBigUInt64LE(BigInt(pf.flags), o + 8);
+      out.writeBigUInt64LE(BigInt(pf.addr), o + 16);
+      if (this.features & UFFD_FEATURE_THREAD_ID) out.writeUInt32LE(pf.tid, o + 24);
+    }
+    return out;
+  }
+
+  protected override release(): void {
+    unregisterAll(this.mm, this);
+    this.wake(0, Infinity);
+  }
+}
+
+/** A new userfaultfd in t's descriptor table (userfaultfd(2), USERFAULTFD_IOC_NEW); flags are checked here. */
+export function newUserfaultfd(t: Task, flags: number): number {
+  if (flags & ~(O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY)) throw new Errno(E.EINVAL);
+  const f = new UserfaultFile(t.mm, O_RDWR | (flags & O_NONBLOCK), (flags & UFFD_USER_MODE_ONLY) !== 0);
+  try {
+    return t.fdTable.install(f, (flags & O_CLOEXEC) !== 0);
+  } catch (e) {
+    f.decRef();
+    throw e;
+  }
+}

@@ -1,0 +1,75 @@
+// A task whose access met a missing page of a userfaultfd's range waits for
+// the context to serve it (mm/userfault.ts, fsimpl/userfaultfd): a fault of
+// the application runs its instruction again once woken (a new fault, and a
+// new message, if the page is still missing); an access of the Sentry in a
+// system call restarts the call. The wait is interruptible as Linux's: a
+// signal ends it (the instruction faults again after the handler; the
+// Sentry's access fails with EFAULT), SIGKILL ends the task.
+
+import { E, ERESTARTNOINTR } from '../abi/errno';
+import { EVENT_IN } from '../abi/waitqueue';
+import { PAGE_SIZE } from '../abi/mm';
+import * as S from '../abi/signals';
+import { poisonedAt, type UserfaultCtx, type UserfaultPending } from '../mm/userfault';
+import type { Task } from './task';
+import type { TaskRunner } from './runner';
+
+/** The application faulted on a missing page of a registered range (handleFault said 'uffd'). */
+export function userFault(runner: TaskRunner, t: Task, addr: number): void {
+  if (poisonedAt(t.mm, addr)) {
+    // As Linux 6.18 answers a poison marker: SIGBUS, BUS_ADRERR.
+    runner.forceSignal(t, S.SIGBUS, { signo: S.SIGBUS, code: S.BUS_ADRERR, addr });
+    runner.returnToUser(t, false);
+    return;
+  }
+  const at = t.mm.userfaultAt(addr);
+  if (at === null) {
+    runner.returnToUser(t, false); // served meanwhile: run the instruction again
+    return;
+  }
+  const ctx = at.ctx;
+  if (ctx.sigbus) {
+    runner.forceSignal(t, S.SIGBUS, { signo: S.SIGBUS, code: S.BUS_ADRERR, addr });
+    runner.returnToUser(t, false);
+    return;
+  }
+  // Each round is a fresh fault, not the application's own repeating one.
+  t.faultRepeats = 0;
+  t.lastFaultAddr = -1;
+  // The platform does not tell a read fault from a write: a missing page's flags stay 0 (docs/COMPATIBILITY.md); only a write faults on a write-protected one.
+  const pf = ctx.fault(addr, at.flags, t.tid);
+  // Counted as a call in progress: the loop knows a continuation is to come, a pause waits for it.
+  t.kernel.asyncCallStarted();
+  runner.inFlight++;
+  const again = (): void => {
+    t.kernel.asyncCallDone();
+    runner.inFlight--;
+    try {
+      ctx.forget(pf);
+      if (t.state !== 'dead') runner.returnToUser(t, false);
+    } catch (e) {
+      runner.kernelBug(t, e);
+    }
+  };
+  t.block(pf.queue, EVENT_IN).then(again, again);
+}
+
+/**
+ * A system call's access met a missing page (UserfaultPending): wait for
+ * the context, then restart the call from the start (ERESTARTNOINTR). The
+ * Sentry checks buffers before it consumes input (MemoryManager.checkRange),
+ * so a call that restarts has not taken anything yet.
+ */
+export async function kernelFault(t: Task, e: UserfaultPending): Promise<number> {
+  const ctx: UserfaultCtx = e.ctx;
+  const pf = ctx.fault(Math.floor(e.addr / PAGE_SIZE) * PAGE_SIZE, e.flags, t.tid);
+  try {
+    await t.block(pf.queue, EVENT_IN);
+  } catch {
+    // A signal: Linux's fault gives up and the access fails.
+    return -E.EFAULT;
+  } finally {
+    ctx.forget(pf);
+  }
+  return -ERESTARTNOINTR;
+}

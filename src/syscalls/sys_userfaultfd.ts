@@ -1,0 +1,28 @@
+// userfaultfd (man 2 userfaultfd): a descriptor that serves the missing
+// pages of the ranges it registers (fsimpl/userfaultfd, mm/userfault.ts).
+// Who may make one follows vm.unprivileged_userfaultfd: anyone when it is 1,
+// else a caller with CAP_SYS_PTRACE, or anyone asking for faults from user
+// mode only (UFFD_USER_MODE_ONLY); /dev/userfaultfd's USERFAULTFD_IOC_NEW
+// (fsimpl/devfs) answers whoever could open the device.
+import { E, Errno } from '../abi/errno';
+import { O_CLOEXEC, O_NONBLOCK, O_RDWR } from '../abi/fs';
+import { CAP_SYS_PTRACE } from '../abi/capability';
+import { UFFD_USER_MODE_ONLY } from '../abi/userfaultfd';
+import { capableInit } from '../auth/userns';
+import type { Task } from '../kernel/task';
+import { i32, type SyscallDef } from '../kernel/syscall';
+import { newUserfaultfd } from '../fsimpl/userfaultfd/userfaultfd';
+
+function userfaultfd(t: Task, flags: number): number {
+  const userOnly = (flags & UFFD_USER_MODE_ONLY) !== 0;
+  if (!userOnly && t.kernel.vmSysctl.unprivilegedUserfaultfd === 0 && !capableInit(t.creds, CAP_SYS_PTRACE)) throw new Errno(E.EPERM);
+  return newUserfaultfd(t, flags);
+}
+
+export const defs: SyscallDef[] = [
+  {
+    nr: 323, name: 'userfaultfd', args: ['fdflags'],
+    partial: 'missing-page faults (UFFDIO_REGISTER_MODE_MISSING) of anonymous memory and shmem (tmpfs, memfd) files, minor faults (MODE_MINOR, UFFDIO_CONTINUE) of shmem, write protection (MODE_WP, UFFDIO_WRITEPROTECT, COPY_MODE_WP) of private anonymous memory; UFFDIO_API, REGISTER, UNREGISTER, COPY, ZEROPAGE, WAKE, POISON; features PAGEFAULT_FLAG_WP, MISSING_SHMEM, MINOR_SHMEM, SIGBUS, THREAD_ID, EXACT_ADDRESS, POISON. WP of shared memory, other files, UFFDIO_MOVE and the fork/remap/remove/unmap events are EINVAL. A missing-page message of the application\'s own access has flags 0 (the platforms do not tell a read from a write). Pages are mapped when a mapping is made, where Linux maps them at the first touch: registering treats anonymous pages that hold only zeros as missing and, in a minor-fault range, unmaps a file\'s pages, so a page touched before the registration can fault where Linux\'s would not. A system call that meets such a page waits and then restarts from the start: calls that check their buffers first (read, write, pipes) are exact, but one that acts before it writes its results (pipe2, wait4, accept with the result in a missing page) acts again on the restart, where the copy of Linux blocks in the middle. An address space holds at most 262144 poisoned pages (ENOMEM past them; Linux keeps its markers in page tables)',
+    fn: (t, a) => userfaultfd(t, i32(a[0])),
+  },
+];
