@@ -50,6 +50,10 @@ export class SandboxNetwork extends Stack {
   procNet(file: 'tcp' | 'tcp6' | 'udp' | 'udp6'): string {
     return procNetText(this, file);
   }
+  shutdown(): void {
+    this.nat?.shutdown();
+    this.links?.shutdown();
+  }
   /** A NIC's counters for the interface table (/proc/net/dev, RTM_GETLINK). */
   linkStats(index: number): LinkStats | null {
     const n = this.nics.find((x) => x.index === index);
@@ -82,6 +86,7 @@ export function stackOf(k: Kernel, ns: NetNamespace = k.rootNs.net): SandboxNetw
   });
   ns.stack = s;
   if (table instanceof LoopbackTable) table.linkStats = (i) => s.linkStats(i);
+  ns.stackSetup?.(s);
   return s;
 }
 

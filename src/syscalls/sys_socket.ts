@@ -20,7 +20,7 @@ import { HostFdFile } from '../fsimpl/hostfd/hostfd';
 import { HostInetSocket } from '../socket/hostinet/hostinet';
 import { OPTION_NOTE } from '../socket/hostinet/options';
 import { NetlinkSocket } from '../socket/netlink/netlink';
-import { inetSocket } from '../net/factory';
+import type * as NetFactory from '../net/factory';
 import { AF_NETLINK, IFNAMSIZ, NETLINK_ROUTE } from '../abi/netif';
 import { SO_BINDTODEVICE } from '../abi/inet';
 import { CAP_NET_ADMIN } from '../abi/capability';
@@ -141,7 +141,8 @@ function makeSocketIn(t: Task, domain: number, kind: number, proto: number, nonb
         return HostInetSocket.create({ sockfs: t.kernel.sockfs, events: t.kernel.platform, budget: net.hostSockets }, domain, kind, proto, nonblock);
       }
       // sandbox and none: the Sentry's own stack (loopback only today).
-      return inetSocket(t, domain, kind, proto, nonblock);
+      // The stack's modules load with the first inet socket: a program that makes none never evaluates them.
+      return (require('../net/factory') as typeof NetFactory).inetSocket(t, domain, kind, proto, nonblock);
     case AF_NETLINK:
       if (kind !== SOCK_RAW && kind !== SOCK_DGRAM) throw new Errno(E.ESOCKTNOSUPPORT);
       if (proto !== NETLINK_ROUTE) throw new Errno(E.EPROTONOSUPPORT);
