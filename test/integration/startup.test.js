@@ -47,6 +47,8 @@ test('startup: `do /bin/true` evaluates none of the runtime commands\' modules, 
   assert.deepStrictEqual(r.modules.filter((id) => id.startsWith('kernel/strace/')), [], 'the strace decoders are for --strace only');
   assert.deepStrictEqual(r.modules.filter((id) => id.startsWith('[')), ['[tsvisor.rest.js]'], 'the rest of the bundle is read once, and the supervise part not at all (the rest holds its modules)');
   for (const b of UNUSED_BUILTINS) assert.ok(!r.builtins.includes(b), `do loaded node:${b}: ${r.builtins}`);
+  // node:v8 (and the stream modules it loads) only when the heap budget's bound is needed (abi/accounting.ts).
+  assert.ok(!r.builtins.includes('v8') && !r.builtins.includes('stream'), `do loaded node:v8 or node:stream: ${r.builtins}`);
   // The network stack and its NAT are made by the first inet socket (net/factory.ts): /bin/true opens none.
   assert.deepStrictEqual(r.modules.filter((id) => id.startsWith('net/')), [], 'the network stack loads with the first inet socket');
 });
