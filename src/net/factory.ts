@@ -90,7 +90,10 @@ export function stackOf(k: Kernel, ns: NetNamespace = k.rootNs.net): SandboxNetw
   return s;
 }
 
-/** socket(2) for AF_INET and AF_INET6 (type already stripped of SOCK_NONBLOCK and SOCK_CLOEXEC). */
+/**
+ * socket(2) for AF_INET and AF_INET6 (type already stripped of SOCK_NONBLOCK and SOCK_CLOEXEC).
+ * @public syscalls/sys_socket.ts requires this module at the first inet socket (a lazy require, which knip does not follow).
+ */
 export function inetSocket(t: Task, family: number, kind: number, proto: number, nonblock: number): SocketFile {
   const k = t.kernel;
   const env = (): InetEnv => ({

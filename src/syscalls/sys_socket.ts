@@ -29,6 +29,16 @@ import { nsCapable } from '../auth/userns';
 type HostSocketKind = { domain: number; type: number; protocol: number; listening: number };
 import { resolverOf, startOf, vfsOf } from './sysutil';
 
+/**
+ * The stack's socket(2) (net/factory.ts), loaded with the first inet socket: a program that makes none
+ * never evaluates the stack's modules. Called here only, so that a confined Sentry run from dist/ without
+ * the bundle can load it before it gives up the host (sandbox/confine.ts): Node then finds it again by
+ * this directory's require of this name, without a look at the file system.
+ */
+export function netFactory(): typeof NetFactory {
+  return require('../net/factory') as typeof NetFactory;
+}
+
 /** The socket behind fd: EBADF for no descriptor, ENOTSOCK for another kind of file. */
 export function sockOf(t: Task, fd: number): SocketFile {
   const f = t.fdTable.get(i32(fd));
@@ -141,8 +151,7 @@ function makeSocketIn(t: Task, domain: number, kind: number, proto: number, nonb
         return HostInetSocket.create({ sockfs: t.kernel.sockfs, events: t.kernel.platform, budget: net.hostSockets }, domain, kind, proto, nonblock);
       }
       // sandbox and none: the Sentry's own stack (loopback only today).
-      // The stack's modules load with the first inet socket: a program that makes none never evaluates them.
-      return (require('../net/factory') as typeof NetFactory).inetSocket(t, domain, kind, proto, nonblock);
+      return netFactory().inetSocket(t, domain, kind, proto, nonblock);
     case AF_NETLINK:
       if (kind !== SOCK_RAW && kind !== SOCK_DGRAM) throw new Errno(E.ESOCKTNOSUPPORT);
       if (proto !== NETLINK_ROUTE) throw new Errno(E.EPROTONOSUPPORT);
