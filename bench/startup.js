@@ -3,7 +3,7 @@
 // bench/startup.js: the cost of starting tsvisor's commands, against Node's
 // own start (`node -e 0`), and optionally against another tsvisor tree.
 //
-//   node bench/startup.js [--reps N] [--base DIR] [--json]
+//   node bench/startup.js [--reps N] [--base DIR] [--only TEXT] [--json]
 //
 // Rows: `node -e 0`; `tsvisor state` of a missing container, `tsvisor
 // kill` of one and `tsvisor delete --force` of one (what Docker's shim calls
@@ -19,7 +19,9 @@
 // load); with perf installed, perf stat's task-clock and minor-faults of the
 // command and its descendants instead (CPU to 0.01 ms, not time's 10 ms
 // steps). Systems and rows are interleaved run by run; medians.
-// --base DIR adds the same rows for the tree at DIR (built with npm run build).
+// --base DIR adds the same rows for the tree at DIR (built with npm run build);
+// the two trees take turns at going first. --only TEXT keeps the tsvisor rows
+// whose label contains TEXT (`--only do` for `do /bin/true` alone).
 
 const childProcess = require('node:child_process');
 const fs = require('node:fs');
@@ -29,11 +31,12 @@ const path = require('node:path');
 const ROOT = path.resolve(__dirname, '..');
 
 function parseArgs(argv) {
-  const o = { reps: 15, base: null, json: false };
+  const o = { reps: 15, base: null, json: false, only: null };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--reps') o.reps = Number(argv[++i]);
     else if (argv[i] === '--base') o.base = path.resolve(argv[++i]);
     else if (argv[i] === '--json') o.json = true;
+    else if (argv[i] === '--only') o.only = argv[++i];
     else throw new Error(`unknown argument ${argv[i]}`);
   }
   return o;
@@ -85,19 +88,22 @@ function main() {
     ['delete --force (missing container)', ['--root', root, 'delete', '--force', 'missing']],
     ['do /bin/true', ['do', '/bin/true']],
   ];
-  for (const [label, args] of cmds) rows.push([label, () => trees.map(([, dir]) => [path.join(dir, 'bin', 'tsvisor.js'), ...args])]);
+  for (const [label, args] of cmds) if (o.only === null || label.includes(o.only)) rows.push([label, () => trees.map(([, dir]) => [path.join(dir, 'bin', 'tsvisor.js'), ...args])]);
   const columns = ['native', ...trees.map(([n]) => n)];
   const results = new Map(rows.map(([label]) => [label, new Map()]));
   // One untimed run of each first: code caches written after a build.
   for (const [, argvs] of rows) for (const argv of argvs()) measure(argv);
   for (let rep = 0; rep < o.reps; rep++) {
     for (const [label, argvs] of rows) {
-      argvs().forEach((argv, i) => {
+      const list = argvs();
+      // With a base, the trees take turns at going first (a run warms the page cache for the next).
+      const order = rep % 2 ? list.map((_, i) => list.length - 1 - i) : list.map((_, i) => i);
+      for (const i of order) {
         const col = label.startsWith('node -e 0') ? 'native' : columns[1 + i];
         const per = results.get(label);
         if (!per.has(col)) per.set(col, []);
-        per.get(col).push(measure(argv));
-      });
+        per.get(col).push(measure(list[i]));
+      }
     }
   }
   fs.rmSync(root, { recursive: true, force: true });

@@ -5,7 +5,7 @@
 // pipe buffers) live in the Sentry's JavaScript heap and are charged here, so
 // that the application gets an errno long before Node runs out of heap.
 
-import * as v8 from 'node:v8';
+import type * as V8 from 'node:v8';
 import { Errno } from './errno';
 
 const MiB = 1024 * 1024;
@@ -25,10 +25,14 @@ export function parseSize(s: string): number | null {
  * charged objects (whose real cost is estimated per object) stay well inside
  * the heap even if the estimates are off by a factor of two.
  */
-export function heapBudgetFor(limitBytes: number): number {
-  const heapLimit = v8.getHeapStatistics().heap_size_limit;
-  return Math.max(4 * MiB, Math.floor(Math.min(limitBytes / 4, heapLimit / 4)));
+function heapBudgetFor(limitBytes: number): number {
+  // node:v8 loads Node's stream modules with it (a few ms of every start): asked only when a budget's bound is needed (HeapBudget).
+  const heapLimit = (require('node:v8') as typeof V8).getHeapStatistics().heap_size_limit;
+  return Math.max(MIN_BUDGET, Math.floor(Math.min(limitBytes / 4, heapLimit / 4)));
 }
+
+/** The least heapBudgetFor gives, known without asking Node. */
+const MIN_BUDGET = 4 * MiB;
 
 /** Estimated JavaScript heap cost of kernel objects, measured with bench/heap_cost.js (charged a little above). */
 export const HEAP_COST = {
@@ -57,7 +61,37 @@ export class HeapBudget {
     held.bytes = 0;
   });
 
-  constructor(public limit: number) {}
+  /** The bound, or null until it is first needed when it follows a memory limit (heapBudgetFor of memoryBytes). */
+  private bound: number | null;
+  private memoryBytes = 0;
+
+  constructor(limit: number) {
+    this.bound = limit;
+  }
+
+  /** A budget that follows a memory limit of bytes (heapBudgetFor), worked out when first needed: a sandbox whose objects stay under MIN_BUDGET never asks node:v8. */
+  static forMemory(bytes: number): HeapBudget {
+    const b = new HeapBudget(0);
+    b.followMemory(bytes);
+    return b;
+  }
+
+  followMemory(bytes: number): void {
+    this.bound = null;
+    this.memoryBytes = bytes;
+  }
+
+  get limit(): number {
+    return (this.bound ??= heapBudgetFor(this.memoryBytes));
+  }
+  set limit(bytes: number) {
+    this.bound = bytes;
+  }
+
+  /** Whether total bytes are over the bound (below MIN_BUDGET a bound not yet worked out cannot be). */
+  private over(total: number): boolean {
+    return total > (this.bound ?? MIN_BUDGET) && total > this.limit;
+  }
 
   track(owner: object, held: { bytes: number }): void {
     this.collector.register(owner, held);
@@ -65,14 +99,14 @@ export class HeapBudget {
 
   /** Take bytes from the budget or throw errno (the one Linux gives for that kind of object). */
   charge(bytes: number, errno: number): void {
-    if (this.used + bytes > this.limit) throw new Errno(errno, 'sandbox kernel memory budget exhausted');
+    if (this.over(this.used + bytes)) throw new Errno(errno, 'sandbox kernel memory budget exhausted');
     this.used += bytes;
     if (this.used > this.peak) this.peak = this.used;
   }
 
   /** Take bytes if the budget has them; false otherwise (for caches, which shrink rather than fail). */
   tryCharge(bytes: number): boolean {
-    if (this.used + bytes > this.limit) return false;
+    if (this.over(this.used + bytes)) return false;
     this.used += bytes;
     if (this.used > this.peak) this.peak = this.used;
     return true;

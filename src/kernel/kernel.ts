@@ -59,6 +59,8 @@ export interface KernelOptions {
 export interface KernelNetStack {
   /** The text of /proc/net/{tcp,tcp6,udp,udp6}. */
   procNet(file: 'tcp' | 'tcp6' | 'udp' | 'udp6'): string;
+  /** The sandbox ends: the host sockets behind the stack (the NAT's, the taken-over links') close, before the platform's event service goes. */
+  shutdown(): void;
 }
 
 export class Kernel {

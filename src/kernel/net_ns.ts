@@ -14,6 +14,12 @@ export class NetNamespace {
   readonly kind = 'net';
   /** The namespace's own stack (net/stack.ts) in sandbox and none modes, made by its first AF_INET/AF_INET6 socket. */
   stack: KernelNetStack | null = null;
+  /**
+   * Run once on the stack when it is made (the sandbox attaches its NAT to
+   * the initial namespace's here: sandbox/sandbox.ts), so that a program that
+   * opens no inet socket never builds the stack or loads its modules.
+   */
+  stackSetup: ((stack: KernelNetStack) => void) | null = null;
   constructor(
     readonly owner: UserNamespace,
     readonly inum: number,

@@ -50,6 +50,10 @@ export class SandboxNetwork extends Stack {
   procNet(file: 'tcp' | 'tcp6' | 'udp' | 'udp6'): string {
     return procNetText(this, file);
   }
+  shutdown(): void {
+    this.nat?.shutdown();
+    this.links?.shutdown();
+  }
   /** A NIC's counters for the interface table (/proc/net/dev, RTM_GETLINK). */
   linkStats(index: number): LinkStats | null {
     const n = this.nics.find((x) => x.index === index);
@@ -82,10 +86,14 @@ export function stackOf(k: Kernel, ns: NetNamespace = k.rootNs.net): SandboxNetw
   });
   ns.stack = s;
   if (table instanceof LoopbackTable) table.linkStats = (i) => s.linkStats(i);
+  ns.stackSetup?.(s);
   return s;
 }
 
-/** socket(2) for AF_INET and AF_INET6 (type already stripped of SOCK_NONBLOCK and SOCK_CLOEXEC). */
+/**
+ * socket(2) for AF_INET and AF_INET6 (type already stripped of SOCK_NONBLOCK and SOCK_CLOEXEC).
+ * @public syscalls/sys_socket.ts requires this module at the first inet socket (a lazy require, which knip does not follow).
+ */
 export function inetSocket(t: Task, family: number, kind: number, proto: number, nonblock: number): SocketFile {
   const k = t.kernel;
   const env = (): InetEnv => ({

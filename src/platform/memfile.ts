@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as libc from '../host/libc';
 import { E, Errno } from '../abi/errno';
-import { HeapBudget, heapBudgetFor } from '../abi/accounting';
+import { HeapBudget } from '../abi/accounting';
 import { MAP_NORESERVE, MAP_SHARED, PAGE_SIZE as PAGE } from '../abi/mm';
 import { FreeExtents } from './free_extents';
 import { ChargeTable, kernelPages, type MemCharge } from './memcharge';
@@ -51,7 +51,7 @@ export class MemoryFile {
   /** The sandbox memory limit in frames: alloc fails with ENOMEM past it. */
   limitPages = MAX_PAGES;
   /** Sentry heap the sandbox's kernel objects may use (see accounting.ts). */
-  readonly heap = new HeapBudget(heapBudgetFor(MAX_PAGES * PAGE));
+  readonly heap = HeapBudget.forMemory(MAX_PAGES * PAGE);
   /**
    * Called when an allocation would pass the limit: gives back frames that
    * were handed out but never touched (returns how many). Set by the kernel.
@@ -78,7 +78,7 @@ export class MemoryFile {
   /** Set the sandbox memory limit (bytes); the heap budget follows it. */
   setLimit(bytes: number): void {
     this.limitPages = Math.max(1, Math.min(MAX_PAGES, Math.floor(bytes / PAGE)));
-    this.heap.limit = heapBudgetFor(this.limitPages * PAGE);
+    this.heap.followMemory(this.limitPages * PAGE);
   }
 
   /** The sandbox's RAM as its programs see it (/proc/meminfo, sysinfo): the limit, and what is left of it. */

@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as libc from '../host/libc';
 import { sentryFilter, type ConfineNet } from './confine_filter';
 import { decodeHandOff, type GoferHandOff } from '../gofer/spawn';
+import type * as SysSocket from '../syscalls/sys_socket';
 import { BEFORE_CONFINE_EVENT, CALLER_CAPBND_ENV, CONFINE_FD_ENV, CONFINE_GOFER_ENV } from './confine_env';
 
 const SYS_SECCOMP = 317;
@@ -65,6 +66,14 @@ export class ConfinedStart {
    */
   enter(net: ConfineNet, hostWrites: boolean, keepSocket = false): void {
     (process as NodeJS.EventEmitter).emit(BEFORE_CONFINE_EVENT);
+    // Run from dist/ without the bundle (whose require has no resolve), a module is a file read at its
+    // first require: the network stack's, first required at the first inet socket (syscalls/sys_socket.ts
+    // and, from this directory, sandbox.ts), are read now, while the root is still the host's. The bundle
+    // holds them in memory (tsvisor.rest.js, loaded with the kernel).
+    if (typeof require.resolve === 'function') {
+      (require('../syscalls/sys_socket') as typeof SysSocket).netFactory();
+      for (const m of ['../net/nat/start', '../net/packet/start']) require(m);
+    }
     fs.writeSync(this.fd, 'pivot\n');
     const reply = readLine(this.fd);
     if (reply !== 'ok') throw new Error(`confinement: ${reply}`);

@@ -29,8 +29,8 @@ import { HostInterfaces } from '../host/hostnetinfo';
 import { HOST_SOCKET_LIMIT, HostSocketBudget, LINK_SOCKET_LIMIT, LoopbackTable, NAT_SOCKET_LIMIT, NatTable, defaultNetSysctl } from '../kernel/netinfo';
 import type { LinkConfig, LinkSource } from '../abi/netif';
 import { LinkTable } from '../kernel/linktable';
-import { startNetwork, stopNetwork } from '../net/nat/start';
-import { startLinks, stopLinks } from '../net/packet/start';
+import type * as NatStart from '../net/nat/start';
+import type * as PacketStart from '../net/packet/start';
 import { NAT_RESOLV_CONF, natConfig } from './natconfig';
 import type { HostFs } from '../fsimpl/hostfs/hostfs';
 import { SentryOutput } from '../host/sentry_output';
@@ -116,7 +116,13 @@ export class Sandbox {
       if (c.pidsLimit !== null) this.kernel.maxTasks = Math.min(this.kernel.maxTasks, c.pidsLimit);
     }
     if (!c) this.writeIdentity(ns.vfs, opts, log);
-    startNetwork(this.kernel);
+    if (nat) {
+      // The stack and its NAT are made by the first inet socket (net/factory.ts), and their ~40 modules
+      // loaded then; published ports listen before the program runs, so they make them now.
+      const natStart = (): typeof NatStart => require('../net/nat/start') as typeof NatStart;
+      kernel.rootNs.net.stackSetup = (s) => natStart().attachNat(kernel, s);
+      if (nat.publish.length) natStart().startNetwork(kernel);
+    }
     hostStdio.events = this.platform;
     const { table, hooks, missingFamilies } = buildTable();
     this.kernel.table = table;
@@ -364,7 +370,7 @@ export class Sandbox {
    */
   attachLinks(list: LinkConfig[], source: LinkSource | null = null): void {
     if (!this.kernel.network.links) throw new Error('interfaces are taken over in sandbox network mode without the NAT only');
-    startLinks(this.kernel, list, source);
+    (require('../net/packet/start') as typeof PacketStart).startLinks(this.kernel, list, source);
   }
 
   /**
@@ -476,11 +482,11 @@ export class Sandbox {
       return await this.kernel.run();
     } finally {
       this.platform.unwatch(nodeLoop);
-      stopNetwork(this.kernel);
-      stopLinks(this.kernel);
+      this.kernel.netstack?.shutdown();
       for (const [name, fn] of handlers) process.off(name, fn);
       const mf = this.platform.memfile;
-      this.log(`memory: peak ${mf.peakPages * 4} kB of the ${mf.limitPages * 4} kB limit; host holds ${Math.floor(mf.hostResidentBytes() / 1024)} kB; kernel objects peak ${Math.floor(mf.heap.peak / 1024)} kB of ${Math.floor(mf.heap.limit / 1024)} kB`);
+      // Only for a debug log: the heap budget's bound asks node:v8 if nothing needed it yet.
+      if (this.opts.debugLog) this.log(`memory: peak ${mf.peakPages * 4} kB of the ${mf.limitPages * 4} kB limit; host holds ${Math.floor(mf.hostResidentBytes() / 1024)} kB; kernel objects peak ${Math.floor(mf.heap.peak / 1024)} kB of ${Math.floor(mf.heap.limit / 1024)} kB`);
       this.platform.shutdown();
       if (this.opts.statsFile) {
         // WeakRef targets read during the current job stay alive until it

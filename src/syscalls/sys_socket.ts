@@ -20,7 +20,7 @@ import { HostFdFile } from '../fsimpl/hostfd/hostfd';
 import { HostInetSocket } from '../socket/hostinet/hostinet';
 import { OPTION_NOTE } from '../socket/hostinet/options';
 import { NetlinkSocket } from '../socket/netlink/netlink';
-import { inetSocket } from '../net/factory';
+import type * as NetFactory from '../net/factory';
 import { AF_NETLINK, IFNAMSIZ, NETLINK_ROUTE } from '../abi/netif';
 import { SO_BINDTODEVICE } from '../abi/inet';
 import { CAP_NET_ADMIN } from '../abi/capability';
@@ -28,6 +28,16 @@ import { nsCapable } from '../auth/userns';
 
 type HostSocketKind = { domain: number; type: number; protocol: number; listening: number };
 import { resolverOf, startOf, vfsOf } from './sysutil';
+
+/**
+ * The stack's socket(2) (net/factory.ts), loaded with the first inet socket: a program that makes none
+ * never evaluates the stack's modules. Called here only, so that a confined Sentry run from dist/ without
+ * the bundle can load it before it gives up the host (sandbox/confine.ts): Node then finds it again by
+ * this directory's require of this name, without a look at the file system.
+ */
+export function netFactory(): typeof NetFactory {
+  return require('../net/factory') as typeof NetFactory;
+}
 
 /** The socket behind fd: EBADF for no descriptor, ENOTSOCK for another kind of file. */
 export function sockOf(t: Task, fd: number): SocketFile {
@@ -141,7 +151,7 @@ function makeSocketIn(t: Task, domain: number, kind: number, proto: number, nonb
         return HostInetSocket.create({ sockfs: t.kernel.sockfs, events: t.kernel.platform, budget: net.hostSockets }, domain, kind, proto, nonblock);
       }
       // sandbox and none: the Sentry's own stack (loopback only today).
-      return inetSocket(t, domain, kind, proto, nonblock);
+      return netFactory().inetSocket(t, domain, kind, proto, nonblock);
     case AF_NETLINK:
       if (kind !== SOCK_RAW && kind !== SOCK_DGRAM) throw new Errno(E.ESOCKTNOSUPPORT);
       if (proto !== NETLINK_ROUTE) throw new Errno(E.EPROTONOSUPPORT);

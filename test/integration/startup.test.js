@@ -47,6 +47,29 @@ test('startup: `do /bin/true` evaluates none of the runtime commands\' modules, 
   assert.deepStrictEqual(r.modules.filter((id) => id.startsWith('kernel/strace/')), [], 'the strace decoders are for --strace only');
   assert.deepStrictEqual(r.modules.filter((id) => id.startsWith('[')), ['[tsvisor.rest.js]'], 'the rest of the bundle is read once, and the supervise part not at all (the rest holds its modules)');
   for (const b of UNUSED_BUILTINS) assert.ok(!r.builtins.includes(b), `do loaded node:${b}: ${r.builtins}`);
+  // node:v8 (and the stream modules it loads) only when the heap budget's bound is needed (abi/accounting.ts).
+  assert.ok(!r.builtins.includes('v8') && !r.builtins.includes('stream'), `do loaded node:v8 or node:stream: ${r.builtins}`);
+  // The network stack and its NAT are made by the first inet socket (net/factory.ts): /bin/true opens none.
+  assert.deepStrictEqual(r.modules.filter((id) => id.startsWith('net/')), [], 'the network stack loads with the first inet socket');
+});
+
+test('startup: the first inet socket loads the stack and attaches the NAT; /proc/net/dev and the routes are the same before it', () => {
+  const py = [
+    'import socket',
+    "before = [open(f).read() for f in ('/proc/net/dev', '/proc/net/route', '/proc/net/if_inet6', '/proc/net/tcp')]",
+    "print('BEFORE', before == [open(f).read() for f in ('/proc/net/dev', '/proc/net/route', '/proc/net/if_inet6', '/proc/net/tcp')])",
+    "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.connect(('192.0.2.1', 9)); print('SRC', u.getsockname()[0])",
+    "after = [open(f).read() for f in ('/proc/net/dev', '/proc/net/route', '/proc/net/if_inet6', '/proc/net/tcp')]",
+    "print('SAME', before == after)",
+  ].join('\n');
+  const r = traced(['do', '--', 'python3', '-c', py]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^BEFORE True$/m);
+  // The route to a remote address goes through the NAT's eth0, from its address: the NAT was attached.
+  assert.match(r.stdout, /^SRC 10\.0\.2\.15$/m);
+  assert.match(r.stdout, /^SAME True$/m, 'the interface table, routes and socket list read the same before the stack was made and after');
+  assert.ok(r.modules.includes('net/factory') && r.modules.includes('net/nat/nat'), 'the stack and the NAT are evaluated at the first socket');
+  assert.ok(r.modules.indexOf('net/factory') > r.modules.indexOf('syscalls/sys_socket'), 'after the syscall table');
 });
 
 test('startup: `do --strace` loads the decoders it needs', () => {

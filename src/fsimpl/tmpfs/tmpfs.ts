@@ -34,6 +34,8 @@ export interface TmpfsOptions {
 
 /** Without a memory file limit (unit tests): what the mount advertised before limits existed. */
 const UNLIMITED_PAGES = 1 << 20;
+/** The least default nr_inodes. */
+const MIN_DEFAULT_INODES = 64;
 
 export class TmpfsFs implements FilesystemImpl {
   readonly name = 'tmpfs';
@@ -47,7 +49,10 @@ export class TmpfsFs implements FilesystemImpl {
   /** Inodes alive (for nr_inodes and statfs). */
   inodes = 0;
   readonly sizePages: number;
-  readonly maxInodes: number;
+  /** nr_inodes= as given, else null: half the pages, bounded by what the heap budget affords (maxInodes). */
+  private readonly maxInodesGiven: number | null;
+  private readonly limitPages: number;
+  private maxInodesDefault: number | null = null;
   /** The sandbox-wide budget of Sentry heap that inodes, names and symlink targets are charged to. */
   readonly heap: HeapBudget | null;
 
@@ -56,8 +61,8 @@ export class TmpfsFs implements FilesystemImpl {
     const limit = frames.limitPages ?? UNLIMITED_PAGES * 2;
     this.heap = frames.heap ?? null;
     this.sizePages = opts.sizePages ?? Math.floor(limit / 2);
-    const affordable = this.heap ? Math.floor(this.heap.limit / HEAP_COST.inode / 2) : UNLIMITED_PAGES;
-    this.maxInodes = opts.maxInodes ?? Math.max(64, Math.min(Math.floor(limit / 2), affordable));
+    this.maxInodesGiven = opts.maxInodes ?? null;
+    this.limitPages = limit;
     this.rootInode = this.newInode({ type: S_IFDIR, mode: opts.mode ?? 0o1777, uid: opts.uid ?? 0, gid: opts.gid ?? 0 });
     this.rootInode.a.nlink = 2;
   }
@@ -80,9 +85,21 @@ export class TmpfsFs implements FilesystemImpl {
     return this.rootInode;
   }
 
+  /**
+   * nr_inodes: given, or half the pages bounded by what the heap budget
+   * affords, worked out at first need (the budget's bound asks Node's heap
+   * limit, which a sandbox that makes few files never needs).
+   */
+  get maxInodes(): number {
+    if (this.maxInodesGiven !== null) return this.maxInodesGiven;
+    const affordable = this.heap ? Math.floor(this.heap.limit / HEAP_COST.inode / 2) : UNLIMITED_PAGES;
+    return (this.maxInodesDefault ??= Math.max(MIN_DEFAULT_INODES, Math.min(Math.floor(this.limitPages / 2), affordable)));
+  }
+
   /** A new inode, or ENOSPC when nr_inodes or the heap budget is used up. */
   newInode(spec: CreateSpec): TmpfsInode {
-    if (this.inodes >= this.maxInodes) throw new Errno(E.ENOSPC);
+    // Below the least default, only a given nr_inodes can be reached.
+    if (this.inodes >= (this.maxInodesGiven ?? MIN_DEFAULT_INODES) && this.inodes >= this.maxInodes) throw new Errno(E.ENOSPC);
     const targetBytes = spec.target !== undefined ? Buffer.byteLength(spec.target, 'latin1') : 0;
     this.charge(HEAP_COST.inode + targetBytes);
     this.inodes++;

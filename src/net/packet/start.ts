@@ -11,7 +11,7 @@ import type { Kernel } from '../../kernel/kernel';
 import type { LinkConfig, LinkSource, LinkUpdate } from '../../abi/netif';
 import * as hs from '../../host/hostsocket';
 import { HOST_IN, type HostWatch } from '../../platform/platform';
-import { SandboxNetwork, stackOf } from '../factory';
+import { stackOf } from '../factory';
 import { isV4 } from '../ip/addr';
 import type { Stack } from '../stack';
 import { DnsRelay } from './dnsrelay';
@@ -163,9 +163,4 @@ export function startLinks(k: Kernel, list: LinkConfig[], source: LinkSource | n
   for (const cfg of list) taken.add(cfg);
   taken.reroute();
   s.links = taken;
-}
-
-/** The sandbox ends: the packet sockets and the relay's host sockets close (before the platform's event service goes). */
-export function stopLinks(k: Kernel): void {
-  if (k.netstack instanceof SandboxNetwork) k.netstack.links?.shutdown();
 }
