@@ -318,7 +318,8 @@ export class SystrapProcess implements AddressSpace {
     for (let slot = 0; slot < this.slotFrames.length; slot++) {
       if (slot !== old.slot) this.memfile.bytes(this.slotFrames[slot], AREA_PAGES).fill(0);
     }
-    if (!this.leader.revive()) return false;
+    // The leader's CPU time is no application thread's: no baseline to read (SystrapThread.revived reads the thread's).
+    if (!this.leader.revive(false)) return false;
     this.spare = null;
     const th = SystrapThread.revived(old);
     th.cpu.policy = this.cpus;
