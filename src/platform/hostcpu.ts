@@ -1,40 +1,59 @@
 // A host thread's CPU time as the host accounts it, for the platforms'
 // contexts (Context.cpuTime) and the CPU policy: user and system ticks from
-// /proc/PID/task/TID/stat, and when asked for precision the exact total from
+// /proc/TID/task/TID/stat, and when asked for precision the exact total from
 // its schedstat, split in the same ratio.
+//
+// Not /proc/PID/task/TID: the dentries a read leaves there hang under the
+// process's own /proc directory, which the host walks to flush when the
+// Sentry reaps the process, while the thread's own exit flushes them: a
+// systrap stub (a leader and an application thread) killed after its
+// thread's CPU time was read made the Sentry's waitpid spin in
+// proc_invalidate_siblings_dcache until that exit ran, 4-30 ms per reap
+// (perf; 25-150 ms of every make -j1 of 20 files), where ptrace's
+// single-thread stubs paid nothing.
 
 import * as libc from '../host/libc';
 import type { CpuTime } from './platform';
 
 const TICK_NS = 10_000_000; // USER_HZ = 100
 
-/** A host thread's CPU counters: ticks of user and system time, and the exact total in ns (-1: not read). */
+/** A host thread's CPU counters: ticks of user and system time, the exact total in ns (-1: not read), its start (ticks after boot, -1: unknown). */
 export interface HostCpu {
   ut: number;
   st: number;
   total: number;
+  start: number;
 }
-export const NO_CPU: HostCpu = { ut: 0, st: 0, total: 0 };
+export const NO_CPU: HostCpu = { ut: 0, st: 0, total: 0, start: -1 };
 
 /**
- * The host's counters of one of its threads: /proc/PID/task/TID/stat, and
+ * The host's counters of one of its threads: /proc/TID/task/TID/stat, and
  * with precise its schedstat. The host's /proc is the platform's to read:
- * these are its own processes. Null once the thread is gone.
+ * these are its own processes. Null once the thread is gone, or when the
+ * thread found started at another time than start (the number is another
+ * thread's now: a path by TID alone does not say whose).
  */
-export function readHostCpu(pid: number, tid: number, precise: boolean): HostCpu | null {
-  const dir = `/proc/${pid}/task/${tid}`;
+export function readHostCpu(tid: number, precise: boolean, start = -1): HostCpu | null {
+  const dir = hostTaskDir(tid);
   const stat = readProc(`${dir}/stat`);
   if (stat === null) return null;
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ut = Number(f[11]);
   const st = Number(f[12]);
-  if (!Number.isFinite(ut) || !Number.isFinite(st)) return null;
+  const began = Number(f[19]);
+  if (!Number.isFinite(ut) || !Number.isFinite(st) || !Number.isFinite(began)) return null;
+  if (start >= 0 && began !== start) return null;
   let total = -1;
   if (precise) {
     total = Number((readProc(`${dir}/schedstat`) ?? '').split(' ')[0]);
     if (!Number.isFinite(total) || total < 0) total = -1;
   }
-  return { ut, st, total };
+  return { ut, st, total, start: began };
+}
+
+/** A host thread's /proc directory, by its TID alone (see the top of this file for why not under its process). */
+export function hostTaskDir(tid: number): string {
+  return `/proc/${tid}/task/${tid}`;
 }
 
 const procScratch = Buffer.alloc(1024);

@@ -211,3 +211,32 @@ test('no probe of apart while the other CPUs are busy; one soon after they are i
   assert.equal(stats.placementSwitches, 1, log.join('; '));
   assert.ok(count.apart > 1500, `${count.apart} traps apart; ${log.join('; ')}`);
 });
+
+test('sparse traps (a compiler, fork and exec): never probed apart, and apart goes back together', () => {
+  // make -j1's phases, as traced: windows of 0.15-1.2 ms per trap from one phase to the next, the same in either
+  // placement (the program's own work); the old logic took each phase change for a placement's gain or loss.
+  const { p, stats, log } = make();
+  const r = rng(21);
+  let now = 1e9, apart = 0;
+  for (let phase = 0; phase < 40; phase++) {
+    const c = 150_000 + r() * 1_050_000;
+    const res = machine(p, { now, n: 200 + Math.floor(r() * 400), cost: { together: c, apart: c }, seed: phase + 1 });
+    now = res.now;
+    apart += res.count.apart;
+  }
+  assert.equal(apart, 0, log.join('; '));
+  assert.equal(stats.placementProbesLost, undefined, log.join('; '));
+  assert.equal(stats.placementSwitches, undefined, log.join('; '));
+  // Dense traps (getpid): apart as before; then a sparse phase: together within a few windows, without a probe.
+  ({ now } = machine(p, { now, n: 3000, cost: QUIET, seed: 30 }));
+  assert.equal(p.mode, 'apart', log.join('; '));
+  const lost = stats.placementProbesLost ?? 0;
+  const sparse = machine(p, { now, n: 3000, cost: { together: 200_000, apart: 200_000 }, seed: 31 });
+  assert.equal(p.mode, 'together', log.join('; '));
+  assert.ok(sparse.count.apart <= 8 * 128, `${sparse.count.apart} sparse traps apart; ${log.join('; ')}`);
+  assert.equal(stats.placementProbesLost ?? 0, lost, 'no probe of together was needed');
+  // Dense again: apart again soon (the probes were not backed off by the sparse phase).
+  const dense = machine(p, { now: sparse.now, n: 3000, cost: QUIET, seed: 32 });
+  assert.equal(p.mode, 'apart', log.join('; '));
+  assert.ok(dense.count.apart > 1500, `${dense.count.apart} traps apart; ${log.join('; ')}`);
+});

@@ -474,12 +474,14 @@ export class StubProcess implements AddressSpace {
   /**
    * Take a retired stub for a new process: a fresh context for its leader
    * (the ended process's Task may still hold the old one, dead now), with
-   * its CPU time counted from here. The kernel sets every register and the
-   * FP state before the new process runs. False if it died meanwhile.
+   * its CPU time counted from here (unless counted is false: systrap's
+   * leaders run no application code, so their baseline, two reads in /proc,
+   * would never be used). The kernel sets every register and the FP state
+   * before the new process runs. False if it died meanwhile.
    */
-  revive(): boolean {
+  revive(counted = true): boolean {
     if (this.dead || this.retiring) return false;
-    const th = this.addThread(this.pid, true);
+    const th = this.addThread(this.pid, counted);
     // It emptied itself on any CPU: back on the tracer's, as every new context starts.
     if (this.unpinned) this.cpus?.pin(th.cpu);
     this.unpinned = false;

@@ -66,6 +66,8 @@ export class StubThread implements Context {
    * parked one): its counters go on from the earlier thread's.
    */
   private readonly base: HostCpu;
+  /** The host thread's start time as first read (hostcpu.ts): a later read of another thread by the same TID is none. */
+  private hostStart = -1;
 
   constructor(
     readonly proc: StubProcess,
@@ -73,8 +75,9 @@ export class StubThread implements Context {
     reused = false,
   ) {
     this.cpu = new StubCpu(tid);
-    const b = reused ? readHostCpu(proc.pid, tid, true) : null;
+    const b = reused ? readHostCpu(tid, true) : null;
     this.base = b ? { ...b, total: Math.max(0, b.total) } : NO_CPU;
+    this.hostStart = this.base.start;
   }
 
   get hostTid(): number {
@@ -83,12 +86,14 @@ export class StubThread implements Context {
 
   /**
    * The thread's CPU time as the host accounts it: user and system ticks from
-   * /proc/PID/task/TID/stat, and with precise the exact total from its
+   * /proc/TID/task/TID/stat, and with precise the exact total from its
    * schedstat split in the same ratio; for a host thread taken over from a
    * parked one, what it ran since.
    */
   cpuTime(precise = false): CpuTime {
-    const t = cpuTimeSince(readHostCpu(this.proc.pid, this.tid, precise), this.base, precise);
+    const h = readHostCpu(this.tid, precise, this.hostStart);
+    if (h) this.hostStart = h.start;
+    const t = cpuTimeSince(h, this.base, precise);
     // The thread is gone: its last reading stands.
     if (t) this.lastCpu = t;
     return { ...this.lastCpu };

@@ -70,6 +70,17 @@ const DEGRADED_ABOVE = 2;
 const DEGRADED_WINDOWS = 3;
 
 /**
+ * Windows costing more than this per trap (ns, the kept placement's median) are sparse traps: a compiler, a shell's
+ * fork and exec. There apart cannot win: it saves the two wake-ups of a hand-off, about 5 us a trap (getpid quiet,
+ * 10.3 us together against 5.5 apart), which above 35-40 us is less than the SWITCH_BELOW bar, so a probe is won
+ * only by the program's own phases (make -j1: windows of 0.15-1.2 ms per trap, six switches in one make, auto
+ * 1.1-1.35x together); and traps farther apart than the spins (the Sentry's 100 us, the stub's ~80) make every
+ * hand-off apart a wake-up across CPUs (15 us against 5.5 on one). So a sparse together is not probed, and a sparse
+ * apart goes back together at once.
+ */
+const SPARSE_NS = 40_000;
+
+/**
  * A probe of apart needs the other CPUs at least this idle since the last look (their idle share of /proc/stat): at
  * a load of 14 the stubs there waited milliseconds per trap. Not more: at a load of 3 (the other CPU under half idle)
  * apart still took 4-7 us per trap against 13 together, and a probe that loses is cut short (ABORT_RATIO).
@@ -215,6 +226,10 @@ export class TrapPlacement {
     if (this.kept.length > KEPT_WINDOWS) this.kept.shift();
     if (this.kept.length < KEPT_WINDOWS) return;
     const keptCost = median(this.kept);
+    if (keptCost > SPARSE_NS) {
+      if (this.mode === 'apart') this.sparseTogether(keptCost);
+      return;
+    }
     if (this.takenAt === 0) this.takenAt = keptCost;
     if (Math.min(...this.kept.slice(-DEGRADED_WINDOWS)) > this.takenAt * DEGRADED_ABOVE) {
       // The back-off stays: a probe that loses here still makes the next one wait longer.
@@ -239,6 +254,17 @@ export class TrapPlacement {
     this.probeAgainst = keptCost;
     this.flip();
     this.trace?.(`probe ${this.mode} against ${Math.round(keptCost)} ns per trap`);
+  }
+
+  /** Apart, the traps became sparse (see SPARSE_NS): together, measured afresh, and apart probed soon once they are dense again. */
+  private sparseTogether(keptCost: number): void {
+    this.stats.placementSwitches = (this.stats.placementSwitches ?? 0) + 1;
+    this.flip();
+    this.kept = [];
+    this.takenAt = 0;
+    this.probeEvery = PROBE_EVERY_MIN;
+    this.sinceProbe = 0;
+    this.trace?.(`traps sparse apart (${Math.round(keptCost)} ns per trap): back to together`);
   }
 
   private probeWindow(cost: number): void {

@@ -14,7 +14,7 @@ import type { CpuPolicy } from '../ptrace/affinity';
 import type { StopSource, StubPool } from '../ptrace/stub_pool';
 import { STUB_THREAD_CLONE_FLAGS } from '../ptrace/seccomp';
 import { type FrameTemplate, SystrapThread } from './thread';
-import { readProc } from '../hostcpu';
+import { hostTaskDir, readProc } from '../hostcpu';
 import { A_STATE, AREA_SIZE, AREAS_BASE, CLONE_SITE, FIRST_TRAP_ADDR, FUTEX_RET_ADDR, MAX_SLOTS, ST_RESUME, ST_TRAPPED } from './stub_code';
 
 const SYS_MMAP = 9;
@@ -130,7 +130,8 @@ export class SystrapProcess implements AddressSpace {
   private takeSlot(): number {
     for (let i = 0; i < this.freed.length; i++) {
       const f = this.freed[i];
-      if (!fs.existsSync(`/proc/${this.pid}/task/${f.tid}`)) {
+      // Gone, or its TID taken by another host thread since (then the slot waits: the conservative side).
+      if (!fs.existsSync(hostTaskDir(f.tid))) {
         this.freed.splice(i, 1);
         return f.slot;
       }
@@ -280,7 +281,8 @@ export class SystrapProcess implements AddressSpace {
     const sp = this.areaAddr(th.slot) + th.frameShape().split('/').map(Number)[0] - 8;
     const area = `0x${this.areaAddr(th.slot).toString(16)}`;
     for (let i = 0; i < HELD_TRIES; i++) {
-      const text = readProc(`/proc/${this.pid}/task/${th.tid}/syscall`);
+      // By TID alone (hostcpu.ts: no dentry under the stub's own directory); the futex address, sp and pc are this stub's.
+      const text = readProc(`${hostTaskDir(th.tid)}/syscall`);
       if (text === null) return false;
       const f = text.trim().split(' ');
       if (f[0] !== 'running') {
@@ -311,12 +313,13 @@ export class SystrapProcess implements AddressSpace {
   revive(): boolean {
     const old = this.spare;
     if (this.dead || this.leader.dead || this.leader.retiring || !old || !this.frame || old.frameShape() !== this.frame.shape) return false;
-    for (const f of this.freed) if (fs.existsSync(`/proc/${this.pid}/task/${f.tid}`)) return false;
+    for (const f of this.freed) if (fs.existsSync(hostTaskDir(f.tid))) return false;
     if (!this.heldInHandler(old) || !old.scrubForReuse(this.frame)) return false;
     for (let slot = 0; slot < this.slotFrames.length; slot++) {
       if (slot !== old.slot) this.memfile.bytes(this.slotFrames[slot], AREA_PAGES).fill(0);
     }
-    if (!this.leader.revive()) return false;
+    // The leader's CPU time is no application thread's: no baseline to read (SystrapThread.revived reads the thread's).
+    if (!this.leader.revive(false)) return false;
     this.spare = null;
     const th = SystrapThread.revived(old);
     th.cpu.policy = this.cpus;

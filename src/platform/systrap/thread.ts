@@ -131,6 +131,8 @@ export class SystrapThread implements Context {
   private spunWith = 0;
   /** The host thread's CPU counters when this context took it (a spare stub's thread ran another process before). */
   private cpuBase: HostCpu = NO_CPU;
+  /** The host thread's start time as first read (hostcpu.ts): a later read of another thread by the same TID is none. */
+  private hostStart = -1;
 
   constructor(
     readonly proc: SystrapProcess,
@@ -161,8 +163,9 @@ export class SystrapThread implements Context {
     // The host thread keeps the mask the placement gave it (a retired thread was never spread); one the application
     // restricted is set again, as the new CPU record starts with no application mask.
     if (old.cpu.appCpus === null && !old.cpu.spread) th.placedKey = old.placedKey;
-    const b = readHostCpu(old.proc.pid, old.tid, true);
+    const b = readHostCpu(old.tid, true, old.hostStart);
     th.cpuBase = b ? { ...b, total: Math.max(0, b.total) } : NO_CPU;
+    th.hostStart = b ? b.start : -1;
     return th;
   }
 
@@ -431,7 +434,9 @@ export class SystrapThread implements Context {
   }
 
   cpuTime(precise = false): CpuTime {
-    const t = cpuTimeSince(readHostCpu(this.proc.pid, this.tid, precise), this.cpuBase, precise);
+    const h = readHostCpu(this.tid, precise, this.hostStart);
+    if (h) this.hostStart = h.start;
+    const t = cpuTimeSince(h, this.cpuBase, precise);
     // The thread is gone: its last reading stands.
     if (t) this.lastCpu = t;
     return { ...this.lastCpu };
