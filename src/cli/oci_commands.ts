@@ -245,6 +245,7 @@ export class Runtime {
     this.log.debug(`${id}: start began, ${performance.now().toFixed(0)} ms after this process started`);
     // The shell line's start was served by the sandbox process (start_fifo.ts), which failed it with this.
     const failed = process.env[START_FAILED_ENV];
+    delete process.env[START_FAILED_ENV];
     if (failed !== undefined) throw new RuntimeError(failed);
     await this.withLockAsync(id, () => this.startLocked(id));
   }
