@@ -1,5 +1,5 @@
 #!/bin/sh
-':' //; export TSVISOR_CALLER_NOFILE="$(ulimit -Sn)"; [ -z "${NODE_EXTRA_CA_CERTS+set}" ] || { export TSVISOR_CALLER_CA_CERTS="$NODE_EXTRA_CA_CERTS"; unset NODE_EXTRA_CA_CERTS; }; tsv_args() { tsv_r=/run/tsvisor; tsv_c=; while [ $# -gt 0 ]; do case $1 in --root|--log|--log-format|--platform|--network) [ "$1" = --root ] && tsv_r=${2-}; [ $# -gt 1 ] && shift;; --root=*) tsv_r=${1#*=};; -*) ;; *) tsv_c=$1; shift; break;; esac; shift; done; tsv_f=; tsv_i=; tsv_n=0; for tsv_a; do case $tsv_a in -f|--force) tsv_f=1;; -*) tsv_n=9;; *) tsv_i=$tsv_a; tsv_n=$((tsv_n+1));; esac; done; }; tsv_args "$@"; case $tsv_c in create) { { TSVISOR_CREATE_READY_FD=9 node "$0" "$@" 9>&1 >&8 8>&- <&7 7<&- & } | { read -r tsv_p; read -r tsv_s; case $tsv_s in 0) exit 0;; [0-9]*) while read -r tsv_p; do :; done; exit "$tsv_s";; esac; tsv_p=${tsv_p#pid }; [ -n "$tsv_p" ] || { echo 'tsvisor: create: the runtime process ended before it started' >&2; exit 1; }; TSVISOR_CREATE_ABANDONED=$tsv_p node "$0" "$@"; exit 1; }; } 8>&1 7<&0; exit;; delete) [ "$tsv_n" = 1 ] && case $tsv_i in *[!A-Za-z0-9_+.-]*|.*|'') ;; *) tsv_d=$tsv_r/$tsv_i; if [ ! -e "$tsv_d" ]; then [ "$tsv_f" != 1 ] || exit 0; elif [ -f "$tsv_d/exit-status" ] && [ -f "$tsv_d/delete-plain" ] && read -r tsv_g < "$tsv_d/delete-plain"; then { [ -z "$tsv_g" ] || rmdir $tsv_g 2>/dev/null; } && rm -rf "$tsv_d" && exit 0; fi;; esac;; esac; exec node "$0" "$@"
+':' //; export TSVISOR_CALLER_NOFILE="$(ulimit -Sn)"; [ -z "${NODE_EXTRA_CA_CERTS+set}" ] || { export TSVISOR_CALLER_CA_CERTS="$NODE_EXTRA_CA_CERTS"; unset NODE_EXTRA_CA_CERTS; }; tsv_args() { tsv_r=/run/tsvisor; tsv_c=; while [ $# -gt 0 ]; do case $1 in --root|--log|--log-format|--platform|--network) [ "$1" = --root ] && tsv_r=${2-}; [ $# -gt 1 ] && shift;; --root=*) tsv_r=${1#*=};; -h|--help|-v|--version) break;; -*) ;; *) tsv_c=$1; shift; break;; esac; shift; done; tsv_f=; tsv_i=; tsv_n=0; for tsv_a; do case $tsv_a in -f|--force) tsv_f=1;; -*) tsv_n=9;; *) tsv_i=$tsv_a; tsv_n=$((tsv_n+1));; esac; done; tsv_d=; [ "$tsv_n" = 1 ] && case $tsv_i in *[!A-Za-z0-9_+.-]*|.*|'') ;; *) tsv_d=$tsv_r/$tsv_i;; esac; }; tsv_args "$@"; case $tsv_c in create) { { TSVISOR_CREATE_READY_FD=9 node "$0" "$@" 9>&1 >&8 8>&- <&7 7<&- & } | { read -r tsv_p; read -r tsv_s; case $tsv_s in 0) exit 0;; [0-9]*) while read -r tsv_p; do :; done; exit "$tsv_s";; esac; tsv_p=${tsv_p#pid }; [ -n "$tsv_p" ] || { echo 'tsvisor: create: the runtime process ended before it started' >&2; exit 1; }; TSVISOR_CREATE_ABANDONED=$tsv_p node "$0" "$@"; exit 1; }; } 8>&1 7<&0; exit;; delete) [ -n "$tsv_d" ] && if [ ! -e "$tsv_d" ]; then [ "$tsv_f" != 1 ] || exit 0; elif [ -f "$tsv_d/exit-status" ] && [ -f "$tsv_d/delete-plain" ] && read -r tsv_g < "$tsv_d/delete-plain"; then { [ -z "$tsv_g" ] || rmdir $tsv_g 2>/dev/null; } && rm -rf "$tsv_d" && exit 0; fi;; start) [ -n "$tsv_d" ] && [ -z "$tsv_f" ] && [ -p "$tsv_d/start-request" ] && { { exec 5>&-; printf 'start %s\n' $$ >&3 && { read -r tsv_s <&4 || :; }; } 5<>"$tsv_d/start-done" 4<"$tsv_d/start-done" 3<>"$tsv_d/start-request"; } 2>/dev/null && { read -r tsv_p tsv_s < "$tsv_d/start-result"; } 2>/dev/null && [ "$tsv_p" = $$ ] && case $tsv_s in ok) exit 0;; 'error '*) export TSVISOR_START_FAILED="${tsv_s#error }";; esac;; esac; exec node "$0" "$@"
 'use strict';
 // The line above is the shell's and a no-op to JavaScript: Node raises its
 // soft RLIMIT_NOFILE to the hard limit before any script runs, so the
@@ -9,7 +9,9 @@
 // start-up for nothing (src/cli/caller_env.ts); started by `node` directly,
 // the first statement below does that for the Node processes we start.
 // It finds the command after the global flags (those taking a value are
-// listed there; test/integration/oci.test.js keeps the list true):
+// listed there; test/integration/oci.test.js keeps the list true; with
+// --help or --version there, Node answers) and, for one valid id, its state
+// directory:
 // - `create`: Node is started in the background with a pipe on fd 9
 //   (TSVISOR_CREATE_READY_FD, src/cli/create_ready.ts) and the shell exits
 //   with the status Node writes there: 0 when the container is created,
@@ -25,6 +27,15 @@
 //   `delete-plain` (no poststop hook: only its cgroup directories and state
 //   directory to remove; src/cli/sandbox_proc.ts). If one of those
 //   directories cannot be removed, Node's delete does the rest.
+// - `start ID` (no flag after start) of a container whose sandbox process
+//   left the FIFO `start-request` (a create that stayed, with no start-time
+//   hook): it writes `start PID` there and waits for the end of
+//   `start-done` (opened read-write first, so that neither open waits, and
+//   that descriptor dropped: the end comes when the sandbox process has
+//   answered or is gone), then reads `start-result`: `PID ok` exits 0, as
+//   runc's start through its exec.fifo; `PID error MSG` has Node's start
+//   report MSG (TSVISOR_START_FAILED, in the log's format); anything else
+//   (no result, another PID's) is Node's start (src/cli/start_fifo.ts).
 if (process.env.NODE_EXTRA_CA_CERTS !== undefined) {
   process.env.TSVISOR_CALLER_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
   delete process.env.NODE_EXTRA_CA_CERTS;

@@ -26,6 +26,7 @@ import { createInPod } from './pod_commands';
 import { isPodSandbox, podSandboxOf } from '../oci/pod';
 import type { RuntimeLog } from './runtime_log';
 import type { FileLock } from '../host/filelock';
+import { serveStartFifo, START_FAILED_ENV } from './start_fifo';
 
 export interface ExecFlags {
   process?: string;
@@ -200,6 +201,7 @@ export class Runtime {
       // In place, with a terminal: create's own stdio (a client may wait for the end of its pipes) gives way to the terminal's.
       if (inPlace && tty) for (const fd of [0, 1, 2]) replaceFd(tty.slave, fd);
       keepSlave = inPlace;
+      if (inPlace) this.offerFifoStart(id, plan.hooks);
       created?.();
       return child;
     } catch (e) {
@@ -241,27 +243,65 @@ export class Runtime {
 
   async start(id: string): Promise<void> {
     this.log.debug(`${id}: start began, ${performance.now().toFixed(0)} ms after this process started`);
-    await this.withLockAsync(id, async () => {
-      const r = this.record(id);
-      if (!this.state.alive(r)) throw new RuntimeError('cannot start a container that has stopped');
-      // runc's words.
-      if (r.status === 'running') throw new RuntimeError('cannot start an already running container');
-      if (r.status !== 'created') throw new RuntimeError(`cannot start a container in the ${r.status} state`);
-      const hooks = r.hooks ?? {};
-      try {
-        runHooks(hooks, ['startContainer'], ociState(r, true), this.log, true, r.pid);
-      } catch (e) {
-        // As runc: a failed startContainer hook stops the container.
-        process.kill(r.pid, 'SIGKILL');
-        throw e;
-      }
-      const reply = await this.request(r, { op: 'start' });
-      this.log.debug(`${id}: the sandbox answered start`);
-      if (!reply.ok) throw new RuntimeError(`cannot start container ${id}: ${reply.error}`);
-      const running: ContainerRecord = { ...r, status: 'running' };
-      this.state.write(running);
-      runHooks(hooks, ['poststart'], ociState(running, true), this.log, false);
-    });
+    // The shell line's start was served by the sandbox process (start_fifo.ts), which failed it with this.
+    const failed = process.env[START_FAILED_ENV];
+    delete process.env[START_FAILED_ENV];
+    if (failed !== undefined) throw new RuntimeError(failed);
+    await this.withLockAsync(id, () => this.startLocked(id));
+  }
+
+  /**
+   * The start the shell line of bin/tsvisor.js asks the sandbox process for
+   * (this process, a create that stayed; start_fifo.ts): Node's start, its
+   * lock taken without holding this process's loop (another command may hold
+   * it and wait for this process).
+   */
+  private async startFromFifo(id: string, sent: () => void): Promise<void> {
+    const lock = await this.state.lockAsync(id);
+    try {
+      await this.startLocked(id, sent);
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** start, under the lock; sent() is called as the sandbox is asked to let the container run. */
+  private async startLocked(id: string, sent?: () => void): Promise<void> {
+    const r = this.record(id);
+    if (!this.state.alive(r)) throw new RuntimeError('cannot start a container that has stopped');
+    // runc's words.
+    if (r.status === 'running') throw new RuntimeError('cannot start an already running container');
+    if (r.status !== 'created') throw new RuntimeError(`cannot start a container in the ${r.status} state`);
+    const hooks = r.hooks ?? {};
+    try {
+      runHooks(hooks, ['startContainer'], ociState(r, true), this.log, true, r.pid);
+    } catch (e) {
+      // As runc: a failed startContainer hook stops the container.
+      process.kill(r.pid, 'SIGKILL');
+      throw e;
+    }
+    sent?.();
+    const reply = await this.request(r, { op: 'start' });
+    this.log.debug(`${id}: the sandbox answered start`);
+    if (!reply.ok) throw new RuntimeError(`cannot start container ${id}: ${reply.error}`);
+    const running: ContainerRecord = { ...r, status: 'running' };
+    this.state.write(running);
+    runHooks(hooks, ['poststart'], ociState(running, true), this.log, false);
+  }
+
+  /**
+   * In place, once created: serve the shell line's start without Node
+   * (start_fifo.ts), unless the container has start-time hooks: they run
+   * synchronously, which this process (the Sentry's runtime, or the Sentry)
+   * must not; Node's start runs them.
+   */
+  private offerFifoStart(id: string, hooks: ContainerRecord['hooks']): void {
+    if ((hooks?.startContainer ?? []).length + (hooks?.poststart ?? []).length > 0) return;
+    try {
+      serveStartFifo(this.state.dir(id), (sent) => this.startFromFifo(id, sent), (m) => this.log.debug(`${id}: ${m}`));
+    } catch (e) {
+      this.log.debug(`${id}: no start without Node: ${(e as Error).message}`);
+    }
   }
 
   /**

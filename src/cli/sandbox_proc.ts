@@ -30,6 +30,7 @@ import { CONFINE_FD_ENV } from '../sandbox/confine_env';
 import { holdsExecSecret } from './exec_secret';
 import { loadError, PodServer } from './pod_serve';
 import { hostTree } from './observe';
+import { EXITING_EVENT } from './start_fifo';
 
 const READY_FD = 3;
 
@@ -118,6 +119,7 @@ function leaveCgroupEmpty(dirs: string[]): void {
 
 /** Exit as the container did: its code, or death by its signal. plain: PLAIN_DELETE_FILE's line, if any. */
 export function exitAs(status: number, stateDir: string, plain: string | null = null, debug?: (msg: string) => void): never {
+  (process as NodeJS.EventEmitter).emit(EXITING_EVENT);
   if (plain) {
     leaveCgroupEmpty(plain.split(' '));
     debug?.("the sandbox's other host processes are gone");

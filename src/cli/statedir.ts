@@ -46,13 +46,39 @@ export class StateDir {
 
   /** Take the container's lock; fails for an unknown id (or one deleted while we waited). */
   lock(id: string): FileLock {
-    if (!fs.existsSync(this.dir(id))) throw new RuntimeError(`container ${id} does not exist`);
+    this.mustExist(id);
     let lock: FileLock;
     try {
-      lock = FileLock.acquire(path.join(this.dir(id), 'lock'));
+      lock = FileLock.acquire(this.lockFile(id));
     } catch (e) {
-      throw new RuntimeError(`container ${id} does not exist (${(e as Error).message})`);
+      throw this.gone(id, e as Error);
     }
+    return this.stillThere(id, lock);
+  }
+
+  /** lock() without holding this process's event loop while another process has it (FileLock.acquireAsync). */
+  async lockAsync(id: string): Promise<FileLock> {
+    this.mustExist(id);
+    const lock = await FileLock.acquireAsync(this.lockFile(id)).catch((e: Error) => {
+      throw this.gone(id, e);
+    });
+    return this.stillThere(id, lock);
+  }
+
+  private lockFile(id: string): string {
+    return path.join(this.dir(id), 'lock');
+  }
+
+  private mustExist(id: string): void {
+    if (!fs.existsSync(this.dir(id))) throw new RuntimeError(`container ${id} does not exist`);
+  }
+
+  private gone(id: string, e: Error): RuntimeError {
+    return new RuntimeError(`container ${id} does not exist (${e.message})`);
+  }
+
+  /** lock, if the container's directory is still there now that it is held (not deleted while we waited). */
+  private stillThere(id: string, lock: FileLock): FileLock {
     if (!fs.existsSync(this.dir(id))) {
       lock.release();
       throw new RuntimeError(`container ${id} does not exist`);

@@ -287,7 +287,7 @@ function modulesOf(dir, pid) {
   return fs.readFileSync(path.join(dir, 'modules'), 'utf8').split('\n').filter((l) => l.startsWith(`${pid} `)).map((l) => l.slice(l.indexOf(' ') + 1));
 }
 
-for (const [mode, more] of MODES) test(`Docker's shim per container, ${mode}: create becomes the sandbox process (one Node start), start and delete load no kernel, the second delete starts no Node; a gone container loads no koffi; Node gets no NODE_EXTRA_CA_CERTS`, { timeout: 120_000 }, async () => {
+for (const [mode, more] of MODES) test(`Docker's shim per container, ${mode}: create becomes the sandbox process (one Node start), start and both deletes start no Node; a gone container loads no koffi; Node gets no NODE_EXTRA_CA_CERTS`, { timeout: 120_000 }, async () => {
   const confined = more.TSVISOR_CONFINE === '1';
   const watched = (d, args, starts) => watchedIn(d, args, starts, more);
   const dir = h.tmpDir('oci-');
@@ -312,7 +312,15 @@ for (const [mode, more] of MODES) test(`Docker's shim per container, ${mode}: cr
     assert.ok(createStarts.some((l) => / sandbox-init .* --confine w1$/.test(l)), `the Sentry: ${createStarts}`);
   }
   assert.strictEqual(watched(dir, ['state', 'w1'], starts).status, 0);
-  assert.strictEqual(watched(dir, ['start', 'w1'], starts).status, 0);
+  // The shim's start: answered by the sandbox process through the state directory's FIFO, with no Node start (start_fifo.ts).
+  const shimEnv = { ...h.sentryEnv(), ...more, NODE_OPTIONS: `--require ${LOADWATCH}`, LOADWATCH_STARTS: starts };
+  const shim = (args) => {
+    const before = fs.readFileSync(starts, 'utf8');
+    const r = childProcess.spawnSync(h.TSVISOR, ['--root', path.join(dir, 'root'), ...args], { env: shimEnv, timeout: 60_000 });
+    assert.strictEqual(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    assert.strictEqual(fs.readFileSync(starts, 'utf8'), before, `${args.join(' ')} starts no Node`);
+  };
+  shim(['start', 'w1']);
   await until('the container to stop', () => !alive(s.pid));
   const w = c.report();
   if (confined) {
@@ -335,18 +343,12 @@ for (const [mode, more] of MODES) test(`Docker's shim per container, ${mode}: cr
   // The shim deletes once it has reaped the process it waited for (here init reaps it, when it will: a zombie keeps its cgroup busy).
   await until('the cgroup to be empty', () => cg.every((d) => fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').trim() === ''));
   // The shim's delete of the stopped container, then its second delete --force, which finds nothing: both answered by the shell line alone.
-  const before = fs.readFileSync(starts, 'utf8');
-  const shimEnv = { ...h.sentryEnv(), ...more, NODE_OPTIONS: `--require ${LOADWATCH}`, LOADWATCH_STARTS: starts };
-  for (const args of [['delete', 'w1'], ['delete', '--force', 'w1']]) {
-    const r = childProcess.spawnSync(h.TSVISOR, ['--root', path.join(dir, 'root'), ...args], { env: shimEnv });
-    assert.strictEqual(r.status, 0, String(r.stderr));
-  }
-  assert.strictEqual(fs.readFileSync(starts, 'utf8'), before, 'the deletes of a stopped container start no Node');
+  for (const args of [['delete', 'w1'], ['delete', '--force', 'w1']]) shim(args);
   assert.ok(!fs.existsSync(path.join(dir, 'root', 'w1')), 'the state directory is removed');
   assert.deepStrictEqual(cg.filter((d) => fs.existsSync(d)), [], 'the cgroup is removed');
   // The runtime's commands (the Gofer and a confined Sentry are started without --root).
   const lines = fs.readFileSync(starts, 'utf8').trim().split('\n').filter((l) => l.split(' ')[1] === '--root');
-  assert.deepStrictEqual(lines.map((l) => l.split(' ').slice(3, 4)[0]), ['create', 'state', 'start'], 'one Node start per command but the deletes');
+  assert.deepStrictEqual(lines.map((l) => l.split(' ').slice(3, 4)[0]), ['create', 'state'], 'one Node start per command but start and the deletes');
 
   // A process left in the stopped container's cgroup: the shell line cannot remove it, Node's delete kills what is in it and does.
   const c2 = watched(dir, ['create', '--bundle', dir, 'w2'], starts);
@@ -355,7 +357,7 @@ for (const [mode, more] of MODES) test(`Docker's shim per container, ${mode}: cr
   const cg2 = Object.values(cgroupDirs(dir, 'w2'));
   const stray = childProcess.spawn('sleep', ['1000'], { stdio: 'ignore', detached: true });
   fs.writeFileSync(path.join(cg2[0], 'cgroup.procs'), String(stray.pid));
-  assert.strictEqual(watched(dir, ['start', 'w2'], starts).status, 0);
+  shim(['start', 'w2']);
   await until('the container to stop', () => !alive(s2.pid));
   const n = fs.readFileSync(starts, 'utf8').split('\n').length;
   assert.strictEqual(watched(dir, ['delete', 'w2'], starts).status, 0);
@@ -367,6 +369,90 @@ for (const [mode, more] of MODES) test(`Docker's shim per container, ${mode}: cr
     assert.strictEqual(g.koffi, false, `${args.join(' ')} of a gone container loads no koffi`);
     assert.strictEqual(g.status, args[0] === 'delete' ? 0 : 1, `${args.join(' ')}: ${g.stderr}`);
   }
+});
+
+for (const [mode, more] of MODES) test(`start through the state directory's FIFO (the shell line, no Node), ${mode}: state transitions, the errors as Node's start gives them, the fallbacks`, { timeout: 180_000 }, async () => {
+  const dir = h.tmpDir('oci-');
+  const tsv = (d, args, opts = {}) => tsvDefault(d, args, { ...opts, env: { ...more, ...opts.env } });
+  const state = (d, id) => JSON.parse(ok(tsv(d, ['state', id]), `state ${id}`).stdout);
+  makeBundle(dir, { args: ['sleep', '1000'] });
+  const root = path.join(dir, 'root');
+  const starts = path.join(dir, 'starts');
+  fs.writeFileSync(starts, '');
+  /** tsvisor executed as the shim does, its Node starts counted (loadwatch): the result and how many Node processes it started. */
+  const counted = (args, globals = []) => {
+    const before = fs.readFileSync(starts, 'utf8').split('\n').length;
+    const r = tsv(dir, args, { globals, env: { NODE_OPTIONS: `--require ${LOADWATCH}`, LOADWATCH_STARTS: starts } });
+    return { ...r, stderr: r.stderr.replace(/^loadwatch .*\n/gm, ''), nodes: fs.readFileSync(starts, 'utf8').split('\n').length - before };
+  };
+  const fifo = (id) => path.join(root, id, 'start-request');
+  const isFifo = (f) => fs.existsSync(f) && fs.statSync(f).isFIFO();
+
+  // Docker's flags (the shim's --log and --log-format, --debug, --systemd-cgroup): the start is the sandbox process's.
+  ok(tsv(dir, ['create', 'f1']), 'create');
+  assert.ok(isFifo(fifo('f1')), 'create leaves the FIFO');
+  assert.strictEqual((fs.statSync(fifo('f1')).mode & 0o777), 0o600);
+  assert.strictEqual(state(dir, 'f1').status, 'created');
+  const log = path.join(dir, 'log.json');
+  const s1 = counted(['start', 'f1'], ['--log', log, '--log-format', 'json', '--debug', '--systemd-cgroup']);
+  ok(s1, 'start');
+  assert.strictEqual(s1.nodes, 0, 'start through the FIFO starts no Node');
+  assert.strictEqual(s1.stderr, '');
+  assert.strictEqual(state(dir, 'f1').status, 'running', 'the record says running once start returned');
+  assert.ok(!fs.existsSync(fifo('f1')) && !fs.existsSync(path.join(root, 'f1', 'start-done')), 'the FIFOs are gone with the one start');
+  // Started twice: Node's start, with Node's words (runc's).
+  const again = counted(['start', 'f1'], ['--log', log, '--log-format', 'json']);
+  fails(again, 'start of a running container', /cannot start an already running container/);
+  assert.strictEqual(again.nodes, 1);
+  assert.match(fs.readFileSync(log, 'utf8'), /"level":"error","msg":"cannot start an already running container"/);
+  // A missing container, an invalid id, flags the shell line does not know: Node's start.
+  fails(tsv(dir, ['start', 'nosuch']), 'start of a missing container', /nosuch does not exist/);
+  fails(tsv(dir, ['start', '../f1']), 'start of an invalid id', /does not exist|invalid/);
+  fails(tsv(dir, ['start', '--bogus', 'f1']), 'an unknown flag', /unknown option '--bogus'/);
+  fails(tsv(dir, ['start', '-f', 'f1']), 'delete\'s flag', /unknown option '-f'/);
+  ok(tsv(dir, ['delete', '--force', 'f1']), 'delete --force');
+
+  // Started by Node first (another caller): the FIFO is still there, and the sandbox process answers its start with the error
+  // Node's gives, which the shell line hands to Node to report (in the log's format).
+  ok(tsv(dir, ['create', 'f2']), 'create');
+  ok(tsv(dir, ['start', 'f2'], { direct: true }), "Node's start");
+  assert.strictEqual(state(dir, 'f2').status, 'running');
+  assert.ok(isFifo(fifo('f2')));
+  const log2 = path.join(dir, 'log2.json');
+  const late = counted(['start', 'f2'], ['--log', log2, '--log-format', 'json']);
+  fails(late, 'the FIFO start of a running container', /cannot start an already running container/);
+  assert.strictEqual(late.nodes, 1, 'Node reports the error');
+  assert.match(fs.readFileSync(log2, 'utf8'), /"level":"error","msg":"cannot start an already running container"/);
+  assert.ok(!fs.existsSync(fifo('f2')), 'the one FIFO start was taken');
+  ok(tsv(dir, ['delete', '--force', 'f2']), 'delete --force');
+
+  // The sandbox process died before start: the shell does not wait for it, Node's start says what it would.
+  ok(tsv(dir, ['create', 'f3']), 'create');
+  const pid3 = state(dir, 'f3').pid;
+  process.kill(pid3, 'SIGKILL');
+  await until('the sandbox process to die', () => !alive(pid3));
+  assert.ok(isFifo(fifo('f3')), 'its FIFOs are left');
+  const dead = counted(['start', 'f3']);
+  fails(dead, 'start after the sandbox process died', /cannot start a container that has stopped/);
+  assert.strictEqual(dead.nodes, 1);
+  // A result left by another requester (a killed shell's) is not taken for this one's.
+  fs.writeFileSync(path.join(root, 'f3', 'start-result'), '1 ok\n');
+  fails(tsv(dir, ['start', 'f3']), 'start with a stale result', /cannot start a container that has stopped/);
+  ok(tsv(dir, ['delete', 'f3']), 'delete');
+
+  // Start-time hooks: no FIFO, Node's start runs them; a failing poststart hook gives what Node's start gives called directly.
+  setSpec(dir, (sp) => (sp.hooks = { poststart: [{ path: '/bin/sh', args: ['sh', '-c', 'echo hook failed >&2; exit 4'] }] }));
+  const results = [];
+  for (const [id, direct] of [['f4', false], ['f5', true]]) {
+    ok(tsv(dir, ['create', id]), 'create');
+    assert.ok(!fs.existsSync(fifo(id)), 'no FIFO with a start-time hook');
+    const r = direct ? tsv(dir, ['start', id], { direct: true }) : counted(['start', id]);
+    if (!direct) assert.strictEqual(r.nodes, 1, "Node's start runs the hooks");
+    results.push([r.status, r.stderr.replace(id, 'ID')]);
+    assert.strictEqual(state(dir, id).status, 'running');
+    ok(tsv(dir, ['delete', '--force', id]), 'delete --force');
+  }
+  assert.deepStrictEqual(results[0], results[1], 'the shell line\'s start and Node\'s give the same');
 });
 
 test("bin/tsvisor.js's shell line: it knows which global flags take a value; delete --force of a gone container needs no Node, anything else does", () => {
@@ -385,7 +471,7 @@ test("bin/tsvisor.js's shell line: it knows which global flags take a value; del
   for (const args of [['--root', root, 'delete', '--force', 'gone'], [`--root=${root}`, '--log', 'create', 'delete', '-f', 'gone'], ['--root', root, '--network', 'none', 'delete', 'gone', '--force']]) {
     assert.strictEqual(run(args).status, 0, `${args.join(' ')}: answered by the shell`);
   }
-  for (const args of [['--root', root, 'delete', '--force', 'there'], ['--root', root, 'delete', 'gone'], ['--root', root, 'delete', '--force', '../gone'], ['--root', root, 'state', 'gone'], ['--root', root, 'delete', '--force', 'a', 'b']]) {
+  for (const args of [['--root', root, 'delete', '--force', 'there'], ['--root', root, 'delete', 'gone'], ['--root', root, 'delete', '--force', '../gone'], ['--root', root, 'state', 'gone'], ['--root', root, 'delete', '--force', 'a', 'b'], ['--root', root, 'start', 'there'], ['--root', root, '--help', 'delete', '--force', 'gone'], ['--root', root, '--version', 'delete', '--force', 'gone']]) {
     assert.strictEqual(run(args).status, 127, `${args.join(' ')}: needs Node`);
   }
   // create without Node: the shell says so (nothing was made).
