@@ -1,10 +1,10 @@
 // Starting a pod container's stand-in (stand_in_elf.ts) from `create`: its
 // image in a memfd (executed through /proc/self/fd, so nothing is written to
 // disk), the two pipes it talks through, and the memfd naming the request's
-// secret (exec_secret.ts), which it holds as fd 5 so that the sandbox
-// process may open its fds. The runtime keeps the other ends of the pipes
-// until the sandbox has opened its own (release), so that a pipe never
-// looks ended to either side before both are in place.
+// secret (exec_secret.ts), which it holds as fd 5. The runtime keeps the
+// other ends of the pipes, passes them to the sandbox with its create
+// request, and closes its own once the sandbox has them (release), so
+// that a pipe never looks ended to either side before both are in place.
 
 import * as fs from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
@@ -17,7 +17,10 @@ export interface StandIn {
   child: ChildProcess;
   /** The secret it holds, for the sandbox's create request. */
   secret: string;
-  /** Close the runtime's ends of its pipes (once the sandbox opened its own, or it failed). */
+  /** The runtime's ends of its pipes, which create passes to the sandbox: the status pipe's write end, the signal pipe's read end. */
+  status: number;
+  signals: number;
+  /** Close the runtime's ends of its pipes (once the sandbox has its copies, or it failed). */
   release(): void;
 }
 
@@ -43,7 +46,7 @@ export function spawnStandIn(stdio: number | 'inherit', terminal: boolean): Stan
     const release = (): void => {
       for (const fd of mine.splice(0)) fs.closeSync(fd);
     };
-    return { child, secret, release };
+    return { child, secret, release, status: statusW, signals: signalR };
   } catch (e) {
     for (const fd of mine) fs.closeSync(fd);
     throw e;

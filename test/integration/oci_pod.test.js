@@ -218,6 +218,53 @@ test('hostile: the control channel gives an exec the stdio only of a client that
   assert.strictEqual(state(dir, 'pod4').status, 'running');
 });
 
+test('hostile: a create on the control channel whose plan or descriptors are wrong fails, and the Sentry keeps none of what came with it', () => {
+  const dir = podDir();
+  startSandbox(dir, 'pod5');
+  const sentry = state(dir, 'pod5').pid;
+  const held = () => fs.readdirSync(`/proc/${sentry}/fd`).length;
+  const { requestWithFds } = require(path.join(h.ROOT, 'dist', 'host', 'fdpass.js'));
+  const b = bundle(dir, 'x', ['true'], { [CRI_TYPE]: 'container', [CRI_SANDBOX]: 'pod5' });
+  const spec = JSON.parse(fs.readFileSync(path.join(b, 'config.json'), 'utf8'));
+  const rootfs = path.resolve(b, spec.root.path);
+  const source = { spec, bundle: b, kinds: { [rootfs]: 'dir', [path.join(dir, 'shared')]: 'dir' }, real: {} };
+  const base = { op: 'create', container: 'x', source, shareUts: false, shareIpc: false, terminal: false, cgroup: null, gofer: false };
+  const ask = (req, fds) => {
+    const cwd = process.cwd();
+    process.chdir(path.join(dir, 'root', 'pod5'));
+    try {
+      return JSON.parse(requestWithFds(req, fds));
+    } finally {
+      process.chdir(cwd);
+    }
+  };
+  const devNull = () => fs.openSync('/dev/null', 'r+');
+  const before = held();
+  const fds = [devNull(), devNull(), devNull(), devNull(), devNull(), devNull()];
+  try {
+    // Descriptors that are not the stand-in's pipes.
+    const r1 = ask(base, fds.slice(0, 5));
+    assert.strictEqual(r1.ok, false);
+    assert.match(r1.error, /pipes/);
+    // Fewer than announced (a Gofer announced, five sent), more than announced.
+    assert.match(ask({ ...base, gofer: true }, fds.slice(0, 5)).error, /sent 5 descriptors, not 6/);
+    assert.match(ask(base, fds).error, /sent 6 descriptors, not 5/);
+    // A plan naming host paths it does not say it looked at: the same checks as config.json's.
+    assert.match(ask({ ...base, source: { ...source, kinds: { [rootfs]: 'dir' } } }, fds.slice(0, 5)).error, /config\.json: mounts\[\d+\] \(\/shared\): source .* does not exist/);
+    assert.match(ask({ ...base, source: { ...source, kinds: { 'relative/path': 'dir' } } }, fds.slice(0, 5)).error, /plan is malformed/);
+    assert.match(ask({ ...base, source: { ...source, spec: { ...spec, ociVersion: '0.1' } } }, fds.slice(0, 5)).error, /config\.json: ociVersion/);
+    assert.match(ask({ ...base, source: { ...source, bundle: 'relative' } }, fds.slice(0, 5)).error, /plan is malformed/);
+  } finally {
+    for (const fd of fds) fs.closeSync(fd);
+  }
+  // Every descriptor that came with them was closed (the Sentry's count is what it was; a few of Node's own may come and go).
+  assert.ok(held() <= before + 2, `the Sentry holds ${held()} descriptors, ${before} before`);
+  assert.strictEqual(state(dir, 'pod5').status, 'running');
+  // The same container, its plan and descriptors right (create does it), joins.
+  ok(tsv(dir, ['create', '--bundle', b, 'x']), 'create x');
+  assert.strictEqual(state(dir, 'x').status, 'created');
+});
+
 test('a container of a pod with a terminal: the pty master goes to the console socket; the container sees a terminal of its consoleSize', { timeout: 120_000 }, async (t) => {
   if (!h.needTools(t, ['python3'])) return;
   const dir = podDir();
