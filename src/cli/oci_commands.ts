@@ -23,7 +23,7 @@ import type { NetworkMode } from '../kernel/netinfo';
 import { procStat, RuntimeError, StateDir } from './statedir';
 import { checkNamespacePaths } from './ns_paths';
 import { createInPod } from './pod_commands';
-import { isPodSandbox, podSandboxOf } from '../oci/pod';
+import { podSandboxOf } from '../oci/pod';
 import type { RuntimeLog } from './runtime_log';
 import type { FileLock } from '../host/filelock';
 
@@ -105,9 +105,8 @@ export class Runtime {
     // A container of a pod whose sandbox is a tsvisor sandbox joins it (CRI's annotations).
     const sandbox = podSandboxOf(plan.annotations);
     if (sandbox !== null) return createInPod(this, id, f, plan, source, sandbox, foreground);
-    // A pod's sandbox is not confined yet: its Sentry serves the containers that join it, each with host trees of its own (docs/SECURITY.md).
-    const confine = this.confine && !isPodSandbox(plan.annotations);
-    if (this.confine && !confine) this.log.debug(`${id}: a pod's sandbox: its Sentry is not confined`);
+    // A pod's sandbox too: the containers that join it bring their plans, descriptors and Gofers (pod_commands.ts).
+    const confine = this.confine;
     plan.unsupported.push(...checkNamespacePaths(plan.nsPaths, this.state));
     if (plan.netns !== null && plan.netns !== NEW_NETNS && !fs.existsSync(plan.netns)) throw new RuntimeError(`linux.namespaces: network namespace ${plan.netns} does not exist`);
     // runc's rules: a terminal needs a console socket to send its master to, and a console socket a terminal.

@@ -15,7 +15,8 @@ const net = require('node:net');
 const path = require('node:path');
 const { test, after } = require('node:test');
 const h = require('../lib/harness');
-const { CRI_TYPE, CRI_SANDBOX, cleanup, podDir, bundle, tsv, ok, state, alive, startSandbox, join } = require('../lib/oci_pod');
+const { CRI_TYPE, CRI_SANDBOX, cleanup, podDir, bundle, tsv, ok, state, alive, startSandbox, join, descendants, gofersOf } = require('../lib/oci_pod');
+const { statusField } = require('../lib/procinfo');
 
 after(cleanup);
 
@@ -194,7 +195,8 @@ test('hostile: a container naming a missing, foreign, non-sandbox or malformed s
 
 test('hostile: the control channel gives an exec the stdio only of a client that holds the request\'s secret', async () => {
   const dir = podDir();
-  startSandbox(dir, 'pod4');
+  // Not confined: this Sentry opens an exec client's stdio itself (a confined one's runtime does, oci_confine.test.js).
+  startSandbox(dir, 'pod4', 'root', {}, ['--no-confine']);
   const ask = (req) => new Promise((resolve, reject) => {
     const sock = net.createConnection(path.join(dir, 'root', 'pod4', 'control.sock'));
     let buf = '';
@@ -221,8 +223,9 @@ test('hostile: the control channel gives an exec the stdio only of a client that
 test('hostile: a create on the control channel whose plan or descriptors are wrong fails, and the Sentry keeps none of what came with it', () => {
   const dir = podDir();
   startSandbox(dir, 'pod5');
-  const sentry = state(dir, 'pod5').pid;
-  const held = () => fs.readdirSync(`/proc/${sentry}/fd`).length;
+  // Confined (the default): the Sentry is below the state's pid; what the whole tree holds.
+  const top = state(dir, 'pod5').pid;
+  const held = () => [top, ...descendants(top)].reduce((n, p) => n + fs.readdirSync(`/proc/${p}/fd`).length, 0);
   const { requestWithFds } = require(path.join(h.ROOT, 'dist', 'host', 'fdpass.js'));
   const b = bundle(dir, 'x', ['true'], { [CRI_TYPE]: 'container', [CRI_SANDBOX]: 'pod5' });
   const spec = JSON.parse(fs.readFileSync(path.join(b, 'config.json'), 'utf8'));
@@ -263,6 +266,38 @@ test('hostile: a create on the control channel whose plan or descriptors are wro
   // The same container, its plan and descriptors right (create does it), joins.
   ok(tsv(dir, ['create', '--bundle', b, 'x']), 'create x');
   assert.strictEqual(state(dir, 'x').status, 'created');
+});
+
+test('a pod confined (the default): its sandbox\'s Sentry is; a joining container brings a Gofer of its own for its root and binds, its exit status is left by the runtime above the Sentry, and its Gofer ends at its delete', async () => {
+  const dir = podDir();
+  startSandbox(dir, 'pod6');
+  const top = state(dir, 'pod6').pid;
+  // The Sentry (sandbox-init below the runtime's unshare): confined as a single container's (oci_confine.test.js looks closer).
+  const sentry = descendants(top).find((p) => {
+    const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'latin1').split('\0');
+    return argv[0] === process.execPath && argv.includes('sandbox-init');
+  });
+  assert.ok(sentry, 'a Sentry below the sandbox process');
+  const st = fs.readFileSync(`/proc/${sentry}/status`, 'latin1');
+  assert.strictEqual(statusField(st, 'Seccomp'), '2');
+  assert.strictEqual(BigInt(`0x${statusField(st, 'CapEff')}`), 0n);
+  assert.deepStrictEqual(fs.readdirSync(`/proc/${sentry}/root`), ['proc']);
+  // j reads its root and writes the shared bind (both through its Gofer), and exits 5.
+  join(dir, 'j', 'pod6', ['sh', '-c', 'cat /marker > /shared/j; echo w >> /shared/j; exit 5']);
+  assert.strictEqual(tsv(dir, ['wait', 'j']).status, 5, 'j\'s exit status, from the file the runtime wrote');
+  assert.strictEqual(fs.readFileSync(path.join(dir, 'shared', 'j'), 'utf8'), 'j\nw\n');
+  // k: exec (stdio from the runtime above the Sentry), kill, its exit status.
+  join(dir, 'k', 'pod6', ['sleep', '1000']);
+  const kRoot = path.join(dir, 'k', 'rootfs');
+  assert.ok(gofersOf(kRoot).length > 0, 'k\'s Gofer runs');
+  assert.strictEqual(ok(tsv(dir, ['exec', 'k', 'cat', '/marker']), 'exec k').stdout, 'k\n');
+  ok(tsv(dir, ['kill', 'k', 'KILL']), 'kill k');
+  assert.strictEqual(tsv(dir, ['wait', 'k']).status, 137);
+  assert.strictEqual(state(dir, 'pod6').status, 'running');
+  // delete: the Sentry lets k's trees go, and its Gofer ends with its socket.
+  ok(tsv(dir, ['delete', 'k']), 'delete k');
+  for (let i = 0; i < 100 && gofersOf(kRoot).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.deepStrictEqual(gofersOf(kRoot), [], 'k\'s Gofer is gone');
 });
 
 test('a container of a pod with a terminal: the pty master goes to the console socket; the container sees a terminal of its consoleSize', { timeout: 120_000 }, async (t) => {

@@ -80,10 +80,10 @@ const alive = (pid) => {
   }
 };
 
-/** Start the pod's sandbox (pause) container id: sleep as its init. */
-function startSandbox(dir, id, root = 'root', extra = {}) {
+/** Start the pod's sandbox (pause) container id: sleep as its init; flags: global flags of its create (--no-confine). */
+function startSandbox(dir, id, root = 'root', extra = {}, flags = []) {
   bundle(dir, id, ['sleep', '1000'], { [CRI_TYPE]: 'sandbox', [CRI_SANDBOX]: id, ...extra });
-  ok(tsv(dir, ['create', '--bundle', path.join(dir, id), id], root), `create ${id}`);
+  ok(tsv(dir, [...flags, 'create', '--bundle', path.join(dir, id), id], root), `create ${id}`);
   ok(tsv(dir, ['start', id], root), `start ${id}`);
 }
 
@@ -94,4 +94,31 @@ function join(dir, id, sb, args, extra = {}) {
   ok(tsv(dir, ['start', id]), `start ${id}`);
 }
 
-module.exports = { APPLETS, CRI_TYPE, CRI_SANDBOX, cleanup, podDir, bundle, tsv, ok, state, alive, startSandbox, join };
+/** The host processes below pid (pid's children, theirs, ...). */
+function descendants(pid) {
+  const out = [];
+  const walk = (p) => {
+    for (const c of (read(`/proc/${p}/task/${p}/children`) ?? '').trim().split(/\s+/).filter(Boolean).map(Number)) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+function read(p) {
+  try {
+    return fs.readFileSync(p, 'latin1');
+  } catch {
+    return null;
+  }
+}
+
+/** The pids of the Gofers serving tree (a path) read-only. */
+function gofersOf(tree) {
+  return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number)
+    .filter((p) => (read(`/proc/${p}/cmdline`) ?? '').split('\0').some((a, i, all) => a === `ro:${tree}` && all.some((x) => /gofer\/main\.js$/.test(x))));
+}
+
+module.exports = { APPLETS, CRI_TYPE, CRI_SANDBOX, cleanup, podDir, bundle, tsv, ok, state, alive, startSandbox, join, descendants, gofersOf };
