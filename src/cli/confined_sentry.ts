@@ -95,10 +95,15 @@ class RuntimeRequests {
    * it has, so that its stand-in ends after (`wait` reads the file then).
    */
   exited(id: string, status: number): Promise<void> {
-    this.confined.tell(`podexit ${id} ${status >>> 0}`);
-    const { fd } = this.stdioIn.recvWithFd();
-    if (fd >= 0) fs.closeSync(fd);
-    return Promise.resolve();
+    try {
+      this.confined.tell(`podexit ${id} ${status >>> 0}`);
+      const { fd } = this.stdioIn.recvWithFd();
+      if (fd >= 0) fs.closeSync(fd);
+      return Promise.resolve();
+    } catch (e) {
+      // The runtime is gone (the Sentry follows it): the stand-in is told all the same.
+      return Promise.reject(e as Error);
+    }
   }
 
   /** The container's plan, as its runtime read it (CONFINED_PLAN_FD; blocking: until the runtime has written it). */

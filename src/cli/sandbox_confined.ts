@@ -128,7 +128,7 @@ function sendLinks(out: Channel, t: TakenLinks): void {
  * records (written by their creates) say they are of this pod, and only
  * their exit status and OOM record.
  */
-function podRecorder(stateDir: string, sandboxId: string, ack: () => void): { oom: (id: string) => void; exited: (id: string, st: string) => Promise<void> } {
+export function podRecorder(stateDir: string, sandboxId: string, ack: () => void): { oom: (id: string) => void; exited: (id: string, st: string) => Promise<void> } {
   const root = path.dirname(stateDir);
   const raised = new Map<string, HostCgroup>();
   /** Container id's record, if id is a container of this pod. */
