@@ -8,7 +8,7 @@ const childProcess = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const h = require('./harness');
-const { busyboxRootfs } = require('./procinfo');
+const { busyboxRootfs, children, cmdline } = require('./procinfo');
 
 const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'true', 'ls', 'nc', 'hostname', 'touch', 'ps', '[', 'stty', 'dd', 'head', 'wc'];
 const CRI_TYPE = 'io.kubernetes.cri.container-type';
@@ -96,29 +96,16 @@ function join(dir, id, sb, args, extra = {}) {
 
 /** The host processes below pid (pid's children, theirs, ...). */
 function descendants(pid) {
-  const out = [];
-  const walk = (p) => {
-    for (const c of (read(`/proc/${p}/task/${p}/children`) ?? '').trim().split(/\s+/).filter(Boolean).map(Number)) {
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(pid);
-  return out;
+  return children(pid).flatMap((c) => [c, ...descendants(c)]);
 }
 
-function read(p) {
-  try {
-    return fs.readFileSync(p, 'latin1');
-  } catch {
-    return null;
-  }
-}
-
-/** The pids of the Gofers serving tree (a path) read-only. */
+/** The pids of the Gofers (and their unshare) serving tree (a path) read-only. */
 function gofersOf(tree) {
   return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number)
-    .filter((p) => (read(`/proc/${p}/cmdline`) ?? '').split('\0').some((a, i, all) => a === `ro:${tree}` && all.some((x) => /gofer\/main\.js$/.test(x))));
+    .filter((p) => {
+      const argv = cmdline(p);
+      return argv.includes(`ro:${tree}`) && argv.some((a) => /gofer\/main\.js$/.test(a));
+    });
 }
 
 module.exports = { APPLETS, CRI_TYPE, CRI_SANDBOX, cleanup, podDir, bundle, tsv, ok, state, alive, startSandbox, join, descendants, gofersOf };
