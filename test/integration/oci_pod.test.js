@@ -220,7 +220,7 @@ test('hostile: the control channel gives an exec the stdio only of a client that
   assert.strictEqual(state(dir, 'pod4').status, 'running');
 });
 
-test('hostile: a create on the control channel whose plan or descriptors are wrong fails, and the Sentry keeps none of what came with it', () => {
+test('hostile: a create on the control channel whose plan or descriptors are wrong fails, and the Sentry keeps none of what came with it', async () => {
   const dir = podDir();
   startSandbox(dir, 'pod5');
   // Confined (the default): the Sentry is below the state's pid; what the whole tree holds.
@@ -260,6 +260,19 @@ test('hostile: a create on the control channel whose plan or descriptors are wro
   } finally {
     for (const fd of fds) fs.closeSync(fd);
   }
+  // A client that hangs up when asked for the descriptors: the Sentry goes on.
+  const hungUp = await new Promise((resolve, reject) => {
+    const sock = net.createConnection(path.join(dir, 'root', 'pod5', 'control.sock'));
+    let got = '';
+    sock.on('connect', () => sock.write(JSON.stringify(base) + '\n'));
+    sock.on('data', (d) => {
+      got += d;
+      if (got === 'fds\n') sock.destroy();
+    });
+    sock.on('close', () => resolve(got));
+    sock.on('error', reject);
+  });
+  assert.strictEqual(hungUp, 'fds\n');
   // Every descriptor that came with them was closed (the Sentry's count is what it was; a few of Node's own may come and go).
   assert.ok(held() <= before + 2, `the Sentry holds ${held()} descriptors, ${before} before`);
   assert.strictEqual(state(dir, 'pod5').status, 'running');
