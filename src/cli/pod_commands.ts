@@ -117,10 +117,14 @@ export async function createInPod(rt: Runtime, id: string, f: CreateFlags, plan:
     fds = [...clientStdio(pid), standIn.status, standIn.signals];
     const gofer = sb.gofers === true || process.env.TSVISOR_GOFER === '1';
     if (gofer) {
-      const g = spawnGofer(goferTrees(plan.rootfs, plan.mounts), true);
-      // It serves the pod's files: the pod's sandbox's cgroup holds it, as it holds the sandbox's own Gofer.
-      if (sb.cgroup) HostCgroup.of(sb.cgroup).join(g.pid);
-      fds.push(g.fd);
+      // It serves the pod's files: the pod's sandbox's cgroup holds it, as it holds the sandbox's own Gofer (started from
+      // in there: its unshare forks the Gofer at once, which a later move of unshare would leave behind).
+      const leave = sb.cgroup ? HostCgroup.of(sb.cgroup).enter() : null;
+      try {
+        fds.push(spawnGofer(goferTrees(plan.rootfs, plan.mounts), true).fd);
+      } finally {
+        leave?.();
+      }
     }
     const reply = createRequest(rt.state.dir(sandboxId), {
       op: 'create', container: id, source, shareUts: share.uts, shareIpc: share.ipc, terminal: tty !== null, cgroup: cg.rec, gofer,

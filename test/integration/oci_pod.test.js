@@ -303,6 +303,8 @@ test('a pod confined (the default): its sandbox\'s Sentry is; a joining containe
   join(dir, 'k', 'pod6', ['sleep', '1000']);
   const kRoot = path.join(dir, 'k', 'rootfs');
   assert.ok(gofersOf(kRoot).length > 0, 'k\'s Gofer runs');
+  // In the pod's sandbox's host cgroup (unshare and the Gofer it forked), as the sandbox's own Gofer is.
+  for (const g of gofersOf(kRoot)) assert.strictEqual(fs.readFileSync(`/proc/${g}/cgroup`, 'utf8'), fs.readFileSync(`/proc/${top}/cgroup`, 'utf8'), `Gofer process ${g}'s cgroups`);
   assert.strictEqual(ok(tsv(dir, ['exec', 'k', 'cat', '/marker']), 'exec k').stdout, 'k\n');
   ok(tsv(dir, ['kill', 'k', 'KILL']), 'kill k');
   assert.strictEqual(tsv(dir, ['wait', 'k']).status, 137);
