@@ -26,7 +26,7 @@ import { spawnStandIn, type StandIn } from './stand_in';
 import type { PlanSource } from './container_spec';
 import { createRequest } from './control';
 import { clientStdio } from './sandbox_proc';
-import { spawnGofer } from '../gofer/spawn';
+import type * as GoferSpawn from '../gofer/spawn';
 import { goferTrees } from '../sandbox/gofer_trees';
 import { procStat, RuntimeError } from './statedir';
 import type { FileLock } from '../host/filelock';
@@ -117,11 +117,13 @@ export async function createInPod(rt: Runtime, id: string, f: CreateFlags, plan:
     fds = [...clientStdio(pid), standIn.status, standIn.signals];
     const gofer = sb.gofers === true || process.env.TSVISOR_GOFER === '1';
     if (gofer) {
+      // Loaded here (it loads libc, and koffi with it): the runtime's other commands, which import this module, need neither.
+      const spawn = require('../gofer/spawn') as typeof GoferSpawn;
       // It serves the pod's files: the pod's sandbox's cgroup holds it, as it holds the sandbox's own Gofer (started from
       // in there: its unshare forks the Gofer at once, which a later move of unshare would leave behind).
       const leave = sb.cgroup ? HostCgroup.of(sb.cgroup).enter() : null;
       try {
-        fds.push(spawnGofer(goferTrees(plan.rootfs, plan.mounts), true).fd);
+        fds.push(spawn.spawnGofer(goferTrees(plan.rootfs, plan.mounts), true).fd);
       } finally {
         leave?.();
       }

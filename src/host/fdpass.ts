@@ -12,7 +12,9 @@
 
 import type { Socket } from 'node:net';
 import type * as Libc from './libc';
-import { AF_UNIX, SCM_RIGHTS, SOCK_STREAM, SOL_SOCKET } from '../abi/socket';
+import { AF_UNIX, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, SCM_RIGHTS, SOCK_CLOEXEC, SOCK_STREAM, SOL_SOCKET } from '../abi/socket';
+import { POLLIN } from '../abi/poll';
+import { E } from '../abi/errno';
 
 /** libc (and koffi) loaded at first use: the runtime's other commands import control.ts without needing it. */
 const libc = (): typeof Libc => require('./libc') as typeof Libc;
@@ -23,13 +25,8 @@ export const MAX_REQUEST_FDS = 8;
 /** The server's word that it waits for the descriptors. */
 export const FDS_WANTED = 'fds\n';
 
-const POLLIN = 1;
-const EINTR = 4;
-const EAGAIN = 11;
-const MSG_DONTWAIT = 0x40;
-const MSG_CTRUNC = 0x8;
-const MSG_CMSG_CLOEXEC = 0x40000000;
-const SOCK_CLOEXEC = 0o2000000;
+const EINTR = E.EINTR;
+const EAGAIN = E.EAGAIN;
 
 function pollIn(fd: number, timeoutMs: number): boolean {
   const p = Buffer.alloc(8);
