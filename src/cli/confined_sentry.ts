@@ -84,6 +84,28 @@ class RuntimeRequests {
     this.confined.tell('oom');
   }
 
+  /** An OOM kill within a pod's container id: recorded in its host cgroup by the runtime (which finds it in id's record, not here). */
+  oomKill(id: string): void {
+    this.confined.tell(`podoom ${id}`);
+  }
+
+  /**
+   * A pod's container id ended with status: the runtime leaves it in its
+   * state directory (after recording its OOM kill, if any); blocking until
+   * it has, so that its stand-in ends after (`wait` reads the file then).
+   */
+  exited(id: string, status: number): Promise<void> {
+    try {
+      this.confined.tell(`podexit ${id} ${status >>> 0}`);
+      const { fd } = this.stdioIn.recvWithFd();
+      if (fd >= 0) fs.closeSync(fd);
+      return Promise.resolve();
+    } catch (e) {
+      // The runtime is gone (the Sentry follows it): the stand-in is told all the same.
+      return Promise.reject(e as Error);
+    }
+  }
+
   /** The container's plan, as its runtime read it (CONFINED_PLAN_FD; blocking: until the runtime has written it). */
   plan(): ContainerPlan {
     try {

@@ -13,6 +13,7 @@ import { net } from './lazy_builtins';
 import type { SandboxProcess, SandboxStats } from '../sandbox/options';
 import { isExecSecret } from './exec_secret';
 import type { CgroupRecord } from '../oci/resources';
+import { FDS_WANTED, FdMessage, receiveFds, requestWithFds } from '../host/fdpass';
 
 /** A process to start in the sandbox; its stdio are the client's fds 0-2 (opened through /proc/CLIENT/fd). */
 export interface ExecRequest {
@@ -31,18 +32,24 @@ export interface ExecRequest {
 export type ExecSpec = Omit<ExecRequest, 'client' | 'secret'>;
 /**
  * container: a container that joined the sandbox (a pod's, sandbox/pod.ts);
- * absent, the sandbox's own. create adds one (its bundle, which of the
- * sandbox's UTS and IPC namespaces it shares, and its stand-in host process
- * as client, whose stdio and pipes it gets, cli/stand_in_elf.ts), remove
- * ends it and forgets it.
+ * absent, the sandbox's own. create adds one (the source of its plan,
+ * which of the sandbox's UTS and IPC namespaces it shares, and descriptors
+ * passed with the request, host/fdpass.ts: its stdio, its stand-in's pipes,
+ * cli/stand_in_elf.ts, and its Gofer's socket), remove ends it and forgets it.
  */
 type Target = { container?: string };
 /**
  * terminal: its stand-in's fd 0 is a terminal, whose ^C, ^\\, ^Z and window
  * changes it passes on for the container's terminal; cgroup: the container's
- * host cgroup (holding its stand-in), where an OOM kill within it is recorded.
+ * host cgroup (holding its stand-in), where an OOM kill within it is recorded;
+ * gofer: a Gofer's socket comes after the pipes (POD_FDS). fds: what came
+ * with the request, set by the server (never from the JSON).
  */
-export type PodCreate = { op: 'create'; container: string; bundle: string; shareUts: boolean; shareIpc: boolean; terminal: boolean; client: number; secret: string; cgroup: CgroupRecord | null };
+export type PodCreate = {
+  op: 'create'; container: string; source: unknown; shareUts: boolean; shareIpc: boolean; terminal: boolean; cgroup: CgroupRecord | null; gofer: boolean; fds: number[];
+};
+/** The descriptors of a create, in order: the container's stdio (0-2), the stand-in's status pipe's write end and signal pipe's read end, then its Gofer's socket if any. */
+export const POD_FDS = { status: 3, signals: 4, gofer: 5 } as const;
 export type ControlRequest = ({ op: 'start' } | { op: 'pause' } | { op: 'resume' } | { op: 'ps' } | { op: 'stats' } | { op: 'kill'; signal: number; all: boolean }
   | { op: 'ttysignal'; client: number; signal: number } | ({ op: 'exec' } & ExecRequest) | { op: 'remove' }) & Target | PodCreate;
 /** status: the wait status of an exec'd process, sent when it exits; processes: for ps; stats: for events. */
@@ -71,8 +78,8 @@ function parseCgroup(v: unknown): CgroupRecord | null | undefined {
 
 const SOCKET = 'control.sock';
 
-/** Requests larger than this are refused: the peer is the runtime, whose requests are a few bytes. */
-const MAX_REQUEST = 64 * 1024;
+/** Requests larger than this are refused: the peer is the runtime, whose requests are a few bytes, but for create's, which carries a config.json. */
+const MAX_REQUEST = 4 << 20;
 
 /** A container id as runc takes it (oci/runtime.ts's validId): no path characters. */
 const isContainerId = (v: unknown): v is string => typeof v === 'string' && /^[\w+-][\w+.-]*$/.test(v) && v.length <= 1024;
@@ -99,11 +106,11 @@ function parseOp(line: string): ControlRequest | null {
   }
   if (o.op === 'ttysignal' && isId(o.client) && typeof o.signal === 'number' && Number.isInteger(o.signal)) return { op: 'ttysignal', client: o.client, signal: o.signal, ...t };
   if (o.op === 'kill' && typeof o.signal === 'number' && Number.isInteger(o.signal) && typeof o.all === 'boolean') return { op: 'kill', signal: o.signal, all: o.all, ...t };
-  if (o.op === 'create' && isContainerId(o.container) && typeof o.bundle === 'string' && o.bundle.startsWith('/') && typeof o.shareUts === 'boolean' && typeof o.shareIpc === 'boolean'
-    && typeof o.terminal === 'boolean' && isId(o.client) && isExecSecret(o.secret)) {
+  if (o.op === 'create' && isContainerId(o.container) && typeof o.source === 'object' && o.source !== null && typeof o.shareUts === 'boolean' && typeof o.shareIpc === 'boolean'
+    && typeof o.terminal === 'boolean' && typeof o.gofer === 'boolean') {
     const cgroup = parseCgroup(o.cgroup);
     if (cgroup === undefined) return null;
-    return { op: 'create', container: o.container, bundle: o.bundle, shareUts: o.shareUts, shareIpc: o.shareIpc, terminal: o.terminal, client: o.client, secret: o.secret, cgroup };
+    return { op: 'create', container: o.container, source: o.source, shareUts: o.shareUts, shareIpc: o.shareIpc, terminal: o.terminal, cgroup, gofer: o.gofer, fds: [] };
   }
   return null;
 }
@@ -118,6 +125,8 @@ export class ControlServer {
    * that yields to Node only when that set has events must yield once more.
    */
   static listen(dir: string, handle: (r: ControlRequest) => ControlReply | Promise<ControlReply>, onConnection: () => void): Promise<ControlServer> {
+    /** Where a create's descriptors are received (made at the first). */
+    let fdMessage: FdMessage | null = null;
     const server = net().createServer((sock) => {
       onConnection();
       let buf = '';
@@ -130,7 +139,20 @@ export class ControlServer {
         if (nl < 0) return;
         const req = parseRequest(buf.slice(0, nl));
         buf = '';
-        const answer = async (): Promise<ControlReply> => (req ? handle(req) : { ok: false, error: 'malformed request' });
+        // A create's descriptors come next, in a message of their own that Node must not read (it would drop them).
+        if (req?.op === 'create') sock.pause();
+        const answer = async (): Promise<ControlReply> => {
+          if (!req) return { ok: false, error: 'malformed request' };
+          if (req.op === 'create') {
+            await new Promise<void>((resolve) => sock.write(FDS_WANTED, () => resolve()));
+            try {
+              req.fds = receiveFds(fdMessage ??= new FdMessage(), sock, req.gofer ? POD_FDS.gofer + 1 : POD_FDS.gofer);
+            } catch (e) {
+              return { ok: false, error: (e as Error).message };
+            }
+          }
+          return handle(req);
+        };
         answer().then(
           (reply) => sock.end(JSON.stringify(reply) + '\n'),
           (e: Error) => sock.end(JSON.stringify({ ok: false, error: e.message }) + '\n'),
@@ -153,6 +175,17 @@ export class ControlServer {
 
   close(): void {
     this.server.close();
+  }
+}
+
+/** Send create (of a pod's container) with its descriptors (POD_FDS) to the sandbox process of the container whose state directory is dir (blocking). */
+export function createRequest(dir: string, req: Omit<PodCreate, 'fds'>, fds: number[]): ControlReply {
+  process.chdir(dir);
+  const text = requestWithFds(req, fds);
+  try {
+    return JSON.parse(text) as ControlReply;
+  } catch {
+    throw new Error('the sandbox closed its control channel without an answer');
   }
 }
 

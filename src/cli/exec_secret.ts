@@ -23,8 +23,8 @@ export function holdExecSecret(): string {
   return heldExecSecret().secret;
 }
 
-/** holdExecSecret, with the memfd's fd (a child given it as one of its stdio fds holds the secret too: a pod container's stand-in). */
-export function heldExecSecret(): { secret: string; fd: number } {
+/** holdExecSecret, with the memfd's fd (a child given it as one of its fds would hold the secret too). */
+function heldExecSecret(): { secret: string; fd: number } {
   const secret = crypto().randomBytes(16).toString('hex');
   return { secret, fd: holdNamedMemfd(PREFIX + secret) };
 }

@@ -12,7 +12,7 @@ import { controlRequest, type ControlReply, type ControlRequest, type ExecSpec }
 import { holdExecSecret } from './exec_secret';
 import { parseProcess, SpecError, type HookKind } from '../oci/spec';
 import { childProcess, tty as ttyModule } from './lazy_builtins';
-import { readBundle } from './container_spec';
+import { readBundle, readBundleSource } from './container_spec';
 import { serveContainer, spawnSandbox, superviseInPlace } from './sandbox_proc';
 import { enterNetns, newSession, replaceFd, type RuntimeNetns } from '../host/selfns';
 import { HostCgroup } from './cgroups';
@@ -23,7 +23,7 @@ import type { NetworkMode } from '../kernel/netinfo';
 import { procStat, RuntimeError, StateDir } from './statedir';
 import { checkNamespacePaths } from './ns_paths';
 import { createInPod } from './pod_commands';
-import { isPodSandbox, podSandboxOf } from '../oci/pod';
+import { podSandboxOf } from '../oci/pod';
 import type { RuntimeLog } from './runtime_log';
 import type { FileLock } from '../host/filelock';
 import { serveStartFifo, START_FAILED_ENV } from './start_fifo';
@@ -102,13 +102,12 @@ export class Runtime {
   async create(id: string, f: CreateFlags, foreground = false, inPlace = false): Promise<ChildProcess | null> {
     if (!validId(id)) throw new RuntimeError(`invalid container id ${JSON.stringify(id)}`);
     const bundle = path.resolve(f.bundle ?? '.');
-    const plan = readBundle(bundle);
+    const { plan, source } = readBundleSource(bundle);
     // A container of a pod whose sandbox is a tsvisor sandbox joins it (CRI's annotations).
     const sandbox = podSandboxOf(plan.annotations);
-    if (sandbox !== null) return createInPod(this, id, f, plan, sandbox, bundle, foreground);
-    // A pod's sandbox is not confined yet: its Sentry serves the containers that join it, each with host trees of its own (docs/SECURITY.md).
-    const confine = this.confine && !isPodSandbox(plan.annotations);
-    if (this.confine && !confine) this.log.debug(`${id}: a pod's sandbox: its Sentry is not confined`);
+    if (sandbox !== null) return createInPod(this, id, f, plan, source, sandbox, foreground);
+    // A pod's sandbox too: the containers that join it bring their plans, descriptors and Gofers (pod_commands.ts).
+    const confine = this.confine;
     plan.unsupported.push(...checkNamespacePaths(plan.nsPaths, this.state));
     if (plan.netns !== null && plan.netns !== NEW_NETNS && !fs.existsSync(plan.netns)) throw new RuntimeError(`linux.namespaces: network namespace ${plan.netns} does not exist`);
     // runc's rules: a terminal needs a console socket to send its master to, and a console socket a terminal.
@@ -150,6 +149,7 @@ export class Runtime {
       }
       const base = {
         id, bundle, rootfs: plan.rootfs, created: new Date().toISOString(), annotations: plan.annotations, owner: os.userInfo().username, hooks: plan.hooks, cgroup: cg.rec,
+        ...(confine ? { gofers: true as const } : {}),
       };
       let pid: number;
       if (inPlace) {

@@ -23,6 +23,11 @@ import { runHooks } from './hooks';
 import { openHostPty, sendFd, type HostPty } from '../host/pty';
 import type { CreateFlags, Runtime } from './oci_commands';
 import { spawnStandIn, type StandIn } from './stand_in';
+import type { PlanSource } from './container_spec';
+import { createRequest } from './control';
+import { clientStdio } from './sandbox_proc';
+import type * as GoferSpawn from '../gofer/spawn';
+import { goferTrees } from '../sandbox/gofer_trees';
 import { procStat, RuntimeError } from './statedir';
 import type { FileLock } from '../host/filelock';
 
@@ -69,7 +74,8 @@ function podShares(plan: ContainerPlan, sandboxPid: number): { uts: boolean; ipc
 }
 
 /** Create container id as a member of the pod whose sandbox is container sandboxId (Runtime.create saw its annotations). */
-export async function createInPod(rt: Runtime, id: string, f: CreateFlags, plan: ContainerPlan, sandboxId: string, bundle: string, foreground: boolean): Promise<ChildProcess> {
+export async function createInPod(rt: Runtime, id: string, f: CreateFlags, plan: ContainerPlan, source: PlanSource, sandboxId: string, foreground: boolean): Promise<ChildProcess> {
+  const bundle = source.bundle;
   if (!validId(sandboxId)) throw new RuntimeError(`cannot create container ${id}: its annotations name the sandbox ${JSON.stringify(sandboxId)}, which is not a container id`);
   if (sandboxId === id) throw new RuntimeError(`cannot create container ${id}: its annotations name itself as its sandbox`);
   const sb = rt.state.read(sandboxId);
@@ -92,6 +98,7 @@ export async function createInPod(rt: Runtime, id: string, f: CreateFlags, plan:
   let standIn: StandIn | null = null;
   let cg: HostCgroup | null = null;
   let tty: HostPty | null = null;
+  let fds: number[] = [];
   try {
     // Its own host cgroup, holding its stand-in (the pod's processes are charged to the sandbox's; the Sentry holds them to the spec's limits).
     cg = HostCgroup.create(plan.cgroupsPath, id, plan.resources);
@@ -106,9 +113,24 @@ export async function createInPod(rt: Runtime, id: string, f: CreateFlags, plan:
     const pid = child.pid ?? 0;
     if (pid <= 0) throw new RuntimeError('the container\'s stand-in process did not start');
     cg.join(pid);
-    const reply = await rt.request({ id, sandbox: sandboxId } as ContainerRecord, {
-      op: 'create', container: id, bundle, shareUts: share.uts, shareIpc: share.ipc, terminal: tty !== null, client: pid, secret: standIn.secret, cgroup: cg.rec,
-    });
+    // What the sandbox gets with the request (control.ts's POD_FDS): the stand-in's stdio, opened here as an exec client's are, its pipes, and its Gofer.
+    fds = [...clientStdio(pid), standIn.status, standIn.signals];
+    const gofer = sb.gofers === true || process.env.TSVISOR_GOFER === '1';
+    if (gofer) {
+      // Loaded here (it loads libc, and koffi with it): the runtime's other commands, which import this module, need neither.
+      const spawn = require('../gofer/spawn') as typeof GoferSpawn;
+      // It serves the pod's files: the pod's sandbox's cgroup holds it, as it holds the sandbox's own Gofer (started from
+      // in there: its unshare forks the Gofer at once, which a later move of unshare would leave behind).
+      const leave = sb.cgroup ? HostCgroup.of(sb.cgroup).enter() : null;
+      try {
+        fds.push(spawn.spawnGofer(goferTrees(plan.rootfs, plan.mounts), true).fd);
+      } finally {
+        leave?.();
+      }
+    }
+    const reply = createRequest(rt.state.dir(sandboxId), {
+      op: 'create', container: id, source, shareUts: share.uts, shareIpc: share.ipc, terminal: tty !== null, cgroup: cg.rec, gofer,
+    }, fds);
     standIn.release();
     if (!reply.ok) throw new Error(reply.error);
     const st = procStat(pid);
@@ -137,6 +159,9 @@ export async function createInPod(rt: Runtime, id: string, f: CreateFlags, plan:
     rt.state.remove(id);
     throw e instanceof RuntimeError ? e : new RuntimeError(`cannot create container ${id}: ${(e as Error).message}`);
   } finally {
+    // The sandbox has its copies (or failed): the stdio opened for it and the Gofer's socket are closed here, the pipes by release.
+    for (const fd of fds.slice(0, 3)) fs.closeSync(fd);
+    if (fds.length > 5) fs.closeSync(fds[5]);
     standIn?.release();
     if (tty) fs.closeSync(tty.slave);
     lock.release();

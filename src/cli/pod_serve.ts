@@ -1,11 +1,15 @@
 // The sandbox process's side of a pod (sandbox/pod.ts): the control
 // requests that name a container that joined the sandbox, and `create`,
-// which adds one. Its first process's stdio are the fds 0-2 of its stand-in
-// host process (stand_in_elf.ts), the client of create, which holds the
-// request's secret as an exec client does (exec_secret.ts); its pipes pass
-// signals down and the container's wait status up (stand_in_link.ts). When
-// the container ends, its wait status is left in its state directory for
-// `tsvisor wait`, before the stand-in is told.
+// which adds one. create's request carries the source of the container's
+// plan (checked here as config.json is: container_spec.ts) and descriptors
+// (host/fdpass.ts): its first process's stdio (its stand-in host process's,
+// stand_in_elf.ts), the stand-in's pipes, which pass signals down and the
+// container's wait status up (stand_in_link.ts), and the Sentry's end of
+// the socket of a Gofer serving its trees, if it brought one. Nothing of
+// the host is opened by path here, so that a confined Sentry can serve it.
+// When the container ends, its wait status is left in its state directory
+// for `tsvisor wait` (by the Sentry's runtime above a confined Sentry:
+// PodHost), before the stand-in is told.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,13 +18,32 @@ import * as S from '../abi/signals';
 import { defaultAction } from '../abi/signals';
 import type { Sandbox } from '../sandbox/sandbox';
 import type { ControlReply, ControlRequest } from './control';
-import { holdsExecSecret } from './exec_secret';
-import { readBundle } from './container_spec';
-import { EXIT_FILE } from './sandbox_proc';
+import { planFromSource } from './container_spec';
+import { POD_FDS, type PodCreate } from './control';
 import { StandInLink } from './stand_in_link';
 import type { PodContainer } from '../sandbox/pod';
 import type { MemCharge } from '../platform/memcharge';
+import type { CgroupRecord } from '../oci/resources';
+import { goferTrees } from '../sandbox/gofer_trees';
+import { holdsExecSecret } from './exec_secret';
 import { HostCgroup } from './cgroups';
+import { clientStdio, writeExitStatus } from './sandbox_proc';
+import { accessMode } from '../host/fdpass';
+
+/**
+ * What the pod's containers need of the host beyond their descriptors: an
+ * exec client's stdio, and their ends recorded in their state directories
+ * and host cgroups (sandbox_proc.ts: done here, or asked of a confined
+ * Sentry's runtime).
+ */
+export interface PodHost {
+  /** The stdio of exec client pid, which must hold secret (exec_secret.ts). */
+  execStdio(client: number, secret: string): [number, number, number];
+  /** Record an OOM kill in container id's host cgroup (as cgroup names it). */
+  oomKill(id: string, cgroup: CgroupRecord): void;
+  /** Leave container id's wait status in its state directory, once its OOM kill (if any) is recorded. */
+  exited(id: string, status: number): Promise<void>;
+}
 
 /** runc's words for a first process that cannot be loaded, which Docker and the CRI turn into 127 (not found) or 126. */
 export function loadError(e: unknown, argv0: string, describe: (errno: number) => string): Error {
@@ -31,25 +54,39 @@ export function loadError(e: unknown, argv0: string, describe: (errno: number) =
   return e instanceof Error ? e : new Error(String(e));
 }
 
+/** The pod's host side done by this process (a Sentry that is not confined): stateRoot holds the containers' state directories. */
+export function localPodHost(stateRoot: string): PodHost {
+  /** The host cgroups an OOM kill was raised in, until their containers' ends are recorded. */
+  const raised = new Map<string, HostCgroup>();
+  return {
+    execStdio(client, secret) {
+      if (!holdsExecSecret(client, secret)) throw new Error(`host process ${client} does not hold the request's secret`);
+      return clientStdio(client);
+    },
+    oomKill(id, cgroup) {
+      const cg = raised.get(id) ?? HostCgroup.of(cgroup);
+      raised.set(id, cg);
+      cg.raiseOom(true);
+    },
+    async exited(id, status) {
+      await raised.get(id)?.settled();
+      raised.delete(id);
+      writeExitStatus(path.join(stateRoot, id), status);
+    },
+  };
+}
+
 export class PodServer {
   /** exec'd processes (and containers' first ones) by the host pid of the client standing for them, for the signals their terminal raises. */
   private readonly clients = new Map<number, number>();
   /** The containers' host cgroups (create's request names each), where their OOM kills are recorded. */
-  private readonly cgroups = new Map<PodContainer, HostCgroup>();
+  private readonly cgroups = new Map<PodContainer, CgroupRecord>();
 
   constructor(
     private readonly sb: Sandbox,
-    /** The client's fds 0-2 (the sandbox process opens them through /proc). */
-    private readonly clientStdio: (client: number) => [number, number, number],
+    private readonly host: PodHost,
     private readonly describe: (errno: number) => string,
-    /** The state root: a container's state directory is its id under it. */
-    private readonly stateRoot: string,
   ) {}
-
-  private stdioOf(client: number, secret: string): [number, number, number] {
-    if (!holdsExecSecret(client, secret)) throw new Error(`host process ${client} does not hold the request's secret`);
-    return this.clientStdio(client);
-  }
 
   /** A request for a pod container (req.container set, or create). */
   async handle(req: ControlRequest): Promise<ControlReply> {
@@ -63,8 +100,8 @@ export class PodServer {
   /** The signals of a terminal, which go to its foreground group. */
   private static readonly TTY_SIGNALS = [S.SIGINT, S.SIGQUIT, S.SIGTSTP, S.SIGWINCH];
 
-  /** Link container c to its stand-in client: signals it gets reach c; its end ends c; c's end ends it. */
-  private link(c: PodContainer, client: number, terminal: boolean): void {
+  /** Link container c to its stand-in (its pipes' ends, owned from here): signals it gets reach c; its end ends c; c's end ends it. */
+  private link(c: PodContainer, status: number, signals: number, terminal: boolean): void {
     const sb = this.sb;
     const onSignal = (sig: number): void => {
       if (terminal && PodServer.TTY_SIGNALS.includes(sig) && c.init) sb.execTerminalSignal(c.init.tg.pid, sig);
@@ -74,16 +111,10 @@ export class PodServer {
     const onGone = (): void => {
       if (c.status === null && sb.pod.has(c)) this.kill(c, S.SIGKILL, true);
     };
-    const l = StandInLink.open(client, onSignal, onGone);
-    // After the host has recorded an OOM kill in it (oomKill), as the sandbox's own container waits.
+    const l = StandInLink.open(status, signals, onSignal, onGone);
     void c.exited.then(async (st) => {
-      await this.cgroups.get(c)?.settled();
       this.cgroups.delete(c);
-      try {
-        fs.writeFileSync(path.join(this.stateRoot, c.id, EXIT_FILE), String(st), { mode: 0o600, flag: 'w' });
-      } catch {
-        // its state directory is gone (delete --force): nobody waits
-      }
+      await this.host.exited(c.id, st).catch(() => undefined);
       l.exited(st);
       l.close();
     });
@@ -96,7 +127,7 @@ export class PodServer {
    * own container does (HostCgroup.raiseOom).
    */
   oomKill(charge: MemCharge): void {
-    for (const [c, cg] of this.cgroups) if (c.limits.memory === charge) cg.raiseOom(true);
+    for (const [c, cg] of this.cgroups) if (c.limits.memory === charge) this.host.oomKill(c.id, cg);
   }
 
   /** A signal for c from outside: its init, or all its processes. Before its start, one whose default ends a process ends it. */
@@ -115,29 +146,55 @@ export class PodServer {
     if (sig === S.SIGKILL) sb.pod.thaw(c);
   }
 
-  private async serve(req: ControlRequest): Promise<ControlReply> {
-    const sb = this.sb;
-    if (req.op === 'create') {
-      const plan = readBundle(req.bundle);
+  /**
+   * Add the container create asks for. Its descriptors are owned from here:
+   * each is closed unless the container took it (its stdio, once its first
+   * process exists; its pipes; its Gofer's socket, once its trees are made).
+   */
+  private create(req: PodCreate): ControlReply {
+    const fds = [...req.fds];
+    const take = (i: number): number => {
+      const fd = fds[i];
+      fds[i] = -1;
+      return fd;
+    };
+    try {
+      const plan = planFromSource(req.source);
       // A cgroup mount shows the container's host cgroup, which holds its stand-in only: none.
       plan.mounts = plan.mounts.filter((m) => m.kind !== 'cgroup');
-      if (!holdsExecSecret(req.client, req.secret)) throw new Error(`host process ${req.client} does not hold the request's secret`);
+      const fifo = (i: number, mode: number): number => {
+        const st = fs.fstatSync(fds[i]);
+        if (!st.isFIFO() || accessMode(fds[i]) !== mode) throw new Error("the stand-in's pipes are not pipes of the right ends");
+        return fds[i];
+      };
+      fifo(POD_FDS.status, fs.constants.O_WRONLY);
+      fifo(POD_FDS.signals, fs.constants.O_RDONLY);
+      if (req.gofer && !fs.fstatSync(fds[POD_FDS.gofer]).isSocket()) throw new Error("the Gofer's descriptor is not a socket");
+      const gofer = req.gofer ? { fd: fds[POD_FDS.gofer], trees: goferTrees(plan.rootfs, plan.mounts) } : null;
       let c: PodContainer;
       try {
-        c = sb.addContainer(req.container, plan, { uts: req.shareUts, ipc: req.shareIpc }, () => this.clientStdio(req.client));
+        if (gofer) take(POD_FDS.gofer);
+        c = this.sb.addContainer(req.container, plan, { uts: req.shareUts, ipc: req.shareIpc }, () => [take(0), take(1), take(2)], gofer);
       } catch (e) {
         throw loadError(e, plan.argv[0], this.describe);
       }
-      if (req.cgroup) this.cgroups.set(c, HostCgroup.of(req.cgroup));
+      if (req.cgroup) this.cgroups.set(c, req.cgroup);
       try {
-        this.link(c, req.client, req.terminal);
+        this.link(c, take(POD_FDS.status), take(POD_FDS.signals), req.terminal);
       } catch (e) {
         this.cgroups.delete(c);
-        sb.pod.remove(c.id);
+        this.sb.pod.remove(c.id);
         throw e;
       }
       return { ok: true };
+    } finally {
+      for (const fd of fds) if (fd >= 0) fs.closeSync(fd);
     }
+  }
+
+  private async serve(req: ControlRequest): Promise<ControlReply> {
+    const sb = this.sb;
+    if (req.op === 'create') return this.create(req);
     if (req.container === undefined) return { ok: false, error: `${req.op} needs a container of the pod` };
     const c = sb.pod.get(req.container);
     switch (req.op) {
@@ -159,7 +216,7 @@ export class PodServer {
         return { ok: true };
       case 'exec': {
         if (!c.started || c.status !== null) return { ok: false, error: 'the container is not running' };
-        const stdio = this.stdioOf(req.client, req.secret);
+        const stdio = this.host.execStdio(req.client, req.secret);
         let run;
         try {
           run = sb.exec({ ...req, stdio, ownDescriptions: true }, c);

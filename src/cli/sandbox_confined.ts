@@ -19,7 +19,11 @@ import { goferTrees } from '../sandbox/gofer_trees';
 import type { NamespaceLinks } from '../host/netns';
 import type { LinkConfig, LinkUpdate } from '../abi/netif';
 import type { ContainerPlan } from '../oci/plan';
-import type { HostCgroup } from './cgroups';
+import { HostCgroup } from './cgroups';
+import * as path from 'node:path';
+import { validId, type ContainerRecord } from '../oci/runtime';
+import { MAX_POD_CONTAINERS } from '../oci/pod';
+import { writeExitStatus } from './sandbox_proc';
 import { holdsExecSecret } from './exec_secret';
 
 /** The confined Sentry's descriptors after the Gofer's (confine_runtime.ts): create's start-up pipe, and the channel exec stdio comes on. */
@@ -115,6 +119,48 @@ function sendLinks(out: Channel, t: TakenLinks): void {
   }
 }
 
+/**
+ * What the runtime does for the pod's containers that joined its confined
+ * Sentry (pod_serve.ts's PodHost): record an OOM kill in a container's host
+ * cgroup, and leave its wait status in its state directory, then answer
+ * (ack) so that the Sentry tells its stand-in after. The Sentry names the
+ * container only: a compromised one can reach only the containers whose
+ * records (written by their creates) say they are of this pod, and only
+ * their exit status and OOM record.
+ */
+export function podRecorder(stateDir: string, sandboxId: string, ack: () => void): { oom: (id: string) => void; exited: (id: string, st: string) => Promise<void> } {
+  const root = path.dirname(stateDir);
+  const raised = new Map<string, HostCgroup>();
+  /** Container id's record, if id is a container of this pod. */
+  const member = (id: string): ContainerRecord | null => {
+    if (!validId(id)) return null;
+    try {
+      const r = JSON.parse(fs.readFileSync(path.join(root, id, 'state.json'), 'utf8')) as ContainerRecord;
+      return r.sandbox === sandboxId ? r : null;
+    } catch {
+      return null;
+    }
+  };
+  return {
+    oom: (id) => {
+      const r = member(id);
+      if (!r?.cgroup || raised.size >= MAX_POD_CONTAINERS) return;
+      const cg = raised.get(id) ?? HostCgroup.of(r.cgroup);
+      raised.set(id, cg);
+      cg.raiseOom(true);
+    },
+    exited: async (id, st) => {
+      try {
+        await raised.get(id)?.settled();
+        raised.delete(id);
+        if (member(id) && /^\d{1,10}$/.test(st)) writeExitStatus(path.join(root, id), Number(st));
+      } finally {
+        ack();
+      }
+    },
+  };
+}
+
 /** Signals the runtime passes on to the Sentry (those sandbox-init takes for the container). */
 const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGWINCH', 'SIGTSTP', 'SIGCONT'];
 
@@ -192,6 +238,11 @@ export function superviseConfined(s: ConfinedSupervision): { child: ChildProcess
   }
   s.debug?.('the Gofer started');
   let status: number | null = null;
+  const pod = podRecorder(s.stateDir, id, () => stdioOut.send(Buffer.from('ok')));
+  const podRequest = (word: string, arg: string, st: string): void => {
+    if (word === 'podoom') pod.oom(arg);
+    else void pod.exited(arg, st);
+  };
   const onLine = (line: string): void => {
     const [word, arg, secret] = line.split(' ');
     if (word === 'stdio') {
@@ -224,6 +275,8 @@ export function superviseConfined(s: ConfinedSupervision): { child: ChildProcess
         return;
       }
       void ns?.then((n) => sendLinks(stdioOut, takeLinks(n, false)));
+    } else if (word === 'podoom' || word === 'podexit') {
+      podRequest(word, arg ?? '', secret ?? '');
     } else if (word === 'oom') {
       cg?.raiseOom();
     } else if (word === 'status' && /^\d+$/.test(arg ?? '')) {

@@ -28,7 +28,7 @@ import type { ContainerPlan } from '../oci/plan';
 import type * as Confined from './confined_sentry';
 import { CONFINE_FD_ENV } from '../sandbox/confine_env';
 import { holdsExecSecret } from './exec_secret';
-import { loadError, PodServer } from './pod_serve';
+import { loadError, localPodHost, PodServer } from './pod_serve';
 import { hostTree } from './observe';
 import { EXITING_EVENT } from './start_fifo';
 
@@ -49,7 +49,7 @@ export function tellCreate(msg: { ok: true } | { ok: false; error: string }, fd 
  * checked by the caller). Writes append, so that a regular file the client
  * writes to is not overwritten from its start. A closed fd becomes /dev/null.
  */
-function clientStdio(client: number): [number, number, number] {
+export function clientStdio(client: number): [number, number, number] {
   const open = (i: number): number => {
     const flags = i === 0 ? fs.constants.O_RDONLY : fs.constants.O_WRONLY | fs.constants.O_APPEND;
     try {
@@ -63,6 +63,15 @@ function clientStdio(client: number): [number, number, number] {
 
 /** The file in the state directory where the sandbox process leaves the container's wait status (`tsvisor wait` reads it). */
 export const EXIT_FILE = 'exit-status';
+
+/** Leave a pod's container's wait status in its state directory dir, for `tsvisor wait`. */
+export function writeExitStatus(dir: string, status: number): void {
+  try {
+    fs.writeFileSync(path.join(dir, EXIT_FILE), String(status), { mode: 0o600, flag: 'w' });
+  } catch {
+    // its state directory is gone (delete --force): nobody waits
+  }
+}
 
 /**
  * Written beside EXIT_FILE when deleting the stopped container needs nothing
@@ -290,9 +299,11 @@ export async function serveContainer(c: ContainerStart): Promise<void> {
   const handle = async (req: ControlRequest): Promise<ControlReply> => {
     // A container that joins this sandbox (a pod's), or one that did.
     if (req.op === 'create' || req.container !== undefined || req.op === 'remove') {
-      if (!started) return { ok: false, error: 'the sandbox container is not running' };
-      if (requests) return { ok: false, error: 'a confined sandbox holds one container' };
-      pod ??= new PodServer(sb, clientStdio, describeErrno, path.dirname(stateDir));
+      if (!started) {
+        if (req.op === 'create') for (const fd of req.fds) fs.closeSync(fd);
+        return { ok: false, error: 'the sandbox container is not running' };
+      }
+      pod ??= new PodServer(sb, requests ?? localPodHost(path.dirname(stateDir)), describeErrno);
       return pod.handle(req);
     }
     if (req.op === 'start') {

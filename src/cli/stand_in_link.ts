@@ -1,8 +1,7 @@
 // The sandbox process's side of a pod container's stand-in
-// (stand_in_elf.ts): the two pipes it holds as fds 3 and 4, opened here
-// through /proc once create proved that the client holds the request's
-// secret. Signal numbers come down the signal pipe (only those the stand-in
-// passes on are taken: the pipe is the stand-in's, and whoever writes to it
+// (stand_in_elf.ts): the other ends of the two pipes it holds as fds 3 and
+// 4, which create passed with its request (host/fdpass.ts). Signal
+// numbers come down the signal pipe (only those the stand-in passes on are taken: the pipe is the stand-in's, and whoever writes to it
 // is no more trusted than a `kill`); its end means the stand-in is gone
 // (killed: the container goes with it). The container's wait status goes up
 // the status pipe when it ends, and the stand-in exits as it did.
@@ -11,6 +10,7 @@ import * as fs from 'node:fs';
 import type { Socket } from 'node:net';
 import { net } from './lazy_builtins';
 import { STAND_IN_SIGNALS } from './stand_in_elf';
+import { makeNonBlocking } from '../host/fdpass';
 
 export class StandInLink {
   private status: number;
@@ -19,22 +19,14 @@ export class StandInLink {
     this.status = status;
   }
 
-  /** Open the pipes of stand-in client; onSignal for each signal it passes on, onGone once it is gone. */
-  static open(client: number, onSignal: (sig: number) => void, onGone: () => void): StandInLink {
-    const fifo = (fd: number): number => {
-      if (!fs.fstatSync(fd).isFIFO()) throw new Error(`host process ${client} has no stand-in's pipes`);
-      return fd;
-    };
-    const status = fs.openSync(`/proc/${client}/fd/3`, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-    let signals = -1;
-    try {
-      fifo(status);
-      signals = fifo(fs.openSync(`/proc/${client}/fd/4`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
-    } catch (e) {
-      fs.closeSync(status);
-      if (signals >= 0) fs.closeSync(signals);
-      throw e;
-    }
+  /**
+   * A stand-in's pipes (owned from here: the status pipe's write end and the
+   * signal pipe's read end, checked by the caller); onSignal for each signal
+   * it passes on, onGone once it is gone.
+   */
+  static open(status: number, signals: number, onSignal: (sig: number) => void, onGone: () => void): StandInLink {
+    // Non-blocking: a write of the status never waits for a stand-in that does not read.
+    makeNonBlocking(status);
     const sock = new (net().Socket)({ fd: signals, readable: true, writable: false });
     let buf = Buffer.alloc(0);
     sock.on('data', (d: Buffer) => {

@@ -50,8 +50,14 @@ export function decodeHandOff(v: string): GoferHandOff | null {
   return { fd, trees: out };
 }
 
-/** The Gofer process and the Sentry's end of its socket (tests speak the raw protocol on it). */
-export function spawnGofer(trees: GoferTreeSpec[]): { fd: number; pid: number } {
+/**
+ * The Gofer process and the Sentry's end of its socket (tests speak the raw
+ * protocol on it). detached: it outlives its starter (a pod's container's
+ * create, which ends before the container: the Gofer ends with its socket,
+ * when the Sentry closes it or ends), and holds none of its stdio (a shim
+ * waits for their end).
+ */
+export function spawnGofer(trees: GoferTreeSpec[], detached = false): { fd: number; pid: number } {
   const [mine, theirs] = seqpacketPair();
   const main = path.join(__dirname, 'main.js');
   const specs = trees.map((t) => `${t.writable ? 'rw' : 'ro'}:${t.path}`);
@@ -60,7 +66,8 @@ export function spawnGofer(trees: GoferTreeSpec[]): { fd: number; pid: number } 
     // Run by an unprivileged user (rootless): a user namespace of its own first, the caller's one id as its root.
     const userns = process.geteuid?.() === 0 ? [] : ['--user', '--map-root-user'];
     const unshare = ['unshare', ...userns, '--mount', '--net', '--pid', '--fork', '--kill-child=SIGKILL', '--propagation', 'private'];
-    return { fd: mine, pid: spawnRaw(['setpriv', '--pdeathsig', 'KILL', '--', ...unshare, '--', process.execPath, main, '/tmp', ...specs], theirs) };
+    const argv = [...unshare, '--', process.execPath, main, '/tmp', ...specs];
+    return { fd: mine, pid: spawnRaw(detached ? argv : ['setpriv', '--pdeathsig', 'KILL', '--', ...argv], theirs, detached) };
   } catch (e) {
     libc.close(mine);
     throw e;
@@ -70,7 +77,7 @@ export function spawnGofer(trees: GoferTreeSpec[]): { fd: number; pid: number } 
 }
 
 /**
- * argv run with stdin and stdout on /dev/null, stderr ours and sock as fd 3,
+ * argv run with stdin and stdout on /dev/null, stderr ours (quiet: /dev/null too) and sock as fd 3,
  * by posix_spawn rather than node:child_process: a Node child process makes
  * libuv catch SIGCHLD, and a ptrace tracer gets a SIGCHLD at every stop of
  * every stub, so each application system call would also run a signal
@@ -78,7 +85,7 @@ export function spawnGofer(trees: GoferTreeSpec[]): { fd: number; pid: number } 
  * round per two or three stops). The Gofer is not reaped before the Sentry
  * exits (it ends with the Sentry's socket; pdeathsig otherwise).
  */
-function spawnRaw(argv: string[], sock: number): number {
+function spawnRaw(argv: string[], sock: number, quiet: boolean): number {
   const exe = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').map((d) => path.join(d || '.', argv[0])).find((p) => fs.existsSync(p));
   if (!exe) throw new Error(`${argv[0]} not found in PATH (util-linux)`);
   const devNull = fs.openSync('/dev/null', 'r+');
@@ -92,10 +99,12 @@ function spawnRaw(argv: string[], sock: number): number {
     libc.posix_spawn_file_actions_adddup2(fa, 1000, 3);
     libc.posix_spawn_file_actions_adddup2(fa, 1001, 0);
     libc.posix_spawn_file_actions_adddup2(fa, 1001, 1);
+    if (quiet) libc.posix_spawn_file_actions_adddup2(fa, 1001, 2);
     libc.posix_spawn_file_actions_addclose(fa, 1000);
     libc.posix_spawn_file_actions_addclose(fa, 1001);
     libc.posix_spawnattr_init(attr);
-    libc.posix_spawnattr_setflags(attr, 0x08 /* POSIX_SPAWN_SETSIGMASK */);
+    // quiet (detached): a session of its own too, out of reach of signals to its starter's group.
+    libc.posix_spawnattr_setflags(attr, 0x08 /* POSIX_SPAWN_SETSIGMASK */ | (quiet ? 0x80 /* POSIX_SPAWN_SETSID */ : 0));
     libc.posix_spawnattr_setsigmask(attr, Buffer.alloc(128));
     const env = Object.entries(process.env).filter((kv): kv is [string, string] => kv[1] !== undefined).map(([k, v]) => `${k}=${v}`);
     const out = [0];

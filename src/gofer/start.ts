@@ -20,6 +20,11 @@ export function goferWanted(choice: boolean | GoferHandOff | undefined): boolean
   return choice ?? process.env[GOFER_ENV] === '1';
 }
 
+/** Let a hand-off go unused: its socket closed (the Gofer then ends). */
+export function closeHandOff(h: GoferHandOff): void {
+  libc.close(h.fd);
+}
+
 /** The connection to a Gofer someone else started (its descriptor made close-on-exec: the stubs must not inherit it). */
 export function connectGofer(h: GoferHandOff): GoferConnection {
   libc.fcntl(h.fd, F_SETFD, FD_CLOEXEC);

@@ -17,11 +17,6 @@ export function podSandboxOf(annotations: Record<string, string>): string | null
   return null;
 }
 
-/** Whether a container is a pod's sandbox (its pause container), which the pod's application containers join. */
-export function isPodSandbox(annotations: Record<string, string>): boolean {
-  return POD_ANNOTATIONS.some(([type]) => annotations[type] === 'sandbox');
-}
-
 /** At most this many containers join one sandbox besides its own (each holds a mount tree, namespaces, host trees and a stand-in host process until deleted). */
 export const MAX_POD_CONTAINERS = 64;
 

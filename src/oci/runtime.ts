@@ -32,6 +32,8 @@ export interface ContainerRecord {
   cgroup?: CgroupRecord;
   /** A pod's container that joined the sandbox of this container (its pid is its stand-in's, cli/stand_in_elf.ts). */
   sandbox?: string;
+  /** Its Sentry reads host files through Gofers only (it is confined): a container that joins its pod brings a Gofer of its own (cli/pod_commands.ts). */
+  gofers?: true;
   /** Paused: the status resume gives back (a pod's container paused before its start is created again, as runc's). */
   resumeTo?: 'created' | 'running';
 }

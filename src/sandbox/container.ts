@@ -13,7 +13,7 @@ import { HostTree } from '../host/hosttree';
 import { WritableHostTree } from '../host/hosttree_rw';
 import type { HostFiles } from '../host/hostfs';
 import type { GoferClient } from '../gofer/client';
-import { connectGofer, startGofer } from '../gofer/start';
+import { closeHandOff, connectGofer, startGofer } from '../gofer/start';
 import type { GoferHandOff } from '../gofer/spawn';
 import { goferTrees } from './gofer_trees';
 import { E, Errno } from '../abi/errno';
@@ -135,14 +135,18 @@ type HostFilesOf = (source: string, readonly: boolean) => HostFiles;
  * here, before the Sentry reads a file, or handed over already started),
  * else opened by the Sentry itself.
  */
-export function hostFilesFor(rootfs: string, mounts: MountPlan[], gofer: boolean | GoferHandOff): { rootfs: () => HostTree | GoferClient; forSource: HostFilesOf } {
-  if (gofer === false) return { rootfs: () => new HostTree(rootfs), forSource: (p, readonly) => (readonly ? new HostTree(p) : new WritableHostTree(p)) };
+export function hostFilesFor(rootfs: string, mounts: MountPlan[], gofer: boolean | GoferHandOff): { rootfs: () => HostTree | GoferClient; forSource: HostFilesOf; close: () => void } {
+  if (gofer === false) return { rootfs: () => new HostTree(rootfs), forSource: (p, readonly) => (readonly ? new HostTree(p) : new WritableHostTree(p)), close: () => undefined };
   const trees = goferTrees(rootfs, mounts);
   if (gofer !== true && JSON.stringify(gofer.trees) !== JSON.stringify(trees)) {
+    // Handed over with the trees: its socket is ours to close.
+    closeHandOff(gofer);
     throw new Error('the Gofer handed over does not serve the trees this sandbox needs');
   }
   const conn = gofer === true ? startGofer(trees).conn : connectGofer(gofer);
   return {
+    // The Gofer ends when its socket closes (a pod's container removed: its host trees are let go, pod.ts).
+    close: () => conn.close(),
     rootfs: () => conn.tree(0),
     forSource: (p, readonly) => {
       const i = trees.findIndex((t, k) => k > 0 && t.path === p && t.writable === !readonly);

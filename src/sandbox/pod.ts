@@ -26,6 +26,8 @@ import type { MemoryFile } from '../platform/memfile';
 import { PidsGroup, type TaskLimits } from '../kernel/thread_group';
 import { Freezer } from '../kernel/freezer';
 import type { HostFiles } from '../host/hostfs';
+import type { GoferHandOff } from '../gofer/spawn';
+import { closeHandOff } from '../gofer/start';
 import type { ContainerPlan } from '../oci/plan';
 import { Dentry, Mount, type VPath } from '../vfs/dentry';
 import { FsContext } from '../vfs/fs_context';
@@ -56,11 +58,18 @@ export class PodContainer {
     readonly ns: NsProxy,
     /** The root of its mount tree. */
     readonly root: VPath,
-    /** The host trees its file systems read (closed when it is removed, so that the host can unmount them). */
+    /** The host trees its file systems read (closed when it is removed, so that the host can unmount them), and its Gofer's connection, if any. */
     readonly trees: HostFiles[],
+    private readonly closeFiles: () => void,
     /** Its spec's memory and pids limits, which the kernel holds its processes to (its memory usage is counted even without a limit). */
     readonly limits: TaskLimits,
   ) {}
+
+  /** Let its host files go: the trees, and its Gofer (which then ends). */
+  close(): void {
+    for (const t of this.trees) t.close?.();
+    this.closeFiles();
+  }
 
   /** A file system context at its root (cwd there too), with its umask. */
   context(): FsContext {
@@ -78,8 +87,12 @@ export class Pod {
   constructor(
     private readonly kernel: Kernel,
     private readonly memfile: MemoryFile,
-    /** Host files through a Gofer of each container's own (started by the sandbox process), as the sandbox's are. */
-    private readonly gofer: boolean,
+    /**
+     * Host files of a container that brings no Gofer: true, through a Gofer
+     * of its own started here, as the sandbox's are; false, opened here;
+     * null: none (a confined Sentry cannot open them: each brings its Gofer).
+     */
+    private readonly gofer: boolean | null,
     private readonly log: (msg: string) => void,
     /** At most this many containers (oci/pod.ts's podLimit). */
     private readonly limit: number,
@@ -121,19 +134,33 @@ export class Pod {
     return [...this.kernel.groups.values()].filter((tg) => !tg.zombie && this.containerOf(tg) === c);
   }
 
-  /** Make container id's mount tree and namespaces (its first process is the caller's to load). */
-  add(id: string, plan: ContainerPlan, share: PodShare): PodContainer {
-    if (this.containers.has(id)) throw new Error(`container ${id} is in this sandbox already`);
-    if (this.containers.size >= this.limit) throw new Error(`this sandbox holds at most ${this.limit} containers besides its own`);
+  /**
+   * Make container id's mount tree and namespaces (its first process is the
+   * caller's to load); its host files through the Gofer it brought (whose
+   * socket is owned from here), else as the sandbox's.
+   */
+  add(id: string, plan: ContainerPlan, share: PodShare, gofer: GoferHandOff | null): PodContainer {
+    const refuse = (msg: string): never => {
+      if (gofer) closeHandOff(gofer);
+      throw new Error(msg);
+    };
+    if (this.containers.has(id)) refuse(`container ${id} is in this sandbox already`);
+    if (this.containers.size >= this.limit) refuse(`this sandbox holds at most ${this.limit} containers besides its own`);
+    const how = gofer ?? this.gofer;
+    if (how === null) throw new Error('a container joining this sandbox brings a Gofer for its files');
     const trees: HostFiles[] = [];
+    let closeFiles = (): void => undefined;
     const memory = this.memfile.charges.add(plan.memoryLimit === null ? this.memfile.limitPages : Math.max(1, Math.floor(plan.memoryLimit / 4096)));
     const limits: TaskLimits = { memory, pids: plan.pidsLimit === null ? null : new PidsGroup(plan.pidsLimit), freezer: new Freezer() };
     const frames = chargedFrames(this.memfile, memory);
     let root: VPath;
     try {
-      root = this.buildTree(plan, trees, frames);
+      const files = hostFilesFor(plan.rootfs, plan.mounts, how);
+      closeFiles = files.close;
+      root = this.buildTree(plan, trees, frames, files);
     } catch (e) {
       for (const t of trees) t.close?.();
+      closeFiles();
       this.memfile.charges.release(memory);
       throw e;
     }
@@ -144,7 +171,7 @@ export class Pod {
     const uts = share.uts ? init.uts : new UtsNamespace(owner, owner.allocInum(), plan.hostname ?? init.uts.hostname, plan.domainname ?? init.uts.domainname);
     const ipc = share.ipc ? init.ipc
       : new IpcNamespace(owner, owner.allocInum(), new ShmNamespace(frames, init.ipc.shm.now), new SemNamespace(), new MsgNamespace(), new MqNamespace());
-    const c = new PodContainer(id, plan, new NsProxy(mnt, uts, ipc, init.cgroup, init.pid, init.net, init.time), root, trees, limits);
+    const c = new PodContainer(id, plan, new NsProxy(mnt, uts, ipc, init.cgroup, init.pid, init.net, init.time), root, trees, closeFiles, limits);
     this.containers.set(id, c);
     return c;
   }
@@ -191,7 +218,7 @@ export class Pod {
     // A frozen container dies too (its held tasks go on to their SIGKILL), as runc's destroy thaws a paused one.
     if (c.limits.freezer) this.thaw(c);
     this.containers.delete(id);
-    for (const t of c.trees) t.close?.();
+    c.close();
     // Its slot is free once the frames still charged to it (files passed to others) are.
     if (c.limits.memory) this.memfile.charges.release(c.limits.memory);
   }
@@ -201,9 +228,8 @@ export class Pod {
    * sandbox's /proc, /sys and /dev (with /dev/pts and /dev/shm) bound in,
    * a /tmp of its own, then its spec's mounts and path rules.
    */
-  private buildTree(plan: ContainerPlan, trees: HostFiles[], frames: FrameSource): VPath {
+  private buildTree(plan: ContainerPlan, trees: HostFiles[], frames: FrameSource, files: ReturnType<typeof hostFilesFor>): VPath {
     const vfs: VirtualFilesystem = this.kernel.vfs;
-    const files = hostFilesFor(plan.rootfs, plan.mounts, this.gofer);
     const rootTree = files.rootfs();
     trees.push(rootTree);
     const forSource = (p: string, readonly: boolean): HostFiles => {

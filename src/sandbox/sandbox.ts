@@ -25,6 +25,7 @@ import { captureHostInfo, type HostInfo } from '../host/hostinfo';
 import type { HostTree } from '../host/hosttree';
 import type { GoferClient } from '../gofer/client';
 import { goferWanted } from '../gofer/start';
+import type { GoferHandOff } from '../gofer/spawn';
 import { HostInterfaces } from '../host/hostnetinfo';
 import { HOST_SOCKET_LIMIT, HostSocketBudget, LINK_SOCKET_LIMIT, LoopbackTable, NAT_SOCKET_LIMIT, NatTable, defaultNetSysctl } from '../kernel/netinfo';
 import type { LinkConfig, LinkSource } from '../abi/netif';
@@ -313,20 +314,22 @@ export class Sandbox {
 
   /** The containers that joined this sandbox (pod.ts). */
   get pod(): Pod {
+    // A confined Sentry (handed its Gofer) opens no host tree: each container brings its Gofer.
     const gofer = goferWanted(this.opts.gofer);
-    this.podState ??= new Pod(this.kernel, this.platform.memfile, gofer === true, (m) => this.log(m), podLimit(this.opts.container?.annotations));
+    this.podState ??= new Pod(this.kernel, this.platform.memfile, typeof gofer === 'object' ? null : gofer, (m) => this.log(m), podLimit(this.opts.container?.annotations));
     return this.podState;
   }
 
   /**
    * A container joins the sandbox: its file systems and namespaces, and its
    * first process loaded (not running) with stdio from the host fds stdio opens,
-   * as an exec's; it runs at startContainer. When it exits, whatever is left
+   * as an exec's; it runs at startContainer. Its host files come through
+   * gofer (the Sentry's end of a Gofer its runtime started for its trees,
+   * owned from here), else as the sandbox's. When it exits, whatever is left
    * of the container is killed, as when a PID namespace's init ends.
    */
-  addContainer(id: string, plan: ContainerPlan, share: PodShare, stdio: () => [number, number, number]): PodContainer {
-    if (typeof this.opts.gofer === 'object') throw new Error('a confined sandbox holds one container');
-    const c = this.pod.add(id, plan, share);
+  addContainer(id: string, plan: ContainerPlan, share: PodShare, stdio: () => [number, number, number], gofer: GoferHandOff | null): PodContainer {
+    const c = this.pod.add(id, plan, share, gofer);
     try {
       // Opened once the container exists: from here they are the sandbox's (exec closes them if the process cannot be made).
       const { exited, task } = this.exec({ argv: plan.argv, env: plan.env, cwd: plan.cwd, uid: plan.uid, gid: plan.gid, groups: plan.groups, stdio: stdio(), ownDescriptions: true }, c, false);

@@ -15,7 +15,8 @@ const net = require('node:net');
 const path = require('node:path');
 const { test, after } = require('node:test');
 const h = require('../lib/harness');
-const { CRI_TYPE, CRI_SANDBOX, cleanup, podDir, bundle, tsv, ok, state, alive, startSandbox, join } = require('../lib/oci_pod');
+const { CRI_TYPE, CRI_SANDBOX, cleanup, podDir, bundle, tsv, ok, state, alive, startSandbox, join, descendants, gofersOf } = require('../lib/oci_pod');
+const { statusField } = require('../lib/procinfo');
 
 after(cleanup);
 
@@ -194,7 +195,8 @@ test('hostile: a container naming a missing, foreign, non-sandbox or malformed s
 
 test('hostile: the control channel gives an exec the stdio only of a client that holds the request\'s secret', async () => {
   const dir = podDir();
-  startSandbox(dir, 'pod4');
+  // Not confined: this Sentry opens an exec client's stdio itself (a confined one's runtime does, oci_confine.test.js).
+  startSandbox(dir, 'pod4', 'root', {}, ['--no-confine']);
   const ask = (req) => new Promise((resolve, reject) => {
     const sock = net.createConnection(path.join(dir, 'root', 'pod4', 'control.sock'));
     let buf = '';
@@ -216,6 +218,101 @@ test('hostile: the control channel gives an exec the stdio only of a client that
   assert.deepStrictEqual(await ask({ op: 'create', container: '../x', bundle: '/', shareUts: false, shareIpc: false, client: 1, secret: '0'.repeat(32) }), { ok: false, error: 'malformed request' });
   assert.deepStrictEqual(await ask({ op: 'kill', signal: 9, all: true, container: '../pod4' }), { ok: false, error: 'malformed request' });
   assert.strictEqual(state(dir, 'pod4').status, 'running');
+});
+
+test('hostile: a create on the control channel whose plan or descriptors are wrong fails, and the Sentry keeps none of what came with it', async () => {
+  const dir = podDir();
+  startSandbox(dir, 'pod5');
+  // Confined (the default): the Sentry is below the state's pid; what the whole tree holds.
+  const top = state(dir, 'pod5').pid;
+  const held = () => [top, ...descendants(top)].reduce((n, p) => n + fs.readdirSync(`/proc/${p}/fd`).length, 0);
+  const { requestWithFds } = require(path.join(h.ROOT, 'dist', 'host', 'fdpass.js'));
+  const b = bundle(dir, 'x', ['true'], { [CRI_TYPE]: 'container', [CRI_SANDBOX]: 'pod5' });
+  const spec = JSON.parse(fs.readFileSync(path.join(b, 'config.json'), 'utf8'));
+  const rootfs = path.resolve(b, spec.root.path);
+  const source = { spec, bundle: b, kinds: { [rootfs]: 'dir', [path.join(dir, 'shared')]: 'dir' }, real: {} };
+  const base = { op: 'create', container: 'x', source, shareUts: false, shareIpc: false, terminal: false, cgroup: null, gofer: false };
+  const ask = (req, fds) => {
+    const cwd = process.cwd();
+    process.chdir(path.join(dir, 'root', 'pod5'));
+    try {
+      return JSON.parse(requestWithFds(req, fds));
+    } finally {
+      process.chdir(cwd);
+    }
+  };
+  const devNull = () => fs.openSync('/dev/null', 'r+');
+  const before = held();
+  const fds = [devNull(), devNull(), devNull(), devNull(), devNull(), devNull()];
+  try {
+    // Descriptors that are not the stand-in's pipes.
+    const r1 = ask(base, fds.slice(0, 5));
+    assert.strictEqual(r1.ok, false);
+    assert.match(r1.error, /pipes/);
+    // Fewer than announced (a Gofer announced, five sent), more than announced.
+    assert.match(ask({ ...base, gofer: true }, fds.slice(0, 5)).error, /sent 5 descriptors, not 6/);
+    assert.match(ask(base, fds).error, /sent 6 descriptors, not 5/);
+    // A plan naming host paths it does not say it looked at: the same checks as config.json's.
+    assert.match(ask({ ...base, source: { ...source, kinds: { [rootfs]: 'dir' } } }, fds.slice(0, 5)).error, /config\.json: mounts\[\d+\] \(\/shared\): source .* does not exist/);
+    assert.match(ask({ ...base, source: { ...source, kinds: { 'relative/path': 'dir' } } }, fds.slice(0, 5)).error, /plan is malformed/);
+    assert.match(ask({ ...base, source: { ...source, spec: { ...spec, ociVersion: '0.1' } } }, fds.slice(0, 5)).error, /config\.json: ociVersion/);
+    assert.match(ask({ ...base, source: { ...source, bundle: 'relative' } }, fds.slice(0, 5)).error, /plan is malformed/);
+  } finally {
+    for (const fd of fds) fs.closeSync(fd);
+  }
+  // A client that hangs up when asked for the descriptors: the Sentry goes on.
+  const hungUp = await new Promise((resolve, reject) => {
+    const sock = net.createConnection(path.join(dir, 'root', 'pod5', 'control.sock'));
+    let got = '';
+    sock.on('connect', () => sock.write(JSON.stringify(base) + '\n'));
+    sock.on('data', (d) => {
+      got += d;
+      if (got === 'fds\n') sock.destroy();
+    });
+    sock.on('close', () => resolve(got));
+    sock.on('error', reject);
+  });
+  assert.strictEqual(hungUp, 'fds\n');
+  // Every descriptor that came with them was closed (the Sentry's count is what it was; a few of Node's own may come and go).
+  assert.ok(held() <= before + 2, `the Sentry holds ${held()} descriptors, ${before} before`);
+  assert.strictEqual(state(dir, 'pod5').status, 'running');
+  // The same container, its plan and descriptors right (create does it), joins.
+  ok(tsv(dir, ['create', '--bundle', b, 'x']), 'create x');
+  assert.strictEqual(state(dir, 'x').status, 'created');
+});
+
+test('a pod confined (the default): its sandbox\'s Sentry is; a joining container brings a Gofer of its own for its root and binds, its exit status is left by the runtime above the Sentry, and its Gofer ends at its delete', async () => {
+  const dir = podDir();
+  startSandbox(dir, 'pod6');
+  const top = state(dir, 'pod6').pid;
+  // The Sentry (sandbox-init below the runtime's unshare): confined as a single container's (oci_confine.test.js looks closer).
+  const sentry = descendants(top).find((p) => {
+    const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'latin1').split('\0');
+    return argv[0] === process.execPath && argv.includes('sandbox-init');
+  });
+  assert.ok(sentry, 'a Sentry below the sandbox process');
+  const st = fs.readFileSync(`/proc/${sentry}/status`, 'latin1');
+  assert.strictEqual(statusField(st, 'Seccomp'), '2');
+  assert.strictEqual(BigInt(`0x${statusField(st, 'CapEff')}`), 0n);
+  assert.deepStrictEqual(fs.readdirSync(`/proc/${sentry}/root`), ['proc']);
+  // j reads its root and writes the shared bind (both through its Gofer), and exits 5.
+  join(dir, 'j', 'pod6', ['sh', '-c', 'cat /marker > /shared/j; echo w >> /shared/j; exit 5']);
+  assert.strictEqual(tsv(dir, ['wait', 'j']).status, 5, 'j\'s exit status, from the file the runtime wrote');
+  assert.strictEqual(fs.readFileSync(path.join(dir, 'shared', 'j'), 'utf8'), 'j\nw\n');
+  // k: exec (stdio from the runtime above the Sentry), kill, its exit status.
+  join(dir, 'k', 'pod6', ['sleep', '1000']);
+  const kRoot = path.join(dir, 'k', 'rootfs');
+  assert.ok(gofersOf(kRoot).length > 0, 'k\'s Gofer runs');
+  // In the pod's sandbox's host cgroup (unshare and the Gofer it forked), as the sandbox's own Gofer is.
+  for (const g of gofersOf(kRoot)) assert.strictEqual(fs.readFileSync(`/proc/${g}/cgroup`, 'utf8'), fs.readFileSync(`/proc/${top}/cgroup`, 'utf8'), `Gofer process ${g}'s cgroups`);
+  assert.strictEqual(ok(tsv(dir, ['exec', 'k', 'cat', '/marker']), 'exec k').stdout, 'k\n');
+  ok(tsv(dir, ['kill', 'k', 'KILL']), 'kill k');
+  assert.strictEqual(tsv(dir, ['wait', 'k']).status, 137);
+  assert.strictEqual(state(dir, 'pod6').status, 'running');
+  // delete: the Sentry lets k's trees go, and its Gofer ends with its socket.
+  ok(tsv(dir, ['delete', 'k']), 'delete k');
+  for (let i = 0; i < 100 && gofersOf(kRoot).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.deepStrictEqual(gofersOf(kRoot), [], 'k\'s Gofer is gone');
 });
 
 test('a container of a pod with a terminal: the pty master goes to the console socket; the container sees a terminal of its consoleSize', { timeout: 120_000 }, async (t) => {

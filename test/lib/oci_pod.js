@@ -8,7 +8,7 @@ const childProcess = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const h = require('./harness');
-const { busyboxRootfs } = require('./procinfo');
+const { busyboxRootfs, children, cmdline } = require('./procinfo');
 
 const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'true', 'ls', 'nc', 'hostname', 'touch', 'ps', '[', 'stty', 'dd', 'head', 'wc'];
 const CRI_TYPE = 'io.kubernetes.cri.container-type';
@@ -80,10 +80,10 @@ const alive = (pid) => {
   }
 };
 
-/** Start the pod's sandbox (pause) container id: sleep as its init. */
-function startSandbox(dir, id, root = 'root', extra = {}) {
+/** Start the pod's sandbox (pause) container id: sleep as its init; flags: global flags of its create (--no-confine). */
+function startSandbox(dir, id, root = 'root', extra = {}, flags = []) {
   bundle(dir, id, ['sleep', '1000'], { [CRI_TYPE]: 'sandbox', [CRI_SANDBOX]: id, ...extra });
-  ok(tsv(dir, ['create', '--bundle', path.join(dir, id), id], root), `create ${id}`);
+  ok(tsv(dir, [...flags, 'create', '--bundle', path.join(dir, id), id], root), `create ${id}`);
   ok(tsv(dir, ['start', id], root), `start ${id}`);
 }
 
@@ -94,4 +94,18 @@ function join(dir, id, sb, args, extra = {}) {
   ok(tsv(dir, ['start', id]), `start ${id}`);
 }
 
-module.exports = { APPLETS, CRI_TYPE, CRI_SANDBOX, cleanup, podDir, bundle, tsv, ok, state, alive, startSandbox, join };
+/** The host processes below pid (pid's children, theirs, ...). */
+function descendants(pid) {
+  return children(pid).flatMap((c) => [c, ...descendants(c)]);
+}
+
+/** The pids of the Gofers (and their unshare) serving tree (a path) read-only. */
+function gofersOf(tree) {
+  return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number)
+    .filter((p) => {
+      const argv = cmdline(p);
+      return argv.includes(`ro:${tree}`) && argv.some((a) => /gofer\/main\.js$/.test(a));
+    });
+}
+
+module.exports = { APPLETS, CRI_TYPE, CRI_SANDBOX, cleanup, podDir, bundle, tsv, ok, state, alive, startSandbox, join, descendants, gofersOf };
