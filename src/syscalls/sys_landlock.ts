@@ -19,6 +19,7 @@ import type { Task } from '../kernel/task';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { LandlockRuleset } from '../vfs/landlock';
 import { noNewPrivs } from './sys_info';
+import { copyStructIn } from './sysutil';
 
 function createRuleset(t: Task, attr: number, size: number, flags: number): number {
   if (flags) {
@@ -33,9 +34,7 @@ function createRuleset(t: Task, attr: number, size: number, flags: number): numb
   // A shorter struct (an older ABI's) reads as zeros past its end.
   if (size >= 0 && size < RULESET_ATTR_MIN_SIZE) throw new Errno(E.EINVAL);
   if (size < 0 || size > PAGE_SIZE) throw new Errno(E.E2BIG);
-  const raw = Buffer.alloc(Math.max(size, RULESET_ATTR_SIZE));
-  t.mm.copyIn(attr, size).copy(raw);
-  if (raw.subarray(RULESET_ATTR_SIZE).some((b) => b !== 0)) throw new Errno(E.E2BIG);
+  const raw = copyStructIn(t, attr, size, RULESET_ATTR_SIZE);
   const fs = raw.readBigUInt64LE(0);
   const net = raw.readBigUInt64LE(8);
   const scoped = raw.readBigUInt64LE(16);

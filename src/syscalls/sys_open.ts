@@ -2,7 +2,7 @@
 import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import type { FileDescription } from '../vfs/file';
-import { readPath, resolverOf, startOf, vfsOf } from './sysutil';
+import { copyStructIn, readPath, resolverOf, startOf, vfsOf } from './sysutil';
 import { O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH, O_RDONLY, O_TMPFILE, O_TRUNC, O_WRONLY, S_IFDIR, S_IFMT } from '../abi/fs';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { unshareFdTable } from './sys_ns';
@@ -59,9 +59,7 @@ export const defs: SyscallDef[] = [
       const size = a[3];
       if (size < 24) throw new Errno(E.EINVAL);
       if (size > 4096) throw new Errno(E.E2BIG);
-      const how = t.mm.copyIn(a[2], size);
-      // Bytes beyond the struct we know must be zero (extensible-struct rule).
-      for (let i = 24; i < size; i++) if (how[i] !== 0) throw new Errno(E.E2BIG);
+      const how = copyStructIn(t, a[2], size, 24);
       const flags = how.readBigUInt64LE(0);
       const mode = how.readBigUInt64LE(8);
       const resolve = how.readBigUInt64LE(16);

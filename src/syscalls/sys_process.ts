@@ -17,7 +17,7 @@ import { nsCapable } from '../auth/userns';
 import { CAP_CHECKPOINT_RESTORE, CAP_SYS_ADMIN } from '../abi/capability';
 import { NEW_NS_FLAGS } from '../kernel/namespaces';
 import { findGroup, findTask, pidNsOf, tgidIn, tidIn } from '../kernel/pid_ns';
-import { readPath, startOf } from './sysutil';
+import { copyStructIn, readPath, startOf } from './sysutil';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../abi/fs';
 import { installPidfd, pidfdTarget } from './sys_pidfd';
 import { CLONE_NEWTIME, CLONE_NEWUSER, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WSTOPPED, WUNTRACED } from '../abi/sched';
@@ -110,10 +110,9 @@ function readSetTid(t: Task, flags: number, setTid: bigint, count: number): NonN
 function clone3(t: Task, addr: number, size: number): number | Promise<number> {
   if (size < CLONE_ARGS_SIZE_VER0) throw new Errno(E.EINVAL);
   if (size > CLONE_ARGS_MAX) throw new Errno(E.E2BIG);
-  const raw = t.mm.copyIn(addr, size);
-  // A newer caller's extra fields are fine only if unused.
-  for (let i = 88; i < size; i++) if (raw[i] !== 0) throw new Errno(E.E2BIG);
-  const u64 = (off: number) => (off + 8 <= size ? raw.readBigUInt64LE(off) : 0n);
+  // A newer caller's extra fields are fine only if unused; an older one's missing fields read as zero.
+  const raw = copyStructIn(t, addr, size, 88);
+  const u64 = (off: number) => raw.readBigUInt64LE(off);
   const flags = u64(0), pidfd = u64(8), childTid = u64(16), parentTid = u64(24), exitSignal = u64(32);
   const stack = u64(40), stackSize = u64(48), tls = u64(56), setTid = u64(64), setTidSize = u64(72), cgroup = u64(80);
   const known = BigInt(0xffffff00 & ~CLONE_DETACHED) | BigInt(CLONE_NEWTIME) | BigInt(CLONE_CLEAR_SIGHAND) | BigInt(CLONE_INTO_CGROUP);
