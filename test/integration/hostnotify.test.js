@@ -110,7 +110,7 @@ for (const served of SERVED.slice(0, 2)) test(`a program watching more bind-moun
   const exited = new Promise((resolve) => child.on('exit', (c) => resolve(c)));
   const watchdog = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch {} }, 240_000);
   try {
-    for (let i = 0; i < 2400 && !/watches/.test(stdout) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 2400 && !/^watches \d+\n/m.test(stdout) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
     assert.match(stdout, /^watches 1100$/m, stderr);
     // The Sentry's host inotify watches, from its fdinfo ('inotify wd:' lines; with --gofer, of the instance the Gofer donated).
     let hostWatches = 0;
