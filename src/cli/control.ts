@@ -13,7 +13,7 @@ import { net } from './lazy_builtins';
 import type { SandboxProcess, SandboxStats } from '../sandbox/options';
 import { isExecSecret } from './exec_secret';
 import type { CgroupRecord } from '../oci/resources';
-import { FDS_WANTED, FdMessage, receiveFds, requestWithFds } from '../host/fdpass';
+import { FDS_WANTED, FdMessage, receiveFds, requestWithFds, stopReading } from '../host/fdpass';
 
 /** A process to start in the sandbox; its stdio are the client's fds 0-2 (opened through /proc/CLIENT/fd). */
 export interface ExecRequest {
@@ -140,23 +140,22 @@ export class ControlServer {
         const req = parseRequest(buf.slice(0, nl));
         buf = '';
         // A create's descriptors come next, in a message of their own that Node must not read (it would drop them).
-        if (req?.op === 'create') sock.pause();
+        if (req?.op === 'create') stopReading(sock);
         const answer = async (): Promise<ControlReply> => {
           if (!req) return { ok: false, error: 'malformed request' };
           if (req.op === 'create') {
             await new Promise<void>((resolve) => sock.write(FDS_WANTED, () => resolve()));
             try {
-              req.fds = receiveFds(fdMessage ??= new FdMessage(), sock, req.gofer ? POD_FDS.gofer + 1 : POD_FDS.gofer);
+              req.fds = await receiveFds(fdMessage ??= new FdMessage(), sock, req.gofer ? POD_FDS.gofer + 1 : POD_FDS.gofer);
             } catch (e) {
               return { ok: false, error: (e as Error).message };
             }
           }
           return handle(req);
         };
-        answer().then(
-          (reply) => sock.end(JSON.stringify(reply) + '\n'),
-          (e: Error) => sock.end(JSON.stringify({ ok: false, error: e.message }) + '\n'),
-        );
+        // Closed once the answer is written: a create's connection is no longer read, so Node would never see the client's end.
+        const finish = (reply: ControlReply): void => void sock.end(JSON.stringify(reply) + '\n', () => sock.destroy());
+        answer().then(finish, (e: Error) => finish({ ok: false, error: e.message }));
       });
     });
     return new Promise((resolve, reject) => {

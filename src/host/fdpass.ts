@@ -69,19 +69,44 @@ export class FdMessage {
  * The server's side: the descriptors of one message on connection sock
  * (exactly want of them), within timeoutMs; every descriptor received is
  * closed if they are not what was announced. The connection's data path
- * through Node must be paused first (sock.pause()).
+ * through Node must be stopped first (stopReading). Node gives no
+ * readiness of a paused socket, so the message is tried for without
+ * waiting, again after growing pauses (1 ms to 32 ms): the event loop, and
+ * with it every other container of the sandbox, goes on while a client
+ * that announced descriptors is slow to send them or never does.
  */
-export function receiveFds(m: FdMessage, sock: Socket, want: number, timeoutMs = 5000): number[] {
+export async function receiveFds(m: FdMessage, sock: Socket, want: number, timeoutMs = 5000): Promise<number[]> {
   const fd = (sock as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) throw new Error('the control connection has no descriptor');
   if (want < 1 || want > MAX_REQUEST_FDS) throw new Error(`${want} descriptors in one request`);
+  const end = Date.now() + timeoutMs;
+  for (let pause = 1; ; pause = Math.min(pause * 2, 32)) {
+    const fds = tryReceiveFds(m, fd, want);
+    if (fds) return fds;
+    if (Date.now() >= end || sock.destroyed) throw new Error('the client sent no descriptors');
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(1, end - Date.now()))));
+  }
+}
+
+/**
+ * Stop Node reading sock: pause() alone only stops its 'data' events, and
+ * libuv would go on reading into the stream's buffer, the descriptors'
+ * byte with them (dropped by a read without a control buffer).
+ */
+export function stopReading(sock: Socket): void {
+  sock.pause();
+  (sock as unknown as { _handle?: { readStop?: () => number } })._handle?.readStop?.();
+}
+
+/** One try of receiveFds: null when nothing has come yet. */
+function tryReceiveFds(m: FdMessage, fd: number, want: number): number[] | null {
   const ctl = m.ctl;
   for (;;) {
-    if (!pollIn(fd, timeoutMs)) throw new Error('the client sent no descriptors');
     ctl.buf.fill(0);
     const msg = m.header(ctl.buf.length);
     const r = Number(libc().recvmsg(fd, msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
-    if (r < 0 && (libc().errno() === EAGAIN || libc().errno() === EINTR)) continue;
+    if (r < 0 && libc().errno() === EINTR) continue;
+    if (r < 0 && libc().errno() === EAGAIN) return null;
     if (r <= 0) throw new Error('the client closed the connection before its descriptors');
     const fds: number[] = [];
     const ctlLen = Number(msg.readBigUInt64LE(40));

@@ -275,6 +275,31 @@ test('hostile: a create on the control channel whose plan or descriptors are wro
   assert.strictEqual(hungUp, 'fds\n');
   // Every descriptor that came with them was closed (the Sentry's count is what it was; a few of Node's own may come and go).
   assert.ok(held() <= before + 2, `the Sentry holds ${held()} descriptors, ${before} before`);
+  // A client that announces descriptors and never sends them holds nothing up: another request is answered meanwhile.
+  const silent = net.createConnection(path.join(dir, 'root', 'pod5', 'control.sock'));
+  let silentGot = '';
+  const silentDone = new Promise((resolve, reject) => {
+    silent.on('data', (d) => (silentGot += d));
+    silent.on('close', resolve);
+    silent.on('error', reject);
+  });
+  await new Promise((resolve) => {
+    silent.on('connect', () => silent.write(JSON.stringify(base) + '\n'));
+    silent.on('data', () => silentGot === 'fds\n' && resolve());
+  });
+  const ps = await new Promise((resolve, reject) => {
+    const sock = net.createConnection(path.join(dir, 'root', 'pod5', 'control.sock'));
+    let buf = '';
+    sock.on('connect', () => sock.write(JSON.stringify({ op: 'ps' }) + '\n'));
+    sock.on('data', (d) => (buf += d));
+    sock.on('end', () => resolve(JSON.parse(buf)));
+    sock.on('error', reject);
+  });
+  assert.strictEqual(ps.ok, true, JSON.stringify(ps));
+  assert.strictEqual(silentGot, 'fds\n', 'the silent create is still waiting when ps is answered');
+  silent.end();
+  await silentDone;
+  assert.match(silentGot, /^fds\n\{"ok":false,"error":"the client closed the connection before its descriptors"\}\n$/);
   assert.strictEqual(state(dir, 'pod5').status, 'running');
   // The same container, its plan and descriptors right (create does it), joins.
   ok(tsv(dir, ['create', '--bundle', b, 'x']), 'create x');
