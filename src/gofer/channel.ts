@@ -5,12 +5,12 @@
 // buffer, so descriptors a hostile Sentry attaches are closed by the kernel
 // and never enter the Gofer's table.
 import * as libc from '../host/libc';
+import { MSGHDR_SIZE, MSG_CONTROLLEN, fillIovec, fillMsghdr, readRights, writeRights } from '../host/msghdr';
+import { cmsgSpace } from '../abi/socket';
 
 const AF_UNIX = 1;
 const SOCK_SEQPACKET = 5;
 const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
-const SCM_RIGHTS = 1;
 const MSG_TRUNC = 0x20;
 const MSG_CMSG_CLOEXEC = 0x40000000;
 const EINTR = 4;
@@ -33,20 +33,20 @@ export class Channel {
   private readonly data: { buf: Buffer; addr: bigint };
   private readonly iov: { buf: Buffer; addr: bigint };
   private readonly ctl: { buf: Buffer; addr: bigint };
-  private readonly msg = Buffer.alloc(56);
+  private readonly msg = Buffer.alloc(MSGHDR_SIZE);
   private readonly sendIov: { buf: Buffer; addr: bigint };
   private sendData: { buf: Buffer; addr: bigint };
   private readonly sendCtl: { buf: Buffer; addr: bigint };
-  private readonly sendMsg = Buffer.alloc(56);
+  private readonly sendMsg = Buffer.alloc(MSGHDR_SIZE);
 
   constructor(readonly fd: number, readonly maxMessage: number) {
     this.data = libc.allocPinned(maxMessage + 1);
     this.iov = libc.allocPinned(16);
-    // struct cmsghdr (16 bytes) + room for MAX_FDS ints (more than that: the kernel discards them, MSG_CTRUNC).
-    this.ctl = libc.allocPinned(16 + 4 * MAX_FDS);
+    // Room for MAX_FDS ints (more than that: the kernel discards them, MSG_CTRUNC).
+    this.ctl = libc.allocPinned(cmsgSpace(4 * MAX_FDS));
     this.sendIov = libc.allocPinned(16);
     this.sendData = libc.allocPinned(256);
-    this.sendCtl = libc.allocPinned(16 + 4 * MAX_FDS);
+    this.sendCtl = libc.allocPinned(cmsgSpace(4 * MAX_FDS));
   }
 
   send(b: Buffer): void {
@@ -70,20 +70,8 @@ export class Channel {
     // Pinned memory is not given back: grow it only to the largest reply, once.
     if (this.sendData.buf.length < b.length) this.sendData = libc.allocPinned(Math.max(b.length, this.maxMessage));
     b.copy(this.sendData.buf);
-    this.sendIov.buf.writeBigUInt64LE(this.sendData.addr, 0);
-    this.sendIov.buf.writeBigUInt64LE(BigInt(b.length), 8);
-    const ctl = this.sendCtl.buf;
-    ctl.fill(0);
-    ctl.writeBigUInt64LE(BigInt(16 + 4 * fds.length), 0);
-    ctl.writeInt32LE(SOL_SOCKET, 8);
-    ctl.writeInt32LE(SCM_RIGHTS, 12);
-    fds.forEach((fd, i) => ctl.writeInt32LE(fd, 16 + 4 * i));
-    const msg = this.sendMsg;
-    msg.writeBigUInt64LE(this.sendIov.addr, 16);
-    msg.writeBigUInt64LE(1n, 24);
-    msg.writeBigUInt64LE(this.sendCtl.addr, 32);
-    // CMSG_SPACE: the header and the ints, rounded up to 8.
-    msg.writeBigUInt64LE(BigInt((16 + 4 * fds.length + 7) & ~7), 40);
+    fillIovec(this.sendIov.buf, 0, this.sendData.addr, b.length);
+    const msg = fillMsghdr(this.sendMsg, { iov: this.sendIov.addr, iovLen: 1, control: this.sendCtl.addr, controlLen: writeRights(this.sendCtl.buf, fds) });
     for (;;) {
       const r = Number(libc.sendmsg(this.fd, msg, 0));
       if (r === b.length) return;
@@ -124,14 +112,9 @@ export class Channel {
 
   /** The next message and the descriptors it carried, in order (at most MAX_FDS). */
   recvWithFds(): { msg: Buffer; fds: number[] } {
-    this.iov.buf.writeBigUInt64LE(this.data.addr, 0);
-    this.iov.buf.writeBigUInt64LE(BigInt(this.maxMessage), 8);
+    fillIovec(this.iov.buf, 0, this.data.addr, this.maxMessage);
     for (;;) {
-      this.msg.fill(0);
-      this.msg.writeBigUInt64LE(this.iov.addr, 16);
-      this.msg.writeBigUInt64LE(1n, 24);
-      this.msg.writeBigUInt64LE(this.ctl.addr, 32);
-      this.msg.writeBigUInt64LE(BigInt(this.ctl.buf.length), 40);
+      fillMsghdr(this.msg, { iov: this.iov.addr, iovLen: 1, control: this.ctl.addr, controlLen: this.ctl.buf.length });
       const r = Number(libc.recvmsg(this.fd, this.msg, MSG_CMSG_CLOEXEC));
       if (r === 0) throw new ChannelClosed('peer closed');
       if (r < 0) {
@@ -139,16 +122,7 @@ export class Channel {
         if (e === EINTR || e === EAGAIN) continue;
         throw new ChannelClosed(`recvmsg: errno ${e}`);
       }
-      const fds: number[] = [];
-      const ctlLen = Number(this.msg.readBigUInt64LE(40));
-      for (let off = 0; off + 16 <= ctlLen; ) {
-        const len = Number(this.ctl.buf.readBigUInt64LE(off));
-        if (len < 16) break;
-        if (this.ctl.buf.readInt32LE(off + 8) === SOL_SOCKET && this.ctl.buf.readInt32LE(off + 12) === SCM_RIGHTS) {
-          for (let p = off + 16; p + 4 <= off + len; p += 4) fds.push(this.ctl.buf.readInt32LE(p));
-        }
-        off += (len + 7) & ~7;
-      }
+      const fds = readRights(this.ctl.buf, Number(this.msg.readBigUInt64LE(MSG_CONTROLLEN)));
       return { msg: Buffer.from(this.data.buf.subarray(0, r)), fds };
     }
   }

@@ -12,7 +12,8 @@
 
 import type { Socket } from 'node:net';
 import type * as Libc from './libc';
-import { AF_UNIX, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, SCM_RIGHTS, SOCK_CLOEXEC, SOCK_STREAM, SOL_SOCKET } from '../abi/socket';
+import { AF_UNIX, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, SOCK_CLOEXEC, SOCK_STREAM, cmsgSpace } from '../abi/socket';
+import { MSGHDR_SIZE, MSG_CONTROLLEN, MSG_FLAGS, fillIovec, fillMsghdr, readRights, writeRights } from './msghdr';
 import { POLLIN } from '../abi/poll';
 import { E } from '../abi/errno';
 
@@ -48,20 +49,13 @@ function pollIn(fd: number, timeoutMs: number): boolean {
 export class FdMessage {
   private readonly data = libc().allocPinned(1);
   private readonly iov = libc().allocPinned(16);
-  readonly ctl = libc().allocPinned(16 + 4 * MAX_REQUEST_FDS);
-  readonly msg = libc().allocPinned(56);
+  readonly ctl = libc().allocPinned(cmsgSpace(4 * MAX_REQUEST_FDS));
+  readonly msg = libc().allocPinned(MSGHDR_SIZE);
 
   /** The header, reset, with a control buffer of ctlLen bytes. */
   header(ctlLen: number): Buffer {
-    this.iov.buf.writeBigUInt64LE(this.data.addr, 0);
-    this.iov.buf.writeBigUInt64LE(1n, 8);
-    const m = this.msg.buf;
-    m.fill(0);
-    m.writeBigUInt64LE(this.iov.addr, 16);
-    m.writeBigUInt64LE(1n, 24);
-    m.writeBigUInt64LE(this.ctl.addr, 32);
-    m.writeBigUInt64LE(BigInt(ctlLen), 40);
-    return m;
+    fillIovec(this.iov.buf, 0, this.data.addr, 1);
+    return fillMsghdr(this.msg.buf, { iov: this.iov.addr, iovLen: 1, control: this.ctl.addr, controlLen: ctlLen });
   }
 }
 
@@ -108,17 +102,8 @@ function tryReceiveFds(m: FdMessage, fd: number, want: number): number[] | null 
     if (r < 0 && libc().errno() === EINTR) continue;
     if (r < 0 && libc().errno() === EAGAIN) return null;
     if (r <= 0) throw new Error('the client closed the connection before its descriptors');
-    const fds: number[] = [];
-    const ctlLen = Number(msg.readBigUInt64LE(40));
-    for (let off = 0; off + 16 <= ctlLen;) {
-      const len = Number(ctl.buf.readBigUInt64LE(off));
-      if (len < 16) break;
-      if (ctl.buf.readInt32LE(off + 8) === SOL_SOCKET && ctl.buf.readInt32LE(off + 12) === SCM_RIGHTS) {
-        for (let p = off + 16; p + 4 <= off + len; p += 4) fds.push(ctl.buf.readInt32LE(p));
-      }
-      off += (len + 7) & ~7;
-    }
-    const truncated = (msg.readInt32LE(48) & MSG_CTRUNC) !== 0;
+    const fds = readRights(ctl.buf, Number(msg.readBigUInt64LE(MSG_CONTROLLEN)));
+    const truncated = (msg.readInt32LE(MSG_FLAGS) & MSG_CTRUNC) !== 0;
     if (truncated || fds.length !== want) {
       for (const f of fds) libc().close(f);
       throw new Error(`the client sent ${truncated ? 'too many' : fds.length} descriptors, not ${want}`);
@@ -171,13 +156,7 @@ export function requestWithFds(req: object, fds: number[], timeoutMs = 30_000): 
     const first = readUntil((t) => t.includes('\n'));
     if (first !== FDS_WANTED) return first;
     const m = new FdMessage();
-    const ctl = m.ctl;
-    ctl.buf.fill(0);
-    ctl.buf.writeBigUInt64LE(BigInt(16 + 4 * fds.length), 0);
-    ctl.buf.writeInt32LE(SOL_SOCKET, 8);
-    ctl.buf.writeInt32LE(SCM_RIGHTS, 12);
-    fds.forEach((fd, i) => ctl.buf.writeInt32LE(fd, 16 + 4 * i));
-    check(Number(L.sendmsg(s, m.header((16 + 4 * fds.length + 7) & ~7), 0)), 'sending the descriptors');
+    check(Number(L.sendmsg(s, m.header(writeRights(m.ctl.buf, fds)), 0)), 'sending the descriptors');
     return readUntil(() => false);
   } finally {
     L.close(s);

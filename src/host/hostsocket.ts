@@ -4,6 +4,7 @@
 // or -errno and never throws. Sockets are made non-blocking and close-on-exec:
 // the Sentry never sleeps in a host call, and its children never inherit them.
 import * as libc from './libc';
+import { MSGHDR_SIZE, MSG_CONTROLLEN, MSG_FLAGS, MSG_NAMELEN, fillIovec, fillMsghdr } from './msghdr';
 
 const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
@@ -60,33 +61,28 @@ export function recvfrom(fd: number, buf: Buffer, flags: number): { n: number; a
   return { n, addr: n < 0 ? Buffer.alloc(0) : sa.subarray(0, Math.min(sa.length, len.readUInt32LE(0))) };
 }
 
-// struct msghdr (x86-64) and one iovec, laid out in one Buffer with the name
-// and control areas after them: the host reads and writes only that Buffer
-// and the data buffer, both referenced until the call returns.
-const MSGHDR = 56;
+// struct msghdr and one iovec, laid out in one Buffer with the name and
+// control areas after them: the host reads and writes only that Buffer and
+// the data buffer, both referenced until the call returns.
 const IOVEC = 16;
 const NAME_ROOM = 128;
 
 function msghdr(data: Buffer, name: Buffer | null, nameRoom: number, control: Buffer | null, controlRoom: number): Buffer {
   const ctlLen = control ? control.length : controlRoom;
-  const m = Buffer.alloc(MSGHDR + IOVEC + nameRoom + ctlLen);
-  const nameAt = MSGHDR + IOVEC, ctlAt = nameAt + nameRoom;
+  const m = Buffer.alloc(MSGHDR_SIZE + IOVEC + nameRoom + ctlLen);
+  const nameAt = MSGHDR_SIZE + IOVEC, ctlAt = nameAt + nameRoom;
   const base = libc.bufferAddress(m);
-  if (nameRoom) {
-    if (name) name.copy(m, nameAt);
-    m.writeBigUInt64LE(base + BigInt(nameAt), 0);
-    m.writeUInt32LE(name ? name.length : nameRoom, 8);
-  }
-  m.writeBigUInt64LE(base + BigInt(MSGHDR), 16);
-  m.writeBigUInt64LE(1n, 24);
-  m.writeBigUInt64LE(libc.bufferAddress(data), MSGHDR);
-  m.writeBigUInt64LE(BigInt(data.length), MSGHDR + 8);
-  if (ctlLen) {
-    if (control) control.copy(m, ctlAt);
-    m.writeBigUInt64LE(base + BigInt(ctlAt), 32);
-    m.writeBigUInt64LE(BigInt(ctlLen), 40);
-  }
-  return m;
+  if (name) name.copy(m, nameAt);
+  if (control) control.copy(m, ctlAt);
+  fillIovec(m, MSGHDR_SIZE, libc.bufferAddress(data), data.length);
+  return fillMsghdr(m, {
+    name: nameRoom ? base + BigInt(nameAt) : 0n,
+    nameLen: nameRoom ? (name ? name.length : nameRoom) : 0,
+    iov: base + BigInt(MSGHDR_SIZE),
+    iovLen: 1,
+    control: ctlLen ? base + BigInt(ctlAt) : 0n,
+    controlLen: ctlLen,
+  });
 }
 
 /** sendmsg(2) of data to sa (null: the connected peer) with control data the caller built and checked (null: none): bytes sent, or -errno. */
@@ -103,14 +99,14 @@ export function recvmsg(fd: number, buf: Buffer, flags: number, controlRoom: num
   const n = ret(libc.recvmsg(fd, m, flags) as number);
   // The caller reads buf after this returns, which keeps it referenced through the call.
   if (n < 0) return { n, addr: Buffer.alloc(0), control: Buffer.alloc(0), flags: 0 };
-  const nameAt = MSGHDR + IOVEC;
-  const namelen = Math.min(m.readUInt32LE(8), NAME_ROOM);
-  const ctlLen = Math.min(Number(m.readBigUInt64LE(40)), controlRoom);
+  const nameAt = MSGHDR_SIZE + IOVEC;
+  const namelen = Math.min(m.readUInt32LE(MSG_NAMELEN), NAME_ROOM);
+  const ctlLen = Math.min(Number(m.readBigUInt64LE(MSG_CONTROLLEN)), controlRoom);
   return {
     n,
     addr: Buffer.from(m.subarray(nameAt, nameAt + namelen)),
     control: Buffer.from(m.subarray(nameAt + NAME_ROOM, nameAt + NAME_ROOM + ctlLen)),
-    flags: m.readInt32LE(48),
+    flags: m.readInt32LE(MSG_FLAGS),
   };
 }
 

@@ -14,7 +14,8 @@ import type * as Libc from './libc';
  * container) start without them.
  */
 const libc = (): typeof Libc => require('./libc') as typeof Libc;
-import { AF_UNIX, SCM_RIGHTS, SOCK_STREAM, SOL_SOCKET } from '../abi/socket';
+import { AF_UNIX, SOCK_STREAM, cmsgSpace } from '../abi/socket';
+import { MSGHDR_SIZE, fillIovec, fillMsghdr, writeRights } from './msghdr';
 import { TIOCGPTN, TIOCSPTLCK, TIOCSWINSZ } from '../abi/termios';
 
 export interface HostPty {
@@ -75,20 +76,9 @@ export function sendFd(socketPath: string, fd: number, name: string): void {
     const data = libc().allocPinned(Math.max(1, Buffer.byteLength(name)));
     data.buf.write(name);
     const iov = libc().allocPinned(16);
-    iov.buf.writeBigUInt64LE(data.addr, 0);
-    iov.buf.writeBigUInt64LE(BigInt(data.buf.length), 8);
-    // struct cmsghdr { size_t len; int level; int type; } + one int, padded to 8.
-    const ctl = libc().allocPinned(24);
-    ctl.buf.writeBigUInt64LE(20n, 0);
-    ctl.buf.writeInt32LE(SOL_SOCKET, 8);
-    ctl.buf.writeInt32LE(SCM_RIGHTS, 12);
-    ctl.buf.writeInt32LE(fd, 16);
-    // struct msghdr: name, namelen, iov, iovlen, control, controllen, flags.
-    const msg = Buffer.alloc(56);
-    msg.writeBigUInt64LE(iov.addr, 16);
-    msg.writeBigUInt64LE(1n, 24);
-    msg.writeBigUInt64LE(ctl.addr, 32);
-    msg.writeBigUInt64LE(24n, 40);
+    fillIovec(iov.buf, 0, data.addr, data.buf.length);
+    const ctl = libc().allocPinned(cmsgSpace(4));
+    const msg = fillMsghdr(Buffer.alloc(MSGHDR_SIZE), { iov: iov.addr, iovLen: 1, control: ctl.addr, controlLen: writeRights(ctl.buf, [fd]) });
     check(libc().sendmsg(s, msg, 0) as number, 'sending the pty master');
   } finally {
     libc().close(s);
