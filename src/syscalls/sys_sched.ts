@@ -13,6 +13,7 @@ import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
 import { allCpus, capable, checkSameOwner, credsOf, ncpus, need, rl, stateOf } from './sys_info';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
+import { copyStructIn } from './sysutil';
 import type { FamilyHooks } from '../kernel/lifecycle';
 
 const RLIMIT_NICE = 13, RLIMIT_RTPRIO = 14;
@@ -307,15 +308,15 @@ function schedSetattr(t: Task, a: number[]): number {
   need(addr && pid >= 0 && u32(a[2]) === 0);
   let size = t.mm.readU32(addr);
   if (size === 0) size = SCHED_ATTR_SIZE_VER0;
-  // A larger structure than this kernel knows is fine if the part it does not know is zero.
-  const tooBig = size < SCHED_ATTR_SIZE_VER0 || size > PAGE_SIZE ||
-    (size > SCHED_ATTR_SIZE && t.mm.copyIn(addr + SCHED_ATTR_SIZE, size - SCHED_ATTR_SIZE).some((b) => b !== 0));
-  if (tooBig) {
-    t.mm.writeU32(addr, SCHED_ATTR_SIZE);
-    throw new Errno(E.E2BIG);
+  let raw: Buffer;
+  try {
+    if (size < SCHED_ATTR_SIZE_VER0 || size > PAGE_SIZE) throw new Errno(E.E2BIG);
+    raw = copyStructIn(t, addr, size, SCHED_ATTR_SIZE);
+  } catch (e) {
+    // Unlike the other extensible structs, this one's E2BIG tells the caller the size this kernel knows.
+    if (e instanceof Errno && e.errno === E.E2BIG) t.mm.writeU32(addr, SCHED_ATTR_SIZE);
+    throw e;
   }
-  const raw = Buffer.alloc(SCHED_ATTR_SIZE);
-  t.mm.copyIn(addr, Math.min(size, SCHED_ATTR_SIZE)).copy(raw);
   const flags = Number(raw.readBigUInt64LE(8));
   if (flags & SCHED_FLAG_UTIL_CLAMP && size < SCHED_ATTR_SIZE) throw new Errno(E.EINVAL);
   let policy = raw.readInt32LE(4);
