@@ -16,8 +16,7 @@ import { landlockWithin } from '../auth/creds';
 import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
-import { anonAttrs, FileDescription } from '../vfs/file';
-import type { InodeAttrs } from '../abi/fs';
+import { AnonFile } from '../vfs/file';
 import { checkKill } from './sigperm';
 import { ProcDirNode } from '../fsimpl/proc/nodes';
 import type { Pid } from '../kernel/pid_ns';
@@ -34,7 +33,7 @@ const PIDFD_SIGNAL_THREAD = 1, PIDFD_SIGNAL_THREAD_GROUP = 2, PIDFD_SIGNAL_PROCE
  * it lets go of it (keeping only that fact), so pidfds of dead processes pin
  * nothing but themselves.
  */
-export class PidFdFile extends FileDescription implements Waiter {
+export class PidFdFile extends AnonFile implements Waiter {
   readonly mask = 0xffffffff;
   reaped = false;
   /**
@@ -47,7 +46,7 @@ export class PidFdFile extends FileDescription implements Waiter {
   dumpedMode = 0;
 
   constructor(public tg: ThreadGroup | null, flags: number) {
-    super(null, null, O_RDWR | (flags & O_NONBLOCK));
+    super('[pidfd]', O_RDWR | (flags & O_NONBLOCK), false);
     tg?.exitQueue.add(this);
   }
 
@@ -76,18 +75,6 @@ export class PidFdFile extends FileDescription implements Waiter {
     if (this.reaped) return mask & (EVENT_IN | EVENT_RDNORM | EVENT_HUP);
     const tg = this.tg;
     return tg?.zombie ? mask & (EVENT_IN | EVENT_RDNORM) : 0;
-  }
-
-  override stat(): InodeAttrs {
-    return anonAttrs(0o600);
-  }
-
-  override canPoll(): boolean {
-    return true;
-  }
-
-  procName(): string {
-    return 'anon_inode:[pidfd]';
   }
 
   protected override release(): void {

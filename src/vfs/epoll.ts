@@ -12,8 +12,7 @@ import { E, Errno } from '../abi/errno';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_RDNORM, type Waiter } from '../abi/waitqueue';
 import { EPOLLET, EPOLLEXCLUSIVE, EPOLLONESHOT, EPOLLWAKEUP } from '../abi/poll';
 import type { HeapBudget } from '../abi/accounting';
-import { anonAttrs, FileDescription, type ReleaseWatcher } from './file';
-import type { InodeAttrs } from '../abi/fs';
+import { AnonFile, FileDescription, type ReleaseWatcher } from './file';
 
 /** Bits of an entry's events that are flags, not readiness events. */
 const FLAG_BITS = EPOLLET | EPOLLONESHOT | EPOLLEXCLUSIVE | EPOLLWAKEUP;
@@ -56,26 +55,14 @@ function waitMask(events: number): number {
   return (events & ~FLAG_BITS) | EVENT_ERR | EVENT_HUP;
 }
 
-export class EpollFile extends FileDescription implements ReleaseWatcher {
+export class EpollFile extends AnonFile implements ReleaseWatcher {
   /** The interest list, by file and then fd (one file may be registered under several fds). */
   private readonly entries = new Map<FileDescription, Map<number, EpollEntry>>();
   private readonly readyList = new Set<EpollEntry>();
   private count = 0;
 
   constructor(flags: number, private readonly budget: HeapBudget | null) {
-    super(null, null, flags);
-  }
-
-  procName(): string {
-    return 'anon_inode:[eventpoll]';
-  }
-
-  override stat(): InodeAttrs {
-    return anonAttrs(0o600);
-  }
-
-  override canPoll(): boolean {
-    return true;
+    super('[eventpoll]', flags, false);
   }
 
   /** The file registered as the nth (from 0) entry under fd, or null (kcmp's KCMP_EPOLL_TFD). */

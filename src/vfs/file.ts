@@ -320,6 +320,30 @@ export abstract class FileDescription {
   }
 }
 
+/**
+ * A file on Linux's anonymous inode: no path ("anon_inode:NAME" in
+ * /proc/PID/fd), stat()'s default inode, pollable. nowait: whether it takes
+ * RWF_NOWAIT reads and writes (Linux's FMODE_NOWAIT: the event counters,
+ * eventfd, signalfd, timerfd and userfaultfd, set it; epoll and pidfds do not).
+ */
+export abstract class AnonFile extends FileDescription {
+  constructor(private readonly anonName: string, flags: number, private readonly nowait: boolean) {
+    super(null, null, flags);
+  }
+
+  procName(): string {
+    return `anon_inode:${this.anonName}`;
+  }
+
+  override canPoll(): boolean {
+    return true;
+  }
+
+  override supportsNowait(_write: boolean): boolean {
+    return this.nowait;
+  }
+}
+
 const anonBirth = nowNs();
 /** Attributes of anonymous files (pipes, sockets without inodes). */
 export function anonAttrs(mode: number, ino = 0): InodeAttrs {

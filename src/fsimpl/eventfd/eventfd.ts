@@ -5,8 +5,8 @@
 
 import { E, Errno } from '../../abi/errno';
 import { EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM } from '../../abi/waitqueue';
-import { O_NONBLOCK, type InodeAttrs } from '../../abi/fs';
-import { anonAttrs, FileDescription, type MaybePromise } from '../../vfs/file';
+import { O_NONBLOCK } from '../../abi/fs';
+import { AnonFile, type MaybePromise } from '../../vfs/file';
 import type { FileCtx } from '../../vfs/ctx';
 
 export const EFD_SEMAPHORE = 1;
@@ -14,33 +14,17 @@ const MAX = 0xfffffffffffffffen;
 const READ_EVENTS = EVENT_IN | EVENT_RDNORM;
 const WRITE_EVENTS = EVENT_OUT | EVENT_WRNORM;
 
-export class EventFdFile extends FileDescription {
+export class EventFdFile extends AnonFile {
   private counter: bigint;
 
   constructor(initval: number, flags: number, private readonly semaphore: boolean) {
-    super(null, null, flags);
+    super('[eventfd]', flags, true);
     this.counter = BigInt(initval >>> 0);
-  }
-
-  procName(): string {
-    return 'anon_inode:[eventfd]';
   }
 
   /** /proc/PID/fdinfo's extra line. */
   fdinfo(): string {
     return `eventfd-count: ${this.counter.toString(16).padStart(16)}\neventfd-id: 0\neventfd-semaphore: ${this.semaphore ? 1 : 0}\n`;
-  }
-
-  override stat(): InodeAttrs {
-    return anonAttrs(0o600);
-  }
-
-  override canPoll(): boolean {
-    return true;
-  }
-
-  override supportsNowait(): boolean {
-    return true;
   }
 
   override readiness(mask: number): number {

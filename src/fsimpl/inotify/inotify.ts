@@ -9,12 +9,12 @@
 import { E, Errno } from '../../abi/errno';
 import type { HeapBudget } from '../../abi/accounting';
 import { EVENT_IN, EVENT_RDNORM } from '../../abi/waitqueue';
-import { devMajor, devMinor, O_NONBLOCK, type InodeAttrs } from '../../abi/fs';
+import { devMajor, devMinor, O_NONBLOCK } from '../../abi/fs';
 import {
   IN_ALL_EVENTS, IN_EXCL_UNLINK, IN_IGNORED, IN_MASK_ADD, IN_MASK_CREATE, IN_ONESHOT, IN_Q_OVERFLOW,
   INOTIFY_EVENT_SIZE, inotifyNameLen,
 } from '../../abi/inotify';
-import { anonAttrs, FileDescription, userRoom, type MaybePromise } from '../../vfs/file';
+import { AnonFile, userRoom, type MaybePromise } from '../../vfs/file';
 import type { FileCtx } from '../../vfs/ctx';
 import type { Inode } from '../../vfs/inode';
 import type { MemoryAccess } from '../../mm/access';
@@ -39,7 +39,7 @@ interface QueuedEvent {
 
 const eventSize = (e: QueuedEvent) => INOTIFY_EVENT_SIZE + inotifyNameLen(e.name ? e.name.length : 0);
 
-export class InotifyFile extends FileDescription implements NotifyGroup {
+export class InotifyFile extends AnonFile implements NotifyGroup {
   private readonly wds = new Map<number, Watch>();
   private nextWd = 1;
   /** The queue: events[head..] are pending (the front is cut off now and then). */
@@ -57,12 +57,8 @@ export class InotifyFile extends FileDescription implements NotifyGroup {
     private readonly uid: number,
     private readonly heap: HeapBudget | null,
   ) {
-    super(null, null, flags);
+    super('inotify', flags, true);
     limits.user(uid).instances++;
-  }
-
-  procName(): string {
-    return 'anon_inode:inotify';
   }
 
   /** /proc/PID/fdinfo: one line per watch, newest first, as Linux's (without a file handle: there are none here). */
@@ -73,14 +69,6 @@ export class InotifyFile extends FileDescription implements NotifyGroup {
       s += `inotify wd:${w.wd.toString(16)} ino:${w.inode.ino.toString(16)} sdev:${sdev.toString(16)} mask:${(w.mask >>> 0).toString(16)} ignored_mask:0 \n`;
     }
     return s;
-  }
-
-  override stat(): InodeAttrs {
-    return anonAttrs(0o600);
-  }
-
-  override canPoll(): boolean {
-    return true;
   }
 
   override supportsNowait(write: boolean): boolean {

@@ -8,9 +8,9 @@
 
 import { E, Errno } from '../../abi/errno';
 import { EVENT_IN, EVENT_RDNORM, type Waiter } from '../../abi/waitqueue';
-import { O_NONBLOCK, type InodeAttrs } from '../../abi/fs';
+import { O_NONBLOCK } from '../../abi/fs';
 import * as S from '../../abi/signals';
-import { anonAttrs, FileDescription, type MaybePromise } from '../../vfs/file';
+import { AnonFile, type MaybePromise } from '../../vfs/file';
 import type { FileCtx } from '../../vfs/ctx';
 import type { Task } from '../../kernel/task';
 import { timerSignalTaken } from '../../kernel/posix_timers';
@@ -58,34 +58,18 @@ function toSignalfdSiginfo(si: S.SigInfo): Buffer {
   return b;
 }
 
-export class SignalFdFile extends FileDescription {
+export class SignalFdFile extends AnonFile {
   constructor(
     private readonly owner: Task,
     /** The signals it reads (never SIGKILL or SIGSTOP). */
     public mask: bigint,
     flags: number,
   ) {
-    super(null, null, flags);
-  }
-
-  procName(): string {
-    return 'anon_inode:[signalfd]';
+    super('[signalfd]', flags, true);
   }
 
   fdinfo(): string {
     return `sigmask:\t${this.mask.toString(16).padStart(16, '0')}\n`;
-  }
-
-  override stat(): InodeAttrs {
-    return anonAttrs(0o600);
-  }
-
-  override canPoll(): boolean {
-    return true;
-  }
-
-  override supportsNowait(): boolean {
-    return true;
   }
 
   override eventRegister(w: Waiter): void {

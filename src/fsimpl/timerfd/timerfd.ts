@@ -8,8 +8,8 @@
 
 import { E, Errno } from '../../abi/errno';
 import { EVENT_IN, EVENT_RDNORM } from '../../abi/waitqueue';
-import { O_NONBLOCK, type InodeAttrs } from '../../abi/fs';
-import { anonAttrs, FileDescription, type MaybePromise } from '../../vfs/file';
+import { O_NONBLOCK } from '../../abi/fs';
+import { AnonFile, type MaybePromise } from '../../vfs/file';
 import type { FileCtx } from '../../vfs/ctx';
 import { KernelTimer, type TimerFdTarget, type TimerQueue } from '../../kernel/timers';
 
@@ -22,7 +22,7 @@ export interface TimerFdClock {
   realtimeNs(): number;
 }
 
-export class TimerFdFile extends FileDescription implements TimerFdTarget {
+export class TimerFdFile extends AnonFile implements TimerFdTarget {
   private readonly timer = new KernelTimer('timerfd', this);
   /** Expirations not read yet. */
   private ticks = 0n;
@@ -34,29 +34,13 @@ export class TimerFdFile extends FileDescription implements TimerFdTarget {
     readonly clockid: number,
     flags: number,
   ) {
-    super(null, null, flags);
-  }
-
-  procName(): string {
-    return 'anon_inode:[timerfd]';
+    super('[timerfd]', flags, true);
   }
 
   fdinfo(): string {
     const [value, interval] = this.get();
     const pair = (ns: number): string => `(${Math.floor(ns / 1e9)}, ${ns % 1e9})`;
     return `clockid: ${this.clockid}\nticks: ${this.ticks}\nsettime flags: 0${this.settimeFlags.toString(8)}\nit_value: ${pair(value)}\nit_interval: ${pair(interval)}\n`;
-  }
-
-  override stat(): InodeAttrs {
-    return anonAttrs(0o600);
-  }
-
-  override canPoll(): boolean {
-    return true;
-  }
-
-  override supportsNowait(): boolean {
-    return true;
   }
 
   /** Time left and interval, in ns (0, 0: disarmed). */
