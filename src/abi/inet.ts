@@ -38,6 +38,10 @@ export const SO_BINDTOIFINDEX = 62;
 /** CAP_NET_RAW: raw sockets, and changing the interface a socket is tied to. */
 export const CAP_NET_RAW = 13;
 export const SO_TIMESTAMP_OLD = 29;
+export const SO_TIMESTAMPNS_OLD = 35;
+export const SO_TIMESTAMP_NEW = 63;
+export const SO_TIMESTAMPNS_NEW = 64;
+export const TIMESTAMP_OPTIONS: readonly number[] = [SO_TIMESTAMP_OLD, SO_TIMESTAMPNS_OLD, SO_TIMESTAMP_NEW, SO_TIMESTAMPNS_NEW];
 export const SO_MARK = 36;
 export const SO_COOKIE = 57;
 export const SO_RCVTIMEO_NEW = 66;
@@ -107,6 +111,12 @@ export const SIOCINQ = 0x541b;
 export const SIOCOUTQ = 0x5411;
 /** ioctl: is the next byte read at the urgent mark (int). */
 export const SIOCATMARK = 0x8905;
+/** The last datagram's time: struct timeval (SIOCGSTAMP) or timespec (SIOCGSTAMPNS); the _NEW forms (64-bit fields either way) carry the size in the number. */
+export const SIOCGSTAMP_OLD = 0x8906;
+export const SIOCGSTAMPNS_OLD = 0x8907;
+export const SIOCGSTAMP_NEW = 0x80108906;
+export const SIOCGSTAMPNS_NEW = 0x80108907;
+export const STAMP_IOCTLS: readonly number[] = [SIOCGSTAMP_OLD, SIOCGSTAMPNS_OLD, SIOCGSTAMP_NEW, SIOCGSTAMPNS_NEW];
 export const SIOCOUTQNSD = 0x894b;
 
 /** TCP states as Linux numbers them (tcp_info, /proc/net/tcp). */

@@ -139,6 +139,13 @@ export function ioctlInt(fd: number, req: number): number {
   return r < 0 ? r : b.readInt32LE(0);
 }
 
+/** An ioctl whose argument is a struct of size bytes the host writes (SIOCGSTAMP): it, or -errno. */
+export function ioctlOut(fd: number, req: number, size: number): Buffer | number {
+  const b = Buffer.alloc(size);
+  const r = ret(libc.ioctl(fd, req, b) as number);
+  return r < 0 ? r : b;
+}
+
 /** The poll(2) revents of fd for events now (0 if none); never waits. */
 export function poll(fd: number, events: number): number {
   const b = Buffer.alloc(8);

@@ -97,7 +97,7 @@ export function stackOf(k: Kernel, ns: NetNamespace = k.rootNs.net): SandboxNetw
 export function inetSocket(t: Task, family: number, kind: number, proto: number, nonblock: number): SocketFile {
   const k = t.kernel;
   const env = (): InetEnv => ({
-    stack: stackOf(k, t.nsproxy.net), sockfs: k.sockfs, sysctl: t.nsproxy.net.config.sysctl, nowNs: () => k.monotonicNs(),
+    stack: stackOf(k, t.nsproxy.net), sockfs: k.sockfs, sysctl: t.nsproxy.net.config.sysctl, nowNs: () => k.monotonicNs(), realtimeNs: () => k.realtimeNs(),
     sigurg: (f) => {
       // Always SIGURG, whatever F_SETSIG says, and without O_ASYNC (Linux's sk_send_sigurg).
       if (f.async) k.signals.sendToOwner(f.async.ownerType, f.async.owner, SIGURG, { signo: SIGURG, code: SI_KERNEL }, f.async.landlock);

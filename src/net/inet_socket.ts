@@ -2,6 +2,8 @@
 // SOL_SOCKET, IPPROTO_IP and IPPROTO_IPV6 options (as Linux stores and
 // reports them), the timeouts of blocking calls, and the way a blocking call
 // waits (interruptibly, until SO_RCVTIMEO/SO_SNDTIMEO).
+import { RecvStamps } from './timestamp';
+import { TIMESTAMP_OPTIONS } from '../abi/inet';
 import { Errno, E } from '../abi/errno';
 import { AF_INET, AF_INET6, SOL_SOCKET, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PROTOCOL, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE, RMEM_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, WMEM_MAX, MSG_DONTWAIT } from '../abi/socket';
 import {
@@ -34,6 +36,8 @@ export interface InetEnv {
   readonly sysctl: NetSysctl;
   /** Monotonic ns, for the deadlines of SO_RCVTIMEO and SO_SNDTIMEO. */
   nowNs(): number;
+  /** Realtime ns (to a double's 256 ns), for receive timestamps. */
+  realtimeNs(): number;
   /** SIGURG to the owner of f (fcntl F_SETOWN), if it has one. */
   sigurg(f: SocketFile): void;
 }
@@ -51,6 +55,8 @@ export function readInt(val: Buffer): number {
 
 export abstract class InetSocket extends SocketFile {
   binding: Binding | null = null;
+  /** SO_TIMESTAMP and its kin, and SIOCGSTAMP's last time (datagram sockets give them; TCP keeps the options only). */
+  readonly stamps = new RecvStamps();
   reuseAddr = false;
   reusePort = false;
   keepalive = false;
@@ -300,6 +306,7 @@ export abstract class InetSocket extends SocketFile {
   }
 
   private getSocketOpt(name: number): Buffer {
+    if (TIMESTAMP_OPTIONS.includes(name)) return int32(this.stamps.get(name));
     switch (name) {
       case SO_TYPE: return int32(this.type);
       case SO_DOMAIN: return int32(this.family);
@@ -361,6 +368,7 @@ export abstract class InetSocket extends SocketFile {
       default: break;
     }
     const v = readInt(val);
+    if (TIMESTAMP_OPTIONS.includes(name)) return this.stamps.set(name, v !== 0);
     switch (name) {
       case SO_REUSEADDR: this.reuseAddr = v !== 0; return;
       case SO_REUSEPORT: this.reusePort = v !== 0; return;

@@ -4,11 +4,11 @@
 // MSG_NOSIGNAL, shutdown, close (graceful, or a reset with unread data or
 // SO_LINGER 0, or waiting with SO_LINGER), and readiness as Linux's tcp_poll
 // reports it. The IPPROTO_TCP options are in tcp_sockopt.ts.
+import { STAMP_IOCTLS, MSG_MORE, SIOCATMARK, SIOCOUTQ, SIOCOUTQNSD, TcpState } from '../abi/inet';
 import { Errno, E } from '../abi/errno';
 import {
   AF_INET6, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUT_RDWR, SOMAXCONN,
 } from '../abi/socket';
-import { MSG_MORE, SIOCATMARK, SIOCOUTQ, SIOCOUTQNSD, TcpState } from '../abi/inet';
 import { ALL_EVENTS, EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_PRI, EVENT_RDHUP, EVENT_RDNORM, EVENT_WRNORM } from '../abi/waitqueue';
 import type { FileCtx } from '../vfs/ctx';
 import type { MaybePromise } from '../vfs/file';
@@ -425,6 +425,11 @@ export class TcpSocket extends TcpSockoptSocket implements TcbOwner {
     }
     if (cmd === SIOCATMARK) {
       (t as Task).mm.writeI32(arg, this.tcb && this.tcb.atMark ? 1 : 0);
+      return 0;
+    }
+    // Linux's TCP never sets the time SIOCGSTAMP answers: ENOENT (after turning arrival stamps on).
+    if (STAMP_IOCTLS.includes(cmd)) {
+      (t as Task).mm.copyOut(arg, this.stamps.ioctl(cmd, () => this.env.realtimeNs()));
       return 0;
     }
     throw new Errno(E.ENOTTY);

@@ -89,6 +89,8 @@ export interface Datagram {
   /** The index of the interface it came in on (a link-local sender's scope id), and the address it was sent to (IP_PKTINFO). */
   ifindex: number;
   dst: Ip;
+  /** Realtime ns of its arrival, 0 if the socket wanted no stamps then (net/timestamp.ts). */
+  stampNs: number;
 }
 
 export class UdpEndpoint {
@@ -107,6 +109,8 @@ export class UdpEndpoint {
     rcvLimit: number,
     /** Readiness may have changed. */
     readonly wake: () => void,
+    /** The stamp of a datagram arriving now (RecvStamps.arrival). */
+    private readonly arrivalNs: () => number,
   ) {
     this.rcvLimit = rcvLimit;
   }
@@ -142,7 +146,7 @@ export class UdpEndpoint {
     }
     count(c, 'UdpInDatagrams');
     // The packet buffer may be large (a view of a whole frame): keep only the datagram.
-    this.queue.push({ data: Buffer.from(data), from, port, cost, ttl, tos, ifindex, dst });
+    this.queue.push({ data: Buffer.from(data), from, port, cost, ttl, tos, ifindex, dst, stampNs: this.arrivalNs() });
     this.queued += cost;
     this.wake();
   }

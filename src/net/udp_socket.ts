@@ -5,6 +5,7 @@
 // socket whose datagrams met a closed port. UDP-Lite sockets (udplite(7),
 // IPPROTO_UDPLITE) are the same with their own ports and the checksum
 // coverage options.
+import { STAMP_IOCTLS } from '../abi/inet';
 import { Errno, E } from '../abi/errno';
 import { AF_INET, AF_INET6, MSG_OOB, MSG_PEEK, MSG_TRUNC, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUT_RDWR, SOCK_DGRAM, WMEM_DEFAULT } from '../abi/socket';
 import {
@@ -39,7 +40,7 @@ export class UdpSocket extends InetSocket {
 
   constructor(env: InetEnv, family: number, nonblock: number, proto = IPPROTO_UDP) {
     super(env, family, SOCK_DGRAM, proto, nonblock, WMEM_DEFAULT, WMEM_DEFAULT);
-    this.ep = new UdpEndpoint(env.stack.heap, this.rcvbuf, () => this.wake());
+    this.ep = new UdpEndpoint(env.stack.heap, this.rcvbuf, () => this.wake(), () => this.stamps.arrival(() => env.realtimeNs()));
   }
 
   /** The port table and endpoints this socket binds in (a ping socket's "ports" are ICMP echo identifiers: another table). */
@@ -302,6 +303,10 @@ export class UdpSocket extends InetSocket {
       (t as Task).mm.writeI32(arg, 0); // datagrams leave at once
       return 0;
     }
+    if (STAMP_IOCTLS.includes(cmd)) {
+      (t as Task).mm.copyOut(arg, this.stamps.ioctl(cmd, () => this.env.realtimeNs()));
+      return 0;
+    }
     throw new Errno(E.ENOTTY);
   }
 
@@ -328,6 +333,9 @@ export class UdpSocket extends InetSocket {
     const out: Cmsg[] = [];
     const want6 = (o: number): boolean => this.family === AF_INET6 && this.ip6Recv.has(o);
     const port = this.binding ? this.binding.port : 0;
+    // SOL_SOCKET's come first, as Linux's sock_recv_cmsgs runs before the IP level's.
+    const stamp = this.stamps.read(d.stampNs, () => this.env.realtimeNs());
+    if (stamp) out.push(stamp);
     if (want6(IPV6_RECVPKTINFO)) out.push({ level: IPPROTO_IPV6, type: IPV6_PKTINFO, data: in6Pktinfo(d.ifindex, d.dst) });
     if (isV4(d.from)) {
       if (this.ipRecv.has(IP_PKTINFO)) out.push({ level: IPPROTO_IP, type: IP_PKTINFO, data: inPktinfo(d.ifindex, d.dst) });

@@ -231,6 +231,8 @@ const C_PROGRAMS = Object.freeze({
   // IP_PKTINFO and IPV6_PKTINFO on UDP (the Sentry's stack only: host-mode sockets carry no control messages).
   inetpktinfo: { args: () => [], endsWithDone: true, netns: true },
   inetcmsg: { args: () => [], endsWithDone: true, netns: true },
+  // SO_TIMESTAMP and its kin, SIOCGSTAMP (hostnet.test.js runs it in host mode too).
+  sotimestamp: { args: () => [], endsWithDone: true, netns: true },
   privport: { args: () => [], endsWithDone: true, netns: true },
   netnsnew: { args: () => [], endsWithDone: true, netns: true },
 });

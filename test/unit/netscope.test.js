@@ -40,7 +40,7 @@ function world() {
   s.addOnLink(eth0, 'fe80' + '0'.repeat(28), 64, LL0);
   s.addOnLink(eth1, 'fe80' + '0'.repeat(28), 64, LL1);
   s.addOnLink(eth0, V4_0.slice(0, 30) + '00', 120, V4_0);
-  const inet = { stack: s, sockfs: new PseudoFs(1), sysctl: defaultNetSysctl(), nowNs: () => 0, sigurg() {} };
+  const inet = { stack: s, sockfs: new PseudoFs(1), sysctl: defaultNetSysctl(), nowNs: () => 0, realtimeNs: () => 0, sigurg() {} };
   const t = { creds: new Credentials() };
   return { s, eth0, eth1, inet, t };
 }

@@ -10,7 +10,7 @@
 //   ignores them. SOL_SOCKET's never get here: the syscall layer takes
 //   SCM_RIGHTS and SCM_CREDENTIALS apart and hostinet.ts drops them.
 // - recvmsg: what the host wrote for the options options.ts lets through
-//   (IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, IP_RECVORIGDSTADDR, and
+//   (SO_TIMESTAMP, SO_TIMESTAMPNS and their _NEW forms, IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, IP_RECVORIGDSTADDR, and
 //   IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS,
 //   IPV6_RECVORIGDSTADDR), each of its exact size; anything else, which no
 //   allowed option asks for, is dropped, so a host descriptor can never
@@ -19,8 +19,8 @@
 // application the host's interfaces (host/hostnetinfo.ts), so an index
 // passes unchanged.
 import { Errno, E } from '../../abi/errno';
-import { CMSG_HDR, cmsgAlign, cmsgSpace } from '../../abi/socket';
-import { IP_PKTINFO, IP_RECVORIGDSTADDR, IP_TOS, IP_TTL, IPV6_HOPLIMIT, IPV6_PKTINFO, IPV6_RECVORIGDSTADDR, IPV6_TCLASS } from '../../abi/inet';
+import { CMSG_HDR, SOL_SOCKET, cmsgAlign, cmsgSpace } from '../../abi/socket';
+import { IP_PKTINFO, IP_RECVORIGDSTADDR, IP_TOS, IP_TTL, IPV6_HOPLIMIT, IPV6_PKTINFO, IPV6_RECVORIGDSTADDR, IPV6_TCLASS, SO_TIMESTAMPNS_NEW, SO_TIMESTAMPNS_OLD, SO_TIMESTAMP_NEW, SO_TIMESTAMP_OLD } from '../../abi/inet';
 import type { Cmsg } from '../socket';
 import { SOL_IP, SOL_IPV6 } from './options';
 
@@ -49,6 +49,8 @@ const SEND = new Map<number, Map<number, SendLen>>([
 
 /** The sizes of the messages a host socket gives for the allowed options. */
 const RECV = new Map<number, Map<number, number>>([
+  // SO_TIMESTAMP, SO_TIMESTAMPNS and their _NEW forms: a 16-byte time each.
+  [SOL_SOCKET, new Map([[SO_TIMESTAMP_OLD, 16], [SO_TIMESTAMPNS_OLD, 16], [SO_TIMESTAMP_NEW, 16], [SO_TIMESTAMPNS_NEW, 16]])],
   [SOL_IP, new Map([[IP_PKTINFO, IN_PKTINFO], [IP_TTL, 4], [IP_TOS, 1], [IP_RECVORIGDSTADDR, 16]])],
   [SOL_IPV6, new Map([[IPV6_PKTINFO, IN6_PKTINFO], [IPV6_HOPLIMIT, 4], [IPV6_TCLASS, 4], [IPV6_RECVORIGDSTADDR, 28]])],
 ]);

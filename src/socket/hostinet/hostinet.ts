@@ -8,6 +8,7 @@
 // platform's event service (an edge-triggered watch armed while anyone
 // waits, as for donated host fds) and is interrupted by signals like any
 // other blocking call.
+import { STAMP_IOCTLS, SIOCATMARK, SO_LINGER, SO_BINDTODEVICE, SO_BINDTOIFINDEX } from '../../abi/inet';
 import { Errno, E, ERESTARTSYS } from '../../abi/errno';
 import {
   MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, SHUT_RDWR, SOCK_STREAM, SOL_SOCKET,
@@ -17,7 +18,6 @@ import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_PRI, EVENT_RDHUP, EVEN
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDHUP } from '../../abi/poll';
 import { O_NONBLOCK } from '../../abi/fs';
 import { SIOCOUTQ } from '../../abi/netif';
-import { SIOCATMARK, SO_LINGER } from '../../abi/inet';
 import { HOST_IN, HOST_OUT, HOST_PRI, HostWatchError, type HostEvents, type HostWatch } from '../../platform/platform';
 import * as hs from '../../host/hostsocket';
 import type { HostSocketBudget } from '../../kernel/netinfo';
@@ -30,7 +30,6 @@ import { checkAddr, isV4Sockaddr } from './addr';
 import { appRecvControl, hostSendControl, RECV_CONTROL_ROOM } from './cmsg';
 import { HostLinger } from './linger';
 import { deviceIndex, deviceName, newDevice } from '../bindtodevice';
-import { SO_BINDTODEVICE, SO_BINDTOIFINDEX } from '../../abi/inet';
 
 const MSG_DONTROUTE = 0x4, MSG_EOR = 0x80, MSG_CONFIRM = 0x800, MSG_ERRQUEUE = 0x2000, MSG_MORE = 0x8000;
 /** Flags the host is given; others are dropped (Linux ignores what a protocol does not use). */
@@ -50,7 +49,7 @@ export interface HostinetEnv {
 
 /** The ioctls' view of a task's memory (Task.mm satisfies it). */
 interface MemCtx extends FileCtx {
-  mm: { writeI32(addr: number, v: number): void };
+  mm: { writeI32(addr: number, v: number): void; copyOut(addr: number, b: Buffer): void };
 }
 
 function toEvents(revents: number): number {
@@ -435,6 +434,13 @@ export class HostInetSocket extends SocketFile {
   }
 
   override ioctl(t: FileCtx, cmd: number, arg: number): number {
+    if (STAMP_IOCTLS.includes(cmd)) {
+      // The host's answer for its socket: the time of the last datagram read (16 bytes in every form on x86-64).
+      const r = hs.ioctlOut(this.fd, cmd, 16);
+      if (typeof r === 'number') fail(r);
+      else (t as MemCtx).mm.copyOut(arg, r);
+      return 0;
+    }
     if (cmd !== SIOCOUTQ && cmd !== SIOCOUTQNSD && cmd !== SIOCATMARK) throw new Errno(E.ENOTTY);
     const r = hs.ioctlInt(this.fd, cmd);
     if (r < 0) fail(r);

@@ -1,0 +1,90 @@
+// Receive timestamps of datagram sockets (socket(7): SO_TIMESTAMP,
+// SO_TIMESTAMPNS and their _NEW forms, SIOCGSTAMP and SIOCGSTAMPNS), as
+// Linux keeps them on the socket:
+// - one setsockopt on turns stamps on and chooses the control message's
+//   form (timeval or timespec, old or new type number); any of the four set
+//   to 0 turns them off. getsockopt reads the four back from those flags
+//   with Linux's rules (SO_TIMESTAMP_NEW also reads 1 under
+//   SO_TIMESTAMPNS_NEW).
+// - a datagram is stamped when it arrives, once the socket has asked for
+//   stamps (an option, or a first SIOCGSTAMP); one that arrived before has
+//   none and is stamped when it is read, as Linux stamps an skb that came
+//   in while no socket wanted times.
+// - SIOCGSTAMP answers the last datagram read without a control message
+//   (Linux's sk_stamp): ENOENT before any; a read while stamps were off
+//   leaves "no time", answered with the time of the ioctl.
+import { Errno, E } from '../abi/errno';
+import { SOL_SOCKET } from '../abi/socket';
+import { SIOCGSTAMPNS_NEW, SIOCGSTAMPNS_OLD, SO_TIMESTAMPNS_NEW, SO_TIMESTAMPNS_OLD, SO_TIMESTAMP_NEW, SO_TIMESTAMP_OLD } from '../abi/inet';
+import type { Cmsg } from '../socket/socket';
+
+/** sk_stamp before any datagram was read (Linux's SK_DEFAULT_STAMP). */
+const NONE = -1;
+
+/** 16 bytes of seconds and micro- or nanoseconds (struct timeval, timespec, and the 64-bit __kernel_sock_timeval). */
+function timeBytes(ns: number, nanos: boolean): Buffer {
+  // A realtime ns count is above 2^53, so every double there is an integer: exact as a BigInt.
+  const t = BigInt(ns);
+  const b = Buffer.alloc(16);
+  b.writeBigInt64LE(t / 1_000_000_000n, 0);
+  const frac = t % 1_000_000_000n;
+  b.writeBigInt64LE(nanos ? frac : frac / 1000n, 8);
+  return b;
+}
+
+export class RecvStamps {
+  /** SOCK_RCVTSTAMP, SOCK_RCVTSTAMPNS and SOCK_TSTAMP_NEW. */
+  private rcv = false;
+  private nanos = false;
+  private newForm = false;
+  /** SOCK_TIMESTAMP: arrivals are stamped (never turned off again, as Linux). */
+  wanted = false;
+  /** sk_stamp: NONE, 0 (a read of an unstamped datagram while stamps were off), or realtime ns. */
+  private last = NONE;
+
+  /** setsockopt of one of TIMESTAMP_OPTIONS. */
+  set(name: number, on: boolean): void {
+    if (!on) {
+      this.rcv = this.nanos = false;
+      return;
+    }
+    this.newForm = name === SO_TIMESTAMP_NEW || name === SO_TIMESTAMPNS_NEW;
+    this.nanos = name === SO_TIMESTAMPNS_OLD || name === SO_TIMESTAMPNS_NEW;
+    this.rcv = this.wanted = true;
+  }
+
+  /** getsockopt of one of TIMESTAMP_OPTIONS. */
+  get(name: number): number {
+    switch (name) {
+      case SO_TIMESTAMP_OLD: return this.rcv && !this.newForm && !this.nanos ? 1 : 0;
+      case SO_TIMESTAMPNS_OLD: return this.nanos && !this.newForm ? 1 : 0;
+      case SO_TIMESTAMP_NEW: return this.rcv && this.newForm ? 1 : 0;
+      default: return this.nanos && this.newForm ? 1 : 0;
+    }
+  }
+
+  /** The arrival time to keep with a datagram coming in now: 0 while no stamps are wanted. */
+  arrival(now: () => number): number {
+    return this.wanted ? now() : 0;
+  }
+
+  /** A datagram that arrived at arrivalNs (0: not stamped) is read: its control message, or null when none was asked for. */
+  read(arrivalNs: number, now: () => number): Cmsg | null {
+    if (!this.rcv) {
+      // Linux writes sk_stamp on every such read once SOCK_TIMESTAMP is on, and marks "no time" once otherwise.
+      if (this.wanted) this.last = arrivalNs;
+      else if (this.last === NONE) this.last = 0;
+      return null;
+    }
+    const type = this.newForm ? (this.nanos ? SO_TIMESTAMPNS_NEW : SO_TIMESTAMP_NEW) : this.nanos ? SO_TIMESTAMPNS_OLD : SO_TIMESTAMP_OLD;
+    return { level: SOL_SOCKET, type, data: timeBytes(arrivalNs || now(), this.nanos) };
+  }
+
+  /** SIOCGSTAMP and SIOCGSTAMPNS: the 16 bytes to write back. */
+  ioctl(cmd: number, now: () => number): Buffer {
+    this.wanted = true;
+    if (this.last === NONE) throw new Errno(E.ENOENT);
+    if (this.last === 0) this.last = now();
+    return timeBytes(this.last, cmd === SIOCGSTAMPNS_OLD || cmd === SIOCGSTAMPNS_NEW);
+  }
+}
