@@ -7,10 +7,10 @@
 // rt_sigreturn. Patching (gVisor's usertrap) rewrites a `mov $NR,%eax;
 // syscall` site (7 bytes) into a jump to stub code that saves the same state
 // itself and returns without a signal. This program runs both paths with the
-// same hand-off (a spin on a shared word answered by a thread on the other
-// CPU, as systrap's "apart" placement does), plus each path with no hand-off
-// (its own cost only), the plain call and the bare spin hand-off, interleaved
-// in 7 rounds; it prints medians (min, max).
+// same hand-offs: a spin on a shared word answered by a thread on the other
+// CPU (systrap's "apart" placement), and futex wake-ups with both threads on
+// one CPU ("together"); plus each path with no hand-off (its own cost only)
+// and the plain call, interleaved in 7 rounds; it prints medians (min, max).
 //
 // The patched site is gVisor's encoding: `jmp *disp32` (ff 24 25 disp32, 7
 // bytes, the jump's cell at the absolute address disp32), with disp32 in
@@ -30,6 +30,7 @@
 #include <asm/prctl.h>
 #include <cpuid.h>
 #include <linux/filter.h>
+#include <linux/futex.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <sched.h>
@@ -65,7 +66,8 @@ struct area {
 } __attribute__((aligned(4096)));
 
 static struct area A;
-int pb_handoff;          // does the entry wait for the other thread?
+int pb_handoff;          // how the entry waits for the other thread: 0 not at all, 1 spinning, 2 futex (HANDOFF_*)
+enum { HANDOFF_NONE, HANDOFF_SPIN, HANDOFF_FUTEX };
 
 void pb_site(void);
 void pb_site_ret(void);
@@ -108,7 +110,14 @@ __asm__(
   "  xsave 1024(%r11)\n"
   "  cmpl $0, pb_handoff(%rip)\n"
   "  je 3f\n"
-  "  mov $1, %eax\n"
+  "  cmpl $2, pb_handoff(%rip)\n"
+  "  jne 5f\n"
+  "  mov %r11, %rdi\n"
+  "  mov %r11, %rbx\n"
+  "  call pb_futex_wait\n"       // the area's stack is 16-byte aligned here
+  "  mov %rbx, %r11\n"
+  "  jmp 4f\n"
+  "5: mov $1, %eax\n"
   "  xchg %eax, 8(%r11)\n"        // publish (a full barrier), as the handler does
   "1: cmpl $2, 8(%r11)\n"
   "  je 2f\n"
@@ -134,24 +143,46 @@ __asm__(
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e9 + t.tv_nsec; }
 
+static long fx(_Atomic int *w, int op, int val) { return syscall(SYS_futex, w, op, val, NULL, NULL, 0); }
+
+// Publish, wake the other thread, sleep until it answered (a Sentry and a stub on one CPU).
+void pb_futex_wait(struct area *a) {
+  atomic_store(&a->state, 1);
+  fx(&a->state, FUTEX_WAKE_PRIVATE, 1);
+  while (atomic_load(&a->state) != 2) fx(&a->state, FUTEX_WAIT_PRIVATE, 1);
+  atomic_store(&a->state, 0);
+}
+
 static struct area *trap_area;  // which area the SIGSYS handler publishes in
 static int sig_handoff;
 static void on_sys(int s, siginfo_t *i, void *c) {
   (void)s; (void)i;
   if (!sig_handoff) return;
   struct area *a = trap_area;
-  atomic_exchange(&a->state, 1);
-  while (atomic_load(&a->state) != 2) __builtin_ia32_pause();
-  atomic_store(&a->state, 0);
+  if (sig_handoff == HANDOFF_FUTEX) {
+    pb_futex_wait(a);
+  } else {
+    atomic_exchange(&a->state, 1);
+    while (atomic_load(&a->state) != 2) __builtin_ia32_pause();
+    atomic_store(&a->state, 0);
+  }
   ((ucontext_t *)c)->uc_mcontext.gregs[REG_RAX] = a->result;
 }
 
 static _Atomic int peer_stop;
+static int peer_futex;
 static void *peer(void *p) {
   struct area *a = p;
   while (!atomic_load(&peer_stop)) {
-    if (atomic_load(&a->state) == 1) { a->result = 4242; atomic_store(&a->state, 2); }
-    else __builtin_ia32_pause();
+    if (atomic_load(&a->state) == 1) {
+      a->result = 4242;
+      atomic_store(&a->state, 2);
+      if (peer_futex) fx(&a->state, FUTEX_WAKE_PRIVATE, 1);
+    } else if (peer_futex) {
+      fx(&a->state, FUTEX_WAIT_PRIVATE, 0);
+    } else {
+      __builtin_ia32_pause();
+    }
   }
   return NULL;
 }
@@ -163,17 +194,24 @@ static long call_native(void) { return syscall(SYS_getppid); }
 static long call_patched(void) { long r; __asm__ volatile("call pb_site" : "=a"(r) : : "rcx", "r11", "memory"); return r; }
 static long call_mid(void) { long r; __asm__ volatile("call pb_site_mid" : "=a"(r) : : "rcx", "r11", "memory"); return r; }
 
+// handoff: HANDOFF_*; the futex hand-off runs both threads on CPU 0 (systrap together), the spin on two CPUs (apart).
 static double run(callfn f, int n, int handoff, int sig) {
   pthread_t t;
   atomic_store(&peer_stop, 0);
   A.state = 0;
-  if (handoff) { pthread_create(&t, NULL, peer, &A); pin(t, 1); usleep(5000); }
-  pb_handoff = handoff; sig_handoff = handoff && sig; trap_area = &A;
+  peer_futex = handoff == HANDOFF_FUTEX;
+  if (handoff) { pthread_create(&t, NULL, peer, &A); pin(t, handoff == HANDOFF_FUTEX ? 0 : 1); usleep(5000); }
+  pb_handoff = handoff; sig_handoff = sig ? handoff : HANDOFF_NONE; trap_area = &A;
   double t0 = now();
   long bad = 0;
   for (int i = 0; i < n; i++) { long r = f(); if (handoff && r != 4242) bad++; }
   double r = (now() - t0) / n;
-  if (handoff) { atomic_store(&peer_stop, 1); pthread_join(t, NULL); }
+  if (handoff) {
+    atomic_store(&peer_stop, 1);
+    A.state = 3;
+    fx(&A.state, FUTEX_WAKE_PRIVATE, 1);
+    pthread_join(t, NULL);
+  }
   if (bad) { fprintf(stderr, "%ld wrong results\n", bad); exit(1); }
   return r;
 }
@@ -198,7 +236,7 @@ int main(int argc, char **argv) {
   sigaltstack(&ss, NULL);
   struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_sigaction = on_sys; sa.sa_flags = SA_SIGINFO | SA_ONSTACK; sigfillset(&sa.sa_mask);
   sigaction(SIGSYS, &sa, NULL);
-  enum { NATIVE, TRAP, PATCH, TRAP_H, PATCH_H, K };
+  enum { NATIVE, TRAP, PATCH, TRAP_H, PATCH_H, TRAP_F, PATCH_F, K };
   double r[K][7];
   // The filter traps getppid in this thread (peers are created later but never call it).
   struct sock_filter f[] = {
@@ -215,11 +253,13 @@ int main(int argc, char **argv) {
   for (int rep = 0; rep < 7; rep++) {
     r[TRAP][rep] = run(call_native, n, 0, 1);
     r[PATCH][rep] = run(call_patched, n, 0, 0);
-    r[TRAP_H][rep] = run(call_native, n, 1, 1);
-    r[PATCH_H][rep] = run(call_patched, n, 1, 0);
+    r[TRAP_H][rep] = run(call_native, n, HANDOFF_SPIN, 1);
+    r[PATCH_H][rep] = run(call_patched, n, HANDOFF_SPIN, 0);
+    r[TRAP_F][rep] = run(call_native, n, HANDOFF_FUTEX, 1);
+    r[PATCH_F][rep] = run(call_patched, n, HANDOFF_FUTEX, 0);
   }
   // Code that jumps onto the old `syscall` (offset 5 of the patched bytes) still makes the call: trapped, answered.
-  if (run(call_mid, 1000, 1, 1) <= 0) return 1;
+  if (run(call_mid, 1000, HANDOFF_SPIN, 1) <= 0) return 1;
   printf("a jump onto the old syscall instruction: 1000 calls trapped and answered\n");
   const char *names[K] = {
     "getppid, native",
@@ -227,6 +267,8 @@ int main(int argc, char **argv) {
     "patched: jmp *cell, save GPRs + xsave, xrstor, ret $128",
     "trapped + spin hand-off to the other CPU (systrap apart today)",
     "patched + spin hand-off to the other CPU",
+    "trapped + futex hand-off on the same CPU (systrap together today)",
+    "patched + futex hand-off on the same CPU",
   };
   for (int k = 0; k < K; k++) { qsort(r[k], 7, sizeof(double), cmp); printf("%-64s %7.0f ns (min %.0f, max %.0f)\n", names[k], r[k][3], r[k][0], r[k][6]); }
   printf("XSAVE image %u bytes\n", b);
