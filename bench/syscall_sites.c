@@ -5,7 +5,9 @@
 // each system call entry it reads the 8 bytes before the return address and
 // counts the call as "patchable" when they end in b8 imm32 0f 05 (the 7-byte
 // form glibc emits for most wrappers) with all 7 bytes in one page, else by
-// the 5 bytes before the syscall instruction. Build: gcc -O2; run:
+// the 5 bytes before the syscall instruction; and how many patchable calls
+// and copied code pages a Sentry that patches a site after its T-th trap in
+// a process would see. Build: gcc -O2; run:
 // ./syscall_sites CMD ARGS...
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,8 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAXSITES 65536
-static uint64_t sites[MAXSITES];
+// Patchable sites by process and address (open addressing), with their calls.
+#define MAXSITES (1 << 18)
+static struct { pid_t pid; uint64_t at; long n; } sites[MAXSITES];
 static int nsites;
 // Other forms: the 5 bytes before the syscall instruction, with their counts.
 #define MAXFORMS 4096
@@ -32,9 +35,37 @@ static void other(uint64_t five) {
   if (nforms < MAXFORMS) { forms[nforms] = five; formCount[nforms++] = 1; }
 }
 
-static void site(uint64_t at) {
-  for (int i = 0; i < nsites; i++) if (sites[i] == at) return;
-  if (nsites < MAXSITES) sites[nsites++] = at;
+static void site(pid_t pid, uint64_t at) {
+  if (nsites >= MAXSITES / 2) return;
+  uint64_t h = (at * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)pid * 0xff51afd7ed558ccdULL;
+  for (uint64_t i = h >> 46;; i = (i + 1) % MAXSITES) {
+    if (sites[i].n == 0) { sites[i].pid = pid; sites[i].at = at; sites[i].n = 1; nsites++; return; }
+    if (sites[i].pid == pid && sites[i].at == at) { sites[i].n++; return; }
+  }
+}
+
+// With a site patched after its T-th trap in its process: the calls that would take the patched path, and the
+// distinct code pages patched (each a private copy in its process). Processes are told apart by pid; a fork's
+// child inheriting its parent's patches is not counted, so these are lower bounds of the calls.
+static void thresholds(long patchable) {
+  static const int T[] = { 1, 4, 16, 64 };
+  for (unsigned k = 0; k < sizeof T / sizeof T[0]; k++) {
+    long fast = 0, npages = 0;
+    static struct { pid_t pid; uint64_t page; } seen[MAXSITES];
+    memset(seen, 0, sizeof seen);
+    for (int i = 0; i < MAXSITES; i++) {
+      if (sites[i].n <= T[k]) continue;
+      fast += sites[i].n - T[k];
+      uint64_t page = (sites[i].at - 7) >> 12;
+      uint64_t h = (page * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)sites[i].pid * 0xff51afd7ed558ccdULL;
+      for (uint64_t j = h >> 46;; j = (j + 1) % MAXSITES) {
+        if (seen[j].page == 0) { seen[j].pid = sites[i].pid; seen[j].page = page; npages++; break; }
+        if (seen[j].pid == sites[i].pid && seen[j].page == page) break;
+      }
+    }
+    printf("  patched after %2d traps from the site: %ld calls patched (%.1f%% of the patchable), %ld pages copied\n", T[k], fast,
+           patchable ? 100.0 * fast / patchable : 0.0, npages);
+  }
 }
 
 int main(int argc, char **argv) {
@@ -69,7 +100,7 @@ int main(int argc, char **argv) {
             total++;
             uint8_t b[8]; memcpy(b, &w, 8);
             if (b[1] == 0xb8 && b[6] == 0x0f && b[7] == 0x05) {
-              if (((rip - 7) >> 12) == ((rip - 1) >> 12)) { patchable++; site(rip); } else straddle++;
+              if (((rip - 7) >> 12) == ((rip - 1) >> 12)) { patchable++; site(p, rip); } else straddle++;
             } else {
               uint64_t five = 0;
               memcpy(&five, b + 1, 5);
@@ -85,8 +116,9 @@ int main(int argc, char **argv) {
     }
     ptrace(PTRACE_SYSCALL, p, 0, sig);
   }
-  printf("system calls %ld, from b8 imm32 0f 05 in one page %ld (%.1f%%, %d distinct addresses), straddling a page %ld\n",
+  printf("system calls %ld, from b8 imm32 0f 05 in one page %ld (%.1f%%, %d sites by process), straddling a page %ld\n",
          total, patchable, total ? 100.0 * patchable / total : 0.0, nsites, straddle);
+  thresholds(patchable);
   printf("other forms, by the 5 bytes before the syscall instruction (the most frequent 6):\n");
   for (int k = 0; k < 6 && k < nforms; k++) {
     int best = k;
