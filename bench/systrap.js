@@ -4,7 +4,7 @@
 // the C ptrace floor and tsvisor on ptrace in the same round, interleaved,
 // with the load average of every round:
 //
-//   node bench/systrap.js [--rounds N] [--iters N] [--mt-iters N] [--idle-s S] [--only getpid,mt,idle]
+//   node bench/systrap.js [--rounds N] [--iters N] [--mt-iters N] [--idle-s S] [--only getpid,mt,idle,patch]
 //                         [--trace FILE] [--json]
 //
 //   getpid   ns per getpid (bench/getpid.c, static) under the C floor
@@ -20,6 +20,11 @@
 //   idle     host CPU (utime + stime, /proc/PID/stat) of the Sentry (the
 //            tsvisor process) and of its stubs over S seconds (default 5)
 //            while the sandboxed program sleeps, on each platform
+//   patch    (not in the default set) bench/patch_bound.c, one of its
+//            rounds per round here: getppid natively, through the seccomp
+//            trap's SIGSYS, and through a patched site (instruction
+//            patching's path, not built in tsvisor), each alone and with
+//            a spin hand-off across CPUs and a futex one on one CPU
 //
 // --trace FILE appends the automatic placement's decisions in each getpid
 // run (TSVISOR_SYSTRAP_PLACEMENT_TRACE) to FILE. Medians over the rounds, with the range. Re-run it as it is on a quiet
@@ -59,6 +64,7 @@ function build() {
     ['floor.c', 'floor', ['-O2']],
     ['floor_mt.c', 'floor_mt', ['-O2']],
     ['getpid_mt.c', 'getpid_mt.static', ['-O2', '-static', '-pthread']],
+    ['patch_bound.c', 'patch_bound', ['-O2', '-pthread']],
   ]) {
     const out = path.join(BUILD, name);
     const r = childProcess.spawnSync('gcc', [...flags, '-o', out, path.join(__dirname, src)], { encoding: 'utf8' });
@@ -171,6 +177,13 @@ async function main() {
         for (const pl of ['auto', 'apart']) push(`x${T} ${pl}`, num(/calls_per_sec=([\d.]+)/, sandbox(pl, prog).out));
       }
     }
+    if (o.only.includes('patch')) {
+      // Lines "NAME   MEDIAN ns (min .., max ..)": with one round each, the median is the round's figure.
+      for (const l of run([bin.patch_bound, String(o.iters), '1']).stdout.split('\n')) {
+        const m = /^(.*?)\s+(\d+) ns \(/.exec(l);
+        if (m) push(`patch ${m[1]}`, Number(m[2]));
+      }
+    }
     if (o.only.includes('idle') && round < 3) {
       for (const p of ['ptrace', 'systrap']) {
         const c = await idleCpu(p, o.idleS);
@@ -207,6 +220,12 @@ async function main() {
     for (const T of [1, 2, 4]) {
       lines.push(`| ${T} | ${cell(`x${T} floor`)} | ${cell(`x${T} ptrace`)} | ${cell(`x${T} auto`)} | ${cell(`x${T} apart`)} | ${ratio(`x${T} auto`, `x${T} ptrace`)} | ${ratio(`x${T} apart`, `x${T} ptrace`)} |`);
     }
+    lines.push('');
+  }
+  const patchKeys = Object.keys(s).filter((k) => k.startsWith('patch '));
+  if (patchKeys.length) {
+    lines.push('| bench/patch_bound.c, getppid | ns per call |', '| --- | --- |');
+    for (const k of patchKeys) lines.push(`| ${k.slice(6)} | ${cell(k)} |`);
     lines.push('');
   }
   if (s['idle sentry ptrace']) {
