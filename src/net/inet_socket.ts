@@ -2,7 +2,7 @@
 // SOL_SOCKET, IPPROTO_IP and IPPROTO_IPV6 options (as Linux stores and
 // reports them), the timeouts of blocking calls, and the way a blocking call
 // waits (interruptibly, until SO_RCVTIMEO/SO_SNDTIMEO).
-import { RecvStamps } from './timestamp';
+import { RecvStamps } from '../socket/timestamp';
 import { TIMESTAMP_OPTIONS } from '../abi/inet';
 import { Errno, E } from '../abi/errno';
 import { AF_INET, AF_INET6, SOL_SOCKET, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PROTOCOL, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE, RMEM_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, WMEM_MAX, MSG_DONTWAIT } from '../abi/socket';

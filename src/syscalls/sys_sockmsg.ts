@@ -169,15 +169,37 @@ function pidfdCmsg(value: number, left: number): Buffer {
 }
 
 /**
- * Control messages for a receiver, in Linux's order (6.8 and later):
- * credentials (SO_PASSCRED), descriptions installed while they fit, then
- * the sender's pidfd (SO_PASSPIDFD). No control buffer: MSG_CTRUNC if any was due.
+ * Control messages for a receiver, in Linux's order (6.8 and later): the
+ * receive timestamp, credentials (SO_PASSCRED), descriptions installed
+ * while they fit, the sender's pidfd (SO_PASSPIDFD), then the IP levels'. No control buffer: MSG_CTRUNC if any was due.
  */
 function writeControl(t: Task, r: RecvResult, pass: { cred: boolean; pidfd: boolean }, ptr: number, room: number, flags: number): { len: number; flags: number } {
   const out: Buffer[] = [];
   let used = 0;
   let mflags = 0;
   if (ptr === 0 && (pass.cred || pass.pidfd || r.rights)) mflags |= MSG_CTRUNC;
+  // Other levels as Linux's put_cmsg: a header that does not fit is dropped, data that does not fit is cut, both with MSG_CTRUNC.
+  const put = (m: Cmsg): void => {
+    const left = ptr === 0 ? 0 : room - used;
+    if (left < CMSG_HDR) {
+      mflags |= MSG_CTRUNC;
+      return;
+    }
+    let clen = CMSG_HDR + m.data.length;
+    if (left < clen) {
+      mflags |= MSG_CTRUNC;
+      clen = left;
+    }
+    const b = Buffer.alloc(Math.min(cmsgSpace(m.data.length), left));
+    b.writeBigUInt64LE(BigInt(clen), 0);
+    b.writeInt32LE(m.level, 8);
+    b.writeInt32LE(m.type, 12);
+    m.data.copy(b, CMSG_HDR, 0, clen - CMSG_HDR);
+    out.push(b);
+    used += b.length;
+  };
+  // SOL_SOCKET's own (the receive timestamp) come first, as Linux's unix_dgram_recvmsg puts the stamp before scm_recv's.
+  for (const m of r.control ?? []) if (m.level === SOL_SOCKET) put(m);
   if (pass.cred && r.cred) {
     if (ptr === 0 || room - used < cmsgSpace(12)) mflags |= MSG_CTRUNC;
     else {
@@ -234,26 +256,7 @@ function writeControl(t: Task, r: RecvResult, pass: { cred: boolean; pidfd: bool
       used += b.length;
     }
   }
-  // Other levels as Linux's put_cmsg: a header that does not fit is dropped, data that does not fit is cut, both with MSG_CTRUNC.
-  for (const m of r.control ?? []) {
-    const left = ptr === 0 ? 0 : room - used;
-    if (left < CMSG_HDR) {
-      mflags |= MSG_CTRUNC;
-      continue;
-    }
-    let clen = CMSG_HDR + m.data.length;
-    if (left < clen) {
-      mflags |= MSG_CTRUNC;
-      clen = left;
-    }
-    const b = Buffer.alloc(Math.min(cmsgSpace(m.data.length), left));
-    b.writeBigUInt64LE(BigInt(clen), 0);
-    b.writeInt32LE(m.level, 8);
-    b.writeInt32LE(m.type, 12);
-    m.data.copy(b, CMSG_HDR, 0, clen - CMSG_HDR);
-    out.push(b);
-    used += b.length;
-  }
+  for (const m of r.control ?? []) if (m.level !== SOL_SOCKET) put(m);
   if (used > 0) t.mm.copyOut(ptr, Buffer.concat(out));
   return { len: used, flags: mflags };
 }

@@ -139,6 +139,28 @@ static void ping(void) {
   close(s);
 }
 
+/* AF_UNIX: datagrams (and seqpacket) carry the stamp, first, before the credentials; a stream takes the option and gives none. */
+static void unixpart(void) {
+  static const int types[] = { SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM };
+  static const char *names[] = { "unix dgram", "unix seqpacket", "unix stream" };
+  for (int i = 0; i < 3; i++) {
+    int sv[2], one = 1;
+    socketpair(AF_UNIX, types[i], 0, sv);
+    opts(names[i], sv[0]);
+    stamp(names[i], sv[0], 0, 0);
+    printf("%s set: %s\n", names[i], setsockopt(sv[0], SOL_SOCKET, SO_TIMESTAMPNS_OLD, &one, sizeof one) < 0 ? ename(errno) : "ok");
+    setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+    opts(names[i], sv[0]);
+    long long lo = nowns();
+    write(sv[1], "xyz", 3);
+    long long sent = nowns();
+    usleep(50000);
+    recvone(names[i], sv[0], 256, lo, sent + 20000000);
+    stamp(names[i], sv[0], lo, sent + 20000000);
+    close(sv[0]); close(sv[1]);
+  }
+}
+
 int main(void) {
   /* Linux turns arrival stamps on for the whole machine a moment after a first socket asks (a deferred static key): ask first, and wait. */
   int warm = socket(AF_INET, SOCK_DGRAM, 0), on = 1;
@@ -147,6 +169,7 @@ int main(void) {
   udp(AF_INET);
   udp(AF_INET6);
   ping();
+  unixpart();
   /* A TCP socket takes the option (its stamps are not compared here). */
   int t = socket(AF_INET, SOCK_STREAM, 0), one = 1;
   printf("tcp set: %s\n", setsockopt(t, SOL_SOCKET, SO_TIMESTAMP_OLD, &one, sizeof one) < 0 ? ename(errno) : "ok");

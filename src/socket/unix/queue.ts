@@ -31,6 +31,8 @@ export interface Msg {
   addr: Buffer | null;
   rights: FileDescription[] | null;
   cred: UCred;
+  /** Realtime ns of its arrival (a datagram to a socket that wants stamps: socket/timestamp.ts), else 0. */
+  stampNs: number;
   cost: number;
 }
 
@@ -80,7 +82,7 @@ export class MsgQueue {
     m.from.inFlight += cost;
     if (m.rights) countInFlight(m.rights, 1, this.inflight);
     // One literal of a fixed shape: a spread followed by more properties costs V8 microseconds per object (measured for the netstack's segments).
-    this.msgs.push({ data: m.data, off: 0, from: m.from, addr: m.addr, rights: m.rights, cred: m.cred, cost });
+    this.msgs.push({ data: m.data, off: 0, from: m.from, addr: m.addr, rights: m.rights, cred: m.cred, stampNs: m.stampNs, cost });
   }
 
   /** Remove the first message: its charges are given back and its sender may write again. */

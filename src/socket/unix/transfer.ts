@@ -44,7 +44,7 @@ export function sendStream(s: UnixSocket, t: FileCtx, req: SendRequest, done: nu
     if (s.inFlight < s.sndbuf) {
       const n = Math.min(len - done, Math.max(1, (s.sndbuf >> 1) - MSG_OVERHEAD));
       try {
-        p.recvQ.push({ data: req.data.slice(done, n), from: s, addr: s.name, rights: req.rights, cred: req.cred ?? scmCred(t) });
+        p.recvQ.push({ data: req.data.slice(done, n), from: s, addr: s.name, rights: req.rights, cred: req.cred ?? scmCred(t), stampNs: 0 });
       } catch (e) {
         if (done > 0) return done;
         throw e;
@@ -94,7 +94,7 @@ export function sendDgram(s: UnixSocket, t: FileCtx, req: SendRequest): MaybePro
     const target = p;
     return t.block(s.inFlight + len + MSG_OVERHEAD > s.sndbuf ? s : target, EVENT_OUT | EVENT_IN).then(() => sendDgram(s, t, req));
   }
-  p.recvQ.push({ data: req.data.slice(0, len), from: s, addr: s.name, rights: req.rights, cred: req.cred ?? scmCred(t) });
+  p.recvQ.push({ data: req.data.slice(0, len), from: s, addr: s.name, rights: req.rights, cred: req.cred ?? scmCred(t), stampNs: p.arrivalNs() });
   req.rights = null;
   p.wake();
   return len;
@@ -187,6 +187,8 @@ export function recvDgram(s: UnixSocket, t: FileCtx, len: number, flags: number)
   const peek = (flags & MSG_PEEK) !== 0;
   const r = result(Buffer.from(m.data.subarray(0, n)), flags & MSG_TRUNC ? size : n, size > len ? MSG_TRUNC : 0, m);
   r.rights = takeRights(s, m, peek);
+  const stamp = s.stamps.read(m.stampNs, () => s.realtimeNs());
+  if (stamp) r.control = [stamp];
   if (!peek) {
     s.recvQ.shift();
     s.wake(); // datagram senders wait on the receiver for room

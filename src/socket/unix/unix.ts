@@ -3,6 +3,8 @@
 // for datagrams, addressed per message. Names are paths (a socket node in the
 // sandbox's file system) or abstract; both lead through SocketNames to the
 // bound socket. The data path is in transfer.ts.
+import { RecvStamps } from '../timestamp';
+import { TIMESTAMP_OPTIONS } from '../../abi/inet';
 import { LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET } from '../../abi/landlock';
 import { landlockScoped } from '../../auth/landlock';
 import type { LandlockDomain } from '../../auth/creds';
@@ -41,6 +43,8 @@ export interface UnixEnv {
   readonly inflight: Set<object>;
   /** The network namespace's part of abstract names' keys (names.ts): abstract names are per namespace, paths are not. */
   readonly abstractScope?: string;
+  /** Realtime ns, for receive timestamps (absent in unit tests: 0). */
+  readonly realtimeNs?: () => number;
 }
 
 export class UnixSocket extends SocketFile {
@@ -64,6 +68,8 @@ export class UnixSocket extends SocketFile {
   passcred = false;
   /** SO_PASSPIDFD (Linux 6.5): received messages carry SCM_PIDFD. */
   passpidfd = false;
+  /** SO_TIMESTAMP and its kin: datagrams and seqpacket messages carry their arrival (a stream takes the options and gives none, as Linux). */
+  readonly stamps = new RecvStamps();
   private reuseaddr = 0;
   /** SO_PEERCRED: the peer's credentials when the connection was made (a listener's own, from listen; none for datagrams). */
   peerCred: UCred | null = null;
@@ -297,6 +303,16 @@ export class UnixSocket extends SocketFile {
 
   // ---------------------------------------------------------------- options
 
+  /** The realtime clock, for stamps. */
+  realtimeNs(): number {
+    return this.env.realtimeNs?.() ?? 0;
+  }
+
+  /** The stamp of a message arriving now. */
+  arrivalNs(): number {
+    return this.stamps.arrival(() => this.realtimeNs());
+  }
+
   getsockopt(_t: FileCtx, level: number, name: number): Buffer {
     if (level !== SOL_SOCKET) throw new Errno(E.EOPNOTSUPP);
     const int = (v: number): Buffer => {
@@ -304,6 +320,7 @@ export class UnixSocket extends SocketFile {
       b.writeInt32LE(v, 0);
       return b;
     };
+    if (TIMESTAMP_OPTIONS.includes(name)) return int(this.stamps.get(name));
     switch (name) {
       case SO_TYPE: return int(this.type);
       case SO_DOMAIN: return int(AF_UNIX);
@@ -342,6 +359,7 @@ export class UnixSocket extends SocketFile {
     if (level !== SOL_SOCKET) throw new Errno(E.EOPNOTSUPP);
     if (val.length < 4) throw new Errno(E.EINVAL);
     const v = val.readInt32LE(0);
+    if (TIMESTAMP_OPTIONS.includes(name)) return this.stamps.set(name, v !== 0);
     switch (name) {
       case SO_SNDBUF:
         // Linux doubles the value (for its bookkeeping) and reports it so.

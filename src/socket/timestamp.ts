@@ -1,4 +1,4 @@
-// Receive timestamps of datagram sockets (socket(7): SO_TIMESTAMP,
+// Receive timestamps of datagram sockets, inet and unix (socket(7): SO_TIMESTAMP,
 // SO_TIMESTAMPNS and their _NEW forms, SIOCGSTAMP and SIOCGSTAMPNS), as
 // Linux keeps them on the socket:
 // - one setsockopt on turns stamps on and chooses the control message's
@@ -16,7 +16,7 @@
 import { Errno, E } from '../abi/errno';
 import { SOL_SOCKET } from '../abi/socket';
 import { SIOCGSTAMPNS_NEW, SIOCGSTAMPNS_OLD, SO_TIMESTAMPNS_NEW, SO_TIMESTAMPNS_OLD, SO_TIMESTAMP_NEW, SO_TIMESTAMP_OLD } from '../abi/inet';
-import type { Cmsg } from '../socket/socket';
+import type { Cmsg } from './socket';
 
 /** sk_stamp before any datagram was read (Linux's SK_DEFAULT_STAMP). */
 const NONE = -1;
