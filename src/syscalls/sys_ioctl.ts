@@ -11,6 +11,7 @@ import { fileattrIoctl } from './fileattr';
 import { nsfsIoctl } from './nsfs_ioctl';
 import { pidfdIoctl } from './pidfd_info';
 import { landlockCheckIoctl } from '../vfs/landlock';
+import { loopIoctl } from './loop_ioctl';
 
 const FIONREAD = 0x541b;
 const FIONBIO = 0x5421;
@@ -63,7 +64,7 @@ export const defs: SyscallDef[] = [
             const ns = f.netns ?? t.nsproxy.net;
             return ifIoctl(ns.config.interfaces, t.mm, f.family, cmd, arg, nsCapable(t.creds, ns.owner, CAP_NET_ADMIN));
           }
-          return nsfsIoctl(t, f, cmd, arg) ?? pidfdIoctl(t, f, cmd, arg) ?? fileattrIoctl(t, f, cmd, arg) ?? f.ioctl(t, cmd, arg);
+          return loopIoctl(t, f, cmd, arg) ?? nsfsIoctl(t, f, cmd, arg) ?? pidfdIoctl(t, f, cmd, arg) ?? fileattrIoctl(t, f, cmd, arg) ?? f.ioctl(t, cmd, arg);
       }
     },
   },

@@ -217,6 +217,9 @@ const C_PROGRAMS = Object.freeze({
   txtbusy: { args: (dir) => [dir], endsWithDone: true },
   // Run as root: it makes device nodes and drops to nobody for the unprivileged cases.
   nodes: { args: (dir) => [dir], endsWithDone: true },
+  // Run as root with the host's loop driver (hostLoop: skipped natively without); compared by loopdev.test.js.
+  loopdev: { args: (dir) => [dir], endsWithDone: true, ownTest: true, hostLoop: true },
+  loophostile: { args: (dir) => [dir], endsWithDone: true, ownTest: true, hostLoop: true },
   leases: { args: (dir) => [dir], endsWithDone: true },
   cputimers: { args: () => [], endsWithDone: true },
   memargs: { args: () => [], endsWithDone: true },
@@ -258,4 +261,9 @@ function nativeArgv(spec, argv) {
   return spec.pid1 ? ['unshare', '--map-root-user', '--pid', '--fork', ...argv] : argv;
 }
 
-module.exports = { C_PROGRAMS, nativeArgv };
+// hasHostLoop: the host can run the loop device programs natively (root, and the loop driver loaded).
+function hasHostLoop() {
+  return process.getuid() === 0 && fs.existsSync('/dev/loop-control');
+}
+
+module.exports = { C_PROGRAMS, nativeArgv, hasHostLoop };
