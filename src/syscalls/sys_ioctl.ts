@@ -12,6 +12,7 @@ import { nsfsIoctl } from './nsfs_ioctl';
 import { pidfdIoctl } from './pidfd_info';
 import { landlockCheckIoctl } from '../vfs/landlock';
 import { loopIoctl } from './loop_ioctl';
+import { remapIoctl } from './remap_ioctl';
 
 const FIONREAD = 0x541b;
 const FIONBIO = 0x5421;
@@ -64,7 +65,7 @@ export const defs: SyscallDef[] = [
             const ns = f.netns ?? t.nsproxy.net;
             return ifIoctl(ns.config.interfaces, t.mm, f.family, cmd, arg, nsCapable(t.creds, ns.owner, CAP_NET_ADMIN));
           }
-          return loopIoctl(t, f, cmd, arg) ?? nsfsIoctl(t, f, cmd, arg) ?? pidfdIoctl(t, f, cmd, arg) ?? fileattrIoctl(t, f, cmd, arg) ?? f.ioctl(t, cmd, arg);
+          return remapIoctl(t, f, cmd, arg) ?? loopIoctl(t, f, cmd, arg) ?? nsfsIoctl(t, f, cmd, arg) ?? pidfdIoctl(t, f, cmd, arg) ?? fileattrIoctl(t, f, cmd, arg) ?? f.ioctl(t, cmd, arg);
       }
     },
   },
