@@ -50,3 +50,19 @@ test('loophostile: cycles, edges and the bound', { timeout: 120_000 }, (t) => {
   assert.match(r.stdout, /ok mount ext4\n/);
   assert.ok(r.stdout.endsWith('done\n'), r.stdout);
 });
+
+// util-linux and e2fsprogs drive the devices as an administrator would: losetup
+// finds and binds one (LOOP_CTL_GET_FREE, LOOP_CONFIGURE, sysfs), mkfs.ext4
+// writes a file system through it, blkid reads it back, losetup -d clears it.
+test('losetup, mkfs.ext4 and blkid on a loop device', { timeout: 120_000 }, (t) => {
+  if (!h.needTools(t, ['losetup', 'mkfs.ext4', 'blkid'])) return;
+  const dir = h.tmpDir();
+  const script = [
+    `cd ${dir}`, 'truncate -s 16M img', 'dev=$(losetup -f --show img)', 'echo "bound $dev"',
+    'losetup -l -n -O NAME,SIZELIMIT,OFFSET,AUTOCLEAR,RO,LOG-SEC', 'mkfs.ext4 -q -F "$dev" && echo mkfs ok',
+    'blkid -o value -s TYPE "$dev"', 'blkid -o value -s TYPE img', 'losetup -d "$dev" && echo cleared', 'losetup -a | wc -l',
+  ].join(' && ');
+  const r = h.runSandbox(['/bin/sh', '-c', script], { cwd: dir });
+  assert.strictEqual(r.status, 0, h.describe('sandbox', r) + r.stdout);
+  assert.match(r.stdout, /^bound \/dev\/loop\d+\n\/dev\/loop\d+ +0 +0 +0 +0 +512\nmkfs ok\next4\next4\ncleared\n0\n$/);
+});
