@@ -8,7 +8,7 @@ import type { HostFiles } from '../host/hostfs';
 import type { HostInfo } from '../host/hostinfo';
 import { Credentials } from '../auth/creds';
 import { DevFs } from '../fsimpl/devfs/devfs';
-import { LoopDevices } from '../fsimpl/loop/loop';
+import { LOOP_MAJOR, LoopDevices } from '../fsimpl/loop/loop';
 import { DevPtsFs, groupId } from '../fsimpl/devpts/devpts';
 import { HostFs } from '../fsimpl/hostfs/hostfs';
 import { OverlayFs } from '../fsimpl/overlay/overlay';
@@ -64,6 +64,7 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
   // Loop devices (loop(4)) over the sandbox's own files: nodes in /dev, attributes in /sys/block.
   const loops = new LoopDevices(MAX_LOOP, opts.memfile.heap ?? null);
   const dev = vfs.mountAt('/dev', new DevFs(opts.stdio ?? null, devDev, pts, loops));
+  vfs.blockDevices = () => loops.list().filter((d) => d.sizeBytes > 0).map((d) => ({ major: LOOP_MAJOR, minor: d.index, sectors: d.sizeBytes / 512, name: `loop${d.index}` }));
   vfs.mountAt('/dev/pts', pts);
   vfs.mountAt('/dev/shm', new TmpfsFs(opts.memfile, { mode: 0o1777, dev: shmDev }));
   // The sandbox's own sysfs: the host's /sys must not show through the root overlay.

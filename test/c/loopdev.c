@@ -102,6 +102,23 @@ static void sysattr(const char *name) {
   }
 }
 
+/* The device's line of /proc/partitions (only devices with a capacity have one). */
+static void partitions(const char *when) {
+  FILE *f = fopen("/proc/partitions", "r");
+  char line[256], name[64], want[64];
+  unsigned maj, min;
+  unsigned long long blocks;
+  int found = 0;
+  snprintf(want, sizeof want, "loop%d", idx);
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "%u %u %llu %63s", &maj, &min, &blocks, name) == 4 && strcmp(name, want) == 0) {
+      printf("%s: partitions major %u minor-ok %d blocks %llu\n", when, maj, (int)min == idx, blocks);
+      found = 1;
+    }
+  if (!found) printf("%s: partitions none\n", when);
+  if (f) fclose(f);
+}
+
 static void drop_sys_admin(void) {
   struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct cd[2];
@@ -138,6 +155,7 @@ static void unbound_cases(int d) {
   E("SET_FD bad fd", ioctl(d, LOOP_SET_FD, 999));
   E("SET_FD self", ioctl(d, LOOP_SET_FD, d));
   sysattr("size");
+  partitions("unbound");
 }
 
 static void io_cases(int d) {
@@ -174,6 +192,7 @@ static void io_cases(int d) {
   sysattr("loop/offset");
   sysattr("loop/sizelimit");
   sysattr("loop/autoclear");
+  partitions("bound");
 
   /* Through the device to the file and back. */
   E("pwrite dev", pwrite(d, "hello loop", 10, 512));
@@ -208,6 +227,7 @@ static void io_cases(int d) {
   sysattr("loop/sizelimit");
   sysattr("loop/autoclear");
   sysattr("size");
+  partitions("after set");
   memset(b, 0, sizeof b);
   E("pread dev at 0", pread(d, b, 9, 4096 - 1024));
   printf("dev at 3072: %.9s\n", b);
