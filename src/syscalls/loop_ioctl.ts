@@ -127,7 +127,7 @@ function blockIoctl(t: Task, f: LoopFile, cmd: number, arg: number): number | nu
       t.mm.writeU64(arg, READAHEAD_SECTORS);
       return 0;
     case BLKBSZGET:
-      t.mm.writeU64(arg, softBlockSize(d));
+      t.mm.writeI32(arg, softBlockSize(d)); // an int, though the request's size says size_t
       return 0;
     case BLKFLSBUF:
       if (!isAdmin(t)) throw new Errno(E.EACCES);
@@ -156,12 +156,13 @@ function softBlockSize(d: LoopDevice): number {
 /** BLKDISCARD and BLKZEROOUT: [start, start+len) of the device, in whole sectors, becomes a hole of the backing file. */
 function discard(t: Task, f: LoopFile, cmd: number, arg: number): number {
   if (!f.writable) throw new Errno(E.EBADF);
-  if (cmd === BLKSECDISCARD) throw new Errno(E.EOPNOTSUPP);
+  const d = f.device;
+  // No secure erase; discard only while a backing file can take the holes.
+  if (cmd === BLKSECDISCARD || (cmd === BLKDISCARD && d.state !== 'bound')) throw new Errno(E.EOPNOTSUPP);
   const start = t.mm.readBigU64(arg);
   const len = t.mm.readBigU64(arg + 8);
-  const d = f.device;
   if (d.readOnly) throw new Errno(E.EPERM);
-  if (start % 512n || len % 512n || start + len > BigInt(d.sizeBytes)) throw new Errno(E.EINVAL);
+  if (len === 0n || start % 512n || len % 512n || start + len > BigInt(d.sizeBytes)) throw new Errno(E.EINVAL);
   if (len > 0n) punch(t, d, Number(start), Number(len));
   return 0;
 }
@@ -204,6 +205,7 @@ function deviceIoctl(t: Task, f: LoopFile, cmd: number, arg: number): number {
     }
     case LOOP_GET_STATUS64:
     case LOOP_GET_STATUS: {
+      if (arg === 0) throw new Errno(E.EINVAL);
       if (d.state !== 'bound') throw new Errno(E.ENXIO);
       const info = statusOf(d);
       t.mm.copyOut(arg, cmd === LOOP_GET_STATUS64 ? info : infoToOld(info));

@@ -141,6 +141,14 @@ static void unbound_cases(int d) {
   E("unbound SET_DIRECT_IO", ioctl(d, LOOP_SET_DIRECT_IO, 0));
   printf("unbound size %llu\n", (unsigned long long)size64(d));
   char b[16];
+  E("unbound GET_STATUS64 NULL", ioctl(d, LOOP_GET_STATUS64, NULL));
+  E("unbound GET_STATUS NULL", ioctl(d, LOOP_GET_STATUS, NULL));
+  E("unbound SET_STATUS64 NULL", ioctl(d, LOOP_SET_STATUS64, NULL));
+  uint64_t range[2] = {0, 512};
+  E("unbound BLKDISCARD", ioctl(d, BLKDISCARD, range));
+  E("unbound BLKZEROOUT", ioctl(d, BLKZEROOUT, range));
+  range[1] = 0;
+  E("unbound BLKDISCARD empty", ioctl(d, BLKDISCARD, range));
   E("unbound read", read(d, b, sizeof b));
   E("unbound write", write(d, "x", 1));
   E("unbound lseek end", lseek(d, 0, SEEK_END));
@@ -164,6 +172,13 @@ static void io_cases(int d) {
   E("SET_FD", ioctl(d, LOOP_SET_FD, f));
   E("SET_FD again", ioctl(d, LOOP_SET_FD, f));
   status(d, "bound");
+  E("GET_STATUS64 NULL", ioctl(d, LOOP_GET_STATUS64, NULL));
+  E("SET_STATUS64 NULL", ioctl(d, LOOP_SET_STATUS64, NULL));
+  E("CONFIGURE NULL", ioctl(d, LOOP_CONFIGURE, NULL));
+  uint64_t zr[2] = {0, 0};
+  E("BLKDISCARD empty", ioctl(d, BLKDISCARD, zr));
+  E("BLKZEROOUT empty", ioctl(d, BLKZEROOUT, zr));
+  E("BLKSECDISCARD", ioctl(d, BLKSECDISCARD, zr));
   unsigned long sectors = 0;
   int ssz = 0, ro = -1;
   unsigned int pbsz = 0, iomin = 0;
