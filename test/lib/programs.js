@@ -8,6 +8,7 @@
 // (test/lib/identity.js) instead of only against the native run. pid1: it
 // must run as pid 1 of a PID namespace, natively under `unshare --map-root-user --pid --fork` (the
 // sandbox's first process is pid 1 already). network: the sandbox's --network mode (default: the default mode). ipcns: natively under `unshare --ipc --mount` (a fresh IPC namespace, and mounts that vanish with the run).
+// hostLoop: natively it needs root and the host's loop driver (skipped without: hasHostLoop).
 
 const fs = require('node:fs');
 const path = require('node:path');
