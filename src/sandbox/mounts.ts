@@ -8,6 +8,7 @@ import type { HostFiles } from '../host/hostfs';
 import type { HostInfo } from '../host/hostinfo';
 import { Credentials } from '../auth/creds';
 import { DevFs } from '../fsimpl/devfs/devfs';
+import { LOOP_MAJOR, LoopDevices } from '../fsimpl/loop/loop';
 import { DevPtsFs, groupId } from '../fsimpl/devpts/devpts';
 import { HostFs } from '../fsimpl/hostfs/hostfs';
 import { OverlayFs } from '../fsimpl/overlay/overlay';
@@ -39,6 +40,9 @@ export interface MountNamespaceOptions {
   stdio?: HostStdio | null;
 }
 
+/** The most loop devices a sandbox may have (Linux's max_loop): LOOP_CTL_ADD beyond it is ENOSPC. */
+const MAX_LOOP = 64;
+
 export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: VirtualFilesystem; hostfs: HostFs; rootContext(): FsContext } {
   // Numbered in the same order in every sandbox: the same mountinfo, the same st_dev.
   const devs = new AnonDevs();
@@ -57,11 +61,14 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
   vfs.mountAt('/tmp', new TmpfsFs(opts.memfile, { mode: 0o1777, dev: devs.take() }));
   const [devDev, shmDev, sysDev, ptsDev] = [devs.take(), devs.take(), devs.take(), devs.take()];
   const pts = new DevPtsFs(ttyGroup(vfs, r), opts.stdio ?? null, ptsDev);
-  const dev = vfs.mountAt('/dev', new DevFs(opts.stdio ?? null, devDev, pts));
+  // Loop devices (loop(4)) over the sandbox's own files: nodes in /dev, attributes in /sys/block.
+  const loops = new LoopDevices(MAX_LOOP, opts.memfile.heap ?? null);
+  const dev = vfs.mountAt('/dev', new DevFs(opts.stdio ?? null, devDev, pts, loops));
+  vfs.blockDevices = () => loops.list().filter((d) => d.sizeBytes > 0).map((d) => ({ major: LOOP_MAJOR, minor: d.index, sectors: d.sizeBytes / 512, name: `loop${d.index}` }));
   vfs.mountAt('/dev/pts', pts);
   vfs.mountAt('/dev/shm', new TmpfsFs(opts.memfile, { mode: 0o1777, dev: shmDev }));
   // The sandbox's own sysfs: the host's /sys must not show through the root overlay.
-  const sys = vfs.mountAt('/sys', new SysFs(opts.host, sysDev, opts.ram));
+  const sys = vfs.mountAt('/sys', new SysFs(opts.host, sysDev, opts.ram, loops));
   // What mount(2) can make: a new tmpfs each time; sysfs and devtmpfs are single instances, as on Linux.
   vfs.fsTypes.register('tmpfs', { userns: true, make: (_src, data, creds) => ({ fs: new TmpfsFs(opts.memfile, { ...tmpfsOptions(data, creds), dev: devs.take() }), root: null }) });
   vfs.fsTypes.register('sysfs', { userns: false, make: (_src, data) => (noOptions(data), { fs: sys.fs, root: sys.root }) });

@@ -11,6 +11,8 @@ import { fileattrIoctl } from './fileattr';
 import { nsfsIoctl } from './nsfs_ioctl';
 import { pidfdIoctl } from './pidfd_info';
 import { landlockCheckIoctl } from '../vfs/landlock';
+import { loopIoctl } from './loop_ioctl';
+import { remapIoctl } from './remap_ioctl';
 
 const FIONREAD = 0x541b;
 const FIONBIO = 0x5421;
@@ -21,7 +23,7 @@ const FIOASYNC = 0x5452;
 export const defs: SyscallDef[] = [
   {
     nr: 16, name: 'ioctl', args: ['fd', 'ioctl_req', 'ioctl_arg'],
-    partial: 'terminals (docs/ARCHITECTURE.md, Terminals): no packet mode (TIOCPKT is EINVAL), no TIOCSTI, a pty master cannot be a controlling terminal (TIOCSCTTY on it is EINVAL). pidfds: PIDFD_GET_INFO only (the namespace getters of Linux 6.11 are ENOTTY). Sockets: the SIOCGIF* requests from the interface table; the SIOCSIF* setters are EPERM',
+    partial: 'terminals (docs/ARCHITECTURE.md, Terminals): no packet mode (TIOCPKT is EINVAL), no TIOCSTI, a pty master cannot be a controlling terminal (TIOCSCTTY on it is EINVAL). pidfds: PIDFD_GET_INFO only (the namespace getters of Linux 6.11 are ENOTTY). Sockets: the SIOCGIF* requests from the interface table; the SIOCSIF* setters are EPERM. Loop devices (loop(4), over the sandbox\'s own files): LOOP_SET_FD, CONFIGURE, CHANGE_FD, CLR_FD, SET/GET_STATUS(64), SET_CAPACITY, SET_BLOCK_SIZE, SET_DIRECT_IO and the LOOP_CTL_* requests, at most 64 devices (LOOP_CTL_ADD beyond: ENOSPC); lo_offset and lo_sizelimit above 2^53 are EOVERFLOW (Linux takes up to 2^63-1); PARTSCAN is kept but no partition table is read; no encryption (lo_encrypt_type other than 0: EINVAL, as Linux). Block requests: BLKGETSIZE(64), BLKSSZGET, BLKPBSZGET, BLKBSZGET, BLKIOMIN/IOOPT, BLKALIGNOFF, BLKROGET/ROSET, BLKFLSBUF, BLKRAGET, BLKROTATIONAL, BLKRRPART, BLKDISCARD and BLKZEROOUT (a hole punched in the backing file); BLKSECDISCARD is EOPNOTSUPP. FICLONE/FICLONERANGE: EOPNOTSUPP after Linux\'s checks (no file system shares extents)',
     fn: (t, a) => {
       const fd = i32(a[0]);
       const cmd = u32(a[1]);
@@ -63,7 +65,7 @@ export const defs: SyscallDef[] = [
             const ns = f.netns ?? t.nsproxy.net;
             return ifIoctl(ns.config.interfaces, t.mm, f.family, cmd, arg, nsCapable(t.creds, ns.owner, CAP_NET_ADMIN));
           }
-          return nsfsIoctl(t, f, cmd, arg) ?? pidfdIoctl(t, f, cmd, arg) ?? fileattrIoctl(t, f, cmd, arg) ?? f.ioctl(t, cmd, arg);
+          return remapIoctl(t, f, cmd, arg) ?? loopIoctl(t, f, cmd, arg) ?? nsfsIoctl(t, f, cmd, arg) ?? pidfdIoctl(t, f, cmd, arg) ?? fileattrIoctl(t, f, cmd, arg) ?? f.ioctl(t, cmd, arg);
       }
     },
   },

@@ -30,6 +30,8 @@ export class MountTree {
   readonly notify = new Fsnotify();
   /** Makes the file system memfd_create's files live on (the composition root sets it). */
   shmFs: (() => FilesystemImpl) | null = null;
+  /** The block devices with a capacity, for /proc/partitions (the composition root sets it: the loop devices). */
+  blockDevices: () => Array<{ major: number; minor: number; sectors: number; name: string }> = () => [];
   private shmMnt: Mount | null = null;
 
   constructor(rootFs: FilesystemImpl, devs?: AnonDevs) {

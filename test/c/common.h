@@ -58,6 +58,7 @@ static inline const char *ename(int e) {
   case ELOOP: return "ELOOP";
   case ETXTBSY: return "ETXTBSY";
   case EDEADLK: return "EDEADLK";
+  case EOVERFLOW: return "EOVERFLOW";
   default: return "E?";
   }
 }

@@ -9,7 +9,7 @@
 const assert = require('node:assert');
 const { test } = require('node:test');
 const h = require('../lib/harness');
-const { C_PROGRAMS, nativeArgv } = require('../lib/programs');
+const { C_PROGRAMS, nativeArgv, hasHostLoop } = require('../lib/programs');
 const identity = require('../lib/identity');
 
 test('C programs compile warning-free, dynamic and static', (t) => {
@@ -22,6 +22,7 @@ test('C programs compile warning-free, dynamic and static', (t) => {
 for (const [name, spec] of Object.entries(C_PROGRAMS)) {
   test(`${name}: native runs are deterministic`, { timeout: 120_000 }, (t) => {
     if (!h.needTools(t, spec.pid1 || spec.netns || spec.ipcns || spec.cgroupns ? ['gcc', 'unshare'] : ['gcc'])) return;
+    if (spec.hostLoop && !hasHostLoop()) return t.skip('needs root and the host\'s loop driver (/dev/loop-control)');
     const prog = h.buildPrograms()[name];
     const outs = [];
     const kept = [];

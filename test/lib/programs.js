@@ -8,6 +8,7 @@
 // (test/lib/identity.js) instead of only against the native run. pid1: it
 // must run as pid 1 of a PID namespace, natively under `unshare --map-root-user --pid --fork` (the
 // sandbox's first process is pid 1 already). network: the sandbox's --network mode (default: the default mode). ipcns: natively under `unshare --ipc --mount` (a fresh IPC namespace, and mounts that vanish with the run).
+// hostLoop: natively it needs root and the host's loop driver (skipped without: hasHostLoop).
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -217,6 +218,10 @@ const C_PROGRAMS = Object.freeze({
   txtbusy: { args: (dir) => [dir], endsWithDone: true },
   // Run as root: it makes device nodes and drops to nobody for the unprivileged cases.
   nodes: { args: (dir) => [dir], endsWithDone: true },
+  ficlone: { args: (dir) => [dir], endsWithDone: true },
+  // Run as root with the host's loop driver (hostLoop: skipped natively without); compared by loopdev.test.js.
+  loopdev: { args: (dir) => [dir], endsWithDone: true, ownTest: true, hostLoop: true },
+  loophostile: { args: (dir) => [dir], endsWithDone: true, ownTest: true, hostLoop: true },
   leases: { args: (dir) => [dir], endsWithDone: true },
   cputimers: { args: () => [], endsWithDone: true },
   memargs: { args: () => [], endsWithDone: true },
@@ -260,4 +265,9 @@ function nativeArgv(spec, argv) {
   return spec.pid1 ? ['unshare', '--map-root-user', '--pid', '--fork', ...argv] : argv;
 }
 
-module.exports = { C_PROGRAMS, nativeArgv };
+// hasHostLoop: the host can run the loop device programs natively (root, and the loop driver loaded).
+function hasHostLoop() {
+  return process.getuid() === 0 && fs.existsSync('/dev/loop-control');
+}
+
+module.exports = { C_PROGRAMS, nativeArgv, hasHostLoop };

@@ -5,7 +5,9 @@
 // pts/ptmx (as container runtimes make it), and empty directories shm (a
 // tmpfs is mounted there), pts (devpts is) and mqueue (the mqueue file system). No fuse: as on a Linux whose fuse module is
 // not loaded, /dev/fuse does not exist (open gives ENOENT) and /proc/filesystems
-// lists no fuse. The set of entries is fixed.
+// lists no fuse. Loop devices (fsimpl/loop): loop-control (10:237) and a
+// loopN block node (7:N) for each device that exists; those come and go
+// with LOOP_CTL_ADD and LOOP_CTL_REMOVE, every other entry is fixed.
 import { randomFill } from '../../host/random';
 import { Errno, E } from '../../abi/errno';
 import type { FileCtx } from '../../vfs/ctx';
@@ -14,7 +16,7 @@ import { FileDescription, userRoom } from '../../vfs/file';
 import type { MemoryAccess } from '../../mm/access';
 import { Inode, type FilesystemImpl } from '../../vfs/inode';
 import {
-  devMajor, UNNUMBERED_DEV, devMinor, dtype, makedev, nowNs, S_IFCHR, S_IFDIR, S_IFLNK, TMPFS_MAGIC,
+  devMajor, UNNUMBERED_DEV, devMinor, dtype, makedev, nowNs, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, TMPFS_MAGIC,
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
 } from '../../abi/fs';
 import { makeHostFdFile } from '../hostfd/hostfd';
@@ -24,6 +26,10 @@ import type { Task } from '../../kernel/task';
 import { randomIoctl } from './random_ioctl';
 import { newUserfaultfd } from '../userfaultfd/userfaultfd';
 import { USERFAULTFD_IOC_NEW } from '../../abi/userfaultfd';
+import { LOOP_MAJOR, LoopControlFile, LoopFile, type LoopDevice, type LoopDevices } from '../loop/loop';
+
+/** The disk group of Linux distributions: block device nodes are root:disk 0660. */
+const DISK_GID = 6;
 
 type DevKind = 'null' | 'zero' | 'full' | 'random';
 
@@ -147,6 +153,29 @@ class UserfaultDevFile extends FileDescription {
   }
 }
 
+/** /dev/loopN: opens its device while it exists (ENXIO once LOOP_CTL_REMOVE took it). */
+class LoopNode extends DevInode {
+  constructor(fs: DevFs, readonly device: LoopDevice, private readonly devices: LoopDevices) {
+    super(fs, S_IFBLK | 0o660, makedev(LOOP_MAJOR, device.index));
+    this.a.gid = DISK_GID;
+    device.inode = this;
+  }
+  override open(_ctx: unknown, path: VPath, flags: number): FileDescription {
+    if (this.devices.get(this.device.index) !== this.device) throw new Errno(E.ENXIO);
+    return new LoopFile(path, this, flags, this.device);
+  }
+}
+
+/** /dev/loop-control (10:237, root's only). */
+class LoopControlNode extends DevInode {
+  constructor(fs: DevFs, private readonly devices: LoopDevices) {
+    super(fs, S_IFCHR | 0o600, makedev(10, 237));
+  }
+  override open(_ctx: unknown, path: VPath, flags: number): FileDescription {
+    return new LoopControlFile(path, this, flags, this.devices);
+  }
+}
+
 class DevLink extends DevInode {
   constructor(fs: DevFs, private readonly target: string) {
     super(fs, S_IFLNK | 0o777, 0, target.length);
@@ -168,6 +197,10 @@ class DevDir extends DevInode {
   override readdir(): DirEntry[] {
     return [...this.entries].map(([name, i]) => ({ name, ino: i.ino, type: dtype(i.mode) }));
   }
+  /** Loop nodes come and go: a cached entry holds while it is still the one of that name. */
+  override revalidate(name: string, child: Inode): boolean {
+    return this.entries.get(name) === child;
+  }
 }
 
 export class DevFs implements FilesystemImpl {
@@ -183,7 +216,12 @@ export class DevFs implements FilesystemImpl {
    * first session (null: no terminal); pts: the devpts whose ptys can be
    * controlling terminals.
    */
-  constructor(readonly stdio: HostStdio | null, readonly dev = UNNUMBERED_DEV, private readonly pts: DevPtsFs | null = null) {
+  constructor(
+    readonly stdio: HostStdio | null,
+    readonly dev = UNNUMBERED_DEV,
+    private readonly pts: DevPtsFs | null = null,
+    loops: LoopDevices | null = null,
+  ) {
     const r = new DevDir(this);
     const add = (name: string, i: Inode) => r.entries.set(name, i);
     add('null', new CharDev(this, 1, 3, 'null'));
@@ -203,6 +241,13 @@ export class DevFs implements FilesystemImpl {
     add('mqueue', new DevDir(this));
     r.a.nlink = 5;
     this.rootDir = r;
+    if (loops) {
+      add('loop-control', new LoopControlNode(this, loops));
+      const show = (d: LoopDevice): void => void add(`loop${d.index}`, new LoopNode(this, d, loops));
+      for (const d of loops.list()) show(d);
+      loops.shown = show;
+      loops.hidden = (d) => void r.entries.delete(`loop${d.index}`);
+    }
   }
 
   /**
@@ -225,8 +270,10 @@ export class DevFs implements FilesystemImpl {
   }
 
   deviceNode(type: number, rdev: number): Inode | null {
-    if (type !== S_IFCHR) return null;
-    for (const i of this.rootDir.entries.values()) if (i instanceof CharDev && i.a.rdev === rdev) return i;
+    for (const i of this.rootDir.entries.values()) {
+      if (type === S_IFCHR && (i instanceof CharDev || i instanceof LoopControlNode) && i.a.rdev === rdev) return i;
+      if (type === S_IFBLK && i instanceof LoopNode && i.a.rdev === rdev) return i;
+    }
     return null;
   }
 

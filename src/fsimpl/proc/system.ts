@@ -1,5 +1,5 @@
 // System-wide files at the top of /proc: cpuinfo, meminfo, uptime, loadavg,
-// version, filesystems, stat, swaps, cmdline, the mounts link and the
+// version, filesystems, partitions, stat, swaps, cmdline, the mounts link and the
 // self / thread-self links.
 import { Errno, E } from '../../abi/errno';
 import {
@@ -60,6 +60,12 @@ export function systemStatText(fs: ProcFs): string {
   });
 }
 
+/** Linux's /proc/partitions: the block devices with a capacity (the sandbox's loop devices; never the host's disks), sizes in KiB. */
+function partitionsText(fs: ProcFs): string {
+  const rows = fs.kernel.vfs.blockDevices().map((d) => `${String(d.major).padStart(4)}  ${String(d.minor).padStart(7)} ${String(Math.floor(d.sectors / 2)).padStart(10)} ${d.name}\n`);
+  return `major minor  #blocks  name\n\n${rows.join('')}`;
+}
+
 /** The caller's pid for /proc/self (ENOENT when the caller is not a task of this kernel). */
 function selfTask(fs: ProcFs, ctx: unknown) {
   const t = callerOf(fs.kernel, ctx);
@@ -82,6 +88,7 @@ export function systemEntries(fs: ProcFs, m: NodeMaker): Entry[] {
     m.file('filesystems', filesystemsText),
     m.file('loadavg', () => loadavgText(fs)),
     m.file('meminfo', () => meminfoText(fs)),
+    m.file('partitions', () => partitionsText(fs)),
     m.link('mounts', { target: () => 'self/mounts' }),
     m.link('self', { target: (ctx) => String(selfNr(fs, ctx)) }),
     m.file('stat', () => systemStatText(fs)),

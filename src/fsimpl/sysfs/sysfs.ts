@@ -6,7 +6,8 @@
 //   /sys/devices/system/node/node0/*           (one NUMA node: every CPU, the sandbox's memory)
 //   /sys/kernel/mm/transparent_hugepage/{enabled,defrag,...}
 //   /sys/fs/cgroup/                            (a mount point: cgroup2 is mounted there, fsimpl/cgroupfs)
-//   /sys/{block,bus,class,dev/{block,char},firmware,module,power}/, devices/virtual/
+//   /sys/block, dev/block, devices/virtual/block (the loop devices, fsimpl/loop; sysfs/block.ts)
+//   /sys/{bus,class,dev/char,firmware,module,power}/
 //
 // Every name operation is refused as a real sysfs refuses it to root
 // (O_CREAT: EACCES; mkdir, mknod, symlink, link, unlink, rmdir, rename:
@@ -19,6 +20,8 @@ import type { FilesystemImpl, Inode } from '../../vfs/inode';
 import { NodeMaker, ProcDirNode, rootOwner, type Entry } from '../proc/nodes';
 import { cpuDir } from './cpu';
 import { nodeDir, type RamSource } from './node';
+import { blockLinks, devBlockLinks, virtualBlockDir } from './block';
+import type { LoopDevices } from '../loop/loop';
 
 /** Transparent huge pages as a default distribution kernel shows them (the Sentry never backs memory with huge pages itself). */
 export const THP = {
@@ -46,20 +49,26 @@ export class SysFs implements FilesystemImpl {
 
   /**
    * dev: the st_dev the mount namespace numbered for it; ram: the sandbox's
-   * memory for node0/meminfo (none: no memory shown).
+   * memory for node0/meminfo (none: no memory shown); loops: the loop
+   * devices shown under block/.
    */
-  constructor(host: Pick<HostInfo, 'cpuinfo' | 'ncpu'>, readonly dev = UNNUMBERED_DEV, ram: RamSource = () => ({ total: 0, free: 0 })) {
+  constructor(
+    host: Pick<HostInfo, 'cpuinfo' | 'ncpu'>,
+    readonly dev = UNNUMBERED_DEV,
+    ram: RamSource = () => ({ total: 0, free: 0 }),
+    loops: LoopDevices | null = null,
+  ) {
     this.cpuinfo = host.cpuinfo;
     this.ncpu = host.ncpu;
     const m = new NodeMaker<SysFs>(this, '', rootOwner, this.birthNs);
     const empty = (mm: NodeMaker<SysFs>, name: string): Entry => sysDir(mm, name, () => []);
     const ro = (mm: NodeMaker<SysFs>, name: string, value: string): Entry => mm.file(name, () => `${value}\n`, 0o444, E.EACCES);
     const entries = (): Entry[] => [
-      empty(m, 'block'),
+      blockLinks(m, loops),
       empty(m, 'bus'),
       empty(m, 'class'),
-      sysDir(m, 'dev', (d) => [empty(d, 'block'), empty(d, 'char')]),
-      sysDir(m, 'devices', (d) => [sysDir(d, 'system', (s) => [cpuDir(s), nodeDir(s, ram)]), empty(d, 'virtual')]),
+      sysDir(m, 'dev', (d) => [devBlockLinks(d, loops), empty(d, 'char')]),
+      sysDir(m, 'devices', (d) => [sysDir(d, 'system', (s) => [cpuDir(s), nodeDir(s, ram)]), sysDir(d, 'virtual', (v) => [virtualBlockDir(v, loops)])]),
       empty(m, 'firmware'),
       sysDir(m, 'fs', (f) => [empty(f, 'cgroup')]),
       sysDir(m, 'kernel', (k) => [
