@@ -40,3 +40,33 @@ test('unshare -rm: an unprivileged user mounts an overlay in its own namespaces'
   // Outside its own namespaces the same user may not mount at all.
   h.compare(t, [...AS_1000, 'sh', '-c', 'mount -t overlay o -o lowerdir=/usr:/etc /mnt 2>/dev/null; echo $?']);
 });
+
+// Mount options and layer checks with mount(8): duplicated layers, a read-only upper, an overlay stacked on an overlay
+// (and the depth Linux refuses beyond), the options accepted at their defaults, volatile's marker in the work directory.
+const CHECKS = [
+  'd=$(pwd); mount -t tmpfs t "$d" && cd / && cd "$d" || exit 1',
+  "mkdir -p l1 l2 l3 u w m m2 m3 u2 w2 ro u3 w3; echo a > l1/a; echo b > l2/b",
+  "mount -t overlay o -o lowerdir=l1:l1 m 2>/dev/null; echo dup=$?; umount m 2>/dev/null",
+  "mount --bind ro ro && mount -o remount,ro,bind ro; mkdir -p ro/x 2>/dev/null",
+  "mount -t overlay o -o lowerdir=l1,upperdir=ro,workdir=w m 2>/dev/null; echo roupper=$?; umount m 2>/dev/null",
+  "mount -t overlay o -o lowerdir=l1:l2 m; echo lower2=$?",
+  "mount -t overlay o -o lowerdir=m:l3,upperdir=u2,workdir=w2 m2; echo nested=$?; ls m2; echo x > m2/a; cat m2/a l1/a",
+  "mount -t overlay o -o lowerdir=m2:l3 m3 2>/dev/null; echo depth3=$?",
+  "mount -t overlay o -o lowerdir=l3,upperdir=m2,workdir=w3 m3 2>/dev/null; echo ovlupper=$?",
+  "mount -t overlay o -o \"lowerdir=l1:l2,upperdir=u3,workdir=w3,index=off,xino=off,redirect_dir=off,metacopy=off\" m3; echo offs=$?; umount m3",
+  "mount -t overlay o -o \"lowerdir=l1,upperdir=u3,workdir=w3,volatile\" m3; echo volatile=$?; umount m3",
+  "mount -t overlay o -o \"lowerdir=l1,upperdir=u3,workdir=w3,userxattr=1\" m3 2>/dev/null; echo uxval=$?; umount m3 2>/dev/null",
+  "mount -t overlay o -o \"lowerdir=l1,upperdir=u3,workdir=u3\" m3 2>/dev/null; echo samework=$?; umount m3 2>/dev/null",
+  "mount -t overlay o -o \"lowerdir=l1,upperdir=u3,workdir=l2\" m3 2>/dev/null; echo worklower=$?; umount m3 2>/dev/null",
+  "mount -t overlay o -o \"lowerdir=l1,lowerdir=l2,upperdir=u3,workdir=w3\" m3 2>/dev/null; echo twolower=$?; ls m3; umount m3 2>/dev/null",
+  "mount -t overlay o -o \"lowerdir+=l1,lowerdir+=l2\" m3 2>/dev/null; echo lplus=$?; ls m3; umount m3 2>/dev/null",
+  "mount -t overlay o -o \"lowerdir=,upperdir=u3,workdir=w3\" m3 2>/dev/null; echo emptyl=$?; umount m3 2>/dev/null",
+  'umount m2; umount m; umount ro',
+].join('\n');
+
+test('mount -t overlay: options, stacking, read-only and overlapping layers', (t) => {
+  if (!h.needTools(t, ['unshare'])) return;
+  const r = h.compare(t, ['unshare', '-m', 'sh', '-c', CHECKS], { setup: () => h.tmpDir(), expectStatus: 0 });
+  assert.match(r.sandbox.stdout, /^dup=32\nroupper=32\nlower2=0\nnested=0\n/);
+  assert.match(r.sandbox.stdout, /depth3=32\novlupper=32\n/);
+});

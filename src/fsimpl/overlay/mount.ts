@@ -71,7 +71,7 @@ export function makeOverlay(c: OvlConfig, env: OvlEnv): OvlFs {
   }
   const uid = env.creds.fsuid;
   const gid = env.creds.fsgid;
-  if (upper && c.work) makeWorkDir(c.work.path.dentry.inode, uid, gid);
+  if (upper && c.work) makeWorkDir(c.work.path.dentry.inode, uid, gid, c.volatile);
   return new OvlFs({
     upper: upper ? upper.path.dentry.inode : null,
     lower: c.lower.map((l) => l.path.dentry.inode),
@@ -85,12 +85,27 @@ export function makeOverlay(c: OvlConfig, env: OvlEnv): OvlFs {
   });
 }
 
-/** workdir/work, as Linux leaves it (mode 0, the mounter's); an old empty one is made again. */
-function makeWorkDir(work: Inode, uid: number, gid: number): void {
-  const old = work.lookup('work', null);
-  if (old && (old.mode & 0o170000) === S_IFDIR && old.readdir(null).length === 0) work.unlink('work', old);
-  else if (old) return;
-  work.create('work', { type: S_IFDIR, mode: 0, uid, gid });
+function child(dir: Inode | null, name: string): Inode | null {
+  return dir && (dir.mode & 0o170000) === S_IFDIR ? dir.lookup(name, null) : null;
+}
+
+/**
+ * workdir/work, as Linux leaves it (mode 0, the mounter's); an old empty one
+ * is made again. A volatile mount marks it (work/incompat/volatile): the
+ * upper layer may be inconsistent, so a later mount is EINVAL until the
+ * marker is removed, as on Linux.
+ */
+function makeWorkDir(work: Inode, uid: number, gid: number, volatile: boolean): void {
+  let old = work.lookup('work', null);
+  if (child(child(old, 'incompat'), 'volatile')) throw new Errno(E.EINVAL, "overlay: overlay with incompat feature 'volatile' cannot be mounted");
+  if (old && (old.mode & 0o170000) === S_IFDIR && old.readdir(null).length === 0) {
+    work.unlink('work', old);
+    old = null;
+  }
+  // Something the application left in work stays (Linux would clean it; nothing here ever writes there).
+  if (old) return;
+  const w = work.create('work', { type: S_IFDIR, mode: 0, uid, gid });
+  if (volatile) w.create('incompat', { type: S_IFDIR, mode: 0, uid, gid }).create('volatile', { type: S_IFDIR, mode: 0, uid, gid });
 }
 
 /** The "overlay" type of mount(2): paths resolved as the mounting task sees them. */

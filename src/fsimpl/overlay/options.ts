@@ -44,6 +44,7 @@ export class OvlConfig {
   work: OvlLayer | null = null;
   /** userxattr: whiteout and opaque markers in user.overlay.* (unprivileged mounts) instead of trusted.overlay.*. */
   userxattr = false;
+  volatile = false;
 
   /**
    * One option (value null for a flag). resolve finds a path (ENOENT,
@@ -69,8 +70,12 @@ export class OvlConfig {
         if (value !== null) throw new Errno(E.EINVAL);
         this.userxattr = true;
         return;
-      // No fsync is made anyway; permission checks are the overlay inode's alone, which default_permissions asks for.
+      // No fsync is made anyway (mount.ts leaves the work directory marked, as Linux does).
       case 'volatile':
+        if (value !== null) throw new Errno(E.EINVAL);
+        this.volatile = true;
+        return;
+      // Permission checks are the overlay inode's alone, which default_permissions asks for.
       case 'default_permissions':
         if (value !== null) throw new Errno(E.EINVAL);
         return;
