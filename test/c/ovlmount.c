@@ -101,6 +101,9 @@ static void layers(void) {
   put("l2/e/inside", "in e\n");
   put("l2/sub/s", "in sub\n");
   put("l1/w1", "whited\n");
+  // user xattrs of lower files show through and go up with them.
+  if (setxattr("l2/top", "user.color", "blue", 4, 0) < 0 || setxattr("l2/sub/s", "user.tag", "t", 1, 0) < 0)
+    printf("FAILED setxattr: %s\n", strerror(errno));
 }
 
 int main(int argc, char **argv) {
@@ -191,6 +194,27 @@ int main(int argc, char **argv) {
   printf("links %ld\n", (long)after.st_nlink);
   list("m");
   list("u");
+
+  printf("-- xattrs\n");
+  xattr("m/top", "user.color");
+  xattr("u/top", "user.color");
+  xattr("m/sub/s", "user.tag");
+  ok("setxattr on a lower file", setxattr("m/sub/s", "user.new", "v", 1, 0));
+  xattr("m/sub/s", "user.new");
+  xattr("u/sub/s", "user.new");
+  xattr("u/sub/s", "user.tag");
+  xattr("l2/sub/s", "user.new");
+  char names[256];
+  ssize_t n = listxattr("m/e2", names, sizeof names);
+  printf("listxattr m/e2: %zd\n", n);
+  n = listxattr("u/e2", names, sizeof names);
+  printf("listxattr u/e2: %zd %s\n", n, n > 0 ? names : "");
+  xattr("m/e2", "trusted.overlay.opaque");
+  // Kept escaped in the upper layer (trusted.overlay.overlay.*): the directory stays opaque.
+  ok("set the overlay's own xattr", setxattr("m/e2", "trusted.overlay.opaque", "n", 1, 0));
+  xattr("m/e2", "trusted.overlay.opaque");
+  xattr("u/e2", "trusted.overlay.opaque");
+  xattr("u/e2", "trusted.overlay.overlay.opaque");
   ok("umount", umount("m"));
 
   printf("-- after remount\n");

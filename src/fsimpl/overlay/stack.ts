@@ -143,6 +143,53 @@ function dropWhiteouts(dir: Inode): void {
   }
 }
 
+/**
+ * The extended attributes of a merged file: the top layer's, read through;
+ * a change copies the file up first and goes to the upper file. The
+ * overlay's own markers (names under its prefix) are hidden; a name under
+ * the prefix set through the overlay is kept escaped in the layer
+ * (trusted.overlay.X as trusted.overlay.overlay.X), as Linux (6.7) does
+ * for overlays stacked on overlays.
+ */
+class OvlXattrs extends XattrSet {
+  constructor(private readonly o: OvlInode) {
+    super(null);
+  }
+  /** The layer's name for what the application calls name. */
+  private real(name: string): string {
+    const p = this.o.fs.prefix;
+    return name.startsWith(p) ? `${p}overlay.${name.slice(p.length)}` : name;
+  }
+  override get(name: string): Buffer | undefined {
+    return this.o.topLayer().xattrs?.get(this.real(name));
+  }
+  override has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+  override names(): string[] {
+    const p = this.o.fs.prefix;
+    const out: string[] = [];
+    for (const n of this.o.topLayer().xattrs?.names() ?? []) {
+      if (n.startsWith(`${p}overlay.`)) out.push(p + n.slice(p.length + 'overlay.'.length));
+      else if (!n.startsWith(p)) out.push(n);
+    }
+    return out;
+  }
+  override set(name: string, value: Buffer): void {
+    const u = this.o.copyUp();
+    if (!u.xattrs) {
+      u.xattrs = new XattrSet(this.o.fs.heap);
+      this.o.fs.heap?.track(u, u.xattrs.held);
+    }
+    u.xattrs.set(this.real(name), value);
+  }
+  override delete(name: string): boolean {
+    if (!this.has(name)) return false;
+    return this.o.copyUp().xattrs?.delete(this.real(name)) ?? false;
+  }
+  override release(): void {}
+}
+
 export class OvlInode extends Inode {
   readonly ino: number;
   private readonly children: WeakNames<OvlInode>;
@@ -166,10 +213,15 @@ export class OvlInode extends Inode {
     const origin = lowers[0] ?? (upper as Inode);
     this.ino = fs.inoOf(origin);
     this.children = new WeakNames<OvlInode>(fs.reaper);
+    this.xattrs = new OvlXattrs(this);
   }
 
   private get top(): Inode {
     return this.upper ?? this.lowers[0];
+  }
+  /** The layer file that answers for this one now. */
+  topLayer(): Inode {
+    return this.top;
   }
 
   attrs(): InodeAttrs {
