@@ -23,7 +23,11 @@ import { OvlFs } from './stack';
 /** Linux's FILESYSTEM_MAX_STACK_DEPTH: an overlay over an overlay, no deeper. */
 const MAX_STACK_DEPTH = 2;
 
+/** File systems Linux never stacks on (they set the maximum stacking depth themselves): a layer there is EINVAL. */
+const UNSTACKABLE: readonly string[] = ['proc', 'mqueue'];
+
 function depthOf(fs: FilesystemImpl): number {
+  if (UNSTACKABLE.includes(fs.name)) return MAX_STACK_DEPTH;
   if (fs instanceof OvlFs) return fs.depth;
   return fs instanceof OverlayFs ? 1 : 0;
 }
