@@ -143,6 +143,7 @@ int main(int argc, char **argv) {
   stat("m/top", &before);
   stat("m", &mroot);
   stat("m/d", &mdir);
+  printf("nlink: merged root %ld, lower-only merged %ld\n", (long)mroot.st_nlink, (long)mdir.st_nlink);
   printf("dirs share st_dev: %d, file too: %d, file ino is the lower's: %d\n", mroot.st_dev == mdir.st_dev,
          mroot.st_dev == before.st_dev, before.st_ino == lower_st.st_ino);
 
@@ -215,6 +216,10 @@ int main(int argc, char **argv) {
   xattr("m/e2", "trusted.overlay.opaque");
   xattr("u/e2", "trusted.overlay.opaque");
   xattr("u/e2", "trusted.overlay.overlay.opaque");
+  stat("m/e2", &mdir);
+  printf("nlink: upper-only dir %ld\n", (long)mdir.st_nlink);
+  stat("m/sub", &mdir);
+  printf("nlink: lower-only dir %ld\n", (long)mdir.st_nlink);
   ok("umount", umount("m"));
 
   printf("-- after remount\n");

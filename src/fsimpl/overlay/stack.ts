@@ -225,7 +225,10 @@ export class OvlInode extends Inode {
   }
 
   attrs(): InodeAttrs {
-    return this.top.attrs();
+    const a = this.top.attrs();
+    // A merged directory's link count would count one layer's subdirectories only: Linux says 1 (unknown), as find(1) expects.
+    const merged = this.lowers.length > (this.upper ? 0 : 1);
+    return merged && (a.mode & S_IFMT) === S_IFDIR ? { ...a, nlink: 1 } : a;
   }
   override get mode(): number {
     return this.top.mode;
