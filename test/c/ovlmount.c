@@ -239,6 +239,24 @@ int main(int argc, char **argv) {
   show("m/top");
   ok("umount", umount("m"));
 
+  printf("-- layer count\n");
+  {
+    // Linux's bound: 500 lower layers.
+    static char opts[4096];
+    char name[16];
+    int off = snprintf(opts, sizeof opts, "lowerdir=");
+    for (int i = 0; i <= 500; i++) {
+      snprintf(name, sizeof name, "s%d", i);
+      mkdir(name, 0755);
+      off += snprintf(opts + off, sizeof opts - off, "%s%s", i ? ":" : "", name);
+      if (i == 499) {
+        ok("500 lower layers", ovl(opts));
+        umount("m");
+      }
+    }
+    ok("501 lower layers", ovl(opts));
+  }
+
   printf("-- userxattr\n");
   mkdir("u2", 0755), mkdir("w2", 0755);
   ok("mount", ovl("lowerdir=l2,upperdir=u2,workdir=w2,userxattr"));
