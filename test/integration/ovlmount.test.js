@@ -61,6 +61,8 @@ const CHECKS = [
   "mount -t overlay o -o \"lowerdir=l1,lowerdir=l2,upperdir=u3,workdir=w3\" m3 2>/dev/null; echo twolower=$?; ls m3; umount m3 2>/dev/null",
   "mount -t overlay o -o \"lowerdir+=l1,lowerdir+=l2\" m3 2>/dev/null; echo lplus=$?; ls m3; umount m3 2>/dev/null",
   "mount -t overlay o -o \"lowerdir=,upperdir=u3,workdir=w3\" m3 2>/dev/null; echo emptyl=$?; umount m3 2>/dev/null",
+  // A directory in use as another overlay's upper or work directory: only a warning on Linux without index=on (no EBUSY).
+  'mkdir u4 w4 w5 m4; mount -t overlay o -o lowerdir=l1,upperdir=u4,workdir=w4 m3; mount -t overlay o -o lowerdir=l2,upperdir=u4,workdir=w5 m4; echo inuse=$?; umount m4; umount m3',
   // Linux stacks nothing on proc and mqueue; sysfs, devtmpfs and devpts may be lower layers.
   'for l in /proc /proc/self/fd /dev/mqueue /sys /dev /dev/pts; do mount -t overlay o -o lowerdir=$l:l1 m3 2>/dev/null; echo $l=$?; umount m3 2>/dev/null; done',
   'umount m2; umount m; umount ro',
