@@ -74,3 +74,27 @@ test('mount -t overlay: options, stacking, read-only and overlapping layers', (t
   assert.match(r.sandbox.stdout, /^dup=32\nroupper=32\nlower2=0\nnested=0\n/);
   assert.match(r.sandbox.stdout, /depth3=32\novlupper=32\n/);
 });
+
+// Symlinks, shared mappings, truncate, rename and hard links through the overlay (copy-up of each), with python3.
+const FILES = [
+  "d=$(pwd); mount -t tmpfs t \"$d\" && cd / && cd \"$d\" || exit 1",
+  "mkdir l u w m; echo hello > l/f; ln -s f l/lnk; mkdir l/dd; echo 1 > l/dd/x",
+  "mount -t overlay o -o lowerdir=l,upperdir=u,workdir=w m",
+  "readlink m/lnk; cat m/lnk; chown -h 5:6 m/lnk; stat -c '%F %u %g' u/lnk l/lnk; readlink u/lnk",
+  "python3 -c \"",
+  "import mmap,os",
+  "fd=os.open('m/f',os.O_RDWR); m=mmap.mmap(fd,6); m[0:5]=b'HELLO'; m.flush(); m.close(); os.close(fd)",
+  "print(open('m/f').read().strip(), open('u/f').read().strip(), open('l/f').read().strip())",
+  "os.truncate('m/dd/x', 0); print(os.stat('u/dd/x').st_size, os.stat('l/dd/x').st_size)",
+  "fd=os.open('m/dd', os.O_RDONLY); os.mkdir('m/dd/new'); print(sorted(os.listdir('m/dd')), sorted(os.listdir('u/dd')))",
+  "os.rename('m/dd/x', 'm/y'); print(sorted(os.listdir('m')), sorted(os.listdir('u')), os.stat('u/dd/x').st_rdev)",
+  "os.link('m/f', 'm/f2'); print(os.stat('m/f').st_nlink, os.stat('m/f').st_ino == os.stat('m/f2').st_ino)",
+  "\"",
+  "umount m",
+].join('\n');
+
+test('mount -t overlay: symlinks, mmap, truncate, rename and links copy up', (t) => {
+  if (!h.needTools(t, ['unshare', 'python3'])) return;
+  const r = h.compare(t, ['unshare', '-m', 'sh', '-c', FILES], { setup: () => h.tmpDir(), expectStatus: 0 });
+  assert.match(r.sandbox.stdout, /\nHELLO HELLO hello\n0 2\n/);
+});
