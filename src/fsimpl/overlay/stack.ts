@@ -10,10 +10,10 @@
 //    (user.overlay.opaque with userxattr), set in the upper file system's
 //    own xattrs, read in every layer.
 // A change to a lower file first copies it up (data, mode, owner, times,
-// user xattrs; the parent directories first). Renaming a directory that has
+// xattrs but the overlay's markers; the parent directories first). Renaming a directory that has
 // lower parts is EXDEV (redirect_dir=off, Linux's default). Numbers: st_dev
-// is the overlay's own for every file; st_ino is the lowest-level origin's
-// (the lower file's, also after copy-up; an upper-only file's own), with
+// is the overlay's own for every file; st_ino is the origin's (the topmost
+// lower file's, also after copy-up; an upper-only file's own), with
 // the layer's file system index in bits 44 and up when the layers are on
 // different file systems (Linux's xino idea), so the pair stays unique.
 import { Errno, E } from '../../abi/errno';
@@ -70,7 +70,6 @@ export class OvlFs implements FilesystemImpl {
   /** The file systems of the layers, upper first: a file's index here tags its inode number. */
   private readonly layerFs: FilesystemImpl[] = [];
   private readonly rootInode: OvlInode;
-  readonly upperFs: FilesystemImpl | null;
   /** The overlay inode of an upper file with several names (hard links): every name reaches the same one. */
   readonly linked = new WeakMap<Inode, WeakRef<OvlInode>>();
   readonly reaper = new Reaper();
@@ -84,7 +83,6 @@ export class OvlFs implements FilesystemImpl {
     this.uid = s.uid;
     this.gid = s.gid;
     this.noxattr = s.noxattr;
-    this.upperFs = s.upper?.fs ?? null;
     for (const l of [...(s.upper ? [s.upper] : []), ...s.lower]) if (!this.layerFs.includes(l.fs)) this.layerFs.push(l.fs);
     const lowers = s.upper && this.opaque(s.upper) ? [] : mergedBelow(this, s.lower);
     this.rootInode = new OvlInode(this, s.upper, lowers, null, '');
