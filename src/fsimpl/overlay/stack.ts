@@ -18,15 +18,13 @@
 // different file systems (Linux's xino idea), so the pair stays unique.
 import { Errno, E } from '../../abi/errno';
 import type { HeapBudget } from '../../abi/accounting';
-import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
+import type { Inode, CreateSpec, FilesystemImpl } from '../../vfs/inode';
+import { LayeredInode } from './layered';
 import { XattrSet } from '../../vfs/xattrs';
-import type { Mappable } from '../../mm/mappable';
-import type { MemoryAccess } from '../../mm/access';
-import type { MemCharge } from '../../platform/memcharge';
 import type { VPath } from '../../vfs/dentry';
 import {
   dtype, O_ACCMODE, OVERLAYFS_MAGIC, RENAME_EXCHANGE, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
-  type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
+  type DirEntry, type InodeAttrs, type StatFs,
 } from '../../abi/fs';
 import { isWhiteout } from '../tmpfs/tmpfs';
 import { Reaper, WeakNames } from '../../vfs/weak_names';
@@ -188,7 +186,7 @@ class OvlXattrs extends XattrSet {
   override release(): void {}
 }
 
-export class OvlInode extends Inode {
+export class OvlInode extends LayeredInode {
   readonly ino: number;
   private readonly children: WeakNames<OvlInode>;
   private openCount = 0;
@@ -214,7 +212,7 @@ export class OvlInode extends Inode {
     this.xattrs = new OvlXattrs(this);
   }
 
-  private get top(): Inode {
+  protected get top(): Inode {
     return this.upper ?? this.lowers[0];
   }
   /** The layer file that answers for this one now. */
@@ -423,46 +421,8 @@ export class OvlInode extends Inode {
     if ((flags & O_ACCMODE) !== 0 && (this.mode & S_IFMT) === S_IFREG) this.copyUp();
     return null;
   }
-  override readlink(): string {
-    return this.top.readlink(null);
-  }
-  override readAt(off: number, len: number): Buffer {
-    return this.top.readAt(off, len);
-  }
-  override writeAt(off: number, data: Buffer, charge: MemCharge | null = null): number {
-    return this.copyUp().writeAt(off, data, charge);
-  }
-  override readToUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
-    return this.top.readToUser(off, mem, addr, len);
-  }
-  override writeFromUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
-    return this.copyUp().writeFromUser(off, mem, addr, len);
-  }
-  override allocate(mode: number, off: number, len: number, charge: MemCharge | null = null): void {
-    this.copyUp().allocate(mode, off, len, charge);
-  }
-  override seekData(off: number, hole: boolean): number {
-    return this.top.seekData(off, hole);
-  }
-  override setattr(a: SetAttr): void {
-    this.copyUp().setattr(a);
-  }
   override sync(dataOnly: boolean): void {
     this.top.sync(dataOnly);
-  }
-  override pageCacheIn(first: number, end: number): { cache: number; dirty: number } {
-    return this.top.pageCacheIn(first, end);
-  }
-  override mappable(): Mappable | null {
-    if ((this.mode & S_IFMT) !== S_IFREG) return null;
-    return {
-      frameFor: (pi, write, charge) => {
-        const m = (write ? this.copyUp() : this.top).mappable();
-        if (!m) throw new Errno(E.ENODEV);
-        return m.frameFor(pi, write, charge);
-      },
-      size: () => this.attrs().size,
-    };
   }
   override incOpen(): void {
     this.openCount++;
