@@ -12,6 +12,7 @@ import { LOOP_MAJOR, LoopDevices } from '../fsimpl/loop/loop';
 import { DevPtsFs, groupId } from '../fsimpl/devpts/devpts';
 import { HostFs } from '../fsimpl/hostfs/hostfs';
 import { OverlayFs } from '../fsimpl/overlay/overlay';
+import { overlayFsType } from '../fsimpl/overlay/mount';
 import { SysFs } from '../fsimpl/sysfs/sysfs';
 import { openFifo } from '../fsimpl/pipe/pipe';
 import { TmpfsFs, type TmpfsOptions } from '../fsimpl/tmpfs/tmpfs';
@@ -74,6 +75,7 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
   vfs.fsTypes.register('sysfs', { userns: false, make: (_src, data) => (noOptions(data), { fs: sys.fs, root: sys.root }) });
   // memfd_create's files: bounded by the memory limit alone (Linux's internal mount has no size=, only the memory cgroup).
   vfs.shmFs = () => new TmpfsFs(opts.memfile, { mode: 0o1777, dev: devs.take(), sizePages: opts.memfile.limitPages });
+  vfs.fsTypes.register('overlay', overlayFsType(vfs, devs));
   vfs.fsTypes.register('devtmpfs', { userns: false, make: (_src, data) => (noOptions(data), { fs: dev.fs, root: dev.root }) });
   return {
     vfs,

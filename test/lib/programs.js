@@ -143,6 +143,8 @@ const C_PROGRAMS = Object.freeze({
   fileattr: { args: () => [], endsWithDone: true },
   lsmattr: { args: () => [], endsWithDone: true },
   statmount: { args: () => [], endsWithDone: true },
+  // Mounts only in a private mount namespace of its own; compared by ovlmount.test.js with the rootless case beside it.
+  ovlmount: { args: (dir) => [dir], endsWithDone: true, ownTest: true },
   mdwe: { args: () => [], endsWithDone: true },
   futexpithr: { args: () => [], endsWithDone: true },
   threads: { args: () => [], endsWithDone: true },

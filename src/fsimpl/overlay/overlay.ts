@@ -7,13 +7,11 @@
 // stay those of the lower file after copy-up. Nothing is ever written to the
 // host.
 import { Errno, E } from '../../abi/errno';
-import { Inode, type CreateSpec, type FilesystemImpl, type LookupAhead } from '../../vfs/inode';
-import type { Mappable } from '../../mm/mappable';
-import type { MemoryAccess } from '../../mm/access';
-import type { MemCharge } from '../../platform/memcharge';
+import type { Inode, CreateSpec, FilesystemImpl, LookupAhead } from '../../vfs/inode';
+import { LayeredInode } from './layered';
 import {
   dtype, UNNUMBERED_DEV, OVERLAYFS_MAGIC, RENAME_EXCHANGE, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
-  type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
+  type DirEntry, type InodeAttrs, type StatFs,
 } from '../../abi/fs';
 import { isWhiteout, TmpfsFs, TmpfsInode } from '../tmpfs/tmpfs';
 import { Reaper, WeakNames } from '../../vfs/weak_names';
@@ -61,7 +59,7 @@ export class OverlayFs implements FilesystemImpl {
 
 const isDirI = (i: Inode) => (i.mode & S_IFMT) === S_IFDIR;
 
-export class OverlayInode extends Inode {
+export class OverlayInode extends LayeredInode {
   readonly ino: number;
   /**
    * Children looked up so far, held weakly: an overlay inode lives as long as
@@ -85,7 +83,7 @@ export class OverlayInode extends Inode {
     this.children = new WeakNames<OverlayInode>(fs.reaper);
   }
 
-  private get top(): Inode {
+  protected get top(): Inode {
     return (this.upper ?? this.lower) as Inode;
   }
 
@@ -297,49 +295,6 @@ export class OverlayInode extends Inode {
     src.name = newName;
   }
 
-  // ---------------------------------------------------------------- content
-
-  override readlink(): string {
-    return this.top.readlink(null);
-  }
-  override readAt(off: number, len: number): Buffer {
-    return this.top.readAt(off, len);
-  }
-  override writeAt(off: number, data: Buffer, charge: MemCharge | null = null): number {
-    return this.copyUp().writeAt(off, data, charge);
-  }
-  override readToUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
-    return this.top.readToUser(off, mem, addr, len);
-  }
-  override writeFromUser(off: number, mem: MemoryAccess, addr: number, len: number): number {
-    return this.copyUp().writeFromUser(off, mem, addr, len);
-  }
-  override allocate(mode: number, off: number, len: number, charge: MemCharge | null = null): void {
-    this.copyUp().allocate(mode, off, len, charge);
-  }
-  override seekData(off: number, hole: boolean): number {
-    return this.top.seekData(off, hole);
-  }
-  override setattr(a: SetAttr): void {
-    // A truncate to the current size of a lower file still copies up: the caller meant to write.
-    this.copyUp().setattr(a);
-  }
-  /** The page cache of the layer that has the file now (Linux's overlay file maps the real file's pages). */
-  override pageCacheIn(first: number, end: number): { cache: number; dirty: number } {
-    return this.top.pageCacheIn(first, end);
-  }
-  override mappable(): Mappable | null {
-    if ((this.mode & S_IFMT) !== S_IFREG) return null;
-    return {
-      frameFor: (pi, write, charge) => {
-        const layer = write ? this.copyUp() : this.top;
-        const m = layer.mappable();
-        if (!m) throw new Errno(E.ENODEV);
-        return m.frameFor(pi, write, charge);
-      },
-      size: () => this.attrs().size,
-    };
-  }
   override incOpen(): void {
     this.openCount++;
     this.upper?.incOpen();

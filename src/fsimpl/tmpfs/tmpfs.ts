@@ -162,6 +162,11 @@ export class TmpfsInode extends Inode {
   override lookup(name: string): TmpfsInode | null {
     return this.dir().get(name) ?? null;
   }
+  /** An overlay mount (fsimpl/overlay/stack.ts) changes its upper directory below the VFS: a cached name must still be this entry. */
+  override revalidate(name: string, child: Inode): boolean {
+    return this.entries?.get(name) === child;
+  }
+
   override readdir(): DirEntry[] {
     const out: DirEntry[] = [];
     for (const [name, c] of this.dir()) out.push({ name, ino: c.ino, type: dtype(c.a.mode) });
