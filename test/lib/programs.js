@@ -142,6 +142,7 @@ const C_PROGRAMS = Object.freeze({
   fileattr: { args: () => [], endsWithDone: true },
   lsmattr: { args: () => [], endsWithDone: true },
   statmount: { args: () => [], endsWithDone: true },
+  newmount: { args: (dir) => [dir], endsWithDone: true },
   mdwe: { args: () => [], endsWithDone: true },
   futexpithr: { args: () => [], endsWithDone: true },
   threads: { args: () => [], endsWithDone: true },
