@@ -24,7 +24,7 @@ import { PathFile } from '../vfs/file';
 import { attachAt, detach, subtree, topOf } from '../vfs/mount_ns';
 import { DetachedTree, FsContextFile, MountTreeFile, stillDetached, type ParamKind } from '../fsimpl/fscontext/fscontext';
 import { checkBindable, checkLockedFlags, cloneForBind, inOwnNs, isMountRoot, makeFs, mayMount, mountedAnywhere, moveMountFrom } from './sys_mount';
-import { resolveAt, vfsOf } from './sysutil';
+import { readPath, resolveAt, vfsOf } from './sysutil';
 
 const PAGE = 4096;
 /** fsconfig's key and string value: at most 255 bytes and the NUL (strndup_user(_, 256)). */
@@ -81,9 +81,10 @@ function userString(t: Task, addr: number, max: number): string {
 
 /** (dirfd, path) with AT_EMPTY_PATH-like and follow choices, as the new calls resolve them. */
 export function lookupAt(t: Task, dirfd: number, pathAddr: number, emptyPath: boolean, follow: boolean): VPath {
-  const path = t.mm.readCString(pathAddr || 0, 4096);
+  const path = readPath(t, pathAddr);
   const r = resolveAt(t, dirfd, path, (emptyPath ? AT_EMPTY_PATH : 0) | (follow ? 0 : AT_SYMLINK_NOFOLLOW));
-  if (!r.p) throw new Errno(E.EBADF);
+  // A descriptor without a place (a pipe, a context): Linux finds its internal mount, never one of a namespace.
+  if (!r.p) throw new Errno(E.EINVAL);
   return r.p;
 }
 
@@ -281,7 +282,7 @@ export const defs: SyscallDef[] = [
   { nr: 430, name: 'fsopen', args: ['str', 'hex'], fn: fsopen,
     partial: 'the file system types of mount(2) (tmpfs, proc, sysfs, devtmpfs, mqueue, cgroup2); the context\'s messages are those of the errors it reports itself' },
   { nr: 431, name: 'fsconfig', args: ['fd', 'int', 'str', 'ptr', 'int'], fn: fsconfig,
-    partial: 'a file system\'s own parameters are checked when FSCONFIG_CMD_CREATE makes it (Linux checks each as it is set): an unknown key or bad value fails there with EINVAL; binary, path and fd values are taken only for the superblock flags (no file system here has parameters of those kinds); FSCONFIG_CMD_CREATE_EXCL is CMD_CREATE (every tmpfs is new); FSCONFIG_CMD_RECONFIGURE changes ro/rw on the picked mount, as a remount does here, other parameters change nothing' },
+    partial: 'tmpfs\'s parameters are checked as they are set, as Linux does, with its messages; those of the other types (proc, mqueue, sysfs, devtmpfs and cgroup2 take none but the superblock flags) when FSCONFIG_CMD_CREATE makes the file system: an unknown key fails there with EINVAL; binary, path and fd values are taken only for the superblock flags (no file system here has parameters of those kinds); FSCONFIG_CMD_CREATE_EXCL is CMD_CREATE (every tmpfs is new); FSCONFIG_CMD_RECONFIGURE changes ro/rw on the picked mount, as a remount does here, other parameters change nothing' },
   { nr: 432, name: 'fsmount', args: ['fd', 'hex', 'hex'], fn: fsmount },
   { nr: 433, name: 'fspick', args: ['fd', 'str', 'hex'], fn: fspick },
 ];

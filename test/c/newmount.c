@@ -150,6 +150,13 @@ static void contexts(void) {
   res("SET_STRING source", cfg(fd, CFG_SET_STRING, "source", "newmount-src", 0));
   res("SET_STRING source again", cfg(fd, CFG_SET_STRING, "source", "again", 0));
   res("SET_FLAG source", cfg(fd, CFG_SET_FLAG, "source", NULL, 0));
+  res("SET_STRING unknown key", cfg(fd, CFG_SET_STRING, "nosuchkey", "1", 0));
+  res("SET_STRING bad size", cfg(fd, CFG_SET_STRING, "size", "lots", 0));
+  res("SET_FLAG size (takes a value)", cfg(fd, CFG_SET_FLAG, "size", NULL, 0));
+  res("SET_PATH size (a string)", cfg(fd, CFG_SET_PATH, "size", "/", AT_FDCWD));
+  res("SET_STRING bad mode", cfg(fd, CFG_SET_STRING, "mode", "999", 0));
+  res("SET_STRING bad nr_blocks", cfg(fd, CFG_SET_STRING, "nr_blocks", "x", 0));
+  res("SET_STRING bad nr_inodes (9 messages: 8 kept)", cfg(fd, CFG_SET_STRING, "nr_inodes", "x", 0));
   res("read log into 3 bytes", read(fd, b, 3));
   messages("log", fd);
   res("SET_FLAG rw", cfg(fd, CFG_SET_FLAG, "rw", NULL, 0));
@@ -182,6 +189,13 @@ static void contexts(void) {
   res("move_mount bad flags", syscall(NR_move_mount, m, "", AT_FDCWD, at("a"), 0x8000));
   res("move_mount empty path without flag", syscall(NR_move_mount, m, "", AT_FDCWD, at("a"), 0));
   res("move_mount bad fd", syscall(NR_move_mount, -1, "", AT_FDCWD, at("a"), MM_F_EMPTY_PATH));
+  int pp[2];
+  if (pipe(pp) < 0) DIE("pipe");
+  res("move_mount from a pipe", syscall(NR_move_mount, pp[0], "", AT_FDCWD, at("a"), MM_F_EMPTY_PATH));
+  res("move_mount from the context fd", syscall(NR_move_mount, fd, "", AT_FDCWD, at("a"), MM_F_EMPTY_PATH));
+  res("fspick a pipe", syscall(NR_fspick, pp[0], "", FSPICK_EMPTY_PATH));
+  close(pp[0]);
+  close(pp[1]);
   res("move_mount onto a file", syscall(NR_move_mount, m, "", AT_FDCWD, "/proc/self/status", MM_F_EMPTY_PATH));
   res("move_mount attach", syscall(NR_move_mount, m, "", AT_FDCWD, at("a"), MM_F_EMPTY_PATH));
   res("move_mount attach again (now a move)", syscall(NR_move_mount, m, "", AT_FDCWD, at("c"), MM_F_EMPTY_PATH));

@@ -117,11 +117,21 @@ export class FsContextFile extends FileDescription {
       this.source = value;
       return;
     }
+    const option = value === null ? key : `${key}=${value}`;
+    // Checked now where the type can (Linux parses each parameter as it is set); else by make at FSCONFIG_CMD_CREATE.
+    if (this.type?.check && !this.picked) {
+      try {
+        this.type.check(option, this.creds);
+      } catch (e) {
+        if (!(e instanceof Errno) || e.errno !== E.EINVAL) throw e;
+        throw this.fail(E.EINVAL, e.message.endsWith('Unknown parameter') ? `Unknown parameter '${key}'` : `Bad value for '${key}'`);
+      }
+    }
     if (kind !== 'flag' && kind !== 'string') throw this.fail(E.EINVAL, `Bad value for '${key}'`);
     // mount(2)'s data string separates options by commas: a value with one would be two options.
     if (value !== null && value.includes(',')) throw this.fail(E.EINVAL, `Bad value for '${key}'`);
     this.charge();
-    this.options.push(value === null ? key : `${key}=${value}`);
+    this.options.push(option);
   }
 
   private charge(): void {
