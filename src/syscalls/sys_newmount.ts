@@ -170,7 +170,8 @@ function create(t: Task, c: FsContextFile): number {
     c.made = { fs: made, owner };
   } catch (e) {
     c.phase = 'failed';
-    if (e instanceof Errno && e.errno === E.EINVAL) throw c.fail(E.EINVAL, `Bad value or unknown parameter in '${c.options.join(',')}'`);
+    // Types without a parameter check (FsType.check) refuse a bad one only here, the whole option string at once.
+    if (e instanceof Errno && e.errno === E.EINVAL) throw c.fail(E.EINVAL, 'Invalid parameters');
     throw e;
   }
   c.phase = 'awaiting-mount';
