@@ -15,6 +15,7 @@ import {
 import { capableInit, nsCapable, type UserNamespace } from '../auth/userns';
 import type { Credentials } from '../auth/creds';
 import type { Task } from '../kernel/task';
+import type { Kernel } from '../kernel/kernel';
 import { type SyscallDef } from '../kernel/syscall';
 import { Dentry, Mount, samePath, type MountFlags, type VPath } from '../vfs/dentry';
 import { attachAt, copyTree, detach, isUnder, subtree, topOf, type FsType, type MadeFs, type MountNamespace } from '../vfs/mount_ns';
@@ -229,14 +230,14 @@ function umount2(t: Task, a: number[]): number {
   const gone = subtree(m).filter((x) => !(flags & MNT_DETACH && busy(t, x))).map((x) => x.fs);
   detach(m);
   // A file system mounted nowhere else is shut down: inotify tells its watches (IN_UNMOUNT).
-  for (const fs of new Set(gone)) if (!mountedAnywhere(t, fs)) vfsOf(t).notify.unmounted(fs);
+  for (const fs of new Set(gone)) if (!mountedAnywhere(t.kernel, fs)) vfsOf(t).notify.unmounted(fs);
   return 0;
 }
 
 /** Is fs mounted in any mount namespace a task is in? */
-export function mountedAnywhere(t: Task, fs: FilesystemImpl): boolean {
+export function mountedAnywhere(kernel: Kernel, fs: FilesystemImpl): boolean {
   const seen = new Set<MountNamespace>();
-  for (const x of t.kernel.tasks.values()) {
+  for (const x of kernel.tasks.values()) {
     const ns = x.nsproxy.mnt;
     if (seen.has(ns)) continue;
     seen.add(ns);

@@ -224,11 +224,13 @@ function fsmount(t: Task, a: number[]): number {
 /** Give a detached tree its anonymous namespace and a descriptor; the tree goes when the last reference does, unless attached. */
 export function installTree(t: Task, m: Mount, cloexec: boolean): number {
   if (!stillDetached(m)) new DetachedTree(m, t.nsproxy.mnt.owner);
+  // Over the kernel, not the task: the descriptor may outlive its opener.
+  const kernel = t.kernel;
   const f = new MountTreeFile(m, O_PATH, (tree) => {
     const fses = new Set(subtree(tree).map((x) => x.fs));
     detach(tree);
     // A file system mounted nowhere else is shut down: inotify tells its watches (IN_UNMOUNT), as umount2 does.
-    for (const fs of fses) if (!mountedAnywhere(t, fs)) vfsOf(t).notify.unmounted(fs);
+    for (const fs of fses) if (!mountedAnywhere(kernel, fs)) kernel.vfs.notify.unmounted(fs);
   });
   return t.fdTable.install(f, cloexec);
 }

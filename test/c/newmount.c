@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdint.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -301,7 +302,22 @@ static void detached(void) {
   int m = syscall(NR_fsmount, c, 0, 0);
   close(c);
   res("fsmount, context closed", m);
+  /* A watch inside the detached tmpfs hears it go when the tree's last descriptor closes. */
+  res("mkdir in the detached tmpfs", mkdirat(m, "d", 0755));
+  char wp[64];
+  snprintf(wp, sizeof wp, "/proc/self/fd/%d/d", m);
+  int in = inotify_init1(IN_NONBLOCK);
+  res("inotify watch in the detached tmpfs", inotify_add_watch(in, wp, IN_ALL_EVENTS));
   close(m);
+  char ev[4096];
+  n = read(in, ev, sizeof ev);
+  for (long off = 0; n > 0 && off < n;) {
+    struct inotify_event *e = (struct inotify_event *)(ev + off);
+    printf("%-48s %s%s\n", "event after the close", e->mask & IN_UNMOUNT ? "IN_UNMOUNT " : "", e->mask & IN_IGNORED ? "IN_IGNORED" : "");
+    off += sizeof *e + e->len;
+  }
+  if (n < 0) printf("%-48s -1 %s\n", "events after the close", ename(errno));
+  close(in);
   mountOpts("c");
 }
 
