@@ -268,8 +268,9 @@ function moveMount(t: Task, a: number[]): number {
   if ((flags & (MOVE_MOUNT_BENEATH | MOVE_MOUNT_SET_GROUP)) === (MOVE_MOUNT_BENEATH | MOVE_MOUNT_SET_GROUP)) throw new Errno(E.EINVAL);
   const from = lookupAt(t, a[0], a[1], (flags & MOVE_MOUNT_F_EMPTY_PATH) !== 0, (flags & MOVE_MOUNT_F_SYMLINKS) !== 0);
   const to = lookupAt(t, a[2], a[3], (flags & MOVE_MOUNT_T_EMPTY_PATH) !== 0, (flags & MOVE_MOUNT_T_SYMLINKS) !== 0);
-  // Peer groups (every mount is private here) and mounting beneath a stack's top are not supported.
-  if (flags & (MOVE_MOUNT_SET_GROUP | MOVE_MOUNT_BENEATH)) throw new Errno(E.EINVAL);
+  // Copying a peer group needs a shared or slave source: every mount is private here, which Linux refuses with EINVAL too.
+  if (flags & MOVE_MOUNT_SET_GROUP) throw new Errno(E.EINVAL);
+  if (flags & MOVE_MOUNT_BENEATH) return mountBeneath(t, from, to);
   if (!stillDetached(from.mount)) return moveMountFrom(t, from, to);
   if (!isMountRoot(from) || !inOwnNs(t, to.mount)) throw new Errno(E.EINVAL);
   const top = topOf(to);
@@ -278,10 +279,39 @@ function moveMount(t: Task, a: number[]): number {
   return 0;
 }
 
+/**
+ * MOVE_MOUNT_BENEATH (Linux 6.5): put the mount at from between the top
+ * mount at to and what it is mounted on, so that unmounting the top
+ * uncovers it. The top must be a mount root with a parent, not locked, not
+ * the caller's root; from must not be below it or covered.
+ */
+function mountBeneath(t: Task, from: VPath, to: VPath): number {
+  const src = from.mount;
+  const top = to.mount;
+  const detached = stillDetached(src);
+  if (!isMountRoot(from) || (!detached && (!inOwnNs(t, src) || !src.parent || src.locked))) throw new Errno(E.EINVAL);
+  const parent = top.parent;
+  const mp = top.mountpoint;
+  if (!inOwnNs(t, top) || !isMountRoot(to) || !parent || !mp || top.locked) throw new Errno(E.EINVAL);
+  // Linux also refuses a top mounted right on the namespace's rootfs; here no rootfs lies below "/", whose mount has no parent.
+  if (src.children.has(from.dentry) || top === t.fs.root.mount) throw new Errno(E.EINVAL);
+  for (let p: Mount | null = src; p; p = p.parent) if (p === top) throw new Errno(E.EINVAL);
+  if (((to.dentry.inode.mode & S_IFMT) === S_IFDIR) !== ((from.dentry.inode.mode & S_IFMT) === S_IFDIR)) throw new Errno(E.EINVAL);
+  // Beneath a mount inside the moved tree would cut the tree loose.
+  if (subtree(src).includes(parent)) throw new Errno(E.ELOOP);
+  if (!detached) detach(src);
+  parent.children.delete(mp);
+  top.parent = null;
+  top.mountpoint = null;
+  attachAt(src, parent, mp);
+  attachAt(top, src, src.root);
+  return 0;
+}
+
 export const defs: SyscallDef[] = [
   { nr: 428, name: 'open_tree', args: ['fd', 'str', 'hex'], fn: openTree },
   { nr: 429, name: 'move_mount', args: ['fd', 'str', 'fd', 'str', 'hex'], fn: moveMount,
-    partial: 'MOVE_MOUNT_SET_GROUP and MOVE_MOUNT_BENEATH are EINVAL (every mount is private; no mounting beneath a stack\'s top)' },
+    partial: 'MOVE_MOUNT_SET_GROUP is EINVAL, as Linux answers for a private source (every mount is private here)' },
   { nr: 430, name: 'fsopen', args: ['str', 'hex'], fn: fsopen,
     partial: 'the file system types of mount(2) (tmpfs, proc, sysfs, devtmpfs, mqueue, cgroup2); the context\'s messages are those of the errors it reports itself' },
   { nr: 431, name: 'fsconfig', args: ['fd', 'int', 'str', 'ptr', 'int'], fn: fsconfig,

@@ -321,6 +321,33 @@ static void detached(void) {
   mountOpts("c");
 }
 
+/* MOVE_MOUNT_BENEATH (as LTP's move_mount03) and its refusals; MOVE_MOUNT_SET_GROUP from a private mount. */
+static void beneath(void) {
+  mkdir(at("e"), 0755);
+  mkdir(at("f"), 0755);
+  res("mount tmpfs on e", mount("none", at("e"), "tmpfs", 0, NULL));
+  res("mount tmpfs on f", mount("none", at("f"), "tmpfs", 0, NULL));
+  create("create e/E", at("e/E"));
+  create("create f/F", at("f/F"));
+  mkdir(at("f/sub"), 0755);
+  int fa = syscall(NR_open_tree, AT_FDCWD, at("e"), OT_CLONE | OT_CLOEXEC);
+  int fb = open(at("f"), O_PATH | O_NOFOLLOW);
+  res("beneath the root", syscall(NR_move_mount, fa, "", AT_FDCWD, "/", MM_F_EMPTY_PATH | 0x200));
+  res("beneath a directory that is no mount root", syscall(NR_move_mount, fa, "", AT_FDCWD, at("f/sub"), MM_F_EMPTY_PATH | 0x200));
+  res("beneath and set group together", syscall(NR_move_mount, fa, "", fb, "", MM_F_EMPTY_PATH | 0x40 | 0x200 | 0x100));
+  res("set group from a private mount", syscall(NR_move_mount, AT_FDCWD, at("e"), AT_FDCWD, at("f"), 0x100));
+  res("move_mount beneath f", syscall(NR_move_mount, fa, "", fb, "", MM_F_EMPTY_PATH | 0x40 | 0x200));
+  close(fa);
+  close(fb);
+  res("f/F (the top)", access(at("f/F"), F_OK));
+  res("e/E", access(at("e/E"), F_OK));
+  res("f/E (beneath)", access(at("f/E"), F_OK));
+  res("umount f (the top)", umount2(at("f"), 0));
+  res("f/E uncovered", access(at("f/E"), F_OK));
+  res("umount f", umount2(at("f"), 0));
+  res("umount e", umount2(at("e"), 0));
+}
+
 static void unprivileged(void) {
   pid_t p = xfork();
   if (p == 0) {
@@ -356,6 +383,7 @@ int main(int argc, char **argv) {
   binds();
   pick();
   detached();
+  beneath();
   unprivileged();
   res("umount b", umount2(at("b"), 0));
   res("umount a", umount2(at("a"), 0));
