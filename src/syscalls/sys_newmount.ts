@@ -143,7 +143,7 @@ function fsconfig(t: Task, a: number[]): number {
   if (fd < 0) throw new Errno(E.EINVAL);
   checkConfigArgs(cmd, a[2], a[3], aux);
   const c = contextOf(t, fd);
-  if (cmd === FSCONFIG_CMD_CREATE || cmd === FSCONFIG_CMD_CREATE_EXCL) return create(t, c);
+  if (cmd === FSCONFIG_CMD_CREATE || cmd === FSCONFIG_CMD_CREATE_EXCL) return create(t, c, cmd === FSCONFIG_CMD_CREATE_EXCL);
   if (cmd === FSCONFIG_CMD_RECONFIGURE) return reconfigure(t, c);
   const key = userString(t, a[2], PARAM_MAX);
   let kind: ParamKind;
@@ -163,13 +163,17 @@ function fsconfig(t: Task, a: number[]): number {
 }
 
 /** FSCONFIG_CMD_CREATE: make the file system from the parameters (mount(2)'s make, with the opener's credentials for IDs). */
-function create(t: Task, c: FsContextFile): number {
+function create(t: Task, c: FsContextFile, exclusive: boolean): number {
   if (c.phase !== 'create-params' || !c.type) throw new Errno(E.EBUSY);
   try {
     const { made, owner } = makeFs(t, c.type, c.source ?? '', c.options.join(','), c.creds);
+    // FSCONFIG_CMD_CREATE_EXCL: a single-instance type (sysfs, mqueue of a namespace) already mounted is reused, which it refuses.
+    // Linux makes a new proc superblock per mount; here the PID namespace's one instance stands for it.
+    if (exclusive && c.fsName !== 'proc' && mountedAnywhere(t.kernel, made.fs)) throw c.fail(E.EBUSY, 'reusing existing filesystem not allowed', true, 'w');
     c.made = { fs: made, owner };
   } catch (e) {
-    c.phase = 'failed';
+    // Refused for want of privilege, the context stays as it was (Linux checks before it starts).
+    if (!(e instanceof Errno) || e.errno !== E.EPERM) c.phase = 'failed';
     // Types without a parameter check (FsType.check) refuse a bad one only here, the whole option string at once.
     if (e instanceof Errno && e.errno === E.EINVAL) throw c.fail(E.EINVAL, 'Invalid parameters');
     throw e;
@@ -315,7 +319,7 @@ export const defs: SyscallDef[] = [
   { nr: 430, name: 'fsopen', args: ['str', 'hex'], fn: fsopen,
     partial: 'the file system types of mount(2) (tmpfs, proc, sysfs, devtmpfs, mqueue, cgroup2); the context\'s messages are those of the errors it reports itself' },
   { nr: 431, name: 'fsconfig', args: ['fd', 'int', 'str', 'ptr', 'int'], fn: fsconfig,
-    partial: 'tmpfs\'s parameters are checked as they are set, as Linux does, with its messages; those of the other types (proc, mqueue, sysfs, devtmpfs and cgroup2 take none but the superblock flags) when FSCONFIG_CMD_CREATE makes the file system: an unknown key fails there with EINVAL; binary, path and fd values are taken only for the superblock flags (no file system here has parameters of those kinds); FSCONFIG_CMD_CREATE_EXCL is CMD_CREATE (every tmpfs is new); FSCONFIG_CMD_RECONFIGURE changes ro/rw on the picked mount, as a remount does here, other parameters change nothing' },
+    partial: 'tmpfs\'s parameters are checked as they are set, as Linux does, with its messages; those of the other types (proc, mqueue, sysfs, devtmpfs and cgroup2 take none but the superblock flags) when FSCONFIG_CMD_CREATE makes the file system: an unknown key fails there with EINVAL; binary, path and fd values are taken only for the superblock flags (no file system here has parameters of those kinds); FSCONFIG_CMD_CREATE_EXCL refuses a file system mounted already (sysfs, devtmpfs, cgroup2, a namespace\'s mqueue; not proc, new on Linux at each mount); FSCONFIG_CMD_RECONFIGURE changes ro/rw on the picked mount, as a remount does here, other parameters change nothing' },
   { nr: 432, name: 'fsmount', args: ['fd', 'hex', 'hex'], fn: fsmount },
   { nr: 433, name: 'fspick', args: ['fd', 'str', 'hex'], fn: fspick },
 ];

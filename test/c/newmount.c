@@ -210,6 +210,22 @@ static void contexts(void) {
   close(fd);
 }
 
+/* FSCONFIG_CMD_CREATE_EXCL: refused for a file system that would be reused (sysfs, the
+ * namespace's mqueue), not for proc or tmpfs; the context fails with it. */
+static void exclusive(void) {
+  const char *types[] = {"proc", "sysfs", "tmpfs", "mqueue"};
+  for (int i = 0; i < 4; i++) {
+    char what[64];
+    int c = syscall(NR_fsopen, types[i], 0);
+    snprintf(what, sizeof what, "CMD_CREATE_EXCL %s", types[i]);
+    res(what, cfg(c, 8, NULL, NULL, 0));
+    messages(what, c);
+    snprintf(what, sizeof what, "CMD_CREATE after it %s", types[i]);
+    res(what, cfg(c, CFG_CMD_CREATE, NULL, NULL, 0));
+    close(c);
+  }
+}
+
 static void binds(void) {
   res("open_tree bad flags", syscall(NR_open_tree, AT_FDCWD, at("a"), 0x40));
   res("open_tree AT_RECURSIVE without clone", syscall(NR_open_tree, AT_FDCWD, at("a"), AT_REC));
@@ -370,6 +386,8 @@ int main(int argc, char **argv) {
   if (argc < 2) return 2;
   dir = argv[1];
   setvbuf(stdout, NULL, _IONBF, 0);
+  /* As the initial namespaces' root, before the user namespace: nothing here attaches a mount. */
+  exclusive();
   uid_t uid = getuid();
   gid_t gid = getgid();
   if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) DIE("unshare");

@@ -77,10 +77,10 @@ export class FsContextFile extends FileDescription {
     return anonAttrs(0o600);
   }
 
-  /** An error message for the reader (errorfc), and the error to throw with it. */
-  fail(errno: number, msg: string, prefix = true): Errno {
+  /** A message for the reader (errorfc; level 'w' for warnfc), and the error to throw with it. */
+  fail(errno: number, msg: string, prefix = true, level: 'e' | 'w' = 'e'): Errno {
     if (this.log.length >= LOG_SIZE) this.log.shift();
-    this.log.push(`e ${prefix ? this.fsName + ': ' : ''}${msg}\n`);
+    this.log.push(`${level} ${prefix ? this.fsName + ': ' : ''}${msg}\n`);
     return new Errno(errno, msg);
   }
 
