@@ -320,6 +320,7 @@ export const defs: SyscallDef[] = [
     partial: 'the file system types of mount(2) (tmpfs, proc, sysfs, devtmpfs, mqueue, cgroup2); the context\'s messages are those of the errors it reports itself' },
   { nr: 431, name: 'fsconfig', args: ['fd', 'int', 'str', 'ptr', 'int'], fn: fsconfig,
     partial: 'tmpfs\'s parameters are checked as they are set, as Linux does, with its messages; those of the other types (proc, mqueue, sysfs, devtmpfs and cgroup2 take none but the superblock flags) when FSCONFIG_CMD_CREATE makes the file system: an unknown key fails there with EINVAL; binary, path and fd values are taken only for the superblock flags (no file system here has parameters of those kinds); FSCONFIG_CMD_CREATE_EXCL refuses a file system mounted already (sysfs, devtmpfs, cgroup2, a namespace\'s mqueue; not proc, new on Linux at each mount); FSCONFIG_CMD_RECONFIGURE changes ro/rw on the picked mount, as a remount does here, other parameters change nothing' },
-  { nr: 432, name: 'fsmount', args: ['fd', 'hex', 'hex'], fn: fsmount },
+  { nr: 432, name: 'fsmount', args: ['fd', 'hex', 'hex'], fn: fsmount,
+    partial: 'a context given "ro" makes a read-only mount (file systems keep no read-only flag apart from their mounts here): writes fail with EROFS as on Linux, but mountinfo\'s mount options say ro where Linux\'s say rw (its superblock options ro)' },
   { nr: 433, name: 'fspick', args: ['fd', 'str', 'hex'], fn: fspick },
 ];
