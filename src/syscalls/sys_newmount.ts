@@ -201,8 +201,7 @@ function reconfigure(t: Task, c: FsContextFile): number {
     m.flags.readonly = c.rdonly;
   }
   // Linux cleans the context for the next round: the flags given so far are spent.
-  c.rdonly = null;
-  c.options.length = 0;
+  c.spend();
   return 0;
 }
 

@@ -100,9 +100,10 @@ export class FsContextFile extends FileDescription {
 
   /**
    * A parameter (vfs_parse_fs_param): the superblock flags first, then
-   * "source", then the file system's own. Those are checked when the file
-   * system is made (its parser takes the whole option string); here only
-   * that they came as a flag or string, the only kinds ours take.
+   * "source", then the file system's own, checked now by the type's check
+   * where it has one (else by make at FSCONFIG_CMD_CREATE, which takes the
+   * whole option string), and only as a flag or string, the only kinds the
+   * file systems here take.
    */
   param(key: string, kind: ParamKind, value: string | null): void {
     if (this.phase !== 'create-params' && this.phase !== 'reconf-params') throw new Errno(E.EBUSY);
@@ -132,6 +133,16 @@ export class FsContextFile extends FileDescription {
     if (value !== null && value.includes(',')) throw this.fail(E.EINVAL, `Bad value for '${key}'`);
     this.charge();
     this.options.push(option);
+  }
+
+  /** A reconfiguration round is over (Linux's vfs_clean_context): the flags and parameters given are spent. */
+  spend(): void {
+    const bytes = (this.options.length + (this.source !== null ? 1 : 0)) * PARAM_COST;
+    this.budget?.uncharge(bytes);
+    this.held.bytes -= bytes;
+    this.options.length = 0;
+    this.source = null;
+    this.rdonly = null;
   }
 
   private charge(): void {
