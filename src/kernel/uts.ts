@@ -5,12 +5,11 @@
 // programs and test suites that choose features by release use what exists.
 // 6.7's own (cachestat, fchmodat2, futex_wake/wait/requeue) are here. The
 // system calls of later releases (statmount, listmount and the LSM calls of
-// 6.8, mseal 6.10, the *xattrat calls 6.13, file_getattr/setattr 6.17) are
-// offered too, since glibc, LTP and runtimes find a call by calling it
-// (ENOSYS: fall back), but those releases promise more than calls: 6.12's
-// F_DUPFD_QUERY, 6.13's MADV_GUARD_INSTALL and the mount namespace ioctls
-// of nsfs are missing, and open_tree_attr (6.15) is ENOSYS with the rest of
-// the new mount API, so the release stays 6.7. gVisor claims 4.4.0,
+// 6.8, mseal 6.10, the *xattrat calls 6.13, open_tree_attr 6.15,
+// file_getattr/setattr 6.17) are offered too, since glibc, LTP and runtimes
+// find a call by calling it (ENOSYS: fall back), but those releases promise
+// more than calls: 6.12's F_DUPFD_QUERY, 6.13's MADV_GUARD_INSTALL and the
+// mount namespace ioctls of nsfs are missing, so the release stays 6.7. gVisor claims 4.4.0,
 // which makes programs skip the many features added since that are here.
 
 export const UTS_SYSNAME = 'Linux';

@@ -71,7 +71,11 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
   // The sandbox's own sysfs: the host's /sys must not show through the root overlay.
   const sys = vfs.mountAt('/sys', new SysFs(opts.host, sysDev, opts.ram, loops));
   // What mount(2) can make: a new tmpfs each time; sysfs and devtmpfs are single instances, as on Linux.
-  vfs.fsTypes.register('tmpfs', { userns: true, make: (_src, data, creds) => ({ fs: new TmpfsFs(opts.memfile, { ...tmpfsOptions(data, creds), dev: devs.take() }), root: null }) });
+  vfs.fsTypes.register('tmpfs', {
+    userns: true,
+    make: (_src, data, creds) => ({ fs: new TmpfsFs(opts.memfile, { ...tmpfsOptions(data, creds), dev: devs.take() }), root: null }),
+    check: (option, creds) => void tmpfsOptions(option, creds),
+  });
   vfs.fsTypes.register('sysfs', { userns: false, make: (_src, data) => (noOptions(data), { fs: sys.fs, root: sys.root }) });
   // memfd_create's files: bounded by the memory limit alone (Linux's internal mount has no size=, only the memory cgroup).
   vfs.shmFs = () => new TmpfsFs(opts.memfile, { mode: 0o1777, dev: devs.take(), sizePages: opts.memfile.limitPages });
@@ -177,7 +181,7 @@ function tmpfsOptions(data: string, creds: Credentials): TmpfsOptions {
         break;
       }
       default:
-        throw new Errno(E.EINVAL);
+        throw new Errno(E.EINVAL, 'Unknown parameter');
     }
   }
   return o;

@@ -2,7 +2,6 @@
 // shows it; a unit test fails for an ENOSYS entry without a reason).
 
 const NOT_ON_X86_64 = 'not implemented by Linux on x86-64 either (ENOSYS natively)';
-const NEW_MOUNT_API = 'the new mount API: programs fall back to mount(2)';
 
 export const ENOSYS_REASONS: Readonly<Record<string, string>> = {
   afs_syscall: NOT_ON_X86_64, create_module: NOT_ON_X86_64, epoll_ctl_old: NOT_ON_X86_64, epoll_wait_old: NOT_ON_X86_64,
@@ -16,8 +15,6 @@ export const ENOSYS_REASONS: Readonly<Record<string, string>> = {
   modify_ldt: '16-bit segments: Linux without CONFIG_MODIFY_LDT_SYSCALL answers ENOSYS',
   remap_file_pages: 'deprecated; no known user',
   memfd_secret: 'disabled by default in Linux (ENOSYS there too)',
-  open_tree: NEW_MOUNT_API, move_mount: NEW_MOUNT_API, fsopen: NEW_MOUNT_API, fsconfig: NEW_MOUNT_API, fsmount: NEW_MOUNT_API,
-  fspick: NEW_MOUNT_API, mount_setattr: NEW_MOUNT_API,
   rseq: 'not offered: a registration must get its cpu_id fields rewritten at every return to the application and its critical sections aborted when the task was interrupted, a write into application memory at every stop; glibc registers rseq at start-up and carries on without it on ENOSYS (sched_getcpu then asks getcpu)',
   fanotify_init: 'fanotify: needs CAP_SYS_ADMIN on Linux; not offered',
   fanotify_mark: 'fanotify: not offered',
@@ -39,5 +36,4 @@ export const ENOSYS_REASONS: Readonly<Record<string, string>> = {
   acct: 'process accounting: not offered', vhangup: 'virtual hangup of the terminal: not offered',
   iopl: 'no port I/O in the sandbox', ioperm: 'no port I/O in the sandbox',
   map_shadow_stack: 'shadow stacks: Linux without CONFIG_X86_USER_SHADOW_STACK answers ENOSYS',
-  open_tree_attr: 'open_tree and mount_setattr in one call (6.15): ' + NEW_MOUNT_API,
 };

@@ -12,11 +12,13 @@ import {
   MNT_DETACH, MNT_EXPIRE, MNT_FORCE, MS_BIND, MS_MGC_MSK, MS_MGC_VAL, MS_MOVE, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY,
   MS_REC, MS_REMOUNT, MS_SHARED, MS_SILENT, MS_SLAVE, MS_UNBINDABLE, UMOUNT_NOFOLLOW,
 } from '../abi/mount';
-import { capableInit, nsCapable } from '../auth/userns';
+import { capableInit, nsCapable, type UserNamespace } from '../auth/userns';
+import type { Credentials } from '../auth/creds';
 import type { Task } from '../kernel/task';
+import type { Kernel } from '../kernel/kernel';
 import { type SyscallDef } from '../kernel/syscall';
 import { Dentry, Mount, samePath, type MountFlags, type VPath } from '../vfs/dentry';
-import { attachAt, copyTree, detach, isUnder, subtree, topOf, type MountNamespace } from '../vfs/mount_ns';
+import { attachAt, copyTree, detach, isUnder, subtree, topOf, type FsType, type MadeFs, type MountNamespace } from '../vfs/mount_ns';
 import type { FilesystemImpl } from '../vfs/inode';
 import { checkAccess, MAY_EXEC } from '../vfs/perm';
 import { NsInode } from '../fsimpl/proc/ns';
@@ -26,7 +28,7 @@ const MS_NOUSER = 0x80000000;
 const PAGE = 4096;
 
 /** may_mount(): CAP_SYS_ADMIN over the caller's mount namespace. */
-function mayMount(t: Task): void {
+export function mayMount(t: Task): void {
   if (!nsCapable(t.creds, t.nsproxy.mnt.owner, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
   // A Landlock domain could be escaped by remounting the tree its rules name: no mount changes under one.
   if (t.creds.landlock) throw new Errno(E.EPERM);
@@ -60,12 +62,12 @@ function readData(t: Task, addr: number): string {
   return out;
 }
 
-function isMountRoot(p: VPath): boolean {
+export function isMountRoot(p: VPath): boolean {
   return p.dentry === p.mount.root;
 }
 
 /** The mount is in the caller's namespace (check_mnt). */
-function inOwnNs(t: Task, m: Mount): boolean {
+export function inOwnNs(t: Task, m: Mount): boolean {
   return m.ns === t.nsproxy.mnt;
 }
 
@@ -74,7 +76,7 @@ function flagsFrom(ms: number): MountFlags {
 }
 
 /** A namespace with fewer privileges got m with these flags set: they stay set. */
-function checkLockedFlags(m: Mount, f: MountFlags): void {
+export function checkLockedFlags(m: Mount, f: MountFlags): void {
   const l = m.lockedFlags;
   if (!l) return;
   if ((l.readonly && !f.readonly) || (l.nosuid && !f.nosuid) || (l.nodev && !f.nodev) || (l.noexec && !f.noexec)) throw new Errno(E.EPERM);
@@ -107,28 +109,42 @@ function bindMount(t: Task, source: string | null, target: VPath, ms: number): n
   if (!source) throw new Errno(E.EINVAL);
   const src = lookup(t, source);
   const top = topOf(target);
+  if (!inOwnNs(t, top.mount)) throw new Errno(E.EINVAL);
+  checkBindable(t, src, (ms & MS_REC) !== 0);
+  if (((top.dentry.inode.mode & S_IFMT) === S_IFDIR) !== ((src.dentry.inode.mode & S_IFMT) === S_IFDIR)) throw new Errno(E.ENOTDIR);
+  attachAt(cloneForBind(t, src, (ms & MS_REC) !== 0), top.mount, top.dentry);
+  return 0;
+}
+
+/** The checks of a bind mount's source (__do_loopback; open_tree's clone too). */
+export function checkBindable(t: Task, src: VPath, recursive: boolean): void {
   if (src.mount.unbindable) throw new Errno(E.EINVAL);
   // A namespace file (/proc/PID/ns/*) may be bound anywhere: that keeps a namespace at hand, as `unshare --mount=FILE` does.
-  const nsFile = src.dentry.inode instanceof NsInode;
-  if (!inOwnNs(t, top.mount) || (!inOwnNs(t, src.mount) && !nsFile)) throw new Errno(E.EINVAL);
-  const recursive = (ms & MS_REC) !== 0;
+  if (!inOwnNs(t, src.mount) && !(src.dentry.inode instanceof NsInode)) throw new Errno(E.EINVAL);
   // A plain bind would uncover what locked mounts below the source hide.
   if (!recursive && [...src.mount.children.values()].some((c) => c.locked && c.mountpoint && isUnder(c.mountpoint, src.dentry))) throw new Errno(E.EINVAL);
-  if (((top.dentry.inode.mode & S_IFMT) === S_IFDIR) !== ((src.dentry.inode.mode & S_IFMT) === S_IFDIR)) throw new Errno(E.ENOTDIR);
+}
+
+/** A copy of the mount (and with recursive what is below it) at src, attached nowhere yet. */
+export function cloneForBind(t: Task, src: VPath, recursive: boolean): Mount {
   const m = copyTree(vfsOf(t), src.mount, src.dentry, recursive, new Map(), true);
   // The new mount itself is the caller's to unmount; locked mounts copied below it stay locked.
   m.locked = false;
-  attachAt(m, top.mount, top.dentry);
-  return 0;
+  return m;
 }
 
 function moveMount(t: Task, source: string | null, target: VPath): number {
   if (!source) throw new Errno(E.EINVAL);
-  const src = lookup(t, source);
+  return moveMountFrom(t, lookup(t, source), target);
+}
+
+/** Move the mount whose root src is onto target (do_move_mount for an attached mount). */
+export function moveMountFrom(t: Task, src: VPath, target: VPath): number {
   if (!isMountRoot(src) || !inOwnNs(t, src.mount) || !inOwnNs(t, target.mount)) throw new Errno(E.EINVAL);
   if (src.mount.locked || !src.mount.parent) throw new Errno(E.EINVAL);
   const top = topOf(target);
-  if (((top.dentry.inode.mode & S_IFMT) === S_IFDIR) !== ((src.dentry.inode.mode & S_IFMT) === S_IFDIR)) throw new Errno(E.ENOTDIR);
+  // A directory onto a file or the reverse: EINVAL here (a bind mount's is ENOTDIR).
+  if (((top.dentry.inode.mode & S_IFMT) === S_IFDIR) !== ((src.dentry.inode.mode & S_IFMT) === S_IFDIR)) throw new Errno(E.EINVAL);
   // Moving a mount below itself would cut it loose from the tree.
   if (subtree(src.mount).includes(top.mount)) throw new Errno(E.ELOOP);
   detach(src.mount);
@@ -136,21 +152,26 @@ function moveMount(t: Task, source: string | null, target: VPath): number {
   return 0;
 }
 
-function newMount(t: Task, source: string | null, target: VPath, fstype: string | null, ms: number, data: string): number {
-  if (!fstype) throw new Errno(E.EINVAL);
-  const type = vfsOf(t).fsTypes.get(fstype);
+/** Make a file system of type for mount(2) or fsconfig(FSCONFIG_CMD_CREATE); owner: the user namespace owning it (null: the initial one). */
+export function makeFs(t: Task, type: FsType, source: string, data: string, creds: Credentials): { made: MadeFs; owner: UserNamespace | null } {
   // Only a file system that may live in a user namespace (tmpfs, mqueue) is the mount namespace owner's to make.
   if (!type.userns && !capableInit(t.creds, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
-  const made = type.make(source ?? '', data, t.creds, t);
+  const made = type.make(source, data, creds, t);
   // Such a file system belongs to a user namespace (the caller's, or for mqueue its IPC namespace's owner): CAP_SYS_ADMIN there.
-  const owner = made.owner ?? t.creds.userns;
+  const owner = made.owner ?? creds.userns;
   if (type.userns && !nsCapable(t.creds, owner, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
+  return { made, owner: type.userns ? owner : null };
+}
+
+function newMount(t: Task, source: string | null, target: VPath, fstype: string | null, ms: number, data: string): number {
+  if (!fstype) throw new Errno(E.EINVAL);
+  const { made, owner } = makeFs(t, vfsOf(t).fsTypes.get(fstype), source ?? '', data, t.creds);
   const top = topOf(target);
   if ((top.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
   if (!inOwnNs(t, top.mount)) throw new Errno(E.EINVAL);
   const m = vfsOf(t).mount(made.fs, top, flagsFrom(ms), made.root ?? undefined);
   m.source = source ?? 'none';
-  if (type.userns) m.fsOwner = owner;
+  m.fsOwner = owner;
   return 0;
 }
 
@@ -209,14 +230,14 @@ function umount2(t: Task, a: number[]): number {
   const gone = subtree(m).filter((x) => !(flags & MNT_DETACH && busy(t, x))).map((x) => x.fs);
   detach(m);
   // A file system mounted nowhere else is shut down: inotify tells its watches (IN_UNMOUNT).
-  for (const fs of new Set(gone)) if (!mountedAnywhere(t, fs)) vfsOf(t).notify.unmounted(fs);
+  for (const fs of new Set(gone)) if (!mountedAnywhere(t.kernel, fs)) vfsOf(t).notify.unmounted(fs);
   return 0;
 }
 
 /** Is fs mounted in any mount namespace a task is in? */
-function mountedAnywhere(t: Task, fs: FilesystemImpl): boolean {
+export function mountedAnywhere(kernel: Kernel, fs: FilesystemImpl): boolean {
   const seen = new Set<MountNamespace>();
-  for (const x of t.kernel.tasks.values()) {
+  for (const x of kernel.tasks.values()) {
     const ns = x.nsproxy.mnt;
     if (seen.has(ns)) continue;
     seen.add(ns);

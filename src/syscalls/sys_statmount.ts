@@ -118,7 +118,8 @@ function statmount(t: Task, a: number[]): number {
     hdr.writeUInt32LE(parent.id, 60);
     const f = m.flags;
     const attr = (f.readonly ? MOUNT_ATTR_RDONLY : 0) | (f.nosuid ? MOUNT_ATTR_NOSUID : 0) | (f.nodev ? MOUNT_ATTR_NODEV : 0) | (f.noexec ? MOUNT_ATTR_NOEXEC : 0);
-    hdr.writeBigUInt64LE(BigInt(attr), 64);
+    const more = (f.atime === 'noatime' ? 0x10 : f.atime === 'strictatime' ? 0x20 : 0) | (f.nodiratime ? 0x80 : 0) | (f.nosymfollow ? 0x200000 : 0);
+    hdr.writeBigUInt64LE(BigInt(attr | more), 64);
     hdr.writeBigUInt64LE(BigInt(m.unbindable ? MS_UNBINDABLE : MS_PRIVATE), 72);
     mask |= SM_MNT_BASIC;
   }

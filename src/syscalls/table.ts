@@ -12,7 +12,7 @@ const FAMILIES = [
   'sys_read_write', 'sys_open', 'sys_stat', 'sys_dir', 'sys_link', 'sys_attr', 'sys_fd', 'sys_pipe', 'sys_ioctl',
   'sys_poll', 'sys_epoll', 'sys_eventfd', 'sys_userfaultfd', 'sys_inotify', 'sys_timerfd', 'sys_signalfd', 'sys_shm', 'sys_sem', 'sys_msg', 'sys_mqueue', 'sys_process_vm', 'sys_seccomp', 'sys_futex', 'sys_restart', 'sys_socket', 'sys_sockmsg', 'sys_xattr', 'sys_timer', 'sys_splice', 'sys_advice', 'sys_numa', 'sys_admin',
   'sys_ptrace', 'sys_pidfd', 'sys_kcmp', 'sys_aio', 'sys_memfd',
-  'sys_tty', 'sys_mount', 'sys_ns', 'sys_coredump', 'sys_landlock', 'sys_keys', 'sys_mseal', 'sys_fileattr', 'sys_lsm', 'sys_statmount',
+  'sys_tty', 'sys_mount', 'sys_ns', 'sys_coredump', 'sys_landlock', 'sys_keys', 'sys_mseal', 'sys_fileattr', 'sys_lsm', 'sys_statmount', 'sys_newmount', 'sys_mount_setattr',
 ];
 
 /**

@@ -35,6 +35,11 @@ export interface MountFlags {
   noexec: boolean;
   nosuid?: boolean;
   nodev?: boolean;
+  /** Access times: relatime when absent (the default), or noatime or strictatime (mount_setattr, fsmount). */
+  atime?: 'noatime' | 'strictatime';
+  nodiratime?: boolean;
+  /** Symlinks on the mount are not followed by path walks (ELOOP); readlink still reads them. */
+  nosymfollow?: boolean;
 }
 
 export const MNT_UNIQUE_ID_OFFSET = 2 ** 31;

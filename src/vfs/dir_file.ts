@@ -54,7 +54,8 @@ export class DirectoryFile extends FileDescription {
   }
   override getdents(size: number, dirent64: boolean, room = size): Buffer {
     const ents = this.snapshot();
-    if (!(this.flags & O_NOATIME)) (this.inode as Inode).accessed();
+    const mf = this.path?.mount.flags;
+    if (!(this.flags & O_NOATIME) && mf?.atime !== 'noatime' && !mf?.nodiratime) (this.inode as Inode).accessed();
     if (this.offset < ents.length && direntLen(ents[this.offset].name.length, dirent64) > size) throw new Errno(E.EINVAL);
     size = Math.min(size, room);
     // Measure first (names are byte strings: length is their size), then fill one buffer.

@@ -160,6 +160,13 @@ export interface FsType {
    * namespaces decide which instance a per-namespace type (mqueue) gives.
    */
   make(source: string, data: string, creds: Credentials, caller: unknown): MadeFs;
+  /**
+   * Check one option of make's data string as make would (EINVAL, with
+   * "Unknown parameter" as the message for a key it does not know), making
+   * nothing: fsconfig checks each parameter as it is set. Absent: options
+   * are checked by make only.
+   */
+  check?(option: string, creds: Credentials): void;
   /** FS_USERNS_MOUNT with a new superblock owned by the caller's user namespace: the mount namespace's owner may make it. */
   readonly userns: boolean;
 }

@@ -25,7 +25,7 @@ export class RegularFile extends FileDescription {
   }
   /** A read of len bytes happened (even one at the end of the file): atime, unless O_NOATIME. */
   private accessed(len: number): void {
-    if (len > 0 && !(this.flags & O_NOATIME)) this.ino.accessed();
+    if (len > 0 && !(this.flags & O_NOATIME) && this.path?.mount.flags.atime !== 'noatime') this.ino.accessed();
   }
   override readToUser(_t: FileCtx, mem: MemoryAccess, addr: number, len: number): number {
     const room = len ? mem.prefix(addr, len, true) : 0;

@@ -118,6 +118,7 @@ export function checkLink(st: WalkState, magic: VPath | null): void {
 
 function followLink(v: PathLookup, st: WalkState, dir: VPath, link: VPath): VPath {
   if (++st.links > SYMLOOP_MAX) throw new Errno(E.ELOOP);
+  if (link.mount.flags.nosymfollow) throw new Errno(E.ELOOP);
   const magic = link.dentry.inode.resolveLink(st.ctx);
   if (st.resolve) checkLink(st, magic);
   if (magic) return magic;

@@ -145,6 +145,7 @@ const C_PROGRAMS = Object.freeze({
   statmount: { args: () => [], endsWithDone: true },
   // Mounts only in a private mount namespace of its own; compared by ovlmount.test.js with the rootless case beside it.
   ovlmount: { args: (dir) => [dir], endsWithDone: true, ownTest: true },
+  newmount: { args: (dir) => [dir], endsWithDone: true },
   mdwe: { args: () => [], endsWithDone: true },
   futexpithr: { args: () => [], endsWithDone: true },
   threads: { args: () => [], endsWithDone: true },

@@ -320,10 +320,14 @@ export interface MountEntry {
   root?: string;
   /** The file system itself is read-only (superblock options), whatever the mount says. */
   fsReadonly?: boolean;
+  atime?: 'noatime' | 'strictatime';
+  nodiratime?: boolean;
+  nosymfollow?: boolean;
 }
 
 function mountOpts(m: MountEntry): string {
-  return (m.readonly ? 'ro' : 'rw') + (m.nosuid ? ',nosuid' : '') + (m.nodev ? ',nodev' : '') + (m.noexec ? ',noexec' : '') + ',relatime';
+  const atime = (m.atime === 'noatime' ? ',noatime' : '') + (m.nodiratime ? ',nodiratime' : '') + (m.atime ? '' : ',relatime');
+  return (m.readonly ? 'ro' : 'rw') + (m.nosuid ? ',nosuid' : '') + (m.nodev ? ',nodev' : '') + (m.noexec ? ',noexec' : '') + atime + (m.nosymfollow ? ',nosymfollow' : '');
 }
 
 /** A line of /proc/PID/mounts (fstab format). */

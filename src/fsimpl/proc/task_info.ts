@@ -396,6 +396,7 @@ export function mountEntries(ns: MountNamespace, root: VPath | null): MountEntry
       id: m.id, parentId: m.parent ? m.parent.id : 0, major: devMajor(m.fs.dev), minor: devMinor(m.fs.dev), mountPoint: mp,
       fsType: m.fs.name, source: m.source ?? m.fs.name, readonly: m.flags.readonly || m.fs.readonly, noexec: m.flags.noexec,
       nosuid: !!m.flags.nosuid, nodev: !!m.flags.nodev, root: pathInFs(m.root), fsReadonly: m.fs.readonly,
+      atime: m.flags.atime, nodiratime: m.flags.nodiratime, nosymfollow: m.flags.nosymfollow,
     });
   }
   return out;
