@@ -10,6 +10,9 @@
 // memory.current, peak and events are its charge's, memory.max its limit,
 // so the cgroup's own processes are held to it), cpu (cpu.stat from the
 // processes' CPU times; cpu.max and cpu.weight are kept, not enforced).
+// The freezer (cgroup.freeze: Cgroup.frozen, the processes held by
+// kernel/freezer.ts) and delegation's rules for moves (checkMigrate) are
+// kept here too.
 import { Errno, E } from '../abi/errno';
 import type { ChargeTable, MemCharge } from '../platform/memcharge';
 import type { ThreadGroup } from './thread_group';
@@ -31,6 +34,13 @@ export interface CgroupHost {
   readonly limitPages: number;
 }
 
+/** A cgroupfs file's or directory's owner and permission bits. */
+export interface FileOwner {
+  uid: number;
+  gid: number;
+  perm: number;
+}
+
 export class Cgroup {
   readonly children = new Map<string, Cgroup>();
   readonly subtreeControl = new Set<Controller>();
@@ -48,6 +58,15 @@ export class Cgroup {
   exitedUserNs = 0;
   exitedSysNs = 0;
   removed = false;
+  /** cgroup.freeze as written, and whether it or an ancestor's is set (its processes are then held: kernel/freezer.ts). */
+  freeze = false;
+  frozen = false;
+  /**
+   * Owners and modes given by chown and chmod (delegation), by file name
+   * ("" the directory); a file not here is root's with its default mode.
+   * Bounded by the number of interface files.
+   */
+  readonly owners = new Map<string, FileOwner>();
   readonly id: number;
 
   constructor(
@@ -103,6 +122,19 @@ export class Cgroup {
   contains(c: Cgroup): boolean {
     for (let x: Cgroup | null = c; x; x = x.parent) if (x === this) return true;
     return false;
+  }
+
+  /** The nearest cgroup that is an ancestor of both (or either) of a and b. */
+  static common(a: Cgroup, b: Cgroup): Cgroup {
+    let c = a;
+    while (!c.contains(b)) c = c.parent!;
+    return c;
+  }
+
+  /** Set cgroup.freeze: the subtree's effective state follows (a descendant stays frozen while its own is set). */
+  setFreeze(on: boolean): void {
+    this.freeze = on;
+    for (const c of this.subtree()) c.frozen = c.freeze || (c.parent?.frozen ?? false);
   }
 
   /** cgroup.controllers: all for the root, else what the parent enabled for its children. */
@@ -172,6 +204,8 @@ export class Cgroup {
 export class CgroupTree {
   nextId = 1;
   readonly root: Cgroup;
+  /** Mounted with nsdelegate (from the sandbox's first cgroup namespace): cgroup namespaces are delegation boundaries. */
+  nsdelegate = false;
   /** Cgroups besides the root. */
   count = 0;
 
@@ -182,6 +216,12 @@ export class CgroupTree {
   /** A process's cgroup. */
   of(g: ThreadGroup): Cgroup {
     return g.cgroup instanceof Cgroup && g.cgroup.tree === this ? g.cgroup : this.root;
+  }
+
+  /** Whether g's cgroup is frozen (its tasks are held at their return to the application). */
+  frozen(g: ThreadGroup): boolean {
+    const c = g.cgroup;
+    return c !== null ? c.frozen : this.root.frozen;
   }
 
   /** mkdir: EAGAIN past an ancestor's cgroup.max.depth or .max.descendants, or the sandbox's cap, as Linux at its limits. */
@@ -201,6 +241,7 @@ export class CgroupTree {
       }
     }
     const c = new Cgroup(this, parent, name, charge);
+    c.frozen = parent.frozen;
     parent.children.set(name, c);
     this.count++;
     if (charge) c.setMemoryMax(Infinity); // its charge's limit: the least of its ancestors' memory.max
@@ -233,14 +274,25 @@ export class CgroupTree {
 
   /**
    * Move a process into c; its new memory is charged there (what it holds
-   * stays where it was charged, as on Linux). As on a hierarchy mounted
-   * without nsdelegate, the writer's cgroup namespace does not bound the
-   * move (with nsdelegate Linux gives ENOENT when either end is outside it).
+   * stays where it was charged, as on Linux). The writer's checks are
+   * checkMigrate's.
    */
   move(g: ThreadGroup, c: Cgroup): void {
     this.checkEnter(c, E.ENOENT);
     g.cgroup = c === this.root ? null : c;
     this.recharge(g);
+  }
+
+  /**
+   * Delegation's rules for moving a process from src to dst (cgroup-v2.rst,
+   * "Delegation Containment"): the writer may write the cgroup.procs of
+   * their common ancestor (mayWrite, EACCES), and with nsdelegate both lie
+   * within its cgroup namespace's root nsRoot (ENOENT, as if not found).
+   */
+  checkMigrate(src: Cgroup, dst: Cgroup, mayWrite: (com: Cgroup) => boolean, nsRoot: Cgroup | null): void {
+    if (!mayWrite(Cgroup.common(src, dst))) throw new Errno(E.EACCES);
+    const root = nsRoot ?? this.root;
+    if (this.nsdelegate && (!root.contains(src) || !root.contains(dst))) throw new Errno(E.ENOENT);
   }
 
   /**

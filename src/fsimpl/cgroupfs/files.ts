@@ -6,16 +6,15 @@
 import { Errno, E } from '../../abi/errno';
 import { CONTROLLERS, type Cgroup, type Controller } from '../../kernel/cgroup';
 import type { Kernel } from '../../kernel/kernel';
-import { pidNsOf, vGroup } from '../../kernel/pid_ns';
-import type { Task } from '../../kernel/task';
+import { pidNsOf } from '../../kernel/pid_ns';
 import type { NodeMaker, Entry } from '../proc/nodes';
 import { callerOf } from '../proc/task_info';
 import type { CgroupFs } from './cgroupfs';
+import { controlFiles, text, writeProcs } from './control';
+
+export { nsBoundary } from './control';
 
 const PAGE = 4096;
-
-/** The words of a write, without its trailing newline. */
-const text = (data: Buffer): string => data.toString('latin1').trim();
 
 /** "max" or a non-negative integer: EINVAL for anything else, negative for a negative number (ERANGE for the cgroup.max.* files, EINVAL for the controllers'). */
 function maxOrCount(data: Buffer, negative = E.EINVAL): number {
@@ -28,12 +27,6 @@ function maxOrCount(data: Buffer, negative = E.EINVAL): number {
 }
 
 const showMax = (v: number): string => (Number.isFinite(v) ? String(v) : 'max');
-
-function caller(k: Kernel, ctx: unknown): Task {
-  const t = callerOf(k, ctx);
-  if (!t) throw new Errno(E.EINVAL);
-  return t;
-}
 
 /** Numbers of processes (or threads) as the reader's PID namespace sees them; those it cannot see are left out. */
 function pidList(k: Kernel, ctx: unknown, c: Cgroup, threads: boolean): string {
@@ -48,17 +41,6 @@ function pidList(k: Kernel, ctx: unknown, c: Cgroup, threads: boolean): string {
     }
   }
   return out.map((n) => `${n}\n`).join('');
-}
-
-/** cgroup.procs: move the process named (0: the writer's own) here. */
-function writeProcs(k: Kernel, c: Cgroup, data: Buffer, ctx: unknown): void {
-  const t = caller(k, ctx);
-  const s = text(data);
-  if (!/^\d+$/.test(s)) throw new Errno(E.EINVAL);
-  const pid = Number(s);
-  const g = pid === 0 ? t.tg : vGroup(t, pid);
-  if (!g || g.zombie) throw new Errno(E.ESRCH);
-  k.cgroups.move(g, c);
 }
 
 /** cgroup.subtree_control: "+ctl" and "-ctl" words, all checked before any applies. */
@@ -127,7 +109,7 @@ export function interfaceFiles(m: NodeMaker<CgroupFs>, c: Cgroup, k: Kernel): En
   const files: Entry[] = [
     m.file('cgroup.controllers', () => `${ctl.join(' ')}\n`),
     m.rwFile('cgroup.subtree_control', () => `${CONTROLLERS.filter((x) => c.subtreeControl.has(x)).join(' ')}\n`, (d) => writeSubtree(c, d)),
-    m.rwFile('cgroup.procs', (ctx) => pidList(k, ctx, c, false), (d, ctx) => writeProcs(k, c, d, ctx)),
+    m.rwFile('cgroup.procs', (ctx) => pidList(k, ctx, c, false), (d, ctx) => writeProcs(m, k, c, d, ctx)),
     // Threaded cgroups are not offered: threads move with their process.
     m.rwFile('cgroup.threads', (ctx) => pidList(k, ctx, c, true), () => {
       throw new Errno(E.EOPNOTSUPP);
@@ -135,7 +117,7 @@ export function interfaceFiles(m: NodeMaker<CgroupFs>, c: Cgroup, k: Kernel): En
     m.rwFile('cgroup.type', () => 'domain\n', (d) => {
       throw new Errno(text(d) === 'threaded' ? E.EOPNOTSUPP : E.EINVAL);
     }),
-    m.file('cgroup.events', () => `populated ${c.populated() ? 1 : 0}\nfrozen 0\n`),
+    ...controlFiles(m, c, k),
     m.rwFile('cgroup.max.depth', () => `${showMax(c.maxDepth)}\n`, (d) => void (c.maxDepth = maxOrCount(d, E.ERANGE))),
     m.rwFile('cgroup.max.descendants', () => `${showMax(c.maxDescendants)}\n`, (d) => void (c.maxDescendants = maxOrCount(d, E.ERANGE))),
     m.file('cgroup.stat', () => `nr_descendants ${c.descendants()}\nnr_dying_descendants 0\n`),
