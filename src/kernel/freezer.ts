@@ -8,7 +8,9 @@
 // holds the task (Task.paused) at its return to the application: a group
 // stop the application does not see (no SIGSTOP, no wait status). Timers
 // keep running, as in a frozen cgroup: what they raise waits for the thaw;
-// SIGKILL still ends a frozen process (exitGroup needs no running task).
+// SIGKILL still ends a frozen process (exitGroup needs no running task), and
+// so does a signal whose default action kills without a core dump
+// (Signals.frozenFatal).
 
 import type { Kernel } from './kernel';
 import type { Task } from './task';

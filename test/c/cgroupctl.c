@@ -215,6 +215,7 @@ static void freezer(void) {
   pid_t spinner = child_in("f/sub", spin);
   if (pipe(req) < 0 || pipe(rep) < 0 || pipe(note) < 0) return;
   pid_t usr1 = child_in("f/sub", handled);
+  pid_t termed = child_in("f/sub", rest);
   pid_t echoer = child_in("f/sub", echo);
   printf("spinning: %d\n", moves());
   res("freeze 2", put(p("f/cgroup.freeze"), "2"));
@@ -229,6 +230,8 @@ static void freezer(void) {
   long c0 = *counter;
   usleep(100000);
   printf("counter still: %d\n", *counter == c0);
+  kill(termed, SIGTERM);
+  reap("SIGTERM while frozen (no handler)", termed);
   kill(usr1, SIGUSR1);
   struct pollfd nf = {note[0], POLLIN, 0};
   printf("SIGUSR1 handled while frozen: %d\n", poll(&nf, 1, 100));
