@@ -11,8 +11,9 @@
 // so the cgroup's own processes are held to it), cpu (cpu.stat from the
 // processes' CPU times; cpu.max and cpu.weight are kept, not enforced).
 // The freezer (cgroup.freeze: Cgroup.frozen, the processes held by
-// kernel/freezer.ts) and delegation's rules for moves (checkMigrate) are
-// kept here too.
+// kernel/freezer.ts), delegation's rules for moves (checkMigrate) and
+// threaded subtrees (Cgroup.threaded; a thread moved apart from its
+// process's cgroup is in CgroupTree.apart) are kept here too.
 import { Errno, E } from '../abi/errno';
 import type { ChargeTable, MemCharge } from '../platform/memcharge';
 import type { ThreadGroup } from './thread_group';
@@ -20,6 +21,8 @@ import type { Task } from './task';
 
 export const CONTROLLERS = ['cpu', 'memory', 'pids'] as const;
 export type Controller = (typeof CONTROLLERS)[number];
+/** The controllers that work per thread, and so inside a threaded subtree. */
+const THREADED: readonly Controller[] = ['cpu', 'pids'];
 
 /** Cgroups a sandbox may hold besides its root (each is a memory charge group, of which there are 255). */
 export const MAX_CGROUPS = 128;
@@ -58,6 +61,8 @@ export class Cgroup {
   exitedUserNs = 0;
   exitedSysNs = 0;
   removed = false;
+  /** cgroup.type "threaded": part of the threaded subtree of its nearest domain ancestor (dom). Once threaded, always. */
+  threaded = false;
   /** cgroup.freeze as written, and whether it or an ancestor's is set (its processes are then held: kernel/freezer.ts). */
   freeze = false;
   frozen = false;
@@ -137,28 +142,73 @@ export class Cgroup {
     for (const c of this.subtree()) c.frozen = c.freeze || (c.parent?.frozen ?? false);
   }
 
-  /** cgroup.controllers: all for the root, else what the parent enabled for its children. */
+  /** cgroup.controllers: all for the root, else what the parent enabled for its children (a threaded cgroup: the threaded ones). */
   controllers(): Controller[] {
-    return this.parent ? CONTROLLERS.filter((c) => this.parent!.subtreeControl.has(c)) : [...CONTROLLERS];
+    if (!this.parent) return [...CONTROLLERS];
+    return CONTROLLERS.filter((c) => this.parent!.subtreeControl.has(c) && (!this.threaded || THREADED.includes(c)));
   }
 
-  /** Live processes here (cgroup.procs), in pid order. */
+  /** The domain its threads' resources belong to: itself, or for a threaded cgroup its nearest domain ancestor. */
+  get dom(): Cgroup {
+    return this.threaded ? this.parent!.dom : this;
+  }
+
+  /** Whether some of its own live threads are here (not below). */
+  hasTasks(): boolean {
+    for (const t of this.tree.liveTasks()) if (this.tree.ofTask(t) === this) return true;
+    return false;
+  }
+
+  /** A domain whose threaded subtree is in use: a threaded child, or threads of its own with threaded controllers given. */
+  isThreadRoot(): boolean {
+    if (this.threaded) return false;
+    for (const c of this.children.values()) if (c.threaded) return true;
+    return this.hasTasks() && THREADED.some((x) => this.subtreeControl.has(x));
+  }
+
+  /** A domain that can hold processes: not threaded, under no thread root or threaded cgroup (else "domain invalid"). */
+  validDomain(): boolean {
+    if (this.threaded) return false;
+    for (let a = this.parent; a; a = a.parent) if (a.threaded || a.isThreadRoot()) return false;
+    return true;
+  }
+
+  /** Whether it may become (or is) the domain of a threaded subtree: no populated domain children, no domain controllers given. */
+  canBeThreadRoot(): boolean {
+    if (this.threaded) return false;
+    for (const c of this.children.values()) if (!c.threaded && c.populated()) return false;
+    return [...this.subtreeControl].every((x) => THREADED.includes(x));
+  }
+
+  /** cgroup.type. */
+  typeName(): string {
+    if (this.threaded) return 'threaded';
+    if (!this.validDomain()) return 'domain invalid';
+    return this.isThreadRoot() ? 'domain threaded' : 'domain';
+  }
+
+  /** Live processes of this domain (cgroup.procs): those with a thread here or in its threaded subtree, in pid order. */
   procs(): ThreadGroup[] {
-    const out: ThreadGroup[] = [];
-    for (const g of this.tree.host.groups.values()) if (!g.zombie && this.tree.of(g) === this) out.push(g);
-    return out.sort((a, b) => a.pid - b.pid);
+    const out = new Set<ThreadGroup>();
+    for (const t of this.tree.liveTasks()) if (this.tree.ofTask(t).dom === this) out.add(t.tg);
+    return [...out].sort((a, b) => a.pid - b.pid);
+  }
+
+  /** Live threads here (cgroup.threads), in tid order. */
+  threads(): Task[] {
+    return this.tree.liveTasks().filter((t) => this.tree.ofTask(t) === this).sort((a, b) => a.tid - b.tid);
   }
 
   /** Live tasks (threads) in the subtree: pids.current. */
   tasksInSubtree(): number {
     let n = 0;
-    for (const t of this.tree.host.tasks.values()) if (t.state !== 'dead' && !t.tg.zombie && this.contains(this.tree.of(t.tg))) n++;
+    for (const t of this.tree.liveTasks()) if (this.contains(this.tree.ofTask(t))) n++;
     return n;
   }
 
-  /** cgroup.events' populated: a live process here or below. */
+  /** cgroup.events' populated: a live thread here or below. */
   populated(): boolean {
-    for (const g of this.tree.host.groups.values()) if (!g.zombie && this.contains(this.tree.of(g))) return true;
+    for (const t of this.tree.liveTasks()) if (this.contains(this.tree.ofTask(t))) return true;
     return false;
   }
 
@@ -204,6 +254,12 @@ export class Cgroup {
 export class CgroupTree {
   nextId = 1;
   readonly root: Cgroup;
+  /**
+   * Threads that cgroup.threads put apart from their process's cgroup (in
+   * its threaded subtree). Entries of ended threads go at the next move or
+   * rmdir: bounded by the threads ever moved between two of those.
+   */
+  private readonly apart = new Map<Task, Cgroup>();
   /** Mounted with nsdelegate (from the sandbox's first cgroup namespace): cgroup namespaces are delegation boundaries. */
   nsdelegate = false;
   /** Cgroups besides the root. */
@@ -218,10 +274,52 @@ export class CgroupTree {
     return g.cgroup instanceof Cgroup && g.cgroup.tree === this ? g.cgroup : this.root;
   }
 
-  /** Whether g's cgroup is frozen (its tasks are held at their return to the application). */
-  frozen(g: ThreadGroup): boolean {
-    const c = g.cgroup;
+  /** A thread's cgroup: its own if put apart, else its process's. */
+  ofTask(t: Task): Cgroup {
+    return this.apart.get(t) ?? this.of(t.tg);
+  }
+
+  /** Live threads of live processes. */
+  liveTasks(): Task[] {
+    return [...this.host.tasks.values()].filter((t) => t.state !== 'dead' && !t.tg.zombie);
+  }
+
+  /** Whether t's cgroup is frozen (it is held at its return to the application). Cheap: on every return. */
+  frozen(t: Task): boolean {
+    const c = this.apart.size > 0 ? this.apart.get(t) ?? t.tg.cgroup : t.tg.cgroup;
     return c !== null ? c.frozen : this.root.frozen;
+  }
+
+  /** The cgroup a process created by thread t starts in (ThreadGroup.cgroup's form: null for the root). */
+  childCgroup(t: Task): Cgroup | null {
+    const c = this.apart.get(t);
+    return c === undefined ? t.tg.cgroup : c === this.root ? null : c;
+  }
+
+  /** A new thread starts in its creator's cgroup. */
+  threadCreated(creator: Task, child: Task): void {
+    const c = this.apart.get(creator);
+    if (c) this.apart.set(child, c);
+  }
+
+  /** cgroup.type's "threaded": EOPNOTSUPP for a populated one, one giving domain controllers, or one whose parent's domain cannot take a threaded subtree. */
+  makeThreaded(c: Cgroup): void {
+    if (c.threaded) return;
+    if (!c.parent || c.populated() || [...c.subtreeControl].some((x) => !THREADED.includes(x))) throw new Errno(E.EOPNOTSUPP);
+    const dom = c.parent.dom;
+    if (!dom.validDomain() || !dom.canBeThreadRoot()) throw new Errno(E.EOPNOTSUPP);
+    c.threaded = true;
+  }
+
+  /** subtree_control's enabling of controllers not given yet (Linux's rules for thread roots and threaded cgroups). */
+  checkEnable(c: Cgroup, enable: Controller[]): void {
+    if (enable.length === 0) return;
+    if (!c.dom.validDomain()) throw new Errno(E.EOPNOTSUPP);
+    const domainCtl = enable.some((x) => !THREADED.includes(x));
+    const inThreaded = c.threaded || c.isThreadRoot();
+    if (domainCtl && inThreaded) throw new Errno(E.EOPNOTSUPP);
+    // Threaded controllers compete with a thread root's own threads well; others would compete with its processes.
+    if (!inThreaded && c.hasTasks()) throw new Errno(E.EBUSY);
   }
 
   /** mkdir: EAGAIN past an ancestor's cgroup.max.depth or .max.descendants, or the sandbox's cap, as Linux at its limits. */
@@ -252,6 +350,7 @@ export class CgroupTree {
   rmdir(c: Cgroup): void {
     if (!c.parent) throw new Errno(E.EBUSY);
     if (c.children.size > 0 || c.populated()) throw new Errno(E.EBUSY);
+    this.prune();
     c.removed = true;
     c.parent.children.delete(c.name);
     c.parent.exitedUserNs += c.exitedUserNs;
@@ -263,13 +362,30 @@ export class CgroupTree {
   }
 
   /**
-   * A process may enter c (cgroup.procs, CLONE_INTO_CGROUP): not a removed
-   * one (removedErr), and not one that gives
-   * controllers to children (the no-internal-process rule: EBUSY).
+   * A process or thread may enter c (cgroup.procs, cgroup.threads,
+   * CLONE_INTO_CGROUP): not a removed one (removedErr), one whose domain
+   * can hold processes (EOPNOTSUPP), and unless it is or may become part of
+   * a threaded subtree, not one that gives controllers to children (the
+   * no-internal-process rule: EBUSY).
    */
   checkEnter(c: Cgroup, removedErr: E): void {
     if (c.removed) throw new Errno(removedErr);
+    if (!c.dom.validDomain()) throw new Errno(E.EOPNOTSUPP);
+    if (c.threaded || c.canBeThreadRoot()) return;
     if (c.subtreeControl.size > 0) throw new Errno(E.EBUSY);
+  }
+
+  /** cgroup.threads: move one thread within its domain's threaded subtree (EOPNOTSUPP across domains). */
+  moveThread(t: Task, c: Cgroup): void {
+    if (this.ofTask(t).dom !== c.dom) throw new Errno(E.EOPNOTSUPP);
+    this.checkEnter(c, E.ENOENT);
+    this.prune();
+    if (c === this.of(t.tg)) this.apart.delete(t);
+    else this.apart.set(t, c);
+  }
+
+  private prune(): void {
+    for (const t of this.apart.keys()) if (t.state === 'dead' || t.tg.zombie) this.apart.delete(t);
   }
 
   /**
@@ -279,6 +395,8 @@ export class CgroupTree {
    */
   move(g: ThreadGroup, c: Cgroup): void {
     this.checkEnter(c, E.ENOENT);
+    this.prune();
+    for (const t of g.tasks) this.apart.delete(t);
     g.cgroup = c === this.root ? null : c;
     this.recharge(g);
   }

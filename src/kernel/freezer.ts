@@ -17,7 +17,7 @@ import type { Task } from './task';
 
 /** Whether a freezer holds t (its container's, or its cgroup's). */
 export function frozenTask(k: Kernel, t: Task): boolean {
-  return t.tg.freezer?.frozen === true || k.cgroups.frozen(t.tg);
+  return t.tg.freezer?.frozen === true || k.cgroups.frozen(t);
 }
 
 /** Send tasks to their hold: each comes to rest at its next return to the application. */

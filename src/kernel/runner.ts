@@ -369,7 +369,7 @@ export class TaskRunner {
       else this.parkStopped(t);
       return;
     }
-    if (this.k.pausing || t.tg.freezer?.frozen || this.k.cgroups.frozen(t.tg)) {
+    if (this.k.pausing || t.tg.freezer?.frozen || this.k.cgroups.frozen(t)) {
       // Kernel.pause, or its container's or cgroup's freezer: held here, at rest, until resume() or the thaw.
       t.paused = true;
       return;

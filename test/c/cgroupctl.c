@@ -12,16 +12,17 @@
 #include "common.h"
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-static char mnt[4096];
+static char mnt[4096];  /* the mount point (".": the mount itself, for a process that cannot reach it by path) */
 
 static const char *p(const char *rel) {
-  static char buf[8][4200];
+  static char buf[8][4500];
   static int i;
   i = (i + 1) % 8;
   snprintf(buf[i], sizeof buf[i], "%s/%s", mnt, rel);
@@ -291,10 +292,130 @@ static void killer(void) {
   res("rmdir k", rmdir(p("k")));
 }
 
+static volatile pid_t *second_tid;
+
+static void *second(void *a) {
+  (void)a;
+  *second_tid = gettid();
+  for (;;) pause();
+  return NULL;
+}
+
+/* Two threads: the second reports its tid through shared memory. */
+static void two_threads(void) {
+  pthread_t th;
+  pthread_create(&th, NULL, second, NULL);
+  for (;;) pause();
+}
+
+/* Does the list file at path hold id? */
+static int holds(const char *path, long id) {
+  char b[4096];
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, b, sizeof b - 1);
+  close(fd);
+  b[n < 0 ? 0 : n] = 0;
+  for (char *s = b; *s;) {
+    if (strtol(s, &s, 10) == id) return 1;
+    while (*s == '\n') s++;
+  }
+  return 0;
+}
+
+static void types(const char *label, const char *const *cgs) {
+  printf("%s:", label);
+  for (; *cgs; cgs++) {
+    char f[300], b[64] = "";
+    snprintf(f, sizeof f, "%s/cgroup.type", *cgs);
+    int fd = open(p(f), O_RDONLY);
+    ssize_t n = fd < 0 ? -1 : read(fd, b, sizeof b - 1);
+    if (fd >= 0) close(fd);
+    if (n > 0) b[n - 1] = 0;
+    printf(" %s=%s", *cgs, n > 0 ? b : ename(errno));
+  }
+  printf("\n");
+}
+
+static void threaded(void) {
+  printf("-- threaded\n");
+  const char *all[] = {"t", "t/x", "t/y", NULL};
+  res("mkdir t", mkdir(p("t"), 0755));
+  res("mkdir t/x", mkdir(p("t/x"), 0755));
+  res("mkdir t/y", mkdir(p("t/y"), 0755));
+  types("types", all);
+  res("t/x domain", put(p("t/x/cgroup.type"), "domain"));
+  res("t/x Threaded", put(p("t/x/cgroup.type"), "Threaded"));
+  res("t/x threaded", put(p("t/x/cgroup.type"), "threaded\n"));
+  types("types", all);
+  res("t/x threaded again", put(p("t/x/cgroup.type"), "threaded"));
+  res("t/x domain", put(p("t/x/cgroup.type"), "domain"));
+  res("procs into t/y (invalid)", put(p("t/y/cgroup.procs"), "0"));
+  res("own thread into t/x from another domain", put(p("t/x/cgroup.threads"), "0"));
+  res("mkdir t/x/z", mkdir(p("t/x/z"), 0755));
+  const char *z[] = {"t/x/z", NULL};
+  types("types", z);
+  res("t/x/z threaded", put(p("t/x/z/cgroup.type"), "threaded"));
+  types("types", z);
+  res("t/y threaded", put(p("t/y/cgroup.type"), "threaded"));
+  types("types", all);
+
+  *second_tid = 0;
+  pid_t c = child_in("t", two_threads);
+  for (int i = 0; i < 1000 && !*second_tid; i++) usleep(10000);
+  res("second thread to t/x", putpid(p("t/x/cgroup.threads"), *second_tid));
+  printf("t/x threads: second %d main %d\n", holds(p("t/x/cgroup.threads"), *second_tid), holds(p("t/x/cgroup.threads"), c));
+  printf("t threads: second %d main %d\n", holds(p("t/cgroup.threads"), *second_tid), holds(p("t/cgroup.threads"), c));
+  printf("t/x procs: %d, t procs: %d\n", holds(p("t/x/cgroup.procs"), c), holds(p("t/cgroup.procs"), c));
+  show("t/x procs", p("t/x/cgroup.procs"));
+  res("pids.max in t/x", access(p("t/x/pids.max"), F_OK));
+  res("rmdir t/x/z", rmdir(p("t/x/z")));
+  res("rmdir t/x (a thread in it)", rmdir(p("t/x")));
+  res("main thread to t/y", putpid(p("t/y/cgroup.threads"), c));
+  printf("t procs: %d, t/y procs: %d\n", holds(p("t/cgroup.procs"), c), holds(p("t/y/cgroup.procs"), c));
+  res("main thread to self (another domain)", putpid(p("self/cgroup.threads"), c));
+  res("second thread to t", putpid(p("t/cgroup.threads"), *second_tid));
+  res("process to t/x (threaded)", putpid(p("t/x/cgroup.procs"), c));
+  printf("in t/x: main %d second %d; t procs %d\n", holds(p("t/x/cgroup.threads"), c), holds(p("t/x/cgroup.threads"), *second_tid), holds(p("t/cgroup.procs"), c));
+  res("process to t", putpid(p("t/cgroup.procs"), c));
+  printf("after: t/y threads %d, t threads main %d second %d\n", holds(p("t/y/cgroup.threads"), c), holds(p("t/cgroup.threads"), c), holds(p("t/cgroup.threads"), *second_tid));
+  res("mkdir t/w", mkdir(p("t/w"), 0755));
+  const char *w[] = {"t/w", NULL};
+  types("types", w);
+  res("process to t/w (invalid)", putpid(p("t/w/cgroup.procs"), c));
+  kill(c, SIGKILL);
+  reap("two threads", c);
+  res("rmdir t/w", rmdir(p("t/w")));
+  res("rmdir t/x", rmdir(p("t/x")));
+  types("types after t/x went", all);
+  res("rmdir t/y", rmdir(p("t/y")));
+  const char *t[] = {"t", NULL};
+  types("types after t/y went", t);
+
+  /* A populated cgroup cannot become threaded; nor can a child of a cgroup with a populated domain child. */
+  res("mkdir u", mkdir(p("u"), 0755));
+  res("mkdir u/d", mkdir(p("u/d"), 0755));
+  res("mkdir u/e", mkdir(p("u/e"), 0755));
+  c = child_in("u/d", rest);
+  res("u/d (populated) threaded", put(p("u/d/cgroup.type"), "threaded"));
+  res("u/e threaded (u has a populated domain child)", put(p("u/e/cgroup.type"), "threaded"));
+  res("process to u", putpid(p("u/cgroup.procs"), c));
+  res("u/e threaded (u has the process)", put(p("u/e/cgroup.type"), "threaded"));
+  const char *u[] = {"u", "u/d", "u/e", NULL};
+  types("types", u);
+  kill(c, SIGKILL);
+  reap("rest", c);
+  res("rmdir u/d", rmdir(p("u/d")));
+  res("rmdir u/e", rmdir(p("u/e")));
+  res("rmdir u", rmdir(p("u")));
+  res("rmdir t", rmdir(p("t")));
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc < 2) return 2;
   counter = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  second_tid = (volatile pid_t *)(counter + 8);
   snprintf(mnt, sizeof mnt, "%s/cg", argv[1]);
   mkdir(mnt, 0755);
   if (mount("none", mnt, "cgroup2", 0, NULL) < 0) {
@@ -307,6 +428,7 @@ int main(int argc, char **argv) {
   delegation();
   freezer();
   killer();
+  threaded();
   res("leave self", put(p("cgroup.procs"), "0"));
   res("rmdir self", rmdir(p("self")));
   res("umount", umount(mnt));

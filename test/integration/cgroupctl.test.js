@@ -66,3 +66,39 @@ test('nsdelegate: a move must stay in the writer\'s cgroup namespace (ENOENT), i
     'without nsdelegate, to out: 0',
   ]);
 });
+
+// Controllers in a threaded subtree (the host's hierarchy has none to compare with).
+const THREADED = `
+err() { "$@" 2>&1 | sed "s/.*: //"; }
+mount -t cgroup2 none /sys/fs/cgroup && cd /sys/fs/cgroup
+mkdir init t t/x m && echo $$ > init/cgroup.procs
+echo "+pids +memory +cpu" > cgroup.subtree_control
+echo +memory > m/cgroup.subtree_control
+echo "m threaded: $(err sh -c 'echo threaded > m/cgroup.type')"
+echo threaded > t/x/cgroup.type
+echo "t: $(cat t/cgroup.type), x: $(cat t/x/cgroup.type), x controllers: $(cat t/x/cgroup.controllers)"
+echo "t +memory: $(err sh -c 'echo +memory > t/cgroup.subtree_control')"
+echo "+pids +cpu" > t/cgroup.subtree_control && echo "t subtree: $(cat t/cgroup.subtree_control)"
+echo "x +memory: $(err sh -c 'echo +memory > t/x/cgroup.subtree_control')"
+echo "x pids files: $(ls t/x | grep -c '^pids')"
+echo 2 > t/x/pids.max
+sh -c 'echo 0 > /sys/fs/cgroup/t/cgroup.procs; echo 0 > /sys/fs/cgroup/t/x/cgroup.threads; echo "t procs: $(wc -l < /sys/fs/cgroup/t/cgroup.procs), x threads: $(wc -l < /sys/fs/cgroup/t/x/cgroup.threads)"; sleep 2 & sleep 2 & wait' 2>&1 | sed 's/.*can.t fork.*/fork refused/'
+echo "x pids.events: $(cat t/x/pids.events), t: $(cat t/cgroup.type)"
+`;
+
+test('threaded subtrees: threaded controllers only (EOPNOTSUPP, ENOENT for memory), pids.max per threaded cgroup', { timeout: 60_000 }, (t) => {
+  if (!h.needTools(t, ['busybox'])) return;
+  const r = h.runSandbox(['/bin/busybox', 'sh', '-c', THREADED]);
+  assert.strictEqual(r.status, 0, h.describe('sandbox', r));
+  assert.deepStrictEqual(r.stdout.trim().split('\n'), [
+    'm threaded: Operation not supported',
+    't: domain threaded, x: threaded, x controllers: ',
+    't +memory: Operation not supported',
+    't subtree: cpu pids',
+    'x +memory: No such file or directory',
+    'x pids files: 3',
+    't procs: 2, x threads: 2',
+    'fork refused',
+    'x pids.events: max 1, t: domain threaded',
+  ]);
+});

@@ -8,7 +8,7 @@ import { SIGKILL, SI_KERNEL } from '../../abi/signals';
 import type { Cgroup } from '../../kernel/cgroup';
 import { holdTasks, releaseTasks, taskAtRest } from '../../kernel/freezer';
 import type { Kernel } from '../../kernel/kernel';
-import { vGroup } from '../../kernel/pid_ns';
+import { vGroup, vTask } from '../../kernel/pid_ns';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { mayAccess, MAY_WRITE } from '../../vfs/perm';
@@ -64,6 +64,28 @@ function subtreeTasks(k: Kernel, c: Cgroup): Task[] {
   return subtreeGroups(k, c).flatMap((g) => [...g.tasks]);
 }
 
+/** The writer may write the cgroup.procs of com (delegation's check, with the writer's credentials). */
+function mayWriteProcs(m: NodeMaker<CgroupFs>, t: Task): (com: Cgroup) => boolean {
+  return (com) => {
+    const procs = m.fs.dirOf(com).lookup('cgroup.procs');
+    return procs !== null && mayAccess(t.creds, procs.attrs(), MAY_WRITE);
+  };
+}
+
+/** A process's threads were moved: held if their cgroup is frozen now, let go if not. */
+function refreeze(k: Kernel, tasks: Iterable<Task>): void {
+  const list = [...tasks];
+  holdTasks(k, list.filter((x) => k.cgroups.frozen(x)));
+  releaseTasks(k, list);
+}
+
+/** The number a cgroup.procs or cgroup.threads write names: a decimal id (0: the writer's own). */
+function idOf(data: Buffer): number {
+  const s = text(data);
+  if (!/^\d+$/.test(s)) throw new Errno(E.EINVAL);
+  return Number(s);
+}
+
 /**
  * cgroup.procs: move the process named (0: the writer's own) here. The
  * writer must be able to write the cgroup.procs of the common ancestor of
@@ -73,19 +95,23 @@ function subtreeTasks(k: Kernel, c: Cgroup): Task[] {
  */
 export function writeProcs(m: NodeMaker<CgroupFs>, k: Kernel, c: Cgroup, data: Buffer, ctx: unknown): void {
   const t = caller(k, ctx);
-  const s = text(data);
-  if (!/^\d+$/.test(s)) throw new Errno(E.EINVAL);
-  const pid = Number(s);
+  const pid = idOf(data);
   const g = pid === 0 ? t.tg : vGroup(t, pid);
   if (!g || g.zombie) throw new Errno(E.ESRCH);
-  const mayWrite = (com: Cgroup): boolean => {
-    const procs = m.fs.dirOf(com).lookup('cgroup.procs');
-    return procs !== null && mayAccess(t.creds, procs.attrs(), MAY_WRITE);
-  };
-  k.cgroups.checkMigrate(k.cgroups.of(g), c, mayWrite, nsRootOf(t));
+  k.cgroups.checkMigrate(k.cgroups.of(g), c, mayWriteProcs(m, t), nsRootOf(t));
   k.cgroups.move(g, c);
-  if (k.cgroups.frozen(g)) holdTasks(k, g.tasks);
-  else releaseTasks(k, g.tasks);
+  refreeze(k, g.tasks);
+}
+
+/** cgroup.threads: move the thread named (0: the writer) here, within its domain's threaded subtree; the same checks as cgroup.procs. */
+export function writeThreads(m: NodeMaker<CgroupFs>, k: Kernel, c: Cgroup, data: Buffer, ctx: unknown): void {
+  const t = caller(k, ctx);
+  const tid = idOf(data);
+  const x = tid === 0 ? t : vTask(t, tid);
+  if (!x || x.state === 'dead' || x.tg.zombie) throw new Errno(E.ESRCH);
+  k.cgroups.checkMigrate(k.cgroups.ofTask(x), c, mayWriteProcs(m, t), nsRootOf(t));
+  k.cgroups.moveThread(x, c);
+  refreeze(k, [x]);
 }
 
 /** cgroup.freeze: 1 freezes the subtree's processes, 0 lets them go (ERANGE for other numbers). */

@@ -10,7 +10,7 @@ import { pidNsOf } from '../../kernel/pid_ns';
 import type { NodeMaker, Entry } from '../proc/nodes';
 import { callerOf } from '../proc/task_info';
 import type { CgroupFs } from './cgroupfs';
-import { controlFiles, text, writeProcs } from './control';
+import { controlFiles, text, writeProcs, writeThreads } from './control';
 
 export { nsBoundary } from './control';
 
@@ -30,15 +30,15 @@ const showMax = (v: number): string => (Number.isFinite(v) ? String(v) : 'max');
 
 /** Numbers of processes (or threads) as the reader's PID namespace sees them; those it cannot see are left out. */
 function pidList(k: Kernel, ctx: unknown, c: Cgroup, threads: boolean): string {
+  // A threaded cgroup has threads, not processes: its domain lists them.
+  if (!threads && c.threaded) throw new Errno(E.EOPNOTSUPP);
   const t = callerOf(k, ctx);
   const ns = t ? pidNsOf(t) : null;
+  const ids = threads ? c.threads().map((x) => x.tid) : c.procs().map((g) => g.pid);
   const out: number[] = [];
-  for (const g of c.procs()) {
-    const ids = threads ? [...g.tasks].filter((x) => x.state !== 'dead').map((x) => x.tid) : [g.pid];
-    for (const id of ids) {
-      const n = ns ? ns.nrOfGlobal(id) : id;
-      if (n > 0) out.push(n);
-    }
+  for (const id of ids) {
+    const n = ns ? ns.nrOfGlobal(id) : id;
+    if (n > 0) out.push(n);
   }
   return out.map((n) => `${n}\n`).join('');
 }
@@ -53,8 +53,8 @@ function writeSubtree(c: Cgroup, data: Buffer): void {
     (w[0] === '+' ? on : off).add(name);
     (w[0] === '+' ? off : on).delete(name);
   }
-  // No internal processes: a cgroup with processes of its own gives no controllers to children.
-  if ([...on].some((x) => !c.subtreeControl.has(x)) && c.procs().length > 0) throw new Errno(E.EBUSY);
+  // No internal processes (but in a threaded subtree): a cgroup with processes of its own gives no controllers to children.
+  c.tree.checkEnable(c, [...on].filter((x) => !c.subtreeControl.has(x)));
   for (const x of off) for (const ch of c.children.values()) if (ch.subtreeControl.has(x)) throw new Errno(E.EBUSY);
   for (const x of on) c.subtreeControl.add(x);
   for (const x of off) c.subtreeControl.delete(x);
@@ -110,12 +110,10 @@ export function interfaceFiles(m: NodeMaker<CgroupFs>, c: Cgroup, k: Kernel): En
     m.file('cgroup.controllers', () => `${ctl.join(' ')}\n`),
     m.rwFile('cgroup.subtree_control', () => `${CONTROLLERS.filter((x) => c.subtreeControl.has(x)).join(' ')}\n`, (d) => writeSubtree(c, d)),
     m.rwFile('cgroup.procs', (ctx) => pidList(k, ctx, c, false), (d, ctx) => writeProcs(m, k, c, d, ctx)),
-    // Threaded cgroups are not offered: threads move with their process.
-    m.rwFile('cgroup.threads', (ctx) => pidList(k, ctx, c, true), () => {
-      throw new Errno(E.EOPNOTSUPP);
-    }),
-    m.rwFile('cgroup.type', () => 'domain\n', (d) => {
-      throw new Errno(text(d) === 'threaded' ? E.EOPNOTSUPP : E.EINVAL);
+    m.rwFile('cgroup.threads', (ctx) => pidList(k, ctx, c, true), (d, ctx) => writeThreads(m, k, c, d, ctx)),
+    m.rwFile('cgroup.type', () => `${c.typeName()}\n`, (d) => {
+      if (text(d) !== 'threaded') throw new Errno(E.EINVAL);
+      k.cgroups.makeThreaded(c);
     }),
     ...controlFiles(m, c, k),
     m.rwFile('cgroup.max.depth', () => `${showMax(c.maxDepth)}\n`, (d) => void (c.maxDepth = maxOrCount(d, E.ERANGE))),
