@@ -9,7 +9,8 @@
 // (each non-root cgroup is a memory charge group of the memory file:
 // memory.current, peak and events are its charge's, memory.max its limit,
 // so the cgroup's own processes are held to it), cpu (cpu.stat from the
-// processes' CPU times; cpu.max and cpu.weight are kept, not enforced).
+// processes' CPU times; cpu.max enforced by kernel/cgroup_cpu.ts;
+// cpu.weight kept, not enforced).
 // The freezer (cgroup.freeze: Cgroup.frozen, the processes held by
 // kernel/freezer.ts), delegation's rules for moves (checkMigrate) and
 // threaded subtrees (Cgroup.threaded; a thread moved apart from its
@@ -17,6 +18,7 @@
 import { Errno, E } from '../abi/errno';
 import type { ChargeTable, MemCharge } from '../platform/memcharge';
 import type { ThreadGroup } from './thread_group';
+import { CpuBandwidth } from './cgroup_cpu';
 import type { Task } from './task';
 
 export const CONTROLLERS = ['cpu', 'memory', 'pids'] as const;
@@ -54,7 +56,7 @@ export class Cgroup {
   pidsRefused = 0;
   /** memory.max in bytes (Infinity: "max"). */
   memoryMax = Infinity;
-  /** cpu.max as written ("$MAX $PERIOD") and cpu.weight: kept, not enforced. */
+  /** cpu.max as written ("$MAX $PERIOD": enforced by cpu) and cpu.weight (kept, not enforced). */
   cpuMax = 'max 100000';
   cpuWeight = 100;
   /** CPU time of reaped processes that ended here, and of removed children (cpu.stat keeps it). */
@@ -66,6 +68,11 @@ export class Cgroup {
   /** cgroup.freeze as written, and whether it or an ancestor's is set (its processes are then held: kernel/freezer.ts). */
   freeze = false;
   frozen = false;
+  /** Throttled by its cpu.max (kernel/cgroup_cpu.ts); held: frozen, or it or an ancestor throttled (the runner's check). */
+  throttled = false;
+  held = false;
+  /** cpu.max's enforcement and cpu.stat's throttling counts. */
+  readonly cpu: CpuBandwidth;
   /**
    * Owners and modes given by chown and chmod (delegation), by file name
    * ("" the directory); a file not here is root's with its default mode.
@@ -82,6 +89,7 @@ export class Cgroup {
     readonly charge: MemCharge | null,
   ) {
     this.id = tree.nextId++;
+    this.cpu = new CpuBandwidth(this);
   }
 
   get depth(): number {
@@ -139,7 +147,21 @@ export class Cgroup {
   /** Set cgroup.freeze: the subtree's effective state follows (a descendant stays frozen while its own is set). */
   setFreeze(on: boolean): void {
     this.freeze = on;
-    for (const c of this.subtree()) c.frozen = c.freeze || (c.parent?.frozen ?? false);
+    this.inherit();
+  }
+
+  setThrottled(on: boolean): void {
+    this.throttled = on;
+    this.inherit();
+  }
+
+  /** The subtree's frozen and held states from their own settings and their parents'. */
+  inherit(): void {
+    for (const c of this.subtree()) {
+      const p = c.parent;
+      c.frozen = c.freeze || (p?.frozen ?? false);
+      c.held = c.frozen || c.throttled || (p?.held ?? false);
+    }
   }
 
   /** cgroup.controllers: all for the root, else what the parent enabled for its children (a threaded cgroup: the threaded ones). */
@@ -284,10 +306,20 @@ export class CgroupTree {
     return [...this.host.tasks.values()].filter((t) => t.state !== 'dead' && !t.tg.zombie);
   }
 
-  /** Whether t's cgroup is frozen (it is held at its return to the application). Cheap: on every return. */
-  frozen(t: Task): boolean {
+  /** t's cgroup, cheaply (the runner asks at every return to the application). */
+  private quick(t: Task): Cgroup {
     const c = this.apart.size > 0 ? this.apart.get(t) ?? t.tg.cgroup : t.tg.cgroup;
-    return c !== null ? c.frozen : this.root.frozen;
+    return c ?? this.root;
+  }
+
+  /** Whether t's cgroup is frozen or throttled: it is held at its return to the application. */
+  held(t: Task): boolean {
+    return this.quick(t).held;
+  }
+
+  /** Whether t's cgroup is frozen: it blocks in no call (a throttled one may). */
+  frozen(t: Task): boolean {
+    return this.quick(t).frozen;
   }
 
   /** The cgroup a process created by thread t starts in (ThreadGroup.cgroup's form: null for the root). */
@@ -339,8 +371,8 @@ export class CgroupTree {
       }
     }
     const c = new Cgroup(this, parent, name, charge);
-    c.frozen = parent.frozen;
     parent.children.set(name, c);
+    c.inherit();
     this.count++;
     if (charge) c.setMemoryMax(Infinity); // its charge's limit: the least of its ancestors' memory.max
     return c;

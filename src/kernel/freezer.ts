@@ -15,9 +15,9 @@
 import type { Kernel } from './kernel';
 import type { Task } from './task';
 
-/** Whether a freezer holds t (its container's, or its cgroup's). */
+/** Whether a freezer holds t (its container's, or its cgroup's), or its cgroup's cpu.max. */
 export function frozenTask(k: Kernel, t: Task): boolean {
-  return t.tg.freezer?.frozen === true || k.cgroups.frozen(t);
+  return t.tg.freezer?.frozen === true || k.cgroups.held(t);
 }
 
 /** Send tasks to their hold: each comes to rest at its next return to the application. */

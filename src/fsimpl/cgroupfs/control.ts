@@ -75,7 +75,7 @@ function mayWriteProcs(m: NodeMaker<CgroupFs>, t: Task): (com: Cgroup) => boolea
 /** A process's threads were moved: held if their cgroup is frozen now, let go if not. */
 function refreeze(k: Kernel, tasks: Iterable<Task>): void {
   const list = [...tasks];
-  holdTasks(k, list.filter((x) => k.cgroups.frozen(x)));
+  holdTasks(k, list.filter((x) => k.cgroups.held(x)));
   releaseTasks(k, list);
 }
 

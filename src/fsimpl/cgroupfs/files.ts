@@ -61,12 +61,13 @@ function writeSubtree(c: Cgroup, data: Buffer): void {
 }
 
 /** cpu.max: "$MAX $PERIOD" or "$MAX", MAX "max" or a quota of at least 1 ms, PERIOD 1 ms to 1 s (EINVAL otherwise). */
-function writeCpuMax(c: Cgroup, data: Buffer): void {
+function writeCpuMax(k: Kernel, c: Cgroup, data: Buffer): void {
   const [max, period, extra] = text(data).split(/\s+/);
   const p = period === undefined ? Number(c.cpuMax.split(' ')[1]) : /^\d+$/.test(period) ? Number(period) : NaN;
   if (extra !== undefined || !(p >= 1000 && p <= 1000000)) throw new Errno(E.EINVAL);
   if (max !== 'max' && !(/^\d+$/.test(max) && Number(max) >= 1000)) throw new Errno(E.EINVAL);
   c.cpuMax = `${max} ${p}`;
+  c.cpu.set(k, max === 'max' ? Infinity : Number(max), p);
 }
 
 function writeWeight(c: Cgroup, data: Buffer): void {
@@ -99,8 +100,9 @@ function memoryFiles(m: NodeMaker<CgroupFs>, c: Cgroup, k: Kernel): Entry[] {
 
 function cpuStat(c: Cgroup): string {
   const { userNs, sysNs } = c.cpuNs();
+  const b = c.cpu;
   const us = (ns: number): number => Math.floor(ns / 1000);
-  return `usage_usec ${us(userNs + sysNs)}\nuser_usec ${us(userNs)}\nsystem_usec ${us(sysNs)}\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\nnr_bursts 0\nburst_usec 0\n`;
+  return `usage_usec ${us(userNs + sysNs)}\nuser_usec ${us(userNs)}\nsystem_usec ${us(sysNs)}\nnr_periods ${b.nrPeriods}\nnr_throttled ${b.nrThrottled}\nthrottled_usec ${b.throttledUs}\nnr_bursts 0\nburst_usec 0\n`;
 }
 
 /** The files of cgroup c's directory. */
@@ -122,7 +124,7 @@ export function interfaceFiles(m: NodeMaker<CgroupFs>, c: Cgroup, k: Kernel): En
     m.file('cpu.stat', () => cpuStat(c)),
   ];
   if (ctl.includes('cpu')) {
-    files.push(m.rwFile('cpu.max', () => `${c.cpuMax}\n`, (d) => writeCpuMax(c, d)));
+    files.push(m.rwFile('cpu.max', () => `${c.cpuMax}\n`, (d) => writeCpuMax(k, c, d)));
     files.push(m.rwFile('cpu.weight', () => `${c.cpuWeight}\n`, (d) => writeWeight(c, d)));
   }
   if (ctl.includes('memory')) files.push(...memoryFiles(m, c, k));
