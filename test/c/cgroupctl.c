@@ -17,6 +17,8 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <stdint.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 static char mnt[4096];  /* the mount point (".": the mount itself, for a process that cannot reach it by path) */
@@ -168,6 +170,30 @@ static int moves(void) {
   return 0;
 }
 
+struct clone_args_ {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+/* clone3 with CLONE_INTO_CGROUP into the cgroup directory rel: the result. */
+static void clone_into(const char *label, const char *rel) {
+  int fd = open(p(rel), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    printf("%s: open %s\n", label, ename(errno));
+    return;
+  }
+  struct clone_args_ a;
+  memset(&a, 0, sizeof a);
+  a.flags = 0x200000000ULL;
+  a.exit_signal = SIGCHLD;
+  a.cgroup = (uint64_t)fd;
+  fflush(stdout);
+  long pid = syscall(SYS_clone3, &a, sizeof a);
+  if (pid == 0) _exit(0);
+  res(label, pid < 0 ? -1 : 0);
+  if (pid > 0) waitpid(pid, NULL, 0);
+  close(fd);
+}
+
 static void delegation(void) {
   printf("-- delegation\n");
   res("mkdir d", mkdir(p("d"), 0755));
@@ -190,6 +216,8 @@ static void delegation(void) {
       /* From inside the mount: the directories above it are the test's, not searchable by uid 1000. */
       if (put(p("d/a/cgroup.procs"), "0") < 0 || chdir(mnt) < 0 || setgid(1000) < 0 || setuid(1000) < 0) _exit(5);
       strcpy(mnt, ".");
+      clone_into(" uid 1000: clone3 from d/a into d/b", "d/b");
+      clone_into(" uid 1000: clone3 into d", "d");
       res(" uid 1000: d/a to d/b", put(p("d/b/cgroup.procs"), "0"));
       res(" uid 1000: to d", put(p("d/cgroup.procs"), "0"));
       res(" uid 1000: root's sleeper d/a to d/b", putpid(p("d/b/cgroup.procs"), sleeper));

@@ -12,7 +12,9 @@ import type { Cgroup, CgroupTree, FileOwner } from '../../kernel/cgroup';
 import type { Kernel } from '../../kernel/kernel';
 import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
 import { NodeMaker, ProcFileNode, rootOwner, type Entry } from '../proc/nodes';
+import { checkCloneInto } from './control';
 import { interfaceFiles, nsBoundary } from './files';
+import type { Task } from '../../kernel/task';
 
 /** The owner and mode the cgroup keeps for one of its names ("" its directory), or the default. */
 function ownerOf(c: Cgroup, name: string, perm: number): FileOwner {
@@ -188,7 +190,14 @@ export class CgroupFs implements FilesystemImpl {
   }
 }
 
-/** The cgroup a directory of a cgroup2 mount stands for (clone3's CLONE_INTO_CGROUP); null for anything else. */
-export function cgroupOfInode(i: Inode): Cgroup | null {
-  return i instanceof CgroupDirNode ? i.cgroup : null;
+/**
+ * The cgroup a directory of a cgroup2 mount stands for, for clone3's
+ * CLONE_INTO_CGROUP by t (null for anything else): one it may enter
+ * (checkEnter) and move itself into (checkCloneInto).
+ */
+export function cgroupToCloneInto(i: Inode, t: Task): Cgroup | null {
+  if (!(i instanceof CgroupDirNode)) return null;
+  i.fs.tree.checkEnter(i.cgroup, E.ENOENT);
+  checkCloneInto(i.fs, t, i.cgroup);
+  return i.cgroup;
 }

@@ -65,9 +65,9 @@ function subtreeTasks(k: Kernel, c: Cgroup): Task[] {
 }
 
 /** The writer may write the cgroup.procs of com (delegation's check, with the writer's credentials). */
-function mayWriteProcs(m: NodeMaker<CgroupFs>, t: Task): (com: Cgroup) => boolean {
+function mayWriteProcs(fs: CgroupFs, t: Task): (com: Cgroup) => boolean {
   return (com) => {
-    const procs = m.fs.dirOf(com).lookup('cgroup.procs');
+    const procs = fs.dirOf(com).lookup('cgroup.procs');
     return procs !== null && mayAccess(t.creds, procs.attrs(), MAY_WRITE);
   };
 }
@@ -98,7 +98,7 @@ export function writeProcs(m: NodeMaker<CgroupFs>, k: Kernel, c: Cgroup, data: B
   const pid = idOf(data);
   const g = pid === 0 ? t.tg : vGroup(t, pid);
   if (!g || g.zombie) throw new Errno(E.ESRCH);
-  k.cgroups.checkMigrate(k.cgroups.of(g), c, mayWriteProcs(m, t), nsRootOf(t));
+  k.cgroups.checkMigrate(k.cgroups.of(g), c, mayWriteProcs(m.fs, t), nsRootOf(t));
   k.cgroups.move(g, c);
   refreeze(k, g.tasks);
 }
@@ -109,9 +109,20 @@ export function writeThreads(m: NodeMaker<CgroupFs>, k: Kernel, c: Cgroup, data:
   const tid = idOf(data);
   const x = tid === 0 ? t : vTask(t, tid);
   if (!x || x.state === 'dead' || x.tg.zombie) throw new Errno(E.ESRCH);
-  k.cgroups.checkMigrate(k.cgroups.ofTask(x), c, mayWriteProcs(m, t), nsRootOf(t));
+  k.cgroups.checkMigrate(k.cgroups.ofTask(x), c, mayWriteProcs(m.fs, t), nsRootOf(t));
   k.cgroups.moveThread(x, c);
   refreeze(k, [x]);
+}
+
+/**
+ * clone3's CLONE_INTO_CGROUP: the caller must be able to write the
+ * destination's cgroup.procs (EACCES), and the rules of a move from its own
+ * cgroup hold (checkMigrate), as Linux checks them at the fork.
+ */
+export function checkCloneInto(fs: CgroupFs, t: Task, c: Cgroup): void {
+  const may = mayWriteProcs(fs, t);
+  if (!may(c)) throw new Errno(E.EACCES);
+  fs.kernel.cgroups.checkMigrate(fs.kernel.cgroups.ofTask(t), c, may, nsRootOf(t));
 }
 
 /** cgroup.freeze: 1 freezes the subtree's processes, 0 lets them go (ERANGE for other numbers). */
