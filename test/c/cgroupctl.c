@@ -210,6 +210,8 @@ static void delegation(void) {
   pid_t sleeper = child_in("d/a", rest);
   for (int round = 0; round < 2; round++) {
     if (round == 1) res("chown d/cgroup.procs", chown(p("d/cgroup.procs"), 1000, 1000));
+    /* Opened by root, written by uid 1000: the opener's credentials count. */
+    int rootfd = open(p("d/b/cgroup.procs"), O_WRONLY | O_CLOEXEC);
     fflush(stdout);
     pid_t c = fork();
     if (c == 0) {
@@ -223,8 +225,11 @@ static void delegation(void) {
       res(" uid 1000: root's sleeper d/a to d/b", putpid(p("d/b/cgroup.procs"), sleeper));
       res(" uid 1000: to the top", put(p("cgroup.procs"), "0"));
       res(" uid 1000: back to d/a", put(p("d/a/cgroup.procs"), "0"));
+      res(" uid 1000: to d/b through root's fd", write(rootfd, "0", 1) == 1 ? 0 : -1);
+      res(" uid 1000: back to d/a", put(p("d/a/cgroup.procs"), "0"));
       _exit(0);
     }
+    close(rootfd);
     reap("uid 1000 child", c);
   }
   printf("sleeper in d/b: %d\n", has(p("d/b/cgroup.procs"), "\n") ? 1 : 0);

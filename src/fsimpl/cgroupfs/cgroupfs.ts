@@ -43,7 +43,7 @@ class CgroupFileNode extends ProcFileNode {
   ) {
     const perm = from.mode & 0o7777;
     const write = from.spec.write;
-    const spec = write ? { ...from.spec, write: (d: Buffer, ctx: unknown) => (nsBoundary(fs.kernel, cgroup, name, ctx), write(d, ctx)) } : from.spec;
+    const spec = write ? { ...from.spec, write: (d: Buffer, ctx: unknown, opener?: unknown) => (nsBoundary(fs.kernel, cgroup, name, opener ?? ctx), write(d, ctx, opener)) } : from.spec;
     super(fs, from.ino, perm, () => ownerOf(cgroup, name, perm), fs.birthNs, spec);
     this.defaultPerm = perm;
   }

@@ -79,6 +79,15 @@ function refreeze(k: Kernel, tasks: Iterable<Task>): void {
   releaseTasks(k, list);
 }
 
+/**
+ * Whose credentials and cgroup namespace a move is checked with: the
+ * file's opener's, as Linux checks (so that a file passed to a more
+ * privileged writer gives it nothing); the writer's once the opener is gone.
+ */
+function openerOf(k: Kernel, opener: unknown, writer: Task): Task {
+  return callerOf(k, opener) ?? writer;
+}
+
 /** The number a cgroup.procs or cgroup.threads write names: a decimal id (0: the writer's own). */
 function idOf(data: Buffer): number {
   const s = text(data);
@@ -88,28 +97,30 @@ function idOf(data: Buffer): number {
 
 /**
  * cgroup.procs: move the process named (0: the writer's own) here. The
- * writer must be able to write the cgroup.procs of the common ancestor of
- * the process's cgroup and this one; with nsdelegate both must lie in its
- * cgroup namespace. A process moved into or out of a frozen cgroup is held
+ * file's opener must be able to write the cgroup.procs of the common
+ * ancestor of the process's cgroup and this one; with nsdelegate both must
+ * lie in its cgroup namespace. A process moved into or out of a frozen cgroup is held
  * or let go.
  */
-export function writeProcs(m: NodeMaker<CgroupFs>, k: Kernel, c: Cgroup, data: Buffer, ctx: unknown): void {
+export function writeProcs(m: NodeMaker<CgroupFs>, k: Kernel, c: Cgroup, data: Buffer, ctx: unknown, opener: unknown): void {
   const t = caller(k, ctx);
   const pid = idOf(data);
   const g = pid === 0 ? t.tg : vGroup(t, pid);
   if (!g || g.zombie) throw new Errno(E.ESRCH);
-  k.cgroups.checkMigrate(k.cgroups.of(g), c, mayWriteProcs(m.fs, t), nsRootOf(t));
+  const o = openerOf(k, opener, t);
+  k.cgroups.checkMigrate(k.cgroups.of(g), c, mayWriteProcs(m.fs, o), nsRootOf(o));
   k.cgroups.move(g, c);
   refreeze(k, g.tasks);
 }
 
 /** cgroup.threads: move the thread named (0: the writer) here, within its domain's threaded subtree; the same checks as cgroup.procs. */
-export function writeThreads(m: NodeMaker<CgroupFs>, k: Kernel, c: Cgroup, data: Buffer, ctx: unknown): void {
+export function writeThreads(m: NodeMaker<CgroupFs>, k: Kernel, c: Cgroup, data: Buffer, ctx: unknown, opener: unknown): void {
   const t = caller(k, ctx);
   const tid = idOf(data);
   const x = tid === 0 ? t : vTask(t, tid);
   if (!x || x.state === 'dead' || x.tg.zombie) throw new Errno(E.ESRCH);
-  k.cgroups.checkMigrate(k.cgroups.ofTask(x), c, mayWriteProcs(m.fs, t), nsRootOf(t));
+  const o = openerOf(k, opener, t);
+  k.cgroups.checkMigrate(k.cgroups.ofTask(x), c, mayWriteProcs(m.fs, o), nsRootOf(o));
   k.cgroups.moveThread(x, c);
   refreeze(k, [x]);
 }

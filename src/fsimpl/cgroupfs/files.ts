@@ -111,8 +111,8 @@ export function interfaceFiles(m: NodeMaker<CgroupFs>, c: Cgroup, k: Kernel): En
   const files: Entry[] = [
     m.file('cgroup.controllers', () => `${ctl.join(' ')}\n`),
     m.rwFile('cgroup.subtree_control', () => `${CONTROLLERS.filter((x) => c.subtreeControl.has(x)).join(' ')}\n`, (d) => writeSubtree(c, d)),
-    m.rwFile('cgroup.procs', (ctx) => pidList(k, ctx, c, false), (d, ctx) => writeProcs(m, k, c, d, ctx)),
-    m.rwFile('cgroup.threads', (ctx) => pidList(k, ctx, c, true), (d, ctx) => writeThreads(m, k, c, d, ctx)),
+    m.rwFile('cgroup.procs', (ctx) => pidList(k, ctx, c, false), (d, ctx, opener) => writeProcs(m, k, c, d, ctx, opener)),
+    m.rwFile('cgroup.threads', (ctx) => pidList(k, ctx, c, true), (d, ctx, opener) => writeThreads(m, k, c, d, ctx, opener)),
     m.rwFile('cgroup.type', () => `${c.typeName()}\n`, (d) => {
       if (text(d) !== 'threaded') throw new Errno(E.EINVAL);
       k.cgroups.makeThreaded(c);
