@@ -9,14 +9,22 @@
 // (each non-root cgroup is a memory charge group of the memory file:
 // memory.current, peak and events are its charge's, memory.max its limit,
 // so the cgroup's own processes are held to it), cpu (cpu.stat from the
-// processes' CPU times; cpu.max and cpu.weight are kept, not enforced).
+// processes' CPU times; cpu.max enforced by kernel/cgroup_cpu.ts;
+// cpu.weight kept, not enforced).
+// The freezer (cgroup.freeze: Cgroup.frozen, the processes held by
+// kernel/freezer.ts), delegation's rules for moves (checkMigrate) and
+// threaded subtrees (Cgroup.threaded; a thread moved apart from its
+// process's cgroup is in CgroupTree.apart) are kept here too.
 import { Errno, E } from '../abi/errno';
 import type { ChargeTable, MemCharge } from '../platform/memcharge';
 import type { ThreadGroup } from './thread_group';
+import { CpuBandwidth } from './cgroup_cpu';
 import type { Task } from './task';
 
 export const CONTROLLERS = ['cpu', 'memory', 'pids'] as const;
 export type Controller = (typeof CONTROLLERS)[number];
+/** The controllers that work per thread, and so inside a threaded subtree. */
+const THREADED: readonly Controller[] = ['cpu', 'pids'];
 
 /** Cgroups a sandbox may hold besides its root (each is a memory charge group, of which there are 255). */
 export const MAX_CGROUPS = 128;
@@ -31,6 +39,13 @@ export interface CgroupHost {
   readonly limitPages: number;
 }
 
+/** A cgroupfs file's or directory's owner and permission bits. */
+export interface FileOwner {
+  uid: number;
+  gid: number;
+  perm: number;
+}
+
 export class Cgroup {
   readonly children = new Map<string, Cgroup>();
   readonly subtreeControl = new Set<Controller>();
@@ -41,13 +56,29 @@ export class Cgroup {
   pidsRefused = 0;
   /** memory.max in bytes (Infinity: "max"). */
   memoryMax = Infinity;
-  /** cpu.max as written ("$MAX $PERIOD") and cpu.weight: kept, not enforced. */
+  /** cpu.max as written ("$MAX $PERIOD": enforced by cpu) and cpu.weight (kept, not enforced). */
   cpuMax = 'max 100000';
   cpuWeight = 100;
   /** CPU time of reaped processes that ended here, and of removed children (cpu.stat keeps it). */
   exitedUserNs = 0;
   exitedSysNs = 0;
   removed = false;
+  /** cgroup.type "threaded": part of the threaded subtree of its nearest domain ancestor (dom). Once threaded, always. */
+  threaded = false;
+  /** cgroup.freeze as written, and whether it or an ancestor's is set (its processes are then held: kernel/freezer.ts). */
+  freeze = false;
+  frozen = false;
+  /** Throttled by its cpu.max (kernel/cgroup_cpu.ts); held: frozen, or it or an ancestor throttled (the runner's check). */
+  throttled = false;
+  held = false;
+  /** cpu.max's enforcement and cpu.stat's throttling counts. */
+  readonly cpu: CpuBandwidth;
+  /**
+   * Owners and modes given by chown and chmod (delegation), by file name
+   * ("" the directory); a file not here is root's with its default mode.
+   * Bounded by the number of interface files.
+   */
+  readonly owners = new Map<string, FileOwner>();
   readonly id: number;
 
   constructor(
@@ -58,6 +89,7 @@ export class Cgroup {
     readonly charge: MemCharge | null,
   ) {
     this.id = tree.nextId++;
+    this.cpu = new CpuBandwidth(this);
   }
 
   get depth(): number {
@@ -105,28 +137,100 @@ export class Cgroup {
     return false;
   }
 
-  /** cgroup.controllers: all for the root, else what the parent enabled for its children. */
-  controllers(): Controller[] {
-    return this.parent ? CONTROLLERS.filter((c) => this.parent!.subtreeControl.has(c)) : [...CONTROLLERS];
+  /** The nearest cgroup that is an ancestor of both (or either) of a and b. */
+  static common(a: Cgroup, b: Cgroup): Cgroup {
+    let c = a;
+    while (!c.contains(b)) c = c.parent!;
+    return c;
   }
 
-  /** Live processes here (cgroup.procs), in pid order. */
+  /** Set cgroup.freeze: the subtree's effective state follows (a descendant stays frozen while its own is set). */
+  setFreeze(on: boolean): void {
+    this.freeze = on;
+    this.inherit();
+  }
+
+  setThrottled(on: boolean): void {
+    this.throttled = on;
+    this.inherit();
+  }
+
+  /** The subtree's frozen and held states from their own settings and their parents'. */
+  inherit(): void {
+    for (const c of this.subtree()) {
+      const p = c.parent;
+      c.frozen = c.freeze || (p?.frozen ?? false);
+      c.held = c.frozen || c.throttled || (p?.held ?? false);
+    }
+  }
+
+  /** cgroup.controllers: all for the root, else what the parent enabled for its children (a threaded cgroup: the threaded ones). */
+  controllers(): Controller[] {
+    if (!this.parent) return [...CONTROLLERS];
+    return CONTROLLERS.filter((c) => this.parent!.subtreeControl.has(c) && (!this.threaded || THREADED.includes(c)));
+  }
+
+  /** The domain its threads' resources belong to: itself, or for a threaded cgroup its nearest domain ancestor. */
+  get dom(): Cgroup {
+    return this.threaded ? this.parent!.dom : this;
+  }
+
+  /** Whether some of its own live threads are here (not below). */
+  hasTasks(): boolean {
+    for (const t of this.tree.liveTasks()) if (this.tree.ofTask(t) === this) return true;
+    return false;
+  }
+
+  /** A domain whose threaded subtree is in use: a threaded child, or threads of its own with threaded controllers given. */
+  isThreadRoot(): boolean {
+    if (this.threaded) return false;
+    for (const c of this.children.values()) if (c.threaded) return true;
+    return this.hasTasks() && THREADED.some((x) => this.subtreeControl.has(x));
+  }
+
+  /** A domain that can hold processes: not threaded, under no thread root or threaded cgroup (else "domain invalid"). */
+  validDomain(): boolean {
+    if (this.threaded) return false;
+    for (let a = this.parent; a; a = a.parent) if (a.threaded || a.isThreadRoot()) return false;
+    return true;
+  }
+
+  /** Whether it may become (or is) the domain of a threaded subtree: no populated domain children, no domain controllers given. */
+  canBeThreadRoot(): boolean {
+    if (this.threaded) return false;
+    for (const c of this.children.values()) if (!c.threaded && c.populated()) return false;
+    return [...this.subtreeControl].every((x) => THREADED.includes(x));
+  }
+
+  /** cgroup.type. */
+  typeName(): string {
+    if (this.threaded) return 'threaded';
+    if (!this.validDomain()) return 'domain invalid';
+    return this.isThreadRoot() ? 'domain threaded' : 'domain';
+  }
+
+  /** Live processes of this domain (cgroup.procs): those with a thread here or in its threaded subtree, in pid order. */
   procs(): ThreadGroup[] {
-    const out: ThreadGroup[] = [];
-    for (const g of this.tree.host.groups.values()) if (!g.zombie && this.tree.of(g) === this) out.push(g);
-    return out.sort((a, b) => a.pid - b.pid);
+    const out = new Set<ThreadGroup>();
+    for (const t of this.tree.liveTasks()) if (this.tree.ofTask(t).dom === this) out.add(t.tg);
+    return [...out].sort((a, b) => a.pid - b.pid);
+  }
+
+  /** Live threads here (cgroup.threads), in tid order. */
+  threads(): Task[] {
+    return this.tree.liveTasks().filter((t) => this.tree.ofTask(t) === this).sort((a, b) => a.tid - b.tid);
   }
 
   /** Live tasks (threads) in the subtree: pids.current. */
   tasksInSubtree(): number {
     let n = 0;
-    for (const t of this.tree.host.tasks.values()) if (t.state !== 'dead' && !t.tg.zombie && this.contains(this.tree.of(t.tg))) n++;
+    for (const t of this.tree.liveTasks()) if (this.contains(this.tree.ofTask(t))) n++;
     return n;
   }
 
-  /** cgroup.events' populated: a live process here or below. */
+  /** cgroup.events' populated: a live thread here or below. */
   populated(): boolean {
-    for (const g of this.tree.host.groups.values()) if (!g.zombie && this.contains(this.tree.of(g))) return true;
+    for (const t of this.tree.liveTasks()) if (this.contains(this.tree.ofTask(t))) return true;
     return false;
   }
 
@@ -172,6 +276,14 @@ export class Cgroup {
 export class CgroupTree {
   nextId = 1;
   readonly root: Cgroup;
+  /**
+   * Threads that cgroup.threads put apart from their process's cgroup (in
+   * its threaded subtree). Entries of ended threads go at the next move or
+   * rmdir: bounded by the threads ever moved between two of those.
+   */
+  private readonly apart = new Map<Task, Cgroup>();
+  /** Mounted with nsdelegate (from the sandbox's first cgroup namespace): cgroup namespaces are delegation boundaries. */
+  nsdelegate = false;
   /** Cgroups besides the root. */
   count = 0;
 
@@ -182,6 +294,64 @@ export class CgroupTree {
   /** A process's cgroup. */
   of(g: ThreadGroup): Cgroup {
     return g.cgroup instanceof Cgroup && g.cgroup.tree === this ? g.cgroup : this.root;
+  }
+
+  /** A thread's cgroup: its own if put apart, else its process's. */
+  ofTask(t: Task): Cgroup {
+    return this.apart.get(t) ?? this.of(t.tg);
+  }
+
+  /** Live threads of live processes. */
+  liveTasks(): Task[] {
+    return [...this.host.tasks.values()].filter((t) => t.state !== 'dead' && !t.tg.zombie);
+  }
+
+  /** t's cgroup, cheaply (the runner asks at every return to the application). */
+  private quick(t: Task): Cgroup {
+    const c = this.apart.size > 0 ? this.apart.get(t) ?? t.tg.cgroup : t.tg.cgroup;
+    return c ?? this.root;
+  }
+
+  /** Whether t's cgroup is frozen or throttled: it is held at its return to the application. */
+  held(t: Task): boolean {
+    return this.quick(t).held;
+  }
+
+  /** Whether t's cgroup is frozen: it blocks in no call (a throttled one may). */
+  frozen(t: Task): boolean {
+    return this.quick(t).frozen;
+  }
+
+  /** The cgroup a process created by thread t starts in (ThreadGroup.cgroup's form: null for the root). */
+  childCgroup(t: Task): Cgroup | null {
+    const c = this.apart.get(t);
+    return c === undefined ? t.tg.cgroup : c === this.root ? null : c;
+  }
+
+  /** A new thread starts in its creator's cgroup. */
+  threadCreated(creator: Task, child: Task): void {
+    const c = this.apart.get(creator);
+    if (c) this.apart.set(child, c);
+  }
+
+  /** cgroup.type's "threaded": EOPNOTSUPP for a populated one, one giving domain controllers, or one whose parent's domain cannot take a threaded subtree. */
+  makeThreaded(c: Cgroup): void {
+    if (c.threaded) return;
+    if (!c.parent || c.populated() || [...c.subtreeControl].some((x) => !THREADED.includes(x))) throw new Errno(E.EOPNOTSUPP);
+    const dom = c.parent.dom;
+    if (!dom.validDomain() || !dom.canBeThreadRoot()) throw new Errno(E.EOPNOTSUPP);
+    c.threaded = true;
+  }
+
+  /** subtree_control's enabling of controllers not given yet (Linux's rules for thread roots and threaded cgroups). */
+  checkEnable(c: Cgroup, enable: Controller[]): void {
+    if (enable.length === 0) return;
+    if (!c.dom.validDomain()) throw new Errno(E.EOPNOTSUPP);
+    const domainCtl = enable.some((x) => !THREADED.includes(x));
+    const inThreaded = c.threaded || c.isThreadRoot();
+    if (domainCtl && inThreaded) throw new Errno(E.EOPNOTSUPP);
+    // Threaded controllers compete with a thread root's own threads well; others would compete with its processes.
+    if (!inThreaded && c.hasTasks()) throw new Errno(E.EBUSY);
   }
 
   /** mkdir: EAGAIN past an ancestor's cgroup.max.depth or .max.descendants, or the sandbox's cap, as Linux at its limits. */
@@ -202,6 +372,7 @@ export class CgroupTree {
     }
     const c = new Cgroup(this, parent, name, charge);
     parent.children.set(name, c);
+    c.inherit();
     this.count++;
     if (charge) c.setMemoryMax(Infinity); // its charge's limit: the least of its ancestors' memory.max
     return c;
@@ -211,6 +382,7 @@ export class CgroupTree {
   rmdir(c: Cgroup): void {
     if (!c.parent) throw new Errno(E.EBUSY);
     if (c.children.size > 0 || c.populated()) throw new Errno(E.EBUSY);
+    this.prune();
     c.removed = true;
     c.parent.children.delete(c.name);
     c.parent.exitedUserNs += c.exitedUserNs;
@@ -222,25 +394,55 @@ export class CgroupTree {
   }
 
   /**
-   * A process may enter c (cgroup.procs, CLONE_INTO_CGROUP): not a removed
-   * one (removedErr), and not one that gives
-   * controllers to children (the no-internal-process rule: EBUSY).
+   * A process or thread may enter c (cgroup.procs, cgroup.threads,
+   * CLONE_INTO_CGROUP): not a removed one (removedErr), one whose domain
+   * can hold processes (EOPNOTSUPP), and unless it is or may become part of
+   * a threaded subtree, not one that gives controllers to children (the
+   * no-internal-process rule: EBUSY).
    */
   checkEnter(c: Cgroup, removedErr: E): void {
     if (c.removed) throw new Errno(removedErr);
+    if (!c.dom.validDomain()) throw new Errno(E.EOPNOTSUPP);
+    if (c.threaded || c.canBeThreadRoot()) return;
     if (c.subtreeControl.size > 0) throw new Errno(E.EBUSY);
+  }
+
+  /** cgroup.threads: move one thread within its domain's threaded subtree (EOPNOTSUPP across domains). */
+  moveThread(t: Task, c: Cgroup): void {
+    if (this.ofTask(t).dom !== c.dom) throw new Errno(E.EOPNOTSUPP);
+    this.checkEnter(c, E.ENOENT);
+    this.prune();
+    if (c === this.of(t.tg)) this.apart.delete(t);
+    else this.apart.set(t, c);
+  }
+
+  private prune(): void {
+    for (const t of this.apart.keys()) if (t.state === 'dead' || t.tg.zombie) this.apart.delete(t);
   }
 
   /**
    * Move a process into c; its new memory is charged there (what it holds
-   * stays where it was charged, as on Linux). As on a hierarchy mounted
-   * without nsdelegate, the writer's cgroup namespace does not bound the
-   * move (with nsdelegate Linux gives ENOENT when either end is outside it).
+   * stays where it was charged, as on Linux). The writer's checks are
+   * checkMigrate's.
    */
   move(g: ThreadGroup, c: Cgroup): void {
     this.checkEnter(c, E.ENOENT);
+    this.prune();
+    for (const t of g.tasks) this.apart.delete(t);
     g.cgroup = c === this.root ? null : c;
     this.recharge(g);
+  }
+
+  /**
+   * Delegation's rules for moving a process from src to dst (cgroup-v2.rst,
+   * "Delegation Containment"): the writer may write the cgroup.procs of
+   * their common ancestor (mayWrite, EACCES), and with nsdelegate both lie
+   * within its cgroup namespace's root nsRoot (ENOENT, as if not found).
+   */
+  checkMigrate(src: Cgroup, dst: Cgroup, mayWrite: (com: Cgroup) => boolean, nsRoot: Cgroup | null): void {
+    if (!mayWrite(Cgroup.common(src, dst))) throw new Errno(E.EACCES);
+    const root = nsRoot ?? this.root;
+    if (this.nsdelegate && (!root.contains(src) || !root.contains(dst))) throw new Errno(E.ENOENT);
   }
 
   /**

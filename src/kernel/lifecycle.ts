@@ -252,7 +252,7 @@ export class Lifecycle {
     // Every task is a host thread: a fork bomb must stop at the sandbox's limit, not the host's.
     if (this.k.tasks.size >= this.k.maxTasks) throw new Errno(E.EAGAIN);
     if (t.tg.pids && this.tasksOf(t.tg.pids) >= t.tg.pids.limit) throw new Errno(E.EAGAIN);
-    this.k.cgroups.checkFork(a.cgroup ?? this.k.cgroups.of(t.tg));
+    this.k.cgroups.checkFork(a.cgroup ?? this.k.cgroups.ofTask(t));
     for (const h of this.k.hooks.mayFork) h(t);
     keyringsAtClone(t, creds, thread);
     const newPid = this.k.allocPid(nsproxy.pid, a.setTid?.tids, a.setTid?.mayChoose);
@@ -273,7 +273,8 @@ export class Lifecycle {
       tg.rlimits = t.tg.rlimits.map((r) => ({ ...r }));
       tg.pids = t.tg.pids;
       tg.freezer = t.tg.freezer;
-      tg.cgroup = a.cgroup ?? t.tg.cgroup;
+      // A new process starts in its creating thread's cgroup (a threaded one, maybe).
+      tg.cgroup = a.cgroup ?? this.k.cgroups.childCgroup(t);
       tg.itimers.cpuLimit.watch(this.k);
       tg.comm = t.tg.comm;
       tg.exePath = t.tg.exePath;
@@ -317,6 +318,7 @@ export class Lifecycle {
     child.seccomp = t.seccomp;
     child.seccompStrict = t.seccompStrict;
     tg.tasks.add(child);
+    if (thread) this.k.cgroups.threadCreated(t, child);
     if (a.cgroup && !thread) this.k.cgroups.recharge(tg);
     if (!thread) {
       tg.parent = parentTg;

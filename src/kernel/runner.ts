@@ -369,8 +369,8 @@ export class TaskRunner {
       else this.parkStopped(t);
       return;
     }
-    if (this.k.pausing || t.tg.freezer?.frozen) {
-      // Kernel.pause, or its container's freezer: held here, at rest, until resume() or the thaw.
+    if (this.k.pausing || t.tg.freezer?.frozen || this.k.cgroups.held(t)) {
+      // Kernel.pause, or its container's or cgroup's freezer, or its cgroup's cpu.max: held here, at rest, until resume() or the thaw.
       t.paused = true;
       return;
     }

@@ -9,6 +9,7 @@ import { EVENT_IN } from '../abi/waitqueue';
 import { initFpState, restoreFrame, setupFrame } from './signal_frame';
 import { PTRACE_O_TRACEEXIT } from '../abi/ptrace';
 import type { Task } from './task';
+import { frozenTask } from './freezer';
 import { timerSignalTaken } from './posix_timers';
 import { isNsInit, tgidIn } from './pid_ns';
 
@@ -141,7 +142,7 @@ export class SignalManager {
     if (this.discards(t, sig)) return;
     t.pending.set(sig, info);
     t.tg.signalWaiters.notify(EVENT_IN);
-    if (!blocked) this.kick(t);
+    if (!blocked) this.kick(t, sig);
   }
 
   /**
@@ -184,7 +185,7 @@ export class SignalManager {
     if (anyUnblocked && this.discards(anyUnblocked, sig)) return;
     tg.pending.set(sig, info);
     tg.signalWaiters.notify(EVENT_IN);
-    if (anyUnblocked) this.kick(anyUnblocked);
+    if (anyUnblocked) this.kick(anyUnblocked, sig);
   }
 
   /**
@@ -193,10 +194,23 @@ export class SignalManager {
    * a system call (a busy loop). A vfork parent waits for its child, which
    * holds the context.
    */
-  private kick(t: Task): void {
+  private kick(t: Task, sig: number): void {
     if (t.state === 'blocked') t.wakeForSignal();
     else if (t.state === 'stopped') t.wakeForSignal();
+    else if (t.paused) this.frozenFatal(t, sig);
     else if (t.state === 'running' && t.ctx.owner === t) t.ctx.interrupt();
+  }
+
+  /**
+   * A task held by a freezer takes no signal until the thaw, but one that
+   * would kill its process without a core dump (default action, untraced)
+   * ends it at once, as Linux's sending side makes such a signal a group
+   * kill (so a frozen process dies of SIGTERM).
+   */
+  private frozenFatal(t: Task, sig: number): void {
+    if (this.k.pausing || !frozenTask(this.k, t) || t.ptrace !== null) return;
+    if (t.tg.actions[sig].handler !== S.SIG_DFL || S.defaultAction(sig) !== 'term') return;
+    this.k.exitGroup(t.tg, sig);
   }
 
   /** Take the next deliverable signal (thread-directed first, lowest number first), or null. */

@@ -194,8 +194,8 @@ export class Task {
    * with Errno(ERESTARTSYS), which becomes EINTR or a restart).
    */
   block(q: Waitable | null, mask: number, deadlineNs?: number): Promise<number> {
-    // A pause pending (of the kernel, or of the task's container) counts as a signal would: the handler unwinds to its restart point.
-    if (this.hasInterruptingSignal() || this.kernel.pausing || this.tg.freezer?.frozen) return Promise.reject(new Errno(ERESTARTSYS));
+    // A pause pending (of the kernel, or of the task's container or cgroup) counts as a signal would: the handler unwinds to its restart point.
+    if (this.hasInterruptingSignal() || this.kernel.pausing || this.tg.freezer?.frozen || this.kernel.cgroups.frozen(this)) return Promise.reject(new Errno(ERESTARTSYS));
     // Mapping changes made so far in this call reach the host before time
     // passes: sibling threads run meanwhile, and a frame the call let go of
     // may be given to another process.

@@ -10,6 +10,7 @@ import type { Kernel } from './kernel';
 import type { PosixTimer } from './posix_timers';
 import { expireItimerReal } from './itimers';
 import type { CpuItimer, CpuLimit } from './itimers';
+import type { CpuBandwidth } from './cgroup_cpu';
 import { expirePosixTimer } from './posix_timers';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
@@ -28,6 +29,8 @@ export interface TimerTargets {
   posix: PosixTimer;
   /** A timerfd (fsimpl/timerfd): the file counts the expiry itself. */
   timerfd: TimerFdTarget;
+  /** A cgroup's cpu.max: a look at its subtree's CPU time (kernel/cgroup_cpu.ts). */
+  cpuMax: CpuBandwidth;
   /** A timer of the network stack (net/): a TCP connection's retransmission, delayed ACK, keepalive... */
   net: NetTimerTarget;
 }
@@ -52,6 +55,7 @@ const EXPIRE: { [K in TimerKind]: (k: Kernel, target: TimerTargets[K]) => void }
   posix: (k, pt) => expirePosixTimer(k, pt),
   timerfd: (k, tf) => tf.expired(k.monotonicNs()),
   net: (_k, n) => n.onTimer(),
+  cpuMax: (k, b) => b.expire(k),
 };
 
 function expire<K extends TimerKind>(k: Kernel, tm: KernelTimer<K>): void {

@@ -108,7 +108,7 @@ export function registerMqueue(vfs: VirtualFilesystem, initial: IpcNamespace, he
   if (mountOnDev) vfs.mountAt('/dev/mqueue', mqueueFsOf(initial.mq, vfs.devs, heap), { readonly: false, noexec: true, nosuid: true, nodev: true });
 }
 
-/** cgroup2's own mount options (accepted; the sandbox's hierarchy behaves the same with or without them). */
+/** cgroup2's own mount options (accepted; of them only nsdelegate changes how the sandbox's hierarchy behaves). */
 const CGROUP2_OPTIONS = new Set(['nsdelegate', 'favordynmods', 'memory_localevents', 'memory_recursiveprot', 'memory_hugetlb_accounting']);
 
 /**
@@ -124,9 +124,13 @@ export function registerCgroup2(vfs: VirtualFilesystem, kernel: Kernel, mountOnS
   vfs.fsTypes.register('cgroup2', {
     userns: false,
     make: (_src, data, _creds, caller) => {
-      for (const o of data.split(',')) if (o && !SB_OPTIONS.has(o) && !CGROUP2_OPTIONS.has(o)) throw new Errno(E.EINVAL);
+      const opts = data.split(',');
+      for (const o of opts) if (o && !SB_OPTIONS.has(o) && !CGROUP2_OPTIONS.has(o)) throw new Errno(E.EINVAL);
+      const ns = (caller as Task | null)?.nsproxy.cgroup ?? kernel.rootNs.cgroup;
+      // nsdelegate is the hierarchy's: each mount from the initial cgroup namespace sets or clears it; others' are ignored (as Linux's).
+      if (ns === kernel.rootNs.cgroup) kernel.cgroups.nsdelegate = opts.includes('nsdelegate');
       // A mount shows the tree from the mounter's cgroup namespace root.
-      const root = (caller as Task | null)?.nsproxy.cgroup.cgroupRoot ?? null;
+      const root = ns.cgroupRoot;
       return { fs, root: root ? new Dentry(fs.dirOf(root), root.name, null) : null };
     },
   });

@@ -1,7 +1,7 @@
 // Process creation, execution, exit, waiting, and process/session identity.
 
 import type { Cgroup } from '../kernel/cgroup';
-import { cgroupOfInode } from '../fsimpl/cgroupfs/cgroupfs';
+import { cgroupToCloneInto } from '../fsimpl/cgroupfs/cgroupfs';
 import { E, Errno } from '../abi/errno';
 import * as L from '../kernel/lifecycle';
 import { KEEP_REGS, VFORK_WAIT } from '../kernel/runner';
@@ -147,15 +147,15 @@ function clone3(t: Task, addr: number, size: number): number | Promise<number> {
 /**
  * CLONE_INTO_CGROUP's target: an fd of a cgroup2 directory (EBADF for any
  * other file), a cgroup still there (ENOENT, as Linux's lookup of it) without controllers given to
- * children (EBUSY, the no-internal-process rule); EINVAL for an fd past
+ * children (EBUSY, the no-internal-process rule), with delegation's checks
+ * on the caller (EACCES, ENOENT: fsimpl/cgroupfs/control.ts); EINVAL for an fd past
  * INT_MAX or a struct too old to have the field.
  */
 function intoCgroup(t: Task, fd: bigint, size: number): Cgroup {
   if (fd > 0x7fffffffn || size < 88) throw new Errno(E.EINVAL);
   const inode = t.fdTable.getRaw(Number(fd)).inode; // O_PATH too, as Linux takes it (fget_raw)
-  const c = inode ? cgroupOfInode(inode) : null;
+  const c = inode ? cgroupToCloneInto(inode, t) : null;
   if (!c) throw new Errno(E.EBADF);
-  t.kernel.cgroups.checkEnter(c, E.ENOENT);
   return c;
 }
 

@@ -171,6 +171,8 @@ const C_PROGRAMS = Object.freeze({
   peerpidfd: { args: () => [], endsWithDone: true },
   // Natively in a new cgroup of the host's v2 hierarchy, entered with a new cgroup namespace (removed after).
   cgroupfs: { args: (dir) => [dir], endsWithDone: true, cgroupns: true },
+  // Delegation, freezer, kill: compared by cgroupctl.test.js (once, beside its sandbox-only nsdelegate cases).
+  cgroupctl: { args: (dir) => [dir], endsWithDone: true, cgroupns: true, ownTest: true },
   kcmp: { args: () => [], endsWithDone: true },
   nropen: { args: () => [], endsWithDone: true },
   procreuse: { args: () => [], endsWithDone: true, pid1: true },

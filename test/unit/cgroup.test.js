@@ -60,12 +60,37 @@ test('mkdir and rmdir: EAGAIN past max.depth, max.descendants and the cap; EBUSY
   assert.strictEqual(tree.count, 0);
 });
 
-test('no internal processes: a cgroup that gives controllers takes no process', () => {
+test('no internal processes: a cgroup that gives domain controllers takes no process; one giving threaded ones only may (a thread root)', () => {
   const { tree, proc } = world();
   const a = tree.mkdir(tree.root, 'a');
-  a.subtreeControl.add('pids');
+  a.subtreeControl.add('memory');
   assert.throws(() => tree.move(proc(), a), errno('EBUSY'));
+  a.subtreeControl.delete('memory');
+  a.subtreeControl.add('pids');
   assert.deepStrictEqual(tree.mkdir(a, 'b').controllers(), ['pids']);
+  const g = proc();
+  tree.move(g, a);
+  assert.strictEqual(a.typeName(), 'domain threaded');
+  assert.strictEqual(a.children.get('b').typeName(), 'domain invalid');
+  assert.throws(() => tree.move(proc(), a.children.get('b')), errno('EOPNOTSUPP'));
+});
+
+test('threaded cgroups: a thread moves within its domain only, pids.current counts it where it is', () => {
+  const { tree, proc } = world();
+  const d = tree.mkdir(tree.root, 'd');
+  const x = tree.mkdir(d, 'x');
+  const other = tree.mkdir(tree.root, 'o');
+  tree.makeThreaded(x);
+  assert.deepStrictEqual([d.typeName(), x.typeName()], ['domain threaded', 'threaded']);
+  const g = proc(d, 2);
+  const [, second] = [...g.tasks];
+  tree.moveThread(second, x);
+  assert.strictEqual(tree.ofTask(second), x);
+  assert.deepStrictEqual([x.threads().length, d.threads().length, x.tasksInSubtree(), d.procs().length], [1, 1, 1, 1]);
+  assert.throws(() => tree.moveThread(second, other), errno('EOPNOTSUPP'));
+  assert.throws(() => tree.makeThreaded(d), errno('EOPNOTSUPP'));
+  tree.move(g, other);
+  assert.strictEqual(tree.ofTask(second), other);
 });
 
 test('pids.max counts the subtree\'s threads at fork and records refusals', () => {
@@ -83,13 +108,14 @@ test('pids.max counts the subtree\'s threads at fork and records refusals', () =
 });
 
 test('cpu time stays after a process is reaped and after rmdir; memory charges per cgroup with the least limit on the way up', () => {
-  const { tree, proc, groups } = world();
+  const { tree, proc, groups, tasks } = world();
   const a = tree.mkdir(tree.root, 'a');
   const b = tree.mkdir(a, 'b');
   const g = proc(b);
   assert.deepStrictEqual(b.cpuNs(), { userNs: 3000, sysNs: 1000 });
   tree.reaped(g);
   groups.delete(g.pid);
+  for (const t of g.tasks) tasks.delete(t.tid);
   tree.rmdir(b);
   assert.deepStrictEqual(a.cpuNs(), { userNs: 3000, sysNs: 1000 });
   const c = tree.mkdir(a, 'c');

@@ -2,15 +2,65 @@
 // one hierarchy (kernel/cgroup.ts). A directory per cgroup, made and removed
 // with mkdir and rmdir (EBUSY while populated or parent of another), its
 // interface files generated at each read (files.ts). Every mount shows the
-// whole tree. Other name operations are refused as kernfs refuses them
-// (O_CREAT EACCES, the rest EPERM).
+// tree from its mounter's cgroup namespace root. Directories and files take
+// chown and chmod (delegation: the cgroup keeps them, Cgroup.owners). Other
+// name operations are refused as kernfs refuses them (O_CREAT EACCES, the
+// rest EPERM).
 import { Errno, E } from '../../abi/errno';
-import { dtype, nowNs, S_IFDIR, S_IFMT, S_IFREG, UNNUMBERED_DEV, type DirEntry, type InodeAttrs, type StatFs } from '../../abi/fs';
-import type { Cgroup, CgroupTree } from '../../kernel/cgroup';
+import { dtype, nowNs, S_IFDIR, S_IFMT, S_IFREG, UNNUMBERED_DEV, type DirEntry, type InodeAttrs, type SetAttr, type StatFs } from '../../abi/fs';
+import type { Cgroup, CgroupTree, FileOwner } from '../../kernel/cgroup';
 import type { Kernel } from '../../kernel/kernel';
 import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
-import { NodeMaker, rootOwner, type Entry } from '../proc/nodes';
-import { interfaceFiles } from './files';
+import { NodeMaker, ProcFileNode, rootOwner, type Entry } from '../proc/nodes';
+import { checkCloneInto } from './control';
+import { interfaceFiles, nsBoundary } from './files';
+import type { Task } from '../../kernel/task';
+
+/** The owner and mode the cgroup keeps for one of its names ("" its directory), or the default. */
+function ownerOf(c: Cgroup, name: string, perm: number): FileOwner {
+  return c.owners.get(name) ?? { uid: 0, gid: 0, perm };
+}
+
+/** chmod and chown of a cgroup's directory or file (checked by the VFS); times and sizes are not kept (truncate succeeds, as kernfs's). */
+function setOwner(c: Cgroup, name: string, perm: number, a: SetAttr): void {
+  if (a.mode === undefined && a.uid === undefined && a.gid === undefined) return;
+  const o = { ...ownerOf(c, name, perm) };
+  if (a.mode !== undefined) o.perm = a.mode & 0o7777;
+  if (a.uid !== undefined) o.uid = a.uid;
+  if (a.gid !== undefined) o.gid = a.gid;
+  c.owners.set(name, o);
+}
+
+/** An interface file: its owner and mode are its cgroup's to keep; writes meet nsdelegate's boundary first. */
+class CgroupFileNode extends ProcFileNode {
+  private readonly defaultPerm: number;
+
+  constructor(
+    fs: CgroupFs,
+    from: ProcFileNode,
+    private readonly cgroup: Cgroup,
+    private readonly name: string,
+  ) {
+    const perm = from.mode & 0o7777;
+    const write = from.spec.write;
+    const spec = write ? { ...from.spec, write: (d: Buffer, ctx: unknown, opener?: unknown) => (nsBoundary(fs.kernel, cgroup, name, opener ?? ctx), write(d, ctx, opener)) } : from.spec;
+    super(fs, from.ino, perm, () => ownerOf(cgroup, name, perm), fs.birthNs, spec);
+    this.defaultPerm = perm;
+  }
+
+  override get mode(): number {
+    return S_IFREG | ownerOf(this.cgroup, this.name, this.defaultPerm).perm;
+  }
+
+  override attrs(): InodeAttrs {
+    return { ...super.attrs(), mode: this.mode };
+  }
+
+  // (ProcInode declares it without the argument: procfs refuses every change.)
+  override setattr(a: SetAttr = {}): void {
+    setOwner(this.cgroup, this.name, this.defaultPerm, a);
+  }
+}
 
 /** CGROUP2_SUPER_MAGIC (statfs's f_type). */
 const CGROUP2_SUPER_MAGIC = 0x63677270;
@@ -27,13 +77,14 @@ export class CgroupDirNode extends Inode {
   }
 
   override get mode(): number {
-    return S_IFDIR | 0o755;
+    return S_IFDIR | ownerOf(this.cgroup, '', 0o755).perm;
   }
 
   attrs(): InodeAttrs {
     const t = this.fs.birthNs;
+    const o = ownerOf(this.cgroup, '', 0o755);
     return {
-      mode: this.mode, uid: 0, gid: 0, nlink: 2 + this.cgroup.children.size, size: 0, blocks: 0, blksize: 4096,
+      mode: this.mode, uid: o.uid, gid: o.gid, nlink: 2 + this.cgroup.children.size, size: 0, blocks: 0, blksize: 4096,
       rdev: 0, atimeNs: t, mtimeNs: t, ctimeNs: t, btimeNs: t,
     };
   }
@@ -44,7 +95,10 @@ export class CgroupDirNode extends Inode {
 
   private entries(): Entry[] {
     const m = new NodeMaker<CgroupFs>(this.cfs, `cg${this.cgroup.id}`, rootOwner, this.cfs.birthNs);
-    return interfaceFiles(m, this.cgroup, this.cfs.kernel);
+    return interfaceFiles(m, this.cgroup, this.cfs.kernel).map(([name, mk]): Entry => [name, () => {
+      const i = mk();
+      return i instanceof ProcFileNode ? new CgroupFileNode(this.cfs, i, this.cgroup, name) : i;
+    }]);
   }
 
   override lookup(name: string): Inode | null {
@@ -92,8 +146,8 @@ export class CgroupDirNode extends Inode {
     throw new Errno(E.EPERM);
   }
 
-  override setattr(): void {
-    throw new Errno(E.EPERM);
+  override setattr(a: SetAttr): void {
+    setOwner(this.cgroup, '', 0o755, a);
   }
 }
 
@@ -136,7 +190,14 @@ export class CgroupFs implements FilesystemImpl {
   }
 }
 
-/** The cgroup a directory of a cgroup2 mount stands for (clone3's CLONE_INTO_CGROUP); null for anything else. */
-export function cgroupOfInode(i: Inode): Cgroup | null {
-  return i instanceof CgroupDirNode ? i.cgroup : null;
+/**
+ * The cgroup a directory of a cgroup2 mount stands for, for clone3's
+ * CLONE_INTO_CGROUP by t (null for anything else): one it may enter
+ * (checkEnter) and move itself into (checkCloneInto).
+ */
+export function cgroupToCloneInto(i: Inode, t: Task): Cgroup | null {
+  if (!(i instanceof CgroupDirNode)) return null;
+  i.fs.tree.checkEnter(i.cgroup, E.ENOENT);
+  checkCloneInto(i.fs, t, i.cgroup);
+  return i.cgroup;
 }

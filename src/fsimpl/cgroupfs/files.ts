@@ -6,16 +6,15 @@
 import { Errno, E } from '../../abi/errno';
 import { CONTROLLERS, type Cgroup, type Controller } from '../../kernel/cgroup';
 import type { Kernel } from '../../kernel/kernel';
-import { pidNsOf, vGroup } from '../../kernel/pid_ns';
-import type { Task } from '../../kernel/task';
+import { pidNsOf } from '../../kernel/pid_ns';
 import type { NodeMaker, Entry } from '../proc/nodes';
 import { callerOf } from '../proc/task_info';
 import type { CgroupFs } from './cgroupfs';
+import { controlFiles, text, writeProcs, writeThreads } from './control';
+
+export { nsBoundary } from './control';
 
 const PAGE = 4096;
-
-/** The words of a write, without its trailing newline. */
-const text = (data: Buffer): string => data.toString('latin1').trim();
 
 /** "max" or a non-negative integer: EINVAL for anything else, negative for a negative number (ERANGE for the cgroup.max.* files, EINVAL for the controllers'). */
 function maxOrCount(data: Buffer, negative = E.EINVAL): number {
@@ -29,36 +28,19 @@ function maxOrCount(data: Buffer, negative = E.EINVAL): number {
 
 const showMax = (v: number): string => (Number.isFinite(v) ? String(v) : 'max');
 
-function caller(k: Kernel, ctx: unknown): Task {
-  const t = callerOf(k, ctx);
-  if (!t) throw new Errno(E.EINVAL);
-  return t;
-}
-
 /** Numbers of processes (or threads) as the reader's PID namespace sees them; those it cannot see are left out. */
 function pidList(k: Kernel, ctx: unknown, c: Cgroup, threads: boolean): string {
+  // A threaded cgroup has threads, not processes: its domain lists them.
+  if (!threads && c.threaded) throw new Errno(E.EOPNOTSUPP);
   const t = callerOf(k, ctx);
   const ns = t ? pidNsOf(t) : null;
+  const ids = threads ? c.threads().map((x) => x.tid) : c.procs().map((g) => g.pid);
   const out: number[] = [];
-  for (const g of c.procs()) {
-    const ids = threads ? [...g.tasks].filter((x) => x.state !== 'dead').map((x) => x.tid) : [g.pid];
-    for (const id of ids) {
-      const n = ns ? ns.nrOfGlobal(id) : id;
-      if (n > 0) out.push(n);
-    }
+  for (const id of ids) {
+    const n = ns ? ns.nrOfGlobal(id) : id;
+    if (n > 0) out.push(n);
   }
   return out.map((n) => `${n}\n`).join('');
-}
-
-/** cgroup.procs: move the process named (0: the writer's own) here. */
-function writeProcs(k: Kernel, c: Cgroup, data: Buffer, ctx: unknown): void {
-  const t = caller(k, ctx);
-  const s = text(data);
-  if (!/^\d+$/.test(s)) throw new Errno(E.EINVAL);
-  const pid = Number(s);
-  const g = pid === 0 ? t.tg : vGroup(t, pid);
-  if (!g || g.zombie) throw new Errno(E.ESRCH);
-  k.cgroups.move(g, c);
 }
 
 /** cgroup.subtree_control: "+ctl" and "-ctl" words, all checked before any applies. */
@@ -71,20 +53,21 @@ function writeSubtree(c: Cgroup, data: Buffer): void {
     (w[0] === '+' ? on : off).add(name);
     (w[0] === '+' ? off : on).delete(name);
   }
-  // No internal processes: a cgroup with processes of its own gives no controllers to children.
-  if ([...on].some((x) => !c.subtreeControl.has(x)) && c.procs().length > 0) throw new Errno(E.EBUSY);
+  // No internal processes (but in a threaded subtree): a cgroup with processes of its own gives no controllers to children.
+  c.tree.checkEnable(c, [...on].filter((x) => !c.subtreeControl.has(x)));
   for (const x of off) for (const ch of c.children.values()) if (ch.subtreeControl.has(x)) throw new Errno(E.EBUSY);
   for (const x of on) c.subtreeControl.add(x);
   for (const x of off) c.subtreeControl.delete(x);
 }
 
 /** cpu.max: "$MAX $PERIOD" or "$MAX", MAX "max" or a quota of at least 1 ms, PERIOD 1 ms to 1 s (EINVAL otherwise). */
-function writeCpuMax(c: Cgroup, data: Buffer): void {
+function writeCpuMax(k: Kernel, c: Cgroup, data: Buffer): void {
   const [max, period, extra] = text(data).split(/\s+/);
   const p = period === undefined ? Number(c.cpuMax.split(' ')[1]) : /^\d+$/.test(period) ? Number(period) : NaN;
   if (extra !== undefined || !(p >= 1000 && p <= 1000000)) throw new Errno(E.EINVAL);
   if (max !== 'max' && !(/^\d+$/.test(max) && Number(max) >= 1000)) throw new Errno(E.EINVAL);
   c.cpuMax = `${max} ${p}`;
+  c.cpu.set(k, max === 'max' ? Infinity : Number(max), p);
 }
 
 function writeWeight(c: Cgroup, data: Buffer): void {
@@ -117,8 +100,9 @@ function memoryFiles(m: NodeMaker<CgroupFs>, c: Cgroup, k: Kernel): Entry[] {
 
 function cpuStat(c: Cgroup): string {
   const { userNs, sysNs } = c.cpuNs();
+  const b = c.cpu;
   const us = (ns: number): number => Math.floor(ns / 1000);
-  return `usage_usec ${us(userNs + sysNs)}\nuser_usec ${us(userNs)}\nsystem_usec ${us(sysNs)}\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\nnr_bursts 0\nburst_usec 0\n`;
+  return `usage_usec ${us(userNs + sysNs)}\nuser_usec ${us(userNs)}\nsystem_usec ${us(sysNs)}\nnr_periods ${b.nrPeriods}\nnr_throttled ${b.nrThrottled}\nthrottled_usec ${b.throttledUs}\nnr_bursts 0\nburst_usec 0\n`;
 }
 
 /** The files of cgroup c's directory. */
@@ -127,22 +111,20 @@ export function interfaceFiles(m: NodeMaker<CgroupFs>, c: Cgroup, k: Kernel): En
   const files: Entry[] = [
     m.file('cgroup.controllers', () => `${ctl.join(' ')}\n`),
     m.rwFile('cgroup.subtree_control', () => `${CONTROLLERS.filter((x) => c.subtreeControl.has(x)).join(' ')}\n`, (d) => writeSubtree(c, d)),
-    m.rwFile('cgroup.procs', (ctx) => pidList(k, ctx, c, false), (d, ctx) => writeProcs(k, c, d, ctx)),
-    // Threaded cgroups are not offered: threads move with their process.
-    m.rwFile('cgroup.threads', (ctx) => pidList(k, ctx, c, true), () => {
-      throw new Errno(E.EOPNOTSUPP);
+    m.rwFile('cgroup.procs', (ctx) => pidList(k, ctx, c, false), (d, ctx, opener) => writeProcs(m, k, c, d, ctx, opener)),
+    m.rwFile('cgroup.threads', (ctx) => pidList(k, ctx, c, true), (d, ctx, opener) => writeThreads(m, k, c, d, ctx, opener)),
+    m.rwFile('cgroup.type', () => `${c.typeName()}\n`, (d) => {
+      if (text(d) !== 'threaded') throw new Errno(E.EINVAL);
+      k.cgroups.makeThreaded(c);
     }),
-    m.rwFile('cgroup.type', () => 'domain\n', (d) => {
-      throw new Errno(text(d) === 'threaded' ? E.EOPNOTSUPP : E.EINVAL);
-    }),
-    m.file('cgroup.events', () => `populated ${c.populated() ? 1 : 0}\nfrozen 0\n`),
+    ...controlFiles(m, c, k),
     m.rwFile('cgroup.max.depth', () => `${showMax(c.maxDepth)}\n`, (d) => void (c.maxDepth = maxOrCount(d, E.ERANGE))),
     m.rwFile('cgroup.max.descendants', () => `${showMax(c.maxDescendants)}\n`, (d) => void (c.maxDescendants = maxOrCount(d, E.ERANGE))),
     m.file('cgroup.stat', () => `nr_descendants ${c.descendants()}\nnr_dying_descendants 0\n`),
     m.file('cpu.stat', () => cpuStat(c)),
   ];
   if (ctl.includes('cpu')) {
-    files.push(m.rwFile('cpu.max', () => `${c.cpuMax}\n`, (d) => writeCpuMax(c, d)));
+    files.push(m.rwFile('cpu.max', () => `${c.cpuMax}\n`, (d) => writeCpuMax(k, c, d)));
     files.push(m.rwFile('cpu.weight', () => `${c.cpuWeight}\n`, (d) => writeWeight(c, d)));
   }
   if (ctl.includes('memory')) files.push(...memoryFiles(m, c, k));

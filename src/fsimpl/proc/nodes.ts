@@ -85,8 +85,8 @@ export abstract class ProcInode extends Inode {
 export interface FileSpec {
   /** Produce the whole content. May throw (ESRCH once the process is gone). */
   read: (ctx: unknown) => string | Buffer;
-  /** Accept a write (the whole buffer of one write call), returning the bytes consumed (default: all); absent: read-only. */
-  write?: (data: Buffer, ctx: unknown) => number | void;
+  /** Accept a write (the whole buffer of one write call; ctx the writer, opener who opened the file), returning the bytes consumed (default: all); absent: read-only. */
+  write?: (data: Buffer, ctx: unknown, opener?: unknown) => number | void;
   /** Error for opening a read-only file for writing (after the permission check). */
   roErr?: E;
   /** The file's ioctls (absent: ENOTTY for all); null from it: not one of them. */
@@ -142,7 +142,7 @@ export class ProcFileDescription extends FileDescription {
   private put(t: FileCtx, data: Buffer): number {
     const w = this.node.spec.write;
     if (!w) throw new Errno(E.EINVAL);
-    const n = w(data, t);
+    const n = w(data, t, this.ctx);
     this.data = null;
     return n ?? data.length;
   }
@@ -248,7 +248,7 @@ export class NodeMaker<F extends FilesystemImpl = ProcFs> {
     return [name, () => this.fileNode(name, { read, roErr }, perm)];
   }
   /** A writable file entry. */
-  rwFile(name: string, read: (ctx: unknown) => string | Buffer, write: (data: Buffer, ctx: unknown) => number | void, perm = 0o644): Entry {
+  rwFile(name: string, read: (ctx: unknown) => string | Buffer, write: NonNullable<FileSpec['write']>, perm = 0o644): Entry {
     return [name, () => this.fileNode(name, { read, write }, perm)];
   }
   link(name: string, spec: LinkSpec, perm = 0o777): Entry {
