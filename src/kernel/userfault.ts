@@ -4,13 +4,16 @@
 // new message, if the page is still missing); an access of the Sentry in a
 // system call restarts the call. The wait is interruptible as Linux's: a
 // signal ends it (the instruction faults again after the handler; the
-// Sentry's access fails with EFAULT), SIGKILL ends the task.
+// Sentry's access fails with EFAULT), SIGKILL ends the task. A system call
+// that changed a registered range (mm/userfault_events.ts) waits at its end
+// for each of its events to be read, killably only, as Linux's.
 
 import { E, ERESTARTNOINTR } from '../abi/errno';
 import { EVENT_IN } from '../abi/waitqueue';
 import { PAGE_SIZE } from '../abi/mm';
 import * as S from '../abi/signals';
 import { poisonedAt, type UserfaultCtx, type UserfaultPending } from '../mm/userfault';
+import type { UffdEvent } from '../mm/userfault_events';
 import type { Task } from './task';
 import type { TaskRunner } from './runner';
 
@@ -72,4 +75,58 @@ export async function kernelFault(t: Task, e: UserfaultPending): Promise<number>
     ctx.forget(pf);
   }
   return -ERESTARTNOINTR;
+}
+
+/** A fatal signal is on its way: the wait for an event ends. */
+function dying(t: Task): boolean {
+  return t.state === 'dead' || t.tg.exiting || t.pending.has(S.SIGKILL) || t.tg.pending.has(S.SIGKILL);
+}
+
+/**
+ * Post ev and wait until it is read, its context closed, or the task
+ * killed. Other signals wait (Linux's TASK_KILLABLE): they are held back
+ * for the time of the wait. A stop or a pause of the sandbox, which must
+ * not wait for the monitor, ends the wait with the event withdrawn.
+ */
+async function waitEvent(t: Task, ev: UffdEvent): Promise<void> {
+  if (ev.ctx.released || dying(t)) return;
+  ev.ctx.post(ev);
+  const mask = t.sigmask;
+  t.sigmask = ~S.UNBLOCKABLE & ((1n << 64n) - 1n);
+  try {
+    while (!ev.read && !ev.ctx.released && !dying(t)) {
+      try {
+        await t.block(ev.queue, EVENT_IN);
+      } catch {
+        break;
+      }
+    }
+  } finally {
+    t.sigmask = mask;
+  }
+}
+
+/**
+ * The end of a system call: the userfaultfd events it caused are posted
+ * and waited for in turn (one at a time, so that a context holds one per
+ * task), then the call's result goes back.
+ */
+export function awaitEvents(t: Task, r: number | Promise<number>): number | Promise<number> {
+  const evs = t.mm.uffdEvents;
+  if (evs.length === 0) return r;
+  t.mm.uffdEvents = [];
+  return (async () => {
+    let done = 0;
+    try {
+      const v = await r;
+      for (const ev of evs) {
+        done++;
+        await waitEvent(t, ev).finally(() => ev.ctx.withdraw(ev));
+      }
+      return v;
+    } finally {
+      // Events not waited for (the call failed): their contexts change no more.
+      for (const ev of evs.slice(done)) ev.ctx.withdraw(ev);
+    }
+  })();
 }
