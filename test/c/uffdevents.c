@@ -41,8 +41,9 @@ struct uffdio_move {
 
 #define PG 4096
 
+/* Non-blocking, so that poll(2) tells whether a message waits (a blocking userfaultfd always polls as an error). */
 static int newuffd(uint64_t features) {
-  int fd = syscall(SYS_userfaultfd, O_CLOEXEC);
+  int fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     printf("userfaultfd: %s\n", ename(errno));
     exit(1);
@@ -53,6 +54,13 @@ static int newuffd(uint64_t features) {
     exit(1);
   }
   return fd;
+}
+
+/* read(2) of a non-blocking userfaultfd, waiting in poll(2) first. */
+static long rd(int fd, void *buf, size_t len) {
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  poll(&p, 1, -1);
+  return read(fd, buf, len);
 }
 
 static int reg(int fd, void *start, uint64_t len) {
@@ -78,7 +86,7 @@ static void *monitor(void *arg) {
   usleep(100000);
   mon_reading = 1;
   for (mon_got = 0; mon_got < mon_want; mon_got++) {
-    mon_ret = read(mon_fd, &mon_msgs[mon_got], sizeof mon_msg);
+    mon_ret = rd(mon_fd, &mon_msgs[mon_got], sizeof mon_msg);
     if (mon_ret < 0) {
       mon_ret = -errno;
       break;
@@ -273,7 +281,7 @@ static void test_fork(void) {
   int cfd = mon_msg.arg.fork.ufd;
   printf("fork: new descriptor is a new one: %s, cloexec: %d\n", cfd > fd ? "yes" : "no", fcntl(cfd, F_GETFD) & FD_CLOEXEC);
   struct uffd_msg m;
-  long n = read(cfd, &m, sizeof m);
+  long n = rd(cfd, &m, sizeof m);
   printf("fork: child fault read %ld, event %s at +%ld\n", n, evname(m.event), (long)((char *)(uintptr_t)m.arg.pagefault.address - a));
   char src[PG];
   memset(src, 'C', PG);
@@ -301,10 +309,10 @@ static void *fulltable_monitor(void *arg) {
   lim.rlim_max = old.rlim_max;
   setrlimit(RLIMIT_NOFILE, &lim);
   struct uffd_msg m;
-  long r = read(fd, &m, sizeof m);
+  long r = rd(fd, &m, sizeof m);
   printf("fork full table: first read %s\n", r < 0 ? ename(errno) : evname(m.event));
   setrlimit(RLIMIT_NOFILE, &old);
-  r = read(fd, &m, sizeof m);
+  r = rd(fd, &m, sizeof m);
   printf("fork full table: second read %s\n", r < 0 ? ename(errno) : evname(m.event));
   if (r > 0) close(m.arg.fork.ufd);
   return NULL;
@@ -469,7 +477,7 @@ static void test_move_fault(void) {
   pthread_t th;
   pthread_create(&th, NULL, mv_toucher, NULL);
   struct uffd_msg m;
-  long n = read(fd, &m, sizeof m);
+  long n = rd(fd, &m, sizeof m);
   printf("move fault: read %ld at +%ld\n", n, (long)((char *)(uintptr_t)m.arg.pagefault.address - mv_area));
   long long moved;
   long r = do_move(fd, (void *)(uintptr_t)m.arg.pagefault.address, src, PG, 0, &moved);
@@ -486,6 +494,55 @@ static void test_move_fault(void) {
   printf("move without feature: %s\n", ename(-r));
   close(fd);
   close(fd2);
+}
+
+/* While an event is unread the context's fills are EAGAIN (Linux's mmap_changing), whichever event it is. */
+static char *chg_a, *chg_b;
+static int chg_mode;
+static void *chg_act(void *arg) {
+  (void)arg;
+  if (chg_mode == 0) munmap(chg_a + 3 * PG, PG);
+  if (chg_mode == 1) madvise(chg_a + 3 * PG, PG, MADV_DONTNEED);
+  if (chg_mode == 2) mremap(chg_a + 3 * PG, PG, PG, MREMAP_MAYMOVE | MREMAP_FIXED, chg_b);
+  if (chg_mode == 3) {
+    pid_t p = fork();
+    if (p == 0) _exit(0);
+    waitpid(p, NULL, 0);
+  }
+  return NULL;
+}
+
+static void test_changing(void) {
+  static const char *names[] = {"unmap", "remove", "remap", "fork"};
+  uint64_t feats[] = {UFFD_FEATURE_EVENT_UNMAP, UFFD_FEATURE_EVENT_REMOVE, UFFD_FEATURE_EVENT_REMAP, UFFD_FEATURE_EVENT_FORK};
+  for (chg_mode = 0; chg_mode < 4; chg_mode++) {
+    int fd = newuffd(feats[chg_mode]);
+    chg_a = anon(4 * PG);
+    chg_b = anon(PG);
+    reg(fd, chg_a, 4 * PG);
+    pthread_t th;
+    fflush(stdout);
+    pthread_create(&th, NULL, chg_act, NULL);
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    poll(&p, 1, -1);
+    char src[PG];
+    memset(src, 'e', PG);
+    struct uffdio_copy cp = {.dst = (uintptr_t)chg_a, .src = (uintptr_t)src, .len = PG};
+    int r = ioctl(fd, UFFDIO_COPY, &cp);
+    printf("changing (%s): copy with the event unread %s, copy %lld\n", names[chg_mode], ename(r ? errno : 0), (long long)cp.copy);
+    struct uffdio_zeropage z = {.range = {.start = (uintptr_t)chg_a, .len = PG}};
+    r = ioctl(fd, UFFDIO_ZEROPAGE, &z);
+    printf("changing (%s): zeropage %s\n", names[chg_mode], ename(r ? errno : 0));
+    struct uffd_msg m;
+    rd(fd, &m, sizeof m);
+    pthread_join(th, NULL);
+    if (chg_mode == 3) close(m.arg.fork.ufd);
+    r = ioctl(fd, UFFDIO_COPY, &cp);
+    printf("changing (%s): copy once read %s, copy %lld, page '%c'\n", names[chg_mode], ename(r ? errno : 0), (long long)cp.copy, chg_a[0]);
+    close(fd);
+    munmap(chg_a, 4 * PG);
+    munmap(chg_b, PG);
+  }
 }
 
 /* A madvise over three registered VMAs: its events come one at a time (the next once the last was read). */
@@ -565,6 +622,7 @@ int main(void) {
   test_close();
   test_move();
   test_move_fault();
+  test_changing();
   test_one_at_a_time();
   test_move_race();
   printf("done\n");
