@@ -83,16 +83,31 @@ function dying(t: Task): boolean {
 }
 
 /**
+ * The mask of a killable wait: every signal that would not kill the task
+ * (a handler, a stop) held back, so that only a fatal one (SIGKILL, or
+ * one whose default action ends the process, as Linux makes those
+ * SIGKILL) ends it.
+ */
+function killableMask(t: Task): bigint {
+  let mask = t.sigmask;
+  for (let sig = 1; sig <= S.NSIG; sig++) {
+    const act = S.defaultAction(sig);
+    if (t.tg.actions[sig].handler !== S.SIG_DFL || (act !== 'term' && act !== 'core')) mask |= S.sigBit(sig);
+  }
+  return mask & ~S.UNBLOCKABLE;
+}
+
+/**
  * Post ev and wait until it is read, its context closed, or the task
- * killed. Other signals wait (Linux's TASK_KILLABLE): they are held back
- * for the time of the wait. A stop or a pause of the sandbox, which must
- * not wait for the monitor, ends the wait with the event withdrawn.
+ * killed (Linux's TASK_KILLABLE). Anything else that interrupts (a pause
+ * of the sandbox, SIGSTOP) ends the wait with the event withdrawn: the
+ * call returns, and the monitor does not see it.
  */
 async function waitEvent(t: Task, ev: UffdEvent): Promise<void> {
   if (ev.ctx.released || dying(t)) return;
   ev.ctx.post(ev);
   const mask = t.sigmask;
-  t.sigmask = ~S.UNBLOCKABLE & ((1n << 64n) - 1n);
+  t.sigmask = killableMask(t);
   try {
     while (!ev.read && !ev.ctx.released && !dying(t)) {
       try {

@@ -45,7 +45,7 @@ function forkInto(parent: MemoryManager, child: MemoryManager, made: Map<Userfau
     c.copyFlags(v);
     // Memory locks are not inherited.
     c.locked = 0;
-    // A userfaultfd's poisoned pages are, as Linux copies its poison markers (the registration is not: copyFlags).
+    // A userfaultfd's poisoned pages are, as Linux copies its poison markers (the registration only with EVENT_FORK).
     if (v.poison) c.poison = new Set(v.poison);
     forkRegistration(v, c, child, made);
     // The child's private pages get their own identity, as Linux's anon_vma_fork gives a new anon_vma.

@@ -333,8 +333,8 @@ static void test_fork_full(void) {
   munmap(a, 2 * PG);
 }
 
-/* A task waiting on a monitor that never reads: SIGKILL ends it. */
-static void test_kill(void) {
+/* A task waiting on a monitor that never reads: SIGKILL ends it, and so does a signal whose default action kills. */
+static void test_kill_with(int sig) {
   int p[2];
   pipe(p);
   fflush(stdout);
@@ -351,13 +351,75 @@ static void test_kill(void) {
   char c;
   read(p[0], &c, 1);
   usleep(100000);
-  kill(pid, SIGKILL);
+  kill(pid, sig);
   int st;
   waitpid(pid, &st, 0);
   close(p[1]);
   long n = read(p[0], &c, 1);
-  printf("kill: child %s, returned from munmap: %s\n", WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL ? "killed by SIGKILL" : "exited", n == 1 ? "yes" : "no");
+  printf("kill: child %s by %s, returned from munmap: %s\n", WIFSIGNALED(st) && WTERMSIG(st) == sig ? "killed" : "not killed", sig == SIGKILL ? "SIGKILL" : "SIGTERM", n == 1 ? "yes" : "no");
   close(p[0]);
+}
+
+/* A signal with a handler does not end the wait: the monitor still reads the event, the handler runs after. */
+static volatile int usr1_seen;
+static void on_usr1(int sig) {
+  (void)sig;
+  usr1_seen = 1;
+}
+static int go_pipe[2], sig_fd;
+static char sig_event[16];
+static void *sig_monitor(void *arg) {
+  (void)arg;
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  char c;
+  read(go_pipe[0], &c, 1);
+  struct pollfd p = {.fd = sig_fd, .events = POLLIN};
+  struct uffd_msg m;
+  if (poll(&p, 1, 5000) == 1 && read(sig_fd, &m, sizeof m) == sizeof m) snprintf(sig_event, sizeof sig_event, "%s", evname(m.event));
+  else snprintf(sig_event, sizeof sig_event, "none");
+  return NULL;
+}
+
+static void test_signal_waits(void) {
+  int ready[2];
+  pipe(ready);
+  pipe(go_pipe);
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGUSR1, on_usr1);
+    sig_fd = newuffd(UFFD_FEATURE_EVENT_UNMAP);
+    char *a = anon(2 * PG);
+    reg(sig_fd, a, 2 * PG);
+    pthread_t th;
+    pthread_create(&th, NULL, sig_monitor, NULL);
+    write(ready[1], "x", 1);
+    int r = munmap(a, 2 * PG);
+    pthread_join(th, NULL);
+    printf("signal: monitor read %s, munmap %s, handler ran %d\n", sig_event, ename(r ? errno : 0), usr1_seen);
+    fflush(stdout);
+    _exit(0);
+  }
+  char c;
+  read(ready[0], &c, 1);
+  usleep(100000);
+  kill(pid, SIGUSR1);
+  usleep(100000);
+  write(go_pipe[1], "g", 1);
+  waitpid(pid, NULL, 0);
+  close(ready[0]);
+  close(ready[1]);
+  close(go_pipe[0]);
+  close(go_pipe[1]);
+}
+
+static void test_kill(void) {
+  test_kill_with(SIGKILL);
+  test_kill_with(SIGTERM);
+  test_signal_waits();
 }
 
 /* Closing the context ends the acting task's wait. */
