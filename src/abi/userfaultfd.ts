@@ -25,6 +25,7 @@ export const NR_UNREGISTER = 0x01;
 export const NR_WAKE = 0x02;
 export const NR_COPY = 0x03;
 export const NR_ZEROPAGE = 0x04;
+export const NR_MOVE = 0x05;
 export const NR_WRITEPROTECT = 0x06;
 export const NR_CONTINUE = 0x07;
 export const NR_POISON = 0x08;
@@ -53,6 +54,7 @@ export const UFFD_FEATURE_SIGBUS = 1 << 7;
 export const UFFD_FEATURE_THREAD_ID = 1 << 8;
 export const UFFD_FEATURE_MINOR_SHMEM = 1 << 10;
 export const UFFD_FEATURE_EXACT_ADDRESS = 1 << 11;
+export const UFFD_FEATURE_WP_HUGETLBFS_SHMEM = 1 << 12;
 export const UFFD_FEATURE_POISON = 1 << 14;
 export const UFFD_FEATURE_MOVE = 1 << 16;
 

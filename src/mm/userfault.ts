@@ -116,13 +116,12 @@ export function checkKernelAccess(v: Vma, p: number, addr: number, write: boolea
 
 /**
  * Whether a VMA may be registered in mode: anonymous memory and shmem
- * files; minor faults for shmem only, write protection for private
- * anonymous memory only.
+ * files, in every mode but minor faults, which are for shmem only (write
+ * protection of shmem needs no feature: Linux with uffd-wp PTE markers).
  */
 function registrable(v: Vma, mode = UFFDIO_REGISTER_MODE_MISSING): boolean {
   if (v.file !== null && !shmem(v)) return false;
-  if (mode & UFFDIO_REGISTER_MODE_MINOR && !shmem(v)) return false;
-  return !(mode & UFFDIO_REGISTER_MODE_WP && v.shared);
+  return !(mode & UFFDIO_REGISTER_MODE_MINOR && !shmem(v));
 }
 
 /**

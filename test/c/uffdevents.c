@@ -8,8 +8,9 @@
  * errors (EEXIST, ENOENT, ALLOW_SRC_HOLES, EBUSY for a page shared with a
  * fork child, EINVAL for misalignment, overlap, a shared or unregistered
  * destination), a partial move (EAGAIN), and a fault served by a move.
- * Hostile: a task whose call causes several events has one queued at a
- * time; moves racing an munmap of their source. */
+ * Write protection of shared memory (shared anonymous, memfd). Hostile: a
+ * task whose call causes several events has one queued at a time; moves
+ * racing an munmap of their source. */
 #define _GNU_SOURCE
 #include "common.h"
 #include <fcntl.h>
@@ -458,7 +459,8 @@ static void test_move(void) {
   char *dst = anon(8 * PG);
   for (int i = 0; i < 4; i++) memset(src + i * PG, 'a' + i, PG);
   struct uffdio_register rg = {.range = {.start = (uintptr_t)dst, .len = 8 * PG}, .mode = UFFDIO_REGISTER_MODE_MISSING};
-  printf("move: register %s, MOVE in its ioctls: %d\n", ename(ioctl(fd, UFFDIO_REGISTER, &rg) ? errno : 0), (int)!!(rg.ioctls & (1ULL << _UFFDIO_MOVE)));
+  int rr = ioctl(fd, UFFDIO_REGISTER, &rg) ? errno : 0;
+  printf("move: register %s, MOVE in its ioctls: %d\n", ename(rr), (int)!!(rg.ioctls & (1ULL << _UFFDIO_MOVE)));
   show_move("two pages", fd, dst, src, 2 * PG, 0);
   printf("move: dst '%c%c', src now '%d%d'\n", dst[0], dst[PG], src[0], src[PG]);
   show_move("onto present", fd, dst, src + 2 * PG, PG, 0);
@@ -672,6 +674,69 @@ static void test_move_race(void) {
   munmap(race_b, PG);
 }
 
+/* Write protection of shmem: a write waits with WRITE|WP, releasing the page wakes it; a read(2) into a protected page waits too. */
+static char *wps_area;
+static void *wps_writer(void *arg) {
+  (void)arg;
+  wps_area[PG] = 'W';
+  return NULL;
+}
+static int wps_pipe[2];
+static void *wps_reader(void *arg) {
+  (void)arg;
+  return (void *)(intptr_t)read(wps_pipe[0], wps_area + 2 * PG, 1);
+}
+
+static void test_wp_shmem_on(const char *what, char *area) {
+  int fd = newuffd(0);
+  wps_area = area;
+  area[0] = 'x';
+  area[PG] = 'y';
+  area[2 * PG] = 'z';
+  struct uffdio_register r = {.range = {.start = (uintptr_t)area, .len = 4 * PG}, .mode = UFFDIO_REGISTER_MODE_WP};
+  int rr = ioctl(fd, UFFDIO_REGISTER, &r) ? errno : 0;
+  printf("wp %s: register %s, WRITEPROTECT in its ioctls %d\n", what, ename(rr), (int)!!(r.ioctls & (1ULL << _UFFDIO_WRITEPROTECT)));
+  struct uffdio_writeprotect w = {.range = {.start = (uintptr_t)area, .len = 3 * PG}, .mode = UFFDIO_WRITEPROTECT_MODE_WP};
+  printf("wp %s: protect %s\n", what, ename(ioctl(fd, UFFDIO_WRITEPROTECT, &w) ? errno : 0));
+  printf("wp %s: a read passes: '%c'\n", what, area[0]);
+  pthread_t th;
+  pthread_create(&th, NULL, wps_writer, NULL);
+  struct uffd_msg m;
+  long n = rd(fd, &m, sizeof m);
+  printf("wp %s: message %ld %s flags %llu at +%ld\n", what, n, evname(m.event), (unsigned long long)m.arg.pagefault.flags, (long)((char *)(uintptr_t)m.arg.pagefault.address - area));
+  w.mode = 0;
+  w.range.start = (uintptr_t)(area + PG);
+  w.range.len = PG;
+  printf("wp %s: release %s\n", what, ename(ioctl(fd, UFFDIO_WRITEPROTECT, &w) ? errno : 0));
+  pthread_join(th, NULL);
+  printf("wp %s: page '%c'\n", what, area[PG]);
+  pipe(wps_pipe);
+  write(wps_pipe[1], "p", 1);
+  pthread_create(&th, NULL, wps_reader, NULL);
+  n = rd(fd, &m, sizeof m);
+  printf("wp %s: read(2) into a protected page: message %s flags %llu at +%ld\n", what, evname(m.event), (unsigned long long)m.arg.pagefault.flags, (long)((char *)(uintptr_t)m.arg.pagefault.address - area));
+  w.range.start = (uintptr_t)(area + 2 * PG);
+  ioctl(fd, UFFDIO_WRITEPROTECT, &w);
+  void *ret;
+  pthread_join(th, &ret);
+  printf("wp %s: read returned %ld, page '%c'\n", what, (long)(intptr_t)ret, area[2 * PG]);
+  close(wps_pipe[0]);
+  close(wps_pipe[1]);
+  close(fd);
+}
+
+static void test_wp_shmem(void) {
+  char *s = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  test_wp_shmem_on("shared anon", s);
+  munmap(s, 4 * PG);
+  int mfd = memfd_create("wp", 0);
+  ftruncate(mfd, 4 * PG);
+  char *f = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+  test_wp_shmem_on("memfd", f);
+  munmap(f, 4 * PG);
+  close(mfd);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   test_api();
@@ -685,6 +750,7 @@ int main(void) {
   test_move();
   test_move_fault();
   test_changing();
+  test_wp_shmem();
   test_one_at_a_time();
   test_move_race();
   printf("done\n");
