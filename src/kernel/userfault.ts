@@ -13,7 +13,7 @@ import { EVENT_IN } from '../abi/waitqueue';
 import { PAGE_SIZE } from '../abi/mm';
 import * as S from '../abi/signals';
 import { poisonedAt, type UserfaultCtx, type UserfaultPending } from '../mm/userfault';
-import type { UffdEvent } from '../mm/userfault_events';
+import { isRemoveNote, nextRemove, type UffdEvent } from '../mm/userfault_events';
 import type { Task } from './task';
 import type { TaskRunner } from './runner';
 
@@ -127,21 +127,32 @@ async function waitEvent(t: Task, ev: UffdEvent): Promise<void> {
  * task), then the call's result goes back.
  */
 export function awaitEvents(t: Task, r: number | Promise<number>): number | Promise<number> {
-  const evs = t.mm.uffdEvents;
-  if (evs.length === 0) return r;
+  const notes = t.mm.uffdEvents;
+  if (notes.length === 0) return r;
   t.mm.uffdEvents = [];
+  const tell = async (ev: UffdEvent): Promise<void> => {
+    try {
+      await waitEvent(t, ev);
+    } finally {
+      ev.ctx.withdraw(ev);
+    }
+  };
   return (async () => {
     let done = 0;
     try {
       const v = await r;
-      for (const ev of evs) {
+      for (const note of notes) {
         done++;
-        await waitEvent(t, ev).finally(() => ev.ctx.withdraw(ev));
+        if (isRemoveNote(note)) {
+          for (let ev = nextRemove(t.mm, note); ev !== null && !dying(t); ev = nextRemove(t.mm, note)) await tell(ev);
+        } else {
+          await tell(note);
+        }
       }
       return v;
     } finally {
       // Events not waited for (the call failed): their contexts change no more.
-      for (const ev of evs.slice(done)) ev.ctx.withdraw(ev);
+      for (const note of notes.slice(done)) if (!isRemoveNote(note)) note.ctx.withdraw(note);
     }
   })();
 }

@@ -20,7 +20,7 @@ import { discard, dropObjectPages, dropPastEof } from './drops';
 import { populate, syncHost } from './populate';
 import type { VmSysctl } from './vm_sysctl';
 import { checkKernelAccess, faultCtx, type UserfaultCtx } from './userfault';
-import { noteUnmap, type UffdEvent } from './userfault_events';
+import { noteUnmap, type UffdNote } from './userfault_events';
 
 /** The lowest address a MAP_FIXED mapping may use; findFree stays above mmap_min_addr. */
 const MIN_FIXED_ADDR = 0x1000;
@@ -60,7 +60,7 @@ export class MemoryManager extends UserCopy {
   /** The memory charge group its new frames go to (a pod container's, platform/memcharge.ts); inherited at fork and exec. */
   charge: MemCharge | null = null;
   /** userfaultfd events the system call in progress caused (mm/userfault_events.ts), posted and waited for when it ends. */
-  uffdEvents: UffdEvent[] = [];
+  uffdEvents: UffdNote[] = [];
   constructor(
     readonly memfile: MemoryFile,
     readonly as: AddressSpace,

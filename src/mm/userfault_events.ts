@@ -41,17 +41,54 @@ export function noteUnmap(mm: MemoryManager, start: number, end: number): void {
   for (const v of mm.vmas.overlapping(start, end)) {
     const ctx = wants(v, UFFD_FEATURE_EVENT_UNMAP);
     if (ctx === null) continue;
-    const dup = mm.uffdEvents.some((e) => e.ctx === ctx && e.event === UFFD_EVENT_UNMAP && e.args[0] === start && e.args[1] === end);
+    const dup = mm.uffdEvents.some((e) => !isRemoveNote(e) && e.ctx === ctx && e.event === UFFD_EVENT_UNMAP && e.args[0] === start && e.args[1] === end);
     if (!dup) mm.uffdEvents.push(new UffdEvent(ctx, UFFD_EVENT_UNMAP, [start, end]));
   }
 }
 
-/** MADV_DONTNEED, FREE, REMOVE of [start, end): a REMOVE event for each VMA of a context with the feature, its part of the range. */
+/**
+ * MADV_DONTNEED, FREE, REMOVE of [start, end): a REMOVE event for each VMA
+ * of a context with the feature, its part of the range. Made one at a time
+ * as the kernel gets to them (nextRemove), as Linux tells them VMA by VMA:
+ * a call over thousands of VMAs keeps one note, not thousands of events.
+ */
+export class RemoveNote {
+  constructor(
+    /** Where the next VMA to tell of starts its search. */
+    public at: number,
+    readonly end: number,
+  ) {}
+}
+
+/** What a system call left its task to tell: events made already (fork, remap, unmap), or a removal's, made as they come. */
+export type UffdNote = UffdEvent | RemoveNote;
+
+/** Told apart by shape, not class: the bundles may each hold a copy of this module. */
+export function isRemoveNote(n: UffdNote): n is RemoveNote {
+  return 'at' in n;
+}
+
 export function noteRemove(mm: MemoryManager, start: number, end: number): void {
   for (const v of mm.vmas.overlapping(start, end)) {
-    const ctx = wants(v, UFFD_FEATURE_EVENT_REMOVE);
-    if (ctx !== null) mm.uffdEvents.push(new UffdEvent(ctx, UFFD_EVENT_REMOVE, [Math.max(start, v.start), Math.min(end, v.end)]));
+    if (wants(v, UFFD_FEATURE_EVENT_REMOVE) !== null) {
+      mm.uffdEvents.push(new RemoveNote(Math.max(start, v.start), end));
+      return;
+    }
   }
+}
+
+/** The REMOVE event of the next registered VMA of note's range (looked up now: the address space may have changed meanwhile, as Linux looks again after each wait), or null. */
+export function nextRemove(mm: MemoryManager, note: RemoveNote): UffdEvent | null {
+  if (note.at >= note.end) return null;
+  for (const v of mm.vmas.overlapping(note.at, note.end)) {
+    const ctx = wants(v, UFFD_FEATURE_EVENT_REMOVE);
+    if (ctx === null) continue;
+    const from = Math.max(note.at, v.start);
+    note.at = Math.min(note.end, v.end);
+    return new UffdEvent(ctx, UFFD_EVENT_REMOVE, [from, note.at]);
+  }
+  note.at = note.end;
+  return null;
 }
 
 /**
