@@ -639,6 +639,45 @@ static void test_one_at_a_time(void) {
   munmap(a, 3 * PG);
 }
 
+/* A madvise over 2000 registered VMAs whose monitor reads 6 events and then no more: the task waits on the seventh (one note kept, not 2000 events) until SIGKILL. */
+static int many_fd, many_pipe[2];
+static void *many_monitor(void *arg) {
+  (void)arg;
+  struct uffd_msg m;
+  int n = 0;
+  for (int i = 0; i < 5; i++) n += rd(many_fd, &m, sizeof m) == sizeof m && m.event == UFFD_EVENT_REMOVE;
+  /* The sixth comes once the fifth was read; then nothing reads the seventh. */
+  n += rd(many_fd, &m, sizeof m) == sizeof m;
+  char c = (char)n;
+  write(many_pipe[1], &c, 1);
+  return NULL;
+}
+
+static void test_many_vmas(void) {
+  pipe(many_pipe);
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    many_fd = newuffd(UFFD_FEATURE_EVENT_REMOVE);
+    size_t len = 2000 * (size_t)PG;
+    char *a = anon(len);
+    reg(many_fd, a, len);
+    for (size_t i = 1; i < 2000; i += 2) mprotect(a + i * PG, PG, PROT_READ);
+    pthread_t th;
+    pthread_create(&th, NULL, many_monitor, NULL);
+    madvise(a, len, MADV_DONTNEED);
+    _exit(0);
+  }
+  char c = 0;
+  read(many_pipe[0], &c, 1);
+  kill(pid, SIGKILL);
+  int st;
+  waitpid(pid, &st, 0);
+  printf("many vmas: monitor read %d events, then the task waited on the next, child %s\n", c, WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL ? "killed by SIGKILL" : "not killed");
+  close(many_pipe[0]);
+  close(many_pipe[1]);
+}
+
 /* Moves back and forth while another thread unmaps the source: each ends OK or ENOENT/EINVAL, nothing else. */
 static char *race_a, *race_b;
 static int race_fd;
@@ -752,6 +791,7 @@ int main(void) {
   test_changing();
   test_wp_shmem();
   test_one_at_a_time();
+  test_many_vmas();
   test_move_race();
   printf("done\n");
   return 0;
