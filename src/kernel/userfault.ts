@@ -153,6 +153,8 @@ export function awaitEvents(t: Task, r: number | Promise<number>): number | Prom
     } finally {
       // Events not waited for (the call failed): their contexts change no more.
       for (const note of notes.slice(done)) if (!isRemoveNote(note)) note.ctx.withdraw(note);
+      // A fork child held until now starts (its context dropped if nobody read the event).
+      for (const note of notes) if (!isRemoveNote(note)) note.startChild?.();
     }
   })();
 }

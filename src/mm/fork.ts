@@ -26,7 +26,7 @@ export function forkMemory(parent: MemoryManager, as: AddressSpace): MemoryManag
   const made = new Map<UserfaultCtx, UserfaultCtx>();
   try {
     forkInto(parent, child, made);
-    noteFork(parent, made);
+    noteFork(parent, made, child);
   } catch (e) {
     for (const nctx of made.values()) nctx.abandon();
     // Past the memory limit (ENOMEM): the half-built child gives everything back.

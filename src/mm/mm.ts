@@ -61,6 +61,8 @@ export class MemoryManager extends UserCopy {
   charge: MemCharge | null = null;
   /** userfaultfd events the system call in progress caused (mm/userfault_events.ts), posted and waited for when it ends. */
   uffdEvents: UffdNote[] = [];
+  /** A fork child's address space whose parent waits for its userfaultfd fork events: the child starts once they are done (userfault_events.ts). */
+  uffdHold: Promise<void> | null = null;
   constructor(
     readonly memfile: MemoryFile,
     readonly as: AddressSpace,

@@ -26,6 +26,8 @@ export class UffdEvent {
     readonly args: readonly number[],
     /** EVENT_FORK: the child's context, a descriptor of the reader once read. */
     readonly child: UserfaultCtx | null = null,
+    /** EVENT_FORK: let the child start (its creator is done waiting). */
+    readonly startChild: (() => void) | null = null,
   ) {
     // Linux's mmap_changing: the context's fills are EAGAIN until the event is read.
     ctx.changing++;
@@ -124,7 +126,14 @@ export function forkRegistration(parent: Vma, child: Vma, childMm: MemoryManager
   if (parent.wp !== null) child.wp = new Set(parent.wp);
 }
 
-/** The fork events of the contexts forkRegistration made, on the parent's list. */
-export function noteFork(mm: MemoryManager, made: Map<UserfaultCtx, UserfaultCtx>): void {
-  for (const [ctx, nctx] of made) mm.uffdEvents.push(new UffdEvent(ctx, UFFD_EVENT_FORK, [], nctx));
+/**
+ * The fork events of the contexts forkRegistration made, on the parent's
+ * list; the child does not start before its parent is done waiting for
+ * them (MemoryManager.uffdHold), as Linux's parent finishes the fork only then.
+ */
+export function noteFork(mm: MemoryManager, made: Map<UserfaultCtx, UserfaultCtx>, child: MemoryManager): void {
+  if (made.size === 0) return;
+  let release = (): void => {};
+  child.uffdHold = new Promise<void>((resolve) => (release = resolve));
+  for (const [ctx, nctx] of made) mm.uffdEvents.push(new UffdEvent(ctx, UFFD_EVENT_FORK, [], nctx, release));
 }

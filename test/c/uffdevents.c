@@ -82,9 +82,17 @@ static struct uffd_msg mon_msgs[4];
 static struct uffd_msg mon_msg;
 static long mon_ret;
 
+/* Set: whether the fork child ran before its event was read (it writes here first thing). */
+static int mon_check_fd = -1;
+static int mon_child_ran;
+
 static void *monitor(void *arg) {
   (void)arg;
   usleep(100000);
+  if (mon_check_fd >= 0) {
+    struct pollfd p = {.fd = mon_check_fd, .events = POLLIN};
+    mon_child_ran = poll(&p, 1, 0) == 1;
+  }
   mon_reading = 1;
   for (mon_got = 0; mon_got < mon_want; mon_got++) {
     mon_ret = rd(mon_fd, &mon_msgs[mon_got], sizeof mon_msg);
@@ -266,10 +274,14 @@ static void test_fork(void) {
   char *a = anon(4 * PG);
   a[0] = 'P';
   reg(fd, a, 4 * PG);
+  int ran[2];
+  pipe(ran);
+  mon_check_fd = ran[0];
   pthread_t th = start_monitor(fd);
   fflush(stdout);
   pid_t pid = fork();
   if (pid == 0) {
+    write(ran[1], "r", 1);
     /* The child touches a missing page: its own context's message. */
     char c = a[PG];
     printf("fork child: read '%c'\n", c);
@@ -278,7 +290,10 @@ static void test_fork(void) {
   }
   int waited = mon_reading;
   pthread_join(th, NULL);
-  printf("fork: event %s, acting task waited: %s\n", evname(mon_msg.event), waited ? "yes" : "no");
+  printf("fork: event %s, acting task waited: %s, child ran before the event was read: %s\n", evname(mon_msg.event), waited ? "yes" : "no", mon_child_ran ? "yes" : "no");
+  mon_check_fd = -1;
+  close(ran[0]);
+  close(ran[1]);
   int cfd = mon_msg.arg.fork.ufd;
   printf("fork: new descriptor is a new one: %s, cloexec: %d\n", cfd > fd ? "yes" : "no", fcntl(cfd, F_GETFD) & FD_CLOEXEC);
   struct uffd_msg m;
