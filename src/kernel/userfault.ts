@@ -13,7 +13,7 @@ import { EVENT_IN } from '../abi/waitqueue';
 import { PAGE_SIZE } from '../abi/mm';
 import * as S from '../abi/signals';
 import { poisonedAt, type UserfaultCtx, type UserfaultPending } from '../mm/userfault';
-import { isRemoveNote, nextRemove, type UffdEvent } from '../mm/userfault_events';
+import { dropTold, isRemoveNote, nextRemove, type UffdEvent } from '../mm/userfault_events';
 import type { Task } from './task';
 import type { TaskRunner } from './runner';
 
@@ -144,7 +144,11 @@ export function awaitEvents(t: Task, r: number | Promise<number>): number | Prom
       for (const note of notes) {
         done++;
         if (isRemoveNote(note)) {
-          for (let ev = nextRemove(t.mm, note); ev !== null && !dying(t); ev = nextRemove(t.mm, note)) await tell(ev);
+          for (let ev = nextRemove(t.mm, note); ev !== null && !dying(t); ev = nextRemove(t.mm, note)) {
+            await tell(ev);
+            dropTold(note, note.at);
+          }
+          if (!dying(t)) dropTold(note, note.end);
         } else {
           await tell(note);
         }

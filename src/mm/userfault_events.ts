@@ -53,12 +53,17 @@ export function noteUnmap(mm: MemoryManager, start: number, end: number): void {
  * of a context with the feature, its part of the range. Made one at a time
  * as the kernel gets to them (nextRemove), as Linux tells them VMA by VMA:
  * a call over thousands of VMAs keeps one note, not thousands of events.
+ * With drop, the pages go only as the events are read (each VMA's part
+ * once its event was, as Linux drops after telling).
  */
 export class RemoveNote {
   constructor(
     /** Where the next VMA to tell of starts its search. */
     public at: number,
     readonly end: number,
+    /** Dropped up to here. */
+    public dropped: number,
+    readonly drop: ((from: number, to: number) => void) | null,
   ) {}
 }
 
@@ -70,13 +75,23 @@ export function isRemoveNote(n: UffdNote): n is RemoveNote {
   return 'at' in n;
 }
 
-export function noteRemove(mm: MemoryManager, start: number, end: number): void {
+/** Note a removal's events; false when no VMA of the range asks for them (the caller drops at once). */
+export function noteRemove(mm: MemoryManager, start: number, end: number, drop: ((from: number, to: number) => void) | null = null): boolean {
   for (const v of mm.vmas.overlapping(start, end)) {
     if (wants(v, UFFD_FEATURE_EVENT_REMOVE) !== null) {
-      mm.uffdEvents.push(new RemoveNote(Math.max(start, v.start), end));
-      return;
+      mm.uffdEvents.push(new RemoveNote(Math.max(start, v.start), end, start, drop));
+      return true;
     }
   }
+  return false;
+}
+
+/** The removal's pages up to `to` go (those of the VMAs told of so far). */
+export function dropTold(note: RemoveNote, to: number): void {
+  if (note.drop === null || to <= note.dropped) return;
+  const from = note.dropped;
+  note.dropped = to;
+  note.drop(from, to);
 }
 
 /** The REMOVE event of the next registered VMA of note's range (looked up now: the address space may have changed meanwhile, as Linux looks again after each wait), or null. */

@@ -335,12 +335,13 @@ function applyAdvice(t: Task, advice: number, start: number, end: number): void 
     case MADV_DONTNEED:
     case MADV_FREE:
       checkDroppable(mm.vmas.overlapping(start, end), advice === MADV_FREE);
-      // A userfaultfd with EVENT_REMOVE learns of it (the call ends once it read it).
-      noteRemove(mm, start, end);
+      // A userfaultfd with EVENT_REMOVE learns of it first: the pages go as its events are read (kernel/userfault.ts).
+      if (noteRemove(mm, start, end, (a, b) => mm.discard(a, b - a))) break;
       // MADV_FREE's pages may be dropped at any time until written: now is one such time.
       mm.discard(start, len);
       break;
     case MADV_REMOVE:
+      // Punched at once, told after (Linux tells first).
       noteRemove(mm, start, end);
       madviseRemove(t, start, end);
       break;

@@ -85,6 +85,9 @@ static long mon_ret;
 /* Set: whether the fork child ran before its event was read (it writes here first thing). */
 static int mon_check_fd = -1;
 static int mon_child_ran;
+/* Set: a byte the monitor reads before it reads the event (the removal has not dropped it yet). */
+static volatile char *mon_peek;
+static char mon_peeked;
 
 static void *monitor(void *arg) {
   (void)arg;
@@ -93,6 +96,7 @@ static void *monitor(void *arg) {
     struct pollfd p = {.fd = mon_check_fd, .events = POLLIN};
     mon_child_ran = poll(&p, 1, 0) == 1;
   }
+  if (mon_peek != NULL) mon_peeked = *mon_peek;
   mon_reading = 1;
   for (mon_got = 0; mon_got < mon_want; mon_got++) {
     mon_ret = rd(mon_fd, &mon_msgs[mon_got], sizeof mon_msg);
@@ -171,12 +175,19 @@ static void test_api(void) {
 static void test_remove(void) {
   int fd = newuffd(UFFD_FEATURE_EVENT_REMOVE);
   char *a = anon(8 * PG);
+  a[2 * PG] = 'D';
   printf("remove: register %s\n", ename(reg(fd, a, 8 * PG) ? errno : 0));
+  mon_peek = a + 2 * PG;
   pthread_t th = start_monitor(fd);
   int r = madvise(a + 2 * PG, 3 * PG, MADV_DONTNEED);
   int waited = mon_reading;
   printf("remove: madvise %s\n", ename(r ? errno : 0));
   end_monitor(th, "remove", a, waited);
+  mon_peek = NULL;
+  printf("remove: the page before the event was read: '%c'\n", mon_peeked);
+  unsigned char vec = 9;
+  mincore(a + 2 * PG, PG, &vec);
+  printf("remove: resident once madvise returned: %d\n", vec & 1);
   /* Across two VMAs (mprotect splits the range): one event each. */
   mprotect(a + 4 * PG, PG, PROT_READ);
   th = start_monitor_n(fd, 3);
