@@ -39,6 +39,7 @@ export function movePages(mm: MemoryManager, ctx: UserfaultCtx, dst: number, src
   const memfile = mm.memfile;
   let err = 0;
   let i = 0;
+  const moved: number[] = [];
   for (; i < n; i++) {
     const dp = dv.pageIndex(dst + i * PAGE);
     const sp = sv.pageIndex(src + i * PAGE);
@@ -60,11 +61,21 @@ export function movePages(mm: MemoryManager, ctx: UserfaultCtx, dst: number, src
     sv.frames.set(sp, -1);
     sv.wp?.delete(sp);
     dv.frames.set(dp, f);
-    // One page at a time: the source may be the destination's own VMA.
-    mm.as.unmap(src + i * PAGE, PAGE);
-    mm.syncHost(dv, dp, dp + 1);
+    moved.push(i);
   }
-  if (i > 0) mm.vmas.prepareAnon(dv);
+  // The host follows in runs: every source page moved leaves its mapping,
+  // then the destination's present pages are mapped (a source page that is
+  // also a destination, in overlapping ranges, is mapped again).
+  for (let k = 0; k < moved.length; ) {
+    let j = k + 1;
+    while (j < moved.length && moved[j] === moved[j - 1] + 1) j++;
+    mm.as.unmap(src + moved[k] * PAGE, (j - k) * PAGE);
+    k = j;
+  }
+  if (i > 0) {
+    mm.syncHost(dv, dv.pageIndex(dst), dv.pageIndex(dst) + i);
+    mm.vmas.prepareAnon(dv);
+  }
   if (i === 0 && err !== 0) throw new Errno(err);
   return i * PAGE;
 }
