@@ -33,8 +33,13 @@ export function movePages(mm: MemoryManager, ctx: UserfaultCtx, dst: number, src
   if (dv === null || sv === null) throw new Errno(E.ENOENT);
   checkAreas(ctx, sv, dv, src, dst, len);
   const n = Math.min(len / PAGE, FILL_MAX);
-  // The Sentry hands frames out eagerly: a source frame of zeros the application never touched is a hole on Linux.
-  const touched = mm.as.touchedPages(src, n);
+  // The Sentry hands frames out eagerly: a source frame of zeros the application never touched is a hole on Linux
+  // (the host's record of touched pages is asked only when a frame of zeros is met).
+  let touched: Uint8Array | null | undefined;
+  const untouched = (k: number): boolean => {
+    if (touched === undefined) touched = mm.as.touchedPages(src, n);
+    return touched === null || touched[k] !== 1;
+  };
   const budget = { pages: Infinity };
   const memfile = mm.memfile;
   let err = 0;
@@ -49,7 +54,7 @@ export function movePages(mm: MemoryManager, ctx: UserfaultCtx, dst: number, src
     }
     const f = sv.frames.get(sp);
     const zero = f >= 0 && memfile.isZeroFrame(f);
-    if (f < 0 || (!zero && memfile.refCount(f) === 1 && !(touched !== null && touched[i] === 1) && memfile.allZero(f, 1, budget))) {
+    if (f < 0 || (!zero && memfile.refCount(f) === 1 && memfile.allZero(f, 1, budget) && untouched(i))) {
       if (allowHoles) continue;
       err = E.ENOENT;
       break;
