@@ -15,6 +15,7 @@ export const UFFDIO_ZEROPAGE = 0xc020aa04; // struct uffdio_zeropage, 32 bytes
 export const UFFDIO_WRITEPROTECT = 0xc018aa06; // struct uffdio_writeprotect, 24 bytes
 export const UFFDIO_CONTINUE = 0xc020aa07; // struct uffdio_continue, 32 bytes
 export const UFFDIO_POISON = 0xc020aa08; // struct uffdio_poison, 32 bytes
+export const UFFDIO_MOVE = 0xc028aa05; // struct uffdio_move, 40 bytes
 /** /dev/userfaultfd: _IO(0xAA, 0), the argument is userfaultfd(2)'s flags. */
 export const USERFAULTFD_IOC_NEW = 0xaa00;
 
@@ -24,6 +25,7 @@ export const NR_UNREGISTER = 0x01;
 export const NR_WAKE = 0x02;
 export const NR_COPY = 0x03;
 export const NR_ZEROPAGE = 0x04;
+export const NR_MOVE = 0x05;
 export const NR_WRITEPROTECT = 0x06;
 export const NR_CONTINUE = 0x07;
 export const NR_POISON = 0x08;
@@ -37,19 +39,30 @@ export const UFFDIO_COPY_MODE_WP = 2;
 export const UFFDIO_ZEROPAGE_MODE_DONTWAKE = 1;
 export const UFFDIO_CONTINUE_MODE_DONTWAKE = 1;
 export const UFFDIO_POISON_MODE_DONTWAKE = 1;
+export const UFFDIO_MOVE_MODE_DONTWAKE = 1;
+export const UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES = 2;
 export const UFFDIO_WRITEPROTECT_MODE_WP = 1;
 export const UFFDIO_WRITEPROTECT_MODE_DONTWAKE = 2;
 
 export const UFFD_FEATURE_PAGEFAULT_FLAG_WP = 1 << 0;
 export const UFFD_FEATURE_EVENT_FORK = 1 << 1;
+export const UFFD_FEATURE_EVENT_REMAP = 1 << 2;
+export const UFFD_FEATURE_EVENT_REMOVE = 1 << 3;
 export const UFFD_FEATURE_MISSING_SHMEM = 1 << 5;
+export const UFFD_FEATURE_EVENT_UNMAP = 1 << 6;
 export const UFFD_FEATURE_SIGBUS = 1 << 7;
 export const UFFD_FEATURE_THREAD_ID = 1 << 8;
 export const UFFD_FEATURE_MINOR_SHMEM = 1 << 10;
 export const UFFD_FEATURE_EXACT_ADDRESS = 1 << 11;
+export const UFFD_FEATURE_WP_HUGETLBFS_SHMEM = 1 << 12;
 export const UFFD_FEATURE_POISON = 1 << 14;
+export const UFFD_FEATURE_MOVE = 1 << 16;
 
 export const UFFD_EVENT_PAGEFAULT = 0x12;
+export const UFFD_EVENT_FORK = 0x13;
+export const UFFD_EVENT_REMAP = 0x14;
+export const UFFD_EVENT_REMOVE = 0x15;
+export const UFFD_EVENT_UNMAP = 0x16;
 export const UFFD_PAGEFAULT_FLAG_WRITE = 1;
 export const UFFD_PAGEFAULT_FLAG_WP = 2;
 export const UFFD_PAGEFAULT_FLAG_MINOR = 4;

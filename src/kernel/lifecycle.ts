@@ -213,6 +213,19 @@ export class Lifecycle {
 
   /** Start a task's first run in the application (pid 1, or a forked child returning 0). */
   start(t: Task): void {
+    // A fork child whose parent waits for a userfaultfd monitor to read the fork (kernel/userfault.ts) starts after.
+    const hold = t.mm.uffdHold;
+    if (hold !== null) {
+      t.mm.uffdHold = null;
+      void hold.then(() => {
+        try {
+          if (t.state !== 'dead') this.start(t);
+        } catch (e) {
+          this.k.runner.kernelBug(t, e);
+        }
+      });
+      return;
+    }
     this.k.runner.returnToUser(t, false);
   }
 

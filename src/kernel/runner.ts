@@ -12,7 +12,7 @@ import { TASK_SIZE } from '../abi/mm';
 import { outOfMemory } from './oom';
 import { VdsoCalls } from './vdso';
 import { UserfaultPending } from '../mm/userfault';
-import { kernelFault, userFault } from './userfault';
+import { awaitEvents, kernelFault, userFault } from './userfault';
 
 /** A handler result meaning "registers already hold the outcome" (execve, rt_sigreturn, exit). */
 export const KEEP_REGS = Number.MIN_SAFE_INTEGER;
@@ -131,6 +131,8 @@ export class TaskRunner {
       } catch (e) {
         r = e instanceof UserfaultPending ? kernelFault(t, e) : toRet(e, t, def.name);
       }
+      // A change to a userfaultfd's range (munmap, mremap, madvise, fork): the call ends once its events are read.
+      if (t.mm.uffdEvents.length > 0) r = awaitEvents(t, r);
     }
     if (typeof r === 'number') {
       this.finish(t, r);

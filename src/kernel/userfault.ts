@@ -4,13 +4,16 @@
 // new message, if the page is still missing); an access of the Sentry in a
 // system call restarts the call. The wait is interruptible as Linux's: a
 // signal ends it (the instruction faults again after the handler; the
-// Sentry's access fails with EFAULT), SIGKILL ends the task.
+// Sentry's access fails with EFAULT), SIGKILL ends the task. A system call
+// that changed a registered range (mm/userfault_events.ts) waits at its end
+// for each of its events to be read, killably only, as Linux's.
 
 import { E, ERESTARTNOINTR } from '../abi/errno';
 import { EVENT_IN } from '../abi/waitqueue';
 import { PAGE_SIZE } from '../abi/mm';
 import * as S from '../abi/signals';
 import { poisonedAt, type UserfaultCtx, type UserfaultPending } from '../mm/userfault';
+import { dropTold, isRemoveNote, nextRemove, type UffdEvent } from '../mm/userfault_events';
 import type { Task } from './task';
 import type { TaskRunner } from './runner';
 
@@ -72,4 +75,90 @@ export async function kernelFault(t: Task, e: UserfaultPending): Promise<number>
     ctx.forget(pf);
   }
   return -ERESTARTNOINTR;
+}
+
+/** A fatal signal is on its way: the wait for an event ends. */
+function dying(t: Task): boolean {
+  return t.state === 'dead' || t.tg.exiting || t.pending.has(S.SIGKILL) || t.tg.pending.has(S.SIGKILL);
+}
+
+/**
+ * The mask of a killable wait: every signal that would not kill the task
+ * (a handler, a stop) held back, so that only a fatal one (SIGKILL, or
+ * one whose default action ends the process, as Linux makes those
+ * SIGKILL) ends it.
+ */
+function killableMask(t: Task): bigint {
+  let mask = t.sigmask;
+  for (let sig = 1; sig <= S.NSIG; sig++) {
+    const act = S.defaultAction(sig);
+    if (t.tg.actions[sig].handler !== S.SIG_DFL || (act !== 'term' && act !== 'core')) mask |= S.sigBit(sig);
+  }
+  return mask & ~S.UNBLOCKABLE;
+}
+
+/**
+ * Post ev and wait until it is read, its context closed, or the task
+ * killed (Linux's TASK_KILLABLE). Anything else that interrupts (a pause
+ * of the sandbox, SIGSTOP) ends the wait with the event withdrawn: the
+ * call returns, and the monitor does not see it.
+ */
+async function waitEvent(t: Task, ev: UffdEvent): Promise<void> {
+  if (ev.ctx.released || dying(t)) return;
+  ev.ctx.post(ev);
+  const mask = t.sigmask;
+  t.sigmask = killableMask(t);
+  try {
+    while (!ev.read && !ev.ctx.released && !dying(t)) {
+      try {
+        await t.block(ev.queue, EVENT_IN);
+      } catch {
+        break;
+      }
+    }
+  } finally {
+    t.sigmask = mask;
+  }
+}
+
+/**
+ * The end of a system call: the userfaultfd events it caused are posted
+ * and waited for in turn (one at a time, so that a context holds one per
+ * task), then the call's result goes back.
+ */
+export function awaitEvents(t: Task, r: number | Promise<number>): number | Promise<number> {
+  const notes = t.mm.uffdEvents;
+  if (notes.length === 0) return r;
+  t.mm.uffdEvents = [];
+  const tell = async (ev: UffdEvent): Promise<void> => {
+    try {
+      await waitEvent(t, ev);
+    } finally {
+      ev.ctx.withdraw(ev);
+    }
+  };
+  return (async () => {
+    let done = 0;
+    try {
+      const v = await r;
+      for (const note of notes) {
+        done++;
+        if (isRemoveNote(note)) {
+          for (let ev = nextRemove(t.mm, note); ev !== null && !dying(t); ev = nextRemove(t.mm, note)) {
+            await tell(ev);
+            dropTold(note, note.at);
+          }
+          if (!dying(t)) dropTold(note, note.end);
+        } else {
+          await tell(note);
+        }
+      }
+      return v;
+    } finally {
+      // Events not waited for (the call failed): their contexts change no more.
+      for (const note of notes.slice(done)) if (!isRemoveNote(note)) note.ctx.withdraw(note);
+      // A fork child held until now starts (its context dropped if nobody read the event).
+      for (const note of notes) if (!isRemoveNote(note)) note.startChild?.();
+    }
+  })();
 }

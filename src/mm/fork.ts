@@ -8,6 +8,8 @@ import { PROT_WRITE } from '../abi/mm';
 import { FrameTable } from './frame_table';
 import { EAGER_COPY_VMA, MemoryManager } from './mm';
 import { Vma } from './vma';
+import type { UserfaultCtx } from './userfault';
+import { forkRegistration, noteFork } from './userfault_events';
 
 /** fork copies private writable VMAs of up to EAGER_COPY_VMA pages at once instead of sharing them copy-on-write, up to this many pages per fork in all. */
 const EAGER_COPY_BUDGET = 1024;
@@ -20,9 +22,13 @@ export function forkMemory(parent: MemoryManager, as: AddressSpace): MemoryManag
     brkStart: parent.brkStart, brkEnd: parent.brkEnd, mmapBase: parent.mmapBase, stackTop: parent.stackTop,
     argStart: parent.argStart, argEnd: parent.argEnd, envStart: parent.envStart, envEnd: parent.envEnd, auxv: parent.auxv, stackLimit: parent.stackLimit,
   });
+  // The child's userfaultfd contexts (EVENT_FORK), one per parent context: the parent's monitor learns of them once the fork is made.
+  const made = new Map<UserfaultCtx, UserfaultCtx>();
   try {
-    forkInto(parent, child);
+    forkInto(parent, child, made);
+    noteFork(parent, made, child);
   } catch (e) {
+    for (const nctx of made.values()) nctx.abandon();
     // Past the memory limit (ENOMEM): the half-built child gives everything back.
     child.release();
     throw e;
@@ -30,7 +36,7 @@ export function forkMemory(parent: MemoryManager, as: AddressSpace): MemoryManag
   return child;
 }
 
-function forkInto(parent: MemoryManager, child: MemoryManager): void {
+function forkInto(parent: MemoryManager, child: MemoryManager, made: Map<UserfaultCtx, UserfaultCtx>): void {
   let budget = EAGER_COPY_BUDGET;
   for (const v of parent.vmas) {
     // MADV_DONTFORK: the child does not get this range at all.
@@ -39,8 +45,9 @@ function forkInto(parent: MemoryManager, child: MemoryManager): void {
     c.copyFlags(v);
     // Memory locks are not inherited.
     c.locked = 0;
-    // A userfaultfd's poisoned pages are, as Linux copies its poison markers (the registration is not: copyFlags).
+    // A userfaultfd's poisoned pages are, as Linux copies its poison markers (the registration only with EVENT_FORK).
     if (v.poison) c.poison = new Set(v.poison);
+    forkRegistration(v, c, child, made);
     // The child's private pages get their own identity, as Linux's anon_vma_fork gives a new anon_vma.
     if (v.anon) c.anon = {};
     c.retain();

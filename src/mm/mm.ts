@@ -20,6 +20,7 @@ import { discard, dropObjectPages, dropPastEof } from './drops';
 import { populate, syncHost } from './populate';
 import type { VmSysctl } from './vm_sysctl';
 import { checkKernelAccess, faultCtx, type UserfaultCtx } from './userfault';
+import { noteUnmap, type UffdNote } from './userfault_events';
 
 /** The lowest address a MAP_FIXED mapping may use; findFree stays above mmap_min_addr. */
 const MIN_FIXED_ADDR = 0x1000;
@@ -58,6 +59,10 @@ export class MemoryManager extends UserCopy {
   readonly top: number;
   /** The memory charge group its new frames go to (a pod container's, platform/memcharge.ts); inherited at fork and exec. */
   charge: MemCharge | null = null;
+  /** userfaultfd events the system call in progress caused (mm/userfault_events.ts), posted and waited for when it ends. */
+  uffdEvents: UffdNote[] = [];
+  /** A fork child's address space whose parent waits for its userfaultfd fork events: the child starts once they are done (userfault_events.ts). */
+  uffdHold: Promise<void> | null = null;
   constructor(
     readonly memfile: MemoryFile,
     readonly as: AddressSpace,
@@ -223,6 +228,7 @@ export class MemoryManager extends UserCopy {
     // A hole punched in the middle of one VMA leaves one more (Linux: ENOMEM at max_map_count).
     const inside = this.findVma(addr);
     if (inside && inside.start < addr && inside.end > end) this.roomFor(1);
+    noteUnmap(this, addr, end);
     this.splitAround(addr, end);
     for (const v of this.vmas.overlapping(addr, end)) {
       this.dropFrames(v, 0, v.pages);

@@ -11,6 +11,7 @@ import { MREMAP_DONTUNMAP, MREMAP_MAYMOVE } from '../abi/mm';
 import { FrameTable } from './frame_table';
 import type { MemoryManager } from './mm';
 import { PAGE, Vma } from './vma';
+import { noteRemap } from './userfault_events';
 
 export function remap(mm: MemoryManager, old: number, oldLen: number, newLen: number, flags: number, fixedAddr: number): number {
   const mayMove = (flags & MREMAP_MAYMOVE) !== 0;
@@ -92,9 +93,10 @@ function movePiece(mm: MemoryManager, old: number, oldLen: number, newLen: numbe
     // The lock moves with the pages (Linux clears VM_LOCKED on the source).
     src.locked = 0;
     if (!src.file && !src.shared) src.anon = null;
-  } else {
-    mm.unmapRange(old, oldLen);
   }
+  // Linux's order of events: the target's unmapping, the move, then the source's unmapping.
+  noteRemap(mm, src, moved, old, oldLen);
+  if (!dontUnmap) mm.unmapRange(old, oldLen);
   mm.vmas.insert(moved);
   mm.syncHost(moved, 0, keep);
   mm.populate(moved, keep, moved.pages);

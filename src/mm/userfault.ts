@@ -13,6 +13,7 @@ import {
 } from '../abi/userfaultfd';
 import { WaitQueue } from '../abi/waitqueue';
 import type { MemoryManager } from './mm';
+import type { UffdEvent } from './userfault_events';
 import { PAGE, type Vma } from './vma';
 
 /** A userfaultfd context as the memory manager sees it. */
@@ -25,6 +26,20 @@ export interface UserfaultCtx {
   fault(addr: number, flags: number, tid: number): PendingFault;
   /** The task stopped waiting (woken, a signal, its death): its message, if nobody read it yet, goes. */
   forget(pf: PendingFault): void;
+  /** The UFFD_FEATURE_* bits chosen at UFFDIO_API. */
+  readonly features: number;
+  /** Events noted and not yet read or given up (Linux's mmap_changing): fills are EAGAIN meanwhile. */
+  changing: number;
+  /** Closed: nobody will read its events. */
+  readonly released: boolean;
+  /** Queue an event for read(2) (userfault_events.ts); its acting task waits on ev.queue. */
+  post(ev: UffdEvent): void;
+  /** The acting task stopped waiting for ev (read, its context closed, killed): an unread ev goes, and a fork child's context with it. */
+  withdraw(ev: UffdEvent): void;
+  /** EVENT_FORK: a context with this one's features for the child's address space. */
+  forkCtx(child: MemoryManager): UserfaultCtx;
+  /** A fork child's context that nobody will get (the fork failed, the parent gave up): its registrations go. */
+  abandon(): void;
 }
 
 /** One task waiting for a fault to be served: its message, and the queue its wake-up comes through. */
@@ -101,13 +116,12 @@ export function checkKernelAccess(v: Vma, p: number, addr: number, write: boolea
 
 /**
  * Whether a VMA may be registered in mode: anonymous memory and shmem
- * files; minor faults for shmem only, write protection for private
- * anonymous memory only.
+ * files, in every mode but minor faults, which are for shmem only (write
+ * protection of shmem needs no feature: Linux with uffd-wp PTE markers).
  */
 function registrable(v: Vma, mode = UFFDIO_REGISTER_MODE_MISSING): boolean {
   if (v.file !== null && !shmem(v)) return false;
-  if (mode & UFFDIO_REGISTER_MODE_MINOR && !shmem(v)) return false;
-  return !(mode & UFFDIO_REGISTER_MODE_WP && v.shared);
+  return !(mode & UFFDIO_REGISTER_MODE_MINOR && !shmem(v));
 }
 
 /**
@@ -248,7 +262,7 @@ function registeredVma(mm: MemoryManager, ctx: UserfaultCtx, start: number, end:
 /** Poisoned pages an address space may hold (1 GiB of them). */
 const MAX_POISONED = 262144;
 /** Pages one UFFDIO_COPY or ZEROPAGE fills at most (64 MiB): a longer range is partial (EAGAIN), and the caller goes on. */
-const FILL_MAX = 16384;
+export const FILL_MAX = 16384;
 /** Pages filled with one allocation and one host mapping. */
 const FILL_RUN = 256;
 

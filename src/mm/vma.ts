@@ -119,7 +119,7 @@ export class Vma {
     const [left, rightFrames] = this.frames.split(n);
     const right = new Vma(addr, this.end, this.prot, this.shared, rightFrames, this.file, this.pgoff + n, this.growsDown, this.name);
     right.copyFlags(this);
-    // A split keeps the registration; a fork child or a moved VMA does not (copyFlags), as Linux without the EVENT features.
+    // A split keeps the registration; a fork child or a moved VMA does not (copyFlags) unless its context asked for the fork or remap event (userfault_events.ts).
     right.uffd = this.uffd;
     right.uffdMode = this.uffdMode;
     right.wp = splitSet(this.wp, n);

@@ -19,6 +19,7 @@ import { lockFits, lockOnMap, lockRange, mlockDefs } from './sys_mlock';
 import { F_SEAL_ANY_WRITE } from '../abi/memfd';
 import { punchMapped, unmapPunchedShared } from '../kernel/filemaps';
 import { LOCK_ON, THP_HUGE, THP_NEVER, type Vma } from '../mm/vma';
+import { noteRemove } from '../mm/userfault_events';
 
 const PROT_GROWSDOWN = 0x01000000, PROT_GROWSUP = 0x02000000;
 const O_ACCMODE = 3, O_WRONLY = 1, O_RDWR = 2;
@@ -334,10 +335,14 @@ function applyAdvice(t: Task, advice: number, start: number, end: number): void 
     case MADV_DONTNEED:
     case MADV_FREE:
       checkDroppable(mm.vmas.overlapping(start, end), advice === MADV_FREE);
+      // A userfaultfd with EVENT_REMOVE learns of it first: the pages go as its events are read (kernel/userfault.ts).
+      if (noteRemove(mm, start, end, (a, b) => mm.discard(a, b - a))) break;
       // MADV_FREE's pages may be dropped at any time until written: now is one such time.
       mm.discard(start, len);
       break;
     case MADV_REMOVE:
+      // Punched at once, told after (Linux tells first).
+      noteRemove(mm, start, end);
       madviseRemove(t, start, end);
       break;
     case MADV_DONTFORK:

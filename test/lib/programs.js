@@ -28,6 +28,7 @@ const C_PROGRAMS = Object.freeze({
   efault: { args: () => [], endsWithDone: true },
   uffd: { args: () => [], endsWithDone: true },
   uffdhostile: { args: () => [], endsWithDone: true },
+  uffdevents: { args: () => [], endsWithDone: true },
   mmap2: { args: () => [], endsWithDone: true },
   bigmap: { args: () => [], endsWithDone: true },
   execerr: { args: (dir) => [dir], endsWithDone: true },

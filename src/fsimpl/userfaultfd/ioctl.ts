@@ -4,31 +4,36 @@
 // way: a range must be page aligned, non-empty, above mmap_min_addr and
 // below the top of the address space (EINVAL), and the structure readable
 // (EFAULT). Minor faults are for shmem (shared anonymous memory, tmpfs and
-// memfd files), write protection for private anonymous memory; MOVE is
-// EINVAL: not implemented (docs/COMPATIBILITY.md).
+// memfd files), write protection for anonymous memory and shmem; MOVE moves
+// private anonymous pages (mm/userfault_move.ts). While an event of the
+// context is unread (Linux's mmap_changing) every fill is EAGAIN.
 
 import { E, Errno } from '../../abi/errno';
 import { PAGE_SIZE, TASK_SIZE } from '../../abi/mm';
 import { CAP_SYS_PTRACE } from '../../abi/capability';
 import {
-  NR_API, NR_CONTINUE, NR_COPY, NR_POISON, NR_REGISTER, NR_UNREGISTER, NR_WAKE, NR_WRITEPROTECT, NR_ZEROPAGE, UFFD_API, UFFD_FEATURE_EVENT_FORK,
+  NR_API, NR_CONTINUE, NR_COPY, NR_MOVE, NR_POISON, NR_REGISTER, NR_UNREGISTER, NR_WAKE, NR_WRITEPROTECT, NR_ZEROPAGE, UFFD_API, UFFD_FEATURE_EVENT_FORK,
   UFFD_FEATURE_MINOR_SHMEM, UFFD_FEATURE_PAGEFAULT_FLAG_WP, UFFD_FEATURE_POISON, UFFDIO_POISON, UFFDIO_POISON_MODE_DONTWAKE, UFFDIO_CONTINUE, UFFDIO_CONTINUE_MODE_DONTWAKE,
   UFFDIO_COPY_MODE_WP, UFFDIO_REGISTER_MODE_MINOR, UFFDIO_REGISTER_MODE_WP, UFFDIO_WRITEPROTECT,
   UFFDIO_WRITEPROTECT_MODE_DONTWAKE, UFFDIO_WRITEPROTECT_MODE_WP,
   UFFD_FEATURE_EXACT_ADDRESS, UFFD_FEATURE_MISSING_SHMEM, UFFD_FEATURE_SIGBUS, UFFD_FEATURE_THREAD_ID,
+  UFFD_FEATURE_EVENT_REMAP, UFFD_FEATURE_EVENT_REMOVE, UFFD_FEATURE_WP_HUGETLBFS_SHMEM, UFFD_FEATURE_EVENT_UNMAP, UFFD_FEATURE_MOVE, UFFDIO_MOVE, UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES,
+  UFFDIO_MOVE_MODE_DONTWAKE,
   UFFDIO_API, UFFDIO_COPY, UFFDIO_COPY_MODE_DONTWAKE, UFFDIO_REGISTER, UFFDIO_REGISTER_MODE_MISSING,
   UFFDIO_UNREGISTER, UFFDIO_WAKE, UFFDIO_ZEROPAGE, UFFDIO_ZEROPAGE_MODE_DONTWAKE,
 } from '../../abi/userfaultfd';
 import { capableInit } from '../../auth/userns';
 import { continueRange, fillMissing, poisonRange, registerRange, unregisterRange, writeProtect } from '../../mm/userfault';
+import { movePages } from '../../mm/userfault_move';
 import type { Task } from '../../kernel/task';
 import type { UserfaultFile } from './userfaultfd';
 
 /** The features this implementation has (UFFDIO_API reports them; asking for another is EINVAL). */
-export const UFFD_FEATURES = UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_POISON | UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | UFFD_FEATURE_EXACT_ADDRESS;
+export const UFFD_FEATURES = UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_POISON | UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | UFFD_FEATURE_EXACT_ADDRESS
+  | UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_EVENT_UNMAP | UFFD_FEATURE_MOVE | UFFD_FEATURE_WP_HUGETLBFS_SHMEM;
 const API_IOCTLS = (1n << BigInt(NR_REGISTER)) | (1n << BigInt(NR_UNREGISTER)) | (1n << BigInt(NR_API));
-/** What UFFDIO_REGISTER reports for a range (WRITEPROTECT with the WP mode only). */
-const RANGE_IOCTLS = (1n << BigInt(NR_WAKE)) | (1n << BigInt(NR_COPY)) | (1n << BigInt(NR_ZEROPAGE)) | (1n << BigInt(NR_POISON));
+/** What UFFDIO_REGISTER reports for a range (WRITEPROTECT with the WP mode only; MOVE for every range, as Linux 6.18, though only private anonymous memory moves). */
+const RANGE_IOCTLS = (1n << BigInt(NR_WAKE)) | (1n << BigInt(NR_COPY)) | (1n << BigInt(NR_ZEROPAGE)) | (1n << BigInt(NR_MOVE)) | (1n << BigInt(NR_POISON));
 const WP_IOCTL = 1n << BigInt(NR_WRITEPROTECT);
 const CONTINUE_IOCTL = 1n << BigInt(NR_CONTINUE);
 const MODES = BigInt(UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP | UFFDIO_REGISTER_MODE_MINOR);
@@ -94,11 +99,14 @@ export function userfaultIoctl(t: Task, f: UserfaultFile, cmd: number, arg: numb
       const on = (mode & BigInt(UFFDIO_WRITEPROTECT_MODE_WP)) !== 0n;
       const dontwake = (mode & BigInt(UFFDIO_WRITEPROTECT_MODE_DONTWAKE)) !== 0n;
       if (on && dontwake) throw new Errno(E.EINVAL);
+      if (f.changing > 0) throw new Errno(E.EAGAIN);
       writeProtect(f.mm, start, end, on);
       // Releasing a page wakes the writers waiting for it.
       if (!on && !dontwake) f.wake(start, end);
       return 0;
     }
+    case UFFDIO_MOVE:
+      return move(t, f, arg);
     case UFFDIO_ZEROPAGE:
       return rangeOp(t, f, arg, UFFDIO_ZEROPAGE_MODE_DONTWAKE, (start, end) => fillMissing(f.mm, f, start, end, null));
     default:
@@ -147,6 +155,23 @@ function copy(t: Task, f: UserfaultFile, arg: number): number {
     fillMissing(f.mm, f, start, end, (page, into) => t.mm.copyInto(from + page * PAGE_SIZE, into), wp));
 }
 
+/**
+ * UFFDIO_MOVE: struct uffdio_move { dst, src, len, mode; s64 move }, by the
+ * context's own address space only (EINVAL from another, as Linux refuses
+ * cross-mm moves); both ranges checked as a fill's.
+ */
+function move(t: Task, f: UserfaultFile, arg: number): number {
+  if (t.mm !== f.mm) throw new Errno(E.EINVAL);
+  const b = t.mm.copyIn(arg, 40);
+  const len = b.readBigUInt64LE(16);
+  const [dst, end] = checkRange(b.readBigUInt64LE(0), len);
+  const [src] = checkRange(b.readBigUInt64LE(8), len);
+  const mode = b.readBigUInt64LE(24);
+  if (mode & ~BigInt(UFFDIO_MOVE_MODE_DONTWAKE | UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES)) throw new Errno(E.EINVAL);
+  const holes = (mode & BigInt(UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES)) !== 0n;
+  return settle(t, f, arg + 32, dst, end, (mode & BigInt(UFFDIO_MOVE_MODE_DONTWAKE)) !== 0n, () => movePages(f.mm, f, dst, src, end - dst, holes));
+}
+
 /** ZEROPAGE, CONTINUE and POISON: struct { range; mode (only DONTWAKE); s64 result }, reported by settle. */
 function rangeOp(t: Task, f: UserfaultFile, arg: number, dontwake: number, op: (start: number, end: number) => number): number {
   const b = t.mm.copyIn(arg, 24);
@@ -164,6 +189,7 @@ function rangeOp(t: Task, f: UserfaultFile, arg: number, dontwake: number, op: (
 function settle(t: Task, f: UserfaultFile, resultAt: number, start: number, end: number, dontwake: boolean, fill: () => number): number {
   let done: number;
   try {
+    if (f.changing > 0) throw new Errno(E.EAGAIN);
     done = fill();
   } catch (e) {
     if (!(e instanceof Errno)) throw e;

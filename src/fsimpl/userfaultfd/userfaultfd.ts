@@ -4,19 +4,26 @@
 // until read(2) hands it to the handler; UFFDIO_COPY, ZEROPAGE or WAKE
 // (ioctl.ts) wake it. Closing the last reference unregisters every range
 // and wakes every waiter, whose pages then fill as unregistered memory does.
-// What it keeps is one message per blocked task: bounded by the tasks.
+// With the UFFD_FEATURE_EVENT_* features it also queues the events of
+// mm/userfault_events.ts (fork, mremap, munmap, madvise), read after the
+// pending faults, a fork's with a new descriptor of the reader for the
+// child's context. What it keeps is one message per blocked task (a task
+// waits for each of its events in turn): bounded by the tasks.
 
 import { E, Errno } from '../../abi/errno';
 import { EVENT_ERR, EVENT_IN, EVENT_RDNORM } from '../../abi/waitqueue';
 import { O_CLOEXEC, O_NONBLOCK, O_RDWR, type InodeAttrs } from '../../abi/fs';
 import { PAGE_SIZE } from '../../abi/mm';
-import { UFFD_USER_MODE_ONLY, UFFD_EVENT_PAGEFAULT, UFFD_FEATURE_EXACT_ADDRESS, UFFD_FEATURE_SIGBUS, UFFD_FEATURE_THREAD_ID, UFFD_MSG_SIZE } from '../../abi/userfaultfd';
+import {
+  UFFD_USER_MODE_ONLY, UFFD_EVENT_FORK, UFFD_EVENT_PAGEFAULT, UFFD_FEATURE_EXACT_ADDRESS, UFFD_FEATURE_SIGBUS, UFFD_FEATURE_THREAD_ID, UFFD_MSG_SIZE,
+} from '../../abi/userfaultfd';
 import { anonAttrs, FileDescription, type MaybePromise } from '../../vfs/file';
 import type { FileCtx } from '../../vfs/ctx';
 import type { MemoryManager } from '../../mm/mm';
 import type { Task } from '../../kernel/task';
 import { userfaultIoctl } from './ioctl';
 import { PendingFault, unregisterAll, type UserfaultCtx } from '../../mm/userfault';
+import type { UffdEvent } from '../../mm/userfault_events';
 
 const READ_EVENTS = EVENT_IN | EVENT_RDNORM;
 
@@ -28,12 +35,18 @@ export class UserfaultFile extends FileDescription implements UserfaultCtx {
   private readonly unread: PendingFault[] = [];
   /** Every task waiting, its message read or not (UFFDIO_WAKE wakes both). */
   private readonly waiting = new Set<PendingFault>();
+  /** Events posted and not read yet, oldest first (each has its acting task waiting). */
+  private readonly events: UffdEvent[] = [];
+  changing = 0;
+  released = false;
 
   constructor(
     /** The address space whose ranges it serves: the creator's, whoever uses the descriptor later (Linux's ctx->mm). */
     readonly mm: MemoryManager,
     flags: number,
     readonly userModeOnly: boolean,
+    /** O_CLOEXEC at creation: a fork event's descriptor gets it too. */
+    readonly cloexec = false,
   ) {
     super(null, null, flags);
   }
@@ -65,7 +78,31 @@ export class UserfaultFile extends FileDescription implements UserfaultCtx {
    */
   override readiness(mask: number): number {
     if (!this.initialized || !(this.flags & O_NONBLOCK)) return EVENT_ERR;
-    return this.unread.length > 0 ? READ_EVENTS & mask : 0;
+    return this.unread.length > 0 || this.events.length > 0 ? READ_EVENTS & mask : 0;
+  }
+
+  post(ev: UffdEvent): void {
+    this.events.push(ev);
+    this.queue.notify(READ_EVENTS);
+  }
+
+  withdraw(ev: UffdEvent): void {
+    this.changing--;
+    const i = this.events.indexOf(ev);
+    if (i >= 0) this.events.splice(i, 1);
+    // A fork event nobody read: the child's context goes, and the child's ranges are registered no more (Linux's userfaultfd_release_new).
+    if (!ev.read) ev.child?.abandon();
+  }
+
+  forkCtx(child: MemoryManager): UserfaultFile {
+    const f = new UserfaultFile(child, this.flags, this.userModeOnly, this.cloexec);
+    f.initialized = true;
+    f.features = this.features;
+    return f;
+  }
+
+  abandon(): void {
+    this.decRef();
   }
 
   fault(addr: number, flags: number, tid: number): PendingFault {
@@ -95,37 +132,68 @@ export class UserfaultFile extends FileDescription implements UserfaultCtx {
     return userfaultIoctl(t as Task, this, cmd, arg);
   }
 
-  /** As many messages as fit in len (EINVAL below one); the first may block, the rest do not. */
+  /**
+   * As many messages as fit in len (EINVAL below one), pending faults
+   * before events as Linux's; the first may block, the rest do not. A fork
+   * event installs the child's context in the reader's table: when that
+   * fails (EMFILE) the event stays, and the read fails unless it has
+   * messages already.
+   */
   override read(t: FileCtx, len: number, nowait = false): MaybePromise<Buffer> {
     if (!this.initialized || len < UFFD_MSG_SIZE) throw new Errno(E.EINVAL);
-    if (this.unread.length === 0) {
+    if (this.unread.length === 0 && this.events.length === 0) {
       if (this.flags & O_NONBLOCK || nowait) throw new Errno(E.EAGAIN);
       return t.block(this, READ_EVENTS).then(() => this.read(t, len, nowait));
     }
-    const n = Math.min(this.unread.length, Math.floor(len / UFFD_MSG_SIZE));
-    const out = Buffer.alloc(n * UFFD_MSG_SIZE);
-    for (let i = 0; i < n; i++) {
-      const pf = this.unread.shift()!;
-      pf.read = true;
-      const o = i * UFFD_MSG_SIZE;
-      out.writeUInt8(UFFD_EVENT_PAGEFAULT, o);
-      out.writeBigUInt64LE(BigInt(pf.flags), o + 8);
-      out.writeBigUInt64LE(BigInt(pf.addr), o + 16);
-      if (this.features & UFFD_FEATURE_THREAD_ID) out.writeUInt32LE(pf.tid, o + 24);
+    const max = Math.floor(len / UFFD_MSG_SIZE);
+    const msgs: Buffer[] = [];
+    while (msgs.length < max) {
+      const m = Buffer.alloc(UFFD_MSG_SIZE);
+      const pf = this.unread.shift();
+      if (pf !== undefined) {
+        pf.read = true;
+        m.writeUInt8(UFFD_EVENT_PAGEFAULT, 0);
+        m.writeBigUInt64LE(BigInt(pf.flags), 8);
+        m.writeBigUInt64LE(BigInt(pf.addr), 16);
+        if (this.features & UFFD_FEATURE_THREAD_ID) m.writeUInt32LE(pf.tid, 24);
+      } else {
+        const ev = this.events[0];
+        if (ev === undefined) break;
+        m.writeUInt8(ev.event, 0);
+        if (ev.event === UFFD_EVENT_FORK) {
+          let fd: number;
+          try {
+            fd = (t as Task).fdTable.install(ev.child as UserfaultFile, this.cloexec);
+          } catch (e) {
+            if (msgs.length === 0) throw e;
+            break;
+          }
+          m.writeUInt32LE(fd, 8);
+        } else {
+          ev.args.forEach((a, i) => m.writeBigUInt64LE(BigInt(a), 8 + 8 * i));
+        }
+        this.events.shift();
+        ev.read = true;
+        ev.queue.notify(EVENT_IN);
+      }
+      msgs.push(m);
     }
-    return out;
+    return Buffer.concat(msgs);
   }
 
   protected override release(): void {
+    this.released = true;
     unregisterAll(this.mm, this);
     this.wake(0, Infinity);
+    // The acting tasks stop waiting for events nobody will read.
+    for (const ev of this.events) ev.queue.notify(EVENT_IN);
   }
 }
 
 /** A new userfaultfd in t's descriptor table (userfaultfd(2), USERFAULTFD_IOC_NEW); flags are checked here. */
 export function newUserfaultfd(t: Task, flags: number): number {
   if (flags & ~(O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY)) throw new Errno(E.EINVAL);
-  const f = new UserfaultFile(t.mm, O_RDWR | (flags & O_NONBLOCK), (flags & UFFD_USER_MODE_ONLY) !== 0);
+  const f = new UserfaultFile(t.mm, O_RDWR | (flags & O_NONBLOCK), (flags & UFFD_USER_MODE_ONLY) !== 0, (flags & O_CLOEXEC) !== 0);
   try {
     return t.fdTable.install(f, (flags & O_CLOEXEC) !== 0);
   } catch (e) {
