@@ -321,7 +321,7 @@ export abstract class FileDescription {
 }
 
 /**
- * A file on Linux's anonymous inode: no path ("anon_inode:NAME" in
+ * A pollable file on Linux's anonymous inode: no path ("anon_inode:NAME" in
  * /proc/PID/fd), stat()'s default inode, pollable. nowait: whether it takes
  * RWF_NOWAIT reads and writes (Linux's FMODE_NOWAIT: the event counters,
  * eventfd, signalfd, timerfd and userfaultfd, set it; epoll and pidfds do not).

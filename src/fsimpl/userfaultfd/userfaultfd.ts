@@ -12,12 +12,12 @@
 
 import { E, Errno } from '../../abi/errno';
 import { EVENT_ERR, EVENT_IN, EVENT_RDNORM } from '../../abi/waitqueue';
-import { O_CLOEXEC, O_NONBLOCK, O_RDWR, type InodeAttrs } from '../../abi/fs';
+import { O_CLOEXEC, O_NONBLOCK, O_RDWR } from '../../abi/fs';
 import { PAGE_SIZE } from '../../abi/mm';
 import {
   UFFD_USER_MODE_ONLY, UFFD_EVENT_FORK, UFFD_EVENT_PAGEFAULT, UFFD_FEATURE_EXACT_ADDRESS, UFFD_FEATURE_SIGBUS, UFFD_FEATURE_THREAD_ID, UFFD_MSG_SIZE,
 } from '../../abi/userfaultfd';
-import { anonAttrs, FileDescription, type MaybePromise } from '../../vfs/file';
+import { AnonFile, type MaybePromise } from '../../vfs/file';
 import type { FileCtx } from '../../vfs/ctx';
 import type { MemoryManager } from '../../mm/mm';
 import type { Task } from '../../kernel/task';
@@ -27,7 +27,7 @@ import type { UffdEvent } from '../../mm/userfault_events';
 
 const READ_EVENTS = EVENT_IN | EVENT_RDNORM;
 
-export class UserfaultFile extends FileDescription implements UserfaultCtx {
+export class UserfaultFile extends AnonFile implements UserfaultCtx {
   /** UFFDIO_API done: the features chosen (Linux's UFFD_FEATURE_INITIALIZED). */
   initialized = false;
   features = 0;
@@ -48,27 +48,11 @@ export class UserfaultFile extends FileDescription implements UserfaultCtx {
     /** O_CLOEXEC at creation: a fork event's descriptor gets it too. */
     readonly cloexec = false,
   ) {
-    super(null, null, flags);
+    super('[userfaultfd]', flags, true);
   }
 
   get sigbus(): boolean {
     return (this.features & UFFD_FEATURE_SIGBUS) !== 0;
-  }
-
-  procName(): string {
-    return 'anon_inode:[userfaultfd]';
-  }
-
-  override stat(): InodeAttrs {
-    return anonAttrs(0o600);
-  }
-
-  override canPoll(): boolean {
-    return true;
-  }
-
-  override supportsNowait(): boolean {
-    return true;
   }
 
   /**
