@@ -5,7 +5,6 @@
 // mode only (UFFD_USER_MODE_ONLY); /dev/userfaultfd's USERFAULTFD_IOC_NEW
 // (fsimpl/devfs) answers whoever could open the device.
 import { E, Errno } from '../abi/errno';
-import { O_CLOEXEC, O_NONBLOCK, O_RDWR } from '../abi/fs';
 import { CAP_SYS_PTRACE } from '../abi/capability';
 import { UFFD_USER_MODE_ONLY } from '../abi/userfaultfd';
 import { capableInit } from '../auth/userns';
