@@ -231,6 +231,7 @@ const C_PROGRAMS = Object.freeze({
   // IP_PKTINFO and IPV6_PKTINFO on UDP (the Sentry's stack only: host-mode sockets carry no control messages).
   inetpktinfo: { args: () => [], endsWithDone: true, netns: true },
   inetcmsg: { args: () => [], endsWithDone: true, netns: true },
+  inetpassopt: { args: () => [], endsWithDone: true, netns: true },
   privport: { args: () => [], endsWithDone: true, netns: true },
   netnsnew: { args: () => [], endsWithDone: true, netns: true },
 });

@@ -7,7 +7,7 @@
 // read so far), so a 4 KiB reader (glibc) and a 32 KiB one (iproute2) both
 // get whole messages.
 import { Errno, E } from '../../abi/errno';
-import { MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC, SOL_SOCKET, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PROTOCOL, SO_RCVBUF, SO_SNDBUF, SO_TYPE, WMEM_DEFAULT } from '../../abi/socket';
+import { MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC, SOL_SOCKET, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PASSPIDFD, SO_PASSSEC, SO_PROTOCOL, SO_RCVBUF, SO_SNDBUF, SO_TYPE, WMEM_DEFAULT } from '../../abi/socket';
 import { EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, ALL_EVENTS } from '../../abi/waitqueue';
 import { O_NONBLOCK } from '../../abi/fs';
 import {
@@ -253,7 +253,9 @@ export class NetlinkSocket extends SocketFile {
         case SO_PROTOCOL: return int(NETLINK_ROUTE);
         case SO_SNDBUF: return int(this.sndbuf);
         case SO_RCVBUF: return int(this.rcvbuf);
-        case SO_PASSCRED: return int(0);
+        case SO_PASSCRED:
+        case SO_PASSSEC: return int(0);
+        case SO_PASSPIDFD: throw new Errno(E.EOPNOTSUPP);
         case SO_ERROR: {
           const e = this.err;
           this.err = 0;
@@ -274,6 +276,9 @@ export class NetlinkSocket extends SocketFile {
       // Doubled as Linux reports them, within its bounds.
       if (name === SO_SNDBUF) this.sndbuf = Math.max(Math.min(v >>> 0, WMEM_DEFAULT) * 2, 4608);
       else if (name === SO_RCVBUF) this.rcvbuf = Math.max(Math.min(v >>> 0, WMEM_DEFAULT) * 2, 2304);
+      // Taken and not acted on: the kernel's messages carry no credentials here (Linux sends pid 0's). A pidfd passes on AF_UNIX only (6.16).
+      else if (name === SO_PASSCRED || name === SO_PASSSEC) return;
+      else if (name === SO_PASSPIDFD) throw new Errno(E.EOPNOTSUPP);
       else throw new Errno(E.ENOPROTOOPT);
       return;
     }
