@@ -7,7 +7,8 @@ import type { Kernel } from '../kernel/kernel';
 import type { HostFiles } from '../host/hostfs';
 import type { HostInfo } from '../host/hostinfo';
 import { Credentials } from '../auth/creds';
-import { DevFs } from '../fsimpl/devfs/devfs';
+import { DevFs, type DeviceOpener } from '../fsimpl/devfs/devfs';
+import type * as TunFile from '../net/tun/file';
 import { DevPtsFs, groupId } from '../fsimpl/devpts/devpts';
 import { HostFs } from '../fsimpl/hostfs/hostfs';
 import { OverlayFs } from '../fsimpl/overlay/overlay';
@@ -57,7 +58,9 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
   vfs.mountAt('/tmp', new TmpfsFs(opts.memfile, { mode: 0o1777, dev: devs.take() }));
   const [devDev, shmDev, sysDev, ptsDev] = [devs.take(), devs.take(), devs.take(), devs.take()];
   const pts = new DevPtsFs(ttyGroup(vfs, r), opts.stdio ?? null, ptsDev);
-  const dev = vfs.mountAt('/dev', new DevFs(opts.stdio ?? null, devDev, pts));
+  // /dev/net/tun: the stack's tun devices, whose modules load at the first open.
+  const tun: DeviceOpener = (ctx, path, inode, flags) => (require('../net/tun/file') as typeof TunFile).openTun(ctx, path, inode, flags);
+  const dev = vfs.mountAt('/dev', new DevFs(opts.stdio ?? null, devDev, pts, tun));
   vfs.mountAt('/dev/pts', pts);
   vfs.mountAt('/dev/shm', new TmpfsFs(opts.memfile, { mode: 0o1777, dev: shmDev }));
   // The sandbox's own sysfs: the host's /sys must not show through the root overlay.

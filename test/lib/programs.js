@@ -232,6 +232,7 @@ const C_PROGRAMS = Object.freeze({
   inetpktinfo: { args: () => [], endsWithDone: true, netns: true },
   inetcmsg: { args: () => [], endsWithDone: true, netns: true },
   inetpassopt: { args: () => [], endsWithDone: true, netns: true },
+  tun: { args: () => [], endsWithDone: true, netns: true },
   privport: { args: () => [], endsWithDone: true, netns: true },
   netnsnew: { args: () => [], endsWithDone: true, netns: true },
 });

@@ -2,7 +2,7 @@
 // (kernel/netinfo.ts): RTM_GETLINK, RTM_GETADDR and RTM_GETROUTE, as dumps or
 // (links) single lookups, and RTM_NEWLINK/RTM_SETLINK bringing a link up or
 // down and RTM_NEWADDR of the loopback's own addresses where the table allows
-// it (a new network namespace's loopback).
+// it (a new network namespace's loopback), and of any address on a tun device.
 // Other changes are EPERM without CAP_NET_ADMIN over the network namespace or
 // in a table that cannot change; requests rtnetlink does not serve here are
 // EOPNOTSUPP.
@@ -129,6 +129,7 @@ export function setLink(table: InterfaceTable, admin: boolean, body: Buffer): vo
   const name = attrs.get(IFLA_IFNAME)?.toString('latin1').replace(/\0.*$/s, '') ?? null;
   const l = table.snapshot().links.find((x) => (index > 0 ? x.index === index : x.name === name));
   if (!l || (index <= 0 && name === null)) throw new Errno(E.ENODEV);
+  if (table.canChange?.(l.index) === false) throw new Errno(E.EPERM);
   for (const a of attrs.keys()) if (a !== IFLA_IFNAME && a !== IFLA_EXT_MASK) throw new Errno(E.EOPNOTSUPP);
   if (flags === 0 && change === 0) return;
   // Linux's rtnl_dev_combine_flags: the bits in change come from flags, the rest stay (no change mask: all of flags).
@@ -144,7 +145,7 @@ export function setLink(table: InterfaceTable, admin: boolean, body: Buffer): vo
  * when it is there already.
  */
 export function addAddr(table: InterfaceTable, admin: boolean, flags: number, body: Buffer): void {
-  if (!admin || !table.addLoopbackAddress) throw new Errno(E.EPERM);
+  if (!admin || !(table.addLoopbackAddress || table.addAddress)) throw new Errno(E.EPERM);
   if (body.length < IFADDRMSG_LEN) throw new Errno(E.EINVAL);
   const family = body[0];
   const prefixlen = body[1];
@@ -153,6 +154,13 @@ export function addAddr(table: InterfaceTable, admin: boolean, flags: number, bo
   const attrs = netlinkAttrs(body, IFADDRMSG_LEN);
   const addr = attrs.get(IFA_LOCAL) ?? attrs.get(IFA_ADDRESS);
   if (!addr) throw new Errno(E.EINVAL);
+  // A device the application made (a tun device) takes any unicast address of its family.
+  if (table.addAddress && index !== 1 && table.canChange?.(index)) {
+    if ((family !== AF_INET || addr.length !== 4 || prefixlen > 32) && (family !== AF_INET6 || addr.length !== 16 || prefixlen > 128)) throw new Errno(E.EINVAL);
+    if (!table.addAddress(index, family, addr, prefixlen) && flags & NLM_F_EXCL) throw new Errno(E.EEXIST);
+    return;
+  }
+  if (!table.addLoopbackAddress) throw new Errno(E.EPERM);
   const v4 = family === AF_INET && prefixlen === 8 && addr.length === 4 && addr.equals(Buffer.from([127, 0, 0, 1]));
   const v6 = family === AF_INET6 && prefixlen === 128 && addr.length === 16 && addr.equals(Buffer.from('00000000000000000000000000000001', 'hex'));
   if (index !== 1 || !(v4 || v6)) throw new Errno(E.EOPNOTSUPP);

@@ -1,0 +1,244 @@
+// tun devices (Documentation/networking/tuntap.rst): interfaces of a network
+// namespace's stack whose far side is a file, /dev/net/tun opened and
+// attached by TUNSETIFF (tun/file.ts). What the stack routes to one waits
+// in its queue (at most txqlen packets, Linux's default 500; more are
+// dropped and counted) until the application reads it; what the application
+// writes is received by the stack as if it came in on the interface. Only
+// IP (IFF_TUN) devices: the stack has no Ethernet link layer for a TAP
+// device's frames to go through. Nothing here reaches the host's network.
+import { Errno, E } from '../../abi/errno';
+import { AF_INET } from '../../abi/socket';
+import {
+  IFA_F_PERMANENT, IFF_LOWER_UP, IFF_MULTICAST, IFF_NOARP, IFF_RUNNING, IFF_UP, IF_OPER_DOWN, IF_OPER_UNKNOWN, RT_SCOPE_HOST, RT_SCOPE_LINK,
+  RT_SCOPE_UNIVERSE, RT_TABLE_LOCAL, RT_TABLE_MAIN, RTN_LOCAL, RTN_UNICAST, zeroStats, type NetSnapshot,
+} from '../../abi/netif';
+import { FOREVER, route, type ExtraLinks } from '../../kernel/netinfo';
+import type { WaitQueue } from '../../abi/waitqueue';
+import { EVENT_IN, EVENT_RDNORM } from '../../abi/waitqueue';
+import { ipFromBytes, type Ip } from '../ip/addr';
+import { ETH_HLEN } from '../ip/ip';
+import type { Nic, NicStats } from '../link';
+import type { Stack } from '../stack';
+
+/** IFF_POINTOPOINT: a tun device's link has one peer and no broadcast. */
+const IFF_POINTOPOINT = 0x10;
+/** ARPHRD_NONE: a tun device carries bare IP packets. */
+const ARPHRD_NONE = 0xfffe;
+/** Linux's tun default queue length (TUN_READQ_SIZE) and MTU. */
+export const TUN_TXQLEN = 500;
+const TUN_MTU = 1500;
+/** Devices a namespace may hold at once (Linux has no such bound; each here costs Sentry memory up to its queue). */
+export const MAX_TUN_DEVICES = 64;
+/** What a device costs the heap budget besides its queue. */
+const DEVICE_COST = 4096;
+
+export interface TunAddr {
+  family: number;
+  addr: Buffer;
+  prefixlen: number;
+}
+
+/** The bits of the file's side a device knows: where packets go, and whom to wake. */
+export interface TunReader {
+  readonly queue: WaitQueue;
+}
+
+export class TunDevice implements Nic {
+  readonly mtu = TUN_MTU;
+  readonly checksumOffload = false;
+  readonly stats: NicStats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, rxDropped: 0 };
+  txDropped = 0;
+  up = false;
+  persist = false;
+  /** TUNSETOWNER/TUNSETGROUP: who may attach besides CAP_NET_ADMIN (-1: anyone with it). */
+  owner = -1;
+  group = -1;
+  /** IFF_NO_PI and the other per-attachment flags (TUN_FEATURES' part). */
+  flags = 0;
+  /** The file attached, or null (packets for the device are then dropped, as Linux's carrier is off). */
+  reader: TunReader | null = null;
+  /** Packets to read: IP packets, without the stack's Ethernet header room. */
+  readonly packets: Buffer[] = [];
+  private queuedBytes = 0;
+  readonly addrs: TunAddr[] = [];
+
+  constructor(readonly name: string, readonly index: number, private readonly links: TunLinks) {}
+
+  transmit(frame: Buffer): void {
+    const pkt = frame.subarray(ETH_HLEN);
+    const heap = this.links.stack.heap;
+    if (!this.reader || !this.up || this.packets.length >= TUN_TXQLEN || (heap && !heap.tryCharge(pkt.length))) {
+      this.txDropped++;
+      return;
+    }
+    this.packets.push(pkt);
+    this.queuedBytes += pkt.length;
+    this.stats.txPackets++;
+    this.stats.txBytes += pkt.length;
+    this.reader.queue.notify(EVENT_IN | EVENT_RDNORM);
+  }
+
+  /** The next packet for the reader, or undefined. */
+  take(): Buffer | undefined {
+    const p = this.packets.shift();
+    if (p) {
+      this.queuedBytes -= p.length;
+      this.links.stack.heap?.uncharge(p.length);
+    }
+    return p;
+  }
+
+  /** A packet the application wrote (IPv4 or IPv6, the version already checked) goes to the stack's receive path. */
+  inject(pkt: Buffer, ethertype: number): void {
+    const frame = Buffer.alloc(ETH_HLEN + pkt.length);
+    frame.writeUInt16BE(ethertype, 12);
+    pkt.copy(frame, ETH_HLEN);
+    this.stats.rxPackets++;
+    this.stats.rxBytes += pkt.length;
+    const s = this.links.stack;
+    if (!this.up) {
+      this.stats.rxDropped++;
+      return;
+    }
+    s.receive(this, frame);
+    s.flush();
+  }
+
+  /** The file went away: queued packets are dropped. */
+  detach(): void {
+    this.reader = null;
+    while (this.packets.length) this.take();
+    if (!this.persist) this.links.remove(this);
+  }
+
+  /** Its flags as SIOCGIFFLAGS and RTM_GETLINK show them: running while up with a file attached. */
+  ifFlags(): number {
+    const base = IFF_POINTOPOINT | IFF_NOARP | IFF_MULTICAST;
+    if (!this.up) return base;
+    return base | IFF_UP | (this.reader ? IFF_RUNNING | IFF_LOWER_UP : 0);
+  }
+}
+
+const prefixNet = (a: Buffer, bits: number): Buffer => {
+  const out = Buffer.from(a);
+  for (let i = 0; i < out.length; i++) {
+    const keep = Math.max(0, Math.min(8, bits - 8 * i));
+    out[i] &= (0xff00 >> keep) & 0xff;
+  }
+  return out;
+};
+
+/** A namespace's tun devices, as its interface table's ExtraLinks and the stack's NICs. */
+export class TunLinks implements ExtraLinks {
+  readonly devices = new Map<string, TunDevice>();
+  private nextIndex = 0;
+
+  constructor(readonly stack: Stack, private readonly firstFree: () => number) {}
+
+  byName(name: string): TunDevice | undefined {
+    return this.devices.get(name);
+  }
+
+  private byIndex(index: number): TunDevice | undefined {
+    for (const d of this.devices.values()) if (d.index === index) return d;
+    return undefined;
+  }
+
+  /** A new device named name, or with a %d in it the first free number; indexes are never reused (as Linux's). */
+  create(pattern: string): TunDevice {
+    if (this.devices.size >= MAX_TUN_DEVICES) throw new Errno(E.ENOMEM);
+    let name = pattern;
+    if (pattern.includes('%d')) {
+      if (pattern.indexOf('%d') !== pattern.lastIndexOf('%d') || pattern.replace('%d', '').includes('%')) throw new Errno(E.EINVAL);
+      let i = 0;
+      while (this.nameTaken(pattern.replace('%d', String(i)))) i++;
+      name = pattern.replace('%d', String(i));
+      if (name.length > 15) throw new Errno(E.ENFILE);
+    } else if (this.nameTaken(name)) throw new Errno(E.EEXIST);
+    this.stack.heap?.charge(DEVICE_COST, E.ENOMEM);
+    this.nextIndex = Math.max(this.nextIndex, this.firstFree());
+    const d = new TunDevice(name, this.nextIndex++, this);
+    this.devices.set(name, d);
+    this.stack.nics.push(d);
+    return d;
+  }
+
+  private nameTaken(name: string): boolean {
+    return this.devices.has(name) || this.stack.nicByName(name) !== undefined || name === 'lo';
+  }
+
+  /** The device leaves the namespace: its routes with it. */
+  remove(d: TunDevice): void {
+    if (this.devices.get(d.name) !== d) return;
+    this.devices.delete(d.name);
+    this.stack.detach(d);
+    this.stack.heap?.uncharge(DEVICE_COST);
+  }
+
+  has(index: number): boolean {
+    return this.byIndex(index) !== undefined;
+  }
+
+  isUp(index: number): boolean {
+    return this.byIndex(index)?.up ?? false;
+  }
+
+  setUp(index: number, up: boolean): void {
+    const d = this.byIndex(index);
+    if (!d) throw new Errno(E.ENODEV);
+    d.up = up;
+    this.configure(d);
+  }
+
+  addAddress(index: number, family: number, addr: Buffer, prefixlen: number, replace: boolean): boolean {
+    const d = this.byIndex(index);
+    if (!d) throw new Errno(E.ENODEV);
+    const same = d.addrs.find((a) => a.family === family && a.addr.equals(addr));
+    if (same && same.prefixlen === prefixlen) return false;
+    if (same) same.prefixlen = prefixlen;
+    else {
+      const at = replace ? d.addrs.findIndex((a) => a.family === family) : -1;
+      if (at >= 0) d.addrs[at] = { family, addr: Buffer.from(addr), prefixlen };
+      else if (d.addrs.length >= 16) throw new Errno(E.ENOSPC);
+      else d.addrs.push({ family, addr: Buffer.from(addr), prefixlen });
+    }
+    this.configure(d);
+    return true;
+  }
+
+  /** The stack's addresses and on-link routes of d: none while it is down (Linux removes the routes of a down device). */
+  private configure(d: TunDevice): void {
+    this.stack.forget(d);
+    const ips: Ip[] = d.addrs.map((a) => ipFromBytes(a.addr, 0, a.family === AF_INET ? 4 : 16));
+    // The addresses are the host's even while the device is down (Linux answers to them over lo).
+    this.stack.attach(d, ips, false);
+    if (!d.up) return;
+    d.addrs.forEach((a, i) => {
+      const bits = (a.family === AF_INET ? 96 : 0) + a.prefixlen;
+      this.stack.addOnLink(d, ips[i], bits);
+    });
+  }
+
+  addTo(s: NetSnapshot): void {
+    for (const d of this.devices.values()) {
+      s.links.push({
+        index: d.index, name: d.name, type: ARPHRD_NONE, flags: d.ifFlags(), mtu: d.mtu, link: null, hwaddr: Buffer.alloc(0), broadcast: Buffer.alloc(0),
+        qdisc: d.up ? 'fq_codel' : 'noop', txqlen: TUN_TXQLEN, operstate: d.up && d.reader ? IF_OPER_UNKNOWN : IF_OPER_DOWN, linkmode: 0, group: 0,
+        stats: { ...zeroStats(), rxPackets: d.stats.rxPackets, rxBytes: d.stats.rxBytes, txPackets: d.stats.txPackets, txBytes: d.stats.txBytes, rxDropped: d.stats.rxDropped, txDropped: d.txDropped },
+      });
+      for (const a of d.addrs) {
+        const v4 = a.family === AF_INET;
+        s.addrs.push({
+          family: a.family, index: d.index, prefixlen: a.prefixlen, scope: RT_SCOPE_UNIVERSE, flags: IFA_F_PERMANENT, address: a.addr, local: v4 ? a.addr : null,
+          broadcast: null, label: v4 ? d.name : null, preferred: FOREVER, valid: FOREVER,
+        });
+        s.routes.push(route({ family: a.family, dstLen: v4 ? 32 : 128, table: RT_TABLE_LOCAL, type: RTN_LOCAL, scope: RT_SCOPE_HOST, dst: a.addr, prefsrc: v4 ? a.addr : null, oif: d.index, ...(v4 ? {} : { priority: 0, pref: 0 }) }));
+        if (!d.up) continue;
+        s.routes.push(route({
+          family: a.family, dstLen: a.prefixlen, table: RT_TABLE_MAIN, type: RTN_UNICAST, scope: v4 ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE, dst: prefixNet(a.addr, a.prefixlen),
+          prefsrc: v4 ? a.addr : null, oif: d.index, ...(v4 ? {} : { priority: 256, pref: 0 }),
+        }));
+      }
+    }
+  }
+}
