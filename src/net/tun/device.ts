@@ -22,6 +22,8 @@ import type { Stack } from '../stack';
 
 /** IFF_POINTOPOINT: a tun device's link has one peer and no broadcast. */
 const IFF_POINTOPOINT = 0x10;
+/** RTNH_F_LINKDOWN: a route through a device without carrier (no file attached). */
+const RTNH_F_LINKDOWN = 0x10;
 /** ARPHRD_NONE: a tun device carries bare IP packets. */
 const ARPHRD_NONE = 0xfffe;
 /** Linux's tun default queue length (TUN_READQ_SIZE) and MTU. */
@@ -223,7 +225,7 @@ export class TunLinks implements ExtraLinks {
     for (const d of this.devices.values()) {
       s.links.push({
         index: d.index, name: d.name, type: ARPHRD_NONE, flags: d.ifFlags(), mtu: d.mtu, link: null, hwaddr: Buffer.alloc(0), broadcast: Buffer.alloc(0),
-        qdisc: d.up ? 'fq_codel' : 'noop', txqlen: TUN_TXQLEN, operstate: d.up && d.reader ? IF_OPER_UNKNOWN : IF_OPER_DOWN, linkmode: 0, group: 0,
+        qdisc: d.up ? 'pfifo_fast' : 'noop', txqlen: TUN_TXQLEN, operstate: d.up && d.reader ? IF_OPER_UNKNOWN : IF_OPER_DOWN, linkmode: 0, group: 0,
         stats: { ...zeroStats(), rxPackets: d.stats.rxPackets, rxBytes: d.stats.rxBytes, txPackets: d.stats.txPackets, txBytes: d.stats.txBytes, rxDropped: d.stats.rxDropped, txDropped: d.txDropped },
       });
       for (const a of d.addrs) {
@@ -236,7 +238,7 @@ export class TunLinks implements ExtraLinks {
         if (!d.up) continue;
         s.routes.push(route({
           family: a.family, dstLen: a.prefixlen, table: RT_TABLE_MAIN, type: RTN_UNICAST, scope: v4 ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE, dst: prefixNet(a.addr, a.prefixlen),
-          prefsrc: v4 ? a.addr : null, oif: d.index, ...(v4 ? {} : { priority: 256, pref: 0 }),
+          prefsrc: v4 ? a.addr : null, oif: d.index, flags: d.reader ? 0 : RTNH_F_LINKDOWN, ...(v4 ? {} : { priority: 256, pref: 0 }),
         }));
       }
     }

@@ -1,0 +1,13 @@
+# ip tuntap, ip addr and ip link on a tun device, in a fresh network namespace: run by tun.test.js natively and in the sandbox.
+ip tuntap add dev tt0 mode tun || echo "tuntap add failed"
+ip addr add 10.7.0.1/24 dev tt0 || echo "addr add failed"
+ip addr add fd07::1/64 dev tt0 || echo "addr6 add failed"
+ip link set tt0 up || echo "link up failed"
+ip -o link show tt0 | sed 's/\\.*//'
+ip -o -4 addr show dev tt0
+ip -4 route show
+ip link set tt0 down
+ip -4 route show
+ip tuntap del dev tt0 mode tun || echo "tuntap del failed"
+ip -o link show tt0 2>&1
+echo end
