@@ -33,6 +33,8 @@ export interface InterfaceTable {
   ipv6Off?(): boolean;
   /** Whether interface index may be brought up or down here (absent: each setUp takes). */
   canChange?(index: number): boolean;
+  /** Whether any interface here may change now (absent: setUp's presence says); false is EPERM before any other check. */
+  changeable?(): boolean;
   /** Give a device the application made (a tun device) an address of family with prefixlen bits of network (replace: instead of its first of the family, as SIOCSIFADDR); false if it has it already. */
   addAddress?(index: number, family: number, addr: Buffer, prefixlen: number, replace?: boolean): boolean;
 }
@@ -43,6 +45,8 @@ export interface InterfaceTable {
  * (up, addresses) through the same calls as the table's.
  */
 export interface ExtraLinks {
+  /** How many there are. */
+  readonly size: number;
   /** Add their links, addresses and routes to s. */
   addTo(s: NetSnapshot): void;
   has(index: number): boolean;
@@ -171,6 +175,10 @@ export class LoopbackTable implements InterfaceTable {
     return this.extra?.has(index) ?? false;
   }
 
+  changeable(): boolean {
+    return (this.extra?.size ?? 0) > 0;
+  }
+
   addAddress(index: number, family: number, addr: Buffer, prefixlen: number, replace = false): boolean {
     if (!this.extra?.has(index)) throw new Errno(E.EPERM);
     return this.extra.addAddress(index, family, addr, prefixlen, replace);
@@ -221,6 +229,10 @@ export class NamespaceLoopbackTable extends LoopbackTable {
 
   override canChange(index: number): boolean {
     return index === 1 || super.canChange(index);
+  }
+
+  override changeable(): boolean {
+    return true;
   }
 
   override setUp(index: number, up: boolean): void {

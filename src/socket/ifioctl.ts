@@ -124,7 +124,7 @@ export function ifIoctl(table: InterfaceTable, mem: IfMem, family: number, cmd: 
 
 /** SIOCSIF*: the up flag of a table that can change; a tun device's IPv4 address and netmask too. */
 function setIf(table: InterfaceTable, mem: IfMem, cmd: number, arg: number, admin: boolean): number {
-  if (!admin || !table.setUp) throw new Errno(E.EPERM);
+  if (!admin || !table.setUp || table.changeable?.() === false) throw new Errno(E.EPERM);
   const req = Buffer.from(mem.copyIn(arg, IFREQ_SIZE));
   req[IFNAMSIZ - 1] = 0;
   const name = req.subarray(0, IFNAMSIZ).toString('latin1').replace(/\0.*$/s, '');
@@ -148,7 +148,8 @@ function setIf(table: InterfaceTable, mem: IfMem, cmd: number, arg: number, admi
  */
 function setIfAddr(table: InterfaceTable, s: NetSnapshot, index: number, cmd: number, req: Buffer): number {
   if (!index) throw new Errno(E.ENODEV);
-  if (!table.addAddress || !table.canChange?.(index)) throw new Errno(E.EOPNOTSUPP);
+  // The loopback (index 1) keeps its addresses; only a device the application made takes new ones.
+  if (index === 1 || !table.addAddress || !table.canChange?.(index)) throw new Errno(E.EOPNOTSUPP);
   if (req.readUInt16LE(IFNAMSIZ) !== AF_INET) throw new Errno(E.EINVAL);
   const v = req.subarray(IFNAMSIZ + 4, IFNAMSIZ + 8);
   const cur = s.addrs.find((a) => a.index === index && a.family === AF_INET);

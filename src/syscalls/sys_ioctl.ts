@@ -21,7 +21,7 @@ const FIOASYNC = 0x5452;
 export const defs: SyscallDef[] = [
   {
     nr: 16, name: 'ioctl', args: ['fd', 'ioctl_req', 'ioctl_arg'],
-    partial: 'terminals (docs/ARCHITECTURE.md, Terminals): no packet mode (TIOCPKT is EINVAL), no TIOCSTI, a pty master cannot be a controlling terminal (TIOCSCTTY on it is EINVAL). pidfds: PIDFD_GET_INFO only (the namespace getters of Linux 6.11 are ENOTTY). Sockets: the SIOCGIF* requests from the interface table; the SIOCSIF* setters are EPERM',
+    partial: 'terminals (docs/ARCHITECTURE.md, Terminals): no packet mode (TIOCPKT is EINVAL), no TIOCSTI, a pty master cannot be a controlling terminal (TIOCSCTTY on it is EINVAL). pidfds: PIDFD_GET_INFO only (the namespace getters of Linux 6.11 are ENOTTY). Sockets: the SIOCGIF* requests from the interface table; the SIOCSIF* setters are EPERM, but SIOCSIFFLAGS (the up flag) of a new namespace\'s loopback and of a tun device, and SIOCSIFADDR/SIOCSIFNETMASK of a tun device. /dev/net/tun: TUNSETIFF (IFF_TUN with or without IFF_NO_PI; IFF_TAP, IFF_MULTI_QUEUE, IFF_VNET_HDR and IFF_NAPI* are EINVAL: the stack has no Ethernet link layer for TAP frames), TUNGETIFF, TUNGETFEATURES, TUNSETPERSIST, TUNSETOWNER/GROUP, TUNSETNOCSUM/DEBUG (taken), TUNSETOFFLOAD of 0, TUNGET/SETSNDBUF (kept); the device is an interface of the namespace\'s own stack (never the host\'s network), at most 64 of them a namespace (ENOMEM beyond; Linux has no bound), and none in --network=host\'s first namespace (EPERM)',
     fn: (t, a) => {
       const fd = i32(a[0]);
       const cmd = u32(a[1]);

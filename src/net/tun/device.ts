@@ -137,6 +137,10 @@ export class TunLinks implements ExtraLinks {
 
   constructor(readonly stack: Stack, private readonly firstFree: () => number) {}
 
+  get size(): number {
+    return this.devices.size;
+  }
+
   byName(name: string): TunDevice | undefined {
     return this.devices.get(name);
   }

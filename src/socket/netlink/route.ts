@@ -120,7 +120,7 @@ const IFLA_EXT_MASK = 29;
  * changing its name, MTU, address or other flags is EOPNOTSUPP.
  */
 export function setLink(table: InterfaceTable, admin: boolean, body: Buffer): void {
-  if (!admin || !table.setUp) throw new Errno(E.EPERM);
+  if (!admin || !table.setUp || table.changeable?.() === false) throw new Errno(E.EPERM);
   if (body.length < IFINFOMSG_LEN) throw new Errno(E.EINVAL);
   const index = body.readInt32LE(4);
   const flags = body.readUInt32LE(8);
@@ -145,7 +145,7 @@ export function setLink(table: InterfaceTable, admin: boolean, body: Buffer): vo
  * when it is there already.
  */
 export function addAddr(table: InterfaceTable, admin: boolean, flags: number, body: Buffer): void {
-  if (!admin || !(table.addLoopbackAddress || table.addAddress)) throw new Errno(E.EPERM);
+  if (!admin || !(table.addLoopbackAddress || table.addAddress) || table.changeable?.() === false) throw new Errno(E.EPERM);
   if (body.length < IFADDRMSG_LEN) throw new Errno(E.EINVAL);
   const family = body[0];
   const prefixlen = body[1];
