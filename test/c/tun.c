@@ -6,7 +6,7 @@
  * fields checked), with and without the 4-byte packet information; a crafted
  * reply written to the fd received on the socket; writes Linux refuses
  * (empty, a version that is neither 4 nor 6) and ones it takes and drops
- * (huge, malformed); TUNSETPERSIST keeping the device after close and a
+ * (huge, malformed); poll and a blocking read; TUNSETPERSIST keeping the device after close and a
  * second fd attaching by name; a persistent device deleted by clearing it.
  * Packets that are not IPv4 (Linux's IPv6 autoconfiguration sends some)
  * are skipped. Runs natively in a fresh namespace (unshare --net, loopback
@@ -24,7 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define P(w, e) do { errno = 0; long r_ = (long)(e); printf("%s: %ld %s\n", w, r_, r_ < 0 ? strerror(errno) : ""); } while (0)
@@ -185,6 +187,27 @@ int main(void) {
   P("write truncated v4", write(fd, big, 10));
   P("write 1501", write(fd, big, 1501));
   P("write 65536", write(fd, big, 65536));
+
+  /* poll: readable once a packet waits; a blocking read waits for one from a child. */
+  while (read(fd, b, sizeof b) > 0) {}
+  struct pollfd pf = {.fd = fd, .events = POLLIN | POLLOUT};
+  P("poll empty", poll(&pf, 1, 0));
+  printf("poll empty revents %#x\n", pf.revents);
+  sendto(u, "p", 2, 0, (void *)&peer, sizeof peer);
+  P("poll queued", poll(&pf, 1, 0));
+  printf("poll queued revents %#x\n", pf.revents);
+  while (read(fd, b, sizeof b) > 0) {}
+  fcntl(fd, F_SETFL, 0);
+  pid_t child = fork();
+  if (child == 0) {
+    usleep(50000);
+    sendto(u, "late", 5, 0, (void *)&peer, sizeof peer);
+    _exit(0);
+  }
+  do n = read(fd, b, sizeof b); while (n > 0 && b[0] >> 4 != 4);
+  if (n > 0) check_udp("blocking read", b, n);
+  waitpid(child, NULL, 0);
+  fcntl(fd, F_SETFL, O_NONBLOCK);
 
   /* A short read: the rest of the packet is lost. */
   sendto(u, "0123456789", 10, 0, (void *)&peer, sizeof peer);
