@@ -51,3 +51,15 @@ test('a tun flood, garbage, huge writes and device after device stay bounded ins
   const bugs = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('BUG'));
   assert.deepStrictEqual(bugs, [], 'Sentry bugs');
 });
+
+test('IPv6 over a tun device: a datagram read from the fd and a crafted reply received, as native', { timeout: 120_000 }, (t) => {
+  if (!h.needTools(t, ['unshare', 'ip', '/usr/bin/python3'])) return;
+  if (!fs.existsSync('/dev/net/tun')) return t.skip('no /dev/net/tun on the host to compare with');
+  const script = path.join(DIR, 'ipv6.py');
+  const native = h.runNative(['unshare', '--map-root-user', '--net', 'sh', '-c', 'ip link set lo up && exec /usr/bin/python3 "$0"', script]);
+  assert.strictEqual(native.status, 0, h.describe('native', native));
+  const sandbox = h.runSandbox(['unshare', '-n', 'sh', '-c', 'ip link set lo up && exec /usr/bin/python3 "$0"', script], { cwd: '/', timeout: 100_000 });
+  assert.strictEqual(sandbox.status, 0, h.describe('sandbox', sandbox));
+  assert.strictEqual(sandbox.stdout, native.stdout);
+  assert.match(native.stdout, /^recv b'back'$/m);
+});
