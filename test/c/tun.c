@@ -7,7 +7,9 @@
  * reply written to the fd received on the socket; writes Linux refuses
  * (empty, a version that is neither 4 nor 6) and ones it takes and drops
  * (huge, malformed); poll and a blocking read; TUNSETPERSIST keeping the device after close and a
- * second fd attaching by name; a persistent device deleted by clearing it.
+ * second fd attaching by name; a persistent device deleted by clearing it;
+ * without CAP_NET_ADMIN, EPERM for a new device and attaching to one the
+ * caller owns (TUNSETOWNER).
  * Packets that are not IPv4 (Linux's IPv6 autoconfiguration sends some)
  * are skipped. Runs natively in a fresh namespace (unshare --net, loopback
  * up) as in the sandbox; it makes a namespace of its own first. */
@@ -27,6 +29,8 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <unistd.h>
 
 #define P(w, e) do { errno = 0; long r_ = (long)(e); printf("%s: %ld %s\n", w, r_, r_ < 0 ? strerror(errno) : ""); } while (0)
@@ -198,6 +202,7 @@ int main(void) {
   printf("poll queued revents %#x\n", pf.revents);
   while (read(fd, b, sizeof b) > 0) {}
   fcntl(fd, F_SETFL, 0);
+  fflush(stdout);
   pid_t child = fork();
   if (child == 0) {
     usleep(50000);
@@ -245,6 +250,29 @@ int main(void) {
   usleep(100000);
   show_if(name);
   P("sendto after delete", sendto(u, "x", 1, 0, (void *)&peer, sizeof peer));
+
+  /* Without CAP_NET_ADMIN: no new device, but a persistent one whose owner the caller is may be attached. */
+  int pfd = tun_open("own%d", IFF_TUN | IFF_NO_PI, name);
+  P("TUNSETOWNER 0", ioctl(pfd, TUNSETOWNER, 0));
+  P("TUNSETPERSIST own", ioctl(pfd, TUNSETPERSIST, 1));
+  close(pfd);
+  fflush(stdout);
+  child = fork();
+  if (child == 0) {
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+    syscall(SYS_capget, &h, d);
+    d[0].effective &= ~(1u << CAP_NET_ADMIN);
+    if (syscall(SYS_capset, &h, d) < 0) perror("capset");
+    close(tun_open("nocap%d", IFF_TUN, NULL));
+    int f = tun_open(name, IFF_TUN, NULL);
+    P("TUNSETPERSIST 0 as owner", ioctl(f, TUNSETPERSIST, 0));
+    close(f);
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(child, NULL, 0);
+  show_if(name);
 
   /* Many devices: each a new index, all gone with their fds. */
   int fds[8];
