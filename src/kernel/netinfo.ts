@@ -33,6 +33,8 @@ export interface InterfaceTable {
   ipv6Off?(): boolean;
   /** Whether interface index may be brought up or down here (absent: each setUp takes). */
   canChange?(index: number): boolean;
+  /** Set the MTU or the queue length of a device the application made (absent, or another interface: EOPNOTSUPP). Throws EINVAL for a value out of range. */
+  setLinkValue?(index: number, what: 'mtu' | 'txqlen', value: number): void;
   /** Whether any interface here may change now (absent: setUp's presence says); false is EPERM before any other check. */
   changeable?(): boolean;
   /** Give a device the application made (a tun device) an address of family with prefixlen bits of network (replace: instead of its first of the family, as SIOCSIFADDR); false if it has it already. */
@@ -53,6 +55,7 @@ export interface ExtraLinks {
   isUp(index: number): boolean;
   setUp(index: number, up: boolean): void;
   addAddress(index: number, family: number, addr: Buffer, prefixlen: number, replace: boolean): boolean;
+  setLinkValue(index: number, what: 'mtu' | 'txqlen', value: number): void;
 }
 
 export interface NetworkConfig {
@@ -177,6 +180,11 @@ export class LoopbackTable implements InterfaceTable {
 
   changeable(): boolean {
     return (this.extra?.size ?? 0) > 0;
+  }
+
+  setLinkValue(index: number, what: 'mtu' | 'txqlen', value: number): void {
+    if (!this.extra?.has(index)) throw new Errno(E.EOPNOTSUPP);
+    this.extra.setLinkValue(index, what, value);
   }
 
   addAddress(index: number, family: number, addr: Buffer, prefixlen: number, replace = false): boolean {

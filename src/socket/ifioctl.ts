@@ -122,7 +122,7 @@ export function ifIoctl(table: InterfaceTable, mem: IfMem, family: number, cmd: 
   return 0;
 }
 
-/** SIOCSIF*: the up flag of a table that can change; a tun device's IPv4 address and netmask too. */
+/** SIOCSIF*: the up flag of a table that can change; a tun device's IPv4 address and netmask, MTU and queue length too. */
 function setIf(table: InterfaceTable, mem: IfMem, cmd: number, arg: number, admin: boolean): number {
   if (!admin || !table.setUp || table.changeable?.() === false) throw new Errno(E.EPERM);
   const req = Buffer.from(mem.copyIn(arg, IFREQ_SIZE));
@@ -131,6 +131,14 @@ function setIf(table: InterfaceTable, mem: IfMem, cmd: number, arg: number, admi
   const s = table.snapshot();
   const l = s.links.find((x) => x.name === name);
   if (cmd === SIOCSIFADDR || cmd === SIOCSIFNETMASK) return setIfAddr(table, s, l?.index ?? 0, cmd, req);
+  if (cmd === SIOCSIFMTU || cmd === SIOCSIFTXQLEN) {
+    if (!l) throw new Errno(E.ENODEV);
+    if (l.index === 1 || !table.setLinkValue || !table.canChange?.(l.index)) throw new Errno(E.EOPNOTSUPP);
+    const v = req.readInt32LE(IFNAMSIZ);
+    if (v < 0) throw new Errno(E.EINVAL);
+    table.setLinkValue(l.index, cmd === SIOCSIFMTU ? 'mtu' : 'txqlen', v);
+    return 0;
+  }
   if (cmd !== SIOCSIFFLAGS) throw new Errno(E.EOPNOTSUPP);
   if (!l) throw new Errno(E.ENODEV);
   if (table.canChange?.(l.index) === false) throw new Errno(E.EPERM);

@@ -4,7 +4,8 @@
  * and the up flag by SIOCSIFADDR/SIOCSIFNETMASK/SIOCSIFFLAGS; a UDP
  * datagram sent to an address routed to it read from the fd (IP header
  * fields checked), with and without the 4-byte packet information; a crafted
- * reply written to the fd received on the socket; writes Linux refuses
+ * reply written to the fd received on the socket; SIOCSIFMTU within Linux's
+ * bounds; writes Linux refuses
  * (empty, a version that is neither 4 nor 6) and ones it takes and drops
  * (huge, malformed); poll and a blocking read; TUNSETPERSIST keeping the device after close and a
  * second fd attaching by name; a persistent device deleted by clearing it;
@@ -49,6 +50,17 @@ static void show_if(const char *name) {
   printf(" txqlen %d", q.ifr_qlen);
   ioctl(sock, SIOCGIFHWADDR, &q);
   printf(" type %d\n", q.ifr_hwaddr.sa_family);
+}
+
+static void q_mtu(const char *name, int mtu) {
+  struct ifreq q;
+  memset(&q, 0, sizeof q);
+  strcpy(q.ifr_name, name);
+  q.ifr_mtu = mtu;
+  errno = 0;
+  int r = ioctl(sock, SIOCSIFMTU, &q);
+  printf("SIOCSIFMTU %d: %d %s\n", mtu, r, r < 0 ? strerror(errno) : "");
+  if (r == 0) show_if(name);
 }
 
 static uint16_t csum(const void *p, int len, uint32_t sum) {
@@ -139,6 +151,10 @@ int main(void) {
   P("SIOCGIFINDEX", ioctl(sock, SIOCGIFINDEX, (strcpy(g.ifr_name, name), &g)) < 0 ? -1 : g.ifr_ifindex);
   set_addr(name, "10.9.0.1", "255.255.255.0");
   show_if(name);
+  q_mtu(name, 1280);
+  q_mtu(name, 67);
+  q_mtu(name, 65536);
+  q_mtu(name, 1500);
 
   int u = socket(AF_INET, SOCK_DGRAM, 0);
   struct sockaddr_in me = {.sin_family = AF_INET, .sin_port = htons(4242)};

@@ -29,6 +29,8 @@ const ARPHRD_NONE = 0xfffe;
 /** Linux's tun default queue length (TUN_READQ_SIZE) and MTU. */
 export const TUN_TXQLEN = 500;
 const TUN_MTU = 1500;
+const MIN_MTU = 68;
+const MAX_MTU = 65535;
 /** Devices a namespace may hold at once (Linux has no such bound; each here costs Sentry memory up to its queue). */
 export const MAX_TUN_DEVICES = 64;
 /** What a device costs the heap budget besides its queue. */
@@ -46,7 +48,9 @@ export interface TunReader {
 }
 
 export class TunDevice implements Nic {
-  readonly mtu = TUN_MTU;
+  mtu = TUN_MTU;
+  /** The queue's length in packets (ip link set DEV txqueuelen N); what it holds is also charged to the heap budget. */
+  txqlen = TUN_TXQLEN;
   readonly checksumOffload = false;
   readonly stats: NicStats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, rxDropped: 0 };
   txDropped = 0;
@@ -69,7 +73,7 @@ export class TunDevice implements Nic {
   transmit(frame: Buffer): void {
     const pkt = frame.subarray(ETH_HLEN);
     const heap = this.links.stack.heap;
-    if (!this.reader || !this.up || this.packets.length >= TUN_TXQLEN || (heap && !heap.tryCharge(pkt.length))) {
+    if (!this.reader || !this.up || this.packets.length >= this.txqlen || (heap && !heap.tryCharge(pkt.length))) {
       this.txDropped++;
       return;
     }
@@ -196,6 +200,18 @@ export class TunLinks implements ExtraLinks {
     this.configure(d);
   }
 
+  /** A tun device's MTU is 68 to 65535 (Linux's bounds), its queue length any count. */
+  setLinkValue(index: number, what: 'mtu' | 'txqlen', value: number): void {
+    const d = this.byIndex(index);
+    if (!d) throw new Errno(E.ENODEV);
+    if (what === 'txqlen') {
+      d.txqlen = value >>> 0;
+      return;
+    }
+    if (value < MIN_MTU || value > MAX_MTU) throw new Errno(E.EINVAL);
+    d.mtu = value;
+  }
+
   addAddress(index: number, family: number, addr: Buffer, prefixlen: number, replace: boolean): boolean {
     const d = this.byIndex(index);
     if (!d) throw new Errno(E.ENODEV);
@@ -229,7 +245,7 @@ export class TunLinks implements ExtraLinks {
     for (const d of this.devices.values()) {
       s.links.push({
         index: d.index, name: d.name, type: ARPHRD_NONE, flags: d.ifFlags(), mtu: d.mtu, link: null, hwaddr: Buffer.alloc(0), broadcast: Buffer.alloc(0),
-        qdisc: d.up ? 'pfifo_fast' : 'noop', txqlen: TUN_TXQLEN, operstate: d.up && d.reader ? IF_OPER_UNKNOWN : IF_OPER_DOWN, linkmode: 0, group: 0,
+        qdisc: d.up ? 'pfifo_fast' : 'noop', txqlen: d.txqlen, operstate: d.up && d.reader ? IF_OPER_UNKNOWN : IF_OPER_DOWN, linkmode: 0, group: 0,
         stats: { ...zeroStats(), rxPackets: d.stats.rxPackets, rxBytes: d.stats.rxBytes, txPackets: d.stats.txPackets, txBytes: d.stats.txBytes, rxDropped: d.stats.rxDropped, txDropped: d.txDropped },
       });
       for (const a of d.addrs) {

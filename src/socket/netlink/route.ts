@@ -116,8 +116,9 @@ const IFLA_EXT_MASK = 29;
 
 /**
  * RTM_NEWLINK or RTM_SETLINK on an existing link (`ip link set DEV up|down`):
- * only the up flag, only where the table can change; creating a link, or
- * changing its name, MTU, address or other flags is EOPNOTSUPP.
+ * only the up flag, only where the table can change, and a tun device's MTU
+ * and queue length; creating a link, or changing its name, address or other
+ * flags is EOPNOTSUPP.
  */
 export function setLink(table: InterfaceTable, admin: boolean, body: Buffer): void {
   if (!admin || !table.setUp || table.changeable?.() === false) throw new Errno(E.EPERM);
@@ -130,7 +131,14 @@ export function setLink(table: InterfaceTable, admin: boolean, body: Buffer): vo
   const l = table.snapshot().links.find((x) => (index > 0 ? x.index === index : x.name === name));
   if (!l || (index <= 0 && name === null)) throw new Errno(E.ENODEV);
   if (table.canChange?.(l.index) === false) throw new Errno(E.EPERM);
-  for (const a of attrs.keys()) if (a !== IFLA_IFNAME && a !== IFLA_EXT_MASK) throw new Errno(E.EOPNOTSUPP);
+  const values: Array<['mtu' | 'txqlen', number]> = [];
+  for (const [a, v] of attrs) {
+    if (a === IFLA_IFNAME || a === IFLA_EXT_MASK) continue;
+    if ((a !== IFLA_MTU && a !== IFLA_TXQLEN) || !table.setLinkValue || l.index === 1 || !table.canChange?.(l.index)) throw new Errno(E.EOPNOTSUPP);
+    if (v.length < 4) throw new Errno(E.EINVAL);
+    values.push([a === IFLA_MTU ? 'mtu' : 'txqlen', v.readUInt32LE(0)]);
+  }
+  for (const [what, v] of values) table.setLinkValue?.(l.index, what, v);
   if (flags === 0 && change === 0) return;
   // Linux's rtnl_dev_combine_flags: the bits in change come from flags, the rest stay (no change mask: all of flags).
   const want = change ? (flags & change) | (l.flags & ~change) : flags;

@@ -3,6 +3,8 @@ ip tuntap add dev tt0 mode tun || echo "tuntap add failed"
 ip addr add 10.7.0.1/24 dev tt0 || echo "addr add failed"
 ip addr add fd07::1/64 dev tt0 || echo "addr6 add failed"
 ip link set tt0 up || echo "link up failed"
+ip link set tt0 mtu 1400 txqueuelen 100 || echo "mtu failed"
+ip link set tt0 mtu 40 2>/dev/null || echo "small mtu refused"
 ip -o link show tt0 | sed 's/\\.*//'
 ip -o -4 addr show dev tt0
 ip -4 route show
