@@ -35,6 +35,10 @@ export interface InterfaceTable {
   canChange?(index: number): boolean;
   /** Set the MTU or the queue length of a device the application made (absent, or another interface: EOPNOTSUPP). Throws EINVAL for a value out of range. */
   setLinkValue?(index: number, what: 'mtu' | 'txqlen', value: number): void;
+  /** Remove an address of a device the application made (RTM_DELADDR); false if it has no such address. */
+  delAddress?(index: number, family: number, addr: Buffer): boolean;
+  /** Add (or with add false remove) a route to dst/dstLen through a device the application made (RTM_NEWROUTE/DELROUTE); false: there already (add) or not there (remove). */
+  changeRoute?(index: number, family: number, dst: Buffer, dstLen: number, add: boolean): boolean;
   /** Whether any interface here may change now (absent: setUp's presence says); false is EPERM before any other check. */
   changeable?(): boolean;
   /** Give a device the application made (a tun device) an address of family with prefixlen bits of network (replace: instead of its first of the family, as SIOCSIFADDR); false if it has it already. */
@@ -56,6 +60,8 @@ export interface ExtraLinks {
   setUp(index: number, up: boolean): void;
   addAddress(index: number, family: number, addr: Buffer, prefixlen: number, replace: boolean): boolean;
   setLinkValue(index: number, what: 'mtu' | 'txqlen', value: number): void;
+  delAddress(index: number, family: number, addr: Buffer): boolean;
+  changeRoute(index: number, family: number, dst: Buffer, dstLen: number, add: boolean): boolean;
 }
 
 export interface NetworkConfig {
@@ -185,6 +191,16 @@ export class LoopbackTable implements InterfaceTable {
   setLinkValue(index: number, what: 'mtu' | 'txqlen', value: number): void {
     if (!this.extra?.has(index)) throw new Errno(E.EOPNOTSUPP);
     this.extra.setLinkValue(index, what, value);
+  }
+
+  delAddress(index: number, family: number, addr: Buffer): boolean {
+    if (!this.extra?.has(index)) throw new Errno(E.EOPNOTSUPP);
+    return this.extra.delAddress(index, family, addr);
+  }
+
+  changeRoute(index: number, family: number, dst: Buffer, dstLen: number, add: boolean): boolean {
+    if (!this.extra?.has(index)) throw new Errno(E.EOPNOTSUPP);
+    return this.extra.changeRoute(index, family, dst, dstLen, add);
   }
 
   addAddress(index: number, family: number, addr: Buffer, prefixlen: number, replace = false): boolean {

@@ -90,3 +90,23 @@ test('persistent devices stay detached; the namespace holds a bounded number', (
   w.table.setLinkValue(d.index, 'mtu', 1280);
   assert.strictEqual(d.mtu, 1280);
 });
+
+test('a route added through the device carries packets to it, from its address; deleting it unroutes them', () => {
+  const w = world();
+  const d = w.links.create('r0');
+  d.reader = w.reader;
+  w.table.addAddress(d.index, AF_INET, ip4('10.9.0.1'), 24);
+  w.table.setUp(d.index, true);
+  const far = '00000000000000000000ffff0a140101';
+  assert.throws(() => w.stack.route(far), { message: /^ENETUNREACH/ });
+  assert.strictEqual(w.table.changeRoute(d.index, AF_INET, ip4('10.20.7.7'), 16, true), true);
+  assert.strictEqual(w.table.changeRoute(d.index, AF_INET, ip4('10.20.0.0'), 16, true), false, 'the same network');
+  const r = w.stack.route(far);
+  assert.strictEqual(r.nic, d);
+  assert.strictEqual(r.src, '00000000000000000000ffff0a090001');
+  assert.ok(w.table.snapshot().routes.some((x) => x.oif === d.index && x.dstLen === 16 && x.dst.equals(ip4('10.20.0.0'))));
+  assert.strictEqual(w.table.changeRoute(d.index, AF_INET, ip4('10.20.0.0'), 16, false), true);
+  assert.throws(() => w.stack.route(far), { message: /^ENETUNREACH/ });
+  assert.strictEqual(w.table.delAddress(d.index, AF_INET, ip4('10.9.0.1')), true);
+  assert.strictEqual(w.table.delAddress(d.index, AF_INET, ip4('10.9.0.1')), false);
+});

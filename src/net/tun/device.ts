@@ -10,7 +10,7 @@ import { Errno, E } from '../../abi/errno';
 import { AF_INET } from '../../abi/socket';
 import {
   IFA_F_PERMANENT, IFF_LOWER_UP, IFF_MULTICAST, IFF_NOARP, IFF_RUNNING, IFF_UP, IF_OPER_DOWN, IF_OPER_UNKNOWN, RT_SCOPE_HOST, RT_SCOPE_LINK,
-  RT_SCOPE_UNIVERSE, RT_TABLE_LOCAL, RT_TABLE_MAIN, RTN_LOCAL, RTN_UNICAST, zeroStats, type NetSnapshot,
+  RT_SCOPE_UNIVERSE, RT_TABLE_LOCAL, RT_TABLE_MAIN, RTN_LOCAL, RTN_UNICAST, RTPROT_BOOT, zeroStats, type NetSnapshot,
 } from '../../abi/netif';
 import { FOREVER, route, type ExtraLinks } from '../../kernel/netinfo';
 import type { WaitQueue } from '../../abi/waitqueue';
@@ -33,6 +33,8 @@ const MIN_MTU = 68;
 const MAX_MTU = 65535;
 /** Devices a namespace may hold at once (Linux has no such bound; each here costs Sentry memory up to its queue). */
 export const MAX_TUN_DEVICES = 64;
+/** Routes the application may add through one device. */
+const MAX_ROUTES = 256;
 /** What a device costs the heap budget besides its queue. */
 const DEVICE_COST = 4096;
 
@@ -67,6 +69,8 @@ export class TunDevice implements Nic {
   readonly packets: Buffer[] = [];
   private queuedBytes = 0;
   readonly addrs: TunAddr[] = [];
+  /** Routes through the device the application added (ip route add NET dev DEV): prefixlen is the route's length. */
+  readonly routes: TunAddr[] = [];
 
   constructor(readonly name: string, readonly index: number, private readonly links: TunLinks) {}
 
@@ -228,6 +232,30 @@ export class TunLinks implements ExtraLinks {
     return true;
   }
 
+  delAddress(index: number, family: number, addr: Buffer): boolean {
+    const d = this.byIndex(index);
+    if (!d) throw new Errno(E.ENODEV);
+    const at = d.addrs.findIndex((a) => a.family === family && a.addr.equals(addr));
+    if (at < 0) return false;
+    d.addrs.splice(at, 1);
+    this.configure(d);
+    return true;
+  }
+
+  /** A route through d: kept as given (the network's bits), bounded per device. */
+  changeRoute(index: number, family: number, dst: Buffer, dstLen: number, add: boolean): boolean {
+    const d = this.byIndex(index);
+    if (!d) throw new Errno(E.ENODEV);
+    const net = prefixNet(dst, dstLen);
+    const at = d.routes.findIndex((r) => r.family === family && r.prefixlen === dstLen && r.addr.equals(net));
+    if (add === at >= 0) return false;
+    if (!add) d.routes.splice(at, 1);
+    else if (d.routes.length >= MAX_ROUTES) throw new Errno(E.ENOSPC);
+    else d.routes.push({ family, addr: net, prefixlen: dstLen });
+    this.configure(d);
+    return true;
+  }
+
   /** The stack's addresses and on-link routes of d: none while it is down (Linux removes the routes of a down device). */
   private configure(d: TunDevice): void {
     this.stack.forget(d);
@@ -239,6 +267,12 @@ export class TunLinks implements ExtraLinks {
       const bits = (a.family === AF_INET ? 96 : 0) + a.prefixlen;
       this.stack.addOnLink(d, ips[i], bits);
     });
+    // Added routes leave from the device's first address of their family; without one the stack has no source for them and they route nothing.
+    for (const r of d.routes) {
+      const v4 = r.family === AF_INET;
+      const src = d.addrs.findIndex((a) => a.family === r.family);
+      if (src >= 0) this.stack.addOnLink(d, ipFromBytes(r.addr, 0, v4 ? 4 : 16), (v4 ? 96 : 0) + r.prefixlen, ips[src]);
+    }
   }
 
   addTo(s: NetSnapshot): void {
@@ -259,6 +293,13 @@ export class TunLinks implements ExtraLinks {
         s.routes.push(route({
           family: a.family, dstLen: a.prefixlen, table: RT_TABLE_MAIN, type: RTN_UNICAST, scope: v4 ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE, dst: prefixNet(a.addr, a.prefixlen),
           prefsrc: v4 ? a.addr : null, oif: d.index, flags: d.reader ? 0 : RTNH_F_LINKDOWN, ...(v4 ? {} : { priority: 256, pref: 0 }),
+        }));
+      }
+      for (const r of d.routes) {
+        const v4 = r.family === AF_INET;
+        s.routes.push(route({
+          family: r.family, dstLen: r.prefixlen, table: RT_TABLE_MAIN, type: RTN_UNICAST, scope: v4 ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE, protocol: RTPROT_BOOT,
+          dst: r.prefixlen ? r.addr : null, oif: d.index, flags: d.reader ? 0 : RTNH_F_LINKDOWN, ...(v4 ? {} : { priority: 1024, pref: 0 }),
         }));
       }
     }

@@ -12,7 +12,7 @@ import { EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, ALL_EVENTS } from '../
 import { O_NONBLOCK } from '../../abi/fs';
 import {
   AF_NETLINK, NETLINK_ADD_MEMBERSHIP, NETLINK_CAP_ACK, NETLINK_DROP_MEMBERSHIP, NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK,
-  NETLINK_ROUTE, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_CAPPED, NLM_F_DUMP, NLM_F_MULTI, NLM_F_REQUEST, RTM_BASE, RTM_NEWADDR, RTM_NEWLINK, RTM_SETLINK, SOL_NETLINK,
+  NETLINK_ROUTE, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_CAPPED, NLM_F_DUMP, NLM_F_MULTI, NLM_F_REQUEST, RTM_BASE, RTM_DELADDR, RTM_DELROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, RTM_SETLINK, SOL_NETLINK,
   nlmsgAlign,
 } from '../../abi/netif';
 import type { InterfaceTable } from '../../kernel/netinfo';
@@ -20,7 +20,7 @@ import type { FileCtx } from '../../vfs/ctx';
 import type { PseudoFs } from '../../vfs/numbering';
 import type { MaybePromise } from '../../vfs/file';
 import { SocketFile, type RecvResult, type SendRequest } from '../socket';
-import { addAddr, answer, nlmsg, setLink } from './route';
+import { addAddr, answer, changeRoute, delAddr, nlmsg, setLink } from './route';
 
 const SOCKADDR_NL = 12;
 /** NLMSG_GOODSIZE on x86-64: the first datagram of a dump is at least this big. */
@@ -163,6 +163,8 @@ export class NetlinkSocket extends SocketFile {
         // A change has no reply of its own: the ack below, when asked.
         if (type === RTM_NEWLINK || type === RTM_SETLINK) setLink(this.env.interfaces, this.env.admin === true, body);
         else if (type === RTM_NEWADDR) addAddr(this.env.interfaces, this.env.admin === true, flags, body);
+        else if (type === RTM_DELADDR) delAddr(this.env.interfaces, this.env.admin === true, body);
+        else if (type === RTM_NEWROUTE || type === RTM_DELROUTE) changeRoute(this.env.interfaces, this.env.admin === true, type === RTM_NEWROUTE, flags, body);
         else if (this.reply(type, flags, seq, body)) return; // no ack after a dump, as Linux
       } catch (e) {
         if (!(e instanceof Errno)) throw e;

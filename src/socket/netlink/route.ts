@@ -2,7 +2,9 @@
 // (kernel/netinfo.ts): RTM_GETLINK, RTM_GETADDR and RTM_GETROUTE, as dumps or
 // (links) single lookups, and RTM_NEWLINK/RTM_SETLINK bringing a link up or
 // down and RTM_NEWADDR of the loopback's own addresses where the table allows
-// it (a new network namespace's loopback), and of any address on a tun device.
+// it (a new network namespace's loopback), and on a tun device its MTU and
+// queue length, RTM_NEWADDR/DELADDR of any address and RTM_NEWROUTE/DELROUTE
+// of routes through it.
 // Other changes are EPERM without CAP_NET_ADMIN over the network namespace or
 // in a table that cannot change; requests rtnetlink does not serve here are
 // EOPNOTSUPP.
@@ -11,7 +13,7 @@ import { AF_INET, AF_INET6, AF_UNSPEC } from '../../abi/socket';
 import {
   IFA_ADDRESS, IFA_BROADCAST, IFA_CACHEINFO, IFA_FLAGS, IFA_LABEL, IFA_LOCAL, IFADDRMSG_LEN, IFINFOMSG_LEN, IFLA_ADDRESS, IFLA_BROADCAST,
   IFLA_GROUP, IFLA_IFNAME, IFLA_LINK, IFLA_LINKMODE, IFLA_MTU, IFLA_OPERSTATE, IFLA_QDISC, IFLA_STATS, IFLA_STATS64, IFLA_TXQLEN, NLMSG_HDRLEN,
-  NLM_F_DUMP, RTA_DST, RTA_GATEWAY, RTA_OIF, RTA_PREF, RTA_PREFSRC, RTA_PRIORITY, RTA_TABLE, RTM_BASE, RTM_GETADDR,
+  NLM_F_DUMP, RTA_DST, RTA_GATEWAY, RTA_OIF, RT_TABLE_MAIN, RTN_UNICAST, RTA_PREF, RTA_PREFSRC, RTA_PRIORITY, RTA_TABLE, RTM_BASE, RTM_GETADDR,
   RTM_GETLINK, RTM_GETROUTE, RTM_MAX, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, RTMSG_LEN, netlinkAttrs, nlmsgAlign,
   IFF_CHANGEABLE, IFF_UP, NLM_F_EXCL, type NetAddr, type NetLink, type NetRoute, type NetSnapshot,
 } from '../../abi/netif';
@@ -173,6 +175,53 @@ export function addAddr(table: InterfaceTable, admin: boolean, flags: number, bo
   const v6 = family === AF_INET6 && prefixlen === 128 && addr.length === 16 && addr.equals(Buffer.from('00000000000000000000000000000001', 'hex'));
   if (index !== 1 || !(v4 || v6)) throw new Errno(E.EOPNOTSUPP);
   if (!table.addLoopbackAddress(family) && flags & NLM_F_EXCL) throw new Errno(E.EEXIST);
+}
+
+/** The device a change names, which must be one the application made (a tun device): EPERM without the right, ENODEV for none, EOPNOTSUPP for another. */
+function ownDevice(table: InterfaceTable, admin: boolean, index: number): void {
+  if (!admin || table.changeable?.() === false) throw new Errno(E.EPERM);
+  if (!table.snapshot().links.some((l) => l.index === index)) throw new Errno(E.ENODEV);
+  if (index === 1 || !table.canChange?.(index)) throw new Errno(E.EOPNOTSUPP);
+}
+
+/** The address bytes of a family (4 or 16), or EINVAL. */
+function familyAddr(family: number, a: Buffer | undefined, bits: number): Buffer {
+  const len = family === AF_INET ? 4 : family === AF_INET6 ? 16 : 0;
+  if (!len || !a || a.length !== len || bits > len * 8) throw new Errno(E.EINVAL);
+  return a;
+}
+
+/** RTM_DELADDR (`ip addr del`): an address of a tun device; EADDRNOTAVAIL if it has no such address. */
+export function delAddr(table: InterfaceTable, admin: boolean, body: Buffer): void {
+  if (body.length < IFADDRMSG_LEN) throw new Errno(E.EINVAL);
+  const index = body.readInt32LE(4);
+  ownDevice(table, admin, index);
+  const attrs = netlinkAttrs(body, IFADDRMSG_LEN);
+  const addr = familyAddr(body[0], attrs.get(IFA_LOCAL) ?? attrs.get(IFA_ADDRESS), body[1]);
+  if (!table.delAddress?.(index, body[0], addr)) throw new Errno(E.EADDRNOTAVAIL);
+}
+
+/**
+ * RTM_NEWROUTE and RTM_DELROUTE (`ip route add|del NET dev DEV`): a unicast
+ * route of the main table through a tun device (RTA_OIF), its gateway, if
+ * any, ignored (the device has one peer); other routes EOPNOTSUPP. EEXIST
+ * with NLM_F_EXCL when it is there, ESRCH deleting one that is not.
+ */
+export function changeRoute(table: InterfaceTable, admin: boolean, add: boolean, flags: number, body: Buffer): void {
+  if (body.length < RTMSG_LEN) throw new Errno(E.EINVAL);
+  const [family, dstLen] = [body[0], body[1]];
+  const attrs = netlinkAttrs(body, RTMSG_LEN);
+  const oif = attrs.get(RTA_OIF);
+  const tableId = attrs.get(RTA_TABLE)?.readUInt32LE(0) ?? body[4];
+  if (!oif || oif.length < 4 || (add && body[7] !== RTN_UNICAST) || (tableId !== RT_TABLE_MAIN && !(tableId === 0 && !add))) {
+    if (!admin) throw new Errno(E.EPERM);
+    throw new Errno(E.EOPNOTSUPP);
+  }
+  const index = oif.readInt32LE(0);
+  ownDevice(table, admin, index);
+  const dst = dstLen === 0 && !attrs.get(RTA_DST) ? Buffer.alloc(family === AF_INET ? 4 : 16) : attrs.get(RTA_DST);
+  const done = table.changeRoute?.(index, family, familyAddr(family, dst, dstLen), dstLen, add);
+  if (!done && (!add || flags & NLM_F_EXCL)) throw new Errno(add ? E.EEXIST : E.ESRCH);
 }
 
 const familyOk = (want: number, f: number): boolean => want === AF_UNSPEC || want === f;

@@ -7,6 +7,15 @@ ip link set tt0 mtu 1400 txqueuelen 100 || echo "mtu failed"
 ip link set tt0 mtu 40 2>/dev/null || echo "small mtu refused"
 ip -o link show tt0 | sed 's/\\.*//'
 ip -o -4 addr show dev tt0
+ip route add 10.20.0.0/16 dev tt0 || echo "route add failed"
+ip route add 10.20.0.0/16 dev tt0 2>/dev/null || echo "route add again refused"
+ip -4 route show
+ip route del 10.20.0.0/16 dev tt0 || echo "route del failed"
+ip route del 10.20.0.0/16 dev tt0 2>/dev/null || echo "route del again refused"
+ip addr add 10.7.1.1/24 dev tt0 || echo "addr add 2 failed"
+ip addr del 10.7.0.1/24 dev tt0 || echo "addr del failed"
+ip addr del 10.7.0.1/24 dev tt0 2>/dev/null || echo "addr del again refused"
+ip -o -4 addr show dev tt0
 ip -4 route show
 ip link set tt0 down
 ip -4 route show
