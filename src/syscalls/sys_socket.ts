@@ -282,8 +282,8 @@ function sockopt(t: Task, a: number[], set: boolean): number {
   if (set) {
     const len = i32(a[4]);
     if (len < 0) throw new Errno(E.EINVAL);
-    // IPv6 options read nothing from a NULL value (Linux's do_ipv6_setsockopt takes it as 0): one that needs a struct is EINVAL, not EFAULT.
-    const val = a[3] === 0 && level === IPPROTO_IPV6 ? Buffer.alloc(0) : t.mm.copyIn(a[3], Math.min(len, 64));
+    // IPv6 options read nothing from a NULL value (Linux's do_ipv6_setsockopt takes it as the int 0): an int option gets 0, one that needs a struct is EINVAL, not EFAULT.
+    const val = a[3] === 0 && level === IPPROTO_IPV6 ? Buffer.alloc(Math.min(len, 4)) : t.mm.copyIn(a[3], Math.min(len, 64));
     if (s) s.setsockopt(t, level, name, val);
     else if (host) hostSockopt(host, level, name, true);
     return 0;

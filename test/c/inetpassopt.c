@@ -4,7 +4,7 @@
  * ICMP sockets of both families, so a UDP or TCP recvmsg carries no
  * SCM_CREDENTIALS or SCM_PIDFD; on a netlink socket SO_PASSPIDFD is
  * EOPNOTSUPP. IPV6_PKTINFO with a NULL value is EINVAL (IPv6 options read
- * nothing from NULL), with a bad pointer EFAULT. Runs natively in a fresh
+ * nothing from NULL: an int option takes 0), with a bad pointer EFAULT. Runs natively in a fresh
  * network namespace with its loopback up. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,6 +40,13 @@ int main(void) {
   pr("IPV6_PKTINFO NULL 4", setsockopt(s6, IPPROTO_IPV6, IPV6_PKTINFO, NULL, 4));
   pr("IPV6_PKTINFO bad 20", setsockopt(s6, IPPROTO_IPV6, IPV6_PKTINFO, (void *)8, 20));
   pr("IPV6_PKTINFO bad 19", setsockopt(s6, IPPROTO_IPV6, IPV6_PKTINFO, (void *)8, 19));
+  int on = 1, v6 = -1;
+  socklen_t vl = sizeof v6;
+  setsockopt(s6, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+  pr("IPV6_V6ONLY NULL 4", setsockopt(s6, IPPROTO_IPV6, IPV6_V6ONLY, NULL, 4));
+  getsockopt(s6, IPPROTO_IPV6, IPV6_V6ONLY, &v6, &vl);
+  printf(" V6ONLY now %d\n", v6);
+  pr("IPV6_V6ONLY NULL 2", setsockopt(s6, IPPROTO_IPV6, IPV6_V6ONLY, NULL, 2));
   close(s6);
 
   int opts[3] = {SO_PASSCRED, SO_PASSPIDFD, SO_PASSSEC};
