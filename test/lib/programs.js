@@ -233,6 +233,7 @@ const C_PROGRAMS = Object.freeze({
   inetcmsg: { args: () => [], endsWithDone: true, netns: true },
   inetpassopt: { args: () => [], endsWithDone: true, netns: true },
   tun: { args: () => [], endsWithDone: true, netns: true },
+  tap: { args: () => [], endsWithDone: true, netns: true },
   privport: { args: () => [], endsWithDone: true, netns: true },
   netnsnew: { args: () => [], endsWithDone: true, netns: true },
 });

@@ -3,13 +3,13 @@
 // attached by TUNSETIFF (tun/file.ts). What the stack routes to one waits
 // in its queue (at most txqlen packets, Linux's default 500; more are
 // dropped and counted) until the application reads it; what the application
-// writes is received by the stack as if it came in on the interface. Only
-// IP (IFF_TUN) devices: the stack has no Ethernet link layer for a TAP
-// device's frames to go through. Nothing here reaches the host's network.
+// writes is received by the stack as if it came in on the interface.
+// A TAP device (IFF_TAP) carries Ethernet frames instead, through its
+// TapLink (tap.ts: ARP, IPv4 only). Nothing here reaches the host's network.
 import { Errno, E } from '../../abi/errno';
 import { AF_INET } from '../../abi/socket';
 import {
-  IFA_F_PERMANENT, IFF_LOWER_UP, IFF_MULTICAST, IFF_NOARP, IFF_RUNNING, IFF_UP, IF_OPER_DOWN, IF_OPER_UNKNOWN, RT_SCOPE_HOST, RT_SCOPE_LINK,
+  ARPHRD_ETHER, IFA_F_PERMANENT, IFF_BROADCAST, IFF_LOWER_UP, IFF_MULTICAST, IFF_NOARP, IFF_RUNNING, IFF_UP, IF_OPER_DOWN, IF_OPER_UNKNOWN, RT_SCOPE_HOST, RT_SCOPE_LINK,
   RT_SCOPE_UNIVERSE, RT_TABLE_LOCAL, RT_TABLE_MAIN, RTN_LOCAL, RTN_UNICAST, RTPROT_BOOT, zeroStats, type NetSnapshot,
 } from '../../abi/netif';
 import { FOREVER, route, type ExtraLinks } from '../../kernel/netinfo';
@@ -19,6 +19,7 @@ import { ipFromBytes, type Ip } from '../ip/addr';
 import { ETH_HLEN } from '../ip/ip';
 import type { Nic, NicStats } from '../link';
 import type { Stack } from '../stack';
+import { TapLink } from './tap';
 
 /** IFF_POINTOPOINT: a tun device's link has one peer and no broadcast. */
 const IFF_POINTOPOINT = 0x10;
@@ -72,20 +73,39 @@ export class TunDevice implements Nic {
   /** Routes through the device the application added (ip route add NET dev DEV): prefixlen is the route's length. */
   readonly routes: TunAddr[] = [];
 
-  constructor(readonly name: string, readonly index: number, private readonly links: TunLinks) {}
+  /** The Ethernet link of a TAP device (IFF_TAP), or null for TUN. */
+  readonly tap: TapLink | null;
+
+  constructor(readonly name: string, readonly index: number, private readonly links: TunLinks, tap = false) {
+    this.tap = tap ? new TapLink(this, links.stack) : null;
+  }
 
   transmit(frame: Buffer): void {
-    const pkt = frame.subarray(ETH_HLEN);
+    if (this.tap) this.tap.output(frame);
+    else this.queueFrame(frame.subarray(ETH_HLEN));
+  }
+
+  /** A packet (a frame for TAP) for the reader: queued while there is one, the device is up and the queue has room, else dropped and counted. */
+  queueFrame(pkt: Buffer): void {
     const heap = this.links.stack.heap;
-    if (!this.reader || !this.up || this.packets.length >= this.txqlen || (heap && !heap.tryCharge(pkt.length))) {
-      this.txDropped++;
-      return;
-    }
+    if (!this.reader || !this.up || this.packets.length >= this.txqlen || (heap && !heap.tryCharge(pkt.length))) return this.dropOut();
     this.packets.push(pkt);
     this.queuedBytes += pkt.length;
     this.stats.txPackets++;
     this.stats.txBytes += pkt.length;
     this.reader.queue.notify(EVENT_IN | EVENT_RDNORM);
+  }
+
+  dropOut(): void {
+    this.txDropped++;
+  }
+
+  /** Its addresses as the stack writes them, with their prefix in the 128-bit form (TapLink's). */
+  ownAddrs(): Array<{ ip: Ip; bits: number }> {
+    return this.addrs.map((a) => {
+      const v4 = a.family === AF_INET;
+      return { ip: ipFromBytes(a.addr, 0, v4 ? 4 : 16), bits: (v4 ? 96 : 0) + a.prefixlen };
+    });
   }
 
   /** The next packet for the reader, or undefined. */
@@ -98,11 +118,15 @@ export class TunDevice implements Nic {
     return p;
   }
 
-  /** A packet the application wrote (IPv4 or IPv6, the version already checked) goes to the stack's receive path. */
+  /** A packet the application wrote (IPv4 or IPv6, the version already checked; for TAP a whole frame, at least its header) goes to the stack's receive path. */
   inject(pkt: Buffer, ethertype: number): void {
-    const frame = Buffer.alloc(ETH_HLEN + pkt.length);
-    frame.writeUInt16BE(ethertype, 12);
-    pkt.copy(frame, ETH_HLEN);
+    let frame: Buffer;
+    if (this.tap) frame = Buffer.from(pkt);
+    else {
+      frame = Buffer.alloc(ETH_HLEN + pkt.length);
+      frame.writeUInt16BE(ethertype, 12);
+      pkt.copy(frame, ETH_HLEN);
+    }
     this.stats.rxPackets++;
     this.stats.rxBytes += pkt.length;
     const s = this.links.stack;
@@ -110,6 +134,7 @@ export class TunDevice implements Nic {
       this.stats.rxDropped++;
       return;
     }
+    if (this.tap && !this.tap.input(frame)) return;
     s.receive(this, frame);
     s.flush();
   }
@@ -123,7 +148,7 @@ export class TunDevice implements Nic {
 
   /** Its flags as SIOCGIFFLAGS and RTM_GETLINK show them: running while up with a file attached. */
   ifFlags(): number {
-    const base = IFF_POINTOPOINT | IFF_NOARP | IFF_MULTICAST;
+    const base = this.tap ? IFF_BROADCAST | IFF_MULTICAST : IFF_POINTOPOINT | IFF_NOARP | IFF_MULTICAST;
     if (!this.up) return base;
     return base | IFF_UP | (this.reader ? IFF_RUNNING | IFF_LOWER_UP : 0);
   }
@@ -159,7 +184,7 @@ export class TunLinks implements ExtraLinks {
   }
 
   /** A new device named name, or with a %d in it the first free number; indexes are never reused (as Linux's). */
-  create(pattern: string): TunDevice {
+  create(pattern: string, tap = false): TunDevice {
     if (this.devices.size >= MAX_TUN_DEVICES) throw new Errno(E.ENOMEM);
     let name = pattern;
     if (pattern.includes('%d')) {
@@ -171,7 +196,7 @@ export class TunLinks implements ExtraLinks {
     } else if (this.nameTaken(name)) throw new Errno(E.EEXIST);
     this.stack.heap?.charge(DEVICE_COST, E.ENOMEM);
     this.nextIndex = Math.max(this.nextIndex, this.firstFree());
-    const d = new TunDevice(name, this.nextIndex++, this);
+    const d = new TunDevice(name, this.nextIndex++, this, tap);
     this.devices.set(name, d);
     this.stack.nics.push(d);
     return d;
@@ -278,7 +303,8 @@ export class TunLinks implements ExtraLinks {
   addTo(s: NetSnapshot): void {
     for (const d of this.devices.values()) {
       s.links.push({
-        index: d.index, name: d.name, type: ARPHRD_NONE, flags: d.ifFlags(), mtu: d.mtu, link: null, hwaddr: Buffer.alloc(0), broadcast: Buffer.alloc(0),
+        index: d.index, name: d.name, type: d.tap ? ARPHRD_ETHER : ARPHRD_NONE, flags: d.ifFlags(), mtu: d.mtu, link: null,
+        hwaddr: d.tap ? d.tap.mac : Buffer.alloc(0), broadcast: d.tap ? Buffer.alloc(6, 0xff) : Buffer.alloc(0),
         qdisc: d.up ? 'pfifo_fast' : 'noop', txqlen: d.txqlen, operstate: d.up && d.reader ? IF_OPER_UNKNOWN : IF_OPER_DOWN, linkmode: 0, group: 0,
         stats: { ...zeroStats(), rxPackets: d.stats.rxPackets, rxBytes: d.stats.rxBytes, txPackets: d.stats.txPackets, txBytes: d.stats.txBytes, rxDropped: d.stats.rxDropped, txDropped: d.txDropped },
       });

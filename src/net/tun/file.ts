@@ -2,7 +2,8 @@
 // linux/if_tun.h): TUNSETIFF makes or attaches a tun device of the opener's
 // network namespace (net/tun/device.ts), then read takes the packets the
 // stack routed to it and write hands packets to the stack, each with a
-// 4-byte packet information header (flags, protocol) unless IFF_NO_PI.
+// 4-byte packet information header (flags, protocol) unless IFF_NO_PI: IP
+// packets for a TUN device, Ethernet frames for a TAP one.
 // Every value the application gives is checked here: the ifreq's name and
 // flags, the ioctl's argument, a written packet's length and IP version.
 import { Errno, E } from '../../abi/errno';
@@ -16,7 +17,7 @@ import type { FileCtx } from '../../vfs/ctx';
 import type { VPath } from '../../vfs/dentry';
 import { FileDescription, userRoom, type MaybePromise } from '../../vfs/file';
 import type { Inode } from '../../vfs/inode';
-import { ETH_P_IP, ETH_P_IPV6 } from '../ip/ip';
+import { ETH_HLEN, ETH_P_IP, ETH_P_IPV6 } from '../ip/ip';
 import { LoopbackTable } from '../../kernel/netinfo';
 import { stackOf } from '../factory';
 import { TunLinks, type TunDevice } from './device';
@@ -42,10 +43,10 @@ const IFF_PERSIST = 0x800;
 const IFF_NO_PI = 0x1000;
 const IFF_ONE_QUEUE = 0x2000;
 const IFF_VNET_HDR = 0x4000;
-/** What TUNGETFEATURES offers: IP devices, with or without packet information (IFF_ONE_QUEUE is ignored, as by Linux). */
-const FEATURES = IFF_TUN | IFF_NO_PI | IFF_ONE_QUEUE;
-/** Features Linux has and this one refuses (EINVAL): TAP (no Ethernet link layer behind a device), several queues, virtio headers, NAPI. */
-const REFUSED = IFF_TAP | IFF_MULTI_QUEUE | IFF_VNET_HDR | IFF_NAPI | IFF_NAPI_FRAGS;
+/** What TUNGETFEATURES offers: IP and Ethernet devices, with or without packet information (IFF_ONE_QUEUE is ignored, as by Linux). */
+const FEATURES = IFF_TUN | IFF_TAP | IFF_NO_PI | IFF_ONE_QUEUE;
+/** Features Linux has and this one refuses (EINVAL): several queues, virtio headers, NAPI. */
+const REFUSED = IFF_MULTI_QUEUE | IFF_VNET_HDR | IFF_NAPI | IFF_NAPI_FRAGS;
 const TUN_PKT_STRIP = 0x1;
 const PI_LEN = 4;
 const IFREQ_SIZE = 40;
@@ -111,7 +112,7 @@ export class TunFile extends FileDescription {
       case TUNGETIFF: {
         const req = Buffer.alloc(IFREQ_SIZE);
         req.write(d.name, 0, 'latin1');
-        req.writeUInt16LE(IFF_TUN | d.flags | (d.persist ? IFF_PERSIST : 0), IFNAMSIZ);
+        req.writeUInt16LE((d.tap ? IFF_TAP : IFF_TUN) | d.flags | (d.persist ? IFF_PERSIST : 0), IFNAMSIZ);
         mem.copyOut(arg, req);
         return 0;
       }
@@ -155,7 +156,9 @@ export class TunFile extends FileDescription {
    */
   private setIff(t: Task, req: Buffer): void {
     const flags = req.readUInt16LE(IFNAMSIZ);
-    if (!(flags & IFF_TUN) || flags & REFUSED & ~IFF_TAP) throw new Errno(E.EINVAL);
+    // IFF_TUN wins over IFF_TAP, as in Linux's tun_set_iff.
+    if (!(flags & (IFF_TUN | IFF_TAP)) || flags & REFUSED) throw new Errno(E.EINVAL);
+    const tap = (flags & IFF_TUN) === 0;
     const raw = req.subarray(0, IFNAMSIZ);
     const end = raw.indexOf(0);
     const name = raw.subarray(0, end < 0 ? IFNAMSIZ - 1 : end).toString('latin1') || 'tun%d';
@@ -172,10 +175,11 @@ export class TunFile extends FileDescription {
     if (d) {
       const mine = (d.owner !== -1 && d.owner === t.creds.euid) || (d.group !== -1 && (d.group === t.creds.egid || t.creds.groups.includes(d.group)));
       if (!admin && !mine) throw new Errno(E.EPERM);
+      if ((d.tap !== null) !== tap) throw new Errno(E.EINVAL);
       if (d.reader) throw new Errno(E.EBUSY);
     } else {
       if (!admin) throw new Errno(E.EPERM);
-      d = links.create(name);
+      d = links.create(name, tap);
     }
     d.flags = flags & IFF_NO_PI;
     d.reader = this;
@@ -195,7 +199,7 @@ export class TunFile extends FileDescription {
     if (!pi) return p.subarray(0, len);
     const out = Buffer.alloc(PI_LEN + p.length);
     out.writeUInt16BE(PI_LEN + p.length > len ? TUN_PKT_STRIP : 0, 0);
-    out.writeUInt16BE(p[0] >> 4 === 6 ? ETH_P_IPV6 : ETH_P_IP, 2);
+    out.writeUInt16BE(d.tap ? p.readUInt16BE(12) : p[0] >> 4 === 6 ? ETH_P_IPV6 : ETH_P_IP, 2);
     p.copy(out, PI_LEN);
     return out.subarray(0, len);
   }
@@ -221,6 +225,10 @@ export class TunFile extends FileDescription {
     let pkt: Buffer;
     if (d.flags & IFF_NO_PI) {
       if (data.length === 0) throw new Errno(E.EINVAL);
+      if (d.tap) {
+        if (data.length < ETH_HLEN) throw new Errno(E.EINVAL);
+        return this.deliver(d, data, 0, len);
+      }
       const v = data[0] >> 4;
       if (v !== 4 && v !== 6) throw new Errno(E.EINVAL);
       proto = v === 4 ? ETH_P_IP : ETH_P_IPV6;
@@ -229,9 +237,14 @@ export class TunFile extends FileDescription {
       if (data.length < PI_LEN) throw new Errno(E.EINVAL);
       proto = data.readUInt16BE(2);
       pkt = data.subarray(PI_LEN);
+      if (d.tap && pkt.length < ETH_HLEN) throw new Errno(E.EINVAL);
     }
+    return this.deliver(d, pkt, proto, len);
+  }
+
+  private deliver(d: TunDevice, pkt: Buffer, proto: number, len: number): number {
     if (!d.up) throw new Errno(E.EIO);
-    if (pkt.length > MAX_PACKET) d.stats.rxDropped++;
+    if (pkt.length > MAX_PACKET + (d.tap ? ETH_HLEN : 0)) d.stats.rxDropped++;
     else d.inject(pkt, proto);
     return len;
   }
