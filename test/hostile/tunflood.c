@@ -99,6 +99,43 @@ int main(int argc, char **argv) {
   }
   printf("echo reply: %d\n", got);
 
+  /* A TAP device: garbage frames and ARP requests from thousands of neighbours (the table stays bounded). */
+  int tap = open("/dev/net/tun", O_RDWR | O_NONBLOCK);
+  struct ifreq tr;
+  memset(&tr, 0, sizeof tr);
+  strcpy(tr.ifr_name, "ftap%d");
+  tr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  if (ioctl(tap, TUNSETIFF, &tr) < 0) { perror("tap"); return 1; }
+  memset(&q, 0, sizeof q);
+  strcpy(q.ifr_name, tr.ifr_name);
+  a->sin_family = AF_INET;
+  inet_pton(AF_INET, "10.6.0.1", &a->sin_addr);
+  ioctl(s, SIOCSIFADDR, &q);
+  inet_pton(AF_INET, "255.255.0.0", &a->sin_addr);
+  ioctl(s, SIOCSIFNETMASK, &q);
+  ioctl(s, SIOCGIFFLAGS, &q);
+  q.ifr_flags |= IFF_UP;
+  ioctl(s, SIOCSIFFLAGS, &q);
+  taken = 0;
+  for (int i = 0; i < 20000; i++) {
+    int len = 14 + rand() % 1500;
+    for (int j = 0; j < len; j++) b[j] = rand();
+    memset(b, 0xff, 6);
+    b[12] = 8; b[13] = i & 1 ? 6 : 0;
+    if (write(tap, b, len) == len) taken++;
+  }
+  printf("tap garbage: %d of 20000 taken\n", taken);
+  taken = 0;
+  for (int i = 0; i < 5000; i++) {
+    unsigned char f[42] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, i >> 8, i & 255, 8, 6, 0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, i >> 8, i & 255,
+                           10, 6, 100 + (i >> 8), i & 255, 0, 0, 0, 0, 0, 0, 10, 6, 0, 1};
+    if (write(tap, f, sizeof f) == sizeof f) taken++;
+  }
+  printf("arp requests: %d of 5000 taken\n", taken);
+  int answers = 0;
+  while (read(tap, b, sizeof b) > 0) if (b[12] == 8 && b[13] == 6 && b[21] == 2) answers++;
+  printf("arp answers: at most 500 queued: %d\n", answers > 0 && answers <= 500);
+
   /* As many devices as it may: a bound, then an error, and the process alive. */
   int made = 0, err = 0;
   for (int i = 0; i < many; i++) {
