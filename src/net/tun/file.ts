@@ -60,9 +60,6 @@ export class TunFile extends FileDescription {
   private dev: TunDevice | null = null;
   private sndbuf = 0x7fffffff;
 
-  constructor(path: VPath, inode: Inode, flags: number, private readonly task: Task) {
-    super(path, inode, flags);
-  }
 
   override stat(): InodeAttrs {
     return this.inode!.attrs();
@@ -259,6 +256,6 @@ export class TunFile extends FileDescription {
  * open of /dev/net/tun: a file attached to nothing until TUNSETIFF.
  * @public sandbox/mounts.ts requires this module when /dev/net/tun is first opened (a lazy require, which knip does not follow).
  */
-export function openTun(ctx: unknown, path: VPath, inode: Inode, flags: number): FileDescription {
-  return new TunFile(path, inode, flags, ctx as Task);
+export function openTun(_ctx: unknown, path: VPath, inode: Inode, flags: number): FileDescription {
+  return new TunFile(path, inode, flags);
 }
