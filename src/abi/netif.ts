@@ -36,6 +36,7 @@ export const RTM_NEWLINK = 16;
 export const RTM_SETLINK = 19;
 export const RTM_GETLINK = 18;
 export const RTM_NEWADDR = 20;
+export const RTM_DELADDR = 21;
 /** NLM_F_EXCL of a NEW request: fail with EEXIST if the object exists. */
 export const NLM_F_EXCL = 0x200;
 export const RTM_GETADDR = 22;

@@ -40,6 +40,8 @@ export const SO_PASSCRED = 16;
 export const SO_PEERCRED = 17;
 /** Linux 6.5: SCM_PIDFD on received messages; a pidfd of the peer (include/uapi/asm-generic/socket.h). */
 export const SO_PASSPIDFD = 76;
+/** SO_PASSSEC: the sender's security label as SCM_SECURITY. */
+export const SO_PASSSEC = 34;
 export const SO_PEERPIDFD = 77;
 export const SO_ACCEPTCONN = 30;
 export const SO_SNDBUFFORCE = 32;

@@ -41,8 +41,8 @@ export class LinkTable extends LoopbackTable {
     return this.links.length > 0 && !this.links.some((l) => l.addrs.some((a) => a.addr.length === 16));
   }
 
-  override snapshot(): NetSnapshot {
-    const s = super.snapshot();
+  protected override own(): NetSnapshot {
+    const s = super.own();
     if (this.ipv6Off()) {
       s.addrs = s.addrs.filter((a) => a.family !== AF_INET6);
       s.routes = s.routes.filter((r) => r.family !== AF_INET6);

@@ -31,6 +31,37 @@ export interface InterfaceTable {
   addLoopbackAddress?(family: number): boolean;
   /** IPv6 is off in the whole namespace, the loopback's ::1 included (absent: never). */
   ipv6Off?(): boolean;
+  /** Whether interface index may be brought up or down here (absent: each setUp takes). */
+  canChange?(index: number): boolean;
+  /** Set the MTU or the queue length of a device the application made (absent, or another interface: EOPNOTSUPP). Throws EINVAL for a value out of range. */
+  setLinkValue?(index: number, what: 'mtu' | 'txqlen', value: number): void;
+  /** Remove an address of a device the application made (RTM_DELADDR); false if it has no such address. */
+  delAddress?(index: number, family: number, addr: Buffer): boolean;
+  /** Add (or with add false remove) a route to dst/dstLen through a device the application made (RTM_NEWROUTE/DELROUTE); false: there already (add) or not there (remove). */
+  changeRoute?(index: number, family: number, dst: Buffer, dstLen: number, add: boolean): boolean;
+  /** Whether any interface here may change now (absent: setUp's presence says); false is EPERM before any other check. */
+  changeable?(): boolean;
+  /** Give a device the application made (a tun device) an address of family with prefixlen bits of network (replace: instead of its first of the family, as SIOCSIFADDR); false if it has it already. */
+  addAddress?(index: number, family: number, addr: Buffer, prefixlen: number, replace?: boolean): boolean;
+}
+
+/**
+ * Interfaces the namespace's stack adds to its table (tun devices,
+ * net/tun/), after the table's own: listed in every snapshot, and changed
+ * (up, addresses) through the same calls as the table's.
+ */
+export interface ExtraLinks {
+  /** How many there are. */
+  readonly size: number;
+  /** Add their links, addresses and routes to s. */
+  addTo(s: NetSnapshot): void;
+  has(index: number): boolean;
+  isUp(index: number): boolean;
+  setUp(index: number, up: boolean): void;
+  addAddress(index: number, family: number, addr: Buffer, prefixlen: number, replace: boolean): boolean;
+  setLinkValue(index: number, what: 'mtu' | 'txqlen', value: number): void;
+  delAddress(index: number, family: number, addr: Buffer): boolean;
+  changeRoute(index: number, family: number, dst: Buffer, dstLen: number, add: boolean): boolean;
 }
 
 export interface NetworkConfig {
@@ -126,12 +157,59 @@ export function route(r: Partial<NetRoute> & Pick<NetRoute, 'family' | 'dstLen' 
 export class LoopbackTable implements InterfaceTable {
   /** The stack's counters of a link by index, once the stack exists (net/factory.ts sets it). */
   linkStats: ((index: number) => LinkStats | null) | null = null;
+  /** The stack's tun devices, once the stack exists (net/factory.ts sets it). */
+  extra: ExtraLinks | null = null;
 
   protected stats(index: number): LinkStats {
     return this.linkStats?.(index) ?? zeroStats();
   }
 
   snapshot(): NetSnapshot {
+    const s = this.own();
+    this.extra?.addTo(s);
+    return s;
+  }
+
+  isUp(index: number): boolean {
+    return index === 1 || (this.extra?.isUp(index) ?? false);
+  }
+
+  /** Only the stack's own devices change here: this table's are fixed (EPERM), a namespace's loopback is NamespaceLoopbackTable's. */
+  setUp(index: number, up: boolean): void {
+    if (!this.extra?.has(index)) throw new Errno(index === 1 || this.own().links.some((l) => l.index === index) ? E.EPERM : E.ENODEV);
+    this.extra.setUp(index, up);
+  }
+
+  canChange(index: number): boolean {
+    return this.extra?.has(index) ?? false;
+  }
+
+  changeable(): boolean {
+    return (this.extra?.size ?? 0) > 0;
+  }
+
+  setLinkValue(index: number, what: 'mtu' | 'txqlen', value: number): void {
+    if (!this.extra?.has(index)) throw new Errno(E.EOPNOTSUPP);
+    this.extra.setLinkValue(index, what, value);
+  }
+
+  delAddress(index: number, family: number, addr: Buffer): boolean {
+    if (!this.extra?.has(index)) throw new Errno(E.EOPNOTSUPP);
+    return this.extra.delAddress(index, family, addr);
+  }
+
+  changeRoute(index: number, family: number, dst: Buffer, dstLen: number, add: boolean): boolean {
+    if (!this.extra?.has(index)) throw new Errno(E.EOPNOTSUPP);
+    return this.extra.changeRoute(index, family, dst, dstLen, add);
+  }
+
+  addAddress(index: number, family: number, addr: Buffer, prefixlen: number, replace = false): boolean {
+    if (!this.extra?.has(index)) throw new Errno(E.EPERM);
+    return this.extra.addAddress(index, family, addr, prefixlen, replace);
+  }
+
+  /** The table's own interfaces, without the stack's devices. */
+  protected own(): NetSnapshot {
     const v4 = (a: number[]) => Buffer.from(a);
     const lo6 = Buffer.alloc(16);
     lo6[15] = 1;
@@ -169,12 +247,20 @@ export class NamespaceLoopbackTable extends LoopbackTable {
   private v4 = false;
   private v6 = false;
 
-  isUp(index: number): boolean {
-    return index === 1 && this.up;
+  override isUp(index: number): boolean {
+    return index === 1 ? this.up : super.isUp(index);
   }
 
-  setUp(index: number, up: boolean): void {
-    if (index !== 1) throw new Errno(E.ENODEV);
+  override canChange(index: number): boolean {
+    return index === 1 || super.canChange(index);
+  }
+
+  override changeable(): boolean {
+    return true;
+  }
+
+  override setUp(index: number, up: boolean): void {
+    if (index !== 1) return super.setUp(index, up);
     this.up = up;
     this.v4 ||= up;
     this.v6 = up;
@@ -187,8 +273,8 @@ export class NamespaceLoopbackTable extends LoopbackTable {
     return !has;
   }
 
-  override snapshot(): NetSnapshot {
-    const s = super.snapshot();
+  protected override own(): NetSnapshot {
+    const s = super.own();
     if (this.up) return s;
     const lo = s.links[0];
     return {
@@ -207,8 +293,8 @@ export class NamespaceLoopbackTable extends LoopbackTable {
  * for those addresses.
  */
 export class NatTable extends LoopbackTable {
-  override snapshot(): NetSnapshot {
-    const s = super.snapshot();
+  protected override own(): NetSnapshot {
+    const s = super.own();
     const v4 = (a: number[]) => Buffer.from(a);
     const me = v4([10, 0, 2, 15]);
     s.links.push({

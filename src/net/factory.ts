@@ -21,6 +21,7 @@ import { PingSocket, RawIcmpSocket } from './ping_socket';
 import { procNetText } from './procnet';
 import { Stack } from './stack';
 import type { NetTimer, TimerTarget } from './tcp/host';
+import type { TunLinks } from './tun/device';
 import { TcpSocket } from './tcp_socket';
 import { UdpSocket } from './udp_socket';
 
@@ -47,6 +48,8 @@ export class SandboxNetwork extends Stack {
   nat: { shutdown(): void } | null = null;
   /** The container interfaces the stack took over (net/packet/start.ts). */
   links: { shutdown(): void } | null = null;
+  /** The namespace's tun devices (net/tun/), made by the first TUNSETIFF. */
+  tun: TunLinks | null = null;
   procNet(file: 'tcp' | 'tcp6' | 'udp' | 'udp6'): string {
     return procNetText(this, file);
   }

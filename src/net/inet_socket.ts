@@ -5,7 +5,7 @@
 import { RecvStamps } from '../socket/timestamp';
 import { TIMESTAMP_OPTIONS } from '../abi/inet';
 import { Errno, E } from '../abi/errno';
-import { AF_INET, AF_INET6, SOL_SOCKET, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PROTOCOL, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE, RMEM_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, WMEM_MAX, MSG_DONTWAIT } from '../abi/socket';
+import { AF_INET, AF_INET6, SOL_SOCKET, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PASSPIDFD, SO_PASSSEC, SO_PROTOCOL, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE, RMEM_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, WMEM_MAX, MSG_DONTWAIT } from '../abi/socket';
 import {
   IPPROTO_IP, IPPROTO_IPV6, IPV6_PKTINFO, IPV6_TCLASS, IP_PKTINFO, IP_RECVERR, IP_RECVORIGDSTADDR, IP_RECVTOS, IP_RECVTTL, IPV6_RECVERR, IPV6_UNICAST_HOPS, IPV6_V6ONLY, IP_TOS, IP_TTL, SO_BROADCAST, SO_KEEPALIVE, SO_LINGER, SO_OOBINLINE,
   SO_BINDTODEVICE, SO_BINDTOIFINDEX, SO_PRIORITY, SO_RCVLOWAT, SO_RCVTIMEO_NEW, SO_RCVTIMEO_OLD, SO_REUSEPORT, SO_SNDTIMEO_NEW, SO_SNDTIMEO_OLD,
@@ -75,7 +75,6 @@ export abstract class InetSocket extends SocketFile {
   broadcast = false;
   oobinline = false;
   priority = 0;
-  passcred = false;
   rcvlowat = 1;
   /** sk_shutdown: RCV_SHUTDOWN, SEND_SHUTDOWN. */
   shut = 0;
@@ -319,7 +318,10 @@ export abstract class InetSocket extends SocketFile {
       case SO_BROADCAST: return int32(this.broadcast ? 1 : 0);
       case SO_OOBINLINE: return int32(this.oobinline ? 1 : 0);
       case SO_PRIORITY: return int32(this.priority);
-      case SO_PASSCRED: return int32(this.passcred ? 1 : 0);
+      // Linux 6.16 and later: credentials, pidfds and labels pass on AF_UNIX (and netlink) sockets only.
+      case SO_PASSCRED:
+      case SO_PASSPIDFD:
+      case SO_PASSSEC: throw new Errno(E.EOPNOTSUPP);
       case SO_RCVLOWAT: return int32(this.rcvlowat);
       case SO_SNDBUF: return int32(this.sndbuf);
       case SO_RCVBUF: return int32(this.rcvbuf);
@@ -379,7 +381,9 @@ export abstract class InetSocket extends SocketFile {
       case SO_OOBINLINE:
         this.oobinline = v !== 0;
         return this.optionsChanged();
-      case SO_PASSCRED: this.passcred = v !== 0; return;
+      case SO_PASSCRED:
+      case SO_PASSPIDFD:
+      case SO_PASSSEC: throw new Errno(E.EOPNOTSUPP);
       case SO_PRIORITY:
         if (v < 0 || v > 6) throw new Errno(E.EPERM);
         this.priority = v;

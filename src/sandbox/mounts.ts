@@ -7,8 +7,9 @@ import type { Kernel } from '../kernel/kernel';
 import type { HostFiles } from '../host/hostfs';
 import type { HostInfo } from '../host/hostinfo';
 import { Credentials } from '../auth/creds';
-import { DevFs } from '../fsimpl/devfs/devfs';
+import { DevFs, type DeviceOpener } from '../fsimpl/devfs/devfs';
 import { LOOP_MAJOR, LoopDevices } from '../fsimpl/loop/loop';
+import type * as TunFile from '../net/tun/file';
 import { DevPtsFs, groupId } from '../fsimpl/devpts/devpts';
 import { HostFs } from '../fsimpl/hostfs/hostfs';
 import { OverlayFs } from '../fsimpl/overlay/overlay';
@@ -64,7 +65,9 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
   const pts = new DevPtsFs(ttyGroup(vfs, r), opts.stdio ?? null, ptsDev);
   // Loop devices (loop(4)) over the sandbox's own files: nodes in /dev, attributes in /sys/block.
   const loops = new LoopDevices(MAX_LOOP, opts.memfile.heap ?? null);
-  const dev = vfs.mountAt('/dev', new DevFs(opts.stdio ?? null, devDev, pts, loops));
+  // /dev/net/tun: the stack's tun devices, whose modules load at the first open.
+  const tun: DeviceOpener = (ctx, path, inode, flags) => (require('../net/tun/file') as typeof TunFile).openTun(ctx, path, inode, flags);
+  const dev = vfs.mountAt('/dev', new DevFs(opts.stdio ?? null, devDev, pts, loops, tun));
   vfs.blockDevices = () => loops.list().filter((d) => d.sizeBytes > 0).map((d) => ({ major: LOOP_MAJOR, minor: d.index, sectors: d.sizeBytes / 512, name: `loop${d.index}` }));
   vfs.mountAt('/dev/pts', pts);
   vfs.mountAt('/dev/shm', new TmpfsFs(opts.memfile, { mode: 0o1777, dev: shmDev }));

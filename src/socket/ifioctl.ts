@@ -122,17 +122,55 @@ export function ifIoctl(table: InterfaceTable, mem: IfMem, family: number, cmd: 
   return 0;
 }
 
-/** SIOCSIF*: only the up flag of a table that can change. */
+/** SIOCSIF*: the up flag of a table that can change; a tun device's IPv4 address and netmask, MTU and queue length too. */
 function setIf(table: InterfaceTable, mem: IfMem, cmd: number, arg: number, admin: boolean): number {
-  if (!admin || !table.setUp) throw new Errno(E.EPERM);
-  if (cmd !== SIOCSIFFLAGS) throw new Errno(E.EOPNOTSUPP);
+  if (!admin || !table.setUp || table.changeable?.() === false) throw new Errno(E.EPERM);
   const req = Buffer.from(mem.copyIn(arg, IFREQ_SIZE));
   req[IFNAMSIZ - 1] = 0;
   const name = req.subarray(0, IFNAMSIZ).toString('latin1').replace(/\0.*$/s, '');
-  const l = table.snapshot().links.find((x) => x.name === name);
+  const s = table.snapshot();
+  const l = s.links.find((x) => x.name === name);
+  if (cmd === SIOCSIFADDR || cmd === SIOCSIFNETMASK) return setIfAddr(table, s, l?.index ?? 0, cmd, req);
+  if (cmd === SIOCSIFMTU || cmd === SIOCSIFTXQLEN) {
+    if (!l) throw new Errno(E.ENODEV);
+    if (l.index === 1 || !table.setLinkValue || !table.canChange?.(l.index)) throw new Errno(E.EOPNOTSUPP);
+    const v = req.readInt32LE(IFNAMSIZ);
+    if (v < 0) throw new Errno(E.EINVAL);
+    table.setLinkValue(l.index, cmd === SIOCSIFMTU ? 'mtu' : 'txqlen', v);
+    return 0;
+  }
+  if (cmd !== SIOCSIFFLAGS) throw new Errno(E.EOPNOTSUPP);
   if (!l) throw new Errno(E.ENODEV);
+  if (table.canChange?.(l.index) === false) throw new Errno(E.EPERM);
   const want = req.readUInt16LE(IFNAMSIZ);
   if ((want ^ l.flags) & IFF_CHANGEABLE & ~IFF_UP) throw new Errno(E.EOPNOTSUPP);
   table.setUp(l.index, (want & IFF_UP) !== 0);
+  return 0;
+}
+
+/**
+ * SIOCSIFADDR and SIOCSIFNETMASK on a tun device (net/tun/): the address
+ * replaces the interface's IPv4 one, with the prefix of its class as Linux's
+ * devinet_ioctl gives (or the one it had); the netmask changes the prefix of
+ * the address it has (EADDRNOTAVAIL without one), and must be contiguous.
+ */
+function setIfAddr(table: InterfaceTable, s: NetSnapshot, index: number, cmd: number, req: Buffer): number {
+  if (!index) throw new Errno(E.ENODEV);
+  // The loopback (index 1) keeps its addresses; only a device the application made takes new ones.
+  if (index === 1 || !table.addAddress || !table.canChange?.(index)) throw new Errno(E.EOPNOTSUPP);
+  if (req.readUInt16LE(IFNAMSIZ) !== AF_INET) throw new Errno(E.EINVAL);
+  const v = req.subarray(IFNAMSIZ + 4, IFNAMSIZ + 8);
+  const cur = s.addrs.find((a) => a.index === index && a.family === AF_INET);
+  if (cmd === SIOCSIFADDR) {
+    const first = v[0];
+    const prefix = cur ? cur.prefixlen : first < 128 ? 8 : first < 192 ? 16 : 24;
+    table.addAddress(index, AF_INET, Buffer.from(v), prefix, true);
+    return 0;
+  }
+  if (!cur) throw new Errno(E.EADDRNOTAVAIL);
+  const m = v.readUInt32BE(0);
+  const bits = 32 - Math.log2(((~m) >>> 0) + 1);
+  if (!Number.isInteger(bits)) throw new Errno(E.EINVAL);
+  table.addAddress(index, AF_INET, cur.local ?? cur.address, bits, true);
   return 0;
 }

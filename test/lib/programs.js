@@ -244,6 +244,9 @@ const C_PROGRAMS = Object.freeze({
   inetcmsg: { args: () => [], endsWithDone: true, netns: true },
   // SO_TIMESTAMP and its kin, SIOCGSTAMP (hostnet.test.js runs it in host mode too).
   sotimestamp: { args: () => [], endsWithDone: true, netns: true },
+  inetpassopt: { args: () => [], endsWithDone: true, netns: true },
+  tun: { args: () => [], endsWithDone: true, netns: true },
+  tap: { args: () => [], endsWithDone: true, netns: true },
   privport: { args: () => [], endsWithDone: true, netns: true },
   netnsnew: { args: () => [], endsWithDone: true, netns: true },
 });

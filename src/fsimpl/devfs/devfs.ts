@@ -3,7 +3,10 @@
 // or the caller's host terminal for the first session; ENXIO without one),
 // the fd/stdin/stdout/stderr symlinks into /proc/self/fd, ptmx linking to
 // pts/ptmx (as container runtimes make it), and empty directories shm (a
-// tmpfs is mounted there), pts (devpts is) and mqueue (the mqueue file system). No fuse: as on a Linux whose fuse module is
+// tmpfs is mounted there), pts (devpts is) and mqueue (the mqueue file system),
+// and net/tun (10:200) when the sandbox gives an opener for it (the network
+// stack's tun devices, net/tun/; ENODEV without one, as a Linux without the
+// tun module). No fuse: as on a Linux whose fuse module is
 // not loaded, /dev/fuse does not exist (open gives ENOENT) and /proc/filesystems
 // lists no fuse. Loop devices (fsimpl/loop): loop-control (10:237) and a
 // loopN block node (7:N) for each device that exists; those come and go
@@ -176,6 +179,20 @@ class LoopControlNode extends DevInode {
   }
 }
 
+/** What opens /dev/net/tun: given by the layer above, which has the network stack. */
+export type DeviceOpener = (ctx: unknown, path: VPath, inode: Inode, flags: number) => FileDescription;
+
+/** /dev/net/tun (10:200, every user's: TUNSETIFF checks the capability). */
+class TunDev extends DevInode {
+  constructor(fs: DevFs, private readonly opener: DeviceOpener | null) {
+    super(fs, S_IFCHR | 0o666, makedev(10, 200));
+  }
+  override open(ctx: unknown, path: VPath, flags: number): FileDescription {
+    if (!this.opener) throw new Errno(E.ENODEV);
+    return this.opener(ctx, path, this, flags);
+  }
+}
+
 class DevLink extends DevInode {
   constructor(fs: DevFs, private readonly target: string) {
     super(fs, S_IFLNK | 0o777, 0, target.length);
@@ -221,6 +238,7 @@ export class DevFs implements FilesystemImpl {
     readonly dev = UNNUMBERED_DEV,
     private readonly pts: DevPtsFs | null = null,
     loops: LoopDevices | null = null,
+    tun: DeviceOpener | null = null,
   ) {
     const r = new DevDir(this);
     const add = (name: string, i: Inode) => r.entries.set(name, i);
@@ -239,7 +257,10 @@ export class DevFs implements FilesystemImpl {
     add('shm', new DevDir(this, 0o1777));
     add('pts', new DevDir(this));
     add('mqueue', new DevDir(this));
-    r.a.nlink = 5;
+    const net = new DevDir(this);
+    net.entries.set('tun', new TunDev(this, tun));
+    add('net', net);
+    r.a.nlink = 6;
     this.rootDir = r;
     if (loops) {
       add('loop-control', new LoopControlNode(this, loops));
@@ -274,6 +295,9 @@ export class DevFs implements FilesystemImpl {
       if (type === S_IFCHR && (i instanceof CharDev || i instanceof LoopControlNode) && i.a.rdev === rdev) return i;
       if (type === S_IFBLK && i instanceof LoopNode && i.a.rdev === rdev) return i;
     }
+    if (type !== S_IFCHR) return null;
+    const tun = (this.rootDir.entries.get('net') as DevDir | undefined)?.entries.get('tun');
+    if (tun instanceof TunDev && tun.a.rdev === rdev) return tun;
     return null;
   }
 

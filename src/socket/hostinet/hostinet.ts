@@ -12,7 +12,7 @@ import { STAMP_IOCTLS, SIOCATMARK, SO_LINGER, SO_BINDTODEVICE, SO_BINDTOIFINDEX 
 import { Errno, E, ERESTARTSYS } from '../../abi/errno';
 import {
   MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, SHUT_RDWR, SOCK_STREAM, SOL_SOCKET,
-  SO_ERROR, SO_PASSCRED,
+  SO_ERROR,
 } from '../../abi/socket';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_PRI, EVENT_RDHUP, EVENT_RDNORM, EVENT_WRNORM, type Waiter } from '../../abi/waitqueue';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDHUP } from '../../abi/poll';
@@ -25,7 +25,7 @@ import type { FileCtx } from '../../vfs/ctx';
 import type { PseudoFs } from '../../vfs/numbering';
 import type { MaybePromise } from '../../vfs/file';
 import { SocketFile, type RecvResult, type SendRequest } from '../socket';
-import { optionSpec, SO_RCVTIMEO, SO_SNDTIMEO } from './options';
+import { optionSpec, PASS_OPTIONS, SO_RCVTIMEO, SO_SNDTIMEO } from './options';
 import { checkAddr, isV4Sockaddr } from './addr';
 import { appRecvControl, hostSendControl, RECV_CONTROL_ROOM } from './cmsg';
 import { HostLinger } from './linger';
@@ -372,8 +372,7 @@ export class HostInetSocket extends SocketFile {
       b.writeBigInt64LE(BigInt(Math.floor((ns % 1e9) / 1e3)), 8);
       return b;
     }
-    // recvmsg asks for SO_PASSCRED: an inet socket never carries credentials.
-    if (level === SOL_SOCKET && name === SO_PASSCRED) return Buffer.alloc(4);
+    if (level === SOL_SOCKET && PASS_OPTIONS.has(name)) throw new Errno(E.EOPNOTSUPP);
     if (level === SOL_SOCKET && name === SO_LINGER) return this.linger.get();
     const spec = optionSpec(level, name, this.family, this.stream);
     if (!spec || !spec.get) throw new Errno(E.ENOPROTOOPT);
@@ -394,6 +393,7 @@ export class HostInetSocket extends SocketFile {
       else this.sndTimeoNs = ns;
       return;
     }
+    if (level === SOL_SOCKET && PASS_OPTIONS.has(name)) throw new Errno(val.length < 4 ? E.EINVAL : E.EOPNOTSUPP);
     if (level === SOL_SOCKET && name === SO_LINGER) val = this.linger.set(val);
     const spec = optionSpec(level, name, this.family, this.stream);
     if (!spec || !spec.set) throw new Errno(E.ENOPROTOOPT);

@@ -41,7 +41,6 @@ const TABLE = new Map<number, Map<number, OptionSpec>>([
     [12, int()], // SO_PRIORITY
     [13, { min: 8, max: 8, get: true, set: true }], // SO_LINGER
     [15, int()], // SO_REUSEPORT
-    [16, int()], // SO_PASSCRED (no credentials are ever passed back: recvmsg carries no control data)
     [18, int()], // SO_RCVLOWAT
     [25, { min: 0, max: 16, get: true, set: true }], // SO_BINDTODEVICE (a name, checked by hostinet.ts)
     [62, int()], // SO_BINDTOIFINDEX (checked by hostinet.ts)
@@ -110,6 +109,9 @@ const TABLE = new Map<number, Map<number, OptionSpec>>([
     [74, int()], // IPV6_RECVORIGDSTADDR
   ])],
 ]);
+
+/** SO_PASSCRED, SO_PASSSEC, SO_PASSPIDFD: EOPNOTSUPP on inet sockets since Linux 6.16, whatever the host kernel says (the sandbox answers as one kernel). */
+export const PASS_OPTIONS: ReadonlySet<number> = new Set([16, 34, 76]);
 
 /** The spec of an option, or null when it is not passed to the host. */
 export function optionSpec(level: number, name: number, family: number, stream: boolean): OptionSpec | null {

@@ -7,12 +7,12 @@
 // read so far), so a 4 KiB reader (glibc) and a 32 KiB one (iproute2) both
 // get whole messages.
 import { Errno, E } from '../../abi/errno';
-import { MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC, SOL_SOCKET, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PROTOCOL, SO_RCVBUF, SO_SNDBUF, SO_TYPE, WMEM_DEFAULT } from '../../abi/socket';
+import { MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC, SOL_SOCKET, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PASSPIDFD, SO_PASSSEC, SO_PROTOCOL, SO_RCVBUF, SO_SNDBUF, SO_TYPE, WMEM_DEFAULT } from '../../abi/socket';
 import { EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM, ALL_EVENTS } from '../../abi/waitqueue';
 import { O_NONBLOCK } from '../../abi/fs';
 import {
   AF_NETLINK, NETLINK_ADD_MEMBERSHIP, NETLINK_CAP_ACK, NETLINK_DROP_MEMBERSHIP, NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK,
-  NETLINK_ROUTE, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_CAPPED, NLM_F_DUMP, NLM_F_MULTI, NLM_F_REQUEST, RTM_BASE, RTM_NEWADDR, RTM_NEWLINK, RTM_SETLINK, SOL_NETLINK,
+  NETLINK_ROUTE, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_CAPPED, NLM_F_DUMP, NLM_F_MULTI, NLM_F_REQUEST, RTM_BASE, RTM_DELADDR, RTM_DELROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, RTM_SETLINK, SOL_NETLINK,
   nlmsgAlign,
 } from '../../abi/netif';
 import type { InterfaceTable } from '../../kernel/netinfo';
@@ -20,7 +20,7 @@ import type { FileCtx } from '../../vfs/ctx';
 import type { PseudoFs } from '../../vfs/numbering';
 import type { MaybePromise } from '../../vfs/file';
 import { SocketFile, type RecvResult, type SendRequest } from '../socket';
-import { addAddr, answer, nlmsg, setLink } from './route';
+import { addAddr, answer, changeRoute, delAddr, nlmsg, setLink } from './route';
 
 const SOCKADDR_NL = 12;
 /** NLMSG_GOODSIZE on x86-64: the first datagram of a dump is at least this big. */
@@ -163,6 +163,8 @@ export class NetlinkSocket extends SocketFile {
         // A change has no reply of its own: the ack below, when asked.
         if (type === RTM_NEWLINK || type === RTM_SETLINK) setLink(this.env.interfaces, this.env.admin === true, body);
         else if (type === RTM_NEWADDR) addAddr(this.env.interfaces, this.env.admin === true, flags, body);
+        else if (type === RTM_DELADDR) delAddr(this.env.interfaces, this.env.admin === true, body);
+        else if (type === RTM_NEWROUTE || type === RTM_DELROUTE) changeRoute(this.env.interfaces, this.env.admin === true, type === RTM_NEWROUTE, flags, body);
         else if (this.reply(type, flags, seq, body)) return; // no ack after a dump, as Linux
       } catch (e) {
         if (!(e instanceof Errno)) throw e;
@@ -253,7 +255,9 @@ export class NetlinkSocket extends SocketFile {
         case SO_PROTOCOL: return int(NETLINK_ROUTE);
         case SO_SNDBUF: return int(this.sndbuf);
         case SO_RCVBUF: return int(this.rcvbuf);
-        case SO_PASSCRED: return int(0);
+        case SO_PASSCRED:
+        case SO_PASSSEC: return int(0);
+        case SO_PASSPIDFD: throw new Errno(E.EOPNOTSUPP);
         case SO_ERROR: {
           const e = this.err;
           this.err = 0;
@@ -274,6 +278,9 @@ export class NetlinkSocket extends SocketFile {
       // Doubled as Linux reports them, within its bounds.
       if (name === SO_SNDBUF) this.sndbuf = Math.max(Math.min(v >>> 0, WMEM_DEFAULT) * 2, 4608);
       else if (name === SO_RCVBUF) this.rcvbuf = Math.max(Math.min(v >>> 0, WMEM_DEFAULT) * 2, 2304);
+      // Taken and not acted on: the kernel's messages carry no credentials here (Linux sends pid 0's). A pidfd passes on AF_UNIX only (6.16).
+      else if (name === SO_PASSCRED || name === SO_PASSSEC) return;
+      else if (name === SO_PASSPIDFD) throw new Errno(E.EOPNOTSUPP);
       else throw new Errno(E.ENOPROTOOPT);
       return;
     }

@@ -2,7 +2,9 @@
 // (kernel/netinfo.ts): RTM_GETLINK, RTM_GETADDR and RTM_GETROUTE, as dumps or
 // (links) single lookups, and RTM_NEWLINK/RTM_SETLINK bringing a link up or
 // down and RTM_NEWADDR of the loopback's own addresses where the table allows
-// it (a new network namespace's loopback).
+// it (a new network namespace's loopback), and on a tun device its MTU and
+// queue length, RTM_NEWADDR/DELADDR of any address and RTM_NEWROUTE/DELROUTE
+// of routes through it.
 // Other changes are EPERM without CAP_NET_ADMIN over the network namespace or
 // in a table that cannot change; requests rtnetlink does not serve here are
 // EOPNOTSUPP.
@@ -11,7 +13,7 @@ import { AF_INET, AF_INET6, AF_UNSPEC } from '../../abi/socket';
 import {
   IFA_ADDRESS, IFA_BROADCAST, IFA_CACHEINFO, IFA_FLAGS, IFA_LABEL, IFA_LOCAL, IFADDRMSG_LEN, IFINFOMSG_LEN, IFLA_ADDRESS, IFLA_BROADCAST,
   IFLA_GROUP, IFLA_IFNAME, IFLA_LINK, IFLA_LINKMODE, IFLA_MTU, IFLA_OPERSTATE, IFLA_QDISC, IFLA_STATS, IFLA_STATS64, IFLA_TXQLEN, NLMSG_HDRLEN,
-  NLM_F_DUMP, RTA_DST, RTA_GATEWAY, RTA_OIF, RTA_PREF, RTA_PREFSRC, RTA_PRIORITY, RTA_TABLE, RTM_BASE, RTM_GETADDR,
+  NLM_F_DUMP, RTA_DST, RTA_GATEWAY, RTA_OIF, RT_TABLE_MAIN, RTN_UNICAST, RTA_PREF, RTA_PREFSRC, RTA_PRIORITY, RTA_TABLE, RTM_BASE, RTM_GETADDR,
   RTM_GETLINK, RTM_GETROUTE, RTM_MAX, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, RTMSG_LEN, netlinkAttrs, nlmsgAlign,
   IFF_CHANGEABLE, IFF_UP, NLM_F_EXCL, type NetAddr, type NetLink, type NetRoute, type NetSnapshot,
 } from '../../abi/netif';
@@ -116,11 +118,12 @@ const IFLA_EXT_MASK = 29;
 
 /**
  * RTM_NEWLINK or RTM_SETLINK on an existing link (`ip link set DEV up|down`):
- * only the up flag, only where the table can change; creating a link, or
- * changing its name, MTU, address or other flags is EOPNOTSUPP.
+ * only the up flag, only where the table can change, and a tun device's MTU
+ * and queue length; creating a link, or changing its name, address or other
+ * flags is EOPNOTSUPP.
  */
 export function setLink(table: InterfaceTable, admin: boolean, body: Buffer): void {
-  if (!admin || !table.setUp) throw new Errno(E.EPERM);
+  if (!admin || !table.setUp || table.changeable?.() === false) throw new Errno(E.EPERM);
   if (body.length < IFINFOMSG_LEN) throw new Errno(E.EINVAL);
   const index = body.readInt32LE(4);
   const flags = body.readUInt32LE(8);
@@ -129,7 +132,15 @@ export function setLink(table: InterfaceTable, admin: boolean, body: Buffer): vo
   const name = attrs.get(IFLA_IFNAME)?.toString('latin1').replace(/\0.*$/s, '') ?? null;
   const l = table.snapshot().links.find((x) => (index > 0 ? x.index === index : x.name === name));
   if (!l || (index <= 0 && name === null)) throw new Errno(E.ENODEV);
-  for (const a of attrs.keys()) if (a !== IFLA_IFNAME && a !== IFLA_EXT_MASK) throw new Errno(E.EOPNOTSUPP);
+  if (table.canChange?.(l.index) === false) throw new Errno(E.EPERM);
+  const values: Array<['mtu' | 'txqlen', number]> = [];
+  for (const [a, v] of attrs) {
+    if (a === IFLA_IFNAME || a === IFLA_EXT_MASK) continue;
+    if ((a !== IFLA_MTU && a !== IFLA_TXQLEN) || !table.setLinkValue || l.index === 1 || !table.canChange?.(l.index)) throw new Errno(E.EOPNOTSUPP);
+    if (v.length < 4) throw new Errno(E.EINVAL);
+    values.push([a === IFLA_MTU ? 'mtu' : 'txqlen', v.readUInt32LE(0)]);
+  }
+  for (const [what, v] of values) table.setLinkValue?.(l.index, what, v);
   if (flags === 0 && change === 0) return;
   // Linux's rtnl_dev_combine_flags: the bits in change come from flags, the rest stay (no change mask: all of flags).
   const want = change ? (flags & change) | (l.flags & ~change) : flags;
@@ -144,7 +155,7 @@ export function setLink(table: InterfaceTable, admin: boolean, body: Buffer): vo
  * when it is there already.
  */
 export function addAddr(table: InterfaceTable, admin: boolean, flags: number, body: Buffer): void {
-  if (!admin || !table.addLoopbackAddress) throw new Errno(E.EPERM);
+  if (!admin || !(table.addLoopbackAddress || table.addAddress) || table.changeable?.() === false) throw new Errno(E.EPERM);
   if (body.length < IFADDRMSG_LEN) throw new Errno(E.EINVAL);
   const family = body[0];
   const prefixlen = body[1];
@@ -153,10 +164,64 @@ export function addAddr(table: InterfaceTable, admin: boolean, flags: number, bo
   const attrs = netlinkAttrs(body, IFADDRMSG_LEN);
   const addr = attrs.get(IFA_LOCAL) ?? attrs.get(IFA_ADDRESS);
   if (!addr) throw new Errno(E.EINVAL);
+  // A device the application made (a tun device) takes any unicast address of its family.
+  if (table.addAddress && index !== 1 && table.canChange?.(index)) {
+    if ((family !== AF_INET || addr.length !== 4 || prefixlen > 32) && (family !== AF_INET6 || addr.length !== 16 || prefixlen > 128)) throw new Errno(E.EINVAL);
+    if (!table.addAddress(index, family, addr, prefixlen) && flags & NLM_F_EXCL) throw new Errno(E.EEXIST);
+    return;
+  }
+  if (!table.addLoopbackAddress) throw new Errno(E.EPERM);
   const v4 = family === AF_INET && prefixlen === 8 && addr.length === 4 && addr.equals(Buffer.from([127, 0, 0, 1]));
   const v6 = family === AF_INET6 && prefixlen === 128 && addr.length === 16 && addr.equals(Buffer.from('00000000000000000000000000000001', 'hex'));
   if (index !== 1 || !(v4 || v6)) throw new Errno(E.EOPNOTSUPP);
   if (!table.addLoopbackAddress(family) && flags & NLM_F_EXCL) throw new Errno(E.EEXIST);
+}
+
+/** The device a change names, which must be one the application made (a tun device): EPERM without the right, ENODEV for none, EOPNOTSUPP for another. */
+function ownDevice(table: InterfaceTable, admin: boolean, index: number): void {
+  if (!admin || table.changeable?.() === false) throw new Errno(E.EPERM);
+  if (!table.snapshot().links.some((l) => l.index === index)) throw new Errno(E.ENODEV);
+  if (index === 1 || !table.canChange?.(index)) throw new Errno(E.EOPNOTSUPP);
+}
+
+/** The address bytes of a family (4 or 16), or EINVAL. */
+function familyAddr(family: number, a: Buffer | undefined, bits: number): Buffer {
+  const len = family === AF_INET ? 4 : family === AF_INET6 ? 16 : 0;
+  if (!len || !a || a.length !== len || bits > len * 8) throw new Errno(E.EINVAL);
+  return a;
+}
+
+/** RTM_DELADDR (`ip addr del`): an address of a tun device; EADDRNOTAVAIL if it has no such address. */
+export function delAddr(table: InterfaceTable, admin: boolean, body: Buffer): void {
+  if (body.length < IFADDRMSG_LEN) throw new Errno(E.EINVAL);
+  const index = body.readInt32LE(4);
+  ownDevice(table, admin, index);
+  const attrs = netlinkAttrs(body, IFADDRMSG_LEN);
+  const addr = familyAddr(body[0], attrs.get(IFA_LOCAL) ?? attrs.get(IFA_ADDRESS), body[1]);
+  if (!table.delAddress?.(index, body[0], addr)) throw new Errno(E.EADDRNOTAVAIL);
+}
+
+/**
+ * RTM_NEWROUTE and RTM_DELROUTE (`ip route add|del NET dev DEV`): a unicast
+ * route of the main table through a tun device (RTA_OIF), its gateway, if
+ * any, ignored (the device has one peer); other routes EOPNOTSUPP. EEXIST
+ * with NLM_F_EXCL when it is there, ESRCH deleting one that is not.
+ */
+export function changeRoute(table: InterfaceTable, admin: boolean, add: boolean, flags: number, body: Buffer): void {
+  if (body.length < RTMSG_LEN) throw new Errno(E.EINVAL);
+  const [family, dstLen] = [body[0], body[1]];
+  const attrs = netlinkAttrs(body, RTMSG_LEN);
+  const oif = attrs.get(RTA_OIF);
+  const tableId = attrs.get(RTA_TABLE)?.readUInt32LE(0) ?? body[4];
+  if (!oif || oif.length < 4 || (add && body[7] !== RTN_UNICAST) || (tableId !== RT_TABLE_MAIN && !(tableId === 0 && !add))) {
+    if (!admin) throw new Errno(E.EPERM);
+    throw new Errno(E.EOPNOTSUPP);
+  }
+  const index = oif.readInt32LE(0);
+  ownDevice(table, admin, index);
+  const dst = dstLen === 0 && !attrs.get(RTA_DST) ? Buffer.alloc(family === AF_INET ? 4 : 16) : attrs.get(RTA_DST);
+  const done = table.changeRoute?.(index, family, familyAddr(family, dst, dstLen), dstLen, add);
+  if (!done && (!add || flags & NLM_F_EXCL)) throw new Errno(add ? E.EEXIST : E.ESRCH);
 }
 
 const familyOk = (want: number, f: number): boolean => want === AF_UNSPEC || want === f;
