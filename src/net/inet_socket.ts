@@ -370,7 +370,10 @@ export abstract class InetSocket extends SocketFile {
       default: break;
     }
     const v = readInt(val);
-    if (TIMESTAMP_OPTIONS.includes(name)) return this.stamps.set(name, v !== 0);
+    if (TIMESTAMP_OPTIONS.includes(name)) {
+      this.stamps.set(name, v !== 0);
+      return this.stampsChanged();
+    }
     switch (name) {
       case SO_REUSEADDR: this.reuseAddr = v !== 0; return;
       case SO_REUSEPORT: this.reusePort = v !== 0; return;
@@ -409,6 +412,8 @@ export abstract class InetSocket extends SocketFile {
   protected abstract setProtoOpt(level: number, name: number, val: Buffer): void;
   /** Options that the protocol state copies changed. */
   protected optionsChanged(): void {}
+  /** Receive stamps were asked for (or no longer). */
+  protected stampsChanged(): void {}
 
   /** A binding for ip:port with this socket's flags (not yet in a table). */
   protected makeBinding(ip: Ip, port: number, uid: number): Binding {

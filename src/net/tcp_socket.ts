@@ -33,10 +33,12 @@ export class TcpSocket extends TcpSockoptSocket implements TcbOwner {
     for (const k of ['reuseAddr', 'keepalive', 'lingerOn', 'lingerSecs', 'sndbuf', 'rcvbuf', 'sndbufSet', 'rcvbufSet', 'tos', 'ttl', 'nodelay', 'keepIdle', 'keepIntvl', 'keepCnt', 'userMss', 'v6only', 'oobinline'] as const) {
       (s as unknown as Record<string, unknown>)[k] = parent[k];
     }
+    s.stamps.inherit(parent.stamps);
     s.tcb = c;
     s.tieTo(c.oif);
     c.owner = s;
     c.ino = s.ino;
+    s.stampsChanged();
     return s;
   }
 
@@ -162,6 +164,7 @@ export class TcpSocket extends TcpSockoptSocket implements TcbOwner {
     }
     this.tcb = c;
     this.shut = 0;
+    this.stampsChanged();
     c.connect();
     if (this.nonblocking) {
       // Linux answers EINPROGRESS even on loopback: the handshake runs after the call.
@@ -355,8 +358,9 @@ export class TcpSocket extends TcpSockoptSocket implements TcbOwner {
     }
     const result = (): RecvResult => {
       const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+      const stamp = data.length > 0 ? this.stamps.streamRead(c.recvStampNs, () => this.env.realtimeNs()) : null;
       // MSG_TRUNC on a stream: the bytes are dropped, not copied (tcp(7)).
-      return { data: flags & MSG_TRUNC ? Buffer.alloc(0) : data, n: data.length, flags: 0, addr: null, rights: null, cred: null };
+      return { data: flags & MSG_TRUNC ? Buffer.alloc(0) : data, n: data.length, flags: 0, addr: null, rights: null, cred: null, control: stamp ? [stamp] : undefined };
     };
     if (got >= want || len === 0 || (got > 0 && c.atMark)) return result();
     if (c.state === TcpState.SYN_SENT && !this.mayBlock(flags)) throw new Errno(E.EAGAIN);
@@ -413,6 +417,11 @@ export class TcpSocket extends TcpSockoptSocket implements TcbOwner {
   override available(): number {
     if (this.listener) throw new Errno(E.EINVAL);
     return this.tcb ? this.tcb.inq : 0;
+  }
+
+  /** The connection stamps its arrivals while receive stamps are wanted. */
+  protected override stampsChanged(): void {
+    if (this.tcb) this.tcb.stampNow = this.stamps.wanted ? () => this.env.realtimeNs() : null;
   }
 
   override ioctl(t: FileCtx, cmd: number, arg: number): number {

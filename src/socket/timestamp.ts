@@ -76,6 +76,23 @@ export class RecvStamps {
       else if (this.last === NONE) this.last = 0;
       return null;
     }
+    return this.message(arrivalNs, now);
+  }
+
+  /** A stream's read of data that last arrived at arrivalNs (0: not stamped): the control message, if asked for. TCP never sets SIOCGSTAMP's time. */
+  streamRead(arrivalNs: number, now: () => number): Cmsg | null {
+    return this.rcv ? this.message(arrivalNs, now) : null;
+  }
+
+  /** An accepted connection's socket takes its listener's flags, as Linux's copy of the listening sock. */
+  inherit(from: RecvStamps): void {
+    this.rcv = from.rcv;
+    this.nanos = from.nanos;
+    this.newForm = from.newForm;
+    this.wanted = from.wanted;
+  }
+
+  private message(arrivalNs: number, now: () => number): Cmsg {
     const type = this.newForm ? (this.nanos ? SO_TIMESTAMPNS_NEW : SO_TIMESTAMP_NEW) : this.nanos ? SO_TIMESTAMPNS_OLD : SO_TIMESTAMP_OLD;
     return { level: SOL_SOCKET, type, data: timeBytes(arrivalNs || now(), this.nanos) };
   }

@@ -40,9 +40,11 @@ static void opts(const char *what, int s) {
 }
 
 /* Receive one datagram with a control buffer of room bytes; print its control messages; check the stamp lies in [lo, hi]. */
+/* How many bytes recvone asks for (a stream's read of one byte of two). */
+static size_t want = 256;
 static void recvone(const char *what, int s, size_t room, long long lo, long long hi) {
   char data[256], ctl[256];
-  struct iovec iov = { data, sizeof data };
+  struct iovec iov = { data, want };
   struct msghdr m = { 0 };
   m.msg_iov = &iov; m.msg_iovlen = 1; m.msg_control = room ? ctl : NULL; m.msg_controllen = room;
   ssize_t n = recvmsg(s, &m, 0);
@@ -170,11 +172,34 @@ int main(void) {
   udp(AF_INET6);
   ping();
   unixpart();
-  /* A TCP socket takes the option (its stamps are not compared here). */
+  /* TCP: the option, SIOCGSTAMP (never a time), and a read's stamp: Linux coalesces small segments queued on loopback, so a read gets the newest arrival's time. */
   int t = socket(AF_INET, SOCK_STREAM, 0), one = 1;
   printf("tcp set: %s\n", setsockopt(t, SOL_SOCKET, SO_TIMESTAMP_OLD, &one, sizeof one) < 0 ? ename(errno) : "ok");
   opts("tcp", t);
   printf("tcp SIOCGSTAMP: %s\n", ioctl(t, SIOCGSTAMP, &(struct timeval){0}) < 0 ? ename(errno) : "ok");
+  {
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t al = sizeof a;
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    bind(l, (void *)&a, al); listen(l, 1); getsockname(l, (void *)&a, &al);
+    /* The listener's flags pass to the accepted socket. */
+    setsockopt(l, SOL_SOCKET, SO_TIMESTAMPNS_OLD, &one, sizeof one);
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    connect(c, (void *)&a, al);
+    int s = accept(l, 0, 0);
+    opts("tcp accepted", s);
+    long long lo = nowns(); write(c, "a", 1); usleep(100000);
+    long long lo2 = nowns(); write(c, "b", 1); long long sent = nowns(); usleep(100000);
+    want = 1;
+    recvone("tcp first byte", s, 256, lo2, sent + 20000000);
+    recvone("tcp second byte", s, 256, lo2, sent + 20000000);
+    want = 256;
+    (void)lo;
+    long long lo3 = nowns(); write(c, "c", 1); long long sent3 = nowns(); usleep(50000);
+    recvone("tcp third", s, 256, lo3, sent3 + 20000000);
+    stamp("tcp after reads", s, 0, 0);
+    close(s); close(c); close(l);
+  }
   printf("done\n");
   return 0;
 }

@@ -239,6 +239,8 @@ function receiveData(c: Tcb, seg: TcpSegment): void {
     c.bytesReceived += data.length;
     if (seq === c.rcvNxt) {
       c.recvq.push(data);
+      // As if every segment were coalesced into the last one queued (loopback's case on Linux): reads report the newest arrival.
+      if (c.stampNow) c.recvStampNs = c.stampNow();
       c.rcvNxt = seqAdd(c.rcvNxt, data.length);
       const filledHole = !c.ooo.empty;
       if (filledHole) {

@@ -60,6 +60,9 @@ export abstract class TcbSender implements TimerTarget {
   rcvAdv = 0;
   rcvWscale = RCV_WSCALE;
   readonly recvq = new RecvQueue();
+  /** Realtime ns of the last data queued for reading, kept while the socket wants receive stamps (stampNow set; socket/timestamp.ts); 0 otherwise. */
+  recvStampNs = 0;
+  stampNow: (() => number) | null = null;
   readonly ooo = new OooQueue();
   finReceived = false;
   /** The urgent byte (see URG_*) and its sequence number; 0: none. */

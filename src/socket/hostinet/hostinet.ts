@@ -8,7 +8,7 @@
 // platform's event service (an edge-triggered watch armed while anyone
 // waits, as for donated host fds) and is interrupted by signals like any
 // other blocking call.
-import { STAMP_IOCTLS, SIOCATMARK, SO_LINGER, SO_BINDTODEVICE, SO_BINDTOIFINDEX } from '../../abi/inet';
+import { STAMP_IOCTLS, SIOCATMARK, SO_LINGER, SO_BINDTODEVICE, SO_BINDTOIFINDEX, TIMESTAMP_OPTIONS } from '../../abi/inet';
 import { Errno, E, ERESTARTSYS } from '../../abi/errno';
 import {
   MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, SHUT_RDWR, SOCK_STREAM, SOL_SOCKET,
@@ -24,7 +24,7 @@ import type { HostSocketBudget } from '../../kernel/netinfo';
 import type { FileCtx } from '../../vfs/ctx';
 import type { PseudoFs } from '../../vfs/numbering';
 import type { MaybePromise } from '../../vfs/file';
-import { SocketFile, type RecvResult, type SendRequest } from '../socket';
+import { SocketFile, type Cmsg, type RecvResult, type SendRequest } from '../socket';
 import { optionSpec, PASS_OPTIONS, SO_RCVTIMEO, SO_SNDTIMEO } from './options';
 import { checkAddr, isV4Sockaddr } from './addr';
 import { appRecvControl, hostSendControl, RECV_CONTROL_ROOM } from './cmsg';
@@ -76,6 +76,8 @@ export class HostInetSocket extends SocketFile {
   private rcvTimeoNs = 0;
   private sndTimeoNs = 0;
   private closed = false;
+  /** A stream socket with a receive timestamp option on: reads take the host's control data. */
+  private streamStamps = false;
   /** SO_LINGER, kept here (linger.ts). */
   private readonly linger = new HostLinger();
   /** Released with a linger time: the host fd stays open for the close(2) that waits (closeWait), if one claims it. */
@@ -196,6 +198,8 @@ export class HostInetSocket extends SocketFile {
       if (c.fd >= 0) {
         const s = new HostInetSocket(this.env, this.family, this.type, this.protocol, nonblock, c.fd, c.addr);
         s.linger.copyFrom(this.linger);
+        // The host's accepted socket inherits the listener's stamp flags, so its reads ask for them too.
+        s.streamStamps = this.streamStamps;
         return s;
       }
       this.env.budget.give();
@@ -315,11 +319,13 @@ export class HostInetSocket extends SocketFile {
     const parts: Buffer[] = [];
     let got = 0;
     let deadline: number | undefined;
+    /** A stream's stamp: the last chunk's, as Linux gives the last segment's. */
+    let streamControl: Cmsg[] | undefined;
     for (;;) {
       const room = this.stream ? Math.min(len - got, CHUNK) : Math.min(len, CHUNK);
       const buf = Buffer.allocUnsafe(room);
       // A datagram comes with the control messages its options asked for (cmsg.ts); a stream's never do.
-      const r = this.stream ? { ...hs.recvfrom(this.fd, buf, hostFlags), control: null, flags: 0 } : hs.recvmsg(this.fd, buf, hostFlags, RECV_CONTROL_ROOM);
+      const r = this.stream && !this.streamStamps ? { ...hs.recvfrom(this.fd, buf, hostFlags), control: null, flags: 0 } : hs.recvmsg(this.fd, buf, hostFlags, RECV_CONTROL_ROOM);
       if (r.n >= 0) {
         if (!this.stream) {
           const n = Math.min(r.n, room);
@@ -329,6 +335,7 @@ export class HostInetSocket extends SocketFile {
         }
         // MSG_TRUNC on a stream discards the bytes: nothing is copied out.
         if (!(flags & MSG_TRUNC)) parts.push(buf.subarray(0, r.n));
+        if (r.n > 0 && r.control) streamControl = appRecvControl(r.control);
         got += r.n;
         if (r.n === 0 || !waitall || got >= len) break;
         continue;
@@ -346,7 +353,7 @@ export class HostInetSocket extends SocketFile {
       }
     }
     const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-    return { data, n: got, flags: 0, addr: null, rights: null, cred: null };
+    return { data, n: got, flags: 0, addr: null, rights: null, cred: null, control: streamControl };
   }
 
   /**
@@ -400,6 +407,8 @@ export class HostInetSocket extends SocketFile {
     if (val.length < spec.min) throw new Errno(E.EINVAL);
     const r = hs.setsockopt(this.fd, level, name, Buffer.from(val.subarray(0, spec.max)));
     if (r < 0) fail(r);
+    // A stream's reads then ask the host for control data: the stamp of what they read (cmsg.ts lets only it through).
+    if (level === SOL_SOCKET && TIMESTAMP_OPTIONS.includes(name)) this.streamStamps = val.readInt32LE(0) !== 0;
   }
 
   /**
