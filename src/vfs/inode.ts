@@ -113,6 +113,11 @@ export abstract class Inode {
   /** The last name went while open: IN_DELETE_SELF comes at the last close. */
   deletePending = false;
   /**
+   * Linux's S_DEAD: a directory that rmdir, or a rename over it, removed.
+   * Set by the VFS; nothing more is made in it and getdents is ENOENT.
+   */
+  removedDir = false;
+  /**
    * File seals (fcntl F_ADD_SEALS, abi/memfd.ts): null for files of file
    * systems without them (F_GET_SEALS and F_ADD_SEALS are EINVAL there);
    * the file system enforces the bits it sets.
