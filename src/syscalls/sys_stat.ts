@@ -16,12 +16,15 @@ function statOf(t: Task, p: VPath | null, f: FileDescription | null): { buf: Buf
     const a = attrsSeenFrom(t.creds.userns, p.dentry.inode.attrs());
     const dev = p.mount.fs.dev;
     const ino = p.dentry.inode.ino;
-    return { buf: encodeStat(a, dev, ino), x: (mask) => encodeStatx(a, dev, ino, p.mount.id, mask, p.mount.uniqueId) };
+    const fs = p.mount.fs;
+    const from = { flagsKept: fs.statxFlags ?? 0, mountRoot: p.dentry === p.mount.root, btime: !fs.noBirthTime };
+    return { buf: encodeStat(a, dev, ino), x: (mask) => encodeStatx(a, dev, ino, p.mount.id, mask, p.mount.uniqueId, from) };
   }
+  // A file of no mount (pipes, sockets, anonymous inodes): Linux's pipefs, sockfs and anon_inodefs keep no birth time.
   const file = f as FileDescription;
   const a = attrsSeenFrom(t.creds.userns, file.stat());
   const { dev, ino } = file.ids();
-  return { buf: encodeStat(a, dev, ino), x: () => encodeStatx(a, dev, ino, 0) };
+  return { buf: encodeStat(a, dev, ino), x: (mask) => encodeStatx(a, dev, ino, 0, mask, 0, { flagsKept: 0, mountRoot: false, btime: false }) };
 }
 
 function statPath(t: Task, dirfd: number, pathAddr: number, out: number, flags: number): number {

@@ -44,6 +44,14 @@ export interface FilesystemImpl {
   deviceNode?(type: number, rdev: number): Inode | null;
   /** An inotify watch on inode was made (on) or is gone: a file system whose files change behind the VFS reports those changes while watched. */
   watched?(inode: Inode, on: boolean, notify: Fsnotify): void;
+  /**
+   * The FS_*_FL inode flags this file system reports through statx's
+   * stx_attributes (and so in stx_attributes_mask, with the VFS's own);
+   * absent: none.
+   */
+  readonly statxFlags?: number;
+  /** The file system keeps no birth time (Linux's proc, sysfs, devpts, cgroup2, mqueue): statx leaves STATX_BTIME out. */
+  readonly noBirthTime?: boolean;
 }
 
 /**

@@ -228,6 +228,8 @@ const C_PROGRAMS = Object.freeze({
   // Run as root: it drops to nobody for the creators outside the directory's group.
   sgidumask: { args: (dir) => [dir], endsWithDone: true },
   deaddir: { args: (dir) => [dir], endsWithDone: true },
+  // Mounts a tmpfs and a bind mount: natively in a mount namespace of its own (ipcns).
+  statxattr: { args: (dir) => [dir], endsWithDone: true, ipcns: true },
   // Run as root with the host's loop driver (hostLoop: skipped natively without); compared by loopdev.test.js.
   loopdev: { args: (dir) => [dir], endsWithDone: true, ownTest: true, hostLoop: true },
   loophostile: { args: (dir) => [dir], endsWithDone: true, ownTest: true, hostLoop: true },

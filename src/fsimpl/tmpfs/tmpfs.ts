@@ -42,6 +42,8 @@ export class TmpfsFs implements FilesystemImpl {
   readonly dev: number;
   readonly readonly = false;
   readonly dynamic = false;
+  /** Linux's shmem_getattr reports these three of the flags tmpfs keeps (not noatime). */
+  readonly statxFlags = FS_IMMUTABLE_FL | FS_APPEND_FL | FS_NODUMP_FL;
   private nextIno = 1;
   private readonly rootInode: TmpfsInode;
   /** Frames in use by file data (for statfs). */
