@@ -50,6 +50,12 @@ export interface FilesystemImpl {
    * absent: none.
    */
   readonly statxFlags?: number;
+  /**
+   * Set the file system's own read-only flag (Linux's SB_RDONLY, which every
+   * mount of it obeys and mountinfo's super options show); absent: the flag
+   * is fixed, and "ro" can only be a mount's.
+   */
+  setReadonly?(ro: boolean): void;
   /** The file system keeps no birth time (Linux's proc, sysfs, devpts, cgroup2, mqueue): statx leaves STATX_BTIME out. */
   readonly noBirthTime?: boolean;
 }

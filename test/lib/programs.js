@@ -230,6 +230,7 @@ const C_PROGRAMS = Object.freeze({
   deaddir: { args: (dir) => [dir], endsWithDone: true },
   // Mounts a tmpfs and a bind mount: natively in a mount namespace of its own (ipcns).
   statxattr: { args: (dir) => [dir], endsWithDone: true, ipcns: true },
+  sbro: { args: (dir) => [dir], endsWithDone: true, ipcns: true },
   // Run as root with the host's loop driver (hostLoop: skipped natively without); compared by loopdev.test.js.
   loopdev: { args: (dir) => [dir], endsWithDone: true, ownTest: true, hostLoop: true },
   loophostile: { args: (dir) => [dir], endsWithDone: true, ownTest: true, hostLoop: true },
