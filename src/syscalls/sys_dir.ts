@@ -31,7 +31,7 @@ function getdents(t: Task, fd: number, buf: number, count: number, dirent64: boo
 
 function mkdir(t: Task, dirfd: number, pathAddr: number, mode: number): number {
   const path = readPath(t, pathAddr);
-  vfsOf(t).mkdir(resolverOf(t), startOf(t, dirfd, path), path, mode & 0o1777 & ~t.fs.umask);
+  vfsOf(t).mkdir(resolverOf(t), startOf(t, dirfd, path), path, mode & 0o1777);
   return 0;
 }
 
@@ -46,7 +46,7 @@ function mknod(t: Task, dirfd: number, pathAddr: number, mode: number, dev: numb
   // The 32-bit dev_t of the system call: 12-bit major, 20-bit minor, split as Linux's new_decode_dev.
   const d = dev >>> 0;
   const rdev = makedev((d & 0xfff00) >>> 8, (d & 0xff) | ((d >>> 12) & 0xfff00));
-  vfsOf(t).mknod(resolverOf(t), startOf(t, dirfd, path), path, type, mode & 0o7777 & ~t.fs.umask, rdev, capableInit(t.creds, CAP_MKNOD));
+  vfsOf(t).mknod(resolverOf(t), startOf(t, dirfd, path), path, type, mode & 0o7777, rdev, capableInit(t.creds, CAP_MKNOD));
   return 0;
 }
 

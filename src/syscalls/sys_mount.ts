@@ -102,6 +102,8 @@ function remount(t: Task, p: VPath, ms: number, bind: boolean): number {
   // A remount of the file system (no MS_BIND) needs CAP_SYS_ADMIN over the user namespace owning it.
   if (!bind && !nsCapable(t.creds, p.mount.fsOwner ?? t.creds.userns.root, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
   Object.assign(p.mount.flags, f);
+  // MS_RDONLY in a remount of the file system is its own flag as well (Linux's reconfigure_super).
+  if (!bind) p.mount.fs.setReadonly?.(f.readonly);
   return 0;
 }
 
@@ -169,6 +171,8 @@ function newMount(t: Task, source: string | null, target: VPath, fstype: string 
   const top = topOf(target);
   if ((top.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
   if (!inOwnNs(t, top.mount)) throw new Errno(E.EINVAL);
+  // MS_RDONLY makes a new file system read-only itself (SB_RDONLY), besides the mount.
+  if (ms & MS_RDONLY) made.fs.setReadonly?.(true);
   const m = vfsOf(t).mount(made.fs, top, flagsFrom(ms), made.root ?? undefined);
   m.source = source ?? 'none';
   m.fsOwner = owner;

@@ -170,6 +170,8 @@ function create(t: Task, c: FsContextFile, exclusive: boolean): number {
     // FSCONFIG_CMD_CREATE_EXCL: a single-instance type (sysfs, mqueue of a namespace) already mounted is reused, which it refuses.
     // Linux makes a new proc superblock per mount; here the PID namespace's one instance stands for it.
     if (exclusive && c.fsName !== 'proc' && mountedAnywhere(t.kernel, made.fs)) throw c.fail(E.EBUSY, 'reusing existing filesystem not allowed', true, 'w');
+    // "ro" is the new file system's own flag where it has one (tmpfs), as Linux's SB_RDONLY.
+    if (c.rdonly !== null && made.fs.setReadonly) made.fs.setReadonly(c.rdonly);
     c.made = { fs: made, owner };
   } catch (e) {
     // Refused for want of privilege, the context stays as it was (Linux checks before it starts).
@@ -183,10 +185,10 @@ function create(t: Task, c: FsContextFile, exclusive: boolean): number {
 }
 
 /**
- * FSCONFIG_CMD_RECONFIGURE of a picked mount: ro and rw change the mount's
- * read-only flag, as a remount does here (file systems keep no superblock
- * flags apart from their mounts'); other parameters are accepted and
- * change nothing, as mount(2)'s remount data.
+ * FSCONFIG_CMD_RECONFIGURE of a picked mount: ro and rw change the file
+ * system's own read-only flag (every mount of it) where it has one (tmpfs),
+ * else the mount's, as a remount does here; other parameters are accepted
+ * and change nothing, as mount(2)'s remount data.
  */
 function reconfigure(t: Task, c: FsContextFile): number {
   const m = c.picked;
@@ -195,7 +197,8 @@ function reconfigure(t: Task, c: FsContextFile): number {
     c.phase = 'failed';
     throw new Errno(E.EPERM);
   }
-  if (c.rdonly !== null) {
+  if (c.rdonly !== null && m.fs.setReadonly) m.fs.setReadonly(c.rdonly);
+  else if (c.rdonly !== null) {
     const f = { ...m.flags, readonly: c.rdonly };
     checkLockedFlags(m, f);
     m.flags.readonly = c.rdonly;
@@ -217,7 +220,7 @@ function fsmount(t: Task, a: number[]): number {
   if (c.phase !== 'awaiting-mount' || !c.made) throw new Errno(E.EBUSY);
   const { fs, owner } = c.made;
   const root = fs.root ?? new Dentry(fs.fs.root(), '', null);
-  const m = new Mount(vfsOf(t).allocMountId(), fs.fs, root, null, null, { ...mf, readonly: mf.readonly || c.rdonly === true });
+  const m = new Mount(vfsOf(t).allocMountId(), fs.fs, root, null, null, { ...mf, readonly: mf.readonly || (c.rdonly === true && !fs.fs.setReadonly) });
   m.source = c.source ?? 'none';
   m.fsOwner = owner;
   c.phase = 'mounted';
@@ -318,7 +321,7 @@ export const defs: SyscallDef[] = [
   { nr: 430, name: 'fsopen', args: ['str', 'hex'], fn: fsopen,
     partial: 'the file system types of mount(2) (tmpfs, proc, sysfs, devtmpfs, mqueue, cgroup2); the context\'s messages are those of the errors it reports itself' },
   { nr: 431, name: 'fsconfig', args: ['fd', 'int', 'str', 'ptr', 'int'], fn: fsconfig,
-    partial: 'tmpfs\'s parameters are checked as they are set, as Linux does, with its messages; those of the other types (proc, mqueue, sysfs, devtmpfs and cgroup2 take none but the superblock flags) when FSCONFIG_CMD_CREATE makes the file system: an unknown key fails there with EINVAL; binary, path and fd values are taken only for the superblock flags (no file system here has parameters of those kinds); FSCONFIG_CMD_CREATE_EXCL refuses a file system mounted already (sysfs, devtmpfs, cgroup2, a namespace\'s mqueue; not proc, new on Linux at each mount); FSCONFIG_CMD_RECONFIGURE changes ro/rw on the picked mount, as a remount does here, other parameters change nothing' },
+    partial: 'tmpfs\'s parameters are checked as they are set, as Linux does, with its messages; those of the other types (proc, mqueue, sysfs, devtmpfs and cgroup2 take none but the superblock flags) when FSCONFIG_CMD_CREATE makes the file system: an unknown key fails there with EINVAL; binary, path and fd values are taken only for the superblock flags (no file system here has parameters of those kinds); FSCONFIG_CMD_CREATE_EXCL refuses a file system mounted already (sysfs, devtmpfs, cgroup2, a namespace\'s mqueue; not proc, new on Linux at each mount); ro and rw are the file system\'s own flag on tmpfs (before FSCONFIG_CMD_CREATE or in a FSCONFIG_CMD_RECONFIGURE), on the other types the mount\'s, as a remount does here; FSCONFIG_CMD_RECONFIGURE changes nothing else' },
   { nr: 432, name: 'fsmount', args: ['fd', 'hex', 'hex'], fn: fsmount,
     partial: 'a context given "ro" makes a read-only mount (file systems keep no read-only flag apart from their mounts here): writes fail with EROFS as on Linux, but mountinfo\'s mount options say ro where Linux\'s say rw (its superblock options ro)' },
   { nr: 433, name: 'fspick', args: ['fd', 'str', 'hex'], fn: fspick },

@@ -27,9 +27,10 @@ async function doOpen(t: Task, dirfd: number, pathAddr: number, flags: number, m
     const dir = d.path;
     d.decRef();
     if (!dir) throw new Errno(E.ENOTDIR);
-    return install(t, await vfsOf(t).openTmpfile(t, r, dir, flags & ~O_TMPFILE, (mode & 0o7777) & ~t.fs.umask), flags);
+    return install(t, await vfsOf(t).openTmpfile(t, r, dir, flags & ~O_TMPFILE, mode & 0o7777), flags);
   } else if (flags & O_CREAT && flags & O_DIRECTORY) throw new Errno(E.EINVAL);
-  const m = (mode & 0o7777) & ~t.fs.umask;
+  // The umask is the VFS's to apply (resolverOf), after the set-group-ID decision on the mode asked for.
+  const m = mode & 0o7777;
   const vfs = vfsOf(t);
   // RESOLVE_CACHED promises no blocking lookup: one that would create or truncate cannot keep it.
   if (resolve & RESOLVE_CACHED && flags & (O_CREAT | O_TRUNC | O_TMPFILE_BIT)) throw new Errno(E.EAGAIN);

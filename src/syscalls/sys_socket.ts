@@ -75,7 +75,7 @@ function sockname(t: Task, a: number[], peer: boolean): number {
 export function namesFor(t: Task): SocketNames {
   return {
     makeNode(path: string) {
-      const p = vfsOf(t).mknod(resolverOf(t), startOf(t, -100, path), path, S_IFSOCK, 0o777 & ~t.fs.umask);
+      const p = vfsOf(t).mknod(resolverOf(t), startOf(t, -100, path), path, S_IFSOCK, 0o777);
       return { dev: p.mount.fs.dev, ino: p.dentry.inode.ino };
     },
     findNode(path: string) {

@@ -16,12 +16,15 @@ function statOf(t: Task, p: VPath | null, f: FileDescription | null): { buf: Buf
     const a = attrsSeenFrom(t.creds.userns, p.dentry.inode.attrs());
     const dev = p.mount.fs.dev;
     const ino = p.dentry.inode.ino;
-    return { buf: encodeStat(a, dev, ino), x: (mask) => encodeStatx(a, dev, ino, p.mount.id, mask, p.mount.uniqueId) };
+    const fs = p.mount.fs;
+    const from = { flagsKept: fs.statxFlags ?? 0, mountRoot: p.dentry === p.mount.root, btime: !fs.noBirthTime };
+    return { buf: encodeStat(a, dev, ino), x: (mask) => encodeStatx(a, dev, ino, p.mount.id, mask, p.mount.uniqueId, from) };
   }
+  // A file of no mount (pipes, sockets, anonymous inodes): Linux's pipefs, sockfs and anon_inodefs keep no birth time.
   const file = f as FileDescription;
   const a = attrsSeenFrom(t.creds.userns, file.stat());
   const { dev, ino } = file.ids();
-  return { buf: encodeStat(a, dev, ino), x: () => encodeStatx(a, dev, ino, 0) };
+  return { buf: encodeStat(a, dev, ino), x: (mask) => encodeStatx(a, dev, ino, 0, mask, 0, { flagsKept: 0, mountRoot: false, btime: false }) };
 }
 
 function statPath(t: Task, dirfd: number, pathAddr: number, out: number, flags: number): number {
@@ -42,8 +45,8 @@ function statfsOf(p: VPath | null): Buffer {
   if (!p) return encodeStatfs({ type: 0x50495045 /* PIPEFS_MAGIC */, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, namelen: 255, flags: 0 }, 0);
   const s = p.mount.fs.statfs();
   const f = p.mount.flags;
-  // ST_RDONLY, ST_NOSUID, ST_NODEV, ST_NOEXEC: the mount's flags.
-  s.flags |= (f.readonly ? 1 : 0) | (f.nosuid ? 2 : 0) | (f.nodev ? 4 : 0) | (f.noexec ? 8 : 0);
+  // ST_RDONLY (the mount's or the file system's own), ST_NOSUID, ST_NODEV, ST_NOEXEC: the mount's flags.
+  s.flags |= (f.readonly || p.mount.fs.readonly ? 1 : 0) | (f.nosuid ? 2 : 0) | (f.nodev ? 4 : 0) | (f.noexec ? 8 : 0);
   // ST_NOATIME, ST_NODIRATIME, ST_NOSYMFOLLOW (mount_setattr, fsmount).
   s.flags |= (f.atime === 'noatime' ? 1024 : 0) | (f.nodiratime ? 2048 : 0) | (f.nosymfollow ? 0x2000 : 0);
   return encodeStatfs(s, p.mount.fs.dev);

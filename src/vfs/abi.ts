@@ -1,7 +1,7 @@
 // Binary layouts of the file system structs of x86-64 Linux (asm/stat.h,
 // linux/stat.h, asm-generic/statfs.h).
 import type { InodeAttrs, StatFs } from '../abi/fs';
-import { devMajor, devMinor } from '../abi/fs';
+import { devMajor, devMinor, FS_APPEND_FL, FS_IMMUTABLE_FL, FS_NODUMP_FL } from '../abi/fs';
 
 const NS = 1000000000n;
 const splitTime = (ns: bigint): [bigint, number] => {
@@ -58,16 +58,49 @@ export const STATX_BTIME = 0x800;
 export const STATX_MNT_ID = 0x1000;
 const STATX_MNT_ID_UNIQUE = 0x4000;
 
+/** stx_attributes bits (linux/stat.h). */
+const STATX_ATTR_IMMUTABLE = 0x10;
+const STATX_ATTR_APPEND = 0x20;
+const STATX_ATTR_NODUMP = 0x40;
+export const STATX_ATTR_MOUNT_ROOT = 0x2000;
+/** What Linux's VFS puts in every stx_attributes_mask: MOUNT_ROOT, AUTOMOUNT and DAX (never set here). */
+const STATX_ATTR_VFS = STATX_ATTR_MOUNT_ROOT | 0x1000 | 0x200000;
+/** The inode flags (ioctl_iflags(2)) statx reports, with their stx_attributes bits. */
+const STATX_OF_FLAG: ReadonlyArray<readonly [number, number]> = [
+  [FS_IMMUTABLE_FL, STATX_ATTR_IMMUTABLE],
+  [FS_APPEND_FL, STATX_ATTR_APPEND],
+  [FS_NODUMP_FL, STATX_ATTR_NODUMP],
+];
+
+/** statx's view of a file beyond its InodeAttrs: what its file system and mount say. */
+export interface StatxFrom {
+  /** The FS_*_FL flags its file system reports (FilesystemImpl.statxFlags). */
+  flagsKept: number;
+  /** The file is the root of its mount (STATX_ATTR_MOUNT_ROOT). */
+  mountRoot: boolean;
+  /** Its file system keeps a birth time (STATX_BTIME). */
+  btime: boolean;
+}
+
 /**
  * struct statx (256 bytes). mntId: the mountinfo id, or with
  * STATX_MNT_ID_UNIQUE in the request the unique one (uniqueMntId), which
  * then replaces it as Linux does.
  */
-export function encodeStatx(a: InodeAttrs, dev: number, ino: number, mntId: number, mask = 0, uniqueMntId = 0): Buffer {
+export function encodeStatx(a: InodeAttrs, dev: number, ino: number, mntId: number, mask: number, uniqueMntId: number, from: StatxFrom): Buffer {
   const b = Buffer.alloc(256);
   const unique = (mask & STATX_MNT_ID_UNIQUE) !== 0;
-  b.writeUInt32LE(STATX_BASIC_STATS | STATX_BTIME | (unique ? STATX_MNT_ID_UNIQUE : STATX_MNT_ID), 0);
+  b.writeUInt32LE(STATX_BASIC_STATS | (from.btime ? STATX_BTIME : 0) | (unique ? STATX_MNT_ID_UNIQUE : STATX_MNT_ID), 0);
   if (unique) mntId = uniqueMntId;
+  let attributes = from.mountRoot ? STATX_ATTR_MOUNT_ROOT : 0;
+  let attributesMask = STATX_ATTR_VFS;
+  for (const [flag, attr] of STATX_OF_FLAG) {
+    if (!(from.flagsKept & flag)) continue;
+    attributesMask |= attr;
+    if ((a.flags ?? 0) & flag) attributes |= attr;
+  }
+  putI64(b, 8, attributes);
+  putI64(b, 56, attributesMask);
   b.writeUInt32LE(a.blksize, 4);
   b.writeUInt32LE(a.nlink, 16);
   b.writeUInt32LE(a.uid >>> 0, 20);
@@ -82,7 +115,7 @@ export function encodeStatx(a: InodeAttrs, dev: number, ino: number, mntId: numb
     b.writeUInt32LE(n, off + 8);
   };
   put(64, a.atimeNs);
-  put(80, a.btimeNs);
+  if (from.btime) put(80, a.btimeNs);
   put(96, a.ctimeNs);
   put(112, a.mtimeNs);
   b.writeUInt32LE(devMajor(a.rdev), 128);

@@ -53,6 +53,8 @@ export class DirectoryFile extends FileDescription {
     return this.entries;
   }
   override getdents(size: number, dirent64: boolean, room = size): Buffer {
+    // Linux's iterate_dir: a removed directory lists nothing, not even "." and "..".
+    if ((this.inode as Inode).removedDir) throw new Errno(E.ENOENT);
     const ents = this.snapshot();
     const mf = this.path?.mount.flags;
     if (!(this.flags & O_NOATIME) && mf?.atime !== 'noatime' && !mf?.nodiratime) (this.inode as Inode).accessed();

@@ -21,7 +21,7 @@ export class FsContext {
 
   /** The path-resolution parameters for a task with these credentials. */
   resolver(creds: Credentials, ctx: unknown): Resolver {
-    return { creds, root: this.root, ctx };
+    return { creds, root: this.root, ctx, umask: this.umask };
   }
 
   setCwd(p: VPath): void {

@@ -44,6 +44,20 @@ export interface FilesystemImpl {
   deviceNode?(type: number, rdev: number): Inode | null;
   /** An inotify watch on inode was made (on) or is gone: a file system whose files change behind the VFS reports those changes while watched. */
   watched?(inode: Inode, on: boolean, notify: Fsnotify): void;
+  /**
+   * The FS_*_FL inode flags this file system reports through statx's
+   * stx_attributes (and so in stx_attributes_mask, with the VFS's own);
+   * absent: none.
+   */
+  readonly statxFlags?: number;
+  /**
+   * Set the file system's own read-only flag (Linux's SB_RDONLY, which every
+   * mount of it obeys and mountinfo's super options show); absent: the flag
+   * is fixed, and "ro" can only be a mount's.
+   */
+  setReadonly?(ro: boolean): void;
+  /** The file system keeps no birth time (Linux's proc, sysfs, devpts, cgroup2, mqueue): statx leaves STATX_BTIME out. */
+  readonly noBirthTime?: boolean;
 }
 
 /**
@@ -112,6 +126,11 @@ export abstract class Inode {
   openFiles = 0;
   /** The last name went while open: IN_DELETE_SELF comes at the last close. */
   deletePending = false;
+  /**
+   * Linux's S_DEAD: a directory that rmdir, or a rename over it, removed.
+   * Set by the VFS; nothing more is made in it and getdents is ENOENT.
+   */
+  removedDir = false;
   /**
    * File seals (fcntl F_ADD_SEALS, abi/memfd.ts): null for files of file
    * systems without them (F_GET_SEALS and F_ADD_SEALS are EINVAL there);

@@ -42,7 +42,10 @@ export class VirtualFilesystem extends MountTree {
 
   // ------------------------------------------------------------ creating
 
-  /** Mode/owner for a new entry in dir: BSD group semantics under a setgid directory. */
+  /**
+   * Mode/owner for a new entry in dir: BSD group semantics under a setgid
+   * directory, then the umask (never on symbolic links, always 0777).
+   */
   private newSpec(r: Resolver, dir: VPath, type: number, mode: number, extra: Partial<CreateSpec> = {}): CreateSpec {
     const da = dir.dentry.inode.attrs();
     let gid = r.creds.fsgid;
@@ -51,12 +54,14 @@ export class VirtualFilesystem extends MountTree {
       if (type === S_IFDIR) mode |= S_ISGID;
       else mode = createMode(r.creds, da, type, mode);
     }
+    if (type !== S_IFLNK) mode &= ~(r.umask ?? 0);
     return { type, mode: mode & 0o7777, uid: r.creds.fsuid, gid, ...extra };
   }
 
   private createChecked(r: Resolver, start: VPath, path: string, type: number, mode: number, extra: Partial<CreateSpec> = {}, mayCreate = true): VPath {
     const p = this.resolveParent(r, start, path);
     if (isDots(p.name)) throw new Errno(E.EEXIST);
+    if (p.dir.dentry.inode.removedDir) throw new Errno(E.ENOENT);
     if (this.lookupRaw(r, p.dir, p.name)) throw new Errno(E.EEXIST);
     if (p.trailingSlash && type !== S_IFDIR) throw new Errno(E.ENOENT);
     this.checkWritable(p.dir);
@@ -95,6 +100,7 @@ export class VirtualFilesystem extends MountTree {
   linkTo(r: Resolver, src: VPath, newStart: VPath, newPath: string): void {
     const p = this.resolveParent(r, newStart, newPath);
     if (isDots(p.name)) throw new Errno(E.EEXIST);
+    if (p.dir.dentry.inode.removedDir) throw new Errno(E.ENOENT);
     if (this.lookupRaw(r, p.dir, p.name)) throw new Errno(E.EEXIST);
     if (p.trailingSlash) throw new Errno(E.ENOENT);
     if (src.mount !== p.dir.mount) throw new Errno(E.EXDEV);
@@ -154,6 +160,7 @@ export class VirtualFilesystem extends MountTree {
     if (!p.dir.dentry.inode.removesEntries) throw new Errno(E.EPERM);
     if (c.inode.blocksRmdir(r.ctx)) throw new Errno(E.ENOTEMPTY);
     p.dir.dentry.inode.unlink(p.name, c.inode);
+    c.inode.removedDir = true;
     this.dropChild(p.dir, p.name);
     notifyRemoved(c.inode, true);
     notifyEntry(p.dir.dentry.inode, IN_DELETE, p.name, c.inode);
@@ -167,7 +174,7 @@ export class VirtualFilesystem extends MountTree {
     if (isDots(a.name) || isDots(b.name)) throw new Errno(flags & RENAME_NOREPLACE ? E.EEXIST : E.EBUSY);
     if (a.dir.mount !== b.dir.mount) throw new Errno(E.EXDEV);
     const src = this.lookupRaw(r, a.dir, a.name);
-    if (!src) throw new Errno(E.ENOENT);
+    if (!src || b.dir.dentry.inode.removedDir) throw new Errno(E.ENOENT);
     const dst = this.lookupRaw(r, b.dir, b.name);
     const srcDir = (src.inode.mode & S_IFMT) === S_IFDIR;
     const dstDir = dst ? (dst.inode.mode & S_IFMT) === S_IFDIR : false;
@@ -215,6 +222,7 @@ export class VirtualFilesystem extends MountTree {
         if (!m.fs.dynamic) this.cache(a.dir.dentry, a.name, dst);
       } else {
         dst.dead = true;
+        if (dstDir) dst.inode.removedDir = true;
         this.dentries.forget(dst);
       }
     }
@@ -241,7 +249,7 @@ export class VirtualFilesystem extends MountTree {
 
   /**
    * open(2): resolve, create if asked, check permissions, and build the open
-   * file description. mode has the umask applied already. May block (FIFOs).
+   * file description. mode is the one asked for: newSpec applies r.umask. May block (FIFOs).
    */
   open(t: FileCtx, r: Resolver, start: VPath, path: string, flags: number, mode: number, resolve = 0): MaybePromise<FileDescription> {
     const st = walkState(r);
@@ -259,6 +267,7 @@ export class VirtualFilesystem extends MountTree {
       for (;;) {
         const pr = walkParent(this, st, dirStart, p);
         if (isDots(pr.name)) throw new Errno(E.EISDIR);
+        if (pr.dir.dentry.inode.removedDir) throw new Errno(E.ENOENT);
         const child = this.lookupChild(st, pr.dir, pr.name);
         if (!child) {
           if (pr.trailingSlash) throw new Errno(E.EISDIR);

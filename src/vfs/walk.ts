@@ -16,6 +16,12 @@ export interface Resolver {
   root: VPath;
   /** Passed to file systems (procfs resolves "self" with it). */
   ctx: unknown;
+  /**
+   * The creating task's umask, applied by the VFS to new entries after the
+   * set-group-ID decision, which Linux takes on the mode asked for (absent:
+   * the mode given is final).
+   */
+  umask?: number;
 }
 
 export interface WalkState extends Resolver {

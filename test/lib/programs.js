@@ -225,6 +225,12 @@ const C_PROGRAMS = Object.freeze({
   // Run as root: it makes device nodes and drops to nobody for the unprivileged cases.
   nodes: { args: (dir) => [dir], endsWithDone: true },
   ficlone: { args: (dir) => [dir], endsWithDone: true },
+  // Run as root: it drops to nobody for the creators outside the directory's group.
+  sgidumask: { args: (dir) => [dir], endsWithDone: true },
+  deaddir: { args: (dir) => [dir], endsWithDone: true },
+  // Mounts a tmpfs and a bind mount: natively in a mount namespace of its own (ipcns).
+  statxattr: { args: (dir) => [dir], endsWithDone: true, ipcns: true },
+  sbro: { args: (dir) => [dir], endsWithDone: true, ipcns: true },
   // Run as root with the host's loop driver (hostLoop: skipped natively without); compared by loopdev.test.js.
   loopdev: { args: (dir) => [dir], endsWithDone: true, ownTest: true, hostLoop: true },
   loophostile: { args: (dir) => [dir], endsWithDone: true, ownTest: true, hostLoop: true },

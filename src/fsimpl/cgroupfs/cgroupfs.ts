@@ -155,6 +155,7 @@ export class CgroupFs implements FilesystemImpl {
   readonly name = 'cgroup2';
   readonly readonly = false;
   readonly dynamic = true;
+  readonly noBirthTime = true;
   readonly birthNs = nowNs();
   private readonly dirs = new Map<Cgroup, CgroupDirNode>();
 

@@ -107,6 +107,7 @@ export class DevPtsFs implements FilesystemImpl, PtyHost {
   readonly name = 'devpts';
   readonly readonly = false; // nodes can be chmod'ed and chown'ed; nothing can be created
   readonly dynamic = true;
+  readonly noBirthTime = true;
   private readonly rootInode = new PtsRoot(this);
   private readonly ptmx = new PtmxInode(this);
   /** Live slave nodes by number (from the master's open to its close). */

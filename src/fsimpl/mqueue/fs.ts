@@ -119,6 +119,7 @@ export class MqueueFs implements FilesystemImpl {
   readonly readonly = false;
   /** mq_open and mq_unlink change the entries behind the VFS. */
   readonly dynamic = true;
+  readonly noBirthTime = true;
   private readonly rootInode = new MqRoot(this);
   private readonly nodes = new WeakMap<MessageQueue, MqInode>();
   private nextIno = 2;

@@ -312,6 +312,7 @@ export interface MountEntry {
   mountPoint: string;
   fsType: string;
   source: string;
+  /** The mount's own read-only flag (mountinfo's per-mount field). */
   readonly: boolean;
   noexec: boolean;
   nosuid?: boolean;
@@ -325,20 +326,21 @@ export interface MountEntry {
   nosymfollow?: boolean;
 }
 
-function mountOpts(m: MountEntry): string {
+/** The mount's options; readonly: the mount's flag (mountinfo), or with the file system's (/proc/mounts, as Linux's __mnt_is_readonly). */
+function mountOpts(m: MountEntry, readonly: boolean): string {
   const atime = (m.atime === 'noatime' ? ',noatime' : '') + (m.nodiratime ? ',nodiratime' : '') + (m.atime ? '' : ',relatime');
-  return (m.readonly ? 'ro' : 'rw') + (m.nosuid ? ',nosuid' : '') + (m.nodev ? ',nodev' : '') + (m.noexec ? ',noexec' : '') + atime + (m.nosymfollow ? ',nosymfollow' : '');
+  return (readonly ? 'ro' : 'rw') + (m.nosuid ? ',nosuid' : '') + (m.nodev ? ',nodev' : '') + (m.noexec ? ',noexec' : '') + atime + (m.nosymfollow ? ',nosymfollow' : '');
 }
 
 /** A line of /proc/PID/mounts (fstab format). */
 export function formatMountsLine(m: MountEntry): string {
-  return `${escapeMountField(m.source)} ${escapeMountField(m.mountPoint)} ${m.fsType} ${mountOpts(m)} 0 0\n`;
+  return `${escapeMountField(m.source)} ${escapeMountField(m.mountPoint)} ${m.fsType} ${mountOpts(m, m.readonly || !!m.fsReadonly)} 0 0\n`;
 }
 
 /** A line of /proc/PID/mountinfo. */
 export function formatMountinfoLine(m: MountEntry): string {
   const superRo = m.fsReadonly ?? m.readonly;
-  return `${m.id} ${m.parentId} ${m.major}:${m.minor} ${escapeMountField(m.root ?? '/')} ${escapeMountField(m.mountPoint)} ${mountOpts(m)} - ${m.fsType} ${escapeMountField(m.source)} ${superRo ? 'ro' : 'rw'}\n`;
+  return `${m.id} ${m.parentId} ${m.major}:${m.minor} ${escapeMountField(m.root ?? '/')} ${escapeMountField(m.mountPoint)} ${mountOpts(m, m.readonly)} - ${m.fsType} ${escapeMountField(m.source)} ${superRo ? 'ro' : 'rw'}\n`;
 }
 
 // ---------------------------------------------------------------- system files

@@ -28,6 +28,7 @@ export class NsFs implements FilesystemImpl {
   // Shown "rw" as Linux does; nothing can be written (the inodes refuse with EINVAL).
   readonly readonly = false;
   readonly dynamic = true;
+  readonly noBirthTime = true;
   private readonly inodes = new WeakMap<AnyNamespace, NsInode>();
   private readonly rootInode: NsInode;
   private mountObj: Mount | null = null;

@@ -33,6 +33,7 @@ export class ProcFs implements FilesystemImpl {
   /** Writability is decided per file (comm, oom_score_adj, sys/kernel/hostname). */
   readonly readonly = false;
   readonly dynamic = true;
+  readonly noBirthTime = true;
   readonly birthNs = nowNs();
   /** /proc/sys/kernel/random/boot_id: fixed for the life of the sandbox. */
   readonly bootId = randomUUID();

@@ -385,7 +385,12 @@ export function pathInFs(d: Dentry): string {
   return '/' + parts.reverse().join('/');
 }
 
-/** The mounts of namespace ns that a reader whose root is root sees, parents first. */
+/**
+ * The mounts of namespace ns that a reader whose root is root sees, parents
+ * first. A file system whose read-only flag is fixed (a host tree without a
+ * writer) counts as a read-only mount too, as the read-only bind mount it
+ * stands for; tmpfs's own flag (setReadonly) is only the superblock's.
+ */
 export function mountEntries(ns: MountNamespace, root: VPath | null): MountEntry[] {
   const r = root ?? { mount: ns.root, dentry: ns.root.root };
   const out: MountEntry[] = [];
@@ -394,7 +399,7 @@ export function mountEntries(ns: MountNamespace, root: VPath | null): MountEntry
     if (mp === null) continue;
     out.push({
       id: m.id, parentId: m.parent ? m.parent.id : 0, major: devMajor(m.fs.dev), minor: devMinor(m.fs.dev), mountPoint: mp,
-      fsType: m.fs.name, source: m.source ?? m.fs.name, readonly: m.flags.readonly || m.fs.readonly, noexec: m.flags.noexec,
+      fsType: m.fs.name, source: m.source ?? m.fs.name, readonly: m.flags.readonly || (m.fs.readonly && !m.fs.setReadonly), noexec: m.flags.noexec,
       nosuid: !!m.flags.nosuid, nodev: !!m.flags.nodev, root: pathInFs(m.root), fsReadonly: m.fs.readonly,
       atime: m.flags.atime, nodiratime: m.flags.nodiratime, nosymfollow: m.flags.nosymfollow,
     });

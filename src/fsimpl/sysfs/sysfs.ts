@@ -42,6 +42,7 @@ export class SysFs implements FilesystemImpl {
   /** Not a read-only mount: errors come per operation from the nodes, as on Linux. */
   readonly readonly = false;
   readonly dynamic = true;
+  readonly noBirthTime = true;
   readonly birthNs = nowNs();
   readonly cpuinfo: string;
   readonly ncpu: number;

@@ -40,8 +40,11 @@ const MIN_DEFAULT_INODES = 64;
 export class TmpfsFs implements FilesystemImpl {
   readonly name = 'tmpfs';
   readonly dev: number;
-  readonly readonly = false;
+  /** The superblock's read-only flag: fsconfig's "ro" (before fsmount or in a reconfigure) sets it. */
+  readonly = false;
   readonly dynamic = false;
+  /** Linux's shmem_getattr reports these three of the flags tmpfs keeps (not noatime). */
+  readonly statxFlags = FS_IMMUTABLE_FL | FS_APPEND_FL | FS_NODUMP_FL;
   private nextIno = 1;
   private readonly rootInode: TmpfsInode;
   /** Frames in use by file data (for statfs). */
@@ -55,6 +58,10 @@ export class TmpfsFs implements FilesystemImpl {
   private maxInodesDefault: number | null = null;
   /** The sandbox-wide budget of Sentry heap that inodes, names and symlink targets are charged to. */
   readonly heap: HeapBudget | null;
+
+  setReadonly(ro: boolean): void {
+    this.readonly = ro;
+  }
 
   constructor(readonly frames: FrameSource, opts: TmpfsOptions = {}) {
     this.dev = opts.dev ?? UNNUMBERED_DEV;
