@@ -14,6 +14,8 @@ export interface Mappable {
    * memory (tmpfs) charges a new frame to.
    */
   frameFor(pageIndex: number, write: boolean, charge?: MemCharge | null): number;
+  /** Its page size when not the small page (a hugetlb object's 2 MiB: smaps, munmap/mprotect alignment). */
+  readonly pageSize?: number;
   /** Current file size in bytes. */
   size(): number;
   /**

@@ -25,7 +25,7 @@ import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../abi/mm';
 const PF_RANDOMIZE = 0x400000;
 
 /** What procfs reads from the kernel (a narrow view, so tests can pass a small fake). */
-export type ProcKernel = Pick<Kernel, 'tasks' | 'groups' | 'rootNs' | 'bootMonotonicNs' | 'bootRealtimeNs' | 'monotonicNs' | 'vfs' | 'unixNames' | 'corePattern' | 'coreUsesPid' | 'vmSysctl'> & Partial<Pick<Kernel, 'keys' | 'cgroups'>> & {
+export type ProcKernel = Pick<Kernel, 'tasks' | 'groups' | 'rootNs' | 'bootMonotonicNs' | 'bootRealtimeNs' | 'monotonicNs' | 'vfs' | 'unixNames' | 'corePattern' | 'coreUsesPid' | 'vmSysctl' | 'hugePool'> & Partial<Pick<Kernel, 'keys' | 'cgroups'>> & {
   memfile: Pick<MemoryFile, 'ramBytes'>;
 };
 
@@ -322,6 +322,7 @@ export function smapsText(mm: MemoryManager): string {
     s += formatSmapsBlock({
       sizeKb: (e.end - e.start) / 1024, rssKb: vma ? residentBytes(vma) / 1024 : 0,
       anonymous: !vma || !vma.file, shared: e.shared, flags, locked: !!vma?.locked,
+      pageKb: vma?.file?.mappable.pageSize !== undefined ? vma.file.mappable.pageSize / 1024 : undefined,
     });
   }
   return s;
