@@ -52,6 +52,13 @@ export class HugeFile implements Mappable {
     return m;
   }
 
+  pagesIn(from: number, to: number): number {
+    const first = Math.floor(from / HUGE_FRAMES), end = Math.ceil(to / HUGE_FRAMES);
+    let n = 0;
+    for (const hp of this.bases.keys()) if (hp >= first && hp < end) n++;
+    return n;
+  }
+
   /** A VMA maps it (VmaFile.hold). */
   incRef(): void {
     this.refs++;

@@ -60,6 +60,8 @@ export interface SmapsCounts {
   locked: boolean;
   /** KernelPageSize and MMUPageSize when not 4 kB (a hugetlb mapping's 2048). */
   pageKb?: number;
+  /** A hugetlb mapping's huge pages present (Private_Hugetlb). */
+  hugetlbKb?: number;
 }
 
 function kbLine(label: string, kb: number): string {
@@ -73,7 +75,8 @@ export function formatSmapsBlock(c: SmapsCounts): string {
   s += kbLine('Shared_Clean', c.shared && !c.anonymous ? c.rssKb : z) + kbLine('Shared_Dirty', c.shared && c.anonymous ? c.rssKb : z);
   s += kbLine('Private_Clean', !c.shared && !c.anonymous ? c.rssKb : z) + kbLine('Private_Dirty', !c.shared && c.anonymous ? c.rssKb : z);
   s += kbLine('Referenced', c.rssKb) + kbLine('Anonymous', c.anonymous && !c.shared ? c.rssKb : z);
-  for (const k of ['KSM', 'LazyFree', 'AnonHugePages', 'ShmemPmdMapped', 'FilePmdMapped', 'Shared_Hugetlb', 'Private_Hugetlb', 'Swap', 'SwapPss']) s += kbLine(k, 0);
+  for (const k of ['KSM', 'LazyFree', 'AnonHugePages', 'ShmemPmdMapped', 'FilePmdMapped', 'Shared_Hugetlb']) s += kbLine(k, 0);
+  s += kbLine('Private_Hugetlb', c.hugetlbKb ?? 0) + kbLine('Swap', 0) + kbLine('SwapPss', 0);
   s += kbLine('Locked', c.locked ? c.rssKb : z);
   s += `${'THPeligible:'.padEnd(16)}${'0'.padStart(8)}\n`;
   s += `VmFlags: ${c.flags.map((f) => f + ' ').join('')}\n`;
