@@ -77,10 +77,14 @@ function mmap(t: Task, a: number[]): number {
   } else {
     // A hint that is negative or beyond the top is no hint (Linux looks elsewhere).
     const h = hint > 0 && hint + size <= mm.top ? pageAlignDown(hint) : 0;
-    // A hugetlb mapping's place: a gap a huge page longer, its aligned part.
-    const need = huge ? size + HUGE_SIZE - PAGE : size;
-    addr = flags & MAP_32BIT ? mm.findFree(need, h, LOW_WINDOW[0], LOW_WINDOW[1]) : mm.findFree(need, huge ? 0 : h);
-    if (huge) addr = Math.ceil(addr / HUGE_SIZE) * HUGE_SIZE;
+    // A hugetlb mapping's place: the hint rounded up to a huge page if that is free, else a gap a huge page longer, its aligned part.
+    const hh = Math.ceil(h / HUGE_SIZE) * HUGE_SIZE;
+    if (huge && hh > 0 && hh + size <= mm.top && !mm.anyMapped(hh, hh + size)) addr = hh;
+    else {
+      const need = huge ? size + HUGE_SIZE - PAGE : size;
+      addr = flags & MAP_32BIT ? mm.findFree(need, h, LOW_WINDOW[0], LOW_WINDOW[1]) : mm.findFree(need, huge ? 0 : h);
+      if (huge) addr = Math.ceil(addr / HUGE_SIZE) * HUGE_SIZE;
+    }
   }
   const type = flags & MAP_TYPE;
   const p = prot & (PROT_READ | PROT_WRITE | PROT_EXEC);

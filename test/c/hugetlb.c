@@ -166,6 +166,10 @@ int main(void) {
   printf("fixed aligned: %s same=%d\n", res(m), m == a + HP);
   meminfo("fixed in middle");
   printf("munmap all: %s\n", ename(munmap(a, 3 * HP) ? errno : 0));
+  /* A hint: rounded up to a huge page and used when that range is free. */
+  char *hinted = mmap(a + 4096, HP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+  printf("hint: %s at rounded hint=%d\n", res(hinted), hinted == a + HP);
+  if (hinted != MAP_FAILED) munmap(hinted, HP);
   meminfo("all gone");
 
   /* Shared huge pages: a child's write is seen by the parent. */
