@@ -12,6 +12,7 @@ import { unmapPastEof } from './filemaps';
 import { kernelAccessOom } from './oom';
 import type { MemCharge } from '../platform/memcharge';
 import type { MemoryFile } from '../platform/memfile';
+import { HugePool } from '../mm/hugetlb';
 import type { Platform } from '../platform/platform';
 import type { HostInfo } from '../host/hostinfo';
 import type { SyscallDef } from './syscall';
@@ -53,6 +54,8 @@ export interface KernelOptions {
   network?: NetworkConfig;
   log?: (msg: string) => void;
   warn?: (msg: string) => void;
+  /** The huge page pool, when /sys (built before the kernel) shares it. */
+  hugePool?: HugePool;
 }
 
 /** What the layers below net/ (procfs) ask of the sandbox's own network stack. */
@@ -91,6 +94,8 @@ export class Kernel {
   coreUsesPid = 0;
   /** vm.max_map_count (/proc/sys/vm, root may set it), obeyed by every address space of the sandbox. */
   readonly vmSysctl = new VmSysctl();
+  /** The huge page pool (vm.nr_hugepages, MAP_HUGETLB), its pages frames of the memory file. */
+  readonly hugePool: HugePool;
   /** How kcmp(2) orders kernel objects (a per-sandbox scrambling). */
   readonly kcmpOrder = new KcmpOrder();
   /** Keys and keyrings (add_key, request_key, keyctl), their quotas and kernel.keys.* (kernel/keys/). */
@@ -153,6 +158,7 @@ export class Kernel {
   constructor(opts: KernelOptions) {
     this.platform = opts.platform;
     this.memfile = opts.platform.memfile;
+    this.hugePool = opts.hugePool ?? new HugePool(this.memfile);
     this.vfs = opts.vfs;
     this.vfs.onShrink = (inode, size) => unmapPastEof(this, inode.fs.dev, inode.ino, size);
     this.memfile.userOom = (mm) => kernelAccessOom(this, mm);

@@ -14,6 +14,10 @@ export interface Mappable {
    * memory (tmpfs) charges a new frame to.
    */
   frameFor(pageIndex: number, write: boolean, charge?: MemCharge | null): number;
+  /** Its page size when not the small page (a hugetlb object's 2 MiB: smaps, munmap/mprotect alignment). */
+  readonly pageSize?: number;
+  /** A huge page file: how many of its huge pages that hold small pages [from, to) have been taken (smaps' Private_Hugetlb). */
+  pagesIn?(from: number, to: number): number;
   /** Current file size in bytes. */
   size(): number;
   /**

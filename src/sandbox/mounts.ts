@@ -29,6 +29,7 @@ import type { FrameSource } from '../mm/mappable';
 import { AnonDevs } from '../vfs/numbering';
 import { VirtualFilesystem } from '../vfs/vfs';
 import type { Resolver } from '../vfs/walk';
+import type { HugePoolView } from '../fsimpl/proc/hugepages';
 
 export interface MountNamespaceOptions {
   /** The host directory tree shown read-only as "/". */
@@ -38,6 +39,8 @@ export interface MountNamespaceOptions {
   host: Pick<HostInfo, 'cpuinfo' | 'ncpu'>;
   /** The sandbox's memory (its NUMA node's meminfo in /sys). */
   ram?: () => { total: number; free: number };
+  /** The huge page pool /sys/kernel/mm/hugepages shows (the kernel's). */
+  hugePool?: HugePoolView;
   /** The sandbox's donated host fds; its terminal is /dev/tty (null: none). */
   stdio?: HostStdio | null;
 }
@@ -72,7 +75,7 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
   vfs.mountAt('/dev/pts', pts);
   vfs.mountAt('/dev/shm', new TmpfsFs(opts.memfile, { mode: 0o1777, dev: shmDev }));
   // The sandbox's own sysfs: the host's /sys must not show through the root overlay.
-  const sys = vfs.mountAt('/sys', new SysFs(opts.host, sysDev, opts.ram, loops));
+  const sys = vfs.mountAt('/sys', new SysFs(opts.host, sysDev, opts.ram, loops, opts.hugePool ?? null));
   // What mount(2) can make: a new tmpfs each time; sysfs and devtmpfs are single instances, as on Linux.
   vfs.fsTypes.register('tmpfs', {
     userns: true,

@@ -46,6 +46,7 @@ import { Pod, type PodContainer, type PodShare } from './pod';
 import { containerCreds, defaultMemoryLimit, hostRlimits, initialCreds } from './identity';
 import { type ExecProcess, makePlatform, platformFromEnv, type SandboxOptions, type SandboxProcess, type SandboxStats } from './options';
 import { podLimit } from '../oci/pod';
+import { HugePool } from '../mm/hugetlb';
 
 /** Signals to the Sentry that are meant for the sandboxed program (SIGTSTP too, as runc forwards it: it must not stop the Sentry). */
 const FORWARDED: Array<[NodeJS.Signals, number]> = [
@@ -75,7 +76,8 @@ export class Sandbox {
     const hostStdio = new HostStdio(terminalOf(stdio));
     this.hostStdio = hostStdio;
     this.hostTree = files.rootfs();
-    const ns = buildMountNamespace({ rootfs: this.hostTree, memfile: this.platform.memfile, host, stdio: hostStdio, ram: () => this.platform.memfile.ramBytes() });
+    const hugePool = new HugePool(this.platform.memfile);
+    const ns = buildMountNamespace({ rootfs: this.hostTree, memfile: this.platform.memfile, host, stdio: hostStdio, ram: () => this.platform.memfile.ramBytes(), hugePool });
     this.hostfs = ns.hostfs;
     ns.vfs.dentries.setBudget(this.platform.memfile.heap);
     const warn = (msg: string) => {
@@ -89,7 +91,7 @@ export class Sandbox {
     const interfaces = mode === 'host' ? new HostInterfaces() : nat ? new NatTable() : links ? new LinkTable(links) : new LoopbackTable();
     const sockets = mode === 'host' ? HOST_SOCKET_LIMIT : nat ? NAT_SOCKET_LIMIT : links ? LINK_SOCKET_LIMIT : 0;
     const network = { mode, interfaces, hostSockets: new HostSocketBudget(sockets), netlinkPorts: new Set<number>(), sysctl: defaultNetSysctl(), nat, links };
-    this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostInfo: host, hostname: opts.hostname, network, log, warn });
+    this.kernel = new Kernel({ platform: this.platform, vfs: ns.vfs, hostInfo: host, hostname: opts.hostname, network, log, warn, hugePool });
     // Bind mounts' host change reports (fsimpl/hostfs/changes.ts) are watched through the platform's event service.
     ns.vfs.notify.hostEvents = this.platform;
     const kernel = this.kernel;

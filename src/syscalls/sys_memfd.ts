@@ -36,7 +36,7 @@ function memfdCreate(t: Task, nameAddr: number, flags: number): number {
   if (flags & ~(MFD_ALL | (flags & MFD_HUGETLB ? MFD_HUGE_BITS : 0))) throw new Errno(E.EINVAL);
   if (flags & MFD_EXEC && flags & MFD_NOEXEC_SEAL) throw new Errno(E.EINVAL);
   const name = readName(t, nameAddr);
-  // The memory file is mapped in small pages: a hugetlbfs file cannot be backed honestly.
+  // hugetlbfs files are not there yet (MAP_HUGETLB anonymous mappings are: mm/hugetlb_file.ts).
   if (flags & MFD_HUGETLB) throw new Errno(E.EINVAL, 'MFD_HUGETLB: no huge pages in the sandbox');
   const mnt = t.kernel.vfs.shmMount();
   if (!(mnt.fs instanceof TmpfsFs)) throw new Errno(E.ENOSYS);
@@ -84,6 +84,6 @@ export function addSeals(t: Task, f: FileDescription, seals: number): number {
 export const defs: SyscallDef[] = [
   {
     nr: 319, name: 'memfd_create', args: ['str', 'memfd_flags'], fn: (t, a) => memfdCreate(t, a[0], u32(a[1])),
-    partial: 'MFD_HUGETLB is EINVAL (no huge pages); vm.memfd_noexec is 0',
+    partial: 'MFD_HUGETLB is EINVAL (no hugetlbfs files yet; MAP_HUGETLB anonymous mappings have huge pages); vm.memfd_noexec is 0',
   },
 ];

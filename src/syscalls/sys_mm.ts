@@ -20,6 +20,13 @@ import { F_SEAL_ANY_WRITE } from '../abi/memfd';
 import { punchMapped, unmapPunchedShared } from '../kernel/filemaps';
 import { LOCK_ON, THP_HUGE, THP_NEVER, type Vma } from '../mm/vma';
 import { noteRemove } from '../mm/userfault_events';
+import { HUGE_SIZE } from '../mm/hugetlb';
+import { HugeFile } from '../mm/hugetlb_file';
+
+/** MAP_HUGE_SHIFT/MASK: log2 of the page size asked for; 21 is 2 MiB. */
+const MAP_HUGE_SHIFT = 26, MAP_HUGE_MASK = 0x3f, HUGE_SHIFT = 21;
+/** st_dev of the internal hugetlbfs mount /proc/PID/maps shows for MAP_HUGETLB mappings (0:0 until it exists). */
+const HUGETLB_DEV = 0;
 
 const PROT_GROWSDOWN = 0x01000000, PROT_GROWSUP = 0x02000000;
 const O_ACCMODE = 3, O_WRONLY = 1, O_RDWR = 2;
@@ -45,11 +52,14 @@ function mmap(t: Task, a: number[]): number {
   // The order of Linux's checks: the offset, the file, the length, the address, the type.
   if (off % PAGE !== 0) throw new Errno(E.EINVAL);
   const f = flags & MAP_ANONYMOUS ? null : t.fdTable.get(fd);
-  if (flags & MAP_HUGETLB) throw new Errno(E.EINVAL, 'MAP_HUGETLB');
+  const huge = (flags & MAP_HUGETLB) !== 0;
+  if (huge) hugeMapCheck(flags, f);
   const len = usize(a[1]);
   if (len === 0) throw new Errno(E.EINVAL);
-  const size = pageAlignUp(len);
+  // A hugetlb mapping is made of whole huge pages, at an address aligned to them.
+  const size = huge ? Math.ceil(len / HUGE_SIZE) * HUGE_SIZE : pageAlignUp(len);
   if (size > TASK_SIZE) throw new Errno(E.ENOMEM);
+  if (huge && flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) && hint % HUGE_SIZE !== 0) throw new Errno(E.EINVAL);
   let addr: number;
   if (flags & MAP_FIXED) {
     // mm.top is this address space's TASK_SIZE: the stub and the host's vDSO lie above it.
@@ -67,7 +77,14 @@ function mmap(t: Task, a: number[]): number {
   } else {
     // A hint that is negative or beyond the top is no hint (Linux looks elsewhere).
     const h = hint > 0 && hint + size <= mm.top ? pageAlignDown(hint) : 0;
-    addr = flags & MAP_32BIT ? mm.findFree(size, h, LOW_WINDOW[0], LOW_WINDOW[1]) : mm.findFree(size, h);
+    // A hugetlb mapping's place: the hint rounded up to a huge page if that is free, else a gap a huge page longer, its aligned part.
+    const hh = Math.ceil(h / HUGE_SIZE) * HUGE_SIZE;
+    if (huge && hh > 0 && hh + size <= mm.top && !mm.anyMapped(hh, hh + size)) addr = hh;
+    else {
+      const need = huge ? size + HUGE_SIZE - PAGE : size;
+      addr = flags & MAP_32BIT ? mm.findFree(need, h, LOW_WINDOW[0], LOW_WINDOW[1]) : mm.findFree(need, huge ? 0 : h);
+      if (huge) addr = Math.ceil(addr / HUGE_SIZE) * HUGE_SIZE;
+    }
   }
   const type = flags & MAP_TYPE;
   const p = prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
@@ -106,6 +123,7 @@ function mmap(t: Task, a: number[]): number {
   const growsDown = (flags & MAP_GROWSDOWN) !== 0;
   const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
   const noreserve = (flags & MAP_NORESERVE) !== 0;
+  if (huge) return mapHuge(t, addr, size, p, shared, noreserve, flags);
   const locked = lockOnMap(t, flags, size);
   checkExpand(t, size, isData(p, shared, growsDown), fixed ? addr : 0, fixed ? addr + size : 0);
   if (!noreserve && ((!shared && p & PROT_WRITE) || (shared && !file))) checkCommit(t, size);
@@ -121,6 +139,38 @@ function mmap(t: Task, a: number[]): number {
     }
   }
   return addr;
+}
+
+/** MAP_HUGETLB's own checks: anonymous memory only (no hugetlbfs yet), and the one page size the sandbox has. */
+function hugeMapCheck(flags: number, f: FileDescription | null): void {
+  const sizeLog = (flags >>> MAP_HUGE_SHIFT) & MAP_HUGE_MASK;
+  // MAP_HUGE_2MB, or 0 for the default size; any other size is a pool the sandbox has not (Linux: EINVAL).
+  if (sizeLog !== 0 && sizeLog !== HUGE_SHIFT) throw new Errno(E.EINVAL);
+  if (f) throw new Errno(E.EINVAL, 'MAP_HUGETLB of a file');
+}
+
+/** A MAP_HUGETLB anonymous mapping: a hugetlb object of its own, its pages reserved from the pool now (ENOMEM) unless MAP_NORESERVE. */
+function mapHuge(t: Task, addr: number, size: number, prot: number, shared: boolean, noreserve: boolean, flags: number): number {
+  const hf = new HugeFile(t.kernel.hugePool, size / HUGE_SIZE, noreserve);
+  const file: VmaFile = { mappable: hf, name: '/anon_hugepage (deleted)', dev: HUGETLB_DEV, ino: 0, hold: hf };
+  hf.incRef();
+  try {
+    checkExpand(t, size, isData(prot, shared, false), flags & MAP_FIXED ? addr : 0, flags & MAP_FIXED ? addr + size : 0);
+    t.mm.mapAt(addr, size, prot, shared, file, 0, false, null, true, false, true);
+  } finally {
+    // The VMA holds it now; a failed mapping gives its reservations back.
+    hf.decRef();
+  }
+  return addr;
+}
+
+/** munmap, mprotect: a hugetlb mapping splits only at huge page boundaries (EINVAL). */
+function hugeSplitCheck(t: Task, start: number, end: number): void {
+  for (const v of t.mm.vmas.overlapping(start, end)) {
+    const ps = v.file?.mappable.pageSize;
+    if (ps === undefined) continue;
+    if ((start > v.start && start % ps !== 0) || (end < v.end && end % ps !== 0)) throw new Errno(E.EINVAL);
+  }
 }
 
 function isDevZero(f: { stat(): { mode: number; rdev: number } }): boolean {
@@ -154,6 +204,7 @@ function munmap(t: Task, a: number[]): number {
   if (start % PAGE !== 0 || start > t.mm.top || len > t.mm.top - start) throw new Errno(E.EINVAL);
   const size = pageAlignUp(len);
   if (size === 0) throw new Errno(E.EINVAL);
+  hugeSplitCheck(t, start, start + size);
   t.mm.unmapRange(start, size);
   return 0;
 }
@@ -179,6 +230,7 @@ function mprotect(t: Task, a: number[]): number {
   }
   const len = end - start;
   requireMapped(t, start, start + len);
+  hugeSplitCheck(t, start, end);
   // A shared mapping that may not become writable (a read-only descriptor's, a sealed file's): EACCES.
   if (prot & PROT_WRITE) for (const v of t.mm.vmas.overlapping(start, start + len)) if (v.shared && !v.maywrite) throw new Errno(E.EACCES);
   checkProtect(t, start, start + len, prot);
@@ -212,6 +264,11 @@ function mremap(t: Task, a: number[]): number {
     if (newAddr < 0 || newAddr + newLen > t.mm.top) throw new Errno(E.EINVAL);
   }
   const v = t.mm.findVma(uaddr(old));
+  const ps = v?.file?.mappable.pageSize;
+  // A hugetlb mapping resized or moved: in whole huge pages, never grown (EINVAL); the same size in place is a no-op first.
+  if (ps !== undefined && (oldLen !== newLen || flags & (MREMAP_FIXED | MREMAP_DONTUNMAP))) {
+    if (old % ps !== 0 || oldLen % ps !== 0 || newLen % ps !== 0 || newLen > oldLen || oldLen === 0) throw new Errno(E.EINVAL);
+  }
   const added = flags & MREMAP_DONTUNMAP || oldLen === 0 ? newLen : newLen - oldLen;
   if (v && added > 0) {
     checkExpand(t, added, isData(v.prot, v.shared, v.growsDown));
@@ -423,7 +480,7 @@ function msync(t: Task, a: number[]): number {
 }
 
 export const defs: SyscallDef[] = [
-  { nr: 9, name: 'mmap', fn: mmap, args: ['ptr', 'size', 'prot', 'mapflags', 'fd', 'offhex'], partial: 'MAP_HUGETLB and MAP_DROPPABLE unsupported (EINVAL); MAP_POPULATE is a hint; MAP_FIXED must end below the stub, not at TASK_SIZE' },
+  { nr: 9, name: 'mmap', fn: mmap, args: ['ptr', 'size', 'prot', 'mapflags', 'fd', 'offhex'], partial: 'MAP_HUGETLB of anonymous memory (private and shared) from the sandbox\'s 2 MiB huge page pool (vm.nr_hugepages, default 0): lengths in whole huge pages, aligned addresses (EINVAL for an unaligned MAP_FIXED), pages reserved at mmap (ENOMEM past the pool) unless MAP_NORESERVE (a touch past the pool is SIGBUS), munmap/mprotect only at huge page boundaries, mremap never growing one, MAP_HUGE_2MB (other MAP_HUGE_* sizes EINVAL: no 1 GiB pool), KernelPageSize 2048 kB in smaps. A huge page is 512 contiguous frames of the memory file, mapped in small pages (one host TLB entry per 4 KiB); a private huge page written is copied into ordinary frames (charged, not taken from the pool), and a page unmapped from the middle of a private mapping returns to the pool only when all of its mapping is gone; nr_overcommit_hugepages is 0 (no surplus pages but those of a shrunk pool). MAP_HUGETLB of a file (hugetlbfs) and MAP_DROPPABLE are EINVAL; MAP_POPULATE is a hint; MAP_FIXED must end below the stub, not at TASK_SIZE' },
   { nr: 11, name: 'munmap', fn: munmap, args: ['ptr', 'size'], partial: 'a range past the stub\'s floor is EINVAL, as beyond TASK_SIZE' },
   { nr: 10, name: 'mprotect', fn: mprotect, args: ['ptr', 'size', 'prot'] },
   { nr: 25, name: 'mremap', fn: mremap, args: ['ptr', 'size', 'size', 'mremap_flags', 'ptr'], partial: 'a fixed destination must end below the stub, not at TASK_SIZE (EINVAL)' },

@@ -224,6 +224,8 @@ const C_PROGRAMS = Object.freeze({
   txtbusy: { args: (dir) => [dir], endsWithDone: true },
   // Run as root: it makes device nodes and drops to nobody for the unprivileged cases.
   nodes: { args: (dir) => [dir], endsWithDone: true },
+  // Run as root: it sets vm.nr_hugepages itself (natively the host's) and restores the value it found.
+  hugetlb: { args: () => [], endsWithDone: true },
   ficlone: { args: (dir) => [dir], endsWithDone: true },
   // Run as root: it drops to nobody for the creators outside the directory's group.
   sgidumask: { args: (dir) => [dir], endsWithDone: true },

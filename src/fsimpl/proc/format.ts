@@ -5,6 +5,7 @@
 
 export const CLOCK_TICKS = 100; // USER_HZ: the unit of times in stat files
 export { PAGE_SIZE } from '../../abi/mm';
+import { HUGE_SIZE, type HugeCounts } from '../../mm/hugetlb';
 export const U64_MAX = '18446744073709551615';
 
 /** Identity the Sentry reports (mirrors what uname(2) returns). */
@@ -57,6 +58,10 @@ export interface SmapsCounts {
   flags: string[];
   /** VM_LOCKED: its resident pages count as Locked. */
   locked: boolean;
+  /** KernelPageSize and MMUPageSize when not 4 kB (a hugetlb mapping's 2048). */
+  pageKb?: number;
+  /** A hugetlb mapping's huge pages present (Private_Hugetlb). */
+  hugetlbKb?: number;
 }
 
 function kbLine(label: string, kb: number): string {
@@ -65,12 +70,13 @@ function kbLine(label: string, kb: number): string {
 
 export function formatSmapsBlock(c: SmapsCounts): string {
   const z = 0;
-  let s = kbLine('Size', c.sizeKb) + kbLine('KernelPageSize', 4) + kbLine('MMUPageSize', 4);
+  let s = kbLine('Size', c.sizeKb) + kbLine('KernelPageSize', c.pageKb ?? 4) + kbLine('MMUPageSize', c.pageKb ?? 4);
   s += kbLine('Rss', c.rssKb) + kbLine('Pss', c.rssKb) + kbLine('Pss_Dirty', c.anonymous ? c.rssKb : z);
   s += kbLine('Shared_Clean', c.shared && !c.anonymous ? c.rssKb : z) + kbLine('Shared_Dirty', c.shared && c.anonymous ? c.rssKb : z);
   s += kbLine('Private_Clean', !c.shared && !c.anonymous ? c.rssKb : z) + kbLine('Private_Dirty', !c.shared && c.anonymous ? c.rssKb : z);
   s += kbLine('Referenced', c.rssKb) + kbLine('Anonymous', c.anonymous && !c.shared ? c.rssKb : z);
-  for (const k of ['KSM', 'LazyFree', 'AnonHugePages', 'ShmemPmdMapped', 'FilePmdMapped', 'Shared_Hugetlb', 'Private_Hugetlb', 'Swap', 'SwapPss']) s += kbLine(k, 0);
+  for (const k of ['KSM', 'LazyFree', 'AnonHugePages', 'ShmemPmdMapped', 'FilePmdMapped', 'Shared_Hugetlb']) s += kbLine(k, 0);
+  s += kbLine('Private_Hugetlb', c.hugetlbKb ?? 0) + kbLine('Swap', 0) + kbLine('SwapPss', 0);
   s += kbLine('Locked', c.locked ? c.rssKb : z);
   s += `${'THPeligible:'.padEnd(16)}${'0'.padStart(8)}\n`;
   s += `VmFlags: ${c.flags.map((f) => f + ' ').join('')}\n`;
@@ -359,8 +365,9 @@ export function formatLoadavg(running: number, total: number, lastPid: number): 
 }
 
 /** /proc/meminfo from total/free/available memory in kB. */
-export function formatMeminfo(totalKb: number, freeKb: number, availKb: number): string {
-  const rows: Array<[string, number | null]> = [
+export function formatMeminfo(totalKb: number, freeKb: number, availKb: number, huge: HugeCounts = { total: 0, free: 0, resv: 0, surplus: 0 }): string {
+  // A null unit: a count of pages, not kB (the HugePages_* lines).
+  const rows: Array<[string, number, null?]> = [
     ['MemTotal', totalKb], ['MemFree', freeKb], ['MemAvailable', availKb], ['Buffers', 0], ['Cached', 0],
     ['SwapCached', 0], ['Active', 0], ['Inactive', 0], ['Active(anon)', 0], ['Inactive(anon)', 0],
     ['Active(file)', 0], ['Inactive(file)', 0], ['Unevictable', 0], ['Mlocked', 0], ['SwapTotal', 0],
@@ -369,10 +376,10 @@ export function formatMeminfo(totalKb: number, freeKb: number, availKb: number):
     ['PageTables', 0], ['NFS_Unstable', 0], ['Bounce', 0], ['WritebackTmp', 0], ['CommitLimit', Math.floor(totalKb / 2)],
     ['Committed_AS', Math.max(0, totalKb - freeKb)], ['VmallocTotal', 34359738367], ['VmallocUsed', 0], ['VmallocChunk', 0],
     ['Percpu', 0], ['AnonHugePages', 0], ['ShmemHugePages', 0], ['ShmemPmdMapped', 0],
-    ['HugePages_Total', null], ['HugePages_Free', null], ['HugePages_Rsvd', null], ['HugePages_Surp', null],
-    ['Hugepagesize', 2048], ['Hugetlb', 0], ['DirectMap4k', 0], ['DirectMap2M', 0],
+    ['HugePages_Total', huge.total, null], ['HugePages_Free', huge.free, null], ['HugePages_Rsvd', huge.resv, null], ['HugePages_Surp', huge.surplus, null],
+    ['Hugepagesize', HUGE_SIZE / 1024], ['Hugetlb', huge.total * (HUGE_SIZE / 1024)], ['DirectMap4k', 0], ['DirectMap2M', 0],
   ];
-  return rows.map(([k, v]) => (v === null ? `${(k + ':').padEnd(16)}${'0'.padStart(8)}\n` : kbLine(k, v))).join('');
+  return rows.map(([k, v, unit]) => (unit === null ? `${(k + ':').padEnd(16)}${String(v).padStart(8)}\n` : kbLine(k, v))).join('');
 }
 
 /** /proc/stat: idle time only (the Sentry does not account CPU time per CPU). */

@@ -9,7 +9,7 @@ import type { VPath } from '../../vfs/dentry';
 import { FileDescription, seekPosition, type MaybePromise } from '../../vfs/file';
 import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
 import {
-  dtype, O_ACCMODE, O_RDONLY, SEEK_CUR, SEEK_SET, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
+  dtype, O_ACCMODE, O_RDONLY, O_WRONLY, SEEK_CUR, SEEK_SET, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
   type DirEntry, type InodeAttrs,
 } from '../../abi/fs';
 import type { ThreadGroup } from '../../kernel/thread_group';
@@ -89,6 +89,8 @@ export interface FileSpec {
   write?: (data: Buffer, ctx: unknown, opener?: unknown) => number | void;
   /** Error for opening a read-only file for writing (after the permission check). */
   roErr?: E;
+  /** A write-only sysctl (vm.drop_caches): opening it for reading is EACCES even to root, as Linux's sysctl permission check. */
+  writeOnly?: boolean;
   /** The file's ioctls (absent: ENOTTY for all); null from it: not one of them. */
   ioctl?: (t: FileCtx, cmd: number, arg: number) => number | null;
 }
@@ -110,6 +112,7 @@ export class ProcFileNode extends ProcInode {
   }
   override open(ctx: unknown, path: VPath, flags: number): FileDescription {
     if ((flags & O_ACCMODE) !== O_RDONLY && !this.spec.write) throw new Errno(this.spec.roErr ?? E.EACCES);
+    if (this.spec.writeOnly && (flags & O_ACCMODE) !== O_WRONLY) throw new Errno(E.EACCES);
     return new ProcFileDescription(path, this, flags, ctx);
   }
 }

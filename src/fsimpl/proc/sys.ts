@@ -24,6 +24,7 @@ import { pidNsOf } from '../../kernel/pid_ns';
 import { nsCapable } from '../../auth/userns';
 import { CAP_CHECKPOINT_RESTORE, CAP_SYS_ADMIN } from '../../abi/capability';
 import { POOL_BITS } from '../devfs/random_ioctl';
+import { persistentHugePages, writeNrHugepages } from './hugepages';
 import { HARD_MSGMAX, HARD_MSGSIZEMAX, MIN_MSGMAX, MIN_MSGSIZEMAX, type MqNamespace } from '../../kernel/ipc/mqueue';
 
 const HOST_NAME_MAX = 64;
@@ -255,6 +256,12 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
       (mm) => mm.rwFile('max_map_count', () => `${k.vmSysctl.maxMapCount}\n`,
         (data) => dointvecWrite(data, 1, 0, SYSCTL_INT.max, (_, x) => (k.vmSysctl.maxMapCount = x))),
       v('mmap_min_addr', d.mmapMinAddr),
+      // The huge page pool (mm/hugetlb.ts): root grows it within the sandbox's memory limit.
+      // The persistent size (surplus pages left out), where sysfs's nr_hugepages counts them.
+      ...['nr_hugepages', 'nr_hugepages_mempolicy'].map((name) => (mm: NodeMaker) => mm.rwFile(name, () => `${persistentHugePages(k.hugePool.counts())}\n`, (data) => writeNrHugepages(k.hugePool, data))),
+      v('nr_overcommit_hugepages', 0),
+      // Write-only, 1 and up (0: EINVAL), as Linux; the Sentry keeps no clean cache it could drop, so it is accepted and nothing more (LTP writes it before growing the huge page pool).
+      (mm) => ['drop_caches', () => mm.fileNode('drop_caches', { read: () => '', write: (data) => dointvecWrite(data, 1, 1, SYSCTL_INT.max, () => {}), writeOnly: true }, 0o200)],
       (mm) => mm.rwFile('unprivileged_userfaultfd', () => `${k.vmSysctl.unprivilegedUserfaultfd}\n`,
         (data) => dointvecWrite(data, 1, 0, 1, (_, x) => (k.vmSysctl.unprivilegedUserfaultfd = x))),
       // memfd_create without MFD_EXEC or MFD_NOEXEC_SEAL makes executable files (syscalls/sys_memfd.ts).

@@ -42,7 +42,7 @@ export function loadavgText(fs: ProcFs): string {
 /** The sandbox's memory: its limit and the frames left under it, not the host's RAM. */
 export function meminfoText(fs: ProcFs): string {
   const { total, free } = fs.kernel.memfile.ramBytes();
-  return formatMeminfo(Math.floor(total / 1024), Math.floor(free / 1024), Math.floor(free / 1024));
+  return formatMeminfo(Math.floor(total / 1024), Math.floor(free / 1024), Math.floor(free / 1024), fs.kernel.hugePool.counts());
 }
 
 /** /proc/uptime as the reader sees it: its time namespace's CLOCK_BOOTTIME offset added to the uptime (not to the idle time), as Linux's. */

@@ -25,7 +25,7 @@ import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../abi/mm';
 const PF_RANDOMIZE = 0x400000;
 
 /** What procfs reads from the kernel (a narrow view, so tests can pass a small fake). */
-export type ProcKernel = Pick<Kernel, 'tasks' | 'groups' | 'rootNs' | 'bootMonotonicNs' | 'bootRealtimeNs' | 'monotonicNs' | 'vfs' | 'unixNames' | 'corePattern' | 'coreUsesPid' | 'vmSysctl'> & Partial<Pick<Kernel, 'keys' | 'cgroups'>> & {
+export type ProcKernel = Pick<Kernel, 'tasks' | 'groups' | 'rootNs' | 'bootMonotonicNs' | 'bootRealtimeNs' | 'monotonicNs' | 'vfs' | 'unixNames' | 'corePattern' | 'coreUsesPid' | 'vmSysctl' | 'hugePool'> & Partial<Pick<Kernel, 'keys' | 'cgroups'>> & {
   memfile: Pick<MemoryFile, 'ramBytes'>;
 };
 
@@ -307,9 +307,13 @@ export function smapsText(mm: MemoryManager): string {
     if (vma?.growsDown) flags.push('gd');
     // In Linux's bit order: VM_LOCKED, VM_DONTCOPY, VM_LOCKONFAULT, VM_ACCOUNT, VM_WIPEONFORK, VM_DONTDUMP, VM_HUGEPAGE, VM_NOHUGEPAGE, VM_UFFD_MISSING.
     if (vma?.locked) flags.push('lo');
+    const huge = vma?.file?.mappable.pageSize !== undefined ? vma.file.mappable : null;
     if (vma?.dontfork) flags.push('dc');
+    // A hugetlb mapping is VM_DONTEXPAND and VM_HUGETLB.
+    if (huge) flags.push('de');
     if (vma && vma.locked & LOCK_ONFAULT) flags.push('lf');
     if (vma && !vma.file && !vma.shared) flags.push('ac');
+    if (huge) flags.push('ht');
     if (vma?.wipeonfork) flags.push('wf');
     if (vma?.dontdump) flags.push('dd');
     if (vma?.thp === THP_HUGE) flags.push('hg');
@@ -320,8 +324,11 @@ export function smapsText(mm: MemoryManager): string {
     if (vma?.sealed) flags.push('sl');
     s += formatMapsLine(e) + '\n';
     s += formatSmapsBlock({
-      sizeKb: (e.end - e.start) / 1024, rssKb: vma ? residentBytes(vma) / 1024 : 0,
+      // Huge pages are not in Rss: Linux counts them as Private_Hugetlb (Shared_Hugetlb when several processes map them).
+      sizeKb: (e.end - e.start) / 1024, rssKb: vma && !huge ? residentBytes(vma) / 1024 : 0,
       anonymous: !vma || !vma.file, shared: e.shared, flags, locked: !!vma?.locked,
+      pageKb: huge?.pageSize !== undefined ? huge.pageSize / 1024 : undefined,
+      hugetlbKb: huge?.pagesIn && vma ? (huge.pagesIn(vma.pgoff, vma.pgoff + vma.pages) * huge.pageSize!) / 1024 : 0,
     });
   }
   return s;

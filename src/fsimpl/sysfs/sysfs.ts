@@ -5,6 +5,7 @@
 //   /sys/devices/system/cpu/cpuN/topology/*   (from HostInfo's CPUs)
 //   /sys/devices/system/node/node0/*           (one NUMA node: every CPU, the sandbox's memory)
 //   /sys/kernel/mm/transparent_hugepage/{enabled,defrag,...}
+//   /sys/kernel/mm/hugepages/hugepages-2048kB/*   (the huge page pool, sysfs/hugepages.ts)
 //   /sys/fs/cgroup/                            (a mount point: cgroup2 is mounted there, fsimpl/cgroupfs)
 //   /sys/block, dev/block, devices/virtual/block (the loop devices, fsimpl/loop; sysfs/block.ts)
 //   /sys/{bus,class,dev/char,firmware,module,power}/
@@ -22,6 +23,8 @@ import { cpuDir } from './cpu';
 import { nodeDir, type RamSource } from './node';
 import { blockLinks, devBlockLinks, virtualBlockDir } from './block';
 import type { LoopDevices } from '../loop/loop';
+import { hugepagesDir } from './hugepages';
+import type { HugePoolView } from '../proc/hugepages';
 
 /** Transparent huge pages as a default distribution kernel shows them (the Sentry never backs memory with huge pages itself). */
 export const THP = {
@@ -58,6 +61,7 @@ export class SysFs implements FilesystemImpl {
     readonly dev = UNNUMBERED_DEV,
     ram: RamSource = () => ({ total: 0, free: 0 }),
     loops: LoopDevices | null = null,
+    hugePool: HugePoolView | null = null,
   ) {
     this.cpuinfo = host.cpuinfo;
     this.ncpu = host.ncpu;
@@ -74,6 +78,7 @@ export class SysFs implements FilesystemImpl {
       sysDir(m, 'fs', (f) => [empty(f, 'cgroup')]),
       sysDir(m, 'kernel', (k) => [
         sysDir(k, 'mm', (mm) => [
+          hugepagesDir(mm, hugePool),
           sysDir(mm, 'transparent_hugepage', (t) => [
             ro(t, 'defrag', THP.defrag),
             ro(t, 'enabled', THP.enabled),

@@ -1,0 +1,75 @@
+// A hugetlb object: the pages of one MAP_HUGETLB mapping (Linux makes each an
+// unlinked file of an internal hugetlbfs mount), taken from the sandbox's
+// pool (hugetlb.ts) at their first touch, whole: every small page of a huge
+// page is a frame of the pool's run. Pages the mapping reserved at mmap are
+// taken from its reservations; a MAP_NORESERVE mapping's pages only while
+// the pool has unreserved ones, else the touch is SIGBUS. When the last VMA
+// mapping it goes, its pages and the reservations it never used go back.
+import { E, Errno } from '../abi/errno';
+import { HUGE_FRAMES, HUGE_SIZE, type HugePool } from './hugetlb';
+import type { Mappable } from './mappable';
+
+export class HugeFile implements Mappable {
+  /** Huge pages are 2 MiB: what smaps shows and what munmap/mprotect must align to. */
+  readonly pageSize = HUGE_SIZE;
+  /**
+   * The first frame of each huge page touched, by index: at most the pool's
+   * size (a vast MAP_NORESERVE mapping costs nothing until touched). Without
+   * MAP_NORESERVE every page not in it holds a reservation of the pool.
+   */
+  private readonly bases = new Map<number, number>();
+  private refs = 0;
+
+  /** npages huge pages, reserved from pool unless noreserve (ENOMEM when the pool cannot cover them). */
+  constructor(private readonly pool: HugePool, readonly npages: number, private readonly noreserve: boolean) {
+    if (!noreserve && !pool.reserve(npages)) throw new Errno(E.ENOMEM, 'huge page pool cannot cover the mapping');
+  }
+
+  frameFor(pageIndex: number): number {
+    const hp = Math.floor(pageIndex / HUGE_FRAMES);
+    if (hp >= this.npages) throw new Errno(E.EFAULT);
+    let base = this.bases.get(hp);
+    if (base === undefined) {
+      base = this.pool.take(!this.noreserve);
+      // No page for it (MAP_NORESERVE beyond the pool): SIGBUS, as Linux.
+      if (base < 0) throw new Errno(E.EFAULT, 'no free huge page');
+      this.bases.set(hp, base);
+    }
+    return base + (pageIndex % HUGE_FRAMES);
+  }
+
+  size(): number {
+    return this.npages * HUGE_SIZE;
+  }
+
+  /** Only the pages touched so far: mapping the object gives it no pages. */
+  framesIn(from: number, to: number): Map<number, number> {
+    const m = new Map<number, number>();
+    for (let p = from; p < to; p++) {
+      const base = this.bases.get(Math.floor(p / HUGE_FRAMES));
+      if (base !== undefined) m.set(p, base + (p % HUGE_FRAMES));
+    }
+    return m;
+  }
+
+  pagesIn(from: number, to: number): number {
+    const first = Math.floor(from / HUGE_FRAMES), end = Math.ceil(to / HUGE_FRAMES);
+    let n = 0;
+    for (const hp of this.bases.keys()) if (hp >= first && hp < end) n++;
+    return n;
+  }
+
+  /** A VMA maps it (VmaFile.hold). */
+  incRef(): void {
+    this.refs++;
+  }
+
+  /** A VMA no longer maps it: with the last one its pages and reservations go back to the pool. */
+  decRef(): void {
+    if (--this.refs > 0) return;
+    const unused = this.noreserve ? 0 : this.npages - this.bases.size;
+    for (const base of this.bases.values()) this.pool.release(base);
+    this.bases.clear();
+    if (unused > 0) this.pool.unreserve(unused);
+  }
+}
