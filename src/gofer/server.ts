@@ -18,7 +18,6 @@ const EINVAL = 22;
 const EIO = 5;
 const ESTALE = 116;
 const EROFS = 30;
-const EXDEV = 18;
 const ENOSYS = 38;
 const EMSGSIZE = 90;
 const ENAMETOOLONG = 36;

@@ -28,7 +28,7 @@ import { TaskRunner } from './runner';
 import { KernelLog } from './klog';
 import { KeyManager } from './keys/keys';
 import type { Strace } from './strace/strace';
-import { KernelTimer, TimerQueue } from './timers';
+import { TimerQueue } from './timers';
 import { PauseControl } from './pause';
 import { NsProxy } from './namespaces';
 import { type Pid, PidNamespace } from './pid_ns';

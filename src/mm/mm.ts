@@ -12,7 +12,7 @@ import type { MemCharge } from '../platform/memcharge';
 import { FrameTable } from './frame_table';
 import { LOCK_ON, PAGE, THP_NEVER, Vma, type VmaFile, pageAlignUp } from './vma';
 import { remap } from './remap';
-import { growStack, handleFault, makePresent, presentForKernel, reclaimUntouched } from './fault';
+import { growStack, handleFault, presentForKernel, reclaimUntouched } from './fault';
 import { SharedAnon } from './shm';
 import { VmaSet } from './vma_set';
 import { forkMemory } from './fork';

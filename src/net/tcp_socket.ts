@@ -7,7 +7,7 @@
 import { STAMP_IOCTLS, MSG_MORE, SIOCATMARK, SIOCOUTQ, SIOCOUTQNSD, TcpState } from '../abi/inet';
 import { Errno, E } from '../abi/errno';
 import {
-  AF_INET6, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUT_RDWR, SOMAXCONN,
+  MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUT_RDWR, SOMAXCONN,
 } from '../abi/socket';
 import { ALL_EVENTS, EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_PRI, EVENT_RDHUP, EVENT_RDNORM, EVENT_WRNORM } from '../abi/waitqueue';
 import type { FileCtx } from '../vfs/ctx';

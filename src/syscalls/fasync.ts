@@ -17,7 +17,7 @@ import { O_ASYNC } from '../abi/fs';
 export const F_OWNER_TID = 0, F_OWNER_PID = 1, F_OWNER_PGRP = 2;
 const SIGIO = 29;
 const POLL_IN = 1, POLL_OUT = 2, POLL_MSG = 3;
-import { POLLERR, POLLHUP, POLLIN, POLLMSG, POLLOUT, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../abi/poll';
+import { POLLIN, POLLMSG, POLLOUT, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../abi/poll';
 const SI_KERNEL = 0x80;
 
 function stateOf(f: FileDescription): FileAsync {

@@ -15,7 +15,7 @@ import type { NumaPolicy } from '../abi/mempolicy';
 import { vTask } from '../kernel/pid_ns';
 import type { ExecOutcome, FamilyHooks } from '../kernel/lifecycle';
 import { randomFill } from '../host/random';
-import { type Credentials, hasCapability } from '../auth/creds';
+import { type Credentials } from '../auth/creds';
 import { capableInit, nsCapable } from '../auth/userns';
 import { CAP_SYS_ADMIN, CAP_SYS_NICE, CAP_SYS_RESOURCE } from '../abi/capability';
 import { E, Errno } from '../abi/errno';

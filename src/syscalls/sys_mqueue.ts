@@ -4,7 +4,7 @@
 // file system fsimpl/mqueue).
 import { E, Errno, ERESTARTNOHAND, ERESTARTSYS } from '../abi/errno';
 import { CAP_SYS_RESOURCE, CAP_FOWNER } from '../abi/capability';
-import { O_ACCMODE, O_CLOEXEC, O_CREAT, O_EXCL, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } from '../abi/fs';
+import { O_ACCMODE, O_CLOEXEC, O_CREAT, O_EXCL, O_NONBLOCK, O_RDONLY, O_WRONLY } from '../abi/fs';
 import { ALL_EVENTS, EVENT_IN, EVENT_OUT } from '../abi/waitqueue';
 import { NSIG, SIGEV_NONE, SIGEV_SIGNAL } from '../abi/signals';
 import { decodeTimespec, TIMESPEC_SIZE } from '../abi/time';

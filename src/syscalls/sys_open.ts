@@ -3,7 +3,7 @@ import { Errno, E } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import type { FileDescription } from '../vfs/file';
 import { copyStructIn, readPath, resolverOf, startOf, vfsOf } from './sysutil';
-import { O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH, O_RDONLY, O_TMPFILE, O_TRUNC, O_WRONLY, S_IFDIR, S_IFMT } from '../abi/fs';
+import { O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH, O_RDONLY, O_TMPFILE, O_TRUNC, O_WRONLY } from '../abi/fs';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { unshareFdTable } from './sys_ns';
 import { RESOLVE_ALL, RESOLVE_BENEATH, RESOLVE_CACHED, RESOLVE_IN_ROOT } from '../abi/fs';

@@ -205,7 +205,8 @@ function prctl(t: Task, a: number[]): number {
 }
 
 
-const PR_SET_MM_ARG_START = 8, PR_SET_MM_ARG_END = 9, PR_SET_MM_ENV_START = 10, PR_SET_MM_ENV_END = 11;
+// PR_SET_MM_ARG_END (9) and PR_SET_MM_ENV_START (10) lie between these two and are taken by the same range check.
+const PR_SET_MM_ARG_START = 8, PR_SET_MM_ENV_END = 11;
 const PR_SET_MM_AUXV = 12, PR_SET_MM_MAP = 14, PR_SET_MM_MAP_SIZE = 15;
 const PRCTL_MM_MAP_SIZE = 104; // sizeof(struct prctl_mm_map)
 const MMAP_MIN_ADDR = 0x10000;

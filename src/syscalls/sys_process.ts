@@ -4,7 +4,7 @@ import type { Cgroup } from '../kernel/cgroup';
 import { cgroupToCloneInto } from '../fsimpl/cgroupfs/cgroupfs';
 import { E, Errno } from '../abi/errno';
 import * as L from '../kernel/lifecycle';
-import { KEEP_REGS, VFORK_WAIT } from '../kernel/runner';
+import { VFORK_WAIT } from '../kernel/runner';
 import * as S from '../abi/signals';
 import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';

@@ -14,7 +14,7 @@ import type { InodeAttrs } from '../abi/fs';
 import type { MemoryAccess } from '../mm/access';
 import { notifyClose } from './fsnotify';
 import {
-  O_ACCMODE, O_APPEND, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
+  O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
   S_IFDIR, S_IFMT, S_IFREG, nowNs,
 } from '../abi/fs';
 

@@ -19,7 +19,7 @@ import { FileDescription, userRoom } from '../../vfs/file';
 import type { MemoryAccess } from '../../mm/access';
 import { Inode, type FilesystemImpl } from '../../vfs/inode';
 import {
-  devMajor, UNNUMBERED_DEV, devMinor, dtype, makedev, nowNs, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, TMPFS_MAGIC,
+  UNNUMBERED_DEV, dtype, makedev, nowNs, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, TMPFS_MAGIC,
   type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
 } from '../../abi/fs';
 import { makeHostFdFile } from '../hostfd/hostfd';

@@ -3,7 +3,7 @@
 // slave's input; the slave's output, and echoes, wait for the master's reader
 // in a bounded queue. The pair also holds what makes it a terminal for job
 // control: its session, its foreground process group, its window size.
-import { Errno, E } from '../../abi/errno';
+import { E } from '../../abi/errno';
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM } from '../../abi/waitqueue';
 import { SIGCONT, SIGHUP, SI_KERNEL } from '../../abi/signals';
 import type { HeapBudget } from '../../abi/accounting';

@@ -13,7 +13,6 @@ import { STUB_CTRL, STUB_DATA } from './stub_elf';
 export const BPF_LD_W_ABS = 0x20;
 const BPF_LD_IMM = 0x00;
 const BPF_LD_MEM = 0x60;
-const BPF_LDX_MEM = 0x61;
 const BPF_ST = 0x02;
 const BPF_TAX = 0x07;
 const BPF_ADD_X = 0x0c;
