@@ -89,8 +89,8 @@ test('host mode over IPv4 in a fresh namespace: inetsock 4 matches native', { ti
 // POLLPRI, SIOCATMARK and recv(MSG_OOB)'s flags; SIGURG is not sent in host mode (the host sends it
 // to the Sentry's own socket, which has no owner), so that one line is left out of the comparison.
 // inetscope: SO_BINDTODEVICE, SO_BINDTOIFINDEX (the application's CAP_NET_RAW checked by the Sentry) and scope ids through host sockets.
-// inetpktinfo and inetcmsg: control messages through host sockets both ways (socket/hostinet/cmsg.ts), the sticky IPV6_PKTINFO; sotimestamp: receive timestamps and SIOCGSTAMP.
-for (const prog of ['inetlinger', 'inetoob', 'inetscope', 'inetpktinfo', 'inetcmsg', 'sotimestamp']) {
+// inetpktinfo and inetcmsg: control messages through host sockets both ways (socket/hostinet/cmsg.ts), the sticky IPV6_PKTINFO; sotimestamp: receive timestamps and SIOCGSTAMP; ipopts: IPv4 options both ways.
+for (const prog of ['inetlinger', 'inetoob', 'inetscope', 'inetpktinfo', 'inetcmsg', 'sotimestamp', 'ipopts']) {
   test(`host mode in a fresh namespace: ${prog} matches native`, { timeout: 180_000 }, (t) => {
     if (!h.needTools(t, ['gcc', 'unshare', 'ip'])) return;
     if (!netnsWorks()) return t.skip('unshare --net is not permitted here');

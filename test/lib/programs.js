@@ -252,6 +252,8 @@ const C_PROGRAMS = Object.freeze({
   inetcmsg: { args: () => [], endsWithDone: true, netns: true },
   // SO_TIMESTAMP and its kin, SIOCGSTAMP (hostnet.test.js runs it in host mode too).
   sotimestamp: { args: () => [], endsWithDone: true, netns: true },
+  // IPv4 options (IP_OPTIONS, IP_RETOPTS, IP_RECVOPTS, IP_RECVRETOPTS): host mode only (hostnet.test.js); the Sentry's stack has no IP options.
+  ipopts: { args: () => [], endsWithDone: true, netns: true, ownTest: true },
   inetpassopt: { args: () => [], endsWithDone: true, netns: true },
   tun: { args: () => [], endsWithDone: true, netns: true },
   tap: { args: () => [], endsWithDone: true, netns: true },

@@ -1,8 +1,8 @@
 // Control messages of host-mode sockets, the one place where they cross
 // between the application and its host socket, each way through an
 // allowlist of (level, type) pairs with the lengths Linux takes or gives:
-// - sendmsg: IP_PKTINFO, IP_TTL, IP_TOS, IPV6_PKTINFO, IPV6_HOPLIMIT and
-//   IPV6_TCLASS, copied into a fresh buffer after their length is checked
+// - sendmsg: IP_RETOPTS (IP options, up to 40 bytes), IP_PKTINFO, IP_TTL,
+//   IP_TOS, IPV6_PKTINFO, IPV6_HOPLIMIT and IPV6_TCLASS, copied into a fresh buffer after their length is checked
 //   (EINVAL otherwise, as Linux's ip_cmsg_send and ip6_datagram_send_ctl);
 //   another type of the destination's IP level (SOL_IP for IPv4 and an
 //   IPv6 socket's mapped destinations, SOL_IPV6 else) is EINVAL (unknown
@@ -10,7 +10,8 @@
 //   ignores them. SOL_SOCKET's never get here: the syscall layer takes
 //   SCM_RIGHTS and SCM_CREDENTIALS apart and hostinet.ts drops them.
 // - recvmsg: what the host wrote for the options options.ts lets through
-//   (SO_TIMESTAMP, SO_TIMESTAMPNS and their _NEW forms, IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, IP_RECVORIGDSTADDR, and
+//   (SO_TIMESTAMP, SO_TIMESTAMPNS and their _NEW forms, IP_RECVOPTS and
+//   IP_RECVRETOPTS (up to 40 bytes each), IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, IP_RECVORIGDSTADDR, and
 //   IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS,
 //   IPV6_RECVORIGDSTADDR), each of its exact size; anything else, which no
 //   allowed option asks for, is dropped, so a host descriptor can never
@@ -26,16 +27,23 @@ import { SOL_IP, SOL_IPV6 } from './options';
 
 const AF_INET6 = 10;
 const IN_PKTINFO = 12;
+/** The most bytes of IPv4 options (a header of 60 bytes less its 20). */
+const IP_OPTIONS_MAX = 40;
+const IP_RECVOPTS = 6;
+const IP_RETOPTS = 7;
 const IN6_PKTINFO = 20;
 
 /** How many bytes of a sent message's data the host gets, or -1: EINVAL. */
 type SendLen = (len: number) => number;
 const exactly = (...sizes: number[]): SendLen => (len) => (sizes.includes(len) ? len : -1);
+/** IP_RETOPTS: up to 40 bytes of IP options are passed, the rest cut, as Linux's ip_cmsg_send (the host checks them). */
+const upTo = (max: number): SendLen => (len) => Math.min(len, max);
 /** An in6_pktinfo: longer is accepted and its first 20 bytes are read, as Linux does. */
 const atLeast = (size: number): SendLen => (len) => (len >= size ? size : -1);
 
 const SEND = new Map<number, Map<number, SendLen>>([
   [SOL_IP, new Map([
+    [IP_RETOPTS, upTo(IP_OPTIONS_MAX)],
     [IP_PKTINFO, exactly(IN_PKTINFO)],
     [IP_TTL, exactly(4)],
     [IP_TOS, exactly(1, 4)],
@@ -53,6 +61,11 @@ const RECV = new Map<number, Map<number, number>>([
   [SOL_SOCKET, new Map([[SO_TIMESTAMP_OLD, 16], [SO_TIMESTAMPNS_OLD, 16], [SO_TIMESTAMP_NEW, 16], [SO_TIMESTAMPNS_NEW, 16]])],
   [SOL_IP, new Map([[IP_PKTINFO, IN_PKTINFO], [IP_TTL, 4], [IP_TOS, 1], [IP_RECVORIGDSTADDR, 16]])],
   [SOL_IPV6, new Map([[IPV6_PKTINFO, IN6_PKTINFO], [IPV6_HOPLIMIT, 4], [IPV6_TCLASS, 4], [IPV6_RECVORIGDSTADDR, 28]])],
+]);
+
+/** Messages of a variable size, up to the most the host gives: the IP options a datagram came with (IP_RECVOPTS) and their reverse route (IP_RECVRETOPTS). */
+const RECV_UP_TO = new Map<number, Map<number, number>>([
+  [SOL_IP, new Map([[IP_RECVOPTS, IP_OPTIONS_MAX], [IP_RETOPTS, IP_OPTIONS_MAX]])],
 ]);
 
 /** Room for every message the allowed options can bring with one datagram. */
@@ -95,7 +108,9 @@ export function appRecvControl(ctl: Buffer): Cmsg[] | undefined {
     const clen = Number(ctl.readBigUInt64LE(off));
     if (clen < CMSG_HDR || clen > ctl.length - off) break;
     const level = ctl.readInt32LE(off + 8), type = ctl.readInt32LE(off + 12);
-    if (RECV.get(level)?.get(type) === clen - CMSG_HDR) out.push({ level, type, data: Buffer.from(ctl.subarray(off + CMSG_HDR, off + clen)) });
+    const len = clen - CMSG_HDR;
+    const upToMax = RECV_UP_TO.get(level)?.get(type);
+    if (RECV.get(level)?.get(type) === len || (upToMax !== undefined && len <= upToMax)) out.push({ level, type, data: Buffer.from(ctl.subarray(off + CMSG_HDR, off + clen)) });
     off += cmsgAlign(clen);
   }
   return out.length ? out : undefined;

@@ -404,7 +404,7 @@ export class HostInetSocket extends SocketFile {
     if (level === SOL_SOCKET && name === SO_LINGER) val = this.linger.set(val);
     const spec = optionSpec(level, name, this.family, this.stream);
     if (!spec || !spec.set) throw new Errno(E.ENOPROTOOPT);
-    if (val.length < spec.min) throw new Errno(E.EINVAL);
+    if (val.length < spec.min || (spec.strict && val.length > spec.max)) throw new Errno(E.EINVAL);
     const r = hs.setsockopt(this.fd, level, name, Buffer.from(val.subarray(0, spec.max)));
     if (r < 0) fail(r);
     // A stream's reads then ask the host for control data: the stamp of what they read (cmsg.ts lets only it through).

@@ -20,6 +20,8 @@ export interface OptionSpec {
   max: number;
   get: boolean;
   set: boolean;
+  /** A longer value is EINVAL (IP_OPTIONS), where the others are cut to max as Linux reads only what it needs. */
+  strict?: boolean;
 }
 
 const int = (get = true, set = true): OptionSpec => ({ min: 4, max: 4, get, set });
@@ -75,6 +77,9 @@ const TABLE = new Map<number, Map<number, OptionSpec>>([
   [SOL_IP, new Map([
     [1, int()], // IP_TOS
     [2, int()], // IP_TTL
+    [4, { min: 0, max: 40, get: true, set: true, strict: true }], // IP_OPTIONS (the host parses them; 0 bytes clear them)
+    [6, bool()], // IP_RECVOPTS (its control messages: cmsg.ts)
+    [7, bool()], // IP_RECVRETOPTS
     [10, int()], // IP_MTU_DISCOVER
     [8, bool()], // IP_PKTINFO (its control messages: cmsg.ts)
     [11, int()], // IP_RECVERR (glibc's resolver sets it; the queue is read with MSG_ERRQUEUE, without the control message)
@@ -122,4 +127,4 @@ export function optionSpec(level: number, name: number, family: number, stream: 
 }
 
 /** Listed for the syscall table's note. */
-export const OPTION_NOTE = 'host mode: SOL_SOCKET SO_REUSEADDR/REUSEPORT/KEEPALIVE/LINGER/SNDBUF/RCVBUF/RCVTIMEO/SNDTIMEO/BROADCAST/OOBINLINE/PRIORITY/RCVLOWAT/DONTROUTE/BINDTODEVICE/BINDTOIFINDEX/TIMESTAMP/TIMESTAMPNS (old and new forms) and the read-only ones; SOL_TCP NODELAY/CORK/KEEPIDLE/KEEPINTVL/KEEPCNT/SYNCNT/LINGER2/DEFER_ACCEPT/WINDOW_CLAMP/INFO/QUICKACK/CONGESTION/USER_TIMEOUT/NOTSENT_LOWAT/MAXSEG; UDP_CORK; IP TOS/TTL/MTU_DISCOVER/MTU/RECVERR/FREEBIND/BIND_ADDRESS_NO_PORT/PKTINFO/RECVTTL/RECVTOS/RECVORIGDSTADDR/multicast; IPV6 V6ONLY/RECVERR/TCLASS/hops/MTU/multicast/RECVPKTINFO/RECVHOPLIMIT/RECVTCLASS/RECVORIGDSTADDR and the sticky PKTINFO (set only, as Linux)';
+export const OPTION_NOTE = 'host mode: SOL_SOCKET SO_REUSEADDR/REUSEPORT/KEEPALIVE/LINGER/SNDBUF/RCVBUF/RCVTIMEO/SNDTIMEO/BROADCAST/OOBINLINE/PRIORITY/RCVLOWAT/DONTROUTE/BINDTODEVICE/BINDTOIFINDEX/TIMESTAMP/TIMESTAMPNS (old and new forms) and the read-only ones; SOL_TCP NODELAY/CORK/KEEPIDLE/KEEPINTVL/KEEPCNT/SYNCNT/LINGER2/DEFER_ACCEPT/WINDOW_CLAMP/INFO/QUICKACK/CONGESTION/USER_TIMEOUT/NOTSENT_LOWAT/MAXSEG; UDP_CORK; IP TOS/TTL/OPTIONS/RECVOPTS/RECVRETOPTS/MTU_DISCOVER/MTU/RECVERR/FREEBIND/BIND_ADDRESS_NO_PORT/PKTINFO/RECVTTL/RECVTOS/RECVORIGDSTADDR/multicast; IPV6 V6ONLY/RECVERR/TCLASS/hops/MTU/multicast/RECVPKTINFO/RECVHOPLIMIT/RECVTCLASS/RECVORIGDSTADDR and the sticky PKTINFO (set only, as Linux)';
