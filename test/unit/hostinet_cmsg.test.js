@@ -30,7 +30,11 @@ test('sendmsg: listed pairs are copied with their checked length, others of the 
   assert.deepStrictEqual(hostSendControl(AF_INET, [{ level: SOL_IP, type: IP_PKTINFO, data: pi }], v6), cmsg(SOL_IP, IP_PKTINFO, pi));
   assert.strictEqual(errno(() => hostSendControl(AF_INET, [{ level: SOL_IP, type: IP_PKTINFO, data: Buffer.alloc(16) }], v6)), 22);
   assert.strictEqual(errno(() => hostSendControl(AF_INET, [{ level: SOL_IP, type: IP_TTL, data: Buffer.alloc(2) }], v6)), 22);
-  assert.strictEqual(errno(() => hostSendControl(AF_INET, [{ level: SOL_IP, type: IP_RETOPTS, data: Buffer.alloc(4) }], v6)), 22);
+  // IP options: passed for the host to check, cut at 40 bytes as Linux's ip_cmsg_send.
+  const opts = Buffer.alloc(4, 1);
+  assert.deepStrictEqual(hostSendControl(AF_INET, [{ level: SOL_IP, type: IP_RETOPTS, data: opts }], v6), cmsg(SOL_IP, IP_RETOPTS, opts));
+  const long = Buffer.alloc(44, 1);
+  assert.deepStrictEqual(hostSendControl(AF_INET, [{ level: SOL_IP, type: IP_RETOPTS, data: long }], v6), cmsg(SOL_IP, IP_RETOPTS, long.subarray(0, 40)));
   assert.deepStrictEqual(hostSendControl(AF_INET, [{ level: SOL_IP, type: IP_TOS, data: Buffer.from([0x20]) }], v6), cmsg(SOL_IP, IP_TOS, Buffer.from([0x20])));
   // An in6_pktinfo may be longer: the host gets its 20 bytes.
   const p6 = Buffer.alloc(32, 1);
@@ -56,6 +60,9 @@ test('recvmsg: only listed pairs of their exact size reach the application', () 
   const ctl = Buffer.concat([cmsg(SOL_SOCKET, SCM_RIGHTS, int(7)), cmsg(SOL_IP, IP_PKTINFO, pi), cmsg(SOL_IP, IP_TTL, Buffer.alloc(2)), cmsg(SOL_IP, IP_TTL, int(64)), cmsg(SOL_IP, 99, int(1))]);
   assert.deepStrictEqual(appRecvControl(ctl), [{ level: SOL_IP, type: IP_PKTINFO, data: pi }, { level: SOL_IP, type: IP_TTL, data: int(64) }]);
   assert.strictEqual(appRecvControl(cmsg(SOL_SOCKET, SCM_RIGHTS, int(7))), undefined);
+  // IP_RECVOPTS (6) and IP_RECVRETOPTS (7): any size up to 40 bytes of options; longer is not the host's and is dropped.
+  const o = Buffer.alloc(12, 3);
+  assert.deepStrictEqual(appRecvControl(Buffer.concat([cmsg(SOL_IP, 6, o), cmsg(SOL_IP, 7, Buffer.alloc(0)), cmsg(SOL_IP, 6, Buffer.alloc(44))])), [{ level: SOL_IP, type: 6, data: o }, { level: SOL_IP, type: 7, data: Buffer.alloc(0) }]);
   assert.strictEqual(appRecvControl(Buffer.alloc(0)), undefined);
   // A length past the end, or shorter than a header: the walk stops there.
   const bad = cmsg(SOL_IP, IP_TTL, int(64));
