@@ -78,6 +78,8 @@ static void as(const char *who, gid_t extra) {
 int main(int argc, char **argv) {
   line_buffered();
   if (argc < 2 || chdir(argv[1]) < 0) return 2;
+  /* The test's directory is made 0700: nobody must be able to reach sgid/ in it. */
+  if (chmod(".", 0755) < 0) DIE("chmod");
   if (mkdir("sgid", 0777) < 0 || chown("sgid", 0, 4321) < 0 || chmod("sgid", 02777) < 0) DIE("sgid");
   show("the directory", "sgid");
   creations("root");
