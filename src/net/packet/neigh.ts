@@ -4,8 +4,22 @@
 // us. Frames waiting for an answer are queued per neighbour, a few at most;
 // the table and the bytes queued are bounded, so neither a flood of destinations from the
 // application nor a flood of announcements from the link grows it.
-import type { Ip } from '../ip/addr';
-import { count, type Counters } from '../ip/ip';
+import { writeIp, type Ip } from '../ip/addr';
+import { count, ETH_HLEN, ETH_P_IP, type Counters } from '../ip/ip';
+
+/** The ARP body (RFC 826, Ethernet and IPv4) of frame f after its Ethernet header: op 1 a request, 2 a reply, from mac and spa to tha and tpa. */
+export function writeArpBody(f: Buffer, mac: Buffer, op: number, spa: Ip, tha: Buffer, tpa: Ip): void {
+  const o = ETH_HLEN;
+  f.writeUInt16BE(1, o);
+  f.writeUInt16BE(ETH_P_IP, o + 2);
+  f[o + 4] = 6;
+  f[o + 5] = 4;
+  f.writeUInt16BE(op, o + 6);
+  mac.copy(f, o + 8);
+  writeIp(spa, f, o + 14, true);
+  tha.copy(f, o + 18);
+  writeIp(tpa, f, o + 24, true);
+}
 
 /** Neighbours remembered at most (the oldest goes first). */
 const MAX_NEIGHBOURS = 256;

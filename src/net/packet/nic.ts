@@ -17,7 +17,7 @@ import { ipFromBytes, isV4, samePrefix, type Ip } from '../ip/addr';
 import { count, ETH_HLEN, ETH_P_IP, ETH_P_IPV6, IPV6_HLEN, foldSum, pseudoSum, sumBytes, writeHeaders } from '../ip/ip';
 import type { Nic, NicStats } from '../link';
 import type { Stack } from '../stack';
-import { Neighbours } from './neigh';
+import { Neighbours, writeArpBody } from './neigh';
 
 const ETH_P_ARP = 0x0806;
 const ARP_LEN = 28;
@@ -251,7 +251,7 @@ export class PacketNic implements Nic {
     if (v4) {
       const f = this.allocFrame(ETH_HLEN + ARP_LEN).fill(0);
       f.writeUInt16BE(ETH_P_ARP, 12);
-      this.arpBody(f, 1, src.ip, Buffer.alloc(6), ip);
+      writeArpBody(f, this.mac, 1, src.ip, Buffer.alloc(6), ip);
       this.send(f, BROADCAST);
       return;
     }
@@ -273,18 +273,6 @@ export class PacketNic implements Nic {
     this.send(f, mac);
   }
 
-  private arpBody(f: Buffer, op: number, spa: Ip, tha: Buffer, tpa: Ip): void {
-    const o = ETH_HLEN;
-    f.writeUInt16BE(1, o);
-    f.writeUInt16BE(ETH_P_IP, o + 2);
-    f[o + 4] = 6;
-    f[o + 5] = 4;
-    f.writeUInt16BE(op, o + 6);
-    this.mac.copy(f, o + 8);
-    f.write(spa.slice(24), o + 14, 'hex');
-    tha.copy(f, o + 18);
-    f.write(tpa.slice(24), o + 24, 'hex');
-  }
 
   // ------------------------------------------------------------ receive
 
@@ -388,7 +376,7 @@ export class PacketNic implements Nic {
     if (op !== 1 || !forUs) return;
     const r = this.allocFrame(ETH_HLEN + ARP_LEN).fill(0);
     r.writeUInt16BE(ETH_P_ARP, 12);
-    this.arpBody(r, 2, tpa, Buffer.from(sha), known ? spa : tpa);
+    writeArpBody(r, this.mac, 2, tpa, Buffer.from(sha), known ? spa : tpa);
     this.send(r, Buffer.from(sha));
   }
 

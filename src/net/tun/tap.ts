@@ -5,9 +5,9 @@
 // ARP answered and learnt from here, IP handed to the stack. IPv6 over a TAP
 // device would need neighbour discovery, which this link does not do: such
 // packets are dropped and counted.
-import { ipFromBytes, isV4, samePrefix, writeIp, type Ip } from '../ip/addr';
+import { ipFromBytes, isV4, samePrefix, type Ip } from '../ip/addr';
 import { count, ETH_HLEN, ETH_P_IP } from '../ip/ip';
-import { Neighbours } from '../packet/neigh';
+import { Neighbours, writeArpBody } from '../packet/neigh';
 import type { Stack } from '../stack';
 
 const ETH_P_ARP = 0x0806;
@@ -68,23 +68,11 @@ export class TapLink {
     if (!src) return;
     const f = Buffer.alloc(ETH_HLEN + ARP_LEN);
     f.writeUInt16BE(ETH_P_ARP, 12);
-    this.arpBody(f, 1, src.ip, Buffer.alloc(6), ip);
+    writeArpBody(f, this.mac, 1, src.ip, Buffer.alloc(6), ip);
     count(this.stack.counters, 'ArpOut');
     this.send(f, BROADCAST);
   }
 
-  private arpBody(f: Buffer, op: number, spa: Ip, tha: Buffer, tpa: Ip): void {
-    const o = ETH_HLEN;
-    f.writeUInt16BE(1, o);
-    f.writeUInt16BE(ETH_P_IP, o + 2);
-    f[o + 4] = 6;
-    f[o + 5] = 4;
-    f.writeUInt16BE(op, o + 6);
-    this.mac.copy(f, o + 8);
-    writeIp(spa, f, o + 14, true);
-    tha.copy(f, o + 18);
-    writeIp(tpa, f, o + 24, true);
-  }
 
   /** A frame the application wrote: whether the stack is to take it (IP for this device); ARP is answered here. */
   input(f: Buffer): boolean {
@@ -113,7 +101,7 @@ export class TapLink {
     if (op !== 1 || !mine) return;
     const r = Buffer.alloc(ETH_HLEN + ARP_LEN);
     r.writeUInt16BE(ETH_P_ARP, 12);
-    this.arpBody(r, 2, tpa, sha, spa);
+    writeArpBody(r, this.mac, 2, tpa, sha, spa);
     this.send(r, sha);
   }
 }
