@@ -9,7 +9,8 @@
 //   --reps N       repetitions of the whole set (default 3)
 //   --only ROWS    row ids to run (see --list), comma separated
 //   --systems L    any of native,tsvisor,systrap,proot,uml (default all;
-//                  systrap is tsvisor with --platform systrap)
+//                  tsvisor is --platform ptrace, systrap --platform systrap:
+//                  each names its platform, whatever the default is)
 //   --timeout SEC  per run (default 300)
 //   --scale F      sizes times F (default 1: 200 MB files, 500 fork+exec...)
 //   --json         print the results as JSON instead of the table
@@ -20,7 +21,7 @@
 //
 // Every workload is a shell command run by /bin/sh -c in each system:
 //   native   /bin/sh -c CMD
-//   tsvisor  node bin/tsvisor.js do -- /bin/sh -c CMD
+//   tsvisor  node bin/tsvisor.js do --platform ptrace -- /bin/sh -c CMD
 //   proot    proot /bin/sh -c CMD   (guest root = host root)
 //   uml      linux mem=1G rootfstype=hostfs rootflags=/ rw init=SCRIPT ...:
 //            the init script mounts proc and a tmpfs on /tmp, runs CMD, and
@@ -211,11 +212,11 @@ class Systems {
       case 'native':
         return ['/bin/sh', '-c', script];
       case 'tsvisor':
-        return [process.execPath, TSVISOR, 'do', '--', '/bin/sh', '-c', script];
+        return [process.execPath, TSVISOR, 'do', '--platform', 'ptrace', '--', '/bin/sh', '-c', script];
       case 'systrap':
         return [process.execPath, TSVISOR, 'do', '--platform', 'systrap', '--', '/bin/sh', '-c', script];
       case BASE:
-        return [process.execPath, path.join(this.opts.base, 'bin', 'tsvisor.js'), 'do', '--', '/bin/sh', '-c', script];
+        return [process.execPath, path.join(this.opts.base, 'bin', 'tsvisor.js'), 'do', '--platform', 'ptrace', '--', '/bin/sh', '-c', script];
       case 'proot':
         return [this.tools.proot, '/bin/sh', '-c', script];
       case 'uml':

@@ -3,7 +3,8 @@
 // The default suite (`npm test`, after the build and the dead-code check),
 // on both platforms (issue 13): every test file (test/unit, test/integration)
 // on ptrace, and every test/integration file that runs a sandboxed program
-// again with TSVISOR_PLATFORM=systrap. Where the host cannot run systrap the
+// again with TSVISOR_PLATFORM=systrap (the first pass sets
+// TSVISOR_PLATFORM=ptrace: systrap is the default). Where the host cannot run systrap the
 // second pass says why and is left out.
 //
 // Work done once for both passes: the C programs of test/c are compiled
@@ -91,8 +92,8 @@ function plan(platforms, only) {
 function jobEnv(platform, cache) {
   const env = { ...process.env, NATIVE_RUN_CACHE: cache };
   delete env.TSVISOR_SYSTRAP_SUITE;
-  delete env.TSVISOR_PLATFORM;
-  if (platform === 'systrap') env.TSVISOR_PLATFORM = 'systrap';
+  // Named in both passes: systrap is the sandbox's default, so the ptrace pass must ask for ptrace.
+  env.TSVISOR_PLATFORM = platform;
   return env;
 }
 

@@ -15,8 +15,16 @@ export type PlatformName = 'ptrace' | 'systrap';
 /** The variable that names the platform (how the test suite runs on systrap); tsvisor's own, never the program's. */
 export const PLATFORM_ENV = 'TSVISOR_PLATFORM';
 
+/**
+ * The platform $TSVISOR_PLATFORM names; systrap when it names none (issue 13:
+ * systrap is measured ahead of ptrace on every row here, docs/PERFORMANCE.md).
+ * A value that names no platform is refused rather than guessed at.
+ */
 export function platformFromEnv(): PlatformName {
-  return process.env[PLATFORM_ENV] === 'systrap' ? 'systrap' : 'ptrace';
+  const v = process.env[PLATFORM_ENV];
+  if (v === undefined || v === '') return 'systrap';
+  if (v === 'ptrace' || v === 'systrap') return v;
+  throw new Error(`${PLATFORM_ENV}=${v}: the platform is ptrace or systrap`);
 }
 
 /** The platform asked for; systrap falls back to ptrace, with one line on stderr, where the host cannot run it. */
@@ -108,7 +116,7 @@ export interface SandboxOptions {
   stdio?: [number, number, number];
   /** Resource limits of the first process; default: the caller's, as a child of it would have. */
   rlimits?: Rlimit[];
-  /** How application code runs: 'ptrace' (PTRACE_SYSEMU) or 'systrap' (seccomp traps); default: $TSVISOR_PLATFORM, else ptrace. */
+  /** How application code runs: 'ptrace' (PTRACE_SYSEMU) or 'systrap' (seccomp traps); default: $TSVISOR_PLATFORM, else systrap (ptrace where the host cannot run it). */
   platform?: PlatformName;
   /**
    * The stdio is a terminal whose host signals (the host line discipline's

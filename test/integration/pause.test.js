@@ -22,7 +22,7 @@ const ARGS = ['600000000', '40'];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const AT_REST = process.env.TSVISOR_PLATFORM === 'systrap' ? 'S' : 't';
+const AT_REST = h.platformUnderTest() === 'systrap' ? 'S' : 't';
 
 /** The host state letter of a process ('t' = stopped by its tracer). */
 function hostState(pid) {

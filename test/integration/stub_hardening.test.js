@@ -90,13 +90,13 @@ test("the stubs hold only the platform's fds, not the caller's", { timeout: 60_0
       assert.strictEqual(s.comm, 'tsvisor-stub');
       for (const f of s.fds) assert.ok(f.fd === 3 || f.fd === 4, `stub ${s.pid} holds fd ${f.fd} -> ${f.target}`);
       // fd 4: the waker's epoll set on ptrace, the eventfd that wakes the Sentry on systrap.
-      const fd4 = process.env.TSVISOR_PLATFORM === 'systrap' ? /\[eventfd\]/ : /eventpoll/;
+      const fd4 = h.platformUnderTest() === 'systrap' ? /\[eventfd\]/ : /eventpoll/;
       // '?': the link could not be read (the stub ended between listing and reading its fds).
       for (const f of s.fds) if (f.target !== '?') assert.match(f.target, f.fd === 3 ? /memfd:tsvisor-memory/ : fd4);
     }
     const whole = seen.filter((s) => s.fds.length === 2);
     // systrap has no waker stub.
-    const want = process.env.TSVISOR_PLATFORM === 'systrap' ? 2 : 3;
+    const want = h.platformUnderTest() === 'systrap' ? 2 : 3;
     assert.ok(new Set(whole.map((s) => s.pid)).size >= want, 'the master, the waker (ptrace) and the application stub were sampled');
     assert.deepStrictEqual(r.leftovers, []);
   } finally {

@@ -393,8 +393,21 @@ function busyboxBin() {
   return d;
 }
 
+/**
+ * The platform a sandbox started by this test runs on: what TSVISOR_PLATFORM
+ * names (the suite names it in both passes), else the sandbox's default,
+ * systrap, where the host can run it.
+ */
+function platformUnderTest() {
+  const v = process.env.TSVISOR_PLATFORM;
+  if (v === 'ptrace' || v === 'systrap') return v;
+  const { systrapSupported } = require(path.join(ROOT, 'dist', 'platform', 'systrap', 'platform.js'));
+  return systrapSupported() === null ? 'systrap' : 'ptrace';
+}
+
 module.exports = {
   ROOT,
+  platformUnderTest,
   TSVISOR,
   BUILD_DIR,
   IN_CI,
