@@ -24,6 +24,9 @@ const SEEK_HOLE = 4;
 const ZERO_PAGE = Buffer.alloc(PAGE);
 /** Zeros written per host call when freed frames are reused (zeroFrames). */
 const ZERO_BLOCK = Buffer.alloc(16 * PAGE);
+/** Runs longer than this are zeroed where the host holds pages only (zeroFrames). */
+const SEEK_ZERO_MIN = 16;
+const ENXIO = 6;
 /** Freed memory kept before it is given back to the host (64 MiB). */
 const DIRTY_MAX = 16384;
 /** Runs up to this many pages may reuse dirty frames (zeroing them costs less than a fresh fault on the host). */
@@ -249,13 +252,39 @@ export class MemoryFile {
   /**
    * Zero freed frames for reuse with host writes: filling them through the
    * Sentry's mapping would fault each page into it first (the application
-   * wrote them through the stub's), tens of microseconds a page here.
+   * wrote them through the stub's), tens of microseconds a page here. Only
+   * the pages the host holds are written: a run that was mapped but never
+   * touched (a 1 MiB mmap whose program wrote two pages) reads as zeros
+   * already, and writing it whole cost more than the mmap and munmap.
    */
   private zeroFrames(first: number, npages: number): void {
-    for (let done = 0; done < npages; ) {
-      const n = Math.min(npages - done, ZERO_BLOCK.length / PAGE);
-      if (this.write(first + done, 0, ZERO_BLOCK.subarray(0, n * PAGE)) !== n * PAGE) this.bytes(first + done, n).fill(0);
-      done += n;
+    if (npages <= SEEK_ZERO_MIN) {
+      this.zeroRange(first * PAGE, (first + npages) * PAGE);
+      return;
+    }
+    const end = (first + npages) * PAGE;
+    for (let pos = first * PAGE; pos < end; ) {
+      const data = Number(libc.lseek(this.fd, pos, SEEK_DATA));
+      if (data < 0) {
+        // ENXIO: no data past pos. Anything else: the host could not tell, so write it all.
+        if (libc.errno() !== ENXIO) this.zeroRange(pos, end);
+        return;
+      }
+      if (data >= end) return;
+      const hole = Number(libc.lseek(this.fd, data, SEEK_HOLE));
+      const stop = hole > data ? Math.min(hole, end) : end;
+      this.zeroRange(data, stop);
+      pos = stop;
+    }
+  }
+
+  /** Zeros over bytes [from, to) of the file (page aligned). */
+  private zeroRange(from: number, to: number): void {
+    for (let at = from; at < to; ) {
+      const n = Math.min(to - at, ZERO_BLOCK.length);
+      const frame = Math.floor(at / PAGE);
+      if (this.write(frame, at - frame * PAGE, ZERO_BLOCK.subarray(0, n)) !== n) this.bytes(frame, n / PAGE).fill(0);
+      at += n;
     }
   }
 

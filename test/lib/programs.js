@@ -20,6 +20,7 @@ const C_PROGRAMS = Object.freeze({
   stubreuse: { args: () => [] },
   pipes: { args: () => [], endsWithDone: true },
   cow: { args: () => [], endsWithDone: true },
+  zeroreuse: { args: () => [], endsWithDone: true },
   mmap: { args: (dir) => [dir], endsWithDone: true },
   sigsegv: { args: () => [], endsWithDone: true },
   signals: { args: () => [], endsWithDone: true },
