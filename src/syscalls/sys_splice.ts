@@ -10,14 +10,8 @@ import { O_APPEND, O_NONBLOCK, O_PATH, S_IFDIR, S_IFMT } from '../abi/fs';
 import { SIGPIPE } from '../abi/signals';
 import { PipeFile } from '../fsimpl/pipe/pipe';
 import { READ_EVENTS, WRITE_EVENTS, type Pipe } from '../fsimpl/pipe/pipe_buffer';
-import { EventFdFile } from '../fsimpl/eventfd/eventfd';
-import { InotifyFile } from '../fsimpl/inotify/inotify';
-import { SignalFdFile } from '../fsimpl/signalfd/signalfd';
-import { TimerFdFile } from '../fsimpl/timerfd/timerfd';
 import type { Task } from '../kernel/task';
-import { EpollFile } from '../vfs/epoll';
 import type { FileDescription, MaybePromise } from '../vfs/file';
-import { PidFdFile } from './sys_pidfd';
 import { MAX_RW, readIovecs } from './sysutil';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 
@@ -133,16 +127,6 @@ async function pipeToFile(t: Task, ip: Pipe, f: FileDescription, off: number | n
   return done;
 }
 
-/**
- * Files Linux gives no splice_read/splice_write: the event descriptors
- * (epoll, eventfd, signalfd, timerfd, inotify, pidfd). A splice to or from
- * one is EINVAL at once, before it would wait for the pipe.
- */
-function unspliceable(f: FileDescription): boolean {
-  return f instanceof EpollFile || f instanceof EventFdFile || f instanceof SignalFdFile || f instanceof TimerFdFile ||
-    f instanceof InotifyFile || f instanceof PidFdFile;
-}
-
 /** The offset behind an off_in/off_out pointer: files that cannot pread/pwrite refuse it (EINVAL), as negative values. */
 function checkedOffset(v: number): number {
   if (v < 0) throw new Errno(E.EINVAL);
@@ -180,7 +164,7 @@ async function splice(t: Task, a: number[]): Promise<number> {
     return pipeToPipe(t, ip, op, count, (flags & SPLICE_F_NONBLOCK) !== 0);
   }
   if (ip) {
-    if (outf.flags & O_APPEND || unspliceable(outf)) throw new Errno(E.EINVAL);
+    if (outf.flags & O_APPEND || !outf.canSplice()) throw new Errno(E.EINVAL);
     const off = offOut === null ? null : checkedOffset(offOut);
     if (inf.flags & O_NONBLOCK) flags |= SPLICE_F_NONBLOCK;
     const n = await positional(pipeToFile(t, ip, outf, off, count, (flags & SPLICE_F_NONBLOCK) !== 0), off !== null);
@@ -188,7 +172,7 @@ async function splice(t: Task, a: number[]): Promise<number> {
     return n;
   }
   if (op) {
-    if ((inf.stat().mode & S_IFMT) === S_IFDIR || unspliceable(inf)) throw new Errno(E.EINVAL);
+    if ((inf.stat().mode & S_IFMT) === S_IFDIR || !inf.canSplice()) throw new Errno(E.EINVAL);
     const off = offIn === null ? null : checkedOffset(offIn);
     if (outf.flags & O_NONBLOCK) flags |= SPLICE_F_NONBLOCK;
     const n = await positional(fileToPipe(t, inf, off, op, count, (flags & SPLICE_F_NONBLOCK) !== 0), off !== null);

@@ -230,6 +230,15 @@ export abstract class FileDescription {
   canPoll(): boolean {
     return false;
   }
+
+  /**
+   * Whether splice may move data to or from this file (on Linux: the file
+   * operations have splice_read/splice_write). Those that have none make
+   * splice EINVAL at once, before it would wait on the pipe at the other end.
+   */
+  canSplice(): boolean {
+    return true;
+  }
   watchRelease(w: ReleaseWatcher): void {
     (this.releaseWatchers ??= new Set()).add(w);
   }
@@ -337,6 +346,11 @@ export abstract class AnonFile extends FileDescription {
 
   override canPoll(): boolean {
     return true;
+  }
+
+  /** No anonymous-inode file of Linux (epoll, eventfd, signalfd, timerfd, inotify, pidfd, userfaultfd) has splice operations. */
+  override canSplice(): boolean {
+    return false;
   }
 
   override supportsNowait(_write: boolean): boolean {

@@ -226,6 +226,11 @@ function gains(layer: LandlockLayer, moved: Inode, from: number, to: number): bo
  * handles and its rules so far, charged to the sandbox's heap budget.
  */
 export class LandlockRuleset extends FileDescription {
+  /** Linux gives this file no splice operations (splice: EINVAL). */
+  override canSplice(): boolean {
+    return false;
+  }
+
   readonly rules = new Map<object, Map<number | string, number>>();
   private count = 0;
   private readonly held = { bytes: 0 };

@@ -11,6 +11,7 @@
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <mqueue.h>
 
 static void res(const char *what, long r) {
   if (r < 0) printf("%s: -1 %s\n", what, ename(errno));
@@ -170,6 +171,26 @@ int main(int argc, char **argv) {
     res(label, splice(empty[0], NULL, fds[i], NULL, 1, 0));
     snprintf(label, sizeof label, "%s->pipe", names[i]);
     res(label, splice(fds[i], NULL, empty[1], NULL, 1, 0));
+  }
+  /* Nor have userfaultfd, /proc/PID/mem, /proc/PID/pagemap and a message queue (splice07 hung on userfaultfd). */
+  int ufd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+  int mem = open("/proc/self/mem", O_RDWR);
+  int pm = open("/proc/self/pagemap", O_RDONLY);
+  struct mq_attr qa = {.mq_maxmsg = 2, .mq_msgsize = 16};
+  mqd_t mq = mq_open("/splicetest", O_RDWR | O_CREAT, 0600, &qa);
+  mq_unlink("/splicetest");
+  int more[] = {ufd, mem, pm, (int)mq};
+  const char *more_names[] = {"userfaultfd", "proc mem", "pagemap", "mqueue"};
+  for (int i = 0; i < 4; i++) {
+    char label[64];
+    if (more[i] < 0) {
+      printf("%s: open failed %s\n", more_names[i], strerror(errno));
+      continue;
+    }
+    snprintf(label, sizeof label, "empty pipe->%s", more_names[i]);
+    res(label, splice(empty[0], NULL, more[i], NULL, 1, 0));
+    snprintf(label, sizeof label, "%s->pipe", more_names[i]);
+    res(label, splice(more[i], NULL, empty[1], NULL, 1, 0));
   }
   printf("done\n");
   return 0;

@@ -149,6 +149,11 @@ class UserfaultDev extends DevInode {
 }
 
 class UserfaultDevFile extends FileDescription {
+  /** Linux gives this file no splice operations (splice: EINVAL). */
+  override canSplice(): boolean {
+    return false;
+  }
+
   /** Linux's userfaultfd_dev_ioctl: USERFAULTFD_IOC_NEW with userfaultfd(2)'s flags, anything else EINVAL. */
   override ioctl(t: FileCtx, cmd: number, arg: number): number {
     if (cmd !== USERFAULTFD_IOC_NEW) throw new Errno(E.EINVAL);

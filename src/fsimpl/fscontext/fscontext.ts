@@ -38,6 +38,11 @@ export type ParamKind = 'flag' | 'string' | 'binary' | 'path' | 'fd';
 export type ContextPhase = 'create-params' | 'awaiting-mount' | 'mounted' | 'reconf-params' | 'failed';
 
 export class FsContextFile extends FileDescription {
+  /** Linux gives this file no splice operations (splice: EINVAL). */
+  override canSplice(): boolean {
+    return false;
+  }
+
   phase: ContextPhase;
   /** The "source" parameter. */
   source: string | null = null;

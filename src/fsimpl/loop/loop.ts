@@ -274,6 +274,11 @@ export class LoopFile extends FileDescription {
 
 /** An open /dev/loop-control (its ioctls: syscalls/loop_ioctl.ts). */
 export class LoopControlFile extends FileDescription {
+  /** Linux gives this file no splice operations (splice: EINVAL). */
+  override canSplice(): boolean {
+    return false;
+  }
+
   constructor(path: VPath | null, inode: Inode, flags: number, readonly devices: LoopDevices) {
     super(path, inode, flags);
   }

@@ -14,6 +14,11 @@ import type { MessageQueue, MqNamespace } from '../../kernel/ipc/mqueue';
 import type { Waiter } from '../../abi/waitqueue';
 
 export class MqFile extends FileDescription {
+  /** Linux gives this file no splice operations (splice: EINVAL). */
+  override canSplice(): boolean {
+    return false;
+  }
+
   /**
    * node: the queue's file in its namespace's mqueue file system. path: where
    * open(2) found it (null for mq_open, whose descriptor is on no mount of the

@@ -36,6 +36,11 @@ class MemNode extends ProcInode {
 }
 
 class MemFile extends FileDescription {
+  /** Linux gives this file no splice operations (splice: EINVAL). */
+  override canSplice(): boolean {
+    return false;
+  }
+
   constructor(path: VPath, node: MemNode, flags: number, private readonly mm: MemoryManager) {
     super(path, node, flags);
   }

@@ -74,6 +74,11 @@ function entryOf(mm: MemoryManager, v: Vma, p: number, showPfn: boolean): bigint
 }
 
 class PagemapFile extends FileDescription {
+  /** Linux gives this file no splice operations (splice: EINVAL). */
+  override canSplice(): boolean {
+    return false;
+  }
+
   constructor(path: VPath, node: PagemapNode, flags: number, private readonly mm: MemoryManager, private readonly showPfn: boolean) {
     super(path, node, flags);
   }

@@ -12,7 +12,7 @@
 
 import { E, Errno } from '../../abi/errno';
 import { EVENT_ERR, EVENT_IN, EVENT_RDNORM } from '../../abi/waitqueue';
-import { O_CLOEXEC, O_NONBLOCK, O_RDWR } from '../../abi/fs';
+import { O_CLOEXEC, O_NONBLOCK, O_RDONLY } from '../../abi/fs';
 import { PAGE_SIZE } from '../../abi/mm';
 import {
   UFFD_USER_MODE_ONLY, UFFD_EVENT_FORK, UFFD_EVENT_PAGEFAULT, UFFD_FEATURE_EXACT_ADDRESS, UFFD_FEATURE_SIGBUS, UFFD_FEATURE_THREAD_ID, UFFD_MSG_SIZE,
@@ -177,7 +177,7 @@ export class UserfaultFile extends AnonFile implements UserfaultCtx {
 /** A new userfaultfd in t's descriptor table (userfaultfd(2), USERFAULTFD_IOC_NEW); flags are checked here. */
 export function newUserfaultfd(t: Task, flags: number): number {
   if (flags & ~(O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY)) throw new Errno(E.EINVAL);
-  const f = new UserfaultFile(t.mm, O_RDWR | (flags & O_NONBLOCK), (flags & UFFD_USER_MODE_ONLY) !== 0, (flags & O_CLOEXEC) !== 0);
+  const f = new UserfaultFile(t.mm, O_RDONLY | (flags & O_NONBLOCK), (flags & UFFD_USER_MODE_ONLY) !== 0, (flags & O_CLOEXEC) !== 0);
   try {
     return t.fdTable.install(f, (flags & O_CLOEXEC) !== 0);
   } catch (e) {

@@ -57,6 +57,11 @@ const MAX_WRITE = 16 << 20;
 const READ_EVENTS = EVENT_IN | EVENT_RDNORM;
 
 export class TunFile extends FileDescription {
+  /** Linux gives this file no splice operations (splice: EINVAL). */
+  override canSplice(): boolean {
+    return false;
+  }
+
   private dev: TunDevice | null = null;
   private sndbuf = 0x7fffffff;
 
