@@ -458,7 +458,13 @@ function mincore(t: Task, a: number[]): number {
     // frame still all zeros was never written, which Linux would not count as resident,
     // unless the application touched it in its host mapping (it wrote zeros: mlock201).
     // Read-only use maps the zero frame.
-    out[i] = f >= 0 && (v.file || v.locked === LOCK_ON || memfile.isZeroFrame(f) || !memfile.allZero(f, 1, budget) || hostTouched(i)) ? 1 : 0;
+    if (f < 0) {
+      // Not mapped here: a file page counts as resident when the file's page cache
+      // holds it (Linux's mincore_page), whoever brought it in (mincore04: a child's mlock).
+      out[i] = v.file && v.file.mappable.framesIn && v.file.mappable.framesIn(v.pgoff + v.pageIndex(x), v.pgoff + v.pageIndex(x) + 1).size > 0 ? 1 : 0;
+      continue;
+    }
+    out[i] = v.file || v.locked === LOCK_ON || memfile.isZeroFrame(f) || !memfile.allZero(f, 1, budget) || hostTouched(i) ? 1 : 0;
   }
   t.mm.copyOut(a[2], out);
   return 0;
