@@ -92,7 +92,7 @@ async function pool(jobs, n) {
 const CLASSES = [
   [/can't start new thread|unable to start.*thread|CLONE_THREAD|pthread_create|threads? (are|is) not supported/i, 'threads'],
   [/acquire device|loop device|mount\b|chroot/i, 'needs a block device, mounting or chroot'],
-  [/requires kernel [\d.]+ or newer/i, 'kernel version (the sandbox reports Linux 6.7.0)'],
+  [/requires kernel [\d.]+ or newer/i, 'kernel version (the sandbox reports Linux 6.8.0)'],
   [/disabled at runtime|unsuitable kernel config|\/proc\/self\/ns|unshare|setns|CLONE_NEW/i, 'namespaces'],
   [/shmget|msgget|semget|shared memory/i, 'System V IPC'],
   [/mknod/i, 'device nodes (mknod)'],

@@ -117,7 +117,7 @@ test('uptime, mount lines and meminfo widths', () => {
   const mi = fmt.formatMeminfo(16305312, 1000, 900).split('\n');
   assert.equal(mi[0], 'MemTotal:       16305312 kB');
   assert.equal(mi[1], 'MemFree:            1000 kB');
-  assert.equal(fmt.procVersionString(), 'Linux version 6.7.0 #1 SMP PREEMPT_DYNAMIC Sun Dec 11 12:00:00 UTC 2022\n');
+  assert.equal(fmt.procVersionString(), 'Linux version 6.8.0 #1 SMP PREEMPT_DYNAMIC Sun Dec 11 12:00:00 UTC 2022\n');
   assert.equal(fmt.cpuMaskHex(2), '3');
   assert.equal(fmt.cpuMaskHex(40), 'ff,ffffffff');
 });
@@ -317,7 +317,7 @@ test('read-only files, writable values, zombies and reaped processes', () => {
   // sys/
   assert.equal(read('/proc/sys/kernel/hostname'), 'box\n');
   assert.equal(read('/proc/sys/kernel/pid_max'), '4194304\n');
-  assert.equal(read('/proc/sys/kernel/osrelease'), '6.7.0\n');
+  assert.equal(read('/proc/sys/kernel/osrelease'), '6.8.0\n');
   assert.equal(read('/proc/sys/net/core/somaxconn'), '4096\n');
   const bootId = read('/proc/sys/kernel/random/boot_id');
   assert.match(bootId, /^[0-9a-f-]{36}\n$/);
