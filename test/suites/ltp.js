@@ -75,6 +75,8 @@ const FAMILIES = [
   'add_key', 'request_key', 'keyctl',
   // the new mount API (most need a block device, which the sandbox has not)
   'fsopen', 'fsconfig', 'fsmount', 'move_mount', 'open_tree', 'fspick', 'mount_setattr',
+  // 6.8's calls (the release the sandbox reports since 2026-12-04)
+  'listmount', 'statmount', 'lsm',
 ];
 
 // Tests that refuse to run on tmpfs (leases: they TCONF on tmpfs, NFS and
