@@ -16,7 +16,7 @@ function tsvisor(args, opts = {}) {
   const started = Date.now();
   const r = childProcess.spawnSync(process.execPath, [h.TSVISOR, ...args], {
     cwd: h.ROOT,
-    env: h.sentryEnv(),
+    env: opts.env || h.sentryEnv(),
     timeout: opts.timeout || 60_000,
     killSignal: 'SIGKILL',
   });
@@ -38,6 +38,28 @@ function assertFailsWithMessage(r, what) {
   assert.ok(r.stderr.trim().length > 0, `${what} must explain itself on stderr\n${ctx}`);
   assert.doesNotMatch(r.stderr, /^\s+at .*\(.*:\d+:\d+\)$/m, `${what} must not print a stack trace\n${ctx}`);
 }
+
+test('the platform: systrap unless asked otherwise, ptrace when asked, an unknown name refused', { timeout: 120_000 }, (t) => {
+  const dir = h.tmpDir();
+  const env = h.sentryEnv();
+  delete env.TSVISOR_PLATFORM;
+  // Which platform ran shows in its counters: only systrap's stubs are woken through their shared areas.
+  const ran = (args, e) => {
+    const stats = path.join(dir, `stats-${Math.random().toString(36).slice(2)}.json`);
+    const r = tsvisor(['do', ...args, '--stats', stats, '--', '/bin/true'], { env: e });
+    assert.strictEqual(r.status, 0, r.stderr);
+    return 'stubWakes' in JSON.parse(fs.readFileSync(stats, 'utf8')) ? 'systrap' : 'ptrace';
+  };
+  const { systrapSupported } = require(path.join(h.ROOT, 'dist', 'platform', 'systrap', 'platform.js'));
+  if (systrapSupported() !== null) return t.skip('systrap cannot run on this host');
+  assert.strictEqual(ran([], env), 'systrap');
+  assert.strictEqual(ran(['--platform', 'ptrace'], env), 'ptrace');
+  assert.strictEqual(ran([], { ...env, TSVISOR_PLATFORM: 'ptrace' }), 'ptrace');
+  assert.strictEqual(ran(['--platform', 'systrap'], { ...env, TSVISOR_PLATFORM: 'ptrace' }), 'systrap');
+  const bad = tsvisor(['do', '--', '/bin/true'], { env: { ...env, TSVISOR_PLATFORM: 'kvm' } });
+  assert.strictEqual(bad.status, 125);
+  assert.match(bad.stderr, /TSVISOR_PLATFORM=kvm: the platform is ptrace or systrap/);
+});
 
 test('unknown flag is an error', () => {
   assertFailsWithMessage(tsvisor(['do', '--no-such-flag', '--', '/bin/true']), 'unknown flag');
