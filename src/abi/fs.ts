@@ -155,12 +155,6 @@ export function devMinor(dev: number): number {
 /** st_dev of a file system made without a namespace's numbering (unit tests building one file system alone). */
 export const UNNUMBERED_DEV = makedev(0, 0);
 
-/** Wall-clock time in ns. */
-export function nowNs(): bigint {
-  const ms = Date.now();
-  const hr = process.hrtime.bigint() % 1000000n;
-  return BigInt(ms) * 1000000n + hr;
-}
 
 /** The one file-descriptor flag (fcntl F_GETFD/F_SETFD). */
 export const FD_CLOEXEC = 1;

@@ -9,7 +9,8 @@
 // rename, chmod/chown/utimes, truncate, fallocate, xattrs, F_SETFL).
 import { Errno, E } from '../abi/errno';
 import { CAP_LINUX_IMMUTABLE } from '../abi/capability';
-import { FS_APPEND_FL, FS_IMMUTABLE_FL, FS_NOATIME_FL, FS_NODUMP_FL, nowNs } from '../abi/fs';
+import { FS_APPEND_FL, FS_IMMUTABLE_FL, FS_NOATIME_FL, FS_NODUMP_FL } from '../abi/fs';
+import { nowNs } from '../host/clock';
 import { hasCapability } from '../auth/creds';
 import { isOwnerOrCapable } from '../vfs/perm';
 import { notifyFile } from '../vfs/fsnotify';

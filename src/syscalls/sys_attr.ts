@@ -9,7 +9,8 @@ import { checkAccess, checkChown, checkMutable, checkOwner, dropPrivileges, isOw
 import { beforeResize } from './filelimits';
 import { punchMapped } from '../kernel/filemaps';
 import { readPath, resolveAt, resolverOf, startOf, vfsOf } from './sysutil';
-import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, FS_APPEND_FL, FS_IMMUTABLE_FL, nowNs, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, type InodeAttrs, type SetAttr } from '../abi/fs';
+import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, FS_APPEND_FL, FS_IMMUTABLE_FL, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, type InodeAttrs, type SetAttr } from '../abi/fs';
+import { nowNs } from '../host/clock';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { notifyFile } from '../vfs/fsnotify';
 import { IN_MODIFY } from '../abi/inotify';

@@ -13,10 +13,8 @@ import type { Mappable } from '../mm/mappable';
 import type { InodeAttrs } from '../abi/fs';
 import type { MemoryAccess } from '../mm/access';
 import { notifyClose } from './fsnotify';
-import {
-  O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET,
-  S_IFDIR, S_IFMT, S_IFREG, nowNs,
-} from '../abi/fs';
+import { O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET, S_IFDIR, S_IFMT, S_IFREG } from '../abi/fs';
+import { nowNs } from '../host/clock';
 
 /** Who gets signal-driven I/O signals of a description, and which signal. */
 export interface FileAsync {

@@ -21,6 +21,7 @@ const C_PROGRAMS = Object.freeze({
   pipes: { args: () => [], endsWithDone: true },
   cow: { args: () => [], endsWithDone: true },
   zeroreuse: { args: () => [], endsWithDone: true },
+  timeorder: { args: (dir) => [dir], endsWithDone: true },
   mmap: { args: (dir) => [dir], endsWithDone: true },
   sigsegv: { args: () => [], endsWithDone: true },
   signals: { args: () => [], endsWithDone: true },

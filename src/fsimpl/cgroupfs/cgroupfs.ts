@@ -7,7 +7,8 @@
 // name operations are refused as kernfs refuses them (O_CREAT EACCES, the
 // rest EPERM).
 import { Errno, E } from '../../abi/errno';
-import { dtype, nowNs, S_IFDIR, S_IFMT, S_IFREG, UNNUMBERED_DEV, type DirEntry, type InodeAttrs, type SetAttr, type StatFs } from '../../abi/fs';
+import { dtype, S_IFDIR, S_IFMT, S_IFREG, UNNUMBERED_DEV, type DirEntry, type InodeAttrs, type SetAttr, type StatFs } from '../../abi/fs';
+import { nowNs } from '../../host/clock';
 import type { Cgroup, CgroupTree, FileOwner } from '../../kernel/cgroup';
 import type { Kernel } from '../../kernel/kernel';
 import { Inode, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';

@@ -18,10 +18,8 @@ import type { VPath } from '../../vfs/dentry';
 import { FileDescription, userRoom } from '../../vfs/file';
 import type { MemoryAccess } from '../../mm/access';
 import { Inode, type FilesystemImpl } from '../../vfs/inode';
-import {
-  UNNUMBERED_DEV, dtype, makedev, nowNs, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, TMPFS_MAGIC,
-  type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
-} from '../../abi/fs';
+import { UNNUMBERED_DEV, dtype, makedev, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, TMPFS_MAGIC, type DirEntry, type InodeAttrs, type SetAttr, type StatFs } from '../../abi/fs';
+import { nowNs } from '../../host/clock';
 import { makeHostFdFile } from '../hostfd/hostfd';
 import type { HostStdio } from '../hostfd/terminal';
 import type { DevPtsFs } from '../devpts/devpts';

@@ -8,10 +8,8 @@
 import { Errno, E } from '../../abi/errno';
 import { CAP_SYS_ADMIN } from '../../abi/capability';
 import { capableInit } from '../../auth/userns';
-import {
-  devMajor, devMinor, dtype, makedev, nowNs, O_NOCTTY, S_IFCHR, S_IFDIR, UNNUMBERED_DEV,
-  type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
-} from '../../abi/fs';
+import { devMajor, devMinor, dtype, makedev, O_NOCTTY, S_IFCHR, S_IFDIR, UNNUMBERED_DEV, type DirEntry, type InodeAttrs, type SetAttr, type StatFs } from '../../abi/fs';
+import { nowNs } from '../../host/clock';
 import { Dentry, type VPath } from '../../vfs/dentry';
 import type { FileDescription } from '../../vfs/file';
 import { Inode, type FilesystemImpl } from '../../vfs/inode';

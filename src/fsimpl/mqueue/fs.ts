@@ -8,7 +8,8 @@
 // Linux. Every mount of the same namespace shows the same instance.
 import { CAP_SYS_RESOURCE } from '../../abi/capability';
 import { E, Errno } from '../../abi/errno';
-import { DT_REG, NAME_MAX, S_IFDIR, S_IFMT, S_IFREG, nowNs, type DirEntry, type InodeAttrs, type SetAttr, type StatFs } from '../../abi/fs';
+import { DT_REG, NAME_MAX, S_IFDIR, S_IFMT, S_IFREG, type DirEntry, type InodeAttrs, type SetAttr, type StatFs } from '../../abi/fs';
+import { nowNs } from '../../host/clock';
 import { RLIMIT_MSGQUEUE } from '../../abi/resource';
 import type { HeapBudget } from '../../abi/accounting';
 import { capableInit } from '../../auth/userns';

@@ -5,7 +5,8 @@
 // room; fstat shows the queue's file.
 
 import { EVENT_IN, EVENT_OUT, EVENT_RDNORM, EVENT_WRNORM } from '../../abi/waitqueue';
-import { nowNs, type InodeAttrs } from '../../abi/fs';
+import { type InodeAttrs } from '../../abi/fs';
+import { nowNs } from '../../host/clock';
 import { FileDescription } from '../../vfs/file';
 import type { FileCtx } from '../../vfs/ctx';
 import type { VPath } from '../../vfs/dentry';

@@ -6,7 +6,8 @@
 // every use the tools make of these files).
 import { CAP_SETFCAP, CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN } from '../../abi/capability';
 import { E, Errno } from '../../abi/errno';
-import { nowNs, S_IFDIR, S_IFREG, type InodeAttrs, type StatFs } from '../../abi/fs';
+import { S_IFDIR, S_IFREG, type InodeAttrs, type StatFs } from '../../abi/fs';
+import { nowNs } from '../../host/clock';
 import { UID_GID_MAP_MAX_EXTENTS } from '../../abi/mount';
 import type { Credentials } from '../../auth/creds';
 import { gidTo, type IdExtent, type IdMap, nsCapable, uidTo, type UserNamespace } from '../../auth/userns';

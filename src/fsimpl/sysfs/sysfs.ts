@@ -15,7 +15,8 @@
 // EPERM), and opening a file for writing gives EACCES, as Linux does for an
 // attribute without a store method. The nodes are procfs's (proc/nodes.ts).
 import { E } from '../../abi/errno';
-import { nowNs, SYSFS_MAGIC, UNNUMBERED_DEV, type StatFs } from '../../abi/fs';
+import { SYSFS_MAGIC, UNNUMBERED_DEV, type StatFs } from '../../abi/fs';
+import { nowNs } from '../../host/clock';
 import type { HostInfo } from '../../host/hostinfo';
 import type { FilesystemImpl, Inode } from '../../vfs/inode';
 import { NodeMaker, ProcDirNode, rootOwner, type Entry } from '../proc/nodes';

@@ -9,10 +9,8 @@ import type { FrameSource, Mappable } from '../../mm/mappable';
 import type { MemoryAccess } from '../../mm/access';
 import type { MemCharge } from '../../platform/memcharge';
 import { HEAP_COST, type HeapBudget } from '../../abi/accounting';
-import {
-  dtype, FS_APPEND_FL, FS_IMMUTABLE_FL, FS_NOATIME_FL, FS_NODUMP_FL, UNNUMBERED_DEV, nowNs, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, TMPFS_MAGIC,
-  type DirEntry, type InodeAttrs, type SetAttr, type StatFs,
-} from '../../abi/fs';
+import { dtype, FS_APPEND_FL, FS_IMMUTABLE_FL, FS_NOATIME_FL, FS_NODUMP_FL, UNNUMBERED_DEV, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, TMPFS_MAGIC, type DirEntry, type InodeAttrs, type SetAttr, type StatFs } from '../../abi/fs';
+import { nowNs } from '../../host/clock';
 import { PAGE_SIZE as PAGE } from '../../abi/mm';
 import { FilePages } from './pages';
 import { F_SEAL_ANY_WRITE, F_SEAL_EXEC, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK } from '../../abi/memfd';

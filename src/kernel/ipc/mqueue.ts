@@ -6,7 +6,7 @@
 // fsimpl/mqueue.
 
 import { E, Errno } from '../../abi/errno';
-import { nowNs } from '../../abi/fs';
+import { nowNs } from '../../host/clock';
 import { WaitQueue } from '../../abi/waitqueue';
 import { HEAP_COST, type HeapBudget } from '../../abi/accounting';
 import type { FilesystemImpl } from '../../vfs/inode';
