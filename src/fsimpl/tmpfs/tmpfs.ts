@@ -438,17 +438,6 @@ export class TmpfsInode extends Inode {
       this.fs.uncharge(HEAP_COST.inode + Buffer.byteLength(this.target, 'latin1'));
     }
   }
-
-  /** Overlay upper layer: drop whiteouts so that an emptied directory can be removed or replaced. */
-  removeWhiteouts(): void {
-    for (const [name, c] of this.dir()) {
-      if (!isWhiteout(c)) continue;
-      this.dir().delete(name);
-      this.fs.uncharge(direntCost(name));
-      c.a.nlink--;
-      c.maybeFree();
-    }
-  }
 }
 
 /** Sentry heap held by one directory entry. */
