@@ -6,7 +6,8 @@ import { CAP_SYS_RESOURCE } from '../abi/capability';
 import { hasCapability } from '../auth/creds';
 import type { Task } from '../kernel/task';
 import { i32, type SyscallDef } from '../kernel/syscall';
-import { checkAccess, checkOwner, encodePerm, setPerm, getOrCreate, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, newPerm } from '../kernel/ipc/ipc';
+import { checkAccess, checkOwner, encodePerm, setPerm, getOrCreate, IPC_INFO, IPC_SET, newPerm } from '../kernel/ipc/ipc';
+import { commonCtl, type CtlKind } from './sysv_ctl';
 import { MSGMNB, MsgQueue } from '../kernel/ipc/msg';
 
 const IPC_NOWAIT = 0o4000, MSG_NOERROR = 0o10000, MSG_EXCEPT = 0o20000, MSG_COPY = 0o40000;
@@ -95,6 +96,8 @@ function msqidDs(q: MsgQueue): Buffer {
   return b;
 }
 
+const MSG_CTL: CtlKind<MsgQueue> = { stat: MSG_STAT, statAny: MSG_STAT_ANY, ds: msqidDs, dsSize: 120 };
+
 function msgctl(t: Task, id: number, cmd: number, buf: number): number {
   const ns = t.nsproxy.ipc.msg;
   cmd &= ~0x100; // IPC_64
@@ -114,12 +117,6 @@ function msgctl(t: Task, id: number, cmd: number, buf: number): number {
       t.mm.copyOut(buf, b);
       return ns.set.maxIndex;
     }
-    case IPC_STAT: case MSG_STAT: case MSG_STAT_ANY: {
-      const q = cmd === IPC_STAT ? ns.set.get(id) : ns.set.atIndex(id);
-      if (cmd !== MSG_STAT_ANY) checkAccess(t.creds, q.perm, 4);
-      t.mm.copyOut(buf, msqidDs(q));
-      return cmd === IPC_STAT ? 0 : q.id;
-    }
     case IPC_SET: {
       const b = t.mm.copyIn(buf, 120);
       const q = ns.set.get(id);
@@ -132,15 +129,10 @@ function msgctl(t: Task, id: number, cmd: number, buf: number): number {
       q.queue.notify(ALL_EVENTS);
       return 0;
     }
-    case IPC_RMID: {
-      const q = ns.set.get(id);
-      checkOwner(t.creds, q.perm);
-      ns.remove(q);
-      return 0;
-    }
-    default:
-      throw new Errno(E.EINVAL);
   }
+  const common = commonCtl(t, ns, MSG_CTL, cmd, id, buf);
+  if (common === undefined) throw new Errno(E.EINVAL);
+  return common;
 }
 
 export const defs: SyscallDef[] = [

@@ -7,7 +7,8 @@ import type { Task } from '../kernel/task';
 import type { ThreadGroup } from '../kernel/thread_group';
 import { i32, type SyscallDef } from '../kernel/syscall';
 import type { FamilyHooks } from '../kernel/lifecycle';
-import { checkAccess, checkOwner, encodePerm, setPerm, getOrCreate, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, newPerm } from '../kernel/ipc/ipc';
+import { checkAccess, encodePerm, getOrCreate, IPC_INFO, newPerm } from '../kernel/ipc/ipc';
+import { commonCtl, type CtlKind } from './sysv_ctl';
 import { applyUndo, SEMVMX, SemSet, type SemOp } from '../kernel/ipc/sem';
 
 const IPC_NOWAIT = 0o4000, SEM_UNDO = 0x1000;
@@ -99,6 +100,8 @@ function dropUndo(t: Task, s: SemSet, num: number | null): void {
   }
 }
 
+const SEM_CTL: CtlKind<SemSet> = { stat: SEM_STAT, statAny: SEM_STAT_ANY, ds: semidDs, dsSize: 104 };
+
 function semctl(t: Task, id: number, num: number, cmd: number, arg: number): number {
   const ns = t.nsproxy.ipc.sem;
   cmd &= ~0x100; // IPC_64
@@ -113,27 +116,9 @@ function semctl(t: Task, id: number, num: number, cmd: number, arg: number): num
       t.mm.copyOut(arg, b);
       return ns.set.maxIndex;
     }
-    case IPC_STAT: case SEM_STAT: case SEM_STAT_ANY: {
-      const s = cmd === IPC_STAT ? ns.set.get(id) : ns.set.atIndex(id);
-      if (cmd !== SEM_STAT_ANY) checkAccess(t.creds, s.perm, 4);
-      t.mm.copyOut(arg, semidDs(s));
-      return cmd === IPC_STAT ? 0 : s.id;
-    }
-    case IPC_SET: {
-      const b = t.mm.copyIn(arg, 104);
-      const s = ns.set.get(id);
-      checkOwner(t.creds, s.perm);
-      setPerm(s.perm, b);
-      s.ctimeNs = t.kernel.realtimeNs();
-      return 0;
-    }
-    case IPC_RMID: {
-      const s = ns.set.get(id);
-      checkOwner(t.creds, s.perm);
-      ns.remove(s);
-      return 0;
-    }
   }
+  const common = commonCtl(t, ns, SEM_CTL, cmd, id, arg);
+  if (common !== undefined) return common;
   const s = ns.set.get(id);
   const one = (): number => {
     if (num < 0 || num >= s.nsems) throw new Errno(E.EINVAL);

@@ -6,7 +6,8 @@ import { PAGE_SIZE as PAGE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../abi/mm';
 import { hasCapability } from '../auth/creds';
 import type { Task } from '../kernel/task';
 import { i32, type SyscallDef } from '../kernel/syscall';
-import { checkAccess, checkOwner, encodePerm, setPerm, getOrCreate, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, newPerm } from '../kernel/ipc/ipc';
+import { checkAccess, encodePerm, getOrCreate, IPC_INFO, newPerm } from '../kernel/ipc/ipc';
+import { commonCtl, type CtlKind } from './sysv_ctl';
 import { SHMMIN, ShmSegment } from '../kernel/ipc/shm';
 
 const SHM_RDONLY = 0o10000, SHM_RND = 0o20000, SHM_REMAP = 0o40000, SHM_EXEC = 0o100000;
@@ -90,6 +91,8 @@ function shmidDs(s: ShmSegment): Buffer {
   return b;
 }
 
+const SHM_CTL: CtlKind<ShmSegment> = { stat: SHM_STAT, statAny: SHM_STAT_ANY, ds: shmidDs, dsSize: 112 };
+
 function shmctl(t: Task, id: number, cmd: number, buf: number): number {
   const ns = t.nsproxy.ipc.shm;
   cmd &= ~0x100; // IPC_64: every layout here is the 64-bit one
@@ -114,26 +117,6 @@ function shmctl(t: Task, id: number, cmd: number, buf: number): number {
       t.mm.copyOut(buf, b);
       return ns.set.maxIndex;
     }
-    case IPC_STAT: case SHM_STAT: case SHM_STAT_ANY: {
-      const s = cmd === IPC_STAT ? ns.set.get(id) : ns.set.atIndex(id);
-      if (cmd !== SHM_STAT_ANY) checkAccess(t.creds, s.perm, 4);
-      t.mm.copyOut(buf, shmidDs(s));
-      return cmd === IPC_STAT ? 0 : s.id;
-    }
-    case IPC_SET: {
-      const b = t.mm.copyIn(buf, 112);
-      const s = ns.set.get(id);
-      checkOwner(t.creds, s.perm);
-      setPerm(s.perm, b);
-      s.ctimeNs = t.kernel.realtimeNs();
-      return 0;
-    }
-    case IPC_RMID: {
-      const s = ns.set.get(id);
-      checkOwner(t.creds, s.perm);
-      ns.remove(s);
-      return 0;
-    }
     case SHM_LOCK: case SHM_UNLOCK: {
       const s = ns.set.get(id);
       if (!hasCapability(t.creds, CAP_IPC_LOCK) && t.creds.euid !== s.perm.uid && t.creds.euid !== s.perm.cuid) throw new Errno(E.EPERM);
@@ -141,9 +124,10 @@ function shmctl(t: Task, id: number, cmd: number, buf: number): number {
       s.perm.mode = s.locked ? s.perm.mode | SHM_LOCKED : s.perm.mode & ~SHM_LOCKED;
       return 0;
     }
-    default:
-      throw new Errno(E.EINVAL);
   }
+  const common = commonCtl(t, ns, SHM_CTL, cmd, id, buf);
+  if (common === undefined) throw new Errno(E.EINVAL);
+  return common;
 }
 
 export const defs: SyscallDef[] = [

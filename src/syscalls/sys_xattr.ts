@@ -14,7 +14,7 @@ import { E, Errno } from '../abi/errno';
 import type { Task } from '../kernel/task';
 import type { Inode } from '../vfs/inode';
 import { checkAccess, checkMutable, MAY_WRITE, XATTR_SECURITY_CAPABILITY } from '../vfs/perm';
-import { XattrSet } from '../vfs/xattrs';
+import { xattrsOf } from '../vfs/xattrs';
 import { copyStructIn, readPath, resolveAt, resolveAtMaybeNull } from './sysutil';
 import type { FileDescription } from '../vfs/file';
 import type { VPath } from '../vfs/dentry';
@@ -139,16 +139,10 @@ function set(t: Task, resolve: Resolve, nameAddr: number, value: number, size: n
   } else {
     checkAccess(t.creds, tg.inode.attrs(), MAY_WRITE);
   }
-  let m = tg.inode.xattrs;
-  const exists = m?.has(name) ?? false;
+  const exists = tg.inode.xattrs?.has(name) ?? false;
   if (flags & XATTR_CREATE && exists) throw new Errno(E.EEXIST);
   if (flags & XATTR_REPLACE && !exists) throw new Errno(E.ENODATA);
-  if (!m) {
-    const heap = t.mm.memfile.heap;
-    m = tg.inode.xattrs = new XattrSet(heap);
-    heap.track(tg.inode, m.held);
-  }
-  m.set(name, data);
+  xattrsOf(tg.inode, t.mm.memfile.heap).set(name, data);
   tg.inode.touchCtime();
   notifyFile(tg.dentry, tg.inode, IN_ATTRIB);
   return 0;

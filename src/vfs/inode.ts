@@ -25,6 +25,7 @@ import type { MemoryAccess } from '../mm/access';
 import type { MemCharge } from '../platform/memcharge';
 import type { DirEntry, InodeAttrs, SetAttr, StatFs } from '../abi/fs';
 import { S_IFMT } from '../abi/fs';
+import { nowNs } from '../host/clock';
 import type { FileDescription } from './file';
 import type { VPath } from './dentry';
 import type { Fsnotify, Watch } from './fsnotify';
@@ -95,6 +96,20 @@ const DAY_NS = 86_400_000_000_000n;
 export function relatimeDue(a: InodeAttrs, now: bigint): boolean {
   if (a.atimeNs === now) return false;
   return a.atimeNs <= a.mtimeNs || a.atimeNs <= a.ctimeNs || now - a.atimeNs >= DAY_NS;
+}
+
+/**
+ * A setattr's metadata (permission bits, owner, times) on attributes a file
+ * system keeps in memory, and ctime moves on; what a size change means is
+ * each file system's, done before.
+ */
+export function applyAttrs(a: InodeAttrs, s: SetAttr): void {
+  if (s.mode !== undefined) a.mode = (a.mode & S_IFMT) | (s.mode & 0o7777);
+  if (s.uid !== undefined) a.uid = s.uid;
+  if (s.gid !== undefined) a.gid = s.gid;
+  if (s.atimeNs !== undefined) a.atimeNs = s.atimeNs;
+  if (s.mtimeNs !== undefined) a.mtimeNs = s.mtimeNs;
+  a.ctimeNs = nowNs();
 }
 
 export abstract class Inode {

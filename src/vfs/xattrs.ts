@@ -51,3 +51,14 @@ export class XattrSet {
     this.map.clear();
   }
 }
+
+/**
+ * The extended attributes of an inode, made on first use (most files never
+ * have any) and charged to heap while the inode lives, when there is one.
+ */
+export function xattrsOf(inode: { xattrs: XattrSet | null }, heap: HeapBudget | null): XattrSet {
+  if (inode.xattrs) return inode.xattrs;
+  const x = (inode.xattrs = new XattrSet(heap));
+  heap?.track(inode, x.held);
+  return x;
+}

@@ -17,7 +17,7 @@ import type { FileCtx } from '../../vfs/ctx';
 import type { VPath } from '../../vfs/dentry';
 import { FileDescription, userRoom } from '../../vfs/file';
 import type { MemoryAccess } from '../../mm/access';
-import { Inode, type FilesystemImpl } from '../../vfs/inode';
+import { applyAttrs, Inode, type FilesystemImpl } from '../../vfs/inode';
 import { UNNUMBERED_DEV, dtype, makedev, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, TMPFS_MAGIC, type DirEntry, type InodeAttrs, type SetAttr, type StatFs } from '../../abi/fs';
 import { nowNs } from '../../host/clock';
 import { makeHostFdFile } from '../hostfd/hostfd';
@@ -117,12 +117,7 @@ class DevInode extends Inode {
   override setattr(s: SetAttr): void {
     // chmod/chown/utimes on device nodes are allowed (root only, checked by the VFS caller).
     if (s.size !== undefined) return; // O_TRUNC on a device is ignored
-    if (s.mode !== undefined) this.a.mode = (this.a.mode & ~0o7777) | (s.mode & 0o7777);
-    if (s.uid !== undefined) this.a.uid = s.uid;
-    if (s.gid !== undefined) this.a.gid = s.gid;
-    if (s.atimeNs !== undefined) this.a.atimeNs = s.atimeNs;
-    if (s.mtimeNs !== undefined) this.a.mtimeNs = s.mtimeNs;
-    this.a.ctimeNs = nowNs();
+    applyAttrs(this.a, s);
   }
 }
 

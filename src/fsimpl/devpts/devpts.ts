@@ -12,7 +12,7 @@ import { devMajor, devMinor, dtype, makedev, O_NOCTTY, S_IFCHR, S_IFDIR, UNNUMBE
 import { nowNs } from '../../host/clock';
 import { Dentry, type VPath } from '../../vfs/dentry';
 import type { FileDescription } from '../../vfs/file';
-import { Inode, type FilesystemImpl } from '../../vfs/inode';
+import { applyAttrs, Inode, type FilesystemImpl } from '../../vfs/inode';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { donatedFdStat, makeHostFdFile } from '../hostfd/hostfd';
@@ -40,12 +40,7 @@ class PtsInode extends Inode {
   }
   override setattr(s: SetAttr): void {
     if (s.size !== undefined) return; // O_TRUNC on a device is ignored
-    if (s.mode !== undefined) this.a.mode = (this.a.mode & ~0o7777) | (s.mode & 0o7777);
-    if (s.uid !== undefined) this.a.uid = s.uid;
-    if (s.gid !== undefined) this.a.gid = s.gid;
-    if (s.atimeNs !== undefined) this.a.atimeNs = s.atimeNs;
-    if (s.mtimeNs !== undefined) this.a.mtimeNs = s.mtimeNs;
-    this.a.ctimeNs = nowNs();
+    applyAttrs(this.a, s);
   }
 }
 

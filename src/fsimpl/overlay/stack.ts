@@ -9,8 +9,11 @@
 //  - an opaque directory has the xattr trusted.overlay.opaque = "y"
 //    (user.overlay.opaque with userxattr), set in the upper file system's
 //    own xattrs, read in every layer.
+// (marks.ts's XattrMarks; lookup, copy-up, whiteouts and renames are
+// layered.ts's, shared with the root overlay.)
 // A change to a lower file first copies it up (data, mode, owner, times,
-// xattrs but the overlay's markers; the parent directories first). Renaming a directory that has
+// xattrs but the overlay's markers; the parent directories first); opening
+// a file for writing copies it up. Renaming a directory that has
 // lower parts is EXDEV (redirect_dir=off, Linux's default). Numbers: st_dev
 // is the overlay's own for every file; st_ino is the origin's (the topmost
 // lower file's, also after copy-up; an upper-only file's own), with
@@ -18,21 +21,15 @@
 // different file systems (Linux's xino idea), so the pair stays unique.
 import { Errno, E } from '../../abi/errno';
 import type { HeapBudget } from '../../abi/accounting';
-import type { Inode, CreateSpec, FilesystemImpl } from '../../vfs/inode';
-import { LayeredInode } from './layered';
-import { XattrSet } from '../../vfs/xattrs';
+import type { Inode, FilesystemImpl } from '../../vfs/inode';
+import { isDirI, LayeredInode } from './layered';
+import { XattrMarks } from './marks';
+import { XattrSet, xattrsOf } from '../../vfs/xattrs';
 import type { VPath } from '../../vfs/dentry';
-import {
-  dtype, O_ACCMODE, OVERLAYFS_MAGIC, RENAME_EXCHANGE, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
-  type DirEntry, type InodeAttrs, type StatFs,
-} from '../../abi/fs';
-import { isWhiteout } from '../tmpfs/tmpfs';
-import { Reaper, WeakNames } from '../../vfs/weak_names';
+import { O_ACCMODE, OVERLAYFS_MAGIC, S_IFDIR, S_IFMT, S_IFREG, type InodeAttrs, type StatFs } from '../../abi/fs';
+import { Reaper } from '../../vfs/weak_names';
 
-const COPY_CHUNK = 1 << 20;
 const FS_INDEX_SHIFT = 2 ** 44;
-
-const isDirI = (i: Inode) => (i.mode & S_IFMT) === S_IFDIR;
 
 export interface OvlFsSetup {
   upper: Inode | null;
@@ -46,11 +43,7 @@ export interface OvlFsSetup {
   heap: HeapBudget | null;
   /** How deep this overlay stacks on others (Linux refuses more than 2). */
   depth: number;
-  /**
-   * The mounter may not set the markers' xattrs (trusted.* from a user
-   * namespace without userxattr): as Linux then, nothing is opaque and what
-   * needs an opaque directory fails with EIO.
-   */
+  /** The mounter may not set the markers' xattrs (see XattrMarks). */
   noxattr: boolean;
 }
 
@@ -62,13 +55,10 @@ export class OvlFs implements FilesystemImpl {
   readonly depth: number;
   readonly prefix: string;
   readonly heap: HeapBudget | null;
-  readonly uid: number;
-  readonly gid: number;
-  readonly noxattr: boolean;
+  readonly marks: XattrMarks;
   /** The file systems of the layers, upper first: a file's index here tags its inode number. */
   private readonly layerFs: FilesystemImpl[] = [];
   private readonly rootInode: OvlInode;
-  /** The overlay inode of an upper file with several names (hard links): every name reaches the same one. */
   readonly linked = new WeakMap<Inode, WeakRef<OvlInode>>();
   readonly reaper = new Reaper();
 
@@ -78,12 +68,20 @@ export class OvlFs implements FilesystemImpl {
     this.depth = s.depth;
     this.prefix = s.prefix;
     this.heap = s.heap;
-    this.uid = s.uid;
-    this.gid = s.gid;
-    this.noxattr = s.noxattr;
+    this.marks = new XattrMarks(s.prefix, s.uid, s.gid, s.heap, s.noxattr);
     for (const l of [...(s.upper ? [s.upper] : []), ...s.lower]) if (!this.layerFs.includes(l.fs)) this.layerFs.push(l.fs);
-    const lowers = s.upper && this.opaque(s.upper) ? [] : mergedBelow(this, s.lower);
+    const lowers = s.upper && this.marks.isOpaque(s.upper) ? [] : this.mergedBelow(s.lower);
     this.rootInode = new OvlInode(this, s.upper, lowers, null, '');
+  }
+
+  /** The lower directories merged under the root: down to the first opaque one. */
+  private mergedBelow(dirs: Inode[]): Inode[] {
+    const out: Inode[] = [];
+    for (const d of dirs) {
+      out.push(d);
+      if (this.marks.isOpaque(d)) break;
+    }
+    return out;
   }
 
   root(): OvlInode {
@@ -99,43 +97,6 @@ export class OvlFs implements FilesystemImpl {
   inoOf(i: Inode): number {
     if (this.layerFs.length === 1) return i.ino;
     return i.ino + this.layerFs.indexOf(i.fs) * FS_INDEX_SHIFT;
-  }
-
-  opaque(dir: Inode): boolean {
-    if (this.noxattr) return false;
-    return dir.xattrs?.get(this.prefix + 'opaque')?.toString('latin1') === 'y';
-  }
-
-  setOpaque(dir: Inode): void {
-    if (this.noxattr) throw new Errno(E.EIO);
-    let x = dir.xattrs;
-    if (!x) {
-      x = dir.xattrs = new XattrSet(this.heap);
-      this.heap?.track(dir, x.held);
-    }
-    x.set(this.prefix + 'opaque', Buffer.from('y'));
-  }
-
-  whiteout(dir: Inode, name: string): void {
-    dir.create(name, { type: S_IFCHR, mode: 0, uid: this.uid, gid: this.gid, rdev: 0 });
-  }
-}
-
-/** The lower directories merged under a directory whose lower candidates are dirs, down to the first opaque one. */
-function mergedBelow(fs: OvlFs, dirs: Inode[]): Inode[] {
-  const out: Inode[] = [];
-  for (const d of dirs) {
-    out.push(d);
-    if (fs.opaque(d)) break;
-  }
-  return out;
-}
-
-/** Remove the whiteouts a directory of the upper layer holds (before it is removed or replaced). */
-function dropWhiteouts(dir: Inode): void {
-  for (const e of dir.readdir(null)) {
-    const c = dir.lookup(e.name, null);
-    if (c && isWhiteout(c)) dir.unlink(e.name, c);
   }
 }
 
@@ -172,12 +133,7 @@ class OvlXattrs extends XattrSet {
     return out;
   }
   override set(name: string, value: Buffer): void {
-    const u = this.o.copyUp();
-    if (!u.xattrs) {
-      u.xattrs = new XattrSet(this.o.fs.heap);
-      this.o.fs.heap?.track(u, u.xattrs.held);
-    }
-    u.xattrs.set(this.real(name), value);
+    xattrsOf(this.o.copyUp(), this.o.fs.heap).set(this.real(name), value);
   }
   override delete(name: string): boolean {
     if (!this.has(name)) return false;
@@ -186,235 +142,45 @@ class OvlXattrs extends XattrSet {
   override release(): void {}
 }
 
-export class OvlInode extends LayeredInode {
+export class OvlInode extends LayeredInode<OvlInode> {
+  declare readonly fs: OvlFs;
   readonly ino: number;
-  private readonly children: WeakNames<OvlInode>;
-  private openCount = 0;
-  /** A lower-only file whose name a whiteout now hides: it has no name left. */
-  private hidden = false;
 
-  /**
-   * lowers: for a directory, the lower directories merged under it, top
-   * first (none once it is opaque); for any other file, the lower file it
-   * came from (its origin), or none.
-   */
-  constructor(
-    readonly fs: OvlFs,
-    public upper: Inode | null,
-    public lowers: Inode[],
-    public parent: OvlInode | null,
-    public name: string,
-  ) {
-    super();
-    const origin = lowers[0] ?? (upper as Inode);
-    this.ino = fs.inoOf(origin);
-    this.children = new WeakNames<OvlInode>(fs.reaper);
+  constructor(fs: OvlFs, upper: Inode | null, lowers: Inode[], parent: OvlInode | null, name: string) {
+    super(fs, upper, lowers, parent, name);
+    this.ino = fs.inoOf(lowers[0] ?? (upper as Inode));
     this.xattrs = new OvlXattrs(this);
   }
 
-  protected get top(): Inode {
-    return this.upper ?? this.lowers[0];
+  protected child(upper: Inode | null, lowers: Inode[], name: string): OvlInode {
+    return new OvlInode(this.fs, upper, lowers, this, name);
   }
+
   /** The layer file that answers for this one now. */
   topLayer(): Inode {
     return this.top;
   }
 
-  attrs(): InodeAttrs {
+  override attrs(): InodeAttrs {
     const a = this.top.attrs();
     // A merged directory's link count would count one layer's subdirectories only: Linux says 1 (unknown), as find(1) expects.
     const merged = this.lowers.length > (this.upper ? 0 : 1);
     return merged && (a.mode & S_IFMT) === S_IFDIR ? { ...a, nlink: 1 } : a;
   }
-  override get mode(): number {
-    return this.top.mode;
-  }
-
-  override lookup(name: string): OvlInode | null {
-    if (!isDirI(this.top)) throw new Errno(E.ENOTDIR);
-    const cached = this.children.get(name);
-    if (cached) return cached;
-    const u = this.upper ? this.upper.lookup(name, null) : null;
-    if (u && isWhiteout(u)) return null;
-    const below: Inode[] = [];
-    if (!u || (isDirI(u) && !this.fs.opaque(u))) {
-      for (const d of this.lowers) {
-        const l = d.lookup(name, null);
-        if (!l) continue;
-        if (isWhiteout(l)) break;
-        if (!isDirI(l)) {
-          // A lower non-directory shows only if nothing above it has the name.
-          if (!u && below.length === 0) below.push(l);
-          break;
-        }
-        below.push(l);
-        if (this.fs.opaque(l)) break;
-      }
-    }
-    if (!u && below.length === 0) return null;
-    const hardLinked = u !== null && !isDirI(u) && u.attrs().nlink > 1;
-    const shared = hardLinked ? this.fs.linked.get(u)?.deref() : undefined;
-    const c = shared ?? new OvlInode(this.fs, u, below, this, name);
-    if (hardLinked && !shared) this.fs.linked.set(u as Inode, new WeakRef(c));
-    this.children.set(name, c);
-    return c;
-  }
-
-  override readdir(): DirEntry[] {
-    const seen = new Set<string>();
-    const out: DirEntry[] = [];
-    for (const d of [...(this.upper ? [this.upper] : []), ...this.lowers]) {
-      for (const e of d.readdir(null)) {
-        if (seen.has(e.name)) continue;
-        seen.add(e.name);
-        const c = this.lookup(e.name);
-        if (c) out.push({ name: e.name, ino: c.ino, type: dtype(c.mode) });
-      }
-    }
-    return out;
-  }
-
-  // ---------------------------------------------------------------- copy-up
-
-  /** Make sure this file has an upper copy (parents first), made as the mounter would make it. */
-  copyUp(): Inode {
-    if (this.upper) return this.upper;
-    if (!this.parent) throw new Errno(E.EROFS);
-    const pu = this.parent.copyUp();
-    const l = this.lowers[0];
-    const la = l.attrs();
-    const type = la.mode & S_IFMT;
-    const spec: CreateSpec = { type, mode: la.mode & 0o7777, uid: la.uid, gid: la.gid, rdev: la.rdev };
-    if (type === S_IFLNK) spec.target = l.readlink(null);
-    const u = pu.create(this.name, spec);
-    if (type === S_IFREG) {
-      for (let off = 0; off < la.size; off += COPY_CHUNK) {
-        const data = l.readAt(off, Math.min(COPY_CHUNK, la.size - off));
-        if (data.length === 0) break;
-        u.writeAt(off, data);
-      }
-    }
-    this.copyXattrs(l, u);
-    u.setattr({ mode: la.mode & 0o7777, atimeNs: la.atimeNs, mtimeNs: la.mtimeNs });
-    for (let i = 0; i < this.openCount; i++) u.incOpen();
-    this.upper = u;
-    return u;
-  }
 
   /** The file's own extended attributes go up with it; the overlay's markers stay where they were. */
-  private copyXattrs(from: Inode, to: Inode): void {
+  protected copiedUp(from: Inode, to: Inode): void {
     if (!from.xattrs) return;
     for (const n of from.xattrs.names()) {
       if (n.startsWith('trusted.overlay.') || n.startsWith('user.overlay.')) continue;
-      if (!to.xattrs) {
-        to.xattrs = new XattrSet(this.fs.heap);
-        this.fs.heap?.track(to, to.xattrs.held);
-      }
-      to.xattrs.set(n, from.xattrs.get(n) as Buffer);
+      xattrsOf(to, this.fs.heap).set(n, from.xattrs.get(n) as Buffer);
     }
-  }
-
-  /** Does a lower directory merged here have a visible entry name (so removing ours needs a whiteout)? */
-  private lowerHas(name: string): boolean {
-    for (const d of this.lowers) {
-      const l = d.lookup(name, null);
-      if (l) return !isWhiteout(l);
-    }
-    return false;
-  }
-
-  /** Remove a whiteout at name in the upper directory; true if there was one. */
-  private clearWhiteout(name: string): boolean {
-    const u = this.upper as Inode;
-    const w = u.lookup(name, null);
-    if (w && isWhiteout(w)) {
-      u.unlink(name, w);
-      return true;
-    }
-    return false;
-  }
-
-  // ------------------------------------------------------- directory changes
-
-  override create(name: string, spec: CreateSpec, ctx?: unknown): OvlInode {
-    const u = this.copyUp();
-    const hadLower = this.clearWhiteout(name);
-    const c = u.create(name, spec, ctx);
-    // A directory made where a lower entry was removed must not show what the lower one held.
-    if (hadLower && spec.type === S_IFDIR) this.fs.setOpaque(c);
-    const o = new OvlInode(this.fs, c, [], this, name);
-    this.children.set(name, o);
-    return o;
-  }
-
-  override link(name: string, target: Inode): void {
-    if (!(target instanceof OvlInode) || target.fs !== this.fs) throw new Errno(E.EXDEV);
-    const tu = target.copyUp();
-    const u = this.copyUp();
-    this.clearWhiteout(name);
-    u.link(name, tu);
-    this.fs.linked.set(tu, new WeakRef(target));
-    this.children.delete(name);
-  }
-
-  override unlink(name: string): void {
-    const c = this.lookup(name);
-    if (!c) throw new Errno(E.ENOENT);
-    const u = this.copyUp();
-    if (c.upper) {
-      // Linux empties a merged directory by swapping in an opaque one from the work directory.
-      if (isDirI(c.upper) && c.lowers.length > 0 && this.fs.noxattr) throw new Errno(E.EIO);
-      if (isDirI(c.upper)) dropWhiteouts(c.upper);
-      u.unlink(name, c.upper);
-    }
-    if (this.lowerHas(name)) this.fs.whiteout(u, name);
-    if (!c.upper) c.hidden = true;
-    this.children.delete(name);
-  }
-
-  override linksLeft(): number {
-    return this.hidden ? 0 : super.linksLeft();
   }
 
   /** A directory with lower parts cannot move without a redirect (redirect_dir=off): EXDEV, as Linux, so mv copies it. */
-  private movable(): void {
+  protected override checkMovable(): void {
     if (isDirI(this.top) && this.lowers.length > 0) throw new Errno(E.EXDEV);
   }
-
-  override rename(oldName: string, newDir: Inode, newName: string, flags: number): void {
-    if (!(newDir instanceof OvlInode) || newDir.fs !== this.fs) throw new Errno(E.EXDEV);
-    const src = this.lookup(oldName);
-    if (!src) throw new Errno(E.ENOENT);
-    src.movable();
-    const dst = newDir.lookup(newName);
-    if (flags & RENAME_EXCHANGE) {
-      if (!dst) throw new Errno(E.ENOENT);
-      dst.movable();
-      src.copyUp();
-      dst.copyUp();
-      (this.copyUp()).rename(oldName, newDir.copyUp(), newName, RENAME_EXCHANGE);
-      this.children.set(oldName, dst);
-      dst.parent = this;
-      dst.name = oldName;
-    } else {
-      const srcHadLower = this.lowerHas(oldName);
-      const su = src.copyUp();
-      const u = this.copyUp();
-      const nu = newDir.copyUp();
-      newDir.clearWhiteout(newName);
-      if (dst?.upper && isDirI(dst.upper)) dropWhiteouts(dst.upper);
-      if (isDirI(su) && newDir.lowerHas(newName)) this.fs.setOpaque(su);
-      u.rename(oldName, nu, newName, 0);
-      if (dst && !dst.upper) dst.hidden = true;
-      if (srcHadLower) this.fs.whiteout(u, oldName);
-      this.children.delete(oldName);
-    }
-    newDir.children.set(newName, src);
-    src.parent = newDir;
-    src.name = newName;
-  }
-
-  // ---------------------------------------------------------------- content
 
   /** Opening a regular file for writing copies it up (Linux copies at open, not at the first write). */
   override open(_ctx: unknown, _path: VPath, flags: number): null {
@@ -423,15 +189,5 @@ export class OvlInode extends LayeredInode {
   }
   override sync(dataOnly: boolean): void {
     this.top.sync(dataOnly);
-  }
-  override incOpen(): void {
-    this.openCount++;
-    this.upper?.incOpen();
-    this.lowers[0]?.incOpen();
-  }
-  override decOpen(): void {
-    this.openCount--;
-    this.upper?.decOpen();
-    this.lowers[0]?.decOpen();
   }
 }

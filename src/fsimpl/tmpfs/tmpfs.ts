@@ -4,7 +4,7 @@
 // root overlay (whiteouts are char devices 0:0; `opaque` marks directories that
 // hide the lower layer).
 import { Errno, E } from '../../abi/errno';
-import { Inode, relatimeDue, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
+import { applyAttrs, Inode, relatimeDue, type CreateSpec, type FilesystemImpl } from '../../vfs/inode';
 import type { FrameSource, Mappable } from '../../mm/mappable';
 import type { MemoryAccess } from '../../mm/access';
 import type { MemCharge } from '../../platform/memcharge';
@@ -392,12 +392,7 @@ export class TmpfsInode extends Inode {
       if (s.size !== this.a.size) this.a.mtimeNs = nowNs();
       this.truncate(s.size);
     }
-    if (s.mode !== undefined) this.a.mode = (this.a.mode & S_IFMT) | (s.mode & 0o7777);
-    if (s.uid !== undefined) this.a.uid = s.uid;
-    if (s.gid !== undefined) this.a.gid = s.gid;
-    if (s.atimeNs !== undefined) this.a.atimeNs = s.atimeNs;
-    if (s.mtimeNs !== undefined) this.a.mtimeNs = s.mtimeNs;
-    this.a.ctimeNs = nowNs();
+    applyAttrs(this.a, s);
   }
 
   /** tmpfs keeps immutable, append-only, nodump and noatime (Linux's SHMEM_FL_USER_MODIFIABLE). */
@@ -434,17 +429,6 @@ export class TmpfsInode extends Inode {
       this.xattrs?.release();
       this.fs.inodes--;
       this.fs.uncharge(HEAP_COST.inode + Buffer.byteLength(this.target, 'latin1'));
-    }
-  }
-
-  /** Overlay upper layer: drop whiteouts so that an emptied directory can be removed or replaced. */
-  removeWhiteouts(): void {
-    for (const [name, c] of this.dir()) {
-      if (!isWhiteout(c)) continue;
-      this.dir().delete(name);
-      this.fs.uncharge(direntCost(name));
-      c.a.nlink--;
-      c.maybeFree();
     }
   }
 }
