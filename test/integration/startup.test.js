@@ -130,6 +130,6 @@ test('startup: `do --confine` evaluates no kernel module in the runtime above th
   const r = traced(['do', '--confine', '--', '/bin/true']);
   assert.strictEqual(r.status, 0, r.stderr);
   assert.ok(r.modules.includes('cli/do'), 'the runtime runs cli/do');
-  const kernel = ['sandbox/sandbox', 'kernel/kernel', 'mm/mm', 'vfs/vfs', 'syscalls/table', 'loader/load'];
+  const kernel = ['sandbox/sandbox', 'kernel/kernel', 'mm/mm', 'vfs/vfs', 'syscalls/table', 'loader/load', 'platform/ptrace/platform', 'platform/memfile'];
   assert.deepStrictEqual(r.modules.filter((id) => kernel.includes(id)), [], 'the runtime evaluates none of the kernel');
 });
