@@ -54,8 +54,12 @@ const vm = require('node:vm');
 const { createRequire } = module.constructor;
 
 const DIST = path.join(__dirname, '..', 'dist');
-/** Bytes before V8's data in a cache file: the source's size and mtime in ns. */
-const CACHE_STAMP = 16;
+/**
+ * Bytes before V8's data in a cache file: the source's size and mtime in ns,
+ * and whether the writer ran a program (1) or wrote before it ran one (0),
+ * 8 bytes too: V8 copies cached data that is not 8-byte aligned.
+ */
+const CACHE_STAMP = 24;
 
 /**
  * Compile a generated file of the bundle (one function expression, pure
@@ -63,22 +67,50 @@ const CACHE_STAMP = 16;
  * a cache against the source's length only: a rebuilt or reinstalled file
  * of the same length would run the old bytecode. So the cache file begins
  * with the size and modification time of the source it was made from, and
- * is used only for that file.
+ * is used only for that file. kernel: a part read when first needed (the
+ * kernel's, or the confined runtime's), not the first file.
  */
-function compile(file) {
+function compile(file, kernel) {
   const cacheFile = `${file}.cache`;
   const st = fs.statSync(file, { bigint: true });
   const stamp = Buffer.alloc(CACHE_STAMP);
   stamp.writeBigUInt64LE(st.size, 0);
   stamp.writeBigUInt64LE(st.mtimeNs, 8);
+  // A confined Sentry writes its cache before its program runs (below).
+  const confined = process.env.TSVISOR_CONFINE_FD !== undefined;
   let cachedData;
+  let partial = false;
   try {
     const b = fs.readFileSync(cacheFile);
-    if (b.length > CACHE_STAMP && b.subarray(0, CACHE_STAMP).equals(stamp)) cachedData = b.subarray(CACHE_STAMP);
+    if (b.length > CACHE_STAMP && b.subarray(0, 16).equals(stamp.subarray(0, 16))) {
+      cachedData = b.subarray(CACHE_STAMP);
+      partial = b[16] === 0;
+    }
   } catch {
     cachedData = undefined;
   }
   const script = new vm.Script(fs.readFileSync(file, 'latin1'), { filename: file, cachedData });
+  // A cache holds the functions its writer had compiled. One written by a
+  // process that loaded no program (the runtime above a confined Sentry, a
+  // confined Sentry before its program runs) lacks the exec and system call
+  // paths, which every later start then compiles from source (`do /bin/true`
+  // took 44% more CPU with such a kernel cache). It is marked partial, and
+  // the first process that loads a program writes it again, whole
+  // (src/sandbox/sandbox.ts emits the event). Not the first file: its cache
+  // is the light runtime commands' path on purpose (tools/bundle.js).
+  let loaded = !kernel;
+  if (!confined && kernel) process.once('tsvisor:program-loaded', () => (loaded = true));
+  const write = (whole) => {
+    const tmp = `${cacheFile}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+    try {
+      stamp[16] = whole ? 1 : 0;
+      fs.writeFileSync(tmp, Buffer.concat([stamp, script.createCachedData()]));
+      fs.renameSync(tmp, cacheFile);
+    } catch {
+      // a read-only install: no cache, just a slower start
+      fs.rmSync(tmp, { force: true });
+    }
+  };
   if (cachedData === undefined || script.cachedDataRejected) {
     // After the run: the cache then holds the functions that ran, not just the top level.
     // A confined Sentry (TSVISOR_CONFINE_FD, src/sandbox/confine.ts) cannot at its exit (its
@@ -86,17 +118,10 @@ function compile(file) {
     // the host (the event, src/sandbox/confine_env.ts). Its runtime loads none of the kernel,
     // so nobody else would write the cache of tsvisor.rest.js. Pid 1 of its namespace: a
     // random name keeps concurrent writers apart.
-    const confined = process.env.TSVISOR_CONFINE_FD !== undefined;
-    process.once(confined ? 'tsvisor:before-confine' : 'exit', () => {
-      const tmp = `${cacheFile}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-      try {
-        fs.writeFileSync(tmp, Buffer.concat([stamp, script.createCachedData()]));
-        fs.renameSync(tmp, cacheFile);
-      } catch {
-        // a read-only install: no cache, just a slower start
-        fs.rmSync(tmp, { force: true });
-      }
-    });
+    if (confined) process.once('tsvisor:before-confine', () => write(false));
+    else process.once('exit', () => write(loaded));
+  } else if (partial && !confined) {
+    process.once('exit', () => loaded && write(true));
   }
   return script.runInThisContext();
 }
@@ -125,11 +150,11 @@ function loadMain() {
   const trace = moduleTrace();
   const loadPart = (name, mods) => {
     if (trace) trace(`[tsvisor.${name}.js]`);
-    compile(path.join(DIST, `tsvisor.${name}.js`))(mods);
+    compile(path.join(DIST, `tsvisor.${name}.js`), true)(mods);
   };
   const mod = { exports: {} };
   // Requires of packages (koffi) resolve from dist/, as they would from its modules.
-  compile(bundle)(createRequire(bundle), mod, bundle, DIST, loadPart, trace);
+  compile(bundle, false)(createRequire(bundle), mod, bundle, DIST, loadPart, trace);
   return mod.exports('cli/main');
 }
 

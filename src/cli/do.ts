@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { Errno, errnoName } from '../abi/errno';
 import { parseSize } from '../abi/accounting';
-import { Sandbox } from '../sandbox/sandbox';
+import type { Sandbox } from '../sandbox/sandbox';
+import type * as SandboxMod from '../sandbox/sandbox';
 import { type PlatformName, PLATFORM_ENV } from '../sandbox/options';
 import { CALLER_NOFILE_ENV, captureHostInfo } from '../host/hostinfo';
 import { GOFER_ENV, goferWanted } from '../gofer/start';
@@ -105,7 +106,8 @@ export async function cmdDo(argv: string[], a: DoFlags, early: GoferHandOff | nu
   const cwd = a.cwd || (fs.realpathSync(a.rootfs) === '/' ? process.cwd() : '/');
   let sb: Sandbox;
   try {
-    sb = new Sandbox({
+    // Required here: the runtime above a confined Sentry (returned above) evaluates none of the kernel.
+    sb = new (require('../sandbox/sandbox') as typeof SandboxMod).Sandbox({
       rootfs: a.rootfs, argv, env, cwd, cwdFallback, strace: a.strace, debugLog: a.debugLog, statsFile: statsFile(a.stats, confined !== null), memory, platform: a.platform,
       network: a.network, volumes, user: a.user === undefined ? undefined : parseUser(a.user, a.rootfs), gofer: confined?.gofer ?? early ?? a.gofer, ...hostIdentity(a.network), nat: natOptions(a),
       // A confined Sentry's own bounding set is empty: the sandbox's root gets the caller's.

@@ -185,6 +185,8 @@ export interface PlatformStats {
   injections: number;
   /** Batches of queued mapping changes run in one round trip each. */
   batches: number;
+  /** Host calls run by those batches (each an mmap, munmap or mprotect of the stub). */
+  batchCalls?: number;
   /** Times a compute-bound stub was let run on every CPU, and put back on the tracer's. */
   cpuSpreads: number;
   cpuPins: number;

@@ -2,7 +2,8 @@
 // processes and accounting), and the choice of platform.
 
 import type { Rlimit } from '../kernel/thread_group';
-import { PtracePlatform } from '../platform/ptrace/platform';
+import type { PtracePlatform } from '../platform/ptrace/platform';
+import type * as Ptrace from '../platform/ptrace/platform';
 import type * as Systrap from '../platform/systrap/platform';
 import type { HostInfo } from '../host/hostinfo';
 import type { GoferHandOff } from '../gofer/spawn';
@@ -29,6 +30,8 @@ export function platformFromEnv(): PlatformName {
 
 /** The platform asked for; systrap falls back to ptrace, with one line on stderr, where the host cannot run it. */
 export function makePlatform(name: PlatformName, warn: (msg: string) => void): PtracePlatform {
+  // Required here: the runtime above a confined Sentry (cli/do.ts) reads PLATFORM_ENV and makes no platform.
+  const { PtracePlatform } = require('../platform/ptrace/platform') as typeof Ptrace;
   if (name === 'ptrace') return new PtracePlatform();
   // Loaded only when asked for: its stub code and filters are built at module evaluation, a few ms of every start.
   const { SystrapPlatform, systrapSupported } = require('../platform/systrap/platform') as typeof Systrap;

@@ -48,6 +48,13 @@ import { type ExecProcess, makePlatform, platformFromEnv, type SandboxOptions, t
 import { podLimit } from '../oci/pod';
 import { HugePool } from '../mm/hugetlb';
 
+/**
+ * Emitted on process when a sandbox has loaded its first program: a code
+ * cache bin/tsvisor.js writes at exit after that holds the exec and system
+ * call paths (one written by a process that ran no program does not).
+ */
+const PROGRAM_LOADED_EVENT = 'tsvisor:program-loaded';
+
 /** Signals to the Sentry that are meant for the sandboxed program (SIGTSTP too, as runc forwards it: it must not stop the Sentry). */
 const FORWARDED: Array<[NodeJS.Signals, number]> = [
   ['SIGHUP', S.SIGHUP], ['SIGINT', S.SIGINT], ['SIGQUIT', S.SIGQUIT], ['SIGTSTP', S.SIGTSTP], ['SIGUSR1', S.SIGUSR1], ['SIGUSR2', S.SIGUSR2],
@@ -252,6 +259,7 @@ export class Sandbox {
     if (c?.noNewPrivileges) stateOf(init.tg).noNewPrivs = true;
     if (c?.seccomp) init.seccomp = attach(null, checkProgram(c.seccomp), false);
     this.init = init;
+    (process as NodeJS.EventEmitter).emit(PROGRAM_LOADED_EVENT);
     return init;
   }
 

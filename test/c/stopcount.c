@@ -110,6 +110,34 @@ int main(int argc, char **argv) {
     }
     int status;
     waitpid(c, &status, 0);
+  } else if (strcmp(op, "forkexec") == 0 || strcmp(op, "forkexec_dyn") == 0) {
+    /* fork, exec, wait, as a shell runs a command: the child execs this
+     * (static) program with the op "exit", or the host's dynamic /bin/true
+     * (its loader's mmaps, MAP_FIXED segments over a reservation, mprotects). */
+    int dyn = strcmp(op, "forkexec_dyn") == 0;
+    fflush(stdout);
+    for (long i = 0; i < n; i++) {
+      pid_t c = fork();
+      if (c < 0) die("fork");
+      if (c == 0) {
+        if (dyn) execl("/bin/true", "true", (char *)NULL);
+        else execl(argv[0], argv[0], "exit", "0", (char *)NULL);
+        _exit(127);
+      }
+      int status;
+      if (waitpid(c, &status, 0) != c || status != 0) die("child");
+    }
+  } else if (strcmp(op, "fixed_over") == 0) {
+    /* What ld.so does per library: a reservation, then a segment MAP_FIXED
+     * over part of it; then the whole is unmapped. */
+    for (long i = 0; i < n; i++) {
+      char *p = mmap(NULL, 65536, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) die("mmap");
+      if (mmap(p + 16384, 16384, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != p + 16384) die("mmap fixed");
+      munmap(p, 65536);
+    }
+  } else if (strcmp(op, "exit") == 0) {
+    return 0;
   } else {
     fprintf(stderr, "unknown op %s\n", op);
     return 2;

@@ -125,3 +125,11 @@ test('startup: the command line declares the command it runs; help and a mistype
   }
   assert.strictEqual(run(['--root', root, 'ls', '-q']).stdout, '');
 });
+
+test('startup: `do --confine` evaluates no kernel module in the runtime above the confined Sentry (it starts the Sentry and waits)', () => {
+  const r = traced(['do', '--confine', '--', '/bin/true']);
+  assert.strictEqual(r.status, 0, r.stderr);
+  assert.ok(r.modules.includes('cli/do'), 'the runtime runs cli/do');
+  const kernel = ['sandbox/sandbox', 'kernel/kernel', 'mm/mm', 'vfs/vfs', 'syscalls/table', 'loader/load', 'platform/ptrace/platform', 'platform/memfile'];
+  assert.deepStrictEqual(r.modules.filter((id) => kernel.includes(id)), [], 'the runtime evaluates none of the kernel');
+});

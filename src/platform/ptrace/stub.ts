@@ -306,6 +306,7 @@ export class StubProcess implements AddressSpace {
         continue;
       }
       this.writeBatch(ops);
+      this.stats.batchCalls = (this.stats.batchCalls ?? 0) + ops.length;
       const r = this.run(via, BATCH_ADDR, 0, []);
       // The batch stops at the first failure: r is its result, lastR12 the calls left counting it.
       if (this.lastR12 === 0) continue;
@@ -338,14 +339,39 @@ export class StubProcess implements AddressSpace {
   }
 
   mapFrames(addr: number, npages: number, frame: number, prot: number): void {
-    this.guard(addr, npages * 4096);
+    const len = npages * 4096;
+    this.guard(addr, len);
     this.roomForCall();
-    this.pending.push([SYS_MMAP, [addr, npages * 4096, prot, MAP_SHARED_FIXED, MEMFD_IN_STUB, frame * 4096]]);
+    const map: [number, number[]] = [SYS_MMAP, [addr, len, prot, MAP_SHARED_FIXED, MEMFD_IN_STUB, frame * 4096]];
+    // A MAP_FIXED mapping replaces what was there: the munmap just queued
+    // before it (the kernel replacing a mapping: ld.so's MAP_FIXED segments
+    // over its reservation, 4 of a dynamic exec's 25 host calls) is not needed
+    // for the range the mmap covers. The rest of the munmap's range, disjoint
+    // from it, still runs after it, where the next run of the same
+    // replacement may take its place again.
+    const last = this.pending.length > 0 ? this.pending[this.pending.length - 1] : null;
+    if (last !== null && last[0] === SYS_MUNMAP && last[1][0] === addr && last[1][1] >= len) {
+      const rest = last[1][1] - len;
+      this.pending[this.pending.length - 1] = map;
+      if (rest > 0) this.pending.push([SYS_MUNMAP, [addr + len, rest]]);
+      return;
+    }
+    this.pending.push(map);
   }
 
   unmap(addr: number, len: number): void {
     this.guard(addr, len);
     this.roomForCall();
+    // Two munmaps in a row whose ranges touch or overlap are one host munmap
+    // of their union: the kernel unmaps a range VMA by VMA, and an exec after
+    // a fork empties the address space twice (the old image, then the new one's).
+    const last = this.pending.length > 0 ? this.pending[this.pending.length - 1] : null;
+    if (last !== null && last[0] === SYS_MUNMAP && addr <= last[1][0] + last[1][1] && addr + len >= last[1][0]) {
+      const start = Math.min(addr, last[1][0]);
+      last[1][1] = Math.max(addr + len, last[1][0] + last[1][1]) - start;
+      last[1][0] = start;
+      return;
+    }
     this.pending.push([SYS_MUNMAP, [addr, len]]);
   }
 
@@ -413,6 +439,7 @@ export class StubProcess implements AddressSpace {
     if (!this.memfile || this.ctrlFrame < 0) return false;
     this.pending = [];
     this.writeBatch([[SYS_MUNMAP, [0x1000, this.top - 0x1000]]]);
+    this.stats.batchCalls = (this.stats.batchCalls ?? 0) + 1;
     try {
       this.launch(m, BATCH_ADDR, 0, []);
     } catch {
