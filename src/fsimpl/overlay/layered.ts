@@ -344,6 +344,9 @@ export abstract class LayeredInode<Self extends LayeredInode<Self>> extends Inod
   }
   override mappable(): Mappable | null {
     if ((this.mode & S_IFMT) !== S_IFREG) return null;
+    // A file with its upper copy stays there: its own pages answer, with what
+    // only they know (which pages the file holds for mincore and userfaultfd, hole punches).
+    if (this.upper) return this.upper.mappable();
     return {
       frameFor: (pi, write, charge) => {
         const m = (write ? this.copyUp() : this.top).mappable();
