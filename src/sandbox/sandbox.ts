@@ -10,6 +10,7 @@ import type { Task } from '../kernel/task';
 import type * as StraceMod from '../kernel/strace/strace';
 import type { ExecFile } from '../loader/load';
 import { PtracePlatform } from '../platform/ptrace/platform';
+import { HOST_IN } from '../platform/platform';
 import { SYSCALL_NAMES } from '../syscalls/names';
 import { buildTable } from '../syscalls/table';
 import { execFileAt, execOpen, openForExec } from '../vfs/exec';
@@ -346,6 +347,22 @@ export class Sandbox {
       throw e;
     }
     return c;
+  }
+
+  /**
+   * Resolves once fd is readable or its peer is gone: a joining container's
+   * Gofer's hello (pod_serve.ts), awaited while the pod's containers run on
+   * (the Gofer's start is a Node start; read at once, it would hold up the
+   * whole kernel).
+   */
+  whenReadable(fd: number): Promise<void> {
+    return new Promise((resolve) => {
+      const w = this.platform.watch(fd, HOST_IN, () => {
+        this.platform.unwatch(w);
+        resolve();
+        this.kernel.requestNodeTurn();
+      });
+    });
   }
 
   private execExited(t: Task): void {
