@@ -5,8 +5,8 @@
 // in a running pod sandbox, confined: each joining container brings its own
 // Gofer). Wall time of each command, medians over --reps; with --against
 // DIR (another checkout, built) a pod of that build too, its containers
-// created in the same interleaving (this build, DIR, this build, ...), so
-// both see the same load. As root.
+// created in the same interleaving (the two taking turns at going first),
+// so both see the same load. As root.
 //
 //   node bench/pod_gofer.js [--reps N] [--against DIR]
 //
@@ -34,7 +34,8 @@ const trees = [['this', path.join(__dirname, '..')], ...(against ? [['base', aga
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 try {
   for (let i = 0; i < reps; i++) {
-    for (const tr of trees) {
+    // The builds take turns at going first.
+    for (const tr of i % 2 ? trees.slice().reverse() : trees) {
       const { lib, dir, t } = tr;
       const id = `pbc${i}`;
       lib.bundle(dir, id, ['true'], { [lib.CRI_TYPE]: 'container', [lib.CRI_SANDBOX]: 'pb' });
