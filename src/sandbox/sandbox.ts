@@ -76,6 +76,9 @@ export class Sandbox {
     const stdio = opts.stdio ?? [0, 1, 2];
     const hostStdio = new HostStdio(terminalOf(stdio));
     this.hostStdio = hostStdio;
+    // The system call table (evaluating every family's module) needs no file: built before the root's first
+    // walk, which waits for the Gofer's hello (docs/PERFORMANCE.md, "The Gofer's start, measured").
+    const { table, hooks, missingFamilies } = buildTable();
     this.hostTree = files.rootfs();
     const hugePool = new HugePool(this.platform.memfile);
     const ns = buildMountNamespace({ rootfs: this.hostTree, memfile: this.platform.memfile, host, stdio: hostStdio, ram: () => this.platform.memfile.ramBytes(), hugePool });
@@ -128,7 +131,6 @@ export class Sandbox {
       if (nat.publish.length) natStart().startNetwork(kernel);
     }
     hostStdio.events = this.platform;
-    const { table, hooks, missingFamilies } = buildTable();
     this.kernel.table = table;
     for (const h of hooks) this.kernel.hooks.add(h);
     this.kernel.hooks.add({ taskExit: (t) => this.execExited(t) });
