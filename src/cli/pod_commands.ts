@@ -99,7 +99,25 @@ export async function createInPod(rt: Runtime, id: string, f: CreateFlags, plan:
   let cg: HostCgroup | null = null;
   let tty: HostPty | null = null;
   let fds: number[] = [];
+  let goferFd = -1;
   try {
+    // Its Gofer first (docs/PERFORMANCE.md, "A pod container's Gofer off create's path"): the sandbox waits for its
+    // hello before it makes the container's tree, so its Node start runs while the cgroup, the pty and the stand-in are made.
+    const gofer = sb.gofers === true || process.env.TSVISOR_GOFER === '1';
+    if (gofer) {
+      // Loaded here (it loads libc, and koffi with it): the runtime's other commands, which import this module, need neither.
+      const spawn = require('../gofer/spawn') as typeof GoferSpawn;
+      // It serves the pod's files: the pod's sandbox's cgroup holds it, as it holds the sandbox's own Gofer (started from
+      // in there: its unshare forks the Gofer at once, which a later move of unshare would leave behind).
+      const leave = sb.cgroup ? HostCgroup.of(sb.cgroup).enter() : null;
+      try {
+        const g = spawn.spawnGofer(goferTrees(plan.rootfs, plan.mounts), true);
+        goferFd = g.fd;
+        rt.log.debug(`${id}: Gofer started (process ${g.pid})`);
+      } finally {
+        leave?.();
+      }
+    }
     // Its own host cgroup, holding its stand-in (the pod's processes are charged to the sandbox's; the Sentry holds them to the spec's limits).
     cg = HostCgroup.create(plan.cgroupsPath, id, plan.resources);
     if (f.consoleSocket) {
@@ -113,21 +131,10 @@ export async function createInPod(rt: Runtime, id: string, f: CreateFlags, plan:
     const pid = child.pid ?? 0;
     if (pid <= 0) throw new RuntimeError('the container\'s stand-in process did not start');
     cg.join(pid);
+    rt.log.debug(`${id}: stand-in process ${pid} started`);
     // What the sandbox gets with the request (control.ts's POD_FDS): the stand-in's stdio, opened here as an exec client's are, its pipes, and its Gofer.
-    fds = [...clientStdio(pid), standIn.status, standIn.signals];
-    const gofer = sb.gofers === true || process.env.TSVISOR_GOFER === '1';
-    if (gofer) {
-      // Loaded here (it loads libc, and koffi with it): the runtime's other commands, which import this module, need neither.
-      const spawn = require('../gofer/spawn') as typeof GoferSpawn;
-      // It serves the pod's files: the pod's sandbox's cgroup holds it, as it holds the sandbox's own Gofer (started from
-      // in there: its unshare forks the Gofer at once, which a later move of unshare would leave behind).
-      const leave = sb.cgroup ? HostCgroup.of(sb.cgroup).enter() : null;
-      try {
-        fds.push(spawn.spawnGofer(goferTrees(plan.rootfs, plan.mounts), true).fd);
-      } finally {
-        leave?.();
-      }
-    }
+    fds = [...clientStdio(pid), standIn.status, standIn.signals, ...(gofer ? [goferFd] : [])];
+    rt.log.debug(`${id}: asking the sandbox to add the container`);
     const reply = createRequest(rt.state.dir(sandboxId), {
       op: 'create', container: id, source, shareUts: share.uts, shareIpc: share.ipc, terminal: tty !== null, cgroup: cg.rec, gofer,
     }, fds);
@@ -161,7 +168,7 @@ export async function createInPod(rt: Runtime, id: string, f: CreateFlags, plan:
   } finally {
     // The sandbox has its copies (or failed): the stdio opened for it and the Gofer's socket are closed here, the pipes by release.
     for (const fd of fds.slice(0, 3)) fs.closeSync(fd);
-    if (fds.length > 5) fs.closeSync(fds[5]);
+    if (goferFd >= 0) fs.closeSync(goferFd);
     standIn?.release();
     if (tty) fs.closeSync(tty.slave);
     lock.release();

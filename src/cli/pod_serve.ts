@@ -151,7 +151,7 @@ export class PodServer {
    * each is closed unless the container took it (its stdio, once its first
    * process exists; its pipes; its Gofer's socket, once its trees are made).
    */
-  private create(req: PodCreate): ControlReply {
+  private async create(req: PodCreate): Promise<ControlReply> {
     const fds = [...req.fds];
     const take = (i: number): number => {
       const fd = fds[i];
@@ -171,6 +171,8 @@ export class PodServer {
       fifo(POD_FDS.signals, fs.constants.O_RDONLY);
       if (req.gofer && !fs.fstatSync(fds[POD_FDS.gofer]).isSocket()) throw new Error("the Gofer's descriptor is not a socket");
       const gofer = req.gofer ? { fd: fds[POD_FDS.gofer], trees: goferTrees(plan.rootfs, plan.mounts) } : null;
+      // Its Gofer may still be starting: wait for its hello without holding up the pod (sandbox.ts whenReadable).
+      if (gofer) await this.sb.whenReadable(gofer.fd);
       let c: PodContainer;
       try {
         if (gofer) take(POD_FDS.gofer);
@@ -194,7 +196,7 @@ export class PodServer {
 
   private async serve(req: ControlRequest): Promise<ControlReply> {
     const sb = this.sb;
-    if (req.op === 'create') return this.create(req);
+    if (req.op === 'create') return await this.create(req);
     if (req.container === undefined) return { ok: false, error: `${req.op} needs a container of the pod` };
     const c = sb.pod.get(req.container);
     switch (req.op) {

@@ -65,7 +65,8 @@ export function spawnGofer(trees: GoferTreeSpec[], detached = false): { fd: numb
     // setpriv: unshare dies with us; --kill-child: the Gofer with unshare; --pid --fork: the Gofer is pid 1 of its own namespace.
     // Run by an unprivileged user (rootless): a user namespace of its own first, the caller's one id as its root.
     const userns = process.geteuid?.() === 0 ? [] : ['--user', '--map-root-user'];
-    const unshare = ['unshare', ...userns, '--mount', '--net', '--pid', '--fork', '--kill-child=SIGKILL', '--propagation', 'private'];
+    // By its path: setpriv would look it up in a PATH the Gofer's environment does not have.
+    const unshare = [which('unshare'), ...userns, '--mount', '--net', '--pid', '--fork', '--kill-child=SIGKILL', '--propagation', 'private'];
     const argv = [...unshare, '--', process.execPath, main, '/tmp', ...specs];
     return { fd: mine, pid: spawnRaw(detached ? argv : ['setpriv', '--pdeathsig', 'KILL', '--', ...argv], theirs, detached) };
   } catch (e) {
@@ -74,6 +75,27 @@ export function spawnGofer(trees: GoferTreeSpec[], detached = false): { fd: numb
   } finally {
     libc.close(theirs);
   }
+}
+
+/** The path of program name in our PATH (util-linux's setpriv and unshare). */
+function which(name: string): string {
+  if (name.includes('/')) return name;
+  const exe = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').map((d) => path.join(d || '.', name)).find((p) => fs.existsSync(p));
+  if (!exe) throw new Error(`${name} not found in PATH (util-linux)`);
+  return exe;
+}
+
+/**
+ * The Gofer's environment: its own settings (TSVISOR_GOFER_*) and nothing
+ * else. Node acts on its environment before any of the Gofer's code runs,
+ * while the host's files are still there: NODE_OPTIONS could load modules
+ * into it, and NODE_EXTRA_CA_CERTS alone made each start read and parse a
+ * certificate bundle (50-100 ms here; docs/PERFORMANCE.md, "The Gofer's
+ * start, measured"). Nor does a process that serves files need the caller's
+ * variables (tokens, paths) in its memory. unshare and setpriv need none.
+ */
+function goferEnv(from: NodeJS.ProcessEnv): string[] {
+  return Object.entries(from).filter((kv): kv is [string, string] => kv[0].startsWith('TSVISOR_GOFER_') && kv[1] !== undefined).map(([k, v]) => `${k}=${v}`);
 }
 
 /**
@@ -86,8 +108,7 @@ export function spawnGofer(trees: GoferTreeSpec[], detached = false): { fd: numb
  * exits (it ends with the Sentry's socket; pdeathsig otherwise).
  */
 function spawnRaw(argv: string[], sock: number, quiet: boolean): number {
-  const exe = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').map((d) => path.join(d || '.', argv[0])).find((p) => fs.existsSync(p));
-  if (!exe) throw new Error(`${argv[0]} not found in PATH (util-linux)`);
+  const exe = which(argv[0]);
   const devNull = fs.openSync('/dev/null', 'r+');
   try {
     const fa = Buffer.alloc(256);
@@ -106,7 +127,7 @@ function spawnRaw(argv: string[], sock: number, quiet: boolean): number {
     // quiet (detached): a session of its own too, out of reach of signals to its starter's group.
     libc.posix_spawnattr_setflags(attr, 0x08 /* POSIX_SPAWN_SETSIGMASK */ | (quiet ? 0x80 /* POSIX_SPAWN_SETSID */ : 0));
     libc.posix_spawnattr_setsigmask(attr, Buffer.alloc(128));
-    const env = Object.entries(process.env).filter((kv): kv is [string, string] => kv[1] !== undefined).map(([k, v]) => `${k}=${v}`);
+    const env = goferEnv(process.env);
     const out = [0];
     const rc = libc.posix_spawn(out, exe, fa, attr, [...argv, null], [...env, null]);
     if (rc !== 0) throw new Error(`cannot start the Gofer (${exe}): errno ${rc}`);

@@ -10,6 +10,7 @@ import type { Task } from '../kernel/task';
 import type * as StraceMod from '../kernel/strace/strace';
 import type { ExecFile } from '../loader/load';
 import { PtracePlatform } from '../platform/ptrace/platform';
+import { HOST_IN } from '../platform/platform';
 import { SYSCALL_NAMES } from '../syscalls/names';
 import { buildTable } from '../syscalls/table';
 import { execFileAt, execOpen, openForExec } from '../vfs/exec';
@@ -82,6 +83,9 @@ export class Sandbox {
     const stdio = opts.stdio ?? [0, 1, 2];
     const hostStdio = new HostStdio(terminalOf(stdio));
     this.hostStdio = hostStdio;
+    // The system call table (evaluating every family's module) needs no file: built before the root's first
+    // walk, which waits for the Gofer's hello (docs/PERFORMANCE.md, "The Gofer's start, measured").
+    const { table, hooks, missingFamilies } = buildTable();
     this.hostTree = files.rootfs();
     const hugePool = new HugePool(this.platform.memfile);
     const ns = buildMountNamespace({ rootfs: this.hostTree, memfile: this.platform.memfile, host, stdio: hostStdio, ram: () => this.platform.memfile.ramBytes(), hugePool });
@@ -134,7 +138,6 @@ export class Sandbox {
       if (nat.publish.length) natStart().startNetwork(kernel);
     }
     hostStdio.events = this.platform;
-    const { table, hooks, missingFamilies } = buildTable();
     this.kernel.table = table;
     for (const h of hooks) this.kernel.hooks.add(h);
     this.kernel.hooks.add({ taskExit: (t) => this.execExited(t) });
@@ -354,6 +357,22 @@ export class Sandbox {
       throw e;
     }
     return c;
+  }
+
+  /**
+   * Resolves once fd is readable or its peer is gone: a joining container's
+   * Gofer's hello (pod_serve.ts), awaited while the pod's containers run on
+   * (the Gofer's start is a Node start; read at once, it would hold up the
+   * whole kernel).
+   */
+  whenReadable(fd: number): Promise<void> {
+    return new Promise((resolve) => {
+      const w = this.platform.watch(fd, HOST_IN, () => {
+        this.platform.unwatch(w);
+        resolve();
+        this.kernel.requestNodeTurn();
+      });
+    });
   }
 
   private execExited(t: Task): void {
