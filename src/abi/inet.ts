@@ -141,3 +141,12 @@ export const EPHEMERAL_HIGH = 60999;
 /** net.ipv4.tcp_rmem[1] and tcp_wmem[1]: SO_RCVBUF and SO_SNDBUF of a new TCP socket. */
 export const TCP_RMEM_DEFAULT = 131072;
 export const TCP_WMEM_DEFAULT = 16384;
+
+// RFC 3542's IPv6 extension headers: sticky options and control messages of the same numbers (IPV6_RTHDRDSTOPTS is send only; a received destination options header before a routing header comes as IPV6_DSTOPTS), and the options asking for them on receive.
+export const IPV6_RECVHOPOPTS = 53;
+export const IPV6_HOPOPTS = 54;
+export const IPV6_RTHDRDSTOPTS = 55;
+export const IPV6_RECVRTHDR = 56;
+export const IPV6_RTHDR = 57;
+export const IPV6_RECVDSTOPTS = 58;
+export const IPV6_DSTOPTS = 59;

@@ -71,3 +71,22 @@ test('recvmsg: only listed pairs of their exact size reach the application', () 
   const zero = Buffer.concat([Buffer.alloc(16), cmsg(SOL_IP, IP_TTL, int(64))]);
   assert.strictEqual(appRecvControl(zero), undefined);
 });
+
+test('IPv6 extension headers: the length field checked both ways, CAP_NET_RAW for the options headers, IPv4 sockets drop them', () => {
+  const IPV6_HOPOPTS = 54, IPV6_RTHDR = 57, IPV6_DSTOPTS = 59;
+  const raw = { capEffective: 1n << 13n }, none = { capEffective: 0n };
+  const hop = Buffer.from([17, 0, 1, 4, 0, 0, 0, 0]);
+  // A longer message: the host gets the header's own 8 bytes.
+  const longer = Buffer.concat([hop, Buffer.alloc(8, 9)]);
+  assert.deepStrictEqual(hostSendControl(AF_INET6, [{ level: SOL_IPV6, type: IPV6_HOPOPTS, data: longer }], v6, raw), cmsg(SOL_IPV6, IPV6_HOPOPTS, hop));
+  assert.strictEqual(errno(() => hostSendControl(AF_INET6, [{ level: SOL_IPV6, type: IPV6_HOPOPTS, data: Buffer.from([17, 1, 1, 4, 0, 0, 0, 0]) }], v6, raw)), 22);
+  assert.strictEqual(errno(() => hostSendControl(AF_INET6, [{ level: SOL_IPV6, type: IPV6_DSTOPTS, data: Buffer.from([17]) }], v6, raw)), 22);
+  assert.strictEqual(errno(() => hostSendControl(AF_INET6, [{ level: SOL_IPV6, type: IPV6_DSTOPTS, data: hop }], v6, none)), 1);
+  assert.strictEqual(errno(() => hostSendControl(AF_INET6, [{ level: SOL_IPV6, type: IPV6_RTHDR, data: hop.subarray(0, 3) }], v6, none)), 22);
+  assert.deepStrictEqual(hostSendControl(AF_INET6, [{ level: SOL_IPV6, type: IPV6_RTHDR, data: hop }], v6, none), cmsg(SOL_IPV6, IPV6_RTHDR, hop));
+  assert.strictEqual(hostSendControl(AF_INET, [{ level: SOL_IPV6, type: IPV6_HOPOPTS, data: hop }], v6, none), null);
+  // Received: only a header whose length field says its size.
+  assert.deepStrictEqual(appRecvControl(cmsg(SOL_IPV6, IPV6_DSTOPTS, hop)), [{ level: SOL_IPV6, type: IPV6_DSTOPTS, data: hop }]);
+  assert.strictEqual(appRecvControl(cmsg(SOL_IPV6, IPV6_DSTOPTS, Buffer.from([17, 1, 1, 4, 0, 0, 0, 0]))), undefined);
+  assert.strictEqual(appRecvControl(cmsg(SOL_IPV6, 55, hop)), undefined);
+});

@@ -8,7 +8,7 @@
 // platform's event service (an edge-triggered watch armed while anyone
 // waits, as for donated host fds) and is interrupted by signals like any
 // other blocking call.
-import { STAMP_IOCTLS, SIOCATMARK, SO_LINGER, SO_BINDTODEVICE, SO_BINDTOIFINDEX, TIMESTAMP_OPTIONS } from '../../abi/inet';
+import { IPV6_RECVDSTOPTS, IPV6_RECVHOPOPTS, IPV6_RECVRTHDR, STAMP_IOCTLS, SIOCATMARK, SO_LINGER, SO_BINDTODEVICE, SO_BINDTOIFINDEX, TIMESTAMP_OPTIONS } from '../../abi/inet';
 import { Errno, E, ERESTARTSYS } from '../../abi/errno';
 import {
   MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, SHUT_RDWR, SOCK_STREAM, SOL_SOCKET,
@@ -25,9 +25,10 @@ import type { FileCtx } from '../../vfs/ctx';
 import type { PseudoFs } from '../../vfs/numbering';
 import type { MaybePromise } from '../../vfs/file';
 import { SocketFile, type Cmsg, type RecvResult, type SendRequest } from '../socket';
-import { optionSpec, PASS_OPTIONS, SO_RCVTIMEO, SO_SNDTIMEO } from './options';
+import { optionSpec, PASS_OPTIONS, SOL_IPV6, SO_RCVTIMEO, SO_SNDTIMEO } from './options';
 import { checkAddr, isV4Sockaddr } from './addr';
-import { appRecvControl, hostSendControl, RECV_CONTROL_ROOM } from './cmsg';
+import { appRecvControl, hostSendControl, RECV_CONTROL_ROOM, RECV_CONTROL_ROOM_EXT } from './cmsg';
+import { EXT_HDRS, stickyHeader } from './exthdr';
 import { HostLinger } from './linger';
 import { deviceIndex, deviceName, newDevice } from '../bindtodevice';
 
@@ -38,6 +39,8 @@ const RECV_FLAGS = MSG_OOB | MSG_PEEK | MSG_TRUNC;
 /** The most one host call moves: a stream send or receive of more goes round again. */
 const CHUNK = 1 << 20;
 const SIOCOUTQNSD = 0x894b;
+/** IPV6_RECVHOPOPTS, IPV6_RECVRTHDR, IPV6_RECVDSTOPTS. */
+const RECV_EXT_OPTIONS = [IPV6_RECVHOPOPTS, IPV6_RECVRTHDR, IPV6_RECVDSTOPTS];
 
 /** What a host-mode socket needs from the sandbox. */
 export interface HostinetEnv {
@@ -78,6 +81,8 @@ export class HostInetSocket extends SocketFile {
   private closed = false;
   /** A stream socket with a receive timestamp option on: reads take the host's control data. */
   private streamStamps = false;
+  /** Room for a datagram's control data: more once IPv6 extension headers were asked for. */
+  private controlRoom = RECV_CONTROL_ROOM;
   /** SO_LINGER, kept here (linger.ts). */
   private readonly linger = new HostLinger();
   /** Released with a linger time: the host fd stays open for the close(2) that waits (closeWait), if one claims it. */
@@ -263,7 +268,7 @@ export class HostInetSocket extends SocketFile {
     // A stream socket ignores a destination (no fast open); a datagram's is checked like connect's.
     const sa = req.addr && req.addr.length > 0 && !this.stream ? checkAddr(this.family, req.addr, 'sendto') : null;
     // TCP takes no IP-level control messages (Linux ignores them there).
-    const ctl = this.stream ? null : hostSendControl(this.family, req.control, () => this.toV4(sa));
+    const ctl = this.stream ? null : hostSendControl(this.family, req.control, () => this.toV4(sa), t.creds);
     const nonblock = this.nonblocking || (req.flags & MSG_DONTWAIT) !== 0;
     const flags = (req.flags & SEND_FLAGS) | MSG_DONTWAIT | MSG_NOSIGNAL;
     const total = req.data.length;
@@ -325,7 +330,7 @@ export class HostInetSocket extends SocketFile {
       const room = this.stream ? Math.min(len - got, CHUNK) : Math.min(len, CHUNK);
       const buf = Buffer.allocUnsafe(room);
       // A datagram comes with the control messages its options asked for (cmsg.ts); a stream's never do.
-      const r = this.stream && !this.streamStamps ? { ...hs.recvfrom(this.fd, buf, hostFlags), control: null, flags: 0 } : hs.recvmsg(this.fd, buf, hostFlags, RECV_CONTROL_ROOM);
+      const r = this.stream && !this.streamStamps ? { ...hs.recvfrom(this.fd, buf, hostFlags), control: null, flags: 0 } : hs.recvmsg(this.fd, buf, hostFlags, this.controlRoom);
       if (r.n >= 0) {
         if (!this.stream) {
           const n = Math.min(r.n, room);
@@ -405,8 +410,10 @@ export class HostInetSocket extends SocketFile {
     const spec = optionSpec(level, name, this.family, this.stream);
     if (!spec || !spec.set) throw new Errno(E.ENOPROTOOPT);
     if (val.length < spec.min || (spec.strict && val.length > spec.max)) throw new Errno(E.EINVAL);
-    const r = hs.setsockopt(this.fd, level, name, Buffer.from(val.subarray(0, spec.max)));
+    const ext = level === SOL_IPV6 && EXT_HDRS.has(name);
+    const r = hs.setsockopt(this.fd, level, name, ext ? stickyHeader(t.creds, name, val) : Buffer.from(val.subarray(0, spec.max)));
     if (r < 0) fail(r);
+    if (level === SOL_IPV6 && RECV_EXT_OPTIONS.includes(name)) this.controlRoom = RECV_CONTROL_ROOM_EXT;
     // A stream's reads then ask the host for control data: the stamp of what they read (cmsg.ts lets only it through).
     if (level === SOL_SOCKET && TIMESTAMP_OPTIONS.includes(name)) this.streamStamps = val.readInt32LE(0) !== 0;
   }
