@@ -42,6 +42,10 @@ export const SO_TIMESTAMPNS_OLD = 35;
 export const SO_TIMESTAMP_NEW = 63;
 export const SO_TIMESTAMPNS_NEW = 64;
 export const TIMESTAMP_OPTIONS: readonly number[] = [SO_TIMESTAMP_OLD, SO_TIMESTAMPNS_OLD, SO_TIMESTAMP_NEW, SO_TIMESTAMPNS_NEW];
+/** SO_TIMESTAMPING (Documentation/networking/timestamping.rst): the option, its control message (SCM_TIMESTAMPING, three timespecs) and a send's per-message flags share the numbers. */
+export const SO_TIMESTAMPING_OLD = 37;
+export const SO_TIMESTAMPING_NEW = 65;
+export const SCM_TIMESTAMPING_PKTINFO = 58;
 export const SO_MARK = 36;
 export const SO_COOKIE = 57;
 export const SO_RCVTIMEO_NEW = 66;

@@ -8,7 +8,7 @@
 // platform's event service (an edge-triggered watch armed while anyone
 // waits, as for donated host fds) and is interrupted by signals like any
 // other blocking call.
-import { IPV6_RECVDSTOPTS, IPV6_RECVHOPOPTS, IPV6_RECVRTHDR, STAMP_IOCTLS, SIOCATMARK, SO_LINGER, SO_BINDTODEVICE, SO_BINDTOIFINDEX, TIMESTAMP_OPTIONS } from '../../abi/inet';
+import { IPV6_RECVDSTOPTS, IPV6_RECVHOPOPTS, IPV6_RECVRTHDR, STAMP_IOCTLS, SIOCATMARK, SO_LINGER, SO_BINDTODEVICE, SO_BINDTOIFINDEX, SO_TIMESTAMPING_NEW, SO_TIMESTAMPING_OLD, TIMESTAMP_OPTIONS } from '../../abi/inet';
 import { Errno, E, ERESTARTSYS } from '../../abi/errno';
 import {
   MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, SHUT_RDWR, SOCK_STREAM, SOL_SOCKET,
@@ -81,6 +81,8 @@ export class HostInetSocket extends SocketFile {
   private closed = false;
   /** A stream socket with a receive timestamp option on: reads take the host's control data. */
   private streamStamps = false;
+  /** SO_TIMESTAMPING's flags: a stream's reads also take the host's control data while they are not 0. */
+  private tsFlags = 0;
   /** Room for a datagram's control data: more once IPv6 extension headers were asked for. */
   private controlRoom = RECV_CONTROL_ROOM;
   /** SO_LINGER, kept here (linger.ts). */
@@ -205,6 +207,7 @@ export class HostInetSocket extends SocketFile {
         s.linger.copyFrom(this.linger);
         // The host's accepted socket inherits the listener's stamp flags, so its reads ask for them too.
         s.streamStamps = this.streamStamps;
+        s.tsFlags = this.tsFlags;
         return s;
       }
       this.env.budget.give();
@@ -267,8 +270,8 @@ export class HostInetSocket extends SocketFile {
     req.rights = null;
     // A stream socket ignores a destination (no fast open); a datagram's is checked like connect's.
     const sa = req.addr && req.addr.length > 0 && !this.stream ? checkAddr(this.family, req.addr, 'sendto') : null;
-    // TCP takes no IP-level control messages (Linux ignores them there).
-    const ctl = this.stream ? null : hostSendControl(this.family, req.control, () => this.toV4(sa), t.creds);
+    // TCP takes no IP-level control messages (Linux ignores them there), only SO_TIMESTAMPING's flags (on every host call of a long write, where Linux marks the last segment only).
+    const ctl = hostSendControl(this.family, this.stream, req.control, () => this.toV4(sa), t.creds);
     const nonblock = this.nonblocking || (req.flags & MSG_DONTWAIT) !== 0;
     const flags = (req.flags & SEND_FLAGS) | MSG_DONTWAIT | MSG_NOSIGNAL;
     const total = req.data.length;
@@ -362,16 +365,17 @@ export class HostInetSocket extends SocketFile {
   }
 
   /**
-   * An error queue entry (IP_RECVERR): its bytes, never waited for. The
-   * control message with the error (sock_extended_err) is not passed on, as
-   * when a reader gives no control buffer: MSG_CTRUNC says so.
+   * An error queue entry (IP_RECVERR, SO_TIMESTAMPING's send stamps): its
+   * bytes and the control messages cmsg.ts lets through (the extended
+   * error, the stamps), never waited for.
    */
   private recvErrQueue(len: number): RecvResult {
     const buf = Buffer.allocUnsafe(Math.min(len, CHUNK));
-    const r = hs.recvfrom(this.fd, buf, MSG_ERRQUEUE | MSG_DONTWAIT);
+    const r = hs.recvmsg(this.fd, buf, MSG_ERRQUEUE | MSG_DONTWAIT, this.controlRoom);
     if (r.n < 0) fail(r.n);
     const n = Math.min(r.n, buf.length);
-    return { data: buf.subarray(0, n), n, flags: MSG_ERRQUEUE | MSG_CTRUNC | (r.n > n ? MSG_TRUNC : 0), addr: r.addr.length ? r.addr : null, rights: null, cred: null };
+    const control = appRecvControl(r.control, true);
+    return { data: buf.subarray(0, n), n, flags: MSG_ERRQUEUE | (r.flags & MSG_CTRUNC) | (r.n > n || r.flags & MSG_TRUNC ? MSG_TRUNC : 0), addr: r.addr.length ? r.addr : null, rights: null, cred: null, control };
   }
 
   // -------------------------------------------------------------- options
@@ -415,7 +419,11 @@ export class HostInetSocket extends SocketFile {
     if (r < 0) fail(r);
     if (level === SOL_IPV6 && RECV_EXT_OPTIONS.includes(name)) this.controlRoom = RECV_CONTROL_ROOM_EXT;
     // A stream's reads then ask the host for control data: the stamp of what they read (cmsg.ts lets only it through).
-    if (level === SOL_SOCKET && TIMESTAMP_OPTIONS.includes(name)) this.streamStamps = val.readInt32LE(0) !== 0;
+    if (level === SOL_SOCKET && TIMESTAMP_OPTIONS.includes(name)) this.streamStamps = val.readInt32LE(0) !== 0 || this.tsFlags !== 0;
+    if (level === SOL_SOCKET && (name === SO_TIMESTAMPING_OLD || name === SO_TIMESTAMPING_NEW)) {
+      this.tsFlags = val.readInt32LE(0);
+      this.streamStamps ||= this.tsFlags !== 0;
+    }
   }
 
   /**

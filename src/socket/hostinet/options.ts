@@ -51,6 +51,9 @@ const TABLE = new Map<number, Map<number, OptionSpec>>([
     [35, int()], // SO_TIMESTAMPNS
     [63, int()], // SO_TIMESTAMP_NEW
     [64, int()], // SO_TIMESTAMPNS_NEW
+    // SO_TIMESTAMPING and its _NEW form: an int of flags or a struct so_timestamping (flags and a PHC index), checked by the host; its stamps come as control messages (cmsg.ts), the send stamps on the error queue.
+    [37, { min: 4, max: 8, get: true, set: true }],
+    [65, { min: 4, max: 8, get: true, set: true }],
     [30, ro()], // SO_ACCEPTCONN
     [38, ro()], // SO_PROTOCOL
     [39, ro()], // SO_DOMAIN
@@ -83,7 +86,7 @@ const TABLE = new Map<number, Map<number, OptionSpec>>([
     [7, bool()], // IP_RECVRETOPTS
     [10, int()], // IP_MTU_DISCOVER
     [8, bool()], // IP_PKTINFO (its control messages: cmsg.ts)
-    [11, int()], // IP_RECVERR (glibc's resolver sets it; the queue is read with MSG_ERRQUEUE, without the control message)
+    [11, int()], // IP_RECVERR (glibc's resolver sets it; the queue is read with MSG_ERRQUEUE, its extended error passed by cmsg.ts)
     [12, bool()], // IP_RECVTTL
     [13, bool()], // IP_RECVTOS
     [20, bool()], // IP_RECVORIGDSTADDR
@@ -136,4 +139,4 @@ export function optionSpec(level: number, name: number, family: number, stream: 
 }
 
 /** Listed for the syscall table's note. */
-export const OPTION_NOTE = 'host mode: SOL_SOCKET SO_REUSEADDR/REUSEPORT/KEEPALIVE/LINGER/SNDBUF/RCVBUF/RCVTIMEO/SNDTIMEO/BROADCAST/OOBINLINE/PRIORITY/RCVLOWAT/DONTROUTE/BINDTODEVICE/BINDTOIFINDEX/TIMESTAMP/TIMESTAMPNS (old and new forms) and the read-only ones; SOL_TCP NODELAY/CORK/KEEPIDLE/KEEPINTVL/KEEPCNT/SYNCNT/LINGER2/DEFER_ACCEPT/WINDOW_CLAMP/INFO/QUICKACK/CONGESTION/USER_TIMEOUT/NOTSENT_LOWAT/MAXSEG; UDP_CORK; IP TOS/TTL/OPTIONS/RECVOPTS/RECVRETOPTS/MTU_DISCOVER/MTU/RECVERR/FREEBIND/BIND_ADDRESS_NO_PORT/PKTINFO/RECVTTL/RECVTOS/RECVORIGDSTADDR/multicast; IPV6 V6ONLY/RECVERR/TCLASS/hops/MTU/multicast/RECVPKTINFO/RECVHOPLIMIT/RECVTCLASS/RECVORIGDSTADDR, the extension headers HOPOPTS/DSTOPTS/RTHDRDSTOPTS/RTHDR (checked as Linux does, CAP_NET_RAW the application\'s) and RECVHOPOPTS/RECVDSTOPTS/RECVRTHDR, and the sticky PKTINFO (set only, as Linux)';
+export const OPTION_NOTE = 'host mode: SOL_SOCKET SO_REUSEADDR/REUSEPORT/KEEPALIVE/LINGER/SNDBUF/RCVBUF/RCVTIMEO/SNDTIMEO/BROADCAST/OOBINLINE/PRIORITY/RCVLOWAT/DONTROUTE/BINDTODEVICE/BINDTOIFINDEX/TIMESTAMP/TIMESTAMPNS/TIMESTAMPING (old and new forms; SO_TIMESTAMPING\'s software stamps on receive and on the error queue, OPT_STATS\' messages are not passed) and the read-only ones; SOL_TCP NODELAY/CORK/KEEPIDLE/KEEPINTVL/KEEPCNT/SYNCNT/LINGER2/DEFER_ACCEPT/WINDOW_CLAMP/INFO/QUICKACK/CONGESTION/USER_TIMEOUT/NOTSENT_LOWAT/MAXSEG; UDP_CORK; IP TOS/TTL/OPTIONS/RECVOPTS/RECVRETOPTS/MTU_DISCOVER/MTU/RECVERR/FREEBIND/BIND_ADDRESS_NO_PORT/PKTINFO/RECVTTL/RECVTOS/RECVORIGDSTADDR/multicast; IPV6 V6ONLY/RECVERR/TCLASS/hops/MTU/multicast/RECVPKTINFO/RECVHOPLIMIT/RECVTCLASS/RECVORIGDSTADDR, the extension headers HOPOPTS/DSTOPTS/RTHDRDSTOPTS/RTHDR (checked as Linux does, CAP_NET_RAW the application\'s) and RECVHOPOPTS/RECVDSTOPTS/RECVRTHDR, and the sticky PKTINFO (set only, as Linux)';
