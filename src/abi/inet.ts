@@ -82,6 +82,11 @@ export const IP_RECVTOS = 13;
 export const IP_RECVORIGDSTADDR = 20;
 export const IP_MTU_DISCOVER = 10;
 export const IP_RECVERR = 11;
+/** IPv4 options (ip(7)): the sticky ones, those a datagram came with (IP_RECVOPTS) and the reply's (IP_RECVRETOPTS, whose control message is IP_RETOPTS, as is the per-message option of a send). */
+export const IP_OPTIONS = 4;
+export const IP_RECVOPTS = 6;
+export const IP_RETOPTS = 7;
+export const IP_RECVRETOPTS = IP_RETOPTS;
 export const IP_MTU = 14;
 export const IP_FREEBIND = 15;
 export const IP_BIND_ADDRESS_NO_PORT = 24;

@@ -34,6 +34,8 @@ export class TcpSocket extends TcpSockoptSocket implements TcbOwner {
       (s as unknown as Record<string, unknown>)[k] = parent[k];
     }
     s.stamps.inherit(parent.stamps);
+    // Its IPv4 options are not the listener's but the SYN's, echoed (what the connection sends: listener.ts).
+    s.ipOpts = c.opts.ipOpts;
     s.tcb = c;
     s.tieTo(c.oif);
     c.owner = s;
