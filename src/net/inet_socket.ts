@@ -3,7 +3,7 @@
 // reports them), the timeouts of blocking calls, and the way a blocking call
 // waits (interruptibly, until SO_RCVTIMEO/SO_SNDTIMEO).
 import { RecvStamps } from '../socket/timestamp';
-import { TIMESTAMP_OPTIONS } from '../abi/inet';
+import { SO_TIMESTAMPING_NEW, SO_TIMESTAMPING_OLD, TIMESTAMP_OPTIONS } from '../abi/inet';
 import { Errno, E } from '../abi/errno';
 import { AF_INET, AF_INET6, SOL_SOCKET, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PASSPIDFD, SO_PASSSEC, SO_PROTOCOL, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE, RMEM_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, WMEM_MAX, MSG_DONTWAIT } from '../abi/socket';
 import {
@@ -325,6 +325,7 @@ export abstract class InetSocket extends SocketFile {
 
   private getSocketOpt(name: number): Buffer {
     if (TIMESTAMP_OPTIONS.includes(name)) return int32(this.stamps.get(name));
+    if (name === SO_TIMESTAMPING_OLD || name === SO_TIMESTAMPING_NEW) return this.stamps.getTimestamping();
     switch (name) {
       case SO_TYPE: return int32(this.type);
       case SO_DOMAIN: return int32(this.family);
@@ -386,6 +387,10 @@ export abstract class InetSocket extends SocketFile {
         else this.sndTimeoNs = ns;
         return;
       }
+      case SO_TIMESTAMPING_OLD:
+      case SO_TIMESTAMPING_NEW:
+        this.stamps.setTimestamping(name, val);
+        return this.stampsChanged();
       default: break;
     }
     const v = readInt(val);

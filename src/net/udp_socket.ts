@@ -9,7 +9,7 @@ import { CAP_NET_RAW, IP_RECVOPTS, IP_RECVRETOPTS, IP_RETOPTS, STAMP_IOCTLS } fr
 import { hasCapability } from '../auth/creds';
 import { compileUser, echoOptions, IP_OPTIONS_MAX } from './ip/ipopts';
 import { Errno, E } from '../abi/errno';
-import { AF_INET, AF_INET6, MSG_OOB, MSG_PEEK, MSG_TRUNC, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUT_RDWR, SOCK_DGRAM, WMEM_DEFAULT } from '../abi/socket';
+import { AF_INET, AF_INET6, SOL_SOCKET, MSG_OOB, MSG_PEEK, MSG_TRUNC, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUT_RDWR, SOCK_DGRAM, WMEM_DEFAULT } from '../abi/socket';
 import {
   IPPROTO_IP, IPPROTO_IPV6, IPPROTO_UDP, IPPROTO_UDPLITE, IP_PKTINFO, IP_RECVORIGDSTADDR, IP_RECVTOS, IP_RECVTTL, IP_TOS, IP_TTL, IPV6_HOPLIMIT, IPV6_PKTINFO, IPV6_RECVHOPLIMIT,
   IPV6_RECVORIGDSTADDR, IPV6_RECVPKTINFO, IPV6_RECVTCLASS, IPV6_TCLASS, MSG_MORE, SIOCOUTQ,
@@ -93,6 +93,8 @@ export class UdpSocket extends InetSocket {
     let src: Ip | null = null;
     let opts: Buffer | null = null;
     for (const m of control ?? []) {
+      // SO_TIMESTAMPING's per-message send stamps: none are made on the Sentry's stack (socket/timestamp.ts).
+      if (m.level === SOL_SOCKET) throw new Errno(E.EINVAL);
       if (v4) {
         let pi: PktInfo | null = null;
         if (m.level === IPPROTO_IP && m.type === IP_PKTINFO) pi = parseInPktinfo(m.data);
@@ -344,6 +346,8 @@ export class UdpSocket extends InetSocket {
     // SOL_SOCKET's come first, as Linux's sock_recv_cmsgs runs before the IP level's.
     const stamp = this.stamps.read(d.stampNs, () => this.env.realtimeNs());
     if (stamp) out.push(stamp);
+    const ts = this.stamps.timestamping(d.stampNs);
+    if (ts) out.push(ts);
     if (want6(IPV6_RECVPKTINFO)) out.push({ level: IPPROTO_IPV6, type: IPV6_PKTINFO, data: in6Pktinfo(d.ifindex, d.dst) });
     if (isV4(d.from)) {
       if (this.ipRecv.has(IP_PKTINFO)) out.push({ level: IPPROTO_IP, type: IP_PKTINFO, data: inPktinfo(d.ifindex, d.dst) });

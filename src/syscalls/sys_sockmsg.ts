@@ -366,7 +366,7 @@ async function mmsg(t: Task, a: number[], send: boolean): Promise<number> {
 
 const INET_CMSG = 'host-mode inet sockets: datagram sockets pass IP_RETOPTS (IPv4 options, up to 40 bytes, checked by the host), IP_PKTINFO, IP_TTL, IP_TOS, IPV6_PKTINFO, IPV6_HOPLIMIT, IPV6_TCLASS and the IPv6 extension headers (IPV6_HOPOPTS, IPV6_DSTOPTS, IPV6_RTHDRDSTOPTS, IPV6_RTHDR: lengths checked first, as Linux) to the host and give back IP_RECVOPTS\'s and IP_RECVRETOPTS\' options, IP_PKTINFO, IP_TTL, IP_TOS, IP_ORIGDSTADDR, their IPv6 counterparts, the extension headers IPV6_RECVHOPOPTS, IPV6_RECVDSTOPTS and IPV6_RECVRTHDR ask for, and SO_TIMESTAMP\'s four forms (a stream\'s too, its last chunk\'s) (other types of the destination\'s IP level, such as IPV6_DONTFRAG, are EINVAL); SCM_RIGHTS is ignored, as on Linux; SO_TIMESTAMPING\'s per-message flags pass (streams too), its SCM_TIMESTAMPING stamps come back, and MSG_ERRQUEUE gives the entry with its extended error (IP_RECVERR, IPV6_RECVERR) and stamps';
 
-const SEND_PARTIAL = 'on the Sentry\'s stack MSG_MORE on a UDP socket (corked datagrams) is EOPNOTSUPP; SO_TIMESTAMPING is host mode only; in host mode urgent data sends no SIGURG';
+const SEND_PARTIAL = 'on the Sentry\'s stack MSG_MORE on a UDP socket (corked datagrams) is EOPNOTSUPP and SO_TIMESTAMPING\'s per-message send stamps EINVAL; in host mode urgent data sends no SIGURG';
 
 export const defs: SyscallDef[] = [
   { nr: 44, name: 'sendto', args: ['fd', 'inbuf', 'size', 'msg_flags', 'sockaddr', 'size'], fn: sendto, partial: SEND_PARTIAL },

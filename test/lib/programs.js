@@ -256,7 +256,9 @@ const C_PROGRAMS = Object.freeze({
   // ipopts4: each option kind, Linux's checks, what sender and receiver record.
   ipopts: { args: () => [], endsWithDone: true, netns: true },
   ipopts4: { args: () => [], endsWithDone: true, netns: true },
-  // IPv6 extension headers and SO_TIMESTAMPING: host mode only (hostnet.test.js).
+  // SO_TIMESTAMPING's software receive stamps (the Sentry's stack; hostnet.test.js runs it in host mode too).
+  tsrx: { args: () => [], endsWithDone: true, netns: true },
+  // IPv6 extension headers and SO_TIMESTAMPING's send stamps: host mode only (hostnet.test.js).
   ip6opts: { args: () => [], endsWithDone: true, netns: true, ownTest: true },
   tstamping: { args: () => [], endsWithDone: true, netns: true, ownTest: true },
   inetpassopt: { args: () => [], endsWithDone: true, netns: true },
