@@ -450,7 +450,7 @@ export class Stack implements TcpHost {
   private rawReceive(frame: Buffer, pkt: IpPacket): void {
     const end = pkt.payload.byteOffset - frame.byteOffset + pkt.payload.length;
     const packet = frame.subarray(pkt.netOff, end);
-    for (const ep of this.rawIcmp) if ((ep.remote === null || ep.remote === pkt.src) && ep.onDev(pkt.iif)) ep.deliver(packet, pkt.src, 0, this.counters, 64, 0, pkt.iif, pkt.dst);
+    for (const ep of this.rawIcmp) if ((ep.remote === null || ep.remote === pkt.src) && ep.onDev(pkt.iif)) ep.deliver(packet, pkt.src, 0, this.counters, 64, 0, pkt.iif, pkt.dst, pkt.options);
   }
 
   /** An ICMPv6 message (checksum verified) for the raw ICMPv6 sockets: without the IPv6 header, from a connected socket's peer only. */
@@ -468,7 +468,7 @@ export class Stack implements TcpHost {
       return ep !== undefined && (ep.remote === null || ep.remote === pkt.src) && ep.onDev(pkt.iif);
     });
     const ep = bs.length ? this.ping.get(bs[0]) : undefined;
-    if (ep) ep.deliver(pkt.payload, pkt.src, 0, this.counters, 64, 0, pkt.iif, pkt.dst);
+    if (ep) ep.deliver(pkt.payload, pkt.src, 0, this.counters, 64, 0, pkt.iif, pkt.dst, pkt.options);
   }
 
   /** A hard ICMP error quoting a UDP datagram from (src, sport) to (dst, dport): a connected socket learns err (ECONNREFUSED for a port unreachable). */

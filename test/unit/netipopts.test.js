@@ -27,6 +27,7 @@ test('an application\'s options: padded, zeroed after an end of list, Linux\'s c
     B(0x83, 7, 8, 127, 0, 0, 1), B(0x83, 8, 4, 127, 0, 0, 1), // a source route's pointer, a partial address
     B(0x83, 7, 4, 127, 0, 0, 1, 0x89, 7, 4, 127, 0, 0, 1), // two source routes
     B(0x86, 4, 0, 0), // CIPSO
+    B(7, 7, 4, 0, 0, 0, 0, 7, 7, 4, 0, 0, 0, 0, 0, 0), // two record routes
     B(0x44, 8, 9, 0xf0), // a full timestamp whose overflow is at its most
   ];
   for (const b of einval) assert.strictEqual(errno(() => compileUser(b, true)), 22, b.toString('hex'));
@@ -95,8 +96,8 @@ test('the stack drops packets with malformed or source-routing options and count
   const c = s.counters;
   input(B(7, 7, 4, 0, 0, 0, 0, 0));
   assert.strictEqual(c.UdpNoPorts, 1, 'well-formed options reach UDP');
-  for (const bad of [B(7, 9, 4, 0), B(7, 7, 3, 0, 0, 0, 0, 0), B(0x44, 3, 5, 0), B(0x86, 4, 0, 0), B(0x44, 8, 9, 0xf0, 0, 0, 0, 0)]) input(bad);
-  assert.strictEqual(c.IpInHdrErrors, 5);
+  for (const bad of [B(7, 9, 4, 0), B(7, 7, 3, 0, 0, 0, 0, 0), B(0x44, 3, 5, 0), B(0x86, 4, 0, 0), B(0x44, 8, 9, 0xf0, 0, 0, 0, 0), B(0x44, 4, 5, 0, 0x44, 4, 5, 0)]) input(bad);
+  assert.strictEqual(c.IpInHdrErrors, 6);
   input(B(0x89, 7, 4, 127, 0, 0, 1, 0));
   assert.strictEqual(c.IpInSourceRouted, 1);
   assert.strictEqual(c.UdpNoPorts, 1);

@@ -6,7 +6,8 @@
 //   zeroed; each option's length within what is left; record route and
 //   timestamps with a pointer of at least 4 (5) and, where there is room,
 //   room for a whole entry; one source route (loose or strict) with its
-//   pointer at 4 and whole addresses; a router alert of 4 bytes or more;
+//   pointer at 4 and whole addresses; one record route and one timestamp
+//   option; a router alert of 4 bytes or more;
 //   CIPSO refused (no DOI is configured); timestamp flags other than 0, 1
 //   and 3 and options unknown here need CAP_NET_RAW. Kept as given (what
 //   getsockopt reads back).
@@ -75,7 +76,11 @@ export function compileUser(val: Buffer, rawCap: boolean): Buffer {
   const b = Buffer.alloc((val.length + 3) & ~3);
   val.copy(b);
   let srr = false;
+  const seen = new Set<number>();
   const ok = walk(b, (type, i, len) => {
+    // One record route and one timestamp option (a second is malformed, as Linux's).
+    if ((type === RR || type === TS) && seen.has(type)) return false;
+    seen.add(type);
     switch (type) {
       case LSRR:
       case SSRR:
@@ -151,8 +156,11 @@ export type Received = { opts: Buffer } | 'malformed' | 'source-routed';
 export function receivedOptions(view: Buffer, local: Ip, own: (ip: Ip) => boolean, nowMs: number): Received {
   const b = Buffer.from(view);
   let srr = false;
+  const seen = new Set<number>();
   const ok = walk(b, (type, i, len) => {
     const ptr = b[i + 2];
+    if ((type === RR || type === TS) && seen.has(type)) return false;
+    seen.add(type);
     switch (type) {
       case LSRR:
       case SSRR:
