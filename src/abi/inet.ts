@@ -42,6 +42,10 @@ export const SO_TIMESTAMPNS_OLD = 35;
 export const SO_TIMESTAMP_NEW = 63;
 export const SO_TIMESTAMPNS_NEW = 64;
 export const TIMESTAMP_OPTIONS: readonly number[] = [SO_TIMESTAMP_OLD, SO_TIMESTAMPNS_OLD, SO_TIMESTAMP_NEW, SO_TIMESTAMPNS_NEW];
+/** SO_TIMESTAMPING (Documentation/networking/timestamping.rst): the option, its control message (SCM_TIMESTAMPING, three timespecs) and a send's per-message flags share the numbers. */
+export const SO_TIMESTAMPING_OLD = 37;
+export const SO_TIMESTAMPING_NEW = 65;
+export const SCM_TIMESTAMPING_PKTINFO = 58;
 export const SO_MARK = 36;
 export const SO_COOKIE = 57;
 export const SO_RCVTIMEO_NEW = 66;
@@ -78,6 +82,11 @@ export const IP_RECVTOS = 13;
 export const IP_RECVORIGDSTADDR = 20;
 export const IP_MTU_DISCOVER = 10;
 export const IP_RECVERR = 11;
+/** IPv4 options (ip(7)): the sticky ones, those a datagram came with (IP_RECVOPTS) and the reply's (IP_RECVRETOPTS, whose control message is IP_RETOPTS, as is the per-message option of a send). */
+export const IP_OPTIONS = 4;
+export const IP_RECVOPTS = 6;
+export const IP_RETOPTS = 7;
+export const IP_RECVRETOPTS = IP_RETOPTS;
 export const IP_MTU = 14;
 export const IP_FREEBIND = 15;
 export const IP_BIND_ADDRESS_NO_PORT = 24;
@@ -141,3 +150,12 @@ export const EPHEMERAL_HIGH = 60999;
 /** net.ipv4.tcp_rmem[1] and tcp_wmem[1]: SO_RCVBUF and SO_SNDBUF of a new TCP socket. */
 export const TCP_RMEM_DEFAULT = 131072;
 export const TCP_WMEM_DEFAULT = 16384;
+
+// RFC 3542's IPv6 extension headers: sticky options and control messages of the same numbers (IPV6_RTHDRDSTOPTS is send only; a received destination options header before a routing header comes as IPV6_DSTOPTS), and the options asking for them on receive.
+export const IPV6_RECVHOPOPTS = 53;
+export const IPV6_HOPOPTS = 54;
+export const IPV6_RTHDRDSTOPTS = 55;
+export const IPV6_RECVRTHDR = 56;
+export const IPV6_RTHDR = 57;
+export const IPV6_RECVDSTOPTS = 58;
+export const IPV6_DSTOPTS = 59;

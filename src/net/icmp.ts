@@ -6,6 +6,7 @@
 // SYN ends that connect with the error Linux gives (ENETUNREACH, EHOSTUNREACH,
 // ECONNREFUSED). Malformed messages are dropped and
 // counted.
+import { echoOptions, wireOptions } from './ip/ipopts';
 import { E } from '../abi/errno';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE } from '../abi/inet';
 import { ipFromBytes, type Ip } from './ip/addr';
@@ -50,7 +51,10 @@ export function handleIcmp(stack: Stack, pkt: IpPacket, _verify: boolean): void 
     reply[0] = pkt.v4 ? 0 : 129;
     reply.writeUInt16BE(0, 2);
     count(c, `${name}OutEchoReps`);
-    stack.sendRaw(pkt.dst, pkt.src, pkt.proto, finish(reply, pkt.v4, pkt.dst, pkt.src));
+    // The request's IPv4 options come back echoed (record route and timestamps, with this hop's entry), as Linux's icmp_reply.
+    const opts = pkt.options ? echoOptions(pkt.options) : null;
+    const options = opts?.length ? wireOptions(opts, pkt.dst, pkt.src, stack.clockMs()) : undefined;
+    stack.sendRaw(pkt.dst, pkt.src, pkt.proto, finish(reply, pkt.v4, pkt.dst, pkt.src), 0, options);
     return;
   }
   if (type === (pkt.v4 ? 0 : 129)) {

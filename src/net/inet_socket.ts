@@ -3,11 +3,11 @@
 // reports them), the timeouts of blocking calls, and the way a blocking call
 // waits (interruptibly, until SO_RCVTIMEO/SO_SNDTIMEO).
 import { RecvStamps } from '../socket/timestamp';
-import { TIMESTAMP_OPTIONS } from '../abi/inet';
+import { SO_TIMESTAMPING_NEW, SO_TIMESTAMPING_OLD, TIMESTAMP_OPTIONS } from '../abi/inet';
 import { Errno, E } from '../abi/errno';
 import { AF_INET, AF_INET6, SOL_SOCKET, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PASSPIDFD, SO_PASSSEC, SO_PROTOCOL, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE, RMEM_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, WMEM_MAX, MSG_DONTWAIT } from '../abi/socket';
 import {
-  IPPROTO_IP, IPPROTO_IPV6, IPV6_PKTINFO, IPV6_TCLASS, IP_PKTINFO, IP_RECVERR, IP_RECVORIGDSTADDR, IP_RECVTOS, IP_RECVTTL, IPV6_RECVERR, IPV6_UNICAST_HOPS, IPV6_V6ONLY, IP_TOS, IP_TTL, SO_BROADCAST, SO_KEEPALIVE, SO_LINGER, SO_OOBINLINE,
+  CAP_NET_RAW, IPPROTO_IP, IPPROTO_IPV6, IPV6_PKTINFO, IPV6_TCLASS, IP_OPTIONS, IP_PKTINFO, IP_RECVERR, IP_RECVOPTS, IP_RECVRETOPTS, IP_RECVORIGDSTADDR, IP_RECVTOS, IP_RECVTTL, IPV6_RECVERR, IPV6_UNICAST_HOPS, IPV6_V6ONLY, IP_TOS, IP_TTL, SO_BROADCAST, SO_KEEPALIVE, SO_LINGER, SO_OOBINLINE,
   SO_BINDTODEVICE, SO_BINDTOIFINDEX, SO_PRIORITY, SO_RCVLOWAT, SO_RCVTIMEO_NEW, SO_RCVTIMEO_OLD, SO_REUSEPORT, SO_SNDTIMEO_NEW, SO_SNDTIMEO_OLD,
 } from '../abi/inet';
 import { O_NONBLOCK } from '../abi/fs';
@@ -18,12 +18,14 @@ import { ANY4, ANY6, formatSockaddr, isLinkLocal, isV4, type Ip, type SockAddr }
 import { deviceIndex, deviceName, deviceNameValue, newDevice } from '../socket/bindtodevice';
 import type { Binding } from './ports';
 import { parseIn6Pktinfo } from './pktinfo';
+import { compileUser, firstHop, wireOptions } from './ip/ipopts';
+import { hasCapability } from '../auth/creds';
 import type { Stack } from './stack';
 import type { PseudoFs } from '../vfs/numbering';
 import type { NetSysctl } from '../kernel/netinfo';
 
 /** The IPPROTO_IP options that ask for control messages with each datagram. */
-const IP_RECV_OPTS = [IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, IP_RECVORIGDSTADDR];
+const IP_RECV_OPTS = [IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, IP_RECVOPTS, IP_RECVRETOPTS, IP_RECVORIGDSTADDR];
 
 /** The heap a socket object costs (estimated), beyond its connection and queues. */
 export const INET_SOCKET_COST = 2048;
@@ -228,6 +230,18 @@ export abstract class InetSocket extends SocketFile {
    * reads the option back (ENOPROTOOPT): only the index is kept here.
    */
   protected stickyIf = 0;
+  /** IP_OPTIONS: the IPv4 options every packet carries, as the application gave them, checked (ip/ipopts.ts; empty: none). */
+  protected ipOpts: Buffer = Buffer.alloc(0);
+
+  /** Where a packet to dst with IPv4 options opts (the socket's unless given) goes first: a source route's first address, else dst. */
+  protected firstHop(dst: Ip, opts: Buffer = this.ipOpts): Ip {
+    return isV4(dst) && opts.length ? firstHop(opts) ?? dst : dst;
+  }
+
+  /** The IPv4 options a packet from src to dst carries as sent, undefined for none. */
+  protected wireOptions(src: Ip, dst: Ip, opts: Buffer = this.ipOpts): Buffer | undefined {
+    return isV4(dst) && opts.length ? wireOptions(opts, src, dst, this.stack.clockMs()) : undefined;
+  }
 
   getsockopt(_t: FileCtx, level: number, name: number): Buffer {
     if (level === SOL_SOCKET && (name === SO_BINDTODEVICE || name === SO_BINDTOIFINDEX)) return this.getDevice(name);
@@ -236,6 +250,7 @@ export abstract class InetSocket extends SocketFile {
       if (name === IP_TOS) return int32(this.tos);
       if (name === IP_TTL) return int32(this.ttl < 0 ? 64 : this.ttl);
       if (name === IP_RECVERR) return int32(this.recvErr ? 1 : 0);
+      if (name === IP_OPTIONS) return Buffer.from(this.ipOpts);
       if (IP_RECV_OPTS.includes(name)) return int32(this.ipRecv.has(name) ? 1 : 0);
       throw new Errno(E.ENOPROTOOPT);
     }
@@ -265,6 +280,10 @@ export abstract class InetSocket extends SocketFile {
         return this.optionsChanged();
       }
       if (name === IP_RECVERR) return void (this.recvErr = readInt(val) !== 0);
+      if (name === IP_OPTIONS) {
+        this.ipOpts = compileUser(val, hasCapability(t.creds, CAP_NET_RAW));
+        return this.optionsChanged();
+      }
       if (IP_RECV_OPTS.includes(name)) {
         // As Linux's SOL_IP integers: an int, a byte when shorter, 0 when empty.
         if ((val.length >= 4 ? val.readInt32LE(0) : val.length ? val[0] : 0) !== 0) this.ipRecv.add(name);
@@ -306,6 +325,7 @@ export abstract class InetSocket extends SocketFile {
 
   private getSocketOpt(name: number): Buffer {
     if (TIMESTAMP_OPTIONS.includes(name)) return int32(this.stamps.get(name));
+    if (name === SO_TIMESTAMPING_OLD || name === SO_TIMESTAMPING_NEW) return this.stamps.getTimestamping();
     switch (name) {
       case SO_TYPE: return int32(this.type);
       case SO_DOMAIN: return int32(this.family);
@@ -367,6 +387,10 @@ export abstract class InetSocket extends SocketFile {
         else this.sndTimeoNs = ns;
         return;
       }
+      case SO_TIMESTAMPING_OLD:
+      case SO_TIMESTAMPING_NEW:
+        this.stamps.setTimestamping(name, val);
+        return this.stampsChanged();
       default: break;
     }
     const v = readInt(val);

@@ -70,14 +70,16 @@ export class PingSocket extends IcmpSocket {
     const msg = req.data.slice(0, len);
     const v4 = this.family === AF_INET;
     if (msg[0] !== (v4 ? ICMP_ECHO : ICMPV6_ECHO) || msg[1] !== 0) throw new Errno(E.EINVAL);
-    const route = this.stack.route(dst, oif);
+    // IP_OPTIONS: a source route's first address is where it goes.
+    const hop = this.firstHop(dst);
+    const route = this.stack.route(hop, oif);
     this.autobind(t);
     const b = this.binding as NonNullable<typeof this.binding>;
     const src = !isAny(b.ip) ? b.ip : route.src;
     if (isV4(src) !== v4) throw new Errno(E.EINVAL);
     msg.writeUInt16BE(b.port, 4);
     msg.writeUInt16BE(0, 2);
-    this.stack.sendRaw(src, dst, v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, finish(msg, v4, src, dst), oif);
+    this.stack.sendRaw(src, hop, v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, finish(msg, v4, src, dst), oif, this.wireOptions(src, dst));
     this.stack.flush();
     return len;
   }
@@ -130,10 +132,11 @@ export class RawIcmpSocket extends IcmpSocket implements RawIcmp6Receiver {
   override sendmsg(t: FileCtx, req: SendRequest): number {
     const { dst, oif } = this.icmpDestination(req);
     const len = req.data.length;
-    const route = this.stack.route(dst, oif);
+    const hop = this.firstHop(dst);
+    const route = this.stack.route(hop, oif);
     const src = this.bound && !isAny(this.bound) ? this.bound : route.src;
     if (this.family === AF_INET) {
-      this.stack.sendRaw(src, dst, IPPROTO_ICMP, req.data.slice(0, len), oif);
+      this.stack.sendRaw(src, hop, IPPROTO_ICMP, req.data.slice(0, len), oif, this.wireOptions(src, dst));
     } else {
       const msg = req.data.slice(0, len);
       if (this.csumOff >= 0) {

@@ -9,6 +9,7 @@ import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE
 import { ANY4, ANY6, LOOP4, LOOP6, isAny, isLocal, isV4, samePrefix, type Ip } from './ip/addr';
 import { handleIcmp, portUnreachable } from './icmp';
 import { type Counters, count, headerRoom, parseFrame, writeHeaders, type IpPacket } from './ip/ip';
+import { firstHop, receivedOptions, wireOptions } from './ip/ipopts';
 import { LoopbackNic, type Nic } from './link';
 import { PortTable, type Binding } from './ports';
 import type { NetTimer, TcpHost, TimerTarget } from './tcp/host';
@@ -78,6 +79,8 @@ export class Stack implements TcpHost {
   /** Raw ICMPv6 sockets: each reads every ICMPv6 message received that its filter passes. */
   readonly rawIcmp6 = new Set<RawIcmp6Receiver>();
   private ipId = 0;
+  /** Realtime ms, for the timestamps IPv4 options record. */
+  clockMs: () => number = Date.now;
   /** Addresses of the NICs other than loopback, and the NIC of each family's default route (null: loopback only). */
   private readonly addrs = new Map<Ip, Nic>();
   private uplink4: { nic: Nic; src: Ip } | null = null;
@@ -245,12 +248,16 @@ export class Stack implements TcpHost {
   }
 
   transmit(c: TcbSender, seg: TcpSegment): void {
-    const room = headerRoom(c.v4);
-    const nic = this.nicOrDrop(c.remote, c.oif);
+    // IP_OPTIONS: every segment carries them, a source route sends it to its first address (the checksum stays the connection's).
+    const ipOpts = c.v4 && c.opts.ipOpts.length ? c.opts.ipOpts : null;
+    const hop = ipOpts ? firstHop(ipOpts) ?? c.remote : c.remote;
+    const options = ipOpts ? wireOptions(ipOpts, c.local, c.remote, this.clockMs()) : undefined;
+    const room = headerRoom(c.v4, options?.length);
+    const nic = this.nicOrDrop(hop, c.oif);
     if (!nic) return;
     const frame = this.frameFor(nic, room + TCP_HLEN + optionsLength(seg, (seg.flags & SYN) !== 0) + seg.data.length);
     writeTcp(frame, room, seg, c.v4, c.local, c.remote, nic.txChecksumOffload === true);
-    writeHeaders(frame, { v4: c.v4, src: c.local, dst: c.remote, proto: IPPROTO_TCP, tos: c.opts.tos, ttl: c.opts.ttl, id: this.nextId() });
+    writeHeaders(frame, { v4: c.v4, src: c.local, dst: hop, proto: IPPROTO_TCP, tos: c.opts.tos, ttl: c.opts.ttl, id: this.nextId(), options });
     count(this.counters, 'TcpOutSegs');
     const mss = c.sendMss;
     nic.transmit(frame, seg.data.length > mss ? mss : 0);
@@ -260,28 +267,28 @@ export class Stack implements TcpHost {
     return nic.allocFrame ? nic.allocFrame(len) : Buffer.allocUnsafe(len);
   }
 
-  /** A UDP datagram, or with cscov a UDP-Lite one whose coverage field is cscov. */
-  sendUdp(src: Ip, sport: number, dst: Ip, dport: number, data: Buffer, tos: number, ttl: number, cscov: number | null = null, oif = 0): void {
+  /** A UDP datagram, or with cscov a UDP-Lite one whose coverage field is cscov; options: IPv4 options as sent (ipopts.ts wireOptions). */
+  sendUdp(src: Ip, sport: number, dst: Ip, dport: number, data: Buffer, tos: number, ttl: number, cscov: number | null = null, oif = 0, options?: Buffer): void {
     const v4 = isV4(dst);
-    const room = headerRoom(v4);
+    const room = headerRoom(v4, options?.length);
     const nic = this.route(dst, oif).nic;
     const frame = this.frameFor(nic, room + UDP_HLEN + data.length);
     if (cscov === null) writeUdp(frame, room, sport, dport, data, v4, src, dst);
     else writeUdpLite(frame, room, sport, dport, data, v4, src, dst, cscov);
-    writeHeaders(frame, { v4, src, dst, proto: cscov === null ? IPPROTO_UDP : IPPROTO_UDPLITE, tos, ttl, id: this.nextId() });
+    writeHeaders(frame, { v4, src, dst, proto: cscov === null ? IPPROTO_UDP : IPPROTO_UDPLITE, tos, ttl, id: this.nextId(), options });
     count(this.counters, cscov === null ? 'UdpOutDatagrams' : 'UdpLiteOutDatagrams');
     nic.transmit(frame);
   }
 
-  /** Send a raw transport packet (ICMP errors). */
-  sendRaw(src: Ip, dst: Ip, proto: number, body: Buffer, oif = 0): void {
+  /** Send a raw transport packet (ICMP errors, ping and raw sockets' messages, with their IPv4 options if any). */
+  sendRaw(src: Ip, dst: Ip, proto: number, body: Buffer, oif = 0, options?: Buffer): void {
     const v4 = isV4(dst);
-    const room = headerRoom(v4);
+    const room = headerRoom(v4, options?.length);
     const nic = this.nicOrDrop(dst, oif);
     if (!nic) return;
     const frame = this.frameFor(nic, room + body.length);
     body.copy(frame, room);
-    writeHeaders(frame, { v4, src, dst, proto, tos: 0, ttl: 64, id: this.nextId() });
+    writeHeaders(frame, { v4, src, dst, proto, tos: 0, ttl: 64, id: this.nextId(), options });
     nic.transmit(frame);
   }
 
@@ -334,6 +341,16 @@ export class Stack implements TcpHost {
       count(this.counters, pkt.v4 ? 'IpInAddrErrors' : 'Ip6InAddrErrors');
       return;
     }
+    if (pkt.options) {
+      // IPv4 options: checked, and what this hop records written, in a copy (ipopts.ts); a malformed or source-routed packet goes no further.
+      const r = receivedOptions(pkt.options, pkt.dst, (ip) => this.isOwn(ip), this.clockMs());
+      if (typeof r === 'string') {
+        count(this.counters, r === 'malformed' ? 'IpInHdrErrors' : 'IpInSourceRouted');
+        nic.stats.rxDropped++;
+        return;
+      }
+      pkt.options = r.opts;
+    }
     pkt.iif = nic.index;
     const verify = !verified;
     switch (pkt.proto) {
@@ -376,7 +393,7 @@ export class Stack implements TcpHost {
     if ((seg.flags & (SYN | ACK | RST)) === SYN) {
       const l = this.findListener(nic, pkt, seg) ?? (this.tcpRelay && isLocal(pkt.dst) ? this.tcpRelay.listenerFor(pkt.dst, seg.dstPort) : null);
       if (l) {
-        l.onSyn(seg, pkt.dst, pkt.src, pkt.v4, nic.mtu, nic.index);
+        l.onSyn(seg, pkt.dst, pkt.src, pkt.v4, nic.mtu, nic.index, pkt.options);
         return;
       }
     }
@@ -426,14 +443,14 @@ export class Stack implements TcpHost {
     const pool = conn.length ? conn : eps;
     const ep = pool.length === 1 ? pool[0] : pool[(parseInt(pkt.src.slice(-8), 16) ^ sport) % pool.length];
     if (lite && !ep.coverageOk(cscov, UDP_HLEN + data.length)) return void count(this.counters, 'UdpLiteInErrors');
-    ep.deliver(data, pkt.src, sport, this.counters, pkt.ttl, pkt.tos, nic.index, pkt.dst);
+    ep.deliver(data, pkt.src, sport, this.counters, pkt.ttl, pkt.tos, nic.index, pkt.dst, pkt.options);
   }
 
   /** An IPv4 ICMP packet for the raw ICMP sockets: the IP header and the message, from a connected socket's peer only. */
   private rawReceive(frame: Buffer, pkt: IpPacket): void {
     const end = pkt.payload.byteOffset - frame.byteOffset + pkt.payload.length;
     const packet = frame.subarray(pkt.netOff, end);
-    for (const ep of this.rawIcmp) if ((ep.remote === null || ep.remote === pkt.src) && ep.onDev(pkt.iif)) ep.deliver(packet, pkt.src, 0, this.counters, 64, 0, pkt.iif, pkt.dst);
+    for (const ep of this.rawIcmp) if ((ep.remote === null || ep.remote === pkt.src) && ep.onDev(pkt.iif)) ep.deliver(packet, pkt.src, 0, this.counters, 64, 0, pkt.iif, pkt.dst, pkt.options);
   }
 
   /** An ICMPv6 message (checksum verified) for the raw ICMPv6 sockets: without the IPv6 header, from a connected socket's peer only. */
@@ -451,7 +468,7 @@ export class Stack implements TcpHost {
       return ep !== undefined && (ep.remote === null || ep.remote === pkt.src) && ep.onDev(pkt.iif);
     });
     const ep = bs.length ? this.ping.get(bs[0]) : undefined;
-    if (ep) ep.deliver(pkt.payload, pkt.src, 0, this.counters, 64, 0, pkt.iif, pkt.dst);
+    if (ep) ep.deliver(pkt.payload, pkt.src, 0, this.counters, 64, 0, pkt.iif, pkt.dst, pkt.options);
   }
 
   /** A hard ICMP error quoting a UDP datagram from (src, sport) to (dst, dport): a connected socket learns err (ECONNREFUSED for a port unreachable). */

@@ -34,6 +34,8 @@ export class TcpSocket extends TcpSockoptSocket implements TcbOwner {
       (s as unknown as Record<string, unknown>)[k] = parent[k];
     }
     s.stamps.inherit(parent.stamps);
+    // Its IPv4 options are not the listener's but the SYN's, echoed (what the connection sends: listener.ts).
+    s.ipOpts = c.opts.ipOpts;
     s.tcb = c;
     s.tieTo(c.oif);
     c.owner = s;
@@ -359,8 +361,10 @@ export class TcpSocket extends TcpSockoptSocket implements TcbOwner {
     const result = (): RecvResult => {
       const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
       const stamp = data.length > 0 ? this.stamps.streamRead(c.recvStampNs, () => this.env.realtimeNs()) : null;
+      const ts = data.length > 0 ? this.stamps.timestamping(c.recvStampNs) : null;
+      const control = [stamp, ts].filter((m) => m !== null);
       // MSG_TRUNC on a stream: the bytes are dropped, not copied (tcp(7)).
-      return { data: flags & MSG_TRUNC ? Buffer.alloc(0) : data, n: data.length, flags: 0, addr: null, rights: null, cred: null, control: stamp ? [stamp] : undefined };
+      return { data: flags & MSG_TRUNC ? Buffer.alloc(0) : data, n: data.length, flags: 0, addr: null, rights: null, cred: null, control: control.length ? control : undefined };
     };
     if (got >= want || len === 0 || (got > 0 && c.atMark)) return result();
     if (c.state === TcpState.SYN_SENT && !this.mayBlock(flags)) throw new Errno(E.EAGAIN);

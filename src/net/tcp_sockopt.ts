@@ -68,6 +68,7 @@ export abstract class TcpSockoptSocket extends InetSocket {
     o.tos = this.tos;
     o.ttl = this.ttl < 0 ? 64 : this.ttl;
     o.oobinline = this.oobinline;
+    o.ipOpts = this.ipOpts;
     return o;
   }
 

@@ -91,6 +91,8 @@ export interface Datagram {
   dst: Ip;
   /** Realtime ns of its arrival, 0 if the socket wanted no stamps then (net/timestamp.ts). */
   stampNs: number;
+  /** Its IPv4 options as received (checked, with what this hop recorded), for IP_RECVOPTS and IP_RECVRETOPTS; at most 40 bytes. */
+  ipOpts?: Buffer;
 }
 
 export class UdpEndpoint {
@@ -138,15 +140,15 @@ export class UdpEndpoint {
     return this.dev === 0 || iif === 0 || this.dev === iif;
   }
 
-  deliver(data: Buffer, from: Ip, port: number, c: Counters, ttl = 64, tos = 0, ifindex = 0, dst: Ip = ANY6): void {
-    const cost = data.length + DGRAM_OVERHEAD;
+  deliver(data: Buffer, from: Ip, port: number, c: Counters, ttl = 64, tos = 0, ifindex = 0, dst: Ip = ANY6, ipOpts?: Buffer): void {
+    const cost = data.length + DGRAM_OVERHEAD + (ipOpts?.length ?? 0);
     if (this.queued + cost > this.rcvLimit || (this.heap && !this.heap.tryCharge(cost))) {
       count(c, 'UdpRcvbufErrors');
       return;
     }
     count(c, 'UdpInDatagrams');
     // The packet buffer may be large (a view of a whole frame): keep only the datagram.
-    this.queue.push({ data: Buffer.from(data), from, port, cost, ttl, tos, ifindex, dst, stampNs: this.arrivalNs() });
+    this.queue.push({ data: Buffer.from(data), from, port, cost, ttl, tos, ifindex, dst, stampNs: this.arrivalNs(), ipOpts });
     this.queued += cost;
     this.wake();
   }

@@ -5,9 +5,11 @@
 // socket whose datagrams met a closed port. UDP-Lite sockets (udplite(7),
 // IPPROTO_UDPLITE) are the same with their own ports and the checksum
 // coverage options.
-import { STAMP_IOCTLS } from '../abi/inet';
+import { CAP_NET_RAW, IP_RECVOPTS, IP_RECVRETOPTS, IP_RETOPTS, STAMP_IOCTLS } from '../abi/inet';
+import { hasCapability } from '../auth/creds';
+import { compileUser, echoOptions, IP_OPTIONS_MAX } from './ip/ipopts';
 import { Errno, E } from '../abi/errno';
-import { AF_INET, AF_INET6, MSG_OOB, MSG_PEEK, MSG_TRUNC, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUT_RDWR, SOCK_DGRAM, WMEM_DEFAULT } from '../abi/socket';
+import { AF_INET, AF_INET6, SOL_SOCKET, MSG_OOB, MSG_PEEK, MSG_TRUNC, RCV_SHUTDOWN, SEND_SHUTDOWN, SHUT_RDWR, SOCK_DGRAM, WMEM_DEFAULT } from '../abi/socket';
 import {
   IPPROTO_IP, IPPROTO_IPV6, IPPROTO_UDP, IPPROTO_UDPLITE, IP_PKTINFO, IP_RECVORIGDSTADDR, IP_RECVTOS, IP_RECVTTL, IP_TOS, IP_TTL, IPV6_HOPLIMIT, IPV6_PKTINFO, IPV6_RECVHOPLIMIT,
   IPV6_RECVORIGDSTADDR, IPV6_RECVPKTINFO, IPV6_RECVTCLASS, IPV6_TCLASS, MSG_MORE, SIOCOUTQ,
@@ -78,17 +80,21 @@ export class UdpSocket extends InetSocket {
    * (an IPv6 socket's datagram to a mapped address follows IPv4's rules).
    * To IPv4, as ip_cmsg_send: IP_PKTINFO (or an IPv6 socket's IPV6_PKTINFO
    * with a mapped source, another EINVAL), IP_TTL (an int, 1 to 255), IP_TOS
-   * (an int or a byte), other IP types EINVAL (IP_RETOPTS too: IP options
-   * are not implemented), other levels ignored. To IPv6, as
+   * (an int or a byte), IP_RETOPTS (this datagram's IPv4 options in place
+   * of the socket's, up to 40 bytes taken, checked as IP_OPTIONS: rawCap is
+   * the sender's CAP_NET_RAW), other IP types EINVAL, other levels ignored. To IPv6, as
    * ip6_datagram_send_ctl: IPV6_PKTINFO, IPV6_HOPLIMIT and IPV6_TCLASS (this
    * datagram's own, -1: the socket's), other IPv6 types EINVAL, other levels
    * ignored. A PKTINFO names the interface (0: as routed) and source (the
    * wildcard: the socket's) of this datagram; oif is the interface chosen so
    * far (a scope id's, the socket's, the sticky one's).
    */
-  private sendControl(control: Cmsg[] | undefined, ttl: number, tos: number, oif: number, v4: boolean): { ttl: number; tos: number; oif: number; src: Ip | null } {
+  private sendControl(control: Cmsg[] | undefined, ttl: number, tos: number, oif: number, v4: boolean, rawCap: boolean): { ttl: number; tos: number; oif: number; src: Ip | null; opts: Buffer | null } {
     let src: Ip | null = null;
+    let opts: Buffer | null = null;
     for (const m of control ?? []) {
+      // SO_TIMESTAMPING's per-message send stamps: none are made on the Sentry's stack (socket/timestamp.ts).
+      if (m.level === SOL_SOCKET) throw new Errno(E.EINVAL);
       if (v4) {
         let pi: PktInfo | null = null;
         if (m.level === IPPROTO_IP && m.type === IP_PKTINFO) pi = parseInPktinfo(m.data);
@@ -114,7 +120,8 @@ export class UdpSocket extends InetSocket {
         } else if (m.type === IP_TOS && (m.data.length === 4 || m.data.length === 1)) {
           tos = m.data.length === 1 ? m.data[0] : m.data.readInt32LE(0);
           if (tos < 0 || tos > 255) throw new Errno(E.EINVAL);
-        } else throw new Errno(E.EINVAL);
+        } else if (m.type === IP_RETOPTS) opts = compileUser(m.data.subarray(0, IP_OPTIONS_MAX), rawCap);
+        else throw new Errno(E.EINVAL);
         continue;
       }
       if (m.level !== IPPROTO_IPV6) continue;
@@ -140,7 +147,7 @@ export class UdpSocket extends InetSocket {
       if (m.type === IPV6_HOPLIMIT) ttl = v;
       else tos = v;
     }
-    return { ttl, tos, oif, src };
+    return { ttl, tos, oif, src, opts };
   }
 
   /** UDP-Lite's UDPLITE_SEND_CSCOV (null: never set, the coverage field is the length). */
@@ -246,13 +253,16 @@ export class UdpSocket extends InetSocket {
     }
     const len = req.data.length;
     if (len > (isV4(dst) ? MAX_DGRAM_V4 : MAX_DGRAM_V6)) throw new Errno(E.EMSGSIZE);
-    const h = this.sendControl(req.control, this.ttl < 0 ? 64 : this.ttl, this.tos, this.stickyOif(dst, oif), isV4(dst));
-    const route = this.stack.route(dst, h.oif);
+    const h = this.sendControl(req.control, this.ttl < 0 ? 64 : this.ttl, this.tos, this.stickyOif(dst, oif), isV4(dst), hasCapability(t.creds, CAP_NET_RAW));
+    // IPv4 options (this datagram's, else the socket's): a source route sends it to its first address.
+    const opts = h.opts ?? this.ipOpts;
+    const hop = this.firstHop(dst, opts);
+    const route = this.stack.route(hop, h.oif);
     this.autobind(t);
     const b = this.binding as NonNullable<typeof this.binding>;
     const src = h.src ?? (!isAny(b.ip) ? b.ip : route.src);
     if (isV4(src) !== isV4(dst)) throw new Errno(this.family === AF_INET ? E.EINVAL : E.ENETUNREACH);
-    this.stack.sendUdp(src, b.port, dst, dport, len ? req.data.slice(0, len) : Buffer.alloc(0), h.tos, h.ttl, this.coverageField(len), h.oif);
+    this.stack.sendUdp(src, b.port, hop, dport, len ? req.data.slice(0, len) : Buffer.alloc(0), h.tos, h.ttl, this.coverageField(len), h.oif, this.wireOptions(src, dst, opts));
     this.stack.flush();
     return len;
   }
@@ -336,11 +346,16 @@ export class UdpSocket extends InetSocket {
     // SOL_SOCKET's come first, as Linux's sock_recv_cmsgs runs before the IP level's.
     const stamp = this.stamps.read(d.stampNs, () => this.env.realtimeNs());
     if (stamp) out.push(stamp);
+    const ts = this.stamps.timestamping(d.stampNs);
+    if (ts) out.push(ts);
     if (want6(IPV6_RECVPKTINFO)) out.push({ level: IPPROTO_IPV6, type: IPV6_PKTINFO, data: in6Pktinfo(d.ifindex, d.dst) });
     if (isV4(d.from)) {
       if (this.ipRecv.has(IP_PKTINFO)) out.push({ level: IPPROTO_IP, type: IP_PKTINFO, data: inPktinfo(d.ifindex, d.dst) });
       if (this.ipRecv.has(IP_RECVTTL)) out.push({ level: IPPROTO_IP, type: IP_TTL, data: int32(d.ttl) });
       if (this.ipRecv.has(IP_RECVTOS)) out.push({ level: IPPROTO_IP, type: IP_TOS, data: Buffer.from([d.tos]) });
+      // Only a datagram that came with options has them (an empty reply's too, as Linux gives it).
+      if (this.ipRecv.has(IP_RECVOPTS) && d.ipOpts) out.push({ level: IPPROTO_IP, type: IP_RECVOPTS, data: Buffer.from(d.ipOpts) });
+      if (this.ipRecv.has(IP_RECVRETOPTS) && d.ipOpts) out.push({ level: IPPROTO_IP, type: IP_RETOPTS, data: echoOptions(d.ipOpts) });
       if (this.ipRecv.has(IP_RECVORIGDSTADDR)) out.push({ level: IPPROTO_IP, type: IP_RECVORIGDSTADDR, data: formatSockaddr(AF_INET, d.dst, port) });
     } else {
       if (want6(IPV6_RECVHOPLIMIT)) out.push({ level: IPPROTO_IPV6, type: IPV6_HOPLIMIT, data: int32(d.ttl) });

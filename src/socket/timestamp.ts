@@ -10,16 +10,31 @@
 //   stamps (an option, or a first SIOCGSTAMP); one that arrived before has
 //   none and is stamped when it is read, as Linux stamps an skb that came
 //   in while no socket wanted times.
+// - SO_TIMESTAMPING (its _NEW form the same), software receive stamps only:
+//   RX_SOFTWARE stamps arrivals, SOFTWARE reports them as SCM_TIMESTAMPING
+//   (three timespecs, the software one first; the hardware ones stay zero,
+//   as on a NIC without them) after the SO_TIMESTAMP message. Send stamps
+//   (TX_SOFTWARE, TX_SCHED, TX_ACK, TX_HARDWARE) and BIND_PHC are EINVAL:
+//   no error queue holds them on the Sentry's stack (host mode passes the
+//   option to the host).
 // - SIOCGSTAMP answers the last datagram read without a control message
 //   (Linux's sk_stamp): ENOENT before any; a read while stamps were off
 //   leaves "no time", answered with the time of the ioctl.
 import { Errno, E } from '../abi/errno';
 import { SOL_SOCKET } from '../abi/socket';
-import { SIOCGSTAMPNS_NEW, SIOCGSTAMPNS_OLD, SO_TIMESTAMPNS_NEW, SO_TIMESTAMPNS_OLD, SO_TIMESTAMP_NEW, SO_TIMESTAMP_OLD } from '../abi/inet';
+import { SIOCGSTAMPNS_NEW, SIOCGSTAMPNS_OLD, SO_TIMESTAMPING_NEW, SO_TIMESTAMPING_OLD, SO_TIMESTAMPNS_NEW, SO_TIMESTAMPNS_OLD, SO_TIMESTAMP_NEW, SO_TIMESTAMP_OLD } from '../abi/inet';
 import type { Cmsg } from './socket';
 
 /** sk_stamp before any datagram was read (Linux's SK_DEFAULT_STAMP). */
 const NONE = -1;
+
+/** SOF_TIMESTAMPING_ flags (linux/net_tstamp.h): those known to Linux 6.x, the receive ones acted on, the send ones and BIND_PHC refused here. */
+const SOF_MASK = (1 << 18) - 1;
+const SOF_RX_SOFTWARE = 1 << 3;
+const SOF_SOFTWARE = 1 << 4;
+const SOF_OPT_ID = 1 << 7;
+const SOF_OPT_ID_TCP = 1 << 16;
+const SOF_REFUSED = (1 << 0) | (1 << 1) | (1 << 8) | (1 << 9) | (1 << 15);
 
 /** 16 bytes of seconds and micro- or nanoseconds (struct timeval, timespec, and the 64-bit __kernel_sock_timeval). */
 function timeBytes(ns: number, nanos: boolean): Buffer {
@@ -41,6 +56,33 @@ export class RecvStamps {
   wanted = false;
   /** sk_stamp: NONE, 0 (a read of an unstamped datagram while stamps were off), or realtime ns. */
   private last = NONE;
+  /** SO_TIMESTAMPING's flags (its _NEW name sets newForm, which Linux shares with SO_TIMESTAMP's: SOCK_TSTAMP_NEW). */
+  private tsFlags = 0;
+
+  /** setsockopt SO_TIMESTAMPING: an int of flags, or a struct so_timestamping (flags, PHC index). */
+  setTimestamping(name: number, val: Buffer): void {
+    if (val.length < 4) throw new Errno(E.EINVAL);
+    const flags = val.readInt32LE(0);
+    if (flags & ~SOF_MASK || flags & SOF_REFUSED || (flags & SOF_OPT_ID_TCP && !(flags & SOF_OPT_ID))) throw new Errno(E.EINVAL);
+    this.tsFlags = flags;
+    this.newForm = name === SO_TIMESTAMPING_NEW;
+    if (flags & SOF_RX_SOFTWARE) this.wanted = true;
+  }
+
+  /** getsockopt SO_TIMESTAMPING: a struct so_timestamping (no PHC). */
+  getTimestamping(): Buffer {
+    const b = Buffer.alloc(8);
+    b.writeInt32LE(this.tsFlags, 0);
+    return b;
+  }
+
+  /** SCM_TIMESTAMPING for data that arrived at arrivalNs (0: not stamped), or null: none reported, as Linux gives none without a software time. */
+  timestamping(arrivalNs: number): Cmsg | null {
+    if (!(this.tsFlags & SOF_SOFTWARE) || arrivalNs === 0) return null;
+    const data = Buffer.alloc(48);
+    timeBytes(arrivalNs, true).copy(data, 0);
+    return { level: SOL_SOCKET, type: this.newForm ? SO_TIMESTAMPING_NEW : SO_TIMESTAMPING_OLD, data };
+  }
 
   /** setsockopt of one of TIMESTAMP_OPTIONS. */
   set(name: number, on: boolean): void {
@@ -90,6 +132,7 @@ export class RecvStamps {
     this.nanos = from.nanos;
     this.newForm = from.newForm;
     this.wanted = from.wanted;
+    this.tsFlags = from.tsFlags;
   }
 
   private message(arrivalNs: number, now: () => number): Cmsg {

@@ -7,9 +7,10 @@
 import { E, Errno } from '../abi/errno';
 import { CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN } from '../abi/capability';
 import {
-  CMSG_HDR, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, SCM_CREDENTIALS, SCM_MAX_FD, SCM_PIDFD, SCM_RIGHTS, SOL_SOCKET, SO_PASSCRED, SO_PASSPIDFD,
+  AF_INET, AF_INET6, CMSG_HDR, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, SCM_CREDENTIALS, SCM_MAX_FD, SCM_PIDFD, SCM_RIGHTS, SOL_SOCKET, SO_PASSCRED, SO_PASSPIDFD,
   cmsgAlign, cmsgSpace,
 } from '../abi/socket';
+import { SO_TIMESTAMPING_NEW, SO_TIMESTAMPING_OLD } from '../abi/inet';
 import { hasCapability } from '../auth/creds';
 import type { Task } from '../kernel/task';
 import { pidNsOf } from '../kernel/pid_ns';
@@ -111,6 +112,9 @@ function readControl(t: Task, ptr: number, len: number): { rights: FileDescripti
           checkCred(t, cred);
           // The process the pid names now (SCM_PIDFD's), as Linux looks the pid up at send.
           cred.proc = t.kernel.groups.get(cred.pid);
+        } else if (type === SO_TIMESTAMPING_OLD || type === SO_TIMESTAMPING_NEW) {
+          // An inet socket's per-message stamp flags (doSend refuses them elsewhere, as Linux's __scm_send).
+          (other ??= []).push({ level, type, data: Buffer.from(c.subarray(off + CMSG_HDR, off + clen)) });
         } else throw new Errno(E.EINVAL);
       } else {
         (other ??= []).push({ level, type, data: Buffer.from(c.subarray(off + CMSG_HDR, off + clen)) });
@@ -139,6 +143,10 @@ async function doSend(t: Task, fd: number, data: SendSource, flags: number, addr
   } catch (e) {
     if (ctl.rights) for (const f of ctl.rights) f.decRef();
     throw e;
+  }
+  if (s.family !== AF_INET && s.family !== AF_INET6 && ctl.other?.some((m) => m.level === SOL_SOCKET)) {
+    if (ctl.rights) for (const f of ctl.rights) f.decRef();
+    throw new Errno(E.EINVAL);
   }
   return s.sendmsg(t, { data, flags, addr, rights: ctl.rights, cred: ctl.cred, names: namesFor(t), control: ctl.other ?? undefined });
 }
@@ -356,9 +364,9 @@ async function mmsg(t: Task, a: number[], send: boolean): Promise<number> {
   return done;
 }
 
-const INET_CMSG = 'host-mode inet sockets: datagram sockets pass IP_RETOPTS (IPv4 options, up to 40 bytes, checked by the host), IP_PKTINFO, IP_TTL, IP_TOS, IPV6_PKTINFO, IPV6_HOPLIMIT and IPV6_TCLASS to the host and give back IP_RECVOPTS\'s and IP_RECVRETOPTS\' options, IP_PKTINFO, IP_TTL, IP_TOS, IP_ORIGDSTADDR, their IPv6 counterparts and SO_TIMESTAMP\'s four forms (a stream\'s too, its last chunk\'s) (other types of the destination\'s IP level, such as IPV6_DONTFRAG or the IPv6 routing and option headers, are EINVAL); SCM_RIGHTS is ignored, as on Linux; MSG_ERRQUEUE gives the bytes with MSG_CTRUNC, without the extended error';
+const INET_CMSG = 'host-mode inet sockets: datagram sockets pass IP_RETOPTS (IPv4 options, up to 40 bytes, checked by the host), IP_PKTINFO, IP_TTL, IP_TOS, IPV6_PKTINFO, IPV6_HOPLIMIT, IPV6_TCLASS and the IPv6 extension headers (IPV6_HOPOPTS, IPV6_DSTOPTS, IPV6_RTHDRDSTOPTS, IPV6_RTHDR: lengths checked first, as Linux) to the host and give back IP_RECVOPTS\'s and IP_RECVRETOPTS\' options, IP_PKTINFO, IP_TTL, IP_TOS, IP_ORIGDSTADDR, their IPv6 counterparts, the extension headers IPV6_RECVHOPOPTS, IPV6_RECVDSTOPTS and IPV6_RECVRTHDR ask for, and SO_TIMESTAMP\'s four forms (a stream\'s too, its last chunk\'s) (other types of the destination\'s IP level, such as IPV6_DONTFRAG, are EINVAL); SCM_RIGHTS is ignored, as on Linux; SO_TIMESTAMPING\'s per-message flags pass (streams too), its SCM_TIMESTAMPING stamps come back, and MSG_ERRQUEUE gives the entry with its extended error (IP_RECVERR, IPV6_RECVERR) and stamps';
 
-const SEND_PARTIAL = 'on the Sentry\'s stack MSG_MORE on a UDP socket (corked datagrams) is EOPNOTSUPP and IP_RETOPTS (IP options) EINVAL; in host mode urgent data sends no SIGURG';
+const SEND_PARTIAL = 'on the Sentry\'s stack MSG_MORE on a UDP socket (corked datagrams) is EOPNOTSUPP and SO_TIMESTAMPING\'s per-message send stamps EINVAL; in host mode urgent data sends no SIGURG';
 
 export const defs: SyscallDef[] = [
   { nr: 44, name: 'sendto', args: ['fd', 'inbuf', 'size', 'msg_flags', 'sockaddr', 'size'], fn: sendto, partial: SEND_PARTIAL },

@@ -89,14 +89,21 @@ test('host mode over IPv4 in a fresh namespace: inetsock 4 matches native', { ti
 // POLLPRI, SIOCATMARK and recv(MSG_OOB)'s flags; SIGURG is not sent in host mode (the host sends it
 // to the Sentry's own socket, which has no owner), so that one line is left out of the comparison.
 // inetscope: SO_BINDTODEVICE, SO_BINDTOIFINDEX (the application's CAP_NET_RAW checked by the Sentry) and scope ids through host sockets.
-// inetpktinfo and inetcmsg: control messages through host sockets both ways (socket/hostinet/cmsg.ts), the sticky IPV6_PKTINFO; sotimestamp: receive timestamps and SIOCGSTAMP; ipopts: IPv4 options both ways.
-for (const prog of ['inetlinger', 'inetoob', 'inetscope', 'inetpktinfo', 'inetcmsg', 'sotimestamp', 'ipopts']) {
+// inetpktinfo and inetcmsg: control messages through host sockets both ways (socket/hostinet/cmsg.ts), the sticky IPV6_PKTINFO; sotimestamp: receive timestamps and SIOCGSTAMP; ipopts: IPv4 options both ways;
+// ip6opts: IPv6 extension headers (socket/hostinet/exthdr.ts), a segment routing header received with the namespace's seg6_enabled on;
+// tstamping: SO_TIMESTAMPING's software stamps on receive and on the error queue (UDP and TCP, IPv4 and IPv6); tsrx: its receive part.
+const PRE = {
+  inetcmsg: 'echo 0 0 > /proc/sys/net/ipv4/ping_group_range',
+  sotimestamp: 'echo 0 0 > /proc/sys/net/ipv4/ping_group_range',
+  ip6opts: 'echo 1 > /proc/sys/net/ipv6/conf/all/seg6_enabled && echo 1 > /proc/sys/net/ipv6/conf/lo/seg6_enabled',
+};
+for (const prog of ['inetlinger', 'inetoob', 'inetscope', 'inetpktinfo', 'inetcmsg', 'sotimestamp', 'ipopts', 'ip6opts', 'tstamping', 'tsrx']) {
   test(`host mode in a fresh namespace: ${prog} matches native`, { timeout: 180_000 }, (t) => {
     if (!h.needTools(t, ['gcc', 'unshare', 'ip'])) return;
     if (!netnsWorks()) return t.skip('unshare --net is not permitted here');
     const bin = h.buildPrograms()[prog].static;
     // inetcmsg's ICMPv6 echo socket: the namespace admits the group of its root (the host socket is made in it).
-    const pre = prog === 'inetcmsg' || prog === 'sotimestamp' ? 'echo 0 0 > /proc/sys/net/ipv4/ping_group_range' : 'true';
+    const pre = PRE[prog] ?? 'true';
     const native = h.runNative(inNetns([bin], pre));
     assert.strictEqual(native.status, 0, h.describe('native', native));
     const sb = h.runNative(inNetns([process.execPath, h.TSVISOR, 'do', '--network', 'host', '--', bin], pre), { env: h.sentryEnv() });

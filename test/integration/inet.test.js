@@ -99,3 +99,16 @@ test('busybox ping -I lo (SO_BINDTODEVICE on a raw ICMP socket) over 127.0.0.1 a
   assert.strictEqual(sandbox.stdout, native.stdout);
   assert.match(native.stdout, /^2 packets transmitted, 2 packets received/m);
 });
+
+// IPv4 options on a ping socket (net/ip/ipopts.ts): the request records the route both ways, the stack's echo reply carries them back
+// echoed (Linux's icmp_reply). Natively the namespace must admit its root's group to ping sockets.
+test('IPv4 record route through a ping socket and the echo reply matches native', { timeout: 120_000 }, (t) => {
+  if (!h.needTools(t, ['gcc', 'unshare', 'ip'])) return;
+  const bin = h.buildPrograms().pingopts.static;
+  const native = h.runNative(['unshare', '--map-root-user', '--net', 'sh', '-c', 'ip link set lo up && echo 0 0 > /proc/sys/net/ipv4/ping_group_range && exec "$0"', bin]);
+  assert.strictEqual(native.status, 0, h.describe('native', native));
+  const sandbox = h.runSandbox([bin], { cwd: '/', timeout: 100_000 });
+  assert.strictEqual(sandbox.status, 0, h.describe('sandbox', sandbox));
+  assert.strictEqual(sandbox.stdout, native.stdout);
+  assert.match(sandbox.stdout, /cmsg 0\/6: 07 27 14 7f/);
+});

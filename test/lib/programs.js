@@ -254,8 +254,15 @@ const C_PROGRAMS = Object.freeze({
   inetcmsg: { args: () => [], endsWithDone: true, netns: true },
   // SO_TIMESTAMP and its kin, SIOCGSTAMP (hostnet.test.js runs it in host mode too).
   sotimestamp: { args: () => [], endsWithDone: true, netns: true },
-  // IPv4 options (IP_OPTIONS, IP_RETOPTS, IP_RECVOPTS, IP_RECVRETOPTS): host mode only (hostnet.test.js); the Sentry's stack has no IP options.
-  ipopts: { args: () => [], endsWithDone: true, netns: true, ownTest: true },
+  // IPv4 options (IP_OPTIONS, IP_RETOPTS, IP_RECVOPTS, IP_RECVRETOPTS) on the Sentry's stack (net/ip/ipopts.ts) and in host mode (hostnet.test.js);
+  // ipopts4: each option kind, Linux's checks, what sender and receiver record.
+  ipopts: { args: () => [], endsWithDone: true, netns: true },
+  ipopts4: { args: () => [], endsWithDone: true, netns: true },
+  // SO_TIMESTAMPING's software receive stamps (the Sentry's stack; hostnet.test.js runs it in host mode too).
+  tsrx: { args: () => [], endsWithDone: true, netns: true },
+  // IPv6 extension headers and SO_TIMESTAMPING's send stamps: host mode only (hostnet.test.js).
+  ip6opts: { args: () => [], endsWithDone: true, netns: true, ownTest: true },
+  tstamping: { args: () => [], endsWithDone: true, netns: true, ownTest: true },
   inetpassopt: { args: () => [], endsWithDone: true, netns: true },
   tun: { args: () => [], endsWithDone: true, netns: true },
   tap: { args: () => [], endsWithDone: true, netns: true },

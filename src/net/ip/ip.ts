@@ -44,8 +44,8 @@ export function pseudoSum(v4: boolean, src: Ip, dst: Ip, proto: number, len: num
   return s + proto + (len & 0xffff) + Math.floor(len / 0x10000);
 }
 
-/** Room before the transport header in a frame. */
-export const headerRoom = (v4: boolean): number => ETH_HLEN + (v4 ? IPV4_HLEN : IPV6_HLEN);
+/** Room before the transport header in a frame (optLen: bytes of IPv4 options, a multiple of 4). */
+export const headerRoom = (v4: boolean, optLen = 0): number => ETH_HLEN + (v4 ? IPV4_HLEN + optLen : IPV6_HLEN);
 
 export interface IpHeader {
   v4: boolean;
@@ -57,18 +57,22 @@ export interface IpHeader {
   ttl: number;
   /** IPv4 identification. */
   id: number;
+  /** IPv4 options as sent (ipopts.ts wireOptions: checked, a multiple of 4 bytes, at most 40): the header grows by them. */
+  options?: Buffer;
 }
 
 /** Write the Ethernet and IP headers in front of the transport bytes (frame = headerRoom + transport length). */
 export function writeHeaders(frame: Buffer, h: IpHeader): void {
-  const tlen = frame.length - headerRoom(h.v4);
+  const optLen = h.v4 && h.options ? h.options.length : 0;
+  const tlen = frame.length - headerRoom(h.v4, optLen);
   frame.fill(0, 0, 12); // loopback: zero MAC addresses, as Linux's lo
   frame.writeUInt16BE(h.v4 ? ETH_P_IP : ETH_P_IPV6, 12);
   const o = ETH_HLEN;
   if (h.v4) {
-    frame[o] = 0x45;
+    const hlen = IPV4_HLEN + optLen;
+    frame[o] = 0x40 | (hlen >> 2);
     frame[o + 1] = h.tos & 0xff;
-    frame.writeUInt16BE(IPV4_HLEN + tlen, o + 2);
+    frame.writeUInt16BE(hlen + tlen, o + 2);
     frame.writeUInt16BE(h.id & 0xffff, o + 4);
     frame.writeUInt16BE(0x4000, o + 6); // DF, no fragments
     frame[o + 8] = h.ttl;
@@ -76,7 +80,8 @@ export function writeHeaders(frame: Buffer, h: IpHeader): void {
     frame.writeUInt16BE(0, o + 10);
     writeIp(h.src, frame, o + 12, true);
     writeIp(h.dst, frame, o + 16, true);
-    frame.writeUInt16BE(checksumOf(sumBytes(frame, o, IPV4_HLEN)), o + 10);
+    if (h.options) h.options.copy(frame, o + IPV4_HLEN);
+    frame.writeUInt16BE(checksumOf(sumBytes(frame, o, hlen)), o + 10);
     return;
   }
   frame.writeUInt32BE((0x60000000 | ((h.tos & 0xff) << 20)) >>> 0, o);
@@ -114,6 +119,8 @@ export function parseFrame(frame: Buffer, c: Counters): IpPacket | null {
     return {
       v4: true, tos: frame[o + 1], id: frame.readUInt16BE(o + 4), ttl: frame[o + 8], proto: frame[o + 9],
       src: ipFromBytes(frame, o + 12, 4), dst: ipFromBytes(frame, o + 16, 4), payload: frame.subarray(o + ihl, o + total), netOff: o,
+      // The options (a view), checked by the stack's input (ipopts.ts receivedOptions), which replaces them with its copy.
+      options: ihl > IPV4_HLEN ? frame.subarray(o + IPV4_HLEN, o + ihl) : undefined,
     };
   }
   if (type === ETH_P_IPV6) {

@@ -3,6 +3,7 @@
 // are bounded: a SYN that finds either full is dropped (the client sends it
 // again later), as Linux does without SYN cookies; so a flood of connects
 // costs at most the two queues.
+import { echoOptions } from '../ip/ipopts';
 import { TcpState } from '../../abi/inet';
 import { count } from '../ip/ip';
 import type { TcbOwner, TcpHost } from './host';
@@ -37,8 +38,14 @@ export class Listener implements TcbOwner {
   /** The interface the listening socket is tied to (SO_BINDTODEVICE; 0: any): its connections are too. */
   dev = 0;
 
-  /** A SYN for this listener: a child in SYN-RECEIVED, unless a queue is full. iif: the interface it came in on, which a connection from a link-local peer is tied to. */
-  onSyn(seg: TcpSegment, local: Ip, remote: Ip, v4: boolean, mtu: number, iif = 0): void {
+  /**
+   * A SYN for this listener: a child in SYN-RECEIVED, unless a queue is full.
+   * iif: the interface it came in on, which a connection from a link-local
+   * peer is tied to; ipOpts: the SYN's IPv4 options (checked), whose echo
+   * (record route and timestamps) the connection carries, as Linux's
+   * tcp_v4_save_options does by default, not the listener's own.
+   */
+  onSyn(seg: TcpSegment, local: Ip, remote: Ip, v4: boolean, mtu: number, iif = 0, ipOpts?: Buffer): void {
     if (this.acceptQueueFull) {
       count(this.host.counters, 'ListenOverflows');
       return;
@@ -49,7 +56,7 @@ export class Listener implements TcbOwner {
     }
     let c: Tcb;
     try {
-      c = new Tcb(this.host, local, seg.dstPort, remote, seg.srcPort, v4, this.opts, mtu);
+      c = new Tcb(this.host, local, seg.dstPort, remote, seg.srcPort, v4, { ...this.opts, ipOpts: ipOpts ? echoOptions(ipOpts) : Buffer.alloc(0) }, mtu);
     } catch {
       count(this.host.counters, 'ListenDrops'); // the sandbox's budget is spent
       return;

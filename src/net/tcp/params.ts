@@ -43,11 +43,13 @@ export interface TcbOptions {
   ttl: number;
   /** SO_OOBINLINE: the urgent byte stays in the stream. */
   oobinline: boolean;
+  /** IP_OPTIONS: the IPv4 options every segment carries (checked, net/ip/ipopts.ts); a full segment's payload is that much smaller. */
+  ipOpts: Buffer;
 }
 
 export const defaultTcbOptions = (): TcbOptions => ({
   nodelay: false, cork: false, keepalive: false, keepIdle: 7200, keepIntvl: 75, keepCnt: 9,
-  rcvLimit: 256 * 1024, sndLimit: 256 * 1024, userMss: 0, deferAccept: 0, tos: 0, ttl: 64, oobinline: false,
+  rcvLimit: 256 * 1024, sndLimit: 256 * 1024, userMss: 0, deferAccept: 0, tos: 0, ttl: 64, oobinline: false, ipOpts: Buffer.alloc(0),
 });
 
 /**

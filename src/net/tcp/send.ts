@@ -164,11 +164,16 @@ export abstract class TcbSender implements TimerTarget {
     }
     return this.gso;
   }
-  /** The payload of a full segment: the MSS, bounded by half the largest window the peer offered (Linux's tcp_bound_to_half_wnd). */
+  /** Bytes of IPv4 options every segment carries (IP_OPTIONS), out of the MSS. */
+  private get ipOptsLen(): number {
+    return this.v4 ? this.opts.ipOpts.length : 0;
+  }
+  /** The payload of a full segment: the MSS less the IPv4 options' room, bounded by half the largest window the peer offered (Linux's tcp_bound_to_half_wnd). */
   get sendMss(): number {
     const w = this.maxSndWnd;
     const cutoff = w > 536 ? w >> 1 : w;
-    return cutoff && this.mss > cutoff ? Math.max(cutoff, 68 - 20 - (this.tsOk ? 12 : 0)) : this.mss;
+    const mss = this.mss - this.ipOptsLen;
+    return cutoff && mss > cutoff ? Math.max(cutoff, 68 - 20 - (this.tsOk ? 12 : 0)) : mss;
   }
   /** The sequence number of the next byte the application reads. */
   get copiedSeq(): number {
@@ -447,7 +452,7 @@ export abstract class TcbSender implements TimerTarget {
     const outstanding = seqDiff(this.sndMax, this.sndUna);
     if (outstanding <= 0) return;
     const dataLeft = this.sendq.length;
-    const len = Math.min(this.mss, dataLeft);
+    const len = Math.min(this.mss - this.ipOptsLen, dataLeft);
     const fin = this.finSent && len === dataLeft && seqLE(seqAdd(this.sndUna, len), this.finSeq);
     this.sendData(this.sndUna, len, fin && seqAdd(this.sndUna, len) === this.finSeq);
     this.totalRetrans++;

@@ -8,7 +8,7 @@
 // platform's event service (an edge-triggered watch armed while anyone
 // waits, as for donated host fds) and is interrupted by signals like any
 // other blocking call.
-import { STAMP_IOCTLS, SIOCATMARK, SO_LINGER, SO_BINDTODEVICE, SO_BINDTOIFINDEX, TIMESTAMP_OPTIONS } from '../../abi/inet';
+import { IPV6_RECVDSTOPTS, IPV6_RECVHOPOPTS, IPV6_RECVRTHDR, STAMP_IOCTLS, SIOCATMARK, SO_LINGER, SO_BINDTODEVICE, SO_BINDTOIFINDEX, SO_TIMESTAMPING_NEW, SO_TIMESTAMPING_OLD, TIMESTAMP_OPTIONS } from '../../abi/inet';
 import { Errno, E, ERESTARTSYS } from '../../abi/errno';
 import {
   MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, SHUT_RDWR, SOCK_STREAM, SOL_SOCKET,
@@ -25,9 +25,10 @@ import type { FileCtx } from '../../vfs/ctx';
 import type { PseudoFs } from '../../vfs/numbering';
 import type { MaybePromise } from '../../vfs/file';
 import { SocketFile, type Cmsg, type RecvResult, type SendRequest } from '../socket';
-import { optionSpec, PASS_OPTIONS, SO_RCVTIMEO, SO_SNDTIMEO } from './options';
+import { optionSpec, PASS_OPTIONS, SOL_IPV6, SO_RCVTIMEO, SO_SNDTIMEO } from './options';
 import { checkAddr, isV4Sockaddr } from './addr';
-import { appRecvControl, hostSendControl, RECV_CONTROL_ROOM } from './cmsg';
+import { appRecvControl, hostSendControl, RECV_CONTROL_ROOM, RECV_CONTROL_ROOM_EXT } from './cmsg';
+import { EXT_HDRS, stickyHeader } from './exthdr';
 import { HostLinger } from './linger';
 import { deviceIndex, deviceName, newDevice } from '../bindtodevice';
 
@@ -38,6 +39,8 @@ const RECV_FLAGS = MSG_OOB | MSG_PEEK | MSG_TRUNC;
 /** The most one host call moves: a stream send or receive of more goes round again. */
 const CHUNK = 1 << 20;
 const SIOCOUTQNSD = 0x894b;
+/** IPV6_RECVHOPOPTS, IPV6_RECVRTHDR, IPV6_RECVDSTOPTS. */
+const RECV_EXT_OPTIONS = [IPV6_RECVHOPOPTS, IPV6_RECVRTHDR, IPV6_RECVDSTOPTS];
 
 /** What a host-mode socket needs from the sandbox. */
 export interface HostinetEnv {
@@ -78,6 +81,10 @@ export class HostInetSocket extends SocketFile {
   private closed = false;
   /** A stream socket with a receive timestamp option on: reads take the host's control data. */
   private streamStamps = false;
+  /** SO_TIMESTAMPING's flags: a stream's reads also take the host's control data while they are not 0. */
+  private tsFlags = 0;
+  /** Room for a datagram's control data: more once IPv6 extension headers were asked for. */
+  private controlRoom = RECV_CONTROL_ROOM;
   /** SO_LINGER, kept here (linger.ts). */
   private readonly linger = new HostLinger();
   /** Released with a linger time: the host fd stays open for the close(2) that waits (closeWait), if one claims it. */
@@ -200,6 +207,7 @@ export class HostInetSocket extends SocketFile {
         s.linger.copyFrom(this.linger);
         // The host's accepted socket inherits the listener's stamp flags, so its reads ask for them too.
         s.streamStamps = this.streamStamps;
+        s.tsFlags = this.tsFlags;
         return s;
       }
       this.env.budget.give();
@@ -262,8 +270,8 @@ export class HostInetSocket extends SocketFile {
     req.rights = null;
     // A stream socket ignores a destination (no fast open); a datagram's is checked like connect's.
     const sa = req.addr && req.addr.length > 0 && !this.stream ? checkAddr(this.family, req.addr, 'sendto') : null;
-    // TCP takes no IP-level control messages (Linux ignores them there).
-    const ctl = this.stream ? null : hostSendControl(this.family, req.control, () => this.toV4(sa));
+    // TCP takes no IP-level control messages (Linux ignores them there), only SO_TIMESTAMPING's flags (on every host call of a long write, where Linux marks the last segment only).
+    const ctl = hostSendControl(this.family, this.stream, req.control, () => this.toV4(sa), t.creds);
     const nonblock = this.nonblocking || (req.flags & MSG_DONTWAIT) !== 0;
     const flags = (req.flags & SEND_FLAGS) | MSG_DONTWAIT | MSG_NOSIGNAL;
     const total = req.data.length;
@@ -325,7 +333,7 @@ export class HostInetSocket extends SocketFile {
       const room = this.stream ? Math.min(len - got, CHUNK) : Math.min(len, CHUNK);
       const buf = Buffer.allocUnsafe(room);
       // A datagram comes with the control messages its options asked for (cmsg.ts); a stream's never do.
-      const r = this.stream && !this.streamStamps ? { ...hs.recvfrom(this.fd, buf, hostFlags), control: null, flags: 0 } : hs.recvmsg(this.fd, buf, hostFlags, RECV_CONTROL_ROOM);
+      const r = this.stream && !this.streamStamps ? { ...hs.recvfrom(this.fd, buf, hostFlags), control: null, flags: 0 } : hs.recvmsg(this.fd, buf, hostFlags, this.controlRoom);
       if (r.n >= 0) {
         if (!this.stream) {
           const n = Math.min(r.n, room);
@@ -357,16 +365,17 @@ export class HostInetSocket extends SocketFile {
   }
 
   /**
-   * An error queue entry (IP_RECVERR): its bytes, never waited for. The
-   * control message with the error (sock_extended_err) is not passed on, as
-   * when a reader gives no control buffer: MSG_CTRUNC says so.
+   * An error queue entry (IP_RECVERR, SO_TIMESTAMPING's send stamps): its
+   * bytes and the control messages cmsg.ts lets through (the extended
+   * error, the stamps), never waited for.
    */
   private recvErrQueue(len: number): RecvResult {
     const buf = Buffer.allocUnsafe(Math.min(len, CHUNK));
-    const r = hs.recvfrom(this.fd, buf, MSG_ERRQUEUE | MSG_DONTWAIT);
+    const r = hs.recvmsg(this.fd, buf, MSG_ERRQUEUE | MSG_DONTWAIT, this.controlRoom);
     if (r.n < 0) fail(r.n);
     const n = Math.min(r.n, buf.length);
-    return { data: buf.subarray(0, n), n, flags: MSG_ERRQUEUE | MSG_CTRUNC | (r.n > n ? MSG_TRUNC : 0), addr: r.addr.length ? r.addr : null, rights: null, cred: null };
+    const control = appRecvControl(r.control, true);
+    return { data: buf.subarray(0, n), n, flags: MSG_ERRQUEUE | (r.flags & MSG_CTRUNC) | (r.n > n || r.flags & MSG_TRUNC ? MSG_TRUNC : 0), addr: r.addr.length ? r.addr : null, rights: null, cred: null, control };
   }
 
   // -------------------------------------------------------------- options
@@ -405,10 +414,16 @@ export class HostInetSocket extends SocketFile {
     const spec = optionSpec(level, name, this.family, this.stream);
     if (!spec || !spec.set) throw new Errno(E.ENOPROTOOPT);
     if (val.length < spec.min || (spec.strict && val.length > spec.max)) throw new Errno(E.EINVAL);
-    const r = hs.setsockopt(this.fd, level, name, Buffer.from(val.subarray(0, spec.max)));
+    const ext = level === SOL_IPV6 && EXT_HDRS.has(name);
+    const r = hs.setsockopt(this.fd, level, name, ext ? stickyHeader(t.creds, name, val) : Buffer.from(val.subarray(0, spec.max)));
     if (r < 0) fail(r);
+    if (level === SOL_IPV6 && RECV_EXT_OPTIONS.includes(name)) this.controlRoom = RECV_CONTROL_ROOM_EXT;
     // A stream's reads then ask the host for control data: the stamp of what they read (cmsg.ts lets only it through).
-    if (level === SOL_SOCKET && TIMESTAMP_OPTIONS.includes(name)) this.streamStamps = val.readInt32LE(0) !== 0;
+    if (level === SOL_SOCKET && TIMESTAMP_OPTIONS.includes(name)) this.streamStamps = val.readInt32LE(0) !== 0 || this.tsFlags !== 0;
+    if (level === SOL_SOCKET && (name === SO_TIMESTAMPING_OLD || name === SO_TIMESTAMPING_NEW)) {
+      this.tsFlags = val.readInt32LE(0);
+      this.streamStamps ||= this.tsFlags !== 0;
+    }
   }
 
   /**

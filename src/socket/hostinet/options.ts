@@ -5,6 +5,7 @@
 // host socket in ways the Sentry does not track, such as attaching a filter or
 // asking for control messages it would not decode).
 import { SOL_SOCKET } from '../../abi/socket';
+import { EXT_HDR_MAX } from './exthdr';
 
 export const SOL_IP = 0;
 export const SOL_TCP = 6;
@@ -50,6 +51,9 @@ const TABLE = new Map<number, Map<number, OptionSpec>>([
     [35, int()], // SO_TIMESTAMPNS
     [63, int()], // SO_TIMESTAMP_NEW
     [64, int()], // SO_TIMESTAMPNS_NEW
+    // SO_TIMESTAMPING and its _NEW form: an int of flags or a struct so_timestamping (flags and a PHC index), checked by the host; its stamps come as control messages (cmsg.ts), the send stamps on the error queue.
+    [37, { min: 4, max: 8, get: true, set: true }],
+    [65, { min: 4, max: 8, get: true, set: true }],
     [30, ro()], // SO_ACCEPTCONN
     [38, ro()], // SO_PROTOCOL
     [39, ro()], // SO_DOMAIN
@@ -82,7 +86,7 @@ const TABLE = new Map<number, Map<number, OptionSpec>>([
     [7, bool()], // IP_RECVRETOPTS
     [10, int()], // IP_MTU_DISCOVER
     [8, bool()], // IP_PKTINFO (its control messages: cmsg.ts)
-    [11, int()], // IP_RECVERR (glibc's resolver sets it; the queue is read with MSG_ERRQUEUE, without the control message)
+    [11, int()], // IP_RECVERR (glibc's resolver sets it; the queue is read with MSG_ERRQUEUE, its extended error passed by cmsg.ts)
     [12, bool()], // IP_RECVTTL
     [13, bool()], // IP_RECVTOS
     [20, bool()], // IP_RECVORIGDSTADDR
@@ -112,6 +116,14 @@ const TABLE = new Map<number, Map<number, OptionSpec>>([
     [66, int()], // IPV6_RECVTCLASS
     [67, int()], // IPV6_TCLASS
     [74, int()], // IPV6_RECVORIGDSTADDR
+    [53, int()], // IPV6_RECVHOPOPTS (its control messages, as the three below: cmsg.ts and exthdr.ts)
+    [56, int()], // IPV6_RECVRTHDR
+    [58, int()], // IPV6_RECVDSTOPTS
+    // The sticky extension headers, checked by exthdr.ts; a longer value is cut there to its length field's.
+    [54, { min: 0, max: EXT_HDR_MAX, get: true, set: true }], // IPV6_HOPOPTS
+    [55, { min: 0, max: EXT_HDR_MAX, get: true, set: true }], // IPV6_RTHDRDSTOPTS
+    [57, { min: 0, max: EXT_HDR_MAX, get: true, set: true }], // IPV6_RTHDR
+    [59, { min: 0, max: EXT_HDR_MAX, get: true, set: true }], // IPV6_DSTOPTS
   ])],
 ]);
 
@@ -127,4 +139,4 @@ export function optionSpec(level: number, name: number, family: number, stream: 
 }
 
 /** Listed for the syscall table's note. */
-export const OPTION_NOTE = 'host mode: SOL_SOCKET SO_REUSEADDR/REUSEPORT/KEEPALIVE/LINGER/SNDBUF/RCVBUF/RCVTIMEO/SNDTIMEO/BROADCAST/OOBINLINE/PRIORITY/RCVLOWAT/DONTROUTE/BINDTODEVICE/BINDTOIFINDEX/TIMESTAMP/TIMESTAMPNS (old and new forms) and the read-only ones; SOL_TCP NODELAY/CORK/KEEPIDLE/KEEPINTVL/KEEPCNT/SYNCNT/LINGER2/DEFER_ACCEPT/WINDOW_CLAMP/INFO/QUICKACK/CONGESTION/USER_TIMEOUT/NOTSENT_LOWAT/MAXSEG; UDP_CORK; IP TOS/TTL/OPTIONS/RECVOPTS/RECVRETOPTS/MTU_DISCOVER/MTU/RECVERR/FREEBIND/BIND_ADDRESS_NO_PORT/PKTINFO/RECVTTL/RECVTOS/RECVORIGDSTADDR/multicast; IPV6 V6ONLY/RECVERR/TCLASS/hops/MTU/multicast/RECVPKTINFO/RECVHOPLIMIT/RECVTCLASS/RECVORIGDSTADDR and the sticky PKTINFO (set only, as Linux)';
+export const OPTION_NOTE = 'host mode: SOL_SOCKET SO_REUSEADDR/REUSEPORT/KEEPALIVE/LINGER/SNDBUF/RCVBUF/RCVTIMEO/SNDTIMEO/BROADCAST/OOBINLINE/PRIORITY/RCVLOWAT/DONTROUTE/BINDTODEVICE/BINDTOIFINDEX/TIMESTAMP/TIMESTAMPNS/TIMESTAMPING (old and new forms; SO_TIMESTAMPING\'s software stamps on receive and on the error queue, OPT_STATS\' messages are not passed) and the read-only ones; SOL_TCP NODELAY/CORK/KEEPIDLE/KEEPINTVL/KEEPCNT/SYNCNT/LINGER2/DEFER_ACCEPT/WINDOW_CLAMP/INFO/QUICKACK/CONGESTION/USER_TIMEOUT/NOTSENT_LOWAT/MAXSEG; UDP_CORK; IP TOS/TTL/OPTIONS/RECVOPTS/RECVRETOPTS/MTU_DISCOVER/MTU/RECVERR/FREEBIND/BIND_ADDRESS_NO_PORT/PKTINFO/RECVTTL/RECVTOS/RECVORIGDSTADDR/multicast; IPV6 V6ONLY/RECVERR/TCLASS/hops/MTU/multicast/RECVPKTINFO/RECVHOPLIMIT/RECVTCLASS/RECVORIGDSTADDR, the extension headers HOPOPTS/DSTOPTS/RTHDRDSTOPTS/RTHDR (checked as Linux does, CAP_NET_RAW the application\'s) and RECVHOPOPTS/RECVDSTOPTS/RECVRTHDR, and the sticky PKTINFO (set only, as Linux)';
