@@ -101,9 +101,9 @@ function remount(t: Task, p: VPath, ms: number, bind: boolean): number {
   checkLockedFlags(p.mount, f);
   // A remount of the file system (no MS_BIND) needs CAP_SYS_ADMIN over the user namespace owning it.
   if (!bind && !nsCapable(t.creds, p.mount.fsOwner ?? t.creds.userns.root, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
-  Object.assign(p.mount.flags, f);
-  // MS_RDONLY in a remount of the file system is its own flag as well (Linux's reconfigure_super).
+  // MS_RDONLY in a remount of the file system is its own flag as well (Linux's reconfigure_super), which may refuse.
   if (!bind) p.mount.fs.setReadonly?.(f.readonly);
+  Object.assign(p.mount.flags, f);
   return 0;
 }
 
@@ -155,10 +155,10 @@ export function moveMountFrom(t: Task, src: VPath, target: VPath): number {
 }
 
 /** Make a file system of type for mount(2) or fsconfig(FSCONFIG_CMD_CREATE); owner: the user namespace owning it (null: the initial one). */
-export function makeFs(t: Task, type: FsType, source: string, data: string, creds: Credentials): { made: MadeFs; owner: UserNamespace | null } {
+export function makeFs(t: Task, type: FsType, source: string, data: string, creds: Credentials, readonly = false): { made: MadeFs; owner: UserNamespace | null } {
   // Only a file system that may live in a user namespace (tmpfs, mqueue) is the mount namespace owner's to make.
   if (!type.userns && !capableInit(t.creds, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
-  const made = type.make(source, data, creds, t);
+  const made = type.make(source, data, creds, t, readonly);
   // Such a file system belongs to a user namespace (the caller's, or for mqueue its IPC namespace's owner): CAP_SYS_ADMIN there.
   const owner = made.owner ?? creds.userns;
   if (type.userns && !nsCapable(t.creds, owner, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
@@ -167,7 +167,7 @@ export function makeFs(t: Task, type: FsType, source: string, data: string, cred
 
 function newMount(t: Task, source: string | null, target: VPath, fstype: string | null, ms: number, data: string): number {
   if (!fstype) throw new Errno(E.EINVAL);
-  const { made, owner } = makeFs(t, vfsOf(t).fsTypes.get(fstype), source ?? '', data, t.creds);
+  const { made, owner } = makeFs(t, vfsOf(t).fsTypes.get(fstype), source ?? '', data, t.creds, (ms & MS_RDONLY) !== 0);
   const top = topOf(target);
   if ((top.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
   if (!inOwnNs(t, top.mount)) throw new Errno(E.EINVAL);
@@ -234,7 +234,11 @@ function umount2(t: Task, a: number[]): number {
   const gone = subtree(m).filter((x) => !(flags & MNT_DETACH && busy(t, x))).map((x) => x.fs);
   detach(m);
   // A file system mounted nowhere else is shut down: inotify tells its watches (IN_UNMOUNT).
-  for (const fs of new Set(gone)) if (!mountedAnywhere(t.kernel, fs)) vfsOf(t).notify.unmounted(fs);
+  for (const fs of new Set(gone)) {
+    if (mountedAnywhere(t.kernel, fs)) continue;
+    vfsOf(t).notify.unmounted(fs);
+    fs.shutdown?.();
+  }
   return 0;
 }
 

@@ -56,6 +56,8 @@ export interface FilesystemImpl {
    * is fixed, and "ro" can only be a mount's.
    */
   setReadonly?(ro: boolean): void;
+  /** Its last mount went (umount): a disk file system leaves its device clean and lets it go. */
+  shutdown?(): void;
   /** The file system keeps no birth time (Linux's proc, sysfs, devpts, cgroup2, mqueue): statx leaves STATX_BTIME out. */
   readonly noBirthTime?: boolean;
 }
