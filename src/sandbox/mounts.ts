@@ -89,7 +89,7 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
   vfs.fsTypes.register('overlay', overlayFsType(vfs, devs));
   vfs.fsTypes.register('devtmpfs', { userns: false, make: (_src, data) => (noOptions(data), { fs: dev.fs, root: dev.root }) });
   // The disk file system, on the sandbox's loop devices only.
-  vfs.fsTypes.register('ext2', new Ext2Type(vfs, loops));
+  vfs.fsTypes.register('ext2', new Ext2Type(vfs, loops, opts.memfile));
   return {
     vfs,
     hostfs: lower,

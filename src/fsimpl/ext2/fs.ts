@@ -8,6 +8,7 @@
 import { Errno, E } from '../../abi/errno';
 import { makedev, nowNs, ST_RDONLY, type StatFs } from '../../abi/fs';
 import type { FilesystemImpl } from '../../vfs/inode';
+import type { FrameSource } from '../../mm/mappable';
 import { LOOP_MAJOR } from '../loop/loop';
 import { corrupt, Disk, parseGroup, ROOT_INO, SUPER_OFFSET, Superblock, VALID_FS, writeGroup, type Group } from './disk';
 import { Ext2Inode } from './inode';
@@ -36,7 +37,7 @@ export class Ext2Fs implements FilesystemImpl {
   /** Told when the last mount went (the mount type lets the device go). */
   onShutdown: (() => void) | null = null;
 
-  constructor(readonly disk: Disk, ro: boolean) {
+  constructor(readonly disk: Disk, ro: boolean, readonly frames: FrameSource | null = null) {
     this.dev = makedev(LOOP_MAJOR, disk.device.index);
     this.sb = new Superblock(disk.read(SUPER_OFFSET, 1024), disk.size);
     this.bs = this.sb.blockSize;

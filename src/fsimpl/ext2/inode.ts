@@ -13,6 +13,8 @@ import { freeFrom, mapBlock, type BlockOwner } from './bmap';
 import { corrupt, RO_COMPAT_LARGE_FILE } from './disk';
 import { addEntry, dtOfFt, findEntry, initDir, isEmptyDir, listEntries, removeEntry, setEntry } from './dir';
 import type { Ext2Fs } from './fs';
+import { MappedPages } from './pages';
+import type { Mappable } from '../../mm/mappable';
 
 /** FS_IOC_SETFLAGS may change these (Linux's EXT2_FL_USER_MODIFIABLE). */
 const USER_MODIFIABLE = 0x380ff;
@@ -25,6 +27,8 @@ const LINK_MAX = 32000;
 
 export class Ext2Inode extends Inode implements BlockOwner {
   private openCount = 0;
+  /** Frames of the file's pages once it is mapped. */
+  private pages: MappedPages | null = null;
 
   constructor(readonly fs: Ext2Fs, readonly ino: number, private readonly raw: Buffer) {
     super();
@@ -162,7 +166,7 @@ export class Ext2Inode extends Inode implements BlockOwner {
   }
 
   // ---- data ----
-  private readData(off: number, len: number): Buffer {
+  readData(off: number, len: number): Buffer {
     const size = this.size;
     const end = Math.min(size, off + len);
     if (end <= off) return Buffer.alloc(0);
@@ -178,7 +182,7 @@ export class Ext2Inode extends Inode implements BlockOwner {
     }
     return out;
   }
-  private writeData(off: number, data: Buffer): number {
+  writeData(off: number, data: Buffer): number {
     if (off + data.length > this.fs.maxBytes) {
       if (off >= this.fs.maxBytes) throw new Errno(E.EFBIG);
       data = data.subarray(0, this.fs.maxBytes - off);
@@ -213,12 +217,21 @@ export class Ext2Inode extends Inode implements BlockOwner {
       }
     }
     if (off + done > this.size) this.size = off + done;
+    this.pages?.wrote(off, data.subarray(0, done));
     return done;
   }
 
   override readAt(off: number, len: number): Buffer {
     if (!this.isReg) throw new Errno(E.EINVAL);
+    this.pages?.flush();
     return this.readData(off, len);
+  }
+  override mappable(): Mappable | null {
+    if (!this.isReg || !this.fs.frames) return null;
+    return (this.pages ??= new MappedPages(this.fs.frames, this)).mappable();
+  }
+  override sync(): void {
+    this.pages?.flush();
   }
   override writeAt(off: number, data: Buffer): number {
     if (!this.isReg) throw new Errno(E.EINVAL);
@@ -239,6 +252,7 @@ export class Ext2Inode extends Inode implements BlockOwner {
       }
     }
     this.size = size;
+    this.pages?.truncated(size);
   }
 
   override setattr(s: SetAttr): void {
@@ -406,6 +420,12 @@ export class Ext2Inode extends Inode implements BlockOwner {
   }
   override decOpen(): void {
     this.openCount--;
+    if (this.openCount === 0 && this.pages) {
+      // The last close: what shared mappings wrote goes to the disk; the cache goes (mappings keep their frames).
+      if (!this.fs.readonly) this.pages.flush();
+      this.pages.drop();
+      this.pages = null;
+    }
     this.maybeFree();
   }
   /** No names and no open descriptions: the blocks and the inode go back (an unlinked open file waits for its last close). */

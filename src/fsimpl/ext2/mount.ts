@@ -9,6 +9,7 @@ import type { Credentials } from '../../auth/creds';
 import type { Task } from '../../kernel/task';
 import type { FsType, MadeFs } from '../../vfs/mount_ns';
 import type { VirtualFilesystem } from '../../vfs/vfs';
+import type { FrameSource } from '../../mm/mappable';
 import { LOOP_MAJOR, type LoopDevice, type LoopDevices } from '../loop/loop';
 import { Disk } from './disk';
 import { Ext2Fs } from './fs';
@@ -29,7 +30,7 @@ export class Ext2Type implements FsType {
   readonly userns = false;
   private readonly mounted = new Map<LoopDevice, Ext2Fs>();
 
-  constructor(private readonly vfs: VirtualFilesystem, private readonly loops: LoopDevices) {}
+  constructor(private readonly vfs: VirtualFilesystem, private readonly loops: LoopDevices, private readonly frames: FrameSource) {}
 
   check(option: string, _creds: Credentials): void {
     checkOption(option);
@@ -44,7 +45,7 @@ export class Ext2Type implements FsType {
       if (had.readonly !== readonly) throw new Errno(E.EBUSY);
       return { fs: had, root: null };
     }
-    const fs = new Ext2Fs(new Disk(dev), readonly);
+    const fs = new Ext2Fs(new Disk(dev), readonly, this.frames);
     dev.openers++;
     this.mounted.set(dev, fs);
     fs.onShutdown = () => {
