@@ -16,6 +16,21 @@ export interface BlockOwner {
   addBlocks(delta: number): void;
   /** The blocks the inode holds (i_blocks in file system blocks), to bound a walk. */
   heldBlocks(): number;
+  /** Indirect blocks read lately (a sequential walk reads each once), kept current by mapBlock and emptied by freeFrom. */
+  readonly mapCache: Map<number, Buffer>;
+}
+
+/** How many indirect blocks an inode keeps at hand: one path (three levels) and a spare. */
+const CACHE_MAX = 4;
+
+function pointerBlock(o: BlockOwner, b: number): Buffer {
+  let blk = o.mapCache.get(b);
+  if (!blk) {
+    blk = o.fs.readBlock(b);
+    if (o.mapCache.size >= CACHE_MAX) o.mapCache.clear();
+    o.mapCache.set(b, blk);
+  }
+  return blk;
 }
 
 const DIRECT = 12;
@@ -50,15 +65,14 @@ export function mapBlock(o: BlockOwner, n: number, alloc: boolean, goal: number)
     fs.checkBlock(b);
   }
   for (const i of p.idx) {
-    const blk = fs.readBlock(b);
+    const blk = pointerBlock(o, b);
     let c = blk.readUInt32LE(i * 4);
     if (c === 0) {
       if (!alloc) return 0;
       // A data block goes right after the pointer block's neighbours: the goal moves with the file.
       c = newBlock(o, goal, i !== p.idx[p.idx.length - 1]);
-      const w = Buffer.alloc(4);
-      w.writeUInt32LE(c);
-      fs.writeBlock(b, w, i * 4);
+      blk.writeUInt32LE(c, i * 4);
+      fs.writeBlock(b, blk.subarray(i * 4, i * 4 + 4), i * 4);
     } else {
       fs.checkBlock(c);
     }
@@ -83,6 +97,7 @@ export function freeFrom(o: BlockOwner, from: number): void {
   const fs = o.fs;
   const per = fs.bs / 4;
   const budget = { left: o.heldBlocks() + 1 };
+  o.mapCache.clear();
   for (let i = Math.max(0, from); i < DIRECT; i++) {
     const b = o.ptr(i);
     if (b) {

@@ -93,6 +93,14 @@ export class Ext2Fs implements FilesystemImpl {
     this.checkBlock(b);
     return this.disk.read(b * this.bs, this.bs);
   }
+  /** Bytes at a disk offset inside blocks already checked (a file's run of blocks). */
+  readRange(off: number, len: number): Buffer {
+    return this.disk.read(off, len);
+  }
+  /** Bytes to a disk offset inside blocks the caller mapped (a file's run of blocks). */
+  writeRange(off: number, data: Buffer): void {
+    this.disk.write(off, data);
+  }
   writeBlock(b: number, data: Buffer, at = 0): void {
     this.checkBlock(b);
     if (at < 0 || at + data.length > this.bs) throw new Errno(E.EIO, 'ext2: write beyond a block');
@@ -103,15 +111,49 @@ export class Ext2Fs implements FilesystemImpl {
     if (!Number.isInteger(b) || b < this.sb.firstDataBlock || b >= this.sb.blocksCount) throw corrupt(`block ${b} out of range`);
   }
 
+  /**
+   * The counts of the group descriptors and the superblock change with every
+   * allocation: they are written at sync, remount and umount (as Linux
+   * writes its superblock), the bitmaps they summarise at once.
+   */
   private writeGroupDesc(g: number): void {
     writeGroup(this.groups[g], this.gdt, g * 32);
-    this.disk.write((this.sb.firstDataBlock + 1) * this.bs + g * 32, this.gdt.subarray(g * 32, g * 32 + 32));
+    this.metaDirty = true;
   }
+  private metaDirty = false;
   writeSuper(): void {
+    this.metaDirty = true;
+  }
+  /** Write the descriptor table and the superblock (fsync, remount, umount). */
+  flushMeta(): void {
+    if (!this.metaDirty || this.disk.readOnly) return;
+    this.metaDirty = false;
+    this.disk.write((this.sb.firstDataBlock + 1) * this.bs, this.gdt);
     this.disk.write(SUPER_OFFSET, this.sb.raw);
   }
 
   // ---- allocation (a bitmap block per group; counts in the descriptor and the superblock) ----
+
+  /** Bitmap blocks read lately, kept current by every change (which is written through at once). */
+  private readonly bitmaps = new Map<number, Buffer>();
+  private bitmap(b: number): Buffer {
+    let bm = this.bitmaps.get(b);
+    if (!bm) {
+      bm = this.readBlock(b);
+      if (this.bitmaps.size >= 16) this.bitmaps.clear();
+      this.bitmaps.set(b, bm);
+    }
+    return bm;
+  }
+  /** Set or clear bit in bitmap block b; false when it already had that value. */
+  private flip(b: number, bit: number, on: boolean): boolean {
+    const bm = this.bitmap(b);
+    const mask = 1 << (bit & 7);
+    if (!!(bm[bit >> 3] & mask) === on) return false;
+    bm[bit >> 3] ^= mask;
+    this.writeBlock(b, bm.subarray(bit >> 3, (bit >> 3) + 1), bit >> 3);
+    return true;
+  }
 
   /** A free block, near goal when it can; ENOSPC when none is left (root's reserve is not kept apart). */
   allocBlock(goal: number): number {
@@ -123,12 +165,11 @@ export class Ext2Fs implements FilesystemImpl {
       if (d.freeBlocks === 0) continue;
       const first = this.sb.firstDataBlock + g * per;
       const inGroup = Math.min(per, this.sb.blocksCount - first);
-      const bm = this.readBlock(d.blockBitmap);
+      const bm = this.bitmap(d.blockBitmap);
       const from = k === 0 && goal >= first ? goal - first : 0;
       const bit = findZero(bm, from, inGroup) ?? findZero(bm, 0, from);
       if (bit === null) throw corrupt(`group ${g} counts free blocks its bitmap lacks`);
-      bm[bit >> 3] |= 1 << (bit & 7);
-      this.writeBlock(d.blockBitmap, bm.subarray(bit >> 3, (bit >> 3) + 1), bit >> 3);
+      this.flip(d.blockBitmap, bit, true);
       d.freeBlocks--;
       this.writeGroupDesc(g);
       this.sb.freeBlocks = Math.max(0, this.sb.freeBlocks - 1);
@@ -144,10 +185,7 @@ export class Ext2Fs implements FilesystemImpl {
     const g = Math.floor(rel / this.sb.blocksPerGroup);
     const bit = rel % this.sb.blocksPerGroup;
     const d = this.groups[g];
-    const byte = this.readBlock(d.blockBitmap).subarray(bit >> 3, (bit >> 3) + 1);
-    if (!(byte[0] & (1 << (bit & 7)))) throw corrupt(`freeing block ${b}, which is free already`);
-    byte[0] &= ~(1 << (bit & 7));
-    this.writeBlock(d.blockBitmap, byte, bit >> 3);
+    if (!this.flip(d.blockBitmap, bit, false)) throw corrupt(`freeing block ${b}, which is free already`);
     d.freeBlocks++;
     this.writeGroupDesc(g);
     this.sb.freeBlocks++;
@@ -167,13 +205,12 @@ export class Ext2Fs implements FilesystemImpl {
       const g = (start + k) % n;
       const d = this.groups[g];
       if (d.freeInodes === 0) continue;
-      const bm = this.readBlock(d.inodeBitmap);
+      const bm = this.bitmap(d.inodeBitmap);
       // The reserved inodes (below first_ino) are never handed out.
       const from = g === 0 ? this.sb.firstIno - 1 : 0;
       const bit = findZero(bm, from, this.sb.inodesPerGroup);
       if (bit === null) continue;
-      bm[bit >> 3] |= 1 << (bit & 7);
-      this.writeBlock(d.inodeBitmap, bm.subarray(bit >> 3, (bit >> 3) + 1), bit >> 3);
+      this.flip(d.inodeBitmap, bit, true);
       d.freeInodes--;
       if (dir) d.usedDirs++;
       this.writeGroupDesc(g);
@@ -188,10 +225,7 @@ export class Ext2Fs implements FilesystemImpl {
     const g = Math.floor((ino - 1) / this.sb.inodesPerGroup);
     const bit = (ino - 1) % this.sb.inodesPerGroup;
     const d = this.groups[g];
-    const byte = this.readBlock(d.inodeBitmap).subarray(bit >> 3, (bit >> 3) + 1);
-    if (!(byte[0] & (1 << (bit & 7)))) throw corrupt(`freeing inode ${ino}, which is free already`);
-    byte[0] &= ~(1 << (bit & 7));
-    this.writeBlock(d.inodeBitmap, byte, bit >> 3);
+    if (!this.flip(d.inodeBitmap, bit, false)) throw corrupt(`freeing inode ${ino}, which is free already`);
     d.freeInodes++;
     if (dir && d.usedDirs > 0) d.usedDirs--;
     this.writeGroupDesc(g);
@@ -243,7 +277,8 @@ export class Ext2Fs implements FilesystemImpl {
     }
     this.sb.written(now);
     this.readonly = ro;
-    this.writeSuper();
+    this.metaDirty = true;
+    this.flushMeta();
   }
 
   /** The last mount went: the disk is left clean. */

@@ -27,6 +27,7 @@ const LINK_MAX = 32000;
 
 export class Ext2Inode extends Inode implements BlockOwner {
   private openCount = 0;
+  readonly mapCache = new Map<number, Buffer>();
   /** Frames of the file's pages once it is mapped. */
   private pages: MappedPages | null = null;
 
@@ -172,14 +173,26 @@ export class Ext2Inode extends Inode implements BlockOwner {
     if (end <= off) return Buffer.alloc(0);
     const bs = this.fs.bs;
     const out = Buffer.alloc(end - off);
+    // Blocks that follow each other on the disk are read in one piece.
+    let run: { disk: number; at: number; len: number } | null = null;
+    const readRun = (): void => {
+      if (run) this.fs.readRange(run.disk, run.len).copy(out, run.at - off);
+      run = null;
+    };
     for (let at = off; at < end; ) {
       const n = Math.floor(at / bs);
       const inBlk = at % bs;
       const take = Math.min(bs - inBlk, end - at);
       const b = mapBlock(this, n, false, 0);
-      if (b) this.fs.readBlock(b).copy(out, at - off, inBlk, inBlk + take);
+      if (!b) readRun();
+      else if (run && run.disk + run.len === b * bs + inBlk) run.len += take;
+      else {
+        readRun();
+        run = { disk: b * bs + inBlk, at, len: take };
+      }
       at += take;
     }
+    readRun();
     return out;
   }
   writeData(off: number, data: Buffer): number {
@@ -190,6 +203,21 @@ export class Ext2Inode extends Inode implements BlockOwner {
     const bs = this.fs.bs;
     let done = 0;
     let goal = this.goal();
+    // Pieces that follow each other on the disk go in one write (up to a megabyte).
+    let run: { off: number; parts: Buffer[]; len: number } | null = null;
+    const flush = (): void => {
+      if (run) this.fs.writeRange(run.off, run.parts.length === 1 ? run.parts[0] : Buffer.concat(run.parts, run.len));
+      run = null;
+    };
+    const put = (diskOff: number, piece: Buffer): void => {
+      if (run && run.off + run.len === diskOff && run.len < 1 << 20) {
+        run.parts.push(piece);
+        run.len += piece.length;
+      } else {
+        flush();
+        run = { off: diskOff, parts: [piece], len: piece.length };
+      }
+    };
     try {
       while (done < data.length) {
         const at = off + done;
@@ -200,16 +228,21 @@ export class Ext2Inode extends Inode implements BlockOwner {
         if (!b) {
           b = mapBlock(this, n, true, goal);
           // A new block: what the write leaves of it reads as zeros.
-          const whole = Buffer.alloc(bs);
-          data.copy(whole, inBlk, done, done + take);
-          this.fs.writeBlock(b, whole);
+          if (take === bs) put(b * bs, data.subarray(done, done + take));
+          else {
+            const whole = Buffer.alloc(bs);
+            data.copy(whole, inBlk, done, done + take);
+            put(b * bs, whole);
+          }
         } else {
-          this.fs.writeBlock(b, data.subarray(done, done + take), inBlk);
+          put(b * bs + inBlk, data.subarray(done, done + take));
         }
         goal = b + 1;
         done += take;
       }
+      flush();
     } catch (e) {
+      flush();
       // Out of space part-way: what was written stands (a short write).
       if (!(e instanceof Errno) || e.errno !== E.ENOSPC || done === 0) {
         this.save();
@@ -232,6 +265,7 @@ export class Ext2Inode extends Inode implements BlockOwner {
   }
   override sync(): void {
     this.pages?.flush();
+    this.fs.flushMeta();
   }
   override writeAt(off: number, data: Buffer): number {
     if (!this.isReg) throw new Errno(E.EINVAL);
