@@ -22,6 +22,7 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int fails;
@@ -123,6 +124,19 @@ static int ops(const char *mnt, const char *devpath) {
   check("32-bit owner", chown("data", 100000, 200000) == 0 && stat("data", &st) == 0 && st.st_uid == 100000 && st.st_gid == 200000);
   struct timespec ts[2] = {{1234567890, 123456789}, {-100, 5}};
   check("nanosecond times", utimensat(AT_FDCWD, "data", ts, 0) == 0 && stat("data", &st) == 0 && st.st_atim.tv_nsec == 123456789 && st.st_mtim.tv_sec == -100 && st.st_mtim.tv_nsec == 5);
+  /* Another user with write permission may touch the times (NULL, or both UTIME_NOW), not set them (UTIME_NOW with UTIME_OMIT is setting). */
+  check("shared file", close(open("shared", O_CREAT | O_WRONLY, 0666)) == 0 && chmod("shared", 0666) == 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    struct timespec nowomit[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}}, nownow[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
+    if (setuid(65534) < 0) _exit(2);
+    int e1 = utimensat(AT_FDCWD, "shared", nowomit, 0) < 0 ? errno : 0;
+    int e2 = utimensat(AT_FDCWD, "shared", nownow, 0) < 0 ? errno : 0;
+    _exit(e1 == EPERM && e2 == 0 ? 0 : 1);
+  }
+  int status = -1;
+  waitpid(pid, &status, 0);
+  check("non-owner: NOW OMIT is EPERM, NOW NOW is allowed", WIFEXITED(status) && WEXITSTATUS(status) == 0);
   /* An unlinked open file lives until its last close. */
   fd = open("gone", O_CREAT | O_RDWR, 0600);
   check("unlinked open file", fd >= 0 && write(fd, "still", 5) == 5 && unlink("gone") == 0 && pread(fd, q, 5, 0) == 5 && memcmp(q, "still", 5) == 0);

@@ -53,6 +53,7 @@ export class Disk {
     if (off < 0 || off + len > this.size) throw new Errno(E.EIO, 'ext2: read beyond the device');
     const b = this.device.backing;
     if (!b?.inode) throw new Errno(E.EIO, 'ext2: the loop device lost its backing');
+    this.device.noteIo(false, len);
     const d = b.inode.readAt(this.device.offset + off, len);
     // Past the backing file's end (it shrank) the disk reads zeros, as the loop device does.
     return d.length >= len ? d : Buffer.concat([d, Buffer.alloc(len - d.length)]);
@@ -63,6 +64,7 @@ export class Disk {
     const b = this.device.backing;
     if (!b?.inode) throw new Errno(E.EIO, 'ext2: the loop device lost its backing');
     if (this.device.readOnly) throw new Errno(E.EROFS);
+    this.device.noteIo(true, data.length);
     if (b.inode.writeAt(this.device.offset + off, data) !== data.length) throw new Errno(E.EIO, 'ext2: short write to the backing file');
   }
 }
