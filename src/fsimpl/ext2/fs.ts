@@ -18,6 +18,10 @@ export const EXT2_SUPER_MAGIC = 0xef53;
 export class Ext2Fs implements FilesystemImpl {
   readonly name = 'ext2';
   readonly dynamic = false;
+  /** Extended attribute blocks are not read or written (a natively made one is kept, and freed with its inode). */
+  readonly noXattrs = true;
+  /** The inode flags statx reports (Linux's ext2_getattr). */
+  readonly statxFlags = 0x4 | 0x10 | 0x20 | 0x40;
   readonly dev: number;
   readonly sb: Superblock;
   readonly bs: number;
