@@ -116,23 +116,39 @@ export class Ext2Fs implements FilesystemImpl {
   }
 
   /**
-   * The counts of the group descriptors and the superblock change with every
-   * allocation: they are written at sync, remount and umount (as Linux
-   * writes its superblock), the bitmaps they summarise at once.
+   * The counts change with every allocation: a group's descriptor is
+   * written at once, as its bitmaps are; the superblock's totals (which
+   * e2fsck takes from the descriptors, as Linux keeps them only in memory)
+   * once the Sentry's current work is done (the next turn of Node's loop),
+   * and at fsync, remount and umount. A sandbox that ends with the file
+   * system mounted leaves it consistent but for the superblock.
    */
   private writeGroupDesc(g: number): void {
     writeGroup(this.groups[g], this.gdt, g * 32);
-    this.metaDirty = true;
+    this.disk.write((this.sb.firstDataBlock + 1) * this.bs + g * 32, this.gdt.subarray(g * 32, g * 32 + 32));
   }
   private metaDirty = false;
+  private flushQueued = false;
   writeSuper(): void {
+    this.markMeta();
+  }
+  private markMeta(): void {
     this.metaDirty = true;
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    setImmediate(() => {
+      this.flushQueued = false;
+      try {
+        this.flushMeta();
+      } catch {
+        // The device lost its backing: nothing left to write to (the next change reports it).
+      }
+    });
   }
   /** Write the descriptor table and the superblock (fsync, remount, umount). */
   flushMeta(): void {
     if (!this.metaDirty || this.disk.readOnly) return;
     this.metaDirty = false;
-    this.disk.write((this.sb.firstDataBlock + 1) * this.bs, this.gdt);
     this.disk.write(SUPER_OFFSET, this.sb.raw);
   }
 
