@@ -66,6 +66,8 @@ export class LoopDevice {
    * when bound, and, as on Linux, kept after the device is cleared.
    */
   diskRo = false;
+  /** Readahead in pages (BLKRASET/BLKRAGET; 128 KiB for a new device, as Linux's), kept across bindings as the disk's. */
+  readaheadPages = 32;
   /** Open descriptions of the device (Linux's disk openers). */
   openers = 0;
   /** The inode of /dev/loopN, set by the devfs that shows it. */
