@@ -365,14 +365,15 @@ export const defs: SyscallDef[] = [
     nr: 326, name: 'copy_file_range', args: ['fd', 'ptr', 'fd', 'ptr', 'size', 'hex'],
     fn: async (t, a) => {
       if (a[5] !== 0) throw new Errno(E.EINVAL);
-      const inf = readableFile(t, a[0]);
-      const out = writableFile(t, a[2]);
+      const inf = t.fdTable.get(i32(a[0]));
+      const out = t.fdTable.get(i32(a[2]));
+      // Linux's generic_file_rw_checks: the types first (a directory is EISDIR even open read-only), then the access modes.
       for (const f of [inf, out]) {
         const m = f.stat().mode & S_IFMT;
         if (m === S_IFDIR) throw new Errno(E.EISDIR);
         if (m !== S_IFREG) throw new Errno(E.EINVAL);
       }
-      if (out.flags & O_APPEND) throw new Errno(E.EBADF);
+      if (!inf.readable || !out.writable || out.flags & O_APPEND) throw new Errno(E.EBADF);
       const count = clampCount(a[4]);
       const inOff = a[1] ? checkOffset(t.mm.readI64(a[1])) : null;
       const outOff = a[3] ? checkOffset(t.mm.readI64(a[3])) : null;

@@ -139,6 +139,11 @@ static void appends(void) {
   off_t o = 0;
   SHOW("sendfile to O_APPEND", sendfile(out, in, &o, 6));
   SHOW("copy_file_range to O_APPEND", copy_file_range(in, &o, out, NULL, 6, 0));
+  /* The types are checked before the access modes: a directory open read-only is EISDIR, not EBADF. */
+  int dirfd = open(".", O_RDONLY | O_DIRECTORY);
+  SHOW("copy_file_range to a read-only directory", copy_file_range(in, &o, dirfd, NULL, 6, 0));
+  SHOW("copy_file_range from a write-only file", copy_file_range(out, NULL, in, NULL, 6, 0));
+  close(dirfd);
   close(out);
   out = open("dst", O_WRONLY | O_TRUNC);
   o = -1;
