@@ -146,6 +146,9 @@ static int ops(const char *mnt, const char *devpath) {
   want("setxattr", setxattr("data", "user.x", "v", 1, 0), EOPNOTSUPP);
   want("getxattr", getxattr("data", "user.x", q, sizeof q), EOPNOTSUPP);
   check("listxattr empty", listxattr("data", q, sizeof q) == 0);
+  struct statx sx;
+  check("statx attributes mask (ext2's: compressed, immutable, append, nodump)", statx(AT_FDCWD, "data", 0, STATX_BASIC_STATS, &sx) == 0 &&
+        (sx.stx_attributes_mask & (STATX_ATTR_COMPRESSED | STATX_ATTR_IMMUTABLE | STATX_ATTR_APPEND | STATX_ATTR_NODUMP)) == (STATX_ATTR_COMPRESSED | STATX_ATTR_IMMUTABLE | STATX_ATTR_APPEND | STATX_ATTR_NODUMP));
   int flags = 0;
   fd = open("data", O_RDONLY);
   check("FS_IOC_GETFLAGS", ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0);
