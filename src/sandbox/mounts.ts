@@ -9,6 +9,7 @@ import type { HostInfo } from '../host/hostinfo';
 import { Credentials } from '../auth/creds';
 import { DevFs, type DeviceOpener } from '../fsimpl/devfs/devfs';
 import { LOOP_MAJOR, LoopDevices } from '../fsimpl/loop/loop';
+import { Ext2Type } from '../fsimpl/ext2/mount';
 import type * as TunFile from '../net/tun/file';
 import { DevPtsFs, groupId } from '../fsimpl/devpts/devpts';
 import { HostFs } from '../fsimpl/hostfs/hostfs';
@@ -87,6 +88,8 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
   vfs.shmFs = () => new TmpfsFs(opts.memfile, { mode: 0o1777, dev: devs.take(), sizePages: opts.memfile.limitPages });
   vfs.fsTypes.register('overlay', overlayFsType(vfs, devs));
   vfs.fsTypes.register('devtmpfs', { userns: false, make: (_src, data) => (noOptions(data), { fs: dev.fs, root: dev.root }) });
+  // The disk file system, on the sandbox's loop devices only.
+  vfs.fsTypes.register('ext2', new Ext2Type(vfs, loops, opts.memfile));
   return {
     vfs,
     hostfs: lower,

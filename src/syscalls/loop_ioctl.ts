@@ -39,7 +39,9 @@ const BLKRRPART = 0x125f;
 const BLKGETSIZE = 0x1260;
 const BLKFLSBUF = 0x1261;
 const BLKRAGET = 0x1263;
+const BLKRASET = 0x1262;
 const BLKFRAGET = 0x1265;
+const BLKFRASET = 0x1264;
 const BLKSSZGET = 0x1268;
 const BLKBSZGET = 0x80081270;
 const BLKGETSIZE64 = 0x80081272;
@@ -64,8 +66,6 @@ const CONFIG_SIZE = 304;
 const LO_KEY_SIZE = 32;
 /** Linux's largest logical block size for a loop device: the page size. */
 const PAGE_SIZE = 4096;
-/** Readahead of a new block device: 128 KiB, in sectors. */
-const READAHEAD_SECTORS = 256;
 
 export function loopIoctl(t: Task, f: FileDescription, cmd: number, arg: number): number | null {
   if (f instanceof LoopControlFile) return controlIoctl(f, cmd, arg);
@@ -124,7 +124,13 @@ function blockIoctl(t: Task, f: LoopFile, cmd: number, arg: number): number | nu
     }
     case BLKRAGET:
     case BLKFRAGET:
-      t.mm.writeU64(arg, READAHEAD_SECTORS);
+      t.mm.writeU64(arg, (d.readaheadPages * PAGE_SIZE) / 512);
+      return 0;
+    case BLKRASET:
+    case BLKFRASET:
+      // The device's readahead in whole pages (Linux's bdi ra_pages): the sectors asked for, rounded down.
+      if (!isAdmin(t)) throw new Errno(E.EACCES);
+      d.readaheadPages = Math.min(Math.floor((arg * 512) / PAGE_SIZE), 2 ** 32 - 1);
       return 0;
     case BLKBSZGET:
       t.mm.writeI32(arg, softBlockSize(d)); // an int, though the request's size says size_t

@@ -100,8 +100,9 @@ function chown(t: Task, p: VPath, uid: number, gid: number): number {
 function setTimes(t: Task, p: VPath, times: Array<bigint | 'now' | 'omit'> | null): number {
   const a = p.dentry.inode.attrs();
   vfsOf(t).checkWritable(p);
-  const allNow = times === null || times.every((x) => x === 'now' || x === 'omit');
   if (times && times.every((x) => x === 'omit')) return 0;
+  // Only NULL or both UTIME_NOW is a "touch" (Linux's ATTR_TOUCH); one UTIME_OMIT makes it a setting of times (ATTR_TIMES_SET).
+  const allNow = times === null || times.every((x) => x === 'now');
   // Explicit times are refused on immutable and append-only files; the current time on immutable ones only.
   if (allNow && (a.flags ?? 0) & FS_IMMUTABLE_FL) throw new Errno(E.EPERM);
   if (!allNow) checkMutable(a);

@@ -101,9 +101,9 @@ function remount(t: Task, p: VPath, ms: number, bind: boolean): number {
   checkLockedFlags(p.mount, f);
   // A remount of the file system (no MS_BIND) needs CAP_SYS_ADMIN over the user namespace owning it.
   if (!bind && !nsCapable(t.creds, p.mount.fsOwner ?? t.creds.userns.root, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
-  Object.assign(p.mount.flags, f);
-  // MS_RDONLY in a remount of the file system is its own flag as well (Linux's reconfigure_super).
+  // MS_RDONLY in a remount of the file system is its own flag as well (Linux's reconfigure_super), which may refuse.
   if (!bind) p.mount.fs.setReadonly?.(f.readonly);
+  Object.assign(p.mount.flags, f);
   return 0;
 }
 
@@ -155,10 +155,10 @@ export function moveMountFrom(t: Task, src: VPath, target: VPath): number {
 }
 
 /** Make a file system of type for mount(2) or fsconfig(FSCONFIG_CMD_CREATE); owner: the user namespace owning it (null: the initial one). */
-export function makeFs(t: Task, type: FsType, source: string, data: string, creds: Credentials): { made: MadeFs; owner: UserNamespace | null } {
+export function makeFs(t: Task, type: FsType, source: string, data: string, creds: Credentials, readonly = false): { made: MadeFs; owner: UserNamespace | null } {
   // Only a file system that may live in a user namespace (tmpfs, mqueue) is the mount namespace owner's to make.
   if (!type.userns && !capableInit(t.creds, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
-  const made = type.make(source, data, creds, t);
+  const made = type.make(source, data, creds, t, readonly);
   // Such a file system belongs to a user namespace (the caller's, or for mqueue its IPC namespace's owner): CAP_SYS_ADMIN there.
   const owner = made.owner ?? creds.userns;
   if (type.userns && !nsCapable(t.creds, owner, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
@@ -167,7 +167,7 @@ export function makeFs(t: Task, type: FsType, source: string, data: string, cred
 
 function newMount(t: Task, source: string | null, target: VPath, fstype: string | null, ms: number, data: string): number {
   if (!fstype) throw new Errno(E.EINVAL);
-  const { made, owner } = makeFs(t, vfsOf(t).fsTypes.get(fstype), source ?? '', data, t.creds);
+  const { made, owner } = makeFs(t, vfsOf(t).fsTypes.get(fstype), source ?? '', data, t.creds, (ms & MS_RDONLY) !== 0);
   const top = topOf(target);
   if ((top.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
   if (!inOwnNs(t, top.mount)) throw new Errno(E.EINVAL);
@@ -234,7 +234,11 @@ function umount2(t: Task, a: number[]): number {
   const gone = subtree(m).filter((x) => !(flags & MNT_DETACH && busy(t, x))).map((x) => x.fs);
   detach(m);
   // A file system mounted nowhere else is shut down: inotify tells its watches (IN_UNMOUNT).
-  for (const fs of new Set(gone)) if (!mountedAnywhere(t.kernel, fs)) vfsOf(t).notify.unmounted(fs);
+  for (const fs of new Set(gone)) {
+    if (mountedAnywhere(t.kernel, fs)) continue;
+    vfsOf(t).notify.unmounted(fs);
+    fs.shutdown?.();
+  }
   return 0;
 }
 
@@ -318,7 +322,7 @@ function chroot(t: Task, a: number[]): number {
 
 export const defs: SyscallDef[] = [
   { nr: 165, name: 'mount', args: ['str', 'str', 'str', 'hex', 'ptr'], fn: mount,
-    partial: 'file systems: tmpfs, proc, sysfs, devtmpfs (the sandbox\'s own), mqueue (the caller\'s IPC namespace\'s), cgroup2 (the sandbox\'s one hierarchy, from the mounter\'s cgroup namespace root; controllers pids and memory enforced, cpu.max enforced from looks at the subtree\'s CPU time once a period (at least 10 ms apart: a burst may overrun one period\'s quota, the share over a few periods is Linux\'s), cpu.weight kept but not enforced; cgroup.freeze, cgroup.kill and delegation (chown/chmod of cgroup files, the write check on the common ancestor\'s cgroup.procs, nsdelegate\'s namespace boundary) as Linux (the file opener\'s credentials and cgroup namespace count, as they are at the write rather than as they were at the open); threaded cgroups (cgroup.type, cgroup.threads, pids and cpu as the threaded controllers) as Linux, but /proc/PID/task/TID/cgroup names the process\'s cgroup, not a thread\'s; cgroup.events changes raise no poll or inotify event; no pressure files), overlay (lowerdir, lowerdir+, upperdir and workdir on a tmpfs of the sandbox, userxattr, volatile, default_permissions; redirect_dir, index, xino, metacopy, nfs_export, uuid and verity other than off, and data-only lower layers are EINVAL, as is an upperdir on the root overlay or a host directory; mountinfo shows no lowerdir=/upperdir= options); propagation is private only (MS_SHARED is EINVAL); a remount changes the mount\'s flags, not the file system\'s' },
+    partial: 'file systems: tmpfs, proc, sysfs, devtmpfs (the sandbox\'s own), mqueue (the caller\'s IPC namespace\'s), cgroup2 (the sandbox\'s one hierarchy, from the mounter\'s cgroup namespace root; controllers pids and memory enforced, cpu.max enforced from looks at the subtree\'s CPU time once a period (at least 10 ms apart: a burst may overrun one period\'s quota, the share over a few periods is Linux\'s), cpu.weight kept but not enforced; cgroup.freeze, cgroup.kill and delegation (chown/chmod of cgroup files, the write check on the common ancestor\'s cgroup.procs, nsdelegate\'s namespace boundary) as Linux (the file opener\'s credentials and cgroup namespace count, as they are at the write rather than as they were at the open); threaded cgroups (cgroup.type, cgroup.threads, pids and cpu as the threaded controllers) as Linux, but /proc/PID/task/TID/cgroup names the process\'s cgroup, not a thread\'s; cgroup.events changes raise no poll or inotify event; no pressure files), overlay (lowerdir, lowerdir+, upperdir and workdir on a tmpfs of the sandbox, userxattr, volatile, default_permissions; redirect_dir, index, xino, metacopy, nfs_export, uuid and verity other than off, and data-only lower layers are EINVAL, as is an upperdir on the root overlay or a host directory; mountinfo shows no lowerdir=/upperdir= options), ext2 (fsimpl/ext2, from a loop device of the sandbox: revision 1 with the filetype, sparse_super, large_file and flex_bg features; any other INCOMPAT feature (extent, 64bit, meta_bg, needs_recovery, inline_data...) is EINVAL, any other RO_COMPAT feature makes a writable mount EINVAL; no journal, so ext3 and ext4 are not offered; no extended attributes (EOPNOTSUPP) nor O_TMPFILE; htree indexes are not used for lookups and a changed indexed directory drops its index, as Linux\'s ext2 does; no grpid/resuid/resgid/sb= options; a sandbox that ends with it mounted leaves the disk marked not clean, as a crash does); propagation is private only (MS_SHARED is EINVAL); a remount changes the mount\'s flags, not the file system\'s' },
   { nr: 166, name: 'umount2', args: ['str', 'int'], fn: umount2,
     partial: 'EBUSY counts working directories, roots and open files in the mount, not memory mappings; MNT_FORCE unmounts as a plain umount' },
   { nr: 155, name: 'pivot_root', args: ['str', 'str'], fn: pivotRoot },

@@ -166,7 +166,7 @@ function fsconfig(t: Task, a: number[]): number {
 function create(t: Task, c: FsContextFile, exclusive: boolean): number {
   if (c.phase !== 'create-params' || !c.type) throw new Errno(E.EBUSY);
   try {
-    const { made, owner } = makeFs(t, c.type, c.source ?? '', c.options.join(','), c.creds);
+    const { made, owner } = makeFs(t, c.type, c.source ?? '', c.options.join(','), c.creds, c.rdonly === true);
     // FSCONFIG_CMD_CREATE_EXCL: a single-instance type (sysfs, mqueue of a namespace) already mounted is reused, which it refuses.
     // Linux makes a new proc superblock per mount; here the PID namespace's one instance stands for it.
     if (exclusive && c.fsName !== 'proc' && mountedAnywhere(t.kernel, made.fs)) throw c.fail(E.EBUSY, 'reusing existing filesystem not allowed', true, 'w');

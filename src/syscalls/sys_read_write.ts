@@ -5,7 +5,7 @@ import type { FileDescription, MaybePromise } from '../vfs/file';
 import { SIGPIPE, type FileCtx } from '../vfs/ctx';
 import { MAX_RW, readIovecs } from './sysutil';
 import { beforeWrite } from './filelimits';
-import { O_APPEND, S_IFDIR, S_IFMT, S_IFREG, SEEK_CUR, SEEK_HOLE } from '../abi/fs';
+import { FS_IMMUTABLE_FL, O_APPEND, S_IFDIR, S_IFMT, S_IFREG, SEEK_CUR, SEEK_HOLE } from '../abi/fs';
 import { i32, u32, type SyscallDef } from '../kernel/syscall';
 import { USER_RANGE_END } from '../abi/mm';
 import { SIGXFSZ } from '../abi/signals';
@@ -365,19 +365,30 @@ export const defs: SyscallDef[] = [
     nr: 326, name: 'copy_file_range', args: ['fd', 'ptr', 'fd', 'ptr', 'size', 'hex'],
     fn: async (t, a) => {
       if (a[5] !== 0) throw new Errno(E.EINVAL);
-      const inf = readableFile(t, a[0]);
-      const out = writableFile(t, a[2]);
+      const inf = t.fdTable.get(i32(a[0]));
+      const out = t.fdTable.get(i32(a[2]));
+      // Linux's generic_file_rw_checks: the types first (a directory is EISDIR even open read-only), then the access modes.
       for (const f of [inf, out]) {
         const m = f.stat().mode & S_IFMT;
         if (m === S_IFDIR) throw new Errno(E.EISDIR);
         if (m !== S_IFREG) throw new Errno(E.EINVAL);
       }
-      if (out.flags & O_APPEND) throw new Errno(E.EBADF);
-      const count = clampCount(a[4]);
+      if (!inf.readable || !out.writable || out.flags & O_APPEND) throw new Errno(E.EBADF);
+      // An immutable destination (made so after it was opened) is EPERM, as generic_copy_file_checks says.
+      if ((out.inode?.attrs().flags ?? 0) & FS_IMMUTABLE_FL) throw new Errno(E.EPERM);
       const inOff = a[1] ? checkOffset(t.mm.readI64(a[1])) : null;
       const outOff = a[3] ? checkOffset(t.mm.readI64(a[3])) : null;
-      if (inOff !== null) checkEnd(inOff, count);
-      if (outOff !== null) checkEnd(outOff, count);
+      // A range that wraps past 2^64 (unsigned, as generic_copy_file_checks adds a size_t count) is EOVERFLOW.
+      const wide = a[4] < 0 ? 2 ** 64 + a[4] : a[4];
+      for (const pos of [inOff ?? inf.offset, outOff ?? out.offset]) if (pos + wide >= 2 ** 64) throw new Errno(E.EOVERFLOW);
+      const count = clampCount(wide);
+      if (inf.inode && inf.inode === out.inode) {
+        // Within one file the ranges may not overlap, the count first cut to the file's end (generic_copy_file_checks).
+        const pin = inOff ?? inf.offset;
+        const pout = outOff ?? out.offset;
+        const n = Math.max(0, Math.min(count, inf.inode.attrs().size - pin));
+        if (pout + n > pin && pout < pin + n) throw new Errno(E.EINVAL);
+      }
       // Without an offset pointer the description's own offset is used and
       // advanced by its read/write (a donated host file keeps it on the host).
       const r = await copyData(t, inf, inOff, out, outOff, count);

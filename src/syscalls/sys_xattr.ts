@@ -87,9 +87,9 @@ function readName(t: Task, addr: number): string {
   return name;
 }
 
-/** A name outside the known namespaces: EOPNOTSUPP, once the file is found (Linux's xattr_resolve_name). */
-function checkNamespace(name: string): void {
-  if (!NAMESPACES.some((ns) => name.startsWith(ns) && name.length > ns.length)) throw new Errno(E.EOPNOTSUPP);
+/** A name outside the known namespaces, or any name on a file system without attributes: EOPNOTSUPP, once the file is found (Linux's xattr_resolve_name). */
+function checkNamespace(name: string, inode: Inode): void {
+  if (inode.fs.noXattrs || !NAMESPACES.some((ns) => name.startsWith(ns) && name.length > ns.length)) throw new Errno(E.EOPNOTSUPP);
 }
 
 /** user.* attributes exist only on regular files and directories (Linux: EPERM elsewhere). */
@@ -112,7 +112,7 @@ function capSize(size: number, max: number): number {
 function get(t: Task, resolve: Resolve, nameAddr: number, value: number, size: number): number {
   const name = readName(t, nameAddr);
   const tg = resolve();
-  checkNamespace(name);
+  checkNamespace(name, tg.inode);
   if (name.startsWith('trusted.') && !capableInit(t.creds, CAP_SYS_ADMIN)) throw new Errno(E.ENODATA);
   const v = tg.inode.xattrs?.get(name);
   if (!v) throw new Errno(E.ENODATA);
@@ -128,7 +128,7 @@ function set(t: Task, resolve: Resolve, nameAddr: number, value: number, size: n
   if (size > XATTR_SIZE_MAX || size < 0) throw new Errno(E.E2BIG);
   const data = size ? t.mm.copyIn(value, size) : Buffer.alloc(0);
   const tg = resolve();
-  checkNamespace(name);
+  checkNamespace(name, tg.inode);
   if (tg.readonly) throw new Errno(E.EROFS);
   checkMutable(tg.inode.attrs());
   checkUserNamespace(name, tg.inode);
@@ -162,7 +162,7 @@ function list(t: Task, resolve: Resolve, buf: number, size: number): number {
 function remove(t: Task, resolve: Resolve, nameAddr: number): number {
   const name = readName(t, nameAddr);
   const tg = resolve();
-  checkNamespace(name);
+  checkNamespace(name, tg.inode);
   if (tg.readonly) throw new Errno(E.EROFS);
   checkMutable(tg.inode.attrs());
   checkUserNamespace(name, tg.inode);

@@ -67,6 +67,8 @@ export const STATX_ATTR_MOUNT_ROOT = 0x2000;
 const STATX_ATTR_VFS = STATX_ATTR_MOUNT_ROOT | 0x1000 | 0x200000;
 /** The inode flags (ioctl_iflags(2)) statx reports, with their stx_attributes bits. */
 const STATX_OF_FLAG: ReadonlyArray<readonly [number, number]> = [
+  // FS_COMPR_FL and STATX_ATTR_COMPRESSED are both 0x4 (ext2 keeps the flag).
+  [0x4, 0x4],
   [FS_IMMUTABLE_FL, STATX_ATTR_IMMUTABLE],
   [FS_APPEND_FL, STATX_ATTR_APPEND],
   [FS_NODUMP_FL, STATX_ATTR_NODUMP],

@@ -158,8 +158,10 @@ export interface FsType {
    * (EINVAL for bad options); IDs in options are creds'. caller: the task
    * mounting (opaque here; null while the sandbox is set up), whose
    * namespaces decide which instance a per-namespace type (mqueue) gives.
+   * readonly: the mount asks for a read-only file system (a disk file
+   * system then never writes its device).
    */
-  make(source: string, data: string, creds: Credentials, caller: unknown): MadeFs;
+  make(source: string, data: string, creds: Credentials, caller: unknown, readonly?: boolean): MadeFs;
   /**
    * Check one option of make's data string as make would (EINVAL, with
    * "Unknown parameter" as the message for a key it does not know), making

@@ -201,6 +201,12 @@ static void io_cases(int d) {
   E("BLKROTATIONAL", ioctl(d, BLKROTATIONAL, &rot)); /* its value follows the backing device */
   E("BLKRRPART", ioctl(d, BLKRRPART, 0));
   printf("ra-set %d bsz %zu ioopt %u align %d dz %u rot-ok %d\n", ra > 0, bsz, ioopt, align, dz, rot <= 1);
+  /* BLKRASET keeps whole pages: 1001 sectors read back as 1000. */
+  long ra2 = -1;
+  E("BLKRASET", ioctl(d, BLKRASET, 1001UL));
+  E("BLKRAGET after set", ioctl(d, BLKRAGET, &ra2));
+  printf("ra after set %ld\n", ra2);
+  E("BLKRASET back", ioctl(d, BLKRASET, (unsigned long)ra));
   sysattr("size");
   sysattr("ro");
   sysattr("loop/backing_file");

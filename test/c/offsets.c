@@ -139,6 +139,15 @@ static void appends(void) {
   off_t o = 0;
   SHOW("sendfile to O_APPEND", sendfile(out, in, &o, 6));
   SHOW("copy_file_range to O_APPEND", copy_file_range(in, &o, out, NULL, 6, 0));
+  /* The types are checked before the access modes: a directory open read-only is EISDIR, not EBADF. */
+  int dirfd = open(".", O_RDONLY | O_DIRECTORY);
+  SHOW("copy_file_range to a read-only directory", copy_file_range(in, &o, dirfd, NULL, 6, 0));
+  SHOW("copy_file_range from a write-only file", copy_file_range(out, NULL, in, NULL, 6, 0));
+  close(dirfd);
+  /* Within one file the ranges may not overlap; a count that wraps past 2^64 from the offset is EOVERFLOW. */
+  loff_t a0 = 0, a2 = 2, a1 = 1;
+  SHOW("copy_file_range overlapping", copy_file_range(in, &a0, in, &a2, 4, 0));
+  SHOW("copy_file_range count wraps", copy_file_range(in, &a1, in, &a2, (size_t)-1, 0));
   close(out);
   out = open("dst", O_WRONLY | O_TRUNC);
   o = -1;

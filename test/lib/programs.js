@@ -238,6 +238,8 @@ const C_PROGRAMS = Object.freeze({
   // Run as root with the host's loop driver (hostLoop: skipped natively without); compared by loopdev.test.js.
   loopdev: { args: (dir) => [dir], endsWithDone: true, ownTest: true, hostLoop: true },
   loophostile: { args: (dir) => [dir], endsWithDone: true, ownTest: true, hostLoop: true },
+  // ext2 on a loop device of the sandbox: run by ext2.test.js, which checks the disk natively (e2fsck, debugfs).
+  ext2ops: { args: (dir) => ['ops', dir, '/dev/null'], endsWithDone: true, ownTest: true },
   leases: { args: (dir) => [dir], endsWithDone: true },
   cputimers: { args: () => [], endsWithDone: true },
   memargs: { args: () => [], endsWithDone: true },

@@ -13,8 +13,11 @@ import { keysEntries } from './keys';
 
 const FILESYSTEMS = ['sysfs', 'tmpfs', 'bdev', 'proc', 'cgroup2', 'devtmpfs', 'binfmt_misc', 'debugfs', 'sockfs', 'pipefs', 'devpts', 'mqueue', 'overlay'];
 
+/** Disk file systems (fsimpl/ext2), on the sandbox's loop devices: listed without "nodev". */
+const DISK_FILESYSTEMS = ['ext2'];
+
 export function filesystemsText(): string {
-  return FILESYSTEMS.map((n) => `nodev\t${n}\n`).join('');
+  return FILESYSTEMS.map((n) => `nodev\t${n}\n`).join('') + DISK_FILESYSTEMS.map((n) => `\t${n}\n`).join('');
 }
 
 function uptimeNs(fs: ProcFs): number {

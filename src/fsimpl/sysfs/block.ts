@@ -23,7 +23,7 @@ function loopDir(m: M, d: LoopDevice): Entry {
         ro(s, 'size', () => d.sizeBytes / 512),
         ro(s, 'ro', () => (d.diskRo ? 1 : 0)),
         ro(s, 'removable', () => 0),
-        ro(s, 'stat', () => Array(17).fill('0').join(' ')),
+        ro(s, 'stat', () => d.statLine()),
         sysDir(s, 'queue', (q) => [
           ro(q, 'logical_block_size', () => d.blockSize),
           ro(q, 'physical_block_size', () => d.blockSize),
