@@ -6,7 +6,8 @@
 // writable, clean again at umount or remount read-only (Linux's ext2 does the
 // same), with the mount count and times.
 import { Errno, E } from '../../abi/errno';
-import { makedev, nowNs, ST_RDONLY, type StatFs } from '../../abi/fs';
+import { makedev, ST_RDONLY, type StatFs } from '../../abi/fs';
+import { nowNs } from '../../host/clock';
 import type { FilesystemImpl } from '../../vfs/inode';
 import type { FrameSource } from '../../mm/mappable';
 import { LOOP_MAJOR } from '../loop/loop';

@@ -5,9 +5,10 @@
 // Linux's ext4 driver writes them for ext2 images.
 import { Errno, E } from '../../abi/errno';
 import {
-  devMajor, devMinor, dtype, makedev, nowNs, RENAME_EXCHANGE, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
+  devMajor, devMinor, dtype, makedev, RENAME_EXCHANGE, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
   type DirEntry, type InodeAttrs, type SetAttr,
 } from '../../abi/fs';
+import { nowNs } from '../../host/clock';
 import { Inode, relatimeDue, type CreateSpec } from '../../vfs/inode';
 import { freeFrom, mapBlock, type BlockOwner } from './bmap';
 import { corrupt, RO_COMPAT_LARGE_FILE } from './disk';
