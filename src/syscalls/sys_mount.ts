@@ -234,7 +234,11 @@ function umount2(t: Task, a: number[]): number {
   const gone = subtree(m).filter((x) => !(flags & MNT_DETACH && busy(t, x))).map((x) => x.fs);
   detach(m);
   // A file system mounted nowhere else is shut down: inotify tells its watches (IN_UNMOUNT).
-  for (const fs of new Set(gone)) if (!mountedAnywhere(t.kernel, fs)) vfsOf(t).notify.unmounted(fs);
+  for (const fs of new Set(gone)) {
+    if (mountedAnywhere(t.kernel, fs)) continue;
+    vfsOf(t).notify.unmounted(fs);
+    fs.released?.();
+  }
   return 0;
 }
 

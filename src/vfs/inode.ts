@@ -56,6 +56,8 @@ export interface FilesystemImpl {
    * is fixed, and "ro" can only be a mount's.
    */
   setReadonly?(ro: boolean): void;
+  /** Mounted nowhere any more (umount of its last mount): what it holds for its mounts goes (hugetlbfs's min_size= reservations). */
+  released?(): void;
   /** The file system keeps no birth time (Linux's proc, sysfs, devpts, cgroup2, mqueue): statx leaves STATX_BTIME out. */
   readonly noBirthTime?: boolean;
 }

@@ -4,7 +4,9 @@
 // small MAP_HUGETLB mappings and overcommits it with MAP_NORESERVE. The
 // pool stops at the memory limit, reservations at the pool, touches past it
 // are SIGBUS, and everything comes back. test/c/hugetlb.c (compared with
-// native by c_programs.test.js) covers the semantics.
+// native by c_programs.test.js) covers the semantics. The same for
+// hugetlbfs files (test/hostile/hugetlbfs.c; test/c/hugetlbfs.c compares
+// the semantics with native).
 
 const assert = require('node:assert');
 const childProcess = require('node:child_process');
@@ -33,6 +35,39 @@ test('a hostile huge page program is bounded by the sandbox memory limit', { tim
     'touch 64 GiB: SIGBUS',
     'after: Free 8 Rsvd 0',
     'released: 0 Total 0',
+    'done',
+    '',
+  ].join('\n'));
+  const bugs = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('BUG'));
+  assert.deepStrictEqual(bugs, [], 'Sentry bugs hit by the hostile program');
+});
+
+test('a hostile hugetlbfs program (thousands of files, vast sizes, truncation under mappings) is bounded and leaks nothing', { timeout: 60_000 }, (t) => {
+  if (!h.needTools(t, ['gcc'])) return;
+  const dir = h.tmpDir('tsvisor-hugetlbfs-');
+  const bin = path.join(dir, 'hugetlbfs');
+  const cc = childProcess.spawnSync('gcc', ['-O2', '-Wall', '-Werror', '-static', '-o', bin, path.join(__dirname, '..', 'hostile', 'hugetlbfs.c')], { encoding: 'utf8' });
+  assert.strictEqual(cc.status, 0, cc.stderr);
+  const log = path.join(dir, 'debug.log');
+  const r = h.runSandbox([bin], { cwd: '/', flags: ['--memory', '64m', '--debug-log', log], timeout: 50_000 });
+  assert.strictEqual(r.status, 0, h.describe('hugetlbfs hostile', r));
+  assert.strictEqual(r.stdout, [
+    'mount: 0',
+    'files: 5000, mapped: 8, Free 0 Rsvd 0',
+    'unlinked: Free 8 Rsvd 0',
+    'ftruncate 2^46: 0',
+    'map 64 TiB: Cannot allocate memory',
+    'private 64 TiB: Cannot allocate memory',
+    'fallocate 2^50: No space left on device',
+    'after: Free 0',
+    'punch 2^62: 0',
+    'punched: Free 8',
+    'noreserve touch: SIGBUS',
+    'pages kept by the file: Free 0',
+    'truncated under mappings: 1000 SIGBUS, Free 8 Rsvd 0',
+    'umount: 0',
+    'min_size mounts: 200, Rsvd 0',
+    'pool 0: 0, Total 0',
     'done',
     '',
   ].join('\n'));

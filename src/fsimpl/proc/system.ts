@@ -11,7 +11,7 @@ import { callerOf } from './task_info';
 import { tgidIn, tidIn } from '../../kernel/pid_ns';
 import { keysEntries } from './keys';
 
-const FILESYSTEMS = ['sysfs', 'tmpfs', 'bdev', 'proc', 'cgroup2', 'devtmpfs', 'binfmt_misc', 'debugfs', 'sockfs', 'pipefs', 'devpts', 'mqueue', 'overlay'];
+const FILESYSTEMS = ['sysfs', 'tmpfs', 'bdev', 'proc', 'cgroup2', 'devtmpfs', 'binfmt_misc', 'debugfs', 'sockfs', 'pipefs', 'hugetlbfs', 'devpts', 'mqueue', 'overlay'];
 
 export function filesystemsText(): string {
   return FILESYSTEMS.map((n) => `nodev\t${n}\n`).join('');
