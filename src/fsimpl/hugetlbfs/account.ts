@@ -48,7 +48,8 @@ export class HugeAccount {
   /** At most how many more pages could be reserved now (to bound a walk before it starts). */
   available(): number {
     const c = this.pool.counts();
-    const pool = c.free - c.resv + (this.sub?.rsv ?? 0);
+    // Free unreserved pages, min_size's, and the surplus pages nr_overcommit_hugepages still allows.
+    const pool = c.free - c.resv + (this.sub?.rsv ?? 0) + Math.max(0, this.pool.overcommit - c.surplus);
     return this.sub && this.sub.max >= 0 ? Math.min(pool, this.sub.max - this.sub.used) : pool;
   }
 
@@ -57,10 +58,8 @@ export class HugeAccount {
     if (n === 0) return true;
     const g = this.sub ? this.sub.need(n) : n;
     if (g < 0) return false;
-    const c = this.pool.counts();
-    if (c.free - c.resv < g) return false;
+    if (!this.pool.reserve(g)) return false;
     if (this.sub) this.sub.get(n);
-    this.pool.reserve(g);
     return true;
   }
 

@@ -141,8 +141,8 @@ export class HugeInode extends TmpfsInode {
     const seals = this.seals ?? 0;
     if (mode & FALLOC_FL_PUNCH_HOLE) {
       if (seals & F_SEAL_ANY_WRITE) throw new Errno(E.EPERM);
-      const end = Math.min(off + len, this.a.size);
-      if (end > off) this.punchRange(off, end);
+      // Not limited to the size: pages fallocated with KEEP_SIZE lie past it.
+      this.punchRange(off, Math.min(off + len, MAX_SIZE));
     } else {
       if (off + len > MAX_SIZE) throw new Errno(E.EFBIG);
       if (!(mode & FALLOC_FL_KEEP_SIZE) && seals & F_SEAL_GROW && off + len > this.a.size) throw new Errno(E.EPERM);
