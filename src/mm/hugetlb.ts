@@ -15,6 +15,14 @@ export const HUGE_SIZE = 2 * 1024 * 1024;
 /** Small frames per huge page. */
 export const HUGE_FRAMES = HUGE_SIZE / PAGE_SIZE;
 
+/** How many of the huge page indices in pages hold small pages [from, to) (smaps' *_Hugetlb): one pass over the pages held. */
+export function hugePagesIn(pages: Iterable<number>, from: number, to: number): number {
+  const first = Math.floor(from / HUGE_FRAMES), end = Math.ceil(to / HUGE_FRAMES);
+  let n = 0;
+  for (const hp of pages) if (hp >= first && hp < end) n++;
+  return n;
+}
+
 /** The part of MemoryFile the pool uses (a fake in unit tests). */
 export interface HugeFrames {
   alloc(npages: number): number;

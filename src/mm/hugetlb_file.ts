@@ -6,7 +6,7 @@
 // the pool has unreserved ones, else the touch is SIGBUS. When the last VMA
 // mapping it goes, its pages and the reservations it never used go back.
 import { E, Errno } from '../abi/errno';
-import { HUGE_FRAMES, HUGE_SIZE, type HugePool } from './hugetlb';
+import { HUGE_FRAMES, HUGE_SIZE, hugePagesIn, type HugePool } from './hugetlb';
 import type { Mappable } from './mappable';
 
 export class HugeFile implements Mappable {
@@ -53,10 +53,7 @@ export class HugeFile implements Mappable {
   }
 
   pagesIn(from: number, to: number): number {
-    const first = Math.floor(from / HUGE_FRAMES), end = Math.ceil(to / HUGE_FRAMES);
-    let n = 0;
-    for (const hp of this.bases.keys()) if (hp >= first && hp < end) n++;
-    return n;
+    return hugePagesIn(this.bases.keys(), from, to);
   }
 
   /** A VMA maps it (VmaFile.hold). */

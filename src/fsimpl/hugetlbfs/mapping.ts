@@ -8,7 +8,7 @@
 // memory, mm/hugetlb_file.ts). A writable mapping past the end grows the
 // file to its end, as Linux does.
 import { E, Errno } from '../../abi/errno';
-import { HUGE_FRAMES, HUGE_SIZE } from '../../mm/hugetlb';
+import { HUGE_FRAMES, HUGE_SIZE, hugePagesIn } from '../../mm/hugetlb';
 import type { Mappable } from '../../mm/mappable';
 import type { HugeInode } from './hugetlbfs';
 
@@ -84,10 +84,7 @@ class HugePrivateMap implements Mappable {
   }
 
   pagesIn(from: number, to: number): number {
-    const first = Math.floor(from / HUGE_FRAMES), end = Math.ceil(to / HUGE_FRAMES);
-    let n = 0;
-    for (const hp of this.own.keys()) if (hp >= first && hp < end) n++;
-    return n + this.inode.pages.pagesIn(from, to);
+    return hugePagesIn(this.own.keys(), from, to) + this.inode.pages.pagesIn(from, to);
   }
 
   /** A VMA maps it: the first keeps the open file. */

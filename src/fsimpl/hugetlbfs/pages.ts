@@ -5,7 +5,7 @@
 // mapped). Both are bounded by the pool, never by a file size or length the
 // application chose: every walk over a range first checks that the range
 // could be covered by the pool at all, else visits only the entries held.
-import { HUGE_FRAMES, HUGE_SIZE } from '../../mm/hugetlb';
+import { HUGE_FRAMES, HUGE_SIZE, hugePagesIn } from '../../mm/hugetlb';
 import type { MemoryAccess } from '../../mm/access';
 import type { FrameSource } from '../../mm/mappable';
 import type { HugeAccount } from './account';
@@ -89,10 +89,7 @@ export class HugeFilePages {
 
   /** Huge pages present that hold small pages [from, to) (smaps' Shared/Private_Hugetlb). */
   pagesIn(from: number, to: number): number {
-    const first = Math.floor(from / HUGE_FRAMES), end = Math.ceil(to / HUGE_FRAMES);
-    let n = 0;
-    for (const hp of this.bases.keys()) if (hp >= first && hp < end) n++;
-    return n;
+    return hugePagesIn(this.bases.keys(), from, to);
   }
 
   /** read(2): bytes [off, end) into the reader's memory, pages not present as zeros. */
