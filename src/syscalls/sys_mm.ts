@@ -20,7 +20,7 @@ import { F_SEAL_ANY_WRITE } from '../abi/memfd';
 import { punchMapped, unmapPunchedShared } from '../kernel/filemaps';
 import { LOCK_ON, THP_HUGE, THP_NEVER, type Vma } from '../mm/vma';
 import { noteRemove } from '../mm/userfault_events';
-import { HUGE_SIZE } from '../mm/hugetlb';
+import { HUGE_FRAMES, HUGE_SIZE } from '../mm/hugetlb';
 import { HugeFile } from '../mm/hugetlb_file';
 import { HugeInode } from '../fsimpl/hugetlbfs/hugetlbfs';
 import { mapHugeFile } from '../fsimpl/hugetlbfs/mapping';
@@ -182,6 +182,15 @@ function mapHugeVma(t: Task, addr: number, size: number, prot: number, shared: b
 
 /** A MAP_HUGETLB anonymous mapping: a hugetlb object of its own, its pages reserved from the pool now (ENOMEM) unless MAP_NORESERVE. */
 function mapHuge(t: Task, addr: number, size: number, prot: number, shared: boolean, noreserve: boolean, flags: number): number {
+  // MAP_FIXED over private hugetlb mappings: what it replaces goes first, with its reservations (as Linux's mmap_region before the new mapping reserves).
+  if (flags & MAP_FIXED && !t.mm.firstSealed(addr, addr + size)) {
+    const huge = privateHugeIn(t, addr, addr + size);
+    if (huge.length) {
+      hugeSplitCheck(t, addr, addr + size);
+      t.mm.unmapRange(addr, size);
+      trimHuge(t, huge);
+    }
+  }
   const hf = new HugeFile(t.kernel.hugePool, size / HUGE_SIZE, noreserve);
   const file: VmaFile = { mappable: hf, name: '/anon_hugepage (deleted)', dev: HUGETLB_DEV, ino: 0, hold: hf };
   hf.incRef();
@@ -236,8 +245,36 @@ function munmap(t: Task, a: number[]): number {
   const size = pageAlignUp(len);
   if (size === 0) throw new Errno(E.EINVAL);
   hugeSplitCheck(t, start, start + size);
+  const huge = privateHugeIn(t, start, start + size);
   t.mm.unmapRange(start, size);
+  trimHuge(t, huge);
   return 0;
+}
+
+/** The hugetlb objects of the private MAP_HUGETLB mappings in [start, end). */
+function privateHugeIn(t: Task, start: number, end: number): HugeFile[] {
+  const out: HugeFile[] = [];
+  for (const v of t.mm.vmas.overlapping(start, end)) if (!v.shared && v.file?.mappable instanceof HugeFile) out.push(v.file.mappable);
+  return out;
+}
+
+/**
+ * After part of private hugetlb mappings went: each object whose remaining
+ * VMAs are all in this address space (no fork child shares its pages) and
+ * all private gives back the pages and reservations of what went.
+ */
+function trimHuge(t: Task, objs: HugeFile[]): void {
+  for (const hf of new Set(objs)) {
+    const ranges: Array<[number, number]> = [];
+    let pieces = 0, shared = false;
+    for (const v of t.mm.vmas) {
+      if (v.file?.mappable !== hf) continue;
+      pieces++;
+      shared ||= v.shared;
+      ranges.push([Math.floor(v.pgoff / HUGE_FRAMES), Math.ceil((v.pgoff + v.pages) / HUGE_FRAMES)]);
+    }
+    if (pieces > 0 && pieces === hf.refs && !shared) hf.trim(ranges);
+  }
 }
 
 function mprotect(t: Task, a: number[]): number {
@@ -511,7 +548,7 @@ function msync(t: Task, a: number[]): number {
 }
 
 export const defs: SyscallDef[] = [
-  { nr: 9, name: 'mmap', fn: mmap, args: ['ptr', 'size', 'prot', 'mapflags', 'fd', 'offhex'], partial: 'MAP_HUGETLB of anonymous memory (private and shared) from the sandbox\'s 2 MiB huge page pool (vm.nr_hugepages, default 0): lengths in whole huge pages, aligned addresses (EINVAL for an unaligned MAP_FIXED), pages reserved at mmap (ENOMEM past the pool) unless MAP_NORESERVE (a touch past the pool is SIGBUS), munmap/mprotect only at huge page boundaries, mremap never growing one, MAP_HUGE_2MB (other MAP_HUGE_* sizes EINVAL: no 1 GiB pool), KernelPageSize 2048 kB in smaps. A huge page is 512 contiguous frames of the memory file, mapped in small pages (one host TLB entry per 4 KiB); a private huge page written is copied into ordinary frames (charged, not taken from the pool), and a page unmapped from the middle of a private mapping returns to the pool only when all of its mapping is gone; surplus pages come from a shrunk pool and from vm.nr_overcommit_hugepages (reservations and touches beyond the free pages, within the memory limit). hugetlbfs files (with or without MAP_HUGETLB; MAP_HUGETLB of another file is EINVAL) map in huge pages at huge page offsets, reserved at mmap (the file\'s range once for shared mappings, per mapping for private ones), a writable private mapping copying a file page into its own huge page at the first touch (Linux at the first write); MAP_DROPPABLE is EINVAL; MAP_POPULATE is a hint; MAP_FIXED must end below the stub, not at TASK_SIZE' },
+  { nr: 9, name: 'mmap', fn: mmap, args: ['ptr', 'size', 'prot', 'mapflags', 'fd', 'offhex'], partial: 'MAP_HUGETLB of anonymous memory (private and shared) from the sandbox\'s 2 MiB huge page pool (vm.nr_hugepages, default 0): lengths in whole huge pages, aligned addresses (EINVAL for an unaligned MAP_FIXED), pages reserved at mmap (ENOMEM past the pool) unless MAP_NORESERVE (a touch past the pool is SIGBUS), munmap/mprotect only at huge page boundaries, mremap never growing one, MAP_HUGE_2MB (other MAP_HUGE_* sizes EINVAL: no 1 GiB pool), KernelPageSize 2048 kB in smaps. A huge page is 512 contiguous frames of the memory file, mapped in small pages (one host TLB entry per 4 KiB); a private huge page written is copied into ordinary frames (charged, not taken from the pool), and a private mapping partly unmapped (or replaced by MAP_FIXED) gives back the pages and reservations of the part that went only while no fork child shares it; surplus pages come from a shrunk pool and from vm.nr_overcommit_hugepages (reservations and touches beyond the free pages, within the memory limit). hugetlbfs files (with or without MAP_HUGETLB; MAP_HUGETLB of another file is EINVAL) map in huge pages at huge page offsets, reserved at mmap (the file\'s range once for shared mappings, per mapping for private ones), a writable private mapping copying a file page into its own huge page at the first touch (Linux at the first write); MAP_DROPPABLE is EINVAL; MAP_POPULATE is a hint; MAP_FIXED must end below the stub, not at TASK_SIZE' },
   { nr: 11, name: 'munmap', fn: munmap, args: ['ptr', 'size'], partial: 'a range past the stub\'s floor is EINVAL, as beyond TASK_SIZE' },
   { nr: 10, name: 'mprotect', fn: mprotect, args: ['ptr', 'size', 'prot'] },
   { nr: 25, name: 'mremap', fn: mremap, args: ['ptr', 'size', 'size', 'mremap_flags', 'ptr'], partial: 'a fixed destination must end below the stub, not at TASK_SIZE (EINVAL)' },

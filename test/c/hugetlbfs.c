@@ -327,6 +327,22 @@ static void shm(void) {
   pool("segment gone");
 }
 
+/* A private MAP_HUGETLB mapping partly replaced by MAP_FIXED, then unmapped piece by piece: the part that goes takes its page and reservations along. */
+static void fixedover(void) {
+  char *a = mmap(NULL, 3 * HP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+  printf("private 3: %s\n", res(a));
+  if (a == MAP_FAILED) return;
+  a[0] = 1;
+  a[2 * HP] = 1;
+  pool("3 private, 2 touched");
+  printf("fixed over 2 of 3: %s\n", res(mmap(a, 2 * HP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_FIXED, -1, 0)));
+  pool("replaced");
+  munmap(a + 2 * HP, HP);
+  pool("tail unmapped");
+  munmap(a, 2 * HP);
+  pool("all unmapped");
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc < 2) return 2;
@@ -350,6 +366,7 @@ int main(int argc, char **argv) {
   files(argv[1]);
   memfds();
   shm();
+  fixedover();
   printf("set 0: %s\n", ename(-setpool(0)));
   pool("pool 0");
   printf("done\n");
