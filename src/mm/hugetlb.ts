@@ -15,6 +15,14 @@ export const HUGE_SIZE = 2 * 1024 * 1024;
 /** Small frames per huge page. */
 export const HUGE_FRAMES = HUGE_SIZE / PAGE_SIZE;
 
+/** How many of the huge page indices in pages hold small pages [from, to) (smaps' *_Hugetlb): one pass over the pages held. */
+export function hugePagesIn(pages: Iterable<number>, from: number, to: number): number {
+  const first = Math.floor(from / HUGE_FRAMES), end = Math.ceil(to / HUGE_FRAMES);
+  let n = 0;
+  for (const hp of pages) if (hp >= first && hp < end) n++;
+  return n;
+}
+
 /** The part of MemoryFile the pool uses (a fake in unit tests). */
 export interface HugeFrames {
   alloc(npages: number): number;
@@ -38,6 +46,8 @@ export class HugePool {
   private resv = 0;
   /** First frames of the free pages (HugePages_Free is their number). */
   private readonly freeRuns: number[] = [];
+  /** vm.nr_overcommit_hugepages: how many surplus pages reservations and unreserved touches may add beyond the persistent pool. */
+  overcommit = 0;
 
   constructor(private readonly frames: HugeFrames) {}
 
@@ -78,10 +88,37 @@ export class HugePool {
     this.surplus += persistent - n > 0 ? persistent - n : 0;
   }
 
-  /** Reserve n pages for a mapping (false: the pool's free, unreserved pages cannot cover them; no overcommit: nr_overcommit_hugepages is 0). */
+  /**
+   * Reserve n pages for a mapping: false when the pool's free, unreserved
+   * pages cannot cover them and nr_overcommit_hugepages does not let enough
+   * surplus pages be added (or the memory limit refuses them), as Linux's
+   * gather_surplus_pages; the pages added for it go again then.
+   */
   reserve(n: number): boolean {
-    if (this.freeRuns.length - this.resv < n) return false;
+    const short = n - (this.freeRuns.length - this.resv);
+    if (short > 0) {
+      if (this.surplus + short > this.overcommit) return false;
+      let added = 0;
+      while (added < short && this.addSurplus()) added++;
+      if (added < short) {
+        this.shedSurplus();
+        return false;
+      }
+    }
     this.resv += n;
+    return true;
+  }
+
+  /** One surplus page more in the free list (false: the memory limit refuses it). */
+  private addSurplus(): boolean {
+    try {
+      this.freeRuns.push(this.frames.alloc(HUGE_FRAMES));
+    } catch (e) {
+      if (e instanceof Errno && e.errno === E.ENOMEM) return false;
+      throw e;
+    }
+    this.surplus++;
+    this.total++;
     return true;
   }
 
@@ -101,7 +138,7 @@ export class HugePool {
     if (reserved) {
       if (this.resv <= 0) throw new Error('huge page taken on a reservation never made');
       this.resv--;
-    } else if (this.freeRuns.length <= this.resv) return -1;
+    } else if (this.freeRuns.length <= this.resv && !(this.surplus < this.overcommit && this.addSurplus())) return -1;
     return this.freeRuns.pop()!;
   }
 

@@ -6,7 +6,7 @@
 // the pool has unreserved ones, else the touch is SIGBUS. When the last VMA
 // mapping it goes, its pages and the reservations it never used go back.
 import { E, Errno } from '../abi/errno';
-import { HUGE_FRAMES, HUGE_SIZE, type HugePool } from './hugetlb';
+import { HUGE_FRAMES, HUGE_SIZE, hugePagesIn, type HugePool } from './hugetlb';
 import type { Mappable } from './mappable';
 
 export class HugeFile implements Mappable {
@@ -18,11 +18,15 @@ export class HugeFile implements Mappable {
    * MAP_NORESERVE every page not in it holds a reservation of the pool.
    */
   private readonly bases = new Map<number, number>();
-  private refs = 0;
+  /** VMAs mapping it (their pieces, in every address space). */
+  refs = 0;
+  /** Reservations of the pool not yet taken by a first touch. */
+  private resvLeft: number;
 
   /** npages huge pages, reserved from pool unless noreserve (ENOMEM when the pool cannot cover them). */
-  constructor(private readonly pool: HugePool, readonly npages: number, private readonly noreserve: boolean) {
+  constructor(private readonly pool: HugePool, readonly npages: number, noreserve: boolean) {
     if (!noreserve && !pool.reserve(npages)) throw new Errno(E.ENOMEM, 'huge page pool cannot cover the mapping');
+    this.resvLeft = noreserve ? 0 : npages;
   }
 
   frameFor(pageIndex: number): number {
@@ -30,9 +34,10 @@ export class HugeFile implements Mappable {
     if (hp >= this.npages) throw new Errno(E.EFAULT);
     let base = this.bases.get(hp);
     if (base === undefined) {
-      base = this.pool.take(!this.noreserve);
+      base = this.pool.take(this.resvLeft > 0);
       // No page for it (MAP_NORESERVE beyond the pool): SIGBUS, as Linux.
       if (base < 0) throw new Errno(E.EFAULT, 'no free huge page');
+      if (this.resvLeft > 0) this.resvLeft--;
       this.bases.set(hp, base);
     }
     return base + (pageIndex % HUGE_FRAMES);
@@ -53,10 +58,7 @@ export class HugeFile implements Mappable {
   }
 
   pagesIn(from: number, to: number): number {
-    const first = Math.floor(from / HUGE_FRAMES), end = Math.ceil(to / HUGE_FRAMES);
-    let n = 0;
-    for (const hp of this.bases.keys()) if (hp >= first && hp < end) n++;
-    return n;
+    return hugePagesIn(this.bases.keys(), from, to);
   }
 
   /** A VMA maps it (VmaFile.hold). */
@@ -67,9 +69,32 @@ export class HugeFile implements Mappable {
   /** A VMA no longer maps it: with the last one its pages and reservations go back to the pool. */
   decRef(): void {
     if (--this.refs > 0) return;
-    const unused = this.noreserve ? 0 : this.npages - this.bases.size;
     for (const base of this.bases.values()) this.pool.release(base);
     this.bases.clear();
-    if (unused > 0) this.pool.unreserve(unused);
+    if (this.resvLeft > 0) this.pool.unreserve(this.resvLeft);
+    this.resvLeft = 0;
+  }
+
+  /**
+   * A private mapping partly unmapped, all of its remaining VMAs covering
+   * the huge page ranges given ([first, end) indices): the pages outside
+   * them go back to the pool, and so do the reservations beyond what the
+   * remaining pages without one could use (Linux releases a private
+   * mapping's reservations with the part of the VMA that goes).
+   */
+  trim(ranges: Array<[number, number]>): void {
+    const covered = (hp: number) => ranges.some(([a, b]) => hp >= a && hp < b);
+    for (const [hp, base] of this.bases) {
+      if (covered(hp)) continue;
+      this.bases.delete(hp);
+      this.pool.release(base);
+    }
+    let want = 0;
+    for (const [a, b] of ranges) want += Math.max(0, Math.min(b, this.npages) - a);
+    for (const hp of this.bases.keys()) if (covered(hp)) want--;
+    if (want < this.resvLeft) {
+      this.pool.unreserve(this.resvLeft - want);
+      this.resvLeft = want;
+    }
   }
 }

@@ -11,7 +11,7 @@ import { SpecError } from './spec';
 const IPC = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
 const UTS = new Set(['kernel.hostname', 'kernel.domainname']);
 /** The namespaced sysctls whose /proc/sys file the Sentry serves writable (fsimpl/proc/sys.ts). */
-const SERVED = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.hostname', 'kernel.domainname', 'net.ipv4.ip_unprivileged_port_start',
+const SERVED = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmmax', 'kernel.shmall', 'kernel.shmmni', 'kernel.hostname', 'kernel.domainname', 'net.ipv4.ip_unprivileged_port_start',
   'fs.mqueue.queues_max', 'fs.mqueue.msg_max', 'fs.mqueue.msgsize_max', 'fs.mqueue.msg_default', 'fs.mqueue.msgsize_default']);
 
 export interface Sysctl {

@@ -30,7 +30,8 @@ import type { FrameSource } from '../mm/mappable';
 import { AnonDevs } from '../vfs/numbering';
 import { VirtualFilesystem } from '../vfs/vfs';
 import type { Resolver } from '../vfs/walk';
-import type { HugePoolView } from '../fsimpl/proc/hugepages';
+import { HUGE_SIZE, type HugePool } from '../mm/hugetlb';
+import { HugetlbFs, type HugetlbfsOptions } from '../fsimpl/hugetlbfs/hugetlbfs';
 
 export interface MountNamespaceOptions {
   /** The host directory tree shown read-only as "/". */
@@ -40,8 +41,8 @@ export interface MountNamespaceOptions {
   host: Pick<HostInfo, 'cpuinfo' | 'ncpu'>;
   /** The sandbox's memory (its NUMA node's meminfo in /sys). */
   ram?: () => { total: number; free: number };
-  /** The huge page pool /sys/kernel/mm/hugepages shows (the kernel's). */
-  hugePool?: HugePoolView;
+  /** The huge page pool /sys/kernel/mm/hugepages shows (the kernel's), which hugetlbfs files take their pages from. */
+  hugePool?: HugePool;
   /** The sandbox's donated host fds; its terminal is /dev/tty (null: none). */
   stdio?: HostStdio | null;
 }
@@ -87,6 +88,17 @@ export function buildMountNamespace(opts: MountNamespaceOptions): { vfs: Virtual
   // memfd_create's files: bounded by the memory limit alone (Linux's internal mount has no size=, only the memory cgroup).
   vfs.shmFs = () => new TmpfsFs(opts.memfile, { mode: 0o1777, dev: devs.take(), sizePages: opts.memfile.limitPages });
   vfs.fsTypes.register('overlay', overlayFsType(vfs, devs));
+  // hugetlbfs: a new file system each mount, over the sandbox's one pool; the internal one backs MFD_HUGETLB and SHM_HUGETLB.
+  const pool = opts.hugePool;
+  if (pool) {
+    const huge = (o: HugetlbfsOptions) => new HugetlbFs(opts.memfile, pool, { ...o, dev: devs.take() });
+    vfs.fsTypes.register('hugetlbfs', {
+      userns: false,
+      make: (_src, data, creds) => ({ fs: huge(hugetlbfsOptions(data, creds, pool.counts().total - pool.counts().surplus)), root: null }),
+      check: (option, creds) => void hugetlbfsOptions(option, creds, 0),
+    });
+    vfs.hugeFs = () => huge({ mode: 0o1777 });
+  }
   vfs.fsTypes.register('devtmpfs', { userns: false, make: (_src, data) => (noOptions(data), { fs: dev.fs, root: dev.root }) });
   // The disk file system, on the sandbox's loop devices only.
   vfs.fsTypes.register('ext2', new Ext2Type(vfs, loops, opts.memfile));
@@ -177,27 +189,58 @@ function tmpfsOptions(data: string, creds: Credentials): TmpfsOptions {
       case 'nr_blocks':
         o.sizePages = memparse(v);
         break;
-      case 'nr_inodes':
-        o.maxInodes = memparse(v);
-        break;
-      case 'mode':
-        if (!/^[0-7]+$/.test(v)) throw new Errno(E.EINVAL);
-        o.mode = parseInt(v, 8) & 0o7777;
-        break;
-      case 'uid':
-      case 'gid': {
-        if (!/^\d+$/.test(v)) throw new Errno(E.EINVAL);
-        const kid = key === 'uid' ? uidTo(creds.userns, Number(v)) : gidTo(creds.userns, Number(v));
-        if (kid < 0) throw new Errno(E.EINVAL);
-        if (key === 'uid') o.uid = kid;
-        else o.gid = kid;
-        break;
-      }
       default:
-        throw new Errno(E.EINVAL, 'Unknown parameter');
+        if (!commonOption(key, v, o, creds)) throw new Errno(E.EINVAL, 'Unknown parameter');
     }
   }
   return o;
+}
+
+/**
+ * hugetlbfs's options: pagesize= (the pool's 2M only: EINVAL for another,
+ * as Linux for a size it has no pool of), size= and min_size= (bytes, or a
+ * percentage of the pool's persistent pages, rounded down to huge pages),
+ * and tmpfs's nr_inodes, mode, uid, gid.
+ */
+function hugetlbfsOptions(data: string, creds: Credentials, poolPages: number): HugetlbfsOptions {
+  const o: HugetlbfsOptions = { uid: creds.fsuid, gid: creds.fsgid, mode: 0o755 };
+  const pages = (v: string) => (v.endsWith('%') ? Math.floor((memparse(v.slice(0, -1)) * poolPages) / 100) : Math.floor(memparse(v) / HUGE_SIZE));
+  for (const opt of data.split(',')) {
+    if (!opt || SB_OPTIONS.has(opt)) continue;
+    const eq = opt.indexOf('=');
+    const key = eq < 0 ? opt : opt.slice(0, eq);
+    const v = eq < 0 ? '' : opt.slice(eq + 1);
+    if (key === 'pagesize') {
+      if (memparse(v) !== HUGE_SIZE) throw new Errno(E.EINVAL, 'Unsupported page size');
+    } else if (key === 'size') o.maxPages = pages(v);
+    else if (key === 'min_size') o.minPages = pages(v);
+    else if (!commonOption(key, v, o, creds)) throw new Errno(E.EINVAL, 'Unknown parameter');
+  }
+  return o;
+}
+
+/** The options tmpfs and hugetlbfs share (nr_inodes, mode, uid, gid): false for another key. */
+function commonOption(key: string, v: string, o: TmpfsOptions, creds: Credentials): boolean {
+  switch (key) {
+    case 'nr_inodes':
+      o.maxInodes = memparse(v);
+      return true;
+    case 'mode':
+      if (!/^[0-7]+$/.test(v)) throw new Errno(E.EINVAL);
+      o.mode = parseInt(v, 8) & 0o7777;
+      return true;
+    case 'uid':
+    case 'gid': {
+      if (!/^\d+$/.test(v)) throw new Errno(E.EINVAL);
+      const kid = key === 'uid' ? uidTo(creds.userns, Number(v)) : gidTo(creds.userns, Number(v));
+      if (kid < 0) throw new Errno(E.EINVAL);
+      if (key === 'uid') o.uid = kid;
+      else o.gid = kid;
+      return true;
+    }
+    default:
+      return false;
+  }
 }
 
 /** The image's tty group (owner group of pty slaves), from its /etc/group; null if it has none. */

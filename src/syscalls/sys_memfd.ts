@@ -19,6 +19,9 @@ import { Dentry } from '../vfs/dentry';
 import type { FileDescription } from '../vfs/file';
 import { RegularFile } from '../vfs/regular_file';
 
+const MFD_HUGE_SHIFT = 26, MFD_HUGE_MASK = 0x3f;
+/** log2 of the sandbox's one huge page size (2 MiB). */
+const HUGE_SHIFT = 21;
 const MFD_ALL = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC;
 
 /** The name argument: at most MFD_NAME_MAX bytes before its NUL (EINVAL beyond, EFAULT for a bad pointer). */
@@ -36,9 +39,10 @@ function memfdCreate(t: Task, nameAddr: number, flags: number): number {
   if (flags & ~(MFD_ALL | (flags & MFD_HUGETLB ? MFD_HUGE_BITS : 0))) throw new Errno(E.EINVAL);
   if (flags & MFD_EXEC && flags & MFD_NOEXEC_SEAL) throw new Errno(E.EINVAL);
   const name = readName(t, nameAddr);
-  // hugetlbfs files are not there yet (MAP_HUGETLB anonymous mappings are: mm/hugetlb_file.ts).
-  if (flags & MFD_HUGETLB) throw new Errno(E.EINVAL, 'MFD_HUGETLB: no huge pages in the sandbox');
-  const mnt = t.kernel.vfs.shmMount();
+  // MFD_HUGETLB: a file of the internal hugetlbfs mount, of the one huge page size the sandbox has (any other: no such pool, ENODEV as Linux's hugetlb_file_setup).
+  const sizeLog = (flags >>> MFD_HUGE_SHIFT) & MFD_HUGE_MASK;
+  if (flags & MFD_HUGETLB && sizeLog !== 0 && sizeLog !== HUGE_SHIFT) throw new Errno(E.ENODEV, 'no pool of that huge page size');
+  const mnt = flags & MFD_HUGETLB ? t.kernel.vfs.hugeMount() : t.kernel.vfs.shmMount();
   if (!(mnt.fs instanceof TmpfsFs)) throw new Errno(E.ENOSYS);
   // vm.memfd_noexec is 0: without MFD_NOEXEC_SEAL the file is executable (MFD_EXEC).
   const noexec = (flags & MFD_NOEXEC_SEAL) !== 0;
@@ -84,6 +88,6 @@ export function addSeals(t: Task, f: FileDescription, seals: number): number {
 export const defs: SyscallDef[] = [
   {
     nr: 319, name: 'memfd_create', args: ['str', 'memfd_flags'], fn: (t, a) => memfdCreate(t, a[0], u32(a[1])),
-    partial: 'MFD_HUGETLB is EINVAL (no hugetlbfs files yet; MAP_HUGETLB anonymous mappings have huge pages); vm.memfd_noexec is 0',
+    partial: 'MFD_HUGETLB files are hugetlbfs files of the 2 MiB pool (MFD_HUGE_2MB or the default size; other MFD_HUGE_* sizes ENODEV: no such pool); vm.memfd_noexec is 0',
   },
 ];

@@ -20,8 +20,10 @@ import { F_SEAL_ANY_WRITE } from '../abi/memfd';
 import { punchMapped, unmapPunchedShared } from '../kernel/filemaps';
 import { LOCK_ON, THP_HUGE, THP_NEVER, type Vma } from '../mm/vma';
 import { noteRemove } from '../mm/userfault_events';
-import { HUGE_SIZE } from '../mm/hugetlb';
+import { HUGE_FRAMES, HUGE_SIZE } from '../mm/hugetlb';
 import { HugeFile } from '../mm/hugetlb_file';
+import { HugeInode } from '../fsimpl/hugetlbfs/hugetlbfs';
+import { mapHugeFile } from '../fsimpl/hugetlbfs/mapping';
 
 /** MAP_HUGE_SHIFT/MASK: log2 of the page size asked for; 21 is 2 MiB. */
 const MAP_HUGE_SHIFT = 26, MAP_HUGE_MASK = 0x3f, HUGE_SHIFT = 21;
@@ -52,8 +54,10 @@ function mmap(t: Task, a: number[]): number {
   // The order of Linux's checks: the offset, the file, the length, the address, the type.
   if (off % PAGE !== 0) throw new Errno(E.EINVAL);
   const f = flags & MAP_ANONYMOUS ? null : t.fdTable.get(fd);
-  const huge = (flags & MAP_HUGETLB) !== 0;
-  if (huge) hugeMapCheck(flags, f);
+  // A hugetlbfs file maps in huge pages with or without MAP_HUGETLB.
+  const hfile = f?.inode instanceof HugeInode ? f.inode : null;
+  const huge = (flags & MAP_HUGETLB) !== 0 || hfile !== null;
+  if (flags & MAP_HUGETLB) hugeMapCheck(flags, f, hfile);
   const len = usize(a[1]);
   if (len === 0) throw new Errno(E.EINVAL);
   // A hugetlb mapping is made of whole huge pages, at an address aligned to them.
@@ -108,8 +112,12 @@ function mmap(t: Task, a: number[]): number {
     const sealed = ((f.inode?.seals ?? 0) & F_SEAL_ANY_WRITE) !== 0;
     if (shared && sealed && p & PROT_WRITE) throw new Errno(E.EPERM);
     maywrite = !shared || (acc === O_RDWR && !sealed);
-    const m = f.mappable();
-    if (!m && isDevZero(f)) {
+    const m = hfile ? null : f.mappable();
+    if (hfile) {
+      const hm = mapHugeFile(hfile, f, off, size, shared, noreserveOf(flags), (p & PROT_WRITE) !== 0);
+      const vfs = t.kernel.vfs;
+      file = { mappable: hm.mappable, name: fileName(vfs, f), nameNow: () => fileName(vfs, f), dev: hfile.fs.dev, ino: hfile.ino, hold: hm.hold };
+    } else if (!m && isDevZero(f)) {
       // /dev/zero maps as anonymous memory (shared or private), as on Linux.
     } else if (!m) throw new Errno(E.ENODEV);
     else {
@@ -123,7 +131,8 @@ function mmap(t: Task, a: number[]): number {
   const growsDown = (flags & MAP_GROWSDOWN) !== 0;
   const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
   const noreserve = (flags & MAP_NORESERVE) !== 0;
-  if (huge) return mapHuge(t, addr, size, p, shared, noreserve, flags);
+  if (huge && !file) return mapHuge(t, addr, size, p, shared, noreserve, flags);
+  if (huge && file) return mapHugeVma(t, addr, size, p, shared, file, off, flags, maywrite);
   const locked = lockOnMap(t, flags, size);
   checkExpand(t, size, isData(p, shared, growsDown), fixed ? addr : 0, fixed ? addr + size : 0);
   if (!noreserve && ((!shared && p & PROT_WRITE) || (shared && !file))) checkCommit(t, size);
@@ -141,16 +150,47 @@ function mmap(t: Task, a: number[]): number {
   return addr;
 }
 
-/** MAP_HUGETLB's own checks: anonymous memory only (no hugetlbfs yet), and the one page size the sandbox has. */
-function hugeMapCheck(flags: number, f: FileDescription | null): void {
+/** MAP_HUGETLB's own checks: anonymous memory or a hugetlbfs file, and the one page size the sandbox has. */
+function hugeMapCheck(flags: number, f: FileDescription | null, hfile: HugeInode | null): void {
+  if (f) {
+    // Of a file only a hugetlbfs one (whose size the flags do not choose).
+    if (!hfile) throw new Errno(E.EINVAL, 'MAP_HUGETLB of a file not on hugetlbfs');
+    return;
+  }
   const sizeLog = (flags >>> MAP_HUGE_SHIFT) & MAP_HUGE_MASK;
   // MAP_HUGE_2MB, or 0 for the default size; any other size is a pool the sandbox has not (Linux: EINVAL).
   if (sizeLog !== 0 && sizeLog !== HUGE_SHIFT) throw new Errno(E.EINVAL);
-  if (f) throw new Errno(E.EINVAL, 'MAP_HUGETLB of a file');
+}
+
+function noreserveOf(flags: number): boolean {
+  return (flags & MAP_NORESERVE) !== 0;
+}
+
+/** A mapping of a hugetlbfs file (its reservations made by mapHugeFile): not VM_ACCOUNT, as Linux never charges hugetlb memory to the commit limit. */
+function mapHugeVma(t: Task, addr: number, size: number, prot: number, shared: boolean, file: VmaFile, off: number, flags: number, maywrite: boolean): number {
+  file.hold!.incRef();
+  try {
+    checkExpand(t, size, isData(prot, shared, false), flags & MAP_FIXED ? addr : 0, flags & MAP_FIXED ? addr + size : 0);
+    t.mm.checkMdwe(prot, (prot & PROT_EXEC) !== 0);
+    t.mm.mapAt(addr, size, prot, shared, file, off / PAGE, false, null, true, false, maywrite);
+  } finally {
+    // The VMA holds it now; a failed mapping gives a private mapping's reservations back.
+    file.hold!.decRef();
+  }
+  return addr;
 }
 
 /** A MAP_HUGETLB anonymous mapping: a hugetlb object of its own, its pages reserved from the pool now (ENOMEM) unless MAP_NORESERVE. */
 function mapHuge(t: Task, addr: number, size: number, prot: number, shared: boolean, noreserve: boolean, flags: number): number {
+  // MAP_FIXED over private hugetlb mappings: what it replaces goes first, with its reservations (as Linux's mmap_region before the new mapping reserves).
+  if (flags & MAP_FIXED && !t.mm.firstSealed(addr, addr + size)) {
+    const huge = privateHugeIn(t, addr, addr + size);
+    if (huge.length) {
+      hugeSplitCheck(t, addr, addr + size);
+      t.mm.unmapRange(addr, size);
+      trimHuge(t, huge);
+    }
+  }
   const hf = new HugeFile(t.kernel.hugePool, size / HUGE_SIZE, noreserve);
   const file: VmaFile = { mappable: hf, name: '/anon_hugepage (deleted)', dev: HUGETLB_DEV, ino: 0, hold: hf };
   hf.incRef();
@@ -205,8 +245,36 @@ function munmap(t: Task, a: number[]): number {
   const size = pageAlignUp(len);
   if (size === 0) throw new Errno(E.EINVAL);
   hugeSplitCheck(t, start, start + size);
+  const huge = privateHugeIn(t, start, start + size);
   t.mm.unmapRange(start, size);
+  trimHuge(t, huge);
   return 0;
+}
+
+/** The hugetlb objects of the private MAP_HUGETLB mappings in [start, end). */
+function privateHugeIn(t: Task, start: number, end: number): HugeFile[] {
+  const out: HugeFile[] = [];
+  for (const v of t.mm.vmas.overlapping(start, end)) if (!v.shared && v.file?.mappable instanceof HugeFile) out.push(v.file.mappable);
+  return out;
+}
+
+/**
+ * After part of private hugetlb mappings went: each object whose remaining
+ * VMAs are all in this address space (no fork child shares its pages) and
+ * all private gives back the pages and reservations of what went.
+ */
+function trimHuge(t: Task, objs: HugeFile[]): void {
+  for (const hf of new Set(objs)) {
+    const ranges: Array<[number, number]> = [];
+    let pieces = 0, shared = false;
+    for (const v of t.mm.vmas) {
+      if (v.file?.mappable !== hf) continue;
+      pieces++;
+      shared ||= v.shared;
+      ranges.push([Math.floor(v.pgoff / HUGE_FRAMES), Math.ceil((v.pgoff + v.pages) / HUGE_FRAMES)]);
+    }
+    if (pieces > 0 && pieces === hf.refs && !shared) hf.trim(ranges);
+  }
 }
 
 function mprotect(t: Task, a: number[]): number {
@@ -486,7 +554,7 @@ function msync(t: Task, a: number[]): number {
 }
 
 export const defs: SyscallDef[] = [
-  { nr: 9, name: 'mmap', fn: mmap, args: ['ptr', 'size', 'prot', 'mapflags', 'fd', 'offhex'], partial: 'MAP_HUGETLB of anonymous memory (private and shared) from the sandbox\'s 2 MiB huge page pool (vm.nr_hugepages, default 0): lengths in whole huge pages, aligned addresses (EINVAL for an unaligned MAP_FIXED), pages reserved at mmap (ENOMEM past the pool) unless MAP_NORESERVE (a touch past the pool is SIGBUS), munmap/mprotect only at huge page boundaries, mremap never growing one, MAP_HUGE_2MB (other MAP_HUGE_* sizes EINVAL: no 1 GiB pool), KernelPageSize 2048 kB in smaps. A huge page is 512 contiguous frames of the memory file, mapped in small pages (one host TLB entry per 4 KiB); a private huge page written is copied into ordinary frames (charged, not taken from the pool), and a page unmapped from the middle of a private mapping returns to the pool only when all of its mapping is gone; nr_overcommit_hugepages is 0 (no surplus pages but those of a shrunk pool). MAP_HUGETLB of a file (hugetlbfs) and MAP_DROPPABLE are EINVAL; MAP_POPULATE is a hint; MAP_FIXED must end below the stub, not at TASK_SIZE' },
+  { nr: 9, name: 'mmap', fn: mmap, args: ['ptr', 'size', 'prot', 'mapflags', 'fd', 'offhex'], partial: 'MAP_HUGETLB of anonymous memory (private and shared) from the sandbox\'s 2 MiB huge page pool (vm.nr_hugepages, default 0): lengths in whole huge pages, aligned addresses (EINVAL for an unaligned MAP_FIXED), pages reserved at mmap (ENOMEM past the pool) unless MAP_NORESERVE (a touch past the pool is SIGBUS), munmap/mprotect only at huge page boundaries, mremap never growing one, MAP_HUGE_2MB (other MAP_HUGE_* sizes EINVAL: no 1 GiB pool), KernelPageSize 2048 kB in smaps. A huge page is 512 contiguous frames of the memory file, mapped in small pages (one host TLB entry per 4 KiB); a private huge page written is copied into ordinary frames (charged, not taken from the pool), and a private mapping partly unmapped (or replaced by MAP_FIXED) gives back the pages and reservations of the part that went only while no fork child shares it; surplus pages come from a shrunk pool and from vm.nr_overcommit_hugepages (reservations and touches beyond the free pages, within the memory limit). hugetlbfs files (with or without MAP_HUGETLB; MAP_HUGETLB of another file is EINVAL) map in huge pages at huge page offsets, reserved at mmap (the file\'s range once for shared mappings, per mapping for private ones), a writable private mapping copying a file page into its own huge page at the first touch (Linux at the first write); MAP_DROPPABLE is EINVAL; MAP_POPULATE is a hint; MAP_FIXED must end below the stub, not at TASK_SIZE' },
   { nr: 11, name: 'munmap', fn: munmap, args: ['ptr', 'size'], partial: 'a range past the stub\'s floor is EINVAL, as beyond TASK_SIZE' },
   { nr: 10, name: 'mprotect', fn: mprotect, args: ['ptr', 'size', 'prot'] },
   { nr: 25, name: 'mremap', fn: mremap, args: ['ptr', 'size', 'size', 'mremap_flags', 'ptr'], partial: 'a fixed destination must end below the stub, not at TASK_SIZE (EINVAL)' },

@@ -129,15 +129,20 @@ export function encodeStatx(a: InodeAttrs, dev: number, ino: number, mntId: numb
 }
 
 /** struct statfs (120 bytes). */
+/** A statfs count: -1 is "no limit" (all ones, as hugetlbfs reports it); other negatives are 0. */
+function count(x: number): bigint {
+  return x === -1 ? (1n << 64n) - 1n : BigInt(Math.max(0, x));
+}
+
 export function encodeStatfs(s: StatFs, dev: number): Buffer {
   const b = Buffer.alloc(120);
   b.writeBigInt64LE(BigInt(s.type), 0);
   b.writeBigInt64LE(BigInt(s.bsize), 8);
-  b.writeBigUInt64LE(BigInt(Math.max(0, s.blocks)), 16);
-  b.writeBigUInt64LE(BigInt(Math.max(0, s.bfree)), 24);
-  b.writeBigUInt64LE(BigInt(Math.max(0, s.bavail)), 32);
-  b.writeBigUInt64LE(BigInt(Math.max(0, s.files)), 40);
-  b.writeBigUInt64LE(BigInt(Math.max(0, s.ffree)), 48);
+  b.writeBigUInt64LE(count(s.blocks), 16);
+  b.writeBigUInt64LE(count(s.bfree), 24);
+  b.writeBigUInt64LE(count(s.bavail), 32);
+  b.writeBigUInt64LE(count(s.files), 40);
+  b.writeBigUInt64LE(count(s.ffree), 48);
   b.writeUInt32LE(devMinor(dev) >>> 0, 56);
   b.writeUInt32LE(devMajor(dev) >>> 0, 60);
   b.writeBigInt64LE(BigInt(s.namelen), 64);

@@ -59,7 +59,7 @@ export interface FilesystemImpl {
   setReadonly?(ro: boolean): void;
   /** It keeps no extended attributes: getting, setting and removing one is EOPNOTSUPP (Linux's inode without xattr handlers), the list is empty. */
   readonly noXattrs?: boolean;
-  /** Its last mount went (umount): a disk file system leaves its device clean and lets it go. */
+  /** Its last mount went (umount): a disk file system leaves its device clean and lets it go; hugetlbfs gives back its min_size= reservation. */
   shutdown?(): void;
   /** The file system keeps no birth time (Linux's proc, sysfs, devpts, cgroup2, mqueue): statx leaves STATX_BTIME out. */
   readonly noBirthTime?: boolean;

@@ -30,9 +30,12 @@ export class MountTree {
   readonly notify = new Fsnotify();
   /** Makes the file system memfd_create's files live on (the composition root sets it). */
   shmFs: (() => FilesystemImpl) | null = null;
+  /** Makes the internal hugetlbfs that MFD_HUGETLB memfds and SHM_HUGETLB segments live on (the composition root sets it). */
+  hugeFs: (() => FilesystemImpl) | null = null;
   /** The block devices with a capacity, for /proc/partitions (the composition root sets it: the loop devices). */
   blockDevices: () => Array<{ major: number; minor: number; sectors: number; name: string }> = () => [];
   private shmMnt: Mount | null = null;
+  private hugeMnt: Mount | null = null;
 
   constructor(rootFs: FilesystemImpl, devs?: AnonDevs) {
     this.devs = devs ?? new AnonDevs();
@@ -51,12 +54,18 @@ export class MountTree {
    * number their mounts as before.
    */
   shmMount(): Mount {
-    if (!this.shmMnt) {
-      if (!this.shmFs) throw new Errno(E.ENOSYS, 'no file system for memfd_create');
-      const fs = this.shmFs();
-      this.shmMnt = new Mount(this.allocMountId(), fs, new Dentry(fs.root(), '', null), null, null, { readonly: false, noexec: false });
-    }
-    return this.shmMnt;
+    return (this.shmMnt ??= this.internalMount(this.shmFs));
+  }
+
+  /** The internal hugetlbfs mount (Linux's hugetlbfs_vfsmount), made at its first use. */
+  hugeMount(): Mount {
+    return (this.hugeMnt ??= this.internalMount(this.hugeFs));
+  }
+
+  private internalMount(make: (() => FilesystemImpl) | null): Mount {
+    if (!make) throw new Errno(E.ENOSYS, 'no file system for memfd_create');
+    const fs = make();
+    return new Mount(this.allocMountId(), fs, new Dentry(fs.root(), '', null), null, null, { readonly: false, noexec: false });
   }
 
   get root(): VPath {

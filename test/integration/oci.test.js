@@ -663,7 +663,7 @@ test('config.json: read-only root, bind mounts, tmpfs; unsupported fields are lo
       { destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'mode=1777'] },
       { destination: '/deep/er', type: 'bind', source: host, options: ['bind', 'ro'] },
     );
-    s.linux.sysctl = { 'kernel.shmmax': '1000000', 'kernel/msgmax': '4096', 'net.ipv4.ip_unprivileged_port_start': '0', 'fs.mqueue.msg_max': '20' };
+    s.linux.sysctl = { 'kernel.shm_rmid_forced': '1', 'kernel/msgmax': '4096', 'net.ipv4.ip_unprivileged_port_start': '0', 'fs.mqueue.msg_max': '20' };
   });
   const log = path.join(dir, 'log');
   const r = ok(tsv(dir, ['run', 'm1'], { globals: ['--log', log, '--log-format', 'json'] }), 'run');
@@ -673,7 +673,7 @@ test('config.json: read-only root, bind mounts, tmpfs; unsupported fields are lo
   assert.strictEqual(fs.readFileSync(path.join(host, 'g'), 'utf8'), 'new\n');
   const entries = fs.readFileSync(log, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
   const warnings = entries.filter((e) => e.level === 'warning').map((e) => e.msg);
-  assert.ok(warnings.some((w) => /linux\.sysctl: kernel\.shmmax is not supported by the sandbox/.test(w)), `a namespaced sysctl the Sentry does not serve is reported:\n${warnings.join('\n')}`);
+  assert.ok(warnings.some((w) => /linux\.sysctl: kernel\.shm_rmid_forced is not supported by the sandbox/.test(w)), `a namespaced sysctl the Sentry does not serve is reported:\n${warnings.join('\n')}`);
   for (const e of entries) assert.ok(e.time && e.msg, 'every entry has a time and a message');
   // As runc: a sysctl of no namespace of the container's own is an error; so is a value the kernel refuses.
   setSpec(dir, (s) => (s.linux.sysctl = { 'vm.swappiness': '10' }));

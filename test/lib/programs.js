@@ -228,6 +228,8 @@ const C_PROGRAMS = Object.freeze({
   nodes: { args: (dir) => [dir], endsWithDone: true },
   // Run as root: it sets vm.nr_hugepages itself (natively the host's) and restores the value it found.
   hugetlb: { args: () => [], endsWithDone: true },
+  // Run as root, natively in a mount and IPC namespace of its own (ipcns): it mounts hugetlbfs and sets vm.nr_hugepages, restoring the host's value.
+  hugetlbfs: { args: (dir) => [dir], endsWithDone: true, ipcns: true },
   ficlone: { args: (dir) => [dir], endsWithDone: true },
   // Run as root: it drops to nobody for the creators outside the directory's group.
   sgidumask: { args: (dir) => [dir], endsWithDone: true },

@@ -18,7 +18,9 @@
 //
 // Environment: SUITE_JOBS (runs at once, default 2), SUITE_TIMEOUT_S (per
 // run, default 120), SUITE_JSON (write the raw results there),
-// SUITE_EXTRA_FAMILIES (folders added for one run, e.g. kcmp,pidfd_open).
+// SUITE_EXTRA_FAMILIES (folders added for one run, e.g. kcmp,pidfd_open;
+// "hugetlb" adds LTP's huge page tests, testcases/kernel/mem/hugetlb with
+// runtest/hugetlb, which need vm.nr_hugepages natively: they set it).
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -154,14 +156,25 @@ function kernelConfig(tree) {
   return fs.existsSync(file) ? { KCONFIG_PATH: file } : {};
 }
 
+// Sets of tests outside testcases/kernel/syscalls that SUITE_EXTRA_FAMILIES
+// may name: their folders (under testcases/kernel) and runtest file.
+const EXTRA_SETS = {
+  hugetlb: { runtest: 'hugetlb', under: 'mem/hugetlb', folders: ['hugefallocate', 'hugefork', 'hugemmap', 'hugeshmat', 'hugeshmctl', 'hugeshmdt', 'hugeshmget'] },
+};
+
 // entries returns the chosen runtest/syscalls lines as {id, argv, family, dir}.
 function entries(tree, only) {
   const sys = path.join(tree, 'testcases', 'kernel', 'syscalls');
   const where = new Map(); // program name -> its folder
   // SUITE_EXTRA_FAMILIES (comma-separated folders) adds families for one run, outside the counted set.
   const extra = (process.env.SUITE_EXTRA_FAMILIES || '').split(',').filter(Boolean);
-  for (const fam of [...FAMILIES, ...extra]) {
-    const d = path.join(sys, fam);
+  const folders = [...FAMILIES, ...extra.filter((f) => !EXTRA_SETS[f])].map((fam) => ({ fam, d: path.join(sys, fam) }));
+  const runtests = ['syscalls'];
+  for (const set of extra.filter((f) => EXTRA_SETS[f]).map((f) => EXTRA_SETS[f])) {
+    runtests.push(set.runtest);
+    for (const fam of set.folders) folders.push({ fam, d: path.join(tree, 'testcases', 'kernel', set.under, fam) });
+  }
+  for (const { fam, d } of folders) {
     if (!fs.existsSync(d)) continue;
     for (const f of fs.readdirSync(d)) {
       const p = path.join(d, f);
@@ -169,12 +182,16 @@ function entries(tree, only) {
     }
   }
   const list = [];
-  for (const line of fs.readFileSync(path.join(tree, 'runtest', 'syscalls'), 'utf8').split('\n')) {
-    if (!line.trim() || line.startsWith('#')) continue;
-    const [id, prog, ...args] = line.trim().split(/\s+/);
-    const w = where.get(prog);
-    if (!w || EXCLUDE[id] || (only.length && !only.includes(id))) continue;
-    list.push({ id, argv: [path.join(w.dir, prog), ...args], family: w.fam, dir: w.dir });
+  const seen = new Set();
+  for (const rt of runtests) {
+    for (const line of fs.readFileSync(path.join(tree, 'runtest', rt), 'utf8').split('\n')) {
+      if (!line.trim() || line.startsWith('#')) continue;
+      const [id, prog, ...args] = line.trim().split(/\s+/);
+      const w = where.get(prog);
+      if (!w || EXCLUDE[id] || seen.has(id) || (only.length && !only.includes(id))) continue;
+      seen.add(id);
+      list.push({ id, argv: [path.join(w.dir, prog), ...args], family: w.fam, dir: w.dir });
+    }
   }
   return list;
 }

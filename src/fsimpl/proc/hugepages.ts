@@ -7,6 +7,8 @@ import { dointvecWrite } from './numparse';
 export interface HugePoolView {
   counts(): HugeCounts;
   setPersistent(n: number): void;
+  /** nr_overcommit_hugepages. */
+  overcommit: number;
 }
 
 /** Linux's largest nr_hugepages (an unsigned long; sysctl's int range here). */
@@ -20,4 +22,9 @@ export function persistentHugePages(c: HugeCounts): number {
 /** A write of nr_hugepages (vm.nr_hugepages, nr_hugepages_mempolicy, sysfs): one number, 0 up. */
 export function writeNrHugepages(pool: HugePoolView, data: Buffer): number {
   return dointvecWrite(data, 1, 0, NR_HUGEPAGES_MAX, (_, x) => pool.setPersistent(x));
+}
+
+/** A write of nr_overcommit_hugepages (vm. and sysfs): one number, 0 up; surplus pages already there stay until freed. */
+export function writeOvercommit(pool: HugePoolView, data: Buffer): number {
+  return dointvecWrite(data, 1, 0, NR_HUGEPAGES_MAX, (_, x) => (pool.overcommit = x));
 }

@@ -24,7 +24,7 @@ import { pidNsOf } from '../../kernel/pid_ns';
 import { nsCapable } from '../../auth/userns';
 import { CAP_CHECKPOINT_RESTORE, CAP_SYS_ADMIN } from '../../abi/capability';
 import { POOL_BITS } from '../devfs/random_ioctl';
-import { persistentHugePages, writeNrHugepages } from './hugepages';
+import { persistentHugePages, writeNrHugepages, writeOvercommit } from './hugepages';
 import { HARD_MSGMAX, HARD_MSGSIZEMAX, MIN_MSGMAX, MIN_MSGSIZEMAX, type MqNamespace } from '../../kernel/ipc/mqueue';
 
 const HOST_NAME_MAX = 64;
@@ -37,9 +37,6 @@ export const SYSCTL_DEFAULTS = {
   threadsMax: 126886,
   ngroupsMax: 65536,
   capLastCap: 40,
-  shmmax: '18446744073692774399',
-  shmall: '18446744073692774399',
-  shmmni: 4096,
   overflowId: 65534,
   mmapMinAddr: 65536,
   fileMax: '9223372036854775807',
@@ -63,6 +60,14 @@ export class SysctlState {
 }
 
 type IntKey = 'msgmni' | 'msgmax' | 'msgmnb' | 'randomizeVaSpace';
+
+/** A write of an unsigned long sysctl (shmmax, shmall): one decimal number below 2^64 (EINVAL otherwise). */
+function ulongWrite(data: Buffer, store: (x: bigint) => void): number {
+  const m = /^\s*(\d{1,20})\s*$/.exec(data.toString('latin1'));
+  if (!m || BigInt(m[1]) >= 1n << 64n) throw new Errno(E.EINVAL);
+  store(BigInt(m[1]));
+  return data.length;
+}
 
 function setName(data: Buffer, set: (s: string) => void): void {
   let s = data.toString('latin1');
@@ -113,6 +118,7 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
     return t ? pidNsOf(t) : k.rootNs.pid;
   };
   const uts = (ctx: unknown) => callerOf(k, ctx)?.nsproxy.uts ?? k.rootNs.uts;
+  const shmOf = (ctx: unknown) => (callerOf(k, ctx)?.nsproxy.ipc ?? k.rootNs.ipc).shm;
   // randomize_va_space is the machine's; the IPC limits are the IPC namespace's (a new one starts from the defaults).
   const values = (ctx: unknown, key: IntKey | 'sem') => (key === 'randomizeVaSpace' ? fs.sysctl : fs.ipcSysctl(callerOf(k, ctx)?.nsproxy.ipc ?? k.rootNs.ipc));
   const int = (mm: NodeMaker, name: string, key: IntKey, min: number): Entry =>
@@ -155,9 +161,9 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
     v('threads-max', d.threadsMax)(mm),
     v('ngroups_max', d.ngroupsMax)(mm),
     v('cap_last_cap', d.capLastCap)(mm),
-    v('shmmax', d.shmmax)(mm),
-    v('shmall', d.shmall)(mm),
-    v('shmmni', d.shmmni)(mm),
+    // The caller's IPC namespace's System V shared memory limits (kernel/ipc/shm.ts enforces them), root-writable as Linux's.
+    ...(['shmmax', 'shmall'] as const).map((key) => mm.rwFile(key, (c) => `${shmOf(c)[key]}\n`, (data, c) => ulongWrite(data, (x) => (shmOf(c)[key] = x)))),
+    mm.rwFile('shmmni', (c) => `${shmOf(c).shmmni}\n`, (data, c) => dointvecWrite(data, 1, 0, IPCMNI, (_, x) => (shmOf(c).shmmni = x))),
     v('overflowuid', d.overflowId)(mm),
     v('overflowgid', d.overflowId)(mm),
     sem(mm),
@@ -259,7 +265,7 @@ export function sysDir(fs: ProcFs, m: NodeMaker): Entry {
       // The huge page pool (mm/hugetlb.ts): root grows it within the sandbox's memory limit.
       // The persistent size (surplus pages left out), where sysfs's nr_hugepages counts them.
       ...['nr_hugepages', 'nr_hugepages_mempolicy'].map((name) => (mm: NodeMaker) => mm.rwFile(name, () => `${persistentHugePages(k.hugePool.counts())}\n`, (data) => writeNrHugepages(k.hugePool, data))),
-      v('nr_overcommit_hugepages', 0),
+      (mm) => mm.rwFile('nr_overcommit_hugepages', () => `${k.hugePool.overcommit}\n`, (data) => writeOvercommit(k.hugePool, data)),
       // Write-only, 1 and up (0: EINVAL), as Linux; the Sentry keeps no clean cache it could drop, so it is accepted and nothing more (LTP writes it before growing the huge page pool).
       (mm) => ['drop_caches', () => mm.fileNode('drop_caches', { read: () => '', write: (data) => dointvecWrite(data, 1, 1, SYSCTL_INT.max, () => {}), writeOnly: true }, 0o200)],
       (mm) => mm.rwFile('unprivileged_userfaultfd', () => `${k.vmSysctl.unprivilegedUserfaultfd}\n`,

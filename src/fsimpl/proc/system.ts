@@ -8,10 +8,11 @@ import {
 import type { Entry, NodeMaker } from './nodes';
 import type { ProcFs } from './procfs';
 import { callerOf } from './task_info';
+import { sysvipcShmText } from './sysvipc';
 import { tgidIn, tidIn } from '../../kernel/pid_ns';
 import { keysEntries } from './keys';
 
-const FILESYSTEMS = ['sysfs', 'tmpfs', 'bdev', 'proc', 'cgroup2', 'devtmpfs', 'binfmt_misc', 'debugfs', 'sockfs', 'pipefs', 'devpts', 'mqueue', 'overlay'];
+const FILESYSTEMS = ['sysfs', 'tmpfs', 'bdev', 'proc', 'cgroup2', 'devtmpfs', 'binfmt_misc', 'debugfs', 'sockfs', 'pipefs', 'hugetlbfs', 'devpts', 'mqueue', 'overlay'];
 
 /** Disk file systems (fsimpl/ext2), on the sandbox's loop devices: listed without "nodev". */
 const DISK_FILESYSTEMS = ['ext2'];
@@ -96,6 +97,7 @@ export function systemEntries(fs: ProcFs, m: NodeMaker): Entry[] {
     m.link('self', { target: (ctx) => String(selfNr(fs, ctx)) }),
     m.file('stat', () => systemStatText(fs)),
     m.file('swaps', () => 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n'),
+    m.staticDir('sysvipc', (d) => [d.file('shm', (ctx) => sysvipcShmText(fs, ctx))]),
     m.link('thread-self', {
       target: (ctx) => {
         const t = selfTask(fs, ctx);

@@ -4,7 +4,7 @@
 // exist in the sandbox, so there is no hugepages-1048576kB directory.
 import { E, Errno } from '../../abi/errno';
 import type { Entry, NodeMaker } from '../proc/nodes';
-import { type HugePoolView, writeNrHugepages } from '../proc/hugepages';
+import { type HugePoolView, writeNrHugepages, writeOvercommit } from '../proc/hugepages';
 import { sysDir, type SysFs } from './sysfs';
 
 /** The hugepages/ directory entry (to be placed under kernel/mm). */
@@ -19,8 +19,10 @@ export function hugepagesDir(m: NodeMaker<SysFs>, pool: HugePoolView | null): En
       ro(d, 'free_hugepages', () => pool?.counts().free ?? 0),
       nr(d, 'nr_hugepages'),
       nr(d, 'nr_hugepages_mempolicy'),
-      // No overcommit of the pool: surplus pages come only from shrinking it.
-      ro(d, 'nr_overcommit_hugepages', () => 0),
+      d.rwFile('nr_overcommit_hugepages', () => `${pool?.overcommit ?? 0}\n`, (data) => {
+        if (!pool) throw new Errno(E.EINVAL);
+        return writeOvercommit(pool, data);
+      }),
       ro(d, 'resv_hugepages', () => pool?.counts().resv ?? 0),
       ro(d, 'surplus_hugepages', () => pool?.counts().surplus ?? 0),
     ]),

@@ -36,7 +36,7 @@ const UNLIMITED_PAGES = 1 << 20;
 const MIN_DEFAULT_INODES = 64;
 
 export class TmpfsFs implements FilesystemImpl {
-  readonly name = 'tmpfs';
+  readonly name: string = 'tmpfs';
   readonly dev: number;
   /** The superblock's read-only flag: fsconfig's "ro" (before fsmount or in a reconfigure) sets it. */
   readonly = false;
@@ -108,7 +108,12 @@ export class TmpfsFs implements FilesystemImpl {
     const targetBytes = spec.target !== undefined ? Buffer.byteLength(spec.target, 'latin1') : 0;
     this.charge(HEAP_COST.inode + targetBytes);
     this.inodes++;
-    return new TmpfsInode(this, this.nextIno++, spec);
+    return this.makeInode(this.nextIno++, spec);
+  }
+
+  /** The inode object itself (hugetlbfs makes its own kind of regular file). */
+  protected makeInode(ino: number, spec: CreateSpec): TmpfsInode {
+    return new TmpfsInode(this, ino, spec);
   }
 
   statfs(): StatFs {
@@ -160,7 +165,7 @@ export class TmpfsInode extends Inode {
     if (!this.entries) throw new Errno(E.ENOTDIR);
     return this.entries;
   }
-  private touch(): void {
+  protected touch(): void {
     this.a.mtimeNs = this.a.ctimeNs = nowNs();
   }
 
@@ -421,15 +426,20 @@ export class TmpfsInode extends Inode {
     this.maybeFree();
   }
   /** Data of a file with no names and no open descriptions goes back to the memory file. */
-  private maybeFree(): void {
+  protected maybeFree(): void {
     if (this.a.nlink > 0 || this.openCount > 0) return;
-    this.data.freeAll();
+    this.freeData();
     if (!this.evicted) {
       this.evicted = true;
       this.xattrs?.release();
       this.fs.inodes--;
       this.fs.uncharge(HEAP_COST.inode + Buffer.byteLength(this.target, 'latin1'));
     }
+  }
+
+  /** The file's data goes back (it has no names and no open descriptions). */
+  protected freeData(): void {
+    this.data.freeAll();
   }
 }
 

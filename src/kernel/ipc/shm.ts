@@ -26,6 +26,8 @@ export class ShmSegment implements IpcObject, Mappable {
   removed = false;
   locked = false;
   private readonly frames: number[] = [];
+  /** SHM_HUGETLB: the huge pages of a file of the internal hugetlbfs mount, and its release (null: small pages of its own). */
+  private huge: { mappable: Mappable; release(): void } | null = null;
 
   constructor(
     private readonly ns: ShmNamespace,
@@ -42,8 +44,14 @@ export class ShmSegment implements IpcObject, Mappable {
     return Math.ceil(this.segsz / PAGE);
   }
 
+  /** A SHM_HUGETLB segment's huge page size: attach addresses and unmaps align to it. */
+  get pageSize(): number | undefined {
+    return this.huge?.mappable.pageSize;
+  }
+
   /** Pages that hold memory now (shm_rss). */
   get resident(): number {
+    if (this.huge) return this.huge.mappable.framesIn!(0, this.size() / PAGE).size;
     let n = 0;
     for (const f of this.frames) if (f !== undefined) n++;
     return n;
@@ -51,6 +59,7 @@ export class ShmSegment implements IpcObject, Mappable {
 
   /** charge: the faulting address space's group, which a new page is charged to (Linux charges shmem to the faulting task's memory cgroup); else the namespace's. */
   frameFor(pageIndex: number, _write = false, charge: MemCharge | null = null): number {
+    if (this.huge) return this.huge.mappable.frameFor(pageIndex, _write, charge);
     let f = this.frames[pageIndex];
     if (f === undefined) {
       f = this.ns.memory.alloc(1, charge);
@@ -61,7 +70,17 @@ export class ShmSegment implements IpcObject, Mappable {
 
   /** What a mapping sees: whole pages (Linux maps the segment rounded up). */
   size(): number {
-    return this.pages * PAGE;
+    return this.huge ? this.huge.mappable.size() : this.pages * PAGE;
+  }
+
+  /** A huge segment's pages present, by small page index: only those are mapped at attach, the others at their touch. */
+  framesIn?: (from: number, to: number) => Map<number, number>;
+
+  /** Make it a SHM_HUGETLB segment over the huge pages of backing. */
+  setHuge(backing: { mappable: Mappable; release(): void }): void {
+    this.huge = backing;
+    const m = backing.mappable;
+    this.framesIn = (from, to) => m.framesIn!(from, to);
   }
 
   /** A mapping of it was made (shmat, fork, a VMA split). */
@@ -77,6 +96,8 @@ export class ShmSegment implements IpcObject, Mappable {
   }
 
   freeFrames(): void {
+    this.huge?.release();
+    this.huge = null;
     for (const f of this.frames) if (f !== undefined) this.ns.memory.decRef(f);
     this.frames.length = 0;
   }
