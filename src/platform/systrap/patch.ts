@@ -1,14 +1,15 @@
 // Instruction patching on systrap (docs/ARCHITECTURE.md, "The systrap
 // platform"): a system call site of the common form `mov $NR,%eax; syscall`
-// (b8 imm32 0f 05) that keeps trapping is rewritten into `jmp *disp32`
+// (b8 imm32 0f 05, or another 5-byte instruction replayable as it is, see
+// replayable) that keeps trapping is rewritten into `jmp *disp32`
 // (ff 24 25 disp32), whose cell at the absolute address disp32 holds the
 // address of a trampoline for that site. The cells lie at 0x050f0000 up, so
 // that the displacement's two high bytes are `0f 05`: code that jumps onto
 // the old `syscall` (offset 5) still executes one, which traps as before (a
-// restart rewinds there too). The trampoline sets eax and rcx (the return
-// address) and jumps to the stub's entry (stub_code.ts), which builds the
-// frame a SIGSYS would have and enters the handler: the Sentry sees the same
-// trap, without the host's signal delivery.
+// restart rewinds there too). The trampoline replays the replaced
+// instruction, sets rcx (the return address) and jumps to the stub's entry
+// (stub_code.ts), which builds the frame a SIGSYS would have and enters the
+// handler: the Sentry sees the same trap, without the host's signal delivery.
 //
 // The table of cells and trampolines is a VMA of the address space (the
 // memory manager's, sealed: the application can neither unmap, remap nor
@@ -28,6 +29,19 @@ const TRAMP_OFF = CELLS * 8;
 const TRAMP_SIZE = 32;
 export const TABLE_LEN = TRAMP_OFF + CELLS * TRAMP_SIZE;
 export const TABLE_NAME = '[syscall trampolines]';
+/**
+ * Whether the 5 bytes before a syscall instruction are one instruction the
+ * trampoline can replay as it is: `mov $imm32` into eax, edx, ebx, ebp, esi
+ * or edi (b8 is 80-86% of real programs' calls; `mov $-100,%edi`, openat's
+ * AT_FDCWD, most of the rest), or glibc syscall()'s `mov 8(%rsp),%r9` (the
+ * trampoline is reached by a jump: rsp is the site's).
+ */
+function replayable(b: Buffer): boolean {
+  const op = b[0];
+  if (op === 0xb8 || op === 0xba || op === 0xbb || op === 0xbd || op === 0xbe || op === 0xbf) return true;
+  return op === 0x4c && b[1] === 0x8b && b[2] === 0x4c && b[3] === 0x24 && b[4] === 0x08;
+}
+
 /** Traps from one site before it is patched: a site run once or twice is not worth a page copy and a mapping batch. */
 const PATCH_AFTER = 3;
 /** Sites counted at most (refused ones stay counted): beyond, new sites are not patched. */
@@ -51,8 +65,8 @@ export class SitePatcher {
     return this.state !== 'off';
   }
 
-  /** A system call trapped at its instruction, rip after it, with number nr. */
-  noteTrap(rip: number, nr: number): void {
+  /** A system call trapped at its instruction, rip after it. */
+  noteTrap(rip: number): void {
     if (this.state === 'off') return;
     const site = rip - 7;
     // The five bytes that change must lie in one aligned word (the write is one compare-and-exchange).
@@ -64,20 +78,19 @@ export class SitePatcher {
       return;
     }
     this.seen.set(site, -1);
-    this.patch(site, nr);
+    this.patch(site);
   }
 
-  private patch(site: number, nr: number): void {
+  private patch(site: number): void {
     const b = this.text.readText(site, 7);
-    if (!b || b[0] !== 0xb8 || b.readInt32LE(1) !== nr || b[5] !== 0x0f || b[6] !== 0x05) return;
+    if (!b || !replayable(b) || b[5] !== 0x0f || b[6] !== 0x05) return;
     if (!this.ready() || this.used >= CELLS) return;
     const word = this.text.readText(site - (site % 8), 8);
     if (!word) return;
     const k = this.used;
     const tramp = TABLE_BASE + TRAMP_OFF + k * TRAMP_SIZE;
     const t = Buffer.alloc(TRAMP_SIZE, 0xcc);
-    t[0] = 0xb8; // mov eax, NR
-    t.writeInt32LE(nr, 1);
+    b.copy(t, 0, 0, 5); // the instruction replaced, as it was (position-independent: replayable anywhere)
     t[5] = 0x48; // movabs rcx, the return address
     t[6] = 0xb9;
     t.writeBigUInt64LE(BigInt(site + 7), 7);
@@ -139,8 +152,7 @@ export class SitePatcher {
         const disp = TABLE_BASE + 8 * k;
         if (!word || word[o] !== 0xff || word[o + 1] !== 0x24 || word[o + 2] !== 0x25 || word[o + 3] !== (disp & 0xff) || word[o + 4] !== ((disp >> 8) & 0xff)) continue;
         const rep = Buffer.from(word);
-        rep[o] = 0xb8;
-        t.copy(rep, o + 1, 1, 5);
+        t.copy(rep, o, 0, 5);
         this.text.patchWord(site - o, word.readBigUInt64LE(), rep.readBigUInt64LE(), true);
       }
     }

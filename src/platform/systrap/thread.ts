@@ -325,7 +325,7 @@ export class SystrapThread implements Context {
         src[A_VIA / 4] = 0;
         this.proc.stats.patchedCalls = (this.proc.stats.patchedCalls ?? 0) + 1;
       } else {
-        patcher.noteTrap(r.get(Reg.RIP), r.get(Reg.ORIG_RAX));
+        patcher.noteTrap(r.get(Reg.RIP));
       }
     }
     return stop;
