@@ -173,6 +173,7 @@ export class SystrapThread implements Context {
   static revived(old: SystrapThread): SystrapThread {
     const th = new SystrapThread(old.proc, old.slot, old.area, old.tid);
     th.uc = old.uc;
+    th.siOff = old.siOff;
     th.fpOff = old.fpOff;
     th.fpSize = old.fpBytes();
     // The host thread keeps the mask the placement gave it (a retired thread was never spread); one the application
@@ -453,7 +454,8 @@ export class SystrapThread implements Context {
     const p = this.proc.patcher;
     this.appGs = r.get(Reg.GS_BASE);
     if (p !== null && p.on && (this.appGs !== 0 || (r.get(Reg.EFLAGS) & EFLAGS_TF) !== 0 || !this.xsaveFrame())) p.unpatchAll();
-    if (p === null || !p.on) {
+    // (A frame's place not known yet: the entry would have nowhere to write. Its patched calls fall back to the trap.)
+    if (p === null || !p.on || this.uc === 0 || this.siOff === 0) {
       dst[A_GS_BASE / 4] = src[Reg.GS_BASE * 2];
       dst[A_GS_BASE / 4 + 1] = src[Reg.GS_BASE * 2 + 1];
       return;
