@@ -25,7 +25,7 @@
 //   patch    (not in the default set) bench/patch_bound.c, one of its
 //            rounds per round here: getppid natively, through the seccomp
 //            trap's SIGSYS, and through a patched site (instruction
-//            patching's path, not built in tsvisor), each alone and with
+//            patching's path, the prototype of what the stub now does), each alone and with
 //            a spin hand-off across CPUs and a futex one on one CPU
 //
 // --trace FILE appends the automatic placement's decisions in each getpid
@@ -217,12 +217,12 @@ async function main() {
     const pls = ['auto', 'together', 'apart', 'unpatched'];
     const row = (name, f) => `| ${name} | ${pls.map(f).join(' | ')} |`;
     lines.push('| getpid, ns per call | C floor | ptrace | systrap auto | systrap together | systrap apart | systrap auto, unpatched |', '| --- | --- | --- | --- | --- | --- | --- |');
-    lines.push(`| median (range) | ${cell('getpid floor')} | ${cell('getpid ptrace')} ${row('', (pl) => cell(`getpid ${pl}`)).slice(2)}`);
-    lines.push(`| x the floor | 1.00 | ${ratio('getpid ptrace', 'getpid floor')} ${row('', (pl) => ratio(`getpid ${pl}`, 'getpid floor')).slice(2)}`);
-    lines.push(`| x ptrace | | 1.00 ${row('', (pl) => ratio(`getpid ${pl}`, 'getpid ptrace')).slice(2)}`);
-    lines.push(`| traps apart (%) | | ${row('', (pl) => cell(`apart% ${pl}`, 1)).slice(2)}`);
-    lines.push(`| calls through a patched site (%) | | ${row('', (pl) => cell(`patched% ${pl}`, 1)).slice(2)}`);
-    lines.push(`| Sentry sleeps + stub wake-ups per trap | | ${row('', (pl) => cell(`calls ${pl}`, 2)).slice(2)}`);
+    lines.push(`| median (range) | ${cell('getpid floor')} | ${cell('getpid ptrace')} ${row('', (pl) => cell(`getpid ${pl}`)).slice(3)}`);
+    lines.push(`| x the floor | 1.00 | ${ratio('getpid ptrace', 'getpid floor')} ${row('', (pl) => ratio(`getpid ${pl}`, 'getpid floor')).slice(3)}`);
+    lines.push(`| x ptrace | | 1.00 ${row('', (pl) => ratio(`getpid ${pl}`, 'getpid ptrace')).slice(3)}`);
+    lines.push(`| traps apart (%) | | ${row('', (pl) => cell(`apart% ${pl}`, 1)).slice(3)}`);
+    lines.push(`| calls through a patched site (%) | | ${row('', (pl) => cell(`patched% ${pl}`, 1)).slice(3)}`);
+    lines.push(`| Sentry sleeps + stub wake-ups per trap | | ${row('', (pl) => cell(`calls ${pl}`, 2)).slice(3)}`);
     lines.push('', `auto: placement switches ${cell('switches auto')}, probes lost ${cell('lost auto')}, skipped ${cell('skipped auto')}`, '');
   }
   if (s['x1 floor']) {
