@@ -54,9 +54,11 @@ test('1000 getpids through one site: 3 SIGSYS traps with patching, 1000 without 
       assert.strictEqual(traps, 3, all);
       assert.strictEqual(d('sitesPatched'), 1, all);
       assert.strictEqual(d('patchFallbacks'), 0, all);
+      assert.deepStrictEqual([d('injections'), d('batches')], [0, 1], all);
     } else {
       assert.strictEqual(traps, N, all);
       assert.strictEqual(runs[1].st.sitesPatched ?? 0, 0, all);
+      assert.deepStrictEqual([d('injections'), d('batches')], [0, 0], all);
     }
   }
 });
