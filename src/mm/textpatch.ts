@@ -16,11 +16,16 @@ import { PAGE, type Vma } from './vma';
 export class MmText implements AppText {
   constructor(private readonly mm: MemoryManager) {}
 
-  /** The private, executable, not writable VMA holding [addr, addr+len) in one page, with no userfaultfd or poison on it. */
+  /**
+   * The private, executable, not writable VMA holding [addr, addr+len) in one
+   * page, with no userfaultfd or poison on it (with restore, any protection).
+   */
   private textVma(addr: number, len: number, restore = false): Vma | null {
     if (!Number.isSafeInteger(addr) || addr < 0 || Math.floor(addr / PAGE) !== Math.floor((addr + len - 1) / PAGE)) return null;
     const v = this.mm.findVma(addr);
     if (!v || v.shared || v.shm !== null || v.uffd !== null || v.poison !== null || v.sealed) return null;
+    // Putting back what the platform wrote: whatever the page's protection now (made writable, or not executable
+    // for a while, it may run again).
     if ((v.prot & (PROT_EXEC | PROT_WRITE)) !== PROT_EXEC && !restore) return null;
     return v;
   }
