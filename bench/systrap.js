@@ -10,7 +10,9 @@
 //   getpid   ns per getpid (bench/getpid.c, static) under the C floor
 //            (bench/floor.c), on ptrace, and on systrap with the placement
 //            automatic, forced together and forced apart
-//            (TSVISOR_SYSTRAP_PLACEMENT), with systrap's counters: the share
+//            (TSVISOR_SYSTRAP_PLACEMENT), and automatic with instruction
+//            patching off (TSVISOR_SYSTRAP_PATCH=0), with systrap's counters: the share
+//            of calls that came through a patched site, the share
 //            of traps taken apart, the hand-off's host calls per trap (the
 //            Sentry's sleeps and the stubs it had to wake), switches, probes
 //            lost and skipped
@@ -23,7 +25,7 @@
 //   patch    (not in the default set) bench/patch_bound.c, one of its
 //            rounds per round here: getppid natively, through the seccomp
 //            trap's SIGSYS, and through a patched site (instruction
-//            patching's path, not built in tsvisor), each alone and with
+//            patching's path, the prototype of what the stub now does), each alone and with
 //            a spin hand-off across CPUs and a futex one on one CPU
 //
 // --trace FILE appends the automatic placement's decisions in each getpid
@@ -82,10 +84,14 @@ function run(argv, env = {}) {
 
 const statsFile = path.join(os.tmpdir(), `tsvisor-systrap-bench-${process.pid}.json`);
 
-/** A sandbox run: its output and its platform counters. placement: null (ptrace), 'auto', 'together' or 'apart'. */
+/**
+ * A sandbox run: its output and its platform counters. placement: null (ptrace), 'auto', 'together' or 'apart';
+ * 'unpatched' is auto with instruction patching off (TSVISOR_SYSTRAP_PATCH=0).
+ */
 function sandbox(placement, argv, trace = false) {
   const platform = placement === null ? 'ptrace' : 'systrap';
-  const env = placement === null || placement === 'auto' ? { TSVISOR_SYSTRAP_PLACEMENT: '' } : { TSVISOR_SYSTRAP_PLACEMENT: placement };
+  const env = placement === null || placement === 'auto' || placement === 'unpatched' ? { TSVISOR_SYSTRAP_PLACEMENT: '' } : { TSVISOR_SYSTRAP_PLACEMENT: placement };
+  env.TSVISOR_SYSTRAP_PATCH = placement === 'unpatched' ? '0' : '';
   if (trace) env.TSVISOR_SYSTRAP_PLACEMENT_TRACE = '1';
   const r = run([process.execPath, TSVISOR, 'do', '--platform', platform, '--stats', statsFile, '--', ...argv], env);
   return { out: r.stdout, stderr: r.stderr, stats: JSON.parse(fs.readFileSync(statsFile, 'utf8')) };
@@ -150,7 +156,7 @@ async function main() {
       const prog = [bin['getpid.static'], String(o.iters)];
       push('getpid floor', num(/ns_per_iter=([\d.]+)/, run([bin.floor, ...prog]).stdout));
       push('getpid ptrace', num(/ns_per_iter=([\d.]+)/, sandbox(null, prog).out));
-      for (const pl of ['auto', 'together', 'apart']) {
+      for (const pl of ['auto', 'together', 'apart', 'unpatched']) {
         const r = sandbox(pl, prog, o.trace !== null && pl === 'auto');
         push(`getpid ${pl}`, num(/ns_per_iter=([\d.]+)/, r.out));
         if (o.trace !== null && pl === 'auto') {
@@ -162,6 +168,7 @@ async function main() {
         push(`apart% ${pl}`, traps ? (100 * (st.apartTraps ?? 0)) / traps : 0);
         // The hand-off's host calls in the Sentry: an epoll_wait per sleep, a futex wake per stub found asleep.
         push(`calls ${pl}`, traps ? (st.sleeps + (st.stubWakes ?? 0)) / traps : 0);
+        push(`patched% ${pl}`, st.syscallStops ? (100 * (st.patchedCalls ?? 0)) / st.syscallStops : 0);
         if (pl === 'auto') {
           push('switches auto', st.placementSwitches ?? 0);
           push('lost auto', st.placementProbesLost ?? 0);
@@ -207,12 +214,15 @@ async function main() {
   const ratio = (a, b, d = 2) => (m(a) !== null && m(b) ? (m(a) / m(b)).toFixed(d) : '-');
   const lines = [];
   if (s['getpid floor']) {
-    lines.push('| getpid, ns per call | C floor | ptrace | systrap auto | systrap together | systrap apart |', '| --- | --- | --- | --- | --- | --- |');
-    lines.push(`| median (range) | ${cell('getpid floor')} | ${cell('getpid ptrace')} | ${cell('getpid auto')} | ${cell('getpid together')} | ${cell('getpid apart')} |`);
-    lines.push(`| x the floor | 1.00 | ${ratio('getpid ptrace', 'getpid floor')} | ${ratio('getpid auto', 'getpid floor')} | ${ratio('getpid together', 'getpid floor')} | ${ratio('getpid apart', 'getpid floor')} |`);
-    lines.push(`| x ptrace | | 1.00 | ${ratio('getpid auto', 'getpid ptrace')} | ${ratio('getpid together', 'getpid ptrace')} | ${ratio('getpid apart', 'getpid ptrace')} |`);
-    lines.push(`| traps apart (%) | | | ${cell('apart% auto', 1)} | ${cell('apart% together', 1)} | ${cell('apart% apart', 1)} |`);
-    lines.push(`| Sentry sleeps + stub wake-ups per trap | | | ${cell('calls auto', 2)} | ${cell('calls together', 2)} | ${cell('calls apart', 2)} |`);
+    const pls = ['auto', 'together', 'apart', 'unpatched'];
+    const row = (name, f) => `| ${name} | ${pls.map(f).join(' | ')} |`;
+    lines.push('| getpid, ns per call | C floor | ptrace | systrap auto | systrap together | systrap apart | systrap auto, unpatched |', '| --- | --- | --- | --- | --- | --- | --- |');
+    lines.push(`| median (range) | ${cell('getpid floor')} | ${cell('getpid ptrace')} ${row('', (pl) => cell(`getpid ${pl}`)).slice(3)}`);
+    lines.push(`| x the floor | 1.00 | ${ratio('getpid ptrace', 'getpid floor')} ${row('', (pl) => ratio(`getpid ${pl}`, 'getpid floor')).slice(3)}`);
+    lines.push(`| x ptrace | | 1.00 ${row('', (pl) => ratio(`getpid ${pl}`, 'getpid ptrace')).slice(3)}`);
+    lines.push(`| traps apart (%) | | ${row('', (pl) => cell(`apart% ${pl}`, 1)).slice(3)}`);
+    lines.push(`| calls through a patched site (%) | | ${row('', (pl) => cell(`patched% ${pl}`, 1)).slice(3)}`);
+    lines.push(`| Sentry sleeps + stub wake-ups per trap | | ${row('', (pl) => cell(`calls ${pl}`, 2)).slice(3)}`);
     lines.push('', `auto: placement switches ${cell('switches auto')}, probes lost ${cell('lost auto')}, skipped ${cell('skipped auto')}`, '');
   }
   if (s['x1 floor']) {

@@ -21,6 +21,7 @@ import { populate, syncHost } from './populate';
 import type { VmSysctl } from './vm_sysctl';
 import { checkKernelAccess, faultCtx, type UserfaultCtx } from './userfault';
 import { noteUnmap, type UffdNote } from './userfault_events';
+import { MmText } from './textpatch';
 
 /** The lowest address a MAP_FIXED mapping may use; findFree stays above mmap_min_addr. */
 const MIN_FIXED_ADDR = 0x1000;
@@ -71,6 +72,8 @@ export class MemoryManager extends UserCopy {
   ) {
     super();
     this.top = Math.min(TASK_SIZE, as.top);
+    // The platform's way to the application's text (systrap's instruction patching), through this manager's copy-on-write.
+    as.attachText?.(new MmText(this));
   }
 
   /** Most VMAs this address space may hold: vm.max_map_count, capped by what the host lets the stub map. */

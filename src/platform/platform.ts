@@ -106,7 +106,41 @@ export interface Context {
   cpuTime(precise?: boolean): CpuTime;
 }
 
+/**
+ * What a platform may ask of an address space's memory, which the memory
+ * manager owns (systrap's instruction patching, platform/systrap/patch.ts):
+ * every write goes through its copy-on-write, as a debugger's would.
+ */
+export interface AppText {
+  /**
+   * The bytes at [addr, addr+len) when they lie in one private, executable,
+   * not writable mapping with the page present (null otherwise); with
+   * `restore`, a writable one too (putting back what the platform wrote).
+   */
+  readText(addr: number, len: number, restore?: boolean): Buffer | null;
+  /**
+   * Replace the 8-byte-aligned word at addr in such a mapping by repl if it
+   * still holds expect, atomically (other threads may execute it); the page
+   * gets a private copy first when shared (a file's page). False: refused.
+   */
+  patchWord(addr: number, expect: bigint, repl: bigint, restore?: boolean): boolean;
+  /**
+   * Map [start, start+len) as the platform's table: private, read and
+   * execute, sealed (never unmapped, remapped or made writable by the
+   * application), named. 'made', 'there' when the table is already there
+   * (a fork's child), or 'taken' when anything else is mapped there (or,
+   * without `create`, when no table is there).
+   */
+  mapTable(start: number, len: number, name: string, create: boolean): 'made' | 'there' | 'taken';
+  /** Write into the table (a private copy first where fork shares it). False: out of memory. */
+  writeTable(addr: number, data: Buffer): boolean;
+  /** Read from the table. */
+  readTable(addr: number, len: number): Buffer;
+}
+
 export interface AddressSpace {
+  /** The memory manager's side of this address space, given when it is made (and again at execve). */
+  attachText?(text: AppText): void;
   /** Map npages frames of the memory file starting at frame at address addr, replacing what was there. */
   mapFrames(addr: number, npages: number, frame: number, prot: number): void;
   unmap(addr: number, len: number): void;
@@ -222,6 +256,10 @@ export interface PlatformStats {
   placementMoves?: number;
   /** systrap: probes of apart not tried because the other CPUs were busy. */
   placementProbesSkipped?: number;
+  /** systrap: system calls that came through a patched site (no SIGSYS; also counted in syscallStops), sites patched, and patched calls run as a trap (gs not the area yet). */
+  patchedCalls?: number;
+  sitesPatched?: number;
+  patchFallbacks?: number;
 }
 
 export function newPlatformStats(): PlatformStats {

@@ -108,11 +108,14 @@ test('a trap costs the Sentry no host call beyond the hand-off, in either placem
   // stopcount getpid N against N = 0: per getpid one trap, no injection, no batch, no new mask for the thread (the
   // placement's per-trap check is a compare), and at most the hand-off's own host calls: an epoll_wait when the
   // Sentry slept, a futex wake when the stub slept (how often depends on the machine's load; the bound does not).
+  // The trap's path: instruction patching off (its patched calls are counted in systrap_patch.test.js).
   if (!h.needTools(t, ['gcc'])) return;
   const bin = h.buildPrograms().stopcount.static;
   const dir = h.tmpDir('tsvisor-trapcost-');
   const N = 3000;
   const was = process.env.TSVISOR_SYSTRAP_PLACEMENT;
+  const wasPatch = process.env.TSVISOR_SYSTRAP_PATCH;
+  process.env.TSVISOR_SYSTRAP_PATCH = '0';
   try {
     for (const placement of ['apart', 'together']) {
       process.env.TSVISOR_SYSTRAP_PLACEMENT = placement;
@@ -135,6 +138,8 @@ test('a trap costs the Sentry no host call beyond the hand-off, in either placem
   } finally {
     if (was === undefined) delete process.env.TSVISOR_SYSTRAP_PLACEMENT;
     else process.env.TSVISOR_SYSTRAP_PLACEMENT = was;
+    if (wasPatch === undefined) delete process.env.TSVISOR_SYSTRAP_PATCH;
+    else process.env.TSVISOR_SYSTRAP_PATCH = wasPatch;
   }
 });
 

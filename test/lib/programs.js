@@ -66,6 +66,8 @@ const C_PROGRAMS = Object.freeze({
   // Alone it sees no change (the host's come from hostnotify.test.js): a file to watch, and no changes of its own.
   hostnotify: { args: (dir) => { fs.writeFileSync(path.join(dir, 'watched'), ''); return [dir, 'alone']; }, ownTest: true },
   vmamerge: { args: (dir) => [dir], endsWithDone: true },
+  // Its other modes (hostile, step, loop counts) are systrap_patch.test.js's.
+  syspatch: { args: () => ['semantics'], endsWithDone: true },
   nofile: { args: () => [], endsWithDone: true },
   dacperm: { args: (dir) => [dir], endsWithDone: true },
   rlimits: { args: (dir) => [dir], endsWithDone: true },

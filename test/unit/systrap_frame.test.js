@@ -27,7 +27,7 @@ const ORIG_RAX = 15, CS = 17, SS = 20, FS_BASE = 21, GS_BASE = 22, DS = 23;
 /** A thread whose area holds a seccomp trap of `nr`, as the host and the stub's handler leave it. */
 function trapped(nr = GETPID, callAddr = 0x401000n) {
   const area = Buffer.alloc(C.AREA_SIZE);
-  const proc = { areaAddr: (s) => C.AREAS_BASE + s * C.AREA_SIZE, spinner: { current: () => 0, answered() {} }, flushPending() {}, running() {}, dead: false, onGone() {}, pid: 1 };
+  const proc = { areaAddr: (s) => C.AREAS_BASE + s * C.AREA_SIZE, spinner: { current: () => 0, answered() {} }, flushPending() {}, running() {}, dead: false, onGone() {}, pid: 1, patcher: null, stats: {} };
   const th = new SystrapThread(proc, 2, area, 4242);
   const base = BigInt(proc.areaAddr(2));
   area.writeInt32LE(C.ST_TRAPPED, C.A_STATE);

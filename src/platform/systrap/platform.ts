@@ -125,6 +125,9 @@ export class SystrapPlatform extends PtracePlatform {
   /** A set holding the stubs' eventfd alone, level-triggered: a new thread's first report is awaited there. */
   declare private startEpfd: number;
 
+  /** Whether system call sites are patched (patch.ts); TSVISOR_SYSTRAP_PATCH=0 turns it off. */
+  private readonly patching = process.env.TSVISOR_SYSTRAP_PATCH !== '0';
+
   constructor() {
     super('systrap');
     const fixed = process.env.TSVISOR_SYSTRAP_PLACEMENT;
@@ -210,7 +213,7 @@ export class SystrapPlatform extends PtracePlatform {
     }
     const leader = this.forkStub(null);
     this.stats.stubsForked = (this.stats.stubsForked ?? 0) + 1;
-    const p = new SystrapProcess(leader, this.memfile, this.runningSet, this.stubSpinner, this.cpus);
+    const p = new SystrapProcess(leader, this.memfile, this.runningSet, this.stubSpinner, this.cpus, this.stats, this.patching);
     p.pool = this.spares;
     try {
       leader.attachControlPage(this.memfile);

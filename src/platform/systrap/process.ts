@@ -6,7 +6,8 @@
 
 import * as fs from 'node:fs';
 import * as libc from '../../host/libc';
-import type { AddressSpace, Context } from '../platform';
+import type { AddressSpace, AppText, Context, PlatformStats } from '../platform';
+import { SitePatcher } from './patch';
 import { Reg } from '../platform';
 import type { MemoryFile } from '../memfile';
 import { StubError, type StubProcess } from '../ptrace/stub';
@@ -71,6 +72,8 @@ export class SystrapProcess implements AddressSpace {
    * application code ran in it.
    */
   private frame: FrameTemplate | null = null;
+  /** Instruction patching of this address space's current image (patch.ts), when the platform does it. */
+  patcher: SitePatcher | null = null;
 
   constructor(
     readonly leader: StubProcess,
@@ -79,7 +82,15 @@ export class SystrapProcess implements AddressSpace {
     readonly spinner: StubSpinner,
     /** The platform's CPU policy, which each thread is judged by. */
     private readonly cpus: CpuPolicy,
+    readonly stats: PlatformStats,
+    /** Whether system call sites are patched (TSVISOR_SYSTRAP_PATCH). */
+    private readonly patching: boolean,
   ) {}
+
+  /** A new memory manager for this address space (a new one, a fork's child, an execve): patching starts afresh. */
+  attachText(text: AppText): void {
+    this.patcher = this.patching ? new SitePatcher(text, this.stats) : null;
+  }
 
   get pid(): number {
     return this.leader.pid;

@@ -18,8 +18,8 @@ import { StubCpu } from '../ptrace/affinity';
 import { cpuTimeSince, type HostCpu, NO_CPU, readHostCpu } from '../hostcpu';
 import type { SystrapProcess } from './process';
 import {
-  A_FS_BASE, A_FS_SET, A_TSC, A_FUTEX_WAITING, A_GS_BASE, A_GS_SET, A_SIGINFO, A_SIGNO, A_STATE, A_UCONTEXT, ALTSTACK_OFF, AREA_SIZE, ST_EXIT,
-  ST_RESUME, ST_TRAPPED,
+  A_FS_BASE, A_FS_SET, A_TSC, A_FUTEX_WAITING, A_GS_BASE, A_GS_SET, A_PFP, A_PSI, A_PUC, A_SELF, A_SIGINFO, A_SIGNO, A_STATE, A_UCONTEXT, A_VIA,
+  ALTSTACK_OFF, AREA_SIZE, PATCH_GS_LOAD_ADDR, ST_EXIT, ST_RESUME, ST_TRAPPED,
 } from './stub_code';
 
 const SYS_FUTEX = 202;
@@ -66,6 +66,8 @@ const FP_XSTATE_MAGIC2 = 0x46505845;
 /** XSAVE's header follows the legacy area: XSTATE_BV first. x87 and SSE are its bits 0 and 1; PKRU is bit 9. */
 const XSTATE_BV = 512;
 const XFEATURE_PKRU = 1n << 9n;
+/** EFLAGS' trap flag: a single-stepped thread. */
+const EFLAGS_TF = 0x100;
 
 /** See SystrapThread.frameTemplate. */
 export interface FrameTemplate {
@@ -77,6 +79,12 @@ export interface FrameTemplate {
 /** Make a word of the area hold v, writing it only if it holds something else (see resume). */
 function keep(words: Uint32Array, i: number, v: number): void {
   if (words[i] !== v >>> 0) words[i] = v;
+}
+
+/** keep() for a 64-bit value at a byte offset. */
+function keep64(words: Uint32Array, off: number, v: number): void {
+  keep(words, off / 4, v % 4294967296);
+  keep(words, off / 4 + 1, Math.floor(v / 4294967296));
 }
 
 const SYSCALL_STOP: Stop = { kind: 'syscall' };
@@ -115,7 +123,14 @@ export class SystrapThread implements Context {
   doomed = false;
   /** Where the frame of the trap being served lies (area offsets, checked): ucontext, FPU state and its size (0: not read yet, fpBytes). */
   private uc = 0;
+  private siOff = 0;
   private fpOff = 0;
+  /**
+   * The application's gs base (Reg.GS_BASE): with patching on, the host's is
+   * the area (the patched calls' entry finds it there) while the application's
+   * own is 0; one of its own turns patching off for the address space.
+   */
+  private appGs = 0;
   private fpSize = 0;
   /** The signal number of the trap being served. */
   signo = 0;
@@ -158,6 +173,7 @@ export class SystrapThread implements Context {
   static revived(old: SystrapThread): SystrapThread {
     const th = new SystrapThread(old.proc, old.slot, old.area, old.tid);
     th.uc = old.uc;
+    th.siOff = old.siOff;
     th.fpOff = old.fpOff;
     th.fpSize = old.fpBytes();
     // The host thread keeps the mask the placement gave it (a retired thread was never spread); one the application
@@ -270,6 +286,7 @@ export class SystrapThread implements Context {
     if (!(fpOff >= ALTSTACK_OFF && fpOff + 512 <= AREA_SIZE && fpOff % 64 === 0)) return null;
     this.signo = signo;
     this.uc = uc;
+    this.siOff = si;
     this.fpOff = fpOff;
     // The image's size is read when the FPU state is asked for (fpBytes): a system call seldom does, and the
     // cache line of its software bytes is one less to take from the stub's CPU per trap.
@@ -290,13 +307,29 @@ export class SystrapThread implements Context {
     for (let i = Reg.DS * 2; i < NREGS * 2; i++) dst[i] = 0;
     dst[Reg.FS_BASE * 2] = src[A_FS_BASE / 4];
     dst[Reg.FS_BASE * 2 + 1] = src[A_FS_BASE / 4 + 1];
-    dst[Reg.GS_BASE * 2] = src[A_GS_BASE / 4];
-    dst[Reg.GS_BASE * 2 + 1] = src[A_GS_BASE / 4 + 1];
+    // The host's gs base is the area while patching is on: the application's own is the Sentry's record.
+    const gs = this.u64(A_GS_BASE);
+    if (gs === base) this.regs.set(Reg.GS_BASE, this.appGs);
+    else {
+      dst[Reg.GS_BASE * 2] = src[A_GS_BASE / 4];
+      dst[Reg.GS_BASE * 2 + 1] = src[A_GS_BASE / 4 + 1];
+    }
     dst[Reg.ORIG_RAX * 2] = dst[Reg.ORIG_RAX * 2 + 1] = 0xffffffff;
     const r = this.regs;
     r.dirty = false;
     r.raxDirty = false;
-    return this.classify(signo, si);
+    const stop = this.classify(signo, si);
+    const patcher = this.proc.patcher;
+    if (patcher !== null && stop === SYSCALL_STOP) {
+      // Through a patched site (the entry says so in the area: only statistics depend on it), or a site to patch.
+      if (src[A_VIA / 4] !== 0) {
+        src[A_VIA / 4] = 0;
+        this.proc.stats.patchedCalls = (this.proc.stats.patchedCalls ?? 0) + 1;
+      } else {
+        patcher.noteTrap(r.get(Reg.RIP));
+      }
+    }
+    return stop;
   }
 
   /** The 64-bit signed value at an 8-aligned offset of the area, as a number (exact within +-2^53). */
@@ -329,6 +362,14 @@ export class SystrapThread implements Context {
       w[Reg.RAX * 2] = -ENOSYS;
       w[Reg.RAX * 2 + 1] = 0xffffffff;
       return arch === AUDIT_ARCH_X86_64 ? SYSCALL_STOP : SYSCALL32_STOP;
+    }
+    if (signo === SIGSEGV && r.get(Reg.RIP) === PATCH_GS_LOAD_ADDR) {
+      // A patched site run by a thread whose gs base is not its area yet (a thread made before the patch, a fork's
+      // child): run the site's own syscall instruction instead, two bytes before the return address the trampoline
+      // put in rcx. (A program that jumped here with another rcx goes where it asked.)
+      r.set(Reg.RIP, r.get(Reg.RCX) - 2);
+      this.proc.stats.patchFallbacks = (this.proc.stats.patchFallbacks ?? 0) + 1;
+      return INTERRUPTED_STOP;
     }
     if (signo === 11 || signo === 7 || signo === 8 || signo === 4 || signo === 5) {
       return { kind: 'fault', signo, code, addr: this.s64(si + 16) };
@@ -386,8 +427,7 @@ export class SystrapThread implements Context {
     keep(dst, w + UC_STACK / 4 + 5, 0);
     this.u32[A_FS_BASE / 4] = src[Reg.FS_BASE * 2];
     this.u32[A_FS_BASE / 4 + 1] = src[Reg.FS_BASE * 2 + 1];
-    this.u32[A_GS_BASE / 4] = src[Reg.GS_BASE * 2];
-    this.u32[A_GS_BASE / 4 + 1] = src[Reg.GS_BASE * 2 + 1];
+    this.hostGs(r);
     // Every resume: the handler makes the host call only when the mode it last set differs.
     this.u32[A_TSC / 4] = this.tscMode;
     this.u32[A_TSC / 4 + 1] = 0;
@@ -400,6 +440,40 @@ export class SystrapThread implements Context {
     if (c.policy !== null) c.policy.checkWanted = true;
     const slept = this.answer(ST_RESUME);
     this.proc.spinner.answered(slept, this.spunWith);
+  }
+
+  /**
+   * The host gs base for the thread's return: its area while the address
+   * space's calls may be patched (and the words the entry reads), else the
+   * application's own. A gs base of its own or a single step (the trap flag)
+   * puts every patched site back for good (patch.ts).
+   */
+  private hostGs(r: PtraceRegs): void {
+    const dst = this.u32;
+    const src = this.r32;
+    const p = this.proc.patcher;
+    this.appGs = r.get(Reg.GS_BASE);
+    if (p !== null && p.on && (this.appGs !== 0 || (r.get(Reg.EFLAGS) & EFLAGS_TF) !== 0 || !this.xsaveFrame())) p.unpatchAll();
+    // (A frame's place not known yet: the entry would have nowhere to write. Its patched calls fall back to the trap.)
+    if (p === null || !p.on || this.uc === 0 || this.siOff === 0) {
+      dst[A_GS_BASE / 4] = src[Reg.GS_BASE * 2];
+      dst[A_GS_BASE / 4 + 1] = src[Reg.GS_BASE * 2 + 1];
+      return;
+    }
+    const base = this.base;
+    keep64(dst, A_GS_BASE, base);
+    keep64(dst, A_SELF, base);
+    keep64(dst, A_PUC, base + this.uc);
+    keep64(dst, A_PSI, base + this.siOff);
+    keep64(dst, A_PFP, base + this.fpOff);
+  }
+
+  /** 0 not known yet, 1 the thread's frames hold an XSAVE image (the entry writes one), 2 they do not. */
+  private xsave = 0;
+
+  private xsaveFrame(): boolean {
+    if (this.xsave === 0) this.xsave = this.fpBytes() > 512 ? 1 : 2;
+    return this.xsave === 1;
   }
 
   /** Set the state word and wake the handler if it sleeps in its futex (then true). */
