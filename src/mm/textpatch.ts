@@ -63,6 +63,9 @@ export class MmText implements AppText {
     const v = mm.findVma(start);
     if (v && v.start === start && v.end === start + len && v.sealed && v.name === name && !v.file && !v.shared) return 'there';
     if (!create || mm.anyMapped(start, start + len)) return 'taken';
+    // A heap that starts below the table could grow into it (a non-PIE program's brk starts just above its
+    // image, around 4 MiB): Linux lets brk grow up to the next mapping, so such an address space is not patched.
+    if (mm.brkStart !== 0 && mm.brkStart < start + len) return 'taken';
     try {
       const t = mm.mapAt(start, len, PROT_READ | PROT_EXEC, false, null, 0, false, name);
       if (t.start !== start || t.end !== start + len) {

@@ -21,7 +21,7 @@ const UNAVAILABLE = /systrap platform unavailable/;
 
 /** Run syspatch with args in the sandbox with patching on (the default) or off; its result and --stats. */
 function run(dir, args, patch) {
-  const bin = h.buildPrograms().syspatch.static;
+  const bin = h.buildPrograms().syspatch.dynamic;
   const out = path.join(dir, `${args.join('-')}.${patch ? 'on' : 'off'}.json`);
   const was = process.env.TSVISOR_SYSTRAP_PATCH;
   try {
@@ -65,7 +65,7 @@ test('1000 getpids through one site: 3 SIGSYS traps with patching, 1000 without 
 
 test('patched calls keep the semantics of trapped ones; hostile jumps and rewrites get nothing more (as natively)', { timeout: 180_000 }, (t) => {
   if (!h.needTools(t, ['gcc'])) return;
-  const bin = h.buildPrograms().syspatch.static;
+  const bin = h.buildPrograms().syspatch.dynamic;
   const dir = h.tmpDir('tsvisor-syspatch-');
   for (const mode of ['semantics', 'hostile', 'step']) {
     const native = childProcess.spawnSync(bin, [mode], { encoding: 'utf8', timeout: 60_000 });

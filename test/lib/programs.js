@@ -22,6 +22,7 @@ const C_PROGRAMS = Object.freeze({
   cow: { args: () => [], endsWithDone: true },
   zeroreuse: { args: () => [], endsWithDone: true },
   timeorder: { args: (dir) => [dir], endsWithDone: true },
+  brkpatch: { args: () => [], endsWithDone: true },
   mmap: { args: (dir) => [dir], endsWithDone: true },
   sigsegv: { args: () => [], endsWithDone: true },
   signals: { args: () => [], endsWithDone: true },
