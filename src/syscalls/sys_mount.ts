@@ -9,7 +9,8 @@ import { CAP_SYS_ADMIN, CAP_SYS_CHROOT } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import { S_IFDIR, S_IFMT } from '../abi/fs';
 import {
-  MNT_DETACH, MNT_EXPIRE, MNT_FORCE, MS_BIND, MS_MGC_MSK, MS_MGC_VAL, MS_MOVE, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY,
+  MNT_DETACH, MNT_EXPIRE, MNT_FORCE, MS_BIND, MS_MGC_MSK, MS_MGC_VAL, MS_MOVE, MS_NOATIME, MS_NODEV, MS_NODIRATIME, MS_NOEXEC, MS_NOSUID,
+  MS_NOSYMFOLLOW, MS_PRIVATE, MS_RDONLY, MS_RELATIME, MS_STRICTATIME,
   MS_REC, MS_REMOUNT, MS_SHARED, MS_SILENT, MS_SLAVE, MS_UNBINDABLE, UMOUNT_NOFOLLOW,
 } from '../abi/mount';
 import { capableInit, nsCapable, type UserNamespace } from '../auth/userns';
@@ -73,8 +74,17 @@ export function inOwnNs(t: Task, m: Mount): boolean {
   return m.ns === t.nsproxy.mnt;
 }
 
+/**
+ * A mount's flags from mount(2)'s: relatime unless MS_NOATIME or
+ * MS_STRICTATIME, MS_NODIRATIME and MS_NOSYMFOLLOW (remount() keeps the
+ * atime choice when no atime flag is given, as Linux).
+ */
 function flagsFrom(ms: number): MountFlags {
-  return { readonly: !!(ms & MS_RDONLY), nosuid: !!(ms & MS_NOSUID), nodev: !!(ms & MS_NODEV), noexec: !!(ms & MS_NOEXEC) };
+  const f: MountFlags = { readonly: !!(ms & MS_RDONLY), nosuid: !!(ms & MS_NOSUID), nodev: !!(ms & MS_NODEV), noexec: !!(ms & MS_NOEXEC),
+    nodiratime: !!(ms & MS_NODIRATIME), nosymfollow: !!(ms & MS_NOSYMFOLLOW) };
+  if (ms & MS_NOATIME) f.atime = 'noatime';
+  else if (ms & MS_STRICTATIME) f.atime = 'strictatime';
+  return f;
 }
 
 /** A namespace with fewer privileges got m with these flags set: they stay set. */
@@ -98,6 +108,9 @@ function remount(t: Task, p: VPath, ms: number, bind: boolean): number {
   if (!isMountRoot(p)) throw new Errno(E.EINVAL);
   if (!inOwnNs(t, p.mount)) throw new Errno(E.EINVAL);
   const f = flagsFrom(ms);
+  // Without an atime flag a remount keeps the atime choice and nodiratime; with one it sets them all (relatime: no key).
+  if (ms & (MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)) f.atime = f.atime ?? undefined;
+  else delete f.nodiratime;
   checkLockedFlags(p.mount, f);
   // A remount of the file system (no MS_BIND) needs CAP_SYS_ADMIN over the user namespace owning it.
   if (!bind && !nsCapable(t.creds, p.mount.fsOwner ?? t.creds.userns.root, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
