@@ -9,7 +9,8 @@ import { CAP_SYS_ADMIN, CAP_SYS_CHROOT } from '../abi/capability';
 import { E, Errno } from '../abi/errno';
 import { S_IFDIR, S_IFMT } from '../abi/fs';
 import {
-  MNT_DETACH, MNT_EXPIRE, MNT_FORCE, MS_BIND, MS_MGC_MSK, MS_MGC_VAL, MS_MOVE, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY,
+  MNT_DETACH, MNT_EXPIRE, MNT_FORCE, MS_BIND, MS_MGC_MSK, MS_MGC_VAL, MS_MOVE, MS_NOATIME, MS_NODEV, MS_NODIRATIME, MS_NOEXEC, MS_NOSUID,
+  MS_NOSYMFOLLOW, MS_PRIVATE, MS_RDONLY, MS_RELATIME, MS_STRICTATIME,
   MS_REC, MS_REMOUNT, MS_SHARED, MS_SILENT, MS_SLAVE, MS_UNBINDABLE, UMOUNT_NOFOLLOW,
 } from '../abi/mount';
 import { capableInit, nsCapable, type UserNamespace } from '../auth/userns';
@@ -18,7 +19,9 @@ import type { Task } from '../kernel/task';
 import type { Kernel } from '../kernel/kernel';
 import { type SyscallDef } from '../kernel/syscall';
 import { Dentry, Mount, samePath, type MountFlags, type VPath } from '../vfs/dentry';
-import { attachAt, copyTree, detach, isUnder, subtree, topOf, type FsType, type MadeFs, type MountNamespace } from '../vfs/mount_ns';
+import { attachAt, copyTree, detach, isUnder, setNs, subtree, topOf, type FsType, type MadeFs, type MountNamespace } from '../vfs/mount_ns';
+import { attachTree, detachCopies, hasUnbindable, isShared, leavePropagation, propagatedUmounts } from '../vfs/propagate';
+import { changeType as changePropagation } from '../vfs/propagation';
 import type { FilesystemImpl } from '../vfs/inode';
 import { checkAccess, MAY_EXEC } from '../vfs/perm';
 import { NsInode } from '../fsimpl/proc/ns';
@@ -71,8 +74,17 @@ export function inOwnNs(t: Task, m: Mount): boolean {
   return m.ns === t.nsproxy.mnt;
 }
 
+/**
+ * A mount's flags from mount(2)'s: relatime unless MS_NOATIME or
+ * MS_STRICTATIME, MS_NODIRATIME and MS_NOSYMFOLLOW (remount() keeps the
+ * atime choice when no atime flag is given, as Linux).
+ */
 function flagsFrom(ms: number): MountFlags {
-  return { readonly: !!(ms & MS_RDONLY), nosuid: !!(ms & MS_NOSUID), nodev: !!(ms & MS_NODEV), noexec: !!(ms & MS_NOEXEC) };
+  const f: MountFlags = { readonly: !!(ms & MS_RDONLY), nosuid: !!(ms & MS_NOSUID), nodev: !!(ms & MS_NODEV), noexec: !!(ms & MS_NOEXEC),
+    nodiratime: !!(ms & MS_NODIRATIME), nosymfollow: !!(ms & MS_NOSYMFOLLOW) };
+  if (ms & MS_NOATIME) f.atime = 'noatime';
+  else if (ms & MS_STRICTATIME) f.atime = 'strictatime';
+  return f;
 }
 
 /** A namespace with fewer privileges got m with these flags set: they stay set. */
@@ -82,15 +94,13 @@ export function checkLockedFlags(m: Mount, f: MountFlags): void {
   if ((l.readonly && !f.readonly) || (l.nosuid && !f.nosuid) || (l.nodev && !f.nodev) || (l.noexec && !f.noexec)) throw new Errno(E.EPERM);
 }
 
-/** MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE (MS_SHARED is not implemented: no mount is ever shared). */
+/** MS_SHARED, MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE, with MS_REC of the tree below too (do_change_type). */
 function changeType(t: Task, p: VPath, ms: number): number {
   if (!isMountRoot(p)) throw new Errno(E.EINVAL);
   const type = ms & ~(MS_REC | MS_SILENT);
   if (type !== MS_PRIVATE && type !== MS_SLAVE && type !== MS_UNBINDABLE && type !== MS_SHARED) throw new Errno(E.EINVAL);
-  if (type === MS_SHARED) throw new Errno(E.EINVAL, 'shared mounts (propagation) are not supported');
   if (!inOwnNs(t, p.mount)) throw new Errno(E.EINVAL);
-  // Every mount is private already: a slave of nothing is private too.
-  for (const m of ms & MS_REC ? subtree(p.mount) : [p.mount]) m.unbindable = type === MS_UNBINDABLE;
+  changePropagation(vfsOf(t).peers, ms & MS_REC ? subtree(p.mount) : [p.mount], type);
   return 0;
 }
 
@@ -98,6 +108,9 @@ function remount(t: Task, p: VPath, ms: number, bind: boolean): number {
   if (!isMountRoot(p)) throw new Errno(E.EINVAL);
   if (!inOwnNs(t, p.mount)) throw new Errno(E.EINVAL);
   const f = flagsFrom(ms);
+  // Without an atime flag a remount keeps the atime choice and nodiratime; with one it sets them all (relatime: no key).
+  if (ms & (MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)) f.atime = f.atime ?? undefined;
+  else delete f.nodiratime;
   checkLockedFlags(p.mount, f);
   // A remount of the file system (no MS_BIND) needs CAP_SYS_ADMIN over the user namespace owning it.
   if (!bind && !nsCapable(t.creds, p.mount.fsOwner ?? t.creds.userns.root, CAP_SYS_ADMIN)) throw new Errno(E.EPERM);
@@ -114,7 +127,7 @@ function bindMount(t: Task, source: string | null, target: VPath, ms: number): n
   if (!inOwnNs(t, top.mount)) throw new Errno(E.EINVAL);
   checkBindable(t, src, (ms & MS_REC) !== 0);
   if (((top.dentry.inode.mode & S_IFMT) === S_IFDIR) !== ((src.dentry.inode.mode & S_IFMT) === S_IFDIR)) throw new Errno(E.ENOTDIR);
-  attachAt(cloneForBind(t, src, (ms & MS_REC) !== 0), top.mount, top.dentry);
+  attachTree(vfsOf(t), cloneForBind(t, src, (ms & MS_REC) !== 0), top.mount, top.dentry);
   return 0;
 }
 
@@ -147,10 +160,21 @@ export function moveMountFrom(t: Task, src: VPath, target: VPath): number {
   const top = topOf(target);
   // A directory onto a file or the reverse: EINVAL here (a bind mount's is ENOTDIR).
   if (((top.dentry.inode.mode & S_IFMT) === S_IFDIR) !== ((src.dentry.inode.mode & S_IFMT) === S_IFDIR)) throw new Errno(E.EINVAL);
+  // A mount whose parent is shared stays where its peers' copies are; a tree with unbindable mounts is not copied into peers.
+  if (src.mount.parent && isShared(src.mount.parent)) throw new Errno(E.EINVAL);
+  if (isShared(top.mount) && hasUnbindable(src.mount)) throw new Errno(E.EINVAL);
   // Moving a mount below itself would cut it loose from the tree.
   if (subtree(src.mount).includes(top.mount)) throw new Errno(E.ELOOP);
+  const from = src.mount.parent;
+  const fromMp = src.mount.mountpoint;
   detach(src.mount);
-  attachAt(src.mount, top.mount, top.dentry);
+  try {
+    attachTree(vfsOf(t), src.mount, top.mount, top.dentry);
+  } catch (e) {
+    // Too many copies for a namespace (ENOSPC): the mount stays where it was.
+    if (fromMp) attachAt(src.mount, from, fromMp);
+    throw e;
+  }
   return 0;
 }
 
@@ -173,9 +197,7 @@ function newMount(t: Task, source: string | null, target: VPath, fstype: string 
   if (!inOwnNs(t, top.mount)) throw new Errno(E.EINVAL);
   // MS_RDONLY makes a new file system read-only itself (SB_RDONLY), besides the mount.
   if (ms & MS_RDONLY) made.fs.setReadonly?.(true);
-  const m = vfsOf(t).mount(made.fs, top, flagsFrom(ms), made.root ?? undefined);
-  m.source = source ?? 'none';
-  m.fsOwner = owner;
+  vfsOf(t).mount(made.fs, top, flagsFrom(ms), made.root ?? undefined, { source: source ?? 'none', fsOwner: owner });
   return 0;
 }
 
@@ -230,9 +252,15 @@ function umount2(t: Task, a: number[]): number {
   if (!(flags & MNT_DETACH)) {
     if (m === t.fs.root.mount || m.children.size || busy(t, m)) throw new Errno(E.EBUSY);
   }
-  // Lazily: the tree goes now, what still uses it keeps it until done.
-  const gone = subtree(m).filter((x) => !(flags & MNT_DETACH && busy(t, x))).map((x) => x.fs);
+  // The copies at the same place in the parent's peers and slaves go too, where nothing else is mounted on them.
+  const copies = propagatedUmounts(flags & MNT_DETACH ? subtree(m) : [m]);
+  if (!(flags & MNT_DETACH) && copies.some((c) => busy(t, c))) throw new Errno(E.EBUSY);
+  const all = subtree(m);
   detach(m);
+  all.push(...detachCopies(copies));
+  leavePropagation(vfsOf(t).peers, all);
+  // Lazily: the tree goes now, what still uses it keeps it until done.
+  const gone = all.filter((x) => !(flags & MNT_DETACH && busy(t, x))).map((x) => x.fs);
   // A file system mounted nowhere else is shut down: inotify tells its watches (IN_UNMOUNT).
   for (const fs of new Set(gone)) {
     if (mountedAnywhere(t.kernel, fs)) continue;
@@ -273,6 +301,8 @@ function pivotRoot(t: Task, a: number[]): number {
   if (!isMountRoot(root) || (!rootMnt.parent && ns.root !== rootMnt)) throw new Errno(E.EINVAL);
   if (!isMountRoot(nw) || !newMnt.parent) throw new Errno(E.EINVAL);
   if (!reachable(old, nw) || !reachable(nw, root)) throw new Errno(E.EINVAL);
+  // Moves under or out of shared mounts would have to propagate.
+  if (isShared(old.mount) || (newMnt.parent && isShared(newMnt.parent)) || (rootMnt.parent && isShared(rootMnt.parent))) throw new Errno(E.EINVAL);
   const rootParent = rootMnt.parent;
   const rootMp = rootMnt.mountpoint;
   detach(newMnt);
@@ -287,7 +317,7 @@ function pivotRoot(t: Task, a: number[]): number {
   if (rootParent && rootMp) attachAt(newMnt, rootParent, rootMp);
   else {
     ns.root = newMnt;
-    for (const x of subtree(newMnt)) x.ns = ns;
+    for (const x of subtree(newMnt)) setNs(x, ns);
   }
   // Every task whose root or working directory was the old root now has the new one.
   const to: VPath = { mount: newMnt, dentry: newMnt.root };
@@ -322,7 +352,7 @@ function chroot(t: Task, a: number[]): number {
 
 export const defs: SyscallDef[] = [
   { nr: 165, name: 'mount', args: ['str', 'str', 'str', 'hex', 'ptr'], fn: mount,
-    partial: 'file systems: tmpfs, proc, sysfs, devtmpfs (the sandbox\'s own), mqueue (the caller\'s IPC namespace\'s), cgroup2 (the sandbox\'s one hierarchy, from the mounter\'s cgroup namespace root; controllers pids and memory enforced, cpu.max enforced from looks at the subtree\'s CPU time once a period (at least 10 ms apart: a burst may overrun one period\'s quota, the share over a few periods is Linux\'s), cpu.weight kept but not enforced; cgroup.freeze, cgroup.kill and delegation (chown/chmod of cgroup files, the write check on the common ancestor\'s cgroup.procs, nsdelegate\'s namespace boundary) as Linux (the file opener\'s credentials and cgroup namespace count, as they are at the write rather than as they were at the open); threaded cgroups (cgroup.type, cgroup.threads, pids and cpu as the threaded controllers) as Linux, but /proc/PID/task/TID/cgroup names the process\'s cgroup, not a thread\'s; cgroup.events changes raise no poll or inotify event; no pressure files), overlay (lowerdir, lowerdir+, upperdir and workdir on a tmpfs of the sandbox, userxattr, volatile, default_permissions; redirect_dir, index, xino, metacopy, nfs_export, uuid and verity other than off, and data-only lower layers are EINVAL, as is an upperdir on the root overlay or a host directory; mountinfo shows no lowerdir=/upperdir= options), ext2 (fsimpl/ext2, from a loop device of the sandbox: revision 1 with the filetype, sparse_super, large_file and flex_bg features; any other INCOMPAT feature (extent, 64bit, meta_bg, needs_recovery, inline_data...) is EINVAL, any other RO_COMPAT feature makes a writable mount EINVAL; no journal, so ext3 and ext4 are not offered; no extended attributes (EOPNOTSUPP) nor O_TMPFILE; htree indexes are not used for lookups and a changed indexed directory drops its index, as Linux\'s ext2 does; no grpid/resuid/resgid/sb= options; a sandbox that ends with it mounted leaves the disk marked not clean, as a crash does); propagation is private only (MS_SHARED is EINVAL); a remount changes the mount\'s flags, not the file system\'s' },
+    partial: 'file systems: tmpfs, proc, sysfs, devtmpfs (the sandbox\'s own), mqueue (the caller\'s IPC namespace\'s), cgroup2 (the sandbox\'s one hierarchy, from the mounter\'s cgroup namespace root; controllers pids and memory enforced, cpu.max enforced from looks at the subtree\'s CPU time once a period (at least 10 ms apart: a burst may overrun one period\'s quota, the share over a few periods is Linux\'s), cpu.weight kept but not enforced; cgroup.freeze, cgroup.kill and delegation (chown/chmod of cgroup files, the write check on the common ancestor\'s cgroup.procs, nsdelegate\'s namespace boundary) as Linux (the file opener\'s credentials and cgroup namespace count, as they are at the write rather than as they were at the open); threaded cgroups (cgroup.type, cgroup.threads, pids and cpu as the threaded controllers) as Linux, but /proc/PID/task/TID/cgroup names the process\'s cgroup, not a thread\'s; cgroup.events changes raise no poll or inotify event; no pressure files), overlay (lowerdir, lowerdir+, upperdir and workdir on a tmpfs of the sandbox, userxattr, volatile, default_permissions; redirect_dir, index, xino, metacopy, nfs_export, uuid and verity other than off, and data-only lower layers are EINVAL, as is an upperdir on the root overlay or a host directory; mountinfo shows no lowerdir=/upperdir= options), ext2 (fsimpl/ext2, from a loop device of the sandbox: revision 1 with the filetype, sparse_super, large_file and flex_bg features; any other INCOMPAT feature (extent, 64bit, meta_bg, needs_recovery, inline_data...) is EINVAL, any other RO_COMPAT feature makes a writable mount EINVAL; no journal, so ext3 and ext4 are not offered; no extended attributes (EOPNOTSUPP) nor O_TMPFILE; htree indexes are not used for lookups and a changed indexed directory drops its index, as Linux\'s ext2 does; no grpid/resuid/resgid/sb= options; a sandbox that ends with it mounted leaves the disk marked not clean, as a crash does); propagation (shared, slave, private, unbindable) as Linux\'s shared subtrees, each namespace holding at most 100000 mounts (fs.mount-max, ENOSPC); a remount changes the mount\'s flags, not the file system\'s' },
   { nr: 166, name: 'umount2', args: ['str', 'int'], fn: umount2,
     partial: 'EBUSY counts working directories, roots and open files in the mount, not memory mappings; MNT_FORCE unmounts as a plain umount' },
   { nr: 155, name: 'pivot_root', args: ['str', 'str'], fn: pivotRoot },

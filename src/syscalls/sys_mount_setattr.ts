@@ -1,8 +1,8 @@
 // mount_setattr(2) and open_tree_attr: struct mount_attr (extensible,
 // read through copyStructIn) sets and clears mount attributes, of one mount
 // or with AT_RECURSIVE of the tree below it, all or none: every mount is
-// checked before any changes. Propagation is private only here, so
-// MS_SHARED is refused as mount(2) refuses it.
+// checked before any changes; the propagation field changes the type as
+// mount(2)'s MS_SHARED & co (vfs/propagation.ts).
 import { E, Errno } from '../abi/errno';
 import { AT_EMPTY_PATH, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW } from '../abi/fs';
 import { MS_PRIVATE, MS_SHARED, MS_SLAVE, MS_UNBINDABLE } from '../abi/mount';
@@ -13,6 +13,7 @@ import {
 import type { Task } from '../kernel/task';
 import type { Mount, MountFlags, VPath } from '../vfs/dentry';
 import { subtree } from '../vfs/mount_ns';
+import { changeType } from '../vfs/propagation';
 import { NsInode } from '../fsimpl/proc/ns';
 import { stillDetached } from '../fsimpl/fscontext/fscontext';
 import { checkLockedFlags, inOwnNs, isMountRoot, mayMount } from './sys_mount';
@@ -81,7 +82,6 @@ function apply(t: Task, p: VPath, c: Change, recursive: boolean): void {
   const m = p.mount;
   // An attached mount must be in the caller's namespace; a detached tree's root may be changed before it is attached.
   if (!inOwnNs(t, m) && !stillDetached(m)) throw new Errno(E.EINVAL);
-  if (c.propagation === MS_SHARED) throw new Errno(E.EINVAL, 'shared mounts (propagation) are not supported');
   const all = recursive ? subtree(m) : [m];
   const next = new Map<Mount, MountFlags>();
   for (const x of all) {
@@ -92,10 +92,8 @@ function apply(t: Task, p: VPath, c: Change, recursive: boolean): void {
     if (l && (l.atime !== f.atime || !!l.nodiratime !== !!f.nodiratime)) throw new Errno(E.EPERM);
     next.set(x, f);
   }
-  for (const [x, f] of next) {
-    Object.assign(x.flags, { atime: undefined, nodiratime: undefined, nosymfollow: undefined }, f);
-    if (c.propagation) x.unbindable = c.propagation === MS_UNBINDABLE;
-  }
+  for (const [x, f] of next) Object.assign(x.flags, { atime: undefined, nodiratime: undefined, nosymfollow: undefined }, f);
+  if (c.propagation) changeType(t.kernel.vfs.peers, all, c.propagation);
 }
 
 function mountSetattr(t: Task, a: number[]): number {
@@ -120,7 +118,7 @@ function openTreeAttr(t: Task, a: number[]): number {
 
 export const defs: SyscallDef[] = [
   { nr: 442, name: 'mount_setattr', args: ['fd', 'str', 'hex', 'ptr', 'int'], fn: mountSetattr,
-    partial: 'propagation: private, slave (a slave of nothing) and unbindable; shared is EINVAL as for mount(2); MOUNT_ATTR_IDMAP is EINVAL (no file system here supports ID-mapped mounts) after its userns_fd checks; strictatime is recorded, the relatime rule still applies' },
+    partial: 'MOUNT_ATTR_IDMAP is EINVAL (no file system here supports ID-mapped mounts) after its userns_fd checks; strictatime is recorded, the relatime rule still applies' },
   { nr: 467, name: 'open_tree_attr', args: ['fd', 'str', 'hex', 'ptr', 'int'], fn: openTreeAttr,
     partial: 'as open_tree and mount_setattr' },
 ];

@@ -21,7 +21,9 @@ import type { Task } from '../kernel/task';
 import { type SyscallDef } from '../kernel/syscall';
 import { Dentry, Mount, type MountFlags, type VPath } from '../vfs/dentry';
 import { PathFile } from '../vfs/file';
-import { attachAt, detach, subtree, topOf } from '../vfs/mount_ns';
+import { attachAt, detach, isUnder, subtree, topOf } from '../vfs/mount_ns';
+import { attachTree, hasUnbindable, isShared, leavePropagation, masterOf } from '../vfs/propagate';
+import { joinPropagation } from '../vfs/propagation';
 import { DetachedTree, FsContextFile, MountTreeFile, stillDetached, type ParamKind } from '../fsimpl/fscontext/fscontext';
 import { checkBindable, checkLockedFlags, cloneForBind, inOwnNs, isMountRoot, makeFs, mayMount, mountedAnywhere, moveMountFrom } from './sys_mount';
 import { readPath, resolveAt, vfsOf } from './sysutil';
@@ -233,8 +235,10 @@ export function installTree(t: Task, m: Mount, cloexec: boolean): number {
   // Over the kernel, not the task: the descriptor may outlive its opener.
   const kernel = t.kernel;
   const f = new MountTreeFile(m, O_PATH, (tree) => {
-    const fses = new Set(subtree(tree).map((x) => x.fs));
+    const all = subtree(tree);
+    const fses = new Set(all.map((x) => x.fs));
     detach(tree);
+    leavePropagation(kernel.vfs.peers, all);
     // A file system mounted nowhere else is shut down: inotify tells its watches (IN_UNMOUNT), as umount2 does.
     for (const fs of fses) if (!mountedAnywhere(kernel, fs)) kernel.vfs.notify.unmounted(fs);
   });
@@ -274,14 +278,32 @@ function moveMount(t: Task, a: number[]): number {
   if ((flags & (MOVE_MOUNT_BENEATH | MOVE_MOUNT_SET_GROUP)) === (MOVE_MOUNT_BENEATH | MOVE_MOUNT_SET_GROUP)) throw new Errno(E.EINVAL);
   const from = lookupAt(t, a[0], a[1], (flags & MOVE_MOUNT_F_EMPTY_PATH) !== 0, (flags & MOVE_MOUNT_F_SYMLINKS) !== 0);
   const to = lookupAt(t, a[2], a[3], (flags & MOVE_MOUNT_T_EMPTY_PATH) !== 0, (flags & MOVE_MOUNT_T_SYMLINKS) !== 0);
-  // Copying a peer group needs a shared or slave source: every mount is private here, which Linux refuses with EINVAL too.
-  if (flags & MOVE_MOUNT_SET_GROUP) throw new Errno(E.EINVAL);
+  if (flags & MOVE_MOUNT_SET_GROUP) return setGroup(t, from, to);
   if (flags & MOVE_MOUNT_BENEATH) return mountBeneath(t, from, to);
   if (!stillDetached(from.mount)) return moveMountFrom(t, from, to);
   if (!isMountRoot(from) || !inOwnNs(t, to.mount)) throw new Errno(E.EINVAL);
   const top = topOf(to);
   if (((top.dentry.inode.mode & S_IFMT) === S_IFDIR) !== ((from.dentry.inode.mode & S_IFMT) === S_IFDIR)) throw new Errno(E.EINVAL);
-  attachAt(from.mount, top.mount, top.dentry);
+  if (isShared(top.mount) && hasUnbindable(from.mount)) throw new Errno(E.EINVAL);
+  attachTree(vfsOf(t), from.mount, top.mount, top.dentry);
+  return 0;
+}
+
+/**
+ * MOVE_MOUNT_SET_GROUP (Linux 5.15, do_set_group): the private mount at to
+ * joins from's peer group and receives from from's master, as CRIU restores
+ * sharing. Both must be mount roots of the same file system in the
+ * caller's namespace, to's root inside from's, with nothing locked hidden.
+ */
+function setGroup(t: Task, from: VPath, to: VPath): number {
+  const src = from.mount;
+  const dst = to.mount;
+  if (!isMountRoot(from) || !isMountRoot(to)) throw new Errno(E.EINVAL);
+  if (!inOwnNs(t, src) || !inOwnNs(t, dst)) throw new Errno(E.EINVAL);
+  if (src.fs !== dst.fs || !isUnder(dst.root, src.root)) throw new Errno(E.EINVAL);
+  if ([...src.children.values()].some((c) => c.locked && c.mountpoint && isUnder(c.mountpoint, dst.root))) throw new Errno(E.EINVAL);
+  if (isShared(dst) || masterOf(dst)) throw new Errno(E.EINVAL);
+  joinPropagation(vfsOf(t).peers, src, dst);
   return 0;
 }
 
@@ -317,7 +339,7 @@ function mountBeneath(t: Task, from: VPath, to: VPath): number {
 export const defs: SyscallDef[] = [
   { nr: 428, name: 'open_tree', args: ['fd', 'str', 'hex'], fn: openTree },
   { nr: 429, name: 'move_mount', args: ['fd', 'str', 'fd', 'str', 'hex'], fn: moveMount,
-    partial: 'MOVE_MOUNT_SET_GROUP is EINVAL, as Linux answers for a private source (every mount is private here)' },
+    partial: 'MOVE_MOUNT_BENEATH does not propagate the slid mount to the parent\'s peers (Linux does)' },
   { nr: 430, name: 'fsopen', args: ['str', 'hex'], fn: fsopen,
     partial: 'the file system types of mount(2) (tmpfs, proc, sysfs, devtmpfs, mqueue, cgroup2); the context\'s messages are those of the errors it reports itself' },
   { nr: 431, name: 'fsconfig', args: ['fd', 'int', 'str', 'ptr', 'int'], fn: fsconfig,

@@ -47,8 +47,8 @@ function statfsOf(p: VPath | null): Buffer {
   const f = p.mount.flags;
   // ST_RDONLY (the mount's or the file system's own), ST_NOSUID, ST_NODEV, ST_NOEXEC: the mount's flags.
   s.flags |= (f.readonly || p.mount.fs.readonly ? 1 : 0) | (f.nosuid ? 2 : 0) | (f.nodev ? 4 : 0) | (f.noexec ? 8 : 0);
-  // ST_NOATIME, ST_NODIRATIME, ST_NOSYMFOLLOW (mount_setattr, fsmount).
-  s.flags |= (f.atime === 'noatime' ? 1024 : 0) | (f.nodiratime ? 2048 : 0) | (f.nosymfollow ? 0x2000 : 0);
+  // ST_VALID (Linux sets it on every answer: glibc's statvfs then trusts f_flags), ST_NOATIME, ST_NODIRATIME, ST_RELATIME (the default), ST_NOSYMFOLLOW.
+  s.flags |= 0x20 | (f.atime === 'noatime' ? 1024 : 0) | (f.nodiratime ? 2048 : 0) | (f.atime === undefined ? 0x1000 : 0) | (f.nosymfollow ? 0x2000 : 0);
   return encodeStatfs(s, p.mount.fs.dev);
 }
 

@@ -12,6 +12,7 @@ import type { Task } from '../kernel/task';
 import { u32, type SyscallDef } from '../kernel/syscall';
 import { MNT_UNIQUE_ID_OFFSET, type Mount } from '../vfs/dentry';
 import type { MountNamespace } from '../vfs/mount_ns';
+import { dominatingId, masterOf, propagationFlags } from '../vfs/propagation';
 import { NsInode } from '../fsimpl/proc/ns';
 import { nsCapable } from '../auth/userns';
 import { CAP_SYS_ADMIN } from '../abi/capability';
@@ -34,7 +35,6 @@ const SM_FS_TYPE = 0x20, SM_MNT_NS_ID = 0x40, SM_SB_SOURCE = 0x200, SM_SUPPORTED
 /** Every request bit Linux 6.18 knows (STATMOUNT_SUPPORTED_MASK's answer). */
 const SM_SUPPORTED = 0x7fff;
 const MOUNT_ATTR_RDONLY = 0x1, MOUNT_ATTR_NOSUID = 0x2, MOUNT_ATTR_NODEV = 0x4, MOUNT_ATTR_NOEXEC = 0x8;
-const MS_UNBINDABLE = 1 << 17, MS_PRIVATE = 1 << 18;
 const SB_RDONLY = 1;
 
 /**
@@ -120,11 +120,15 @@ function statmount(t: Task, a: number[]): number {
     const attr = (f.readonly ? MOUNT_ATTR_RDONLY : 0) | (f.nosuid ? MOUNT_ATTR_NOSUID : 0) | (f.nodev ? MOUNT_ATTR_NODEV : 0) | (f.noexec ? MOUNT_ATTR_NOEXEC : 0);
     const more = (f.atime === 'noatime' ? 0x10 : f.atime === 'strictatime' ? 0x20 : 0) | (f.nodiratime ? 0x80 : 0) | (f.nosymfollow ? 0x200000 : 0);
     hdr.writeBigUInt64LE(BigInt(attr | more), 64);
-    hdr.writeBigUInt64LE(BigInt(m.unbindable ? MS_UNBINDABLE : MS_PRIVATE), 72);
+    hdr.writeBigUInt64LE(BigInt(propagationFlags(m)), 72);
+    hdr.writeBigUInt64LE(BigInt(m.prop?.group?.id ?? 0), 80);
+    hdr.writeBigUInt64LE(BigInt(masterOf(m)?.prop?.group?.id ?? 0), 88);
     mask |= SM_MNT_BASIC;
   }
-  // No propagation: nothing propagates to this mount (0).
-  if (want & SM_PROPAGATE_FROM) mask |= SM_PROPAGATE_FROM;
+  if (want & SM_PROPAGATE_FROM) {
+    hdr.writeBigUInt64LE(BigInt(dominatingId(m, t.nsproxy.mnt, (x) => mountPointFrom(x, t.fs.root) !== null)), 96);
+    mask |= SM_PROPAGATE_FROM;
+  }
   if (want & SM_FS_TYPE) addStr(36, SM_FS_TYPE, m.fs.name);
   if (want & SM_MNT_ROOT) addStr(104, SM_MNT_ROOT, pathInFs(m.root));
   if (want & SM_MNT_POINT && point !== null) addStr(108, SM_MNT_POINT, point);
@@ -177,6 +181,6 @@ function listmount(t: Task, a: number[]): number {
 }
 
 export const defs: SyscallDef[] = [
-  { nr: 457, name: 'statmount', fn: statmount, args: ['ptr', 'ptr', 'size', 'hex'], partial: 'the caller\'s own mount namespace only (another\'s mnt_ns_id or mnt_ns_fd is ENOENT); mnt_ns_id is the namespace\'s inode number; mounts are private (no peer groups), carry no idmaps and show no file system or security options, as in /proc/PID/mountinfo' },
+  { nr: 457, name: 'statmount', fn: statmount, args: ['ptr', 'ptr', 'size', 'hex'], partial: 'the caller\'s own mount namespace only (another\'s mnt_ns_id or mnt_ns_fd is ENOENT); mnt_ns_id is the namespace\'s inode number; carry no idmaps and show no file system or security options, as in /proc/PID/mountinfo' },
   { nr: 458, name: 'listmount', fn: listmount, args: ['ptr', 'ptr', 'size', 'hex'], partial: 'the caller\'s own mount namespace only (another\'s mnt_ns_id or mnt_ns_fd is ENOENT)' },
 ];

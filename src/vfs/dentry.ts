@@ -7,6 +7,7 @@
 import type { UserNamespace } from '../auth/userns';
 import type { FilesystemImpl, Inode } from './inode';
 import type { WeakNames } from './weak_names';
+import type { Propagation } from './propagation';
 
 export class Dentry {
   /** Cached children by name (only positive entries); made by the VFS at the first one. */
@@ -59,6 +60,8 @@ export class Mount {
   lockedFlags: MountFlags | null = null;
   /** MS_UNBINDABLE: bind mounts of it are refused, recursive ones skip it. */
   unbindable = false;
+  /** Its peer group, master and slaves (vfs/propagation.ts); null: private, and nothing receives from it. */
+  prop: Propagation | null = null;
   /** MNT_EXPIRE marked it, and nothing used it since. */
   expiring = false;
   /** The user namespace owning the file system (a tmpfs made by mount(2) in a user namespace); null: the initial one. */
@@ -90,6 +93,11 @@ export class Mount {
 /** What a mount knows of its namespace (the class is in mount_ns.ts). */
 export interface MountNamespaceRef {
   readonly inum: number;
+  readonly owner: UserNamespace;
+  /** Mounts attached in it, counted against the VFS's mountMax (Linux's fs.mount-max). */
+  nrMounts: number;
+  /** An anonymous namespace (a detached tree of fsmount or open_tree): propagation never reaches into it. */
+  readonly anon?: boolean;
 }
 
 /** A location in the mount namespace. */

@@ -2,27 +2,36 @@
 // root, owned by the user namespace that was current when it was made.
 // unshare/clone with CLONE_NEWNS copies the whole tree (the same file
 // systems and dentries, new Mount objects); mount(2) attaches new mounts to
-// the caller's tree only. Propagation is private only: no mount is ever
-// shared, so MS_PRIVATE and MS_SLAVE (a slave of nothing is private) are
-// true statements and MS_SHARED is refused by the syscall.
+// the caller's tree only, and propagate.ts spreads it to the peers and
+// slaves of the mount it lands on (shared subtrees, propagation.ts). A
+// copied namespace's mounts join their originals' peer groups, as Linux's
+// copy_mnt_ns; copied into a less privileged owner, shared ones become
+// their originals' slaves instead.
 import { E, Errno } from '../abi/errno';
 import type { Credentials } from '../auth/creds';
 import type { UserNamespace } from '../auth/userns';
-import { Dentry, Mount, type MountFlags, type VPath } from './dentry';
+import { Dentry, Mount, type MountNamespaceRef, type VPath } from './dentry';
 import type { FilesystemImpl } from './inode';
+import { copyPropagation, type CopyKind, type PeerGroups } from './propagation';
 
-/** Hands out mount ids (the VFS). */
+/** Hands out mount ids and peer group ids (the VFS). */
 export interface MountIds {
   allocMountId(): number;
+  readonly peers: PeerGroups;
 }
 
+/** Linux's default fs.mount-max: the mounts one namespace may hold (ENOSPC past it). */
+export const MOUNT_MAX = 100000;
+
 export class MountNamespace {
+  nrMounts = 0;
+
   constructor(
     public root: Mount,
     readonly owner: UserNamespace,
     readonly inum: number,
   ) {
-    for (const m of subtree(root)) m.ns = this;
+    for (const m of subtree(root)) setNs(m, this);
   }
 
   /** Every mount of the namespace in the order they were made (ids grow), as /proc/PID/mountinfo lists them. */
@@ -38,7 +47,7 @@ export class MountNamespace {
   copy(ids: MountIds, owner: UserNamespace, inum: number): { ns: MountNamespace; map: Map<Mount, Mount> } {
     const map = new Map<Mount, Mount>();
     const lock = owner !== this.owner;
-    const root = copyTree(ids, this.root, this.root.root, true, map, false);
+    const root = copyTree(ids, this.root, this.root.root, true, map, false, lock ? 'toSlave' : 'same');
     if (lock) {
       for (const m of map.values()) {
         m.locked = true;
@@ -72,23 +81,25 @@ export function isUnder(d: Dentry, anc: Dentry): boolean {
   return false;
 }
 
-function cloneMount(ids: MountIds, m: Mount, root: Dentry, flags?: MountFlags): Mount {
-  const n = new Mount(ids.allocMountId(), m.fs, root, null, null, { ...(flags ?? m.flags) });
+function cloneMount(ids: MountIds, m: Mount, root: Dentry, kind: CopyKind): Mount {
+  const n = new Mount(ids.allocMountId(), m.fs, root, null, null, { ...m.flags });
   n.source = m.source;
   n.fsOwner = m.fsOwner;
   n.unbindable = m.unbindable;
   n.locked = m.locked;
   n.lockedFlags = m.lockedFlags;
+  copyPropagation(ids.peers, m, n, kind);
   return n;
 }
 
 /**
  * Copy mount m as seen from dentry root (a bind mount of that directory),
  * with the mounts below it when recursive. bind: skip unbindable submounts,
- * as a recursive bind mount does.
+ * as a recursive bind mount does. kind: how the copies relate to their
+ * originals' peer groups (propagation.ts).
  */
-export function copyTree(ids: MountIds, m: Mount, root: Dentry, recursive: boolean, map: Map<Mount, Mount>, bind: boolean): Mount {
-  const top = cloneMount(ids, m, root);
+export function copyTree(ids: MountIds, m: Mount, root: Dentry, recursive: boolean, map: Map<Mount, Mount>, bind: boolean, kind: CopyKind = 'same'): Mount {
+  const top = cloneMount(ids, m, root, kind);
   map.set(m, top);
   if (!recursive) return top;
   const todo: Array<[Mount, Mount]> = [[m, top]];
@@ -97,7 +108,7 @@ export function copyTree(ids: MountIds, m: Mount, root: Dentry, recursive: boole
     for (const [mp, c] of src.children) {
       if (src === m && !isUnder(mp, root)) continue;
       if (bind && c.unbindable) continue;
-      const cc = cloneMount(ids, c, c.root);
+      const cc = cloneMount(ids, c, c.root, kind);
       map.set(c, cc);
       attachAt(cc, dst, mp);
       todo.push([c, cc]);
@@ -111,7 +122,15 @@ export function attachAt(m: Mount, parent: Mount, mp: Dentry): void {
   m.parent = parent;
   m.mountpoint = mp;
   parent.children.set(mp, m);
-  if (parent.ns) for (const x of subtree(m)) x.ns = parent.ns;
+  if (parent.ns) for (const x of subtree(m)) setNs(x, parent.ns);
+}
+
+/** Move m into namespace ns (null: none), keeping both namespaces' counts of mounts. */
+export function setNs(m: Mount, ns: MountNamespaceRef | null): void {
+  if (m.ns === ns) return;
+  if (m.ns) m.ns.nrMounts--;
+  m.ns = ns;
+  if (ns) ns.nrMounts++;
 }
 
 /** Take m (and what is below it) out of its tree. */
@@ -119,7 +138,7 @@ export function detach(m: Mount): void {
   if (m.parent && m.mountpoint && m.parent.children.get(m.mountpoint) === m) m.parent.children.delete(m.mountpoint);
   m.parent = null;
   m.mountpoint = null;
-  for (const x of subtree(m)) x.ns = null;
+  for (const x of subtree(m)) setNs(x, null);
 }
 
 /** Same names from the file system's root (dentries of dynamic file systems are made afresh at each lookup). */

@@ -3,12 +3,15 @@
 // cache, and "..". The name operations and open build on it (vfs.ts).
 import { Errno, E } from '../abi/errno';
 import { Credentials } from '../auth/creds';
+import type { UserNamespace } from '../auth/userns';
 import { Dentry, Mount, pathOf, samePath, type MountFlags, type VPath } from './dentry';
 import { DEFAULT_DENTRY_CACHE, DentryCache } from './dentry_cache';
 import { walk, walkParent, walkState, type ParentResult, type Resolver, type WalkState } from './walk';
 import type { FilesystemImpl, Inode, LookupAhead } from './inode';
 import { AnonDevs, PseudoFs } from './numbering';
-import { attachAt, dynamicMountpoint, FsTypes, subtree } from './mount_ns';
+import { dynamicMountpoint, FsTypes, MOUNT_MAX, subtree } from './mount_ns';
+import { attachTree } from './propagate';
+import { PeerGroups } from './propagation';
 import { Fsnotify } from './fsnotify';
 import { S_IFDIR, S_IFMT } from '../abi/fs';
 
@@ -20,6 +23,10 @@ export class MountTree {
   /** What keeps cached dentries alive, bounded (see dentry_cache.ts). */
   readonly dentries = new DentryCache(Number(process.env.TSVISOR_DENTRY_CACHE ?? DEFAULT_DENTRY_CACHE));
   private nextMountId = 1;
+  /** Peer group ids and members of every namespace's mounts (shared subtrees, propagation.ts). */
+  readonly peers = new PeerGroups();
+  /** The mounts one namespace may hold, propagated ones included (Linux's fs.mount-max). */
+  readonly mountMax = MOUNT_MAX;
   /** Device numbers of this namespace's file systems (the composition root takes them for each fs it makes). */
   readonly devs: AnonDevs;
   /** Pipes made by pipe(2) and FIFOs: their st_dev and inode numbers. */
@@ -72,14 +79,16 @@ export class MountTree {
     return { mount: this.rootMount, dentry: this.rootMount.root };
   }
 
-  /** Mount fs on the directory at (an absolute path in the namespace). */
-  mount(fs: FilesystemImpl, at: VPath, flags: MountFlags = { readonly: false, noexec: false }, root?: Dentry): Mount {
+  /** Mount fs on the directory at (an absolute path in the namespace), and wherever the mount there propagates to (ENOSPC past mountMax). */
+  mount(fs: FilesystemImpl, at: VPath, flags: MountFlags = { readonly: false, noexec: false }, root?: Dentry, about?: { source: string; fsOwner: UserNamespace | null }): Mount {
     if ((at.dentry.inode.mode & S_IFMT) !== S_IFDIR) throw new Errno(E.ENOTDIR);
     // Mount on top of whatever is mounted there already (stacking, like Linux).
     let top = at;
     for (let m = top.mount.children.get(top.dentry); m; m = top.mount.children.get(top.dentry)) top = { mount: m, dentry: m.root };
     const m = new Mount(this.allocMountId(), fs, root ?? new Dentry(fs.root(), '', null), null, null, { ...flags });
-    attachAt(m, top.mount, top.dentry);
+    // Set before attaching: propagated copies take them from m.
+    if (about) Object.assign(m, about);
+    attachTree(this, m, top.mount, top.dentry);
     return m;
   }
 

@@ -152,6 +152,8 @@ const C_PROGRAMS = Object.freeze({
   // Mounts only in a private mount namespace of its own; compared by ovlmount.test.js with the rootless case beside it.
   ovlmount: { args: (dir) => [dir], endsWithDone: true, ownTest: true },
   newmount: { args: (dir) => [dir], endsWithDone: true },
+  // Mounts only in a private mount namespace of its own; compared by propagation.test.js, with its exponential case beside it.
+  propagation: { args: (dir) => [dir], endsWithDone: true, ownTest: true },
   mdwe: { args: () => [], endsWithDone: true },
   futexpithr: { args: () => [], endsWithDone: true },
   threads: { args: () => [], endsWithDone: true },

@@ -14,7 +14,7 @@ import type { UserNamespace } from '../../auth/userns';
 import type { Mount, MountNamespaceRef } from '../../vfs/dentry';
 import { anonAttrs, FileDescription, PathFile, type MaybePromise } from '../../vfs/file';
 import type { FileCtx } from '../../vfs/ctx';
-import { subtree, type FsType, type MadeFs } from '../../vfs/mount_ns';
+import { setNs, subtree, type FsType, type MadeFs } from '../../vfs/mount_ns';
 
 /** Linux keeps the last 8 messages of a context (older ones are dropped). */
 const LOG_SIZE = 8;
@@ -169,11 +169,13 @@ export class FsContextFile extends FileDescription {
  */
 export class DetachedTree implements MountNamespaceRef {
   readonly inum = 0;
+  readonly anon = true;
+  nrMounts = 0;
   constructor(
     readonly root: Mount,
     readonly owner: UserNamespace,
   ) {
-    for (const m of subtree(root)) m.ns = this;
+    for (const m of subtree(root)) setNs(m, this);
   }
 }
 

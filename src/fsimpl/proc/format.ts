@@ -330,6 +330,8 @@ export interface MountEntry {
   atime?: 'noatime' | 'strictatime';
   nodiratime?: boolean;
   nosymfollow?: boolean;
+  /** mountinfo's optional fields, each after a space (" shared:1 master:2"). */
+  tags?: string;
 }
 
 /** The mount's options; readonly: the mount's flag (mountinfo), or with the file system's (/proc/mounts, as Linux's __mnt_is_readonly). */
@@ -346,7 +348,7 @@ export function formatMountsLine(m: MountEntry): string {
 /** A line of /proc/PID/mountinfo. */
 export function formatMountinfoLine(m: MountEntry): string {
   const superRo = m.fsReadonly ?? m.readonly;
-  return `${m.id} ${m.parentId} ${m.major}:${m.minor} ${escapeMountField(m.root ?? '/')} ${escapeMountField(m.mountPoint)} ${mountOpts(m, m.readonly)} - ${m.fsType} ${escapeMountField(m.source)} ${superRo ? 'ro' : 'rw'}\n`;
+  return `${m.id} ${m.parentId} ${m.major}:${m.minor} ${escapeMountField(m.root ?? '/')} ${escapeMountField(m.mountPoint)} ${mountOpts(m, m.readonly)}${m.tags ?? ''} - ${m.fsType} ${escapeMountField(m.source)} ${superRo ? 'ro' : 'rw'}\n`;
 }
 
 // ---------------------------------------------------------------- system files

@@ -15,6 +15,7 @@ import type { MemoryManager } from '../../mm/mm';
 import { LOCK_ONFAULT, THP_HUGE, THP_NEVER, type Vma } from '../../mm/vma';
 import { pathOf, type Dentry, type Mount, type VPath } from '../../vfs/dentry';
 import type { MountNamespace } from '../../vfs/mount_ns';
+import { mountinfoTags } from '../../vfs/propagation';
 import { devMajor, devMinor } from '../../abi/fs';
 import {
   formatMapsLine, formatMountinfoLine, formatMountsLine, formatSmapsBlock, nsToTicks, PAGE_SIZE,
@@ -409,6 +410,7 @@ export function mountEntries(ns: MountNamespace, root: VPath | null): MountEntry
       fsType: m.fs.name, source: m.source ?? m.fs.name, readonly: m.flags.readonly || (m.fs.readonly && !m.fs.setReadonly), noexec: m.flags.noexec,
       nosuid: !!m.flags.nosuid, nodev: !!m.flags.nodev, root: pathInFs(m.root), fsReadonly: m.fs.readonly,
       atime: m.flags.atime, nodiratime: m.flags.nodiratime, nosymfollow: m.flags.nosymfollow,
+      tags: mountinfoTags(m, ns, (x) => mountPointFrom(x, r) !== null),
     });
   }
   return out;
