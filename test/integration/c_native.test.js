@@ -23,6 +23,7 @@ for (const [name, spec] of Object.entries(C_PROGRAMS)) {
   test(`${name}: native runs are deterministic`, { timeout: 120_000 }, (t) => {
     if (!h.needTools(t, spec.pid1 || spec.netns || spec.ipcns || spec.cgroupns ? ['gcc', 'unshare'] : ['gcc'])) return;
     if (spec.hostLoop && !hasHostLoop()) return t.skip('needs root and the host\'s loop driver (/dev/loop-control)');
+    if (spec.ownNative) return t.skip('its own test runs it natively, in the set-up it needs');
     const prog = h.buildPrograms()[name];
     const outs = [];
     const kept = [];

@@ -9,6 +9,8 @@
 // must run as pid 1 of a PID namespace, natively under `unshare --map-root-user --pid --fork` (the
 // sandbox's first process is pid 1 already). network: the sandbox's --network mode (default: the default mode). ipcns: natively under `unshare --ipc --mount` (a fresh IPC namespace, and mounts that vanish with the run).
 // hostLoop: natively it needs root and the host's loop driver (skipped without: hasHostLoop).
+// ownNative: its own test runs it natively in the set-up it needs (a ping group range, an ext2 mount), so
+// c_native.test.js does not run it bare.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -23,6 +25,7 @@ const C_PROGRAMS = Object.freeze({
   zeroreuse: { args: () => [], endsWithDone: true },
   timeorder: { args: (dir) => [dir], endsWithDone: true },
   brkpatch: { args: () => [], endsWithDone: true },
+  sysvipcproc: { args: () => [], endsWithDone: true, ipcns: true },
   mmap: { args: (dir) => [dir], endsWithDone: true },
   sigsegv: { args: () => [], endsWithDone: true },
   signals: { args: () => [], endsWithDone: true },
@@ -246,7 +249,7 @@ const C_PROGRAMS = Object.freeze({
   loopdev: { args: (dir) => [dir], endsWithDone: true, ownTest: true, hostLoop: true },
   loophostile: { args: (dir) => [dir], endsWithDone: true, ownTest: true, hostLoop: true },
   // ext2 on a loop device of the sandbox: run by ext2.test.js, which checks the disk natively (e2fsck, debugfs).
-  ext2ops: { args: (dir) => ['ops', dir, '/dev/null'], endsWithDone: true, ownTest: true },
+  ext2ops: { args: (dir) => ['ops', dir, '/dev/null'], endsWithDone: true, ownTest: true, ownNative: true },
   leases: { args: (dir) => [dir], endsWithDone: true },
   cputimers: { args: () => [], endsWithDone: true },
   memargs: { args: () => [], endsWithDone: true },
@@ -267,6 +270,8 @@ const C_PROGRAMS = Object.freeze({
   // ipopts4: each option kind, Linux's checks, what sender and receiver record.
   ipopts: { args: () => [], endsWithDone: true, netns: true },
   ipopts4: { args: () => [], endsWithDone: true, netns: true },
+  // pingopts: IPv4 options through a ping socket (inet.test.js, natively with the namespace's ping group range opened).
+  pingopts: { args: () => [], ownTest: true, ownNative: true },
   // SO_TIMESTAMPING's software receive stamps (the Sentry's stack; hostnet.test.js runs it in host mode too).
   tsrx: { args: () => [], endsWithDone: true, netns: true },
   // IPv6 extension headers and SO_TIMESTAMPING's send stamps: host mode only (hostnet.test.js).

@@ -8,7 +8,7 @@ import {
 import type { Entry, NodeMaker } from './nodes';
 import type { ProcFs } from './procfs';
 import { callerOf } from './task_info';
-import { sysvipcShmText } from './sysvipc';
+import { sysvipcMsgText, sysvipcSemText, sysvipcShmText } from './sysvipc';
 import { tgidIn, tidIn } from '../../kernel/pid_ns';
 import { keysEntries } from './keys';
 
@@ -97,7 +97,7 @@ export function systemEntries(fs: ProcFs, m: NodeMaker): Entry[] {
     m.link('self', { target: (ctx) => String(selfNr(fs, ctx)) }),
     m.file('stat', () => systemStatText(fs)),
     m.file('swaps', () => 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n'),
-    m.staticDir('sysvipc', (d) => [d.file('shm', (ctx) => sysvipcShmText(fs, ctx))]),
+    m.staticDir('sysvipc', (d) => [d.file('msg', (ctx) => sysvipcMsgText(fs, ctx)), d.file('sem', (ctx) => sysvipcSemText(fs, ctx)), d.file('shm', (ctx) => sysvipcShmText(fs, ctx))]),
     m.link('thread-self', {
       target: (ctx) => {
         const t = selfTask(fs, ctx);

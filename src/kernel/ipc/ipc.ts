@@ -11,6 +11,9 @@ export const IPC_CREAT = 0o1000, IPC_EXCL = 0o2000;
 export const IPC_RMID = 0, IPC_SET = 1, IPC_STAT = 2, IPC_INFO = 3;
 /** Identifiers are index + seq * IPCMNI, as Linux's ipc_buildid. */
 const IPCMNI = 32768;
+/** The smallest range indexes cycle through (Linux's ipc_min_cycle), and the sequence numbers' bound (INT_MAX >> 15). */
+const MIN_CYCLE = 64;
+const SEQ_MAX = 0x7fffffff >> 15;
 
 export interface IpcPerm {
   key: number;
@@ -70,6 +73,9 @@ export class IpcSet<T extends IpcObject> {
   private readonly byIndex = new Map<number, T>();
   private readonly byKey = new Map<number, T>();
   private seq = 0;
+  /** The last index handed out, and where the next search starts (Linux's last_idx and the idr's cyclic cursor). */
+  private lastIndex = -1;
+  private cursor = 0;
 
   constructor(public max: () => number) {}
 
@@ -107,15 +113,32 @@ export class IpcSet<T extends IpcObject> {
     return o;
   }
 
-  /** Give obj an identifier and add it; ENOSPC past the set's maximum. */
+  /**
+   * Give obj an identifier and add it; ENOSPC past the set's maximum. As
+   * Linux's ipc_idr_alloc: indexes are handed out cyclically (the next free
+   * one after the last given, below max(in use * 3/2, 64), wrapping to 0),
+   * and the sequence number goes up only when the index wraps, so a fresh
+   * namespace's objects are 0, 1, 2... and a removed id comes back late.
+   */
   add(obj: T, key: number): void {
-    if (this.byIndex.size >= Math.min(this.max(), IPCMNI)) throw new Errno(E.ENOSPC);
-    let index = 0;
-    while (this.byIndex.has(index)) index++;
-    obj.perm.seq = this.seq++ % (0x80000000 / IPCMNI);
+    const limit = Math.min(this.max(), IPCMNI);
+    if (this.byIndex.size >= limit) throw new Errno(E.ENOSPC);
+    const end = Math.min(Math.max(Math.floor((this.byIndex.size * 3) / 2), MIN_CYCLE), IPCMNI);
+    const index = this.freeIndex(this.cursor, end) ?? this.freeIndex(0, end);
+    if (index === undefined) throw new Errno(E.ENOSPC);
+    this.cursor = index + 1;
+    if (index <= this.lastIndex) this.seq = (this.seq + 1) % SEQ_MAX;
+    this.lastIndex = index;
+    obj.perm.seq = this.seq;
     obj.id = index + obj.perm.seq * IPCMNI;
     this.byIndex.set(index, obj);
     if (key !== IPC_PRIVATE) this.byKey.set(key, obj);
+  }
+
+  /** The first index in [from, end) not in use. */
+  private freeIndex(from: number, end: number): number | undefined {
+    for (let i = from; i < end; i++) if (!this.byIndex.has(i)) return i;
+    return undefined;
   }
 
   /** Forget obj: its key is free again and its identifier never comes back. */
