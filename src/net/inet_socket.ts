@@ -3,7 +3,7 @@
 // reports them), the timeouts of blocking calls, and the way a blocking call
 // waits (interruptibly, until SO_RCVTIMEO/SO_SNDTIMEO).
 import { RecvStamps } from '../socket/timestamp';
-import { SO_TIMESTAMPING_NEW, SO_TIMESTAMPING_OLD, TIMESTAMP_OPTIONS } from '../abi/inet';
+import { MSG_ERRQUEUE, SO_TIMESTAMPING_NEW, SO_TIMESTAMPING_OLD, TIMESTAMP_OPTIONS } from '../abi/inet';
 import { Errno, E } from '../abi/errno';
 import { AF_INET, AF_INET6, SOL_SOCKET, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PASSPIDFD, SO_PASSSEC, SO_PROTOCOL, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE, RMEM_MAX, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, WMEM_MAX, MSG_DONTWAIT } from '../abi/socket';
 import {
@@ -217,6 +217,11 @@ export abstract class InetSocket extends SocketFile {
    * none, and ICMP errors reach a connected socket as its pending error.
    */
   private recvErr = false;
+
+  /** MSG_ERRQUEUE reads the error queue, never the data: the stack queues nothing there, so it is always empty (EAGAIN, as Linux's ip_recv_error). */
+  protected readErrQueue(flags: number): void {
+    if (flags & MSG_ERRQUEUE) throw new Errno(E.EAGAIN);
+  }
   /**
    * IP_PKTINFO, IP_RECVTTL, IP_RECVTOS and IP_RECVORIGDSTADDR, those set: IPv4
    * datagrams are read with their destination and interface, TTL, TOS and

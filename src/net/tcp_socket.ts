@@ -317,6 +317,7 @@ export class TcpSocket extends TcpSockoptSocket implements TcbOwner {
   }
 
   recvmsg(t: FileCtx, len: number, flags: number): MaybePromise<RecvResult> {
+    this.readErrQueue(flags);
     if (flags & MSG_OOB) {
       if (this.listener) throw new Errno(E.ENOTCONN);
       return this.recvUrgent(len, flags);

@@ -268,6 +268,7 @@ export class UdpSocket extends InetSocket {
   }
 
   recvmsg(t: FileCtx, len: number, flags: number): MaybePromise<RecvResult> {
+    this.readErrQueue(flags);
     // MSG_OOB means nothing here and is ignored, as Linux's udp_recvmsg does.
     const d = this.ep.queue[0];
     if (!d) {

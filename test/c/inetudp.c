@@ -183,8 +183,30 @@ static void semantics(int fam) {
   close(f);
 }
 
+/* MSG_ERRQUEUE reads the error queue only: empty, it is EAGAIN, even with data queued (LTP recv01). */
+static void errqueue(int fam) {
+  int a = bound(fam), b = bound(fam);
+  struct sockaddr_storage ss;
+  socklen_t l = mkaddr(fam, port_of(b), &ss);
+  CHECK(sendto(a, "data", 4, 0, (struct sockaddr *)&ss, l) == 4);
+  struct pollfd p = {b, POLLIN, 0};
+  CHECK(poll(&p, 1, 5000) == 1);
+  char buf[16];
+  errno = 0;
+  ssize_t n = recv(b, buf, sizeof buf, MSG_ERRQUEUE);
+  printf("fam %d: MSG_ERRQUEUE with data queued: %zd %s\n", fam, n, n < 0 ? strerror(errno) : "");
+  n = recv(b, buf, sizeof buf, MSG_ERRQUEUE | MSG_DONTWAIT);
+  printf("fam %d: MSG_ERRQUEUE|MSG_DONTWAIT: %zd %s\n", fam, n, n < 0 ? strerror(errno) : "");
+  n = recv(b, buf, sizeof buf, 0);
+  printf("fam %d: the datagram is still there: %zd\n", fam, n);
+  close(a);
+  close(b);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
+  errqueue(AF_INET);
+  errqueue(AF_INET6);
   pingpong(AF_INET);
   pingpong(AF_INET6);
   semantics(AF_INET);
