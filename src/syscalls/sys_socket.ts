@@ -180,7 +180,12 @@ function socketpair(t: Task, a: number[]): number {
   const flags = checkArgs(i32(a[1]));
   const { nonblock, cloexec } = flags;
   const domain = i32(a[0]);
-  if (domain !== AF_UNIX) throw new Errno(domain === AF_INET || domain === AF_INET6 || domain === AF_NETLINK ? E.EOPNOTSUPP : E.EAFNOSUPPORT);
+  if (domain !== AF_UNIX) {
+    // Linux makes the socket first (its family, type and protocol errors come first: socket(AF_INET,
+    // SOCK_STREAM, IPPROTO_UDP) is EPROTONOSUPPORT), then finds the family has no pairs.
+    makeSocket(t, domain, flags.kind, i32(a[2]), nonblock).decRef();
+    throw new Errno(E.EOPNOTSUPP);
+  }
   const kind = unixKind(flags.kind, i32(a[2]));
   const env = unixEnv(t);
   const x = new UnixSocket(env, kind, nonblock, credOf(t));

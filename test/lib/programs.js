@@ -26,6 +26,7 @@ const C_PROGRAMS = Object.freeze({
   timeorder: { args: (dir) => [dir], endsWithDone: true },
   brkpatch: { args: () => [], endsWithDone: true },
   sysvipcproc: { args: () => [], endsWithDone: true, ipcns: true },
+  sockpairerr: { args: () => [], endsWithDone: true },
   mmap: { args: (dir) => [dir], endsWithDone: true },
   sigsegv: { args: () => [], endsWithDone: true },
   signals: { args: () => [], endsWithDone: true },
