@@ -347,8 +347,9 @@ function ioPgetevents(t: Task, a: number[]): Promise<number> {
 }
 
 function ioCancel(t: Task, id: number, iocb: number): number {
-  const ctx = lookup(t, id);
+  // The iocb's key is read before the context is looked up (Linux's order: a bad pointer is EFAULT whatever the context).
   if (t.mm.readU32(iocb + 8) !== 0) throw new Errno(E.EINVAL); // not an iocb the kernel took
+  const ctx = lookup(t, id);
   // Reads, writes and syncs completed when they were submitted; a waiting
   // poll is ended, its event (result 0) delivered through the ring.
   const p = ctx.polls.get(iocb);
