@@ -173,15 +173,16 @@ async function timedreceive(t: Task, fd: number, msg: number, len: number, prioA
 }
 
 function notify(t: Task, fd: number, sevAddr: number): number {
+  // The notification is read and checked before the descriptor (Linux's order: a bad sigevent is EINVAL even on a bad fd).
+  const ev = sevAddr ? t.mm.copyIn(sevAddr, 64) : null;
+  const value = ev ? ev.readBigUInt64LE(0) : 0n, signo = ev ? ev.readInt32LE(8) : 0, how = ev ? ev.readInt32LE(12) : SIGEV_NONE;
+  if (how !== SIGEV_NONE && how !== SIGEV_SIGNAL) throw new Errno(E.EINVAL); // SIGEV_THREAD needs a netlink socket
+  if (how === SIGEV_SIGNAL && (signo < 1 || signo > NSIG)) throw new Errno(E.EINVAL);
   const q = mqFile(t, fd).mq;
-  if (!sevAddr) {
+  if (!ev) {
     if (q.notify?.pid === t.tg.pid) q.notify = null;
     return 0;
   }
-  const ev = t.mm.copyIn(sevAddr, 64);
-  const value = ev.readBigUInt64LE(0), signo = ev.readInt32LE(8), how = ev.readInt32LE(12);
-  if (how !== SIGEV_NONE && how !== SIGEV_SIGNAL) throw new Errno(E.EINVAL); // SIGEV_THREAD needs a netlink socket
-  if (how === SIGEV_SIGNAL && (signo < 1 || signo > NSIG)) throw new Errno(E.EINVAL);
   if (q.notify && t.kernel.groups.has(q.notify.pid)) throw new Errno(E.EBUSY);
   q.notify = { pid: t.tg.pid, signo: how === SIGEV_SIGNAL ? signo : 0, value };
   return 0;

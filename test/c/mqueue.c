@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <mqueue.h>
+#include <sys/syscall.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -94,6 +95,14 @@ int main(void) {
   ev.sigev_notify = SIGEV_SIGNAL;
   ev.sigev_signo = SIGUSR1;
   ev.sigev_value.sival_int = 77;
+  // The sigevent is checked before the descriptor (LTP mq_notify02): a bad one is EINVAL even on a bad fd.
+  struct sigevent badev = {0};
+  badev.sigev_notify = 77;
+  show("mq_notify bad sigev_notify, bad fd", syscall(SYS_mq_notify, 9999, &badev));
+  badev.sigev_notify = SIGEV_SIGNAL;
+  badev.sigev_signo = 999;
+  show("mq_notify bad signal, bad fd", syscall(SYS_mq_notify, 9999, &badev));
+  show("mq_notify NULL, bad fd", syscall(SYS_mq_notify, 9999, NULL));
   show("mq_notify", mq_notify(q, &ev));
   show("mq_notify again by the same process", mq_notify(q, &ev));
   c = fork();
